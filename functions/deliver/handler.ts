@@ -1,0 +1,76 @@
+/**
+ * The delivery consumer: an SQS batch from the delivery queue. Each message names one
+ * notification; a message that must come back later (not yet due, retry after backoff) has its
+ * visibility changed and is reported in `batchItemFailures`, so only finished ones are deleted.
+ */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import {
+  connectionStore,
+  deliveryQueue,
+  inboxStore,
+  mailer,
+  notificationStore,
+  recipientStore,
+  socketPoster,
+  systemClock,
+} from '../../shared/adapters/dependencies.ts';
+import { deliveryConfig, once, retryPolicyConfig } from '../../shared/config.ts';
+import { describeError } from '../../shared/domain/delivery-errors.ts';
+import { deliveryMessageSchema } from '../../shared/domain/schemas.ts';
+import { logger } from '../../shared/observability/logger.ts';
+import { deliverNotification } from '../../shared/use-cases/deliver-notification.ts';
+import type { DeliveryDeps } from '../../shared/use-cases/deliver-notification.ts';
+
+const deps = once(
+  (): DeliveryDeps => ({
+    notifications: notificationStore(),
+    recipients: recipientStore(),
+    inbox: inboxStore(),
+    connections: connectionStore(),
+    sockets: socketPoster(),
+    mailer: mailer(),
+    clock: systemClock,
+    settings: { ...deliveryConfig(), retry: retryPolicyConfig() },
+  }),
+);
+
+/** Handles one record; true when it must stay on the queue. */
+async function processRecord(record: SQSRecord): Promise<boolean> {
+  let parsedBody: unknown;
+  try {
+    parsedBody = JSON.parse(record.body);
+  } catch {
+    parsedBody = undefined;
+  }
+  const message = deliveryMessageSchema.safeParse(parsedBody);
+  if (!message.success) {
+    // No notification can ever come of it; keeping it would only cycle it to the DLQ.
+    logger.error('Dropping a malformed delivery message', { messageId: record.messageId, body: record.body });
+    return false;
+  }
+  try {
+    const outcome = await deliverNotification(deps(), message.data);
+    if (outcome.kind === 'done') return false;
+    await deliveryQueue().hide(record.receiptHandle, outcome.seconds);
+    return true;
+  } catch (error) {
+    logger.error('Delivery attempt failed', { ...message.data, messageId: record.messageId, error: describeError(error) });
+    return true;
+  }
+}
+
+async function deliverBatch(event: SQSEvent): Promise<SQSBatchResponse> {
+  const batchItemFailures: SQSBatchItemFailure[] = [];
+  await Promise.all(
+    event.Records.map(async (record) => {
+      if (await processRecord(record)) batchItemFailures.push({ itemIdentifier: record.messageId });
+    }),
+  );
+  return { batchItemFailures };
+}
+
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(deliverBatch);

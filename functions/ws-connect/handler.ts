@@ -1,0 +1,24 @@
+/** WebSocket `$connect`: records the connection of the caller the authorizer verified. */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import { connectionStore, systemClock } from '../../shared/adapters/dependencies.ts';
+import { connectionTtlSeconds } from '../../shared/config.ts';
+import { socketCaller } from '../../shared/http/socket-event.ts';
+import type { SocketEvent } from '../../shared/http/socket-event.ts';
+import { logger } from '../../shared/observability/logger.ts';
+import { openConnection } from '../../shared/use-cases/connections.ts';
+
+async function connect(event: SocketEvent): Promise<APIGatewayProxyResultV2> {
+  const caller = socketCaller(event);
+  // Only reachable without an authorizer context if the API was misconfigured: refuse.
+  if (!caller) return { statusCode: 401, body: 'Unauthorized' };
+  const { connectionId } = event.requestContext;
+  await openConnection({ connections: connectionStore(), clock: systemClock, ttlSeconds: connectionTtlSeconds() }, caller, connectionId);
+  logger.info('Connected', { connectionId, tenantId: caller.tenantId, userId: caller.sub });
+  return { statusCode: 200 };
+}
+
+export const handler = middy<SocketEvent, APIGatewayProxyResultV2>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(connect);

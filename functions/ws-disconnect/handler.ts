@@ -1,0 +1,19 @@
+/** WebSocket `$disconnect`: forgets the connection. */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import { connectionStore } from '../../shared/adapters/dependencies.ts';
+import type { SocketEvent } from '../../shared/http/socket-event.ts';
+import { logger } from '../../shared/observability/logger.ts';
+import { closeConnection } from '../../shared/use-cases/connections.ts';
+
+async function disconnect(event: SocketEvent): Promise<APIGatewayProxyResultV2> {
+  const { connectionId } = event.requestContext;
+  await closeConnection({ connections: connectionStore() }, connectionId);
+  logger.info('Disconnected', { connectionId });
+  return { statusCode: 200 };
+}
+
+export const handler = middy<SocketEvent, APIGatewayProxyResultV2>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(disconnect);

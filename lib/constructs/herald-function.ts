@@ -1,0 +1,237 @@
+import path from 'node:path';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { configVariables } from '../../shared/config.ts';
+import type { FunctionDescription } from '../app-description.ts';
+import type { HeraldQueue } from './herald-queues.ts';
+import type { HeraldScheduler } from './herald-scheduler.ts';
+import type { HeraldTable } from './herald-tables.ts';
+
+/** The repository root: the description's entry paths are relative to it. */
+export const repositoryRoot: string = path.resolve(import.meta.dirname, '../..');
+
+/**
+ * Shim for CommonJS dependencies bundled into an ES module: esbuild keeps their `require()` of
+ * Node built-ins, and ESM has no `require`. Aliased so it cannot clash with a bundled import.
+ */
+const esmRequireBanner =
+  "import { createRequire as heraldCreateRequire } from 'node:module'; const require = heraldCreateRequire(import.meta.url);";
+
+/** Properties of {@link HeraldFunction}. */
+export interface HeraldFunctionProps {
+  /** The function's entry in lib/app-description.ts: name, entry, handler, memory, timeout. */
+  readonly definition: FunctionDescription;
+  /**
+   * Prefix of the physical function name (`<prefix>-<name>`) and of its rules' names.
+   * @default 'herald'
+   */
+  readonly namePrefix?: string;
+  /**
+   * Directory the definition's `entry` is relative to; it must hold package-lock.json.
+   * @default the repository root
+   */
+  readonly projectRoot?: string;
+  /**
+   * How long the function's logs are kept.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Environment variables besides the ones the `bind*` methods set.
+   * @default none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/** How a function consumes a queue (mirrors the description's `queue` trigger). */
+export interface QueueConsumerOptions {
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  readonly reportBatchItemFailures: boolean;
+}
+
+/** Who issues the tokens a function verifies itself, and where their keys are. */
+export interface TokenVerificationSettings {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUrl: string;
+}
+
+/**
+ * Herald's one Lambda function construct: Node.js 24 on arm64, X-Ray tracing, ESM bundled
+ * locally by the project's esbuild with source maps, a log group with retention, and `bind*`
+ * methods that grant IAM *and* set the matching environment variable in one call, so a
+ * permission never comes without the variable that makes it usable (or the reverse).
+ */
+export class HeraldFunction extends NodejsFunction {
+  /** The description this function was built from. */
+  readonly definition: FunctionDescription;
+  private readonly namePrefix: string;
+
+  constructor(scope: Construct, id: string, props: HeraldFunctionProps) {
+    const { definition } = props;
+    const namePrefix = props.namePrefix ?? 'herald';
+    const projectRoot = props.projectRoot ?? repositoryRoot;
+    const functionName = `${namePrefix}-${definition.name}`;
+    // The log group is created here, not left to Lambda, so that it has a retention and goes
+    // with the stack; it must exist before super(), hence the parent scope.
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      logGroupName: `/aws/lambda/${functionName}`,
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      functionName,
+      description: `Herald ${definition.name} (${definition.entry})`,
+      entry: path.join(projectRoot, definition.entry),
+      handler: definition.handler,
+      projectRoot,
+      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: definition.memoryMb,
+      timeout: Duration.seconds(definition.timeoutSeconds),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      environment: {
+        // Stack traces point at the TypeScript sources instead of minified bundle offsets.
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: esmRequireBanner,
+        minify: true,
+        sourceMap: true,
+        // Mappings are enough for stack traces; embedding the sources only grows the bundle.
+        sourcesContent: false,
+        // Ship the SDK version the tests and the local stack ran, not whatever the runtime carries.
+        bundleAwsSDK: true,
+        // No Docker on developer machines or CI: esbuild from node_modules bundles locally.
+        forceDockerBundling: false,
+      },
+    });
+    this.definition = definition;
+    this.namePrefix = namePrefix;
+  }
+
+  /** Grants `access` on the table (and its indexes) and tells the function its name. */
+  bindTable(table: HeraldTable, access: 'read' | 'readWrite'): this {
+    if (access === 'readWrite') table.table.grantReadWriteData(this);
+    else table.table.grantReadData(this);
+    this.addEnvironment(table.description.envVar, table.table.tableName);
+    return this;
+  }
+
+  /** Lets the function send to the queue and tells it the queue's URL and ARN. */
+  bindQueue(queue: HeraldQueue): this {
+    queue.queue.grantSendMessages(this);
+    this.setQueueVariables(queue);
+    return this;
+  }
+
+  /**
+   * Subscribes the function to the queue (event source mapping) and tells it the queue's URL,
+   * which it needs to defer a message with ChangeMessageVisibility.
+   */
+  consumeQueue(queue: HeraldQueue, options: QueueConsumerOptions): this {
+    // Lambda refuses a mapping whose queue would hand a message to a second worker mid-run.
+    if (queue.description.visibilityTimeoutSeconds < this.definition.timeoutSeconds) {
+      throw new Error(
+        `Queue ${queue.description.name} hides messages for ${queue.description.visibilityTimeoutSeconds} s, less than the ${this.definition.timeoutSeconds} s timeout of ${this.definition.name}`,
+      );
+    }
+    this.addEventSource(
+      new SqsEventSource(queue.queue, {
+        batchSize: options.batchSize,
+        maxBatchingWindow: Duration.seconds(options.maxBatchingWindowSeconds),
+        reportBatchItemFailures: options.reportBatchItemFailures,
+      }),
+    );
+    // The event source's consume grant includes sqs:ChangeMessageVisibility on this queue, which
+    // retry-with-backoff needs; the URL variable below is what lets the handler call it.
+    this.setQueueVariables(queue);
+    return this;
+  }
+
+  /**
+   * Lets the function manage schedules in the Herald group (and pass them the group's role), and
+   * tells it everything CreateSchedule needs: group, role, target queue and dead-letter queue.
+   */
+  bindScheduler(scheduler: HeraldScheduler, options: { readonly leadSeconds: number }): this {
+    scheduler.grantManageSchedules(this);
+    const target = scheduler.targetQueue;
+    const deadLetter = scheduler.deadLetterQueue;
+    this.addEnvironment(configVariables.scheduleGroup, scheduler.groupName);
+    this.addEnvironment(configVariables.schedulerRoleArn, scheduler.role.roleArn);
+    this.addEnvironment(configVariables.schedulerLeadSeconds, String(options.leadSeconds));
+    this.addEnvironment(target.description.arnEnvVar, target.queue.queueArn);
+    this.addEnvironment(target.description.urlEnvVar, target.queue.queueUrl);
+    this.addEnvironment(deadLetter.description.arnEnvVar, deadLetter.queue.queueArn);
+    return this;
+  }
+
+  /** Lets the function send email through SES and tells it the sender address. */
+  bindEmail(options: { readonly from: string }): this {
+    this.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+        // Identities of this account and region only; the sandbox also checks recipient identities.
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'ses',
+            resource: 'identity',
+            resourceName: '*',
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    this.addEnvironment(configVariables.emailFrom, options.from);
+    return this;
+  }
+
+  /**
+   * Lets the function post to (and drop) the stage's WebSocket connections and tells it the
+   * Management API endpoint of that stage.
+   */
+  bindConnections(stage: WebSocketStage): this {
+    stage.grantManagementApiAccess(this);
+    this.addEnvironment(configVariables.websocketCallbackUrl, stage.callbackUrl);
+    return this;
+  }
+
+  /** Tells a function that verifies JWTs itself (no IAM needed) whose tokens to accept. */
+  bindTokenVerification(settings: TokenVerificationSettings): this {
+    this.addEnvironment(configVariables.jwtIssuer, settings.issuer);
+    this.addEnvironment(configVariables.jwtAudience, settings.audience);
+    this.addEnvironment(configVariables.jwksUrl, settings.jwksUrl);
+    return this;
+  }
+
+  /** Runs the function on an EventBridge schedule (`rate(...)` or `cron(...)`). */
+  runOnSchedule(ruleName: string, expression: string): Rule {
+    return new Rule(this, `Rule-${ruleName}`, {
+      ruleName: `${this.namePrefix}-${ruleName}`,
+      description: `Runs ${this.definition.name} on ${expression}`,
+      schedule: Schedule.expression(expression),
+      targets: [new LambdaFunction(this)],
+    });
+  }
+
+  private setQueueVariables(queue: HeraldQueue): void {
+    this.addEnvironment(queue.description.urlEnvVar, queue.queue.queueUrl);
+    this.addEnvironment(queue.description.arnEnvVar, queue.queue.queueArn);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * `npm start`: the whole of Herald on this machine, no AWS account, no Docker.
+ * Ports come from HERALD_HTTP_PORT / HERALD_WS_PORT / HERALD_SES_PORT (0 picks a free one);
+ * HERALD_DATA_DIR keeps the data on disk so it survives a restart.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { startLocalStack } from './stack.ts';
+
+const port = (fallback: number): z.ZodDefault<z.ZodCoercedNumber> => z.coerce.number().int().min(0).max(65_535).default(fallback);
+
+const settingsSchema = z.object({
+  HERALD_HTTP_PORT: port(3000),
+  HERALD_WS_PORT: port(3001),
+  HERALD_SES_PORT: port(8005),
+  HERALD_HOST: z.string().default('127.0.0.1'),
+  HERALD_DATA_DIR: z.string().min(1).optional(),
+});
+
+async function main(): Promise<void> {
+  const parsed = settingsSchema.safeParse(process.env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) console.error(`${issue.path.join('.')}: ${issue.message}`);
+    process.exit(2);
+  }
+  const settings = parsed.data;
+  const dataDir = settings.HERALD_DATA_DIR ? resolve(settings.HERALD_DATA_DIR) : undefined;
+  const stack = await startLocalStack({
+    httpPort: settings.HERALD_HTTP_PORT,
+    wsPort: settings.HERALD_WS_PORT,
+    sesPort: settings.HERALD_SES_PORT,
+    host: settings.HERALD_HOST,
+    ...(dataDir ? { dataDir } : {}),
+  });
+
+  console.log(
+    `Herald local stack ready: HTTP API ${stack.httpUrl} | WebSocket API ${stack.wsUrl} | ` +
+      `sent mail ${stack.sesUrl} | data ${dataDir ?? 'in memory'}`,
+  );
+  console.log(`Get a token with: npm run token -- --sub alice --role admin`);
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`Received ${signal}, stopping the local stack...`);
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error('The local stack could not start:', error);
+  process.exit(1);
+});

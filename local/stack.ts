@@ -1,0 +1,382 @@
+/**
+ * The local stack: one Node process that plays AWS for Herald, started and stopped
+ * symmetrically. It reads the same app description as the CDK stacks, creates the same tables
+ * and queues, and runs the very same handlers, which reach every emulator through the SDK's
+ * standard `AWS_ENDPOINT_URL_<SERVICE>` variables.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Server } from 'node:net';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateScheduleGroupCommand, ConflictException, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import dynalite from 'dynalite';
+import { startFauxqs } from 'fauxqs';
+import sesModule from 'aws-ses-v2-local';
+import {
+  functions,
+  queues,
+  scheduleGroupName,
+  tables,
+  websocketRouteSelectionExpression,
+} from '../lib/app-description.ts';
+import type { FunctionDescription, HttpRoute, QueueDescription, TableDescription } from '../lib/app-description.ts';
+import { configVariables } from '../shared/config.ts';
+import { createEventSourceMapping } from './event-source-mapping.ts';
+import { closeServer, startHttpGateway } from './http-gateway.ts';
+import type { RunningHttpGateway } from './http-gateway.ts';
+import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks } from './jwt-keys.ts';
+import { LOCAL_ACCOUNT_ID, loadFunction } from './lambda-runtime.ts';
+import type { LambdaInvoker } from './lambda-runtime.ts';
+import { createRuleTimers } from './rule-timers.ts';
+import { startSchedulerEmulator } from './scheduler-emulator.ts';
+import { startWebSocketGateway } from './websocket-gateway.ts';
+
+export const LOCAL_REGION = 'us-east-1';
+
+type StartSes = typeof sesModule.default;
+// aws-ses-v2-local is CommonJS with `exports.default`: Node's ESM import hands over the exports
+// object, while bundlers and vitest hand over `exports.default` itself.
+const startSes: StartSes = typeof sesModule === 'function' ? (sesModule as unknown as StartSes) : sesModule.default;
+const LOCAL_STAGE = 'local';
+/** The emulators accept any credentials; the SDK only needs some to sign with. */
+const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export interface LocalStackOptions {
+  /** HTTP API port; 0 picks a free one. @default 3000 */
+  readonly httpPort?: number;
+  /** WebSocket API (and `@connections`) port. @default 3001 */
+  readonly wsPort?: number;
+  /** Local SES (API and sent-mail viewer) port. @default 8005 */
+  readonly sesPort?: number;
+  /** Ports of the internal emulators; 0 (default) picks free ones. */
+  readonly dynamodbPort?: number;
+  readonly sqsPort?: number;
+  readonly schedulerPort?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** When set, DynamoDB data and schedules live on disk there and survive a restart. */
+  readonly dataDir?: string;
+  /** The key file that signs local tokens (`npm run token` uses the same default). */
+  readonly signingKeyFile?: string;
+  /** Extra environment for the functions (e.g. `HERALD_RETRY_BASE_SECONDS`), applied last. */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/** The AWS service endpoints of the local stack, for the AWS CLI or SDK. */
+export interface LocalEndpoints {
+  readonly dynamodb: string;
+  readonly sqs: string;
+  readonly ses: string;
+  readonly scheduler: string;
+  readonly apigatewaymanagementapi: string;
+}
+
+export interface LocalStack {
+  readonly httpUrl: string;
+  readonly wsUrl: string;
+  readonly sesUrl: string;
+  readonly endpoints: LocalEndpoints;
+  /** Physical names of the tables and queue URLs, by logical name. */
+  readonly tableNames: Readonly<Record<string, string>>;
+  readonly queueUrls: Readonly<Record<string, string>>;
+  /** Invokers of every function, by logical name. */
+  readonly functions: Readonly<Record<string, LambdaInvoker>>;
+  stop(): Promise<void>;
+}
+
+/** Physical names locally: `herald-local-<name>`, as the CDK names them `herald-<stage>-<name>`. */
+export function physicalName(name: string): string {
+  return `herald-${LOCAL_STAGE}-${name}`;
+}
+
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+function createTableInput(table: TableDescription): CreateTableCommandInput {
+  const attributes = new Map<string, 'S' | 'N'>();
+  const keys = [table.partitionKey, table.sortKey, ...table.indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
+  for (const key of keys) if (key) attributes.set(key.name, key.type);
+  const keySchema = (pk: { name: string }, sk?: { name: string }): CreateTableCommandInput['KeySchema'] => [
+    { AttributeName: pk.name, KeyType: 'HASH' },
+    ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
+  ];
+  return {
+    TableName: physicalName(table.name),
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
+    KeySchema: keySchema(table.partitionKey, table.sortKey),
+    ...(table.indexes.length > 0
+      ? {
+          GlobalSecondaryIndexes: table.indexes.map((index) => ({
+            IndexName: index.name,
+            KeySchema: keySchema(index.partitionKey, index.sortKey),
+            Projection: { ProjectionType: 'ALL' },
+          })),
+        }
+      : {}),
+  };
+}
+
+async function createTables(endpoint: string): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: localCredentials });
+  try {
+    const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
+    for (const table of tables) {
+      // On disk, tables survive a restart: create only what is missing.
+      if (!existing.has(physicalName(table.name))) await client.send(new CreateTableCommand(createTableInput(table)));
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+async function createQueues(sqs: SQSClient): Promise<Map<string, { url: string; arn: string }>> {
+  const created = new Map<string, { url: string; arn: string }>();
+  // Dead-letter queues first: a queue's redrive policy names its DLQ's ARN.
+  const ordered = [...queues].sort((a, b) => Number(Boolean(a.deadLetter)) - Number(Boolean(b.deadLetter)));
+  for (const queue of ordered) {
+    const attributes: Record<string, string> = {
+      VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
+      MessageRetentionPeriod: String(queue.retentionDays * 24 * 60 * 60),
+    };
+    if (queue.deadLetter) {
+      const dlq = created.get(queue.deadLetter.queue);
+      if (!dlq) throw new Error(`Queue ${queue.name} names an unknown dead-letter queue ${queue.deadLetter.queue}`);
+      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: queue.deadLetter.maxReceiveCount });
+    }
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: physicalName(queue.name), Attributes: attributes }));
+    if (!QueueUrl) throw new Error(`SQS returned no URL for ${queue.name}`);
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    created.set(queue.name, { url: QueueUrl, arn: Attributes?.QueueArn ?? '' });
+  }
+  return created;
+}
+
+function triggersOf<K extends FunctionDescription['triggers'][number]['kind']>(
+  kind: K,
+): { fn: FunctionDescription; trigger: Extract<FunctionDescription['triggers'][number], { kind: K }> }[] {
+  return functions.flatMap((fn) =>
+    fn.triggers
+      .filter((t): t is Extract<FunctionDescription['triggers'][number], { kind: K }> => t.kind === kind)
+      .map((trigger) => ({ fn, trigger })),
+  );
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** Starts every part of the local stack and the functions on top; `stop()` undoes it all. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const host = options.host ?? '127.0.0.1';
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    // Reverse order: the functions' triggers first, the data stores last.
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    stops.length = 0;
+  };
+
+  try {
+    if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+
+    // DynamoDB: dynalite, in memory or on disk.
+    const dynamo = dynalite({
+      ...(options.dataDir ? { path: join(options.dataDir, 'dynamodb') } : {}),
+      createTableMs: 0,
+      deleteTableMs: 0,
+      updateTableMs: 0,
+    });
+    const dynamoPort = await listen(dynamo, options.dynamodbPort ?? 0, host);
+    stops.push(() => closeServer(dynamo));
+    const dynamodbEndpoint = `http://${host}:${dynamoPort}`;
+
+    // SQS: fauxqs, whose SQLite store keeps messages in flight across a restart of a data dir.
+    // (Its `host` option names the host in queue URLs; left unset, URLs use the address we call.)
+    const fauxqs = await startFauxqs({
+      port: options.sqsPort ?? 0,
+      logger: false,
+      ...(options.dataDir ? { dataDir: join(options.dataDir, 'sqs') } : {}),
+    });
+    stops.push(() => fauxqs.stop());
+    const sqsEndpoint = `http://${host}:${fauxqs.port}`;
+
+    // SES: aws-ses-v2-local, whose web page shows the sent mail.
+    const ses = await startSes({ host, port: options.sesPort ?? 8005 });
+    stops.push(() => closeServer(ses));
+    const sesEndpoint = `http://${host}:${(ses.address() as AddressInfo).port}`;
+
+    // EventBridge Scheduler: our emulator, which fires schedules into SQS.
+    const scheduler = await startSchedulerEmulator({
+      port: options.schedulerPort ?? 0,
+      host,
+      region: LOCAL_REGION,
+      sqsEndpoint,
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    });
+    stops.push(() => scheduler.stop());
+
+    await createTables(dynamodbEndpoint);
+    const sqs = new SQSClient({ endpoint: sqsEndpoint, region: LOCAL_REGION, credentials: localCredentials });
+    stops.push(async () => sqs.destroy());
+    const queueRefs = await createQueues(sqs);
+    const schedulerClient = new SchedulerClient({ endpoint: scheduler.endpoint, region: LOCAL_REGION, credentials: localCredentials });
+    try {
+      await schedulerClient.send(new CreateScheduleGroupCommand({ Name: scheduleGroupName }));
+    } catch (error) {
+      if (!(error instanceof ConflictException)) throw error;
+    } finally {
+      schedulerClient.destroy();
+    }
+
+    // The gateways start before the functions are configured: their URLs are part of the config.
+    let invokers: Record<string, LambdaInvoker> = {};
+    const invoke = (name: string) => async (event: unknown): Promise<unknown> => {
+      const invoker = invokers[name];
+      if (!invoker) throw new Error(`Function ${name} is not loaded`);
+      return invoker.invoke(event);
+    };
+    const keyOptions = options.signingKeyFile ? { keyFile: options.signingKeyFile } : {};
+    const jwks = await publicJwks(keyOptions);
+
+    // Filled in once every emulator and gateway listens; served by /_local/endpoints.
+    const published: { endpoints?: LocalEndpoints } = {};
+    const localEndpoints = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (req.method === 'GET' && path === '/.well-known/jwks.json') {
+        sendJson(res, 200, jwks);
+        return true;
+      }
+      if (req.method === 'GET' && path === '/_local/endpoints') {
+        sendJson(res, 200, published.endpoints);
+        return true;
+      }
+      return false;
+    };
+
+    const httpRoutes: HttpRoute[] = triggersOf('http').flatMap(({ trigger }) => [...trigger.routes]);
+    const httpFunction = triggersOf('http')[0]?.fn.name ?? 'api';
+    const http: RunningHttpGateway = await startHttpGateway({
+      port: options.httpPort ?? 3000,
+      host,
+      routes: httpRoutes,
+      invoke: invoke(httpFunction),
+      jwt: { issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE, jwks },
+      extraHandlers: localEndpoints,
+    });
+    stops.push(() => http.stop());
+
+    const socketRoutes = Object.fromEntries(triggersOf('websocket').map(({ fn, trigger }) => [trigger.route, invoke(fn.name)]));
+    const authorizer = triggersOf('websocket-authorizer')[0];
+    const ws = await startWebSocketGateway({
+      port: options.wsPort ?? 3001,
+      host,
+      routes: socketRoutes,
+      routeSelectionExpression: websocketRouteSelectionExpression,
+      region: LOCAL_REGION,
+      ...(authorizer
+        ? { authorizer: invoke(authorizer.fn.name), authorizerIdentitySource: authorizer.trigger.identitySource }
+        : {}),
+    });
+    stops.push(() => ws.stop());
+
+    const endpoints: LocalEndpoints = {
+      dynamodb: dynamodbEndpoint,
+      sqs: sqsEndpoint,
+      ses: sesEndpoint,
+      scheduler: scheduler.endpoint,
+      apigatewaymanagementapi: ws.callbackUrl,
+    };
+    published.endpoints = endpoints;
+
+    // The functions' environment, as the CDK sets it on AWS (plus the SDK endpoint variables).
+    Object.assign(process.env, functionEnvironment({
+      endpoints,
+      queueRefs,
+      jwksUrl: `${http.url}/.well-known/jwks.json`,
+    }), options.environment ?? {});
+
+    invokers = Object.fromEntries(
+      await Promise.all(functions.map(async (fn) => [fn.name, await loadFunction(fn, { region: LOCAL_REGION })] as const)),
+    );
+
+    for (const { fn, trigger } of triggersOf('queue')) {
+      const queue = queueRefs.get(trigger.queue);
+      if (!queue) throw new Error(`Function ${fn.name} is triggered by unknown queue ${trigger.queue}`);
+      const mapping = createEventSourceMapping({
+        sqs,
+        queueUrl: queue.url,
+        queueArn: queue.arn,
+        region: LOCAL_REGION,
+        batchSize: trigger.batchSize,
+        maxBatchingWindowSeconds: trigger.maxBatchingWindowSeconds,
+        invoke: invoke(fn.name),
+      });
+      mapping.start();
+      stops.push(() => mapping.stop());
+    }
+
+    const rules = createRuleTimers(
+      triggersOf('rule').map(({ fn, trigger }) => ({ name: trigger.ruleName, schedule: trigger.schedule, invoke: invoke(fn.name) })),
+      { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID },
+    );
+    rules.start();
+    stops.push(() => rules.stop());
+
+    return {
+      httpUrl: http.url,
+      wsUrl: ws.url,
+      sesUrl: sesEndpoint,
+      endpoints,
+      tableNames: Object.fromEntries(tables.map((t) => [t.name, physicalName(t.name)])),
+      queueUrls: Object.fromEntries([...queueRefs].map(([name, ref]) => [name, ref.url])),
+      functions: invokers,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function functionEnvironment(input: {
+  endpoints: LocalEndpoints;
+  queueRefs: ReadonlyMap<string, { url: string; arn: string }>;
+  jwksUrl: string;
+}): Record<string, string> {
+  const env: Record<string, string> = {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: input.endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: input.endpoints.sqs,
+    AWS_ENDPOINT_URL_SES: input.endpoints.ses,
+    AWS_ENDPOINT_URL_SCHEDULER: input.endpoints.scheduler,
+    [configVariables.scheduleGroup]: scheduleGroupName,
+    [configVariables.schedulerRoleArn]: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${physicalName('scheduler')}`,
+    // The emulator fires on the second; a small lead still exercises the hold-until-due path.
+    [configVariables.schedulerLeadSeconds]: '2',
+    [configVariables.emailFrom]: 'notifications@herald.local',
+    [configVariables.websocketCallbackUrl]: input.endpoints.apigatewaymanagementapi,
+    [configVariables.jwtIssuer]: LOCAL_JWT_ISSUER,
+    [configVariables.jwtAudience]: LOCAL_JWT_AUDIENCE,
+    [configVariables.jwksUrl]: input.jwksUrl,
+  };
+  for (const table of tables) env[table.envVar] = physicalName(table.name);
+  for (const queue of queues as readonly QueueDescription[]) {
+    const ref = input.queueRefs.get(queue.name);
+    if (!ref) continue;
+    env[queue.urlEnvVar] = ref.url;
+    env[queue.arnEnvVar] = ref.arn;
+  }
+  return env;
+}

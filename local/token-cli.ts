@@ -1,0 +1,112 @@
+/**
+ * `npm run token -- --sub alice [--role admin|sender] [--tenant acme] [--expires-in 1h]`
+ *
+ * Prints a bearer token for the local stack on stdout and nothing else, so that
+ * `TOKEN=$(npm run -s token -- --sub alice)` works. Diagnostics go to stderr; bad arguments
+ * exit with 2, other failures with 1.
+ *
+ * The signing key file defaults to `.herald/jwt-signing-key.json`; `--key-file` or the
+ * HERALD_JWT_KEY_FILE variable point elsewhere (tests use a temporary file).
+ */
+import { parseArgs } from 'node:util';
+import {
+  InvalidDurationError,
+  LOCAL_JWT_AUDIENCE,
+  LOCAL_JWT_ISSUER,
+  parseDuration,
+  signToken,
+  tokenRoles,
+} from './jwt-keys.ts';
+import type { TokenRole } from './jwt-keys.ts';
+
+// Overrides where the signing key file lives (documented above; tests point it at a temp file).
+const keyFileVariable = 'HERALD_JWT_KEY_FILE';
+
+const usage = `Usage: npm run token -- --sub <subject> [--role ${tokenRoles.join('|')}] [--tenant <tenant>]
+                      [--expires-in <90s|15m|1h|7d>] [--issuer <iss>] [--audience <aud>] [--key-file <path>]`;
+
+class UsageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
+
+function isTokenRole(value: string): value is TokenRole {
+  return (tokenRoles as readonly string[]).includes(value);
+}
+
+interface CliRequest {
+  readonly sub: string;
+  readonly role?: TokenRole;
+  readonly tenant?: string;
+  readonly expiresIn: string;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly keyFile?: string;
+}
+
+const cliOptions = {
+  sub: { type: 'string' },
+  role: { type: 'string' },
+  tenant: { type: 'string' },
+  'expires-in': { type: 'string', default: '1h' },
+  issuer: { type: 'string', default: LOCAL_JWT_ISSUER },
+  audience: { type: 'string', default: LOCAL_JWT_AUDIENCE },
+  'key-file': { type: 'string' },
+} as const;
+
+function readOptions(args: readonly string[]): ReturnType<typeof parseArgs<{ options: typeof cliOptions }>>['values'] {
+  try {
+    return parseArgs({ args: [...args], strict: true, allowPositionals: false, options: cliOptions }).values;
+  } catch (error) {
+    // parseArgs throws TypeErrors naming the unknown option or missing value: show them as usage errors.
+    throw new UsageError((error as Error).message, { cause: error });
+  }
+}
+
+function parseCommandLine(args: readonly string[]): CliRequest {
+  const values = readOptions(args);
+  if (!values.sub) throw new UsageError('--sub is required');
+  if (values.role !== undefined && !isTokenRole(values.role)) {
+    throw new UsageError(`Unknown role "${values.role}": use one of ${tokenRoles.join(', ')}`);
+  }
+  if (values.tenant === '') throw new UsageError('--tenant must not be empty');
+  try {
+    parseDuration(values['expires-in']);
+  } catch (error) {
+    if (error instanceof InvalidDurationError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+  return {
+    sub: values.sub,
+    role: values.role,
+    tenant: values.tenant,
+    expiresIn: values['expires-in'],
+    issuer: values.issuer,
+    audience: values.audience,
+    keyFile: values['key-file'] ?? (process.env[keyFileVariable] || undefined),
+  };
+}
+
+async function main(args: readonly string[]): Promise<number> {
+  let request: CliRequest;
+  try {
+    request = parseCommandLine(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n${usage}\n`);
+    return 2;
+  }
+  try {
+    const { keyFile, ...claims } = request;
+    const token = await signToken(claims, { keyFile });
+    process.stdout.write(`${token}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`Cannot sign a token: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

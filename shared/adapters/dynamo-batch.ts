@@ -1,0 +1,60 @@
+/**
+ * BatchWriteItem and BatchGetItem in chunks, retrying what DynamoDB leaves unprocessed with
+ * exponential backoff (AWS's advice: unprocessed items mean throttling, so back off).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+const writeChunk = 25;
+const readChunk = 100;
+const maxRounds = 8;
+
+type Item = Record<string, unknown>;
+type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
+
+function chunks<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+async function batchWrite(db: DynamoDBDocumentClient, tableName: string, requests: WriteRequest[]): Promise<void> {
+  for (const chunk of chunks(requests, writeChunk)) {
+    let pending: WriteRequest[] = chunk;
+    for (let round = 0; pending.length > 0; round++) {
+      if (round === maxRounds) throw new Error(`DynamoDB left ${pending.length} writes to ${tableName} unprocessed`);
+      if (round > 0) await sleep(50 * 2 ** round);
+      const result = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+      pending = (result.UnprocessedItems?.[tableName] ?? []) as WriteRequest[];
+    }
+  }
+}
+
+/** Puts every item, 25 at a time. */
+export async function batchPut(db: DynamoDBDocumentClient, tableName: string, items: readonly Item[]): Promise<void> {
+  await batchWrite(db, tableName, items.map((Item) => ({ PutRequest: { Item } })));
+}
+
+/** Deletes every key, 25 at a time. */
+export async function batchDelete(db: DynamoDBDocumentClient, tableName: string, keys: readonly Item[]): Promise<void> {
+  await batchWrite(db, tableName, keys.map((Key) => ({ DeleteRequest: { Key } })));
+}
+
+/** Reads every key (strongly consistent), 100 at a time; missing items are simply absent. */
+export async function batchGet(db: DynamoDBDocumentClient, tableName: string, keys: readonly Item[]): Promise<Item[]> {
+  const found: Item[] = [];
+  for (const chunk of chunks(keys, readChunk)) {
+    let pending: Item[] = chunk;
+    for (let round = 0; pending.length > 0; round++) {
+      if (round === maxRounds) throw new Error(`DynamoDB left ${pending.length} reads of ${tableName} unprocessed`);
+      if (round > 0) await sleep(50 * 2 ** round);
+      const result = await db.send(
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      found.push(...(result.Responses?.[tableName] ?? []));
+      pending = (result.UnprocessedKeys?.[tableName]?.Keys ?? []) as Item[];
+    }
+  }
+  return found;
+}

@@ -1,0 +1,239 @@
+/**
+ * Configuration, parsed once from the environment with zod. No other product file reads
+ * `process.env`: a missing or malformed variable fails at cold start, naming the variable.
+ *
+ * Each section is parsed on first use, so a function only needs the variables of the sections
+ * it touches (the WebSocket authorizer needs no table names, for instance).
+ */
+import { z } from 'zod';
+import { queueByName, tableByName } from '../lib/app-description.ts';
+import type { QueueName, TableName } from '../lib/app-description.ts';
+import { defaultRetryPolicy } from './domain/retry-policy.ts';
+import type { RetryPolicy } from './domain/retry-policy.ts';
+
+/** Thrown at cold start when the environment lacks or garbles a variable. */
+export class ConfigError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The environment variables that configure Herald's functions (besides table and queue ones). */
+export const configVariables = {
+  scheduleGroup: 'HERALD_SCHEDULE_GROUP',
+  schedulerRoleArn: 'HERALD_SCHEDULER_ROLE_ARN',
+  schedulerLeadSeconds: 'HERALD_SCHEDULER_LEAD_SECONDS',
+  emailFrom: 'HERALD_EMAIL_FROM',
+  websocketCallbackUrl: 'HERALD_WS_CALLBACK_URL',
+  jwtIssuer: 'HERALD_JWT_ISSUER',
+  jwtAudience: 'HERALD_JWT_AUDIENCE',
+  jwksUrl: 'HERALD_JWKS_URL',
+  sentRetentionDays: 'HERALD_SENT_RETENTION_DAYS',
+  connectionTtlSeconds: 'HERALD_CONNECTION_TTL_SECONDS',
+  leaseSeconds: 'HERALD_LEASE_SECONDS',
+  retryBaseSeconds: 'HERALD_RETRY_BASE_SECONDS',
+  retryFactor: 'HERALD_RETRY_FACTOR',
+  retryMaxRetries: 'HERALD_RETRY_MAX_RETRIES',
+  retryJitter: 'HERALD_RETRY_JITTER',
+} as const;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function parseSection<T extends z.ZodRawShape>(
+  section: string,
+  shape: T,
+  env: Env,
+): z.infer<z.ZodObject<T>> {
+  const result = z.object(shape).safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new ConfigError(`Invalid ${section} configuration: ${problems}`, { cause: result.error });
+  }
+  return result.data;
+}
+
+const required = z.string().min(1);
+const seconds = (fallback: number): z.ZodDefault<z.ZodCoercedNumber> =>
+  z.coerce.number().int().nonnegative().default(fallback);
+
+function tableVariable(name: TableName): string {
+  return tableByName(name).envVar;
+}
+
+function queueUrlVariable(name: QueueName): string {
+  return queueByName(name).urlEnvVar;
+}
+
+function queueArnVariable(name: QueueName): string {
+  return queueByName(name).arnEnvVar;
+}
+
+/** Physical DynamoDB table names. */
+export interface TablesConfig {
+  readonly notifications: string;
+  readonly recipients: string;
+  readonly inbox: string;
+  readonly connections: string;
+}
+
+/** Reads the table names that the calling function was granted. */
+export function tableNames(env: Env = process.env): TablesConfig {
+  const read = (name: TableName): string => {
+    const variable = tableVariable(name);
+    return parseSection(`table ${name}`, { [variable]: required }, env)[variable] as string;
+  };
+  // Getters: a function that never touches the inbox need not be told its name.
+  return {
+    get notifications() { return read('notifications'); },
+    get recipients() { return read('recipients'); },
+    get inbox() { return read('inbox'); },
+    get connections() { return read('connections'); },
+  };
+}
+
+/** Where the delivery queue lives. */
+export interface DeliveryQueueConfig {
+  readonly url: string;
+  readonly arn: string;
+}
+
+export function deliveryQueueConfig(env: Env = process.env): DeliveryQueueConfig {
+  const urlVar = queueUrlVariable('delivery');
+  const arnVar = queueArnVariable('delivery');
+  const parsed = parseSection('delivery queue', { [urlVar]: required, [arnVar]: required }, env);
+  return { url: parsed[urlVar] as string, arn: parsed[arnVar] as string };
+}
+
+/** How notifications are put on EventBridge Scheduler. */
+export interface SchedulerConfig {
+  readonly groupName: string;
+  readonly roleArn: string;
+  readonly targetArn: string;
+  readonly deadLetterArn: string;
+  /**
+   * Schedules fire this many seconds before the notification is due; the delivery consumer then
+   * holds the message (visibility) until the exact second. AWS fires one-time schedules within
+   * a minute, so 60 s keeps delivery on the second. Notifications due sooner than this skip the
+   * scheduler and go to the queue with `DelaySeconds`.
+   */
+  readonly leadSeconds: number;
+}
+
+export function schedulerConfig(env: Env = process.env): SchedulerConfig {
+  const v = configVariables;
+  const targetVar = queueArnVariable('delivery');
+  const dlqVar = queueArnVariable('scheduler-dlq');
+  const parsed = parseSection(
+    'scheduler',
+    {
+      [v.scheduleGroup]: required,
+      [v.schedulerRoleArn]: required,
+      [targetVar]: required,
+      [dlqVar]: required,
+      [v.schedulerLeadSeconds]: seconds(60),
+    },
+    env,
+  );
+  return {
+    groupName: parsed[v.scheduleGroup] as string,
+    roleArn: parsed[v.schedulerRoleArn] as string,
+    targetArn: parsed[targetVar] as string,
+    deadLetterArn: parsed[dlqVar] as string,
+    leadSeconds: parsed[v.schedulerLeadSeconds] as number,
+  };
+}
+
+/** Delivery behaviour. */
+export interface DeliveryConfig {
+  readonly emailFrom: string;
+  readonly websocketCallbackUrl: string;
+  /** How long a claim (PENDING → SENDING) holds before another worker may take over. */
+  readonly leaseSeconds: number;
+  /** Days a sent or failed notification is kept before DynamoDB TTL removes it. */
+  readonly sentRetentionDays: number;
+}
+
+export function deliveryConfig(env: Env = process.env): DeliveryConfig {
+  const v = configVariables;
+  const parsed = parseSection(
+    'delivery',
+    {
+      [v.emailFrom]: z.email(),
+      [v.websocketCallbackUrl]: z.url(),
+      [v.leaseSeconds]: seconds(60),
+      [v.sentRetentionDays]: seconds(90),
+    },
+    env,
+  );
+  return {
+    emailFrom: parsed[v.emailFrom] as string,
+    websocketCallbackUrl: parsed[v.websocketCallbackUrl] as string,
+    leaseSeconds: parsed[v.leaseSeconds] as number,
+    sentRetentionDays: parsed[v.sentRetentionDays] as number,
+  };
+}
+
+/** How failed deliveries are retried. */
+export function retryPolicyConfig(env: Env = process.env): RetryPolicy {
+  const v = configVariables;
+  const d = defaultRetryPolicy;
+  const parsed = parseSection(
+    'retry',
+    {
+      [v.retryBaseSeconds]: z.coerce.number().nonnegative().default(d.baseSeconds),
+      [v.retryFactor]: z.coerce.number().min(1).default(d.factor),
+      [v.retryMaxRetries]: z.coerce.number().int().nonnegative().default(d.maxRetries),
+      [v.retryJitter]: z.coerce.number().min(0).max(1).default(d.jitter),
+    },
+    env,
+  );
+  return {
+    baseSeconds: parsed[v.retryBaseSeconds] as number,
+    factor: parsed[v.retryFactor] as number,
+    maxRetries: parsed[v.retryMaxRetries] as number,
+    jitter: parsed[v.retryJitter] as number,
+    capSeconds: d.capSeconds,
+  };
+}
+
+/** The API Gateway Management API endpoint, for functions that answer on a socket. */
+export function websocketCallbackUrl(env: Env = process.env): string {
+  const v = configVariables.websocketCallbackUrl;
+  return parseSection('websocket', { [v]: z.url() }, env)[v] as string;
+}
+
+/** How long a connection record lives without a `$disconnect` (API Gateway caps at 2 h). */
+export function connectionTtlSeconds(env: Env = process.env): number {
+  const v = configVariables.connectionTtlSeconds;
+  return parseSection('connections', { [v]: seconds(2 * 60 * 60 + 300) }, env)[v] as number;
+}
+
+/** Who may issue tokens, for whom, and where their public keys are. */
+export interface TokenConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUrl: string;
+}
+
+export function tokenConfig(env: Env = process.env): TokenConfig {
+  const v = configVariables;
+  const parsed = parseSection(
+    'token',
+    { [v.jwtIssuer]: required, [v.jwtAudience]: required, [v.jwksUrl]: z.url() },
+    env,
+  );
+  return {
+    issuer: parsed[v.jwtIssuer] as string,
+    audience: parsed[v.jwtAudience] as string,
+    jwksUrl: parsed[v.jwksUrl] as string,
+  };
+}
+
+/** Parses a section once and keeps it for the life of the process (a Lambda cold start). */
+export function once<T>(read: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => (value ??= { v: read() }).v;
+}

@@ -1,0 +1,60 @@
+/**
+ * The one error hierarchy of Herald. Use cases throw these; the HTTP error middleware maps
+ * them to status codes in one place (shared/http/error-middleware.ts). 4xx messages are shown
+ * to callers, so they must say what was wrong; anything else becomes a 500 that says nothing.
+ */
+
+/** Base of every error Herald shows to a caller. */
+export abstract class AppError extends Error {
+  abstract readonly statusCode: number;
+  abstract readonly code: string;
+  readonly details?: unknown;
+
+  constructor(message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.details = options?.details;
+  }
+}
+
+/** The request is malformed or breaks a rule (400). */
+export class ValidationError extends AppError {
+  readonly statusCode = 400;
+  readonly code = 'VALIDATION_ERROR';
+}
+
+/** No valid credentials (401). */
+export class UnauthorizedError extends AppError {
+  readonly statusCode = 401;
+  readonly code = 'UNAUTHORIZED';
+}
+
+/** The caller is known but may not do this (403). */
+export class ForbiddenError extends AppError {
+  readonly statusCode = 403;
+  readonly code = 'FORBIDDEN';
+}
+
+/** The thing does not exist, or the caller may not know that it does (404). */
+export class NotFoundError extends AppError {
+  readonly statusCode = 404;
+  readonly code = 'NOT_FOUND';
+}
+
+/** The thing is not in a state that allows this (409). */
+export class ConflictError extends AppError {
+  readonly statusCode = 409;
+  readonly code = 'CONFLICT';
+}
+
+/** The request body is larger than allowed (413). */
+export class PayloadTooLargeError extends AppError {
+  readonly statusCode = 413;
+  readonly code = 'PAYLOAD_TOO_LARGE';
+}
+
+/** A dependency is unavailable; the caller may retry (503). */
+export class ServiceUnavailableError extends AppError {
+  readonly statusCode = 503;
+  readonly code = 'SERVICE_UNAVAILABLE';
+}

@@ -1,0 +1,34 @@
+/**
+ * The one place where errors become HTTP responses: `{ "error": { "code", "message",
+ * "details"? } }`. An AppError shows its message (it says what was wrong); anything else is a
+ * 500 that says nothing internal, and is logged in full.
+ */
+import type { MiddlewareObj } from '@middy/core';
+import { AppError } from '../errors.ts';
+import { logger } from '../observability/logger.ts';
+import type { HttpEvent, HttpResult } from './request.ts';
+import { json } from './request.ts';
+
+/** Maps an error to the response a caller sees. */
+export function errorResponse(error: unknown): HttpResult {
+  if (error instanceof AppError) {
+    const body = { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) };
+    return json(error.statusCode, { error: body });
+  }
+  return json(500, { error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } });
+}
+
+/** Middy middleware that turns thrown errors into JSON error responses. */
+export function httpErrorMiddleware(): MiddlewareObj<HttpEvent, HttpResult> {
+  const httpErrorMiddlewareOnError: NonNullable<MiddlewareObj<HttpEvent, HttpResult>['onError']> = async (request) => {
+    if (request.response !== undefined) return;
+    const { error } = request;
+    if (error instanceof AppError && error.statusCode < 500) {
+      logger.info('Request refused', { code: error.code, message: error.message, routeKey: request.event.routeKey });
+    } else {
+      logger.error('Request failed', { error: error as Error, routeKey: request.event.routeKey });
+    }
+    request.response = errorResponse(error);
+  };
+  return { onError: httpErrorMiddlewareOnError };
+}

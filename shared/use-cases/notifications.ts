@@ -1,0 +1,183 @@
+/**
+ * Scheduling, reading and cancelling notifications: the rules of the API, on ports only.
+ */
+import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import { canManageTenant, isAdmin } from '../domain/caller.ts';
+import type { Caller } from '../domain/caller.ts';
+import { newNotificationId } from '../domain/ids.ts';
+import { defaultChannels } from '../domain/notification.ts';
+import type { Notification } from '../domain/notification.ts';
+import type { CreateNotificationsBody } from '../domain/schemas.ts';
+import type { Clock, DeliveryScheduler, NotificationStore, RecipientStore } from '../ports.ts';
+import { logger } from '../observability/logger.ts';
+
+/** How far in the past `scheduledAt` may be and still count as "now" (client clock skew). */
+export const clockSkewToleranceMs = 5_000;
+/** How far ahead a notification may be scheduled. */
+export const maxScheduleAheadMs = 2 * 366 * 24 * 60 * 60 * 1000;
+/** How many schedules are created at once for one request. */
+const schedulingConcurrency = 16;
+
+export interface NotificationDeps {
+  readonly notifications: NotificationStore;
+  readonly recipients: RecipientStore;
+  readonly scheduler: DeliveryScheduler;
+  readonly clock: Clock;
+}
+
+export interface ScheduledNotifications {
+  readonly notificationIds: string[];
+  readonly count: number;
+  readonly scheduledAt: string;
+}
+
+function resolveScheduledAt(requested: string | undefined, now: Date): Date {
+  if (requested === undefined) return now;
+  const at = new Date(requested);
+  if (at.getTime() < now.getTime() - clockSkewToleranceMs) {
+    throw new ValidationError('scheduledAt must not be in the past', {
+      details: [{ field: 'scheduledAt', message: 'must not be in the past' }],
+    });
+  }
+  if (at.getTime() > now.getTime() + maxScheduleAheadMs) {
+    throw new ValidationError('scheduledAt must be at most 2 years ahead', {
+      details: [{ field: 'scheduledAt', message: 'must be at most 2 years ahead' }],
+    });
+  }
+  // A time within the skew tolerance but already past is "now".
+  return at.getTime() < now.getTime() ? now : at;
+}
+
+/**
+ * Runs `work` on every item, at most `limit` at once. After a failure no new item starts, and it
+ * rejects only once every started item has settled, so a caller rolling back sees all the work done.
+ */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  });
+  const results = await Promise.allSettled(lanes);
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
+/** Creates one pending notification per recipient and puts each on its way to delivery. */
+export async function scheduleNotifications(
+  deps: NotificationDeps,
+  caller: Caller,
+  body: CreateNotificationsBody,
+): Promise<ScheduledNotifications> {
+  if (!canManageTenant(caller) && body.recipients.some((id) => id !== caller.sub)) {
+    throw new ForbiddenError('Only admins and senders may notify anyone but themselves');
+  }
+  const now = deps.clock.now();
+  const scheduledAt = resolveScheduledAt(body.scheduledAt, now);
+
+  const found = await deps.recipients.getMany(caller.tenantId, body.recipients);
+  const byId = new Map(found.map((r) => [r.id, r]));
+  const missing = body.recipients.filter((id) => !byId.has(id));
+  if (missing.length > 0) {
+    throw new NotFoundError(`Recipients not registered: ${missing.join(', ')}`, { details: { missing } });
+  }
+
+  const notifications: Notification[] = body.recipients.map((recipientId) => ({
+    tenantId: caller.tenantId,
+    id: newNotificationId(now),
+    recipientId,
+    createdBy: caller.sub,
+    title: body.title,
+    message: body.message,
+    type: body.type,
+    priority: body.priority,
+    channels: body.channels ?? defaultChannels(byId.get(recipientId) ?? {}),
+    ...(body.data ? { data: body.data } : {}),
+    status: 'pending',
+    scheduledAt: scheduledAt.toISOString(),
+    createdAt: now.toISOString(),
+    attempts: 0,
+    deliveries: {},
+  }));
+
+  await deps.notifications.createMany(notifications);
+  const scheduled: Notification[] = [];
+  try {
+    await forEachLimited(notifications, schedulingConcurrency, async (n) => {
+      await deps.scheduler.schedule(n, now);
+      scheduled.push(n);
+    });
+  } catch (error) {
+    await rollBack(deps, caller.tenantId, notifications, scheduled);
+    throw new ServiceUnavailableError('Could not schedule the notifications; nothing was created, retry later', {
+      cause: error,
+    });
+  }
+
+  return {
+    notificationIds: notifications.map((n) => n.id),
+    count: notifications.length,
+    scheduledAt: scheduledAt.toISOString(),
+  };
+}
+
+/**
+ * Undoes a create whose scheduling failed part-way, so the client can simply retry: cancel what
+ * was scheduled (a message already on the queue then finds nothing to deliver) and delete all.
+ */
+async function rollBack(
+  deps: NotificationDeps,
+  tenantId: string,
+  created: readonly Notification[],
+  scheduled: readonly Notification[],
+): Promise<void> {
+  const at = deps.clock.now();
+  await Promise.allSettled(scheduled.map((n) => deps.scheduler.unschedule(n)));
+  await Promise.allSettled(created.map((n) => deps.notifications.cancel(tenantId, n.id, at)));
+  await deps.notifications.deleteMany(tenantId, created.map((n) => n.id));
+}
+
+function isVisibleTo(n: Notification, caller: Caller): boolean {
+  return n.recipientId === caller.sub || n.createdBy === caller.sub || isAdmin(caller);
+}
+
+/** Reads a notification its recipient, its creator or a tenant admin may see. */
+export async function getNotification(deps: Pick<NotificationDeps, 'notifications'>, caller: Caller, id: string): Promise<Notification> {
+  const n = await deps.notifications.get(caller.tenantId, id);
+  if (!n || !isVisibleTo(n, caller)) throw new NotFoundError(`Notification ${id} not found`);
+  return n;
+}
+
+/** Cancels a pending notification: after this returns it is never delivered on any channel. */
+export async function cancelNotification(deps: NotificationDeps, caller: Caller, id: string): Promise<Notification> {
+  const existing = await getNotification(deps, caller, id);
+  if (existing.createdBy !== caller.sub && !isAdmin(caller)) {
+    throw new ForbiddenError('Only the creator of a notification or an admin may cancel it');
+  }
+  const cancelled = await deps.notifications.cancel(caller.tenantId, id, deps.clock.now());
+  if (!cancelled) {
+    const current = await deps.notifications.get(caller.tenantId, id);
+    throw new ConflictError(`Notification ${id} is ${current?.status ?? 'gone'}; only a pending notification can be cancelled`, {
+      details: { status: current?.status },
+    });
+  }
+  // The state already guarantees no delivery; removing the schedule only saves a wasted firing.
+  try {
+    await deps.scheduler.unschedule(cancelled);
+  } catch (error) {
+    logger.warn('Could not delete the schedule of a cancelled notification', {
+      tenantId: caller.tenantId,
+      notificationId: id,
+      error: error as Error,
+    });
+  }
+  return cancelled;
+}

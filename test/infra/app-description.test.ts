@@ -1,0 +1,183 @@
+/**
+ * THE agreement test: the synthesised templates hold exactly what lib/app-description.ts
+ * describes (every table, queue, function, route, queue mapping and rule) and nothing more.
+ * The local stack reads the same description, so this is what keeps AWS and `npm start` alike.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { functions, queues, tables } from '../../lib/app-description.ts';
+import type { FunctionDescription, Trigger } from '../../lib/app-description.ts';
+import type { SynthesisedHerald } from './synth.ts';
+import { synthesiseHerald, testSettings } from './synth.ts';
+import type { CfnResource } from './template-queries.ts';
+import {
+  environmentOf,
+  functionNameOf,
+  prop,
+  referencedLogicalIds,
+  resolveImports,
+  resourcesOf,
+  resourcesOfType,
+} from './template-queries.ts';
+
+const physical = (name: string): string => `herald-${testSettings.stage}-${name}`;
+
+type TriggerOf<K extends Trigger['kind']> = Extract<Trigger, { kind: K }>;
+
+/** Every trigger of one kind in the description, with the function that owns it. */
+function described<K extends Trigger['kind']>(kind: K): Array<{ fn: FunctionDescription; trigger: TriggerOf<K> }> {
+  return functions.flatMap((fn) =>
+    fn.triggers.filter((t): t is TriggerOf<K> => t.kind === kind).map((trigger) => ({ fn, trigger })),
+  );
+}
+
+/** Physical names of the Lambda functions a value references. */
+function functionsReferencedBy(herald: SynthesisedHerald, value: unknown): string[] {
+  const all = resourcesOf(herald.service);
+  return referencedLogicalIds(value)
+    .filter((id) => all[id]?.Type === 'AWS::Lambda::Function')
+    .map((id) => functionNameOf(herald.service, id));
+}
+
+/** The routes of the API with that protocol, as route key → name of the function it invokes. */
+function routesOf(herald: SynthesisedHerald, protocol: 'HTTP' | 'WEBSOCKET'): Map<string, string[]> {
+  const all = resourcesOf(herald.service);
+  const apiIds = resourcesOfType(herald.service, 'AWS::ApiGatewayV2::Api')
+    .filter(([, api]) => prop(api, 'ProtocolType') === protocol)
+    .map(([id]) => id);
+  const routes = new Map<string, string[]>();
+  for (const [, route] of resourcesOfType(herald.service, 'AWS::ApiGatewayV2::Route')) {
+    const [apiId] = referencedLogicalIds(prop(route, 'ApiId'));
+    if (!apiId || !apiIds.includes(apiId)) continue;
+    const integrations = referencedLogicalIds(prop(route, 'Target'))
+      .map((id): CfnResource | undefined => all[id])
+      .filter((r): r is CfnResource => r?.Type === 'AWS::ApiGatewayV2::Integration');
+    const key = String(prop(route, 'RouteKey'));
+    if (routes.has(key)) throw new Error(`Route ${key} is defined twice on the ${protocol} API`);
+    routes.set(key, integrations.flatMap((i) => functionsReferencedBy(herald, prop(i, 'IntegrationUri'))));
+  }
+  return routes;
+}
+
+function dataResourceNamed(herald: SynthesisedHerald, type: string, nameProperty: string, value: unknown): string | undefined {
+  const [logicalId] = referencedLogicalIds(resolveImports(value, herald.data));
+  const resource = logicalId ? resourcesOf(herald.data)[logicalId] : undefined;
+  return resource?.Type === type ? String(prop(resource, nameProperty)) : undefined;
+}
+
+describe('the templates agree with the app description', () => {
+  let herald: SynthesisedHerald;
+  beforeAll(() => {
+    herald = synthesiseHerald();
+  });
+
+  it('holds every described table and no other', () => {
+    const built = resourcesOfType(herald.data, 'AWS::DynamoDB::Table').map(([, t]) => prop(t, 'TableName'));
+    expect(built.sort()).toEqual(tables.map((t) => physical(t.name)).sort());
+    expect(resourcesOfType(herald.service, 'AWS::DynamoDB::Table')).toHaveLength(0);
+  });
+
+  it('holds every described queue and no other', () => {
+    const built = resourcesOfType(herald.data, 'AWS::SQS::Queue').map(([, q]) => prop(q, 'QueueName'));
+    expect(built.sort()).toEqual(queues.map((q) => physical(q.name)).sort());
+    expect(resourcesOfType(herald.service, 'AWS::SQS::Queue')).toHaveLength(0);
+  });
+
+  it('holds every described function and no other', () => {
+    const built = resourcesOfType(herald.service, 'AWS::Lambda::Function').map(([, f]) => prop(f, 'FunctionName'));
+    expect(built.sort()).toEqual(functions.map((f) => physical(f.name)).sort());
+    expect(resourcesOfType(herald.data, 'AWS::Lambda::Function')).toHaveLength(0);
+  });
+
+  it('routes every described HTTP route to its function, and no other route', () => {
+    const expected = new Map(
+      described('http').flatMap(({ fn, trigger }) =>
+        trigger.routes.map((r) => [`${r.method} ${r.path}`, [physical(fn.name)]] as const),
+      ),
+    );
+    expect(routesOf(herald, 'HTTP')).toEqual(expected);
+  });
+
+  it('routes every described WebSocket route to its function, and no other route', () => {
+    const expected = new Map(described('websocket').map(({ fn, trigger }) => [trigger.route, [physical(fn.name)]] as const));
+    expect(routesOf(herald, 'WEBSOCKET')).toEqual(expected);
+  });
+
+  it('builds one WebSocket authorizer per described authorizer function, and no other', () => {
+    const built = resourcesOfType(herald.service, 'AWS::ApiGatewayV2::Authorizer')
+      .filter(([, a]) => prop(a, 'AuthorizerType') === 'REQUEST')
+      .map(([, a]) => ({ fns: functionsReferencedBy(herald, prop(a, 'AuthorizerUri')), identity: prop(a, 'IdentitySource') }));
+    expect(built).toEqual(
+      described('websocket-authorizer').map(({ fn, trigger }) => ({ fns: [physical(fn.name)], identity: [trigger.identitySource] })),
+    );
+  });
+
+  it('maps every described queue trigger to its function, and no other mapping', () => {
+    const built = resourcesOfType(herald.service, 'AWS::Lambda::EventSourceMapping').map(([, m]) => ({
+      queue: dataResourceNamed(herald, 'AWS::SQS::Queue', 'QueueName', prop(m, 'EventSourceArn')),
+      fns: functionsReferencedBy(herald, prop(m, 'FunctionName')),
+      batchSize: prop(m, 'BatchSize'),
+      window: prop(m, 'MaximumBatchingWindowInSeconds'),
+      reportsFailures: prop(m, 'FunctionResponseTypes'),
+    }));
+    expect(built).toEqual(
+      described('queue').map(({ fn, trigger }) => ({
+        queue: physical(trigger.queue),
+        fns: [physical(fn.name)],
+        batchSize: trigger.batchSize,
+        window: trigger.maxBatchingWindowSeconds,
+        reportsFailures: trigger.reportBatchItemFailures ? ['ReportBatchItemFailures'] : undefined,
+      })),
+    );
+  });
+
+  it('runs every described rule on its schedule, and no other rule', () => {
+    const built = resourcesOfType(herald.service, 'AWS::Events::Rule').map(([, r]) => ({
+      name: prop(r, 'Name'),
+      schedule: prop(r, 'ScheduleExpression'),
+      fns: functionsReferencedBy(herald, prop(r, 'Targets')),
+    }));
+    expect(built).toEqual(
+      described('rule').map(({ fn, trigger }) => ({
+        name: physical(trigger.ruleName),
+        schedule: trigger.schedule,
+        fns: [physical(fn.name)],
+      })),
+    );
+  });
+
+  it('tells each function the names of exactly the tables it may touch', () => {
+    for (const fn of functions) {
+      const env = environmentOf(herald.service, physical(fn.name));
+      const granted = Object.keys(fn.access.tables ?? {});
+      for (const table of tables) {
+        const value = env[table.envVar];
+        if (granted.includes(table.name)) {
+          expect(dataResourceNamed(herald, 'AWS::DynamoDB::Table', 'TableName', value), `${fn.name} ${table.name}`).toBe(physical(table.name));
+        } else {
+          expect(value, `${fn.name} must not know ${table.name}`).toBeUndefined();
+        }
+      }
+    }
+  });
+
+  it('tells each function the URL and ARN of exactly the queues it sends to or consumes', () => {
+    for (const fn of functions) {
+      const env = environmentOf(herald.service, physical(fn.name));
+      const used = new Set([
+        ...(fn.access.sendsTo ?? []),
+        ...fn.triggers.flatMap((t) => (t.kind === 'queue' ? [t.queue] : [])),
+        // Scheduling functions name the schedule target queue and dead-letter queue (config.ts).
+        ...(fn.access.schedules ? (['delivery', 'scheduler-dlq'] as const) : []),
+      ]);
+      for (const queue of queues) {
+        const url = env[queue.urlEnvVar];
+        const arn = env[queue.arnEnvVar];
+        if (!used.has(queue.name)) {
+          expect([url, arn], `${fn.name} must not know ${queue.name}`).toEqual([undefined, undefined]);
+          continue;
+        }
+        expect(dataResourceNamed(herald, 'AWS::SQS::Queue', 'QueueName', arn), `${fn.name} ${queue.name}`).toBe(physical(queue.name));
+      }
+    }
+  });
+});

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { repositoryRoot } from '../../lib/constructs/herald-function.ts';
+import { contextKeys, readHeraldSettings, SettingsError } from '../../lib/stacks/herald-settings.ts';
+import { testContext, testSettings } from './synth.ts';
+
+describe('reading settings from CDK context', () => {
+  it('reads every setting from context', () => {
+    expect(readHeraldSettings(new App({ context: testContext() }))).toEqual(testSettings);
+  });
+
+  it('synthesises from the defaults cdk.json ships', () => {
+    const cdkJson = JSON.parse(readFileSync(path.join(repositoryRoot, 'cdk.json'), 'utf8')) as {
+      app: string;
+      context: Record<string, unknown>;
+    };
+    expect(cdkJson.app).toBe('node bin/herald.ts');
+    const settings = readHeraldSettings(new App({ context: cdkJson.context }));
+    expect(settings.stage).toBe('dev');
+    expect(settings.schedulerLeadSeconds).toBe(60);
+  });
+
+  it('names the missing key', () => {
+    const app = new App({ context: testContext({ [contextKeys.jwtIssuer]: undefined }) });
+    expect(() => readHeraldSettings(app)).toThrow(SettingsError);
+    expect(() => readHeraldSettings(app)).toThrow(/herald:jwtIssuer/);
+  });
+
+  it('refuses an issuer that is not https, as API Gateway would', () => {
+    const app = new App({ context: testContext({ [contextKeys.jwtIssuer]: 'http://issuer.local/' }) });
+    expect(() => readHeraldSettings(app)).toThrow(/https URL/);
+  });
+
+  it('accepts the lead time as the string `-c` passes', () => {
+    const app = new App({ context: testContext({ [contextKeys.schedulerLeadSeconds]: '90' }) });
+    expect(readHeraldSettings(app).schedulerLeadSeconds).toBe(90);
+  });
+
+  it('refuses a stage that would not fit in resource names', () => {
+    const app = new App({ context: testContext({ [contextKeys.stage]: 'Prod_EU' }) });
+    expect(() => readHeraldSettings(app)).toThrow(/herald:stage/);
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * Synthesises Herald the way `cdk synth` does (same context and feature flags as cdk.json), with
+ * test settings and bundling skipped so that infra tests stay fast and need no esbuild run.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { repositoryRoot } from '../../lib/constructs/herald-function.ts';
+import { addHeraldStacks } from '../../lib/stacks/herald-app.ts';
+import type { HeraldStacks } from '../../lib/stacks/herald-app.ts';
+import { contextKeys } from '../../lib/stacks/herald-settings.ts';
+import type { HeraldSettings } from '../../lib/stacks/herald-settings.ts';
+
+/** Settings that differ from cdk.json's, so a test can tell they came from context. */
+export const testSettings: HeraldSettings = {
+  stage: 'test',
+  jwtIssuer: 'https://issuer.herald-tests.dev/',
+  jwtAudience: 'herald-tests-audience',
+  jwksUrl: 'https://issuer.herald-tests.dev/keys.json',
+  emailFrom: 'sender@herald-tests.dev',
+  schedulerLeadSeconds: 45,
+};
+
+/** The account and region test stacks are pinned to. */
+export const testEnv = { account: '111122223333', region: 'eu-west-1' } as const;
+
+/** cdk.json's context (feature flags included), overridden by the test settings. */
+export function testContext(overrides: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(path.join(repositoryRoot, 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
+  return {
+    ...cdkJson.context,
+    [contextKeys.stage]: testSettings.stage,
+    [contextKeys.jwtIssuer]: testSettings.jwtIssuer,
+    [contextKeys.jwtAudience]: testSettings.jwtAudience,
+    [contextKeys.jwksUrl]: testSettings.jwksUrl,
+    [contextKeys.emailFrom]: testSettings.emailFrom,
+    [contextKeys.schedulerLeadSeconds]: testSettings.schedulerLeadSeconds,
+    // No stack is bundled: entries must exist, but esbuild never runs.
+    'aws:cdk:bundling-stacks': [],
+    ...overrides,
+  };
+}
+
+/** A synthesised Herald app: its stacks and their templates. */
+export interface SynthesisedHerald {
+  readonly stacks: HeraldStacks;
+  readonly data: Template;
+  readonly service: Template;
+}
+
+/** Builds and synthesises the app exactly as bin/herald.ts does, with the test context. */
+export function synthesiseHerald(): SynthesisedHerald {
+  const app = new App({ context: testContext() });
+  const stacks = addHeraldStacks(app, testEnv);
+  return { stacks, data: Template.fromStack(stacks.data), service: Template.fromStack(stacks.service) };
+}

@@ -1,0 +1,438 @@
+import { request as httpRequest } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
+import type { JSONWebKeySet, JWTPayload } from 'jose';
+import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { httpRoutes } from '../../../lib/app-description.ts';
+import type { HttpRoute } from '../../../lib/app-description.ts';
+import { presentClaim, startHttpGateway } from '../../../local/http-gateway.ts';
+import type { RunningHttpGateway } from '../../../local/http-gateway.ts';
+import { loadOrCreateSigningKey, publicJwks, signToken } from '../../../local/jwt-keys.ts';
+import type { LocalSigningKey } from '../../../local/jwt-keys.ts';
+
+const issuer = 'https://herald.test';
+const audience = 'herald-test';
+
+type GatewayEvent = APIGatewayProxyEventV2WithJWTAuthorizer | APIGatewayProxyEventV2;
+
+interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+/** A raw node:http request, so tests control repeated headers and exact bytes. */
+async function send(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { headers?: OutgoingHttpHeaders; body?: string | Buffer } = {},
+): Promise<Reply> {
+  const url = new URL(path, baseUrl);
+  return new Promise<Reply>((resolve, reject) => {
+    const req = httpRequest(url, { method, headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+const testRoutes: readonly HttpRoute[] = [
+  ...httpRoutes,
+  { method: 'GET', path: '/v1/recipients/me', auth: 'jwt' },
+  { method: 'GET', path: '/files/{proxy+}', auth: 'none' },
+  { method: 'POST', path: '/echo', auth: 'none' },
+];
+
+describe('HTTP API gateway', () => {
+  let directory: string;
+  let key: LocalSigningKey;
+  let jwks: JSONWebKeySet;
+  let gateway: RunningHttpGateway;
+  let events: GatewayEvent[];
+  let respond: (event: GatewayEvent) => Promise<unknown>;
+  let logged: string[];
+
+  async function tokenWith(payload: JWTPayload, header: { kid?: string } = { kid: key.kid }): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ iss: issuer, aud: audience, sub: 'alice', iat: now, exp: now + 600, ...payload })
+      .setProtectedHeader({ alg: 'RS256', ...header })
+      .sign(key.privateKey);
+  }
+
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'herald-http-gateway-'));
+    const keyFile = join(directory, 'key.json');
+    key = await loadOrCreateSigningKey({ keyFile });
+    jwks = await publicJwks({ keyFile });
+    gateway = await startHttpGateway({
+      port: 0,
+      routes: testRoutes,
+      jwt: { issuer, audience, jwks },
+      log: (line) => logged.push(line),
+      invoke: async (event) => {
+        events.push(event);
+        return respond(event);
+      },
+      extraHandlers: async (req, res) => {
+        if (req.url !== '/.well-known/jwks.json') return false;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
+        return true;
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await gateway.stop();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    events = [];
+    logged = [];
+    respond = async () => ({ statusCode: 200, body: 'ok' });
+  });
+
+  describe('routing', () => {
+    it('matches a route with a path parameter and hands over the decoded value', async () => {
+      // Prepare
+      const token = await signToken({ sub: 'alice', issuer, audience }, { keyFile: join(directory, 'key.json') });
+
+      // Act
+      const reply = await send(gateway.url, 'GET', '/v1/notifications/ntf%2001', { headers: { authorization: `Bearer ${token}` } });
+
+      // Assess
+      expect(reply.status).toBe(200);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        routeKey: 'GET /v1/notifications/{id}',
+        rawPath: '/v1/notifications/ntf%2001',
+        pathParameters: { id: 'ntf 01' },
+      });
+    });
+
+    it('prefers a literal route over a parameter route for the same path', async () => {
+      // Prepare
+      const token = await tokenWith({});
+
+      // Act
+      await send(gateway.url, 'GET', '/v1/recipients/me', { headers: { authorization: `Bearer ${token}` } });
+      await send(gateway.url, 'GET', '/v1/recipients/r1', { headers: { authorization: `Bearer ${token}` } });
+
+      // Assess
+      expect(events.map((event) => event.routeKey)).toEqual(['GET /v1/recipients/me', 'GET /v1/recipients/{id}']);
+      expect(events[0]?.pathParameters).toBeUndefined();
+    });
+
+    it('gives a greedy path variable the whole rest of the path', async () => {
+      // Act
+      await send(gateway.url, 'GET', '/files/a/b/c.txt');
+
+      // Assess
+      expect(events[0]).toMatchObject({ routeKey: 'GET /files/{proxy+}', pathParameters: { proxy: 'a/b/c.txt' } });
+    });
+
+    it.each([
+      ['an unknown path', 'GET', '/v2/nothing'],
+      ['a known path with another method', 'PATCH', '/v1/notifications/ntf_1'],
+    ])('answers 404 Not Found exactly as AWS does for %s', async (_case, method, path) => {
+      // Act
+      const reply = await send(gateway.url, method, path);
+
+      // Assess
+      expect(reply.status).toBe(404);
+      expect(reply.body).toBe('{"message":"Not Found"}');
+      expect(events).toHaveLength(0);
+    });
+
+    it('lets local-only endpoints answer before routing', async () => {
+      // Act
+      const reply = await send(gateway.url, 'GET', '/.well-known/jwks.json');
+
+      // Assess
+      expect(reply.status).toBe(200);
+      expect(JSON.parse(reply.body)).toEqual(jwks);
+      expect(events).toHaveLength(0);
+    });
+  });
+
+  describe('JWT authorizer', () => {
+    it('lets a public route through without a token and without an authorizer context', async () => {
+      // Act
+      const reply = await send(gateway.url, 'GET', '/health');
+
+      // Assess
+      expect(reply.status).toBe(200);
+      expect(events[0]?.requestContext).not.toHaveProperty('authorizer');
+    });
+
+    it('answers a missing token with 401 and a bare Bearer challenge', async () => {
+      // Act
+      const reply = await send(gateway.url, 'POST', '/v1/notifications', { body: '{}', headers: { 'content-type': 'application/json' } });
+
+      // Assess
+      expect(reply.status).toBe(401);
+      expect(reply.body).toBe('{"message":"Unauthorized"}');
+      expect(reply.headers['www-authenticate']).toBe('Bearer');
+      expect(events).toHaveLength(0);
+    });
+
+    it('names the audience problem in the words AWS documents', async () => {
+      // Prepare
+      const token = await tokenWith({ aud: 'someone-else' });
+
+      // Act
+      const reply = await send(gateway.url, 'GET', '/v1/recipients/r1', { headers: { authorization: `Bearer ${token}` } });
+
+      // Assess
+      expect(reply.status).toBe(401);
+      expect(reply.headers['www-authenticate']).toBe(
+        'Bearer scope="" error="invalid_token" error_description="the token does not have a valid audience"',
+      );
+    });
+
+    it.each<[string, () => Promise<string>, string]>([
+      ['an expired token', async () => tokenWith({ exp: Math.floor(Date.now() / 1000) - 10 }), 'the token has expired'],
+      ['a token from another issuer', async () => tokenWith({ iss: 'https://evil.example' }), 'the token does not have a valid issuer'],
+      ['a token for another audience', async () => tokenWith({ aud: 'other' }), 'the token does not have a valid audience'],
+      ['a token not valid yet', async () => tokenWith({ nbf: Math.floor(Date.now() / 1000) + 300 }), 'the token is not valid yet'],
+      ['a token issued in the future', async () => tokenWith({ iat: Math.floor(Date.now() / 1000) + 300 }), 'the token was issued in the future'],
+      ['a token without exp', async () => tokenWith({ exp: undefined }), 'the token has an invalid exp claim'],
+      ['a token without kid', async () => tokenWith({}, {}), 'the token has no kid header'],
+      [
+        'a tampered token',
+        async () => {
+          const [header, , signature] = (await tokenWith({ role: 'sender' })).split('.');
+          const forged = Buffer.from(JSON.stringify({ iss: issuer, aud: audience, sub: 'alice', role: 'admin', exp: 9_999_999_999 })).toString('base64url');
+          return `${header}.${forged}.${signature}`;
+        },
+        'the token has an invalid signature',
+      ],
+      ['a token that is not a JWT', async () => 'not-a-token', 'token contains an invalid number of segments'],
+    ])('refuses %s with 401 and an invalid_token challenge', async (_case, makeToken, description) => {
+      // Prepare
+      const token = await makeToken();
+
+      // Act
+      const reply = await send(gateway.url, 'GET', '/v1/recipients/r1', { headers: { authorization: `Bearer ${token}` } });
+
+      // Assess
+      expect(reply.status).toBe(401);
+      expect(reply.body).toBe('{"message":"Unauthorized"}');
+      expect(reply.headers['www-authenticate']).toBe(`Bearer scope="" error="invalid_token" error_description="${description}"`);
+      expect(events).toHaveLength(0);
+    });
+
+    it('accepts the token without the Bearer prefix, as the identity source allows', async () => {
+      // Prepare
+      const token = await tokenWith({});
+
+      // Act
+      const reply = await send(gateway.url, 'GET', '/v1/recipients/r1', { headers: { authorization: token } });
+
+      // Assess
+      expect(reply.status).toBe(200);
+    });
+  });
+
+  describe('event', () => {
+    it('is a payload format 2.0 event with claims presented as AWS presents them', async () => {
+      // Prepare
+      const token = await tokenWith({
+        sub: 'alice',
+        tenant: 'acme',
+        groups: ['admins', 'ops'],
+        level: 42,
+        verified: true,
+        address: { street: 'Main', city: 'Seattle' },
+      });
+
+      // Act
+      await send(gateway.url, 'POST', '/v1/notifications?tag=a&tag=b&q=hello%20world', {
+        headers: {
+          authorization: `Bearer ${token}`,
+          'Content-Type': 'application/json',
+          'X-Multi': ['one', 'two'],
+          cookie: 'session=abc; theme=dark',
+          'user-agent': 'vitest-agent',
+        },
+        body: '{"hello":"world"}',
+      });
+
+      // Assess
+      const event = events[0] as APIGatewayProxyEventV2WithJWTAuthorizer;
+      expect(event).toMatchObject({
+        version: '2.0',
+        routeKey: 'POST /v1/notifications',
+        rawPath: '/v1/notifications',
+        rawQueryString: 'tag=a&tag=b&q=hello%20world',
+        cookies: ['session=abc', 'theme=dark'],
+        queryStringParameters: { tag: 'a,b', q: 'hello world' },
+        body: '{"hello":"world"}',
+        isBase64Encoded: false,
+      });
+      expect(event.headers).toMatchObject({ 'content-type': 'application/json', 'x-multi': 'one,two', 'user-agent': 'vitest-agent' });
+      expect(event.headers).not.toHaveProperty('cookie');
+      expect(event.pathParameters).toBeUndefined();
+      expect(event.requestContext).toMatchObject({
+        accountId: expect.any(String),
+        apiId: expect.any(String),
+        domainName: `127.0.0.1:${gateway.port}`,
+        http: { method: 'POST', path: '/v1/notifications', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest-agent' },
+        requestId: expect.stringMatching(/^[A-Za-z0-9]{15}=$/),
+        routeKey: 'POST /v1/notifications',
+        stage: '$default',
+        time: expect.stringMatching(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/),
+        timeEpoch: expect.any(Number),
+      });
+      const claims = event.requestContext.authorizer.jwt.claims;
+      expect(claims).toMatchObject({
+        sub: 'alice',
+        tenant: 'acme',
+        iss: issuer,
+        aud: audience,
+        groups: '[admins ops]',
+        level: '42',
+        verified: 'true',
+        address: 'map[city:Seattle street:Main]',
+      });
+      expect(claims.exp).toMatch(/^\d{10}$/);
+      expect(event.requestContext.authorizer.jwt.scopes).toBeNull();
+    });
+
+    it('passes a binary body base64-encoded', async () => {
+      // Prepare
+      const bytes = Buffer.from([0, 1, 2, 250, 251, 252]);
+
+      // Act
+      await send(gateway.url, 'POST', '/echo', { headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+
+      // Assess
+      expect(events[0]).toMatchObject({ body: bytes.toString('base64'), isBase64Encoded: true });
+    });
+
+    it('leaves the body out when the request has none', async () => {
+      // Act
+      await send(gateway.url, 'GET', '/health');
+
+      // Assess
+      expect(events[0]).not.toHaveProperty('body');
+      expect(events[0]?.isBase64Encoded).toBe(false);
+    });
+
+    it('refuses a payload above 10 MB with 413 without invoking the function', async () => {
+      // Prepare
+      const body = Buffer.alloc(10 * 1024 * 1024 + 1, 'a');
+
+      // Act
+      const reply = await send(gateway.url, 'POST', '/echo', { headers: { 'content-type': 'text/plain' }, body });
+
+      // Assess
+      expect(reply.status).toBe(413);
+      expect(JSON.parse(reply.body)).toEqual({ message: 'Request Entity Too Large' });
+      expect(events).toHaveLength(0);
+    });
+  });
+
+  describe('response mapping', () => {
+    it('uses the status, headers, cookies and body of a structured result', async () => {
+      // Prepare
+      respond = async () => ({
+        statusCode: 201,
+        headers: { 'Content-Type': 'application/json', 'X-Count': 3 },
+        cookies: ['a=1; Path=/', 'b=2'],
+        body: '{"id":"ntf_1"}',
+      });
+
+      // Act
+      const reply = await send(gateway.url, 'GET', '/health');
+
+      // Assess
+      expect(reply.status).toBe(201);
+      expect(reply.headers['content-type']).toBe('application/json');
+      expect(reply.headers['x-count']).toBe('3');
+      expect(reply.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2']);
+      expect(reply.body).toBe('{"id":"ntf_1"}');
+    });
+
+    it('decodes a base64 body the function marked as such', async () => {
+      // Prepare
+      respond = async () => ({ statusCode: 200, body: Buffer.from('binary!').toString('base64'), isBase64Encoded: true });
+
+      // Act
+      const reply = await send(gateway.url, 'GET', '/health');
+
+      // Assess
+      expect(reply.body).toBe('binary!');
+    });
+
+    it('answers any other result as a 200 JSON body', async () => {
+      // Prepare
+      respond = async () => ({ status: 'ok', checks: [1, 2] });
+
+      // Act
+      const reply = await send(gateway.url, 'GET', '/health');
+
+      // Assess
+      expect(reply.status).toBe(200);
+      expect(reply.headers['content-type']).toBe('application/json');
+      expect(JSON.parse(reply.body)).toEqual({ status: 'ok', checks: [1, 2] });
+    });
+
+    it('hides a failing function behind 500 Internal Server Error', async () => {
+      // Prepare
+      respond = async () => {
+        throw new Error('database password is hunter2');
+      };
+
+      // Act
+      const reply = await send(gateway.url, 'GET', '/health');
+
+      // Assess
+      expect(reply.status).toBe(500);
+      expect(reply.body).toBe('{"message":"Internal Server Error"}');
+      expect(logged.join('\n')).toContain('hunter2');
+    });
+  });
+});
+
+describe('presentClaim', () => {
+  it.each<[unknown, string]>([
+    ['text', 'text'],
+    [1612061676, '1612061676'],
+    [false, 'false'],
+    [['a', 'b'], '[a b]'],
+    [[1, ['x']], '[1 [x]]'],
+    [{ b: 1, a: 'z' }, 'map[a:z b:1]'],
+  ])('presents %j as %s', (value, presented) => {
+    expect(presentClaim(value)).toBe(presented);
+  });
+});
+
+describe('HTTP API gateway lifecycle', () => {
+  it('stops listening when stopped', async () => {
+    // Prepare
+    const gateway = await startHttpGateway({
+      port: 0,
+      routes: httpRoutes,
+      jwt: { issuer, audience, jwks: { keys: [] } },
+      invoke: async () => ({ statusCode: 204 }),
+    });
+    const before = await send(gateway.url, 'GET', '/health');
+
+    // Act
+    await gateway.stop();
+
+    // Assess
+    expect(before.status).toBe(204);
+    await expect(send(gateway.url, 'GET', '/health')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});

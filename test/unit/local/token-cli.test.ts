@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks } from '../../../local/jwt-keys.ts';
+
+const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
+
+interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI with the repository's Node 24 first on PATH, as `npm run token` would. */
+async function runTokenCli(args: readonly string[], keyFile: string): Promise<CliRun> {
+  const child = spawn('node', ['local/token-cli.ts', ...args], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+      HERALD_JWT_KEY_FILE: keyFile,
+    },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>((done, fail) => {
+    child.once('error', fail);
+    child.once('close', done);
+  });
+  return { code, stdout, stderr };
+}
+
+describe('npm run token', () => {
+  let directory: string;
+  let keyFile: string;
+
+  beforeEach(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'herald-token-cli-'));
+    keyFile = join(directory, 'jwt-signing-key.json');
+  });
+
+  afterEach(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('prints only a JWT that the local JWKS verifies', async () => {
+    // Act
+    const run = await runTokenCli(['--sub', 'alice', '--role', 'sender', '--tenant', 'acme', '--expires-in', '2h'], keyFile);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const { payload } = await jwtVerify(run.stdout.trim(), createLocalJWKSet(await publicJwks({ keyFile })), {
+      issuer: LOCAL_JWT_ISSUER,
+      audience: LOCAL_JWT_AUDIENCE,
+    });
+    expect(payload).toMatchObject({ sub: 'alice', role: 'sender', tenant: 'acme' });
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(7200);
+  });
+
+  it('exits with 2 and prints nothing on stdout for an unknown role', async () => {
+    // Act
+    const run = await runTokenCli(['--sub', 'alice', '--role', 'superuser'], keyFile);
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/Unknown role "superuser"/);
+  });
+
+  it.each([
+    ['no subject', ['--role', 'admin']],
+    ['an unknown option', ['--sub', 'alice', '--scope', 'all']],
+    ['an unreadable lifetime', ['--sub', 'alice', '--expires-in', 'forever']],
+  ])('exits with 2 on %s', async (_case, args) => {
+    // Act
+    const run = await runTokenCli(args, keyFile);
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/Usage:/);
+  });
+
+  it('signs with one key when two runs create the key file at the same time', async () => {
+    // Act
+    const [first, second] = await Promise.all([
+      runTokenCli(['--sub', 'alice'], keyFile),
+      runTokenCli(['--sub', 'bob'], keyFile),
+    ]);
+
+    // Assess
+    expect([first.code, second.code]).toEqual([0, 0]);
+    const jwks = createLocalJWKSet(await publicJwks({ keyFile }));
+    await expect(jwtVerify(first.stdout.trim(), jwks)).resolves.toBeDefined();
+    await expect(jwtVerify(second.stdout.trim(), jwks)).resolves.toBeDefined();
+    expect(decodeProtectedHeader(first.stdout.trim()).kid).toBe(decodeProtectedHeader(second.stdout.trim()).kid);
+  });
+});
