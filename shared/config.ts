@@ -56,8 +56,11 @@ function parseSection<T extends z.ZodRawShape>(
 }
 
 const required = z.string().min(1);
-const seconds = (fallback: number): z.ZodDefault<z.ZodCoercedNumber> =>
-  z.coerce.number().int().nonnegative().default(fallback);
+/** `Number('')` is 0: a blank numeric variable must fail, naming it, not silently become zero. */
+const blankAsInvalid = (value: unknown): unknown => (typeof value === 'string' && value.trim() === '' ? Number.NaN : value);
+const numeric = <T extends z.ZodType>(schema: T): z.ZodPreprocess<T> => z.preprocess(blankAsInvalid, schema);
+const seconds = (fallback: number): z.ZodPreprocess<z.ZodDefault<z.ZodCoercedNumber>> =>
+  numeric(z.coerce.number().int().nonnegative().default(fallback));
 
 function tableVariable(name: TableName): string {
   return tableByName(name).envVar;
@@ -183,10 +186,10 @@ export function retryPolicyConfig(env: Env = process.env): RetryPolicy {
   const parsed = parseSection(
     'retry',
     {
-      [v.retryBaseSeconds]: z.coerce.number().nonnegative().default(d.baseSeconds),
-      [v.retryFactor]: z.coerce.number().min(1).default(d.factor),
-      [v.retryMaxRetries]: z.coerce.number().int().nonnegative().default(d.maxRetries),
-      [v.retryJitter]: z.coerce.number().min(0).max(1).default(d.jitter),
+      [v.retryBaseSeconds]: numeric(z.coerce.number().nonnegative().default(d.baseSeconds)),
+      [v.retryFactor]: numeric(z.coerce.number().min(1).default(d.factor)),
+      [v.retryMaxRetries]: numeric(z.coerce.number().int().nonnegative().default(d.maxRetries)),
+      [v.retryJitter]: numeric(z.coerce.number().min(0).max(1).default(d.jitter)),
     },
     env,
   );

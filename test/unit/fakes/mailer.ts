@@ -1,0 +1,25 @@
+/** A Mailer that records what it sent and fails when told to. */
+import type { Mailer } from '../../../shared/ports.ts';
+import { ScriptedFailures } from './failures.ts';
+
+export interface Email {
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+}
+
+export class FakeMailer implements Mailer {
+  readonly sent: Email[] = [];
+  /** Errors the next sends throw (nothing is sent then). */
+  readonly failures = new ScriptedFailures();
+  /** Runs during each send, before the outcome: lets a test act "while the email is on its way". */
+  onSend?: (email: Email) => Promise<void> | void;
+  sendCalls = 0;
+
+  async send(email: Email): Promise<void> {
+    this.sendCalls++;
+    await this.onSend?.(email);
+    this.failures.throwNext();
+    this.sent.push({ ...email });
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * An in-memory NotificationStore with the conditional semantics of DynamoNotificationStore:
+ * claim only from pending or an expired lease, writes under a claim check status and token,
+ * cancel only from pending.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Channel, ChannelDelivery, Notification } from '../../../shared/domain/notification.ts';
+import { ClaimLostError } from '../../../shared/ports.ts';
+import type { Claim, NotificationStore } from '../../../shared/ports.ts';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+interface StoredNotification {
+  notification: Mutable<Notification>;
+  claimToken?: string;
+  /** TTL, as the Dynamo adapter writes it (epoch seconds). */
+  expiresAt?: number;
+}
+
+function key(tenantId: string, id: string): string {
+  return `${tenantId}#${id}`;
+}
+
+function copy(n: Notification): Notification {
+  return structuredClone(n);
+}
+
+export class InMemoryNotificationStore implements NotificationStore {
+  private readonly items = new Map<string, StoredNotification>();
+
+  /** Seeds a notification as it would be in the table. */
+  seed(notification: Notification, extra: { claimToken?: string } = {}): void {
+    this.items.set(key(notification.tenantId, notification.id), {
+      notification: structuredClone(notification) as Mutable<Notification>,
+      ...extra,
+    });
+  }
+
+  /** Every stored notification (copies). */
+  all(): Notification[] {
+    return [...this.items.values()].map((item) => copy(item.notification));
+  }
+
+  /** The TTL the store would write for a notification (epoch seconds), if any. */
+  expiresAtOf(tenantId: string, id: string): number | undefined {
+    return this.items.get(key(tenantId, id))?.expiresAt;
+  }
+
+  async createMany(notifications: readonly Notification[]): Promise<void> {
+    for (const n of notifications) {
+      if (this.items.has(key(n.tenantId, n.id))) throw new Error(`Notification ${n.id} already exists`);
+    }
+    for (const n of notifications) this.seed(n);
+  }
+
+  async deleteMany(tenantId: string, ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.items.delete(key(tenantId, id));
+  }
+
+  async get(tenantId: string, id: string): Promise<Notification | undefined> {
+    const item = this.items.get(key(tenantId, id));
+    return item ? copy(item.notification) : undefined;
+  }
+
+  async cancel(tenantId: string, id: string, at: Date): Promise<Notification | undefined> {
+    const item = this.items.get(key(tenantId, id));
+    if (item?.notification.status !== 'pending') return undefined;
+    item.notification.status = 'cancelled';
+    item.notification.cancelledAt = at.toISOString();
+    return copy(item.notification);
+  }
+
+  async claim(tenantId: string, id: string, now: Date, leaseSeconds: number): Promise<Claim | undefined> {
+    const item = this.items.get(key(tenantId, id));
+    if (!item) return undefined;
+    const n = item.notification;
+    const leaseExpired = n.status === 'sending' && n.leaseUntil !== undefined && n.leaseUntil < now.getTime();
+    if (n.status !== 'pending' && !leaseExpired) return undefined;
+    const token = randomUUID();
+    const leaseUntil = new Date(now.getTime() + leaseSeconds * 1000);
+    n.status = 'sending';
+    n.leaseUntil = leaseUntil.getTime();
+    n.attempts += 1;
+    item.claimToken = token;
+    return { notification: copy(n), token, leaseUntil };
+  }
+
+  async recordDelivery(claim: Claim, channel: Channel, delivery: ChannelDelivery): Promise<void> {
+    const n = this.underClaim(claim);
+    n.deliveries = { ...n.deliveries, [channel]: delivery };
+  }
+
+  async markSent(claim: Claim, sentAt: Date, expiresAt: Date): Promise<void> {
+    const n = this.underClaim(claim);
+    n.status = 'sent';
+    n.sentAt = sentAt.toISOString();
+    delete n.leaseUntil;
+    delete n.lastError;
+    this.finish(claim, expiresAt);
+  }
+
+  async markFailed(claim: Claim, error: string, _at: Date, expiresAt: Date): Promise<void> {
+    const n = this.underClaim(claim);
+    n.status = 'failed';
+    n.lastError = error;
+    delete n.leaseUntil;
+    this.finish(claim, expiresAt);
+  }
+
+  async release(claim: Claim, error: string): Promise<void> {
+    const n = this.underClaim(claim);
+    n.status = 'pending';
+    n.lastError = error;
+    delete n.leaseUntil;
+    const item = this.items.get(key(claim.notification.tenantId, claim.notification.id));
+    if (item) delete item.claimToken;
+  }
+
+  private finish(claim: Claim, expiresAt: Date): void {
+    const item = this.items.get(key(claim.notification.tenantId, claim.notification.id));
+    if (!item) return;
+    delete item.claimToken;
+    item.expiresAt = Math.floor(expiresAt.getTime() / 1000);
+  }
+
+  /** The stored notification, if the claim still holds (status sending, same token). */
+  private underClaim(claim: Claim): Mutable<Notification> {
+    const { tenantId, id } = claim.notification;
+    const item = this.items.get(key(tenantId, id));
+    if (item?.notification.status !== 'sending' || item.claimToken !== claim.token) throw new ClaimLostError(id);
+    return item.notification;
+  }
+}

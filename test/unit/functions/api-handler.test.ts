@@ -1,0 +1,235 @@
+import { DynamoDBDocumentClient, BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { aLambdaContext, anHttpEvent } from '../fakes/lambda.ts';
+import { aNotification } from '../fakes/fixtures.ts';
+
+// Config and clients are read once per process: set the environment before the handler loads.
+Object.assign(process.env, {
+  AWS_REGION: 'eu-west-1',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  HERALD_TABLE_NOTIFICATIONS: 'test-notifications',
+  HERALD_TABLE_RECIPIENTS: 'test-recipients',
+  HERALD_QUEUE_DELIVERY_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/test-delivery',
+  HERALD_QUEUE_DELIVERY_ARN: 'arn:aws:sqs:eu-west-1:111122223333:test-delivery',
+  HERALD_QUEUE_SCHEDULER_DLQ_ARN: 'arn:aws:sqs:eu-west-1:111122223333:test-scheduler-dlq',
+  HERALD_SCHEDULE_GROUP: 'test-herald',
+  HERALD_SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/test-scheduler',
+});
+const { handler } = await import('../../../functions/api/handler.ts');
+
+const dbMock = mockClient(DynamoDBDocumentClient);
+const schedulerMock = mockClient(SchedulerClient);
+const sqsMock = mockClient(SQSClient);
+const context = aLambdaContext('herald-test-api');
+const senderClaims = { sub: 'sam', tenant: 'acme', role: '[sender]' };
+
+beforeEach(() => {
+  dbMock.reset();
+  schedulerMock.reset();
+  sqsMock.reset();
+});
+
+function bodyOf(result: { body?: string }): unknown {
+  return JSON.parse(result.body ?? 'null');
+}
+
+describe('the api handler', () => {
+  it('answers the health check without a token', async () => {
+    // Prepare
+    const event = anHttpEvent({ routeKey: 'GET /health' });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toEqual({ status: 'ok' });
+  });
+
+  it('schedules notifications and answers 201 with their ids', async () => {
+    // Prepare
+    dbMock.on(BatchGetCommand).resolves({ Responses: { 'test-recipients': [{ pk: 'acme#bob', tenantId: 'acme', id: 'bob', groups: [] }] } });
+    dbMock.on(BatchWriteCommand).resolves({});
+    schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+    const dueAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 60 * 60 * 1000);
+    const firesAt = new Date(dueAt.getTime() - 60_000).toISOString().slice(0, 19);
+    const event = anHttpEvent({
+      routeKey: 'POST /v1/notifications',
+      claims: senderClaims,
+      body: JSON.stringify({ recipients: ['bob'], title: 'Standup', message: 'Soon', scheduledAt: dueAt.toISOString() }),
+    });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(201);
+    expect(bodyOf(result)).toEqual({ notificationIds: [expect.stringMatching(/^ntf_/)], count: 1, scheduledAt: dueAt.toISOString() });
+    expect(dbMock).toHaveReceivedCommandTimes(BatchWriteCommand, 1);
+    expect(schedulerMock).toHaveReceivedCommandWith(CreateScheduleCommand, { GroupName: 'test-herald', ScheduleExpression: `at(${firesAt})` });
+    expect(sqsMock).not.toHaveReceivedCommand(SendMessageCommand);
+  });
+
+  it('maps a ValidationError to 400 with code, message and the fields that were wrong', async () => {
+    // Prepare
+    const event = anHttpEvent({
+      routeKey: 'POST /v1/notifications',
+      claims: senderClaims,
+      body: JSON.stringify({ recipients: [], title: 'Standup', message: 'Soon', colour: 'red' }),
+    });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(400);
+    expect(result.headers).toEqual({ 'content-type': 'application/json' });
+    expect(bodyOf(result)).toEqual({
+      error: {
+        code: 'VALIDATION_ERROR',
+        message: expect.stringContaining('recipients'),
+        details: expect.arrayContaining([
+          { field: 'recipients', message: 'must name at least one recipient' },
+          { field: 'colour', message: 'is not a known field' },
+        ]),
+      },
+    });
+    expect(dbMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('answers 400 to a body that is not JSON', async () => {
+    // Prepare
+    const event = anHttpEvent({ routeKey: 'POST /v1/notifications', claims: senderClaims, body: '{"recipients": [' });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toEqual({ error: { code: 'VALIDATION_ERROR', message: 'Request body must be valid JSON' } });
+  });
+
+  it('answers 401 when the token carries no subject', async () => {
+    // Prepare
+    const event = anHttpEvent({
+      routeKey: 'POST /v1/notifications',
+      claims: { tenant: 'acme', role: 'admin' },
+      body: JSON.stringify({ recipients: ['bob'], title: 'Standup', message: 'Soon' }),
+    });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(401);
+    expect(bodyOf(result)).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+    expect(dbMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('answers 401 when the request carries no claims at all', async () => {
+    // Prepare
+    const event = anHttpEvent({ routeKey: 'GET /v1/recipients/{id}', pathParameters: { id: 'bob' } });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(401);
+  });
+
+  it('answers 403 to a plain user notifying someone else', async () => {
+    // Prepare
+    const event = anHttpEvent({
+      routeKey: 'POST /v1/notifications',
+      claims: { sub: 'bob', tenant: 'acme' },
+      body: JSON.stringify({ recipients: ['carol'], title: 'Hi', message: 'Hello' }),
+    });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(403);
+    expect(bodyOf(result)).toMatchObject({ error: { code: 'FORBIDDEN' } });
+  });
+
+  it('answers 500 that says nothing internal when something unexpected fails', async () => {
+    // Prepare
+    dbMock.on(GetCommand).rejects(new Error('connect ECONNREFUSED 10.1.2.3:443 (table test-notifications)'));
+    const event = anHttpEvent({
+      routeKey: 'GET /v1/notifications/{id}',
+      pathParameters: { id: aNotification().id },
+      claims: senderClaims,
+    });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(500);
+    expect(bodyOf(result)).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } });
+    expect(result.body).not.toContain('ECONNREFUSED');
+  });
+
+  it('returns the view of a notification its creator asks for', async () => {
+    // Prepare
+    const n = aNotification({ createdBy: 'sam' });
+    dbMock.on(GetCommand).resolves({ Item: { ...n, pk: `acme#${n.id}`, claimToken: 'secret' } });
+    const event = anHttpEvent({ routeKey: 'GET /v1/notifications/{id}', pathParameters: { id: n.id }, claims: senderClaims });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toMatchObject({ id: n.id, status: 'pending', recipientId: 'bob' });
+    expect(result.body).not.toContain('secret');
+  });
+
+  it('answers 400 naming the path parameter for a malformed notification id', async () => {
+    // Prepare
+    const event = anHttpEvent({ routeKey: 'GET /v1/notifications/{id}', pathParameters: { id: 'acme#x' }, claims: senderClaims });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toMatchObject({ error: { details: [{ field: 'path parameter id', message: 'is not a notification id' }] } });
+  });
+
+  it('answers 201 when a recipient is registered', async () => {
+    // Prepare
+    dbMock.on(GetCommand).resolves({});
+    dbMock.on(PutCommand).resolves({});
+    const event = anHttpEvent({
+      routeKey: 'PUT /v1/recipients/{id}',
+      pathParameters: { id: 'carol' },
+      claims: senderClaims,
+      body: JSON.stringify({ email: 'carol@example.com' }),
+    });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(201);
+    expect(bodyOf(result)).toMatchObject({ id: 'carol', email: 'carol@example.com', timezone: null });
+    expect(dbMock).toHaveReceivedCommandWith(PutCommand, { TableName: 'test-recipients' });
+  });
+
+  it('answers 404 for a route it does not serve', async () => {
+    // Prepare
+    const event = anHttpEvent({ routeKey: 'PATCH /v1/notifications/{id}', claims: senderClaims });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(404);
+    expect(bodyOf(result)).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+});

@@ -1,0 +1,107 @@
+import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { SocketEvent } from '../../../shared/http/socket-event.ts';
+import { aLambdaContext } from '../fakes/lambda.ts';
+
+// Config and clients are read once per process: set the environment before the handlers load.
+Object.assign(process.env, {
+  AWS_REGION: 'eu-west-1',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  HERALD_TABLE_CONNECTIONS: 'test-connections',
+  HERALD_WS_CALLBACK_URL: 'https://ws.example.com/test',
+  HERALD_CONNECTION_TTL_SECONDS: '600',
+});
+const { handler: connect } = await import('../../../functions/ws-connect/handler.ts');
+const { handler: disconnect } = await import('../../../functions/ws-disconnect/handler.ts');
+const { handler: answer } = await import('../../../functions/ws-default/handler.ts');
+
+const dbMock = mockClient(DynamoDBDocumentClient);
+const gatewayMock = mockClient(ApiGatewayManagementApiClient);
+const context = aLambdaContext('herald-test-ws');
+
+beforeEach(() => {
+  dbMock.reset();
+  gatewayMock.reset();
+});
+
+function aSocketEvent(routeKey: string, options: { body?: string; authorizer?: Record<string, unknown> } = {}): SocketEvent {
+  return {
+    ...(options.body !== undefined ? { body: options.body } : {}),
+    isBase64Encoded: false,
+    requestContext: {
+      apiId: 'ws123',
+      connectedAt: 1_893_499_200_000,
+      connectionId: 'conn-1',
+      domainName: 'ws.example.com',
+      eventType: routeKey === '$connect' ? 'CONNECT' : routeKey === '$disconnect' ? 'DISCONNECT' : 'MESSAGE',
+      extendedRequestId: 'x',
+      messageDirection: 'IN',
+      messageId: 'm1',
+      requestId: 'r1',
+      requestTime: '01/Jan/2030:12:00:00 +0000',
+      requestTimeEpoch: 1_893_499_200_000,
+      routeKey,
+      stage: 'test',
+      ...(options.authorizer ? { authorizer: options.authorizer } : {}),
+    },
+  } as SocketEvent;
+}
+
+describe('the WebSocket handlers', () => {
+  it('records the connection of the caller the authorizer verified', async () => {
+    // Prepare
+    dbMock.on(PutCommand).resolves({});
+    const event = aSocketEvent('$connect', { authorizer: { principalId: 'bob', sub: 'bob', tenantId: 'acme', roles: '' } });
+    const before = Math.floor(Date.now() / 1000);
+
+    // Act
+    const result = await connect(event, context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+    const item = dbMock.commandCalls(PutCommand)[0]?.args[0].input.Item;
+    expect(item).toMatchObject({ connectionId: 'conn-1', tenantId: 'acme', userId: 'bob', userKey: 'acme#bob' });
+    expect(item?.expiresAt).toBeGreaterThanOrEqual(before + 600);
+    expect(item?.expiresAt).toBeLessThanOrEqual(before + 602);
+  });
+
+  it('refuses a connection that reached $connect without an authorizer context', async () => {
+    // Prepare
+    const event = aSocketEvent('$connect');
+
+    // Act
+    const result = await connect(event, context);
+
+    // Assess
+    expect(result).toMatchObject({ statusCode: 401 });
+    expect(dbMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('forgets the connection on $disconnect', async () => {
+    // Prepare
+    dbMock.on(DeleteCommand).resolves({});
+
+    // Act
+    const result = await disconnect(aSocketEvent('$disconnect'), context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+    expect(dbMock).toHaveReceivedCommandExactlyOnceWith(DeleteCommand, { TableName: 'test-connections', Key: { connectionId: 'conn-1' } });
+  });
+
+  it('answers a ping with a pong on the same connection', async () => {
+    // Prepare
+    gatewayMock.on(PostToConnectionCommand).resolves({});
+
+    // Act
+    const result = await answer(aSocketEvent('$default', { body: '{"action":"ping"}' }), context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+    const input = gatewayMock.commandCalls(PostToConnectionCommand)[0]?.args[0].input;
+    expect(input?.ConnectionId).toBe('conn-1');
+    expect(JSON.parse(new TextDecoder().decode(input?.Data as Uint8Array))).toEqual({ type: 'pong' });
+  });
+});

@@ -1,0 +1,228 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  configVariables,
+  connectionTtlSeconds,
+  deliveryConfig,
+  deliveryQueueConfig,
+  once,
+  retryPolicyConfig,
+  schedulerConfig,
+  tableNames,
+  tokenConfig,
+} from '../../../shared/config.ts';
+import { defaultRetryPolicy } from '../../../shared/domain/retry-policy.ts';
+
+/** The error `read` throws (fails the test when it throws none). */
+function errorOf(read: () => unknown): unknown {
+  try {
+    read();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+const schedulerEnv = {
+  HERALD_SCHEDULE_GROUP: 'herald',
+  HERALD_SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/scheduler',
+  HERALD_QUEUE_DELIVERY_ARN: 'arn:aws:sqs:eu-west-1:111122223333:delivery',
+  HERALD_QUEUE_SCHEDULER_DLQ_ARN: 'arn:aws:sqs:eu-west-1:111122223333:scheduler-dlq',
+};
+
+describe('configuration', () => {
+  it('reads table names from their variables', () => {
+    // Prepare
+    const env = { HERALD_TABLE_NOTIFICATIONS: 'herald-test-notifications', HERALD_TABLE_INBOX: 'herald-test-inbox' };
+
+    // Act
+    const tables = tableNames(env);
+
+    // Assess
+    expect(tables.notifications).toBe('herald-test-notifications');
+    expect(tables.inbox).toBe('herald-test-inbox');
+  });
+
+  it('fails naming the variable of a table that was not configured', () => {
+    // Prepare
+    const tables = tableNames({ HERALD_TABLE_NOTIFICATIONS: 'n' });
+
+    // Act
+    const error = errorOf(() => tables.recipients);
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain('HERALD_TABLE_RECIPIENTS');
+  });
+
+  it('fails naming each missing scheduler variable', () => {
+    // Prepare
+    const env = { HERALD_SCHEDULE_GROUP: 'herald' };
+
+    // Act
+    const error = errorOf(() => schedulerConfig(env));
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toContain(configVariables.schedulerRoleArn);
+    expect(message).toContain('HERALD_QUEUE_DELIVERY_ARN');
+    expect(message).toContain('HERALD_QUEUE_SCHEDULER_DLQ_ARN');
+    expect(message).not.toContain(configVariables.scheduleGroup);
+  });
+
+  it('fails naming a delivery queue variable that is empty', () => {
+    // Prepare
+    const env = { HERALD_QUEUE_DELIVERY_URL: '', HERALD_QUEUE_DELIVERY_ARN: 'arn:aws:sqs:eu-west-1:1:delivery' };
+
+    // Act
+    const error = errorOf(() => deliveryQueueConfig(env));
+
+    // Assess
+    expect((error as ConfigError).message).toContain('HERALD_QUEUE_DELIVERY_URL');
+  });
+
+  it('fires schedules 60 s early unless told otherwise', () => {
+    // Prepare
+    const env = schedulerEnv;
+
+    // Act
+    const defaults = schedulerConfig(env);
+    const configured = schedulerConfig({ ...env, HERALD_SCHEDULER_LEAD_SECONDS: '45' });
+
+    // Assess
+    expect(defaults).toEqual({
+      groupName: 'herald',
+      roleArn: schedulerEnv.HERALD_SCHEDULER_ROLE_ARN,
+      targetArn: schedulerEnv.HERALD_QUEUE_DELIVERY_ARN,
+      deadLetterArn: schedulerEnv.HERALD_QUEUE_SCHEDULER_DLQ_ARN,
+      leadSeconds: 60,
+    });
+    expect(configured.leadSeconds).toBe(45);
+  });
+
+  it('applies delivery defaults: a 60 s lease and 90 days of retention', () => {
+    // Prepare
+    const env = { HERALD_EMAIL_FROM: 'herald@example.com', HERALD_WS_CALLBACK_URL: 'https://ws.example.com/prod' };
+
+    // Act
+    const config = deliveryConfig(env);
+
+    // Assess
+    expect(config).toEqual({
+      emailFrom: 'herald@example.com',
+      websocketCallbackUrl: 'https://ws.example.com/prod',
+      leaseSeconds: 60,
+      sentRetentionDays: 90,
+    });
+  });
+
+  it('refuses a sender that is not an email address, naming the variable', () => {
+    // Prepare
+    const env = { HERALD_EMAIL_FROM: 'herald', HERALD_WS_CALLBACK_URL: 'https://ws.example.com/prod' };
+
+    // Act
+    const error = errorOf(() => deliveryConfig(env));
+
+    // Assess
+    expect((error as ConfigError).message).toContain('HERALD_EMAIL_FROM');
+  });
+
+  it('uses the default retry policy when no retry variable is set', () => {
+    // Prepare
+    const env = {};
+
+    // Act
+    const policy = retryPolicyConfig(env);
+
+    // Assess
+    expect(policy).toEqual(defaultRetryPolicy);
+  });
+
+  it('parses the retry policy variables', () => {
+    // Prepare
+    const env = {
+      HERALD_RETRY_BASE_SECONDS: '2',
+      HERALD_RETRY_FACTOR: '3',
+      HERALD_RETRY_MAX_RETRIES: '0',
+      HERALD_RETRY_JITTER: '0.25',
+    };
+
+    // Act
+    const policy = retryPolicyConfig(env);
+
+    // Assess
+    expect(policy).toEqual({ baseSeconds: 2, factor: 3, maxRetries: 0, jitter: 0.25, capSeconds: 43_200 });
+  });
+
+  it.each([
+    ['HERALD_RETRY_JITTER', '1.5'],
+    ['HERALD_RETRY_FACTOR', '0.5'],
+    ['HERALD_RETRY_MAX_RETRIES', '2.5'],
+    ['HERALD_RETRY_BASE_SECONDS', 'soon'],
+  ])('refuses %s=%s, naming it', (variable, value) => {
+    // Prepare
+    const env = { [variable]: value };
+
+    // Act
+    const error = errorOf(() => retryPolicyConfig(env));
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(variable);
+  });
+
+  it.each([
+    ['HERALD_LEASE_SECONDS', () => deliveryConfig({ HERALD_EMAIL_FROM: 'h@example.com', HERALD_WS_CALLBACK_URL: 'https://ws.example.com', HERALD_LEASE_SECONDS: '' })],
+    ['HERALD_RETRY_MAX_RETRIES', () => retryPolicyConfig({ HERALD_RETRY_MAX_RETRIES: ' ' })],
+    ['HERALD_SCHEDULER_LEAD_SECONDS', () => schedulerConfig({ ...schedulerEnv, HERALD_SCHEDULER_LEAD_SECONDS: '' })],
+  ])('refuses a blank %s rather than reading it as 0', (variable, read) => {
+    // Prepare: the blank variable comes from the table
+
+    // Act
+    const error = errorOf(read);
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(variable);
+  });
+
+  it('keeps connections a little longer than API Gateway keeps them open', () => {
+    // Prepare
+    const env = {};
+
+    // Act
+    const ttl = connectionTtlSeconds(env);
+
+    // Assess
+    expect(ttl).toBe(2 * 60 * 60 + 300);
+  });
+
+  it('needs an issuer, an audience and a JWKS URL to verify tokens', () => {
+    // Prepare
+    const env = { HERALD_JWT_ISSUER: 'https://issuer.example.com/', HERALD_JWKS_URL: 'not a url' };
+
+    // Act
+    const error = errorOf(() => tokenConfig(env));
+
+    // Assess
+    const message = (error as ConfigError).message;
+    expect(message).toContain('HERALD_JWT_AUDIENCE');
+    expect(message).toContain('HERALD_JWKS_URL');
+    expect(message).not.toContain('HERALD_JWT_ISSUER');
+  });
+
+  it('parses a section once per process', () => {
+    // Prepare
+    let reads = 0;
+    const read = once(() => ++reads);
+
+    // Act
+    const first = read();
+    const second = read();
+
+    // Assess
+    expect([first, second]).toEqual([1, 1]);
+    expect(reads).toBe(1);
+  });
+});

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import {
+  canTransition,
+  defaultChannels,
+  isTerminal,
+  notificationStatuses,
+  statusesAllowing,
+  toNotificationView,
+  toSocketMessage,
+} from '../../../../shared/domain/notification.ts';
+import type { NotificationStatus } from '../../../../shared/domain/notification.ts';
+import { aNotification } from '../../fakes/fixtures.ts';
+
+/** The life of a notification as ARCHITECTURE.md draws it, written out independently of the code. */
+const allowed = new Set([
+  'pending→sending',
+  'pending→cancelled',
+  'sending→sending',
+  'sending→sent',
+  'sending→failed',
+  'sending→pending',
+]);
+const everyPair = notificationStatuses.flatMap((from) => notificationStatuses.map((to) => [from, to] as const));
+const allowedPairs = everyPair.filter(([from, to]) => allowed.has(`${from}→${to}`));
+const forbiddenPairs = everyPair.filter(([from, to]) => !allowed.has(`${from}→${to}`));
+
+describe('notification state transitions', () => {
+  it.each(allowedPairs)('allows %s → %s', (from, to) => {
+    // Prepare: the pair comes from the table
+
+    // Act
+    const result = canTransition(from, to);
+
+    // Assess
+    expect(result).toBe(true);
+  });
+
+  it.each(forbiddenPairs)('forbids %s → %s', (from, to) => {
+    // Prepare: the pair comes from the table
+
+    // Act
+    const result = canTransition(from, to);
+
+    // Assess
+    expect(result).toBe(false);
+  });
+
+  it.each<[NotificationStatus, NotificationStatus[]]>([
+    ['sending', ['pending', 'sending']],
+    ['cancelled', ['pending']],
+    ['sent', ['sending']],
+    ['failed', ['sending']],
+    ['pending', ['sending']],
+  ])('lets a conditional write into %s start only from %j', (to, expected) => {
+    // Prepare: the target state comes from the table
+
+    // Act
+    const from = statusesAllowing(to);
+
+    // Assess
+    expect(from.sort()).toEqual(expected.sort());
+  });
+});
+
+describe('isTerminal', () => {
+  it.each<[NotificationStatus, boolean]>([
+    ['pending', false],
+    ['sending', false],
+    ['sent', true],
+    ['failed', true],
+    ['cancelled', true],
+  ])('says %s is terminal: %s', (status, expected) => {
+    // Prepare: the status comes from the table
+
+    // Act
+    const terminal = isTerminal(status);
+
+    // Assess
+    expect(terminal).toBe(expected);
+  });
+});
+
+describe('defaultChannels', () => {
+  it('adds email when the recipient has an address', () => {
+    // Prepare
+    const recipient = { email: 'bob@example.com' };
+
+    // Act
+    const result = defaultChannels(recipient);
+
+    // Assess
+    expect(result).toEqual(['inbox', 'websocket', 'email']);
+  });
+
+  it.each([{}, { email: '' }])('uses only inbox and websocket without an address (%j)', (recipient) => {
+    // Prepare: the recipient comes from the table
+
+    // Act
+    const result = defaultChannels(recipient);
+
+    // Assess
+    expect(result).toEqual(['inbox', 'websocket']);
+  });
+});
+
+describe('views of a notification', () => {
+  it('gives live clients the content but none of the bookkeeping', () => {
+    // Prepare
+    const n = aNotification({ data: { room: 'B' }, status: 'sending', attempts: 2, lastError: 'email: boom' });
+
+    // Act
+    const frame = toSocketMessage(n);
+
+    // Assess
+    expect(frame).toEqual({
+      type: 'notification',
+      notification: {
+        id: n.id,
+        title: n.title,
+        message: n.message,
+        type: n.type,
+        priority: n.priority,
+        data: { room: 'B' },
+        scheduledAt: n.scheduledAt,
+      },
+    });
+  });
+
+  it('shows API callers nulls rather than missing fields and hides the tenant and creator', () => {
+    // Prepare
+    const n = aNotification();
+
+    // Act
+    const view = toNotificationView(n);
+
+    // Assess
+    expect(view).toMatchObject({ id: n.id, data: {}, sentAt: null, lastError: null, status: 'pending' });
+    expect(view).not.toHaveProperty('tenantId');
+    expect(view).not.toHaveProperty('createdBy');
+  });
+});

@@ -1,0 +1,285 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../../shared/errors.ts';
+import { newNotificationId } from '../../../../shared/domain/ids.ts';
+import {
+  createNotificationsBodySchema,
+  deliveryMessageSchema,
+  idSchema,
+  maxRecipientsPerRequest,
+  notificationIdSchema,
+  putRecipientBodySchema,
+} from '../../../../shared/domain/schemas.ts';
+import { parseWith } from '../../../../shared/http/request.ts';
+
+const validBody = { recipients: ['bob'], title: 'Standup', message: 'Starts in 5 minutes' };
+
+/** The ValidationError that parsing `value` raises (fails the test if none is raised). */
+function validationErrorOf(parse: () => unknown): ValidationError {
+  try {
+    parse();
+  } catch (error) {
+    if (error instanceof ValidationError) return error;
+    throw error;
+  }
+  throw new Error('expected a ValidationError, but parsing succeeded');
+}
+
+describe('createNotificationsBodySchema', () => {
+  it('accepts a minimal body and fills in the type and priority', () => {
+    // Prepare
+    const body = validBody;
+
+    // Act
+    const parsed = createNotificationsBodySchema.parse(body);
+
+    // Assess
+    expect(parsed).toEqual({ ...validBody, type: 'system', priority: 'normal' });
+  });
+
+  it('accepts a title of exactly 200 characters', () => {
+    // Prepare
+    const body = { ...validBody, title: 'x'.repeat(200) };
+
+    // Act
+    const result = createNotificationsBodySchema.safeParse(body);
+
+    // Assess
+    expect(result.success).toBe(true);
+  });
+
+  it('rejects a title of 201 characters, naming the title', () => {
+    // Prepare
+    const body = { ...validBody, title: 'x'.repeat(201) };
+
+    // Act
+    const error = validationErrorOf(() => parseWith(createNotificationsBodySchema, body, 'body'));
+
+    // Assess
+    expect(error.details).toEqual([{ field: 'title', message: 'must be at most 200 characters' }]);
+  });
+
+  it('rejects a title of only spaces', () => {
+    // Prepare
+    const body = { ...validBody, title: '   ' };
+
+    // Act
+    const result = createNotificationsBodySchema.safeParse(body);
+
+    // Assess
+    expect(result.success).toBe(false);
+  });
+
+  it('rejects an empty recipient list', () => {
+    // Prepare
+    const body = { ...validBody, recipients: [] };
+
+    // Act
+    const error = validationErrorOf(() => parseWith(createNotificationsBodySchema, body, 'body'));
+
+    // Assess
+    expect(error.details).toEqual([{ field: 'recipients', message: 'must name at least one recipient' }]);
+  });
+
+  it('rejects a recipient named twice', () => {
+    // Prepare
+    const body = { ...validBody, recipients: ['bob', 'carol', 'bob'] };
+
+    // Act
+    const error = validationErrorOf(() => parseWith(createNotificationsBodySchema, body, 'body'));
+
+    // Assess
+    expect(error.details).toEqual([{ field: 'recipients', message: 'must not repeat a recipient' }]);
+  });
+
+  it('rejects more recipients than one request may name', () => {
+    // Prepare
+    const recipients = Array.from({ length: maxRecipientsPerRequest + 1 }, (_, i) => `user-${i}`);
+
+    // Act
+    const result = createNotificationsBodySchema.safeParse({ ...validBody, recipients });
+
+    // Assess
+    expect(result.success).toBe(false);
+  });
+
+  it('rejects an unknown field and names it', () => {
+    // Prepare
+    const body = { ...validBody, sendAt: '2030-01-01T00:00:00Z' };
+
+    // Act
+    const error = validationErrorOf(() => parseWith(createNotificationsBodySchema, body, 'body'));
+
+    // Assess
+    expect(error.details).toEqual([{ field: 'sendAt', message: 'is not a known field' }]);
+    expect(error.message).toContain('sendAt');
+  });
+
+  it.each(['2030-01-01T12:00:00Z', '2030-01-01T12:00:00.250Z', '2030-01-01T14:00:00+02:00'])(
+    'accepts scheduledAt with an offset (%s)',
+    (scheduledAt) => {
+      // Prepare
+      const body = { ...validBody, scheduledAt };
+
+      // Act
+      const result = createNotificationsBodySchema.safeParse(body);
+
+      // Assess
+      expect(result.success).toBe(true);
+    },
+  );
+
+  it.each(['2030-01-01T12:00:00', '2030-01-01', 'tomorrow', '2030-13-01T12:00:00Z'])(
+    'rejects scheduledAt without an offset or not a date-time (%s), naming scheduledAt',
+    (scheduledAt) => {
+      // Prepare
+      const body = { ...validBody, scheduledAt };
+
+      // Act
+      const error = validationErrorOf(() => parseWith(createNotificationsBodySchema, body, 'body'));
+
+      // Assess
+      expect(error.details).toEqual([
+        { field: 'scheduledAt', message: 'must be an ISO-8601 date-time with an offset' },
+      ]);
+    },
+  );
+
+  it('rejects an unknown channel and a repeated one', () => {
+    // Prepare
+    const unknown = { ...validBody, channels: ['sms'] };
+    const repeated = { ...validBody, channels: ['email', 'email'] };
+
+    // Act
+    const unknownResult = createNotificationsBodySchema.safeParse(unknown);
+    const repeatedResult = createNotificationsBodySchema.safeParse(repeated);
+
+    // Assess
+    expect(unknownResult.success).toBe(false);
+    expect(repeatedResult.success).toBe(false);
+  });
+
+  it.each(['acme#bob', 'bob smith', '', '#', '-leading-dash'])('rejects the recipient id %j', (id) => {
+    // Prepare
+    const body = { ...validBody, recipients: [id] };
+
+    // Act
+    const error = validationErrorOf(() => parseWith(createNotificationsBodySchema, body, 'body'));
+
+    // Assess
+    expect(error.details).toEqual([{ field: 'recipients.0', message: expect.stringContaining('letters, digits') }]);
+  });
+});
+
+describe('idSchema', () => {
+  it.each(['bob', 'user@example.com', 'auth0:x', 'a.b_c-d+e', 'x'.repeat(128)])('accepts %s', (id) => {
+    // Prepare: the id comes from the table
+
+    // Act
+    const result = idSchema.safeParse(id);
+
+    // Assess
+    expect(result.success).toBe(true);
+  });
+
+  it.each(['tenant#user', 'x'.repeat(129), 'a/b'])('rejects %s', (id) => {
+    // Prepare: the id comes from the table
+
+    // Act
+    const result = idSchema.safeParse(id);
+
+    // Assess
+    expect(result.success).toBe(false);
+  });
+});
+
+describe('putRecipientBodySchema', () => {
+  it('accepts an address, a known time zone and groups', () => {
+    // Prepare
+    const body = { email: 'bob@example.com', timezone: 'Europe/Paris', groups: ['ops', 'eng'] };
+
+    // Act
+    const result = putRecipientBodySchema.safeParse(body);
+
+    // Assess
+    expect(result.success).toBe(true);
+  });
+
+  it.each(['Mars/Olympus_Mons', 'GMT+25', 'not a zone'])('rejects the time zone %s, naming timezone', (timezone) => {
+    // Prepare
+    const body = { timezone };
+
+    // Act
+    const error = validationErrorOf(() => parseWith(putRecipientBodySchema, body, 'body'));
+
+    // Assess
+    expect(error.details).toEqual([{ field: 'timezone', message: 'is not a known IANA time zone' }]);
+  });
+
+  it('rejects a malformed address and a group id with #', () => {
+    // Prepare
+    const body = { email: 'not-an-address', groups: ['ops#1'] };
+
+    // Act
+    const error = validationErrorOf(() => parseWith(putRecipientBodySchema, body, 'body'));
+
+    // Assess
+    expect(error.details).toEqual([
+      { field: 'email', message: 'must be an email address' },
+      { field: 'groups.0', message: expect.stringContaining('letters, digits') },
+    ]);
+  });
+
+  it('rejects an unknown field and names it', () => {
+    // Prepare
+    const body = { email: 'bob@example.com', phone: '+331234' };
+
+    // Act
+    const error = validationErrorOf(() => parseWith(putRecipientBodySchema, body, 'body'));
+
+    // Assess
+    expect(error.details).toEqual([{ field: 'phone', message: 'is not a known field' }]);
+  });
+});
+
+describe('notification ids and delivery messages', () => {
+  it('accepts the ids Herald makes and nothing else', () => {
+    // Prepare
+    const id = newNotificationId(new Date('2030-01-01T00:00:00Z'));
+
+    // Act
+    const ours = notificationIdSchema.safeParse(id);
+    const foreign = notificationIdSchema.safeParse('brd_01JABCDEFGHJKMNPQRSTVWXYZ0');
+    const withHash = notificationIdSchema.safeParse(`${id}#x`);
+
+    // Assess
+    expect(id).toMatch(/^ntf_[0-9A-Z]{26}$/);
+    expect(id.length).toBeLessThanOrEqual(64);
+    expect(ours.success).toBe(true);
+    expect(foreign.success).toBe(false);
+    expect(withHash.success).toBe(false);
+  });
+
+  it('makes ids that sort by creation time', () => {
+    // Prepare
+    const earlier = new Date('2030-01-01T00:00:00Z');
+    const later = new Date('2030-01-01T00:00:01Z');
+
+    // Act
+    const first = newNotificationId(earlier);
+    const second = newNotificationId(later);
+
+    // Assess
+    expect(first < second).toBe(true);
+  });
+
+  it('rejects a delivery message whose tenant carries a #', () => {
+    // Prepare
+    const message = { tenantId: 'acme#other', notificationId: newNotificationId(new Date()) };
+
+    // Act
+    const result = deliveryMessageSchema.safeParse(message);
+
+    // Assess
+    expect(result.success).toBe(false);
+  });
+});

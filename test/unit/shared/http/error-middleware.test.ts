@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  ValidationError,
+} from '../../../../shared/errors.ts';
+import { errorResponse } from '../../../../shared/http/error-middleware.ts';
+
+describe('errorResponse', () => {
+  it.each([
+    [new ValidationError('bad'), 400, 'VALIDATION_ERROR'],
+    [new UnauthorizedError('who'), 401, 'UNAUTHORIZED'],
+    [new ForbiddenError('no'), 403, 'FORBIDDEN'],
+    [new NotFoundError('gone'), 404, 'NOT_FOUND'],
+    [new ConflictError('state'), 409, 'CONFLICT'],
+    [new ServiceUnavailableError('later'), 503, 'SERVICE_UNAVAILABLE'],
+  ])('maps %s to %i %s', (error, status, code) => {
+    // Prepare: the error comes from the table
+
+    // Act
+    const response = errorResponse(error);
+
+    // Assess
+    expect(response.statusCode).toBe(status);
+    expect(JSON.parse(response.body ?? '')).toEqual({ error: { code, message: error.message } });
+  });
+
+  it('shows the details of a ValidationError', () => {
+    // Prepare
+    const error = new ValidationError('Invalid body', { details: [{ field: 'title', message: 'must not be empty' }] });
+
+    // Act
+    const response = errorResponse(error);
+
+    // Assess
+    expect(JSON.parse(response.body ?? '')).toEqual({
+      error: { code: 'VALIDATION_ERROR', message: 'Invalid body', details: [{ field: 'title', message: 'must not be empty' }] },
+    });
+  });
+
+  it('turns any other error into a 500 that says nothing internal', () => {
+    // Prepare
+    const error = new Error('connect ECONNREFUSED 10.0.0.12:443 table herald-prod-notifications');
+
+    // Act
+    const response = errorResponse(error);
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(response.body).toBe('{"error":{"code":"INTERNAL_ERROR","message":"Internal server error"}}');
+  });
+});

@@ -1,0 +1,143 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { UnauthorizedError, ValidationError } from '../../../../shared/errors.ts';
+import { callerFrom, json, parseBody, pathParameter } from '../../../../shared/http/request.ts';
+
+function anEvent(overrides: Partial<APIGatewayProxyEventV2WithJWTAuthorizer> = {}): APIGatewayProxyEventV2WithJWTAuthorizer {
+  return {
+    version: '2.0',
+    routeKey: 'POST /v1/things',
+    rawPath: '/v1/things',
+    rawQueryString: '',
+    headers: {},
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '111122223333',
+      apiId: 'api',
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
+      http: { method: 'POST', path: '/v1/things', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: 'r1',
+      routeKey: 'POST /v1/things',
+      stage: '$default',
+      time: '01/Jan/2030:12:00:00 +0000',
+      timeEpoch: 1_893_499_200_000,
+      authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: { sub: 'bob', tenant: 'acme' }, scopes: [] } },
+    },
+    ...overrides,
+  };
+}
+
+const schema = z.strictObject({ name: z.string().min(1, 'must not be empty') });
+
+/** The error `read` throws (fails the test when it throws none). */
+function errorOf(read: () => unknown): unknown {
+  try {
+    read();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('reading HTTP requests', () => {
+  it('parses a JSON body with the schema', () => {
+    // Prepare
+    const event = anEvent({ body: '{"name":"Herald"}' });
+
+    // Act
+    const body = parseBody(event, schema);
+
+    // Assess
+    expect(body).toEqual({ name: 'Herald' });
+  });
+
+  it('decodes a base64 body first', () => {
+    // Prepare
+    const event = anEvent({ body: Buffer.from('{"name":"Herald"}').toString('base64'), isBase64Encoded: true });
+
+    // Act
+    const body = parseBody(event, schema);
+
+    // Assess
+    expect(body).toEqual({ name: 'Herald' });
+  });
+
+  it.each([
+    ['a missing body', undefined, 'Request body is required'],
+    ['invalid JSON', '{"name":', 'Request body must be valid JSON'],
+  ])('refuses %s with a ValidationError', (_, body, message) => {
+    // Prepare
+    const event = anEvent({ body });
+
+    // Act
+    const error = errorOf(() => parseBody(event, schema));
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).message).toBe(message);
+  });
+
+  it('names each field that is wrong, unknown ones included', () => {
+    // Prepare
+    const event = anEvent({ body: '{"name":"","colour":"red"}' });
+
+    // Act
+    const error = errorOf(() => parseBody(event, schema)) as ValidationError;
+
+    // Assess
+    expect(error.details).toEqual(
+      expect.arrayContaining([
+        { field: 'name', message: 'must not be empty' },
+        { field: 'colour', message: 'is not a known field' },
+      ]),
+    );
+    expect(error.message).toMatch(/^Invalid body: /);
+  });
+
+  it('names a bad path parameter', () => {
+    // Prepare
+    const event = anEvent({ pathParameters: { id: 'a#b' } });
+
+    // Act
+    const error = errorOf(() => pathParameter(event, 'id', z.string().regex(/^[a-z]+$/, 'is not an id'))) as ValidationError;
+
+    // Assess
+    expect(error.details).toEqual([{ field: 'path parameter id', message: 'is not an id' }]);
+  });
+
+  it('reads the caller from the JWT claims', () => {
+    // Prepare
+    const event = anEvent();
+
+    // Act
+    const caller = callerFrom(event);
+
+    // Assess
+    expect(caller).toEqual({ sub: 'bob', tenantId: 'acme', roles: [] });
+  });
+
+  it('refuses a request whose token names no subject', () => {
+    // Prepare
+    const event = anEvent();
+    event.requestContext.authorizer.jwt.claims = { tenant: 'acme' };
+
+    // Act
+    const error = errorOf(() => callerFrom(event));
+
+    // Assess
+    expect(error).toBeInstanceOf(UnauthorizedError);
+  });
+
+  it('answers JSON with its content type', () => {
+    // Prepare
+    const body = { ok: true };
+
+    // Act
+    const result = json(201, body);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 201, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' });
+  });
+});

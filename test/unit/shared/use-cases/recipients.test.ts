@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { ForbiddenError, NotFoundError } from '../../../../shared/errors.ts';
+import type { Caller } from '../../../../shared/domain/caller.ts';
+import { getRecipient, putRecipient } from '../../../../shared/use-cases/recipients.ts';
+import type { RecipientDeps } from '../../../../shared/use-cases/recipients.ts';
+import { FakeClock, InMemoryRecipientStore } from '../../fakes/index.ts';
+import { admin, plainUser, sender, tenantId } from '../../fakes/fixtures.ts';
+
+function setUp(): { deps: RecipientDeps; clock: FakeClock; recipients: InMemoryRecipientStore } {
+  const clock = new FakeClock('2030-01-01T12:00:00.000Z');
+  const recipients = new InMemoryRecipientStore();
+  return { deps: { recipients, clock }, clock, recipients };
+}
+
+/** The error a promise rejects with (fails the test when it resolves). */
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('putRecipient', () => {
+  it.each<[string, Caller]>([
+    ['an admin', admin],
+    ['a sender', sender],
+  ])('lets %s register a recipient, saying it was created', async (_, caller) => {
+    // Prepare
+    const { deps, recipients } = setUp();
+
+    // Act
+    const result = await putRecipient(deps, caller, 'carol', { email: 'carol@example.com', timezone: 'Europe/Paris' });
+
+    // Assess
+    expect(result.created).toBe(true);
+    expect(result.recipient).toEqual({
+      tenantId,
+      id: 'carol',
+      email: 'carol@example.com',
+      timezone: 'Europe/Paris',
+      groups: [],
+      createdAt: '2030-01-01T12:00:00.000Z',
+      updatedAt: '2030-01-01T12:00:00.000Z',
+    });
+    expect(await recipients.get(tenantId, 'carol')).toEqual(result.recipient);
+  });
+
+  it('keeps createdAt when it replaces a recipient, and says it was not created', async () => {
+    // Prepare
+    const { deps, clock, recipients } = setUp();
+    await putRecipient(deps, admin, 'carol', { email: 'carol@example.com', groups: ['ops'] });
+    clock.advanceSeconds(3600);
+
+    // Act
+    const result = await putRecipient(deps, admin, 'carol', { groups: ['eng'] });
+
+    // Assess
+    expect(result.created).toBe(false);
+    expect(result.recipient).toEqual({
+      tenantId,
+      id: 'carol',
+      groups: ['eng'],
+      createdAt: '2030-01-01T12:00:00.000Z',
+      updatedAt: '2030-01-01T13:00:00.000Z',
+    });
+    expect((await recipients.get(tenantId, 'carol'))?.email).toBeUndefined();
+  });
+
+  it('forbids a plain user to manage the directory, even for themself', async () => {
+    // Prepare
+    const { deps, recipients } = setUp();
+
+    // Act
+    const error = await rejectionOf(putRecipient(deps, plainUser, plainUser.sub, { email: 'bob@example.com' }));
+
+    // Assess
+    expect(error).toBeInstanceOf(ForbiddenError);
+    expect(await recipients.get(tenantId, plainUser.sub)).toBeUndefined();
+  });
+});
+
+describe('getRecipient', () => {
+  it('lets a plain user read themself', async () => {
+    // Prepare
+    const { deps } = setUp();
+    await putRecipient(deps, admin, plainUser.sub, { email: 'bob@example.com' });
+
+    // Act
+    const recipient = await getRecipient(deps, plainUser, plainUser.sub);
+
+    // Assess
+    expect(recipient.email).toBe('bob@example.com');
+  });
+
+  it('hides anyone else from a plain user as not found', async () => {
+    // Prepare
+    const { deps } = setUp();
+    await putRecipient(deps, admin, 'carol', {});
+
+    // Act
+    const error = await rejectionOf(getRecipient(deps, plainUser, 'carol'));
+
+    // Assess
+    expect(error).toBeInstanceOf(NotFoundError);
+  });
+
+  it('lets a sender read anyone of the tenant', async () => {
+    // Prepare
+    const { deps } = setUp();
+    await putRecipient(deps, admin, 'carol', {});
+
+    // Act
+    const recipient = await getRecipient(deps, sender, 'carol');
+
+    // Assess
+    expect(recipient.id).toBe('carol');
+  });
+
+  it('does not find a recipient of another tenant', async () => {
+    // Prepare
+    const { deps } = setUp();
+    await putRecipient(deps, { ...admin, tenantId: 'other-tenant' }, 'carol', {});
+
+    // Act
+    const error = await rejectionOf(getRecipient(deps, admin, 'carol'));
+
+    // Assess
+    expect(error).toBeInstanceOf(NotFoundError);
+  });
+
+  it('says not found for a recipient that was never registered', async () => {
+    // Prepare
+    const { deps } = setUp();
+
+    // Act
+    const error = await rejectionOf(getRecipient(deps, admin, 'nobody'));
+
+    // Assess
+    expect(error).toBeInstanceOf(NotFoundError);
+  });
+});
