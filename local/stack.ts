@@ -32,6 +32,7 @@ import { LOCAL_ACCOUNT_ID, loadFunction } from './lambda-runtime.ts';
 import type { LambdaInvoker } from './lambda-runtime.ts';
 import { createRuleTimers } from './rule-timers.ts';
 import { startSchedulerEmulator } from './scheduler-emulator.ts';
+import { createTtlReaper } from './ttl-reaper.ts';
 import { startWebSocketGateway } from './websocket-gateway.ts';
 
 export const LOCAL_REGION = 'us-east-1';
@@ -84,6 +85,8 @@ export interface LocalStack {
   readonly queueUrls: Readonly<Record<string, string>>;
   /** Invokers of every function, by logical name. */
   readonly functions: Readonly<Record<string, LambdaInvoker>>;
+  /** Runs DynamoDB's TTL deletion now (locally it otherwise runs every minute). */
+  reapExpiredItems(now?: Date): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -225,6 +228,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => scheduler.stop());
 
     await createTables(dynamodbEndpoint);
+    const ttlReaper = createTtlReaper({
+      endpoint: dynamodbEndpoint,
+      region: LOCAL_REGION,
+      credentials: localCredentials,
+      tables: tables.map((description) => ({ description, physicalName: physicalName(description.name) })),
+    });
+    ttlReaper.start();
+    stops.push(() => ttlReaper.stop());
     const sqs = new SQSClient({ endpoint: sqsEndpoint, region: LOCAL_REGION, credentials: localCredentials });
     stops.push(async () => sqs.destroy());
     const queueRefs = await createQueues(sqs);
@@ -339,6 +350,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tableNames: Object.fromEntries(tables.map((t) => [t.name, physicalName(t.name)])),
       queueUrls: Object.fromEntries([...queueRefs].map(([name, ref]) => [name, ref.url])),
       functions: invokers,
+      reapExpiredItems: (now) => ttlReaper.reapNow(now),
       stop: stopAll,
     };
   } catch (error) {

@@ -1,0 +1,145 @@
+/**
+ * The AWS stacks and the local stack agree: both are built from lib/app-description.ts, and this
+ * test compares what each actually built — tables, queues and HTTP routes — side by side.
+ */
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpRoutes, queues, tables } from '../../lib/app-description.ts';
+import { synthesiseHerald, testSettings } from '../infra/synth.ts';
+import type { SynthesisedHerald } from '../infra/synth.ts';
+import { prop, resourcesOfType } from '../infra/template-queries.ts';
+import { startHarness } from './support/harness.ts';
+import type { Harness } from './support/harness.ts';
+
+let h: Harness;
+let aws: SynthesisedHerald;
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+beforeAll(async () => {
+  aws = synthesiseHerald();
+  h = await startHarness();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+/** A table's shape, without its physical name: keys, indexes and TTL attribute. */
+interface TableShape {
+  keys: string[];
+  indexes: string[];
+  ttl: string | undefined;
+}
+
+function keyList(schema: readonly { AttributeName?: string; KeyType?: string }[] | undefined): string {
+  return (schema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(',');
+}
+
+function awsTables(): Map<string, TableShape> {
+  const shapes = new Map<string, TableShape>();
+  for (const [, table] of resourcesOfType(aws.data, 'AWS::DynamoDB::Table')) {
+    const name = (prop(table, 'TableName') as string).replace(`herald-${testSettings.stage}-`, '');
+    const gsis = (prop(table, 'GlobalSecondaryIndexes') ?? []) as { IndexName: string; KeySchema: { AttributeName: string; KeyType: string }[] }[];
+    const ttl = prop(table, 'TimeToLiveSpecification') as { AttributeName?: string; Enabled?: boolean } | undefined;
+    shapes.set(name, {
+      keys: [keyList(prop(table, 'KeySchema') as { AttributeName: string; KeyType: string }[])],
+      indexes: gsis.map((g) => `${g.IndexName}(${keyList(g.KeySchema)})`).sort(),
+      ttl: ttl?.Enabled ? ttl.AttributeName : undefined,
+    });
+  }
+  return shapes;
+}
+
+describe('the local stack and the AWS stacks', () => {
+  it('create the same tables, with the same keys and indexes', async () => {
+    // Prepare
+    const dynamo = new DynamoDBClient({ endpoint: h.stack.endpoints.dynamodb, region: 'us-east-1', credentials });
+    const expected = awsTables();
+    // Act
+    const local = new Map<string, TableShape>();
+    for (const [logical, physical] of Object.entries(h.stack.tableNames)) {
+      const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: physical }));
+      local.set(logical, {
+        keys: [keyList(Table?.KeySchema)],
+        indexes: (Table?.GlobalSecondaryIndexes ?? []).map((g) => `${g.IndexName}(${keyList(g.KeySchema)})`).sort(),
+        ttl: expected.get(logical)?.ttl,
+      });
+    }
+    dynamo.destroy();
+    // Assess
+    expect([...local.keys()].sort()).toEqual(tables.map((t) => t.name).sort());
+    expect(Object.fromEntries(local)).toEqual(Object.fromEntries(expected));
+  });
+
+  it('expire items through TTL on exactly the tables AWS gives a TTL attribute', async () => {
+    // Prepare: dynalite keeps no TTL setting, so the local stack reaps by the description.
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: h.stack.endpoints.dynamodb, region: 'us-east-1', credentials }));
+    const past = Math.floor(Date.now() / 1000) - 60;
+    for (const table of tables) {
+      const base: Record<string, unknown> = {};
+      for (const key of [table.partitionKey, table.sortKey, ...table.indexes.flatMap((i) => [i.partitionKey, i.sortKey])]) {
+        if (key) base[key.name] = key.type === 'N' ? 1 : `ttl-probe-${key.name}`;
+      }
+      const ttlName = table.ttlAttribute ?? 'expiresAt';
+      await db.send(new PutCommand({ TableName: h.stack.tableNames[table.name], Item: { ...base, [ttlName]: past } }));
+    }
+    // Act
+    const reaped = await h.stack.reapExpiredItems();
+    db.destroy();
+    // Assess
+    const awsTtl = Object.fromEntries([...awsTables()].filter(([, shape]) => shape.ttl).map(([name]) => [name, 1]));
+    expect(reaped).toEqual(awsTtl);
+  });
+
+  it('create the same queues, with the same visibility and dead-letter limits', async () => {
+    // Prepare
+    const sqs = new SQSClient({ endpoint: h.stack.endpoints.sqs, region: 'us-east-1', credentials, useQueueUrlAsEndpoint: false });
+    const expected = Object.fromEntries(
+      resourcesOfType(aws.data, 'AWS::SQS::Queue').map(([, q]) => [
+        (prop(q, 'QueueName') as string).replace(`herald-${testSettings.stage}-`, ''),
+        {
+          visibility: String(prop(q, 'VisibilityTimeout')),
+          maxReceiveCount: (prop(q, 'RedrivePolicy') as { maxReceiveCount?: number } | undefined)?.maxReceiveCount,
+        },
+      ]),
+    );
+    // Act
+    const local: Record<string, { visibility: string | undefined; maxReceiveCount: number | undefined }> = {};
+    for (const [name, url] of Object.entries(h.stack.queueUrls)) {
+      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+      const redrive = Attributes?.RedrivePolicy ? (JSON.parse(Attributes.RedrivePolicy) as { maxReceiveCount: number | string }) : undefined;
+      local[name] = {
+        visibility: Attributes?.VisibilityTimeout,
+        maxReceiveCount: redrive ? Number(redrive.maxReceiveCount) : undefined,
+      };
+    }
+    sqs.destroy();
+    // Assess
+    expect(Object.keys(local).sort()).toEqual(queues.map((q) => q.name).sort());
+    expect(local).toEqual(expected);
+  });
+
+  it('serve the same HTTP routes, guarded by the JWT authorizer exactly where AWS guards them', async () => {
+    // Prepare
+    const awsRoutes = Object.fromEntries(
+      resourcesOfType(aws.service, 'AWS::ApiGatewayV2::Route')
+        .filter(([, r]) => prop(r, 'AuthorizationType') !== 'CUSTOM' && !(prop(r, 'RouteKey') as string).startsWith('$'))
+        .map(([, r]) => [prop(r, 'RouteKey') as string, prop(r, 'AuthorizationType') === 'JWT' ? 'jwt' : 'none']),
+    );
+    // Act: unauthenticated, a guarded route answers the authorizer's 401, a public one runs, and
+    // an undeclared one is the gateway's own 404.
+    const local: Record<string, string> = {};
+    for (const route of httpRoutes) {
+      const path = route.path.replace(/\{[^}]+\}/g, 'x');
+      const response = await fetch(`${h.stack.httpUrl}${path}`, { method: route.method });
+      local[`${route.method} ${route.path}`] = response.status === 401 ? 'jwt' : 'none';
+      expect(await response.text()).not.toBe('{"message":"Not Found"}');
+    }
+    const undeclared = await fetch(`${h.stack.httpUrl}/v1/nowhere`);
+    // Assess
+    expect(local).toEqual(awsRoutes);
+    expect(undeclared.status).toBe(404);
+  });
+});
