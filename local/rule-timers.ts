@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ScheduledEvent } from 'aws-lambda';
 import { Cron } from 'croner';
+import { setLongTimeout } from './long-timeout.ts';
 
 /** A parsed schedule expression. */
 export interface RuleSchedule {
@@ -41,8 +42,6 @@ export interface RuleTimers {
 }
 
 const rateUnits: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-/** setTimeout fires at once beyond 2^31-1 ms (~24.8 days); longer waits are chained. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Parses an EventBridge rule schedule expression; throws naming the expression when AWS would reject it. */
 export function parseScheduleExpression(expression: string): RuleSchedule {
@@ -157,16 +156,4 @@ export function createRuleTimers(targets: readonly RuleTarget[], options: RuleTi
     },
     nextFireTime: (ruleName) => timers.get(ruleName)?.dueAt,
   };
-}
-
-/** setTimeout for any horizon: waits beyond 2^31-1 ms are chained, so a yearly rule fires on time. */
-function setLongTimeout(callback: () => void, delayMs: number): { cancel(): void } {
-  const dueAt = Date.now() + delayMs;
-  let handle: NodeJS.Timeout;
-  const wait = (): void => {
-    const remaining = dueAt - Date.now();
-    handle = remaining > MAX_TIMER_MS ? setTimeout(wait, MAX_TIMER_MS) : setTimeout(callback, Math.max(0, remaining));
-  };
-  wait();
-  return { cancel: () => clearTimeout(handle) };
 }

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import { setLongTimeout } from './long-timeout.ts';
 
 export interface SchedulerEmulatorOptions {
   /** @default 0 (any free port) */
@@ -94,8 +95,6 @@ class SchedulerApiError extends Error {
 const DEFAULT_GROUP = 'default';
 /** AWS's defaults when a target has no RetryPolicy: 185 retries within 24 hours. */
 const DEFAULT_RETRY_POLICY = { MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 };
-/** setTimeout fires at once beyond 2^31-1 ms (~24.8 days); longer waits are chained. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const resourceName = z
   .string()
@@ -841,16 +840,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-/** setTimeout for any horizon: waits beyond 2^31-1 ms are chained, so a schedule a year out fires on time. */
-function setLongTimeout(callback: () => void, delayMs: number): { cancel(): void } {
-  const dueAt = Date.now() + delayMs;
-  let handle: NodeJS.Timeout;
-  const wait = (): void => {
-    const remaining = dueAt - Date.now();
-    handle = remaining > MAX_TIMER_MS ? setTimeout(wait, MAX_TIMER_MS) : setTimeout(callback, Math.max(0, remaining));
-  };
-  wait();
-  return { cancel: () => clearTimeout(handle) };
 }
