@@ -41,6 +41,11 @@ export interface QueueDescription {
   /** Environment variables through which functions learn the queue's URL and ARN. */
   readonly urlEnvVar: string;
   readonly arnEnvVar: string;
+  /**
+   * Set on a dead-letter queue: where `npm run redrive` moves its messages back to, and when its
+   * alarms fire (any message visible; the oldest older than `oldestMessageAlarmSeconds`).
+   */
+  readonly deadLetters?: { readonly redriveTo: QueueName; readonly oldestMessageAlarmSeconds: number };
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -74,12 +79,19 @@ export interface FunctionAccess {
   readonly sendsTo?: readonly QueueName[];
   /** Creates and deletes one-shot schedules in the Herald schedule group. */
   readonly schedules?: boolean;
+  /**
+   * Creates and deletes the one schedule of each broadcast, targeting the fan-out queue (and
+   * sends a broadcast due now straight to that queue).
+   */
+  readonly schedulesBroadcasts?: boolean;
   /** Sends email through SES. */
   readonly sendsEmail?: boolean;
   /** Posts to WebSocket connections through the API Gateway Management API. */
   readonly postsToConnections?: boolean;
   /** Verifies JWTs itself (the WebSocket authorizer). */
   readonly verifiesTokens?: boolean;
+  /** Tuning it reads (no IAM): `retry`, the delivery retry policy; `sweeps`, the sweeps' bounds. */
+  readonly settings?: readonly ('retry' | 'sweeps')[];
 }
 
 export interface FunctionDescription {
@@ -94,11 +106,42 @@ export interface FunctionDescription {
   readonly access: FunctionAccess;
 }
 
-export type TableName = 'notifications' | 'recipients' | 'inbox' | 'connections';
-export type QueueName = 'delivery' | 'delivery-dlq' | 'scheduler-dlq';
+export type TableName =
+  | 'notifications'
+  | 'recipients'
+  | 'inbox'
+  | 'connections'
+  | 'idempotency'
+  | 'metrics'
+  | 'memberships'
+  | 'broadcasts'
+  | 'broadcast-recipients';
+export type QueueName =
+  | 'delivery'
+  | 'delivery-dlq'
+  | 'scheduler-dlq'
+  | 'fanout'
+  | 'fanout-dlq'
+  | 'broadcast-delivery'
+  | 'broadcast-delivery-dlq';
 
 /** Write shards of the `due` index: spreads pending writes over partitions (1,000 WCU each). */
 export const DUE_INDEX_SHARDS = 16;
+/**
+ * Write shards of the `byTenant` and `byCreator` listing indexes: one tenant (or one sending
+ * service) would otherwise funnel every notification write into one index partition. A listing
+ * page queries every shard and merges them newest first.
+ */
+export const LISTING_INDEX_SHARDS = 4;
+/** Write shards of a tenant's hourly metric counters (every transition adds to one of them). */
+export const METRICS_SHARDS = 4;
+/** Write shards of the `cancelled` index: a bulk cancel (an erasure) must not funnel into one partition. */
+export const CANCELLED_INDEX_SHARDS = 16;
+/**
+ * Write shards of a broadcast's recipient rows (and of its `byStatus` index): a million rows of
+ * one broadcast would otherwise all be written to one partition key (1,000 WCU/s).
+ */
+export const BROADCAST_RECIPIENT_SHARDS = 16;
 
 export const tables: readonly TableDescription[] = [
   {
@@ -111,10 +154,28 @@ export const tables: readonly TableDescription[] = [
         sortKey: { name: 'id', type: 'S' },
       },
       {
+        // `creatorKey` = tenant#sub#shard: what a sender lists (ids sort by creation time).
+        name: 'byCreator',
+        partitionKey: { name: 'creatorKey', type: 'S' },
+        sortKey: { name: 'id', type: 'S' },
+      },
+      {
+        // `tenantKey` = tenant#shard: what an admin lists, the whole tenant newest first.
+        name: 'byTenant',
+        partitionKey: { name: 'tenantKey', type: 'S' },
+        sortKey: { name: 'id', type: 'S' },
+      },
+      {
         // Sparse: only pending and sending notifications carry `dueShard`/`dueAt`.
         name: 'due',
         partitionKey: { name: 'dueShard', type: 'S' },
         sortKey: { name: 'dueAt', type: 'S' },
+      },
+      {
+        // Sparse: only cancelled notifications carry `cancelledShard`; the cleanup sweep reads it.
+        name: 'cancelled',
+        partitionKey: { name: 'cancelledShard', type: 'S' },
+        sortKey: { name: 'cancelledAt', type: 'S' },
       },
     ],
     ttlAttribute: 'expiresAt',
@@ -123,14 +184,22 @@ export const tables: readonly TableDescription[] = [
   {
     name: 'recipients',
     partitionKey: { name: 'pk', type: 'S' },
-    indexes: [],
+    // The whole directory of a tenant, in id order (`GET /v1/recipients`, a broadcast to all).
+    indexes: [{ name: 'byTenant', partitionKey: { name: 'tenantId', type: 'S' }, sortKey: { name: 'id', type: 'S' } }],
     envVar: 'HERALD_TABLE_RECIPIENTS',
   },
   {
+    // Items keyed tenant#recipient / notificationId, plus one unread counter per recipient
+    // (sort key `#unread`, kept in the same transactions as the items it counts).
     name: 'inbox',
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'notificationId', type: 'S' },
-    indexes: [],
+    indexes: [
+      // `arrivalKey` = deliveredAt#notificationId: an inbox newest arrival first.
+      { name: 'byArrival', partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'arrivalKey', type: 'S' } },
+      // Sparse: only unread items carry `unreadKey` (= pk); read-all pages through it.
+      { name: 'unread', partitionKey: { name: 'unreadKey', type: 'S' }, sortKey: { name: 'arrivalKey', type: 'S' } },
+    ],
     ttlAttribute: 'expiresAt',
     envVar: 'HERALD_TABLE_INBOX',
   },
@@ -141,9 +210,56 @@ export const tables: readonly TableDescription[] = [
     ttlAttribute: 'expiresAt',
     envVar: 'HERALD_TABLE_CONNECTIONS',
   },
+  {
+    // Group membership, an index of the directory kept in step with each recipient in the same
+    // transaction: groupKey = tenant#group, recipientId sorts the members of a group.
+    name: 'memberships',
+    partitionKey: { name: 'groupKey', type: 'S' },
+    sortKey: { name: 'recipientId', type: 'S' },
+    indexes: [],
+    envVar: 'HERALD_TABLE_MEMBERSHIPS',
+  },
+  {
+    // Responses of create requests by Idempotency-Key, kept 24 h (the layout of Powertools' idempotency utility).
+    name: 'idempotency',
+    partitionKey: { name: 'id', type: 'S' },
+    indexes: [],
+    ttlAttribute: 'expiration',
+    envVar: 'HERALD_TABLE_IDEMPOTENCY',
+  },
+  {
+    // Per-tenant hourly counters: pk = tenant#shard, hour = `2030-01-01T12` (UTC).
+    name: 'metrics',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'hour', type: 'S' },
+    indexes: [],
+    ttlAttribute: 'expiresAt',
+    envVar: 'HERALD_TABLE_METRICS',
+  },
+  {
+    // pk = tenant#broadcast: a small item (status, counters, fan-out position) updated per batch;
+    // beside it tenant#broadcast#content (message, data) and tenant#broadcast#audience#n (an
+    // explicit list in slices), which carry no tenantId and so stay out of the index.
+    name: 'broadcasts',
+    partitionKey: { name: 'pk', type: 'S' },
+    indexes: [{ name: 'byTenant', partitionKey: { name: 'tenantId', type: 'S' }, sortKey: { name: 'id', type: 'S' } }],
+    envVar: 'HERALD_TABLE_BROADCASTS',
+  },
+  {
+    // One row per recipient of a broadcast: pk = tenant#broadcast#shard, recipientId.
+    name: 'broadcast-recipients',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'recipientId', type: 'S' },
+    // statusKey = tenant#broadcast#status#shard: the recipients route, cancel and retry page through it.
+    indexes: [{ name: 'byStatus', partitionKey: { name: 'statusKey', type: 'S' }, sortKey: { name: 'recipientId', type: 'S' } }],
+    ttlAttribute: 'expiresAt',
+    envVar: 'HERALD_TABLE_BROADCAST_RECIPIENTS',
+  },
 ];
 
 const deliverTimeoutSeconds = 30;
+const fanoutTimeoutSeconds = 60;
+const broadcastDeliverTimeoutSeconds = 60;
 
 export const queues: readonly QueueDescription[] = [
   {
@@ -156,11 +272,14 @@ export const queues: readonly QueueDescription[] = [
     arnEnvVar: 'HERALD_QUEUE_DELIVERY_ARN',
   },
   {
+    // Messages received maxReceiveCount times, and those of notifications failed after their last retry.
     name: 'delivery-dlq',
     visibilityTimeoutSeconds: 30,
     retentionDays: 14,
     urlEnvVar: 'HERALD_QUEUE_DELIVERY_DLQ_URL',
     arnEnvVar: 'HERALD_QUEUE_DELIVERY_DLQ_ARN',
+    // A dead letter keeps its first enqueue time, so one may expire soon after it lands: redrive within days.
+    deadLetters: { redriveTo: 'delivery', oldestMessageAlarmSeconds: 24 * 60 * 60 },
   },
   {
     // Where EventBridge Scheduler puts a firing it could not deliver to the delivery queue.
@@ -169,17 +288,83 @@ export const queues: readonly QueueDescription[] = [
     retentionDays: 14,
     urlEnvVar: 'HERALD_QUEUE_SCHEDULER_DLQ_URL',
     arnEnvVar: 'HERALD_QUEUE_SCHEDULER_DLQ_ARN',
+    deadLetters: { redriveTo: 'delivery', oldestMessageAlarmSeconds: 24 * 60 * 60 },
+  },
+  {
+    // One step of a broadcast's fan-out per message: its schedule's `start`, then each step enqueues the next.
+    name: 'fanout',
+    visibilityTimeoutSeconds: fanoutTimeoutSeconds * 6,
+    retentionDays: 14,
+    deadLetter: { queue: 'fanout-dlq', maxReceiveCount: 10 },
+    urlEnvVar: 'HERALD_QUEUE_FANOUT_URL',
+    arnEnvVar: 'HERALD_QUEUE_FANOUT_ARN',
+  },
+  {
+    // Fan-out steps that kept failing, and broadcast schedule firings Scheduler could not deliver.
+    name: 'fanout-dlq',
+    visibilityTimeoutSeconds: 30,
+    retentionDays: 14,
+    urlEnvVar: 'HERALD_QUEUE_FANOUT_DLQ_URL',
+    arnEnvVar: 'HERALD_QUEUE_FANOUT_DLQ_ARN',
+    deadLetters: { redriveTo: 'fanout', oldestMessageAlarmSeconds: 24 * 60 * 60 },
+  },
+  {
+    // Broadcast deliveries, several recipients per message, apart from notifications' so a big
+    // broadcast never holds up a single notification.
+    name: 'broadcast-delivery',
+    visibilityTimeoutSeconds: broadcastDeliverTimeoutSeconds * 6,
+    retentionDays: 14,
+    deadLetter: { queue: 'broadcast-delivery-dlq', maxReceiveCount: 10 },
+    urlEnvVar: 'HERALD_QUEUE_BROADCAST_DELIVERY_URL',
+    arnEnvVar: 'HERALD_QUEUE_BROADCAST_DELIVERY_ARN',
+  },
+  {
+    name: 'broadcast-delivery-dlq',
+    visibilityTimeoutSeconds: 30,
+    retentionDays: 14,
+    urlEnvVar: 'HERALD_QUEUE_BROADCAST_DELIVERY_DLQ_URL',
+    arnEnvVar: 'HERALD_QUEUE_BROADCAST_DELIVERY_DLQ_ARN',
+    deadLetters: { redriveTo: 'broadcast-delivery', oldestMessageAlarmSeconds: 24 * 60 * 60 },
   },
 ];
 
 /** The HTTP API routes, all served by the `api` function. */
 export const httpRoutes: readonly HttpRoute[] = [
   { method: 'GET', path: '/health', auth: 'none' },
+  // The API documented: an OpenAPI 3.1 document and its HTML rendering.
+  { method: 'GET', path: '/openapi.json', auth: 'none' },
+  { method: 'GET', path: '/docs', auth: 'none' },
   { method: 'PUT', path: '/v1/recipients/{id}', auth: 'jwt' },
   { method: 'GET', path: '/v1/recipients/{id}', auth: 'jwt' },
+  { method: 'DELETE', path: '/v1/recipients/{id}', auth: 'jwt' },
+  { method: 'GET', path: '/v1/recipients', auth: 'jwt' },
+  { method: 'POST', path: '/v1/recipients/batch', auth: 'jwt' },
+  { method: 'GET', path: '/v1/me', auth: 'jwt' },
+  { method: 'PATCH', path: '/v1/me', auth: 'jwt' },
+  { method: 'GET', path: '/v1/me/inbox', auth: 'jwt' },
+  { method: 'GET', path: '/v1/me/inbox/unread-count', auth: 'jwt' },
+  { method: 'POST', path: '/v1/me/inbox/{id}/read', auth: 'jwt' },
+  { method: 'POST', path: '/v1/me/inbox/read-all', auth: 'jwt' },
   { method: 'POST', path: '/v1/notifications', auth: 'jwt' },
+  { method: 'GET', path: '/v1/notifications', auth: 'jwt' },
   { method: 'GET', path: '/v1/notifications/{id}', auth: 'jwt' },
+  { method: 'PATCH', path: '/v1/notifications/{id}', auth: 'jwt' },
   { method: 'DELETE', path: '/v1/notifications/{id}', auth: 'jwt' },
+  { method: 'POST', path: '/v1/notifications/{id}/send-now', auth: 'jwt' },
+  { method: 'POST', path: '/v1/notifications/{id}/retry', auth: 'jwt' },
+  { method: 'GET', path: '/v1/metrics', auth: 'jwt' },
+  { method: 'POST', path: '/v1/broadcasts', auth: 'jwt' },
+  { method: 'GET', path: '/v1/broadcasts', auth: 'jwt' },
+  { method: 'GET', path: '/v1/broadcasts/{id}', auth: 'jwt' },
+  { method: 'DELETE', path: '/v1/broadcasts/{id}', auth: 'jwt' },
+  { method: 'POST', path: '/v1/broadcasts/{id}/schedule', auth: 'jwt' },
+  { method: 'POST', path: '/v1/broadcasts/{id}/retry', auth: 'jwt' },
+  { method: 'GET', path: '/v1/broadcasts/{id}/recipients', auth: 'jwt' },
+  // The Celery scheduler's routes, which its clients call with a trailing slash: an HTTP API
+  // cannot declare a path ending in `/`, and routes `/x/` to the route `/x` (rawPath keeps the slash).
+  { method: 'POST', path: '/api/notifications/schedule', auth: 'jwt' },
+  { method: 'DELETE', path: '/api/notifications/{id}/cancel_scheduled', auth: 'jwt' },
+  { method: 'GET', path: '/api/notifications/{id}/schedule_status', auth: 'jwt' },
 ];
 
 export const functions: readonly FunctionDescription[] = [
@@ -191,9 +376,23 @@ export const functions: readonly FunctionDescription[] = [
     timeoutSeconds: 29,
     triggers: [{ kind: 'http', routes: httpRoutes }],
     access: {
-      tables: { notifications: 'readWrite', recipients: 'readWrite' },
-      sendsTo: ['delivery'],
+      tables: {
+        notifications: 'readWrite',
+        recipients: 'readWrite',
+        idempotency: 'readWrite',
+        metrics: 'readWrite',
+        memberships: 'readWrite',
+        inbox: 'readWrite',
+        connections: 'readWrite',
+        broadcasts: 'readWrite',
+        'broadcast-recipients': 'read',
+      },
+      // The fan-out queue: a cancel or a retry of a broadcast nudges its fan-out.
+      sendsTo: ['delivery', 'fanout'],
       schedules: true,
+      schedulesBroadcasts: true,
+      // Reading an inbox item tells every open connection of its user the new unread count.
+      postsToConnections: true,
     },
   },
   {
@@ -233,6 +432,16 @@ export const functions: readonly FunctionDescription[] = [
     access: { postsToConnections: true },
   },
   {
+    // `{ "action": "markRead", "id" }`: the WebSocket twin of POST /v1/me/inbox/{id}/read.
+    name: 'ws-mark-read',
+    entry: 'functions/ws-mark-read/handler.ts',
+    handler: 'handler',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    triggers: [{ kind: 'websocket', route: 'markRead' }],
+    access: { tables: { inbox: 'readWrite', connections: 'readWrite' }, postsToConnections: true },
+  },
+  {
     name: 'deliver',
     entry: 'functions/deliver/handler.ts',
     handler: 'handler',
@@ -248,10 +457,71 @@ export const functions: readonly FunctionDescription[] = [
       },
     ],
     access: {
-      tables: { notifications: 'readWrite', recipients: 'read', inbox: 'readWrite', connections: 'readWrite' },
-      sendsTo: ['delivery'],
+      tables: { notifications: 'readWrite', recipients: 'read', inbox: 'readWrite', connections: 'readWrite', metrics: 'readWrite' },
+      // The DLQ: a notification that failed after its last retry is dead-lettered explicitly.
+      sendsTo: ['delivery', 'delivery-dlq'],
       sendsEmail: true,
       postsToConnections: true,
+      settings: ['retry'],
+    },
+  },
+  {
+    // The safety net: puts back on the delivery queue what nothing is delivering.
+    name: 'stuck-retry',
+    entry: 'functions/stuck-retry/handler.ts',
+    handler: 'handler',
+    memoryMb: 256,
+    timeoutSeconds: 120,
+    triggers: [{ kind: 'rule', ruleName: 'stuck-retry', schedule: 'rate(5 minutes)' }],
+    access: { tables: { notifications: 'read' }, sendsTo: ['delivery'], settings: ['sweeps'] },
+  },
+  {
+    // Deletes cancelled notifications after their retention (sent and failed ones expire by TTL).
+    name: 'cleanup',
+    entry: 'functions/cleanup/handler.ts',
+    handler: 'handler',
+    memoryMb: 256,
+    timeoutSeconds: 300,
+    triggers: [{ kind: 'rule', ruleName: 'cleanup', schedule: 'cron(0 3 * * ? *)' }],
+    access: { tables: { notifications: 'readWrite' }, settings: ['sweeps'] },
+  },
+  {
+    // A broadcast's fan-out, one bounded step per message: resolves the audience page by page into
+    // recipient rows, counts them, then puts them on the broadcast delivery queue; cancel and retry
+    // walk the rows the same way.
+    name: 'fanout',
+    entry: 'functions/fanout/handler.ts',
+    handler: 'handler',
+    memoryMb: 512,
+    timeoutSeconds: fanoutTimeoutSeconds,
+    triggers: [{ kind: 'queue', queue: 'fanout', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true }],
+    access: {
+      tables: { broadcasts: 'readWrite', 'broadcast-recipients': 'readWrite', recipients: 'read', memberships: 'read' },
+      sendsTo: ['fanout', 'broadcast-delivery'],
+      settings: ['retry'],
+    },
+  },
+  {
+    // Delivers a broadcast, several recipients per message, each exactly once on each channel.
+    name: 'broadcast-deliver',
+    entry: 'functions/broadcast-deliver/handler.ts',
+    handler: 'handler',
+    memoryMb: 512,
+    timeoutSeconds: broadcastDeliverTimeoutSeconds,
+    triggers: [
+      { kind: 'queue', queue: 'broadcast-delivery', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true },
+    ],
+    access: {
+      tables: {
+        broadcasts: 'readWrite',
+        'broadcast-recipients': 'readWrite',
+        recipients: 'read',
+        inbox: 'readWrite',
+        connections: 'readWrite',
+      },
+      sendsEmail: true,
+      postsToConnections: true,
+      settings: ['retry'],
     },
   },
 ];

@@ -182,9 +182,12 @@ function safeDecode(text: string): string {
 }
 
 function matchRoute(routes: readonly CompiledRoute[], method: string, rawPath: string): RouteMatch | undefined {
+  // An HTTP API route cannot end in `/`, and a request for `/x/` takes the route `/x` (its rawPath
+  // keeps the slash). So `/x/{id}/` names `{id}`, and `/x/` never names an empty `{id}`.
+  const path = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.slice(0, -1) : rawPath;
   for (const compiled of routes) {
     if (compiled.route.method !== method) continue;
-    const found = compiled.pattern.exec(rawPath);
+    const found = compiled.pattern.exec(path);
     if (!found) continue;
     const pathParameters: Record<string, string> = {};
     compiled.parameterNames.forEach((name, index) => {

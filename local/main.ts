@@ -1,10 +1,14 @@
 /**
  * `npm start`: the whole of Herald on this machine, no AWS account, no Docker.
  * Ports come from HERALD_HTTP_PORT / HERALD_WS_PORT / HERALD_SES_PORT (0 picks a free one);
- * HERALD_DATA_DIR keeps the data on disk so it survives a restart.
+ * HERALD_DATA_DIR keeps the data on disk so it survives a restart; HERALD_FAULTS holds fault rules
+ * (the JSON array of `POST /_local/faults`) in force from the start, HERALD_FAULTS_SEED seeds them.
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { AppError } from '../shared/errors.ts';
+import { parseFaultRulesJson } from './fault-rules.ts';
+import type { FaultRule } from './fault-rules.ts';
 import { startLocalStack } from './stack.ts';
 
 const port = (fallback: number): z.ZodDefault<z.ZodCoercedNumber> => z.coerce.number().int().min(0).max(65_535).default(fallback);
@@ -15,7 +19,21 @@ const settingsSchema = z.object({
   HERALD_SES_PORT: port(8005),
   HERALD_HOST: z.string().default('127.0.0.1'),
   HERALD_DATA_DIR: z.string().min(1).optional(),
+  HERALD_FAULTS: z.string().optional(),
+  HERALD_FAULTS_SEED: z.coerce.number().int().min(0).max(2 ** 32 - 1).optional(),
 });
+
+/** The start-up fault rules, or exit 2 saying what is wrong with them. */
+function startupFaults(text: string | undefined): FaultRule[] {
+  if (text === undefined || text.trim() === '') return [];
+  try {
+    return parseFaultRulesJson(text);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    console.error(`HERALD_FAULTS: ${error.message}`);
+    process.exit(2);
+  }
+}
 
 async function main(): Promise<void> {
   const parsed = settingsSchema.safeParse(process.env);
@@ -24,6 +42,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const settings = parsed.data;
+  const faults = startupFaults(settings.HERALD_FAULTS);
   const dataDir = settings.HERALD_DATA_DIR ? resolve(settings.HERALD_DATA_DIR) : undefined;
   const stack = await startLocalStack({
     httpPort: settings.HERALD_HTTP_PORT,
@@ -31,6 +50,8 @@ async function main(): Promise<void> {
     sesPort: settings.HERALD_SES_PORT,
     host: settings.HERALD_HOST,
     ...(dataDir ? { dataDir } : {}),
+    faults,
+    ...(settings.HERALD_FAULTS_SEED !== undefined ? { faultSeed: settings.HERALD_FAULTS_SEED } : {}),
   });
 
   console.log(
@@ -38,6 +59,7 @@ async function main(): Promise<void> {
       `sent mail ${stack.sesUrl} | data ${dataDir ?? 'in memory'}`,
   );
   console.log(`Get a token with: npm run token -- --sub alice --role admin`);
+  if (faults.length > 0) console.log(`Fault injection: ${faults.length} rule(s) from HERALD_FAULTS; see GET ${stack.httpUrl}/_local/faults`);
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {

@@ -24,12 +24,19 @@ import {
 } from '../lib/app-description.ts';
 import type { FunctionDescription, HttpRoute, QueueDescription, TableDescription } from '../lib/app-description.ts';
 import { configVariables } from '../shared/config.ts';
+import { createControlApi } from './control-api.ts';
+import { startDynamoTransactions } from './dynamo-transactions.ts';
 import { createEventSourceMapping } from './event-source-mapping.ts';
+import { ApiCallCounter } from './api-call-counter.ts';
+import { startFaultProxy } from './fault-proxy.ts';
+import { createFaultInjector, faultServices, parseFaultRules } from './fault-rules.ts';
+import type { FaultInjector, FaultRule } from './fault-rules.ts';
 import { closeServer, startHttpGateway } from './http-gateway.ts';
 import type { RunningHttpGateway } from './http-gateway.ts';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks } from './jwt-keys.ts';
 import { LOCAL_ACCOUNT_ID, loadFunction } from './lambda-runtime.ts';
 import type { LambdaInvoker } from './lambda-runtime.ts';
+import type { RuleRunner } from './control-api.ts';
 import { createRuleTimers } from './rule-timers.ts';
 import { startSchedulerEmulator } from './scheduler-emulator.ts';
 import { createTtlReaper } from './ttl-reaper.ts';
@@ -64,6 +71,10 @@ export interface LocalStackOptions {
   readonly signingKeyFile?: string;
   /** Extra environment for the functions (e.g. `HERALD_RETRY_BASE_SECONDS`), applied last. */
   readonly environment?: Readonly<Record<string, string>>;
+  /** Fault rules in force from the start (validated; `HERALD_FAULTS` of `npm start`). @default none */
+  readonly faults?: readonly FaultRule[];
+  /** Seed of the faults' random source, for repeatable runs. @default a random seed */
+  readonly faultSeed?: number;
 }
 
 /** The AWS service endpoints of the local stack, for the AWS CLI or SDK. */
@@ -79,7 +90,14 @@ export interface LocalStack {
   readonly httpUrl: string;
   readonly wsUrl: string;
   readonly sesUrl: string;
+  /** The emulators themselves: what the AWS CLI should use to look inside, never faulted. */
   readonly endpoints: LocalEndpoints;
+  /** The fault proxies in front of the emulators: what the functions' SDK clients use. */
+  readonly faultableEndpoints: LocalEndpoints;
+  /** The fault rules and counters that `/_local/faults` reads and writes. */
+  readonly faults: FaultInjector;
+  /** The AWS API calls the functions made, as the fault proxies saw them. */
+  readonly apiCalls: ApiCallCounter;
   /** Physical names of the tables and queue URLs, by logical name. */
   readonly tableNames: Readonly<Record<string, string>>;
   readonly queueUrls: Readonly<Record<string, string>>;
@@ -103,7 +121,8 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return (server.address() as AddressInfo).port;
 }
 
-function createTableInput(table: TableDescription): CreateTableCommandInput {
+/** The CreateTable request of a described table (also used by adapter tests against dynalite). */
+export function createTableInput(table: TableDescription): CreateTableCommandInput {
   const attributes = new Map<string, 'S' | 'N'>();
   const keys = [table.partitionKey, table.sortKey, ...table.indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
   for (const key of keys) if (key) attributes.set(key.name, key.type);
@@ -181,6 +200,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 /** Starts every part of the local stack and the functions on top; `stop()` undoes it all. */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
+  // Bad fault rules are refused before anything starts.
+  const faults = createFaultInjector({
+    ...(options.faultSeed !== undefined ? { seed: options.faultSeed } : {}),
+    rules: parseFaultRules(options.faults ?? []),
+  });
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
     // Reverse order: the functions' triggers first, the data stores last.
@@ -198,9 +222,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deleteTableMs: 0,
       updateTableMs: 0,
     });
-    const dynamoPort = await listen(dynamo, options.dynamodbPort ?? 0, host);
+    const dynamoPort = await listen(dynamo, 0, host);
     stops.push(() => closeServer(dynamo));
-    const dynamodbEndpoint = `http://${host}:${dynamoPort}`;
+    // dynalite has no TransactWriteItems: the front in local/dynamo-transactions.ts adds it, and
+    // is the DynamoDB endpoint that everything (functions, reaper, table creation) talks to.
+    const transactions = await startDynamoTransactions({ target: `http://${host}:${dynamoPort}`, port: options.dynamodbPort ?? 0, host });
+    stops.push(() => transactions.stop());
+    const dynamodbEndpoint = transactions.endpoint;
 
     // SQS: fauxqs, whose SQLite store keeps messages in flight across a restart of a data dir.
     // (Its `host` option names the host in queue URLs; left unset, URLs use the address we call.)
@@ -258,19 +286,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const keyOptions = options.signingKeyFile ? { keyFile: options.signingKeyFile } : {};
     const jwks = await publicJwks(keyOptions);
 
-    // Filled in once every emulator and gateway listens; served by /_local/endpoints.
-    const published: { endpoints?: LocalEndpoints } = {};
+    // Filled in once every emulator and gateway listens, and once the functions are loaded.
+    const published: { endpoints?: { raw: LocalEndpoints; faultable: LocalEndpoints }; rules?: RuleRunner } = {};
+    const controlApi = createControlApi({ faults, endpoints: () => published.endpoints, rules: () => published.rules });
     const localEndpoints = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && path === '/.well-known/jwks.json') {
         sendJson(res, 200, jwks);
         return true;
       }
-      if (req.method === 'GET' && path === '/_local/endpoints') {
-        sendJson(res, 200, published.endpoints);
-        return true;
-      }
-      return false;
+      return controlApi(req, res);
     };
 
     const httpRoutes: HttpRoute[] = triggersOf('http').flatMap(({ trigger }) => [...trigger.routes]);
@@ -306,11 +331,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       scheduler: scheduler.endpoint,
       apigatewaymanagementapi: ws.callbackUrl,
     };
-    published.endpoints = endpoints;
+    // The functions reach every service through a fault proxy; the stack's own clients above and
+    // below (table and queue creation, the event-source mapping, the scheduler's firing) do not.
+    const apiCalls = new ApiCallCounter();
+    const proxies = await Promise.all(
+      faultServices.map(async (service) => {
+        const onCall = (s: string, operation: string): void => apiCalls.count(s, operation);
+        const proxy = await startFaultProxy({ service, target: endpoints[service], injector: faults, host, onCall });
+        stops.push(() => proxy.stop());
+        return [service, proxy.endpoint] as const;
+      }),
+    );
+    const faultableEndpoints = Object.fromEntries(proxies) as Record<keyof LocalEndpoints, string>;
+    published.endpoints = { raw: endpoints, faultable: faultableEndpoints };
 
     // The functions' environment, as the CDK sets it on AWS (plus the SDK endpoint variables).
     Object.assign(process.env, functionEnvironment({
-      endpoints,
+      endpoints: faultableEndpoints,
       queueRefs,
       jwksUrl: `${http.url}/.well-known/jwks.json`,
     }), options.environment ?? {});
@@ -335,18 +372,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stops.push(() => mapping.stop());
     }
 
-    const rules = createRuleTimers(
-      triggersOf('rule').map(({ fn, trigger }) => ({ name: trigger.ruleName, schedule: trigger.schedule, invoke: invoke(fn.name) })),
-      { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID },
-    );
+    const ruleTargets = triggersOf('rule').map(({ fn, trigger }) => ({
+      name: trigger.ruleName,
+      schedule: trigger.schedule,
+      invoke: invoke(fn.name),
+    }));
+    const rules = createRuleTimers(ruleTargets, { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID });
     rules.start();
     stops.push(() => rules.stop());
+    published.rules = { names: ruleTargets.map((target) => target.name), run: (name) => rules.runNow(name) };
 
     return {
       httpUrl: http.url,
       wsUrl: ws.url,
       sesUrl: sesEndpoint,
       endpoints,
+      faultableEndpoints,
+      faults,
+      apiCalls,
       tableNames: Object.fromEntries(tables.map((t) => [t.name, physicalName(t.name)])),
       queueUrls: Object.fromEntries([...queueRefs].map(([name, ref]) => [name, ref.url])),
       functions: invokers,

@@ -36,6 +36,14 @@ export const configVariables = {
   retryFactor: 'HERALD_RETRY_FACTOR',
   retryMaxRetries: 'HERALD_RETRY_MAX_RETRIES',
   retryJitter: 'HERALD_RETRY_JITTER',
+  readInboxRetentionDays: 'HERALD_READ_INBOX_RETENTION_DAYS',
+  retryCapSeconds: 'HERALD_RETRY_CAP_SECONDS',
+  stuckAfterSeconds: 'HERALD_STUCK_AFTER_SECONDS',
+  sweepMaxItems: 'HERALD_SWEEP_MAX_ITEMS',
+  cancelledRetentionDays: 'HERALD_CANCELLED_RETENTION_DAYS',
+  cleanupMaxItems: 'HERALD_CLEANUP_MAX_ITEMS',
+  broadcastPageSize: 'HERALD_BROADCAST_PAGE_SIZE',
+  broadcastWatchSeconds: 'HERALD_BROADCAST_WATCH_SECONDS',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -80,6 +88,11 @@ export interface TablesConfig {
   readonly recipients: string;
   readonly inbox: string;
   readonly connections: string;
+  readonly idempotency: string;
+  readonly metrics: string;
+  readonly memberships: string;
+  readonly broadcasts: string;
+  readonly broadcastRecipients: string;
 }
 
 /** Reads the table names that the calling function was granted. */
@@ -94,6 +107,11 @@ export function tableNames(env: Env = process.env): TablesConfig {
     get recipients() { return read('recipients'); },
     get inbox() { return read('inbox'); },
     get connections() { return read('connections'); },
+    get idempotency() { return read('idempotency'); },
+    get metrics() { return read('metrics'); },
+    get memberships() { return read('memberships'); },
+    get broadcasts() { return read('broadcasts'); },
+    get broadcastRecipients() { return read('broadcast-recipients'); },
   };
 }
 
@@ -190,6 +208,8 @@ export function retryPolicyConfig(env: Env = process.env): RetryPolicy {
       [v.retryFactor]: numeric(z.coerce.number().min(1).default(d.factor)),
       [v.retryMaxRetries]: numeric(z.coerce.number().int().nonnegative().default(d.maxRetries)),
       [v.retryJitter]: numeric(z.coerce.number().min(0).max(1).default(d.jitter)),
+      // SQS refuses a visibility timeout beyond 12 hours.
+      [v.retryCapSeconds]: numeric(z.coerce.number().int().min(1).max(d.capSeconds).default(d.capSeconds)),
     },
     env,
   );
@@ -198,8 +218,65 @@ export function retryPolicyConfig(env: Env = process.env): RetryPolicy {
     factor: parsed[v.retryFactor] as number,
     maxRetries: parsed[v.retryMaxRetries] as number,
     jitter: parsed[v.retryJitter] as number,
-    capSeconds: d.capSeconds,
+    capSeconds: parsed[v.retryCapSeconds] as number,
   };
+}
+
+/** Where the delivery consumer sends a message whose notification failed after its last retry. */
+export function deliveryDeadLetterQueueUrl(env: Env = process.env): string {
+  const urlVar = queueUrlVariable('delivery-dlq');
+  return parseSection('delivery dead-letter queue', { [urlVar]: required }, env)[urlVar] as string;
+}
+
+/** How the stuck-retry sweep finds notifications that nothing is delivering. */
+export interface StuckRetryConfig {
+  /** A pending notification this many seconds past its time is stuck. */
+  readonly stuckAfterSeconds: number;
+  /** At most this many notifications are put back on the queue per run. */
+  readonly maxItems: number;
+}
+
+export function stuckRetryConfig(env: Env = process.env): StuckRetryConfig {
+  const v = configVariables;
+  const parsed = parseSection(
+    'stuck-retry sweep',
+    {
+      [v.stuckAfterSeconds]: seconds(300),
+      [v.sweepMaxItems]: numeric(z.coerce.number().int().min(1).default(1_000)),
+    },
+    env,
+  );
+  return { stuckAfterSeconds: parsed[v.stuckAfterSeconds] as number, maxItems: parsed[v.sweepMaxItems] as number };
+}
+
+/** How the cleanup sweep removes cancelled notifications. */
+export interface CleanupConfig {
+  /** Cancelled notifications are deleted this many days after their cancellation. */
+  readonly cancelledRetentionDays: number;
+  /** At most this many are deleted per run; the next run goes on. */
+  readonly maxItems: number;
+}
+
+export function cleanupConfig(env: Env = process.env): CleanupConfig {
+  const v = configVariables;
+  const parsed = parseSection(
+    'cleanup sweep',
+    {
+      [v.cancelledRetentionDays]: seconds(30),
+      [v.cleanupMaxItems]: numeric(z.coerce.number().int().min(1).default(10_000)),
+    },
+    env,
+  );
+  return {
+    cancelledRetentionDays: parsed[v.cancelledRetentionDays] as number,
+    maxItems: parsed[v.cleanupMaxItems] as number,
+  };
+}
+
+/** How long an inbox item is kept once read (an unread one is kept until it is read). */
+export function readInboxRetentionDays(env: Env = process.env): number {
+  const v = configVariables.readInboxRetentionDays;
+  return parseSection('inbox', { [v]: numeric(z.coerce.number().int().min(1).default(30)) }, env)[v] as number;
 }
 
 /** The API Gateway Management API endpoint, for functions that answer on a socket. */
@@ -232,6 +309,86 @@ export function tokenConfig(env: Env = process.env): TokenConfig {
     issuer: parsed[v.jwtIssuer] as string,
     audience: parsed[v.jwtAudience] as string,
     jwksUrl: parsed[v.jwksUrl] as string,
+  };
+}
+
+/** Where a queue lives (URL for the SDK, ARN for schedules). */
+export interface QueueConfig {
+  readonly url: string;
+  readonly arn: string;
+}
+
+function queueConfig(name: QueueName, env: Env): QueueConfig {
+  const urlVar = queueUrlVariable(name);
+  const arnVar = queueArnVariable(name);
+  const parsed = parseSection(`${name} queue`, { [urlVar]: required, [arnVar]: required }, env);
+  return { url: parsed[urlVar] as string, arn: parsed[arnVar] as string };
+}
+
+/** The fan-out queue of broadcasts. */
+export function fanoutQueueConfig(env: Env = process.env): QueueConfig {
+  return queueConfig('fanout', env);
+}
+
+/** The delivery queue of broadcasts. */
+export function broadcastDeliveryQueueConfig(env: Env = process.env): QueueConfig {
+  return queueConfig('broadcast-delivery', env);
+}
+
+/**
+ * How broadcasts are put on EventBridge Scheduler: the same group, role and lead time as
+ * notifications, but the schedule targets the fan-out queue, and its dead letters go to the
+ * fan-out dead-letter queue (which redrives to the fan-out queue).
+ */
+export function broadcastSchedulerConfig(env: Env = process.env): SchedulerConfig {
+  const v = configVariables;
+  const targetVar = queueArnVariable('fanout');
+  const dlqVar = queueArnVariable('fanout-dlq');
+  const parsed = parseSection(
+    'broadcast scheduler',
+    {
+      [v.scheduleGroup]: required,
+      [v.schedulerRoleArn]: required,
+      [targetVar]: required,
+      [dlqVar]: required,
+      [v.schedulerLeadSeconds]: seconds(60),
+    },
+    env,
+  );
+  return {
+    groupName: parsed[v.scheduleGroup] as string,
+    roleArn: parsed[v.schedulerRoleArn] as string,
+    targetArn: parsed[targetVar] as string,
+    deadLetterArn: parsed[dlqVar] as string,
+    leadSeconds: parsed[v.schedulerLeadSeconds] as number,
+  };
+}
+
+/** How a broadcast fans out. */
+export interface BroadcastConfig {
+  /** Audience entries one fan-out invocation resolves (and rows it reads per page). */
+  readonly pageSize: number;
+  /** Seconds between two looks of the watch that restarts a stalled fan-out (SQS delays cap at 900). */
+  readonly watchSeconds: number;
+  /** Days a final recipient row is kept before DynamoDB TTL removes it (as sent notifications). */
+  readonly retentionDays: number;
+}
+
+export function broadcastConfig(env: Env = process.env): BroadcastConfig {
+  const v = configVariables;
+  const parsed = parseSection(
+    'broadcast',
+    {
+      [v.broadcastPageSize]: numeric(z.coerce.number().int().min(1).max(10_000).default(1_000)),
+      [v.broadcastWatchSeconds]: numeric(z.coerce.number().int().min(1).max(900).default(60)),
+      [v.sentRetentionDays]: seconds(90),
+    },
+    env,
+  );
+  return {
+    pageSize: parsed[v.broadcastPageSize] as number,
+    watchSeconds: parsed[v.broadcastWatchSeconds] as number,
+    retentionDays: parsed[v.sentRetentionDays] as number,
   };
 }
 

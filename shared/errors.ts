@@ -47,6 +47,32 @@ export class ConflictError extends AppError {
   readonly code = 'CONFLICT';
 }
 
+/**
+ * The notification is no longer pending, said the way the Celery scheduler said it (400): its
+ * routes (`/api/notifications/...`) answer this where Herald's own answer 409 (ConflictError).
+ */
+export class NotPendingError extends AppError {
+  readonly statusCode = 400;
+  readonly code = 'NOT_PENDING';
+}
+
+/** The request is well-formed but cannot be processed as it stands (422). */
+export class UnprocessableEntityError extends AppError {
+  readonly statusCode = 422;
+  readonly code: string = 'UNPROCESSABLE_ENTITY';
+}
+
+/** An `Idempotency-Key` already used with a different request body (422). */
+export class IdempotencyConflictError extends UnprocessableEntityError {
+  override readonly code: string = 'IDEMPOTENCY_KEY_REUSED';
+}
+
+/** The first request with this `Idempotency-Key` is still running; retry shortly (409). */
+export class IdempotencyInProgressError extends AppError {
+  readonly statusCode = 409;
+  readonly code = 'IDEMPOTENCY_IN_PROGRESS';
+}
+
 /** The request body is larger than allowed (413). */
 export class PayloadTooLargeError extends AppError {
   readonly statusCode = 413;

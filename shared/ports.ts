@@ -3,8 +3,19 @@
  * tests pass in-memory fakes. Keep them small: a port names what the domain needs, not what
  * the AWS API offers.
  */
-import type { Channel, ChannelDelivery, Notification } from './domain/notification.ts';
+import type { MetricCounts } from './domain/metrics.ts';
+import type { Channel, ChannelDelivery, Notification, NotificationStatus } from './domain/notification.ts';
 import type { Recipient } from './domain/recipient.ts';
+import type { BroadcastDeliveryMessage, DeliveryMessage, FanoutMessage } from './domain/schemas.ts';
+import type {
+  Broadcast,
+  BroadcastContent,
+  BroadcastCounts,
+  BroadcastRecipient,
+  BroadcastRecipientStatus,
+  BroadcastStatus,
+  RecipientClaim,
+} from './domain/broadcast.ts';
 
 export interface Clock {
   now(): Date;
@@ -38,21 +49,119 @@ export interface NotificationStore {
    * `undefined` when the notification is not claimable (cancelled, finished, leased by another).
    */
   claim(tenantId: string, id: string, now: Date, leaseSeconds: number): Promise<Claim | undefined>;
-  /** Records one channel's outcome while the claim is held. */
+  /** Records one channel's outcome (or the intent to send on it) while the claim is held. */
   recordDelivery(claim: Claim, channel: Channel, delivery: ChannelDelivery): Promise<void>;
+  /** Removes a channel's recorded intent under the claim, once the send is known not to have happened. */
+  forgetDelivery(claim: Claim, channel: Channel): Promise<void>;
   /** SENDING → SENT under the claim; the item expires after `expiresAt`. */
   markSent(claim: Claim, sentAt: Date, expiresAt: Date): Promise<void>;
   /** SENDING → FAILED under the claim. */
   markFailed(claim: Claim, error: string, at: Date, expiresAt: Date): Promise<void>;
-  /** SENDING → PENDING under the claim, keeping the error, so a later receive retries. */
-  release(claim: Claim, error: string): Promise<void>;
+  /**
+   * SENDING → PENDING under the claim, keeping the error, so a later receive retries; with
+   * `nextAttemptAt`, the notification is due again then (the sweep leaves it alone until then).
+   */
+  release(claim: Claim, error: string, nextAttemptAt?: Date): Promise<void>;
+  /**
+   * PENDING → PENDING due at `scheduledAt` (a reschedule, or send-now with `scheduledAt` = now),
+   * forgetting any retry back-off; `undefined` when the notification is not pending.
+   */
+  reschedule(tenantId: string, id: string, scheduledAt: Date): Promise<Notification | undefined>;
+  /**
+   * FAILED → PENDING due at `scheduledAt` (a manual retry), with a fresh attempt budget: the
+   * outcomes of failed channels are forgotten, every other outcome is kept so that a channel that
+   * reached the recipient is never repeated. `undefined` when the notification is not failed.
+   */
+  requeueFailed(tenantId: string, id: string, scheduledAt: Date, at: Date): Promise<Notification | undefined>;
+}
+
+/** Whose notifications a listing reads; each is served by an index, never a scan. */
+export type NotificationListScope =
+  | { readonly kind: 'tenant' }
+  | { readonly kind: 'creator'; readonly createdBy: string }
+  | { readonly kind: 'recipient'; readonly recipientId: string; readonly createdBy?: string };
+
+export interface NotificationListQuery {
+  readonly tenantId: string;
+  readonly scope: NotificationListScope;
+  readonly status?: NotificationStatus;
+  readonly type?: string;
+  /** Bounds of the creation time, inclusive. */
+  readonly createdFrom?: Date;
+  readonly createdTo?: Date;
+  readonly limit: number;
+  /** Only notifications older than this id (where the previous page stopped). */
+  readonly olderThan?: string;
+}
+
+export interface NotificationListPage {
+  /** Newest first. With filters, fewer than `limit` (even none) while more may follow. */
+  readonly items: readonly Notification[];
+  /** Where the next page starts (exclusive), when there may be more. */
+  readonly olderThan?: string;
+}
+
+/** Lists notifications newest first. */
+export interface NotificationListing {
+  list(query: NotificationListQuery): Promise<NotificationListPage>;
+}
+
+/** A tenant's hourly counters (see shared/domain/metrics.ts). */
+export interface MetricsStore {
+  /** Adds `counts` to the tenant's counters of the hour that holds `at`, atomically. */
+  add(tenantId: string, at: Date, counts: MetricCounts): Promise<void>;
+  /** The tenant's counters summed over the hours from the one holding `from` to the one holding `to`. */
+  sum(tenantId: string, from: Date, to: Date): Promise<MetricCounts>;
+}
+
+/** A create request that carries an `Idempotency-Key`. */
+export interface IdempotentRequest {
+  /** The client's key scoped to its tenant, caller and route: repeats share it, nobody else can. */
+  readonly key: string;
+  /** A hash of the request body; a repeat must carry the same one. */
+  readonly fingerprint: string;
+  /** How long the first request may run; after that a repeat may take over (it died). */
+  readonly lockSeconds: number;
+}
+
+/**
+ * Runs a create at most once per key and replays its result to repeats. Throws
+ * IdempotencyConflictError for a repeat with another fingerprint and IdempotencyInProgressError
+ * while the first request still runs; when `work` throws, the key is forgotten so a retry may succeed.
+ */
+export interface IdempotencyStore {
+  run<T>(request: IdempotentRequest, work: () => Promise<T>): Promise<{ readonly result: T; readonly replayed: boolean }>;
 }
 
 export interface RecipientStore {
+  /** Writes the recipient whatever is stored (its group memberships follow). */
   put(recipient: Recipient): Promise<void>;
   get(tenantId: string, id: string): Promise<Recipient | undefined>;
   /** The recipients that exist among `ids` (any order). */
   getMany(tenantId: string, ids: readonly string[]): Promise<Recipient[]>;
+  /**
+   * Writes `next` only if the stored recipient is still `previous` (same `version`; absent when
+   * `previous` is undefined), moving its group memberships with it in the same transaction.
+   * False when another write came first: read again and retry.
+   */
+  save(next: Recipient, previous: Recipient | undefined): Promise<boolean>;
+  /** Removes the recipient and its memberships, only if it is still `previous`; false otherwise. */
+  remove(previous: Recipient): Promise<boolean>;
+  /** A page of the tenant's directory, or of one group's members, in id order. */
+  list(tenantId: string, query: RecipientListQuery): Promise<RecipientPage>;
+}
+
+export interface RecipientListQuery {
+  readonly group?: string;
+  readonly limit: number;
+  /** Only recipients whose id sorts after this one (where the previous page stopped). */
+  readonly after?: string;
+}
+
+export interface RecipientPage {
+  readonly recipients: readonly Recipient[];
+  /** Where the next page starts (exclusive), when there is more. */
+  readonly after?: string;
 }
 
 /** One notification in a recipient's persistent in-app inbox. */
@@ -67,12 +176,56 @@ export interface InboxItem {
   readonly data?: Readonly<Record<string, unknown>>;
   readonly createdAt: string;
   readonly deliveredAt: string;
+  /** When the recipient read it; absent while unread. */
+  readonly readAt?: string;
 }
 
+/** Raised by InboxStore.add when the recipient left the directory (an erasure won the race). */
+export class RecipientGoneError extends Error {
+  constructor(tenantId: string, recipientId: string) {
+    super(`Recipient ${recipientId} of ${tenantId} is no longer in the directory`);
+    this.name = 'RecipientGoneError';
+  }
+}
+
+export interface InboxPageQuery {
+  readonly unreadOnly: boolean;
+  readonly limit: number;
+  /** Where the previous page stopped (exclusive), as that page's `after` said. */
+  readonly after?: string;
+}
+
+export interface InboxPage {
+  /** Newest arrival first. */
+  readonly items: readonly InboxItem[];
+  /** Where the next page starts, when there is more. */
+  readonly after?: string;
+}
+
+/**
+ * The persistent in-app inbox with an exact unread count: every write that adds an unread item
+ * or reads one moves the count in the same transaction, on a condition that makes a repeat a no-op.
+ */
 export interface InboxStore {
-  /** Adds the item once; false when it was already there (a repeated delivery). */
+  /**
+   * Adds the item, unread, once: false when it was already there (a repeated delivery). Throws
+   * RecipientGoneError when its recipient is no longer in the directory.
+   */
   add(item: InboxItem): Promise<boolean>;
+  /** Every item of a recipient, newest arrival first. */
   list(tenantId: string, recipientId: string): Promise<InboxItem[]>;
+  page(tenantId: string, recipientId: string, query: InboxPageQuery): Promise<InboxPage>;
+  /** The exact number of unread items. */
+  unreadCount(tenantId: string, recipientId: string): Promise<number>;
+  /**
+   * Marks one item read; it expires at `expiresAt`. `read` when this call read it,
+   * `alreadyRead` when it was, `missing` when the recipient has no such item.
+   */
+  markRead(tenantId: string, recipientId: string, id: string, at: Date, expiresAt: Date): Promise<'read' | 'alreadyRead' | 'missing'>;
+  /** Marks the items read (those still unread); how many this call read. */
+  markManyRead(tenantId: string, recipientId: string, ids: readonly string[], at: Date, expiresAt: Date): Promise<number>;
+  /** Removes every item and the count of a recipient; how many items there were. */
+  removeAll(tenantId: string, recipientId: string): Promise<number>;
 }
 
 export interface Connection {
@@ -93,12 +246,83 @@ export interface DeliveryScheduler {
   schedule(notification: Pick<Notification, 'tenantId' | 'id' | 'scheduledAt'>, now: Date): Promise<void>;
   /** Removes a notification's schedule; a schedule that is already gone is not an error. */
   unschedule(notification: Pick<Notification, 'tenantId' | 'id'>): Promise<void>;
+  /**
+   * Moves a notification's schedule to its (new) `scheduledAt`, replacing any schedule it has;
+   * due now or soon, the message goes straight to the queue.
+   */
+  reschedule(notification: Pick<Notification, 'tenantId' | 'id' | 'scheduledAt'>, now: Date): Promise<void>;
+}
+
+/** Why a delivery message was dead-lettered, carried as message attributes beside its body. */
+export interface DeadLetterDetails {
+  readonly tenantId: string;
+  readonly notificationId: string;
+  readonly reason: string;
+  readonly attempts: number;
+  /** The id of the message as the delivery queue knew it. */
+  readonly sourceMessageId: string;
 }
 
 /** The delivery queue, as the consumer sees its messages. */
 export interface DeliveryQueue {
   /** Hides a received message for `seconds` more (it comes back then, unless deleted). */
   hide(receiptHandle: string, seconds: number): Promise<void>;
+  /** Puts a copy of a message body on the delivery dead-letter queue, saying why. */
+  deadLetter(body: string, details: DeadLetterDetails): Promise<void>;
+}
+
+/** Puts delivery messages on the delivery queue: the sweeps' way back into delivery. */
+export interface DeliveryEnqueuer {
+  /** Sends every message (batches of 10); resolves with how many the queue accepted. */
+  enqueue(messages: readonly DeliveryMessage[]): Promise<number>;
+}
+
+/** One page of a sweep's query; `cursor` is set when there is more to read. */
+export interface SweepPage<T> {
+  readonly items: readonly T[];
+  readonly cursor?: string;
+}
+
+/** A notification the stuck-retry sweep found: nothing seems to be delivering it. */
+export interface StuckNotification {
+  readonly tenantId: string;
+  readonly id: string;
+  readonly status: 'pending' | 'sending';
+}
+
+/** A cancelled notification the cleanup sweep may delete. */
+export interface CancelledNotification {
+  readonly tenantId: string;
+  readonly id: string;
+  readonly cancelledAt: string;
+}
+
+/**
+ * The notifications table as the sweeps read it: sparse, write-sharded indexes paged one shard
+ * at a time, oldest first, so that no sweep ever scans the table.
+ */
+export interface NotificationSweepStore {
+  /** How many shards each sweep index is spread over (shards are numbered from 0). */
+  readonly shardCount: number;
+  /**
+   * One page of a shard's stuck notifications: pending ones due at or before `pendingDueBy`,
+   * and sending ones whose lease ended before `leaseEndedBefore`. `limit` caps the items read.
+   */
+  pageStuck(
+    shard: number,
+    criteria: { readonly pendingDueBy: Date; readonly leaseEndedBefore: Date },
+    limit: number,
+    cursor?: string,
+  ): Promise<SweepPage<StuckNotification>>;
+  /** One page of a shard's cancelled notifications, cancelled before `before`. */
+  pageCancelled(shard: number, before: Date, limit: number, cursor?: string): Promise<SweepPage<CancelledNotification>>;
+  /**
+   * Deletes cancelled notifications (never one in another state): how many this call deleted (one
+   * already gone is not counted), and the errors of those it could not delete.
+   */
+  deleteCancelled(
+    notifications: readonly Pick<CancelledNotification, 'tenantId' | 'id'>[],
+  ): Promise<{ readonly deleted: number; readonly errors: readonly unknown[] }>;
 }
 
 export interface Mailer {
@@ -108,4 +332,161 @@ export interface Mailer {
 export interface SocketPoster {
   /** Posts a frame; `gone` when the connection no longer exists (410). */
   post(connectionId: string, payload: unknown): Promise<'posted' | 'gone'>;
+}
+
+// ---- Broadcasts (issue 5) ----
+
+/** A fan-out page one fan-out invocation holds until its lease ends (see BroadcastStore.claimPage). */
+export interface FanoutPageClaim {
+  readonly broadcast: Broadcast;
+  readonly page: number;
+  /** Where the audience goes on (absent on the first page). */
+  readonly cursor?: string;
+  readonly token: string;
+}
+
+export interface BroadcastListQuery {
+  readonly tenantId: string;
+  /** Only the broadcasts this subject created (a sender's view). */
+  readonly createdBy?: string;
+  readonly status?: BroadcastStatus;
+  /** Bounds of the creation time, inclusive. */
+  readonly createdFrom?: Date;
+  readonly createdTo?: Date;
+  readonly limit: number;
+  /** Only broadcasts older than this id (where the previous page stopped). */
+  readonly olderThan?: string;
+}
+
+export interface BroadcastListPage {
+  /** Newest first; with filters, fewer than `limit` while more may follow. */
+  readonly items: readonly Broadcast[];
+  readonly olderThan?: string;
+}
+
+/** The counters a delivery or a sweep adds to (negative to take away); the total is set once. */
+export type BroadcastCountsDelta = Partial<Omit<BroadcastCounts, 'total'>>;
+
+/**
+ * Broadcasts: a small, often-updated item per broadcast (status, counters, fan-out position), its
+ * content apart, and an explicit audience in slices. Every transition is a conditional write.
+ */
+export interface BroadcastStore {
+  /** Writes a new broadcast, its content and its explicit audience (in slices); none may exist. */
+  create(broadcast: Broadcast, content: BroadcastContent, recipientIds?: readonly string[]): Promise<void>;
+  /** Removes a broadcast that never went out (the rollback of a failed create). */
+  remove(broadcast: Pick<Broadcast, 'tenantId' | 'id' | 'audience'>): Promise<void>;
+  get(tenantId: string, id: string): Promise<Broadcast | undefined>;
+  getContent(tenantId: string, id: string): Promise<BroadcastContent | undefined>;
+  /** Slice `slice` of an explicit audience (see `audienceSliceSize`); empty past its end. */
+  audienceSlice(tenantId: string, id: string, slice: number): Promise<readonly string[]>;
+  list(query: BroadcastListQuery): Promise<BroadcastListPage>;
+  /** DRAFT → SCHEDULED at `scheduledAt`; `undefined` when it is not a draft. */
+  schedule(tenantId: string, id: string, scheduledAt: Date): Promise<Broadcast | undefined>;
+  /** SCHEDULED → DRAFT, undoing a schedule that could not be created; no-op in another state. */
+  revertToDraft(tenantId: string, id: string): Promise<void>;
+  /** SCHEDULED → SENDING, the fan-out resolving from page 0; `undefined` when not scheduled. */
+  start(tenantId: string, id: string, at: Date): Promise<Broadcast | undefined>;
+  /** DRAFT | SCHEDULED | SENDING → CANCELLED; `undefined` in any other state. */
+  cancel(tenantId: string, id: string, at: Date): Promise<Broadcast | undefined>;
+  /** COMPLETED | FAILED with failed recipients → SENDING for one more run; `undefined` otherwise. */
+  reopen(tenantId: string, id: string, at: Date): Promise<Broadcast | undefined>;
+  /**
+   * Holds resolving page `page` until `leaseUntil`: only while the fan-out is resolving that very
+   * page and nobody else holds it. `undefined` when the page is done, not yet due or leased.
+   */
+  claimPage(tenantId: string, id: string, page: number, now: Date, leaseUntil: Date): Promise<FanoutPageClaim | undefined>;
+  /** Moves past the held page: to the next page at `next`, or to counting when there is none. */
+  commitPage(claim: FanoutPageClaim, next: string | undefined): Promise<boolean>;
+  /** Lets go of a held page early (the invocation failed), so a retry need not wait for the lease. */
+  releasePage(claim: FanoutPageClaim): Promise<void>;
+  /** COUNTING → DELIVERING with the final total; `undefined` when not counting. */
+  setTotal(tenantId: string, id: string, total: number): Promise<Broadcast | undefined>;
+  /** Adds to the counters (one write per batch), keeping `lastError`; the broadcast afterwards. */
+  addCounts(tenantId: string, id: string, delta: BroadcastCountsDelta, lastError?: string): Promise<Broadcast | undefined>;
+  /** Replaces the counters with a recount, only if they are still those of `seen`. */
+  correctCounts(seen: Broadcast, counts: Omit<BroadcastCounts, 'total'>): Promise<Broadcast | undefined>;
+  /**
+   * Ends a broadcast whose recipients are all final, only if its status and counters are still
+   * those of `seen` (so it happens exactly once): SENDING → COMPLETED | FAILED, or a CANCELLED one
+   * gets its `completedAt`.
+   */
+  finish(seen: Broadcast, at: Date): Promise<Broadcast | undefined>;
+  /** Keeps the last fan-out error on the broadcast, for the API to show. */
+  recordError(tenantId: string, id: string, error: string): Promise<void>;
+}
+
+/** A page of recipient rows, in recipient id order; `after` is set when there may be more. */
+export interface RecipientRowPage {
+  readonly rows: readonly BroadcastRecipient[];
+  readonly after?: string;
+}
+
+/**
+ * One row per (broadcast, recipient), spread over `shardCount` write shards, with an index by
+ * broadcast, status and shard.
+ */
+export interface BroadcastRecipientStore {
+  readonly shardCount: number;
+  /**
+   * Writes pending rows, a batch at a time, unconditionally: only the fan-out writes them, while
+   * resolving, before anything is delivered, so writing one again rewrites it unchanged.
+   */
+  putPending(tenantId: string, broadcastId: string, recipientIds: readonly string[], at: Date): Promise<void>;
+  /** How many rows a shard holds (strongly consistent). */
+  countShard(tenantId: string, broadcastId: string, shard: number): Promise<number>;
+  /** How many rows of a shard show `status` (the status index: eventually consistent). */
+  countByStatus(tenantId: string, broadcastId: string, status: BroadcastRecipientStatus, shard: number): Promise<number>;
+  /** A page of a shard's rows (strongly consistent). */
+  pageShard(tenantId: string, broadcastId: string, shard: number, limit: number, after?: string): Promise<RecipientRowPage>;
+  /** A page of a shard's rows that show `status` (a row held by a worker shows `pending`). */
+  pageByStatus(
+    tenantId: string,
+    broadcastId: string,
+    status: BroadcastRecipientStatus,
+    shard: number,
+    limit: number,
+    after?: string,
+  ): Promise<RecipientRowPage>;
+  getMany(tenantId: string, broadcastId: string, recipientIds: readonly string[]): Promise<BroadcastRecipient[]>;
+  /**
+   * PENDING and due → SENDING until `leaseUntil`, or takes over a SENDING row whose lease ended
+   * before `now`; counts an attempt. `undefined` when the row is not claimable.
+   */
+  claim(tenantId: string, broadcastId: string, recipientId: string, now: Date, leaseUntil: Date): Promise<RecipientClaim | undefined>;
+  /**
+   * Writes the outcomes of rows this worker claimed (final, or pending again for a retry), a batch
+   * at a time: nobody else writes a row while its lease, which outlives the worker, holds.
+   */
+  finish(rows: readonly BroadcastRecipient[], at: Date): Promise<void>;
+  /** PENDING → CANCELLED; false when the row is not pending. */
+  cancel(tenantId: string, broadcastId: string, recipientId: string, at: Date): Promise<boolean>;
+  /**
+   * FAILED → PENDING for retry run `run`, forgetting its failed channels (the others reached the
+   * recipient and are never repeated); false when the row is no longer the failed `row` read.
+   */
+  requeue(row: BroadcastRecipient, run: number, at: Date): Promise<boolean>;
+}
+
+/** The fan-out queue: its own steps, re-enqueued one after another. */
+export interface FanoutQueue {
+  /** Sends the messages (batches of 10), after `delaySeconds` (at most 900); throws unless all were accepted. */
+  send(messages: readonly FanoutMessage[], delaySeconds?: number): Promise<void>;
+  /** Hides a received message for `seconds` more. */
+  hide(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+/** The broadcast delivery queue, apart from the notifications' so a big broadcast never holds them up. */
+export interface BroadcastDeliveryQueue {
+  /** Sends the messages (batches of 10); throws unless all were accepted. */
+  enqueue(messages: readonly BroadcastDeliveryMessage[]): Promise<void>;
+  /** Hides a received message for `seconds` more. */
+  hide(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+/** Arranges for a broadcast's `start` to reach the fan-out queue at its time: one schedule per broadcast. */
+export interface BroadcastScheduler {
+  schedule(broadcast: Pick<Broadcast, 'tenantId' | 'id'> & { readonly scheduledAt: string }, now: Date): Promise<void>;
+  /** Removes the schedule; one already gone is not an error. */
+  unschedule(broadcast: Pick<Broadcast, 'tenantId' | 'id'>): Promise<void>;
 }

@@ -4,17 +4,78 @@
  * description.
  */
 import { json } from '../../shared/http/request.ts';
-import type { HttpEvent, HttpResult } from '../../shared/http/request.ts';
-import { cancelNotificationRoute, createNotificationsRoute, getNotificationRoute } from './routes/notifications.ts';
-import { getRecipientRoute, putRecipientRoute } from './routes/recipients.ts';
+import type { HttpRouteHandler } from '../../shared/http/request.ts';
+import {
+  cancelBroadcastRoute,
+  createBroadcastRoute,
+  getBroadcastRoute,
+  listBroadcastRecipientsRoute,
+  listBroadcastsRoute,
+  retryBroadcastRoute,
+  scheduleBroadcastRoute,
+} from './routes/broadcasts.ts';
+import { celeryCancelScheduledRoute, celeryScheduleRoute, celeryScheduleStatusRoute } from './routes/celery-scheduler.ts';
+import { getMetricsRoute } from './routes/metrics.ts';
+import { getDocsRoute, getOpenApiRoute } from './routes/openapi.ts';
+import {
+  cancelNotificationRoute,
+  createNotificationsRoute,
+  getNotificationRoute,
+  listNotificationsRoute,
+  rescheduleNotificationRoute,
+  retryNotificationRoute,
+  sendNotificationNowRoute,
+} from './routes/notifications.ts';
+import {
+  getMeRoute,
+  listInboxRoute,
+  markAllInboxReadRoute,
+  markInboxItemReadRoute,
+  unreadCountRoute,
+  updateMeRoute,
+} from './routes/me.ts';
+import {
+  batchRecipientsRoute,
+  eraseRecipientRoute,
+  getRecipientRoute,
+  listRecipientsRoute,
+  putRecipientRoute,
+} from './routes/recipients.ts';
 
-export type RouteHandler = (event: HttpEvent) => Promise<HttpResult>;
+/** A route gets the event and the Lambda context (for what needs the time left, e.g. idempotency locks). */
+export type RouteHandler = HttpRouteHandler;
 
 export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'GET /health': async () => json(200, { status: 'ok' }),
+  'GET /openapi.json': getOpenApiRoute,
+  'GET /docs': getDocsRoute,
   'PUT /v1/recipients/{id}': putRecipientRoute,
   'GET /v1/recipients/{id}': getRecipientRoute,
+  'DELETE /v1/recipients/{id}': eraseRecipientRoute,
+  'GET /v1/recipients': listRecipientsRoute,
+  'POST /v1/recipients/batch': batchRecipientsRoute,
+  'GET /v1/me': getMeRoute,
+  'PATCH /v1/me': updateMeRoute,
+  'GET /v1/me/inbox': listInboxRoute,
+  'GET /v1/me/inbox/unread-count': unreadCountRoute,
+  'POST /v1/me/inbox/{id}/read': markInboxItemReadRoute,
+  'POST /v1/me/inbox/read-all': markAllInboxReadRoute,
   'POST /v1/notifications': createNotificationsRoute,
+  'GET /v1/notifications': listNotificationsRoute,
   'GET /v1/notifications/{id}': getNotificationRoute,
+  'PATCH /v1/notifications/{id}': rescheduleNotificationRoute,
   'DELETE /v1/notifications/{id}': cancelNotificationRoute,
+  'POST /v1/notifications/{id}/send-now': sendNotificationNowRoute,
+  'POST /v1/notifications/{id}/retry': retryNotificationRoute,
+  'GET /v1/metrics': getMetricsRoute,
+  'POST /v1/broadcasts': createBroadcastRoute,
+  'GET /v1/broadcasts': listBroadcastsRoute,
+  'GET /v1/broadcasts/{id}': getBroadcastRoute,
+  'DELETE /v1/broadcasts/{id}': cancelBroadcastRoute,
+  'POST /v1/broadcasts/{id}/schedule': scheduleBroadcastRoute,
+  'POST /v1/broadcasts/{id}/retry': retryBroadcastRoute,
+  'GET /v1/broadcasts/{id}/recipients': listBroadcastRecipientsRoute,
+  'POST /api/notifications/schedule': celeryScheduleRoute,
+  'DELETE /api/notifications/{id}/cancel_scheduled': celeryCancelScheduledRoute,
+  'GET /api/notifications/{id}/schedule_status': celeryScheduleStatusRoute,
 };

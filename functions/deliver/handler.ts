@@ -2,6 +2,8 @@
  * The delivery consumer: an SQS batch from the delivery queue. Each message names one
  * notification; a message that must come back later (not yet due, retry after backoff) has its
  * visibility changed and is reported in `batchItemFailures`, so only finished ones are deleted.
+ * A message whose notification failed after its last retry is copied to the delivery DLQ, with
+ * why, and then deleted.
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -52,12 +54,37 @@ async function processRecord(record: SQSRecord): Promise<boolean> {
   }
   try {
     const outcome = await deliverNotification(deps(), message.data);
-    if (outcome.kind === 'done') return false;
+    if (outcome.kind === 'done') {
+      if (outcome.deadLetter) await deadLetter(record, message.data, outcome.deadLetter);
+      return false;
+    }
     await deliveryQueue().hide(record.receiptHandle, outcome.seconds);
     return true;
   } catch (error) {
     logger.error('Delivery attempt failed', { ...message.data, messageId: record.messageId, error: describeError(error) });
     return true;
+  }
+}
+
+/**
+ * Sends the message to the DLQ at once rather than letting it cycle to maxReceiveCount: the
+ * notification is final (`failed`, with the reason), so more receives could only delete it. If
+ * even this send fails, the notification still says why it failed; only the alarm copy is lost.
+ */
+async function deadLetter(
+  record: SQSRecord,
+  message: { tenantId: string; notificationId: string },
+  why: { reason: string; attempts: number },
+): Promise<void> {
+  try {
+    await deliveryQueue().deadLetter(record.body, { ...message, ...why, sourceMessageId: record.messageId });
+    logger.warn('Dead-lettered the message of a failed notification', { ...message, messageId: record.messageId });
+  } catch (error) {
+    logger.error('Could not dead-letter the message of a failed notification', {
+      ...message,
+      messageId: record.messageId,
+      error: describeError(error),
+    });
   }
 }
 

@@ -10,6 +10,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { configVariables } from '../../shared/config.ts';
+import type { RetryPolicy } from '../../shared/domain/retry-policy.ts';
 import type { FunctionDescription } from '../app-description.ts';
 import type { HeraldQueue } from './herald-queues.ts';
 import type { HeraldScheduler } from './herald-scheduler.ts';
@@ -181,6 +182,25 @@ export class HeraldFunction extends NodejsFunction {
     return this;
   }
 
+  /**
+   * Lets the function manage the one schedule of each broadcast (the group's schedules, passing the
+   * group's role) and send a broadcast due now straight to the fan-out queue, and tells it what
+   * CreateSchedule needs: group, role, lead time, the fan-out queue and its dead-letter queue.
+   */
+  bindBroadcastScheduler(scheduler: HeraldScheduler, options: { readonly leadSeconds: number }): this {
+    const broadcasts = scheduler.broadcasts;
+    if (!broadcasts) throw new Error(`${this.definition.name} schedules broadcasts, but the scheduler has no broadcast queues`);
+    scheduler.grantManageSchedules(this);
+    broadcasts.targetQueue.queue.grantSendMessages(this);
+    this.addEnvironment(configVariables.scheduleGroup, scheduler.groupName);
+    this.addEnvironment(configVariables.schedulerRoleArn, scheduler.role.roleArn);
+    this.addEnvironment(configVariables.schedulerLeadSeconds, String(options.leadSeconds));
+    this.setQueueVariables(broadcasts.targetQueue);
+    // The ARN only, for the schedules' DeadLetterConfig: the function itself never sends there.
+    this.addEnvironment(broadcasts.deadLetterQueue.description.arnEnvVar, broadcasts.deadLetterQueue.queue.queueArn);
+    return this;
+  }
+
   /** Lets the function send email through SES and tells it the sender address. */
   bindEmail(options: { readonly from: string }): this {
     this.addToRolePolicy(
@@ -217,6 +237,30 @@ export class HeraldFunction extends NodejsFunction {
     this.addEnvironment(configVariables.jwtIssuer, settings.issuer);
     this.addEnvironment(configVariables.jwtAudience, settings.audience);
     this.addEnvironment(configVariables.jwksUrl, settings.jwksUrl);
+    return this;
+  }
+
+  /** Tells a function that retries deliveries the retry policy (no IAM: plain settings). */
+  bindRetryPolicy(policy: RetryPolicy): this {
+    this.addEnvironment(configVariables.retryBaseSeconds, String(policy.baseSeconds));
+    this.addEnvironment(configVariables.retryFactor, String(policy.factor));
+    this.addEnvironment(configVariables.retryMaxRetries, String(policy.maxRetries));
+    this.addEnvironment(configVariables.retryJitter, String(policy.jitter));
+    this.addEnvironment(configVariables.retryCapSeconds, String(policy.capSeconds));
+    return this;
+  }
+
+  /** Tells a sweep function its bounds (no IAM: plain settings). */
+  bindSweepSettings(settings: {
+    readonly stuckAfterSeconds: number;
+    readonly sweepMaxItems: number;
+    readonly cancelledRetentionDays: number;
+    readonly cleanupMaxItems: number;
+  }): this {
+    this.addEnvironment(configVariables.stuckAfterSeconds, String(settings.stuckAfterSeconds));
+    this.addEnvironment(configVariables.sweepMaxItems, String(settings.sweepMaxItems));
+    this.addEnvironment(configVariables.cancelledRetentionDays, String(settings.cancelledRetentionDays));
+    this.addEnvironment(configVariables.cleanupMaxItems, String(settings.cleanupMaxItems));
     return this;
   }
 

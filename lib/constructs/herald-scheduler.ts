@@ -14,6 +14,12 @@ export interface HeraldSchedulerProps {
   /** Where Scheduler puts a firing it could not deliver to the target queue. */
   readonly deadLetterQueue: HeraldQueue;
   /**
+   * The queue broadcast schedules send their `start` to (the fan-out queue), and where Scheduler
+   * puts those it could not deliver.
+   * @default no broadcast schedules: the role may not send anywhere else
+   */
+  readonly broadcasts?: { readonly targetQueue: HeraldQueue; readonly deadLetterQueue: HeraldQueue };
+  /**
    * What CloudFormation does with the group when it leaves the stack. Deleting a group deletes
    * every pending schedule in it, so the default keeps it.
    * @default RemovalPolicy.RETAIN
@@ -49,6 +55,8 @@ export class HeraldScheduler extends Construct {
   readonly targetQueue: HeraldQueue;
   /** The queue Scheduler dead-letters to. */
   readonly deadLetterQueue: HeraldQueue;
+  /** The queues of broadcast schedules, when there are any. */
+  readonly broadcasts?: { readonly targetQueue: HeraldQueue; readonly deadLetterQueue: HeraldQueue };
 
   constructor(scope: Construct, id: string, props: HeraldSchedulerProps) {
     super(scope, id);
@@ -67,9 +75,12 @@ export class HeraldScheduler extends Construct {
     });
     this.targetQueue = props.targetQueue;
     this.deadLetterQueue = props.deadLetterQueue;
+    this.broadcasts = props.broadcasts;
+    const targets = [props.targetQueue, props.deadLetterQueue];
+    if (props.broadcasts) targets.push(props.broadcasts.targetQueue, props.broadcasts.deadLetterQueue);
 
     this.role = new Role(this, 'ExecutionRole', {
-      description: `Runs the schedules of group ${props.groupName}: may only send to the delivery queue and the scheduler dead-letter queue`,
+      description: `Runs the schedules of group ${props.groupName}: may only send to the queues schedules target and their dead-letter queues`,
       // Confused-deputy guard: only schedules of this account's Herald group may assume it.
       assumedBy: new ServicePrincipal(schedulerService, {
         conditions: {
@@ -83,7 +94,7 @@ export class HeraldScheduler extends Construct {
             new PolicyStatement({
               effect: Effect.ALLOW,
               actions: ['sqs:SendMessage'],
-              resources: [props.targetQueue.queue.queueArn, props.deadLetterQueue.queue.queueArn],
+              resources: targets.map((target) => target.queue.queueArn),
             }),
           ],
         }),

@@ -3,6 +3,7 @@ import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import * as appDescription from '../app-description.ts';
 import type { QueueDescription, TableDescription } from '../app-description.ts';
+import { HeraldQueueAlarms } from '../constructs/herald-queue-alarms.ts';
 import { HeraldQueues } from '../constructs/herald-queues.ts';
 import { HeraldScheduler } from '../constructs/herald-scheduler.ts';
 import { HeraldTables } from '../constructs/herald-tables.ts';
@@ -37,6 +38,8 @@ export class HeraldDataStack extends Stack {
   readonly queues: HeraldQueues;
   /** The schedule group and the role its schedules run as. */
   readonly scheduler: HeraldScheduler;
+  /** The alarms on the dead-letter queues. */
+  readonly deadLetterAlarms: HeraldQueueAlarms;
 
   constructor(scope: Construct, id: string, props: HeraldDataStackProps) {
     super(scope, id, props);
@@ -44,12 +47,15 @@ export class HeraldDataStack extends Stack {
     const namePrefix = `herald-${props.stage}`;
     this.tables = new HeraldTables(this, 'Tables', { tables: description.tables, namePrefix });
     this.queues = new HeraldQueues(this, 'Queues', { queues: description.queues, namePrefix });
+    this.deadLetterAlarms = new HeraldQueueAlarms(this, 'DeadLetterAlarms', { queues: this.queues.all(), namePrefix });
     // The description names the group but not its queues: config.ts (schedulerConfig) fixes them
     // as the delivery queue and the scheduler dead-letter queue.
     this.scheduler = new HeraldScheduler(this, 'Scheduler', {
       groupName: `${description.scheduleGroupName}-${props.stage}`,
       targetQueue: this.queues.get('delivery'),
       deadLetterQueue: this.queues.get('scheduler-dlq'),
+      // Broadcast schedules (config.ts, broadcastSchedulerConfig) send to the fan-out queue.
+      broadcasts: { targetQueue: this.queues.get('fanout'), deadLetterQueue: this.queues.get('fanout-dlq') },
     });
   }
 }

@@ -99,11 +99,14 @@ export class HeraldServiceStack extends Stack {
     }
     for (const queue of access.sendsTo ?? []) fn.bindQueue(queues.get(queue));
     if (access.schedules) fn.bindScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds });
+    if (access.schedulesBroadcasts) fn.bindBroadcastScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds });
     if (access.sendsEmail) fn.bindEmail({ from: this.settings.emailFrom });
     if (access.postsToConnections) {
       if (!this.webSocketApi) throw new Error(`${fn.definition.name} posts to connections, but no function serves a WebSocket route`);
       fn.bindConnections(this.webSocketApi.stage);
     }
+    if (access.settings?.includes('retry')) fn.bindRetryPolicy(this.settings.retry);
+    if (access.settings?.includes('sweeps')) fn.bindSweepSettings(this.settings.sweeps);
     if (access.verifiesTokens) {
       fn.bindTokenVerification({
         issuer: this.settings.jwtIssuer,

@@ -1,4 +1,5 @@
 import type { Construct } from 'constructs';
+import type { RetryPolicy } from '../../shared/domain/retry-policy.ts';
 
 /** The CDK context keys Herald reads; their defaults live in cdk.json, nowhere else. */
 export const contextKeys = {
@@ -8,7 +9,28 @@ export const contextKeys = {
   jwksUrl: 'herald:jwksUrl',
   emailFrom: 'herald:emailFrom',
   schedulerLeadSeconds: 'herald:schedulerLeadSeconds',
+  retryBaseSeconds: 'herald:retryBaseSeconds',
+  retryFactor: 'herald:retryFactor',
+  retryMaxRetries: 'herald:retryMaxRetries',
+  retryJitter: 'herald:retryJitter',
+  retryCapSeconds: 'herald:retryCapSeconds',
+  stuckAfterSeconds: 'herald:stuckAfterSeconds',
+  sweepMaxItems: 'herald:sweepMaxItems',
+  cancelledRetentionDays: 'herald:cancelledRetentionDays',
+  cleanupMaxItems: 'herald:cleanupMaxItems',
 } as const;
+
+/** The bounds of the two sweeps. */
+export interface SweepSettings {
+  /** A pending notification this many seconds past due is put back on the queue. */
+  readonly stuckAfterSeconds: number;
+  /** At most this many notifications are put back per stuck-retry run. */
+  readonly sweepMaxItems: number;
+  /** Cancelled notifications are deleted this many days after their cancellation. */
+  readonly cancelledRetentionDays: number;
+  /** At most this many are deleted per cleanup run. */
+  readonly cleanupMaxItems: number;
+}
 
 /** Deployment settings, read once from CDK context. */
 export interface HeraldSettings {
@@ -24,6 +46,9 @@ export interface HeraldSettings {
   readonly emailFrom: string;
   /** How many seconds before a notification is due its schedule fires. */
   readonly schedulerLeadSeconds: number;
+  /** How failed deliveries are retried (backoff base, factor, cap, retries, jitter). */
+  readonly retry: RetryPolicy;
+  readonly sweeps: SweepSettings;
 }
 
 /** Thrown at synth time when a context value is missing or malformed. */
@@ -61,6 +86,22 @@ function readSeconds(scope: Construct, key: string): number {
   return seconds;
 }
 
+function readNumber(scope: Construct, key: string, range: { min: number; max?: number; integer?: boolean }): number {
+  const value: unknown = scope.node.tryGetContext(key);
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  const fits =
+    typeof number === 'number' &&
+    Number.isFinite(number) &&
+    number >= range.min &&
+    (range.max === undefined || number <= range.max) &&
+    (!range.integer || Number.isInteger(number));
+  if (!fits) {
+    const bounds = `${range.integer ? 'a whole number' : 'a number'} >= ${range.min}${range.max === undefined ? '' : ` and <= ${range.max}`}`;
+    throw new SettingsError(`CDK context ${key} must be ${bounds}, got ${String(value)}`);
+  }
+  return number;
+}
+
 /** Reads Herald's settings from CDK context, naming the key that is missing or malformed. */
 export function readHeraldSettings(scope: Construct): HeraldSettings {
   const stage = readString(scope, contextKeys.stage);
@@ -79,6 +120,20 @@ export function readHeraldSettings(scope: Construct): HeraldSettings {
     jwksUrl: readUrl(scope, contextKeys.jwksUrl),
     emailFrom,
     schedulerLeadSeconds: readSeconds(scope, contextKeys.schedulerLeadSeconds),
+    retry: {
+      baseSeconds: readNumber(scope, contextKeys.retryBaseSeconds, { min: 0 }),
+      factor: readNumber(scope, contextKeys.retryFactor, { min: 1 }),
+      maxRetries: readNumber(scope, contextKeys.retryMaxRetries, { min: 0, integer: true }),
+      jitter: readNumber(scope, contextKeys.retryJitter, { min: 0, max: 1 }),
+      // SQS caps the visibility timeout that carries a retry at 12 hours.
+      capSeconds: readNumber(scope, contextKeys.retryCapSeconds, { min: 1, max: 12 * 60 * 60, integer: true }),
+    },
+    sweeps: {
+      stuckAfterSeconds: readSeconds(scope, contextKeys.stuckAfterSeconds),
+      sweepMaxItems: readNumber(scope, contextKeys.sweepMaxItems, { min: 1, integer: true }),
+      cancelledRetentionDays: readNumber(scope, contextKeys.cancelledRetentionDays, { min: 0, integer: true }),
+      cleanupMaxItems: readNumber(scope, contextKeys.cleanupMaxItems, { min: 1, integer: true }),
+    },
   };
 }
 

@@ -9,36 +9,86 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { deliveryConfig, deliveryQueueConfig, once, schedulerConfig, tableNames, websocketCallbackUrl } from '../config.ts';
+import {
+  broadcastConfig,
+  broadcastDeliveryQueueConfig,
+  broadcastSchedulerConfig,
+  deliveryConfig,
+  fanoutQueueConfig,
+  deliveryDeadLetterQueueUrl,
+  deliveryQueueConfig,
+  once,
+  schedulerConfig,
+  tableNames,
+  websocketCallbackUrl,
+} from '../config.ts';
 import type { Clock } from '../ports.ts';
+import { AnsweredErrorsRetryStrategy } from './answered-errors-retry-strategy.ts';
 import { ApiGatewaySocketPoster } from './api-gateway-socket-poster.ts';
+import { DynamoBroadcastRecipientStore } from './dynamo-broadcast-recipient-store.ts';
+import { DynamoBroadcastStore } from './dynamo-broadcast-store.ts';
 import { DynamoConnectionStore } from './dynamo-connection-store.ts';
 import { DynamoInboxStore } from './dynamo-inbox-store.ts';
+import { DynamoMetricsStore } from './dynamo-metrics-store.ts';
+import { DynamoNotificationListing } from './dynamo-notification-listing.ts';
 import { DynamoNotificationStore } from './dynamo-notification-store.ts';
+import { DynamoNotificationSweeps } from './dynamo-notification-sweeps.ts';
 import { DynamoRecipientStore } from './dynamo-recipient-store.ts';
+import { EventBridgeBroadcastScheduler } from './eventbridge-broadcast-scheduler.ts';
 import { EventBridgeDeliveryScheduler } from './eventbridge-delivery-scheduler.ts';
+import { MeteredNotificationStore } from './metered-notification-store.ts';
+import { PowertoolsIdempotencyStore } from './powertools-idempotency-store.ts';
 import { SesMailer } from './ses-mailer.ts';
+import { SqsBroadcastDeliveryQueue, SqsFanoutQueue } from './sqs-broadcast-queues.ts';
+import { SqsDeliveryEnqueuer } from './sqs-delivery-enqueuer.ts';
 import { SqsDeliveryQueue } from './sqs-delivery-queue.ts';
 
 export const systemClock: Clock = { now: () => new Date() };
 
+const dynamoClient = once(() => new DynamoDBClient({}));
 const documentClient = once(() =>
-  DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+  DynamoDBDocumentClient.from(dynamoClient(), { marshallOptions: { removeUndefinedValues: true } }),
 );
 // Queue URLs name their own host; send to the configured endpoint instead, which is the regional
 // one on AWS and AWS_ENDPOINT_URL_SQS where that is set.
 const sqsClient = once(() => new SQSClient({ useQueueUrlAsEndpoint: false }));
 
-export const notificationStore = once(() => new DynamoNotificationStore(documentClient(), tableNames().notifications));
-export const recipientStore = once(() => new DynamoRecipientStore(documentClient(), tableNames().recipients));
-export const inboxStore = once(() => new DynamoInboxStore(documentClient(), tableNames().inbox));
+export const metricsStore = once(() => new DynamoMetricsStore(documentClient(), tableNames().metrics));
+/** Every transition it makes is counted in the tenant's metrics. */
+export const notificationStore = once(
+  () => new MeteredNotificationStore(new DynamoNotificationStore(documentClient(), tableNames().notifications), metricsStore),
+);
+export const notificationListing = once(() => new DynamoNotificationListing(documentClient(), tableNames().notifications));
+export const idempotencyStore = once(() => new PowertoolsIdempotencyStore(dynamoClient(), tableNames().idempotency));
+export const notificationSweeps = once(() => new DynamoNotificationSweeps(documentClient(), tableNames().notifications));
+export const recipientStore = once(
+  () => new DynamoRecipientStore(documentClient(), tableNames().recipients, () => tableNames().memberships),
+);
+export const inboxStore = once(() => new DynamoInboxStore(documentClient(), tableNames().inbox, () => tableNames().recipients));
 export const connectionStore = once(() => new DynamoConnectionStore(documentClient(), tableNames().connections));
 
 export const deliveryScheduler = once(
   () => new EventBridgeDeliveryScheduler(new SchedulerClient({}), sqsClient(), schedulerConfig(), deliveryQueueConfig().url),
 );
-export const deliveryQueue = once(() => new SqsDeliveryQueue(sqsClient(), deliveryQueueConfig().url));
-export const mailer = once(() => new SesMailer(new SESClient({}), deliveryConfig().emailFrom));
+export const deliveryQueue = once(
+  () => new SqsDeliveryQueue(sqsClient(), deliveryQueueConfig().url, once(() => deliveryDeadLetterQueueUrl())),
+);
+export const deliveryEnqueuer = once(() => new SqsDeliveryEnqueuer(sqsClient(), deliveryQueueConfig().url));
+// An email must not go twice: the SDK retries only what SES refused, never a timed-out send.
+export const mailer = once(
+  () => new SesMailer(new SESClient({ retryStrategy: new AnsweredErrorsRetryStrategy() }), deliveryConfig().emailFrom),
+);
 export const socketPoster = once(
   () => new ApiGatewaySocketPoster(new ApiGatewayManagementApiClient({ endpoint: websocketCallbackUrl() })),
+);
+
+// Broadcasts (issue 5).
+export const broadcastStore = once(() => new DynamoBroadcastStore(documentClient(), tableNames().broadcasts));
+export const broadcastRecipientStore = once(
+  () => new DynamoBroadcastRecipientStore(documentClient(), tableNames().broadcastRecipients, { retentionDays: broadcastConfig().retentionDays }),
+);
+export const fanoutQueue = once(() => new SqsFanoutQueue(sqsClient(), fanoutQueueConfig().url));
+export const broadcastDeliveryQueue = once(() => new SqsBroadcastDeliveryQueue(sqsClient(), broadcastDeliveryQueueConfig().url));
+export const broadcastScheduler = once(
+  () => new EventBridgeBroadcastScheduler(new SchedulerClient({}), sqsClient(), broadcastSchedulerConfig(), fanoutQueueConfig().url),
 );

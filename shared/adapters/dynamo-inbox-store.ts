@@ -1,58 +1,219 @@
 /**
- * The persistent in-app inbox in DynamoDB: one item per (recipient, notification), written
- * with a condition so a repeated delivery never adds a second copy.
+ * The persistent in-app inbox in DynamoDB: one item per (recipient, notification) under
+ * `pk` = tenant#recipient, and one counter item per recipient (sort key `#unread`).
+ *
+ * The count is exact under concurrency and repeats because it only ever moves in the same
+ * transaction as the item it counts, on that item's condition: an add puts the item only if it
+ * is not there yet (and only while the recipient is in the directory); a read flips the item only
+ * if it is still unread. A repeated delivery or a repeated read fails its condition and the
+ * whole transaction, counter included, does nothing.
+ *
+ * Listing goes through two indexes sorted by `arrivalKey` (deliveredAt#notificationId), so an
+ * inbox reads newest arrival first: `byArrival` (every item) and the sparse `unread` (items
+ * carrying `unreadKey`, removed when read). Read items get `expiresAt` (TTL); unread ones never.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { InboxItem, InboxStore } from '../ports.ts';
+import { RecipientGoneError } from '../ports.ts';
+import type { InboxItem, InboxPage, InboxPageQuery, InboxStore } from '../ports.ts';
+import { batchDelete } from './dynamo-batch.ts';
+import { recipientKey } from './dynamo-recipient-store.ts';
+import { failedCondition, maxTransactItems, transactWrite } from './dynamo-transact.ts';
+import type { TransactItems } from './dynamo-transact.ts';
+
+/** Sort key of a recipient's unread counter: item ids start with a letter or digit, never `#`. */
+export const unreadCounterKey = '#unread';
+
+/** The partition of a recipient's inbox. */
+export function inboxPartition(tenantId: string, recipientId: string): string {
+  return `${tenantId}#${recipientId}`;
+}
+
+/** Where an item sorts in the listing indexes: by arrival, then id. */
+export function arrivalKeyOf(item: Pick<InboxItem, 'deliveredAt' | 'notificationId'>): string {
+  return `${item.deliveredAt}#${item.notificationId}`;
+}
+
+function idOfArrivalKey(arrivalKey: string): string {
+  return arrivalKey.slice(arrivalKey.indexOf('#') + 1);
+}
+
+function epochSeconds(date: Date): number {
+  return Math.floor(date.getTime() / 1000);
+}
 
 function fromItem(item: Record<string, unknown>): InboxItem {
-  const { pk: _pk, expiresAt: _expiresAt, ...inboxItem } = item;
+  const { pk: _pk, arrivalKey: _arrivalKey, unreadKey: _unreadKey, expiresAt: _expiresAt, ...inboxItem } = item;
   return inboxItem as unknown as InboxItem;
 }
 
 export class DynamoInboxStore implements InboxStore {
   private readonly db: DynamoDBDocumentClient;
   private readonly tableName: string;
+  private readonly recipientsTable: () => string;
 
-  constructor(db: DynamoDBDocumentClient, tableName: string) {
+  /** `recipientsTable` is read on first add only: functions that never add need no access to it. */
+  constructor(db: DynamoDBDocumentClient, tableName: string, recipientsTable: () => string) {
     this.db = db;
     this.tableName = tableName;
+    this.recipientsTable = recipientsTable;
   }
 
   async add(item: InboxItem): Promise<boolean> {
-    try {
-      await this.db.send(
-        new PutCommand({
+    const pk = inboxPartition(item.tenantId, item.recipientId);
+    const { readAt: _readAt, ...unread } = item;
+    const result = await transactWrite(this.db, [
+      {
+        ConditionCheck: {
+          TableName: this.recipientsTable(),
+          Key: recipientKey(item.tenantId, item.recipientId),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
+      {
+        Put: {
           TableName: this.tableName,
-          Item: { pk: `${item.tenantId}#${item.recipientId}`, ...item },
+          Item: { pk, ...unread, arrivalKey: arrivalKeyOf(item), unreadKey: pk },
           ConditionExpression: 'attribute_not_exists(notificationId)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+        },
+      },
+      this.countBy(pk, 1),
+    ]);
+    if (result.ok) return true;
+    if (failedCondition(result, 1)) return false;
+    throw new RecipientGoneError(item.tenantId, item.recipientId);
   }
 
   async list(tenantId: string, recipientId: string): Promise<InboxItem[]> {
     const items: InboxItem[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.page(tenantId, recipientId, { unreadOnly: false, limit: 100, ...(after ? { after } : {}) });
+      items.push(...page.items);
+      after = page.after;
+    } while (after);
+    return items;
+  }
+
+  async page(tenantId: string, recipientId: string, query: InboxPageQuery): Promise<InboxPage> {
+    const pk = inboxPartition(tenantId, recipientId);
+    const partitionAttribute = query.unreadOnly ? 'unreadKey' : 'pk';
+    const startKey = query.after
+      ? { [partitionAttribute]: pk, pk, arrivalKey: query.after, notificationId: idOfArrivalKey(query.after) }
+      : undefined;
+    // One more than asked: whether there is a next page is then known, not guessed.
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: query.unreadOnly ? 'unread' : 'byArrival',
+        KeyConditionExpression: '#partition = :pk',
+        ExpressionAttributeNames: { '#partition': partitionAttribute },
+        ExpressionAttributeValues: { ':pk': pk },
+        ScanIndexForward: false,
+        Limit: query.limit + 1,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const found = result.Items ?? [];
+    const items = found.slice(0, query.limit);
+    const more = found.length > query.limit || (result.LastEvaluatedKey !== undefined && items.length > 0);
+    const last = items[items.length - 1];
+    return { items: items.map(fromItem), ...(more && last ? { after: String(last.arrivalKey) } : {}) };
+  }
+
+  async unreadCount(tenantId: string, recipientId: string): Promise<number> {
+    const result = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: inboxPartition(tenantId, recipientId), notificationId: unreadCounterKey },
+        ConsistentRead: true,
+      }),
+    );
+    return Math.max(0, Number(result.Item?.unread ?? 0));
+  }
+
+  async markRead(
+    tenantId: string,
+    recipientId: string,
+    id: string,
+    at: Date,
+    expiresAt: Date,
+  ): Promise<'read' | 'alreadyRead' | 'missing'> {
+    if (id === unreadCounterKey) return 'missing';
+    const pk = inboxPartition(tenantId, recipientId);
+    const result = await transactWrite(this.db, [this.flipToRead(pk, id, at, expiresAt), this.countBy(pk, -1)]);
+    if (result.ok) return 'read';
+    const current = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk, notificationId: id }, ConsistentRead: true, ProjectionExpression: 'pk' }),
+    );
+    return current.Item ? 'alreadyRead' : 'missing';
+  }
+
+  async markManyRead(tenantId: string, recipientId: string, ids: readonly string[], at: Date, expiresAt: Date): Promise<number> {
+    const pk = inboxPartition(tenantId, recipientId);
+    let read = 0;
+    const candidates = ids.filter((id) => id !== unreadCounterKey);
+    for (let start = 0; start < candidates.length; start += maxTransactItems - 1) {
+      let chunk = candidates.slice(start, start + maxTransactItems - 1);
+      // Items read meanwhile fail their condition: drop them and flip the rest.
+      while (chunk.length > 0) {
+        const flips: TransactItems = chunk.map((id) => this.flipToRead(pk, id, at, expiresAt));
+        const result = await transactWrite(this.db, [...flips, this.countBy(pk, -chunk.length)]);
+        if (result.ok) {
+          read += chunk.length;
+          break;
+        }
+        chunk = chunk.filter((_, index) => !failedCondition(result, index));
+      }
+    }
+    return read;
+  }
+
+  async removeAll(tenantId: string, recipientId: string): Promise<number> {
+    const pk = inboxPartition(tenantId, recipientId);
+    let removed = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `${tenantId}#${recipientId}` },
-          ScanIndexForward: false,
+          ExpressionAttributeValues: { ':pk': pk },
+          ProjectionExpression: 'pk, notificationId',
+          ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
       );
-      items.push(...(page.Items ?? []).map(fromItem));
+      const keys = (page.Items ?? []).filter((key) => key.notificationId !== unreadCounterKey);
+      await batchDelete(this.db, this.tableName, keys);
+      removed += keys.length;
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return items;
+    // The counter goes last: an erasure interrupted before it leaves a count, never lost items.
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { pk, notificationId: unreadCounterKey } }));
+    return removed;
+  }
+
+  private flipToRead(pk: string, id: string, at: Date, expiresAt: Date): TransactItems[number] {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: { pk, notificationId: id },
+        UpdateExpression: 'SET readAt = :at, expiresAt = :expiresAt REMOVE unreadKey',
+        ConditionExpression: 'attribute_exists(unreadKey)',
+        ExpressionAttributeValues: { ':at': at.toISOString(), ':expiresAt': epochSeconds(expiresAt) },
+      },
+    };
+  }
+
+  private countBy(pk: string, delta: number): TransactItems[number] {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: { pk, notificationId: unreadCounterKey },
+        UpdateExpression: 'ADD unread :delta',
+        ExpressionAttributeValues: { ':delta': delta },
+      },
+    };
   }
 }

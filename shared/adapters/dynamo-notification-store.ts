@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DUE_INDEX_SHARDS } from '../../lib/app-description.ts';
+import { CANCELLED_INDEX_SHARDS, DUE_INDEX_SHARDS, LISTING_INDEX_SHARDS } from '../../lib/app-description.ts';
 import type { Channel, ChannelDelivery, Notification } from '../domain/notification.ts';
 import { ClaimLostError } from '../ports.ts';
 import type { Claim, NotificationStore } from '../ports.ts';
@@ -18,18 +18,68 @@ export function notificationKey(tenantId: string, id: string): { pk: string } {
   return { pk: `${tenantId}#${id}` };
 }
 
-/** The write shard of the `due` index for an id: spreads pending items over partitions. */
-export function dueShard(id: string): string {
+function shardNumber(id: string, shards: number): number {
   let hash = 0;
   for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return `due#${hash % DUE_INDEX_SHARDS}`;
+  return hash % shards;
 }
 
+/** The write shard of the `due` index for an id: spreads pending items over partitions. */
+export function dueShard(id: string): string {
+  return dueShardKey(shardNumber(id, DUE_INDEX_SHARDS));
+}
+
+/** The partition key value of `due` shard number `shard`. */
+export function dueShardKey(shard: number): string {
+  return `due#${shard}`;
+}
+
+/** The write shard of the `cancelled` index for an id, where the cleanup sweep finds it. */
+export function cancelledShard(id: string): string {
+  return cancelledShardKey(shardNumber(id, CANCELLED_INDEX_SHARDS));
+}
+
+/** The partition key value of `cancelled` shard number `shard`. */
+export function cancelledShardKey(shard: number): string {
+  return `cancelled#${shard}`;
+}
+
+/** The partition key value of a recipient in the `byRecipient` index. */
+export function recipientListingKey(tenantId: string, recipientId: string): string {
+  return `${tenantId}#${recipientId}`;
+}
+
+/** The partition key value of shard `shard` of a tenant in the `byTenant` listing index. */
+export function tenantListingKey(tenantId: string, shard: number): string {
+  return `${tenantId}#${shard}`;
+}
+
+/** The partition key value of shard `shard` of a creator in the `byCreator` listing index. */
+export function creatorListingKey(tenantId: string, createdBy: string, shard: number): string {
+  return `${tenantId}#${createdBy}#${shard}`;
+}
+
+/** The keys of the listing indexes (`byTenant`, `byCreator`): write-sharded by id, set once at creation. */
+function listingKeys(n: Pick<Notification, 'tenantId' | 'id' | 'createdBy'>): { tenantKey: string; creatorKey: string } {
+  const shard = shardNumber(n.id, LISTING_INDEX_SHARDS);
+  return { tenantKey: tenantListingKey(n.tenantId, shard), creatorKey: creatorListingKey(n.tenantId, n.createdBy, shard) };
+}
+
+/**
+ * Index bookkeeping, kept by every write below: `dueShard`/`dueAt` (the sparse `due` index the
+ * stuck-retry sweep reads) exist exactly while a notification is pending or sending, `dueAt`
+ * being when it is next due; `cancelledShard` (with `cancelledAt`, the sparse `cancelled` index
+ * the cleanup sweep reads) exists exactly while it is cancelled; `expiresAt` (TTL) only once it is
+ * sent or failed, so a pending notification never expires.
+ */
 type NotificationItem = Notification & Record<string, unknown> & {
   pk: string;
   recipientKey: string;
+  tenantKey: string;
+  creatorKey: string;
   dueShard?: string;
   dueAt?: string;
+  cancelledShard?: string;
   claimToken?: string;
   expiresAt?: number;
 };
@@ -38,19 +88,24 @@ function toItem(n: Notification): NotificationItem {
   return {
     ...n,
     ...notificationKey(n.tenantId, n.id),
-    recipientKey: `${n.tenantId}#${n.recipientId}`,
+    recipientKey: recipientListingKey(n.tenantId, n.recipientId),
+    ...listingKeys(n),
     // Only pending and sending notifications are in the sparse `due` index the sweep reads.
     dueShard: dueShard(n.id),
     dueAt: n.scheduledAt,
   };
 }
 
-function fromItem(item: Record<string, unknown>): Notification {
+/** The notification an item of the table (or of one of its indexes) holds. */
+export function notificationFromItem(item: Record<string, unknown>): Notification {
   const {
     pk: _pk,
     recipientKey: _recipientKey,
+    tenantKey: _tenantKey,
+    creatorKey: _creatorKey,
     dueShard: _dueShard,
     dueAt: _dueAt,
+    cancelledShard: _cancelledShard,
     claimToken: _claimToken,
     expiresAt: _expiresAt,
     ...notification
@@ -83,16 +138,22 @@ export class DynamoNotificationStore implements NotificationStore {
     const result = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: notificationKey(tenantId, id), ConsistentRead: true }),
     );
-    return result.Item ? fromItem(result.Item) : undefined;
+    return result.Item ? notificationFromItem(result.Item) : undefined;
   }
 
   async cancel(tenantId: string, id: string, at: Date): Promise<Notification | undefined> {
     return this.conditionalUpdate({
       Key: notificationKey(tenantId, id),
-      UpdateExpression: 'SET #status = :cancelled, cancelledAt = :at REMOVE dueShard, dueAt',
+      // Out of the `due` index, into the `cancelled` one, where the cleanup sweep finds it.
+      UpdateExpression: 'SET #status = :cancelled, cancelledAt = :at, cancelledShard = :shard REMOVE dueShard, dueAt',
       ConditionExpression: '#status = :pending',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':cancelled': 'cancelled', ':pending': 'pending', ':at': at.toISOString() },
+      ExpressionAttributeValues: {
+        ':cancelled': 'cancelled',
+        ':pending': 'pending',
+        ':at': at.toISOString(),
+        ':shard': cancelledShard(id),
+      },
     });
   }
 
@@ -126,6 +187,14 @@ export class DynamoNotificationStore implements NotificationStore {
     });
   }
 
+  async forgetDelivery(claim: Claim, channel: Channel): Promise<void> {
+    await this.updateUnderClaim(claim, {
+      UpdateExpression: 'REMOVE deliveries.#channel',
+      ExpressionAttributeNames: { '#channel': channel },
+      ExpressionAttributeValues: {},
+    });
+  }
+
   async markSent(claim: Claim, sentAt: Date, expiresAt: Date): Promise<void> {
     await this.updateUnderClaim(claim, {
       UpdateExpression:
@@ -153,11 +222,59 @@ export class DynamoNotificationStore implements NotificationStore {
     });
   }
 
-  async release(claim: Claim, error: string): Promise<void> {
+  async release(claim: Claim, error: string, nextAttemptAt?: Date): Promise<void> {
+    if (nextAttemptAt === undefined) {
+      await this.updateUnderClaim(claim, {
+        UpdateExpression: 'SET #status = :pending, lastError = :error REMOVE leaseUntil, claimToken',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pending': 'pending', ':error': error },
+      });
+      return;
+    }
+    // Still in the `due` index, now due at the retry: the sweep must not rush a backoff.
+    const retryAt = nextAttemptAt.toISOString();
     await this.updateUnderClaim(claim, {
-      UpdateExpression: 'SET #status = :pending, lastError = :error REMOVE leaseUntil, claimToken',
+      UpdateExpression:
+        'SET #status = :pending, lastError = :error, nextAttemptAt = :retryAt, dueAt = :retryAt REMOVE leaseUntil, claimToken',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pending': 'pending', ':error': error },
+      ExpressionAttributeValues: { ':pending': 'pending', ':error': error, ':retryAt': retryAt },
+    });
+  }
+
+  async reschedule(tenantId: string, id: string, scheduledAt: Date): Promise<Notification | undefined> {
+    const at = scheduledAt.toISOString();
+    return this.conditionalUpdate({
+      Key: notificationKey(tenantId, id),
+      // Due at the new time in the `due` index too; a retry back-off in progress is overridden.
+      UpdateExpression: 'SET scheduledAt = :at, dueAt = :at REMOVE nextAttemptAt',
+      ConditionExpression: '#status = :pending',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':pending': 'pending', ':at': at },
+    });
+  }
+
+  async requeueFailed(tenantId: string, id: string, scheduledAt: Date, _at: Date): Promise<Notification | undefined> {
+    const current = await this.get(tenantId, id);
+    if (current?.status !== 'failed') return undefined;
+    // A failed notification changes no more (it is terminal), so what was read is what is updated.
+    const failedChannels = Object.entries(current.deliveries)
+      .filter(([, delivery]) => delivery?.status === 'failed')
+      .map(([channel]) => channel);
+    const names: Record<string, string> = { '#status': 'status' };
+    const forgotten = failedChannels.map((channel, i) => {
+      names[`#ch${i}`] = channel;
+      return `deliveries.#ch${i}`;
+    });
+    const due = scheduledAt.toISOString();
+    return this.conditionalUpdate({
+      Key: notificationKey(tenantId, id),
+      // Back in the `due` index, out of TTL: a pending notification never expires.
+      UpdateExpression:
+        'SET #status = :pending, scheduledAt = :due, dueAt = :due, dueShard = :shard, attempts = :zero ' +
+        `REMOVE ${['expiresAt', 'failedAt', 'nextAttemptAt', 'leaseUntil', 'claimToken', ...forgotten].join(', ')}`,
+      ConditionExpression: '#status = :failed',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':pending': 'pending', ':failed': 'failed', ':due': due, ':shard': dueShard(id), ':zero': 0 },
     });
   }
 
@@ -196,7 +313,7 @@ export class DynamoNotificationStore implements NotificationStore {
       const result = await this.db.send(
         new UpdateCommand({ TableName: this.tableName, ReturnValues: 'ALL_NEW', ...input }),
       );
-      return result.Attributes ? fromItem(result.Attributes) : undefined;
+      return result.Attributes ? notificationFromItem(result.Attributes) : undefined;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;

@@ -1,35 +1,70 @@
-/** The recipient directory in DynamoDB, one item per recipient, keyed by tenant and id. */
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+/**
+ * The recipient directory in DynamoDB: one item per recipient keyed by tenant and id, listed in
+ * id order through the `byTenant` index, and one membership item per (group, recipient) in the
+ * memberships table (groupKey = tenant#group, recipientId), the index a group is paged through.
+ *
+ * A recipient and its memberships change together: each write is one transaction that puts the
+ * recipient on the condition that it is still the version the writer read, and adds or removes
+ * the memberships of the groups that changed. A write of a recipient whose groups did not change
+ * is a single conditional put. (A transaction holds at most 100 actions: a write that changes more
+ * than 99 memberships at once applies the rest in further transactions; those are idempotent
+ * puts and deletes, so repeating the write completes it.)
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Recipient } from '../domain/recipient.ts';
-import type { RecipientStore } from '../ports.ts';
+import type { RecipientListQuery, RecipientPage, RecipientStore } from '../ports.ts';
 import { batchGet } from './dynamo-batch.ts';
+import { maxTransactItems, transactWrite } from './dynamo-transact.ts';
+import type { TransactItems } from './dynamo-transact.ts';
 
-function recipientKey(tenantId: string, id: string): { pk: string } {
+/** The key of a recipient item: the tenant is part of every key. */
+export function recipientKey(tenantId: string, id: string): { pk: string } {
   return { pk: `${tenantId}#${id}` };
 }
+
+/** The key of a membership item. */
+export function membershipKey(tenantId: string, group: string, recipientId: string): { groupKey: string; recipientId: string } {
+  return { groupKey: `${tenantId}#${group}`, recipientId };
+}
+
+/** How many times `put` reads again after losing a race to another writer. */
+const putAttempts = 10;
 
 function fromItem(item: Record<string, unknown>): Recipient {
   const { pk: _pk, ...recipient } = item;
   return recipient as unknown as Recipient;
 }
 
+/** The condition that the stored recipient is still `previous`. */
+function unchangedSince(previous: Recipient | undefined): {
+  ConditionExpression: string;
+  ExpressionAttributeValues?: Record<string, unknown>;
+} {
+  if (!previous) return { ConditionExpression: 'attribute_not_exists(pk)' };
+  if (previous.version === undefined) return { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(version)' };
+  return { ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': previous.version } };
+}
+
 export class DynamoRecipientStore implements RecipientStore {
   private readonly db: DynamoDBDocumentClient;
   private readonly tableName: string;
+  private readonly membershipsTable: () => string;
 
-  constructor(db: DynamoDBDocumentClient, tableName: string) {
+  /** `membershipsTable` is read on first use only: functions that only read recipients need no access to it. */
+  constructor(db: DynamoDBDocumentClient, tableName: string, membershipsTable: () => string) {
     this.db = db;
     this.tableName = tableName;
+    this.membershipsTable = membershipsTable;
   }
 
   async put(recipient: Recipient): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...recipientKey(recipient.tenantId, recipient.id), ...recipient },
-      }),
-    );
+    for (let attempt = 0; attempt < putAttempts; attempt++) {
+      const previous = await this.get(recipient.tenantId, recipient.id);
+      if (await this.save(recipient, previous)) return;
+    }
+    throw new Error(`Recipient ${recipient.id} kept changing under ${putAttempts} attempts to write it`);
   }
 
   async get(tenantId: string, id: string): Promise<Recipient | undefined> {
@@ -43,4 +78,108 @@ export class DynamoRecipientStore implements RecipientStore {
     const items = await batchGet(this.db, this.tableName, ids.map((id) => recipientKey(tenantId, id)));
     return items.map(fromItem);
   }
+
+  async save(next: Recipient, previous: Recipient | undefined): Promise<boolean> {
+    const { version: _version, ...fields } = next;
+    const put = {
+      TableName: this.tableName,
+      Item: { ...recipientKey(next.tenantId, next.id), ...fields, version: (previous?.version ?? 0) + 1 },
+      ...unchangedSince(previous),
+    };
+    const before = new Set(previous?.groups ?? []);
+    const after = new Set(next.groups);
+    const changes: TransactItems = [
+      ...[...before]
+        .filter((group) => !after.has(group))
+        .map((group) => ({ Delete: { TableName: this.membershipsTable(), Key: membershipKey(next.tenantId, group, next.id) } })),
+      ...[...after]
+        .filter((group) => !before.has(group))
+        .map((group) => ({
+          Put: { TableName: this.membershipsTable(), Item: { ...membershipKey(next.tenantId, group, next.id), tenantId: next.tenantId, group } },
+        })),
+    ];
+    if (changes.length === 0) {
+      try {
+        await this.db.send(new PutCommand(put));
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    }
+    return this.writeWithMemberships({ Put: put }, changes);
+  }
+
+  async remove(previous: Recipient): Promise<boolean> {
+    const { ConditionExpression, ExpressionAttributeValues } = unchangedSince(previous);
+    const remove = {
+      Delete: {
+        TableName: this.tableName,
+        Key: recipientKey(previous.tenantId, previous.id),
+        ConditionExpression,
+        ...(ExpressionAttributeValues ? { ExpressionAttributeValues } : {}),
+      },
+    };
+    const memberships: TransactItems = previous.groups.map((group) => ({
+      Delete: { TableName: this.membershipsTable(), Key: membershipKey(previous.tenantId, group, previous.id) },
+    }));
+    return this.writeWithMemberships(remove, memberships);
+  }
+
+  async list(tenantId: string, query: RecipientListQuery): Promise<RecipientPage> {
+    return query.group === undefined ? this.listTenant(tenantId, query) : this.listGroup(tenantId, query.group, query);
+  }
+
+  /** The recipient write first, on its condition, with as many membership changes as fit. */
+  private async writeWithMemberships(recipientWrite: TransactItems[number], changes: TransactItems): Promise<boolean> {
+    const first = await transactWrite(this.db, [recipientWrite, ...changes.slice(0, maxTransactItems - 1)]);
+    if (!first.ok) return false;
+    for (let start = maxTransactItems - 1; start < changes.length; start += maxTransactItems) {
+      const rest = await transactWrite(this.db, changes.slice(start, start + maxTransactItems));
+      if (!rest.ok) throw new Error('A membership change without a condition was refused');
+    }
+    return true;
+  }
+
+  private async listTenant(tenantId: string, query: RecipientListQuery): Promise<RecipientPage> {
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'byTenant',
+        KeyConditionExpression: 'tenantId = :tenantId',
+        ExpressionAttributeValues: { ':tenantId': tenantId },
+        Limit: query.limit + 1,
+        ExclusiveStartKey: query.after ? { tenantId, id: query.after, ...recipientKey(tenantId, query.after) } : undefined,
+      }),
+    );
+    const found = result.Items ?? [];
+    const page = found.slice(0, query.limit).map(fromItem);
+    return { recipients: page, ...nextAfter(page.map((r) => r.id), found.length > query.limit, result.LastEvaluatedKey) };
+  }
+
+  private async listGroup(tenantId: string, group: string, query: RecipientListQuery): Promise<RecipientPage> {
+    const { groupKey } = membershipKey(tenantId, group, '');
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.membershipsTable(),
+        KeyConditionExpression: 'groupKey = :groupKey',
+        ExpressionAttributeValues: { ':groupKey': groupKey },
+        ProjectionExpression: 'recipientId',
+        ConsistentRead: true,
+        Limit: query.limit + 1,
+        ExclusiveStartKey: query.after ? membershipKey(tenantId, group, query.after) : undefined,
+      }),
+    );
+    const found = result.Items ?? [];
+    const ids = found.slice(0, query.limit).map((item) => String(item.recipientId));
+    const byId = new Map((await this.getMany(tenantId, ids)).map((r) => [r.id, r]));
+    // A member removed since the membership was read is simply left out.
+    const recipients = ids.flatMap((id) => byId.get(id) ?? []);
+    return { recipients, ...nextAfter(ids, found.length > query.limit, result.LastEvaluatedKey) };
+  }
+}
+
+function nextAfter(ids: readonly string[], moreFound: boolean, lastEvaluatedKey: unknown): { after?: string } {
+  const last = ids[ids.length - 1];
+  return last !== undefined && (moreFound || lastEvaluatedKey !== undefined) ? { after: last } : {};
 }

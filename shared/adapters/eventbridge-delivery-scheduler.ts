@@ -7,7 +7,7 @@
  * `leadSeconds` early and the delivery consumer holds the message (visibility) until the exact
  * second: delivery lands on time instead of up to a minute late.
  */
-import { CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException } from '@aws-sdk/client-scheduler';
+import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException } from '@aws-sdk/client-scheduler';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -18,6 +18,8 @@ import type { DeliveryScheduler } from '../ports.ts';
 
 /** SQS caps `DelaySeconds` at 15 minutes. */
 const maxQueueDelaySeconds = 900;
+/** A reschedule racing another one may find a schedule re-created under the same name: try again. */
+const rescheduleAttempts = 3;
 
 /** `at()` takes a local date-time without offset; Herald always passes UTC. */
 export function atExpression(instant: Date): string {
@@ -69,6 +71,20 @@ export class EventBridgeDeliveryScheduler implements DeliveryScheduler {
         },
       }),
     );
+  }
+
+  async reschedule(notification: Pick<Notification, 'tenantId' | 'id' | 'scheduledAt'>, now: Date): Promise<void> {
+    // Delete and create rather than UpdateSchedule: the notification may have no schedule (it
+    // went straight to the queue) or need none now (due within the lead time).
+    for (let attempt = 1; ; attempt++) {
+      await this.unschedule(notification);
+      try {
+        await this.schedule(notification, now);
+        return;
+      } catch (error) {
+        if (!(error instanceof ConflictException) || attempt === rescheduleAttempts) throw error;
+      }
+    }
   }
 
   async unschedule(notification: Pick<Notification, 'tenantId' | 'id'>): Promise<void> {

@@ -13,12 +13,30 @@ export type Channel = (typeof channels)[number];
 export const priorities = ['low', 'normal', 'high', 'urgent'] as const;
 export type Priority = (typeof priorities)[number];
 
+/**
+ * Where one channel of one notification stands. `sending` is the intent a worker records just
+ * before a side effect that cannot be repeated safely (an email, a WebSocket frame); finding it
+ * on a later attempt means that attempt stopped mid-send, so it is never sent again but recorded
+ * `unconfirmed`: it may or may not have reached the recipient.
+ */
+export const channelDeliveryStatuses = ['sending', 'sent', 'unconfirmed', 'skipped', 'failed'] as const;
+export type ChannelDeliveryStatus = (typeof channelDeliveryStatuses)[number];
+
 /** The outcome of one channel of one notification. */
 export interface ChannelDelivery {
   /** `skipped`: nothing to deliver to (no open socket, no address); not a failure. */
-  readonly status: 'sent' | 'skipped' | 'failed';
+  readonly status: ChannelDeliveryStatus;
   readonly at: string;
+  /** Why a `failed` channel failed. */
+  readonly error?: string;
+  /** A note on any other outcome (how many sockets, why skipped). */
   readonly detail?: string;
+}
+
+/** What a notification is about, in the caller's own terms (e.g. `{ type: 'invoice', id: '42' }`). */
+export interface RelatedObject {
+  readonly type: string;
+  readonly id: string;
 }
 
 export interface Notification {
@@ -33,6 +51,7 @@ export interface Notification {
   readonly priority: Priority;
   readonly channels: readonly Channel[];
   readonly data?: Readonly<Record<string, unknown>>;
+  readonly relatedObject?: RelatedObject;
   readonly status: NotificationStatus;
   /** ISO-8601 UTC instants. */
   readonly scheduledAt: string;
@@ -43,6 +62,8 @@ export interface Notification {
   readonly leaseUntil?: number;
   /** How many times a worker has claimed it for delivery. */
   readonly attempts: number;
+  /** After a failed attempt: when the next one is due (ISO-8601 UTC), by the retry policy. */
+  readonly nextAttemptAt?: string;
   readonly deliveries: Readonly<Partial<Record<Channel, ChannelDelivery>>>;
   readonly lastError?: string;
 }
@@ -59,9 +80,17 @@ const allowedTransitions: Readonly<Record<NotificationStatus, readonly Notificat
   cancelled: [],
 };
 
-/** True when a notification may move from `from` to `to`. */
+/**
+ * Transitions only a person asks for, never a delivery worker: `failed → pending` is
+ * `POST /v1/notifications/{id}/retry`. For delivery, a failed notification stays terminal.
+ */
+const manualTransitions: Readonly<Partial<Record<NotificationStatus, readonly NotificationStatus[]>>> = {
+  failed: ['pending'],
+};
+
+/** True when a notification may move from `from` to `to` (by itself or on a person's request). */
 export function canTransition(from: NotificationStatus, to: NotificationStatus): boolean {
-  return allowedTransitions[from].includes(to);
+  return allowedTransitions[from].includes(to) || (manualTransitions[from]?.includes(to) ?? false);
 }
 
 /** The states from which a transition to `to` is allowed (what a conditional write checks). */
@@ -69,7 +98,17 @@ export function statusesAllowing(to: NotificationStatus): NotificationStatus[] {
   return notificationStatuses.filter((from) => canTransition(from, to));
 }
 
-/** True for states a notification never leaves. */
+/**
+ * When a pending notification is next due: its scheduled time, or the time of its next retry
+ * when that is later. A message that arrives before this is early and is held until then.
+ */
+export function nextDueAt(n: Pick<Notification, 'scheduledAt' | 'nextAttemptAt'>): Date {
+  const scheduled = Date.parse(n.scheduledAt);
+  const retry = n.nextAttemptAt === undefined ? scheduled : Date.parse(n.nextAttemptAt);
+  return new Date(Math.max(scheduled, retry));
+}
+
+/** True for states a notification never leaves by itself (only a manual retry revives a failed one). */
 export function isTerminal(status: NotificationStatus): boolean {
   return allowedTransitions[status].length === 0;
 }
@@ -109,6 +148,7 @@ export function toNotificationView(n: Notification): Record<string, unknown> {
     priority: n.priority,
     channels: n.channels,
     data: n.data ?? {},
+    relatedObject: n.relatedObject ?? null,
     status: n.status,
     scheduledAt: n.scheduledAt,
     sentAt: n.sentAt ?? null,

@@ -18,6 +18,15 @@ export function socketCaller(event: SocketEvent): Caller | undefined {
   return callerFromClaims({ sub: context.data.sub, tenant: context.data.tenantId, role: context.data.roles });
 }
 
+/** The JSON body of a client message; `undefined` when it is not JSON. */
+export function socketJson(event: SocketEvent): unknown {
+  try {
+    return JSON.parse(event.body ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
 /** The `action` of a client message, if its body is a JSON object that names one. */
 export function socketAction(event: SocketEvent): string | undefined {
   try {

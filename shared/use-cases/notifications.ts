@@ -1,14 +1,22 @@
 /**
- * Scheduling, reading and cancelling notifications: the rules of the API, on ports only.
+ * Scheduling, reading, listing and managing notifications: the rules of the API, on ports only.
  */
+import { z } from 'zod';
 import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
 import { newNotificationId } from '../domain/ids.ts';
 import { defaultChannels } from '../domain/notification.ts';
 import type { Notification } from '../domain/notification.ts';
-import type { CreateNotificationsBody } from '../domain/schemas.ts';
-import type { Clock, DeliveryScheduler, NotificationStore, RecipientStore } from '../ports.ts';
+import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
+import { notificationIdSchema } from '../domain/schemas.ts';
+import type {
+  CreateNotificationsBody,
+  ListNotificationsQuery,
+  RescheduleNotificationBody,
+  RetryNotificationBody,
+} from '../domain/schemas.ts';
+import type { Clock, DeliveryScheduler, NotificationListing, NotificationListScope, NotificationStore, RecipientStore } from '../ports.ts';
 import { logger } from '../observability/logger.ts';
 
 /** How far in the past `scheduledAt` may be and still count as "now" (client clock skew). */
@@ -101,6 +109,7 @@ export async function scheduleNotifications(
     priority: body.priority,
     channels: body.channels ?? defaultChannels(byId.get(recipientId) ?? {}),
     ...(body.data ? { data: body.data } : {}),
+    ...(body.relatedObject ? { relatedObject: body.relatedObject } : {}),
     status: 'pending',
     scheduledAt: scheduledAt.toISOString(),
     createdAt: now.toISOString(),
@@ -180,4 +189,128 @@ export async function cancelNotification(deps: NotificationDeps, caller: Caller,
     });
   }
   return cancelled;
+}
+
+/** A notification the caller may change: its creator or a tenant admin (404 if not visible at all). */
+async function getManageable(deps: Pick<NotificationDeps, 'notifications'>, caller: Caller, id: string, action: string): Promise<Notification> {
+  const existing = await getNotification(deps, caller, id);
+  if (existing.createdBy !== caller.sub && !isAdmin(caller)) {
+    throw new ForbiddenError(`Only the creator of a notification or an admin may ${action} it`);
+  }
+  return existing;
+}
+
+async function notInState(deps: Pick<NotificationDeps, 'notifications'>, caller: Caller, id: string, wanted: string, action: string): Promise<ConflictError> {
+  const current = await deps.notifications.get(caller.tenantId, id);
+  return new ConflictError(`Notification ${id} is ${current?.status ?? 'gone'}; only a ${wanted} notification can be ${action}`, {
+    details: { status: current?.status },
+  });
+}
+
+/** Moves the schedule of a notification whose time just changed; a failure is a 503 the caller may retry. */
+async function moveSchedule(deps: NotificationDeps, n: Notification, now: Date, afterFailure: string): Promise<void> {
+  try {
+    await deps.scheduler.reschedule(n, now);
+  } catch (error) {
+    logger.error('Could not move the schedule of a notification', { tenantId: n.tenantId, notificationId: n.id, error: error as Error });
+    throw new ServiceUnavailableError(afterFailure, { cause: error });
+  }
+}
+
+/**
+ * Moves a pending notification to a new time, and its schedule with it. The time changes by a
+ * conditional write (only while pending), so it races safely with a delivery: either the delivery
+ * claimed it first (409 here) or it is held until the new time (the consumer checks the time).
+ */
+export async function rescheduleNotification(
+  deps: NotificationDeps,
+  caller: Caller,
+  id: string,
+  body: Pick<RescheduleNotificationBody, 'scheduledAt'>,
+): Promise<Notification> {
+  await getManageable(deps, caller, id, 'reschedule');
+  const now = deps.clock.now();
+  const scheduledAt = resolveScheduledAt(body.scheduledAt, now);
+  const moved = await deps.notifications.reschedule(caller.tenantId, id, scheduledAt);
+  if (!moved) throw await notInState(deps, caller, id, 'pending', 'rescheduled');
+  await moveSchedule(deps, moved, now, `Notification ${id} now has its new time, but its schedule could not be moved; repeat the request`);
+  return moved;
+}
+
+/** Delivers a pending notification now: its time becomes now and its schedule gives way to a message on the queue. */
+export async function sendNotificationNow(deps: NotificationDeps, caller: Caller, id: string): Promise<Notification> {
+  await getManageable(deps, caller, id, 'send');
+  const now = deps.clock.now();
+  const moved = await deps.notifications.reschedule(caller.tenantId, id, now);
+  if (!moved) throw await notInState(deps, caller, id, 'pending', 'sent now');
+  await moveSchedule(deps, moved, now, `Notification ${id} could not be queued for delivery; repeat the request`);
+  return moved;
+}
+
+/**
+ * Puts a failed notification back to pending, due after `delayMinutes`, with a fresh retry
+ * budget. Failed channels are tried again; a channel that reached the recipient never is.
+ */
+export async function retryNotification(deps: NotificationDeps, caller: Caller, id: string, body: RetryNotificationBody): Promise<Notification> {
+  await getManageable(deps, caller, id, 'retry');
+  const now = deps.clock.now();
+  const scheduledAt = new Date(now.getTime() + body.delayMinutes * 60_000);
+  const requeued = await deps.notifications.requeueFailed(caller.tenantId, id, scheduledAt, now);
+  if (!requeued) throw await notInState(deps, caller, id, 'failed', 'retried');
+  await moveSchedule(
+    deps,
+    requeued,
+    now,
+    `Notification ${id} is pending again, but its delivery could not be queued; POST .../send-now to queue it (the stuck-notification sweep also finds it)`,
+  );
+  return requeued;
+}
+
+export interface NotificationListDeps {
+  readonly listing: NotificationListing;
+}
+
+export interface NotificationList {
+  readonly items: readonly Notification[];
+  /** Opaque; pass it back as `cursor` for the next page. `null` on the last page. */
+  readonly nextCursor: string | null;
+}
+
+const listCursorSchema = z.object({ olderThan: notificationIdSchema });
+
+/**
+ * Whose notifications the caller sees: an admin the whole tenant, a sender the ones it created,
+ * anyone else the ones addressed to them. `undefined` when the filter asks for someone else's.
+ */
+function listScope(caller: Caller, recipientId: string | undefined): NotificationListScope | undefined {
+  if (isAdmin(caller)) return recipientId ? { kind: 'recipient', recipientId } : { kind: 'tenant' };
+  if (canManageTenant(caller)) {
+    return recipientId ? { kind: 'recipient', recipientId, createdBy: caller.sub } : { kind: 'creator', createdBy: caller.sub };
+  }
+  if (recipientId !== undefined && recipientId !== caller.sub) return undefined;
+  return { kind: 'recipient', recipientId: caller.sub };
+}
+
+/** Lists the notifications the caller may see, newest first, one page at a time. */
+export async function listNotifications(deps: NotificationListDeps, caller: Caller, query: ListNotificationsQuery): Promise<NotificationList> {
+  const position = query.cursor === undefined ? undefined : decodeCursor(query.cursor, listCursorSchema);
+  if (query.cursor !== undefined && !position) {
+    throw new ValidationError('Invalid query: cursor is not a cursor this API returned', {
+      details: [{ field: 'cursor', message: 'is not a cursor this API returned' }],
+    });
+  }
+  const scope = listScope(caller, query.recipientId);
+  // Another user's notifications are not there for a plain user: an empty list, like any other filter.
+  if (!scope) return { items: [], nextCursor: null };
+  const page = await deps.listing.list({
+    tenantId: caller.tenantId,
+    scope,
+    ...(query.status !== undefined ? { status: query.status } : {}),
+    ...(query.type !== undefined ? { type: query.type } : {}),
+    ...(query.from !== undefined ? { createdFrom: new Date(query.from) } : {}),
+    ...(query.to !== undefined ? { createdTo: new Date(query.to) } : {}),
+    limit: query.limit,
+    ...(position ? { olderThan: position.olderThan } : {}),
+  });
+  return { items: page.items, nextCursor: page.olderThan === undefined ? null : encodeCursor({ olderThan: page.olderThan }) };
 }

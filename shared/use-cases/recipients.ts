@@ -1,37 +1,90 @@
-/** The recipient directory of a tenant. */
-import { ForbiddenError, NotFoundError } from '../errors.ts';
-import { canManageTenant } from '../domain/caller.ts';
+/**
+ * The recipient directory of a tenant: registering, listing (whole or by group), batch upserts
+ * and erasure. Admins and senders manage the directory of their own tenant; a plain user may
+ * only read their own record. Every write re-reads and retries when another write of the same
+ * recipient came first, so concurrent writers never lose each other's changes.
+ */
+import { z } from 'zod';
 import type { Caller } from '../domain/caller.ts';
-import type { Recipient } from '../domain/recipient.ts';
-import type { PutRecipientBody } from '../domain/schemas.ts';
-import type { Clock, RecipientStore } from '../ports.ts';
+import { canManageTenant } from '../domain/caller.ts';
+import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
+import { applyRecipientChanges, toRecipientView } from '../domain/recipient.ts';
+import type { Recipient, RecipientChanges } from '../domain/recipient.ts';
+import { batchRecipientEntrySchema, idSchema } from '../domain/schemas.ts';
+import type { ListRecipientsQuery, PutRecipientBody } from '../domain/schemas.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { logger } from '../observability/logger.ts';
+import type {
+  Clock,
+  ConnectionStore,
+  DeliveryScheduler,
+  InboxStore,
+  NotificationListing,
+  NotificationStore,
+  RecipientStore,
+} from '../ports.ts';
 
 export interface RecipientDeps {
   readonly recipients: RecipientStore;
   readonly clock: Clock;
 }
 
-/** Registers or replaces a recipient of the caller's tenant (admins and senders only). */
+/** What an erasure touches besides the directory. */
+export interface ErasureDeps extends RecipientDeps {
+  readonly inbox: InboxStore;
+  readonly connections: ConnectionStore;
+  readonly notifications: NotificationStore;
+  readonly listing: NotificationListing;
+  readonly scheduler: DeliveryScheduler;
+}
+
+/** How many times a write is re-applied after losing a race with another write of the recipient. */
+const writeAttempts = 5;
+/** How many batch entries (or erasure cancels) are written at once. */
+const writeConcurrency = 16;
+
+function requireManager(caller: Caller): void {
+  if (!canManageTenant(caller)) throw new ForbiddenError('Only admins and senders may manage recipients');
+}
+
+/**
+ * Applies `changes` to the stored recipient (creating it when absent), re-reading and retrying
+ * when another write came first. `undefined` when it kept losing.
+ */
+async function changeRecipient(
+  deps: RecipientDeps,
+  tenantId: string,
+  id: string,
+  changes: RecipientChanges,
+  known?: { readonly previous: Recipient | undefined },
+): Promise<{ recipient: Recipient; created: boolean } | undefined> {
+  let previous = known ? known.previous : await deps.recipients.get(tenantId, id);
+  for (let attempt = 0; attempt < writeAttempts; attempt++) {
+    const next = applyRecipientChanges(tenantId, id, previous, changes, deps.clock.now());
+    if (await deps.recipients.save(next, previous)) return { recipient: next, created: !previous };
+    previous = await deps.recipients.get(tenantId, id);
+  }
+  return undefined;
+}
+
+/**
+ * Registers or replaces a recipient of the caller's tenant (admins and senders only): email,
+ * time zone and groups become what the body says; the recipient's own channel switches are kept.
+ */
 export async function putRecipient(
   deps: RecipientDeps,
   caller: Caller,
   id: string,
   body: PutRecipientBody,
 ): Promise<{ recipient: Recipient; created: boolean }> {
-  if (!canManageTenant(caller)) throw new ForbiddenError('Only admins and senders may manage recipients');
-  const now = deps.clock.now().toISOString();
-  const existing = await deps.recipients.get(caller.tenantId, id);
-  const recipient: Recipient = {
-    tenantId: caller.tenantId,
-    id,
-    ...(body.email !== undefined ? { email: body.email } : {}),
-    ...(body.timezone !== undefined ? { timezone: body.timezone } : {}),
+  requireManager(caller);
+  const written = await changeRecipient(deps, caller.tenantId, id, {
+    email: body.email ?? null,
+    timezone: body.timezone ?? null,
     groups: body.groups ?? [],
-    createdAt: existing?.createdAt ?? now,
-    updatedAt: now,
-  };
-  await deps.recipients.put(recipient);
-  return { recipient, created: !existing };
+  });
+  if (!written) throw new ConflictError(`Recipient ${id} kept changing while it was being written; try again`);
+  return written;
 }
 
 /** Reads a recipient: admins and senders read anyone of their tenant, a user only themself. */
@@ -39,4 +92,175 @@ export async function getRecipient(deps: RecipientDeps, caller: Caller, id: stri
   const recipient = canManageTenant(caller) || id === caller.sub ? await deps.recipients.get(caller.tenantId, id) : undefined;
   if (!recipient) throw new NotFoundError(`Recipient ${id} not found`);
   return recipient;
+}
+
+function directoryCursorSchema(group: string | undefined): z.ZodType<{ after: string }> {
+  return z.object({ directory: z.literal(group ?? '*'), after: idSchema });
+}
+
+/** A page of the tenant's directory in id order, or of one group's members (admins and senders). */
+export async function listRecipients(
+  deps: RecipientDeps,
+  caller: Caller,
+  query: ListRecipientsQuery,
+): Promise<{ items: Record<string, unknown>[]; nextCursor: string | null }> {
+  requireManager(caller);
+  let after: string | undefined;
+  if (query.cursor !== undefined) {
+    after = decodeCursor(query.cursor, directoryCursorSchema(query.group))?.after;
+    if (after === undefined) {
+      throw new ValidationError('cursor is not one this listing handed out', {
+        details: [{ field: 'cursor', message: 'is not a cursor of this listing (pass the nextCursor of the previous page, with the same group)' }],
+      });
+    }
+  }
+  const page = await deps.recipients.list(caller.tenantId, {
+    limit: query.limit,
+    ...(query.group !== undefined ? { group: query.group } : {}),
+    ...(after !== undefined ? { after } : {}),
+  });
+  return {
+    items: page.recipients.map(toRecipientView),
+    nextCursor: page.after ? encodeCursor({ directory: query.group ?? '*', after: page.after }) : null,
+  };
+}
+
+/** Why one entry of a batch was not applied. */
+export interface BatchFailure {
+  readonly index: number;
+  readonly id: string | null;
+  readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
+}
+
+export interface BatchUpsertResult {
+  readonly succeeded: readonly { readonly index: number; readonly id: string; readonly created: boolean }[];
+  readonly failed: readonly BatchFailure[];
+}
+
+function invalidEntry(index: number, entry: unknown, error: z.ZodError): BatchFailure {
+  const details = error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: key, message: 'is not a known field' }))
+      : [{ field: issue.path.join('.') || 'entry', message: issue.message }],
+  );
+  const rawId = typeof entry === 'object' && entry !== null ? (entry as { id?: unknown }).id : undefined;
+  return {
+    index,
+    id: typeof rawId === 'string' ? rawId : null,
+    error: { code: 'VALIDATION_ERROR', message: details.map((d) => `${d.field} ${d.message}`).join('; '), details },
+  };
+}
+
+/**
+ * Upserts up to 1,000 recipients (admins and senders). Each entry stands alone: the fields it
+ * gives are set (`null` clears), the ones it leaves out are kept, and it succeeds or fails by
+ * itself, for being invalid, repeated, or not written.
+ */
+export async function upsertRecipients(deps: RecipientDeps, caller: Caller, entries: readonly unknown[]): Promise<BatchUpsertResult> {
+  requireManager(caller);
+  const failed: BatchFailure[] = [];
+  const valid: { index: number; entry: z.infer<typeof batchRecipientEntrySchema> }[] = [];
+  const seen = new Set<string>();
+  entries.forEach((entry, index) => {
+    const parsed = batchRecipientEntrySchema.safeParse(entry);
+    if (!parsed.success) failed.push(invalidEntry(index, entry, parsed.error));
+    else if (seen.has(parsed.data.id)) {
+      failed.push({
+        index,
+        id: parsed.data.id,
+        error: { code: 'DUPLICATE_ID', message: `${parsed.data.id} appears earlier in this batch; only its first entry is applied` },
+      });
+    } else {
+      seen.add(parsed.data.id);
+      valid.push({ index, entry: parsed.data });
+    }
+  });
+
+  const existing = new Map((await deps.recipients.getMany(caller.tenantId, [...seen])).map((r) => [r.id, r]));
+  const succeeded: { index: number; id: string; created: boolean }[] = [];
+  await forEachConcurrently(valid, writeConcurrency, async ({ index, entry }) => {
+    const { id, ...fields } = entry;
+    try {
+      const written = await changeRecipient(deps, caller.tenantId, id, fields, { previous: existing.get(id) });
+      if (written) succeeded.push({ index, id, created: written.created });
+      else failed.push({ index, id, error: { code: 'CONFLICT', message: `${id} kept changing while it was being written; retry it` } });
+    } catch (error) {
+      logger.error('A batch entry could not be written', { tenantId: caller.tenantId, recipientId: id, error: error as Error });
+      failed.push({ index, id, error: { code: 'WRITE_FAILED', message: `${id} could not be written; retry it` } });
+    }
+  });
+  const byIndex = <T extends { index: number }>(a: T, b: T): number => a.index - b.index;
+  return { succeeded: succeeded.sort(byIndex), failed: failed.sort(byIndex) };
+}
+
+/** What an erasure removed. */
+export interface ErasureReport {
+  readonly id: string;
+  readonly cancelledNotifications: number;
+  readonly removedInboxItems: number;
+  readonly removedConnections: number;
+}
+
+/**
+ * Erases a recipient (admins and senders): their record and group memberships, then their pending
+ * notifications (cancelled through the conditional pending → cancelled, so a delivery racing it
+ * either claimed first or never delivers), their connections and their inbox. The record goes
+ * first, so from then on no notification can be created for them and no inbox item added (the
+ * inbox add is conditional on the record). Repeating it finishes an erasure that was cut short;
+ * 404 only when there was nothing at all to erase.
+ */
+export async function eraseRecipient(deps: ErasureDeps, caller: Caller, id: string): Promise<ErasureReport> {
+  requireManager(caller);
+  const { tenantId } = caller;
+  const log = logger.createChild({ persistentKeys: { tenantId, recipientId: id } });
+
+  let existed = false;
+  for (let attempt = 0; !existed; attempt++) {
+    const current = await deps.recipients.get(tenantId, id);
+    if (!current) break;
+    if (attempt === writeAttempts) throw new ConflictError(`Recipient ${id} kept changing while it was being erased; try again`);
+    existed = await deps.recipients.remove(current);
+  }
+
+  let cancelledNotifications = 0;
+  let olderThan: string | undefined;
+  do {
+    const page = await deps.listing.list({
+      tenantId,
+      scope: { kind: 'recipient', recipientId: id },
+      status: 'pending',
+      limit: 100,
+      ...(olderThan !== undefined ? { olderThan } : {}),
+    });
+    await forEachConcurrently(page.items, writeConcurrency, async (n) => {
+      const cancelled = await deps.notifications.cancel(tenantId, n.id, deps.clock.now());
+      if (!cancelled) return; // Claimed for delivery meanwhile: it delivers to nobody (the record is gone).
+      cancelledNotifications++;
+      await deps.scheduler.unschedule(cancelled).catch((error: unknown) => {
+        log.warn('Could not delete the schedule of an erased recipient notification', { notificationId: n.id, error: error as Error });
+      });
+    });
+    olderThan = page.olderThan;
+  } while (olderThan !== undefined);
+
+  const connections = await deps.connections.listByUser(tenantId, id);
+  for (const connection of connections) await deps.connections.remove(connection.connectionId);
+  const removedInboxItems = await deps.inbox.removeAll(tenantId, id);
+
+  if (!existed && cancelledNotifications === 0 && connections.length === 0 && removedInboxItems === 0) {
+    throw new NotFoundError(`Recipient ${id} not found`);
+  }
+  log.info('Erased a recipient', { cancelledNotifications, removedInboxItems, removedConnections: connections.length });
+  return { id, cancelledNotifications, removedInboxItems, removedConnections: connections.length };
+}
+
+/** Runs `work` on every item, at most `limit` at once; the first failure is thrown once all settled. */
+async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++] as T);
+  });
+  const results = await Promise.allSettled(lanes);
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
 }

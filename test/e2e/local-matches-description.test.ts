@@ -123,9 +123,11 @@ describe('the local stack and the AWS stacks', () => {
 
   it('serve the same HTTP routes, guarded by the JWT authorizer exactly where AWS guards them', async () => {
     // Prepare
+    const [httpApi] = resourcesOfType(aws.service, 'AWS::ApiGatewayV2::Api').find(([, api]) => prop(api, 'ProtocolType') === 'HTTP') ?? [];
     const awsRoutes = Object.fromEntries(
       resourcesOfType(aws.service, 'AWS::ApiGatewayV2::Route')
-        .filter(([, r]) => prop(r, 'AuthorizationType') !== 'CUSTOM' && !(prop(r, 'RouteKey') as string).startsWith('$'))
+        // The HTTP API's routes only: WebSocket route keys (`$connect`, `markRead`) are no HTTP routes.
+        .filter(([, r]) => JSON.stringify(prop(r, 'ApiId')) === JSON.stringify({ Ref: httpApi }))
         .map(([, r]) => [prop(r, 'RouteKey') as string, prop(r, 'AuthorizationType') === 'JWT' ? 'jwt' : 'none']),
     );
     // Act: unauthenticated, a guarded route answers the authorizer's 401, a public one runs, and

@@ -168,6 +168,8 @@ describe('the templates agree with the app description', () => {
         ...fn.triggers.flatMap((t) => (t.kind === 'queue' ? [t.queue] : [])),
         // Scheduling functions name the schedule target queue and dead-letter queue (config.ts).
         ...(fn.access.schedules ? (['delivery', 'scheduler-dlq'] as const) : []),
+        // Broadcast schedulers name the fan-out queue and its dead-letter queue (broadcastSchedulerConfig).
+        ...(fn.access.schedulesBroadcasts ? (['fanout', 'fanout-dlq'] as const) : []),
       ]);
       for (const queue of queues) {
         const url = env[queue.urlEnvVar];

@@ -162,7 +162,7 @@ describe('the scheduler group and its execution role', () => {
     });
   });
 
-  it('may only send messages, and only to the delivery queue and the scheduler dead-letter queue', () => {
+  it('may only send messages, and only to the queues schedules target (delivery, fan-out) and their dead-letter queues', () => {
     // Inline and attached policies alike: nothing may widen the role behind this test's back.
     const statements = statementsOfRole(herald.data, roleId);
     expect(statements).toEqual([
@@ -171,6 +171,8 @@ describe('the scheduler group and its execution role', () => {
         actions: ['sqs:SendMessage'],
         resources: [
           { 'Fn::GetAtt': [queueLogicalId(herald, 'delivery'), 'Arn'] },
+          { 'Fn::GetAtt': [queueLogicalId(herald, 'fanout'), 'Arn'] },
+          { 'Fn::GetAtt': [queueLogicalId(herald, 'fanout-dlq'), 'Arn'] },
           { 'Fn::GetAtt': [queueLogicalId(herald, 'scheduler-dlq'), 'Arn'] },
         ],
         condition: undefined,

@@ -214,7 +214,10 @@ describe('the delivery consumer', () => {
   it('reads the delivery queue in described batches and reports partial batch failures', () => {
     const trigger = described('deliver').triggers.find((t) => t.kind === 'queue');
     if (trigger?.kind !== 'queue') throw new Error('deliver has no queue trigger');
-    const mappings = resourcesOfType(herald.service, 'AWS::Lambda::EventSourceMapping');
+    const deliverRef = { Ref: functionLogicalId(herald.service, physical('deliver')) };
+    const mappings = resourcesOfType(herald.service, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => JSON.stringify(prop(m, 'FunctionName')) === JSON.stringify(deliverRef),
+    );
     expect(mappings).toHaveLength(1);
     const [, mapping] = mappings[0] ?? ['', { Type: 'missing' }];
     expect(prop(mapping, 'FunctionName')).toEqual({ Ref: functionLogicalId(herald.service, physical('deliver')) });
@@ -252,11 +255,30 @@ describe('least privilege', () => {
     expect(actions.every((a) => a.startsWith('xray:'))).toBe(true);
   });
 
-  it('does not let the api function send email, post to sockets or consume queues', () => {
+  it('does not let the api function send email or consume queues', () => {
     const statements = statementsOfFunction(herald.service, physical('api'));
-    for (const action of ['ses:SendEmail', 'ses:SendRawEmail', 'execute-api:ManageConnections', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']) {
+    for (const action of ['ses:SendEmail', 'ses:SendRawEmail', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']) {
       expect(statementsAllowing(statements, action), action).toEqual([]);
     }
+  });
+
+  it('lets the functions that read inbox items tell the user (post to connections), and nothing else', () => {
+    // POST /v1/me/inbox/{id}/read (api) and the markRead route both post inboxChanged frames.
+    for (const name of ['api', 'ws-mark-read']) {
+      expect(statementsAllowing(statementsOfFunction(herald.service, physical(name)), 'execute-api:ManageConnections'), name).toHaveLength(1);
+    }
+    const markRead = actionsOfFunction('ws-mark-read');
+    expect(markRead.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('xray:'))).toEqual(['execute-api:ManageConnections']);
+    expect(Object.keys(described('ws-mark-read').access.tables ?? {}).sort()).toEqual(['connections', 'inbox']);
+  });
+
+  it('lets the deliver function check the recipient inside its inbox transaction, without writing the directory', () => {
+    const recipientsId = logicalIdIn(herald, 'AWS::DynamoDB::Table', 'recipients');
+    const onRecipients = statementsOfFunction(herald.service, physical('deliver')).filter((s) =>
+      s.resources.some((r) => JSON.stringify(resolveImports(r, herald.data)).includes(`"${recipientsId}"`)),
+    );
+    expect(actionsOf(onRecipients)).toContain('dynamodb:ConditionCheckItem');
+    expect(actionsOf(onRecipients)).not.toContain('dynamodb:PutItem');
   });
 
   it('does not let the deliver function manage schedules or pass roles', () => {

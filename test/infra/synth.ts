@@ -20,6 +20,8 @@ export const testSettings: HeraldSettings = {
   jwksUrl: 'https://issuer.herald-tests.dev/keys.json',
   emailFrom: 'sender@herald-tests.dev',
   schedulerLeadSeconds: 45,
+  retry: { baseSeconds: 30, factor: 3, maxRetries: 5, jitter: 0.25, capSeconds: 3600 },
+  sweeps: { stuckAfterSeconds: 120, sweepMaxItems: 500, cancelledRetentionDays: 7, cleanupMaxItems: 2000 },
 };
 
 /** The account and region test stacks are pinned to. */
@@ -38,6 +40,15 @@ export function testContext(overrides: Readonly<Record<string, unknown>> = {}): 
     [contextKeys.jwksUrl]: testSettings.jwksUrl,
     [contextKeys.emailFrom]: testSettings.emailFrom,
     [contextKeys.schedulerLeadSeconds]: testSettings.schedulerLeadSeconds,
+    [contextKeys.retryBaseSeconds]: testSettings.retry.baseSeconds,
+    [contextKeys.retryFactor]: testSettings.retry.factor,
+    [contextKeys.retryMaxRetries]: testSettings.retry.maxRetries,
+    [contextKeys.retryJitter]: testSettings.retry.jitter,
+    [contextKeys.retryCapSeconds]: testSettings.retry.capSeconds,
+    [contextKeys.stuckAfterSeconds]: testSettings.sweeps.stuckAfterSeconds,
+    [contextKeys.sweepMaxItems]: testSettings.sweeps.sweepMaxItems,
+    [contextKeys.cancelledRetentionDays]: testSettings.sweeps.cancelledRetentionDays,
+    [contextKeys.cleanupMaxItems]: testSettings.sweeps.cleanupMaxItems,
     // No stack is bundled: entries must exist, but esbuild never runs.
     'aws:cdk:bundling-stacks': [],
     ...overrides,

@@ -1,12 +1,35 @@
 /** Routes of `/v1/notifications`: parse, call the use case, shape the response. */
 import { once } from '../../../shared/config.ts';
-import { notificationStore, recipientStore, deliveryScheduler, systemClock } from '../../../shared/adapters/dependencies.ts';
+import {
+  deliveryScheduler,
+  idempotencyStore,
+  notificationListing,
+  notificationStore,
+  recipientStore,
+  systemClock,
+} from '../../../shared/adapters/dependencies.ts';
 import { toNotificationView } from '../../../shared/domain/notification.ts';
-import { createNotificationsBodySchema, notificationIdSchema } from '../../../shared/domain/schemas.ts';
-import { callerFrom, json, parseBody, pathParameter } from '../../../shared/http/request.ts';
+import {
+  createNotificationsBodySchema,
+  listNotificationsQuerySchema,
+  notificationIdSchema,
+  rescheduleNotificationBodySchema,
+  retryNotificationBodySchema,
+  sendNowBodySchema,
+} from '../../../shared/domain/schemas.ts';
+import { idempotent } from '../../../shared/http/idempotency.ts';
+import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
-import { cancelNotification, getNotification, scheduleNotifications } from '../../../shared/use-cases/notifications.ts';
-import type { NotificationDeps } from '../../../shared/use-cases/notifications.ts';
+import {
+  cancelNotification,
+  getNotification,
+  listNotifications,
+  rescheduleNotification,
+  retryNotification,
+  scheduleNotifications,
+  sendNotificationNow,
+} from '../../../shared/use-cases/notifications.ts';
+import type { NotificationDeps, NotificationListDeps } from '../../../shared/use-cases/notifications.ts';
 
 const deps = once(
   (): NotificationDeps => ({
@@ -16,12 +39,21 @@ const deps = once(
     clock: systemClock,
   }),
 );
+const listDeps = once((): NotificationListDeps => ({ listing: notificationListing() }));
 
-/** `POST /v1/notifications` */
-export async function createNotificationsRoute(event: HttpEvent): Promise<HttpResult> {
+/** `POST /v1/notifications` (honours `Idempotency-Key`) */
+export const createNotificationsRoute = idempotent(async (event: HttpEvent): Promise<HttpResult> => {
   const caller = callerFrom(event);
   const body = parseBody(event, createNotificationsBodySchema);
   return json(201, await scheduleNotifications(deps(), caller, body));
+}, idempotencyStore);
+
+/** `GET /v1/notifications`: newest first, one page at a time. */
+export async function listNotificationsRoute(event: HttpEvent): Promise<HttpResult> {
+  const caller = callerFrom(event);
+  const query = queryParameters(event, listNotificationsQuerySchema);
+  const page = await listNotifications(listDeps(), caller, query);
+  return json(200, { items: page.items.map(toNotificationView), nextCursor: page.nextCursor });
 }
 
 /** `GET /v1/notifications/{id}` */
@@ -31,6 +63,14 @@ export async function getNotificationRoute(event: HttpEvent): Promise<HttpResult
   return json(200, toNotificationView(await getNotification(deps(), caller, id)));
 }
 
+/** `PATCH /v1/notifications/{id}`: `{ scheduledAt }` reschedules a pending notification. */
+export async function rescheduleNotificationRoute(event: HttpEvent): Promise<HttpResult> {
+  const caller = callerFrom(event);
+  const id = pathParameter(event, 'id', notificationIdSchema);
+  const body = parseBody(event, rescheduleNotificationBodySchema);
+  return json(200, toNotificationView(await rescheduleNotification(deps(), caller, id, body)));
+}
+
 /** `DELETE /v1/notifications/{id}` */
 export async function cancelNotificationRoute(event: HttpEvent): Promise<HttpResult> {
   const caller = callerFrom(event);
@@ -38,3 +78,19 @@ export async function cancelNotificationRoute(event: HttpEvent): Promise<HttpRes
   const cancelled = await cancelNotification(deps(), caller, id);
   return json(200, { notificationId: cancelled.id, status: cancelled.status });
 }
+
+/** `POST /v1/notifications/{id}/send-now`: 202, delivery follows at once. */
+export const sendNotificationNowRoute = idempotent(async (event: HttpEvent): Promise<HttpResult> => {
+  const caller = callerFrom(event);
+  const id = pathParameter(event, 'id', notificationIdSchema);
+  parseBody(event, sendNowBodySchema, { optional: true });
+  return json(202, toNotificationView(await sendNotificationNow(deps(), caller, id)));
+}, idempotencyStore);
+
+/** `POST /v1/notifications/{id}/retry`: `{ delayMinutes? }`, 202, delivery follows after the delay. */
+export const retryNotificationRoute = idempotent(async (event: HttpEvent): Promise<HttpResult> => {
+  const caller = callerFrom(event);
+  const id = pathParameter(event, 'id', notificationIdSchema);
+  const body = parseBody(event, retryNotificationBodySchema, { optional: true });
+  return json(202, toNotificationView(await retryNotification(deps(), caller, id, body)));
+}, idempotencyStore);

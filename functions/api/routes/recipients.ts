@@ -1,14 +1,34 @@
 /** Routes of `/v1/recipients`: parse, call the use case, shape the response. */
 import { once } from '../../../shared/config.ts';
-import { recipientStore, systemClock } from '../../../shared/adapters/dependencies.ts';
+import {
+  connectionStore,
+  deliveryScheduler,
+  idempotencyStore,
+  inboxStore,
+  notificationListing,
+  notificationStore,
+  recipientStore,
+  systemClock,
+} from '../../../shared/adapters/dependencies.ts';
 import { toRecipientView } from '../../../shared/domain/recipient.ts';
-import { idSchema, putRecipientBodySchema } from '../../../shared/domain/schemas.ts';
-import { callerFrom, json, parseBody, pathParameter } from '../../../shared/http/request.ts';
+import { batchRecipientsBodySchema, idSchema, listRecipientsQuerySchema, putRecipientBodySchema } from '../../../shared/domain/schemas.ts';
+import { idempotent } from '../../../shared/http/idempotency.ts';
+import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
-import { getRecipient, putRecipient } from '../../../shared/use-cases/recipients.ts';
-import type { RecipientDeps } from '../../../shared/use-cases/recipients.ts';
+import { eraseRecipient, getRecipient, listRecipients, putRecipient, upsertRecipients } from '../../../shared/use-cases/recipients.ts';
+import type { ErasureDeps, RecipientDeps } from '../../../shared/use-cases/recipients.ts';
 
 const deps = once((): RecipientDeps => ({ recipients: recipientStore(), clock: systemClock }));
+const erasureDeps = once(
+  (): ErasureDeps => ({
+    ...deps(),
+    inbox: inboxStore(),
+    connections: connectionStore(),
+    notifications: notificationStore(),
+    listing: notificationListing(),
+    scheduler: deliveryScheduler(),
+  }),
+);
 
 /** `PUT /v1/recipients/{id}`: 201 when created, 200 when replaced. */
 export async function putRecipientRoute(event: HttpEvent): Promise<HttpResult> {
@@ -24,4 +44,29 @@ export async function getRecipientRoute(event: HttpEvent): Promise<HttpResult> {
   const caller = callerFrom(event);
   const id = pathParameter(event, 'id', idSchema);
   return json(200, toRecipientView(await getRecipient(deps(), caller, id)));
+}
+
+/** `GET /v1/recipients?group=&limit=&cursor=`: the directory (or a group) in id order. */
+export async function listRecipientsRoute(event: HttpEvent): Promise<HttpResult> {
+  const caller = callerFrom(event);
+  const query = queryParameters(event, listRecipientsQuerySchema);
+  return json(200, await listRecipients(deps(), caller, query));
+}
+
+/**
+ * `POST /v1/recipients/batch` (honours `Idempotency-Key`): 200 when every entry was applied,
+ * 207 when some were not; the body lists both, with each failure's reason.
+ */
+export const batchRecipientsRoute = idempotent(async (event: HttpEvent): Promise<HttpResult> => {
+  const caller = callerFrom(event);
+  const body = parseBody(event, batchRecipientsBodySchema);
+  const result = await upsertRecipients(deps(), caller, body.recipients);
+  return json(result.failed.length === 0 ? 200 : 207, result);
+}, idempotencyStore);
+
+/** `DELETE /v1/recipients/{id}`: erasure; says what was removed. */
+export async function eraseRecipientRoute(event: HttpEvent): Promise<HttpResult> {
+  const caller = callerFrom(event);
+  const id = pathParameter(event, 'id', idSchema);
+  return json(200, await eraseRecipient(erasureDeps(), caller, id));
 }

@@ -15,8 +15,18 @@ export interface Harness {
   readonly stack: LocalStack;
   readonly keyFile: string;
   token(sub: string, options?: { role?: TokenRole; tenant?: string; expiresIn?: string | number; issuer?: string; audience?: string }): Promise<string>;
-  api(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string }): Promise<ApiResponse>;
+  api(method: string, path: string, options?: ApiRequestOptions): Promise<ApiResponse>;
+  /** As `api`, with the response headers too. */
+  apiWithHeaders(method: string, path: string, options?: ApiRequestOptions): Promise<ApiResponse & { readonly headers: Readonly<Record<string, string>> }>;
   close(): Promise<void>;
+}
+
+export interface ApiRequestOptions {
+  readonly token?: string;
+  readonly body?: unknown;
+  readonly rawBody?: string;
+  /** Extra request headers (e.g. `idempotency-key`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface ApiResponse {
@@ -36,6 +46,19 @@ export async function startHarness(options: Omit<LocalStackOptions, 'signingKeyF
     signingKeyFile: keyFile,
     ...options,
   });
+  const apiWithHeaders: Harness['apiWithHeaders'] = async (method, path, o = {}) => {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    const body = o.rawBody ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${stack.httpUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: Object.fromEntries(response.headers.entries()),
+      body: text ? (JSON.parse(text) as ApiResponse['body']) : {},
+    };
+  };
   return {
     stack,
     keyFile,
@@ -52,14 +75,10 @@ export async function startHarness(options: Omit<LocalStackOptions, 'signingKeyF
         { keyFile },
       ),
     api: async (method, path, o = {}) => {
-      const headers: Record<string, string> = {};
-      if (o.token) headers.authorization = `Bearer ${o.token}`;
-      const body = o.rawBody ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const response = await fetch(`${stack.httpUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
-      const text = await response.text();
-      return { status: response.status, body: text ? (JSON.parse(text) as ApiResponse['body']) : {} };
+      const { status, body } = await apiWithHeaders(method, path, o);
+      return { status, body };
     },
+    apiWithHeaders,
     close: async () => {
       await stack.stop();
       await rm(scratch, { recursive: true, force: true });

@@ -1,8 +1,13 @@
-/** A DeliveryQueue that records the visibility changes asked of it. */
-import type { DeliveryQueue } from '../../../shared/ports.ts';
+/** A DeliveryQueue that records the visibility changes and dead letters asked of it. */
+import type { DeadLetterDetails, DeliveryQueue } from '../../../shared/ports.ts';
 
 export class FakeDeliveryQueue implements DeliveryQueue {
   readonly hidden: { receiptHandle: string; seconds: number }[] = [];
+  readonly deadLetters: { body: string; details: DeadLetterDetails }[] = [];
+
+  async deadLetter(body: string, details: DeadLetterDetails): Promise<void> {
+    this.deadLetters.push({ body, details });
+  }
 
   async hide(receiptHandle: string, seconds: number): Promise<void> {
     this.hidden.push({ receiptHandle, seconds });

@@ -17,6 +17,9 @@ export class FakeDeliveryScheduler implements DeliveryScheduler {
   failScheduleCall?: { readonly number: number; readonly error: unknown };
   scheduleCalls = 0;
   unscheduleCalls = 0;
+  rescheduleCalls = 0;
+  /** Errors the next `reschedule` calls throw (the old schedule stays). */
+  readonly rescheduleFailures = new ScriptedFailures();
 
   async schedule(notification: Scheduled, _now: Date): Promise<void> {
     const number = ++this.scheduleCalls;
@@ -34,6 +37,22 @@ export class FakeDeliveryScheduler implements DeliveryScheduler {
     await yieldToEventLoop();
     this.unscheduleFailures.throwNext();
     this.schedules.delete(`${notification.tenantId}#${notification.id}`);
+  }
+
+  async reschedule(notification: Scheduled, _now: Date): Promise<void> {
+    this.rescheduleCalls++;
+    await yieldToEventLoop();
+    this.rescheduleFailures.throwNext();
+    this.schedules.set(`${notification.tenantId}#${notification.id}`, {
+      tenantId: notification.tenantId,
+      id: notification.id,
+      scheduledAt: notification.scheduledAt,
+    });
+  }
+
+  /** The schedule of a notification, if it has one. */
+  scheduleOf(tenantId: string, id: string): Scheduled | undefined {
+    return this.schedules.get(`${tenantId}#${id}`);
   }
 
   /** Every schedule that exists now. */

@@ -1,27 +1,101 @@
-/** An in-memory InboxStore: `add` is idempotent per (tenant, recipient, notification). */
-import type { InboxItem, InboxStore } from '../../../shared/ports.ts';
+/**
+ * An in-memory InboxStore with the semantics of DynamoInboxStore: `add` is idempotent per
+ * (tenant, recipient, notification) and refused once the recipient left the directory; the
+ * unread count moves exactly with the items it counts; listing is newest arrival first.
+ */
+import { RecipientGoneError } from '../../../shared/ports.ts';
+import type { InboxItem, InboxPage, InboxPageQuery, InboxStore } from '../../../shared/ports.ts';
 import { ScriptedFailures } from './failures.ts';
 
+interface StoredItem {
+  item: InboxItem;
+  /** TTL, as the Dynamo adapter writes it (epoch seconds); only on read items. */
+  expiresAt?: number;
+}
+
+function arrivalKey(item: InboxItem): string {
+  return `${item.deliveredAt}#${item.notificationId}`;
+}
+
 export class InMemoryInboxStore implements InboxStore {
-  private readonly items = new Map<string, InboxItem>();
+  private readonly items = new Map<string, StoredItem>();
+  private readonly counts = new Map<string, number>();
+  private readonly goneRecipients = new Set<string>();
   /** Errors the next `add` calls throw. */
   readonly failures = new ScriptedFailures();
   /** How many times `add` was called (repeats included). */
   addCalls = 0;
+
+  /** Makes later adds for this recipient fail as DynamoDB would once the recipient is erased. */
+  recipientLeft(tenantId: string, recipientId: string): void {
+    this.goneRecipients.add(`${tenantId}#${recipientId}`);
+  }
+
+  /** The TTL of an item (epoch seconds), if it has one. */
+  expiresAtOf(tenantId: string, recipientId: string, id: string): number | undefined {
+    return this.items.get(`${tenantId}#${recipientId}#${id}`)?.expiresAt;
+  }
 
   async add(item: InboxItem): Promise<boolean> {
     this.addCalls++;
     this.failures.throwNext();
     const key = `${item.tenantId}#${item.recipientId}#${item.notificationId}`;
     if (this.items.has(key)) return false;
-    this.items.set(key, structuredClone(item));
+    const partition = `${item.tenantId}#${item.recipientId}`;
+    if (this.goneRecipients.has(partition)) throw new RecipientGoneError(item.tenantId, item.recipientId);
+    const { readAt: _readAt, ...unread } = item;
+    this.items.set(key, { item: structuredClone(unread) });
+    this.counts.set(partition, (this.counts.get(partition) ?? 0) + 1);
     return true;
   }
 
   async list(tenantId: string, recipientId: string): Promise<InboxItem[]> {
+    return this.sorted(tenantId, recipientId, false);
+  }
+
+  async page(tenantId: string, recipientId: string, query: InboxPageQuery): Promise<InboxPage> {
+    const after = query.after;
+    const candidates = this.sorted(tenantId, recipientId, query.unreadOnly).filter((item) => after === undefined || arrivalKey(item) < after);
+    const items = candidates.slice(0, query.limit);
+    const last = items[items.length - 1];
+    return { items, ...(candidates.length > query.limit && last ? { after: arrivalKey(last) } : {}) };
+  }
+
+  async unreadCount(tenantId: string, recipientId: string): Promise<number> {
+    return this.counts.get(`${tenantId}#${recipientId}`) ?? 0;
+  }
+
+  async markRead(tenantId: string, recipientId: string, id: string, at: Date, expiresAt: Date): Promise<'read' | 'alreadyRead' | 'missing'> {
+    const stored = this.items.get(`${tenantId}#${recipientId}#${id}`);
+    if (!stored) return 'missing';
+    if (stored.item.readAt !== undefined) return 'alreadyRead';
+    stored.item = { ...stored.item, readAt: at.toISOString() };
+    stored.expiresAt = Math.floor(expiresAt.getTime() / 1000);
+    const partition = `${tenantId}#${recipientId}`;
+    this.counts.set(partition, (this.counts.get(partition) ?? 0) - 1);
+    return 'read';
+  }
+
+  async markManyRead(tenantId: string, recipientId: string, ids: readonly string[], at: Date, expiresAt: Date): Promise<number> {
+    let read = 0;
+    for (const id of ids) if ((await this.markRead(tenantId, recipientId, id, at, expiresAt)) === 'read') read++;
+    return read;
+  }
+
+  async removeAll(tenantId: string, recipientId: string): Promise<number> {
+    const prefix = `${tenantId}#${recipientId}#`;
+    const keys = [...this.items.keys()].filter((key) => key.startsWith(prefix));
+    for (const key of keys) this.items.delete(key);
+    this.counts.delete(`${tenantId}#${recipientId}`);
+    return keys.length;
+  }
+
+  private sorted(tenantId: string, recipientId: string, unreadOnly: boolean): InboxItem[] {
     return [...this.items.values()]
+      .map((stored) => stored.item)
       .filter((item) => item.tenantId === tenantId && item.recipientId === recipientId)
-      .sort((a, b) => b.notificationId.localeCompare(a.notificationId))
+      .filter((item) => !unreadOnly || item.readAt === undefined)
+      .sort((a, b) => arrivalKey(b).localeCompare(arrivalKey(a)))
       .map((item) => structuredClone(item));
   }
 }

@@ -4,9 +4,10 @@
  * cancel only from pending.
  */
 import { randomUUID } from 'node:crypto';
+import { notificationIdBound } from '../../../shared/domain/ids.ts';
 import type { Channel, ChannelDelivery, Notification } from '../../../shared/domain/notification.ts';
 import { ClaimLostError } from '../../../shared/ports.ts';
-import type { Claim, NotificationStore } from '../../../shared/ports.ts';
+import type { Claim, NotificationListing, NotificationListPage, NotificationListQuery, NotificationStore } from '../../../shared/ports.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -25,7 +26,7 @@ function copy(n: Notification): Notification {
   return structuredClone(n);
 }
 
-export class InMemoryNotificationStore implements NotificationStore {
+export class InMemoryNotificationStore implements NotificationStore, NotificationListing {
   private readonly items = new Map<string, StoredNotification>();
 
   /** Seeds a notification as it would be in the table. */
@@ -90,6 +91,12 @@ export class InMemoryNotificationStore implements NotificationStore {
     n.deliveries = { ...n.deliveries, [channel]: delivery };
   }
 
+  async forgetDelivery(claim: Claim, channel: Channel): Promise<void> {
+    const n = this.underClaim(claim);
+    const { [channel]: _forgotten, ...rest } = n.deliveries;
+    n.deliveries = rest;
+  }
+
   async markSent(claim: Claim, sentAt: Date, expiresAt: Date): Promise<void> {
     const n = this.underClaim(claim);
     n.status = 'sent';
@@ -107,13 +114,60 @@ export class InMemoryNotificationStore implements NotificationStore {
     this.finish(claim, expiresAt);
   }
 
-  async release(claim: Claim, error: string): Promise<void> {
+  async release(claim: Claim, error: string, nextAttemptAt?: Date): Promise<void> {
     const n = this.underClaim(claim);
     n.status = 'pending';
     n.lastError = error;
+    if (nextAttemptAt) n.nextAttemptAt = nextAttemptAt.toISOString();
     delete n.leaseUntil;
     const item = this.items.get(key(claim.notification.tenantId, claim.notification.id));
     if (item) delete item.claimToken;
+  }
+
+  async reschedule(tenantId: string, id: string, scheduledAt: Date): Promise<Notification | undefined> {
+    const item = this.items.get(key(tenantId, id));
+    if (item?.notification.status !== 'pending') return undefined;
+    item.notification.scheduledAt = scheduledAt.toISOString();
+    delete item.notification.nextAttemptAt;
+    return copy(item.notification);
+  }
+
+  async requeueFailed(tenantId: string, id: string, scheduledAt: Date, _at: Date): Promise<Notification | undefined> {
+    const item = this.items.get(key(tenantId, id));
+    if (item?.notification.status !== 'failed') return undefined;
+    const n = item.notification;
+    n.status = 'pending';
+    n.scheduledAt = scheduledAt.toISOString();
+    n.attempts = 0;
+    n.deliveries = Object.fromEntries(Object.entries(n.deliveries).filter(([, d]) => d?.status !== 'failed'));
+    delete n.nextAttemptAt;
+    delete n.leaseUntil;
+    delete item.expiresAt;
+    delete item.claimToken;
+    return copy(n);
+  }
+
+  /** The listing of the Dynamo adapter, by brute force: same scopes, filters and positions. */
+  async list(query: NotificationListQuery): Promise<NotificationListPage> {
+    const { scope } = query;
+    const matching = this.all()
+      .filter((n) => n.tenantId === query.tenantId)
+      .filter((n) =>
+        scope.kind === 'tenant'
+          ? true
+          : scope.kind === 'creator'
+            ? n.createdBy === scope.createdBy
+            : n.recipientId === scope.recipientId && (scope.createdBy === undefined || n.createdBy === scope.createdBy),
+      )
+      .filter((n) => query.status === undefined || n.status === query.status)
+      .filter((n) => query.type === undefined || n.type === query.type)
+      .filter((n) => query.createdFrom === undefined || n.id >= notificationIdBound(query.createdFrom, 'first'))
+      .filter((n) => query.createdTo === undefined || n.id <= notificationIdBound(query.createdTo, 'last'))
+      .filter((n) => query.olderThan === undefined || n.id < query.olderThan)
+      .sort((a, b) => (a.id < b.id ? 1 : -1));
+    const items = matching.slice(0, query.limit);
+    const last = items.at(-1);
+    return matching.length > query.limit && last ? { items, olderThan: last.id } : { items };
   }
 
   private finish(claim: Claim, expiresAt: Date): void {

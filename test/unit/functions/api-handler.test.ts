@@ -223,7 +223,7 @@ describe('the api handler', () => {
 
   it('answers 404 for a route it does not serve', async () => {
     // Prepare
-    const event = anHttpEvent({ routeKey: 'PATCH /v1/notifications/{id}', claims: senderClaims });
+    const event = anHttpEvent({ routeKey: 'PUT /v1/no-such-thing', claims: senderClaims });
 
     // Act
     const result = await handler(event, context);

@@ -1,7 +1,7 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -133,7 +133,8 @@ describe('the deliver handler', () => {
     dbMock.on(GetCommand, { TableName: 'test-notifications' }).resolves({ Item: stored });
     dbMock.on(GetCommand, { TableName: 'test-recipients' }).resolves({ Item: { pk: 'acme#bob', tenantId: 'acme', id: 'bob', email: 'bob@example.com', groups: [] } });
     dbMock.on(UpdateCommand).resolves({ Attributes: { ...stored, status: 'sending', attempts: 1 } });
-    dbMock.on(PutCommand).resolves({});
+    dbMock.on(TransactWriteCommand).resolves({});
+    dbMock.on(GetCommand, { TableName: 'test-inbox' }).resolves({ Item: { unread: 1 } });
     dbMock.on(QueryCommand).resolves({ Items: [] });
     sesMock.on(SendEmailCommand).resolves({ MessageId: 'ses-1' });
     const event = aBatch(['m1', messageFor(n.id)]);
@@ -143,7 +144,11 @@ describe('the deliver handler', () => {
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
-    expect(dbMock).toHaveReceivedCommandWith(PutCommand, { TableName: 'test-inbox', ConditionExpression: 'attribute_not_exists(notificationId)' });
+    expect(dbMock).toHaveReceivedCommandWith(TransactWriteCommand, {
+      TransactItems: expect.arrayContaining([
+        { Put: expect.objectContaining({ TableName: 'test-inbox', ConditionExpression: 'attribute_not_exists(notificationId)' }) },
+      ]),
+    });
     expect(sesMock).toHaveReceivedCommandWith(SendEmailCommand, { Source: 'herald@example.com', Destination: { ToAddresses: ['bob@example.com'] } });
     expect(dbMock).toHaveReceivedLastCommandWith(UpdateCommand, { ExpressionAttributeValues: expect.objectContaining({ ':sent': 'sent' }) });
     expect(sqsMock).not.toHaveReceivedAnyCommand();

@@ -142,7 +142,7 @@ describe('HTTP API gateway', () => {
 
     it.each([
       ['an unknown path', 'GET', '/v2/nothing'],
-      ['a known path with another method', 'PATCH', '/v1/notifications/ntf_1'],
+      ['a known path with another method', 'PUT', '/v1/notifications/ntf_1'],
     ])('answers 404 Not Found exactly as AWS does for %s', async (_case, method, path) => {
       // Act
       const reply = await send(gateway.url, method, path);

@@ -3,7 +3,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } 
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DUE_INDEX_SHARDS } from '../../../../lib/app-description.ts';
-import { DynamoNotificationStore, dueShard } from '../../../../shared/adapters/dynamo-notification-store.ts';
+import { DynamoNotificationStore, cancelledShard, dueShard } from '../../../../shared/adapters/dynamo-notification-store.ts';
 import { ClaimLostError } from '../../../../shared/ports.ts';
 import type { Claim } from '../../../../shared/ports.ts';
 import { aNotification } from '../../fakes/fixtures.ts';
@@ -192,19 +192,22 @@ describe('DynamoNotificationStore', () => {
     await expect(result).rejects.toBeInstanceOf(ClaimLostError);
   });
 
-  it('cancels only a pending notification, leaving the due index', async () => {
+  it('cancels only a pending notification, moving it from the due index to the cancelled one', async () => {
     // Prepare
     const store = aStore();
     const n = aNotification();
-    dbMock.on(UpdateCommand).resolves({ Attributes: itemOf(n, { status: 'cancelled', cancelledAt: now.toISOString() }) });
+    dbMock.on(UpdateCommand).resolves({
+      Attributes: itemOf(n, { status: 'cancelled', cancelledAt: now.toISOString(), cancelledShard: cancelledShard(n.id) }),
+    });
 
     // Act
     const cancelled = await store.cancel('acme', n.id, now);
 
     // Assess
     expect(dbMock).toHaveReceivedCommandWith(UpdateCommand, {
-      UpdateExpression: 'SET #status = :cancelled, cancelledAt = :at REMOVE dueShard, dueAt',
+      UpdateExpression: 'SET #status = :cancelled, cancelledAt = :at, cancelledShard = :shard REMOVE dueShard, dueAt',
       ConditionExpression: '#status = :pending',
+      ExpressionAttributeValues: expect.objectContaining({ ':shard': cancelledShard(n.id) }),
     });
     expect(cancelled).toEqual({ ...n, status: 'cancelled', cancelledAt: now.toISOString() });
   });
@@ -254,6 +257,8 @@ describe('DynamoNotificationStore', () => {
           ...first,
           pk: `acme#${first?.id}`,
           recipientKey: 'acme#bob',
+          tenantKey: expect.stringMatching(/^acme#\d+$/),
+          creatorKey: expect.stringMatching(/^acme#sam-sender#\d+$/),
           dueShard: dueShard(first?.id ?? ''),
           dueAt: first?.scheduledAt,
         },

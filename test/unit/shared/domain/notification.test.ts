@@ -19,6 +19,7 @@ const allowed = new Set([
   'sending→sent',
   'sending→failed',
   'sending→pending',
+  'failed→pending',
 ]);
 const everyPair = notificationStatuses.flatMap((from) => notificationStatuses.map((to) => [from, to] as const));
 const allowedPairs = everyPair.filter(([from, to]) => allowed.has(`${from}→${to}`));
@@ -50,7 +51,7 @@ describe('notification state transitions', () => {
     ['cancelled', ['pending']],
     ['sent', ['sending']],
     ['failed', ['sending']],
-    ['pending', ['sending']],
+    ['pending', ['sending', 'failed']],
   ])('lets a conditional write into %s start only from %j', (to, expected) => {
     // Prepare: the target state comes from the table
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ForbiddenError, NotFoundError } from '../../../../shared/errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../../../shared/errors.ts';
 import type { Caller } from '../../../../shared/domain/caller.ts';
 import { getRecipient, putRecipient } from '../../../../shared/use-cases/recipients.ts';
 import type { RecipientDeps } from '../../../../shared/use-cases/recipients.ts';
 import { FakeClock, InMemoryRecipientStore } from '../../fakes/index.ts';
-import { admin, plainUser, sender, tenantId } from '../../fakes/fixtures.ts';
+import { aRecipient, admin, plainUser, sender, tenantId } from '../../fakes/fixtures.ts';
 
 function setUp(): { deps: RecipientDeps; clock: FakeClock; recipients: InMemoryRecipientStore } {
   const clock = new FakeClock('2030-01-01T12:00:00.000Z');
@@ -44,7 +44,7 @@ describe('putRecipient', () => {
       createdAt: '2030-01-01T12:00:00.000Z',
       updatedAt: '2030-01-01T12:00:00.000Z',
     });
-    expect(await recipients.get(tenantId, 'carol')).toEqual(result.recipient);
+    expect(await recipients.get(tenantId, 'carol')).toEqual({ ...result.recipient, version: 1 });
   });
 
   it('keeps createdAt when it replaces a recipient, and says it was not created', async () => {
@@ -66,6 +66,49 @@ describe('putRecipient', () => {
       updatedAt: '2030-01-01T13:00:00.000Z',
     });
     expect((await recipients.get(tenantId, 'carol'))?.email).toBeUndefined();
+  });
+
+  it('keeps the channel switches the recipient set for themself', async () => {
+    // Prepare
+    const { deps, recipients } = setUp();
+    await recipients.put(aRecipient({ id: 'carol', channelPreferences: { email: false } }));
+
+    // Act
+    const result = await putRecipient(deps, admin, 'carol', { email: 'new@example.com' });
+
+    // Assess
+    expect(result.recipient.channelPreferences).toEqual({ email: false });
+    expect((await recipients.get(tenantId, 'carol'))?.email).toBe('new@example.com');
+  });
+
+  it('re-applies its change when another write of the recipient came first, losing neither', async () => {
+    // Prepare
+    const { deps, recipients } = setUp();
+    await recipients.put(aRecipient({ id: 'carol' }));
+    recipients.beforeNextSave = async (): Promise<void> => {
+      const current = await recipients.get(tenantId, 'carol');
+      if (current) await recipients.save({ ...current, channelPreferences: { websocket: false } }, current);
+    };
+
+    // Act
+    await putRecipient(deps, admin, 'carol', { groups: ['ops'] });
+
+    // Assess
+    expect(await recipients.get(tenantId, 'carol')).toMatchObject({ groups: ['ops'], channelPreferences: { websocket: false }, version: 3 });
+    expect(recipients.membersOf(tenantId, 'ops')).toEqual(['carol']);
+  });
+
+  it('answers 409 when the recipient keeps changing under it', async () => {
+    // Prepare
+    const { deps, recipients } = setUp();
+    await recipients.put(aRecipient({ id: 'carol' }));
+    recipients.savesToLose = 100;
+
+    // Act
+    const error = await rejectionOf(putRecipient(deps, admin, 'carol', {}));
+
+    // Assess
+    expect(error).toBeInstanceOf(ConflictError);
   });
 
   it('forbids a plain user to manage the directory, even for themself', async () => {

@@ -1,0 +1,77 @@
+/**
+ * Routes compatible with the Celery-based scheduler that Herald replaces (`/api/notifications/...`):
+ * thin aliases over the use cases of `/v1/notifications` that speak that scheduler's words
+ * (snake_case, its status names, 400 for a notification that is no longer pending), so that its
+ * clients only change their base URL and token. Errors keep Herald's shape.
+ */
+import { once } from '../../../shared/config.ts';
+import { deliveryScheduler, idempotencyStore, notificationStore, recipientStore, systemClock } from '../../../shared/adapters/dependencies.ts';
+import { toCeleryScheduleStatus } from '../../../shared/domain/celery-scheduler.ts';
+import { celeryScheduleBodySchema, notificationIdSchema } from '../../../shared/domain/schemas.ts';
+import { ConflictError, NotFoundError, NotPendingError, ValidationError } from '../../../shared/errors.ts';
+import { idempotent } from '../../../shared/http/idempotency.ts';
+import { callerFrom, json, parseBody } from '../../../shared/http/request.ts';
+import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
+import { cancelNotification, getNotification, scheduleNotifications } from '../../../shared/use-cases/notifications.ts';
+import type { NotificationDeps } from '../../../shared/use-cases/notifications.ts';
+
+const deps = once(
+  (): NotificationDeps => ({
+    notifications: notificationStore(),
+    recipients: recipientStore(),
+    scheduler: deliveryScheduler(),
+    clock: systemClock,
+  }),
+);
+
+/** The use cases name Herald's fields; these routes' callers sent the Celery scheduler's. */
+const celeryFieldNames: Readonly<Record<string, string>> = { scheduledAt: 'scheduled_at' };
+
+function inCeleryTerms(error: unknown): unknown {
+  if (!(error instanceof ValidationError) || !Array.isArray(error.details)) return error;
+  const rename = (text: string): string => text.replace(/\b(scheduledAt)\b/g, (field) => celeryFieldNames[field] ?? field);
+  const details: unknown[] = error.details.map((detail: unknown) =>
+    typeof detail === 'object' && detail !== null && 'field' in detail && typeof detail.field === 'string'
+      ? { ...detail, field: rename(detail.field) }
+      : detail,
+  );
+  return new ValidationError(rename(error.message), { details, cause: error });
+}
+
+/**
+ * The `{id}` of these routes. An id that is not a Herald id (the Celery scheduler's were numbers)
+ * names nothing here: 404, not the 400 of `/v1/...`, since these clients read a 400 as "no longer
+ * pending".
+ */
+function notificationIdOf(event: HttpEvent): string {
+  const parsed = notificationIdSchema.safeParse(event.pathParameters?.id);
+  if (!parsed.success) throw new NotFoundError(`Notification ${event.pathParameters?.id ?? ''} not found`);
+  return parsed.data;
+}
+
+/** `POST /api/notifications/schedule/` (honours `Idempotency-Key`): `POST /v1/notifications` in the scheduler's words. */
+export const celeryScheduleRoute = idempotent(async (event: HttpEvent): Promise<HttpResult> => {
+  const caller = callerFrom(event);
+  const body = parseBody(event, celeryScheduleBodySchema);
+  const scheduled = await scheduleNotifications(deps(), caller, body).catch((error: unknown) => {
+    throw inCeleryTerms(error);
+  });
+  return json(201, { notification_ids: scheduled.notificationIds, count: scheduled.count, scheduled_at: scheduled.scheduledAt });
+}, idempotencyStore);
+
+/** `DELETE /api/notifications/{id}/cancel_scheduled/`: 400 when it is no longer pending. */
+export async function celeryCancelScheduledRoute(event: HttpEvent): Promise<HttpResult> {
+  const caller = callerFrom(event);
+  const id = notificationIdOf(event);
+  const cancelled = await cancelNotification(deps(), caller, id).catch((error: unknown) => {
+    throw error instanceof ConflictError ? new NotPendingError(error.message, { details: error.details, cause: error }) : error;
+  });
+  return json(200, { message: 'Notification cancelled successfully', notification_id: cancelled.id });
+}
+
+/** `GET /api/notifications/{id}/schedule_status/` */
+export async function celeryScheduleStatusRoute(event: HttpEvent): Promise<HttpResult> {
+  const caller = callerFrom(event);
+  const id = notificationIdOf(event);
+  return json(200, toCeleryScheduleStatus(await getNotification(deps(), caller, id)));
+}

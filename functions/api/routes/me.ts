@@ -1,0 +1,58 @@
+/** Routes of `/v1/me` (the caller's own record and inbox): parse, call the use case, shape the response. */
+import { once, readInboxRetentionDays } from '../../../shared/config.ts';
+import { connectionStore, inboxStore, recipientStore, socketPoster, systemClock } from '../../../shared/adapters/dependencies.ts';
+import { toRecipientView } from '../../../shared/domain/recipient.ts';
+import { inboxItemIdSchema, listInboxQuerySchema, updateMeBodySchema } from '../../../shared/domain/schemas.ts';
+import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../../../shared/http/request.ts';
+import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
+import { countUnread, listInbox, markAllInboxRead, markInboxItemRead } from '../../../shared/use-cases/inbox.ts';
+import type { InboxDeps } from '../../../shared/use-cases/inbox.ts';
+import { getMe, updateMe } from '../../../shared/use-cases/me.ts';
+import type { MeDeps } from '../../../shared/use-cases/me.ts';
+
+const meDeps = once((): MeDeps => ({ recipients: recipientStore(), clock: systemClock }));
+const inboxDeps = once(
+  (): InboxDeps => ({
+    inbox: inboxStore(),
+    connections: connectionStore(),
+    sockets: socketPoster(),
+    clock: systemClock,
+    readRetentionDays: readInboxRetentionDays(),
+  }),
+);
+
+/** `GET /v1/me`: the caller's own record; 404 when they are not in the directory. */
+export async function getMeRoute(event: HttpEvent): Promise<HttpResult> {
+  return json(200, toRecipientView(await getMe(meDeps(), callerFrom(event))));
+}
+
+/** `PATCH /v1/me`: sets the caller's email, time zone and channel switches. */
+export async function updateMeRoute(event: HttpEvent): Promise<HttpResult> {
+  const caller = callerFrom(event);
+  const body = parseBody(event, updateMeBodySchema);
+  return json(200, toRecipientView(await updateMe(meDeps(), caller, body)));
+}
+
+/** `GET /v1/me/inbox?unread=&limit=&cursor=`: newest arrival first. */
+export async function listInboxRoute(event: HttpEvent): Promise<HttpResult> {
+  const caller = callerFrom(event);
+  const query = queryParameters(event, listInboxQuerySchema);
+  return json(200, await listInbox(inboxDeps(), caller, query));
+}
+
+/** `GET /v1/me/inbox/unread-count` */
+export async function unreadCountRoute(event: HttpEvent): Promise<HttpResult> {
+  return json(200, await countUnread(inboxDeps(), callerFrom(event)));
+}
+
+/** `POST /v1/me/inbox/{id}/read` */
+export async function markInboxItemReadRoute(event: HttpEvent): Promise<HttpResult> {
+  const caller = callerFrom(event);
+  const id = pathParameter(event, 'id', inboxItemIdSchema);
+  return json(200, await markInboxItemRead(inboxDeps(), caller, id));
+}
+
+/** `POST /v1/me/inbox/read-all` */
+export async function markAllInboxReadRoute(event: HttpEvent): Promise<HttpResult> {
+  return json(200, await markAllInboxRead(inboxDeps(), callerFrom(event)));
+}

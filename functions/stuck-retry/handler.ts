@@ -1,0 +1,31 @@
+/**
+ * The stuck-retry sweep, run by an EventBridge rule every 5 minutes: puts back on the delivery
+ * queue what nothing is delivering, within the function's time budget. Returns `{ retried, timestamp }`.
+ */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context } from 'aws-lambda';
+import { deliveryEnqueuer, notificationSweeps, systemClock } from '../../shared/adapters/dependencies.ts';
+import { once, stuckRetryConfig } from '../../shared/config.ts';
+import { scheduledEventSchema } from '../../shared/domain/schemas.ts';
+import { logger } from '../../shared/observability/logger.ts';
+import { stuckRetrySweep } from '../../shared/use-cases/stuck-retry-sweep.ts';
+import type { StuckRetryResult } from '../../shared/use-cases/stuck-retry-sweep.ts';
+
+const settings = once(stuckRetryConfig);
+
+async function runSweep(event: unknown, context: Context): Promise<StuckRetryResult> {
+  const rule = scheduledEventSchema.parse(event);
+  logger.info('Stuck-retry sweep starting', { rule: rule.resources[0], scheduledFor: rule.time });
+  return stuckRetrySweep({
+    sweeps: notificationSweeps(),
+    queue: deliveryEnqueuer(),
+    clock: systemClock,
+    settings: settings(),
+    remainingMs: () => context.getRemainingTimeInMillis(),
+  });
+}
+
+export const handler = middy<unknown, StuckRetryResult>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(runSweep);

@@ -1,0 +1,153 @@
+/**
+ * The local stack's own operations endpoints, served on the HTTP API port under `/_local/`:
+ *
+ * - `GET /_local/endpoints`: the AWS endpoints for the CLI or SDK (the raw emulators) and, under
+ *   `faultable`, the fault proxies the functions use;
+ * - `GET | POST | DELETE /_local/faults`: read, replace or clear the fault rules
+ *   (`{ rules, injected }` in every answer);
+ * - `POST /_local/rules/{name}/run`: run an EventBridge rule's target now and answer its result.
+ *
+ * Errors have Herald's shape, `{ "error": { "code", "message", "details"? } }`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppError, NotFoundError, PayloadTooLargeError, ValidationError } from '../shared/errors.ts';
+import { parseFaultRules } from './fault-rules.ts';
+import type { FaultInjector } from './fault-rules.ts';
+import type { ExtraHandler } from './http-gateway.ts';
+import type { LocalEndpoints } from './stack.ts';
+
+/** The scheduled rules the control API can run, by rule name. */
+export interface RuleRunner {
+  readonly names: readonly string[];
+  /** Invokes the rule's target with a Scheduled Event and resolves with what it returned. */
+  run(name: string): Promise<unknown>;
+}
+
+export interface ControlApiOptions {
+  readonly faults: FaultInjector;
+  /** Undefined until the stack has started them. */
+  readonly endpoints: () => { readonly raw: LocalEndpoints; readonly faultable: LocalEndpoints } | undefined;
+  /** Undefined until the functions are loaded. */
+  readonly rules: () => RuleRunner | undefined;
+}
+
+/** A request body larger than any sensible rule set. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+class MethodNotAllowedError extends AppError {
+  readonly statusCode = 405;
+  readonly code = 'METHOD_NOT_ALLOWED';
+  readonly allow: string;
+
+  constructor(method: string, path: string, allow: readonly string[]) {
+    super(`${method} is not allowed on ${path}; use ${allow.join(' or ')}`);
+    this.allow = allow.join(', ');
+  }
+}
+
+class NotReadyError extends AppError {
+  readonly statusCode = 503;
+  readonly code = 'SERVICE_UNAVAILABLE';
+}
+
+/** The rule's target threw: the local stack shows why, as an operator would read it in CloudWatch. */
+class RuleFailedError extends AppError {
+  readonly statusCode = 500;
+  readonly code = 'RULE_FAILED';
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  // A handler that returns nothing answers `null`, which is still JSON.
+  const text = JSON.stringify(body ?? null);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError(`The body exceeds ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') throw new ValidationError('Request body is required: a JSON array of fault rules');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError('Request body is not valid JSON', { cause: error });
+  }
+}
+
+function decodedOrRaw(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+function allow(method: string, path: string, allowed: readonly string[]): void {
+  if (!allowed.includes(method)) throw new MethodNotAllowedError(method, path, allowed);
+}
+
+/** Creates the `/_local/*` router; it leaves every other path to the HTTP API's routes. */
+export function createControlApi(options: ControlApiOptions): ExtraHandler {
+  const faultState = (): unknown => ({ rules: options.faults.rules(), injected: options.faults.injected() });
+
+  async function route(req: IncomingMessage, res: ServerResponse, method: string, path: string): Promise<void> {
+    if (path === '/_local/endpoints') {
+      allow(method, path, ['GET']);
+      const endpoints = options.endpoints();
+      if (!endpoints) throw new NotReadyError('The local stack is still starting');
+      sendJson(res, 200, { ...endpoints.raw, faultable: endpoints.faultable });
+      return;
+    }
+
+    if (path === '/_local/faults') {
+      allow(method, path, ['GET', 'POST', 'DELETE']);
+      if (method === 'POST') options.faults.replace(parseFaultRules(await readJson(req)));
+      if (method === 'DELETE') options.faults.clear();
+      sendJson(res, 200, faultState());
+      return;
+    }
+
+    const ruleName = /^\/_local\/rules\/([^/]+)\/run$/.exec(path)?.[1];
+    if (ruleName !== undefined) {
+      allow(method, path, ['POST']);
+      const rules = options.rules();
+      if (!rules) throw new NotReadyError('The local stack is still starting');
+      const name = decodedOrRaw(ruleName);
+      if (!rules.names.includes(name)) {
+        const known = rules.names.length > 0 ? rules.names.join(', ') : 'none';
+        throw new NotFoundError(`No rule named ${name} (rules: ${known})`);
+      }
+      let result: unknown;
+      try {
+        result = await rules.run(name);
+      } catch (error) {
+        throw new RuleFailedError(`Rule ${name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+      sendJson(res, 200, result);
+      return;
+    }
+
+    throw new NotFoundError(`No local endpoint ${path}`);
+  }
+
+  return async function controlApi(req, res) {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path !== '/_local' && !path.startsWith('/_local/')) return false;
+    const method = req.method ?? 'GET';
+    try {
+      await route(req, res, method, path);
+    } catch (error) {
+      if (!req.readableEnded) req.resume();
+      if (!(error instanceof AppError)) throw error;
+      const body = { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) };
+      sendJson(res, error.statusCode, { error: body }, error instanceof MethodNotAllowedError ? { allow: error.allow } : {});
+    }
+    return true;
+  };
+}

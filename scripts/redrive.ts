@@ -1,0 +1,273 @@
+/**
+ * `npm run redrive -- [--queue delivery] [--stage dev] [--region eu-west-1] [--local [url]]`
+ *
+ * Moves dead-lettered messages back to where they are delivered from, printing a progress count.
+ * `--queue` names a queue whose DLQ to drain (`delivery` drains `delivery-dlq`) or a DLQ itself
+ * (`scheduler-dlq`); without it, every DLQ of lib/app-description.ts is drained.
+ *
+ * Queues are found by name (`herald-<stage>-<name>`, as the CDK and the local stack name them)
+ * with GetQueueUrl: on AWS in the configured account and region, locally at the SQS endpoint that
+ * `GET /_local/endpoints` lists. A DLQ that SQS itself feeds (a queue's redrive policy names it)
+ * is moved with `StartMessageMoveTask`, polled with `ListMessageMoveTasks`; a DLQ that SQS does
+ * not feed (the scheduler's), or an SQS without move tasks (the local fauxqs), is moved by
+ * receive, send, delete in batches of 10, never more than it held when the command started.
+ *
+ * Redriven messages obey every delivery rule: the consumer finds a cancelled, sent or failed
+ * notification final and delivers nothing.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListMessageMoveTasksCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
+import { queues } from '../lib/app-description.ts';
+import type { QueueName } from '../lib/app-description.ts';
+
+/** What the command was asked to do. */
+export interface RedriveOptions {
+  /** A source queue (its DLQ is drained) or a DLQ; undefined for every DLQ. */
+  readonly queue?: string;
+  readonly stage: string;
+  readonly region?: string;
+  /** The local stack's HTTP URL, when redriving locally. */
+  readonly localUrl?: string;
+}
+
+/** One DLQ and where its messages go back to. */
+export interface RedrivePlan {
+  readonly deadLetterQueue: QueueName;
+  readonly destination: QueueName;
+  /** True when SQS feeds the DLQ through a redrive policy, the one case move tasks support. */
+  readonly sqsFed: boolean;
+}
+
+/** Where a redrive ran, and how many messages it moved. */
+export interface RedriveReport {
+  readonly deadLetterQueue: QueueName;
+  readonly destination: QueueName;
+  readonly method: 'move-task' | 'copy';
+  readonly moved: number;
+}
+
+export class RedriveUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedriveUsageError';
+  }
+}
+
+const usage = 'usage: npm run redrive -- [--queue <name>] [--stage <stage>] [--region <region>] [--local [<http url>]]';
+
+/** Parses the command line; `--local` alone means the default local stack on port 3000. */
+export function parseRedriveArgs(args: readonly string[]): RedriveOptions {
+  const localIndex = args.indexOf('--local');
+  const rest = [...args];
+  let localUrl: string | undefined;
+  if (localIndex >= 0) {
+    const next = args[localIndex + 1];
+    const hasValue = next !== undefined && !next.startsWith('--');
+    localUrl = hasValue ? next : 'http://127.0.0.1:3000';
+    rest.splice(localIndex, hasValue ? 2 : 1);
+  }
+  let values: { queue?: string; stage?: string; region?: string };
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: { queue: { type: 'string' }, stage: { type: 'string' }, region: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new RedriveUsageError(`${(error as Error).message}\n${usage}`);
+  }
+  if (localUrl !== undefined && values.stage !== undefined && values.stage !== 'local') {
+    throw new RedriveUsageError(`--local and --stage ${values.stage} do not go together: the local stack's stage is local`);
+  }
+  return {
+    ...(values.queue !== undefined ? { queue: values.queue } : {}),
+    stage: localUrl !== undefined ? 'local' : (values.stage ?? 'dev'),
+    ...(values.region !== undefined ? { region: values.region } : {}),
+    ...(localUrl !== undefined ? { localUrl } : {}),
+  };
+}
+
+/** The DLQs to drain for `--queue`, from the app description. */
+export function planRedrive(queue: string | undefined): RedrivePlan[] {
+  const deadLetterQueues = queues.filter((q) => q.deadLetters);
+  const fedBySqs = new Set(queues.flatMap((q) => (q.deadLetter ? [q.deadLetter.queue] : [])));
+  const selected =
+    queue === undefined
+      ? deadLetterQueues
+      : deadLetterQueues.filter((dlq) => dlq.name === queue || queues.some((q) => q.name === queue && q.deadLetter?.queue === dlq.name));
+  if (selected.length === 0) {
+    const names = queues.filter((q) => q.deadLetter || q.deadLetters).map((q) => q.name);
+    throw new RedriveUsageError(`No dead-letter queue for --queue ${queue}; try one of: ${names.join(', ')}`);
+  }
+  return selected.map((dlq) => ({
+    deadLetterQueue: dlq.name,
+    destination: dlq.deadLetters?.redriveTo ?? dlq.name,
+    sqsFed: fedBySqs.has(dlq.name),
+  }));
+}
+
+/** The SQS endpoint of a running local stack, as its `/_local/endpoints` lists it. */
+export async function localSqsEndpoint(localUrl: string): Promise<string> {
+  const response = await fetch(new URL('/_local/endpoints', localUrl));
+  if (!response.ok) throw new Error(`GET ${localUrl}/_local/endpoints answered ${response.status}: is the local stack running?`);
+  const endpoints = (await response.json()) as { sqs?: unknown };
+  if (typeof endpoints.sqs !== 'string') throw new Error(`${localUrl}/_local/endpoints lists no sqs endpoint`);
+  return endpoints.sqs;
+}
+
+interface QueueRef {
+  readonly url: string;
+  readonly arn: string;
+}
+
+async function findQueue(sqs: SQSClient, stage: string, name: QueueName): Promise<QueueRef> {
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `herald-${stage}-${name}` }));
+  if (!QueueUrl) throw new Error(`SQS has no queue herald-${stage}-${name}`);
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  const arn = Attributes?.QueueArn;
+  if (!arn) throw new Error(`SQS gave no ARN for ${QueueUrl}`);
+  return { url: QueueUrl, arn };
+}
+
+async function approximateCount(sqs: SQSClient, url: string): Promise<number> {
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+  return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+}
+
+/** True for the answer of an SQS that does not know the action (fauxqs, older emulators). */
+function isUnsupported(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === 'InvalidAction' || name === 'UnsupportedOperation' || name === 'UnknownOperationException';
+}
+
+async function moveWithTask(
+  sqs: SQSClient,
+  source: QueueRef,
+  destination: QueueRef,
+  progress: (moved: number, total: number | undefined) => void,
+  pollMs: number,
+): Promise<number> {
+  const { TaskHandle } = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: source.arn, DestinationArn: destination.arn }));
+  for (;;) {
+    await sleep(pollMs);
+    const { Results } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: source.arn, MaxResults: 10 }));
+    const task = Results?.find((t) => t.TaskHandle === TaskHandle) ?? Results?.[0];
+    const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
+    progress(moved, task?.ApproximateNumberOfMessagesToMove);
+    if (task?.Status === 'COMPLETED') return moved;
+    if (task?.Status === 'FAILED' || task?.Status === 'CANCELLED') {
+      throw new Error(`The move task from ${source.arn} ended ${task.Status}${task.FailureReason ? `: ${task.FailureReason}` : ''} after ${moved} messages`);
+    }
+  }
+}
+
+/** Receive, send, delete, ten at a time, up to what the DLQ held at the start (what fails again waits for the next run). */
+async function moveByCopy(
+  sqs: SQSClient,
+  source: QueueRef,
+  destination: QueueRef,
+  progress: (moved: number, total: number | undefined) => void,
+): Promise<number> {
+  const total = await approximateCount(sqs, source.url);
+  let moved = 0;
+  progress(moved, total);
+  while (moved < total) {
+    const { Messages } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: source.url,
+        MaxNumberOfMessages: Math.min(10, total - moved),
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 60,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    if (!Messages || Messages.length === 0) break;
+    const sent = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: destination.url,
+        Entries: Messages.map((m, index) => ({
+          Id: String(index),
+          MessageBody: m.Body ?? '',
+          ...(m.MessageAttributes && Object.keys(m.MessageAttributes).length > 0 ? { MessageAttributes: m.MessageAttributes } : {}),
+        })),
+      }),
+    );
+    const delivered = new Set((sent.Successful ?? []).map((s) => s.Id));
+    const toDelete = Messages.flatMap((m, index) => (delivered.has(String(index)) && m.ReceiptHandle ? [{ Id: String(index), ReceiptHandle: m.ReceiptHandle }] : []));
+    // Only what reached the destination leaves the DLQ; the rest shows up again after its visibility.
+    if (toDelete.length > 0) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: source.url, Entries: toDelete }));
+    moved += toDelete.length;
+    progress(moved, total);
+    if (toDelete.length < Messages.length) throw new Error(`${Messages.length - toDelete.length} message(s) could not be sent to ${destination.url}; they stay in the DLQ`);
+  }
+  return moved;
+}
+
+/** Runs the plan against `sqs`, printing progress through `log`. */
+export async function redrive(
+  sqs: SQSClient,
+  options: Pick<RedriveOptions, 'queue' | 'stage'>,
+  log: (line: string) => void,
+  pollMs = 2_000,
+): Promise<RedriveReport[]> {
+  const reports: RedriveReport[] = [];
+  for (const plan of planRedrive(options.queue)) {
+    const source = await findQueue(sqs, options.stage, plan.deadLetterQueue);
+    const destination = await findQueue(sqs, options.stage, plan.destination);
+    const label = `${plan.deadLetterQueue} -> ${plan.destination}`;
+    const progress = (moved: number, total: number | undefined): void =>
+      log(`${label}: moved ${moved}${total === undefined ? '' : ` of ${total}`}`);
+    let method: RedriveReport['method'] = 'copy';
+    let moved: number;
+    if (plan.sqsFed) {
+      try {
+        moved = await moveWithTask(sqs, source, destination, progress, pollMs);
+        method = 'move-task';
+      } catch (error) {
+        if (!isUnsupported(error)) throw error;
+        log(`${label}: this SQS has no message move tasks; moving by receive, send and delete`);
+        moved = await moveByCopy(sqs, source, destination, progress);
+      }
+    } else {
+      moved = await moveByCopy(sqs, source, destination, progress);
+    }
+    log(`${label}: done, ${moved} message(s) moved (${method})`);
+    reports.push({ deadLetterQueue: plan.deadLetterQueue, destination: plan.destination, method, moved });
+  }
+  return reports;
+}
+
+async function main(): Promise<void> {
+  const options = parseRedriveArgs(process.argv.slice(2));
+  const sqs = options.localUrl
+    ? new SQSClient({
+        endpoint: await localSqsEndpoint(options.localUrl),
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        useQueueUrlAsEndpoint: false,
+      })
+    : new SQSClient(options.region ? { region: options.region } : {});
+  try {
+    await redrive(sqs, options, (line) => console.log(line));
+  } finally {
+    sqs.destroy();
+  }
+}
+
+if (import.meta.main) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof RedriveUsageError ? error.message : error);
+    process.exit(error instanceof RedriveUsageError ? 2 : 1);
+  });
+}

@@ -1,0 +1,288 @@
+/**
+ * The recipient rows of broadcasts in DynamoDB: pk = tenant#broadcast#shard, recipientId, spread
+ * over write shards so one big broadcast never funnels into a single partition, with the
+ * `byStatus` index (statusKey = tenant#broadcast#status#shard) for the recipients route, cancel
+ * and retry. A row a worker holds keeps showing `pending` in the index: the claim changes no key.
+ *
+ * Which writes are batched and why that is safe:
+ * - Pending rows are written with BatchWriteItem, unconditionally. Only the fan-out writes them,
+ *   one page at a time under a lease, and only while resolving, before the first delivery: a row
+ *   written again is rewritten identical, and nothing can have moved on from pending yet.
+ * - Outcomes are written with BatchWriteItem too, but only for rows the worker claimed with a
+ *   conditional write. The claim's lease outlives the worker (its invocation's deadline), and no
+ *   other write touches a row in `sending`, so nobody else can have changed it meanwhile.
+ * - Every other transition (claim, cancel, retry) is a conditional UpdateItem.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, QueryCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BROADCAST_RECIPIENT_SHARDS } from '../../lib/app-description.ts';
+import { publicRecipientStatus, recipientShard } from '../domain/broadcast.ts';
+import type { BroadcastRecipient, BroadcastRecipientStatus, RecipientClaim } from '../domain/broadcast.ts';
+import type { Channel } from '../domain/notification.ts';
+import type { BroadcastRecipientStore, RecipientRowPage } from '../ports.ts';
+import { batchGet, batchPut } from './dynamo-batch.ts';
+
+/** The partition key of the shard that holds a recipient's row. */
+export function recipientRowKey(tenantId: string, broadcastId: string, recipientId: string, shards = BROADCAST_RECIPIENT_SHARDS): { pk: string; recipientId: string } {
+  return { pk: shardKey(tenantId, broadcastId, recipientShard(recipientId, shards)), recipientId };
+}
+
+function shardKey(tenantId: string, broadcastId: string, shard: number): string {
+  return `${tenantId}#${broadcastId}#${shard}`;
+}
+
+function statusKey(tenantId: string, broadcastId: string, status: BroadcastRecipientStatus, shard: number): string {
+  return `${tenantId}#${broadcastId}#${status}#${shard}`;
+}
+
+/** Writes in flight at once when a page of rows is written (each a BatchWriteItem of 25). */
+const writeLanes = 4;
+
+interface RowItem extends Record<string, unknown> {
+  pk: string;
+  recipientId: string;
+  statusKey: string;
+  claimToken?: string;
+  expiresAt?: number;
+}
+
+function fromItem(item: Record<string, unknown>): BroadcastRecipient {
+  const { pk: _pk, statusKey: _statusKey, claimToken: _claimToken, expiresAt: _expiresAt, shard: _shard, ...row } = item as RowItem;
+  return row as unknown as BroadcastRecipient;
+}
+
+function isCheckFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException;
+}
+
+type Update = Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>;
+
+export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
+  readonly shardCount: number;
+  private readonly db: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly retentionDays: number;
+
+  /** Final rows expire `retentionDays` after their outcome. */
+  constructor(db: DynamoDBDocumentClient, tableName: string, options: { readonly retentionDays: number; readonly shardCount?: number }) {
+    this.db = db;
+    this.tableName = tableName;
+    this.retentionDays = options.retentionDays;
+    this.shardCount = options.shardCount ?? BROADCAST_RECIPIENT_SHARDS;
+  }
+
+  async putPending(tenantId: string, broadcastId: string, recipientIds: readonly string[], at: Date): Promise<void> {
+    const now = at.toISOString();
+    const items = recipientIds.map((recipientId) => {
+      const shard = recipientShard(recipientId, this.shardCount);
+      return {
+        pk: shardKey(tenantId, broadcastId, shard),
+        recipientId,
+        statusKey: statusKey(tenantId, broadcastId, 'pending', shard),
+        tenantId,
+        broadcastId,
+        status: 'pending',
+        attempts: 0,
+        deliveries: {},
+        run: 0,
+        createdAt: now,
+        updatedAt: now,
+      };
+    });
+    const laneSize = Math.ceil(items.length / writeLanes);
+    const lanes: Record<string, unknown>[][] = [];
+    for (let start = 0; start < items.length; start += laneSize) lanes.push(items.slice(start, start + laneSize));
+    await Promise.all(lanes.map((lane) => batchPut(this.db, this.tableName, lane)));
+  }
+
+  async countShard(tenantId: string, broadcastId: string, shard: number): Promise<number> {
+    return this.count({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': shardKey(tenantId, broadcastId, shard) },
+      ConsistentRead: true,
+    });
+  }
+
+  async countByStatus(tenantId: string, broadcastId: string, status: BroadcastRecipientStatus, shard: number): Promise<number> {
+    return this.count({
+      IndexName: 'byStatus',
+      KeyConditionExpression: 'statusKey = :statusKey',
+      ExpressionAttributeValues: { ':statusKey': statusKey(tenantId, broadcastId, status, shard) },
+    });
+  }
+
+  async pageShard(tenantId: string, broadcastId: string, shard: number, limit: number, after?: string): Promise<RecipientRowPage> {
+    const pk = shardKey(tenantId, broadcastId, shard);
+    return this.page({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+      ConsistentRead: true,
+      Limit: limit,
+      ...(after !== undefined ? { ExclusiveStartKey: { pk, recipientId: after } } : {}),
+    });
+  }
+
+  async pageByStatus(
+    tenantId: string,
+    broadcastId: string,
+    status: BroadcastRecipientStatus,
+    shard: number,
+    limit: number,
+    after?: string,
+  ): Promise<RecipientRowPage> {
+    const key = statusKey(tenantId, broadcastId, status, shard);
+    return this.page({
+      IndexName: 'byStatus',
+      KeyConditionExpression: 'statusKey = :statusKey',
+      ExpressionAttributeValues: { ':statusKey': key },
+      Limit: limit,
+      ...(after !== undefined
+        ? { ExclusiveStartKey: { statusKey: key, pk: shardKey(tenantId, broadcastId, shard), recipientId: after } }
+        : {}),
+    });
+  }
+
+  async getMany(tenantId: string, broadcastId: string, recipientIds: readonly string[]): Promise<BroadcastRecipient[]> {
+    const keys = recipientIds.map((id) => recipientRowKey(tenantId, broadcastId, id, this.shardCount));
+    return (await batchGet(this.db, this.tableName, keys)).map(fromItem);
+  }
+
+  async claim(
+    tenantId: string,
+    broadcastId: string,
+    recipientId: string,
+    now: Date,
+    leaseUntil: Date,
+  ): Promise<RecipientClaim | undefined> {
+    const token = randomUUID();
+    const set = {
+      UpdateExpression: 'SET #status = :sending, leaseUntil = :leaseUntil, claimToken = :token, updatedAt = :now ADD attempts :one',
+      ExpressionAttributeNames: { '#status': 'status' },
+    };
+    const values = {
+      ':sending': 'sending',
+      ':leaseUntil': leaseUntil.getTime(),
+      ':token': token,
+      ':now': now.toISOString(),
+      ':one': 1,
+    };
+    // The usual case: a pending row that is due.
+    const fresh = await this.update(tenantId, broadcastId, recipientId, {
+      ...set,
+      ConditionExpression: '#status = :pending AND (attribute_not_exists(nextAttemptAt) OR nextAttemptAt <= :now)',
+      ExpressionAttributeValues: { ...values, ':pending': 'pending' },
+    });
+    if (fresh) return { row: fresh, token, takeover: false };
+    // A row whose worker died holding it: its lease ended, and that worker's invocation with it.
+    const taken = await this.update(tenantId, broadcastId, recipientId, {
+      ...set,
+      ConditionExpression: '#status = :sending AND leaseUntil < :nowMs',
+      ExpressionAttributeValues: { ...values, ':nowMs': now.getTime() },
+    });
+    return taken ? { row: taken, token, takeover: true } : undefined;
+  }
+
+  async finish(rows: readonly BroadcastRecipient[], at: Date): Promise<void> {
+    const expiresAt = Math.floor(at.getTime() / 1000) + this.retentionDays * 24 * 60 * 60;
+    const items = rows.map((row) => {
+      const { leaseUntil: _leaseUntil, ...rest } = row;
+      const shard = recipientShard(row.recipientId, this.shardCount);
+      const final = row.status !== 'pending' && row.status !== 'sending';
+      return {
+        ...rest,
+        pk: shardKey(row.tenantId, row.broadcastId, shard),
+        statusKey: statusKey(row.tenantId, row.broadcastId, publicRecipientStatus(row.status), shard),
+        ...(final ? { expiresAt } : {}),
+      };
+    });
+    await batchPut(this.db, this.tableName, items);
+  }
+
+  async cancel(tenantId: string, broadcastId: string, recipientId: string, at: Date): Promise<boolean> {
+    const shard = recipientShard(recipientId, this.shardCount);
+    const cancelled = await this.update(tenantId, broadcastId, recipientId, {
+      UpdateExpression: 'SET #status = :cancelled, statusKey = :statusKey, updatedAt = :at, expiresAt = :expiresAt',
+      ConditionExpression: '#status = :pending',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':cancelled': 'cancelled',
+        ':pending': 'pending',
+        ':statusKey': statusKey(tenantId, broadcastId, 'cancelled', shard),
+        ':at': at.toISOString(),
+        ':expiresAt': Math.floor(at.getTime() / 1000) + this.retentionDays * 24 * 60 * 60,
+      },
+    });
+    return cancelled !== undefined;
+  }
+
+  async requeue(row: BroadcastRecipient, run: number, at: Date): Promise<boolean> {
+    const shard = recipientShard(row.recipientId, this.shardCount);
+    // A channel that reached the recipient is never repeated: only the failed ones are forgotten.
+    const failedChannels = (Object.entries(row.deliveries) as [Channel, { status: string }][])
+      .filter(([, delivery]) => delivery.status === 'failed')
+      .map(([channel]) => channel);
+    const names: Record<string, string> = { '#status': 'status' };
+    failedChannels.forEach((channel, index) => (names[`#ch${index}`] = channel));
+    const forget = failedChannels.map((_, index) => `deliveries.#ch${index}`);
+    const requeued = await this.update(row.tenantId, row.broadcastId, row.recipientId, {
+      UpdateExpression: `SET #status = :pending, statusKey = :statusKey, run = :run, attempts = :zero, updatedAt = :at REMOVE ${[
+        'lastError',
+        'nextAttemptAt',
+        'expiresAt',
+        ...forget,
+      ].join(', ')}`,
+      ConditionExpression: '#status = :failed AND updatedAt = :seen',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: {
+        ':pending': 'pending',
+        ':failed': 'failed',
+        ':statusKey': statusKey(row.tenantId, row.broadcastId, 'pending', shard),
+        ':run': run,
+        ':zero': 0,
+        ':at': at.toISOString(),
+        ':seen': row.updatedAt,
+      },
+    });
+    return requeued !== undefined;
+  }
+
+  private async count(input: Omit<QueryCommandInput, 'TableName' | 'Select'>): Promise<number> {
+    let total = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({ TableName: this.tableName, Select: 'COUNT', ...input, ExclusiveStartKey: startKey }),
+      );
+      total += page.Count ?? 0;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return total;
+  }
+
+  private async page(input: Omit<QueryCommandInput, 'TableName'>): Promise<RecipientRowPage> {
+    const page = await this.db.send(new QueryCommand({ TableName: this.tableName, ...input }));
+    const rows = (page.Items ?? []).map(fromItem);
+    const last = page.LastEvaluatedKey?.recipientId;
+    return { rows, ...(typeof last === 'string' ? { after: last } : {}) };
+  }
+
+  /** A conditional update of one row; `undefined` when its condition did not hold. */
+  private async update(tenantId: string, broadcastId: string, recipientId: string, update: Update): Promise<BroadcastRecipient | undefined> {
+    try {
+      const result = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: recipientRowKey(tenantId, broadcastId, recipientId, this.shardCount),
+          ReturnValues: 'ALL_NEW',
+          ...update,
+        }),
+      );
+      return result.Attributes ? fromItem(result.Attributes) : undefined;
+    } catch (error) {
+      if (isCheckFailure(error)) return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The two queues of broadcasts: the fan-out queue (its own steps, re-enqueued one after another)
+ * and the broadcast delivery queue (several recipients per message). Both send ten messages per
+ * SendMessageBatch, the SQS maximum, and retry the entries SQS failed on its own side.
+ */
+import { ChangeMessageVisibilityCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
+import type { BroadcastDeliveryMessage, FanoutMessage } from '../domain/schemas.ts';
+import type { BroadcastDeliveryQueue, FanoutQueue } from '../ports.ts';
+import { maxVisibilitySeconds } from './sqs-delivery-queue.ts';
+
+/** SQS takes at most 10 entries per batch call. */
+const maxBatchEntries = 10;
+/** SQS caps `DelaySeconds` at 15 minutes. */
+export const maxDelaySeconds = 900;
+/** Rounds of SendMessageBatch for the entries SQS failed on its side (`SenderFault: false`). */
+const sendRounds = 3;
+
+/** Raised when SQS refused some messages of a batch for good. */
+export class MessagesNotSentError extends Error {
+  constructor(queueUrl: string, failures: readonly string[]) {
+    super(`SQS did not accept ${failures.length} message(s) for ${queueUrl}: ${failures.slice(0, 3).join('; ')}`);
+    this.name = 'MessagesNotSentError';
+  }
+}
+
+async function sendAll(sqs: SQSClient, queueUrl: string, bodies: readonly string[], delaySeconds?: number): Promise<void> {
+  const delay = delaySeconds === undefined ? {} : { DelaySeconds: Math.min(maxDelaySeconds, Math.max(0, Math.ceil(delaySeconds))) };
+  const chunks: SendMessageBatchRequestEntry[][] = [];
+  for (let start = 0; start < bodies.length; start += maxBatchEntries) {
+    chunks.push(bodies.slice(start, start + maxBatchEntries).map((MessageBody, index) => ({ Id: String(index), MessageBody, ...delay })));
+  }
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      let entries = chunk;
+      const failures: string[] = [];
+      for (let round = 0; round < sendRounds && entries.length > 0; round++) {
+        const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+        const failed = result.Failed ?? [];
+        const retryable = new Set(failed.filter((f) => !f.SenderFault).map((f) => f.Id));
+        failures.push(...failed.filter((f) => f.SenderFault).map((f) => `${f.Code ?? 'error'}: ${f.Message ?? ''}`));
+        entries = entries.filter((entry) => retryable.has(entry.Id));
+      }
+      if (entries.length > 0) failures.push(`${entries.length} still failing after ${sendRounds} rounds`);
+      if (failures.length > 0) throw new MessagesNotSentError(queueUrl, failures);
+    }),
+  );
+}
+
+async function hideMessage(sqs: SQSClient, queueUrl: string, receiptHandle: string, seconds: number): Promise<void> {
+  await sqs.send(
+    new ChangeMessageVisibilityCommand({
+      QueueUrl: queueUrl,
+      ReceiptHandle: receiptHandle,
+      VisibilityTimeout: Math.min(maxVisibilitySeconds, Math.max(0, Math.ceil(seconds))),
+    }),
+  );
+}
+
+export class SqsFanoutQueue implements FanoutQueue {
+  private readonly sqs: SQSClient;
+  private readonly queueUrl: string;
+
+  constructor(sqs: SQSClient, queueUrl: string) {
+    this.sqs = sqs;
+    this.queueUrl = queueUrl;
+  }
+
+  async send(messages: readonly FanoutMessage[], delaySeconds?: number): Promise<void> {
+    await sendAll(this.sqs, this.queueUrl, messages.map((m) => JSON.stringify(m)), delaySeconds);
+  }
+
+  async hide(receiptHandle: string, seconds: number): Promise<void> {
+    await hideMessage(this.sqs, this.queueUrl, receiptHandle, seconds);
+  }
+}
+
+export class SqsBroadcastDeliveryQueue implements BroadcastDeliveryQueue {
+  private readonly sqs: SQSClient;
+  private readonly queueUrl: string;
+
+  constructor(sqs: SQSClient, queueUrl: string) {
+    this.sqs = sqs;
+    this.queueUrl = queueUrl;
+  }
+
+  async enqueue(messages: readonly BroadcastDeliveryMessage[]): Promise<void> {
+    await sendAll(this.sqs, this.queueUrl, messages.map((m) => JSON.stringify(m)));
+  }
+
+  async hide(receiptHandle: string, seconds: number): Promise<void> {
+    await hideMessage(this.sqs, this.queueUrl, receiptHandle, seconds);
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * The zod schemas of what the HTTP API answers: response bodies and the error shape.
+ *
+ * They document the API (functions/api/route-docs.ts puts them in `/openapi.json`) and are held
+ * to the real answers: test/e2e/authorization-matrix.test.ts parses every response it gets with
+ * the schema documented for its route and status. They are strict, so a field added to a view
+ * (`toNotificationView`, ...) without being added here fails that test instead of going undocumented.
+ */
+import { z } from 'zod';
+import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
+import { countedOutcomes } from './metrics.ts';
+import { channelDeliveryStatuses, channels, notificationStatuses, priorities } from './notification.ts';
+import { switchableChannels } from './recipient.ts';
+import { celeryScheduledStatuses } from './celery-scheduler.ts';
+
+const instant = z.iso.datetime();
+const nullableInstant = instant.nullable();
+const cursor = z.string().nullable().meta({ description: 'Pass it back as `cursor` for the next page; `null` on the last page.' });
+
+/** `{ "error": { code, message, details? } }`: every error Herald itself answers. */
+export const errorResponseSchema = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.string().meta({ description: 'Stable, machine-readable: `VALIDATION_ERROR`, `NOT_FOUND`, `CONFLICT`, ...' }),
+      message: z.string().meta({ description: 'Says what was wrong (a 5xx says nothing internal).' }),
+      details: z.unknown().optional().meta({ description: 'For a 400, `[{ field, message }]` naming each bad field.' }),
+    }),
+  })
+  .meta({ description: "Herald's error shape." });
+
+/** `{ "message": "Unauthorized" }`: what API Gateway answers itself (JWT authorizer, unknown route, payload quota). */
+export const gatewayErrorSchema = z.strictObject({ message: z.string() }).meta({ description: "API Gateway's own error shape." });
+
+/** The outcome of one channel of one notification. */
+export const channelDeliveryViewSchema = z.strictObject({
+  status: z.enum(channelDeliveryStatuses),
+  at: instant,
+  error: z.string().optional().meta({ description: 'Why a `failed` channel failed.' }),
+  detail: z.string().optional().meta({ description: 'A note on any other outcome (how many sockets, why skipped).' }),
+});
+
+const deliveriesSchema = z.partialRecord(z.enum(channels), channelDeliveryViewSchema);
+
+/** A notification, as `toNotificationView` shows it. */
+export const notificationViewSchema = z.strictObject({
+  id: z.string(),
+  recipientId: z.string(),
+  title: z.string(),
+  message: z.string(),
+  type: z.string(),
+  priority: z.enum(priorities),
+  channels: z.array(z.enum(channels)),
+  data: z.record(z.string(), z.unknown()),
+  relatedObject: z.strictObject({ type: z.string(), id: z.string() }).nullable(),
+  status: z.enum(notificationStatuses),
+  scheduledAt: instant,
+  sentAt: nullableInstant,
+  createdAt: instant,
+  attempts: z.int().min(0),
+  deliveries: deliveriesSchema,
+  lastError: z.string().nullable(),
+});
+
+/** A recipient of the directory, as `toRecipientView` shows it. */
+export const recipientViewSchema = z.strictObject({
+  id: z.string(),
+  email: z.string().nullable(),
+  timezone: z.string().nullable(),
+  groups: z.array(z.string()),
+  channels: z.strictObject(Object.fromEntries(switchableChannels.map((channel) => [channel, z.boolean()]))).meta({
+    description: 'Channels the recipient left on (`PATCH /v1/me`); the inbox is always on.',
+  }),
+  createdAt: instant,
+  updatedAt: instant,
+});
+
+/** An inbox item, as `toInboxItemView` shows it. */
+export const inboxItemViewSchema = z.strictObject({
+  id: z.string().meta({ description: 'The id of the notification (or broadcast) it holds.' }),
+  title: z.string(),
+  message: z.string(),
+  type: z.string(),
+  priority: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  createdAt: instant,
+  deliveredAt: instant,
+  read: z.boolean(),
+  readAt: nullableInstant,
+});
+
+/** A broadcast, as `toBroadcastView` shows it (`message` and `data` only when read one by one). */
+export const broadcastViewSchema = z.strictObject({
+  id: z.string(),
+  status: z.enum(broadcastStatuses),
+  title: z.string(),
+  message: z.string().optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+  type: z.string(),
+  priority: z.enum(priorities),
+  channels: z.array(z.enum(channels)),
+  audience: z.union([
+    z.strictObject({ all: z.literal(true) }),
+    z.strictObject({ groups: z.array(z.string()) }),
+    z.strictObject({ recipientCount: z.int().min(0) }),
+  ]),
+  createdBy: z.string(),
+  createdAt: instant,
+  scheduledAt: nullableInstant,
+  startedAt: nullableInstant,
+  completedAt: nullableInstant,
+  cancelledAt: nullableInstant,
+  lastError: z.string().nullable(),
+  progress: z.strictObject({
+    total: z.int().min(0),
+    sent: z.int().min(0),
+    failed: z.int().min(0),
+    pending: z.int().min(0),
+    cancelled: z.int().min(0),
+    percent: z.int().min(0).max(100).meta({ description: '0 until the total is final, then the share of recipients in a final state.' }),
+  }),
+});
+
+/** One recipient's outcome in a broadcast, as `toBroadcastRecipientView` shows it. */
+export const broadcastRecipientViewSchema = z.strictObject({
+  recipientId: z.string(),
+  status: z.enum(broadcastRecipientStatuses),
+  attempts: z.int().min(0),
+  channels: deliveriesSchema,
+  error: z.string().nullable(),
+  nextAttemptAt: nullableInstant,
+  updatedAt: instant,
+});
+
+/** A page of a listing. */
+function pageOf<T extends z.ZodType>(item: T): z.ZodObject<{ items: z.ZodArray<T>; nextCursor: typeof cursor }> {
+  return z.strictObject({ items: z.array(item), nextCursor: cursor });
+}
+
+export const notificationPageSchema = pageOf(notificationViewSchema);
+export const recipientPageSchema = pageOf(recipientViewSchema);
+export const inboxPageSchema = pageOf(inboxItemViewSchema);
+export const broadcastPageSchema = pageOf(broadcastViewSchema);
+export const broadcastRecipientPageSchema = pageOf(broadcastRecipientViewSchema);
+
+/** `GET /health` */
+export const healthResponseSchema = z.strictObject({ status: z.literal('ok') });
+
+/** `POST /v1/notifications` */
+export const scheduledNotificationsResponseSchema = z.strictObject({
+  notificationIds: z.array(z.string()).meta({ description: 'One per recipient, in the order of `recipients`.' }),
+  count: z.int().min(1),
+  scheduledAt: instant,
+});
+
+/** `DELETE /v1/notifications/{id}` */
+export const cancelledNotificationResponseSchema = z.strictObject({ notificationId: z.string(), status: z.literal('cancelled') });
+
+/** `GET /v1/metrics` */
+export const metricsReportSchema = z.strictObject({
+  period: z.int(),
+  from: instant.meta({ description: 'The start of the hour that holds `now - period`: counters are kept per hour.' }),
+  to: instant,
+  granularity: z.literal('hour'),
+  notifications: z.strictObject(Object.fromEntries(notificationStatuses.map((status) => [status, z.int().min(0)]))),
+  deliveries: z.strictObject(
+    Object.fromEntries(
+      channels.map((channel) => [channel, z.strictObject(Object.fromEntries(countedOutcomes.map((outcome) => [outcome, z.int().min(0)])))]),
+    ),
+  ),
+});
+
+/** `DELETE /v1/recipients/{id}` */
+export const erasureReportSchema = z.strictObject({
+  id: z.string(),
+  cancelledNotifications: z.int().min(0),
+  removedInboxItems: z.int().min(0),
+  removedConnections: z.int().min(0),
+});
+
+/** `POST /v1/recipients/batch` */
+export const batchUpsertResponseSchema = z.strictObject({
+  succeeded: z.array(z.strictObject({ index: z.int().min(0), id: z.string(), created: z.boolean() })),
+  failed: z.array(
+    z.strictObject({
+      index: z.int().min(0),
+      id: z.string().nullable(),
+      error: z.strictObject({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+    }),
+  ),
+});
+
+/** `GET /v1/me/inbox/unread-count` */
+export const unreadCountResponseSchema = z.strictObject({ unread: z.int().min(0) });
+
+/** `POST /v1/me/inbox/{id}/read` */
+export const inboxItemReadResponseSchema = z.strictObject({ id: z.string(), read: z.literal(true), unread: z.int().min(0) });
+
+/** `POST /v1/me/inbox/read-all` */
+export const inboxReadAllResponseSchema = z.strictObject({ marked: z.int().min(0), unread: z.int().min(0) });
+
+/** `POST /v1/broadcasts` */
+export const createdBroadcastResponseSchema = z.strictObject({ broadcastId: z.string(), status: z.enum(broadcastStatuses) });
+
+/** `DELETE /v1/broadcasts/{id}` */
+export const cancelledBroadcastResponseSchema = z.strictObject({ broadcastId: z.string(), status: z.literal('cancelled') });
+
+/** `POST /v1/broadcasts/{id}/schedule` */
+export const scheduledBroadcastResponseSchema = z.strictObject({
+  broadcastId: z.string(),
+  status: z.enum(broadcastStatuses),
+  scheduledAt: nullableInstant,
+});
+
+/** `POST /v1/broadcasts/{id}/retry` */
+export const retriedBroadcastResponseSchema = z.strictObject({
+  broadcastId: z.string(),
+  status: z.enum(broadcastStatuses),
+  retrying: z.int().min(0).meta({ description: 'How many failed recipients go back through delivery.' }),
+});
+
+/** `GET /openapi.json`: an OpenAPI 3.1 document (its own schema is the OpenAPI specification's). */
+export const openApiDocumentResponseSchema = z
+  .looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) })
+  .meta({ description: 'An OpenAPI 3.1 document.' });
+
+// ---- Routes compatible with the Celery scheduler (`/api/notifications/...`) ----
+
+/** `POST /api/notifications/schedule/` */
+export const celeryScheduledResponseSchema = z.strictObject({
+  notification_ids: z.array(z.string()).meta({ description: 'Herald ids (`ntf_...`), one per recipient, in the order of `recipients`.' }),
+  count: z.int().min(1),
+  scheduled_at: instant,
+});
+
+/** `DELETE /api/notifications/{id}/cancel_scheduled/` */
+export const celeryCancelledResponseSchema = z.strictObject({
+  message: z.literal('Notification cancelled successfully'),
+  notification_id: z.string(),
+});
+
+/** `GET /api/notifications/{id}/schedule_status/` */
+export const celeryScheduleStatusResponseSchema = z.strictObject({
+  id: z.string(),
+  title: z.string(),
+  scheduled_at: instant,
+  scheduled_status: z.enum(celeryScheduledStatuses).meta({ description: 'A notification being delivered right now (`sending`) still shows `pending`.' }),
+  is_sent: z.boolean(),
+  sent_at: nullableInstant,
+  created_at: instant,
+});

@@ -1,0 +1,112 @@
+/**
+ * The `Idempotency-Key` header, for every create route: wrap the route with `idempotent(...)`.
+ *
+ * - The same key with the same body within 24 h gets the first response (same status and body,
+ *   plus `idempotent-replayed: true`) and creates nothing.
+ * - The same key with a different body is refused (422).
+ * - Concurrent duplicates: one runs; the others wait for its response, and get 409 if it takes
+ *   longer than `waitMs`.
+ * - A request that fails (any thrown error, or a 5xx) leaves no trace: the key may be used again.
+ * - Keys are scoped by tenant, caller and route (method and path), so one client's key never
+ *   meets another's. Without the header, the route runs as it is.
+ */
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { IdempotencyInProgressError } from '../errors.ts';
+import type { IdempotencyStore } from '../ports.ts';
+import { callerFrom, parseWith, rawBody } from './request.ts';
+import type { HttpEvent, HttpResult, HttpRouteHandler } from './request.ts';
+
+/** The header, as API Gateway presents it (lower case). */
+export const idempotencyKeyHeader = 'idempotency-key';
+/** The header a replayed response carries. */
+export const replayedHeader = 'idempotent-replayed';
+
+const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7E]{1,255}$/, 'must be 1-255 visible ASCII characters (a UUID is a good choice)');
+
+/** How long a request may hold its key when the Lambda context does not say (the API timeout). */
+const defaultLockSeconds = 30;
+
+export interface IdempotentOptions {
+  /**
+   * How long a duplicate waits for the first request's response before answering 409.
+   * @default 10000
+   */
+  readonly waitMs?: number;
+}
+
+/** JSON with object keys sorted, so that the same body written differently hashes the same. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/** A hash of a request body: of its JSON value when it is JSON, of its text otherwise. */
+export function bodyFingerprint(body: string | undefined): string {
+  let canonical = body ?? '';
+  try {
+    if (body !== undefined) canonical = `json:${canonicalJson(JSON.parse(body))}`;
+  } catch {
+    canonical = `text:${body}`;
+  }
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+/** A 5xx is not remembered: it is thrown through the store (which then forgets the key) and returned. */
+class UnrememberedResponse extends Error {
+  readonly response: HttpResult;
+  constructor(response: HttpResult) {
+    super(`Response ${response.statusCode} is not remembered`);
+    this.name = 'UnrememberedResponse';
+    this.response = response;
+  }
+}
+
+const idempotentRoutes = new WeakSet<HttpRouteHandler>();
+
+/** True for a route made by {@link idempotent}: the API documentation says which routes honour the header. */
+export function honoursIdempotencyKey(route: HttpRouteHandler): boolean {
+  return idempotentRoutes.has(route);
+}
+
+/** Makes a create route honour the `Idempotency-Key` header. */
+export function idempotent(route: HttpRouteHandler, store: () => IdempotencyStore, options: IdempotentOptions = {}): HttpRouteHandler {
+  const waitMs = options.waitMs ?? 10_000;
+  const wrapped = async function idempotentRoute(event: HttpEvent, context?: Context): Promise<HttpResult> {
+    const header = event.headers?.[idempotencyKeyHeader];
+    if (header === undefined) return route(event, context);
+    const clientKey = parseWith(idempotencyKeySchema, header, 'header Idempotency-Key');
+    const caller = callerFrom(event);
+    const request = {
+      key: JSON.stringify([caller.tenantId, caller.sub, event.routeKey, event.rawPath, clientKey]),
+      fingerprint: bodyFingerprint(rawBody(event)),
+      lockSeconds: context ? Math.max(1, Math.ceil(context.getRemainingTimeInMillis() / 1000)) : defaultLockSeconds,
+    };
+    const work = async (): Promise<HttpResult> => {
+      const response = await route(event, context);
+      if ((response.statusCode ?? 200) >= 500) throw new UnrememberedResponse(response);
+      return response;
+    };
+
+    const deadline = Date.now() + waitMs;
+    for (let pause = 50; ; pause = Math.min(pause * 2, 1_000)) {
+      try {
+        const { result, replayed } = await store().run(request, work);
+        return replayed ? { ...result, headers: { ...result.headers, [replayedHeader]: 'true' } } : result;
+      } catch (error) {
+        if (error instanceof UnrememberedResponse) return error.response;
+        if (!(error instanceof IdempotencyInProgressError) || Date.now() + pause > deadline) throw error;
+        await sleep(pause);
+      }
+    }
+  };
+  idempotentRoutes.add(wrapped);
+  return wrapped;
+}

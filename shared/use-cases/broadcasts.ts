@@ -1,0 +1,278 @@
+/**
+ * Broadcasts through the API: create, schedule, read, list, cancel, retry, and the outcome of each
+ * recipient. Admins and senders only; a sender sees the broadcasts it created, an admin the whole
+ * tenant. The fan-out itself runs in the fan-out function (see fan-out-broadcast.ts).
+ */
+import { z } from 'zod';
+import { canManageTenant, isAdmin } from '../domain/caller.ts';
+import type { Caller } from '../domain/caller.ts';
+import { broadcastRecipientStatuses, zeroCounts } from '../domain/broadcast.ts';
+import type { Broadcast, BroadcastAudience, BroadcastContent, BroadcastRecipient } from '../domain/broadcast.ts';
+import { channels as allChannels } from '../domain/notification.ts';
+import { newBroadcastId } from '../domain/ids.ts';
+import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
+import type {
+  BroadcastAudienceBody,
+  CreateBroadcastBody,
+  ListBroadcastRecipientsQuery,
+  ListBroadcastsQuery,
+  ScheduleBroadcastBody,
+} from '../domain/schemas.ts';
+import { broadcastIdSchema, idSchema } from '../domain/schemas.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import { logger } from '../observability/logger.ts';
+import type { BroadcastRecipientStore, BroadcastScheduler, BroadcastStore, Clock, FanoutQueue } from '../ports.ts';
+import { clockSkewToleranceMs, maxScheduleAheadMs } from './notifications.ts';
+
+export interface BroadcastDeps {
+  readonly broadcasts: BroadcastStore;
+  readonly rows: BroadcastRecipientStore;
+  readonly scheduler: BroadcastScheduler;
+  readonly fanout: FanoutQueue;
+  readonly clock: Clock;
+}
+
+/** What `POST /v1/broadcasts` answers. */
+export interface CreatedBroadcast {
+  readonly broadcastId: string;
+  readonly status: Broadcast['status'];
+}
+
+function requireManager(caller: Caller): void {
+  if (!canManageTenant(caller)) throw new ForbiddenError('Only admins and senders may manage broadcasts');
+}
+
+function scheduledAtError(message: string): ValidationError {
+  return new ValidationError(`scheduledAt ${message}`, { details: [{ field: 'scheduledAt', message }] });
+}
+
+/** The time a broadcast goes out: in the future (a few seconds of skew are "now"), at most 2 years ahead. */
+function resolveScheduledAt(requested: string | undefined, now: Date): Date {
+  if (requested === undefined) return now;
+  const at = new Date(requested);
+  if (at.getTime() < now.getTime() - clockSkewToleranceMs) throw scheduledAtError('must not be in the past');
+  if (at.getTime() > now.getTime() + maxScheduleAheadMs) throw scheduledAtError('must be at most 2 years ahead');
+  return at.getTime() < now.getTime() ? now : at;
+}
+
+function toAudience(body: BroadcastAudienceBody): BroadcastAudience {
+  if (body.recipientIds) return { kind: 'recipients', count: body.recipientIds.length };
+  if (body.groups) return { kind: 'groups', groups: body.groups };
+  return { kind: 'all' };
+}
+
+/** Creates a broadcast: a draft, or scheduled at `scheduledAt` (now when omitted) with one schedule. */
+export async function createBroadcast(deps: BroadcastDeps, caller: Caller, body: CreateBroadcastBody): Promise<CreatedBroadcast> {
+  requireManager(caller);
+  const now = deps.clock.now();
+  const scheduledAt = body.draft && body.scheduledAt === undefined ? undefined : resolveScheduledAt(body.scheduledAt, now);
+  const broadcast: Broadcast = {
+    tenantId: caller.tenantId,
+    id: newBroadcastId(now),
+    createdBy: caller.sub,
+    title: body.title,
+    type: body.type,
+    priority: body.priority,
+    channels: body.channels ?? [...allChannels],
+    audience: toAudience(body.audience),
+    status: body.draft ? 'draft' : 'scheduled',
+    ...(scheduledAt ? { scheduledAt: scheduledAt.toISOString() } : {}),
+    createdAt: now.toISOString(),
+    counts: zeroCounts,
+    run: 0,
+  };
+  const content: BroadcastContent = { message: body.message, ...(body.data ? { data: body.data } : {}) };
+  await deps.broadcasts.create(broadcast, content, body.audience.recipientIds);
+  if (broadcast.status === 'scheduled' && broadcast.scheduledAt) {
+    try {
+      await deps.scheduler.schedule({ ...broadcast, scheduledAt: broadcast.scheduledAt }, now);
+    } catch (error) {
+      // Nothing would ever send it: take it back, so that the client can simply retry.
+      await deps.broadcasts.remove(broadcast);
+      throw new ServiceUnavailableError('Could not schedule the broadcast; nothing was created, retry later', { cause: error });
+    }
+  }
+  logger.info('Broadcast created', { tenantId: broadcast.tenantId, broadcastId: broadcast.id, status: broadcast.status });
+  return { broadcastId: broadcast.id, status: broadcast.status };
+}
+
+/** A broadcast the caller may see: a sender its own, an admin any of the tenant's (else 404). */
+async function visibleBroadcast(deps: Pick<BroadcastDeps, 'broadcasts'>, caller: Caller, id: string): Promise<Broadcast> {
+  requireManager(caller);
+  const broadcast = await deps.broadcasts.get(caller.tenantId, id);
+  if (!broadcast || (!isAdmin(caller) && broadcast.createdBy !== caller.sub)) throw new NotFoundError(`Broadcast ${id} not found`);
+  return broadcast;
+}
+
+/** A broadcast with its content, for `GET /v1/broadcasts/{id}`. */
+export async function getBroadcast(
+  deps: Pick<BroadcastDeps, 'broadcasts'>,
+  caller: Caller,
+  id: string,
+): Promise<{ broadcast: Broadcast; content?: BroadcastContent }> {
+  const broadcast = await visibleBroadcast(deps, caller, id);
+  const content = await deps.broadcasts.getContent(caller.tenantId, id);
+  return content ? { broadcast, content } : { broadcast };
+}
+
+/** Moves a draft to scheduled: at `scheduledAt`, else its planned time if still ahead, else now. */
+export async function scheduleBroadcast(deps: BroadcastDeps, caller: Caller, id: string, body: ScheduleBroadcastBody): Promise<Broadcast> {
+  const existing = await visibleBroadcast(deps, caller, id);
+  if (existing.status !== 'draft') {
+    throw new ConflictError(`Broadcast ${id} is ${existing.status}; only a draft can be scheduled`, { details: { status: existing.status } });
+  }
+  const now = deps.clock.now();
+  const planned = existing.scheduledAt !== undefined && Date.parse(existing.scheduledAt) > now.getTime() ? existing.scheduledAt : undefined;
+  const scheduledAt = resolveScheduledAt(body.scheduledAt ?? planned, now);
+  const scheduled = await deps.broadcasts.schedule(caller.tenantId, id, scheduledAt);
+  if (!scheduled?.scheduledAt) {
+    const current = await deps.broadcasts.get(caller.tenantId, id);
+    throw new ConflictError(`Broadcast ${id} is ${current?.status ?? 'gone'}; only a draft can be scheduled`, { details: { status: current?.status } });
+  }
+  try {
+    await deps.scheduler.schedule({ ...scheduled, scheduledAt: scheduled.scheduledAt }, now);
+  } catch (error) {
+    await deps.broadcasts.revertToDraft(caller.tenantId, id);
+    throw new ServiceUnavailableError('Could not schedule the broadcast; it is still a draft, retry later', { cause: error });
+  }
+  return scheduled;
+}
+
+/**
+ * Cancels a broadcast that has not finished: nothing more is fanned out or delivered, and every
+ * recipient not yet delivered ends `cancelled` (the fan-out sees to that).
+ */
+export async function cancelBroadcast(deps: BroadcastDeps, caller: Caller, id: string): Promise<Broadcast> {
+  await visibleBroadcast(deps, caller, id);
+  const cancelled = await deps.broadcasts.cancel(caller.tenantId, id, deps.clock.now());
+  if (!cancelled) {
+    const current = await deps.broadcasts.get(caller.tenantId, id);
+    throw new ConflictError(`Broadcast ${id} is ${current?.status ?? 'gone'}; only a draft, scheduled or sending broadcast can be cancelled`, {
+      details: { status: current?.status },
+    });
+  }
+  const log = { tenantId: caller.tenantId, broadcastId: id };
+  if (cancelled.fanout === undefined) {
+    // It never started: the state already stops it; removing the schedule only saves a firing.
+    try {
+      await deps.scheduler.unschedule(cancelled);
+    } catch (error) {
+      logger.warn('Could not delete the schedule of a cancelled broadcast', { ...log, error: error as Error });
+    }
+  } else {
+    try {
+      // The fan-out cancels the rows nobody is delivering; without this nudge, the watch would.
+      await deps.fanout.send([{ kind: 'cancel', tenantId: caller.tenantId, broadcastId: id }]);
+    } catch (error) {
+      logger.warn('Could not nudge the fan-out of a cancelled broadcast; its watch will', { ...log, error: error as Error });
+    }
+  }
+  logger.info('Broadcast cancelled', log);
+  return cancelled;
+}
+
+/** Puts the failed recipients of a completed or failed broadcast back through delivery. */
+export async function retryBroadcast(deps: BroadcastDeps, caller: Caller, id: string): Promise<Broadcast> {
+  await visibleBroadcast(deps, caller, id);
+  const reopened = await deps.broadcasts.reopen(caller.tenantId, id, deps.clock.now());
+  if (!reopened) {
+    const current = await deps.broadcasts.get(caller.tenantId, id);
+    throw new ConflictError(
+      `Broadcast ${id} is ${current?.status ?? 'gone'} with ${current?.counts.failed ?? 0} failed recipient(s); only a completed or failed broadcast with failed recipients can be retried`,
+      { details: { status: current?.status, failed: current?.counts.failed } },
+    );
+  }
+  // Reopened, the broadcast shows `sending` and its watch restarts the walk should this send fail.
+  await deps.fanout.send([
+    { kind: 'retry', tenantId: caller.tenantId, broadcastId: id, run: reopened.run },
+    { kind: 'watch', tenantId: caller.tenantId, broadcastId: id, seen: '', stalls: 0 },
+  ]);
+  logger.info('Broadcast retry started', { tenantId: caller.tenantId, broadcastId: id, run: reopened.run });
+  return reopened;
+}
+
+export interface BroadcastList {
+  readonly items: readonly Broadcast[];
+  /** Opaque; pass it back as `cursor` for the next page. `null` on the last page. */
+  readonly nextCursor: string | null;
+}
+
+const listCursorSchema = z.object({ olderThan: broadcastIdSchema });
+
+function invalidCursor(): ValidationError {
+  return new ValidationError('Invalid query: cursor is not a cursor this API returned', {
+    details: [{ field: 'cursor', message: 'is not a cursor this API returned' }],
+  });
+}
+
+/** The broadcasts the caller may see, newest first: an admin the tenant's, a sender its own. */
+export async function listBroadcasts(deps: Pick<BroadcastDeps, 'broadcasts'>, caller: Caller, query: ListBroadcastsQuery): Promise<BroadcastList> {
+  requireManager(caller);
+  const position = query.cursor === undefined ? undefined : decodeCursor(query.cursor, listCursorSchema);
+  if (query.cursor !== undefined && !position) throw invalidCursor();
+  const page = await deps.broadcasts.list({
+    tenantId: caller.tenantId,
+    ...(isAdmin(caller) ? {} : { createdBy: caller.sub }),
+    ...(query.status !== undefined ? { status: query.status } : {}),
+    ...(query.from !== undefined ? { createdFrom: new Date(query.from) } : {}),
+    ...(query.to !== undefined ? { createdTo: new Date(query.to) } : {}),
+    limit: query.limit,
+    ...(position ? { olderThan: position.olderThan } : {}),
+  });
+  return { items: page.items, nextCursor: page.olderThan === undefined ? null : encodeCursor({ olderThan: page.olderThan }) };
+}
+
+export interface BroadcastRecipientList {
+  readonly items: readonly BroadcastRecipient[];
+  readonly nextCursor: string | null;
+}
+
+const recipientsCursorSchema = z.object({
+  broadcast: broadcastIdSchema,
+  status: z.enum([...broadcastRecipientStatuses, 'any']),
+  shard: z.int().min(0),
+  after: idSchema.optional(),
+});
+
+/**
+ * The recipients of a broadcast and their outcome, with `status` from the status index. Rows are
+ * spread over write shards: a page goes through the shards in turn, in recipient id order within
+ * each, and its cursor says where it stopped.
+ */
+export async function listBroadcastRecipients(
+  deps: Pick<BroadcastDeps, 'broadcasts' | 'rows'>,
+  caller: Caller,
+  id: string,
+  query: ListBroadcastRecipientsQuery,
+): Promise<BroadcastRecipientList> {
+  await visibleBroadcast(deps, caller, id);
+  const status = query.status ?? 'any';
+  let position = { shard: 0, after: undefined as string | undefined };
+  if (query.cursor !== undefined) {
+    const decoded = decodeCursor(query.cursor, recipientsCursorSchema);
+    // A cursor of another broadcast or another filter would skip rows: refuse it.
+    if (!decoded || decoded.broadcast !== id || decoded.status !== status || decoded.shard >= deps.rows.shardCount) throw invalidCursor();
+    position = { shard: decoded.shard, after: decoded.after };
+  }
+  const items: BroadcastRecipient[] = [];
+  let { shard, after } = position;
+  while (shard < deps.rows.shardCount && items.length < query.limit) {
+    const limit = query.limit - items.length;
+    const page =
+      status === 'any'
+        ? await deps.rows.pageShard(caller.tenantId, id, shard, limit, after)
+        : await deps.rows.pageByStatus(caller.tenantId, id, status, shard, limit, after);
+    items.push(...page.rows);
+    if (page.after !== undefined) {
+      after = page.after;
+    } else {
+      shard++;
+      after = undefined;
+    }
+  }
+  const more = shard < deps.rows.shardCount;
+  return {
+    items,
+    nextCursor: more ? encodeCursor({ broadcast: id, status, shard, ...(after !== undefined ? { after } : {}) }) : null,
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * A user's own in-app inbox: listing it, its exact unread count, reading items one by one or all
+ * at once. Whenever the count changes, every open connection of the user is told the new count.
+ * The inbox is always the caller's own (tenant and user from the token): another user's item is
+ * simply not there, so it is a 404 like any missing one.
+ */
+import { z } from 'zod';
+import type { Caller } from '../domain/caller.ts';
+import { inboxChangedMessage, readItemExpiry, toInboxItemView } from '../domain/inbox.ts';
+import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
+import type { ListInboxQuery } from '../domain/schemas.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import { logger } from '../observability/logger.ts';
+import type { Clock, ConnectionStore, InboxStore, SocketPoster } from '../ports.ts';
+
+export interface InboxDeps {
+  readonly inbox: InboxStore;
+  readonly connections: ConnectionStore;
+  readonly sockets: SocketPoster;
+  readonly clock: Clock;
+  /** Days a read item is kept (HERALD_READ_INBOX_RETENTION_DAYS). */
+  readonly readRetentionDays: number;
+}
+
+/** How many items read-all flips per page. */
+const readAllPageSize = 100;
+
+/** Where a page of an inbox stopped: deliveredAt#id, as the listing indexes sort. */
+const arrivalKeySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z#[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$/);
+
+function inboxCursorSchema(unreadOnly: boolean): z.ZodType<{ after: string }> {
+  return z.object({ inbox: z.literal(unreadOnly ? 'unread' : 'all'), after: arrivalKeySchema });
+}
+
+/** Tells every open connection of a user their unread count; a failed post is logged, never thrown. */
+export async function notifyInboxChanged(
+  deps: Pick<InboxDeps, 'connections' | 'sockets'>,
+  tenantId: string,
+  userId: string,
+  unread: number,
+): Promise<void> {
+  const connections = await deps.connections.listByUser(tenantId, userId);
+  await Promise.all(
+    connections.map(async (connection) => {
+      try {
+        if ((await deps.sockets.post(connection.connectionId, inboxChangedMessage(unread))) === 'gone') {
+          await deps.connections.remove(connection.connectionId);
+        }
+      } catch (error) {
+        // The count is stored; a client that missed the frame reads it on its next request.
+        logger.warn('Could not tell a connection its unread count', { tenantId, userId, connectionId: connection.connectionId, error: error as Error });
+      }
+    }),
+  );
+}
+
+/** A page of the caller's inbox, newest arrival first; `unread` keeps only unread items. */
+export async function listInbox(
+  deps: Pick<InboxDeps, 'inbox'>,
+  caller: Caller,
+  query: ListInboxQuery,
+): Promise<{ items: Record<string, unknown>[]; nextCursor: string | null }> {
+  const unreadOnly = query.unread ?? false;
+  let after: string | undefined;
+  if (query.cursor !== undefined) {
+    after = decodeCursor(query.cursor, inboxCursorSchema(unreadOnly))?.after;
+    if (after === undefined) {
+      throw new ValidationError('cursor is not one this listing handed out', {
+        details: [{ field: 'cursor', message: 'is not a cursor of this listing (pass the nextCursor of the previous page, with the same unread filter)' }],
+      });
+    }
+  }
+  const page = await deps.inbox.page(caller.tenantId, caller.sub, { unreadOnly, limit: query.limit, ...(after ? { after } : {}) });
+  return {
+    items: page.items.map(toInboxItemView),
+    nextCursor: page.after ? encodeCursor({ inbox: unreadOnly ? 'unread' : 'all', after: page.after }) : null,
+  };
+}
+
+/** The caller's exact unread count. */
+export async function countUnread(deps: Pick<InboxDeps, 'inbox'>, caller: Caller): Promise<{ unread: number }> {
+  return { unread: await deps.inbox.unreadCount(caller.tenantId, caller.sub) };
+}
+
+/** Marks one of the caller's items read (again is fine); the user's connections hear of a change. */
+export async function markInboxItemRead(
+  deps: InboxDeps,
+  caller: Caller,
+  id: string,
+): Promise<{ id: string; read: true; unread: number }> {
+  const now = deps.clock.now();
+  const outcome = await deps.inbox.markRead(caller.tenantId, caller.sub, id, now, readItemExpiry(now, deps.readRetentionDays));
+  if (outcome === 'missing') throw new NotFoundError(`Inbox item ${id} not found`);
+  const unread = await deps.inbox.unreadCount(caller.tenantId, caller.sub);
+  if (outcome === 'read') await notifyInboxChanged(deps, caller.tenantId, caller.sub, unread);
+  return { id, read: true, unread };
+}
+
+/**
+ * Marks every unread item of the caller read, page by page through the unread index; repeating
+ * it is harmless. Items delivered while it runs may stay unread (they arrived after the request).
+ */
+export async function markAllInboxRead(deps: InboxDeps, caller: Caller): Promise<{ marked: number; unread: number }> {
+  const now = deps.clock.now();
+  const expiresAt = readItemExpiry(now, deps.readRetentionDays);
+  let marked = 0;
+  let after: string | undefined;
+  do {
+    const page = await deps.inbox.page(caller.tenantId, caller.sub, { unreadOnly: true, limit: readAllPageSize, ...(after ? { after } : {}) });
+    const ids = page.items.map((item) => item.notificationId);
+    if (ids.length > 0) marked += await deps.inbox.markManyRead(caller.tenantId, caller.sub, ids, now, expiresAt);
+    after = page.after;
+  } while (after);
+  const unread = await deps.inbox.unreadCount(caller.tenantId, caller.sub);
+  if (marked > 0) await notifyInboxChanged(deps, caller.tenantId, caller.sub, unread);
+  return { marked, unread };
+}

@@ -1,0 +1,243 @@
+/**
+ * Broadcasts end to end on the local stack: a 5,000-recipient group broadcast reaches every
+ * recipient exactly once with progress that only climbs; a cancel mid-way stops it and the counts
+ * add up; redelivered and concurrently repeated fan-out steps, with writes failing mid-page,
+ * create no duplicate; with injected SES faults the retry endpoint brings failed recipients to sent.
+ *
+ * Recipients are seeded straight into the directory's tables (local/seed-directory.ts): the API
+ * would take minutes for thousands of them, and the broadcast is what is under test.
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDirectory } from '../../local/seed-directory.ts';
+import { LOCAL_REGION } from '../../local/stack.ts';
+import { anSqsRecord } from '../unit/fakes/lambda.ts';
+import { connectSocket, eventually, startHarness } from './support/harness.ts';
+import type { ApiResponse, Harness } from './support/harness.ts';
+
+let h: Harness;
+let admin: string;
+let inspector: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  h = await startHarness({
+    environment: {
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      // Seconds instead of minutes, so retries and the watch act within the test.
+      HERALD_RETRY_BASE_SECONDS: '1',
+      HERALD_RETRY_JITTER: '0',
+      HERALD_BROADCAST_WATCH_SECONDS: '2',
+    },
+  });
+  admin = await h.token('alice', { role: 'admin' });
+  inspector = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: h.stack.endpoints.dynamodb, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  );
+});
+
+afterAll(async () => {
+  inspector?.destroy();
+  await h?.close();
+});
+
+const ids = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);
+
+async function seed(recipients: readonly { id: string; groups?: string[]; email?: string }[]): Promise<void> {
+  const { tableNames } = h.stack;
+  await seedDirectory({
+    endpoint: h.stack.endpoints.dynamodb,
+    region: LOCAL_REGION,
+    tables: { recipients: tableNames.recipients ?? '', memberships: tableNames.memberships ?? '' },
+    tenantId: 'default',
+    recipients,
+  });
+}
+
+async function createBroadcast(body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<string> {
+  const response = await fetch(`${h.stack.httpUrl}/v1/broadcasts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ title: 'Maintenance tonight', message: 'We will be down from 2 to 3 am.', ...body }),
+  });
+  const created = (await response.json()) as { broadcastId: string; status: string };
+  expect(response.status).toBe(201);
+  return created.broadcastId;
+}
+
+async function broadcast(id: string): Promise<ApiResponse['body'] & { progress: Record<string, number>; status: string }> {
+  const response = await h.api('GET', `/v1/broadcasts/${id}`, { token: admin });
+  expect(response.status).toBe(200);
+  return response.body as ApiResponse['body'] & { progress: Record<string, number>; status: string };
+}
+
+/** How many copies of the broadcast each recipient's inbox holds (read straight from the table). */
+async function inboxCopies(broadcastId: string): Promise<Map<string, number>> {
+  const copies = new Map<string, number>();
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await inspector.send(
+      new ScanCommand({
+        TableName: h.stack.tableNames.inbox,
+        FilterExpression: 'notificationId = :id',
+        ExpressionAttributeValues: { ':id': broadcastId },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) copies.set(String(item.recipientId), (copies.get(String(item.recipientId)) ?? 0) + 1);
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return copies;
+}
+
+function aFanoutEvent(body: Record<string, unknown>): SQSEvent {
+  return { Records: [anSqsRecord(randomUUID(), JSON.stringify(body))] };
+}
+
+describe('broadcasts on the local stack', () => {
+  it('refuses bad requests with the field named, plain users, and other tenants', async () => {
+    // Prepare
+    const user = await h.token('bob');
+    const globexAdmin = await h.token('gina', { role: 'admin', tenant: 'globex' });
+    const id = await createBroadcast({ audience: { recipientIds: ['nobody'] }, draft: true });
+
+    // Act
+    const noAudience = await h.api('POST', '/v1/broadcasts', { token: admin, body: { audience: {}, title: 't', message: 'm' } });
+    const plain = await h.api('POST', '/v1/broadcasts', { token: user, body: { audience: { all: true }, title: 't', message: 'm' } });
+    const foreign = await h.api('GET', `/v1/broadcasts/${id}`, { token: globexAdmin });
+    const foreignCancel = await h.api('DELETE', `/v1/broadcasts/${id}`, { token: globexAdmin });
+    const badId = await h.api('GET', '/v1/broadcasts/ntf_1', { token: admin });
+    const noToken = await h.api('GET', '/v1/broadcasts');
+
+    // Assess
+    expect(noAudience.status).toBe(400);
+    expect(noAudience.body.error?.details).toEqual([{ field: 'audience', message: 'must name exactly one of all, groups, recipientIds' }]);
+    expect(plain.status).toBe(403);
+    expect([foreign.status, foreignCancel.status]).toEqual([404, 404]);
+    expect(badId.status).toBe(400);
+    expect(noToken.status).toBe(401);
+  });
+
+  it('reaches every member of a 5,000-recipient group exactly once, with progress that only climbs to 100%', async () => {
+    // Prepare
+    const members = ids('everyone', 5_000);
+    await seed(members.map((id) => ({ id, groups: ['everyone'] })));
+    const watcher = await connectSocket(h.stack.wsUrl, await h.token(members[42] ?? ''));
+    const key = randomUUID();
+
+    // Act
+    const id = await createBroadcast({ audience: { groups: ['everyone'] }, channels: ['inbox', 'websocket'] }, { 'idempotency-key': key });
+    const repeat = await createBroadcast({ audience: { groups: ['everyone'] }, channels: ['inbox', 'websocket'] }, { 'idempotency-key': key });
+    const seen: { percent: number; sent: number }[] = [];
+    const final = await eventually(
+      async () => {
+        const b = await broadcast(id);
+        seen.push({ percent: b.progress.percent ?? 0, sent: b.progress.sent ?? 0 });
+        return b;
+      },
+      (b) => b.status !== 'scheduled' && b.status !== 'sending',
+      55_000,
+    );
+
+    // Assess
+    expect(repeat).toBe(id);
+    expect(final.status).toBe('completed');
+    expect(final.progress).toEqual({ total: 5_000, sent: 5_000, failed: 0, cancelled: 0, pending: 0, percent: 100 });
+    for (let i = 1; i < seen.length; i++) {
+      expect(seen[i]?.percent).toBeGreaterThanOrEqual(seen[i - 1]?.percent ?? 0);
+      expect(seen[i]?.sent).toBeGreaterThanOrEqual(seen[i - 1]?.sent ?? 0);
+    }
+    expect(seen.some((s) => s.percent > 0 && s.percent < 100)).toBe(true);
+    const copies = await inboxCopies(id);
+    expect(copies.size).toBe(5_000);
+    expect([...copies.values()].every((n) => n === 1)).toBe(true);
+    const frames = watcher.frames.filter((f) => f.data.type === 'notification' && (f.data.notification as { id?: string }).id === id);
+    expect(frames).toHaveLength(1);
+    await watcher.close();
+    const inbox = await h.api('GET', '/v1/me/inbox', { token: await h.token(members[7] ?? '') });
+    expect((inbox.body.items as { id: string }[]).filter((item) => item.id === id)).toHaveLength(1);
+  }, 60_000);
+
+  it('stops a broadcast cancelled mid-way: nothing more is delivered and the counts add up', async () => {
+    // Prepare
+    const members = ids('cancel', 1_500);
+    await seed(members.map((id) => ({ id, groups: ['night-shift'] })));
+    const id = await createBroadcast({ audience: { groups: ['night-shift'] }, channels: ['inbox'] });
+    await eventually(() => broadcast(id), (b) => (b.progress.sent ?? 0) > 0, 20_000);
+
+    // Act
+    const cancelled = await h.api('DELETE', `/v1/broadcasts/${id}`, { token: admin });
+    const settled = await eventually(() => broadcast(id), (b) => b.completedAt !== null, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const later = await broadcast(id);
+
+    // Assess
+    expect(cancelled.status).toBe(200);
+    expect(settled.status).toBe('cancelled');
+    const { total = 0, sent = 0, failed = 0, cancelled: cancelledCount = 0 } = settled.progress;
+    expect(sent + failed + cancelledCount).toBe(total);
+    expect(cancelledCount).toBeGreaterThan(0);
+    expect(later.progress).toEqual(settled.progress);
+    expect((await inboxCopies(id)).size).toBe(sent);
+    const cancelledRows = await h.api('GET', `/v1/broadcasts/${id}/recipients?status=cancelled&limit=5`, { token: admin });
+    expect((cancelledRows.body.items as unknown[]).length).toBe(Math.min(5, cancelledCount));
+  }, 30_000);
+
+  it('creates no duplicate when fan-out steps fail mid-page and are redelivered, or run twice at once', async () => {
+    // Prepare
+    const list = ids('dup', 1_200);
+    await seed(list.map((id) => ({ id })));
+    // Some BatchWriteItem calls fail even after the SDK's retries: pages stop part-way and are retried.
+    await h.api('POST', '/_local/faults', {
+      body: [{ service: 'dynamodb', operation: 'BatchWriteItem', probability: 0.3, error: { statusCode: 503, code: 'ServiceUnavailable' } }],
+    });
+    const id = await createBroadcast({ audience: { recipientIds: list }, channels: ['inbox'] });
+    const ref = { tenantId: 'default', broadcastId: id };
+    const steps = [{ kind: 'start', ...ref }, { kind: 'resolve', ...ref, page: 0 }, { kind: 'resolve', ...ref, page: 1 }, { kind: 'count', ...ref }];
+
+    // Act: every step invoked twice at once, beside the queue's own deliveries of the same steps.
+    await Promise.allSettled([...steps, ...steps].map((step) => h.stack.functions.fanout?.invoke(aFanoutEvent(step))));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const faults = await h.api('DELETE', '/_local/faults');
+    const final = await eventually(() => broadcast(id), (b) => b.status === 'completed', 45_000);
+
+    // Assess
+    const injected = faults.body.injected as { dynamodb?: { BatchWriteItem?: number } };
+    expect(injected.dynamodb?.BatchWriteItem).toBeGreaterThan(0);
+    expect(final.progress).toMatchObject({ total: 1_200, sent: 1_200, failed: 0, percent: 100 });
+    const copies = await inboxCopies(id);
+    expect(copies.size).toBe(1_200);
+    expect([...copies.values()].every((n) => n === 1)).toBe(true);
+  }, 60_000);
+
+  it('brings failed recipients to sent with the retry endpoint once the injected SES faults are gone', async () => {
+    // Prepare
+    const list = ids('mail', 40);
+    await seed(list.map((id) => ({ id, email: `${id}@example.com` })));
+    await h.api('POST', '/_local/faults', {
+      body: [{ service: 'ses', operation: 'SendEmail', probability: 1, error: { statusCode: 400, code: 'MessageRejected', message: 'Email address is not verified' } }],
+    });
+    const title = `Invoice run ${randomUUID()}`;
+    const id = await createBroadcast({ audience: { recipientIds: list }, channels: ['email'], title });
+    const failed = await eventually(() => broadcast(id), (b) => b.status === 'failed', 30_000);
+    await h.api('DELETE', '/_local/faults');
+
+    // Act
+    const retry = await h.api('POST', `/v1/broadcasts/${id}/retry`, { token: admin });
+    const final = await eventually(() => broadcast(id), (b) => b.status === 'completed', 30_000);
+
+    // Assess
+    expect(failed.progress).toMatchObject({ total: 40, failed: 40, sent: 0 });
+    expect(failed.lastError).toContain('MessageRejected');
+    expect(retry.status).toBe(202);
+    expect(final.progress).toEqual({ total: 40, sent: 40, failed: 0, cancelled: 0, pending: 0, percent: 100 });
+    const store = (await (await fetch(`${h.stack.sesUrl}/store`)).json()) as { emails: { subject: string; destination: { to: string[] } }[] };
+    const mails = store.emails.filter((mail) => mail.subject === title);
+    expect(mails).toHaveLength(40);
+    expect(new Set(mails.flatMap((mail) => mail.destination.to)).size).toBe(40);
+    const sentRows = await h.api('GET', `/v1/broadcasts/${id}/recipients?status=sent&limit=100`, { token: admin });
+    expect(sentRows.body.items).toHaveLength(40);
+  }, 60_000);
+});

@@ -1,0 +1,218 @@
+/**
+ * The local stack's operations endpoints, through a started stack: fault rules given at start-up
+ * and through `/_local/faults`, the endpoint listing, and running rules on demand. Also
+ * `npm start` refusing a bad `HERALD_FAULTS`.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FaultRule } from '../../local/fault-rules.ts';
+import { startLocalStack } from '../../local/stack.ts';
+import { eventually, startHarness } from './support/harness.ts';
+import type { Harness } from './support/harness.ts';
+
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+
+const startupRule: FaultRule = {
+  service: 'ses',
+  operation: 'SendEmail',
+  probability: 0.2,
+  error: { statusCode: 503, code: 'ServiceUnavailable' },
+};
+const dynamoOutage: FaultRule = { service: 'dynamodb', probability: 1, error: { statusCode: 400, code: 'ValidationException', message: 'Injected' } };
+
+let h: Harness;
+let admin: string;
+
+beforeAll(async () => {
+  h = await startHarness({ faults: [startupRule], faultSeed: 7 });
+  admin = await h.token('ops', { role: 'admin' });
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('fault rules', () => {
+  it('starts with the rules given to startLocalStack', async () => {
+    // Act
+    const response = await h.api('GET', '/_local/faults');
+
+    // Assess
+    expect(response).toEqual({ status: 200, body: { rules: [startupRule], injected: {} } });
+  });
+
+  it('fails the functions\' calls to the emulated service while the rules last, then not', async () => {
+    // Prepare
+    const posted = await h.api('POST', '/_local/faults', { body: [dynamoOutage] });
+
+    // Act
+    const duringOutage = await h.api('PUT', '/v1/recipients/carol', { token: admin, body: { email: 'carol@example.com' } });
+    const state = await h.api('GET', '/_local/faults');
+    const cleared = await h.api('DELETE', '/_local/faults');
+    const afterOutage = await h.api('PUT', '/v1/recipients/carol', { token: admin, body: { email: 'carol@example.com' } });
+
+    // Assess
+    expect(posted).toEqual({ status: 200, body: { rules: [dynamoOutage], injected: {} } });
+    expect(duringOutage.status).toBe(500);
+    expect(Object.values(state.body.injected as Record<string, Record<string, number>>)).toHaveLength(1);
+    expect(Object.keys((state.body.injected as { dynamodb: Record<string, number> }).dynamodb).length).toBeGreaterThan(0);
+    // Clearing the rules keeps the counters, so a test can read them after the outage.
+    expect(cleared).toEqual({ status: 200, body: { rules: [], injected: state.body.injected } });
+    expect(afterOutage.status).toBe(201);
+  });
+
+  it('never faults the emulators\' own endpoints, which the AWS CLI uses', async () => {
+    // Prepare
+    await h.api('POST', '/_local/faults', { body: [dynamoOutage] });
+    const listing = await h.api('GET', '/_local/endpoints');
+    const cli = new DynamoDBClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'any', secretAccessKey: 'any' },
+      endpoint: listing.body.dynamodb as string,
+    });
+
+    // Act
+    const tables = await cli.send(new ListTablesCommand({})).finally(() => cli.destroy());
+    await h.api('DELETE', '/_local/faults');
+
+    // Assess
+    expect(tables.TableNames).toEqual(expect.arrayContaining(Object.values(h.stack.tableNames)));
+  });
+
+  it('refuses invalid rules with a 400 naming the field and keeps the rules in force', async () => {
+    // Prepare
+    await h.api('POST', '/_local/faults', { body: [startupRule] });
+
+    // Act
+    const badProbability = await h.api('POST', '/_local/faults', { body: [{ ...startupRule, probability: 1.5 }] });
+    const badOperation = await h.api('POST', '/_local/faults', { body: [{ ...startupRule, operation: 'SendMail' }] });
+    const notJson = await h.api('POST', '/_local/faults', { rawBody: '[{' });
+    const notArray = await h.api('POST', '/_local/faults', { body: startupRule });
+    const after = await h.api('GET', '/_local/faults');
+
+    // Assess
+    expect(badProbability.status).toBe(400);
+    expect(badProbability.body.error).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ field: '0.probability' }] });
+    expect(badOperation.status).toBe(400);
+    expect(badOperation.body.error?.message).toContain('0.operation SendMail is not an operation of ses');
+    expect(notJson.status).toBe(400);
+    expect(notJson.body.error?.message).toBe('Request body is not valid JSON');
+    expect(notArray.status).toBe(400);
+    expect(after.body.rules).toEqual([startupRule]);
+  });
+});
+
+describe('GET /_local/endpoints', () => {
+  it('lists the emulators for the AWS CLI and the fault proxies the functions use', async () => {
+    // Act
+    const response = await h.api('GET', '/_local/endpoints');
+
+    // Assess
+    const services = ['dynamodb', 'sqs', 'ses', 'scheduler', 'apigatewaymanagementapi'];
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ ...h.stack.endpoints, faultable: h.stack.faultableEndpoints });
+    expect(Object.keys(h.stack.endpoints).sort()).toEqual([...services].sort());
+    for (const service of services) {
+      const raw = (h.stack.endpoints as unknown as Record<string, string>)[service];
+      const faultable = (h.stack.faultableEndpoints as unknown as Record<string, string>)[service];
+      expect(raw).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(faultable).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(faultable).not.toBe(raw);
+    }
+  });
+});
+
+describe('POST /_local/rules/{name}/run', () => {
+  it('answers 404 naming an unknown rule', async () => {
+    // Act
+    const response = await h.api('POST', '/_local/rules/no-such-rule/run');
+
+    // Assess
+    expect(response.status).toBe(404);
+    expect(response.body.error).toMatchObject({ code: 'NOT_FOUND' });
+    expect(response.body.error?.message).toContain('No rule named no-such-rule');
+  });
+
+  it('answers 405 to a GET', async () => {
+    // Act
+    const response = await h.api('GET', '/_local/rules/no-such-rule/run');
+
+    // Assess
+    expect(response.status).toBe(405);
+    expect(response.body.error).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+  });
+});
+
+describe('startLocalStack with faults', () => {
+  it('refuses invalid rules naming the field', async () => {
+    // Prepare
+    const faults = [{ ...startupRule, probability: 2 }];
+
+    // Act + Assess
+    await expect(startLocalStack({ httpPort: 0, wsPort: 0, sesPort: 0, faults })).rejects.toThrow('0.probability');
+  });
+});
+
+/** `npm start` (local/main.ts) with the given environment, its output collected as it comes. */
+function startMain(env: Record<string, string>): { child: ChildProcessWithoutNullStreams; output: { stdout: string; stderr: string }; exited: Promise<number | null> } {
+  const child = spawn('node', ['local/main.ts'], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+      HERALD_HTTP_PORT: '0',
+      HERALD_WS_PORT: '0',
+      HERALD_SES_PORT: '0',
+      ...env,
+    },
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
+  const exited = new Promise<number | null>((done, fail) => {
+    child.once('error', fail);
+    child.once('close', done);
+  });
+  return { child, output, exited };
+}
+
+describe('npm start with HERALD_FAULTS', () => {
+  it('exits with 2 naming the bad field before starting anything', async () => {
+    // Act
+    const { output, exited } = startMain({ HERALD_FAULTS: JSON.stringify([{ ...startupRule, service: 'sns' }]) });
+    const code = await exited;
+
+    // Assess
+    expect(code).toBe(2);
+    expect(output.stderr).toContain('HERALD_FAULTS: Invalid fault rules: 0.service');
+  });
+
+  it('starts with the rules in force', async () => {
+    // Prepare
+    const { child, output, exited } = startMain({ HERALD_FAULTS: JSON.stringify([startupRule]), HERALD_FAULTS_SEED: '42' });
+    let exitCode: number | null | undefined;
+    void exited.then((code) => (exitCode = code));
+
+    try {
+      // Act
+      const ready = await eventually(
+        async () => ({ url: /HTTP API (http:\/\/\S+) \|/.exec(output.stdout)?.[1], exitCode }),
+        (state) => state.url !== undefined || state.exitCode !== undefined,
+        20_000,
+      );
+      if (ready.url === undefined) throw new Error(`npm start exited with ${ready.exitCode}: ${output.stderr}`);
+      const httpUrl = ready.url;
+      const response = await fetch(`${httpUrl}/_local/faults`);
+
+      // Assess
+      expect(await response.json()).toEqual({ rules: [startupRule], injected: {} });
+      expect(output.stdout).toContain('Fault injection: 1 rule(s) from HERALD_FAULTS');
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+});

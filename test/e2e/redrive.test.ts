@@ -1,0 +1,111 @@
+/**
+ * `npm run redrive` against the local stack: dead-lettered messages go back to the delivery
+ * queue and obey every rule there — a pending notification is delivered, a cancelled one stays
+ * undelivered. The local SQS (fauxqs) has no message move tasks, so this is the copy path.
+ */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scheduleGroupName } from '../../lib/app-description.ts';
+import { LOCAL_REGION } from '../../local/stack.ts';
+import { localSqsEndpoint, redrive } from '../../scripts/redrive.ts';
+import { eventually, inMs, startHarness } from './support/harness.ts';
+import type { Harness } from './support/harness.ts';
+
+const run = promisify(execFile);
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+let h: Harness;
+let admin: string;
+let sqs: SQSClient;
+let scheduler: SchedulerClient;
+
+beforeAll(async () => {
+  h = await startHarness();
+  admin = await h.token('ops', { role: 'admin' });
+  expect((await h.api('PUT', '/v1/recipients/dave', { token: admin, body: {} })).status).toBe(201);
+  sqs = new SQSClient({ endpoint: await localSqsEndpoint(h.stack.httpUrl), region: LOCAL_REGION, credentials, useQueueUrlAsEndpoint: false });
+  scheduler = new SchedulerClient({ endpoint: h.stack.endpoints.scheduler, region: LOCAL_REGION, credentials });
+});
+
+afterAll(async () => {
+  sqs?.destroy();
+  scheduler?.destroy();
+  await h?.close();
+});
+
+async function create(title: string, ms: number): Promise<string> {
+  const created = await h.api('POST', '/v1/notifications', {
+    token: admin,
+    body: { recipients: ['dave'], title, message: 'Back from the dead letters', scheduledAt: inMs(ms), channels: ['inbox'] },
+  });
+  expect(created.status).toBe(201);
+  return (created.body.notificationIds as string[])[0] ?? '';
+}
+
+async function deadLetter(queue: 'delivery-dlq' | 'scheduler-dlq', id: string): Promise<void> {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: h.stack.queueUrls[queue],
+      MessageBody: JSON.stringify({ tenantId: 'default', notificationId: id }),
+      MessageAttributes: { HeraldDeadLetterReason: { DataType: 'String', StringValue: 'test' } },
+    }),
+  );
+}
+
+async function waiting(queue: string): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: h.stack.queueUrls[queue], AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+async function statusOf(id: string): Promise<string> {
+  return String((await h.api('GET', `/v1/notifications/${id}`, { token: admin })).body.status);
+}
+
+describe('redrive', () => {
+  it('moves the delivery DLQ back: the pending notification is delivered, the cancelled one is not', async () => {
+    // Prepare: a pending one whose schedule is gone, past due; a cancelled one; both dead-lettered
+    const pending = await create('Redriven', 4_000);
+    await scheduler.send(new DeleteScheduleCommand({ Name: pending, GroupName: scheduleGroupName }));
+    const cancelled = await create('Cancelled, redriven', 60_000);
+    expect((await h.api('DELETE', `/v1/notifications/${cancelled}`, { token: admin })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 4_500));
+    await deadLetter('delivery-dlq', pending);
+    await deadLetter('delivery-dlq', cancelled);
+    const lines: string[] = [];
+
+    // Act
+    const reports = await redrive(sqs, { queue: 'delivery', stage: 'local' }, (line) => lines.push(line));
+
+    // Assess
+    expect(reports).toEqual([{ deadLetterQueue: 'delivery-dlq', destination: 'delivery', method: 'copy', moved: 2 }]);
+    expect(lines).toContain('delivery-dlq -> delivery: moved 2 of 2');
+    expect(await waiting('delivery-dlq')).toBe(0);
+    await eventually(() => statusOf(pending), (s) => s === 'sent');
+    await eventually(() => waiting('delivery'), (n) => n === 0);
+    expect(await statusOf(cancelled)).toBe('cancelled');
+  });
+
+  it('moves the scheduler DLQ from the command line, printing its progress', async () => {
+    // Prepare: a firing the scheduler could not deliver, for a notification now due
+    const id = await create('From the scheduler DLQ', 4_000);
+    await scheduler.send(new DeleteScheduleCommand({ Name: id, GroupName: scheduleGroupName }));
+    await new Promise((r) => setTimeout(r, 4_500));
+    await deadLetter('scheduler-dlq', id);
+
+    // Act
+    const { stdout } = await run(process.execPath, [resolve(import.meta.dirname, '../../scripts/redrive.ts'), '--local', h.stack.httpUrl, '--queue', 'scheduler-dlq'], {
+      timeout: 20_000,
+    });
+
+    // Assess
+    expect(stdout).toContain('scheduler-dlq -> delivery: moved 1 of 1');
+    expect(stdout).toContain('scheduler-dlq -> delivery: done, 1 message(s) moved (copy)');
+    await eventually(() => statusOf(id), (s) => s === 'sent');
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * The sweeps end to end, on the local stack: a notification whose schedule never fires is
+ * delivered by the stuck-retry sweep (invoked as EventBridge would), the sweep is safe to run
+ * twice, and the cleanup sweep deletes old cancelled notifications. Stuck after 1 second and a
+ * retention of 0 days keep the test in seconds.
+ */
+import { DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { ScheduledEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scheduleGroupName } from '../../lib/app-description.ts';
+import { LOCAL_REGION } from '../../local/stack.ts';
+import { eventually, inMs, startHarness } from './support/harness.ts';
+import type { Harness } from './support/harness.ts';
+
+let h: Harness;
+let admin: string;
+let scheduler: SchedulerClient;
+
+beforeAll(async () => {
+  h = await startHarness({
+    environment: { HERALD_STUCK_AFTER_SECONDS: '1', HERALD_CANCELLED_RETENTION_DAYS: '0' },
+  });
+  admin = await h.token('ops', { role: 'admin' });
+  const put = await h.api('PUT', '/v1/recipients/carol', { token: admin, body: { email: 'carol@example.com' } });
+  expect(put.status).toBe(201);
+  scheduler = new SchedulerClient({
+    endpoint: h.stack.endpoints.scheduler,
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+});
+
+afterAll(async () => {
+  scheduler?.destroy();
+  await h?.close();
+});
+
+function aScheduledEvent(rule: string): ScheduledEvent<Record<string, never>> {
+  return {
+    version: '0',
+    id: crypto.randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '000000000000',
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: LOCAL_REGION,
+    resources: [`arn:aws:events:${LOCAL_REGION}:000000000000:rule/${rule}`],
+    detail: {},
+  };
+}
+
+/** Schedules one notification for carol `ms` ahead and deletes its schedule behind Herald's back. */
+async function aNotificationWhoseScheduleNeverFires(title: string, ms: number): Promise<string> {
+  const created = await h.api('POST', '/v1/notifications', {
+    token: admin,
+    body: { recipients: ['carol'], title, message: 'The sweep brings this one', scheduledAt: inMs(ms), channels: ['inbox', 'email'] },
+  });
+  expect(created.status).toBe(201);
+  const id = (created.body.notificationIds as string[])[0] ?? '';
+  await scheduler.send(new DeleteScheduleCommand({ Name: id, GroupName: scheduleGroupName }));
+  return id;
+}
+
+async function statusOf(id: string): Promise<Record<string, unknown>> {
+  return (await h.api('GET', `/v1/notifications/${id}`, { token: admin })).body;
+}
+
+async function emailsTitled(subject: string): Promise<number> {
+  const store = (await (await fetch(`${h.stack.sesUrl}/store`)).json()) as { emails: { subject: string }[] };
+  return store.emails.filter((e) => e.subject === subject).length;
+}
+
+describe('the stuck-retry sweep', () => {
+  it('delivers a notification whose schedule never fired', async () => {
+    // Prepare: due in 4 s (beyond the local 2 s lead, so it gets a schedule), which is then deleted
+    const id = await aNotificationWhoseScheduleNeverFires('Lost schedule', 4_000);
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    const beforeSweep = await statusOf(id);
+
+    // Act
+    const result = await h.stack.functions['stuck-retry']?.invoke(aScheduledEvent('stuck-retry'));
+
+    // Assess
+    expect(beforeSweep.status).toBe('pending');
+    expect(result).toEqual({ retried: expect.any(Number), timestamp: expect.any(String) });
+    expect((result as { retried: number }).retried).toBeGreaterThanOrEqual(1);
+    const delivered = await eventually(() => statusOf(id), (n) => n.status === 'sent');
+    expect(delivered.deliveries).toMatchObject({ inbox: { status: 'sent' }, email: { status: 'sent' } });
+    expect(await eventually(() => emailsTitled('Lost schedule'), (count) => count === 1)).toBe(1);
+  });
+
+  it('is safe to run twice in a row: the notification is delivered once', async () => {
+    // Prepare
+    const id = await aNotificationWhoseScheduleNeverFires('Swept twice', 4_000);
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+
+    // Act
+    const [first, second] = await Promise.all([
+      h.stack.functions['stuck-retry']?.invoke(aScheduledEvent('stuck-retry')),
+      h.stack.functions['stuck-retry']?.invoke(aScheduledEvent('stuck-retry')),
+    ]);
+
+    // Assess
+    expect((first as { retried: number }).retried).toBeGreaterThanOrEqual(1);
+    expect((second as { retried: number }).retried).toBeGreaterThanOrEqual(1);
+    await eventually(() => statusOf(id), (n) => n.status === 'sent');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await emailsTitled('Swept twice')).toBe(1);
+    expect((await statusOf(id)).attempts).toBe(1);
+  });
+
+  it('does not deliver a cancelled notification whose schedule was lost', async () => {
+    // Prepare
+    const id = await aNotificationWhoseScheduleNeverFires('Cancelled and lost', 4_000);
+    expect((await h.api('DELETE', `/v1/notifications/${id}`, { token: admin })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+
+    // Act
+    await h.stack.functions['stuck-retry']?.invoke(aScheduledEvent('stuck-retry'));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+    // Assess
+    expect((await statusOf(id)).status).toBe('cancelled');
+    expect(await emailsTitled('Cancelled and lost')).toBe(0);
+  });
+});
+
+describe('the cleanup sweep', () => {
+  it('deletes cancelled notifications past their retention and answers in the agreed keys', async () => {
+    // Prepare: retention is 0 days here, so any cancelled notification is past it
+    const created = await h.api('POST', '/v1/notifications', {
+      token: admin,
+      body: { recipients: ['carol'], title: 'Never mind', message: 'Cancelled at once', scheduledAt: inMs(60_000) },
+    });
+    const id = (created.body.notificationIds as string[])[0] ?? '';
+    expect((await h.api('DELETE', `/v1/notifications/${id}`, { token: admin })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    // Act
+    const result = (await h.stack.functions.cleanup?.invoke(aScheduledEvent('cleanup'))) as Record<string, unknown>;
+    const again = (await h.stack.functions.cleanup?.invoke(aScheduledEvent('cleanup'))) as Record<string, unknown>;
+
+    // Assess
+    expect(Object.keys(result).sort()).toEqual(['before_cutoff', 'cutoff_date', 'deleted', 'timestamp']);
+    expect(result.deleted).toBeGreaterThanOrEqual(1);
+    expect(result.before_cutoff).toBe(result.deleted);
+    expect(again).toMatchObject({ deleted: 0, before_cutoff: 0 });
+    expect((await h.api('GET', `/v1/notifications/${id}`, { token: admin })).status).toBe(404);
+  });
+});

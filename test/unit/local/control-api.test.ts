@@ -1,0 +1,225 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createControlApi } from '../../../local/control-api.ts';
+import type { ControlApiOptions, RuleRunner } from '../../../local/control-api.ts';
+import { createFaultInjector } from '../../../local/fault-rules.ts';
+import type { FaultRule } from '../../../local/fault-rules.ts';
+import { closeServer } from '../../../local/http-gateway.ts';
+import type { LocalEndpoints } from '../../../local/stack.ts';
+
+const endpoints: LocalEndpoints = {
+  dynamodb: 'http://127.0.0.1:1001',
+  sqs: 'http://127.0.0.1:1002',
+  ses: 'http://127.0.0.1:1003',
+  scheduler: 'http://127.0.0.1:1004',
+  apigatewaymanagementapi: 'http://127.0.0.1:1005',
+};
+const proxies: LocalEndpoints = { ...endpoints, dynamodb: 'http://127.0.0.1:2001', ses: 'http://127.0.0.1:2003' };
+const sesRule: FaultRule = { service: 'ses', operation: 'SendEmail', probability: 1, error: { statusCode: 503, code: 'ServiceUnavailable' } };
+
+/** A rule set of fakes: each rule returns (or throws) what the test says, and records its runs. */
+function fakeRules(targets: Record<string, () => Promise<unknown>>): RuleRunner & { runs: string[] } {
+  const runs: string[] = [];
+  return {
+    names: Object.keys(targets),
+    runs,
+    run: (name) => {
+      runs.push(name);
+      const target = targets[name];
+      return target ? target() : Promise.reject(new Error(`not a fake rule: ${name}`));
+    },
+  };
+}
+
+describe('local control API', () => {
+  let server: Server | undefined;
+
+  afterEach(async () => {
+    if (server) await closeServer(server);
+    server = undefined;
+  });
+
+  /** Serves the control API, and a 418 for every path it leaves alone. */
+  async function serve(overrides: Partial<ControlApiOptions> = {}): Promise<(method: string, path: string, body?: string) => Promise<{ status: number; headers: Headers; body: unknown }>> {
+    const api = createControlApi({
+      faults: createFaultInjector(),
+      endpoints: () => ({ raw: endpoints, faultable: proxies }),
+      rules: () => fakeRules({}),
+      ...overrides,
+    });
+    server = createServer((req, res) => {
+      void api(req, res).then((handled) => {
+        if (!handled) res.writeHead(418).end();
+      });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', () => resolve()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return async (method, path, body) => {
+      const response = await fetch(`${base}${path}`, { method, ...(body !== undefined ? { body } : {}) });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as unknown) : undefined };
+    };
+  }
+
+  describe('rules', () => {
+    it('runs a rule now and answers the result of its target', async () => {
+      // Prepare
+      const rules = fakeRules({ 'stuck-retry': async () => ({ retried: 3, timestamp: '2024-06-01T00:00:00.000Z' }) });
+      const call = await serve({ rules: () => rules });
+
+      // Act
+      const response = await call('POST', '/_local/rules/stuck-retry/run');
+
+      // Assess
+      expect(response).toMatchObject({ status: 200, body: { retried: 3, timestamp: '2024-06-01T00:00:00.000Z' } });
+      expect(rules.runs).toEqual(['stuck-retry']);
+    });
+
+    it('answers null for a target that returns nothing', async () => {
+      // Prepare
+      const call = await serve({ rules: () => fakeRules({ cleanup: async () => undefined }) });
+
+      // Act
+      const response = await call('POST', '/_local/rules/cleanup/run');
+
+      // Assess
+      expect(response.status).toBe(200);
+      expect(response.body).toBeNull();
+    });
+
+    it('answers 404 naming the unknown rule and the known ones, and runs nothing', async () => {
+      // Prepare
+      const rules = fakeRules({ cleanup: async () => ({ deleted: 0 }) });
+      const call = await serve({ rules: () => rules });
+
+      // Act
+      const response = await call('POST', '/_local/rules/clean-up/run');
+
+      // Assess
+      expect(response).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND', message: 'No rule named clean-up (rules: cleanup)' } } });
+      expect(rules.runs).toEqual([]);
+    });
+
+    it('answers 500 with the reason when the target throws', async () => {
+      // Prepare
+      const call = await serve({ rules: () => fakeRules({ cleanup: () => Promise.reject(new Error('table missing')) }) });
+
+      // Act
+      const response = await call('POST', '/_local/rules/cleanup/run');
+
+      // Assess
+      expect(response).toMatchObject({ status: 500, body: { error: { code: 'RULE_FAILED', message: 'Rule cleanup failed: table missing' } } });
+    });
+
+    it('answers 503 while the functions are not loaded yet', async () => {
+      // Prepare
+      const call = await serve({ rules: () => undefined });
+
+      // Act
+      const response = await call('POST', '/_local/rules/cleanup/run');
+
+      // Assess
+      expect(response).toMatchObject({ status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE' } } });
+    });
+
+    it('answers 405 with Allow to another method', async () => {
+      // Prepare
+      const call = await serve({ rules: () => fakeRules({ cleanup: async () => null }) });
+
+      // Act
+      const response = await call('DELETE', '/_local/rules/cleanup/run');
+
+      // Assess
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('POST');
+    });
+  });
+
+  describe('faults', () => {
+    it('replaces, reads and clears the rule set', async () => {
+      // Prepare
+      const faults = createFaultInjector({ rules: [sesRule] });
+      const call = await serve({ faults });
+      const replacement: FaultRule[] = [
+        { service: 'dynamodb', operation: 'PutItem', probability: 0.25, error: { statusCode: 400, code: 'ProvisionedThroughputExceededException' } },
+        { service: 'sqs', probability: 0.1, error: { statusCode: 500, code: 'InternalError', message: 'Try again' } },
+      ];
+      faults.decide('ses', 'SendEmail');
+
+      // Act
+      const before = await call('GET', '/_local/faults');
+      const posted = await call('POST', '/_local/faults', JSON.stringify(replacement));
+      const read = await call('GET', '/_local/faults');
+      const cleared = await call('DELETE', '/_local/faults');
+
+      // Assess
+      expect(before.body).toEqual({ rules: [sesRule], injected: { ses: { SendEmail: 1 } } });
+      expect(posted).toMatchObject({ status: 200, body: { rules: replacement } });
+      expect(read.body).toEqual({ rules: replacement, injected: { ses: { SendEmail: 1 } } });
+      expect(cleared).toMatchObject({ status: 200, body: { rules: [], injected: { ses: { SendEmail: 1 } } } });
+      expect(faults.rules()).toEqual([]);
+    });
+
+    it.each([
+      ['an unknown service', [{ ...sesRule, service: 'sns' }], '0.service'],
+      ['a probability above 1', [{ ...sesRule, probability: 1.01 }], '0.probability'],
+      ['a negative probability', [{ ...sesRule, probability: -0.1 }], '0.probability'],
+      ['a status below 400', [{ ...sesRule, error: { statusCode: 200, code: 'Ok' } }], '0.error.statusCode'],
+      ['an error without a code', [{ ...sesRule, error: { statusCode: 503 } }], '0.error.code'],
+      ['an operation the service does not have', [sesRule, { ...sesRule, operation: 'PutItem' }], '1.operation'],
+      ['an unknown field', [{ ...sesRule, propability: 0.5 }], '0.propability'],
+      ['an object instead of an array', sesRule, 'fault rules'],
+    ])('refuses %s with a 400 naming the field and keeps the rules', async (_case, body, field) => {
+      // Prepare
+      const faults = createFaultInjector({ rules: [sesRule] });
+      const call = await serve({ faults });
+
+      // Act
+      const response = await call('POST', '/_local/faults', JSON.stringify(body));
+
+      // Assess
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ error: { code: 'VALIDATION_ERROR', details: expect.arrayContaining([expect.objectContaining({ field })]) } });
+      expect(faults.rules()).toEqual([sesRule]);
+    });
+
+    it('refuses an empty body', async () => {
+      // Prepare
+      const call = await serve();
+
+      // Act
+      const response = await call('POST', '/_local/faults', '');
+
+      // Assess
+      expect(response).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_ERROR' } } });
+    });
+  });
+
+  describe('routing', () => {
+    it('lists the raw endpoints with the fault proxies under faultable', async () => {
+      // Prepare
+      const call = await serve();
+
+      // Act
+      const response = await call('GET', '/_local/endpoints');
+
+      // Assess
+      expect(response).toEqual({ status: 200, headers: expect.any(Headers), body: { ...endpoints, faultable: proxies } });
+    });
+
+    it('answers 404 for an unknown local path and leaves other paths to the HTTP API', async () => {
+      // Prepare
+      const call = await serve();
+
+      // Act
+      const unknown = await call('GET', '/_local/nothing');
+      const product = await call('GET', '/v1/notifications');
+
+      // Assess
+      expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND', message: 'No local endpoint /_local/nothing' } } });
+      expect(product.status).toBe(418);
+    });
+  });
+});

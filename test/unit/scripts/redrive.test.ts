@@ -1,0 +1,139 @@
+/**
+ * The redrive command without a stack: its arguments, which DLQs it drains and where to, and
+ * the AWS path (StartMessageMoveTask polled with ListMessageMoveTasks) on a mocked SQS.
+ */
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListMessageMoveTasksCommand,
+  SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { queues } from '../../../lib/app-description.ts';
+import { parseRedriveArgs, planRedrive, redrive, RedriveUsageError } from '../../../scripts/redrive.ts';
+import { awsError } from '../fakes/fixtures.ts';
+
+const sqsMock = mockClient(SQSClient);
+
+beforeEach(() => {
+  sqsMock.reset();
+});
+
+describe('the redrive command line', () => {
+  it.each([
+    [[], { stage: 'dev' }],
+    [['--queue', 'delivery', '--stage', 'prod', '--region', 'eu-west-1'], { queue: 'delivery', stage: 'prod', region: 'eu-west-1' }],
+    [['--local'], { stage: 'local', localUrl: 'http://127.0.0.1:3000' }],
+    [['--local', 'http://127.0.0.1:4000', '--queue', 'scheduler-dlq'], { stage: 'local', localUrl: 'http://127.0.0.1:4000', queue: 'scheduler-dlq' }],
+    [['--queue', 'delivery', '--local'], { stage: 'local', localUrl: 'http://127.0.0.1:3000', queue: 'delivery' }],
+  ])('reads %j', (args, expected) => {
+    // Act
+    const options = parseRedriveArgs(args);
+
+    // Assess
+    expect(options).toEqual(expected);
+  });
+
+  it.each([[['--queue']], [['--bogus']], [['extra']], [['--local', '--stage', 'prod']]])('refuses %j with a usage error', (args) => {
+    // Act + Assess
+    expect(() => parseRedriveArgs(args)).toThrow(RedriveUsageError);
+  });
+});
+
+describe('what a redrive drains', () => {
+  it('drains the DLQ of a named source queue back into it, by move task', () => {
+    // Act
+    const plan = planRedrive('delivery');
+
+    // Assess
+    expect(plan).toEqual([{ deadLetterQueue: 'delivery-dlq', destination: 'delivery', sqsFed: true }]);
+  });
+
+  it('drains a DLQ named itself, the scheduler one by copy as SQS does not feed it', () => {
+    // Act
+    const plan = planRedrive('scheduler-dlq');
+
+    // Assess
+    expect(plan).toEqual([{ deadLetterQueue: 'scheduler-dlq', destination: 'delivery', sqsFed: false }]);
+  });
+
+  it('drains every DLQ of the description when no queue is named', () => {
+    // Prepare
+    const deadLetterQueues = queues.filter((q) => q.deadLetters).map((q) => q.name);
+
+    // Act
+    const plan = planRedrive(undefined);
+
+    // Assess
+    expect(plan.map((p) => p.deadLetterQueue).sort()).toEqual([...deadLetterQueues].sort());
+    expect(deadLetterQueues).toEqual(expect.arrayContaining(['delivery-dlq', 'scheduler-dlq']));
+  });
+
+  it('names the queues it knows when given one without a DLQ', () => {
+    // Act + Assess
+    expect(() => planRedrive('nowhere')).toThrow(/No dead-letter queue for --queue nowhere; try one of: .*delivery, delivery-dlq, scheduler-dlq/);
+  });
+});
+
+describe('redrive on AWS', () => {
+  function queuesExist(): void {
+    for (const name of ['delivery', 'delivery-dlq']) {
+      const url = `https://sqs.eu-west-1.amazonaws.com/111122223333/herald-prod-${name}`;
+      sqsMock.on(GetQueueUrlCommand, { QueueName: `herald-prod-${name}` }).resolves({ QueueUrl: url });
+      sqsMock.on(GetQueueAttributesCommand, { QueueUrl: url }).resolves({ Attributes: { QueueArn: `arn:aws:sqs:eu-west-1:111122223333:herald-prod-${name}` } });
+    }
+  }
+
+  it('starts a move task to the source queue and prints its progress until it completes', async () => {
+    // Prepare
+    queuesExist();
+    sqsMock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
+    sqsMock
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({ Results: [{ TaskHandle: 'task-1', Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 4, ApproximateNumberOfMessagesToMove: 10 }] })
+      .resolves({ Results: [{ TaskHandle: 'task-1', Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 10, ApproximateNumberOfMessagesToMove: 10 }] });
+    const lines: string[] = [];
+
+    // Act
+    const reports = await redrive(new SQSClient({ region: 'eu-west-1' }), { queue: 'delivery', stage: 'prod' }, (l) => lines.push(l), 0);
+
+    // Assess
+    expect(reports).toEqual([{ deadLetterQueue: 'delivery-dlq', destination: 'delivery', method: 'move-task', moved: 10 }]);
+    expect(sqsMock).toHaveReceivedCommandWith(StartMessageMoveTaskCommand, {
+      SourceArn: 'arn:aws:sqs:eu-west-1:111122223333:herald-prod-delivery-dlq',
+      DestinationArn: 'arn:aws:sqs:eu-west-1:111122223333:herald-prod-delivery',
+    });
+    expect(lines).toEqual([
+      'delivery-dlq -> delivery: moved 4 of 10',
+      'delivery-dlq -> delivery: moved 10 of 10',
+      'delivery-dlq -> delivery: done, 10 message(s) moved (move-task)',
+    ]);
+  });
+
+  it('fails, saying why, when the move task fails', async () => {
+    // Prepare
+    queuesExist();
+    sqsMock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
+    sqsMock.on(ListMessageMoveTasksCommand).resolves({
+      Results: [{ TaskHandle: 'task-1', Status: 'FAILED', FailureReason: 'AccessDenied', ApproximateNumberOfMessagesMoved: 3 }],
+    });
+
+    // Act + Assess
+    await expect(redrive(new SQSClient({ region: 'eu-west-1' }), { queue: 'delivery', stage: 'prod' }, () => undefined, 0)).rejects.toThrow(
+      /ended FAILED: AccessDenied after 3 messages/,
+    );
+  });
+
+  it('does not fall back to copying when the move task is refused for another reason than being unsupported', async () => {
+    // Prepare
+    queuesExist();
+    sqsMock.on(StartMessageMoveTaskCommand).rejects(awsError('AccessDenied', 403));
+
+    // Act + Assess
+    await expect(redrive(new SQSClient({ region: 'eu-west-1' }), { queue: 'delivery', stage: 'prod' }, () => undefined, 0)).rejects.toMatchObject({
+      name: 'AccessDenied',
+    });
+  });
+});

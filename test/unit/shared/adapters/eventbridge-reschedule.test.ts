@@ -1,0 +1,106 @@
+import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { EventBridgeDeliveryScheduler } from '../../../../shared/adapters/eventbridge-delivery-scheduler.ts';
+
+const schedulerMock = mockClient(SchedulerClient);
+const sqsMock = mockClient(SQSClient);
+const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/111122223333/herald-delivery';
+const now = new Date('2030-01-01T12:00:00.000Z');
+const id = 'ntf_01JABCDEFGHJKMNPQRSTVWXYZ0';
+
+function aScheduler(): EventBridgeDeliveryScheduler {
+  return new EventBridgeDeliveryScheduler(
+    new SchedulerClient({ region: 'eu-west-1' }),
+    new SQSClient({ region: 'eu-west-1' }),
+    {
+      groupName: 'herald-test',
+      roleArn: 'arn:aws:iam::111122223333:role/herald-scheduler',
+      targetArn: 'arn:aws:sqs:eu-west-1:111122223333:herald-delivery',
+      deadLetterArn: 'arn:aws:sqs:eu-west-1:111122223333:herald-scheduler-dlq',
+      leadSeconds: 60,
+    },
+    queueUrl,
+  );
+}
+
+function conflict(): ConflictException {
+  return new ConflictException({ message: 'Schedule already exists', Message: 'Schedule already exists', $metadata: { httpStatusCode: 409 } });
+}
+
+beforeEach(() => {
+  schedulerMock.reset();
+  sqsMock.reset();
+});
+
+describe('EventBridgeDeliveryScheduler.reschedule', () => {
+  it('replaces the schedule with one at the new time', async () => {
+    // Prepare
+    schedulerMock.on(DeleteScheduleCommand).resolves({});
+    schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+
+    // Act
+    await aScheduler().reschedule({ tenantId: 'acme', id, scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
+
+    // Assess
+    expect(schedulerMock).toHaveReceivedCommandWith(DeleteScheduleCommand, { Name: id, GroupName: 'herald-test' });
+    expect(schedulerMock).toHaveReceivedCommandWith(CreateScheduleCommand, { Name: id, ScheduleExpression: 'at(2030-01-02T07:59:00)' });
+    expect(sqsMock).not.toHaveReceivedCommand(SendMessageCommand);
+  });
+
+  it('sends a notification made due now straight to the queue, its schedule gone', async () => {
+    // Prepare
+    schedulerMock.on(DeleteScheduleCommand).resolves({});
+    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
+
+    // Act
+    await aScheduler().reschedule({ tenantId: 'acme', id, scheduledAt: now.toISOString() }, now);
+
+    // Assess
+    expect(schedulerMock).toHaveReceivedCommandOnce(DeleteScheduleCommand);
+    expect(schedulerMock).not.toHaveReceivedCommand(CreateScheduleCommand);
+    expect(sqsMock).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify({ tenantId: 'acme', notificationId: id }),
+      DelaySeconds: 0,
+    });
+  });
+
+  it('creates the schedule of a notification that had none (it went straight to the queue)', async () => {
+    // Prepare
+    schedulerMock.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException({ message: 'gone', Message: 'gone', $metadata: {} }));
+    schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+
+    // Act
+    await aScheduler().reschedule({ tenantId: 'acme', id, scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
+
+    // Assess
+    expect(schedulerMock).toHaveReceivedCommandOnce(CreateScheduleCommand);
+  });
+
+  it('tries again when a racing reschedule re-created the schedule in between', async () => {
+    // Prepare
+    schedulerMock.on(DeleteScheduleCommand).resolves({});
+    schedulerMock.on(CreateScheduleCommand).rejectsOnce(conflict()).resolves({ ScheduleArn: 'arn' });
+
+    // Act
+    await aScheduler().reschedule({ tenantId: 'acme', id, scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
+
+    // Assess
+    expect(schedulerMock).toHaveReceivedCommandTimes(DeleteScheduleCommand, 2);
+    expect(schedulerMock).toHaveReceivedCommandTimes(CreateScheduleCommand, 2);
+  });
+
+  it('gives up after three conflicts', async () => {
+    // Prepare
+    schedulerMock.on(DeleteScheduleCommand).resolves({});
+    schedulerMock.on(CreateScheduleCommand).rejects(conflict());
+
+    // Act + Assess
+    await expect(aScheduler().reschedule({ tenantId: 'acme', id, scheduledAt: '2030-01-02T08:00:00.000Z' }, now)).rejects.toBeInstanceOf(
+      ConflictException,
+    );
+    expect(schedulerMock).toHaveReceivedCommandTimes(CreateScheduleCommand, 3);
+  });
+});

@@ -1,0 +1,330 @@
+import { describe, expect, it } from 'vitest';
+import type { Caller } from '../../../../shared/domain/caller.ts';
+import { encodeCursor } from '../../../../shared/domain/page-cursor.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../../../shared/errors.ts';
+import { eraseRecipient, listRecipients, upsertRecipients } from '../../../../shared/use-cases/recipients.ts';
+import type { ErasureDeps } from '../../../../shared/use-cases/recipients.ts';
+import {
+  FakeClock,
+  FakeDeliveryScheduler,
+  InMemoryConnectionStore,
+  InMemoryInboxStore,
+  InMemoryNotificationStore,
+  InMemoryRecipientStore,
+} from '../../fakes/index.ts';
+import { aNotification, aRecipient, admin, plainUser, sender, tenantId } from '../../fakes/fixtures.ts';
+
+interface World {
+  deps: ErasureDeps;
+  recipients: InMemoryRecipientStore;
+  inbox: InMemoryInboxStore;
+  connections: InMemoryConnectionStore;
+  notifications: InMemoryNotificationStore;
+  scheduler: FakeDeliveryScheduler;
+}
+
+function aWorld(): World {
+  const recipients = new InMemoryRecipientStore();
+  const inbox = new InMemoryInboxStore();
+  const connections = new InMemoryConnectionStore();
+  const notifications = new InMemoryNotificationStore();
+  const scheduler = new FakeDeliveryScheduler();
+  const clock = new FakeClock('2030-01-01T12:00:00.000Z');
+  return {
+    deps: { recipients, inbox, connections, notifications, listing: notifications, scheduler, clock },
+    recipients,
+    inbox,
+    connections,
+    notifications,
+    scheduler,
+  };
+}
+
+describe('listRecipients', () => {
+  it('pages the whole directory in id order for a sender', async () => {
+    // Prepare
+    const { deps, recipients } = aWorld();
+    for (const id of ['dave', 'bob', 'carol']) await recipients.put(aRecipient({ id }));
+    await recipients.put(aRecipient({ id: 'mallory', tenantId: 'other' }));
+
+    // Act
+    const first = await listRecipients(deps, sender, { limit: 2 });
+    const second = await listRecipients(deps, sender, { limit: 2, ...(first.nextCursor ? { cursor: first.nextCursor } : {}) });
+
+    // Assess
+    expect(first.items.map((r) => r.id)).toEqual(['bob', 'carol']);
+    expect(first.items[0]).toEqual({
+      id: 'bob',
+      email: 'bob@example.com',
+      timezone: null,
+      groups: [],
+      channels: { email: true, websocket: true },
+      createdAt: '2029-12-01T00:00:00.000Z',
+      updatedAt: '2029-12-01T00:00:00.000Z',
+    });
+    expect(second.items.map((r) => r.id)).toEqual(['dave']);
+    expect(second.nextCursor).toBeNull();
+  });
+
+  it('pages the members of one group', async () => {
+    // Prepare
+    const { deps, recipients } = aWorld();
+    await recipients.put(aRecipient({ id: 'bob', groups: ['ops'] }));
+    await recipients.put(aRecipient({ id: 'carol', groups: ['eng'] }));
+    await recipients.put(aRecipient({ id: 'dave', groups: ['ops', 'eng'] }));
+
+    // Act
+    const page = await listRecipients(deps, admin, { group: 'ops', limit: 20 });
+
+    // Assess
+    expect(page.items.map((r) => r.id)).toEqual(['bob', 'dave']);
+  });
+
+  it('refuses a cursor of another group, or an altered one, with a 400 naming the cursor', async () => {
+    // Prepare
+    const { deps, recipients } = aWorld();
+    for (const id of ['bob', 'carol']) await recipients.put(aRecipient({ id, groups: ['ops'] }));
+    const opsPage = await listRecipients(deps, admin, { group: 'ops', limit: 1 });
+
+    // Act
+    const otherGroup = listRecipients(deps, admin, { group: 'eng', limit: 1, cursor: opsPage.nextCursor ?? '' });
+    const altered = listRecipients(deps, admin, { limit: 1, cursor: encodeCursor({ directory: '*', after: 'a#b' }) });
+
+    // Assess
+    await expect(otherGroup).rejects.toMatchObject({ details: [{ field: 'cursor' }] });
+    await expect(altered).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('forbids a plain user to list the directory', async () => {
+    // Prepare
+    const { deps } = aWorld();
+
+    // Act
+    const result = listRecipients(deps, plainUser, { limit: 20 });
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(ForbiddenError);
+  });
+});
+
+describe('upsertRecipients', () => {
+  it('creates and updates recipients, keeping what an entry leaves out', async () => {
+    // Prepare
+    const { deps, recipients } = aWorld();
+    await recipients.put(aRecipient({ id: 'bob', timezone: 'Europe/Paris', groups: ['ops'], channelPreferences: { email: false } }));
+
+    // Act
+    const result = await upsertRecipients(deps, sender, [
+      { id: 'bob', groups: ['eng'] },
+      { id: 'carol', email: 'carol@example.com', timezone: 'Asia/Tokyo' },
+    ]);
+
+    // Assess
+    expect(result).toEqual({
+      succeeded: [
+        { index: 0, id: 'bob', created: false },
+        { index: 1, id: 'carol', created: true },
+      ],
+      failed: [],
+    });
+    expect(await recipients.get(tenantId, 'bob')).toMatchObject({
+      email: 'bob@example.com',
+      timezone: 'Europe/Paris',
+      groups: ['eng'],
+      channelPreferences: { email: false },
+    });
+    expect(await recipients.get(tenantId, 'carol')).toMatchObject({ email: 'carol@example.com', timezone: 'Asia/Tokyo', groups: [] });
+    expect(recipients.membersOf(tenantId, 'ops')).toEqual([]);
+    expect(recipients.membersOf(tenantId, 'eng')).toEqual(['bob']);
+  });
+
+  it('clears a field set to null', async () => {
+    // Prepare
+    const { deps, recipients } = aWorld();
+    await recipients.put(aRecipient({ id: 'bob', timezone: 'Europe/Paris' }));
+
+    // Act
+    await upsertRecipients(deps, admin, [{ id: 'bob', email: null, timezone: null }]);
+
+    // Assess
+    const bob = await recipients.get(tenantId, 'bob');
+    expect(bob?.email).toBeUndefined();
+    expect(bob?.timezone).toBeUndefined();
+  });
+
+  it('applies the valid entries and says why each other one failed', async () => {
+    // Prepare
+    const { deps, recipients } = aWorld();
+
+    // Act
+    const result = await upsertRecipients(deps, admin, [
+      { id: 'bob' },
+      { id: 'carol', email: 'not-an-address' },
+      { email: 'x@example.com' },
+      'just a string',
+      { id: 'bob', timezone: 'Europe/Paris' },
+      { id: 'dave', timezone: 'Mars/Olympus' },
+      { id: 'erin', status: 'vip' },
+      { id: 'bad#id' },
+    ]);
+
+    // Assess
+    expect(result.succeeded).toEqual([{ index: 0, id: 'bob', created: true }]);
+    expect(result.failed.map((f) => [f.index, f.id, f.error.code])).toEqual([
+      [1, 'carol', 'VALIDATION_ERROR'],
+      [2, null, 'VALIDATION_ERROR'],
+      [3, null, 'VALIDATION_ERROR'],
+      [4, 'bob', 'DUPLICATE_ID'],
+      [5, 'dave', 'VALIDATION_ERROR'],
+      [6, 'erin', 'VALIDATION_ERROR'],
+      [7, 'bad#id', 'VALIDATION_ERROR'],
+    ]);
+    expect(result.failed[0]?.error.message).toContain('email');
+    expect(result.failed[1]?.error.message).toContain('id');
+    expect(result.failed[4]?.error.message).toContain('timezone');
+    expect(result.failed[5]?.error).toMatchObject({ details: [{ field: 'status', message: 'is not a known field' }] });
+    expect(await recipients.get(tenantId, 'carol')).toBeUndefined();
+    expect((await recipients.get(tenantId, 'bob'))?.timezone).toBeUndefined();
+  });
+
+  it('reports an entry whose write failed, and writes the others', async () => {
+    // Prepare
+    const { deps, recipients } = aWorld();
+    recipients.saveFailures.add(new Error('throttled'));
+
+    // Act
+    const result = await upsertRecipients(deps, admin, [{ id: 'bob' }, { id: 'carol' }]);
+
+    // Assess
+    expect(result.failed).toEqual([{ index: 0, id: 'bob', error: { code: 'WRITE_FAILED', message: 'bob could not be written; retry it' } }]);
+    expect(result.succeeded).toEqual([{ index: 1, id: 'carol', created: true }]);
+  });
+
+  it('reports an entry that kept losing races to other writers', async () => {
+    // Prepare
+    const { deps, recipients } = aWorld();
+    recipients.savesToLose = 5;
+
+    // Act
+    const result = await upsertRecipients(deps, admin, [{ id: 'bob' }]);
+
+    // Assess
+    expect(result.failed.map((f) => f.error.code)).toEqual(['CONFLICT']);
+    expect(await recipients.get(tenantId, 'bob')).toBeUndefined();
+  });
+
+  it('forbids a plain user to upsert, writing nothing', async () => {
+    // Prepare
+    const { deps, recipients } = aWorld();
+
+    // Act
+    const result = upsertRecipients(deps, plainUser, [{ id: 'bob' }]);
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(ForbiddenError);
+    expect(await recipients.get(tenantId, 'bob')).toBeUndefined();
+  });
+});
+
+describe('eraseRecipient', () => {
+  async function bobWithEverything(world: World): Promise<{ pending: string; sent: string }> {
+    await world.recipients.put(aRecipient({ id: 'bob', groups: ['ops'] }));
+    await world.inbox.add({
+      tenantId,
+      recipientId: 'bob',
+      notificationId: 'ntf_1',
+      title: 't',
+      message: 'm',
+      type: 'reminder',
+      priority: 'normal',
+      createdAt: '2030-01-01T10:00:00.000Z',
+      deliveredAt: '2030-01-01T10:00:00.000Z',
+    });
+    await world.connections.put({ connectionId: 'c1', tenantId, userId: 'bob', connectedAt: 't' }, new Date('2030-01-02T00:00:00.000Z'));
+    const pending = aNotification({ recipientId: 'bob' });
+    const sent = aNotification({ recipientId: 'bob', status: 'sent' });
+    world.notifications.seed(pending);
+    await world.scheduler.schedule(pending, new Date('2030-01-01T11:00:00.000Z'));
+    world.notifications.seed(sent);
+    world.notifications.seed(aNotification({ recipientId: 'carol' }));
+    return { pending: pending.id, sent: sent.id };
+  }
+
+  it('removes the record, memberships, inbox and connections, and cancels pending notifications', async () => {
+    // Prepare
+    const world = aWorld();
+    const { pending, sent } = await bobWithEverything(world);
+
+    // Act
+    const report = await eraseRecipient(world.deps, admin, 'bob');
+
+    // Assess
+    expect(report).toEqual({ id: 'bob', cancelledNotifications: 1, removedInboxItems: 1, removedConnections: 1 });
+    expect(await world.recipients.get(tenantId, 'bob')).toBeUndefined();
+    expect(world.recipients.membersOf(tenantId, 'ops')).toEqual([]);
+    expect(await world.inbox.list(tenantId, 'bob')).toEqual([]);
+    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(0);
+    expect(world.connections.ids()).toEqual([]);
+    expect((await world.notifications.get(tenantId, pending))?.status).toBe('cancelled');
+    expect((await world.notifications.get(tenantId, sent))?.status).toBe('sent');
+    expect(world.notifications.all().filter((n) => n.recipientId === 'carol').map((n) => n.status)).toEqual(['pending']);
+    expect(world.scheduler.unscheduleCalls).toBe(1);
+    expect(world.scheduler.scheduleOf(tenantId, pending)).toBeUndefined();
+  });
+
+  it('leaves a notification claimed for delivery before the cancel to its claim', async () => {
+    // Prepare
+    const world = aWorld();
+    const { pending } = await bobWithEverything(world);
+    await world.notifications.claim(tenantId, pending, new Date('2030-01-01T12:00:00.000Z'), 60);
+
+    // Act
+    const report = await eraseRecipient(world.deps, sender, 'bob');
+
+    // Assess
+    expect(report.cancelledNotifications).toBe(0);
+    expect((await world.notifications.get(tenantId, pending))?.status).toBe('sending');
+  });
+
+  it('finishes an erasure that was cut short after the record went', async () => {
+    // Prepare
+    const world = aWorld();
+    await bobWithEverything(world);
+    world.recipients.delete(tenantId, 'bob');
+
+    // Act
+    const report = await eraseRecipient(world.deps, admin, 'bob');
+
+    // Assess
+    expect(report).toMatchObject({ cancelledNotifications: 1, removedInboxItems: 1, removedConnections: 1 });
+  });
+
+  it.each<[string, Caller]>([
+    ['an id nobody has', admin],
+    ['an id of another tenant', { ...admin, tenantId: 'other' }],
+  ])('answers 404 for %s', async (_, caller) => {
+    // Prepare
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: 'carol' }));
+
+    // Act
+    const result = eraseRecipient(world.deps, caller, caller.tenantId === tenantId ? 'nobody' : 'carol');
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(NotFoundError);
+    expect(await world.recipients.get(tenantId, 'carol')).toBeDefined();
+  });
+
+  it('forbids a plain user to erase anyone, even themself', async () => {
+    // Prepare
+    const world = aWorld();
+    await bobWithEverything(world);
+
+    // Act
+    const result = eraseRecipient(world.deps, plainUser, 'bob');
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(ForbiddenError);
+    expect(await world.recipients.get(tenantId, 'bob')).toBeDefined();
+  });
+});

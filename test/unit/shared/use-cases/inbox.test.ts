@@ -1,0 +1,229 @@
+import { describe, expect, it } from 'vitest';
+import type { Caller } from '../../../../shared/domain/caller.ts';
+import { encodeCursor } from '../../../../shared/domain/page-cursor.ts';
+import { NotFoundError, ValidationError } from '../../../../shared/errors.ts';
+import type { InboxItem } from '../../../../shared/ports.ts';
+import {
+  countUnread,
+  listInbox,
+  markAllInboxRead,
+  markInboxItemRead,
+  notifyInboxChanged,
+} from '../../../../shared/use-cases/inbox.ts';
+import type { InboxDeps } from '../../../../shared/use-cases/inbox.ts';
+import { FakeClock, FakeSocketPoster, InMemoryConnectionStore, InMemoryInboxStore } from '../../fakes/index.ts';
+import { plainUser, tenantId } from '../../fakes/fixtures.ts';
+
+interface World {
+  deps: InboxDeps;
+  inbox: InMemoryInboxStore;
+  connections: InMemoryConnectionStore;
+  sockets: FakeSocketPoster;
+  clock: FakeClock;
+}
+
+async function aWorld(): Promise<World> {
+  const inbox = new InMemoryInboxStore();
+  const connections = new InMemoryConnectionStore();
+  const sockets = new FakeSocketPoster();
+  const clock = new FakeClock('2030-01-02T10:00:00.000Z');
+  // bob has two open connections; a third one is stale at the gateway.
+  for (const connectionId of ['c1', 'c2', 'stale']) {
+    await connections.put({ connectionId, tenantId, userId: 'bob', connectedAt: 't' }, new Date('2030-01-02T12:00:00.000Z'));
+  }
+  await connections.put({ connectionId: 'carol1', tenantId, userId: 'carol', connectedAt: 't' }, new Date('2030-01-02T12:00:00.000Z'));
+  sockets.open('c1', 'c2', 'carol1');
+  return { deps: { inbox, connections, sockets, clock, readRetentionDays: 30 }, inbox, connections, sockets, clock };
+}
+
+function anItem(n: number, recipientId = 'bob'): InboxItem {
+  return {
+    tenantId,
+    recipientId,
+    notificationId: `ntf_${String(n).padStart(26, '0')}`,
+    title: `Title ${n}`,
+    message: 'Hello',
+    type: 'reminder',
+    priority: 'normal',
+    createdAt: '2030-01-01T11:00:00.000Z',
+    deliveredAt: `2030-01-01T12:00:${String(n).padStart(2, '0')}.000Z`,
+  };
+}
+
+function framesTo(sockets: FakeSocketPoster, connectionId: string): unknown[] {
+  return sockets.posted.filter((p) => p.connectionId === connectionId).map((p) => p.payload);
+}
+
+describe('listInbox', () => {
+  it('lists the caller own inbox newest first, page by page, with an opaque cursor', async () => {
+    // Prepare
+    const { deps, inbox } = await aWorld();
+    for (const n of [1, 2, 3]) await inbox.add(anItem(n));
+    await inbox.add(anItem(4, 'carol'));
+
+    // Act
+    const first = await listInbox(deps, plainUser, { limit: 2 });
+    const second = await listInbox(deps, plainUser, { limit: 2, ...(first.nextCursor ? { cursor: first.nextCursor } : {}) });
+
+    // Assess
+    expect(first.items.map((i) => i.title)).toEqual(['Title 3', 'Title 2']);
+    expect(first.items[0]).toEqual({
+      id: anItem(3).notificationId,
+      title: 'Title 3',
+      message: 'Hello',
+      type: 'reminder',
+      priority: 'normal',
+      data: {},
+      createdAt: '2030-01-01T11:00:00.000Z',
+      deliveredAt: '2030-01-01T12:00:03.000Z',
+      read: false,
+      readAt: null,
+    });
+    expect(first.nextCursor).toEqual(expect.stringMatching(/^[A-Za-z0-9_-]+$/));
+    expect(second.items.map((i) => i.title)).toEqual(['Title 1']);
+    expect(second.nextCursor).toBeNull();
+  });
+
+  it('keeps only unread items when asked', async () => {
+    // Prepare
+    const { deps, inbox } = await aWorld();
+    for (const n of [1, 2, 3]) await inbox.add(anItem(n));
+    await markInboxItemRead(deps, plainUser, anItem(2).notificationId);
+
+    // Act
+    const page = await listInbox(deps, plainUser, { unread: true, limit: 20 });
+
+    // Assess
+    expect(page.items.map((i) => i.title)).toEqual(['Title 3', 'Title 1']);
+  });
+
+  it.each([
+    ['a garbled cursor', 'not-a-cursor!'],
+    ['a cursor edited by hand', encodeCursor({ inbox: 'all', after: 'whatever' })],
+    ['a cursor of the unread listing', encodeCursor({ inbox: 'unread', after: `2030-01-01T12:00:01.000Z#${anItem(1).notificationId}` })],
+  ])('refuses %s with a 400 naming the cursor', async (_, cursor) => {
+    // Prepare
+    const { deps } = await aWorld();
+
+    // Act
+    const result = listInbox(deps, plainUser, { limit: 20, cursor });
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(ValidationError);
+    await expect(result).rejects.toMatchObject({ details: [{ field: 'cursor' }] });
+  });
+});
+
+describe('markInboxItemRead', () => {
+  it('reads the item, lowers the count and tells every connection of the user, forgetting stale ones', async () => {
+    // Prepare
+    const { deps, inbox, connections, sockets } = await aWorld();
+    await inbox.add(anItem(1));
+    await inbox.add(anItem(2));
+
+    // Act
+    const result = await markInboxItemRead(deps, plainUser, anItem(1).notificationId);
+
+    // Assess
+    expect(result).toEqual({ id: anItem(1).notificationId, read: true, unread: 1 });
+    expect(framesTo(sockets, 'c1')).toEqual([{ type: 'inboxChanged', unread: 1 }]);
+    expect(framesTo(sockets, 'c2')).toEqual([{ type: 'inboxChanged', unread: 1 }]);
+    expect(framesTo(sockets, 'carol1')).toEqual([]);
+    expect(connections.ids()).not.toContain('stale');
+    expect(inbox.expiresAtOf(tenantId, 'bob', anItem(1).notificationId)).toBe(Date.parse('2030-02-01T10:00:00.000Z') / 1000);
+  });
+
+  it('answers the same when the item was already read, without telling anyone again', async () => {
+    // Prepare
+    const { deps, inbox, sockets } = await aWorld();
+    await inbox.add(anItem(1));
+    await markInboxItemRead(deps, plainUser, anItem(1).notificationId);
+    sockets.posted.length = 0;
+
+    // Act
+    const result = await markInboxItemRead(deps, plainUser, anItem(1).notificationId);
+
+    // Assess
+    expect(result).toEqual({ id: anItem(1).notificationId, read: true, unread: 0 });
+    expect(sockets.posted).toEqual([]);
+  });
+
+  it.each<[string, Caller, string]>([
+    ['an id nobody has', plainUser, 'ntf_unknown'],
+    ['another user item', plainUser, anItem(9, 'carol').notificationId],
+    ['the same user of another tenant', { ...plainUser, tenantId: 'other' }, anItem(1).notificationId],
+  ])('answers 404 for %s, reading nothing', async (_, caller, id) => {
+    // Prepare
+    const { deps, inbox } = await aWorld();
+    await inbox.add(anItem(1));
+    await inbox.add(anItem(9, 'carol'));
+
+    // Act
+    const result = markInboxItemRead(deps, caller, id);
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(NotFoundError);
+    expect(await inbox.unreadCount(tenantId, 'carol')).toBe(1);
+    expect(await inbox.unreadCount(tenantId, 'bob')).toBe(1);
+  });
+
+  it('still answers when telling a connection fails: the read is stored', async () => {
+    // Prepare
+    const { deps, inbox, sockets } = await aWorld();
+    await inbox.add(anItem(1));
+    sockets.failures.add(new Error('throttled'));
+
+    // Act
+    const result = await markInboxItemRead(deps, plainUser, anItem(1).notificationId);
+
+    // Assess
+    expect(result.unread).toBe(0);
+    expect(sockets.posted).toHaveLength(1);
+  });
+});
+
+describe('markAllInboxRead', () => {
+  it('reads every unread item across pages and tells the user once', async () => {
+    // Prepare
+    const { deps, inbox, sockets } = await aWorld();
+    for (let n = 1; n <= 250; n++) await inbox.add({ ...anItem(n), deliveredAt: new Date(Date.UTC(2030, 0, 1, 12, 0, n)).toISOString() });
+    await markInboxItemRead(deps, plainUser, anItem(7).notificationId);
+    sockets.posted.length = 0;
+
+    // Act
+    const result = await markAllInboxRead(deps, plainUser);
+
+    // Assess
+    expect(result).toEqual({ marked: 249, unread: 0 });
+    expect(await countUnread(deps, plainUser)).toEqual({ unread: 0 });
+    expect(framesTo(sockets, 'c1')).toEqual([{ type: 'inboxChanged', unread: 0 }]);
+  });
+
+  it('changes nothing and tells nobody the second time', async () => {
+    // Prepare
+    const { deps, inbox, sockets } = await aWorld();
+    await inbox.add(anItem(1));
+    await markAllInboxRead(deps, plainUser);
+    sockets.posted.length = 0;
+
+    // Act
+    const result = await markAllInboxRead(deps, plainUser);
+
+    // Assess
+    expect(result).toEqual({ marked: 0, unread: 0 });
+    expect(sockets.posted).toEqual([]);
+  });
+});
+
+describe('notifyInboxChanged', () => {
+  it('tells nobody when the user has no connection', async () => {
+    // Prepare
+    const { deps, sockets } = await aWorld();
+
+    // Act
+    await notifyInboxChanged(deps, tenantId, 'dave', 3);
+
+    // Assess
+    expect(sockets.posted).toEqual([]);
+  });
+});
