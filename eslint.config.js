@@ -26,7 +26,7 @@ export default tseslint.config(
   },
   {
     // The config module, the local stack (which plays the Lambda environment), the CDK app and the tests may touch process.env.
-    files: ['shared/config.ts', 'local/**', 'bin/**', 'test/**', 'scripts/**'],
+    files: ['shared/config.ts', 'local/**', 'bin/**', 'test/**', 'scripts/**', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

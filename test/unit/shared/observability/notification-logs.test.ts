@@ -1,0 +1,80 @@
+/**
+ * Logs are structured JSON, and every line about a notification names the notification and its
+ * tenant — including the lines of a failed attempt and of a retry.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { defaultRetryPolicy } from '../../../../shared/domain/retry-policy.ts';
+import { logger } from '../../../../shared/observability/logger.ts';
+import { deliverNotification } from '../../../../shared/use-cases/deliver-notification.ts';
+import {
+  FakeClock,
+  FakeMailer,
+  FakeSocketPoster,
+  InMemoryConnectionStore,
+  InMemoryInboxStore,
+  InMemoryNotificationStore,
+  InMemoryRecipientStore,
+} from '../../fakes/index.ts';
+import { aNotification, aRecipient, awsError } from '../../fakes/fixtures.ts';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  logger.setLogLevel('WARN');
+});
+
+/** Captures what the logger writes (stdout, and stderr for warnings and errors) while `act` runs, one parsed JSON object a line. */
+async function captureLogs(act: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  const lines: string[] = [];
+  const capture = (chunk: string | Uint8Array): boolean => {
+    lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
+    return true;
+  };
+  const writes = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
+  logger.setLogLevel('DEBUG');
+  try {
+    await act();
+  } finally {
+    for (const write of writes) write.mockRestore();
+  }
+  return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('notification logs', () => {
+  it('name the notification and its tenant on every line of a delivery, a failure and a retry', async () => {
+    // Prepare: the email fails once with a transient error, so the first attempt logs a retry.
+    const clock = new FakeClock('2030-01-01T12:00:00.000Z');
+    const notifications = new InMemoryNotificationStore();
+    const recipients = new InMemoryRecipientStore();
+    const mailer = new FakeMailer();
+    await recipients.put(aRecipient({ id: 'bob', email: 'bob@example.com' }));
+    const n = aNotification({ scheduledAt: '2030-01-01T12:00:00.000Z' });
+    notifications.seed(n);
+    mailer.failures.add(awsError('ThrottlingException', 400));
+    const deps = {
+      notifications,
+      recipients,
+      inbox: new InMemoryInboxStore(),
+      connections: new InMemoryConnectionStore(),
+      sockets: new FakeSocketPoster(),
+      mailer,
+      clock,
+      settings: { leaseSeconds: 60, sentRetentionDays: 90, retry: { ...defaultRetryPolicy, jitter: 0 } },
+    };
+    const message = { tenantId: n.tenantId, notificationId: n.id };
+
+    // Act
+    const lines = await captureLogs(async () => {
+      await deliverNotification(deps, message);
+      clock.advanceSeconds(301);
+      await deliverNotification(deps, message);
+    });
+
+    // Assess
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    expect(lines.map((l) => l.message)).toContain('Channel delivery failed; will retry');
+    for (const line of lines) {
+      expect(line).toMatchObject({ tenantId: n.tenantId, notificationId: n.id, service: 'herald' });
+      expect(typeof line.message).toBe('string');
+    }
+  });
+});
