@@ -143,12 +143,13 @@ export interface SchedulerConfig {
   readonly leadSeconds: number;
 }
 
-export function schedulerConfig(env: Env = process.env): SchedulerConfig {
+/** Reads the scheduler section for schedules that target `target` and dead-letter to `deadLetter`. */
+function schedulerSection(section: string, target: QueueName, deadLetter: QueueName, env: Env): SchedulerConfig {
   const v = configVariables;
-  const targetVar = queueArnVariable('delivery');
-  const dlqVar = queueArnVariable('scheduler-dlq');
+  const targetVar = queueArnVariable(target);
+  const dlqVar = queueArnVariable(deadLetter);
   const parsed = parseSection(
-    'scheduler',
+    section,
     {
       [v.scheduleGroup]: required,
       [v.schedulerRoleArn]: required,
@@ -165,6 +166,11 @@ export function schedulerConfig(env: Env = process.env): SchedulerConfig {
     deadLetterArn: parsed[dlqVar] as string,
     leadSeconds: parsed[v.schedulerLeadSeconds] as number,
   };
+}
+
+/** How notifications are put on EventBridge Scheduler: targeting the delivery queue. */
+export function schedulerConfig(env: Env = process.env): SchedulerConfig {
+  return schedulerSection('scheduler', 'delivery', 'scheduler-dlq', env);
 }
 
 /** Delivery behaviour. */
@@ -341,27 +347,7 @@ export function broadcastDeliveryQueueConfig(env: Env = process.env): QueueConfi
  * fan-out dead-letter queue (which redrives to the fan-out queue).
  */
 export function broadcastSchedulerConfig(env: Env = process.env): SchedulerConfig {
-  const v = configVariables;
-  const targetVar = queueArnVariable('fanout');
-  const dlqVar = queueArnVariable('fanout-dlq');
-  const parsed = parseSection(
-    'broadcast scheduler',
-    {
-      [v.scheduleGroup]: required,
-      [v.schedulerRoleArn]: required,
-      [targetVar]: required,
-      [dlqVar]: required,
-      [v.schedulerLeadSeconds]: seconds(60),
-    },
-    env,
-  );
-  return {
-    groupName: parsed[v.scheduleGroup] as string,
-    roleArn: parsed[v.schedulerRoleArn] as string,
-    targetArn: parsed[targetVar] as string,
-    deadLetterArn: parsed[dlqVar] as string,
-    leadSeconds: parsed[v.schedulerLeadSeconds] as number,
-  };
+  return schedulerSection('broadcast scheduler', 'fanout', 'fanout-dlq', env);
 }
 
 /** How a broadcast fans out. */

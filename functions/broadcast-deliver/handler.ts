@@ -6,7 +6,7 @@
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import {
   broadcastDeliveryQueue,
   broadcastRecipientStore,
@@ -26,6 +26,7 @@ import { broadcastDeliveryMessageSchema } from '../../shared/domain/schemas.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import { deliverBroadcastMessage } from '../../shared/use-cases/deliver-broadcast.ts';
 import type { BroadcastDeliveryDeps } from '../../shared/use-cases/deliver-broadcast.ts';
+import { processSqsBatch } from '../../shared/http/sqs-batch.ts';
 
 /** Contents never change once a broadcast exists: one read per broadcast per container. */
 const contentCache = new Map<string, BroadcastContent>();
@@ -83,13 +84,7 @@ async function processRecord(record: SQSRecord, deadline: Date): Promise<boolean
 
 async function deliverBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const deadline = new Date(Date.now() + context.getRemainingTimeInMillis());
-  const batchItemFailures: SQSBatchItemFailure[] = [];
-  await Promise.all(
-    event.Records.map(async (record) => {
-      if (await processRecord(record, deadline)) batchItemFailures.push({ itemIdentifier: record.messageId });
-    }),
-  );
-  return { batchItemFailures };
+  return processSqsBatch(event, (record) => processRecord(record, deadline));
 }
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()

@@ -7,7 +7,7 @@
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import {
   connectionStore,
   deliveryQueue,
@@ -24,6 +24,7 @@ import { deliveryMessageSchema } from '../../shared/domain/schemas.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import { deliverNotification } from '../../shared/use-cases/deliver-notification.ts';
 import type { DeliveryDeps } from '../../shared/use-cases/deliver-notification.ts';
+import { processSqsBatch } from '../../shared/http/sqs-batch.ts';
 
 const deps = once(
   (): DeliveryDeps => ({
@@ -89,13 +90,7 @@ async function deadLetter(
 }
 
 async function deliverBatch(event: SQSEvent): Promise<SQSBatchResponse> {
-  const batchItemFailures: SQSBatchItemFailure[] = [];
-  await Promise.all(
-    event.Records.map(async (record) => {
-      if (await processRecord(record)) batchItemFailures.push({ itemIdentifier: record.messageId });
-    }),
-  );
-  return { batchItemFailures };
+  return processSqsBatch(event, (record) => processRecord(record));
 }
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()

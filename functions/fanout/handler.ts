@@ -6,7 +6,7 @@
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import {
   broadcastDeliveryQueue,
   broadcastRecipientStore,
@@ -22,6 +22,7 @@ import { fanoutMessageSchema } from '../../shared/domain/schemas.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import { runFanoutStep } from '../../shared/use-cases/fan-out-broadcast.ts';
 import type { FanoutDeps } from '../../shared/use-cases/fan-out-broadcast.ts';
+import { processSqsBatch } from '../../shared/http/sqs-batch.ts';
 
 const deps = once(
   (): FanoutDeps => ({
@@ -75,13 +76,7 @@ async function processRecord(record: SQSRecord, deadline: Date): Promise<boolean
 
 async function fanoutBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const deadline = new Date(Date.now() + context.getRemainingTimeInMillis());
-  const batchItemFailures: SQSBatchItemFailure[] = [];
-  await Promise.all(
-    event.Records.map(async (record) => {
-      if (await processRecord(record, deadline)) batchItemFailures.push({ itemIdentifier: record.messageId });
-    }),
-  );
-  return { batchItemFailures };
+  return processSqsBatch(event, (record) => processRecord(record, deadline));
 }
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()
