@@ -3,18 +3,14 @@
  * and the broadcast delivery queue (several recipients per message). Both send ten messages per
  * SendMessageBatch, the SQS maximum, and retry the entries SQS failed on its own side.
  */
-import { ChangeMessageVisibilityCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { BroadcastDeliveryMessage, FanoutMessage } from '../domain/schemas.ts';
 import type { BroadcastDeliveryQueue, FanoutQueue } from '../ports.ts';
+import { sendBatches } from './sqs-send-batches.ts';
 import { maxVisibilitySeconds } from './sqs-delivery-queue.ts';
 
-/** SQS takes at most 10 entries per batch call. */
-const maxBatchEntries = 10;
-/** SQS caps `DelaySeconds` at 15 minutes. */
-export const maxDelaySeconds = 900;
-/** Rounds of SendMessageBatch for the entries SQS failed on its side (`SenderFault: false`). */
-const sendRounds = 3;
+export { maxDelaySeconds } from './sqs-send-batches.ts';
 
 /** Raised when SQS refused some messages of a batch for good. */
 export class MessagesNotSentError extends Error {
@@ -25,26 +21,8 @@ export class MessagesNotSentError extends Error {
 }
 
 async function sendAll(sqs: SQSClient, queueUrl: string, bodies: readonly string[], delaySeconds?: number): Promise<void> {
-  const delay = delaySeconds === undefined ? {} : { DelaySeconds: Math.min(maxDelaySeconds, Math.max(0, Math.ceil(delaySeconds))) };
-  const chunks: SendMessageBatchRequestEntry[][] = [];
-  for (let start = 0; start < bodies.length; start += maxBatchEntries) {
-    chunks.push(bodies.slice(start, start + maxBatchEntries).map((MessageBody, index) => ({ Id: String(index), MessageBody, ...delay })));
-  }
-  await Promise.all(
-    chunks.map(async (chunk) => {
-      let entries = chunk;
-      const failures: string[] = [];
-      for (let round = 0; round < sendRounds && entries.length > 0; round++) {
-        const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-        const failed = result.Failed ?? [];
-        const retryable = new Set(failed.filter((f) => !f.SenderFault).map((f) => f.Id));
-        failures.push(...failed.filter((f) => f.SenderFault).map((f) => `${f.Code ?? 'error'}: ${f.Message ?? ''}`));
-        entries = entries.filter((entry) => retryable.has(entry.Id));
-      }
-      if (entries.length > 0) failures.push(`${entries.length} still failing after ${sendRounds} rounds`);
-      if (failures.length > 0) throw new MessagesNotSentError(queueUrl, failures);
-    }),
-  );
+  const { failures } = await sendBatches(sqs, queueUrl, bodies, delaySeconds);
+  if (failures.length > 0) throw new MessagesNotSentError(queueUrl, failures);
 }
 
 async function hideMessage(sqs: SQSClient, queueUrl: string, receiptHandle: string, seconds: number): Promise<void> {
