@@ -20,6 +20,7 @@ import {
 } from '../../shared/adapters/dependencies.ts';
 import { deliveryConfig, once, retryPolicyConfig } from '../../shared/config.ts';
 import { describeError } from '../../shared/domain/delivery-errors.ts';
+import { retryDelaySeconds } from '../../shared/domain/retry-policy.ts';
 import { deliveryMessageSchema } from '../../shared/domain/schemas.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import { deliverNotification } from '../../shared/use-cases/deliver-notification.ts';
@@ -62,7 +63,13 @@ async function processRecord(record: SQSRecord): Promise<boolean> {
     await deliveryQueue().hide(record.receiptHandle, outcome.seconds);
     return true;
   } catch (error) {
-    logger.error('Delivery attempt failed', { ...message.data, messageId: record.messageId, error: describeError(error) });
+    // Something outside the channels failed (DynamoDB itself, say): try again on the retry
+    // policy's backoff rather than the queue's whole visibility timeout. Past the policy's
+    // retries the visibility timeout brings it back until the queue dead-letters it.
+    const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
+    const retryInSeconds = retryDelaySeconds(deps().settings.retry, receives);
+    logger.error('Delivery attempt failed', { ...message.data, messageId: record.messageId, receives, retryInSeconds, error: describeError(error) });
+    if (retryInSeconds !== undefined) await deliveryQueue().hide(record.receiptHandle, retryInSeconds).catch(() => undefined);
     return true;
   }
 }

@@ -41,6 +41,8 @@ beforeAll(async () => {
       HERALD_RETRY_JITTER: '0.1',
       HERALD_RETRY_CAP_SECONDS: '8',
       HERALD_STUCK_AFTER_SECONDS: '5',
+      // A worker whose writes all failed holds its claim this long before another takes over.
+      HERALD_LEASE_SECONDS: '5',
     },
   });
   admin = await h.token('ops', { role: 'admin' });

@@ -81,11 +81,31 @@ describe('the deliver handler', () => {
     expect(dbMock).not.toHaveReceivedCommand(UpdateCommand);
   });
 
-  it('reports a message whose delivery threw, without hiding it', async () => {
+  it('reports a message whose delivery threw and brings it back after the retry policy\'s backoff', async () => {
     // Prepare
     const n = aNotification();
     dbMock.on(GetCommand).rejects(new Error('DynamoDB is unreachable'));
+    sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
     const event = aBatch(['m1', messageFor(n.id)]);
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess: the first retry of the default policy, 300 s ± 10 %.
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(sqsMock).toHaveReceivedCommandExactlyOnceWith(ChangeMessageVisibilityCommand, {
+      QueueUrl: process.env.HERALD_QUEUE_DELIVERY_URL,
+      ReceiptHandle: 'receipt-m1',
+      VisibilityTimeout: expect.toSatisfy((seconds: number) => seconds >= 270 && seconds <= 330),
+    });
+  });
+
+  it('leaves a message that threw past the policy\'s retries to the visibility timeout and the DLQ', async () => {
+    // Prepare: the fifth receive, past the default three retries.
+    const n = aNotification();
+    dbMock.on(GetCommand).rejects(new Error('DynamoDB is unreachable'));
+    const record = anSqsRecord('m1', messageFor(n.id));
+    const event: SQSEvent = { Records: [{ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '5' } }] };
 
     // Act
     const result = await handler(event, context);
@@ -123,7 +143,9 @@ describe('the deliver handler', () => {
 
     // Assess
     expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m-broken', 'm-early']);
-    expect(sqsMock).toHaveReceivedCommandExactlyOnceWith(ChangeMessageVisibilityCommand, { ReceiptHandle: 'receipt-m-early' });
+    expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, { ReceiptHandle: 'receipt-m-early' });
+    expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, { ReceiptHandle: 'receipt-m-broken' });
+    expect(sqsMock).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 2);
   });
 
   it('delivers a due notification through the AWS adapters and lets the message be deleted', async () => {
