@@ -96,8 +96,15 @@ describe('delivery under transient faults', () => {
       240_000,
     );
 
-    // Assess
-    expect(statuses).toEqual({ sent: ids.length });
+    // Assess (naming why, if any failed)
+    const failures: unknown[] = [];
+    if (statuses.sent !== ids.length) {
+      for (const id of ids) {
+        const r = await h.api('GET', `/v1/notifications/${id}`, { token: admin });
+        if (r.body.status !== 'sent') failures.push({ id, status: r.body.status, lastError: r.body.lastError, deliveries: r.body.deliveries });
+      }
+    }
+    expect(statuses, JSON.stringify(failures.slice(0, 5))).toEqual({ sent: ids.length });
     const injected = (await h.api('GET', '/_local/faults')).body.injected as Record<string, Record<string, number>>;
     expect(injected.ses?.SendEmail ?? 0).toBeGreaterThan(0);
     expect(injected.dynamodb?.UpdateItem ?? 0).toBeGreaterThan(0);
