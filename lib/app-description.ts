@@ -90,8 +90,11 @@ export interface FunctionAccess {
   readonly postsToConnections?: boolean;
   /** Verifies JWTs itself (the WebSocket authorizer). */
   readonly verifiesTokens?: boolean;
-  /** Tuning it reads (no IAM): `retry`, the delivery retry policy; `sweeps`, the sweeps' bounds. */
-  readonly settings?: readonly ('retry' | 'sweeps')[];
+  /**
+   * Tuning it reads (no IAM): `retry`, the delivery retry policy; `sweeps`, the sweeps' bounds;
+   * `delivery`, the engine's hold and the providers' send-rate budgets.
+   */
+  readonly settings?: readonly ('retry' | 'sweeps' | 'delivery')[];
 }
 
 export interface FunctionDescription {
@@ -110,7 +113,7 @@ export type TableName =
   | 'notifications'
   | 'recipients'
   | 'inbox'
-  | 'connections'
+  | 'rate-limits'
   | 'idempotency'
   | 'metrics'
   | 'memberships'
@@ -204,11 +207,13 @@ export const tables: readonly TableDescription[] = [
     envVar: 'HERALD_TABLE_INBOX',
   },
   {
-    name: 'connections',
-    partitionKey: { name: 'connectionId', type: 'S' },
-    indexes: [{ name: 'byUser', partitionKey: { name: 'userKey', type: 'S' } }],
+    // Send-rate budgets: one item per provider, scope (all tenants or one) and second
+    // (pk = provider#scope#epochSecond), whose `used` every claim raises with a conditional ADD.
+    name: 'rate-limits',
+    partitionKey: { name: 'pk', type: 'S' },
+    indexes: [],
     ttlAttribute: 'expiresAt',
-    envVar: 'HERALD_TABLE_CONNECTIONS',
+    envVar: 'HERALD_TABLE_RATE_LIMITS',
   },
   {
     // Group membership, an index of the directory kept in step with each recipient in the same
@@ -383,7 +388,6 @@ export const functions: readonly FunctionDescription[] = [
         metrics: 'readWrite',
         memberships: 'readWrite',
         inbox: 'readWrite',
-        connections: 'readWrite',
         broadcasts: 'readWrite',
         'broadcast-recipients': 'read',
       },
@@ -411,7 +415,8 @@ export const functions: readonly FunctionDescription[] = [
     memoryMb: 256,
     timeoutSeconds: 10,
     triggers: [{ kind: 'websocket', route: '$connect' }],
-    access: { tables: { connections: 'readWrite' } },
+    // Open connections are kept on the user's live item in the inbox table, beside the unread count.
+    access: { tables: { inbox: 'readWrite' } },
   },
   {
     name: 'ws-disconnect',
@@ -420,7 +425,7 @@ export const functions: readonly FunctionDescription[] = [
     memoryMb: 256,
     timeoutSeconds: 10,
     triggers: [{ kind: 'websocket', route: '$disconnect' }],
-    access: { tables: { connections: 'readWrite' } },
+    access: { tables: { inbox: 'readWrite' } },
   },
   {
     name: 'ws-default',
@@ -439,7 +444,7 @@ export const functions: readonly FunctionDescription[] = [
     memoryMb: 256,
     timeoutSeconds: 10,
     triggers: [{ kind: 'websocket', route: 'markRead' }],
-    access: { tables: { inbox: 'readWrite', connections: 'readWrite' }, postsToConnections: true },
+    access: { tables: { inbox: 'readWrite' }, postsToConnections: true },
   },
   {
     name: 'deliver',
@@ -457,12 +462,14 @@ export const functions: readonly FunctionDescription[] = [
       },
     ],
     access: {
-      tables: { notifications: 'readWrite', recipients: 'read', inbox: 'readWrite', connections: 'readWrite', metrics: 'readWrite' },
+      tables: { notifications: 'readWrite', recipients: 'read', inbox: 'readWrite', metrics: 'readWrite', 'rate-limits': 'readWrite' },
       // The DLQ: a notification that failed after its last retry is dead-lettered explicitly.
       sendsTo: ['delivery', 'delivery-dlq'],
+      // A wait beyond the 15 minutes SQS can delay a message (a long retry backoff) is a schedule.
+      schedules: true,
       sendsEmail: true,
       postsToConnections: true,
-      settings: ['retry'],
+      settings: ['retry', 'delivery'],
     },
   },
   {
@@ -517,11 +524,12 @@ export const functions: readonly FunctionDescription[] = [
         'broadcast-recipients': 'readWrite',
         recipients: 'read',
         inbox: 'readWrite',
-        connections: 'readWrite',
+        metrics: 'readWrite',
+        'rate-limits': 'readWrite',
       },
       sendsEmail: true,
       postsToConnections: true,
-      settings: ['retry'],
+      settings: ['retry', 'delivery'],
     },
   },
 ];

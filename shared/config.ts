@@ -30,7 +30,6 @@ export const configVariables = {
   jwtAudience: 'HERALD_JWT_AUDIENCE',
   jwksUrl: 'HERALD_JWKS_URL',
   sentRetentionDays: 'HERALD_SENT_RETENTION_DAYS',
-  connectionTtlSeconds: 'HERALD_CONNECTION_TTL_SECONDS',
   leaseSeconds: 'HERALD_LEASE_SECONDS',
   retryBaseSeconds: 'HERALD_RETRY_BASE_SECONDS',
   retryFactor: 'HERALD_RETRY_FACTOR',
@@ -44,6 +43,9 @@ export const configVariables = {
   cleanupMaxItems: 'HERALD_CLEANUP_MAX_ITEMS',
   broadcastPageSize: 'HERALD_BROADCAST_PAGE_SIZE',
   broadcastWatchSeconds: 'HERALD_BROADCAST_WATCH_SECONDS',
+  deliveryHoldMs: 'HERALD_DELIVERY_HOLD_MS',
+  sesPerSecond: 'HERALD_RATE_SES_PER_SECOND',
+  sesTenantPerSecond: 'HERALD_RATE_SES_TENANT_PER_SECOND',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -87,12 +89,12 @@ export interface TablesConfig {
   readonly notifications: string;
   readonly recipients: string;
   readonly inbox: string;
-  readonly connections: string;
   readonly idempotency: string;
   readonly metrics: string;
   readonly memberships: string;
   readonly broadcasts: string;
   readonly broadcastRecipients: string;
+  readonly rateLimits: string;
 }
 
 /** Reads the table names that the calling function was granted. */
@@ -106,12 +108,12 @@ export function tableNames(env: Env = process.env): TablesConfig {
     get notifications() { return read('notifications'); },
     get recipients() { return read('recipients'); },
     get inbox() { return read('inbox'); },
-    get connections() { return read('connections'); },
     get idempotency() { return read('idempotency'); },
     get metrics() { return read('metrics'); },
     get memberships() { return read('memberships'); },
     get broadcasts() { return read('broadcasts'); },
     get broadcastRecipients() { return read('broadcast-recipients'); },
+    get rateLimits() { return read('rate-limits'); },
   };
 }
 
@@ -291,12 +293,6 @@ export function websocketCallbackUrl(env: Env = process.env): string {
   return parseSection('websocket', { [v]: z.url() }, env)[v] as string;
 }
 
-/** How long a connection record lives without a `$disconnect` (API Gateway caps at 2 h). */
-export function connectionTtlSeconds(env: Env = process.env): number {
-  const v = configVariables.connectionTtlSeconds;
-  return parseSection('connections', { [v]: seconds(2 * 60 * 60 + 300) }, env)[v] as number;
-}
-
 /** Who may issue tokens, for whom, and where their public keys are. */
 export interface TokenConfig {
   readonly issuer: string;
@@ -376,6 +372,34 @@ export function broadcastConfig(env: Env = process.env): BroadcastConfig {
     watchSeconds: parsed[v.broadcastWatchSeconds] as number,
     retentionDays: parsed[v.sentRetentionDays] as number,
   };
+}
+
+/** How the delivery engine works, besides the retry policy. */
+export interface EngineConfig {
+  /** A unit due within this many ms is waited for in the worker rather than sent back to the queue. */
+  readonly holdMs: number;
+}
+
+export function engineConfig(env: Env = process.env): EngineConfig {
+  const v = configVariables.deliveryHoldMs;
+  // At least a second: a message put back on the queue comes back up to a second early.
+  const parsed = parseSection('delivery engine', { [v]: numeric(z.coerce.number().int().min(1_000).max(10_000).default(2_000)) }, env);
+  return { holdMs: parsed[v] as number };
+}
+
+/**
+ * The send-rate budgets set by configuration (sends per second, overall and per tenant). A
+ * provider without one here gets its budget from the provider itself where it tells (SES's
+ * `GetSendQuota`), else none.
+ */
+export function sendBudgetsConfig(env: Env = process.env): { readonly ses?: { readonly perSecond?: number; readonly tenantPerSecond?: number } } {
+  const v = configVariables;
+  const rate = numeric(z.coerce.number().positive().max(100_000).optional());
+  const parsed = parseSection('send budgets', { [v.sesPerSecond]: rate, [v.sesTenantPerSecond]: rate }, env);
+  const perSecond = parsed[v.sesPerSecond] as number | undefined;
+  const tenantPerSecond = parsed[v.sesTenantPerSecond] as number | undefined;
+  if (perSecond === undefined && tenantPerSecond === undefined) return {};
+  return { ses: { ...(perSecond !== undefined ? { perSecond } : {}), ...(tenantPerSecond !== undefined ? { tenantPerSecond } : {}) } };
 }
 
 /** Parses a section once and keeps it for the life of the process (a Lambda cold start). */

@@ -3,9 +3,11 @@
  * tests pass in-memory fakes. Keep them small: a port names what the domain needs, not what
  * the AWS API offers.
  */
+import type { DeliveryUnit, LiveConnection, LiveState, Settlement, UnitRef } from './domain/delivery.ts';
 import type { MetricCounts } from './domain/metrics.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationStatus } from './domain/notification.ts';
 import type { Recipient } from './domain/recipient.ts';
+import type { Provider } from './domain/rate-budget.ts';
 import type { BroadcastDeliveryMessage, DeliveryMessage, FanoutMessage } from './domain/schemas.ts';
 import type {
   Broadcast,
@@ -228,19 +230,6 @@ export interface InboxStore {
   removeAll(tenantId: string, recipientId: string): Promise<number>;
 }
 
-export interface Connection {
-  readonly connectionId: string;
-  readonly tenantId: string;
-  readonly userId: string;
-  readonly connectedAt: string;
-}
-
-export interface ConnectionStore {
-  put(connection: Connection, expiresAt: Date): Promise<void>;
-  remove(connectionId: string): Promise<void>;
-  listByUser(tenantId: string, userId: string): Promise<Connection[]>;
-}
-
 /** Arranges for a notification to reach the delivery queue at its time. */
 export interface DeliveryScheduler {
   schedule(notification: Pick<Notification, 'tenantId' | 'id' | 'scheduledAt'>, now: Date): Promise<void>;
@@ -326,7 +315,8 @@ export interface NotificationSweepStore {
 }
 
 export interface Mailer {
-  send(email: { readonly to: string; readonly subject: string; readonly text: string }): Promise<void>;
+  /** Sends one e-mail; resolves with the provider's message id, where it gives one. */
+  send(email: { readonly to: string; readonly subject: string; readonly text: string }): Promise<{ readonly messageId?: string }>;
 }
 
 export interface SocketPoster {
@@ -489,4 +479,90 @@ export interface BroadcastScheduler {
   schedule(broadcast: Pick<Broadcast, 'tenantId' | 'id'> & { readonly scheduledAt: string }, now: Date): Promise<void>;
   /** Removes the schedule; one already gone is not an error. */
   unschedule(broadcast: Pick<Broadcast, 'tenantId' | 'id'>): Promise<void>;
+}
+
+// ---- The delivery engine (shared/delivery) ----
+
+/**
+ * What is live about each recipient: the unread count of their inbox and their open WebSocket
+ * connections, on one item (so one read gives both to a delivery).
+ */
+export interface LiveStateStore {
+  /** The recipient's live state (strongly consistent); no connections and nothing unread when none is kept. */
+  get(tenantId: string, recipientId: string): Promise<LiveState>;
+  /** Records an open connection of the user. */
+  connect(tenantId: string, userId: string, connection: LiveConnection): Promise<void>;
+  /** Forgets connections of the user (closed, or answering 410); forgetting one twice is not an error. */
+  forgetConnections(tenantId: string, userId: string, connectionIds: readonly string[]): Promise<void>;
+}
+
+/** What one `load` read: the units, and everything their delivery depends on. */
+export interface LoadedUnits {
+  /** By `unitKey`; a unit that does not exist is absent. */
+  readonly units: ReadonlyMap<string, DeliveryUnit>;
+  /** By `tenantId#recipientId`; a recipient no longer in the directory is absent. */
+  readonly recipients: ReadonlyMap<string, Recipient>;
+  /** By `tenantId#recipientId`. */
+  readonly live: ReadonlyMap<string, LiveState>;
+  /** The broadcasts of broadcast units, by `tenantId#broadcastId`. */
+  readonly broadcasts: ReadonlyMap<string, Broadcast>;
+}
+
+/** A unit to claim: a lease, the intents of the sends it is about to make, the providers they call. */
+export interface ClaimRequest {
+  readonly unit: DeliveryUnit;
+  readonly token: string;
+  readonly takeover: boolean;
+  /** Epoch ms. */
+  readonly leaseUntil: number;
+  /** Channels recorded `sending` by the claim: their sends follow it. */
+  readonly intents: readonly Channel[];
+  /** What each intent is recorded as (the same record for every intent of this claim). */
+  readonly intent: ChannelDelivery;
+  /** The providers its sends call, one send each (their rate budgets are spent by the claim). */
+  readonly providers: readonly Provider[];
+}
+
+export interface ClaimResult {
+  /** Units claimed, by key, with when (epoch ms) their provider sends may start. */
+  readonly claimed: ReadonlyMap<string, { readonly sendAt: number }>;
+  /** Units someone else changed since they were read (a cancel, another worker), or whose broadcast stopped. */
+  readonly lost: ReadonlySet<string>;
+  /** Units not claimed because a provider's budget is spent: when (epoch ms) to try them again. */
+  readonly deferred: ReadonlyMap<string, number>;
+}
+
+/** What to write for one claimed unit once its channels have their results. */
+export interface CommitEntry {
+  readonly unit: DeliveryUnit;
+  readonly token: string;
+  /** Outcomes to record, by channel. */
+  readonly deliveries: Readonly<Partial<Record<Channel, ChannelDelivery>>>;
+  /** Intents to drop: those sends were refused, nothing went out, they will be tried again. */
+  readonly forget: readonly Channel[];
+  /** The inbox item to add once, and the unread count seen before it when the count must be exact. */
+  readonly inbox?: { readonly item: InboxItem; readonly unreadBefore?: number };
+  readonly settlement: Settlement;
+}
+
+/**
+ * What became of a commit entry: written, or why not: the claim was lost to another worker, the
+ * recipient left the directory (the inbox refused the item), the item was in the inbox already,
+ * the unread count moved since it was read, or another entry of its transaction failed.
+ */
+export type CommitVerdict = 'committed' | 'claimLost' | 'recipientGone' | 'inboxExists' | 'unreadMoved' | 'notAttempted';
+
+/**
+ * The engine's store: reads a batch of units with everything they need in one round, claims them
+ * and records their outcomes in transactions built from the state machines of shared/domain.
+ */
+export interface DeliveryStore {
+  /** Reads the units, their recipients, the recipients' live state and their broadcasts (strongly consistent). */
+  load(refs: readonly UnitRef[]): Promise<LoadedUnits>;
+  /** Claims the units (with their intents) and spends their providers' budgets, all or nothing per unit. */
+  claim(requests: readonly ClaimRequest[], now: Date): Promise<ClaimResult>;
+  /** Records the outcomes, adds the inbox items and moves the units on; a verdict per unit key. */
+  commit(entries: readonly CommitEntry[], now: Date): Promise<ReadonlyMap<string, CommitVerdict>>;
+  /** Cancels pending units whose broadcast was cancelled; the keys of those it cancelled. */
+  cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]>;
 }

@@ -1,92 +1,53 @@
 /**
- * The broadcast delivery consumer: an SQS batch from the broadcast delivery queue, each message
- * naming several recipients of one broadcast (see shared/use-cases/deliver-broadcast.ts). A
- * message with recipients still to come back to (a retry backoff, another worker's lease) is
- * hidden for that long and reported in `batchItemFailures`; the others are deleted.
+ * The broadcast delivery consumer: SQS batches from the broadcast delivery queue, each message
+ * naming several recipients of one broadcast. The same delivery engine as notifications delivers
+ * them (shared/use-cases/deliver-messages.ts); recipients to see again (a retry backoff, another
+ * worker's lease) go back on the queue in a message of their own.
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import {
-  broadcastDeliveryQueue,
-  broadcastRecipientStore,
-  broadcastStore,
-  connectionStore,
-  inboxStore,
-  mailer,
-  recipientStore,
-  socketPoster,
-  systemClock,
-} from '../../shared/adapters/dependencies.ts';
-import { deliveryConfig, once, retryPolicyConfig } from '../../shared/config.ts';
-import type { BroadcastContent } from '../../shared/domain/broadcast.ts';
-import { describeError } from '../../shared/domain/delivery-errors.ts';
-import { retryDelaySeconds } from '../../shared/domain/retry-policy.ts';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { broadcastDeliveryRequeue, engineDeps, loadSendBudgets } from '../../shared/adapters/dependencies.ts';
+import { once, retryPolicyConfig } from '../../shared/config.ts';
+import type { UnitRef } from '../../shared/domain/delivery.ts';
 import { broadcastDeliveryMessageSchema } from '../../shared/domain/schemas.ts';
+import type { BroadcastDeliveryMessage } from '../../shared/domain/schemas.ts';
 import { logger } from '../../shared/observability/logger.ts';
-import { deliverBroadcastMessage } from '../../shared/use-cases/deliver-broadcast.ts';
-import type { BroadcastDeliveryDeps } from '../../shared/use-cases/deliver-broadcast.ts';
-import { processSqsBatch } from '../../shared/http/sqs-batch.ts';
+import { sqsConsumer } from '../../shared/queue/consumer.ts';
+import type { ConsumedMessage, MessageOutcome } from '../../shared/queue/consumer.ts';
+import { deliverMessages } from '../../shared/use-cases/deliver-messages.ts';
 
-/** Contents never change once a broadcast exists: one read per broadcast per container. */
-const contentCache = new Map<string, BroadcastContent>();
+type RecipientRef = Extract<UnitRef, { kind: 'broadcast' }>;
 
-const deps = once(
-  (): BroadcastDeliveryDeps => ({
-    broadcasts: broadcastStore(),
-    rows: broadcastRecipientStore(),
-    recipients: recipientStore(),
-    inbox: inboxStore(),
-    connections: connectionStore(),
-    sockets: socketPoster(),
-    mailer: mailer(),
-    clock: systemClock,
-    settings: { leaseSeconds: deliveryConfig().leaseSeconds, retry: retryPolicyConfig() },
-    contentCache,
-  }),
-);
-
-function parseMessage(record: SQSRecord): ReturnType<typeof broadcastDeliveryMessageSchema.safeParse> {
-  let body: unknown;
-  try {
-    body = JSON.parse(record.body);
-  } catch {
-    body = undefined;
-  }
-  return broadcastDeliveryMessageSchema.safeParse(body);
-}
-
-/** Handles one record; true when it must stay on the queue. */
-async function processRecord(record: SQSRecord, deadline: Date): Promise<boolean> {
-  const message = parseMessage(record);
-  if (!message.success) {
-    logger.error('Dropping a malformed broadcast delivery message', { messageId: record.messageId, body: record.body });
-    return false;
-  }
-  const { tenantId, broadcastId } = message.data;
-  try {
-    const outcome = await deliverBroadcastMessage(deps(), message.data, { deadline });
-    if (outcome.comeBackInSeconds === undefined) return false;
-    // Failing to hide it only brings it back sooner, after the queue's visibility timeout.
-    await broadcastDeliveryQueue()
-      .hide(record.receiptHandle, outcome.comeBackInSeconds)
-      .catch((error: unknown) => logger.warn('Could not hide a broadcast delivery message', { messageId: record.messageId, error: describeError(error) }));
-    return true;
-  } catch (error) {
-    // The claimed rows stay held until their lease ends; the message comes back after the backoff.
-    const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
-    const delay = retryDelaySeconds(retryPolicyConfig(), receives);
-    logger.error('Broadcast delivery failed', { tenantId, broadcastId, messageId: record.messageId, receives, error: describeError(error) });
-    if (delay !== undefined) await broadcastDeliveryQueue().hide(record.receiptHandle, delay).catch(() => undefined);
-    return true;
-  }
-}
-
-async function deliverBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+async function deliverBatch(messages: readonly ConsumedMessage<BroadcastDeliveryMessage>[], context: Context): Promise<MessageOutcome[]> {
+  await loadSendBudgets();
   const deadline = new Date(Date.now() + context.getRemainingTimeInMillis());
-  return processSqsBatch(event, (record) => processRecord(record, deadline));
+  const results = await deliverMessages(
+    engineDeps(),
+    messages.map(({ message }) => ({
+      refs: message.recipientIds.map((recipientId): RecipientRef => ({ kind: 'broadcast', tenantId: message.tenantId, broadcastId: message.broadcastId, recipientId })),
+    })),
+    { deadline },
+  );
+  return messages.map(({ message }, index): MessageOutcome => {
+    const later = results[index]?.later ?? [];
+    const requeue = later.map(({ at, refs }) => {
+      const body: BroadcastDeliveryMessage = { ...message, recipientIds: (refs as RecipientRef[]).map((ref) => ref.recipientId) };
+      return { at, body: JSON.stringify(body) };
+    });
+    return { kind: 'done', requeue };
+  });
 }
+
+const consume = sqsConsumer({
+  name: 'broadcast delivery',
+  schema: broadcastDeliveryMessageSchema,
+  handle: deliverBatch,
+  requeue: broadcastDeliveryRequeue,
+  retry: once(() => retryPolicyConfig()),
+  describe: (message) => ({ tenantId: message.tenantId, broadcastId: message.broadcastId }),
+});
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(deliverBatch);
+  .handler(consume);

@@ -1,105 +1,91 @@
 /**
- * The delivery consumer: an SQS batch from the delivery queue. Each message names one
- * notification; a message that must come back later (not yet due, retry after backoff) has its
- * visibility changed and is reported in `batchItemFailures`, so only finished ones are deleted.
- * A message whose notification failed after its last retry is copied to the delivery DLQ, with
- * why, and then deleted.
+ * The delivery consumer: SQS batches from the delivery queue, each message naming the
+ * notifications of one tenant due at one instant. The delivery engine delivers them all together
+ * (shared/use-cases/deliver-messages.ts); what must come back later goes back on the queue, and a
+ * notification that failed after its last retry is copied to the delivery DLQ, saying why.
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import {
-  connectionStore,
-  deliveryQueue,
-  inboxStore,
-  mailer,
-  notificationStore,
-  recipientStore,
-  socketPoster,
-  systemClock,
-} from '../../shared/adapters/dependencies.ts';
-import { deliveryConfig, once, retryPolicyConfig } from '../../shared/config.ts';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { deliveryQueue, deliveryRequeue, engineDeps, loadSendBudgets } from '../../shared/adapters/dependencies.ts';
+import { once, retryPolicyConfig } from '../../shared/config.ts';
 import { describeError } from '../../shared/domain/delivery-errors.ts';
-import { retryDelaySeconds } from '../../shared/domain/retry-policy.ts';
+import type { UnitRef } from '../../shared/domain/delivery.ts';
 import { deliveryMessageSchema } from '../../shared/domain/schemas.ts';
+import type { DeliveryMessage } from '../../shared/domain/schemas.ts';
 import { logger } from '../../shared/observability/logger.ts';
-import { deliverNotification } from '../../shared/use-cases/deliver-notification.ts';
-import type { DeliveryDeps } from '../../shared/use-cases/deliver-notification.ts';
-import { processSqsBatch } from '../../shared/http/sqs-batch.ts';
+import { sqsConsumer } from '../../shared/queue/consumer.ts';
+import type { ConsumedMessage, MessageOutcome } from '../../shared/queue/consumer.ts';
+import { deliverMessages } from '../../shared/use-cases/deliver-messages.ts';
 
-const deps = once(
-  (): DeliveryDeps => ({
-    notifications: notificationStore(),
-    recipients: recipientStore(),
-    inbox: inboxStore(),
-    connections: connectionStore(),
-    sockets: socketPoster(),
-    mailer: mailer(),
-    clock: systemClock,
-    settings: { ...deliveryConfig(), retry: retryPolicyConfig() },
-  }),
-);
+type NotificationRef = Extract<UnitRef, { kind: 'notification' }>;
 
-/** Handles one record; true when it must stay on the queue. */
-async function processRecord(record: SQSRecord): Promise<boolean> {
-  let parsedBody: unknown;
-  try {
-    parsedBody = JSON.parse(record.body);
-  } catch {
-    parsedBody = undefined;
+/** The notifications a message names. */
+function refsOf(message: DeliveryMessage): NotificationRef[] {
+  if ('notifications' in message) {
+    return message.notifications.map((n) => ({ kind: 'notification', tenantId: message.tenantId, notificationId: n.id, recipientId: n.recipientId }));
   }
-  const message = deliveryMessageSchema.safeParse(parsedBody);
-  if (!message.success) {
-    // No notification can ever come of it; keeping it would only cycle it to the DLQ.
-    logger.error('Dropping a malformed delivery message', { messageId: record.messageId, body: record.body });
-    return false;
-  }
-  try {
-    const outcome = await deliverNotification(deps(), message.data);
-    if (outcome.kind === 'done') {
-      if (outcome.deadLetter) await deadLetter(record, message.data, outcome.deadLetter);
-      return false;
-    }
-    await deliveryQueue().hide(record.receiptHandle, outcome.seconds);
-    return true;
-  } catch (error) {
-    // Something outside the channels failed (DynamoDB itself, say): try again on the retry
-    // policy's backoff rather than the queue's whole visibility timeout. Past the policy's
-    // retries the visibility timeout brings it back until the queue dead-letters it.
-    const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
-    const retryInSeconds = retryDelaySeconds(deps().settings.retry, receives);
-    logger.error('Delivery attempt failed', { ...message.data, messageId: record.messageId, receives, retryInSeconds, error: describeError(error) });
-    if (retryInSeconds !== undefined) await deliveryQueue().hide(record.receiptHandle, retryInSeconds).catch(() => undefined);
-    return true;
-  }
+  return [{ kind: 'notification', tenantId: message.tenantId, notificationId: message.notificationId, ...(message.recipientId ? { recipientId: message.recipientId } : {}) }];
+}
+
+/** A message naming `refs` (one tenant; each with its recipient, or a single one without), due at `at` (epoch ms) when given. */
+function bodyOf(tenantId: string, refs: readonly NotificationRef[], at?: number): string {
+  const notBefore = at === undefined ? {} : { notBefore: new Date(at).toISOString() };
+  const [first] = refs;
+  const message: DeliveryMessage =
+    refs.length === 1 && first?.recipientId === undefined
+      ? { tenantId, notificationId: first?.notificationId ?? '', ...notBefore }
+      : { tenantId, notifications: refs.map((ref) => ({ id: ref.notificationId, recipientId: ref.recipientId ?? '' })), ...notBefore };
+  return JSON.stringify(message);
+}
+
+async function deliverBatch(messages: readonly ConsumedMessage<DeliveryMessage>[], context: Context): Promise<MessageOutcome[]> {
+  await loadSendBudgets();
+  const deadline = new Date(Date.now() + context.getRemainingTimeInMillis());
+  const results = await deliverMessages(
+    engineDeps(),
+    messages.map(({ message }) => ({ refs: refsOf(message), ...(message.notBefore ? { notBefore: Date.parse(message.notBefore) } : {}) })),
+    { deadline },
+  );
+  return Promise.all(
+    messages.map(async ({ record, message }, index): Promise<MessageOutcome> => {
+      const result = results[index] ?? { later: [], deadLetters: [] };
+      for (const dead of result.deadLetters) await deadLetter(record.messageId, dead.ref as NotificationRef, dead);
+      const requeue = result.later.flatMap(({ at, refs }) => {
+        const named = refs as NotificationRef[];
+        // A notification whose recipient the message did not name goes back alone.
+        if (named.every((ref) => ref.recipientId !== undefined)) return [{ at, body: bodyOf(message.tenantId, named, at) }];
+        return named.map((ref) => ({ at, body: bodyOf(message.tenantId, [ref], at) }));
+      });
+      return { kind: 'done', requeue };
+    }),
+  );
 }
 
 /**
- * Sends the message to the DLQ at once rather than letting it cycle to maxReceiveCount: the
- * notification is final (`failed`, with the reason), so more receives could only delete it. If
- * even this send fails, the notification still says why it failed; only the alarm copy is lost.
+ * Sends a copy naming the failed notification to the DLQ rather than letting the message cycle
+ * to maxReceiveCount: the notification is final (`failed`, with the reason). If even this send
+ * fails, the notification still says why it failed; only the alarm copy is lost.
  */
-async function deadLetter(
-  record: SQSRecord,
-  message: { tenantId: string; notificationId: string },
-  why: { reason: string; attempts: number },
-): Promise<void> {
+async function deadLetter(messageId: string, ref: NotificationRef, why: { reason: string; attempts: number }): Promise<void> {
+  const ids = { tenantId: ref.tenantId, notificationId: ref.notificationId };
   try {
-    await deliveryQueue().deadLetter(record.body, { ...message, ...why, sourceMessageId: record.messageId });
-    logger.warn('Dead-lettered the message of a failed notification', { ...message, messageId: record.messageId });
+    await deliveryQueue().deadLetter(bodyOf(ref.tenantId, [ref]), { ...ids, ...why, sourceMessageId: messageId });
+    logger.warn('Dead-lettered the message of a failed notification', { ...ids, messageId });
   } catch (error) {
-    logger.error('Could not dead-letter the message of a failed notification', {
-      ...message,
-      messageId: record.messageId,
-      error: describeError(error),
-    });
+    logger.error('Could not dead-letter the message of a failed notification', { ...ids, messageId, error: describeError(error) });
   }
 }
 
-async function deliverBatch(event: SQSEvent): Promise<SQSBatchResponse> {
-  return processSqsBatch(event, (record) => processRecord(record));
-}
+const consume = sqsConsumer({
+  name: 'delivery',
+  schema: deliveryMessageSchema,
+  handle: deliverBatch,
+  requeue: deliveryRequeue,
+  retry: once(() => retryPolicyConfig()),
+  describe: (message) => ({ tenantId: message.tenantId, ...('notificationId' in message ? { notificationId: message.notificationId } : { notificationIds: message.notifications.map((n) => n.id) }) }),
+});
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(deliverBatch);
+  .handler(consume);

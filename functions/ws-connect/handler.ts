@@ -2,8 +2,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { connectionStore, systemClock } from '../../shared/adapters/dependencies.ts';
-import { connectionTtlSeconds } from '../../shared/config.ts';
+import { liveStateStore, systemClock } from '../../shared/adapters/dependencies.ts';
 import { socketCaller } from '../../shared/http/socket-event.ts';
 import type { SocketEvent } from '../../shared/http/socket-event.ts';
 import { logger } from '../../shared/observability/logger.ts';
@@ -14,7 +13,7 @@ async function connect(event: SocketEvent): Promise<APIGatewayProxyResultV2> {
   // Only reachable without an authorizer context if the API was misconfigured: refuse.
   if (!caller) return { statusCode: 401, body: 'Unauthorized' };
   const { connectionId } = event.requestContext;
-  await openConnection({ connections: connectionStore(), clock: systemClock, ttlSeconds: connectionTtlSeconds() }, caller, connectionId);
+  await openConnection({ live: liveStateStore(), clock: systemClock }, caller, connectionId);
   logger.info('Connected', { connectionId, tenantId: caller.tenantId, userId: caller.sub });
   return { statusCode: 200 };
 }

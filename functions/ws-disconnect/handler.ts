@@ -1,15 +1,18 @@
-/** WebSocket `$disconnect`: forgets the connection. */
+/** WebSocket `$disconnect`: forgets the connection (the authorizer's context names its user). */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { connectionStore } from '../../shared/adapters/dependencies.ts';
+import { liveStateStore } from '../../shared/adapters/dependencies.ts';
+import { socketCaller } from '../../shared/http/socket-event.ts';
 import type { SocketEvent } from '../../shared/http/socket-event.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import { closeConnection } from '../../shared/use-cases/connections.ts';
 
 async function disconnect(event: SocketEvent): Promise<APIGatewayProxyResultV2> {
   const { connectionId } = event.requestContext;
-  await closeConnection({ connections: connectionStore() }, connectionId);
+  const caller = socketCaller(event);
+  // Without an authorizer context nobody was recorded for it (and deliveries skip a stale one).
+  if (caller) await closeConnection({ live: liveStateStore() }, caller, connectionId);
   logger.info('Disconnected', { connectionId });
   return { statusCode: 200 };
 }

@@ -7,7 +7,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { connectionStore, inboxStore, socketPoster, systemClock } from '../../shared/adapters/dependencies.ts';
+import { liveStateStore, inboxStore, socketPoster, systemClock } from '../../shared/adapters/dependencies.ts';
 import { once, readInboxRetentionDays } from '../../shared/config.ts';
 import { markReadMessageSchema } from '../../shared/domain/schemas.ts';
 import { AppError } from '../../shared/errors.ts';
@@ -21,7 +21,7 @@ import type { InboxDeps } from '../../shared/use-cases/inbox.ts';
 const deps = once(
   (): InboxDeps => ({
     inbox: inboxStore(),
-    connections: connectionStore(),
+    live: liveStateStore(),
     sockets: socketPoster(),
     clock: systemClock,
     readRetentionDays: readInboxRetentionDays(),

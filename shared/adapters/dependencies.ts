@@ -9,8 +9,17 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetSendQuotaCommand } from '@aws-sdk/client-ses';
+import { createChannels } from '../delivery/channels/index.ts';
+import type { ChannelRegistry } from '../delivery/channel.ts';
+import type { EngineDeps } from '../delivery/engine.ts';
+import type { RateBudgets } from '../domain/rate-budget.ts';
+import { logger } from '../observability/logger.ts';
 import {
   broadcastConfig,
+  engineConfig,
+  retryPolicyConfig,
+  sendBudgetsConfig,
   broadcastDeliveryQueueConfig,
   broadcastSchedulerConfig,
   deliveryConfig,
@@ -27,7 +36,11 @@ import { AnsweredErrorsRetryStrategy } from './answered-errors-retry-strategy.ts
 import { ApiGatewaySocketPoster } from './api-gateway-socket-poster.ts';
 import { DynamoBroadcastRecipientStore } from './dynamo-broadcast-recipient-store.ts';
 import { DynamoBroadcastStore } from './dynamo-broadcast-store.ts';
-import { DynamoConnectionStore } from './dynamo-connection-store.ts';
+import { DynamoDeliveryStore } from './dynamo-delivery-store.ts';
+import { DynamoLiveStateStore } from './dynamo-live-state-store.ts';
+import { SendBudgets } from './dynamo-send-budgets.ts';
+import { OneShotSchedule } from './one-shot-schedule.ts';
+import { SqsRequeue } from './sqs-requeue.ts';
 import { DynamoInboxStore } from './dynamo-inbox-store.ts';
 import { DynamoMetricsStore } from './dynamo-metrics-store.ts';
 import { DynamoNotificationListing } from './dynamo-notification-listing.ts';
@@ -71,7 +84,8 @@ export const recipientStore = once(
   () => new DynamoRecipientStore(documentClient(), tableNames().recipients, () => tableNames().memberships),
 );
 export const inboxStore = once(() => new DynamoInboxStore(documentClient(), tableNames().inbox, () => tableNames().recipients));
-export const connectionStore = once(() => new DynamoConnectionStore(documentClient(), tableNames().connections));
+
+export const liveStateStore = once(() => new DynamoLiveStateStore(documentClient(), tableNames().inbox));
 
 export const deliveryScheduler = once(
   () => new EventBridgeDeliveryScheduler(new SchedulerClient({}), sqsClient(), schedulerConfig(), deliveryQueueConfig().url),
@@ -81,9 +95,8 @@ export const deliveryQueue = once(
 );
 export const deliveryEnqueuer = once(() => new SqsDeliveryEnqueuer(sqsClient(), deliveryQueueConfig().url));
 // An email must not go twice: the SDK retries only what SES refused, never a timed-out send.
-export const mailer = once(
-  () => new SesMailer(new SESClient({ retryStrategy: new AnsweredErrorsRetryStrategy() }), deliveryConfig().emailFrom),
-);
+const sesClient = once(() => new SESClient({ retryStrategy: new AnsweredErrorsRetryStrategy() }));
+export const mailer = once(() => new SesMailer(sesClient(), deliveryConfig().emailFrom));
 export const socketPoster = once(
   () => new ApiGatewaySocketPoster(new ApiGatewayManagementApiClient({ endpoint: websocketCallbackUrl() })),
 );
@@ -98,3 +111,64 @@ export const broadcastDeliveryQueue = once(() => new SqsBroadcastDeliveryQueue(s
 export const broadcastScheduler = once(
   () => new EventBridgeBroadcastScheduler(new SchedulerClient({}), sqsClient(), broadcastSchedulerConfig(), fanoutQueueConfig().url),
 );
+
+// The delivery engine (shared/delivery).
+
+/**
+ * The providers' send-rate budgets: configured ones, and for SES without one, the account's own
+ * maximum send rate (`GetSendQuota`), asked once per cold start. If SES cannot tell, there is no
+ * budget: SES's own throttling answers are then the only brake (they never fail a delivery).
+ */
+async function resolveBudgets(): Promise<RateBudgets> {
+  const configured = sendBudgetsConfig();
+  if (configured.ses?.perSecond !== undefined) {
+    return { ses: { perSecond: configured.ses.perSecond, ...(configured.ses.tenantPerSecond !== undefined ? { tenantPerSecond: configured.ses.tenantPerSecond } : {}) } };
+  }
+  try {
+    // Asked once, at a cold start: it must not hold the first delivery up for long.
+    const quota = await sesClient().send(new GetSendQuotaCommand({}), { abortSignal: AbortSignal.timeout(3_000) });
+    const perSecond = quota.MaxSendRate;
+    if (perSecond === undefined || perSecond <= 0) return {};
+    return { ses: { perSecond, ...(configured.ses?.tenantPerSecond !== undefined ? { tenantPerSecond: configured.ses.tenantPerSecond } : {}) } };
+  } catch (error) {
+    logger.warn('Could not read the SES send quota; e-mail has no send budget but SES throttling', { error: error as Error });
+    return {};
+  }
+}
+
+let budgets: RateBudgets | undefined;
+/** Reads the budgets before the first delivery (the engine's claims read them synchronously). */
+export async function loadSendBudgets(): Promise<void> {
+  budgets ??= await resolveBudgets();
+}
+
+export const deliveryStore = once(
+  () =>
+    new DynamoDeliveryStore(documentClient(), () => tableNames(), {
+      sentRetentionDays: deliveryConfig().sentRetentionDays,
+      rowRetentionDays: broadcastConfig().retentionDays,
+      budgets: new SendBudgets(() => budgets ?? {}),
+    }),
+);
+export const channels = once((): ChannelRegistry => createChannels({ mailer: mailer(), sockets: socketPoster(), live: liveStateStore() }));
+
+/** Everything the engine runs on. */
+export const engineDeps = once(
+  (): EngineDeps => ({
+    store: deliveryStore(),
+    channels: channels(),
+    live: liveStateStore(),
+    sockets: socketPoster(),
+    broadcasts: broadcastStore(),
+    metrics: metricsStore(),
+    clock: systemClock,
+    settings: { leaseSeconds: deliveryConfig().leaseSeconds, retry: retryPolicyConfig(), holdMs: engineConfig().holdMs },
+  }),
+);
+
+/** The delivery queue as its consumer puts messages back: delayed, or scheduled beyond 15 minutes. */
+export const deliveryRequeue = once(
+  () => new SqsRequeue(sqsClient(), deliveryQueueConfig().url, once(() => new OneShotSchedule(new SchedulerClient({}), sqsClient(), schedulerConfig(), deliveryQueueConfig().url))),
+);
+export const broadcastDeliveryRequeue = once(() => new SqsRequeue(sqsClient(), broadcastDeliveryQueueConfig().url));
+export const fanoutRequeue = once(() => new SqsRequeue(sqsClient(), fanoutQueueConfig().url));

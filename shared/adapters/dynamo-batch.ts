@@ -58,3 +58,38 @@ export async function batchGet(db: DynamoDBDocumentClient, tableName: string, ke
   }
   return found;
 }
+
+/** One key of one table, for a read across tables. */
+export interface TableKey {
+  readonly table: string;
+  readonly key: Item;
+}
+
+/**
+ * Reads keys of several tables with as few BatchGetItem calls as AWS allows (100 keys each),
+ * strongly consistent, retrying unprocessed keys; repeated keys are read once. The items found,
+ * by table (missing items are simply absent).
+ */
+export async function batchGetAcross(db: DynamoDBDocumentClient, keys: readonly TableKey[]): Promise<Map<string, Item[]>> {
+  const found = new Map<string, Item[]>();
+  const unique = [...new Map(keys.map((k) => [`${k.table}\u0000${JSON.stringify(k.key)}`, k])).values()];
+  for (const part of chunks(unique, readChunk)) {
+    let pending: Record<string, { Keys: Item[]; ConsistentRead: true }> = {};
+    for (const { table, key } of part) (pending[table] ??= { Keys: [], ConsistentRead: true }).Keys.push(key);
+    for (let round = 0; Object.keys(pending).length > 0; round++) {
+      if (round === maxRounds) throw new Error('DynamoDB left reads unprocessed after every retry');
+      if (round > 0) await sleep(50 * 2 ** round);
+      const result = await db.send(new BatchGetCommand({ RequestItems: pending }));
+      for (const [table, items] of Object.entries(result.Responses ?? {})) {
+        const list = found.get(table) ?? [];
+        list.push(...items);
+        found.set(table, list);
+      }
+      pending = {};
+      for (const [table, left] of Object.entries(result.UnprocessedKeys ?? {})) {
+        if (left.Keys && left.Keys.length > 0) pending[table] = { Keys: left.Keys as Item[], ConsistentRead: true };
+      }
+    }
+  }
+  return found;
+}

@@ -30,7 +30,8 @@ export function broadcastKey(tenantId: string, id: string): { pk: string } {
   return { pk: `${tenantId}#${id}` };
 }
 
-function contentKey(tenantId: string, id: string): { pk: string } {
+/** The key of a broadcast's content item (its message and data, written once). */
+export function contentKey(tenantId: string, id: string): { pk: string } {
   return { pk: `${tenantId}#${id}#content` };
 }
 
@@ -97,7 +98,14 @@ function toItem(b: Broadcast): BroadcastItem {
   };
 }
 
-function fromItem(item: Record<string, unknown>): Broadcast {
+/** The content a content item holds. */
+export function contentFromItem(item: Record<string, unknown>): BroadcastContent {
+  const data = item.data as Record<string, unknown> | undefined;
+  return { message: String(item.message), ...(data ? { data } : {}) };
+}
+
+/** The broadcast a broadcast item holds. */
+export function broadcastFromItem(item: Record<string, unknown>): Broadcast {
   const i = item as BroadcastItem;
   const optional = <K extends keyof Broadcast>(key: K, value: Broadcast[K] | undefined): Partial<Broadcast> =>
     value === undefined ? {} : { [key]: value };
@@ -180,16 +188,14 @@ export class DynamoBroadcastStore implements BroadcastStore {
     const result = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: broadcastKey(tenantId, id), ConsistentRead: true }),
     );
-    return result.Item ? fromItem(result.Item) : undefined;
+    return result.Item ? broadcastFromItem(result.Item) : undefined;
   }
 
   async getContent(tenantId: string, id: string): Promise<BroadcastContent | undefined> {
     const result = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: contentKey(tenantId, id), ConsistentRead: true }),
     );
-    if (!result.Item) return undefined;
-    const data = result.Item.data as Record<string, unknown> | undefined;
-    return { message: String(result.Item.message), ...(data ? { data } : {}) };
+    return result.Item ? contentFromItem(result.Item) : undefined;
   }
 
   async audienceSlice(tenantId: string, id: string, slice: number): Promise<readonly string[]> {
@@ -234,7 +240,7 @@ export class DynamoBroadcastStore implements BroadcastStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      items.push(...(page.Items ?? []).map(fromItem));
+      items.push(...(page.Items ?? []).map(broadcastFromItem));
       startKey = page.LastEvaluatedKey;
       if (!startKey) break;
     }
@@ -318,7 +324,7 @@ export class DynamoBroadcastStore implements BroadcastStore {
     });
     if (!result) return undefined;
     const cursor = result.cursor;
-    return { broadcast: fromItem(result), page, token, ...(typeof cursor === 'string' ? { cursor } : {}) };
+    return { broadcast: broadcastFromItem(result), page, token, ...(typeof cursor === 'string' ? { cursor } : {}) };
   }
 
   async commitPage(claim: FanoutPageClaim, next: string | undefined): Promise<boolean> {
@@ -430,7 +436,7 @@ export class DynamoBroadcastStore implements BroadcastStore {
 
   private async update(tenantId: string, id: string, update: Update): Promise<Broadcast | undefined> {
     const item = await this.updateRaw(tenantId, id, update);
-    return item ? fromItem(item) : undefined;
+    return item ? broadcastFromItem(item) : undefined;
   }
 
   /** Runs a conditional update; `undefined` when its condition did not hold. */

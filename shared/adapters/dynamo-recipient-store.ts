@@ -32,7 +32,8 @@ export function membershipKey(tenantId: string, group: string, recipientId: stri
 /** How many times `put` reads again after losing a race to another writer. */
 const putAttempts = 10;
 
-function fromItem(item: Record<string, unknown>): Recipient {
+/** The recipient a recipients-table item holds. */
+export function recipientFromItem(item: Record<string, unknown>): Recipient {
   const { pk: _pk, ...recipient } = item;
   return recipient as unknown as Recipient;
 }
@@ -71,12 +72,12 @@ export class DynamoRecipientStore implements RecipientStore {
     const result = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: recipientKey(tenantId, id), ConsistentRead: true }),
     );
-    return result.Item ? fromItem(result.Item) : undefined;
+    return result.Item ? recipientFromItem(result.Item) : undefined;
   }
 
   async getMany(tenantId: string, ids: readonly string[]): Promise<Recipient[]> {
     const items = await batchGet(this.db, this.tableName, ids.map((id) => recipientKey(tenantId, id)));
-    return items.map(fromItem);
+    return items.map(recipientFromItem);
   }
 
   async save(next: Recipient, previous: Recipient | undefined): Promise<boolean> {
@@ -153,7 +154,7 @@ export class DynamoRecipientStore implements RecipientStore {
       }),
     );
     const found = result.Items ?? [];
-    const page = found.slice(0, query.limit).map(fromItem);
+    const page = found.slice(0, query.limit).map(recipientFromItem);
     return { recipients: page, ...nextAfter(page.map((r) => r.id), found.length > query.limit, result.LastEvaluatedKey) };
   }
 

@@ -12,8 +12,8 @@ export class SesMailer implements Mailer {
     this.from = from;
   }
 
-  async send(email: { readonly to: string; readonly subject: string; readonly text: string }): Promise<void> {
-    await this.ses.send(
+  async send(email: { readonly to: string; readonly subject: string; readonly text: string }): Promise<{ readonly messageId?: string }> {
+    const { MessageId } = await this.ses.send(
       new SendEmailCommand({
         Source: this.from,
         Destination: { ToAddresses: [email.to] },
@@ -23,5 +23,6 @@ export class SesMailer implements Mailer {
         },
       }),
     );
+    return MessageId ? { messageId: MessageId } : {};
   }
 }

@@ -19,6 +19,12 @@ export interface BatchSendResult {
   readonly failures: readonly string[];
 }
 
+/** One message of a batch: its body, and how long SQS keeps it invisible first (seconds, at most 900). */
+export interface BatchEntry {
+  readonly body: string;
+  readonly delaySeconds?: number;
+}
+
 /** Sends every body, optionally delayed; resolves with how many SQS accepted and why not the rest. */
 export async function sendBatches(
   sqs: SQSClient,
@@ -26,10 +32,20 @@ export async function sendBatches(
   bodies: readonly string[],
   delaySeconds?: number,
 ): Promise<BatchSendResult> {
-  const delay = delaySeconds === undefined ? {} : { DelaySeconds: Math.min(maxDelaySeconds, Math.max(0, Math.ceil(delaySeconds))) };
+  return sendEntries(sqs, queueUrl, bodies.map((body) => ({ body, ...(delaySeconds === undefined ? {} : { delaySeconds }) })));
+}
+
+/** Sends every entry, each with its own delay; resolves with how many SQS accepted and why not the rest. */
+export async function sendEntries(sqs: SQSClient, queueUrl: string, entries: readonly BatchEntry[]): Promise<BatchSendResult> {
   const chunks: SendMessageBatchRequestEntry[][] = [];
-  for (let start = 0; start < bodies.length; start += maxBatchEntries) {
-    chunks.push(bodies.slice(start, start + maxBatchEntries).map((MessageBody, index) => ({ Id: String(index), MessageBody, ...delay })));
+  for (let start = 0; start < entries.length; start += maxBatchEntries) {
+    chunks.push(
+      entries.slice(start, start + maxBatchEntries).map((entry, index) => ({
+        Id: String(index),
+        MessageBody: entry.body,
+        ...(entry.delaySeconds === undefined ? {} : { DelaySeconds: Math.min(maxDelaySeconds, Math.max(0, Math.ceil(entry.delaySeconds))) }),
+      })),
+    );
   }
   const results = await Promise.all(
     chunks.map(async (chunk): Promise<BatchSendResult> => {

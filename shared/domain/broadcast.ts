@@ -11,6 +11,8 @@
  * progress never goes backwards) and `delivering`.
  */
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
+import type { TransitionTable } from './state-machine.ts';
+import { tableAllows } from './state-machine.ts';
 
 export const broadcastStatuses = ['draft', 'scheduled', 'sending', 'completed', 'failed', 'cancelled'] as const;
 export type BroadcastStatus = (typeof broadcastStatuses)[number];
@@ -113,6 +115,37 @@ export interface RecipientClaim {
   readonly row: BroadcastRecipient;
   readonly token: string;
   readonly takeover: boolean;
+}
+
+/**
+ * What a conditional write on a recipient row checks besides its status: `due`, its retry time
+ * (if any) has come; `leaseExpired`, the worker holding it let its lease run out; `holdsClaim`,
+ * the writer holds the current claim (its token); `unchanged`, nobody claimed it since the writer
+ * read it (its attempt count is the one read); `failedBeforeRun`, it failed in an earlier run
+ * than the retry run requeueing it.
+ */
+export const rowGuards = ['due', 'leaseExpired', 'holdsClaim', 'unchanged', 'failedBeforeRun'] as const;
+export type RowGuard = (typeof rowGuards)[number];
+
+/**
+ * Every transition of a recipient row: the rules that run (the row store builds its conditions
+ * from this table). A row a worker holds is `sending`; `release` hands it back for a retry;
+ * `requeue` is a broadcast retry putting a failed row back to pending.
+ */
+export const rowTransitions = {
+  claim: { from: ['pending'], to: 'sending', guards: ['due', 'unchanged'] },
+  takeOver: { from: ['sending'], to: 'sending', guards: ['leaseExpired', 'unchanged'] },
+  finish: { from: ['sending'], to: 'sent', guards: ['holdsClaim'] },
+  fail: { from: ['sending'], to: 'failed', guards: ['holdsClaim'] },
+  release: { from: ['sending'], to: 'pending', guards: ['holdsClaim'] },
+  cancel: { from: ['pending'], to: 'cancelled' },
+  requeue: { from: ['failed'], to: 'pending', guards: ['failedBeforeRun'], manual: true },
+} as const satisfies TransitionTable<BroadcastRowStatus, RowGuard>;
+export type RowTransition = keyof typeof rowTransitions;
+
+/** True when a recipient row may move from `from` to `to`. */
+export function rowCanTransition(from: BroadcastRowStatus, to: BroadcastRowStatus): boolean {
+  return tableAllows<BroadcastRowStatus, RowGuard>(rowTransitions, from, to);
 }
 
 const allowedTransitions: Readonly<Record<BroadcastStatus, readonly BroadcastStatus[]>> = {

@@ -82,3 +82,87 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }
+
+/**
+ * What a provider's error means for a delivery, as the engine acts on it:
+ * - `throttled`: the provider asked us to slow down; nothing was sent. Try again after
+ *   `retryAfterMs`, without spending an attempt.
+ * - `transient`: refused this time (a 5xx, a network error before the request left); try again.
+ * - `permanent`: refused for good (a rejected address, a payload it will never take).
+ * - `gone`: the target no longer exists (a 410, a disabled endpoint): forget it, never try again.
+ * - `unknown`: no answer (a timeout, a reset connection): it may have gone out, so it never goes again.
+ */
+export type ProviderVerdict =
+  | { readonly kind: 'throttled'; readonly retryAfterMs: number }
+  | { readonly kind: 'transient' }
+  | { readonly kind: 'permanent' }
+  | { readonly kind: 'gone' }
+  | { readonly kind: 'unknown' };
+
+const throttlingNames = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'ThrottledException',
+  'SlowDown',
+  'LimitExceededException',
+]);
+
+/** SES's answer once the rolling 24-hour sending quota is spent (a `Throttling` error). */
+const dailyQuotaMessage = /daily message quota exceeded/i;
+
+/** How long a throttled send waits when the provider gives no hint (ms). */
+export const defaultThrottleWaitMs = 1_000;
+/** How long a send waits once a daily quota is spent: the quota rolls over 24 hours (ms). */
+export const dailyQuotaWaitMs = 60 * 60 * 1000;
+
+/** The `Retry-After` an error carries (seconds, or an HTTP date), in ms; `undefined` when none. */
+function retryAfterOf(error: unknown, now: number): number | undefined {
+  const { $response, retryAfterMs } = error as { $response?: { headers?: Record<string, string> }; retryAfterMs?: unknown };
+  if (typeof retryAfterMs === 'number' && retryAfterMs >= 0) return retryAfterMs;
+  const header = $response?.headers?.['retry-after'];
+  if (header === undefined) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * Classifies a provider's error (an AWS SDK error, or one a channel raised with the same shape:
+ * `name`, `$metadata.httpStatusCode`, optionally `retryAfterMs`). Sources: the SDK's retry
+ * classification (@smithy/service-error-classification) and SES's "Sending quotas" page.
+ */
+export function classifyProviderError(error: unknown, now: number = Date.now()): ProviderVerdict {
+  if (typeof error !== 'object' || error === null) return { kind: 'unknown' };
+  const { name, $metadata, message } = error as ErrorShape & { message?: unknown };
+  const status = $metadata?.httpStatusCode;
+  if (status === 410) return { kind: 'gone' };
+  if ((typeof name === 'string' && throttlingNames.has(name)) || status === 429) {
+    const hint = retryAfterOf(error, now);
+    const daily = typeof message === 'string' && dailyQuotaMessage.test(message);
+    return { kind: 'throttled', retryAfterMs: hint ?? (daily ? dailyQuotaWaitMs : defaultThrottleWaitMs) };
+  }
+  if (isPermanentDeliveryError(error)) return { kind: 'permanent' };
+  if (wasAnsweredWithError(error) || neverLeft(error)) return { kind: 'transient' };
+  return { kind: 'unknown' };
+}
+
+/** Errors of a connection that was never made: the request never left, so nothing was sent. */
+const unconnectedCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * True when the request provably never reached the provider: the connection could not be made
+ * (the SDK's connection timeout, a refused or unresolvable host), or the error was raised before
+ * sending (flagged `$notSent` by whoever raised it).
+ */
+export function neverLeft(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message, $notSent } = error as { code?: unknown; message?: unknown; $notSent?: unknown };
+  if ($notSent === true) return true;
+  if (typeof code === 'string' && unconnectedCodes.has(code)) return true;
+  return typeof message === 'string' && /without establishing a connection/i.test(message);
+}

@@ -3,6 +3,8 @@
  * channels it is delivered on. No AWS here: stores enforce these transitions with conditional
  * writes, so a duplicate message, a late schedule or a racing cancel cannot break them.
  */
+import { tableAllows, tableIsTerminal } from './state-machine.ts';
+import type { TransitionTable } from './state-machine.ts';
 
 export const notificationStatuses = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type NotificationStatus = (typeof notificationStatuses)[number];
@@ -69,28 +71,35 @@ export interface Notification {
 }
 
 /**
- * The transitions a notification may take. `sending → pending` releases a claim for a retry;
- * `sending → sending` is a new worker taking over an expired lease.
+ * What a conditional write on a notification checks besides its status: `due`, its time (or its
+ * retry time) has come; `leaseExpired`, the worker holding it let its lease run out; `holdsClaim`,
+ * the writer holds the current claim (its token); `unchanged`, nobody claimed it since the writer
+ * read it (its attempt count is the one read).
  */
-const allowedTransitions: Readonly<Record<NotificationStatus, readonly NotificationStatus[]>> = {
-  pending: ['sending', 'cancelled'],
-  sending: ['sending', 'sent', 'failed', 'pending'],
-  sent: [],
-  failed: [],
-  cancelled: [],
-};
+export const notificationGuards = ['due', 'leaseExpired', 'holdsClaim', 'unchanged'] as const;
+export type NotificationGuard = (typeof notificationGuards)[number];
 
 /**
- * Transitions only a person asks for, never a delivery worker: `failed → pending` is
- * `POST /v1/notifications/{id}/retry`. For delivery, a failed notification stays terminal.
+ * Every transition a notification may take: the rules that run. `release` hands a claim back for
+ * a retry; `takeOver` is a worker taking over a lease that ran out; `retry` is
+ * `POST /v1/notifications/{id}/retry`, a person's decision: for delivery a failed notification
+ * stays terminal.
  */
-const manualTransitions: Readonly<Partial<Record<NotificationStatus, readonly NotificationStatus[]>>> = {
-  failed: ['pending'],
-};
+export const notificationTransitions = {
+  claim: { from: ['pending'], to: 'sending', guards: ['due', 'unchanged'] },
+  takeOver: { from: ['sending'], to: 'sending', guards: ['leaseExpired', 'unchanged'] },
+  finish: { from: ['sending'], to: 'sent', guards: ['holdsClaim'] },
+  fail: { from: ['sending'], to: 'failed', guards: ['holdsClaim'] },
+  release: { from: ['sending'], to: 'pending', guards: ['holdsClaim'] },
+  cancel: { from: ['pending'], to: 'cancelled' },
+  reschedule: { from: ['pending'], to: 'pending' },
+  retry: { from: ['failed'], to: 'pending', manual: true },
+} as const satisfies TransitionTable<NotificationStatus, NotificationGuard>;
+export type NotificationTransition = keyof typeof notificationTransitions;
 
 /** True when a notification may move from `from` to `to` (by itself or on a person's request). */
 export function canTransition(from: NotificationStatus, to: NotificationStatus): boolean {
-  return allowedTransitions[from].includes(to) || (manualTransitions[from]?.includes(to) ?? false);
+  return tableAllows<NotificationStatus, NotificationGuard>(notificationTransitions, from, to);
 }
 
 /** The states from which a transition to `to` is allowed (what a conditional write checks). */
@@ -110,7 +119,7 @@ export function nextDueAt(n: Pick<Notification, 'scheduledAt' | 'nextAttemptAt'>
 
 /** True for states a notification never leaves by itself (only a manual retry revives a failed one). */
 export function isTerminal(status: NotificationStatus): boolean {
-  return allowedTransitions[status].length === 0;
+  return tableIsTerminal<NotificationStatus, NotificationGuard>(notificationTransitions, status);
 }
 
 /** The channels used when the request names none: inbox and WebSocket, plus email when known. */

@@ -246,10 +246,27 @@ export const inboxItemIdSchema = idSchema;
 export const markReadMessageSchema = z.object({ action: z.literal('markRead'), id: inboxItemIdSchema });
 
 /** What the delivery queue carries: which notification to deliver (the item holds the rest). */
-export const deliveryMessageSchema = z.object({
-  tenantId: idSchema,
-  notificationId: notificationIdSchema,
-});
+/** How many notifications one delivery message (and one schedule) names at most. */
+export const maxNotificationsPerMessage = 100;
+
+/**
+ * What the delivery queue carries: the notifications of one tenant due at one instant (a
+ * schedule's or a create's batch, `notBefore` their time), or one notification (the sweeps, a
+ * redrive). Naming each recipient lets the consumer read them with the notifications.
+ */
+export const deliveryMessageSchema = z.union([
+  z.object({
+    tenantId: idSchema,
+    notifications: z.array(z.object({ id: notificationIdSchema, recipientId: idSchema })).min(1).max(maxNotificationsPerMessage),
+    notBefore: instantSchema.optional(),
+  }),
+  z.object({
+    tenantId: idSchema,
+    notificationId: notificationIdSchema,
+    recipientId: idSchema.optional(),
+    notBefore: instantSchema.optional(),
+  }),
+]);
 export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
 
 /** A message a WebSocket client sends. */

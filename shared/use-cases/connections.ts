@@ -1,23 +1,15 @@
 /** WebSocket connections: who is connected where, and the little protocol they speak. */
 import type { Caller } from '../domain/caller.ts';
-import type { Clock, ConnectionStore, SocketPoster } from '../ports.ts';
+import type { Clock, LiveStateStore, SocketPoster } from '../ports.ts';
 
-/** Records an authorised connection so deliveries can find it. */
-export async function openConnection(
-  deps: { connections: ConnectionStore; clock: Clock; ttlSeconds: number },
-  caller: Caller,
-  connectionId: string,
-): Promise<void> {
-  const now = deps.clock.now();
-  await deps.connections.put(
-    { connectionId, tenantId: caller.tenantId, userId: caller.sub, connectedAt: now.toISOString() },
-    new Date(now.getTime() + deps.ttlSeconds * 1000),
-  );
+/** Records an authorised connection on the user's live state, so deliveries find it. */
+export async function openConnection(deps: { live: LiveStateStore; clock: Clock }, caller: Caller, connectionId: string): Promise<void> {
+  await deps.live.connect(caller.tenantId, caller.sub, { connectionId, connectedAt: deps.clock.now().toISOString() });
 }
 
 /** Forgets a connection that closed. */
-export async function closeConnection(deps: { connections: ConnectionStore }, connectionId: string): Promise<void> {
-  await deps.connections.remove(connectionId);
+export async function closeConnection(deps: { live: LiveStateStore }, caller: Caller, connectionId: string): Promise<void> {
+  await deps.live.forgetConnections(caller.tenantId, caller.sub, [connectionId]);
 }
 
 /** Answers one client message: `ping` → `pong`; anything else is named as unknown. */

@@ -378,7 +378,7 @@ async function repair(deps: FanoutDeps, broadcast: Broadcast): Promise<void> {
 
 /** Ends the broadcast when every recipient is final (a conditional write: exactly once). */
 export async function finishIfReady(
-  deps: Pick<FanoutDeps, 'broadcasts' | 'clock'>,
+  deps: { readonly broadcasts: Pick<BroadcastStore, 'finish'>; readonly clock: Clock },
   broadcast: Broadcast | undefined,
 ): Promise<Broadcast | undefined> {
   if (!broadcast || !isReadyToFinish(broadcast)) return undefined;

@@ -11,11 +11,12 @@ import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
 import type { ListInboxQuery } from '../domain/schemas.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
-import type { Clock, ConnectionStore, InboxStore, SocketPoster } from '../ports.ts';
+import { openConnections } from '../domain/delivery.ts';
+import type { Clock, InboxStore, LiveStateStore, SocketPoster } from '../ports.ts';
 
 export interface InboxDeps {
   readonly inbox: InboxStore;
-  readonly connections: ConnectionStore;
+  readonly live: LiveStateStore;
   readonly sockets: SocketPoster;
   readonly clock: Clock;
   /** Days a read item is kept (HERALD_READ_INBOX_RETENTION_DAYS). */
@@ -32,26 +33,25 @@ function inboxCursorSchema(unreadOnly: boolean): z.ZodType<{ after: string }> {
   return z.object({ inbox: z.literal(unreadOnly ? 'unread' : 'all'), after: arrivalKeySchema });
 }
 
-/** Tells every open connection of a user their unread count; a failed post is logged, never thrown. */
-export async function notifyInboxChanged(
-  deps: Pick<InboxDeps, 'connections' | 'sockets'>,
-  tenantId: string,
-  userId: string,
-  unread: number,
-): Promise<void> {
-  const connections = await deps.connections.listByUser(tenantId, userId);
+/**
+ * Tells every open connection of a user their unread count, both read in one go from the user's
+ * live state (so the count told is the one stored). A failed post is logged, never thrown.
+ */
+export async function notifyInboxChanged(deps: Pick<InboxDeps, 'live' | 'sockets' | 'clock'>, tenantId: string, userId: string): Promise<number> {
+  const live = await deps.live.get(tenantId, userId);
+  const gone: string[] = [];
   await Promise.all(
-    connections.map(async (connection) => {
+    openConnections(live, deps.clock.now()).map(async (connection) => {
       try {
-        if ((await deps.sockets.post(connection.connectionId, inboxChangedMessage(unread))) === 'gone') {
-          await deps.connections.remove(connection.connectionId);
-        }
+        if ((await deps.sockets.post(connection.connectionId, inboxChangedMessage(live.unread))) === 'gone') gone.push(connection.connectionId);
       } catch (error) {
         // The count is stored; a client that missed the frame reads it on its next request.
         logger.warn('Could not tell a connection its unread count', { tenantId, userId, connectionId: connection.connectionId, error: error as Error });
       }
     }),
   );
+  if (gone.length > 0) await deps.live.forgetConnections(tenantId, userId, gone).catch(() => undefined);
+  return live.unread;
 }
 
 /** A page of the caller's inbox, newest arrival first; `unread` keeps only unread items. */
@@ -91,8 +91,7 @@ export async function markInboxItemRead(
   const now = deps.clock.now();
   const outcome = await deps.inbox.markRead(caller.tenantId, caller.sub, id, now, readItemExpiry(now, deps.readRetentionDays));
   if (outcome === 'missing') throw new NotFoundError(`Inbox item ${id} not found`);
-  const unread = await deps.inbox.unreadCount(caller.tenantId, caller.sub);
-  if (outcome === 'read') await notifyInboxChanged(deps, caller.tenantId, caller.sub, unread);
+  const unread = outcome === 'read' ? await notifyInboxChanged(deps, caller.tenantId, caller.sub) : await deps.inbox.unreadCount(caller.tenantId, caller.sub);
   return { id, read: true, unread };
 }
 
@@ -111,7 +110,6 @@ export async function markAllInboxRead(deps: InboxDeps, caller: Caller): Promise
     if (ids.length > 0) marked += await deps.inbox.markManyRead(caller.tenantId, caller.sub, ids, now, expiresAt);
     after = page.after;
   } while (after);
-  const unread = await deps.inbox.unreadCount(caller.tenantId, caller.sub);
-  if (marked > 0) await notifyInboxChanged(deps, caller.tenantId, caller.sub, unread);
+  const unread = marked > 0 ? await notifyInboxChanged(deps, caller.tenantId, caller.sub) : await deps.inbox.unreadCount(caller.tenantId, caller.sub);
   return { marked, unread };
 }

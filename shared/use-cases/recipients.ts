@@ -16,9 +16,9 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { logger } from '../observability/logger.ts';
 import type {
   Clock,
-  ConnectionStore,
   DeliveryScheduler,
   InboxStore,
+  LiveStateStore,
   NotificationListing,
   NotificationStore,
   RecipientStore,
@@ -32,7 +32,7 @@ export interface RecipientDeps {
 /** What an erasure touches besides the directory. */
 export interface ErasureDeps extends RecipientDeps {
   readonly inbox: InboxStore;
-  readonly connections: ConnectionStore;
+  readonly live: Pick<LiveStateStore, 'get'>;
   readonly notifications: NotificationStore;
   readonly listing: NotificationListing;
   readonly scheduler: DeliveryScheduler;
@@ -243,15 +243,15 @@ export async function eraseRecipient(deps: ErasureDeps, caller: Caller, id: stri
     olderThan = page.olderThan;
   } while (olderThan !== undefined);
 
-  const connections = await deps.connections.listByUser(tenantId, id);
-  for (const connection of connections) await deps.connections.remove(connection.connectionId);
+  // Their connection records live on the inbox's live item, which goes with the inbox.
+  const removedConnections = (await deps.live.get(tenantId, id)).connections.length;
   const removedInboxItems = await deps.inbox.removeAll(tenantId, id);
 
-  if (!existed && cancelledNotifications === 0 && connections.length === 0 && removedInboxItems === 0) {
+  if (!existed && cancelledNotifications === 0 && removedConnections === 0 && removedInboxItems === 0) {
     throw new NotFoundError(`Recipient ${id} not found`);
   }
-  log.info('Erased a recipient', { cancelledNotifications, removedInboxItems, removedConnections: connections.length });
-  return { id, cancelledNotifications, removedInboxItems, removedConnections: connections.length };
+  log.info('Erased a recipient', { cancelledNotifications, removedInboxItems, removedConnections });
+  return { id, cancelledNotifications, removedInboxItems, removedConnections };
 }
 
 /** Runs `work` on every item, at most `limit` at once; the first failure is thrown once all settled. */

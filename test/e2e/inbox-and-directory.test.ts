@@ -69,8 +69,9 @@ async function waitForInboxItem(token: string, id: string): Promise<void> {
   );
 }
 
+/** The new count reaching a connection: in an `inboxChanged` frame, or with the notification that changed it. */
 function inboxChanged(socket: SocketClient, unread: number): Promise<unknown> {
-  return socket.waitFor((d) => d.type === 'inboxChanged' && d.unread === unread);
+  return socket.waitFor((d) => (d.type === 'inboxChanged' || d.type === 'notification') && d.unread === unread);
 }
 
 describe('the inbox', () => {

@@ -1,6 +1,6 @@
 /** Routes of `/v1/me` (the caller's own record and inbox): parse, call the use case, shape the response. */
 import { once, readInboxRetentionDays } from '../../../shared/config.ts';
-import { connectionStore, inboxStore, recipientStore, socketPoster, systemClock } from '../../../shared/adapters/dependencies.ts';
+import { liveStateStore, inboxStore, recipientStore, socketPoster, systemClock } from '../../../shared/adapters/dependencies.ts';
 import { toRecipientView } from '../../../shared/domain/recipient.ts';
 import { inboxItemIdSchema, listInboxQuerySchema, updateMeBodySchema } from '../../../shared/domain/schemas.ts';
 import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../../../shared/http/request.ts';
@@ -14,7 +14,7 @@ const meDeps = once((): MeDeps => ({ recipients: recipientStore(), clock: system
 const inboxDeps = once(
   (): InboxDeps => ({
     inbox: inboxStore(),
-    connections: connectionStore(),
+    live: liveStateStore(),
     sockets: socketPoster(),
     clock: systemClock,
     readRetentionDays: readInboxRetentionDays(),

@@ -1,7 +1,7 @@
 /** Routes of `/v1/recipients`: parse, call the use case, shape the response. */
 import { once } from '../../../shared/config.ts';
 import {
-  connectionStore,
+  liveStateStore,
   deliveryScheduler,
   idempotencyStore,
   inboxStore,
@@ -23,7 +23,7 @@ const erasureDeps = once(
   (): ErasureDeps => ({
     ...deps(),
     inbox: inboxStore(),
-    connections: connectionStore(),
+    live: liveStateStore(),
     notifications: notificationStore(),
     listing: notificationListing(),
     scheduler: deliveryScheduler(),

@@ -3,7 +3,7 @@ export { FakeClock } from './clock.ts';
 export { InMemoryBroadcastRecipientStore } from './broadcast-recipient-store.ts';
 export { FakeBroadcastDeliveryQueue, FakeBroadcastScheduler, FakeFanoutQueue } from './broadcast-queues.ts';
 export { InMemoryBroadcastStore } from './broadcast-store.ts';
-export { InMemoryConnectionStore } from './connection-store.ts';
+export { InMemoryLiveStateStore } from './live-state-store.ts';
 export { FakeDeliveryEnqueuer } from './delivery-enqueuer.ts';
 export { FakeDeliveryQueue } from './delivery-queue.ts';
 export { FakeDeliveryScheduler } from './delivery-scheduler.ts';

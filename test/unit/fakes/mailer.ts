@@ -16,10 +16,11 @@ export class FakeMailer implements Mailer {
   onSend?: (email: Email) => Promise<void> | void;
   sendCalls = 0;
 
-  async send(email: Email): Promise<void> {
+  async send(email: Email): Promise<{ messageId: string }> {
     this.sendCalls++;
     await this.onSend?.(email);
     this.failures.throwNext();
     this.sent.push({ ...email });
+    return { messageId: `fake-${this.sent.length}` };
   }
 }

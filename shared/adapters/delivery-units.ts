@@ -1,0 +1,280 @@
+/**
+ * The two kinds of delivery unit as DynamoDB items: a notification (notifications table) and a
+ * broadcast's recipient row (broadcast-recipients table). Each turns its item into the engine's
+ * `DeliveryUnit` and builds the writes of its transitions, with conditions built from the state
+ * machines of shared/domain (notificationTransitions, rowTransitions).
+ */
+import { BROADCAST_RECIPIENT_SHARDS } from '../../lib/app-description.ts';
+import { publicRecipientStatus, recipientShard, rowTransitions } from '../domain/broadcast.ts';
+import type { Broadcast, BroadcastContent, BroadcastRecipientStatus, BroadcastRowStatus, RowGuard } from '../domain/broadcast.ts';
+import type { DeliveryUnit, Settlement, UnitRef } from '../domain/delivery.ts';
+import { nextDueAt, notificationTransitions } from '../domain/notification.ts';
+import type { Channel, ChannelDelivery, NotificationGuard } from '../domain/notification.ts';
+import { notificationFromItem, notificationKey } from './dynamo-notification-store.ts';
+import { transitionCondition } from './dynamo-transitions.ts';
+import type { GuardClause } from './dynamo-transitions.ts';
+
+/** An update of one item, as a transaction's `Update` action takes it (without the table). */
+export interface ItemUpdate {
+  readonly Key: Record<string, unknown>;
+  readonly UpdateExpression: string;
+  readonly ConditionExpression: string;
+  readonly ExpressionAttributeNames: Record<string, string>;
+  readonly ExpressionAttributeValues: Record<string, unknown>;
+}
+
+/** What a claim writes besides the state: the lease, the token, the intents. */
+export interface ClaimWrite {
+  readonly token: string;
+  readonly leaseUntil: number;
+  readonly intents: readonly Channel[];
+  readonly intent: ChannelDelivery;
+  readonly takeover: boolean;
+}
+
+/** What a commit writes besides the state. */
+export interface CommitWrite {
+  readonly token: string;
+  readonly deliveries: Readonly<Partial<Record<Channel, ChannelDelivery>>>;
+  readonly forget: readonly Channel[];
+  readonly settlement: Settlement;
+  /** When a final unit expires (TTL, epoch seconds). */
+  readonly expiresAt: number;
+}
+
+/** SET and REMOVE clauses gathered into one update expression, with their names and values. */
+class UpdateBuilder {
+  readonly sets: string[] = [];
+  readonly removes: string[] = [];
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, unknown> = {};
+
+  set(path: string, value: unknown): this {
+    const placeholder = `:v${Object.keys(this.values).length}`;
+    this.values[placeholder] = value;
+    this.sets.push(`${path} = ${placeholder}`);
+    return this;
+  }
+
+  setRaw(clause: string, values: Record<string, unknown> = {}): this {
+    Object.assign(this.values, values);
+    this.sets.push(clause);
+    return this;
+  }
+
+  remove(...paths: string[]): this {
+    this.removes.push(...paths);
+    return this;
+  }
+
+  /** `deliveries.<channel>` for every outcome, and the removal of every forgotten intent. */
+  deliveries(deliveries: Readonly<Partial<Record<Channel, ChannelDelivery>>>, forget: readonly Channel[] = []): this {
+    for (const [channel, delivery] of Object.entries(deliveries)) {
+      const name = `#d${Object.keys(this.names).length}`;
+      this.names[name] = channel;
+      this.set(`deliveries.${name}`, delivery);
+    }
+    for (const channel of forget) {
+      const name = `#d${Object.keys(this.names).length}`;
+      this.names[name] = channel;
+      this.remove(`deliveries.${name}`);
+    }
+    return this;
+  }
+
+  build(key: Record<string, unknown>, condition: { ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> }): ItemUpdate {
+    const expression = [this.sets.length > 0 ? `SET ${this.sets.join(', ')}` : '', this.removes.length > 0 ? `REMOVE ${this.removes.join(', ')}` : '']
+      .filter(Boolean)
+      .join(' ');
+    return {
+      Key: key,
+      UpdateExpression: expression,
+      ConditionExpression: condition.ConditionExpression,
+      ExpressionAttributeNames: { ...this.names, ...condition.ExpressionAttributeNames },
+      ExpressionAttributeValues: { ...this.values, ...condition.ExpressionAttributeValues },
+    };
+  }
+}
+
+// ---- Notifications ----
+
+/** The guards of notification transitions, as clauses on a notification item. */
+export function notificationGuards(context: { now: Date; token?: string; seenAttempts?: number }): Record<NotificationGuard, GuardClause> {
+  return {
+    // `dueAt` is the later of the notification's time and its retry time (the `due` index key).
+    due: { clause: 'dueAt <= :gnow', values: { ':gnow': context.now.toISOString() } },
+    leaseExpired: { clause: 'leaseUntil < :gnowMs', values: { ':gnowMs': context.now.getTime() } },
+    holdsClaim: { clause: 'claimToken = :gtoken', values: { ':gtoken': context.token } },
+    unchanged: { clause: 'attempts = :gseen', values: { ':gseen': context.seenAttempts } },
+  };
+}
+
+/** The delivery unit a notification item holds. */
+export function notificationUnit(item: Record<string, unknown>): DeliveryUnit {
+  const n = notificationFromItem(item);
+  return {
+    ref: { kind: 'notification', tenantId: n.tenantId, notificationId: n.id, recipientId: n.recipientId },
+    tenantId: n.tenantId,
+    recipientId: n.recipientId,
+    status: n.status,
+    dueAt: nextDueAt(n).getTime(),
+    ...(n.leaseUntil !== undefined ? { leaseUntil: n.leaseUntil } : {}),
+    attempts: n.attempts,
+    channels: n.channels,
+    deliveries: n.deliveries,
+    content: {
+      id: n.id,
+      title: n.title,
+      message: n.message,
+      type: n.type,
+      priority: n.priority,
+      ...(n.data ? { data: n.data } : {}),
+      createdAt: n.createdAt,
+      scheduledAt: n.scheduledAt,
+    },
+  };
+}
+
+/** The claim of a notification (or the takeover of a lease that ran out), with its intents. */
+export function notificationClaim(unit: DeliveryUnit, claim: ClaimWrite, now: Date): ItemUpdate {
+  const ref = unit.ref as Extract<UnitRef, { kind: 'notification' }>;
+  const transition = claim.takeover ? notificationTransitions.takeOver : notificationTransitions.claim;
+  const update = new UpdateBuilder()
+    .set('#tstatus', transition.to)
+    .set('leaseUntil', claim.leaseUntil)
+    .set('claimToken', claim.token)
+    .setRaw('attempts = attempts + :one', { ':one': 1 })
+    .deliveries(Object.fromEntries(claim.intents.map((channel) => [channel, claim.intent])));
+  return update.build(
+    notificationKey(ref.tenantId, ref.notificationId),
+    transitionCondition(transition, notificationGuards({ now, seenAttempts: unit.attempts })),
+  );
+}
+
+/** The write that records a notification's outcomes and moves it on: sent, failed, or pending for a retry. */
+export function notificationCommit(unit: DeliveryUnit, write: CommitWrite, now: Date): ItemUpdate {
+  const ref = unit.ref as Extract<UnitRef, { kind: 'notification' }>;
+  const { settlement } = write;
+  const update = new UpdateBuilder().deliveries(write.deliveries, write.forget).remove('leaseUntil', 'claimToken');
+  let transition;
+  if (settlement.kind === 'finish') {
+    transition = notificationTransitions.finish;
+    // Out of the `due` index; it expires after its retention.
+    update.set('sentAt', now.toISOString()).set('expiresAt', write.expiresAt).remove('dueShard', 'dueAt', 'lastError');
+  } else if (settlement.kind === 'fail') {
+    transition = notificationTransitions.fail;
+    update.set('failedAt', now.toISOString()).set('lastError', settlement.error).set('expiresAt', write.expiresAt).remove('dueShard', 'dueAt');
+  } else {
+    transition = notificationTransitions.release;
+    // Still in the `due` index, now due at the retry: the sweep must not rush a backoff.
+    const retryAt = new Date(settlement.nextAttemptAt).toISOString();
+    update.set('lastError', settlement.error).set('nextAttemptAt', retryAt).set('dueAt', retryAt);
+    if (settlement.refundAttempt) update.setRaw('attempts = attempts - :refund', { ':refund': 1 });
+  }
+  update.set('#tstatus', transition.to);
+  return update.build(notificationKey(ref.tenantId, ref.notificationId), transitionCondition(transition, notificationGuards({ now, token: write.token })));
+}
+
+// ---- Broadcast recipient rows ----
+
+function shardKey(tenantId: string, broadcastId: string, shard: number): string {
+  return `${tenantId}#${broadcastId}#${shard}`;
+}
+
+/** The key of a broadcast's recipient row (its write shard is the recipient's). */
+export function rowKey(tenantId: string, broadcastId: string, recipientId: string, shards = BROADCAST_RECIPIENT_SHARDS): { pk: string; recipientId: string } {
+  return { pk: shardKey(tenantId, broadcastId, recipientShard(recipientId, shards)), recipientId };
+}
+
+/** The key of a row in the `byStatus` index: one partition per broadcast, status and shard. */
+export function rowStatusKey(tenantId: string, broadcastId: string, recipientId: string, status: BroadcastRecipientStatus, shards = BROADCAST_RECIPIENT_SHARDS): string {
+  return `${tenantId}#${broadcastId}#${status}#${recipientShard(recipientId, shards)}`;
+}
+
+/** The guards of row transitions, as clauses on a row item. */
+export function rowGuards(context: { now: Date; token?: string; seenAttempts?: number; run?: number }): Record<RowGuard, GuardClause> {
+  return {
+    due: { clause: 'attribute_not_exists(nextAttemptAt) OR nextAttemptAt <= :gnow', values: { ':gnow': context.now.toISOString() } },
+    leaseExpired: { clause: 'leaseUntil < :gnowMs', values: { ':gnowMs': context.now.getTime() } },
+    holdsClaim: { clause: 'claimToken = :gtoken', values: { ':gtoken': context.token } },
+    unchanged: { clause: 'attempts = :gseen', values: { ':gseen': context.seenAttempts } },
+    failedBeforeRun: { clause: 'run < :grun', values: { ':grun': context.run } },
+  };
+}
+
+/** The delivery unit a recipient row holds, with its broadcast and content. */
+export function rowUnit(item: Record<string, unknown>, broadcast: Broadcast, content: BroadcastContent): DeliveryUnit {
+  const status = item.status as BroadcastRowStatus;
+  const nextAttemptAt = typeof item.nextAttemptAt === 'string' ? Date.parse(item.nextAttemptAt) : 0;
+  return {
+    ref: { kind: 'broadcast', tenantId: broadcast.tenantId, broadcastId: broadcast.id, recipientId: String(item.recipientId) },
+    tenantId: broadcast.tenantId,
+    recipientId: String(item.recipientId),
+    status,
+    dueAt: nextAttemptAt,
+    ...(typeof item.leaseUntil === 'number' ? { leaseUntil: item.leaseUntil } : {}),
+    attempts: typeof item.attempts === 'number' ? item.attempts : 0,
+    channels: broadcast.channels,
+    deliveries: (item.deliveries ?? {}) as DeliveryUnit['deliveries'],
+    content: {
+      id: broadcast.id,
+      broadcastId: broadcast.id,
+      title: broadcast.title,
+      message: content.message,
+      type: broadcast.type,
+      priority: broadcast.priority,
+      ...(content.data ? { data: content.data } : {}),
+      createdAt: broadcast.createdAt,
+      scheduledAt: broadcast.scheduledAt ?? broadcast.startedAt ?? null,
+    },
+  };
+}
+
+/** The claim of a row (or the takeover of a lease that ran out), with its intents. */
+export function rowClaim(unit: DeliveryUnit, claim: ClaimWrite, now: Date, shards = BROADCAST_RECIPIENT_SHARDS): ItemUpdate {
+  const ref = unit.ref as Extract<UnitRef, { kind: 'broadcast' }>;
+  const transition = claim.takeover ? rowTransitions.takeOver : rowTransitions.claim;
+  const update = new UpdateBuilder()
+    .set('#tstatus', transition.to)
+    .set('leaseUntil', claim.leaseUntil)
+    .set('claimToken', claim.token)
+    .set('updatedAt', now.toISOString())
+    .setRaw('attempts = attempts + :one', { ':one': 1 })
+    .deliveries(Object.fromEntries(claim.intents.map((channel) => [channel, claim.intent])));
+  return update.build(rowKey(ref.tenantId, ref.broadcastId, ref.recipientId, shards), transitionCondition(transition, rowGuards({ now, seenAttempts: unit.attempts })));
+}
+
+/** The write that records a row's outcomes and moves it on; its `byStatus` key follows its public status. */
+export function rowCommit(unit: DeliveryUnit, write: CommitWrite, now: Date, shards = BROADCAST_RECIPIENT_SHARDS): ItemUpdate {
+  const ref = unit.ref as Extract<UnitRef, { kind: 'broadcast' }>;
+  const { settlement } = write;
+  const update = new UpdateBuilder().deliveries(write.deliveries, write.forget).remove('leaseUntil', 'claimToken').set('updatedAt', now.toISOString());
+  let transition;
+  if (settlement.kind === 'finish') {
+    transition = rowTransitions.finish;
+    update.set('expiresAt', write.expiresAt).remove('nextAttemptAt', 'lastError');
+  } else if (settlement.kind === 'fail') {
+    transition = rowTransitions.fail;
+    update.set('lastError', settlement.error).set('expiresAt', write.expiresAt).remove('nextAttemptAt');
+  } else {
+    transition = rowTransitions.release;
+    update.set('lastError', settlement.error).set('nextAttemptAt', new Date(settlement.nextAttemptAt).toISOString());
+    if (settlement.refundAttempt) update.setRaw('attempts = attempts - :refund', { ':refund': 1 });
+  }
+  update
+    .set('#tstatus', transition.to)
+    .set('statusKey', rowStatusKey(ref.tenantId, ref.broadcastId, ref.recipientId, publicRecipientStatus(transition.to), shards));
+  return update.build(rowKey(ref.tenantId, ref.broadcastId, ref.recipientId, shards), transitionCondition(transition, rowGuards({ now, token: write.token })));
+}
+
+/** Cancels a pending row of a cancelled broadcast. */
+export function rowCancel(unit: DeliveryUnit, now: Date, expiresAt: number, shards = BROADCAST_RECIPIENT_SHARDS): ItemUpdate {
+  const ref = unit.ref as Extract<UnitRef, { kind: 'broadcast' }>;
+  const transition = rowTransitions.cancel;
+  return new UpdateBuilder()
+    .set('#tstatus', transition.to)
+    .set('statusKey', rowStatusKey(ref.tenantId, ref.broadcastId, ref.recipientId, 'cancelled', shards))
+    .set('updatedAt', now.toISOString())
+    .set('expiresAt', expiresAt)
+    .build(rowKey(ref.tenantId, ref.broadcastId, ref.recipientId, shards), transitionCondition(transition, rowGuards({ now })));
+}

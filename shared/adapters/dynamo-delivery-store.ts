@@ -1,0 +1,381 @@
+/**
+ * The delivery engine's store in DynamoDB: one BatchGetItem reads a batch of units with their
+ * recipients, live state and broadcasts; one TransactWriteItems claims them (with their intents,
+ * the broadcast's `sending` checked, the providers' send budgets spent); one more records every
+ * outcome with the inbox item and its counter and moves each unit on. Conditions come from the
+ * domain's state machines (delivery-units.ts).
+ *
+ * A transaction is all or nothing, so when one unit's condition fails the others are written
+ * again without it: the cancellation reasons say, action by action, what failed (AWS returns
+ * them in order; "TransactWriteItems" in the DynamoDB API reference).
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Broadcast, BroadcastContent } from '../domain/broadcast.ts';
+import { unitKey } from '../domain/delivery.ts';
+import type { DeliveryUnit, LiveState, UnitRef } from '../domain/delivery.ts';
+import type { Recipient } from '../domain/recipient.ts';
+import type { ClaimRequest, ClaimResult, CommitEntry, CommitVerdict, DeliveryStore, LoadedUnits } from '../ports.ts';
+import { broadcastFromItem, broadcastKey, contentFromItem, contentKey } from './dynamo-broadcast-store.ts';
+import { batchGetAcross } from './dynamo-batch.ts';
+import type { TableKey } from './dynamo-batch.ts';
+import { arrivalKeyOf, inboxPartition } from './dynamo-inbox-store.ts';
+import { liveKey, liveStateFromItem } from './dynamo-live-state-store.ts';
+import { notificationKey } from './dynamo-notification-store.ts';
+import { recipientFromItem, recipientKey } from './dynamo-recipient-store.ts';
+import type { Reservation, SendBudgets } from './dynamo-send-budgets.ts';
+import { notificationClaim, notificationCommit, notificationUnit, rowCancel, rowClaim, rowCommit, rowKey, rowUnit } from './delivery-units.ts';
+import type { ItemUpdate } from './delivery-units.ts';
+
+/** The physical names of the tables the engine touches. */
+export interface DeliveryTables {
+  readonly notifications: string;
+  readonly broadcasts: string;
+  readonly broadcastRecipients: string;
+  readonly recipients: string;
+  readonly inbox: string;
+  readonly rateLimits: string;
+}
+
+export interface DeliveryStoreOptions {
+  /** Days a sent or failed notification is kept. */
+  readonly sentRetentionDays: number;
+  /** Days a final broadcast row is kept. */
+  readonly rowRetentionDays: number;
+  readonly budgets: SendBudgets;
+  /** Write shards of broadcast rows. @default BROADCAST_RECIPIENT_SHARDS */
+  readonly rowShards?: number;
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** AWS's limit on the actions of one transaction. */
+const maxActions = 100;
+/** Times a claim is retried with what its refusal taught (a unit lost, a slot full). */
+const claimRounds = 6;
+const conflictRetries = 5;
+
+/** The role of each action of a transaction, so that its cancellation reason can be read. */
+type ActionRole =
+  | { readonly kind: 'unit'; readonly key: string }
+  | { readonly kind: 'broadcast'; readonly broadcast: string }
+  | { readonly kind: 'budget'; readonly reservation: Reservation }
+  | { readonly kind: 'recipient' | 'inbox' | 'counter'; readonly key: string };
+
+/** What a transaction came to: written, or cancelled with one reason (and old item) per action. */
+type TransactOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reasons: readonly { readonly code: string; readonly item?: Record<string, unknown> }[] };
+
+/** A number out of a cancellation reason's item (plain, or still in AttributeValue form). */
+function numberIn(item: Record<string, unknown> | undefined, name: string): number | undefined {
+  const value = item?.[name];
+  if (typeof value === 'number') return value;
+  const n = (value as { N?: string } | undefined)?.N;
+  return n === undefined ? undefined : Number(n);
+}
+
+function recipientKeyOf(tenantId: string, recipientId: string): string {
+  return `${tenantId}#${recipientId}`;
+}
+
+function epochSeconds(ms: number): number {
+  return Math.floor(ms / 1000);
+}
+
+export class DynamoDeliveryStore implements DeliveryStore {
+  private readonly db: DynamoDBDocumentClient;
+  private readonly tables: () => DeliveryTables;
+  private readonly options: DeliveryStoreOptions;
+  /** Broadcast contents never change once written: one read per broadcast per container. */
+  private readonly contents = new Map<string, BroadcastContent>();
+
+  /** `tables` is read on first use, so a function that never delivers needs none of them. */
+  constructor(db: DynamoDBDocumentClient, tables: () => DeliveryTables, options: DeliveryStoreOptions) {
+    this.db = db;
+    this.tables = tables;
+    this.options = options;
+  }
+
+  async load(refs: readonly UnitRef[]): Promise<LoadedUnits> {
+    const t = this.tables();
+    const units = new Map<string, DeliveryUnit>();
+    const recipients = new Map<string, Recipient>();
+    const live = new Map<string, LiveState>();
+    const broadcasts = new Map<string, Broadcast>();
+    const people = new Set<string>();
+    const personKeys = (tenantId: string, recipientId: string): TableKey[] => {
+      const id = recipientKeyOf(tenantId, recipientId);
+      if (people.has(id)) return [];
+      people.add(id);
+      return [
+        { table: t.recipients, key: recipientKey(tenantId, recipientId) },
+        { table: t.inbox, key: liveKey(tenantId, recipientId) },
+      ];
+    };
+    const keys: TableKey[] = [];
+    for (const ref of refs) {
+      if (ref.kind === 'notification') {
+        keys.push({ table: t.notifications, key: notificationKey(ref.tenantId, ref.notificationId) });
+        if (ref.recipientId !== undefined) keys.push(...personKeys(ref.tenantId, ref.recipientId));
+      } else {
+        keys.push({ table: t.broadcastRecipients, key: rowKey(ref.tenantId, ref.broadcastId, ref.recipientId, this.options.rowShards) });
+        keys.push({ table: t.broadcasts, key: broadcastKey(ref.tenantId, ref.broadcastId) });
+        if (!this.contents.has(recipientKeyOf(ref.tenantId, ref.broadcastId))) keys.push({ table: t.broadcasts, key: contentKey(ref.tenantId, ref.broadcastId) });
+        keys.push(...personKeys(ref.tenantId, ref.recipientId));
+      }
+    }
+    const found = await batchGetAcross(this.db, keys);
+    const rows = new Map<string, Record<string, unknown>>();
+    for (const item of found.get(t.broadcasts) ?? []) {
+      const pk = String(item.pk);
+      if (pk.endsWith('#content')) this.contents.set(pk.slice(0, -'#content'.length), contentFromItem(item));
+      else if (typeof item.id === 'string') broadcasts.set(pk, broadcastFromItem(item));
+    }
+    for (const item of found.get(t.broadcastRecipients) ?? []) rows.set(`${String(item.broadcastId)}#${String(item.recipientId)}`, item);
+    const secondRound: TableKey[] = [];
+    for (const item of found.get(t.notifications) ?? []) {
+      const unit = notificationUnit(item);
+      units.set(unitKey(unit.ref), unit);
+      secondRound.push(...personKeys(unit.tenantId, unit.recipientId));
+    }
+    for (const ref of refs) {
+      if (ref.kind !== 'broadcast') continue;
+      const row = rows.get(`${ref.broadcastId}#${ref.recipientId}`);
+      const id = recipientKeyOf(ref.tenantId, ref.broadcastId);
+      const broadcast = broadcasts.get(id);
+      const content = this.contents.get(id);
+      if (row && broadcast && content) units.set(unitKey(ref), rowUnit(row, broadcast, content));
+    }
+    // Notifications whose message did not name their recipient: one more read for those people.
+    const more = secondRound.length > 0 ? await batchGetAcross(this.db, secondRound) : new Map<string, Record<string, unknown>[]>();
+    for (const source of [found, more]) {
+      for (const item of source.get(t.recipients) ?? []) {
+        const recipient = recipientFromItem(item);
+        recipients.set(recipientKeyOf(recipient.tenantId, recipient.id), recipient);
+      }
+      // The live item's partition, tenant#recipient, is the key the engine looks people up by.
+      for (const item of source.get(t.inbox) ?? []) live.set(String(item.pk), liveStateFromItem(item));
+    }
+    return { units, recipients, live, broadcasts };
+  }
+
+  async claim(requests: readonly ClaimRequest[], now: Date): Promise<ClaimResult> {
+    const claimed = new Map<string, { sendAt: number }>();
+    const lost = new Set<string>();
+    const deferred = new Map<string, number>();
+    // Chunks that fit one transaction: the units, one check per broadcast, the budget slots.
+    const chunkSize = 40;
+    for (let start = 0; start < requests.length; start += chunkSize) {
+      await this.claimChunk(requests.slice(start, start + chunkSize), now, claimed, lost, deferred);
+    }
+    return { claimed, lost, deferred };
+  }
+
+  private async claimChunk(
+    requests: readonly ClaimRequest[],
+    now: Date,
+    claimed: Map<string, { sendAt: number }>,
+    lost: Set<string>,
+    deferred: Map<string, number>,
+  ): Promise<void> {
+    const t = this.tables();
+    let remaining = [...requests];
+    for (let round = 0; remaining.length > 0; round++) {
+      if (round === claimRounds) throw new Error(`Could not claim ${remaining.length} deliveries after ${claimRounds} rounds`);
+      const plan = this.options.budgets.plan(
+        remaining.map((r) => ({ key: unitKey(r.unit.ref), tenantId: r.unit.tenantId, providers: r.providers })),
+        now,
+      );
+      for (const [key, at] of plan.deferred) deferred.set(key, at);
+      remaining = remaining.filter((r) => !plan.deferred.has(unitKey(r.unit.ref)));
+      if (remaining.length === 0) return;
+      const actions: TransactItem[] = [];
+      const roles: ActionRole[] = [];
+      const checked = new Set<string>();
+      for (const request of remaining) {
+        const key = unitKey(request.unit.ref);
+        const write = { token: request.token, leaseUntil: request.leaseUntil, intents: request.intents, intent: request.intent, takeover: request.takeover };
+        if (request.unit.ref.kind === 'notification') {
+          actions.push({ Update: { TableName: t.notifications, ...notificationClaim(request.unit, write, now) } });
+        } else {
+          actions.push({ Update: { TableName: t.broadcastRecipients, ...rowClaim(request.unit, write, now, this.options.rowShards) } });
+          const broadcast = recipientKeyOf(request.unit.tenantId, request.unit.ref.broadcastId);
+          if (!checked.has(broadcast)) {
+            // A cancel that came first wins: no row of a broadcast that stopped sending is claimed.
+            checked.add(broadcast);
+            actions.push({
+              ConditionCheck: {
+                TableName: t.broadcasts,
+                Key: broadcastKey(request.unit.tenantId, request.unit.ref.broadcastId),
+                ConditionExpression: '#status = :sending',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':sending': 'sending' },
+              },
+            });
+            roles.push({ kind: 'unit', key });
+            roles.push({ kind: 'broadcast', broadcast });
+            continue;
+          }
+        }
+        roles.push({ kind: 'unit', key });
+      }
+      for (const reservation of plan.reservations) {
+        actions.push({ Update: { TableName: t.rateLimits, ...this.options.budgets.update(reservation) } });
+        roles.push({ kind: 'budget', reservation });
+      }
+      if (actions.length > maxActions && remaining.length > 1) {
+        // Many tenants or broadcasts in one chunk: claim it in two halves.
+        const half = Math.ceil(remaining.length / 2);
+        await this.claimChunk(remaining.slice(0, half), now, claimed, lost, deferred);
+        await this.claimChunk(remaining.slice(half), now, claimed, lost, deferred);
+        return;
+      }
+      const outcome = await this.transact(actions);
+      if (outcome.ok) {
+        this.options.budgets.reserved(plan.reservations);
+        for (const request of remaining) {
+          const key = unitKey(request.unit.ref);
+          claimed.set(key, { sendAt: plan.sendAt.get(key) ?? now.getTime() });
+        }
+        return;
+      }
+      const stopped = new Set<string>();
+      outcome.reasons.forEach((reason, index) => {
+        if (reason.code !== 'ConditionalCheckFailed') return;
+        const role = roles[index];
+        if (role?.kind === 'unit') lost.add(role.key);
+        else if (role?.kind === 'broadcast') stopped.add(role.broadcast);
+        else if (role?.kind === 'budget') this.options.budgets.learn(role.reservation, numberIn(reason.item, 'used'));
+      });
+      for (const request of remaining) {
+        if (request.unit.ref.kind === 'broadcast' && stopped.has(recipientKeyOf(request.unit.tenantId, request.unit.ref.broadcastId))) {
+          lost.add(unitKey(request.unit.ref));
+        }
+      }
+      remaining = remaining.filter((r) => !lost.has(unitKey(r.unit.ref)));
+    }
+  }
+
+  async commit(entries: readonly CommitEntry[], now: Date): Promise<ReadonlyMap<string, CommitVerdict>> {
+    const verdicts = new Map<string, CommitVerdict>();
+    const groups: CommitEntry[][] = [[]];
+    let size = 0;
+    for (const entry of entries) {
+      const n = entry.inbox ? 4 : 1;
+      if (size + n > maxActions) {
+        groups.push([]);
+        size = 0;
+      }
+      groups[groups.length - 1]?.push(entry);
+      size += n;
+    }
+    await Promise.all(groups.filter((g) => g.length > 0).map((group) => this.commitGroup(group, now, verdicts)));
+    return verdicts;
+  }
+
+  private async commitGroup(entries: readonly CommitEntry[], now: Date, verdicts: Map<string, CommitVerdict>): Promise<void> {
+    const t = this.tables();
+    const actions: TransactItem[] = [];
+    const roles: ActionRole[] = [];
+    for (const entry of entries) {
+      const key = unitKey(entry.unit.ref);
+      if (entry.inbox) {
+        const { item, unreadBefore } = entry.inbox;
+        const pk = inboxPartition(item.tenantId, item.recipientId);
+        // The recipient must still be in the directory: an erasure that came first keeps the inbox empty.
+        actions.push({
+          ConditionCheck: { TableName: t.recipients, Key: recipientKey(item.tenantId, item.recipientId), ConditionExpression: 'attribute_exists(pk)' },
+        });
+        roles.push({ kind: 'recipient', key });
+        actions.push({
+          Put: {
+            TableName: t.inbox,
+            Item: { pk, ...item, arrivalKey: arrivalKeyOf(item), unreadKey: pk },
+            ConditionExpression: 'attribute_not_exists(notificationId)',
+          },
+        });
+        roles.push({ kind: 'inbox', key });
+        actions.push({
+          Update: {
+            TableName: t.inbox,
+            Key: liveKey(item.tenantId, item.recipientId),
+            UpdateExpression: 'ADD unread :one',
+            ...(unreadBefore === undefined
+              ? { ExpressionAttributeValues: { ':one': 1 } }
+              : unreadBefore === 0
+                ? { ConditionExpression: 'attribute_not_exists(unread) OR unread = :before', ExpressionAttributeValues: { ':one': 1, ':before': 0 } }
+                : { ConditionExpression: 'unread = :before', ExpressionAttributeValues: { ':one': 1, ':before': unreadBefore } }),
+          },
+        });
+        roles.push({ kind: 'counter', key });
+      }
+      const retentionDays = entry.unit.ref.kind === 'notification' ? this.options.sentRetentionDays : this.options.rowRetentionDays;
+      const write = {
+        token: entry.token,
+        deliveries: entry.deliveries,
+        forget: entry.forget,
+        settlement: entry.settlement,
+        expiresAt: epochSeconds(now.getTime()) + retentionDays * 24 * 60 * 60,
+      };
+      const update: ItemUpdate =
+        entry.unit.ref.kind === 'notification' ? notificationCommit(entry.unit, write, now) : rowCommit(entry.unit, write, now, this.options.rowShards);
+      actions.push({ Update: { TableName: entry.unit.ref.kind === 'notification' ? t.notifications : t.broadcastRecipients, ...update } });
+      roles.push({ kind: 'unit', key });
+    }
+    const outcome = await this.transact(actions);
+    if (outcome.ok) {
+      for (const entry of entries) verdicts.set(unitKey(entry.unit.ref), 'committed');
+      return;
+    }
+    const rank: Record<CommitVerdict, number> = { claimLost: 5, recipientGone: 4, inboxExists: 3, unreadMoved: 2, notAttempted: 1, committed: 0 };
+    for (const entry of entries) verdicts.set(unitKey(entry.unit.ref), 'notAttempted');
+    outcome.reasons.forEach((reason, index) => {
+      if (reason.code !== 'ConditionalCheckFailed') return;
+      const role = roles[index];
+      if (!role || role.kind === 'broadcast' || role.kind === 'budget') return;
+      const verdict: CommitVerdict =
+        role.kind === 'unit' ? 'claimLost' : role.kind === 'recipient' ? 'recipientGone' : role.kind === 'inbox' ? 'inboxExists' : 'unreadMoved';
+      if (rank[verdict] > rank[verdicts.get(role.key) ?? 'notAttempted']) verdicts.set(role.key, verdict);
+    });
+  }
+
+  async cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]> {
+    const t = this.tables();
+    const expiresAt = epochSeconds(now.getTime()) + this.options.rowRetentionDays * 24 * 60 * 60;
+    const cancelled: string[] = [];
+    await Promise.all(
+      units
+        .filter((unit) => unit.ref.kind === 'broadcast')
+        .map(async (unit) => {
+          const outcome = await this.transact([{ Update: { TableName: t.broadcastRecipients, ...rowCancel(unit, now, expiresAt, this.options.rowShards) } }]);
+          if (outcome.ok) cancelled.push(unitKey(unit.ref));
+        }),
+    );
+    return cancelled;
+  }
+
+  /**
+   * Runs a transaction: written, or cancelled with each action's reason. A conflict with another
+   * transaction on the same item (`TransactionConflict`) is retried with jittered backoff.
+   */
+  private async transact(actions: readonly TransactItem[]): Promise<TransactOutcome> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.db.send(new TransactWriteCommand({ TransactItems: [...actions] }));
+        return { ok: true };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = (error.CancellationReasons ?? []).map((r) => ({
+          code: r.Code ?? 'None',
+          ...(r.Item ? { item: r.Item as Record<string, unknown> } : {}),
+        }));
+        if (reasons.some((r) => r.code === 'ConditionalCheckFailed')) return { ok: false, reasons };
+        if (!reasons.some((r) => r.code === 'TransactionConflict') || attempt === conflictRetries) throw error;
+        await sleep(Math.random() * 25 * 2 ** attempt);
+      }
+    }
+  }
+}

@@ -1,0 +1,27 @@
+/** E-mail through SES: one plain-text message per recipient with an address. */
+import { classifyProviderError } from '../../domain/delivery-errors.ts';
+import type { Mailer } from '../../ports.ts';
+import type { DeliveryChannel } from '../channel.ts';
+
+/** What the e-mail channel sends: a subject line and a text body. */
+export interface EmailBody {
+  readonly subject: string;
+  readonly text: string;
+}
+
+/** The e-mail channel over `mailer` (SES in production, the local SES emulator locally). */
+export function emailChannel(mailer: Mailer): DeliveryChannel<string, EmailBody> {
+  return {
+    name: 'email',
+    kind: 'send',
+    provider: 'ses',
+    needs: ['email'],
+    target: ({ recipient }) => recipient.email ?? { skip: 'no email address' },
+    render: (content) => ({ subject: content.title, text: content.message }),
+    async send(to, body) {
+      const { messageId } = await mailer.send({ to, subject: body.subject, text: body.text });
+      return messageId ? { providerMessageId: messageId } : {};
+    },
+    classify: (error) => classifyProviderError(error),
+  };
+}

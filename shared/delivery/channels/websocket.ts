@@ -1,0 +1,47 @@
+/**
+ * Live frames over the WebSocket API: one `PostToConnection` per open connection of the
+ * recipient. Not connected is not a failure (the inbox holds the notification); a connection that
+ * answers 410 is forgotten.
+ */
+import { classifyProviderError, describeError } from '../../domain/delivery-errors.ts';
+import { openConnections, toSocketFrame } from '../../domain/delivery.ts';
+import type { LiveConnection } from '../../domain/delivery.ts';
+import type { LiveStateStore, SocketPoster } from '../../ports.ts';
+import type { DeliveryChannel } from '../channel.ts';
+
+/** The WebSocket channel: frames through `sockets`; gone connections are dropped from `live`. */
+export function websocketChannel(sockets: SocketPoster, live: Pick<LiveStateStore, 'forgetConnections'>): DeliveryChannel<readonly LiveConnection[], unknown> {
+  return {
+    name: 'websocket',
+    kind: 'send',
+    needs: [],
+    target(context) {
+      const open = openConnections(context.live, context.now);
+      return open.length > 0 ? open : { skip: 'not connected' };
+    },
+    render: (content, { unread }) => toSocketFrame(content, unread),
+    async send(connections, frame, context) {
+      let posted = 0;
+      const gone: string[] = [];
+      const failures: unknown[] = [];
+      await Promise.all(
+        connections.map(async ({ connectionId }) => {
+          try {
+            if ((await sockets.post(connectionId, frame)) === 'posted') posted++;
+            else gone.push(connectionId);
+          } catch (error) {
+            failures.push(error);
+          }
+        }),
+      );
+      // A stale connection is also ignored after two hours: failing to forget it fails nothing.
+      if (gone.length > 0) await live.forgetConnections(context.tenantId, context.recipient.id, gone).catch(() => undefined);
+      // Some socket took it: the channel is sent (repeating it would duplicate it there).
+      if (posted === 0 && failures.length > 0) throw failures[0];
+      if (posted === 0) return { status: 'skipped', detail: 'not connected' };
+      const failed = failures.length > 0 ? `, ${failures.length} failed (${describeError(failures[0])})` : '';
+      return { detail: `${posted} connection(s)${failed}` };
+    },
+    classify: (error) => classifyProviderError(error),
+  };
+}

@@ -1,0 +1,538 @@
+/**
+ * The delivery engine: one code path for notifications and for the recipients of a broadcast.
+ *
+ * For a batch of units it makes, in this order:
+ * 1. one read of the units with their recipients, live state and broadcasts (`load`);
+ * 2. one claim of every unit it may deliver, recording the intent of each send and spending the
+ *    providers' send-rate budgets in the same transaction (`claim`); a cancel that came first
+ *    wins, a unit changed meanwhile is left alone;
+ * 3. the sends, through the channel modules (shared/delivery/channels), each provider error
+ *    classified by its channel;
+ * 4. one write of every outcome, with the inbox item and its unread count, and the unit's next
+ *    state: sent, failed, or pending again after a backoff (`commit`).
+ * Units of one recipient go in separate rounds, so the unread count moves one item at a time.
+ * What a provider's throttling held back comes back after its hint without spending an attempt.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleepMs } from 'node:timers/promises';
+import { describeError } from '../domain/delivery-errors.ts';
+import { readinessOf, recordedStep, settle, unitKey, openConnections } from '../domain/delivery.ts';
+import type { ChannelResult, ChannelStep, DeliveryUnit, LiveState, Settlement, UnitOutcome, UnitRef } from '../domain/delivery.ts';
+import { noLiveState } from '../domain/delivery.ts';
+import { inboxChangedMessage } from '../domain/inbox.ts';
+import { deliveryMetric, statusMetric } from '../domain/metrics.ts';
+import type { MetricName } from '../domain/metrics.ts';
+import type { Channel, ChannelDelivery } from '../domain/notification.ts';
+import { isChannelEnabled } from '../domain/recipient.ts';
+import type { Recipient } from '../domain/recipient.ts';
+import type { RetryPolicy } from '../domain/retry-policy.ts';
+import { logger } from '../observability/logger.ts';
+import type {
+  BroadcastStore,
+  ClaimRequest,
+  Clock,
+  CommitEntry,
+  CommitVerdict,
+  DeliveryStore,
+  LiveStateStore,
+  LoadedUnits,
+  MetricsStore,
+  SocketPoster,
+} from '../ports.ts';
+import { finishIfReady } from '../use-cases/fan-out-broadcast.ts';
+import { mapLimited } from '../use-cases/map-limited.ts';
+import { isSkip } from './channel.ts';
+import type { ChannelRegistry, DeliveryChannel, RecipientContext } from './channel.ts';
+
+export interface EngineSettings {
+  readonly leaseSeconds: number;
+  readonly retry: RetryPolicy;
+  /** A unit due within this many ms is waited for here rather than sent back to the queue. */
+  readonly holdMs: number;
+}
+
+export interface EngineDeps {
+  readonly store: DeliveryStore;
+  readonly channels: ChannelRegistry;
+  readonly live: Pick<LiveStateStore, 'get'>;
+  readonly sockets: SocketPoster;
+  readonly broadcasts: Pick<BroadcastStore, 'addCounts' | 'finish'>;
+  readonly metrics: Pick<MetricsStore, 'add'>;
+  readonly clock: Clock;
+  readonly settings: EngineSettings;
+  /** @default a real timer */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** What the invocation running the engine knows about itself. */
+export interface EngineInvocation {
+  /** When the invocation is stopped: a claim's lease outlives it. */
+  readonly deadline: Date;
+}
+
+/** A lease outlives its holder's deadline by this much: a write sent just before it still lands first. */
+const leaseMarginMs = 5_000;
+/** Units whose sends run at once. */
+const sendConcurrency = 10;
+/** Rounds of a commit before its failure is thrown (each retries what the last could not write). */
+const commitRounds = 6;
+/** How soon a unit changed by someone else while being claimed is looked at again. */
+const lostRetryMs = 1_000;
+
+/** A unit on its way through one round. */
+interface Work {
+  readonly unit: DeliveryUnit;
+  readonly key: string;
+  readonly recipient: Recipient | undefined;
+  readonly live: LiveState;
+  readonly steps: ReadonlyMap<Channel, ChannelStep>;
+  readonly targets: ReadonlyMap<Channel, unknown>;
+  readonly takeover: boolean;
+  readonly token: string;
+}
+
+function recipientKeyOf(tenantId: string, recipientId: string): string {
+  return `${tenantId}#${recipientId}`;
+}
+
+function logFor(unit: Pick<DeliveryUnit, 'ref'>): typeof logger {
+  const ref = unit.ref;
+  return ref.kind === 'notification'
+    ? logger.createChild({ persistentKeys: { tenantId: ref.tenantId, notificationId: ref.notificationId } })
+    : logger.createChild({ persistentKeys: { tenantId: ref.tenantId, broadcastId: ref.broadcastId, recipientId: ref.recipientId } });
+}
+
+/** Delivers every unit `refs` names that is due and still deliverable; an outcome per unit key. */
+export async function deliverUnits(deps: EngineDeps, refs: readonly UnitRef[], invocation: EngineInvocation): Promise<Map<string, UnitOutcome>> {
+  const outcomes = new Map<string, UnitOutcome>();
+  const unique = [...new Map(refs.map((ref) => [unitKey(ref), ref])).values()];
+  if (unique.length === 0) return outcomes;
+  const loaded = await deps.store.load(unique);
+  const now = deps.clock.now();
+  const claimable: DeliveryUnit[] = [];
+  const toCancel: DeliveryUnit[] = [];
+  for (const ref of unique) {
+    const key = unitKey(ref);
+    const unit = loaded.units.get(key);
+    if (!unit) {
+      outcomes.set(key, { kind: 'done', status: 'missing' });
+      continue;
+    }
+    const broadcast = ref.kind === 'broadcast' ? loaded.broadcasts.get(recipientKeyOf(ref.tenantId, ref.broadcastId)) : undefined;
+    if (ref.kind === 'broadcast' && broadcast?.status !== 'sending') {
+      if (broadcast?.status === 'cancelled' && unit.status === 'pending') toCancel.push(unit);
+      else outcomes.set(key, readinessOf(unit, now).kind === 'final' ? { kind: 'done', status: unit.status } : { kind: 'done', status: 'superseded' });
+      continue;
+    }
+    const readiness = readinessOf(unit, now, deps.settings.holdMs);
+    if (readiness.kind === 'final') outcomes.set(key, { kind: 'done', status: readiness.status });
+    else if (readiness.kind === 'notYetDue') outcomes.set(key, { kind: 'later', at: readiness.at, cause: 'notYetDue', reason: 'not yet due' });
+    else if (readiness.kind === 'leased') outcomes.set(key, { kind: 'later', at: readiness.until, cause: 'leased', reason: 'held by another worker' });
+    else claimable.push(unit);
+  }
+  if (toCancel.length > 0) await cancelUnits(deps, toCancel, outcomes);
+  for (const round of roundsByRecipient(claimable)) {
+    await deliverRound(deps, loaded, round, invocation, outcomes);
+  }
+  return outcomes;
+}
+
+/** Splits units so that no round holds two units of one recipient (their inbox counter moves one at a time). */
+function roundsByRecipient(units: readonly DeliveryUnit[]): DeliveryUnit[][] {
+  const rounds: DeliveryUnit[][] = [];
+  const seen = new Map<string, number>();
+  for (const unit of units) {
+    const key = recipientKeyOf(unit.tenantId, unit.recipientId);
+    const index = seen.get(key) ?? 0;
+    seen.set(key, index + 1);
+    (rounds[index] ??= []).push(unit);
+  }
+  return rounds;
+}
+
+async function cancelUnits(deps: EngineDeps, units: readonly DeliveryUnit[], outcomes: Map<string, UnitOutcome>): Promise<void> {
+  const cancelled = new Set(await deps.store.cancel(units, deps.clock.now()));
+  const perBroadcast = new Map<string, { tenantId: string; broadcastId: string; n: number }>();
+  for (const unit of units) {
+    const key = unitKey(unit.ref);
+    outcomes.set(key, { kind: 'done', status: 'cancelled' });
+    if (!cancelled.has(key) || unit.ref.kind !== 'broadcast') continue;
+    const id = recipientKeyOf(unit.tenantId, unit.ref.broadcastId);
+    const entry = perBroadcast.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, n: 0 };
+    entry.n++;
+    perBroadcast.set(id, entry);
+  }
+  for (const { tenantId, broadcastId, n } of perBroadcast.values()) {
+    await finishIfReady({ broadcasts: deps.broadcasts, clock: deps.clock }, await deps.broadcasts.addCounts(tenantId, broadcastId, { cancelled: n }));
+  }
+}
+
+/** What each channel of a unit will do, and where its sends go. */
+function planChannels(
+  deps: EngineDeps,
+  unit: DeliveryUnit,
+  recipient: Recipient | undefined,
+  live: LiveState,
+  now: Date,
+): { steps: Map<Channel, ChannelStep>; targets: Map<Channel, unknown> } {
+  const steps = new Map<Channel, ChannelStep>();
+  const targets = new Map<Channel, unknown>();
+  for (const name of unit.channels) {
+    const recorded = recordedStep(unit.deliveries[name]);
+    if (recorded) {
+      steps.set(name, recorded);
+      continue;
+    }
+    // A recipient who left the directory gets nothing: the unit fails under its claim.
+    if (!recipient) continue;
+    if (!isChannelEnabled(recipient, name)) {
+      steps.set(name, { kind: 'skip', detail: 'disabled by preference' });
+      continue;
+    }
+    const target = deps.channels[name].target({ tenantId: unit.tenantId, recipient, live, now });
+    if (isSkip(target)) {
+      steps.set(name, { kind: 'skip', detail: target.skip });
+      continue;
+    }
+    steps.set(name, { kind: 'deliver' });
+    targets.set(name, target);
+  }
+  return { steps, targets };
+}
+
+async function deliverRound(
+  deps: EngineDeps,
+  loaded: LoadedUnits,
+  units: readonly DeliveryUnit[],
+  invocation: EngineInvocation,
+  outcomes: Map<string, UnitOutcome>,
+): Promise<void> {
+  const sleep = deps.sleep ?? ((ms: number): Promise<void> => sleepMs(ms));
+  // Units due within the hold are waited for here, to the millisecond.
+  const latestDue = Math.max(...units.map((unit) => (unit.status === 'pending' ? unit.dueAt : 0)));
+  const wait = latestDue - deps.clock.now().getTime();
+  if (wait > 0) await sleep(wait);
+  const now = deps.clock.now();
+  const leaseUntil = Math.max(now.getTime() + deps.settings.leaseSeconds * 1000, invocation.deadline.getTime() + leaseMarginMs);
+
+  const work: Work[] = units.map((unit) => {
+    const recipientKey = recipientKeyOf(unit.tenantId, unit.recipientId);
+    const recipient = loaded.recipients.get(recipientKey);
+    const live = loaded.live.get(recipientKey) ?? noLiveState;
+    const { steps, targets } = planChannels(deps, unit, recipient, live, now);
+    return {
+      unit,
+      key: unitKey(unit.ref),
+      recipient,
+      live,
+      steps,
+      targets,
+      takeover: unit.status === 'sending',
+      token: randomUUID(),
+    };
+  });
+
+  const intent: ChannelDelivery = { status: 'sending', at: now.toISOString() };
+  const requests: ClaimRequest[] = work.map((w) => {
+    const sends = [...w.steps].filter(([name, step]) => step.kind === 'deliver' && deps.channels[name].kind === 'send').map(([name]) => name);
+    return {
+      unit: w.unit,
+      token: w.token,
+      takeover: w.takeover,
+      leaseUntil,
+      intents: sends,
+      intent: { ...intent, detail: `attempt ${w.unit.attempts + 1}` },
+      providers: sends.flatMap((name) => {
+        const provider = deps.channels[name].provider;
+        return provider ? [provider] : [];
+      }),
+    };
+  });
+  const claimed = await deps.store.claim(requests, now);
+  for (const w of work) {
+    if (claimed.lost.has(w.key)) outcomes.set(w.key, { kind: 'later', at: now.getTime() + lostRetryMs, cause: 'changed', reason: 'changed while being claimed' });
+    const deferredTo = claimed.deferred.get(w.key);
+    if (deferredTo !== undefined) outcomes.set(w.key, { kind: 'later', at: deferredTo, cause: 'budget', reason: 'provider send budget spent' });
+  }
+  const held = work.filter((w) => claimed.claimed.has(w.key));
+  if (held.length === 0) return;
+
+  const entries = await mapLimited(held, sendConcurrency, (w) => sendAll(deps, w, claimed.claimed.get(w.key)?.sendAt ?? now.getTime(), sleep));
+  const verdicts = await commitAll(deps, entries, sleep);
+  await afterCommit(deps, entries, verdicts, outcomes);
+}
+
+/** A unit's commit entry, plus what the engine must remember about it after the write. */
+interface Prepared {
+  entry: CommitEntry;
+  readonly work: Work;
+  /** The unread count the WebSocket frame announced, when one went out with it. */
+  readonly announced?: number;
+  /** The count must be read and told again after the write (it moved, or the item was there). */
+  recount: boolean;
+}
+
+async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: number) => Promise<void>): Promise<Prepared> {
+  const { unit, recipient, live } = w;
+  const log = logFor(unit);
+  const attempts = unit.attempts + 1;
+  if (!recipient) {
+    const error = `Recipient ${unit.recipientId} no longer exists`;
+    log.error('Delivery failed: the recipient left the directory', { error });
+    return { entry: { unit, token: w.token, deliveries: {}, forget: [], settlement: { kind: 'fail', error } }, work: w, recount: false };
+  }
+  const wait = sendAt - deps.clock.now().getTime();
+  if (wait > 0) await sleep(wait);
+  const now = deps.clock.now();
+  const context: RecipientContext = { tenantId: unit.tenantId, recipient, live, now };
+  const addsToInbox = w.steps.get('inbox')?.kind === 'deliver';
+  const connected = openConnections(live, now).length > 0;
+  // The frame tells the new count when the inbox gains the item; the write then checks that count held.
+  const unreadBefore = addsToInbox && connected ? live.unread : undefined;
+  const announced = unreadBefore !== undefined && w.steps.get('websocket')?.kind === 'deliver' ? unreadBefore + 1 : undefined;
+
+  const deliveries: Partial<Record<Channel, ChannelDelivery>> = {};
+  const results: ChannelResult[] = [];
+  const forget: Channel[] = [];
+  await Promise.all(
+    [...w.steps].map(async ([name, step]) => {
+      const at = (): string => deps.clock.now().toISOString();
+      if (step.kind === 'keep') return;
+      if (step.kind === 'unconfirmed' || step.kind === 'skip') {
+        deliveries[name] = { status: step.kind === 'skip' ? 'skipped' : 'unconfirmed', at: at(), detail: step.detail };
+        if (step.kind === 'unconfirmed') log.warn('Channel outcome unknown: an earlier attempt stopped mid-send, so it is not sent again', { channel: name });
+        return;
+      }
+      const channel: DeliveryChannel = deps.channels[name];
+      if (channel.kind === 'store') return;
+      const result = await sendOne(channel, w.targets.get(name), unit, context, name === 'websocket' ? announced : undefined);
+      results.push(result);
+      if (result.kind === 'recorded') deliveries[name] = result.delivery;
+      else forget.push(name);
+      logResult(log, name, result);
+    }),
+  );
+  const inboxItem = addsToInbox
+    ? {
+        tenantId: unit.tenantId,
+        recipientId: unit.recipientId,
+        notificationId: unit.content.id,
+        title: unit.content.title,
+        message: unit.content.message,
+        type: unit.content.type,
+        priority: unit.content.priority,
+        ...(unit.content.data ? { data: unit.content.data } : {}),
+        createdAt: unit.content.createdAt,
+        deliveredAt: now.toISOString(),
+      }
+    : undefined;
+  // The inbox is recorded sent with the write that adds it; a retry of other channels keeps it.
+  if (inboxItem) deliveries.inbox = { status: 'sent', at: now.toISOString() };
+  const outcomesAfter = Object.fromEntries(
+    Object.entries({ ...unit.deliveries, ...deliveries }).filter(([name]) => !forget.includes(name as Channel)),
+  ) as Partial<Record<Channel, ChannelDelivery>>;
+  const settlement = settle(unit.channels, outcomesAfter, results, attempts, deps.settings.retry, deps.clock.now());
+  return {
+    entry: {
+      unit,
+      token: w.token,
+      deliveries,
+      forget,
+      ...(inboxItem ? { inbox: { item: inboxItem, ...(unreadBefore !== undefined ? { unreadBefore } : {}) } } : {}),
+      settlement,
+    },
+    work: w,
+    ...(announced !== undefined ? { announced } : {}),
+    recount: false,
+  };
+}
+
+async function sendOne(
+  channel: DeliveryChannel,
+  target: unknown,
+  unit: DeliveryUnit,
+  context: RecipientContext,
+  unread: number | undefined,
+): Promise<ChannelResult> {
+  const at = (): string => new Date().toISOString();
+  try {
+    const body = channel.render(unit.content, unread !== undefined ? { unread } : {});
+    const receipt = await channel.send(target, body, context);
+    const detail = [receipt.detail, receipt.providerMessageId ? `id ${receipt.providerMessageId}` : undefined].filter(Boolean).join('; ');
+    return { kind: 'recorded', delivery: { status: receipt.status ?? 'sent', at: at(), ...(detail ? { detail } : {}) } };
+  } catch (error) {
+    const verdict = channel.classify(error);
+    const text = describeError(error);
+    switch (verdict.kind) {
+      case 'throttled':
+        return { kind: 'throttled', error: `${channel.name}: ${text}`, retryAfterMs: verdict.retryAfterMs };
+      case 'transient':
+        return { kind: 'retry', error: `${channel.name}: ${text}` };
+      case 'permanent':
+        return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: text } };
+      case 'gone':
+        return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: `the target is gone: ${text}` } };
+      case 'unknown':
+        // No answer: it may have gone out, so it never goes again.
+        return { kind: 'recorded', delivery: { status: 'unconfirmed', at: at(), detail: text } };
+    }
+  }
+}
+
+function logResult(log: typeof logger, channel: Channel, result: ChannelResult): void {
+  if (result.kind === 'retry') log.warn('Channel delivery failed; will retry', { channel, error: result.error });
+  else if (result.kind === 'throttled') log.warn('Provider throttled the send; it waits without spending an attempt', { channel, error: result.error, retryAfterMs: result.retryAfterMs });
+  else if (result.delivery.status === 'failed') log.error('Channel delivery failed for good', { channel, error: result.delivery.error });
+  else if (result.delivery.status === 'unconfirmed') log.warn('Channel outcome unknown: the send was not answered, so it is not sent again', { channel, error: result.delivery.detail });
+}
+
+/**
+ * Writes every entry, adjusting those a transaction refused and writing again: these outcomes
+ * record what already happened in the world, so they must not be lost.
+ */
+async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: number) => Promise<void>): Promise<Map<string, CommitVerdict>> {
+  const final = new Map<string, CommitVerdict>();
+  let pending = prepared;
+  let lastError: unknown;
+  for (let round = 0; pending.length > 0 && round < commitRounds; round++) {
+    if (round > 0) await sleep(Math.min(2_000, 50 * 2 ** round) * (0.5 + Math.random()));
+    let verdicts: ReadonlyMap<string, CommitVerdict>;
+    try {
+      verdicts = await deps.store.commit(
+        pending.map((p) => p.entry),
+        deps.clock.now(),
+      );
+    } catch (error) {
+      lastError = error;
+      continue;
+    }
+    const next: Prepared[] = [];
+    for (const p of pending) {
+      const verdict = verdicts.get(p.work.key) ?? 'notAttempted';
+      if (verdict === 'committed' || verdict === 'claimLost') {
+        final.set(p.work.key, verdict);
+        continue;
+      }
+      adjust(p, verdict);
+      next.push(p);
+    }
+    pending = next;
+  }
+  if (pending.length > 0) throw lastError ?? new Error(`Could not record the outcome of ${pending.length} deliveries`);
+  return final;
+}
+
+/** Changes an entry a transaction refused so that it can be written. */
+function adjust(p: Prepared, verdict: CommitVerdict): void {
+  const { entry } = p;
+  if (verdict === 'recipientGone') {
+    // Erased since it was read: no inbox item, and nothing more goes out.
+    const error = `Recipient ${entry.unit.recipientId} no longer exists`;
+    const { inbox: _inbox, ...rest } = entry;
+    p.entry = { ...rest, deliveries: { ...entry.deliveries, inbox: { status: 'failed', at: new Date().toISOString(), error } }, settlement: { kind: 'fail', error } };
+    return;
+  }
+  if (verdict === 'inboxExists') {
+    const { inbox: _inbox, ...rest } = entry;
+    p.entry = { ...rest, deliveries: { ...entry.deliveries, inbox: { status: 'sent', at: new Date().toISOString(), detail: 'already in the inbox' } } };
+    p.recount = p.announced !== undefined;
+    return;
+  }
+  if (verdict === 'unreadMoved' && entry.inbox) {
+    p.entry = { ...entry, inbox: { item: entry.inbox.item } };
+    p.recount = true;
+  }
+}
+
+function outcomeOf(settlement: Settlement): UnitOutcome {
+  switch (settlement.kind) {
+    case 'finish':
+      return { kind: 'done', status: 'sent' };
+    case 'fail':
+      return { kind: 'done', status: 'failed' };
+    case 'release':
+      return { kind: 'later', at: settlement.nextAttemptAt, cause: 'retry', reason: settlement.error };
+  }
+}
+
+async function afterCommit(
+  deps: EngineDeps,
+  prepared: readonly Prepared[],
+  verdicts: ReadonlyMap<string, CommitVerdict>,
+  outcomes: Map<string, UnitOutcome>,
+): Promise<void> {
+  const metrics = new Map<string, Partial<Record<MetricName, number>>>();
+  const count = (tenantId: string, name: MetricName | undefined): void => {
+    if (!name) return;
+    const counts = metrics.get(tenantId) ?? {};
+    counts[name] = (counts[name] ?? 0) + 1;
+    metrics.set(tenantId, counts);
+  };
+  const broadcastCounts = new Map<string, { tenantId: string; broadcastId: string; sent: number; failed: number; lastError?: string }>();
+  const tells: Promise<void>[] = [];
+
+  for (const p of prepared) {
+    const { unit, settlement } = p.entry;
+    const key = p.work.key;
+    const log = logFor(unit);
+    if (verdicts.get(key) === 'claimLost') {
+      log.warn('Lost the claim to another worker');
+      outcomes.set(key, { kind: 'done', status: 'sending' });
+      continue;
+    }
+    const outcome = outcomeOf(settlement);
+    outcomes.set(
+      key,
+      settlement.kind === 'fail' && settlement.exhausted ? { kind: 'done', status: 'failed', deadLetter: { reason: settlement.error, attempts: unit.attempts + 1 } } : outcome,
+    );
+    if (settlement.kind === 'finish') log.info('Delivered', { deliveries: { ...unit.deliveries, ...p.entry.deliveries } });
+    else if (settlement.kind === 'fail') log.error('Delivery failed', { error: settlement.error });
+    else log.info('Delivery will be retried', { nextAttemptAt: new Date(settlement.nextAttemptAt).toISOString(), refundAttempt: settlement.refundAttempt });
+
+    if (unit.ref.kind === 'notification') {
+      count(unit.tenantId, statusMetric('sending'));
+      if (settlement.kind !== 'release') count(unit.tenantId, statusMetric(settlement.kind === 'finish' ? 'sent' : 'failed'));
+      for (const [channel, delivery] of Object.entries(p.entry.deliveries) as [Channel, ChannelDelivery][]) {
+        count(unit.tenantId, deliveryMetric(channel, delivery.status));
+      }
+    } else if (settlement.kind !== 'release') {
+      const id = recipientKeyOf(unit.tenantId, unit.ref.broadcastId);
+      const entry = broadcastCounts.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, sent: 0, failed: 0 };
+      if (settlement.kind === 'finish') entry.sent++;
+      else {
+        entry.failed++;
+        entry.lastError = settlement.error;
+      }
+      broadcastCounts.set(id, entry);
+    }
+
+    // Tell the new count where the frame did not, or announced it wrong.
+    const added = p.entry.inbox !== undefined;
+    if ((added && p.announced === undefined && p.entry.inbox?.unreadBefore !== undefined) || p.recount) {
+      tells.push(tellUnread(deps, unit, p.recount ? undefined : (p.entry.inbox?.unreadBefore ?? 0) + 1, p.work.live));
+    }
+  }
+  await Promise.all(tells);
+  for (const [tenantId, counts] of metrics) {
+    // A lost count is logged, never fails the delivery: the outcomes are written.
+    await deps.metrics.add(tenantId, deps.clock.now(), counts).catch((error: unknown) => logger.warn('Could not count metrics', { tenantId, error: describeError(error) }));
+  }
+  for (const { tenantId, broadcastId, sent, failed, lastError } of broadcastCounts.values()) {
+    const updated = await deps.broadcasts.addCounts(tenantId, broadcastId, { sent, failed }, lastError);
+    await finishIfReady({ broadcasts: deps.broadcasts, clock: deps.clock }, updated);
+  }
+}
+
+/** Tells every open connection of the unit's recipient their unread count; a failure only logs. */
+async function tellUnread(deps: EngineDeps, unit: DeliveryUnit, known: number | undefined, seen: LiveState): Promise<void> {
+  try {
+    const live = known === undefined ? await deps.live.get(unit.tenantId, unit.recipientId) : seen;
+    const unread = known ?? live.unread;
+    await Promise.all(
+      openConnections(live, deps.clock.now()).map((c) => deps.sockets.post(c.connectionId, inboxChangedMessage(unread)).catch(() => 'gone' as const)),
+    );
+  } catch (error) {
+    logFor(unit).warn('Could not tell the recipient their unread count', { error: describeError(error) });
+  }
+}
+

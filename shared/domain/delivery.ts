@@ -1,0 +1,221 @@
+/**
+ * The rules of delivery, the same for a notification and for one recipient of a broadcast (a
+ * "delivery unit"). No AWS here: the engine (shared/delivery/engine.ts) runs them, the stores keep
+ * their outcome with conditional writes.
+ *
+ * A unit is claimed (a lease) before anything leaves Herald; every channel it sends on records an
+ * intent (`sending`) in that same claim; the outcome of every channel, the inbox item and the unit's
+ * next state are then written together. An intent found by a later claim means an earlier worker
+ * stopped between the two: that channel is `unconfirmed` and never sent again. So nothing is sent
+ * twice on a channel, whatever fails in between.
+ */
+import type { Channel, ChannelDelivery, Priority } from './notification.ts';
+import type { RetryPolicy } from './retry-policy.ts';
+import { retryDelaySeconds } from './retry-policy.ts';
+
+/** Which delivery a queue message names: a notification, or one recipient of a broadcast. */
+export type UnitRef =
+  /** `recipientId`, when the message names it, lets one read fetch the recipient with the notification. */
+  | { readonly kind: 'notification'; readonly tenantId: string; readonly notificationId: string; readonly recipientId?: string }
+  | { readonly kind: 'broadcast'; readonly tenantId: string; readonly broadcastId: string; readonly recipientId: string };
+
+/** A key naming a unit uniquely, for maps. */
+export function unitKey(ref: UnitRef): string {
+  return ref.kind === 'notification'
+    ? `n#${ref.tenantId}#${ref.notificationId}`
+    : `b#${ref.tenantId}#${ref.broadcastId}#${ref.recipientId}`;
+}
+
+/** What reaches the recipient: the same shape for a notification and a broadcast. */
+export interface DeliveryContent {
+  /** The notification's id, or the broadcast's: also the id of the inbox item (one per recipient). */
+  readonly id: string;
+  /** Set on a broadcast's content. */
+  readonly broadcastId?: string;
+  readonly title: string;
+  readonly message: string;
+  readonly type: string;
+  readonly priority: Priority;
+  readonly data?: Readonly<Record<string, unknown>>;
+  /** ISO-8601 UTC. */
+  readonly createdAt: string;
+  readonly scheduledAt: string | null;
+}
+
+/** The statuses a unit shows the engine (a broadcast row's are a subset). */
+export type UnitStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled';
+
+/** A unit as the store read it. */
+export interface DeliveryUnit {
+  readonly ref: UnitRef;
+  readonly tenantId: string;
+  readonly recipientId: string;
+  readonly status: UnitStatus;
+  /** When it may be delivered (epoch ms): its time, or its retry time when that is later. */
+  readonly dueAt: number;
+  /** While sending: until when (epoch ms) its worker's claim holds. */
+  readonly leaseUntil?: number;
+  /** Claims made so far (the version a claim is conditioned on). */
+  readonly attempts: number;
+  readonly channels: readonly Channel[];
+  readonly deliveries: Readonly<Partial<Record<Channel, ChannelDelivery>>>;
+  readonly content: DeliveryContent;
+}
+
+/** One open WebSocket connection of a recipient. */
+export interface LiveConnection {
+  readonly connectionId: string;
+  /** ISO-8601 UTC. */
+  readonly connectedAt: string;
+}
+
+/**
+ * What is live about a recipient: their unread count and open connections, kept on one item so
+ * one read gives both.
+ */
+export interface LiveState {
+  readonly unread: number;
+  readonly connections: readonly LiveConnection[];
+}
+
+export const noLiveState: LiveState = { unread: 0, connections: [] };
+
+/**
+ * API Gateway closes a WebSocket connection after 2 hours; a connection recorded longer ago than
+ * this (its `$disconnect` lost) is not tried.
+ */
+export const maxConnectionAgeMs = 2 * 60 * 60 * 1000 + 5 * 60 * 1000;
+
+/** The connections that can still be open at `now`. */
+export function openConnections(live: LiveState, now: Date): LiveConnection[] {
+  return live.connections.filter((c) => now.getTime() - Date.parse(c.connectedAt) < maxConnectionAgeMs);
+}
+
+/** Where a unit stands before a worker decides anything. */
+export type UnitReadiness =
+  | { readonly kind: 'final'; readonly status: UnitStatus }
+  | { readonly kind: 'notYetDue'; readonly at: number }
+  | { readonly kind: 'leased'; readonly until: number }
+  | { readonly kind: 'claimable'; readonly takeover: boolean };
+
+/**
+ * Whether a worker may claim the unit at `now`: pending and due, or sending with a lease that ran
+ * out (its worker died). A unit due within `holdMs` counts as claimable: the worker waits for it.
+ */
+export function readinessOf(unit: DeliveryUnit, now: Date, holdMs = 0): UnitReadiness {
+  const t = now.getTime();
+  if (unit.status === 'pending') {
+    return unit.dueAt <= t + holdMs ? { kind: 'claimable', takeover: false } : { kind: 'notYetDue', at: unit.dueAt };
+  }
+  if (unit.status === 'sending') {
+    return unit.leaseUntil !== undefined && unit.leaseUntil < t ? { kind: 'claimable', takeover: true } : { kind: 'leased', until: unit.leaseUntil ?? t };
+  }
+  return { kind: 'final', status: unit.status };
+}
+
+/** What the worker does with one channel of a claimed unit. */
+export type ChannelStep =
+  /** It has an outcome already: never repeated. */
+  | { readonly kind: 'keep' }
+  /** An earlier attempt recorded its intent and stopped: it may have gone out, so it never goes again. */
+  | { readonly kind: 'unconfirmed'; readonly detail: string }
+  /** Nothing to deliver to (switched off, no address, not connected): not a failure. */
+  | { readonly kind: 'skip'; readonly detail: string }
+  /** Deliver it: a provider call (recorded as an intent first) or the inbox write. */
+  | { readonly kind: 'deliver' };
+
+/** The step for a channel that already has a record (or none): keep, unconfirmed, or decide anew. */
+export function recordedStep(previous: ChannelDelivery | undefined): ChannelStep | undefined {
+  if (!previous) return undefined;
+  if (previous.status === 'sending') {
+    return { kind: 'unconfirmed', detail: `an earlier attempt stopped while sending (${previous.detail ?? previous.at})` };
+  }
+  return { kind: 'keep' };
+}
+
+/** What became of one channel in this attempt. */
+export type ChannelResult =
+  | { readonly kind: 'recorded'; readonly delivery: ChannelDelivery }
+  /** Refused before anything went out (a 5xx, a timeout before sending): try again later. */
+  | { readonly kind: 'retry'; readonly error: string }
+  /** The provider asked us to slow down: try again after `retryAfterMs`, without spending an attempt. */
+  | { readonly kind: 'throttled'; readonly error: string; readonly retryAfterMs: number };
+
+/** The next state of a claimed unit, once every channel of this attempt has a result. */
+export type Settlement =
+  | { readonly kind: 'finish' }
+  /** `exhausted`: the last retry failed too (worth an alarm), not a refusal of this one message. */
+  | { readonly kind: 'fail'; readonly error: string; readonly exhausted?: boolean }
+  | {
+      readonly kind: 'release';
+      readonly error: string;
+      readonly nextAttemptAt: number;
+      /** Only the provider's throttling stopped it: the attempt is handed back, not spent. */
+      readonly refundAttempt: boolean;
+    };
+
+/**
+ * Decides a claimed unit's next state from its channels: a channel to retry releases it (after the
+ * retry policy's backoff, or the provider's hint when only throttling stopped it), unless the
+ * last attempt is spent, which fails it; otherwise it is sent when any channel did not fail.
+ * `attempts` counts this attempt.
+ */
+export function settle(
+  channels: readonly Channel[],
+  outcomes: Readonly<Partial<Record<Channel, ChannelDelivery>>>,
+  results: readonly ChannelResult[],
+  attempts: number,
+  policy: RetryPolicy,
+  now: Date,
+): Settlement {
+  const retries = results.filter((r): r is Extract<ChannelResult, { kind: 'retry' }> => r.kind === 'retry');
+  const throttles = results.filter((r): r is Extract<ChannelResult, { kind: 'throttled' }> => r.kind === 'throttled');
+  if (retries.length > 0) {
+    const error = [...retries, ...throttles].map((r) => r.error).join('; ');
+    const delay = retryDelaySeconds(policy, attempts);
+    if (delay === undefined) return { kind: 'fail', error: `Gave up after ${attempts} attempts: ${error}`, exhausted: true };
+    const wait = Math.max(delay * 1000, ...throttles.map((t) => t.retryAfterMs));
+    return { kind: 'release', error, nextAttemptAt: now.getTime() + wait, refundAttempt: false };
+  }
+  if (throttles.length > 0) {
+    const error = throttles.map((r) => r.error).join('; ');
+    return { kind: 'release', error, nextAttemptAt: now.getTime() + Math.max(...throttles.map((t) => t.retryAfterMs)), refundAttempt: true };
+  }
+  if (channels.some((channel) => outcomes[channel]?.status !== 'failed')) return { kind: 'finish' };
+  const reasons = channels.map((channel) => `${channel}: ${outcomes[channel]?.error ?? 'failed'}`).join('; ');
+  return { kind: 'fail', error: `Every channel failed (${reasons})` };
+}
+
+/** What the engine tells the queue about a unit: done with it, or look again at `at` (epoch ms). */
+export type UnitOutcome =
+  | {
+      readonly kind: 'done';
+      readonly status: UnitStatus | 'missing' | 'superseded';
+      /** Set when it failed after its last retry: its message belongs on the dead-letter queue. */
+      readonly deadLetter?: { readonly reason: string; readonly attempts: number };
+    }
+  | { readonly kind: 'later'; readonly at: number; readonly cause: LaterCause; readonly reason: string };
+
+/**
+ * Why a unit must be looked at again later: it is not yet due, another worker holds it, a retry
+ * waits out its backoff, a provider's send budget is spent, or it changed while being claimed.
+ */
+export type LaterCause = 'notYetDue' | 'leased' | 'retry' | 'budget' | 'changed';
+
+/** The frame a live WebSocket client receives for a delivery, with the new unread count when known. */
+export function toSocketFrame(content: DeliveryContent, unread?: number): Record<string, unknown> {
+  return {
+    type: 'notification',
+    notification: {
+      id: content.id,
+      ...(content.broadcastId ? { broadcastId: content.broadcastId } : {}),
+      title: content.title,
+      message: content.message,
+      type: content.type,
+      priority: content.priority,
+      data: content.data ?? {},
+      scheduledAt: content.scheduledAt,
+    },
+    ...(unread !== undefined ? { unread } : {}),
+  };
+}
