@@ -230,16 +230,27 @@ export interface InboxStore {
   removeAll(tenantId: string, recipientId: string): Promise<number>;
 }
 
-/** Arranges for a notification to reach the delivery queue at its time. */
+/** What a schedule needs of a notification. */
+export type SchedulableNotification = Pick<Notification, 'tenantId' | 'id' | 'recipientId' | 'scheduledAt'>;
+
+/** Arranges for notifications to reach the delivery queue at their time. */
 export interface DeliveryScheduler {
-  schedule(notification: Pick<Notification, 'tenantId' | 'id' | 'scheduledAt'>, now: Date): Promise<void>;
-  /** Removes a notification's schedule; a schedule that is already gone is not an error. */
+  /**
+   * Arranges for new notifications of one tenant to reach the queue at their times: one schedule
+   * (or, due soon, one message) per instant and batch of up to 100, never one per notification.
+   * When it fails it leaves no schedule behind, then throws.
+   */
+  scheduleMany(notifications: readonly SchedulableNotification[], now: Date): Promise<void>;
+  /**
+   * Removes the schedule a notification has of its own (one rescheduled, or created alone); a
+   * schedule that is already gone, or one it shares with others, is not an error.
+   */
   unschedule(notification: Pick<Notification, 'tenantId' | 'id'>): Promise<void>;
   /**
-   * Moves a notification's schedule to its (new) `scheduledAt`, replacing any schedule it has;
-   * due now or soon, the message goes straight to the queue.
+   * Gives a notification its own schedule at its (new) `scheduledAt`, replacing any it had of
+   * its own; due now or soon, the message goes straight to the queue.
    */
-  reschedule(notification: Pick<Notification, 'tenantId' | 'id' | 'scheduledAt'>, now: Date): Promise<void>;
+  reschedule(notification: SchedulableNotification, now: Date): Promise<void>;
 }
 
 /** Why a delivery message was dead-lettered, carried as message attributes beside its body. */

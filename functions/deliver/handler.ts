@@ -63,14 +63,15 @@ async function deliverBatch(messages: readonly ConsumedMessage<DeliveryMessage>[
 }
 
 /**
- * Sends a copy naming the failed notification to the DLQ rather than letting the message cycle
- * to maxReceiveCount: the notification is final (`failed`, with the reason). If even this send
- * fails, the notification still says why it failed; only the alarm copy is lost.
+ * Sends a message naming the failed notification alone to the DLQ rather than letting the
+ * message cycle to maxReceiveCount: the notification is final (`failed`, with the reason), and
+ * the message it came in may name others. If even this send fails, the notification still says
+ * why it failed; only the alarm copy is lost.
  */
 async function deadLetter(messageId: string, ref: NotificationRef, why: { reason: string; attempts: number }): Promise<void> {
   const ids = { tenantId: ref.tenantId, notificationId: ref.notificationId };
   try {
-    await deliveryQueue().deadLetter(bodyOf(ref.tenantId, [ref]), { ...ids, ...why, sourceMessageId: messageId });
+    await deliveryQueue().deadLetter(JSON.stringify(ids), { ...ids, ...why, sourceMessageId: messageId });
     logger.warn('Dead-lettered the message of a failed notification', { ...ids, messageId });
   } catch (error) {
     logger.error('Could not dead-letter the message of a failed notification', { ...ids, messageId, error: describeError(error) });

@@ -1,45 +1,65 @@
 /**
  * Puts notifications on their way to the delivery queue: one one-shot EventBridge Scheduler
- * schedule per notification, or, for one due within the scheduler's lead time, a message sent
- * straight to the queue with `DelaySeconds`.
+ * schedule per instant and batch of up to 100 notifications (a create for 100 recipients makes
+ * one schedule, not 100: the Scheduler fires about 1,000 targets a second per account), or, for
+ * those due within the scheduler's lead time, one message straight to the queue.
  *
- * AWS fires one-time schedules within about a minute of their time, so schedules fire
- * `leadSeconds` early and the delivery consumer holds the message (visibility) until the exact
- * second: delivery lands on time instead of up to a minute late.
+ * A batch's schedule is named after its first notification (`b-<id>`); a notification scheduled
+ * alone (a reschedule, send-now, a retry) has one named after itself, which a cancel removes.
  */
 import { ConflictException } from '@aws-sdk/client-scheduler';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SchedulerConfig } from '../config.ts';
 import type { DeliveryMessage } from '../domain/schemas.ts';
+import { maxNotificationsPerMessage } from '../domain/schemas.ts';
 import type { Notification } from '../domain/notification.ts';
-import type { DeliveryScheduler } from '../ports.ts';
+import type { Clock, DeliveryScheduler, SchedulableNotification } from '../ports.ts';
+import { chunk } from '../use-cases/map-limited.ts';
 import { OneShotSchedule } from './one-shot-schedule.ts';
+import type { TimedMessage } from './one-shot-schedule.ts';
 
 export { atExpression } from './one-shot-schedule.ts';
 
 /** A reschedule racing another one may find a schedule re-created under the same name: try again. */
 const rescheduleAttempts = 3;
 
+/** The delivery message naming `batch` (one tenant, one instant). */
+function messageOf(batch: readonly SchedulableNotification[]): TimedMessage {
+  const [first] = batch;
+  if (!first) throw new Error('An empty batch has no message');
+  const message: DeliveryMessage = {
+    tenantId: first.tenantId,
+    notifications: batch.map((n) => ({ id: n.id, recipientId: n.recipientId })),
+    notBefore: first.scheduledAt,
+  };
+  return { name: batch.length === 1 ? first.id : `b-${first.id}`, dueAt: new Date(first.scheduledAt), body: JSON.stringify(message) };
+}
+
 export class EventBridgeDeliveryScheduler implements DeliveryScheduler {
   private readonly oneShot: OneShotSchedule;
 
-  constructor(scheduler: SchedulerClient, sqs: SQSClient, config: SchedulerConfig, queueUrl: string) {
-    this.oneShot = new OneShotSchedule(scheduler, sqs, config, queueUrl);
+  constructor(scheduler: SchedulerClient, sqs: SQSClient, config: SchedulerConfig, queueUrl: string, clock?: Clock) {
+    this.oneShot = new OneShotSchedule(scheduler, sqs, config, queueUrl, clock);
   }
 
-  async schedule(notification: Pick<Notification, 'tenantId' | 'id' | 'scheduledAt'>, now: Date): Promise<void> {
-    const message: DeliveryMessage = { tenantId: notification.tenantId, notificationId: notification.id };
-    await this.oneShot.create(notification.id, new Date(notification.scheduledAt), JSON.stringify(message), now);
+  async scheduleMany(notifications: readonly SchedulableNotification[], now: Date): Promise<void> {
+    const byInstant = new Map<string, SchedulableNotification[]>();
+    for (const n of notifications) {
+      const key = `${n.tenantId}#${n.scheduledAt}`;
+      byInstant.set(key, [...(byInstant.get(key) ?? []), n]);
+    }
+    const messages = [...byInstant.values()].flatMap((group) => chunk(group, maxNotificationsPerMessage).map(messageOf));
+    await this.oneShot.createMany(messages, now);
   }
 
-  async reschedule(notification: Pick<Notification, 'tenantId' | 'id' | 'scheduledAt'>, now: Date): Promise<void> {
-    // Delete and create rather than UpdateSchedule: the notification may have no schedule (it
-    // went straight to the queue) or need none now (due within the lead time).
+  async reschedule(notification: SchedulableNotification, now: Date): Promise<void> {
+    // Delete and create rather than UpdateSchedule: the notification may have no schedule of its
+    // own (it shared a batch's, or went straight to the queue) or need none now (due soon).
     for (let attempt = 1; ; attempt++) {
       await this.unschedule(notification);
       try {
-        await this.schedule(notification, now);
+        await this.oneShot.createMany([messageOf([notification])], now);
         return;
       } catch (error) {
         if (!(error instanceof ConflictException) || attempt === rescheduleAttempts) throw error;

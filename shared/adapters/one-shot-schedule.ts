@@ -1,25 +1,44 @@
 /**
- * One message onto a queue at a given second: one one-shot EventBridge Scheduler schedule, or,
- * when it is due within the scheduler's lead time, a message sent straight to the queue with
- * `DelaySeconds`.
+ * Messages onto a queue at given instants: each one a one-shot EventBridge Scheduler schedule,
+ * or, when it is due within the scheduler's lead time (plus a safety margin), a message sent
+ * straight to the queue with `DelaySeconds`.
  *
  * AWS fires one-time schedules within about a minute of their time, so schedules fire
- * `leadSeconds` early and the consumer holds the message (visibility) until the exact second:
- * delivery lands on time instead of up to a minute late. Notifications and broadcasts both go
- * their way through this.
+ * `leadSeconds` early and the consumer holds the message until the exact millisecond: delivery
+ * lands on time instead of up to a minute late. The choice is made item by item with the clock
+ * read just then, so a large request cannot create an `at()` that is already past when it reaches
+ * the Scheduler (which refuses one: "Schedule types", EventBridge Scheduler User Guide).
+ * Notifications and broadcasts both go their way through this.
  */
 import { CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException } from '@aws-sdk/client-scheduler';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SchedulerConfig } from '../config.ts';
+import type { Clock } from '../ports.ts';
+import { mapLimited } from '../use-cases/map-limited.ts';
+import { maxDelaySeconds, sendEntries } from './sqs-send-batches.ts';
+import { MessagesNotSentError } from './sqs-broadcast-queues.ts';
 
-/** SQS caps `DelaySeconds` at 15 minutes. */
-const maxQueueDelaySeconds = 900;
+/**
+ * A schedule must fire at least this long after it is created: time for the CreateSchedule
+ * request to reach the Scheduler, and for clocks to disagree a little (the fire time is decided
+ * right before each request). Anything sooner goes straight to the queue.
+ */
+export const scheduleSafetyMarginMs = 1_000;
+/** CreateSchedule calls in flight at once for one request. */
+const schedulingConcurrency = 16;
 
 /** `at()` takes a local date-time without offset; Herald always passes UTC. */
 export function atExpression(instant: Date): string {
   return `at(${instant.toISOString().slice(0, 19)})`;
+}
+
+/** One message to deliver at `dueAt`, under the schedule name `name` when it needs a schedule. */
+export interface TimedMessage {
+  readonly name: string;
+  readonly dueAt: Date;
+  readonly body: string;
 }
 
 export class OneShotSchedule {
@@ -27,29 +46,77 @@ export class OneShotSchedule {
   private readonly sqs: SQSClient;
   private readonly config: SchedulerConfig;
   private readonly queueUrl: string;
+  private readonly clock: Clock;
 
   /** `config.targetArn` is the ARN of the queue whose URL is `queueUrl`. */
-  constructor(scheduler: SchedulerClient, sqs: SQSClient, config: SchedulerConfig, queueUrl: string) {
+  constructor(scheduler: SchedulerClient, sqs: SQSClient, config: SchedulerConfig, queueUrl: string, clock: Clock = { now: () => new Date() }) {
     this.scheduler = scheduler;
     this.sqs = sqs;
     this.config = config;
     this.queueUrl = queueUrl;
+    this.clock = clock;
+  }
+
+  /** When the schedule of a message due at `dueAt` fires: `leadSeconds` early, on a whole second. */
+  private fireAt(dueAt: Date): Date {
+    return new Date(Math.floor((dueAt.getTime() - this.config.leadSeconds * 1000) / 1000) * 1000);
+  }
+
+  /** True when a message due at `dueAt` needs a schedule, judged against `now`. */
+  private needsSchedule(dueAt: Date, now: Date): boolean {
+    return this.fireAt(dueAt).getTime() > now.getTime() + scheduleSafetyMarginMs;
   }
 
   /** Arranges for `body` to reach the queue at `dueAt`; a schedule named `name` must not exist. */
   async create(name: string, dueAt: Date, body: string, now: Date): Promise<void> {
-    // Whole seconds: a schedule cannot fire in the past, and at() has a resolution of one second.
-    const fireAt = new Date(Math.floor((dueAt.getTime() - this.config.leadSeconds * 1000) / 1000) * 1000);
-    if (fireAt.getTime() <= now.getTime()) {
-      const delaySeconds = Math.min(maxQueueDelaySeconds, Math.max(0, Math.ceil((dueAt.getTime() - now.getTime()) / 1000)));
-      await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body, DelaySeconds: delaySeconds }));
+    await this.createMany([{ name, dueAt, body }], now);
+  }
+
+  /**
+   * Arranges for every message to reach the queue at its time: those due soon in one
+   * SendMessageBatch per ten, the others one schedule each. Resolves with the names of the
+   * schedules it created; when it fails, it removes those it had created, then throws.
+   */
+  async createMany(messages: readonly TimedMessage[], now: Date): Promise<string[]> {
+    const clockNow = (): Date => new Date(Math.max(now.getTime(), this.clock.now().getTime()));
+    const soon = messages.filter((m) => !this.needsSchedule(m.dueAt, clockNow()));
+    const later = messages.filter((m) => !soon.includes(m));
+    if (soon.length > 0) await this.sendSoon(soon, clockNow());
+    const created: string[] = [];
+    try {
+      await mapLimited(later, schedulingConcurrency, async (message) => {
+        // Judged again now: an earlier CreateSchedule of this request may have taken a while.
+        const at = clockNow();
+        if (!this.needsSchedule(message.dueAt, at)) return this.sendSoon([message], at);
+        await this.scheduleOne(message);
+        created.push(message.name);
+      });
+    } catch (error) {
+      await Promise.allSettled(created.map((name) => this.remove(name)));
+      throw error;
+    }
+    return created;
+  }
+
+  private async sendSoon(messages: readonly TimedMessage[], now: Date): Promise<void> {
+    const entries = messages.map((m) => ({
+      body: m.body,
+      delaySeconds: Math.min(maxDelaySeconds, Math.max(0, Math.floor((m.dueAt.getTime() - now.getTime()) / 1000))),
+    }));
+    if (entries.length === 1 && entries[0]) {
+      await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: entries[0].body, DelaySeconds: entries[0].delaySeconds }));
       return;
     }
+    const { failures } = await sendEntries(this.sqs, this.queueUrl, entries);
+    if (failures.length > 0) throw new MessagesNotSentError(this.queueUrl, failures);
+  }
+
+  private async scheduleOne(message: TimedMessage): Promise<void> {
     await this.scheduler.send(
       new CreateScheduleCommand({
-        Name: name,
+        Name: message.name,
         GroupName: this.config.groupName,
-        ScheduleExpression: atExpression(fireAt),
+        ScheduleExpression: atExpression(this.fireAt(message.dueAt)),
         ScheduleExpressionTimezone: 'UTC',
         FlexibleTimeWindow: { Mode: 'OFF' },
         ActionAfterCompletion: 'DELETE',
@@ -57,7 +124,7 @@ export class OneShotSchedule {
         Target: {
           Arn: this.config.targetArn,
           RoleArn: this.config.roleArn,
-          Input: body,
+          Input: message.body,
           // Keep trying for a day; what still fails lands in the DLQ, and the sweeps deliver
           // anything whose schedule never reached the queue.
           RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },

@@ -23,8 +23,6 @@ import { logger } from '../observability/logger.ts';
 export const clockSkewToleranceMs = 5_000;
 /** How far ahead a notification may be scheduled. */
 export const maxScheduleAheadMs = 2 * 366 * 24 * 60 * 60 * 1000;
-/** How many schedules are created at once for one request. */
-const schedulingConcurrency = 16;
 
 export interface NotificationDeps {
   readonly notifications: NotificationStore;
@@ -54,29 +52,6 @@ function resolveScheduledAt(requested: string | undefined, now: Date): Date {
   }
   // A time within the skew tolerance but already past is "now".
   return at.getTime() < now.getTime() ? now : at;
-}
-
-/**
- * Runs `work` on every item, at most `limit` at once. After a failure no new item starts, and it
- * rejects only once every started item has settled, so a caller rolling back sees all the work done.
- */
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (!failed && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  });
-  const results = await Promise.allSettled(lanes);
-  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failure) throw failure.reason;
 }
 
 /** Creates one pending notification per recipient and puts each on its way to delivery. */
@@ -118,14 +93,10 @@ export async function scheduleNotifications(
   }));
 
   await deps.notifications.createMany(notifications);
-  const scheduled: Notification[] = [];
   try {
-    await forEachLimited(notifications, schedulingConcurrency, async (n) => {
-      await deps.scheduler.schedule(n, now);
-      scheduled.push(n);
-    });
+    await deps.scheduler.scheduleMany(notifications, now);
   } catch (error) {
-    await rollBack(deps, caller.tenantId, notifications, scheduled);
+    await rollBack(deps, caller.tenantId, notifications);
     throw new ServiceUnavailableError('Could not schedule the notifications; nothing was created, retry later', {
       cause: error,
     });
@@ -139,17 +110,12 @@ export async function scheduleNotifications(
 }
 
 /**
- * Undoes a create whose scheduling failed part-way, so the client can simply retry: cancel what
- * was scheduled (a message already on the queue then finds nothing to deliver) and delete all.
+ * Undoes a create whose scheduling failed (the scheduler left no schedule behind), so the client
+ * can simply retry: cancel (a message already on the queue then finds nothing to deliver) and
+ * delete all.
  */
-async function rollBack(
-  deps: NotificationDeps,
-  tenantId: string,
-  created: readonly Notification[],
-  scheduled: readonly Notification[],
-): Promise<void> {
+async function rollBack(deps: NotificationDeps, tenantId: string, created: readonly Notification[]): Promise<void> {
   const at = deps.clock.now();
-  await Promise.allSettled(scheduled.map((n) => deps.scheduler.unschedule(n)));
   await Promise.allSettled(created.map((n) => deps.notifications.cancel(tenantId, n.id, at)));
   await deps.notifications.deleteMany(tenantId, created.map((n) => n.id));
 }
