@@ -1,6 +1,7 @@
 /**
- * An in-memory DeliveryScheduler: holds one schedule per notification. Each call yields to the
- * event loop first, as a network call would, so concurrency bugs show.
+ * An in-memory DeliveryScheduler: knows which notifications have a schedule (a batch's, shared by
+ * up to 100 due at one instant, or one of their own). Each call yields to the event loop first,
+ * as a network call would, so concurrency bugs show.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Notification } from '../../../shared/domain/notification.ts';
@@ -9,27 +10,36 @@ import { ScriptedFailures } from './failures.ts';
 
 type Scheduled = Pick<Notification, 'tenantId' | 'id' | 'scheduledAt'>;
 
+/** Notifications per schedule, as the EventBridge adapter batches them. */
+const batchSize = 100;
+
 export class FakeDeliveryScheduler implements DeliveryScheduler {
   private readonly schedules = new Map<string, Scheduled>();
   /** Errors the next `unschedule` calls throw. */
   readonly unscheduleFailures = new ScriptedFailures();
-  /** When set, the `schedule` call with this 1-based number fails. */
+  /** When set, the batch schedule with this 1-based number fails (and, as the contract says, those made before it are removed). */
   failScheduleCall?: { readonly number: number; readonly error: unknown };
+  /** Batch schedules made (or attempted). */
   scheduleCalls = 0;
   unscheduleCalls = 0;
   rescheduleCalls = 0;
   /** Errors the next `reschedule` calls throw (the old schedule stays). */
   readonly rescheduleFailures = new ScriptedFailures();
 
-  async schedule(notification: Scheduled, _now: Date): Promise<void> {
-    const number = ++this.scheduleCalls;
-    await yieldToEventLoop();
-    if (this.failScheduleCall?.number === number) throw this.failScheduleCall.error;
-    this.schedules.set(`${notification.tenantId}#${notification.id}`, {
-      tenantId: notification.tenantId,
-      id: notification.id,
-      scheduledAt: notification.scheduledAt,
-    });
+  async scheduleMany(notifications: readonly Scheduled[], _now: Date): Promise<void> {
+    const made: Scheduled[] = [];
+    for (let start = 0; start < notifications.length; start += batchSize) {
+      const number = ++this.scheduleCalls;
+      await yieldToEventLoop();
+      if (this.failScheduleCall?.number === number) {
+        for (const n of made) this.schedules.delete(`${n.tenantId}#${n.id}`);
+        throw this.failScheduleCall.error;
+      }
+      for (const n of notifications.slice(start, start + batchSize)) {
+        this.schedules.set(`${n.tenantId}#${n.id}`, { tenantId: n.tenantId, id: n.id, scheduledAt: n.scheduledAt });
+        made.push(n);
+      }
+    }
   }
 
   async unschedule(notification: Pick<Notification, 'tenantId' | 'id'>): Promise<void> {

@@ -5,7 +5,7 @@ import {
   ResourceNotFoundException,
   SchedulerClient,
 } from '@aws-sdk/client-scheduler';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SchedulerConfig } from '../../../../shared/config.ts';
@@ -25,13 +25,19 @@ const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/111122223333/herald-delive
 const now = new Date('2030-01-01T12:00:00.000Z');
 const id = 'ntf_01JABCDEFGHJKMNPQRSTVWXYZ0';
 
-function aScheduler(overrides: Partial<SchedulerConfig> = {}): EventBridgeDeliveryScheduler {
+function aScheduler(overrides: Partial<SchedulerConfig> = {}, clock = { now: (): Date => now }): EventBridgeDeliveryScheduler {
   return new EventBridgeDeliveryScheduler(
     new SchedulerClient({ region: 'eu-west-1' }),
     new SQSClient({ region: 'eu-west-1' }),
     { ...config, ...overrides },
     queueUrl,
+    clock,
   );
+}
+
+/** `n` notifications of acme for recipients r0..r(n-1), due at `scheduledAt`. */
+function aBatch(n: number, scheduledAt: string): { tenantId: string; id: string; recipientId: string; scheduledAt: string }[] {
+  return Array.from({ length: n }, (_, i) => ({ tenantId: 'acme', id: `ntf_01JABCDEFGHJKMNPQRSTV${String(i).padStart(5, '0')}`, recipientId: `r${i}`, scheduledAt }));
 }
 
 beforeEach(() => {
@@ -40,13 +46,13 @@ beforeEach(() => {
 });
 
 describe('EventBridgeDeliveryScheduler', () => {
-  it('creates a one-shot schedule named after the notification, firing the lead time early in UTC', async () => {
+  it('creates a one-shot schedule named after a lone notification, firing the lead time early in UTC', async () => {
     // Prepare
     const scheduler = aScheduler();
     schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald-test/x' });
 
     // Act
-    await scheduler.schedule({ tenantId: 'acme', id, scheduledAt: '2030-01-01T13:30:00.750Z' }, now);
+    await scheduler.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T13:30:00.750Z' }], now);
 
     // Assess
     expect(schedulerMock).toHaveReceivedCommandOnce(CreateScheduleCommand);
@@ -61,7 +67,7 @@ describe('EventBridgeDeliveryScheduler', () => {
       Target: {
         Arn: config.targetArn,
         RoleArn: config.roleArn,
-        Input: JSON.stringify({ tenantId: 'acme', notificationId: id }),
+        Input: JSON.stringify({ tenantId: 'acme', notifications: [{ id, recipientId: 'bob' }], notBefore: '2030-01-01T13:30:00.750Z' }),
         RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
         DeadLetterConfig: { Arn: config.deadLetterArn },
       },
@@ -80,18 +86,89 @@ describe('EventBridgeDeliveryScheduler', () => {
     expect(expression).toBe('at(2030-07-01T07:15:30)');
   });
 
-  it('sends a notification due within the lead time straight to the queue with the remaining delay', async () => {
+  it('makes one schedule per batch of 100 due at one instant, named after its first notification', async () => {
+    // Prepare
+    const scheduler = aScheduler();
+    schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald-test/x' });
+    const batch = aBatch(250, '2030-01-01T13:30:00.000Z');
+
+    // Act
+    await scheduler.scheduleMany(batch, now);
+
+    // Assess
+    const calls = schedulerMock.commandCalls(CreateScheduleCommand).map((call) => call.args[0].input);
+    expect(calls.map((input) => input.Name)).toEqual([`b-${batch[0]?.id}`, `b-${batch[100]?.id}`, `b-${batch[200]?.id}`]);
+    const named = calls.map((input) => (JSON.parse(input.Target?.Input ?? '{}') as { notifications: { id: string }[] }).notifications.length);
+    expect(named).toEqual([100, 100, 50]);
+  });
+
+  it('removes the schedules it made when a later one fails, then throws', async () => {
+    // Prepare
+    const scheduler = aScheduler();
+    schedulerMock
+      .on(CreateScheduleCommand)
+      .resolvesOnce({ ScheduleArn: 'a' })
+      .rejects(new InternalServerException({ message: 'Internal error', Message: 'Internal error', $metadata: { httpStatusCode: 500 } }));
+    schedulerMock.on(DeleteScheduleCommand).resolves({});
+    const batch = aBatch(150, '2030-01-01T13:30:00.000Z');
+
+    // Act
+    const result = scheduler.scheduleMany(batch, now);
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(InternalServerException);
+    expect(schedulerMock).toHaveReceivedCommandTimes(CreateScheduleCommand, 2);
+    expect(schedulerMock).toHaveReceivedCommandExactlyOnceWith(DeleteScheduleCommand, { Name: `b-${batch[0]?.id}`, GroupName: 'herald-test' });
+  });
+
+  it('decides each schedule against the clock of that moment, sending one that would fire too soon to the queue', async () => {
+    // Prepare: the clock jumps two minutes while the first schedule is being made.
+    let clockNow = now;
+    const scheduler = aScheduler({}, { now: () => clockNow });
+    schedulerMock.on(CreateScheduleCommand).callsFake(() => {
+      clockNow = new Date(now.getTime() + 120_000);
+      return { ScheduleArn: 'a' };
+    });
+    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm1' });
+    const first = aBatch(100, '2030-01-01T13:30:00.000Z');
+    const second = aBatch(1, '2030-01-01T12:03:00.000Z').map((n) => ({ ...n, id: id }));
+
+    // Act
+    await scheduler.scheduleMany([...first, ...second], now);
+
+    // Assess: at 12:02 a notification due at 12:03 fires its schedule at 12:02:00, too soon: queued for 60 s.
+    expect(schedulerMock).toHaveReceivedCommandTimes(CreateScheduleCommand, 1);
+    expect(sqsMock).toHaveReceivedCommandExactlyOnceWith(SendMessageCommand, { DelaySeconds: 60 });
+  });
+
+  it('sends the batches due within the lead time in one SendMessageBatch', async () => {
+    // Prepare
+    const scheduler = aScheduler();
+    sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({ Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: e.Id, MD5OfMessageBody: '' })) }));
+    const batch = [...aBatch(100, '2030-01-01T12:00:30.000Z'), ...aBatch(100, '2030-01-01T12:00:40.000Z').map((n, i) => ({ ...n, id: `ntf_01JABCDEFGHJKMNPQRSTW${String(i).padStart(5, '0')}` }))];
+
+    // Act
+    await scheduler.scheduleMany(batch, now);
+
+    // Assess
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
+    const entries = sqsMock.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries ?? [];
+    expect(entries.map((e) => e.DelaySeconds)).toEqual([30, 40]);
+    expect(schedulerMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('sends a notification due within the lead time straight to the queue, arriving up to a second early', async () => {
     // Prepare
     const scheduler = aScheduler();
     sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm1' });
 
     // Act
-    await scheduler.schedule({ tenantId: 'acme', id, scheduledAt: '2030-01-01T12:00:30.000Z' }, now);
+    await scheduler.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T12:00:30.600Z' }], now);
 
-    // Assess
+    // Assess: the consumer waits out the last 600 ms itself, to the millisecond.
     expect(sqsMock).toHaveReceivedCommandExactlyOnceWith(SendMessageCommand, {
       QueueUrl: queueUrl,
-      MessageBody: JSON.stringify({ tenantId: 'acme', notificationId: id }),
+      MessageBody: JSON.stringify({ tenantId: 'acme', notifications: [{ id, recipientId: 'bob' }], notBefore: '2030-01-01T12:00:30.600Z' }),
       DelaySeconds: 30,
     });
     expect(schedulerMock).not.toHaveReceivedAnyCommand();
@@ -103,7 +180,7 @@ describe('EventBridgeDeliveryScheduler', () => {
     sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm1' });
 
     // Act
-    await scheduler.schedule({ tenantId: 'acme', id, scheduledAt: now.toISOString() }, now);
+    await scheduler.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: now.toISOString() }], now);
 
     // Assess
     expect(sqsMock).toHaveReceivedCommandWith(SendMessageCommand, { DelaySeconds: 0 });
@@ -116,7 +193,7 @@ describe('EventBridgeDeliveryScheduler', () => {
     sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm1' });
 
     // Act
-    await scheduler.schedule({ tenantId: 'acme', id, scheduledAt: '2030-01-01T12:33:20.000Z' }, now);
+    await scheduler.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T12:33:20.000Z' }], now);
 
     // Assess
     expect(sqsMock).toHaveReceivedCommandWith(SendMessageCommand, { DelaySeconds: 900 });

@@ -244,7 +244,7 @@ describe('eraseRecipient', () => {
     const pending = aNotification({ recipientId: 'bob' });
     const sent = aNotification({ recipientId: 'bob', status: 'sent' });
     world.notifications.seed(pending);
-    await world.scheduler.schedule(pending, new Date('2030-01-01T11:00:00.000Z'));
+    await world.scheduler.scheduleMany([pending], new Date('2030-01-01T11:00:00.000Z'));
     world.notifications.seed(sent);
     world.notifications.seed(aNotification({ recipientId: 'carol' }));
     return { pending: pending.id, sent: sent.id };

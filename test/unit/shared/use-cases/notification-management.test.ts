@@ -44,7 +44,7 @@ function setUp(): {
 function seeded(world: ReturnType<typeof setUp>, overrides: Partial<Notification> = {}): Notification {
   const n = aNotification({ scheduledAt: '2030-01-01T13:00:00.000Z', ...overrides });
   world.notifications.seed(n);
-  void world.scheduler.schedule(n, new Date(now));
+  void world.scheduler.scheduleMany([n], new Date(now));
   return n;
 }
 
