@@ -69,6 +69,12 @@ export type Trigger =
       readonly maxBatchingWindowSeconds: number;
       /** Always true in Herald: handlers return `batchItemFailures`. */
       readonly reportBatchItemFailures: true;
+      /**
+       * The most batches handled at once (the mapping's `ScalingConfig.MaximumConcurrency`, 2 to
+       * 1,000): with the providers' send budgets, what keeps Herald within a provider's rate.
+       * Locally, the number of pollers.
+       */
+      readonly maximumConcurrency: number;
     }
   | { readonly kind: 'rule'; readonly ruleName: string; readonly schedule: string };
 
@@ -459,6 +465,8 @@ export const functions: readonly FunctionDescription[] = [
         batchSize: 10,
         maxBatchingWindowSeconds: 0,
         reportBatchItemFailures: true,
+        // A batch may wait up to a couple of seconds for its time: more of them keep the queue moving.
+        maximumConcurrency: 20,
       },
     ],
     access: {
@@ -501,7 +509,7 @@ export const functions: readonly FunctionDescription[] = [
     handler: 'handler',
     memoryMb: 512,
     timeoutSeconds: fanoutTimeoutSeconds,
-    triggers: [{ kind: 'queue', queue: 'fanout', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true }],
+    triggers: [{ kind: 'queue', queue: 'fanout', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true, maximumConcurrency: 5 }],
     access: {
       tables: { broadcasts: 'readWrite', 'broadcast-recipients': 'readWrite', recipients: 'read', memberships: 'read' },
       sendsTo: ['fanout', 'broadcast-delivery'],
@@ -516,7 +524,7 @@ export const functions: readonly FunctionDescription[] = [
     memoryMb: 512,
     timeoutSeconds: broadcastDeliverTimeoutSeconds,
     triggers: [
-      { kind: 'queue', queue: 'broadcast-delivery', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true },
+      { kind: 'queue', queue: 'broadcast-delivery', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true, maximumConcurrency: 10 },
     ],
     access: {
       tables: {

@@ -18,7 +18,10 @@ export interface EventSourceMappingOptions {
   readonly batchSize: number;
   readonly maxBatchingWindowSeconds: number;
   readonly invoke: (event: SQSEvent) => Promise<unknown>;
-  /** Pollers running side by side. @default 2 */
+  /**
+   * Pollers running side by side: Lambda starts reading a standard queue with five concurrent
+   * batches ("Using Lambda with Amazon SQS", scaling behavior). @default 5
+   */
   readonly concurrency?: number;
   /** Long-poll wait of each ReceiveMessage, 1 to 20. @default 20 */
   readonly waitTimeSeconds?: number;
@@ -41,7 +44,7 @@ const RECEIVE_ERROR_PAUSE_MS = 1000;
 /** Creates a stopped mapping from one queue to one function; call `start()` to begin polling. */
 export function createEventSourceMapping(options: EventSourceMappingOptions): EventSourceMapping {
   const { sqs, queueUrl, queueArn, batchSize, maxBatchingWindowSeconds } = options;
-  const concurrency = options.concurrency ?? 2;
+  const concurrency = options.concurrency ?? 5;
   const waitTimeSeconds = options.waitTimeSeconds ?? 20;
   const log =
     options.log ??

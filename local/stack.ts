@@ -366,6 +366,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         region: LOCAL_REGION,
         batchSize: trigger.batchSize,
         maxBatchingWindowSeconds: trigger.maxBatchingWindowSeconds,
+        concurrency: trigger.maximumConcurrency,
         invoke: invoke(fn.name),
       });
       mapping.start();

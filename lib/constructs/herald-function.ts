@@ -57,6 +57,8 @@ export interface QueueConsumerOptions {
   readonly batchSize: number;
   readonly maxBatchingWindowSeconds: number;
   readonly reportBatchItemFailures: boolean;
+  /** The mapping's `ScalingConfig.MaximumConcurrency` (2 to 1,000). */
+  readonly maximumConcurrency: number;
 }
 
 /** Who issues the tokens a function verifies itself, and where their keys are. */
@@ -157,6 +159,7 @@ export class HeraldFunction extends NodejsFunction {
         batchSize: options.batchSize,
         maxBatchingWindow: Duration.seconds(options.maxBatchingWindowSeconds),
         reportBatchItemFailures: options.reportBatchItemFailures,
+        maxConcurrency: options.maximumConcurrency,
       }),
     );
     // The event source's consume grant includes sqs:ChangeMessageVisibility on this queue, which

@@ -168,9 +168,9 @@ export class DynamoDeliveryStore implements DeliveryStore {
     const deferred = new Map<string, number>();
     // Chunks that fit one transaction: the units, one check per broadcast, the budget slots.
     const chunkSize = 40;
-    for (let start = 0; start < requests.length; start += chunkSize) {
-      await this.claimChunk(requests.slice(start, start + chunkSize), now, claimed, lost, deferred);
-    }
+    const chunks: ClaimRequest[][] = [];
+    for (let start = 0; start < requests.length; start += chunkSize) chunks.push(requests.slice(start, start + chunkSize));
+    await Promise.all(chunks.map((chunk) => this.claimChunk(chunk, now, claimed, lost, deferred)));
     return { claimed, lost, deferred };
   }
 

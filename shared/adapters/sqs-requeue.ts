@@ -12,6 +12,13 @@ import { maxVisibilitySeconds } from './sqs-delivery-queue.ts';
 import { maxDelaySeconds, sendEntries } from './sqs-send-batches.ts';
 import { MessagesNotSentError } from './sqs-broadcast-queues.ts';
 
+/**
+ * SQS counts the 12-hour visibility ceiling from the receive ("ChangeMessageVisibility", SQS API
+ * reference): a hide asked for after the invocation ran a while must leave room for that while,
+ * at most the 15 minutes a Lambda function runs.
+ */
+const longestHideSeconds = maxVisibilitySeconds - 15 * 60;
+
 export class SqsRequeue implements Requeue {
   private readonly sqs: SQSClient;
   private readonly queueUrl: string;
@@ -48,7 +55,7 @@ export class SqsRequeue implements Requeue {
       new ChangeMessageVisibilityCommand({
         QueueUrl: this.queueUrl,
         ReceiptHandle: receiptHandle,
-        VisibilityTimeout: Math.min(maxVisibilitySeconds, Math.max(0, Math.ceil(seconds))),
+        VisibilityTimeout: Math.min(longestHideSeconds, Math.max(0, Math.ceil(seconds))),
       }),
     );
   }

@@ -131,10 +131,32 @@ export async function deliverUnits(deps: EngineDeps, refs: readonly UnitRef[], i
     else claimable.push(unit);
   }
   if (toCancel.length > 0) await cancelUnits(deps, toCancel, outcomes);
-  for (const round of roundsByRecipient(claimable)) {
-    await deliverRound(deps, loaded, round, invocation, outcomes);
-  }
+  // Each wave starts at its own time, so a unit due now never waits for one due a second later.
+  await Promise.all(
+    wavesByDueTime(claimable).map(async (wave) => {
+      for (const round of roundsByRecipient(wave)) await deliverRound(deps, loaded, round, invocation, outcomes);
+    }),
+  );
   return outcomes;
+}
+
+/** Units due within this many ms of each other are delivered together. */
+const waveWidthMs = 25;
+
+/** Groups units by when they are due (a unit taken over from a dead worker is due now). */
+function wavesByDueTime(units: readonly DeliveryUnit[]): DeliveryUnit[][] {
+  const dueOf = (unit: DeliveryUnit): number => (unit.status === 'pending' ? unit.dueAt : 0);
+  const sorted = [...units].sort((a, b) => dueOf(a) - dueOf(b));
+  const waves: DeliveryUnit[][] = [];
+  let waveStart = Number.NEGATIVE_INFINITY;
+  for (const unit of sorted) {
+    if (dueOf(unit) - waveStart > waveWidthMs) {
+      waves.push([]);
+      waveStart = dueOf(unit);
+    }
+    waves[waves.length - 1]?.push(unit);
+  }
+  return waves;
 }
 
 /** Splits units so that no round holds two units of one recipient (their inbox counter moves one at a time). */

@@ -1,0 +1,105 @@
+/**
+ * What every benchmark needs: a local stack in this process on free ports, tokens, a JSON client,
+ * WebSocket listeners that timestamp what they receive, and percentiles. Figures only: nothing
+ * here passes or fails on speed.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, signToken } from '../../local/jwt-keys.ts';
+import type { TokenRole } from '../../local/jwt-keys.ts';
+import { startLocalStack } from '../../local/stack.ts';
+import type { LocalStack, LocalStackOptions } from '../../local/stack.ts';
+
+/** A local stack for a benchmark, with a throw-away signing key. */
+export interface BenchStack {
+  readonly stack: LocalStack;
+  token(sub: string, role?: TokenRole): Promise<string>;
+  api<T = Record<string, unknown>>(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: T }>;
+  close(): Promise<void>;
+}
+
+/** Starts the local stack in this process (quiet logs unless POWERTOOLS_LOG_LEVEL says otherwise). */
+export async function startBenchStack(environment: Record<string, string> = {}, options: Partial<LocalStackOptions> = {}): Promise<BenchStack> {
+  const scratch = await mkdtemp(join(tmpdir(), 'herald-bench-'));
+  const keyFile = join(scratch, 'jwt-signing-key.json');
+  const stack = await startLocalStack({
+    httpPort: 0,
+    wsPort: 0,
+    sesPort: 0,
+    signingKeyFile: keyFile,
+    ...options,
+    environment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR', ...environment },
+  });
+  const agent = { keepalive: true } as const;
+  return {
+    stack,
+    token: (sub, role) => signToken({ sub, ...(role ? { role } : {}), issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, { keyFile }),
+    async api(method, path, token, body) {
+      const response = await fetch(`${stack.httpUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...agent,
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text ? JSON.parse(text) : {}) as never };
+    },
+    close: async () => {
+      await stack.stop();
+      await rm(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A WebSocket listener that notes when each notification frame arrives (epoch ms, by notification id). */
+export interface FrameListener {
+  readonly arrivals: Map<string, number>;
+  close(): Promise<void>;
+}
+
+/** Connects `token`'s user and records each `notification` frame's arrival. */
+export async function listen(wsUrl: string, token: string, arrivals: Map<string, number> = new Map()): Promise<FrameListener> {
+  const socket = new WebSocket(`${wsUrl}/?token=${encodeURIComponent(token)}`);
+  socket.on('message', (raw) => {
+    const at = Date.now();
+    const frame = JSON.parse(raw.toString()) as { type?: string; notification?: { id?: string } };
+    if (frame.type === 'notification' && frame.notification?.id && !arrivals.has(frame.notification.id)) arrivals.set(frame.notification.id, at);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  return {
+    arrivals,
+    close: () =>
+      new Promise<void>((resolve) => {
+        socket.once('close', () => resolve());
+        socket.close();
+      }),
+  };
+}
+
+/** The `p`-th percentile (0..100) of `values`, by nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+/** A number with thousands separators and `digits` decimals. */
+export function number(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/** Waits until `done()` holds or `timeoutMs` passes; true when it held. */
+export async function waitUntil(done: () => boolean, timeoutMs: number, stepMs = 50): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, stepMs));
+  }
+  return true;
+}

@@ -1,0 +1,2 @@
+import { latenessBench } from './bench/lateness.ts';
+process.exit(await latenessBench());
