@@ -1,2 +1,0 @@
-import { latenessBench } from './bench/lateness.ts';
-process.exit(await latenessBench());
