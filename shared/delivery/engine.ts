@@ -305,7 +305,7 @@ async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: nu
       }
       const channel: DeliveryChannel = deps.channels[name];
       if (channel.kind === 'store') return;
-      const result = await sendOne(channel, w.targets.get(name), unit, context, name === 'websocket' ? announced : undefined);
+      const result = await sendOne(channel, w.targets.get(name), unit, context, name === 'websocket' ? announced : undefined, deps.clock);
       results.push(result);
       if (result.kind === 'recorded') deliveries[name] = result.delivery;
       else forget.push(name);
@@ -353,8 +353,10 @@ async function sendOne(
   unit: DeliveryUnit,
   context: RecipientContext,
   unread: number | undefined,
+  clock: Clock,
 ): Promise<ChannelResult> {
-  const at = (): string => new Date().toISOString();
+  // The engine's clock, as for every other instant it records (a test's clock, or the system's).
+  const at = (): string => clock.now().toISOString();
   try {
     const body = channel.render(unit.content, unread !== undefined ? { unread } : {});
     const receipt = await channel.send(target, body, context);
@@ -413,7 +415,7 @@ async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: num
         final.set(p.work.key, verdict);
         continue;
       }
-      adjust(p, verdict);
+      adjust(p, verdict, deps.clock.now());
       next.push(p);
     }
     pending = next;
@@ -423,18 +425,18 @@ async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: num
 }
 
 /** Changes an entry a transaction refused so that it can be written. */
-function adjust(p: Prepared, verdict: CommitVerdict): void {
+function adjust(p: Prepared, verdict: CommitVerdict, now: Date): void {
   const { entry } = p;
   if (verdict === 'recipientGone') {
     // Erased since it was read: no inbox item, and nothing more goes out.
     const error = `Recipient ${entry.unit.recipientId} no longer exists`;
     const { inbox: _inbox, ...rest } = entry;
-    p.entry = { ...rest, deliveries: { ...entry.deliveries, inbox: { status: 'failed', at: new Date().toISOString(), error } }, settlement: { kind: 'fail', error } };
+    p.entry = { ...rest, deliveries: { ...entry.deliveries, inbox: { status: 'failed', at: now.toISOString(), error } }, settlement: { kind: 'fail', error } };
     return;
   }
   if (verdict === 'inboxExists') {
     const { inbox: _inbox, ...rest } = entry;
-    p.entry = { ...rest, deliveries: { ...entry.deliveries, inbox: { status: 'sent', at: new Date().toISOString(), detail: 'already in the inbox' } } };
+    p.entry = { ...rest, deliveries: { ...entry.deliveries, inbox: { status: 'sent', at: now.toISOString(), detail: 'already in the inbox' } } };
     p.recount = p.announced !== undefined;
     return;
   }
