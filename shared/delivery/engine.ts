@@ -131,8 +131,11 @@ export async function deliverUnits(deps: EngineDeps, refs: readonly UnitRef[], i
     else claimable.push(unit);
   }
   if (toCancel.length > 0) await cancelUnits(deps, toCancel, outcomes);
+  // What each round learns of a recipient's count is what the next round of theirs starts from.
+  const live = new Map(loaded.live);
   for (const round of roundsByRecipient(claimable)) {
-    await deliverRound(deps, loaded, round, invocation, outcomes);
+    const counts = await deliverRound(deps, { ...loaded, live }, round, invocation, outcomes);
+    await carryLiveState(deps, round, counts, live);
   }
   return outcomes;
 }
@@ -200,13 +203,38 @@ function planChannels(
   return { steps, targets };
 }
 
+/**
+ * After a round, the count each of its recipients now has: the count its write was conditioned on
+ * plus the item it added. A count the round could not know exactly (its write went without the
+ * condition) is read again, so the next round's frame announces the right one.
+ */
+async function carryLiveState(deps: EngineDeps, round: readonly DeliveryUnit[], counts: ReadonlyMap<string, CountAfter>, live: Map<string, LiveState>): Promise<void> {
+  for (const unit of round) {
+    const key = recipientKeyOf(unit.tenantId, unit.recipientId);
+    const seen = live.get(key);
+    const step = counts.get(unitKey(unit.ref));
+    if (!seen || step === undefined) continue;
+    if (step.kind === 'exact') live.set(key, { ...seen, unread: step.unread });
+    // Nobody connected: no frame announces the count, so it need not be known.
+    else if (openConnections(seen, deps.clock.now()).length > 0) {
+      const fresh = await deps.live.get(unit.tenantId, unit.recipientId).catch(() => undefined);
+      // Unknown: the next write's condition then fails and that round tells the count it finds.
+      live.set(key, fresh ?? seen);
+    }
+  }
+}
+
+/** What a committed write did to its recipient's count: known exactly, or to be read again. */
+type CountAfter = { readonly kind: 'exact'; readonly unread: number } | { readonly kind: 'reread' };
+
 async function deliverRound(
   deps: EngineDeps,
   loaded: LoadedUnits,
   units: readonly DeliveryUnit[],
   invocation: EngineInvocation,
   outcomes: Map<string, UnitOutcome>,
-): Promise<void> {
+): Promise<Map<string, CountAfter>> {
+  const counts = new Map<string, CountAfter>();
   const sleep = deps.sleep ?? ((ms: number): Promise<void> => sleepMs(ms));
   // Units due within the hold are waited for here, to the millisecond.
   const latestDue = Math.max(...units.map((unit) => (unit.status === 'pending' ? unit.dueAt : 0)));
@@ -255,11 +283,17 @@ async function deliverRound(
     if (deferredTo !== undefined) outcomes.set(w.key, { kind: 'later', at: deferredTo, cause: 'budget', reason: 'provider send budget spent' });
   }
   const held = work.filter((w) => claimed.claimed.has(w.key));
-  if (held.length === 0) return;
+  if (held.length === 0) return counts;
 
   const entries = await mapLimited(held, sendConcurrency, (w) => sendAll(deps, w, claimed.claimed.get(w.key)?.sendAt ?? now.getTime(), sleep));
   const verdicts = await commitAll(deps, entries, sleep);
+  for (const p of entries) {
+    const inbox = p.entry.inbox;
+    if (verdicts.get(p.work.key) !== 'committed' || !inbox) continue;
+    counts.set(p.work.key, inbox.unreadBefore !== undefined ? { kind: 'exact', unread: inbox.unreadBefore + 1 } : { kind: 'reread' });
+  }
   await afterCommit(deps, entries, verdicts, outcomes);
+  return counts;
 }
 
 /** A unit's commit entry, plus what the engine must remember about it after the write. */
