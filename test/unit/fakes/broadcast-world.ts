@@ -18,6 +18,7 @@ import type { InMemoryDeliveryStore } from './delivery-store.ts';
 import { aDeliveryWorld } from './delivery-world.ts';
 import type { InMemoryInboxStore } from './inbox-store.ts';
 import type { InMemoryLiveStateStore } from './live-state-store.ts';
+import type { InMemoryNotificationStore } from './notification-store.ts';
 import type { FakeMailer } from './mailer.ts';
 import type { InMemoryRecipientStore } from './recipient-store.ts';
 import type { FakeSocketPoster } from './socket-poster.ts';
@@ -33,6 +34,8 @@ export interface BroadcastWorld {
   readonly rows: InMemoryBroadcastRecipientStore;
   readonly recipients: InMemoryRecipientStore;
   readonly inbox: InMemoryInboxStore;
+  /** Notifications, delivered by the same engine (for tests that mix both kinds of unit). */
+  readonly notifications: InMemoryNotificationStore;
   readonly live: InMemoryLiveStateStore;
   readonly store: InMemoryDeliveryStore;
   readonly sockets: FakeSocketPoster;
@@ -55,7 +58,7 @@ export interface BroadcastWorld {
 
 export function aBroadcastWorld(options: { readonly pageSize?: number; readonly shards?: number; readonly retry?: RetryPolicy } = {}): BroadcastWorld {
   const engine = aDeliveryWorld({ shards: options.shards ?? 4, ...(options.retry ? { retry: options.retry } : {}) });
-  const { clock, broadcasts, rows, recipients, inbox, live, store, sockets, mailer } = engine;
+  const { clock, broadcasts, rows, recipients, inbox, notifications, live, store, sockets, mailer } = engine;
   const fanoutQueue = new FakeFanoutQueue();
   const deliveryQueue = new FakeBroadcastDeliveryQueue();
   const scheduler = new FakeBroadcastScheduler();
@@ -77,6 +80,7 @@ export function aBroadcastWorld(options: { readonly pageSize?: number; readonly 
     rows,
     recipients,
     inbox,
+    notifications,
     live,
     store,
     sockets,
