@@ -63,9 +63,8 @@ function withDeliveries(
   set: Readonly<Partial<Record<Channel, ChannelDelivery>>>,
   forget: readonly Channel[] = [],
 ): Partial<Record<Channel, ChannelDelivery>> {
-  const next: Partial<Record<Channel, ChannelDelivery>> = { ...deliveries, ...structuredClone(set) };
-  for (const channel of forget) delete next[channel];
-  return next;
+  const merged: Partial<Record<Channel, ChannelDelivery>> = { ...deliveries, ...structuredClone(set) };
+  return Object.fromEntries(Object.entries(merged).filter(([channel]) => !forget.includes(channel as Channel)));
 }
 
 export class InMemoryDeliveryStore implements DeliveryStore {
