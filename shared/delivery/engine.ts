@@ -120,8 +120,12 @@ export async function deliverUnits(deps: EngineDeps, refs: readonly UnitRef[], i
     }
     const broadcast = ref.kind === 'broadcast' ? loaded.broadcasts.get(recipientKeyOf(ref.tenantId, ref.broadcastId)) : undefined;
     if (ref.kind === 'broadcast' && broadcast?.status !== 'sending') {
-      if (broadcast?.status === 'cancelled' && unit.status === 'pending') toCancel.push(unit);
-      else outcomes.set(key, readinessOf(unit, now).kind === 'final' ? { kind: 'done', status: unit.status } : { kind: 'done', status: 'superseded' });
+      const readiness = readinessOf(unit, now);
+      // A cancel settles every row: a pending one, or one a dead worker left (its lease ran out);
+      // one a live worker holds is looked at again when its lease ends, in case that worker dies.
+      if (broadcast?.status === 'cancelled' && readiness.kind !== 'final' && readiness.kind !== 'leased') toCancel.push(unit);
+      else if (broadcast?.status === 'cancelled' && readiness.kind === 'leased') outcomes.set(key, { kind: 'later', at: readiness.until, cause: 'leased', reason: 'held by another worker' });
+      else outcomes.set(key, readiness.kind === 'final' ? { kind: 'done', status: unit.status } : { kind: 'done', status: 'superseded' });
       continue;
     }
     const readiness = readinessOf(unit, now, deps.settings.holdMs);

@@ -353,9 +353,17 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     for (const unit of units) {
       const { ref } = unit;
       if (ref.kind !== 'broadcast') continue;
+      // A pending row, or one a dead worker left (`abandon`), as the Dynamo adapter's rowCancel.
+      const transition = unit.status === 'sending' ? rowTransitions.abandon : rowTransitions.cancel;
       const stored = this.parts.rows.record(ref.tenantId, ref.broadcastId, ref.recipientId);
-      if (!stored || !conditionHolds<BroadcastRowStatus, RowGuard>(rowTransitions.cancel, stored.row.status, this.rowGuards(stored.row, stored.token, { now }))) continue;
-      this.parts.rows.write({ ...stored.row, status: rowTransitions.cancel.to, updatedAt: now.toISOString() }, undefined);
+      if (!stored || !conditionHolds<BroadcastRowStatus, RowGuard>(transition, stored.row.status, this.rowGuards(stored.row, stored.token, { now, seenAttempts: unit.attempts }))) continue;
+      const unconfirmed = Object.fromEntries(
+        Object.entries(stored.row.deliveries)
+          .filter(([, delivery]) => delivery.status === 'sending')
+          .map(([channel]) => [channel, { status: 'unconfirmed', at: now.toISOString(), detail: 'the broadcast was cancelled after an attempt stopped while sending' }]),
+      ) as Partial<Record<Channel, ChannelDelivery>>;
+      const { leaseUntil: _lease, ...rest } = stored.row;
+      this.parts.rows.write({ ...rest, status: transition.to, deliveries: withDeliveries(stored.row.deliveries, unconfirmed), updatedAt: now.toISOString() }, undefined);
       cancelled.push(unitKey(ref));
     }
     return cancelled;

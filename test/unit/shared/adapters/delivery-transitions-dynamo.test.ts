@@ -176,8 +176,8 @@ describe('rowTransitions on DynamoDB', () => {
   const cases = casesOf<BroadcastRowStatus, RowGuard>(rowTransitions, rowStatuses, ['due', 'leaseExpired', 'holdsClaim', 'unchanged', 'failedBeforeRun']);
 
   it('covers every transition, from every status, with every guard held and broken', () => {
-    // Assess: 2 guards × 2 (claim, takeOver), 1 guard × 4 (finish, fail, release, requeue), none × 1 (cancel)
-    expect(cases).toHaveLength(5 * (4 + 4 + 2 + 2 + 2 + 1 + 2));
+    // Assess: 2 guards × 3 (claim, takeOver, abandon), 1 guard × 4 (finish, fail, release, requeue), none × 1 (cancel)
+    expect(cases).toHaveLength(5 * (4 + 4 + 2 + 2 + 2 + 1 + 4 + 2));
     expect(new Set(cases.map((c) => c.name))).toEqual(new Set(Object.keys(rowTransitions)));
   });
 
@@ -217,7 +217,8 @@ describe('rowTransitions on DynamoDB', () => {
           ref: { kind: 'broadcast', tenantId, broadcastId, recipientId },
           tenantId,
           recipientId,
-          status: c.status === 'sending' ? 'sending' : c.status,
+          // What the writer read: rowCancel picks `abandon` for a row it read held, `cancel` for a pending one.
+          status: c.name === 'abandon' ? 'sending' : c.name === 'cancel' ? 'pending' : c.status,
           dueAt: 0,
           attempts: seenAttempts,
           channels: ['email'],
@@ -234,6 +235,7 @@ describe('rowTransitions on DynamoDB', () => {
           case 'release':
             return tryWrite('broadcast-recipients', rowCommit(unit, { token, deliveries: {}, forget: [], settlement: settlementOf(c.name), expiresAt: 1 }, now), true);
           case 'cancel':
+          case 'abandon':
             return tryWrite('broadcast-recipients', rowCancel(unit, now, 1), true);
           default: {
             // requeue: a broadcast retry, written by the row store on the same condition builder

@@ -5,9 +5,10 @@
  * moved by a read, two units of one recipient in one batch, and the send-rate budget slots.
  * Providers (mail, sockets) are fakes; the clock and the sleeps are the test's.
  */
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBroadcastRecipientStore } from '../../../../shared/adapters/dynamo-broadcast-recipient-store.ts';
+import { rowKey } from '../../../../shared/adapters/delivery-units.ts';
 import { DynamoBroadcastStore } from '../../../../shared/adapters/dynamo-broadcast-store.ts';
 import { DynamoDeliveryStore } from '../../../../shared/adapters/dynamo-delivery-store.ts';
 import type { DeliveryTables } from '../../../../shared/adapters/dynamo-delivery-store.ts';
@@ -342,6 +343,61 @@ describe('what lands between the read, the claim and the write', () => {
     expect(world.mailer.sendCalls).toBe(0);
     expect(await inbox.list(world.tenantId, 'bob')).toEqual([]);
     expect(await broadcasts.get(world.tenantId, id)).toMatchObject({ status: 'cancelled', counts: { cancelled: 1 } });
+  });
+
+  it('cancels a row of a cancelled broadcast that a dead worker still held, once, and never one taken over since', async () => {
+    // Prepare: a started broadcast to bob and carol; a worker claimed both rows with an email
+    // intent and died; the broadcast was then cancelled
+    const world = await aWorld();
+    await recipients.put(aRecipient({ tenantId: world.tenantId, id: 'carol', email: 'carol@example.com' }));
+    const id = newBroadcastId(world.clock.now());
+    await broadcasts.create(
+      {
+        tenantId: world.tenantId,
+        id,
+        createdBy: 'sam',
+        title: 'Maintenance',
+        type: 'system',
+        priority: 'normal',
+        channels: ['email'],
+        audience: { kind: 'recipients', count: 2 },
+        status: 'scheduled',
+        scheduledAt: world.clock.now().toISOString(),
+        createdAt: world.clock.now().toISOString(),
+        counts: zeroCounts,
+        run: 0,
+      },
+      { message: 'Tonight' },
+      ['bob', 'carol'],
+    );
+    await broadcasts.start(world.tenantId, id, world.clock.now());
+    await rows.putPending(world.tenantId, id, ['bob', 'carol'], world.clock.now());
+    const refs: UnitRef[] = ['bob', 'carol'].map((recipientId) => ({ kind: 'broadcast', tenantId: world.tenantId, broadcastId: id, recipientId }));
+    const dead = world.worker();
+    const loaded = await dead.store.load(refs);
+    const now = world.clock.now();
+    await dead.store.claim(
+      [...loaded.units.values()].map((unit) => ({ unit, token: 'dead', takeover: false, leaseUntil: now.getTime() + 60_000, intents: ['email'], intent: { status: 'sending', at: now.toISOString(), detail: 'attempt 1' }, providers: [] })),
+      now,
+    );
+    await broadcasts.cancel(world.tenantId, id, now);
+    world.clock.advanceSeconds(61);
+    // The read sees carol's row as the dead worker left it, but another worker takes it over first.
+    const worker = world.worker();
+    const before = await worker.store.load(refs);
+    await dynamo.documentClient.send(
+      new UpdateCommand({ TableName: tables.broadcastRecipients, Key: rowKey(world.tenantId, id, 'carol'), UpdateExpression: 'SET attempts = attempts + :one', ExpressionAttributeValues: { ':one': 1 } }),
+    );
+
+    // Act
+    const cancelled = await worker.store.cancel([...before.units.values()], world.clock.now());
+
+    // Assess
+    expect(cancelled).toEqual([unitKey(refs[0] as UnitRef)]);
+    const [bob, carol] = await rows.getMany(world.tenantId, id, ['bob', 'carol']);
+    expect(bob).toMatchObject({ status: 'cancelled', deliveries: { email: { status: 'unconfirmed' } } });
+    expect(bob?.leaseUntil).toBeUndefined();
+    expect(carol).toMatchObject({ status: 'sending', attempts: 2 });
   });
 
   it('fails a notification whose recipient was erased between the claim and the write, adding nothing to the inbox', async () => {

@@ -261,6 +261,51 @@ describe('the engine delivering a broadcast', () => {
     expect(b.completedAt).toBeDefined();
   });
 
+  it('settles a cancelled broadcast whose row a dead worker still held: the row is cancelled, its intent unconfirmed', async () => {
+    // Prepare: a worker claimed bob's row, recorded its email intent and died; then the broadcast
+    // was cancelled, and the cancel walk hands the orphaned row back to delivery
+    const world = aBroadcastWorld({ shards: 1 });
+    await world.recipients.put(aRecipient({ id: 'bob', email: 'bob@example.com' }));
+    const id = await fannedOut(world, ['bob']);
+    const intent = { status: 'sending', at: '2030-01-01T11:59:00.000Z', detail: 'attempt 1' } as const;
+    world.rows.patch(tenantId, id, 'bob', { status: 'sending', attempts: 1, leaseUntil: noonMs - 1, deliveries: { email: intent } });
+    await world.broadcasts.cancel(tenantId, id, world.clock.now());
+    await world.step({ kind: 'cancel', tenantId, broadcastId: id });
+
+    // Act
+    await world.runAll();
+
+    // Assess
+    const [row] = world.rows.all(tenantId, id);
+    expect(row).toMatchObject({ status: 'cancelled', deliveries: { email: { status: 'unconfirmed' } } });
+    expect(row?.leaseUntil).toBeUndefined();
+    expect(world.mailer.sendCalls).toBe(0);
+    const b = await broadcastOf(world, id);
+    expect(b).toMatchObject({ status: 'cancelled', counts: { total: 1, cancelled: 1 } });
+    expect(b.completedAt).toBeDefined();
+  });
+
+  it('looks again, at the end of its lease, at a row a live worker holds when the broadcast is cancelled', async () => {
+    // Prepare
+    const world = aBroadcastWorld({ shards: 1 });
+    await world.recipients.put(aRecipient({ id: 'bob' }));
+    const id = await fannedOut(world, ['bob']);
+    world.rows.patch(tenantId, id, 'bob', { status: 'sending', attempts: 1, leaseUntil: noonMs + 30_000 });
+    await world.broadcasts.cancel(tenantId, id, world.clock.now());
+    const bob = { kind: 'broadcast', tenantId, broadcastId: id, recipientId: 'bob' } as const;
+
+    // Act
+    const whileHeld = await deliver(world, id, ['bob']);
+    world.clock.advanceSeconds(31);
+    const afterLease = await deliver(world, id, ['bob']);
+
+    // Assess
+    expect(whileHeld).toEqual({ later: [{ at: noonMs + 30_000, refs: [bob] }], deadLetters: [] });
+    expect(afterLease).toEqual(nothingMore);
+    expect(world.rows.all(tenantId, id)[0]?.status).toBe('cancelled');
+    expect((await broadcastOf(world, id)).completedAt).toBeDefined();
+  });
+
   it('lets a cancel that lands between the read and the claim win: nothing is sent, the rows are cancelled on the next look', async () => {
     // Prepare
     const world = aBroadcastWorld({ shards: 1 });
