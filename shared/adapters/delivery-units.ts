@@ -267,14 +267,25 @@ export function rowCommit(unit: DeliveryUnit, write: CommitWrite, now: Date, sha
   return update.build(rowKey(ref.tenantId, ref.broadcastId, ref.recipientId, shards), transitionCondition(transition, rowGuards({ now, token: write.token })));
 }
 
-/** Cancels a pending row of a cancelled broadcast. */
+/**
+ * Cancels a row of a cancelled broadcast: a pending one, or one a dead worker still holds (its
+ * lease ran out, nobody claimed it since), whose recorded intents become `unconfirmed`: they may
+ * have gone out.
+ */
 export function rowCancel(unit: DeliveryUnit, now: Date, expiresAt: number, shards = BROADCAST_RECIPIENT_SHARDS): ItemUpdate {
   const ref = unit.ref as Extract<UnitRef, { kind: 'broadcast' }>;
-  const transition = rowTransitions.cancel;
+  const transition = unit.status === 'sending' ? rowTransitions.abandon : rowTransitions.cancel;
+  const unconfirmed = Object.fromEntries(
+    Object.entries(unit.deliveries)
+      .filter(([, delivery]) => delivery.status === 'sending')
+      .map(([channel, delivery]) => [channel, { status: 'unconfirmed', at: now.toISOString(), detail: `the broadcast was cancelled after an attempt stopped while sending (${delivery.detail ?? delivery.at})` }]),
+  ) as Partial<Record<Channel, ChannelDelivery>>;
   return new UpdateBuilder()
     .set('#tstatus', transition.to)
     .set('statusKey', rowStatusKey(ref.tenantId, ref.broadcastId, ref.recipientId, 'cancelled', shards))
     .set('updatedAt', now.toISOString())
     .set('expiresAt', expiresAt)
-    .build(rowKey(ref.tenantId, ref.broadcastId, ref.recipientId, shards), transitionCondition(transition, rowGuards({ now })));
+    .deliveries(unconfirmed)
+    .remove('leaseUntil', 'claimToken')
+    .build(rowKey(ref.tenantId, ref.broadcastId, ref.recipientId, shards), transitionCondition(transition, rowGuards({ now, seenAttempts: unit.attempts })));
 }

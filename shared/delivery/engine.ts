@@ -120,8 +120,12 @@ export async function deliverUnits(deps: EngineDeps, refs: readonly UnitRef[], i
     }
     const broadcast = ref.kind === 'broadcast' ? loaded.broadcasts.get(recipientKeyOf(ref.tenantId, ref.broadcastId)) : undefined;
     if (ref.kind === 'broadcast' && broadcast?.status !== 'sending') {
-      if (broadcast?.status === 'cancelled' && unit.status === 'pending') toCancel.push(unit);
-      else outcomes.set(key, readinessOf(unit, now).kind === 'final' ? { kind: 'done', status: unit.status } : { kind: 'done', status: 'superseded' });
+      const readiness = readinessOf(unit, now);
+      // A cancel settles every row: a pending one, or one a dead worker left (its lease ran out);
+      // one a live worker holds is looked at again when its lease ends, in case that worker dies.
+      if (broadcast?.status === 'cancelled' && readiness.kind !== 'final' && readiness.kind !== 'leased') toCancel.push(unit);
+      else if (broadcast?.status === 'cancelled' && readiness.kind === 'leased') outcomes.set(key, { kind: 'later', at: readiness.until, cause: 'leased', reason: 'held by another worker' });
+      else outcomes.set(key, readiness.kind === 'final' ? { kind: 'done', status: unit.status } : { kind: 'done', status: 'superseded' });
       continue;
     }
     const readiness = readinessOf(unit, now, deps.settings.holdMs);
@@ -132,9 +136,14 @@ export async function deliverUnits(deps: EngineDeps, refs: readonly UnitRef[], i
   }
   if (toCancel.length > 0) await cancelUnits(deps, toCancel, outcomes);
   // Each wave starts at its own time, so a unit due now never waits for one due a second later.
+  // What each round learns of a recipient's count is what the next round of theirs starts from.
+  const live = new Map(loaded.live);
   await Promise.all(
     wavesByDueTime(claimable).map(async (wave) => {
-      for (const round of roundsByRecipient(wave)) await deliverRound(deps, loaded, round, invocation, outcomes);
+      for (const round of roundsByRecipient(wave)) {
+        const counts = await deliverRound(deps, { ...loaded, live }, round, invocation, outcomes);
+        await carryLiveState(deps, round, counts, live);
+      }
     }),
   );
   return outcomes;
@@ -222,13 +231,38 @@ function planChannels(
   return { steps, targets };
 }
 
+/**
+ * After a round, the count each of its recipients now has: the count its write was conditioned on
+ * plus the item it added. A count the round could not know exactly (its write went without the
+ * condition) is read again, so the next round's frame announces the right one.
+ */
+async function carryLiveState(deps: EngineDeps, round: readonly DeliveryUnit[], counts: ReadonlyMap<string, CountAfter>, live: Map<string, LiveState>): Promise<void> {
+  for (const unit of round) {
+    const key = recipientKeyOf(unit.tenantId, unit.recipientId);
+    const seen = live.get(key);
+    const step = counts.get(unitKey(unit.ref));
+    if (!seen || step === undefined) continue;
+    if (step.kind === 'exact') live.set(key, { ...seen, unread: step.unread });
+    // Nobody connected: no frame announces the count, so it need not be known.
+    else if (openConnections(seen, deps.clock.now()).length > 0) {
+      const fresh = await deps.live.get(unit.tenantId, unit.recipientId).catch(() => undefined);
+      // Unknown: the next write's condition then fails and that round tells the count it finds.
+      live.set(key, fresh ?? seen);
+    }
+  }
+}
+
+/** What a committed write did to its recipient's count: known exactly, or to be read again. */
+type CountAfter = { readonly kind: 'exact'; readonly unread: number } | { readonly kind: 'reread' };
+
 async function deliverRound(
   deps: EngineDeps,
   loaded: LoadedUnits,
   units: readonly DeliveryUnit[],
   invocation: EngineInvocation,
   outcomes: Map<string, UnitOutcome>,
-): Promise<void> {
+): Promise<Map<string, CountAfter>> {
+  const counts = new Map<string, CountAfter>();
   const sleep = deps.sleep ?? ((ms: number): Promise<void> => sleepMs(ms));
   // Units due within the hold are waited for here, to the millisecond.
   const latestDue = Math.max(...units.map((unit) => (unit.status === 'pending' ? unit.dueAt : 0)));
@@ -277,11 +311,17 @@ async function deliverRound(
     if (deferredTo !== undefined) outcomes.set(w.key, { kind: 'later', at: deferredTo, cause: 'budget', reason: 'provider send budget spent' });
   }
   const held = work.filter((w) => claimed.claimed.has(w.key));
-  if (held.length === 0) return;
+  if (held.length === 0) return counts;
 
   const entries = await mapLimited(held, sendConcurrency, (w) => sendAll(deps, w, claimed.claimed.get(w.key)?.sendAt ?? now.getTime(), sleep));
   const verdicts = await commitAll(deps, entries, sleep);
+  for (const p of entries) {
+    const inbox = p.entry.inbox;
+    if (verdicts.get(p.work.key) !== 'committed' || !inbox) continue;
+    counts.set(p.work.key, inbox.unreadBefore !== undefined ? { kind: 'exact', unread: inbox.unreadBefore + 1 } : { kind: 'reread' });
+  }
   await afterCommit(deps, entries, verdicts, outcomes);
+  return counts;
 }
 
 /** A unit's commit entry, plus what the engine must remember about it after the write. */
@@ -327,7 +367,7 @@ async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: nu
       }
       const channel: DeliveryChannel = deps.channels[name];
       if (channel.kind === 'store') return;
-      const result = await sendOne(channel, w.targets.get(name), unit, context, name === 'websocket' ? announced : undefined);
+      const result = await sendOne(channel, w.targets.get(name), unit, context, name === 'websocket' ? announced : undefined, deps.clock);
       results.push(result);
       if (result.kind === 'recorded') deliveries[name] = result.delivery;
       else forget.push(name);
@@ -375,8 +415,10 @@ async function sendOne(
   unit: DeliveryUnit,
   context: RecipientContext,
   unread: number | undefined,
+  clock: Clock,
 ): Promise<ChannelResult> {
-  const at = (): string => new Date().toISOString();
+  // The engine's clock, as for every other instant it records (a test's clock, or the system's).
+  const at = (): string => clock.now().toISOString();
   try {
     const body = channel.render(unit.content, unread !== undefined ? { unread } : {});
     const receipt = await channel.send(target, body, context);
@@ -435,7 +477,7 @@ async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: num
         final.set(p.work.key, verdict);
         continue;
       }
-      adjust(p, verdict);
+      adjust(p, verdict, deps.clock.now());
       next.push(p);
     }
     pending = next;
@@ -445,18 +487,18 @@ async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: num
 }
 
 /** Changes an entry a transaction refused so that it can be written. */
-function adjust(p: Prepared, verdict: CommitVerdict): void {
+function adjust(p: Prepared, verdict: CommitVerdict, now: Date): void {
   const { entry } = p;
   if (verdict === 'recipientGone') {
     // Erased since it was read: no inbox item, and nothing more goes out.
     const error = `Recipient ${entry.unit.recipientId} no longer exists`;
     const { inbox: _inbox, ...rest } = entry;
-    p.entry = { ...rest, deliveries: { ...entry.deliveries, inbox: { status: 'failed', at: new Date().toISOString(), error } }, settlement: { kind: 'fail', error } };
+    p.entry = { ...rest, deliveries: { ...entry.deliveries, inbox: { status: 'failed', at: now.toISOString(), error } }, settlement: { kind: 'fail', error } };
     return;
   }
   if (verdict === 'inboxExists') {
     const { inbox: _inbox, ...rest } = entry;
-    p.entry = { ...rest, deliveries: { ...entry.deliveries, inbox: { status: 'sent', at: new Date().toISOString(), detail: 'already in the inbox' } } };
+    p.entry = { ...rest, deliveries: { ...entry.deliveries, inbox: { status: 'sent', at: now.toISOString(), detail: 'already in the inbox' } } };
     p.recount = p.announced !== undefined;
     return;
   }

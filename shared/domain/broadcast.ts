@@ -130,7 +130,9 @@ export type RowGuard = (typeof rowGuards)[number];
 /**
  * Every transition of a recipient row: the rules that run (the row store builds its conditions
  * from this table). A row a worker holds is `sending`; `release` hands it back for a retry;
- * `requeue` is a broadcast retry putting a failed row back to pending.
+ * `abandon` cancels a row of a cancelled broadcast that a dead worker still holds (its lease ran
+ * out), so the broadcast settles; `requeue` is a broadcast retry putting a failed row back to
+ * pending.
  */
 export const rowTransitions = {
   claim: { from: ['pending'], to: 'sending', guards: ['due', 'unchanged'] },
@@ -139,6 +141,7 @@ export const rowTransitions = {
   fail: { from: ['sending'], to: 'failed', guards: ['holdsClaim'] },
   release: { from: ['sending'], to: 'pending', guards: ['holdsClaim'] },
   cancel: { from: ['pending'], to: 'cancelled' },
+  abandon: { from: ['sending'], to: 'cancelled', guards: ['leaseExpired', 'unchanged'] },
   requeue: { from: ['failed'], to: 'pending', guards: ['failedBeforeRun'], manual: true },
 } as const satisfies TransitionTable<BroadcastRowStatus, RowGuard>;
 export type RowTransition = keyof typeof rowTransitions;

@@ -14,6 +14,8 @@ import { ScriptedFailures } from './failures.ts';
 export class InMemoryBroadcastRecipientStore implements BroadcastRecipientStore {
   readonly shardCount: number;
   private readonly rows = new Map<string, BroadcastRecipient>();
+  /** The claim token of each row a worker holds, as the Dynamo adapter keeps it on the row. */
+  private readonly tokens = new Map<string, string>();
   /** Errors the next `putPending` calls throw. */
   readonly putFailures = new ScriptedFailures();
   /** Errors the next `finish` calls throw. */
@@ -117,7 +119,9 @@ export class InMemoryBroadcastRecipientStore implements BroadcastRecipientStore 
       updatedAt: now.toISOString(),
     };
     this.rows.set(key, claimed);
-    return { row: structuredClone(claimed), token: randomUUID(), takeover };
+    const token = randomUUID();
+    this.tokens.set(key, token);
+    return { row: structuredClone(claimed), token, takeover };
   }
 
   async finish(rows: readonly BroadcastRecipient[], _at: Date): Promise<void> {
@@ -125,7 +129,9 @@ export class InMemoryBroadcastRecipientStore implements BroadcastRecipientStore 
     this.finishFailures.throwNext();
     for (const row of rows) {
       const { leaseUntil: _leaseUntil, ...rest } = row;
-      this.rows.set(this.key(row.tenantId, row.broadcastId, row.recipientId), structuredClone(rest));
+      const key = this.key(row.tenantId, row.broadcastId, row.recipientId);
+      this.rows.set(key, structuredClone(rest));
+      this.tokens.delete(key);
     }
   }
 
@@ -147,6 +153,23 @@ export class InMemoryBroadcastRecipientStore implements BroadcastRecipientStore 
     const { lastError: _lastError, nextAttemptAt: _next, ...rest } = row;
     this.rows.set(key, { ...rest, deliveries, status: 'pending', run, attempts: 0, updatedAt: at.toISOString() });
     return true;
+  }
+
+  /** A row as stored, with the token of the claim on it: for the delivery store fake. */
+  record(tenantId: string, broadcastId: string, recipientId: string): { readonly row: BroadcastRecipient; readonly token?: string } | undefined {
+    const key = this.key(tenantId, broadcastId, recipientId);
+    const row = this.rows.get(key);
+    if (!row) return undefined;
+    const token = this.tokens.get(key);
+    return { row: structuredClone(row), ...(token !== undefined ? { token } : {}) };
+  }
+
+  /** Writes a row and the token of the claim on it (none: no claim), as a conditional write that held would. */
+  write(row: BroadcastRecipient, token: string | undefined): void {
+    const key = this.key(row.tenantId, row.broadcastId, row.recipientId);
+    this.rows.set(key, structuredClone(row));
+    if (token === undefined) this.tokens.delete(key);
+    else this.tokens.set(key, token);
   }
 
   /** Every row of a broadcast, by recipient id. */

@@ -1,24 +1,32 @@
 /**
  * Every port a broadcast touches, in memory, wired as the functions wire them, with runners that
- * play the fan-out and delivery queues by hand: a test decides which step runs when.
+ * play the fan-out and delivery queues by hand: a test decides which step runs when. Delivery
+ * goes through the one delivery engine (`deliverMessages`), over the in-memory delivery store.
  */
-import { defaultRetryPolicy } from '../../../shared/domain/retry-policy.ts';
+import type { EngineDeps } from '../../../shared/delivery/engine.ts';
 import type { RetryPolicy } from '../../../shared/domain/retry-policy.ts';
-import type { FanoutMessage } from '../../../shared/domain/schemas.ts';
+import type { BroadcastDeliveryMessage, FanoutMessage } from '../../../shared/domain/schemas.ts';
 import type { BroadcastDeps } from '../../../shared/use-cases/broadcasts.ts';
-import { deliverBroadcastMessage } from '../../../shared/use-cases/deliver-broadcast.ts';
-import type { BroadcastDeliveryDeps, BroadcastDeliveryOutcome } from '../../../shared/use-cases/deliver-broadcast.ts';
+import type { MessageResult } from '../../../shared/use-cases/deliver-messages.ts';
 import { runFanoutStep } from '../../../shared/use-cases/fan-out-broadcast.ts';
 import type { FanoutDeps, FanoutOutcome } from '../../../shared/use-cases/fan-out-broadcast.ts';
-import { InMemoryBroadcastRecipientStore } from './broadcast-recipient-store.ts';
+import type { InMemoryBroadcastRecipientStore } from './broadcast-recipient-store.ts';
 import { FakeBroadcastDeliveryQueue, FakeBroadcastScheduler, FakeFanoutQueue } from './broadcast-queues.ts';
-import { InMemoryBroadcastStore } from './broadcast-store.ts';
-import { FakeClock } from './clock.ts';
-import { InMemoryConnectionStore } from './connection-store.ts';
-import { InMemoryInboxStore } from './inbox-store.ts';
-import { FakeMailer } from './mailer.ts';
-import { InMemoryRecipientStore } from './recipient-store.ts';
-import { FakeSocketPoster } from './socket-poster.ts';
+import type { InMemoryBroadcastStore } from './broadcast-store.ts';
+import type { FakeClock } from './clock.ts';
+import type { InMemoryDeliveryStore } from './delivery-store.ts';
+import { aDeliveryWorld } from './delivery-world.ts';
+import type { InMemoryInboxStore } from './inbox-store.ts';
+import type { InMemoryLiveStateStore } from './live-state-store.ts';
+import type { InMemoryNotificationStore } from './notification-store.ts';
+import type { FakeMailer } from './mailer.ts';
+import type { InMemoryRecipientStore } from './recipient-store.ts';
+import type { FakeSocketPoster } from './socket-poster.ts';
+
+/** The units a broadcast delivery message names. */
+export function refsOfBroadcastMessage(message: BroadcastDeliveryMessage): { kind: 'broadcast'; tenantId: string; broadcastId: string; recipientId: string }[] {
+  return message.recipientIds.map((recipientId) => ({ kind: 'broadcast', tenantId: message.tenantId, broadcastId: message.broadcastId, recipientId }));
+}
 
 export interface BroadcastWorld {
   readonly clock: FakeClock;
@@ -26,7 +34,10 @@ export interface BroadcastWorld {
   readonly rows: InMemoryBroadcastRecipientStore;
   readonly recipients: InMemoryRecipientStore;
   readonly inbox: InMemoryInboxStore;
-  readonly connections: InMemoryConnectionStore;
+  /** Notifications, delivered by the same engine (for tests that mix both kinds of unit). */
+  readonly notifications: InMemoryNotificationStore;
+  readonly live: InMemoryLiveStateStore;
+  readonly store: InMemoryDeliveryStore;
   readonly sockets: FakeSocketPoster;
   readonly mailer: FakeMailer;
   readonly fanoutQueue: FakeFanoutQueue;
@@ -34,26 +45,20 @@ export interface BroadcastWorld {
   readonly scheduler: FakeBroadcastScheduler;
   readonly api: BroadcastDeps;
   readonly fanout: FanoutDeps;
-  readonly delivery: BroadcastDeliveryDeps;
+  readonly delivery: EngineDeps;
   /** Runs one fan-out step, as an invocation with a minute left. */
   step(message: FanoutMessage): Promise<FanoutOutcome>;
   /** Runs waiting fan-out steps (never `watch`) until none is left; how many ran. */
   runFanout(): Promise<number>;
-  /** Delivers one waiting delivery message; `undefined` when none waits. */
-  deliverNext(): Promise<BroadcastDeliveryOutcome | undefined>;
+  /** Delivers one waiting delivery message through the engine; `undefined` when none waits. */
+  deliverNext(): Promise<MessageResult | undefined>;
   /** Runs fan-out steps and deliveries until both queues are empty (retries are not replayed). */
   runAll(): Promise<void>;
 }
 
 export function aBroadcastWorld(options: { readonly pageSize?: number; readonly shards?: number; readonly retry?: RetryPolicy } = {}): BroadcastWorld {
-  const clock = new FakeClock('2030-01-01T12:00:00.000Z');
-  const broadcasts = new InMemoryBroadcastStore();
-  const rows = new InMemoryBroadcastRecipientStore(options.shards ?? 4);
-  const recipients = new InMemoryRecipientStore();
-  const inbox = new InMemoryInboxStore();
-  const connections = new InMemoryConnectionStore();
-  const sockets = new FakeSocketPoster();
-  const mailer = new FakeMailer();
+  const engine = aDeliveryWorld({ shards: options.shards ?? 4, ...(options.retry ? { retry: options.retry } : {}) });
+  const { clock, broadcasts, rows, recipients, inbox, notifications, live, store, sockets, mailer } = engine;
   const fanoutQueue = new FakeFanoutQueue();
   const deliveryQueue = new FakeBroadcastDeliveryQueue();
   const scheduler = new FakeBroadcastScheduler();
@@ -67,17 +72,7 @@ export function aBroadcastWorld(options: { readonly pageSize?: number; readonly 
     clock,
     settings: { pageSize: options.pageSize ?? 10, watchSeconds: 60 },
   };
-  const delivery: BroadcastDeliveryDeps = {
-    broadcasts,
-    rows,
-    recipients,
-    inbox,
-    connections,
-    sockets,
-    mailer,
-    clock,
-    settings: { leaseSeconds: 60, retry: options.retry ?? defaultRetryPolicy },
-  };
+  const delivery = engine.deps;
   const invocation = (): { deadline: Date } => ({ deadline: new Date(clock.now().getTime() + 60_000) });
   const world: BroadcastWorld = {
     clock,
@@ -85,7 +80,9 @@ export function aBroadcastWorld(options: { readonly pageSize?: number; readonly 
     rows,
     recipients,
     inbox,
-    connections,
+    notifications,
+    live,
+    store,
     sockets,
     mailer,
     fanoutQueue,
@@ -105,7 +102,9 @@ export function aBroadcastWorld(options: { readonly pageSize?: number; readonly 
     },
     async deliverNext() {
       const message = deliveryQueue.take();
-      return message ? deliverBroadcastMessage(delivery, message, invocation()) : undefined;
+      if (!message) return undefined;
+      const [result] = await engine.deliverMessages([{ refs: refsOfBroadcastMessage(message) }]);
+      return result;
     },
     async runAll() {
       for (;;) {

@@ -25,6 +25,11 @@ export class InMemoryInboxStore implements InboxStore {
   readonly failures = new ScriptedFailures();
   /** How many times `add` was called (repeats included). */
   addCalls = 0;
+  /**
+   * Called when `removeAll` deletes a recipient's counter item: a live-state fake sharing the
+   * item forgets the connections kept on it, as DynamoDB does.
+   */
+  counterRemoved: ((tenantId: string, recipientId: string) => void) | undefined;
 
   /** Makes later adds for this recipient fail as DynamoDB would once the recipient is erased. */
   recipientLeft(tenantId: string, recipientId: string): void {
@@ -47,6 +52,33 @@ export class InMemoryInboxStore implements InboxStore {
     this.items.set(key, { item: structuredClone(unread) });
     this.counts.set(partition, (this.counts.get(partition) ?? 0) + 1);
     return true;
+  }
+
+  /** True when the recipient's inbox holds the item (read or not). */
+  holds(tenantId: string, recipientId: string, id: string): boolean {
+    return this.items.has(`${tenantId}#${recipientId}#${id}`);
+  }
+
+  /**
+   * Puts an unread item in and adds one to the count, unconditionally: the delivery store fake
+   * calls it once its transaction's conditions held (counted in `addCalls`, like `add`).
+   */
+  insert(item: InboxItem): void {
+    this.addCalls++;
+    const { readAt: _readAt, ...unread } = item;
+    this.items.set(`${item.tenantId}#${item.recipientId}#${item.notificationId}`, { item: structuredClone(unread) });
+    const partition = `${item.tenantId}#${item.recipientId}`;
+    this.counts.set(partition, (this.counts.get(partition) ?? 0) + 1);
+  }
+
+  /** The unread count as stored, read at once (the live state shares it, as the Dynamo item does). */
+  unreadOf(tenantId: string, recipientId: string): number {
+    return this.counts.get(`${tenantId}#${recipientId}`) ?? 0;
+  }
+
+  /** Sets the unread count (a test's starting point). */
+  setUnread(tenantId: string, recipientId: string, unread: number): void {
+    this.counts.set(`${tenantId}#${recipientId}`, unread);
   }
 
   async list(tenantId: string, recipientId: string): Promise<InboxItem[]> {
@@ -87,6 +119,7 @@ export class InMemoryInboxStore implements InboxStore {
     const keys = [...this.items.keys()].filter((key) => key.startsWith(prefix));
     for (const key of keys) this.items.delete(key);
     this.counts.delete(`${tenantId}#${recipientId}`);
+    this.counterRemoved?.(tenantId, recipientId);
     return keys.length;
   }
 

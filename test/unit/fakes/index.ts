@@ -17,3 +17,6 @@ export { InMemoryNotificationStore } from './notification-store.ts';
 export { InMemoryNotificationSweeps } from './notification-sweeps.ts';
 export { InMemoryRecipientStore } from './recipient-store.ts';
 export { FakeSocketPoster } from './socket-poster.ts';
+export { InMemoryDeliveryStore } from './delivery-store.ts';
+export { aDeliveryWorld } from './delivery-world.ts';
+export type { DeliveryWorld } from './delivery-world.ts';

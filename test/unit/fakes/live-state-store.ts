@@ -1,9 +1,24 @@
-/** An in-memory LiveStateStore: each user's unread count and open connections. */
+/**
+ * An in-memory LiveStateStore: each user's unread count and open connections. As in DynamoDB,
+ * where both live on the unread-counter item of the inbox table, the count is the inbox's own
+ * when an inbox fake is given, so a delivery and a read move the one number.
+ */
 import type { LiveConnection, LiveState } from '../../../shared/domain/delivery.ts';
 import type { LiveStateStore } from '../../../shared/ports.ts';
+import { ScriptedFailures } from './failures.ts';
+import type { InMemoryInboxStore } from './inbox-store.ts';
 
 export class InMemoryLiveStateStore implements LiveStateStore {
   private readonly states = new Map<string, { unread: number; connections: Map<string, string> }>();
+  private readonly inbox: InMemoryInboxStore | undefined;
+  /** Errors the next `get` calls throw. */
+  readonly getFailures = new ScriptedFailures();
+
+  constructor(inbox?: InMemoryInboxStore) {
+    this.inbox = inbox;
+    // The inbox's counter item is the live item: removing it forgets the connections on it.
+    if (inbox) inbox.counterRemoved = (tenantId, recipientId) => this.states.delete(`${tenantId}#${recipientId}`);
+  }
 
   private state(tenantId: string, userId: string): { unread: number; connections: Map<string, string> } {
     const key = `${tenantId}#${userId}`;
@@ -15,9 +30,18 @@ export class InMemoryLiveStateStore implements LiveStateStore {
     return state;
   }
 
-  async get(tenantId: string, recipientId: string): Promise<LiveState> {
+  /** The live state as stored, read at once (for the delivery store fake's `load`). */
+  read(tenantId: string, recipientId: string): LiveState {
     const state = this.state(tenantId, recipientId);
-    return { unread: state.unread, connections: [...state.connections].map(([connectionId, connectedAt]) => ({ connectionId, connectedAt })) };
+    return {
+      unread: this.inbox ? this.inbox.unreadOf(tenantId, recipientId) : state.unread,
+      connections: [...state.connections].map(([connectionId, connectedAt]) => ({ connectionId, connectedAt })),
+    };
+  }
+
+  async get(tenantId: string, recipientId: string): Promise<LiveState> {
+    this.getFailures.throwNext();
+    return this.read(tenantId, recipientId);
   }
 
   async connect(tenantId: string, userId: string, connection: LiveConnection): Promise<void> {
@@ -31,7 +55,8 @@ export class InMemoryLiveStateStore implements LiveStateStore {
 
   /** Sets the unread count a test starts from. */
   setUnread(tenantId: string, userId: string, unread: number): void {
-    this.state(tenantId, userId).unread = unread;
+    if (this.inbox) this.inbox.setUnread(tenantId, userId, unread);
+    else this.state(tenantId, userId).unread = unread;
   }
 
   /** Ids of the open connections of a user. */

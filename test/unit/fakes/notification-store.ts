@@ -11,7 +11,8 @@ import type { Claim, NotificationListing, NotificationListPage, NotificationList
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-interface StoredNotification {
+/** A notification as the fake keeps it: the item, with the attributes the Dynamo adapter keeps beside it. */
+export interface StoredNotification {
   notification: Mutable<Notification>;
   claimToken?: string;
   /** TTL, as the Dynamo adapter writes it (epoch seconds). */
@@ -35,6 +36,14 @@ export class InMemoryNotificationStore implements NotificationStore, Notificatio
       notification: structuredClone(notification) as Mutable<Notification>,
       ...extra,
     });
+  }
+
+  /**
+   * The stored record itself (not a copy), or `undefined`: for another fake (the delivery store)
+   * that writes notifications as the Dynamo adapter does, under the same conditions.
+   */
+  record(tenantId: string, id: string): StoredNotification | undefined {
+    return this.items.get(key(tenantId, id));
   }
 
   /** Every stored notification (copies). */

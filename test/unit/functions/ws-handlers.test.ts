@@ -1,5 +1,6 @@
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SocketEvent } from '../../../shared/http/socket-event.ts';
@@ -9,9 +10,8 @@ import { aLambdaContext } from '../fakes/lambda.ts';
 Object.assign(process.env, {
   AWS_REGION: 'eu-west-1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
-  HERALD_TABLE_CONNECTIONS: 'test-connections',
+  HERALD_TABLE_INBOX: 'test-inbox',
   HERALD_WS_CALLBACK_URL: 'https://ws.example.com/test',
-  HERALD_CONNECTION_TTL_SECONDS: '600',
 });
 const { handler: connect } = await import('../../../functions/ws-connect/handler.ts');
 const { handler: disconnect } = await import('../../../functions/ws-disconnect/handler.ts');
@@ -50,21 +50,28 @@ function aSocketEvent(routeKey: string, options: { body?: string; authorizer?: R
 }
 
 describe('the WebSocket handlers', () => {
-  it('records the connection of the caller the authorizer verified', async () => {
-    // Prepare
-    dbMock.on(PutCommand).resolves({});
+  it('records the connection of the caller the authorizer verified on their live item, beside the unread count', async () => {
+    // Prepare: a connection is an attribute of the user's counter item now, with no TTL of its
+    // own (deliveries skip one older than API Gateway's two hours)
+    dbMock.on(UpdateCommand).resolves({});
     const event = aSocketEvent('$connect', { authorizer: { principalId: 'bob', sub: 'bob', tenantId: 'acme', roles: '' } });
-    const before = Math.floor(Date.now() / 1000);
+    const before = Date.now();
 
     // Act
     const result = await connect(event, context);
 
     // Assess
     expect(result).toEqual({ statusCode: 200 });
-    const item = dbMock.commandCalls(PutCommand)[0]?.args[0].input.Item;
-    expect(item).toMatchObject({ connectionId: 'conn-1', tenantId: 'acme', userId: 'bob', userKey: 'acme#bob' });
-    expect(item?.expiresAt).toBeGreaterThanOrEqual(before + 600);
-    expect(item?.expiresAt).toBeLessThanOrEqual(before + 602);
+    const input = dbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({
+      TableName: 'test-inbox',
+      Key: { pk: 'acme#bob', notificationId: '#unread' },
+      UpdateExpression: 'SET #connection = :connectedAt',
+      ExpressionAttributeNames: { '#connection': 'conn:conn-1' },
+    });
+    const connectedAt = Date.parse(String(input?.ExpressionAttributeValues?.[':connectedAt']));
+    expect(connectedAt).toBeGreaterThanOrEqual(before);
+    expect(connectedAt).toBeLessThanOrEqual(Date.now());
   });
 
   it('refuses a connection that reached $connect without an authorizer context', async () => {
@@ -79,16 +86,44 @@ describe('the WebSocket handlers', () => {
     expect(dbMock).not.toHaveReceivedAnyCommand();
   });
 
-  it('forgets the connection on $disconnect', async () => {
+  it('forgets the connection on $disconnect, from the live item of the user the authorizer named', async () => {
     // Prepare
-    dbMock.on(DeleteCommand).resolves({});
+    dbMock.on(UpdateCommand).resolves({});
+    const event = aSocketEvent('$disconnect', { authorizer: { principalId: 'bob', sub: 'bob', tenantId: 'acme', roles: '' } });
 
+    // Act
+    const result = await disconnect(event, context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+    expect(dbMock).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
+      TableName: 'test-inbox',
+      Key: { pk: 'acme#bob', notificationId: '#unread' },
+      UpdateExpression: 'REMOVE #c0',
+      ExpressionAttributeNames: { '#c0': 'conn:conn-1' },
+      ConditionExpression: 'attribute_exists(pk)',
+    });
+  });
+
+  it('forgets nothing on a $disconnect without an authorizer context: nobody was recorded for it', async () => {
     // Act
     const result = await disconnect(aSocketEvent('$disconnect'), context);
 
     // Assess
     expect(result).toEqual({ statusCode: 200 });
-    expect(dbMock).toHaveReceivedCommandExactlyOnceWith(DeleteCommand, { TableName: 'test-connections', Key: { connectionId: 'conn-1' } });
+    expect(dbMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('does not fail a $disconnect for a user whose live item is already gone (erased)', async () => {
+    // Prepare
+    dbMock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no item', $metadata: {} }));
+    const event = aSocketEvent('$disconnect', { authorizer: { principalId: 'bob', sub: 'bob', tenantId: 'acme', roles: '' } });
+
+    // Act
+    const result = await disconnect(event, context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
   });
 
   it('answers a ping with a pong on the same connection', async () => {

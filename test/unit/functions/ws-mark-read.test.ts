@@ -1,6 +1,6 @@
-import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SocketEvent } from '../../../shared/http/socket-event.ts';
@@ -11,7 +11,6 @@ Object.assign(process.env, {
   AWS_REGION: 'eu-west-1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   HERALD_TABLE_INBOX: 'test-inbox',
-  HERALD_TABLE_CONNECTIONS: 'test-connections',
   HERALD_WS_CALLBACK_URL: 'https://ws.example.com/test',
   HERALD_READ_INBOX_RETENTION_DAYS: '7',
 });
@@ -60,14 +59,10 @@ function framesPosted(): { connection?: string; frame: unknown }[] {
 describe('the markRead WebSocket handler', () => {
   it('reads the item with a 7-day expiry and tells every connection of the user the new count', async () => {
     // Prepare
+    // The count and the open connections come from one read of the user's live item.
+    const connectedAt = new Date(Date.now() - 60_000).toISOString();
     dbMock.on(TransactWriteCommand).resolves({});
-    dbMock.on(GetCommand).resolves({ Item: { unread: 2 } });
-    dbMock.on(QueryCommand).resolves({
-      Items: [
-        { connectionId: 'conn-1', tenantId: 'acme', userId: 'bob', connectedAt: 't' },
-        { connectionId: 'conn-2', tenantId: 'acme', userId: 'bob', connectedAt: 't' },
-      ],
-    });
+    dbMock.on(GetCommand).resolves({ Item: { pk: 'acme#bob', notificationId: '#unread', unread: 2, 'conn:conn-1': connectedAt, 'conn:conn-2': connectedAt } });
     gatewayMock.on(PostToConnectionCommand).resolves({});
     const before = Date.now();
 
@@ -85,6 +80,24 @@ describe('the markRead WebSocket handler', () => {
       { connection: 'conn-1', frame: { type: 'inboxChanged', unread: 2 } },
       { connection: 'conn-2', frame: { type: 'inboxChanged', unread: 2 } },
     ]);
+    expect(dbMock).toHaveReceivedCommandWith(GetCommand, { TableName: 'test-inbox', Key: { pk: 'acme#bob', notificationId: '#unread' }, ConsistentRead: true });
+    expect(dbMock).not.toHaveReceivedCommand(QueryCommand);
+  });
+
+  it('forgets a connection the gateway says is gone while telling the count', async () => {
+    // Prepare
+    const connectedAt = new Date(Date.now() - 60_000).toISOString();
+    dbMock.on(TransactWriteCommand).resolves({});
+    dbMock.on(GetCommand).resolves({ Item: { unread: 0, 'conn:gone': connectedAt } });
+    dbMock.on(UpdateCommand).resolves({});
+    gatewayMock.on(PostToConnectionCommand).rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }));
+
+    // Act
+    const result = await handler(aMarkRead(JSON.stringify({ action: 'markRead', id: itemId })), context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+    expect(dbMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: 'acme#bob', notificationId: '#unread' }, ExpressionAttributeNames: { '#c0': 'conn:gone' } });
   });
 
   it('answers an unknown id on this connection only', async () => {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { maxConnectionAgeMs } from '../../../shared/domain/delivery.ts';
 import {
   ConfigError,
   configVariables,
-  connectionTtlSeconds,
   deliveryConfig,
+  engineConfig,
+  sendBudgetsConfig,
   deliveryQueueConfig,
   once,
   retryPolicyConfig,
@@ -187,15 +189,51 @@ describe('configuration', () => {
     expect((error as ConfigError).message).toContain(variable);
   });
 
-  it('keeps connections a little longer than API Gateway keeps them open', () => {
-    // Prepare
-    const env = {};
+  it('tries connections a little longer than API Gateway keeps them open', () => {
+    // Prepare: a connection's record no longer has a configurable TTL; deliveries skip one older
+    // than the domain's bound (its $disconnect was lost)
+    const apiGatewayLimitMs = 2 * 60 * 60 * 1000;
 
     // Act
-    const ttl = connectionTtlSeconds(env);
+    const bound = maxConnectionAgeMs;
 
     // Assess
-    expect(ttl).toBe(2 * 60 * 60 + 300);
+    expect(bound).toBe(apiGatewayLimitMs + 300_000);
+  });
+
+  it('holds a unit due within 2 s by default, and never less than the second a requeue may come early', () => {
+    // Prepare
+    const variable = configVariables.deliveryHoldMs;
+
+    // Act
+    const defaults = engineConfig({});
+    const set = engineConfig({ [variable]: '5000' });
+    const tooShort = errorOf(() => engineConfig({ [variable]: '999' }));
+    const tooLong = errorOf(() => engineConfig({ [variable]: '10001' }));
+
+    // Assess
+    expect(defaults).toEqual({ holdMs: 2_000 });
+    expect(set).toEqual({ holdMs: 5_000 });
+    expect(tooShort).toBeInstanceOf(ConfigError);
+    expect((tooShort as ConfigError).message).toContain(variable);
+    expect(tooLong).toBeInstanceOf(ConfigError);
+  });
+
+  it('sets no send budget unless configured, and reads the SES rates when they are', () => {
+    // Prepare
+    const env = { [configVariables.sesPerSecond]: '14', [configVariables.sesTenantPerSecond]: '2' };
+
+    // Act
+    const none = sendBudgetsConfig({});
+    const both = sendBudgetsConfig(env);
+    const tenantOnly = sendBudgetsConfig({ [configVariables.sesTenantPerSecond]: '3' });
+    const negative = errorOf(() => sendBudgetsConfig({ [configVariables.sesPerSecond]: '-1' }));
+
+    // Assess
+    expect(none).toEqual({});
+    expect(both).toEqual({ ses: { perSecond: 14, tenantPerSecond: 2 } });
+    expect(tenantOnly).toEqual({ ses: { tenantPerSecond: 3 } });
+    expect(negative).toBeInstanceOf(ConfigError);
   });
 
   it('needs an issuer, an audience and a JWKS URL to verify tokens', () => {

@@ -41,7 +41,7 @@ describe('EventBridgeDeliveryScheduler.reschedule', () => {
     schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
 
     // Act
-    await aScheduler().reschedule({ tenantId: 'acme', id, scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
+    await aScheduler().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
 
     // Assess
     expect(schedulerMock).toHaveReceivedCommandWith(DeleteScheduleCommand, { Name: id, GroupName: 'herald-test' });
@@ -55,14 +55,14 @@ describe('EventBridgeDeliveryScheduler.reschedule', () => {
     sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
 
     // Act
-    await aScheduler().reschedule({ tenantId: 'acme', id, scheduledAt: now.toISOString() }, now);
+    await aScheduler().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: now.toISOString() }, now);
 
     // Assess
     expect(schedulerMock).toHaveReceivedCommandOnce(DeleteScheduleCommand);
     expect(schedulerMock).not.toHaveReceivedCommand(CreateScheduleCommand);
     expect(sqsMock).toHaveReceivedCommandWith(SendMessageCommand, {
       QueueUrl: queueUrl,
-      MessageBody: JSON.stringify({ tenantId: 'acme', notificationId: id }),
+      MessageBody: JSON.stringify({ tenantId: 'acme', notifications: [{ id, recipientId: 'bob' }], notBefore: now.toISOString() }),
       DelaySeconds: 0,
     });
   });
@@ -73,7 +73,7 @@ describe('EventBridgeDeliveryScheduler.reschedule', () => {
     schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
 
     // Act
-    await aScheduler().reschedule({ tenantId: 'acme', id, scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
+    await aScheduler().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
 
     // Assess
     expect(schedulerMock).toHaveReceivedCommandOnce(CreateScheduleCommand);
@@ -85,7 +85,7 @@ describe('EventBridgeDeliveryScheduler.reschedule', () => {
     schedulerMock.on(CreateScheduleCommand).rejectsOnce(conflict()).resolves({ ScheduleArn: 'arn' });
 
     // Act
-    await aScheduler().reschedule({ tenantId: 'acme', id, scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
+    await aScheduler().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
 
     // Assess
     expect(schedulerMock).toHaveReceivedCommandTimes(DeleteScheduleCommand, 2);
@@ -98,7 +98,7 @@ describe('EventBridgeDeliveryScheduler.reschedule', () => {
     schedulerMock.on(CreateScheduleCommand).rejects(conflict());
 
     // Act + Assess
-    await expect(aScheduler().reschedule({ tenantId: 'acme', id, scheduledAt: '2030-01-02T08:00:00.000Z' }, now)).rejects.toBeInstanceOf(
+    await expect(aScheduler().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-02T08:00:00.000Z' }, now)).rejects.toBeInstanceOf(
       ConflictException,
     );
     expect(schedulerMock).toHaveReceivedCommandTimes(CreateScheduleCommand, 3);

@@ -15,6 +15,8 @@ import { aNotification } from '../../fakes/fixtures.ts';
 const allowed = new Set([
   'pending→sending',
   'pending→cancelled',
+  // A reschedule (or send-now) moves a pending notification's time: now a transition of its own.
+  'pending→pending',
   'sending→sending',
   'sending→sent',
   'sending→failed',
@@ -51,7 +53,7 @@ describe('notification state transitions', () => {
     ['cancelled', ['pending']],
     ['sent', ['sending']],
     ['failed', ['sending']],
-    ['pending', ['sending', 'failed']],
+    ['pending', ['pending', 'sending', 'failed']],
   ])('lets a conditional write into %s start only from %j', (to, expected) => {
     // Prepare: the target state comes from the table
 

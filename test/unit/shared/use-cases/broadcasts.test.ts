@@ -329,7 +329,8 @@ describe('listBroadcastRecipients', () => {
 
     // Assess
     expect(seen.sort()).toEqual([...staff, 'ghost'].sort());
-    expect(failed.items.map((r) => [r.recipientId, r.lastError])).toEqual([['ghost', 'Recipient ghost is not in the directory']]);
+    // One delivery engine now words a missing recipient the same for notifications and broadcasts.
+    expect(failed.items.map((r) => [r.recipientId, r.lastError])).toEqual([['ghost', 'Recipient ghost no longer exists']]);
   });
 
   it('refuses a cursor of another filter, naming the field', async () => {

@@ -1,35 +1,38 @@
 import { describe, expect, it } from 'vitest';
 import { answerSocketMessage, closeConnection, openConnection } from '../../../../shared/use-cases/connections.ts';
-import { FakeClock, FakeSocketPoster, InMemoryConnectionStore } from '../../fakes/index.ts';
+import { openConnections } from '../../../../shared/domain/delivery.ts';
+import { FakeClock, FakeSocketPoster, InMemoryLiveStateStore } from '../../fakes/index.ts';
 import { plainUser, tenantId } from '../../fakes/fixtures.ts';
 
 describe('WebSocket connections', () => {
-  it('records a connection under its user, expiring after the TTL', async () => {
+  it('records a connection on its user\'s live state, which deliveries stop trying after two hours', async () => {
     // Prepare
-    const connections = new InMemoryConnectionStore();
+    const live = new InMemoryLiveStateStore();
     const clock = new FakeClock('2030-01-01T12:00:00.000Z');
 
     // Act
-    await openConnection({ connections, clock, ttlSeconds: 7500 }, plainUser, 'conn-1');
+    await openConnection({ live, clock }, plainUser, 'conn-1');
 
-    // Assess
-    expect(await connections.listByUser(tenantId, plainUser.sub)).toEqual([
-      { connectionId: 'conn-1', tenantId, userId: plainUser.sub, connectedAt: '2030-01-01T12:00:00.000Z' },
-    ]);
-    expect(connections.expiresAtOf('conn-1')?.toISOString()).toBe('2030-01-01T14:05:00.000Z');
+    // Assess: a connection record has no TTL any more (it is an attribute of the live item);
+    // one whose $disconnect was lost is skipped once API Gateway must have closed it (2 h + 5 min).
+    const state = await live.get(tenantId, plainUser.sub);
+    expect(state.connections).toEqual([{ connectionId: 'conn-1', connectedAt: '2030-01-01T12:00:00.000Z' }]);
+    expect(openConnections(state, new Date('2030-01-01T14:04:59.999Z')).map((c) => c.connectionId)).toEqual(['conn-1']);
+    expect(openConnections(state, new Date('2030-01-01T14:05:00.000Z'))).toEqual([]);
   });
 
-  it('forgets a connection that closed', async () => {
+  it('forgets a connection that closed, and only that one', async () => {
     // Prepare
-    const connections = new InMemoryConnectionStore();
+    const live = new InMemoryLiveStateStore();
     const clock = new FakeClock();
-    await openConnection({ connections, clock, ttlSeconds: 60 }, plainUser, 'conn-1');
+    await openConnection({ live, clock }, plainUser, 'conn-1');
+    await openConnection({ live, clock }, plainUser, 'conn-2');
 
     // Act
-    await closeConnection({ connections }, 'conn-1');
+    await closeConnection({ live }, plainUser, 'conn-1');
 
     // Assess
-    expect(connections.ids()).toEqual([]);
+    expect(live.connectionIds(tenantId, plainUser.sub)).toEqual(['conn-2']);
   });
 
   it.each([

@@ -7,8 +7,8 @@ import type { ErasureDeps } from '../../../../shared/use-cases/recipients.ts';
 import {
   FakeClock,
   FakeDeliveryScheduler,
-  InMemoryConnectionStore,
   InMemoryInboxStore,
+  InMemoryLiveStateStore,
   InMemoryNotificationStore,
   InMemoryRecipientStore,
 } from '../../fakes/index.ts';
@@ -18,7 +18,7 @@ interface World {
   deps: ErasureDeps;
   recipients: InMemoryRecipientStore;
   inbox: InMemoryInboxStore;
-  connections: InMemoryConnectionStore;
+  live: InMemoryLiveStateStore;
   notifications: InMemoryNotificationStore;
   scheduler: FakeDeliveryScheduler;
 }
@@ -26,15 +26,16 @@ interface World {
 function aWorld(): World {
   const recipients = new InMemoryRecipientStore();
   const inbox = new InMemoryInboxStore();
-  const connections = new InMemoryConnectionStore();
+  // Connections live on the inbox's counter item, so they go with the inbox.
+  const live = new InMemoryLiveStateStore(inbox);
   const notifications = new InMemoryNotificationStore();
   const scheduler = new FakeDeliveryScheduler();
   const clock = new FakeClock('2030-01-01T12:00:00.000Z');
   return {
-    deps: { recipients, inbox, connections, notifications, listing: notifications, scheduler, clock },
+    deps: { recipients, inbox, live, notifications, listing: notifications, scheduler, clock },
     recipients,
     inbox,
-    connections,
+    live,
     notifications,
     scheduler,
   };
@@ -240,7 +241,7 @@ describe('eraseRecipient', () => {
       createdAt: '2030-01-01T10:00:00.000Z',
       deliveredAt: '2030-01-01T10:00:00.000Z',
     });
-    await world.connections.put({ connectionId: 'c1', tenantId, userId: 'bob', connectedAt: 't' }, new Date('2030-01-02T00:00:00.000Z'));
+    await world.live.connect(tenantId, 'bob', { connectionId: 'c1', connectedAt: '2030-01-01T11:30:00.000Z' });
     const pending = aNotification({ recipientId: 'bob' });
     const sent = aNotification({ recipientId: 'bob', status: 'sent' });
     world.notifications.seed(pending);
@@ -264,7 +265,7 @@ describe('eraseRecipient', () => {
     expect(world.recipients.membersOf(tenantId, 'ops')).toEqual([]);
     expect(await world.inbox.list(tenantId, 'bob')).toEqual([]);
     expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(0);
-    expect(world.connections.ids()).toEqual([]);
+    expect(world.live.connectionIds(tenantId, 'bob')).toEqual([]);
     expect((await world.notifications.get(tenantId, pending))?.status).toBe('cancelled');
     expect((await world.notifications.get(tenantId, sent))?.status).toBe('sent');
     expect(world.notifications.all().filter((n) => n.recipientId === 'carol').map((n) => n.status)).toEqual(['pending']);

@@ -11,29 +11,29 @@ import {
   notifyInboxChanged,
 } from '../../../../shared/use-cases/inbox.ts';
 import type { InboxDeps } from '../../../../shared/use-cases/inbox.ts';
-import { FakeClock, FakeSocketPoster, InMemoryConnectionStore, InMemoryInboxStore } from '../../fakes/index.ts';
+import { FakeClock, FakeSocketPoster, InMemoryInboxStore, InMemoryLiveStateStore } from '../../fakes/index.ts';
 import { plainUser, tenantId } from '../../fakes/fixtures.ts';
 
 interface World {
   deps: InboxDeps;
   inbox: InMemoryInboxStore;
-  connections: InMemoryConnectionStore;
+  live: InMemoryLiveStateStore;
   sockets: FakeSocketPoster;
   clock: FakeClock;
 }
 
 async function aWorld(): Promise<World> {
   const inbox = new InMemoryInboxStore();
-  const connections = new InMemoryConnectionStore();
+  // The live state shares the inbox's unread count, as the one DynamoDB item does.
+  const live = new InMemoryLiveStateStore(inbox);
   const sockets = new FakeSocketPoster();
   const clock = new FakeClock('2030-01-02T10:00:00.000Z');
+  const connectedAt = '2030-01-02T09:30:00.000Z';
   // bob has two open connections; a third one is stale at the gateway.
-  for (const connectionId of ['c1', 'c2', 'stale']) {
-    await connections.put({ connectionId, tenantId, userId: 'bob', connectedAt: 't' }, new Date('2030-01-02T12:00:00.000Z'));
-  }
-  await connections.put({ connectionId: 'carol1', tenantId, userId: 'carol', connectedAt: 't' }, new Date('2030-01-02T12:00:00.000Z'));
+  for (const connectionId of ['c1', 'c2', 'stale']) await live.connect(tenantId, 'bob', { connectionId, connectedAt });
+  await live.connect(tenantId, 'carol', { connectionId: 'carol1', connectedAt });
   sockets.open('c1', 'c2', 'carol1');
-  return { deps: { inbox, connections, sockets, clock, readRetentionDays: 30 }, inbox, connections, sockets, clock };
+  return { deps: { inbox, live, sockets, clock, readRetentionDays: 30 }, inbox, live, sockets, clock };
 }
 
 function anItem(n: number, recipientId = 'bob'): InboxItem {
@@ -117,7 +117,7 @@ describe('listInbox', () => {
 describe('markInboxItemRead', () => {
   it('reads the item, lowers the count and tells every connection of the user, forgetting stale ones', async () => {
     // Prepare
-    const { deps, inbox, connections, sockets } = await aWorld();
+    const { deps, inbox, live, sockets } = await aWorld();
     await inbox.add(anItem(1));
     await inbox.add(anItem(2));
 
@@ -129,7 +129,7 @@ describe('markInboxItemRead', () => {
     expect(framesTo(sockets, 'c1')).toEqual([{ type: 'inboxChanged', unread: 1 }]);
     expect(framesTo(sockets, 'c2')).toEqual([{ type: 'inboxChanged', unread: 1 }]);
     expect(framesTo(sockets, 'carol1')).toEqual([]);
-    expect(connections.ids()).not.toContain('stale');
+    expect(live.connectionIds(tenantId, 'bob')).not.toContain('stale');
     expect(inbox.expiresAtOf(tenantId, 'bob', anItem(1).notificationId)).toBe(Date.parse('2030-02-01T10:00:00.000Z') / 1000);
   });
 
@@ -218,12 +218,29 @@ describe('markAllInboxRead', () => {
 describe('notifyInboxChanged', () => {
   it('tells nobody when the user has no connection', async () => {
     // Prepare
-    const { deps, sockets } = await aWorld();
+    const { deps, inbox, sockets } = await aWorld();
+    inbox.setUnread(tenantId, 'dave', 3);
 
     // Act
-    await notifyInboxChanged(deps, tenantId, 'dave', 3);
+    const unread = await notifyInboxChanged(deps, tenantId, 'dave');
 
     // Assess
+    expect(unread).toBe(3);
     expect(sockets.posted).toEqual([]);
+  });
+
+  it('tells every open connection the count stored, read in one go with the connections', async () => {
+    // Prepare
+    const { deps, inbox, sockets } = await aWorld();
+    inbox.setUnread(tenantId, 'bob', 7);
+
+    // Act
+    const unread = await notifyInboxChanged(deps, tenantId, 'bob');
+
+    // Assess
+    expect(unread).toBe(7);
+    expect(framesTo(sockets, 'c1')).toEqual([{ type: 'inboxChanged', unread: 7 }]);
+    expect(framesTo(sockets, 'c2')).toEqual([{ type: 'inboxChanged', unread: 7 }]);
+    expect(framesTo(sockets, 'carol1')).toEqual([]);
   });
 });

@@ -5,23 +5,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { newNotificationId } from '../../../../shared/domain/ids.ts';
 import type { Notification } from '../../../../shared/domain/notification.ts';
-import { defaultRetryPolicy } from '../../../../shared/domain/retry-policy.ts';
+import type { DeliveryMessage } from '../../../../shared/domain/schemas.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import { cleanupSweep } from '../../../../shared/use-cases/cleanup-sweep.ts';
-import { deliverNotification } from '../../../../shared/use-cases/deliver-notification.ts';
-import type { DeliveryDeps } from '../../../../shared/use-cases/deliver-notification.ts';
 import { stuckRetrySweep } from '../../../../shared/use-cases/stuck-retry-sweep.ts';
-import {
-  FakeClock,
-  FakeDeliveryEnqueuer,
-  FakeMailer,
-  FakeSocketPoster,
-  InMemoryConnectionStore,
-  InMemoryInboxStore,
-  InMemoryNotificationStore,
-  InMemoryNotificationSweeps,
-  InMemoryRecipientStore,
-} from '../../fakes/index.ts';
+import { aDeliveryWorld, FakeDeliveryEnqueuer, InMemoryNotificationSweeps } from '../../fakes/index.ts';
+import type { FakeClock, FakeMailer, InMemoryInboxStore, InMemoryNotificationStore } from '../../fakes/index.ts';
+import { notificationIdsOf, refsOfDeliveryMessage } from '../../fakes/delivery-world.ts';
 import { aNotification, aRecipient, awsError, tenantId } from '../../fakes/fixtures.ts';
 
 beforeAll(() => {
@@ -39,7 +29,8 @@ interface World {
   queue: FakeDeliveryEnqueuer;
   mailer: FakeMailer;
   inbox: InMemoryInboxStore;
-  delivery: DeliveryDeps;
+  /** Delivers one queue message through the delivery engine, as the consumer would. */
+  deliver(message: DeliveryMessage): Promise<unknown>;
   seed(overrides?: Partial<Notification>): Notification;
   stuckRetry(options?: { maxItems?: number; remainingMs?: () => number }): ReturnType<typeof stuckRetrySweep>;
   cleanup(options?: { maxItems?: number; remainingMs?: () => number }): ReturnType<typeof cleanupSweep>;
@@ -48,24 +39,12 @@ interface World {
 }
 
 async function setUp(): Promise<World> {
-  const clock = new FakeClock(noon);
-  const store = new InMemoryNotificationStore();
+  const engine = aDeliveryWorld({ start: noon.toISOString() });
+  const { clock, notifications: store, mailer, inbox } = engine;
   const sweeps = new InMemoryNotificationSweeps(store, 4);
   const queue = new FakeDeliveryEnqueuer();
-  const recipients = new InMemoryRecipientStore();
-  await recipients.put(aRecipient({ id: 'bob', email: 'bob@example.com' }));
-  const mailer = new FakeMailer();
-  const inbox = new InMemoryInboxStore();
-  const delivery: DeliveryDeps = {
-    notifications: store,
-    recipients,
-    inbox,
-    connections: new InMemoryConnectionStore(),
-    sockets: new FakeSocketPoster(),
-    mailer,
-    clock,
-    settings: { leaseSeconds: 60, sentRetentionDays: 90, retry: { ...defaultRetryPolicy, jitter: 0 } },
-  };
+  await engine.recipients.put(aRecipient({ id: 'bob', email: 'bob@example.com' }));
+  const deliver = (message: DeliveryMessage): Promise<unknown> => engine.deliverMessages([{ refs: refsOfDeliveryMessage(message) }]);
   return {
     clock,
     store,
@@ -73,7 +52,7 @@ async function setUp(): Promise<World> {
     queue,
     mailer,
     inbox,
-    delivery,
+    deliver,
     seed: (overrides = {}) => {
       const n = aNotification({ id: newNotificationId(noon), scheduledAt: noon.toISOString(), channels: ['inbox', 'email'], ...overrides });
       store.seed(n);
@@ -96,7 +75,7 @@ async function setUp(): Promise<World> {
       }),
     drain: async () => {
       const messages = queue.messages.splice(0);
-      for (const message of messages) await deliverNotification(delivery, message);
+      for (const message of messages) await deliver(message);
     },
   };
 }
@@ -121,7 +100,7 @@ describe('stuckRetrySweep', () => {
 
     // Assess
     expect(result).toEqual({ retried: 3, timestamp: noon.toISOString() });
-    expect(world.queue.messages.map((m) => m.notificationId).sort()).toEqual([overdue.id, deadWorker.id, retryOverdue.id].sort());
+    expect(notificationIdsOf(world.queue.messages).sort()).toEqual([overdue.id, deadWorker.id, retryOverdue.id].sort());
     expect(world.queue.messages.every((m) => m.tenantId === tenantId)).toBe(true);
   });
 
@@ -132,7 +111,7 @@ describe('stuckRetrySweep', () => {
 
     // Act
     const first = await world.stuckRetry({ maxItems: 10 });
-    const firstIds = new Set(world.queue.messages.map((m) => m.notificationId));
+    const firstIds = new Set(notificationIdsOf(world.queue.messages));
     await world.drain();
     const second = await world.stuckRetry({ maxItems: 10 });
 
@@ -140,7 +119,7 @@ describe('stuckRetrySweep', () => {
     expect(first.retried).toBe(10);
     expect(firstIds.size).toBe(10);
     expect(second.retried).toBe(10);
-    expect(world.queue.messages.some((m) => firstIds.has(m.notificationId))).toBe(false);
+    expect(notificationIdsOf(world.queue.messages).some((id) => firstIds.has(id))).toBe(false);
   });
 
   it('starts no new page when the function is nearly out of time', async () => {
@@ -209,7 +188,7 @@ describe('stuckRetrySweep', () => {
     const world = await setUp();
     const n = world.seed({ scheduledAt: at(-3600) });
     world.queue.onEnqueue = async () => {
-      await deliverNotification(world.delivery, { tenantId, notificationId: n.id });
+      await world.deliver({ tenantId, notificationId: n.id });
     };
 
     // Act
@@ -222,11 +201,12 @@ describe('stuckRetrySweep', () => {
   });
 
   it('does not put back a notification retrying after backoff before its retry is due', async () => {
-    // Prepare: the first attempt was throttled at noon: next attempt at 12:05
+    // Prepare: the first attempt failed at noon: next attempt at 12:05. (A 503, not throttling:
+    // a throttled send now waits only the provider's hint, without spending an attempt.)
     const world = await setUp();
     const n = world.seed({ channels: ['email'] });
-    world.mailer.failures.add(awsError('Throttling', 400, 'slow down'));
-    await deliverNotification(world.delivery, { tenantId, notificationId: n.id });
+    world.mailer.failures.add(awsError('ServiceUnavailable', 503, 'try later'));
+    await world.deliver({ tenantId, notificationId: n.id });
 
     // Act: the sweep runs at 12:07 (due 2 minutes ago) and at 12:11 (due 6 minutes ago)
     world.clock.advanceSeconds(420);

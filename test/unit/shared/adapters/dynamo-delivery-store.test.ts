@@ -1,0 +1,619 @@
+/**
+ * The delivery engine on its real store, DynamoDeliveryStore, over the real DynamoDB protocol
+ * (dynalite behind the local transactions front): duplicates and racing workers, a lease that
+ * outlives a dead worker, a cancel or an erasure that lands mid-delivery, the unread counter
+ * moved by a read, two units of one recipient in one batch, and the send-rate budget slots.
+ * Providers (mail, sockets) are fakes; the clock and the sleeps are the test's.
+ */
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoBroadcastRecipientStore } from '../../../../shared/adapters/dynamo-broadcast-recipient-store.ts';
+import { rowKey } from '../../../../shared/adapters/delivery-units.ts';
+import { DynamoBroadcastStore } from '../../../../shared/adapters/dynamo-broadcast-store.ts';
+import { DynamoDeliveryStore } from '../../../../shared/adapters/dynamo-delivery-store.ts';
+import type { DeliveryTables } from '../../../../shared/adapters/dynamo-delivery-store.ts';
+import { DynamoInboxStore } from '../../../../shared/adapters/dynamo-inbox-store.ts';
+import { DynamoLiveStateStore } from '../../../../shared/adapters/dynamo-live-state-store.ts';
+import { DynamoNotificationStore } from '../../../../shared/adapters/dynamo-notification-store.ts';
+import { DynamoNotificationSweeps } from '../../../../shared/adapters/dynamo-notification-sweeps.ts';
+import { DynamoRecipientStore } from '../../../../shared/adapters/dynamo-recipient-store.ts';
+import { SendBudgets } from '../../../../shared/adapters/dynamo-send-budgets.ts';
+import { createChannels } from '../../../../shared/delivery/channels/index.ts';
+import { deliverUnits } from '../../../../shared/delivery/engine.ts';
+import type { EngineDeps } from '../../../../shared/delivery/engine.ts';
+import { zeroCounts } from '../../../../shared/domain/broadcast.ts';
+import { unitKey } from '../../../../shared/domain/delivery.ts';
+import type { UnitOutcome, UnitRef } from '../../../../shared/domain/delivery.ts';
+import { newBroadcastId, newNotificationId } from '../../../../shared/domain/ids.ts';
+import type { Notification } from '../../../../shared/domain/notification.ts';
+import type { RateBudgets } from '../../../../shared/domain/rate-budget.ts';
+import { defaultRetryPolicy } from '../../../../shared/domain/retry-policy.ts';
+import { logger } from '../../../../shared/observability/logger.ts';
+import type { ClaimRequest, ClaimResult, CommitEntry, CommitVerdict } from '../../../../shared/ports.ts';
+import { cleanupSweep } from '../../../../shared/use-cases/cleanup-sweep.ts';
+import { stuckRetrySweep } from '../../../../shared/use-cases/stuck-retry-sweep.ts';
+import { FakeClock, FakeDeliveryEnqueuer, FakeMailer, FakeSocketPoster, InMemoryMetricsStore } from '../../fakes/index.ts';
+import { notificationIdsOf, refsOfDeliveryMessage } from '../../fakes/delivery-world.ts';
+import { aNotification, aRecipient } from '../../fakes/fixtures.ts';
+import { fakeSleep } from '../../support/fake-sleep.ts';
+import { startLocalDynamo } from '../../support/local-dynamo.ts';
+import type { LocalDynamo } from '../../support/local-dynamo.ts';
+
+const tables: DeliveryTables = {
+  notifications: 'notifications',
+  broadcasts: 'broadcasts',
+  broadcastRecipients: 'broadcast-recipients',
+  recipients: 'recipients',
+  inbox: 'inbox',
+  rateLimits: 'rate-limits',
+};
+
+let dynamo: LocalDynamo;
+let notifications: DynamoNotificationStore;
+let recipients: DynamoRecipientStore;
+let inbox: DynamoInboxStore;
+let live: DynamoLiveStateStore;
+let broadcasts: DynamoBroadcastStore;
+let rows: DynamoBroadcastRecipientStore;
+
+beforeAll(async () => {
+  logger.setLogLevel('SILENT');
+  dynamo = await startLocalDynamo({ withTables: true });
+  const db = dynamo.documentClient;
+  notifications = new DynamoNotificationStore(db, tables.notifications);
+  recipients = new DynamoRecipientStore(db, tables.recipients, () => 'memberships');
+  inbox = new DynamoInboxStore(db, tables.inbox, () => tables.recipients);
+  live = new DynamoLiveStateStore(db, tables.inbox);
+  broadcasts = new DynamoBroadcastStore(db, tables.broadcasts);
+  rows = new DynamoBroadcastRecipientStore(db, tables.broadcastRecipients, { retentionDays: 90 });
+});
+
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+/** The real store, with a seam to let a rival's write land just before a claim or a commit. */
+class RacingDeliveryStore extends DynamoDeliveryStore {
+  beforeClaim: (() => Promise<void>) | undefined;
+  beforeCommit: (() => Promise<void>) | undefined;
+  commits = 0;
+
+  override async claim(requests: readonly ClaimRequest[], now: Date): Promise<ClaimResult> {
+    const hook = this.beforeClaim;
+    this.beforeClaim = undefined;
+    await hook?.();
+    return super.claim(requests, now);
+  }
+
+  override async commit(entries: readonly CommitEntry[], now: Date): Promise<ReadonlyMap<string, CommitVerdict>> {
+    this.commits++;
+    const hook = this.beforeCommit;
+    this.beforeCommit = undefined;
+    await hook?.();
+    return super.commit(entries, now);
+  }
+}
+
+/** One worker: its own store (and what it knows of the budget slots), on the shared tables and providers. */
+interface Worker {
+  readonly store: RacingDeliveryStore;
+  readonly budgets: SendBudgets;
+  deliver(...refs: UnitRef[]): Promise<Map<string, UnitOutcome>>;
+}
+
+interface World {
+  readonly tenantId: string;
+  readonly clock: FakeClock;
+  readonly mailer: FakeMailer;
+  readonly sockets: FakeSocketPoster;
+  /** When (epoch ms) each email was handed to the mailer. */
+  readonly sendTimes: number[];
+  worker(options?: { budgets?: RateBudgets }): Worker;
+  /** A pending notification due now, written to the table. */
+  create(overrides?: Partial<Notification>): Promise<Notification>;
+  refOf(n: Notification): UnitRef;
+}
+
+let tenants = 0;
+
+/** A fresh tenant with bob (an address), and a clock at `start`: tests of budgets each use their own seconds. */
+async function aWorld(start = '2030-01-01T12:00:00.000Z'): Promise<World> {
+  const tenantId = `t${++tenants}`;
+  const clock = new FakeClock(start);
+  const mailer = new FakeMailer();
+  const sockets = new FakeSocketPoster();
+  const sendTimes: number[] = [];
+  mailer.onSend = () => {
+    sendTimes.push(clock.now().getTime());
+  };
+  await recipients.put(aRecipient({ tenantId, id: 'bob', email: 'bob@example.com' }));
+  const metrics = new InMemoryMetricsStore();
+  // One sleep for every worker of the world: their waits overlap, as real ones do.
+  const sleep = fakeSleep(clock);
+  return {
+    tenantId,
+    clock,
+    mailer,
+    sockets,
+    sendTimes,
+    worker: (options = {}) => {
+      const budgets = new SendBudgets(() => options.budgets ?? {});
+      const store = new RacingDeliveryStore(dynamo.documentClient, () => tables, { sentRetentionDays: 90, rowRetentionDays: 90, budgets });
+      const deps: EngineDeps = {
+        store,
+        channels: createChannels({ mailer, sockets, live }),
+        live,
+        sockets,
+        broadcasts,
+        metrics,
+        clock,
+        settings: { leaseSeconds: 60, retry: { ...defaultRetryPolicy, jitter: 0 }, holdMs: 2_000 },
+        sleep,
+      };
+      return { store, budgets, deliver: (...refs) => deliverUnits(deps, refs, { deadline: new Date(clock.now().getTime() + 10_000) }) };
+    },
+    create: async (overrides = {}) => {
+      const n = aNotification({ tenantId, id: newNotificationId(clock.now()), scheduledAt: clock.now().toISOString(), channels: ['inbox', 'email'], ...overrides });
+      await notifications.createMany([n]);
+      return n;
+    },
+    refOf: (n) => ({ kind: 'notification', tenantId, notificationId: n.id, recipientId: n.recipientId }),
+  };
+}
+
+async function outcomeOf(worker: Worker, ref: UnitRef): Promise<UnitOutcome | undefined> {
+  return (await worker.deliver(ref)).get(unitKey(ref));
+}
+
+function framesOf(world: World, type: string): unknown[] {
+  return world.sockets.posted.filter((p) => (p.payload as { type?: string }).type === type).map((p) => p.payload);
+}
+
+describe('duplicates and races', () => {
+  it('delivers once when the same message comes twice', async () => {
+    // Prepare
+    const world = await aWorld();
+    const n = await world.create();
+    const worker = world.worker();
+
+    // Act
+    const outcomes = [await outcomeOf(worker, world.refOf(n)), await outcomeOf(worker, world.refOf(n))];
+
+    // Assess
+    expect(outcomes).toEqual([
+      { kind: 'done', status: 'sent' },
+      { kind: 'done', status: 'sent' },
+    ]);
+    expect(world.mailer.sent).toHaveLength(1);
+    expect(await inbox.list(world.tenantId, 'bob')).toHaveLength(1);
+    expect(await notifications.get(world.tenantId, n.id)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('delivers once when three workers race on the same notification', async () => {
+    // Prepare
+    const world = await aWorld();
+    const n = await world.create();
+    const workers = [world.worker(), world.worker(), world.worker()];
+
+    // Act
+    const outcomes = await Promise.all(workers.map((w) => outcomeOf(w, world.refOf(n))));
+
+    // Assess: one sends; the others lose the claim, find it held, or find it sent
+    expect(outcomes.filter((o) => o?.kind === 'done' && o.status === 'sent').length).toBeGreaterThanOrEqual(1);
+    for (const o of outcomes) expect(o?.kind === 'done' ? o.status : o?.cause).toMatch(/^(sent|changed|leased)$/);
+    expect(world.mailer.sent).toHaveLength(1);
+    expect(await inbox.list(world.tenantId, 'bob')).toHaveLength(1);
+    expect(await inbox.unreadCount(world.tenantId, 'bob')).toBe(1);
+    expect(await notifications.get(world.tenantId, n.id)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('delivers nothing when a schedule fires late, after a cancel', async () => {
+    // Prepare
+    const world = await aWorld();
+    const n = await world.create();
+    await notifications.cancel(world.tenantId, n.id, new Date(world.clock.now().getTime() - 60_000));
+    world.clock.advanceSeconds(120);
+
+    // Act
+    const outcome = await outcomeOf(world.worker(), world.refOf(n));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', status: 'cancelled' });
+    expect(world.mailer.sendCalls).toBe(0);
+    expect(await inbox.list(world.tenantId, 'bob')).toEqual([]);
+  });
+});
+
+describe('a claim is a lease', () => {
+  it('lets a worker that died mid-delivery block nobody: after its lease the next one takes over, never sending the email twice', async () => {
+    // Prepare: a worker claimed at noon with its email intent, sent (perhaps), and died
+    const world = await aWorld();
+    const n = await world.create();
+    const dead = world.worker();
+    const loaded = await dead.store.load([world.refOf(n)]);
+    const unit = loaded.units.get(unitKey(world.refOf(n)));
+    if (!unit) throw new Error('not loaded');
+    const now = world.clock.now();
+    const claim = await dead.store.claim(
+      [{ unit, token: 'dead-worker', takeover: false, leaseUntil: now.getTime() + 60_000, intents: ['email'], intent: { status: 'sending', at: now.toISOString(), detail: 'attempt 1' }, providers: ['ses'] }],
+      now,
+    );
+    const next = world.worker();
+
+    // Act
+    world.clock.advanceSeconds(30);
+    const duringLease = await outcomeOf(next, world.refOf(n));
+    world.clock.advanceSeconds(31);
+    const afterLease = await outcomeOf(next, world.refOf(n));
+
+    // Assess
+    expect(claim.claimed.has(unitKey(world.refOf(n)))).toBe(true);
+    expect(duringLease).toEqual({ kind: 'later', at: now.getTime() + 60_000, cause: 'leased', reason: 'held by another worker' });
+    expect(afterLease).toEqual({ kind: 'done', status: 'sent' });
+    expect(await notifications.get(world.tenantId, n.id)).toMatchObject({
+      status: 'sent',
+      attempts: 2,
+      deliveries: { inbox: { status: 'sent' }, email: { status: 'unconfirmed', detail: expect.stringContaining('attempt 1') } },
+    });
+    expect(world.mailer.sendCalls).toBe(0);
+    expect(await inbox.list(world.tenantId, 'bob')).toHaveLength(1);
+  });
+
+  it('sends the email once when the dead worker never got as far as recording an intent for it', async () => {
+    // Prepare: the claim of an older worker, without intents (nothing was about to go out)
+    const world = await aWorld();
+    const n = await world.create();
+    await notifications.claim(world.tenantId, n.id, world.clock.now(), 60);
+    world.clock.advanceSeconds(61);
+
+    // Act
+    const outcome = await outcomeOf(world.worker(), world.refOf(n));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', status: 'sent' });
+    expect(world.mailer.sent).toHaveLength(1);
+    expect(await notifications.get(world.tenantId, n.id)).toMatchObject({ status: 'sent', attempts: 2, deliveries: { email: { status: 'sent' } } });
+  });
+
+  it('writes nothing for a worker whose lease was taken over: the new owner\'s outcome stands', async () => {
+    // Prepare: the email takes longer than the lease and another worker takes over meanwhile
+    const world = await aWorld();
+    const n = await world.create({ channels: ['email'] });
+    const slow = world.worker();
+    const rival = world.worker();
+    world.mailer.onSend = async () => {
+      world.mailer.onSend = undefined;
+      world.clock.advanceSeconds(61);
+      await rival.deliver(world.refOf(n));
+    };
+
+    // Act
+    const outcome = await outcomeOf(slow, world.refOf(n));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', status: 'sending' });
+    expect(world.mailer.sendCalls).toBe(1);
+    expect(await notifications.get(world.tenantId, n.id)).toMatchObject({ status: 'sent', attempts: 2, deliveries: { email: { status: 'unconfirmed' } } });
+  });
+});
+
+describe('what lands between the read, the claim and the write', () => {
+  it('lets a broadcast cancelled between the read and the claim win: no recipient is claimed or sent to', async () => {
+    // Prepare
+    const world = await aWorld();
+    const id = newBroadcastId(world.clock.now());
+    await broadcasts.create(
+      {
+        tenantId: world.tenantId,
+        id,
+        createdBy: 'sam',
+        title: 'Maintenance',
+        type: 'system',
+        priority: 'normal',
+        channels: ['inbox', 'email'],
+        audience: { kind: 'recipients', count: 1 },
+        status: 'scheduled',
+        scheduledAt: world.clock.now().toISOString(),
+        createdAt: world.clock.now().toISOString(),
+        counts: zeroCounts,
+        run: 0,
+      },
+      { message: 'Tonight' },
+      ['bob'],
+    );
+    await broadcasts.start(world.tenantId, id, world.clock.now());
+    await rows.putPending(world.tenantId, id, ['bob'], world.clock.now());
+    const worker = world.worker();
+    worker.store.beforeClaim = async () => {
+      await broadcasts.cancel(world.tenantId, id, world.clock.now());
+    };
+    const ref: UnitRef = { kind: 'broadcast', tenantId: world.tenantId, broadcastId: id, recipientId: 'bob' };
+
+    // Act
+    const first = await outcomeOf(worker, ref);
+    const rowAfterRace = (await rows.getMany(world.tenantId, id, ['bob']))[0];
+    world.clock.advanceSeconds(1);
+    const second = await outcomeOf(worker, ref);
+
+    // Assess
+    expect(first).toMatchObject({ kind: 'later', cause: 'changed' });
+    expect(rowAfterRace).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(second).toEqual({ kind: 'done', status: 'cancelled' });
+    expect((await rows.getMany(world.tenantId, id, ['bob']))[0]?.status).toBe('cancelled');
+    expect(world.mailer.sendCalls).toBe(0);
+    expect(await inbox.list(world.tenantId, 'bob')).toEqual([]);
+    expect(await broadcasts.get(world.tenantId, id)).toMatchObject({ status: 'cancelled', counts: { cancelled: 1 } });
+  });
+
+  it('cancels a row of a cancelled broadcast that a dead worker still held, once, and never one taken over since', async () => {
+    // Prepare: a started broadcast to bob and carol; a worker claimed both rows with an email
+    // intent and died; the broadcast was then cancelled
+    const world = await aWorld();
+    await recipients.put(aRecipient({ tenantId: world.tenantId, id: 'carol', email: 'carol@example.com' }));
+    const id = newBroadcastId(world.clock.now());
+    await broadcasts.create(
+      {
+        tenantId: world.tenantId,
+        id,
+        createdBy: 'sam',
+        title: 'Maintenance',
+        type: 'system',
+        priority: 'normal',
+        channels: ['email'],
+        audience: { kind: 'recipients', count: 2 },
+        status: 'scheduled',
+        scheduledAt: world.clock.now().toISOString(),
+        createdAt: world.clock.now().toISOString(),
+        counts: zeroCounts,
+        run: 0,
+      },
+      { message: 'Tonight' },
+      ['bob', 'carol'],
+    );
+    await broadcasts.start(world.tenantId, id, world.clock.now());
+    await rows.putPending(world.tenantId, id, ['bob', 'carol'], world.clock.now());
+    const refs: UnitRef[] = ['bob', 'carol'].map((recipientId) => ({ kind: 'broadcast', tenantId: world.tenantId, broadcastId: id, recipientId }));
+    const dead = world.worker();
+    const loaded = await dead.store.load(refs);
+    const now = world.clock.now();
+    await dead.store.claim(
+      [...loaded.units.values()].map((unit) => ({ unit, token: 'dead', takeover: false, leaseUntil: now.getTime() + 60_000, intents: ['email'], intent: { status: 'sending', at: now.toISOString(), detail: 'attempt 1' }, providers: [] })),
+      now,
+    );
+    await broadcasts.cancel(world.tenantId, id, now);
+    world.clock.advanceSeconds(61);
+    // The read sees carol's row as the dead worker left it, but another worker takes it over first.
+    const worker = world.worker();
+    const before = await worker.store.load(refs);
+    await dynamo.documentClient.send(
+      new UpdateCommand({ TableName: tables.broadcastRecipients, Key: rowKey(world.tenantId, id, 'carol'), UpdateExpression: 'SET attempts = attempts + :one', ExpressionAttributeValues: { ':one': 1 } }),
+    );
+
+    // Act
+    const cancelled = await worker.store.cancel([...before.units.values()], world.clock.now());
+
+    // Assess
+    expect(cancelled).toEqual([unitKey(refs[0] as UnitRef)]);
+    // A batch read answers in any order.
+    const read = await rows.getMany(world.tenantId, id, ['bob', 'carol']);
+    const bob = read.find((row) => row.recipientId === 'bob');
+    const carol = read.find((row) => row.recipientId === 'carol');
+    expect(bob).toMatchObject({ status: 'cancelled', deliveries: { email: { status: 'unconfirmed' } } });
+    expect(bob?.leaseUntil).toBeUndefined();
+    expect(carol).toMatchObject({ status: 'sending', attempts: 2 });
+  });
+
+  it('fails a notification whose recipient was erased between the claim and the write, adding nothing to the inbox', async () => {
+    // Prepare
+    const world = await aWorld();
+    const n = await world.create();
+    const worker = world.worker();
+    worker.store.beforeCommit = async () => {
+      const bob = await recipients.get(world.tenantId, 'bob');
+      if (!bob || !(await recipients.remove(bob))) throw new Error('could not erase bob');
+    };
+
+    // Act
+    const outcome = await outcomeOf(worker, world.refOf(n));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', status: 'failed' });
+    expect(await notifications.get(world.tenantId, n.id)).toMatchObject({
+      status: 'failed',
+      lastError: 'Recipient bob no longer exists',
+      deliveries: { inbox: { status: 'failed' } },
+    });
+    expect(await inbox.list(world.tenantId, 'bob')).toEqual([]);
+    expect(worker.store.commits).toBe(2);
+  });
+
+  it('writes the item anyway and tells the count read again when a read moved it between the frame and the write', async () => {
+    // Prepare: bob has one unread item and is connected; the frame will announce 2
+    const world = await aWorld();
+    const old = await world.create({ channels: ['inbox'] });
+    await outcomeOf(world.worker(), world.refOf(old));
+    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() });
+    world.sockets.open('c1');
+    const n = await world.create({ channels: ['inbox', 'websocket'] });
+    const worker = world.worker();
+    worker.store.beforeCommit = async () => {
+      await inbox.markRead(world.tenantId, 'bob', old.id, world.clock.now(), new Date('2030-02-01T00:00:00.000Z'));
+    };
+
+    // Act
+    const outcome = await outcomeOf(worker, world.refOf(n));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', status: 'sent' });
+    expect(framesOf(world, 'notification')).toEqual([expect.objectContaining({ unread: 2 })]);
+    expect(framesOf(world, 'inboxChanged')).toEqual([{ type: 'inboxChanged', unread: 1 }]);
+    expect(await inbox.unreadCount(world.tenantId, 'bob')).toBe(1);
+    expect((await live.get(world.tenantId, 'bob')).unread).toBe(1);
+    expect(worker.store.commits).toBe(2);
+  });
+
+  it('delivers two notifications of one recipient in one batch, the counter moving one item at a time', async () => {
+    // Prepare
+    const world = await aWorld();
+    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() });
+    world.sockets.open('c1');
+    const first = await world.create({ channels: ['inbox', 'websocket'] });
+    const second = await world.create({ channels: ['inbox', 'websocket'] });
+    const worker = world.worker();
+
+    // Act
+    const outcomes = await worker.deliver(world.refOf(first), world.refOf(second));
+
+    // Assess: each frame announces the exact count, and no write needed putting right
+    expect([...outcomes.values()]).toEqual([
+      { kind: 'done', status: 'sent' },
+      { kind: 'done', status: 'sent' },
+    ]);
+    expect(framesOf(world, 'notification').map((f) => (f as { unread?: number }).unread)).toEqual([1, 2]);
+    expect(framesOf(world, 'inboxChanged')).toEqual([]);
+    expect(worker.store.commits).toBe(2);
+    expect(await inbox.unreadCount(world.tenantId, 'bob')).toBe(2);
+  });
+});
+
+describe('sweeps on the real protocol', () => {
+  it('puts a stuck notification back, and delivering every copy (the sweep run twice, the late original) sends once', async () => {
+    // Prepare: due at noon, nothing delivered it; the sweep runs at 12:06
+    const world = await aWorld();
+    const n = await world.create();
+    const queue = new FakeDeliveryEnqueuer();
+    const sweeps = new DynamoNotificationSweeps(dynamo.documentClient, tables.notifications);
+    world.clock.advanceSeconds(360);
+    const sweep = (): ReturnType<typeof stuckRetrySweep> =>
+      stuckRetrySweep({ sweeps, queue, clock: world.clock, settings: { stuckAfterSeconds: 300, maxItems: 1000 }, remainingMs: () => 60_000 });
+
+    // Act
+    await sweep();
+    await sweep();
+    const queued = queue.messages.filter((m) => m.tenantId === world.tenantId);
+    await Promise.all([...queued.map((m) => world.worker().deliver(...refsOfDeliveryMessage(m))), world.worker().deliver(world.refOf(n))]);
+    await sweep();
+
+    // Assess
+    expect(notificationIdsOf(queued)).toEqual([n.id, n.id]);
+    expect(queue.messages.filter((m) => m.tenantId === world.tenantId)).toHaveLength(2);
+    expect(world.mailer.sent).toHaveLength(1);
+    expect(await notifications.get(world.tenantId, n.id)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('deletes each old cancelled notification once when two cleanups run at the same time', async () => {
+    // Prepare: old cancellations of this tenant (the cutoff is 30 days before the clock)
+    const world = await aWorld();
+    const sweeps = new DynamoNotificationSweeps(dynamo.documentClient, tables.notifications);
+    const made: Notification[] = [];
+    for (let i = 0; i < 12; i++) {
+      const n = await world.create();
+      await notifications.cancel(world.tenantId, n.id, new Date(world.clock.now().getTime() - (40 + i) * 86_400_000));
+      made.push(n);
+    }
+    const cleanup = (): ReturnType<typeof cleanupSweep> =>
+      cleanupSweep({ sweeps, clock: world.clock, settings: { cancelledRetentionDays: 30, maxItems: 10_000 }, remainingMs: () => 60_000 });
+
+    // Act
+    const [a, b] = await Promise.all([cleanup(), cleanup()]);
+    const after = await cleanup();
+
+    // Assess: other tests' cancellations are younger than the cutoff, so only these count
+    expect(a.deleted + b.deleted).toBe(12);
+    expect(after).toMatchObject({ deleted: 0, before_cutoff: 0 });
+    for (const n of made) expect(await notifications.get(world.tenantId, n.id)).toBeUndefined();
+  });
+});
+
+describe('send-rate budgets', () => {
+  /** Bob, Carol… one recipient with an address per email, and an email-only notification for each. */
+  async function emails(world: World, count: number): Promise<UnitRef[]> {
+    const refs: UnitRef[] = [];
+    for (let i = 0; i < count; i++) {
+      await recipients.put(aRecipient({ tenantId: world.tenantId, id: `r${i}`, email: `r${i}@example.com` }));
+      refs.push(world.refOf(await world.create({ recipientId: `r${i}`, channels: ['email'] })));
+    }
+    return refs;
+  }
+
+  async function usedIn(pk: string): Promise<number | undefined> {
+    const { Item } = await dynamo.documentClient.send(new GetCommand({ TableName: tables.rateLimits, Key: { pk }, ConsistentRead: true }));
+    return Item?.used as number | undefined;
+  }
+
+  function perSecond(times: readonly number[]): number[] {
+    const counts = new Map<number, number>();
+    for (const t of times) counts.set(Math.floor(t / 1000), (counts.get(Math.floor(t / 1000)) ?? 0) + 1);
+    return [...counts.values()];
+  }
+
+  it('never claims more sends in a second than the budget, even for two workers at once', async () => {
+    // Prepare: 2 emails a second; two workers with 3 emails each, at the same instant
+    const world = await aWorld('2030-01-01T13:00:00.000Z');
+    const refs = await emails(world, 6);
+    const budgets: RateBudgets = { ses: { perSecond: 2 } };
+    const [a, b] = [world.worker({ budgets }), world.worker({ budgets })];
+    const second = Math.floor(world.clock.now().getTime() / 1000);
+
+    // Act
+    const [outA, outB] = await Promise.all([a.deliver(...refs.slice(0, 3)), b.deliver(...refs.slice(3))]);
+
+    // Assess
+    expect([...outA.values(), ...outB.values()]).toEqual(Array.from({ length: 6 }, () => ({ kind: 'done', status: 'sent' })));
+    const used = await Promise.all([0, 1, 2, 3].map((i) => usedIn(`ses#all#${second + i}`)));
+    for (const u of used) expect(u ?? 0).toBeLessThanOrEqual(2);
+    expect(used.reduce<number>((sum, u) => sum + (u ?? 0), 0)).toBe(6);
+    expect(world.sendTimes).toHaveLength(6);
+    for (const n of perSecond(world.sendTimes)) expect(n).toBeLessThanOrEqual(2);
+  });
+
+  it('defers what no slot within the look-ahead has room for to a later second, claiming nothing of it', async () => {
+    // Prepare: 1 email a second, 6 emails: four slots (now and the three after) take four
+    const world = await aWorld('2030-01-01T14:00:00.000Z');
+    const refs = await emails(world, 6);
+    const second = Math.floor(world.clock.now().getTime() / 1000);
+
+    // Act
+    const outcomes = await world.worker({ budgets: { ses: { perSecond: 1 } } }).deliver(...refs);
+
+    // Assess
+    const values = refs.map((ref) => outcomes.get(unitKey(ref)));
+    expect(values.filter((o) => o?.kind === 'done' && o.status === 'sent')).toHaveLength(4);
+    expect(values.filter((o) => o?.kind === 'later')).toEqual([
+      { kind: 'later', at: (second + 4) * 1000, cause: 'budget', reason: 'provider send budget spent' },
+      { kind: 'later', at: (second + 4) * 1000, cause: 'budget', reason: 'provider send budget spent' },
+    ]);
+    const deferred = refs.filter((ref) => outcomes.get(unitKey(ref))?.kind === 'later');
+    for (const ref of deferred) {
+      const id = ref.kind === 'notification' ? ref.notificationId : '';
+      expect(await notifications.get(world.tenantId, id)).toMatchObject({ status: 'pending', attempts: 0 });
+    }
+    expect(perSecond(world.sendTimes)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('learns how full a slot another worker filled from the refusal, and sends in the next second without asking again', async () => {
+    // Prepare: another worker already spent this second's 2 sends
+    const world = await aWorld('2030-01-01T15:00:00.000Z');
+    const [ref] = await emails(world, 1);
+    if (!ref) throw new Error('no unit');
+    const second = Math.floor(world.clock.now().getTime() / 1000);
+    await dynamo.documentClient.send(new PutCommand({ TableName: tables.rateLimits, Item: { pk: `ses#all#${second}`, used: 2 } }));
+    const worker = world.worker({ budgets: { ses: { perSecond: 2 } } });
+
+    // Act
+    const outcome = await outcomeOf(worker, ref);
+    const nextPlan = worker.budgets.plan([{ key: 'another', tenantId: world.tenantId, providers: ['ses'] }], new Date(second * 1000));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', status: 'sent' });
+    expect(world.sendTimes).toEqual([(second + 1) * 1000]);
+    expect(await usedIn(`ses#all#${second}`)).toBe(2);
+    expect(await usedIn(`ses#all#${second + 1}`)).toBe(1);
+    // It knows the first second is full, and that the next has one send left.
+    expect(nextPlan.sendAt.get('another')).toBe((second + 1) * 1000);
+    expect(nextPlan.reservations).toEqual([
+      { pk: `ses#all#${second + 1}`, n: 1, capacity: 2 },
+      { pk: `ses#t:${world.tenantId}#${second + 1}`, n: 1, capacity: 2 },
+    ]);
+  });
+});
