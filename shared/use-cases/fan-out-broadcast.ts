@@ -21,6 +21,7 @@
  *   looks, it restarts the stalled step, re-enqueues rows a lost message left pending, or recounts
  *   the counters a crash left short, then ends the broadcast. The safety net, never the path.
  */
+import { setTimeout as sleepMs } from 'node:timers/promises';
 import { z } from 'zod';
 import { audienceSliceSize, isFinished, isReadyToFinish, isTotalFinal, recipientsPerDeliveryMessage } from '../domain/broadcast.ts';
 import type { Broadcast, BroadcastRecipient } from '../domain/broadcast.ts';
@@ -45,6 +46,8 @@ export interface FanoutDeps {
     /** Seconds between two looks of the watch (at most 900, the SQS delay limit). */
     readonly watchSeconds: number;
   };
+  /** How a start waits for its last moments. @default a real timer */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** What the invocation running a step knows about itself. */
@@ -56,6 +59,8 @@ export interface StepInvocation {
 /** What became of a fan-out message: done with, or to be seen again after `seconds`. */
 export type FanoutOutcome = { readonly kind: 'done'; readonly note: string } | { readonly kind: 'later'; readonly seconds: number; readonly reason: string };
 
+/** A start due within this many ms waits for its time here rather than going back on the queue. */
+const startHoldMs = 2_000;
 /** A lease outlives its holder's deadline by this much: a write sent just before it still lands first. */
 const leaseMarginMs = 5_000;
 /** Conditional row writes in flight at once (cancel, retry). */
@@ -105,9 +110,11 @@ async function start(deps: FanoutDeps, message: Step<'start'>): Promise<FanoutOu
   }
   if (broadcast.status !== 'scheduled') return done(`broadcast is ${broadcast.status}`);
   const dueInMs = Date.parse(broadcast.scheduledAt ?? now.toISOString()) - now.getTime();
-  // The schedule fires ahead of time on purpose: hold the message until the exact second.
-  if (dueInMs > 0) return { kind: 'later', seconds: Math.ceil(dueInMs / 1000), reason: 'not yet due' };
-  const started = await deps.broadcasts.start(tenantId, broadcastId, now);
+  // The schedule fires ahead of time on purpose: hold the message until its time, the last
+  // moments here (a message delayed in whole seconds comes up to a second early).
+  if (dueInMs > startHoldMs) return { kind: 'later', seconds: Math.ceil((dueInMs - startHoldMs) / 1000), reason: 'not yet due' };
+  if (dueInMs > 0) await (deps.sleep ?? sleepMs)(dueInMs);
+  const started = await deps.broadcasts.start(tenantId, broadcastId, deps.clock.now());
   if (!started) return done('started by another worker, or cancelled');
   await sendFirstSteps(deps, started);
   broadcastLog(tenantId, broadcastId).info('Broadcast started', { audience: started.audience.kind });

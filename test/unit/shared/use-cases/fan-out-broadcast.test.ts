@@ -43,9 +43,25 @@ describe('start', () => {
     // Act
     const outcome = await world.step({ kind: 'start', ...ref(id) });
 
-    // Assess
-    expect(outcome).toEqual({ kind: 'later', seconds: 40, reason: 'not yet due' });
+    // Assess: back two seconds before its time; the last two it waits for in the worker.
+    expect(outcome).toEqual({ kind: 'later', seconds: 38, reason: 'not yet due' });
     expect((await broadcastOf(world, id)).status).toBe('scheduled');
+  });
+
+  it('waits for its last moments in the worker, then starts exactly at its time', async () => {
+    // Prepare
+    const world = aBroadcastWorld();
+    const id = await created(world, { all: true }, { scheduledAt: '2030-01-01T12:00:01.500Z' });
+    const waits: number[] = [];
+    const fanout = { ...world.fanout, sleep: async (ms: number): Promise<void> => { waits.push(ms); world.clock.advanceSeconds(ms / 1000); } };
+
+    // Act
+    const outcome = await runFanoutStep(fanout, { kind: 'start', ...ref(id) }, { deadline: new Date('2030-01-01T12:01:00Z') });
+
+    // Assess
+    expect(waits).toEqual([1_500]);
+    expect(outcome).toEqual({ kind: 'done', note: 'started' });
+    expect((await broadcastOf(world, id)).startedAt).toBe('2030-01-01T12:00:01.500Z');
   });
 
   it('starts sending: the watch first, then the first page', async () => {

@@ -36,11 +36,12 @@ afterAll(async () => {
 
 describe('a create whose scheduling fails part-way, on the real store', () => {
   it('answers 503, deletes the schedules it made, and leaves no notification behind', async () => {
-    // Prepare: three recipients; the Scheduler takes the first schedule, then fails
+    // Prepare: 150 recipients make two batch schedules; the Scheduler takes the first, then fails
     const clock = new FakeClock('2030-01-01T12:00:00.000Z');
     const store = new DynamoNotificationStore(dynamo.db, dynamo.tableName('notifications'));
     const recipients = new InMemoryRecipientStore();
-    for (const id of ['ann', 'ben', 'cat']) await recipients.put(aRecipient({ id }));
+    const ids = Array.from({ length: 150 }, (_, i) => `user-${String(i).padStart(3, '0')}`);
+    for (const id of ids) await recipients.put(aRecipient({ id }));
     schedulerMock.on(CreateScheduleCommand).resolvesOnce({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald/x' }).rejects(awsError('ServiceUnavailableException', 503));
     schedulerMock.on(DeleteScheduleCommand).resolves({});
     const scheduler = new EventBridgeDeliveryScheduler(
@@ -58,7 +59,7 @@ describe('a create whose scheduling fails part-way, on the real store', () => {
 
     // Act
     const request = scheduleNotifications({ notifications: store, recipients, scheduler, clock }, admin, {
-      recipients: ['ann', 'ben', 'cat'],
+      recipients: ids,
       title: 'Maintenance',
       message: 'Tonight at 22:00',
       scheduledAt: '2030-01-01T13:00:00.000Z',
