@@ -94,15 +94,6 @@ interface Invocation {
   readonly timer: NodeJS.Timeout;
 }
 
-interface Sandbox {
-  readonly worker: Worker;
-  /** Resolves once the handler module is imported; rejects with why it could not be. */
-  readonly ready: Promise<void>;
-  readonly invocations: Map<string, Invocation>;
-  /** Set once the sandbox is being torn down: its later messages and exit mean nothing. */
-  retired: boolean;
-}
-
 /** `2030/01/01/[$LATEST]<32 hex>`: Lambda's stream name, one per execution environment. */
 function newLogStreamName(): string {
   return `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${randomBytes(16).toString('hex')}`;
@@ -126,6 +117,129 @@ function reservedVariables(setup: SandboxSetup, region: string, accessKeyId: str
   };
 }
 
+/** `Runtime.ExitError` for an invocation whose sandbox went away under it. */
+function exitError(functionName: string, requestId: string, cause: string): LambdaFunctionError {
+  return new LambdaFunctionError(functionName, {
+    errorType: 'Runtime.ExitError',
+    errorMessage: `RequestId: ${requestId} Error: Runtime exited: ${cause}`,
+    trace: [],
+  });
+}
+
+/**
+ * One execution environment: a worker thread with the function's environment that imports the
+ * handler module, then runs the invocations it is given until it is retired (a timeout, a crash,
+ * or stop), which fails those still under way and terminates the thread.
+ */
+class Sandbox {
+  /** Resolves once the handler module is imported; rejects with why it could not be. */
+  readonly ready: Promise<void>;
+  private readonly worker: Worker;
+  private readonly invocations = new Map<string, Invocation>();
+  private readonly setup: SandboxSetup;
+  private readonly timeoutSeconds: number;
+  private readonly onRetired: (sandbox: Sandbox) => void;
+  private retiredFlag = false;
+  private initFailed: (error: Error) => void = () => undefined;
+
+  constructor(options: {
+    readonly setup: SandboxSetup;
+    readonly environment: Variables;
+    readonly timeoutSeconds: number;
+    readonly onRetired: (sandbox: Sandbox) => void;
+  }) {
+    const { setup } = options;
+    this.setup = setup;
+    this.timeoutSeconds = options.timeoutSeconds;
+    this.onRetired = options.onRetired;
+    this.worker = new Worker(workerEntry, {
+      workerData: setup,
+      env: options.environment,
+      // The function's memory size caps its heap: a function that outgrows it dies, as on Lambda.
+      resourceLimits: { maxOldGenerationSizeMb: setup.memoryMb },
+    });
+    let ready: () => void = () => undefined;
+    this.ready = new Promise<void>((resolveReady, rejectReady) => {
+      ready = resolveReady;
+      this.initFailed = rejectReady;
+    });
+    // Nobody may be waiting when a sandbox fails: its failure reaches the next invocation instead.
+    this.ready.catch(() => undefined);
+    this.worker.on('message', (message: SandboxMessage) => {
+      if (this.retiredFlag) return;
+      if (message.kind === 'ready') ready();
+      else if (message.kind === 'init-error' || message.kind === 'crash') this.fail(message.error);
+      else this.settle(message);
+    });
+    // What the sandbox cannot report itself: running out of heap, or an error while crashing.
+    this.worker.on('error', (error: Error & { code?: string }) => {
+      if (this.retiredFlag) return;
+      const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.fail({
+        errorType: outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError',
+        errorMessage: outOfMemory ? `Runtime exited: the heap outgrew ${setup.memoryMb} MB` : `Runtime exited: ${error.message}`,
+        trace: (error.stack ?? '').split('\n'),
+      });
+    });
+    // The handler called process.exit(), or the thread ended some other way nobody asked for.
+    this.worker.on('exit', (code) => {
+      if (this.retiredFlag) return;
+      this.fail({ errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with error: exit status ${code}`, trace: [] });
+    });
+  }
+
+  get retired(): boolean {
+    return this.retiredFlag;
+  }
+
+  /** Runs one invocation of the (ready) sandbox on the event as JSON; rejects as `LambdaInvoker.invoke` says. */
+  invoke(payload: string): Promise<unknown> {
+    const requestId = randomUUID();
+    const { functionName } = this.setup;
+    // The timeout counts from the invocation: the init phase has a budget of its own on Lambda.
+    const timeoutMs = this.timeoutSeconds * 1000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.invocations.delete(requestId);
+        reject(new LambdaTimeoutError(functionName, this.timeoutSeconds));
+        // Lambda resets a timed-out sandbox: nothing the invocation left running may go on.
+        void this.retire((other) => exitError(functionName, other, `the sandbox was reset after invocation ${requestId} timed out`));
+      }, timeoutMs);
+      this.invocations.set(requestId, { resolve, reject, timer });
+      const message: InvokeMessage = { requestId, event: payload, deadline: Date.now() + timeoutMs };
+      this.worker.postMessage(message);
+    });
+  }
+
+  /** Fails the invocations under way with `failure` and terminates the thread. */
+  async retire(failure: (requestId: string) => Error): Promise<void> {
+    if (this.retiredFlag) return;
+    this.retiredFlag = true;
+    this.onRetired(this);
+    for (const [requestId, invocation] of this.invocations) {
+      clearTimeout(invocation.timer);
+      invocation.reject(failure(requestId));
+    }
+    this.invocations.clear();
+    await this.worker.terminate();
+  }
+
+  /** The sandbox cannot go on: whatever was waiting for it (its init, its invocations) fails alike. */
+  private fail(error: ErrorResponse): void {
+    this.initFailed(new LambdaFunctionError(this.setup.functionName, error));
+    void this.retire(() => new LambdaFunctionError(this.setup.functionName, error));
+  }
+
+  private settle(message: Extract<SandboxMessage, { kind: 'result' | 'error' }>): void {
+    const invocation = this.invocations.get(message.requestId);
+    if (!invocation) return;
+    this.invocations.delete(message.requestId);
+    clearTimeout(invocation.timer);
+    if (message.kind === 'result') invocation.resolve(JSON.parse(message.result));
+    else invocation.reject(new LambdaFunctionError(this.setup.functionName, message.error));
+  }
+}
+
 /**
  * Starts the sandbox of the function a `FunctionDescription` names (importing its module, the
  * init phase) and resolves with it; rejects naming the function when the module cannot be
@@ -134,36 +248,14 @@ function reservedVariables(setup: SandboxSetup, region: string, accessKeyId: str
 export async function loadFunction(description: FunctionDescription, options: LoadFunctionOptions): Promise<LocalFunction> {
   const functionName = `herald-local-${description.name}`;
   const accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
-  const modulePath = resolve(options.rootDir ?? repositoryRoot, description.entry);
   const environment: Variables = { ...options.environment };
   const accessKeyId = functionName;
-  const timeoutMs = description.timeoutSeconds * 1000;
   let current: Sandbox | undefined;
   let stopped = false;
 
-  const exitError = (requestId: string, cause: string): LambdaFunctionError =>
-    new LambdaFunctionError(functionName, {
-      errorType: 'Runtime.ExitError',
-      errorMessage: `RequestId: ${requestId} Error: Runtime exited: ${cause}`,
-      trace: [],
-    });
-
-  /** Fails what the sandbox was running and terminates it; the next invocation starts a new one. */
-  async function retire(sandbox: Sandbox, failure: (requestId: string) => Error): Promise<void> {
-    if (current === sandbox) current = undefined;
-    if (sandbox.retired) return;
-    sandbox.retired = true;
-    for (const [requestId, invocation] of sandbox.invocations) {
-      clearTimeout(invocation.timer);
-      invocation.reject(failure(requestId));
-    }
-    sandbox.invocations.clear();
-    await sandbox.worker.terminate();
-  }
-
   function startSandbox(): Sandbox {
     const setup: SandboxSetup = {
-      modulePath,
+      modulePath: resolve(options.rootDir ?? repositoryRoot, description.entry),
       handler: description.handler,
       functionName,
       functionArn: `arn:aws:lambda:${options.region}:${accountId}:function:${functionName}`,
@@ -173,101 +265,37 @@ export async function loadFunction(description: FunctionDescription, options: Lo
       stdoutFd: options.output?.stdout ?? 1,
       stderrFd: options.output?.stderr ?? 2,
     };
-    const worker = new Worker(workerEntry, {
-      workerData: setup,
-      env: { ...environment, ...reservedVariables(setup, options.region, accessKeyId) },
-      // The function's memory size caps its heap: a function that outgrows it dies, as on Lambda.
-      resourceLimits: { maxOldGenerationSizeMb: description.memoryMb },
+    return new Sandbox({
+      setup,
+      environment: { ...environment, ...reservedVariables(setup, options.region, accessKeyId) },
+      timeoutSeconds: description.timeoutSeconds,
+      // The next invocation starts a new sandbox, as Lambda initialises a new environment.
+      onRetired: (sandbox) => {
+        if (current === sandbox) current = undefined;
+      },
     });
-    let ready: () => void = () => undefined;
-    let initFailed: (error: Error) => void = () => undefined;
-    const sandbox: Sandbox = {
-      worker,
-      ready: new Promise<void>((resolveReady, rejectReady) => {
-        ready = resolveReady;
-        initFailed = rejectReady;
-      }),
-      invocations: new Map(),
-      retired: false,
-    };
-    // Nobody may be waiting when a sandbox fails: its failure reaches the next invocation instead.
-    sandbox.ready.catch(() => undefined);
-    const failAll = (error: ErrorResponse): void => {
-      initFailed(new LambdaFunctionError(functionName, error));
-      void retire(sandbox, () => new LambdaFunctionError(functionName, error));
-    };
-    worker.on('message', (message: SandboxMessage) => {
-      if (sandbox.retired) return;
-      switch (message.kind) {
-        case 'ready':
-          ready();
-          return;
-        case 'init-error':
-        case 'crash':
-          failAll(message.error);
-          return;
-        case 'result':
-        case 'error': {
-          const invocation = sandbox.invocations.get(message.requestId);
-          if (!invocation) return;
-          sandbox.invocations.delete(message.requestId);
-          clearTimeout(invocation.timer);
-          if (message.kind === 'result') invocation.resolve(JSON.parse(message.result));
-          else invocation.reject(new LambdaFunctionError(functionName, message.error));
-        }
-      }
-    });
-    // What the sandbox cannot report itself: running out of heap, or an error while crashing.
-    worker.on('error', (error: Error & { code?: string }) => {
-      if (sandbox.retired) return;
-      const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
-      failAll({
-        errorType: outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError',
-        errorMessage: outOfMemory ? `Runtime exited: the heap outgrew ${description.memoryMb} MB` : `Runtime exited: ${error.message}`,
-        trace: (error.stack ?? '').split('\n'),
-      });
-    });
-    // The handler called process.exit(), or the thread ended some other way nobody asked for.
-    worker.on('exit', (code) => {
-      if (sandbox.retired) return;
-      failAll({ errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with error: exit status ${code}`, trace: [] });
-    });
-    return sandbox;
   }
 
   async function invoke(event: unknown): Promise<unknown> {
     if (stopped) throw new Error(`${functionName} is stopped`);
+    // Lambda hands the handler a deserialised copy: nothing is shared with the caller.
+    const payload = JSON.stringify(event ?? null);
     current ??= startSandbox();
     const sandbox = current;
     await sandbox.ready;
     // Reset while this invocation waited for it (a concurrent one timed out): a new sandbox takes it.
     if (sandbox.retired) return invoke(event);
-    const requestId = randomUUID();
-    // The timeout counts from the invocation: the init phase has a budget of its own on Lambda.
-    const deadline = Date.now() + timeoutMs;
-    return new Promise((resolveResult, rejectResult) => {
-      const timer = setTimeout(() => {
-        sandbox.invocations.delete(requestId);
-        rejectResult(new LambdaTimeoutError(functionName, description.timeoutSeconds));
-        // Lambda resets a timed-out sandbox: nothing the invocation left running may go on.
-        void retire(sandbox, (other) => exitError(other, `the sandbox was reset after invocation ${requestId} timed out`));
-      }, timeoutMs);
-      sandbox.invocations.set(requestId, { resolve: resolveResult, reject: rejectResult, timer });
-      const message: InvokeMessage = { requestId, event: JSON.stringify(event ?? null), deadline };
-      sandbox.worker.postMessage(message);
-    });
+    return sandbox.invoke(payload);
   }
 
   async function stop(): Promise<void> {
     stopped = true;
-    const sandbox = current;
-    if (sandbox) await retire(sandbox, (requestId) => exitError(requestId, `${functionName} was stopped`));
+    await current?.retire((requestId) => exitError(functionName, requestId, `${functionName} was stopped`));
   }
 
-  const first = startSandbox();
-  current = first;
+  current = startSandbox();
   try {
-    await first.ready;
+    await current.ready;
   } catch (error) {
     throw new Error(`Cannot load function ${description.name}: ${(error as Error).message}`, { cause: error });
   }

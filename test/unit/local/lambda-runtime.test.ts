@@ -67,9 +67,9 @@ describe('local Lambda runtime', () => {
       expect(context.remainingMs).toBeLessThanOrEqual(30_000);
     });
 
-    it('names the local account in the ARN of its log lines', async () => {
-      // Prepare
-      const fn = await load();
+    it('names the local account in the ARN of its log lines, even when no account is given', async () => {
+      // Prepare: an explicit `undefined` once overrode the default and logged `...:undefined:function:...`.
+      const fn = await load({}, { accountId: undefined });
 
       // Act
       await fn.invoke({ action: 'log' });
