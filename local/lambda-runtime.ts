@@ -9,7 +9,8 @@
  * concurrent invocation of its function (as async code); a reset therefore fails all of them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FunctionDescription } from '../lib/app-description.ts';
 import type { Variables } from '../lib/function-environment.ts';
@@ -93,6 +94,14 @@ interface Invocation {
   readonly reject: (error: Error) => void;
   readonly timer: NodeJS.Timeout;
 }
+
+/**
+ * Node's compile cache for the sandboxes, where Node would put it (a sandbox's own environment
+ * has neither TMPDIR nor NODE_COMPILE_CACHE), and none under NODE_DISABLE_COMPILE_CACHE.
+ */
+const compileCache: { readonly compileCacheDir?: string } = process.env.NODE_DISABLE_COMPILE_CACHE
+  ? {}
+  : { compileCacheDir: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'node-compile-cache') };
 
 /** `2030/01/01/[$LATEST]<32 hex>`: Lambda's stream name, one per execution environment. */
 function newLogStreamName(): string {
@@ -264,6 +273,7 @@ export async function loadFunction(description: FunctionDescription, options: Lo
       logStreamName: newLogStreamName(),
       stdoutFd: options.output?.stdout ?? 1,
       stderrFd: options.output?.stderr ?? 2,
+      ...compileCache,
     };
     return new Sandbox({
       setup,

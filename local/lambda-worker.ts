@@ -9,6 +9,7 @@
  * Runs only inside a worker thread; its environment (`process.env`) is the function's own.
  */
 import { writeSync } from 'node:fs';
+import { enableCompileCache } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
@@ -28,6 +29,8 @@ export interface SandboxSetup {
   /** File descriptors the function's stdout and stderr are written to. */
   readonly stdoutFd: number;
   readonly stderrFd: number;
+  /** Where compiled modules are kept between sandboxes (Node's compile cache); none when disabled. */
+  readonly compileCacheDir?: string;
 }
 
 /** A failure as the Lambda service reports it to the caller. */
@@ -167,6 +170,9 @@ async function loadHandler(): Promise<LambdaHandler | undefined> {
   return handler as LambdaHandler;
 }
 
+// Every sandbox imports its own copy of the module graph: the compile cache spares all but the
+// first the TypeScript stripping and the compiling, which roughly halves their start.
+if (setup.compileCacheDir) enableCompileCache(setup.compileCacheDir);
 writeStraightTo(process.stdout, setup.stdoutFd);
 writeStraightTo(process.stderr, setup.stderrFd);
 // The Lambda runtime's own handlers: log, report, and let the sandbox go.
