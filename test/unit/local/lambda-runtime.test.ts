@@ -234,7 +234,8 @@ describe('local Lambda runtime', () => {
 
     it('keeps every line a sandbox printed before it was reset after a timeout', async () => {
       // Prepare
-      const fn = await load({ timeoutSeconds: 0.5 });
+      // Printing takes tens of milliseconds; the timeout leaves it far more.
+      const fn = await load({ timeoutSeconds: 1.5 });
 
       // Act
       await expect(fn.invoke({ action: 'print-then-hang', lines: 5_000 })).rejects.toBeInstanceOf(LambdaTimeoutError);
