@@ -271,6 +271,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       else res.destroy();
     });
   });
+  // Node's server drops a keep-alive connection idle for 5 s, and the SDK's agent reuses idle
+  // sockets with no limit of its own: a function (on its own thread) reusing one as it is dropped
+  // gets ECONNRESET, which an email send does not retry (it ends unconfirmed, unsent). A minute
+  // keeps that race away from the few-second pauses of local use and of the tests.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());

@@ -1,41 +1,62 @@
 /**
- * Runs a Herald Lambda handler in-process, the way the Lambda nodejs24.x runtime would:
- * a JSON-serialised event, a realistic `Context`, and the function's timeout enforced.
+ * Runs a Herald Lambda handler the way the Lambda nodejs24.x runtime would, each function in its
+ * own sandbox: a worker thread (local/lambda-worker.ts) that sees only the function's environment
+ * plus the variables Lambda reserves, gets a JSON copy of each event and a realistic `Context`,
+ * and is reset (terminated, then started afresh on the next invocation) when an invocation times
+ * out or its runtime crashes, as Lambda resets an execution environment.
+ *
+ * One difference: a Lambda sandbox runs one invocation at a time, while a worker here runs every
+ * concurrent invocation of its function (as async code); a reset therefore fails all of them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Context } from 'aws-lambda';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { FunctionDescription } from '../lib/app-description.ts';
+import type { Variables } from '../lib/function-environment.ts';
+import type { ErrorResponse, InvokeMessage, SandboxMessage, SandboxSetup } from './lambda-worker.ts';
 
 /** Account id the local stack uses in every ARN (the same as fauxqs). */
 export const LOCAL_ACCOUNT_ID = '000000000000';
 
 /** The repository root, against which `FunctionDescription.entry` is resolved. */
 const repositoryRoot = resolve(import.meta.dirname, '..');
-
-/** A handler as Herald writes them: async, two arguments, no callback. */
-export type LambdaHandler = (event: unknown, context: Context) => unknown;
+const workerEntry = new URL('./lambda-worker.ts', import.meta.url);
 
 /** What the local stack calls to run one function. */
 export interface LambdaInvoker {
   /** Physical name, `herald-local-<name>`. */
   readonly functionName: string;
-  /** Runs the handler once; rejects with the handler's own error or a `LambdaTimeoutError`. */
+  /**
+   * Runs the handler once and resolves with its result as JSON carries it; rejects with a
+   * `LambdaFunctionError` (the handler threw, or its sandbox crashed) or a `LambdaTimeoutError`.
+   */
   invoke(event: unknown): Promise<unknown>;
 }
 
-export interface InvokerOptions {
-  /** Logical name from the app description. */
-  readonly name: string;
-  readonly timeoutSeconds: number;
-  readonly memoryMb: number;
+/** A function loaded into its own sandbox. */
+export interface LocalFunction extends LambdaInvoker {
+  /** The variables the function is configured with; each sandbox adds those Lambda reserves. */
+  readonly environment: Variables;
+  /** The access key id its SDK clients sign with (its physical name): the emulators can tell who called. */
+  readonly accessKeyId: string;
+  /** Terminates the sandbox; invocations under way and later ones reject. */
+  stop(): Promise<void>;
+}
+
+export interface LoadFunctionOptions {
   readonly region: string;
   /** @default LOCAL_ACCOUNT_ID */
   readonly accountId?: string;
+  /** Directory the description's `entry` is relative to. @default the repository root */
+  readonly rootDir?: string;
+  /** The function's own variables (what the CDK sets, the SDK's endpoints, overrides). @default none */
+  readonly environment?: Variables;
+  /** File descriptors the function's stdout and stderr go to. @default 1 and 2, the process's own */
+  readonly output?: { readonly stdout: number; readonly stderr: number };
 }
 
-/** The function ran past its configured timeout; its work may still be running in the background. */
+/** The function ran past its configured timeout; its sandbox was reset, so nothing of it runs on. */
 export class LambdaTimeoutError extends Error {
   override readonly name = 'LambdaTimeoutError';
   readonly functionName: string;
@@ -47,83 +68,246 @@ export class LambdaTimeoutError extends Error {
   }
 }
 
-/** Builds an invoker around a plain handler function (tests, or handlers already imported). */
-export function createInvoker(handler: LambdaHandler, options: InvokerOptions): LambdaInvoker {
-  const functionName = `herald-local-${options.name}`;
-  const accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
-  const timeoutMs = options.timeoutSeconds * 1000;
+/**
+ * The invocation failed as Lambda reports it: `errorType` is the handler's error name (e.g.
+ * `ConfigError`) or the runtime's (`Runtime.UnhandledPromiseRejection`, `Runtime.ExitError`,
+ * `Runtime.OutOfMemory`, `Runtime.HandlerNotFound`), `trace` its stack in the sandbox.
+ */
+export class LambdaFunctionError extends Error {
+  readonly functionName: string;
+  readonly errorType: string;
+  readonly trace: readonly string[];
 
-  async function invoke(event: unknown): Promise<unknown> {
-    // Lambda hands the handler a fresh deserialised copy; a handler must not share objects with its caller.
-    const payload: unknown = event === undefined ? null : JSON.parse(JSON.stringify(event));
-    const deadline = Date.now() + timeoutMs;
-    const context = buildContext({ functionName, accountId, deadline, ...options });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new LambdaTimeoutError(functionName, options.timeoutSeconds)), timeoutMs);
-    });
-    try {
-      const result = await Promise.race([Promise.resolve().then(() => handler(payload, context)), timedOut]);
-      // The service serialises the result as JSON: `undefined` becomes null, Dates become strings.
-      return result === undefined ? null : JSON.parse(JSON.stringify(result));
-    } finally {
-      clearTimeout(timer);
-    }
+  constructor(functionName: string, response: ErrorResponse) {
+    super(response.errorMessage);
+    // Named after the error inside, so a log line reads `ConfigError: ...` as CloudWatch shows it.
+    this.name = response.errorType;
+    this.functionName = functionName;
+    this.errorType = response.errorType;
+    this.trace = response.trace;
+    if (response.trace.length > 0) this.stack = response.trace.join('\n');
   }
-
-  return { functionName, invoke };
 }
 
-/** Imports the handler module a `FunctionDescription` names and returns an invoker for it. */
-export async function loadFunction(
-  description: FunctionDescription,
-  options: { readonly region: string; readonly accountId?: string; readonly rootDir?: string },
-): Promise<LambdaInvoker> {
-  const modulePath = resolve(options.rootDir ?? repositoryRoot, description.entry);
-  let module: Record<string, unknown>;
-  try {
-    module = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
-  } catch (error) {
-    throw new Error(`Cannot load function ${description.name} from ${modulePath}`, { cause: error });
-  }
-  const handler = module[description.handler];
-  if (typeof handler !== 'function') {
-    throw new Error(`${modulePath} does not export a function named ${description.handler}`);
-  }
-  return createInvoker(handler as LambdaHandler, {
-    name: description.name,
-    timeoutSeconds: description.timeoutSeconds,
-    memoryMb: description.memoryMb,
-    region: options.region,
-    accountId: options.accountId,
+interface Invocation {
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * Node's compile cache for the sandboxes, where Node would put it (a sandbox's own environment
+ * has neither TMPDIR nor NODE_COMPILE_CACHE), and none under NODE_DISABLE_COMPILE_CACHE.
+ */
+const compileCache: { readonly compileCacheDir?: string } = process.env.NODE_DISABLE_COMPILE_CACHE
+  ? {}
+  : { compileCacheDir: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'node-compile-cache') };
+
+/** `2030/01/01/[$LATEST]<32 hex>`: Lambda's stream name, one per execution environment. */
+function newLogStreamName(): string {
+  return `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${randomBytes(16).toString('hex')}`;
+}
+
+/** The variables Lambda sets in every execution environment; a function's configuration cannot override them. */
+function reservedVariables(setup: SandboxSetup, region: string, accessKeyId: string): Variables {
+  return {
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+    AWS_LAMBDA_FUNCTION_NAME: setup.functionName,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(setup.memoryMb),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_LOG_GROUP_NAME: setup.logGroupName,
+    AWS_LAMBDA_LOG_STREAM_NAME: setup.logStreamName,
+    // On Lambda, the execution role's temporary credentials; here one key per function.
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: 'local',
+  };
+}
+
+/** `Runtime.ExitError` for an invocation whose sandbox went away under it. */
+function exitError(functionName: string, requestId: string, cause: string): LambdaFunctionError {
+  return new LambdaFunctionError(functionName, {
+    errorType: 'Runtime.ExitError',
+    errorMessage: `RequestId: ${requestId} Error: Runtime exited: ${cause}`,
+    trace: [],
   });
 }
 
-function buildContext(options: {
-  readonly functionName: string;
-  readonly accountId: string;
-  readonly region: string;
-  readonly memoryMb: number;
-  readonly deadline: number;
-}): Context {
-  const { functionName, accountId, region, memoryMb, deadline } = options;
-  const today = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
-  const legacy = (): never => {
-    // nodejs24.x dropped the callback-era completion functions; failing loudly beats a silent no-op.
-    throw new Error('context.done/succeed/fail are not supported by the nodejs24.x runtime: return or throw instead');
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:${accountId}:function:${functionName}`,
-    memoryLimitInMB: String(memoryMb),
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: `${today}/[$LATEST]${randomBytes(16).toString('hex')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: legacy,
-    fail: legacy,
-    succeed: legacy,
-  };
+/**
+ * One execution environment: a worker thread with the function's environment that imports the
+ * handler module, then runs the invocations it is given until it is retired (a timeout, a crash,
+ * or stop), which fails those still under way and terminates the thread.
+ */
+class Sandbox {
+  /** Resolves once the handler module is imported; rejects with why it could not be. */
+  readonly ready: Promise<void>;
+  private readonly worker: Worker;
+  private readonly invocations = new Map<string, Invocation>();
+  private readonly setup: SandboxSetup;
+  private readonly timeoutSeconds: number;
+  private readonly onRetired: (sandbox: Sandbox) => void;
+  private retiredFlag = false;
+  private initFailed: (error: Error) => void = () => undefined;
+
+  constructor(options: {
+    readonly setup: SandboxSetup;
+    readonly environment: Variables;
+    readonly timeoutSeconds: number;
+    readonly onRetired: (sandbox: Sandbox) => void;
+  }) {
+    const { setup } = options;
+    this.setup = setup;
+    this.timeoutSeconds = options.timeoutSeconds;
+    this.onRetired = options.onRetired;
+    this.worker = new Worker(workerEntry, {
+      workerData: setup,
+      env: options.environment,
+      // The function's memory size caps its heap: a function that outgrows it dies, as on Lambda.
+      resourceLimits: { maxOldGenerationSizeMb: setup.memoryMb },
+    });
+    let ready: () => void = () => undefined;
+    this.ready = new Promise<void>((resolveReady, rejectReady) => {
+      ready = resolveReady;
+      this.initFailed = rejectReady;
+    });
+    // Nobody may be waiting when a sandbox fails: its failure reaches the next invocation instead.
+    this.ready.catch(() => undefined);
+    this.worker.on('message', (message: SandboxMessage) => {
+      if (this.retiredFlag) return;
+      if (message.kind === 'ready') ready();
+      else if (message.kind === 'init-error' || message.kind === 'crash') this.fail(message.error);
+      else this.settle(message);
+    });
+    // What the sandbox cannot report itself: running out of heap, or an error while crashing.
+    this.worker.on('error', (error: Error & { code?: string }) => {
+      if (this.retiredFlag) return;
+      const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.fail({
+        errorType: outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError',
+        errorMessage: outOfMemory ? `Runtime exited: the heap outgrew ${setup.memoryMb} MB` : `Runtime exited: ${error.message}`,
+        trace: (error.stack ?? '').split('\n'),
+      });
+    });
+    // The handler called process.exit(), or the thread ended some other way nobody asked for.
+    this.worker.on('exit', (code) => {
+      if (this.retiredFlag) return;
+      this.fail({ errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with error: exit status ${code}`, trace: [] });
+    });
+  }
+
+  get retired(): boolean {
+    return this.retiredFlag;
+  }
+
+  /** Runs one invocation of the (ready) sandbox on the event as JSON; rejects as `LambdaInvoker.invoke` says. */
+  invoke(payload: string): Promise<unknown> {
+    const requestId = randomUUID();
+    const { functionName } = this.setup;
+    // The timeout counts from the invocation: the init phase has a budget of its own on Lambda.
+    const timeoutMs = this.timeoutSeconds * 1000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.invocations.delete(requestId);
+        reject(new LambdaTimeoutError(functionName, this.timeoutSeconds));
+        // Lambda resets a timed-out sandbox: nothing the invocation left running may go on.
+        void this.retire((other) => exitError(functionName, other, `the sandbox was reset after invocation ${requestId} timed out`));
+      }, timeoutMs);
+      this.invocations.set(requestId, { resolve, reject, timer });
+      const message: InvokeMessage = { requestId, event: payload, deadline: Date.now() + timeoutMs };
+      this.worker.postMessage(message);
+    });
+  }
+
+  /** Fails the invocations under way with `failure` and terminates the thread. */
+  async retire(failure: (requestId: string) => Error): Promise<void> {
+    if (this.retiredFlag) return;
+    this.retiredFlag = true;
+    this.onRetired(this);
+    for (const [requestId, invocation] of this.invocations) {
+      clearTimeout(invocation.timer);
+      invocation.reject(failure(requestId));
+    }
+    this.invocations.clear();
+    await this.worker.terminate();
+  }
+
+  /** The sandbox cannot go on: whatever was waiting for it (its init, its invocations) fails alike. */
+  private fail(error: ErrorResponse): void {
+    this.initFailed(new LambdaFunctionError(this.setup.functionName, error));
+    void this.retire(() => new LambdaFunctionError(this.setup.functionName, error));
+  }
+
+  private settle(message: Extract<SandboxMessage, { kind: 'result' | 'error' }>): void {
+    const invocation = this.invocations.get(message.requestId);
+    if (!invocation) return;
+    this.invocations.delete(message.requestId);
+    clearTimeout(invocation.timer);
+    if (message.kind === 'result') invocation.resolve(JSON.parse(message.result));
+    else invocation.reject(new LambdaFunctionError(this.setup.functionName, message.error));
+  }
+}
+
+/**
+ * Starts the sandbox of the function a `FunctionDescription` names (importing its module, the
+ * init phase) and resolves with it; rejects naming the function when the module cannot be
+ * imported or lacks the handler export.
+ */
+export async function loadFunction(description: FunctionDescription, options: LoadFunctionOptions): Promise<LocalFunction> {
+  const functionName = `herald-local-${description.name}`;
+  const accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
+  const environment: Variables = { ...options.environment };
+  const accessKeyId = functionName;
+  let current: Sandbox | undefined;
+  let stopped = false;
+
+  function startSandbox(): Sandbox {
+    const setup: SandboxSetup = {
+      modulePath: resolve(options.rootDir ?? repositoryRoot, description.entry),
+      handler: description.handler,
+      functionName,
+      functionArn: `arn:aws:lambda:${options.region}:${accountId}:function:${functionName}`,
+      memoryMb: description.memoryMb,
+      logGroupName: `/aws/lambda/${functionName}`,
+      logStreamName: newLogStreamName(),
+      stdoutFd: options.output?.stdout ?? 1,
+      stderrFd: options.output?.stderr ?? 2,
+      ...compileCache,
+    };
+    return new Sandbox({
+      setup,
+      environment: { ...environment, ...reservedVariables(setup, options.region, accessKeyId) },
+      timeoutSeconds: description.timeoutSeconds,
+      // The next invocation starts a new sandbox, as Lambda initialises a new environment.
+      onRetired: (sandbox) => {
+        if (current === sandbox) current = undefined;
+      },
+    });
+  }
+
+  async function invoke(event: unknown): Promise<unknown> {
+    if (stopped) throw new Error(`${functionName} is stopped`);
+    // Lambda hands the handler a deserialised copy: nothing is shared with the caller.
+    const payload = JSON.stringify(event ?? null);
+    current ??= startSandbox();
+    const sandbox = current;
+    await sandbox.ready;
+    // Reset while this invocation waited for it (a concurrent one timed out): a new sandbox takes it.
+    if (sandbox.retired) return invoke(event);
+    return sandbox.invoke(payload);
+  }
+
+  async function stop(): Promise<void> {
+    stopped = true;
+    await current?.retire((requestId) => exitError(functionName, requestId, `${functionName} was stopped`));
+  }
+
+  current = startSandbox();
+  try {
+    await current.ready;
+  } catch (error) {
+    throw new Error(`Cannot load function ${description.name}: ${(error as Error).message}`, { cause: error });
+  }
+  return { functionName, environment, accessKeyId, invoke, stop };
 }

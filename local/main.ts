@@ -3,9 +3,13 @@
  * Ports come from HERALD_HTTP_PORT / HERALD_WS_PORT / HERALD_SES_PORT (0 picks a free one);
  * HERALD_DATA_DIR keeps the data on disk so it survives a restart; HERALD_FAULTS holds fault rules
  * (the JSON array of `POST /_local/faults`) in force from the start, HERALD_FAULTS_SEED seeds them.
+ * The functions' settings (`HERALD_RETRY_BASE_SECONDS`, `HERALD_STUCK_AFTER_SECONDS`, ...) and
+ * Powertools' (`POWERTOOLS_LOG_LEVEL`, ...) given here are passed on to every function: nothing
+ * else of this process's environment reaches them.
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { configVariables } from '../shared/config.ts';
 import { AppError } from '../shared/errors.ts';
 import { parseFaultRulesJson } from './fault-rules.ts';
 import type { FaultRule } from './fault-rules.ts';
@@ -35,6 +39,18 @@ function startupFaults(text: string | undefined): FaultRule[] {
   }
 }
 
+const functionSettingNames = new Set<string>(Object.values(configVariables));
+
+/** The variables of this environment that configure the functions: Herald's settings and Powertools'. */
+function functionSettings(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined && (functionSettingNames.has(entry[0]) || entry[0].startsWith('POWERTOOLS_')),
+    ),
+  );
+}
+
 async function main(): Promise<void> {
   const parsed = settingsSchema.safeParse(process.env);
   if (!parsed.success) {
@@ -51,6 +67,7 @@ async function main(): Promise<void> {
     host: settings.HERALD_HOST,
     ...(dataDir ? { dataDir } : {}),
     faults,
+    environment: functionSettings(process.env),
     ...(settings.HERALD_FAULTS_SEED !== undefined ? { faultSeed: settings.HERALD_FAULTS_SEED } : {}),
   });
 

@@ -1,8 +1,9 @@
 /**
  * The local stack: one Node process that plays AWS for Herald, started and stopped
  * symmetrically. It reads the same app description as the CDK stacks, creates the same tables
- * and queues, and runs the very same handlers, which reach every emulator through the SDK's
- * standard `AWS_ENDPOINT_URL_<SERVICE>` variables.
+ * and queues, and runs the very same handlers, each in its own worker thread with its own
+ * environment, reaching every emulator through the SDK's standard `AWS_ENDPOINT_URL_<SERVICE>`
+ * variables.
  */
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -22,8 +23,7 @@ import {
   tables,
   websocketRouteSelectionExpression,
 } from '../lib/app-description.ts';
-import type { FunctionDescription, HttpRoute, QueueDescription, TableDescription } from '../lib/app-description.ts';
-import { configVariables } from '../shared/config.ts';
+import type { FunctionDescription, HttpRoute, TableDescription } from '../lib/app-description.ts';
 import { createControlApi } from './control-api.ts';
 import { startDynamoTransactions } from './dynamo-transactions.ts';
 import { createEventSourceMapping } from './event-source-mapping.ts';
@@ -31,11 +31,12 @@ import { ApiCallCounter } from './api-call-counter.ts';
 import { startFaultProxy } from './fault-proxy.ts';
 import { createFaultInjector, faultServices, parseFaultRules } from './fault-rules.ts';
 import type { FaultInjector, FaultRule } from './fault-rules.ts';
+import { localEnvironmentSources, startFunctionWorkers } from './function-workers.ts';
 import { closeServer, startHttpGateway } from './http-gateway.ts';
 import type { RunningHttpGateway } from './http-gateway.ts';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks } from './jwt-keys.ts';
-import { LOCAL_ACCOUNT_ID, loadFunction } from './lambda-runtime.ts';
-import type { LambdaInvoker } from './lambda-runtime.ts';
+import { LOCAL_ACCOUNT_ID } from './lambda-runtime.ts';
+import type { LocalFunction } from './lambda-runtime.ts';
 import type { RuleRunner } from './control-api.ts';
 import { createRuleTimers } from './rule-timers.ts';
 import { startSchedulerEmulator } from './scheduler-emulator.ts';
@@ -69,7 +70,10 @@ export interface LocalStackOptions {
   readonly dataDir?: string;
   /** The key file that signs local tokens (`npm run token` uses the same default). */
   readonly signingKeyFile?: string;
-  /** Extra environment for the functions (e.g. `HERALD_RETRY_BASE_SECONDS`), applied last. */
+  /**
+   * Extra variables for every function (e.g. `HERALD_RETRY_BASE_SECONDS`, `POWERTOOLS_LOG_LEVEL`),
+   * applied over the ones the CDK would set; Lambda's reserved variables cannot be overridden.
+   */
   readonly environment?: Readonly<Record<string, string>>;
   /** Fault rules in force from the start (validated; `HERALD_FAULTS` of `npm start`). @default none */
   readonly faults?: readonly FaultRule[];
@@ -101,8 +105,8 @@ export interface LocalStack {
   /** Physical names of the tables and queue URLs, by logical name. */
   readonly tableNames: Readonly<Record<string, string>>;
   readonly queueUrls: Readonly<Record<string, string>>;
-  /** Invokers of every function, by logical name. */
-  readonly functions: Readonly<Record<string, LambdaInvoker>>;
+  /** Every function, by logical name, each in its own sandbox. */
+  readonly functions: Readonly<Record<string, LocalFunction>>;
   /** Runs DynamoDB's TTL deletion now (locally it otherwise runs every minute). */
   reapExpiredItems(now?: Date): Promise<Record<string, number>>;
   stop(): Promise<void>;
@@ -277,12 +281,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     // The gateways start before the functions are configured: their URLs are part of the config.
-    let invokers: Record<string, LambdaInvoker> = {};
+    let invokers: Record<string, LocalFunction> = {};
     const invoke = (name: string) => async (event: unknown): Promise<unknown> => {
       const invoker = invokers[name];
       if (!invoker) throw new Error(`Function ${name} is not loaded`);
       return invoker.invoke(event);
     };
+    // The functions stop after the gateways that invoke them: closing a WebSocket runs $disconnect.
+    stops.push(async () => {
+      await Promise.all(Object.values(invokers).map((fn) => fn.stop()));
+    });
     const keyOptions = options.signingKeyFile ? { keyFile: options.signingKeyFile } : {};
     const jwks = await publicJwks(keyOptions);
 
@@ -345,16 +353,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const faultableEndpoints = Object.fromEntries(proxies) as Record<keyof LocalEndpoints, string>;
     published.endpoints = { raw: endpoints, faultable: faultableEndpoints };
 
-    // The functions' environment, as the CDK sets it on AWS (plus the SDK endpoint variables).
-    Object.assign(process.env, functionEnvironment({
+    // Each function sees the variables the CDK sets for it, with local values, and nothing else.
+    const loaded = await startFunctionWorkers(functions, {
+      sources: localEnvironmentSources({
+        physicalName,
+        queues: queueRefs,
+        websocketCallbackUrl: faultableEndpoints.apigatewaymanagementapi,
+        jwksUrl: `${http.url}/.well-known/jwks.json`,
+      }),
       endpoints: faultableEndpoints,
-      queueRefs,
-      jwksUrl: `${http.url}/.well-known/jwks.json`,
-    }), options.environment ?? {});
-
-    invokers = Object.fromEntries(
-      await Promise.all(functions.map(async (fn) => [fn.name, await loadFunction(fn, { region: LOCAL_REGION })] as const)),
-    );
+      region: LOCAL_REGION,
+      ...(options.environment ? { overrides: options.environment } : {}),
+    });
+    invokers = loaded;
 
     for (const { fn, trigger } of triggersOf('queue')) {
       const queue = queueRefs.get(trigger.queue);
@@ -393,7 +404,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       apiCalls,
       tableNames: Object.fromEntries(tables.map((t) => [t.name, physicalName(t.name)])),
       queueUrls: Object.fromEntries([...queueRefs].map(([name, ref]) => [name, ref.url])),
-      functions: invokers,
+      functions: loaded,
       reapExpiredItems: (now) => ttlReaper.reapNow(now),
       stop: stopAll,
     };
@@ -401,38 +412,4 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll();
     throw error;
   }
-}
-
-function functionEnvironment(input: {
-  endpoints: LocalEndpoints;
-  queueRefs: ReadonlyMap<string, { url: string; arn: string }>;
-  jwksUrl: string;
-}): Record<string, string> {
-  const env: Record<string, string> = {
-    AWS_REGION: LOCAL_REGION,
-    AWS_DEFAULT_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: input.endpoints.dynamodb,
-    AWS_ENDPOINT_URL_SQS: input.endpoints.sqs,
-    AWS_ENDPOINT_URL_SES: input.endpoints.ses,
-    AWS_ENDPOINT_URL_SCHEDULER: input.endpoints.scheduler,
-    [configVariables.scheduleGroup]: scheduleGroupName,
-    [configVariables.schedulerRoleArn]: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${physicalName('scheduler')}`,
-    // The emulator fires on the second; a small lead still exercises the hold-until-due path.
-    [configVariables.schedulerLeadSeconds]: '2',
-    [configVariables.emailFrom]: 'notifications@herald.local',
-    [configVariables.websocketCallbackUrl]: input.endpoints.apigatewaymanagementapi,
-    [configVariables.jwtIssuer]: LOCAL_JWT_ISSUER,
-    [configVariables.jwtAudience]: LOCAL_JWT_AUDIENCE,
-    [configVariables.jwksUrl]: input.jwksUrl,
-  };
-  for (const table of tables) env[table.envVar] = physicalName(table.name);
-  for (const queue of queues as readonly QueueDescription[]) {
-    const ref = input.queueRefs.get(queue.name);
-    if (!ref) continue;
-    env[queue.urlEnvVar] = ref.url;
-    env[queue.arnEnvVar] = ref.arn;
-  }
-  return env;
 }

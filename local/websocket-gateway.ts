@@ -395,6 +395,8 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
   const accountId = options.accountId ?? '000000000000';
   const selectRoute = compileRouteSelection(options.routeSelectionExpression ?? '$request.body.action');
   const connections = new Map<string, Connection>();
+  /** The $disconnect handling of sockets already closed, which stop() waits for too. */
+  const disconnectsUnderWay = new Set<Promise<void>>();
   const pendingHandshakes = new Set<Duplex>();
   const webSockets = new WebSocketServer({ noServer: true, maxPayload: WEBSOCKET_MAX_MESSAGE_BYTES });
   let stopping = false;
@@ -528,7 +530,10 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       else log(`socket error on ${connection.id}`, error);
     });
     socket.on('close', (code, reason) => {
-      onClose(connection, code, reason).finally(settle);
+      const disconnecting = onClose(connection, code, reason).finally(settle);
+      // stop() waits for it even when the client closed first: the function must not go before it.
+      disconnectsUnderWay.add(disconnecting);
+      void disconnecting.finally(() => disconnectsUnderWay.delete(disconnecting));
     });
     if (stopping) closeConnection(connection, 1001, 'Going away', 'Going away');
   }
@@ -716,6 +721,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       const open = [...connections.values()];
       for (const connection of open) closeConnection(connection, 1001, 'Going away', 'Going away');
       await Promise.all(open.map((connection) => connection.disconnected));
+      await Promise.all([...disconnectsUnderWay]);
       webSockets.close();
       await closeServer(server);
     },

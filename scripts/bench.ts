@@ -5,7 +5,10 @@
  * directory's tables (BatchWriteItem, in the directory's own item layout), schedules one broadcast
  * to their group through the HTTP API, shows its progress while it runs, and prints:
  * - recipients per second from the schedule (the API call) to the last inbox write;
+ * - how long the stack took to start, and its resident memory (RSS) once started, idle;
  * - the peak memory (RSS) of this process, which holds every emulator and every function;
+ * - the CPU time of the process (every thread) over the broadcast's wall time, in cores: above 1,
+ *   more than one core was working; and how busy the main thread (the emulators') was;
  * - the AWS API calls the functions made per recipient, by service and operation, as counted at
  *   the emulated endpoints (the local stack's own polling of the queues is not counted: on AWS
  *   the Lambda service does that).
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
   const scratch = await mkdtemp(join(tmpdir(), 'herald-bench-'));
   const keyFile = join(scratch, 'jwt-signing-key.json');
   console.log(`Starting the local stack in this process...`);
+  const startBegan = performance.now();
   const stack = await startLocalStack({
     httpPort: 0,
     wsPort: 0,
@@ -93,6 +97,9 @@ async function main(): Promise<void> {
     signingKeyFile: keyFile,
     environment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN', HERALD_BROADCAST_WATCH_SECONDS: '30' },
   });
+  const startSeconds = (performance.now() - startBegan) / 1000;
+  const idleRss = process.memoryUsage().rss;
+  console.log(`Started in ${number(startSeconds, 2)} s; RSS once started ${megabytes(idleRss)}.`);
   let exitCode = 0;
   try {
     const group = 'bench';
@@ -110,6 +117,8 @@ async function main(): Promise<void> {
 
     const token = await signToken({ sub: 'bench-admin', role: 'admin', issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, { keyFile });
     stack.apiCalls.reset();
+    const cpuBefore = process.cpuUsage();
+    const loopBefore = performance.eventLoopUtilization();
     const started = performance.now();
     const response = await fetch(`${stack.httpUrl}/v1/broadcasts`, {
       method: 'POST',
@@ -147,6 +156,9 @@ async function main(): Promise<void> {
     if (tty) process.stdout.write('\n');
 
     const wall = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const mainThreadBusy = performance.eventLoopUtilization(loopBefore).utilization;
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     // Server-side times: from the broadcast's creation (the schedule) to its completion, which is
     // written right after the last recipient's inbox write and outcome.
     const serverSeconds = view.completedAt ? (Date.parse(view.completedAt) - Date.parse(view.createdAt)) / 1000 : wall;
@@ -164,7 +176,10 @@ async function main(): Promise<void> {
     console.log(`  schedule -> last inbox write   ${number(serverSeconds, 1)} s`);
     console.log(`  recipients per second          ${number(delivered / serverSeconds, 0)}`);
     if (countedAt !== undefined) console.log(`  fan-out resolved and counted   after ~${number(countedAt, 1)} s`);
+    console.log(`  stack start-up                 ${number(startSeconds, 2)} s, RSS once started ${megabytes(idleRss)}`);
     console.log(`  peak RSS of the process        ${megabytes(peakRss())} (every emulator and function in one Node process)`);
+    console.log(`  CPU use of the process         ${number(cpuSeconds / wall, 2)} cores (${number(cpuSeconds, 1)} s of CPU in ${number(wall, 1)} s)`);
+    console.log(`  main thread busy               ${number(mainThreadBusy * 100)} % of the time (event-loop utilisation)`);
     console.log(`  AWS API calls per recipient    ${number(totalCalls / Math.max(1, options.recipients), 3)} (${number(totalCalls)} calls)`);
     for (const row of rows) console.log(`    ${row.name.padEnd(38)} ${number(row.count / Math.max(1, options.recipients), 3).padStart(8)}  (${number(row.count)})`);
     if (view.status !== 'completed') exitCode = 1;

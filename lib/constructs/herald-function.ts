@@ -9,9 +9,20 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { configVariables } from '../../shared/config.ts';
 import type { RetryPolicy } from '../../shared/domain/retry-policy.ts';
 import type { FunctionDescription } from '../app-description.ts';
+import {
+  connectionVariables,
+  emailVariables,
+  queueVariables,
+  retryPolicyVariables,
+  scheduleVariables,
+  sweepVariables,
+  tableVariables,
+  tokenVerificationVariables,
+} from '../function-environment.ts';
+import type { TokenVerificationSettings, Variables } from '../function-environment.ts';
+import type { SweepSettings } from '../stacks/herald-settings.ts';
 import type { HeraldQueue } from './herald-queues.ts';
 import type { HeraldScheduler } from './herald-scheduler.ts';
 import type { HeraldTable } from './herald-tables.ts';
@@ -61,18 +72,14 @@ export interface QueueConsumerOptions {
   readonly maximumConcurrency: number;
 }
 
-/** Who issues the tokens a function verifies itself, and where their keys are. */
-export interface TokenVerificationSettings {
-  readonly issuer: string;
-  readonly audience: string;
-  readonly jwksUrl: string;
-}
+export type { TokenVerificationSettings } from '../function-environment.ts';
 
 /**
  * Herald's one Lambda function construct: Node.js 24 on arm64, X-Ray tracing, ESM bundled
  * locally by the project's esbuild with source maps, a log group with retention, and `bind*`
  * methods that grant IAM *and* set the matching environment variable in one call, so a
- * permission never comes without the variable that makes it usable (or the reverse).
+ * permission never comes without the variable that makes it usable (or the reverse). Which
+ * variables each grant sets is lib/function-environment.ts's, which the local stack reads too.
  */
 export class HeraldFunction extends NodejsFunction {
   /** The description this function was built from. */
@@ -132,7 +139,7 @@ export class HeraldFunction extends NodejsFunction {
   bindTable(table: HeraldTable, access: 'read' | 'readWrite'): this {
     if (access === 'readWrite') table.table.grantReadWriteData(this);
     else table.table.grantReadData(this);
-    this.addEnvironment(table.description.envVar, table.table.tableName);
+    this.setVariables(tableVariables(table.description, table.table.tableName));
     return this;
   }
 
@@ -174,14 +181,7 @@ export class HeraldFunction extends NodejsFunction {
    */
   bindScheduler(scheduler: HeraldScheduler, options: { readonly leadSeconds: number }): this {
     scheduler.grantManageSchedules(this);
-    const target = scheduler.targetQueue;
-    const deadLetter = scheduler.deadLetterQueue;
-    this.addEnvironment(configVariables.scheduleGroup, scheduler.groupName);
-    this.addEnvironment(configVariables.schedulerRoleArn, scheduler.role.roleArn);
-    this.addEnvironment(configVariables.schedulerLeadSeconds, String(options.leadSeconds));
-    this.addEnvironment(target.description.arnEnvVar, target.queue.queueArn);
-    this.addEnvironment(target.description.urlEnvVar, target.queue.queueUrl);
-    this.addEnvironment(deadLetter.description.arnEnvVar, deadLetter.queue.queueArn);
+    this.setScheduleVariables(scheduler, scheduler.targetQueue, scheduler.deadLetterQueue, options.leadSeconds);
     return this;
   }
 
@@ -195,12 +195,8 @@ export class HeraldFunction extends NodejsFunction {
     if (!broadcasts) throw new Error(`${this.definition.name} schedules broadcasts, but the scheduler has no broadcast queues`);
     scheduler.grantManageSchedules(this);
     broadcasts.targetQueue.queue.grantSendMessages(this);
-    this.addEnvironment(configVariables.scheduleGroup, scheduler.groupName);
-    this.addEnvironment(configVariables.schedulerRoleArn, scheduler.role.roleArn);
-    this.addEnvironment(configVariables.schedulerLeadSeconds, String(options.leadSeconds));
-    this.setQueueVariables(broadcasts.targetQueue);
-    // The ARN only, for the schedules' DeadLetterConfig: the function itself never sends there.
-    this.addEnvironment(broadcasts.deadLetterQueue.description.arnEnvVar, broadcasts.deadLetterQueue.queue.queueArn);
+    // The dead-letter queue's ARN only, for the schedules' DeadLetterConfig: the function never sends there.
+    this.setScheduleVariables(scheduler, broadcasts.targetQueue, broadcasts.deadLetterQueue, options.leadSeconds);
     return this;
   }
 
@@ -221,7 +217,7 @@ export class HeraldFunction extends NodejsFunction {
         ],
       }),
     );
-    this.addEnvironment(configVariables.emailFrom, options.from);
+    this.setVariables(emailVariables(options.from));
     return this;
   }
 
@@ -231,39 +227,25 @@ export class HeraldFunction extends NodejsFunction {
    */
   bindConnections(stage: WebSocketStage): this {
     stage.grantManagementApiAccess(this);
-    this.addEnvironment(configVariables.websocketCallbackUrl, stage.callbackUrl);
+    this.setVariables(connectionVariables(stage.callbackUrl));
     return this;
   }
 
   /** Tells a function that verifies JWTs itself (no IAM needed) whose tokens to accept. */
   bindTokenVerification(settings: TokenVerificationSettings): this {
-    this.addEnvironment(configVariables.jwtIssuer, settings.issuer);
-    this.addEnvironment(configVariables.jwtAudience, settings.audience);
-    this.addEnvironment(configVariables.jwksUrl, settings.jwksUrl);
+    this.setVariables(tokenVerificationVariables(settings));
     return this;
   }
 
   /** Tells a function that retries deliveries the retry policy (no IAM: plain settings). */
   bindRetryPolicy(policy: RetryPolicy): this {
-    this.addEnvironment(configVariables.retryBaseSeconds, String(policy.baseSeconds));
-    this.addEnvironment(configVariables.retryFactor, String(policy.factor));
-    this.addEnvironment(configVariables.retryMaxRetries, String(policy.maxRetries));
-    this.addEnvironment(configVariables.retryJitter, String(policy.jitter));
-    this.addEnvironment(configVariables.retryCapSeconds, String(policy.capSeconds));
+    this.setVariables(retryPolicyVariables(policy));
     return this;
   }
 
   /** Tells a sweep function its bounds (no IAM: plain settings). */
-  bindSweepSettings(settings: {
-    readonly stuckAfterSeconds: number;
-    readonly sweepMaxItems: number;
-    readonly cancelledRetentionDays: number;
-    readonly cleanupMaxItems: number;
-  }): this {
-    this.addEnvironment(configVariables.stuckAfterSeconds, String(settings.stuckAfterSeconds));
-    this.addEnvironment(configVariables.sweepMaxItems, String(settings.sweepMaxItems));
-    this.addEnvironment(configVariables.cancelledRetentionDays, String(settings.cancelledRetentionDays));
-    this.addEnvironment(configVariables.cleanupMaxItems, String(settings.cleanupMaxItems));
+  bindSweepSettings(settings: SweepSettings): this {
+    this.setVariables(sweepVariables(settings));
     return this;
   }
 
@@ -278,7 +260,22 @@ export class HeraldFunction extends NodejsFunction {
   }
 
   private setQueueVariables(queue: HeraldQueue): void {
-    this.addEnvironment(queue.description.urlEnvVar, queue.queue.queueUrl);
-    this.addEnvironment(queue.description.arnEnvVar, queue.queue.queueArn);
+    this.setVariables(queueVariables(queue.description, { url: queue.queue.queueUrl, arn: queue.queue.queueArn }));
+  }
+
+  private setScheduleVariables(scheduler: HeraldScheduler, target: HeraldQueue, deadLetter: HeraldQueue, leadSeconds: number): void {
+    this.setVariables(
+      scheduleVariables({
+        groupName: scheduler.groupName,
+        roleArn: scheduler.role.roleArn,
+        leadSeconds,
+        target: { description: target.description, location: { url: target.queue.queueUrl, arn: target.queue.queueArn } },
+        deadLetter: { description: deadLetter.description, arn: deadLetter.queue.queueArn },
+      }),
+    );
+  }
+
+  private setVariables(variables: Variables): void {
+    for (const [name, value] of Object.entries(variables)) this.addEnvironment(name, value);
   }
 }

@@ -59,16 +59,19 @@ export class SettingsError extends Error {
   }
 }
 
-function readString(scope: Construct, key: string): string {
-  const value: unknown = scope.node.tryGetContext(key);
+/** Reads one context value by key: a construct's context, or cdk.json's for the local stack. */
+type ContextReader = (key: string) => unknown;
+
+function readString(context: ContextReader, key: string): string {
+  const value: unknown = context(key);
   if (typeof value !== 'string' || value.trim() === '') {
     throw new SettingsError(`CDK context ${key} is missing or empty: set it in cdk.json or pass -c ${key}=...`);
   }
   return value;
 }
 
-function readUrl(scope: Construct, key: string): string {
-  const value = readString(scope, key);
+function readUrl(context: ContextReader, key: string): string {
+  const value = readString(context, key);
   // API Gateway only accepts https issuers, and the authorizer only fetches keys over https.
   if (!URL.canParse(value) || new URL(value).protocol !== 'https:') {
     throw new SettingsError(`CDK context ${key} must be an https URL, got ${value}`);
@@ -76,8 +79,8 @@ function readUrl(scope: Construct, key: string): string {
   return value;
 }
 
-function readSeconds(scope: Construct, key: string): number {
-  const value: unknown = scope.node.tryGetContext(key);
+function readSeconds(context: ContextReader, key: string): number {
+  const value: unknown = context(key);
   // cdk.json gives a number, `-c key=60` gives a string.
   const seconds = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
@@ -86,8 +89,8 @@ function readSeconds(scope: Construct, key: string): number {
   return seconds;
 }
 
-function readNumber(scope: Construct, key: string, range: { min: number; max?: number; integer?: boolean }): number {
-  const value: unknown = scope.node.tryGetContext(key);
+function readNumber(context: ContextReader, key: string, range: { min: number; max?: number; integer?: boolean }): number {
+  const value: unknown = context(key);
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   const fits =
     typeof number === 'number' &&
@@ -104,35 +107,43 @@ function readNumber(scope: Construct, key: string, range: { min: number; max?: n
 
 /** Reads Herald's settings from CDK context, naming the key that is missing or malformed. */
 export function readHeraldSettings(scope: Construct): HeraldSettings {
-  const stage = readString(scope, contextKeys.stage);
+  return readHeraldSettingsFrom((key) => scope.node.tryGetContext(key));
+}
+
+/**
+ * Reads Herald's settings through `context` (key → value, as `-c` or cdk.json gives them); throws
+ * a SettingsError naming the key that is missing or malformed.
+ */
+export function readHeraldSettingsFrom(context: ContextReader): HeraldSettings {
+  const stage = readString(context, contextKeys.stage);
   // The stage ends up in table, queue, function and group names: keep it short and plain.
   if (!/^[a-z][a-z0-9-]{0,15}$/.test(stage)) {
     throw new SettingsError(`CDK context ${contextKeys.stage} must match [a-z][a-z0-9-]{0,15}, got ${stage}`);
   }
-  const emailFrom = readString(scope, contextKeys.emailFrom);
+  const emailFrom = readString(context, contextKeys.emailFrom);
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(emailFrom)) {
     throw new SettingsError(`CDK context ${contextKeys.emailFrom} must be an email address, got ${emailFrom}`);
   }
   return {
     stage,
-    jwtIssuer: readUrl(scope, contextKeys.jwtIssuer),
-    jwtAudience: readString(scope, contextKeys.jwtAudience),
-    jwksUrl: readUrl(scope, contextKeys.jwksUrl),
+    jwtIssuer: readUrl(context, contextKeys.jwtIssuer),
+    jwtAudience: readString(context, contextKeys.jwtAudience),
+    jwksUrl: readUrl(context, contextKeys.jwksUrl),
     emailFrom,
-    schedulerLeadSeconds: readSeconds(scope, contextKeys.schedulerLeadSeconds),
+    schedulerLeadSeconds: readSeconds(context, contextKeys.schedulerLeadSeconds),
     retry: {
-      baseSeconds: readNumber(scope, contextKeys.retryBaseSeconds, { min: 0 }),
-      factor: readNumber(scope, contextKeys.retryFactor, { min: 1 }),
-      maxRetries: readNumber(scope, contextKeys.retryMaxRetries, { min: 0, integer: true }),
-      jitter: readNumber(scope, contextKeys.retryJitter, { min: 0, max: 1 }),
+      baseSeconds: readNumber(context, contextKeys.retryBaseSeconds, { min: 0 }),
+      factor: readNumber(context, contextKeys.retryFactor, { min: 1 }),
+      maxRetries: readNumber(context, contextKeys.retryMaxRetries, { min: 0, integer: true }),
+      jitter: readNumber(context, contextKeys.retryJitter, { min: 0, max: 1 }),
       // SQS caps the visibility timeout that carries a retry at 12 hours.
-      capSeconds: readNumber(scope, contextKeys.retryCapSeconds, { min: 1, max: 12 * 60 * 60, integer: true }),
+      capSeconds: readNumber(context, contextKeys.retryCapSeconds, { min: 1, max: 12 * 60 * 60, integer: true }),
     },
     sweeps: {
-      stuckAfterSeconds: readSeconds(scope, contextKeys.stuckAfterSeconds),
-      sweepMaxItems: readNumber(scope, contextKeys.sweepMaxItems, { min: 1, integer: true }),
-      cancelledRetentionDays: readNumber(scope, contextKeys.cancelledRetentionDays, { min: 0, integer: true }),
-      cleanupMaxItems: readNumber(scope, contextKeys.cleanupMaxItems, { min: 1, integer: true }),
+      stuckAfterSeconds: readSeconds(context, contextKeys.stuckAfterSeconds),
+      sweepMaxItems: readNumber(context, contextKeys.sweepMaxItems, { min: 1, integer: true }),
+      cancelledRetentionDays: readNumber(context, contextKeys.cancelledRetentionDays, { min: 0, integer: true }),
+      cleanupMaxItems: readNumber(context, contextKeys.cleanupMaxItems, { min: 1, integer: true }),
     },
   };
 }

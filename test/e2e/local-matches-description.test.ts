@@ -1,15 +1,16 @@
 /**
  * The AWS stacks and the local stack agree: both are built from lib/app-description.ts, and this
- * test compares what each actually built — tables, queues and HTTP routes — side by side.
+ * test compares what each actually built — tables, queues, HTTP routes and each function's
+ * environment — side by side.
  */
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpRoutes, queues, tables } from '../../lib/app-description.ts';
+import { functions, httpRoutes, queues, tables } from '../../lib/app-description.ts';
 import { synthesiseHerald, testSettings } from '../infra/synth.ts';
 import type { SynthesisedHerald } from '../infra/synth.ts';
-import { prop, resourcesOfType } from '../infra/template-queries.ts';
+import { environmentOf, prop, resourcesOfType } from '../infra/template-queries.ts';
 import { startHarness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
 
@@ -52,7 +53,44 @@ function awsTables(): Map<string, TableShape> {
   return shapes;
 }
 
+/** The names of the variables the CDK sets on a function, bar the runtime's NODE_OPTIONS. */
+function awsVariables(name: string): string[] {
+  return Object.keys(environmentOf(aws.service, `herald-${testSettings.stage}-${name}`)).filter((key) => key !== 'NODE_OPTIONS');
+}
+
+function localVariables(name: string): string[] {
+  const fn = h.stack.functions[name];
+  if (!fn) throw new Error(`The local stack has no function ${name}`);
+  return Object.keys(fn.environment);
+}
+
 describe('the local stack and the AWS stacks', () => {
+  it('give each function the same variables, locally plus the SDK endpoints and the test’s log level', () => {
+    // Prepare
+    const localOnly = ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL_SES', 'AWS_ENDPOINT_URL_SCHEDULER', 'POWERTOOLS_LOG_LEVEL'];
+
+    // Act
+    const local = Object.fromEntries(functions.map((fn) => [fn.name, localVariables(fn.name).sort()]));
+
+    // Assess
+    expect(local).toEqual(Object.fromEntries(functions.map((fn) => [fn.name, [...awsVariables(fn.name), ...localOnly].sort()])));
+  });
+
+  it('let no function see a variable another function was given for what it may not touch', () => {
+    // Prepare
+    const pairs = functions.flatMap((seer) => functions.filter((owner) => owner !== seer).map((owner) => ({ seer, owner })));
+
+    // Act
+    const seen = pairs.flatMap(({ seer, owner }) => {
+      const ownersOnly = awsVariables(owner.name).filter((key) => !awsVariables(seer.name).includes(key));
+      return ownersOnly.filter((key) => localVariables(seer.name).includes(key)).map((key) => `${seer.name} sees ${owner.name}'s ${key}`);
+    });
+
+    // Assess
+    expect(pairs.length).toBeGreaterThan(0);
+    expect(seen).toEqual([]);
+  });
+
   it('create the same tables, with the same keys and indexes', async () => {
     // Prepare
     const dynamo = new DynamoDBClient({ endpoint: h.stack.endpoints.dynamodb, region: 'us-east-1', credentials });

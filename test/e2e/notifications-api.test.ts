@@ -399,7 +399,7 @@ describe('rescheduling (PATCH)', () => {
 
   it('moves a notification earlier, schedule and all', async () => {
     // Prepare
-    const scheduler = new SchedulerClient({ endpoint: h.stack.endpoints.scheduler, region: 'us-east-1' });
+    const scheduler = new SchedulerClient({ endpoint: h.stack.endpoints.scheduler, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const id = await create(sender, aBody({ recipients: ['alice'], channels: ['inbox'], scheduledAt: inMs(60 * 60 * 1000) }));
     await scheduler.send(new GetScheduleCommand({ Name: id, GroupName: scheduleGroupName }));
 
@@ -468,7 +468,7 @@ describe('rescheduling (PATCH)', () => {
 describe('send-now', () => {
   it('delivers a pending notification at once and removes its schedule', async () => {
     // Prepare
-    const scheduler = new SchedulerClient({ endpoint: h.stack.endpoints.scheduler, region: 'us-east-1' });
+    const scheduler = new SchedulerClient({ endpoint: h.stack.endpoints.scheduler, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const id = await create(sender, aBody({ recipients: ['alice'], channels: ['inbox'] }));
 
     // Act

@@ -4,8 +4,9 @@
  * in flight), the process is killed (a crash) and started again on the same data. Once the
  * stuck-retry sweep runs, every notification is delivered, and exactly once.
  *
- * The sweep is the real handler, invoked in this test's process against the restarted stack's
- * emulators (its own process cannot be reached but over HTTP).
+ * The sweep is the real handler in the restarted stack, run through its control API
+ * (`POST /_local/rules/stuck-retry/run`); `HERALD_STUCK_AFTER_SECONDS` reaches it as `npm start`
+ * passes the functions' settings on.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -16,8 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
+import { GetQueueUrlCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, signToken } from '../../local/jwt-keys.ts';
 import { eventually } from './support/harness.ts';
@@ -148,35 +148,12 @@ describe('a restart with messages lost in flight', () => {
     await new Promise((r) => setTimeout(r, 2_500));
     const stillPending = await Promise.all(lost.map(async (id) => (await statusOf(id)).status));
     const after = await endpoints();
-    const sqs = new SQSClient({ endpoint: after.sqs, region, credentials, useQueueUrlAsEndpoint: false });
-    const delivery = (await sqs.send(new GetQueueUrlCommand({ QueueName: 'herald-local-delivery' }))).QueueUrl ?? '';
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: delivery, AttributeNames: ['QueueArn'] }));
-    Object.assign(process.env, {
-      AWS_REGION: region,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: after.dynamodb,
-      AWS_ENDPOINT_URL_SQS: after.sqs,
-      HERALD_TABLE_NOTIFICATIONS: 'herald-local-notifications',
-      HERALD_QUEUE_DELIVERY_URL: delivery,
-      HERALD_QUEUE_DELIVERY_ARN: Attributes?.QueueArn ?? '',
-      HERALD_STUCK_AFTER_SECONDS: '1',
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-    });
-    const { handler } = await import('../../functions/stuck-retry/handler.ts');
-    const context = { functionName: 'herald-local-stuck-retry', getRemainingTimeInMillis: () => 100_000 } as unknown as Context;
-    const event = {
-      id: crypto.randomUUID(),
-      'detail-type': 'Scheduled Event',
-      source: 'aws.events',
-      time: new Date().toISOString(),
-      resources: ['arn:aws:events:us-east-1:000000000000:rule/stuck-retry'],
-      detail: {},
-    };
-    const swept = (await handler(event, context)) as { retried: number };
+    const sweep = await fetch(`${httpUrl()}/_local/rules/stuck-retry/run`, { method: 'POST' });
+    const swept = (await sweep.json()) as { retried: number };
 
     // Assess
     expect(stillPending).toEqual(lost.map(() => 'pending'));
+    expect(sweep.status).toBe(200);
     expect(swept.retried).toBe(lost.length);
     for (const id of lost) await eventually(() => statusOf(id), (n) => n.status === 'sent', 20_000);
     expect(await statusOf(earlyId)).toMatchObject({ status: 'sent', attempts: 1 });
@@ -187,6 +164,5 @@ describe('a restart with messages lost in flight', () => {
     const ids = (inbox.Items ?? []).map((item) => item.notificationId?.S).filter((id) => id?.startsWith('ntf_'));
     expect([...ids].sort()).toEqual([earlyId, ...lost].sort());
     dynamo.destroy();
-    sqs.destroy();
   }, 90_000);
 });

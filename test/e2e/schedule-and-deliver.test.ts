@@ -105,7 +105,7 @@ describe('scheduling a notification', () => {
 
   it('goes through a one-shot schedule when due beyond the lead time, and the schedule is gone after', async () => {
     // Prepare
-    const scheduler = new SchedulerClient({ endpoint: h.stack.endpoints.scheduler, region: 'us-east-1' });
+    const scheduler = new SchedulerClient({ endpoint: h.stack.endpoints.scheduler, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const scheduledAt = inMs(5_000);
     // Act
     const created = await h.api('POST', '/v1/notifications', {

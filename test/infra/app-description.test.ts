@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functions, queues, tables } from '../../lib/app-description.ts';
 import type { FunctionDescription, Trigger } from '../../lib/app-description.ts';
+import { functionEnvironment } from '../../lib/function-environment.ts';
 import type { SynthesisedHerald } from './synth.ts';
 import { synthesiseHerald, testSettings } from './synth.ts';
 import type { CfnResource } from './template-queries.ts';
@@ -157,6 +158,22 @@ describe('the templates agree with the app description', () => {
           expect(value, `${fn.name} must not know ${table.name}`).toBeUndefined();
         }
       }
+    }
+  });
+
+  it('sets on each function exactly the variables lib/function-environment.ts derives from its description, and NODE_OPTIONS', () => {
+    // Only the names count here: the values are CDK tokens on one side and placeholders on the other.
+    const placeholders = {
+      settings: testSettings,
+      tableName: () => 'table',
+      queue: () => ({ url: 'url', arn: 'arn' }),
+      scheduler: { groupName: 'group', roleArn: 'role' },
+      websocketCallbackUrl: 'callback',
+    };
+    for (const fn of functions) {
+      const built = Object.keys(environmentOf(herald.service, physical(fn.name))).sort();
+      const derived = [...Object.keys(functionEnvironment(fn, placeholders)), 'NODE_OPTIONS'].sort();
+      expect(built, fn.name).toEqual(derived);
     }
   });
 

@@ -45,6 +45,8 @@ export async function startHarness(options: Omit<LocalStackOptions, 'signingKeyF
     sesPort: 0,
     signingKeyFile: keyFile,
     ...options,
+    // The functions see only their own environment: the log level vitest sets must be handed to them.
+    environment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN', ...options.environment },
   });
   const apiWithHeaders: Harness['apiWithHeaders'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = { ...o.headers };

@@ -7,7 +7,8 @@ import type { FauxqsServer } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEventSourceMapping } from '../../../local/event-source-mapping.ts';
 import type { EventSourceMapping, EventSourceMappingOptions } from '../../../local/event-source-mapping.ts';
-import { createInvoker } from '../../../local/lambda-runtime.ts';
+import { loadFunction } from '../../../local/lambda-runtime.ts';
+import type { LocalFunction } from '../../../local/lambda-runtime.ts';
 
 const region = 'us-east-1';
 
@@ -16,15 +17,21 @@ describe('SQS event-source mapping', () => {
   let sqs: SQSClient;
   let mapping: EventSourceMapping | undefined;
   let queueCount = 0;
+  /** A real function in its sandbox, whose handler never returns within its 0.2 s timeout. */
+  let slow: LocalFunction;
 
   beforeAll(async () => {
     fauxqs = await startFauxqs({ port: 0, logger: false });
     sqs = new SQSClient({ region, endpoint: fauxqs.address, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    slow = await loadFunction(
+      { name: 'slow', entry: 'test/unit/local/fixtures/probe-function.ts', handler: 'handler', memoryMb: 128, timeoutSeconds: 0.2, triggers: [], access: {} },
+      { region },
+    );
   });
 
   afterAll(async () => {
     sqs.destroy();
-    await fauxqs.stop();
+    await Promise.all([fauxqs.stop(), slow.stop()]);
   });
 
   afterEach(async () => {
@@ -141,10 +148,7 @@ describe('SQS event-source mapping', () => {
     ['the handler throws', (): Promise<unknown> => Promise.reject(new Error('boom'))],
     ['a batchItemFailures item names no message of the batch', async (): Promise<unknown> => ({ batchItemFailures: [{ itemIdentifier: 'not-in-batch' }] })],
     ['a batchItemFailures item has no itemIdentifier', async (): Promise<unknown> => ({ batchItemFailures: [{ id: 'x' }] })],
-    [
-      'the function times out',
-      createInvoker(() => new Promise(() => undefined), { name: 'slow', timeoutSeconds: 0.2, memoryMb: 128, region }).invoke,
-    ],
+    ['the function times out', (_event: SQSEvent): Promise<unknown> => slow.invoke({ action: 'hang' })],
   ])('deletes nothing when %s: the whole batch comes back', async (_, failFirst) => {
     // Prepare
     const target = queue();

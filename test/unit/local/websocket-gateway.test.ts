@@ -495,4 +495,30 @@ describe('WebSocket gateway lifecycle', () => {
     expect((await Promise.all(closings)).map((close) => close.code)).toEqual([1001, 1001]);
     expect(gateway.connectionIds()).toEqual([]);
   });
+
+  it('waits on stop for the $disconnect of a socket its client had just closed', async () => {
+    // Prepare
+    const disconnects: WebSocketRouteEvent[] = [];
+    let disconnectStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (disconnectStarted = resolve));
+    const gateway = await startWebSocketGateway({
+      port: 0,
+      routes: {
+        $disconnect: async (event) => {
+          disconnectStarted();
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          disconnects.push(event);
+        },
+      },
+    });
+    const socket = await connect(gateway.url);
+    socket.close(1000, 'bye');
+    await withTimeout(started, 'the $disconnect to start');
+
+    // Act
+    await gateway.stop();
+
+    // Assess
+    expect(disconnects.map((event) => event.requestContext.disconnectStatusCode)).toEqual([1000]);
+  });
 });

@@ -12,6 +12,8 @@ import type { TableDescription, TableName } from '../../../lib/app-description.t
 
 export interface Dynalite {
   readonly db: DynamoDBDocumentClient;
+  /** Where it listens, for a client of its own (or a function's `AWS_ENDPOINT_URL_DYNAMODB`). */
+  readonly endpoint: string;
   /** Physical table name of a described table in this instance. */
   tableName(name: TableName): string;
   stop(): Promise<void>;
@@ -57,6 +59,7 @@ export async function startDynalite(): Promise<Dynalite> {
   const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   return {
     db,
+    endpoint,
     tableName,
     stop: async () => {
       client.destroy();

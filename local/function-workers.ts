@@ -1,0 +1,110 @@
+/**
+ * Herald's functions on the local stack, each in its own sandbox (a worker thread, see
+ * local/lambda-runtime.ts) that is told exactly the variables the CDK sets for that function
+ * (lib/function-environment.ts), with local values, plus the SDK's standard
+ * `AWS_ENDPOINT_URL_<SERVICE>` variables. Nothing is written to the process's own environment, so
+ * two stacks can run side by side in one process.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { scheduleGroupName } from '../lib/app-description.ts';
+import type { FunctionDescription, QueueName } from '../lib/app-description.ts';
+import { functionEnvironment } from '../lib/function-environment.ts';
+import type { EnvironmentSources, QueueLocation, Variables } from '../lib/function-environment.ts';
+import { readHeraldSettingsFrom } from '../lib/stacks/herald-settings.ts';
+import type { HeraldSettings } from '../lib/stacks/herald-settings.ts';
+import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER } from './jwt-keys.ts';
+import { LOCAL_ACCOUNT_ID, loadFunction } from './lambda-runtime.ts';
+import type { LocalFunction } from './lambda-runtime.ts';
+
+const repositoryRoot = resolve(import.meta.dirname, '..');
+
+/** The endpoints the functions' SDK clients are pointed at, by the SDK's service ids. */
+export interface FunctionEndpoints {
+  readonly dynamodb: string;
+  readonly sqs: string;
+  readonly ses: string;
+  readonly scheduler: string;
+}
+
+export interface FunctionWorkersOptions {
+  /** The values behind the functions' variables (see `localEnvironmentSources`). */
+  readonly sources: EnvironmentSources;
+  readonly endpoints: FunctionEndpoints;
+  readonly region: string;
+  /** Given to every function, last (`LocalStackOptions.environment`). @default none */
+  readonly overrides?: Variables;
+}
+
+/**
+ * The settings a deployment gets by default, cdk.json's context: locally the functions run with
+ * the same retry policy and sweep bounds. Throws a SettingsError when cdk.json is malformed.
+ */
+export function defaultDeploymentSettings(): HeraldSettings {
+  const cdkJson = JSON.parse(readFileSync(resolve(repositoryRoot, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  return readHeraldSettingsFrom((key) => cdkJson.context?.[key]);
+}
+
+/**
+ * The local values of the functions' variables: local physical names and queue URLs, the local
+ * token issuer, a local sender address, and a 2 s scheduler lead (the emulator fires on the
+ * second; a small lead still exercises the hold-until-due path). Throws, naming the queue, when
+ * a function is told of a queue that was not created.
+ */
+export function localEnvironmentSources(input: {
+  readonly physicalName: (name: string) => string;
+  readonly queues: ReadonlyMap<string, QueueLocation>;
+  readonly websocketCallbackUrl: string;
+  readonly jwksUrl: string;
+}): EnvironmentSources {
+  return {
+    settings: {
+      ...defaultDeploymentSettings(),
+      jwtIssuer: LOCAL_JWT_ISSUER,
+      jwtAudience: LOCAL_JWT_AUDIENCE,
+      jwksUrl: input.jwksUrl,
+      emailFrom: 'notifications@herald.local',
+      schedulerLeadSeconds: 2,
+    },
+    tableName: (table) => input.physicalName(table),
+    queue: (name: QueueName) => {
+      const location = input.queues.get(name);
+      if (!location) throw new Error(`The local stack created no queue named ${name}`);
+      return location;
+    },
+    scheduler: { groupName: scheduleGroupName, roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${input.physicalName('scheduler')}` },
+    websocketCallbackUrl: input.websocketCallbackUrl,
+  };
+}
+
+/** What one function's sandbox is configured with locally: the SDK's endpoints, its own variables, the overrides. */
+export function localFunctionEnvironment(fn: FunctionDescription, options: Omit<FunctionWorkersOptions, 'region'>): Variables {
+  return {
+    AWS_ENDPOINT_URL_DYNAMODB: options.endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: options.endpoints.sqs,
+    AWS_ENDPOINT_URL_SES: options.endpoints.ses,
+    AWS_ENDPOINT_URL_SCHEDULER: options.endpoints.scheduler,
+    ...functionEnvironment(fn, options.sources),
+    ...options.overrides,
+  };
+}
+
+/**
+ * Loads every function into its own sandbox, all at once, and resolves with them by logical name;
+ * if one cannot be loaded, stops the others and rejects with its error.
+ */
+export async function startFunctionWorkers(
+  descriptions: readonly FunctionDescription[],
+  options: FunctionWorkersOptions,
+): Promise<Record<string, LocalFunction>> {
+  const loading = await Promise.allSettled(
+    descriptions.map((fn) => loadFunction(fn, { region: options.region, environment: localFunctionEnvironment(fn, options) })),
+  );
+  const loaded = loading.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failure = loading.find((result) => result.status === 'rejected');
+  if (failure) {
+    await Promise.all(loaded.map((fn) => fn.stop()));
+    throw failure.reason;
+  }
+  return Object.fromEntries(descriptions.map((fn, index) => [fn.name, loaded[index] as LocalFunction]));
+}
