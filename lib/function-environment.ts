@@ -14,7 +14,7 @@ import { configVariables } from '../shared/config.ts';
 import type { RetryPolicy } from '../shared/domain/retry-policy.ts';
 import { queueByName, tableByName } from './app-description.ts';
 import type { FunctionDescription, QueueDescription, QueueName, TableDescription, TableName } from './app-description.ts';
-import type { HeraldSettings, SweepSettings } from './stacks/herald-settings.ts';
+import type { DeliverySettings, HeraldSettings, SweepSettings } from './stacks/herald-settings.ts';
 
 /** Environment variables, by name. */
 export type Variables = Readonly<Record<string, string>>;
@@ -119,6 +119,15 @@ export function sweepVariables(settings: SweepSettings): Variables {
   };
 }
 
+/** The delivery engine's hold (ms) and the providers' send budgets (sends per second) set by configuration. */
+export function deliveryVariables(settings: DeliverySettings): Variables {
+  return {
+    [configVariables.deliveryHoldMs]: String(settings.holdMs),
+    ...(settings.ses.perSecond !== undefined ? { [configVariables.sesPerSecond]: String(settings.ses.perSecond) } : {}),
+    ...(settings.ses.tenantPerSecond !== undefined ? { [configVariables.sesTenantPerSecond]: String(settings.ses.tenantPerSecond) } : {}),
+  };
+}
+
 /**
  * Every variable the deployment sets for `fn`, derived from its `access` and queue triggers:
  * exactly what the CDK's `bind*` and `consumeQueue` calls set, bar the runtime's `NODE_OPTIONS`.
@@ -149,6 +158,7 @@ export function functionEnvironment(fn: FunctionDescription, sources: Environmen
     access.postsToConnections ? connectionVariables(sources.websocketCallbackUrl) : {},
     access.settings?.includes('retry') ? retryPolicyVariables(settings.retry) : {},
     access.settings?.includes('sweeps') ? sweepVariables(settings.sweeps) : {},
+    access.settings?.includes('delivery') ? deliveryVariables(settings.delivery) : {},
     access.verifiesTokens
       ? tokenVerificationVariables({ issuer: settings.jwtIssuer, audience: settings.jwtAudience, jwksUrl: settings.jwksUrl })
       : {},

@@ -13,6 +13,7 @@ import type { RetryPolicy } from '../../shared/domain/retry-policy.ts';
 import type { FunctionDescription } from '../app-description.ts';
 import {
   connectionVariables,
+  deliveryVariables,
   emailVariables,
   queueVariables,
   retryPolicyVariables,
@@ -22,7 +23,7 @@ import {
   tokenVerificationVariables,
 } from '../function-environment.ts';
 import type { TokenVerificationSettings, Variables } from '../function-environment.ts';
-import type { SweepSettings } from '../stacks/herald-settings.ts';
+import type { DeliverySettings, SweepSettings } from '../stacks/herald-settings.ts';
 import type { HeraldQueue } from './herald-queues.ts';
 import type { HeraldScheduler } from './herald-scheduler.ts';
 import type { HeraldTable } from './herald-tables.ts';
@@ -217,6 +218,8 @@ export class HeraldFunction extends NodejsFunction {
         ],
       }),
     );
+    // The account's maximum send rate is the default send budget (GetSendQuota has no resource).
+    this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ses:GetSendQuota'], resources: ['*'] }));
     this.setVariables(emailVariables(options.from));
     return this;
   }
@@ -240,6 +243,12 @@ export class HeraldFunction extends NodejsFunction {
   /** Tells a function that retries deliveries the retry policy (no IAM: plain settings). */
   bindRetryPolicy(policy: RetryPolicy): this {
     this.setVariables(retryPolicyVariables(policy));
+    return this;
+  }
+
+  /** Tells a delivering function the engine's hold and the providers' send budgets (no IAM: plain settings). */
+  bindDeliverySettings(settings: DeliverySettings): this {
+    this.setVariables(deliveryVariables(settings));
     return this;
   }
 

@@ -18,6 +18,9 @@ export const contextKeys = {
   sweepMaxItems: 'herald:sweepMaxItems',
   cancelledRetentionDays: 'herald:cancelledRetentionDays',
   cleanupMaxItems: 'herald:cleanupMaxItems',
+  deliveryHoldMs: 'herald:deliveryHoldMs',
+  sesPerSecond: 'herald:sesPerSecond',
+  sesTenantPerSecond: 'herald:sesTenantPerSecond',
 } as const;
 
 /** The bounds of the two sweeps. */
@@ -30,6 +33,17 @@ export interface SweepSettings {
   readonly cancelledRetentionDays: number;
   /** At most this many are deleted per cleanup run. */
   readonly cleanupMaxItems: number;
+}
+
+/** How the delivery engine works: its hold, and the providers' send-rate budgets. */
+export interface DeliverySettings {
+  /** A delivery due within this many ms is waited for in the worker. */
+  readonly holdMs: number;
+  /**
+   * SES sends per second, overall and per tenant. Unset: the account's own maximum send rate,
+   * which the functions read from SES (`GetSendQuota`).
+   */
+  readonly ses: { readonly perSecond?: number; readonly tenantPerSecond?: number };
 }
 
 /** Deployment settings, read once from CDK context. */
@@ -49,6 +63,7 @@ export interface HeraldSettings {
   /** How failed deliveries are retried (backoff base, factor, cap, retries, jitter). */
   readonly retry: RetryPolicy;
   readonly sweeps: SweepSettings;
+  readonly delivery: DeliverySettings;
 }
 
 /** Thrown at synth time when a context value is missing or malformed. */
@@ -145,7 +160,20 @@ export function readHeraldSettingsFrom(context: ContextReader): HeraldSettings {
       cancelledRetentionDays: readNumber(context, contextKeys.cancelledRetentionDays, { min: 0, integer: true }),
       cleanupMaxItems: readNumber(context, contextKeys.cleanupMaxItems, { min: 1, integer: true }),
     },
+    delivery: {
+      holdMs: readNumber(context, contextKeys.deliveryHoldMs, { min: 1_000, max: 10_000, integer: true }),
+      ses: {
+        ...optional(context, contextKeys.sesPerSecond, (key) => ({ perSecond: readNumber(context, key, { min: 0.1, max: 100_000 }) })),
+        ...optional(context, contextKeys.sesTenantPerSecond, (key) => ({ tenantPerSecond: readNumber(context, key, { min: 0.1, max: 100_000 }) })),
+      },
+    },
   };
+}
+
+/** `read(key)` when the context sets `key`, nothing when it does not. */
+function optional<T extends object>(context: ContextReader, key: string, read: (key: string) => T): T | Record<string, never> {
+  const value: unknown = context(key);
+  return value === undefined || value === null || value === '' ? {} : read(key);
 }
 
 /** True for domains reserved for documentation (RFC 2606), i.e. cdk.json's placeholders. */

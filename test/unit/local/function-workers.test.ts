@@ -82,7 +82,7 @@ describe('a function in its sandbox on the local stack', () => {
       AWS_ENDPOINT_URL_SQS: nowhere,
       AWS_ENDPOINT_URL_SES: nowhere,
       AWS_ENDPOINT_URL_SCHEDULER: nowhere,
-      HERALD_TABLE_CONNECTIONS: dynamo.tableName('connections'),
+      HERALD_TABLE_INBOX: dynamo.tableName('inbox'),
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     });
   });
@@ -96,7 +96,7 @@ describe('a function in its sandbox on the local stack', () => {
 
     // Assess
     expect(result).toEqual({ statusCode: 200 });
-    const { Item } = await dynamo.db.send(new GetCommand({ TableName: dynamo.tableName('connections'), Key: { connectionId: 'conn-granted' } }));
+    const { Item } = await dynamo.db.send(new GetCommand({ TableName: dynamo.tableName('inbox'), Key: { connectionId: 'conn-granted' } }));
     expect(Item).toMatchObject({ connectionId: 'conn-granted', userId: 'alice' });
   });
 
@@ -109,8 +109,8 @@ describe('a function in its sandbox on the local stack', () => {
 
     // Assess
     expect(failure).toBeInstanceOf(LambdaFunctionError);
-    expect(failure).toMatchObject({ errorType: 'ConfigError', message: expect.stringContaining('HERALD_TABLE_CONNECTIONS') });
-    const { Item } = await dynamo.db.send(new GetCommand({ TableName: dynamo.tableName('connections'), Key: { connectionId: 'conn-ungranted' } }));
+    expect(failure).toMatchObject({ errorType: 'ConfigError', message: expect.stringContaining('HERALD_TABLE_INBOX') });
+    const { Item } = await dynamo.db.send(new GetCommand({ TableName: dynamo.tableName('inbox'), Key: { connectionId: 'conn-ungranted' } }));
     expect(Item).toBeUndefined();
   });
 
