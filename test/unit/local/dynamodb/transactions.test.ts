@@ -2,9 +2,9 @@ import { CreateTableCommand, TransactionCanceledException } from '@aws-sdk/clien
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyLocks } from '../../../local/dynamo-transactions.ts';
-import { startLocalDynamo } from '../support/local-dynamo.ts';
-import type { LocalDynamo } from '../support/local-dynamo.ts';
+import { KeyLocks } from '../../../../local/dynamodb/key-locks.ts';
+import { startLocalDynamo } from '../../support/local-dynamo.ts';
+import type { LocalDynamo } from '../../support/local-dynamo.ts';
 
 const table = 'items';
 let dynamo: LocalDynamo;

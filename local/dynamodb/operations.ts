@@ -1,0 +1,108 @@
+/**
+ * Every DynamoDB operation the local endpoint serves, run in-process on dynalite's store:
+ * dynalite's own validations, the item locks, the number limits of updates, then dynalite's
+ * action, or the transaction engine for the two operations dynalite lacks.
+ */
+import { dynaliteActions, dynaliteDb, dynaliteOperations, dynaliteValidations } from './dynalite.ts';
+import type { AttributeMap, DynaliteOperation, DynaliteStore, Json } from './dynalite.ts';
+import { runAction } from './guarded-actions.ts';
+import { KeyLocks } from './key-locks.ts';
+import { arithmeticError } from './limits.ts';
+import { lockKeyOf, readItem, TableSchemas } from './tables.ts';
+import { createTransactionEngine } from './transactions.ts';
+
+export const transactionOperations = ['TransactWriteItems', 'TransactGetItems'] as const;
+/** The operations the endpoint serves: dynalite's and the transactions. */
+export const supportedOperations: ReadonlySet<string> = new Set([...dynaliteOperations, ...transactionOperations]);
+export type SupportedOperation = DynaliteOperation | (typeof transactionOperations)[number];
+
+export interface DynamoDbOperations {
+  /**
+   * Runs `operation` on a parsed request body (already checked against the nesting limit);
+   * resolves with the response body, rejects with a DynaliteError (an AWS error answer) or any
+   * other error (an internal failure).
+   */
+  run(operation: SupportedOperation, request: Json): Promise<Json>;
+}
+
+type WriteRequest = { PutRequest?: { Item?: AttributeMap }; DeleteRequest?: { Key?: AttributeMap } };
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** True when an update computes a number: an ADD, or a SET with `+`, `-` or a function. */
+function computesNumbers(update: Json): boolean {
+  const sections = (update._updates as { sections?: readonly { type: string; val?: unknown }[] } | undefined)?.sections ?? [];
+  if (sections.some((section) => section.type === 'add' || (section.type === 'set' && isObject(section.val) && 'type' in section.val))) return true;
+  return Object.values((update.AttributeUpdates as Record<string, { Action?: string }> | undefined) ?? {}).some((change) => change.Action === 'ADD');
+}
+
+/** Creates the operations over one dynalite store. */
+export function createDynamoDbOperations(store: DynaliteStore, log: (line: string) => void): DynamoDbOperations {
+  const locks = new KeyLocks();
+  const tables = new TableSchemas(store);
+  const transactions = createTransactionEngine({ store, locks, tables, log });
+
+  async function lockKeys(table: unknown, items: readonly (AttributeMap | undefined)[]): Promise<string[]> {
+    const schema = await tables.keySchema(String(table));
+    return schema ? items.flatMap((item) => lockKeyOf(schema, item) ?? []) : [];
+  }
+
+  /** The items an operation must hold: every write, and the reads AWS isolates from transactions. */
+  async function itemsTouched(operation: DynaliteOperation, data: Json): Promise<string[]> {
+    switch (operation) {
+      case 'PutItem':
+        return lockKeys(data.TableName, [data.Item as AttributeMap]);
+      case 'UpdateItem':
+      case 'DeleteItem':
+      case 'GetItem':
+        return lockKeys(data.TableName, [data.Key as AttributeMap]);
+      case 'BatchWriteItem': {
+        const perTable = Object.entries(data.RequestItems as Record<string, WriteRequest[]>).map(([table, requests]) =>
+          lockKeys(table, requests.map((request) => request.PutRequest?.Item ?? request.DeleteRequest?.Key)),
+        );
+        return (await Promise.all(perTable)).flat();
+      }
+      case 'BatchGetItem': {
+        const perTable = Object.entries(data.RequestItems as Record<string, { Keys: AttributeMap[] }>).map(([table, request]) => lockKeys(table, request.Keys));
+        return (await Promise.all(perTable)).flat();
+      }
+      default:
+        return [];
+    }
+  }
+
+  /** Refuses an update whose arithmetic would store a number out of AWS's range (the item's lock is held). */
+  async function refuseOutOfRangeArithmetic(update: Json): Promise<void> {
+    const table = await tables.keySchema(String(update.TableName));
+    const key = update.Key as AttributeMap;
+    // A key dynalite will refuse, or a condition that fails, is answered by the action itself.
+    if (!table || dynaliteDb.validateKey(key, table)) return;
+    const item = await readItem(store, table, key);
+    if (dynaliteDb.checkConditional(update, item)) return;
+    const message = arithmeticError(update, item);
+    if (message) throw dynaliteDb.validationError(message);
+  }
+
+  async function runDynalite(operation: DynaliteOperation, request: Json): Promise<Json> {
+    const { action, validation } = dynaliteActions[operation];
+    const data = dynaliteValidations.checkTypes(request, validation.types);
+    dynaliteValidations.checkValidations(data, validation.types, validation.custom, store);
+    const keys = await itemsTouched(operation, data);
+    const release = keys.length > 0 ? await locks.acquire(keys) : undefined;
+    try {
+      if (operation === 'UpdateItem' && computesNumbers(data)) await refuseOutOfRangeArithmetic(data);
+      return await runAction(store, action, data);
+    } finally {
+      release?.();
+      if (operation === 'CreateTable' || operation === 'DeleteTable') tables.forget(String(data.TableName));
+    }
+  }
+
+  return {
+    run(operation, request) {
+      if (operation === 'TransactWriteItems') return transactions.transactWriteItems(request);
+      if (operation === 'TransactGetItems') return transactions.transactGetItems(request);
+      return runDynalite(operation, request);
+    },
+  };
+}
