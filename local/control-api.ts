@@ -2,7 +2,7 @@
  * The local stack's own operations endpoints, served on the HTTP API port under `/_local/`:
  *
  * - `GET /_local/endpoints`: the AWS endpoints for the CLI or SDK (the raw emulators) and, under
- *   `faultable`, the fault proxies the functions use;
+ *   `faultable`, the endpoints the functions use (the same emulators through the call hook);
  * - `GET | POST | DELETE /_local/faults`: read, replace or clear the fault rules
  *   (`{ rules, injected }` in every answer);
  * - `GET | DELETE /_local/calls`: the AWS API calls the functions made, by service and operation

@@ -11,6 +11,12 @@
  */
 import type { Action, Callback, DynaliteStore, Json, LockFunction, SubDb, TableDescription } from './dynalite.ts';
 
+/** Table descriptions kept by the endpoint, handed to item actions instead of a store read. */
+export interface KeptTables {
+  settled(name: string): TableDescription | undefined;
+  remember(table: TableDescription): void;
+}
+
 type Listener = (...args: unknown[]) => void;
 
 interface Guard {
@@ -79,7 +85,23 @@ function guardSubDb(db: SubDb, guard: Guard): SubDb {
   return Object.assign(Object.create(db) as SubDb, view);
 }
 
-function guardStore(store: DynaliteStore, guard: Guard): DynaliteStore {
+function guardStore(store: DynaliteStore, guard: Guard, tables: KeptTables | undefined): DynaliteStore {
+  const getTable = (name: string, checkStatus: boolean | Callback<TableDescription>, callback?: Callback<TableDescription>): void => {
+    const done = typeof checkStatus === 'function' ? checkStatus : callback;
+    const kept = tables?.settled(name);
+    if (kept && done) {
+      queueMicrotask(() => guard.wrap(done)(null, kept));
+      return;
+    }
+    const remembering: Callback<TableDescription> | undefined =
+      done &&
+      ((error, table) => {
+        if (!error && table) tables?.remember(table);
+        done(error, table);
+      });
+    if (typeof checkStatus === 'function') store.getTable(name, guard.wrap(remembering ?? checkStatus));
+    else store.getTable(name, checkStatus, remembering && guard.wrap(remembering));
+  };
   const view: Partial<DynaliteStore> = {
     tableDb: guardSubDb(store.tableDb, guard),
     getItemDb: (table) => guardSubDb(store.getItemDb(table), guard),
@@ -88,17 +110,18 @@ function guardStore(store: DynaliteStore, guard: Guard): DynaliteStore {
     deleteItemDb: (table, callback) => store.deleteItemDb(table, guard.wrap(callback)),
     deleteIndexDb: (indexType, table, index, callback) => store.deleteIndexDb(indexType, table, index, guard.wrap(callback)),
     deleteTagDb: (table, callback) => store.deleteTagDb(table, guard.wrap(callback)),
-    getTable: (name: string, checkStatus: boolean | Callback<TableDescription>, callback?: Callback<TableDescription>) =>
-      typeof checkStatus === 'function' ? store.getTable(name, guard.wrap(checkStatus)) : store.getTable(name, checkStatus, callback && guard.wrap(callback)),
+    getTable,
   };
   return Object.assign(Object.create(store) as DynaliteStore, view);
 }
 
 /**
  * Runs `work` on a guarded view of the store; resolves with what it calls back with, rejects
- * with the error it calls back with or with any exception thrown in its callbacks.
+ * with the error it calls back with or with any exception thrown in its callbacks. With
+ * `tables`, table lookups are answered from (and kept in) it: for item operations only, as
+ * table operations change the descriptions they read.
  */
-export function runGuarded<T>(store: DynaliteStore, work: (store: DynaliteStore, done: Callback<T>) => void): Promise<T> {
+export function runGuarded<T>(store: DynaliteStore, work: (store: DynaliteStore, done: Callback<T>) => void, tables?: KeptTables): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     const guard: Guard = {
@@ -123,11 +146,11 @@ export function runGuarded<T>(store: DynaliteStore, work: (store: DynaliteStore,
       if (error) reject(error);
       else resolve(result as T);
     };
-    guard.wrap(() => work(guardStore(store, guard), done))();
+    guard.wrap(() => work(guardStore(store, guard, tables), done))();
   });
 }
 
 /** Runs one dynalite action (`actions/putItem` and the like) on `data`; resolves with its output. */
-export function runAction(store: DynaliteStore, action: Action, data: Json): Promise<Json> {
-  return runGuarded<Json>(store, (guarded, done) => action(guarded, data, done));
+export function runAction(store: DynaliteStore, action: Action, data: Json, tables?: KeptTables): Promise<Json> {
+  return runGuarded<Json>(store, (guarded, done) => action(guarded, data, done), tables);
 }

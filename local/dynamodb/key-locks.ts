@@ -8,33 +8,46 @@
  */
 
 /**
- * Per-key locks in arrival order. `acquire` queues on every key synchronously, so waiters queue
- * on all their keys in one global order and can never wait on each other in a cycle.
+ * Per-key locks in arrival order. `acquire` queues on every key at once, synchronously, so
+ * waiters queue on all their keys in one global order and can never wait on each other in a
+ * cycle. A key is in the map while it is held; its array holds who waits for it next.
  */
 export class KeyLocks {
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly waiting = new Map<string, (() => void)[]>();
 
   /** Resolves once every key is free, with the function that frees them again. */
-  async acquire(keys: readonly string[]): Promise<() => void> {
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
+  acquire(keys: readonly string[]): Promise<() => void> {
+    const unique = [...new Set(keys)];
+    const release = (): void => {
+      for (const key of unique) {
+        const next = this.waiting.get(key)?.shift();
+        if (next) next();
+        else this.waiting.delete(key);
+      }
+    };
+    let blocked = 0;
+    let granted: (() => void) | undefined;
+    const onGranted = (): void => {
+      blocked -= 1;
+      if (blocked === 0) granted?.();
+    };
+    for (const key of unique) {
+      const queue = this.waiting.get(key);
+      if (queue) {
+        blocked += 1;
+        queue.push(onGranted);
+      } else {
+        this.waiting.set(key, []);
+      }
+    }
+    if (blocked === 0) return Promise.resolve(release);
+    return new Promise((resolve) => {
+      granted = () => resolve(release);
     });
-    const waits = [...new Set(keys)].map((key) => {
-      const previous = this.tails.get(key) ?? Promise.resolve();
-      const tail = previous.then(() => held);
-      this.tails.set(key, tail);
-      void tail.then(() => {
-        if (this.tails.get(key) === tail) this.tails.delete(key);
-      });
-      return previous;
-    });
-    await Promise.all(waits);
-    return release;
   }
 
-  /** How many keys are held or awaited (for tests). */
+  /** How many keys are held (for tests). */
   get size(): number {
-    return this.tails.size;
+    return this.waiting.size;
   }
 }

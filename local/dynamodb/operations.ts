@@ -25,6 +25,11 @@ export interface DynamoDbOperations {
   run(operation: SupportedOperation, request: Json): Promise<Json>;
 }
 
+/** The operations on items: their table lookups can be answered from the kept descriptions. */
+const itemOperations: ReadonlySet<DynaliteOperation> = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem', 'Query', 'Scan']);
+/** The operations that change a table's description, which must then be read afresh. */
+const tableOperations: ReadonlySet<DynaliteOperation> = new Set(['CreateTable', 'UpdateTable', 'DeleteTable']);
+
 type WriteRequest = { PutRequest?: { Item?: AttributeMap }; DeleteRequest?: { Key?: AttributeMap } };
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -87,14 +92,16 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
     const { action, validation } = dynaliteActions[operation];
     const data = dynaliteValidations.checkTypes(request, validation.types);
     dynaliteValidations.checkValidations(data, validation.types, validation.custom, store);
+    const changesTable = tableOperations.has(operation);
+    if (changesTable) tables.forget(String(data.TableName));
     const keys = await itemsTouched(operation, data);
     const release = keys.length > 0 ? await locks.acquire(keys) : undefined;
     try {
       if (operation === 'UpdateItem' && computesNumbers(data)) await refuseOutOfRangeArithmetic(data);
-      return await runAction(store, action, data);
+      return await runAction(store, action, data, itemOperations.has(operation) ? tables : undefined);
     } finally {
       release?.();
-      if (operation === 'CreateTable' || operation === 'DeleteTable') tables.forget(String(data.TableName));
+      if (changesTable) tables.forget(String(data.TableName));
     }
   }
 

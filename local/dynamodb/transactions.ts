@@ -122,10 +122,10 @@ export function createTransactionEngine(options: TransactionEngineOptions): Tran
 
   function apply(action: WriteAction): Promise<Json> {
     const TableName = action.table.TableName;
-    if (action.kind === 'Put') return runAction(store, dynaliteActions.PutItem.action, { TableName, Item: action.target });
-    if (action.kind === 'Delete') return runAction(store, dynaliteActions.DeleteItem.action, { TableName, Key: action.target });
+    if (action.kind === 'Put') return runAction(store, dynaliteActions.PutItem.action, { TableName, Item: action.target }, tables);
+    if (action.kind === 'Delete') return runAction(store, dynaliteActions.DeleteItem.action, { TableName, Key: action.target }, tables);
     // The condition was judged under the lock already; the parsed update expression is dynalite's own.
-    return runAction(store, dynaliteActions.UpdateItem.action, { TableName, Key: action.target, _updates: action.params._updates });
+    return runAction(store, dynaliteActions.UpdateItem.action, { TableName, Key: action.target, _updates: action.params._updates }, tables);
   }
 
   async function undo(applied: readonly WriteAction[], before: ReadonlyMap<WriteAction, AttributeMap | undefined>): Promise<void> {
@@ -133,8 +133,8 @@ export function createTransactionEngine(options: TransactionEngineOptions): Tran
       const old = before.get(action);
       const TableName = action.table.TableName;
       try {
-        if (old) await runAction(store, dynaliteActions.PutItem.action, { TableName, Item: old });
-        else await runAction(store, dynaliteActions.DeleteItem.action, { TableName, Key: keyOf(action.table, action.target) });
+        if (old) await runAction(store, dynaliteActions.PutItem.action, { TableName, Item: old }, tables);
+        else await runAction(store, dynaliteActions.DeleteItem.action, { TableName, Key: keyOf(action.table, action.target) }, tables);
       } catch (error) {
         options.log(`[dynamodb] could not undo a ${action.kind} on ${TableName} of a failed transaction: ${String(error)}`);
       }
