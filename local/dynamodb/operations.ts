@@ -9,7 +9,9 @@ import { runAction } from './guarded-actions.ts';
 import { KeyLocks } from './key-locks.ts';
 import { arithmeticError } from './limits.ts';
 import { lockKeyOf, readItem, TableSchemas } from './tables.ts';
-import { createTransactionEngine } from './transactions.ts';
+import { transactGetItems } from './transact-get-items.ts';
+import { transactWriteItems } from './transact-write-items.ts';
+import type { TransactionContext } from './transaction-support.ts';
 
 export const transactionOperations = ['TransactWriteItems', 'TransactGetItems'] as const;
 /** The operations the endpoint serves: dynalite's and the transactions. */
@@ -45,7 +47,7 @@ function computesNumbers(update: Json): boolean {
 export function createDynamoDbOperations(store: DynaliteStore, log: (line: string) => void): DynamoDbOperations {
   const locks = new KeyLocks();
   const tables = new TableSchemas(store);
-  const transactions = createTransactionEngine({ store, locks, tables, log });
+  const transactions: TransactionContext = { store, locks, tables, log };
 
   async function lockKeys(table: unknown, items: readonly (AttributeMap | undefined)[]): Promise<string[]> {
     const schema = await tables.keySchema(String(table));
@@ -107,8 +109,8 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
 
   return {
     run(operation, request) {
-      if (operation === 'TransactWriteItems') return transactions.transactWriteItems(request);
-      if (operation === 'TransactGetItems') return transactions.transactGetItems(request);
+      if (operation === 'TransactWriteItems') return transactWriteItems(transactions, request);
+      if (operation === 'TransactGetItems') return transactGetItems(transactions, request);
       return runDynalite(operation, request);
     },
   };

@@ -25,7 +25,7 @@ async function call(endpoint: string, operation: string, body: string, headers: 
     body,
   });
   const text = await response.text();
-  return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  return { status: response.status, json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text } };
 }
 
 /** `levels - 1` nested maps around a string, as JSON text (JSON.stringify would overflow the stack). */
@@ -83,6 +83,28 @@ describe('the DynamoDB endpoint', () => {
       // Assess
       expect(response.status).toBe(400);
       expect(response.json.__type).toBe(type);
+    });
+
+    it('answers a CORS preflight with the methods and headers asked for, and no operation', async () => {
+      // Act
+      const response = await fetch(dynamo.endpoint, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://localhost:8080', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-amz-target' },
+      });
+
+      // Assess
+      expect(response.status).toBe(200);
+      expect(response.headers.get('access-control-allow-origin')).toBe('*');
+      expect(response.headers.get('access-control-allow-methods')).toBe('POST');
+      expect(response.headers.get('access-control-allow-headers')).toBe('x-amz-target');
+    });
+
+    it('answers 404 UnknownOperationException to a body that is not JSON by its content type', async () => {
+      // Act
+      const response = await call(dynamo.endpoint, 'ListTables', '{}', { 'content-type': 'text/plain' });
+
+      // Assess
+      expect(response).toEqual({ status: 404, json: { text: '<UnknownOperationException/>\n' } });
     });
 
     it('answers a validation error with AWS\'s message', async () => {
