@@ -28,6 +28,8 @@ export interface EmulatorFrontOptions {
   readonly port?: number;
   /** Where failures are reported. @default stderr */
   readonly log?: (line: string) => void;
+  /** The largest query-protocol body read here, in bytes (SES raw mail is at most 40 MB). @default 50 MiB */
+  readonly maxFormBodyBytes?: number;
 }
 
 export interface EmulatorFront {
@@ -36,15 +38,12 @@ export interface EmulatorFront {
   stop(): Promise<void>;
 }
 
-/** A query-protocol body larger than any SQS or SES call (SES raw mail is at most 40 MB). */
-const MAX_FORM_BODY_BYTES = 50 * 1024 * 1024;
-
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_FORM_BODY_BYTES) return undefined;
+    if (size > limit) return undefined;
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -77,7 +76,7 @@ export async function startEmulatorFront(options: EmulatorFrontOptions): Promise
     let call = recogniseCall(options.service, request);
     let forward = req;
     if (!call && req.method === 'POST' && carriesFormBody(req.headers)) {
-      const body = await readBody(req);
+      const body = await readBody(req, options.maxFormBodyBytes ?? 50 * 1024 * 1024);
       if (body === undefined) {
         res.writeHead(413, { connection: 'close' }).end();
         return;

@@ -17,6 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { buildApp } from 'fauxqs';
 import type { BuildAppOptions } from 'fauxqs';
 import type { CallHook } from './aws-call-hook.ts';
+import { assertPinnedVersion } from './pinned-version.ts';
 import { startEmulatorFront } from './emulator-front.ts';
 import type { EmulatorFront } from './emulator-front.ts';
 import { httpUrl } from './listen.ts';
@@ -37,12 +38,7 @@ interface FauxqsInternals {
 async function loadFauxqsInternals(): Promise<FauxqsInternals> {
   const entry = import.meta.resolve('fauxqs');
   const { version } = JSON.parse(await readFile(new URL('../package.json', entry), 'utf8')) as { version: string };
-  if (version !== FAUXQS_VERSION) {
-    throw new Error(
-      `The local SQS builds fauxqs ${FAUXQS_VERSION} from its internals, but fauxqs ${version} is installed: ` +
-        'pin it back in package.json, or re-check local/sqs-emulator.ts against the new version before changing the pin.',
-    );
-  }
+  assertPinnedVersion({ name: 'fauxqs', installed: version, pinned: FAUXQS_VERSION, module: 'local/sqs-emulator.ts' });
   const load = async <T>(path: string, name: string): Promise<T> => ((await import(new URL(path, entry).href)) as Record<string, T>)[name] as T;
   return {
     SqsStore: await load('./sqs/sqsStore.js', 'SqsStore'),

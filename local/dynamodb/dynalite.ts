@@ -9,6 +9,7 @@
  * and the actions before it changes the pin. See docs/architecture.md, "The local stack".
  */
 import { createRequire } from 'node:module';
+import { assertPinnedVersion } from '../pinned-version.ts';
 
 /** The dynalite version this module was written against (package.json pins it exactly). */
 export const DYNALITE_VERSION = '4.0.0';
@@ -111,13 +112,12 @@ interface DynaliteValidations {
   checkValidations(data: Json, types: TypeTree, custom: ActionValidation['custom'], store: DynaliteStore): void;
 }
 
-const installed = (require('dynalite/package.json') as { version: string }).version;
-if (installed !== DYNALITE_VERSION) {
-  throw new Error(
-    `The local DynamoDB endpoint runs dynalite ${DYNALITE_VERSION}'s internals, but dynalite ${installed} is installed: ` +
-      'pin it back in package.json, or re-check local/dynamodb against the new version before changing the pin.',
-  );
-}
+assertPinnedVersion({
+  name: 'dynalite',
+  installed: (require('dynalite/package.json') as { version: string }).version,
+  pinned: DYNALITE_VERSION,
+  module: 'local/dynamodb',
+});
 
 export const dynaliteDb = require('dynalite/db') as DynaliteDb;
 export const dynaliteValidations = require('dynalite/validations') as DynaliteValidations;

@@ -1,7 +1,7 @@
 /**
  * Every DynamoDB operation the local endpoint serves, run in-process on dynalite's store:
  * dynalite's own validations, the item locks, the number limits of updates, then dynalite's
- * action, or the transaction engine for the two operations dynalite lacks.
+ * action, or the transactions dynalite lacks (`transact-write-items.ts`, `transact-get-items.ts`).
  */
 import { dynaliteActions, dynaliteDb, dynaliteOperations, dynaliteValidations } from './dynalite.ts';
 import type { AttributeMap, DynaliteOperation, DynaliteStore, Json } from './dynalite.ts';
