@@ -3,8 +3,8 @@
  * dynalite's own validations, the item locks, the number limits of updates, then dynalite's
  * action, or the transactions dynalite lacks (`transact-write-items.ts`, `transact-get-items.ts`).
  */
-import { dynaliteActions, dynaliteDb, dynaliteOperations, dynaliteValidations } from './dynalite.ts';
-import type { AttributeMap, DynaliteOperation, DynaliteStore, Json } from './dynalite.ts';
+import { dynaliteActions, dynaliteDb, dynaliteOperations, dynaliteValidations, isDynaliteError } from './dynalite.ts';
+import type { AttributeMap, DynaliteOperation, DynaliteStore, Json, TypeTree } from './dynalite.ts';
 import { runAction } from './guarded-actions.ts';
 import { KeyLocks } from './key-locks.ts';
 import { arithmeticError } from './limits.ts';
@@ -31,6 +31,20 @@ export interface DynamoDbOperations {
 const itemOperations: ReadonlySet<DynaliteOperation> = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem', 'Query', 'Scan']);
 /** The operations that change a table's description, which must then be read afresh. */
 const tableOperations: ReadonlySet<DynaliteOperation> = new Set(['CreateTable', 'UpdateTable', 'DeleteTable']);
+
+/**
+ * The single-item writes that take `ReturnValuesOnConditionCheckFailure` (AWS added it after
+ * dynalite was written): its type is added to dynalite's, and the item is put in the
+ * ConditionalCheckFailedException here.
+ */
+const returnsItemOnConditionFailure: ReadonlySet<DynaliteOperation> = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+const typesOf: Readonly<Record<DynaliteOperation, TypeTree>> = Object.fromEntries(
+  dynaliteOperations.map((operation) => {
+    const { types } = dynaliteActions[operation].validation;
+    const extra = returnsItemOnConditionFailure.has(operation) ? { ReturnValuesOnConditionCheckFailure: { type: 'String', enum: ['ALL_OLD', 'NONE'] } } : {};
+    return [operation, { ...types, ...extra }];
+  }),
+) as Record<DynaliteOperation, TypeTree>;
 
 type WriteRequest = { PutRequest?: { Item?: AttributeMap }; DeleteRequest?: { Key?: AttributeMap } };
 
@@ -90,10 +104,20 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
     if (message) throw dynaliteDb.validationError(message);
   }
 
+  /** Adds the current item to a ConditionalCheckFailedException when the write asked for it (the item's lock is held). */
+  async function withItemOnConditionFailure(error: unknown, operation: DynaliteOperation, data: Json): Promise<unknown> {
+    if (!returnsItemOnConditionFailure.has(operation) || data.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD') return error;
+    if (!isDynaliteError(error) || !String(error.body.__type).endsWith('#ConditionalCheckFailedException')) return error;
+    const table = await tables.keySchema(String(data.TableName));
+    const item = table ? await readItem(store, table, (operation === 'PutItem' ? data.Item : data.Key) as AttributeMap) : undefined;
+    return item ? Object.assign(error, { body: { ...error.body, Item: item } }) : error;
+  }
+
   async function runDynalite(operation: DynaliteOperation, request: Json): Promise<Json> {
     const { action, validation } = dynaliteActions[operation];
-    const data = dynaliteValidations.checkTypes(request, validation.types);
-    dynaliteValidations.checkValidations(data, validation.types, validation.custom, store);
+    const types = typesOf[operation];
+    const data = dynaliteValidations.checkTypes(request, types);
+    dynaliteValidations.checkValidations(data, types, validation.custom, store);
     const changesTable = tableOperations.has(operation);
     if (changesTable) tables.forget(String(data.TableName));
     const keys = await itemsTouched(operation, data);
@@ -101,6 +125,8 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
     try {
       if (operation === 'UpdateItem' && computesNumbers(data)) await refuseOutOfRangeArithmetic(data);
       return await runAction(store, action, data, itemOperations.has(operation) ? tables : undefined);
+    } catch (error) {
+      throw await withItemOnConditionFailure(error, operation, data);
     } finally {
       release?.();
       if (changesTable) tables.forget(String(data.TableName));

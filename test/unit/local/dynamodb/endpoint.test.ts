@@ -1,7 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDynaliteStore, dynaliteDb } from '../../../../local/dynamodb/dynalite.ts';
 import type { DynaliteStore, TableDescription } from '../../../../local/dynamodb/dynalite.ts';
@@ -117,6 +126,52 @@ describe('the DynamoDB endpoint', () => {
         json: {
           __type: 'com.amazon.coral.validate#ValidationException',
           message: "1 validation error detected: Value 'x' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3",
+        },
+      });
+    });
+  });
+
+  describe('what AWS added after dynalite', () => {
+    it('puts the current item in a failed condition\'s exception when the write asks for it', async () => {
+      // Prepare
+      await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'taken' }, v: { S: 'first' } } }));
+
+      // Act
+      const asked = await client
+        .send(
+          new PutItemCommand({
+            TableName: table,
+            Item: { pk: { S: 'taken' }, v: { S: 'second' } },
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        )
+        .catch((e: unknown) => e);
+      const notAsked = await client
+        .send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: 'taken' } }, ConditionExpression: 'v = :other', ExpressionAttributeValues: { ':other': { S: 'x' } } }))
+        .catch((e: unknown) => e);
+
+      // Assess
+      expect(asked).toBeInstanceOf(ConditionalCheckFailedException);
+      expect((asked as ConditionalCheckFailedException).Item).toEqual({ pk: { S: 'taken' }, v: { S: 'first' } });
+      expect(notAsked).toBeInstanceOf(ConditionalCheckFailedException);
+      expect((notAsked as ConditionalCheckFailedException).Item).toBeUndefined();
+    });
+
+    it('refuses a ReturnValuesOnConditionCheckFailure AWS does not have', async () => {
+      // Act
+      const response = await call(
+        dynamo.endpoint,
+        'UpdateItem',
+        JSON.stringify({ TableName: table, Key: { pk: { S: 'any' } }, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': { S: 'x' } }, ReturnValuesOnConditionCheckFailure: 'ALL_NEW' }),
+      );
+
+      // Assess
+      expect(response).toEqual({
+        status: 400,
+        json: {
+          __type: 'com.amazon.coral.validate#ValidationException',
+          message: "1 validation error detected: Value 'ALL_NEW' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]",
         },
       });
     });
