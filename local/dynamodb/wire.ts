@@ -75,7 +75,8 @@ export function routeRequest(req: IncomingMessage, body: Buffer): WireAnswer | D
 /** The signature problem dynalite (and AWS) answer for the authorization headers, if any. */
 function signatureError(req: IncomingMessage): Json | undefined {
   const authHeader = req.headers.authorization;
-  const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+  // The SDK signs in the header and posts to `/`: parse a query string only when there is one.
+  const query = req.url?.includes('?') ? new URL(req.url, 'http://localhost').searchParams : new URLSearchParams();
   const authQuery = query.has('X-Amz-Algorithm');
   if (authHeader && authQuery) {
     return {
