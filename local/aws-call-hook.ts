@@ -47,6 +47,19 @@ const schedulerRoutes: readonly (readonly [method: string, path: RegExp, operati
   ['GET', /^\/tags\/[^/]+$/, 'ListTagsForResource'],
 ];
 
+/** SES v2's restJson1 routes (its Smithy model's `@http` traits) that aws-ses-v2-local serves. */
+const sesV2Routes: readonly (readonly [method: string, path: RegExp, operation: string])[] = [
+  ['POST', /^\/v2\/email\/outbound-emails$/, 'SendEmail'],
+  ['POST', /^\/v2\/email\/outbound-bulk-emails$/, 'SendBulkEmail'],
+  ['GET', /^\/v2\/email\/account$/, 'GetAccount'],
+  ['POST', /^\/v2\/email\/templates$/, 'CreateEmailTemplate'],
+  ['GET', /^\/v2\/email\/templates$/, 'ListEmailTemplates'],
+  ['GET', /^\/v2\/email\/templates\/[^/]+$/, 'GetEmailTemplate'],
+  ['PUT', /^\/v2\/email\/templates\/[^/]+$/, 'UpdateEmailTemplate'],
+  ['DELETE', /^\/v2\/email\/templates\/[^/]+$/, 'DeleteEmailTemplate'],
+  ['POST', /^\/v2\/email\/templates\/[^/]+\/render$/, 'TestRenderEmailTemplate'],
+];
+
 const connectionOperations: Readonly<Record<string, string>> = {
   POST: 'PostToConnection',
   GET: 'GetConnection',
@@ -79,6 +92,11 @@ export function recogniseCall(
   const prefix = targetPrefixes[service];
   if (prefix && typeof target === 'string' && target.startsWith(prefix)) {
     return { operation: target.slice(prefix.length), protocol: 'awsJson' };
+  }
+  if (service === 'ses') {
+    // SES v1 is the query protocol (`Action=`); SES v2 is restJson1 under `/v2/`.
+    const route = sesV2Routes.find(([method, path]) => method === request.method && path.test(url.pathname));
+    if (route) return { operation: route[2], protocol: 'restJson' };
   }
   if (service === 'sqs' || service === 'ses') {
     const action = queryAction(url, request.headers, body);
@@ -174,7 +192,7 @@ export function faultResponse(service: FaultService, protocol: WireProtocol, err
     };
   }
   // restJson1: the type in `x-amzn-ErrorType`; Scheduler's model names the member `Message`,
-  // API Gateway answers `message`.
+  // API Gateway and SES v2 answer `message`.
   return {
     statusCode: error.statusCode,
     headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, 'x-amzn-errortype': error.code },

@@ -139,7 +139,7 @@ describe('the fault and call-count hook of the emulators\' faultable endpoints',
     counter = new ApiCallCounter();
   });
 
-  describe('ses (query protocol)', () => {
+  describe('ses (query protocol v1, REST v2)', () => {
     it('fails SendEmail with the SES exception and status of the rule while SendRawEmail still goes through', async () => {
       // Prepare
       injector = createFaultInjector({ rules: [rule('ses', { statusCode: 503, code: 'ServiceUnavailable' }, { operation: 'SendEmail' })] });
@@ -172,6 +172,25 @@ describe('the fault and call-count hook of the emulators\' faultable endpoints',
       expect(failure.message).toBe('Email address is not verified.');
       expect(failure.$metadata).toMatchObject({ httpStatusCode: 400, attempts: 1 });
       expect(injector.injected()).toEqual({ ses: { SendEmail: 1 } });
+    });
+
+    it('names SES v2 calls by method and path, failing them with the error in x-amzn-ErrorType', async () => {
+      // Prepare
+      injector = createFaultInjector({ rules: [rule('ses', { statusCode: 400, code: 'MessageRejected', message: 'Rejected' }, { operation: 'SendEmail' })] });
+      const endpoint = faultableFor('ses');
+      const headers = { authorization: 'AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/ses/aws4_request', 'content-type': 'application/json' };
+      const v2Email = { FromEmailAddress: 'notifications@herald.local', Destination: { ToAddresses: ['bob@example.com'] }, Content: { Simple: { Subject: { Data: 'Hi' }, Body: { Text: { Data: 'Hi Bob' } } } } };
+
+      // Act
+      const sent = await fetch(`${endpoint}/v2/email/outbound-emails`, { method: 'POST', headers, body: JSON.stringify(v2Email) });
+      const templates = await fetch(`${endpoint}/v2/email/templates`, { headers });
+
+      // Assess
+      expect(sent.status).toBe(400);
+      expect(sent.headers.get('x-amzn-errortype')).toBe('MessageRejected');
+      expect(await sent.json()).toEqual({ message: 'Rejected' });
+      expect(templates.status).toBe(200);
+      expect(counter.snapshot()).toEqual({ ses: { SendEmail: 1, ListEmailTemplates: 1 } });
     });
 
     it('lets requests that are not API calls through, whatever the rules', async () => {
