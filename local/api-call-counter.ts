@@ -1,8 +1,9 @@
 /**
- * Counts the AWS API calls the functions make, by service and operation, as the fault proxies in
- * front of the emulators see them (`npm run bench` reports them per recipient). The stack's own
- * calls (the event-source mapping's polling, the scheduler's firing) do not go through the
- * proxies, just as on AWS they are made by the Lambda and Scheduler services, not the functions.
+ * Counts the AWS API calls the functions make, by service and operation, as the emulators'
+ * faultable endpoints see them (`GET /_local/calls`; `npm run bench` reports them per recipient).
+ * The stack's own calls (the event-source mapping's polling, the scheduler's firing, table and
+ * queue creation, the TTL reaper) use the plain endpoints and are not counted, just as on AWS they
+ * are made by the Lambda and Scheduler services, not the functions.
  */
 export type ApiCallCounts = Readonly<Record<string, Readonly<Record<string, number>>>>;
 

@@ -2,14 +2,18 @@
  * The local stack's own operations endpoints, served on the HTTP API port under `/_local/`:
  *
  * - `GET /_local/endpoints`: the AWS endpoints for the CLI or SDK (the raw emulators) and, under
- *   `faultable`, the fault proxies the functions use;
+ *   `faultable`, the endpoints the functions use (the same emulators through the call hook);
  * - `GET | POST | DELETE /_local/faults`: read, replace or clear the fault rules
  *   (`{ rules, injected }` in every answer);
+ * - `GET | DELETE /_local/calls`: the AWS API calls the functions made, by service and operation
+ *   (`{ calls: { dynamodb: { UpdateItem: 13 } }, total: 13 }`), or start counting from zero
+ *   (answering the emptied counts);
  * - `POST /_local/rules/{name}/run`: run an EventBridge rule's target now and answer its result.
  *
  * Errors have Herald's shape, `{ "error": { "code", "message", "details"? } }`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiCallCounter } from './api-call-counter.ts';
 import { AppError, NotFoundError, PayloadTooLargeError, ValidationError } from '../shared/errors.ts';
 import { parseFaultRules } from './fault-rules.ts';
 import type { FaultInjector } from './fault-rules.ts';
@@ -25,6 +29,8 @@ export interface RuleRunner {
 
 export interface ControlApiOptions {
   readonly faults: FaultInjector;
+  /** The functions' AWS calls, as the emulators' faultable endpoints counted them. */
+  readonly calls: ApiCallCounter;
   /** Undefined until the stack has started them. */
   readonly endpoints: () => { readonly raw: LocalEndpoints; readonly faultable: LocalEndpoints } | undefined;
   /** Undefined until the functions are loaded. */
@@ -95,6 +101,11 @@ function allow(method: string, path: string, allowed: readonly string[]): void {
 /** Creates the `/_local/*` router; it leaves every other path to the HTTP API's routes. */
 export function createControlApi(options: ControlApiOptions): ExtraHandler {
   const faultState = (): unknown => ({ rules: options.faults.rules(), injected: options.faults.injected() });
+  const callState = (): unknown => {
+    const calls = options.calls.snapshot();
+    const total = Object.values(calls).reduce((sum, perOperation) => sum + Object.values(perOperation).reduce((a, b) => a + b, 0), 0);
+    return { calls, total };
+  };
 
   async function route(req: IncomingMessage, res: ServerResponse, method: string, path: string): Promise<void> {
     if (path === '/_local/endpoints') {
@@ -110,6 +121,13 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
       if (method === 'POST') options.faults.replace(parseFaultRules(await readJson(req)));
       if (method === 'DELETE') options.faults.clear();
       sendJson(res, 200, faultState());
+      return;
+    }
+
+    if (path === '/_local/calls') {
+      allow(method, path, ['GET', 'DELETE']);
+      if (method === 'DELETE') options.calls.reset();
+      sendJson(res, 200, callState());
       return;
     }
 

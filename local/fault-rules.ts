@@ -121,7 +121,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Creates the injector the fault proxies consult; the first rule that fires decides the error. */
+/** Creates the injector the emulators' call hook consults; the first rule that fires decides the error. */
 export function createFaultInjector(options: FaultInjectorOptions = {}): FaultInjector {
   const random = seededRandom(options.seed ?? randomInt(2 ** 31));
   let current: readonly FaultRule[] = [...(options.rules ?? [])];

@@ -10,11 +10,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import { recogniseCall, sendWireResponse } from './aws-call-hook.ts';
+import type { CallHook } from './aws-call-hook.ts';
+import { httpUrl, listen } from './listen.ts';
 import { setLongTimeout } from './long-timeout.ts';
 
 export interface SchedulerEmulatorOptions {
@@ -33,6 +35,8 @@ export interface SchedulerEmulatorOptions {
   readonly retryBackoff?: { readonly baseDelayMs: number; readonly maxDelayMs: number };
   /** Receives one structured entry per notable event. @default one JSON line on stderr */
   readonly log?: (entry: Record<string, unknown>) => void;
+  /** When set, a second endpoint whose calls go through the fault and call-count hook: the functions'. */
+  readonly faultable?: { readonly hook: CallHook; readonly port?: number };
 }
 
 /** What operators and tests see of a schedule, including when the emulator will fire it. */
@@ -50,9 +54,11 @@ export interface ScheduleView {
 }
 
 export interface SchedulerEmulator {
-  /** Base URL to give `SchedulerClient` (or `AWS_ENDPOINT_URL_SCHEDULER`). */
+  /** Base URL to give `SchedulerClient` (or `AWS_ENDPOINT_URL_SCHEDULER`); never faulted. */
   readonly endpoint: string;
   readonly port: number;
+  /** The endpoint with the fault and call-count hook, when `faultable` was given. */
+  readonly faultableEndpoint?: string;
   /** Every schedule of every group, sorted by group then name. */
   listSchedules(): ScheduleView[];
   /** Closes the server, clears every timer and waits for deliveries under way. */
@@ -579,7 +585,15 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
 
   // --- HTTP --------------------------------------------------------------------------------------
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function handle(request: IncomingMessage, response: ServerResponse, hook: CallHook | undefined): Promise<void> {
+    if (hook) {
+      const call = recogniseCall('scheduler', { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers });
+      const fault = call ? hook('scheduler', call) : undefined;
+      if (fault) {
+        sendWireResponse(response, fault);
+        return;
+      }
+    }
     const url = new URL(request.url ?? '/', 'http://scheduler.local');
     const route = routes.find((candidate) => candidate.method === request.method && candidate.pattern.test(url.pathname));
     if (!route) {
@@ -611,21 +625,34 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
   }
   for (const record of schedules.values()) arm(record);
 
-  const server: Server = createServer((request, response) => void handle(request, response));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
+  const servers: Server[] = [];
+  const closeServers = async (): Promise<void> => {
+    const closing = servers.filter((server) => server.listening).map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    for (const server of servers) server.closeAllConnections();
+    await Promise.all(closing);
+  };
+  const serve = (hook: CallHook | undefined): Server => {
+    const server = createServer((request, response) => void handle(request, response, hook));
+    servers.push(server);
+    return server;
+  };
+  let port: number;
+  let faultableEndpoint: string | undefined;
+  try {
+    port = await listen(serve(undefined), options.port ?? 0, host);
+    if (options.faultable) faultableEndpoint = httpUrl(host, await listen(serve(options.faultable.hook), options.faultable.port ?? 0, host));
+  } catch (error) {
+    for (const key of [...timers.keys()]) disarm(key);
+    await closeServers();
+    throw error;
+  }
   let stopped: Promise<void> | undefined;
 
   return {
-    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    endpoint: httpUrl(host, port),
     port,
+    ...(faultableEndpoint ? { faultableEndpoint } : {}),
     listSchedules: () =>
       sortedSchedules().map((record) => ({
         name: record.Name,
@@ -642,9 +669,7 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
       stopped ??= (async () => {
         stopping.abort();
         for (const key of [...timers.keys()]) disarm(key);
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
-        await closed;
+        await closeServers();
         await Promise.allSettled([...deliveries]);
         await lastSave.catch((error: unknown) =>
           log({ level: 'ERROR', source: 'scheduler-emulator', message: 'last save failed', error: describe(error) }),

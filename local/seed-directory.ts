@@ -16,7 +16,7 @@ export interface SeededRecipient {
 }
 
 export interface SeedDirectoryOptions {
-  /** The local DynamoDB endpoint (the emulator itself, not a fault proxy). */
+  /** The local DynamoDB endpoint (the plain one, not the functions' faultable one). */
   readonly endpoint: string;
   readonly region: string;
   /** Physical table names. */

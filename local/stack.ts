@@ -7,15 +7,11 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Server } from 'node:net';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateScheduleGroupCommand, ConflictException, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import dynalite from 'dynalite';
-import { startFauxqs } from 'fauxqs';
-import sesModule from 'aws-ses-v2-local';
 import {
   functions,
   queues,
@@ -24,15 +20,15 @@ import {
   websocketRouteSelectionExpression,
 } from '../lib/app-description.ts';
 import type { FunctionDescription, HttpRoute, TableDescription } from '../lib/app-description.ts';
-import { createControlApi } from './control-api.ts';
-import { startDynamoTransactions } from './dynamo-transactions.ts';
-import { createEventSourceMapping } from './event-source-mapping.ts';
 import { ApiCallCounter } from './api-call-counter.ts';
-import { startFaultProxy } from './fault-proxy.ts';
-import { createFaultInjector, faultServices, parseFaultRules } from './fault-rules.ts';
+import { createCallHook } from './aws-call-hook.ts';
+import { createControlApi } from './control-api.ts';
+import { startDynamoDbEndpoint } from './dynamodb/endpoint.ts';
+import { createEventSourceMapping } from './event-source-mapping.ts';
+import { createFaultInjector, parseFaultRules } from './fault-rules.ts';
 import type { FaultInjector, FaultRule } from './fault-rules.ts';
 import { localEnvironmentSources, startFunctionWorkers } from './function-workers.ts';
-import { closeServer, startHttpGateway } from './http-gateway.ts';
+import { startHttpGateway } from './http-gateway.ts';
 import type { RunningHttpGateway } from './http-gateway.ts';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks } from './jwt-keys.ts';
 import { LOCAL_ACCOUNT_ID } from './lambda-runtime.ts';
@@ -40,15 +36,13 @@ import type { LocalFunction } from './lambda-runtime.ts';
 import type { RuleRunner } from './control-api.ts';
 import { createRuleTimers } from './rule-timers.ts';
 import { startSchedulerEmulator } from './scheduler-emulator.ts';
+import { startSesEmulator } from './ses-emulator.ts';
+import { startSqsEmulator } from './sqs-emulator.ts';
 import { createTtlReaper } from './ttl-reaper.ts';
 import { startWebSocketGateway } from './websocket-gateway.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 
-type StartSes = typeof sesModule.default;
-// aws-ses-v2-local is CommonJS with `exports.default`: Node's ESM import hands over the exports
-// object, while bundlers and vitest hand over `exports.default` itself.
-const startSes: StartSes = typeof sesModule === 'function' ? (sesModule as unknown as StartSes) : sesModule.default;
 const LOCAL_STAGE = 'local';
 /** The emulators accept any credentials; the SDK only needs some to sign with. */
 const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -60,7 +54,7 @@ export interface LocalStackOptions {
   readonly wsPort?: number;
   /** Local SES (API and sent-mail viewer) port. @default 8005 */
   readonly sesPort?: number;
-  /** Ports of the internal emulators; 0 (default) picks free ones. */
+  /** Ports of the emulators' plain (unfaulted) endpoints; 0 (default) picks free ones. */
   readonly dynamodbPort?: number;
   readonly sqsPort?: number;
   readonly schedulerPort?: number;
@@ -94,13 +88,13 @@ export interface LocalStack {
   readonly httpUrl: string;
   readonly wsUrl: string;
   readonly sesUrl: string;
-  /** The emulators themselves: what the AWS CLI should use to look inside, never faulted. */
+  /** The emulators' plain endpoints: what the AWS CLI and tests use to look inside, never faulted nor counted. */
   readonly endpoints: LocalEndpoints;
-  /** The fault proxies in front of the emulators: what the functions' SDK clients use. */
+  /** The same emulators through the fault and call-count hook: what the functions' SDK clients use. */
   readonly faultableEndpoints: LocalEndpoints;
   /** The fault rules and counters that `/_local/faults` reads and writes. */
   readonly faults: FaultInjector;
-  /** The AWS API calls the functions made, as the fault proxies saw them. */
+  /** The AWS API calls the functions made, by service and operation (`/_local/calls`). */
   readonly apiCalls: ApiCallCounter;
   /** Physical names of the tables and queue URLs, by logical name. */
   readonly tableNames: Readonly<Record<string, string>>;
@@ -115,14 +109,6 @@ export interface LocalStack {
 /** Physical names locally: `herald-local-<name>`, as the CDK names them `herald-<stage>-<name>`. */
 export function physicalName(name: string): string {
   return `herald-${LOCAL_STAGE}-${name}`;
-}
-
-async function listen(server: Server, port: number, host: string): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return (server.address() as AddressInfo).port;
 }
 
 /** The CreateTable request of a described table (also used by adapter tests against dynalite). */
@@ -196,6 +182,11 @@ function triggersOf<K extends FunctionDescription['triggers'][number]['kind']>(
   );
 }
 
+function required(endpoint: string | undefined, service: string): string {
+  if (endpoint === undefined) throw new Error(`The local ${service} emulator started without its faultable endpoint`);
+  return endpoint;
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
@@ -209,6 +200,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(options.faultSeed !== undefined ? { seed: options.faultSeed } : {}),
     rules: parseFaultRules(options.faults ?? []),
   });
+  // Every emulator has a plain endpoint and a faultable one, whose request handler counts the
+  // functions' calls and fails them by the fault rules before serving them: one HTTP hop either way.
+  const apiCalls = new ApiCallCounter();
+  const faultable = { hook: createCallHook(faults, apiCalls) };
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
     // Reverse order: the functions' triggers first, the data stores last.
@@ -219,35 +214,31 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
 
-    // DynamoDB: dynalite, in memory or on disk.
-    const dynamo = dynalite({
+    // DynamoDB: dynalite's store and actions in this process (local/dynamodb), in memory or on
+    // disk, plus the transactions and the AWS limits dynalite lacks.
+    const dynamo = await startDynamoDbEndpoint({
+      host,
+      port: options.dynamodbPort ?? 0,
       ...(options.dataDir ? { path: join(options.dataDir, 'dynamodb') } : {}),
-      createTableMs: 0,
-      deleteTableMs: 0,
-      updateTableMs: 0,
+      faultable,
     });
-    const dynamoPort = await listen(dynamo, 0, host);
-    stops.push(() => closeServer(dynamo));
-    // dynalite has no TransactWriteItems: the front in local/dynamo-transactions.ts adds it, and
-    // is the DynamoDB endpoint that everything (functions, reaper, table creation) talks to.
-    const transactions = await startDynamoTransactions({ target: `http://${host}:${dynamoPort}`, port: options.dynamodbPort ?? 0, host });
-    stops.push(() => transactions.stop());
-    const dynamodbEndpoint = transactions.endpoint;
+    stops.push(() => dynamo.stop());
+    const dynamodbEndpoint = dynamo.endpoint;
 
     // SQS: fauxqs, whose SQLite store keeps messages in flight across a restart of a data dir.
-    // (Its `host` option names the host in queue URLs; left unset, URLs use the address we call.)
-    const fauxqs = await startFauxqs({
+    const sqsEmulator = await startSqsEmulator({
+      host,
       port: options.sqsPort ?? 0,
-      logger: false,
       ...(options.dataDir ? { dataDir: join(options.dataDir, 'sqs') } : {}),
+      faultable,
     });
-    stops.push(() => fauxqs.stop());
-    const sqsEndpoint = `http://${host}:${fauxqs.port}`;
+    stops.push(() => sqsEmulator.stop());
+    const sqsEndpoint = sqsEmulator.endpoint;
 
     // SES: aws-ses-v2-local, whose web page shows the sent mail.
-    const ses = await startSes({ host, port: options.sesPort ?? 8005 });
-    stops.push(() => closeServer(ses));
-    const sesEndpoint = `http://${host}:${(ses.address() as AddressInfo).port}`;
+    const ses = await startSesEmulator({ host, port: options.sesPort ?? 8005, faultable });
+    stops.push(() => ses.stop());
+    const sesEndpoint = ses.endpoint;
 
     // EventBridge Scheduler: our emulator, which fires schedules into SQS.
     const scheduler = await startSchedulerEmulator({
@@ -256,6 +247,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region: LOCAL_REGION,
       sqsEndpoint,
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      faultable,
     });
     stops.push(() => scheduler.stop());
 
@@ -296,7 +288,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // Filled in once every emulator and gateway listens, and once the functions are loaded.
     const published: { endpoints?: { raw: LocalEndpoints; faultable: LocalEndpoints }; rules?: RuleRunner } = {};
-    const controlApi = createControlApi({ faults, endpoints: () => published.endpoints, rules: () => published.rules });
+    const controlApi = createControlApi({ faults, calls: apiCalls, endpoints: () => published.endpoints, rules: () => published.rules });
     const localEndpoints = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && path === '/.well-known/jwks.json') {
@@ -329,6 +321,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(authorizer
         ? { authorizer: invoke(authorizer.fn.name), authorizerIdentitySource: authorizer.trigger.identitySource }
         : {}),
+      faultable,
     });
     stops.push(() => ws.stop());
 
@@ -339,18 +332,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       scheduler: scheduler.endpoint,
       apigatewaymanagementapi: ws.callbackUrl,
     };
-    // The functions reach every service through a fault proxy; the stack's own clients above and
-    // below (table and queue creation, the event-source mapping, the scheduler's firing) do not.
-    const apiCalls = new ApiCallCounter();
-    const proxies = await Promise.all(
-      faultServices.map(async (service) => {
-        const onCall = (s: string, operation: string): void => apiCalls.count(s, operation);
-        const proxy = await startFaultProxy({ service, target: endpoints[service], injector: faults, host, onCall });
-        stops.push(() => proxy.stop());
-        return [service, proxy.endpoint] as const;
-      }),
-    );
-    const faultableEndpoints = Object.fromEntries(proxies) as Record<keyof LocalEndpoints, string>;
+    // The functions reach every service through its faultable endpoint; the stack's own clients
+    // above and below (table and queue creation, the event-source mapping, the scheduler's firing,
+    // the TTL reaper) use the plain ones.
+    const faultableEndpoints: LocalEndpoints = {
+      dynamodb: required(dynamo.faultableEndpoint, 'dynamodb'),
+      sqs: required(sqsEmulator.faultableEndpoint, 'sqs'),
+      ses: required(ses.faultableEndpoint, 'ses'),
+      scheduler: required(scheduler.faultableEndpoint, 'scheduler'),
+      apigatewaymanagementapi: required(ws.faultableCallbackUrl, 'apigatewaymanagementapi'),
+    };
     published.endpoints = { raw: endpoints, faultable: faultableEndpoints };
 
     // Each function sees the variables the CDK sets for it, with local values, and nothing else.

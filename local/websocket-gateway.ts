@@ -22,12 +22,14 @@
  * and running a WebSocket API", and events captured from AWS (see the test of this file).
  */
 import { createServer } from 'node:http';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { RawData } from 'ws';
+import { recogniseCall, sendWireResponse } from './aws-call-hook.ts';
+import type { CallHook } from './aws-call-hook.ts';
 import { awsRequestTime, awsStyleId, closeServer, describeError, sourceIpOf } from './http-gateway.ts';
+import { httpUrl, listen } from './listen.ts';
 
 /** `requestContext.authorizer` of a connection: the authorizer's stringified context, principalId, latency. */
 export type WebSocketAuthorizerContext = Readonly<Record<string, string | number | null>>;
@@ -108,13 +110,17 @@ export interface WebSocketGatewayOptions {
   readonly accountId?: string;
   /** Where route failures and refused handshakes (5xx) are reported. @default stderr */
   readonly log?: (line: string) => void;
+  /** When set, a second `@connections` endpoint whose calls go through the fault and call-count hook: the functions'. */
+  readonly faultable?: { readonly hook: CallHook; readonly port?: number };
 }
 
 export interface RunningWebSocketGateway {
   /** Where clients connect: `ws://host:port`. */
   readonly url: string;
-  /** The `@connections` endpoint for the Management API client: `http://host:port`. */
+  /** The `@connections` endpoint for the Management API client: `http://host:port`; never faulted. */
   readonly callbackUrl: string;
+  /** The `@connections` endpoint with the fault and call-count hook, when `faultable` was given. */
+  readonly faultableCallbackUrl?: string;
   readonly port: number;
   /** Closes every socket with 1001, waits for their `$disconnect`, then stops listening. */
   stop(): Promise<void>;
@@ -552,7 +558,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       connectedAt: Date.now(),
       sourceIp: sourceIpOf(req),
       userAgent: req.headers['user-agent'],
-      domainName: req.headers.host ?? `${host}:${address.port}`,
+      domainName: req.headers.host ?? `${host}:${port}`,
     };
 
     let authorizer: WebSocketAuthorizerContext | undefined;
@@ -609,7 +615,15 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     webSockets.handleUpgrade(req, socket, head, (webSocket) => register(webSocket, connecting));
   }
 
-  async function manage(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function manage(req: IncomingMessage, res: ServerResponse, hook: CallHook | undefined): Promise<void> {
+    if (hook) {
+      const call = recogniseCall('apigatewaymanagementapi', { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers });
+      const fault = call ? hook('apigatewaymanagementapi', call) : undefined;
+      if (fault) {
+        sendWireResponse(res, fault);
+        return;
+      }
+    }
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     // The SDK puts the stage, if the endpoint has one, before `@connections`.
     const rawId = /^(?:\/[^/]+)?\/@connections\/([^/]+)$/.exec(pathname)?.[1];
@@ -674,13 +688,15 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     sendJson(res, 404, { message: 'Not Found' });
   }
 
-  const server = createServer((req, res) => {
-    manage(req, res).catch((error: unknown) => {
-      log(`${req.method} ${req.url} failed`, error);
-      if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
-      else res.destroy();
+  const managementServer = (hook: CallHook | undefined): Server =>
+    createServer((req, res) => {
+      manage(req, res, hook).catch((error: unknown) => {
+        log(`${req.method} ${req.url} failed`, error);
+        if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
+        else res.destroy();
+      });
     });
-  });
+  const server = managementServer(undefined);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     pendingHandshakes.add(socket);
     // A client may hang up while $connect runs; without a listener that error would crash us.
@@ -702,18 +718,24 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       });
   });
 
-  const address = await new Promise<AddressInfo>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
+  const port = await listen(server, options.port, host);
+  const faultable = options.faultable ? managementServer(options.faultable.hook) : undefined;
+  let faultableCallbackUrl: string | undefined;
+  if (faultable && options.faultable) {
+    try {
+      faultableCallbackUrl = httpUrl(host, await listen(faultable, options.faultable.port ?? 0, host));
+    } catch (error) {
+      webSockets.close();
+      await closeServer(server);
+      throw error;
+    }
+  }
 
   return {
-    url: `ws://${urlHost(host)}:${address.port}`,
-    callbackUrl: `http://${urlHost(host)}:${address.port}`,
-    port: address.port,
+    url: `ws://${urlHost(host)}:${port}`,
+    callbackUrl: httpUrl(host, port),
+    ...(faultableCallbackUrl ? { faultableCallbackUrl } : {}),
+    port,
     connectionIds: () => [...connections.keys()],
     async stop(): Promise<void> {
       stopping = true;
@@ -723,6 +745,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       await Promise.all(open.map((connection) => connection.disconnected));
       await Promise.all([...disconnectsUnderWay]);
       webSockets.close();
+      if (faultable?.listening) await closeServer(faultable);
       await closeServer(server);
     },
   };

@@ -1,7 +1,7 @@
 /**
  * The local stack's operations endpoints, through a started stack: fault rules given at start-up
- * and through `/_local/faults`, the endpoint listing, and running rules on demand. Also
- * `npm start` refusing a bad `HERALD_FAULTS`.
+ * and through `/_local/faults`, the functions' AWS calls at `/_local/calls`, the endpoint listing,
+ * and running rules on demand. Also `npm start` refusing a bad `HERALD_FAULTS`.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -106,7 +106,7 @@ describe('fault rules', () => {
 });
 
 describe('GET /_local/endpoints', () => {
-  it('lists the emulators for the AWS CLI and the fault proxies the functions use', async () => {
+  it('lists the emulators\' plain endpoints for the AWS CLI and the faultable ones the functions use', async () => {
     // Act
     const response = await h.api('GET', '/_local/endpoints');
 
@@ -122,6 +122,35 @@ describe('GET /_local/endpoints', () => {
       expect(faultable).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(faultable).not.toBe(raw);
     }
+  });
+});
+
+describe('GET and DELETE /_local/calls', () => {
+  it('counts the AWS calls the functions make, by service and operation, and not the stack\'s own', async () => {
+    // Prepare
+    await h.api('DELETE', '/_local/faults');
+    const reset = await h.api('DELETE', '/_local/calls');
+    const cli = new DynamoDBClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'any', secretAccessKey: 'any' },
+      endpoint: h.stack.endpoints.dynamodb,
+    });
+
+    // Act
+    await cli.send(new ListTablesCommand({})).finally(() => cli.destroy());
+    const put = await h.api('PUT', '/v1/recipients/dave', { token: admin, body: { email: 'dave@example.com' } });
+    const counted = await h.api('GET', '/_local/calls');
+
+    // Assess
+    const calls = counted.body.calls as Record<string, Record<string, number>>;
+    const sum = Object.values(calls).flatMap((perOperation) => Object.values(perOperation)).reduce((a, b) => a + b, 0);
+    expect(reset).toEqual({ status: 200, body: { calls: {}, total: 0 } });
+    expect(put.status).toBe(201);
+    expect(Object.keys(calls.dynamodb ?? {}).length).toBeGreaterThan(0);
+    expect(calls.dynamodb?.ListTables).toBeUndefined();
+    expect(calls.sqs?.ReceiveMessage).toBeUndefined();
+    expect(counted.body.total).toBe(sum);
+    expect(sum).toBeGreaterThan(0);
   });
 });
 

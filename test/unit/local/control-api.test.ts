@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ApiCallCounter } from '../../../local/api-call-counter.ts';
 import { createControlApi } from '../../../local/control-api.ts';
 import type { ControlApiOptions, RuleRunner } from '../../../local/control-api.ts';
 import { createFaultInjector } from '../../../local/fault-rules.ts';
@@ -16,7 +17,7 @@ const endpoints: LocalEndpoints = {
   scheduler: 'http://127.0.0.1:1004',
   apigatewaymanagementapi: 'http://127.0.0.1:1005',
 };
-const proxies: LocalEndpoints = { ...endpoints, dynamodb: 'http://127.0.0.1:2001', ses: 'http://127.0.0.1:2003' };
+const faultable: LocalEndpoints = { ...endpoints, dynamodb: 'http://127.0.0.1:2001', ses: 'http://127.0.0.1:2003' };
 const sesRule: FaultRule = { service: 'ses', operation: 'SendEmail', probability: 1, error: { statusCode: 503, code: 'ServiceUnavailable' } };
 
 /** A rule set of fakes: each rule returns (or throws) what the test says, and records its runs. */
@@ -45,7 +46,8 @@ describe('local control API', () => {
   async function serve(overrides: Partial<ControlApiOptions> = {}): Promise<(method: string, path: string, body?: string) => Promise<{ status: number; headers: Headers; body: unknown }>> {
     const api = createControlApi({
       faults: createFaultInjector(),
-      endpoints: () => ({ raw: endpoints, faultable: proxies }),
+      calls: new ApiCallCounter(),
+      endpoints: () => ({ raw: endpoints, faultable }),
       rules: () => fakeRules({}),
       ...overrides,
     });
@@ -197,8 +199,60 @@ describe('local control API', () => {
     });
   });
 
+  describe('calls', () => {
+    it('answers the calls counted so far by service and operation, with their total', async () => {
+      // Prepare
+      const calls = new ApiCallCounter();
+      const call = await serve({ calls });
+      calls.count('dynamodb', 'UpdateItem');
+      calls.count('dynamodb', 'UpdateItem');
+      calls.count('dynamodb', 'Query');
+      calls.count('sqs', 'SendMessageBatch');
+
+      // Act
+      const response = await call('GET', '/_local/calls');
+
+      // Assess
+      expect(response).toMatchObject({
+        status: 200,
+        body: { calls: { dynamodb: { UpdateItem: 2, Query: 1 }, sqs: { SendMessageBatch: 1 } }, total: 4 },
+      });
+    });
+
+    it('starts counting from zero on DELETE and answers the emptied counts', async () => {
+      // Prepare
+      const calls = new ApiCallCounter();
+      const call = await serve({ calls });
+      calls.count('ses', 'SendEmail');
+
+      // Act
+      const deleted = await call('DELETE', '/_local/calls');
+      calls.count('dynamodb', 'GetItem');
+      const after = await call('GET', '/_local/calls');
+
+      // Assess
+      expect(deleted).toMatchObject({ status: 200, body: { calls: {}, total: 0 } });
+      expect(after.body).toEqual({ calls: { dynamodb: { GetItem: 1 } }, total: 1 });
+    });
+
+    it('answers 405 with Allow to a POST', async () => {
+      // Prepare
+      const calls = new ApiCallCounter();
+      calls.count('ses', 'SendEmail');
+      const call = await serve({ calls });
+
+      // Act
+      const response = await call('POST', '/_local/calls', '{}');
+
+      // Assess
+      expect(response).toMatchObject({ status: 405, body: { error: { code: 'METHOD_NOT_ALLOWED' } } });
+      expect(response.headers.get('allow')).toBe('GET, DELETE');
+      expect(calls.snapshot()).toEqual({ ses: { SendEmail: 1 } });
+    });
+  });
+
   describe('routing', () => {
-    it('lists the raw endpoints with the fault proxies under faultable', async () => {
+    it('lists the plain endpoints with the faultable ones under faultable', async () => {
       // Prepare
       const call = await serve();
 
@@ -206,7 +260,7 @@ describe('local control API', () => {
       const response = await call('GET', '/_local/endpoints');
 
       // Assess
-      expect(response).toEqual({ status: 200, headers: expect.any(Headers), body: { ...endpoints, faultable: proxies } });
+      expect(response).toEqual({ status: 200, headers: expect.any(Headers), body: { ...endpoints, faultable } });
     });
 
     it('answers 404 for an unknown local path and leaves other paths to the HTTP API', async () => {

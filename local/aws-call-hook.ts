@@ -1,44 +1,20 @@
 /**
- * A reverse proxy in front of one emulated AWS service that fails calls on demand. The functions'
- * `AWS_ENDPOINT_URL_<SERVICE>` point here; the stack's own clients (table and queue creation, the
- * event-source mapping's polling, the scheduler's firing) talk to the emulators directly, as the
- * AWS services themselves would not see a customer's faults.
- *
- * It recognises the operation of each request the way AWS routes it (the `X-Amz-Target` header of
- * the JSON protocols, `Action=` of the query protocol, method and path of the REST services) and,
- * when a fault rule fires, answers with the error in that service's own wire format, so the SDK
- * raises the same exception class, with the same status, retryable or not, as it would on AWS.
- * Requests it cannot name (SES's mail viewer, unknown paths) always pass through.
+ * The fault and call-count hook of the local stack's AWS endpoints. The functions'
+ * `AWS_ENDPOINT_URL_<SERVICE>` point at the "faultable" endpoint of each emulator, whose request
+ * handler names the operation of each request the way AWS routes it (the `X-Amz-Target` header of
+ * the JSON protocols, `Action=` of the query protocol, method and path of the REST services) and
+ * calls this hook before serving it: the call is counted (`GET /_local/calls`) and, when a fault
+ * rule fires, answered with the error in that service's own wire format, so the SDK raises the
+ * same exception class, with the same status, retryable or not, as it would on AWS. The stack's
+ * own clients (table and queue creation, the event-source mapping's polling, the scheduler's
+ * firing, the TTL reaper) use the plain endpoints, which have no hook: on AWS those calls are made
+ * by AWS's services, not the customer's functions. Requests the hook cannot name (SES's mail
+ * viewer, unknown paths) are always served.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent, createServer, request } from 'node:http';
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { pipeline } from 'node:stream';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { ApiCallCounter } from './api-call-counter.ts';
 import type { FaultError, FaultInjector, FaultService } from './fault-rules.ts';
-import { closeServer, describeError } from './http-gateway.ts';
-
-export interface FaultProxyOptions {
-  readonly service: FaultService;
-  /** The emulator's base URL, e.g. `http://127.0.0.1:8000`. */
-  readonly target: string;
-  readonly injector: FaultInjector;
-  /** @default 0 (a free port) */
-  readonly port?: number;
-  /** @default '127.0.0.1' */
-  readonly host?: string;
-  /** Where forwarding failures are reported. @default stderr */
-  readonly log?: (line: string) => void;
-  /** Told of every API call the proxy recognises, faulted or not (the bench counts them). @default none */
-  readonly onCall?: (service: FaultService, operation: string) => void;
-}
-
-export interface FaultProxy {
-  /** The URL to give the SDK instead of the emulator's. */
-  readonly endpoint: string;
-  readonly port: number;
-  stop(): Promise<void>;
-}
 
 /** How a service encodes its requests and errors on the wire. */
 export type WireProtocol = 'awsJson' | 'awsQuery' | 'restJson';
@@ -71,30 +47,56 @@ const schedulerRoutes: readonly (readonly [method: string, path: RegExp, operati
   ['GET', /^\/tags\/[^/]+$/, 'ListTagsForResource'],
 ];
 
+/** SES v2's restJson1 routes (its Smithy model's `@http` traits) that aws-ses-v2-local serves. */
+const sesV2Routes: readonly (readonly [method: string, path: RegExp, operation: string])[] = [
+  ['POST', /^\/v2\/email\/outbound-emails$/, 'SendEmail'],
+  ['POST', /^\/v2\/email\/outbound-bulk-emails$/, 'SendBulkEmail'],
+  ['GET', /^\/v2\/email\/account$/, 'GetAccount'],
+  ['POST', /^\/v2\/email\/templates$/, 'CreateEmailTemplate'],
+  ['GET', /^\/v2\/email\/templates$/, 'ListEmailTemplates'],
+  ['GET', /^\/v2\/email\/templates\/[^/]+$/, 'GetEmailTemplate'],
+  ['PUT', /^\/v2\/email\/templates\/[^/]+$/, 'UpdateEmailTemplate'],
+  ['DELETE', /^\/v2\/email\/templates\/[^/]+$/, 'DeleteEmailTemplate'],
+  ['POST', /^\/v2\/email\/templates\/[^/]+\/render$/, 'TestRenderEmailTemplate'],
+];
+
 const connectionOperations: Readonly<Record<string, string>> = {
   POST: 'PostToConnection',
   GET: 'GetConnection',
   DELETE: 'DeleteConnection',
 };
 
-function queryAction(url: URL, headers: IncomingHttpHeaders, body: Buffer): string | undefined {
+/** True when the request is a query-protocol call whose `Action=` is in the form-encoded body. */
+export function carriesFormBody(headers: IncomingHttpHeaders): boolean {
+  return (headers['content-type'] ?? '').includes('application/x-www-form-urlencoded');
+}
+
+function queryAction(url: URL, headers: IncomingHttpHeaders, body: Buffer | undefined): string | undefined {
   const fromUrl = url.searchParams.get('Action');
   if (fromUrl) return fromUrl;
-  if (!(headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')) return undefined;
+  if (!body || !carriesFormBody(headers)) return undefined;
   return new URLSearchParams(body.toString('utf8')).get('Action') ?? undefined;
 }
 
-/** Names the operation of a request to `service`, or undefined when it is not an API call. */
+/**
+ * Names the operation of a request to `service`, or undefined when it is not an API call. The
+ * body is only needed for a query-protocol call that names its action in a form-encoded body.
+ */
 export function recogniseCall(
   service: FaultService,
   request: { readonly method: string; readonly url: string; readonly headers: IncomingHttpHeaders },
-  body: Buffer,
+  body?: Buffer,
 ): RecognisedCall | undefined {
   const url = new URL(request.url, 'http://localhost');
   const target = request.headers['x-amz-target'];
   const prefix = targetPrefixes[service];
   if (prefix && typeof target === 'string' && target.startsWith(prefix)) {
     return { operation: target.slice(prefix.length), protocol: 'awsJson' };
+  }
+  if (service === 'ses') {
+    // SES v1 is the query protocol (`Action=`); SES v2 is restJson1 under `/v2/`.
+    const route = sesV2Routes.find(([method, path]) => method === request.method && path.test(url.pathname));
+    if (route) return { operation: route[2], protocol: 'restJson' };
   }
   if (service === 'sqs' || service === 'ses') {
     const action = queryAction(url, request.headers, body);
@@ -190,7 +192,7 @@ export function faultResponse(service: FaultService, protocol: WireProtocol, err
     };
   }
   // restJson1: the type in `x-amzn-ErrorType`; Scheduler's model names the member `Message`,
-  // API Gateway answers `message`.
+  // API Gateway and SES v2 answer `message`.
   return {
     statusCode: error.statusCode,
     headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, 'x-amzn-errortype': error.code },
@@ -198,96 +200,23 @@ export function faultResponse(service: FaultService, protocol: WireProtocol, err
   };
 }
 
-/** Headers that describe one hop, not the message: Node sets its own on each side. */
-const hopByHopHeaders = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'expect', 'te', 'trailer']);
-
-function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !hopByHopHeaders.has(name)));
+/** Writes `answer` as the response. */
+export function sendWireResponse(res: ServerResponse, answer: WireResponse): void {
+  res.writeHead(answer.statusCode, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+  res.end(answer.body);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
+/**
+ * Counts one call the functions made and decides its fate: the fault's answer when a rule fires,
+ * undefined when the call is to be served.
+ */
+export type CallHook = (service: FaultService, call: RecognisedCall) => WireResponse | undefined;
 
-/** Starts a fault proxy for one service; with no rule firing it is a transparent pass-through. */
-export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
-  const target = new URL(options.target);
-  const host = options.host ?? '127.0.0.1';
-  const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
-  const agent = new Agent({ keepAlive: true });
-
-  function forward(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-    const upstream = request(
-      {
-        protocol: target.protocol,
-        hostname: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        // The Host header stays the client's, as through any transparent proxy (fauxqs builds queue URLs from it).
-        headers: { ...endToEndHeaders(req.headers), 'content-length': body.length },
-        agent,
-      },
-      (response) => {
-        res.writeHead(response.statusCode ?? 502, endToEndHeaders(response.headers));
-        pipeline(response, res, () => undefined);
-      },
-    );
-    upstream.on('error', (error) => {
-      log(`[fault-proxy ${options.service}] ${req.method} ${req.url} could not reach ${options.target}: ${describeError(error)}`);
-      if (res.headersSent) res.destroy(error);
-      else {
-        res.writeHead(502, { 'content-type': 'text/plain' });
-        res.end(`The local ${options.service} emulator did not answer.`);
-      }
-    });
-    // A client that gives up (a timeout, a stopped long poll) ends the upstream call too.
-    res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    upstream.end(body);
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
-    const call = recogniseCall(options.service, { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }, body);
-    if (call) options.onCall?.(options.service, call.operation);
-    const fault = call ? options.injector.decide(options.service, call.operation) : undefined;
-    if (call && fault) {
-      const answer = faultResponse(options.service, call.protocol, fault);
-      res.writeHead(answer.statusCode, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
-      res.end(answer.body);
-      return;
-    }
-    forward(req, res, body);
-  }
-
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      log(`[fault-proxy ${options.service}] ${req.method} ${req.url} failed: ${describeError(error)}`);
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    });
-  });
-  // Node's server drops a keep-alive connection idle for 5 s, and the SDK's agent reuses idle
-  // sockets with no limit of its own: a function (on its own thread) reusing one as it is dropped
-  // gets ECONNRESET, which an email send does not retry (it ends unconfirmed, unsent). A minute
-  // keeps that race away from the few-second pauses of local use and of the tests.
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    port,
-    stop: async () => {
-      await closeServer(server);
-      agent.destroy();
-    },
+/** The hook over the stack's fault rules and call counter. */
+export function createCallHook(faults: FaultInjector, calls: ApiCallCounter): CallHook {
+  return function callHook(service, call) {
+    calls.count(service, call.operation);
+    const fault = faults.decide(service, call.operation);
+    return fault ? faultResponse(service, call.protocol, fault) : undefined;
   };
 }

@@ -1,5 +1,3 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   ApiGatewayManagementApiClient,
   GetConnectionCommand,
@@ -13,6 +11,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   InternalServerError,
+  ListTablesCommand,
   ProvisionedThroughputExceededException,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -23,30 +22,30 @@ import {
   GetQueueAttributesCommand,
   ListQueuesCommand,
   QueueDoesNotExist,
+  ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import dynalite from 'dynalite';
-import { startFauxqs } from 'fauxqs';
-import type { FauxqsServer } from 'fauxqs';
-import sesModule from 'aws-ses-v2-local';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFaultProxy } from '../../../local/fault-proxy.ts';
-import type { FaultProxy } from '../../../local/fault-proxy.ts';
+import { ApiCallCounter } from '../../../local/api-call-counter.ts';
+import { createCallHook } from '../../../local/aws-call-hook.ts';
+import type { CallHook } from '../../../local/aws-call-hook.ts';
+import { startDynamoDbEndpoint } from '../../../local/dynamodb/endpoint.ts';
+import type { DynamoDbEndpoint } from '../../../local/dynamodb/endpoint.ts';
 import { createFaultInjector, seededRandom } from '../../../local/fault-rules.ts';
 import type { FaultInjector, FaultRule, FaultService } from '../../../local/fault-rules.ts';
-import { closeServer } from '../../../local/http-gateway.ts';
 import { startSchedulerEmulator } from '../../../local/scheduler-emulator.ts';
 import type { SchedulerEmulator } from '../../../local/scheduler-emulator.ts';
+import { startSesEmulator } from '../../../local/ses-emulator.ts';
+import type { SesEmulator } from '../../../local/ses-emulator.ts';
+import { startSqsEmulator } from '../../../local/sqs-emulator.ts';
+import type { SqsEmulator } from '../../../local/sqs-emulator.ts';
 import { startWebSocketGateway } from '../../../local/websocket-gateway.ts';
 import type { RunningWebSocketGateway } from '../../../local/websocket-gateway.ts';
 
-type StartSes = typeof sesModule.default;
-const startSes: StartSes = typeof sesModule === 'function' ? (sesModule as unknown as StartSes) : sesModule.default;
-
 const region = 'us-east-1';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-const tableName = 'fault-proxy-test';
+const tableName = 'call-hook-test';
 
 const email = {
   Source: 'notifications@herald.local',
@@ -69,22 +68,29 @@ function rule(service: FaultService, error: FaultRule['error'], extra: Partial<F
   return { service, probability: 1, error, ...extra };
 }
 
-describe('fault proxy', () => {
-  let dynamo: Server;
-  let fauxqs: FauxqsServer;
-  let ses: Server;
+describe('the fault and call-count hook of the emulators\' faultable endpoints', () => {
+  let dynamo: DynamoDbEndpoint;
+  let sqs: SqsEmulator;
+  let ses: SesEmulator;
   let scheduler: SchedulerEmulator;
   let ws: RunningWebSocketGateway;
-  const targets = {} as Record<FaultService, string>;
-  let injector: FaultInjector;
-  const proxies: FaultProxy[] = [];
+  /** The plain endpoints (fixtures) and the faultable ones (the functions'), by service. */
+  const plain = {} as Record<FaultService, string>;
+  const faultable = {} as Record<FaultService, string>;
+  // Each test sets its own rules and counter; the emulators' hook consults the current ones.
+  let injector: FaultInjector = createFaultInjector();
+  let counter = new ApiCallCounter();
+  const hook: CallHook = (service, call) => createCallHook(injector, counter)(service, call);
   const clients: { destroy(): void }[] = [];
   let queueUrl: string;
 
-  async function proxyFor(service: FaultService, faults: FaultInjector = injector): Promise<string> {
-    const proxy = await startFaultProxy({ service, target: targets[service], injector: faults });
-    proxies.push(proxy);
-    return proxy.endpoint;
+  function faultableFor(service: FaultService): string {
+    return faultable[service];
+  }
+
+  function need(endpoint: string | undefined): string {
+    if (endpoint === undefined) throw new Error('started without its faultable endpoint');
+    return endpoint;
   }
 
   function track<C extends { destroy(): void }>(client: C): C {
@@ -93,20 +99,19 @@ describe('fault proxy', () => {
   }
 
   beforeAll(async () => {
-    dynamo = dynalite({ createTableMs: 0 });
-    await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
-    targets.dynamodb = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
-    fauxqs = await startFauxqs({ port: 0, logger: false });
-    targets.sqs = `http://127.0.0.1:${fauxqs.port}`;
-    ses = await startSes({ host: '127.0.0.1', port: 0 });
-    targets.ses = `http://127.0.0.1:${(ses.address() as AddressInfo).port}`;
-    scheduler = await startSchedulerEmulator({ port: 0, region, sqsEndpoint: targets.sqs });
-    targets.scheduler = scheduler.endpoint;
-    ws = await startWebSocketGateway({ port: 0, routes: {} });
-    targets.apigatewaymanagementapi = ws.callbackUrl;
+    dynamo = await startDynamoDbEndpoint({ faultable: { hook } });
+    [plain.dynamodb, faultable.dynamodb] = [dynamo.endpoint, need(dynamo.faultableEndpoint)];
+    sqs = await startSqsEmulator({ faultable: { hook } });
+    [plain.sqs, faultable.sqs] = [sqs.endpoint, need(sqs.faultableEndpoint)];
+    ses = await startSesEmulator({ port: 0, faultable: { hook } });
+    [plain.ses, faultable.ses] = [ses.endpoint, need(ses.faultableEndpoint)];
+    scheduler = await startSchedulerEmulator({ port: 0, region, sqsEndpoint: plain.sqs, faultable: { hook } });
+    [plain.scheduler, faultable.scheduler] = [scheduler.endpoint, need(scheduler.faultableEndpoint)];
+    ws = await startWebSocketGateway({ port: 0, routes: {}, faultable: { hook } });
+    [plain.apigatewaymanagementapi, faultable.apigatewaymanagementapi] = [ws.callbackUrl, need(ws.faultableCallbackUrl)];
 
-    // The fixtures are made on the emulators themselves, as the local stack's own clients do.
-    const rawDynamo = new DynamoDBClient({ region, credentials, endpoint: targets.dynamodb });
+    // The fixtures are made on the plain endpoints, as the local stack's own clients do.
+    const rawDynamo = new DynamoDBClient({ region, credentials, endpoint: plain.dynamodb });
     await rawDynamo.send(
       new CreateTableCommand({
         TableName: tableName,
@@ -116,29 +121,29 @@ describe('fault proxy', () => {
       }),
     );
     rawDynamo.destroy();
-    const rawSqs = new SQSClient({ region, credentials, endpoint: targets.sqs });
-    queueUrl = (await rawSqs.send(new CreateQueueCommand({ QueueName: 'fault-proxy-test' }))).QueueUrl ?? '';
+    const rawSqs = new SQSClient({ region, credentials, endpoint: plain.sqs });
+    queueUrl = (await rawSqs.send(new CreateQueueCommand({ QueueName: 'call-hook-test' }))).QueueUrl ?? '';
     rawSqs.destroy();
   });
 
   afterAll(async () => {
     await ws.stop();
     await scheduler.stop();
-    await closeServer(ses);
-    await fauxqs.stop();
-    await closeServer(dynamo);
+    await ses.stop();
+    await sqs.stop();
+    await dynamo.stop();
   });
 
-  afterEach(async () => {
+  afterEach(() => {
     for (const client of clients.splice(0)) client.destroy();
-    await Promise.all(proxies.splice(0).map((proxy) => proxy.stop()));
+    counter = new ApiCallCounter();
   });
 
-  describe('ses (query protocol)', () => {
+  describe('ses (query protocol v1, REST v2)', () => {
     it('fails SendEmail with the SES exception and status of the rule while SendRawEmail still goes through', async () => {
       // Prepare
       injector = createFaultInjector({ rules: [rule('ses', { statusCode: 503, code: 'ServiceUnavailable' }, { operation: 'SendEmail' })] });
-      const client = track(new SESClient({ region, credentials, endpoint: await proxyFor('ses'), maxAttempts: 1 }));
+      const client = track(new SESClient({ region, credentials, endpoint: faultableFor('ses'), maxAttempts: 1 }));
 
       // Act
       const failure = await failureOf(client.send(new SendEmailCommand(email)));
@@ -157,7 +162,7 @@ describe('fault proxy', () => {
       // Prepare
       const error = { statusCode: 400, code: 'MessageRejected', message: 'Email address is not verified.' };
       injector = createFaultInjector({ rules: [rule('ses', error, { operation: 'SendEmail' })] });
-      const client = track(new SESClient({ region, credentials, endpoint: await proxyFor('ses') }));
+      const client = track(new SESClient({ region, credentials, endpoint: faultableFor('ses') }));
 
       // Act
       const failure = await failureOf(client.send(new SendEmailCommand(email)));
@@ -169,10 +174,29 @@ describe('fault proxy', () => {
       expect(injector.injected()).toEqual({ ses: { SendEmail: 1 } });
     });
 
+    it('names SES v2 calls by method and path, failing them with the error in x-amzn-ErrorType', async () => {
+      // Prepare
+      injector = createFaultInjector({ rules: [rule('ses', { statusCode: 400, code: 'MessageRejected', message: 'Rejected' }, { operation: 'SendEmail' })] });
+      const endpoint = faultableFor('ses');
+      const headers = { authorization: 'AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/ses/aws4_request', 'content-type': 'application/json' };
+      const v2Email = { FromEmailAddress: 'notifications@herald.local', Destination: { ToAddresses: ['bob@example.com'] }, Content: { Simple: { Subject: { Data: 'Hi' }, Body: { Text: { Data: 'Hi Bob' } } } } };
+
+      // Act
+      const sent = await fetch(`${endpoint}/v2/email/outbound-emails`, { method: 'POST', headers, body: JSON.stringify(v2Email) });
+      const templates = await fetch(`${endpoint}/v2/email/templates`, { headers });
+
+      // Assess
+      expect(sent.status).toBe(400);
+      expect(sent.headers.get('x-amzn-errortype')).toBe('MessageRejected');
+      expect(await sent.json()).toEqual({ message: 'Rejected' });
+      expect(templates.status).toBe(200);
+      expect(counter.snapshot()).toEqual({ ses: { SendEmail: 1, ListEmailTemplates: 1 } });
+    });
+
     it('lets requests that are not API calls through, whatever the rules', async () => {
       // Prepare
       injector = createFaultInjector({ rules: [rule('ses', { statusCode: 500, code: 'InternalFailure' })] });
-      const endpoint = await proxyFor('ses');
+      const endpoint = faultableFor('ses');
 
       // Act
       const viewer = await fetch(`${endpoint}/store`);
@@ -188,7 +212,7 @@ describe('fault proxy', () => {
     it('never fails a call when the probability is 0', async () => {
       // Prepare
       injector = createFaultInjector({ rules: [rule('ses', { statusCode: 503, code: 'ServiceUnavailable' }, { probability: 0 })] });
-      const client = track(new SESClient({ region, credentials, endpoint: await proxyFor('ses'), maxAttempts: 1 }));
+      const client = track(new SESClient({ region, credentials, endpoint: faultableFor('ses'), maxAttempts: 1 }));
 
       // Act
       const results = await Promise.allSettled(Array.from({ length: 20 }, () => client.send(new SendEmailCommand(email))));
@@ -205,7 +229,7 @@ describe('fault proxy', () => {
       const prediction = seededRandom(seed);
       const expected = Array.from({ length: calls }, () => prediction() < 0.5).filter(Boolean).length;
       injector = createFaultInjector({ seed, rules: [rule('ses', { statusCode: 503, code: 'ServiceUnavailable' }, { probability: 0.5 })] });
-      const client = track(new SESClient({ region, credentials, endpoint: await proxyFor('ses'), maxAttempts: 1 }));
+      const client = track(new SESClient({ region, credentials, endpoint: faultableFor('ses'), maxAttempts: 1 }));
 
       // Act: one call after another, so each draws in turn.
       let failed = 0;
@@ -226,7 +250,7 @@ describe('fault proxy', () => {
       // Prepare
       const error = { statusCode: 400, code: 'ProvisionedThroughputExceededException' };
       injector = createFaultInjector({ rules: [rule('dynamodb', error, { operation: 'PutItem' })] });
-      const client = track(new DynamoDBClient({ region, credentials, endpoint: await proxyFor('dynamodb'), maxAttempts: 2 }));
+      const client = track(new DynamoDBClient({ region, credentials, endpoint: faultableFor('dynamodb'), maxAttempts: 2 }));
 
       // Act
       const failure = await failureOf(client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'a' } } })));
@@ -242,7 +266,7 @@ describe('fault proxy', () => {
     it('lets the SDK retry a 5xx fault up to its default max attempts', async () => {
       // Prepare
       injector = createFaultInjector({ rules: [rule('dynamodb', { statusCode: 500, code: 'InternalServerError' }, { operation: 'PutItem' })] });
-      const client = track(new DynamoDBClient({ region, credentials, endpoint: await proxyFor('dynamodb') }));
+      const client = track(new DynamoDBClient({ region, credentials, endpoint: faultableFor('dynamodb') }));
 
       // Act
       const failure = await failureOf(client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'd' } } })));
@@ -259,7 +283,7 @@ describe('fault proxy', () => {
       // Prepare
       const error = { statusCode: 400, code: 'ConditionalCheckFailedException', message: 'The conditional request failed' };
       injector = createFaultInjector({ rules: [rule('dynamodb', error, { operation: 'PutItem' })] });
-      const client = track(new DynamoDBClient({ region, credentials, endpoint: await proxyFor('dynamodb') }));
+      const client = track(new DynamoDBClient({ region, credentials, endpoint: faultableFor('dynamodb') }));
 
       // Act
       const failure = await failureOf(client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'b' } } })));
@@ -274,7 +298,7 @@ describe('fault proxy', () => {
     it('forwards calls to the emulator when no rule fires', async () => {
       // Prepare
       injector = createFaultInjector({ rules: [rule('dynamodb', { statusCode: 500, code: 'InternalServerError' }, { operation: 'DeleteItem' })] });
-      const client = track(new DynamoDBClient({ region, credentials, endpoint: await proxyFor('dynamodb') }));
+      const client = track(new DynamoDBClient({ region, credentials, endpoint: faultableFor('dynamodb') }));
 
       // Act
       await client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'c' }, note: { S: 'kept' } } }));
@@ -290,7 +314,7 @@ describe('fault proxy', () => {
     it('fails every operation of the service when the rule names none', async () => {
       // Prepare
       injector = createFaultInjector({ rules: [rule('sqs', { statusCode: 500, code: 'InternalError' })] });
-      const client = track(new SQSClient({ region, credentials, endpoint: await proxyFor('sqs'), useQueueUrlAsEndpoint: false, maxAttempts: 1 }));
+      const client = track(new SQSClient({ region, credentials, endpoint: faultableFor('sqs'), useQueueUrlAsEndpoint: false, maxAttempts: 1 }));
 
       // Act
       const failures = await Promise.all([
@@ -311,7 +335,7 @@ describe('fault proxy', () => {
     it('answers a modelled error with its JSON name and its legacy query code, as SQS does', async () => {
       // Prepare
       injector = createFaultInjector({ rules: [rule('sqs', { statusCode: 400, code: 'QueueDoesNotExist' }, { operation: 'SendMessage' })] });
-      const client = track(new SQSClient({ region, credentials, endpoint: await proxyFor('sqs'), useQueueUrlAsEndpoint: false }));
+      const client = track(new SQSClient({ region, credentials, endpoint: faultableFor('sqs'), useQueueUrlAsEndpoint: false }));
 
       // Act
       const failure = await failureOf(client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'hello' })));
@@ -325,7 +349,7 @@ describe('fault proxy', () => {
     it('answers a query-protocol call with the XML error body', async () => {
       // Prepare
       injector = createFaultInjector({ rules: [rule('sqs', { statusCode: 403, code: 'RequestThrottled', message: 'Slow down' }, { operation: 'SendMessage' })] });
-      const endpoint = await proxyFor('sqs');
+      const endpoint = faultableFor('sqs');
 
       // Act
       const response = await fetch(endpoint, {
@@ -349,17 +373,17 @@ describe('fault proxy', () => {
       injector = createFaultInjector({
         rules: [rule('scheduler', { statusCode: 429, code: 'ThrottlingException', message: 'Rate exceeded' }, { operation: 'ListSchedules' })],
       });
-      const client = track(new SchedulerClient({ region, credentials, endpoint: await proxyFor('scheduler'), maxAttempts: 2 }));
+      const client = track(new SchedulerClient({ region, credentials, endpoint: faultableFor('scheduler'), maxAttempts: 2 }));
 
       // Act
       const failure = await failureOf(client.send(new ListSchedulesCommand({})));
-      const group = await client.send(new CreateScheduleGroupCommand({ Name: 'fault-proxy-test' }));
+      const group = await client.send(new CreateScheduleGroupCommand({ Name: 'call-hook-test' }));
 
       // Assess
       expect(failure).toBeInstanceOf(ThrottlingException);
       expect(failure.message).toBe('Rate exceeded');
       expect(failure.$metadata).toMatchObject({ httpStatusCode: 429, attempts: 2 });
-      expect(group.ScheduleGroupArn).toContain('schedule-group/fault-proxy-test');
+      expect(group.ScheduleGroupArn).toContain('schedule-group/call-hook-test');
       expect(injector.injected()).toEqual({ scheduler: { ListSchedules: 2 } });
     });
   });
@@ -370,7 +394,7 @@ describe('fault proxy', () => {
       injector = createFaultInjector({
         rules: [rule('apigatewaymanagementapi', { statusCode: 429, code: 'LimitExceededException' }, { operation: 'PostToConnection' })],
       });
-      const client = track(new ApiGatewayManagementApiClient({ region, credentials, endpoint: await proxyFor('apigatewaymanagementapi'), maxAttempts: 1 }));
+      const client = track(new ApiGatewayManagementApiClient({ region, credentials, endpoint: faultableFor('apigatewaymanagementapi'), maxAttempts: 1 }));
 
       // Act
       const posted = await failureOf(client.send(new PostToConnectionCommand({ ConnectionId: 'nobody=', Data: new TextEncoder().encode('{}') })));
@@ -381,6 +405,56 @@ describe('fault proxy', () => {
       expect(posted.$metadata.httpStatusCode).toBe(429);
       expect(described).toBeInstanceOf(GoneException);
       expect(injector.injected()).toEqual({ apigatewaymanagementapi: { PostToConnection: 1 } });
+    });
+  });
+  describe('counting', () => {
+    it('counts every call to a faultable endpoint by service and operation, faulted or not', async () => {
+      // Prepare
+      injector = createFaultInjector({ rules: [rule('dynamodb', { statusCode: 400, code: 'ValidationException' }, { operation: 'PutItem' })] });
+      const db = track(new DynamoDBClient({ region, credentials, endpoint: faultableFor('dynamodb') }));
+      const queue = track(new SQSClient({ region, credentials, endpoint: faultableFor('sqs'), useQueueUrlAsEndpoint: false }));
+
+      // Act
+      await db.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'counted' } } })).catch(() => undefined);
+      await db.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'counted' } } }));
+      await db.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'counted' } } }));
+      await queue.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'counted' }));
+
+      // Assess
+      expect(counter.snapshot()).toEqual({ dynamodb: { PutItem: 1, GetItem: 2 }, sqs: { SendMessage: 1 } });
+      expect(injector.injected()).toEqual({ dynamodb: { PutItem: 1 } });
+    });
+
+    it('neither counts nor faults the calls to the plain endpoints', async () => {
+      // Prepare
+      injector = createFaultInjector({ rules: [rule('dynamodb', { statusCode: 500, code: 'InternalServerError' }), rule('sqs', { statusCode: 500, code: 'InternalError' })] });
+      const db = track(new DynamoDBClient({ region, credentials, endpoint: plain.dynamodb, maxAttempts: 1 }));
+      const queue = track(new SQSClient({ region, credentials, endpoint: plain.sqs, useQueueUrlAsEndpoint: false, maxAttempts: 1 }));
+
+      // Act
+      const tables = await db.send(new ListTablesCommand({}));
+      const queues = await queue.send(new ListQueuesCommand({}));
+
+      // Assess
+      expect(tables.TableNames).toContain(tableName);
+      expect(queues.QueueUrls).toContain(queueUrl);
+      expect(counter.snapshot()).toEqual({});
+      expect(injector.injected()).toEqual({});
+    });
+
+    it('hands the calls no rule fails to the emulator in this process', async () => {
+      // Prepare
+      injector = createFaultInjector({ rules: [rule('sqs', { statusCode: 500, code: 'InternalError' }, { operation: 'DeleteQueue' })] });
+      const queue = track(new SQSClient({ region, credentials, endpoint: faultableFor('sqs'), useQueueUrlAsEndpoint: false }));
+      const body = `through the front ${Date.now()}`;
+
+      // Act
+      await queue.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+      const received = await queue.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+
+      // Assess
+      expect(received.Messages?.map((message) => message.Body)).toContain(body);
+      expect(counter.snapshot()).toEqual({ sqs: { SendMessage: 1, ReceiveMessage: 1 } });
     });
   });
 });

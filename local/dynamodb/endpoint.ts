@@ -1,0 +1,170 @@
+/**
+ * The local stack's DynamoDB endpoint: one HTTP server speaking DynamoDB's awsJson 1.0 that runs
+ * every call in this process, on dynalite's store, with no HTTP to dynalite at all.
+ *
+ * A request is read once and checked as dynalite's own server checks it (`wire.ts`). On the
+ * faultable endpoint (the functions') the call is then counted and may be failed by a fault rule.
+ * Then the signature headers and AWS's nesting limit, before anything recursive runs; then
+ * dynalite's validations, the item locks, and dynalite's action or a transaction
+ * (`operations.ts`). An exception anywhere in handling one request answers 500
+ * `InternalServerError` and is logged; the process and the other requests carry on.
+ *
+ * Two ports, one store: `endpoint` (never faulted nor counted: table creation, the TTL reaper,
+ * tests and the AWS CLI) and, when asked for, `faultableEndpoint` (with the hook).
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
+import { crc32 } from 'node:zlib';
+import { sendWireResponse } from '../aws-call-hook.ts';
+import type { CallHook } from '../aws-call-hook.ts';
+import { closeServer, describeError } from '../http-gateway.ts';
+import { httpUrl, listen } from '../listen.ts';
+import { createDynaliteStore, isDynaliteError } from './dynalite.ts';
+import type { DynaliteStore, Json } from './dynalite.ts';
+import { createDynamoDbOperations } from './operations.ts';
+import { callError, corsHeaders, routeRequest } from './wire.ts';
+import type { WireAnswer } from './wire.ts';
+
+export interface DynamoDbEndpointOptions {
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** Port of the unfaulted endpoint; 0 picks a free one. @default 0 */
+  readonly port?: number;
+  /** LevelDB directory of the data; in memory when absent. */
+  readonly path?: string;
+  /** When set, a second endpoint on the same store whose calls go through `hook`: the functions'. */
+  readonly faultable?: { readonly hook: CallHook; readonly port?: number };
+  /** A store to serve instead of a new one (left open by `stop()`). */
+  readonly store?: DynaliteStore;
+  /** Where internal failures are reported. @default stderr */
+  readonly log?: (line: string) => void;
+}
+
+export interface DynamoDbEndpoint {
+  /** The unfaulted endpoint: `http://host:port`. */
+  readonly endpoint: string;
+  /** The endpoint with the fault and call-count hook, when `faultable` was given. */
+  readonly faultableEndpoint?: string;
+  /** Closes both endpoints and every connection, then the store (unless it was given). */
+  stop(): Promise<void>;
+}
+
+/** dynalite's limit on a request body, in bytes. */
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+/** The API version whose calls the hook counts and faults, as the SDK v3 sends them. */
+const COUNTED_API = 'DynamoDB_20120810';
+/** AWS's (and dynalite's) keep-alive is generous; Node's 5 s default races clients reusing idle sockets. */
+const KEEP_ALIVE_MS = 60_000;
+
+/** A 52-character request id of [0-9A-Z], as AWS's look: a random prefix and a counter, no crypto per request. */
+function requestIds(): () => string {
+  const prefix = randomBytes(30).toString('base64').toUpperCase().replace(/[^0-9A-Z]/g, '0').slice(0, 40);
+  let counter = 0;
+  return () => {
+    counter += 1;
+    return `${prefix}${counter.toString(36).toUpperCase().padStart(12, '0')}`;
+  };
+}
+
+/** Reads the body, or undefined when it passes `limit` bytes. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Starts the DynamoDB endpoint (and its faultable twin); `stop()` undoes it. */
+export async function startDynamoDbEndpoint(options: DynamoDbEndpointOptions = {}): Promise<DynamoDbEndpoint> {
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
+  const store = options.store ?? createDynaliteStore({ ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const operations = createDynamoDbOperations(store, log);
+  const nextRequestId = requestIds();
+
+  function send(res: ServerResponse, answer: WireAnswer, headers: OutgoingHttpHeaders): void {
+    res.writeHead(answer.status, {
+      ...headers,
+      ...answer.headers,
+      'x-amz-crc32': String(crc32(answer.body)),
+      'content-type': answer.contentType,
+      'content-length': Buffer.byteLength(answer.body),
+    });
+    res.end(answer.body);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, hook: CallHook | undefined): Promise<void> {
+    const body = await readBody(req, MAX_REQUEST_BYTES);
+    if (body === undefined) {
+      res.writeHead(413, { connection: 'close' });
+      res.end();
+      return;
+    }
+    const headers: OutgoingHttpHeaders = { 'x-amzn-requestid': nextRequestId(), ...corsHeaders(req) };
+    const call = routeRequest(req, body);
+    if ('status' in call) {
+      send(res, call, headers);
+      return;
+    }
+    const fault = hook && call.api === COUNTED_API ? hook('dynamodb', { operation: call.operation, protocol: 'awsJson' }) : undefined;
+    if (fault) {
+      sendWireResponse(res, fault);
+      return;
+    }
+    const reply = (status: number, json: Json): void => send(res, { status, contentType: call.replyType, body: JSON.stringify(json) }, headers);
+    const refused = callError(req, call);
+    if (refused) {
+      reply(400, refused);
+      return;
+    }
+    try {
+      reply(200, await operations.run(call.operation, call.request as Json));
+    } catch (error) {
+      if (!isDynaliteError(error)) throw error;
+      reply(error.statusCode, error.body);
+    }
+  }
+
+  function serve(hook: CallHook | undefined): Server {
+    const server = createServer((req, res) => {
+      handle(req, res, hook).catch((error: unknown) => {
+        log(`[dynamodb] ${String(req.headers['x-amz-target'] ?? req.method)} failed: ${describeError(error)}`);
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        const body = JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Internal server error' });
+        send(res, { status: 500, contentType: 'application/x-amz-json-1.0', body }, { 'x-amzn-requestid': nextRequestId() });
+      });
+    });
+    server.keepAliveTimeout = KEEP_ALIVE_MS;
+    server.headersTimeout = KEEP_ALIVE_MS + 1_000;
+    return server;
+  }
+
+  const servers: Server[] = [];
+  const stop = async (): Promise<void> => {
+    for (const server of servers.splice(0)) if (server.listening) await closeServer(server);
+    if (!options.store) await new Promise<void>((resolve, reject) => store.db.close((error) => (error ? reject(error) : resolve())));
+  };
+  try {
+    const plain = serve(undefined);
+    servers.push(plain);
+    const endpoint = httpUrl(host, await listen(plain, options.port ?? 0, host));
+    let faultableEndpoint: string | undefined;
+    if (options.faultable) {
+      const faultable = serve(options.faultable.hook);
+      servers.push(faultable);
+      faultableEndpoint = httpUrl(host, await listen(faultable, options.faultable.port ?? 0, host));
+    }
+    return { endpoint, ...(faultableEndpoint ? { faultableEndpoint } : {}), stop };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Every DynamoDB operation the local endpoint serves, run in-process on dynalite's store:
+ * dynalite's own validations, the item locks, the number limits of updates, then dynalite's
+ * action, or the transactions dynalite lacks (`transact-write-items.ts`, `transact-get-items.ts`).
+ */
+import { dynaliteActions, dynaliteDb, dynaliteOperations, dynaliteValidations, isDynaliteError } from './dynalite.ts';
+import type { AttributeMap, DynaliteOperation, DynaliteStore, Json, TypeTree } from './dynalite.ts';
+import { runAction } from './guarded-actions.ts';
+import { KeyLocks } from './key-locks.ts';
+import { arithmeticError } from './limits.ts';
+import { lockKeyOf, readItem, TableSchemas } from './tables.ts';
+import { transactGetItems } from './transact-get-items.ts';
+import { transactWriteItems } from './transact-write-items.ts';
+import type { TransactionContext } from './transaction-support.ts';
+
+export const transactionOperations = ['TransactWriteItems', 'TransactGetItems'] as const;
+/** The operations the endpoint serves: dynalite's and the transactions. */
+export const supportedOperations: ReadonlySet<string> = new Set([...dynaliteOperations, ...transactionOperations]);
+export type SupportedOperation = DynaliteOperation | (typeof transactionOperations)[number];
+
+export interface DynamoDbOperations {
+  /**
+   * Runs `operation` on a parsed request body (already checked against the nesting limit);
+   * resolves with the response body, rejects with a DynaliteError (an AWS error answer) or any
+   * other error (an internal failure).
+   */
+  run(operation: SupportedOperation, request: Json): Promise<Json>;
+}
+
+/** The operations on items: their table lookups can be answered from the kept descriptions. */
+const itemOperations: ReadonlySet<DynaliteOperation> = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem', 'Query', 'Scan']);
+/** The operations that change a table's description, which must then be read afresh. */
+const tableOperations: ReadonlySet<DynaliteOperation> = new Set(['CreateTable', 'UpdateTable', 'DeleteTable']);
+
+/**
+ * The single-item writes that take `ReturnValuesOnConditionCheckFailure` (AWS added it after
+ * dynalite was written): its type is added to dynalite's, and the item is put in the
+ * ConditionalCheckFailedException here.
+ */
+const returnsItemOnConditionFailure: ReadonlySet<DynaliteOperation> = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+const typesOf: Readonly<Record<DynaliteOperation, TypeTree>> = Object.fromEntries(
+  dynaliteOperations.map((operation) => {
+    const { types } = dynaliteActions[operation].validation;
+    const extra = returnsItemOnConditionFailure.has(operation) ? { ReturnValuesOnConditionCheckFailure: { type: 'String', enum: ['ALL_OLD', 'NONE'] } } : {};
+    return [operation, { ...types, ...extra }];
+  }),
+) as Record<DynaliteOperation, TypeTree>;
+
+type WriteRequest = { PutRequest?: { Item?: AttributeMap }; DeleteRequest?: { Key?: AttributeMap } };
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** True when an update computes a number: an ADD, or a SET with `+`, `-` or a function. */
+function computesNumbers(update: Json): boolean {
+  const sections = (update._updates as { sections?: readonly { type: string; val?: unknown }[] } | undefined)?.sections ?? [];
+  if (sections.some((section) => section.type === 'add' || (section.type === 'set' && isObject(section.val) && 'type' in section.val))) return true;
+  return Object.values((update.AttributeUpdates as Record<string, { Action?: string }> | undefined) ?? {}).some((change) => change.Action === 'ADD');
+}
+
+/** Creates the operations over one dynalite store. */
+export function createDynamoDbOperations(store: DynaliteStore, log: (line: string) => void): DynamoDbOperations {
+  const locks = new KeyLocks();
+  const tables = new TableSchemas(store);
+  const transactions: TransactionContext = { store, locks, tables, log };
+
+  async function lockKeys(table: unknown, items: readonly (AttributeMap | undefined)[]): Promise<string[]> {
+    const schema = await tables.keySchema(String(table));
+    return schema ? items.flatMap((item) => lockKeyOf(schema, item) ?? []) : [];
+  }
+
+  /** The items an operation must hold: every write, and the reads AWS isolates from transactions. */
+  async function itemsTouched(operation: DynaliteOperation, data: Json): Promise<string[]> {
+    switch (operation) {
+      case 'PutItem':
+        return lockKeys(data.TableName, [data.Item as AttributeMap]);
+      case 'UpdateItem':
+      case 'DeleteItem':
+      case 'GetItem':
+        return lockKeys(data.TableName, [data.Key as AttributeMap]);
+      case 'BatchWriteItem': {
+        const perTable = Object.entries(data.RequestItems as Record<string, WriteRequest[]>).map(([table, requests]) =>
+          lockKeys(table, requests.map((request) => request.PutRequest?.Item ?? request.DeleteRequest?.Key)),
+        );
+        return (await Promise.all(perTable)).flat();
+      }
+      case 'BatchGetItem': {
+        const perTable = Object.entries(data.RequestItems as Record<string, { Keys: AttributeMap[] }>).map(([table, request]) => lockKeys(table, request.Keys));
+        return (await Promise.all(perTable)).flat();
+      }
+      default:
+        return [];
+    }
+  }
+
+  /** Refuses an update whose arithmetic would store a number out of AWS's range (the item's lock is held). */
+  async function refuseOutOfRangeArithmetic(update: Json): Promise<void> {
+    const table = await tables.keySchema(String(update.TableName));
+    const key = update.Key as AttributeMap;
+    // A key dynalite will refuse, or a condition that fails, is answered by the action itself.
+    if (!table || dynaliteDb.validateKey(key, table)) return;
+    const item = await readItem(store, table, key);
+    if (dynaliteDb.checkConditional(update, item)) return;
+    const message = arithmeticError(update, item);
+    if (message) throw dynaliteDb.validationError(message);
+  }
+
+  /** Adds the current item to a ConditionalCheckFailedException when the write asked for it (the item's lock is held). */
+  async function withItemOnConditionFailure(error: unknown, operation: DynaliteOperation, data: Json): Promise<unknown> {
+    if (!returnsItemOnConditionFailure.has(operation) || data.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD') return error;
+    if (!isDynaliteError(error) || !String(error.body.__type).endsWith('#ConditionalCheckFailedException')) return error;
+    const table = await tables.keySchema(String(data.TableName));
+    const item = table ? await readItem(store, table, (operation === 'PutItem' ? data.Item : data.Key) as AttributeMap) : undefined;
+    return item ? Object.assign(error, { body: { ...error.body, Item: item } }) : error;
+  }
+
+  async function runDynalite(operation: DynaliteOperation, request: Json): Promise<Json> {
+    const { action, validation } = dynaliteActions[operation];
+    const types = typesOf[operation];
+    const data = dynaliteValidations.checkTypes(request, types);
+    dynaliteValidations.checkValidations(data, types, validation.custom, store);
+    const changesTable = tableOperations.has(operation);
+    if (changesTable) tables.forget(String(data.TableName));
+    const keys = await itemsTouched(operation, data);
+    const release = keys.length > 0 ? await locks.acquire(keys) : undefined;
+    try {
+      if (operation === 'UpdateItem' && computesNumbers(data)) await refuseOutOfRangeArithmetic(data);
+      return await runAction(store, action, data, itemOperations.has(operation) ? tables : undefined);
+    } catch (error) {
+      throw await withItemOnConditionFailure(error, operation, data);
+    } finally {
+      release?.();
+      if (changesTable) tables.forget(String(data.TableName));
+    }
+  }
+
+  return {
+    run(operation, request) {
+      if (operation === 'TransactWriteItems') return transactWriteItems(transactions, request);
+      if (operation === 'TransactGetItems') return transactGetItems(transactions, request);
+      return runDynalite(operation, request);
+    },
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * `npm run bench -- broadcast --recipients 100000`: a broadcast benchmark on the local stack.
+ *
+ * Starts the whole local stack in this process, registers the recipients straight into the
+ * directory's tables (BatchWriteItem, in the directory's own item layout), schedules one broadcast
+ * to their group through the HTTP API, shows its progress while it runs, and prints:
+ * - recipients per second from the schedule (the API call) to the last inbox write;
+ * - how long the stack took to start, and its resident memory (RSS) once started, idle;
+ * - the peak memory (RSS) of this process, which holds every emulator and every function;
+ * - the CPU time of the process (every thread) over the broadcast's wall time, in cores: above 1,
+ *   more than one core was working; and how busy the main thread (the emulators') was;
+ * - the AWS API calls the functions made per recipient, by service and operation, as counted at
+ *   the emulated endpoints (the local stack's own polling of the queues is not counted: on AWS
+ *   the Lambda service does that).
+ * Figures only: nothing here passes or fails on speed.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, signToken } from '../../local/jwt-keys.ts';
+import { seedDirectory } from '../../local/seed-directory.ts';
+import { LOCAL_REGION, startLocalStack } from '../../local/stack.ts';
+import type { LocalStack } from '../../local/stack.ts';
+import { megabytes, number, peakRss, UsageError } from './format.ts';
+
+/** How to call the broadcast benchmark. */
+export const broadcastUsage = 'npm run bench -- broadcast [--recipients 100000] [--timeout-seconds 3600] [--channels inbox,websocket]';
+
+interface Progress {
+  readonly total: number;
+  readonly sent: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  readonly pending: number;
+  readonly percent: number;
+}
+
+interface BroadcastView {
+  readonly status: string;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly completedAt: string | null;
+  readonly lastError: string | null;
+  readonly progress: Progress;
+}
+
+function parseOptions(args: readonly string[]): { recipients: number; timeoutSeconds: number; channels: string[] } {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      recipients: { type: 'string', default: '100000' },
+      'timeout-seconds': { type: 'string', default: '3600' },
+      channels: { type: 'string', default: 'inbox,websocket' },
+    },
+  });
+  const recipients = Number(values.recipients);
+  const timeoutSeconds = Number(values['timeout-seconds']);
+  if (!Number.isInteger(recipients) || recipients < 1 || !(timeoutSeconds > 0)) throw new UsageError(broadcastUsage);
+  return { recipients, timeoutSeconds, channels: values.channels.split(',').filter(Boolean) };
+}
+
+/** One progress line: a bar on a terminal (rewritten in place), plain text otherwise. */
+function progressLine(p: Progress, status: string, elapsedS: number, rate: number): string {
+  const width = 30;
+  const filled = Math.round((p.percent / 100) * width);
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+  const total = p.total > 0 ? number(p.total) : '?';
+  return `${bar} ${String(p.percent).padStart(3)}%  ${number(p.sent)}/${total} sent  ${number(p.failed)} failed  ${status}  ${number(elapsedS, 1)} s  ${number(rate)}/s  RSS ${megabytes(process.memoryUsage().rss)}`;
+}
+
+async function getBroadcast(stack: LocalStack, token: string, id: string): Promise<BroadcastView> {
+  const response = await fetch(`${stack.httpUrl}/v1/broadcasts/${id}`, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) throw new Error(`GET /v1/broadcasts/${id} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as BroadcastView;
+}
+
+/** Runs the broadcast benchmark with the command line's arguments; resolves with the exit code (0, or 1 when the broadcast did not complete). */
+export async function runBroadcastBench(args: readonly string[]): Promise<number> {
+  const options = parseOptions(args);
+  const scratch = await mkdtemp(join(tmpdir(), 'herald-bench-'));
+  const keyFile = join(scratch, 'jwt-signing-key.json');
+  console.log(`Starting the local stack in this process...`);
+  const startBegan = performance.now();
+  const stack = await startLocalStack({
+    httpPort: 0,
+    wsPort: 0,
+    sesPort: 0,
+    signingKeyFile: keyFile,
+    environment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN', HERALD_BROADCAST_WATCH_SECONDS: '30' },
+  });
+  const startSeconds = (performance.now() - startBegan) / 1000;
+  const idleRss = process.memoryUsage().rss;
+  console.log(`Started in ${number(startSeconds, 2)} s; RSS once started ${megabytes(idleRss)}.`);
+  let exitCode = 0;
+  try {
+    const group = 'bench';
+    const ids = Array.from({ length: options.recipients }, (_, i) => `bench-${String(i).padStart(8, '0')}`);
+    const seedStart = performance.now();
+    await seedDirectory({
+      endpoint: stack.endpoints.dynamodb,
+      region: LOCAL_REGION,
+      tables: { recipients: stack.tableNames.recipients ?? '', memberships: stack.tableNames.memberships ?? '' },
+      tenantId: 'default',
+      recipients: ids.map((id) => ({ id, groups: [group] })),
+    });
+    const seedSeconds = (performance.now() - seedStart) / 1000;
+    console.log(`Registered ${number(options.recipients)} recipients in group "${group}" in ${number(seedSeconds, 1)} s (direct BatchWriteItem).`);
+
+    const token = await signToken({ sub: 'bench-admin', role: 'admin', issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, { keyFile });
+    stack.apiCalls.reset();
+    const cpuBefore = process.cpuUsage();
+    const loopBefore = performance.eventLoopUtilization();
+    const started = performance.now();
+    const response = await fetch(`${stack.httpUrl}/v1/broadcasts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        audience: { groups: [group] },
+        title: 'Benchmark broadcast',
+        message: 'One announcement to the whole group.',
+        channels: options.channels,
+      }),
+    });
+    if (response.status !== 201) throw new Error(`POST /v1/broadcasts answered ${response.status}: ${await response.text()}`);
+    const { broadcastId } = (await response.json()) as { broadcastId: string };
+    console.log(`Scheduled broadcast ${broadcastId} to group "${group}" (channels ${options.channels.join(', ')}).`);
+
+    const tty = process.stdout.isTTY === true;
+    let view: BroadcastView;
+    let lastPrinted = 0;
+    let countedAt: number | undefined;
+    const deadline = started + options.timeoutSeconds * 1000;
+    for (;;) {
+      view = await getBroadcast(stack, token, broadcastId);
+      const elapsed = (performance.now() - started) / 1000;
+      if (countedAt === undefined && view.progress.total > 0) countedAt = elapsed;
+      const line = progressLine(view.progress, view.status, elapsed, view.progress.sent / Math.max(elapsed, 0.001));
+      if (tty) process.stdout.write(`\r${line}\u001b[K`);
+      else if (elapsed - lastPrinted >= 5) {
+        console.log(line);
+        lastPrinted = elapsed;
+      }
+      const finished = view.status === 'completed' || view.status === 'failed' || view.status === 'cancelled';
+      if (finished || performance.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    if (tty) process.stdout.write('\n');
+
+    const wall = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const mainThreadBusy = performance.eventLoopUtilization(loopBefore).utilization;
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    // Server-side times: from the broadcast's creation (the schedule) to its completion, which is
+    // written right after the last recipient's inbox write and outcome.
+    const serverSeconds = view.completedAt ? (Date.parse(view.completedAt) - Date.parse(view.createdAt)) / 1000 : wall;
+    const calls = stack.apiCalls.snapshot();
+    const delivered = view.progress.sent;
+    const rows = Object.entries(calls)
+      .flatMap(([service, ops]) => Object.entries(ops).map(([operation, count]) => ({ name: `${service} ${operation}`, count })))
+      .sort((a, b) => b.count - a.count);
+    const totalCalls = rows.reduce((sum, row) => sum + row.count, 0);
+
+    console.log('');
+    console.log(`Broadcast of ${number(options.recipients)} recipients (one group) on the local stack`);
+    console.log(`  status                         ${view.status}${view.lastError ? ` (last error: ${view.lastError})` : ''}`);
+    console.log(`  delivered                      ${number(delivered)} sent, ${number(view.progress.failed)} failed, ${number(view.progress.pending)} pending`);
+    console.log(`  schedule -> last inbox write   ${number(serverSeconds, 1)} s`);
+    console.log(`  recipients per second          ${number(delivered / serverSeconds, 0)}`);
+    if (countedAt !== undefined) console.log(`  fan-out resolved and counted   after ~${number(countedAt, 1)} s`);
+    console.log(`  stack start-up                 ${number(startSeconds, 2)} s, RSS once started ${megabytes(idleRss)}`);
+    console.log(`  peak RSS of the process        ${megabytes(peakRss())} (every emulator and function in one Node process)`);
+    console.log(`  CPU use of the process         ${number(cpuSeconds / wall, 2)} cores (${number(cpuSeconds, 1)} s of CPU in ${number(wall, 1)} s)`);
+    console.log(`  main thread busy               ${number(mainThreadBusy * 100)} % of the time (event-loop utilisation)`);
+    console.log(`  AWS API calls per recipient    ${number(totalCalls / Math.max(1, options.recipients), 3)} (${number(totalCalls)} calls)`);
+    for (const row of rows) console.log(`    ${row.name.padEnd(38)} ${number(row.count / Math.max(1, options.recipients), 3).padStart(8)}  (${number(row.count)})`);
+    if (view.status !== 'completed') exitCode = 1;
+  } finally {
+    await stack.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return exitCode;
+}
