@@ -159,7 +159,11 @@ export const engineDeps = once(
     channels: channels(),
     live: liveStateStore(),
     sockets: socketPoster(),
-    broadcasts: broadcastStore(),
+    // Made on first use: a function that delivers only notifications is told no broadcasts table.
+    broadcasts: {
+      addCounts: (...args) => broadcastStore().addCounts(...args),
+      finish: (...args) => broadcastStore().finish(...args),
+    },
     metrics: metricsStore(),
     clock: systemClock,
     settings: { leaseSeconds: deliveryConfig().leaseSeconds, retry: retryPolicyConfig(), holdMs: engineConfig().holdMs },

@@ -128,15 +128,18 @@ export class DynamoDeliveryStore implements DeliveryStore {
       }
     }
     const found = await batchGetAcross(this.db, keys);
+    // A table's name is read only when a unit needs it: a function is told only the tables it was granted.
+    const hasBroadcasts = refs.some((ref) => ref.kind === 'broadcast');
+    const hasNotifications = refs.some((ref) => ref.kind === 'notification');
     const rows = new Map<string, Record<string, unknown>>();
-    for (const item of found.get(t.broadcasts) ?? []) {
+    for (const item of hasBroadcasts ? (found.get(t.broadcasts) ?? []) : []) {
       const pk = String(item.pk);
       if (pk.endsWith('#content')) this.contents.set(pk.slice(0, -'#content'.length), contentFromItem(item));
       else if (typeof item.id === 'string') broadcasts.set(pk, broadcastFromItem(item));
     }
-    for (const item of found.get(t.broadcastRecipients) ?? []) rows.set(`${String(item.broadcastId)}#${String(item.recipientId)}`, item);
+    for (const item of hasBroadcasts ? (found.get(t.broadcastRecipients) ?? []) : []) rows.set(`${String(item.broadcastId)}#${String(item.recipientId)}`, item);
     const secondRound: TableKey[] = [];
-    for (const item of found.get(t.notifications) ?? []) {
+    for (const item of hasNotifications ? (found.get(t.notifications) ?? []) : []) {
       const unit = notificationUnit(item);
       units.set(unitKey(unit.ref), unit);
       secondRound.push(...personKeys(unit.tenantId, unit.recipientId));

@@ -22,7 +22,8 @@ export const testSettings: HeraldSettings = {
   schedulerLeadSeconds: 45,
   retry: { baseSeconds: 30, factor: 3, maxRetries: 5, jitter: 0.25, capSeconds: 3600 },
   sweeps: { stuckAfterSeconds: 120, sweepMaxItems: 500, cancelledRetentionDays: 7, cleanupMaxItems: 2000 },
-  delivery: { holdMs: 1500, ses: { perSecond: 14, tenantPerSecond: 5 } },
+  // No SES budget: the functions read the account's own (GetSendQuota), as with cdk.json.
+  delivery: { holdMs: 1500, ses: {} },
 };
 
 /** The account and region test stacks are pinned to. */
@@ -51,8 +52,6 @@ export function testContext(overrides: Readonly<Record<string, unknown>> = {}): 
     [contextKeys.cancelledRetentionDays]: testSettings.sweeps.cancelledRetentionDays,
     [contextKeys.cleanupMaxItems]: testSettings.sweeps.cleanupMaxItems,
     [contextKeys.deliveryHoldMs]: testSettings.delivery.holdMs,
-    [contextKeys.sesPerSecond]: testSettings.delivery.ses.perSecond,
-    [contextKeys.sesTenantPerSecond]: testSettings.delivery.ses.tenantPerSecond,
     // No stack is bundled: entries must exist, but esbuild never runs.
     'aws:cdk:bundling-stacks': [],
     ...overrides,

@@ -1,0 +1,62 @@
+/**
+ * The delivery engine's settings reach exactly the functions that deliver: its hold, and the
+ * providers' send budgets when the deployment sets them (else the functions read SES's own quota,
+ * which their e-mail grant allows).
+ */
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { functions } from '../../lib/app-description.ts';
+import { addHeraldStacks } from '../../lib/stacks/herald-app.ts';
+import { contextKeys } from '../../lib/stacks/herald-settings.ts';
+import { configVariables } from '../../shared/config.ts';
+import { testContext, testEnv, testSettings } from './synth.ts';
+import { actionsOf, environmentOf, statementsOfFunction } from './template-queries.ts';
+
+const physical = (name: string): string => `herald-${testSettings.stage}-${name}`;
+
+function serviceWith(context: Record<string, unknown>): Template {
+  const app = new App({ context: testContext(context) });
+  return Template.fromStack(addHeraldStacks(app, testEnv).service);
+}
+
+describe('the delivery settings', () => {
+  it('give the delivering functions the hold and the SES budget the context sets, and no other function', () => {
+    // Prepare
+    const context = { [contextKeys.sesPerSecond]: 14, [contextKeys.sesTenantPerSecond]: '5' };
+
+    // Act
+    const service = serviceWith(context);
+
+    // Assess
+    for (const fn of functions) {
+      const environment = environmentOf(service, physical(fn.name));
+      if (fn.access.settings?.includes('delivery')) {
+        expect(environment).toMatchObject({
+          [configVariables.deliveryHoldMs]: String(testSettings.delivery.holdMs),
+          [configVariables.sesPerSecond]: '14',
+          [configVariables.sesTenantPerSecond]: '5',
+        });
+      } else {
+        expect(Object.keys(environment)).not.toContain(configVariables.deliveryHoldMs);
+        expect(Object.keys(environment)).not.toContain(configVariables.sesPerSecond);
+      }
+    }
+  });
+
+  it('sets no SES budget without one in the context, and lets the e-mail senders read the account quota', () => {
+    // Act
+    const service = serviceWith({});
+
+    // Assess
+    for (const fn of functions.filter((f) => f.access.sendsEmail)) {
+      expect(Object.keys(environmentOf(service, physical(fn.name)))).not.toContain(configVariables.sesPerSecond);
+      expect(actionsOf(statementsOfFunction(service, physical(fn.name)))).toContain('ses:GetSendQuota');
+    }
+  });
+
+  it('refuses a budget that is not a positive number, naming the key', () => {
+    // Act + Assess
+    expect(() => serviceWith({ [contextKeys.sesPerSecond]: 'fast' })).toThrow(/herald:sesPerSecond/);
+  });
+});
