@@ -2,6 +2,7 @@
  * A real handler (ws-connect) in its sandbox, told exactly what its description grants: with its
  * grant it records the connection; without it, it fails at cold start as it would on AWS.
  */
+import { liveKey } from '../../../shared/adapters/dynamo-live-state-store.ts';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { functions } from '../../../lib/app-description.ts';
@@ -96,8 +97,9 @@ describe('a function in its sandbox on the local stack', () => {
 
     // Assess
     expect(result).toEqual({ statusCode: 200 });
-    const { Item } = await dynamo.db.send(new GetCommand({ TableName: dynamo.tableName('inbox'), Key: { connectionId: 'conn-granted' } }));
-    expect(Item).toMatchObject({ connectionId: 'conn-granted', userId: 'alice' });
+    // Open connections live on the user's live item of the inbox table.
+    const { Item } = await dynamo.db.send(new GetCommand({ TableName: dynamo.tableName('inbox'), Key: liveKey('acme', 'alice') }));
+    expect(Item).toMatchObject({ 'conn:conn-granted': expect.any(String) });
   });
 
   it('fails at cold start with a ConfigError naming the variable of a table it was not granted', async () => {
@@ -110,8 +112,8 @@ describe('a function in its sandbox on the local stack', () => {
     // Assess
     expect(failure).toBeInstanceOf(LambdaFunctionError);
     expect(failure).toMatchObject({ errorType: 'ConfigError', message: expect.stringContaining('HERALD_TABLE_INBOX') });
-    const { Item } = await dynamo.db.send(new GetCommand({ TableName: dynamo.tableName('inbox'), Key: { connectionId: 'conn-ungranted' } }));
-    expect(Item).toBeUndefined();
+    const { Item } = await dynamo.db.send(new GetCommand({ TableName: dynamo.tableName('inbox'), Key: liveKey('acme', 'alice') }));
+    expect(Item?.['conn:conn-ungranted']).toBeUndefined();
   });
 
   it('loads every function at once, by logical name', async () => {
