@@ -53,7 +53,7 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 
 /** AWS's limit on the actions of one transaction. */
 const maxActions = 100;
-/** Times a claim is retried with what its refusal taught (a unit lost, a slot full). */
+/** Times a claim is tried again with what its refusal taught (a unit lost, a slot full), before what is left waits. */
 const claimRounds = 6;
 const conflictRetries = 5;
 
@@ -187,7 +187,12 @@ export class DynamoDeliveryStore implements DeliveryStore {
     const t = this.tables();
     let remaining = [...requests];
     for (let round = 0; remaining.length > 0; round++) {
-      if (round === claimRounds) throw new Error(`Could not claim ${remaining.length} deliveries after ${claimRounds} rounds`);
+      if (round === claimRounds) {
+        // Other workers keep taking the room this one plans for: these wait for a later slot,
+        // unclaimed, rather than fail their message (a budget shared by many is no error).
+        for (const request of remaining) deferred.set(unitKey(request.unit.ref), now.getTime() + 1_000 + Math.floor(Math.random() * 1_000));
+        return;
+      }
       const plan = this.options.budgets.plan(
         remaining.map((r) => ({ key: unitKey(r.unit.ref), tenantId: r.unit.tenantId, providers: r.providers })),
         now,
