@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { audienceSliceSize, finalStatus } from '../domain/broadcast.ts';
+import { audienceSliceSize, finalStatus, sliceSizeOf } from '../domain/broadcast.ts';
 import type { Broadcast, BroadcastAudience, BroadcastContent, BroadcastCounts, FanoutPhase } from '../domain/broadcast.ts';
 import { broadcastIdBound } from '../domain/ids.ts';
 import type {
@@ -161,8 +161,9 @@ export class DynamoBroadcastStore implements BroadcastStore {
   async create(broadcast: Broadcast, content: BroadcastContent, recipientIds: readonly string[] = []): Promise<void> {
     const { tenantId, id } = broadcast;
     const slices: Record<string, unknown>[] = [];
-    for (let start = 0, slice = 0; start < recipientIds.length; start += audienceSliceSize, slice++) {
-      slices.push({ ...sliceKey(tenantId, id, slice), ids: recipientIds.slice(start, start + audienceSliceSize) });
+    const size = broadcast.audience.kind === 'recipients' ? sliceSizeOf(broadcast.audience) : audienceSliceSize;
+    for (let start = 0, slice = 0; start < recipientIds.length; start += size, slice++) {
+      slices.push({ ...sliceKey(tenantId, id, slice), ids: recipientIds.slice(start, start + size) });
     }
     // The parts first: the broadcast item is what makes the broadcast exist.
     await batchPut(this.db, this.tableName, [
@@ -176,7 +177,7 @@ export class DynamoBroadcastStore implements BroadcastStore {
 
   async remove(broadcast: Pick<Broadcast, 'tenantId' | 'id' | 'audience'>): Promise<void> {
     const { tenantId, id, audience } = broadcast;
-    const slices = audience.kind === 'recipients' ? Math.ceil(audience.count / audienceSliceSize) : 0;
+    const slices = audience.kind === 'recipients' ? Math.ceil(audience.count / sliceSizeOf(audience)) : 0;
     await batchDelete(this.db, this.tableName, [
       broadcastKey(tenantId, id),
       contentKey(tenantId, id),

@@ -31,10 +31,21 @@ export type FanoutPhase = (typeof fanoutPhases)[number];
 export type BroadcastAudience =
   | { readonly kind: 'all' }
   | { readonly kind: 'groups'; readonly groups: readonly string[] }
-  | { readonly kind: 'recipients'; readonly count: number };
+  /** `sliceSize`: ids per stored slice; absent on broadcasts stored before it was recorded (1,000 then). */
+  | { readonly kind: 'recipients'; readonly count: number; readonly sliceSize?: number };
 
-/** How many ids of an explicit audience one stored slice (and one fan-out page) holds. */
-export const audienceSliceSize = 1_000;
+/**
+ * How many ids of an explicit audience one stored slice (and one fan-out page) holds: 250 ids of
+ * 255 characters, at most 3 bytes each in UTF-8, keep a slice item under DynamoDB's 400 KB.
+ */
+export const audienceSliceSize = 250;
+/** The slice size of broadcasts stored before it was recorded on the audience. */
+const legacyAudienceSliceSize = 1_000;
+
+/** How many ids one stored slice of this explicit audience holds. */
+export function sliceSizeOf(audience: Extract<BroadcastAudience, { kind: 'recipients' }>): number {
+  return audience.sliceSize ?? legacyAudienceSliceSize;
+}
 /** How many recipients one delivery message carries. */
 export const recipientsPerDeliveryMessage = 25;
 

@@ -1,21 +1,93 @@
 /**
  * The zod schemas of everything Herald accepts: API bodies, path parameters, queue messages.
- * Handlers parse with these and nothing else, so validation lives in one place.
+ * Handlers parse with these and nothing else, so validation lives in one place. Every limit of
+ * the API is a constant here: the schemas, the body caps (shared/http/body-limits.ts), the
+ * OpenAPI document and docs/limits.md all read them from here.
+ *
+ * Text: every string Herald accepts is well-formed Unicode (no lone surrogate: it could not be
+ * stored or sent faithfully). Single-line text (titles, types, ids, related objects) also refuses
+ * control characters and line separators: a CR/LF in a title must never reach an e-mail header.
+ * Text is kept exactly as sent (no trimming); blank text counts as empty.
  */
 import { z } from 'zod';
 import { channels, notificationStatuses, priorities } from './notification.ts';
 import { broadcastIdPattern, notificationIdPattern } from './ids.ts';
 import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
+import { isRawJson } from './opaque-json.ts';
+import { verifiableChannels } from './contact-verification.ts';
+import type { RawJson } from './opaque-json.ts';
 
-/** Tenant, user and recipient ids: no `#` (it separates key parts) and no spaces. */
-export const idSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$/, 'must be 1-128 characters of letters, digits and _ . @ : + -');
+/** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. */
+const lineBreaking = /[\p{Cc}\u2028\u2029]/u;
+
+/** True when `text` holds no lone surrogate (`String.prototype.isWellFormed`). */
+export function isWellFormedText(text: string): boolean {
+  return text.isWellFormed();
+}
+
+/** True when `text` fits on one line: no control character, no line or paragraph separator. */
+export function isSingleLineText(text: string): boolean {
+  return !lineBreaking.test(text);
+}
+
+const wellFormedMessage = 'must be well-formed Unicode (it holds a lone surrogate, half a character)';
+const singleLineMessage = 'must be one line of text: no control characters or line breaks';
+
+/**
+ * Text of 1 to `max` UTF-16 code units (JavaScript's `length`), well-formed, not blank; with
+ * `singleLine`, without control characters or line breaks.
+ */
+export function textSchema(options: { readonly max: number; readonly singleLine: boolean; readonly min?: number }): z.ZodString {
+  let schema = z
+    .string('must be a string')
+    .min(options.min ?? 1, 'must not be empty')
+    .max(options.max, `must be at most ${options.max} characters`)
+    .refine(isWellFormedText, wellFormedMessage);
+  if (options.singleLine) schema = schema.refine(isSingleLineText, singleLineMessage);
+  // An empty string is already refused by `min`; this names text of nothing but white space.
+  if ((options.min ?? 1) > 0) schema = schema.refine((text) => text === '' || text.trim() !== '', 'must not be blank');
+  return schema;
+}
+
+/**
+ * The longest user or recipient id: a token's `sub` as identity providers issue them (Auth0
+ * `provider|id`, Google's numeric ids, Cognito UUIDs, e-mail addresses; OpenID Connect Core 1.0
+ * bounds `sub` at 255 ASCII characters).
+ */
+export const maxSubjectLength = 255;
+
+/**
+ * User and recipient ids: any one-line text of 1-255 characters, exactly as the identity
+ * provider issued it. Where one becomes part of a DynamoDB key it is escaped
+ * (shared/adapters/dynamo-keys.ts), so `#` and `%` are fine.
+ */
+export const idSchema = textSchema({ max: maxSubjectLength, singleLine: true });
+
+/** The pattern of tenant and group ids: chosen by Herald's operators and clients, kept to a safe alphabet. */
+const nameLikeId = /^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$/;
+const nameLikeMessage = 'must be 1-128 characters of letters, digits and _ . @ : + -';
+
+/** Tenant ids (the token's `tenant` claim). */
+export const tenantIdSchema = z.string('must be a string').regex(nameLikeId, nameLikeMessage);
+
+/** Group ids. */
+export const groupIdSchema = z.string('must be a string').regex(nameLikeId, nameLikeMessage);
+/** The longest group id. */
+export const maxGroupIdLength = 128;
 
 export const notificationIdSchema = z.string().regex(notificationIdPattern, 'is not a notification id');
 
 /** An IANA time zone that this runtime knows. */
-export const timezoneSchema = z.string().refine(isKnownTimezone, 'is not a known IANA time zone');
+export const maxTimezoneLength = 64;
+export const timezoneSchema = z
+  .string('must be a string')
+  .max(maxTimezoneLength, `must be at most ${maxTimezoneLength} characters`)
+  .refine(isKnownTimezone, 'is not a known IANA time zone');
+
+/** The longest e-mail address: a forward-path holds 256 octets with its angle brackets (RFC 5321, 4.5.3.1.3). */
+export const maxEmailLength = 254;
+/** An e-mail address (zod's pattern: ASCII, no quoted local part), at most {@link maxEmailLength} characters. */
+export const emailAddressSchema = z.email('must be an email address').max(maxEmailLength, `must be at most ${maxEmailLength} characters`);
 
 function isKnownTimezone(zone: string): boolean {
   try {
@@ -26,10 +98,16 @@ function isKnownTimezone(zone: string): boolean {
   }
 }
 
+/** The longest instant: `2030-01-01T09:00:00.123456789+01:00` is 35 characters. */
+export const maxInstantLength = 40;
 /** An ISO-8601 instant with an explicit offset (`Z` or `+02:00`). */
-export const instantSchema = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time with an offset' });
+export const instantSchema = z.iso
+  .datetime({ offset: true, message: 'must be an ISO-8601 date-time with an offset' })
+  .max(maxInstantLength, `must be at most ${maxInstantLength} characters`);
 
 export const maxTitleLength = 200;
+export const maxRelatedObjectTypeLength = 64;
+export const maxRelatedObjectIdLength = 128;
 export const maxMessageLength = 10_000;
 export const maxRecipientsPerRequest = 1_000;
 /** `data` may hold at most this many bytes once serialized as JSON (UTF-8). */
@@ -44,17 +122,56 @@ export const minMetricsPeriodSeconds = 60 * 60;
 export const maxMetricsPeriodSeconds = 31 * 24 * 60 * 60;
 
 /** A notification's free-form type (`reminder`, `invoice.due`, ...). */
-export const notificationTypeSchema = z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
+export const maxTypeLength = 64;
+export const notificationTypeSchema = textSchema({ max: maxTypeLength, singleLine: true });
 
-/** `data`: a JSON object of at most {@link maxDataBytes} bytes serialized. */
+/**
+ * How deep `data` may nest, `data` itself being level 1: DynamoDB's limit on a map attribute. It is
+ * stored as JSON text, so DynamoDB would take more; the bound keeps `data` movable into a map (and
+ * into any store with the same rule) and everything that walks it shallow.
+ */
+export const maxDataDepth = 32;
+
+/** How deep a JSON value nests (a scalar 0, `{}` 1), walked with an explicit stack: any depth is safe. */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
+    const { value: current, depth } = frame;
+    if (typeof current !== 'object' || current === null || isRawJson(current)) continue;
+    deepest = Math.max(deepest, depth + 1);
+    for (const member of Object.values(current)) stack.push({ value: member, depth: depth + 1 });
+  }
+  return deepest;
+}
+
+/**
+ * `data`: any JSON object, kept as opaque JSON (shared/domain/opaque-json.ts): numbers of any size
+ * and precision, any member names; at most {@link maxDataDepth} levels and {@link maxDataBytes}
+ * bytes as JSON (UTF-8, as `JSON.stringify` writes it).
+ */
 export const notificationDataSchema = z
-  .record(z.string(), z.unknown())
-  .refine((data) => Buffer.byteLength(JSON.stringify(data), 'utf8') <= maxDataBytes, `must be at most ${maxDataBytes} bytes as JSON`);
+  .record(z.string(), z.unknown(), 'must be a JSON object')
+  .superRefine((data, context) => {
+    if (isRawJson(data)) {
+      context.addIssue({ code: 'custom', message: 'must be a JSON object' });
+      return;
+    }
+    // Depth first: `JSON.stringify` recurses once per level.
+    if (jsonDepth(data) > maxDataDepth) {
+      context.addIssue({ code: 'custom', message: `must not nest deeper than ${maxDataDepth} levels` });
+      return;
+    }
+    if (Buffer.byteLength(JSON.stringify(data), 'utf8') > maxDataBytes) {
+      context.addIssue({ code: 'custom', message: `must be at most ${maxDataBytes} bytes as JSON` });
+    }
+  })
+  .meta({ description: `Opaque JSON, returned exactly as sent (numbers of any size and precision). At most ${maxDataDepth} levels deep and ${maxDataBytes} bytes as JSON.` });
 
 /** What a notification is about, in the caller's terms. */
 export const relatedObjectSchema = z.strictObject({
-  type: z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters'),
-  id: z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
+  type: textSchema({ max: maxRelatedObjectTypeLength, singleLine: true }),
+  id: textSchema({ max: maxRelatedObjectIdLength, singleLine: true }),
 });
 
 /** Body of `POST /v1/notifications`. */
@@ -64,8 +181,8 @@ export const createNotificationsBodySchema = z.strictObject({
     .min(1, 'must name at least one recipient')
     .max(maxRecipientsPerRequest, `must name at most ${maxRecipientsPerRequest} recipients`)
     .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a recipient'),
-  title: z.string().trim().min(1, 'must not be empty').max(maxTitleLength, `must be at most ${maxTitleLength} characters`),
-  message: z.string().min(1, 'must not be empty').max(maxMessageLength, `must be at most ${maxMessageLength} characters`),
+  title: textSchema({ max: maxTitleLength, singleLine: true }),
+  message: textSchema({ max: maxMessageLength, singleLine: false }),
   scheduledAt: instantSchema.optional(),
   channels: z
     .array(z.enum(channels))
@@ -153,20 +270,23 @@ export const metricsQuerySchema = z.strictObject({
 /** The groups a recipient belongs to. */
 export const maxGroupsPerRecipient = 100;
 export const recipientGroupsSchema = z
-  .array(idSchema)
+  .array(groupIdSchema)
   .max(maxGroupsPerRecipient, `must hold at most ${maxGroupsPerRecipient} groups`)
   .refine((list) => new Set(list).size === list.length, 'must not repeat a group');
 
 /** Body of `PUT /v1/recipients/{id}`. */
 export const putRecipientBodySchema = z.strictObject({
-  email: z.email('must be an email address').optional(),
+  email: emailAddressSchema.optional(),
   timezone: timezoneSchema.optional(),
   groups: recipientGroupsSchema.optional(),
 });
 export type PutRecipientBody = z.infer<typeof putRecipientBodySchema>;
 
-/** How many upserts one `POST /v1/recipients/batch` may carry. */
-export const maxBatchRecipients = 1_000;
+/**
+ * How many upserts one `POST /v1/recipients/batch` may carry: 100 entries with every field at its
+ * longest (an id of 255 characters, 100 groups) fit the body cap (shared/http/body-limits.ts).
+ */
+export const maxBatchRecipients = 100;
 
 /** Body of `POST /v1/recipients/batch`: the entries are validated one by one (see the next schema). */
 export const batchRecipientsBodySchema = z.strictObject({
@@ -179,7 +299,7 @@ export const batchRecipientsBodySchema = z.strictObject({
 /** One entry of a batch upsert: given fields are set, `null` clears, absent ones are kept. */
 export const batchRecipientEntrySchema = z.strictObject({
   id: idSchema,
-  email: z.email('must be an email address').nullable().optional(),
+  email: emailAddressSchema.nullable().optional(),
   timezone: timezoneSchema.nullable().optional(),
   groups: recipientGroupsSchema.optional(),
 });
@@ -195,7 +315,7 @@ const notSettableOnMe = Object.fromEntries(
 /** Body of `PATCH /v1/me`: the caller's own address, time zone and channels. */
 export const updateMeBodySchema = z
   .strictObject({
-    email: z.email('must be an email address').nullable().optional(),
+    email: emailAddressSchema.nullable().optional(),
     timezone: timezoneSchema.nullable().optional(),
     channels: z
       .strictObject({
@@ -208,6 +328,16 @@ export const updateMeBodySchema = z
   })
   .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, timezone, channels');
 export type UpdateMeBody = z.infer<typeof updateMeBodySchema>;
+
+/** How many digits a verification code has. */
+export const maxVerificationCodeLength = 6;
+
+/** Body of `POST /v1/me/verify`: the code the caller received at a contact point they set. */
+export const verifyContactBodySchema = z.strictObject({
+  channel: z.enum(verifiableChannels, `must be one of ${verifiableChannels.join(', ')}`),
+  code: z.string('must be a string').regex(new RegExp(`^\\d{${maxVerificationCodeLength}}$`), `must be the ${maxVerificationCodeLength}-digit code that was sent`),
+});
+export type VerifyContactBody = z.infer<typeof verifyContactBodySchema>;
 
 /** `limit` of a listing: 1 to {@link maxPageSize}, {@link defaultPageSize} when absent. */
 export const pageLimitSchema = z.coerce
@@ -222,7 +352,7 @@ export const pageCursorSchema = z.string().min(1).max(1024, 'is not a valid curs
 
 /** Query of `GET /v1/recipients`. */
 export const listRecipientsQuerySchema = z.strictObject({
-  group: idSchema.optional(),
+  group: groupIdSchema.optional(),
   limit: pageLimitSchema,
   cursor: pageCursorSchema.optional(),
 });
@@ -256,12 +386,12 @@ export const maxNotificationsPerMessage = 100;
  */
 export const deliveryMessageSchema = z.union([
   z.object({
-    tenantId: idSchema,
+    tenantId: tenantIdSchema,
     notifications: z.array(z.object({ id: notificationIdSchema, recipientId: idSchema })).min(1).max(maxNotificationsPerMessage),
     notBefore: instantSchema.optional(),
   }),
   z.object({
-    tenantId: idSchema,
+    tenantId: tenantIdSchema,
     notificationId: notificationIdSchema,
     recipientId: idSchema.optional(),
     notBefore: instantSchema.optional(),
@@ -284,8 +414,12 @@ export type ScheduledRuleEvent = z.infer<typeof scheduledEventSchema>;
 
 // ---- Broadcasts (issue 5) ----
 
-/** How many ids an explicit broadcast audience may hold in one request (groups and `all` have no limit). */
-export const maxBroadcastRecipientIds = 10_000;
+/**
+ * How many ids an explicit broadcast audience may hold in one request (groups and `all` have no
+ * limit): as many as `POST /v1/notifications` names, which ids of 255 characters still fit the
+ * body cap (shared/http/body-limits.ts).
+ */
+export const maxBroadcastRecipientIds = 1_000;
 /** How many groups one broadcast may name. */
 export const maxBroadcastGroups = 100;
 
@@ -298,7 +432,7 @@ export const broadcastAudienceSchema = z
   .strictObject({
     all: z.literal(true, 'must be true (a broadcast to everyone)').optional(),
     groups: z
-      .array(idSchema)
+      .array(groupIdSchema)
       .min(1, 'must name at least one group')
       .max(maxBroadcastGroups, `must name at most ${maxBroadcastGroups} groups`)
       .refine(unique, 'must not repeat a group')
@@ -359,7 +493,7 @@ export const listBroadcastRecipientsQuerySchema = z.strictObject({
 });
 export type ListBroadcastRecipientsQuery = z.infer<typeof listBroadcastRecipientsQuerySchema>;
 
-const broadcastRef = { tenantId: idSchema, broadcastId: broadcastIdSchema };
+const broadcastRef = { tenantId: tenantIdSchema, broadcastId: broadcastIdSchema };
 
 /**
  * What the fan-out queue carries: one bounded step of a broadcast's fan-out each. `start` comes
@@ -398,9 +532,17 @@ export type BroadcastDeliveryMessage = z.infer<typeof broadcastDeliveryMessageSc
 
 // ---- Routes compatible with the Celery scheduler (issue 3) ----
 
-/** An id as the Celery scheduler took it: a string, or a whole number (a database key), read as its decimal string. */
+/** A whole number written in JSON beyond what a double holds exactly, kept as its digits (opaque-json.ts). */
+const bigWholeNumber = z
+  .custom<RawJson>((value) => isRawJson(value) && /^\d+$/.test(value.rawJSON), 'must be a whole number')
+  .transform((value) => value.rawJSON);
+
+/**
+ * An id as the Celery scheduler took it: a string, or a whole number (a database key), read as its
+ * decimal digits (`12345678901234567890` too: the digits as written, not a rounded double).
+ */
 function celeryIdSchema<S extends z.ZodType<string, string>>(asString: S, what: string) {
-  return z.union([asString, z.int().min(0).transform(String)], { error: `must be ${what} (a string) or a whole number` });
+  return z.union([asString, z.int().min(0).transform(String), bigWholeNumber.pipe(asString)], { error: `must be ${what} (a string) or a whole number` });
 }
 
 /**

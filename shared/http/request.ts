@@ -6,15 +6,29 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import type { z } from 'zod';
 import { callerFromClaims } from '../auth/claims.ts';
 import type { Caller } from '../domain/caller.ts';
+import { maxDataBytes, maxDataDepth } from '../domain/schemas.ts';
 import { PayloadTooLargeError, UnauthorizedError, ValidationError } from '../errors.ts';
+import { bodyCapOf } from './body-limits.ts';
+import { readJsonBody } from './json-body.ts';
+import type { StructuralBounds } from './json-body.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 /** One route of the HTTP API; the Lambda context is there for what needs the time left. */
 export type HttpRouteHandler = (event: HttpEvent, context?: Context) => Promise<HttpResult>;
 
-/** The largest request body Herald reads (API Gateway would take 10 MB). */
-export const maxRequestBodyBytes = 256 * 1024;
+/**
+ * The structure every request body must keep to, checked on its text before it is parsed
+ * (shared/http/json-body.ts): the body and `data` nested to DynamoDB's 32 levels; no object or
+ * array larger, and no more values in all, than the largest `data` (or the largest list of
+ * recipients) could need.
+ */
+export const requestBodyBounds: StructuralBounds = {
+  maxDepth: 1 + maxDataDepth,
+  maxMembers: maxDataBytes / 4,
+  maxElements: maxDataBytes / 2,
+  maxValues: 2 * maxDataBytes,
+};
 
 /** Turns zod issues into `{ field, message }` details and a message naming the fields. */
 export function toValidationError(error: z.ZodError, where: string): ValidationError {
@@ -35,32 +49,56 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where:
   return result.data;
 }
 
-/** The body of a request as text (`undefined` when there is none); 413 beyond {@link maxRequestBodyBytes}. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body of a request as text (`undefined` when there is none); 413 beyond the route's cap
+ * (shared/http/body-limits.ts), 400 when it is not UTF-8.
+ */
 export function rawBody(event: HttpEvent): string | undefined {
   if (event.body === undefined || event.body === '') return undefined;
   const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
-  if (bytes.length > maxRequestBodyBytes) {
-    throw new PayloadTooLargeError(`Request body is ${bytes.length} bytes; at most ${maxRequestBodyBytes} are accepted`, {
-      details: { maxBytes: maxRequestBodyBytes },
+  const cap = bodyCapOf(event.routeKey);
+  if (bytes.length > cap) {
+    throw new PayloadTooLargeError(`Request body is ${bytes.length} bytes; this route accepts at most ${cap}`, {
+      details: [{ field: 'body', message: `must be at most ${cap} bytes` }],
     });
   }
-  return bytes.toString('utf8');
+  try {
+    return utf8.decode(bytes);
+  } catch (error) {
+    throw new ValidationError('Request body must be UTF-8', { details: [{ field: 'body', message: 'must be UTF-8 text' }], cause: error });
+  }
 }
 
-/** The JSON body of a request, validated; with `optional`, a missing body reads as `{}`. */
+/** Bodies already parsed, per event and schema: an idempotent route checks its body before it takes its key. */
+const parsedBodies = new WeakMap<HttpEvent, Map<z.ZodType, unknown>>();
+
+/**
+ * The JSON body of a request, validated; with `optional`, a missing body reads as `{}`. The text
+ * is checked for structure before it is parsed, numbers are kept as written and every string
+ * must be well-formed (shared/http/json-body.ts): each refusal is a 400 naming the field.
+ */
 export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S, options: { optional?: boolean } = {}): z.infer<S> {
+  const cached = parsedBodies.get(event);
+  if (cached?.has(schema)) return cached.get(schema) as z.infer<S>;
+  const parsed = readBodyWith(event, schema, options);
+  parsedBodies.set(event, (cached ?? new Map<z.ZodType, unknown>()).set(schema, parsed));
+  return parsed;
+}
+
+function readBodyWith<S extends z.ZodType>(event: HttpEvent, schema: S, options: { optional?: boolean }): z.infer<S> {
   const text = rawBody(event);
   if (text === undefined) {
     if (options.optional) return parseWith(schema, {}, 'body');
-    throw new ValidationError('Request body is required');
+    throw new ValidationError('Request body is required', { details: [{ field: 'body', message: 'is required' }] });
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new ValidationError('Request body must be valid JSON', { cause: error });
+  const read = readJsonBody(text, requestBodyBounds);
+  if (!read.ok) {
+    const { field, message } = read.fault;
+    throw new ValidationError(`Invalid body: ${field} ${message}`, { details: [read.fault], cause: read.cause });
   }
-  return parseWith(schema, value, 'body');
+  return parseWith(schema, read.value, 'body');
 }
 
 /** The query string parameters, validated (API Gateway joins a repeated parameter with commas). */

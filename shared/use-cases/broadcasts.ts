@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
-import { broadcastRecipientStatuses, zeroCounts } from '../domain/broadcast.ts';
+import { audienceSliceSize, broadcastRecipientStatuses, zeroCounts } from '../domain/broadcast.ts';
 import type { Broadcast, BroadcastAudience, BroadcastContent, BroadcastRecipient } from '../domain/broadcast.ts';
 import { channels as allChannels } from '../domain/notification.ts';
 import { newBroadcastId } from '../domain/ids.ts';
@@ -56,7 +56,7 @@ function resolveScheduledAt(requested: string | undefined, now: Date): Date {
 }
 
 function toAudience(body: BroadcastAudienceBody): BroadcastAudience {
-  if (body.recipientIds) return { kind: 'recipients', count: body.recipientIds.length };
+  if (body.recipientIds) return { kind: 'recipients', count: body.recipientIds.length, sliceSize: audienceSliceSize };
   if (body.groups) return { kind: 'groups', groups: body.groups };
   return { kind: 'all' };
 }

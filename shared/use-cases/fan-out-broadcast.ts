@@ -23,7 +23,7 @@
  */
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { z } from 'zod';
-import { audienceSliceSize, isFinished, isReadyToFinish, isTotalFinal, recipientsPerDeliveryMessage } from '../domain/broadcast.ts';
+import { isFinished, sliceSizeOf, isReadyToFinish, isTotalFinal, recipientsPerDeliveryMessage } from '../domain/broadcast.ts';
 import type { Broadcast, BroadcastRecipient } from '../domain/broadcast.ts';
 import { describeError } from '../domain/delivery-errors.ts';
 import type { FanoutMessage } from '../domain/schemas.ts';
@@ -186,9 +186,9 @@ async function resolveAudiencePage(
   const { tenantId, id, audience } = broadcast;
   switch (audience.kind) {
     case 'recipients': {
-      // An explicit list is stored in slices of `audienceSliceSize`: page n is slice n.
+      // An explicit list is stored in slices (`sliceSizeOf`): page n is slice n.
       const ids = await deps.broadcasts.audienceSlice(tenantId, id, page);
-      return (page + 1) * audienceSliceSize < audience.count ? { ids, next: String(page + 1) } : { ids };
+      return (page + 1) * sliceSizeOf(audience) < audience.count ? { ids, next: String(page + 1) } : { ids };
     }
     case 'all': {
       const found = await deps.recipients.list(tenantId, { limit: deps.settings.pageSize, ...(cursor ? { after: cursor } : {}) });

@@ -4,7 +4,7 @@
  * status and counters are still those the caller saw.
  */
 import { randomUUID } from 'node:crypto';
-import { audienceSliceSize, finalStatus } from '../../../shared/domain/broadcast.ts';
+import { audienceSliceSize, finalStatus, sliceSizeOf } from '../../../shared/domain/broadcast.ts';
 import type { Broadcast, BroadcastContent, BroadcastCounts, FanoutPhase } from '../../../shared/domain/broadcast.ts';
 import type { BroadcastCountsDelta, BroadcastListPage, BroadcastListQuery, BroadcastStore, FanoutPageClaim } from '../../../shared/ports.ts';
 import { ScriptedFailures } from './failures.ts';
@@ -49,7 +49,8 @@ export class InMemoryBroadcastStore implements BroadcastStore {
     const key = this.key(broadcast.tenantId, broadcast.id);
     if (this.items.has(key)) throw new Error(`Broadcast ${broadcast.id} exists`);
     const slices: string[][] = [];
-    for (let start = 0; start < recipientIds.length; start += audienceSliceSize) slices.push(recipientIds.slice(start, start + audienceSliceSize));
+    const size = broadcast.audience.kind === 'recipients' ? sliceSizeOf(broadcast.audience) : audienceSliceSize;
+    for (let start = 0; start < recipientIds.length; start += size) slices.push(recipientIds.slice(start, start + size));
     this.items.set(key, { broadcast: structuredClone(broadcast), content: structuredClone(content), slices });
   }
 

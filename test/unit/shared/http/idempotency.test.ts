@@ -2,7 +2,8 @@ import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { IdempotencyConflictError, IdempotencyInProgressError, NotFoundError, PayloadTooLargeError, ValidationError } from '../../../../shared/errors.ts';
 import { bodyFingerprint, idempotent } from '../../../../shared/http/idempotency.ts';
-import { json, maxRequestBodyBytes } from '../../../../shared/http/request.ts';
+import { bodyCapOf } from '../../../../shared/http/body-limits.ts';
+import { json } from '../../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../../shared/http/request.ts';
 import { InMemoryIdempotencyStore } from '../../fakes/index.ts';
 import { aLambdaContext, anHttpEvent } from '../../fakes/lambda.ts';
@@ -252,7 +253,7 @@ describe('idempotent routes', () => {
     const { route } = aCountingRoute();
 
     // Act
-    const error = await rejectionOf(idempotent(route, () => store)(aCreate({ key: 'k1', body: 'x'.repeat(maxRequestBodyBytes + 1) })));
+    const error = await rejectionOf(idempotent(route, () => store)(aCreate({ key: 'k1', body: 'x'.repeat(bodyCapOf('POST /v1/notifications') + 1) })));
 
     // Assess
     expect(error).toBeInstanceOf(PayloadTooLargeError);

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { createNotificationsBodySchema } from '../../../../shared/domain/schemas.ts';
 import { PayloadTooLargeError, ValidationError } from '../../../../shared/errors.ts';
-import { maxRequestBodyBytes, parseBody, queryParameters, rawBody } from '../../../../shared/http/request.ts';
+import { bodyCapOf, defaultBodyCapBytes } from '../../../../shared/http/body-limits.ts';
+import { parseBody, queryParameters, rawBody } from '../../../../shared/http/request.ts';
 import type { HttpEvent } from '../../../../shared/http/request.ts';
 import { anHttpEvent } from '../../fakes/lambda.ts';
 
-function withBody(body: string | undefined, isBase64Encoded = false): HttpEvent {
-  const event = anHttpEvent({ routeKey: 'POST /v1/notifications', ...(body !== undefined ? { body } : {}), claims: { sub: 'sam' } });
+function withBody(body: string | undefined, isBase64Encoded = false, routeKey = 'POST /v1/notifications'): HttpEvent {
+  const event = anHttpEvent({ routeKey, ...(body !== undefined ? { body } : {}), claims: { sub: 'sam' } });
   event.isBase64Encoded = isBase64Encoded;
   return event;
 }
@@ -20,10 +22,19 @@ function thrownBy(read: () => unknown): unknown {
   throw new Error('expected a throw');
 }
 
+function detailsOf(read: () => unknown): unknown {
+  const error = thrownBy(read);
+  expect(error).toBeInstanceOf(ValidationError);
+  return (error as ValidationError).details;
+}
+
+const validBody = { recipients: ['bob'], title: 'Hi', message: 'Hello' };
+
 describe('rawBody', () => {
-  it('reads a body of exactly the limit and refuses one byte more with 413', () => {
+  it("reads a body of exactly the route's cap and refuses one byte more with 413 naming the body", () => {
     // Prepare: multi-byte characters count as their UTF-8 bytes
-    const atLimit = `${'é'.repeat(maxRequestBodyBytes / 2 - 1)}xy`;
+    const cap = bodyCapOf('POST /v1/notifications');
+    const atLimit = `${'é'.repeat(cap / 2 - 1)}xy`;
 
     // Act
     const read = rawBody(withBody(atLimit));
@@ -33,17 +44,42 @@ describe('rawBody', () => {
     expect(read).toBe(atLimit);
     expect(error).toBeInstanceOf(PayloadTooLargeError);
     expect((error as PayloadTooLargeError).statusCode).toBe(413);
+    expect((error as PayloadTooLargeError).details).toEqual([{ field: 'body', message: `must be at most ${cap} bytes` }]);
+  });
+
+  it('gives each route its own cap, and a small one to routes without a computed cap', () => {
+    // Prepare
+    const small = 'x'.repeat(defaultBodyCapBytes + 1);
+
+    // Act
+    const refused = thrownBy(() => rawBody(withBody(small, false, 'POST /v1/me/inbox/read-all')));
+    const accepted = rawBody(withBody(small, false, 'POST /v1/notifications'));
+
+    // Assess
+    expect(refused).toBeInstanceOf(PayloadTooLargeError);
+    expect(accepted).toBe(small);
   });
 
   it('measures a base64-encoded body by its decoded bytes', () => {
     // Prepare
-    const encoded = Buffer.alloc(maxRequestBodyBytes + 1, 'a').toString('base64');
+    const encoded = Buffer.alloc(bodyCapOf('POST /v1/notifications') + 1, 'a').toString('base64');
 
     // Act
     const error = thrownBy(() => rawBody(withBody(encoded, true)));
 
     // Assess
     expect(error).toBeInstanceOf(PayloadTooLargeError);
+  });
+
+  it('refuses a base64 body that is not UTF-8 with a 400 naming the body', () => {
+    // Prepare
+    const encoded = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString('base64');
+
+    // Act
+    const details = detailsOf(() => rawBody(withBody(encoded, true)));
+
+    // Assess
+    expect(details).toEqual([{ field: 'body', message: 'must be UTF-8 text' }]);
   });
 
   it('reads no body as undefined', () => {
@@ -61,12 +97,83 @@ describe('parseBody', () => {
     expect(parseBody(withBody(undefined), schema, { optional: true })).toEqual({ delayMinutes: 0 });
   });
 
-  it('still requires a body that is not optional', () => {
+  it('still requires a body that is not optional, naming the body', () => {
+    // Act + Assess
+    expect(detailsOf(() => parseBody(withBody(undefined), schema))).toEqual([{ field: 'body', message: 'is required' }]);
+  });
+
+  it('names the body when it is not JSON', () => {
     // Act
-    const error = thrownBy(() => parseBody(withBody(undefined), schema));
+    const details = detailsOf(() => parseBody(withBody('{"recipients": ['), createNotificationsBodySchema));
 
     // Assess
-    expect(error).toBeInstanceOf(ValidationError);
+    expect(details).toEqual([{ field: 'body', message: expect.stringContaining('must be valid JSON') }]);
+  });
+
+  it.each([
+    ['data nested 20,000 levels', `{"data":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`, /^data(\.a){32}$/],
+    ['an array nested 888 levels', `{"data":{"x":${'['.repeat(888)}${']'.repeat(888)}}}`, /^data\.x(\.0){31}$/],
+  ])('refuses %s with a 400 naming where the bound broke, before parsing it', (_case, text, field) => {
+    // Act
+    const details = detailsOf(() => parseBody(withBody(text), createNotificationsBodySchema)) as { field: string }[];
+
+    // Assess
+    expect(details).toHaveLength(1);
+    expect(details[0]?.field).toMatch(field);
+  });
+
+  it('takes data nested exactly 32 levels', () => {
+    // Prepare: data is level 1, like a map attribute in DynamoDB
+    const data = `${'{"a":'.repeat(31)}{}${'}'.repeat(31)}`;
+
+    // Act
+    const body = parseBody(withBody(`{"recipients":["bob"],"title":"t","message":"m","data":${data}}`), createNotificationsBodySchema);
+
+    // Assess
+    expect(JSON.stringify(body.data)).toBe(data);
+  });
+
+  it.each([
+    ['an object of more members than any data could hold', `{"data":{${Array.from({ length: 4097 }, (_, i) => `"k${i}":0`).join(',')}}}`, 'data', 'must have at most 4096 members'],
+    ['an array of more elements than any data could hold', `{"data":{"x":[${Array.from({ length: 8193 }, () => '0').join(',')}]}}`, 'data.x', 'must have at most 8192 elements'],
+  ])('refuses %s naming it', (_case, text, field, message) => {
+    // Act + Assess
+    expect(detailsOf(() => parseBody(withBody(text), createNotificationsBodySchema))).toEqual([{ field, message }]);
+  });
+
+  it('keeps numbers a double cannot hold exactly as they were written', () => {
+    // Prepare: the issue's example, and numbers beyond DynamoDB's range
+    const text = '{"recipients":["bob"],"title":"t","message":"m","data":{"orderId":12345678901234567890,"big":1e400,"tiny":1e-200,"plain":42.5}}';
+
+    // Act
+    const body = parseBody(withBody(text), createNotificationsBodySchema);
+
+    // Assess
+    expect(JSON.stringify(body.data)).toBe('{"orderId":12345678901234567890,"big":1e400,"tiny":1e-200,"plain":42.5}');
+  });
+
+  it.each([
+    ['a title with half an emoji', { ...validBody, title: 'Sale \ud83d ends' }, 'title'],
+    ['a lone surrogate deep in data', { ...validBody, data: { items: [{ name: 'ok' }, { name: 'x\udc00' }] } }, 'data.items.1.name'],
+    ['a member name of data with a lone surrogate', { ...validBody, data: { 'k\ud800': 1 } }, 'data.k\ufffd'],
+  ])('refuses %s with a 400 naming the field', (_case, body, field) => {
+    // Act
+    const details = detailsOf(() => parseBody(withBody(JSON.stringify(body)), createNotificationsBodySchema));
+
+    // Assess
+    expect(details).toEqual([{ field, message: expect.stringContaining('well-formed Unicode') }]);
+  });
+
+  it('parses a body once per event and schema', () => {
+    // Prepare
+    const event = withBody(JSON.stringify(validBody));
+
+    // Act
+    const first = parseBody(event, createNotificationsBodySchema);
+    const second = parseBody(event, createNotificationsBodySchema);
+
+    // Assess
+    expect(second).toBe(first);
   });
 });
 

@@ -1,0 +1,136 @@
+/**
+ * The body cap of each route, computed from its field limits (shared/domain/schemas.ts), so that
+ * every documented limit is reachable at its maximum together with all the others.
+ *
+ * The worst case of a body is its compact JSON with every field at its limit, written the longest
+ * way a JSON encoder writes it: free text as `\uXXXX` escapes, 6 bytes per UTF-16 code unit (what
+ * Python's `json.dumps` does to any non-ASCII text by default, and any encoder to control
+ * characters: a message of 10,000 control characters is 60 KB); text of a safe ASCII alphabet
+ * (group ids, time zones, e-mail addresses, instants) 1 byte per character; `data` up to 6 bytes
+ * per byte of its own JSON. The cap is that worst case plus 10 % and 4 KiB for white space
+ * (pretty-printed bodies).
+ *
+ * What bounds the caps: a synchronous Lambda invocation carries at most 6 MB (request and
+ * response alike; "Lambda quotas"), and API Gateway passes the body to the function as a JSON
+ * string inside the event, where every `"` and `\` doubles. So no cap may exceed 3 MiB
+ * ({@link maxBodyCapBytes}); the 10 MB payload quota of HTTP APIs never binds.
+ */
+import {
+  maxBatchRecipients,
+  maxBroadcastRecipientIds,
+  maxDataBytes,
+  maxEmailLength,
+  maxGroupIdLength,
+  maxGroupsPerRecipient,
+  maxInstantLength,
+  maxMessageLength,
+  maxRecipientsPerRequest,
+  maxRelatedObjectIdLength,
+  maxRelatedObjectTypeLength,
+  maxRetryDelayMinutes,
+  maxSubjectLength,
+  maxTimezoneLength,
+  maxTitleLength,
+  maxTypeLength,
+  maxVerificationCodeLength,
+} from '../domain/schemas.ts';
+
+/** A synchronous Lambda invocation's payload quota (request and response), bytes. */
+export const lambdaPayloadQuotaBytes = 6 * 1024 * 1024;
+/** The largest body cap: half the Lambda payload quota, as the body may double inside the event. */
+export const maxBodyCapBytes = 3 * 1024 * 1024;
+/** The cap of a route the table below does not name (it takes no body worth measuring). */
+export const defaultBodyCapBytes = 16 * 1024;
+
+/** Bytes of a JSON string of free text of `chars` UTF-16 units, every unit a 6-byte `\uXXXX` escape. */
+export function freeTextBytes(chars: number): number {
+  return 2 + 6 * chars;
+}
+
+/** Bytes of a JSON string of `chars` characters of an alphabet no encoder escapes. */
+export function asciiTextBytes(chars: number): number {
+  return 2 + chars;
+}
+
+/** Bytes of a JSON array of `count` elements of `elementBytes` each. */
+export function arrayBytes(count: number, elementBytes: number): number {
+  return 2 + count * elementBytes + Math.max(0, count - 1);
+}
+
+/** Bytes of a JSON object with these members (name → bytes of its value). */
+export function objectBytes(members: Readonly<Record<string, number>>): number {
+  const entries = Object.entries(members);
+  return 2 + entries.reduce((sum, [name, bytes]) => sum + asciiTextBytes(name.length) + 1 + bytes, 0) + Math.max(0, entries.length - 1);
+}
+
+const instant = asciiTextBytes(maxInstantLength);
+const data = 6 * maxDataBytes;
+const channelList = arrayBytes(3, asciiTextBytes('websocket'.length));
+const groups = arrayBytes(maxGroupsPerRecipient, asciiTextBytes(maxGroupIdLength));
+const recipientIds = (count: number): number => arrayBytes(count, freeTextBytes(maxSubjectLength));
+
+/** What every notification and broadcast carries. */
+const content = {
+  title: freeTextBytes(maxTitleLength),
+  message: freeTextBytes(maxMessageLength),
+  scheduledAt: instant,
+  channels: channelList,
+  type: freeTextBytes(maxTypeLength),
+  priority: asciiTextBytes('urgent'.length),
+  data,
+};
+
+const relatedObject = objectBytes({ type: freeTextBytes(maxRelatedObjectTypeLength), id: freeTextBytes(maxRelatedObjectIdLength) });
+
+/** The worst-case body of each route that takes one, by route key (`METHOD /path`). */
+export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
+  'POST /v1/notifications': objectBytes({ recipients: recipientIds(maxRecipientsPerRequest), ...content, relatedObject }),
+  'POST /api/notifications/schedule': objectBytes({
+    recipients: recipientIds(maxRecipientsPerRequest),
+    title: content.title,
+    message: content.message,
+    scheduled_at: instant,
+    type: content.type,
+    priority: content.priority,
+    related_object_type: freeTextBytes(maxRelatedObjectTypeLength),
+    related_object_id: freeTextBytes(maxRelatedObjectIdLength),
+    data,
+  }),
+  'POST /v1/broadcasts': objectBytes({
+    audience: objectBytes({ recipientIds: recipientIds(maxBroadcastRecipientIds) }),
+    ...content,
+    draft: asciiTextBytes(3),
+  }),
+  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), groups }),
+  'POST /v1/recipients/batch': objectBytes({
+    recipients: arrayBytes(
+      maxBatchRecipients,
+      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), groups }),
+    ),
+  }),
+  'PATCH /v1/me': objectBytes({
+    email: asciiTextBytes(maxEmailLength),
+    timezone: asciiTextBytes(maxTimezoneLength),
+    channels: objectBytes({ email: 5, websocket: 5 }),
+  }),
+  'POST /v1/me/verify': objectBytes({ channel: asciiTextBytes('email'.length), code: asciiTextBytes(maxVerificationCodeLength) }),
+  'PATCH /v1/notifications/{id}': objectBytes({ scheduledAt: instant }),
+  'POST /v1/notifications/{id}/send-now': objectBytes({}),
+  'POST /v1/notifications/{id}/retry': objectBytes({ delayMinutes: String(maxRetryDelayMinutes).length }),
+  'POST /v1/broadcasts/{id}/schedule': objectBytes({ scheduledAt: instant }),
+};
+
+/** A cap with room for white space: the worst case plus 10 % and 4 KiB, in whole KiB. */
+function capFor(worstCase: number): number {
+  return Math.ceil((worstCase * 1.1 + 4096) / 1024) * 1024;
+}
+
+/** The body cap of each route that takes a body, by route key: larger bodies get 413. */
+export const bodyCapBytes: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(worstCaseBodyBytes).map(([route, worstCase]) => [route, capFor(worstCase)]),
+);
+
+/** The body cap of a route (its key, `METHOD /path`), bytes. */
+export function bodyCapOf(routeKey: string): number {
+  return bodyCapBytes[routeKey] ?? defaultBodyCapBytes;
+}

@@ -1,0 +1,158 @@
+/**
+ * Reading a JSON request body safely, in three passes that never recurse:
+ *
+ * 1. **Structure**, on the raw text, before `JSON.parse`: a single loop with an explicit stack
+ *    bounds how deep containers nest, how many members an object and how many elements an array
+ *    hold, and how many values the body holds in all. Everything after it (zod, `JSON.stringify`,
+ *    the idempotency fingerprint, DynamoDB's marshalling) recurses once per level, so a body
+ *    nested 20,000 levels must be refused here, with a 400 naming where the bound broke.
+ * 2. **Parse**, keeping numbers exactly as written (shared/domain/opaque-json.ts).
+ * 3. **Text**: every string and every member name must be well-formed Unicode
+ *    (`String.prototype.isWellFormed`: no lone surrogate such as `"\ud83d"`), which nothing
+ *    downstream can store or send faithfully (an e-mail's encoding throws `URIError` on one).
+ *
+ * Paths are written the way zod writes them in a 400's `details` (`data.items.3.name`).
+ */
+import { isRawJson, parseJsonKeepingNumbers } from '../domain/opaque-json.ts';
+
+/** Bounds on the shape of a request body. */
+export interface StructuralBounds {
+  /** Containers nested in one another, the body itself being 1. */
+  readonly maxDepth: number;
+  /** Members of one object. */
+  readonly maxMembers: number;
+  /** Elements of one array. */
+  readonly maxElements: number;
+  /** Values in the whole body (containers and scalars). */
+  readonly maxValues: number;
+}
+
+/** Where a body broke a rule: the path of the field (`body` for the body itself) and why. */
+export interface BodyFault {
+  readonly field: string;
+  readonly message: string;
+}
+
+interface Frame {
+  readonly kind: 'object' | 'array';
+  readonly path: string;
+  /** Members or elements seen so far. */
+  count: number;
+  /** The member name being read (objects) or the element index (arrays), as a path segment. */
+  segment: string;
+  /** Objects: the next string is a member name. */
+  awaitingName: boolean;
+}
+
+function join(path: string, segment: string): string {
+  return path === '' ? segment : `${path}.${segment}`;
+}
+
+/** The name of a member from its raw string token; a token that is not valid JSON names itself. */
+function memberName(token: string): string {
+  try {
+    const name = JSON.parse(token) as unknown;
+    return typeof name === 'string' ? name : token;
+  } catch {
+    return token;
+  }
+}
+
+/**
+ * Checks the structure of JSON text against `bounds` in one pass with an explicit stack, without
+ * parsing it (text that is not JSON at all is left to `JSON.parse`): the first bound broken, with
+ * the path where it broke, or `undefined`.
+ */
+export function structuralFault(text: string, bounds: StructuralBounds): BodyFault | undefined {
+  const stack: Frame[] = [];
+  let values = 0;
+  const countValue = (): BodyFault | undefined => {
+    values++;
+    return values > bounds.maxValues ? { field: 'body', message: `must hold at most ${bounds.maxValues} values in all` } : undefined;
+  };
+  const currentPath = (): string => {
+    const top = stack[stack.length - 1];
+    return top ? join(top.path, top.segment) : '';
+  };
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    const top = stack[stack.length - 1];
+    if (char === '"') {
+      // A whole string token: skip to its closing quote, past escapes.
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (top?.kind === 'object' && top.awaitingName) {
+        top.awaitingName = false;
+        top.segment = memberName(text.slice(i, end + 1));
+        top.count++;
+        if (top.count > bounds.maxMembers) return { field: top.path || 'body', message: `must have at most ${bounds.maxMembers} members` };
+      } else {
+        const fault = countValue();
+        if (fault) return fault;
+      }
+      i = end;
+    } else if (char === '{' || char === '[') {
+      const fault = countValue();
+      if (fault) return fault;
+      const path = currentPath();
+      if (stack.length + 1 > bounds.maxDepth) {
+        return { field: path || 'body', message: `must not nest deeper than ${bounds.maxDepth - stack.length} more level(s) (${bounds.maxDepth} in the whole body)` };
+      }
+      stack.push(char === '{' ? { kind: 'object', path, count: 0, segment: '', awaitingName: true } : { kind: 'array', path, count: 1, segment: '0', awaitingName: false });
+    } else if (char === '}' || char === ']') {
+      stack.pop();
+    } else if (char === ',') {
+      if (top?.kind === 'object') top.awaitingName = true;
+      else if (top?.kind === 'array') {
+        top.count++;
+        top.segment = String(top.count - 1);
+        if (top.count > bounds.maxElements) return { field: top.path || 'body', message: `must have at most ${bounds.maxElements} elements` };
+      }
+    } else if (char === '-' || (char !== undefined && char >= '0' && char <= '9') || char === 't' || char === 'f' || char === 'n') {
+      // A number or a literal: one value; skip the rest of its token.
+      const fault = countValue();
+      if (fault) return fault;
+      while (i + 1 < text.length && /[0-9a-zA-Z.+-]/.test(text[i + 1] ?? '')) i++;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The first string or member name that is not well-formed Unicode (a lone surrogate), with its
+ * path; `undefined` when every one is. Iterative: any depth is safe to walk.
+ */
+export function illFormedText(value: unknown): BodyFault | undefined {
+  const stack: { value: unknown; path: string }[] = [{ value, path: '' }];
+  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
+    const { value: current, path } = frame;
+    if (typeof current === 'string') {
+      if (!current.isWellFormed()) return { field: path || 'body', message: 'must be well-formed Unicode (it holds a lone surrogate, half a character)' };
+    } else if (Array.isArray(current)) {
+      current.forEach((element, index) => stack.push({ value: element, path: join(path, String(index)) }));
+    } else if (typeof current === 'object' && current !== null && !isRawJson(current)) {
+      for (const [name, member] of Object.entries(current)) {
+        if (!name.isWellFormed()) return { field: join(path, name.toWellFormed()), message: 'is a member name that is not well-formed Unicode' };
+        stack.push({ value: member, path: join(path, name) });
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The outcome of reading a body: its value, or why it was refused. */
+export type ReadBody = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly fault: BodyFault; readonly cause?: unknown };
+
+/** Reads JSON text as a request body: structure, then parse (numbers kept), then text (see the module). */
+export function readJsonBody(text: string, bounds: StructuralBounds): ReadBody {
+  const structure = structuralFault(text, bounds);
+  if (structure) return { ok: false, fault: structure };
+  let value: unknown;
+  try {
+    value = parseJsonKeepingNumbers(text);
+  } catch (error) {
+    return { ok: false, fault: { field: 'body', message: `must be valid JSON (${(error as Error).message})` }, cause: error };
+  }
+  const text_ = illFormedText(value);
+  return text_ ? { ok: false, fault: text_ } : { ok: true, value };
+}
