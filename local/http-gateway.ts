@@ -24,6 +24,7 @@ import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
 } from 'aws-lambda';
 import type { HttpRoute } from '../lib/app-description.ts';
+import { presentClaim, presentClaims } from '../shared/auth/claims.ts';
 
 /** What the gateway hands each matched request to: the `api` function, through the local Lambda runtime. */
 export type HttpInvoke = (event: APIGatewayProxyEventV2WithJWTAuthorizer | APIGatewayProxyEventV2) => Promise<unknown>;
@@ -204,32 +205,8 @@ function matchRoute(routes: readonly CompiledRoute[], method: string, rawPath: s
 
 type ClaimValue = string;
 
-/**
- * Presents one claim value the way the HTTP API JWT authorizer does: every value becomes a
- * string; numbers keep their JSON text (`"1612061676"`), booleans become `"true"`/`"false"`, and
- * arrays and objects are printed in Go's `fmt` style, `[a b]` and `map[key:value]` (keys sorted).
- * Observed on AWS: awsdocs/amazon-api-gateway-developer-guide#113 (numbers as strings),
- * aws-solutions-library-samples/guidance-for-claude-code-with-amazon-bedrock#803 (`[id1 id2]`),
- * aws/aws-lambda-go#570 (`map[key:value]`).
- */
-export function presentClaim(value: unknown): ClaimValue {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (value === null || value === undefined) return '<nil>';
-  if (Array.isArray(value)) return `[${value.map(presentClaim).join(' ')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `map[${entries.map(([key, item]) => `${key}:${presentClaim(item)}`).join(' ')}]`;
-  }
-  return String(value);
-}
-
-/** Presents a verified payload's claims as `requestContext.authorizer.jwt.claims`. */
-export function presentClaims(payload: JWTPayload): Record<string, ClaimValue> {
-  const claims: Record<string, ClaimValue> = {};
-  for (const [name, value] of Object.entries(payload)) claims[name] = presentClaim(value);
-  return claims;
-}
+// How the HTTP API's JWT authorizer presents claims: one home, shared with the WebSocket authorizer.
+export { presentClaim, presentClaims };
 
 class TokenRejectedError extends Error {
   /** The `www-authenticate` value AWS sends for this failure. */

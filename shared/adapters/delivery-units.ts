@@ -13,6 +13,7 @@ import type { Channel, ChannelDelivery, NotificationGuard } from '../domain/noti
 import { notificationFromItem, notificationKey } from './dynamo-notification-store.ts';
 import { transitionCondition } from './dynamo-transitions.ts';
 import type { GuardClause } from './dynamo-transitions.ts';
+import { keyPart } from './dynamo-keys.ts';
 
 /** An update of one item, as a transaction's `Update` action takes it (without the table). */
 export interface ItemUpdate {
@@ -178,7 +179,7 @@ export function notificationCommit(unit: DeliveryUnit, write: CommitWrite, now: 
 // ---- Broadcast recipient rows ----
 
 function shardKey(tenantId: string, broadcastId: string, shard: number): string {
-  return `${tenantId}#${broadcastId}#${shard}`;
+  return `${keyPart(tenantId)}#${broadcastId}#${shard}`;
 }
 
 /** The key of a broadcast's recipient row (its write shard is the recipient's). */
@@ -188,7 +189,7 @@ export function rowKey(tenantId: string, broadcastId: string, recipientId: strin
 
 /** The key of a row in the `byStatus` index: one partition per broadcast, status and shard. */
 export function rowStatusKey(tenantId: string, broadcastId: string, recipientId: string, status: BroadcastRecipientStatus, shards = BROADCAST_RECIPIENT_SHARDS): string {
-  return `${tenantId}#${broadcastId}#${status}#${recipientShard(recipientId, shards)}`;
+  return `${keyPart(tenantId)}#${broadcastId}#${status}#${recipientShard(recipientId, shards)}`;
 }
 
 /** The guards of row transitions, as clauses on a row item. */

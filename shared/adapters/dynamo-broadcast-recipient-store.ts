@@ -23,6 +23,7 @@ import type { BroadcastRecipient, BroadcastRecipientStatus, RecipientClaim } fro
 import type { Channel } from '../domain/notification.ts';
 import type { BroadcastRecipientStore, RecipientRowPage } from '../ports.ts';
 import { batchGet, batchPut } from './dynamo-batch.ts';
+import { keyPart } from './dynamo-keys.ts';
 
 /** The partition key of the shard that holds a recipient's row. */
 export function recipientRowKey(tenantId: string, broadcastId: string, recipientId: string, shards = BROADCAST_RECIPIENT_SHARDS): { pk: string; recipientId: string } {
@@ -30,11 +31,11 @@ export function recipientRowKey(tenantId: string, broadcastId: string, recipient
 }
 
 function shardKey(tenantId: string, broadcastId: string, shard: number): string {
-  return `${tenantId}#${broadcastId}#${shard}`;
+  return `${keyPart(tenantId)}#${broadcastId}#${shard}`;
 }
 
 function statusKey(tenantId: string, broadcastId: string, status: BroadcastRecipientStatus, shard: number): string {
-  return `${tenantId}#${broadcastId}#${status}#${shard}`;
+  return `${keyPart(tenantId)}#${broadcastId}#${status}#${shard}`;
 }
 
 /** Writes in flight at once when a page of rows is written (each a BatchWriteItem of 25). */

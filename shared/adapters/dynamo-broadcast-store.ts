@@ -24,19 +24,20 @@ import type {
   FanoutPageClaim,
 } from '../ports.ts';
 import { batchDelete, batchPut } from './dynamo-batch.ts';
+import { keyPart } from './dynamo-keys.ts';
 
 /** The key of a broadcast item: the tenant is part of every key. */
 export function broadcastKey(tenantId: string, id: string): { pk: string } {
-  return { pk: `${tenantId}#${id}` };
+  return { pk: `${keyPart(tenantId)}#${id}` };
 }
 
 /** The key of a broadcast's content item (its message and data, written once). */
 export function contentKey(tenantId: string, id: string): { pk: string } {
-  return { pk: `${tenantId}#${id}#content` };
+  return { pk: `${keyPart(tenantId)}#${id}#content` };
 }
 
 function sliceKey(tenantId: string, id: string, slice: number): { pk: string } {
-  return { pk: `${tenantId}#${id}#audience#${slice}` };
+  return { pk: `${keyPart(tenantId)}#${id}#audience#${slice}` };
 }
 
 /** Counter attributes: top-level numbers, as `ADD` requires. */

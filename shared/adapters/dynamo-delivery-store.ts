@@ -106,10 +106,13 @@ export class DynamoDeliveryStore implements DeliveryStore {
     const live = new Map<string, LiveState>();
     const broadcasts = new Map<string, Broadcast>();
     const people = new Set<string>();
+    // A live item's partition holds the ids escaped (dynamo-keys.ts): the engine looks people up by tenant#recipient.
+    const personOfPartition = new Map<string, string>();
     const personKeys = (tenantId: string, recipientId: string): TableKey[] => {
       const id = recipientKeyOf(tenantId, recipientId);
       if (people.has(id)) return [];
       people.add(id);
+      personOfPartition.set(inboxPartition(tenantId, recipientId), id);
       return [
         { table: t.recipients, key: recipientKey(tenantId, recipientId) },
         { table: t.inbox, key: liveKey(tenantId, recipientId) },
@@ -159,8 +162,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
         const recipient = recipientFromItem(item);
         recipients.set(recipientKeyOf(recipient.tenantId, recipient.id), recipient);
       }
-      // The live item's partition, tenant#recipient, is the key the engine looks people up by.
-      for (const item of source.get(t.inbox) ?? []) live.set(String(item.pk), liveStateFromItem(item));
+      for (const item of source.get(t.inbox) ?? []) live.set(personOfPartition.get(String(item.pk)) ?? String(item.pk), liveStateFromItem(item));
     }
     return { units, recipients, live, broadcasts };
   }

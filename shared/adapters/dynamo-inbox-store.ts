@@ -20,13 +20,14 @@ import { batchDelete } from './dynamo-batch.ts';
 import { recipientKey } from './dynamo-recipient-store.ts';
 import { failedCondition, maxTransactItems, transactWrite } from './dynamo-transact.ts';
 import type { TransactItems } from './dynamo-transact.ts';
+import { keyPart } from './dynamo-keys.ts';
 
 /** Sort key of a recipient's unread counter: item ids start with a letter or digit, never `#`. */
 export const unreadCounterKey = '#unread';
 
 /** The partition of a recipient's inbox. */
 export function inboxPartition(tenantId: string, recipientId: string): string {
-  return `${tenantId}#${recipientId}`;
+  return `${keyPart(tenantId)}#${keyPart(recipientId)}`;
 }
 
 /** Where an item sorts in the listing indexes: by arrival, then id. */

@@ -10,13 +10,14 @@ import { METRICS_SHARDS } from '../../lib/app-description.ts';
 import { hourKey, isMetricName } from '../domain/metrics.ts';
 import type { MetricCounts, MetricName } from '../domain/metrics.ts';
 import type { MetricsStore } from '../ports.ts';
+import { keyPart } from './dynamo-keys.ts';
 
 /** Counters are kept this long, beyond the longest window a report may ask for (31 days). */
 export const metricsRetentionDays = 40;
 
 /** The partition key of one shard of a tenant's counters. */
 export function metricsPartition(tenantId: string, shard: number): string {
-  return `${tenantId}#${shard}`;
+  return `${keyPart(tenantId)}#${shard}`;
 }
 
 export class DynamoMetricsStore implements MetricsStore {

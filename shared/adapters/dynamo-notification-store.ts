@@ -12,10 +12,11 @@ import type { Channel, ChannelDelivery, Notification } from '../domain/notificat
 import { ClaimLostError } from '../ports.ts';
 import type { Claim, NotificationStore } from '../ports.ts';
 import { batchDelete, batchPut } from './dynamo-batch.ts';
+import { keyPart } from './dynamo-keys.ts';
 
 /** The partition key of a notification: the tenant is part of every key. */
 export function notificationKey(tenantId: string, id: string): { pk: string } {
-  return { pk: `${tenantId}#${id}` };
+  return { pk: `${keyPart(tenantId)}#${id}` };
 }
 
 function shardNumber(id: string, shards: number): number {
@@ -46,17 +47,17 @@ export function cancelledShardKey(shard: number): string {
 
 /** The partition key value of a recipient in the `byRecipient` index. */
 export function recipientListingKey(tenantId: string, recipientId: string): string {
-  return `${tenantId}#${recipientId}`;
+  return `${keyPart(tenantId)}#${keyPart(recipientId)}`;
 }
 
 /** The partition key value of shard `shard` of a tenant in the `byTenant` listing index. */
 export function tenantListingKey(tenantId: string, shard: number): string {
-  return `${tenantId}#${shard}`;
+  return `${keyPart(tenantId)}#${shard}`;
 }
 
 /** The partition key value of shard `shard` of a creator in the `byCreator` listing index. */
 export function creatorListingKey(tenantId: string, createdBy: string, shard: number): string {
-  return `${tenantId}#${createdBy}#${shard}`;
+  return `${keyPart(tenantId)}#${keyPart(createdBy)}#${shard}`;
 }
 
 /** The keys of the listing indexes (`byTenant`, `byCreator`): write-sharded by id, set once at creation. */

@@ -18,15 +18,16 @@ import type { RecipientListQuery, RecipientPage, RecipientStore } from '../ports
 import { batchGet } from './dynamo-batch.ts';
 import { maxTransactItems, transactWrite } from './dynamo-transact.ts';
 import type { TransactItems } from './dynamo-transact.ts';
+import { keyPart } from './dynamo-keys.ts';
 
 /** The key of a recipient item: the tenant is part of every key. */
 export function recipientKey(tenantId: string, id: string): { pk: string } {
-  return { pk: `${tenantId}#${id}` };
+  return { pk: `${keyPart(tenantId)}#${keyPart(id)}` };
 }
 
 /** The key of a membership item. */
 export function membershipKey(tenantId: string, group: string, recipientId: string): { groupKey: string; recipientId: string } {
-  return { groupKey: `${tenantId}#${group}`, recipientId };
+  return { groupKey: `${keyPart(tenantId)}#${keyPart(group)}`, recipientId };
 }
 
 /** How many times `put` reads again after losing a race to another writer. */

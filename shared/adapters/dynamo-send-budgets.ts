@@ -6,6 +6,7 @@
  */
 import type { Provider, RateBudgets } from '../domain/rate-budget.ts';
 import { fitting, slotLookahead, slotOf } from '../domain/rate-budget.ts';
+import { keyPart } from './dynamo-keys.ts';
 
 /** One slot's reservation in a claim. */
 export interface Reservation {
@@ -49,7 +50,7 @@ export class SendBudgets {
     if (!budget) return [];
     return [
       { pk: `${provider}#all#${slot}`, capacity: budget.perSecond },
-      { pk: `${provider}#t:${tenantId}#${slot}`, capacity: budget.tenantPerSecond ?? budget.perSecond },
+      { pk: `${provider}#t:${keyPart(tenantId)}#${slot}`, capacity: budget.tenantPerSecond ?? budget.perSecond },
     ];
   }
 

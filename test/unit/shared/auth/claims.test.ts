@@ -34,7 +34,8 @@ describe('callerFromClaims', () => {
   it.each([
     ['no claims at all', undefined],
     ['no subject', { tenant: 'acme' }],
-    ['a subject with #', { sub: 'acme#bob' }],
+    ['a subject with a line break', { sub: 'bob\r\nadmin' }],
+    ['a subject of 256 characters', { sub: 's'.repeat(256) }],
     ['a tenant with #', { sub: 'bob', tenant: 'acme#other' }],
   ])('names no caller for %s', (_, claims) => {
     // Prepare: the claims come from the table

@@ -78,7 +78,7 @@ describe('createBroadcastBodySchema', () => {
     expect(fieldsOf(() => parseWith(createBroadcastBodySchema, { ...valid, audience: { recipientIds: ['bob', 'bob'] } }, 'body'))).toEqual([
       'audience.recipientIds',
     ]);
-    expect(fieldsOf(() => parseWith(createBroadcastBodySchema, { ...valid, audience: { recipientIds: ['a#b'] } }, 'body'))).toEqual([
+    expect(fieldsOf(() => parseWith(createBroadcastBodySchema, { ...valid, audience: { recipientIds: ['a\tb'] } }, 'body'))).toEqual([
       'audience.recipientIds.0',
     ]);
   });

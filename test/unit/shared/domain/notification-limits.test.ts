@@ -123,7 +123,7 @@ describe('the query of GET /v1/notifications', () => {
     [{ limit: 'ten' }, 'limit'],
     [{ limit: '2.5' }, 'limit'],
     [{ status: 'lost' }, 'status'],
-    [{ recipientId: 'has space' }, 'recipientId'],
+    [{ recipientId: 'x'.repeat(256) }, 'recipientId'],
     [{ from: 'yesterday' }, 'from'],
     [{ from: '2030-01-02T00:00:00Z', to: '2030-01-01T00:00:00Z' }, 'from'],
     [{ page: '2' }, 'page'],

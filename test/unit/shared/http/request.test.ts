@@ -66,7 +66,7 @@ describe('reading HTTP requests', () => {
 
   it.each([
     ['a missing body', undefined, 'Request body is required'],
-    ['invalid JSON', '{"name":', 'Request body must be valid JSON'],
+    ['invalid JSON', '{"name":', 'Invalid body: body must be valid JSON (Unexpected end of JSON input)'],
   ])('refuses %s with a ValidationError', (_, body, message) => {
     // Prepare
     const event = anEvent({ body });
