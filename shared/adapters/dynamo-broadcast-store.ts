@@ -25,6 +25,7 @@ import type {
 } from '../ports.ts';
 import { batchDelete, batchPut } from './dynamo-batch.ts';
 import { keyPart } from './dynamo-keys.ts';
+import { dataFromAttributes, dataToAttributes } from './dynamo-opaque-json.ts';
 
 /** The key of a broadcast item: the tenant is part of every key. */
 export function broadcastKey(tenantId: string, id: string): { pk: string } {
@@ -101,7 +102,7 @@ function toItem(b: Broadcast): BroadcastItem {
 
 /** The content a content item holds. */
 export function contentFromItem(item: Record<string, unknown>): BroadcastContent {
-  const data = item.data as Record<string, unknown> | undefined;
+  const { data } = dataFromAttributes(item);
   return { message: String(item.message), ...(data ? { data } : {}) };
 }
 
@@ -168,7 +169,7 @@ export class DynamoBroadcastStore implements BroadcastStore {
     }
     // The parts first: the broadcast item is what makes the broadcast exist.
     await batchPut(this.db, this.tableName, [
-      { ...contentKey(tenantId, id), message: content.message, ...(content.data ? { data: content.data } : {}) },
+      { ...contentKey(tenantId, id), message: content.message, ...dataToAttributes(content.data) },
       ...slices,
     ]);
     await this.db.send(

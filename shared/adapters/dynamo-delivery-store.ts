@@ -21,7 +21,7 @@ import type { ClaimRequest, ClaimResult, CommitEntry, CommitVerdict, DeliverySto
 import { broadcastFromItem, broadcastKey, contentFromItem, contentKey } from './dynamo-broadcast-store.ts';
 import { batchGetAcross } from './dynamo-batch.ts';
 import type { TableKey } from './dynamo-batch.ts';
-import { arrivalKeyOf, inboxPartition } from './dynamo-inbox-store.ts';
+import { inboxItemAttributes, inboxPartition } from './dynamo-inbox-store.ts';
 import { liveKey, liveStateFromItem } from './dynamo-live-state-store.ts';
 import { notificationKey } from './dynamo-notification-store.ts';
 import { recipientFromItem, recipientKey } from './dynamo-recipient-store.ts';
@@ -303,7 +303,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
         actions.push({
           Put: {
             TableName: t.inbox,
-            Item: { pk, ...item, arrivalKey: arrivalKeyOf(item), unreadKey: pk },
+            Item: inboxItemAttributes(item),
             ConditionExpression: 'attribute_not_exists(notificationId)',
           },
         });

@@ -21,6 +21,7 @@ import { recipientKey } from './dynamo-recipient-store.ts';
 import { failedCondition, maxTransactItems, transactWrite } from './dynamo-transact.ts';
 import type { TransactItems } from './dynamo-transact.ts';
 import { keyPart } from './dynamo-keys.ts';
+import { dataFromAttributes, dataToAttributes } from './dynamo-opaque-json.ts';
 
 /** Sort key of a recipient's unread counter: item ids start with a letter or digit, never `#`. */
 export const unreadCounterKey = '#unread';
@@ -44,8 +45,16 @@ function epochSeconds(date: Date): number {
 }
 
 function fromItem(item: Record<string, unknown>): InboxItem {
-  const { pk: _pk, arrivalKey: _arrivalKey, unreadKey: _unreadKey, expiresAt: _expiresAt, ...inboxItem } = item;
-  return inboxItem as unknown as InboxItem;
+  const { pk: _pk, arrivalKey: _arrivalKey, unreadKey: _unreadKey, expiresAt: _expiresAt, ...stored } = item;
+  const { data, rest } = dataFromAttributes(stored);
+  return { ...(rest as unknown as InboxItem), ...(data !== undefined ? { data } : {}) };
+}
+
+/** The attributes of a new (unread) inbox item: its fields, `data` as JSON text, its index keys. */
+export function inboxItemAttributes(item: InboxItem): Record<string, unknown> {
+  const pk = inboxPartition(item.tenantId, item.recipientId);
+  const { readAt: _readAt, data, ...fields } = item;
+  return { pk, ...fields, ...dataToAttributes(data), arrivalKey: arrivalKeyOf(item), unreadKey: pk };
 }
 
 export class DynamoInboxStore implements InboxStore {
@@ -62,7 +71,6 @@ export class DynamoInboxStore implements InboxStore {
 
   async add(item: InboxItem): Promise<boolean> {
     const pk = inboxPartition(item.tenantId, item.recipientId);
-    const { readAt: _readAt, ...unread } = item;
     const result = await transactWrite(this.db, [
       {
         ConditionCheck: {
@@ -74,7 +82,7 @@ export class DynamoInboxStore implements InboxStore {
       {
         Put: {
           TableName: this.tableName,
-          Item: { pk, ...unread, arrivalKey: arrivalKeyOf(item), unreadKey: pk },
+          Item: inboxItemAttributes(item),
           ConditionExpression: 'attribute_not_exists(notificationId)',
         },
       },

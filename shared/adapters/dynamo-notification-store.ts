@@ -13,6 +13,7 @@ import { ClaimLostError } from '../ports.ts';
 import type { Claim, NotificationStore } from '../ports.ts';
 import { batchDelete, batchPut } from './dynamo-batch.ts';
 import { keyPart } from './dynamo-keys.ts';
+import { dataFromAttributes, dataToAttributes } from './dynamo-opaque-json.ts';
 
 /** The partition key of a notification: the tenant is part of every key. */
 export function notificationKey(tenantId: string, id: string): { pk: string } {
@@ -86,8 +87,11 @@ type NotificationItem = Notification & Record<string, unknown> & {
 };
 
 function toItem(n: Notification): NotificationItem {
+  const { data, ...fields } = n;
   return {
-    ...n,
+    ...fields,
+    // `data` is opaque JSON, kept as text (dynamo-opaque-json.ts).
+    ...dataToAttributes(data),
     ...notificationKey(n.tenantId, n.id),
     recipientKey: recipientListingKey(n.tenantId, n.recipientId),
     ...listingKeys(n),
@@ -109,9 +113,10 @@ export function notificationFromItem(item: Record<string, unknown>): Notificatio
     cancelledShard: _cancelledShard,
     claimToken: _claimToken,
     expiresAt: _expiresAt,
-    ...notification
+    ...stored
   } = item as unknown as NotificationItem;
-  return notification;
+  const { data, rest } = dataFromAttributes(stored);
+  return { ...(rest as unknown as Notification), ...(data !== undefined ? { data } : {}) };
 }
 
 function epochSeconds(date: Date): number {

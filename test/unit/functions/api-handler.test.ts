@@ -109,7 +109,13 @@ describe('the api handler', () => {
 
     // Assess
     expect(result.statusCode).toBe(400);
-    expect(bodyOf(result)).toEqual({ error: { code: 'VALIDATION_ERROR', message: 'Request body must be valid JSON' } });
+    expect(bodyOf(result)).toEqual({
+      error: {
+        code: 'VALIDATION_ERROR',
+        message: expect.stringContaining('body must be valid JSON'),
+        details: [{ field: 'body', message: expect.stringContaining('must be valid JSON') }],
+      },
+    });
   });
 
   it('answers 401 when the token carries no subject', async () => {

@@ -120,7 +120,7 @@ describe('the markRead WebSocket handler', () => {
 
   it.each([
     ['no id', JSON.stringify({ action: 'markRead' })],
-    ['an id with a #', JSON.stringify({ action: 'markRead', id: 'a#b' })],
+    ['an id with a line break', JSON.stringify({ action: 'markRead', id: 'a\nb' })],
     ['a body that is not JSON', 'markRead please'],
   ])('answers a message with %s with a validation error, writing nothing', async (_, body) => {
     // Prepare

@@ -69,8 +69,9 @@ describe('createBroadcast', () => {
     const { broadcastId } = await createBroadcast(world.api, admin, aBody({ audience: { recipientIds } }));
 
     // Assess
-    expect((await world.broadcasts.get(tenantId, broadcastId))?.audience).toEqual({ kind: 'recipients', count: 1_500 });
-    expect(await world.broadcasts.audienceSlice(tenantId, broadcastId, 1)).toHaveLength(500);
+    expect((await world.broadcasts.get(tenantId, broadcastId))?.audience).toEqual({ kind: 'recipients', count: 1_500, sliceSize: 250 });
+    expect(await world.broadcasts.audienceSlice(tenantId, broadcastId, 5)).toHaveLength(250);
+    expect(await world.broadcasts.audienceSlice(tenantId, broadcastId, 6)).toHaveLength(0);
   });
 
   it('creates a draft with no schedule, keeping its planned time', async () => {

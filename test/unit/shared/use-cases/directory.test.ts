@@ -89,7 +89,7 @@ describe('listRecipients', () => {
 
     // Act
     const otherGroup = listRecipients(deps, admin, { group: 'eng', limit: 1, cursor: opsPage.nextCursor ?? '' });
-    const altered = listRecipients(deps, admin, { limit: 1, cursor: encodeCursor({ directory: '*', after: 'a#b' }) });
+    const altered = listRecipients(deps, admin, { limit: 1, cursor: encodeCursor({ directory: '*', after: 'a\nb' }) });
 
     // Assess
     await expect(otherGroup).rejects.toMatchObject({ details: [{ field: 'cursor' }] });
@@ -166,7 +166,7 @@ describe('upsertRecipients', () => {
       { id: 'bob', timezone: 'Europe/Paris' },
       { id: 'dave', timezone: 'Mars/Olympus' },
       { id: 'erin', status: 'vip' },
-      { id: 'bad#id' },
+      { id: 'bad\nid' },
     ]);
 
     // Assess
@@ -178,7 +178,7 @@ describe('upsertRecipients', () => {
       [4, 'bob', 'DUPLICATE_ID'],
       [5, 'dave', 'VALIDATION_ERROR'],
       [6, 'erin', 'VALIDATION_ERROR'],
-      [7, 'bad#id', 'VALIDATION_ERROR'],
+      [7, 'bad\nid', 'VALIDATION_ERROR'],
     ]);
     expect(result.failed[0]?.error.message).toContain('email');
     expect(result.failed[1]?.error.message).toContain('id');
