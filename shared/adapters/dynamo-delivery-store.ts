@@ -294,7 +294,6 @@ export class DynamoDeliveryStore implements DeliveryStore {
       const key = unitKey(entry.unit.ref);
       if (entry.inbox) {
         const { item, unreadBefore } = entry.inbox;
-        const pk = inboxPartition(item.tenantId, item.recipientId);
         // The recipient must still be in the directory: an erasure that came first keeps the inbox empty.
         actions.push({
           ConditionCheck: { TableName: t.recipients, Key: recipientKey(item.tenantId, item.recipientId), ConditionExpression: 'attribute_exists(pk)' },

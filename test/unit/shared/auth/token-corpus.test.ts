@@ -103,8 +103,8 @@ afterAll(async () => {
 
 async function tokenOf(spec: TokenSpec | string): Promise<string> {
   if (typeof spec === 'string') return spec;
-  const payload: JWTPayload = { sub: 'bob', tenant: 'acme', iss: issuer, aud: audience, iat: now() - 5, exp: now() + 300, ...spec.claims };
-  for (const name of spec.without ?? []) delete payload[name];
+  const defaults: JWTPayload = { sub: 'bob', tenant: 'acme', iss: issuer, aud: audience, iat: now() - 5, exp: now() + 300, ...spec.claims };
+  const payload = Object.fromEntries(Object.entries(defaults).filter(([name]) => !(spec.without ?? []).includes(name)));
   const header = { alg: spec.key === 'hmac' ? 'HS256' : 'RS256', kid: keyId, typ: 'JWT', ...spec.header };
   if (header.kid === undefined) delete (header as { kid?: string }).kid;
   const key = spec.key === 'hmac' ? new TextEncoder().encode('a shared secret of at least 32 bytes!!') : spec.key === 'stranger' ? strangerKey : privateKey;
