@@ -95,8 +95,10 @@ export const deliveryQueue = once(
 );
 export const deliveryEnqueuer = once(() => new SqsDeliveryEnqueuer(sqsClient(), deliveryQueueConfig().url));
 // An email must not go twice: the SDK retries only what SES refused, never a timed-out send.
-const sesClient = once(() => new SESClient({ retryStrategy: new AnsweredErrorsRetryStrategy() }));
-export const mailer = once(() => new SesMailer(sesClient(), deliveryConfig().emailFrom));
+const newSesClient = (): SESClient => new SESClient({ retryStrategy: new AnsweredErrorsRetryStrategy() });
+const sesClient = once(newSesClient);
+// The mailer makes its own client, and a new one whenever a send threw before leaving (ses-mailer.ts).
+export const mailer = once(() => new SesMailer(newSesClient, deliveryConfig().emailFrom));
 export const socketPoster = once(
   () => new ApiGatewaySocketPoster(new ApiGatewayManagementApiClient({ endpoint: websocketCallbackUrl() })),
 );

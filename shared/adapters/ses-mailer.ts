@@ -1,28 +1,42 @@
-/** Email through SES (v1 `SendEmail`). */
+/**
+ * Email through SES (v1 `SendEmail`). Errors raised before a request left the process are flagged
+ * `$notSent` (sdk-dispatch.ts), so the engine retries them; and the client that threw while building
+ * a request is dropped for a new one, so one recipient's message can never affect the next one's.
+ */
 import { SendEmailCommand } from '@aws-sdk/client-ses';
 import type { SESClient } from '@aws-sdk/client-ses';
 import type { Mailer } from '../ports.ts';
+import { failedBeforeDispatch, flagErrorsBeforeDispatch } from './sdk-dispatch.ts';
 
 export class SesMailer implements Mailer {
-  private readonly ses: SESClient;
+  private readonly newClient: () => SESClient;
+  private ses: SESClient;
   private readonly from: string;
 
-  constructor(ses: SESClient, from: string) {
-    this.ses = ses;
+  /** `newClient` makes the SES client, again whenever one threw before sending. */
+  constructor(newClient: () => SESClient, from: string) {
+    this.newClient = newClient;
+    this.ses = flagErrorsBeforeDispatch(newClient());
     this.from = from;
   }
 
   async send(email: { readonly to: string; readonly subject: string; readonly text: string }): Promise<{ readonly messageId?: string }> {
-    const { MessageId } = await this.ses.send(
-      new SendEmailCommand({
-        Source: this.from,
-        Destination: { ToAddresses: [email.to] },
-        Message: {
-          Subject: { Data: email.subject, Charset: 'UTF-8' },
-          Body: { Text: { Data: email.text, Charset: 'UTF-8' } },
-        },
-      }),
-    );
-    return MessageId ? { messageId: MessageId } : {};
+    try {
+      const { MessageId } = await this.ses.send(
+        new SendEmailCommand({
+          Source: this.from,
+          Destination: { ToAddresses: [email.to] },
+          Message: {
+            Subject: { Data: email.subject, Charset: 'UTF-8' },
+            Body: { Text: { Data: email.text, Charset: 'UTF-8' } },
+          },
+        }),
+      );
+      return MessageId ? { messageId: MessageId } : {};
+    } catch (error) {
+      // It threw mid-way through building a request: whatever it holds, the next send gets a fresh client.
+      if (failedBeforeDispatch(error)) this.ses = flagErrorsBeforeDispatch(this.newClient());
+      throw error;
+    }
   }
 }

@@ -9,6 +9,14 @@ export interface EmailBody {
   readonly text: string;
 }
 
+/**
+ * A subject is one header line: control characters and line breaks become spaces (the API already
+ * refuses them in titles; this is the second line of defence against header injection).
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ');
+}
+
 /** The e-mail channel over `mailer` (SES in production, the local SES emulator locally). */
 export function emailChannel(mailer: Mailer): DeliveryChannel<string, EmailBody> {
   return {
@@ -17,7 +25,7 @@ export function emailChannel(mailer: Mailer): DeliveryChannel<string, EmailBody>
     provider: 'ses',
     needs: ['email'],
     target: ({ recipient }) => recipient.email ?? { skip: 'no email address' },
-    render: (content) => ({ subject: content.title, text: content.message }),
+    render: (content) => ({ subject: oneLine(content.title), text: content.message }),
     async send(to, body) {
       const { messageId } = await mailer.send({ to, subject: body.subject, text: body.text });
       return messageId ? { providerMessageId: messageId } : {};

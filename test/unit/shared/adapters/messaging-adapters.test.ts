@@ -70,7 +70,7 @@ describe('ApiGatewaySocketPoster', () => {
 describe('SesMailer', () => {
   it('sends a UTF-8 text email from the configured sender', async () => {
     // Prepare
-    const mailer = new SesMailer(new SESClient({ region: 'eu-west-1' }), 'herald@example.com');
+    const mailer = new SesMailer(() => new SESClient({ region: 'eu-west-1' }), 'herald@example.com');
     sesMock.on(SendEmailCommand).resolves({ MessageId: 'm1' });
 
     // Act

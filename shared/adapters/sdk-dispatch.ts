@@ -1,0 +1,52 @@
+/**
+ * Telling "never sent" from "may have been sent" for an AWS SDK v3 call. An error thrown while the
+ * request is being built (a `URIError` from encoding text the provider's protocol cannot carry, a
+ * serializer's own error) leaves the process with nothing sent; the delivery engine may then retry
+ * it safely (shared/domain/delivery-errors.ts, `neverLeft`). Two middlewares mark it, on the SDK's
+ * middleware stack ("Middleware stack" in the AWS SDK for JavaScript v3 developer guide):
+ * - at the `finalizeRequest` step with the lowest priority, the last thing before the request is
+ *   handed to the HTTP handler, the request is marked dispatched (on every retry attempt);
+ * - at the `initialize` step, around everything, an error of a request never marked dispatched gets
+ *   `$notSent = true`.
+ */
+import type { SESClient } from '@aws-sdk/client-ses';
+
+const dispatched = Symbol('herald.requestDispatched');
+
+type Flags = { [dispatched]?: boolean };
+
+/** The part of an SDK v3 client this needs: its middleware stack. */
+interface StackHolder {
+  readonly middlewareStack: SESClient['middlewareStack'];
+}
+
+/** Adds the two middlewares to `client` (once) and returns it. */
+export function flagErrorsBeforeDispatch<C extends StackHolder>(client: C): C {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      (context as Flags)[dispatched] = false;
+      try {
+        return await next(args);
+      } catch (error) {
+        if ((context as Flags)[dispatched] !== true && typeof error === 'object' && error !== null) {
+          Object.assign(error, { $notSent: true });
+        }
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'heraldNotSentMiddleware', override: true },
+  );
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      (context as Flags)[dispatched] = true;
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'heraldDispatchedMiddleware', override: true },
+  );
+  return client;
+}
+
+/** True for an error flagged by {@link flagErrorsBeforeDispatch}: the request never left. */
+export function failedBeforeDispatch(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { $notSent?: unknown }).$notSent === true;
+}
