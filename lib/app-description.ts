@@ -352,6 +352,7 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'POST', path: '/v1/recipients/batch', auth: 'jwt' },
   { method: 'GET', path: '/v1/me', auth: 'jwt' },
   { method: 'PATCH', path: '/v1/me', auth: 'jwt' },
+  { method: 'POST', path: '/v1/me/verify', auth: 'jwt' },
   { method: 'GET', path: '/v1/me/inbox', auth: 'jwt' },
   { method: 'GET', path: '/v1/me/inbox/unread-count', auth: 'jwt' },
   { method: 'POST', path: '/v1/me/inbox/{id}/read', auth: 'jwt' },
@@ -396,6 +397,8 @@ export const functions: readonly FunctionDescription[] = [
         inbox: 'readWrite',
         broadcasts: 'readWrite',
         'broadcast-recipients': 'read',
+        // The limits on what plain users send themselves (notifications, verification codes).
+        'rate-limits': 'readWrite',
       },
       // The fan-out queue: a cancel or a retry of a broadcast nudges its fan-out.
       sendsTo: ['delivery', 'fanout'],
@@ -403,6 +406,8 @@ export const functions: readonly FunctionDescription[] = [
       schedulesBroadcasts: true,
       // Reading an inbox item tells every open connection of its user the new unread count.
       postsToConnections: true,
+      // The code that confirms an address a user set for themself (PATCH /v1/me).
+      sendsEmail: true,
     },
   },
   {

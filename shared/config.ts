@@ -46,6 +46,8 @@ export const configVariables = {
   deliveryHoldMs: 'HERALD_DELIVERY_HOLD_MS',
   sesPerSecond: 'HERALD_RATE_SES_PER_SECOND',
   sesTenantPerSecond: 'HERALD_RATE_SES_TENANT_PER_SECOND',
+  selfSendUserPerHour: 'HERALD_SELF_SEND_USER_PER_HOUR',
+  selfSendTenantPerHour: 'HERALD_SELF_SEND_TENANT_PER_HOUR',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -400,6 +402,28 @@ export function sendBudgetsConfig(env: Env = process.env): { readonly ses?: { re
   const tenantPerSecond = parsed[v.sesTenantPerSecond] as number | undefined;
   if (perSecond === undefined && tenantPerSecond === undefined) return {};
   return { ses: { ...(perSecond !== undefined ? { perSecond } : {}), ...(tenantPerSecond !== undefined ? { tenantPerSecond } : {}) } };
+}
+
+/** How much plain users may send themselves (notifications, verification codes), per hour. */
+export interface SelfSendConfig {
+  /** Sends per user per hour. */
+  readonly userPerHour: number;
+  /** Sends per tenant per hour, all its plain users together. */
+  readonly tenantPerHour: number;
+}
+
+/** Defaults: a person's own reminders fit easily; a tenant's users together cannot make Herald a mass mailer. */
+export const defaultSelfSend: SelfSendConfig = { userPerHour: 60, tenantPerHour: 1_000 };
+
+export function selfSendConfig(env: Env = process.env): SelfSendConfig {
+  const v = configVariables;
+  const perHour = (fallback: number): z.ZodPreprocess<z.ZodDefault<z.ZodCoercedNumber>> => numeric(z.coerce.number().int().min(1).max(1_000_000).default(fallback));
+  const parsed = parseSection(
+    'self-service send limits',
+    { [v.selfSendUserPerHour]: perHour(defaultSelfSend.userPerHour), [v.selfSendTenantPerHour]: perHour(defaultSelfSend.tenantPerHour) },
+    env,
+  );
+  return { userPerHour: parsed[v.selfSendUserPerHour] as number, tenantPerHour: parsed[v.selfSendTenantPerHour] as number };
 }
 
 /** Parses a section once and keeps it for the life of the process (a Lambda cold start). */

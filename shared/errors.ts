@@ -79,6 +79,21 @@ export class PayloadTooLargeError extends AppError {
   readonly code = 'PAYLOAD_TOO_LARGE';
 }
 
+/**
+ * The caller sent more than its limit allows for now (429); `retryAfterSeconds` says when it may
+ * try again (the `Retry-After` header, RFC 9110 section 10.2.3).
+ */
+export class TooManyRequestsError extends AppError {
+  readonly statusCode = 429;
+  readonly code = 'TOO_MANY_REQUESTS';
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, options: { retryAfterSeconds: number; cause?: unknown; details?: unknown }) {
+    super(message, options);
+    this.retryAfterSeconds = Math.max(1, Math.ceil(options.retryAfterSeconds));
+  }
+}
+
 /** A dependency is unavailable; the caller may retry (503). */
 export class ServiceUnavailableError extends AppError {
   readonly statusCode = 503;

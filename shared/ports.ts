@@ -330,6 +330,24 @@ export interface Mailer {
   send(email: { readonly to: string; readonly subject: string; readonly text: string }): Promise<{ readonly messageId?: string }>;
 }
 
+/** Whose sends a self-service limit counts: a plain user, within their tenant. */
+export interface SelfSender {
+  readonly tenantId: string;
+  readonly sub: string;
+}
+
+/**
+ * The limits on what plain users send themselves (their own notifications, verification codes),
+ * per user and per tenant, in fixed windows.
+ */
+export interface SelfSendLimits {
+  /**
+   * Takes `count` sends from the user's and the tenant's allowance of the current window: all of
+   * them, or none (`retryAfterSeconds`: when the window that is full ends).
+   */
+  take(sender: SelfSender, count: number, now: Date): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number }>;
+}
+
 export interface SocketPoster {
   /** Posts a frame; `gone` when the connection no longer exists (410). */
   post(connectionId: string, payload: unknown): Promise<'posted' | 'gone'>;

@@ -59,6 +59,7 @@ import {
   scheduleBroadcastBodySchema,
   sendNowBodySchema,
   updateMeBodySchema,
+  verifyContactBodySchema,
 } from '../../shared/domain/schemas.ts';
 import type { ApiDescription, RouteDoc } from '../../shared/http/openapi.ts';
 
@@ -199,7 +200,25 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     tag: 'Me',
     body: updateMeBodySchema,
     responses: { 200: { description: 'The record as it now is.', schema: recipientViewSchema } },
-    errors: { 404: 'The caller is not in the directory.', 409: 'The record kept changing while it was being updated; repeat the request.' },
+    errors: {
+      404: 'The caller is not in the directory.',
+      409: 'The record kept changing while it was being updated; repeat the request.',
+      429: 'A new address sends a code, and the codes count against the hourly limit of what the caller may send themself.',
+      503: 'The address is saved but its code could not be sent; set it again for a new code.',
+    },
+  },
+  'POST /v1/me/verify': {
+    operationId: 'verifyMe',
+    summary: 'Confirms an address the caller set, with the code sent there',
+    description:
+      'An address set with `PATCH /v1/me` receives nothing but a code until it is confirmed here (`awaitingVerification` lists it meanwhile). A code lasts 24 hours and allows 5 wrong tries; each wrong try is recorded.',
+    tag: 'Me',
+    body: verifyContactBodySchema,
+    responses: { 200: { description: 'Confirmed: the record as it now is.', schema: recipientViewSchema } },
+    errors: {
+      404: 'The caller is not in the directory.',
+      409: '`channel` has no address awaiting confirmation.',
+    },
   },
   'GET /v1/me/inbox': {
     operationId: 'listInbox',
@@ -243,6 +262,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     errors: {
       403: 'A plain user named someone else.',
       404: 'Some recipients are not in the directory (`details.missing`).',
+      429: 'A plain user reached the hourly limit of notifications to themself (per user, and per tenant).',
       503: 'The scheduler could not be reached; nothing was created, repeat the request.',
     },
   },
@@ -398,6 +418,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
       400: '`scheduled_at` is in the past, or `recipients` is empty.',
       403: 'A plain user named someone else.',
       404: 'Some recipients are not in the directory (`details.missing`).',
+      429: 'A plain user reached the hourly limit of notifications to themself (per user, and per tenant).',
       503: 'The scheduler could not be reached; nothing was created, repeat the request.',
     },
   },

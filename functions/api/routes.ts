@@ -33,6 +33,7 @@ import {
   markInboxItemReadRoute,
   unreadCountRoute,
   updateMeRoute,
+  verifyMeRoute,
 } from './routes/me.ts';
 import {
   batchRecipientsRoute,
@@ -56,6 +57,7 @@ export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'POST /v1/recipients/batch': batchRecipientsRoute,
   'GET /v1/me': getMeRoute,
   'PATCH /v1/me': updateMeRoute,
+  'POST /v1/me/verify': verifyMeRoute,
   'GET /v1/me/inbox': listInboxRoute,
   'GET /v1/me/inbox/unread-count': unreadCountRoute,
   'POST /v1/me/inbox/{id}/read': markInboxItemReadRoute,

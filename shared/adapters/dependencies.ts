@@ -28,6 +28,7 @@ import {
   deliveryQueueConfig,
   once,
   schedulerConfig,
+  selfSendConfig,
   tableNames,
   websocketCallbackUrl,
 } from '../config.ts';
@@ -52,6 +53,9 @@ import { EventBridgeDeliveryScheduler } from './eventbridge-delivery-scheduler.t
 import { MeteredNotificationStore } from './metered-notification-store.ts';
 import { PowertoolsIdempotencyStore } from './powertools-idempotency-store.ts';
 import { SesMailer } from './ses-mailer.ts';
+import { DynamoSelfSendLimits } from './dynamo-self-send-limits.ts';
+import { verificationEmail } from '../domain/contact-verification.ts';
+import type { VerificationCodeSender } from '../use-cases/me.ts';
 import { SqsBroadcastDeliveryQueue, SqsFanoutQueue } from './sqs-broadcast-queues.ts';
 import { SqsDeliveryEnqueuer } from './sqs-delivery-enqueuer.ts';
 import { SqsDeliveryQueue } from './sqs-delivery-queue.ts';
@@ -99,6 +103,12 @@ const newSesClient = (): SESClient => new SESClient({ retryStrategy: new Answere
 const sesClient = once(newSesClient);
 // The mailer makes its own client, and a new one whenever a send threw before leaving (ses-mailer.ts).
 export const mailer = once(() => new SesMailer(newSesClient, deliveryConfig().emailFrom));
+/** What plain users may send themselves, per user and tenant (the `rate-limits` table). */
+export const selfSendLimits = once(() => new DynamoSelfSendLimits(documentClient(), () => tableNames().rateLimits, selfSendConfig()));
+/** Verification codes go out in Herald's own words, through the same mailer. */
+export const verificationCodes = once(
+  (): VerificationCodeSender => ({ send: async (_channel, address, code) => void (await mailer().send({ to: address, ...verificationEmail(code) })) }),
+);
 export const socketPoster = once(
   () => new ApiGatewaySocketPoster(new ApiGatewayManagementApiClient({ endpoint: websocketCallbackUrl() })),
 );

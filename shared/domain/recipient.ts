@@ -1,4 +1,6 @@
 /** A person Herald can notify: a member of one tenant's directory. */
+import { isAddressVerified, verifiableChannels } from './contact-verification.ts';
+import type { PendingVerification, PendingVerifications, VerifiableChannel } from './contact-verification.ts';
 import type { Channel } from './notification.ts';
 
 /** The channels a recipient may switch off; the inbox, their record of everything, cannot be. */
@@ -17,6 +19,11 @@ export interface Recipient {
   readonly groups: readonly string[];
   /** Set by the recipient (`PATCH /v1/me`); honoured at delivery time. */
   readonly channelPreferences?: ChannelPreferences;
+  /**
+   * Addresses the recipient set for themself (`PATCH /v1/me`) and has not confirmed yet: Herald
+   * sends nothing there but the code (shared/domain/contact-verification.ts).
+   */
+  readonly pendingVerifications?: PendingVerifications;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** Counts the writes of the stored record; the store's optimistic concurrency check. Absent before the first write. */
@@ -29,6 +36,26 @@ export interface RecipientChanges {
   readonly timezone?: string | null;
   readonly groups?: readonly string[];
   readonly channels?: ChannelPreferences;
+  /**
+   * Confirmations to start (a value) or forget (`null`). A write that sets an address without
+   * saying anything here is a directory write by an admin or a sender: the address is trusted, and
+   * any confirmation pending for that channel is forgotten.
+   */
+  readonly verifications?: Readonly<Partial<Record<VerifiableChannel, PendingVerification | null>>>;
+}
+
+/** The address a recipient has on a verifiable channel. */
+function addressOn(recipient: Pick<Recipient, 'email'>, channel: VerifiableChannel): string | undefined {
+  switch (channel) {
+    case 'email':
+      return recipient.email;
+  }
+}
+
+/** True when the recipient's address on `channel` may receive notifications (it is set and not awaiting confirmation). */
+export function hasVerifiedAddress(recipient: Pick<Recipient, 'email' | 'pendingVerifications'>, channel: VerifiableChannel): boolean {
+  const address = addressOn(recipient, channel);
+  return address !== undefined && isAddressVerified(recipient.pendingVerifications, channel, address);
 }
 
 /** True unless the recipient switched `channel` off. */
@@ -50,6 +77,16 @@ export function applyRecipientChanges(
   const email = pick(changes.email, existing?.email);
   const timezone = pick(changes.timezone, existing?.timezone);
   const channelPreferences = changes.channels ? { ...existing?.channelPreferences, ...changes.channels } : existing?.channelPreferences;
+  const pending: Partial<Record<VerifiableChannel, PendingVerification>> = { ...existing?.pendingVerifications };
+  for (const channel of verifiableChannels) {
+    const said = changes.verifications?.[channel];
+    if (said) pending[channel] = said;
+    else if (said === null || (changes.email !== undefined && channel === 'email')) delete pending[channel];
+  }
+  // A confirmation only stands while its address is still the channel's address.
+  for (const channel of verifiableChannels) {
+    if (pending[channel] && pending[channel].address !== (channel === 'email' ? email : undefined)) delete pending[channel];
+  }
   return {
     tenantId,
     id,
@@ -57,6 +94,7 @@ export function applyRecipientChanges(
     ...(timezone !== undefined ? { timezone } : {}),
     groups: [...(changes.groups ?? existing?.groups ?? [])],
     ...(channelPreferences && Object.keys(channelPreferences).length > 0 ? { channelPreferences } : {}),
+    ...(Object.keys(pending).length > 0 ? { pendingVerifications: pending } : {}),
     createdAt: existing?.createdAt ?? now.toISOString(),
     updatedAt: now.toISOString(),
   };
@@ -70,6 +108,7 @@ export function toRecipientView(r: Recipient): Record<string, unknown> {
     timezone: r.timezone ?? null,
     groups: r.groups,
     channels: Object.fromEntries(switchableChannels.map((channel) => [channel, isChannelEnabled(r, channel)])),
+    awaitingVerification: verifiableChannels.filter((channel) => addressOn(r, channel) !== undefined && !hasVerifiedAddress(r, channel)),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };

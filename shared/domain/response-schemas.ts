@@ -11,6 +11,7 @@ import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { countedOutcomes } from './metrics.ts';
 import { channelDeliveryStatuses, channels, notificationStatuses, priorities } from './notification.ts';
 import { switchableChannels } from './recipient.ts';
+import { verifiableChannels } from './contact-verification.ts';
 import { celeryScheduledStatuses } from './celery-scheduler.ts';
 
 const instant = z.iso.datetime();
@@ -69,6 +70,10 @@ export const recipientViewSchema = z.strictObject({
   groups: z.array(z.string()),
   channels: z.strictObject(Object.fromEntries(switchableChannels.map((channel) => [channel, z.boolean()]))).meta({
     description: 'Channels the recipient left on (`PATCH /v1/me`); the inbox is always on.',
+  }),
+  awaitingVerification: z.array(z.enum(verifiableChannels)).meta({
+    description:
+      'Channels whose address the recipient set for themself and has not confirmed yet (`POST /v1/me/verify`): nothing is sent there but the code.',
   }),
   createdAt: instant,
   updatedAt: instant,

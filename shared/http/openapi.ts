@@ -11,6 +11,8 @@
  */
 import { z } from 'zod';
 import type { core } from 'zod';
+import { bodyCapOf } from './body-limits.ts';
+import { requestBodyBounds } from './request.ts';
 
 /** A JSON Schema (2020-12) or any other part of the document, as plain JSON. */
 export type JsonObject = { [key: string]: unknown };
@@ -294,7 +296,8 @@ export function buildOpenApiDocument(
     if (doc.pathParameters || doc.query || doc.body || doc.idempotent) {
       addError(400, 'Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written.');
     }
-    if (doc.body) addError(413, 'The body is larger than 256 KiB.');
+    const bodyCap = bodyCapOf(`${route.method} ${route.path}`);
+    if (doc.body) addError(413, `The body is larger than ${bodyCap} bytes, this route's cap (computed from its field limits).`);
     if (doc.idempotent) {
       addError(409, '`IDEMPOTENCY_IN_PROGRESS`: a request with the same Idempotency-Key is still running; retry shortly.');
       addError(422, '`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another body.');
@@ -302,6 +305,12 @@ export function buildOpenApiDocument(
     for (const [status, why] of Object.entries(doc.errors ?? {})) addError(Number(status), why);
     addError(500, 'Something failed inside Herald; the message says nothing internal.');
     for (const [status, whys] of [...errors].sort(([a], [b]) => a - b)) answers[String(status)] = errorResponse(whys.join(' '));
+    if (answers['429']) {
+      answers['429'] = {
+        ...answers['429'],
+        headers: { 'Retry-After': { description: 'Seconds until the limit allows another request (RFC 9110).', schema: { type: 'integer', minimum: 1 } } },
+      };
+    }
     if (route.auth === 'jwt') {
       answers['401'] = {
         description:
@@ -320,7 +329,13 @@ export function buildOpenApiDocument(
       security: route.auth === 'jwt' ? [{ [bearerSchemeName]: [] }] : [],
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(doc.body
-        ? { requestBody: { required: !doc.bodyOptional, content: jsonContent(requests.ref(doc.body, `${operation}Request`)) } }
+        ? {
+            requestBody: {
+              description: `JSON of at most ${bodyCap} bytes, nested at most ${requestBodyBounds.maxDepth} levels.`,
+              required: !doc.bodyOptional,
+              content: jsonContent(requests.ref(doc.body, `${operation}Request`)),
+            },
+          }
         : {}),
       responses: Object.fromEntries(Object.entries(answers).sort(([a], [b]) => Number(a) - Number(b))),
     };

@@ -1,18 +1,32 @@
 /**
- * A user's own directory record: `GET /v1/me` and `PATCH /v1/me`. Only admins and senders put
- * people in the directory (it is who a tenant may notify, and whom a broadcast to everyone
- * reaches), so a user who is not in it gets 404 on both: a token alone does not enrol anyone.
+ * A user's own directory record: `GET /v1/me`, `PATCH /v1/me` and `POST /v1/me/verify`. Only
+ * admins and senders put people in the directory (it is who a tenant may notify, and whom a
+ * broadcast to everyone reaches), so a user who is not in it gets 404: a token alone does not
+ * enrol anyone.
+ *
+ * An address set here is the user's own word, so it is confirmed before Herald sends it anything
+ * but the code (shared/domain/contact-verification.ts); each code sent counts against the user's
+ * self-service send limits.
  */
 import type { Caller } from '../domain/caller.ts';
-import { applyRecipientChanges } from '../domain/recipient.ts';
-import type { Recipient } from '../domain/recipient.ts';
-import type { UpdateMeBody } from '../domain/schemas.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
-import type { Clock, RecipientStore } from '../ports.ts';
+import { checkVerificationCode, newVerificationCode, pendingVerification } from '../domain/contact-verification.ts';
+import type { VerifiableChannel } from '../domain/contact-verification.ts';
+import { applyRecipientChanges, hasVerifiedAddress } from '../domain/recipient.ts';
+import type { Recipient, RecipientChanges } from '../domain/recipient.ts';
+import type { UpdateMeBody, VerifyContactBody } from '../domain/schemas.ts';
+import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../errors.ts';
+import type { Clock, RecipientStore, SelfSendLimits } from '../ports.ts';
+
+/** Sends a verification code to an address, in Herald's own words. */
+export interface VerificationCodeSender {
+  send(channel: VerifiableChannel, address: string, code: string): Promise<void>;
+}
 
 export interface MeDeps {
   readonly recipients: RecipientStore;
   readonly clock: Clock;
+  readonly selfSend: SelfSendLimits;
+  readonly codes: VerificationCodeSender;
 }
 
 /** How many times a change is re-applied after losing a race with another write of the record. */
@@ -29,10 +43,34 @@ export async function getMe(deps: Pick<MeDeps, 'recipients'>, caller: Caller): P
   return me;
 }
 
-/** Sets the caller's email, time zone and channel switches; what the body leaves out is kept. */
+/** Takes one self-service send for the caller, or refuses with 429 naming `field`. */
+export async function takeSelfSends(deps: Pick<MeDeps, 'selfSend'>, caller: Caller, count: number, now: Date, field: string): Promise<void> {
+  const taken = await deps.selfSend.take(caller, count, now);
+  if (!taken.ok) {
+    throw new TooManyRequestsError(`You have sent as much as your hourly limit allows; try again in ${taken.retryAfterSeconds} s`, {
+      retryAfterSeconds: taken.retryAfterSeconds,
+      details: [{ field, message: 'is over the hourly limit of what you may send yourself' }],
+    });
+  }
+}
+
+/** Writes `changes` to the caller's record, re-reading after a race; `prepare` sees each fresh read. */
+async function changeMe(deps: MeDeps, caller: Caller, prepare: (current: Recipient) => RecipientChanges): Promise<Recipient> {
+  for (let attempt = 0; attempt < saveAttempts; attempt++) {
+    const current = await getMe(deps, caller);
+    const next = applyRecipientChanges(caller.tenantId, caller.sub, current, prepare(current), deps.clock.now());
+    if (await deps.recipients.save(next, current)) return next;
+  }
+  throw new ConflictError('Your record kept changing while it was being updated; try again');
+}
+
+/**
+ * Sets the caller's email, time zone and channel switches; what the body leaves out is kept. A new
+ * address (or one still awaiting confirmation) is stored unconfirmed and sent a new code.
+ */
 export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody): Promise<Recipient> {
   const { channels } = body;
-  const changes = {
+  const changes: { -readonly [K in keyof RecipientChanges]: RecipientChanges[K] } = {
     ...(body.email !== undefined ? { email: body.email } : {}),
     ...(body.timezone !== undefined ? { timezone: body.timezone } : {}),
     ...(channels
@@ -44,10 +82,57 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
         }
       : {}),
   };
-  for (let attempt = 0; attempt < saveAttempts; attempt++) {
+  const address = body.email ?? undefined;
+  let code: string | undefined;
+  if (address !== undefined) {
     const current = await getMe(deps, caller);
-    const next = applyRecipientChanges(caller.tenantId, caller.sub, current, changes, deps.clock.now());
-    if (await deps.recipients.save(next, current)) return next;
+    if (current.email !== address || !hasVerifiedAddress(current, 'email')) {
+      const now = deps.clock.now();
+      await takeSelfSends(deps, caller, 1, now, 'email');
+      code = newVerificationCode();
+      const pending = pendingVerification({ tenantId: caller.tenantId, id: caller.sub }, 'email', address, code, now);
+      changes.verifications = { email: pending };
+    } else {
+      // The very address, already confirmed: nothing to send, nothing to change.
+      delete changes.email;
+    }
   }
-  throw new ConflictError('Your record kept changing while it was being updated; try again');
+  const saved = await changeMe(deps, caller, () => changes);
+  if (code !== undefined && address !== undefined) {
+    await deps.codes.send('email', address, code).catch((error: unknown) => {
+      throw new ServiceUnavailableError('Your address is saved, but the code could not be sent; set it again for a new code', { cause: error });
+    });
+  }
+  return saved;
+}
+
+function codeRefused(message: string): ValidationError {
+  return new ValidationError(`code ${message}`, { details: [{ field: 'code', message }] });
+}
+
+/**
+ * Confirms the address awaiting confirmation on `body.channel` with the code sent there. A wrong
+ * code uses up one of its tries (that write is the price of bounding guesses).
+ */
+export async function verifyContact(deps: MeDeps, caller: Caller, body: VerifyContactBody): Promise<Recipient> {
+  const who = { tenantId: caller.tenantId, id: caller.sub };
+  let refusal: ValidationError | undefined;
+  const saved = await changeMe(deps, caller, (current) => {
+    refusal = undefined;
+    const pending = current.pendingVerifications?.[body.channel];
+    if (!pending) {
+      throw new ConflictError(`Your ${body.channel} address is not awaiting confirmation`, {
+        details: [{ field: 'channel', message: 'has no address awaiting confirmation (set one with PATCH /v1/me)' }],
+      });
+    }
+    const verdict = checkVerificationCode(who, body.channel, pending, body.code, deps.clock.now());
+    if (verdict === 'confirmed') return { verifications: { [body.channel]: null } };
+    if (verdict === 'expired') throw codeRefused('has expired: set the address again (PATCH /v1/me) for a new code');
+    if (verdict === 'exhausted') throw codeRefused('was given wrong too many times: set the address again (PATCH /v1/me) for a new code');
+    const attemptsLeft = pending.attemptsLeft - 1;
+    refusal = codeRefused(attemptsLeft > 0 ? `is not the code that was sent (${attemptsLeft} tries left)` : 'is not the code that was sent, and no tries are left: set the address again for a new code');
+    return { verifications: { [body.channel]: { ...pending, attemptsLeft } } };
+  });
+  if (refusal) throw refusal;
+  return saved;
 }

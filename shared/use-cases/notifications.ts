@@ -16,7 +16,8 @@ import type {
   RescheduleNotificationBody,
   RetryNotificationBody,
 } from '../domain/schemas.ts';
-import type { Clock, DeliveryScheduler, NotificationListing, NotificationListScope, NotificationStore, RecipientStore } from '../ports.ts';
+import type { Clock, DeliveryScheduler, NotificationListing, NotificationListScope, NotificationStore, RecipientStore, SelfSendLimits } from '../ports.ts';
+import { takeSelfSends } from './me.ts';
 import { logger } from '../observability/logger.ts';
 
 /** How far in the past `scheduledAt` may be and still count as "now" (client clock skew). */
@@ -29,6 +30,8 @@ export interface NotificationDeps {
   readonly recipients: RecipientStore;
   readonly scheduler: DeliveryScheduler;
   readonly clock: Clock;
+  /** What plain users may send themselves, per user and tenant. */
+  readonly selfSend: SelfSendLimits;
 }
 
 export interface ScheduledNotifications {
@@ -72,6 +75,9 @@ export async function scheduleNotifications(
   if (missing.length > 0) {
     throw new NotFoundError(`Recipients not registered: ${missing.join(', ')}`, { details: { missing } });
   }
+
+  // A plain user notifies only themself, within the per-user and per-tenant limits (429 beyond).
+  if (!canManageTenant(caller)) await takeSelfSends(deps, caller, body.recipients.length, now, 'recipients');
 
   const notifications: Notification[] = body.recipients.map((recipientId) => ({
     tenantId: caller.tenantId,

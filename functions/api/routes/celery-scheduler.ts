@@ -5,7 +5,7 @@
  * clients only change their base URL and token. Errors keep Herald's shape.
  */
 import { once } from '../../../shared/config.ts';
-import { deliveryScheduler, idempotencyStore, notificationStore, recipientStore, systemClock } from '../../../shared/adapters/dependencies.ts';
+import { deliveryScheduler, idempotencyStore, notificationStore, recipientStore, selfSendLimits, systemClock } from '../../../shared/adapters/dependencies.ts';
 import { toCeleryScheduleStatus } from '../../../shared/domain/celery-scheduler.ts';
 import { celeryScheduleBodySchema, notificationIdSchema } from '../../../shared/domain/schemas.ts';
 import { ConflictError, NotFoundError, NotPendingError, ValidationError } from '../../../shared/errors.ts';
@@ -21,6 +21,7 @@ const deps = once(
     recipients: recipientStore(),
     scheduler: deliveryScheduler(),
     clock: systemClock,
+    selfSend: selfSendLimits(),
   }),
 );
 

@@ -1,16 +1,16 @@
 /** Routes of `/v1/me` (the caller's own record and inbox): parse, call the use case, shape the response. */
 import { once, readInboxRetentionDays } from '../../../shared/config.ts';
-import { liveStateStore, inboxStore, recipientStore, socketPoster, systemClock } from '../../../shared/adapters/dependencies.ts';
+import { liveStateStore, inboxStore, recipientStore, selfSendLimits, socketPoster, systemClock, verificationCodes } from '../../../shared/adapters/dependencies.ts';
 import { toRecipientView } from '../../../shared/domain/recipient.ts';
-import { inboxItemIdSchema, listInboxQuerySchema, updateMeBodySchema } from '../../../shared/domain/schemas.ts';
+import { inboxItemIdSchema, listInboxQuerySchema, updateMeBodySchema, verifyContactBodySchema } from '../../../shared/domain/schemas.ts';
 import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
 import { countUnread, listInbox, markAllInboxRead, markInboxItemRead } from '../../../shared/use-cases/inbox.ts';
 import type { InboxDeps } from '../../../shared/use-cases/inbox.ts';
-import { getMe, updateMe } from '../../../shared/use-cases/me.ts';
+import { getMe, updateMe, verifyContact } from '../../../shared/use-cases/me.ts';
 import type { MeDeps } from '../../../shared/use-cases/me.ts';
 
-const meDeps = once((): MeDeps => ({ recipients: recipientStore(), clock: systemClock }));
+const meDeps = once((): MeDeps => ({ recipients: recipientStore(), clock: systemClock, selfSend: selfSendLimits(), codes: verificationCodes() }));
 const inboxDeps = once(
   (): InboxDeps => ({
     inbox: inboxStore(),
@@ -31,6 +31,13 @@ export async function updateMeRoute(event: HttpEvent): Promise<HttpResult> {
   const caller = callerFrom(event);
   const body = parseBody(event, updateMeBodySchema);
   return json(200, toRecipientView(await updateMe(meDeps(), caller, body)));
+}
+
+/** `POST /v1/me/verify`: confirms an address the caller set, with the code sent there. */
+export async function verifyMeRoute(event: HttpEvent): Promise<HttpResult> {
+  const caller = callerFrom(event);
+  const body = parseBody(event, verifyContactBodySchema);
+  return json(200, toRecipientView(await verifyContact(meDeps(), caller, body)));
 }
 
 /** `GET /v1/me/inbox?unread=&limit=&cursor=`: newest arrival first. */

@@ -6,6 +6,7 @@ import {
   notificationListing,
   notificationStore,
   recipientStore,
+  selfSendLimits,
   systemClock,
 } from '../../../shared/adapters/dependencies.ts';
 import { toNotificationView } from '../../../shared/domain/notification.ts';
@@ -37,6 +38,7 @@ const deps = once(
     recipients: recipientStore(),
     scheduler: deliveryScheduler(),
     clock: systemClock,
+    selfSend: selfSendLimits(),
   }),
 );
 const listDeps = once((): NotificationListDeps => ({ listing: notificationListing() }));

@@ -1,5 +1,6 @@
 /** E-mail through SES: one plain-text message per recipient with an address. */
 import { classifyProviderError } from '../../domain/delivery-errors.ts';
+import { hasVerifiedAddress } from '../../domain/recipient.ts';
 import type { Mailer } from '../../ports.ts';
 import type { DeliveryChannel } from '../channel.ts';
 
@@ -23,8 +24,12 @@ export function emailChannel(mailer: Mailer): DeliveryChannel<string, EmailBody>
     name: 'email',
     kind: 'send',
     provider: 'ses',
-    needs: ['email'],
-    target: ({ recipient }) => recipient.email ?? { skip: 'no email address' },
+    needs: ['email', 'pendingVerifications'],
+    target: ({ recipient }) => {
+      if (recipient.email === undefined) return { skip: 'no email address' };
+      // An address its owner set and has not confirmed gets nothing but the code (contact-verification.ts).
+      return hasVerifiedAddress(recipient, 'email') ? recipient.email : { skip: 'address not verified' };
+    },
     render: (content) => ({ subject: oneLine(content.title), text: content.message }),
     async send(to, body) {
       const { messageId } = await mailer.send({ to, subject: body.subject, text: body.text });

@@ -20,3 +20,4 @@ export { FakeSocketPoster } from './socket-poster.ts';
 export { InMemoryDeliveryStore } from './delivery-store.ts';
 export { aDeliveryWorld } from './delivery-world.ts';
 export type { DeliveryWorld } from './delivery-world.ts';
+export { InMemorySelfSendLimits } from './self-send-limits.ts';

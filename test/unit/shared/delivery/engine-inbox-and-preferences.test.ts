@@ -13,6 +13,7 @@ import { logger } from '../../../../shared/observability/logger.ts';
 import { aDeliveryWorld } from '../../fakes/index.ts';
 import type { DeliveryWorld } from '../../fakes/index.ts';
 import { aNotification, aRecipient, tenantId } from '../../fakes/fixtures.ts';
+import { pendingVerification } from '../../../../shared/domain/contact-verification.ts';
 
 beforeAll(() => {
   logger.setLogLevel('SILENT');
@@ -239,6 +240,27 @@ describe('delivery and the inbox', () => {
     expect(stored).toMatchObject({ status: 'failed', lastError: 'Recipient bob no longer exists' });
     expect(stored?.deliveries.inbox).toMatchObject({ status: 'failed', error: 'Recipient bob no longer exists' });
     expect(world.frames('inboxChanged')).toEqual([]);
+  });
+});
+
+describe('delivery to an address its owner has not confirmed', () => {
+  it('skips the e-mail with detail "address not verified", and sends it once the address is confirmed', async () => {
+    // Prepare: bob set victim@example.org himself (PATCH /v1/me) and never confirmed it
+    const world = await aWorld();
+    const pending = pendingVerification({ tenantId, id: 'bob' }, 'email', 'victim@example.org', '123456', new Date(noon));
+    await world.recipients.put(aRecipient({ id: 'bob', email: 'victim@example.org', pendingVerifications: { email: pending } }));
+    const before = aNotification({ scheduledAt: noon, channels: ['inbox', 'email'] });
+
+    // Act
+    await world.deliverNotification(before);
+    await world.recipients.put(aRecipient({ id: 'bob', email: 'victim@example.org' }));
+    const after = aNotification({ scheduledAt: noon, channels: ['email'] });
+    await world.deliverNotification(after);
+
+    // Assess
+    expect((await world.notifications.get(tenantId, before.id))?.deliveries.email).toEqual({ status: 'skipped', at: noon, detail: 'address not verified' });
+    expect(world.mailer.sent.map((mail) => mail.to)).toEqual(['victim@example.org']);
+    expect((await world.notifications.get(tenantId, after.id))?.deliveries.email?.status).toBe('sent');
   });
 });
 

@@ -64,6 +64,7 @@ describe('buildOpenApiDocument', () => {
 
     // Assess
     expect(document.paths['/things/{id}']?.post?.requestBody).toEqual({
+      description: 'JSON of at most 16384 bytes, nested at most 33 levels.',
       required: true,
       content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateThingRequest' } } },
     });

@@ -1,14 +1,42 @@
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../../../../shared/domain/caller.ts';
-import { ConflictError, NotFoundError } from '../../../../shared/errors.ts';
-import { getMe, updateMe } from '../../../../shared/use-cases/me.ts';
+import { hasVerifiedAddress, toRecipientView } from '../../../../shared/domain/recipient.ts';
+import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../../../../shared/errors.ts';
+import { getMe, updateMe, verifyContact } from '../../../../shared/use-cases/me.ts';
 import type { MeDeps } from '../../../../shared/use-cases/me.ts';
-import { FakeClock, InMemoryRecipientStore } from '../../fakes/index.ts';
+import { FakeClock, InMemoryRecipientStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
 import { aRecipient, admin, plainUser, tenantId } from '../../fakes/fixtures.ts';
 
-function aWorld(): { deps: MeDeps; recipients: InMemoryRecipientStore } {
+interface World {
+  deps: MeDeps;
+  recipients: InMemoryRecipientStore;
+  clock: FakeClock;
+  /** The codes sent, newest last. */
+  codes: { channel: string; address: string; code: string }[];
+}
+
+function aWorld(options: { userPerHour?: number; codesFail?: boolean } = {}): World {
   const recipients = new InMemoryRecipientStore();
-  return { deps: { recipients, clock: new FakeClock('2030-01-01T12:00:00.000Z') }, recipients };
+  const clock = new FakeClock('2030-01-01T12:00:00.000Z');
+  const codes: World['codes'] = [];
+  const deps: MeDeps = {
+    recipients,
+    clock,
+    selfSend: new InMemorySelfSendLimits({ userPerHour: options.userPerHour ?? 10 }),
+    codes: {
+      send: async (channel, address, code) => {
+        if (options.codesFail) throw new Error('SES is down');
+        codes.push({ channel, address, code });
+      },
+    },
+  };
+  return { deps, recipients, clock, codes };
+}
+
+function lastCode(world: World): string {
+  const sent = world.codes[world.codes.length - 1];
+  if (!sent) throw new Error('no code was sent');
+  return sent.code;
 }
 
 describe('getMe', () => {
@@ -104,5 +132,128 @@ describe('updateMe', () => {
     // Assess
     expect(await recipients.get(tenantId, plainUser.sub)).toMatchObject({ timezone: 'Asia/Tokyo', groups: ['eng'] });
     await expect(stuck).rejects.toBeInstanceOf(ConflictError);
+  });
+});
+
+describe('an address a user sets for themself', () => {
+  it('is stored unconfirmed, gets only a code, and the e-mail channel skips it until confirmed', async () => {
+    // Prepare: the open relay: a plain user points their address anywhere
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub, email: 'bob@example.com' }));
+
+    // Act
+    const me = await updateMe(world.deps, plainUser, { email: 'victim@example.org' });
+
+    // Assess
+    expect(me.email).toBe('victim@example.org');
+    expect(hasVerifiedAddress(me, 'email')).toBe(false);
+    expect(toRecipientView(me).awaitingVerification).toEqual(['email']);
+    expect(world.codes).toEqual([{ channel: 'email', address: 'victim@example.org', code: expect.stringMatching(/^\d{6}$/) }]);
+  });
+
+  it('is confirmed by the code sent to it', async () => {
+    // Prepare
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    await updateMe(world.deps, plainUser, { email: 'new@example.com' });
+
+    // Act
+    const me = await verifyContact(world.deps, plainUser, { channel: 'email', code: lastCode(world) });
+
+    // Assess
+    expect(hasVerifiedAddress(me, 'email')).toBe(true);
+    expect(toRecipientView(me).awaitingVerification).toEqual([]);
+    expect((await world.recipients.get(tenantId, plainUser.sub))?.pendingVerifications).toBeUndefined();
+  });
+
+  it('counts a wrong code against its tries, then refuses even the right one', async () => {
+    // Prepare
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    await updateMe(world.deps, plainUser, { email: 'new@example.com' });
+    const right = lastCode(world);
+    const wrong = right === '000000' ? '000001' : '000000';
+
+    // Act
+    const refusals: unknown[] = [];
+    for (let i = 0; i < 5; i++) refusals.push(await verifyContact(world.deps, plainUser, { channel: 'email', code: wrong }).catch((e: unknown) => e));
+    const late = verifyContact(world.deps, plainUser, { channel: 'email', code: right });
+
+    // Assess
+    expect(refusals.every((e) => e instanceof ValidationError)).toBe(true);
+    expect((refusals[0] as ValidationError).details).toEqual([{ field: 'code', message: 'is not the code that was sent (4 tries left)' }]);
+    await expect(late).rejects.toMatchObject({ details: [{ field: 'code', message: expect.stringContaining('too many times') }] });
+  });
+
+  it('refuses a code after a day', async () => {
+    // Prepare
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    await updateMe(world.deps, plainUser, { email: 'new@example.com' });
+    world.clock.advanceSeconds(24 * 60 * 60);
+
+    // Act
+    const result = verifyContact(world.deps, plainUser, { channel: 'email', code: lastCode(world) });
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ details: [{ field: 'code', message: expect.stringContaining('expired') }] });
+  });
+
+  it('answers 409 naming the channel when nothing awaits confirmation', async () => {
+    // Prepare
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+
+    // Act
+    const result = verifyContact(world.deps, plainUser, { channel: 'email', code: '123456' });
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(ConflictError);
+    await expect(result).rejects.toMatchObject({ details: [{ field: 'channel', message: expect.any(String) }] });
+  });
+
+  it('sends nothing when the address is the confirmed one already', async () => {
+    // Prepare: an address an admin put in the directory is trusted
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub, email: 'bob@example.com' }));
+
+    // Act
+    const me = await updateMe(world.deps, plainUser, { email: 'bob@example.com' });
+
+    // Assess
+    expect(hasVerifiedAddress(me, 'email')).toBe(true);
+    expect(world.codes).toEqual([]);
+  });
+
+  it('answers 429 with the wait once the codes sent reach the hourly limit, writing nothing', async () => {
+    // Prepare
+    const world = aWorld({ userPerHour: 2 });
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    await updateMe(world.deps, plainUser, { email: 'a@example.com' });
+    await updateMe(world.deps, plainUser, { email: 'b@example.com' });
+    world.clock.advanceSeconds(60);
+
+    // Act
+    const result = updateMe(world.deps, plainUser, { email: 'c@example.com' });
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(TooManyRequestsError);
+    await expect(result).rejects.toMatchObject({ retryAfterSeconds: 3540, details: [{ field: 'email', message: expect.any(String) }] });
+    expect((await world.recipients.get(tenantId, plainUser.sub))?.email).toBe('b@example.com');
+    expect(world.codes).toHaveLength(2);
+  });
+
+  it('answers 503 when the code cannot be sent, keeping the address unconfirmed', async () => {
+    // Prepare
+    const world = aWorld({ codesFail: true });
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+
+    // Act
+    const result = updateMe(world.deps, plainUser, { email: 'new@example.com' });
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(ServiceUnavailableError);
+    const stored = await world.recipients.get(tenantId, plainUser.sub);
+    expect(stored && hasVerifiedAddress(stored, 'email')).toBe(false);
   });
 });

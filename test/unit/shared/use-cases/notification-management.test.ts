@@ -15,7 +15,7 @@ import {
   sendNotificationNow,
 } from '../../../../shared/use-cases/notifications.ts';
 import type { NotificationDeps } from '../../../../shared/use-cases/notifications.ts';
-import { FakeClock, FakeDeliveryScheduler, InMemoryNotificationStore, InMemoryRecipientStore } from '../../fakes/index.ts';
+import { FakeClock, FakeDeliveryScheduler, InMemoryNotificationStore, InMemoryRecipientStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
 import { aNotification, aRecipient, admin, awsError, plainUser, sender, tenantId } from '../../fakes/fixtures.ts';
 
 beforeAll(() => {
@@ -37,7 +37,7 @@ function setUp(): {
   const notifications = new InMemoryNotificationStore();
   const recipients = new InMemoryRecipientStore();
   const scheduler = new FakeDeliveryScheduler();
-  return { deps: { notifications, recipients, scheduler, clock }, clock, notifications, recipients, scheduler };
+  return { deps: { notifications, recipients, scheduler, clock, selfSend: new InMemorySelfSendLimits() }, clock, notifications, recipients, scheduler };
 }
 
 /** A notification of `sender` to bob, due at 13:00, stored and scheduled. */

@@ -5,6 +5,7 @@ import {
   NotFoundError,
   ServiceUnavailableError,
   ValidationError,
+  TooManyRequestsError,
 } from '../../../../shared/errors.ts';
 import type { Caller } from '../../../../shared/domain/caller.ts';
 import type { NotificationStatus } from '../../../../shared/domain/notification.ts';
@@ -17,7 +18,7 @@ import {
   scheduleNotifications,
 } from '../../../../shared/use-cases/notifications.ts';
 import type { NotificationDeps } from '../../../../shared/use-cases/notifications.ts';
-import { FakeClock, FakeDeliveryScheduler, InMemoryNotificationStore, InMemoryRecipientStore } from '../../fakes/index.ts';
+import { FakeClock, FakeDeliveryScheduler, InMemoryNotificationStore, InMemoryRecipientStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
 import { aNotification, aRecipient, admin, awsError, plainUser, sender, tenantId } from '../../fakes/fixtures.ts';
 
 beforeAll(() => {
@@ -37,7 +38,7 @@ function setUp(): {
   const notifications = new InMemoryNotificationStore();
   const recipients = new InMemoryRecipientStore();
   const scheduler = new FakeDeliveryScheduler();
-  return { deps: { notifications, recipients, scheduler, clock }, clock, notifications, recipients, scheduler };
+  return { deps: { notifications, recipients, scheduler, clock, selfSend: new InMemorySelfSendLimits() }, clock, notifications, recipients, scheduler };
 }
 
 function aBody(overrides: Partial<CreateNotificationsBody> = {}): CreateNotificationsBody {
@@ -154,6 +155,36 @@ describe('scheduleNotifications', () => {
     // Assess
     expect(result.count).toBe(1);
     expect(notifications.all()[0]).toMatchObject({ recipientId: plainUser.sub, createdBy: plainUser.sub });
+  });
+
+  it('answers 429 with the wait once a plain user reaches the hourly limit of notifications to themself, creating nothing', async () => {
+    // Prepare
+    const { deps, recipients, notifications } = setUp();
+    const limited = { ...deps, selfSend: new InMemorySelfSendLimits({ userPerHour: 2 }) };
+    await recipients.put(aRecipient({ id: plainUser.sub }));
+    for (let i = 0; i < 2; i++) await scheduleNotifications(limited, plainUser, aBody({ recipients: [plainUser.sub] }));
+
+    // Act
+    const error = await rejectionOf(scheduleNotifications(limited, plainUser, aBody({ recipients: [plainUser.sub] })));
+
+    // Assess
+    expect(error).toBeInstanceOf(TooManyRequestsError);
+    expect(error).toMatchObject({ statusCode: 429, retryAfterSeconds: 3600, details: [{ field: 'recipients', message: expect.any(String) }] });
+    expect(notifications.all()).toHaveLength(2);
+  });
+
+  it('does not count what admins and senders send', async () => {
+    // Prepare
+    const { deps, recipients } = setUp();
+    const limited = { ...deps, selfSend: new InMemorySelfSendLimits({ userPerHour: 1, tenantPerHour: 1 }) };
+    await recipients.put(aRecipient({ id: 'bob' }));
+
+    // Act
+    for (let i = 0; i < 3; i++) await scheduleNotifications(limited, sender, aBody({ recipients: ['bob'] }));
+
+    // Assess: the plain user still has the whole tenant's allowance
+    await recipients.put(aRecipient({ id: plainUser.sub }));
+    await expect(scheduleNotifications(limited, plainUser, aBody({ recipients: [plainUser.sub] }))).resolves.toMatchObject({ count: 1 });
   });
 
   it('refuses a time in the past, naming scheduledAt', async () => {

@@ -16,7 +16,7 @@ import { ServiceUnavailableError } from '../../../../shared/errors.ts';
 import { stuckCriteria } from '../../../../shared/domain/sweeps.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import { scheduleNotifications } from '../../../../shared/use-cases/notifications.ts';
-import { FakeClock, InMemoryRecipientStore } from '../../fakes/index.ts';
+import { FakeClock, InMemoryRecipientStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
 import { admin, aRecipient, awsError, tenantId } from '../../fakes/fixtures.ts';
 import { startDynalite } from '../../support/dynalite.ts';
 import type { Dynalite } from '../../support/dynalite.ts';
@@ -58,7 +58,7 @@ describe('a create whose scheduling fails part-way, on the real store', () => {
     );
 
     // Act
-    const request = scheduleNotifications({ notifications: store, recipients, scheduler, clock }, admin, {
+    const request = scheduleNotifications({ notifications: store, recipients, scheduler, clock, selfSend: new InMemorySelfSendLimits() }, admin, {
       recipients: ids,
       title: 'Maintenance',
       message: 'Tonight at 22:00',
