@@ -84,6 +84,13 @@ const f = {
 let counter = 0;
 const fresh = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${++counter}`;
 
+/** The verification code the local SES delivered to `address`, if it did. */
+async function codeSentTo(address: string): Promise<string | undefined> {
+  const store = (await (await fetch(`${h.stack.sesUrl}/store`)).json()) as { emails: { destination: { to: string[] }; body: { text?: string } }[] };
+  const mail = store.emails.filter((email) => email.destination.to.includes(address)).pop();
+  return /\b(\d{6})\b/.exec(mail?.body.text ?? '')?.[1];
+}
+
 async function ok(method: string, path: string, token: string, body?: unknown): Promise<ApiResponse> {
   const response = await h.api(method, path, { token, body });
   expect(response.status, `${method} ${path}: ${JSON.stringify(response.body)}`).toBeLessThan(300);
@@ -160,6 +167,17 @@ const matrix: Readonly<Record<string, MatrixRow>> = {
   },
   'GET /v1/me': { roles: allRoles, ok: 200, valid: async () => ({ path: '/v1/me' }) },
   'PATCH /v1/me': { roles: allRoles, ok: 200, valid: async () => ({ path: '/v1/me', body: { timezone: 'Europe/Paris' } }) },
+  'POST /v1/me/verify': {
+    roles: allRoles,
+    ok: 200,
+    // An address set with PATCH /v1/me, confirmed with the code the local SES received.
+    valid: async (role) => {
+      const address = `${fresh(`verify-${role}`)}@example.com`;
+      await ok('PATCH', '/v1/me', tokens[role], { email: address });
+      const code = await eventually(async () => codeSentTo(address), (found) => found !== undefined);
+      return { path: '/v1/me/verify', body: { channel: 'email', code } };
+    },
+  },
   'GET /v1/me/inbox': { roles: allRoles, ok: 200, valid: async () => ({ path: '/v1/me/inbox?limit=5' }) },
   'GET /v1/me/inbox/unread-count': { roles: allRoles, ok: 200, valid: async () => ({ path: '/v1/me/inbox/unread-count' }) },
   'POST /v1/me/inbox/{id}/read': {

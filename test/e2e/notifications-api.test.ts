@@ -9,6 +9,7 @@ import { scheduleGroupName } from '../../lib/app-description.ts';
 import type { FaultRule } from '../../local/fault-rules.ts';
 import { eventually, inMs, startHarness } from './support/harness.ts';
 import type { ApiResponse, Harness } from './support/harness.ts';
+import { bodyCapOf } from '../../shared/http/body-limits.ts';
 
 let h: Harness;
 let admin: string;
@@ -147,10 +148,10 @@ describe('creating a notification: every limit, at it and past it', () => {
     expect(fields(refused).sort()).toEqual(['colour', 'relatedObject.url', 'status']);
   });
 
-  it('accepts a body of exactly 256 KB and answers 413 to one byte more', async () => {
+  it("accepts a body of exactly the route's cap and answers 413 to one byte more", async () => {
     // Prepare: valid JSON padded with spaces to the byte
     const json = JSON.stringify(aBody());
-    const atLimit = json + ' '.repeat(256 * 1024 - json.length);
+    const atLimit = json + ' '.repeat(bodyCapOf('POST /v1/notifications') - json.length);
     const pastLimit = `${atLimit} `;
 
     // Act
