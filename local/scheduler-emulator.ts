@@ -647,7 +647,7 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
   async function handle(request: IncomingMessage, response: ServerResponse, hook: CallHook | undefined): Promise<void> {
     if (hook) {
       const call = recogniseCall('scheduler', { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers });
-      const fault = call ? hook('scheduler', call) : undefined;
+      const fault = call ? hook('scheduler', call, request.headers) : undefined;
       if (fault) {
         sendWireResponse(response, fault);
         return;
