@@ -2,9 +2,10 @@
  * An SES account's sending quotas, as the local SES enforces them: a maximum send rate (emails
  * per second) and a maximum per rolling 24 hours ("Sending quotas" and "Errors related to the
  * sending quotas for your Amazon SES account", SES Developer Guide). An email counts once per
- * recipient. A send is let through while the quota has room left, and then charged all its
- * recipients, as the AWS Messaging blog's "How to handle a 'Throttling – Maximum sending rate
- * exceeded' error" describes; a send with no room left is refused with the message SES gives.
+ * recipient ("sending limits are based on recipients rather than on messages", AWS Messaging
+ * blog on SES throttling); a send is let through while the quota has room left, and then charged
+ * all its recipients, as that blog describes; a send with no room left is refused with the
+ * message SES gives.
  * The rate is judged over the second before each send (a sliding window), so no second, wherever
  * it starts, sees more single-recipient sends than the rate.
  */
