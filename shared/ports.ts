@@ -133,6 +133,11 @@ export interface IdempotentRequest {
  */
 export interface IdempotencyStore {
   run<T>(request: IdempotentRequest, work: () => Promise<T>): Promise<{ readonly result: T; readonly replayed: boolean }>;
+  /**
+   * True when the key has a live record (done or in progress): `run` will then replay, refuse or
+   * wait, whatever the request would do now. A read: it takes nothing.
+   */
+  has(request: IdempotentRequest): Promise<boolean>;
 }
 
 export interface RecipientStore {
@@ -346,6 +351,8 @@ export interface SelfSendLimits {
    * them, or none (`retryAfterSeconds`: when the window that is full ends).
    */
   take(sender: SelfSender, count: number, now: Date): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number }>;
+  /** Whether `take` would find room now, without taking any (a read). */
+  check(sender: SelfSender, count: number, now: Date): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number }>;
 }
 
 export interface SocketPoster {

@@ -30,18 +30,30 @@ export class DynamoSelfSendLimits implements SelfSendLimits {
     this.config = config;
   }
 
-  async take(sender: SelfSender, count: number, now: Date): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number }> {
+  /** The window of `now`, its slot items, and whether `count` more fit them by a consistent read. */
+  private async look(sender: SelfSender, count: number, now: Date): Promise<{ window: number; retryAfterSeconds: number; scopes: { pk: string; capacity: number }[]; fits: boolean }> {
     const window = Math.floor(now.getTime() / 1000 / selfSendWindowSeconds);
     const retryAfterSeconds = (window + 1) * selfSendWindowSeconds - Math.floor(now.getTime() / 1000);
     const scopes = [
       { pk: `self#u:${keyPart(sender.tenantId)}#${keyPart(sender.sub)}#${window}`, capacity: this.config.userPerHour },
       { pk: `self#t:${keyPart(sender.tenantId)}#${window}`, capacity: this.config.tenantPerHour },
     ];
-    if (scopes.some((scope) => count > scope.capacity)) return { ok: false, retryAfterSeconds };
+    if (scopes.some((scope) => count > scope.capacity)) return { window, retryAfterSeconds, scopes, fits: false };
     const table = this.tableName();
     const read = await this.db.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: scopes.map(({ pk }) => ({ pk })), ConsistentRead: true } } }));
     const used = new Map((read.Responses?.[table] ?? []).map((item) => [String(item.pk), Number(item.used ?? 0)]));
-    if (scopes.some((scope) => (used.get(scope.pk) ?? 0) + count > scope.capacity)) return { ok: false, retryAfterSeconds };
+    return { window, retryAfterSeconds, scopes, fits: scopes.every((scope) => (used.get(scope.pk) ?? 0) + count <= scope.capacity) };
+  }
+
+  async check(sender: SelfSender, count: number, now: Date): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number }> {
+    const { fits, retryAfterSeconds } = await this.look(sender, count, now);
+    return fits ? { ok: true } : { ok: false, retryAfterSeconds };
+  }
+
+  async take(sender: SelfSender, count: number, now: Date): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number }> {
+    const { window, retryAfterSeconds, scopes, fits } = await this.look(sender, count, now);
+    if (!fits) return { ok: false, retryAfterSeconds };
+    const table = this.tableName();
     try {
       await this.db.send(
         new TransactWriteCommand({

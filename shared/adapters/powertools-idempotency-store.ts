@@ -12,12 +12,15 @@
  * and route (built by shared/http/idempotency.ts), not read from the raw event.
  */
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
+import { IdempotencyAlreadyInProgressError, IdempotencyItemNotFoundError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { IdempotencyConflictError, IdempotencyInProgressError } from '../errors.ts';
 import type { IdempotencyStore, IdempotentRequest } from '../ports.ts';
+
+/** The prefix of every key Herald hashes into the table. */
+const keyPrefix = 'herald';
 
 /** How long a key and its response are kept: repeats within this window are replayed. */
 export const idempotencyRetentionSeconds = 24 * 60 * 60;
@@ -35,20 +38,40 @@ export class PowertoolsIdempotencyStore implements IdempotencyStore {
     this.persistence = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: client });
   }
 
-  async run<T>(request: IdempotentRequest, work: () => Promise<T>): Promise<{ readonly result: T; readonly replayed: boolean }> {
-    let replayed = false;
-    // A config per request: it carries this request's lock and replay flag (the persistence layer
-    // takes its settings from the first config, and every config here has the same settings).
-    const config = new IdempotencyConfig({
+  async has(request: IdempotentRequest): Promise<boolean> {
+    this.persistence.configure({ config: this.config(() => undefined), keyPrefix });
+    try {
+      const record = await this.persistence.getRecord({ key: request.key, fingerprint: request.fingerprint });
+      return !record.isExpired();
+    } catch (error) {
+      if (error instanceof IdempotencyItemNotFoundError) return false;
+      // Another body under the key: `run` refuses it (422).
+      if (error instanceof IdempotencyValidationError) return true;
+      throw error;
+    }
+  }
+
+  /** Powertools' settings for Herald's keys; `onReplay` hears of a stored response being replayed. */
+  private config(onReplay: () => void): IdempotencyConfig {
+    return new IdempotencyConfig({
       eventKeyJmesPath: 'key',
       payloadValidationJmesPath: 'fingerprint',
       throwOnNoIdempotencyKey: true,
       expiresAfterSeconds: idempotencyRetentionSeconds,
       hashFunction: 'sha256',
       responseHook: (response) => {
-        replayed = true;
+        onReplay();
         return response;
       },
+    });
+  }
+
+  async run<T>(request: IdempotentRequest, work: () => Promise<T>): Promise<{ readonly result: T; readonly replayed: boolean }> {
+    let replayed = false;
+    // A config per request: it carries this request's lock and replay flag (the persistence layer
+    // takes its settings from the first config, and every config here has the same settings).
+    const config = this.config(() => {
+      replayed = true;
     });
     // Powertools locks a key for the invocation's remaining time; the caller says how long that is.
     const lock: Pick<Context, 'getRemainingTimeInMillis'> = { getRemainingTimeInMillis: () => request.lockSeconds * 1000 };
@@ -56,7 +79,7 @@ export class PowertoolsIdempotencyStore implements IdempotencyStore {
     const runOnce = makeIdempotent(async (_payload: KeyedPayload): Promise<T> => work(), {
       persistenceStore: this.persistence,
       config,
-      keyPrefix: 'herald',
+      keyPrefix,
     });
     try {
       const result = await runOnce({ key: request.key, fingerprint: request.fingerprint });

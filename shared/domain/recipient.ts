@@ -77,16 +77,17 @@ export function applyRecipientChanges(
   const email = pick(changes.email, existing?.email);
   const timezone = pick(changes.timezone, existing?.timezone);
   const channelPreferences = changes.channels ? { ...existing?.channelPreferences, ...changes.channels } : existing?.channelPreferences;
-  const pending: Partial<Record<VerifiableChannel, PendingVerification>> = { ...existing?.pendingVerifications };
-  for (const channel of verifiableChannels) {
-    const said = changes.verifications?.[channel];
-    if (said) pending[channel] = said;
-    else if (said === null || (changes.email !== undefined && channel === 'email')) delete pending[channel];
-  }
-  // A confirmation only stands while its address is still the channel's address.
-  for (const channel of verifiableChannels) {
-    if (pending[channel] && pending[channel].address !== (channel === 'email' ? email : undefined)) delete pending[channel];
-  }
+  const addresses: Record<VerifiableChannel, string | undefined> = { email };
+  const pending = Object.fromEntries(
+    verifiableChannels.flatMap((channel): [VerifiableChannel, PendingVerification][] => {
+      const said = changes.verifications?.[channel];
+      // A directory write of the address (nothing said of its confirmation) makes it trusted.
+      const kept = said === undefined && !(channel === 'email' && changes.email !== undefined) ? existing?.pendingVerifications?.[channel] : undefined;
+      const next = said ?? kept;
+      // A confirmation only stands while its address is still the channel's address.
+      return next && next.address === addresses[channel] ? [[channel, next]] : [];
+    }),
+  ) as Partial<Record<VerifiableChannel, PendingVerification>>;
   return {
     tenantId,
     id,

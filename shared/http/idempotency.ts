@@ -37,6 +37,13 @@ export interface IdempotentOptions {
    * @default 10000
    */
   readonly waitMs?: number;
+  /**
+   * What the route refuses without writing anything (its body, its role, what it must find):
+   * run before the key is taken, when the key is new, so that a 4xx writes nothing, not even the
+   * key's in-progress record. A repeat of a key already taken skips it and is answered as the first
+   * request was.
+   */
+  readonly precheck?: (event: HttpEvent) => Promise<void>;
 }
 
 /** JSON with object keys sorted, so that the same body written differently hashes the same. */
@@ -94,6 +101,8 @@ export function idempotent(route: HttpRouteHandler, store: () => IdempotencyStor
       if ((response.statusCode ?? 200) >= 500) throw new UnrememberedResponse(response);
       return response;
     };
+
+    if (options.precheck && !(await store().has(request))) await options.precheck(event);
 
     const deadline = Date.now() + waitMs;
     for (let pause = 50; ; pause = Math.min(pause * 2, 1_000)) {

@@ -61,6 +61,12 @@ function toAudience(body: BroadcastAudienceBody): BroadcastAudience {
   return { kind: 'all' };
 }
 
+/** What {@link createBroadcast} would refuse (403, 400), without writing: run before an idempotent create takes its key. */
+export function checkCreateBroadcast(deps: Pick<BroadcastDeps, 'clock'>, caller: Caller, body: CreateBroadcastBody): void {
+  requireManager(caller);
+  if (!(body.draft && body.scheduledAt === undefined)) resolveScheduledAt(body.scheduledAt, deps.clock.now());
+}
+
 /** Creates a broadcast: a draft, or scheduled at `scheduledAt` (now when omitted) with one schedule. */
 export async function createBroadcast(deps: BroadcastDeps, caller: Caller, body: CreateBroadcastBody): Promise<CreatedBroadcast> {
   requireManager(caller);

@@ -8,6 +8,7 @@ import type { Caller } from '../domain/caller.ts';
 import { newNotificationId } from '../domain/ids.ts';
 import { defaultChannels } from '../domain/notification.ts';
 import type { Notification } from '../domain/notification.ts';
+import type { Recipient } from '../domain/recipient.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
 import { notificationIdSchema } from '../domain/schemas.ts';
 import type {
@@ -57,24 +58,51 @@ function resolveScheduledAt(requested: string | undefined, now: Date): Date {
   return at.getTime() < now.getTime() ? now : at;
 }
 
-/** Creates one pending notification per recipient and puts each on its way to delivery. */
-export async function scheduleNotifications(
-  deps: NotificationDeps,
+/** What a create may go on with: its time, and its recipients by id (they all exist). */
+async function admitCreate(
+  deps: Pick<NotificationDeps, 'recipients' | 'selfSend'>,
   caller: Caller,
   body: CreateNotificationsBody,
-): Promise<ScheduledNotifications> {
+  now: Date,
+): Promise<{ scheduledAt: Date; byId: Map<string, Recipient> }> {
   if (!canManageTenant(caller) && body.recipients.some((id) => id !== caller.sub)) {
     throw new ForbiddenError('Only admins and senders may notify anyone but themselves');
   }
-  const now = deps.clock.now();
   const scheduledAt = resolveScheduledAt(body.scheduledAt, now);
-
   const found = await deps.recipients.getMany(caller.tenantId, body.recipients);
   const byId = new Map(found.map((r) => [r.id, r]));
   const missing = body.recipients.filter((id) => !byId.has(id));
   if (missing.length > 0) {
     throw new NotFoundError(`Recipients not registered: ${missing.join(', ')}`, { details: { missing } });
   }
+  return { scheduledAt, byId };
+}
+
+/**
+ * Everything {@link scheduleNotifications} would refuse (403, 400, 404, 429), found by reading
+ * only: an idempotent create runs it before it takes its key, so a refusal writes nothing.
+ */
+export async function checkScheduleNotifications(
+  deps: Pick<NotificationDeps, 'recipients' | 'selfSend' | 'clock'>,
+  caller: Caller,
+  body: CreateNotificationsBody,
+): Promise<void> {
+  const now = deps.clock.now();
+  await admitCreate(deps, caller, body, now);
+  if (!canManageTenant(caller)) {
+    const room = await deps.selfSend.check(caller, body.recipients.length, now);
+    if (!room.ok) await takeSelfSends(deps, caller, body.recipients.length, now, 'recipients');
+  }
+}
+
+/** Creates one pending notification per recipient and puts each on its way to delivery. */
+export async function scheduleNotifications(
+  deps: NotificationDeps,
+  caller: Caller,
+  body: CreateNotificationsBody,
+): Promise<ScheduledNotifications> {
+  const now = deps.clock.now();
+  const { scheduledAt, byId } = await admitCreate(deps, caller, body, now);
 
   // A plain user notifies only themself, within the per-user and per-tenant limits (429 beyond).
   if (!canManageTenant(caller)) await takeSelfSends(deps, caller, body.recipients.length, now, 'recipients');
@@ -207,6 +235,15 @@ export async function rescheduleNotification(
   if (!moved) throw await notInState(deps, caller, id, 'pending', 'rescheduled');
   await moveSchedule(deps, moved, now, `Notification ${id} now has its new time, but its schedule could not be moved; repeat the request`);
   return moved;
+}
+
+/**
+ * What send-now (`pending`) or retry (`failed`) would refuse (404, 403, 409), found by reading
+ * only: these idempotent routes run it before they take their key.
+ */
+export async function checkManageable(deps: Pick<NotificationDeps, 'notifications'>, caller: Caller, id: string, wanted: 'pending' | 'failed'): Promise<void> {
+  const existing = await getManageable(deps, caller, id, wanted === 'pending' ? 'send' : 'retry');
+  if (existing.status !== wanted) throw await notInState(deps, caller, id, wanted, wanted === 'pending' ? 'sent now' : 'retried');
 }
 
 /** Delivers a pending notification now: its time becomes now and its schedule gives way to a message on the queue. */

@@ -43,7 +43,8 @@ const writeAttempts = 5;
 /** How many batch entries (or erasure cancels) are written at once. */
 const writeConcurrency = 16;
 
-function requireManager(caller: Caller): void {
+/** Refuses (403) a caller who may not manage the directory: admins and senders may. */
+export function requireManager(caller: Caller): void {
   if (!canManageTenant(caller)) throw new ForbiddenError('Only admins and senders may manage recipients');
 }
 

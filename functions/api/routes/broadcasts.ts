@@ -21,6 +21,7 @@ import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
 import {
   cancelBroadcast,
+  checkCreateBroadcast,
   createBroadcast,
   getBroadcast,
   listBroadcastRecipients,
@@ -41,11 +42,15 @@ const deps = once(
 );
 
 /** `POST /v1/broadcasts` (honours `Idempotency-Key`) */
-export const createBroadcastRoute = idempotent(async (event: HttpEvent): Promise<HttpResult> => {
-  const caller = callerFrom(event);
-  const body = parseBody(event, createBroadcastBodySchema);
-  return json(201, await createBroadcast(deps(), caller, body));
-}, idempotencyStore);
+export const createBroadcastRoute = idempotent(
+  async (event: HttpEvent): Promise<HttpResult> => {
+    const caller = callerFrom(event);
+    const body = parseBody(event, createBroadcastBodySchema);
+    return json(201, await createBroadcast(deps(), caller, body));
+  },
+  idempotencyStore,
+  { precheck: async (event) => checkCreateBroadcast({ clock: systemClock }, callerFrom(event), parseBody(event, createBroadcastBodySchema)) },
+);
 
 /** `GET /v1/broadcasts`: newest first, one page at a time. */
 export async function listBroadcastsRoute(event: HttpEvent): Promise<HttpResult> {

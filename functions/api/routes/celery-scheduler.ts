@@ -12,7 +12,7 @@ import { ConflictError, NotFoundError, NotPendingError, ValidationError } from '
 import { idempotent } from '../../../shared/http/idempotency.ts';
 import { callerFrom, json, parseBody } from '../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
-import { cancelNotification, getNotification, scheduleNotifications } from '../../../shared/use-cases/notifications.ts';
+import { cancelNotification, checkScheduleNotifications, getNotification, scheduleNotifications } from '../../../shared/use-cases/notifications.ts';
 import type { NotificationDeps } from '../../../shared/use-cases/notifications.ts';
 
 const deps = once(
@@ -58,7 +58,14 @@ export const celeryScheduleRoute = idempotent(async (event: HttpEvent): Promise<
     throw inCeleryTerms(error);
   });
   return json(201, { notification_ids: scheduled.notificationIds, count: scheduled.count, scheduled_at: scheduled.scheduledAt });
-}, idempotencyStore);
+}, idempotencyStore, {
+  precheck: async (event) => {
+    const body = parseBody(event, celeryScheduleBodySchema);
+    await checkScheduleNotifications(deps(), callerFrom(event), body).catch((error: unknown) => {
+      throw inCeleryTerms(error);
+    });
+  },
+});
 
 /** `DELETE /api/notifications/{id}/cancel_scheduled/`: 400 when it is no longer pending. */
 export async function celeryCancelScheduledRoute(event: HttpEvent): Promise<HttpResult> {

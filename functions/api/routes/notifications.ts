@@ -23,6 +23,8 @@ import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
 import {
   cancelNotification,
+  checkManageable,
+  checkScheduleNotifications,
   getNotification,
   listNotifications,
   rescheduleNotification,
@@ -44,11 +46,15 @@ const deps = once(
 const listDeps = once((): NotificationListDeps => ({ listing: notificationListing() }));
 
 /** `POST /v1/notifications` (honours `Idempotency-Key`) */
-export const createNotificationsRoute = idempotent(async (event: HttpEvent): Promise<HttpResult> => {
-  const caller = callerFrom(event);
-  const body = parseBody(event, createNotificationsBodySchema);
-  return json(201, await scheduleNotifications(deps(), caller, body));
-}, idempotencyStore);
+export const createNotificationsRoute = idempotent(
+  async (event: HttpEvent): Promise<HttpResult> => {
+    const caller = callerFrom(event);
+    const body = parseBody(event, createNotificationsBodySchema);
+    return json(201, await scheduleNotifications(deps(), caller, body));
+  },
+  idempotencyStore,
+  { precheck: (event) => checkScheduleNotifications(deps(), callerFrom(event), parseBody(event, createNotificationsBodySchema)) },
+);
 
 /** `GET /v1/notifications`: newest first, one page at a time. */
 export async function listNotificationsRoute(event: HttpEvent): Promise<HttpResult> {
@@ -82,17 +88,37 @@ export async function cancelNotificationRoute(event: HttpEvent): Promise<HttpRes
 }
 
 /** `POST /v1/notifications/{id}/send-now`: 202, delivery follows at once. */
-export const sendNotificationNowRoute = idempotent(async (event: HttpEvent): Promise<HttpResult> => {
-  const caller = callerFrom(event);
-  const id = pathParameter(event, 'id', notificationIdSchema);
-  parseBody(event, sendNowBodySchema, { optional: true });
-  return json(202, toNotificationView(await sendNotificationNow(deps(), caller, id)));
-}, idempotencyStore);
+export const sendNotificationNowRoute = idempotent(
+  async (event: HttpEvent): Promise<HttpResult> => {
+    const caller = callerFrom(event);
+    const id = pathParameter(event, 'id', notificationIdSchema);
+    parseBody(event, sendNowBodySchema, { optional: true });
+    return json(202, toNotificationView(await sendNotificationNow(deps(), caller, id)));
+  },
+  idempotencyStore,
+  {
+    precheck: async (event) => {
+      const id = pathParameter(event, 'id', notificationIdSchema);
+      parseBody(event, sendNowBodySchema, { optional: true });
+      await checkManageable(deps(), callerFrom(event), id, 'pending');
+    },
+  },
+);
 
 /** `POST /v1/notifications/{id}/retry`: `{ delayMinutes? }`, 202, delivery follows after the delay. */
-export const retryNotificationRoute = idempotent(async (event: HttpEvent): Promise<HttpResult> => {
-  const caller = callerFrom(event);
-  const id = pathParameter(event, 'id', notificationIdSchema);
-  const body = parseBody(event, retryNotificationBodySchema, { optional: true });
-  return json(202, toNotificationView(await retryNotification(deps(), caller, id, body)));
-}, idempotencyStore);
+export const retryNotificationRoute = idempotent(
+  async (event: HttpEvent): Promise<HttpResult> => {
+    const caller = callerFrom(event);
+    const id = pathParameter(event, 'id', notificationIdSchema);
+    const body = parseBody(event, retryNotificationBodySchema, { optional: true });
+    return json(202, toNotificationView(await retryNotification(deps(), caller, id, body)));
+  },
+  idempotencyStore,
+  {
+    precheck: async (event) => {
+      const id = pathParameter(event, 'id', notificationIdSchema);
+      parseBody(event, retryNotificationBodySchema, { optional: true });
+      await checkManageable(deps(), callerFrom(event), id, 'failed');
+    },
+  },
+);

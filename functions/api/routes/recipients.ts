@@ -15,7 +15,7 @@ import { batchRecipientsBodySchema, idSchema, listRecipientsQuerySchema, putReci
 import { idempotent } from '../../../shared/http/idempotency.ts';
 import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
-import { eraseRecipient, getRecipient, listRecipients, putRecipient, upsertRecipients } from '../../../shared/use-cases/recipients.ts';
+import { eraseRecipient, getRecipient, listRecipients, putRecipient, requireManager, upsertRecipients } from '../../../shared/use-cases/recipients.ts';
 import type { ErasureDeps, RecipientDeps } from '../../../shared/use-cases/recipients.ts';
 
 const deps = once((): RecipientDeps => ({ recipients: recipientStore(), clock: systemClock }));
@@ -57,12 +57,21 @@ export async function listRecipientsRoute(event: HttpEvent): Promise<HttpResult>
  * `POST /v1/recipients/batch` (honours `Idempotency-Key`): 200 when every entry was applied,
  * 207 when some were not; the body lists both, with each failure's reason.
  */
-export const batchRecipientsRoute = idempotent(async (event: HttpEvent): Promise<HttpResult> => {
-  const caller = callerFrom(event);
-  const body = parseBody(event, batchRecipientsBodySchema);
-  const result = await upsertRecipients(deps(), caller, body.recipients);
-  return json(result.failed.length === 0 ? 200 : 207, result);
-}, idempotencyStore);
+export const batchRecipientsRoute = idempotent(
+  async (event: HttpEvent): Promise<HttpResult> => {
+    const caller = callerFrom(event);
+    const body = parseBody(event, batchRecipientsBodySchema);
+    const result = await upsertRecipients(deps(), caller, body.recipients);
+    return json(result.failed.length === 0 ? 200 : 207, result);
+  },
+  idempotencyStore,
+  {
+    precheck: async (event) => {
+      parseBody(event, batchRecipientsBodySchema);
+      requireManager(callerFrom(event));
+    },
+  },
+);
 
 /** `DELETE /v1/recipients/{id}`: erasure; says what was removed. */
 export async function eraseRecipientRoute(event: HttpEvent): Promise<HttpResult> {

@@ -25,6 +25,11 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     this.retentionMs = retentionSeconds * 1000;
   }
 
+  async has(request: IdempotentRequest): Promise<boolean> {
+    const existing = this.records.get(request.key);
+    return existing !== undefined && existing.expiresAt > this.clock.now().getTime();
+  }
+
   async run<T>(request: IdempotentRequest, work: () => Promise<T>): Promise<{ readonly result: T; readonly replayed: boolean }> {
     await yieldToEventLoop();
     const now = this.clock.now().getTime();

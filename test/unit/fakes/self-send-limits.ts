@@ -9,6 +9,15 @@ export class InMemorySelfSendLimits implements SelfSendLimits {
     this.limits = { userPerHour: limits.userPerHour ?? 1_000, tenantPerHour: limits.tenantPerHour ?? 10_000 };
   }
 
+  async check(sender: SelfSender, count: number, now: Date): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number }> {
+    const window = Math.floor(now.getTime() / 3_600_000);
+    const full = [
+      [`u:${sender.tenantId}:${sender.sub}:${window}`, this.limits.userPerHour],
+      [`t:${sender.tenantId}:${window}`, this.limits.tenantPerHour],
+    ].some(([key, capacity]) => (this.used.get(String(key)) ?? 0) + count > Number(capacity));
+    return full ? { ok: false, retryAfterSeconds: Math.ceil(((window + 1) * 3_600_000 - now.getTime()) / 1000) } : { ok: true };
+  }
+
   async take(sender: SelfSender, count: number, now: Date): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number }> {
     const window = Math.floor(now.getTime() / 3_600_000);
     const scopes: [string, number][] = [

@@ -214,6 +214,7 @@ describe('idempotent routes', () => {
     const handler = idempotent(
       async () => json(201, {}),
       () => ({
+        has: async () => false,
         run: async (request, work) => {
           seen.push(request.lockSeconds);
           return { result: await work(), replayed: false };

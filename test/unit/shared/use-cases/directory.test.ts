@@ -60,6 +60,7 @@ describe('listRecipients', () => {
       timezone: null,
       groups: [],
       channels: { email: true, websocket: true },
+      awaitingVerification: [],
       createdAt: '2029-12-01T00:00:00.000Z',
       updatedAt: '2029-12-01T00:00:00.000Z',
     });
