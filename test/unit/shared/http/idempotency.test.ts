@@ -277,3 +277,45 @@ describe('bodyFingerprint', () => {
     expect(bodyFingerprint(undefined)).not.toBe(bodyFingerprint('""'));
   });
 });
+
+describe('the precheck of an idempotent route', () => {
+  it('refuses a new key with what the route would refuse, before taking the key', async () => {
+    // Prepare
+    const store = new InMemoryIdempotencyStore();
+    const { route, runs } = aCountingRoute();
+    const handler = idempotent(route, () => store, {
+      precheck: async () => {
+        throw new NotFoundError('No such notification');
+      },
+    });
+
+    // Act
+    const error = await rejectionOf(handler(aCreate({ key: 'k1' })));
+
+    // Assess: nothing was written, not even the key's in-progress record
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(store.keys()).toEqual([]);
+    expect(runs()).toBe(0);
+  });
+
+  it('answers a repeat of a taken key as the first request was, without prechecking it again', async () => {
+    // Prepare: the first request succeeded; since then, the precheck would refuse
+    const store = new InMemoryIdempotencyStore();
+    const { route } = aCountingRoute();
+    let refuse = false;
+    const handler = idempotent(route, () => store, {
+      precheck: async () => {
+        if (refuse) throw new NotFoundError('Recipient gone');
+      },
+    });
+    await handler(aCreate({ key: 'k1' }));
+    refuse = true;
+
+    // Act
+    const repeat = await handler(aCreate({ key: 'k1' }));
+
+    // Assess
+    expect(repeat.statusCode).toBe(201);
+    expect(repeat.headers?.['idempotent-replayed']).toBe('true');
+  });
+});
