@@ -150,12 +150,15 @@ export class DynamoInboxStore implements InboxStore {
   ): Promise<'read' | 'alreadyRead' | 'missing'> {
     if (id === unreadCounterKey) return 'missing';
     const pk = inboxPartition(tenantId, recipientId);
-    const result = await transactWrite(this.db, [this.flipToRead(pk, id, at, expiresAt), this.countBy(pk, -1)]);
-    if (result.ok) return 'read';
-    const current = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk, notificationId: id }, ConsistentRead: true, ProjectionExpression: 'pk' }),
+    // Read first: an item that is not there, or already read, is answered without a write.
+    const found = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk, notificationId: id }, ConsistentRead: true, ProjectionExpression: 'pk, unreadKey' }),
     );
-    return current.Item ? 'alreadyRead' : 'missing';
+    if (!found.Item) return 'missing';
+    if (found.Item.unreadKey === undefined) return 'alreadyRead';
+    const result = await transactWrite(this.db, [this.flipToRead(pk, id, at, expiresAt), this.countBy(pk, -1)]);
+    // Read by someone else in between (the flip's condition failed): already read.
+    return result.ok ? 'read' : 'alreadyRead';
   }
 
   async markManyRead(tenantId: string, recipientId: string, ids: readonly string[], at: Date, expiresAt: Date): Promise<number> {

@@ -149,8 +149,9 @@ export async function scheduleBroadcast(deps: BroadcastDeps, caller: Caller, id:
  * recipient not yet delivered ends `cancelled` (the fan-out sees to that).
  */
 export async function cancelBroadcast(deps: BroadcastDeps, caller: Caller, id: string): Promise<Broadcast> {
-  await visibleBroadcast(deps, caller, id);
-  const cancelled = await deps.broadcasts.cancel(caller.tenantId, id, deps.clock.now());
+  const seen = await visibleBroadcast(deps, caller, id);
+  // What was read already says no: refused without a write (the conditional write settles races).
+  const cancelled = ['draft', 'scheduled', 'sending'].includes(seen.status) ? await deps.broadcasts.cancel(caller.tenantId, id, deps.clock.now()) : undefined;
   if (!cancelled) {
     const current = await deps.broadcasts.get(caller.tenantId, id);
     throw new ConflictError(`Broadcast ${id} is ${current?.status ?? 'gone'}; only a draft, scheduled or sending broadcast can be cancelled`, {
@@ -179,8 +180,10 @@ export async function cancelBroadcast(deps: BroadcastDeps, caller: Caller, id: s
 
 /** Puts the failed recipients of a completed or failed broadcast back through delivery. */
 export async function retryBroadcast(deps: BroadcastDeps, caller: Caller, id: string): Promise<Broadcast> {
-  await visibleBroadcast(deps, caller, id);
-  const reopened = await deps.broadcasts.reopen(caller.tenantId, id, deps.clock.now());
+  const seen = await visibleBroadcast(deps, caller, id);
+  // What was read already says no: refused without a write (the conditional write settles races).
+  const retryable = (seen.status === 'completed' || seen.status === 'failed') && seen.counts.failed > 0;
+  const reopened = retryable ? await deps.broadcasts.reopen(caller.tenantId, id, deps.clock.now()) : undefined;
   if (!reopened) {
     const current = await deps.broadcasts.get(caller.tenantId, id);
     throw new ConflictError(

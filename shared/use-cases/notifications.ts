@@ -171,7 +171,8 @@ export async function cancelNotification(deps: NotificationDeps, caller: Caller,
   if (existing.createdBy !== caller.sub && !isAdmin(caller)) {
     throw new ForbiddenError('Only the creator of a notification or an admin may cancel it');
   }
-  const cancelled = await deps.notifications.cancel(caller.tenantId, id, deps.clock.now());
+  // What was read already says no: refused without a write (the conditional write settles races).
+  const cancelled = existing.status === 'pending' ? await deps.notifications.cancel(caller.tenantId, id, deps.clock.now()) : undefined;
   if (!cancelled) {
     const current = await deps.notifications.get(caller.tenantId, id);
     throw new ConflictError(`Notification ${id} is ${current?.status ?? 'gone'}; only a pending notification can be cancelled`, {
@@ -228,10 +229,10 @@ export async function rescheduleNotification(
   id: string,
   body: Pick<RescheduleNotificationBody, 'scheduledAt'>,
 ): Promise<Notification> {
-  await getManageable(deps, caller, id, 'reschedule');
+  const existing = await getManageable(deps, caller, id, 'reschedule');
   const now = deps.clock.now();
   const scheduledAt = resolveScheduledAt(body.scheduledAt, now);
-  const moved = await deps.notifications.reschedule(caller.tenantId, id, scheduledAt);
+  const moved = existing.status === 'pending' ? await deps.notifications.reschedule(caller.tenantId, id, scheduledAt) : undefined;
   if (!moved) throw await notInState(deps, caller, id, 'pending', 'rescheduled');
   await moveSchedule(deps, moved, now, `Notification ${id} now has its new time, but its schedule could not be moved; repeat the request`);
   return moved;
@@ -248,9 +249,9 @@ export async function checkManageable(deps: Pick<NotificationDeps, 'notification
 
 /** Delivers a pending notification now: its time becomes now and its schedule gives way to a message on the queue. */
 export async function sendNotificationNow(deps: NotificationDeps, caller: Caller, id: string): Promise<Notification> {
-  await getManageable(deps, caller, id, 'send');
+  const existing = await getManageable(deps, caller, id, 'send');
   const now = deps.clock.now();
-  const moved = await deps.notifications.reschedule(caller.tenantId, id, now);
+  const moved = existing.status === 'pending' ? await deps.notifications.reschedule(caller.tenantId, id, now) : undefined;
   if (!moved) throw await notInState(deps, caller, id, 'pending', 'sent now');
   await moveSchedule(deps, moved, now, `Notification ${id} could not be queued for delivery; repeat the request`);
   return moved;
@@ -261,10 +262,10 @@ export async function sendNotificationNow(deps: NotificationDeps, caller: Caller
  * budget. Failed channels are tried again; a channel that reached the recipient never is.
  */
 export async function retryNotification(deps: NotificationDeps, caller: Caller, id: string, body: RetryNotificationBody): Promise<Notification> {
-  await getManageable(deps, caller, id, 'retry');
+  const existing = await getManageable(deps, caller, id, 'retry');
   const now = deps.clock.now();
   const scheduledAt = new Date(now.getTime() + body.delayMinutes * 60_000);
-  const requeued = await deps.notifications.requeueFailed(caller.tenantId, id, scheduledAt, now);
+  const requeued = existing.status === 'failed' ? await deps.notifications.requeueFailed(caller.tenantId, id, scheduledAt, now) : undefined;
   if (!requeued) throw await notInState(deps, caller, id, 'failed', 'retried');
   await moveSchedule(
     deps,

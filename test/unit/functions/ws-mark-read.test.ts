@@ -63,6 +63,7 @@ describe('the markRead WebSocket handler', () => {
     const connectedAt = new Date(Date.now() - 60_000).toISOString();
     dbMock.on(TransactWriteCommand).resolves({});
     dbMock.on(GetCommand).resolves({ Item: { pk: 'acme#bob', notificationId: '#unread', unread: 2, 'conn:conn-1': connectedAt, 'conn:conn-2': connectedAt } });
+    dbMock.on(GetCommand, { Key: { pk: 'acme#bob', notificationId: itemId } }).resolves({ Item: { pk: 'acme#bob', unreadKey: 'acme#bob' } });
     gatewayMock.on(PostToConnectionCommand).resolves({});
     const before = Date.now();
 
@@ -89,6 +90,7 @@ describe('the markRead WebSocket handler', () => {
     const connectedAt = new Date(Date.now() - 60_000).toISOString();
     dbMock.on(TransactWriteCommand).resolves({});
     dbMock.on(GetCommand).resolves({ Item: { unread: 0, 'conn:gone': connectedAt } });
+    dbMock.on(GetCommand, { Key: { pk: 'acme#bob', notificationId: itemId } }).resolves({ Item: { pk: 'acme#bob', unreadKey: 'acme#bob' } });
     dbMock.on(UpdateCommand).resolves({});
     gatewayMock.on(PostToConnectionCommand).rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }));
 
