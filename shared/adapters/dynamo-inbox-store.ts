@@ -184,6 +184,7 @@ export class DynamoInboxStore implements InboxStore {
   async removeAll(tenantId: string, recipientId: string): Promise<number> {
     const pk = inboxPartition(tenantId, recipientId);
     let removed = 0;
+    let counterFound = false;
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
@@ -197,12 +198,14 @@ export class DynamoInboxStore implements InboxStore {
         }),
       );
       const keys = (page.Items ?? []).filter((key) => key.notificationId !== unreadCounterKey);
+      counterFound ||= keys.length < (page.Items ?? []).length;
       await batchDelete(this.db, this.tableName, keys);
       removed += keys.length;
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     // The counter goes last: an erasure interrupted before it leaves a count, never lost items.
-    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { pk, notificationId: unreadCounterKey } }));
+    // (Only when there is one: erasing nothing writes nothing.)
+    if (counterFound) await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { pk, notificationId: unreadCounterKey } }));
     return removed;
   }
 
