@@ -14,6 +14,7 @@
  */
 import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { inboxPosition } from '../domain/inbox.ts';
 import { RecipientGoneError } from '../ports.ts';
 import type { InboxItem, InboxPage, InboxPageQuery, InboxStore } from '../ports.ts';
 import { batchDelete } from './dynamo-batch.ts';
@@ -33,7 +34,7 @@ export function inboxPartition(tenantId: string, recipientId: string): string {
 
 /** Where an item sorts in the listing indexes: by arrival, then id. */
 export function arrivalKeyOf(item: Pick<InboxItem, 'deliveredAt' | 'notificationId'>): string {
-  return `${item.deliveredAt}#${item.notificationId}`;
+  return inboxPosition(item);
 }
 
 function idOfArrivalKey(arrivalKey: string): string {

@@ -17,6 +17,11 @@ export function toInboxItemView(item: InboxItem): Record<string, unknown> {
   };
 }
 
+/** Where an item stands in its inbox's listings, newest arrival first: its arrival, then its id. */
+export function inboxPosition(item: Pick<InboxItem, 'deliveredAt' | 'notificationId'>): string {
+  return `${item.deliveredAt}#${item.notificationId}`;
+}
+
 /** What every open connection of a user receives when their unread count changes. */
 export function inboxChangedMessage(unread: number): { type: 'inboxChanged'; unread: number } {
   return { type: 'inboxChanged', unread };

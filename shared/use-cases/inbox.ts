@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import type { Caller } from '../domain/caller.ts';
-import { inboxChangedMessage, readItemExpiry, toInboxItemView } from '../domain/inbox.ts';
+import { inboxChangedMessage, inboxPosition, readItemExpiry, toInboxItemView } from '../domain/inbox.ts';
+import { countFitting } from '../domain/payload-budget.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
 import type { ListInboxQuery } from '../domain/schemas.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
@@ -71,9 +72,14 @@ export async function listInbox(
     }
   }
   const page = await deps.inbox.page(caller.tenantId, caller.sub, { unreadOnly, limit: query.limit, ...(after ? { after } : {}) });
+  const views = page.items.map(toInboxItemView);
+  // A page stops where its answer would outgrow the Lambda response quota (payload-budget.ts).
+  const fitting = countFitting(views);
+  const last = page.items[fitting - 1];
+  const next = fitting < page.items.length && last ? inboxPosition(last) : page.after;
   return {
-    items: page.items.map(toInboxItemView),
-    nextCursor: page.after ? encodeCursor({ inbox: unreadOnly ? 'unread' : 'all', after: page.after }) : null,
+    items: views.slice(0, fitting),
+    nextCursor: next ? encodeCursor({ inbox: unreadOnly ? 'unread' : 'all', after: next }) : null,
   };
 }
 

@@ -6,7 +6,8 @@ import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, 
 import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
 import { newNotificationId } from '../domain/ids.ts';
-import { defaultChannels } from '../domain/notification.ts';
+import { defaultChannels, toNotificationView } from '../domain/notification.ts';
+import { countFitting } from '../domain/payload-budget.ts';
 import type { Notification } from '../domain/notification.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
@@ -322,5 +323,11 @@ export async function listNotifications(deps: NotificationListDeps, caller: Call
     limit: query.limit,
     ...(position ? { olderThan: position.olderThan } : {}),
   });
+  // A page stops where its answer would outgrow the Lambda response quota (payload-budget.ts).
+  const fitting = countFitting(page.items.map(toNotificationView));
+  if (fitting < page.items.length) {
+    const items = page.items.slice(0, fitting);
+    return { items, nextCursor: encodeCursor({ olderThan: items[items.length - 1]?.id ?? page.olderThan }) };
+  }
   return { items: page.items, nextCursor: page.olderThan === undefined ? null : encodeCursor({ olderThan: page.olderThan }) };
 }

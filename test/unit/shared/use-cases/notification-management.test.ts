@@ -437,6 +437,26 @@ describe('listNotifications', () => {
     expect(window.items.map((n) => n.id)).toEqual([list[3], list[2], list[1]].map((n) => n?.id));
   });
 
+  it('stops a page of the largest notifications where its answer would outgrow the Lambda response, and goes on from there', async () => {
+    // Prepare: 100 notifications with a message of 10,000 control characters (60 KB as JSON each)
+    const world = setUp();
+    const base = Date.parse('2031-06-01T00:00:00.000Z');
+    const list = Array.from({ length: 100 }, (_, i) =>
+      aNotification({ id: newNotificationId(new Date(base + i * 1_000)), createdAt: new Date(base + i * 1_000).toISOString(), message: '\u0000'.repeat(10_000) }),
+    );
+    for (const n of list) world.notifications.seed(n);
+    const deps = { listing: world.notifications };
+
+    // Act
+    const first = await listNotifications(deps, admin, query({ limit: '100', from: '2031-06-01T00:00:00Z' }));
+    const second = await listNotifications(deps, admin, query({ limit: '100', from: '2031-06-01T00:00:00Z', cursor: first.nextCursor ?? '' }));
+
+    // Assess
+    expect(first.items.length).toBeLessThan(100);
+    expect([...first.items, ...second.items].map((n) => n.id)).toEqual(list.map((n) => n.id).reverse().slice(0, first.items.length + second.items.length));
+    expect(first.items.length + second.items.length).toBe(100);
+  });
+
   it('pages with an opaque cursor, each notification once', async () => {
     // Prepare
     const world = setUp();
