@@ -1,0 +1,81 @@
+/**
+ * The API's limits as one table, made from the constants that enforce them (shared/domain/schemas.ts,
+ * body-limits.ts, the use cases' time bounds, the self-service send limits): docs/limits.md holds
+ * this table between its markers, written by `npm run docs:limits`, and a test fails when the two
+ * differ. The OpenAPI document carries the same numbers, from the same schemas.
+ */
+import { defaultSelfSend } from '../config.ts';
+import { maxVerificationAttempts, verificationCodeTtlMs } from '../domain/contact-verification.ts';
+import { maxListingPayloadBytes } from '../domain/payload-budget.ts';
+import {
+  defaultPageSize,
+  maxBatchRecipients,
+  maxBroadcastGroups,
+  maxBroadcastRecipientIds,
+  maxDataBytes,
+  maxDataDepth,
+  maxEmailLength,
+  maxGroupIdLength,
+  maxGroupsPerRecipient,
+  maxInstantLength,
+  maxMessageLength,
+  maxMetricsPeriodSeconds,
+  maxPageSize,
+  maxRecipientsPerRequest,
+  maxRelatedObjectIdLength,
+  maxRelatedObjectTypeLength,
+  maxRetryDelayMinutes,
+  maxSubjectLength,
+  maxTimezoneLength,
+  maxTitleLength,
+  maxTypeLength,
+  minMetricsPeriodSeconds,
+} from '../domain/schemas.ts';
+import { clockSkewToleranceMs, maxScheduleAheadMs } from '../use-cases/notifications.ts';
+import { bodyCapBytes, defaultBodyCapBytes, maxBodyCapBytes } from './body-limits.ts';
+import { requestBodyBounds } from './request.ts';
+
+const n = (value: number): string => value.toLocaleString('en-US');
+
+/** One row: what is limited, the limit, where it applies. */
+type Row = readonly [what: string, limit: string, where: string];
+
+/** Every limit of the API, one row each. */
+export function limitRows(): readonly Row[] {
+  return [
+    ['user and recipient ids (a token `sub`)', `1–${maxSubjectLength} characters of one-line text (any but control characters and line breaks)`, 'tokens, paths, bodies'],
+    ['tenant and group ids', `1–${maxGroupIdLength} of letters, digits and \`_ . @ : + -\``, 'tokens, bodies, queries'],
+    ['recipients of one notification request', `1–${n(maxRecipientsPerRequest)}, unique`, '`POST /v1/notifications`, `POST /api/notifications/schedule`'],
+    ['explicit broadcast audience', `1–${n(maxBroadcastRecipientIds)} ids, unique (groups and \`all\`: no limit)`, '`POST /v1/broadcasts`'],
+    ['groups of a broadcast', `1–${maxBroadcastGroups}, unique`, '`POST /v1/broadcasts`'],
+    ['entries of a batch upsert', `1–${n(maxBatchRecipients)}`, '`POST /v1/recipients/batch`'],
+    ['groups of a recipient', `0–${maxGroupsPerRecipient}, unique`, '`PUT /v1/recipients/{id}`, batch entries'],
+    ['title', `1–${maxTitleLength} characters, one line`, 'notifications, broadcasts'],
+    ['message', `1–${n(maxMessageLength)} characters (line breaks and control characters allowed)`, 'notifications, broadcasts'],
+    ['type', `1–${maxTypeLength} characters, one line (default \`system\`)`, 'notifications, broadcasts'],
+    ['`relatedObject`', `\`type\` 1–${maxRelatedObjectTypeLength}, \`id\` 1–${maxRelatedObjectIdLength} characters, one line`, 'notifications'],
+    ['`data`', `a JSON object, at most ${maxDataDepth} levels deep and ${n(maxDataBytes)} bytes as JSON (UTF-8); numbers of any size and precision, any member names`, 'notifications, broadcasts'],
+    ['e-mail address', `at most ${maxEmailLength} characters`, 'recipients, `PATCH /v1/me`'],
+    ['time zone', `a known IANA zone, at most ${maxTimezoneLength} characters`, 'recipients, `PATCH /v1/me`'],
+    ['instants (`scheduledAt`, `from`, `to`)', `ISO-8601 with an offset, at most ${maxInstantLength} characters`, 'bodies, queries'],
+    ['`scheduledAt`', `at most ${clockSkewToleranceMs / 1000} s in the past (taken as now), at most ${Math.round(maxScheduleAheadMs / (366 * 24 * 3_600_000))} years ahead`, 'notifications, broadcasts'],
+    ['`delayMinutes`', `0–${n(maxRetryDelayMinutes)} (30 days)`, '`POST /v1/notifications/{id}/retry`'],
+    ['page size (`limit`)', `1–${maxPageSize} (default ${defaultPageSize}); a page also stops at ${n(maxListingPayloadBytes)} bytes of items, with a \`nextCursor\``, 'every listing'],
+    ['metrics `period`', `${n(minMetricsPeriodSeconds)}–${n(maxMetricsPeriodSeconds)} s (1 h to 31 days)`, '`GET /v1/metrics`'],
+    ['text', 'well-formed Unicode (no lone surrogate), everywhere', 'every string of every body, query and path'],
+    ['body structure', `nested at most ${requestBodyBounds.maxDepth} levels; at most ${n(requestBodyBounds.maxMembers)} members per object, ${n(requestBodyBounds.maxElements)} elements per array, ${n(requestBodyBounds.maxValues)} values in all`, 'every body, checked before it is parsed'],
+    ...Object.entries(bodyCapBytes).map(([route, cap]): Row => ['body size', `${n(cap)} bytes (413 beyond)`, `\`${route}\``]),
+    ['body size, any other route', `${n(defaultBodyCapBytes)} bytes; no route more than ${n(maxBodyCapBytes)}`, 'every other route'],
+    ['notifications a plain user sends themself', `${defaultSelfSend.userPerHour} per user and ${n(defaultSelfSend.tenantPerHour)} per tenant per hour (\`HERALD_SELF_SEND_USER_PER_HOUR\`, \`HERALD_SELF_SEND_TENANT_PER_HOUR\`); 429 with \`Retry-After\` beyond; each verification code counts`, '`POST /v1/notifications`, `POST /api/notifications/schedule`, `PATCH /v1/me`'],
+    ['verification code', `6 digits, valid ${verificationCodeTtlMs / 3_600_000} h, ${maxVerificationAttempts} wrong tries`, '`POST /v1/me/verify`'],
+  ];
+}
+
+/** The table as Markdown. */
+export function limitsTable(): string {
+  const rows = limitRows().map(([what, limit, where]) => `| ${what} | ${limit} | ${where} |`);
+  return ['| what | limit | where |', '|---|---|---|', ...rows].join('\n');
+}
+
+/** The markers in docs/limits.md between which the table is written. */
+export const limitsTableMarkers = { begin: '<!-- limits:begin (npm run docs:limits) -->', end: '<!-- limits:end -->' } as const;
