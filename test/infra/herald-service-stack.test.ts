@@ -255,11 +255,17 @@ describe('least privilege', () => {
     expect(actions.every((a) => a.startsWith('xray:'))).toBe(true);
   });
 
-  it('does not let the api function send email or consume queues', () => {
+  it('does not let the api function consume queues', () => {
     const statements = statementsOfFunction(herald.service, physical('api'));
-    for (const action of ['ses:SendEmail', 'ses:SendRawEmail', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']) {
+    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage']) {
       expect(statementsAllowing(statements, action), action).toEqual([]);
     }
+  });
+
+  it('lets the api function send e-mail, for the code that confirms an address a user set for themself', () => {
+    // PATCH /v1/me sends it (shared/use-cases/me.ts); the function's access says so.
+    expect(described('api').access.sendsEmail).toBe(true);
+    expect(statementsAllowing(statementsOfFunction(herald.service, physical('api')), 'ses:SendEmail')).toHaveLength(1);
   });
 
   it('lets the functions that read inbox items tell the user (post to connections), and nothing else', () => {
