@@ -28,6 +28,7 @@ function plain(counts: Counts): ApiCallCounts {
   return Object.fromEntries([...counts].map(([service, ops]) => [service, Object.fromEntries(ops)]));
 }
 
+/** The functions' AWS calls, by service and operation, and by function. */
 export class ApiCallCounter {
   private counts: Counts = new Map();
   private byCaller = new Map<string, Counts>();

@@ -332,8 +332,9 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
     const record = schedules.get(key);
     if (!record || record.revision !== revision) return;
     const occurrence = structuredClone(record);
-    // A recurring schedule is armed for its next time now, not once this delivery and its retries are over.
-    const next = isRecurring(record) ? nextFireOf(record, record.fireAtMs) : undefined;
+    // A recurring schedule is armed for its next time now, not once this delivery and its retries
+    // are over; a timer that fired late does not make up for the times it overslept.
+    const next = isRecurring(record) ? nextFireOf(record, Math.max(record.fireAtMs, clock.now() - 1)) : undefined;
     if (next !== undefined) {
       record.fireAtMs = next;
       arm(record);

@@ -42,6 +42,7 @@ export const defaultSesQuotaLimits: SesQuotaLimits = { maxSendRate: 1_000, max24
 
 const dayMs = 24 * 60 * 60 * 1000;
 
+/** The quotas of one SES account, and the sends it accepted in the last 24 hours. */
 export class SesSendQuota {
   readonly limits: SesQuotaLimits;
   private readonly now: () => number;
