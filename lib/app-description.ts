@@ -98,9 +98,10 @@ export interface FunctionAccess {
   readonly verifiesTokens?: boolean;
   /**
    * Tuning it reads (no IAM): `retry`, the delivery retry policy; `sweeps`, the sweeps' bounds;
-   * `delivery`, the engine's hold and the providers' send-rate budgets.
+   * `delivery`, the engine's hold and the providers' send-rate budgets; `selfSend`, what plain
+   * users may send themselves per hour.
    */
-  readonly settings?: readonly ('retry' | 'sweeps' | 'delivery')[];
+  readonly settings?: readonly ('retry' | 'sweeps' | 'delivery' | 'selfSend')[];
 }
 
 export interface FunctionDescription {
@@ -408,6 +409,7 @@ export const functions: readonly FunctionDescription[] = [
       postsToConnections: true,
       // The code that confirms an address a user set for themself (PATCH /v1/me).
       sendsEmail: true,
+      settings: ['selfSend'],
     },
   },
   {

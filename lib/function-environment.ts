@@ -14,7 +14,7 @@ import { configVariables } from '../shared/config.ts';
 import type { RetryPolicy } from '../shared/domain/retry-policy.ts';
 import { queueByName, tableByName } from './app-description.ts';
 import type { FunctionDescription, QueueDescription, QueueName, TableDescription, TableName } from './app-description.ts';
-import type { DeliverySettings, HeraldSettings, SweepSettings } from './stacks/herald-settings.ts';
+import type { DeliverySettings, HeraldSettings, SelfSendSettings, SweepSettings } from './stacks/herald-settings.ts';
 
 /** Environment variables, by name. */
 export type Variables = Readonly<Record<string, string>>;
@@ -128,6 +128,14 @@ export function deliveryVariables(settings: DeliverySettings): Variables {
   };
 }
 
+/** What plain users may send themselves per hour, per user and per tenant. */
+export function selfSendVariables(settings: SelfSendSettings): Variables {
+  return {
+    [configVariables.selfSendUserPerHour]: String(settings.userPerHour),
+    [configVariables.selfSendTenantPerHour]: String(settings.tenantPerHour),
+  };
+}
+
 /**
  * Every variable the deployment sets for `fn`, derived from its `access` and queue triggers:
  * exactly what the CDK's `bind*` and `consumeQueue` calls set, bar the runtime's `NODE_OPTIONS`.
@@ -159,6 +167,7 @@ export function functionEnvironment(fn: FunctionDescription, sources: Environmen
     access.settings?.includes('retry') ? retryPolicyVariables(settings.retry) : {},
     access.settings?.includes('sweeps') ? sweepVariables(settings.sweeps) : {},
     access.settings?.includes('delivery') ? deliveryVariables(settings.delivery) : {},
+    access.settings?.includes('selfSend') ? selfSendVariables(settings.selfSend) : {},
     access.verifiesTokens
       ? tokenVerificationVariables({ issuer: settings.jwtIssuer, audience: settings.jwtAudience, jwksUrl: settings.jwksUrl })
       : {},

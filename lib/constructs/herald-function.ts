@@ -14,6 +14,7 @@ import type { FunctionDescription } from '../app-description.ts';
 import {
   connectionVariables,
   deliveryVariables,
+  selfSendVariables,
   emailVariables,
   queueVariables,
   retryPolicyVariables,
@@ -23,7 +24,7 @@ import {
   tokenVerificationVariables,
 } from '../function-environment.ts';
 import type { TokenVerificationSettings, Variables } from '../function-environment.ts';
-import type { DeliverySettings, SweepSettings } from '../stacks/herald-settings.ts';
+import type { DeliverySettings, SelfSendSettings, SweepSettings } from '../stacks/herald-settings.ts';
 import type { HeraldQueue } from './herald-queues.ts';
 import type { HeraldScheduler } from './herald-scheduler.ts';
 import type { HeraldTable } from './herald-tables.ts';
@@ -249,6 +250,12 @@ export class HeraldFunction extends NodejsFunction {
   /** Tells a delivering function the engine's hold and the providers' send budgets (no IAM: plain settings). */
   bindDeliverySettings(settings: DeliverySettings): this {
     this.setVariables(deliveryVariables(settings));
+    return this;
+  }
+
+  /** Tells a function what plain users may send themselves per hour (no IAM: plain settings). */
+  bindSelfSendSettings(settings: SelfSendSettings): this {
+    this.setVariables(selfSendVariables(settings));
     return this;
   }
 

@@ -108,6 +108,7 @@ export class HeraldServiceStack extends Stack {
     if (access.settings?.includes('retry')) fn.bindRetryPolicy(this.settings.retry);
     if (access.settings?.includes('sweeps')) fn.bindSweepSettings(this.settings.sweeps);
     if (access.settings?.includes('delivery')) fn.bindDeliverySettings(this.settings.delivery);
+    if (access.settings?.includes('selfSend')) fn.bindSelfSendSettings(this.settings.selfSend);
     if (access.verifiesTokens) {
       fn.bindTokenVerification({
         issuer: this.settings.jwtIssuer,

@@ -21,7 +21,16 @@ export const contextKeys = {
   deliveryHoldMs: 'herald:deliveryHoldMs',
   sesPerSecond: 'herald:sesPerSecond',
   sesTenantPerSecond: 'herald:sesTenantPerSecond',
+  selfSendUserPerHour: 'herald:selfSendUserPerHour',
+  selfSendTenantPerHour: 'herald:selfSendTenantPerHour',
 } as const;
+
+/** What plain users may send themselves (their notifications, verification codes), per hour. */
+export interface SelfSendSettings {
+  readonly userPerHour: number;
+  /** All the plain users of one tenant together. */
+  readonly tenantPerHour: number;
+}
 
 /** The bounds of the two sweeps. */
 export interface SweepSettings {
@@ -64,6 +73,7 @@ export interface HeraldSettings {
   readonly retry: RetryPolicy;
   readonly sweeps: SweepSettings;
   readonly delivery: DeliverySettings;
+  readonly selfSend: SelfSendSettings;
 }
 
 /** Thrown at synth time when a context value is missing or malformed. */
@@ -166,6 +176,10 @@ export function readHeraldSettingsFrom(context: ContextReader): HeraldSettings {
         ...optional(context, contextKeys.sesPerSecond, (key) => ({ perSecond: readNumber(context, key, { min: 0.1, max: 100_000 }) })),
         ...optional(context, contextKeys.sesTenantPerSecond, (key) => ({ tenantPerSecond: readNumber(context, key, { min: 0.1, max: 100_000 }) })),
       },
+    },
+    selfSend: {
+      userPerHour: readNumber(context, contextKeys.selfSendUserPerHour, { min: 1, max: 1_000_000, integer: true }),
+      tenantPerHour: readNumber(context, contextKeys.selfSendTenantPerHour, { min: 1, max: 1_000_000, integer: true }),
     },
   };
 }

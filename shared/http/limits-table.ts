@@ -66,7 +66,7 @@ export function limitRows(): readonly Row[] {
     ['body structure', `nested at most ${requestBodyBounds.maxDepth} levels; at most ${n(requestBodyBounds.maxMembers)} members per object, ${n(requestBodyBounds.maxElements)} elements per array, ${n(requestBodyBounds.maxValues)} values in all`, 'every body, checked before it is parsed'],
     ...Object.entries(bodyCapBytes).map(([route, cap]): Row => ['body size', `${n(cap)} bytes (413 beyond)`, `\`${route}\``]),
     ['body size, any other route', `${n(defaultBodyCapBytes)} bytes; no route more than ${n(maxBodyCapBytes)}`, 'every other route'],
-    ['notifications a plain user sends themself', `${defaultSelfSend.userPerHour} per user and ${n(defaultSelfSend.tenantPerHour)} per tenant per hour (\`HERALD_SELF_SEND_USER_PER_HOUR\`, \`HERALD_SELF_SEND_TENANT_PER_HOUR\`); 429 with \`Retry-After\` beyond; each verification code counts`, '`POST /v1/notifications`, `POST /api/notifications/schedule`, `PATCH /v1/me`'],
+    ['notifications a plain user sends themself', `${defaultSelfSend.userPerHour} per user and ${n(defaultSelfSend.tenantPerHour)} per tenant per hour by default (CDK context \`herald:selfSendUserPerHour\`, \`herald:selfSendTenantPerHour\`); 429 with \`Retry-After\` beyond; each verification code counts`, '`POST /v1/notifications`, `POST /api/notifications/schedule`, `PATCH /v1/me`'],
     ['verification code', `6 digits, valid ${verificationCodeTtlMs / 3_600_000} h, ${maxVerificationAttempts} wrong tries`, '`POST /v1/me/verify`'],
   ];
 }

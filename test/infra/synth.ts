@@ -24,6 +24,7 @@ export const testSettings: HeraldSettings = {
   sweeps: { stuckAfterSeconds: 120, sweepMaxItems: 500, cancelledRetentionDays: 7, cleanupMaxItems: 2000 },
   // No SES budget: the functions read the account's own (GetSendQuota), as with cdk.json.
   delivery: { holdMs: 1500, ses: {} },
+  selfSend: { userPerHour: 60, tenantPerHour: 1000 },
 };
 
 /** The account and region test stacks are pinned to. */

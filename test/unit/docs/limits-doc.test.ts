@@ -15,3 +15,16 @@ describe('docs/limits.md', () => {
     expect(written).toBe(limitsTable());
   });
 });
+
+describe('the self-service send limits', () => {
+  it("default in the functions to cdk.json's context, which the table states", async () => {
+    // Prepare
+    const cdkJson = JSON.parse(await readFile(resolve(import.meta.dirname, '..', '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+
+    // Act
+    const { defaultSelfSend } = await import('../../../shared/config.ts');
+
+    // Assess
+    expect({ userPerHour: cdkJson.context['herald:selfSendUserPerHour'], tenantPerHour: cdkJson.context['herald:selfSendTenantPerHour'] }).toEqual(defaultSelfSend);
+  });
+});

@@ -15,6 +15,7 @@ const sources: EnvironmentSources = {
     retry: { baseSeconds: 30, factor: 3, maxRetries: 5, jitter: 0.25, capSeconds: 3600 },
     sweeps: { stuckAfterSeconds: 120, sweepMaxItems: 500, cancelledRetentionDays: 7, cleanupMaxItems: 2000 },
     delivery: { holdMs: 1500, ses: {} },
+    selfSend: { userPerHour: 60, tenantPerHour: 1000 },
   },
   tableName: (table) => `table-${table}`,
   queue: (queue) => ({ url: `https://sqs.test/${queue}`, arn: `arn:sqs:${queue}` }),
