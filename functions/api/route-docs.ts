@@ -196,7 +196,8 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   'PATCH /v1/me': {
     operationId: 'updateMe',
     summary: "Sets the caller's email, time zone and channel switches",
-    description: 'What the body leaves out is kept; `null` clears. Channel switches are honoured at delivery time.',
+    description:
+      'What the body leaves out is kept; `null` clears. Channel switches are honoured at delivery time. A new `email` is stored unconfirmed (`awaitingVerification`) and sent a code; it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.',
     tag: 'Me',
     body: updateMeBodySchema,
     responses: { 200: { description: 'The record as it now is.', schema: recipientViewSchema } },
