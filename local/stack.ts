@@ -73,6 +73,10 @@ export interface LocalStackOptions {
   readonly faults?: readonly FaultRule[];
   /** Seed of the faults' random source, for repeatable runs. @default a random seed */
   readonly faultSeed?: number;
+  /** SES's maximum send rate, emails per second (`HERALD_SES_MAX_SEND_RATE`). @default 1000 */
+  readonly sesMaxSendRate?: number;
+  /** SES's quota per rolling 24 hours, emails; -1 is unlimited (`HERALD_SES_MAX_24_HOUR_SEND`). @default 1000000 */
+  readonly sesMax24HourSend?: number;
 }
 
 /** The AWS service endpoints of the local stack, for the AWS CLI or SDK. */
@@ -202,7 +206,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
   // Every emulator has a plain endpoint and a faultable one, whose request handler counts the
   // functions' calls and fails them by the fault rules before serving them: one HTTP hop either way.
-  const apiCalls = new ApiCallCounter();
+  // Each function signs with its physical name as access key id (local/lambda-runtime.ts).
+  const functionBySigner = new Map(functions.map((fn) => [physicalName(fn.name), fn.name]));
+  const apiCalls = new ApiCallCounter((accessKeyId) => functionBySigner.get(accessKeyId));
   const faultable = { hook: createCallHook(faults, apiCalls) };
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
@@ -236,7 +242,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sqsEndpoint = sqsEmulator.endpoint;
 
     // SES: aws-ses-v2-local, whose web page shows the sent mail.
-    const ses = await startSesEmulator({ host, port: options.sesPort ?? 8005, faultable });
+    const ses = await startSesEmulator({
+      host,
+      port: options.sesPort ?? 8005,
+      faultable,
+      quota: {
+        ...(options.sesMaxSendRate !== undefined ? { maxSendRate: options.sesMaxSendRate } : {}),
+        ...(options.sesMax24HourSend !== undefined ? { max24HourSend: options.sesMax24HourSend } : {}),
+      },
+    });
     stops.push(() => ses.stop());
     const sesEndpoint = ses.endpoint;
 
@@ -279,7 +293,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (!invoker) throw new Error(`Function ${name} is not loaded`);
       return invoker.invoke(event);
     };
-    // The functions stop after the gateways that invoke them: closing a WebSocket runs $disconnect.
+    // The endpoints the functions call stop after the functions, and the functions after the
+    // gateways that invoke them (closing a WebSocket runs $disconnect): the emulators' faultable
+    // endpoints stop with the emulators, above; `@connections`, the WebSocket gateway's, here.
+    let stopWebSocketGateway = async (): Promise<void> => undefined;
+    stops.push(() => stopWebSocketGateway());
     stops.push(async () => {
       await Promise.all(Object.values(invokers).map((fn) => fn.stop()));
     });
@@ -288,7 +306,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // Filled in once every emulator and gateway listens, and once the functions are loaded.
     const published: { endpoints?: { raw: LocalEndpoints; faultable: LocalEndpoints }; rules?: RuleRunner } = {};
-    const controlApi = createControlApi({ faults, calls: apiCalls, endpoints: () => published.endpoints, rules: () => published.rules });
+    const controlApi = createControlApi({
+      faults,
+      calls: apiCalls,
+      endpoints: () => published.endpoints,
+      rules: () => published.rules,
+      ses: () => ses.sends(),
+    });
     const localEndpoints = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && path === '/.well-known/jwks.json') {
@@ -323,7 +347,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         : {}),
       faultable,
     });
-    stops.push(() => ws.stop());
+    stopWebSocketGateway = () => ws.stop();
+    stops.push(() => ws.closeSockets());
 
     const endpoints: LocalEndpoints = {
       dynamodb: dynamodbEndpoint,

@@ -111,7 +111,7 @@ export async function startDynamoDbEndpoint(options: DynamoDbEndpointOptions = {
       send(res, call, headers);
       return;
     }
-    const fault = hook && call.api === COUNTED_API ? hook('dynamodb', { operation: call.operation, protocol: 'awsJson' }) : undefined;
+    const fault = hook && call.api === COUNTED_API ? hook('dynamodb', { operation: call.operation, protocol: 'awsJson' }, req.headers) : undefined;
     if (fault) {
       sendWireResponse(res, fault);
       return;
