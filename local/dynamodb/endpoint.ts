@@ -45,6 +45,8 @@ export interface DynamoDbEndpointOptions {
   readonly log?: (line: string) => void;
   /** The region stream records and ARNs name. @default 'us-east-1' */
   readonly region?: string;
+  /** The streams' clock, epoch ms (tests move it to expire iterators and records). @default Date.now */
+  readonly now?: () => number;
 }
 
 export interface DynamoDbEndpoint {
@@ -103,7 +105,7 @@ export async function startDynamoDbEndpoint(options: DynamoDbEndpointOptions = {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
   const store = options.store ?? createDynaliteStore({ ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const operations = createDynamoDbOperations(store, log, { region: options.region ?? 'us-east-1' });
+  const operations = createDynamoDbOperations(store, log, { region: options.region ?? 'us-east-1', ...(options.now ? { now: options.now } : {}) });
   const nextRequestId = requestIds();
 
   function send(res: ServerResponse, answer: WireAnswer, headers: OutgoingHttpHeaders): void {

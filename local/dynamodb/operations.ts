@@ -50,6 +50,8 @@ export interface DynamoDbOperations {
 export interface DynamoDbOperationsOptions {
   /** The region stream records name. @default 'us-east-1' */
   readonly region?: string;
+  /** The streams' clock (record times, retention, iterator expiry), epoch ms. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** The operations on items: their table lookups can be answered from the kept descriptions. */
@@ -86,7 +88,7 @@ function computesNumbers(update: Json): boolean {
 export function createDynamoDbOperations(store: DynaliteStore, log: (line: string) => void, options: DynamoDbOperationsOptions = {}): DynamoDbOperations {
   const locks = new KeyLocks();
   const tables = new TableSchemas(store);
-  const streams = new StreamLog({ region: options.region ?? 'us-east-1' });
+  const streams = new StreamLog({ region: options.region ?? 'us-east-1', ...(options.now ? { now: options.now } : {}) });
   const transactions: TransactionContext = { store, locks, tables, log, streams };
 
   async function lockKeys(table: unknown, items: readonly (AttributeMap | undefined)[]): Promise<string[]> {
@@ -200,6 +202,6 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
       return runDynalite(operation, request, caller);
     },
     streams,
-    streamsApi: createStreamsApi({ store, tables, streams }),
+    streamsApi: createStreamsApi({ store, tables, streams, ...(options.now ? { now: options.now } : {}) }),
   };
 }
