@@ -1,8 +1,10 @@
 /**
  * Tenant metrics: counters of transitions, kept per tenant per UTC hour. A notification entering
  * a status adds one to `notifications.<status>`; a channel outcome adds one to
- * `deliveries.<channel>.<outcome>`. A report sums the hours of a window, so its granularity is
- * one hour: the window starts at the beginning of the hour that holds `now - period`.
+ * `deliveries.<channel>.<outcome>`. The transitions are read off the notifications table's stream,
+ * from each write's item before and after (`changeMetrics`). A report sums the hours of a window,
+ * so its granularity is one hour: the window starts at the beginning of the hour that holds
+ * `now - period`.
  */
 import { channelDeliveryStatuses, channels, notificationStatuses } from './notification.ts';
 import type { Channel, ChannelDeliveryStatus, NotificationStatus } from './notification.ts';
