@@ -24,6 +24,7 @@ import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
 } from 'aws-lambda';
 import type { HttpRoute } from '../lib/app-description.ts';
+import { keepConnectionsAlive } from './listen.ts';
 
 /** What the gateway hands each matched request to: the `api` function, through the local Lambda runtime. */
 export type HttpInvoke = (event: APIGatewayProxyEventV2WithJWTAuthorizer | APIGatewayProxyEventV2) => Promise<unknown>;
@@ -531,6 +532,7 @@ function sendJsonMessage(res: ServerResponse, statusCode: number, body: string, 
 // ---------------------------------------------------------------------------------------------
 
 async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  keepConnectionsAlive(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

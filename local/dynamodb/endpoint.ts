@@ -64,8 +64,6 @@ export interface DynamoDbEndpoint {
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 /** The API version whose calls the hook counts and faults, as the SDK v3 sends them. */
 const COUNTED_API = 'DynamoDB_20120810';
-/** AWS's (and dynalite's) keep-alive is generous; Node's 5 s default races clients reusing idle sockets. */
-const KEEP_ALIVE_MS = 60_000;
 /**
  * The access key id the local TTL reaper signs with: DynamoDB's own principal, so that its
  * deletes carry the service's `userIdentity` in the stream, as AWS's Time to Live deletes do.
@@ -164,8 +162,7 @@ export async function startDynamoDbEndpoint(options: DynamoDbEndpointOptions = {
         send(res, { status: 500, contentType: 'application/x-amz-json-1.0', body }, { 'x-amzn-requestid': nextRequestId() });
       });
     });
-    server.keepAliveTimeout = KEEP_ALIVE_MS;
-    server.headersTimeout = KEEP_ALIVE_MS + 1_000;
+    // Its idle keep-alive connections last as AWS's do (local/listen.ts sets it when it listens).
     return server;
   }
 
