@@ -111,6 +111,13 @@ export interface FunctionDescription {
   readonly handler: string;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
+  /**
+   * Concurrent executions set aside for this function, and the most it may run at once (Lambda's
+   * reserved concurrency): capping the API keeps a flood of requests from taking the concurrency
+   * the delivering functions need, and reserving theirs guarantees it. The account keeps at least
+   * 100 unreserved. Absent: the account's unreserved pool. The local stack ignores it.
+   */
+  readonly reservedConcurrency?: number;
   readonly triggers: readonly Trigger[];
   readonly access: FunctionAccess;
 }
@@ -437,6 +444,9 @@ export const functions: readonly FunctionDescription[] = [
     handler: 'handler',
     memoryMb: 512,
     timeoutSeconds: 29,
+    // At most this many requests at once, whatever the flood: the rest of the account's concurrency
+    // stays for delivery (the stage's rate limit answers 429 before this is reached, as a rule).
+    reservedConcurrency: 100,
     triggers: [{ kind: 'http', routes: httpRoutes }],
     access: {
       tables: {
@@ -510,6 +520,8 @@ export const functions: readonly FunctionDescription[] = [
     handler: 'handler',
     memoryMb: 512,
     timeoutSeconds: deliverTimeoutSeconds,
+    // Exactly the batches its queue mapping runs at once: always there, never more.
+    reservedConcurrency: 20,
     triggers: [
       {
         kind: 'queue',
@@ -574,6 +586,7 @@ export const functions: readonly FunctionDescription[] = [
     handler: 'handler',
     memoryMb: 512,
     timeoutSeconds: broadcastDeliverTimeoutSeconds,
+    reservedConcurrency: 10,
     triggers: [
       { kind: 'queue', queue: 'broadcast-delivery', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true, maximumConcurrency: 10 },
     ],
