@@ -378,11 +378,12 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'POST', path: '/v1/broadcasts/{id}/schedule', auth: 'jwt' },
   { method: 'POST', path: '/v1/broadcasts/{id}/retry', auth: 'jwt' },
   { method: 'GET', path: '/v1/broadcasts/{id}/recipients', auth: 'jwt' },
-  // The Celery scheduler's routes, which its clients call with a trailing slash: an HTTP API
-  // cannot declare a path ending in `/`, and routes `/x/` to the route `/x` (rawPath keeps the slash).
-  { method: 'POST', path: '/api/notifications/schedule', auth: 'jwt' },
-  { method: 'DELETE', path: '/api/notifications/{id}/cancel_scheduled', auth: 'jwt' },
-  { method: 'GET', path: '/api/notifications/{id}/schedule_status', auth: 'jwt' },
+  // The Celery scheduler's routes, declared as its clients call them: trailing slash included.
+  // A route key cannot end in `/`, so the HTTP API serves them on greedy routes and the api
+  // function names them back (lib/http-gateway-routes.ts says why and what that relies on).
+  { method: 'POST', path: '/api/notifications/schedule/', auth: 'jwt' },
+  { method: 'DELETE', path: '/api/notifications/{id}/cancel_scheduled/', auth: 'jwt' },
+  { method: 'GET', path: '/api/notifications/{id}/schedule_status/', auth: 'jwt' },
 ];
 
 /** A delivery channel, as the functions that deliver on it must be equipped. */

@@ -59,6 +59,8 @@ export class HeraldServiceStack extends Stack {
     const namePrefix = `herald-${settings.stage}`;
     const has = (kind: Trigger['kind']): boolean =>
       description.functions.some((fn) => fn.triggers.some((t) => t.kind === kind));
+    // Each API stage's share of API Gateway's regional limits: a flood is answered 429 at the edge.
+    const stageThrottle = { rateLimit: settings.api.rateLimitPerSecond, burstLimit: settings.api.burstLimit };
 
     const functions = new Map<string, HeraldFunction>();
     for (const definition of description.functions) {
@@ -72,6 +74,8 @@ export class HeraldServiceStack extends Stack {
         apiName: `${namePrefix}-http`,
         jwtIssuer: settings.jwtIssuer,
         jwtAudience: [settings.jwtAudience],
+        throttle: stageThrottle,
+        corsOrigins: settings.api.corsOrigins,
       });
       new CfnOutput(this, 'HttpApiUrl', { value: this.httpApi.url, description: 'Base URL of the HTTPS API' });
     }
@@ -79,6 +83,7 @@ export class HeraldServiceStack extends Stack {
       this.webSocketApi = new HeraldWebSocketApi(this, 'WebSocketApi', {
         apiName: `${namePrefix}-ws`,
         routeSelectionExpression: description.websocketRouteSelectionExpression,
+        throttle: stageThrottle,
       });
       new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketApi.url, description: 'URL WebSocket clients connect to' });
     }
@@ -122,7 +127,7 @@ export class HeraldServiceStack extends Stack {
     for (const trigger of fn.definition.triggers) {
       switch (trigger.kind) {
         case 'http':
-          for (const route of trigger.routes) this.httpApi?.addRoute(route, fn);
+          this.httpApi?.addRoutes(trigger.routes, fn);
           break;
         case 'websocket':
           this.webSocketApi?.addRoute(trigger.route, fn, trigger.route === '$connect' ? connectAuthorizer : undefined);
