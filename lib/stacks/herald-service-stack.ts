@@ -3,6 +3,7 @@ import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import * as appDescription from '../app-description.ts';
 import type { FunctionAccess, FunctionDescription, TableName, Trigger } from '../app-description.ts';
+import { HeraldDashboard } from '../constructs/herald-dashboard.ts';
 import { HeraldFunction } from '../constructs/herald-function.ts';
 import { HeraldHttpApi } from '../constructs/herald-http-api.ts';
 import { HeraldWebSocketApi } from '../constructs/herald-websocket-api.ts';
@@ -37,7 +38,7 @@ function triggersOf<K extends Trigger['kind']>(fn: FunctionDescription, kind: K)
 
 /**
  * Herald's stateless resources: one HeraldFunction per described function, the HTTP API, the
- * WebSocket API, queue subscriptions and rules. Everything is derived from the description: the
+ * WebSocket API, queue subscriptions and rules, and the operations dashboard. Everything is derived from the description: the
  * only hand-written wiring maps an access kind to its grant and a trigger kind to its source.
  */
 export class HeraldServiceStack extends Stack {
@@ -47,6 +48,8 @@ export class HeraldServiceStack extends Stack {
   readonly httpApi?: HeraldHttpApi;
   /** The WebSocket API, when some function has a `websocket` trigger. */
   readonly webSocketApi?: HeraldWebSocketApi;
+  /** The operations dashboard: deliveries per channel, queues, dead letters, functions, API. */
+  readonly dashboard: HeraldDashboard;
   private readonly settings: HeraldSettings;
   private readonly data: HeraldServiceStackProps['data'];
 
@@ -93,6 +96,13 @@ export class HeraldServiceStack extends Stack {
       this.grantAccess(fn, fn.definition.access);
       this.wireTriggers(fn, connectAuthorizer);
     }
+    this.dashboard = new HeraldDashboard(this, 'Dashboard', {
+      dashboardName: namePrefix,
+      channels: appDescription.channelDescriptions.map((channel) => channel.name),
+      queues: props.data.queues.all(),
+      functions,
+      httpApi: this.httpApi?.api,
+    });
     this.warnAboutPlaceholders();
   }
 
