@@ -12,6 +12,9 @@ export interface KeyAttribute {
   readonly type: 'S' | 'N';
 }
 
+/** What a table's stream record carries of the item: its key only, the item after, before, or both. */
+export type StreamViewType = 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
+
 /** A global secondary index; every Herald index projects all attributes. */
 export interface IndexDescription {
   readonly name: string;
@@ -27,6 +30,11 @@ export interface TableDescription {
   readonly indexes: readonly IndexDescription[];
   /** Attribute holding an epoch-seconds expiry; absent on items that must never expire. */
   readonly ttlAttribute?: string;
+  /**
+   * The table's DynamoDB stream and what its records carry; absent for none. Functions read it
+   * through a `stream` trigger (its records are kept 24 hours).
+   */
+  readonly stream?: StreamViewType;
   /** Environment variable through which functions learn the table's physical name. */
   readonly envVar: string;
 }
@@ -43,9 +51,11 @@ export interface QueueDescription {
   readonly arnEnvVar: string;
   /**
    * Set on a dead-letter queue: where `npm run redrive` moves its messages back to, and when its
-   * alarms fire (any message visible; the oldest older than `oldestMessageAlarmSeconds`).
+   * alarms fire (any message visible; the oldest older than `oldestMessageAlarmSeconds`). Without
+   * `redriveTo` its messages cannot be moved back: those of a stream trigger's `onFailure` only
+   * point at stream records (`DDBStreamBatchInfo`), which the stream drops after 24 hours.
    */
-  readonly deadLetters?: { readonly redriveTo: QueueName; readonly oldestMessageAlarmSeconds: number };
+  readonly deadLetters?: { readonly redriveTo?: QueueName; readonly oldestMessageAlarmSeconds: number };
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -75,6 +85,26 @@ export type Trigger =
        * Locally, the number of pollers.
        */
       readonly maximumConcurrency: number;
+    }
+  | {
+      /** A DynamoDB stream event-source mapping ("Lambda parameters for Amazon DynamoDB event source mappings"). */
+      readonly kind: 'stream';
+      /** A table that declares a `stream`. */
+      readonly table: TableName;
+      /** Records per invocation, 1 to 10,000. */
+      readonly batchSize: number;
+      /** How long Lambda gathers records before it invokes, 0 to 300. */
+      readonly maxBatchingWindowSeconds: number;
+      /** Where a new mapping starts reading: the oldest record kept, or only those written from then on. */
+      readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+      /** Always true in Herald: handlers return the first record they could not handle in `batchItemFailures`. */
+      readonly reportBatchItemFailures: true;
+      /** A batch whose invocation failed is split in two and retried (which spends no retry). */
+      readonly bisectBatchOnFunctionError: boolean;
+      /** Retries of a failing batch before its records are given up (0 to 10,000). */
+      readonly maximumRetryAttempts: number;
+      /** The queue that receives a description of each batch given up (`DestinationConfig.OnFailure`). */
+      readonly onFailure: QueueName;
     }
   | { readonly kind: 'rule'; readonly ruleName: string; readonly schedule: string };
 
@@ -139,7 +169,8 @@ export type QueueName =
   | 'fanout'
   | 'fanout-dlq'
   | 'broadcast-delivery'
-  | 'broadcast-delivery-dlq';
+  | 'broadcast-delivery-dlq'
+  | 'metrics-dlq';
 
 /** Write shards of the `due` index: spreads pending writes over partitions (1,000 WCU each). */
 export const DUE_INDEX_SHARDS = 16;
@@ -195,6 +226,8 @@ export const tables: readonly TableDescription[] = [
       },
     ],
     ttlAttribute: 'expiresAt',
+    // Every write, with the item before and after: the metrics function counts the transitions.
+    stream: 'NEW_AND_OLD_IMAGES',
     envVar: 'HERALD_TABLE_NOTIFICATIONS',
   },
   {
@@ -344,6 +377,17 @@ export const queues: readonly QueueDescription[] = [
     arnEnvVar: 'HERALD_QUEUE_BROADCAST_DELIVERY_DLQ_ARN',
     deadLetters: { redriveTo: 'broadcast-delivery', oldestMessageAlarmSeconds: 24 * 60 * 60 },
   },
+  {
+    // Batches of the notifications stream the metrics function gave up on: each message describes
+    // one batch (shard, first and last sequence numbers); its counts are missing from the metrics.
+    name: 'metrics-dlq',
+    visibilityTimeoutSeconds: 30,
+    retentionDays: 14,
+    urlEnvVar: 'HERALD_QUEUE_METRICS_DLQ_URL',
+    arnEnvVar: 'HERALD_QUEUE_METRICS_DLQ_ARN',
+    // Not redriven: the records it points at leave the stream 24 h after they were written, so look within the hour.
+    deadLetters: { oldestMessageAlarmSeconds: 60 * 60 },
+  },
 ];
 
 /** The HTTP API routes, all served by the `api` function. */
@@ -454,7 +498,8 @@ export const functions: readonly FunctionDescription[] = [
         notifications: 'readWrite',
         recipients: 'readWrite',
         idempotency: 'readWrite',
-        metrics: 'readWrite',
+        // GET /v1/metrics; the counts are written by the metrics function.
+        metrics: 'read',
         memberships: 'readWrite',
         inbox: 'readWrite',
         broadcasts: 'readWrite',
@@ -534,9 +579,10 @@ export const functions: readonly FunctionDescription[] = [
         maximumConcurrency: 20,
       },
     ],
-    // The delivery engine: its own needs, and every channel's (channelDescriptions).
+    // The delivery engine: its own needs, and every channel's (channelDescriptions). Metrics are
+    // counted from the notifications table's stream, not here.
     access: deliveringAccess({
-      tables: { notifications: 'readWrite', recipients: 'read', metrics: 'readWrite' },
+      tables: { notifications: 'readWrite', recipients: 'read' },
       // The DLQ: a notification that failed after its last retry is dead-lettered explicitly.
       sendsTo: ['delivery', 'delivery-dlq'],
       // A wait beyond the 15 minutes SQS can delay a message (a long retry backoff) is a schedule.
@@ -593,9 +639,37 @@ export const functions: readonly FunctionDescription[] = [
     ],
     // The delivery engine: its own needs, and every channel's (channelDescriptions).
     access: deliveringAccess({
-      tables: { broadcasts: 'readWrite', 'broadcast-recipients': 'readWrite', recipients: 'read', metrics: 'readWrite' },
+      tables: { broadcasts: 'readWrite', 'broadcast-recipients': 'readWrite', recipients: 'read' },
       settings: ['retry', 'delivery'],
     }),
+  },
+  {
+    // The tenants' metrics, counted from the notifications table's stream: one ADD per tenant-hour
+    // per batch, so neither the API nor a delivery spends a call on them.
+    name: 'metrics',
+    entry: 'functions/metrics/handler.ts',
+    handler: 'handler',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    triggers: [
+      {
+        kind: 'stream',
+        table: 'notifications',
+        // One GetRecords call's worth; Lambda polls each shard four times a second, so a busy
+        // table fills batches without a batching window, and an idle one is counted at once.
+        batchSize: 1000,
+        maxBatchingWindowSeconds: 0,
+        // A new mapping counts what the stream still holds (24 h) rather than dropping it.
+        startingPosition: 'TRIM_HORIZON',
+        reportBatchItemFailures: true,
+        bisectBatchOnFunctionError: true,
+        // Then the batch is given up (its counts are lost, the DLQ says which records) rather than
+        // holding the shard for the 24 h the records live.
+        maximumRetryAttempts: 10,
+        onFailure: 'metrics-dlq',
+      },
+    ],
+    access: { tables: { metrics: 'readWrite' } },
   },
 ];
 

@@ -208,14 +208,25 @@ export function sendWireResponse(res: ServerResponse, answer: WireResponse): voi
 
 /**
  * Counts one call the functions made and decides its fate: the fault's answer when a rule fires,
- * undefined when the call is to be served.
+ * undefined when the call is to be served. `headers` are the request's, whose signature names the caller.
  */
-export type CallHook = (service: FaultService, call: RecognisedCall) => WireResponse | undefined;
+export type CallHook = (service: FaultService, call: RecognisedCall, headers?: IncomingHttpHeaders) => WireResponse | undefined;
+
+/**
+ * The access key id a request was signed with: the `Credential=<key>/<date>/...` of a Signature
+ * Version 4 `Authorization` header ("Authorization header", AWS Signature Version 4 in the IAM
+ * User Guide); undefined when the request is not signed that way.
+ */
+export function accessKeyIdOf(headers: IncomingHttpHeaders | undefined): string | undefined {
+  const authorization = headers?.authorization;
+  if (typeof authorization !== 'string') return undefined;
+  return /^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)\//.exec(authorization)?.[1];
+}
 
 /** The hook over the stack's fault rules and call counter. */
 export function createCallHook(faults: FaultInjector, calls: ApiCallCounter): CallHook {
-  return function callHook(service, call) {
-    calls.count(service, call.operation);
+  return function callHook(service, call, headers) {
+    calls.count(service, call.operation, accessKeyIdOf(headers));
     const fault = faults.decide(service, call.operation);
     return fault ? faultResponse(service, call.protocol, fault) : undefined;
   };

@@ -5,9 +5,13 @@
  *   `faultable`, the endpoints the functions use (the same emulators through the call hook);
  * - `GET | POST | DELETE /_local/faults`: read, replace or clear the fault rules
  *   (`{ rules, injected }` in every answer);
- * - `GET | DELETE /_local/calls`: the AWS API calls the functions made, by service and operation
- *   (`{ calls: { dynamodb: { UpdateItem: 13 } }, total: 13 }`), or start counting from zero
- *   (answering the emptied counts);
+ * - `GET | DELETE /_local/calls`: the AWS API calls the functions made, by service and operation,
+ *   and the same by function (`{ calls: { dynamodb: { UpdateItem: 13 } }, byFunction: { deliver:
+ *   { dynamodb: { UpdateItem: 13 } } }, total: 13 }`; unsigned or unknown callers under
+ *   `unknown`), or start counting from zero (answering the emptied counts);
+ * - `GET /_local/ses`: the SES account's quotas and every send it accepted in the last 24 hours,
+ *   each with the epoch ms it was accepted (`{ quota: { maxSendRate, max24HourSend,
+ *   sentLast24Hours }, sends: [{ operation, recipients, at, messageId }] }`);
  * - `POST /_local/rules/{name}/run`: run an EventBridge rule's target now and answer its result.
  *
  * Errors have Herald's shape, `{ "error": { "code", "message", "details"? } }`.
@@ -18,6 +22,7 @@ import { AppError, NotFoundError, PayloadTooLargeError, ValidationError } from '
 import { parseFaultRules } from './fault-rules.ts';
 import type { FaultInjector } from './fault-rules.ts';
 import type { ExtraHandler } from './http-gateway.ts';
+import type { SesSendsView } from './ses-emulator.ts';
 import type { LocalEndpoints } from './stack.ts';
 
 /** The scheduled rules the control API can run, by rule name. */
@@ -35,6 +40,8 @@ export interface ControlApiOptions {
   readonly endpoints: () => { readonly raw: LocalEndpoints; readonly faultable: LocalEndpoints } | undefined;
   /** Undefined until the functions are loaded. */
   readonly rules: () => RuleRunner | undefined;
+  /** The SES account's quotas and accepted sends; undefined until SES has started. */
+  readonly ses?: () => SesSendsView | undefined;
 }
 
 /** A request body larger than any sensible rule set. */
@@ -104,7 +111,7 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
   const callState = (): unknown => {
     const calls = options.calls.snapshot();
     const total = Object.values(calls).reduce((sum, perOperation) => sum + Object.values(perOperation).reduce((a, b) => a + b, 0), 0);
-    return { calls, total };
+    return { calls, byFunction: options.calls.byFunction(), total };
   };
 
   async function route(req: IncomingMessage, res: ServerResponse, method: string, path: string): Promise<void> {
@@ -128,6 +135,14 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
       allow(method, path, ['GET', 'DELETE']);
       if (method === 'DELETE') options.calls.reset();
       sendJson(res, 200, callState());
+      return;
+    }
+
+    if (path === '/_local/ses') {
+      allow(method, path, ['GET']);
+      const sends = options.ses?.();
+      if (!sends) throw new NotReadyError('The local stack is still starting');
+      sendJson(res, 200, sends);
       return;
     }
 

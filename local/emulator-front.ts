@@ -12,7 +12,7 @@
 import { createServer, IncomingMessage } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import { carriesFormBody, recogniseCall, sendWireResponse } from './aws-call-hook.ts';
-import type { CallHook } from './aws-call-hook.ts';
+import type { CallHook, RecognisedCall } from './aws-call-hook.ts';
 import type { FaultService } from './fault-rules.ts';
 import { closeServer, describeError } from './http-gateway.ts';
 import { httpUrl, listen } from './listen.ts';
@@ -20,8 +20,8 @@ import { httpUrl, listen } from './listen.ts';
 export interface EmulatorFrontOptions {
   readonly service: FaultService;
   readonly hook: CallHook;
-  /** Serves, in this process, a request the hook let through. */
-  readonly serve: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Serves, in this process, a request the hook let through (with its operation, when it names one). */
+  readonly serve: (req: IncomingMessage, res: ServerResponse, call?: RecognisedCall) => void;
   /** @default '127.0.0.1' */
   readonly host?: string;
   /** @default 0 (a free port) */
@@ -38,7 +38,8 @@ export interface EmulatorFront {
   stop(): Promise<void>;
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+/** The whole body of `req`, or undefined as soon as it exceeds `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -66,27 +67,42 @@ export function replayedRequest(original: IncomingMessage, body: Buffer): Incomi
   return replay;
 }
 
+/** A request named, and the request to hand on: a replay of the original when its body had to be read. */
+export interface NamedRequest {
+  readonly call: RecognisedCall | undefined;
+  readonly forward: IncomingMessage;
+}
+
+/**
+ * Names the operation of `req` to `service` (reading a query-protocol form body when the headers
+ * do not name it, and replaying it); undefined when that body exceeds `maxFormBodyBytes`.
+ */
+export async function nameRequest(service: FaultService, req: IncomingMessage, maxFormBodyBytes: number): Promise<NamedRequest | undefined> {
+  const request = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers };
+  const call = recogniseCall(service, request);
+  if (call || req.method !== 'POST' || !carriesFormBody(req.headers)) return { call, forward: req };
+  const body = await readBody(req, maxFormBodyBytes);
+  if (body === undefined) return undefined;
+  return { call: recogniseCall(service, request, body), forward: replayedRequest(req, body) };
+}
+
+/** The largest query-protocol body read to name a call (SES raw mail is at most 40 MB). */
+export const defaultMaxFormBodyBytes = 50 * 1024 * 1024;
+
 /** Starts the faultable endpoint in front of an in-process emulator. */
 export async function startEmulatorFront(options: EmulatorFrontOptions): Promise<EmulatorFront> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const request = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers };
-    let call = recogniseCall(options.service, request);
-    let forward = req;
-    if (!call && req.method === 'POST' && carriesFormBody(req.headers)) {
-      const body = await readBody(req, options.maxFormBodyBytes ?? 50 * 1024 * 1024);
-      if (body === undefined) {
-        res.writeHead(413, { connection: 'close' }).end();
-        return;
-      }
-      call = recogniseCall(options.service, request, body);
-      forward = replayedRequest(req, body);
+    const named = await nameRequest(options.service, req, options.maxFormBodyBytes ?? defaultMaxFormBodyBytes);
+    if (!named) {
+      res.writeHead(413, { connection: 'close' }).end();
+      return;
     }
-    const fault = call ? options.hook(options.service, call) : undefined;
+    const fault = named.call ? options.hook(options.service, named.call, req.headers) : undefined;
     if (fault) sendWireResponse(res, fault);
-    else options.serve(forward, res);
+    else options.serve(named.forward, res, named.call);
   }
 
   const server = createServer((req, res) => {

@@ -3,6 +3,9 @@
  * Ports come from HERALD_HTTP_PORT / HERALD_WS_PORT / HERALD_SES_PORT (0 picks a free one);
  * HERALD_DATA_DIR keeps the data on disk so it survives a restart; HERALD_FAULTS holds fault rules
  * (the JSON array of `POST /_local/faults`) in force from the start, HERALD_FAULTS_SEED seeds them.
+ * HERALD_SES_MAX_SEND_RATE (emails per second) and HERALD_SES_MAX_24_HOUR_SEND (emails per rolling
+ * 24 hours, -1 for unlimited) set the local SES account's quotas, which `GetSendQuota` answers and
+ * every send is held to (defaults 1,000 and 1,000,000: nothing throttles unless asked).
  * The functions' settings (`HERALD_RETRY_BASE_SECONDS`, `HERALD_STUCK_AFTER_SECONDS`, ...) and
  * Powertools' (`POWERTOOLS_LOG_LEVEL`, ...) given here are passed on to every function: nothing
  * else of this process's environment reaches them.
@@ -25,6 +28,12 @@ const settingsSchema = z.object({
   HERALD_DATA_DIR: z.string().min(1).optional(),
   HERALD_FAULTS: z.string().optional(),
   HERALD_FAULTS_SEED: z.coerce.number().int().min(0).max(2 ** 32 - 1).optional(),
+  HERALD_SES_MAX_SEND_RATE: z.coerce.number().positive().optional(),
+  HERALD_SES_MAX_24_HOUR_SEND: z.coerce
+    .number()
+    .int()
+    .refine((value) => value >= 1 || value === -1, 'must be a positive whole number of emails, or -1 for unlimited')
+    .optional(),
 });
 
 /** The start-up fault rules, or exit 2 saying what is wrong with them. */
@@ -69,6 +78,8 @@ async function main(): Promise<void> {
     faults,
     environment: functionSettings(process.env),
     ...(settings.HERALD_FAULTS_SEED !== undefined ? { faultSeed: settings.HERALD_FAULTS_SEED } : {}),
+    ...(settings.HERALD_SES_MAX_SEND_RATE !== undefined ? { sesMaxSendRate: settings.HERALD_SES_MAX_SEND_RATE } : {}),
+    ...(settings.HERALD_SES_MAX_24_HOUR_SEND !== undefined ? { sesMax24HourSend: settings.HERALD_SES_MAX_24_HOUR_SEND } : {}),
   });
 
   console.log(

@@ -2,9 +2,12 @@
  * Our emulation of the EventBridge Scheduler API subset Herald uses, spoken over HTTP in the
  * restJson1 protocol so `new SchedulerClient({ endpoint })` works against it unchanged.
  *
- * Unlike the free emulators, it really fires: at a one-time schedule's `at()` time it sends the
- * target's `Input`, verbatim, to the target SQS queue; failed sends are retried per the target's
- * RetryPolicy and then dead-lettered with the message attributes AWS documents.
+ * Unlike the free emulators, it really fires: at a one-time schedule's `at()` time, and at each
+ * time of a recurring `rate()` or `cron()` schedule (in its time zone, within its StartDate and
+ * EndDate, while ENABLED), it sends the target's `Input`, verbatim, to the target SQS queue;
+ * failed sends are retried per the target's RetryPolicy and then dead-lettered with the message
+ * attributes AWS documents. Expressions are read and their fire times found by
+ * `schedule-expressions.ts` ("Schedule types on EventBridge Scheduler").
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -18,6 +21,18 @@ import { recogniseCall, sendWireResponse } from './aws-call-hook.ts';
 import type { CallHook } from './aws-call-hook.ts';
 import { httpUrl, listen } from './listen.ts';
 import { setLongTimeout } from './long-timeout.ts';
+import { nextRecurringFire, parseScheduleExpression, ScheduleExpressionError } from './schedule-expressions.ts';
+import type { ScheduleExpression } from './schedule-expressions.ts';
+
+/** The emulator's clock: real time by default, a controllable one in tests. */
+export interface SchedulerClock {
+  /** Epoch ms. */
+  now(): number;
+  /** Calls `callback` once `delayMs` have passed on this clock. */
+  setTimer(callback: () => void, delayMs: number): { cancel(): void };
+}
+
+const realClock: SchedulerClock = { now: () => Date.now(), setTimer: setLongTimeout };
 
 export interface SchedulerEmulatorOptions {
   /** @default 0 (any free port) */
@@ -37,6 +52,8 @@ export interface SchedulerEmulatorOptions {
   readonly log?: (entry: Record<string, unknown>) => void;
   /** When set, a second endpoint whose calls go through the fault and call-count hook: the functions'. */
   readonly faultable?: { readonly hook: CallHook; readonly port?: number };
+  /** What "now" is and how timers wait. @default real time */
+  readonly clock?: SchedulerClock;
 }
 
 /** What operators and tests see of a schedule, including when the emulator will fire it. */
@@ -47,8 +64,9 @@ export interface ScheduleView {
   readonly state: ScheduleState;
   readonly scheduleExpression: string;
   readonly scheduleExpressionTimezone: string;
+  /** The next time it fires (a recurring schedule's next occurrence). */
   readonly fireAt: Date;
-  /** True once a schedule kept by ActionAfterCompletion NONE has fired. */
+  /** True once a schedule kept by ActionAfterCompletion NONE has fired its last time. */
   readonly completed: boolean;
   readonly targetArn: string;
 }
@@ -175,8 +193,10 @@ interface ScheduleRecord {
   CreationDate: number;
   LastModificationDate: number;
   ClientToken?: string;
-  /** When the emulator fires it (epoch ms). */
+  /** When the emulator fires it next (epoch ms). */
   fireAtMs: number;
+  /** When a rate() without StartDate counts from: its creation or last update (epoch ms; absent in older data files). */
+  anchorMs?: number;
   /** Bumped by every update, so a delivery started for an older version never touches the new one. */
   revision: number;
   completed: boolean;
@@ -231,8 +251,9 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
   const deliveries = new Set<Promise<void>>();
   const sqsClients = new Map<string, SQSClient>();
   const stopping = new AbortController();
+  const clock = options.clock ?? realClock;
 
-  const now = (): number => Date.now() / 1000;
+  const now = (): number => clock.now() / 1000;
   const keyOf = (groupName: string, name: string): string => `${groupName}/${name}`;
   const groupArn = (name: string): string => `arn:aws:scheduler:${options.region}:${accountId}:schedule-group/${name}`;
   const scheduleArn = (groupName: string, name: string): string =>
@@ -290,11 +311,11 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
     disarm(key);
     if (record.State !== 'ENABLED' || record.completed || stopping.signal.aborted) return;
     const { revision } = record;
-    // A schedule already due (created in the past, or due while the emulator was stopped) fires at once.
-    const timer = setLongTimeout(() => {
+    // A one-time schedule already due (due while the emulator was stopped) fires at once.
+    const timer = clock.setTimer(() => {
       timers.delete(key);
       fire(key, revision);
-    }, record.fireAtMs - Date.now());
+    }, record.fireAtMs - clock.now());
     timers.set(key, timer);
   }
 
@@ -310,14 +331,24 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
   function fire(key: string, revision: number): void {
     const record = schedules.get(key);
     if (!record || record.revision !== revision) return;
-    const delivery = deliver(key, structuredClone(record)).catch((error: unknown) =>
+    const occurrence = structuredClone(record);
+    // A recurring schedule is armed for its next time now, not once this delivery and its retries
+    // are over; a timer that fired late does not make up for the times it overslept.
+    const next = isRecurring(record) ? nextFireOf(record, Math.max(record.fireAtMs, clock.now() - 1)) : undefined;
+    if (next !== undefined) {
+      record.fireAtMs = next;
+      arm(record);
+      void save().catch((error: unknown) => log({ level: 'ERROR', source: 'scheduler-emulator', message: 'save failed', error: describe(error) }));
+    }
+    const delivery = deliver(key, occurrence, next === undefined).catch((error: unknown) =>
       log({ level: 'ERROR', source: 'scheduler-emulator', message: 'delivery crashed', schedule: key, error: describe(error) }),
     );
     deliveries.add(delivery);
     void delivery.finally(() => deliveries.delete(delivery));
   }
 
-  async function deliver(key: string, record: ScheduleRecord): Promise<void> {
+  /** Delivers one occurrence; after the `last` one, the schedule is complete. */
+  async function deliver(key: string, record: ScheduleRecord, last: boolean): Promise<void> {
     const { Target: target, revision } = record;
     const body = target.Input ?? '{}';
     let retries = 0;
@@ -338,7 +369,7 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
         retries += 1;
       }
     }
-    await complete(key, revision);
+    if (last) await complete(key, revision);
   }
 
   /** The backoff before the next retry, or which retry limit has run out. */
@@ -347,7 +378,7 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
     if (retries >= policy.MaximumRetryAttempts) return 'MaximumRetryAttempts';
     const ceiling = Math.min(backoff.maxDelayMs, backoff.baseDelayMs * 2 ** retries);
     const delay = ceiling / 2 + Math.random() * (ceiling / 2);
-    if (Date.now() + delay - record.fireAtMs > policy.MaximumEventAgeInSeconds * 1000) return 'MaximumEventAgeInSeconds';
+    if (clock.now() + delay - record.fireAtMs > policy.MaximumEventAgeInSeconds * 1000) return 'MaximumEventAgeInSeconds';
     return delay;
   }
 
@@ -441,6 +472,24 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
     const input = parse(scheduleBodySchema, request.body, '');
     const groupName = input.GroupName ?? DEFAULT_GROUP;
     const timezone = input.ScheduleExpressionTimezone ?? 'UTC';
+    const nowMs = clock.now();
+    const expression = readExpression(input.ScheduleExpression, timezone);
+    checkDates(input.StartDate, input.EndDate, nowMs);
+    let fireAtMs: number;
+    let completed = false;
+    if (expression.kind === 'at') {
+      // AWS refuses an at() already past (see docs/architecture.md, "The local stack"); the
+      // current second still counts as now. StartDate and EndDate do not apply to one-time schedules.
+      if (expression.atMs < Math.floor(nowMs / 1000) * 1000) {
+        throw new SchedulerApiError('ValidationException', `The schedule expression ${input.ScheduleExpression} is in the past.`);
+      }
+      fireAtMs = expression.atMs;
+    } else {
+      const next = nextRecurringFire(expression, nowMs - 1, windowOf(input, nowMs));
+      // A schedule whose EndDate leaves it no time to fire is kept, and never fires.
+      completed = next === undefined;
+      fireAtMs = next ?? nowMs;
+    }
     return {
       Name: name,
       GroupName: groupName,
@@ -456,9 +505,20 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
       FlexibleTimeWindow: input.FlexibleTimeWindow,
       ActionAfterCompletion: input.ActionAfterCompletion ?? 'NONE',
       ClientToken: input.ClientToken,
-      fireAtMs: parseAtExpression(input.ScheduleExpression, timezone),
-      completed: false,
+      fireAtMs,
+      anchorMs: nowMs,
+      completed,
     };
+  }
+
+  function isRecurring(record: ScheduleRecord): boolean {
+    return !record.ScheduleExpression.startsWith('at(');
+  }
+
+  /** The time a recurring schedule fires next, strictly after `afterMs`; undefined when it never does again. */
+  function nextFireOf(record: ScheduleRecord, afterMs: number): number | undefined {
+    const expression = readExpression(record.ScheduleExpression, record.ScheduleExpressionTimezone);
+    return nextRecurringFire(expression, afterMs, windowOf(record, record.anchorMs ?? record.LastModificationDate * 1000));
   }
 
   const operations: Record<SchedulerOperationName, Operation> = {
@@ -588,7 +648,7 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
   async function handle(request: IncomingMessage, response: ServerResponse, hook: CallHook | undefined): Promise<void> {
     if (hook) {
       const call = recogniseCall('scheduler', { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers });
-      const fault = call ? hook('scheduler', call) : undefined;
+      const fault = call ? hook('scheduler', call, request.headers) : undefined;
       if (fault) {
         sendWireResponse(response, fault);
         return;
@@ -623,7 +683,15 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
   if (!groups.has(DEFAULT_GROUP)) {
     groups.set(DEFAULT_GROUP, { Name: DEFAULT_GROUP, Arn: groupArn(DEFAULT_GROUP), State: 'ACTIVE', CreationDate: now(), LastModificationDate: now() });
   }
-  for (const record of schedules.values()) arm(record);
+  for (const record of schedules.values()) {
+    // A recurring schedule does not make up for the times it missed while the emulator was stopped.
+    if (isRecurring(record) && !record.completed && record.fireAtMs < clock.now()) {
+      const next = nextFireOf(record, clock.now() - 1);
+      if (next === undefined) record.completed = true;
+      else record.fireAtMs = next;
+    }
+    arm(record);
+  }
 
   const host = options.host ?? '127.0.0.1';
   const servers: Server[] = [];
@@ -703,65 +771,37 @@ function scheduleOutput(record: ScheduleRecord): Record<string, unknown> {
   };
 }
 
-/**
- * The instant of `at(yyyy-mm-ddThh:mm:ss)` read as wall-clock time in `timeZone` (epoch ms).
- * Recurring `rate()`/`cron()` schedules are rejected: Herald does not use them and this emulator
- * would not fire them, so failing loudly is kinder than a schedule that silently never runs.
- */
-function parseAtExpression(expression: string, timeZone: string): number {
-  if (/^(rate|cron)\(.*\)$/.test(expression)) {
-    throw new SchedulerApiError('ValidationException', `The local scheduler emulator supports only one-time at() expressions, not ${expression}.`);
+/** The expression read in its time zone; a ValidationException naming what is wrong if it cannot be. */
+function readExpression(expression: string, timeZone: string): ScheduleExpression {
+  try {
+    return parseScheduleExpression(expression, timeZone);
+  } catch (error) {
+    if (error instanceof ScheduleExpressionError) throw new SchedulerApiError('ValidationException', error.message, { cause: error });
+    throw error;
   }
-  const match = /^at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)$/.exec(expression);
-  if (!match) throw new SchedulerApiError('ValidationException', `Invalid Schedule Expression ${expression}.`);
-  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
-  const wallClock = Date.UTC(year, month - 1, day, hour, minute, second);
-  const check = new Date(wallClock);
-  // Date.UTC rolls 2030-02-30 over to March; a real calendar date survives the round trip unchanged.
-  if (check.getUTCDate() !== day || check.getUTCMonth() !== month - 1 || hour > 23 || minute > 59 || second > 59) {
-    throw new SchedulerApiError('ValidationException', `Invalid Schedule Expression ${expression}.`);
-  }
-  const offsetOf = zoneOffset(timeZone);
-  // The zone's offset at the wall-clock time is a first guess; a second pass settles DST edges.
-  let instant = wallClock - offsetOf(wallClock);
-  const corrected = wallClock - offsetOf(instant);
-  if (corrected !== instant) instant = corrected;
-  return instant;
 }
 
-const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
-
-/** A function giving `timeZone`'s offset from UTC (ms) at an instant; throws ValidationException on an unknown zone. */
-function zoneOffset(timeZone: string): (epochMs: number) => number {
-  let formatter = zoneFormatters.get(timeZone);
-  if (!formatter) {
-    // Intl also takes offsets such as "+01:00", which Scheduler does not: only names are accepted.
-    if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(timeZone)) {
-      throw new SchedulerApiError('ValidationException', `Invalid ScheduleExpressionTimezone ${timeZone}.`);
-    }
-    try {
-      formatter = new Intl.DateTimeFormat('en-US', {
-        timeZone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric',
-      });
-    } catch (error) {
-      throw new SchedulerApiError('ValidationException', `Invalid ScheduleExpressionTimezone ${timeZone}.`, { cause: error });
-    }
-    zoneFormatters.set(timeZone, formatter);
-  }
-  const zoned = formatter;
-  return (epochMs) => {
-    const parts: Record<string, number> = {};
-    for (const part of zoned.formatToParts(epochMs)) parts[part.type] = Number(part.value);
-    const asUtc = Date.UTC(parts.year ?? 0, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
-    return asUtc - Math.floor(epochMs / 1000) * 1000;
+/** Where a recurring schedule may fire (restJson1 carries StartDate and EndDate in epoch seconds); a rate() without StartDate counts from `anchorMs`. */
+function windowOf(dates: { readonly StartDate?: number; readonly EndDate?: number }, anchorMs: number): { startMs?: number; endMs?: number; anchorMs: number } {
+  return {
+    ...(dates.StartDate !== undefined ? { startMs: dates.StartDate * 1000 } : {}),
+    ...(dates.EndDate !== undefined ? { endMs: dates.EndDate * 1000 } : {}),
+    anchorMs,
   };
+}
+
+/**
+ * AWS refuses a StartDate more than 5 minutes before now with "The StartDate you specify cannot
+ * be earlier than 5 minutes ago." (as moto and the CDK's Schedule construct check it too); an
+ * EndDate that is not after the StartDate is refused here in words of our own.
+ */
+function checkDates(startDate: number | undefined, endDate: number | undefined, nowMs: number): void {
+  if (startDate !== undefined && startDate * 1000 < nowMs - 5 * 60_000) {
+    throw new SchedulerApiError('ValidationException', 'The StartDate you specify cannot be earlier than 5 minutes ago.');
+  }
+  if (startDate !== undefined && endDate !== undefined && endDate <= startDate) {
+    throw new SchedulerApiError('ValidationException', 'The EndDate you specify must be later than the StartDate.');
+  }
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, field: string): T {

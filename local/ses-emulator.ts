@@ -3,15 +3,22 @@
  * page of the sent mail) on its own port, plus the faultable endpoint for the functions, which
  * hands every call the hook lets through to the same Express app in this process (it emits the
  * request on aws-ses-v2-local's server): one HTTP hop, no proxying.
+ *
+ * In front of aws-ses-v2-local, on both endpoints, sits what it lacks of the account
+ * (`ses-quota-wire.ts`): the sending quotas, answered by v1 `GetSendQuota` and v2 `GetAccount`
+ * and enforced on every send with SES's throttling errors (`ses-send-quota.ts`).
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sesModule from 'aws-ses-v2-local';
-import type { CallHook } from './aws-call-hook.ts';
-import { startEmulatorFront } from './emulator-front.ts';
+import type { CallHook, RecognisedCall } from './aws-call-hook.ts';
+import { defaultMaxFormBodyBytes, nameRequest, startEmulatorFront } from './emulator-front.ts';
 import type { EmulatorFront } from './emulator-front.ts';
-import { closeServer } from './http-gateway.ts';
+import { closeServer, describeError } from './http-gateway.ts';
 import { httpUrl } from './listen.ts';
+import { SesSendQuota } from './ses-send-quota.ts';
+import type { AcceptedSend, SesQuotaLimits } from './ses-send-quota.ts';
+import { serveWithQuota } from './ses-quota-wire.ts';
 
 type StartSes = typeof sesModule.default;
 // aws-ses-v2-local is CommonJS with `exports.default`: Node's ESM import hands over the exports
@@ -25,26 +32,70 @@ export interface SesEmulatorOptions {
   readonly port?: number;
   /** When set, the faultable endpoint whose calls go through `hook`: the functions'. */
   readonly faultable?: { readonly hook: CallHook; readonly port?: number };
+  /** The account's sending quotas. @default 1,000 a second, 1,000,000 a day */
+  readonly quota?: Partial<SesQuotaLimits>;
+  /** Epoch ms, for the quotas' clock. @default Date.now */
+  readonly now?: () => number;
+  /** Where failures are reported. @default stderr */
+  readonly log?: (line: string) => void;
+}
+
+/** The account's quotas and the sends it accepted (`GET /_local/ses`). */
+export interface SesSendsView {
+  readonly quota: { readonly maxSendRate: number; readonly max24HourSend: number; readonly sentLast24Hours: number };
+  readonly sends: readonly AcceptedSend[];
 }
 
 export interface SesEmulator {
   /** The plain endpoint and the sent-mail page (`/`, JSON at `/store`). */
   readonly endpoint: string;
   readonly faultableEndpoint?: string;
+  /** The quotas and every send accepted in the last 24 hours, each with the ms it was accepted. */
+  sends(): SesSendsView;
   stop(): Promise<void>;
 }
 
-/** Starts aws-ses-v2-local and, when asked, its faultable endpoint. */
+/** Starts aws-ses-v2-local with the account's quotas in front and, when asked, its faultable endpoint. */
 export async function startSesEmulator(options: SesEmulatorOptions = {}): Promise<SesEmulator> {
   const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
+  const quota = new SesSendQuota(
+    { maxSendRate: options.quota?.maxSendRate ?? 1_000, max24HourSend: options.quota?.max24HourSend ?? 1_000_000 },
+    options.now,
+  );
   const ses: Server = await startSes({ host, port: options.port ?? 8005 });
+  // aws-ses-v2-local's Express app, now behind the quotas on its own port too.
+  const express = ses.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  const emulate = (req: IncomingMessage, res: ServerResponse): void => {
+    for (const listener of express) listener.call(ses, req, res);
+  };
+  const serve = (req: IncomingMessage, res: ServerResponse, call: RecognisedCall | undefined): void => {
+    serveWithQuota(req, res, { call, quota, emulate }).catch((error: unknown) => {
+      log(`[ses] ${req.method} ${req.url} failed: ${describeError(error)}`);
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  };
+  ses.removeAllListeners('request');
+  ses.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    nameRequest('ses', req, defaultMaxFormBodyBytes)
+      .then((named) => {
+        if (named) serve(named.forward, res, named.call);
+        else res.writeHead(413, { connection: 'close' }).end();
+      })
+      .catch((error: unknown) => {
+        log(`[ses] ${req.method} ${req.url} failed: ${describeError(error)}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+  });
+
   let front: EmulatorFront | undefined;
   try {
     if (options.faultable) {
       front = await startEmulatorFront({
         service: 'ses',
         hook: options.faultable.hook,
-        serve: (req, res) => ses.emit('request', req, res),
+        serve,
         host,
         ...(options.faultable.port !== undefined ? { port: options.faultable.port } : {}),
       });
@@ -56,6 +107,10 @@ export async function startSesEmulator(options: SesEmulatorOptions = {}): Promis
   return {
     endpoint: httpUrl(host, (ses.address() as AddressInfo).port),
     ...(front ? { faultableEndpoint: front.endpoint } : {}),
+    sends: () => ({
+      quota: { maxSendRate: quota.limits.maxSendRate, max24HourSend: quota.limits.max24HourSend, sentLast24Hours: quota.sentLast24Hours() },
+      sends: quota.sends(),
+    }),
     stop: async () => {
       await front?.stop();
       await closeServer(ses);

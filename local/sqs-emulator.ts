@@ -9,6 +9,9 @@
  * the exact version below, and this module checks it at start (docs/architecture.md,
  * "The local stack").
  *
+ * fauxqs does not hold visibility to 12 hours from the receive; `sqs-visibility-ceiling.ts` adds
+ * that to its app, on both endpoints.
+ *
  * Queue URLs name the host and port of the endpoint a queue was created through (the plain one,
  * by the stack); the product's SQS client sets `useQueueUrlAsEndpoint: false`, so its calls go
  * to the faultable endpoint whatever the URL says, and fauxqs finds the queue by the URL's name.
@@ -21,6 +24,7 @@ import { assertPinnedVersion } from './pinned-version.ts';
 import { startEmulatorFront } from './emulator-front.ts';
 import type { EmulatorFront } from './emulator-front.ts';
 import { httpUrl } from './listen.ts';
+import { enforceVisibilityCeiling } from './sqs-visibility-ceiling.ts';
 
 /** The fauxqs version whose internals this module loads (package.json pins it exactly). */
 export const FAUXQS_VERSION = '2.4.1';
@@ -57,6 +61,8 @@ export interface SqsEmulatorOptions {
   readonly dataDir?: string;
   /** When set, the faultable endpoint whose calls go through `hook`: the functions'. */
   readonly faultable?: { readonly hook: CallHook; readonly port?: number };
+  /** Epoch ms, for the visibility ceiling's clock. @default Date.now */
+  readonly now?: () => number;
 }
 
 export interface SqsEmulator {
@@ -83,6 +89,7 @@ export async function startSqsEmulator(options: SqsEmulatorOptions = {}): Promis
     for (const queue of stores.sqsStore.allQueues()) queue.persistence = persistence;
   }
   const app = buildApp({ logger: false, stores });
+  enforceVisibilityCeiling(app, options.now);
   const closePersistence = persistence;
   if (closePersistence) app.addHook('preClose', () => closePersistence.close());
 

@@ -8,10 +8,11 @@
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateScheduleGroupCommand, ConflictException, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   functions,
   queues,
@@ -39,6 +40,7 @@ import { createRuleTimers } from './rule-timers.ts';
 import { startSchedulerEmulator } from './scheduler-emulator.ts';
 import { startSesEmulator } from './ses-emulator.ts';
 import { startSqsEmulator } from './sqs-emulator.ts';
+import { createStreamEventSourceMapping } from './stream-event-source-mapping.ts';
 import { createTtlReaper } from './ttl-reaper.ts';
 import { startWebSocketGateway } from './websocket-gateway.ts';
 
@@ -74,6 +76,10 @@ export interface LocalStackOptions {
   readonly faults?: readonly FaultRule[];
   /** Seed of the faults' random source, for repeatable runs. @default a random seed */
   readonly faultSeed?: number;
+  /** SES's maximum send rate, emails per second (`HERALD_SES_MAX_SEND_RATE`). @default 1000 */
+  readonly sesMaxSendRate?: number;
+  /** SES's quota per rolling 24 hours, emails; -1 is unlimited (`HERALD_SES_MAX_24_HOUR_SEND`). @default 1000000 */
+  readonly sesMax24HourSend?: number;
 }
 
 /** The AWS service endpoints of the local stack, for the AWS CLI or SDK. */
@@ -126,6 +132,7 @@ export function createTableInput(table: TableDescription): CreateTableCommandInp
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
     KeySchema: keySchema(table.partitionKey, table.sortKey),
+    ...(table.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream } } : {}),
     ...(table.indexes.length > 0
       ? {
           GlobalSecondaryIndexes: table.indexes.map((index) => ({
@@ -138,17 +145,29 @@ export function createTableInput(table: TableDescription): CreateTableCommandInp
   };
 }
 
-async function createTables(endpoint: string): Promise<void> {
+/** Creates the described tables that are missing; resolves with the ARN of each table's stream, by logical name. */
+async function createTables(endpoint: string): Promise<Map<string, string>> {
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: localCredentials });
+  const streamArns = new Map<string, string>();
   try {
     const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
     for (const table of tables) {
       // On disk, tables survive a restart: create only what is missing.
       if (!existing.has(physicalName(table.name))) await client.send(new CreateTableCommand(createTableInput(table)));
+      if (!table.stream) continue;
+      let { Table } = await client.send(new DescribeTableCommand({ TableName: physicalName(table.name) }));
+      // A data directory made before the table had its stream: enable it.
+      if (!Table?.StreamSpecification?.StreamEnabled) {
+        ({ TableDescription: Table } = await client.send(
+          new UpdateTableCommand({ TableName: physicalName(table.name), StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream } }),
+        ));
+      }
+      if (Table?.LatestStreamArn) streamArns.set(table.name, Table.LatestStreamArn);
     }
   } finally {
     client.destroy();
   }
+  return streamArns;
 }
 
 async function createQueues(sqs: SQSClient): Promise<Map<string, { url: string; arn: string }>> {
@@ -203,7 +222,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
   // Every emulator has a plain endpoint and a faultable one, whose request handler counts the
   // functions' calls and fails them by the fault rules before serving them: one HTTP hop either way.
-  const apiCalls = new ApiCallCounter();
+  // Each function signs with its physical name as access key id (local/lambda-runtime.ts).
+  const functionBySigner = new Map(functions.map((fn) => [physicalName(fn.name), fn.name]));
+  const apiCalls = new ApiCallCounter((accessKeyId) => functionBySigner.get(accessKeyId));
   const faultable = { hook: createCallHook(faults, apiCalls) };
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
@@ -219,6 +240,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // disk, plus the transactions and the AWS limits dynalite lacks.
     const dynamo = await startDynamoDbEndpoint({
       host,
+      region: LOCAL_REGION,
       port: options.dynamodbPort ?? 0,
       ...(options.dataDir ? { path: join(options.dataDir, 'dynamodb') } : {}),
       faultable,
@@ -237,7 +259,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sqsEndpoint = sqsEmulator.endpoint;
 
     // SES: aws-ses-v2-local, whose web page shows the sent mail.
-    const ses = await startSesEmulator({ host, port: options.sesPort ?? 8005, faultable });
+    const ses = await startSesEmulator({
+      host,
+      port: options.sesPort ?? 8005,
+      faultable,
+      quota: {
+        ...(options.sesMaxSendRate !== undefined ? { maxSendRate: options.sesMaxSendRate } : {}),
+        ...(options.sesMax24HourSend !== undefined ? { max24HourSend: options.sesMax24HourSend } : {}),
+      },
+    });
     stops.push(() => ses.stop());
     const sesEndpoint = ses.endpoint;
 
@@ -252,7 +282,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     stops.push(() => scheduler.stop());
 
-    await createTables(dynamodbEndpoint);
+    const streamArns = await createTables(dynamodbEndpoint);
     const ttlReaper = createTtlReaper({
       endpoint: dynamodbEndpoint,
       region: LOCAL_REGION,
@@ -280,7 +310,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (!invoker) throw new Error(`Function ${name} is not loaded`);
       return invoker.invoke(event);
     };
-    // The functions stop after the gateways that invoke them: closing a WebSocket runs $disconnect.
+    // The endpoints the functions call stop after the functions, and the functions after the
+    // gateways that invoke them (closing a WebSocket runs $disconnect): the emulators' faultable
+    // endpoints stop with the emulators, above; `@connections`, the WebSocket gateway's, here.
+    let stopWebSocketGateway = async (): Promise<void> => undefined;
+    stops.push(() => stopWebSocketGateway());
     stops.push(async () => {
       await Promise.all(Object.values(invokers).map((fn) => fn.stop()));
     });
@@ -289,7 +323,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // Filled in once every emulator and gateway listens, and once the functions are loaded.
     const published: { endpoints?: { raw: LocalEndpoints; faultable: LocalEndpoints }; rules?: RuleRunner } = {};
-    const controlApi = createControlApi({ faults, calls: apiCalls, endpoints: () => published.endpoints, rules: () => published.rules });
+    const controlApi = createControlApi({
+      faults,
+      calls: apiCalls,
+      endpoints: () => published.endpoints,
+      rules: () => published.rules,
+      ses: () => ses.sends(),
+    });
     const localEndpoints = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && path === '/.well-known/jwks.json') {
@@ -325,7 +365,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         : {}),
       faultable,
     });
-    stops.push(() => ws.stop());
+    stopWebSocketGateway = () => ws.stop();
+    stops.push(() => ws.closeSockets());
 
     const endpoints: LocalEndpoints = {
       dynamodb: dynamodbEndpoint,
@@ -372,6 +413,37 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         maxBatchingWindowSeconds: trigger.maxBatchingWindowSeconds,
         concurrency: trigger.maximumConcurrency,
         invoke: invoke(fn.name),
+      });
+      mapping.start();
+      stops.push(() => mapping.stop());
+    }
+
+    // The Lambda service reads a stream through the Streams API; so does each mapping, on the plain endpoint.
+    const streamsClient = new DynamoDBStreamsClient({ endpoint: dynamodbEndpoint, region: LOCAL_REGION, credentials: localCredentials });
+    stops.push(async () => streamsClient.destroy());
+    for (const { fn, trigger } of triggersOf('stream')) {
+      const streamArn = streamArns.get(trigger.table);
+      if (!streamArn) throw new Error(`Function ${fn.name} is triggered by the stream of ${trigger.table}, which declares none`);
+      const destination = queueRefs.get(trigger.onFailure);
+      if (!destination) throw new Error(`Function ${fn.name} sends its failed batches to unknown queue ${trigger.onFailure}`);
+      const mapping = createStreamEventSourceMapping({
+        streams: streamsClient,
+        streamArn,
+        functionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${physicalName(fn.name)}`,
+        batchSize: trigger.batchSize,
+        maxBatchingWindowSeconds: trigger.maxBatchingWindowSeconds,
+        startingPosition: trigger.startingPosition,
+        reportBatchItemFailures: trigger.reportBatchItemFailures,
+        bisectBatchOnFunctionError: trigger.bisectBatchOnFunctionError,
+        maximumRetryAttempts: trigger.maximumRetryAttempts,
+        invoke: invoke(fn.name),
+        onFailure: async (record) => {
+          await sqs.send(new SendMessageCommand({ QueueUrl: destination.url, MessageBody: JSON.stringify(record) }));
+        },
+        subscribe: (wake) =>
+          dynamo.onStreamRecords((arn) => {
+            if (arn === streamArn) wake();
+          }),
       });
       mapping.start();
       stops.push(() => mapping.stop());

@@ -122,7 +122,12 @@ export interface RunningWebSocketGateway {
   /** The `@connections` endpoint with the fault and call-count hook, when `faultable` was given. */
   readonly faultableCallbackUrl?: string;
   readonly port: number;
-  /** Closes every socket with 1001, waits for their `$disconnect`, then stops listening. */
+  /**
+   * Refuses new handshakes, closes every socket with 1001 and waits for their `$disconnect`;
+   * `@connections` keeps answering (410 for the closed ones), for functions still running.
+   */
+  closeSockets(): Promise<void>;
+  /** Closes the sockets as `closeSockets` does, then stops listening, `@connections` included. */
   stop(): Promise<void>;
   connectionIds(): string[];
 }
@@ -404,6 +409,8 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
   /** The $disconnect handling of sockets already closed, which stop() waits for too. */
   const disconnectsUnderWay = new Set<Promise<void>>();
   const pendingHandshakes = new Set<Duplex>();
+  /** Handshakes whose $connect (and, for a client gone meanwhile, $disconnect) is still running. */
+  const handshakesUnderWay = new Set<Promise<void>>();
   const webSockets = new WebSocketServer({ noServer: true, maxPayload: WEBSOCKET_MAX_MESSAGE_BYTES });
   let stopping = false;
 
@@ -618,7 +625,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
   async function manage(req: IncomingMessage, res: ServerResponse, hook: CallHook | undefined): Promise<void> {
     if (hook) {
       const call = recogniseCall('apigatewaymanagementapi', { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers });
-      const fault = call ? hook('apigatewaymanagementapi', call) : undefined;
+      const fault = call ? hook('apigatewaymanagementapi', call, req.headers) : undefined;
       if (fault) {
         sendWireResponse(res, fault);
         return;
@@ -702,7 +709,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     // A client may hang up while $connect runs; without a listener that error would crash us.
     const ignoreSocketError = (): void => undefined;
     socket.on('error', ignoreSocketError);
-    admit(req, socket, head)
+    const handshake = admit(req, socket, head)
       .catch((error: unknown) => {
         if (error instanceof HandshakeRefusedError) {
           if (error.statusCode >= 500) log(`handshake refused with ${error.statusCode}`, error.cause);
@@ -716,6 +723,8 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
         pendingHandshakes.delete(socket);
         socket.off('error', ignoreSocketError);
       });
+    handshakesUnderWay.add(handshake);
+    void handshake.finally(() => handshakesUnderWay.delete(handshake));
   });
 
   const port = await listen(server, options.port, host);
@@ -731,19 +740,26 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     }
   }
 
+  async function closeSockets(): Promise<void> {
+    stopping = true;
+    for (const socket of pendingHandshakes) socket.destroy();
+    // A $connect still running ends in a $disconnect (its client is gone): the functions must outlive both.
+    await Promise.all([...handshakesUnderWay]);
+    const open = [...connections.values()];
+    for (const connection of open) closeConnection(connection, 1001, 'Going away', 'Going away');
+    await Promise.all(open.map((connection) => connection.disconnected));
+    await Promise.all([...disconnectsUnderWay]);
+  }
+
   return {
     url: `ws://${urlHost(host)}:${port}`,
     callbackUrl: httpUrl(host, port),
     ...(faultableCallbackUrl ? { faultableCallbackUrl } : {}),
     port,
     connectionIds: () => [...connections.keys()],
+    closeSockets,
     async stop(): Promise<void> {
-      stopping = true;
-      for (const socket of pendingHandshakes) socket.destroy();
-      const open = [...connections.values()];
-      for (const connection of open) closeConnection(connection, 1001, 'Going away', 'Going away');
-      await Promise.all(open.map((connection) => connection.disconnected));
-      await Promise.all([...disconnectsUnderWay]);
+      await closeSockets();
       webSockets.close();
       if (faultable?.listening) await closeServer(faultable);
       await closeServer(server);

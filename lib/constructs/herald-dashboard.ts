@@ -132,7 +132,7 @@ function deadLetterRow(queues: readonly HeraldQueue[], period: Duration): IWidge
     label: queue.description.name,
   });
   const oldestAlarm = Math.min(...queues.map((q) => q.description.deadLetters?.oldestMessageAlarmSeconds ?? Infinity));
-  const ageAnnotations: HorizontalAnnotation[] = Number.isFinite(oldestAlarm) ? [{ value: oldestAlarm, label: 'alarm: redrive before it expires' }] : [];
+  const ageAnnotations: HorizontalAnnotation[] = Number.isFinite(oldestAlarm) ? [{ value: oldestAlarm, label: 'the soonest oldest-message alarm' }] : [];
   return [
     new GraphWidget({
       title: 'Dead letters: messages waiting (any is an alarm)',

@@ -4,8 +4,8 @@ import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Architecture, Runtime, StartingPosition, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -73,6 +73,17 @@ export interface QueueConsumerOptions {
   readonly reportBatchItemFailures: boolean;
   /** The mapping's `ScalingConfig.MaximumConcurrency` (2 to 1,000). */
   readonly maximumConcurrency: number;
+}
+
+/** How a function consumes a table's stream (mirrors the description's `stream` trigger). */
+export interface StreamConsumerOptions {
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  readonly reportBatchItemFailures: boolean;
+  readonly bisectBatchOnFunctionError: boolean;
+  /** Retries of a failing batch before it is given up (0 to 10,000). */
+  readonly maximumRetryAttempts: number;
 }
 
 export type { TokenVerificationSettings } from '../function-environment.ts';
@@ -149,7 +160,12 @@ export class HeraldFunction extends NodejsFunction {
     });
     this.definition = definition;
     this.namePrefix = namePrefix;
-    acknowledgeWildcardResource(role, '*', "X-Ray's PutTraceSegments and PutTelemetryRecords (active tracing) apply to no resource; so does SES GetSendQuota (bindEmail)");
+    // test/infra/cdk-nag.test.ts proves no other action is granted on `*`.
+    acknowledgeWildcardResource(
+      role,
+      '*',
+      'Only actions that take no resource are granted on *: X-Ray PutTraceSegments and PutTelemetryRecords (active tracing), SES GetSendQuota (bindEmail), DynamoDB ListStreams (a stream event source)',
+    );
   }
 
   /** Grants `access` on the table (and its described indexes) and tells the function its name. */
@@ -193,6 +209,29 @@ export class HeraldFunction extends NodejsFunction {
     // The event source's consume grant includes sqs:ChangeMessageVisibility on this queue, which
     // retry-with-backoff needs; the URL variable below is what lets the handler call it.
     this.setQueueVariables(queue);
+    return this;
+  }
+
+  /**
+   * Subscribes the function to the table's stream (event source mapping): the records in
+   * batches, partial batch failures, bisection and retries as described, and a batch given up
+   * described on `onFailure`. The event source grants the stream reads (`grantStreamRead`) and the
+   * send to `onFailure`; the function learns no variable: Lambda, not the handler, reads the
+   * stream and sends to the queue.
+   */
+  consumeStream(table: HeraldTable, onFailure: HeraldQueue, options: StreamConsumerOptions): this {
+    if (!table.description.stream) throw new Error(`${this.definition.name} reads the stream of ${table.description.name}, which declares none`);
+    this.addEventSource(
+      new DynamoEventSource(table.table, {
+        startingPosition: StartingPosition[options.startingPosition],
+        batchSize: options.batchSize,
+        maxBatchingWindow: Duration.seconds(options.maxBatchingWindowSeconds),
+        reportBatchItemFailures: options.reportBatchItemFailures,
+        bisectBatchOnError: options.bisectBatchOnFunctionError,
+        retryAttempts: options.maximumRetryAttempts,
+        onFailure: new SqsDlq(onFailure.queue),
+      }),
+    );
     return this;
   }
 

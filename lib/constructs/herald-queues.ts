@@ -85,7 +85,7 @@ export class HeraldQueues extends Construct {
       acknowledgeFinding(
         queue,
         'AwsSolutions-SQS3',
-        'A dead-letter queue itself: EventBridge Scheduler dead-letters the firings it could not deliver here (the schedules\' DeadLetterConfig), which no redrive policy shows',
+        "A dead-letter queue itself (deadLetters in the description), fed by what no redrive policy shows: EventBridge Scheduler's DeadLetterConfig, or a stream mapping's OnFailure destination",
       );
     }
     const result = { description, queue };

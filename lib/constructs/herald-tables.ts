@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Attribute, ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import type { KeyAttribute, TableDescription, TableName } from '../app-description.ts';
@@ -36,7 +36,7 @@ function toAttribute(key: KeyAttribute): Attribute {
   return { name: key.name, type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER };
 }
 
-/** Herald's DynamoDB tables, one per description: on-demand, PITR, TTL and indexes as described. */
+/** Herald's DynamoDB tables, one per description: on-demand, PITR, TTL, stream and indexes as described. */
 export class HeraldTables extends Construct {
   private readonly byName: ReadonlyMap<TableName, HeraldTable>;
 
@@ -52,6 +52,8 @@ export class HeraldTables extends Construct {
         billingMode: BillingMode.PAY_PER_REQUEST,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         timeToLiveAttribute: description.ttlAttribute,
+        // The table's StreamSpecification; a `stream` trigger reads it.
+        stream: description.stream ? StreamViewType[description.stream] : undefined,
         removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         deletionProtection: props.deletionProtection ?? false,
       });

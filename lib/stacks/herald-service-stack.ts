@@ -38,7 +38,8 @@ function triggersOf<K extends Trigger['kind']>(fn: FunctionDescription, kind: K)
 
 /**
  * Herald's stateless resources: one HeraldFunction per described function, the HTTP API, the
- * WebSocket API, queue subscriptions and rules, and the operations dashboard. Everything is derived from the description: the
+ * WebSocket API, queue and stream subscriptions and rules, and the operations dashboard. Everything
+ * is derived from the description: the
  * only hand-written wiring maps an access kind to its grant and a trigger kind to its source.
  */
 export class HeraldServiceStack extends Stack {
@@ -147,6 +148,9 @@ export class HeraldServiceStack extends Stack {
           break;
         case 'queue':
           fn.consumeQueue(this.data.queues.get(trigger.queue), trigger);
+          break;
+        case 'stream':
+          fn.consumeStream(this.data.tables.get(trigger.table), this.data.queues.get(trigger.onFailure), trigger);
           break;
         case 'rule':
           fn.runOnSchedule(trigger.ruleName, trigger.schedule);

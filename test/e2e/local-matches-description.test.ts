@@ -28,11 +28,12 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** A table's shape, without its physical name: keys, indexes and TTL attribute. */
+/** A table's shape, without its physical name: keys, indexes, TTL attribute and stream view. */
 interface TableShape {
   keys: string[];
   indexes: string[];
   ttl: string | undefined;
+  stream: string | undefined;
 }
 
 function keyList(schema: readonly { AttributeName?: string; KeyType?: string }[] | undefined): string {
@@ -45,10 +46,12 @@ function awsTables(): Map<string, TableShape> {
     const name = (prop(table, 'TableName') as string).replace(`herald-${testSettings.stage}-`, '');
     const gsis = (prop(table, 'GlobalSecondaryIndexes') ?? []) as { IndexName: string; KeySchema: { AttributeName: string; KeyType: string }[] }[];
     const ttl = prop(table, 'TimeToLiveSpecification') as { AttributeName?: string; Enabled?: boolean } | undefined;
+    const stream = prop(table, 'StreamSpecification') as { StreamViewType?: string } | undefined;
     shapes.set(name, {
       keys: [keyList(prop(table, 'KeySchema') as { AttributeName: string; KeyType: string }[])],
       indexes: gsis.map((g) => `${g.IndexName}(${keyList(g.KeySchema)})`).sort(),
       ttl: ttl?.Enabled ? ttl.AttributeName : undefined,
+      stream: stream?.StreamViewType,
     });
   }
   return shapes;
@@ -92,7 +95,7 @@ describe('the local stack and the AWS stacks', () => {
     expect(seen).toEqual([]);
   });
 
-  it('create the same tables, with the same keys and indexes', async () => {
+  it('create the same tables, with the same keys, indexes and streams', async () => {
     // Prepare
     const dynamo = new DynamoDBClient({ endpoint: h.stack.endpoints.dynamodb, region: 'us-east-1', credentials });
     const expected = awsTables();
@@ -104,6 +107,7 @@ describe('the local stack and the AWS stacks', () => {
         keys: [keyList(Table?.KeySchema)],
         indexes: (Table?.GlobalSecondaryIndexes ?? []).map((g) => `${g.IndexName}(${keyList(g.KeySchema)})`).sort(),
         ttl: expected.get(logical)?.ttl,
+        stream: Table?.StreamSpecification?.StreamEnabled ? Table.StreamSpecification.StreamViewType : undefined,
       });
     }
     dynamo.destroy();

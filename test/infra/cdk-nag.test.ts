@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { contextKeys } from '../../lib/stacks/herald-settings.ts';
 import type { SynthesisedHerald } from './synth.ts';
 import { synthesiseHerald } from './synth.ts';
+import { prop, resourcesOfType } from './template-queries.ts';
 
 /** The unacknowledged findings of a report, one line each: rule, construct. */
 function findingsOf(report: PolicyValidationPluginReport): string[] {
@@ -68,6 +69,18 @@ describe.each([
       expect(id, path).toMatch(/^AwsSolutions-[A-Z]+\d+(\[.+\])?$/);
       expect(reason.length, `${id} at ${path}`).toBeGreaterThan(40);
     }
+  });
+
+  it('grants on every resource (*) only the actions that take no resource, which is all its Resource::* acknowledgement covers', () => {
+    // Act
+    const onEverything = resourcesOfType(herald.service, 'AWS::IAM::Policy').flatMap(([, policy]) =>
+      ((prop(policy, 'PolicyDocument') as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement ?? [])
+        .filter((statement) => ([] as unknown[]).concat(statement.Resource).includes('*'))
+        .flatMap((statement) => ([] as string[]).concat(statement.Action)),
+    );
+
+    // Assess
+    expect([...new Set(onEverything)].sort()).toEqual(['dynamodb:ListStreams', 'ses:GetSendQuota', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
   });
 
   it('never acknowledges a whole rule where a finding can be named: wildcard and managed-policy findings name their resource or policy', () => {

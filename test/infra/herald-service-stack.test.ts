@@ -319,8 +319,12 @@ describe('least privilege', () => {
       const statements = statementsOfFunction(herald.service, physical(fn.name));
       for (const table of tables) {
         const tableId = logicalIdIn(herald, 'AWS::DynamoDB::Table', table.name);
+        // The table's data, not its stream (whose reads come with a stream trigger, tested below).
         const onTable = statements.filter((s) =>
-          s.resources.some((r) => JSON.stringify(resolveImports(r, herald.data)).includes(`"${tableId}"`)),
+          s.resources.some((r) => {
+            const resolved = JSON.stringify(resolveImports(r, herald.data));
+            return resolved.includes(`"${tableId}"`) && !resolved.includes('"StreamArn"');
+          }),
         );
         const actions = actionsOf(onTable);
         const level = fn.access.tables?.[table.name];
@@ -332,6 +336,32 @@ describe('least privilege', () => {
           expect(granted, where).toEqual(level === 'readWrite' ? writes : []);
         }
       }
+    }
+  });
+
+  it('lets exactly the functions a table\'s stream triggers read that stream, and only read it', () => {
+    for (const fn of functions) {
+      const statements = statementsOfFunction(herald.service, physical(fn.name));
+      for (const table of tables) {
+        const streamArn = JSON.stringify({ 'Fn::GetAtt': [logicalIdIn(herald, 'AWS::DynamoDB::Table', table.name), 'StreamArn'] });
+        const onStream = statements.filter((s) => s.resources.some((r) => JSON.stringify(resolveImports(r, herald.data)) === streamArn));
+        const triggered = fn.triggers.some((t) => t.kind === 'stream' && t.table === table.name);
+        expect(actionsOf(onStream).sort(), `${fn.name} on the stream of ${table.name}`).toEqual(
+          triggered ? ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'] : [],
+        );
+      }
+    }
+  });
+
+  it('lets the metrics function add to the metrics and send a batch it gave up to its DLQ, and nothing else', () => {
+    const statements = statementsOfFunction(herald.service, physical('metrics'));
+    const sends = statementsAllowing(statements, 'sqs:SendMessage').flatMap((s) => s.resources.map((r) => resolveImports(r, herald.data)));
+    expect(sends).toEqual([{ 'Fn::GetAtt': [logicalIdIn(herald, 'AWS::SQS::Queue', 'metrics-dlq'), 'Arn'] }]);
+    const metricsTable = JSON.stringify({ 'Fn::GetAtt': [logicalIdIn(herald, 'AWS::DynamoDB::Table', 'metrics'), 'Arn'] });
+    const updates = statementsAllowing(statements, 'dynamodb:UpdateItem').flatMap((s) => s.resources.map((r) => JSON.stringify(resolveImports(r, herald.data))));
+    expect(updates).toEqual([metricsTable]);
+    for (const action of ['ses:SendEmail', 'scheduler:CreateSchedule', 'execute-api:ManageConnections', 'sqs:ReceiveMessage']) {
+      expect(statementsAllowing(statements, action), action).toEqual([]);
     }
   });
 
@@ -486,6 +516,26 @@ describe('description kinds without a current user', () => {
     // No API is built when nothing is routed.
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
     expect(tableByName('notifications').envVar in environmentOf(template, physical('sweep'))).toBe(true);
+  });
+
+  it('refuses a stream trigger on a table that declares no stream', () => {
+    const reader: FunctionDescription = {
+      ...sweep,
+      triggers: [
+        {
+          kind: 'stream',
+          table: 'recipients',
+          batchSize: 100,
+          maxBatchingWindowSeconds: 0,
+          startingPosition: 'LATEST',
+          reportBatchItemFailures: true,
+          bisectBatchOnFunctionError: true,
+          maximumRetryAttempts: 3,
+          onFailure: 'metrics-dlq',
+        },
+      ],
+    };
+    expect(() => synthesiseWith([reader])).toThrow(/reads the stream of recipients, which declares none/);
   });
 
   it('refuses a queue consumer that outlives the queue visibility timeout', () => {

@@ -28,7 +28,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiCallCounter } from '../../../local/api-call-counter.ts';
-import { createCallHook } from '../../../local/aws-call-hook.ts';
+import { accessKeyIdOf, createCallHook } from '../../../local/aws-call-hook.ts';
 import type { CallHook } from '../../../local/aws-call-hook.ts';
 import { startDynamoDbEndpoint } from '../../../local/dynamodb/endpoint.ts';
 import type { DynamoDbEndpoint } from '../../../local/dynamodb/endpoint.ts';
@@ -80,7 +80,7 @@ describe('the fault and call-count hook of the emulators\' faultable endpoints',
   // Each test sets its own rules and counter; the emulators' hook consults the current ones.
   let injector: FaultInjector = createFaultInjector();
   let counter = new ApiCallCounter();
-  const hook: CallHook = (service, call) => createCallHook(injector, counter)(service, call);
+  const hook: CallHook = (service, call, headers) => createCallHook(injector, counter)(service, call, headers);
   const clients: { destroy(): void }[] = [];
   let queueUrl: string;
 
@@ -423,6 +423,47 @@ describe('the fault and call-count hook of the emulators\' faultable endpoints',
       // Assess
       expect(counter.snapshot()).toEqual({ dynamodb: { PutItem: 1, GetItem: 2 }, sqs: { SendMessage: 1 } });
       expect(injector.injected()).toEqual({ dynamodb: { PutItem: 1 } });
+    });
+
+    it('counts each call under the function whose access key signed it, at every faultable endpoint', async () => {
+      // Prepare
+      injector = createFaultInjector();
+      counter = new ApiCallCounter((accessKeyId) => (accessKeyId === 'herald-local-deliver' ? 'deliver' : undefined));
+      const signedAs = { accessKeyId: 'herald-local-deliver', secretAccessKey: 'local' };
+      const db = track(new DynamoDBClient({ region, credentials: signedAs, endpoint: faultableFor('dynamodb') }));
+      const queue = track(new SQSClient({ region, credentials: signedAs, endpoint: faultableFor('sqs'), useQueueUrlAsEndpoint: false }));
+      const mail = track(new SESClient({ region, credentials: signedAs, endpoint: faultableFor('ses') }));
+      const schedules = track(new SchedulerClient({ region, credentials: signedAs, endpoint: faultableFor('scheduler') }));
+      const sockets = track(new ApiGatewayManagementApiClient({ region, credentials: signedAs, endpoint: faultableFor('apigatewaymanagementapi'), maxAttempts: 1 }));
+      const stranger = track(new DynamoDBClient({ region, credentials, endpoint: faultableFor('dynamodb') }));
+
+      // Act
+      await db.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'by-function' } } }));
+      await queue.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'by function' }));
+      await mail.send(new SendEmailCommand({ Source: 'a@example.com', Destination: { ToAddresses: ['b@example.com'] }, Message: { Subject: { Data: 's' }, Body: { Text: { Data: 't' } } } }));
+      await schedules.send(new ListSchedulesCommand({}));
+      await failureOf(sockets.send(new GetConnectionCommand({ ConnectionId: 'nobody=' })));
+      await stranger.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'by-function' } } }));
+      await fetch(faultableFor('sqs'), { method: 'POST', headers: { 'x-amz-target': 'AmazonSQS.ListQueues', 'content-type': 'application/x-amz-json-1.0' }, body: '{}' });
+
+      // Assess
+      expect(counter.byFunction()).toEqual({
+        deliver: { dynamodb: { GetItem: 1 }, sqs: { SendMessage: 1 }, ses: { SendEmail: 1 }, scheduler: { ListSchedules: 1 }, apigatewaymanagementapi: { GetConnection: 1 } },
+        unknown: { dynamodb: { GetItem: 1 }, sqs: { ListQueues: 1 } },
+      });
+    });
+
+    it.each([
+      ['a Signature Version 4 header', 'AWS4-HMAC-SHA256 Credential=herald-local-api/20270112/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=abc', 'herald-local-api'],
+      ['no Authorization header', undefined, undefined],
+      ['another scheme', 'Bearer token', undefined],
+      ['a header without a credential', 'AWS4-HMAC-SHA256 SignedHeaders=host, Signature=abc', undefined],
+    ])('reads the signing access key id from %s', (_label, authorization, expected) => {
+      // Act
+      const accessKeyId = accessKeyIdOf(authorization === undefined ? {} : { authorization });
+
+      // Assess
+      expect(accessKeyId).toBe(expected);
     });
 
     it('neither counts nor faults the calls to the plain endpoints', async () => {

@@ -231,8 +231,34 @@ describe('local control API', () => {
       const after = await call('GET', '/_local/calls');
 
       // Assess
-      expect(deleted).toMatchObject({ status: 200, body: { calls: {}, total: 0 } });
-      expect(after.body).toEqual({ calls: { dynamodb: { GetItem: 1 } }, total: 1 });
+      expect(deleted).toMatchObject({ status: 200, body: { calls: {}, byFunction: {}, total: 0 } });
+      expect(after.body).toEqual({ calls: { dynamodb: { GetItem: 1 } }, byFunction: { unknown: { dynamodb: { GetItem: 1 } } }, total: 1 });
+    });
+
+    it('answers the same calls by the function that signed them, strangers and unsigned calls under unknown', async () => {
+      // Prepare
+      const calls = new ApiCallCounter((accessKeyId) => ({ 'herald-local-deliver': 'deliver', 'herald-local-api': 'api' })[accessKeyId]);
+      const call = await serve({ calls });
+      calls.count('dynamodb', 'TransactWriteItems', 'herald-local-deliver');
+      calls.count('dynamodb', 'TransactWriteItems', 'herald-local-deliver');
+      calls.count('ses', 'SendEmail', 'herald-local-deliver');
+      calls.count('dynamodb', 'PutItem', 'herald-local-api');
+      calls.count('dynamodb', 'PutItem', 'someone-else');
+      calls.count('sqs', 'SendMessage');
+
+      // Act
+      const response = await call('GET', '/_local/calls');
+
+      // Assess
+      expect(response.body).toEqual({
+        calls: { dynamodb: { TransactWriteItems: 2, PutItem: 2 }, ses: { SendEmail: 1 }, sqs: { SendMessage: 1 } },
+        byFunction: {
+          deliver: { dynamodb: { TransactWriteItems: 2 }, ses: { SendEmail: 1 } },
+          api: { dynamodb: { PutItem: 1 } },
+          unknown: { dynamodb: { PutItem: 1 }, sqs: { SendMessage: 1 } },
+        },
+        total: 6,
+      });
     });
 
     it('answers 405 with Allow to a POST', async () => {
@@ -248,6 +274,37 @@ describe('local control API', () => {
       expect(response).toMatchObject({ status: 405, body: { error: { code: 'METHOD_NOT_ALLOWED' } } });
       expect(response.headers.get('allow')).toBe('GET, DELETE');
       expect(calls.snapshot()).toEqual({ ses: { SendEmail: 1 } });
+    });
+  });
+
+  describe('ses', () => {
+    it('answers the SES quotas and the accepted sends, each with its millisecond', async () => {
+      // Prepare
+      const view = {
+        quota: { maxSendRate: 2, max24HourSend: 100, sentLast24Hours: 1 },
+        sends: [{ operation: 'SendEmail', recipients: 1, at: 1_800_000_000_123, messageId: 'ses-1' }],
+      };
+      const call = await serve({ ses: () => view });
+
+      // Act
+      const response = await call('GET', '/_local/ses');
+
+      // Assess
+      expect(response).toMatchObject({ status: 200, body: view });
+    });
+
+    it('answers 503 while SES is not started, and 405 with Allow to a DELETE', async () => {
+      // Prepare
+      const call = await serve({ ses: () => undefined });
+
+      // Act
+      const starting = await call('GET', '/_local/ses');
+      const deleting = await call('DELETE', '/_local/ses');
+
+      // Assess
+      expect(starting).toMatchObject({ status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE' } } });
+      expect(deleting).toMatchObject({ status: 405, body: { error: { code: 'METHOD_NOT_ALLOWED' } } });
+      expect(deleting.headers.get('allow')).toBe('GET');
     });
   });
 

@@ -20,7 +20,7 @@ import { startFauxqs } from 'fauxqs';
 import type { FauxqsServer } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSchedulerEmulator } from '../../../local/scheduler-emulator.ts';
-import type { SchedulerEmulator, SchedulerEmulatorOptions } from '../../../local/scheduler-emulator.ts';
+import type { SchedulerClock, SchedulerEmulator, SchedulerEmulatorOptions } from '../../../local/scheduler-emulator.ts';
 
 const region = 'us-east-1';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -30,6 +30,30 @@ const roleArn = 'arn:aws:iam::000000000000:role/herald-scheduler';
 function atFromNow(seconds: number): { expression: string; at: Date } {
   const at = new Date((Math.ceil(Date.now() / 1000) + seconds) * 1000);
   return { expression: `at(${at.toISOString().slice(0, 19)})`, at };
+}
+
+/** A clock that moves only when told, firing the timers it passes, in order. */
+function manualClock(startMs: number): SchedulerClock & { advance(ms: number): void } {
+  let nowMs = startMs;
+  const timers = new Set<{ at: number; callback: () => void }>();
+  return {
+    now: () => nowMs,
+    setTimer(callback, delayMs) {
+      const timer = { at: nowMs + Math.max(0, delayMs), callback };
+      timers.add(timer);
+      // What is due already runs on its own, as a real timer of 0 ms would.
+      if (delayMs <= 0) setImmediate(() => timers.delete(timer) && callback());
+      return { cancel: () => void timers.delete(timer) };
+    },
+    advance(ms) {
+      nowMs += ms;
+      for (const timer of [...timers].sort((a, b) => a.at - b.at)) {
+        if (timer.at > nowMs || !timers.has(timer)) continue;
+        timers.delete(timer);
+        timer.callback();
+      }
+    },
+  };
 }
 
 describe('scheduler emulator', () => {
@@ -192,7 +216,11 @@ describe('scheduler emulator', () => {
     ['a name longer than 64 characters', { Name: 'n'.repeat(65) }],
     ['a name with characters outside [0-9a-zA-Z-_.]', { Name: 'ntf 01/J' }],
     ['a date that does not exist', { ScheduleExpression: 'at(2030-02-30T10:00:00)' }],
-    ['an expression that is not at()', { ScheduleExpression: 'in(5 minutes)' }],
+    ['an expression that is not at(), rate() or cron()', { ScheduleExpression: 'in(5 minutes)' }],
+    ['a cron() naming both a day of the month and a day of the week', { ScheduleExpression: 'cron(0 9 1 * MON *)' }],
+    ['a rate() of zero', { ScheduleExpression: 'rate(0 minutes)' }],
+    ['a StartDate more than 5 minutes ago', { ScheduleExpression: 'rate(1 hour)', StartDate: new Date(Date.now() - 6 * 60_000) }],
+    ['an EndDate before the StartDate', { ScheduleExpression: 'rate(1 hour)', StartDate: new Date(Date.now() + 3_600_000), EndDate: new Date(Date.now() + 60_000) }],
     ['an unknown time zone', { ScheduleExpressionTimezone: 'Mars/Olympus_Mons' }],
     ['a target that is not an SQS queue', { Target: { Arn: 'arn:aws:lambda:us-east-1:000000000000:function:x', RoleArn: roleArn } }],
     ['a retry policy beyond AWS limits', { Target: { Arn: 'arn:aws:sqs:us-east-1:000000000000:q', RoleArn: roleArn, RetryPolicy: { MaximumRetryAttempts: 186 } } }],
@@ -343,6 +371,99 @@ describe('scheduler emulator', () => {
     await expect.poll(() => emulator?.listSchedules(), { timeout: 2000 }).toEqual([]);
   });
 
+  it('refuses an at() already past, on create and on update, as AWS does', async () => {
+    // Prepare
+    const client = await start();
+    const targetArn = 'arn:aws:sqs:us-east-1:000000000000:q';
+    await client.send(schedule('kept', atFromNow(3600).expression, targetArn));
+
+    // Act
+    const created = client.send(schedule('late', 'at(2020-01-01T00:00:00)', targetArn));
+    const updated = client.send(new UpdateScheduleCommand({ ...schedule('kept', 'at(2020-01-01T00:00:00)', targetArn).input }));
+
+    // Assess
+    await expect(created).rejects.toBeInstanceOf(ValidationException);
+    await expect(created).rejects.toThrow('The schedule expression at(2020-01-01T00:00:00) is in the past.');
+    await expect(updated).rejects.toBeInstanceOf(ValidationException);
+    expect(emulator?.listSchedules().map((view) => view.name)).toEqual(['kept']);
+  });
+
+  it('fires a rate(1 minute) schedule at once and then each minute, the Input verbatim every time', async () => {
+    // Prepare
+    const clock = manualClock(Date.now());
+    const client = await start({ clock });
+    const target = queue('target');
+    const createdAt = clock.now();
+
+    // Act
+    await client.send(schedule('every-minute', 'rate(1 minute)', target.queueArn));
+    const first = await receive(target.queueUrl, 2);
+    clock.advance(59_000);
+    const early = await receive(target.queueUrl, 0);
+    clock.advance(1_000);
+    const second = await receive(target.queueUrl, 2);
+    clock.advance(60_000);
+    const third = await receive(target.queueUrl, 2);
+
+    // Assess
+    expect([first, second, third].map((messages) => messages.map((message) => message.Body))).toEqual([
+      ['{"notificationId":"every-minute"}'],
+      ['{"notificationId":"every-minute"}'],
+      ['{"notificationId":"every-minute"}'],
+    ]);
+    expect(early).toEqual([]);
+    expect(emulator?.listSchedules()[0]?.fireAt.getTime()).toBe(createdAt + 180_000);
+  });
+
+  it('does not fire a DISABLED schedule, and resumes it when UpdateSchedule enables it', async () => {
+    // Prepare
+    const clock = manualClock(Date.now());
+    const client = await start({ clock });
+    const target = queue('target');
+    await client.send(schedule('paused', 'rate(1 minute)', target.queueArn, { State: 'DISABLED' }));
+
+    // Act
+    clock.advance(180_000);
+    const whileDisabled = await receive(target.queueUrl, 1);
+    await client.send(new UpdateScheduleCommand({ ...schedule('paused', 'rate(1 minute)', target.queueArn).input, State: 'ENABLED' }));
+    const onEnabling = await receive(target.queueUrl, 2);
+    clock.advance(60_000);
+    const aMinuteLater = await receive(target.queueUrl, 2);
+
+    // Assess
+    expect(whileDisabled).toEqual([]);
+    expect(onEnabling).toHaveLength(1);
+    expect(aMinuteLater).toHaveLength(1);
+  });
+
+  it('fires a cron() schedule at its times in its time zone and not after its EndDate', async () => {
+    // Prepare: 08:59:30 UTC on a winter day is 09:59:30 in Paris
+    const clock = manualClock(Date.parse('2027-01-12T08:59:30Z'));
+    const client = await start({ clock });
+    const target = queue('target');
+    const endDate = new Date('2027-01-12T11:30:00Z');
+
+    // Act
+    await client.send(schedule('hourly-paris', 'cron(0 * * * ? *)', target.queueArn, { ScheduleExpressionTimezone: 'Europe/Paris', EndDate: endDate }));
+    const atCreation = emulator?.listSchedules()[0]?.fireAt.toISOString();
+    const fired: number[] = [];
+    for (let minute = 0; minute < 4 * 60; minute += 30) {
+      clock.advance(30 * 60_000);
+      fired.push((await receive(target.queueUrl, minute % 60 === 0 ? 2 : 0)).length);
+    }
+
+    // Assess: 10:00, 11:00 and 12:00 Paris time (09:00, 10:00, 11:00 UTC); nothing after the EndDate
+    expect(atCreation).toBe('2027-01-12T09:00:00.000Z');
+    expect(fired).toEqual([1, 0, 1, 0, 1, 0, 0, 0]);
+    expect(emulator?.listSchedules()[0]?.completed).toBe(true);
+    await expect(client.send(new GetScheduleCommand({ Name: 'hourly-paris' }))).resolves.toMatchObject({
+      ScheduleExpression: 'cron(0 * * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Paris',
+      EndDate: endDate,
+      State: 'ENABLED',
+    });
+  });
+
   describe('with a data directory', () => {
     let dataDir: string;
 
@@ -384,6 +505,28 @@ describe('scheduler emulator', () => {
         return stored.schedules.map((item) => item.Name);
       };
       await expect.poll(storedNames, { timeout: 2000 }).toEqual(['later']);
+    });
+
+    it('keeps a recurring schedule across a restart and fires it at its next time, not the ones it missed', async () => {
+      // Prepare
+      const clock = manualClock(Date.now());
+      const first = await start({ dataDir, clock });
+      const target = queue('target');
+      await first.send(schedule('hourly', 'rate(1 hour)', target.queueArn));
+      expect(await receive(target.queueUrl, 2)).toHaveLength(1);
+      first.destroy();
+      await emulator?.stop();
+      clock.advance(3 * 3_600_000 + 60_000);
+
+      // Act
+      await start({ dataDir, clock });
+      const atRestart = await receive(target.queueUrl, 1);
+      clock.advance(3_600_000);
+      const nextTime = await receive(target.queueUrl, 2);
+
+      // Assess
+      expect(atRestart).toEqual([]);
+      expect(nextTime.map((message) => message.Body)).toEqual(['{"notificationId":"hourly"}']);
     });
   });
 });

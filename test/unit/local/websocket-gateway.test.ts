@@ -496,6 +496,56 @@ describe('WebSocket gateway lifecycle', () => {
     expect(gateway.connectionIds()).toEqual([]);
   });
 
+  it('waits on stop for a handshake whose $connect is still running, and for its $disconnect', async () => {
+    // Prepare
+    const calls: string[] = [];
+    let connectStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (connectStarted = resolve));
+    const gateway = await startWebSocketGateway({
+      port: 0,
+      routes: {
+        $connect: async () => {
+          connectStarted();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          calls.push('$connect');
+          return { statusCode: 200 };
+        },
+        $disconnect: async () => void calls.push('$disconnect'),
+      },
+    });
+    const socket = new WebSocket(gateway.url);
+    socket.on('error', () => undefined);
+    await withTimeout(started, 'the $connect to start');
+
+    // Act
+    await gateway.closeSockets();
+    const afterClosing = [...calls];
+    await gateway.stop();
+
+    // Assess: nothing runs a function once the sockets are closed
+    expect(afterClosing).toEqual(['$connect', '$disconnect']);
+    expect(calls).toEqual(['$connect', '$disconnect']);
+  });
+
+  it('keeps @connections answering after closing the sockets, with GoneException for the closed ones', async () => {
+    // Prepare
+    const gateway = await startWebSocketGateway({ port: 0, routes: {} });
+    const socket = await connect(gateway.url);
+    const [connectionId] = gateway.connectionIds();
+    const closing = closed(socket);
+    const management = new ApiGatewayManagementApiClient({ endpoint: gateway.callbackUrl, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+
+    // Act
+    await gateway.closeSockets();
+    const post = management.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from('late') }));
+
+    // Assess
+    await expect(post).rejects.toBeInstanceOf(GoneException);
+    expect((await closing).code).toBe(1001);
+    management.destroy();
+    await gateway.stop();
+  });
+
   it('waits on stop for the $disconnect of a socket its client had just closed', async () => {
     // Prepare
     const disconnects: WebSocketRouteEvent[] = [];

@@ -1,0 +1,142 @@
+/**
+ * The SES account's quotas on the wire, in front of aws-ses-v2-local:
+ *
+ * - v1 `GetSendQuota` (query protocol) answers `Max24HourSend`, `MaxSendRate` and
+ *   `SentLast24Hours` in XML ("GetSendQuota", SES API Reference); aws-ses-v2-local does not
+ *   answer it at all, so the call used to hang.
+ * - v2 `GetAccount` (restJson1) answers `SendQuota`, `ProductionAccessEnabled: true` and
+ *   `SendingEnabled: true` ("GetAccount", SES API v2 Reference), where aws-ses-v2-local answers
+ *   only what an `AWS_SES_ACCOUNT` variable holds.
+ * - A send over a quota is refused before aws-ses-v2-local stores it: v1 `SendEmail` and
+ *   `SendRawEmail` with HTTP 400, `<Code>Throttling</Code>` and "Maximum sending rate exceeded."
+ *   or "Daily message quota exceeded." ("Errors related to the sending quotas for your Amazon SES
+ *   account", SES Developer Guide; the error body as SES sends it); v2 `SendEmail` with HTTP 429
+ *   `TooManyRequestsException` and the same messages, as SES v2 answers ("SendEmail" errors, SES
+ *   API v2 Reference).
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { faultResponse, sendWireResponse } from './aws-call-hook.ts';
+import type { RecognisedCall } from './aws-call-hook.ts';
+import { readBody, replayedRequest } from './emulator-front.ts';
+import type { SesSendQuota, AcceptedSend } from './ses-send-quota.ts';
+
+export interface QuotaWireContext {
+  /** The operation, when the request names one. */
+  readonly call: RecognisedCall | undefined;
+  readonly quota: SesSendQuota;
+  /** aws-ses-v2-local itself. */
+  readonly emulate: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+/** The largest SES v2 request body read here (SES v2 takes 40 MB messages). */
+const maxJsonBodyBytes = 50 * 1024 * 1024;
+
+/** Serves one SES request: the quotas' own operations here, sends through the quotas, the rest by aws-ses-v2-local. */
+export async function serveWithQuota(req: IncomingMessage, res: ServerResponse, context: QuotaWireContext): Promise<void> {
+  const { call, quota, emulate } = context;
+  // Unsigned calls are aws-ses-v2-local's to refuse (403 "Missing Authentication Token").
+  if (!call || !(req.headers.authorization ?? '').startsWith('AWS')) {
+    emulate(req, res);
+    return;
+  }
+  if (call.protocol === 'awsQuery' && call.operation === 'GetSendQuota') {
+    sendWireResponse(res, getSendQuotaAnswer(quota));
+    return;
+  }
+  if (call.protocol === 'restJson' && call.operation === 'GetAccount') {
+    sendWireResponse(res, getAccountAnswer(quota));
+    return;
+  }
+  const sent = await recipientsOf(req, call);
+  if (!sent) {
+    emulate(req, res);
+    return;
+  }
+  const admission = quota.admit(sent.operation, sent.recipients);
+  if ('refused' in admission) {
+    const error = call.protocol === 'awsQuery'
+      ? { code: 'Throttling', statusCode: 400, message: admission.refused }
+      : { code: 'TooManyRequestsException', statusCode: 429, message: admission.refused };
+    sendWireResponse(res, faultResponse('ses', call.protocol, error));
+    return;
+  }
+  recordAnswer(res, quota, admission.accepted);
+  emulate(sent.forward, res);
+}
+
+/** A send's operation and recipients, and the request to hand on; undefined when the call is not a send. */
+async function recipientsOf(
+  req: IncomingMessage,
+  call: RecognisedCall,
+): Promise<{ operation: string; recipients: number; forward: IncomingMessage } | undefined> {
+  if (call.protocol === 'awsQuery' && (call.operation === 'SendEmail' || call.operation === 'SendRawEmail')) {
+    // The emulator front has already read and replayed the form body; read the replay once more.
+    const body = await readBody(req, Number.POSITIVE_INFINITY);
+    const form = new URLSearchParams((body ?? Buffer.alloc(0)).toString('utf8'));
+    const prefixes = call.operation === 'SendEmail' ? ['Destination.ToAddresses.member.', 'Destination.CcAddresses.member.', 'Destination.BccAddresses.member.'] : ['Destinations.member.'];
+    const recipients = [...form.keys()].filter((key) => prefixes.some((prefix) => key.startsWith(prefix))).length;
+    return { operation: call.operation, recipients, forward: replayedRequest(req, body ?? Buffer.alloc(0)) };
+  }
+  if (call.protocol === 'restJson' && call.operation === 'SendEmail') {
+    const body = await readBody(req, maxJsonBodyBytes);
+    if (body === undefined) return undefined;
+    let recipients = 0;
+    try {
+      const { Destination } = JSON.parse(body.toString('utf8')) as { Destination?: Record<string, unknown> };
+      for (const field of ['ToAddresses', 'CcAddresses', 'BccAddresses']) {
+        const addresses = Destination?.[field];
+        if (Array.isArray(addresses)) recipients += addresses.length;
+      }
+    } catch {
+      // Not JSON: aws-ses-v2-local refuses it, and the quota gives the send back.
+    }
+    return { operation: 'v2:SendEmail', recipients, forward: replayedRequest(req, body) };
+  }
+  return undefined;
+}
+
+/** Keeps SES's MessageId with the accepted send, or gives the send back when aws-ses-v2-local refused it. */
+function recordAnswer(res: ServerResponse, quota: SesSendQuota, send: AcceptedSend): void {
+  const end = res.end;
+  res.end = function endRecordingMessageId(this: ServerResponse, ...args: unknown[]): ServerResponse {
+    const [chunk] = args;
+    if (res.statusCode === 200 && (typeof chunk === 'string' || Buffer.isBuffer(chunk))) {
+      const text = chunk.toString();
+      const messageId = /<MessageId>([^<]+)<\/MessageId>/.exec(text)?.[1] ?? /"MessageId":"([^"]+)"/.exec(text)?.[1];
+      if (messageId !== undefined) send.messageId = messageId;
+    }
+    return (end as (...endArgs: unknown[]) => ServerResponse).apply(this, args);
+  } as ServerResponse['end'];
+  res.once('finish', () => {
+    if (res.statusCode !== 200) quota.release(send);
+  });
+}
+
+/** SES reports quotas as doubles ("200.0"). */
+function double(value: number): string {
+  return Number.isInteger(value) ? value.toFixed(1) : String(value);
+}
+
+function getSendQuotaAnswer(quota: SesSendQuota): { statusCode: number; headers: Record<string, string>; body: string } {
+  const requestId = randomUUID();
+  const body =
+    '<GetSendQuotaResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><GetSendQuotaResult>' +
+    `<SentLast24Hours>${double(quota.sentLast24Hours())}</SentLast24Hours>` +
+    `<Max24HourSend>${double(quota.limits.max24HourSend)}</Max24HourSend>` +
+    `<MaxSendRate>${double(quota.limits.maxSendRate)}</MaxSendRate>` +
+    `</GetSendQuotaResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></GetSendQuotaResponse>`;
+  return { statusCode: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body };
+}
+
+function getAccountAnswer(quota: SesSendQuota): { statusCode: number; headers: Record<string, string>; body: string } {
+  const body = JSON.stringify({
+    DedicatedIpAutoWarmupEnabled: false,
+    EnforcementStatus: 'HEALTHY',
+    ProductionAccessEnabled: true,
+    SendingEnabled: true,
+    SendQuota: { Max24HourSend: quota.limits.max24HourSend, MaxSendRate: quota.limits.maxSendRate, SentLast24Hours: quota.sentLast24Hours() },
+    SuppressionAttributes: { SuppressedReasons: [] },
+  });
+  return { statusCode: 200, headers: { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID() }, body };
+}

@@ -1,0 +1,119 @@
+/**
+ * `npm start` (local/main.ts) as an operator runs it: the SES quotas it reads from its
+ * environment, and a stop with WebSockets open that logs nothing wrong (the endpoints the
+ * functions call stop after the functions, and the functions after the gateways that invoke them).
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, signToken } from '../../local/jwt-keys.ts';
+import { connectSocket, eventually } from './support/harness.ts';
+import type { SocketClient } from './support/harness.ts';
+
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+
+interface Main {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly output: { stdout: string; stderr: string };
+  readonly exited: Promise<number | null>;
+}
+
+/** `npm start` on free ports with `env`, its output collected as it comes. */
+function startMain(env: Record<string, string>): Main {
+  const child = spawn('node', ['local/main.ts'], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+      HERALD_HTTP_PORT: '0',
+      HERALD_WS_PORT: '0',
+      HERALD_SES_PORT: '0',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...env,
+    },
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
+  const exited = new Promise<number | null>((done, fail) => {
+    child.once('error', fail);
+    child.once('close', done);
+  });
+  return { child, output, exited };
+}
+
+/** The lines of `text` that report something wrong: error-level logs, failures, refused connections. */
+function troubleIn(text: string): string[] {
+  return text.split('\n').filter((line) => /"level":"(ERROR|CRITICAL)"|ECONNREFUSED|ECONNRESET|\bfailed\b|Error:/i.test(line));
+}
+
+describe('npm start', () => {
+  let main: Main | undefined;
+  let dataDir: string;
+  let urls: { http: string; ws: string };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'herald-start-stop-'));
+    main = startMain({ HERALD_SES_MAX_SEND_RATE: '7', HERALD_SES_MAX_24_HOUR_SEND: '500', HERALD_DATA_DIR: dataDir });
+    const started = main;
+    let exitCode: number | null | undefined;
+    void started.exited.then((code) => (exitCode = code));
+    const ready = await eventually(
+      async () => ({ http: /HTTP API (http:\/\/\S+) \|/.exec(started.output.stdout)?.[1], ws: /WebSocket API (ws:\/\/\S+) \|/.exec(started.output.stdout)?.[1], exitCode }),
+      (state) => state.ws !== undefined || state.exitCode !== undefined,
+      30_000,
+    );
+    if (ready.http === undefined || ready.ws === undefined) throw new Error(`npm start exited with ${ready.exitCode}: ${started.output.stderr}`);
+    urls = { http: ready.http, ws: ready.ws };
+  }, 40_000);
+
+  afterAll(async () => {
+    if (main && main.child.exitCode === null) {
+      main.child.kill('SIGTERM');
+      await main.exited;
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('holds SES to the quotas HERALD_SES_MAX_SEND_RATE and HERALD_SES_MAX_24_HOUR_SEND set', async () => {
+    // Act
+    const ses = await (await fetch(`${urls.http}/_local/ses`)).json();
+
+    // Assess
+    expect(ses).toEqual({ quota: { maxSendRate: 7, max24HourSend: 500, sentLast24Hours: 0 }, sends: [] });
+  });
+
+  it('stops with WebSockets open, running their $disconnect, and logs nothing wrong', async () => {
+    // Prepare: erin is connected three times and a notification is on its way to her sockets
+    const started = main as Main;
+    const keyFile = join(repoRoot, '.herald', 'jwt-signing-key.json');
+    const token = (sub: string, role?: 'admin'): Promise<string> =>
+      signToken({ sub, ...(role ? { role } : {}), issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, { keyFile });
+    const admin = await token('ops', 'admin');
+    const headers = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' };
+    expect((await fetch(`${urls.http}/v1/recipients/erin`, { method: 'PUT', headers, body: '{}' })).status).toBeLessThan(300);
+    const sockets: SocketClient[] = [];
+    for (let i = 0; i < 3; i += 1) sockets.push(await connectSocket(urls.ws, await token('erin')));
+    const created = await fetch(`${urls.http}/v1/notifications`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ recipients: ['erin'], title: 'Going away', message: 'Sent as the stack stops', channels: ['websocket', 'inbox'] }),
+    });
+    expect(created.status).toBe(201);
+    const before = { stdout: started.output.stdout.length, stderr: started.output.stderr.length };
+
+    // Act
+    started.child.kill('SIGTERM');
+    const code = await started.exited;
+
+    // Assess
+    expect(code).toBe(0);
+    const logged = started.output.stdout.slice(before.stdout) + started.output.stderr.slice(before.stderr);
+    expect(troubleIn(logged)).toEqual([]);
+    expect(logged).toContain('Received SIGTERM, stopping the local stack...');
+    expect((logged.match(/"message":"Disconnected"/g) ?? []).length).toBe(3);
+  }, 60_000);
+});
