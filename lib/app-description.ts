@@ -141,6 +141,13 @@ export interface FunctionDescription {
   readonly handler: string;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
+  /**
+   * Concurrent executions set aside for this function, and the most it may run at once (Lambda's
+   * reserved concurrency): capping the API keeps a flood of requests from taking the concurrency
+   * the delivering functions need, and reserving theirs guarantees it. The account keeps at least
+   * 100 unreserved. Absent: the account's unreserved pool. The local stack ignores it.
+   */
+  readonly reservedConcurrency?: number;
   readonly triggers: readonly Trigger[];
   readonly access: FunctionAccess;
 }
@@ -415,11 +422,12 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'POST', path: '/v1/broadcasts/{id}/schedule', auth: 'jwt' },
   { method: 'POST', path: '/v1/broadcasts/{id}/retry', auth: 'jwt' },
   { method: 'GET', path: '/v1/broadcasts/{id}/recipients', auth: 'jwt' },
-  // The Celery scheduler's routes, which its clients call with a trailing slash: an HTTP API
-  // cannot declare a path ending in `/`, and routes `/x/` to the route `/x` (rawPath keeps the slash).
-  { method: 'POST', path: '/api/notifications/schedule', auth: 'jwt' },
-  { method: 'DELETE', path: '/api/notifications/{id}/cancel_scheduled', auth: 'jwt' },
-  { method: 'GET', path: '/api/notifications/{id}/schedule_status', auth: 'jwt' },
+  // The Celery scheduler's routes, declared as its clients call them: trailing slash included.
+  // A route key cannot end in `/`, so the HTTP API serves them on greedy routes and the api
+  // function names them back (lib/http-gateway-routes.ts says why and what that relies on).
+  { method: 'POST', path: '/api/notifications/schedule/', auth: 'jwt' },
+  { method: 'DELETE', path: '/api/notifications/{id}/cancel_scheduled/', auth: 'jwt' },
+  { method: 'GET', path: '/api/notifications/{id}/schedule_status/', auth: 'jwt' },
 ];
 
 /** A delivery channel, as the functions that deliver on it must be equipped. */
@@ -481,6 +489,9 @@ export const functions: readonly FunctionDescription[] = [
     handler: 'handler',
     memoryMb: 512,
     timeoutSeconds: 29,
+    // At most this many requests at once, whatever the flood: the rest of the account's concurrency
+    // stays for delivery (the stage's rate limit answers 429 before this is reached, as a rule).
+    reservedConcurrency: 100,
     triggers: [{ kind: 'http', routes: httpRoutes }],
     access: {
       tables: {
@@ -555,6 +566,8 @@ export const functions: readonly FunctionDescription[] = [
     handler: 'handler',
     memoryMb: 512,
     timeoutSeconds: deliverTimeoutSeconds,
+    // Exactly the batches its queue mapping runs at once: always there, never more.
+    reservedConcurrency: 20,
     triggers: [
       {
         kind: 'queue',
@@ -620,6 +633,7 @@ export const functions: readonly FunctionDescription[] = [
     handler: 'handler',
     memoryMb: 512,
     timeoutSeconds: broadcastDeliverTimeoutSeconds,
+    reservedConcurrency: 10,
     triggers: [
       { kind: 'queue', queue: 'broadcast-delivery', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true, maximumConcurrency: 10 },
     ],

@@ -130,6 +130,10 @@ function escapeRegExp(text: string): string {
 }
 
 function compileRoute(route: HttpRoute): CompiledRoute {
+  // As API Gateway (and the CDK) refuse it: such a path is deployed as a greedy route (lib/http-gateway-routes.ts).
+  if (route.path !== '/' && route.path.endsWith('/')) {
+    throw new Error(`An HTTP API route cannot end in "/": ${route.method} ${route.path} (deploy gatewayRoutes() of the description)`);
+  }
   const segments = route.path.split('/').slice(1);
   const parameterNames: string[] = [];
   const specificity: number[] = [];

@@ -29,6 +29,7 @@ import { createEventSourceMapping } from './event-source-mapping.ts';
 import { createFaultInjector, parseFaultRules } from './fault-rules.ts';
 import type { FaultInjector, FaultRule } from './fault-rules.ts';
 import { localEnvironmentSources, startFunctionWorkers } from './function-workers.ts';
+import { gatewayRoutes } from '../lib/http-gateway-routes.ts';
 import { startHttpGateway } from './http-gateway.ts';
 import type { RunningHttpGateway } from './http-gateway.ts';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks } from './jwt-keys.ts';
@@ -338,7 +339,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       return controlApi(req, res);
     };
 
-    const httpRoutes: HttpRoute[] = triggersOf('http').flatMap(({ trigger }) => [...trigger.routes]);
+    // Routed as the HTTP API routes them: paths ending in `/` on their greedy routes.
+    const httpRoutes: HttpRoute[] = gatewayRoutes(triggersOf('http').flatMap(({ trigger }) => [...trigger.routes]));
     const httpFunction = triggersOf('http')[0]?.fn.name ?? 'api';
     const http: RunningHttpGateway = await startHttpGateway({
       port: options.httpPort ?? 3000,

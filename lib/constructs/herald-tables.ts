@@ -21,10 +21,15 @@ export interface HeraldTablesProps {
   readonly namePrefix?: string;
   /**
    * What CloudFormation does with a table when it leaves the stack. Tables hold every
-   * notification, so the default keeps them.
-   * @default RemovalPolicy.RETAIN
+   * notification, so the default keeps them (except when the stack's first deploy rolls back).
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Whether DynamoDB refuses to delete a table (by anyone, not only CloudFormation) until it is turned off.
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
 }
 
 function toAttribute(key: KeyAttribute): Attribute {
@@ -49,7 +54,8 @@ export class HeraldTables extends Construct {
         timeToLiveAttribute: description.ttlAttribute,
         // The table's StreamSpecification; a `stream` trigger reads it.
         stream: description.stream ? StreamViewType[description.stream] : undefined,
-        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        deletionProtection: props.deletionProtection ?? false,
       });
       for (const index of description.indexes) {
         table.addGlobalSecondaryIndex({

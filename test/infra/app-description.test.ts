@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { functions, queues, tables } from '../../lib/app-description.ts';
 import type { FunctionDescription, Trigger } from '../../lib/app-description.ts';
 import { functionEnvironment } from '../../lib/function-environment.ts';
+import { gatewayRoutes } from '../../lib/http-gateway-routes.ts';
 import type { SynthesisedHerald } from './synth.ts';
 import { synthesiseHerald, testSettings } from './synth.ts';
 import type { CfnResource } from './template-queries.ts';
@@ -95,9 +96,10 @@ describe('the templates agree with the app description', () => {
   });
 
   it('routes every described HTTP route to its function, and no other route', () => {
+    // As deployed: a path ending in `/` on its greedy route (lib/http-gateway-routes.ts).
     const expected = new Map(
       described('http').flatMap(({ fn, trigger }) =>
-        trigger.routes.map((r) => [`${r.method} ${r.path}`, [physical(fn.name)]] as const),
+        gatewayRoutes(trigger.routes).map((r) => [`${r.method} ${r.path}`, [physical(fn.name)]] as const),
       ),
     );
     expect(routesOf(herald, 'HTTP')).toEqual(expected);

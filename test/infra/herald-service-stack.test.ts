@@ -11,6 +11,7 @@ import {
   websocketRouteSelectionExpression,
 } from '../../lib/app-description.ts';
 import type { FunctionDescription } from '../../lib/app-description.ts';
+import { gatewayRoutes } from '../../lib/http-gateway-routes.ts';
 import { HeraldDataStack } from '../../lib/stacks/herald-data-stack.ts';
 import { HeraldServiceStack } from '../../lib/stacks/herald-service-stack.ts';
 import { configVariables } from '../../shared/config.ts';
@@ -24,6 +25,7 @@ import {
   prop,
   resolveImports,
   resourcesOfType,
+  roleOfFunction,
   statementsAllowing,
   statementsOfFunction,
 } from './template-queries.ts';
@@ -81,7 +83,10 @@ describe('the functions', () => {
         RetentionInDays: 30,
       });
     }
-    expect(resourcesOfType(herald.service, 'AWS::Logs::LogGroup')).toHaveLength(functions.length);
+    const functionLogs = resourcesOfType(herald.service, 'AWS::Logs::LogGroup').filter(([, group]) =>
+      String(prop(group, 'LogGroupName')).startsWith('/aws/lambda/'),
+    );
+    expect(functionLogs).toHaveLength(functions.length);
   });
 });
 
@@ -106,7 +111,7 @@ describe('the HTTP API', () => {
     });
   });
 
-  it.each(httpRoutes.filter((r) => r.auth === 'jwt').map((r) => `${r.method} ${r.path}`))(
+  it.each(gatewayRoutes(httpRoutes).filter((r) => r.auth === 'jwt').map((r) => `${r.method} ${r.path}`))(
     'requires a valid JWT on %s',
     (routeKey) => {
       herald.service.hasResourceProperties('AWS::ApiGatewayV2::Route', {
@@ -117,7 +122,7 @@ describe('the HTTP API', () => {
     },
   );
 
-  it.each(httpRoutes.filter((r) => r.auth === 'none').map((r) => `${r.method} ${r.path}`))(
+  it.each(gatewayRoutes(httpRoutes).filter((r) => r.auth === 'none').map((r) => `${r.method} ${r.path}`))(
     'leaves %s public',
     (routeKey) => {
       herald.service.hasResourceProperties('AWS::ApiGatewayV2::Route', {
@@ -249,10 +254,24 @@ describe('least privilege', () => {
   const awsServices = ['dynamodb:', 'sqs:', 'ses:', 'scheduler:', 'iam:', 'execute-api:'];
   const actionsOfFunction = (name: string): string[] => actionsOf(statementsOfFunction(herald.service, physical(name)));
 
-  it('gives the WebSocket authorizer no AWS access beyond X-Ray', () => {
+  it('gives the WebSocket authorizer no AWS access beyond X-Ray and its own logs', () => {
     const actions = actionsOfFunction('ws-authorizer');
     expect(actions.filter((a) => awsServices.some((s) => a.startsWith(s)))).toEqual([]);
-    expect(actions.every((a) => a.startsWith('xray:'))).toBe(true);
+    expect(actions.filter((a) => !a.startsWith('xray:'))).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
+  it('lets every function write logs to its own log group, and to no other', () => {
+    for (const fn of functions) {
+      const logGroup = resourcesOfType(herald.service, 'AWS::Logs::LogGroup').find(
+        ([, group]) => prop(group, 'LogGroupName') === `/aws/lambda/${physical(fn.name)}`,
+      );
+      const logging = statementsOfFunction(herald.service, physical(fn.name)).filter((s) => s.actions.some((a) => a.startsWith('logs:')));
+      expect(logging, fn.name).toEqual([
+        { effect: 'Allow', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [{ 'Fn::GetAtt': [logGroup?.[0], 'Arn'] }], condition: undefined },
+      ]);
+      const [, role] = resourcesOfType(herald.service, 'AWS::IAM::Role').find(([id]) => id === roleOfFunction(herald.service, physical(fn.name))) ?? [];
+      expect(role && prop(role, 'ManagedPolicyArns'), `${fn.name} must have no managed policy`).toBeUndefined();
+    }
   });
 
   it('does not let the api function send email or consume queues', () => {
@@ -268,7 +287,8 @@ describe('least privilege', () => {
       expect(statementsAllowing(statementsOfFunction(herald.service, physical(name)), 'execute-api:ManageConnections'), name).toHaveLength(1);
     }
     const markRead = actionsOfFunction('ws-mark-read');
-    expect(markRead.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('xray:'))).toEqual(['execute-api:ManageConnections']);
+    // Its logs: its own log group only (proved for every function above).
+    expect(markRead.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('xray:') && !a.startsWith('logs:'))).toEqual(['execute-api:ManageConnections']);
     // Connections now live on the inbox's unread-counter item: the inbox table is all it touches.
     expect(Object.keys(described('ws-mark-read').access.tables ?? {}).sort()).toEqual(['inbox']);
   });
