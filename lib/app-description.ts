@@ -12,6 +12,9 @@ export interface KeyAttribute {
   readonly type: 'S' | 'N';
 }
 
+/** What a table's stream record carries of the item: its key only, the item after, before, or both. */
+export type StreamViewType = 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
+
 /** A global secondary index; every Herald index projects all attributes. */
 export interface IndexDescription {
   readonly name: string;
@@ -27,6 +30,11 @@ export interface TableDescription {
   readonly indexes: readonly IndexDescription[];
   /** Attribute holding an epoch-seconds expiry; absent on items that must never expire. */
   readonly ttlAttribute?: string;
+  /**
+   * The table's DynamoDB stream and what its records carry; absent for none. Functions read it
+   * through a `stream` trigger (its records are kept 24 hours).
+   */
+  readonly stream?: StreamViewType;
   /** Environment variable through which functions learn the table's physical name. */
   readonly envVar: string;
 }
@@ -43,9 +51,11 @@ export interface QueueDescription {
   readonly arnEnvVar: string;
   /**
    * Set on a dead-letter queue: where `npm run redrive` moves its messages back to, and when its
-   * alarms fire (any message visible; the oldest older than `oldestMessageAlarmSeconds`).
+   * alarms fire (any message visible; the oldest older than `oldestMessageAlarmSeconds`). Without
+   * `redriveTo` its messages cannot be moved back: those of a stream trigger's `onFailure` only
+   * point at stream records (`DDBStreamBatchInfo`), which the stream drops after 24 hours.
    */
-  readonly deadLetters?: { readonly redriveTo: QueueName; readonly oldestMessageAlarmSeconds: number };
+  readonly deadLetters?: { readonly redriveTo?: QueueName; readonly oldestMessageAlarmSeconds: number };
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -75,6 +85,26 @@ export type Trigger =
        * Locally, the number of pollers.
        */
       readonly maximumConcurrency: number;
+    }
+  | {
+      /** A DynamoDB stream event-source mapping ("Lambda parameters for Amazon DynamoDB event source mappings"). */
+      readonly kind: 'stream';
+      /** A table that declares a `stream`. */
+      readonly table: TableName;
+      /** Records per invocation, 1 to 10,000. */
+      readonly batchSize: number;
+      /** How long Lambda gathers records before it invokes, 0 to 300. */
+      readonly maxBatchingWindowSeconds: number;
+      /** Where a new mapping starts reading: the oldest record kept, or only those written from then on. */
+      readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+      /** Always true in Herald: handlers return the first record they could not handle in `batchItemFailures`. */
+      readonly reportBatchItemFailures: true;
+      /** A batch whose invocation failed is split in two and retried (which spends no retry). */
+      readonly bisectBatchOnFunctionError: boolean;
+      /** Retries of a failing batch before its records are given up (0 to 10,000). */
+      readonly maximumRetryAttempts: number;
+      /** The queue that receives a description of each batch given up (`DestinationConfig.OnFailure`). */
+      readonly onFailure: QueueName;
     }
   | { readonly kind: 'rule'; readonly ruleName: string; readonly schedule: string };
 
@@ -112,6 +142,13 @@ export interface FunctionDescription {
   readonly handler: string;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
+  /**
+   * Concurrent executions set aside for this function, and the most it may run at once (Lambda's
+   * reserved concurrency): capping the API keeps a flood of requests from taking the concurrency
+   * the delivering functions need, and reserving theirs guarantees it. The account keeps at least
+   * 100 unreserved. Absent: the account's unreserved pool. The local stack ignores it.
+   */
+  readonly reservedConcurrency?: number;
   readonly triggers: readonly Trigger[];
   readonly access: FunctionAccess;
 }
@@ -133,7 +170,8 @@ export type QueueName =
   | 'fanout'
   | 'fanout-dlq'
   | 'broadcast-delivery'
-  | 'broadcast-delivery-dlq';
+  | 'broadcast-delivery-dlq'
+  | 'metrics-dlq';
 
 /** Write shards of the `due` index: spreads pending writes over partitions (1,000 WCU each). */
 export const DUE_INDEX_SHARDS = 16;
@@ -189,6 +227,8 @@ export const tables: readonly TableDescription[] = [
       },
     ],
     ttlAttribute: 'expiresAt',
+    // Every write, with the item before and after: the metrics function counts the transitions.
+    stream: 'NEW_AND_OLD_IMAGES',
     envVar: 'HERALD_TABLE_NOTIFICATIONS',
   },
   {
@@ -338,6 +378,17 @@ export const queues: readonly QueueDescription[] = [
     arnEnvVar: 'HERALD_QUEUE_BROADCAST_DELIVERY_DLQ_ARN',
     deadLetters: { redriveTo: 'broadcast-delivery', oldestMessageAlarmSeconds: 24 * 60 * 60 },
   },
+  {
+    // Batches of the notifications stream the metrics function gave up on: each message describes
+    // one batch (shard, first and last sequence numbers); its counts are missing from the metrics.
+    name: 'metrics-dlq',
+    visibilityTimeoutSeconds: 30,
+    retentionDays: 14,
+    urlEnvVar: 'HERALD_QUEUE_METRICS_DLQ_URL',
+    arnEnvVar: 'HERALD_QUEUE_METRICS_DLQ_ARN',
+    // Not redriven: the records it points at leave the stream 24 h after they were written, so look within the hour.
+    deadLetters: { oldestMessageAlarmSeconds: 60 * 60 },
+  },
 ];
 
 /** The HTTP API routes, all served by the `api` function. */
@@ -373,12 +424,65 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'POST', path: '/v1/broadcasts/{id}/schedule', auth: 'jwt' },
   { method: 'POST', path: '/v1/broadcasts/{id}/retry', auth: 'jwt' },
   { method: 'GET', path: '/v1/broadcasts/{id}/recipients', auth: 'jwt' },
-  // The Celery scheduler's routes, which its clients call with a trailing slash: an HTTP API
-  // cannot declare a path ending in `/`, and routes `/x/` to the route `/x` (rawPath keeps the slash).
-  { method: 'POST', path: '/api/notifications/schedule', auth: 'jwt' },
-  { method: 'DELETE', path: '/api/notifications/{id}/cancel_scheduled', auth: 'jwt' },
-  { method: 'GET', path: '/api/notifications/{id}/schedule_status', auth: 'jwt' },
+  // The Celery scheduler's routes, declared as its clients call them: trailing slash included.
+  // A route key cannot end in `/`, so the HTTP API serves them on greedy routes and the api
+  // function names them back (lib/http-gateway-routes.ts says why and what that relies on).
+  { method: 'POST', path: '/api/notifications/schedule/', auth: 'jwt' },
+  { method: 'DELETE', path: '/api/notifications/{id}/cancel_scheduled/', auth: 'jwt' },
+  { method: 'GET', path: '/api/notifications/{id}/schedule_status/', auth: 'jwt' },
 ];
+
+/** A delivery channel, as the functions that deliver on it must be equipped. */
+export interface ChannelDescription {
+  /** The channel's name, as requests and delivery records name it (`shared/domain/notification.ts`). */
+  readonly name: string;
+  /** The module that implements it, relative to the repository root (`shared/delivery/channels/`). */
+  readonly module: string;
+  /** What delivering on it needs: its grants and its settings. */
+  readonly access: FunctionAccess;
+}
+
+/**
+ * Every channel the delivery engine delivers on. Adding a channel is its module plus its entry
+ * here: the functions that deliver get its grants and settings through `deliveringAccess`.
+ */
+export const channelDescriptions: readonly ChannelDescription[] = [
+  // The item, its unread counter and the user's live state; the recipient must still exist.
+  { name: 'inbox', module: 'shared/delivery/channels/inbox.ts', access: { tables: { inbox: 'readWrite', recipients: 'read' } } },
+  // Frames through the WebSocket API's @connections; gone connections are dropped from the live item.
+  { name: 'websocket', module: 'shared/delivery/channels/websocket.ts', access: { postsToConnections: true, tables: { inbox: 'readWrite' } } },
+  // SES, within its send budget (the `delivery` settings; the rate-limits table holds the budget).
+  { name: 'email', module: 'shared/delivery/channels/email.ts', access: { sendsEmail: true, settings: ['delivery'], tables: { 'rate-limits': 'readWrite' } } },
+];
+
+/** `a` and `b` together: the wider table access wins, lists are joined, switches are or-ed. */
+export function mergeAccess(a: FunctionAccess, b: FunctionAccess): FunctionAccess {
+  const tables: Partial<Record<TableName, 'read' | 'readWrite'>> = { ...a.tables };
+  for (const [name, level] of Object.entries(b.tables ?? {}) as [TableName, 'read' | 'readWrite'][]) {
+    tables[name] = tables[name] === 'readWrite' || level === 'readWrite' ? 'readWrite' : 'read';
+  }
+  const union = <T>(x: readonly T[] | undefined, y: readonly T[] | undefined): T[] | undefined =>
+    x === undefined && y === undefined ? undefined : [...new Set([...(x ?? []), ...(y ?? [])])];
+  const sendsTo = union(a.sendsTo, b.sendsTo);
+  const settings = union(a.settings, b.settings);
+  const flag = (key: 'schedules' | 'schedulesBroadcasts' | 'sendsEmail' | 'postsToConnections' | 'verifiesTokens'): Partial<FunctionAccess> =>
+    a[key] || b[key] ? { [key]: true } : {};
+  return {
+    ...(Object.keys(tables).length > 0 ? { tables } : {}),
+    ...(sendsTo ? { sendsTo } : {}),
+    ...(settings ? { settings } : {}),
+    ...flag('schedules'),
+    ...flag('schedulesBroadcasts'),
+    ...flag('sendsEmail'),
+    ...flag('postsToConnections'),
+    ...flag('verifiesTokens'),
+  };
+}
+
+/** The access of a function that runs the delivery engine: its own, plus every channel's. */
+export function deliveringAccess(own: FunctionAccess): FunctionAccess {
+  return channelDescriptions.reduce((access, channel) => mergeAccess(access, channel.access), own);
+}
 
 export const functions: readonly FunctionDescription[] = [
   {
@@ -387,13 +491,17 @@ export const functions: readonly FunctionDescription[] = [
     handler: 'handler',
     memoryMb: 512,
     timeoutSeconds: 29,
+    // At most this many requests at once, whatever the flood: the rest of the account's concurrency
+    // stays for delivery (the stage's rate limit answers 429 before this is reached, as a rule).
+    reservedConcurrency: 100,
     triggers: [{ kind: 'http', routes: httpRoutes }],
     access: {
       tables: {
         notifications: 'readWrite',
         recipients: 'readWrite',
         idempotency: 'readWrite',
-        metrics: 'readWrite',
+        // GET /v1/metrics; the counts are written by the metrics function.
+        metrics: 'read',
         memberships: 'readWrite',
         inbox: 'readWrite',
         broadcasts: 'readWrite',
@@ -465,6 +573,8 @@ export const functions: readonly FunctionDescription[] = [
     handler: 'handler',
     memoryMb: 512,
     timeoutSeconds: deliverTimeoutSeconds,
+    // Exactly the batches its queue mapping runs at once: always there, never more.
+    reservedConcurrency: 20,
     triggers: [
       {
         kind: 'queue',
@@ -476,16 +586,16 @@ export const functions: readonly FunctionDescription[] = [
         maximumConcurrency: 20,
       },
     ],
-    access: {
-      tables: { notifications: 'readWrite', recipients: 'read', inbox: 'readWrite', metrics: 'readWrite', 'rate-limits': 'readWrite' },
+    // The delivery engine: its own needs, and every channel's (channelDescriptions). Metrics are
+    // counted from the notifications table's stream, not here.
+    access: deliveringAccess({
+      tables: { notifications: 'readWrite', recipients: 'read' },
       // The DLQ: a notification that failed after its last retry is dead-lettered explicitly.
       sendsTo: ['delivery', 'delivery-dlq'],
       // A wait beyond the 15 minutes SQS can delay a message (a long retry backoff) is a schedule.
       schedules: true,
-      sendsEmail: true,
-      postsToConnections: true,
       settings: ['retry', 'delivery'],
-    },
+    }),
   },
   {
     // The safety net: puts back on the delivery queue what nothing is delivering.
@@ -530,22 +640,43 @@ export const functions: readonly FunctionDescription[] = [
     handler: 'handler',
     memoryMb: 512,
     timeoutSeconds: broadcastDeliverTimeoutSeconds,
+    reservedConcurrency: 10,
     triggers: [
       { kind: 'queue', queue: 'broadcast-delivery', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true, maximumConcurrency: 10 },
     ],
-    access: {
-      tables: {
-        broadcasts: 'readWrite',
-        'broadcast-recipients': 'readWrite',
-        recipients: 'read',
-        inbox: 'readWrite',
-        metrics: 'readWrite',
-        'rate-limits': 'readWrite',
-      },
-      sendsEmail: true,
-      postsToConnections: true,
+    // The delivery engine: its own needs, and every channel's (channelDescriptions).
+    access: deliveringAccess({
+      tables: { broadcasts: 'readWrite', 'broadcast-recipients': 'readWrite', recipients: 'read' },
       settings: ['retry', 'delivery'],
-    },
+    }),
+  },
+  {
+    // The tenants' metrics, counted from the notifications table's stream: one ADD per tenant-hour
+    // per batch, so neither the API nor a delivery spends a call on them.
+    name: 'metrics',
+    entry: 'functions/metrics/handler.ts',
+    handler: 'handler',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    triggers: [
+      {
+        kind: 'stream',
+        table: 'notifications',
+        // One GetRecords call's worth; Lambda polls each shard four times a second, so a busy
+        // table fills batches without a batching window, and an idle one is counted at once.
+        batchSize: 1000,
+        maxBatchingWindowSeconds: 0,
+        // A new mapping counts what the stream still holds (24 h) rather than dropping it.
+        startingPosition: 'TRIM_HORIZON',
+        reportBatchItemFailures: true,
+        bisectBatchOnFunctionError: true,
+        // Then the batch is given up (its counts are lost, the DLQ says which records) rather than
+        // holding the shard for the 24 h the records live.
+        maximumRetryAttempts: 10,
+        onFailure: 'metrics-dlq',
+      },
+    ],
+    access: { tables: { metrics: 'readWrite' } },
   },
 ];
 

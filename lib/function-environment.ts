@@ -14,7 +14,7 @@ import { configVariables } from '../shared/config.ts';
 import type { RetryPolicy } from '../shared/domain/retry-policy.ts';
 import { queueByName, tableByName } from './app-description.ts';
 import type { FunctionDescription, QueueDescription, QueueName, TableDescription, TableName } from './app-description.ts';
-import type { DeliverySettings, HeraldSettings, SelfSendSettings, SweepSettings } from './stacks/herald-settings.ts';
+import type { DeliverySettings, FunctionSettings, SelfSendSettings, SweepSettings } from './stacks/herald-settings.ts';
 
 /** Environment variables, by name. */
 export type Variables = Readonly<Record<string, string>>;
@@ -46,8 +46,8 @@ export interface ScheduleSettings {
 
 /** The values behind the variables of one deployment: CDK tokens on AWS, local names and URLs locally. */
 export interface EnvironmentSources {
-  /** The deployment's settings (its stage plays no part in a function's environment). */
-  readonly settings: Omit<HeraldSettings, 'stage'>;
+  /** The deployment's settings (its stage, API and operations settings play no part in a function's environment). */
+  readonly settings: FunctionSettings;
   /** The physical name of a table. */
   readonly tableName: (table: TableName) => string;
   /** Where a queue is. */

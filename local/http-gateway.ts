@@ -25,6 +25,7 @@ import type {
 } from 'aws-lambda';
 import type { HttpRoute } from '../lib/app-description.ts';
 import { presentClaim, presentClaims } from '../shared/auth/claims.ts';
+import { keepConnectionsAlive } from './listen.ts';
 
 /** What the gateway hands each matched request to: the `api` function, through the local Lambda runtime. */
 export type HttpInvoke = (event: APIGatewayProxyEventV2WithJWTAuthorizer | APIGatewayProxyEventV2) => Promise<unknown>;
@@ -130,6 +131,10 @@ function escapeRegExp(text: string): string {
 }
 
 function compileRoute(route: HttpRoute): CompiledRoute {
+  // As API Gateway (and the CDK) refuse it: such a path is deployed as a greedy route (lib/http-gateway-routes.ts).
+  if (route.path !== '/' && route.path.endsWith('/')) {
+    throw new Error(`An HTTP API route cannot end in "/": ${route.method} ${route.path} (deploy gatewayRoutes() of the description)`);
+  }
   const segments = route.path.split('/').slice(1);
   const parameterNames: string[] = [];
   const specificity: number[] = [];
@@ -508,6 +513,7 @@ function sendJsonMessage(res: ServerResponse, statusCode: number, body: string, 
 // ---------------------------------------------------------------------------------------------
 
 async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  keepConnectionsAlive(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

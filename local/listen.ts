@@ -1,8 +1,24 @@
 /** Listening helpers shared by the local stack's HTTP endpoints. */
+import { Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
+
+/**
+ * How long an endpoint keeps an idle keep-alive connection. Node's servers drop one after 5 s,
+ * while the SDK's agent reuses idle sockets with no limit of its own: a function reusing one just
+ * as it is dropped gets a reset, which a send that must not go twice (an e-mail) records as
+ * `unconfirmed` and never retries. AWS's endpoints keep idle connections far longer; so do these.
+ */
+export const idleConnectionMs = 120_000;
+
+/** Gives an HTTP server the local stack's idle-connection timeout (headers may take a little longer). */
+export function keepConnectionsAlive(server: HttpServer): void {
+  server.keepAliveTimeout = idleConnectionMs;
+  server.headersTimeout = idleConnectionMs + 1_000;
+}
 
 /** Starts `server` listening on `host:port` (0 picks a free port); resolves with the port it got. */
 export async function listen(server: Server, port: number, host: string): Promise<number> {
+  if (server instanceof HttpServer) keepConnectionsAlive(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -25,6 +25,7 @@ import { startEmulatorFront } from './emulator-front.ts';
 import type { EmulatorFront } from './emulator-front.ts';
 import { httpUrl } from './listen.ts';
 import { enforceVisibilityCeiling } from './sqs-visibility-ceiling.ts';
+import { keepConnectionsAlive } from './listen.ts';
 
 /** The fauxqs version whose internals this module loads (package.json pins it exactly). */
 export const FAUXQS_VERSION = '2.4.1';
@@ -95,6 +96,7 @@ export async function startSqsEmulator(options: SqsEmulatorOptions = {}): Promis
 
   let front: EmulatorFront | undefined;
   try {
+    keepConnectionsAlive(app.server);
     await app.listen({ port: options.port ?? 0, host });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;

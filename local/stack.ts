@@ -8,10 +8,11 @@
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateScheduleGroupCommand, ConflictException, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   functions,
   queues,
@@ -28,6 +29,7 @@ import { createEventSourceMapping } from './event-source-mapping.ts';
 import { createFaultInjector, parseFaultRules } from './fault-rules.ts';
 import type { FaultInjector, FaultRule } from './fault-rules.ts';
 import { localEnvironmentSources, startFunctionWorkers } from './function-workers.ts';
+import { gatewayRoutes } from '../lib/http-gateway-routes.ts';
 import { startHttpGateway } from './http-gateway.ts';
 import type { RunningHttpGateway } from './http-gateway.ts';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks } from './jwt-keys.ts';
@@ -38,6 +40,7 @@ import { createRuleTimers } from './rule-timers.ts';
 import { startSchedulerEmulator } from './scheduler-emulator.ts';
 import { startSesEmulator } from './ses-emulator.ts';
 import { startSqsEmulator } from './sqs-emulator.ts';
+import { createStreamEventSourceMapping } from './stream-event-source-mapping.ts';
 import { createTtlReaper } from './ttl-reaper.ts';
 import { startWebSocketGateway } from './websocket-gateway.ts';
 
@@ -129,6 +132,7 @@ export function createTableInput(table: TableDescription): CreateTableCommandInp
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
     KeySchema: keySchema(table.partitionKey, table.sortKey),
+    ...(table.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream } } : {}),
     ...(table.indexes.length > 0
       ? {
           GlobalSecondaryIndexes: table.indexes.map((index) => ({
@@ -141,17 +145,29 @@ export function createTableInput(table: TableDescription): CreateTableCommandInp
   };
 }
 
-async function createTables(endpoint: string): Promise<void> {
+/** Creates the described tables that are missing; resolves with the ARN of each table's stream, by logical name. */
+async function createTables(endpoint: string): Promise<Map<string, string>> {
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: localCredentials });
+  const streamArns = new Map<string, string>();
   try {
     const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
     for (const table of tables) {
       // On disk, tables survive a restart: create only what is missing.
       if (!existing.has(physicalName(table.name))) await client.send(new CreateTableCommand(createTableInput(table)));
+      if (!table.stream) continue;
+      let { Table } = await client.send(new DescribeTableCommand({ TableName: physicalName(table.name) }));
+      // A data directory made before the table had its stream: enable it.
+      if (!Table?.StreamSpecification?.StreamEnabled) {
+        ({ TableDescription: Table } = await client.send(
+          new UpdateTableCommand({ TableName: physicalName(table.name), StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream } }),
+        ));
+      }
+      if (Table?.LatestStreamArn) streamArns.set(table.name, Table.LatestStreamArn);
     }
   } finally {
     client.destroy();
   }
+  return streamArns;
 }
 
 async function createQueues(sqs: SQSClient): Promise<Map<string, { url: string; arn: string }>> {
@@ -224,6 +240,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // disk, plus the transactions and the AWS limits dynalite lacks.
     const dynamo = await startDynamoDbEndpoint({
       host,
+      region: LOCAL_REGION,
       port: options.dynamodbPort ?? 0,
       ...(options.dataDir ? { path: join(options.dataDir, 'dynamodb') } : {}),
       faultable,
@@ -265,7 +282,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     stops.push(() => scheduler.stop());
 
-    await createTables(dynamodbEndpoint);
+    const streamArns = await createTables(dynamodbEndpoint);
     const ttlReaper = createTtlReaper({
       endpoint: dynamodbEndpoint,
       region: LOCAL_REGION,
@@ -322,7 +339,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       return controlApi(req, res);
     };
 
-    const httpRoutes: HttpRoute[] = triggersOf('http').flatMap(({ trigger }) => [...trigger.routes]);
+    // Routed as the HTTP API routes them: paths ending in `/` on their greedy routes.
+    const httpRoutes: HttpRoute[] = gatewayRoutes(triggersOf('http').flatMap(({ trigger }) => [...trigger.routes]));
     const httpFunction = triggersOf('http')[0]?.fn.name ?? 'api';
     const http: RunningHttpGateway = await startHttpGateway({
       port: options.httpPort ?? 3000,
@@ -395,6 +413,37 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         maxBatchingWindowSeconds: trigger.maxBatchingWindowSeconds,
         concurrency: trigger.maximumConcurrency,
         invoke: invoke(fn.name),
+      });
+      mapping.start();
+      stops.push(() => mapping.stop());
+    }
+
+    // The Lambda service reads a stream through the Streams API; so does each mapping, on the plain endpoint.
+    const streamsClient = new DynamoDBStreamsClient({ endpoint: dynamodbEndpoint, region: LOCAL_REGION, credentials: localCredentials });
+    stops.push(async () => streamsClient.destroy());
+    for (const { fn, trigger } of triggersOf('stream')) {
+      const streamArn = streamArns.get(trigger.table);
+      if (!streamArn) throw new Error(`Function ${fn.name} is triggered by the stream of ${trigger.table}, which declares none`);
+      const destination = queueRefs.get(trigger.onFailure);
+      if (!destination) throw new Error(`Function ${fn.name} sends its failed batches to unknown queue ${trigger.onFailure}`);
+      const mapping = createStreamEventSourceMapping({
+        streams: streamsClient,
+        streamArn,
+        functionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${physicalName(fn.name)}`,
+        batchSize: trigger.batchSize,
+        maxBatchingWindowSeconds: trigger.maxBatchingWindowSeconds,
+        startingPosition: trigger.startingPosition,
+        reportBatchItemFailures: trigger.reportBatchItemFailures,
+        bisectBatchOnFunctionError: trigger.bisectBatchOnFunctionError,
+        maximumRetryAttempts: trigger.maximumRetryAttempts,
+        invoke: invoke(fn.name),
+        onFailure: async (record) => {
+          await sqs.send(new SendMessageCommand({ QueueUrl: destination.url, MessageBody: JSON.stringify(record) }));
+        },
+        subscribe: (wake) =>
+          dynamo.onStreamRecords((arn) => {
+            if (arn === streamArn) wake();
+          }),
       });
       mapping.start();
       stops.push(() => mapping.stop());

@@ -2,11 +2,14 @@
  * DynamoDB's Time to Live, for dynalite (which stores the setting nowhere and never expires
  * anything): every `intervalMs`, items whose TTL attribute holds an epoch-seconds time in the
  * past are deleted, as AWS's background process does (AWS takes up to a few days; so may this).
- * Items without the attribute, or with a non-numeric one, are never touched.
+ * Items without the attribute, or with a non-numeric one, are never touched. The reaper signs as
+ * DynamoDB itself, so its deletes reach the tables' streams as AWS's do: `REMOVE` records whose
+ * `userIdentity` is the service ("DynamoDB Streams and Time to Live").
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { TableDescription } from '../lib/app-description.ts';
+import { SERVICE_ACCESS_KEY_ID } from './dynamodb/endpoint.ts';
 
 export interface TtlReaperOptions {
   readonly endpoint: string;
@@ -30,7 +33,7 @@ export interface TtlReaper {
 /** Creates the reaper; nothing runs until `start()`. */
 export function createTtlReaper(options: TtlReaperOptions): TtlReaper {
   const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: options.endpoint, region: options.region, credentials: options.credentials }),
+    new DynamoDBClient({ endpoint: options.endpoint, region: options.region, credentials: { ...options.credentials, accessKeyId: SERVICE_ACCESS_KEY_ID } }),
   );
   const log = options.log ?? ((entry) => console.error(JSON.stringify({ component: 'ttl-reaper', ...entry })));
   let timer: NodeJS.Timeout | undefined;

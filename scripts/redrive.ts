@@ -100,14 +100,19 @@ export function parseRedriveArgs(args: readonly string[]): RedriveOptions {
 
 /** The DLQs to drain for `--queue`, from the app description. */
 export function planRedrive(queue: string | undefined): RedrivePlan[] {
-  const deadLetterQueues = queues.filter((q) => q.deadLetters);
+  // A DLQ without `redriveTo` holds descriptions of stream batches given up: nothing to move back.
+  const deadLetterQueues = queues.filter((q) => q.deadLetters?.redriveTo !== undefined);
   const fedBySqs = new Set(queues.flatMap((q) => (q.deadLetter ? [q.deadLetter.queue] : [])));
+  const unredrivable = queues.find((q) => q.name === queue && q.deadLetters && q.deadLetters.redriveTo === undefined);
+  if (unredrivable) {
+    throw new RedriveUsageError(`${unredrivable.name} cannot be redriven: its messages describe stream records (DDBStreamBatchInfo), not work to do again`);
+  }
   const selected =
     queue === undefined
       ? deadLetterQueues
       : deadLetterQueues.filter((dlq) => dlq.name === queue || queues.some((q) => q.name === queue && q.deadLetter?.queue === dlq.name));
   if (selected.length === 0) {
-    const names = queues.filter((q) => q.deadLetter || q.deadLetters).map((q) => q.name);
+    const names = queues.filter((q) => q.deadLetter || q.deadLetters?.redriveTo).map((q) => q.name);
     throw new RedriveUsageError(`No dead-letter queue for --queue ${queue}; try one of: ${names.join(', ')}`);
   }
   return selected.map((dlq) => ({

@@ -268,10 +268,8 @@ export interface DeadLetterDetails {
   readonly sourceMessageId: string;
 }
 
-/** The delivery queue, as the consumer sees its messages. */
+/** The delivery queue, as the consumer sees its messages (it puts work back through its `Requeue`). */
 export interface DeliveryQueue {
-  /** Hides a received message for `seconds` more (it comes back then, unless deleted). */
-  hide(receiptHandle: string, seconds: number): Promise<void>;
   /** Puts a copy of a message body on the delivery dead-letter queue, saying why. */
   deadLetter(body: string, details: DeadLetterDetails): Promise<void>;
 }
@@ -498,16 +496,12 @@ export interface BroadcastRecipientStore {
 export interface FanoutQueue {
   /** Sends the messages (batches of 10), after `delaySeconds` (at most 900); throws unless all were accepted. */
   send(messages: readonly FanoutMessage[], delaySeconds?: number): Promise<void>;
-  /** Hides a received message for `seconds` more. */
-  hide(receiptHandle: string, seconds: number): Promise<void>;
 }
 
 /** The broadcast delivery queue, apart from the notifications' so a big broadcast never holds them up. */
 export interface BroadcastDeliveryQueue {
   /** Sends the messages (batches of 10); throws unless all were accepted. */
   enqueue(messages: readonly BroadcastDeliveryMessage[]): Promise<void>;
-  /** Hides a received message for `seconds` more. */
-  hide(receiptHandle: string, seconds: number): Promise<void>;
 }
 
 /** Arranges for a broadcast's `start` to reach the fan-out queue at its time: one schedule per broadcast. */

@@ -1,17 +1,24 @@
-/** The HTTP API function: every route of the app description, dispatched by `routeKey`. */
+/** The HTTP API function: every route of the app description, dispatched by the described route the request reached. */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
+import { httpRoutes } from '../../lib/app-description.ts';
+import { declaredRouteOf, gatewayRoutes } from '../../lib/http-gateway-routes.ts';
 import { NotFoundError } from '../../shared/errors.ts';
 import { httpErrorMiddleware } from '../../shared/http/error-middleware.ts';
 import type { HttpEvent, HttpResult } from '../../shared/http/request.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import { routeHandlers } from './routes.ts';
 
+// The routes as deployed: a path ending in `/` arrives on a greedy route, named back here.
+const deployedRoutes = gatewayRoutes(httpRoutes);
+
 async function dispatch(event: HttpEvent, context: Context): Promise<HttpResult> {
-  const route = routeHandlers[event.routeKey];
-  if (!route) throw new NotFoundError(`No route ${event.routeKey}`);
-  return route(event, context);
+  const declared = declaredRouteOf(deployedRoutes, event);
+  const route = declared && routeHandlers[declared.routeKey];
+  if (!declared || !route) throw new NotFoundError(`No route ${event.routeKey} for ${event.rawPath}`);
+  if (declared.routeKey === event.routeKey) return route(event, context);
+  return route({ ...event, routeKey: declared.routeKey, pathParameters: { ...declared.pathParameters } }, context);
 }
 
 export const handler = middy<HttpEvent, HttpResult>()

@@ -89,7 +89,7 @@ export const apiDescription: ApiDescription = {
     {
       name: 'Celery scheduler compatibility',
       description:
-        'The routes of the Celery-based scheduler Herald replaces, answering in its words, so that its clients only change their base URL and token. They also answer with the trailing slash of its URLs.',
+        'The routes of the Celery-based scheduler Herald replaces, answering in its words, so that its clients only change their base URL and token. Their paths end in `/`, as its clients call them (they answer without it too).',
     },
     { name: 'Service', description: 'Health and this documentation (public).' },
   ],
@@ -406,9 +406,9 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   },
 
   // ---- Celery scheduler compatibility ----
-  'POST /api/notifications/schedule': {
+  'POST /api/notifications/schedule/': {
     operationId: 'celeryScheduleNotifications',
-    summary: 'Schedules a notification for each recipient (`POST /api/notifications/schedule/`)',
+    summary: 'Schedules a notification for each recipient',
     description:
       'As `POST /v1/notifications`, in the Celery scheduler’s words: recipient ids may be numbers, optional fields may be `null`. `scheduled_at` needs an offset (`Z` or `+02:00`).',
     tag: 'Celery scheduler compatibility',
@@ -423,17 +423,17 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
       503: 'The scheduler could not be reached; nothing was created, repeat the request.',
     },
   },
-  'DELETE /api/notifications/{id}/cancel_scheduled': {
+  'DELETE /api/notifications/{id}/cancel_scheduled/': {
     operationId: 'celeryCancelScheduled',
-    summary: 'Cancels a pending notification (`DELETE /api/notifications/{id}/cancel_scheduled/`)',
+    summary: 'Cancels a pending notification',
     tag: 'Celery scheduler compatibility',
     pathParameters: { id: z.string().meta({ description: 'A Herald notification id (`ntf_...`); any other id is 404.' }) },
     responses: { 200: { description: 'Cancelled.', schema: celeryCancelledResponseSchema } },
     errors: { 400: '`NOT_PENDING`: it is no longer pending (the Celery scheduler’s 400, where `/v1` says 409).', 403: managedNotification, 404: invisibleNotification },
   },
-  'GET /api/notifications/{id}/schedule_status': {
+  'GET /api/notifications/{id}/schedule_status/': {
     operationId: 'celeryScheduleStatus',
-    summary: 'Where a notification stands (`GET /api/notifications/{id}/schedule_status/`)',
+    summary: 'Where a notification stands',
     tag: 'Celery scheduler compatibility',
     pathParameters: { id: z.string().meta({ description: 'A Herald notification id (`ntf_...`); any other id is 404.' }) },
     responses: { 200: { description: 'Its status.', schema: celeryScheduleStatusResponseSchema } },

@@ -1,5 +1,6 @@
 /**
- * The route table of the `api` function, keyed by API Gateway's `routeKey` (`METHOD /path`).
+ * The route table of the `api` function, keyed by the described route (`METHOD /path`), which is
+ * API Gateway's `routeKey` but for paths ending in `/` (lib/http-gateway-routes.ts).
  * test/unit/functions/api-routes.test.ts proves it serves exactly the routes of the app
  * description.
  */
@@ -77,7 +78,7 @@ export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'POST /v1/broadcasts/{id}/schedule': scheduleBroadcastRoute,
   'POST /v1/broadcasts/{id}/retry': retryBroadcastRoute,
   'GET /v1/broadcasts/{id}/recipients': listBroadcastRecipientsRoute,
-  'POST /api/notifications/schedule': celeryScheduleRoute,
-  'DELETE /api/notifications/{id}/cancel_scheduled': celeryCancelScheduledRoute,
-  'GET /api/notifications/{id}/schedule_status': celeryScheduleStatusRoute,
+  'POST /api/notifications/schedule/': celeryScheduleRoute,
+  'DELETE /api/notifications/{id}/cancel_scheduled/': celeryCancelScheduledRoute,
+  'GET /api/notifications/{id}/schedule_status/': celeryScheduleStatusRoute,
 };

@@ -3,9 +3,9 @@ import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, StartingPosition, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -28,6 +28,8 @@ import type { DeliverySettings, SelfSendSettings, SweepSettings } from '../stack
 import type { HeraldQueue } from './herald-queues.ts';
 import type { HeraldScheduler } from './herald-scheduler.ts';
 import type { HeraldTable } from './herald-tables.ts';
+import { acknowledgeWildcardResource } from './nag-acknowledgements.ts';
+import { grantTableData } from './table-grants.ts';
 
 /** The repository root: the description's entry paths are relative to it. */
 export const repositoryRoot: string = path.resolve(import.meta.dirname, '../..');
@@ -74,6 +76,17 @@ export interface QueueConsumerOptions {
   readonly maximumConcurrency: number;
 }
 
+/** How a function consumes a table's stream (mirrors the description's `stream` trigger). */
+export interface StreamConsumerOptions {
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  readonly reportBatchItemFailures: boolean;
+  readonly bisectBatchOnFunctionError: boolean;
+  /** Retries of a failing batch before it is given up (0 to 10,000). */
+  readonly maximumRetryAttempts: number;
+}
+
 export type { TokenVerificationSettings } from '../function-environment.ts';
 
 /**
@@ -100,6 +113,17 @@ export class HeraldFunction extends NodejsFunction {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Its own role, writing to its own log group only (the managed AWSLambdaBasicExecutionRole
+    // lets a function write to any log group of the account).
+    const role = new Role(scope, `${id}Role`, {
+      description: `Runs ${functionName}`,
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      inlinePolicies: {
+        Logs: new PolicyDocument({
+          statements: [new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] })],
+        }),
+      },
+    });
     super(scope, id, {
       functionName,
       description: `Herald ${definition.name} (${definition.entry})`,
@@ -113,6 +137,8 @@ export class HeraldFunction extends NodejsFunction {
       timeout: Duration.seconds(definition.timeoutSeconds),
       tracing: Tracing.ACTIVE,
       logGroup,
+      role,
+      reservedConcurrentExecutions: definition.reservedConcurrency,
       environment: {
         // Stack traces point at the TypeScript sources instead of minified bundle offsets.
         NODE_OPTIONS: '--enable-source-maps',
@@ -135,12 +161,17 @@ export class HeraldFunction extends NodejsFunction {
     });
     this.definition = definition;
     this.namePrefix = namePrefix;
+    // test/infra/cdk-nag.test.ts proves no other action is granted on `*`.
+    acknowledgeWildcardResource(
+      role,
+      '*',
+      'Only actions that take no resource are granted on *: X-Ray PutTraceSegments and PutTelemetryRecords (active tracing), SES GetSendQuota (bindEmail), DynamoDB ListStreams (a stream event source)',
+    );
   }
 
-  /** Grants `access` on the table (and its indexes) and tells the function its name. */
+  /** Grants `access` on the table (and its described indexes) and tells the function its name. */
   bindTable(table: HeraldTable, access: 'read' | 'readWrite'): this {
-    if (access === 'readWrite') table.table.grantReadWriteData(this);
-    else table.table.grantReadData(this);
+    grantTableData(table, this, access);
     this.setVariables(tableVariables(table.description, table.table.tableName));
     return this;
   }
@@ -163,6 +194,11 @@ export class HeraldFunction extends NodejsFunction {
         `Queue ${queue.description.name} hides messages for ${queue.description.visibilityTimeoutSeconds} s, less than the ${this.definition.timeoutSeconds} s timeout of ${this.definition.name}`,
       );
     }
+    // Reserved below the mapping's concurrency, Lambda would throttle the batches the mapping starts.
+    const reserved = this.definition.reservedConcurrency;
+    if (reserved !== undefined && reserved < options.maximumConcurrency) {
+      throw new Error(`${this.definition.name} reserves ${reserved} concurrent executions, fewer than the ${options.maximumConcurrency} batches its ${queue.description.name} mapping runs at once`);
+    }
     this.addEventSource(
       new SqsEventSource(queue.queue, {
         batchSize: options.batchSize,
@@ -178,11 +214,34 @@ export class HeraldFunction extends NodejsFunction {
   }
 
   /**
+   * Subscribes the function to the table's stream (event source mapping): the records in
+   * batches, partial batch failures, bisection and retries as described, and a batch given up
+   * described on `onFailure`. The event source grants the stream reads (`grantStreamRead`) and the
+   * send to `onFailure`; the function learns no variable: Lambda, not the handler, reads the
+   * stream and sends to the queue.
+   */
+  consumeStream(table: HeraldTable, onFailure: HeraldQueue, options: StreamConsumerOptions): this {
+    if (!table.description.stream) throw new Error(`${this.definition.name} reads the stream of ${table.description.name}, which declares none`);
+    this.addEventSource(
+      new DynamoEventSource(table.table, {
+        startingPosition: StartingPosition[options.startingPosition],
+        batchSize: options.batchSize,
+        maxBatchingWindow: Duration.seconds(options.maxBatchingWindowSeconds),
+        reportBatchItemFailures: options.reportBatchItemFailures,
+        bisectBatchOnError: options.bisectBatchOnFunctionError,
+        retryAttempts: options.maximumRetryAttempts,
+        onFailure: new SqsDlq(onFailure.queue),
+      }),
+    );
+    return this;
+  }
+
+  /**
    * Lets the function manage schedules in the Herald group (and pass them the group's role), and
    * tells it everything CreateSchedule needs: group, role, target queue and dead-letter queue.
    */
   bindScheduler(scheduler: HeraldScheduler, options: { readonly leadSeconds: number }): this {
-    scheduler.grantManageSchedules(this);
+    this.grantManageSchedules(scheduler);
     this.setScheduleVariables(scheduler, scheduler.targetQueue, scheduler.deadLetterQueue, options.leadSeconds);
     return this;
   }
@@ -195,7 +254,7 @@ export class HeraldFunction extends NodejsFunction {
   bindBroadcastScheduler(scheduler: HeraldScheduler, options: { readonly leadSeconds: number }): this {
     const broadcasts = scheduler.broadcasts;
     if (!broadcasts) throw new Error(`${this.definition.name} schedules broadcasts, but the scheduler has no broadcast queues`);
-    scheduler.grantManageSchedules(this);
+    this.grantManageSchedules(scheduler);
     broadcasts.targetQueue.queue.grantSendMessages(this);
     // The dead-letter queue's ARN only, for the schedules' DeadLetterConfig: the function never sends there.
     this.setScheduleVariables(scheduler, broadcasts.targetQueue, broadcasts.deadLetterQueue, options.leadSeconds);
@@ -204,20 +263,17 @@ export class HeraldFunction extends NodejsFunction {
 
   /** Lets the function send email through SES and tells it the sender address. */
   bindEmail(options: { readonly from: string }): this {
-    this.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-        // Identities of this account and region only; the sandbox also checks recipient identities.
-        resources: [
-          Stack.of(this).formatArn({
-            service: 'ses',
-            resource: 'identity',
-            resourceName: '*',
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ],
-      }),
+    const identities = Stack.of(this).formatArn({
+      service: 'ses',
+      resource: 'identity',
+      resourceName: '*',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    // Identities of this account and region only; the sandbox also checks recipient identities.
+    this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [identities] }));
+    this.acknowledgeOnRole(
+      identities,
+      "SES authorizes a send on the sender's identity and, in the sandbox, on each recipient's: recipients are any address, so any identity of this account and region",
     );
     // The account's maximum send rate is the default send budget (GetSendQuota has no resource).
     this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ses:GetSendQuota'], resources: ['*'] }));
@@ -231,6 +287,15 @@ export class HeraldFunction extends NodejsFunction {
    */
   bindConnections(stage: WebSocketStage): this {
     stage.grantManagementApiAccess(this);
+    this.acknowledgeOnRole(
+      Stack.of(this).formatArn({
+        service: 'execute-api',
+        resource: stage.api.apiId,
+        resourceName: `${stage.stageName}/*/@connections/*`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
+      "Connection ids are made by API Gateway as clients connect: the grant is every connection of this API's stage, through the Management API only",
+    );
     this.setVariables(connectionVariables(stage.callbackUrl));
     return this;
   }
@@ -273,6 +338,21 @@ export class HeraldFunction extends NodejsFunction {
       schedule: Schedule.expression(expression),
       targets: [new LambdaFunction(this)],
     });
+  }
+
+  // The group's schedules are named at run time after the notifications they carry.
+  private grantManageSchedules(scheduler: HeraldScheduler): void {
+    scheduler.grantManageSchedules(this);
+    this.acknowledgeOnRole(
+      scheduler.schedulesArn,
+      'Schedules are created and named at run time, one per notification instant: the grant is every schedule of the Herald group of this stage, and no other group',
+    );
+  }
+
+  // A wildcard finding of this function's role (its default policy included), for that resource only.
+  private acknowledgeOnRole(resource: string, reason: string): void {
+    if (!this.role) throw new Error(`${this.definition.name} has no role`);
+    acknowledgeWildcardResource(this.role, resource, reason);
   }
 
   private setQueueVariables(queue: HeraldQueue): void {

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { HeraldQueue } from './herald-queues.ts';
 
@@ -12,14 +13,19 @@ export interface HeraldQueueAlarmsProps {
    * @default 'herald'
    */
   readonly namePrefix?: string;
+  /**
+   * What each alarm does when it fires and when it recovers (e.g. publish to the alarm topic).
+   * @default no action
+   */
+  readonly actions?: readonly IAlarmAction[];
 }
 
 /**
  * Two CloudWatch alarms per dead-letter queue: one as soon as any message is visible there (a
  * notification failed after its retries, or a schedule could not reach the queue), and one when
  * the oldest has waited longer than the description allows (a dead letter keeps its first enqueue
- * time, so it expires 14 days after it was first sent: redrive it before then). Neither has an
- * action: subscribe a topic to them, or read them in the console.
+ * time, so it expires 14 days after it was first sent: redrive it before then). Both take the
+ * `actions` given, in alarm and back to OK.
  */
 export class HeraldQueueAlarms extends Construct {
   /** The alarms, by queue name: `visible` and `oldest`. */
@@ -51,6 +57,10 @@ export class HeraldQueueAlarms extends Construct {
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
+      for (const alarm of [visible, oldest]) {
+        alarm.addAlarmAction(...(props.actions ?? []));
+        alarm.addOkAction(...(props.actions ?? []));
+      }
       alarms.set(description.name, { visible, oldest });
     }
     this.alarms = alarms;

@@ -1,8 +1,9 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { QueueDescription, QueueName } from '../app-description.ts';
+import { acknowledgeFinding } from './nag-acknowledgements.ts';
 
 /** A queue together with the description it was built from (its env vars, its DLQ). */
 export interface HeraldQueue {
@@ -19,6 +20,11 @@ export interface HeraldQueuesProps {
    * @default 'herald'
    */
   readonly namePrefix?: string;
+  /**
+   * What CloudFormation does with a queue when it leaves the stack (messages waiting in it go with it).
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /** Herald's SQS queues, one per description: SSE-SQS, TLS only, dead-letter queues as described. */
@@ -26,10 +32,12 @@ export class HeraldQueues extends Construct {
   private readonly byName = new Map<QueueName, HeraldQueue>();
   private readonly descriptions: ReadonlyMap<QueueName, QueueDescription>;
   private readonly namePrefix: string;
+  private readonly removalPolicy: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: HeraldQueuesProps) {
     super(scope, id);
     this.namePrefix = props.namePrefix ?? 'herald';
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     this.descriptions = new Map(props.queues.map((q) => [q.name, q]));
     for (const description of props.queues) this.build(description, []);
   }
@@ -70,7 +78,16 @@ export class HeraldQueues extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue,
+      removalPolicy: this.removalPolicy,
     });
+    const fedByQueue = [...this.descriptions.values()].some((other) => other.deadLetter?.queue === description.name);
+    if (description.deadLetters && !fedByQueue) {
+      acknowledgeFinding(
+        queue,
+        'AwsSolutions-SQS3',
+        "A dead-letter queue itself (deadLetters in the description), fed by what no redrive policy shows: EventBridge Scheduler's DeadLetterConfig, or a stream mapping's OnFailure destination",
+      );
+    }
     const result = { description, queue };
     this.byName.set(description.name, result);
     return result;

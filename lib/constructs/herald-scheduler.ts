@@ -21,8 +21,8 @@ export interface HeraldSchedulerProps {
   readonly broadcasts?: { readonly targetQueue: HeraldQueue; readonly deadLetterQueue: HeraldQueue };
   /**
    * What CloudFormation does with the group when it leaves the stack. Deleting a group deletes
-   * every pending schedule in it, so the default keeps it.
-   * @default RemovalPolicy.RETAIN
+   * every pending schedule in it, so the default keeps it (except when the stack's first deploy rolls back).
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -63,7 +63,7 @@ export class HeraldScheduler extends Construct {
     const stack = Stack.of(this);
     const group = new ScheduleGroup(this, 'Group', {
       scheduleGroupName: props.groupName,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     this.groupName = group.scheduleGroupName;
     this.groupArn = group.scheduleGroupArn;

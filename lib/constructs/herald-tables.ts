@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Attribute, ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import type { KeyAttribute, TableDescription, TableName } from '../app-description.ts';
@@ -21,17 +21,22 @@ export interface HeraldTablesProps {
   readonly namePrefix?: string;
   /**
    * What CloudFormation does with a table when it leaves the stack. Tables hold every
-   * notification, so the default keeps them.
-   * @default RemovalPolicy.RETAIN
+   * notification, so the default keeps them (except when the stack's first deploy rolls back).
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Whether DynamoDB refuses to delete a table (by anyone, not only CloudFormation) until it is turned off.
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
 }
 
 function toAttribute(key: KeyAttribute): Attribute {
   return { name: key.name, type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER };
 }
 
-/** Herald's DynamoDB tables, one per description: on-demand, PITR, TTL and indexes as described. */
+/** Herald's DynamoDB tables, one per description: on-demand, PITR, TTL, stream and indexes as described. */
 export class HeraldTables extends Construct {
   private readonly byName: ReadonlyMap<TableName, HeraldTable>;
 
@@ -47,7 +52,10 @@ export class HeraldTables extends Construct {
         billingMode: BillingMode.PAY_PER_REQUEST,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         timeToLiveAttribute: description.ttlAttribute,
-        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+        // The table's StreamSpecification; a `stream` trigger reads it.
+        stream: description.stream ? StreamViewType[description.stream] : undefined,
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        deletionProtection: props.deletionProtection ?? false,
       });
       for (const index of description.indexes) {
         table.addGlobalSecondaryIndex({

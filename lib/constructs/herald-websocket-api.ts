@@ -1,13 +1,16 @@
 import { WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
-import type { WebSocketRoute } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { ThrottleSettings, WebSocketRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ApiGatewayAccountLogging, HeraldApiAccessLog } from './herald-api-logging.ts';
+import { acknowledgeFinding } from './nag-acknowledgements.ts';
 
 /** Properties of {@link HeraldWebSocketApi}. */
 export interface HeraldWebSocketApiProps {
-  /** Name of the API in API Gateway. */
+  /** Name of the API in API Gateway (and of its access log group, `/aws/apigateway/<name>`). */
   readonly apiName: string;
   /** How API Gateway picks the route of an incoming message. */
   readonly routeSelectionExpression: string;
@@ -16,6 +19,16 @@ export interface HeraldWebSocketApiProps {
    * @default 'live'
    */
   readonly stageName?: string;
+  /**
+   * Steady rate and burst of connections and messages the stage accepts, all clients together.
+   * @default the account's regional limits only
+   */
+  readonly throttle?: ThrottleSettings;
+  /**
+   * How long access logs are kept.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly accessLogRetention?: RetentionDays;
 }
 
 /** A REQUEST authorizer for `$connect`: the function and where it finds the token. */
@@ -25,12 +38,17 @@ export interface WebSocketConnectAuthorizer {
   readonly identitySource: readonly string[];
 }
 
-/** Herald's WebSocket API with one auto-deployed stage. */
+/**
+ * Herald's WebSocket API with one auto-deployed stage, throttled stage-wide, with access logs (and
+ * the region's API Gateway logging role they need).
+ */
 export class HeraldWebSocketApi extends Construct {
   /** The API Gateway WebSocket API. */
   readonly api: WebSocketApi;
   /** The stage clients connect to and functions post back through. */
   readonly stage: WebSocketStage;
+  /** Where the stage logs each connection and message. */
+  readonly accessLog: HeraldApiAccessLog;
   private readonly integrations = new Map<IFunction, WebSocketLambdaIntegration>();
 
   constructor(scope: Construct, id: string, props: HeraldWebSocketApiProps) {
@@ -39,11 +57,21 @@ export class HeraldWebSocketApi extends Construct {
       apiName: props.apiName,
       routeSelectionExpression: props.routeSelectionExpression,
     });
+    this.accessLog = new HeraldApiAccessLog(this, 'AccessLog', {
+      logGroupName: `/aws/apigateway/${props.apiName}`,
+      api: 'websocket',
+      retention: props.accessLogRetention,
+    });
+    const accountLogging = new ApiGatewayAccountLogging(this, 'AccountLogging');
     this.stage = new WebSocketStage(this, 'Stage', {
       webSocketApi: this.api,
       stageName: props.stageName ?? 'live',
       autoDeploy: true,
+      throttle: props.throttle,
+      accessLogSettings: this.accessLog.settings,
     });
+    // API Gateway refuses a stage's logging until the region's logging role is set.
+    this.stage.node.addDependency(accountLogging);
   }
 
   /** The URL clients connect to (`wss://<id>.execute-api.<region>.amazonaws.com/<stage>`). */
@@ -59,7 +87,7 @@ export class HeraldWebSocketApi extends Construct {
     if (authorizer && routeKey !== '$connect') {
       throw new Error(`A WebSocket authorizer can only guard $connect, not ${routeKey}`);
     }
-    return this.api.addRoute(routeKey, {
+    const route = this.api.addRoute(routeKey, {
       integration: this.integrationFor(handler),
       authorizer: authorizer
         ? new WebSocketLambdaAuthorizer(`${authorizer.handler.node.id}Authorizer`, authorizer.handler, {
@@ -68,6 +96,14 @@ export class HeraldWebSocketApi extends Construct {
           })
         : undefined,
     });
+    if (!authorizer && routeKey !== '$connect') {
+      acknowledgeFinding(
+        route,
+        'AwsSolutions-APIG4',
+        `${routeKey} takes no authorizer: API Gateway authorizes a WebSocket connection once, on $connect (the REQUEST authorizer), and every later route runs on that authorized connection`,
+      );
+    }
+    return route;
   }
 
   // One integration per function, shared by its routes, as on the HTTP API.

@@ -1,7 +1,7 @@
 import type { App, Environment } from 'aws-cdk-lib';
 import { HeraldDataStack } from './herald-data-stack.ts';
 import { HeraldServiceStack } from './herald-service-stack.ts';
-import { readHeraldSettings } from './herald-settings.ts';
+import { isProductionStage, readHeraldSettings } from './herald-settings.ts';
 import type { HeraldSettings } from './herald-settings.ts';
 
 /** The stacks of one Herald stage. */
@@ -20,14 +20,18 @@ export function addHeraldStacks(app: App, env?: Environment): HeraldStacks {
   const stackPrefix = `herald-${settings.stage}`;
   // Stack tags, which CloudFormation propagates to every resource (cdk.json sets explicitStackTags).
   const tags = { app: 'herald', stage: settings.stage };
+  const production = isProductionStage(settings);
   const data = new HeraldDataStack(app, 'HeraldData', {
     env,
     tags,
     stackName: `${stackPrefix}-data`,
-    description: `Herald ${settings.stage}: tables, queues, schedule group (stateful)`,
+    description: `Herald ${settings.stage}: tables, queues, schedule group, alarm topic (stateful)`,
     stage: settings.stage,
-    // Termination protection outside dev: this stack holds every notification.
-    terminationProtection: settings.stage !== 'dev',
+    production,
+    alarmEmail: settings.operations.alarmEmail,
+    // A production stack holds every notification: it cannot be deleted until protection is lifted.
+    // Any other stage can be destroyed and deployed again (docs/deploying.md).
+    terminationProtection: production,
   });
   const service = new HeraldServiceStack(app, 'HeraldService', {
     env,

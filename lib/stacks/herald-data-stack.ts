@@ -1,8 +1,9 @@
-import { Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import * as appDescription from '../app-description.ts';
 import type { QueueDescription, TableDescription } from '../app-description.ts';
+import { HeraldAlarmTopic } from '../constructs/herald-alarm-topic.ts';
 import { HeraldQueueAlarms } from '../constructs/herald-queue-alarms.ts';
 import { HeraldQueues } from '../constructs/herald-queues.ts';
 import { HeraldScheduler } from '../constructs/herald-scheduler.ts';
@@ -20,6 +21,19 @@ export interface HeraldDataStackProps extends StackProps {
   /** Deployment stage: every physical name is `herald-<stage>-...`. */
   readonly stage: string;
   /**
+   * A production stage keeps its tables, queues, schedule group and alarm topic when they leave the
+   * stack (CloudFormation `RetainExceptOnCreate`: a failed first deploy still removes them, so a
+   * fixed physical name never blocks the next try) and its tables refuse deletion; any other
+   * stage deletes them with the stack, so it can be destroyed and deployed again.
+   * @default false
+   */
+  readonly production?: boolean;
+  /**
+   * An address the alarm topic mails.
+   * @default no subscription
+   */
+  readonly alarmEmail?: string;
+  /**
    * What to build.
    * @default the tables, queues and schedule group name of lib/app-description.ts
    */
@@ -27,9 +41,9 @@ export interface HeraldDataStackProps extends StackProps {
 }
 
 /**
- * Herald's stateful resources: tables, queues, and the Scheduler group with its execution role.
- * The group is here, not with the functions, because deleting it deletes every pending
- * schedule, and every pending schedule carries the role's ARN.
+ * Herald's stateful resources: tables, queues, the Scheduler group with its execution role, and
+ * the alarm topic every alarm notifies. The group is here, not with the functions, because
+ * deleting it deletes every pending schedule, and every pending schedule carries the role's ARN.
  */
 export class HeraldDataStack extends Stack {
   /** The DynamoDB tables, by description name. */
@@ -38,6 +52,8 @@ export class HeraldDataStack extends Stack {
   readonly queues: HeraldQueues;
   /** The schedule group and the role its schedules run as. */
   readonly scheduler: HeraldScheduler;
+  /** The topic every alarm notifies. */
+  readonly alarmTopic: HeraldAlarmTopic;
   /** The alarms on the dead-letter queues. */
   readonly deadLetterAlarms: HeraldQueueAlarms;
 
@@ -45,9 +61,16 @@ export class HeraldDataStack extends Stack {
     super(scope, id, props);
     const description = props.appDescription ?? appDescription;
     const namePrefix = `herald-${props.stage}`;
-    this.tables = new HeraldTables(this, 'Tables', { tables: description.tables, namePrefix });
-    this.queues = new HeraldQueues(this, 'Queues', { queues: description.queues, namePrefix });
-    this.deadLetterAlarms = new HeraldQueueAlarms(this, 'DeadLetterAlarms', { queues: this.queues.all(), namePrefix });
+    const production = props.production ?? false;
+    const removalPolicy = production ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY;
+    this.tables = new HeraldTables(this, 'Tables', { tables: description.tables, namePrefix, removalPolicy, deletionProtection: production });
+    this.queues = new HeraldQueues(this, 'Queues', { queues: description.queues, namePrefix, removalPolicy });
+    this.alarmTopic = new HeraldAlarmTopic(this, 'AlarmTopic', { topicName: `${namePrefix}-alarms`, email: props.alarmEmail, removalPolicy });
+    this.deadLetterAlarms = new HeraldQueueAlarms(this, 'DeadLetterAlarms', {
+      queues: this.queues.all(),
+      namePrefix,
+      actions: [this.alarmTopic.action],
+    });
     // The description names the group but not its queues: config.ts (schedulerConfig) fixes them
     // as the delivery queue and the scheduler dead-letter queue.
     this.scheduler = new HeraldScheduler(this, 'Scheduler', {
@@ -56,6 +79,7 @@ export class HeraldDataStack extends Stack {
       deadLetterQueue: this.queues.get('scheduler-dlq'),
       // Broadcast schedules (config.ts, broadcastSchedulerConfig) send to the fan-out queue.
       broadcasts: { targetQueue: this.queues.get('fanout'), deadLetterQueue: this.queues.get('fanout-dlq') },
+      removalPolicy,
     });
   }
 }

@@ -3,6 +3,7 @@ import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import * as appDescription from '../app-description.ts';
 import type { FunctionAccess, FunctionDescription, TableName, Trigger } from '../app-description.ts';
+import { HeraldDashboard } from '../constructs/herald-dashboard.ts';
 import { HeraldFunction } from '../constructs/herald-function.ts';
 import { HeraldHttpApi } from '../constructs/herald-http-api.ts';
 import { HeraldWebSocketApi } from '../constructs/herald-websocket-api.ts';
@@ -37,7 +38,8 @@ function triggersOf<K extends Trigger['kind']>(fn: FunctionDescription, kind: K)
 
 /**
  * Herald's stateless resources: one HeraldFunction per described function, the HTTP API, the
- * WebSocket API, queue subscriptions and rules. Everything is derived from the description: the
+ * WebSocket API, queue and stream subscriptions and rules, and the operations dashboard. Everything
+ * is derived from the description: the
  * only hand-written wiring maps an access kind to its grant and a trigger kind to its source.
  */
 export class HeraldServiceStack extends Stack {
@@ -47,6 +49,8 @@ export class HeraldServiceStack extends Stack {
   readonly httpApi?: HeraldHttpApi;
   /** The WebSocket API, when some function has a `websocket` trigger. */
   readonly webSocketApi?: HeraldWebSocketApi;
+  /** The operations dashboard: deliveries per channel, queues, dead letters, functions, API. */
+  readonly dashboard: HeraldDashboard;
   private readonly settings: HeraldSettings;
   private readonly data: HeraldServiceStackProps['data'];
 
@@ -59,6 +63,8 @@ export class HeraldServiceStack extends Stack {
     const namePrefix = `herald-${settings.stage}`;
     const has = (kind: Trigger['kind']): boolean =>
       description.functions.some((fn) => fn.triggers.some((t) => t.kind === kind));
+    // Each API stage's share of API Gateway's regional limits: a flood is answered 429 at the edge.
+    const stageThrottle = { rateLimit: settings.api.rateLimitPerSecond, burstLimit: settings.api.burstLimit };
 
     const functions = new Map<string, HeraldFunction>();
     for (const definition of description.functions) {
@@ -72,6 +78,8 @@ export class HeraldServiceStack extends Stack {
         apiName: `${namePrefix}-http`,
         jwtIssuer: settings.jwtIssuer,
         jwtAudience: [settings.jwtAudience],
+        throttle: stageThrottle,
+        corsOrigins: settings.api.corsOrigins,
       });
       new CfnOutput(this, 'HttpApiUrl', { value: this.httpApi.url, description: 'Base URL of the HTTPS API' });
     }
@@ -79,6 +87,7 @@ export class HeraldServiceStack extends Stack {
       this.webSocketApi = new HeraldWebSocketApi(this, 'WebSocketApi', {
         apiName: `${namePrefix}-ws`,
         routeSelectionExpression: description.websocketRouteSelectionExpression,
+        throttle: stageThrottle,
       });
       new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketApi.url, description: 'URL WebSocket clients connect to' });
     }
@@ -88,6 +97,13 @@ export class HeraldServiceStack extends Stack {
       this.grantAccess(fn, fn.definition.access);
       this.wireTriggers(fn, connectAuthorizer);
     }
+    this.dashboard = new HeraldDashboard(this, 'Dashboard', {
+      dashboardName: namePrefix,
+      channels: appDescription.channelDescriptions.map((channel) => channel.name),
+      queues: props.data.queues.all(),
+      functions,
+      httpApi: this.httpApi?.api,
+    });
     this.warnAboutPlaceholders();
   }
 
@@ -123,7 +139,7 @@ export class HeraldServiceStack extends Stack {
     for (const trigger of fn.definition.triggers) {
       switch (trigger.kind) {
         case 'http':
-          for (const route of trigger.routes) this.httpApi?.addRoute(route, fn);
+          this.httpApi?.addRoutes(trigger.routes, fn);
           break;
         case 'websocket':
           this.webSocketApi?.addRoute(trigger.route, fn, trigger.route === '$connect' ? connectAuthorizer : undefined);
@@ -133,6 +149,9 @@ export class HeraldServiceStack extends Stack {
           break;
         case 'queue':
           fn.consumeQueue(this.data.queues.get(trigger.queue), trigger);
+          break;
+        case 'stream':
+          fn.consumeStream(this.data.tables.get(trigger.table), this.data.queues.get(trigger.onFailure), trigger);
           break;
         case 'rule':
           fn.runOnSchedule(trigger.ruleName, trigger.schedule);

@@ -23,6 +23,11 @@ export const contextKeys = {
   sesTenantPerSecond: 'herald:sesTenantPerSecond',
   selfSendUserPerHour: 'herald:selfSendUserPerHour',
   selfSendTenantPerHour: 'herald:selfSendTenantPerHour',
+  apiRateLimit: 'herald:apiRateLimit',
+  apiBurstLimit: 'herald:apiBurstLimit',
+  corsOrigins: 'herald:corsOrigins',
+  alarmEmail: 'herald:alarmEmail',
+  productionStages: 'herald:productionStages',
 } as const;
 
 /** What plain users may send themselves (their notifications, verification codes), per hour. */
@@ -55,6 +60,24 @@ export interface DeliverySettings {
   readonly ses: { readonly perSecond?: number; readonly tenantPerSecond?: number };
 }
 
+/** How the APIs meet the outside world: their stage-level throttling and the browsers they answer. */
+export interface ApiSettings {
+  /** Steady-state requests per second each API stage accepts, all clients together (then 429). */
+  readonly rateLimitPerSecond: number;
+  /** Requests a stage accepts in a burst above the steady rate. */
+  readonly burstLimit: number;
+  /** Origins whose browsers may call the HTTP API (CORS); empty: no CORS answer at all. */
+  readonly corsOrigins: readonly string[];
+}
+
+/** What operating a stage needs: which stages are production, who hears the alarms. */
+export interface OperationsSettings {
+  /** Stages whose stateful resources outlive the stack (and whose tables refuse deletion). */
+  readonly productionStages: readonly string[];
+  /** An address subscribed to the alarm topic; unset: subscribe it yourself. */
+  readonly alarmEmail?: string;
+}
+
 /** Deployment settings, read once from CDK context. */
 export interface HeraldSettings {
   /** Deployment stage (`dev`, `prod`, ...): suffix of every physical name. */
@@ -74,6 +97,16 @@ export interface HeraldSettings {
   readonly sweeps: SweepSettings;
   readonly delivery: DeliverySettings;
   readonly selfSend: SelfSendSettings;
+  readonly api: ApiSettings;
+  readonly operations: OperationsSettings;
+}
+
+/** The settings the functions' environment is made of: neither the stage nor what only the stacks read. */
+export type FunctionSettings = Omit<HeraldSettings, 'stage' | 'api' | 'operations'>;
+
+/** True when `settings.stage` is one of the production stages. */
+export function isProductionStage(settings: Pick<HeraldSettings, 'stage' | 'operations'>): boolean {
+  return settings.operations.productionStages.includes(settings.stage);
 }
 
 /** Thrown at synth time when a context value is missing or malformed. */
@@ -104,6 +137,14 @@ function readUrl(context: ContextReader, key: string): string {
   return value;
 }
 
+function readEmail(context: ContextReader, key: string): string {
+  const value = readString(context, key);
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) {
+    throw new SettingsError(`CDK context ${key} must be an email address, got ${value}`);
+  }
+  return value;
+}
+
 function readSeconds(context: ContextReader, key: string): number {
   const value: unknown = context(key);
   // cdk.json gives a number, `-c key=60` gives a string.
@@ -130,6 +171,9 @@ function readNumber(context: ContextReader, key: string, range: { min: number; m
   return number;
 }
 
+// The stage ends up in table, queue, function and group names: keep it short and plain.
+const stagePattern = /^[a-z][a-z0-9-]{0,15}$/;
+
 /** Reads Herald's settings from CDK context, naming the key that is missing or malformed. */
 export function readHeraldSettings(scope: Construct): HeraldSettings {
   return readHeraldSettingsFrom((key) => scope.node.tryGetContext(key));
@@ -141,14 +185,10 @@ export function readHeraldSettings(scope: Construct): HeraldSettings {
  */
 export function readHeraldSettingsFrom(context: ContextReader): HeraldSettings {
   const stage = readString(context, contextKeys.stage);
-  // The stage ends up in table, queue, function and group names: keep it short and plain.
-  if (!/^[a-z][a-z0-9-]{0,15}$/.test(stage)) {
+  if (!stagePattern.test(stage)) {
     throw new SettingsError(`CDK context ${contextKeys.stage} must match [a-z][a-z0-9-]{0,15}, got ${stage}`);
   }
-  const emailFrom = readString(context, contextKeys.emailFrom);
-  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(emailFrom)) {
-    throw new SettingsError(`CDK context ${contextKeys.emailFrom} must be an email address, got ${emailFrom}`);
-  }
+  const emailFrom = readEmail(context, contextKeys.emailFrom);
   return {
     stage,
     jwtIssuer: readUrl(context, contextKeys.jwtIssuer),
@@ -181,7 +221,61 @@ export function readHeraldSettingsFrom(context: ContextReader): HeraldSettings {
       userPerHour: readNumber(context, contextKeys.selfSendUserPerHour, { min: 1, max: 1_000_000, integer: true }),
       tenantPerHour: readNumber(context, contextKeys.selfSendTenantPerHour, { min: 1, max: 1_000_000, integer: true }),
     },
+    api: {
+      // API Gateway's own account-level defaults (10,000 rps, burst 5,000) bound what a stage may set.
+      rateLimitPerSecond: readNumber(context, contextKeys.apiRateLimit, { min: 1, max: 10_000 }),
+      burstLimit: readNumber(context, contextKeys.apiBurstLimit, { min: 1, max: 5_000, integer: true }),
+      corsOrigins: readOrigins(context, contextKeys.corsOrigins),
+    },
+    operations: {
+      productionStages: readStages(context, contextKeys.productionStages),
+      ...optional(context, contextKeys.alarmEmail, (key) => ({ alarmEmail: readEmail(context, key) })),
+    },
   };
+}
+
+/**
+ * A list from context: cdk.json gives an array, `-c key=...` a string, either a JSON array
+ * (`'["a","b"]'`) or comma-separated (`a,b`); an empty string is the empty list.
+ */
+function readList(context: ContextReader, key: string): string[] {
+  const value: unknown = context(key);
+  const parsed: unknown =
+    typeof value === 'string' && value.trim().startsWith('[') ? parseJson(value, key) : typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(parsed) || !parsed.every((item): item is string => typeof item === 'string')) {
+    throw new SettingsError(`CDK context ${key} must be a list of strings (a JSON array, or comma-separated), got ${JSON.stringify(value)}`);
+  }
+  return parsed.map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function parseJson(text: string, key: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new SettingsError(`CDK context ${key} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** A browser origin as CORS compares it: `https://host[:port]` (http for localhost only), or `*`. */
+function readOrigins(context: ContextReader, key: string): string[] {
+  const origins = readList(context, key);
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    const url = URL.canParse(origin) ? new URL(origin) : undefined;
+    const secure = url?.protocol === 'https:' || (url?.protocol === 'http:' && ['localhost', '127.0.0.1'].includes(url.hostname));
+    if (!url || !secure || url.origin !== origin) {
+      throw new SettingsError(`CDK context ${key} holds ${origin}, which is no origin: https://host[:port] without a path or trailing slash (http only for localhost), or *`);
+    }
+  }
+  return origins;
+}
+
+function readStages(context: ContextReader, key: string): string[] {
+  const stages = readList(context, key);
+  for (const stage of stages) {
+    if (!stagePattern.test(stage)) throw new SettingsError(`CDK context ${key} must list stages matching ${stagePattern.source}, got ${stage}`);
+  }
+  return stages;
 }
 
 /** `read(key)` when the context sets `key`, nothing when it does not. */

@@ -10,7 +10,9 @@
  * `InternalServerError` and is logged; the process and the other requests carry on.
  *
  * Two ports, one store: `endpoint` (never faulted nor counted: table creation, the TTL reaper,
- * tests and the AWS CLI) and, when asked for, `faultableEndpoint` (with the hook).
+ * tests and the AWS CLI) and, when asked for, `faultableEndpoint` (with the hook). Both also
+ * serve the DynamoDB Streams API (`DynamoDBStreams_20120810`, `streams-api.ts`), neither faulted
+ * nor counted: on AWS its reader is Lambda's event-source mapping, not the functions.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -23,6 +25,8 @@ import { httpUrl, listen } from '../listen.ts';
 import { createDynaliteStore, isDynaliteError } from './dynalite.ts';
 import type { DynaliteStore, Json } from './dynalite.ts';
 import { createDynamoDbOperations } from './operations.ts';
+import type { Caller } from './operations.ts';
+import { STREAMS_API } from './streams-api.ts';
 import { callError, corsHeaders, routeRequest } from './wire.ts';
 import type { WireAnswer } from './wire.ts';
 
@@ -39,6 +43,10 @@ export interface DynamoDbEndpointOptions {
   readonly store?: DynaliteStore;
   /** Where internal failures are reported. @default stderr */
   readonly log?: (line: string) => void;
+  /** The region stream records and ARNs name. @default 'us-east-1' */
+  readonly region?: string;
+  /** The streams' clock, epoch ms (tests move it to expire iterators and records). @default Date.now */
+  readonly now?: () => number;
 }
 
 export interface DynamoDbEndpoint {
@@ -46,6 +54,8 @@ export interface DynamoDbEndpoint {
   readonly endpoint: string;
   /** The endpoint with the fault and call-count hook, when `faultable` was given. */
   readonly faultableEndpoint?: string;
+  /** Calls `listener` with a stream's ARN as soon as a write appended records to it; returns the unsubscribe. */
+  onStreamRecords(listener: (streamArn: string) => void): () => void;
   /** Closes both endpoints and every connection, then the store (unless it was given). */
   stop(): Promise<void>;
 }
@@ -54,8 +64,17 @@ export interface DynamoDbEndpoint {
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 /** The API version whose calls the hook counts and faults, as the SDK v3 sends them. */
 const COUNTED_API = 'DynamoDB_20120810';
-/** AWS's (and dynalite's) keep-alive is generous; Node's 5 s default races clients reusing idle sockets. */
-const KEEP_ALIVE_MS = 60_000;
+/**
+ * The access key id the local TTL reaper signs with: DynamoDB's own principal, so that its
+ * deletes carry the service's `userIdentity` in the stream, as AWS's Time to Live deletes do.
+ */
+export const SERVICE_ACCESS_KEY_ID = 'dynamodb.amazonaws.com';
+
+/** Who signed the request: the access key id in its `Credential`. */
+function callerOf(req: IncomingMessage): Caller {
+  const credential = /Credential=([^/,\s]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+  return credential === SERVICE_ACCESS_KEY_ID ? { service: true } : {};
+}
 
 /** A 52-character request id of [0-9A-Z], as AWS's look: a random prefix and a counter, no crypto per request. */
 function requestIds(): () => string {
@@ -84,7 +103,7 @@ export async function startDynamoDbEndpoint(options: DynamoDbEndpointOptions = {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
   const store = options.store ?? createDynaliteStore({ ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const operations = createDynamoDbOperations(store, log);
+  const operations = createDynamoDbOperations(store, log, { region: options.region ?? 'us-east-1', ...(options.now ? { now: options.now } : {}) });
   const nextRequestId = requestIds();
 
   function send(res: ServerResponse, answer: WireAnswer, headers: OutgoingHttpHeaders): void {
@@ -123,7 +142,8 @@ export async function startDynamoDbEndpoint(options: DynamoDbEndpointOptions = {
       return;
     }
     try {
-      reply(200, await operations.run(call.operation, call.request as Json));
+      const request = call.request as Json;
+      reply(200, call.api === STREAMS_API ? await operations.streamsApi.run(call.operation, request) : await operations.run(call.operation, request, callerOf(req)));
     } catch (error) {
       if (!isDynaliteError(error)) throw error;
       reply(error.statusCode, error.body);
@@ -142,8 +162,7 @@ export async function startDynamoDbEndpoint(options: DynamoDbEndpointOptions = {
         send(res, { status: 500, contentType: 'application/x-amz-json-1.0', body }, { 'x-amzn-requestid': nextRequestId() });
       });
     });
-    server.keepAliveTimeout = KEEP_ALIVE_MS;
-    server.headersTimeout = KEEP_ALIVE_MS + 1_000;
+    // Its idle keep-alive connections last as AWS's do (local/listen.ts sets it when it listens).
     return server;
   }
 
@@ -162,7 +181,7 @@ export async function startDynamoDbEndpoint(options: DynamoDbEndpointOptions = {
       servers.push(faultable);
       faultableEndpoint = httpUrl(host, await listen(faultable, options.faultable.port ?? 0, host));
     }
-    return { endpoint, ...(faultableEndpoint ? { faultableEndpoint } : {}), stop };
+    return { endpoint, ...(faultableEndpoint ? { faultableEndpoint } : {}), onStreamRecords: (listener) => operations.streams.onAppend(listener), stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

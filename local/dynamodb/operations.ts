@@ -2,12 +2,22 @@
  * Every DynamoDB operation the local endpoint serves, run in-process on dynalite's store:
  * dynalite's own validations, the item locks, the number limits of updates, then dynalite's
  * action, or the transactions dynalite lacks (`transact-write-items.ts`, `transact-get-items.ts`).
+ * Every write to a table with a stream appends its records (`stream-capture.ts`), and the tables'
+ * `StreamSpecification` is kept (`table-streams.ts`); the Streams API reads them (`streams-api.ts`).
  */
 import { dynaliteActions, dynaliteDb, dynaliteOperations, dynaliteValidations, isDynaliteError } from './dynalite.ts';
 import type { AttributeMap, DynaliteOperation, DynaliteStore, Json, TypeTree } from './dynalite.ts';
 import { runAction } from './guarded-actions.ts';
 import { KeyLocks } from './key-locks.ts';
 import { arithmeticError } from './limits.ts';
+import { withStreamCapture } from './stream-capture.ts';
+import type { CaptureTarget } from './stream-capture.ts';
+import { ttlIdentity } from './stream-records.ts';
+import { createStreamsApi } from './streams-api.ts';
+import type { StreamsApi } from './streams-api.ts';
+import { StreamLog } from './streams.ts';
+import type { StreamedTableDescription } from './streams.ts';
+import { streamFieldsOnCreate, updateTableStream } from './table-streams.ts';
 import { lockKeyOf, readItem, TableSchemas } from './tables.ts';
 import { transactGetItems } from './transact-get-items.ts';
 import { transactWriteItems } from './transact-write-items.ts';
@@ -18,13 +28,30 @@ export const transactionOperations = ['TransactWriteItems', 'TransactGetItems'] 
 export const supportedOperations: ReadonlySet<string> = new Set([...dynaliteOperations, ...transactionOperations]);
 export type SupportedOperation = DynaliteOperation | (typeof transactionOperations)[number];
 
+/** Who made a call, when it matters to what it writes. */
+export interface Caller {
+  /** DynamoDB itself (Time to Live): its deletes carry the service's `userIdentity` in the stream. */
+  readonly service?: boolean;
+}
+
 export interface DynamoDbOperations {
   /**
    * Runs `operation` on a parsed request body (already checked against the nesting limit);
    * resolves with the response body, rejects with a DynaliteError (an AWS error answer) or any
    * other error (an internal failure).
    */
-  run(operation: SupportedOperation, request: Json): Promise<Json>;
+  run(operation: SupportedOperation, request: Json, caller?: Caller): Promise<Json>;
+  /** The tables' streams: what writes appended, and who is told of new records. */
+  readonly streams: StreamLog;
+  /** The DynamoDB Streams API over them. */
+  readonly streamsApi: StreamsApi;
+}
+
+export interface DynamoDbOperationsOptions {
+  /** The region stream records name. @default 'us-east-1' */
+  readonly region?: string;
+  /** The streams' clock (record times, retention, iterator expiry), epoch ms. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** The operations on items: their table lookups can be answered from the kept descriptions. */
@@ -58,10 +85,11 @@ function computesNumbers(update: Json): boolean {
 }
 
 /** Creates the operations over one dynalite store. */
-export function createDynamoDbOperations(store: DynaliteStore, log: (line: string) => void): DynamoDbOperations {
+export function createDynamoDbOperations(store: DynaliteStore, log: (line: string) => void, options: DynamoDbOperationsOptions = {}): DynamoDbOperations {
   const locks = new KeyLocks();
   const tables = new TableSchemas(store);
-  const transactions: TransactionContext = { store, locks, tables, log };
+  const streams = new StreamLog({ region: options.region ?? 'us-east-1', ...(options.now ? { now: options.now } : {}) });
+  const transactions: TransactionContext = { store, locks, tables, log, streams };
 
   async function lockKeys(table: unknown, items: readonly (AttributeMap | undefined)[]): Promise<string[]> {
     const schema = await tables.keySchema(String(table));
@@ -92,6 +120,30 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
     }
   }
 
+  async function targetsIn(table: unknown, items: readonly (AttributeMap | undefined)[]): Promise<CaptureTarget[]> {
+    const schema = (await tables.keySchema(String(table))) as StreamedTableDescription | undefined;
+    return schema ? items.flatMap((item) => (item ? [{ table: schema, item }] : [])) : [];
+  }
+
+  /** The items a write changes, for the streams: none for any other operation. */
+  async function writeTargets(operation: DynaliteOperation, data: Json): Promise<CaptureTarget[]> {
+    switch (operation) {
+      case 'PutItem':
+        return targetsIn(data.TableName, [data.Item as AttributeMap]);
+      case 'UpdateItem':
+      case 'DeleteItem':
+        return targetsIn(data.TableName, [data.Key as AttributeMap]);
+      case 'BatchWriteItem': {
+        const perTable = Object.entries(data.RequestItems as Record<string, WriteRequest[]>).map(([table, requests]) =>
+          targetsIn(table, requests.map((request) => request.PutRequest?.Item ?? request.DeleteRequest?.Key)),
+        );
+        return (await Promise.all(perTable)).flat();
+      }
+      default:
+        return [];
+    }
+  }
+
   /** Refuses an update whose arithmetic would store a number out of AWS's range (the item's lock is held). */
   async function refuseOutOfRangeArithmetic(update: Json): Promise<void> {
     const table = await tables.keySchema(String(update.TableName));
@@ -113,18 +165,27 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
     return item ? Object.assign(error, { body: { ...error.body, Item: item } }) : error;
   }
 
-  async function runDynalite(operation: DynaliteOperation, request: Json): Promise<Json> {
+  async function runDynalite(operation: DynaliteOperation, request: Json, caller: Caller): Promise<Json> {
     const { action, validation } = dynaliteActions[operation];
     const types = typesOf[operation];
+    // dynalite keeps no StreamSpecification (its type check drops it): the description carries it.
+    const streamFields = operation === 'CreateTable' ? streamFieldsOnCreate(store, request) : {};
     const data = dynaliteValidations.checkTypes(request, types);
     dynaliteValidations.checkValidations(data, types, validation.custom, store);
+    Object.assign(data, streamFields);
     const changesTable = tableOperations.has(operation);
     if (changesTable) tables.forget(String(data.TableName));
     const keys = await itemsTouched(operation, data);
     const release = keys.length > 0 ? await locks.acquire(keys) : undefined;
     try {
       if (operation === 'UpdateItem' && computesNumbers(data)) await refuseOutOfRangeArithmetic(data);
-      return await runAction(store, action, data, itemOperations.has(operation) ? tables : undefined);
+      const identity = caller.service && operation === 'DeleteItem' ? ttlIdentity : undefined;
+      return await withStreamCapture(
+        { store, streams },
+        await writeTargets(operation, data),
+        () => runAction(store, action, data, itemOperations.has(operation) ? tables : undefined),
+        identity,
+      );
     } catch (error) {
       throw await withItemOnConditionFailure(error, operation, data);
     } finally {
@@ -134,10 +195,13 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
   }
 
   return {
-    run(operation, request) {
+    run(operation, request, caller = {}) {
       if (operation === 'TransactWriteItems') return transactWriteItems(transactions, request);
       if (operation === 'TransactGetItems') return transactGetItems(transactions, request);
-      return runDynalite(operation, request);
+      if (operation === 'UpdateTable' && request.StreamSpecification !== undefined) return updateTableStream(store, tables, request);
+      return runDynalite(operation, request, caller);
     },
+    streams,
+    streamsApi: createStreamsApi({ store, tables, streams, ...(options.now ? { now: options.now } : {}) }),
   };
 }

@@ -21,6 +21,7 @@ import { dynaliteActions, dynaliteDb, isDynaliteError } from './dynalite.ts';
 import type { AttributeMap, Json, TableDescription } from './dynalite.ts';
 import { runAction } from './guarded-actions.ts';
 import { arithmeticError } from './limits.ts';
+import { appendChanges, readTargets, streamedTargets } from './stream-capture.ts';
 import { lockKeyOf, readItem } from './tables.ts';
 import { describeAll, refuseSameItemTwice, transactionCanceled } from './transaction-support.ts';
 import type { CancellationReason, TransactionContext } from './transaction-support.ts';
@@ -122,6 +123,16 @@ async function applyAll(context: TransactionContext, actions: readonly WriteActi
   }
 }
 
+/** Appends a committed transaction's writes to their tables' streams, in the order of its actions (the locks still held). */
+async function appendToStreams(context: TransactionContext, actions: readonly WriteAction[], before: readonly (AttributeMap | undefined)[]): Promise<void> {
+  const writes = actions.flatMap((action, i) => (action.kind === 'ConditionCheck' ? [] : [{ target: { table: action.table, item: action.target }, before: before[i] }]));
+  const streamed = new Set(streamedTargets(writes.map((write) => write.target)));
+  const captured = writes.filter((write) => streamed.has(write.target));
+  if (captured.length === 0) return;
+  const targets = captured.map((write) => write.target);
+  appendChanges(context, targets, captured.map((write) => write.before), await readTargets(context, targets));
+}
+
 /** TransactWriteItems on a parsed request body; resolves `{}`, rejects with a DynaliteError (4xx) or any error (5xx). */
 export async function transactWriteItems(context: TransactionContext, request: Json): Promise<Json> {
   const entries = validateTransactWrite(request, context.store).TransactItems as Json[];
@@ -141,6 +152,7 @@ export async function transactWriteItems(context: TransactionContext, request: J
     const reasons = actions.map((action, i) => judge(action, items[i]));
     if (reasons.some((reason) => reason.Code !== 'None')) throw transactionCanceled(reasons);
     await applyAll(context, actions, new Map(actions.map((action, i) => [action, items[i]])));
+    await appendToStreams(context, actions, items);
     return {};
   } finally {
     release();

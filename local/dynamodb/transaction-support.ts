@@ -9,6 +9,7 @@
 import { dynaliteDb } from './dynalite.ts';
 import type { AttributeMap, DynaliteError, DynaliteStore, TableDescription } from './dynalite.ts';
 import type { KeyLocks } from './key-locks.ts';
+import type { StreamLog } from './streams.ts';
 import type { TableSchemas } from './tables.ts';
 
 /** What a transaction runs with. */
@@ -18,6 +19,8 @@ export interface TransactionContext {
   readonly tables: TableSchemas;
   /** Where a failed undo is reported. */
   readonly log: (line: string) => void;
+  /** The tables' streams, which a committed transaction appends its writes to. */
+  readonly streams: StreamLog;
 }
 
 /** One entry of `CancellationReasons`, as AWS sends it. */

@@ -10,6 +10,8 @@ import type { Json } from './dynalite.ts';
 import { nestingError } from './limits.ts';
 import { supportedOperations } from './operations.ts';
 import type { SupportedOperation } from './operations.ts';
+import { STREAMS_API, streamsOperations } from './streams-api.ts';
+import type { StreamsOperation } from './streams-api.ts';
 
 /** An answer decided by the wire checks, before any operation runs. */
 export interface WireAnswer {
@@ -20,14 +22,26 @@ export interface WireAnswer {
 }
 
 /** A request the wire checks name an operation for. */
-export interface DynamoDbCall {
-  /** `DynamoDB_20120810` (what the SDK sends) or the older `DynamoDB_20111205`. */
-  readonly api: string;
-  readonly operation: SupportedOperation;
+export type DynamoDbCall = TableCall | StreamsCall;
+
+interface CallBase {
   /** The parsed body (undefined when empty). */
   readonly request: unknown;
   /** The content type of the answer: the request's JSON flavour. */
   readonly replyType: string;
+}
+
+/** A call of the DynamoDB API. */
+export interface TableCall extends CallBase {
+  /** `DynamoDB_20120810` (what the SDK sends) or the older `DynamoDB_20111205`. */
+  readonly api: 'DynamoDB_20120810' | 'DynamoDB_20111205';
+  readonly operation: SupportedOperation;
+}
+
+/** A call of the DynamoDB Streams API (`DynamoDBStreams_20120810`), which the same endpoint serves. */
+export interface StreamsCall extends CallBase {
+  readonly api: typeof STREAMS_API;
+  readonly operation: StreamsOperation;
 }
 
 const API_VERSIONS = new Set(['DynamoDB_20111205', 'DynamoDB_20120810']);
@@ -66,10 +80,13 @@ export function routeRequest(req: IncomingMessage, body: Buffer): WireAnswer | D
     }
   }
   const [api, operation, ...rest] = String(req.headers['x-amz-target'] ?? '').split('.');
+  if (rest.length === 0 && api === STREAMS_API && (streamsOperations as readonly string[]).includes(operation ?? '')) {
+    return { api, operation: operation as StreamsOperation, request, replyType };
+  }
   if (rest.length > 0 || api === undefined || !API_VERSIONS.has(api) || operation === undefined || !supportedOperations.has(operation)) {
     return json(400, replyType, { __type: 'com.amazon.coral.service#UnknownOperationException' });
   }
-  return { api, operation: operation as SupportedOperation, request, replyType };
+  return { api: api as TableCall['api'], operation: operation as SupportedOperation, request, replyType };
 }
 
 /** The signature problem dynalite (and AWS) answer for the authorization headers, if any. */

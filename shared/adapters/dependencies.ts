@@ -50,7 +50,6 @@ import { DynamoNotificationSweeps } from './dynamo-notification-sweeps.ts';
 import { DynamoRecipientStore } from './dynamo-recipient-store.ts';
 import { EventBridgeBroadcastScheduler } from './eventbridge-broadcast-scheduler.ts';
 import { EventBridgeDeliveryScheduler } from './eventbridge-delivery-scheduler.ts';
-import { MeteredNotificationStore } from './metered-notification-store.ts';
 import { PowertoolsIdempotencyStore } from './powertools-idempotency-store.ts';
 import { SesMailer } from './ses-mailer.ts';
 import { DynamoSelfSendLimits } from './dynamo-self-send-limits.ts';
@@ -71,10 +70,8 @@ const documentClient = once(() =>
 const sqsClient = once(() => new SQSClient({ useQueueUrlAsEndpoint: false }));
 
 export const metricsStore = once(() => new DynamoMetricsStore(documentClient(), tableNames().metrics));
-/** Every transition it makes is counted in the tenant's metrics. */
-export const notificationStore = once(
-  () => new MeteredNotificationStore(new DynamoNotificationStore(documentClient(), tableNames().notifications), metricsStore),
-);
+// Its transitions are counted in the tenants' metrics from the table's stream (functions/metrics).
+export const notificationStore = once(() => new DynamoNotificationStore(documentClient(), tableNames().notifications));
 export const notificationListing = once(() => new DynamoNotificationListing(documentClient(), tableNames().notifications));
 /**
  * The idempotency record is written after the request's work is done: if that write failed, the
@@ -176,7 +173,6 @@ export const engineDeps = once(
       addCounts: (...args) => broadcastStore().addCounts(...args),
       finish: (...args) => broadcastStore().finish(...args),
     },
-    metrics: metricsStore(),
     clock: systemClock,
     settings: { leaseSeconds: deliveryConfig().leaseSeconds, retry: retryPolicyConfig(), holdMs: engineConfig().holdMs },
   }),

@@ -3,12 +3,10 @@
  * and the broadcast delivery queue (several recipients per message). Both send ten messages per
  * SendMessageBatch, the SQS maximum, and retry the entries SQS failed on its own side.
  */
-import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { BroadcastDeliveryMessage, FanoutMessage } from '../domain/schemas.ts';
 import type { BroadcastDeliveryQueue, FanoutQueue } from '../ports.ts';
 import { sendBatches } from './sqs-send-batches.ts';
-import { maxVisibilitySeconds } from './sqs-delivery-queue.ts';
 
 export { maxDelaySeconds } from './sqs-send-batches.ts';
 
@@ -25,15 +23,6 @@ async function sendAll(sqs: SQSClient, queueUrl: string, bodies: readonly string
   if (failures.length > 0) throw new MessagesNotSentError(queueUrl, failures);
 }
 
-async function hideMessage(sqs: SQSClient, queueUrl: string, receiptHandle: string, seconds: number): Promise<void> {
-  await sqs.send(
-    new ChangeMessageVisibilityCommand({
-      QueueUrl: queueUrl,
-      ReceiptHandle: receiptHandle,
-      VisibilityTimeout: Math.min(maxVisibilitySeconds, Math.max(0, Math.ceil(seconds))),
-    }),
-  );
-}
 
 export class SqsFanoutQueue implements FanoutQueue {
   private readonly sqs: SQSClient;
@@ -48,9 +37,6 @@ export class SqsFanoutQueue implements FanoutQueue {
     await sendAll(this.sqs, this.queueUrl, messages.map((m) => JSON.stringify(m)), delaySeconds);
   }
 
-  async hide(receiptHandle: string, seconds: number): Promise<void> {
-    await hideMessage(this.sqs, this.queueUrl, receiptHandle, seconds);
-  }
 }
 
 export class SqsBroadcastDeliveryQueue implements BroadcastDeliveryQueue {
@@ -66,7 +52,4 @@ export class SqsBroadcastDeliveryQueue implements BroadcastDeliveryQueue {
     await sendAll(this.sqs, this.queueUrl, messages.map((m) => JSON.stringify(m)));
   }
 
-  async hide(receiptHandle: string, seconds: number): Promise<void> {
-    await hideMessage(this.sqs, this.queueUrl, receiptHandle, seconds);
-  }
 }

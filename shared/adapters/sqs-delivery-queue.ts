@@ -1,5 +1,5 @@
 /** The delivery queue as its consumer sees it, with its dead-letter queue. */
-import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetterDetails, DeliveryQueue } from '../ports.ts';
 
@@ -39,7 +39,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.deadLetterQueueUrl(),
-        // The original body, untouched: a redrive puts back exactly what the queue carried.
+        // What to redrive: a message naming the failed notification alone.
         MessageBody: body,
         MessageAttributes: {
           [deadLetterAttributes.reason]: text(details.reason.slice(0, maxReasonLength)),
@@ -48,16 +48,6 @@ export class SqsDeliveryQueue implements DeliveryQueue {
           [deadLetterAttributes.attempts]: { DataType: 'Number', StringValue: String(details.attempts) },
           [deadLetterAttributes.sourceMessageId]: text(details.sourceMessageId),
         },
-      }),
-    );
-  }
-
-  async hide(receiptHandle: string, seconds: number): Promise<void> {
-    await this.sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: this.queueUrl,
-        ReceiptHandle: receiptHandle,
-        VisibilityTimeout: Math.min(maxVisibilitySeconds, Math.max(0, Math.ceil(seconds))),
       }),
     );
   }

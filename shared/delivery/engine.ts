@@ -20,8 +20,6 @@ import { readinessOf, recordedStep, settle, unitKey, openConnections } from '../
 import type { ChannelResult, ChannelStep, DeliveryUnit, LiveState, Settlement, UnitOutcome, UnitRef } from '../domain/delivery.ts';
 import { noLiveState } from '../domain/delivery.ts';
 import { inboxChangedMessage } from '../domain/inbox.ts';
-import { deliveryMetric, statusMetric } from '../domain/metrics.ts';
-import type { MetricName } from '../domain/metrics.ts';
 import type { Channel, ChannelDelivery } from '../domain/notification.ts';
 import { isChannelEnabled } from '../domain/recipient.ts';
 import type { Recipient } from '../domain/recipient.ts';
@@ -36,7 +34,6 @@ import type {
   DeliveryStore,
   LiveStateStore,
   LoadedUnits,
-  MetricsStore,
   SocketPoster,
 } from '../ports.ts';
 import { finishIfReady } from '../use-cases/fan-out-broadcast.ts';
@@ -57,7 +54,6 @@ export interface EngineDeps {
   readonly live: Pick<LiveStateStore, 'get'>;
   readonly sockets: SocketPoster;
   readonly broadcasts: Pick<BroadcastStore, 'addCounts' | 'finish'>;
-  readonly metrics: Pick<MetricsStore, 'add'>;
   readonly clock: Clock;
   readonly settings: EngineSettings;
   /** @default a real timer */
@@ -525,13 +521,6 @@ async function afterCommit(
   verdicts: ReadonlyMap<string, CommitVerdict>,
   outcomes: Map<string, UnitOutcome>,
 ): Promise<void> {
-  const metrics = new Map<string, Partial<Record<MetricName, number>>>();
-  const count = (tenantId: string, name: MetricName | undefined): void => {
-    if (!name) return;
-    const counts = metrics.get(tenantId) ?? {};
-    counts[name] = (counts[name] ?? 0) + 1;
-    metrics.set(tenantId, counts);
-  };
   const broadcastCounts = new Map<string, { tenantId: string; broadcastId: string; sent: number; failed: number; lastError?: string }>();
   const tells: Promise<void>[] = [];
 
@@ -553,13 +542,8 @@ async function afterCommit(
     else if (settlement.kind === 'fail') log.error('Delivery failed', { error: settlement.error });
     else log.info('Delivery will be retried', { nextAttemptAt: new Date(settlement.nextAttemptAt).toISOString(), refundAttempt: settlement.refundAttempt });
 
-    if (unit.ref.kind === 'notification') {
-      count(unit.tenantId, statusMetric('sending'));
-      if (settlement.kind !== 'release') count(unit.tenantId, statusMetric(settlement.kind === 'finish' ? 'sent' : 'failed'));
-      for (const [channel, delivery] of Object.entries(p.entry.deliveries) as [Channel, ChannelDelivery][]) {
-        count(unit.tenantId, deliveryMetric(channel, delivery.status));
-      }
-    } else if (settlement.kind !== 'release') {
+    // A notification's metrics are counted from the table's stream (functions/metrics), not here.
+    if (unit.ref.kind === 'broadcast' && settlement.kind !== 'release') {
       const id = recipientKeyOf(unit.tenantId, unit.ref.broadcastId);
       const entry = broadcastCounts.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, sent: 0, failed: 0 };
       if (settlement.kind === 'finish') entry.sent++;
@@ -577,10 +561,6 @@ async function afterCommit(
     }
   }
   await Promise.all(tells);
-  for (const [tenantId, counts] of metrics) {
-    // A lost count is logged, never fails the delivery: the outcomes are written.
-    await deps.metrics.add(tenantId, deps.clock.now(), counts).catch((error: unknown) => logger.warn('Could not count metrics', { tenantId, error: describeError(error) }));
-  }
   for (const { tenantId, broadcastId, sent, failed, lastError } of broadcastCounts.values()) {
     const updated = await deps.broadcasts.addCounts(tenantId, broadcastId, { sent, failed }, lastError);
     await finishIfReady({ broadcasts: deps.broadcasts, clock: deps.clock }, updated);

@@ -1,8 +1,10 @@
 /**
  * Tenant metrics: counters of transitions, kept per tenant per UTC hour. A notification entering
  * a status adds one to `notifications.<status>`; a channel outcome adds one to
- * `deliveries.<channel>.<outcome>`. A report sums the hours of a window, so its granularity is
- * one hour: the window starts at the beginning of the hour that holds `now - period`.
+ * `deliveries.<channel>.<outcome>`. The transitions are read off the notifications table's stream,
+ * from each write's item before and after (`changeMetrics`). A report sums the hours of a window,
+ * so its granularity is one hour: the window starts at the beginning of the hour that holds
+ * `now - period`.
  */
 import { channelDeliveryStatuses, channels, notificationStatuses } from './notification.ts';
 import type { Channel, ChannelDeliveryStatus, NotificationStatus } from './notification.ts';
@@ -73,4 +75,70 @@ export function toMetricsReport(sums: MetricCounts, window: { period: number; fr
       ]),
     ) as Record<Channel, Record<CountedOutcome, number>>,
   };
+}
+
+/**
+ * What a metrics count needs to know of a notification as stored: its tenant, its status, how
+ * often it was claimed, and the status of each channel's delivery record (with when it was
+ * recorded, so that an outcome written again counts again, as it was counted when written).
+ */
+export interface NotificationImage {
+  readonly tenantId: string;
+  readonly status: NotificationStatus;
+  readonly attempts: number;
+  readonly deliveries: Readonly<Partial<Record<Channel, { readonly status: ChannelDeliveryStatus; readonly at: string }>>>;
+}
+
+/** One write of a notification, as the table's stream tells it: the item before (absent for a creation) and after (absent for a deletion). */
+export interface NotificationChange {
+  readonly before?: NotificationImage;
+  readonly after?: NotificationImage;
+}
+
+/**
+ * The counter a status change adds to, if any: a creation counts its status (`pending`); a claim
+ * and a takeover of a lease that ran out (`sending` → `sending`, one more attempt) count
+ * `sending`; every other change of status counts the status entered, except a claim released for
+ * a retry (`sending` → `pending`), which is still the same attempt's story. A rescheduled
+ * notification (`pending`, unchanged) counts nothing.
+ */
+export function statusChangeMetric(before: NotificationImage | undefined, after: NotificationImage): MetricName | undefined {
+  if (!before) return statusMetric(after.status);
+  if (before.status === after.status) return after.status === 'sending' && after.attempts > before.attempts ? statusMetric('sending') : undefined;
+  if (before.status === 'sending' && after.status === 'pending') return undefined;
+  return statusMetric(after.status);
+}
+
+/**
+ * The counts one write of a notification adds: its status change (see `statusChangeMetric`) and
+ * each channel whose delivery record appeared or changed to an outcome (`sending`, an intent, is
+ * none). A deletion (the TTL, the cleanup sweep, a rolled-back create) counts nothing.
+ */
+export function changeMetrics(change: NotificationChange): MetricCounts {
+  const { before, after } = change;
+  if (!after) return {};
+  const counts: Partial<Record<MetricName, number>> = {};
+  const add = (name: MetricName | undefined): void => {
+    if (name) counts[name] = (counts[name] ?? 0) + 1;
+  };
+  add(statusChangeMetric(before, after));
+  for (const channel of channels) {
+    const now = after.deliveries[channel];
+    const was = before?.deliveries[channel];
+    if (!now || (was && was.status === now.status && was.at === now.at)) continue;
+    add(deliveryMetric(channel, now.status));
+  }
+  return counts;
+}
+
+/** Adds `more` into `into`. */
+export function addCounts(into: Partial<Record<MetricName, number>>, more: MetricCounts): void {
+  for (const [name, value] of Object.entries(more) as [MetricName, number | undefined][]) {
+    if (value) into[name] = (into[name] ?? 0) + value;
+  }
+}
+
+/** `counts`, each negated: what takes them back out of a counter. */
+export function negatedCounts(counts: MetricCounts): MetricCounts {
+  return Object.fromEntries(Object.entries(counts).map(([name, value]) => [name, -(value ?? 0)])) as MetricCounts;
 }

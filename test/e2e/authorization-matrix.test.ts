@@ -286,7 +286,7 @@ const matrix: Readonly<Record<string, MatrixRow>> = {
     valid: async () => ({ path: `/v1/broadcasts/${f.billingDraft}/recipients` }),
     target: broadcastTarget((id) => ({ path: `/v1/broadcasts/${id}/recipients` })),
   },
-  'POST /api/notifications/schedule': {
+  'POST /api/notifications/schedule/': {
     roles: allRoles,
     ok: 201,
     valid: async (role) => ({
@@ -301,13 +301,13 @@ const matrix: Readonly<Record<string, MatrixRow>> = {
       hidden: (role) => (role === 'user' ? 403 : 404),
     },
   },
-  'DELETE /api/notifications/{id}/cancel_scheduled': {
+  'DELETE /api/notifications/{id}/cancel_scheduled/': {
     roles: allRoles,
     ok: 200,
     valid: async (role) => ({ path: `/api/notifications/${await ownNotification(role)}/cancel_scheduled/` }),
     target: notificationTarget((id) => ({ path: `/api/notifications/${id}/cancel_scheduled/` })),
   },
-  'GET /api/notifications/{id}/schedule_status': {
+  'GET /api/notifications/{id}/schedule_status/': {
     roles: allRoles,
     ok: 200,
     valid: async (role) => ({ path: `/api/notifications/${role === 'user' ? f.billingToAlice : f.billingToBob}/schedule_status/` }),

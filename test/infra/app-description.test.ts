@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { functions, queues, tables } from '../../lib/app-description.ts';
 import type { FunctionDescription, Trigger } from '../../lib/app-description.ts';
 import { functionEnvironment } from '../../lib/function-environment.ts';
+import { gatewayRoutes } from '../../lib/http-gateway-routes.ts';
 import type { SynthesisedHerald } from './synth.ts';
 import { synthesiseHerald, testSettings } from './synth.ts';
 import type { CfnResource } from './template-queries.ts';
@@ -59,6 +60,11 @@ function routesOf(herald: SynthesisedHerald, protocol: 'HTTP' | 'WEBSOCKET'): Ma
   return routes;
 }
 
+/** The logical id of the data-stack resource of `type` whose `nameProperty` is `name`. */
+function dataLogicalId(herald: SynthesisedHerald, type: string, nameProperty: string, name: string): string | undefined {
+  return resourcesOfType(herald.data, type).find(([, r]) => prop(r, nameProperty) === name)?.[0];
+}
+
 function dataResourceNamed(herald: SynthesisedHerald, type: string, nameProperty: string, value: unknown): string | undefined {
   const [logicalId] = referencedLogicalIds(resolveImports(value, herald.data));
   const resource = logicalId ? resourcesOf(herald.data)[logicalId] : undefined;
@@ -90,9 +96,10 @@ describe('the templates agree with the app description', () => {
   });
 
   it('routes every described HTTP route to its function, and no other route', () => {
+    // As deployed: a path ending in `/` on its greedy route (lib/http-gateway-routes.ts).
     const expected = new Map(
       described('http').flatMap(({ fn, trigger }) =>
-        trigger.routes.map((r) => [`${r.method} ${r.path}`, [physical(fn.name)]] as const),
+        gatewayRoutes(trigger.routes).map((r) => [`${r.method} ${r.path}`, [physical(fn.name)]] as const),
       ),
     );
     expect(routesOf(herald, 'HTTP')).toEqual(expected);
@@ -112,14 +119,26 @@ describe('the templates agree with the app description', () => {
     );
   });
 
-  it('maps every described queue trigger to its function, and no other mapping', () => {
-    const built = resourcesOfType(herald.service, 'AWS::Lambda::EventSourceMapping').map(([, m]) => ({
-      queue: dataResourceNamed(herald, 'AWS::SQS::Queue', 'QueueName', prop(m, 'EventSourceArn')),
-      fns: functionsReferencedBy(herald, prop(m, 'FunctionName')),
-      batchSize: prop(m, 'BatchSize'),
-      window: prop(m, 'MaximumBatchingWindowInSeconds'),
-      reportsFailures: prop(m, 'FunctionResponseTypes'),
-    }));
+  it('maps every described queue and stream trigger to its function, and no other mapping', () => {
+    const built = resourcesOfType(herald.service, 'AWS::Lambda::EventSourceMapping').map(([, m]) => {
+      const queue = dataResourceNamed(herald, 'AWS::SQS::Queue', 'QueueName', prop(m, 'EventSourceArn'));
+      return queue ? `queue ${queue}` : `stream of ${dataResourceNamed(herald, 'AWS::DynamoDB::Table', 'TableName', prop(m, 'EventSourceArn'))}`;
+    });
+    expect(built.sort()).toEqual(
+      [...described('queue').map(({ trigger }) => `queue ${physical(trigger.queue)}`), ...described('stream').map(({ trigger }) => `stream of ${physical(trigger.table)}`)].sort(),
+    );
+  });
+
+  it('reads every described queue trigger in its batches, reporting partial failures', () => {
+    const built = resourcesOfType(herald.service, 'AWS::Lambda::EventSourceMapping')
+      .filter(([, m]) => dataResourceNamed(herald, 'AWS::SQS::Queue', 'QueueName', prop(m, 'EventSourceArn')) !== undefined)
+      .map(([, m]) => ({
+        queue: dataResourceNamed(herald, 'AWS::SQS::Queue', 'QueueName', prop(m, 'EventSourceArn')),
+        fns: functionsReferencedBy(herald, prop(m, 'FunctionName')),
+        batchSize: prop(m, 'BatchSize'),
+        window: prop(m, 'MaximumBatchingWindowInSeconds'),
+        reportsFailures: prop(m, 'FunctionResponseTypes'),
+      }));
     expect(built).toEqual(
       described('queue').map(({ fn, trigger }) => ({
         queue: physical(trigger.queue),
@@ -129,6 +148,44 @@ describe('the templates agree with the app description', () => {
         reportsFailures: trigger.reportBatchItemFailures ? ['ReportBatchItemFailures'] : undefined,
       })),
     );
+  });
+
+  it('reads every described stream trigger as described, giving up on a batch to its on-failure queue', () => {
+    const built = resourcesOfType(herald.service, 'AWS::Lambda::EventSourceMapping')
+      .filter(([, m]) => dataResourceNamed(herald, 'AWS::DynamoDB::Table', 'TableName', prop(m, 'EventSourceArn')) !== undefined)
+      .map(([, m]) => ({
+        stream: resolveImports(prop(m, 'EventSourceArn'), herald.data),
+        fns: functionsReferencedBy(herald, prop(m, 'FunctionName')),
+        batchSize: prop(m, 'BatchSize'),
+        window: prop(m, 'MaximumBatchingWindowInSeconds'),
+        startingPosition: prop(m, 'StartingPosition'),
+        reportsFailures: prop(m, 'FunctionResponseTypes'),
+        bisect: prop(m, 'BisectBatchOnFunctionError'),
+        retries: prop(m, 'MaximumRetryAttempts'),
+        onFailure: dataResourceNamed(herald, 'AWS::SQS::Queue', 'QueueName', (prop(m, 'DestinationConfig') as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination),
+      }));
+    expect(described('stream').length).toBeGreaterThan(0);
+    expect(built).toEqual(
+      described('stream').map(({ fn, trigger }) => ({
+        stream: { 'Fn::GetAtt': [dataLogicalId(herald, 'AWS::DynamoDB::Table', 'TableName', physical(trigger.table)), 'StreamArn'] },
+        fns: [physical(fn.name)],
+        batchSize: trigger.batchSize,
+        window: trigger.maxBatchingWindowSeconds,
+        startingPosition: trigger.startingPosition,
+        reportsFailures: trigger.reportBatchItemFailures ? ['ReportBatchItemFailures'] : undefined,
+        bisect: trigger.bisectBatchOnFunctionError,
+        retries: trigger.maximumRetryAttempts,
+        onFailure: physical(trigger.onFailure),
+      })),
+    );
+  });
+
+  it('gives a stream, of the described view, to exactly the tables that declare one', () => {
+    const built = Object.fromEntries(
+      resourcesOfType(herald.data, 'AWS::DynamoDB::Table').map(([, t]) => [prop(t, 'TableName'), (prop(t, 'StreamSpecification') as { StreamViewType?: string } | undefined)?.StreamViewType]),
+    );
+    expect(built).toEqual(Object.fromEntries(tables.map((t) => [physical(t.name), t.stream])));
+    expect(tables.some((t) => t.stream)).toBe(true);
   });
 
   it('runs every described rule on its schedule, and no other rule', () => {

@@ -51,13 +51,11 @@ describe('the data stack tables', () => {
     },
   );
 
-  it('keeps every table recoverable to the second and on stack deletion', () => {
+  it('keeps every table recoverable to the second, on every stage (what outlives the stack: test/infra/retention.test.ts)', () => {
     const built = resourcesOfType(herald.data, 'AWS::DynamoDB::Table');
     expect(built).toHaveLength(tables.length);
     for (const [, table] of built) {
       expect(prop(table, 'PointInTimeRecoverySpecification')).toEqual({ PointInTimeRecoveryEnabled: true });
-      expect(table.DeletionPolicy).toBe('Retain');
-      expect(table.UpdateReplacePolicy).toBe('Retain');
     }
   });
 });
@@ -133,12 +131,11 @@ describe('the scheduler group and its execution role', () => {
     roleId = only[0];
   });
 
-  it('names the group after the description and the stage, and keeps it on stack deletion', () => {
+  it('names the group after the description and the stage (kept on production stages: test/infra/retention.test.ts)', () => {
     const groups = resourcesOfType(herald.data, 'AWS::Scheduler::ScheduleGroup');
     expect(groups).toHaveLength(1);
     const group = groups[0]?.[1];
     expect(group && prop(group, 'Name')).toBe(`${scheduleGroupName}-${testSettings.stage}`);
-    expect(group?.DeletionPolicy).toBe('Retain');
   });
 
   it('may only be assumed by EventBridge Scheduler, for this account and this group', () => {

@@ -11,6 +11,7 @@ import {
   websocketRouteSelectionExpression,
 } from '../../lib/app-description.ts';
 import type { FunctionDescription } from '../../lib/app-description.ts';
+import { gatewayRoutes } from '../../lib/http-gateway-routes.ts';
 import { HeraldDataStack } from '../../lib/stacks/herald-data-stack.ts';
 import { HeraldServiceStack } from '../../lib/stacks/herald-service-stack.ts';
 import { configVariables } from '../../shared/config.ts';
@@ -24,6 +25,7 @@ import {
   prop,
   resolveImports,
   resourcesOfType,
+  roleOfFunction,
   statementsAllowing,
   statementsOfFunction,
 } from './template-queries.ts';
@@ -81,7 +83,10 @@ describe('the functions', () => {
         RetentionInDays: 30,
       });
     }
-    expect(resourcesOfType(herald.service, 'AWS::Logs::LogGroup')).toHaveLength(functions.length);
+    const functionLogs = resourcesOfType(herald.service, 'AWS::Logs::LogGroup').filter(([, group]) =>
+      String(prop(group, 'LogGroupName')).startsWith('/aws/lambda/'),
+    );
+    expect(functionLogs).toHaveLength(functions.length);
   });
 });
 
@@ -106,7 +111,7 @@ describe('the HTTP API', () => {
     });
   });
 
-  it.each(httpRoutes.filter((r) => r.auth === 'jwt').map((r) => `${r.method} ${r.path}`))(
+  it.each(gatewayRoutes(httpRoutes).filter((r) => r.auth === 'jwt').map((r) => `${r.method} ${r.path}`))(
     'requires a valid JWT on %s',
     (routeKey) => {
       herald.service.hasResourceProperties('AWS::ApiGatewayV2::Route', {
@@ -117,7 +122,7 @@ describe('the HTTP API', () => {
     },
   );
 
-  it.each(httpRoutes.filter((r) => r.auth === 'none').map((r) => `${r.method} ${r.path}`))(
+  it.each(gatewayRoutes(httpRoutes).filter((r) => r.auth === 'none').map((r) => `${r.method} ${r.path}`))(
     'leaves %s public',
     (routeKey) => {
       herald.service.hasResourceProperties('AWS::ApiGatewayV2::Route', {
@@ -249,10 +254,24 @@ describe('least privilege', () => {
   const awsServices = ['dynamodb:', 'sqs:', 'ses:', 'scheduler:', 'iam:', 'execute-api:'];
   const actionsOfFunction = (name: string): string[] => actionsOf(statementsOfFunction(herald.service, physical(name)));
 
-  it('gives the WebSocket authorizer no AWS access beyond X-Ray', () => {
+  it('gives the WebSocket authorizer no AWS access beyond X-Ray and its own logs', () => {
     const actions = actionsOfFunction('ws-authorizer');
     expect(actions.filter((a) => awsServices.some((s) => a.startsWith(s)))).toEqual([]);
-    expect(actions.every((a) => a.startsWith('xray:'))).toBe(true);
+    expect(actions.filter((a) => !a.startsWith('xray:'))).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
+  it('lets every function write logs to its own log group, and to no other', () => {
+    for (const fn of functions) {
+      const logGroup = resourcesOfType(herald.service, 'AWS::Logs::LogGroup').find(
+        ([, group]) => prop(group, 'LogGroupName') === `/aws/lambda/${physical(fn.name)}`,
+      );
+      const logging = statementsOfFunction(herald.service, physical(fn.name)).filter((s) => s.actions.some((a) => a.startsWith('logs:')));
+      expect(logging, fn.name).toEqual([
+        { effect: 'Allow', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [{ 'Fn::GetAtt': [logGroup?.[0], 'Arn'] }], condition: undefined },
+      ]);
+      const [, role] = resourcesOfType(herald.service, 'AWS::IAM::Role').find(([id]) => id === roleOfFunction(herald.service, physical(fn.name))) ?? [];
+      expect(role && prop(role, 'ManagedPolicyArns'), `${fn.name} must have no managed policy`).toBeUndefined();
+    }
   });
 
   it('does not let the api function consume queues', () => {
@@ -274,7 +293,8 @@ describe('least privilege', () => {
       expect(statementsAllowing(statementsOfFunction(herald.service, physical(name)), 'execute-api:ManageConnections'), name).toHaveLength(1);
     }
     const markRead = actionsOfFunction('ws-mark-read');
-    expect(markRead.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('xray:'))).toEqual(['execute-api:ManageConnections']);
+    // Its logs: its own log group only (proved for every function above).
+    expect(markRead.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('xray:') && !a.startsWith('logs:'))).toEqual(['execute-api:ManageConnections']);
     // Connections now live on the inbox's unread-counter item: the inbox table is all it touches.
     expect(Object.keys(described('ws-mark-read').access.tables ?? {}).sort()).toEqual(['inbox']);
   });
@@ -305,8 +325,12 @@ describe('least privilege', () => {
       const statements = statementsOfFunction(herald.service, physical(fn.name));
       for (const table of tables) {
         const tableId = logicalIdIn(herald, 'AWS::DynamoDB::Table', table.name);
+        // The table's data, not its stream (whose reads come with a stream trigger, tested below).
         const onTable = statements.filter((s) =>
-          s.resources.some((r) => JSON.stringify(resolveImports(r, herald.data)).includes(`"${tableId}"`)),
+          s.resources.some((r) => {
+            const resolved = JSON.stringify(resolveImports(r, herald.data));
+            return resolved.includes(`"${tableId}"`) && !resolved.includes('"StreamArn"');
+          }),
         );
         const actions = actionsOf(onTable);
         const level = fn.access.tables?.[table.name];
@@ -318,6 +342,32 @@ describe('least privilege', () => {
           expect(granted, where).toEqual(level === 'readWrite' ? writes : []);
         }
       }
+    }
+  });
+
+  it('lets exactly the functions a table\'s stream triggers read that stream, and only read it', () => {
+    for (const fn of functions) {
+      const statements = statementsOfFunction(herald.service, physical(fn.name));
+      for (const table of tables) {
+        const streamArn = JSON.stringify({ 'Fn::GetAtt': [logicalIdIn(herald, 'AWS::DynamoDB::Table', table.name), 'StreamArn'] });
+        const onStream = statements.filter((s) => s.resources.some((r) => JSON.stringify(resolveImports(r, herald.data)) === streamArn));
+        const triggered = fn.triggers.some((t) => t.kind === 'stream' && t.table === table.name);
+        expect(actionsOf(onStream).sort(), `${fn.name} on the stream of ${table.name}`).toEqual(
+          triggered ? ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'] : [],
+        );
+      }
+    }
+  });
+
+  it('lets the metrics function add to the metrics and send a batch it gave up to its DLQ, and nothing else', () => {
+    const statements = statementsOfFunction(herald.service, physical('metrics'));
+    const sends = statementsAllowing(statements, 'sqs:SendMessage').flatMap((s) => s.resources.map((r) => resolveImports(r, herald.data)));
+    expect(sends).toEqual([{ 'Fn::GetAtt': [logicalIdIn(herald, 'AWS::SQS::Queue', 'metrics-dlq'), 'Arn'] }]);
+    const metricsTable = JSON.stringify({ 'Fn::GetAtt': [logicalIdIn(herald, 'AWS::DynamoDB::Table', 'metrics'), 'Arn'] });
+    const updates = statementsAllowing(statements, 'dynamodb:UpdateItem').flatMap((s) => s.resources.map((r) => JSON.stringify(resolveImports(r, herald.data))));
+    expect(updates).toEqual([metricsTable]);
+    for (const action of ['ses:SendEmail', 'scheduler:CreateSchedule', 'execute-api:ManageConnections', 'sqs:ReceiveMessage']) {
+      expect(statementsAllowing(statements, action), action).toEqual([]);
     }
   });
 
@@ -472,6 +522,26 @@ describe('description kinds without a current user', () => {
     // No API is built when nothing is routed.
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
     expect(tableByName('notifications').envVar in environmentOf(template, physical('sweep'))).toBe(true);
+  });
+
+  it('refuses a stream trigger on a table that declares no stream', () => {
+    const reader: FunctionDescription = {
+      ...sweep,
+      triggers: [
+        {
+          kind: 'stream',
+          table: 'recipients',
+          batchSize: 100,
+          maxBatchingWindowSeconds: 0,
+          startingPosition: 'LATEST',
+          reportBatchItemFailures: true,
+          bisectBatchOnFunctionError: true,
+          maximumRetryAttempts: 3,
+          onFailure: 'metrics-dlq',
+        },
+      ],
+    };
+    expect(() => synthesiseWith([reader])).toThrow(/reads the stream of recipients, which declares none/);
   });
 
   it('refuses a queue consumer that outlives the queue visibility timeout', () => {

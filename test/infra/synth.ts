@@ -25,6 +25,9 @@ export const testSettings: HeraldSettings = {
   // No SES budget: the functions read the account's own (GetSendQuota), as with cdk.json.
   delivery: { holdMs: 1500, ses: {} },
   selfSend: { userPerHour: 60, tenantPerHour: 1000 },
+  api: { rateLimitPerSecond: 150, burstLimit: 300, corsOrigins: ['https://app.herald-tests.dev', 'http://localhost:5173'] },
+  // The test stage is not a production one: a stage named `live` is, in these tests.
+  operations: { productionStages: ['live'], alarmEmail: 'oncall@herald-tests.dev' },
 };
 
 /** The account and region test stacks are pinned to. */
@@ -53,6 +56,11 @@ export function testContext(overrides: Readonly<Record<string, unknown>> = {}): 
     [contextKeys.cancelledRetentionDays]: testSettings.sweeps.cancelledRetentionDays,
     [contextKeys.cleanupMaxItems]: testSettings.sweeps.cleanupMaxItems,
     [contextKeys.deliveryHoldMs]: testSettings.delivery.holdMs,
+    [contextKeys.apiRateLimit]: testSettings.api.rateLimitPerSecond,
+    [contextKeys.apiBurstLimit]: testSettings.api.burstLimit,
+    [contextKeys.corsOrigins]: testSettings.api.corsOrigins,
+    [contextKeys.productionStages]: testSettings.operations.productionStages,
+    [contextKeys.alarmEmail]: testSettings.operations.alarmEmail,
     // No stack is bundled: entries must exist, but esbuild never runs.
     'aws:cdk:bundling-stacks': [],
     ...overrides,
@@ -66,9 +74,9 @@ export interface SynthesisedHerald {
   readonly service: Template;
 }
 
-/** Builds and synthesises the app exactly as bin/herald.ts does, with the test context. */
-export function synthesiseHerald(): SynthesisedHerald {
-  const app = new App({ context: testContext() });
+/** Builds and synthesises the app exactly as bin/herald.ts does, with the test context (and `overrides` of it). */
+export function synthesiseHerald(overrides: Readonly<Record<string, unknown>> = {}): SynthesisedHerald {
+  const app = new App({ context: testContext(overrides) });
   const stacks = addHeraldStacks(app, testEnv);
   return { stacks, data: Template.fromStack(stacks.data), service: Template.fromStack(stacks.service) };
 }

@@ -9,7 +9,6 @@ export class FakeFanoutQueue implements FanoutQueue {
   readonly waiting: { message: FanoutMessage; delaySeconds?: number }[] = [];
   /** Every message ever sent. */
   readonly sent: { message: FanoutMessage; delaySeconds?: number }[] = [];
-  readonly hidden: { receiptHandle: string; seconds: number }[] = [];
   /** Errors the next `send` calls throw. */
   readonly sendFailures = new ScriptedFailures();
 
@@ -22,9 +21,7 @@ export class FakeFanoutQueue implements FanoutQueue {
     }
   }
 
-  async hide(receiptHandle: string, seconds: number): Promise<void> {
-    this.hidden.push({ receiptHandle, seconds });
-  }
+
 
   /** Takes the next waiting message of one of `kinds` (any kind when none given). */
   take(...kinds: FanoutMessage['kind'][]): FanoutMessage | undefined {
@@ -43,7 +40,6 @@ export class FakeBroadcastDeliveryQueue implements BroadcastDeliveryQueue {
   /** Messages not yet taken, in send order. */
   readonly waiting: BroadcastDeliveryMessage[] = [];
   readonly sent: BroadcastDeliveryMessage[] = [];
-  readonly hidden: { receiptHandle: string; seconds: number }[] = [];
   /** Errors the next `enqueue` calls throw. */
   readonly enqueueFailures = new ScriptedFailures();
 
@@ -55,9 +51,7 @@ export class FakeBroadcastDeliveryQueue implements BroadcastDeliveryQueue {
     }
   }
 
-  async hide(receiptHandle: string, seconds: number): Promise<void> {
-    this.hidden.push({ receiptHandle, seconds });
-  }
+
 
   /** Takes the next waiting message. */
   take(): BroadcastDeliveryMessage | undefined {

@@ -2,14 +2,11 @@
 import type { DeadLetterDetails, DeliveryQueue } from '../../../shared/ports.ts';
 
 export class FakeDeliveryQueue implements DeliveryQueue {
-  readonly hidden: { receiptHandle: string; seconds: number }[] = [];
   readonly deadLetters: { body: string; details: DeadLetterDetails }[] = [];
 
   async deadLetter(body: string, details: DeadLetterDetails): Promise<void> {
     this.deadLetters.push({ body, details });
   }
 
-  async hide(receiptHandle: string, seconds: number): Promise<void> {
-    this.hidden.push({ receiptHandle, seconds });
-  }
+
 }

@@ -1,7 +1,7 @@
 /**
  * The delivery engine wired to in-memory fakes of every port it touches, as the functions wire it
  * to AWS: notifications, broadcasts and their rows, the directory, the inbox and live state (one
- * unread count, as on the one DynamoDB item), sockets, mail and metrics. Its sleep moves the
+ * unread count, as on the one DynamoDB item), sockets and mail. Its sleep moves the
  * test's clock, so a wait costs no time and every instant is exact.
  */
 import { SendBudgets } from '../../../shared/adapters/dynamo-send-budgets.ts';
@@ -23,7 +23,6 @@ import { InMemoryDeliveryStore } from './delivery-store.ts';
 import { InMemoryInboxStore } from './inbox-store.ts';
 import { InMemoryLiveStateStore } from './live-state-store.ts';
 import { FakeMailer } from './mailer.ts';
-import { InMemoryMetricsStore } from './metrics-store.ts';
 import { InMemoryNotificationStore } from './notification-store.ts';
 import { InMemoryRecipientStore } from './recipient-store.ts';
 import { FakeSocketPoster } from './socket-poster.ts';
@@ -53,7 +52,6 @@ export interface DeliveryWorld {
   readonly live: InMemoryLiveStateStore;
   readonly sockets: FakeSocketPoster;
   readonly mailer: FakeMailer;
-  readonly metrics: InMemoryMetricsStore;
   readonly store: InMemoryDeliveryStore;
   readonly budgets: SendBudgets;
   readonly deps: EngineDeps;
@@ -79,7 +77,6 @@ export function aDeliveryWorld(options: DeliveryWorldOptions = {}): DeliveryWorl
   const live = new InMemoryLiveStateStore(inbox);
   const sockets = new FakeSocketPoster();
   const mailer = new FakeMailer();
-  const metrics = new InMemoryMetricsStore();
   const budgets = new SendBudgets(() => options.budgets ?? {});
   const store = new InMemoryDeliveryStore({ notifications, broadcasts, rows, recipients, inbox, live }, { budgets });
   const sleeps: number[] = [];
@@ -89,7 +86,6 @@ export function aDeliveryWorld(options: DeliveryWorldOptions = {}): DeliveryWorl
     live,
     sockets,
     broadcasts,
-    metrics,
     clock,
     settings: { leaseSeconds: options.leaseSeconds ?? 60, retry: options.retry ?? { ...defaultRetryPolicy, jitter: 0 }, holdMs: options.holdMs ?? 2_000 },
     sleep: async (ms) => {
@@ -108,7 +104,6 @@ export function aDeliveryWorld(options: DeliveryWorldOptions = {}): DeliveryWorl
     live,
     sockets,
     mailer,
-    metrics,
     store,
     budgets,
     deps,

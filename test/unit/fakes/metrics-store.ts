@@ -2,15 +2,11 @@
 import { hourKey, isMetricName } from '../../../shared/domain/metrics.ts';
 import type { MetricCounts, MetricName } from '../../../shared/domain/metrics.ts';
 import type { MetricsStore } from '../../../shared/ports.ts';
-import { ScriptedFailures } from './failures.ts';
 
 export class InMemoryMetricsStore implements MetricsStore {
   private readonly hours = new Map<string, Map<MetricName, number>>();
-  /** Errors the next `add` calls throw. */
-  readonly addFailures = new ScriptedFailures();
 
   async add(tenantId: string, at: Date, counts: MetricCounts): Promise<void> {
-    this.addFailures.throwNext();
     const bucketKey = `${tenantId}#${hourKey(at)}`;
     const bucket = this.hours.get(bucketKey) ?? new Map<MetricName, number>();
     for (const [name, value] of Object.entries(counts)) {

@@ -141,12 +141,15 @@ describe('the OpenAPI document of the api function', () => {
     }
   });
 
-  it('documents the Celery scheduler routes under the paths their clients call without the slash, saying they take it', () => {
+  it('documents the Celery scheduler routes under the paths their clients call, trailing slash included, as they are declared', () => {
     // Act
-    const schedule = openApiDocument().paths['/api/notifications/schedule']?.post;
+    const { paths } = openApiDocument();
+    const schedule = paths['/api/notifications/schedule/']?.post;
 
     // Assess
-    expect(schedule?.summary).toContain('POST /api/notifications/schedule/');
     expect(Object.keys(schedule?.responses ?? {})).toEqual(expect.arrayContaining(['201', '400', '401', '404']));
+    expect(paths['/api/notifications/{id}/cancel_scheduled/']?.delete).toBeDefined();
+    expect(paths['/api/notifications/{id}/schedule_status/']?.get).toBeDefined();
+    expect(Object.keys(paths).filter((path) => path.startsWith('/api/') && !path.endsWith('/'))).toEqual([]);
   });
 });

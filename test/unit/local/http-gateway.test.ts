@@ -8,6 +8,7 @@ import type { JSONWebKeySet, JWTPayload } from 'jose';
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpRoutes } from '../../../lib/app-description.ts';
+import { gatewayRoutes } from '../../../lib/http-gateway-routes.ts';
 import type { HttpRoute } from '../../../lib/app-description.ts';
 import { presentClaim, startHttpGateway } from '../../../local/http-gateway.ts';
 import type { RunningHttpGateway } from '../../../local/http-gateway.ts';
@@ -45,8 +46,9 @@ async function send(
   });
 }
 
+// The description's routes as they are deployed (paths ending in `/` on greedy routes), as the local stack wires them.
 const testRoutes: readonly HttpRoute[] = [
-  ...httpRoutes,
+  ...gatewayRoutes(httpRoutes),
   { method: 'GET', path: '/v1/recipients/me', auth: 'jwt' },
   { method: 'GET', path: '/files/{proxy+}', auth: 'none' },
   { method: 'POST', path: '/echo', auth: 'none' },
@@ -422,7 +424,7 @@ describe('HTTP API gateway lifecycle', () => {
     // Prepare
     const gateway = await startHttpGateway({
       port: 0,
-      routes: httpRoutes,
+      routes: gatewayRoutes(httpRoutes),
       jwt: { issuer, audience, jwks: { keys: [] } },
       invoke: async () => ({ statusCode: 204 }),
     });

@@ -61,7 +61,7 @@ describe('what a redrive drains', () => {
 
   it('drains every DLQ of the description when no queue is named', () => {
     // Prepare
-    const deadLetterQueues = queues.filter((q) => q.deadLetters).map((q) => q.name);
+    const deadLetterQueues = queues.filter((q) => q.deadLetters?.redriveTo).map((q) => q.name);
 
     // Act
     const plan = planRedrive(undefined);
@@ -69,6 +69,12 @@ describe('what a redrive drains', () => {
     // Assess
     expect(plan.map((p) => p.deadLetterQueue).sort()).toEqual([...deadLetterQueues].sort());
     expect(deadLetterQueues).toEqual(expect.arrayContaining(['delivery-dlq', 'scheduler-dlq']));
+  });
+
+  it('refuses to redrive the DLQ of a stream trigger, whose messages only point at stream records', () => {
+    // Act + Assess
+    expect(() => planRedrive('metrics-dlq')).toThrow(/metrics-dlq cannot be redriven: its messages describe stream records/);
+    expect(planRedrive(undefined).map((p) => p.deadLetterQueue)).not.toContain('metrics-dlq');
   });
 
   it('names the queues it knows when given one without a DLQ', () => {

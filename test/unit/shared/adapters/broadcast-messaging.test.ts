@@ -6,7 +6,7 @@ import {
   ResourceNotFoundException,
   SchedulerClient,
 } from '@aws-sdk/client-scheduler';
-import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -148,16 +148,5 @@ describe('the broadcast queues', () => {
     expect(error).toBeInstanceOf(MessagesNotSentError);
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 2);
     expect(sqsMock.commandCalls(SendMessageBatchCommand)[1]?.args[0].input.Entries?.map((e) => e.Id)).toEqual(['0']);
-  });
-
-  it('hides a message for at most 12 hours', async () => {
-    // Prepare
-    sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
-
-    // Act
-    await new SqsFanoutQueue(new SQSClient({ region: 'eu-west-1' }), fanoutUrl).hide('rh', 99_999);
-
-    // Assess
-    expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, { ReceiptHandle: 'rh', VisibilityTimeout: 43_200 });
   });
 });

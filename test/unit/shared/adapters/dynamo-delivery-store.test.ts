@@ -32,7 +32,7 @@ import { logger } from '../../../../shared/observability/logger.ts';
 import type { ClaimRequest, ClaimResult, CommitEntry, CommitVerdict } from '../../../../shared/ports.ts';
 import { cleanupSweep } from '../../../../shared/use-cases/cleanup-sweep.ts';
 import { stuckRetrySweep } from '../../../../shared/use-cases/stuck-retry-sweep.ts';
-import { FakeClock, FakeDeliveryEnqueuer, FakeMailer, FakeSocketPoster, InMemoryMetricsStore } from '../../fakes/index.ts';
+import { FakeClock, FakeDeliveryEnqueuer, FakeMailer, FakeSocketPoster } from '../../fakes/index.ts';
 import { notificationIdsOf, refsOfDeliveryMessage } from '../../fakes/delivery-world.ts';
 import { aNotification, aRecipient } from '../../fakes/fixtures.ts';
 import { fakeSleep } from '../../support/fake-sleep.ts';
@@ -127,7 +127,6 @@ async function aWorld(start = '2030-01-01T12:00:00.000Z'): Promise<World> {
     sendTimes.push(clock.now().getTime());
   };
   await recipients.put(aRecipient({ tenantId, id: 'bob', email: 'bob@example.com' }));
-  const metrics = new InMemoryMetricsStore();
   // One sleep for every worker of the world: their waits overlap, as real ones do.
   const sleep = fakeSleep(clock);
   return {
@@ -145,7 +144,6 @@ async function aWorld(start = '2030-01-01T12:00:00.000Z'): Promise<World> {
         live,
         sockets,
         broadcasts,
-        metrics,
         clock,
         settings: { leaseSeconds: 60, retry: { ...defaultRetryPolicy, jitter: 0 }, holdMs: 2_000 },
         sleep,

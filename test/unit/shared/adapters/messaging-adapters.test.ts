@@ -5,12 +5,11 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ApiGatewaySocketPoster } from '../../../../shared/adapters/api-gateway-socket-poster.ts';
 import { SesMailer } from '../../../../shared/adapters/ses-mailer.ts';
-import { maxVisibilitySeconds, SqsDeliveryQueue } from '../../../../shared/adapters/sqs-delivery-queue.ts';
 
 const gatewayMock = mockClient(ApiGatewayManagementApiClient);
 const sesMock = mockClient(SESClient);
@@ -85,31 +84,5 @@ describe('SesMailer', () => {
         Body: { Text: { Data: 'Starts in 5 minutes', Charset: 'UTF-8' } },
       },
     });
-  });
-});
-
-describe('SqsDeliveryQueue', () => {
-  const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/111122223333/herald-delivery';
-
-  it.each([
-    [300, 300],
-    [42.2, 43],
-    [100_000, 43_200],
-    [-5, 0],
-  ])('hides a message asked to wait %s s for %i s', async (seconds, expected) => {
-    // Prepare
-    const queue = new SqsDeliveryQueue(new SQSClient({ region: 'eu-west-1' }), queueUrl);
-    sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
-
-    // Act
-    await queue.hide('receipt-1', seconds);
-
-    // Assess
-    expect(sqsMock).toHaveReceivedCommandExactlyOnceWith(ChangeMessageVisibilityCommand, {
-      QueueUrl: queueUrl,
-      ReceiptHandle: 'receipt-1',
-      VisibilityTimeout: expected,
-    });
-    expect(maxVisibilitySeconds).toBe(43_200);
   });
 });

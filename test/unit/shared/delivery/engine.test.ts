@@ -500,35 +500,4 @@ describe('the engine delivering a notification', () => {
     expect(stored.deliveries.email).toMatchObject({ status: 'sending', detail: 'attempt 1' });
     expect(await world.inbox.list(tenantId, 'bob')).toEqual([]);
   });
-
-  it('counts the attempt, the outcome and each channel in the tenant\'s metrics', async () => {
-    // Prepare
-    const world = await setUp();
-    await world.live.forgetConnections(tenantId, 'bob', ['conn-1']);
-
-    // Act
-    await world.deliverIt();
-
-    // Assess
-    expect(world.metrics.hour(tenantId, new Date(noon))).toEqual({
-      'notifications.sending': 1,
-      'notifications.sent': 1,
-      'deliveries.inbox.sent': 1,
-      'deliveries.websocket.skipped': 1,
-      'deliveries.email.sent': 1,
-    });
-  });
-
-  it('still records the delivery when its metrics cannot be counted', async () => {
-    // Prepare
-    const world = await setUp();
-    world.metrics.addFailures.add(new Error('metrics table throttled'));
-
-    // Act
-    const outcome = await world.deliverIt();
-
-    // Assess
-    expect(outcome).toEqual({ kind: 'done', status: 'sent' });
-    expect((await world.current()).status).toBe('sent');
-  });
 });
