@@ -85,7 +85,7 @@ const relatedObject = objectBytes({ type: freeTextBytes(maxRelatedObjectTypeLeng
 /** The worst-case body of each route that takes one, by route key (`METHOD /path`). */
 export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
   'POST /v1/notifications': objectBytes({ recipients: recipientIds(maxRecipientsPerRequest), ...content, relatedObject }),
-  'POST /api/notifications/schedule': objectBytes({
+  'POST /api/notifications/schedule/': objectBytes({
     recipients: recipientIds(maxRecipientsPerRequest),
     title: content.title,
     message: content.message,

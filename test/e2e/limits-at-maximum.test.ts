@@ -127,7 +127,7 @@ describe('every limit at its maximum, together', () => {
   it('POST /api/notifications/schedule takes the same, in the Celery scheduler’s words', async () => {
     // Act
     const body = atMaximum(
-      'POST /api/notifications/schedule',
+      'POST /api/notifications/schedule/',
       object({
         recipients: `[${ids.slice(0, maxRecipientsPerRequest).map(escaped).join(',')}]`,
         title: content.title,

@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDirectory } from '../../local/seed-directory.ts';
+import { maxBatchRecipients } from '../../shared/domain/schemas.ts';
 import { LOCAL_REGION } from '../../local/stack.ts';
 import { eventually, inMs, startHarness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
@@ -54,8 +55,12 @@ async function perAddress(h: Harness, prefixes: readonly string[]): Promise<Map<
 }
 
 async function register(h: Harness, admin: string, ids: readonly string[]): Promise<void> {
-  const response = await h.api('POST', '/v1/recipients/batch', { token: admin, body: { recipients: ids.map((id) => ({ id, email: `${id}@example.com` })) } });
-  expect(response.status).toBe(200);
+  // A batch holds at most maxBatchRecipients entries (docs/limits.md).
+  for (let start = 0; start < ids.length; start += maxBatchRecipients) {
+    const batch = ids.slice(start, start + maxBatchRecipients);
+    const response = await h.api('POST', '/v1/recipients/batch', { token: admin, body: { recipients: batch.map((id) => ({ id, email: `${id}@example.com` })) } });
+    expect(response.status).toBe(200);
+  }
 }
 
 describe('send rates on the local stack', () => {
