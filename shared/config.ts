@@ -5,7 +5,7 @@
  * Each section is parsed on first use, so a function only needs the variables of the sections
  * it touches (the WebSocket authorizer needs no table names, for instance).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { queueByName, tableByName } from '../lib/app-description.ts';
 import type { QueueName, TableName } from '../lib/app-description.ts';
 import { defaultRetryPolicy } from './domain/retry-policy.ts';
