@@ -378,6 +378,58 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'GET', path: '/api/notifications/{id}/schedule_status', auth: 'jwt' },
 ];
 
+/** A delivery channel, as the functions that deliver on it must be equipped. */
+export interface ChannelDescription {
+  /** The channel's name, as requests and delivery records name it (`shared/domain/notification.ts`). */
+  readonly name: string;
+  /** The module that implements it, relative to the repository root (`shared/delivery/channels/`). */
+  readonly module: string;
+  /** What delivering on it needs: its grants and its settings. */
+  readonly access: FunctionAccess;
+}
+
+/**
+ * Every channel the delivery engine delivers on. Adding a channel is its module plus its entry
+ * here: the functions that deliver get its grants and settings through `deliveringAccess`.
+ */
+export const channelDescriptions: readonly ChannelDescription[] = [
+  // The item, its unread counter and the user's live state; the recipient must still exist.
+  { name: 'inbox', module: 'shared/delivery/channels/inbox.ts', access: { tables: { inbox: 'readWrite', recipients: 'read' } } },
+  // Frames through the WebSocket API's @connections; gone connections are dropped from the live item.
+  { name: 'websocket', module: 'shared/delivery/channels/websocket.ts', access: { postsToConnections: true, tables: { inbox: 'readWrite' } } },
+  // SES, within its send budget (the `delivery` settings; the rate-limits table holds the budget).
+  { name: 'email', module: 'shared/delivery/channels/email.ts', access: { sendsEmail: true, settings: ['delivery'], tables: { 'rate-limits': 'readWrite' } } },
+];
+
+/** `a` and `b` together: the wider table access wins, lists are joined, switches are or-ed. */
+export function mergeAccess(a: FunctionAccess, b: FunctionAccess): FunctionAccess {
+  const tables: Partial<Record<TableName, 'read' | 'readWrite'>> = { ...a.tables };
+  for (const [name, level] of Object.entries(b.tables ?? {}) as [TableName, 'read' | 'readWrite'][]) {
+    tables[name] = tables[name] === 'readWrite' || level === 'readWrite' ? 'readWrite' : 'read';
+  }
+  const union = <T>(x: readonly T[] | undefined, y: readonly T[] | undefined): T[] | undefined =>
+    x === undefined && y === undefined ? undefined : [...new Set([...(x ?? []), ...(y ?? [])])];
+  const sendsTo = union(a.sendsTo, b.sendsTo);
+  const settings = union(a.settings, b.settings);
+  const flag = (key: 'schedules' | 'schedulesBroadcasts' | 'sendsEmail' | 'postsToConnections' | 'verifiesTokens'): Partial<FunctionAccess> =>
+    a[key] || b[key] ? { [key]: true } : {};
+  return {
+    ...(Object.keys(tables).length > 0 ? { tables } : {}),
+    ...(sendsTo ? { sendsTo } : {}),
+    ...(settings ? { settings } : {}),
+    ...flag('schedules'),
+    ...flag('schedulesBroadcasts'),
+    ...flag('sendsEmail'),
+    ...flag('postsToConnections'),
+    ...flag('verifiesTokens'),
+  };
+}
+
+/** The access of a function that runs the delivery engine: its own, plus every channel's. */
+export function deliveringAccess(own: FunctionAccess): FunctionAccess {
+  return channelDescriptions.reduce((access, channel) => mergeAccess(access, channel.access), own);
+}
+
 export const functions: readonly FunctionDescription[] = [
   {
     name: 'api',
@@ -469,16 +521,15 @@ export const functions: readonly FunctionDescription[] = [
         maximumConcurrency: 20,
       },
     ],
-    access: {
-      tables: { notifications: 'readWrite', recipients: 'read', inbox: 'readWrite', metrics: 'readWrite', 'rate-limits': 'readWrite' },
+    // The delivery engine: its own needs, and every channel's (channelDescriptions).
+    access: deliveringAccess({
+      tables: { notifications: 'readWrite', recipients: 'read', metrics: 'readWrite' },
       // The DLQ: a notification that failed after its last retry is dead-lettered explicitly.
       sendsTo: ['delivery', 'delivery-dlq'],
       // A wait beyond the 15 minutes SQS can delay a message (a long retry backoff) is a schedule.
       schedules: true,
-      sendsEmail: true,
-      postsToConnections: true,
       settings: ['retry', 'delivery'],
-    },
+    }),
   },
   {
     // The safety net: puts back on the delivery queue what nothing is delivering.
@@ -526,19 +577,11 @@ export const functions: readonly FunctionDescription[] = [
     triggers: [
       { kind: 'queue', queue: 'broadcast-delivery', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true, maximumConcurrency: 10 },
     ],
-    access: {
-      tables: {
-        broadcasts: 'readWrite',
-        'broadcast-recipients': 'readWrite',
-        recipients: 'read',
-        inbox: 'readWrite',
-        metrics: 'readWrite',
-        'rate-limits': 'readWrite',
-      },
-      sendsEmail: true,
-      postsToConnections: true,
+    // The delivery engine: its own needs, and every channel's (channelDescriptions).
+    access: deliveringAccess({
+      tables: { broadcasts: 'readWrite', 'broadcast-recipients': 'readWrite', recipients: 'read', metrics: 'readWrite' },
       settings: ['retry', 'delivery'],
-    },
+    }),
   },
 ];
 

@@ -165,5 +165,7 @@ export function toNotificationView(n: Notification): Record<string, unknown> {
     attempts: n.attempts,
     deliveries: n.deliveries,
     lastError: n.lastError ?? null,
+    // Why it waits shows with when: a retry's backoff, or a provider's throttling (a daily quota spent).
+    nextAttemptAt: n.status === 'pending' ? (n.nextAttemptAt ?? null) : null,
   };
 }

@@ -59,6 +59,8 @@ export const notificationViewSchema = z.strictObject({
   attempts: z.int().min(0),
   deliveries: deliveriesSchema,
   lastError: z.string().nullable(),
+  /** While pending after a failed or throttled attempt: when it is tried again (the provider's hint, or the backoff). */
+  nextAttemptAt: nullableInstant,
 });
 
 /** A recipient of the directory, as `toRecipientView` shows it. */

@@ -141,4 +141,17 @@ describe('views of a notification', () => {
     expect(view).not.toHaveProperty('tenantId');
     expect(view).not.toHaveProperty('createdBy');
   });
+
+  it('shows when a pending notification is tried again and why it waits, and no retry time once it is final', () => {
+    // Prepare
+    const waiting = aNotification({ status: 'pending', lastError: 'email: Throttling: Daily message quota exceeded.', nextAttemptAt: '2030-01-01T13:00:00.000Z' });
+    const sent = aNotification({ status: 'sent', nextAttemptAt: '2030-01-01T13:00:00.000Z' });
+
+    // Act
+    const views = [toNotificationView(waiting), toNotificationView(sent)];
+
+    // Assess
+    expect(views[0]).toMatchObject({ status: 'pending', nextAttemptAt: '2030-01-01T13:00:00.000Z', lastError: expect.stringContaining('Daily message quota exceeded') });
+    expect(views[1]).toMatchObject({ status: 'sent', nextAttemptAt: null });
+  });
 });
