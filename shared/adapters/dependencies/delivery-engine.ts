@@ -47,9 +47,13 @@ async function resolveBudgets(): Promise<RateBudgets> {
 }
 
 let budgets: RateBudgets | undefined;
-/** Reads the budgets before the first delivery (the engine's claims read them synchronously). */
+let resolving: Promise<RateBudgets> | undefined;
+/**
+ * Reads the budgets before the first delivery (the engine's claims read them synchronously). The
+ * invocations a cold sandbox runs side by side share the one read.
+ */
 export async function loadSendBudgets(): Promise<void> {
-  budgets ??= await resolveBudgets();
+  budgets ??= await (resolving ??= resolveBudgets());
 }
 
 const deliveryStore = once(
