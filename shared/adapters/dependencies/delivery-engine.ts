@@ -8,7 +8,7 @@ import type { ChannelRegistry } from '../../delivery/channel.ts';
 import type { EngineDeps } from '../../delivery/engine.ts';
 import type { RateBudgets } from '../../domain/rate-budget.ts';
 import { logger } from '../../observability/logger.ts';
-import { broadcastConfig, deliveryConfig, engineConfig, once, retryPolicyConfig, sendBudgetsConfig, tableNames } from '../../config.ts';
+import { broadcastConfig, deliveryConfig, engineConfig, once, retryPolicyConfig, sendBudgetsConfig } from '../../config.ts';
 import { AnsweredErrorsRetryStrategy } from '../answered-errors-retry-strategy.ts';
 import { DynamoDeliveryStore } from '../dynamo-delivery-store.ts';
 import { SendBudgets } from '../dynamo-send-budgets.ts';
@@ -16,7 +16,7 @@ import { SesMailer } from '../ses-mailer.ts';
 import { broadcastStore } from './broadcasts.ts';
 import { systemClock } from './clock.ts';
 import { socketPoster } from './connections.ts';
-import { documentClient } from './dynamodb.ts';
+import { documentClient, tables } from './dynamodb.ts';
 import { liveStateStore } from './inbox.ts';
 import { metricsStore } from './metrics.ts';
 
@@ -58,7 +58,7 @@ export async function loadSendBudgets(): Promise<void> {
 
 const deliveryStore = once(
   () =>
-    new DynamoDeliveryStore(documentClient(), () => tableNames(), {
+    new DynamoDeliveryStore(documentClient(), tables, {
       sentRetentionDays: deliveryConfig().sentRetentionDays,
       rowRetentionDays: broadcastConfig().retentionDays,
       budgets: new SendBudgets(() => budgets ?? {}),

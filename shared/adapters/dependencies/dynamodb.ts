@@ -4,7 +4,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { once } from '../../config.ts';
+import { once, tableNames } from '../../config.ts';
 
 /** The low-level client, for adapters that speak DynamoDB's own attribute values. */
 export const dynamoClient = once(() => new DynamoDBClient({}));
@@ -13,3 +13,6 @@ export const dynamoClient = once(() => new DynamoDBClient({}));
 export const documentClient = once(() =>
   DynamoDBDocumentClient.from(dynamoClient(), { marshallOptions: { removeUndefinedValues: true } }),
 );
+
+/** The tables this function was granted, by logical name: each name read and checked on first use. */
+export const tables = once(() => tableNames());

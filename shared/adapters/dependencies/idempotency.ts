@@ -1,7 +1,8 @@
 /** The `Idempotency-Key` records of the API (the Powertools idempotency utility behind a port). */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { once, tableNames } from '../../config.ts';
+import { once } from '../../config.ts';
 import { PowertoolsIdempotencyStore } from '../powertools-idempotency-store.ts';
+import { tables } from './dynamodb.ts';
 
 /**
  * The idempotency record is written after the request's work is done: if that write failed, the
@@ -11,4 +12,4 @@ import { PowertoolsIdempotencyStore } from '../powertools-idempotency-store.ts';
 const idempotencyClient = once(() => new DynamoDBClient({ maxAttempts: 10 }));
 
 /** The idempotency table's store. */
-export const idempotencyStore = once(() => new PowertoolsIdempotencyStore(idempotencyClient(), tableNames().idempotency));
+export const idempotencyStore = once(() => new PowertoolsIdempotencyStore(idempotencyClient(), tables().idempotency));
