@@ -4,7 +4,9 @@
  * Starts the whole local stack in this process, registers the recipients straight into the
  * directory's tables (BatchWriteItem, in the directory's own item layout), schedules one broadcast
  * to their group through the HTTP API, shows its progress while it runs, and prints:
- * - recipients per second from the schedule (the API call) to the last inbox write;
+ * - recipients per second from the schedule (the API call) to the last inbox write, and that rate
+ *   over the local DynamoDB endpoint's BatchWriteItem ceiling (items per second, 25 small items a
+ *   call, 32 calls in flight from this thread), measured in the same run before the broadcast;
  * - how long the stack took to start, and its resident memory (RSS) once started, idle;
  * - the peak memory (RSS) of this process, which holds every emulator and every function;
  * - the CPU time of the process (every thread) over the broadcast's wall time, in cores: above 1,
@@ -22,6 +24,7 @@ import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, signToken } from '../../local/jwt
 import { seedDirectory } from '../../local/seed-directory.ts';
 import { LOCAL_REGION, startLocalStack } from '../../local/stack.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { batchWriteCeiling } from './dynamodb.ts';
 import { megabytes, number, peakRss, UsageError } from './format.ts';
 
 /** How to call the broadcast benchmark. */
@@ -107,6 +110,9 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     const seedSeconds = (performance.now() - seedStart) / 1000;
     console.log(`Registered ${number(options.recipients)} recipients in group "${group}" in ${number(seedSeconds, 1)} s (direct BatchWriteItem).`);
 
+    const ceiling = await batchWriteCeiling(stack.faultableEndpoints.dynamodb, { seconds: 3, concurrency: 32 });
+    console.log(`The local DynamoDB endpoint's BatchWriteItem ceiling: ${number(ceiling.perSecond)} items/s (the reference).`);
+
     const token = await signToken({ sub: 'bench-admin', role: 'admin', issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, { keyFile });
     stack.apiCalls.reset();
     const cpuBefore = process.cpuUsage();
@@ -166,7 +172,9 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     console.log(`  status                         ${view.status}${view.lastError ? ` (last error: ${view.lastError})` : ''}`);
     console.log(`  delivered                      ${number(delivered)} sent, ${number(view.progress.failed)} failed, ${number(view.progress.pending)} pending`);
     console.log(`  schedule -> last inbox write   ${number(serverSeconds, 1)} s`);
-    console.log(`  recipients per second          ${number(delivered / serverSeconds, 0)}`);
+    const perSecond = delivered / serverSeconds;
+    console.log(`  recipients per second          ${number(perSecond, 0)}`);
+    console.log(`  BatchWriteItem ceiling         ${number(ceiling.perSecond, 0)} items/s (same run); the broadcast reached ${number((perSecond / ceiling.perSecond) * 100, 1)} % of it`);
     if (countedAt !== undefined) console.log(`  fan-out resolved and counted   after ~${number(countedAt, 1)} s`);
     console.log(`  stack start-up                 ${number(startSeconds, 2)} s, RSS once started ${megabytes(idleRss)}`);
     console.log(`  peak RSS of the process        ${megabytes(peakRss())} (every emulator and function in one Node process)`);
