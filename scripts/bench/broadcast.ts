@@ -8,7 +8,9 @@
  *   over the local DynamoDB endpoint's BatchWriteItem ceiling (items per second, 25 small items a
  *   call, 32 calls in flight from this thread), measured in the same run before the broadcast;
  * - how long the stack took to start, and its resident memory (RSS) once started, idle;
- * - the peak memory (RSS) of this process, which holds every emulator and every function;
+ * - the peak memory (RSS) of this process, which holds every emulator and every function, and, at
+ *   the sample with the highest RSS, how much of it the main thread's heap (the emulators' data)
+ *   and the functions' heaps took;
  * - the CPU time of the process (every thread) over the broadcast's wall time, in cores: above 1,
  *   more than one core was working; and how busy the main thread (the emulators') was;
  * - the AWS API calls the functions made per recipient, by service and operation, as counted at
@@ -72,6 +74,19 @@ function progressLine(p: Progress, status: string, elapsedS: number, rate: numbe
   return `${bar} ${String(p.percent).padStart(3)}%  ${number(p.sent)}/${total} sent  ${number(p.failed)} failed  ${status}  ${number(elapsedS, 1)} s  ${number(rate)}/s  RSS ${megabytes(process.memoryUsage().rss)}`;
 }
 
+/** One look at the memory: the process's RSS, the main thread's heap, and the sum of the functions' heaps (bytes). */
+interface MemorySample {
+  readonly rss: number;
+  readonly mainHeap: number;
+  readonly functionHeaps: number;
+}
+
+async function sampleMemory(stack: LocalStack): Promise<MemorySample> {
+  const heaps = await Promise.all(Object.values(stack.functions).map((fn) => fn.heap()));
+  const { rss, heapTotal } = process.memoryUsage();
+  return { rss, mainHeap: heapTotal, functionHeaps: heaps.reduce((sum, heap) => sum + (heap?.totalBytes ?? 0), 0) };
+}
+
 async function getBroadcast(stack: LocalStack, token: string, id: string): Promise<BroadcastView> {
   const response = await fetch(`${stack.httpUrl}/v1/broadcasts/${id}`, { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`GET /v1/broadcasts/${id} answered ${response.status}: ${await response.text()}`);
@@ -93,8 +108,11 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     environment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN', HERALD_BROADCAST_WATCH_SECONDS: '30' },
   });
   const startSeconds = (performance.now() - startBegan) / 1000;
-  const idleRss = process.memoryUsage().rss;
-  console.log(`Started in ${number(startSeconds, 2)} s; RSS once started ${megabytes(idleRss)}.`);
+  const idle = await sampleMemory(stack);
+  const idleRss = idle.rss;
+  console.log(
+    `Started in ${number(startSeconds, 2)} s; RSS once started ${megabytes(idleRss)} (main thread's heap ${megabytes(idle.mainHeap)}, the ${Object.keys(stack.functions).length} functions' heaps ${megabytes(idle.functionHeaps)}).`,
+  );
   let exitCode = 0;
   try {
     const group = 'bench';
@@ -137,7 +155,10 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     let lastPrinted = 0;
     let countedAt: number | undefined;
     const deadline = started + options.timeoutSeconds * 1000;
+    let peak = idle;
     for (;;) {
+      const memory = await sampleMemory(stack);
+      if (memory.rss > peak.rss) peak = memory;
       view = await getBroadcast(stack, token, broadcastId);
       const elapsed = (performance.now() - started) / 1000;
       if (countedAt === undefined && view.progress.total > 0) countedAt = elapsed;
@@ -178,6 +199,7 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     if (countedAt !== undefined) console.log(`  fan-out resolved and counted   after ~${number(countedAt, 1)} s`);
     console.log(`  stack start-up                 ${number(startSeconds, 2)} s, RSS once started ${megabytes(idleRss)}`);
     console.log(`  peak RSS of the process        ${megabytes(peakRss())} (every emulator and function in one Node process)`);
+    console.log(`  at the highest RSS sampled     ${megabytes(peak.rss)}: main thread's heap ${megabytes(peak.mainHeap)}, the functions' heaps ${megabytes(peak.functionHeaps)}`);
     console.log(`  CPU use of the process         ${number(cpuSeconds / wall, 2)} cores (${number(cpuSeconds, 1)} s of CPU in ${number(wall, 1)} s)`);
     console.log(`  main thread busy               ${number(mainThreadBusy * 100)} % of the time (event-loop utilisation)`);
     console.log(`  AWS API calls per recipient    ${number(totalCalls / Math.max(1, options.recipients), 3)} (${number(totalCalls)} calls)`);
