@@ -34,7 +34,7 @@ const benchmarks: Readonly<Record<string, Benchmark>> = {
   lateness: { usage: 'lateness [--spread 300] [--burst 1000]', load: async () => (await import('./bench/lateness.ts')).runLatenessBench },
   accept: { usage: 'accept [--seconds 5] [--recipients 100] [--concurrency 1,2,4,8,16]', load: async () => (await import('./bench/accept.ts')).runAcceptBench },
   api: { usage: 'api [--seconds 5] [--rates 100,200,300,400,500,600,800]', load: async () => (await import('./bench/api.ts')).runApiBench },
-  calls: { usage: 'calls [--notifications 5] [--recipients 100]', load: async () => (await import('./bench/calls.ts')).runCallsBench },
+  calls: { usage: 'calls [--notifications 5] [--recipients 100,1000]', load: async () => (await import('./bench/calls.ts')).runCallsBench },
 };
 
 const usage = ['Usage:', ...Object.values(benchmarks).map((b) => `  npm run bench -- ${b.usage}`)].join('\n');

@@ -6,7 +6,9 @@
  * 1. a direct notification with inbox, WebSocket and e-mail to a connected recipient (budget 8);
  * 2. a broadcast recipient with inbox and WebSocket, not connected (budget 3);
  * 3. a broadcast recipient with inbox, WebSocket and e-mail, connected (budget 3).
- * Each case is run once beforehand to warm the functions (a cold start reads the SES quota once).
+ * The broadcasts run at each audience size of `--recipients`: a broadcast has a fixed cost (its
+ * steps walk every write shard of its rows) that a large audience spreads thin. Each case is run
+ * once beforehand to warm the functions (a cold start reads the SES quota once).
  * The waiting reads DynamoDB through the stack's plain endpoint, which is not counted.
  * Figures only: nothing here passes or fails on a count.
  */
@@ -20,16 +22,16 @@ import { listen, number, startBenchStack } from './support.ts';
 import type { BenchStack, FrameListener } from './support.ts';
 
 /** How to call the calls benchmark. */
-export const callsUsage = 'npm run bench -- calls [--notifications 5] [--recipients 100]';
+export const callsUsage = 'npm run bench -- calls [--notifications 5] [--recipients 100,1000]';
 
 const tenantId = 'default';
 
-function parseOptions(args: readonly string[]): { notifications: number; recipients: number } {
-  const { values } = parseArgs({ args: [...args], options: { notifications: { type: 'string', default: '5' }, recipients: { type: 'string', default: '100' } } });
+function parseOptions(args: readonly string[]): { notifications: number; sizes: number[] } {
+  const { values } = parseArgs({ args: [...args], options: { notifications: { type: 'string', default: '5' }, recipients: { type: 'string', default: '100,1000' } } });
   const notifications = Number(values.notifications);
-  const recipients = Number(values.recipients);
-  if (!Number.isInteger(notifications) || notifications < 1 || !Number.isInteger(recipients) || recipients < 1) throw new UsageError(callsUsage);
-  return { notifications, recipients };
+  const sizes = values.recipients.split(',').map(Number);
+  if (!Number.isInteger(notifications) || notifications < 1 || sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(callsUsage);
+  return { notifications, sizes };
 }
 
 /** Reads items through the stack's plain endpoint: the functions' call count does not see these. */
@@ -120,23 +122,28 @@ export async function runCallsBench(args: readonly string[]): Promise<number> {
         const id = `${group}-${String(i).padStart(5, '0')}`;
         return { id, ...(email ? { email: `${id}@example.com` } : {}), groups: [group] };
       });
-    await register([...members('warm', 10, true), ...members('quiet', options.recipients, false), ...members('live', options.recipients, true)]);
+    await register(members('warm', 10, true));
     await connect(members('warm', 10, true).map((m) => m.id));
-    await connect(members('live', options.recipients, true).map((m) => m.id));
     await broadcast('warm', ['inbox', 'websocket', 'email']);
-
-    bench.stack.apiCalls.reset();
-    await broadcast('quiet', ['inbox', 'websocket']);
-    const quiet = bench.stack.apiCalls.snapshot();
-    bench.stack.apiCalls.reset();
-    await broadcast('live', ['inbox', 'websocket', 'email']);
-    const live = bench.stack.apiCalls.snapshot();
+    const broadcasts: { size: number; quiet: ApiCallCounts; live: ApiCallCounts }[] = [];
+    for (const size of options.sizes) {
+      await register([...members(`quiet${size}`, size, false), ...members(`live${size}`, size, true)]);
+      await connect(members(`live${size}`, size, true).map((m) => m.id));
+      bench.stack.apiCalls.reset();
+      await broadcast(`quiet${size}`, ['inbox', 'websocket']);
+      const quiet = bench.stack.apiCalls.snapshot();
+      bench.stack.apiCalls.reset();
+      await broadcast(`live${size}`, ['inbox', 'websocket', 'email']);
+      broadcasts.push({ size, quiet, live: bench.stack.apiCalls.snapshot() });
+    }
 
     console.log('');
     console.log('AWS calls the functions made, by operation (as GET /_local/calls counts them), from the create request to sent');
     report(`1. Direct notification, inbox + WebSocket + e-mail, recipient connected (${options.notifications} notifications)`, direct, options.notifications, 'notification', 8);
-    report(`2. Broadcast, inbox + WebSocket, recipients not connected (${number(options.recipients)} recipients)`, quiet, options.recipients, 'recipient', 3);
-    report(`3. Broadcast, inbox + WebSocket + e-mail, recipients connected (${number(options.recipients)} recipients)`, live, options.recipients, 'recipient', 3);
+    for (const { size, quiet, live } of broadcasts) {
+      report(`2. Broadcast, inbox + WebSocket, recipients not connected (${number(size)} recipients)`, quiet, size, 'recipient', 3);
+      report(`3. Broadcast, inbox + WebSocket + e-mail, recipients connected (${number(size)} recipients)`, live, size, 'recipient', 3);
+    }
     return 0;
   } finally {
     await Promise.all(listeners.map((l) => l.close()));
