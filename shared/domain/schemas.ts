@@ -2,7 +2,7 @@
  * The zod schemas of everything Herald accepts: API bodies, path parameters, queue messages.
  * Handlers parse with these and nothing else, so validation lives in one place.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { channels, notificationStatuses, priorities } from './notification.ts';
 import { broadcastIdPattern, notificationIdPattern } from './ids.ts';
 import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
