@@ -1,6 +1,10 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const focusedTests = [
+  { selector: "CallExpression[callee.object.name=/^(it|describe|test)$/][callee.property.name=/^(only|skip)$/]", message: 'Focused or skipped tests are not allowed.' },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', 'coverage/'] },
   eslint.configs.recommended,
@@ -14,13 +18,25 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
-      'no-restricted-syntax': [
-        'error',
-        { selector: "CallExpression[callee.object.name=/^(it|describe|test)$/][callee.property.name=/^(only|skip)$/]", message: 'Focused or skipped tests are not allowed.' },
-      ],
+      'no-restricted-syntax': ['error', ...focusedTests],
       'no-restricted-properties': [
         'error',
         { object: 'process', property: 'env', message: 'Read configuration through shared/config.ts.' },
+      ],
+    },
+  },
+  {
+    // Bundled into the functions: `import { z }` makes esbuild keep zod's whole namespace, every
+    // locale table with it (~260 KB per bundle); `import * as z` lets it drop what is unused.
+    files: ['functions/**', 'shared/**', 'lib/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...focusedTests,
+        {
+          selector: "ImportDeclaration[source.value='zod'][importKind='value'] > :matches(ImportSpecifier[imported.name='z'], ImportDefaultSpecifier)",
+          message: "Use `import * as z from 'zod'`: the named import bundles every zod locale.",
+        },
       ],
     },
   },

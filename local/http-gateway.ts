@@ -253,13 +253,23 @@ function describeVerificationFailure(error: unknown): string {
 
 type Verifier = (authorization: string | undefined) => Promise<JWTPayload>;
 
+/** Tokens verified lately, kept until they expire: a client sends the same token with every request. */
+const verifiedTokensKept = 1_000;
+
 function createVerifier(options: JwtAuthorizerOptions): Verifier {
   const keys = options.jwks instanceof URL ? createRemoteJWKSet(options.jwks) : createLocalJWKSet(options.jwks);
   const audience = typeof options.audience === 'string' ? options.audience : [...options.audience];
+  // An RS256 verification was a tenth of the main thread's time under API load. A token that passed
+  // every check passes them again until its `exp` (the JWKS does not change under a running stack
+  // locally; AWS caches a remote one too), so only the expiry is checked again.
+  const verified = new Map<string, JWTPayload & { exp: number }>();
   return async (authorization) => {
     // The identity source is `$request.header.Authorization`: the token, optionally prefixed with Bearer.
     const token = authorization?.replace(/^Bearer\s+/i, '').trim();
     if (!token) throw new TokenRejectedError(undefined);
+    const known = verified.get(token);
+    if (known && known.exp * 1000 > Date.now()) return known;
+    verified.delete(token);
     if (token.split('.').length !== 3) {
       throw new TokenRejectedError('token contains an invalid number of segments');
     }
@@ -276,6 +286,10 @@ function createVerifier(options: JwtAuthorizerOptions): Verifier {
       });
       if (typeof payload.iat === 'number' && payload.iat > Math.floor(Date.now() / 1000)) {
         throw new joseErrors.JWTClaimValidationFailed('"iat" claim timestamp check failed', payload, 'iat', 'check_failed');
+      }
+      if (typeof payload.exp === 'number') {
+        if (verified.size >= verifiedTokensKept) verified.delete(verified.keys().next().value as string);
+        verified.set(token, { ...payload, exp: payload.exp });
       }
       return payload;
     } catch (error) {

@@ -42,6 +42,14 @@ export interface LocalFunction extends LambdaInvoker {
   readonly accessKeyId: string;
   /** Terminates the sandbox; invocations under way and later ones reject. */
   stop(): Promise<void>;
+  /** The V8 heap of its sandbox now, in bytes; `undefined` when no sandbox is running. */
+  heap(): Promise<SandboxHeap | undefined>;
+}
+
+/** A sandbox's V8 heap: what its objects use, and what V8 has taken from the system for them. */
+export interface SandboxHeap {
+  readonly usedBytes: number;
+  readonly totalBytes: number;
 }
 
 export interface LoadFunctionOptions {
@@ -102,6 +110,13 @@ interface Invocation {
 const compileCache: { readonly compileCacheDir?: string } = process.env.NODE_DISABLE_COMPILE_CACHE
   ? {}
   : { compileCacheDir: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'node-compile-cache') };
+
+/**
+ * The young generation of each sandbox's heap, in MB. V8 grows it up to ~48 MB under allocation
+ * (each of eleven sandboxes) and keeps it; capped, a 10,000-recipient broadcast peaks ~200 MB lower
+ * (the functions' heaps 382 MB instead of 641 MB) at the same recipients per second and CPU time.
+ */
+const sandboxYoungGenerationMb = 8;
 
 /** `2030/01/01/[$LATEST]<32 hex>`: Lambda's stream name, one per execution environment. */
 function newLogStreamName(): string {
@@ -165,7 +180,7 @@ class Sandbox {
       workerData: setup,
       env: options.environment,
       // The function's memory size caps its heap: a function that outgrows it dies, as on Lambda.
-      resourceLimits: { maxOldGenerationSizeMb: setup.memoryMb },
+      resourceLimits: { maxOldGenerationSizeMb: setup.memoryMb, maxYoungGenerationSizeMb: sandboxYoungGenerationMb },
     });
     let ready: () => void = () => undefined;
     this.ready = new Promise<void>((resolveReady, rejectReady) => {
@@ -218,6 +233,13 @@ class Sandbox {
       const message: InvokeMessage = { requestId, event: payload, deadline: Date.now() + timeoutMs };
       this.worker.postMessage(message);
     });
+  }
+
+  /** Its heap now, from the thread's own V8 statistics. */
+  async heap(): Promise<SandboxHeap | undefined> {
+    if (this.retiredFlag) return undefined;
+    const statistics = await this.worker.getHeapStatistics().catch(() => undefined);
+    return statistics ? { usedBytes: statistics.used_heap_size, totalBytes: statistics.total_heap_size } : undefined;
   }
 
   /** Fails the invocations under way with `failure` and terminates the thread. */
@@ -309,5 +331,5 @@ export async function loadFunction(description: FunctionDescription, options: Lo
   } catch (error) {
     throw new Error(`Cannot load function ${description.name}: ${(error as Error).message}`, { cause: error });
   }
-  return { functionName, environment, accessKeyId, invoke, stop };
+  return { functionName, environment, accessKeyId, invoke, stop, heap: async () => current?.heap() };
 }

@@ -6,7 +6,7 @@
  * A route of the app description without an entry here fails test/unit/functions/openapi-document.test.ts
  * (and the document cannot be built): add the entry with the route.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   batchUpsertResponseSchema,
   broadcastPageSchema,

@@ -7,7 +7,8 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { broadcastDeliveryRequeue, engineDeps, loadSendBudgets } from '../../shared/adapters/dependencies.ts';
+import { broadcastDeliveryRequeue } from '../../shared/adapters/dependencies/broadcast-queues.ts';
+import { engineDeps, loadSendBudgets } from '../../shared/adapters/dependencies/delivery-engine.ts';
 import { once, retryPolicyConfig } from '../../shared/config.ts';
 import type { UnitRef } from '../../shared/domain/delivery.ts';
 import { broadcastDeliveryMessageSchema } from '../../shared/domain/schemas.ts';

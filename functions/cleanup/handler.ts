@@ -5,7 +5,8 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
-import { notificationSweeps, systemClock } from '../../shared/adapters/dependencies.ts';
+import { systemClock } from '../../shared/adapters/dependencies/clock.ts';
+import { notificationSweeps } from '../../shared/adapters/dependencies/notifications.ts';
 import { cleanupConfig, once } from '../../shared/config.ts';
 import { scheduledEventSchema } from '../../shared/domain/schemas.ts';
 import { logger } from '../../shared/observability/logger.ts';

@@ -7,7 +7,8 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { deliveryQueue, deliveryRequeue, engineDeps, loadSendBudgets } from '../../shared/adapters/dependencies.ts';
+import { engineDeps, loadSendBudgets } from '../../shared/adapters/dependencies/delivery-engine.ts';
+import { deliveryQueue, deliveryRequeue } from '../../shared/adapters/dependencies/notification-queue.ts';
 import { once, retryPolicyConfig } from '../../shared/config.ts';
 import { describeError } from '../../shared/domain/delivery-errors.ts';
 import type { UnitRef } from '../../shared/domain/delivery.ts';

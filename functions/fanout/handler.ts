@@ -7,15 +7,10 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import {
-  broadcastDeliveryQueue,
-  broadcastRecipientStore,
-  broadcastStore,
-  fanoutQueue,
-  fanoutRequeue,
-  recipientStore,
-  systemClock,
-} from '../../shared/adapters/dependencies.ts';
+import { broadcastDeliveryQueue, fanoutQueue, fanoutRequeue } from '../../shared/adapters/dependencies/broadcast-queues.ts';
+import { broadcastRecipientStore, broadcastStore } from '../../shared/adapters/dependencies/broadcasts.ts';
+import { systemClock } from '../../shared/adapters/dependencies/clock.ts';
+import { recipientStore } from '../../shared/adapters/dependencies/directory.ts';
 import { broadcastConfig, once, retryPolicyConfig } from '../../shared/config.ts';
 import { fanoutMessageSchema } from '../../shared/domain/schemas.ts';
 import type { FanoutMessage } from '../../shared/domain/schemas.ts';

@@ -7,7 +7,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { metricsStore } from '../../shared/adapters/dependencies.ts';
+import { metricsStore } from '../../shared/adapters/dependencies/metrics.ts';
 import { changeRecordOf, dynamoDbStreamEventSchema } from '../../shared/adapters/notification-stream.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import { countTransitions } from '../../shared/use-cases/count-transitions.ts';

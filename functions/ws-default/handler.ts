@@ -2,7 +2,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { socketPoster } from '../../shared/adapters/dependencies.ts';
+import { socketPoster } from '../../shared/adapters/dependencies/connections.ts';
 import { socketAction } from '../../shared/http/socket-event.ts';
 import type { SocketEvent } from '../../shared/http/socket-event.ts';
 import { logger } from '../../shared/observability/logger.ts';

@@ -2,7 +2,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { liveStateStore } from '../../shared/adapters/dependencies.ts';
+import { liveStateStore } from '../../shared/adapters/dependencies/inbox.ts';
 import { socketCaller } from '../../shared/http/socket-event.ts';
 import type { SocketEvent } from '../../shared/http/socket-event.ts';
 import { logger } from '../../shared/observability/logger.ts';

@@ -7,7 +7,9 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { liveStateStore, inboxStore, socketPoster, systemClock } from '../../shared/adapters/dependencies.ts';
+import { systemClock } from '../../shared/adapters/dependencies/clock.ts';
+import { socketPoster } from '../../shared/adapters/dependencies/connections.ts';
+import { inboxStore, liveStateStore } from '../../shared/adapters/dependencies/inbox.ts';
 import { once, readInboxRetentionDays } from '../../shared/config.ts';
 import { markReadMessageSchema } from '../../shared/domain/schemas.ts';
 import { AppError } from '../../shared/errors.ts';

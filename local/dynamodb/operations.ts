@@ -18,7 +18,7 @@ import type { StreamsApi } from './streams-api.ts';
 import { StreamLog } from './streams.ts';
 import type { StreamedTableDescription } from './streams.ts';
 import { streamFieldsOnCreate, updateTableStream } from './table-streams.ts';
-import { lockKeyOf, readItem, TableSchemas } from './tables.ts';
+import { lockKeyOf, readItem, TableSchemas, transitionLanded } from './tables.ts';
 import { transactGetItems } from './transact-get-items.ts';
 import { transactWriteItems } from './transact-write-items.ts';
 import type { TransactionContext } from './transaction-support.ts';
@@ -180,12 +180,14 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
     try {
       if (operation === 'UpdateItem' && computesNumbers(data)) await refuseOutOfRangeArithmetic(data);
       const identity = caller.service && operation === 'DeleteItem' ? ttlIdentity : undefined;
-      return await withStreamCapture(
+      const answer = await withStreamCapture(
         { store, streams },
         await writeTargets(operation, data),
         () => runAction(store, action, data, itemOperations.has(operation) ? tables : undefined),
         identity,
       );
+      if (changesTable) await transitionLanded(store, operation as 'CreateTable' | 'UpdateTable' | 'DeleteTable', String(data.TableName));
+      return answer;
     } catch (error) {
       throw await withItemOnConditionFailure(error, operation, data);
     } finally {

@@ -59,6 +59,26 @@ export class TableSchemas implements KeptTables {
   }
 }
 
+/** The store option naming how long dynalite keeps a table in transition after each operation. */
+const transitionOption = { CreateTable: 'createTableMs', UpdateTable: 'updateTableMs', DeleteTable: 'deleteTableMs' } as const;
+
+/**
+ * When the store moves tables through their transitions at once (the option is 0, as the local
+ * endpoint runs it), resolves once the table operation `operation` on `name` has landed: the table
+ * and its indexes ACTIVE, or the table gone. dynalite answers first and writes the new status a
+ * timer later, so without this an item request sent right after the answer may see the table in
+ * one state and then in the other (a write taken, but its stream record lost). With a delay
+ * configured, resolves at once: the caller waits for ACTIVE, as on AWS.
+ */
+export async function transitionLanded(store: DynaliteStore, operation: keyof typeof transitionOption, name: string): Promise<void> {
+  if (store.options[transitionOption[operation]] !== 0) return;
+  for (let tries = 0; tries < 1_000; tries++) {
+    const table = await new Promise<TableDescription | undefined>((resolve) => store.getTable(name, false, (error, found) => resolve(error ? undefined : found)));
+    if (operation === 'DeleteTable' ? table === undefined : table === undefined || isSettled(table)) return;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
 /**
  * The lock name of the item `item` (an item or a key) of `table`: the table and the key's
  * values. dynalite's validations have already written numbers in their one canonical form and

@@ -4,9 +4,13 @@
  * Starts the whole local stack in this process, registers the recipients straight into the
  * directory's tables (BatchWriteItem, in the directory's own item layout), schedules one broadcast
  * to their group through the HTTP API, shows its progress while it runs, and prints:
- * - recipients per second from the schedule (the API call) to the last inbox write;
+ * - recipients per second from the schedule (the API call) to the last inbox write, and that rate
+ *   over the local DynamoDB endpoint's BatchWriteItem ceiling (items per second, 25 small items a
+ *   call, 32 calls in flight from this thread), measured in the same run before the broadcast;
  * - how long the stack took to start, and its resident memory (RSS) once started, idle;
- * - the peak memory (RSS) of this process, which holds every emulator and every function;
+ * - the peak memory (RSS) of this process, which holds every emulator and every function, and, at
+ *   the sample with the highest RSS, how much of it the main thread's heap (the emulators' data)
+ *   and the functions' heaps took;
  * - the CPU time of the process (every thread) over the broadcast's wall time, in cores: above 1,
  *   more than one core was working; and how busy the main thread (the emulators') was;
  * - the AWS API calls the functions made per recipient, by service and operation, as counted at
@@ -22,6 +26,7 @@ import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, signToken } from '../../local/jwt
 import { seedDirectory } from '../../local/seed-directory.ts';
 import { LOCAL_REGION, startLocalStack } from '../../local/stack.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { batchWriteCeiling } from './dynamodb.ts';
 import { megabytes, number, peakRss, UsageError } from './format.ts';
 
 /** How to call the broadcast benchmark. */
@@ -69,6 +74,19 @@ function progressLine(p: Progress, status: string, elapsedS: number, rate: numbe
   return `${bar} ${String(p.percent).padStart(3)}%  ${number(p.sent)}/${total} sent  ${number(p.failed)} failed  ${status}  ${number(elapsedS, 1)} s  ${number(rate)}/s  RSS ${megabytes(process.memoryUsage().rss)}`;
 }
 
+/** One look at the memory: the process's RSS, the main thread's heap, and the sum of the functions' heaps (bytes). */
+interface MemorySample {
+  readonly rss: number;
+  readonly mainHeap: number;
+  readonly functionHeaps: number;
+}
+
+async function sampleMemory(stack: LocalStack): Promise<MemorySample> {
+  const heaps = await Promise.all(Object.values(stack.functions).map((fn) => fn.heap()));
+  const { rss, heapTotal } = process.memoryUsage();
+  return { rss, mainHeap: heapTotal, functionHeaps: heaps.reduce((sum, heap) => sum + (heap?.totalBytes ?? 0), 0) };
+}
+
 async function getBroadcast(stack: LocalStack, token: string, id: string): Promise<BroadcastView> {
   const response = await fetch(`${stack.httpUrl}/v1/broadcasts/${id}`, { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`GET /v1/broadcasts/${id} answered ${response.status}: ${await response.text()}`);
@@ -90,8 +108,11 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     environment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN', HERALD_BROADCAST_WATCH_SECONDS: '30' },
   });
   const startSeconds = (performance.now() - startBegan) / 1000;
-  const idleRss = process.memoryUsage().rss;
-  console.log(`Started in ${number(startSeconds, 2)} s; RSS once started ${megabytes(idleRss)}.`);
+  const idle = await sampleMemory(stack);
+  const idleRss = idle.rss;
+  console.log(
+    `Started in ${number(startSeconds, 2)} s; RSS once started ${megabytes(idleRss)} (main thread's heap ${megabytes(idle.mainHeap)}, the ${Object.keys(stack.functions).length} functions' heaps ${megabytes(idle.functionHeaps)}).`,
+  );
   let exitCode = 0;
   try {
     const group = 'bench';
@@ -106,6 +127,9 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     });
     const seedSeconds = (performance.now() - seedStart) / 1000;
     console.log(`Registered ${number(options.recipients)} recipients in group "${group}" in ${number(seedSeconds, 1)} s (direct BatchWriteItem).`);
+
+    const ceiling = await batchWriteCeiling(stack.faultableEndpoints.dynamodb, { seconds: 3, concurrency: 32 });
+    console.log(`The local DynamoDB endpoint's BatchWriteItem ceiling: ${number(ceiling.perSecond)} items/s (the reference).`);
 
     const token = await signToken({ sub: 'bench-admin', role: 'admin', issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, { keyFile });
     stack.apiCalls.reset();
@@ -131,7 +155,10 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     let lastPrinted = 0;
     let countedAt: number | undefined;
     const deadline = started + options.timeoutSeconds * 1000;
+    let peak = idle;
     for (;;) {
+      const memory = await sampleMemory(stack);
+      if (memory.rss > peak.rss) peak = memory;
       view = await getBroadcast(stack, token, broadcastId);
       const elapsed = (performance.now() - started) / 1000;
       if (countedAt === undefined && view.progress.total > 0) countedAt = elapsed;
@@ -166,10 +193,13 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     console.log(`  status                         ${view.status}${view.lastError ? ` (last error: ${view.lastError})` : ''}`);
     console.log(`  delivered                      ${number(delivered)} sent, ${number(view.progress.failed)} failed, ${number(view.progress.pending)} pending`);
     console.log(`  schedule -> last inbox write   ${number(serverSeconds, 1)} s`);
-    console.log(`  recipients per second          ${number(delivered / serverSeconds, 0)}`);
+    const perSecond = delivered / serverSeconds;
+    console.log(`  recipients per second          ${number(perSecond, 0)}`);
+    console.log(`  BatchWriteItem ceiling         ${number(ceiling.perSecond, 0)} items/s (same run); the broadcast reached ${number((perSecond / ceiling.perSecond) * 100, 1)} % of it`);
     if (countedAt !== undefined) console.log(`  fan-out resolved and counted   after ~${number(countedAt, 1)} s`);
     console.log(`  stack start-up                 ${number(startSeconds, 2)} s, RSS once started ${megabytes(idleRss)}`);
     console.log(`  peak RSS of the process        ${megabytes(peakRss())} (every emulator and function in one Node process)`);
+    console.log(`  at the highest RSS sampled     ${megabytes(peak.rss)}: main thread's heap ${megabytes(peak.mainHeap)}, the functions' heaps ${megabytes(peak.functionHeaps)}`);
     console.log(`  CPU use of the process         ${number(cpuSeconds / wall, 2)} cores (${number(cpuSeconds, 1)} s of CPU in ${number(wall, 1)} s)`);
     console.log(`  main thread busy               ${number(mainThreadBusy * 100)} % of the time (event-loop utilisation)`);
     console.log(`  AWS API calls per recipient    ${number(totalCalls / Math.max(1, options.recipients), 3)} (${number(totalCalls)} calls)`);

@@ -37,6 +37,7 @@ export const dynamoDbUsage = 'npm run bench -- dynamodb [--seconds 3] [--concurr
 
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 const table = 'herald-bench';
+const ceilingTable = 'herald-bench-ceiling';
 /** Items read by GetItem and updated by UpdateItem, so that those calls find what they touch. */
 const seededItems = 1_000;
 /** Query partitions, and the items in each. */
@@ -51,7 +52,7 @@ interface Workload {
   readonly perCall: number;
   readonly unit: string;
   readonly needsTransactions?: boolean;
-  call(client: DynamoDBClient, n: number): Promise<unknown>;
+  call(client: DynamoDBClient, n: number, tableName?: string): Promise<unknown>;
 }
 
 const s = (value: string): AttributeValue => ({ S: value });
@@ -62,11 +63,11 @@ const workloads: readonly Workload[] = [
     name: 'BatchWriteItem',
     perCall: 25,
     unit: 'items/s',
-    call: (client, n) =>
+    call: (client, n, tableName = table) =>
       client.send(
         new BatchWriteItemCommand({
           RequestItems: {
-            [table]: Array.from({ length: 25 }, (_, i) => ({ PutRequest: { Item: { pk: s(`batch#${n}`), sk: s(String(i)), ...payload } } })),
+            [tableName]: Array.from({ length: 25 }, (_, i) => ({ PutRequest: { Item: { pk: s(`batch#${n}`), sk: s(String(i)), ...payload } } })),
           },
         }),
       ),
@@ -135,7 +136,7 @@ const workloads: readonly Workload[] = [
   },
 ];
 
-interface Measured {
+export interface Measured {
   readonly perSecond: number;
   readonly failures: number;
   readonly firstFailure?: string;
@@ -167,11 +168,26 @@ async function measure(client: DynamoDBClient, workload: Workload, seconds: numb
   return { perSecond: (completed * workload.perCall) / elapsed, failures, ...(firstFailure ? { firstFailure } : {}) };
 }
 
-/** Creates the bench table and the items that GetItem, UpdateItem and Query read. */
-async function prepare(client: DynamoDBClient): Promise<void> {
+/**
+ * The BatchWriteItem ceiling of a DynamoDB endpoint, in items per second: 25-item batches of small
+ * items (no index) into a table of their own, `concurrency` calls in flight for `seconds`, from this
+ * thread. The broadcast benchmark measures it in the same run as the broadcast, as its reference.
+ */
+export async function batchWriteCeiling(endpoint: string, options: { seconds: number; concurrency: number }): Promise<Measured> {
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials });
+  try {
+    await createBenchTable(client, ceilingTable);
+    const workload = workloads.find((w) => w.name === 'BatchWriteItem') as Workload;
+    return await measure(client, { ...workload, call: (c, n) => workload.call(c, n, ceilingTable) }, options.seconds, options.concurrency);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function createBenchTable(client: DynamoDBClient, name: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
-      TableName: table,
+      TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [
         { AttributeName: 'pk', AttributeType: 'S' },
@@ -183,6 +199,11 @@ async function prepare(client: DynamoDBClient): Promise<void> {
       ],
     }),
   );
+}
+
+/** Creates the bench table and the items that GetItem, UpdateItem and Query read. */
+async function prepare(client: DynamoDBClient): Promise<void> {
+  await createBenchTable(client, table);
   const items = [
     ...Array.from({ length: seededItems }, (_, i) => ({ pk: s(`seed#${i}`), sk: s('item'), ...payload })),
     ...Array.from({ length: queryPartitions * itemsPerQueryPartition }, (_, i) => ({

@@ -103,3 +103,66 @@ export async function waitUntil(done: () => boolean, timeoutMs: number, stepMs =
   }
   return true;
 }
+
+/** What a load run measured: completed calls, their latencies (ms) and the failures. */
+export interface LoadResult {
+  readonly seconds: number;
+  readonly completed: number;
+  readonly latencies: number[];
+  readonly errors: number;
+  readonly firstError?: string;
+}
+
+/** One call of a load run: resolves when it succeeded, rejects (or resolves `false`) when it did not. */
+export type LoadCall = (n: number) => Promise<boolean>;
+
+function record(result: { latencies: number[]; errors: number; firstError?: string }, began: number, outcome: PromiseSettledResult<boolean>): void {
+  if (outcome.status === 'fulfilled' && outcome.value) {
+    result.latencies.push(performance.now() - began);
+    return;
+  }
+  result.errors++;
+  result.firstError ??= outcome.status === 'rejected' ? String(outcome.reason) : 'answered with an error status';
+}
+
+/** `concurrency` callers, each calling again as soon as its last call returned, for `seconds`. */
+export async function closedLoop(concurrency: number, seconds: number, call: LoadCall): Promise<LoadResult> {
+  const result: { latencies: number[]; errors: number; firstError?: string } = { latencies: [], errors: 0 };
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const began = performance.now();
+        const [outcome] = await Promise.allSettled([call(n++)]);
+        record(result, began, outcome as PromiseSettledResult<boolean>);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  return { seconds: elapsed, completed: result.latencies.length, ...result };
+}
+
+/**
+ * Calls at a fixed `rate` per second for `seconds`, whether or not earlier calls returned (an
+ * open loop, as independent clients arrive). Latency counts from when the call was due, so a
+ * server that falls behind shows it rather than slowing the load down.
+ */
+export async function openLoop(rate: number, seconds: number, call: LoadCall): Promise<LoadResult> {
+  const result: { latencies: number[]; errors: number; firstError?: string } = { latencies: [], errors: 0 };
+  const total = Math.round(rate * seconds);
+  const start = performance.now();
+  const calls: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    calls.push(
+      Promise.allSettled([call(i)]).then(([outcome]) => record(result, due, outcome as PromiseSettledResult<boolean>)),
+    );
+  }
+  await Promise.all(calls);
+  const elapsed = (performance.now() - start) / 1000;
+  return { seconds: elapsed, completed: result.latencies.length, ...result };
+}

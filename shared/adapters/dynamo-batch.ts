@@ -1,14 +1,19 @@
 /**
  * BatchWriteItem and BatchGetItem in chunks, retrying what DynamoDB leaves unprocessed with
- * exponential backoff (AWS's advice: unprocessed items mean throttling, so back off).
+ * exponential backoff (AWS's advice: unprocessed items mean throttling, so back off). The chunks
+ * of one call go out side by side, a few at a time: a 100-recipient create or a 1,000-row fan-out
+ * page waits for the slowest chunk rather than for the sum of them all.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mapLimited } from '../use-cases/map-limited.ts';
 
 const writeChunk = 25;
 const readChunk = 100;
 const maxRounds = 8;
+/** Chunks of one call in flight at once. */
+export const chunkConcurrency = 8;
 
 type Item = Record<string, unknown>;
 type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
@@ -20,7 +25,7 @@ function chunks<T>(list: readonly T[], size: number): T[][] {
 }
 
 async function batchWrite(db: DynamoDBDocumentClient, tableName: string, requests: WriteRequest[]): Promise<void> {
-  for (const chunk of chunks(requests, writeChunk)) {
+  await mapLimited(chunks(requests, writeChunk), chunkConcurrency, async (chunk) => {
     let pending: WriteRequest[] = chunk;
     for (let round = 0; pending.length > 0; round++) {
       if (round === maxRounds) throw new Error(`DynamoDB left ${pending.length} writes to ${tableName} unprocessed`);
@@ -28,7 +33,7 @@ async function batchWrite(db: DynamoDBDocumentClient, tableName: string, request
       const result = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
       pending = (result.UnprocessedItems?.[tableName] ?? []) as WriteRequest[];
     }
-  }
+  });
 }
 
 /** Puts every item, 25 at a time. */
@@ -44,7 +49,7 @@ export async function batchDelete(db: DynamoDBDocumentClient, tableName: string,
 /** Reads every key (strongly consistent), 100 at a time; missing items are simply absent. */
 export async function batchGet(db: DynamoDBDocumentClient, tableName: string, keys: readonly Item[]): Promise<Item[]> {
   const found: Item[] = [];
-  for (const chunk of chunks(keys, readChunk)) {
+  await mapLimited(chunks(keys, readChunk), chunkConcurrency, async (chunk) => {
     let pending: Item[] = chunk;
     for (let round = 0; pending.length > 0; round++) {
       if (round === maxRounds) throw new Error(`DynamoDB left ${pending.length} reads of ${tableName} unprocessed`);
@@ -55,7 +60,7 @@ export async function batchGet(db: DynamoDBDocumentClient, tableName: string, ke
       found.push(...(result.Responses?.[tableName] ?? []));
       pending = (result.UnprocessedKeys?.[tableName]?.Keys ?? []) as Item[];
     }
-  }
+  });
   return found;
 }
 
@@ -73,7 +78,7 @@ export interface TableKey {
 export async function batchGetAcross(db: DynamoDBDocumentClient, keys: readonly TableKey[]): Promise<Map<string, Item[]>> {
   const found = new Map<string, Item[]>();
   const unique = [...new Map(keys.map((k) => [`${k.table}\u0000${JSON.stringify(k.key)}`, k])).values()];
-  for (const part of chunks(unique, readChunk)) {
+  await mapLimited(chunks(unique, readChunk), chunkConcurrency, async (part) => {
     let pending: Record<string, { Keys: Item[]; ConsistentRead: true }> = {};
     for (const { table, key } of part) (pending[table] ??= { Keys: [], ConsistentRead: true }).Keys.push(key);
     for (let round = 0; Object.keys(pending).length > 0; round++) {
@@ -90,6 +95,6 @@ export async function batchGetAcross(db: DynamoDBDocumentClient, keys: readonly 
         if (left.Keys && left.Keys.length > 0) pending[table] = { Keys: left.Keys as Item[], ConsistentRead: true };
       }
     }
-  }
+  });
   return found;
 }

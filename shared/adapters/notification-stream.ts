@@ -7,7 +7,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { NotificationImage } from '../domain/metrics.ts';
 import { channelDeliveryStatuses, channels, notificationStatuses } from '../domain/notification.ts';
 import type { ChangeRecord } from '../use-cases/count-transitions.ts';

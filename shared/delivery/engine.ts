@@ -91,11 +91,28 @@ function recipientKeyOf(tenantId: string, recipientId: string): string {
   return `${tenantId}#${recipientId}`;
 }
 
-function logFor(unit: Pick<DeliveryUnit, 'ref'>): typeof logger {
+/** The log lines of one unit, each naming it: its tenant and notification, or broadcast and recipient. */
+interface UnitLog {
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+/**
+ * The unit's keys go with each line rather than into a child logger: building a Powertools child
+ * for every unit of a batch, lines logged or not, was a twentieth of a burst's CPU.
+ */
+function logFor(unit: Pick<DeliveryUnit, 'ref'>): UnitLog {
   const ref = unit.ref;
-  return ref.kind === 'notification'
-    ? logger.createChild({ persistentKeys: { tenantId: ref.tenantId, notificationId: ref.notificationId } })
-    : logger.createChild({ persistentKeys: { tenantId: ref.tenantId, broadcastId: ref.broadcastId, recipientId: ref.recipientId } });
+  const keys =
+    ref.kind === 'notification'
+      ? { tenantId: ref.tenantId, notificationId: ref.notificationId }
+      : { tenantId: ref.tenantId, broadcastId: ref.broadcastId, recipientId: ref.recipientId };
+  return {
+    info: (message, attributes) => logger.info(message, { ...keys, ...attributes }),
+    warn: (message, attributes) => logger.warn(message, { ...keys, ...attributes }),
+    error: (message, attributes) => logger.error(message, { ...keys, ...attributes }),
+  };
 }
 
 /** Delivers every unit `refs` names that is due and still deliverable; an outcome per unit key. */
@@ -439,7 +456,7 @@ async function sendOne(
   }
 }
 
-function logResult(log: typeof logger, channel: Channel, result: ChannelResult): void {
+function logResult(log: UnitLog, channel: Channel, result: ChannelResult): void {
   if (result.kind === 'retry') log.warn('Channel delivery failed; will retry', { channel, error: result.error });
   else if (result.kind === 'throttled') log.warn('Provider throttled the send; it waits without spending an attempt', { channel, error: result.error, retryAfterMs: result.retryAfterMs });
   else if (result.delivery.status === 'failed') log.error('Channel delivery failed for good', { channel, error: result.delivery.error });

@@ -3,7 +3,7 @@
  * and never build them. A cursor only says where a page starts; whose items a page holds always
  * comes from the caller's token, so a forged cursor can never reach another tenant's items.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const versionSchema = z.object({ v: z.literal(1) });
 

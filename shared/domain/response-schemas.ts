@@ -6,7 +6,7 @@
  * the schema documented for its route and status. They are strict, so a field added to a view
  * (`toNotificationView`, ...) without being added here fails that test instead of going undocumented.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { countedOutcomes } from './metrics.ts';
 import { channelDeliveryStatuses, channels, notificationStatuses, priorities } from './notification.ts';

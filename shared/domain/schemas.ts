@@ -9,7 +9,7 @@
  * control characters and line separators: a CR/LF in a title must never reach an e-mail header.
  * Text is kept exactly as sent (no trimming); blank text counts as empty.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { channels, notificationStatuses, priorities } from './notification.ts';
 import { broadcastIdPattern, notificationIdPattern } from './ids.ts';
 import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';

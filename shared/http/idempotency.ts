@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdempotencyInProgressError } from '../errors.ts';
 import type { IdempotencyStore } from '../ports.ts';
 import { callerFrom, parseWith, rawBody } from './request.ts';

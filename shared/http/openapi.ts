@@ -9,7 +9,7 @@
  * a field a body must not carry (`z.never()`) is `not: {}`. A `.refine` has no JSON Schema
  * equivalent, so its message is added to the description ("Checked by the server: ...").
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { core } from 'zod';
 import { bodyCapOf } from './body-limits.ts';
 import { requestBodyBounds } from './request.ts';

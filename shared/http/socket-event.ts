@@ -1,6 +1,6 @@
 /** Reading API Gateway WebSocket events: the connection and the caller the authorizer passed on. */
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { callerFromClaims } from '../auth/claims.ts';
 import type { Caller } from '../domain/caller.ts';
 

@@ -3,7 +3,7 @@
  * recipient. Admins and senders only; a sender sees the broadcasts it created, an admin the whole
  * tenant. The fan-out itself runs in the fan-out function (see fan-out-broadcast.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
 import { audienceSliceSize, broadcastRecipientStatuses, zeroCounts } from '../domain/broadcast.ts';

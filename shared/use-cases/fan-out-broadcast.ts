@@ -22,7 +22,7 @@
  *   the counters a crash left short, then ends the broadcast. The safety net, never the path.
  */
 import { setTimeout as sleepMs } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isFinished, sliceSizeOf, isReadyToFinish, isTotalFinal, recipientsPerDeliveryMessage } from '../domain/broadcast.ts';
 import type { Broadcast, BroadcastRecipient } from '../domain/broadcast.ts';
 import { describeError } from '../domain/delivery-errors.ts';

@@ -4,7 +4,7 @@
  * The inbox is always the caller's own (tenant and user from the token): another user's item is
  * simply not there, so it is a 404 like any missing one.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Caller } from '../domain/caller.ts';
 import { inboxChangedMessage, inboxPosition, readItemExpiry, toInboxItemView } from '../domain/inbox.ts';
 import { countFitting } from '../domain/payload-budget.ts';

@@ -4,7 +4,7 @@
  * only read their own record. Every write re-reads and retries when another write of the same
  * recipient came first, so concurrent writers never lose each other's changes.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Caller } from '../domain/caller.ts';
 import { canManageTenant } from '../domain/caller.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';

@@ -49,15 +49,22 @@ function aScheduledEvent(rule: string): ScheduledEvent<Record<string, never>> {
   };
 }
 
-/** Schedules one notification for carol `ms` ahead and deletes its schedule behind Herald's back. */
-async function aNotificationWhoseScheduleNeverFires(title: string, ms: number): Promise<string> {
+/**
+ * Schedules one notification for carol 8 s ahead and deletes its schedule behind Herald's back.
+ * 8 s: the schedule fires its lead time (2 s locally) early, rounded down to the second, and is only
+ * made when that is at least 1 s after the request; a loaded machine taking seconds to answer the
+ * POST must still get one. Resolves when the notification is stuck: 1.5 s past its due time.
+ */
+async function aStuckNotification(title: string): Promise<string> {
+  const scheduledAt = inMs(8_000);
   const created = await h.api('POST', '/v1/notifications', {
     token: admin,
-    body: { recipients: ['carol'], title, message: 'The sweep brings this one', scheduledAt: inMs(ms), channels: ['inbox', 'email'] },
+    body: { recipients: ['carol'], title, message: 'The sweep brings this one', scheduledAt, channels: ['inbox', 'email'] },
   });
   expect(created.status).toBe(201);
   const id = (created.body.notificationIds as string[])[0] ?? '';
   await scheduler.send(new DeleteScheduleCommand({ Name: id, GroupName: scheduleGroupName }));
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(scheduledAt) + 1_500 - Date.now())));
   return id;
 }
 
@@ -72,9 +79,8 @@ async function emailsTitled(subject: string): Promise<number> {
 
 describe('the stuck-retry sweep', () => {
   it('delivers a notification whose schedule never fired', async () => {
-    // Prepare: due in 4 s (beyond the local 2 s lead, so it gets a schedule), which is then deleted
-    const id = await aNotificationWhoseScheduleNeverFires('Lost schedule', 4_000);
-    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    // Prepare: a notification whose schedule was deleted, now past its due time
+    const id = await aStuckNotification('Lost schedule');
     const beforeSweep = await statusOf(id);
 
     // Act
@@ -91,8 +97,7 @@ describe('the stuck-retry sweep', () => {
 
   it('is safe to run twice in a row: the notification is delivered once', async () => {
     // Prepare
-    const id = await aNotificationWhoseScheduleNeverFires('Swept twice', 4_000);
-    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    const id = await aStuckNotification('Swept twice');
 
     // Act
     const [first, second] = await Promise.all([
@@ -111,9 +116,8 @@ describe('the stuck-retry sweep', () => {
 
   it('does not deliver a cancelled notification whose schedule was lost', async () => {
     // Prepare
-    const id = await aNotificationWhoseScheduleNeverFires('Cancelled and lost', 4_000);
+    const id = await aStuckNotification('Cancelled and lost');
     expect((await h.api('DELETE', `/v1/notifications/${id}`, { token: admin })).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 5_500));
 
     // Act
     await h.stack.functions['stuck-retry']?.invoke(aScheduledEvent('stuck-retry'));

@@ -1,13 +1,9 @@
 /** Routes of `/v1/broadcasts`: parse, call the use case, shape the response. */
 import { once } from '../../../shared/config.ts';
-import {
-  broadcastRecipientStore,
-  broadcastScheduler,
-  broadcastStore,
-  fanoutQueue,
-  idempotencyStore,
-  systemClock,
-} from '../../../shared/adapters/dependencies.ts';
+import { broadcastScheduler, fanoutQueue } from '../../../shared/adapters/dependencies/broadcast-queues.ts';
+import { broadcastRecipientStore, broadcastStore } from '../../../shared/adapters/dependencies/broadcasts.ts';
+import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
+import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
 import { toBroadcastRecipientView, toBroadcastView } from '../../../shared/domain/broadcast.ts';
 import {
   broadcastIdSchema,

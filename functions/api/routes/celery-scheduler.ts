@@ -5,7 +5,12 @@
  * clients only change their base URL and token. Errors keep Herald's shape.
  */
 import { once } from '../../../shared/config.ts';
-import { deliveryScheduler, idempotencyStore, notificationStore, recipientStore, selfSendLimits, systemClock } from '../../../shared/adapters/dependencies.ts';
+import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
+import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
+import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
+import { deliveryScheduler } from '../../../shared/adapters/dependencies/notification-queue.ts';
+import { notificationStore } from '../../../shared/adapters/dependencies/notifications.ts';
+import { selfSendLimits } from '../../../shared/adapters/dependencies/self-send.ts';
 import { toCeleryScheduleStatus } from '../../../shared/domain/celery-scheduler.ts';
 import { celeryScheduleBodySchema, notificationIdSchema } from '../../../shared/domain/schemas.ts';
 import { ConflictError, NotFoundError, NotPendingError, ValidationError } from '../../../shared/errors.ts';

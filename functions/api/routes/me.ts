@@ -1,6 +1,11 @@
 /** Routes of `/v1/me` (the caller's own record and inbox): parse, call the use case, shape the response. */
 import { once, readInboxRetentionDays } from '../../../shared/config.ts';
-import { liveStateStore, inboxStore, recipientStore, selfSendLimits, socketPoster, systemClock, verificationCodes } from '../../../shared/adapters/dependencies.ts';
+import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
+import { socketPoster } from '../../../shared/adapters/dependencies/connections.ts';
+import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
+import { inboxStore, liveStateStore } from '../../../shared/adapters/dependencies/inbox.ts';
+import { verificationCodes } from '../../../shared/adapters/dependencies/mail.ts';
+import { selfSendLimits } from '../../../shared/adapters/dependencies/self-send.ts';
 import { toRecipientView } from '../../../shared/domain/recipient.ts';
 import { inboxItemIdSchema, listInboxQuerySchema, updateMeBodySchema, verifyContactBodySchema } from '../../../shared/domain/schemas.ts';
 import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../../../shared/http/request.ts';

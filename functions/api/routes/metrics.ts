@@ -1,6 +1,7 @@
 /** `GET /v1/metrics`: parse, call the use case, shape the response. */
 import { once } from '../../../shared/config.ts';
-import { metricsStore, systemClock } from '../../../shared/adapters/dependencies.ts';
+import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
+import { metricsStore } from '../../../shared/adapters/dependencies/metrics.ts';
 import { metricsQuerySchema } from '../../../shared/domain/schemas.ts';
 import { callerFrom, json, queryParameters } from '../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';

@@ -1,14 +1,11 @@
 /** Routes of `/v1/notifications`: parse, call the use case, shape the response. */
 import { once } from '../../../shared/config.ts';
-import {
-  deliveryScheduler,
-  idempotencyStore,
-  notificationListing,
-  notificationStore,
-  recipientStore,
-  selfSendLimits,
-  systemClock,
-} from '../../../shared/adapters/dependencies.ts';
+import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
+import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
+import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
+import { deliveryScheduler } from '../../../shared/adapters/dependencies/notification-queue.ts';
+import { notificationListing, notificationStore } from '../../../shared/adapters/dependencies/notifications.ts';
+import { selfSendLimits } from '../../../shared/adapters/dependencies/self-send.ts';
 import { toNotificationView } from '../../../shared/domain/notification.ts';
 import {
   createNotificationsBodySchema,

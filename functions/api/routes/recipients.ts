@@ -1,15 +1,11 @@
 /** Routes of `/v1/recipients`: parse, call the use case, shape the response. */
 import { once } from '../../../shared/config.ts';
-import {
-  liveStateStore,
-  deliveryScheduler,
-  idempotencyStore,
-  inboxStore,
-  notificationListing,
-  notificationStore,
-  recipientStore,
-  systemClock,
-} from '../../../shared/adapters/dependencies.ts';
+import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
+import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
+import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
+import { inboxStore, liveStateStore } from '../../../shared/adapters/dependencies/inbox.ts';
+import { deliveryScheduler } from '../../../shared/adapters/dependencies/notification-queue.ts';
+import { notificationListing, notificationStore } from '../../../shared/adapters/dependencies/notifications.ts';
 import { toRecipientView } from '../../../shared/domain/recipient.ts';
 import { batchRecipientsBodySchema, idSchema, listRecipientsQuerySchema, putRecipientBodySchema } from '../../../shared/domain/schemas.ts';
 import { idempotent } from '../../../shared/http/idempotency.ts';

@@ -233,6 +233,21 @@ describe('HTTP API gateway', () => {
       expect(events).toHaveLength(0);
     });
 
+    it('refuses a token it accepted once it has expired', async () => {
+      // Prepare: a token that is valid for another second and a half.
+      const token = await tokenWith({ exp: Math.floor((Date.now() + 1_500) / 1000) + 1 });
+      const before = await send(gateway.url, 'GET', '/v1/recipients/r1', { headers: { authorization: `Bearer ${token}` } });
+
+      // Act
+      await new Promise((resolve) => setTimeout(resolve, 2_600));
+      const after = await send(gateway.url, 'GET', '/v1/recipients/r1', { headers: { authorization: `Bearer ${token}` } });
+
+      // Assess
+      expect(before.status).toBe(200);
+      expect(after.status).toBe(401);
+      expect(after.headers['www-authenticate']).toBe('Bearer scope="" error="invalid_token" error_description="the token has expired"');
+    });
+
     it('accepts the token without the Bearer prefix, as the identity source allows', async () => {
       // Prepare
       const token = await tokenWith({});

@@ -335,6 +335,23 @@ describe('local Lambda runtime', () => {
     });
   });
 
+  describe('memory', () => {
+    it('reports the heap of its sandbox, and none once stopped', async () => {
+      // Prepare
+      const fn = await load();
+
+      // Act
+      const running = await fn.heap();
+      await fn.stop();
+      const stopped = await fn.heap();
+
+      // Assess
+      expect(running?.usedBytes).toBeGreaterThan(0);
+      expect(running?.totalBytes).toBeGreaterThanOrEqual(running?.usedBytes ?? Number.POSITIVE_INFINITY);
+      expect(stopped).toBeUndefined();
+    });
+  });
+
   describe('loading a function from the app description', () => {
     it('imports the entry relative to the root and invokes its handler export', async () => {
       // Prepare

@@ -45,6 +45,25 @@ describe('configuration', () => {
     expect(tables.inbox).toBe('herald-test-inbox');
   });
 
+  it('reads a table name from the environment once, however often it is asked for', () => {
+    // Prepare: an environment that counts how often the variable is read.
+    let reads = 0;
+    const env = {
+      get HERALD_TABLE_NOTIFICATIONS(): string {
+        reads++;
+        return 'herald-test-notifications';
+      },
+    };
+    const tables = tableNames(env);
+
+    // Act
+    const names = [tables.notifications, tables.notifications, tables.notifications];
+
+    // Assess
+    expect(names).toEqual(['herald-test-notifications', 'herald-test-notifications', 'herald-test-notifications']);
+    expect(reads).toBe(1);
+  });
+
   it('fails naming the variable of a table that was not configured', () => {
     // Prepare
     const tables = tableNames({ HERALD_TABLE_NOTIFICATIONS: 'n' });

@@ -97,6 +97,23 @@ async function recordsOf(arn: string, from?: string): Promise<StreamRecord[]> {
 }
 
 describe('a table with a stream', () => {
+  it('streams a write sent the moment CreateTable answers: the endpoint answers once the table is ACTIVE', async () => {
+    // Prepare: dynalite writes ACTIVE a timer after answering; a put racing it once lost its record
+    const made: { name: string; arn: string }[] = [];
+
+    // Act
+    for (let i = 0; i < 20; i++) {
+      const table = await aStreamedTable();
+      await db.send(new PutCommand({ TableName: table.name, Item: { pk: 'first' } }));
+      made.push(table);
+    }
+    const described = await dynamo.send(new DescribeTableCommand({ TableName: made[0]?.name }));
+
+    // Assess
+    expect(described.Table?.TableStatus).toBe('ACTIVE');
+    for (const { arn } of made) expect((await recordsOf(arn)).map((r) => r.dynamodb?.Keys?.pk?.S)).toEqual(['first']);
+  });
+
   it('shows its stream in DescribeTable and ListStreams, and a table without one shows none', async () => {
     // Prepare
     const { name, arn } = await aStreamedTable();

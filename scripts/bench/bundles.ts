@@ -1,0 +1,160 @@
+/**
+ * `npm run bench -- bundles [--runs 7]`: every function's bundle as the CDK builds it, and how long
+ * it takes to load.
+ *
+ * Bundles each function of the app description through {@link HeraldFunction} itself (a CDK app in
+ * this process, esbuild run locally exactly as `cdk synth` runs it), then prints per function:
+ * - the bundle's size and its gzip size (what the deployment package carries), and its source map's;
+ * - its module init: the time to import the bundle in a fresh Node process, with the functions'
+ *   `NODE_OPTIONS` (source maps on) and no compile cache, as a Lambda cold start loads it; the
+ *   median of `--runs` processes.
+ * The reference, measured in the same processes and the same run: how long Node itself takes to
+ * start (process start to the first line of the script), and an empty ES module's init. The ratio
+ * is init ÷ Node's start. Functions over 300 KB or 100 ms are marked.
+ * Figures only: nothing here passes or fails on speed.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { App, Stack } from 'aws-cdk-lib';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import { functions } from '../../lib/app-description.ts';
+import { HeraldFunction, heraldNodeOptions, repositoryRoot } from '../../lib/constructs/herald-function.ts';
+import { number, UsageError } from './format.ts';
+
+/** How to call the bundles benchmark. */
+export const bundlesUsage = 'npm run bench -- bundles [--runs 7]';
+
+/** The targets of issue 8, marked in the table (never asserted). */
+const sizeTargetBytes = 300 * 1024;
+const initTargetMs = 100;
+
+interface Bundle extends BuiltBundle {
+  readonly bytes: number;
+  readonly gzipBytes: number;
+  readonly mapBytes: number;
+}
+
+/** One import in a fresh process: how long Node took to start, and how long the import took (ms). */
+interface Load {
+  readonly startMs: number;
+  readonly initMs: number;
+}
+
+/** A function's bundle as the CDK builds it: its name and where its `index.mjs` is. */
+export interface BuiltBundle {
+  readonly name: string;
+  readonly file: string;
+}
+
+/**
+ * Bundles the functions (all, or those named) as `cdk synth` does: through {@link HeraldFunction},
+ * with cdk.json's context (its feature flags), into a cloud assembly under `outdir`.
+ */
+export function bundleFunctions(outdir: string, names?: readonly string[]): BuiltBundle[] {
+  const cdkJson = JSON.parse(readFileSync(join(repositoryRoot, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  const app = new App({ outdir, context: cdkJson.context ?? {} });
+  const stack = new Stack(app, 'HeraldBundles', { env: { account: '000000000000', region: 'us-east-1' } });
+  return functions.filter((definition) => names === undefined || names.includes(definition.name)).map((definition) => {
+    const fn = new HeraldFunction(stack, `Fn-${definition.name}`, { definition });
+    // The function's code asset: esbuild already ran (CDK bundles when the asset is staged).
+    const asset = fn.node.findChild('Code') as Asset;
+    return { name: definition.name, file: join(outdir, asset.assetPath, 'index.mjs') };
+  });
+}
+
+async function measureSizes(bundle: BuiltBundle): Promise<Bundle> {
+  const code = await readFile(bundle.file);
+  const map = await stat(`${bundle.file}.map`).catch(() => undefined);
+  return { ...bundle, bytes: code.length, gzipBytes: gzipSync(code).length, mapBytes: map?.size ?? 0 };
+}
+
+/** Imports `file` in a fresh Node process with the functions' NODE_OPTIONS and no compile cache. */
+function loadOnce(file: string): Promise<Load> {
+  const script = [
+    'const startMs = performance.now();',
+    `await import(${JSON.stringify(pathToFileURL(file).href)});`,
+    'const initMs = performance.now() - startMs;',
+    'process.stdout.write(JSON.stringify({ startMs, initMs }));',
+  ].join('\n');
+  return new Promise((resolve, reject) => {
+    // A Lambda's environment: its region and NODE_OPTIONS, nothing of this process's own.
+    const child = spawn(process.execPath, ['--input-type=module', '--eval', script], {
+      env: { AWS_REGION: 'us-east-1', NODE_OPTIONS: heraldNodeOptions, NODE_DISABLE_COMPILE_CACHE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`Importing ${file} failed (exit ${code}): ${err.trim()}`));
+      else resolve(JSON.parse(out) as Load);
+    });
+  });
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function kb(bytes: number): string {
+  return `${number(bytes / 1024)} KB`;
+}
+
+function parseOptions(args: readonly string[]): { runs: number } {
+  const { values } = parseArgs({ args: [...args], options: { runs: { type: 'string', default: '7' } } });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new UsageError(bundlesUsage);
+  return { runs };
+}
+
+/** Runs the bundles benchmark with the command line's arguments; resolves with the exit code. */
+export async function runBundlesBench(args: readonly string[]): Promise<number> {
+  const { runs } = parseOptions(args);
+  const scratch = await mkdtemp(join(tmpdir(), 'herald-bundles-'));
+  try {
+    console.log(`Bundling ${functions.length} functions as the CDK does (HeraldFunction, esbuild)...`);
+    const began = performance.now();
+    const bundles = await Promise.all(bundleFunctions(join(scratch, 'cdk.out')).map(measureSizes));
+    console.log(`Bundled in ${number((performance.now() - began) / 1000, 1)} s.`);
+    const empty = join(scratch, 'empty.mjs');
+    await writeFile(empty, 'export const handler = async () => null;\n');
+
+    console.log(`Loading each bundle in ${runs} fresh Node ${process.version} processes (round robin, one at a time)...`);
+    const loads = new Map<string, Load[]>([[empty, []], ...bundles.map((b): [string, Load[]] => [b.file, []])]);
+    for (let run = 0; run < runs; run++) {
+      for (const [file, results] of loads) results.push(await loadOnce(file));
+    }
+    const startMs = median([...loads.values()].flat().map((load) => load.startMs));
+    const initOf = (file: string): number => median((loads.get(file) ?? []).map((load) => load.initMs));
+    const emptyInit = initOf(empty);
+
+    console.log('');
+    console.log('Function bundles (as deployed) and their module init (median, fresh process, source maps on)');
+    console.log(`${'function'.padEnd(18)} ${'bundle'.padStart(9)} ${'gzip'.padStart(8)} ${'map'.padStart(9)} ${'init'.padStart(9)} ${'init/start'.padStart(11)}`);
+    let over = 0;
+    for (const bundle of bundles) {
+      const init = initOf(bundle.file);
+      const marks = [bundle.bytes > sizeTargetBytes ? '> 300 KB' : '', init > initTargetMs ? '> 100 ms' : ''].filter(Boolean);
+      if (marks.length > 0) over++;
+      console.log(
+        `${bundle.name.padEnd(18)} ${kb(bundle.bytes).padStart(9)} ${kb(bundle.gzipBytes).padStart(8)} ${kb(bundle.mapBytes).padStart(9)} ${`${number(init, 1)} ms`.padStart(9)} ${`${number(init / startMs, 2)}×`.padStart(11)}  ${marks.join(', ')}`,
+      );
+    }
+    console.log('');
+    console.log(`Reference (same run, same processes): Node's own start ${number(startMs, 1)} ms (median); an empty ES module's init ${number(emptyInit, 1)} ms.`);
+    console.log(`Targets (issue 8): bundle <= 300 KB, init <= 100 ms; ${over} of ${bundles.length} functions miss one.`);
+    return 0;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * `npm run bench -- calls [--notifications 5] [--recipients 100]`: the AWS calls one delivery
+ * costs, by service and operation, as the local stack counts them (`GET /_local/calls`: what the
+ * functions call, not the stack's own polling), from the create request to `sent`. The cases of
+ * issue 9's call budget:
+ * 1. a direct notification with inbox, WebSocket and e-mail to a connected recipient (budget 8);
+ * 2. a broadcast recipient with inbox and WebSocket, not connected (budget 3);
+ * 3. a broadcast recipient with inbox, WebSocket and e-mail, connected (budget 3).
+ * The broadcasts run at each audience size of `--recipients`: a broadcast has a fixed cost (its
+ * steps walk every write shard of its rows) that a large audience spreads thin. Each case is run
+ * once beforehand to warm the functions (a cold start reads the SES quota once).
+ * The waiting reads DynamoDB through the stack's plain endpoint, which is not counted.
+ * Figures only: nothing here passes or fails on a count.
+ */
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { ApiCallCounts } from '../../local/api-call-counter.ts';
+import { LOCAL_REGION } from '../../local/stack.ts';
+import { UsageError } from './format.ts';
+import { listen, number, startBenchStack } from './support.ts';
+import type { BenchStack, FrameListener } from './support.ts';
+
+/** How to call the calls benchmark. */
+export const callsUsage = 'npm run bench -- calls [--notifications 5] [--recipients 100,1000]';
+
+const tenantId = 'default';
+
+function parseOptions(args: readonly string[]): { notifications: number; sizes: number[] } {
+  const { values } = parseArgs({ args: [...args], options: { notifications: { type: 'string', default: '5' }, recipients: { type: 'string', default: '100,1000' } } });
+  const notifications = Number(values.notifications);
+  const sizes = values.recipients.split(',').map(Number);
+  if (!Number.isInteger(notifications) || notifications < 1 || sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(callsUsage);
+  return { notifications, sizes };
+}
+
+/** Reads items through the stack's plain endpoint: the functions' call count does not see these. */
+function plainReader(bench: BenchStack): { status(table: string, id: string): Promise<string | undefined>; close(): void } {
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: bench.stack.endpoints.dynamodb, region: LOCAL_REGION, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } }),
+  );
+  return {
+    async status(table, id) {
+      const { Item } = await client.send(new GetCommand({ TableName: bench.stack.tableNames[table], Key: { pk: `${tenantId}#${id}` }, ConsistentRead: true }));
+      return Item?.status as string | undefined;
+    },
+    close: () => client.destroy(),
+  };
+}
+
+async function waitForStatus(read: () => Promise<string | undefined>, wanted: readonly string[], what: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const status = await read();
+    if (status !== undefined && wanted.includes(status)) return;
+    if (Date.now() > deadline) throw new Error(`${what} is still ${status ?? 'missing'} after 2 minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function report(title: string, calls: ApiCallCounts, per: number, unit: string, budget: number): void {
+  const rows = Object.entries(calls)
+    .flatMap(([service, ops]) => Object.entries(ops).map(([operation, count]) => ({ name: `${service} ${operation}`, count })))
+    .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+  const total = rows.reduce((sum, row) => sum + row.count, 0);
+  console.log(title);
+  for (const row of rows) console.log(`    ${row.name.padEnd(40)} ${number(row.count / per, 2).padStart(7)}  (${number(row.count)})`);
+  console.log(`    ${'total'.padEnd(40)} ${number(total / per, 2).padStart(7)}  per ${unit} (budget ${budget})`);
+}
+
+/** Runs the calls benchmark; resolves with the exit code. */
+export async function runCallsBench(args: readonly string[]): Promise<number> {
+  const options = parseOptions(args);
+  const bench = await startBenchStack();
+  const reader = plainReader(bench);
+  const listeners: FrameListener[] = [];
+  try {
+    const admin = await bench.token('bench-admin', 'admin');
+    const register = async (recipients: readonly { id: string; email?: string; groups?: string[] }[]): Promise<void> => {
+      for (let start = 0; start < recipients.length; start += 1000) {
+        const response = await bench.api('POST', '/v1/recipients/batch', admin, { recipients: recipients.slice(start, start + 1000) });
+        if (response.status !== 200) throw new Error(`POST /v1/recipients/batch answered ${response.status}`);
+      }
+    };
+    const connect = async (ids: readonly string[]): Promise<void> => {
+      for (const id of ids) listeners.push(await listen(bench.stack.wsUrl, await bench.token(id)));
+    };
+
+    // 1. Direct notifications, one at a time, each to `sent` before the next.
+    await register([{ id: 'calls-direct', email: 'calls-direct@example.com' }]);
+    await connect(['calls-direct']);
+    const notify = async (): Promise<void> => {
+      const created = await bench.api<{ notificationIds: string[] }>('POST', '/v1/notifications', admin, {
+        recipients: ['calls-direct'],
+        title: 'Calls benchmark',
+        message: 'Inbox, WebSocket and e-mail.',
+        channels: ['inbox', 'websocket', 'email'],
+      });
+      if (created.status !== 201) throw new Error(`POST /v1/notifications answered ${created.status}`);
+      const [id] = created.body.notificationIds;
+      await waitForStatus(() => reader.status('notifications', id ?? ''), ['sent', 'failed'], `Notification ${id}`);
+    };
+    await notify();
+    bench.stack.apiCalls.reset();
+    for (let i = 0; i < options.notifications; i++) await notify();
+    const direct = bench.stack.apiCalls.snapshot();
+
+    // 2 and 3. Broadcasts to a group, create request to `completed`.
+    const broadcast = async (group: string, channels: readonly string[]): Promise<void> => {
+      const created = await bench.api<{ broadcastId: string }>('POST', '/v1/broadcasts', admin, {
+        audience: { groups: [group] },
+        title: 'Calls benchmark',
+        message: 'A broadcast.',
+        channels,
+      });
+      if (created.status !== 201) throw new Error(`POST /v1/broadcasts answered ${created.status}: ${JSON.stringify(created.body)}`);
+      const id = created.body.broadcastId;
+      await waitForStatus(() => reader.status('broadcasts', id), ['completed', 'failed', 'cancelled'], `Broadcast ${id}`);
+    };
+    const members = (group: string, n: number, email: boolean): { id: string; email?: string; groups: string[] }[] =>
+      Array.from({ length: n }, (_, i) => {
+        const id = `${group}-${String(i).padStart(5, '0')}`;
+        return { id, ...(email ? { email: `${id}@example.com` } : {}), groups: [group] };
+      });
+    await register(members('warm', 10, true));
+    await connect(members('warm', 10, true).map((m) => m.id));
+    await broadcast('warm', ['inbox', 'websocket', 'email']);
+    const broadcasts: { size: number; quiet: ApiCallCounts; live: ApiCallCounts }[] = [];
+    for (const size of options.sizes) {
+      await register([...members(`quiet${size}`, size, false), ...members(`live${size}`, size, true)]);
+      await connect(members(`live${size}`, size, true).map((m) => m.id));
+      bench.stack.apiCalls.reset();
+      await broadcast(`quiet${size}`, ['inbox', 'websocket']);
+      const quiet = bench.stack.apiCalls.snapshot();
+      bench.stack.apiCalls.reset();
+      await broadcast(`live${size}`, ['inbox', 'websocket', 'email']);
+      broadcasts.push({ size, quiet, live: bench.stack.apiCalls.snapshot() });
+    }
+
+    console.log('');
+    console.log('AWS calls the functions made, by operation (as GET /_local/calls counts them), from the create request to sent');
+    report(`1. Direct notification, inbox + WebSocket + e-mail, recipient connected (${options.notifications} notifications)`, direct, options.notifications, 'notification', 8);
+    for (const { size, quiet, live } of broadcasts) {
+      report(`2. Broadcast, inbox + WebSocket, recipients not connected (${number(size)} recipients)`, quiet, size, 'recipient', 3);
+      report(`3. Broadcast, inbox + WebSocket + e-mail, recipients connected (${number(size)} recipients)`, live, size, 'recipient', 3);
+    }
+    return 0;
+  } finally {
+    await Promise.all(listeners.map((l) => l.close()));
+    reader.close();
+    await bench.close();
+  }
+}

@@ -1,0 +1,12 @@
+/** Broadcasts (issue 5): their items and their recipients' rows. */
+import { broadcastConfig, once } from '../../config.ts';
+import { DynamoBroadcastRecipientStore } from '../dynamo-broadcast-recipient-store.ts';
+import { DynamoBroadcastStore } from '../dynamo-broadcast-store.ts';
+import { documentClient, tables } from './dynamodb.ts';
+
+/** Broadcast items: content, audience, status and counts. */
+export const broadcastStore = once(() => new DynamoBroadcastStore(documentClient(), tables().broadcasts));
+/** One row per recipient of a broadcast, write-sharded. */
+export const broadcastRecipientStore = once(
+  () => new DynamoBroadcastRecipientStore(documentClient(), tables().broadcastRecipients, { retentionDays: broadcastConfig().retentionDays }),
+);

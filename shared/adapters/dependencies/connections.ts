@@ -1,0 +1,9 @@
+/** Posting to WebSocket connections (the API Gateway Management API), made once per cold start. */
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { once, websocketCallbackUrl } from '../../config.ts';
+import { ApiGatewaySocketPoster } from '../api-gateway-socket-poster.ts';
+
+/** Posts frames to the stage's connections, and drops them. */
+export const socketPoster = once(
+  () => new ApiGatewaySocketPoster(new ApiGatewayManagementApiClient({ endpoint: websocketCallbackUrl() })),
+);

@@ -1,0 +1,18 @@
+/** E-mail through SES: the mailer every e-mail goes through, and the verification codes it sends. */
+import { SESClient } from '@aws-sdk/client-ses';
+import { deliveryConfig, once } from '../../config.ts';
+import { verificationEmail } from '../../domain/contact-verification.ts';
+import type { VerificationCodeSender } from '../../use-cases/me.ts';
+import { AnsweredErrorsRetryStrategy } from '../answered-errors-retry-strategy.ts';
+import { SesMailer } from '../ses-mailer.ts';
+
+// An email must not go twice: the SDK retries only what SES refused, never a timed-out send.
+const newSesClient = (): SESClient => new SESClient({ retryStrategy: new AnsweredErrorsRetryStrategy() });
+/** The client for SES's account questions (`GetSendQuota`); sends go through the mailer's own. */
+export const sesClient = once(newSesClient);
+// The mailer makes its own client, and a new one whenever a send threw before leaving (ses-mailer.ts).
+export const mailer = once(() => new SesMailer(newSesClient, deliveryConfig().emailFrom));
+/** Verification codes go out in Herald's own words, through the same mailer. */
+export const verificationCodes = once(
+  (): VerificationCodeSender => ({ send: async (_channel, address, code) => void (await mailer().send({ to: address, ...verificationEmail(code) })) }),
+);

@@ -1,0 +1,101 @@
+/**
+ * A function as it is deployed: bundled by HeraldFunction (esbuild, the CDK's own local bundling),
+ * then run alone, with nothing but Lambda's environment: no node_modules to fall back on, so a
+ * module the bundle left out (the credential providers only a developer machine uses) would fail
+ * the invocation if it were ever needed.
+ */
+import { spawn } from 'node:child_process';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { heraldNodeOptions, unreachedCredentialProviders } from '../../lib/constructs/herald-function.ts';
+import { bundleFunctions } from '../../scripts/bench/bundles.ts';
+
+/** Runs `handler(event)` of the bundle in a fresh Node process with `env` only; resolves with its stdout. */
+function invokeAlone(bundle: string, event: unknown, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const script = [
+    `const { handler } = await import(${JSON.stringify(`file://${bundle}`)});`,
+    "const context = { functionName: 'herald-ws-default', awsRequestId: 'request-1', getRemainingTimeInMillis: () => 10_000 };",
+    `const result = await handler(${JSON.stringify(event)}, context);`,
+    'process.stdout.write(JSON.stringify(result));',
+  ].join('\n');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '--eval', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('a deployed function bundle', () => {
+  let scratch: string;
+  let bundle: string;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'herald-bundling-test-'));
+    const [built] = bundleFunctions(join(scratch, 'cdk.out'), ['ws-default']);
+    if (!built) throw new Error('ws-default was not bundled');
+    // Outside the repository: nothing the bundle imports can be found in a node_modules.
+    bundle = join(scratch, 'index.mjs');
+    await copyFile(built.file, bundle);
+  }, 120_000);
+
+  afterAll(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('signs its AWS calls with the credentials Lambda puts in its environment, without the providers it leaves out', async () => {
+    // Prepare: the Management API, as a server that notes who signed each request.
+    const seen: IncomingHttpHeaders[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers);
+      req.resume();
+      req.on('end', () => res.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      // Act: a `ping` on the `$default` route, which answers `pong` on the connection.
+      const result = await invokeAlone(
+        bundle,
+        { requestContext: { connectionId: 'conn-1', routeKey: '$default' }, body: JSON.stringify({ action: 'ping' }) },
+        {
+          AWS_REGION: 'eu-west-1',
+          AWS_ACCESS_KEY_ID: 'ASIAHERALDTEST',
+          AWS_SECRET_ACCESS_KEY: 'secret',
+          AWS_SESSION_TOKEN: 'session',
+          AWS_LAMBDA_FUNCTION_NAME: 'herald-ws-default',
+          HERALD_WS_CALLBACK_URL: `http://127.0.0.1:${port}/local`,
+          NODE_OPTIONS: heraldNodeOptions,
+        },
+      );
+
+      // Assess: the invocation succeeded, its one call signed with the environment's key.
+      expect(result.stderr).not.toContain('Cannot find');
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ statusCode: 200 });
+      expect(seen).toHaveLength(1);
+      expect(seen[0]?.authorization).toContain('Credential=ASIAHERALDTEST/');
+      expect(seen[0]?.['x-amz-security-token']).toBe('session');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('leaves the credential providers only a developer machine uses out, imported only when reached', async () => {
+    const code = await readFile(bundle, 'utf8');
+    for (const provider of unreachedCredentialProviders) {
+      expect(code).toContain(`import("${provider}")`);
+    }
+    // What they would have carried: the SSO and STS clients.
+    expect(code).not.toContain('GetRoleCredentials');
+    expect(code).not.toContain('AssumeRoleWithWebIdentity');
+  });
+});
