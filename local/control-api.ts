@@ -12,6 +12,9 @@
  * - `GET /_local/ses`: the SES account's quotas and every send it accepted in the last 24 hours,
  *   each with the epoch ms it was accepted (`{ quota: { maxSendRate, max24HourSend,
  *   sentLast24Hours }, sends: [{ operation, recipients, at, messageId }] }`);
+ * - `GET | DELETE /_local/outbox?channel=push|sms|telegram|webhook`: what the local providers
+ *   received, newest first (`{ entries: [{ id, channel, provider, to, at, body, providerMessageId? }] }`;
+ *   every channel without `channel`), or forget it;
  * - `POST /_local/rules/{name}/run`: run an EventBridge rule's target now and answer its result.
  *
  * Errors have Herald's shape, `{ "error": { "code", "message", "details"? } }`.
@@ -22,6 +25,8 @@ import { AppError, NotFoundError, PayloadTooLargeError, ValidationError } from '
 import { parseFaultRules } from './fault-rules.ts';
 import type { FaultInjector } from './fault-rules.ts';
 import type { ExtraHandler } from './http-gateway.ts';
+import { isOutboxChannel, outboxChannels } from './outbox.ts';
+import type { Outbox } from './outbox.ts';
 import type { SesSendsView } from './ses-emulator.ts';
 import type { LocalEndpoints } from './stack.ts';
 
@@ -42,6 +47,8 @@ export interface ControlApiOptions {
   readonly rules: () => RuleRunner | undefined;
   /** The SES account's quotas and accepted sends; undefined until SES has started. */
   readonly ses?: () => SesSendsView | undefined;
+  /** What the local providers of push, SMS, Telegram and webhooks received. */
+  readonly outbox?: Outbox;
 }
 
 /** A request body larger than any sensible rule set. */
@@ -114,7 +121,7 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
     return { calls, byFunction: options.calls.byFunction(), total };
   };
 
-  async function route(req: IncomingMessage, res: ServerResponse, method: string, path: string): Promise<void> {
+  async function route(req: IncomingMessage, res: ServerResponse, method: string, path: string, query: URLSearchParams): Promise<void> {
     if (path === '/_local/endpoints') {
       allow(method, path, ['GET']);
       const endpoints = options.endpoints();
@@ -146,6 +153,19 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
       return;
     }
 
+    if (path === '/_local/outbox') {
+      allow(method, path, ['GET', 'DELETE']);
+      const channel = query.get('channel') ?? undefined;
+      if (channel !== undefined && !isOutboxChannel(channel)) {
+        const allowed = outboxChannels.join(', ');
+        throw new ValidationError(`channel must be one of ${allowed}`, { details: [{ field: 'channel', message: `must be one of ${allowed}` }] });
+      }
+      if (!options.outbox) throw new NotReadyError('The local stack is still starting');
+      if (method === 'DELETE') options.outbox.clear(channel);
+      sendJson(res, 200, { entries: options.outbox.list(channel) });
+      return;
+    }
+
     const ruleName = /^\/_local\/rules\/([^/]+)\/run$/.exec(path)?.[1];
     if (ruleName !== undefined) {
       allow(method, path, ['POST']);
@@ -170,11 +190,11 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
   }
 
   return async function controlApi(req, res) {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const [path = '/', search = ''] = (req.url ?? '/').split('?');
     if (path !== '/_local' && !path.startsWith('/_local/')) return false;
     const method = req.method ?? 'GET';
     try {
-      await route(req, res, method, path);
+      await route(req, res, method, path, new URLSearchParams(search));
     } catch (error) {
       if (!req.readableEnded) req.resume();
       if (!(error instanceof AppError)) throw error;

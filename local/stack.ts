@@ -24,6 +24,7 @@ import type { FunctionDescription, HttpRoute, TableDescription } from '../lib/ap
 import { ApiCallCounter } from './api-call-counter.ts';
 import { createCallHook } from './aws-call-hook.ts';
 import { createControlApi } from './control-api.ts';
+import { Outbox } from './outbox.ts';
 import { startDynamoDbEndpoint } from './dynamodb/endpoint.ts';
 import { createEventSourceMapping } from './event-source-mapping.ts';
 import { createFaultInjector, parseFaultRules } from './fault-rules.ts';
@@ -103,6 +104,8 @@ export interface LocalStack {
   readonly faults: FaultInjector;
   /** The AWS API calls the functions made, by service and operation (`/_local/calls`). */
   readonly apiCalls: ApiCallCounter;
+  /** What the local push, SMS, Telegram and webhook providers received (`/_local/outbox`). */
+  readonly outbox: Outbox;
   /** Physical names of the tables and queue URLs, by logical name. */
   readonly tableNames: Readonly<Record<string, string>>;
   readonly queueUrls: Readonly<Record<string, string>>;
@@ -226,6 +229,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const functionBySigner = new Map(functions.map((fn) => [physicalName(fn.name), fn.name]));
   const apiCalls = new ApiCallCounter((accessKeyId) => functionBySigner.get(accessKeyId));
   const faultable = { hook: createCallHook(faults, apiCalls) };
+  const outbox = new Outbox();
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
     // Reverse order: the functions' triggers first, the data stores last.
@@ -329,6 +333,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints: () => published.endpoints,
       rules: () => published.rules,
       ses: () => ses.sends(),
+      outbox,
     });
     const localEndpoints = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
       const path = (req.url ?? '/').split('?')[0];
@@ -467,6 +472,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       faultableEndpoints,
       faults,
       apiCalls,
+      outbox,
       tableNames: Object.fromEntries(tables.map((t) => [t.name, physicalName(t.name)])),
       queueUrls: Object.fromEntries([...queueRefs].map(([name, ref]) => [name, ref.url])),
       functions: loaded,

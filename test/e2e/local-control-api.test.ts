@@ -177,6 +177,39 @@ describe('POST /_local/rules/{name}/run', () => {
   });
 });
 
+describe('GET and DELETE /_local/outbox', () => {
+  it('lists what the local providers received, newest first, per channel, and forgets it on DELETE', async () => {
+    // Prepare
+    h.stack.outbox.record({ channel: 'sms', provider: 'sns', to: '+15555550100', body: { Message: 'first' }, at: 1_000 });
+    h.stack.outbox.record({ channel: 'sms', provider: 'sns', to: '+15555550101', body: { Message: 'second' }, at: 2_000 });
+    h.stack.outbox.record({ channel: 'webhook', provider: 'webhook', to: 'https://example.com/hook', body: { id: 'x' }, at: 3_000 });
+
+    // Act
+    const sms = await h.api('GET', '/_local/outbox?channel=sms');
+    const all = await h.api('GET', '/_local/outbox');
+    const cleared = await h.api('DELETE', '/_local/outbox?channel=sms');
+    const after = await h.api('GET', '/_local/outbox');
+
+    // Assess
+    expect(sms.status).toBe(200);
+    expect((sms.body.entries as { to: string }[]).map((e) => e.to)).toEqual(['+15555550101', '+15555550100']);
+    expect((all.body.entries as { channel: string }[]).map((e) => e.channel)).toEqual(['webhook', 'sms', 'sms']);
+    expect(cleared.body.entries).toEqual([]);
+    expect((after.body.entries as { channel: string }[]).map((e) => e.channel)).toEqual(['webhook']);
+  });
+
+  it('answers 400 naming the field for an unknown channel, and 405 to a POST', async () => {
+    // Act
+    const unknown = await h.api('GET', '/_local/outbox?channel=fax');
+    const posted = await h.api('POST', '/_local/outbox');
+
+    // Assess
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ field: 'channel' }] });
+    expect(posted.status).toBe(405);
+  });
+});
+
 describe('startLocalStack with faults', () => {
   it('refuses invalid rules naming the field', async () => {
     // Prepare

@@ -1,0 +1,66 @@
+/**
+ * What the local providers received, for people and tests to read: every push, SMS, Telegram
+ * message and webhook the local stack's provider emulators accepted (or, for webhooks, that Herald
+ * posted), newest first, served as `GET /_local/outbox?channel=…`. E-mail has its own viewer (the
+ * local SES). Kept in memory for the life of the stack, at most `capacity` entries per channel.
+ */
+import { randomUUID } from 'node:crypto';
+
+/** The channels whose providers record here. */
+export const outboxChannels = ['push', 'sms', 'telegram', 'webhook'] as const;
+export type OutboxChannel = (typeof outboxChannels)[number];
+
+/** One thing a provider received. */
+export interface OutboxEntry {
+  /** Unique per entry. */
+  readonly id: string;
+  readonly channel: OutboxChannel;
+  /** Which provider took it: `web-push`, `sns`, `telegram`, `webhook`… */
+  readonly provider: string;
+  /** Where it went: the push endpoint or device, the phone number, the chat id, the URL. */
+  readonly to: string;
+  /** When the provider accepted it, epoch ms. */
+  readonly at: number;
+  /** What it received, as the provider saw it (decoded where the wire format allows). */
+  readonly body: unknown;
+  /** The provider's id of it, where it gives one. */
+  readonly providerMessageId?: string;
+}
+
+export type OutboxRecord = Omit<OutboxEntry, 'id' | 'at'> & { readonly at?: number };
+
+export class Outbox {
+  private readonly entries = new Map<OutboxChannel, OutboxEntry[]>();
+  private readonly capacity: number;
+
+  constructor(options: { readonly capacity?: number } = {}) {
+    this.capacity = options.capacity ?? 10_000;
+  }
+
+  /** Records what a provider received; answers the entry as stored. */
+  record(record: OutboxRecord): OutboxEntry {
+    const entry: OutboxEntry = { ...record, id: randomUUID(), at: record.at ?? Date.now() };
+    const list = this.entries.get(entry.channel) ?? [];
+    list.push(entry);
+    if (list.length > this.capacity) list.splice(0, list.length - this.capacity);
+    this.entries.set(entry.channel, list);
+    return entry;
+  }
+
+  /** Entries of `channel` (every channel when absent), newest first. */
+  list(channel?: OutboxChannel): OutboxEntry[] {
+    const lists = channel ? [this.entries.get(channel) ?? []] : [...this.entries.values()];
+    return lists.flat().sort((a, b) => b.at - a.at);
+  }
+
+  /** Forgets every entry of `channel` (every channel when absent). */
+  clear(channel?: OutboxChannel): void {
+    if (channel) this.entries.delete(channel);
+    else this.entries.clear();
+  }
+}
+
+/** True when `value` names an outbox channel. */
+export function isOutboxChannel(value: unknown): value is OutboxChannel {
+  return typeof value === 'string' && (outboxChannels as readonly string[]).includes(value);
+}
