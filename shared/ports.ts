@@ -164,7 +164,7 @@ export interface TemplateStore {
   /** A tenant's templates in id order, `limit` at most, after the cursor's id. */
   list(tenantId: string, limit: number, after?: string): Promise<{ readonly items: readonly TemplateSummary[]; readonly last?: string }>;
   /** Deletes every version; false when there was no such template. */
-  delete(tenantId: string, id: string): Promise<boolean>;
+  delete(tenantId: string, id: string, now: Date): Promise<boolean>;
 }
 
 export interface RecipientStore {

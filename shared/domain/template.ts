@@ -157,3 +157,8 @@ export interface RenderedTemplate {
   /** Why a section could not be rendered (a missing variable, a limit): that channel fails with it. */
   readonly failures: { readonly [C in TemplateChannel]?: string };
 }
+
+/** The public view of a template version, as the API returns it. */
+export function toTemplateView(t: TemplateVersion): Record<string, unknown> {
+  return { id: t.id, version: t.version, ...t.definition, createdAt: t.createdAt, createdBy: t.createdBy };
+}

@@ -212,16 +212,22 @@ export function syntaxProblems(definition: TemplateDefinition): TemplateProblem[
 /** Members every JSON value answers in Liquid without having them (`items.size`, `list.first`). */
 const builtInMembers = new Set(['size', 'first', 'last']);
 
-/** True when `payload` holds the variable `path` (literal segments; a computed one ends the walk). */
-function holds(payload: unknown, path: readonly unknown[]): boolean {
+/**
+ * The part of the variable `path` that `payload` lacks, up to its first missing segment (`order`
+ * when there is no `order`, `order.total` when `order` has no `total`); undefined when it holds it.
+ * A computed segment (`a[b]`) ends the walk: what it names is known only when rendering.
+ */
+function missingPart(payload: unknown, path: readonly unknown[]): string | undefined {
   let value = payload;
+  const walked: (string | number)[] = [];
   for (const segment of path) {
-    if (typeof segment !== 'string' && typeof segment !== 'number') return true;
-    if ((Array.isArray(value) || typeof value === 'string') && typeof segment === 'string' && builtInMembers.has(segment)) return true;
-    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, segment)) return false;
+    if (typeof segment !== 'string' && typeof segment !== 'number') return undefined;
+    if ((Array.isArray(value) || typeof value === 'string') && typeof segment === 'string' && builtInMembers.has(segment)) return undefined;
+    walked.push(segment);
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, segment)) return walked.join('.');
     value = (value as Record<string | number, unknown>)[segment];
   }
-  return true;
+  return undefined;
 }
 
 /**
@@ -237,10 +243,8 @@ export function missingPayloadVariables(definition: TemplateDefinition, payload:
     for (const segments of plain.globalVariableSegmentsSync(source)) {
       const [root] = segments;
       if (typeof root === 'string' && (reservedTemplateVariables as readonly string[]).includes(root)) continue;
-      if (!holds(json, segments)) {
-        const literal = segments.filter((s): s is string | number => typeof s === 'string' || typeof s === 'number');
-        missing.add(literal.join('.'));
-      }
+      const part = missingPart(json, segments);
+      if (part !== undefined) missing.add(part);
     }
   }
   return [...missing].sort();

@@ -79,9 +79,9 @@ export async function listTemplates(
  * Deletes a template and every version. Notifications still to be delivered from it then fail
  * their channels with "template … no longer exists"; its version numbers are never reused.
  */
-export async function deleteTemplate(deps: Pick<TemplateDeps, 'templates'>, caller: Caller, id: string): Promise<void> {
+export async function deleteTemplate(deps: Pick<TemplateDeps, 'templates' | 'clock'>, caller: Caller, id: string): Promise<void> {
   requireTemplateManager(caller);
-  if (!(await deps.templates.delete(caller.tenantId, id))) throw new NotFoundError(`Template ${id} not found`);
+  if (!(await deps.templates.delete(caller.tenantId, id, deps.clock.now()))) throw new NotFoundError(`Template ${id} not found`);
 }
 
 /** What a preview answers: every section rendered, what failed and why, the payload variables missing. */
