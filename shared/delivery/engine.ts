@@ -422,7 +422,7 @@ async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: nu
   if (inboxItem) deliveries.inbox = { status: 'sent', at: now.toISOString() };
   // An inbox the template cannot fill gets no empty item: it fails, with the reason.
   if (inboxUnrenderable && w.steps.get('inbox')?.kind === 'deliver') {
-    deliveries.inbox = { status: 'failed', at: now.toISOString(), error: `could not render the template: ${content.rendered?.failures.inbox ?? 'no inbox section'}` };
+    deliveries.inbox = { status: 'failed', at: now.toISOString(), error: `the inbox section of template ${content.rendered?.templateId ?? ''} (${content.rendered?.locale ?? ''}): ${content.rendered?.failures.inbox ?? 'no inbox section'}` };
   }
   // Which locale the template was rendered in goes with each outcome of this attempt.
   if (content.rendered) {
@@ -462,7 +462,7 @@ async function sendOne(
     body = channel.render(content, unread !== undefined ? { unread } : {});
   } catch (error) {
     // Rendering is pure: what cannot be rendered now never can, and nothing is sent empty.
-    return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: `could not render: ${error instanceof Error ? error.message : String(error)}` } };
+    return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: error instanceof Error ? error.message : String(error) } };
   }
   try {
     const receipt = await channel.send(target, body, context);

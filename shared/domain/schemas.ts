@@ -16,7 +16,8 @@ import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { isRawJson } from './opaque-json.ts';
 import { verifiableChannels } from './contact-verification.ts';
 import type { RawJson } from './opaque-json.ts';
-import { canonicalLocale, reservedTemplateVariables, templateChannels } from './template.ts';
+import { canonicalLocale, reservedTemplateVariables } from './template.ts';
+import type { TemplateChannel } from './template.ts';
 
 /** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. */
 const lineBreaking = /[\p{Cc}\u2028\u2029]/u;
@@ -651,7 +652,7 @@ const sectionShapes = {
   sms: { text: liquidSource },
   telegram: { text: liquidSource },
   webhook: { body: liquidSource },
-} as const satisfies Record<(typeof templateChannels)[number], z.ZodRawShape>;
+} as const satisfies Record<TemplateChannel, z.ZodRawShape>;
 
 const emailHasBody = (email: { html?: string | undefined; text?: string | undefined }): boolean => email.html !== undefined || email.text !== undefined;
 const emailBodyMessage = { message: 'must have html or text (or both)' };

@@ -21,7 +21,7 @@ export function sectionFor<C extends TemplateChannel>(content: DeliveryContent, 
   const rendered = content.rendered;
   if (rendered) {
     const failure = rendered.failures[channel] ?? (rendered.channels[channel] === undefined ? rendered.failures.inbox : undefined);
-    if (failure !== undefined) throw new TemplateRenderError(`template ${rendered.templateId} v${rendered.version} (${rendered.locale}), ${channel}: ${failure}`);
+    if (failure !== undefined) throw new TemplateRenderError(`the ${channel} section of template ${rendered.templateId} (${rendered.locale}): ${failure}`);
     const section = rendered.channels[channel];
     if (section !== undefined) return { kind: 'section', section: section as RenderedSections[C] };
   }

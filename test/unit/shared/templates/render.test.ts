@@ -250,6 +250,6 @@ describe('sectionFor', () => {
 
   it('throws the reason for a section that could not be rendered, never an empty one', () => {
     // Act / Assess
-    expect(() => sectionFor({ ...content, rendered: render(invoice, { number: 1, total: 2 }) }, 'email')).toThrow(/email: missing variable "name"/);
+    expect(() => sectionFor({ ...content, rendered: render(invoice, { number: 1, total: 2 }) }, 'email')).toThrow(/the email section of template invoice \(en\): missing variable "name"/);
   });
 });
