@@ -35,7 +35,8 @@ const deps = once(
     scheduler: broadcastScheduler(),
     fanout: fanoutQueue(),
     clock: systemClock,
-    templates: templateStore(),
+    // Made on first use: only a create naming a template reads it.
+    templates: { get: (...args) => templateStore().get(...args) },
   }),
 );
 

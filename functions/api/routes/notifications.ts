@@ -39,7 +39,8 @@ const deps = once(
     scheduler: deliveryScheduler(),
     clock: systemClock,
     selfSend: selfSendLimits(),
-    templates: templateStore(),
+    // Made on first use: only a create naming a template reads it.
+    templates: { get: (...args) => templateStore().get(...args) },
   }),
 );
 const listDeps = once((): NotificationListDeps => ({ listing: notificationListing() }));
