@@ -84,12 +84,17 @@ const content = {
 
 /** A template reference: its payload is `data`-sized opaque JSON. */
 const template = objectBytes({ id: asciiTextBytes(128), version: 4, payload: data });
+const { title: _title, message: _message, ...contentBesidesWords } = content;
+/** The larger of a body's two forms: its own `title` and `message`, or a `template` instead. */
+function wordsOrTemplate(members: Readonly<Record<string, number>>): number {
+  return Math.max(objectBytes({ ...members, ...content }), objectBytes({ ...members, ...contentBesidesWords, template }));
+}
 
 const relatedObject = objectBytes({ type: freeTextBytes(maxRelatedObjectTypeLength), id: freeTextBytes(maxRelatedObjectIdLength) });
 
 /** The worst-case body of each route that takes one, by route key (`METHOD /path`). */
 export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
-  'POST /v1/notifications': objectBytes({ recipients: recipientIds(maxRecipientsPerRequest), ...content, template, relatedObject }),
+  'POST /v1/notifications': wordsOrTemplate({ recipients: recipientIds(maxRecipientsPerRequest), relatedObject }),
   'POST /api/notifications/schedule/': objectBytes({
     recipients: recipientIds(maxRecipientsPerRequest),
     title: content.title,
@@ -101,12 +106,7 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
     related_object_id: freeTextBytes(maxRelatedObjectIdLength),
     data,
   }),
-  'POST /v1/broadcasts': objectBytes({
-    audience: objectBytes({ recipientIds: recipientIds(maxBroadcastRecipientIds) }),
-    ...content,
-    template,
-    draft: asciiTextBytes(3),
-  }),
+  'POST /v1/broadcasts': wordsOrTemplate({ audience: objectBytes({ recipientIds: recipientIds(maxBroadcastRecipientIds) }), draft: asciiTextBytes(3) }),
   'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups }),
   'POST /v1/recipients/batch': objectBytes({
     recipients: arrayBytes(
