@@ -183,3 +183,24 @@ describe('a templated notification', () => {
     expect((await h.api('GET', '/v1/templates/gone', { token: admin })).status).toBe(404);
   });
 });
+
+describe('a templated broadcast', () => {
+  it("renders for each recipient in their own language at delivery", async () => {
+    // Act
+    const created = await h.api('POST', '/v1/broadcasts', {
+      token: admin,
+      body: { audience: { recipientIds: ['amelie', 'kenji'] }, channels: ['email'], template: { id: 'invoice', payload: { number: 9, name: 'all' } } },
+    });
+    const refused = await h.api('POST', '/v1/broadcasts', {
+      token: admin,
+      body: { audience: { recipientIds: ['amelie'] }, template: { id: 'invoice', payload: { number: 9 } } },
+    });
+
+    // Assess
+    expect(created.status).toBe(201);
+    expect((await emailTo('amelie@example.com', 'Facture 9')).body.text).toBe('Bonjour all, votre facture 9 est prête.');
+    expect((await emailTo('kenji@example.com', 'Invoice 9')).body.text).toBe('Hello all, your invoice 9 is ready.');
+    expect(refused.status).toBe(400);
+    expect(refused.body.error?.message).toContain('"name"');
+  });
+});
