@@ -114,6 +114,12 @@ function oneLine(text: string): string {
   return text.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').trim();
 }
 
+/** `text`, unless it is blank: nothing is ever sent empty. */
+function filled(field: string, text: string): string {
+  if (text.trim() === '') throw new TemplateRenderError(`${field} rendered empty`);
+  return text;
+}
+
 function renderSection<C extends TemplateChannel>(channel: C, sections: TemplateSections, scope: RenderScope): RenderedSections[C] | undefined {
   const r = (source: string, escapeHtml = false): string => renderField(source, scope, { escapeHtml });
   const rendered = ((): RenderedSections[TemplateChannel] | undefined => {
@@ -121,33 +127,33 @@ function renderSection<C extends TemplateChannel>(channel: C, sections: Template
       case 'inbox':
       case 'websocket': {
         const s = channel === 'inbox' ? sections.inbox : sections.websocket;
-        return s && { title: oneLine(r(s.title)), message: r(s.message) };
+        return s && { title: filled('title', oneLine(r(s.title))), message: filled('message', r(s.message)) };
       }
       case 'email': {
         const s = sections.email;
         if (!s) return undefined;
         const htmlPart = s.html !== undefined ? r(s.html, true) : undefined;
         const text = s.text !== undefined ? r(s.text) : htmlToText(htmlPart ?? '');
-        return { subject: oneLine(r(s.subject)), ...(htmlPart !== undefined ? { html: htmlPart } : {}), text };
+        return { subject: filled('subject', oneLine(r(s.subject))), ...(htmlPart !== undefined ? { html: htmlPart } : {}), text: filled('the e-mail body', text) };
       }
       case 'push': {
         const s = sections.push;
-        return s && { title: oneLine(r(s.title)), body: r(s.body), ...(s.url !== undefined ? { url: r(s.url).trim() } : {}) };
+        return s && { title: filled('title', oneLine(r(s.title))), body: filled('body', r(s.body)), ...(s.url !== undefined ? { url: r(s.url).trim() } : {}) };
       }
       case 'sms': {
         const s = sections.sms;
         if (!s) return undefined;
-        const text = r(s.text);
+        const text = filled('text', r(s.text));
         const { encoding, segments } = smsSegments(text);
         return { text, encoding, segments };
       }
       case 'telegram': {
         const s = sections.telegram;
-        return s && { text: r(s.text, true), parseMode: telegramParseMode };
+        return s && { text: filled('text', r(s.text, true)), parseMode: telegramParseMode };
       }
       case 'webhook': {
         const s = sections.webhook;
-        return s && { body: r(s.body) };
+        return s && { body: filled('body', r(s.body)) };
       }
     }
     return undefined;

@@ -105,6 +105,17 @@ describe('rendering a template', () => {
     expect(rendered.channels.sms?.text).toBe('Invoice 1: 2');
   });
 
+  it('fails a section that renders empty rather than send it so', () => {
+    // Act
+    const rendered = render(invoice, { number: 1, total: 2, name: 'n', blank: ' ' }, undefined);
+    const empty = render({ channels: { inbox: { title: 'T', message: 'M' }, sms: { text: '{{ blank }}' }, email: { subject: '{{ blank }}', text: 'x' } } }, { blank: ' ' });
+
+    // Assess
+    expect(rendered.failures).toEqual({});
+    expect(empty.failures).toEqual({ sms: 'text rendered empty', email: 'subject rendered empty' });
+    expect(empty.channels.inbox).toEqual({ title: 'T', message: 'M' });
+  });
+
   it('names a missing member of a present object', () => {
     // Act / Assess
     expect(() => renderField('{{ order.total }}', { payload: { order: {} }, tenant })).toThrow(/missing variable "order.total"/);
