@@ -24,6 +24,7 @@ import type { FunctionDescription, HttpRoute, TableDescription } from '../lib/ap
 import { ApiCallCounter } from './api-call-counter.ts';
 import { createCallHook } from './aws-call-hook.ts';
 import { createControlApi } from './control-api.ts';
+import { serveHomePage } from './home-page.ts';
 import { Outbox } from './outbox.ts';
 import { startDynamoDbEndpoint } from './dynamodb/endpoint.ts';
 import { createEventSourceMapping } from './event-source-mapping.ts';
@@ -344,6 +345,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         sendJson(res, 200, jwks);
         return true;
       }
+      if (serveHomePage(req, res)) return true;
       return controlApi(req, res);
     };
 

@@ -6,7 +6,10 @@
  *
  * How zod's schemas come out: strict objects say `additionalProperties: false`; defaults are
  * `default` (and the field is optional); `z.iso.datetime` is `format: date-time` with its pattern;
- * a field a body must not carry (`z.never()`) is `not: {}`. A `.refine` has no JSON Schema
+ * a field a body must not carry (`z.never()`, e.g. `status` on a reschedule) is left out of
+ * `properties` (a strict object's `additionalProperties: false` refuses it) and named in the
+ * object's description ("Refused: ..."), rather than listed as a property of type `not: {}` that
+ * every reader shows as one more row reading "never". A `.refine` has no JSON Schema
  * equivalent, so its message is added to the description ("Checked by the server: ...").
  */
 import * as z from 'zod';
@@ -139,6 +142,28 @@ function describeWhatJsonSchemaCannot(context: { zodSchema: core.$ZodTypes; json
     .filter((message): message is string => message !== undefined);
   if (rules.length > 0) appendDescription(json, `Checked by the server: ${rules.map((rule) => `"${rule}"`).join('; ')}.`);
   if (def.type === 'never') appendDescription(json, `Refused: "${messageOf(def.error) ?? 'not accepted'}".`);
+  if (def.type === 'object') leaveOutRefusedFields(def.shape, json);
+}
+
+/** The `z.never()` under a field's `.optional()`, if the field is one a body must not carry. */
+function refusedField(schema: core.$ZodType): core.$ZodNever | undefined {
+  let current = schema;
+  while (current._zod.def.type === 'optional') current = (current._zod.def as core.$ZodOptionalDef).innerType;
+  return current._zod.def.type === 'never' ? (current as core.$ZodNever) : undefined;
+}
+
+/** Drops the refused fields from an object's `properties` and names them, with why, in its description. */
+function leaveOutRefusedFields(shape: Readonly<Record<string, core.$ZodType>>, json: JsonObject): void {
+  const refused = new Map<string, string[]>();
+  for (const [field, schema] of Object.entries(shape)) {
+    const never = refusedField(schema);
+    if (!never) continue;
+    const reason = messageOf(never._zod.def.error) ?? 'not accepted';
+    refused.set(reason, [...(refused.get(reason) ?? []), field]);
+    if (typeof json.properties === 'object' && json.properties !== null) delete (json.properties as JsonObject)[field];
+    if (Array.isArray(json.required)) json.required = json.required.filter((name) => name !== field);
+  }
+  for (const [reason, fields] of refused) appendDescription(json, `Refused: ${fields.map((field) => `\`${field}\``).join(', ')} ("${reason}").`);
 }
 
 /** JSON Schema of one schema, inline (parameters), without the `$schema` that the document does not need. */
