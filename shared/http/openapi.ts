@@ -160,7 +160,9 @@ function leaveOutRefusedFields(shape: Readonly<Record<string, core.$ZodType>>, j
     if (!never) continue;
     const reason = messageOf(never._zod.def.error) ?? 'not accepted';
     refused.set(reason, [...(refused.get(reason) ?? []), field]);
-    if (typeof json.properties === 'object' && json.properties !== null) delete (json.properties as JsonObject)[field];
+    if (typeof json.properties === 'object' && json.properties !== null) {
+      json.properties = Object.fromEntries(Object.entries(json.properties).filter(([name]) => name !== field));
+    }
     if (Array.isArray(json.required)) json.required = json.required.filter((name) => name !== field);
   }
   for (const [reason, fields] of refused) appendDescription(json, `Refused: ${fields.map((field) => `\`${field}\``).join(', ')} ("${reason}").`);
