@@ -16,7 +16,7 @@ const reservedLogKeys = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'coverage/'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', 'client/schema.d.ts'] },
   eslint.configs.recommended,
   ...tseslint.configs.strict,
   {
@@ -52,8 +52,8 @@ export default tseslint.config(
     },
   },
   {
-    // The config module, the local stack (which plays the Lambda environment), the CDK app and the tests may touch process.env.
-    files: ['shared/config.ts', 'local/**', 'bin/**', 'test/**', 'scripts/**', 'vitest.config.ts'],
+    // The config module, the local stack (which plays the Lambda environment), the CDK app, the CLI and the tests may touch process.env.
+    files: ['shared/config.ts', 'local/**', 'bin/**', 'test/**', 'scripts/**', 'cli/**', 'client/example.ts', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

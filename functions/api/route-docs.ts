@@ -40,6 +40,7 @@ import {
 import {
   batchRecipientEntrySchema,
   batchRecipientsBodySchema,
+  maxBatchRecipients,
   broadcastIdSchema,
   celeryScheduleBodySchema,
   createBroadcastBodySchema,
@@ -172,7 +173,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   },
   'POST /v1/recipients/batch': {
     operationId: 'upsertRecipients',
-    summary: 'Upserts up to 1,000 recipients',
+    summary: `Upserts up to ${maxBatchRecipients} recipients`,
     description:
       'Each entry (a `BatchRecipientEntry`) stands alone: given fields are set, `null` clears, absent ones are kept; it succeeds or fails by itself. Admins and senders.',
     tag: 'Recipients',
