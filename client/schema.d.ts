@@ -45,7 +45,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This API documented for people (HTML) */
+        /**
+         * This API documented for people (HTML)
+         * @description The plain reference loads nothing else; `view=try` is the interactive one (Scalar, from jsDelivr with Subresource Integrity), which sends requests with your token.
+         */
         get: operations["getDocsPage"];
         put?: never;
         post?: never;
@@ -1032,20 +1035,31 @@ export interface operations {
     };
     getDocsPage: {
         parameters: {
-            query?: never;
+            query?: {
+                view?: "try";
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description A self-contained HTML page. */
+            /** @description An HTML page. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Something failed inside Herald; the message says nothing internal. */

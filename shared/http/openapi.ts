@@ -56,6 +56,12 @@ export interface RouteDoc {
   readonly bodyOptional?: boolean;
   /** The route honours an `Idempotency-Key` header. @default false */
   readonly idempotent?: boolean;
+  /**
+   * A request a reader can send as it is (the interactive docs fill it in): a value for each path
+   * parameter, a query, a body. Every value must pass the route's own schemas
+   * (test/unit/functions/request-examples.test.ts).
+   */
+  readonly example?: RequestExample;
   /** The answers of a request that succeeds, by status. */
   readonly responses: Readonly<Record<number, ResponseDoc>>;
   /**
@@ -64,6 +70,13 @@ export interface RouteDoc {
    * added by the generator.
    */
   readonly errors?: Readonly<Record<number, string>>;
+}
+
+/** One example request of a route (see `RouteDoc.example`). */
+export interface RequestExample {
+  readonly path?: Readonly<Record<string, string>>;
+  readonly query?: Readonly<Record<string, string>>;
+  readonly body?: unknown;
 }
 
 /** The parts of the document that are not per route. */
@@ -276,10 +289,14 @@ export function buildOpenApiDocument(
 
     const parameters: JsonObject[] = [];
     const rules: string[] = [];
-    if (doc.pathParameters) parameters.push(...parametersOf(z.object(doc.pathParameters), 'path').parameters);
+    const withExample = (parameter: JsonObject, values: Readonly<Record<string, string>> | undefined): JsonObject => {
+      const value = values?.[String(parameter.name)];
+      return value === undefined ? parameter : { ...parameter, example: value };
+    };
+    if (doc.pathParameters) parameters.push(...parametersOf(z.object(doc.pathParameters), 'path').parameters.map((p) => withExample(p, doc.example?.path)));
     if (doc.query) {
       const query = parametersOf(doc.query, 'query');
-      parameters.push(...query.parameters);
+      parameters.push(...query.parameters.map((p) => withExample(p, doc.example?.query)));
       if (query.rules) rules.push(`Query: ${query.rules}`);
     }
     if (doc.idempotent) {
@@ -360,7 +377,12 @@ export function buildOpenApiDocument(
             requestBody: {
               description: `JSON of at most ${bodyCap} bytes, nested at most ${requestBodyBounds.maxDepth} levels.`,
               required: !doc.bodyOptional,
-              content: jsonContent(requests.ref(doc.body, `${operation}Request`)),
+              content: {
+                'application/json': {
+                  schema: requests.ref(doc.body, `${operation}Request`),
+                  ...(doc.example?.body !== undefined ? { example: doc.example.body } : {}),
+                },
+              },
             },
           }
         : {}),
