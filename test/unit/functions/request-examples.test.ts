@@ -3,7 +3,7 @@
  * each example passes the very schemas the route validates with: an example that drifts from
  * the API fails here, not in a reader's hands.
  */
-import * as z from 'zod';
+import type * as z from 'zod';
 import { describe, expect, it } from 'vitest';
 import { routeDocs } from '../../../functions/api/route-docs.ts';
 import { openApiDocument } from '../../../functions/api/routes/openapi.ts';
