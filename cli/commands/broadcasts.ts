@@ -32,7 +32,8 @@ async function follow(client: HeraldClient, id: string, options: { quiet: boolea
   }
 }
 
-function audienceOf(options: { all?: boolean; groups?: string; recipients?: string }): HeraldSchema<'CreateBroadcastRequest'>['audience'] {
+/** The audience one of `--all`, `--groups`, `--recipients` names; a CliError unless exactly one is given. */
+export function audienceOf(options: { all?: boolean; groups?: string; recipients?: string }): HeraldSchema<'CreateBroadcastRequest'>['audience'] {
   const given = [options.all, options.groups, options.recipients].filter((option) => option !== undefined).length;
   if (given !== 1) throw new CliError('say who hears it with exactly one of --all, --groups <list>, --recipients <list>');
   if (options.all) return { all: true };

@@ -7,14 +7,13 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import type { HeraldSchema } from '../../client/index.ts';
+import { maxBatchRecipients } from '../../shared/domain/schemas.ts';
 import { progressBar } from '../progress.ts';
 import { CliError, clientOf, expectData, print } from '../target.ts';
 import type { GlobalOptions } from '../target.ts';
 
 type Entry = HeraldSchema<'BatchRecipientEntry'>;
 
-/** What one batch of the route may carry (`maxBatchRecipients` of shared/domain/schemas.ts). */
-const batchSize = 100;
 
 /** The fields of one CSV line, RFC 4180 quoting (`"a, b"`, `""` for a quote). */
 function csvFields(line: string): string[] {
@@ -100,8 +99,8 @@ export function addRecipientCommands(program: Command): void {
       const report: ImportReport = { total: entries.length, succeeded: 0, failed: [] };
       let succeeded = 0;
       try {
-        for (let start = 0; start < entries.length; start += batchSize) {
-          const batch = entries.slice(start, start + batchSize);
+        for (let start = 0; start < entries.length; start += maxBatchRecipients) {
+          const batch = entries.slice(start, start + maxBatchRecipients);
           const answer = expectData(await client.POST('/v1/recipients/batch', { body: { recipients: batch } }));
           succeeded += answer.succeeded.length;
           report.failed.push(...answer.failed.map((f) => ({ id: f.id, error: { code: f.error.code, message: f.error.message } })));
