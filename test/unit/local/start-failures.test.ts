@@ -131,6 +131,8 @@ describe('the commands', () => {
     ['scripts/smoke.ts', 'npm run smoke'],
     ['scripts/bench.ts', 'npm run bench'],
     ['scripts/limits-doc.ts', 'usage: npm run docs:limits'],
+    ['scripts/client-types.ts', 'usage: npm run client:types'],
+    ['cli/herald.ts', 'Usage: herald [options] [command]'],
   ])('%s --help prints its usage and exits 0', async (script, expected) => {
     // Act
     const result = await run(script, ['--help']);
