@@ -11,7 +11,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDynaliteStore } from '../../../local/dynamodb/dynalite.ts';
 import { listen } from '../../../local/listen.ts';
-import { startFailureLine } from '../../../local/start-errors.ts';
+import { startSesEmulator } from '../../../local/ses-emulator.ts';
+import { PortInUseError, startFailureLine } from '../../../local/start-errors.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
 
@@ -59,6 +60,18 @@ describe('startFailureLine', () => {
     expect(line).toBe(
       `Herald cannot start: port ${busyPort} on 127.0.0.1 is already in use (another npm start?): set HERALD_SES_PORT to another port, or HERALD_SES_PORT=0 to pick a free one.`,
     );
+  });
+
+  it("names the mail viewer's taken port instead of failing on a null address", async () => {
+    // Prepare: aws-ses-v2-local neither reports a failed listen nor resolves; it once gave a TypeError
+    const error = await startSesEmulator({ port: busyPort }).catch((e: unknown) => e);
+
+    // Act
+    const line = startFailureLine(error, { HERALD_SES_PORT: busyPort });
+
+    // Assess
+    expect(error).toBeInstanceOf(PortInUseError);
+    expect(line).toContain(`set HERALD_SES_PORT to another port, or HERALD_SES_PORT=0 to pick a free one.`);
   });
 
   it('says a data directory is in use by another stack', async () => {
