@@ -450,6 +450,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reads the latest version of a template
+         * @description Admins and senders.
+         */
+        get: operations["getTemplate"];
+        /**
+         * Stores a new version of a template
+         * @description Every PUT makes the next version (1 for a new template); older versions stay readable. Each Liquid source is parsed: a syntax error or an unknown filter is a 400 naming its field (`channels.email.html`). Admins and senders.
+         */
+        put: operations["putTemplate"];
+        post?: never;
+        /**
+         * Deletes a template and every version
+         * @description Notifications still to be delivered from it fail their channels ("template … no longer exists"). Its version numbers are never reused: stored again, it goes on from the next. Admins and senders.
+         */
+        delete: operations["deleteTemplate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists the tenant's templates in id order
+         * @description Admins and senders.
+         */
+        get: operations["listTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/{id}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reads one version of a template
+         * @description Admins and senders.
+         */
+        get: operations["getTemplateVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renders every section of a template without sending
+         * @description In `locale`, else the recipient's (`recipientId` also fills `recipient.*`), else the template's default. A section that cannot be rendered is in `failures` with the reason (a missing variable by name); `missingVariables` lists what the payload lacks for any section of any locale; SMS text comes with its segments. Admins and senders.
+         */
+        post: operations["previewTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notifications/schedule/": {
         parameters: {
             query?: never;
@@ -513,16 +601,19 @@ export interface components {
             email?: string;
             /** @description Checked by the server: "is not a known IANA time zone". */
             timezone?: string;
+            /** @description Checked by the server: "is not a BCP 47 language tag (e.g. fr, pt-BR)". */
+            locale?: string;
             /** @description Checked by the server: "must not repeat a group". */
             groups?: string[];
         };
         UpsertRecipientsRequest: {
             recipients: unknown[];
         };
-        /** @description Checked by the server: "must change at least one of email, timezone, channels". Refused: `id`, `tenantId`, `groups`, `createdAt`, `updatedAt`, `version` ("is set by the server and cannot be changed"). */
+        /** @description Checked by the server: "must change at least one of email, timezone, locale, channels". Refused: `id`, `tenantId`, `groups`, `createdAt`, `updatedAt`, `version` ("is set by the server and cannot be changed"). */
         UpdateMeRequest: {
             email?: string | null;
             timezone?: string | null;
+            locale?: string | null;
             /** @description Refused: `inbox` ("cannot be switched off: the inbox keeps every notification"). */
             channels?: {
                 email?: boolean;
@@ -538,9 +629,20 @@ export interface components {
             /** @description Checked by the server: "must not repeat a recipient". */
             recipients: string[];
             /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
-            title: string;
+            title?: string;
             /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
-            message: string;
+            message?: string;
+            template?: {
+                id: string;
+                version?: number;
+                /**
+                 * @description Opaque JSON, returned exactly as sent (numbers of any size and precision). At most 32 levels deep and 16384 bytes as JSON. Checked by the server: "must not hold recipient or tenant: templates read those as the recipient's and the tenant's fields".
+                 * @default {}
+                 */
+                payload?: {
+                    [key: string]: unknown;
+                };
+            };
             /** Format: date-time */
             scheduledAt?: string;
             /** @description Checked by the server: "must not repeat a channel". */
@@ -587,9 +689,9 @@ export interface components {
                 recipientIds?: string[];
             };
             /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
-            title: string;
+            title?: string;
             /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
-            message: string;
+            message?: string;
             /** @description Checked by the server: "must not repeat a channel". */
             channels?: ("inbox" | "websocket" | "email")[];
             /**
@@ -606,6 +708,17 @@ export interface components {
             data?: {
                 [key: string]: unknown;
             };
+            template?: {
+                id: string;
+                version?: number;
+                /**
+                 * @description Opaque JSON, returned exactly as sent (numbers of any size and precision). At most 32 levels deep and 16384 bytes as JSON. Checked by the server: "must not hold recipient or tenant: templates read those as the recipient's and the tenant's fields".
+                 * @default {}
+                 */
+                payload?: {
+                    [key: string]: unknown;
+                };
+            };
             /** Format: date-time */
             scheduledAt?: string;
             /** @default false */
@@ -615,14 +728,122 @@ export interface components {
             /** Format: date-time */
             scheduledAt?: string;
         };
+        PutTemplateRequest: {
+            /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
+            description?: string;
+            channels: {
+                inbox: {
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    title: string;
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    message: string;
+                };
+                websocket?: {
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    title: string;
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    message: string;
+                };
+                /** @description Checked by the server: "must have html or text (or both)". */
+                email?: {
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    subject: string;
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    html?: string;
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    text?: string;
+                };
+                push?: {
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    title: string;
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    body: string;
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    url?: string;
+                };
+                sms?: {
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    text: string;
+                };
+                telegram?: {
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    text: string;
+                };
+                webhook?: {
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    body: string;
+                };
+            };
+            /** @description Checked by the server: "must hold at most 50 locales". */
+            locales?: {
+                [key: string]: {
+                    inbox?: {
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        title?: string;
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        message?: string;
+                    };
+                    websocket?: {
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        title?: string;
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        message?: string;
+                    };
+                    email?: {
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        subject?: string;
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        html?: string;
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        text?: string;
+                    };
+                    push?: {
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        title?: string;
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        body?: string;
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        url?: string;
+                    };
+                    sms?: {
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        text?: string;
+                    };
+                    telegram?: {
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        text?: string;
+                    };
+                    webhook?: {
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        body?: string;
+                    };
+                };
+            };
+            /** @description Checked by the server: "is not a BCP 47 language tag (e.g. fr, pt-BR)". */
+            defaultLocale?: string;
+        };
+        PreviewTemplateRequest: {
+            /**
+             * @description Opaque JSON, returned exactly as sent (numbers of any size and precision). At most 32 levels deep and 16384 bytes as JSON. Checked by the server: "must not hold recipient or tenant: templates read those as the recipient's and the tenant's fields".
+             * @default {}
+             */
+            payload?: {
+                [key: string]: unknown;
+            };
+            /** @description Checked by the server: "is not a BCP 47 language tag (e.g. fr, pt-BR)". */
+            locale?: string;
+            /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
+            recipientId?: string;
+            version?: number;
+        };
         /** @description Checked by the server: "must be given with related_object_type"; "must be given with related_object_id". */
         CeleryScheduleNotificationsRequest: {
             /** @description Checked by the server: "must not repeat a recipient". */
             recipients: (string | number | unknown)[];
             /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
-            title: string;
+            title?: string;
             /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
-            message: string;
+            message?: string;
             /** Format: date-time */
             scheduled_at: string;
             type?: string | null;
@@ -645,6 +866,14 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
+            /** @description Its template, if it has one (`title`/`message` are then its inbox section rendered for no one; delivery renders it for the recipient). Without `version`, delivery renders the latest. */
+            template: {
+                id: string;
+                version?: number;
+                payload: {
+                    [key: string]: unknown;
+                };
+            } | null;
             relatedObject: {
                 type: string;
                 id: string;
@@ -667,6 +896,8 @@ export interface components {
                     error?: string;
                     /** @description A note on any other outcome (how many sockets, why skipped). */
                     detail?: string;
+                    /** @description A templated notification's: the locale its template was rendered in. */
+                    locale?: string;
                 };
             };
             lastError: string | null;
@@ -681,6 +912,8 @@ export interface components {
             id: string;
             email: string | null;
             timezone: string | null;
+            /** @description BCP 47 tag: the language templates are rendered in for them. */
+            locale: string | null;
             groups: string[];
             /** @description Channels the recipient left on (`PATCH /v1/me`); the inbox is always on. */
             channels: {
@@ -781,6 +1014,8 @@ export interface components {
                         error?: string;
                         /** @description A note on any other outcome (how many sockets, why skipped). */
                         detail?: string;
+                        /** @description A templated notification's: the locale its template was rendered in. */
+                        locale?: string;
                     };
                 };
                 error: string | null;
@@ -796,8 +1031,151 @@ export interface components {
             id: string;
             email?: string | null;
             timezone?: string | null;
+            locale?: string | null;
             /** @description Checked by the server: "must not repeat a group". */
             groups?: string[];
+        };
+        Template: {
+            id: string;
+            version: number;
+            description?: string;
+            channels: {
+                inbox: {
+                    /** @description Liquid source. */
+                    title: string;
+                    /** @description Liquid source. */
+                    message: string;
+                };
+                websocket?: {
+                    /** @description Liquid source. */
+                    title: string;
+                    /** @description Liquid source. */
+                    message: string;
+                };
+                email?: {
+                    /** @description Liquid source. */
+                    subject: string;
+                    /** @description Liquid source. */
+                    html?: string;
+                    /** @description Liquid source. */
+                    text?: string;
+                };
+                push?: {
+                    /** @description Liquid source. */
+                    title: string;
+                    /** @description Liquid source. */
+                    body: string;
+                    /** @description Liquid source. */
+                    url?: string;
+                };
+                sms?: {
+                    /** @description Liquid source. */
+                    text: string;
+                };
+                telegram?: {
+                    /** @description Liquid source. */
+                    text: string;
+                };
+                webhook?: {
+                    /** @description Liquid source. */
+                    body: string;
+                };
+            };
+            locales?: {
+                [key: string]: {
+                    inbox?: {
+                        /** @description Liquid source. */
+                        title?: string;
+                        /** @description Liquid source. */
+                        message?: string;
+                    };
+                    websocket?: {
+                        /** @description Liquid source. */
+                        title?: string;
+                        /** @description Liquid source. */
+                        message?: string;
+                    };
+                    email?: {
+                        /** @description Liquid source. */
+                        subject?: string;
+                        /** @description Liquid source. */
+                        html?: string;
+                        /** @description Liquid source. */
+                        text?: string;
+                    };
+                    push?: {
+                        /** @description Liquid source. */
+                        title?: string;
+                        /** @description Liquid source. */
+                        body?: string;
+                        /** @description Liquid source. */
+                        url?: string;
+                    };
+                    sms?: {
+                        /** @description Liquid source. */
+                        text?: string;
+                    };
+                    telegram?: {
+                        /** @description Liquid source. */
+                        text?: string;
+                    };
+                    webhook?: {
+                        /** @description Liquid source. */
+                        body?: string;
+                    };
+                };
+            };
+            defaultLocale?: string;
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string;
+        };
+        TemplatePreview: {
+            templateId: string;
+            version: number;
+            /** @description The locale used: the one asked for, its language, or the template's default. */
+            locale: string;
+            channels: {
+                inbox?: {
+                    title: string;
+                    message: string;
+                };
+                websocket?: {
+                    title: string;
+                    message: string;
+                };
+                email?: {
+                    subject: string;
+                    html?: string;
+                    text: string;
+                };
+                push?: {
+                    title: string;
+                    body: string;
+                    url?: string;
+                };
+                /** @description With the messages it takes: GSM-7 160 characters in one, 153 per part; UCS-2 70 in one, 67 per part. */
+                sms?: {
+                    text: string;
+                    /** @enum {string} */
+                    encoding: "GSM-7" | "UCS-2";
+                    segments: number;
+                };
+                telegram?: {
+                    text: string;
+                    /** @constant */
+                    parseMode: "HTML";
+                };
+                webhook?: {
+                    body: string;
+                };
+            };
+            /** @description Sections that could not be rendered, and why (e.g. `missing variable "order.total"`). */
+            failures: {
+                [key: string]: string;
+            };
+            /** @description Variables any section of any locale uses that the payload lacks. */
+            missingVariables: string[];
         };
         /** @description Herald's error shape. */
         Error: {
@@ -938,6 +1316,24 @@ export interface components {
             status: "draft" | "scheduled" | "sending" | "completed" | "failed" | "cancelled";
             /** @description How many failed recipients go back through delivery. */
             retrying: number;
+        };
+        ListTemplatesResponse: {
+            items: {
+                id: string;
+                latestVersion: number;
+                description?: string;
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                updatedAt: string;
+            }[];
+            /** @description Pass it back as `cursor` for the next page; `null` on the last page. */
+            nextCursor: string | null;
+        };
+        DeleteTemplateResponse: {
+            id: string;
+            /** @constant */
+            deleted: true;
         };
         CeleryScheduleNotificationsResponse: {
             /** @description Herald ids (`ntf_...`), one per recipient, in the order of `recipients`. */
@@ -1370,7 +1766,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description JSON of at most 1653760 bytes, nested at most 33 levels. */
+        /** @description JSON of at most 1658880 bytes, nested at most 33 levels. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["UpsertRecipientsRequest"];
@@ -1435,7 +1831,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body is larger than 1653760 bytes, this route's cap (computed from its field limits). */
+            /** @description The body is larger than 1658880 bytes, this route's cap (computed from its field limits). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1942,7 +2338,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description JSON of at most 1868800 bytes, nested at most 33 levels. */
+        /** @description JSON of at most 1909760 bytes, nested at most 33 levels. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["CreateNotificationsRequest"];
@@ -2005,7 +2401,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body is larger than 1868800 bytes, this route's cap (computed from its field limits). */
+            /** @description The body is larger than 1909760 bytes, this route's cap (computed from its field limits). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2643,7 +3039,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description JSON of at most 1866752 bytes, nested at most 33 levels. */
+        /** @description JSON of at most 1907712 bytes, nested at most 33 levels. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["CreateBroadcastRequest"];
@@ -2697,7 +3093,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body is larger than 1866752 bytes, this route's cap (computed from its field limits). */
+            /** @description The body is larger than 1907712 bytes, this route's cap (computed from its field limits). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3106,6 +3502,429 @@ export interface operations {
             };
             /** @description No such broadcast, or another sender created it. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Template"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is neither an admin nor a sender. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such template. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON of at most 437248 bytes, nested at most 33 levels. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutTemplateRequest"];
+            };
+        };
+        responses: {
+            /** @description The version stored. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Template"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is neither an admin nor a sender. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The template has the most versions one may keep; delete it and store it again. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 437248 bytes, this route's cap (computed from its field limits). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteTemplateResponse"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is neither an admin nor a sender. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such template. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listTemplates: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListTemplatesResponse"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is neither an admin nor a sender. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTemplateVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description That version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Template"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is neither an admin nor a sender. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such template, or no such version of it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    previewTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON of at most 114688 bytes, nested at most 33 levels. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewTemplateRequest"];
+            };
+        };
+        responses: {
+            /** @description Every section, rendered. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplatePreview"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is neither an admin nor a sender. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such template (or version), or no such recipient. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 114688 bytes, this route's cap (computed from its field limits). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -233,6 +233,10 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     body: putTemplateBodySchema,
     responses: { 201: { description: 'The version stored.', schema: templateViewSchema } },
     errors: { 403: templateManagersOnly, 409: 'The template has the most versions one may keep; delete it and store it again.' },
+    example: {
+      path: { id: 'invoice' },
+      body: { description: 'Invoice ready', channels: { inbox: { title: 'Invoice {{ number }}', message: 'Your invoice of {{ amount }} is ready' }, email: { subject: 'Invoice {{ number }}', html: '<p>Your invoice of <b>{{ amount }}</b> is ready</p>' } }, locales: { fr: { inbox: { title: 'Facture {{ number }}', message: 'Votre facture de {{ amount }} est prête' } } }, defaultLocale: 'en' },
+    },
   },
   'GET /v1/templates': {
     operationId: 'listTemplates',
@@ -242,6 +246,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     query: listTemplatesQuerySchema,
     responses: { 200: { description: 'One page.', schema: templatePageSchema } },
     errors: { 403: templateManagersOnly },
+    example: { query: { limit: '20' } },
   },
   'GET /v1/templates/{id}': {
     operationId: 'getTemplate',
@@ -251,6 +256,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     pathParameters: { id: templateIdSchema },
     responses: { 200: { description: 'The latest version.', schema: templateViewSchema } },
     errors: { 403: templateManagersOnly, 404: 'No such template.' },
+    example: { path: { id: 'invoice' } },
   },
   'DELETE /v1/templates/{id}': {
     operationId: 'deleteTemplate',
@@ -261,6 +267,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     pathParameters: { id: templateIdSchema },
     responses: { 200: { description: 'Deleted.', schema: z.strictObject({ id: z.string(), deleted: z.literal(true) }) } },
     errors: { 403: templateManagersOnly, 404: 'No such template.' },
+    example: { path: { id: 'invoice' } },
   },
   'GET /v1/templates/{id}/versions/{version}': {
     operationId: 'getTemplateVersion',
@@ -270,6 +277,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     pathParameters: { id: templateIdSchema, version: templateVersionSchema },
     responses: { 200: { description: 'That version.', schema: templateViewSchema } },
     errors: { 403: templateManagersOnly, 404: 'No such template, or no such version of it.' },
+    example: { path: { id: 'invoice', version: '1' } },
   },
   'POST /v1/templates/{id}/preview': {
     operationId: 'previewTemplate',
@@ -281,6 +289,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     body: previewTemplateBodySchema,
     responses: { 200: { description: 'Every section, rendered.', schema: templatePreviewSchema } },
     errors: { 403: templateManagersOnly, 404: 'No such template (or version), or no such recipient.' },
+    example: { path: { id: 'invoice' }, body: { payload: { number: 'F-1024', amount: '42.00 EUR' }, locale: 'fr' } },
   },
 
   // ---- Me ----
