@@ -5,8 +5,18 @@ const focusedTests = [
   { selector: "CallExpression[callee.object.name=/^(it|describe|test)$/][callee.property.name=/^(only|skip)$/]", message: 'Focused or skipped tests are not allowed.' },
 ];
 
+// Powertools Logger drops these keys of a line's attributes (its own fields), with no more than a
+// warning: a refusal logged with `message` would lose its reason.
+const reservedLogKeys = [
+  {
+    selector:
+      "CallExpression[callee.property.name=/^(debug|info|warn|error|critical)$/] > ObjectExpression > Property[key.name=/^(level|message|sampling_rate|service|timestamp)$/]",
+    message: 'Powertools Logger drops the keys level, message, sampling_rate, service and timestamp: name the attribute otherwise (e.g. reason).',
+  },
+];
+
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'coverage/'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', 'client/schema.d.ts'] },
   eslint.configs.recommended,
   ...tseslint.configs.strict,
   {
@@ -18,7 +28,7 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
-      'no-restricted-syntax': ['error', ...focusedTests],
+      'no-restricted-syntax': ['error', ...focusedTests, ...reservedLogKeys],
       'no-restricted-properties': [
         'error',
         { object: 'process', property: 'env', message: 'Read configuration through shared/config.ts.' },
@@ -33,6 +43,7 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         ...focusedTests,
+        ...reservedLogKeys,
         {
           selector: "ImportDeclaration[source.value='zod'][importKind='value'] > :matches(ImportSpecifier[imported.name='z'], ImportDefaultSpecifier)",
           message: "Use `import * as z from 'zod'`: the named import bundles every zod locale.",
@@ -41,8 +52,8 @@ export default tseslint.config(
     },
   },
   {
-    // The config module, the local stack (which plays the Lambda environment), the CDK app and the tests may touch process.env.
-    files: ['shared/config.ts', 'local/**', 'bin/**', 'test/**', 'scripts/**', 'vitest.config.ts'],
+    // The config module, the local stack (which plays the Lambda environment), the CDK app, the CLI and the tests may touch process.env.
+    files: ['shared/config.ts', 'local/**', 'bin/**', 'test/**', 'scripts/**', 'cli/**', 'client/example.ts', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

@@ -15,6 +15,7 @@ import { readHeraldSettingsFrom } from '../lib/stacks/herald-settings.ts';
 import type { HeraldSettings } from '../lib/stacks/herald-settings.ts';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER } from './jwt-keys.ts';
 import { LOCAL_ACCOUNT_ID, loadFunction } from './lambda-runtime.ts';
+import type { LogFormat } from './log-format.ts';
 import type { LocalFunction } from './lambda-runtime.ts';
 
 const repositoryRoot = resolve(import.meta.dirname, '..');
@@ -34,6 +35,8 @@ export interface FunctionWorkersOptions {
   readonly region: string;
   /** Given to every function, last (`LocalStackOptions.environment`). @default none */
   readonly overrides?: Variables;
+  /** How the functions' log lines are written. @default 'json' */
+  readonly logFormat?: LogFormat;
 }
 
 /**
@@ -98,7 +101,11 @@ export async function startFunctionWorkers(
   options: FunctionWorkersOptions,
 ): Promise<Record<string, LocalFunction>> {
   const loading = await Promise.allSettled(
-    descriptions.map((fn) => loadFunction(fn, { region: options.region, environment: localFunctionEnvironment(fn, options) })),
+    descriptions.map((fn) => loadFunction(fn, {
+      region: options.region,
+      environment: localFunctionEnvironment(fn, options),
+      ...(options.logFormat ? { logFormat: options.logFormat } : {}),
+    })),
   );
   const loaded = loading.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failure = loading.find((result) => result.status === 'rejected');

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FunctionDescription } from '../lib/app-description.ts';
 import type { Variables } from '../lib/function-environment.ts';
+import type { LogFormat } from './log-format.ts';
 import type { ErrorResponse, InvokeMessage, SandboxMessage, SandboxSetup } from './lambda-worker.ts';
 
 /** Account id the local stack uses in every ARN (the same as fauxqs). */
@@ -62,6 +63,8 @@ export interface LoadFunctionOptions {
   readonly environment?: Variables;
   /** File descriptors the function's stdout and stderr go to. @default 1 and 2, the process's own */
   readonly output?: { readonly stdout: number; readonly stderr: number };
+  /** How the function's log lines are written (local/log-format.ts). @default 'json', as on Lambda */
+  readonly logFormat?: LogFormat;
 }
 
 /** The function ran past its configured timeout; its sandbox was reset, so nothing of it runs on. */
@@ -295,6 +298,7 @@ export async function loadFunction(description: FunctionDescription, options: Lo
       logStreamName: newLogStreamName(),
       stdoutFd: options.output?.stdout ?? 1,
       stderrFd: options.output?.stderr ?? 2,
+      ...(options.logFormat ? { logFormat: options.logFormat } : {}),
       ...compileCache,
     };
     return new Sandbox({

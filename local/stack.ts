@@ -24,6 +24,7 @@ import type { FunctionDescription, HttpRoute, TableDescription } from '../lib/ap
 import { ApiCallCounter } from './api-call-counter.ts';
 import { createCallHook } from './aws-call-hook.ts';
 import { createControlApi } from './control-api.ts';
+import { serveHomePage } from './home-page.ts';
 import { Outbox } from './outbox.ts';
 import { startDynamoDbEndpoint } from './dynamodb/endpoint.ts';
 import { createEventSourceMapping } from './event-source-mapping.ts';
@@ -36,6 +37,7 @@ import type { RunningHttpGateway } from './http-gateway.ts';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks } from './jwt-keys.ts';
 import { LOCAL_ACCOUNT_ID } from './lambda-runtime.ts';
 import type { LocalFunction } from './lambda-runtime.ts';
+import type { LogFormat } from './log-format.ts';
 import type { RuleRunner } from './control-api.ts';
 import { createRuleTimers } from './rule-timers.ts';
 import { startSchedulerEmulator } from './scheduler-emulator.ts';
@@ -81,6 +83,8 @@ export interface LocalStackOptions {
   readonly sesMaxSendRate?: number;
   /** SES's quota per rolling 24 hours, emails; -1 is unlimited (`HERALD_SES_MAX_24_HOUR_SEND`). @default 1000000 */
   readonly sesMax24HourSend?: number;
+  /** How the functions' log lines are printed: Powertools' JSON, or one readable line each. @default 'json' */
+  readonly logFormat?: LogFormat;
 }
 
 /** The AWS service endpoints of the local stack, for the AWS CLI or SDK. */
@@ -341,6 +345,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         sendJson(res, 200, jwks);
         return true;
       }
+      if (serveHomePage(req, res)) return true;
       return controlApi(req, res);
     };
 
@@ -403,6 +408,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints: faultableEndpoints,
       region: LOCAL_REGION,
       ...(options.environment ? { overrides: options.environment } : {}),
+      ...(options.logFormat ? { logFormat: options.logFormat } : {}),
     });
     invokers = loaded;
 

@@ -63,10 +63,19 @@ export class RedriveUsageError extends Error {
   }
 }
 
+/** `--help` was asked for: main prints the usage and exits 0. */
+class RedriveHelpRequest extends Error {
+  constructor() {
+    super(usage);
+    this.name = 'RedriveHelpRequest';
+  }
+}
+
 const usage = 'usage: npm run redrive -- [--queue <name>] [--stage <stage>] [--region <region>] [--local [<http url>]]';
 
 /** Parses the command line; `--local` alone means the default local stack on port 3000. */
 export function parseRedriveArgs(args: readonly string[]): RedriveOptions {
+  if (args.includes('--help') || args.includes('-h')) throw new RedriveHelpRequest();
   const localIndex = args.indexOf('--local');
   const rest = [...args];
   let localUrl: string | undefined;
@@ -124,7 +133,12 @@ export function planRedrive(queue: string | undefined): RedrivePlan[] {
 
 /** The SQS endpoint of a running local stack, as its `/_local/endpoints` lists it. */
 export async function localSqsEndpoint(localUrl: string): Promise<string> {
-  const response = await fetch(new URL('/_local/endpoints', localUrl));
+  let response: Response;
+  try {
+    response = await fetch(new URL('/_local/endpoints', localUrl));
+  } catch (error) {
+    throw new RedriveUsageError(`No local stack answers at ${localUrl} (${describeFetchFailure(error)}): start it with npm start, or pass its URL: --local <http url>`);
+  }
   if (!response.ok) throw new Error(`GET ${localUrl}/_local/endpoints answered ${response.status}: is the local stack running?`);
   const endpoints = (await response.json()) as { sqs?: unknown };
   if (typeof endpoints.sqs !== 'string') throw new Error(`${localUrl}/_local/endpoints lists no sqs endpoint`);
@@ -253,6 +267,11 @@ export async function redrive(
   return reports;
 }
 
+function describeFetchFailure(error: unknown): string {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  return cause?.code ?? (error as Error).message;
+}
+
 async function main(): Promise<void> {
   const options = parseRedriveArgs(process.argv.slice(2));
   const sqs = options.localUrl
@@ -272,6 +291,10 @@ async function main(): Promise<void> {
 
 if (import.meta.main) {
   main().catch((error: unknown) => {
+    if (error instanceof RedriveHelpRequest) {
+      console.log(error.message);
+      process.exit(0);
+    }
     console.error(error instanceof RedriveUsageError ? error.message : error);
     process.exit(error instanceof RedriveUsageError ? 2 : 1);
   });

@@ -43,6 +43,7 @@ import {
 import {
   batchRecipientEntrySchema,
   batchRecipientsBodySchema,
+  maxBatchRecipients,
   broadcastIdSchema,
   celeryScheduleBodySchema,
   createBroadcastBodySchema,
@@ -70,6 +71,16 @@ import {
   verifyContactBodySchema,
 } from '../../shared/domain/schemas.ts';
 import type { ApiDescription, RouteDoc } from '../../shared/http/openapi.ts';
+
+/**
+ * 09:00 UTC a week after this module loaded (the function's cold start): the time of the examples
+ * that schedule, computed so that an example sent from the interactive docs is never in the past
+ * nor beyond the two-year horizon.
+ */
+const nextWeekAt9Utc = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 + 7 * 86_400_000 + 9 * 3_600_000).toISOString();
+
+/** The query of `GET /docs`: `view=try` asks for the interactive reference. */
+export const docsQuerySchema = z.strictObject({ view: z.enum(['try']).optional() });
 
 const notificationId = { id: notificationIdSchema };
 const recipientId = { id: idSchema };
@@ -132,19 +143,24 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'health',
     summary: 'Says the API is up',
     tag: 'Service',
+    example: {},
     responses: { 200: { description: 'Up.', schema: healthResponseSchema } },
   },
   'GET /openapi.json': {
     operationId: 'getOpenApiDocument',
     summary: 'This API as an OpenAPI 3.1 document',
     tag: 'Service',
+    example: {},
     responses: { 200: { description: 'The document, made from the schemas the API validates with.', schema: openApiDocumentResponseSchema } },
   },
   'GET /docs': {
     operationId: 'getDocsPage',
     summary: 'This API documented for people (HTML)',
+    description: 'The plain reference loads nothing else; `view=try` is the interactive one (Scalar, from jsDelivr with Subresource Integrity), which sends requests with your token.',
     tag: 'Service',
-    responses: { 200: { description: 'A self-contained HTML page.', schema: z.string(), contentType: 'text/html' } },
+    example: { query: { view: 'try' } },
+    query: docsQuerySchema,
+    responses: { 200: { description: 'An HTML page.', schema: z.string(), contentType: 'text/html' } },
   },
 
   // ---- Recipients ----
@@ -153,6 +169,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Registers or replaces a recipient',
     description: "Email, time zone and groups become what the body says; the recipient's own channel switches are kept. Admins and senders.",
     tag: 'Recipients',
+    example: { path: { id: 'alice' }, body: { email: 'alice@example.com', timezone: 'Europe/Paris', groups: ['staff'] } },
     pathParameters: recipientId,
     body: putRecipientBodySchema,
     responses: { 200: { description: 'Replaced.', schema: recipientViewSchema }, 201: { description: 'Created.', schema: recipientViewSchema } },
@@ -163,6 +180,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Reads a recipient',
     description: 'Admins and senders read anyone of their tenant; a plain user only themself.',
     tag: 'Recipients',
+    example: { path: { id: 'alice' } },
     pathParameters: recipientId,
     responses: { 200: { description: 'The recipient.', schema: recipientViewSchema } },
     errors: { 404: 'No such recipient, or a plain user asked for someone else.' },
@@ -173,6 +191,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     description:
       'Removes the record, group memberships, inbox and connections, and cancels their pending notifications. Repeating it finishes an erasure cut short. Admins and senders.',
     tag: 'Recipients',
+    example: { path: { id: 'alice' } },
     pathParameters: recipientId,
     responses: { 200: { description: 'What was removed.', schema: erasureReportSchema } },
     errors: { 403: managersOnly, 404: 'Nothing of this recipient to erase.', 409: 'The recipient kept changing while it was being erased; repeat the request.' },
@@ -182,16 +201,18 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Lists the directory, or one group, in id order',
     description: 'Admins and senders.',
     tag: 'Recipients',
+    example: { query: { group: 'staff', limit: '50' } },
     query: listRecipientsQuerySchema,
     responses: { 200: { description: 'One page.', schema: recipientPageSchema } },
     errors: { 403: managersOnly },
   },
   'POST /v1/recipients/batch': {
     operationId: 'upsertRecipients',
-    summary: 'Upserts up to 1,000 recipients',
+    summary: `Upserts up to ${maxBatchRecipients} recipients`,
     description:
       'Each entry (a `BatchRecipientEntry`) stands alone: given fields are set, `null` clears, absent ones are kept; it succeeds or fails by itself. Admins and senders.',
     tag: 'Recipients',
+    example: { body: { recipients: [{ id: 'alice', email: 'alice@example.com', groups: ['staff'] }, { id: 'bob', timezone: 'America/New_York' }] } },
     body: batchRecipientsBodySchema,
     idempotent: true,
     responses: {
@@ -212,6 +233,10 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     body: putTemplateBodySchema,
     responses: { 201: { description: 'The version stored.', schema: templateViewSchema } },
     errors: { 403: templateManagersOnly, 409: 'The template has the most versions one may keep; delete it and store it again.' },
+    example: {
+      path: { id: 'invoice' },
+      body: { description: 'Invoice ready', channels: { inbox: { title: 'Invoice {{ number }}', message: 'Your invoice of {{ amount }} is ready' }, email: { subject: 'Invoice {{ number }}', html: '<p>Your invoice of <b>{{ amount }}</b> is ready</p>' } }, locales: { fr: { inbox: { title: 'Facture {{ number }}', message: 'Votre facture de {{ amount }} est prête' } } }, defaultLocale: 'en' },
+    },
   },
   'GET /v1/templates': {
     operationId: 'listTemplates',
@@ -221,6 +246,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     query: listTemplatesQuerySchema,
     responses: { 200: { description: 'One page.', schema: templatePageSchema } },
     errors: { 403: templateManagersOnly },
+    example: { query: { limit: '20' } },
   },
   'GET /v1/templates/{id}': {
     operationId: 'getTemplate',
@@ -230,6 +256,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     pathParameters: { id: templateIdSchema },
     responses: { 200: { description: 'The latest version.', schema: templateViewSchema } },
     errors: { 403: templateManagersOnly, 404: 'No such template.' },
+    example: { path: { id: 'invoice' } },
   },
   'DELETE /v1/templates/{id}': {
     operationId: 'deleteTemplate',
@@ -240,6 +267,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     pathParameters: { id: templateIdSchema },
     responses: { 200: { description: 'Deleted.', schema: z.strictObject({ id: z.string(), deleted: z.literal(true) }) } },
     errors: { 403: templateManagersOnly, 404: 'No such template.' },
+    example: { path: { id: 'invoice' } },
   },
   'GET /v1/templates/{id}/versions/{version}': {
     operationId: 'getTemplateVersion',
@@ -249,6 +277,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     pathParameters: { id: templateIdSchema, version: templateVersionSchema },
     responses: { 200: { description: 'That version.', schema: templateViewSchema } },
     errors: { 403: templateManagersOnly, 404: 'No such template, or no such version of it.' },
+    example: { path: { id: 'invoice', version: '1' } },
   },
   'POST /v1/templates/{id}/preview': {
     operationId: 'previewTemplate',
@@ -260,6 +289,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     body: previewTemplateBodySchema,
     responses: { 200: { description: 'Every section, rendered.', schema: templatePreviewSchema } },
     errors: { 403: templateManagersOnly, 404: 'No such template (or version), or no such recipient.' },
+    example: { path: { id: 'invoice' }, body: { payload: { number: 'F-1024', amount: '42.00 EUR' }, locale: 'fr' } },
   },
 
   // ---- Me ----
@@ -267,6 +297,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'getMe',
     summary: "Reads the caller's own record",
     tag: 'Me',
+    example: {},
     responses: { 200: { description: 'The record.', schema: recipientViewSchema } },
     errors: { 404: 'The caller is not in the directory (an admin or sender registers recipients).' },
   },
@@ -276,6 +307,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     description:
       'What the body leaves out is kept; `null` clears. Channel switches are honoured at delivery time. A new `email` is stored unconfirmed (`awaitingVerification`) and sent a code; it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.',
     tag: 'Me',
+    example: { body: { timezone: 'Europe/Paris', channels: { email: true, websocket: true } } },
     body: updateMeBodySchema,
     responses: { 200: { description: 'The record as it now is.', schema: recipientViewSchema } },
     errors: {
@@ -291,6 +323,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     description:
       'An address set with `PATCH /v1/me` receives nothing but a code until it is confirmed here (`awaitingVerification` lists it meanwhile). A code lasts 24 hours and allows 5 wrong tries; each wrong try is recorded.',
     tag: 'Me',
+    example: { body: { channel: 'email', code: '123456' } },
     body: verifyContactBodySchema,
     responses: { 200: { description: 'Confirmed: the record as it now is.', schema: recipientViewSchema } },
     errors: {
@@ -302,6 +335,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'listInbox',
     summary: "Lists the caller's inbox, newest arrival first",
     tag: 'Me',
+    example: { query: { unread: 'true', limit: '20' } },
     query: listInboxQuerySchema,
     responses: { 200: { description: 'One page.', schema: inboxPageSchema } },
   },
@@ -309,6 +343,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'countUnread',
     summary: "The caller's unread count",
     tag: 'Me',
+    example: {},
     responses: { 200: { description: 'The exact count.', schema: unreadCountResponseSchema } },
   },
   'POST /v1/me/inbox/{id}/read': {
@@ -316,6 +351,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Marks one inbox item read',
     description: "Again is fine. Every open WebSocket connection of the caller hears `{ \"type\": \"inboxChanged\", \"unread\" }`.",
     tag: 'Me',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: { id: inboxItemIdSchema },
     responses: { 200: { description: 'Read.', schema: inboxItemReadResponseSchema } },
     errors: { 404: "No such item in the caller's inbox." },
@@ -324,6 +360,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'markAllInboxRead',
     summary: "Marks every item of the caller's inbox read",
     tag: 'Me',
+    example: {},
     responses: { 200: { description: 'How many were marked.', schema: inboxReadAllResponseSchema } },
   },
 
@@ -334,6 +371,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     description:
       '`scheduledAt` may be up to 5 s in the past (taken as now; omit it to send now) and at most 2 years ahead. A plain user may only notify themself.',
     tag: 'Notifications',
+    example: { body: { recipients: ['alice'], title: 'Standup', message: 'In 5 minutes', priority: 'high', channels: ['inbox', 'websocket', 'email'] } },
     body: createNotificationsBodySchema,
     idempotent: true,
     responses: { 201: { description: 'Scheduled.', schema: scheduledNotificationsResponseSchema } },
@@ -350,6 +388,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     description:
       'An admin sees the whole tenant, a sender the ones it created, anyone else the ones addressed to them. `from`/`to` bound the creation time. A page may hold fewer than `limit` items and still have a `nextCursor`.',
     tag: 'Notifications',
+    example: { query: { status: 'pending', limit: '20' } },
     query: listNotificationsQuerySchema,
     responses: { 200: { description: 'One page.', schema: notificationPageSchema } },
   },
@@ -357,6 +396,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'getNotification',
     summary: 'Reads a notification, with each channel’s delivery',
     tag: 'Notifications',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: notificationId,
     responses: { 200: { description: 'The notification.', schema: notificationViewSchema } },
     errors: { 404: invisibleNotification },
@@ -366,6 +406,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Reschedules a pending notification',
     description: 'Only `scheduledAt` may change; its schedule moves with it. Fields the server owns are refused by name.',
     tag: 'Notifications',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' }, body: { scheduledAt: nextWeekAt9Utc } },
     pathParameters: notificationId,
     body: rescheduleNotificationBodySchema,
     responses: { 200: { description: 'Moved.', schema: notificationViewSchema } },
@@ -376,6 +417,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Cancels a pending notification',
     description: 'Once this answers, it is never delivered on any channel.',
     tag: 'Notifications',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: notificationId,
     responses: { 200: { description: 'Cancelled.', schema: cancelledNotificationResponseSchema } },
     errors: { 403: managedNotification, 404: invisibleNotification, 409: 'It is no longer pending.' },
@@ -385,6 +427,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Delivers a pending notification now',
     description: 'Its schedule gives way to immediate delivery.',
     tag: 'Notifications',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' }, body: {} },
     pathParameters: notificationId,
     body: sendNowBodySchema,
     bodyOptional: true,
@@ -397,6 +440,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Puts a failed notification back to pending',
     description: 'Delivered after `delayMinutes`; only the channels that failed are tried again.',
     tag: 'Notifications',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' }, body: { delayMinutes: 5 } },
     pathParameters: notificationId,
     body: retryNotificationBodySchema,
     bodyOptional: true,
@@ -411,6 +455,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: "Counts of the tenant's notifications and deliveries over the last `period` seconds",
     description: 'Counters are kept per UTC hour: the window starts at the beginning of the hour that holds `now - period`. Admins.',
     tag: 'Metrics',
+    example: { query: { period: '86400' } },
     query: metricsQuerySchema,
     responses: { 200: { description: 'The counts.', schema: metricsReportSchema } },
     errors: { 403: 'The caller is not an admin.' },
@@ -422,6 +467,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Creates a broadcast: a draft, or scheduled (now when `scheduledAt` is left out)',
     description: 'Admins and senders.',
     tag: 'Broadcasts',
+    example: { body: { audience: { groups: ['staff'] }, title: 'Maintenance', message: 'Down from 2 to 3 am', channels: ['inbox', 'email'] } },
     body: createBroadcastBodySchema,
     idempotent: true,
     responses: { 201: { description: 'Created.', schema: createdBroadcastResponseSchema } },
@@ -432,6 +478,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Lists broadcasts, newest first',
     description: 'An admin sees the tenant’s, a sender its own.',
     tag: 'Broadcasts',
+    example: { query: { status: 'sending', limit: '20' } },
     query: listBroadcastsQuerySchema,
     responses: { 200: { description: 'One page (without each message).', schema: broadcastPageSchema } },
     errors: { 403: managersOnly },
@@ -440,6 +487,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'getBroadcast',
     summary: 'Reads a broadcast, with its message and progress',
     tag: 'Broadcasts',
+    example: { path: { id: 'brd_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: broadcastId,
     responses: { 200: { description: 'The broadcast.', schema: broadcastViewSchema } },
     errors: { 403: managersOnly, 404: invisibleBroadcast },
@@ -449,6 +497,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Cancels a broadcast that has not finished',
     description: 'Nothing more is fanned out or delivered; recipients not yet delivered end `cancelled`.',
     tag: 'Broadcasts',
+    example: { path: { id: 'brd_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: broadcastId,
     responses: { 200: { description: 'Cancelled.', schema: cancelledBroadcastResponseSchema } },
     errors: { 403: managersOnly, 404: invisibleBroadcast, 409: 'It has finished, or was cancelled.' },
@@ -458,6 +507,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Schedules a draft',
     description: 'At `scheduledAt`, else at its planned time if still ahead, else now.',
     tag: 'Broadcasts',
+    example: { path: { id: 'brd_01JD6Z5V7Q3M9X2K4T8R1N0C5B' }, body: {} },
     pathParameters: broadcastId,
     body: scheduleBroadcastBodySchema,
     bodyOptional: true,
@@ -468,6 +518,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'retryBroadcast',
     summary: 'Puts the failed recipients of a finished broadcast back through delivery',
     tag: 'Broadcasts',
+    example: { path: { id: 'brd_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: broadcastId,
     responses: { 202: { description: 'Retrying.', schema: retriedBroadcastResponseSchema } },
     errors: { 403: managersOnly, 404: invisibleBroadcast, 409: 'It has not finished, or no recipient failed.' },
@@ -476,6 +527,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'listBroadcastRecipients',
     summary: "Lists a broadcast's recipients and their outcome",
     tag: 'Broadcasts',
+    example: { path: { id: 'brd_01JD6Z5V7Q3M9X2K4T8R1N0C5B' }, query: { status: 'failed', limit: '50' } },
     pathParameters: broadcastId,
     query: listBroadcastRecipientsQuerySchema,
     responses: { 200: { description: 'One page.', schema: broadcastRecipientPageSchema } },
@@ -489,6 +541,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     description:
       'As `POST /v1/notifications`, in the Celery scheduler’s words: recipient ids may be numbers, optional fields may be `null`. `scheduled_at` needs an offset (`Z` or `+02:00`).',
     tag: 'Celery scheduler compatibility',
+    example: { body: { recipients: [1001, 1002], title: 'Invoice ready', message: 'Your invoice is ready', scheduled_at: nextWeekAt9Utc, type: 'invoice', priority: 'high' } },
     body: celeryScheduleBodySchema,
     idempotent: true,
     responses: { 201: { description: 'Scheduled.', schema: celeryScheduledResponseSchema } },
@@ -504,6 +557,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'celeryCancelScheduled',
     summary: 'Cancels a pending notification',
     tag: 'Celery scheduler compatibility',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: { id: z.string().meta({ description: 'A Herald notification id (`ntf_...`); any other id is 404.' }) },
     responses: { 200: { description: 'Cancelled.', schema: celeryCancelledResponseSchema } },
     errors: { 400: '`NOT_PENDING`: it is no longer pending (the Celery scheduler’s 400, where `/v1` says 409).', 403: managedNotification, 404: invisibleNotification },
@@ -512,6 +566,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'celeryScheduleStatus',
     summary: 'Where a notification stands',
     tag: 'Celery scheduler compatibility',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: { id: z.string().meta({ description: 'A Herald notification id (`ntf_...`); any other id is 404.' }) },
     responses: { 200: { description: 'Its status.', schema: celeryScheduleStatusResponseSchema } },
     errors: { 404: invisibleNotification },
