@@ -10,6 +10,7 @@
  * for the same instants, i.e. how late this machine's event loop alone is.
  * Figures only: nothing here passes or fails on speed.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { mapLimited } from '../../shared/use-cases/map-limited.ts';
 import { UsageError } from './format.ts';
@@ -32,6 +33,8 @@ interface Figures {
   readonly reference: number[];
   /** How long before the first due time the last request was answered (ms; negative: too late). */
   readonly createdAhead: number;
+  /** CPU time of the whole process (every thread) from the first due time to the last arrival (ms). */
+  readonly cpuMs: number;
 }
 
 /** Requests in flight while a workload is created. */
@@ -62,9 +65,14 @@ async function run(bench: BenchStack, admin: string, workload: Workload, arrival
   const first = Math.min(...workload.plan.map((p) => p.at));
   const createdAhead = first - Date.now();
   const last = Math.max(...workload.plan.map((p) => p.at));
+  // The delivery's CPU, apart from the creates': counted from the first due time (a schedule or
+  // delayed message held before it costs next to nothing).
+  if (createdAhead > 0) await sleep(createdAhead);
+  const cpuAtFirst = process.cpuUsage();
   await waitUntil(() => [...due.keys()].every((id) => arrivals.has(id)), last - Date.now() + 60_000);
+  const cpu = process.cpuUsage(cpuAtFirst);
   const lateness = [...due].flatMap(([id, at]) => (arrivals.has(id) ? [(arrivals.get(id) as number) - at] : []));
-  return { delivered: lateness.length, expected: due.size, lateness, reference, createdAhead };
+  return { delivered: lateness.length, expected: due.size, lateness, reference, createdAhead, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 function report(name: string, figures: Figures): void {
@@ -77,6 +85,7 @@ function report(name: string, figures: Figures): void {
   console.log(`  early (before their time) ${number(early)}`);
   console.log(`  reference (local timers)  ${stats(figures.reference)}`);
   console.log(`  p99 over the reference's  ${number(p99 - referenceP99)} ms`);
+  console.log(`  CPU per delivery          ${number(figures.cpuMs / Math.max(1, figures.delivered), 2)} ms (${number(figures.cpuMs / 1000, 1)} s of CPU, every thread, from the first due time)`);
   if (figures.createdAhead < 0) console.log(`  note: the last request was answered ${number(-figures.createdAhead)} ms after the first was due`);
 }
 
