@@ -471,8 +471,12 @@ async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: num
   const final = new Map<string, CommitVerdict>();
   let pending = prepared;
   let lastError: unknown;
+  let threw = false;
   for (let round = 0; pending.length > 0 && round < commitRounds; round++) {
-    if (round > 0) await sleep(Math.min(2_000, 50 * 2 ** round) * (0.5 + Math.random()));
+    // A refusal was answered and its entries adjusted: they are written again at once. Only a
+    // write that threw (a throttle, a network fault) waits before the next.
+    if (threw) await sleep(Math.min(2_000, 50 * 2 ** round) * (0.5 + Math.random()));
+    threw = false;
     let verdicts: ReadonlyMap<string, CommitVerdict>;
     try {
       verdicts = await deps.store.commit(
@@ -481,6 +485,7 @@ async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: num
       );
     } catch (error) {
       lastError = error;
+      threw = true;
       continue;
     }
     const next: Prepared[] = [];

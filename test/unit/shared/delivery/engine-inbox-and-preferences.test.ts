@@ -143,6 +143,8 @@ describe('delivery and the inbox', () => {
     ]);
     expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(1);
     expect(world.store.commitCalls).toBe(2);
+    // The refusal was answered: the adjusted write goes again at once, with no backoff.
+    expect(world.sleeps).toEqual([]);
   });
 
   it('delivers two notifications of one recipient in one batch one after the other, each frame with its exact count', async () => {
