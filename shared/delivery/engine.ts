@@ -30,6 +30,7 @@ import type {
   ClaimRequest,
   Clock,
   CommitEntry,
+  CommitResult,
   CommitVerdict,
   DeliveryStore,
   LiveStateStore,
@@ -477,9 +478,9 @@ async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: num
     // write that threw (a throttle, a network fault) waits before the next.
     if (threw) await sleep(Math.min(2_000, 50 * 2 ** round) * (0.5 + Math.random()));
     threw = false;
-    let verdicts: ReadonlyMap<string, CommitVerdict>;
+    let result: CommitResult;
     try {
-      verdicts = await deps.store.commit(
+      result = await deps.store.commit(
         pending.map((p) => p.entry),
         deps.clock.now(),
       );
@@ -490,12 +491,12 @@ async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: num
     }
     const next: Prepared[] = [];
     for (const p of pending) {
-      const verdict = verdicts.get(p.work.key) ?? 'notAttempted';
+      const verdict = result.verdicts.get(p.work.key) ?? 'notAttempted';
       if (verdict === 'committed' || verdict === 'claimLost') {
         final.set(p.work.key, verdict);
         continue;
       }
-      adjust(p, verdict, deps.clock.now());
+      adjust(p, verdict, deps.clock.now(), result.unreadFound.get(p.work.key));
       next.push(p);
     }
     pending = next;
@@ -504,8 +505,8 @@ async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: num
   return final;
 }
 
-/** Changes an entry a transaction refused so that it can be written. */
-function adjust(p: Prepared, verdict: CommitVerdict, now: Date): void {
+/** Changes an entry a transaction refused so that it can be written; `found` is the unread count the refusal found. */
+function adjust(p: Prepared, verdict: CommitVerdict, now: Date, found: number | undefined): void {
   const { entry } = p;
   if (verdict === 'recipientGone') {
     // Erased since it was read: no inbox item, and nothing more goes out.
@@ -521,7 +522,10 @@ function adjust(p: Prepared, verdict: CommitVerdict, now: Date): void {
     return;
   }
   if (verdict === 'unreadMoved' && entry.inbox) {
-    p.entry = { ...entry, inbox: { item: entry.inbox.item } };
+    // Written again on the count the refusal found, so the count after it is known without a read;
+    // refused once more (the count keeps moving), it goes without the condition and is read after.
+    const again = found !== undefined && !p.recount;
+    p.entry = { ...entry, inbox: again ? { item: entry.inbox.item, unreadBefore: found } : { item: entry.inbox.item } };
     p.recount = true;
   }
 }
@@ -577,10 +581,10 @@ async function afterCommit(
     }
 
     // Tell the new count where the frame did not, or announced it wrong.
-    const added = p.entry.inbox !== undefined;
-    if ((added && p.announced === undefined && p.entry.inbox?.unreadBefore !== undefined) || p.recount) {
-      tells.push(tellUnread(deps, unit, p.recount ? undefined : (p.entry.inbox?.unreadBefore ?? 0) + 1, p.work.live));
-    }
+    // The count after the write is known when the write was conditioned on the one before it.
+    const before = p.entry.inbox?.unreadBefore;
+    const known = before === undefined ? undefined : before + 1;
+    if ((known !== undefined && p.announced === undefined) || p.recount) tells.push(tellUnread(deps, unit, known, p.work.live));
   }
   await Promise.all(tells);
   for (const { tenantId, broadcastId, sent, failed, lastError } of broadcastCounts.values()) {

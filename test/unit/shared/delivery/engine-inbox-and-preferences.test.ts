@@ -121,8 +121,9 @@ describe('delivery and the inbox', () => {
     expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(1);
   });
 
-  it('adds the item anyway and tells the count read afresh when a read moved it between the frame and the write', async () => {
-    // Prepare: bob has one unread item; the frame announces 2; he reads the old item meanwhile
+  it('adds the item anyway and tells the count the refused write found, without reading it, when a read moved it between the frame and the write', async () => {
+    // Prepare: bob has one unread item; the frame announces 2; he reads the old item meanwhile.
+    // A read of the count would fail: the count told must come from the refusal itself.
     const world = await aWorld();
     const old = aNotification({ scheduledAt: noon, channels: ['inbox'] });
     await world.inbox.add(inboxItemOf(old));
@@ -130,6 +131,7 @@ describe('delivery and the inbox', () => {
     world.store.beforeCommit = async () => {
       await world.inbox.markRead(tenantId, 'bob', old.id, world.clock.now(), new Date('2030-02-01T00:00:00Z'));
     };
+    world.live.getFailures.add(new Error('DynamoDB is unreachable'));
 
     // Act
     const outcome = await world.deliverNotification(n);
@@ -205,23 +207,29 @@ describe('delivery and the inbox', () => {
     expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(1);
   });
 
-  it('still delivers when the count cannot be read again to be told', async () => {
-    // Prepare: the count moves, and the read that would tell it fails
+  it('writes without the condition when the count moves again, and still delivers when that count cannot be read to be told', async () => {
+    // Prepare: the count moves before the write (bob reads his old item), and again before the
+    // write on the count that refusal found (another item lands); the read that would tell it fails
     const world = await aWorld();
     const old = aNotification({ scheduledAt: noon, channels: ['inbox'] });
+    const other = aNotification({ scheduledAt: noon, channels: ['inbox'] });
     await world.inbox.add(inboxItemOf(old));
     world.store.beforeCommit = async () => {
       await world.inbox.markRead(tenantId, 'bob', old.id, world.clock.now(), new Date('2030-02-01T00:00:00Z'));
+      world.store.beforeCommit = async () => {
+        await world.inbox.add(inboxItemOf(other));
+      };
     };
     world.live.getFailures.add(new Error('DynamoDB is unreachable'));
 
     // Act
     const outcome = await world.deliverNotification(aNotification({ scheduledAt: noon, channels: ['inbox', 'websocket'] }));
 
-    // Assess
+    // Assess: three writes (announced count, found count, no condition), no count told
     expect(outcome).toEqual({ kind: 'done', status: 'sent' });
+    expect(world.store.commitCalls).toBe(3);
     expect(world.frames('inboxChanged')).toEqual([]);
-    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(1);
+    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(2);
   });
 
   it('fails, adding nothing to the inbox, when the recipient was erased between the claim and the write', async () => {
