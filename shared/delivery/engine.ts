@@ -152,16 +152,35 @@ export async function deliverUnits(deps: EngineDeps, refs: readonly UnitRef[], i
   // Each wave starts at its own time, so a unit due now never waits for one due a second later.
   // What each round learns of a recipient's count is what the next round of theirs starts from.
   const live = new Map(loaded.live);
+  let longestRoundMs = 0;
   await Promise.all(
     wavesByDueTime(claimable).map(async (wave) => {
-      for (const round of roundsByRecipient(wave)) {
+      const rounds = roundsByRecipient(wave);
+      for (const [index, round] of rounds.entries()) {
+        const started = deps.clock.now().getTime();
+        if (index > 0 && invocation.deadline.getTime() - started < roundsLeftReserve * longestRoundMs) {
+          // A round cut short by the timeout would leave its units leased until their lease ends:
+          // what is left goes back to the queue now, for an invocation with time to deliver it.
+          for (const unit of rounds.slice(index).flat()) {
+            outcomes.set(unitKey(unit.ref), { kind: 'later', at: started, cause: 'deadline', reason: 'the invocation ran short of time' });
+          }
+          return;
+        }
         const counts = await deliverRound(deps, { ...loaded, live }, round, invocation, outcomes);
         await carryLiveState(deps, round, counts, live);
+        longestRoundMs = Math.max(longestRoundMs, deps.clock.now().getTime() - started);
       }
     }),
   );
   return outcomes;
 }
+
+/**
+ * A further round of an invocation starts only with this many times its longest round so far
+ * left before the deadline: rounds of one batch are alike, and one that starves for CPU (a loaded
+ * CI machine) is the likeliest to run long.
+ */
+const roundsLeftReserve = 2;
 
 /** Units due within this many ms of each other are delivered together. */
 const waveWidthMs = 25;

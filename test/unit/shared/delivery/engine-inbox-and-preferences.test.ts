@@ -176,6 +176,28 @@ describe('delivery and the inbox', () => {
     expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(2);
   });
 
+  it('sends the second round back to the queue, unclaimed, when the first took more than half the time left', async () => {
+    // Prepare: the invocation has 10 s; bob's first round takes 6 s (its write is slow)
+    const world = await aWorld();
+    const first = aNotification({ scheduledAt: noon, channels: ['inbox', 'websocket'] });
+    const second = aNotification({ scheduledAt: noon, channels: ['inbox', 'websocket'] });
+    world.notifications.seed(first);
+    world.notifications.seed(second);
+    world.store.beforeCommit = () => world.clock.advanceSeconds(6);
+
+    // Act
+    const outcomes = await world.deliver(refOf(first), refOf(second));
+
+    // Assess: the first delivered; the second comes back at once, never claimed, still pending
+    expect([...outcomes.values()]).toEqual([
+      { kind: 'done', status: 'sent' },
+      { kind: 'later', at: new Date(noon).getTime() + 6_000, cause: 'deadline', reason: 'the invocation ran short of time' },
+    ]);
+    expect(world.store.claimsWritten.map((units) => units.length)).toEqual([1]);
+    expect(world.notifications.all().find((n) => n.id === second.id)?.status).toBe('pending');
+    expect(world.frames('notification')).toHaveLength(2);
+  });
+
   it('claims the notifications of different recipients in one batch together', async () => {
     // Prepare
     const world = await aWorld();
