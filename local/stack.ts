@@ -46,6 +46,7 @@ import { startSqsEmulator } from './sqs-emulator.ts';
 import { createStreamEventSourceMapping } from './stream-event-source-mapping.ts';
 import { createTtlReaper } from './ttl-reaper.ts';
 import { startWebSocketGateway } from './websocket-gateway.ts';
+import { withoutSdkLogger } from '../shared/adapters/sdk-logger.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 
@@ -299,7 +300,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     ttlReaper.start();
     stops.push(() => ttlReaper.stop());
-    const sqs = new SQSClient({ endpoint: sqsEndpoint, region: LOCAL_REGION, credentials: localCredentials });
+    const sqs = withoutSdkLogger(new SQSClient({ endpoint: sqsEndpoint, region: LOCAL_REGION, credentials: localCredentials }));
     stops.push(async () => sqs.destroy());
     const queueRefs = await createQueues(sqs);
     const schedulerClient = new SchedulerClient({ endpoint: scheduler.endpoint, region: LOCAL_REGION, credentials: localCredentials });
@@ -430,7 +431,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     // The Lambda service reads a stream through the Streams API; so does each mapping, on the plain endpoint.
-    const streamsClient = new DynamoDBStreamsClient({ endpoint: dynamodbEndpoint, region: LOCAL_REGION, credentials: localCredentials });
+    const streamsClient = withoutSdkLogger(new DynamoDBStreamsClient({ endpoint: dynamodbEndpoint, region: LOCAL_REGION, credentials: localCredentials }));
     stops.push(async () => streamsClient.destroy());
     for (const { fn, trigger } of triggersOf('stream')) {
       const streamArn = streamArns.get(trigger.table);

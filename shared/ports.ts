@@ -620,6 +620,16 @@ export interface CommitEntry {
  */
 export type CommitVerdict = 'committed' | 'claimLost' | 'recipientGone' | 'inboxExists' | 'unreadMoved' | 'notAttempted';
 
+/** What a commit came to: a verdict per unit key, and the unread count found instead where one moved. */
+export interface CommitResult {
+  readonly verdicts: ReadonlyMap<string, CommitVerdict>;
+  /**
+   * For an `unreadMoved` entry, the recipient's unread count the refused write found (by unit key),
+   * when the store could read it from the refusal itself.
+   */
+  readonly unreadFound: ReadonlyMap<string, number>;
+}
+
 /**
  * The engine's store: reads a batch of units with everything they need in one round, claims them
  * and records their outcomes in transactions built from the state machines of shared/domain.
@@ -630,7 +640,7 @@ export interface DeliveryStore {
   /** Claims the units (with their intents) and spends their providers' budgets, all or nothing per unit. */
   claim(requests: readonly ClaimRequest[], now: Date): Promise<ClaimResult>;
   /** Records the outcomes, adds the inbox items and moves the units on; a verdict per unit key. */
-  commit(entries: readonly CommitEntry[], now: Date): Promise<ReadonlyMap<string, CommitVerdict>>;
+  commit(entries: readonly CommitEntry[], now: Date): Promise<CommitResult>;
   /** Cancels pending units whose broadcast was cancelled; the keys of those it cancelled. */
   cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]>;
 }

@@ -35,6 +35,7 @@ import type {
   ClaimRequest,
   Clock,
   CommitEntry,
+  CommitResult,
   CommitVerdict,
   DeliveryStore,
   LiveStateStore,
@@ -164,16 +165,35 @@ export async function deliverUnits(deps: EngineDeps, refs: readonly UnitRef[], i
   // Each wave starts at its own time, so a unit due now never waits for one due a second later.
   // What each round learns of a recipient's count is what the next round of theirs starts from.
   const live = new Map(loaded.live);
+  let longestRoundMs = 0;
   await Promise.all(
     wavesByDueTime(claimable).map(async (wave) => {
-      for (const round of roundsByRecipient(wave)) {
+      const rounds = roundsByRecipient(wave);
+      for (const [index, round] of rounds.entries()) {
+        const started = deps.clock.now().getTime();
+        if (index > 0 && invocation.deadline.getTime() - started < roundsLeftReserve * longestRoundMs) {
+          // A round cut short by the timeout would leave its units leased until their lease ends:
+          // what is left goes back to the queue now, for an invocation with time to deliver it.
+          for (const unit of rounds.slice(index).flat()) {
+            outcomes.set(unitKey(unit.ref), { kind: 'later', at: started, cause: 'deadline', reason: 'the invocation ran short of time' });
+          }
+          return;
+        }
         const counts = await deliverRound(deps, { ...loaded, live }, round, invocation, outcomes);
         await carryLiveState(deps, round, counts, live);
+        longestRoundMs = Math.max(longestRoundMs, deps.clock.now().getTime() - started);
       }
     }),
   );
   return outcomes;
 }
+
+/**
+ * A further round of an invocation starts only with this many times its longest round so far
+ * left before the deadline: rounds of one batch are alike, and one that starves for CPU (a loaded
+ * CI machine) is the likeliest to run long.
+ */
+const roundsLeftReserve = 2;
 
 /** Units due within this many ms of each other are delivered together. */
 const waveWidthMs = 25;
@@ -502,26 +522,31 @@ async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: num
   const final = new Map<string, CommitVerdict>();
   let pending = prepared;
   let lastError: unknown;
+  let threw = false;
   for (let round = 0; pending.length > 0 && round < commitRounds; round++) {
-    if (round > 0) await sleep(Math.min(2_000, 50 * 2 ** round) * (0.5 + Math.random()));
-    let verdicts: ReadonlyMap<string, CommitVerdict>;
+    // A refusal was answered and its entries adjusted: they are written again at once. Only a
+    // write that threw (a throttle, a network fault) waits before the next.
+    if (threw) await sleep(Math.min(2_000, 50 * 2 ** round) * (0.5 + Math.random()));
+    threw = false;
+    let result: CommitResult;
     try {
-      verdicts = await deps.store.commit(
+      result = await deps.store.commit(
         pending.map((p) => p.entry),
         deps.clock.now(),
       );
     } catch (error) {
       lastError = error;
+      threw = true;
       continue;
     }
     const next: Prepared[] = [];
     for (const p of pending) {
-      const verdict = verdicts.get(p.work.key) ?? 'notAttempted';
+      const verdict = result.verdicts.get(p.work.key) ?? 'notAttempted';
       if (verdict === 'committed' || verdict === 'claimLost') {
         final.set(p.work.key, verdict);
         continue;
       }
-      adjust(p, verdict, deps.clock.now());
+      adjust(p, verdict, deps.clock.now(), result.unreadFound.get(p.work.key));
       next.push(p);
     }
     pending = next;
@@ -530,8 +555,8 @@ async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: num
   return final;
 }
 
-/** Changes an entry a transaction refused so that it can be written. */
-function adjust(p: Prepared, verdict: CommitVerdict, now: Date): void {
+/** Changes an entry a transaction refused so that it can be written; `found` is the unread count the refusal found. */
+function adjust(p: Prepared, verdict: CommitVerdict, now: Date, found: number | undefined): void {
   const { entry } = p;
   if (verdict === 'recipientGone') {
     // Erased since it was read: no inbox item, and nothing more goes out.
@@ -547,7 +572,10 @@ function adjust(p: Prepared, verdict: CommitVerdict, now: Date): void {
     return;
   }
   if (verdict === 'unreadMoved' && entry.inbox) {
-    p.entry = { ...entry, inbox: { item: entry.inbox.item } };
+    // Written again on the count the refusal found, so the count after it is known without a read;
+    // refused once more (the count keeps moving), it goes without the condition and is read after.
+    const again = found !== undefined && !p.recount;
+    p.entry = { ...entry, inbox: again ? { item: entry.inbox.item, unreadBefore: found } : { item: entry.inbox.item } };
     p.recount = true;
   }
 }
@@ -603,10 +631,10 @@ async function afterCommit(
     }
 
     // Tell the new count where the frame did not, or announced it wrong.
-    const added = p.entry.inbox !== undefined;
-    if ((added && p.announced === undefined && p.entry.inbox?.unreadBefore !== undefined) || p.recount) {
-      tells.push(tellUnread(deps, unit, p.recount ? undefined : (p.entry.inbox?.unreadBefore ?? 0) + 1, p.work.live));
-    }
+    // The count after the write is known when the write was conditioned on the one before it.
+    const before = p.entry.inbox?.unreadBefore;
+    const known = before === undefined ? undefined : before + 1;
+    if ((known !== undefined && p.announced === undefined) || p.recount) tells.push(tellUnread(deps, unit, known, p.work.live));
   }
   await Promise.all(tells);
   for (const { tenantId, broadcastId, sent, failed, lastError } of broadcastCounts.values()) {

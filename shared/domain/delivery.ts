@@ -211,9 +211,10 @@ export type UnitOutcome =
 
 /**
  * Why a unit must be looked at again later: it is not yet due, another worker holds it, a retry
- * waits out its backoff, a provider's send budget is spent, or it changed while being claimed.
+ * waits out its backoff, a provider's send budget is spent, it changed while being claimed, or the
+ * invocation ran too short of time to start its round.
  */
-export type LaterCause = 'notYetDue' | 'leased' | 'retry' | 'budget' | 'changed';
+export type LaterCause = 'notYetDue' | 'leased' | 'retry' | 'budget' | 'changed' | 'deadline';
 
 /** The frame a live WebSocket client receives for a delivery, with the new unread count when known. */
 export function toSocketFrame(content: DeliveryContent, unread?: number): Record<string, unknown> {
