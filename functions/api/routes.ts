@@ -16,6 +16,7 @@ import {
   scheduleBroadcastRoute,
 } from './routes/broadcasts.ts';
 import { celeryCancelScheduledRoute, celeryScheduleRoute, celeryScheduleStatusRoute } from './routes/celery-scheduler.ts';
+import { listDeadLettersRoute, redriveDeadLettersRoute } from './routes/dead-letters.ts';
 import { getMetricsRoute } from './routes/metrics.ts';
 import { getDocsRoute, getOpenApiRoute } from './routes/openapi.ts';
 import {
@@ -78,6 +79,8 @@ export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'POST /v1/broadcasts/{id}/schedule': scheduleBroadcastRoute,
   'POST /v1/broadcasts/{id}/retry': retryBroadcastRoute,
   'GET /v1/broadcasts/{id}/recipients': listBroadcastRecipientsRoute,
+  'GET /v1/admin/dead-letters': listDeadLettersRoute,
+  'POST /v1/admin/dead-letters/{queue}/redrive': redriveDeadLettersRoute,
   'POST /api/notifications/schedule/': celeryScheduleRoute,
   'DELETE /api/notifications/{id}/cancel_scheduled/': celeryCancelScheduledRoute,
   'GET /api/notifications/{id}/schedule_status/': celeryScheduleStatusRoute,
