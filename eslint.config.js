@@ -6,7 +6,8 @@ const focusedTests = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'coverage/'] },
+  // console/vendor holds a third-party module vendored unchanged (console/vendor/htm-preact-standalone.js).
+  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', 'console/vendor/'] },
   eslint.configs.recommended,
   ...tseslint.configs.strict,
   {
@@ -44,5 +45,15 @@ export default tseslint.config(
     // The config module, the local stack (which plays the Lambda environment), the CDK app and the tests may touch process.env.
     files: ['shared/config.ts', 'local/**', 'bin/**', 'test/**', 'scripts/**', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    // The console runs in the browser as plain ES modules, with no build step.
+    files: ['console/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'fetch', 'FormData', 'URLSearchParams', 'sessionStorage', 'atob', 'setInterval', 'clearInterval'].map((name) => [name, 'readonly']),
+      ),
+    },
   },
 );
