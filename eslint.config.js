@@ -52,7 +52,7 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'module',
       globals: Object.fromEntries(
-        ['window', 'document', 'location', 'fetch', 'FormData', 'URLSearchParams', 'sessionStorage', 'atob', 'setInterval', 'clearInterval'].map((name) => [name, 'readonly']),
+        ['window', 'document', 'location', 'fetch', 'FormData', 'URLSearchParams', 'sessionStorage', 'atob', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'WebSocket'].map((name) => [name, 'readonly']),
       ),
     },
   },

@@ -168,15 +168,66 @@ function Notifications({ call }) {
   </section>`;
 }
 
-function Broadcasts({ call }) {
-  const [state] = usePolled(() => call('GET', '/v1/broadcasts?limit=20'), 2000, [call]);
-  const items = state.value?.items ?? [];
+/**
+ * The WebSocket API, open while signed in: the `broadcastProgress` frames it carries (sent to a
+ * broadcast's creator after each delivered batch), by broadcast id, with how many came and when.
+ */
+function useLiveProgress(config, token) {
+  const [live, setLive] = useState({ open: false, broadcasts: {} });
+  useEffect(() => {
+    if (!config.wsUrl) return undefined;
+    let socket;
+    let retry;
+    let closed = false;
+    const connect = () => {
+      socket = new WebSocket(`${config.wsUrl}?token=${encodeURIComponent(token)}`);
+      socket.onopen = () => setLive((l) => ({ ...l, open: true }));
+      socket.onmessage = (event) => {
+        const frame = JSON.parse(event.data);
+        if (frame.type !== 'broadcastProgress') return;
+        setLive((l) => {
+          const previous = l.broadcasts[frame.broadcast.id];
+          const entry = { ...frame.broadcast, frames: (previous?.frames ?? 0) + 1, at: Date.now() };
+          return { ...l, broadcasts: { ...l.broadcasts, [frame.broadcast.id]: entry } };
+        });
+      };
+      socket.onclose = () => {
+        setLive((l) => ({ ...l, open: false }));
+        if (!closed) retry = setTimeout(connect, 3000);
+      };
+    };
+    connect();
+    return () => {
+      closed = true;
+      clearTimeout(retry);
+      socket?.close();
+    };
+  }, [config, token]);
+  return live;
+}
+
+function Broadcasts({ call, live }) {
+  // Frames carry the progress as it happens; the list is still read, less often while they flow.
+  const [polled, setPolled] = useState(0);
+  const [state, refresh] = usePolled(() => call('GET', '/v1/broadcasts?limit=20').then((v) => (setPolled(Date.now()), v)), live.open ? 10_000 : 2000, [call]);
+  // A frame of a broadcast not listed yet (created since the last read): read the list again.
+  const listed = new Set((state.value?.items ?? []).map((b) => b.id));
+  const unlisted = Object.keys(live.broadcasts).filter((id) => !listed.has(id)).join(',');
+  useEffect(() => {
+    if (unlisted && state.value) refresh();
+  }, [unlisted]);
+  const items = (state.value?.items ?? []).map((b) => {
+    const frame = live.broadcasts[b.id];
+    return frame && frame.at > polled ? { ...b, status: frame.status, progress: frame.progress, frames: frame.frames } : { ...b, frames: frame?.frames ?? 0 };
+  });
   return html`<section aria-label="Broadcasts">
-    <p class="note">Progress is read from <code>GET /v1/broadcasts</code> every 2 s: the WebSocket API carries no progress frames yet.</p>
+    <p class="note">${live.open
+      ? html`<span class="live">live</span> Progress arrives over the WebSocket after each delivered batch of the broadcasts you created; the list is re-read every 10 s.`
+      : 'The WebSocket is not connected: progress is read from GET /v1/broadcasts every 2 s.'}</p>
     <${ErrorLine} error=${state.error} />
     ${items.length === 0 && html`<p class="empty">No broadcasts yet.</p>`}
     ${items.map(
-      (b) => html`<article class="broadcast" data-broadcast=${b.id}>
+      (b) => html`<article class="broadcast" data-broadcast=${b.id} data-live-frames=${b.frames}>
         <header><strong>${b.title}</strong> <span class=${`status ${b.status}`}>${b.status}</span> <code>${b.id}</code></header>
         <progress max="100" value=${b.progress.percent} aria-label=${`Progress of ${b.title}`}>${b.progress.percent}%</progress>
         <span class="progress-text">${b.progress.percent}% · ${b.progress.sent} sent · ${b.progress.failed} failed · ${b.progress.pending} pending of ${b.progress.total}</span>
@@ -309,6 +360,7 @@ function Console({ config, token, onSignOut }) {
   const claims = claimsOf(token) ?? {};
   const roles = rolesOf(claims);
   const call = useCallback(client(config, token, onSignOut), [config, token]);
+  const live = useLiveProgress(config, token);
   const tabs = [
     ['notifications', 'Notifications', Notifications],
     ['broadcasts', 'Broadcasts', Broadcasts],
@@ -324,6 +376,7 @@ function Console({ config, token, onSignOut }) {
       <h1>Herald</h1>
       <span class="who">tenant <strong data-claim="tenant">${claims.tenant ?? 'default'}</strong> · ${claims.sub} · ${roles.join(', ') || 'no role'}
         ${claims.exp ? ` · until ${time(new Date(claims.exp * 1000).toISOString())}` : ''}</span>
+      <span class=${live.open ? 'socket open' : 'socket'} title="The WebSocket API">${live.open ? 'live' : 'offline'}</span>
       <button onClick=${onSignOut}>Sign out</button>
     </header>
     <nav>
@@ -331,7 +384,7 @@ function Console({ config, token, onSignOut }) {
         ([id, label]) => html`<a href=${`#${id}`} aria-current=${id === current[0] ? 'page' : undefined} onClick=${() => setTab(id)}>${label}</a>`,
       )}
     </nav>
-    <main><h2>${current[1]}</h2><${Panel} call=${call} config=${config} /></main>
+    <main><h2>${current[1]}</h2><${Panel} call=${call} config=${config} live=${live} /></main>
   </div>`;
 }
 

@@ -52,12 +52,6 @@ beforeAll(async () => {
   });
   expect(created.status).toBe(201);
   notificationId = (created.body.notificationIds as string[])[0] ?? '';
-  const broadcast = await h.api('POST', '/v1/broadcasts', {
-    token: admin,
-    body: { audience: { recipientIds: ['dave'] }, title: 'Console broadcast', message: 'To everyone', channels: ['inbox'] },
-  });
-  expect(broadcast.status).toBe(201);
-  broadcastId = String(broadcast.body.broadcastId);
   await sqs.send(new SendMessageCommand({ QueueUrl: h.stack.queueUrls['delivery-dlq'], MessageBody: JSON.stringify({ tenantId: 'other', notificationId: 'ntf_01JAAAAAAAAAAAAAAAAAAAAAAA' }) }));
 });
 
@@ -100,10 +94,21 @@ describe('the console', () => {
     await row.waitFor(seen);
   }, step);
 
-  it("shows the broadcast's progress bar reaching 100%", async () => {
+  it("moves the progress bar of a broadcast its user created with the WebSocket's frames, to 100%", async () => {
     await openTab('Broadcasts');
+    await page.locator('.socket.open').waitFor(seen);
+    // Created by the signed-in subject (the local sign-in's default), after the socket opened.
+    const own = await h.token('console', { role: ['admin', 'operator'] });
+    const broadcast = await h.api('POST', '/v1/broadcasts', {
+      token: own,
+      body: { audience: { recipientIds: ['dave'] }, title: 'Console broadcast', message: 'To everyone', channels: ['inbox'] },
+    });
+    expect(broadcast.status).toBe(201);
+    broadcastId = String(broadcast.body.broadcastId);
+
     const card = page.locator(`[data-broadcast="${broadcastId}"]`);
     await card.locator('progress[value="100"]').waitFor(seen);
+    await page.locator(`[data-broadcast="${broadcastId}"]:not([data-live-frames="0"])`).waitFor(seen);
     expect(await card.locator('.progress-text').textContent()).toContain('1 sent');
   }, step);
 
