@@ -128,6 +128,29 @@ describe('the console', () => {
 
     await openTab('Sent mail');
     await page.getByRole('cell', { name: 'dave@example.com' }).waitFor(seen);
+  }, step);
+
+  it('lists what the local providers received, by channel', async () => {
+    // What a local SMS provider records when Herald sends it a message.
+    h.stack.outbox.record({ channel: 'sms', provider: 'sns', to: '+15550100', body: { Message: 'Your code is 123456' } });
+    h.stack.outbox.record({ channel: 'webhook', provider: 'webhook', to: 'https://example.com/hook', body: { event: 'notification' } });
+    await openTab('Outbox');
+    await page.getByRole('cell', { name: '+15550100' }).waitFor(seen);
+    await page.getByLabel('Channel').selectOption('webhook');
+    await page.getByRole('cell', { name: '+15550100' }).waitFor({ state: 'detached', ...seen });
+    expect(await page.getByRole('cell', { name: 'https://example.com/hook' }).count()).toBe(1);
+  }, step);
+
+  it("shows only the token's tenant, and the dead letters only to an operator", async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Tenant').fill('acme');
+    await page.getByLabel('operator').uncheck();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    expect(await page.locator('[data-claim="tenant"]').textContent(seen)).toBe('acme');
+    await page.getByRole('link', { name: 'Notifications', exact: true }).click();
+    await page.getByText('No notifications match.').waitFor(seen);
+    expect(await page.locator(`tr[data-notification="${notificationId}"]`).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Dead letters' }).count()).toBe(0);
     expect(pageErrors).toEqual([]);
   }, step);
 });
