@@ -140,8 +140,10 @@ export class HeraldConsole extends Construct {
       ],
       distribution: this.distribution,
       distributionPaths: ['/*'],
-      // Files of an earlier deployment that are gone from console/ go from the bucket too.
+      // Files of an earlier deployment that are gone from console/ go from the bucket too, and
+      // every file goes when the stack does, so that CloudFormation can delete the emptied bucket.
       prune: true,
+      retainOnDelete: false,
     });
     acknowledgeDeploymentHandler(deployment, this.bucket);
   }

@@ -90,11 +90,11 @@ describe('the console stack', () => {
     expect(JSON.stringify(origin?.DomainName)).toContain('.execute-api.');
   });
 
-  it('deploys the console files with a config.json naming the WebSocket API, then invalidates the cache', () => {
+  it('deploys the console files with a config.json naming the WebSocket API, invalidates the cache, and empties the bucket when the stack goes', () => {
     const [deployment] = resourcesOfType(herald.console, 'Custom::CDKBucketDeployment');
     expect(deployment).toBeDefined();
     const properties = deployment?.[1].Properties as Record<string, unknown>;
-    expect(properties).toMatchObject({ DestinationBucketName: { Ref: siteBucket }, DistributionPaths: ['/*'], Prune: true });
+    expect(properties).toMatchObject({ DestinationBucketName: { Ref: siteBucket }, DistributionPaths: ['/*'], Prune: true, RetainOnDelete: false });
     // Two sources: the console directory and the config.json whose markers are the WebSocket URL's parts.
     expect(properties.SourceObjectKeys).toHaveLength(2);
     expect(JSON.stringify(properties.SourceMarkers)).toContain('WebSocketApi');
