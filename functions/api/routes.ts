@@ -38,6 +38,14 @@ import {
   verifyMeRoute,
 } from './routes/me.ts';
 import {
+  deleteTemplateRoute,
+  getTemplateRoute,
+  getTemplateVersionRoute,
+  listTemplatesRoute,
+  previewTemplateRoute,
+  putTemplateRoute,
+} from './routes/templates.ts';
+import {
   batchRecipientsRoute,
   eraseRecipientRoute,
   getRecipientRoute,
@@ -81,6 +89,12 @@ export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'GET /v1/broadcasts/{id}/recipients': listBroadcastRecipientsRoute,
   'GET /v1/admin/dead-letters': listDeadLettersRoute,
   'POST /v1/admin/dead-letters/{queue}/redrive': redriveDeadLettersRoute,
+  'PUT /v1/templates/{id}': putTemplateRoute,
+  'GET /v1/templates': listTemplatesRoute,
+  'GET /v1/templates/{id}': getTemplateRoute,
+  'DELETE /v1/templates/{id}': deleteTemplateRoute,
+  'GET /v1/templates/{id}/versions/{version}': getTemplateVersionRoute,
+  'POST /v1/templates/{id}/preview': previewTemplateRoute,
   'POST /api/notifications/schedule/': celeryScheduleRoute,
   'DELETE /api/notifications/{id}/cancel_scheduled/': celeryCancelScheduledRoute,
   'GET /api/notifications/{id}/schedule_status/': celeryScheduleStatusRoute,

@@ -16,6 +16,8 @@ export interface Recipient {
   readonly email?: string;
   /** IANA time zone, e.g. `Europe/Paris`. */
   readonly timezone?: string;
+  /** BCP 47 tag (`fr`, `pt-BR`): the language templates are rendered in for them. */
+  readonly locale?: string;
   readonly groups: readonly string[];
   /** Set by the recipient (`PATCH /v1/me`); honoured at delivery time. */
   readonly channelPreferences?: ChannelPreferences;
@@ -34,6 +36,7 @@ export interface Recipient {
 export interface RecipientChanges {
   readonly email?: string | null;
   readonly timezone?: string | null;
+  readonly locale?: string | null;
   readonly groups?: readonly string[];
   readonly channels?: ChannelPreferences;
   /**
@@ -76,6 +79,7 @@ export function applyRecipientChanges(
     change === undefined ? current : (change ?? undefined);
   const email = pick(changes.email, existing?.email);
   const timezone = pick(changes.timezone, existing?.timezone);
+  const locale = pick(changes.locale, existing?.locale);
   const channelPreferences = changes.channels ? { ...existing?.channelPreferences, ...changes.channels } : existing?.channelPreferences;
   const addresses: Record<VerifiableChannel, string | undefined> = { email };
   const pending = Object.fromEntries(
@@ -93,6 +97,7 @@ export function applyRecipientChanges(
     id,
     ...(email !== undefined ? { email } : {}),
     ...(timezone !== undefined ? { timezone } : {}),
+    ...(locale !== undefined ? { locale } : {}),
     groups: [...(changes.groups ?? existing?.groups ?? [])],
     ...(channelPreferences && Object.keys(channelPreferences).length > 0 ? { channelPreferences } : {}),
     ...(Object.keys(pending).length > 0 ? { pendingVerifications: pending } : {}),
@@ -107,6 +112,7 @@ export function toRecipientView(r: Recipient): Record<string, unknown> {
     id: r.id,
     email: r.email ?? null,
     timezone: r.timezone ?? null,
+    locale: r.locale ?? null,
     groups: r.groups,
     channels: Object.fromEntries(switchableChannels.map((channel) => [channel, isChannelEnabled(r, channel)])),
     awaitingVerification: verifiableChannels.filter((channel) => addressOn(r, channel) !== undefined && !hasVerifiedAddress(r, channel)),

@@ -73,6 +73,7 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
   const changes: { -readonly [K in keyof RecipientChanges]: RecipientChanges[K] } = {
     ...(body.email !== undefined ? { email: body.email } : {}),
     ...(body.timezone !== undefined ? { timezone: body.timezone } : {}),
+    ...(body.locale !== undefined ? { locale: body.locale } : {}),
     ...(channels
       ? {
           channels: {

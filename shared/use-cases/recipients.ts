@@ -82,6 +82,7 @@ export async function putRecipient(
   const written = await changeRecipient(deps, caller.tenantId, id, {
     email: body.email ?? null,
     timezone: body.timezone ?? null,
+    locale: body.locale ?? null,
     groups: body.groups ?? [],
   });
   if (!written) throw new ConflictError(`Recipient ${id} kept changing while it was being written; try again`);

@@ -17,6 +17,7 @@ import { socketPoster } from './connections.ts';
 import { documentClient, tables } from './dynamodb.ts';
 import { liveStateStore } from './inbox.ts';
 import { mailer, sesClient } from './mail.ts';
+import { templateStore } from './templates.ts';
 
 
 /**
@@ -74,6 +75,8 @@ export const engineDeps = once(
       finish: (...args) => broadcastStore().finish(...args),
     },
     clock: systemClock,
+    // Made on first use: only a templated delivery reads the templates table.
+    templates: { get: (...args) => templateStore().get(...args) },
     settings: { leaseSeconds: deliveryConfig().leaseSeconds, retry: retryPolicyConfig(), holdMs: engineConfig().holdMs },
   }),
 );

@@ -58,6 +58,7 @@ describe('listRecipients', () => {
       id: 'bob',
       email: 'bob@example.com',
       timezone: null,
+      locale: null,
       groups: [],
       channels: { email: true, websocket: true },
       awaitingVerification: [],
