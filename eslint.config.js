@@ -16,7 +16,8 @@ const reservedLogKeys = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', 'client/schema.d.ts'] },
+  // console/vendor holds a third-party module vendored unchanged (console/vendor/htm-preact-standalone.js).
+  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', 'client/schema.d.ts', 'console/vendor/'] },
   eslint.configs.recommended,
   ...tseslint.configs.strict,
   {
@@ -55,5 +56,15 @@ export default tseslint.config(
     // The config module, the local stack (which plays the Lambda environment), the CDK app, the CLI and the tests may touch process.env.
     files: ['shared/config.ts', 'local/**', 'bin/**', 'test/**', 'scripts/**', 'cli/**', 'client/example.ts', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    // The console runs in the browser as plain ES modules, with no build step.
+    files: ['console/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'fetch', 'FormData', 'URLSearchParams', 'sessionStorage', 'atob', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'WebSocket'].map((name) => [name, 'readonly']),
+      ),
+    },
   },
 );

@@ -124,6 +124,11 @@ export interface FunctionAccess {
   readonly sendsEmail?: boolean;
   /** Posts to WebSocket connections through the API Gateway Management API. */
   readonly postsToConnections?: boolean;
+  /**
+   * Reads the depth of every dead-letter queue (`deadLetters`) and moves the messages of those
+   * with a `redriveTo` back there: receive and delete on each such DLQ, send to its destination.
+   */
+  readonly redrivesDeadLetters?: boolean;
   /** Verifies JWTs itself (the WebSocket authorizer). */
   readonly verifiesTokens?: boolean;
   /**
@@ -435,6 +440,9 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'POST', path: '/v1/broadcasts/{id}/schedule', auth: 'jwt' },
   { method: 'POST', path: '/v1/broadcasts/{id}/retry', auth: 'jwt' },
   { method: 'GET', path: '/v1/broadcasts/{id}/recipients', auth: 'jwt' },
+  // The operators' view of the shared dead-letter queues (the console's dead-letter panel).
+  { method: 'GET', path: '/v1/admin/dead-letters', auth: 'jwt' },
+  { method: 'POST', path: '/v1/admin/dead-letters/{queue}/redrive', auth: 'jwt' },
   { method: 'PUT', path: '/v1/templates/{id}', auth: 'jwt' },
   { method: 'GET', path: '/v1/templates', auth: 'jwt' },
   { method: 'GET', path: '/v1/templates/{id}', auth: 'jwt' },
@@ -540,6 +548,8 @@ export const functions: readonly FunctionDescription[] = [
       schedulesBroadcasts: true,
       // Reading an inbox item tells every open connection of its user the new unread count.
       postsToConnections: true,
+      // The operators' routes (/v1/admin/dead-letters): the console's dead-letter panel.
+      redrivesDeadLetters: true,
       // The code that confirms an address a user set for themself (PATCH /v1/me).
       sendsEmail: true,
       settings: ['selfSend'],
@@ -723,4 +733,15 @@ export function queueByName(name: QueueName): QueueDescription {
   const queue = queues.find((q) => q.name === name);
   if (!queue) throw new Error(`No queue named ${name} in the app description`);
   return queue;
+}
+
+/** The dead-letter queues an operator watches (those that declare `deadLetters`), in the description's order. */
+export function deadLetterQueues(): readonly QueueDescription[] {
+  return queues.filter((q) => q.deadLetters !== undefined);
+}
+
+/** The queues a function with `redrivesDeadLetters` is told of: every dead-letter queue and each redrive destination. */
+export function redriveQueueNames(): readonly QueueName[] {
+  const names = deadLetterQueues().flatMap((q) => [q.name, ...(q.deadLetters?.redriveTo ? [q.deadLetters.redriveTo] : [])]);
+  return [...new Set(names)];
 }

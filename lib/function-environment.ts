@@ -12,7 +12,7 @@
  */
 import { configVariables } from '../shared/config.ts';
 import type { RetryPolicy } from '../shared/domain/retry-policy.ts';
-import { queueByName, tableByName } from './app-description.ts';
+import { queueByName, redriveQueueNames, tableByName } from './app-description.ts';
 import type { FunctionDescription, QueueDescription, QueueName, TableDescription, TableName } from './app-description.ts';
 import type { DeliverySettings, FunctionSettings, SelfSendSettings, SweepSettings } from './stacks/herald-settings.ts';
 
@@ -160,6 +160,7 @@ export function functionEnvironment(fn: FunctionDescription, sources: Environmen
     ...granted.map(([name]) => tableVariables(tableByName(name as TableName), sources.tableName(name as TableName))),
     ...(access.sendsTo ?? []).map(queue),
     ...consumed.map(queue),
+    ...(access.redrivesDeadLetters ? redriveQueueNames().map(queue) : []),
     access.schedules ? schedule('delivery', 'scheduler-dlq') : {},
     access.schedulesBroadcasts ? schedule('fanout', 'fanout-dlq') : {},
     access.sendsEmail ? emailVariables(settings.emailFrom) : {},

@@ -1,7 +1,7 @@
 /**
- * `GET /` of the local stack: where a newcomer who opens http://127.0.0.1:3000 in a browser is
- * sent, instead of a 404. One small handler, so the web console can take `/` over in its place.
- * A browser (`Accept: text/html`) gets a short page of links; anything else the same as JSON.
+ * `GET /` of the local stack for what is not a browser: the links a newcomer needs, as JSON (a
+ * browser, `Accept: text/html`, gets the console instead, which links to the same reference).
+ * The HTML form stays for a stack started without the console's files.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 

@@ -141,6 +141,7 @@ async function main(): Promise<void> {
     `Herald local stack ready: HTTP API ${stack.httpUrl} | WebSocket API ${stack.wsUrl} | ` +
       `sent mail ${stack.sesUrl} | data ${dataDir ?? 'in memory'}`,
   );
+  console.log(`Console: ${stack.httpUrl}/ (local sign-in)`);
   console.log(`Get a token with: npm run token -- --sub alice --role admin`);
   if (faults.length > 0) console.log(`Fault injection: ${faults.length} rule(s) from HERALD_FAULTS; see GET ${stack.httpUrl}/_local/faults`);
 

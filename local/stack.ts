@@ -34,7 +34,9 @@ import { localEnvironmentSources, startFunctionWorkers } from './function-worker
 import { gatewayRoutes } from '../lib/http-gateway-routes.ts';
 import { startHttpGateway } from './http-gateway.ts';
 import type { RunningHttpGateway } from './http-gateway.ts';
-import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks } from './jwt-keys.ts';
+import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks, signToken } from './jwt-keys.ts';
+import { createConsoleSite } from './console-site.ts';
+import type { SentMail } from './control-api.ts';
 import { LOCAL_ACCOUNT_ID } from './lambda-runtime.ts';
 import type { LocalFunction } from './lambda-runtime.ts';
 import type { LogFormat } from './log-format.ts';
@@ -220,6 +222,19 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/** The mail the local SES accepted (its `/store`), newest first, as the console lists it. */
+async function sentMail(sesEndpoint: string): Promise<SentMail[]> {
+  const response = await fetch(`${sesEndpoint}/store`);
+  if (!response.ok) throw new Error(`The local SES answered ${response.status} for its store`);
+  const { emails } = (await response.json()) as {
+    // `at` is epoch seconds there.
+    emails: { messageId: string; from: string; destination: { to: string[] }; subject: string; body: { text?: string }; at: number }[];
+  };
+  return emails
+    .map((e) => ({ messageId: e.messageId, from: e.from, to: e.destination.to, subject: e.subject, ...(e.body.text !== undefined ? { text: e.body.text } : {}), at: e.at * 1000 }))
+    .sort((a, b) => b.at - a.at);
+}
+
 /** Starts every part of the local stack and the functions on top; `stop()` undoes it all. */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
@@ -331,7 +346,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const jwks = await publicJwks(keyOptions);
 
     // Filled in once every emulator and gateway listens, and once the functions are loaded.
-    const published: { endpoints?: { raw: LocalEndpoints; faultable: LocalEndpoints }; rules?: RuleRunner } = {};
+    const published: { endpoints?: { raw: LocalEndpoints; faultable: LocalEndpoints }; rules?: RuleRunner; wsUrl?: string } = {};
     const controlApi = createControlApi({
       faults,
       calls: apiCalls,
@@ -339,15 +354,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       rules: () => published.rules,
       ses: () => ses.sends(),
       outbox,
+      mail: () => sentMail(sesEndpoint),
+      mintToken: ({ sub, tenant, roles }) =>
+        signToken({ sub, tenant, role: roles, issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, keyOptions),
     });
+    // The console at `/`, told where the API is (its own origin) and the WebSocket API.
+    const consoleSite = await createConsoleSite(() => ({
+      apiUrl: '',
+      wsUrl: published.wsUrl ?? '',
+      issuer: LOCAL_JWT_ISSUER,
+      local: true,
+      mailViewerUrl: sesEndpoint,
+    }));
     const localEndpoints = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && path === '/.well-known/jwks.json') {
         sendJson(res, 200, jwks);
         return true;
       }
-      if (serveHomePage(req, res)) return true;
-      return controlApi(req, res);
+      // A browser opening / gets the console; anything else asking for / gets the links as JSON.
+      if (!(req.headers.accept ?? '').includes('text/html') && serveHomePage(req, res)) return true;
+      return (await controlApi(req, res)) || consoleSite(req, res);
     };
 
     // Routed as the HTTP API routes them: paths ending in `/` on their greedy routes.
@@ -377,6 +404,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       faultable,
     });
     stopWebSocketGateway = () => ws.stop();
+    published.wsUrl = ws.url;
     stops.push(() => ws.closeSockets());
 
     const endpoints: LocalEndpoints = {

@@ -18,16 +18,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import {
-  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ListMessageMoveTasksCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { queues } from '../lib/app-description.ts';
+import { moveMessages } from '../shared/adapters/sqs-dead-letter-queues.ts';
 import type { QueueName } from '../lib/app-description.ts';
 
 /** What the command was asked to do. */
@@ -159,11 +157,6 @@ async function findQueue(sqs: SQSClient, stage: string, name: QueueName): Promis
   return { url: QueueUrl, arn };
 }
 
-async function approximateCount(sqs: SQSClient, url: string): Promise<number> {
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }));
-  return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
-}
-
 /** True for the answer of an SQS that does not know the action (fauxqs, older emulators). */
 function isUnsupported(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
@@ -192,45 +185,15 @@ async function moveWithTask(
 }
 
 /** Receive, send, delete, ten at a time, up to what the DLQ held at the start (what fails again waits for the next run). */
-async function moveByCopy(
+function moveByCopy(
   sqs: SQSClient,
+  plan: RedrivePlan,
   source: QueueRef,
   destination: QueueRef,
   progress: (moved: number, total: number | undefined) => void,
 ): Promise<number> {
-  const total = await approximateCount(sqs, source.url);
-  let moved = 0;
-  progress(moved, total);
-  while (moved < total) {
-    const { Messages } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: source.url,
-        MaxNumberOfMessages: Math.min(10, total - moved),
-        WaitTimeSeconds: 1,
-        VisibilityTimeout: 60,
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    if (!Messages || Messages.length === 0) break;
-    const sent = await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: destination.url,
-        Entries: Messages.map((m, index) => ({
-          Id: String(index),
-          MessageBody: m.Body ?? '',
-          ...(m.MessageAttributes && Object.keys(m.MessageAttributes).length > 0 ? { MessageAttributes: m.MessageAttributes } : {}),
-        })),
-      }),
-    );
-    const delivered = new Set((sent.Successful ?? []).map((s) => s.Id));
-    const toDelete = Messages.flatMap((m, index) => (delivered.has(String(index)) && m.ReceiptHandle ? [{ Id: String(index), ReceiptHandle: m.ReceiptHandle }] : []));
-    // Only what reached the destination leaves the DLQ; the rest shows up again after its visibility.
-    if (toDelete.length > 0) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: source.url, Entries: toDelete }));
-    moved += toDelete.length;
-    progress(moved, total);
-    if (toDelete.length < Messages.length) throw new Error(`${Messages.length - toDelete.length} message(s) could not be sent to ${destination.url}; they stay in the DLQ`);
-  }
-  return moved;
+  const from = { name: plan.deadLetterQueue, url: source.url };
+  return moveMessages(sqs, from, { name: plan.destination, url: destination.url }, { onProgress: progress });
 }
 
 /** Runs the plan against `sqs`, printing progress through `log`. */
@@ -256,10 +219,10 @@ export async function redrive(
       } catch (error) {
         if (!isUnsupported(error)) throw error;
         log(`${label}: this SQS has no message move tasks; moving by receive, send and delete`);
-        moved = await moveByCopy(sqs, source, destination, progress);
+        moved = await moveByCopy(sqs, plan, source, destination, progress);
       }
     } else {
-      moved = await moveByCopy(sqs, source, destination, progress);
+      moved = await moveByCopy(sqs, plan, source, destination, progress);
     }
     log(`${label}: done, ${moved} message(s) moved (${method})`);
     reports.push({ deadLetterQueue: plan.deadLetterQueue, destination: plan.destination, method, moved });

@@ -6,7 +6,7 @@
  * it touches (the WebSocket authorizer needs no table names, for instance).
  */
 import * as z from 'zod';
-import { queueByName, tableByName } from '../lib/app-description.ts';
+import { deadLetterQueues, queueByName, tableByName } from '../lib/app-description.ts';
 import type { QueueName, TableName } from '../lib/app-description.ts';
 import { defaultRetryPolicy } from './domain/retry-policy.ts';
 import type { RetryPolicy } from './domain/retry-policy.ts';
@@ -339,6 +339,26 @@ function queueConfig(name: QueueName, env: Env): QueueConfig {
   const arnVar = queueArnVariable(name);
   const parsed = parseSection(`${name} queue`, { [urlVar]: required, [arnVar]: required }, env);
   return { url: parsed[urlVar] as string, arn: parsed[arnVar] as string };
+}
+
+/** A dead-letter queue an operator may read, and where its messages go back to. */
+export interface DeadLetterQueueConfig {
+  readonly name: QueueName;
+  readonly url: string;
+  /** Absent for a queue whose messages cannot be moved back (`metrics-dlq`). */
+  readonly redriveTo?: { readonly name: QueueName; readonly url: string };
+}
+
+/** Every dead-letter queue of the deployment with its redrive destination (`redrivesDeadLetters` access). */
+export function deadLetterQueuesConfig(env: Env = process.env): DeadLetterQueueConfig[] {
+  return deadLetterQueues().map((queue) => {
+    const destination = queue.deadLetters?.redriveTo;
+    return {
+      name: queue.name,
+      url: queueConfig(queue.name, env).url,
+      ...(destination ? { redriveTo: { name: destination, url: queueConfig(destination, env).url } } : {}),
+    };
+  });
 }
 
 /** The fan-out queue of broadcasts. */

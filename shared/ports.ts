@@ -644,3 +644,35 @@ export interface DeliveryStore {
   /** Cancels pending units whose broadcast was cancelled; the keys of those it cancelled. */
   cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]>;
 }
+
+/** How full one dead-letter queue is, as SQS approximates it (GetQueueAttributes). */
+export interface DeadLetterQueueDepth {
+  /** The queue's logical name (`delivery-dlq`), as lib/app-description.ts names it. */
+  readonly name: string;
+  /** Where a redrive moves its messages; absent when they cannot be moved back (`metrics-dlq`). */
+  readonly redriveTo?: string;
+  /** `ApproximateNumberOfMessages`: waiting to be received. */
+  readonly messages: number;
+  /** `ApproximateNumberOfMessagesNotVisible`: received and not yet deleted (a redrive in progress, say). */
+  readonly inFlight: number;
+}
+
+/** What one redrive call moved, and what it left for the next call. */
+export interface DeadLetterRedrive {
+  readonly name: string;
+  readonly redriveTo: string;
+  readonly moved: number;
+  /** Messages still waiting in the dead-letter queue when the call ended. */
+  readonly remaining: number;
+}
+
+/** The deployment's dead-letter queues, shared by every tenant: read their depth, move messages back. */
+export interface DeadLetterQueues {
+  /** Every dead-letter queue of the deployment, in the description's order. */
+  depths(): Promise<DeadLetterQueueDepth[]>;
+  /**
+   * Moves the messages of the named queue back to its `redriveTo` queue (receive, send, delete,
+   * ten at a time), never more than it held when the call started, until `deadline` (epoch ms).
+   */
+  redrive(name: string, deadline: number): Promise<DeadLetterRedrive>;
+}

@@ -18,6 +18,8 @@ import {
   celeryScheduledResponseSchema,
   celeryScheduleStatusResponseSchema,
   createdBroadcastResponseSchema,
+  deadLetterQueuesResponseSchema,
+  deadLetterRedriveResponseSchema,
   erasureReportSchema,
   errorResponseSchema,
   gatewayErrorSchema,
@@ -71,6 +73,7 @@ import {
   verifyContactBodySchema,
 } from '../../shared/domain/schemas.ts';
 import type { ApiDescription, RouteDoc } from '../../shared/http/openapi.ts';
+import { deadLetterQueueNameSchema } from './routes/dead-letters.ts';
 
 /**
  * 09:00 UTC a week after this module loaded (the function's cold start): the time of the examples
@@ -91,6 +94,7 @@ const managedNotification = 'Only its creator or a tenant admin may change it (i
 const managersOnly = 'The caller is neither an admin nor a sender.';
 const templateManagersOnly = managersOnly;
 const invisibleBroadcast = 'No such broadcast, or another sender created it.';
+const operatorsOnly = 'The caller is not an operator.';
 const scheduleUnavailable = 'The scheduler could not be reached; nothing was changed, repeat the request.';
 
 /** Who the API is, for the document's `info` and `components`. */
@@ -116,10 +120,11 @@ export const apiDescription: ApiDescription = {
       description:
         'The routes of the Celery-based scheduler Herald replaces, answering in its words, so that its clients only change their base URL and token. Their paths end in `/`, as its clients call them (they answer without it too).',
     },
+    { name: 'Operations', description: 'The deployment’s dead-letter queues, shared by every tenant (operators).' },
     { name: 'Service', description: 'Health and this documentation (public).' },
   ],
   bearerDescription:
-    'A JWT the API Gateway authorizer verifies (issuer, audience, expiry, RS256 signature). Claims: `sub` (the caller), `tenant` (default `default`), `role` (`admin`, `sender`, or none for a plain user). Locally: `npm run token -- --sub <sub> [--role admin|sender] [--tenant <tenant>]`.',
+    'A JWT the API Gateway authorizer verifies (issuer, audience, expiry, RS256 signature). Claims: `sub` (the caller), `tenant` (default `default`), `role` (`admin`, `sender`, `operator`, several as an array, or none for a plain user). Locally: `npm run token -- --sub <sub> [--role admin|sender|operator] [--tenant <tenant>]`.',
   namedSchemas: {
     Notification: notificationViewSchema,
     NotificationPage: notificationPageSchema,
@@ -459,6 +464,26 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     query: metricsQuerySchema,
     responses: { 200: { description: 'The counts.', schema: metricsReportSchema } },
     errors: { 403: 'The caller is not an admin.' },
+  },
+
+  // ---- Operations ----
+  'GET /v1/admin/dead-letters': {
+    operationId: 'listDeadLetterQueues',
+    summary: 'The depth of every dead-letter queue',
+    description: 'The queues are the deployment’s, shared by every tenant: operators only (`role` `operator`).',
+    tag: 'Operations',
+    responses: { 200: { description: 'Every dead-letter queue.', schema: deadLetterQueuesResponseSchema } },
+    errors: { 403: operatorsOnly },
+  },
+  'POST /v1/admin/dead-letters/{queue}/redrive': {
+    operationId: 'redriveDeadLetterQueue',
+    summary: 'Moves the messages of a dead-letter queue back to where they are delivered from',
+    description:
+      'Receive, send, delete, ten at a time, up to what the queue held when the call started and as long as the invocation allows; `remaining` says what is left for the next call. Redriven messages obey every delivery rule: a cancelled, sent or failed notification is not delivered again. Operators only.',
+    tag: 'Operations',
+    pathParameters: { queue: deadLetterQueueNameSchema },
+    responses: { 200: { description: 'What was moved.', schema: deadLetterRedriveResponseSchema } },
+    errors: { 403: operatorsOnly, 409: 'Its messages cannot be moved back (`metrics-dlq`: they describe stream records given up).' },
   },
 
   // ---- Broadcasts ----

@@ -16,6 +16,7 @@ import {
   scheduleBroadcastRoute,
 } from './routes/broadcasts.ts';
 import { celeryCancelScheduledRoute, celeryScheduleRoute, celeryScheduleStatusRoute } from './routes/celery-scheduler.ts';
+import { listDeadLettersRoute, redriveDeadLettersRoute } from './routes/dead-letters.ts';
 import { getMetricsRoute } from './routes/metrics.ts';
 import { getDocsRoute, getOpenApiRoute } from './routes/openapi.ts';
 import {
@@ -86,6 +87,8 @@ export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'POST /v1/broadcasts/{id}/schedule': scheduleBroadcastRoute,
   'POST /v1/broadcasts/{id}/retry': retryBroadcastRoute,
   'GET /v1/broadcasts/{id}/recipients': listBroadcastRecipientsRoute,
+  'GET /v1/admin/dead-letters': listDeadLettersRoute,
+  'POST /v1/admin/dead-letters/{queue}/redrive': redriveDeadLettersRoute,
   'PUT /v1/templates/{id}': putTemplateRoute,
   'GET /v1/templates': listTemplatesRoute,
   'GET /v1/templates/{id}': getTemplateRoute,

@@ -211,6 +211,25 @@ export class HeraldFunction extends NodejsFunction {
   }
 
   /**
+   * Lets the function read the depth of each dead-letter queue and move the messages of those with
+   * a destination back there (receive and delete on the DLQ, send to the destination), and tells
+   * it the URL and ARN of each. A DLQ without a destination is only read (GetQueueAttributes).
+   */
+  bindDeadLetterQueues(deadLetters: readonly { readonly queue: HeraldQueue; readonly redriveTo?: HeraldQueue }[]): this {
+    for (const { queue, redriveTo } of deadLetters) {
+      if (redriveTo) {
+        queue.queue.grantConsumeMessages(this);
+        redriveTo.queue.grantSendMessages(this);
+        this.setQueueVariables(redriveTo);
+      } else {
+        queue.queue.grant(this, 'sqs:GetQueueAttributes');
+      }
+      this.setQueueVariables(queue);
+    }
+    return this;
+  }
+
+  /**
    * Subscribes the function to the queue (event source mapping) and tells it the queue's URL,
    * which it needs to defer a message with ChangeMessageVisibility.
    */

@@ -114,6 +114,14 @@ export class HeraldServiceStack extends Stack {
       if (level) fn.bindTable(tables.get(name as TableName), level);
     }
     for (const queue of access.sendsTo ?? []) fn.bindQueue(queues.get(queue));
+    if (access.redrivesDeadLetters) {
+      fn.bindDeadLetterQueues(
+        appDescription.deadLetterQueues().map((dlq) => ({
+          queue: queues.get(dlq.name),
+          ...(dlq.deadLetters?.redriveTo ? { redriveTo: queues.get(dlq.deadLetters.redriveTo) } : {}),
+        })),
+      );
+    }
     if (access.schedules) fn.bindScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds });
     if (access.schedulesBroadcasts) fn.bindBroadcastScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds });
     if (access.sendsEmail) fn.bindEmail({ from: this.settings.emailFrom });

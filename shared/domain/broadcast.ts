@@ -245,6 +245,15 @@ export function broadcastProgress(b: Broadcast): BroadcastProgress {
   return { total, sent, failed, cancelled, pending: Math.max(0, total - settled), percent };
 }
 
+/**
+ * The WebSocket frame that tells a broadcast's creator where it stands (sent after each delivered
+ * batch): `{ type: 'broadcastProgress', broadcast: { id, status, title, progress } }`, the
+ * counters of `GET /v1/broadcasts/{id}`.
+ */
+export function toBroadcastProgressFrame(b: Broadcast): Record<string, unknown> {
+  return { type: 'broadcastProgress', broadcast: { id: b.id, status: b.status, title: b.title, progress: broadcastProgress(b) } };
+}
+
 /** The public view of the audience: an explicit list shows its size, not its ids. */
 function toAudienceView(audience: BroadcastAudience): Record<string, unknown> {
   switch (audience.kind) {

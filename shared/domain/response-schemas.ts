@@ -188,6 +188,25 @@ export const metricsReportSchema = z.strictObject({
   ),
 });
 
+/** One dead-letter queue's depth, as SQS approximates it. */
+const deadLetterQueueDepthSchema = z.strictObject({
+  name: z.string(),
+  redriveTo: z.string().optional().meta({ description: 'Where a redrive moves its messages; absent when they cannot be moved back.' }),
+  messages: z.int().min(0).meta({ description: 'ApproximateNumberOfMessages: waiting.' }),
+  inFlight: z.int().min(0).meta({ description: 'ApproximateNumberOfMessagesNotVisible: received, not yet deleted.' }),
+});
+
+/** `GET /v1/admin/dead-letters` */
+export const deadLetterQueuesResponseSchema = z.strictObject({ queues: z.array(deadLetterQueueDepthSchema) });
+
+/** `POST /v1/admin/dead-letters/{queue}/redrive` */
+export const deadLetterRedriveResponseSchema = z.strictObject({
+  name: z.string(),
+  redriveTo: z.string(),
+  moved: z.int().min(0),
+  remaining: z.int().min(0).meta({ description: 'Still waiting when the call ended: call again to move them.' }),
+});
+
 /** `DELETE /v1/recipients/{id}` */
 export const erasureReportSchema = z.strictObject({
   id: z.string(),

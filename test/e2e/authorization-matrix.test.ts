@@ -268,6 +268,10 @@ const matrix: Readonly<Record<string, MatrixRow>> = {
     target: notificationTarget((id) => ({ path: `/v1/notifications/${id}/retry`, body: { delayMinutes: 60 } })),
   },
   'GET /v1/metrics': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/metrics?period=3600' }) },
+  // Operators only, a role outside this matrix: every tenant role gets 403 here, and
+  // test/e2e/dead-letters-api.test.ts proves what an operator gets.
+  'GET /v1/admin/dead-letters': { roles: [], ok: 200, valid: async () => ({ path: '/v1/admin/dead-letters' }) },
+  'POST /v1/admin/dead-letters/{queue}/redrive': { roles: [], ok: 200, valid: async () => ({ path: '/v1/admin/dead-letters/delivery-dlq/redrive' }) },
   'POST /v1/broadcasts': {
     roles: ['admin', 'sender'],
     ok: 201,

@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  deadLetterQueues,
   functions,
   httpRoutes,
   queueByName,
@@ -23,12 +24,15 @@ import {
   functionLogicalId,
   outputsOf,
   prop,
+  referencedLogicalIds,
   resolveImports,
+  resourcesOf,
   resourcesOfType,
   roleOfFunction,
   statementsAllowing,
   statementsOfFunction,
 } from './template-queries.ts';
+import type { CfnResource } from './template-queries.ts';
 
 const physical = (name: string): string => `herald-${testSettings.stage}-${name}`;
 
@@ -274,10 +278,15 @@ describe('least privilege', () => {
     }
   });
 
-  it('does not let the api function consume queues', () => {
+  it('lets the api function receive and delete only on the dead-letter queues an operator redrives, never on a working queue', () => {
     const statements = statementsOfFunction(herald.service, physical('api'));
+    const redrivable = deadLetterQueues().filter((q) => q.deadLetters?.redriveTo).map((q) => physical(q.name));
     for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage']) {
-      expect(statementsAllowing(statements, action), action).toEqual([]);
+      const queues = statementsAllowing(statements, action)
+        .flatMap((statement) => [...statement.resources])
+        .flatMap((resource) => referencedLogicalIds(resolveImports(resource, herald.data)))
+        .map((logicalId) => String(prop(resourcesOf(herald.data)[logicalId] as CfnResource, 'QueueName')));
+      expect(queues.sort(), action).toEqual([...redrivable].sort());
     }
   });
 
