@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole of Herald on this machine, no AWS account, no Docker.
- * Ports come from HERALD_HTTP_PORT / HERALD_WS_PORT / HERALD_SES_PORT (0 picks a free one);
+ * Ports come from HERALD_HTTP_PORT / HERALD_WS_PORT / HERALD_SES_PORT / HERALD_TELEGRAM_PORT (0
+ * picks a free one);
  * HERALD_DATA_DIR keeps the data on disk so it survives a restart; HERALD_FAULTS holds fault rules
  * (the JSON array of `POST /_local/faults`) in force from the start, HERALD_FAULTS_SEED seeds them.
  * HERALD_SES_MAX_SEND_RATE (emails per second) and HERALD_SES_MAX_24_HOUR_SEND (emails per rolling
@@ -24,6 +25,7 @@ const settingsSchema = z.object({
   HERALD_HTTP_PORT: port(3000),
   HERALD_WS_PORT: port(3001),
   HERALD_SES_PORT: port(8005),
+  HERALD_TELEGRAM_PORT: port(8006),
   HERALD_HOST: z.string().default('127.0.0.1'),
   HERALD_DATA_DIR: z.string().min(1).optional(),
   HERALD_FAULTS: z.string().optional(),
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
     httpPort: settings.HERALD_HTTP_PORT,
     wsPort: settings.HERALD_WS_PORT,
     sesPort: settings.HERALD_SES_PORT,
+    telegramPort: settings.HERALD_TELEGRAM_PORT,
     host: settings.HERALD_HOST,
     ...(dataDir ? { dataDir } : {}),
     faults,
@@ -84,7 +87,7 @@ async function main(): Promise<void> {
 
   console.log(
     `Herald local stack ready: HTTP API ${stack.httpUrl} | WebSocket API ${stack.wsUrl} | ` +
-      `sent mail ${stack.sesUrl} | data ${dataDir ?? 'in memory'}`,
+      `sent mail ${stack.sesUrl} | Telegram Bot API ${stack.telegramUrl} | outbox ${stack.httpUrl}/_local/outbox.html | data ${dataDir ?? 'in memory'}`,
   );
   console.log(`Get a token with: npm run token -- --sub alice --role admin`);
   if (faults.length > 0) console.log(`Fault injection: ${faults.length} rule(s) from HERALD_FAULTS; see GET ${stack.httpUrl}/_local/faults`);

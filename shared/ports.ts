@@ -8,6 +8,7 @@ import type { MetricCounts } from './domain/metrics.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationStatus } from './domain/notification.ts';
 import type { Recipient } from './domain/recipient.ts';
 import type { Provider } from './domain/rate-budget.ts';
+import type { WebhookSecrets } from './domain/standard-webhooks.ts';
 import type { BroadcastDeliveryMessage, DeliveryMessage, FanoutMessage } from './domain/schemas.ts';
 import type {
   Broadcast,
@@ -595,4 +596,11 @@ export interface DeliveryStore {
   commit(entries: readonly CommitEntry[], now: Date): Promise<ReadonlyMap<string, CommitVerdict>>;
   /** Cancels pending units whose broadcast was cancelled; the keys of those it cancelled. */
   cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]>;
+}
+
+/** Where the tenants' webhook signing secrets are kept (shared/domain/standard-webhooks.ts). */
+export interface WebhookSecretStore {
+  get(tenantId: string): Promise<WebhookSecrets | undefined>;
+  /** Writes `next` only if the stored secrets are still `previous` (none, when undefined); false otherwise. */
+  save(tenantId: string, next: WebhookSecrets, previous: WebhookSecrets | undefined): Promise<boolean>;
 }

@@ -36,6 +36,7 @@ import {
   scheduledBroadcastResponseSchema,
   scheduledNotificationsResponseSchema,
   unreadCountResponseSchema,
+  webhookSecretViewSchema,
 } from '../../shared/domain/response-schemas.ts';
 import {
   batchRecipientEntrySchema,
@@ -86,6 +87,7 @@ export const apiDescription: ApiDescription = {
     { name: 'Recipients', description: "The tenant's directory of recipients (admins and senders)." },
     { name: 'Me', description: "The caller's own record and in-app inbox." },
     { name: 'Metrics', description: 'Counts of notifications and deliveries (admins).' },
+    { name: 'Settings', description: "The tenant's settings (admins): the secret its webhooks are signed with." },
     {
       name: 'Celery scheduler compatibility',
       description:
@@ -337,6 +339,25 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     query: metricsQuerySchema,
     responses: { 200: { description: 'The counts.', schema: metricsReportSchema } },
     errors: { 403: 'The caller is not an admin.' },
+  },
+
+  // ---- Settings ----
+  'GET /v1/settings/webhook-secret': {
+    operationId: 'getWebhookSecret',
+    summary: "The secret the tenant's webhooks are signed with (Standard Webhooks)",
+    description:
+      'Made on first use. Receivers verify `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed with the base64 after `whsec_`) with it. After a rotation, `previousSecret` still signs each webhook beside the new one until `previousValidUntil`. Admins.',
+    tag: 'Settings',
+    responses: { 200: { description: 'The secrets.', schema: webhookSecretViewSchema } },
+    errors: { 403: 'The caller is not an admin.' },
+  },
+  'POST /v1/settings/webhook-secret/rotate': {
+    operationId: 'rotateWebhookSecret',
+    summary: "Replaces the tenant's webhook secret; the old one keeps signing for 24 hours",
+    description: 'Each webhook carries one signature per valid secret, so receivers can switch at their own pace. Admins.',
+    tag: 'Settings',
+    responses: { 200: { description: 'The new secret, and the previous one with its end of validity.', schema: webhookSecretViewSchema } },
+    errors: { 403: 'The caller is not an admin.', 409: 'Rotated by someone else meanwhile; read it again.' },
   },
 
   // ---- Broadcasts ----

@@ -68,10 +68,16 @@ export const notificationViewSchema = z.strictObject({
 export const recipientViewSchema = z.strictObject({
   id: z.string(),
   email: z.string().nullable(),
+  telegramChatId: z.string().nullable(),
+  webhookUrl: z.string().nullable(),
+  locale: z.string().nullable().meta({ description: 'BCP 47 language tag, canonical.' }),
   timezone: z.string().nullable(),
   groups: z.array(z.string()),
   channels: z.strictObject(Object.fromEntries(switchableChannels.map((channel) => [channel, z.boolean()]))).meta({
     description: 'Channels the recipient left on (`PATCH /v1/me`); the inbox is always on.',
+  }),
+  types: z.record(z.string(), z.record(z.string(), z.boolean())).meta({
+    description: 'Per notification type, the switches that win over `channels` (`PATCH /v1/me`).',
   }),
   awaitingVerification: z.array(z.enum(verifiableChannels)).meta({
     description:
@@ -254,4 +260,12 @@ export const celeryScheduleStatusResponseSchema = z.strictObject({
   is_sent: z.boolean(),
   sent_at: nullableInstant,
   created_at: instant,
+});
+
+/** A tenant's webhook signing secrets, as `toWebhookSecretView` shows them to admins. */
+export const webhookSecretViewSchema = z.strictObject({
+  secret: z.string().meta({ description: 'The current secret, `whsec_<base64>`.' }),
+  createdAt: instant,
+  previousSecret: z.string().nullable().meta({ description: 'The secret it replaced, while that still signs.' }),
+  previousValidUntil: nullableInstant,
 });

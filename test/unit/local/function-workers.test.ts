@@ -54,8 +54,9 @@ describe('a function in its sandbox on the local stack', () => {
       queues: new Map(),
       websocketCallbackUrl: nowhere,
       jwksUrl: `${nowhere}/.well-known/jwks.json`,
+      telegram: { apiUrl: nowhere, tokenSecret: 'telegram-bot-token' },
     });
-    endpoints = { dynamodb: dynamo.endpoint, sqs: nowhere, ses: nowhere, scheduler: nowhere };
+    endpoints = { dynamodb: dynamo.endpoint, sqs: nowhere, ses: nowhere, scheduler: nowhere, secretsmanager: nowhere };
   });
 
   afterEach(async () => {
