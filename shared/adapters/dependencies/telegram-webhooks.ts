@@ -33,18 +33,11 @@ export const webhookSender = once((): WebhookSender => httpWebhookSender(webhook
 /** The tenants' webhook secrets, in the recipients table. */
 export const webhookSecretDeps = once((): WebhookSecretDeps => ({ secrets: new DynamoWebhookSecretStore(documentClient(), tables().recipients), clock: systemClock }));
 
-/** The signing secrets of a tenant, read at most once a minute per sandbox (a rotation keeps the old one valid for a day). */
-export const signingSecrets = once(() => {
-  const cache = new Map<string, { secrets: Promise<readonly string[]>; until: number }>();
-  return (tenantId: string): Promise<readonly string[]> => {
-    const hit = cache.get(tenantId);
-    if (hit && hit.until > Date.now()) return hit.secrets;
-    const secrets = currentSigningSecrets(webhookSecretDeps(), tenantId);
-    cache.set(tenantId, { secrets, until: Date.now() + 60_000 });
-    secrets.catch(() => cache.delete(tenantId));
-    return secrets;
-  };
-});
+/**
+ * The signing secrets of a tenant, read at each send (one consistent read of a small item): a
+ * receiver that switched to a rotated secret verifies the very next webhook.
+ */
+export const signingSecrets = once(() => (tenantId: string): Promise<readonly string[]> => currentSigningSecrets(webhookSecretDeps(), tenantId));
 
 /** Sends a verification code by the bot to a Telegram chat. */
 export async function sendTelegramCode(chatId: string, code: string): Promise<void> {
