@@ -47,7 +47,7 @@ export const webhookTimeoutMs = 10_000;
 export function httpWebhookSender(mode: WebhookTargetMode, timeoutMs: number = webhookTimeoutMs): WebhookSender {
   const lookup = guardedLookup(mode);
   return {
-    post(target, headers, body) {
+    async post(target, headers, body) {
       const url = new URL(target);
       checkWebhookUrl(url, mode);
       const request = url.protocol === 'https:' ? httpsRequest : httpRequest;

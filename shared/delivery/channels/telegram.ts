@@ -7,10 +7,10 @@ import type { DeliveryChannel } from '../channel.ts';
 /** The longest text `sendMessage` takes (characters, after entity parsing; Bot API, sendMessage). */
 export const maxTelegramTextLength = 4096;
 
-/** The message's text: the title, a blank line, the message, cut to Telegram's limit. */
+/** The message's text: the title, a blank line, the message, cut to Telegram's limit (in characters, not UTF-16 units). */
 export function telegramText(title: string, message: string): string {
-  const text = `${title}\n\n${message}`;
-  return text.length <= maxTelegramTextLength ? text : `${text.slice(0, maxTelegramTextLength - 1)}…`;
+  const characters = [...`${title}\n\n${message}`];
+  return characters.length <= maxTelegramTextLength ? characters.join('') : `${characters.slice(0, maxTelegramTextLength - 1).join('')}…`;
 }
 
 /**
