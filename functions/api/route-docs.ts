@@ -137,7 +137,8 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   'PUT /v1/recipients/{id}': {
     operationId: 'putRecipient',
     summary: 'Registers or replaces a recipient',
-    description: "Email, time zone and groups become what the body says; the recipient's own channel switches are kept. Admins and senders.",
+    description:
+      "Email, Telegram chat, webhook URL, locale, time zone and groups become what the body says; the recipient's own channel and type switches are kept. Addresses set here are trusted (no confirmation). Admins and senders.",
     tag: 'Recipients',
     pathParameters: recipientId,
     body: putRecipientBodySchema,
@@ -197,9 +198,9 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   },
   'PATCH /v1/me': {
     operationId: 'updateMe',
-    summary: "Sets the caller's email, time zone and channel switches",
+    summary: "Sets the caller's addresses, locale, time zone, and channel and type switches",
     description:
-      'What the body leaves out is kept; `null` clears. Channel switches are honoured at delivery time. A new `email` is stored unconfirmed (`awaitingVerification`) and sent a code; it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.',
+      'What the body leaves out is kept; `null` clears. Switches are honoured at delivery time: `channels: { telegram: false }` switches a channel off for every type, `types: { marketing: { telegram: false, email: true } }` for one type, and the type\'s switch wins; `types: { marketing: null }` forgets a type\'s switches. A new `email`, `telegramChatId` or `webhookUrl` is stored unconfirmed (`awaitingVerification`) and sent a code (by e-mail, by the Telegram bot, or in a signed webhook of type `verification`); it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.',
     tag: 'Me',
     body: updateMeBodySchema,
     responses: { 200: { description: 'The record as it now is.', schema: recipientViewSchema } },
