@@ -9,42 +9,12 @@
  */
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupAddress, LookupAllOptions, LookupOneOptions } from 'node:dns';
-import { isIP } from 'node:net';
 import type { LookupFunction } from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { isPublicAddress, WebhookTargetRefusedError } from '../domain/webhook-targets.ts';
+import type { WebhookTargetMode } from '../domain/webhook-targets.ts';
 
-/** `public-https`: AWS stages; `any`: the local stack, where webhooks go to localhost and plain http. */
-export const webhookTargetModes = ['public-https', 'any'] as const;
-export type WebhookTargetMode = (typeof webhookTargetModes)[number];
-
-/** A webhook URL the guard refuses: nothing was sent (`$notSent`), and nothing ever will be. */
-export class WebhookTargetRefusedError extends Error {
-  readonly $notSent = true;
-  constructor(message: string) {
-    super(message);
-    this.name = 'WebhookTargetRefusedError';
-  }
-}
-
-/**
- * True for a public unicast address (IPv4 or IPv6, IPv4-mapped IPv6 judged as its IPv4): not
- * private (RFC 1918, unique local), loopback, link-local, carrier-grade NAT, multicast, reserved,
- * nor a tunnel form (6to4, Teredo) that could carry one of those. Ranges: ipaddr.js's `range()`.
- */
-export function isPublicAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
-  return ipaddr.process(address).range() === 'unicast';
-}
-
-/** Checks what can be checked of `url` before connecting; throws WebhookTargetRefusedError. */
-export function checkWebhookUrl(url: URL, mode: WebhookTargetMode): void {
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new WebhookTargetRefusedError(`webhook URL scheme ${url.protocol} is not http(s)`);
-  if (mode === 'any') return;
-  if (url.protocol !== 'https:') throw new WebhookTargetRefusedError('webhook URLs must be https://');
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  // A literal address never goes through `lookup`: judge it here.
-  if (isIP(host) !== 0 && !isPublicAddress(host)) throw new WebhookTargetRefusedError(`webhook host ${host} is not a public address`);
-}
+export { checkWebhookUrl, isPublicAddress, WebhookTargetRefusedError } from '../domain/webhook-targets.ts';
+export type { WebhookTargetMode } from '../domain/webhook-targets.ts';
 
 /**
  * The socket `lookup` of a webhook request: resolves every address of the host and refuses them

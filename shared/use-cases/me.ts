@@ -16,6 +16,8 @@ import type { ChannelPreferences, Recipient, RecipientChanges } from '../domain/
 import type { UpdateMeBody, VerifyContactBody } from '../domain/schemas.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../errors.ts';
 import type { Clock, RecipientStore, SelfSendLimits } from '../ports.ts';
+import type { WebhookTargetMode } from '../domain/webhook-targets.ts';
+import { refuseUnreachableWebhook } from './recipients.ts';
 
 /** Sends a verification code to an address, in Herald's own words. */
 export interface VerificationCodeSender {
@@ -28,6 +30,8 @@ export interface MeDeps {
   readonly clock: Clock;
   readonly selfSend: SelfSendLimits;
   readonly codes: VerificationCodeSender;
+  /** Which webhook URLs may be stored (`HERALD_WEBHOOK_TARGETS`). @default 'public-https' */
+  readonly webhookTargets?: WebhookTargetMode;
 }
 
 /** How many times a change is re-applied after losing a race with another write of the record. */
@@ -72,6 +76,7 @@ async function changeMe(deps: MeDeps, caller: Caller, prepare: (current: Recipie
  */
 export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody): Promise<Recipient> {
   const { email, telegramChatId, webhookUrl, locale, timezone, channels, types } = body;
+  refuseUnreachableWebhook(webhookUrl, deps.webhookTargets);
   const changes: { -readonly [K in keyof RecipientChanges]: RecipientChanges[K] } = {
     ...(email !== undefined ? { email } : {}),
     ...(telegramChatId !== undefined ? { telegramChatId } : {}),
