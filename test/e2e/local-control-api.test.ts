@@ -236,6 +236,7 @@ function startMain(env: Record<string, string>): { child: ChildProcessWithoutNul
       HERALD_HTTP_PORT: '0',
       HERALD_WS_PORT: '0',
       HERALD_SES_PORT: '0',
+      HERALD_TELEGRAM_PORT: '0',
       ...env,
     },
   });
