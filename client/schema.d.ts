@@ -72,7 +72,7 @@ export interface paths {
         get: operations["getRecipient"];
         /**
          * Registers or replaces a recipient
-         * @description Email, time zone and groups become what the body says; the recipient's own channel switches are kept. Admins and senders.
+         * @description Email, Telegram chat, webhook URL, locale, time zone and groups become what the body says; the recipient's own channel and type switches are kept. Addresses set here are trusted (no confirmation). Admins and senders.
          */
         put: operations["putRecipient"];
         post?: never;
@@ -141,8 +141,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Sets the caller's email, time zone and channel switches
-         * @description What the body leaves out is kept; `null` clears. Channel switches are honoured at delivery time. A new `email` is stored unconfirmed (`awaitingVerification`) and sent a code; it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.
+         * Sets the caller's addresses, locale, time zone, and channel and type switches
+         * @description What the body leaves out is kept; `null` clears. Switches are honoured at delivery time: `channels: { telegram: false }` switches a channel off for every type, `types: { marketing: { telegram: false, email: true } }` for one type, and the type's switch wins; `types: { marketing: null }` forgets a type's switches. A new `email`, `telegramChatId` or `webhookUrl` is stored unconfirmed (`awaitingVerification`) and sent a code (by e-mail, by the Telegram bot, or in a signed webhook of type `verification`); it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.
          */
         patch: operations["updateMe"];
         trace?: never;
@@ -349,6 +349,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/settings/webhook-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The secret the tenant's webhooks are signed with (Standard Webhooks)
+         * @description Made on first use. Receivers verify `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed with the base64 after `whsec_`) with it. After a rotation, `previousSecret` still signs each webhook beside the new one until `previousValidUntil`. Admins.
+         */
+        get: operations["getWebhookSecret"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/settings/webhook-secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replaces the tenant's webhook secret; the old one keeps signing for 24 hours
+         * @description Each webhook carries one signature per valid secret, so receivers can switch at their own pace. Admins.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/broadcasts": {
         parameters: {
             query?: never;
@@ -444,6 +484,46 @@ export interface paths {
         get: operations["listBroadcastRecipients"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The depth of every dead-letter queue
+         * @description The queues are the deployment’s, shared by every tenant: operators only (`role` `operator`).
+         */
+        get: operations["listDeadLetterQueues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/dead-letters/{queue}/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Moves the messages of a dead-letter queue back to where they are delivered from
+         * @description Receive, send, delete, ten at a time, up to what the queue held when the call started and as long as the invocation allows; `remaining` says what is left for the next call. Redriven messages obey every delivery rule: a cancelled, sent or failed notification is not delivered again. Operators only.
+         */
+        post: operations["redriveDeadLetterQueue"];
         delete?: never;
         options?: never;
         head?: never;
@@ -599,30 +679,46 @@ export interface components {
         PutRecipientRequest: {
             /** Format: email */
             email?: string;
+            telegramChatId?: string;
+            /** @description Checked by the server: "must be an absolute http(s) URL without credentials". */
+            webhookUrl?: string;
+            /** @description Checked by the server: "must be a BCP 47 language tag such as en-GB". */
+            locale?: string;
             /** @description Checked by the server: "is not a known IANA time zone". */
             timezone?: string;
-            /** @description Checked by the server: "is not a BCP 47 language tag (e.g. fr, pt-BR)". */
-            locale?: string;
             /** @description Checked by the server: "must not repeat a group". */
             groups?: string[];
         };
         UpsertRecipientsRequest: {
             recipients: unknown[];
         };
-        /** @description Checked by the server: "must change at least one of email, timezone, locale, channels". Refused: `id`, `tenantId`, `groups`, `createdAt`, `updatedAt`, `version` ("is set by the server and cannot be changed"). */
+        /** @description Checked by the server: "must change at least one of email, telegramChatId, webhookUrl, locale, timezone, channels, types". Refused: `id`, `tenantId`, `groups`, `createdAt`, `updatedAt`, `version` ("is set by the server and cannot be changed"). */
         UpdateMeRequest: {
             email?: string | null;
-            timezone?: string | null;
+            telegramChatId?: string | null;
+            webhookUrl?: string | null;
             locale?: string | null;
+            timezone?: string | null;
             /** @description Refused: `inbox` ("cannot be switched off: the inbox keeps every notification"). */
             channels?: {
-                email?: boolean;
                 websocket?: boolean;
+                email?: boolean;
+                telegram?: boolean;
+                webhook?: boolean;
+            };
+            /** @description Checked by the server: "must name at most 50 types". */
+            types?: {
+                [key: string]: {
+                    websocket?: boolean;
+                    email?: boolean;
+                    telegram?: boolean;
+                    webhook?: boolean;
+                } | null;
             };
         };
         VerifyMeRequest: {
             /** @enum {string} */
-            channel: "email";
+            channel: "email" | "telegram" | "webhook";
             code: string;
         };
         CreateNotificationsRequest: {
@@ -646,7 +742,7 @@ export interface components {
             /** Format: date-time */
             scheduledAt?: string;
             /** @description Checked by the server: "must not repeat a channel". */
-            channels?: ("inbox" | "websocket" | "email")[];
+            channels?: ("inbox" | "websocket" | "email" | "telegram" | "webhook")[];
             /**
              * @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank".
              * @default system
@@ -693,7 +789,7 @@ export interface components {
             /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
             message?: string;
             /** @description Checked by the server: "must not repeat a channel". */
-            channels?: ("inbox" | "websocket" | "email")[];
+            channels?: ("inbox" | "websocket" | "email" | "telegram" | "webhook")[];
             /**
              * @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank".
              * @default system
@@ -819,7 +915,7 @@ export interface components {
                     };
                 };
             };
-            /** @description Checked by the server: "is not a BCP 47 language tag (e.g. fr, pt-BR)". */
+            /** @description Checked by the server: "must be a BCP 47 language tag such as en-GB". */
             defaultLocale?: string;
         };
         PreviewTemplateRequest: {
@@ -830,7 +926,7 @@ export interface components {
             payload?: {
                 [key: string]: unknown;
             };
-            /** @description Checked by the server: "is not a BCP 47 language tag (e.g. fr, pt-BR)". */
+            /** @description Checked by the server: "must be a BCP 47 language tag such as en-GB". */
             locale?: string;
             /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
             recipientId?: string;
@@ -862,7 +958,7 @@ export interface components {
             type: string;
             /** @enum {string} */
             priority: "low" | "normal" | "high" | "urgent";
-            channels: ("inbox" | "websocket" | "email")[];
+            channels: ("inbox" | "websocket" | "email" | "telegram" | "webhook")[];
             data: {
                 [key: string]: unknown;
             };
@@ -911,17 +1007,27 @@ export interface components {
         Recipient: {
             id: string;
             email: string | null;
-            timezone: string | null;
-            /** @description BCP 47 tag: the language templates are rendered in for them. */
+            telegramChatId: string | null;
+            webhookUrl: string | null;
+            /** @description BCP 47 language tag, canonical. */
             locale: string | null;
+            timezone: string | null;
             groups: string[];
             /** @description Channels the recipient left on (`PATCH /v1/me`); the inbox is always on. */
             channels: {
-                email: boolean;
                 websocket: boolean;
+                email: boolean;
+                telegram: boolean;
+                webhook: boolean;
+            };
+            /** @description Per notification type, the switches that win over `channels` (`PATCH /v1/me`). */
+            types: {
+                [key: string]: {
+                    [key: string]: boolean;
+                };
             };
             /** @description Channels whose address the recipient set for themself and has not confirmed yet (`POST /v1/me/verify`): nothing is sent there but the code. */
-            awaitingVerification: "email"[];
+            awaitingVerification: ("email" | "telegram" | "webhook")[];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -966,7 +1072,7 @@ export interface components {
             type: string;
             /** @enum {string} */
             priority: "low" | "normal" | "high" | "urgent";
-            channels: ("inbox" | "websocket" | "email")[];
+            channels: ("inbox" | "websocket" | "email" | "telegram" | "webhook")[];
             audience: {
                 /** @constant */
                 all: true;
@@ -1030,8 +1136,10 @@ export interface components {
             /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
             id: string;
             email?: string | null;
+            telegramChatId?: string | null;
+            webhookUrl?: string | null;
+            locale?: unknown | null;
             timezone?: string | null;
-            locale?: string | null;
             /** @description Checked by the server: "must not repeat a group". */
             groups?: string[];
         };
@@ -1292,7 +1400,28 @@ export interface components {
                     skipped: number;
                     failed: number;
                 };
+                telegram: {
+                    sent: number;
+                    unconfirmed: number;
+                    skipped: number;
+                    failed: number;
+                };
+                webhook: {
+                    sent: number;
+                    unconfirmed: number;
+                    skipped: number;
+                    failed: number;
+                };
             };
+        };
+        GetWebhookSecretResponse: {
+            /** @description The current secret, `whsec_<base64>`. */
+            secret: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The secret it replaced, while that still signs. */
+            previousSecret: string | null;
+            previousValidUntil: string | null;
         };
         CreateBroadcastResponse: {
             broadcastId: string;
@@ -1316,6 +1445,24 @@ export interface components {
             status: "draft" | "scheduled" | "sending" | "completed" | "failed" | "cancelled";
             /** @description How many failed recipients go back through delivery. */
             retrying: number;
+        };
+        ListDeadLetterQueuesResponse: {
+            queues: {
+                name: string;
+                /** @description Where a redrive moves its messages; absent when they cannot be moved back. */
+                redriveTo?: string;
+                /** @description ApproximateNumberOfMessages: waiting. */
+                messages: number;
+                /** @description ApproximateNumberOfMessagesNotVisible: received, not yet deleted. */
+                inFlight: number;
+            }[];
+        };
+        RedriveDeadLetterQueueResponse: {
+            name: string;
+            redriveTo: string;
+            moved: number;
+            /** @description Still waiting when the call ended: call again to move them. */
+            remaining: number;
         };
         ListTemplatesResponse: {
             items: {
@@ -2967,6 +3114,109 @@ export interface operations {
             };
         };
     };
+    getWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secrets. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetWebhookSecretResponse"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not an admin. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret, and the previous one with its end of validity. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetWebhookSecretResponse"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not an admin. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rotated by someone else meanwhile; read it again. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listBroadcasts: {
         parameters: {
             query?: {
@@ -3502,6 +3752,120 @@ export interface operations {
             };
             /** @description No such broadcast, or another sender created it. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDeadLetterQueues: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every dead-letter queue. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListDeadLetterQueuesResponse"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not an operator. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    redriveDeadLetterQueue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                queue: "delivery-dlq" | "scheduler-dlq" | "fanout-dlq" | "broadcast-delivery-dlq" | "metrics-dlq";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was moved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedriveDeadLetterQueueResponse"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not an operator. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Its messages cannot be moved back (`metrics-dlq`: they describe stream records given up). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -131,6 +131,10 @@ export interface FunctionAccess {
   readonly redrivesDeadLetters?: boolean;
   /** Verifies JWTs itself (the WebSocket authorizer). */
   readonly verifiesTokens?: boolean;
+  /** Reads the Telegram bot's token (its Secrets Manager secret) and calls the Bot API. */
+  readonly sendsTelegram?: boolean;
+  /** POSTs signed webhooks to recipients' URLs, through the SSRF guard (no IAM: the stage sets the guard). */
+  readonly postsWebhooks?: boolean;
   /**
    * Tuning it reads (no IAM): `retry`, the delivery retry policy; `sweeps`, the sweeps' bounds;
    * `delivery`, the engine's hold and the providers' send-rate budgets; `selfSend`, what plain
@@ -433,6 +437,8 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'POST', path: '/v1/notifications/{id}/send-now', auth: 'jwt' },
   { method: 'POST', path: '/v1/notifications/{id}/retry', auth: 'jwt' },
   { method: 'GET', path: '/v1/metrics', auth: 'jwt' },
+  { method: 'GET', path: '/v1/settings/webhook-secret', auth: 'jwt' },
+  { method: 'POST', path: '/v1/settings/webhook-secret/rotate', auth: 'jwt' },
   { method: 'POST', path: '/v1/broadcasts', auth: 'jwt' },
   { method: 'GET', path: '/v1/broadcasts', auth: 'jwt' },
   { method: 'GET', path: '/v1/broadcasts/{id}', auth: 'jwt' },
@@ -478,6 +484,10 @@ export const channelDescriptions: readonly ChannelDescription[] = [
   { name: 'websocket', module: 'shared/delivery/channels/websocket.ts', access: { postsToConnections: true, tables: { inbox: 'readWrite' } } },
   // SES, within its send budget (the `delivery` settings; the rate-limits table holds the budget).
   { name: 'email', module: 'shared/delivery/channels/email.ts', access: { sendsEmail: true, settings: ['delivery'], tables: { 'rate-limits': 'readWrite' } } },
+  // The Bot API's sendMessage, with the token from its secret.
+  { name: 'telegram', module: 'shared/delivery/channels/telegram.ts', access: { sendsTelegram: true } },
+  // Signed POSTs; the tenant's secret lives in the recipients table, and a 410 removes the URL there.
+  { name: 'webhook', module: 'shared/delivery/channels/webhook.ts', access: { postsWebhooks: true, tables: { recipients: 'readWrite' } } },
 ];
 
 /** `a` and `b` together: the wider table access wins, lists are joined, switches are or-ed. */
@@ -490,7 +500,7 @@ export function mergeAccess(a: FunctionAccess, b: FunctionAccess): FunctionAcces
     x === undefined && y === undefined ? undefined : [...new Set([...(x ?? []), ...(y ?? [])])];
   const sendsTo = union(a.sendsTo, b.sendsTo);
   const settings = union(a.settings, b.settings);
-  const flag = (key: 'schedules' | 'schedulesBroadcasts' | 'sendsEmail' | 'postsToConnections' | 'verifiesTokens'): Partial<FunctionAccess> =>
+  const flag = (key: 'schedules' | 'schedulesBroadcasts' | 'sendsEmail' | 'postsToConnections' | 'verifiesTokens' | 'sendsTelegram' | 'postsWebhooks'): Partial<FunctionAccess> =>
     a[key] || b[key] ? { [key]: true } : {};
   return {
     ...(Object.keys(tables).length > 0 ? { tables } : {}),
@@ -501,6 +511,8 @@ export function mergeAccess(a: FunctionAccess, b: FunctionAccess): FunctionAcces
     ...flag('sendsEmail'),
     ...flag('postsToConnections'),
     ...flag('verifiesTokens'),
+    ...flag('sendsTelegram'),
+    ...flag('postsWebhooks'),
   };
 }
 
@@ -550,8 +562,11 @@ export const functions: readonly FunctionDescription[] = [
       postsToConnections: true,
       // The operators' routes (/v1/admin/dead-letters): the console's dead-letter panel.
       redrivesDeadLetters: true,
-      // The code that confirms an address a user set for themself (PATCH /v1/me).
+      // The code that confirms an address a user set for themself (PATCH /v1/me): by e-mail, by the
+      // Telegram bot, or in a signed webhook.
       sendsEmail: true,
+      sendsTelegram: true,
+      postsWebhooks: true,
       settings: ['selfSend'],
     },
   },

@@ -14,7 +14,8 @@
  *   sentLast24Hours }, sends: [{ operation, recipients, at, messageId }] }`);
  * - `GET | DELETE /_local/outbox?channel=push|sms|telegram|webhook`: what the local providers
  *   received, newest first (`{ entries: [{ id, channel, provider, to, at, body, providerMessageId? }] }`;
- *   every channel without `channel`), or forget it;
+ *   every channel without `channel`), or forget it; `GET /_local/outbox.html?channel=` is the same
+ *   as a page for people;
  * - `POST /_local/rules/{name}/run`: run an EventBridge rule's target now and answer its result;
  * - `GET /_local/mail`: the mail the local SES accepted, newest first (`{ emails: [{ messageId,
  *   from, to, subject, text, at }] }`), what the console's "Sent mail" shows;
@@ -30,6 +31,7 @@ import { parseFaultRules } from './fault-rules.ts';
 import type { FaultInjector } from './fault-rules.ts';
 import type { ExtraHandler } from './http-gateway.ts';
 import { isOutboxChannel, outboxChannels } from './outbox.ts';
+import { outboxPage, outboxPageCsp } from './outbox-page.ts';
 import type { Outbox } from './outbox.ts';
 import type { SesSendsView } from './ses-emulator.ts';
 import type { LocalEndpoints } from './stack.ts';
@@ -190,8 +192,9 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
       return;
     }
 
-    if (path === '/_local/outbox') {
-      allow(method, path, ['GET', 'DELETE']);
+    if (path === '/_local/outbox' || path === '/_local/outbox.html') {
+      const page = path.endsWith('.html');
+      allow(method, path, page ? ['GET'] : ['GET', 'DELETE']);
       const channel = query.get('channel') ?? undefined;
       if (channel !== undefined && !isOutboxChannel(channel)) {
         const allowed = outboxChannels.join(', ');
@@ -199,6 +202,12 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
       }
       if (!options.outbox) throw new NotReadyError('The local stack is still starting');
       if (method === 'DELETE') options.outbox.clear(channel);
+      if (page) {
+        const html = outboxPage(options.outbox.list(channel), channel);
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': outboxPageCsp, 'content-length': Buffer.byteLength(html) });
+        res.end(html);
+        return;
+      }
       sendJson(res, 200, { entries: options.outbox.list(channel) });
       return;
     }

@@ -26,6 +26,7 @@ export interface FunctionEndpoints {
   readonly sqs: string;
   readonly ses: string;
   readonly scheduler: string;
+  readonly secretsmanager: string;
 }
 
 export interface FunctionWorkersOptions {
@@ -37,6 +38,8 @@ export interface FunctionWorkersOptions {
   readonly overrides?: Variables;
   /** How the functions' log lines are written. @default 'json' */
   readonly logFormat?: LogFormat;
+  /** Told what any function publishes on a forwarded diagnostics channel. @default ignored */
+  readonly onPublished?: (channel: string, message: unknown) => void;
 }
 
 /**
@@ -59,6 +62,8 @@ export function localEnvironmentSources(input: {
   readonly queues: ReadonlyMap<string, QueueLocation>;
   readonly websocketCallbackUrl: string;
   readonly jwksUrl: string;
+  /** The local Telegram Bot API and the name of the bot token's secret in the local Secrets Manager. */
+  readonly telegram: { readonly apiUrl: string; readonly tokenSecret: string };
 }): EnvironmentSources {
   return {
     settings: {
@@ -77,6 +82,9 @@ export function localEnvironmentSources(input: {
     },
     scheduler: { groupName: scheduleGroupName, roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${input.physicalName('scheduler')}` },
     websocketCallbackUrl: input.websocketCallbackUrl,
+    telegram: input.telegram,
+    // Locally webhooks go to whatever the developer runs: localhost and plain http included.
+    webhookTargets: 'any',
   };
 }
 
@@ -87,6 +95,7 @@ export function localFunctionEnvironment(fn: FunctionDescription, options: Omit<
     AWS_ENDPOINT_URL_SQS: options.endpoints.sqs,
     AWS_ENDPOINT_URL_SES: options.endpoints.ses,
     AWS_ENDPOINT_URL_SCHEDULER: options.endpoints.scheduler,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: options.endpoints.secretsmanager,
     ...functionEnvironment(fn, options.sources),
     ...options.overrides,
   };
@@ -101,11 +110,14 @@ export async function startFunctionWorkers(
   options: FunctionWorkersOptions,
 ): Promise<Record<string, LocalFunction>> {
   const loading = await Promise.allSettled(
-    descriptions.map((fn) => loadFunction(fn, {
-      region: options.region,
-      environment: localFunctionEnvironment(fn, options),
-      ...(options.logFormat ? { logFormat: options.logFormat } : {}),
-    })),
+    descriptions.map((fn) =>
+      loadFunction(fn, {
+        region: options.region,
+        environment: localFunctionEnvironment(fn, options),
+        ...(options.logFormat ? { logFormat: options.logFormat } : {}),
+        ...(options.onPublished ? { onPublished: options.onPublished } : {}),
+      }),
+    ),
   );
   const loaded = loading.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failure = loading.find((result) => result.status === 'rejected');

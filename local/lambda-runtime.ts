@@ -65,6 +65,8 @@ export interface LoadFunctionOptions {
   readonly output?: { readonly stdout: number; readonly stderr: number };
   /** How the function's log lines are written (local/log-format.ts). @default 'json', as on Lambda */
   readonly logFormat?: LogFormat;
+  /** Told what the function publishes on a forwarded diagnostics channel (local/lambda-worker.ts). @default ignored */
+  readonly onPublished?: (channel: string, message: unknown) => void;
 }
 
 /** The function ran past its configured timeout; its sandbox was reset, so nothing of it runs on. */
@@ -174,6 +176,7 @@ class Sandbox {
     readonly environment: Variables;
     readonly timeoutSeconds: number;
     readonly onRetired: (sandbox: Sandbox) => void;
+    readonly onPublished?: (channel: string, message: unknown) => void;
   }) {
     const { setup } = options;
     this.setup = setup;
@@ -196,6 +199,7 @@ class Sandbox {
       if (this.retiredFlag) return;
       if (message.kind === 'ready') ready();
       else if (message.kind === 'init-error' || message.kind === 'crash') this.fail(message.error);
+      else if (message.kind === 'published') options.onPublished?.(message.channel, message.message);
       else this.settle(message);
     });
     // What the sandbox cannot report itself: running out of heap, or an error while crashing.
@@ -309,6 +313,7 @@ export async function loadFunction(description: FunctionDescription, options: Lo
       onRetired: (sandbox) => {
         if (current === sandbox) current = undefined;
       },
+      ...(options.onPublished ? { onPublished: options.onPublished } : {}),
     });
   }
 

@@ -11,10 +11,14 @@
 import { writeSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { subscribe } from 'node:diagnostics_channel';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
 import { formatLogLine, prettyLineWriter } from './log-format.ts';
 import type { LogFormat } from './log-format.ts';
+
+/** The diagnostics channels a sandbox forwards to the runtime. */
+export const forwardedChannels = ['herald:webhook:sent'] as const;
 
 /** What the runtime tells a new sandbox (its `workerData`). */
 export interface SandboxSetup {
@@ -57,7 +61,9 @@ export type SandboxMessage =
   | { readonly kind: 'init-error'; readonly error: ErrorResponse }
   | { readonly kind: 'result'; readonly requestId: string; readonly result: string }
   | { readonly kind: 'error'; readonly requestId: string; readonly error: ErrorResponse }
-  | { readonly kind: 'crash'; readonly error: ErrorResponse };
+  | { readonly kind: 'crash'; readonly error: ErrorResponse }
+  /** What the function published on one of the forwarded diagnostics channels (`forwardedChannels`). */
+  | { readonly kind: 'published'; readonly channel: string; readonly message: unknown };
 
 /** A handler as Herald writes them: async, two arguments, no callback. */
 type LambdaHandler = (event: unknown, context: Context) => unknown;
@@ -69,6 +75,10 @@ const setup = workerData as SandboxSetup;
 function post(message: SandboxMessage): void {
   port.postMessage(message);
 }
+
+// What the function tells its observers (node:diagnostics_channel, free when nobody listens)
+// reaches the local stack: each webhook Herald posts, for the outbox.
+for (const channel of forwardedChannels) subscribe(channel, (message) => post({ kind: 'published', channel, message }));
 
 /** Sleeps the thread for a millisecond while a pipe is full (Atomics.wait blocks without spinning). */
 const pauseCell = new Int32Array(new SharedArrayBuffer(4));

@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole of Herald on this machine, no AWS account, no Docker.
- * Ports come from HERALD_HTTP_PORT / HERALD_WS_PORT / HERALD_SES_PORT (0 picks a free one);
+ * Ports come from HERALD_HTTP_PORT / HERALD_WS_PORT / HERALD_SES_PORT / HERALD_TELEGRAM_PORT (0
+ * picks a free one);
  * HERALD_DATA_DIR keeps the data on disk so it survives a restart; HERALD_FAULTS holds fault rules
  * (the JSON array of `POST /_local/faults`) in force from the start, HERALD_FAULTS_SEED seeds them.
  * HERALD_SES_MAX_SEND_RATE (emails per second) and HERALD_SES_MAX_24_HOUR_SEND (emails per rolling
@@ -48,6 +49,7 @@ const settingsSchema = z.object({
   HERALD_HTTP_PORT: port(3000),
   HERALD_WS_PORT: port(3001),
   HERALD_SES_PORT: port(8005),
+  HERALD_TELEGRAM_PORT: port(8006),
   HERALD_HOST: z.string().default('127.0.0.1'),
   HERALD_DATA_DIR: z.string().min(1).optional(),
   HERALD_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
   const settings = parsed.data;
   const faults = startupFaults(settings.HERALD_FAULTS);
   const dataDir = settings.HERALD_DATA_DIR ? resolve(settings.HERALD_DATA_DIR) : undefined;
-  const ports = { HERALD_HTTP_PORT: settings.HERALD_HTTP_PORT, HERALD_WS_PORT: settings.HERALD_WS_PORT, HERALD_SES_PORT: settings.HERALD_SES_PORT };
+  const ports = { HERALD_HTTP_PORT: settings.HERALD_HTTP_PORT, HERALD_WS_PORT: settings.HERALD_WS_PORT, HERALD_SES_PORT: settings.HERALD_SES_PORT, HERALD_TELEGRAM_PORT: settings.HERALD_TELEGRAM_PORT };
   const logFormat = chooseLogFormat({ jsonFlag: options.json, variable: settings.HERALD_LOG_FORMAT, isTerminal: process.stdout.isTTY === true });
   let stack: LocalStack;
   try {
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
       httpPort: settings.HERALD_HTTP_PORT,
       wsPort: settings.HERALD_WS_PORT,
       sesPort: settings.HERALD_SES_PORT,
+      telegramPort: settings.HERALD_TELEGRAM_PORT,
       host: settings.HERALD_HOST,
       ...(dataDir ? { dataDir } : {}),
       faults,
@@ -139,7 +142,7 @@ async function main(): Promise<void> {
 
   console.log(
     `Herald local stack ready: HTTP API ${stack.httpUrl} | WebSocket API ${stack.wsUrl} | ` +
-      `sent mail ${stack.sesUrl} | data ${dataDir ?? 'in memory'}`,
+      `sent mail ${stack.sesUrl} | Telegram Bot API ${stack.telegramUrl} | outbox ${stack.httpUrl}/_local/outbox.html | data ${dataDir ?? 'in memory'}`,
   );
   console.log(`Console: ${stack.httpUrl}/ (local sign-in)`);
   console.log(`Get a token with: npm run token -- --sub alice --role admin`);

@@ -43,7 +43,10 @@ import type { LogFormat } from './log-format.ts';
 import type { RuleRunner } from './control-api.ts';
 import { createRuleTimers } from './rule-timers.ts';
 import { startSchedulerEmulator } from './scheduler-emulator.ts';
+import { startSecretsManagerEmulator } from './secrets-manager-emulator.ts';
 import { startSesEmulator } from './ses-emulator.ts';
+import { localTelegramBotToken, startTelegramEmulator } from './telegram-emulator.ts';
+import { webhookSentChannel } from '../shared/adapters/webhook-sender.ts';
 import { startSqsEmulator } from './sqs-emulator.ts';
 import { createStreamEventSourceMapping } from './stream-event-source-mapping.ts';
 import { createTtlReaper } from './ttl-reaper.ts';
@@ -63,6 +66,8 @@ export interface LocalStackOptions {
   readonly wsPort?: number;
   /** Local SES (API and sent-mail viewer) port. @default 8005 */
   readonly sesPort?: number;
+  /** Local Telegram Bot API port; 0 picks a free one (`npm start` uses 8006). @default 0 */
+  readonly telegramPort?: number;
   /** Ports of the emulators' plain (unfaulted) endpoints; 0 (default) picks free ones. */
   readonly dynamodbPort?: number;
   readonly sqsPort?: number;
@@ -97,12 +102,18 @@ export interface LocalEndpoints {
   readonly ses: string;
   readonly scheduler: string;
   readonly apigatewaymanagementapi: string;
+  /** The local Secrets Manager (the Telegram bot's token). */
+  readonly secretsmanager: string;
+  /** The local Telegram Bot API (not AWS: its base URL, as https://api.telegram.org). */
+  readonly telegram: string;
 }
 
 export interface LocalStack {
   readonly httpUrl: string;
   readonly wsUrl: string;
   readonly sesUrl: string;
+  /** The local Telegram Bot API's base URL. */
+  readonly telegramUrl: string;
   /** The emulators' plain endpoints: what the AWS CLI and tests use to look inside, never faulted nor counted. */
   readonly endpoints: LocalEndpoints;
   /** The same emulators through the fault and call-count hook: what the functions' SDK clients use. */
@@ -217,6 +228,18 @@ function required(endpoint: string | undefined, service: string): string {
   return endpoint;
 }
 
+/** Records a webhook a function posted (`webhookSentChannel`'s message) in the outbox. */
+function recordWebhook(outbox: Outbox, message: unknown): void {
+  const { url, headers, body, status } = message as { url: string; headers: Record<string, string>; body: string; status: number };
+  let parsed: unknown = body;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    // Kept as the text it was.
+  }
+  outbox.record({ channel: 'webhook', provider: 'webhook', to: url, body: { headers, payload: parsed, status }, providerMessageId: headers['webhook-id'] ?? '' });
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
@@ -294,6 +317,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     stops.push(() => ses.stop());
     const sesEndpoint = ses.endpoint;
+
+    // The Telegram Bot API, faulted by its own rules; its bot's token lives in the local Secrets Manager.
+    const telegram = await startTelegramEmulator({ host, port: options.telegramPort ?? 0, outbox, faults });
+    stops.push(() => telegram.stop());
+    const secrets = await startSecretsManagerEmulator({
+      host,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT_ID,
+      secrets: { [physicalName('telegram-bot-token')]: localTelegramBotToken },
+    });
+    stops.push(() => secrets.stop());
 
     // EventBridge Scheduler: our emulator, which fires schedules into SQS.
     const scheduler = await startSchedulerEmulator({
@@ -413,6 +447,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ses: sesEndpoint,
       scheduler: scheduler.endpoint,
       apigatewaymanagementapi: ws.callbackUrl,
+      secretsmanager: secrets.endpoint,
+      telegram: telegram.url,
     };
     // The functions reach every service through its faultable endpoint; the stack's own clients
     // above and below (table and queue creation, the event-source mapping, the scheduler's firing,
@@ -423,6 +459,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ses: required(ses.faultableEndpoint, 'ses'),
       scheduler: required(scheduler.faultableEndpoint, 'scheduler'),
       apigatewaymanagementapi: required(ws.faultableCallbackUrl, 'apigatewaymanagementapi'),
+      // Neither is behind the AWS call hook: the Telegram emulator applies its fault rules itself.
+      secretsmanager: secrets.endpoint,
+      telegram: telegram.url,
     };
     published.endpoints = { raw: endpoints, faultable: faultableEndpoints };
 
@@ -433,7 +472,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         queues: queueRefs,
         websocketCallbackUrl: faultableEndpoints.apigatewaymanagementapi,
         jwksUrl: `${http.url}/.well-known/jwks.json`,
+        telegram: { apiUrl: telegram.url, tokenSecret: secrets.arnOf(physicalName('telegram-bot-token')) },
       }),
+      // Each webhook a function posted, as the outbox shows it.
+      onPublished: (channel, message) => {
+        if (channel === webhookSentChannel.name) recordWebhook(outbox, message);
+      },
       endpoints: faultableEndpoints,
       region: LOCAL_REGION,
       ...(options.environment ? { overrides: options.environment } : {}),
@@ -503,6 +547,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       httpUrl: http.url,
       wsUrl: ws.url,
       sesUrl: sesEndpoint,
+      telegramUrl: telegram.url,
       endpoints,
       faultableEndpoints,
       faults,

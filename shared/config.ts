@@ -48,6 +48,9 @@ export const configVariables = {
   sesTenantPerSecond: 'HERALD_RATE_SES_TENANT_PER_SECOND',
   selfSendUserPerHour: 'HERALD_SELF_SEND_USER_PER_HOUR',
   selfSendTenantPerHour: 'HERALD_SELF_SEND_TENANT_PER_HOUR',
+  telegramTokenSecret: 'HERALD_TELEGRAM_TOKEN_SECRET',
+  telegramApiUrl: 'HERALD_TELEGRAM_API_URL',
+  webhookTargets: 'HERALD_WEBHOOK_TARGETS',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -456,6 +459,25 @@ export function selfSendConfig(env: Env = process.env): SelfSendConfig {
     env,
   );
   return { userPerHour: parsed[v.selfSendUserPerHour] as number, tenantPerHour: parsed[v.selfSendTenantPerHour] as number };
+}
+
+/** Where the Telegram bot's token is kept (a Secrets Manager secret's ARN or name), and the Bot API's base URL. */
+export interface TelegramConfig {
+  readonly tokenSecretId: string;
+  readonly apiUrl: string;
+}
+
+export function telegramConfig(env: Env = process.env): TelegramConfig {
+  const v = configVariables;
+  const parsed = parseSection('telegram', { [v.telegramTokenSecret]: required, [v.telegramApiUrl]: z.url() }, env);
+  return { tokenSecretId: parsed[v.telegramTokenSecret] as string, apiUrl: parsed[v.telegramApiUrl] as string };
+}
+
+/** Which webhook URLs may be posted to: `public-https` (the default, every AWS stage) or `any` (the local stack). */
+export function webhookTargetsConfig(env: Env = process.env): 'public-https' | 'any' {
+  const v = configVariables.webhookTargets;
+  const parsed = parseSection('webhooks', { [v]: z.enum(['public-https', 'any']).default('public-https') }, env);
+  return parsed[v] as 'public-https' | 'any';
 }
 
 /** Parses a section once and keeps it for the life of the process (a Lambda cold start). */

@@ -9,6 +9,7 @@ import type { Channel, ChannelDelivery, Notification, NotificationStatus } from 
 import type { Recipient } from './domain/recipient.ts';
 import type { TemplateDefinition, TemplateVersion } from './domain/template.ts';
 import type { Provider } from './domain/rate-budget.ts';
+import type { WebhookSecrets } from './domain/standard-webhooks.ts';
 import type { BroadcastDeliveryMessage, DeliveryMessage, FanoutMessage } from './domain/schemas.ts';
 import type {
   Broadcast,
@@ -675,4 +676,11 @@ export interface DeadLetterQueues {
    * ten at a time), never more than it held when the call started, until `deadline` (epoch ms).
    */
   redrive(name: string, deadline: number): Promise<DeadLetterRedrive>;
+}
+
+/** Where the tenants' webhook signing secrets are kept (shared/domain/standard-webhooks.ts). */
+export interface WebhookSecretStore {
+  get(tenantId: string): Promise<WebhookSecrets | undefined>;
+  /** Writes `next` only if the stored secrets are still `previous` (none, when undefined); false otherwise. */
+  save(tenantId: string, next: WebhookSecrets, previous: WebhookSecrets | undefined): Promise<boolean>;
 }

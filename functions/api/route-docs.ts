@@ -41,6 +41,7 @@ import {
   templatePreviewSchema,
   templateViewSchema,
   unreadCountResponseSchema,
+  webhookSecretViewSchema,
 } from '../../shared/domain/response-schemas.ts';
 import {
   batchRecipientEntrySchema,
@@ -115,6 +116,7 @@ export const apiDescription: ApiDescription = {
     },
     { name: 'Me', description: "The caller's own record and in-app inbox." },
     { name: 'Metrics', description: 'Counts of notifications and deliveries (admins).' },
+    { name: 'Settings', description: "The tenant's settings (admins): the secret its webhooks are signed with." },
     {
       name: 'Celery scheduler compatibility',
       description:
@@ -172,7 +174,8 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   'PUT /v1/recipients/{id}': {
     operationId: 'putRecipient',
     summary: 'Registers or replaces a recipient',
-    description: "Email, time zone and groups become what the body says; the recipient's own channel switches are kept. Admins and senders.",
+    description:
+      "Email, Telegram chat, webhook URL, locale, time zone and groups become what the body says; the recipient's own channel and type switches are kept. Addresses set here are trusted (no confirmation). Admins and senders.",
     tag: 'Recipients',
     example: { path: { id: 'alice' }, body: { email: 'alice@example.com', timezone: 'Europe/Paris', groups: ['staff'] } },
     pathParameters: recipientId,
@@ -308,9 +311,9 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   },
   'PATCH /v1/me': {
     operationId: 'updateMe',
-    summary: "Sets the caller's email, time zone and channel switches",
+    summary: "Sets the caller's addresses, locale, time zone, and channel and type switches",
     description:
-      'What the body leaves out is kept; `null` clears. Channel switches are honoured at delivery time. A new `email` is stored unconfirmed (`awaitingVerification`) and sent a code; it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.',
+      'What the body leaves out is kept; `null` clears. Switches are honoured at delivery time: `channels: { telegram: false }` switches a channel off for every type, `types: { marketing: { telegram: false, email: true } }` for one type, and the type\'s switch wins; `types: { marketing: null }` forgets a type\'s switches. A new `email`, `telegramChatId` or `webhookUrl` is stored unconfirmed (`awaitingVerification`) and sent a code (by e-mail, by the Telegram bot, or in a signed webhook of type `verification`); it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.',
     tag: 'Me',
     example: { body: { timezone: 'Europe/Paris', channels: { email: true, websocket: true } } },
     body: updateMeBodySchema,
@@ -484,6 +487,24 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     pathParameters: { queue: deadLetterQueueNameSchema },
     responses: { 200: { description: 'What was moved.', schema: deadLetterRedriveResponseSchema } },
     errors: { 403: operatorsOnly, 409: 'Its messages cannot be moved back (`metrics-dlq`: they describe stream records given up).' },
+  },
+  // ---- Settings ----
+  'GET /v1/settings/webhook-secret': {
+    operationId: 'getWebhookSecret',
+    summary: "The secret the tenant's webhooks are signed with (Standard Webhooks)",
+    description:
+      'Made on first use. Receivers verify `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed with the base64 after `whsec_`) with it. After a rotation, `previousSecret` still signs each webhook beside the new one until `previousValidUntil`. Admins.',
+    tag: 'Settings',
+    responses: { 200: { description: 'The secrets.', schema: webhookSecretViewSchema } },
+    errors: { 403: 'The caller is not an admin.' },
+  },
+  'POST /v1/settings/webhook-secret/rotate': {
+    operationId: 'rotateWebhookSecret',
+    summary: "Replaces the tenant's webhook secret; the old one keeps signing for 24 hours",
+    description: 'Each webhook carries one signature per valid secret, so receivers can switch at their own pace. Admins.',
+    tag: 'Settings',
+    responses: { 200: { description: 'The new secret, and the previous one with its end of validity.', schema: webhookSecretViewSchema } },
+    errors: { 403: 'The caller is not an admin.', 409: 'Rotated by someone else meanwhile; read it again.' },
   },
 
   // ---- Broadcasts ----

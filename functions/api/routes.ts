@@ -18,6 +18,7 @@ import {
 import { celeryCancelScheduledRoute, celeryScheduleRoute, celeryScheduleStatusRoute } from './routes/celery-scheduler.ts';
 import { listDeadLettersRoute, redriveDeadLettersRoute } from './routes/dead-letters.ts';
 import { getMetricsRoute } from './routes/metrics.ts';
+import { getWebhookSecretRoute, rotateWebhookSecretRoute } from './routes/settings.ts';
 import { getDocsRoute, getOpenApiRoute } from './routes/openapi.ts';
 import {
   cancelNotificationRoute,
@@ -80,6 +81,8 @@ export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'POST /v1/notifications/{id}/send-now': sendNotificationNowRoute,
   'POST /v1/notifications/{id}/retry': retryNotificationRoute,
   'GET /v1/metrics': getMetricsRoute,
+  'GET /v1/settings/webhook-secret': getWebhookSecretRoute,
+  'POST /v1/settings/webhook-secret/rotate': rotateWebhookSecretRoute,
   'POST /v1/broadcasts': createBroadcastRoute,
   'GET /v1/broadcasts': listBroadcastsRoute,
   'GET /v1/broadcasts/{id}': getBroadcastRoute,

@@ -22,7 +22,7 @@ import type { ChannelResult, ChannelStep, DeliveryUnit, LiveState, Settlement, U
 import { noLiveState } from '../domain/delivery.ts';
 import { inboxChangedMessage } from '../domain/inbox.ts';
 import type { Channel, ChannelDelivery } from '../domain/notification.ts';
-import { isChannelEnabled } from '../domain/recipient.ts';
+import { preferenceSkip } from '../domain/recipient.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
 import { logger } from '../observability/logger.ts';
@@ -262,8 +262,9 @@ function planChannels(
     }
     // A recipient who left the directory gets nothing: the unit fails under its claim.
     if (!recipient) continue;
-    if (!isChannelEnabled(recipient, name)) {
-      steps.set(name, { kind: 'skip', detail: 'disabled by preference' });
+    const switchedOff = preferenceSkip(recipient, name, unit.content.type);
+    if (switchedOff !== undefined) {
+      steps.set(name, { kind: 'skip', detail: switchedOff });
       continue;
     }
     const target = deps.channels[name].target({ tenantId: unit.tenantId, recipient, live, now });

@@ -10,7 +10,7 @@ import type { TemplateRef } from './template.ts';
 export const notificationStatuses = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type NotificationStatus = (typeof notificationStatuses)[number];
 
-export const channels = ['inbox', 'websocket', 'email'] as const;
+export const channels = ['inbox', 'websocket', 'email', 'telegram', 'webhook'] as const;
 export type Channel = (typeof channels)[number];
 
 export const priorities = ['low', 'normal', 'high', 'urgent'] as const;
@@ -127,9 +127,14 @@ export function isTerminal(status: NotificationStatus): boolean {
   return tableIsTerminal<NotificationStatus, NotificationGuard>(notificationTransitions, status);
 }
 
-/** The channels used when the request names none: inbox and WebSocket, plus email when known. */
-export function defaultChannels(recipient: { readonly email?: string }): Channel[] {
-  return recipient.email ? ['inbox', 'websocket', 'email'] : ['inbox', 'websocket'];
+/** The channels used when the request names none: inbox and WebSocket, plus each channel the recipient has an address for. */
+export function defaultChannels(recipient: { readonly email?: string; readonly telegramChatId?: string; readonly webhookUrl?: string }): Channel[] {
+  const addressed: [Channel, string | undefined][] = [
+    ['email', recipient.email],
+    ['telegram', recipient.telegramChatId],
+    ['webhook', recipient.webhookUrl],
+  ];
+  return ['inbox', 'websocket', ...addressed.flatMap(([channel, address]) => (address ? [channel] : []))];
 }
 
 /** The message a live WebSocket client receives for a delivered notification. */

@@ -79,11 +79,16 @@ export const notificationViewSchema = z.strictObject({
 export const recipientViewSchema = z.strictObject({
   id: z.string(),
   email: z.string().nullable(),
+  telegramChatId: z.string().nullable(),
+  webhookUrl: z.string().nullable(),
+  locale: z.string().nullable().meta({ description: 'BCP 47 language tag, canonical.' }),
   timezone: z.string().nullable(),
-  locale: z.string().nullable().meta({ description: 'BCP 47 tag: the language templates are rendered in for them.' }),
   groups: z.array(z.string()),
   channels: z.strictObject(Object.fromEntries(switchableChannels.map((channel) => [channel, z.boolean()]))).meta({
     description: 'Channels the recipient left on (`PATCH /v1/me`); the inbox is always on.',
+  }),
+  types: z.record(z.string(), z.record(z.string(), z.boolean())).meta({
+    description: 'Per notification type, the switches that win over `channels` (`PATCH /v1/me`).',
   }),
   awaitingVerification: z.array(z.enum(verifiableChannels)).meta({
     description:
@@ -359,4 +364,12 @@ export const templatePreviewSchema = z.strictObject({
   }),
   failures: z.record(z.string(), z.string()).meta({ description: 'Sections that could not be rendered, and why (e.g. `missing variable "order.total"`).' }),
   missingVariables: z.array(z.string()).meta({ description: 'Variables any section of any locale uses that the payload lacks.' }),
+});
+
+/** A tenant's webhook signing secrets, as `toWebhookSecretView` shows them to admins. */
+export const webhookSecretViewSchema = z.strictObject({
+  secret: z.string().meta({ description: 'The current secret, `whsec_<base64>`.' }),
+  createdAt: instant,
+  previousSecret: z.string().nullable().meta({ description: 'The secret it replaced, while that still signs.' }),
+  previousValidUntil: nullableInstant,
 });

@@ -15,6 +15,8 @@ import { broadcastIdPattern, notificationIdPattern } from './ids.ts';
 import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { isRawJson } from './opaque-json.ts';
 import { verifiableChannels } from './contact-verification.ts';
+import { switchableChannels } from './recipient.ts';
+import type { SwitchableChannel } from './recipient.ts';
 import type { RawJson } from './opaque-json.ts';
 import { canonicalLocale, reservedTemplateVariables } from './template.ts';
 import type { TemplateChannel } from './template.ts';
@@ -91,13 +93,42 @@ export const maxEmailLength = 254;
 /** An e-mail address (zod's pattern: ASCII, no quoted local part), at most {@link maxEmailLength} characters. */
 export const emailAddressSchema = z.email('must be an email address').max(maxEmailLength, `must be at most ${maxEmailLength} characters`);
 
-/** The longest locale tag (BCP 47 allows more; 35 covers language-extlang-script-region-variant, RFC 5646 4.4.1). */
+/** A Telegram chat: a numeric id (negative for groups) or a public `@username`, as `sendMessage` takes `chat_id`. */
+export const telegramChatIdSchema = z
+  .string('must be a string')
+  .regex(/^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$/, 'must be a numeric Telegram chat id or an @username');
+
+/** The longest webhook URL. */
+export const maxWebhookUrlLength = 2048;
+/**
+ * A webhook URL: absolute `http(s)://`, no credentials. Whether the host may be reached is judged at
+ * each send (shared/delivery/webhook-guard.ts): on AWS, `https://` to public addresses only.
+ */
+export const webhookUrlSchema = z
+  .string('must be a string')
+  .max(maxWebhookUrlLength, `must be at most ${maxWebhookUrlLength} characters`)
+  .refine((text) => {
+    if (!URL.canParse(text)) return false;
+    const url = new URL(text);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '' && url.hostname !== '';
+  }, 'must be an absolute http(s) URL without credentials');
+
+/** The longest locale tag we keep (RFC 5646 advises supporting at least 35 characters). */
 export const maxLocaleLength = 35;
-/** A well-formed BCP 47 language tag (`fr`, `pt-BR`), as `Intl.getCanonicalLocales` accepts it. */
+/** A BCP 47 language tag (`en-GB`), stored in its canonical form (`Intl.getCanonicalLocales`). */
 export const localeSchema = z
   .string('must be a string')
   .max(maxLocaleLength, `must be at most ${maxLocaleLength} characters`)
-  .refine((tag) => canonicalLocale(tag) !== undefined, 'is not a BCP 47 language tag (e.g. fr, pt-BR)');
+  .refine(isLanguageTag, 'must be a BCP 47 language tag such as en-GB')
+  .transform((tag) => Intl.getCanonicalLocales(tag)[0] ?? tag);
+
+function isLanguageTag(tag: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
+}
 
 function isKnownTimezone(zone: string): boolean {
   try {
@@ -324,8 +355,10 @@ export const recipientGroupsSchema = z
 /** Body of `PUT /v1/recipients/{id}`. */
 export const putRecipientBodySchema = z.strictObject({
   email: emailAddressSchema.optional(),
-  timezone: timezoneSchema.optional(),
+  telegramChatId: telegramChatIdSchema.optional(),
+  webhookUrl: webhookUrlSchema.optional(),
   locale: localeSchema.optional(),
+  timezone: timezoneSchema.optional(),
   groups: recipientGroupsSchema.optional(),
 });
 export type PutRecipientBody = z.infer<typeof putRecipientBodySchema>;
@@ -348,8 +381,10 @@ export const batchRecipientsBodySchema = z.strictObject({
 export const batchRecipientEntrySchema = z.strictObject({
   id: idSchema,
   email: emailAddressSchema.nullable().optional(),
-  timezone: timezoneSchema.nullable().optional(),
+  telegramChatId: telegramChatIdSchema.nullable().optional(),
+  webhookUrl: webhookUrlSchema.nullable().optional(),
   locale: localeSchema.nullable().optional(),
+  timezone: timezoneSchema.nullable().optional(),
   groups: recipientGroupsSchema.optional(),
 });
 export type BatchRecipientEntry = z.infer<typeof batchRecipientEntrySchema>;
@@ -361,22 +396,33 @@ const notSettableOnMe = Object.fromEntries(
   serverOwnedRecipientFields.map((field) => [field, z.never({ error: 'is set by the server and cannot be changed' }).optional()]),
 ) as Record<(typeof serverOwnedRecipientFields)[number], z.ZodOptional<z.ZodNever>>;
 
-/** Body of `PATCH /v1/me`: the caller's own address, time zone and channels. */
+/** One switch per channel a recipient may turn off (`false`) or on (`true`); the inbox stays on. */
+export const channelSwitchesSchema = z.strictObject({
+  ...(Object.fromEntries(switchableChannels.map((channel) => [channel, z.boolean('must be true or false').optional()])) as Record<
+    SwitchableChannel,
+    z.ZodOptional<z.ZodBoolean>
+  >),
+  inbox: z.never({ error: 'cannot be switched off: the inbox keeps every notification' }).optional(),
+});
+/** The most notification types a recipient may hold switches for (each type is one small map). */
+export const maxTypePreferences = 50;
+
+/** Body of `PATCH /v1/me`: the caller's own addresses, locale, time zone and switches. */
 export const updateMeBodySchema = z
   .strictObject({
     email: emailAddressSchema.nullable().optional(),
-    timezone: timezoneSchema.nullable().optional(),
+    telegramChatId: telegramChatIdSchema.nullable().optional(),
+    webhookUrl: webhookUrlSchema.nullable().optional(),
     locale: localeSchema.nullable().optional(),
-    channels: z
-      .strictObject({
-        email: z.boolean('must be true or false').optional(),
-        websocket: z.boolean('must be true or false').optional(),
-        inbox: z.never({ error: 'cannot be switched off: the inbox keeps every notification' }).optional(),
-      })
+    timezone: timezoneSchema.nullable().optional(),
+    channels: channelSwitchesSchema.optional(),
+    types: z
+      .record(notificationTypeSchema, channelSwitchesSchema.nullable())
+      .refine((types) => Object.keys(types).length <= maxTypePreferences, `must name at most ${maxTypePreferences} types`)
       .optional(),
     ...notSettableOnMe,
   })
-  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, timezone, locale, channels');
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, telegramChatId, webhookUrl, locale, timezone, channels, types');
 export type UpdateMeBody = z.infer<typeof updateMeBodySchema>;
 
 /** How many digits a verification code has. */

@@ -27,10 +27,12 @@ import {
   maxRetryDelayMinutes,
   maxSubjectLength,
   maxTimezoneLength,
+  maxTypePreferences,
+  maxWebhookUrlLength,
+  maxLocaleLength,
   maxTitleLength,
   maxTypeLength,
   minMetricsPeriodSeconds,
-  maxLocaleLength,
   maxTemplateBytes,
   maxTemplateDescriptionLength,
   maxTemplateLocales,
@@ -38,6 +40,7 @@ import {
 } from '../domain/schemas.ts';
 import { templateRenderLimits } from '../templates/render.ts';
 import { clockSkewToleranceMs, maxScheduleAheadMs } from '../use-cases/notifications.ts';
+import { maxTelegramTextLength } from '../delivery/channels/telegram.ts';
 import { bodyCapBytes, defaultBodyCapBytes, maxBodyCapBytes } from './body-limits.ts';
 import { requestBodyBounds } from './request.ts';
 
@@ -63,6 +66,11 @@ export function limitRows(): readonly Row[] {
     ['`data`', `a JSON object, at most ${maxDataDepth} levels deep and ${n(maxDataBytes)} bytes as JSON (UTF-8); numbers of any size and precision, any member names`, 'notifications, broadcasts'],
     ['e-mail address', `at most ${maxEmailLength} characters`, 'recipients, `PATCH /v1/me`'],
     ['time zone', `a known IANA zone, at most ${maxTimezoneLength} characters`, 'recipients, `PATCH /v1/me`'],
+    ['Telegram chat', 'a numeric chat id (up to 20 digits, `-` for groups) or an `@username` of 5–32 characters', 'recipients, `PATCH /v1/me`'],
+    ['webhook URL', `absolute http(s), no credentials, at most ${maxWebhookUrlLength} characters; on AWS only https to public addresses is posted to`, 'recipients, `PATCH /v1/me`'],
+    ['locale', `a BCP 47 tag, at most ${maxLocaleLength} characters, stored canonical`, 'recipients, `PATCH /v1/me`'],
+    ['per-type switches', `at most ${maxTypePreferences} types`, '`PATCH /v1/me` `types`'],
+    ['Telegram message', `title and message cut to ${maxTelegramTextLength} characters`, 'the `telegram` channel'],
     ['instants (`scheduledAt`, `from`, `to`)', `ISO-8601 with an offset, at most ${maxInstantLength} characters`, 'bodies, queries'],
     ['`scheduledAt`', `at most ${clockSkewToleranceMs / 1000} s in the past (taken as now), at most ${Math.round(maxScheduleAheadMs / (366 * 24 * 3_600_000))} years ahead`, 'notifications, broadcasts'],
     ['`delayMinutes`', `0–${n(maxRetryDelayMinutes)} (30 days)`, '`POST /v1/notifications/{id}/retry`'],

@@ -272,6 +272,8 @@ const matrix: Readonly<Record<string, MatrixRow>> = {
   // test/e2e/dead-letters-api.test.ts proves what an operator gets.
   'GET /v1/admin/dead-letters': { roles: [], ok: 200, valid: async () => ({ path: '/v1/admin/dead-letters' }) },
   'POST /v1/admin/dead-letters/{queue}/redrive': { roles: [], ok: 200, valid: async () => ({ path: '/v1/admin/dead-letters/delivery-dlq/redrive' }) },
+  'GET /v1/settings/webhook-secret': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings/webhook-secret' }) },
+  'POST /v1/settings/webhook-secret/rotate': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings/webhook-secret/rotate' }) },
   'POST /v1/broadcasts': {
     roles: ['admin', 'sender'],
     ok: 201,

@@ -226,6 +226,8 @@ describe('the templates agree with the app description', () => {
       queue: () => ({ url: 'url', arn: 'arn' }),
       scheduler: { groupName: 'group', roleArn: 'role' },
       websocketCallbackUrl: 'callback',
+      telegram: { tokenSecret: 'secret', apiUrl: 'https://telegram' },
+      webhookTargets: 'public-https' as const,
     };
     for (const fn of functions) {
       const built = Object.keys(environmentOf(herald.service, physical(fn.name))).sort();

@@ -19,6 +19,8 @@ const endpoints: LocalEndpoints = {
   dynamodb: 'http://127.0.0.1:1001',
   sqs: 'http://127.0.0.1:1002',
   ses: 'http://127.0.0.1:1003',
+  secretsmanager: 'http://127.0.0.1:1006',
+  telegram: 'http://127.0.0.1:1007',
   scheduler: 'http://127.0.0.1:1004',
   apigatewaymanagementapi: 'http://127.0.0.1:1005',
 };
