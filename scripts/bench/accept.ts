@@ -11,7 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from './format.ts';
-import { closedLoop, number, percentile, startBenchStack } from './support.ts';
+import { closedLoop, number, percentile, registerRecipients, startBenchStack } from './support.ts';
 
 /** How to call the accept benchmark. */
 export const acceptUsage = 'npm run bench -- accept [--seconds 5] [--recipients 100] [--concurrency 1,2,4,8,16]';
@@ -41,8 +41,7 @@ export async function runAcceptBench(args: readonly string[]): Promise<number> {
   try {
     const admin = await bench.token('bench-admin', 'admin');
     const recipients = Array.from({ length: options.recipients }, (_, i) => `accept-${String(i).padStart(4, '0')}`);
-    const registered = await bench.api('POST', '/v1/recipients/batch', admin, { recipients: recipients.map((id) => ({ id })) });
-    if (registered.status !== 200) throw new Error(`POST /v1/recipients/batch answered ${registered.status}`);
+    await registerRecipients(bench, admin, recipients.map((id) => ({ id })));
     const create = async (): Promise<boolean> => {
       const created = await bench.api('POST', '/v1/notifications', admin, {
         recipients,

@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from './format.ts';
-import { number, openLoop, percentile, startBenchStack } from './support.ts';
+import { number, openLoop, percentile, registerRecipients, startBenchStack } from './support.ts';
 import type { LoadResult } from './support.ts';
 
 /** How to call the API benchmark. */
@@ -52,8 +52,7 @@ export async function runApiBench(args: readonly string[]): Promise<number> {
   try {
     const admin = await bench.token('bench-admin', 'admin');
     const recipients = Array.from({ length: 100 }, (_, i) => `api-${String(i).padStart(3, '0')}`);
-    const registered = await bench.api('POST', '/v1/recipients/batch', admin, { recipients: recipients.map((id) => ({ id })) });
-    if (registered.status !== 200) throw new Error(`POST /v1/recipients/batch answered ${registered.status}`);
+    await registerRecipients(bench, admin, recipients.map((id) => ({ id })));
 
     /** Every notification created so far, and those still pending (to cancel). */
     const created: string[] = [];

@@ -18,7 +18,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApiCallCounts } from '../../local/api-call-counter.ts';
 import { LOCAL_REGION } from '../../local/stack.ts';
 import { UsageError } from './format.ts';
-import { listen, number, startBenchStack } from './support.ts';
+import { listen, number, registerRecipients, startBenchStack } from './support.ts';
 import type { BenchStack, FrameListener } from './support.ts';
 
 /** How to call the calls benchmark. */
@@ -76,12 +76,7 @@ export async function runCallsBench(args: readonly string[]): Promise<number> {
   const listeners: FrameListener[] = [];
   try {
     const admin = await bench.token('bench-admin', 'admin');
-    const register = async (recipients: readonly { id: string; email?: string; groups?: string[] }[]): Promise<void> => {
-      for (let start = 0; start < recipients.length; start += 1000) {
-        const response = await bench.api('POST', '/v1/recipients/batch', admin, { recipients: recipients.slice(start, start + 1000) });
-        if (response.status !== 200) throw new Error(`POST /v1/recipients/batch answered ${response.status}`);
-      }
-    };
+    const register = (recipients: readonly { id: string; email?: string; groups?: string[] }[]): Promise<void> => registerRecipients(bench, admin, recipients);
     const connect = async (ids: readonly string[]): Promise<void> => {
       for (const id of ids) listeners.push(await listen(bench.stack.wsUrl, await bench.token(id)));
     };

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { mapLimited } from '../../shared/use-cases/map-limited.ts';
 import type { ApiCallCounts } from '../../local/api-call-counter.ts';
 import { UsageError } from './format.ts';
-import { listen, number, percentile, startBenchStack, waitUntil } from './support.ts';
+import { listen, number, percentile, registerRecipients, startBenchStack, waitUntil } from './support.ts';
 import type { BenchStack, FrameListener } from './support.ts';
 
 /** How to call the lateness benchmark. */
@@ -116,11 +116,7 @@ export async function runLatenessBench(args: readonly string[]): Promise<number>
   try {
     const admin = await bench.token('bench-admin', 'admin');
     const users = Array.from({ length: 200 }, (_, i) => `late-${String(i).padStart(3, '0')}`);
-    for (let start = 0; start < users.length; start += 100) {
-      const batch = users.slice(start, start + 100).map((id) => ({ id }));
-      const registered = await bench.api('POST', '/v1/recipients/batch', admin, { recipients: batch });
-      if (registered.status !== 200) throw new Error(`POST /v1/recipients/batch answered ${registered.status}`);
-    }
+    await registerRecipients(bench, admin, users.map((id) => ({ id })));
     const arrivals = new Map<string, number>();
     for (const user of users) listeners.push(await listen(bench.stack.wsUrl, await bench.token(user), arrivals));
     // One delivery first: a function's cold start is the bundles benchmark's figure, not this one's.

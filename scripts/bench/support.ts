@@ -11,6 +11,7 @@ import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, signToken } from '../../local/jwt
 import type { TokenRole } from '../../local/jwt-keys.ts';
 import { startLocalStack } from '../../local/stack.ts';
 import type { LocalStack, LocalStackOptions } from '../../local/stack.ts';
+import { maxBatchRecipients } from '../../shared/domain/schemas.ts';
 
 /** A local stack for a benchmark, with a throw-away signing key. */
 export interface BenchStack {
@@ -18,6 +19,14 @@ export interface BenchStack {
   token(sub: string, role?: TokenRole): Promise<string>;
   api<T = Record<string, unknown>>(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: T }>;
   close(): Promise<void>;
+}
+
+/** Registers `recipients` through `POST /v1/recipients/batch`, in batches of the route's limit; throws on any refusal. */
+export async function registerRecipients(bench: BenchStack, token: string, recipients: readonly Record<string, unknown>[]): Promise<void> {
+  for (let start = 0; start < recipients.length; start += maxBatchRecipients) {
+    const response = await bench.api('POST', '/v1/recipients/batch', token, { recipients: recipients.slice(start, start + maxBatchRecipients) });
+    if (response.status !== 200) throw new Error(`POST /v1/recipients/batch answered ${response.status}: ${JSON.stringify(response.body)}`);
+  }
 }
 
 /** Starts the local stack in this process (quiet logs unless POWERTOOLS_LOG_LEVEL says otherwise). */
