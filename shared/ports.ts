@@ -3,10 +3,11 @@
  * tests pass in-memory fakes. Keep them small: a port names what the domain needs, not what
  * the AWS API offers.
  */
-import type { DeliveryUnit, LiveConnection, LiveState, Settlement, UnitRef } from './domain/delivery.ts';
+import type { DeliveryUnit, LiveConnection, LiveState, QuietHold, Settlement, UnitRef } from './domain/delivery.ts';
 import type { MetricCounts } from './domain/metrics.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationStatus } from './domain/notification.ts';
 import type { Recipient } from './domain/recipient.ts';
+import type { TenantSettings } from './domain/tenant-settings.ts';
 import type { Provider } from './domain/rate-budget.ts';
 import type { BroadcastDeliveryMessage, DeliveryMessage, FanoutMessage } from './domain/schemas.ts';
 import type {
@@ -536,6 +537,8 @@ export interface LoadedUnits {
   readonly live: ReadonlyMap<string, LiveState>;
   /** The broadcasts of broadcast units, by `tenantId#broadcastId`. */
   readonly broadcasts: ReadonlyMap<string, Broadcast>;
+  /** The settings of the units' tenants, by tenant id (absent: none written). */
+  readonly tenantSettings?: ReadonlyMap<string, TenantSettings>;
 }
 
 /** A unit to claim: a lease, the intents of the sends it is about to make, the providers they call. */
@@ -595,4 +598,16 @@ export interface DeliveryStore {
   commit(entries: readonly CommitEntry[], now: Date): Promise<ReadonlyMap<string, CommitVerdict>>;
   /** Cancels pending units whose broadcast was cancelled; the keys of those it cancelled. */
   cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]>;
+  /**
+   * Holds pending units for their recipient's quiet hours (they stay pending, due at `until`), each
+   * only if nobody claimed it since it was read; the keys of those it held.
+   */
+  hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<ReadonlySet<string>>;
+}
+
+/** A tenant's settings of time (`GET/PUT /v1/settings`), kept in the directory table. */
+export interface TenantSettingsStore {
+  /** The tenant's settings; {@link noTenantSettings} when it never wrote any. */
+  get(tenantId: string): Promise<TenantSettings>;
+  put(tenantId: string, settings: TenantSettings): Promise<void>;
 }

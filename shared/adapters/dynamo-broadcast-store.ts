@@ -47,6 +47,7 @@ const counterAttributes = {
   sent: 'recipientsSent',
   failed: 'recipientsFailed',
   cancelled: 'recipientsCancelled',
+  held: 'recipientsHeld',
 } as const satisfies Record<keyof BroadcastCounts, string>;
 
 interface BroadcastItem extends Record<string, unknown> {
@@ -132,6 +133,7 @@ export function broadcastFromItem(item: Record<string, unknown>): Broadcast {
       sent: Number(i.recipientsSent ?? 0),
       failed: Number(i.recipientsFailed ?? 0),
       cancelled: Number(i.recipientsCancelled ?? 0),
+      ...(i.recipientsHeld !== undefined ? { held: Number(i.recipientsHeld) } : {}),
     },
     ...(i.phase !== undefined
       ? {
@@ -371,7 +373,7 @@ export class DynamoBroadcastStore implements BroadcastStore {
   async addCounts(tenantId: string, id: string, delta: BroadcastCountsDelta, lastError?: string): Promise<Broadcast | undefined> {
     const adds: string[] = [];
     const values: Record<string, unknown> = {};
-    for (const key of ['sent', 'failed', 'cancelled'] as const) {
+    for (const key of ['sent', 'failed', 'cancelled', 'held'] as const) {
       const amount = delta[key];
       if (amount === undefined || amount === 0) continue;
       adds.push(`${counterAttributes[key]} :${key}`);

@@ -56,6 +56,8 @@ export interface BroadcastCounts {
   readonly sent: number;
   readonly failed: number;
   readonly cancelled: number;
+  /** Rows pending because their recipient's quiet hours hold them (issue 12); absent: none. */
+  readonly held?: number;
 }
 
 export const zeroCounts: BroadcastCounts = { total: 0, sent: 0, failed: 0, cancelled: 0 };
@@ -117,6 +119,9 @@ export interface BroadcastRecipient {
   readonly leaseUntil?: number;
   /** The run of the broadcast that last put it back to pending (retries). */
   readonly run: number;
+  /** Held by the recipient's quiet hours until this instant (ISO-8601 UTC; also its `nextAttemptAt`), and why. */
+  readonly heldUntil?: string;
+  readonly heldReason?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -152,6 +157,7 @@ export const rowTransitions = {
   fail: { from: ['sending'], to: 'failed', guards: ['holdsClaim'] },
   release: { from: ['sending'], to: 'pending', guards: ['holdsClaim'] },
   cancel: { from: ['pending'], to: 'cancelled' },
+  hold: { from: ['pending'], to: 'pending', guards: ['unchanged'] },
   abandon: { from: ['sending'], to: 'cancelled', guards: ['leaseExpired', 'unchanged'] },
   requeue: { from: ['failed'], to: 'pending', guards: ['failedBeforeRun'], manual: true },
 } as const satisfies TransitionTable<BroadcastRowStatus, RowGuard>;
@@ -224,6 +230,8 @@ export interface BroadcastProgress {
   readonly failed: number;
   readonly pending: number;
   readonly cancelled: number;
+  /** Of the pending, how many wait for the end of their quiet hours. */
+  readonly held: number;
   /** 0 until the total is final, then the share of recipients in a final state. */
   readonly percent: number;
 }
@@ -239,7 +247,7 @@ export function broadcastProgress(b: Broadcast): BroadcastProgress {
   const settled = settledCount(b.counts);
   let percent = 0;
   if (final) percent = total === 0 ? 100 : Math.min(100, Math.floor((settled * 100) / total));
-  return { total, sent, failed, cancelled, pending: Math.max(0, total - settled), percent };
+  return { total, sent, failed, cancelled, pending: Math.max(0, total - settled), held: Math.max(0, b.counts.held ?? 0), percent };
 }
 
 /** The public view of the audience: an explicit list shows its size, not its ids. */

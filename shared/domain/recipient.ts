@@ -2,6 +2,7 @@
 import { isAddressVerified, verifiableChannels } from './contact-verification.ts';
 import type { PendingVerification, PendingVerifications, VerifiableChannel } from './contact-verification.ts';
 import type { Channel } from './notification.ts';
+import type { QuietHours } from './time.ts';
 
 /** The channels a recipient may switch off; the inbox, their record of everything, cannot be. */
 export const switchableChannels = ['email', 'websocket'] as const;
@@ -24,6 +25,8 @@ export interface Recipient {
    * sends nothing there but the code (shared/domain/contact-verification.ts).
    */
   readonly pendingVerifications?: PendingVerifications;
+  /** Their own quiet hours (issue 12): a window, `null` for none at all; absent: the tenant's. */
+  readonly quietHours?: QuietHours | null;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** Counts the writes of the stored record; the store's optimistic concurrency check. Absent before the first write. */
@@ -36,6 +39,8 @@ export interface RecipientChanges {
   readonly timezone?: string | null;
   readonly groups?: readonly string[];
   readonly channels?: ChannelPreferences;
+  /** A window or `null` (none) sets the recipient's own quiet hours; `'default'` returns them to the tenant's. */
+  readonly quietHours?: QuietHours | null | 'default';
   /**
    * Confirmations to start (a value) or forget (`null`). A write that sets an address without
    * saying anything here is a directory write by an admin or a sender: the address is trusted, and
@@ -76,6 +81,7 @@ export function applyRecipientChanges(
     change === undefined ? current : (change ?? undefined);
   const email = pick(changes.email, existing?.email);
   const timezone = pick(changes.timezone, existing?.timezone);
+  const quietHours = changes.quietHours === undefined ? existing?.quietHours : changes.quietHours === 'default' ? undefined : changes.quietHours;
   const channelPreferences = changes.channels ? { ...existing?.channelPreferences, ...changes.channels } : existing?.channelPreferences;
   const addresses: Record<VerifiableChannel, string | undefined> = { email };
   const pending = Object.fromEntries(
@@ -96,6 +102,7 @@ export function applyRecipientChanges(
     groups: [...(changes.groups ?? existing?.groups ?? [])],
     ...(channelPreferences && Object.keys(channelPreferences).length > 0 ? { channelPreferences } : {}),
     ...(Object.keys(pending).length > 0 ? { pendingVerifications: pending } : {}),
+    ...(quietHours !== undefined ? { quietHours } : {}),
     createdAt: existing?.createdAt ?? now.toISOString(),
     updatedAt: now.toISOString(),
   };
@@ -110,6 +117,7 @@ export function toRecipientView(r: Recipient): Record<string, unknown> {
     groups: r.groups,
     channels: Object.fromEntries(switchableChannels.map((channel) => [channel, isChannelEnabled(r, channel)])),
     awaitingVerification: verifiableChannels.filter((channel) => addressOn(r, channel) !== undefined && !hasVerifiedAddress(r, channel)),
+    quietHours: r.quietHours === undefined ? 'default' : r.quietHours,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };

@@ -62,6 +62,10 @@ export const notificationViewSchema = z.strictObject({
   lastError: z.string().nullable(),
   /** While pending after a failed or throttled attempt: when it is tried again (the provider's hint, or the backoff). */
   nextAttemptAt: nullableInstant,
+  timezone: z.string().nullable().meta({ description: 'The IANA zone its time was given in (its recipient\'s for `timezone: "recipient"`).' }),
+  localScheduledAt: z.string().nullable().meta({ description: '`scheduledAt` as wall time in `timezone`, with its offset (`2027-03-28T09:00:00+02:00`).' }),
+  heldUntil: nullableInstant.meta({ description: 'While pending and held by the recipient\'s quiet hours: when they end (it is delivered then).' }),
+  heldReason: z.string().nullable().meta({ description: 'Why it is held (which quiet hours, in which zone).' }),
 });
 
 /** A recipient of the directory, as `toRecipientView` shows it. */
@@ -77,6 +81,9 @@ export const recipientViewSchema = z.strictObject({
     description:
       'Channels whose address the recipient set for themself and has not confirmed yet (`POST /v1/me/verify`): nothing is sent there but the code.',
   }),
+  quietHours: z
+    .union([z.strictObject({ start: z.string(), end: z.string() }), z.null(), z.literal('default')])
+    .meta({ description: 'Their own quiet hours (wall times in their zone), `null` for none, `"default"` for the tenant\'s (`GET /v1/settings`).' }),
   createdAt: instant,
   updatedAt: instant,
 });
@@ -123,6 +130,7 @@ export const broadcastViewSchema = z.strictObject({
     failed: z.int().min(0),
     pending: z.int().min(0),
     cancelled: z.int().min(0),
+    held: z.int().min(0).meta({ description: 'Of the pending, how many wait for the end of their quiet hours.' }),
     percent: z.int().min(0).max(100).meta({ description: '0 until the total is final, then the share of recipients in a final state.' }),
   }),
 });
@@ -152,11 +160,35 @@ export const broadcastRecipientPageSchema = pageOf(broadcastRecipientViewSchema)
 /** `GET /health` */
 export const healthResponseSchema = z.strictObject({ status: z.literal('ok') });
 
+/** How a wall time was resolved when it did not exist (`gap`) or existed twice (`overlap`): shared/domain/time.ts. */
+export const localTimeAdjustmentSchema = z
+  .strictObject({
+    kind: z.enum(['gap', 'overlap']),
+    requestedLocal: z.string(),
+    resolvedLocal: z.string(),
+    shiftMinutes: z.int().optional().meta({ description: 'For a gap: how far the time moved forward.' }),
+  })
+  .meta({ description: 'A gap moves the time forward by the gap; an overlap takes the earlier instant (RFC 5545, Temporal "compatible").' });
+
+/** One created notification's time, when the request named a `timezone`. */
+export const scheduledTimeSchema = z.strictObject({
+  notificationId: z.string(),
+  recipientId: z.string(),
+  scheduledAt: instant,
+  timezone: z.string().nullable(),
+  localScheduledAt: z.string().nullable(),
+  adjusted: localTimeAdjustmentSchema.optional(),
+});
+
 /** `POST /v1/notifications` */
 export const scheduledNotificationsResponseSchema = z.strictObject({
   notificationIds: z.array(z.string()).meta({ description: 'One per recipient, in the order of `recipients`.' }),
   count: z.int().min(1),
-  scheduledAt: instant,
+  scheduledAt: instant.meta({ description: 'The earliest of their instants.' }),
+  schedule: z
+    .array(scheduledTimeSchema)
+    .optional()
+    .meta({ description: 'When the request named a `timezone`: each notification\'s instant, its wall time, and any DST adjustment.' }),
 });
 
 /** `DELETE /v1/notifications/{id}` */
@@ -237,6 +269,10 @@ export const celeryScheduledResponseSchema = z.strictObject({
   notification_ids: z.array(z.string()).meta({ description: 'Herald ids (`ntf_...`), one per recipient, in the order of `recipients`.' }),
   count: z.int().min(1),
   scheduled_at: instant,
+  adjusted: z
+    .array(localTimeAdjustmentSchema.extend({ notification_id: z.string() }))
+    .optional()
+    .meta({ description: 'With `timezone`: the notifications whose wall time fell in a DST gap or overlap, and how it was resolved.' }),
 });
 
 /** `DELETE /api/notifications/{id}/cancel_scheduled/` */

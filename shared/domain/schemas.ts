@@ -16,6 +16,7 @@ import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { isRawJson } from './opaque-json.ts';
 import { verifiableChannels } from './contact-verification.ts';
 import type { RawJson } from './opaque-json.ts';
+import { isKnownTimeZone, isLocalDateTime, wallTimePattern } from './time.ts';
 
 /** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. */
 const lineBreaking = /[\p{Cc}\u2028\u2029]/u;
@@ -82,21 +83,12 @@ export const maxTimezoneLength = 64;
 export const timezoneSchema = z
   .string('must be a string')
   .max(maxTimezoneLength, `must be at most ${maxTimezoneLength} characters`)
-  .refine(isKnownTimezone, 'is not a known IANA time zone');
+  .refine(isKnownTimeZone, 'is not a known IANA time zone');
 
 /** The longest e-mail address: a forward-path holds 256 octets with its angle brackets (RFC 5321, 4.5.3.1.3). */
 export const maxEmailLength = 254;
 /** An e-mail address (zod's pattern: ASCII, no quoted local part), at most {@link maxEmailLength} characters. */
 export const emailAddressSchema = z.email('must be an email address').max(maxEmailLength, `must be at most ${maxEmailLength} characters`);
-
-function isKnownTimezone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The longest instant: `2030-01-01T09:00:00.123456789+01:00` is 35 characters. */
 export const maxInstantLength = 40;
@@ -104,6 +96,50 @@ export const maxInstantLength = 40;
 export const instantSchema = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 date-time with an offset' })
   .max(maxInstantLength, `must be at most ${maxInstantLength} characters`);
+
+// ---- Time as people mean it (issue 12): shared/domain/time.ts holds the rules ----
+
+/**
+ * A time to deliver at: an instant with an offset, or a wall time without one
+ * (`2027-03-28T09:00`), which then needs `timezone` beside it.
+ */
+export const schedulableTimeSchema = z
+  .string('must be a string')
+  .max(maxInstantLength, `must be at most ${maxInstantLength} characters`)
+  .refine(
+    (value) => isLocalDateTime(value) || z.iso.datetime({ offset: true }).safeParse(value).success,
+    'must be an ISO-8601 date-time with an offset, or a wall time without one (2027-03-28T09:00) given with timezone',
+  );
+
+/** Where a wall time is read: an IANA zone, or `recipient` (each recipient's own zone, then the tenant's default, then UTC). */
+export const scheduleTimezoneSchema = z
+  .string('must be a string')
+  .max(maxTimezoneLength, `must be at most ${maxTimezoneLength} characters`)
+  .refine((zone) => zone === 'recipient' || isKnownTimeZone(zone), 'must be a known IANA time zone or "recipient"');
+
+/** A wall time of day, `HH:MM` (24-hour). */
+export const wallTimeSchema = z.string('must be a string').regex(wallTimePattern, 'must be a time of day HH:MM (00:00-23:59)');
+
+/** Quiet hours: nothing but urgent notifications is delivered from `start` to `end` (wall times in the recipient's zone). */
+export const quietHoursSchema = z.strictObject({ start: wallTimeSchema, end: wallTimeSchema });
+
+/** A recipient's own quiet hours: a window, `null` for none at all, `"default"` for the tenant's. */
+export const recipientQuietHoursSchema = z.union([quietHoursSchema, z.null(), z.literal('default')], {
+  error: 'must be { start, end }, null (no quiet hours) or "default" (the tenant\'s)',
+});
+
+/** Body of `PUT /v1/settings`: the tenant's default zone and quiet hours (`null`: none). */
+export const tenantSettingsBodySchema = z.strictObject({
+  defaultTimezone: timezoneSchema.nullable().optional(),
+  quietHours: quietHoursSchema.nullable().optional(),
+});
+export type TenantSettingsBody = z.infer<typeof tenantSettingsBodySchema>;
+
+/** Refuses a wall time without `timezone`: it names no instant. */
+function needsZone(body: { scheduledAt?: string | undefined; timezone?: string | undefined }): boolean {
+  return body.scheduledAt === undefined || !isLocalDateTime(body.scheduledAt) || body.timezone !== undefined;
+}
+const needsZoneIssue = { path: ['timezone'], message: 'is required when scheduledAt has no offset' };
 
 export const maxTitleLength = 200;
 export const maxRelatedObjectTypeLength = 64;
@@ -183,7 +219,8 @@ export const createNotificationsBodySchema = z.strictObject({
     .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a recipient'),
   title: textSchema({ max: maxTitleLength, singleLine: true }),
   message: textSchema({ max: maxMessageLength, singleLine: false }),
-  scheduledAt: instantSchema.optional(),
+  scheduledAt: schedulableTimeSchema.optional(),
+  timezone: scheduleTimezoneSchema.optional(),
   channels: z
     .array(z.enum(channels))
     .min(1, 'must name at least one channel')
@@ -193,7 +230,7 @@ export const createNotificationsBodySchema = z.strictObject({
   priority: z.enum(priorities).default('normal'),
   data: notificationDataSchema.optional(),
   relatedObject: relatedObjectSchema.optional(),
-});
+}).refine(needsZone, needsZoneIssue);
 export type CreateNotificationsBody = z.infer<typeof createNotificationsBodySchema>;
 
 /** Fields of a notification that only the server sets: named in a 400, never silently dropped. */
@@ -279,6 +316,8 @@ export const putRecipientBodySchema = z.strictObject({
   email: emailAddressSchema.optional(),
   timezone: timezoneSchema.optional(),
   groups: recipientGroupsSchema.optional(),
+  // Issue 12: absent keeps the recipient's quiet hours (like their channel switches).
+  quietHours: recipientQuietHoursSchema.optional(),
 });
 export type PutRecipientBody = z.infer<typeof putRecipientBodySchema>;
 
@@ -302,6 +341,7 @@ export const batchRecipientEntrySchema = z.strictObject({
   email: emailAddressSchema.nullable().optional(),
   timezone: timezoneSchema.nullable().optional(),
   groups: recipientGroupsSchema.optional(),
+  quietHours: recipientQuietHoursSchema.optional(),
 });
 export type BatchRecipientEntry = z.infer<typeof batchRecipientEntrySchema>;
 
@@ -324,9 +364,10 @@ export const updateMeBodySchema = z
         inbox: z.never({ error: 'cannot be switched off: the inbox keeps every notification' }).optional(),
       })
       .optional(),
+    quietHours: recipientQuietHoursSchema.optional(),
     ...notSettableOnMe,
   })
-  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, timezone, channels');
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, timezone, channels, quietHours');
 export type UpdateMeBody = z.infer<typeof updateMeBodySchema>;
 
 /** How many digits a verification code has. */
@@ -462,8 +503,9 @@ export const createBroadcastBodySchema = z.strictObject({
   priority: notificationContent.priority,
   data: notificationContent.data,
   scheduledAt: notificationContent.scheduledAt,
+  timezone: notificationContent.timezone,
   draft: z.boolean('must be true or false').default(false),
-});
+}).refine(needsZone, needsZoneIssue);
 export type CreateBroadcastBody = z.infer<typeof createBroadcastBodySchema>;
 
 /** Body of `POST /v1/broadcasts/{id}/schedule` (optional). */
@@ -548,7 +590,7 @@ function celeryIdSchema<S extends z.ZodType<string, string>>(asString: S, what: 
 /**
  * Body of `POST /api/notifications/schedule/`, the Celery scheduler's: snake_case, ids may be
  * numbers, optional fields may be `null`. It reads as a `POST /v1/notifications` body, with the
- * same limits; `scheduled_at` needs an offset (`Z` or `+02:00`): a time without one is ambiguous.
+ * same limits; `scheduled_at` needs an offset (`Z` or `+02:00`), or `timezone` beside it (a wall time).
  */
 export const celeryScheduleBodySchema = z
   .strictObject({
@@ -559,13 +601,15 @@ export const celeryScheduleBodySchema = z
       .refine(unique, 'must not repeat a recipient'),
     title: notificationContent.title,
     message: notificationContent.message,
-    scheduled_at: instantSchema,
+    scheduled_at: schedulableTimeSchema,
+    timezone: scheduleTimezoneSchema.nullish(),
     type: notificationTypeSchema.nullish(),
     priority: z.enum(priorities).nullish(),
     related_object_type: relatedObjectSchema.shape.type.nullish(),
     related_object_id: celeryIdSchema(relatedObjectSchema.shape.id, 'an object id').nullish(),
     data: notificationDataSchema.nullish(),
   })
+  .refine((body) => needsZone({ scheduledAt: body.scheduled_at, timezone: body.timezone ?? undefined }), needsZoneIssue)
   .refine((body) => (body.related_object_type ?? undefined) === undefined || (body.related_object_id ?? undefined) !== undefined, {
     path: ['related_object_id'],
     message: 'must be given with related_object_type',
@@ -580,6 +624,7 @@ export const celeryScheduleBodySchema = z
       title: body.title,
       message: body.message,
       scheduledAt: body.scheduled_at,
+      ...(body.timezone ? { timezone: body.timezone } : {}),
       // `null` reads as absent, so it gets the default of a `POST /v1/notifications` body.
       type: body.type ?? notificationContent.type.parse(undefined),
       priority: body.priority ?? notificationContent.priority.parse(undefined),

@@ -73,6 +73,7 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
   const changes: { -readonly [K in keyof RecipientChanges]: RecipientChanges[K] } = {
     ...(body.email !== undefined ? { email: body.email } : {}),
     ...(body.timezone !== undefined ? { timezone: body.timezone } : {}),
+    ...(body.quietHours !== undefined ? { quietHours: body.quietHours } : {}),
     ...(channels
       ? {
           channels: {

@@ -83,6 +83,7 @@ export async function putRecipient(
     email: body.email ?? null,
     timezone: body.timezone ?? null,
     groups: body.groups ?? [],
+    ...(body.quietHours !== undefined ? { quietHours: body.quietHours } : {}),
   });
   if (!written) throw new ConflictError(`Recipient ${id} kept changing while it was being written; try again`);
   return written;
