@@ -409,6 +409,9 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'GET', path: '/v1/me/inbox/unread-count', auth: 'jwt' },
   { method: 'POST', path: '/v1/me/inbox/{id}/read', auth: 'jwt' },
   { method: 'POST', path: '/v1/me/inbox/read-all', auth: 'jwt' },
+  // Issue 12: the tenant's default zone and quiet hours.
+  { method: 'GET', path: '/v1/settings', auth: 'jwt' },
+  { method: 'PUT', path: '/v1/settings', auth: 'jwt' },
   { method: 'POST', path: '/v1/notifications', auth: 'jwt' },
   { method: 'GET', path: '/v1/notifications', auth: 'jwt' },
   { method: 'GET', path: '/v1/notifications/{id}', auth: 'jwt' },

@@ -35,6 +35,7 @@ import {
   retriedBroadcastResponseSchema,
   scheduledBroadcastResponseSchema,
   scheduledNotificationsResponseSchema,
+  tenantSettingsViewSchema,
   unreadCountResponseSchema,
 } from '../../shared/domain/response-schemas.ts';
 import {
@@ -58,6 +59,7 @@ import {
   retryNotificationBodySchema,
   scheduleBroadcastBodySchema,
   sendNowBodySchema,
+  tenantSettingsBodySchema,
   updateMeBodySchema,
   verifyContactBodySchema,
 } from '../../shared/domain/schemas.ts';
@@ -86,6 +88,7 @@ export const apiDescription: ApiDescription = {
     { name: 'Recipients', description: "The tenant's directory of recipients (admins and senders)." },
     { name: 'Me', description: "The caller's own record and in-app inbox." },
     { name: 'Metrics', description: 'Counts of notifications and deliveries (admins).' },
+    { name: 'Settings', description: "The tenant's default time zone and quiet hours (admins); see docs/time.md." },
     {
       name: 'Celery scheduler compatibility',
       description:
@@ -250,12 +253,33 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     responses: { 200: { description: 'How many were marked.', schema: inboxReadAllResponseSchema } },
   },
 
+  // ---- Settings ----
+  'GET /v1/settings': {
+    operationId: 'getSettings',
+    summary: "Reads the tenant's default time zone and quiet hours",
+    tag: 'Settings',
+    responses: { 200: { description: 'The settings (`null` where none are set).', schema: tenantSettingsViewSchema } },
+    errors: { 403: 'The caller is not an admin.' },
+  },
+  'PUT /v1/settings': {
+    operationId: 'putSettings',
+    summary: "Sets the tenant's default time zone and quiet hours",
+    description:
+      'A value sets, `null` clears, absent keeps. Quiet hours hold every notification but `urgent` ones until they end, in the recipient\'s zone (a recipient\'s own `quietHours` beats these); they are read at delivery time, so a change applies to all not yet delivered.',
+    tag: 'Settings',
+    body: tenantSettingsBodySchema,
+    responses: { 200: { description: 'The settings as they now are.', schema: tenantSettingsViewSchema } },
+    errors: { 403: 'The caller is not an admin.' },
+  },
+
   // ---- Notifications ----
   'POST /v1/notifications': {
     operationId: 'createNotifications',
     summary: 'Schedules a notification for each recipient',
     description:
-      '`scheduledAt` may be up to 5 s in the past (taken as now; omit it to send now) and at most 2 years ahead. A plain user may only notify themself.',
+      '`scheduledAt` may be up to 5 s in the past (taken as now; omit it to send now) and at most 2 years ahead. A plain user may only notify themself. ' +
+      '`scheduledAt` without an offset is a wall time read in `timezone`: an IANA zone, or `recipient` (each recipient\'s own zone, then the tenant\'s default, then UTC). ' +
+      'A wall time in a DST gap moves forward by the gap; one that happens twice takes the earlier instant; `schedule[].adjusted` says so.',
     tag: 'Notifications',
     body: createNotificationsBodySchema,
     idempotent: true,

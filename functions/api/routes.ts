@@ -17,6 +17,7 @@ import {
 } from './routes/broadcasts.ts';
 import { celeryCancelScheduledRoute, celeryScheduleRoute, celeryScheduleStatusRoute } from './routes/celery-scheduler.ts';
 import { getMetricsRoute } from './routes/metrics.ts';
+import { getSettingsRoute, putSettingsRoute } from './routes/settings.ts';
 import { getDocsRoute, getOpenApiRoute } from './routes/openapi.ts';
 import {
   cancelNotificationRoute,
@@ -63,6 +64,8 @@ export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'GET /v1/me/inbox/unread-count': unreadCountRoute,
   'POST /v1/me/inbox/{id}/read': markInboxItemReadRoute,
   'POST /v1/me/inbox/read-all': markAllInboxReadRoute,
+  'GET /v1/settings': getSettingsRoute,
+  'PUT /v1/settings': putSettingsRoute,
   'POST /v1/notifications': createNotificationsRoute,
   'GET /v1/notifications': listNotificationsRoute,
   'GET /v1/notifications/{id}': getNotificationRoute,

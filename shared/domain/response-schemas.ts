@@ -291,3 +291,13 @@ export const celeryScheduleStatusResponseSchema = z.strictObject({
   sent_at: nullableInstant,
   created_at: instant,
 });
+
+/** `GET/PUT /v1/settings`: the tenant's settings of time, as `toTenantSettingsView` shows them. */
+export const tenantSettingsViewSchema = z.strictObject({
+  defaultTimezone: z.string().nullable().meta({ description: 'The zone of recipients without one (IANA); `null`: UTC.' }),
+  quietHours: z
+    .strictObject({ start: z.string(), end: z.string() })
+    .nullable()
+    .meta({ description: 'Wall times `HH:MM` in each recipient\'s zone; a window with start > end crosses midnight; `null`: none.' }),
+  updatedAt: nullableInstant,
+});

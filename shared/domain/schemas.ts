@@ -16,7 +16,7 @@ import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { isRawJson } from './opaque-json.ts';
 import { verifiableChannels } from './contact-verification.ts';
 import type { RawJson } from './opaque-json.ts';
-import { isKnownTimeZone, isLocalDateTime, wallTimePattern } from './time.ts';
+import { isKnownTimeZone, isLocalDateTime, localDateTimePattern, wallTimePattern } from './time.ts';
 
 /** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. */
 const lineBreaking = /[\p{Cc}\u2028\u2029]/u;
@@ -103,13 +103,16 @@ export const instantSchema = z.iso
  * A time to deliver at: an instant with an offset, or a wall time without one
  * (`2027-03-28T09:00`), which then needs `timezone` beside it.
  */
-export const schedulableTimeSchema = z
-  .string('must be a string')
-  .max(maxInstantLength, `must be at most ${maxInstantLength} characters`)
-  .refine(
-    (value) => isLocalDateTime(value) || z.iso.datetime({ offset: true }).safeParse(value).success,
-    'must be an ISO-8601 date-time with an offset, or a wall time without one (2027-03-28T09:00) given with timezone',
-  );
+export const schedulableTimeSchema = z.union(
+  [
+    instantSchema,
+    z
+      .string()
+      .regex(localDateTimePattern)
+      .meta({ description: 'A wall time without an offset (`2027-03-28T09:00`), read in `timezone`.' }),
+  ],
+  { error: 'must be an ISO-8601 date-time with an offset, or a wall time without one (2027-03-28T09:00) given with timezone' },
+);
 
 /** Where a wall time is read: an IANA zone, or `recipient` (each recipient's own zone, then the tenant's default, then UTC). */
 export const scheduleTimezoneSchema = z

@@ -78,7 +78,11 @@ const content = {
   type: freeTextBytes(maxTypeLength),
   priority: asciiTextBytes('urgent'.length),
   data,
+  timezone: asciiTextBytes(maxTimezoneLength),
 };
+
+/** Quiet hours: two wall times `HH:MM` (or `"default"` on a recipient, which is shorter). */
+const quietHours = objectBytes({ start: asciiTextBytes(5), end: asciiTextBytes(5) });
 
 const relatedObject = objectBytes({ type: freeTextBytes(maxRelatedObjectTypeLength), id: freeTextBytes(maxRelatedObjectIdLength) });
 
@@ -90,6 +94,7 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
     title: content.title,
     message: content.message,
     scheduled_at: instant,
+    timezone: content.timezone,
     type: content.type,
     priority: content.priority,
     related_object_type: freeTextBytes(maxRelatedObjectTypeLength),
@@ -101,18 +106,20 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
     ...content,
     draft: asciiTextBytes(3),
   }),
-  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), groups }),
+  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), groups, quietHours }),
   'POST /v1/recipients/batch': objectBytes({
     recipients: arrayBytes(
       maxBatchRecipients,
-      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), groups }),
+      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), groups, quietHours }),
     ),
   }),
   'PATCH /v1/me': objectBytes({
     email: asciiTextBytes(maxEmailLength),
     timezone: asciiTextBytes(maxTimezoneLength),
     channels: objectBytes({ email: 5, websocket: 5 }),
+    quietHours,
   }),
+  'PUT /v1/settings': objectBytes({ defaultTimezone: asciiTextBytes(maxTimezoneLength), quietHours }),
   'POST /v1/me/verify': objectBytes({ channel: asciiTextBytes('email'.length), code: asciiTextBytes(maxVerificationCodeLength) }),
   'PATCH /v1/notifications/{id}': objectBytes({ scheduledAt: instant }),
   'POST /v1/notifications/{id}/send-now': objectBytes({}),

@@ -125,7 +125,9 @@ describe('the OpenAPI document of the api function', () => {
       properties: {
         recipients: { type: 'array', minItems: 1, maxItems: 1000, description: 'Checked by the server: "must not repeat a recipient".' },
         title: { maxLength: 200 },
-        scheduledAt: { type: 'string', format: 'date-time' },
+        // An instant with an offset, or a wall time read in `timezone` (issue 12).
+        scheduledAt: { anyOf: [{ type: 'string', format: 'date-time' }, { type: 'string', pattern: expect.any(String) as string }] },
+        timezone: { type: 'string', maxLength: 64 },
         priority: { default: 'normal', enum: ['low', 'normal', 'high', 'urgent'] },
       },
     });
