@@ -250,6 +250,8 @@ const matrix: Readonly<Record<string, MatrixRow>> = {
     target: notificationTarget((id) => ({ path: `/v1/notifications/${id}/retry`, body: { delayMinutes: 60 } })),
   },
   'GET /v1/metrics': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/metrics?period=3600' }) },
+  'GET /v1/settings': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings' }) },
+  'PUT /v1/settings': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings', body: { defaultTimezone: 'UTC' } }) },
   'POST /v1/broadcasts': {
     roles: ['admin', 'sender'],
     ok: 201,
