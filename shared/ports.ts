@@ -457,7 +457,7 @@ export interface BroadcastRecipientStore {
    * Writes pending rows, a batch at a time, unconditionally: only the fan-out writes them, while
    * resolving, before anything is delivered, so writing one again rewrites it unchanged.
    */
-  putPending(tenantId: string, broadcastId: string, recipientIds: readonly string[], at: Date): Promise<void>;
+  putPending(tenantId: string, broadcastId: string, recipientIds: readonly string[], at: Date, localDue?: ReadonlyMap<string, number>): Promise<void>;
   /** How many rows a shard holds (strongly consistent). */
   countShard(tenantId: string, broadcastId: string, shard: number): Promise<number>;
   /** How many rows of a shard show `status` (the status index: eventually consistent). */

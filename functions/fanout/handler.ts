@@ -10,7 +10,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { broadcastDeliveryQueue, fanoutQueue, fanoutRequeue } from '../../shared/adapters/dependencies/broadcast-queues.ts';
 import { broadcastRecipientStore, broadcastStore } from '../../shared/adapters/dependencies/broadcasts.ts';
 import { systemClock } from '../../shared/adapters/dependencies/clock.ts';
-import { recipientStore } from '../../shared/adapters/dependencies/directory.ts';
+import { recipientStore, tenantSettingsStore } from '../../shared/adapters/dependencies/directory.ts';
 import { broadcastConfig, once, retryPolicyConfig } from '../../shared/config.ts';
 import { fanoutMessageSchema } from '../../shared/domain/schemas.ts';
 import type { FanoutMessage } from '../../shared/domain/schemas.ts';
@@ -25,6 +25,7 @@ const deps = once(
     broadcasts: broadcastStore(),
     rows: broadcastRecipientStore(),
     recipients: recipientStore(),
+    tenantSettings: tenantSettingsStore(),
     fanout: fanoutQueue(),
     delivery: broadcastDeliveryQueue(),
     clock: systemClock,

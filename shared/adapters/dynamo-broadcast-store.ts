@@ -62,6 +62,8 @@ interface BroadcastItem extends Record<string, unknown> {
   audience: BroadcastAudience;
   status: Broadcast['status'];
   scheduledAt?: string;
+  timezone?: string;
+  localTime?: string;
   createdAt: string;
   startedAt?: string;
   completedAt?: string;
@@ -92,6 +94,8 @@ function toItem(b: Broadcast): BroadcastItem {
     audience: b.audience,
     status: b.status,
     ...(b.scheduledAt !== undefined ? { scheduledAt: b.scheduledAt } : {}),
+    ...(b.timezone !== undefined ? { timezone: b.timezone } : {}),
+    ...(b.localTime !== undefined ? { localTime: b.localTime } : {}),
     createdAt: b.createdAt,
     recipientsTotal: b.counts.total,
     recipientsSent: b.counts.sent,
@@ -124,6 +128,8 @@ export function broadcastFromItem(item: Record<string, unknown>): Broadcast {
     status: i.status,
     createdAt: i.createdAt,
     ...optional('scheduledAt', i.scheduledAt),
+    ...optional('timezone', i.timezone),
+    ...optional('localTime', i.localTime),
     ...optional('startedAt', i.startedAt),
     ...optional('completedAt', i.completedAt),
     ...optional('cancelledAt', i.cancelledAt),

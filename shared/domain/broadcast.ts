@@ -10,6 +10,7 @@
  * `counting` (the rows are counted once, so the total is final before the first delivery and
  * progress never goes backwards) and `delivering`.
  */
+import { toLocalIso } from './time.ts';
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
 import type { TransitionTable } from './state-machine.ts';
 import { tableAllows } from './state-machine.ts';
@@ -95,6 +96,10 @@ export interface Broadcast {
   readonly fanout?: FanoutState;
   /** 0 for the first send, then one more per retry. */
   readonly run: number;
+  /** The zone its time was given in: an IANA zone, or `recipient` (each recipient's own, issue 12). */
+  readonly timezone?: string;
+  /** With `timezone: "recipient"`: the wall time each recipient gets it at (`2027-06-01T09:00`). */
+  readonly localTime?: string;
 }
 
 /** What a broadcast says beyond its title, kept apart from the (often updated) broadcast item. */
@@ -121,6 +126,8 @@ export interface BroadcastRecipient {
   readonly run: number;
   /** Held by the recipient's quiet hours until this instant (ISO-8601 UTC; also its `nextAttemptAt`), and why. */
   readonly heldUntil?: string;
+  /** When it is due at its recipient's own wall time (a broadcast with `timezone: "recipient"`): that instant. */
+  readonly localDueAt?: string;
   readonly heldReason?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -262,6 +269,12 @@ function toAudienceView(audience: BroadcastAudience): Record<string, unknown> {
   }
 }
 
+/** Its time as wall time: in its zone with the offset, or (each recipient's zone) the wall time itself. */
+function broadcastLocalTime(b: Broadcast): string | null {
+  if (b.localTime !== undefined) return b.localTime;
+  return b.timezone !== undefined && b.scheduledAt !== undefined ? toLocalIso(Date.parse(b.scheduledAt), b.timezone) : null;
+}
+
 /** The public view of a broadcast, as the API returns it (with its content when given). */
 export function toBroadcastView(b: Broadcast, content?: BroadcastContent): Record<string, unknown> {
   return {
@@ -276,6 +289,8 @@ export function toBroadcastView(b: Broadcast, content?: BroadcastContent): Recor
     createdBy: b.createdBy,
     createdAt: b.createdAt,
     scheduledAt: b.scheduledAt ?? null,
+    timezone: b.timezone ?? null,
+    localScheduledAt: broadcastLocalTime(b),
     startedAt: b.startedAt ?? null,
     completedAt: b.completedAt ?? null,
     cancelledAt: b.cancelledAt ?? null,

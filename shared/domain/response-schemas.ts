@@ -120,6 +120,11 @@ export const broadcastViewSchema = z.strictObject({
   createdBy: z.string(),
   createdAt: instant,
   scheduledAt: nullableInstant,
+  timezone: z.string().nullable().meta({ description: 'The zone its time was given in, or `recipient` (each recipient\'s own zone).' }),
+  localScheduledAt: z
+    .string()
+    .nullable()
+    .meta({ description: 'Its time as wall time: with the offset in `timezone`, or without one for `recipient` (each gets it at that wall time in their zone).' }),
   startedAt: nullableInstant,
   completedAt: nullableInstant,
   cancelledAt: nullableInstant,
@@ -238,7 +243,11 @@ export const inboxItemReadResponseSchema = z.strictObject({ id: z.string(), read
 export const inboxReadAllResponseSchema = z.strictObject({ marked: z.int().min(0), unread: z.int().min(0) });
 
 /** `POST /v1/broadcasts` */
-export const createdBroadcastResponseSchema = z.strictObject({ broadcastId: z.string(), status: z.enum(broadcastStatuses) });
+export const createdBroadcastResponseSchema = z.strictObject({
+  broadcastId: z.string(),
+  status: z.enum(broadcastStatuses),
+  adjusted: localTimeAdjustmentSchema.optional().meta({ description: 'Set when its wall time (in a named `timezone`) fell in a DST gap or overlap.' }),
+});
 
 /** `DELETE /v1/broadcasts/{id}` */
 export const cancelledBroadcastResponseSchema = z.strictObject({ broadcastId: z.string(), status: z.literal('cancelled') });

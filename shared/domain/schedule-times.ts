@@ -73,3 +73,31 @@ export function resolveRecipientTimes(
   for (const [id, time] of times) if (time.epochMs < now.getTime()) times.set(id, { ...time, epochMs: now.getTime() });
   return times;
 }
+
+/** The zones furthest ahead of and behind UTC (UTC+14, UTC-12): a wall time happens first and last there. */
+const earliestZone = 'Etc/GMT-14';
+const latestZone = 'Etc/GMT+12';
+
+/**
+ * When a broadcast starts: `scheduledAt` as an instant, a wall time in a named zone, or, for
+ * `timezone: "recipient"`, the first moment that wall time comes anywhere (UTC+14), so the
+ * fan-out runs before anyone's time. The wall time must still be ahead somewhere (UTC-12), else
+ * ValidationError naming `scheduledAt`. `localTime` is set for `recipient`.
+ */
+export function resolveBroadcastTime(requested: RequestedTime, now: Date): { epochMs: number; timezone?: string; localTime?: string; adjustment?: LocalTimeAdjustment } {
+  if (requested.timezone === recipientZone && requested.scheduledAt !== undefined && isLocalDateTime(requested.scheduledAt)) {
+    const local = requested.scheduledAt;
+    const earliest = resolveLocalTime(local, earliestZone).epochMs;
+    // Checked where it comes last: past there means past everywhere.
+    resolveRecipientTimes({ scheduledAt: local, timezone: latestZone }, [{ id: 'latest' }], {}, now);
+    return { epochMs: Math.max(earliest, now.getTime()), timezone: recipientZone, localTime: local };
+  }
+  const zone = requested.timezone === recipientZone ? undefined : requested.timezone;
+  const time = resolveRecipientTimes({ scheduledAt: requested.scheduledAt, timezone: zone }, [{ id: 'all' }], {}, now).get('all');
+  return { epochMs: time?.epochMs ?? now.getTime(), ...(zone ? { timezone: zone } : {}), ...(time?.adjustment ? { adjustment: time.adjustment } : {}) };
+}
+
+/** When one recipient of a `timezone: "recipient"` broadcast gets it: its wall time in their zone (epoch ms). */
+export function recipientLocalDue(localTime: string, recipient: Pick<Recipient, 'timezone'> | undefined, settings: TenantSettings): number {
+  return resolveLocalTime(localTime, recipientTimeZone(recipient, settings)).epochMs;
+}
