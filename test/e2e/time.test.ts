@@ -159,6 +159,28 @@ describe('quiet hours', () => {
     await h.api('PUT', '/v1/settings', { token: admin, body: { quietHours: null } });
   });
 
+  it('holds the recipients of a broadcast who are in quiet hours, delivers the others, and counts the held', async () => {
+    // Prepare: 'dozer' is in quiet hours, 'lark' chose none
+    const now = Date.now();
+    await putRecipient('dozer', { timezone: 'UTC', quietHours: { start: utcWallTime(now - 3_600_000), end: utcWallTime(now + 2 * 3_600_000) } });
+    await putRecipient('lark', { timezone: 'UTC', quietHours: null });
+
+    // Act
+    const created = await h.api('POST', '/v1/broadcasts', { token: admin, body: { audience: { recipientIds: ['dozer', 'lark'] }, title: 'News', message: 'Hello' } });
+
+    // Assess
+    expect(created.status).toBe(201);
+    const id = String(created.body.broadcastId);
+    const progress = await eventually(
+      async () => (await h.api('GET', `/v1/broadcasts/${id}`, { token: admin })).body.progress as Record<string, number>,
+      (p) => p.sent === 1 && p.held === 1,
+      20_000,
+    );
+    expect(progress).toMatchObject({ total: 2, sent: 1, pending: 1, held: 1 });
+    const rows = await h.api('GET', `/v1/broadcasts/${id}/recipients?status=pending`, { token: admin });
+    expect((rows.body.items as { recipientId: string }[]).map((r) => r.recipientId)).toEqual(['dozer']);
+  });
+
   it('releases a held notification when its window ends', async () => {
     // Prepare: a window that ends at the next minute boundary at least 20 s away
     const now = Date.now();
