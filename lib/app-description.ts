@@ -162,7 +162,8 @@ export type TableName =
   | 'metrics'
   | 'memberships'
   | 'broadcasts'
-  | 'broadcast-recipients';
+  | 'broadcast-recipients'
+  | 'recurring';
 export type QueueName =
   | 'delivery'
   | 'delivery-dlq'
@@ -307,6 +308,16 @@ export const tables: readonly TableDescription[] = [
     ttlAttribute: 'expiresAt',
     envVar: 'HERALD_TABLE_BROADCAST_RECIPIENTS',
   },
+  {
+    // Recurring notifications (issue 12): pk = tenant#rec_id, the definition (listed per tenant
+    // through byTenant); pk = tenant#rec_id#<instant>, one marker per occurrence fired, so that
+    // an occurrence delivered twice creates nothing twice (TTL: the markers expire).
+    name: 'recurring',
+    partitionKey: { name: 'pk', type: 'S' },
+    indexes: [{ name: 'byTenant', partitionKey: { name: 'tenantId', type: 'S' }, sortKey: { name: 'id', type: 'S' } }],
+    ttlAttribute: 'expiresAt',
+    envVar: 'HERALD_TABLE_RECURRING',
+  },
 ];
 
 const deliverTimeoutSeconds = 30;
@@ -412,6 +423,11 @@ export const httpRoutes: readonly HttpRoute[] = [
   // Issue 12: the tenant's default zone and quiet hours.
   { method: 'GET', path: '/v1/settings', auth: 'jwt' },
   { method: 'PUT', path: '/v1/settings', auth: 'jwt' },
+  { method: 'POST', path: '/v1/recurring-notifications', auth: 'jwt' },
+  { method: 'GET', path: '/v1/recurring-notifications', auth: 'jwt' },
+  { method: 'GET', path: '/v1/recurring-notifications/{id}', auth: 'jwt' },
+  { method: 'PATCH', path: '/v1/recurring-notifications/{id}', auth: 'jwt' },
+  { method: 'DELETE', path: '/v1/recurring-notifications/{id}', auth: 'jwt' },
   { method: 'POST', path: '/v1/notifications', auth: 'jwt' },
   { method: 'GET', path: '/v1/notifications', auth: 'jwt' },
   { method: 'GET', path: '/v1/notifications/{id}', auth: 'jwt' },
@@ -511,6 +527,8 @@ export const functions: readonly FunctionDescription[] = [
         'broadcast-recipients': 'read',
         // The limits on what plain users send themselves (notifications, verification codes).
         'rate-limits': 'readWrite',
+        // Issue 12: recurring notifications and their schedules.
+        recurring: 'readWrite',
       },
       // The fan-out queue: a cancel or a retry of a broadcast nudges its fan-out.
       sendsTo: ['delivery', 'fanout'],
@@ -631,8 +649,12 @@ export const functions: readonly FunctionDescription[] = [
     timeoutSeconds: fanoutTimeoutSeconds,
     triggers: [{ kind: 'queue', queue: 'fanout', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true, maximumConcurrency: 5 }],
     access: {
-      tables: { broadcasts: 'readWrite', 'broadcast-recipients': 'readWrite', recipients: 'read', memberships: 'read' },
-      sendsTo: ['fanout', 'broadcast-delivery'],
+      // Issue 12: it also runs each occurrence of a recurring notification (its schedule targets this
+      // queue), creating a notification (notifications, the delivery queue, its schedules) or a broadcast.
+      tables: { broadcasts: 'readWrite', 'broadcast-recipients': 'readWrite', recipients: 'read', memberships: 'read', recurring: 'readWrite', notifications: 'readWrite', 'rate-limits': 'readWrite' },
+      sendsTo: ['fanout', 'broadcast-delivery', 'delivery'],
+      schedules: true,
+      schedulesBroadcasts: true,
       settings: ['retry'],
     },
   },

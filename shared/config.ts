@@ -97,6 +97,7 @@ export interface TablesConfig {
   readonly broadcasts: string;
   readonly broadcastRecipients: string;
   readonly rateLimits: string;
+  readonly recurring: string;
 }
 
 /**
@@ -126,6 +127,7 @@ export function tableNames(env: Env = process.env): TablesConfig {
     get broadcasts() { return read('broadcasts'); },
     get broadcastRecipients() { return read('broadcast-recipients'); },
     get rateLimits() { return read('rate-limits'); },
+    get recurring() { return read('recurring'); },
   };
 }
 

@@ -7,6 +7,7 @@ import type { DeliveryUnit, LiveConnection, LiveState, QuietHold, Settlement, Un
 import type { MetricCounts } from './domain/metrics.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationStatus } from './domain/notification.ts';
 import type { Recipient } from './domain/recipient.ts';
+import type { RecurringNotification, RecurringOccurrence } from './domain/recurring.ts';
 import type { TenantSettings } from './domain/tenant-settings.ts';
 import type { Provider } from './domain/rate-budget.ts';
 import type { BroadcastDeliveryMessage, DeliveryMessage, FanoutMessage } from './domain/schemas.ts';
@@ -610,4 +611,35 @@ export interface TenantSettingsStore {
   /** The tenant's settings; {@link noTenantSettings} when it never wrote any. */
   get(tenantId: string): Promise<TenantSettings>;
   put(tenantId: string, settings: TenantSettings): Promise<void>;
+}
+
+/** Where an occurrence of a recurring notification stands for the worker that got it. */
+export type OccurrenceClaim = 'claimed' | 'done' | 'busy';
+
+/** A page of a tenant's recurring notifications, in id order. */
+export interface RecurringPage {
+  readonly items: readonly RecurringNotification[];
+  /** Where the next page starts (exclusive), when there is more. */
+  readonly after?: string;
+}
+
+/** Recurring notifications (issue 12): definitions, and a marker per occurrence fired. */
+export interface RecurringStore {
+  put(recurring: RecurringNotification): Promise<void>;
+  get(tenantId: string, id: string): Promise<RecurringNotification | undefined>;
+  /** False when there was nothing to remove. */
+  remove(tenantId: string, id: string): Promise<boolean>;
+  list(tenantId: string, limit: number, after?: string): Promise<RecurringPage>;
+  /** Takes the occurrence at `at` (ISO-8601): `claimed` (create it), `done` (created before), `busy` (another worker is at it). */
+  claimOccurrence(tenantId: string, id: string, at: string, now: Date): Promise<OccurrenceClaim>;
+  /** Marks the occurrence created and keeps it among the definition's last occurrences. */
+  recordOccurrence(tenantId: string, id: string, occurrence: RecurringOccurrence): Promise<void>;
+}
+
+/** The recurring schedule of each recurring notification (EventBridge Scheduler `cron()`/`rate()` in its zone). */
+export interface RecurringScheduler {
+  /** Creates or replaces the schedule of `recurring` (DISABLED while paused). */
+  put(recurring: RecurringNotification): Promise<void>;
+  /** Deletes it; nothing to delete is fine. */
+  remove(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>): Promise<void>;
 }

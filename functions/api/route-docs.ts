@@ -36,6 +36,9 @@ import {
   scheduledBroadcastResponseSchema,
   scheduledNotificationsResponseSchema,
   tenantSettingsViewSchema,
+  recurringPageSchema,
+  recurringViewSchema,
+  endedRecurringResponseSchema,
   unreadCountResponseSchema,
 } from '../../shared/domain/response-schemas.ts';
 import {
@@ -60,6 +63,10 @@ import {
   scheduleBroadcastBodySchema,
   sendNowBodySchema,
   tenantSettingsBodySchema,
+  createRecurringBodySchema,
+  listRecurringQuerySchema,
+  patchRecurringBodySchema,
+  recurringIdSchema,
   updateMeBodySchema,
   verifyContactBodySchema,
 } from '../../shared/domain/schemas.ts';
@@ -67,6 +74,7 @@ import type { ApiDescription, RouteDoc } from '../../shared/http/openapi.ts';
 
 const notificationId = { id: notificationIdSchema };
 const recipientId = { id: idSchema };
+const recurringId = { id: recurringIdSchema };
 const broadcastId = { id: broadcastIdSchema };
 
 const invisibleNotification = 'No such notification, or the caller may not see it (its recipient, its creator and tenant admins may): never "it exists".';
@@ -88,6 +96,7 @@ export const apiDescription: ApiDescription = {
     { name: 'Recipients', description: "The tenant's directory of recipients (admins and senders)." },
     { name: 'Me', description: "The caller's own record and in-app inbox." },
     { name: 'Metrics', description: 'Counts of notifications and deliveries (admins).' },
+    { name: 'Recurring notifications', description: 'A notification (or a broadcast) on a cron or rate schedule in a time zone; see docs/time.md.' },
     { name: 'Settings', description: "The tenant's default time zone and quiet hours (admins); see docs/time.md." },
     {
       name: 'Celery scheduler compatibility',
@@ -270,6 +279,54 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     body: tenantSettingsBodySchema,
     responses: { 200: { description: 'The settings as they now are.', schema: tenantSettingsViewSchema } },
     errors: { 403: 'The caller is not an admin.' },
+  },
+
+  // ---- Recurring notifications ----
+  'POST /v1/recurring-notifications': {
+    operationId: 'createRecurringNotification',
+    summary: 'Creates a recurring notification',
+    description:
+      '`schedule` gives exactly one of `cron` (EventBridge Scheduler\'s six fields, or the common five: `0 9 * * MON-FRI`) and `rate` (`1 day`), read in `timezone` (DST included), within `startAt`/`endAt`. ' +
+      'Each occurrence creates one notification per recipient (linked by `recurringId`), or one broadcast for an `audience`; an occurrence delivered twice creates nothing twice. Admins and senders.',
+    tag: 'Recurring notifications',
+    body: createRecurringBodySchema,
+    responses: { 201: { description: 'Created, with its next occurrences.', schema: recurringViewSchema } },
+    errors: { 403: managersOnly, 404: 'Some recipients are not in the directory (`details.missing`).', 503: scheduleUnavailable },
+  },
+  'GET /v1/recurring-notifications': {
+    operationId: 'listRecurringNotifications',
+    summary: 'Lists recurring notifications, oldest first',
+    description: 'An admin sees the tenant\'s, a sender its own.',
+    tag: 'Recurring notifications',
+    query: listRecurringQuerySchema,
+    responses: { 200: { description: 'A page.', schema: recurringPageSchema } },
+    errors: { 403: managersOnly },
+  },
+  'GET /v1/recurring-notifications/{id}': {
+    operationId: 'getRecurringNotification',
+    summary: 'Reads a recurring notification: its definition, next five occurrences (UTC and local) and last occurrences',
+    tag: 'Recurring notifications',
+    pathParameters: recurringId,
+    responses: { 200: { description: 'The recurring notification.', schema: recurringViewSchema } },
+    errors: { 403: managersOnly, 404: 'No such recurring notification, or another sender created it.' },
+  },
+  'PATCH /v1/recurring-notifications/{id}': {
+    operationId: 'patchRecurringNotification',
+    summary: 'Changes a recurring notification, or pauses (`paused: true`) or resumes it',
+    description: 'Paused means no more occurrences until it is resumed.',
+    tag: 'Recurring notifications',
+    pathParameters: recurringId,
+    body: patchRecurringBodySchema,
+    responses: { 200: { description: 'As it now is.', schema: recurringViewSchema } },
+    errors: { 403: managersOnly, 404: 'No such recurring notification, or another sender created it.', 503: scheduleUnavailable },
+  },
+  'DELETE /v1/recurring-notifications/{id}': {
+    operationId: 'deleteRecurringNotification',
+    summary: 'Ends a recurring notification: no more occurrences',
+    tag: 'Recurring notifications',
+    pathParameters: recurringId,
+    responses: { 200: { description: 'Ended.', schema: endedRecurringResponseSchema } },
+    errors: { 403: managersOnly, 404: 'No such recurring notification, or another sender created it.', 503: scheduleUnavailable },
   },
 
   // ---- Notifications ----

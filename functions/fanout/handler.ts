@@ -7,18 +7,24 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { broadcastDeliveryQueue, fanoutQueue, fanoutRequeue } from '../../shared/adapters/dependencies/broadcast-queues.ts';
+import * as z from 'zod';
+import { broadcastDeliveryQueue, broadcastScheduler, fanoutQueue, fanoutRequeue } from '../../shared/adapters/dependencies/broadcast-queues.ts';
+import { deliveryScheduler } from '../../shared/adapters/dependencies/notification-queue.ts';
+import { notificationStore } from '../../shared/adapters/dependencies/notifications.ts';
+import { recurringStore } from '../../shared/adapters/dependencies/recurring.ts';
+import { selfSendLimits } from '../../shared/adapters/dependencies/self-send.ts';
 import { broadcastRecipientStore, broadcastStore } from '../../shared/adapters/dependencies/broadcasts.ts';
 import { systemClock } from '../../shared/adapters/dependencies/clock.ts';
 import { recipientStore, tenantSettingsStore } from '../../shared/adapters/dependencies/directory.ts';
 import { broadcastConfig, once, retryPolicyConfig } from '../../shared/config.ts';
-import { fanoutMessageSchema } from '../../shared/domain/schemas.ts';
-import type { FanoutMessage } from '../../shared/domain/schemas.ts';
+import { fanoutMessageSchema, recurringOccurrenceMessageSchema } from '../../shared/domain/schemas.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import { sqsConsumer } from '../../shared/queue/consumer.ts';
 import type { ConsumedMessage, MessageOutcome } from '../../shared/queue/consumer.ts';
 import { runFanoutStep } from '../../shared/use-cases/fan-out-broadcast.ts';
 import type { FanoutDeps } from '../../shared/use-cases/fan-out-broadcast.ts';
+import { runOccurrence } from '../../shared/use-cases/recurring.ts';
+import type { OccurrenceDeps } from '../../shared/use-cases/recurring.ts';
 
 const deps = once(
   (): FanoutDeps => ({
@@ -33,12 +39,29 @@ const deps = once(
   }),
 );
 
-async function runSteps(messages: readonly ConsumedMessage<FanoutMessage>[], context: Context): Promise<MessageOutcome[]> {
+/** What runs each occurrence of a recurring notification (its schedule targets this queue). */
+const occurrenceDeps = once(
+  (): OccurrenceDeps => ({
+    recurring: recurringStore(),
+    notifications: { notifications: notificationStore(), recipients: recipientStore(), scheduler: deliveryScheduler(), clock: systemClock, selfSend: selfSendLimits(), tenantSettings: tenantSettingsStore() },
+    broadcasts: { broadcasts: broadcastStore(), rows: broadcastRecipientStore(), scheduler: broadcastScheduler(), fanout: fanoutQueue(), clock: systemClock },
+    clock: systemClock,
+  }),
+);
+
+/** A fan-out step, or an occurrence of a recurring notification. */
+const fanoutQueueMessageSchema = z.union([fanoutMessageSchema, recurringOccurrenceMessageSchema]);
+type FanoutQueueMessage = z.infer<typeof fanoutQueueMessageSchema>;
+
+async function runSteps(messages: readonly ConsumedMessage<FanoutQueueMessage>[], context: Context): Promise<MessageOutcome[]> {
   const deadline = new Date(Date.now() + context.getRemainingTimeInMillis());
   return Promise.all(
     messages.map(async ({ record, message }): Promise<MessageOutcome> => {
       try {
-        const outcome = await runFanoutStep(deps(), message, { deadline });
+        const outcome =
+          message.kind === 'occurrence'
+            ? await runOccurrence(occurrenceDeps(), message.tenantId, message.recurringId, message.at)
+            : await runFanoutStep(deps(), message, { deadline });
         if (outcome.kind === 'done') return { kind: 'done' };
         return { kind: 'done', requeue: [{ at: Date.now() + outcome.seconds * 1000, body: record.body }] };
       } catch (error) {
@@ -50,11 +73,11 @@ async function runSteps(messages: readonly ConsumedMessage<FanoutMessage>[], con
 
 const consume = sqsConsumer({
   name: 'fan-out',
-  schema: fanoutMessageSchema,
+  schema: fanoutQueueMessageSchema,
   handle: runSteps,
   requeue: fanoutRequeue,
   retry: once(() => retryPolicyConfig()),
-  describe: (message) => ({ kind: message.kind, tenantId: message.tenantId, broadcastId: message.broadcastId }),
+  describe: (message) => ({ kind: message.kind, tenantId: message.tenantId, ...('broadcastId' in message ? { broadcastId: message.broadcastId } : { recurringId: message.recurringId }) }),
 });
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()

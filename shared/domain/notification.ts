@@ -74,6 +74,8 @@ export interface Notification {
   /** Held by the recipient's quiet hours until this instant (ISO-8601 UTC), and why. */
   readonly heldUntil?: string;
   readonly heldReason?: string;
+  /** The recurring notification whose occurrence created it. */
+  readonly recurringId?: string;
 }
 
 /**
@@ -182,5 +184,6 @@ export function toNotificationView(n: Notification): Record<string, unknown> {
     // Quiet hours hold it, never drop it: while pending, until when and why.
     heldUntil: n.status === 'pending' ? (n.heldUntil ?? null) : null,
     heldReason: n.status === 'pending' ? (n.heldReason ?? null) : null,
+    recurringId: n.recurringId ?? null,
   };
 }

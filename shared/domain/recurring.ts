@@ -13,7 +13,7 @@
 import { Cron } from 'croner';
 import type { Channel, Priority } from './notification.ts';
 import type { BroadcastAudience } from './broadcast.ts';
-import { toLocalIso } from './time.ts';
+import { ratePattern, toLocalIso } from './time.ts';
 
 /** When a recurring notification fires. */
 export interface RecurringSchedule {
@@ -44,7 +44,7 @@ export interface RecurringNotification {
   readonly id: string;
   readonly createdBy: string;
   /** The roles of its creator, which each occurrence creates with. */
-  readonly createdByRoles: readonly string[];
+  readonly createdByRoles: readonly ('admin' | 'sender')[];
   readonly recipients?: readonly string[];
   readonly audience?: BroadcastAudience;
   /** The explicit list of an audience of recipient ids. */
@@ -68,8 +68,6 @@ export const keptOccurrences = 10;
 
 const rateUnitMs: Readonly<Record<string, number>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
-/** The rate pattern: a positive whole number and a unit, singular for 1 as EventBridge wants. */
-export const ratePattern = /^([1-9]\d{0,5}) (minute|minutes|hour|hours|day|days)$/;
 
 /** A cron field's characters (EventBridge's wildcards and names). */
 const cronFieldPattern = /^[0-9A-Za-z*?,\-/#LW]+$/;

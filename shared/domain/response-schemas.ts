@@ -66,6 +66,7 @@ export const notificationViewSchema = z.strictObject({
   localScheduledAt: z.string().nullable().meta({ description: '`scheduledAt` as wall time in `timezone`, with its offset (`2027-03-28T09:00:00+02:00`).' }),
   heldUntil: nullableInstant.meta({ description: 'While pending and held by the recipient\'s quiet hours: when they end (it is delivered then).' }),
   heldReason: z.string().nullable().meta({ description: 'Why it is held (which quiet hours, in which zone).' }),
+  recurringId: z.string().nullable().meta({ description: 'The recurring notification whose occurrence created it.' }),
 });
 
 /** A recipient of the directory, as `toRecipientView` shows it. */
@@ -310,3 +311,40 @@ export const tenantSettingsViewSchema = z.strictObject({
     .meta({ description: 'Wall times `HH:MM` in each recipient\'s zone; a window with start > end crosses midnight; `null`: none.' }),
   updatedAt: nullableInstant,
 });
+
+/** A recurring notification, as `toRecurringView` shows it. */
+export const recurringViewSchema = z.strictObject({
+  id: z.string(),
+  status: z.enum(['active', 'paused']),
+  recipients: z.array(z.string()).optional(),
+  audience: z.union([z.strictObject({ all: z.literal(true) }), z.strictObject({ groups: z.array(z.string()) }), z.strictObject({ recipientIds: z.array(z.string()) })]).optional(),
+  title: z.string(),
+  message: z.string(),
+  channels: z.array(z.enum(channels)).nullable(),
+  type: z.string(),
+  priority: z.enum(priorities),
+  data: z.record(z.string(), z.unknown()),
+  schedule: z.strictObject({
+    cron: z.string().nullable(),
+    rate: z.string().nullable(),
+    timezone: z.string(),
+    startAt: nullableInstant,
+    endAt: nullableInstant,
+  }),
+  createdBy: z.string(),
+  createdAt: instant,
+  updatedAt: instant,
+  nextOccurrences: z
+    .array(z.strictObject({ at: instant, local: z.string() }))
+    .optional()
+    .meta({ description: 'The next five occurrences (none while paused), in UTC and as wall time in its zone.' }),
+  lastOccurrences: z
+    .array(z.strictObject({ at: instant, notificationIds: z.array(z.string()), broadcastId: z.string().nullable() }))
+    .meta({ description: 'The last occurrences, newest first, with what each created.' }),
+});
+
+/** `GET /v1/recurring-notifications` */
+export const recurringPageSchema = z.strictObject({ items: z.array(recurringViewSchema), nextCursor: cursor });
+
+/** `DELETE /v1/recurring-notifications/{id}` */
+export const endedRecurringResponseSchema = z.strictObject({ recurringId: z.string(), status: z.literal('ended') });

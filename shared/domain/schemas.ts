@@ -11,12 +11,12 @@
  */
 import * as z from 'zod';
 import { channels, notificationStatuses, priorities } from './notification.ts';
-import { broadcastIdPattern, notificationIdPattern } from './ids.ts';
+import { broadcastIdPattern, notificationIdPattern, recurringIdPattern } from './ids.ts';
 import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { isRawJson } from './opaque-json.ts';
 import { verifiableChannels } from './contact-verification.ts';
 import type { RawJson } from './opaque-json.ts';
-import { isKnownTimeZone, isLocalDateTime, localDateTimePattern, wallTimePattern } from './time.ts';
+import { isKnownTimeZone, isLocalDateTime, localDateTimePattern, ratePattern, wallTimePattern } from './time.ts';
 
 /** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. */
 const lineBreaking = /[\p{Cc}\u2028\u2029]/u;
@@ -635,3 +635,66 @@ export const celeryScheduleBodySchema = z
       ...(body.related_object_type && body.related_object_id ? { relatedObject: { type: body.related_object_type, id: body.related_object_id } } : {}),
     }),
   );
+
+// ---- Recurring notifications (issue 12) ----
+
+/** The longest cron expression accepted. */
+export const maxCronLength = 100;
+
+/** When a recurring notification fires: exactly one of `cron` (five or six fields) and `rate`, in `timezone`. */
+export const recurringScheduleSchema = z
+  .strictObject({
+    cron: z.string('must be a string').min(1, 'must not be empty').max(maxCronLength, `must be at most ${maxCronLength} characters`).optional(),
+    rate: z.string('must be a string').regex(ratePattern, 'must be "<n> minute(s) | hour(s) | day(s)"').optional(),
+    timezone: timezoneSchema.default('UTC'),
+    startAt: instantSchema.optional(),
+    endAt: instantSchema.optional(),
+  })
+  .refine((s) => (s.cron === undefined) !== (s.rate === undefined), { message: 'must give exactly one of cron and rate', path: ['cron'] })
+  .refine((s) => s.startAt === undefined || s.endAt === undefined || Date.parse(s.startAt) < Date.parse(s.endAt), { message: 'must be after startAt', path: ['endAt'] });
+
+/** Body of `POST /v1/recurring-notifications`: a notification's content, to recipients or an audience, and a schedule. */
+export const createRecurringBodySchema = z
+  .strictObject({
+    recipients: createNotificationsBodySchema.shape.recipients.optional(),
+    audience: broadcastAudienceSchema.optional(),
+    title: notificationContent.title,
+    message: notificationContent.message,
+    channels: notificationContent.channels,
+    type: notificationContent.type,
+    priority: notificationContent.priority,
+    data: notificationContent.data,
+    schedule: recurringScheduleSchema,
+  })
+  .refine((b) => (b.recipients === undefined) !== (b.audience === undefined), { message: 'must give exactly one of recipients and audience', path: ['recipients'] });
+export type CreateRecurringBody = z.infer<typeof createRecurringBodySchema>;
+
+/** Body of `PATCH /v1/recurring-notifications/{id}`: what changes; `paused` pauses or resumes it. */
+export const patchRecurringBodySchema = z
+  .strictObject({
+    title: notificationContent.title.optional(),
+    message: notificationContent.message.optional(),
+    channels: notificationContent.channels,
+    type: notificationTypeSchema.optional(),
+    priority: z.enum(priorities).optional(),
+    data: notificationContent.data,
+    schedule: recurringScheduleSchema.optional(),
+    paused: z.boolean('must be true or false').optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'must change something');
+export type PatchRecurringBody = z.infer<typeof patchRecurringBodySchema>;
+
+export const recurringIdSchema = z.string().regex(recurringIdPattern, 'is not a recurring notification id');
+
+/** Query of `GET /v1/recurring-notifications`. */
+export const listRecurringQuerySchema = z.strictObject({ limit: pageLimitSchema, cursor: pageCursorSchema.optional() });
+export type ListRecurringQuery = z.infer<typeof listRecurringQuerySchema>;
+
+/** What a recurring schedule puts on the fan-out queue: one occurrence, at its instant. */
+export const recurringOccurrenceMessageSchema = z.object({
+  kind: z.literal('occurrence'),
+  tenantId: tenantIdSchema,
+  recurringId: recurringIdSchema,
+  at: z.iso.datetime({ offset: true }),
+});
+export type RecurringOccurrenceMessage = z.infer<typeof recurringOccurrenceMessageSchema>;

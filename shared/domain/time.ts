@@ -119,3 +119,6 @@ export function quietWindowEnd(epochMs: number, zone: string, quiet: QuietHours)
   const later = endWall.toZonedDateTime(zone, { disambiguation: 'later' }).epochMilliseconds;
   return later > epochMs ? later : undefined;
 }
+
+/** A recurring rate: a positive whole number and a unit (`1 day`, `5 minutes`). */
+export const ratePattern = /^([1-9]\d{0,5}) (minute|minutes|hour|hours|day|days)$/;

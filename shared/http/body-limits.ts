@@ -22,6 +22,7 @@ import {
   maxEmailLength,
   maxGroupIdLength,
   maxGroupsPerRecipient,
+  maxCronLength,
   maxInstantLength,
   maxMessageLength,
   maxRecipientsPerRequest,
@@ -81,6 +82,9 @@ const content = {
   timezone: asciiTextBytes(maxTimezoneLength),
 };
 
+/** A recurring schedule: a cron (or a shorter rate), its zone and bounds. */
+const recurringSchedule = objectBytes({ cron: asciiTextBytes(maxCronLength), timezone: asciiTextBytes(maxTimezoneLength), startAt: instant, endAt: instant });
+
 /** Quiet hours: two wall times `HH:MM` (or `"default"` on a recipient, which is shorter). */
 const quietHours = objectBytes({ start: asciiTextBytes(5), end: asciiTextBytes(5) });
 
@@ -120,6 +124,12 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
     quietHours,
   }),
   'PUT /v1/settings': objectBytes({ defaultTimezone: asciiTextBytes(maxTimezoneLength), quietHours }),
+  'POST /v1/recurring-notifications': objectBytes({
+    recipients: recipientIds(maxRecipientsPerRequest),
+    ...content,
+    schedule: recurringSchedule,
+  }),
+  'PATCH /v1/recurring-notifications/{id}': objectBytes({ ...content, schedule: recurringSchedule, paused: 5 }),
   'POST /v1/me/verify': objectBytes({ channel: asciiTextBytes('email'.length), code: asciiTextBytes(maxVerificationCodeLength) }),
   'PATCH /v1/notifications/{id}': objectBytes({ scheduledAt: instant }),
   'POST /v1/notifications/{id}/send-now': objectBytes({}),

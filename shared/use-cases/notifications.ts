@@ -105,6 +105,7 @@ export async function scheduleNotifications(
   deps: NotificationDeps,
   caller: Caller,
   body: CreateNotificationsBody,
+  origin: { readonly recurringId?: string } = {},
 ): Promise<ScheduledNotifications> {
   const now = deps.clock.now();
   const { times, byId } = await admitCreate(deps, caller, body, now);
@@ -128,6 +129,7 @@ export async function scheduleNotifications(
     status: 'pending',
     scheduledAt: new Date(timeOf(recipientId).epochMs).toISOString(),
     ...(timeOf(recipientId).timezone ? { timezone: timeOf(recipientId).timezone } : {}),
+    ...(origin.recurringId ? { recurringId: origin.recurringId } : {}),
     createdAt: now.toISOString(),
     attempts: 0,
     deliveries: {},
