@@ -651,10 +651,10 @@ export const functions: readonly FunctionDescription[] = [
     access: {
       // Issue 12: it also runs each occurrence of a recurring notification (its schedule targets this
       // queue), creating a notification (notifications, the delivery queue, its schedules) or a broadcast.
-      tables: { broadcasts: 'readWrite', 'broadcast-recipients': 'readWrite', recipients: 'read', memberships: 'read', recurring: 'readWrite', notifications: 'readWrite', 'rate-limits': 'readWrite' },
+      // An occurrence is due now, so it schedules nothing: its notifications go straight onto the
+      // delivery queue, its broadcast's start onto the fan-out queue.
+      tables: { broadcasts: 'readWrite', 'broadcast-recipients': 'readWrite', recipients: 'read', memberships: 'read', recurring: 'readWrite', notifications: 'readWrite' },
       sendsTo: ['fanout', 'broadcast-delivery', 'delivery'],
-      schedules: true,
-      schedulesBroadcasts: true,
       settings: ['retry'],
     },
   },

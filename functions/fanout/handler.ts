@@ -8,17 +8,18 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { broadcastDeliveryQueue, broadcastScheduler, fanoutQueue, fanoutRequeue } from '../../shared/adapters/dependencies/broadcast-queues.ts';
-import { deliveryScheduler } from '../../shared/adapters/dependencies/notification-queue.ts';
+import { broadcastDeliveryQueue, fanoutQueue, fanoutRequeue } from '../../shared/adapters/dependencies/broadcast-queues.ts';
+import { deliveryEnqueuer } from '../../shared/adapters/dependencies/notification-queue.ts';
+import { ImmediateBroadcastScheduler, ImmediateDeliveryScheduler } from '../../shared/adapters/immediate-schedulers.ts';
 import { notificationStore } from '../../shared/adapters/dependencies/notifications.ts';
 import { recurringStore } from '../../shared/adapters/dependencies/recurring.ts';
-import { selfSendLimits } from '../../shared/adapters/dependencies/self-send.ts';
 import { broadcastRecipientStore, broadcastStore } from '../../shared/adapters/dependencies/broadcasts.ts';
 import { systemClock } from '../../shared/adapters/dependencies/clock.ts';
 import { recipientStore, tenantSettingsStore } from '../../shared/adapters/dependencies/directory.ts';
 import { broadcastConfig, once, retryPolicyConfig } from '../../shared/config.ts';
 import { fanoutMessageSchema, recurringOccurrenceMessageSchema } from '../../shared/domain/schemas.ts';
 import { logger } from '../../shared/observability/logger.ts';
+import type { SelfSendLimits } from '../../shared/ports.ts';
 import { sqsConsumer } from '../../shared/queue/consumer.ts';
 import type { ConsumedMessage, MessageOutcome } from '../../shared/queue/consumer.ts';
 import { runFanoutStep } from '../../shared/use-cases/fan-out-broadcast.ts';
@@ -39,12 +40,27 @@ const deps = once(
   }),
 );
 
+/** What a plain user may send themself, for an occurrence: nothing (only admins and senders create recurring notifications). */
+const noSelfSends: SelfSendLimits = {
+  take: async () => ({ ok: false, retryAfterSeconds: 3_600 }),
+  check: async () => ({ ok: false, retryAfterSeconds: 3_600 }),
+};
+
 /** What runs each occurrence of a recurring notification (its schedule targets this queue). */
 const occurrenceDeps = once(
   (): OccurrenceDeps => ({
     recurring: recurringStore(),
-    notifications: { notifications: notificationStore(), recipients: recipientStore(), scheduler: deliveryScheduler(), clock: systemClock, selfSend: selfSendLimits(), tenantSettings: tenantSettingsStore() },
-    broadcasts: { broadcasts: broadcastStore(), rows: broadcastRecipientStore(), scheduler: broadcastScheduler(), fanout: fanoutQueue(), clock: systemClock },
+    // An occurrence is due now: its notifications and broadcast go straight onto their queues.
+    notifications: {
+      notifications: notificationStore(),
+      recipients: recipientStore(),
+      scheduler: new ImmediateDeliveryScheduler(deliveryEnqueuer()),
+      clock: systemClock,
+      // Only admins and senders create recurring notifications: the limits of plain users never apply.
+      selfSend: noSelfSends,
+      tenantSettings: tenantSettingsStore(),
+    },
+    broadcasts: { broadcasts: broadcastStore(), rows: broadcastRecipientStore(), scheduler: new ImmediateBroadcastScheduler(fanoutQueue()), fanout: fanoutQueue(), clock: systemClock },
     clock: systemClock,
   }),
 );
