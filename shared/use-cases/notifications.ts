@@ -71,7 +71,7 @@ async function admitCreate(
     throw new ForbiddenError('Only admins and senders may notify anyone but themselves');
   }
   // The instant is checked before the directory is read: a bad time is a 400 whatever the recipients.
-  if (body.timezone !== recipientZone) resolveRecipientTimes(body, [], noTenantSettings, now);
+  if (body.timezone !== recipientZone) resolveRecipientTimes(body, [{ id: '' }], noTenantSettings, now);
   const found = await deps.recipients.getMany(caller.tenantId, body.recipients);
   const byId = new Map(found.map((r) => [r.id, r]));
   const missing = body.recipients.filter((id) => !byId.has(id));
