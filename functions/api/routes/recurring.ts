@@ -34,8 +34,10 @@ export async function getRecurringRoute(event: HttpEvent): Promise<HttpResult> {
 /** `PATCH /v1/recurring-notifications/{id}`: change it; `{ "paused": true | false }` pauses or resumes. */
 export async function patchRecurringRoute(event: HttpEvent): Promise<HttpResult> {
   const caller = callerFrom(event);
+  // The body first: one over its cap is a 413 whatever the path says.
+  const body = parseBody(event, patchRecurringBodySchema);
   const id = pathParameter(event, 'id', recurringIdSchema);
-  const changed = await patchRecurring(deps(), caller, id, parseBody(event, patchRecurringBodySchema));
+  const changed = await patchRecurring(deps(), caller, id, body);
   return json(200, toRecurringView(changed, upcomingOccurrences(changed, systemClock.now())));
 }
 
