@@ -96,6 +96,35 @@ describe('local-time scheduling', () => {
     expect(JSON.stringify(celery.body.error?.details)).toContain('timezone');
   });
 
+  it("delivers a broadcast at that wall time in each recipient's zone: now in UTC, three hours later in São Paulo", async () => {
+    // Prepare: a wall time a few seconds ahead in UTC
+    await putRecipient('utc-person', { timezone: 'UTC' });
+    await putRecipient('sao-person', { timezone: 'America/Sao_Paulo' });
+    const wall = new Date(Date.now() + 4_000).toISOString().slice(0, 19);
+
+    // Act
+    const created = await h.api('POST', '/v1/broadcasts', {
+      token: admin,
+      body: { audience: { recipientIds: ['utc-person', 'sao-person'] }, title: 'Morning', message: 'Hello', scheduledAt: wall, timezone: 'recipient' },
+    });
+
+    // Assess: the UTC recipient has it at its instant; São Paulo's waits for its own (UTC-3)
+    expect(created.status).toBe(201);
+    const id = String(created.body.broadcastId);
+    const view = await h.api('GET', `/v1/broadcasts/${id}`, { token: admin });
+    expect(view.body).toMatchObject({ timezone: 'recipient', localScheduledAt: wall });
+    await eventually(
+      async () => (await h.api('GET', `/v1/broadcasts/${id}/recipients?status=sent`, { token: admin })).body.items as { recipientId: string }[],
+      (items) => items.length === 1,
+      20_000,
+    );
+    const pending = (await h.api('GET', `/v1/broadcasts/${id}/recipients?status=pending`, { token: admin })).body.items as { recipientId: string; nextAttemptAt: string }[];
+    expect(pending).toMatchObject([{ recipientId: 'sao-person', nextAttemptAt: new Date(Date.parse(`${wall}Z`) + 3 * 3_600_000).toISOString() }]);
+    const sent = (await h.api('GET', `/v1/broadcasts/${id}/recipients?status=sent`, { token: admin })).body.items as { recipientId: string; updatedAt: string }[];
+    expect(sent.map((r) => r.recipientId)).toEqual(['utc-person']);
+    expect(Date.parse(sent[0]?.updatedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(`${wall}Z`));
+  });
+
   it('takes a wall time on the Celery route too, answering the earlier instant of an overlap', async () => {
     // Act: 01:30 on 2028-11-05 happens twice in New York
     const created = await h.api('POST', '/api/notifications/schedule/', {
