@@ -23,6 +23,7 @@ import { httpUrl, listen } from './listen.ts';
 import { setLongTimeout } from './long-timeout.ts';
 import { nextRecurringFire, parseScheduleExpression, ScheduleExpressionError } from './schedule-expressions.ts';
 import type { ScheduleExpression } from './schedule-expressions.ts';
+import { withoutSdkLogger } from '../shared/adapters/sdk-logger.ts';
 
 /** The emulator's clock: real time by default, a controllable one in tests. */
 export interface SchedulerClock {
@@ -445,13 +446,15 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
   function sqsClientFor(region: string): SQSClient {
     let client = sqsClients.get(region);
     if (!client) {
-      client = new SQSClient({
-        region,
-        endpoint: options.sqsEndpoint,
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        // Our RetryPolicy decides about retries, as the real service does, not the SDK's.
-        maxAttempts: 1,
-      });
+      client = withoutSdkLogger(
+        new SQSClient({
+          region,
+          endpoint: options.sqsEndpoint,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          // Our RetryPolicy decides about retries, as the real service does, not the SDK's.
+          maxAttempts: 1,
+        }),
+      );
       sqsClients.set(region, client);
     }
     return client;

@@ -1,4 +1,5 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import * as appDescription from '../app-description.ts';
@@ -8,6 +9,7 @@ import { HeraldQueueAlarms } from '../constructs/herald-queue-alarms.ts';
 import { HeraldQueues } from '../constructs/herald-queues.ts';
 import { HeraldScheduler } from '../constructs/herald-scheduler.ts';
 import { HeraldTables } from '../constructs/herald-tables.ts';
+import { acknowledgeFinding } from '../constructs/nag-acknowledgements.ts';
 
 /** The stateful part of the app description. */
 export interface DataDescription {
@@ -56,6 +58,8 @@ export class HeraldDataStack extends Stack {
   readonly alarmTopic: HeraldAlarmTopic;
   /** The alarms on the dead-letter queues. */
   readonly deadLetterAlarms: HeraldQueueAlarms;
+  /** The Telegram bot's token (from BotFather): created with a placeholder, set by the operator (docs/deploying.md). */
+  readonly telegramBotToken: Secret;
 
   constructor(scope: Construct, id: string, props: HeraldDataStackProps) {
     super(scope, id, props);
@@ -81,5 +85,15 @@ export class HeraldDataStack extends Stack {
       broadcasts: { targetQueue: this.queues.get('fanout'), deadLetterQueue: this.queues.get('fanout-dlq') },
       removalPolicy,
     });
+    this.telegramBotToken = new Secret(this, 'TelegramBotToken', {
+      secretName: `${namePrefix}/telegram-bot-token`,
+      description: 'The Telegram bot token Herald sends with (BotFather); put the real one with aws secretsmanager put-secret-value',
+      removalPolicy,
+    });
+    acknowledgeFinding(
+      this.telegramBotToken,
+      'AwsSolutions-SMG4',
+      'A bot token is issued by Telegram (BotFather), not by AWS: no rotation Lambda can make a new one; it is replaced by hand when revoked',
+    );
   }
 }

@@ -18,7 +18,7 @@ import { unitKey } from '../domain/delivery.ts';
 import type { DeliveryUnit, LiveState, QuietHold, UnitRef } from '../domain/delivery.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import type { TenantSettings } from '../domain/tenant-settings.ts';
-import type { ClaimRequest, ClaimResult, CommitEntry, CommitVerdict, DeliveryStore, LoadedUnits } from '../ports.ts';
+import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits } from '../ports.ts';
 import { broadcastFromItem, broadcastKey, contentFromItem, contentKey } from './dynamo-broadcast-store.ts';
 import { batchGetAcross } from './dynamo-batch.ts';
 import type { TableKey } from './dynamo-batch.ts';
@@ -282,8 +282,9 @@ export class DynamoDeliveryStore implements DeliveryStore {
     }
   }
 
-  async commit(entries: readonly CommitEntry[], now: Date): Promise<ReadonlyMap<string, CommitVerdict>> {
+  async commit(entries: readonly CommitEntry[], now: Date): Promise<CommitResult> {
     const verdicts = new Map<string, CommitVerdict>();
+    const unreadFound = new Map<string, number>();
     const groups: CommitEntry[][] = [[]];
     let size = 0;
     for (const entry of entries) {
@@ -295,11 +296,11 @@ export class DynamoDeliveryStore implements DeliveryStore {
       groups[groups.length - 1]?.push(entry);
       size += n;
     }
-    await Promise.all(groups.filter((g) => g.length > 0).map((group) => this.commitGroup(group, now, verdicts)));
-    return verdicts;
+    await Promise.all(groups.filter((g) => g.length > 0).map((group) => this.commitGroup(group, now, verdicts, unreadFound)));
+    return { verdicts, unreadFound };
   }
 
-  private async commitGroup(entries: readonly CommitEntry[], now: Date, verdicts: Map<string, CommitVerdict>): Promise<void> {
+  private async commitGroup(entries: readonly CommitEntry[], now: Date, verdicts: Map<string, CommitVerdict>, unreadFound: Map<string, number>): Promise<void> {
     const t = this.tables();
     const actions: TransactItem[] = [];
     const roles: ActionRole[] = [];
@@ -330,6 +331,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
               : unreadBefore === 0
                 ? { ConditionExpression: 'attribute_not_exists(unread) OR unread = :before', ExpressionAttributeValues: { ':one': 1, ':before': 0 } }
                 : { ConditionExpression: 'unread = :before', ExpressionAttributeValues: { ':one': 1, ':before': unreadBefore } }),
+            // A refusal then carries the count it found, so the engine need not read it again.
+            ...(unreadBefore === undefined ? {} : { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const }),
           },
         });
         roles.push({ kind: 'counter', key });
@@ -360,6 +363,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
       if (!role || role.kind === 'broadcast' || role.kind === 'budget') return;
       const verdict: CommitVerdict =
         role.kind === 'unit' ? 'claimLost' : role.kind === 'recipient' ? 'recipientGone' : role.kind === 'inbox' ? 'inboxExists' : 'unreadMoved';
+      // No counter item, or one without `unread`, is a count of 0.
+      if (role.kind === 'counter') unreadFound.set(role.key, numberIn(reason.item, 'unread') ?? 0);
       if (rank[verdict] > rank[verdicts.get(role.key) ?? 'notAttempted']) verdicts.set(role.key, verdict);
     });
   }

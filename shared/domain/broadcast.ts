@@ -11,6 +11,7 @@
  * progress never goes backwards) and `delivering`.
  */
 import { toLocalIso } from './time.ts';
+import type { TemplateRef } from './template.ts';
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
 import type { TransitionTable } from './state-machine.ts';
 import { tableAllows } from './state-machine.ts';
@@ -106,6 +107,8 @@ export interface Broadcast {
 export interface BroadcastContent {
   readonly message: string;
   readonly data?: Readonly<Record<string, unknown>>;
+  /** Its template, when it has one: rendered at delivery for each recipient. */
+  readonly template?: TemplateRef;
 }
 
 /** One recipient of one broadcast: its row in the broadcast-recipients table. */
@@ -255,6 +258,15 @@ export function broadcastProgress(b: Broadcast): BroadcastProgress {
   let percent = 0;
   if (final) percent = total === 0 ? 100 : Math.min(100, Math.floor((settled * 100) / total));
   return { total, sent, failed, cancelled, pending: Math.max(0, total - settled), held: Math.max(0, b.counts.held ?? 0), percent };
+}
+
+/**
+ * The WebSocket frame that tells a broadcast's creator where it stands (sent after each delivered
+ * batch): `{ type: 'broadcastProgress', broadcast: { id, status, title, progress } }`, the
+ * counters of `GET /v1/broadcasts/{id}`.
+ */
+export function toBroadcastProgressFrame(b: Broadcast): Record<string, unknown> {
+  return { type: 'broadcastProgress', broadcast: { id: b.id, status: b.status, title: b.title, progress: broadcastProgress(b) } };
 }
 
 /** The public view of the audience: an explicit list shows its size, not its ids. */

@@ -12,6 +12,7 @@
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
 import type { Recipient } from './recipient.ts';
 import type { RetryPolicy } from './retry-policy.ts';
+import type { RenderedTemplate, TemplateRef } from './template.ts';
 import { retryDelaySeconds } from './retry-policy.ts';
 import { recipientQuietHours, recipientTimeZone } from './tenant-settings.ts';
 import type { TenantSettings } from './tenant-settings.ts';
@@ -44,6 +45,18 @@ export interface DeliveryContent {
   /** ISO-8601 UTC. */
   readonly createdAt: string;
   readonly scheduledAt: string | null;
+  /**
+   * Set when the content is a template's: `title` and `message` are then a summary (the template's
+   * inbox section in its default locale, rendered for no one) until the engine renders it for the
+   * recipient at delivery.
+   */
+  readonly template?: TemplateRef;
+  /**
+   * The template rendered for this recipient, set by the engine before any channel renders (its
+   * inbox section is then also `title` and `message`); read it through `sectionFor`
+   * (shared/templates/section.ts).
+   */
+  readonly rendered?: RenderedTemplate;
 }
 
 /** The statuses a unit shows the engine (a broadcast row's are a subset). */
@@ -230,10 +243,10 @@ export type UnitOutcome =
 
 /**
  * Why a unit must be looked at again later: it is not yet due, another worker holds it, a retry
- * waits out its backoff, a provider's send budget is spent, it changed while being claimed, or
- * the recipient's quiet hours hold it.
+ * waits out its backoff, a provider's send budget is spent, it changed while being claimed, the
+ * recipient's quiet hours hold it, or the invocation ran too short of time to start its round.
  */
-export type LaterCause = 'notYetDue' | 'leased' | 'retry' | 'budget' | 'changed' | 'quietHours';
+export type LaterCause = 'notYetDue' | 'leased' | 'retry' | 'budget' | 'changed' | 'quietHours' | 'deadline';
 
 /** The frame a live WebSocket client receives for a delivery, with the new unread count when known. */
 export function toSocketFrame(content: DeliveryContent, unread?: number): Record<string, unknown> {

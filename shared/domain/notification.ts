@@ -6,11 +6,12 @@
 import { tableAllows, tableIsTerminal } from './state-machine.ts';
 import { toLocalIso } from './time.ts';
 import type { TransitionTable } from './state-machine.ts';
+import type { TemplateRef } from './template.ts';
 
 export const notificationStatuses = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type NotificationStatus = (typeof notificationStatuses)[number];
 
-export const channels = ['inbox', 'websocket', 'email'] as const;
+export const channels = ['inbox', 'websocket', 'email', 'telegram', 'webhook'] as const;
 export type Channel = (typeof channels)[number];
 
 export const priorities = ['low', 'normal', 'high', 'urgent'] as const;
@@ -34,6 +35,8 @@ export interface ChannelDelivery {
   readonly error?: string;
   /** A note on any other outcome (how many sockets, why skipped). */
   readonly detail?: string;
+  /** For a templated notification: the locale its template was rendered in (`fr`, or the template's default). */
+  readonly locale?: string;
 }
 
 /** What a notification is about, in the caller's own terms (e.g. `{ type: 'invoice', id: '42' }`). */
@@ -54,6 +57,8 @@ export interface Notification {
   readonly priority: Priority;
   readonly channels: readonly Channel[];
   readonly data?: Readonly<Record<string, unknown>>;
+  /** Its template, when it has one: rendered at delivery for its recipient (`title`/`message` are then a summary). */
+  readonly template?: TemplateRef;
   readonly relatedObject?: RelatedObject;
   readonly status: NotificationStatus;
   /** ISO-8601 UTC instants. */
@@ -134,9 +139,14 @@ export function isTerminal(status: NotificationStatus): boolean {
   return tableIsTerminal<NotificationStatus, NotificationGuard>(notificationTransitions, status);
 }
 
-/** The channels used when the request names none: inbox and WebSocket, plus email when known. */
-export function defaultChannels(recipient: { readonly email?: string }): Channel[] {
-  return recipient.email ? ['inbox', 'websocket', 'email'] : ['inbox', 'websocket'];
+/** The channels used when the request names none: inbox and WebSocket, plus each channel the recipient has an address for. */
+export function defaultChannels(recipient: { readonly email?: string; readonly telegramChatId?: string; readonly webhookUrl?: string }): Channel[] {
+  const addressed: [Channel, string | undefined][] = [
+    ['email', recipient.email],
+    ['telegram', recipient.telegramChatId],
+    ['webhook', recipient.webhookUrl],
+  ];
+  return ['inbox', 'websocket', ...addressed.flatMap(([channel, address]) => (address ? [channel] : []))];
 }
 
 /** The message a live WebSocket client receives for a delivered notification. */
@@ -169,6 +179,7 @@ export function toNotificationView(n: Notification): Record<string, unknown> {
     priority: n.priority,
     channels: n.channels,
     data: n.data ?? {},
+    template: n.template ?? null,
     relatedObject: n.relatedObject ?? null,
     status: n.status,
     scheduledAt: n.scheduledAt,

@@ -13,6 +13,7 @@
 import { Cron } from 'croner';
 import type { Channel, Priority } from './notification.ts';
 import type { BroadcastAudience } from './broadcast.ts';
+import type { Role } from './caller.ts';
 import { ratePattern, toLocalIso } from './time.ts';
 
 /** When a recurring notification fires. */
@@ -44,7 +45,7 @@ export interface RecurringNotification {
   readonly id: string;
   readonly createdBy: string;
   /** The roles of its creator, which each occurrence creates with. */
-  readonly createdByRoles: readonly ('admin' | 'sender')[];
+  readonly createdByRoles: readonly Role[];
   readonly recipients?: readonly string[];
   readonly audience?: BroadcastAudience;
   /** The explicit list of an audience of recipient ids. */

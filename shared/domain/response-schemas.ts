@@ -32,12 +32,20 @@ export const errorResponseSchema = z
 /** `{ "message": "Unauthorized" }`: what API Gateway answers itself (JWT authorizer, unknown route, payload quota). */
 export const gatewayErrorSchema = z.strictObject({ message: z.string() }).meta({ description: "API Gateway's own error shape." });
 
+/** A notification's template: which, which version (absent: the latest at delivery), and its payload. */
+export const templateRefViewSchema = z.strictObject({
+  id: z.string(),
+  version: z.int().min(1).optional(),
+  payload: z.record(z.string(), z.unknown()),
+});
+
 /** The outcome of one channel of one notification. */
 export const channelDeliveryViewSchema = z.strictObject({
   status: z.enum(channelDeliveryStatuses),
   at: instant,
   error: z.string().optional().meta({ description: 'Why a `failed` channel failed.' }),
   detail: z.string().optional().meta({ description: 'A note on any other outcome (how many sockets, why skipped).' }),
+  locale: z.string().optional().meta({ description: "A templated notification's: the locale its template was rendered in." }),
 });
 
 const deliveriesSchema = z.partialRecord(z.enum(channels), channelDeliveryViewSchema);
@@ -52,6 +60,9 @@ export const notificationViewSchema = z.strictObject({
   priority: z.enum(priorities),
   channels: z.array(z.enum(channels)),
   data: z.record(z.string(), z.unknown()),
+  template: templateRefViewSchema.nullable().meta({
+    description: 'Its template, if it has one (`title`/`message` are then its inbox section rendered for no one; delivery renders it for the recipient). Without `version`, delivery renders the latest.',
+  }),
   relatedObject: z.strictObject({ type: z.string(), id: z.string() }).nullable(),
   status: z.enum(notificationStatuses),
   scheduledAt: instant,
@@ -73,10 +84,16 @@ export const notificationViewSchema = z.strictObject({
 export const recipientViewSchema = z.strictObject({
   id: z.string(),
   email: z.string().nullable(),
+  telegramChatId: z.string().nullable(),
+  webhookUrl: z.string().nullable(),
+  locale: z.string().nullable().meta({ description: 'BCP 47 language tag, canonical.' }),
   timezone: z.string().nullable(),
   groups: z.array(z.string()),
   channels: z.strictObject(Object.fromEntries(switchableChannels.map((channel) => [channel, z.boolean()]))).meta({
     description: 'Channels the recipient left on (`PATCH /v1/me`); the inbox is always on.',
+  }),
+  types: z.record(z.string(), z.record(z.string(), z.boolean())).meta({
+    description: 'Per notification type, the switches that win over `channels` (`PATCH /v1/me`).',
   }),
   awaitingVerification: z.array(z.enum(verifiableChannels)).meta({
     description:
@@ -214,6 +231,25 @@ export const metricsReportSchema = z.strictObject({
   ),
 });
 
+/** One dead-letter queue's depth, as SQS approximates it. */
+const deadLetterQueueDepthSchema = z.strictObject({
+  name: z.string(),
+  redriveTo: z.string().optional().meta({ description: 'Where a redrive moves its messages; absent when they cannot be moved back.' }),
+  messages: z.int().min(0).meta({ description: 'ApproximateNumberOfMessages: waiting.' }),
+  inFlight: z.int().min(0).meta({ description: 'ApproximateNumberOfMessagesNotVisible: received, not yet deleted.' }),
+});
+
+/** `GET /v1/admin/dead-letters` */
+export const deadLetterQueuesResponseSchema = z.strictObject({ queues: z.array(deadLetterQueueDepthSchema) });
+
+/** `POST /v1/admin/dead-letters/{queue}/redrive` */
+export const deadLetterRedriveResponseSchema = z.strictObject({
+  name: z.string(),
+  redriveTo: z.string(),
+  moved: z.int().min(0),
+  remaining: z.int().min(0).meta({ description: 'Still waiting when the call ended: call again to move them.' }),
+});
+
 /** `DELETE /v1/recipients/{id}` */
 export const erasureReportSchema = z.strictObject({
   id: z.string(),
@@ -348,3 +384,85 @@ export const recurringPageSchema = z.strictObject({ items: z.array(recurringView
 
 /** `DELETE /v1/recurring-notifications/{id}` */
 export const endedRecurringResponseSchema = z.strictObject({ recurringId: z.string(), status: z.literal('ended') });
+
+// ---- Templates ----
+
+const liquid = z.string().meta({ description: 'Liquid source.' });
+const sectionViews = {
+  inbox: z.strictObject({ title: liquid, message: liquid }),
+  websocket: z.strictObject({ title: liquid, message: liquid }),
+  email: z.strictObject({ subject: liquid, html: liquid.optional(), text: liquid.optional() }),
+  push: z.strictObject({ title: liquid, body: liquid, url: liquid.optional() }),
+  sms: z.strictObject({ text: liquid }),
+  telegram: z.strictObject({ text: liquid }),
+  webhook: z.strictObject({ body: liquid }),
+};
+const templateSectionsView = z.strictObject({
+  inbox: sectionViews.inbox,
+  websocket: sectionViews.websocket.optional(),
+  email: sectionViews.email.optional(),
+  push: sectionViews.push.optional(),
+  sms: sectionViews.sms.optional(),
+  telegram: sectionViews.telegram.optional(),
+  webhook: sectionViews.webhook.optional(),
+});
+const localeSectionsView = z.strictObject({
+  inbox: sectionViews.inbox.partial().optional(),
+  websocket: sectionViews.websocket.partial().optional(),
+  email: sectionViews.email.partial().optional(),
+  push: sectionViews.push.partial().optional(),
+  sms: sectionViews.sms.partial().optional(),
+  telegram: sectionViews.telegram.partial().optional(),
+  webhook: sectionViews.webhook.partial().optional(),
+});
+
+/** One version of a template, as `toTemplateView` shows it. */
+export const templateViewSchema = z.strictObject({
+  id: z.string(),
+  version: z.int().min(1),
+  description: z.string().optional(),
+  channels: templateSectionsView,
+  locales: z.record(z.string(), localeSectionsView).optional(),
+  defaultLocale: z.string().optional(),
+  createdAt: instant,
+  createdBy: z.string(),
+});
+
+/** A template in the listing: its latest version's number and description. */
+export const templateSummarySchema = z.strictObject({
+  id: z.string(),
+  latestVersion: z.int().min(1),
+  description: z.string().optional(),
+  createdAt: instant,
+  updatedAt: instant,
+});
+export const templatePageSchema = z.strictObject({ items: z.array(templateSummarySchema), nextCursor: cursor });
+
+/** `POST /v1/templates/{id}/preview`: every section rendered, or why it could not be. */
+export const templatePreviewSchema = z.strictObject({
+  templateId: z.string(),
+  version: z.int().min(1),
+  locale: z.string().meta({ description: "The locale used: the one asked for, its language, or the template's default." }),
+  channels: z.strictObject({
+    inbox: z.strictObject({ title: z.string(), message: z.string() }).optional(),
+    websocket: z.strictObject({ title: z.string(), message: z.string() }).optional(),
+    email: z.strictObject({ subject: z.string(), html: z.string().optional(), text: z.string() }).optional(),
+    push: z.strictObject({ title: z.string(), body: z.string(), url: z.string().optional() }).optional(),
+    sms: z
+      .strictObject({ text: z.string(), encoding: z.enum(['GSM-7', 'UCS-2']), segments: z.int().min(0) })
+      .optional()
+      .meta({ description: 'With the messages it takes: GSM-7 160 characters in one, 153 per part; UCS-2 70 in one, 67 per part.' }),
+    telegram: z.strictObject({ text: z.string(), parseMode: z.literal('HTML') }).optional(),
+    webhook: z.strictObject({ body: z.string() }).optional(),
+  }),
+  failures: z.record(z.string(), z.string()).meta({ description: 'Sections that could not be rendered, and why (e.g. `missing variable "order.total"`).' }),
+  missingVariables: z.array(z.string()).meta({ description: 'Variables any section of any locale uses that the payload lacks.' }),
+});
+
+/** A tenant's webhook signing secrets, as `toWebhookSecretView` shows them to admins. */
+export const webhookSecretViewSchema = z.strictObject({
+  secret: z.string().meta({ description: 'The current secret, `whsec_<base64>`.' }),
+  createdAt: instant,
+  previousSecret: z.string().nullable().meta({ description: 'The secret it replaced, while that still signs.' }),
+  previousValidUntil: nullableInstant,
+});

@@ -15,8 +15,12 @@ import { broadcastIdPattern, notificationIdPattern, recurringIdPattern } from '.
 import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { isRawJson } from './opaque-json.ts';
 import { verifiableChannels } from './contact-verification.ts';
+import { switchableChannels } from './recipient.ts';
+import type { SwitchableChannel } from './recipient.ts';
 import type { RawJson } from './opaque-json.ts';
 import { isKnownTimeZone, isLocalDateTime, localDateTimePattern, ratePattern, wallTimePattern } from './time.ts';
+import { canonicalLocale, reservedTemplateVariables } from './template.ts';
+import type { TemplateChannel } from './template.ts';
 
 /** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. */
 const lineBreaking = /[\p{Cc}\u2028\u2029]/u;
@@ -89,6 +93,43 @@ export const timezoneSchema = z
 export const maxEmailLength = 254;
 /** An e-mail address (zod's pattern: ASCII, no quoted local part), at most {@link maxEmailLength} characters. */
 export const emailAddressSchema = z.email('must be an email address').max(maxEmailLength, `must be at most ${maxEmailLength} characters`);
+
+/** A Telegram chat: a numeric id (negative for groups) or a public `@username`, as `sendMessage` takes `chat_id`. */
+export const telegramChatIdSchema = z
+  .string('must be a string')
+  .regex(/^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$/, 'must be a numeric Telegram chat id or an @username');
+
+/** The longest webhook URL. */
+export const maxWebhookUrlLength = 2048;
+/**
+ * A webhook URL: absolute `http(s)://`, no credentials. Whether the host may be reached is judged at
+ * each send (shared/delivery/webhook-guard.ts): on AWS, `https://` to public addresses only.
+ */
+export const webhookUrlSchema = z
+  .string('must be a string')
+  .max(maxWebhookUrlLength, `must be at most ${maxWebhookUrlLength} characters`)
+  .refine((text) => {
+    if (!URL.canParse(text)) return false;
+    const url = new URL(text);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '' && url.hostname !== '';
+  }, 'must be an absolute http(s) URL without credentials');
+
+/** The longest locale tag we keep (RFC 5646 advises supporting at least 35 characters). */
+export const maxLocaleLength = 35;
+/** A BCP 47 language tag (`en-GB`), stored in its canonical form (`Intl.getCanonicalLocales`). */
+export const localeSchema = z
+  .string('must be a string')
+  .max(maxLocaleLength, `must be at most ${maxLocaleLength} characters`)
+  .refine(isLanguageTag, 'must be a BCP 47 language tag such as en-GB')
+  .transform((tag) => Intl.getCanonicalLocales(tag)[0] ?? tag);
+
+function isLanguageTag(tag: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
+}
 
 /** The longest instant: `2030-01-01T09:00:00.123456789+01:00` is 35 characters. */
 export const maxInstantLength = 40;
@@ -213,6 +254,42 @@ export const relatedObjectSchema = z.strictObject({
   id: textSchema({ max: maxRelatedObjectIdLength, singleLine: true }),
 });
 
+/** A template id: chosen by the tenant, kept to a safe alphabet (it names the template in URLs and logs). */
+export const templateIdSchema = z.string('must be a string').regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be 1-128 characters of letters, digits and _ . -');
+/** How many versions one template keeps (every PUT is one); beyond, delete it and start again. */
+export const maxTemplateVersions = 1_000;
+/** The largest template definition, as JSON (UTF-8), bytes: one DynamoDB item holds it with room to spare. */
+export const maxTemplateBytes = 64 * 1024;
+/** How many locales one template may have. */
+export const maxTemplateLocales = 50;
+/** The longest template description. */
+export const maxTemplateDescriptionLength = 500;
+
+/** `template` of a notification or broadcast: which template, which version (absent: the latest at delivery), and its payload. */
+export const templateRefSchema = z.strictObject({
+  id: templateIdSchema,
+  version: z.int('must be a whole number').min(1, 'must be at least 1').optional(),
+  payload: notificationDataSchema
+    .default({})
+    .refine(
+      (payload) => !reservedTemplateVariables.some((name) => Object.hasOwn(payload, name)),
+      `must not hold ${reservedTemplateVariables.join(' or ')}: templates read those as the recipient's and the tenant's fields`,
+    ),
+});
+
+/** A notification has `title` and `message`, or a `template`: never both, never neither. */
+function titleAndMessageOrTemplate(body: { title?: unknown; message?: unknown; template?: unknown }, context: z.RefinementCtx): void {
+  if (body.template !== undefined) {
+    for (const field of ['title', 'message'] as const) {
+      if (body[field] !== undefined) context.addIssue({ code: 'custom', path: [field], message: 'must not be given with a template (the template has it)' });
+    }
+    return;
+  }
+  for (const field of ['title', 'message'] as const) {
+    if (body[field] === undefined) context.addIssue({ code: 'custom', path: [field], message: 'is required (or give a template)' });
+  }
+}
+
 /** Body of `POST /v1/notifications`. */
 export const createNotificationsBodySchema = z.strictObject({
   recipients: z
@@ -220,8 +297,9 @@ export const createNotificationsBodySchema = z.strictObject({
     .min(1, 'must name at least one recipient')
     .max(maxRecipientsPerRequest, `must name at most ${maxRecipientsPerRequest} recipients`)
     .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a recipient'),
-  title: textSchema({ max: maxTitleLength, singleLine: true }),
-  message: textSchema({ max: maxMessageLength, singleLine: false }),
+  title: textSchema({ max: maxTitleLength, singleLine: true }).optional(),
+  message: textSchema({ max: maxMessageLength, singleLine: false }).optional(),
+  template: templateRefSchema.optional(),
   scheduledAt: schedulableTimeSchema.optional(),
   timezone: scheduleTimezoneSchema.optional(),
   channels: z
@@ -233,7 +311,7 @@ export const createNotificationsBodySchema = z.strictObject({
   priority: z.enum(priorities).default('normal'),
   data: notificationDataSchema.optional(),
   relatedObject: relatedObjectSchema.optional(),
-}).refine(needsZone, needsZoneIssue);
+}).refine(needsZone, needsZoneIssue).superRefine(titleAndMessageOrTemplate);
 export type CreateNotificationsBody = z.infer<typeof createNotificationsBodySchema>;
 
 /** Fields of a notification that only the server sets: named in a 400, never silently dropped. */
@@ -317,6 +395,9 @@ export const recipientGroupsSchema = z
 /** Body of `PUT /v1/recipients/{id}`. */
 export const putRecipientBodySchema = z.strictObject({
   email: emailAddressSchema.optional(),
+  telegramChatId: telegramChatIdSchema.optional(),
+  webhookUrl: webhookUrlSchema.optional(),
+  locale: localeSchema.optional(),
   timezone: timezoneSchema.optional(),
   groups: recipientGroupsSchema.optional(),
   // Issue 12: absent keeps the recipient's quiet hours (like their channel switches).
@@ -342,6 +423,9 @@ export const batchRecipientsBodySchema = z.strictObject({
 export const batchRecipientEntrySchema = z.strictObject({
   id: idSchema,
   email: emailAddressSchema.nullable().optional(),
+  telegramChatId: telegramChatIdSchema.nullable().optional(),
+  webhookUrl: webhookUrlSchema.nullable().optional(),
+  locale: localeSchema.nullable().optional(),
   timezone: timezoneSchema.nullable().optional(),
   groups: recipientGroupsSchema.optional(),
   quietHours: recipientQuietHoursSchema.optional(),
@@ -355,22 +439,34 @@ const notSettableOnMe = Object.fromEntries(
   serverOwnedRecipientFields.map((field) => [field, z.never({ error: 'is set by the server and cannot be changed' }).optional()]),
 ) as Record<(typeof serverOwnedRecipientFields)[number], z.ZodOptional<z.ZodNever>>;
 
-/** Body of `PATCH /v1/me`: the caller's own address, time zone and channels. */
+/** One switch per channel a recipient may turn off (`false`) or on (`true`); the inbox stays on. */
+export const channelSwitchesSchema = z.strictObject({
+  ...(Object.fromEntries(switchableChannels.map((channel) => [channel, z.boolean('must be true or false').optional()])) as Record<
+    SwitchableChannel,
+    z.ZodOptional<z.ZodBoolean>
+  >),
+  inbox: z.never({ error: 'cannot be switched off: the inbox keeps every notification' }).optional(),
+});
+/** The most notification types a recipient may hold switches for (each type is one small map). */
+export const maxTypePreferences = 50;
+
+/** Body of `PATCH /v1/me`: the caller's own addresses, locale, time zone and switches. */
 export const updateMeBodySchema = z
   .strictObject({
     email: emailAddressSchema.nullable().optional(),
+    telegramChatId: telegramChatIdSchema.nullable().optional(),
+    webhookUrl: webhookUrlSchema.nullable().optional(),
+    locale: localeSchema.nullable().optional(),
     timezone: timezoneSchema.nullable().optional(),
-    channels: z
-      .strictObject({
-        email: z.boolean('must be true or false').optional(),
-        websocket: z.boolean('must be true or false').optional(),
-        inbox: z.never({ error: 'cannot be switched off: the inbox keeps every notification' }).optional(),
-      })
+    channels: channelSwitchesSchema.optional(),
+    types: z
+      .record(notificationTypeSchema, channelSwitchesSchema.nullable())
+      .refine((types) => Object.keys(types).length <= maxTypePreferences, `must name at most ${maxTypePreferences} types`)
       .optional(),
     quietHours: recipientQuietHoursSchema.optional(),
     ...notSettableOnMe,
   })
-  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, timezone, channels, quietHours');
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, telegramChatId, webhookUrl, locale, timezone, quietHours, channels, types');
 export type UpdateMeBody = z.infer<typeof updateMeBodySchema>;
 
 /** How many digits a verification code has. */
@@ -505,10 +601,11 @@ export const createBroadcastBodySchema = z.strictObject({
   type: notificationContent.type,
   priority: notificationContent.priority,
   data: notificationContent.data,
+  template: notificationContent.template,
   scheduledAt: notificationContent.scheduledAt,
   timezone: notificationContent.timezone,
   draft: z.boolean('must be true or false').default(false),
-}).refine(needsZone, needsZoneIssue);
+}).refine(needsZone, needsZoneIssue).superRefine(titleAndMessageOrTemplate);
 export type CreateBroadcastBody = z.infer<typeof createBroadcastBodySchema>;
 
 /** Body of `POST /v1/broadcasts/{id}/schedule` (optional). */
@@ -658,8 +755,9 @@ export const createRecurringBodySchema = z
   .strictObject({
     recipients: createNotificationsBodySchema.shape.recipients.optional(),
     audience: broadcastAudienceSchema.optional(),
-    title: notificationContent.title,
-    message: notificationContent.message,
+    // Recurring notifications carry their own words (templates are for notifications and broadcasts).
+    title: textSchema({ max: maxTitleLength, singleLine: true }),
+    message: textSchema({ max: maxMessageLength, singleLine: false }),
     channels: notificationContent.channels,
     type: notificationContent.type,
     priority: notificationContent.priority,
@@ -698,3 +796,78 @@ export const recurringOccurrenceMessageSchema = z.object({
   at: z.iso.datetime({ offset: true }),
 });
 export type RecurringOccurrenceMessage = z.infer<typeof recurringOccurrenceMessageSchema>;
+
+// ---- Templates ----
+
+const liquidSource = z.string('must be a string (Liquid)').refine(isWellFormedText, wellFormedMessage);
+const titleAndMessage = { title: liquidSource, message: liquidSource };
+/** Each channel's section: the fields of its Liquid sources (docs/templates.md). */
+const sectionShapes = {
+  inbox: titleAndMessage,
+  websocket: titleAndMessage,
+  email: { subject: liquidSource, html: liquidSource.optional(), text: liquidSource.optional() },
+  push: { title: liquidSource, body: liquidSource, url: liquidSource.optional() },
+  sms: { text: liquidSource },
+  telegram: { text: liquidSource },
+  webhook: { body: liquidSource },
+} as const satisfies Record<TemplateChannel, z.ZodRawShape>;
+
+const emailHasBody = (email: { html?: string | undefined; text?: string | undefined }): boolean => email.html !== undefined || email.text !== undefined;
+const emailBodyMessage = { message: 'must have html or text (or both)' };
+
+const baseSections = z.strictObject({
+  inbox: z.strictObject(sectionShapes.inbox, { error: 'is required: every channel without a section of its own falls back to it' }),
+  websocket: z.strictObject(sectionShapes.websocket).optional(),
+  email: z.strictObject(sectionShapes.email).refine(emailHasBody, emailBodyMessage).optional(),
+  push: z.strictObject(sectionShapes.push).optional(),
+  sms: z.strictObject(sectionShapes.sms).optional(),
+  telegram: z.strictObject(sectionShapes.telegram).optional(),
+  webhook: z.strictObject(sectionShapes.webhook).optional(),
+});
+const localeSections = z.strictObject({
+  inbox: z.strictObject(sectionShapes.inbox).partial().optional(),
+  websocket: z.strictObject(sectionShapes.websocket).partial().optional(),
+  email: z.strictObject(sectionShapes.email).partial().optional(),
+  push: z.strictObject(sectionShapes.push).partial().optional(),
+  sms: z.strictObject(sectionShapes.sms).partial().optional(),
+  telegram: z.strictObject(sectionShapes.telegram).partial().optional(),
+  webhook: z.strictObject(sectionShapes.webhook).partial().optional(),
+});
+
+/** Body of `PUT /v1/templates/{id}`: one new version of the template. */
+export const putTemplateBodySchema = z
+  .strictObject({
+    description: textSchema({ max: maxTemplateDescriptionLength, singleLine: true }).optional(),
+    channels: baseSections,
+    locales: z
+      .record(z.string().refine((tag) => canonicalLocale(tag) !== undefined && tag.length <= maxLocaleLength, 'is not a BCP 47 language tag (e.g. fr, pt-BR)'), localeSections)
+      .refine((locales) => Object.keys(locales).length <= maxTemplateLocales, `must hold at most ${maxTemplateLocales} locales`)
+      .optional(),
+    defaultLocale: localeSchema.optional(),
+  })
+  .superRefine((body, context) => {
+    if (Buffer.byteLength(JSON.stringify(body), 'utf8') > maxTemplateBytes) {
+      context.addIssue({ code: 'custom', message: `must be at most ${maxTemplateBytes} bytes as JSON` });
+    }
+  });
+export type PutTemplateBody = z.infer<typeof putTemplateBodySchema>;
+
+/** Body of `POST /v1/templates/{id}/preview`. */
+export const previewTemplateBodySchema = z.strictObject({
+  payload: templateRefSchema.shape.payload,
+  locale: localeSchema.optional(),
+  /** Whose fields fill `recipient.*` (and whose locale, when `locale` is absent). */
+  recipientId: idSchema.optional(),
+  version: templateRefSchema.shape.version,
+});
+export type PreviewTemplateBody = z.infer<typeof previewTemplateBodySchema>;
+
+/** A template version in a path (`/versions/{n}`). */
+export const templateVersionSchema = z.coerce.number('must be a number').int('must be a whole number').min(1, 'must be at least 1').max(maxTemplateVersions, `must be at most ${maxTemplateVersions}`);
+
+/** Query of `GET /v1/templates`. */
+export const listTemplatesQuerySchema = z.strictObject({
+  limit: pageLimitSchema,
+  cursor: pageCursorSchema.optional(),
+});
+export type ListTemplatesQuery = z.infer<typeof listTemplatesQuerySchema>;

@@ -34,6 +34,8 @@ import {
   maxTitleLength,
   maxTypeLength,
   maxVerificationCodeLength,
+  maxLocaleLength,
+  maxTemplateBytes,
 } from '../domain/schemas.ts';
 
 /** A synchronous Lambda invocation's payload quota (request and response), bytes. */
@@ -88,11 +90,19 @@ const recurringSchedule = objectBytes({ cron: asciiTextBytes(maxCronLength), tim
 /** Quiet hours: two wall times `HH:MM` (or `"default"` on a recipient, which is shorter). */
 const quietHours = objectBytes({ start: asciiTextBytes(5), end: asciiTextBytes(5) });
 
+/** A template reference: its payload is `data`-sized opaque JSON. */
+const template = objectBytes({ id: asciiTextBytes(128), version: 4, payload: data });
+const { title: _title, message: _message, ...contentBesidesWords } = content;
+/** The larger of a body's two forms: its own `title` and `message`, or a `template` instead. */
+function wordsOrTemplate(members: Readonly<Record<string, number>>): number {
+  return Math.max(objectBytes({ ...members, ...content }), objectBytes({ ...members, ...contentBesidesWords, template }));
+}
+
 const relatedObject = objectBytes({ type: freeTextBytes(maxRelatedObjectTypeLength), id: freeTextBytes(maxRelatedObjectIdLength) });
 
 /** The worst-case body of each route that takes one, by route key (`METHOD /path`). */
 export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
-  'POST /v1/notifications': objectBytes({ recipients: recipientIds(maxRecipientsPerRequest), ...content, relatedObject }),
+  'POST /v1/notifications': wordsOrTemplate({ recipients: recipientIds(maxRecipientsPerRequest), relatedObject }),
   'POST /api/notifications/schedule/': objectBytes({
     recipients: recipientIds(maxRecipientsPerRequest),
     title: content.title,
@@ -105,21 +115,18 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
     related_object_id: freeTextBytes(maxRelatedObjectIdLength),
     data,
   }),
-  'POST /v1/broadcasts': objectBytes({
-    audience: objectBytes({ recipientIds: recipientIds(maxBroadcastRecipientIds) }),
-    ...content,
-    draft: asciiTextBytes(3),
-  }),
-  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), groups, quietHours }),
+  'POST /v1/broadcasts': wordsOrTemplate({ audience: objectBytes({ recipientIds: recipientIds(maxBroadcastRecipientIds) }), draft: asciiTextBytes(3) }),
+  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups, quietHours }),
   'POST /v1/recipients/batch': objectBytes({
     recipients: arrayBytes(
       maxBatchRecipients,
-      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), groups, quietHours }),
+      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups, quietHours }),
     ),
   }),
   'PATCH /v1/me': objectBytes({
     email: asciiTextBytes(maxEmailLength),
     timezone: asciiTextBytes(maxTimezoneLength),
+    locale: asciiTextBytes(maxLocaleLength),
     channels: objectBytes({ email: 5, websocket: 5 }),
     quietHours,
   }),
@@ -135,6 +142,9 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
   'POST /v1/notifications/{id}/send-now': objectBytes({}),
   'POST /v1/notifications/{id}/retry': objectBytes({ delayMinutes: String(maxRetryDelayMinutes).length }),
   'POST /v1/broadcasts/{id}/schedule': objectBytes({ scheduledAt: instant }),
+  // The definition's own bound is its JSON size; written the longest way, 6 bytes per byte.
+  'PUT /v1/templates/{id}': 6 * maxTemplateBytes,
+  'POST /v1/templates/{id}/preview': objectBytes({ payload: data, locale: asciiTextBytes(maxLocaleLength), recipientId: freeTextBytes(maxSubjectLength), version: 4 }),
 };
 
 /** A cap with room for white space: the worst case plus 10 % and 4 KiB, in whole KiB. */

@@ -18,11 +18,23 @@ import type {
   RescheduleNotificationBody,
   RetryNotificationBody,
 } from '../domain/schemas.ts';
-import type { Clock, DeliveryScheduler, NotificationListing, NotificationListScope, NotificationStore, RecipientStore, SelfSendLimits, TenantSettingsStore } from '../ports.ts';
+import type {
+  Clock,
+  DeliveryScheduler,
+  NotificationListing,
+  NotificationListScope,
+  NotificationStore,
+  RecipientStore,
+  SelfSendLimits,
+  TemplateStore,
+  TenantSettingsStore,
+} from '../ports.ts';
 import { recipientZone, resolveRecipientTimes } from '../domain/schedule-times.ts';
 import type { RecipientTime } from '../domain/schedule-times.ts';
 import { noTenantSettings } from '../domain/tenant-settings.ts';
 import type { LocalTimeAdjustment } from '../domain/time.ts';
+import { admitTemplate } from './templates.ts';
+import type { TemplatedContent } from './templates.ts';
 import { takeSelfSends } from './me.ts';
 import { logger } from '../observability/logger.ts';
 
@@ -37,6 +49,8 @@ export interface NotificationDeps {
   readonly selfSend: SelfSendLimits;
   /** The tenant's default zone, for `timezone: "recipient"`; absent: none (UTC). */
   readonly tenantSettings?: Pick<TenantSettingsStore, 'get'>;
+  /** Where a `template` of a create is found. @default none: a create naming a template fails */
+  readonly templates?: Pick<TemplateStore, 'get'>;
 }
 
 /** One created notification's time, as the create answers it when the request named a zone. */
@@ -49,6 +63,20 @@ export interface ScheduledTime {
   readonly localScheduledAt: string | null;
   /** Set when the wall time asked for did not exist (a gap) or existed twice (an overlap). */
   readonly adjusted?: LocalTimeAdjustment;
+}
+
+/** The title and message of a create: its own, or its template's (checked against its payload). */
+async function contentOf(
+  deps: Pick<NotificationDeps, 'templates'>,
+  tenantId: string,
+  body: Pick<CreateNotificationsBody, 'title' | 'message' | 'template'>,
+): Promise<{ readonly title: string; readonly message: string; readonly template?: TemplatedContent['template'] }> {
+  if (body.template) {
+    if (!deps.templates) throw new Error('This function was given no template store');
+    return admitTemplate({ templates: deps.templates }, tenantId, body.template);
+  }
+  // The schema requires both when there is no template.
+  return { title: body.title ?? '', message: body.message ?? '' };
 }
 
 export interface ScheduledNotifications {
@@ -88,12 +116,13 @@ async function admitCreate(
  * only: an idempotent create runs it before it takes its key, so a refusal writes nothing.
  */
 export async function checkScheduleNotifications(
-  deps: Pick<NotificationDeps, 'recipients' | 'selfSend' | 'clock'>,
+  deps: Pick<NotificationDeps, 'recipients' | 'selfSend' | 'clock' | 'templates'>,
   caller: Caller,
   body: CreateNotificationsBody,
 ): Promise<void> {
   const now = deps.clock.now();
   await admitCreate(deps, caller, body, now);
+  await contentOf(deps, caller.tenantId, body);
   if (!canManageTenant(caller)) {
     const room = await deps.selfSend.check(caller, body.recipients.length, now);
     if (!room.ok) await takeSelfSends(deps, caller, body.recipients.length, now, 'recipients');
@@ -109,6 +138,7 @@ export async function scheduleNotifications(
 ): Promise<ScheduledNotifications> {
   const now = deps.clock.now();
   const { times, byId } = await admitCreate(deps, caller, body, now);
+  const content = await contentOf(deps, caller.tenantId, body);
 
   // A plain user notifies only themself, within the per-user and per-tenant limits (429 beyond).
   if (!canManageTenant(caller)) await takeSelfSends(deps, caller, body.recipients.length, now, 'recipients');
@@ -119,8 +149,9 @@ export async function scheduleNotifications(
     id: newNotificationId(now),
     recipientId,
     createdBy: caller.sub,
-    title: body.title,
-    message: body.message,
+    title: content.title,
+    message: content.message,
+    ...(content.template ? { template: content.template } : {}),
     type: body.type,
     priority: body.priority,
     channels: body.channels ?? defaultChannels(byId.get(recipientId) ?? {}),

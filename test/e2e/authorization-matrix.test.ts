@@ -80,6 +80,8 @@ const f = {
   billingDraft: '',
   marketingDraft: '',
   eveDraft: '',
+  template: '',
+  eveTemplate: '',
 };
 let counter = 0;
 const fresh = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${++counter}`;
@@ -139,6 +141,22 @@ const broadcastTarget = (naming: (id: string) => Call): Target => ({
   foreign: () => f.eveDraft,
   missing: missingBroadcast,
 });
+
+const aTemplate = { channels: { inbox: { title: 'Hello {{ name }}', message: 'Hi' } } };
+
+/** Templates belong to the tenant: its admins and senders share them, another tenant's are nothing. */
+const templateTarget = (naming: (id: string) => Call): Target => ({
+  naming,
+  others: [],
+  foreign: () => f.eveTemplate,
+  missing: 'no-such-template',
+});
+
+async function template(token: string): Promise<string> {
+  const id = fresh('tpl');
+  await ok('PUT', `/v1/templates/${id}`, token, aTemplate);
+  return id;
+}
 
 const scheduleBody = (recipient: string): Record<string, unknown> => ({ recipients: [recipient], title: 'Hello', message: 'Hi', scheduledAt: inMs(hour) });
 
@@ -272,6 +290,12 @@ const matrix: Readonly<Record<string, MatrixRow>> = {
     valid: async () => ({ path: `/v1/recurring-notifications/${await recurring()}`, body: { paused: true } }),
   },
   'DELETE /v1/recurring-notifications/{id}': { roles: ['admin', 'sender'], ok: 200, valid: async () => ({ path: `/v1/recurring-notifications/${await recurring()}` }) },
+  // Operators only, a role outside this matrix: every tenant role gets 403 here, and
+  // test/e2e/dead-letters-api.test.ts proves what an operator gets.
+  'GET /v1/admin/dead-letters': { roles: [], ok: 200, valid: async () => ({ path: '/v1/admin/dead-letters' }) },
+  'POST /v1/admin/dead-letters/{queue}/redrive': { roles: [], ok: 200, valid: async () => ({ path: '/v1/admin/dead-letters/delivery-dlq/redrive' }) },
+  'GET /v1/settings/webhook-secret': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings/webhook-secret' }) },
+  'POST /v1/settings/webhook-secret/rotate': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings/webhook-secret/rotate' }) },
   'POST /v1/broadcasts': {
     roles: ['admin', 'sender'],
     ok: 201,
@@ -307,6 +331,37 @@ const matrix: Readonly<Record<string, MatrixRow>> = {
     ok: 200,
     valid: async () => ({ path: `/v1/broadcasts/${f.billingDraft}/recipients` }),
     target: broadcastTarget((id) => ({ path: `/v1/broadcasts/${id}/recipients` })),
+  },
+  'PUT /v1/templates/{id}': {
+    roles: ['admin', 'sender'],
+    ok: 201,
+    valid: async () => ({ path: `/v1/templates/${fresh('tpl')}`, body: aTemplate }),
+  },
+  'GET /v1/templates': { roles: ['admin', 'sender'], ok: 200, valid: async () => ({ path: '/v1/templates?limit=5' }) },
+  'GET /v1/templates/{id}': {
+    roles: ['admin', 'sender'],
+    ok: 200,
+    valid: async () => ({ path: `/v1/templates/${f.template}` }),
+    target: templateTarget((id) => ({ path: `/v1/templates/${id}` })),
+  },
+  'DELETE /v1/templates/{id}': {
+    roles: ['admin', 'sender'],
+    ok: 200,
+    valid: async () => ({ path: `/v1/templates/${await template(tokens.sender)}` }),
+    target: templateTarget((id) => ({ path: `/v1/templates/${id}` })),
+  },
+  'GET /v1/templates/{id}/versions/{version}': {
+    roles: ['admin', 'sender'],
+    ok: 200,
+    valid: async () => ({ path: `/v1/templates/${f.template}/versions/1` }),
+    target: templateTarget((id) => ({ path: `/v1/templates/${id}/versions/1` })),
+  },
+  'POST /v1/templates/{id}/preview': {
+    roles: ['admin', 'sender'],
+    ok: 200,
+    // recipientId is the caller's to give here: the recipient whose fields and locale fill the preview.
+    valid: async () => ({ path: `/v1/templates/${f.template}/preview`, body: { payload: { name: 'Bob' }, recipientId: 'bob' } }),
+    target: templateTarget((id) => ({ path: `/v1/templates/${id}/preview`, body: { payload: { name: 'Bob' } } })),
   },
   'POST /api/notifications/schedule/': {
     roles: allRoles,
@@ -408,6 +463,7 @@ beforeAll(async () => {
     draft(tokens.otherSender),
     draft(tokens.foreignAdmin, { audience: { recipientIds: ['gus'] } }),
   ]);
+  [f.template, f.eveTemplate] = await Promise.all([template(tokens.admin), template(tokens.foreignAdmin)]);
   await Promise.all([
     ...[inboxAdmin, inboxSender, inboxUser, inboxBob].map((id) => statusOf(`/v1/notifications/${id}`, tokens.admin, 'sent')),
     statusOf(`/v1/notifications/${inboxGus}`, tokens.foreignAdmin, 'sent'),

@@ -18,7 +18,7 @@ import type { Channel, ChannelDelivery, Notification, NotificationGuard, Notific
 import type { Recipient } from '../../../shared/domain/recipient.ts';
 import type { TenantSettings } from '../../../shared/domain/tenant-settings.ts';
 import type { Transition } from '../../../shared/domain/state-machine.ts';
-import type { ClaimRequest, ClaimResult, CommitEntry, CommitVerdict, DeliveryStore, LoadedUnits } from '../../../shared/ports.ts';
+import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits } from '../../../shared/ports.ts';
 import type { InMemoryBroadcastRecipientStore } from './broadcast-recipient-store.ts';
 import type { InMemoryBroadcastStore } from './broadcast-store.ts';
 import { ScriptedFailures } from './failures.ts';
@@ -323,7 +323,7 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     this.parts.rows.write(row, undefined);
   }
 
-  async commit(entries: readonly CommitEntry[], now: Date): Promise<ReadonlyMap<string, CommitVerdict>> {
+  async commit(entries: readonly CommitEntry[], now: Date): Promise<CommitResult> {
     this.commitCalls++;
     await yieldToEventLoop();
     this.commitFailures.throwNext();
@@ -331,6 +331,7 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     this.beforeCommit = undefined;
     await hook?.();
     const verdicts = new Map<string, CommitVerdict>();
+    const unreadFound = new Map<string, number>();
     // The adapter's transactions: as many entries as fit in 100 actions (4 with an inbox item).
     const groups: CommitEntry[][] = [[]];
     let size = 0;
@@ -349,9 +350,11 @@ export class InMemoryDeliveryStore implements DeliveryStore {
       for (const [entry, verdict] of decided) {
         if (written) this.applyCommit(entry, now);
         verdicts.set(unitKey(entry.unit.ref), written ? 'committed' : verdict === 'committed' ? 'notAttempted' : verdict);
+        // As the adapter: the refused counter write tells the count it found.
+        if (verdict === 'unreadMoved' && entry.inbox) unreadFound.set(unitKey(entry.unit.ref), this.parts.inbox.unreadOf(entry.inbox.item.tenantId, entry.inbox.item.recipientId));
       }
     }
-    return verdicts;
+    return { verdicts, unreadFound };
   }
 
   async hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<ReadonlySet<string>> {

@@ -21,6 +21,8 @@ const sources: EnvironmentSources = {
   queue: (queue) => ({ url: `https://sqs.test/${queue}`, arn: `arn:sqs:${queue}` }),
   scheduler: { groupName: 'group-test', roleArn: 'arn:iam:role/scheduler' },
   websocketCallbackUrl: 'https://ws.test/live',
+  telegram: { tokenSecret: 'telegram-token', apiUrl: 'https://telegram.test' },
+  webhookTargets: 'public-https',
 };
 
 function described(name: string): FunctionDescription {

@@ -54,8 +54,9 @@ describe('a function in its sandbox on the local stack', () => {
       queues: new Map(),
       websocketCallbackUrl: nowhere,
       jwksUrl: `${nowhere}/.well-known/jwks.json`,
+      telegram: { apiUrl: nowhere, tokenSecret: 'telegram-bot-token' },
     });
-    endpoints = { dynamodb: dynamo.endpoint, sqs: nowhere, ses: nowhere, scheduler: nowhere };
+    endpoints = { dynamodb: dynamo.endpoint, sqs: nowhere, ses: nowhere, scheduler: nowhere, secretsmanager: nowhere };
   });
 
   afterEach(async () => {
@@ -83,6 +84,7 @@ describe('a function in its sandbox on the local stack', () => {
       AWS_ENDPOINT_URL_SQS: nowhere,
       AWS_ENDPOINT_URL_SES: nowhere,
       AWS_ENDPOINT_URL_SCHEDULER: nowhere,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: nowhere,
       HERALD_TABLE_INBOX: dynamo.tableName('inbox'),
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     });
