@@ -238,6 +238,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reads the tenant's default time zone and quiet hours */
+        get: operations["getSettings"];
+        /**
+         * Sets the tenant's default time zone and quiet hours
+         * @description A value sets, `null` clears, absent keeps. Quiet hours hold every notification but `urgent` ones until they end, in the recipient's zone (a recipient's own `quietHours` beats these); they are read at delivery time, so a change applies to all not yet delivered.
+         */
+        put: operations["putSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/recurring-notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists recurring notifications, oldest first
+         * @description An admin sees the tenant's, a sender its own.
+         */
+        get: operations["listRecurringNotifications"];
+        put?: never;
+        /**
+         * Creates a recurring notification
+         * @description `schedule` gives exactly one of `cron` (EventBridge Scheduler's six fields, or the common five: `0 9 * * MON-FRI`) and `rate` (`1 day`), read in `timezone` (DST included), within `startAt`/`endAt`. Each occurrence creates one notification per recipient (linked by `recurringId`), or one broadcast for an `audience`; an occurrence delivered twice creates nothing twice. Admins and senders.
+         */
+        post: operations["createRecurringNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/recurring-notifications/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reads a recurring notification: its definition, next five occurrences (UTC and local) and last occurrences */
+        get: operations["getRecurringNotification"];
+        put?: never;
+        post?: never;
+        /** Ends a recurring notification: no more occurrences */
+        delete: operations["deleteRecurringNotification"];
+        options?: never;
+        head?: never;
+        /**
+         * Changes a recurring notification, or pauses (`paused: true`) or resumes it
+         * @description Paused means no more occurrences until it is resumed.
+         */
+        patch: operations["patchRecurringNotification"];
+        trace?: never;
+    };
     "/v1/notifications": {
         parameters: {
             query?: never;
@@ -255,7 +322,7 @@ export interface paths {
         put?: never;
         /**
          * Schedules a notification for each recipient
-         * @description `scheduledAt` may be up to 5 s in the past (taken as now; omit it to send now) and at most 2 years ahead. A plain user may only notify themself.
+         * @description `scheduledAt` may be up to 5 s in the past (taken as now; omit it to send now) and at most 2 years ahead. A plain user may only notify themself. `scheduledAt` without an offset is a wall time read in `timezone`: an IANA zone, or `recipient` (each recipient's own zone, then the tenant's default, then UTC). A wall time in a DST gap moves forward by the gap; one that happens twice takes the earlier instant; `schedule[].adjusted` says so.
          */
         post: operations["createNotifications"];
         delete?: never;
@@ -688,11 +755,15 @@ export interface components {
             timezone?: string;
             /** @description Checked by the server: "must not repeat a group". */
             groups?: string[];
+            quietHours?: {
+                start: string;
+                end: string;
+            } | null | "default";
         };
         UpsertRecipientsRequest: {
             recipients: unknown[];
         };
-        /** @description Checked by the server: "must change at least one of email, telegramChatId, webhookUrl, locale, timezone, channels, types". Refused: `id`, `tenantId`, `groups`, `createdAt`, `updatedAt`, `version` ("is set by the server and cannot be changed"). */
+        /** @description Checked by the server: "must change at least one of email, telegramChatId, webhookUrl, locale, timezone, quietHours, channels, types". Refused: `id`, `tenantId`, `groups`, `createdAt`, `updatedAt`, `version` ("is set by the server and cannot be changed"). */
         UpdateMeRequest: {
             email?: string | null;
             telegramChatId?: string | null;
@@ -715,12 +786,104 @@ export interface components {
                     webhook?: boolean;
                 } | null;
             };
+            quietHours?: {
+                start: string;
+                end: string;
+            } | null | "default";
         };
         VerifyMeRequest: {
             /** @enum {string} */
             channel: "email" | "telegram" | "webhook";
             code: string;
         };
+        PutSettingsRequest: {
+            defaultTimezone?: string | null;
+            quietHours?: {
+                start: string;
+                end: string;
+            } | null;
+        };
+        /** @description Checked by the server: "must give exactly one of recipients and audience". */
+        CreateRecurringNotificationRequest: {
+            /** @description Checked by the server: "must not repeat a recipient". */
+            recipients?: string[];
+            /** @description Checked by the server: "must name exactly one of all, groups, recipientIds". */
+            audience?: {
+                /** @constant */
+                all?: true;
+                /** @description Checked by the server: "must not repeat a group". */
+                groups?: string[];
+                /** @description Checked by the server: "must not repeat a recipient". */
+                recipientIds?: string[];
+            };
+            /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
+            title: string;
+            /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
+            message: string;
+            /** @description Checked by the server: "must not repeat a channel". */
+            channels?: ("inbox" | "websocket" | "email" | "telegram" | "webhook")[];
+            /**
+             * @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank".
+             * @default system
+             */
+            type?: string;
+            /**
+             * @default normal
+             * @enum {string}
+             */
+            priority?: "low" | "normal" | "high" | "urgent";
+            /** @description Opaque JSON, returned exactly as sent (numbers of any size and precision). At most 32 levels deep and 16384 bytes as JSON. */
+            data?: {
+                [key: string]: unknown;
+            };
+            /** @description Checked by the server: "must give exactly one of cron and rate"; "must be after startAt". */
+            schedule: {
+                cron?: string;
+                rate?: string;
+                /**
+                 * @description Checked by the server: "is not a known IANA time zone".
+                 * @default UTC
+                 */
+                timezone?: string;
+                /** Format: date-time */
+                startAt?: string;
+                /** Format: date-time */
+                endAt?: string;
+            };
+        };
+        /** @description Checked by the server: "must change something". */
+        PatchRecurringNotificationRequest: {
+            /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
+            title?: string;
+            /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
+            message?: string;
+            /** @description Checked by the server: "must not repeat a channel". */
+            channels?: ("inbox" | "websocket" | "email" | "telegram" | "webhook")[];
+            /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
+            type?: string;
+            /** @enum {string} */
+            priority?: "low" | "normal" | "high" | "urgent";
+            /** @description Opaque JSON, returned exactly as sent (numbers of any size and precision). At most 32 levels deep and 16384 bytes as JSON. */
+            data?: {
+                [key: string]: unknown;
+            };
+            /** @description Checked by the server: "must give exactly one of cron and rate"; "must be after startAt". */
+            schedule?: {
+                cron?: string;
+                rate?: string;
+                /**
+                 * @description Checked by the server: "is not a known IANA time zone".
+                 * @default UTC
+                 */
+                timezone?: string;
+                /** Format: date-time */
+                startAt?: string;
+                /** Format: date-time */
+                endAt?: string;
+            };
+            paused?: boolean;
+        };
+        /** @description Checked by the server: "is required when scheduledAt has no offset". */
         CreateNotificationsRequest: {
             /** @description Checked by the server: "must not repeat a recipient". */
             recipients: string[];
@@ -739,8 +902,9 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
-            /** Format: date-time */
             scheduledAt?: string;
+            /** @description Checked by the server: "must be a known IANA time zone or "recipient"". */
+            timezone?: string;
             /** @description Checked by the server: "must not repeat a channel". */
             channels?: ("inbox" | "websocket" | "email" | "telegram" | "webhook")[];
             /**
@@ -774,6 +938,7 @@ export interface components {
             /** @default 0 */
             delayMinutes?: number;
         };
+        /** @description Checked by the server: "is required when scheduledAt has no offset". */
         CreateBroadcastRequest: {
             /** @description Checked by the server: "must name exactly one of all, groups, recipientIds". */
             audience: {
@@ -815,8 +980,9 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
-            /** Format: date-time */
             scheduledAt?: string;
+            /** @description Checked by the server: "must be a known IANA time zone or "recipient"". */
+            timezone?: string;
             /** @default false */
             draft?: boolean;
         };
@@ -932,7 +1098,7 @@ export interface components {
             recipientId?: string;
             version?: number;
         };
-        /** @description Checked by the server: "must be given with related_object_type"; "must be given with related_object_id". */
+        /** @description Checked by the server: "is required when scheduledAt has no offset"; "must be given with related_object_type"; "must be given with related_object_id". */
         CeleryScheduleNotificationsRequest: {
             /** @description Checked by the server: "must not repeat a recipient". */
             recipients: (string | number | unknown)[];
@@ -940,8 +1106,8 @@ export interface components {
             title?: string;
             /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
             message?: string;
-            /** Format: date-time */
             scheduled_at: string;
+            timezone?: string | null;
             type?: string | null;
             priority?: ("low" | "normal" | "high" | "urgent") | null;
             related_object_type?: string | null;
@@ -998,6 +1164,16 @@ export interface components {
             };
             lastError: string | null;
             nextAttemptAt: string | null;
+            /** @description The IANA zone its time was given in (its recipient's for `timezone: "recipient"`). */
+            timezone: string | null;
+            /** @description `scheduledAt` as wall time in `timezone`, with its offset (`2027-03-28T09:00:00+02:00`). */
+            localScheduledAt: string | null;
+            /** @description While pending and held by the recipient's quiet hours: when they end (it is delivered then). */
+            heldUntil: string | null;
+            /** @description Why it is held (which quiet hours, in which zone). */
+            heldReason: string | null;
+            /** @description The recurring notification whose occurrence created it. */
+            recurringId: string | null;
         };
         NotificationPage: {
             items: components["schemas"]["Notification"][];
@@ -1028,6 +1204,11 @@ export interface components {
             };
             /** @description Channels whose address the recipient set for themself and has not confirmed yet (`POST /v1/me/verify`): nothing is sent there but the code. */
             awaitingVerification: ("email" | "telegram" | "webhook")[];
+            /** @description Their own quiet hours (wall times in their zone), `null` for none, `"default"` for the tenant's (`GET /v1/settings`). */
+            quietHours: {
+                start: string;
+                end: string;
+            } | null | "default";
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1085,6 +1266,10 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             scheduledAt: string | null;
+            /** @description The zone its time was given in, or `recipient` (each recipient's own zone). */
+            timezone: string | null;
+            /** @description Its time as wall time: with the offset in `timezone`, or without one for `recipient` (each gets it at that wall time in their zone). */
+            localScheduledAt: string | null;
             startedAt: string | null;
             completedAt: string | null;
             cancelledAt: string | null;
@@ -1095,6 +1280,8 @@ export interface components {
                 failed: number;
                 pending: number;
                 cancelled: number;
+                /** @description Of the pending, how many wait for the end of their quiet hours. */
+                held: number;
                 /** @description 0 until the total is final, then the share of recipients in a final state. */
                 percent: number;
             };
@@ -1142,6 +1329,10 @@ export interface components {
             timezone?: string | null;
             /** @description Checked by the server: "must not repeat a group". */
             groups?: string[];
+            quietHours?: {
+                start: string;
+                end: string;
+            } | null | "default";
         };
         Template: {
             id: string;
@@ -1351,12 +1542,101 @@ export interface components {
             marked: number;
             unread: number;
         };
+        GetSettingsResponse: {
+            /** @description The zone of recipients without one (IANA); `null`: UTC. */
+            defaultTimezone: string | null;
+            /** @description Wall times `HH:MM` in each recipient's zone; a window with start > end crosses midnight; `null`: none. */
+            quietHours: {
+                start: string;
+                end: string;
+            } | null;
+            updatedAt: string | null;
+        };
+        CreateRecurringNotificationResponse: {
+            id: string;
+            /** @enum {string} */
+            status: "active" | "paused";
+            recipients?: string[];
+            audience?: {
+                /** @constant */
+                all: true;
+            } | {
+                groups: string[];
+            } | {
+                recipientIds: string[];
+            };
+            title: string;
+            message: string;
+            channels: ("inbox" | "websocket" | "email" | "telegram" | "webhook")[] | null;
+            type: string;
+            /** @enum {string} */
+            priority: "low" | "normal" | "high" | "urgent";
+            data: {
+                [key: string]: unknown;
+            };
+            schedule: {
+                cron: string | null;
+                rate: string | null;
+                timezone: string;
+                startAt: string | null;
+                endAt: string | null;
+            };
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description The next five occurrences (none while paused), in UTC and as wall time in its zone. */
+            nextOccurrences?: {
+                /** Format: date-time */
+                at: string;
+                local: string;
+            }[];
+            /** @description The last occurrences, newest first, with what each created. */
+            lastOccurrences: {
+                /** Format: date-time */
+                at: string;
+                notificationIds: string[];
+                broadcastId: string | null;
+            }[];
+        };
+        ListRecurringNotificationsResponse: {
+            items: components["schemas"]["CreateRecurringNotificationResponse"][];
+            /** @description Pass it back as `cursor` for the next page; `null` on the last page. */
+            nextCursor: string | null;
+        };
+        DeleteRecurringNotificationResponse: {
+            recurringId: string;
+            /** @constant */
+            status: "ended";
+        };
         CreateNotificationsResponse: {
             /** @description One per recipient, in the order of `recipients`. */
             notificationIds: string[];
             count: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The earliest of their instants.
+             */
             scheduledAt: string;
+            /** @description When the request named a `timezone`: each notification's instant, its wall time, and any DST adjustment. */
+            schedule?: {
+                notificationId: string;
+                recipientId: string;
+                /** Format: date-time */
+                scheduledAt: string;
+                timezone: string | null;
+                localScheduledAt: string | null;
+                /** @description A gap moves the time forward by the gap; an overlap takes the earlier instant (RFC 5545, Temporal "compatible"). */
+                adjusted?: {
+                    /** @enum {string} */
+                    kind: "gap" | "overlap";
+                    requestedLocal: string;
+                    resolvedLocal: string;
+                    /** @description For a gap: how far the time moved forward. */
+                    shiftMinutes?: number;
+                };
+            }[];
         };
         CancelNotificationResponse: {
             notificationId: string;
@@ -1427,6 +1707,15 @@ export interface components {
             broadcastId: string;
             /** @enum {string} */
             status: "draft" | "scheduled" | "sending" | "completed" | "failed" | "cancelled";
+            /** @description Set when its wall time (in a named `timezone`) fell in a DST gap or overlap. */
+            adjusted?: {
+                /** @enum {string} */
+                kind: "gap" | "overlap";
+                requestedLocal: string;
+                resolvedLocal: string;
+                /** @description For a gap: how far the time moved forward. */
+                shiftMinutes?: number;
+            };
         };
         CancelBroadcastResponse: {
             broadcastId: string;
@@ -1488,6 +1777,16 @@ export interface components {
             count: number;
             /** Format: date-time */
             scheduled_at: string;
+            /** @description With `timezone`: the notifications whose wall time fell in a DST gap or overlap, and how it was resolved. */
+            adjusted?: {
+                /** @enum {string} */
+                kind: "gap" | "overlap";
+                requestedLocal: string;
+                resolvedLocal: string;
+                /** @description For a gap: how far the time moved forward. */
+                shiftMinutes?: number;
+                notification_id: string;
+            }[];
         };
         CeleryCancelScheduledResponse: {
             /** @constant */
@@ -1913,7 +2212,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description JSON of at most 1658880 bytes, nested at most 33 levels. */
+        /** @description JSON of at most 1664000 bytes, nested at most 33 levels. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["UpsertRecipientsRequest"];
@@ -1978,7 +2277,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body is larger than 1658880 bytes, this route's cap (computed from its field limits). */
+            /** @description The body is larger than 1664000 bytes, this route's cap (computed from its field limits). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2409,6 +2708,503 @@ export interface operations {
             };
             /** @description Something failed inside Herald; the message says nothing internal. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings (`null` where none are set). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetSettingsResponse"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not an admin. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON of at most 5120 bytes, nested at most 33 levels. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutSettingsRequest"];
+            };
+        };
+        responses: {
+            /** @description The settings as they now are. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetSettingsResponse"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not an admin. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 5120 bytes, this route's cap (computed from its field limits). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listRecurringNotifications: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListRecurringNotificationsResponse"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is neither an admin nor a sender. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createRecurringNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON of at most 1867776 bytes, nested at most 33 levels. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRecurringNotificationRequest"];
+            };
+        };
+        responses: {
+            /** @description Created, with its next occurrences. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateRecurringNotificationResponse"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is neither an admin nor a sender. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Some recipients are not in the directory (`details.missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1867776 bytes, this route's cap (computed from its field limits). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The scheduler could not be reached; nothing was changed, repeat the request. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRecurringNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recurring notification. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateRecurringNotificationResponse"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is neither an admin nor a sender. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such recurring notification, or another sender created it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteRecurringNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteRecurringNotificationResponse"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is neither an admin nor a sender. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such recurring notification, or another sender created it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The scheduler could not be reached; nothing was changed, repeat the request. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchRecurringNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON of at most 181248 bytes, nested at most 33 levels. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchRecurringNotificationRequest"];
+            };
+        };
+        responses: {
+            /** @description As it now is. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateRecurringNotificationResponse"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is neither an admin nor a sender. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such recurring notification, or another sender created it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 181248 bytes, this route's cap (computed from its field limits). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The scheduler could not be reached; nothing was changed, repeat the request. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4317,7 +5113,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description JSON of at most 1867776 bytes, nested at most 33 levels. */
+        /** @description JSON of at most 1868800 bytes, nested at most 33 levels. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["CeleryScheduleNotificationsRequest"];
@@ -4380,7 +5176,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body is larger than 1867776 bytes, this route's cap (computed from its field limits). */
+            /** @description The body is larger than 1868800 bytes, this route's cap (computed from its field limits). */
             413: {
                 headers: {
                     [name: string]: unknown;

@@ -172,6 +172,7 @@ export type TableName =
   | 'memberships'
   | 'broadcasts'
   | 'broadcast-recipients'
+  | 'recurring'
   | 'templates';
 export type QueueName =
   | 'delivery'
@@ -318,6 +319,16 @@ export const tables: readonly TableDescription[] = [
     envVar: 'HERALD_TABLE_BROADCAST_RECIPIENTS',
   },
   {
+    // Recurring notifications (issue 12): pk = tenant#rec_id, the definition (listed per tenant
+    // through byTenant); pk = tenant#rec_id#<instant>, one marker per occurrence fired, so that
+    // an occurrence delivered twice creates nothing twice (TTL: the markers expire).
+    name: 'recurring',
+    partitionKey: { name: 'pk', type: 'S' },
+    indexes: [{ name: 'byTenant', partitionKey: { name: 'tenantId', type: 'S' }, sortKey: { name: 'id', type: 'S' } }],
+    ttlAttribute: 'expiresAt',
+    envVar: 'HERALD_TABLE_RECURRING',
+  },
+  {
     // pk = tenant#template: version 0 is the head (latest version, description; `tenantId` while
     // the template exists, so it alone is in the index), version n the definition of version n.
     name: 'templates',
@@ -429,6 +440,14 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'GET', path: '/v1/me/inbox/unread-count', auth: 'jwt' },
   { method: 'POST', path: '/v1/me/inbox/{id}/read', auth: 'jwt' },
   { method: 'POST', path: '/v1/me/inbox/read-all', auth: 'jwt' },
+  // Issue 12: the tenant's default zone and quiet hours.
+  { method: 'GET', path: '/v1/settings', auth: 'jwt' },
+  { method: 'PUT', path: '/v1/settings', auth: 'jwt' },
+  { method: 'POST', path: '/v1/recurring-notifications', auth: 'jwt' },
+  { method: 'GET', path: '/v1/recurring-notifications', auth: 'jwt' },
+  { method: 'GET', path: '/v1/recurring-notifications/{id}', auth: 'jwt' },
+  { method: 'PATCH', path: '/v1/recurring-notifications/{id}', auth: 'jwt' },
+  { method: 'DELETE', path: '/v1/recurring-notifications/{id}', auth: 'jwt' },
   { method: 'POST', path: '/v1/notifications', auth: 'jwt' },
   { method: 'GET', path: '/v1/notifications', auth: 'jwt' },
   { method: 'GET', path: '/v1/notifications/{id}', auth: 'jwt' },
@@ -551,6 +570,8 @@ export const functions: readonly FunctionDescription[] = [
         'broadcast-recipients': 'read',
         // The limits on what plain users send themselves (notifications, verification codes).
         'rate-limits': 'readWrite',
+        // Issue 12: recurring notifications and their schedules.
+        recurring: 'readWrite',
         // /v1/templates, and the templates a create names.
         templates: 'readWrite',
       },
@@ -678,8 +699,12 @@ export const functions: readonly FunctionDescription[] = [
     timeoutSeconds: fanoutTimeoutSeconds,
     triggers: [{ kind: 'queue', queue: 'fanout', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true, maximumConcurrency: 5 }],
     access: {
-      tables: { broadcasts: 'readWrite', 'broadcast-recipients': 'readWrite', recipients: 'read', memberships: 'read' },
-      sendsTo: ['fanout', 'broadcast-delivery'],
+      // Issue 12: it also runs each occurrence of a recurring notification (its schedule targets this
+      // queue), creating a notification (notifications, the delivery queue, its schedules) or a broadcast.
+      // An occurrence is due now, so it schedules nothing: its notifications go straight onto the
+      // delivery queue, its broadcast's start onto the fan-out queue.
+      tables: { broadcasts: 'readWrite', 'broadcast-recipients': 'readWrite', recipients: 'read', memberships: 'read', recurring: 'readWrite', notifications: 'readWrite' },
+      sendsTo: ['fanout', 'broadcast-delivery', 'delivery'],
       settings: ['retry'],
     },
   },

@@ -100,6 +100,7 @@ export interface TablesConfig {
   readonly broadcasts: string;
   readonly broadcastRecipients: string;
   readonly rateLimits: string;
+  readonly recurring: string;
   readonly templates: string;
 }
 
@@ -130,6 +131,7 @@ export function tableNames(env: Env = process.env): TablesConfig {
     get broadcasts() { return read('broadcasts'); },
     get broadcastRecipients() { return read('broadcast-recipients'); },
     get rateLimits() { return read('rate-limits'); },
+    get recurring() { return read('recurring'); },
     get templates() { return read('templates'); },
   };
 }

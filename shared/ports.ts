@@ -3,10 +3,12 @@
  * tests pass in-memory fakes. Keep them small: a port names what the domain needs, not what
  * the AWS API offers.
  */
-import type { DeliveryUnit, LiveConnection, LiveState, Settlement, UnitRef } from './domain/delivery.ts';
+import type { DeliveryUnit, LiveConnection, LiveState, QuietHold, Settlement, UnitRef } from './domain/delivery.ts';
 import type { MetricCounts } from './domain/metrics.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationStatus } from './domain/notification.ts';
 import type { Recipient } from './domain/recipient.ts';
+import type { RecurringNotification, RecurringOccurrence } from './domain/recurring.ts';
+import type { TenantSettings } from './domain/tenant-settings.ts';
 import type { TemplateDefinition, TemplateVersion } from './domain/template.ts';
 import type { Provider } from './domain/rate-budget.ts';
 import type { WebhookSecrets } from './domain/standard-webhooks.ts';
@@ -495,7 +497,7 @@ export interface BroadcastRecipientStore {
    * Writes pending rows, a batch at a time, unconditionally: only the fan-out writes them, while
    * resolving, before anything is delivered, so writing one again rewrites it unchanged.
    */
-  putPending(tenantId: string, broadcastId: string, recipientIds: readonly string[], at: Date): Promise<void>;
+  putPending(tenantId: string, broadcastId: string, recipientIds: readonly string[], at: Date, localDue?: ReadonlyMap<string, number>): Promise<void>;
   /** How many rows a shard holds (strongly consistent). */
   countShard(tenantId: string, broadcastId: string, shard: number): Promise<number>;
   /** How many rows of a shard show `status` (the status index: eventually consistent). */
@@ -575,6 +577,8 @@ export interface LoadedUnits {
   readonly live: ReadonlyMap<string, LiveState>;
   /** The broadcasts of broadcast units, by `tenantId#broadcastId`. */
   readonly broadcasts: ReadonlyMap<string, Broadcast>;
+  /** The settings of the units' tenants, by tenant id (absent: none written). */
+  readonly tenantSettings?: ReadonlyMap<string, TenantSettings>;
 }
 
 /** A unit to claim: a lease, the intents of the sends it is about to make, the providers they call. */
@@ -644,6 +648,49 @@ export interface DeliveryStore {
   commit(entries: readonly CommitEntry[], now: Date): Promise<CommitResult>;
   /** Cancels pending units whose broadcast was cancelled; the keys of those it cancelled. */
   cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]>;
+  /**
+   * Holds pending units for their recipient's quiet hours (they stay pending, due at `until`), each
+   * only if nobody claimed it since it was read; the keys of those it held.
+   */
+  hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<ReadonlySet<string>>;
+}
+
+/** A tenant's settings of time (`GET/PUT /v1/settings`), kept in the directory table. */
+export interface TenantSettingsStore {
+  /** The tenant's settings; {@link noTenantSettings} when it never wrote any. */
+  get(tenantId: string): Promise<TenantSettings>;
+  put(tenantId: string, settings: TenantSettings): Promise<void>;
+}
+
+/** Where an occurrence of a recurring notification stands for the worker that got it. */
+export type OccurrenceClaim = 'claimed' | 'done' | 'busy';
+
+/** A page of a tenant's recurring notifications, in id order. */
+export interface RecurringPage {
+  readonly items: readonly RecurringNotification[];
+  /** Where the next page starts (exclusive), when there is more. */
+  readonly after?: string;
+}
+
+/** Recurring notifications (issue 12): definitions, and a marker per occurrence fired. */
+export interface RecurringStore {
+  put(recurring: RecurringNotification): Promise<void>;
+  get(tenantId: string, id: string): Promise<RecurringNotification | undefined>;
+  /** False when there was nothing to remove. */
+  remove(tenantId: string, id: string): Promise<boolean>;
+  list(tenantId: string, limit: number, after?: string): Promise<RecurringPage>;
+  /** Takes the occurrence at `at` (ISO-8601): `claimed` (create it), `done` (created before), `busy` (another worker is at it). */
+  claimOccurrence(tenantId: string, id: string, at: string, now: Date): Promise<OccurrenceClaim>;
+  /** Marks the occurrence created and keeps it among the definition's last occurrences. */
+  recordOccurrence(tenantId: string, id: string, occurrence: RecurringOccurrence): Promise<void>;
+}
+
+/** The recurring schedule of each recurring notification (EventBridge Scheduler `cron()`/`rate()` in its zone). */
+export interface RecurringScheduler {
+  /** Creates or replaces the schedule of `recurring` (DISABLED while paused). */
+  put(recurring: RecurringNotification): Promise<void>;
+  /** Deletes it; nothing to delete is fine. */
+  remove(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>): Promise<void>;
 }
 
 /** How full one dead-letter queue is, as SQS approximates it (GetQueueAttributes). */

@@ -37,6 +37,10 @@ import {
   retriedBroadcastResponseSchema,
   scheduledBroadcastResponseSchema,
   scheduledNotificationsResponseSchema,
+  tenantSettingsViewSchema,
+  recurringPageSchema,
+  recurringViewSchema,
+  endedRecurringResponseSchema,
   templatePageSchema,
   templatePreviewSchema,
   templateViewSchema,
@@ -70,6 +74,11 @@ import {
   retryNotificationBodySchema,
   scheduleBroadcastBodySchema,
   sendNowBodySchema,
+  tenantSettingsBodySchema,
+  createRecurringBodySchema,
+  listRecurringQuerySchema,
+  patchRecurringBodySchema,
+  recurringIdSchema,
   updateMeBodySchema,
   verifyContactBodySchema,
 } from '../../shared/domain/schemas.ts';
@@ -88,6 +97,7 @@ export const docsQuerySchema = z.strictObject({ view: z.enum(['try']).optional()
 
 const notificationId = { id: notificationIdSchema };
 const recipientId = { id: idSchema };
+const recurringId = { id: recurringIdSchema };
 const broadcastId = { id: broadcastIdSchema };
 
 const invisibleNotification = 'No such notification, or the caller may not see it (its recipient, its creator and tenant admins may): never "it exists".';
@@ -116,7 +126,8 @@ export const apiDescription: ApiDescription = {
     },
     { name: 'Me', description: "The caller's own record and in-app inbox." },
     { name: 'Metrics', description: 'Counts of notifications and deliveries (admins).' },
-    { name: 'Settings', description: "The tenant's settings (admins): the secret its webhooks are signed with." },
+    { name: 'Recurring notifications', description: 'A notification (or a broadcast) on a cron or rate schedule in a time zone; see docs/time.md.' },
+    { name: 'Settings', description: "The tenant's settings (admins): its default time zone and quiet hours (docs/time.md), and the secret its webhooks are signed with." },
     {
       name: 'Celery scheduler compatibility',
       description:
@@ -372,12 +383,88 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     responses: { 200: { description: 'How many were marked.', schema: inboxReadAllResponseSchema } },
   },
 
+  // ---- Settings ----
+  'GET /v1/settings': {
+    operationId: 'getSettings',
+    summary: "Reads the tenant's default time zone and quiet hours",
+    tag: 'Settings',
+    example: {},
+    responses: { 200: { description: 'The settings (`null` where none are set).', schema: tenantSettingsViewSchema } },
+    errors: { 403: 'The caller is not an admin.' },
+  },
+  'PUT /v1/settings': {
+    operationId: 'putSettings',
+    summary: "Sets the tenant's default time zone and quiet hours",
+    description:
+      'A value sets, `null` clears, absent keeps. Quiet hours hold every notification but `urgent` ones until they end, in the recipient\'s zone (a recipient\'s own `quietHours` beats these); they are read at delivery time, so a change applies to all not yet delivered.',
+    tag: 'Settings',
+    body: tenantSettingsBodySchema,
+    example: { body: { defaultTimezone: 'Europe/Paris', quietHours: { start: '22:00', end: '08:00' } } },
+    responses: { 200: { description: 'The settings as they now are.', schema: tenantSettingsViewSchema } },
+    errors: { 403: 'The caller is not an admin.' },
+  },
+
+  // ---- Recurring notifications ----
+  'POST /v1/recurring-notifications': {
+    operationId: 'createRecurringNotification',
+    summary: 'Creates a recurring notification',
+    description:
+      '`schedule` gives exactly one of `cron` (EventBridge Scheduler\'s six fields, or the common five: `0 9 * * MON-FRI`) and `rate` (`1 day`), read in `timezone` (DST included), within `startAt`/`endAt`. ' +
+      'Each occurrence creates one notification per recipient (linked by `recurringId`), or one broadcast for an `audience`; an occurrence delivered twice creates nothing twice. Admins and senders.',
+    tag: 'Recurring notifications',
+    body: createRecurringBodySchema,
+    example: { body: { recipients: ['alice'], title: 'Standup', message: 'At 9', schedule: { cron: '0 9 * * MON-FRI', timezone: 'America/New_York' } } },
+    responses: { 201: { description: 'Created, with its next occurrences.', schema: recurringViewSchema } },
+    errors: { 403: managersOnly, 404: 'Some recipients are not in the directory (`details.missing`).', 503: scheduleUnavailable },
+  },
+  'GET /v1/recurring-notifications': {
+    operationId: 'listRecurringNotifications',
+    summary: 'Lists recurring notifications, oldest first',
+    description: 'An admin sees the tenant\'s, a sender its own.',
+    tag: 'Recurring notifications',
+    query: listRecurringQuerySchema,
+    example: { query: { limit: '20' } },
+    responses: { 200: { description: 'A page.', schema: recurringPageSchema } },
+    errors: { 403: managersOnly },
+  },
+  'GET /v1/recurring-notifications/{id}': {
+    operationId: 'getRecurringNotification',
+    summary: 'Reads a recurring notification: its definition, next five occurrences (UTC and local) and last occurrences',
+    tag: 'Recurring notifications',
+    pathParameters: recurringId,
+    example: { path: { id: 'rec_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
+    responses: { 200: { description: 'The recurring notification.', schema: recurringViewSchema } },
+    errors: { 403: managersOnly, 404: 'No such recurring notification, or another sender created it.' },
+  },
+  'PATCH /v1/recurring-notifications/{id}': {
+    operationId: 'patchRecurringNotification',
+    summary: 'Changes a recurring notification, or pauses (`paused: true`) or resumes it',
+    description: 'Paused means no more occurrences until it is resumed.',
+    tag: 'Recurring notifications',
+    pathParameters: recurringId,
+    body: patchRecurringBodySchema,
+    example: { path: { id: 'rec_01JD6Z5V7Q3M9X2K4T8R1N0C5B' }, body: { paused: true } },
+    responses: { 200: { description: 'As it now is.', schema: recurringViewSchema } },
+    errors: { 403: managersOnly, 404: 'No such recurring notification, or another sender created it.', 503: scheduleUnavailable },
+  },
+  'DELETE /v1/recurring-notifications/{id}': {
+    operationId: 'deleteRecurringNotification',
+    summary: 'Ends a recurring notification: no more occurrences',
+    tag: 'Recurring notifications',
+    pathParameters: recurringId,
+    example: { path: { id: 'rec_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
+    responses: { 200: { description: 'Ended.', schema: endedRecurringResponseSchema } },
+    errors: { 403: managersOnly, 404: 'No such recurring notification, or another sender created it.', 503: scheduleUnavailable },
+  },
+
   // ---- Notifications ----
   'POST /v1/notifications': {
     operationId: 'createNotifications',
     summary: 'Schedules a notification for each recipient',
     description:
-      '`scheduledAt` may be up to 5 s in the past (taken as now; omit it to send now) and at most 2 years ahead. A plain user may only notify themself.',
+      '`scheduledAt` may be up to 5 s in the past (taken as now; omit it to send now) and at most 2 years ahead. A plain user may only notify themself. ' +
+      '`scheduledAt` without an offset is a wall time read in `timezone`: an IANA zone, or `recipient` (each recipient\'s own zone, then the tenant\'s default, then UTC). ' +
+      'A wall time in a DST gap moves forward by the gap; one that happens twice takes the earlier instant; `schedule[].adjusted` says so.',
     tag: 'Notifications',
     example: { body: { recipients: ['alice'], title: 'Standup', message: 'In 5 minutes', priority: 'high', channels: ['inbox', 'websocket', 'email'] } },
     body: createNotificationsBodySchema,

@@ -18,6 +18,8 @@ import {
 import { celeryCancelScheduledRoute, celeryScheduleRoute, celeryScheduleStatusRoute } from './routes/celery-scheduler.ts';
 import { listDeadLettersRoute, redriveDeadLettersRoute } from './routes/dead-letters.ts';
 import { getMetricsRoute } from './routes/metrics.ts';
+import { getSettingsRoute, putSettingsRoute } from './routes/settings.ts';
+import { createRecurringRoute, deleteRecurringRoute, getRecurringRoute, listRecurringRoute, patchRecurringRoute } from './routes/recurring.ts';
 import { getWebhookSecretRoute, rotateWebhookSecretRoute } from './routes/settings.ts';
 import { getDocsRoute, getOpenApiRoute } from './routes/openapi.ts';
 import {
@@ -73,6 +75,13 @@ export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'GET /v1/me/inbox/unread-count': unreadCountRoute,
   'POST /v1/me/inbox/{id}/read': markInboxItemReadRoute,
   'POST /v1/me/inbox/read-all': markAllInboxReadRoute,
+  'GET /v1/settings': getSettingsRoute,
+  'PUT /v1/settings': putSettingsRoute,
+  'POST /v1/recurring-notifications': createRecurringRoute,
+  'GET /v1/recurring-notifications': listRecurringRoute,
+  'GET /v1/recurring-notifications/{id}': getRecurringRoute,
+  'PATCH /v1/recurring-notifications/{id}': patchRecurringRoute,
+  'DELETE /v1/recurring-notifications/{id}': deleteRecurringRoute,
   'POST /v1/notifications': createNotificationsRoute,
   'GET /v1/notifications': listNotificationsRoute,
   'GET /v1/notifications/{id}': getNotificationRoute,

@@ -17,8 +17,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { describeError } from '../domain/delivery-errors.ts';
-import { readinessOf, recordedStep, settle, unitKey, openConnections } from '../domain/delivery.ts';
-import type { ChannelResult, ChannelStep, DeliveryUnit, LiveState, Settlement, UnitOutcome, UnitRef } from '../domain/delivery.ts';
+import { quietHoldOf, readinessOf, recordedStep, settle, unitKey, openConnections } from '../domain/delivery.ts';
+import type { ChannelResult, ChannelStep, DeliveryUnit, LiveState, QuietHold, Settlement, UnitOutcome, UnitRef } from '../domain/delivery.ts';
+import { noTenantSettings } from '../domain/tenant-settings.ts';
 import { noLiveState } from '../domain/delivery.ts';
 import { inboxChangedMessage } from '../domain/inbox.ts';
 import type { Channel, ChannelDelivery } from '../domain/notification.ts';
@@ -138,6 +139,7 @@ export async function deliverUnits(deps: EngineDeps, refs: readonly UnitRef[], i
   const now = deps.clock.now();
   const claimable: DeliveryUnit[] = [];
   const toCancel: DeliveryUnit[] = [];
+  const toHold: { unit: DeliveryUnit; hold: QuietHold }[] = [];
   for (const ref of unique) {
     const key = unitKey(ref);
     const unit = loaded.units.get(key);
@@ -159,9 +161,16 @@ export async function deliverUnits(deps: EngineDeps, refs: readonly UnitRef[], i
     if (readiness.kind === 'final') outcomes.set(key, { kind: 'done', status: readiness.status });
     else if (readiness.kind === 'notYetDue') outcomes.set(key, { kind: 'later', at: readiness.at, cause: 'notYetDue', reason: 'not yet due' });
     else if (readiness.kind === 'leased') outcomes.set(key, { kind: 'later', at: readiness.until, cause: 'leased', reason: 'held by another worker' });
-    else claimable.push(unit);
+    else {
+      // Quiet hours are read now, not when it was created: a change of them or of the zone applies.
+      const recipient = loaded.recipients.get(recipientKeyOf(unit.tenantId, unit.recipientId));
+      const hold = readiness.takeover ? undefined : quietHoldOf(unit, recipient, loaded.tenantSettings?.get(unit.tenantId) ?? noTenantSettings, now);
+      if (hold) toHold.push({ unit, hold });
+      else claimable.push(unit);
+    }
   }
   if (toCancel.length > 0) await cancelUnits(deps, toCancel, outcomes);
+  if (toHold.length > 0) await holdUnits(deps, toHold, outcomes);
   // Each wave starts at its own time, so a unit due now never waits for one due a second later.
   // What each round learns of a recipient's count is what the next round of theirs starts from.
   const live = new Map(loaded.live);
@@ -229,19 +238,45 @@ function roundsByRecipient(units: readonly DeliveryUnit[]): DeliveryUnit[][] {
 
 async function cancelUnits(deps: EngineDeps, units: readonly DeliveryUnit[], outcomes: Map<string, UnitOutcome>): Promise<void> {
   const cancelled = new Set(await deps.store.cancel(units, deps.clock.now()));
-  const perBroadcast = new Map<string, { tenantId: string; broadcastId: string; n: number }>();
+  const perBroadcast = new Map<string, { tenantId: string; broadcastId: string; n: number; released: number }>();
   for (const unit of units) {
     const key = unitKey(unit.ref);
     outcomes.set(key, { kind: 'done', status: 'cancelled' });
     if (!cancelled.has(key) || unit.ref.kind !== 'broadcast') continue;
     const id = recipientKeyOf(unit.tenantId, unit.ref.broadcastId);
+    const entry = perBroadcast.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, n: 0, released: 0 };
+    entry.n++;
+    if (unit.heldUntil !== undefined) entry.released++;
+    perBroadcast.set(id, entry);
+  }
+  for (const { tenantId, broadcastId, n, released } of perBroadcast.values()) {
+    await finishIfReady({ broadcasts: deps.broadcasts, clock: deps.clock }, await deps.broadcasts.addCounts(tenantId, broadcastId, { cancelled: n, held: -released }));
+  }
+}
+
+/**
+ * Holds units for their recipients' quiet hours: still pending, back at the window's end (the
+ * queue's later-work path: a delayed message, or a schedule beyond 15 minutes). A broadcast counts
+ * the rows it holds for the first time, and counts them off when they settle.
+ */
+async function holdUnits(deps: EngineDeps, holds: readonly { unit: DeliveryUnit; hold: QuietHold }[], outcomes: Map<string, UnitOutcome>): Promise<void> {
+  const held = await deps.store.hold(holds, deps.clock.now());
+  const perBroadcast = new Map<string, { tenantId: string; broadcastId: string; n: number }>();
+  for (const { unit, hold } of holds) {
+    const key = unitKey(unit.ref);
+    if (!held.has(key)) {
+      outcomes.set(key, { kind: 'later', at: deps.clock.now().getTime() + lostRetryMs, cause: 'changed', reason: 'changed while being held' });
+      continue;
+    }
+    logFor(unit).info('Held by quiet hours', { heldUntil: new Date(hold.until).toISOString(), reason: hold.reason });
+    outcomes.set(key, { kind: 'later', at: hold.until, cause: 'quietHours', reason: hold.reason });
+    if (unit.ref.kind !== 'broadcast' || unit.heldUntil !== undefined) continue;
+    const id = recipientKeyOf(unit.tenantId, unit.ref.broadcastId);
     const entry = perBroadcast.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, n: 0 };
     entry.n++;
     perBroadcast.set(id, entry);
   }
-  for (const { tenantId, broadcastId, n } of perBroadcast.values()) {
-    await finishIfReady({ broadcasts: deps.broadcasts, clock: deps.clock }, await deps.broadcasts.addCounts(tenantId, broadcastId, { cancelled: n }));
-  }
+  for (const { tenantId, broadcastId, n } of perBroadcast.values()) await deps.broadcasts.addCounts(tenantId, broadcastId, { held: n });
 }
 
 /** What each channel of a unit will do, and where its sends go. */
@@ -598,7 +633,7 @@ async function afterCommit(
   verdicts: ReadonlyMap<string, CommitVerdict>,
   outcomes: Map<string, UnitOutcome>,
 ): Promise<void> {
-  const broadcastCounts = new Map<string, { tenantId: string; broadcastId: string; sent: number; failed: number; lastError?: string }>();
+  const broadcastCounts = new Map<string, { tenantId: string; broadcastId: string; sent: number; failed: number; released: number; lastError?: string }>();
   const tells: Promise<void>[] = [];
 
   for (const p of prepared) {
@@ -622,7 +657,8 @@ async function afterCommit(
     // A notification's metrics are counted from the table's stream (functions/metrics), not here.
     if (unit.ref.kind === 'broadcast' && settlement.kind !== 'release') {
       const id = recipientKeyOf(unit.tenantId, unit.ref.broadcastId);
-      const entry = broadcastCounts.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, sent: 0, failed: 0 };
+      const entry = broadcastCounts.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, sent: 0, failed: 0, released: 0 };
+      if (unit.heldUntil !== undefined) entry.released++;
       if (settlement.kind === 'finish') entry.sent++;
       else {
         entry.failed++;
@@ -638,8 +674,8 @@ async function afterCommit(
     if ((known !== undefined && p.announced === undefined) || p.recount) tells.push(tellUnread(deps, unit, known, p.work.live));
   }
   await Promise.all(tells);
-  for (const { tenantId, broadcastId, sent, failed, lastError } of broadcastCounts.values()) {
-    const updated = await deps.broadcasts.addCounts(tenantId, broadcastId, { sent, failed }, lastError);
+  for (const { tenantId, broadcastId, sent, failed, released, lastError } of broadcastCounts.values()) {
+    const updated = await deps.broadcasts.addCounts(tenantId, broadcastId, { sent, failed, held: -released }, lastError);
     await finishIfReady({ broadcasts: deps.broadcasts, clock: deps.clock }, updated);
   }
 }

@@ -3,6 +3,7 @@ import { isAddressVerified, verifiableChannels } from './contact-verification.ts
 import type { PendingVerification, PendingVerifications, VerifiableChannel } from './contact-verification.ts';
 import { channels } from './notification.ts';
 import type { Channel } from './notification.ts';
+import type { QuietHours } from './time.ts';
 
 /** The channels a recipient may switch off: every one but the inbox, their record of everything. */
 export type SwitchableChannel = Exclude<Channel, 'inbox'>;
@@ -35,6 +36,8 @@ export interface Recipient {
    * sends nothing there but the code (shared/domain/contact-verification.ts).
    */
   readonly pendingVerifications?: PendingVerifications;
+  /** Their own quiet hours (issue 12): a window, `null` for none at all; absent: the tenant's. */
+  readonly quietHours?: QuietHours | null;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** Counts the writes of the stored record; the store's optimistic concurrency check. Absent before the first write. */
@@ -52,6 +55,8 @@ export interface RecipientChanges {
   readonly channels?: ChannelPreferences;
   /** Per type: merged into the stored switches of that type; `null` forgets the type's switches. */
   readonly types?: Readonly<Record<string, ChannelPreferences | null>>;
+  /** A window or `null` (none) sets the recipient's own quiet hours; `'default'` returns them to the tenant's. */
+  readonly quietHours?: QuietHours | null | 'default';
   /**
    * Confirmations to start (a value) or forget (`null`). A write that sets an address without
    * saying anything here is a directory write by an admin or a sender: the address is trusted, and
@@ -122,6 +127,7 @@ export function applyRecipientChanges(
   const webhookUrl = pick(changes.webhookUrl, existing?.webhookUrl);
   const locale = pick(changes.locale, existing?.locale);
   const timezone = pick(changes.timezone, existing?.timezone);
+  const quietHours = changes.quietHours === undefined ? existing?.quietHours : changes.quietHours === 'default' ? undefined : changes.quietHours;
   const channelPreferences = changes.channels ? { ...existing?.channelPreferences, ...changes.channels } : existing?.channelPreferences;
   const typePreferences = mergeTypePreferences(existing?.typePreferences, changes.types);
   const addresses: Record<VerifiableChannel, string | undefined> = { email, telegram: telegramChatId, webhook: webhookUrl };
@@ -148,6 +154,7 @@ export function applyRecipientChanges(
     ...(channelPreferences && Object.keys(channelPreferences).length > 0 ? { channelPreferences } : {}),
     ...(typePreferences && Object.keys(typePreferences).length > 0 ? { typePreferences } : {}),
     ...(Object.keys(pending).length > 0 ? { pendingVerifications: pending } : {}),
+    ...(quietHours !== undefined ? { quietHours } : {}),
     createdAt: existing?.createdAt ?? now.toISOString(),
     updatedAt: now.toISOString(),
   };
@@ -166,6 +173,7 @@ export function toRecipientView(r: Recipient): Record<string, unknown> {
     channels: Object.fromEntries(switchableChannels.map((channel) => [channel, isChannelEnabled(r, channel)])),
     types: r.typePreferences ?? {},
     awaitingVerification: verifiableChannels.filter((channel) => addressOn(r, channel) !== undefined && !hasVerifiedAddress(r, channel)),
+    quietHours: r.quietHours === undefined ? 'default' : r.quietHours,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };

@@ -11,13 +11,14 @@
  */
 import * as z from 'zod';
 import { channels, notificationStatuses, priorities } from './notification.ts';
-import { broadcastIdPattern, notificationIdPattern } from './ids.ts';
+import { broadcastIdPattern, notificationIdPattern, recurringIdPattern } from './ids.ts';
 import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { isRawJson } from './opaque-json.ts';
 import { verifiableChannels } from './contact-verification.ts';
 import { switchableChannels } from './recipient.ts';
 import type { SwitchableChannel } from './recipient.ts';
 import type { RawJson } from './opaque-json.ts';
+import { isKnownTimeZone, isLocalDateTime, localDateTimePattern, ratePattern, wallTimePattern } from './time.ts';
 import { canonicalLocale, reservedTemplateVariables } from './template.ts';
 import type { TemplateChannel } from './template.ts';
 
@@ -86,7 +87,7 @@ export const maxTimezoneLength = 64;
 export const timezoneSchema = z
   .string('must be a string')
   .max(maxTimezoneLength, `must be at most ${maxTimezoneLength} characters`)
-  .refine(isKnownTimezone, 'is not a known IANA time zone');
+  .refine(isKnownTimeZone, 'is not a known IANA time zone');
 
 /** The longest e-mail address: a forward-path holds 256 octets with its angle brackets (RFC 5321, 4.5.3.1.3). */
 export const maxEmailLength = 254;
@@ -130,21 +131,59 @@ function isLanguageTag(tag: string): boolean {
   }
 }
 
-function isKnownTimezone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The longest instant: `2030-01-01T09:00:00.123456789+01:00` is 35 characters. */
 export const maxInstantLength = 40;
 /** An ISO-8601 instant with an explicit offset (`Z` or `+02:00`). */
 export const instantSchema = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 date-time with an offset' })
   .max(maxInstantLength, `must be at most ${maxInstantLength} characters`);
+
+// ---- Time as people mean it (issue 12): shared/domain/time.ts holds the rules ----
+
+/**
+ * A time to deliver at: an instant with an offset, or a wall time without one
+ * (`2027-03-28T09:00`), which then needs `timezone` beside it.
+ */
+export const schedulableTimeSchema = z.union(
+  [
+    instantSchema,
+    z
+      .string()
+      .regex(localDateTimePattern)
+      .meta({ description: 'A wall time without an offset (`2027-03-28T09:00`), read in `timezone`.' }),
+  ],
+  { error: 'must be an ISO-8601 date-time with an offset, or a wall time without one (2027-03-28T09:00) given with timezone' },
+);
+
+/** Where a wall time is read: an IANA zone, or `recipient` (each recipient's own zone, then the tenant's default, then UTC). */
+export const scheduleTimezoneSchema = z
+  .string('must be a string')
+  .max(maxTimezoneLength, `must be at most ${maxTimezoneLength} characters`)
+  .refine((zone) => zone === 'recipient' || isKnownTimeZone(zone), 'must be a known IANA time zone or "recipient"');
+
+/** A wall time of day, `HH:MM` (24-hour). */
+export const wallTimeSchema = z.string('must be a string').regex(wallTimePattern, 'must be a time of day HH:MM (00:00-23:59)');
+
+/** Quiet hours: nothing but urgent notifications is delivered from `start` to `end` (wall times in the recipient's zone). */
+export const quietHoursSchema = z.strictObject({ start: wallTimeSchema, end: wallTimeSchema });
+
+/** A recipient's own quiet hours: a window, `null` for none at all, `"default"` for the tenant's. */
+export const recipientQuietHoursSchema = z.union([quietHoursSchema, z.null(), z.literal('default')], {
+  error: 'must be { start, end }, null (no quiet hours) or "default" (the tenant\'s)',
+});
+
+/** Body of `PUT /v1/settings`: the tenant's default zone and quiet hours (`null`: none). */
+export const tenantSettingsBodySchema = z.strictObject({
+  defaultTimezone: timezoneSchema.nullable().optional(),
+  quietHours: quietHoursSchema.nullable().optional(),
+});
+export type TenantSettingsBody = z.infer<typeof tenantSettingsBodySchema>;
+
+/** Refuses a wall time without `timezone`: it names no instant. */
+function needsZone(body: { scheduledAt?: string | undefined; timezone?: string | undefined }): boolean {
+  return body.scheduledAt === undefined || !isLocalDateTime(body.scheduledAt) || body.timezone !== undefined;
+}
+const needsZoneIssue = { path: ['timezone'], message: 'is required when scheduledAt has no offset' };
 
 export const maxTitleLength = 200;
 export const maxRelatedObjectTypeLength = 64;
@@ -261,7 +300,8 @@ export const createNotificationsBodySchema = z.strictObject({
   title: textSchema({ max: maxTitleLength, singleLine: true }).optional(),
   message: textSchema({ max: maxMessageLength, singleLine: false }).optional(),
   template: templateRefSchema.optional(),
-  scheduledAt: instantSchema.optional(),
+  scheduledAt: schedulableTimeSchema.optional(),
+  timezone: scheduleTimezoneSchema.optional(),
   channels: z
     .array(z.enum(channels))
     .min(1, 'must name at least one channel')
@@ -271,7 +311,7 @@ export const createNotificationsBodySchema = z.strictObject({
   priority: z.enum(priorities).default('normal'),
   data: notificationDataSchema.optional(),
   relatedObject: relatedObjectSchema.optional(),
-}).superRefine(titleAndMessageOrTemplate);
+}).refine(needsZone, needsZoneIssue).superRefine(titleAndMessageOrTemplate);
 export type CreateNotificationsBody = z.infer<typeof createNotificationsBodySchema>;
 
 /** Fields of a notification that only the server sets: named in a 400, never silently dropped. */
@@ -360,6 +400,8 @@ export const putRecipientBodySchema = z.strictObject({
   locale: localeSchema.optional(),
   timezone: timezoneSchema.optional(),
   groups: recipientGroupsSchema.optional(),
+  // Issue 12: absent keeps the recipient's quiet hours (like their channel switches).
+  quietHours: recipientQuietHoursSchema.optional(),
 });
 export type PutRecipientBody = z.infer<typeof putRecipientBodySchema>;
 
@@ -386,6 +428,7 @@ export const batchRecipientEntrySchema = z.strictObject({
   locale: localeSchema.nullable().optional(),
   timezone: timezoneSchema.nullable().optional(),
   groups: recipientGroupsSchema.optional(),
+  quietHours: recipientQuietHoursSchema.optional(),
 });
 export type BatchRecipientEntry = z.infer<typeof batchRecipientEntrySchema>;
 
@@ -420,9 +463,10 @@ export const updateMeBodySchema = z
       .record(notificationTypeSchema, channelSwitchesSchema.nullable())
       .refine((types) => Object.keys(types).length <= maxTypePreferences, `must name at most ${maxTypePreferences} types`)
       .optional(),
+    quietHours: recipientQuietHoursSchema.optional(),
     ...notSettableOnMe,
   })
-  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, telegramChatId, webhookUrl, locale, timezone, channels, types');
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, telegramChatId, webhookUrl, locale, timezone, quietHours, channels, types');
 export type UpdateMeBody = z.infer<typeof updateMeBodySchema>;
 
 /** How many digits a verification code has. */
@@ -559,8 +603,9 @@ export const createBroadcastBodySchema = z.strictObject({
   data: notificationContent.data,
   template: notificationContent.template,
   scheduledAt: notificationContent.scheduledAt,
+  timezone: notificationContent.timezone,
   draft: z.boolean('must be true or false').default(false),
-}).superRefine(titleAndMessageOrTemplate);
+}).refine(needsZone, needsZoneIssue).superRefine(titleAndMessageOrTemplate);
 export type CreateBroadcastBody = z.infer<typeof createBroadcastBodySchema>;
 
 /** Body of `POST /v1/broadcasts/{id}/schedule` (optional). */
@@ -645,7 +690,7 @@ function celeryIdSchema<S extends z.ZodType<string, string>>(asString: S, what: 
 /**
  * Body of `POST /api/notifications/schedule/`, the Celery scheduler's: snake_case, ids may be
  * numbers, optional fields may be `null`. It reads as a `POST /v1/notifications` body, with the
- * same limits; `scheduled_at` needs an offset (`Z` or `+02:00`): a time without one is ambiguous.
+ * same limits; `scheduled_at` needs an offset (`Z` or `+02:00`), or `timezone` beside it (a wall time).
  */
 export const celeryScheduleBodySchema = z
   .strictObject({
@@ -656,13 +701,15 @@ export const celeryScheduleBodySchema = z
       .refine(unique, 'must not repeat a recipient'),
     title: notificationContent.title,
     message: notificationContent.message,
-    scheduled_at: instantSchema,
+    scheduled_at: schedulableTimeSchema,
+    timezone: scheduleTimezoneSchema.nullish(),
     type: notificationTypeSchema.nullish(),
     priority: z.enum(priorities).nullish(),
     related_object_type: relatedObjectSchema.shape.type.nullish(),
     related_object_id: celeryIdSchema(relatedObjectSchema.shape.id, 'an object id').nullish(),
     data: notificationDataSchema.nullish(),
   })
+  .refine((body) => needsZone({ scheduledAt: body.scheduled_at, timezone: body.timezone ?? undefined }), needsZoneIssue)
   .refine((body) => (body.related_object_type ?? undefined) === undefined || (body.related_object_id ?? undefined) !== undefined, {
     path: ['related_object_id'],
     message: 'must be given with related_object_type',
@@ -677,6 +724,7 @@ export const celeryScheduleBodySchema = z
       title: body.title,
       message: body.message,
       scheduledAt: body.scheduled_at,
+      ...(body.timezone ? { timezone: body.timezone } : {}),
       // `null` reads as absent, so it gets the default of a `POST /v1/notifications` body.
       type: body.type ?? notificationContent.type.parse(undefined),
       priority: body.priority ?? notificationContent.priority.parse(undefined),
@@ -684,6 +732,70 @@ export const celeryScheduleBodySchema = z
       ...(body.related_object_type && body.related_object_id ? { relatedObject: { type: body.related_object_type, id: body.related_object_id } } : {}),
     }),
   );
+
+// ---- Recurring notifications (issue 12) ----
+
+/** The longest cron expression accepted. */
+export const maxCronLength = 100;
+
+/** When a recurring notification fires: exactly one of `cron` (five or six fields) and `rate`, in `timezone`. */
+export const recurringScheduleSchema = z
+  .strictObject({
+    cron: z.string('must be a string').min(1, 'must not be empty').max(maxCronLength, `must be at most ${maxCronLength} characters`).optional(),
+    rate: z.string('must be a string').regex(ratePattern, 'must be "<n> minute(s) | hour(s) | day(s)"').optional(),
+    timezone: timezoneSchema.default('UTC'),
+    startAt: instantSchema.optional(),
+    endAt: instantSchema.optional(),
+  })
+  .refine((s) => (s.cron === undefined) !== (s.rate === undefined), { message: 'must give exactly one of cron and rate', path: ['cron'] })
+  .refine((s) => s.startAt === undefined || s.endAt === undefined || Date.parse(s.startAt) < Date.parse(s.endAt), { message: 'must be after startAt', path: ['endAt'] });
+
+/** Body of `POST /v1/recurring-notifications`: a notification's content, to recipients or an audience, and a schedule. */
+export const createRecurringBodySchema = z
+  .strictObject({
+    recipients: createNotificationsBodySchema.shape.recipients.optional(),
+    audience: broadcastAudienceSchema.optional(),
+    // Recurring notifications carry their own words (templates are for notifications and broadcasts).
+    title: textSchema({ max: maxTitleLength, singleLine: true }),
+    message: textSchema({ max: maxMessageLength, singleLine: false }),
+    channels: notificationContent.channels,
+    type: notificationContent.type,
+    priority: notificationContent.priority,
+    data: notificationContent.data,
+    schedule: recurringScheduleSchema,
+  })
+  .refine((b) => (b.recipients === undefined) !== (b.audience === undefined), { message: 'must give exactly one of recipients and audience', path: ['recipients'] });
+export type CreateRecurringBody = z.infer<typeof createRecurringBodySchema>;
+
+/** Body of `PATCH /v1/recurring-notifications/{id}`: what changes; `paused` pauses or resumes it. */
+export const patchRecurringBodySchema = z
+  .strictObject({
+    title: notificationContent.title.optional(),
+    message: notificationContent.message.optional(),
+    channels: notificationContent.channels,
+    type: notificationTypeSchema.optional(),
+    priority: z.enum(priorities).optional(),
+    data: notificationContent.data,
+    schedule: recurringScheduleSchema.optional(),
+    paused: z.boolean('must be true or false').optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'must change something');
+export type PatchRecurringBody = z.infer<typeof patchRecurringBodySchema>;
+
+export const recurringIdSchema = z.string().regex(recurringIdPattern, 'is not a recurring notification id');
+
+/** Query of `GET /v1/recurring-notifications`. */
+export const listRecurringQuerySchema = z.strictObject({ limit: pageLimitSchema, cursor: pageCursorSchema.optional() });
+export type ListRecurringQuery = z.infer<typeof listRecurringQuerySchema>;
+
+/** What a recurring schedule puts on the fan-out queue: one occurrence, at its instant. */
+export const recurringOccurrenceMessageSchema = z.object({
+  kind: z.literal('occurrence'),
+  tenantId: tenantIdSchema,
+  recurringId: recurringIdSchema,
+  at: z.iso.datetime({ offset: true }),
+});
+export type RecurringOccurrenceMessage = z.infer<typeof recurringOccurrenceMessageSchema>;
 
 // ---- Templates ----
 

@@ -83,6 +83,7 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
     ...(webhookUrl !== undefined ? { webhookUrl } : {}),
     ...(locale !== undefined ? { locale } : {}),
     ...(timezone !== undefined ? { timezone } : {}),
+    ...(body.quietHours !== undefined ? { quietHours: body.quietHours } : {}),
     ...(channels ? { channels: withoutInbox(channels) } : {}),
     ...(types ? { types: Object.fromEntries(Object.entries(types).map(([type, switches]) => [type, switches && withoutInbox(switches)])) } : {}),
   };

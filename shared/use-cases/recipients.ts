@@ -97,6 +97,7 @@ export async function putRecipient(
     locale: body.locale ?? null,
     timezone: body.timezone ?? null,
     groups: body.groups ?? [],
+    ...(body.quietHours !== undefined ? { quietHours: body.quietHours } : {}),
   });
   if (!written) throw new ConflictError(`Recipient ${id} kept changing while it was being written; try again`);
   return written;

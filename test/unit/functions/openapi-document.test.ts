@@ -127,7 +127,9 @@ describe('the OpenAPI document of the api function', () => {
         recipients: { type: 'array', minItems: 1, maxItems: 1000, description: 'Checked by the server: "must not repeat a recipient".' },
         title: { maxLength: 200 },
         template: { required: ['id'], properties: { version: { minimum: 1 } } },
-        scheduledAt: { type: 'string', format: 'date-time' },
+        // An instant with an offset, or a wall time read in `timezone` (issue 12).
+        scheduledAt: { anyOf: [{ type: 'string', format: 'date-time' }, { type: 'string', pattern: expect.any(String) as string }] },
+        timezone: { type: 'string', maxLength: 64 },
         priority: { default: 'normal', enum: ['low', 'normal', 'high', 'urgent'] },
       },
     });
