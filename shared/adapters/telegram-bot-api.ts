@@ -4,6 +4,7 @@
  * error_code, description, parameters?: { retry_after } }`. The token is part of the URL, so
  * neither the URL nor the request ever reaches a log or an error message.
  */
+import { telegramParseMode } from '../templates/telegram-text.ts';
 
 /** An error answer of the Bot API, shaped as delivery-errors.ts classifies it. */
 export class TelegramApiError extends Error {
@@ -52,7 +53,8 @@ export function telegramBotApi(options: {
       const response = await fetch(`${options.apiUrl.replace(/\/$/, '')}/bot${token}/sendMessage`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ chat_id: chatId, text }),
+        // Herald's text is written for the HTML parse mode (shared/templates/telegram-text.ts).
+        body: JSON.stringify({ chat_id: chatId, text, parse_mode: telegramParseMode }),
         signal: AbortSignal.timeout(options.timeoutMs ?? telegramTimeoutMs),
       }).catch((error: unknown) => {
         // fetch's own error says nothing of the URL, but make sure: keep only its name and code.

@@ -2,6 +2,8 @@
 import { classifyProviderError } from '../../domain/delivery-errors.ts';
 import { hasVerifiedAddress } from '../../domain/recipient.ts';
 import type { TelegramBot } from '../../adapters/telegram-bot-api.ts';
+import { sectionFor } from '../../templates/section.ts';
+import { escapeTelegramHtml } from '../../templates/telegram-text.ts';
 import type { DeliveryChannel } from '../channel.ts';
 
 /** The longest text `sendMessage` takes (characters, after entity parsing; Bot API, sendMessage). */
@@ -27,7 +29,12 @@ export function telegramChannel(bot: TelegramBot): DeliveryChannel<string, strin
       if (recipient.telegramChatId === undefined) return { skip: 'no telegram chat' };
       return hasVerifiedAddress(recipient, 'telegram') ? recipient.telegramChatId : { skip: 'chat not verified' };
     },
-    render: (content) => telegramText(content.title, content.message),
+    // Always the Bot API's HTML parse mode: a template's section is written for it (its variables
+    // escaped), and plain words are escaped whole, so they show exactly as written.
+    render(content) {
+      const chosen = sectionFor(content, 'telegram');
+      return chosen.kind === 'section' ? chosen.section.text : escapeTelegramHtml(telegramText(chosen.title, chosen.message));
+    },
     async send(chatId, text) {
       const { messageId } = await bot.sendMessage(chatId, text);
       return messageId ? { providerMessageId: messageId } : {};

@@ -10,14 +10,40 @@ import { hasVerifiedAddress } from '../../domain/recipient.ts';
 import { webhookHeaders, webhookMessageId } from '../../domain/standard-webhooks.ts';
 import type { RecipientStore } from '../../ports.ts';
 import type { WebhookSender } from '../../adapters/webhook-sender.ts';
+import { TemplateRenderError } from '../../templates/render.ts';
+import { sectionFor } from '../../templates/section.ts';
 import type { DeliveryChannel } from '../channel.ts';
 
-/** What a webhook carries: the Standard Webhooks payload shape `{ type, timestamp, data }`. */
+/**
+ * What a webhook carries without a template section: the Standard Webhooks payload shape
+ * `{ type, timestamp, data }`.
+ */
 export interface WebhookPayload {
   readonly type: 'notification';
   /** ISO-8601 UTC, when it was rendered. */
   readonly timestamp: string;
   readonly data: Omit<DeliveryContent, 'broadcastId'> & { readonly broadcastId: string | null };
+}
+
+/** A template's `webhook` section, rendered: the JSON the receiver gets, as the template wrote it. */
+export interface RenderedWebhook {
+  readonly type: 'rendered';
+  readonly notificationId: string;
+  /** JSON text, posted as is. */
+  readonly body: string;
+}
+
+/** What the webhook channel posts: its own envelope, or the template's body. */
+export type WebhookBody = WebhookPayload | RenderedWebhook;
+
+/** The template's webhook body, checked to be JSON (a receiver is told `application/json`). */
+function renderedWebhook(content: DeliveryContent, body: string): RenderedWebhook {
+  try {
+    JSON.parse(body);
+  } catch {
+    throw new TemplateRenderError(`the webhook section of template ${content.rendered?.templateId ?? ''} did not render to JSON`);
+  }
+  return { type: 'rendered', notificationId: content.id, body };
 }
 
 /** The tenant's signing secrets, current first (shared/use-cases/webhook-secrets.ts). */
@@ -39,7 +65,7 @@ export function classifyWebhookError(error: unknown): ProviderVerdict {
 }
 
 /** The webhook channel: posts through `sender`, signs with `secrets`, forgets a gone URL in `directory`. */
-export function webhookChannel(sender: WebhookSender, secrets: SigningSecrets, directory: Pick<RecipientStore, 'get' | 'save'>): DeliveryChannel<string, WebhookPayload> {
+export function webhookChannel(sender: WebhookSender, secrets: SigningSecrets, directory: Pick<RecipientStore, 'get' | 'save'>): DeliveryChannel<string, WebhookBody> {
   return {
     name: 'webhook',
     kind: 'send',
@@ -48,14 +74,17 @@ export function webhookChannel(sender: WebhookSender, secrets: SigningSecrets, d
       if (recipient.webhookUrl === undefined) return { skip: 'no webhook URL' };
       return hasVerifiedAddress(recipient, 'webhook') ? recipient.webhookUrl : { skip: 'webhook URL not verified' };
     },
-    render: (content) => ({
-      type: 'notification',
-      timestamp: new Date().toISOString(),
-      data: { ...content, broadcastId: content.broadcastId ?? null },
-    }),
+    render(content) {
+      const chosen = sectionFor(content, 'webhook');
+      if (chosen.kind === 'section') return renderedWebhook(content, chosen.section.body);
+      // The envelope carries the notification as delivered (the rendered inbox words, without the
+      // template's internals).
+      const { rendered: _rendered, ...delivered } = content;
+      return { type: 'notification', timestamp: new Date().toISOString(), data: { ...delivered, title: chosen.title, message: chosen.message, broadcastId: content.broadcastId ?? null } };
+    },
     async send(url, payload, { tenantId, recipient, now }) {
-      const body = JSON.stringify({ ...payload, data: { ...payload.data, recipientId: recipient.id } });
-      const id = webhookMessageId(tenantId, payload.data.id, recipient.id);
+      const body = payload.type === 'rendered' ? payload.body : JSON.stringify({ ...payload, data: { ...payload.data, recipientId: recipient.id } });
+      const id = webhookMessageId(tenantId, payload.type === 'rendered' ? payload.notificationId : payload.data.id, recipient.id);
       const headers = webhookHeaders(await secrets(tenantId), id, Math.floor(now.getTime() / 1000), body);
       try {
         const status = await sender.post(url, headers, body);

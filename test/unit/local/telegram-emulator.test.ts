@@ -107,3 +107,40 @@ async function secretNotFound(): Promise<string> {
     return (error as Error).name;
   }
 }
+
+describe('the HTML parse mode, on the local Bot API as on Telegram', () => {
+  it('shows a template section with its tags and entities parsed, and refuses unbalanced or unsupported tags', async () => {
+    // Act
+    const { messageId } = await bot().sendMessage('7', '<b>Invoice</b> 42 &amp; more &lt;3');
+    const unbalanced = await failureOf(bot().sendMessage('7', '<b>Invoice'));
+    const unsupported = await failureOf(bot().sendMessage('7', '<script>x</script>'));
+    const bareAmpersand = await failureOf(bot().sendMessage('7', 'Fish & chips'));
+
+    // Assess
+    expect(outbox.list('telegram')[0]).toMatchObject({ providerMessageId: messageId, body: { parse_mode: 'HTML', shown: 'Invoice 42 & more <3' } });
+    for (const refused of [unbalanced, unsupported, bareAmpersand]) {
+      expect(refused.$metadata.httpStatusCode).toBe(400);
+      expect(refused.message).toContain("can't parse entities");
+    }
+  });
+
+  it('renders plain words escaped whole, so they show as written, and a template section as it was rendered', async () => {
+    // Prepare
+    const channel = telegramChannel(bot());
+    const content = { id: 'ntf_1', title: 'Fish & <chips>', message: 'a < b', type: 'general', priority: 'normal' as const, createdAt: '2030-01-01T00:00:00.000Z', scheduledAt: null };
+    const templated = {
+      ...content,
+      rendered: { templateId: 'invoice', version: 1, locale: 'en', channels: { telegram: { text: '<b>Invoice</b> 42', parseMode: 'HTML' as const } }, failures: {} },
+    };
+
+    // Act
+    const plain = channel.render(content, {});
+    const section = channel.render(templated, {});
+    await channel.send('8', plain, { tenantId: 't', recipient: { id: 'r', groups: [], createdAt: '', updatedAt: '' }, live: { connections: [], unread: 0 }, now: new Date() } as never);
+
+    // Assess
+    expect(plain).toBe('Fish &amp; &lt;chips&gt;\n\na &lt; b');
+    expect(section).toBe('<b>Invoice</b> 42');
+    expect(outbox.list('telegram')[0]?.body).toMatchObject({ shown: 'Fish & <chips>\n\na < b' });
+  });
+});

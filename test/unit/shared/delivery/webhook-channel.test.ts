@@ -52,11 +52,20 @@ const content: DeliveryContent = {
   scheduledAt: '2030-01-01T12:00:00.000Z',
 };
 
-async function deliver(recipients: InMemoryRecipientStore, recipient: Recipient): Promise<unknown> {
+async function deliver(recipients: InMemoryRecipientStore, recipient: Recipient, what: DeliveryContent = content): Promise<unknown> {
   const channel = webhookChannel(httpWebhookSender('any'), async () => [secret], recipients);
   const context = { tenantId, recipient, live: { unread: 0, connections: [] }, now: new Date() };
   const target = channel.target(context) as string;
-  return channel.send(target, channel.render(content, {}), context).catch((error: unknown) => error);
+  return channel.send(target, channel.render(what, {}), context).catch((error: unknown) => error);
+}
+
+/** `content` from a template whose webhook section rendered to `body`. */
+function templated(body: string): DeliveryContent {
+  return {
+    ...content,
+    template: { id: 'invoice', payload: { number: 42 } },
+    rendered: { templateId: 'invoice', version: 1, locale: 'en', channels: { inbox: { title: 'Invoice 42', message: 'Ready' }, webhook: { body } }, failures: {} },
+  };
 }
 
 describe('the webhook channel', () => {
@@ -115,5 +124,31 @@ describe('the webhook channel', () => {
 
     // Assess
     expect((await recipients.get(tenantId, 'dave'))?.webhookUrl).toBe(`${base}/dave-new`);
+  });
+
+  it('posts a template\'s webhook section as the body, signed, and refuses one that did not render to JSON', async () => {
+    // Prepare
+    const recipients = new InMemoryRecipientStore();
+    const eve = aRecipient({ id: 'eve', webhookUrl: `${base}/eve` });
+    await recipients.put(eve);
+    const channel = webhookChannel(httpWebhookSender('any'), async () => [secret], recipients);
+
+    // Act
+    await deliver(recipients, eve, templated('{"invoice": 42}'));
+    const notJson = (() => {
+      try {
+        channel.render(templated('invoice 42'), {});
+        return undefined;
+      } catch (error) {
+        return error as Error;
+      }
+    })();
+
+    // Assess
+    const post = posts.filter((p) => p.path === '/eve').at(-1);
+    const headers = Object.fromEntries(['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((h) => [h, String(post?.headers[h])]));
+    expect(new Webhook(secret).verify(post?.body ?? '', headers)).toEqual({ invoice: 42 });
+    expect(notJson?.name).toBe('TemplateRenderError');
+    expect(notJson?.message).toContain('did not render to JSON');
   });
 });
