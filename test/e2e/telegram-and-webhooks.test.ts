@@ -265,3 +265,36 @@ describe('preferences, broadcasts and self-set addresses', () => {
     expect((await outbox('telegram')).filter((e) => e.to === '1212')).toHaveLength(2);
   });
 });
+
+describe('templates on Telegram and webhooks', () => {
+  it('delivers each channel its own rendered section in the recipient\'s language, escaped for Telegram, as JSON for the webhook', async () => {
+    // Prepare
+    const template = {
+      defaultLocale: 'en',
+      channels: {
+        inbox: { title: 'Invoice {{ number }}', message: 'Ready' },
+        telegram: { text: '<b>Invoice</b> {{ number }} for {{ who }}' },
+        webhook: { body: '{"invoice": {{ number | json }}, "who": {{ who | json }}}' },
+      },
+      locales: { fr: { telegram: { text: '<b>Facture</b> {{ number }} pour {{ who }}' } } },
+    };
+    expect((await h.api('PUT', '/v1/templates/tg-invoice', { token: admin, body: template })).status).toBe(201);
+    await putRecipient('tpl-fr', { telegramChatId: '5151', webhookUrl: `${receiverUrl}/tpl-fr`, locale: 'fr-CA' });
+
+    // Act
+    const created = await h.api('POST', '/v1/notifications', {
+      token: admin,
+      body: { recipients: ['tpl-fr'], channels: ['inbox', 'telegram', 'webhook'], template: { id: 'tg-invoice', payload: { number: 42, who: 'Zoë <& Co>' } } },
+    });
+    const [id] = created.body.notificationIds as string[];
+    const done = await settled(id ?? '');
+
+    // Assess
+    expect(done.status).toBe('sent');
+    expect(done.deliveries).toMatchObject({ telegram: { status: 'sent', locale: 'fr' }, webhook: { status: 'sent', locale: 'fr' } });
+    const telegram = (await outbox('telegram')).find((entry) => entry.to === '5151');
+    expect(telegram?.body).toMatchObject({ parse_mode: 'HTML', text: '<b>Facture</b> 42 pour Zoë &lt;&amp; Co&gt;', shown: 'Facture 42 pour Zoë <& Co>' });
+    const post = received.filter((r) => r.path === '/tpl-fr').at(-1);
+    expect(JSON.parse(post?.body ?? '{}')).toEqual({ invoice: 42, who: 'Zoë <& Co>' });
+  });
+});
