@@ -129,9 +129,9 @@ export interface FunctionAccess {
   /**
    * Tuning it reads (no IAM): `retry`, the delivery retry policy; `sweeps`, the sweeps' bounds;
    * `delivery`, the engine's hold and the providers' send-rate budgets; `selfSend`, what plain
-   * users may send themselves per hour.
+   * users may send themselves per hour; `claims`, which token claims name the tenant and roles.
    */
-  readonly settings?: readonly ('retry' | 'sweeps' | 'delivery' | 'selfSend')[];
+  readonly settings?: readonly ('retry' | 'sweeps' | 'delivery' | 'selfSend' | 'claims')[];
 }
 
 export interface FunctionDescription {
@@ -517,7 +517,8 @@ export const functions: readonly FunctionDescription[] = [
       postsToConnections: true,
       // The code that confirms an address a user set for themself (PATCH /v1/me).
       sendsEmail: true,
-      settings: ['selfSend'],
+      // The caller is read from the claims the HTTP API's JWT authorizer hands on.
+      settings: ['selfSend', 'claims'],
     },
   },
   {
@@ -527,7 +528,7 @@ export const functions: readonly FunctionDescription[] = [
     memoryMb: 256,
     timeoutSeconds: 10,
     triggers: [{ kind: 'websocket-authorizer', identitySource: 'route.request.querystring.token' }],
-    access: { verifiesTokens: true },
+    access: { verifiesTokens: true, settings: ['claims'] },
   },
   {
     name: 'ws-connect',

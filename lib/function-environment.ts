@@ -14,7 +14,7 @@ import { configVariables } from '../shared/config.ts';
 import type { RetryPolicy } from '../shared/domain/retry-policy.ts';
 import { queueByName, tableByName } from './app-description.ts';
 import type { FunctionDescription, QueueDescription, QueueName, TableDescription, TableName } from './app-description.ts';
-import type { DeliverySettings, FunctionSettings, SelfSendSettings, SweepSettings } from './stacks/herald-settings.ts';
+import type { ClaimsSettings, DeliverySettings, FunctionSettings, SelfSendSettings, SweepSettings } from './stacks/herald-settings.ts';
 
 /** Environment variables, by name. */
 export type Variables = Readonly<Record<string, string>>;
@@ -136,6 +136,15 @@ export function selfSendVariables(settings: SelfSendSettings): Variables {
   };
 }
 
+/** Which token claims name the tenant and roles, and whether a token may name no tenant. */
+export function claimsVariables(settings: ClaimsSettings): Variables {
+  return {
+    [configVariables.tenantClaim]: settings.tenantClaim,
+    [configVariables.roleClaim]: settings.roleClaim,
+    [configVariables.singleTenant]: String(settings.singleTenant),
+  };
+}
+
 /**
  * Every variable the deployment sets for `fn`, derived from its `access` and queue triggers:
  * exactly what the CDK's `bind*` and `consumeQueue` calls set, bar the runtime's `NODE_OPTIONS`.
@@ -168,6 +177,7 @@ export function functionEnvironment(fn: FunctionDescription, sources: Environmen
     access.settings?.includes('sweeps') ? sweepVariables(settings.sweeps) : {},
     access.settings?.includes('delivery') ? deliveryVariables(settings.delivery) : {},
     access.settings?.includes('selfSend') ? selfSendVariables(settings.selfSend) : {},
+    access.settings?.includes('claims') ? claimsVariables(settings.claims) : {},
     access.verifiesTokens
       ? tokenVerificationVariables({ issuer: settings.jwtIssuer, audience: settings.jwtAudience, jwksUrl: settings.jwksUrl })
       : {},

@@ -48,6 +48,9 @@ export const configVariables = {
   sesTenantPerSecond: 'HERALD_RATE_SES_TENANT_PER_SECOND',
   selfSendUserPerHour: 'HERALD_SELF_SEND_USER_PER_HOUR',
   selfSendTenantPerHour: 'HERALD_SELF_SEND_TENANT_PER_HOUR',
+  tenantClaim: 'HERALD_TENANT_CLAIM',
+  roleClaim: 'HERALD_ROLE_CLAIM',
+  singleTenant: 'HERALD_SINGLE_TENANT',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -324,6 +327,37 @@ export function tokenConfig(env: Env = process.env): TokenConfig {
     audience: parsed[v.jwtAudience] as string,
     jwksUrl: parsed[v.jwksUrl] as string,
   };
+}
+
+/** Which token claims name the caller's tenant and roles, and whether a token may carry no tenant. */
+export interface ClaimsConfig {
+  /** The claim that holds the tenant id, e.g. `tenant`, `custom:tenant`, `https://herald.example.com/tenant`. */
+  readonly tenantClaim: string;
+  /** The claim that holds the roles (a word, a list, or API Gateway's `[a b]`), e.g. `role`, `cognito:groups`. */
+  readonly roleClaim: string;
+  /** True: a token without a tenant claim belongs to tenant `default`. False: it is refused (401). */
+  readonly singleTenant: boolean;
+}
+
+/** A claim name: one word of printable characters (`tenant`, `custom:tenant`, `https://herald.example.com/roles`). */
+const claimName = z.string().regex(/^[\x21-\x7e]{1,256}$/, 'must be a claim name: 1-256 printable characters without spaces');
+
+/**
+ * The claim names and tenancy the deployment set (`herald:tenantClaim`, `herald:roleClaim`,
+ * `herald:singleTenant`); Herald's own names, multi-tenant, when unset.
+ */
+export function claimsConfig(env: Env = process.env): ClaimsConfig {
+  const v = configVariables;
+  const parsed = parseSection(
+    'token claims',
+    {
+      [v.tenantClaim]: claimName.default('tenant'),
+      [v.roleClaim]: claimName.default('role'),
+      [v.singleTenant]: z.enum(['true', 'false']).default('false'),
+    },
+    env,
+  );
+  return { tenantClaim: parsed[v.tenantClaim] as string, roleClaim: parsed[v.roleClaim] as string, singleTenant: parsed[v.singleTenant] === 'true' };
 }
 
 /** Where a queue lives (URL for the SDK, ARN for schedules). */

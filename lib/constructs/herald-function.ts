@@ -16,6 +16,7 @@ import {
   connectionVariables,
   deliveryVariables,
   selfSendVariables,
+  claimsVariables,
   emailVariables,
   queueVariables,
   retryPolicyVariables,
@@ -25,7 +26,7 @@ import {
   tokenVerificationVariables,
 } from '../function-environment.ts';
 import type { TokenVerificationSettings, Variables } from '../function-environment.ts';
-import type { DeliverySettings, SelfSendSettings, SweepSettings } from '../stacks/herald-settings.ts';
+import type { ClaimsSettings, DeliverySettings, SelfSendSettings, SweepSettings } from '../stacks/herald-settings.ts';
 import type { HeraldQueue } from './herald-queues.ts';
 import type { HeraldScheduler } from './herald-scheduler.ts';
 import type { HeraldTable } from './herald-tables.ts';
@@ -348,6 +349,12 @@ export class HeraldFunction extends NodejsFunction {
   /** Tells a function what plain users may send themselves per hour (no IAM: plain settings). */
   bindSelfSendSettings(settings: SelfSendSettings): this {
     this.setVariables(selfSendVariables(settings));
+    return this;
+  }
+
+  /** Tells a function that reads token claims which claims name the tenant and roles (no IAM: plain settings). */
+  bindClaimsSettings(settings: ClaimsSettings): this {
+    this.setVariables(claimsVariables(settings));
     return this;
   }
 

@@ -1,4 +1,5 @@
 import type { Construct } from 'constructs';
+import type { ClaimsConfig } from '../../shared/config.ts';
 import type { RetryPolicy } from '../../shared/domain/retry-policy.ts';
 
 /** The CDK context keys Herald reads; their defaults live in cdk.json, nowhere else. */
@@ -28,7 +29,17 @@ export const contextKeys = {
   corsOrigins: 'herald:corsOrigins',
   alarmEmail: 'herald:alarmEmail',
   productionStages: 'herald:productionStages',
+  tenantClaim: 'herald:tenantClaim',
+  roleClaim: 'herald:roleClaim',
+  singleTenant: 'herald:singleTenant',
 } as const;
+
+/**
+ * Which claims of the identity provider's tokens name the caller's tenant and roles (`tenant` and
+ * `role` for Herald's local issuer, `custom:tenant` and `cognito:groups` for Cognito, namespaced
+ * URLs for Auth0), and whether a token may name no tenant (single-tenant: it belongs to `default`).
+ */
+export type ClaimsSettings = ClaimsConfig;
 
 /** What plain users may send themselves (their notifications, verification codes), per hour. */
 export interface SelfSendSettings {
@@ -97,6 +108,7 @@ export interface HeraldSettings {
   readonly sweeps: SweepSettings;
   readonly delivery: DeliverySettings;
   readonly selfSend: SelfSendSettings;
+  readonly claims: ClaimsSettings;
   readonly api: ApiSettings;
   readonly operations: OperationsSettings;
 }
@@ -171,6 +183,23 @@ function readNumber(context: ContextReader, key: string, range: { min: number; m
   return number;
 }
 
+/** A claim name: one word of printable ASCII (`tenant`, `custom:tenant`, `https://herald.example.com/roles`). */
+function readClaimName(context: ContextReader, key: string): string {
+  const value = readString(context, key);
+  if (!/^[\x21-\x7e]{1,256}$/.test(value)) {
+    throw new SettingsError(`CDK context ${key} must be a claim name (1-256 printable characters without spaces), got ${value}`);
+  }
+  return value;
+}
+
+function readBoolean(context: ContextReader, key: string): boolean {
+  const value: unknown = context(key);
+  // cdk.json gives a boolean, `-c key=true` a string.
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new SettingsError(`CDK context ${key} must be true or false, got ${String(value)}`);
+}
+
 // The stage ends up in table, queue, function and group names: keep it short and plain.
 const stagePattern = /^[a-z][a-z0-9-]{0,15}$/;
 
@@ -220,6 +249,11 @@ export function readHeraldSettingsFrom(context: ContextReader): HeraldSettings {
     selfSend: {
       userPerHour: readNumber(context, contextKeys.selfSendUserPerHour, { min: 1, max: 1_000_000, integer: true }),
       tenantPerHour: readNumber(context, contextKeys.selfSendTenantPerHour, { min: 1, max: 1_000_000, integer: true }),
+    },
+    claims: {
+      tenantClaim: readClaimName(context, contextKeys.tenantClaim),
+      roleClaim: readClaimName(context, contextKeys.roleClaim),
+      singleTenant: readBoolean(context, contextKeys.singleTenant),
     },
     api: {
       // API Gateway's own account-level defaults (10,000 rps, burst 5,000) bound what a stage may set.

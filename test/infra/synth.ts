@@ -25,6 +25,8 @@ export const testSettings: HeraldSettings = {
   // No SES budget: the functions read the account's own (GetSendQuota), as with cdk.json.
   delivery: { holdMs: 1500, ses: {} },
   selfSend: { userPerHour: 60, tenantPerHour: 1000 },
+  // Cognito's claim names, so a test can tell they came from context.
+  claims: { tenantClaim: 'custom:tenant', roleClaim: 'cognito:groups', singleTenant: false },
   api: { rateLimitPerSecond: 150, burstLimit: 300, corsOrigins: ['https://app.herald-tests.dev', 'http://localhost:5173'] },
   // The test stage is not a production one: a stage named `live` is, in these tests.
   operations: { productionStages: ['live'], alarmEmail: 'oncall@herald-tests.dev' },
@@ -61,6 +63,9 @@ export function testContext(overrides: Readonly<Record<string, unknown>> = {}): 
     [contextKeys.corsOrigins]: testSettings.api.corsOrigins,
     [contextKeys.productionStages]: testSettings.operations.productionStages,
     [contextKeys.alarmEmail]: testSettings.operations.alarmEmail,
+    [contextKeys.tenantClaim]: testSettings.claims.tenantClaim,
+    [contextKeys.roleClaim]: testSettings.claims.roleClaim,
+    [contextKeys.singleTenant]: testSettings.claims.singleTenant,
     // No stack is bundled: entries must exist, but esbuild never runs.
     'aws:cdk:bundling-stacks': [],
     ...overrides,

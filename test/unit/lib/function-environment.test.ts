@@ -16,6 +16,7 @@ const sources: EnvironmentSources = {
     sweeps: { stuckAfterSeconds: 120, sweepMaxItems: 500, cancelledRetentionDays: 7, cleanupMaxItems: 2000 },
     delivery: { holdMs: 1500, ses: {} },
     selfSend: { userPerHour: 60, tenantPerHour: 1000 },
+    claims: { tenantClaim: 'custom:tenant', roleClaim: 'cognito:groups', singleTenant: false },
   },
   tableName: (table) => `table-${table}`,
   queue: (queue) => ({ url: `https://sqs.test/${queue}`, arn: `arn:sqs:${queue}` }),
@@ -98,7 +99,7 @@ describe('the environment of a function', () => {
     });
   });
 
-  it('tells a token verifier the issuer, audience and key set, and nothing of any table', () => {
+  it('tells a token verifier the issuer, audience, key set and claim names, and nothing of any table', () => {
     // Act
     const environment = functionEnvironment(described('ws-authorizer'), sources);
 
@@ -107,6 +108,9 @@ describe('the environment of a function', () => {
       HERALD_JWT_ISSUER: 'https://issuer.test/',
       HERALD_JWT_AUDIENCE: 'herald-test',
       HERALD_JWKS_URL: 'https://issuer.test/jwks.json',
+      HERALD_TENANT_CLAIM: 'custom:tenant',
+      HERALD_ROLE_CLAIM: 'cognito:groups',
+      HERALD_SINGLE_TENANT: 'false',
     });
   });
 
