@@ -5,9 +5,10 @@ import { verificationEmail } from '../../domain/contact-verification.ts';
 import type { VerificationCodeSender } from '../../use-cases/me.ts';
 import { AnsweredErrorsRetryStrategy } from '../answered-errors-retry-strategy.ts';
 import { SesMailer } from '../ses-mailer.ts';
+import { sdkRequestHandler } from '../sdk-clients.ts';
 
 // An email must not go twice: the SDK retries only what SES refused, never a timed-out send.
-const newSesClient = (): SESClient => new SESClient({ retryStrategy: new AnsweredErrorsRetryStrategy() });
+const newSesClient = (): SESClient => new SESClient({ requestHandler: sdkRequestHandler(), retryStrategy: new AnsweredErrorsRetryStrategy() });
 /** The client for SES's account questions (`GetSendQuota`); sends go through the mailer's own. */
 export const sesClient = once(newSesClient);
 // The mailer makes its own client, and a new one whenever a send threw before leaving (ses-mailer.ts).
