@@ -56,6 +56,12 @@ export interface QueueDescription {
    * point at stream records (`DDBStreamBatchInfo`), which the stream drops after 24 hours.
    */
   readonly deadLetters?: { readonly redriveTo?: QueueName; readonly oldestMessageAlarmSeconds: number };
+  /**
+   * Set on the queue the e-mail feedback arrives on: SES publishes the bounces and complaints of
+   * Herald's configuration set to EventBridge, and a rule puts them here (locally, the SES emulator
+   * does, for the mailbox simulator's addresses).
+   */
+  readonly receivesEmailFeedback?: boolean;
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -171,7 +177,9 @@ export type QueueName =
   | 'fanout-dlq'
   | 'broadcast-delivery'
   | 'broadcast-delivery-dlq'
-  | 'metrics-dlq';
+  | 'metrics-dlq'
+  | 'ses-feedback'
+  | 'ses-feedback-dlq';
 
 /** Write shards of the `due` index: spreads pending writes over partitions (1,000 WCU each). */
 export const DUE_INDEX_SHARDS = 16;
@@ -235,7 +243,11 @@ export const tables: readonly TableDescription[] = [
     name: 'recipients',
     partitionKey: { name: 'pk', type: 'S' },
     // The whole directory of a tenant, in id order (`GET /v1/recipients`, a broadcast to all).
-    indexes: [{ name: 'byTenant', partitionKey: { name: 'tenantId', type: 'S' }, sortKey: { name: 'id', type: 'S' } }],
+    indexes: [
+      { name: 'byTenant', partitionKey: { name: 'tenantId', type: 'S' }, sortKey: { name: 'id', type: 'S' } },
+      // Sparse: only recipients whose current e-mail address SES reported bounced or complained of.
+      { name: 'emailSuppressed', partitionKey: { name: 'suppressedTenant', type: 'S' }, sortKey: { name: 'id', type: 'S' } },
+    ],
     envVar: 'HERALD_TABLE_RECIPIENTS',
   },
   {
@@ -312,6 +324,7 @@ export const tables: readonly TableDescription[] = [
 const deliverTimeoutSeconds = 30;
 const fanoutTimeoutSeconds = 60;
 const broadcastDeliverTimeoutSeconds = 60;
+const sesFeedbackTimeoutSeconds = 30;
 
 export const queues: readonly QueueDescription[] = [
   {
@@ -389,6 +402,24 @@ export const queues: readonly QueueDescription[] = [
     // Not redriven: the records it points at leave the stream 24 h after they were written, so look within the hour.
     deadLetters: { oldestMessageAlarmSeconds: 60 * 60 },
   },
+  {
+    // SES's bounces and complaints, one EventBridge event per message.
+    name: 'ses-feedback',
+    visibilityTimeoutSeconds: sesFeedbackTimeoutSeconds * 6,
+    retentionDays: 14,
+    deadLetter: { queue: 'ses-feedback-dlq', maxReceiveCount: 10 },
+    urlEnvVar: 'HERALD_QUEUE_SES_FEEDBACK_URL',
+    arnEnvVar: 'HERALD_QUEUE_SES_FEEDBACK_ARN',
+    receivesEmailFeedback: true,
+  },
+  {
+    name: 'ses-feedback-dlq',
+    visibilityTimeoutSeconds: 30,
+    retentionDays: 14,
+    urlEnvVar: 'HERALD_QUEUE_SES_FEEDBACK_DLQ_URL',
+    arnEnvVar: 'HERALD_QUEUE_SES_FEEDBACK_DLQ_ARN',
+    deadLetters: { redriveTo: 'ses-feedback', oldestMessageAlarmSeconds: 24 * 60 * 60 },
+  },
 ];
 
 /** The HTTP API routes, all served by the `api` function. */
@@ -423,6 +454,9 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'DELETE', path: '/v1/broadcasts/{id}', auth: 'jwt' },
   { method: 'POST', path: '/v1/broadcasts/{id}/schedule', auth: 'jwt' },
   { method: 'POST', path: '/v1/broadcasts/{id}/retry', auth: 'jwt' },
+  // Addresses SES reported bounced or complained of (admins): listed, and lifted one recipient at a time.
+  { method: 'GET', path: '/v1/suppressions', auth: 'jwt' },
+  { method: 'DELETE', path: '/v1/suppressions/{recipientId}', auth: 'jwt' },
   { method: 'GET', path: '/v1/broadcasts/{id}/recipients', auth: 'jwt' },
   // The Celery scheduler's routes, declared as its clients call them: trailing slash included.
   // A route key cannot end in `/`, so the HTTP API serves them on greedy routes and the api
@@ -678,6 +712,16 @@ export const functions: readonly FunctionDescription[] = [
       },
     ],
     access: { tables: { metrics: 'readWrite' } },
+  },
+  {
+    // Marks the addresses SES reported bounced (permanently) or complained of, so that the e-mail channel skips them.
+    name: 'ses-feedback',
+    entry: 'functions/ses-feedback/handler.ts',
+    handler: 'handler',
+    memoryMb: 256,
+    timeoutSeconds: sesFeedbackTimeoutSeconds,
+    triggers: [{ kind: 'queue', queue: 'ses-feedback', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true, maximumConcurrency: 2 }],
+    access: { tables: { recipients: 'readWrite' }, sendsTo: ['ses-feedback'], settings: ['retry'] },
   },
 ];
 

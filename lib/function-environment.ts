@@ -56,6 +56,8 @@ export interface EnvironmentSources {
   readonly scheduler: { readonly groupName: string; readonly roleArn: string };
   /** The API Gateway Management API endpoint of the WebSocket API's stage. */
   readonly websocketCallbackUrl: string;
+  /** The name of the SES configuration set every e-mail names. */
+  readonly emailConfigurationSet: string;
 }
 
 /** `{ <table's variable>: name }`: where a granted table is. */
@@ -79,9 +81,9 @@ export function scheduleVariables(schedule: ScheduleSettings): Variables {
   };
 }
 
-/** The sender address of a function that sends email. */
-export function emailVariables(from: string): Variables {
-  return { [configVariables.emailFrom]: from };
+/** The sender address and the SES configuration set (which reports bounces and complaints back) of a function that sends email. */
+export function emailVariables(from: string, configurationSet: string): Variables {
+  return { [configVariables.emailFrom]: from, [configVariables.emailConfigurationSet]: configurationSet };
 }
 
 /** The Management API endpoint of a function that posts to WebSocket connections. */
@@ -171,7 +173,7 @@ export function functionEnvironment(fn: FunctionDescription, sources: Environmen
     ...consumed.map(queue),
     access.schedules ? schedule('delivery', 'scheduler-dlq') : {},
     access.schedulesBroadcasts ? schedule('fanout', 'fanout-dlq') : {},
-    access.sendsEmail ? emailVariables(settings.emailFrom) : {},
+    access.sendsEmail ? emailVariables(settings.emailFrom, sources.emailConfigurationSet) : {},
     access.postsToConnections ? connectionVariables(sources.websocketCallbackUrl) : {},
     access.settings?.includes('retry') ? retryPolicyVariables(settings.retry) : {},
     access.settings?.includes('sweeps') ? sweepVariables(settings.sweeps) : {},

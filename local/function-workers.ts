@@ -14,6 +14,7 @@ import type { EnvironmentSources, QueueLocation, Variables } from '../lib/functi
 import { readHeraldSettingsFrom } from '../lib/stacks/herald-settings.ts';
 import type { HeraldSettings } from '../lib/stacks/herald-settings.ts';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER } from './jwt-keys.ts';
+import { localEmailConfigurationSet } from './ses-feedback.ts';
 import { LOCAL_ACCOUNT_ID, loadFunction } from './lambda-runtime.ts';
 import type { LocalFunction } from './lambda-runtime.ts';
 
@@ -74,8 +75,12 @@ export function localEnvironmentSources(input: {
     },
     scheduler: { groupName: scheduleGroupName, roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${input.physicalName('scheduler')}` },
     websocketCallbackUrl: input.websocketCallbackUrl,
+    emailConfigurationSet: localEmailConfigurationSet,
   };
 }
+
+/** The SDK timeouts the local functions get (ms): generous, since nothing local hangs for good. */
+export const localSdkTimeouts: Variables = { HERALD_SDK_CONNECTION_TIMEOUT_MS: '20000', HERALD_SDK_REQUEST_TIMEOUT_MS: '60000' };
 
 /** What one function's sandbox is configured with locally: the SDK's endpoints, its own variables, the overrides. */
 export function localFunctionEnvironment(fn: FunctionDescription, options: Omit<FunctionWorkersOptions, 'region'>): Variables {
@@ -83,6 +88,11 @@ export function localFunctionEnvironment(fn: FunctionDescription, options: Omit<
     AWS_ENDPOINT_URL_DYNAMODB: options.endpoints.dynamodb,
     AWS_ENDPOINT_URL_SQS: options.endpoints.sqs,
     AWS_ENDPOINT_URL_SES: options.endpoints.ses,
+    // SES API v2 (GetAccount) has its own variable; the local SES serves both versions.
+    AWS_ENDPOINT_URL_SESV2: options.endpoints.ses,
+    // The emulators share one loaded machine's event loop, where a connection can wait seconds to
+    // be accepted: AWS's timeouts (sdk-clients.ts) would time out calls that are merely queued.
+    ...localSdkTimeouts,
     AWS_ENDPOINT_URL_SCHEDULER: options.endpoints.scheduler,
     ...functionEnvironment(fn, options.sources),
     ...options.overrides,

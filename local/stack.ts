@@ -40,6 +40,8 @@ import type { RuleRunner } from './control-api.ts';
 import { createRuleTimers } from './rule-timers.ts';
 import { startSchedulerEmulator } from './scheduler-emulator.ts';
 import { startSesEmulator } from './ses-emulator.ts';
+import { feedbackEventsFor } from './ses-feedback.ts';
+import type { AcceptedEmail } from './ses-feedback.ts';
 import { startSqsEmulator } from './sqs-emulator.ts';
 import { createStreamEventSourceMapping } from './stream-event-source-mapping.ts';
 import { createTtlReaper } from './ttl-reaper.ts';
@@ -262,11 +264,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => sqsEmulator.stop());
     const sqsEndpoint = sqsEmulator.endpoint;
 
-    // SES: aws-ses-v2-local, whose web page shows the sent mail.
+    // SES: aws-ses-v2-local, whose web page shows the sent mail. The mailbox simulator's bounces
+    // and complaints go where an EventBridge rule puts them on AWS, once the queues exist.
+    let publishEmailFeedback: (email: AcceptedEmail) => void = () => undefined;
     const ses = await startSesEmulator({
       host,
       port: options.sesPort ?? 8005,
       faultable,
+      onAccepted: (email) => publishEmailFeedback(email),
       quota: {
         ...(options.sesMaxSendRate !== undefined ? { maxSendRate: options.sesMaxSendRate } : {}),
         ...(options.sesMax24HourSend !== undefined ? { max24HourSend: options.sesMax24HourSend } : {}),
@@ -298,6 +303,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sqs = new SQSClient({ endpoint: sqsEndpoint, region: LOCAL_REGION, credentials: localCredentials });
     stops.push(async () => sqs.destroy());
     const queueRefs = await createQueues(sqs);
+    const feedbackQueue = queues.find((queue) => queue.receivesEmailFeedback);
+    const feedbackUrl = feedbackQueue ? queueRefs.get(feedbackQueue.name)?.url : undefined;
+    publishEmailFeedback = (email) => {
+      for (const event of feedbackEventsFor(email, { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID })) {
+        if (!feedbackUrl) return;
+        sqs.send(new SendMessageCommand({ QueueUrl: feedbackUrl, MessageBody: JSON.stringify(event) })).catch((error: unknown) => {
+          process.stderr.write(`[ses] could not publish a ${String(event['detail-type'])} event: ${(error as Error).message}\n`);
+        });
+      }
+    };
     const schedulerClient = new SchedulerClient({ endpoint: scheduler.endpoint, region: LOCAL_REGION, credentials: localCredentials });
     try {
       await schedulerClient.send(new CreateScheduleGroupCommand({ Name: scheduleGroupName }));

@@ -48,6 +48,9 @@ export const configVariables = {
   sesTenantPerSecond: 'HERALD_RATE_SES_TENANT_PER_SECOND',
   selfSendUserPerHour: 'HERALD_SELF_SEND_USER_PER_HOUR',
   selfSendTenantPerHour: 'HERALD_SELF_SEND_TENANT_PER_HOUR',
+  emailConfigurationSet: 'HERALD_SES_CONFIGURATION_SET',
+  sdkConnectionTimeoutMs: 'HERALD_SDK_CONNECTION_TIMEOUT_MS',
+  sdkRequestTimeoutMs: 'HERALD_SDK_REQUEST_TIMEOUT_MS',
   tenantClaim: 'HERALD_TENANT_CLAIM',
   roleClaim: 'HERALD_ROLE_CLAIM',
   singleTenant: 'HERALD_SINGLE_TENANT',
@@ -220,6 +223,29 @@ export function deliveryConfig(env: Env = process.env): DeliveryConfig {
   };
 }
 
+/** The SDK clients' timeouts, in ms. */
+export interface SdkTimeoutsConfig {
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+/**
+ * The SDK clients' timeouts: `fallback` (shared/adapters/sdk-clients.ts) unless the environment
+ * sets them; only the local stack does, whose endpoints share a loaded machine's event loop.
+ */
+export function sdkTimeoutsConfig(fallback: SdkTimeoutsConfig, env: Env = process.env): SdkTimeoutsConfig {
+  const v = configVariables;
+  const ms = (value: number): z.ZodPreprocess<z.ZodDefault<z.ZodCoercedNumber>> => numeric(z.coerce.number().int().min(100).max(900_000).default(value));
+  const parsed = parseSection('SDK timeouts', { [v.sdkConnectionTimeoutMs]: ms(fallback.connectionTimeoutMs), [v.sdkRequestTimeoutMs]: ms(fallback.requestTimeoutMs) }, env);
+  return { connectionTimeoutMs: parsed[v.sdkConnectionTimeoutMs] as number, requestTimeoutMs: parsed[v.sdkRequestTimeoutMs] as number };
+}
+
+/** The SES configuration set every e-mail names (its event destination reports bounces and complaints back). */
+export function emailConfigurationSet(env: Env = process.env): string {
+  const v = configVariables.emailConfigurationSet;
+  return parseSection('e-mail', { [v]: required }, env)[v] as string;
+}
+
 /** How failed deliveries are retried. */
 export function retryPolicyConfig(env: Env = process.env): RetryPolicy {
   const v = configVariables;
@@ -376,6 +402,11 @@ function queueConfig(name: QueueName, env: Env): QueueConfig {
 /** The fan-out queue of broadcasts. */
 export function fanoutQueueConfig(env: Env = process.env): QueueConfig {
   return queueConfig('fanout', env);
+}
+
+/** The queue SES's bounces and complaints arrive on (through an EventBridge rule). */
+export function sesFeedbackQueueConfig(env: Env = process.env): QueueConfig {
+  return queueConfig('ses-feedback', env);
 }
 
 /** The delivery queue of broadcasts. */

@@ -3,6 +3,7 @@
  * tests pass in-memory fakes. Keep them small: a port names what the domain needs, not what
  * the AWS API offers.
  */
+import type { EmailAccountStatus } from './domain/email-account.ts';
 import type { DeliveryUnit, LiveConnection, LiveState, Settlement, UnitRef } from './domain/delivery.ts';
 import type { MetricCounts } from './domain/metrics.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationStatus } from './domain/notification.ts';
@@ -154,12 +155,14 @@ export interface RecipientStore {
   save(next: Recipient, previous: Recipient | undefined): Promise<boolean>;
   /** Removes the recipient and its memberships, only if it is still `previous`; false otherwise. */
   remove(previous: Recipient): Promise<boolean>;
-  /** A page of the tenant's directory, or of one group's members, in id order. */
+  /** A page of the tenant's directory, of one group's members, or of its suppressed addresses, in id order. */
   list(tenantId: string, query: RecipientListQuery): Promise<RecipientPage>;
 }
 
 export interface RecipientListQuery {
   readonly group?: string;
+  /** Only the recipients whose current e-mail address is suppressed (SES reported a bounce or complaint). */
+  readonly emailSuppressed?: boolean;
   readonly limit: number;
   /** Only recipients whose id sorts after this one (where the previous page stopped). */
   readonly after?: string;
@@ -329,8 +332,21 @@ export interface NotificationSweepStore {
 }
 
 export interface Mailer {
-  /** Sends one e-mail; resolves with the provider's message id, where it gives one. */
-  send(email: { readonly to: string; readonly subject: string; readonly text: string }): Promise<{ readonly messageId?: string }>;
+  /**
+   * Sends one e-mail; resolves with the provider's message id, where it gives one. `tags` name
+   * the recipient it is for (SES message tags, `emailTags`), so that a bounce or complaint finds them.
+   */
+  send(email: {
+    readonly to: string;
+    readonly subject: string;
+    readonly text: string;
+    readonly tags?: readonly { readonly name: string; readonly value: string }[];
+  }): Promise<{ readonly messageId?: string }>;
+}
+
+/** Reads the SES account's status. */
+export interface EmailAccount {
+  status(): Promise<EmailAccountStatus>;
 }
 
 /** Whose sends a self-service limit counts: a plain user, within their tenant. */

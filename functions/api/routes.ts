@@ -17,6 +17,7 @@ import {
 } from './routes/broadcasts.ts';
 import { celeryCancelScheduledRoute, celeryScheduleRoute, celeryScheduleStatusRoute } from './routes/celery-scheduler.ts';
 import { getMetricsRoute } from './routes/metrics.ts';
+import { liftSuppressionRoute, listSuppressionsRoute } from './routes/suppressions.ts';
 import { getDocsRoute, getOpenApiRoute } from './routes/openapi.ts';
 import {
   cancelNotificationRoute,
@@ -71,6 +72,8 @@ export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'POST /v1/notifications/{id}/send-now': sendNotificationNowRoute,
   'POST /v1/notifications/{id}/retry': retryNotificationRoute,
   'GET /v1/metrics': getMetricsRoute,
+  'GET /v1/suppressions': listSuppressionsRoute,
+  'DELETE /v1/suppressions/{recipientId}': liftSuppressionRoute,
   'POST /v1/broadcasts': createBroadcastRoute,
   'GET /v1/broadcasts': listBroadcastsRoute,
   'GET /v1/broadcasts/{id}': getBroadcastRoute,

@@ -193,7 +193,7 @@ export class HeraldFunction extends NodejsFunction {
     acknowledgeWildcardResource(
       role,
       '*',
-      'Only actions that take no resource are granted on *: X-Ray PutTraceSegments and PutTelemetryRecords (active tracing), SES GetSendQuota (bindEmail), DynamoDB ListStreams (a stream event source)',
+      'Only actions that take no resource are granted on *: X-Ray PutTraceSegments and PutTelemetryRecords (active tracing), SES GetSendQuota and GetAccount (bindEmail), DynamoDB ListStreams (a stream event source)',
     );
   }
 
@@ -289,8 +289,12 @@ export class HeraldFunction extends NodejsFunction {
     return this;
   }
 
-  /** Lets the function send email through SES and tells it the sender address. */
-  bindEmail(options: { readonly from: string }): this {
+  /**
+   * Lets the function send email through SES, naming the configuration set that reports bounces
+   * and complaints back, and read the account's sending status; tells it the sender address and
+   * the set.
+   */
+  bindEmail(options: { readonly from: string; readonly configurationSet: { readonly name: string; readonly arn: string } }): this {
     const identities = Stack.of(this).formatArn({
       service: 'ses',
       resource: 'identity',
@@ -298,14 +302,18 @@ export class HeraldFunction extends NodejsFunction {
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
     // Identities of this account and region only; the sandbox also checks recipient identities.
-    this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [identities] }));
+    // A send that names a configuration set is authorized on the set too.
+    this.addToRolePolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [identities, options.configurationSet.arn] }),
+    );
     this.acknowledgeOnRole(
       identities,
       "SES authorizes a send on the sender's identity and, in the sandbox, on each recipient's: recipients are any address, so any identity of this account and region",
     );
-    // The account's maximum send rate is the default send budget (GetSendQuota has no resource).
-    this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ses:GetSendQuota'], resources: ['*'] }));
-    this.setVariables(emailVariables(options.from));
+    // The account's maximum send rate is the default send budget, and its sandbox status is
+    // reported in /v1/metrics (GetSendQuota and GetAccount have no resource).
+    this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ses:GetSendQuota', 'ses:GetAccount'], resources: ['*'] }));
+    this.setVariables(emailVariables(options.from, options.configurationSet.name));
     return this;
   }
 

@@ -22,7 +22,7 @@ export interface ServiceDescription {
 export interface HeraldServiceStackProps extends StackProps {
   readonly settings: HeraldSettings;
   /** The tables, queues and scheduler the functions are granted access to. */
-  readonly data: Pick<HeraldDataStack, 'tables' | 'queues' | 'scheduler'>;
+  readonly data: Pick<HeraldDataStack, 'tables' | 'queues' | 'scheduler' | 'emailFeedback'>;
   /**
    * What to build.
    * @default the functions and WebSocket route selection of lib/app-description.ts
@@ -116,7 +116,10 @@ export class HeraldServiceStack extends Stack {
     for (const queue of access.sendsTo ?? []) fn.bindQueue(queues.get(queue));
     if (access.schedules) fn.bindScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds });
     if (access.schedulesBroadcasts) fn.bindBroadcastScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds });
-    if (access.sendsEmail) fn.bindEmail({ from: this.settings.emailFrom });
+    if (access.sendsEmail) {
+      const { emailFeedback } = this.data;
+      fn.bindEmail({ from: this.settings.emailFrom, configurationSet: { name: emailFeedback.configurationSet.configurationSetName, arn: emailFeedback.configurationSetArn } });
+    }
     if (access.postsToConnections) {
       if (!this.webSocketApi) throw new Error(`${fn.definition.name} posts to connections, but no function serves a WebSocket route`);
       fn.bindConnections(this.webSocketApi.stage);

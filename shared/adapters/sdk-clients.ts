@@ -21,6 +21,7 @@
 import { StandardRetryStrategy } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types';
+import { sdkTimeoutsConfig } from '../config.ts';
 
 /** The HTTP timeouts of every client, in ms. */
 export const sdkTimeouts = {
@@ -64,11 +65,12 @@ export class ConflictRetryingStrategy implements RetryStrategyV2 {
   }
 }
 
-/** A Node HTTP handler with Herald's timeouts; a timed-out attempt throws `TimeoutError`. */
+/** A Node HTTP handler with Herald's timeouts (`sdkTimeouts`, unless the local stack widens them); a timed-out attempt throws `TimeoutError`. */
 export function sdkRequestHandler(): NodeHttpHandler {
+  const timeouts = sdkTimeoutsConfig(sdkTimeouts);
   return new NodeHttpHandler({
-    connectionTimeout: sdkTimeouts.connectionTimeoutMs,
-    requestTimeout: sdkTimeouts.requestTimeoutMs,
+    connectionTimeout: timeouts.connectionTimeoutMs,
+    requestTimeout: timeouts.requestTimeoutMs,
     // Without it the SDK only logs a warning when the request timeout passes.
     throwOnRequestTimeout: true,
   });

@@ -12,15 +12,21 @@ export class SesMailer implements Mailer {
   private readonly newClient: () => SESClient;
   private ses: SESClient;
   private readonly from: string;
+  private readonly configurationSet: string | undefined;
 
-  /** `newClient` makes the SES client, again whenever one threw before sending. */
-  constructor(newClient: () => SESClient, from: string) {
+  /**
+   * `newClient` makes the SES client, again whenever one threw before sending. `configurationSet`:
+   * the SES configuration set every send names, whose event destination reports bounces and
+   * complaints back (the data stack's).
+   */
+  constructor(newClient: () => SESClient, from: string, configurationSet?: string) {
     this.newClient = newClient;
     this.ses = flagErrorsBeforeDispatch(newClient());
     this.from = from;
+    this.configurationSet = configurationSet;
   }
 
-  async send(email: { readonly to: string; readonly subject: string; readonly text: string }): Promise<{ readonly messageId?: string }> {
+  async send(email: Parameters<Mailer['send']>[0]): Promise<{ readonly messageId?: string }> {
     try {
       const { MessageId } = await this.ses.send(
         new SendEmailCommand({
@@ -30,6 +36,8 @@ export class SesMailer implements Mailer {
             Subject: { Data: email.subject, Charset: 'UTF-8' },
             Body: { Text: { Data: email.text, Charset: 'UTF-8' } },
           },
+          ...(this.configurationSet !== undefined ? { ConfigurationSetName: this.configurationSet } : {}),
+          ...(email.tags && email.tags.length > 0 ? { Tags: email.tags.map((tag) => ({ Name: tag.name, Value: tag.value })) } : {}),
         }),
       );
       return MessageId ? { messageId: MessageId } : {};

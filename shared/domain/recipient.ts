@@ -7,6 +7,17 @@ import type { Channel } from './notification.ts';
 export const switchableChannels = ['email', 'websocket'] as const;
 export type SwitchableChannel = (typeof switchableChannels)[number];
 
+/**
+ * An address SES reported back (a permanent bounce, or a complaint): Herald sends it nothing more
+ * until an admin lifts it (`DELETE /v1/suppressions/{recipientId}`) or the address changes.
+ */
+export interface EmailSuppression {
+  readonly address: string;
+  readonly reason: 'bounce' | 'complaint';
+  /** When SES reported it (ISO 8601, UTC). */
+  readonly at: string;
+}
+
 /** A recipient's own say over their channels: `false` switches one off, absent means on. */
 export type ChannelPreferences = Readonly<Partial<Record<SwitchableChannel, boolean>>>;
 
@@ -24,6 +35,8 @@ export interface Recipient {
    * sends nothing there but the code (shared/domain/contact-verification.ts).
    */
   readonly pendingVerifications?: PendingVerifications;
+  /** Set when SES reported the e-mail address bounced or complained of; the e-mail channel skips it. */
+  readonly emailSuppression?: EmailSuppression;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** Counts the writes of the stored record; the store's optimistic concurrency check. Absent before the first write. */
@@ -56,6 +69,12 @@ function addressOn(recipient: Pick<Recipient, 'email'>, channel: VerifiableChann
 export function hasVerifiedAddress(recipient: Pick<Recipient, 'email' | 'pendingVerifications'>, channel: VerifiableChannel): boolean {
   const address = addressOn(recipient, channel);
   return address !== undefined && isAddressVerified(recipient.pendingVerifications, channel, address);
+}
+
+/** The suppression that stands for the recipient's current address, if any (one for an older address does not). */
+export function suppressionOfEmail(recipient: Pick<Recipient, 'email' | 'emailSuppression'>): EmailSuppression | undefined {
+  const suppression = recipient.emailSuppression;
+  return suppression !== undefined && recipient.email !== undefined && suppression.address.toLowerCase() === recipient.email.toLowerCase() ? suppression : undefined;
 }
 
 /** True unless the recipient switched `channel` off. */
@@ -96,6 +115,8 @@ export function applyRecipientChanges(
     groups: [...(changes.groups ?? existing?.groups ?? [])],
     ...(channelPreferences && Object.keys(channelPreferences).length > 0 ? { channelPreferences } : {}),
     ...(Object.keys(pending).length > 0 ? { pendingVerifications: pending } : {}),
+    // A suppression follows its address: a new address starts clean.
+    ...(existing?.emailSuppression && suppressionOfEmail({ email, emailSuppression: existing.emailSuppression }) ? { emailSuppression: existing.emailSuppression } : {}),
     createdAt: existing?.createdAt ?? now.toISOString(),
     updatedAt: now.toISOString(),
   };
@@ -110,6 +131,7 @@ export function toRecipientView(r: Recipient): Record<string, unknown> {
     groups: r.groups,
     channels: Object.fromEntries(switchableChannels.map((channel) => [channel, isChannelEnabled(r, channel)])),
     awaitingVerification: verifiableChannels.filter((channel) => addressOn(r, channel) !== undefined && !hasVerifiedAddress(r, channel)),
+    emailSuppression: suppressionOfEmail(r) ?? null,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };

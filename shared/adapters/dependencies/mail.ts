@@ -1,18 +1,22 @@
 /** E-mail through SES: the mailer every e-mail goes through, and the verification codes it sends. */
 import { SESClient } from '@aws-sdk/client-ses';
-import { deliveryConfig, once } from '../../config.ts';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { deliveryConfig, emailConfigurationSet, once } from '../../config.ts';
 import { verificationEmail } from '../../domain/contact-verification.ts';
 import type { VerificationCodeSender } from '../../use-cases/me.ts';
 import { AnsweredErrorsRetryStrategy } from '../answered-errors-retry-strategy.ts';
+import { SesAccount } from '../ses-account.ts';
 import { SesMailer } from '../ses-mailer.ts';
-import { sdkRequestHandler } from '../sdk-clients.ts';
+import { sdkClientOptions, sdkRequestHandler } from '../sdk-clients.ts';
 
 // An email must not go twice: the SDK retries only what SES refused, never a timed-out send.
 const newSesClient = (): SESClient => new SESClient({ requestHandler: sdkRequestHandler(), retryStrategy: new AnsweredErrorsRetryStrategy() });
 /** The client for SES's account questions (`GetSendQuota`); sends go through the mailer's own. */
 export const sesClient = once(newSesClient);
 // The mailer makes its own client, and a new one whenever a send threw before leaving (ses-mailer.ts).
-export const mailer = once(() => new SesMailer(newSesClient, deliveryConfig().emailFrom));
+export const mailer = once(() => new SesMailer(newSesClient, deliveryConfig().emailFrom, emailConfigurationSet()));
+/** The account's sandbox status and quota (SES API v2 `GetAccount`). */
+export const emailAccount = once(() => new SesAccount(new SESv2Client(sdkClientOptions())));
 /** Verification codes go out in Herald's own words, through the same mailer. */
 export const verificationCodes = once(
   (): VerificationCodeSender => ({ send: async (_channel, address, code) => void (await mailer().send({ to: address, ...verificationEmail(code) })) }),

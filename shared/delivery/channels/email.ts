@@ -1,6 +1,7 @@
 /** E-mail through SES: one plain-text message per recipient with an address. */
 import { classifyProviderError } from '../../domain/delivery-errors.ts';
-import { hasVerifiedAddress } from '../../domain/recipient.ts';
+import { emailTags } from '../../domain/email-feedback.ts';
+import { hasVerifiedAddress, suppressionOfEmail } from '../../domain/recipient.ts';
 import type { Mailer } from '../../ports.ts';
 import type { DeliveryChannel } from '../channel.ts';
 
@@ -24,15 +25,18 @@ export function emailChannel(mailer: Mailer): DeliveryChannel<string, EmailBody>
     name: 'email',
     kind: 'send',
     provider: 'ses',
-    needs: ['email', 'pendingVerifications'],
+    needs: ['email', 'pendingVerifications', 'emailSuppression'],
     target: ({ recipient }) => {
       if (recipient.email === undefined) return { skip: 'no email address' };
+      // SES reported the address bounced or complained of: sending again would hurt the account's reputation.
+      const suppression = suppressionOfEmail(recipient);
+      if (suppression) return { skip: `address suppressed (${suppression.reason})` };
       // An address its owner set and has not confirmed gets nothing but the code (contact-verification.ts).
       return hasVerifiedAddress(recipient, 'email') ? recipient.email : { skip: 'address not verified' };
     },
     render: (content) => ({ subject: oneLine(content.title), text: content.message }),
-    async send(to, body) {
-      const { messageId } = await mailer.send({ to, subject: body.subject, text: body.text });
+    async send(to, body, context) {
+      const { messageId } = await mailer.send({ to, subject: body.subject, text: body.text, tags: emailTags(context.tenantId, context.recipient.id) });
       return messageId ? { providerMessageId: messageId } : {};
     },
     classify: (error) => classifyProviderError(error),

@@ -22,6 +22,7 @@ const sources: EnvironmentSources = {
   queue: (queue) => ({ url: `https://sqs.test/${queue}`, arn: `arn:sqs:${queue}` }),
   scheduler: { groupName: 'group-test', roleArn: 'arn:iam:role/scheduler' },
   websocketCallbackUrl: 'https://ws.test/live',
+  emailConfigurationSet: 'herald-test-feedback',
 };
 
 function described(name: string): FunctionDescription {

@@ -51,7 +51,7 @@ async function reasonsOf(call: Promise<unknown>): Promise<{ Code?: string; Messa
 }
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo();
+  dynamo = await startLocalDynamo({ transactionConflicts: true });
   await dynamo.client.send(
     new CreateTableCommand({
       TableName: table,

@@ -61,6 +61,7 @@ describe('listRecipients', () => {
       groups: [],
       channels: { email: true, websocket: true },
       awaitingVerification: [],
+      emailSuppression: null,
       createdAt: '2029-12-01T00:00:00.000Z',
       updatedAt: '2029-12-01T00:00:00.000Z',
     });
