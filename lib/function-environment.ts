@@ -38,6 +38,8 @@ export interface ScheduleSettings {
   /** The role every schedule runs as (the function passes it to CreateSchedule). */
   readonly roleArn: string;
   readonly leadSeconds: number;
+  /** Targets the Scheduler fires per second (its invocation quota). */
+  readonly firesPerSecond: number;
   /** The queue the schedules send to; the function sends there itself when a message is due sooner. */
   readonly target: { readonly description: QueueDescription; readonly location: QueueLocation };
   /** Where Scheduler puts a firing it could not deliver: the ARN only, for DeadLetterConfig. */
@@ -76,6 +78,7 @@ export function scheduleVariables(schedule: ScheduleSettings): Variables {
     [configVariables.scheduleGroup]: schedule.groupName,
     [configVariables.schedulerRoleArn]: schedule.roleArn,
     [configVariables.schedulerLeadSeconds]: String(schedule.leadSeconds),
+    [configVariables.schedulerFiresPerSecond]: String(schedule.firesPerSecond),
     ...queueVariables(schedule.target.description, schedule.target.location),
     [schedule.deadLetter.description.arnEnvVar]: schedule.deadLetter.arn,
   };
@@ -161,6 +164,7 @@ export function functionEnvironment(fn: FunctionDescription, sources: Environmen
     scheduleVariables({
       ...sources.scheduler,
       leadSeconds: settings.schedulerLeadSeconds,
+      firesPerSecond: settings.schedulerFiresPerSecond,
       target: { description: queueByName(target), location: sources.queue(target) },
       deadLetter: { description: queueByName(deadLetter), arn: sources.queue(deadLetter).arn },
     });

@@ -24,6 +24,7 @@ export const configVariables = {
   scheduleGroup: 'HERALD_SCHEDULE_GROUP',
   schedulerRoleArn: 'HERALD_SCHEDULER_ROLE_ARN',
   schedulerLeadSeconds: 'HERALD_SCHEDULER_LEAD_SECONDS',
+  schedulerFiresPerSecond: 'HERALD_SCHEDULER_FIRES_PER_SECOND',
   emailFrom: 'HERALD_EMAIL_FROM',
   websocketCallbackUrl: 'HERALD_WS_CALLBACK_URL',
   jwtIssuer: 'HERALD_JWT_ISSUER',
@@ -161,6 +162,11 @@ export interface SchedulerConfig {
    * scheduler and go to the queue with `DelaySeconds`.
    */
   readonly leadSeconds: number;
+  /**
+   * Targets the Scheduler fires per second in this account and region (its *Invocations throttle
+   * limit* quota, 1,000 by default): a burst due at once is spread so that none waits past its time.
+   */
+  readonly firesPerSecond: number;
 }
 
 /** Reads the scheduler section for schedules that target `target` and dead-letter to `deadLetter`. */
@@ -176,6 +182,7 @@ function schedulerSection(section: string, target: QueueName, deadLetter: QueueN
       [targetVar]: required,
       [dlqVar]: required,
       [v.schedulerLeadSeconds]: seconds(60),
+      [v.schedulerFiresPerSecond]: numeric(z.coerce.number().int().min(1).max(1_000_000).default(1_000)),
     },
     env,
   );
@@ -185,6 +192,7 @@ function schedulerSection(section: string, target: QueueName, deadLetter: QueueN
     targetArn: parsed[targetVar] as string,
     deadLetterArn: parsed[dlqVar] as string,
     leadSeconds: parsed[v.schedulerLeadSeconds] as number,
+    firesPerSecond: parsed[v.schedulerFiresPerSecond] as number,
   };
 }
 

@@ -344,6 +344,19 @@ export interface Mailer {
   }): Promise<{ readonly messageId?: string }>;
 }
 
+/**
+ * The seconds in which one-shot schedules fire, at most the Scheduler's invocation quota in each
+ * (about 1,000 targets a second per account): a burst due at once is spread over the seconds
+ * before it, so that every schedule fires in time instead of waiting its turn past its due time.
+ */
+export interface FireSlots {
+  /**
+   * Takes a place in the latest second at or before `latest` that has room, but not before
+   * `earliest` (both epoch seconds); resolves with that second, or `undefined` when none has room.
+   */
+  claim(latest: number, earliest: number): Promise<number | undefined>;
+}
+
 /** Reads the SES account's status. */
 export interface EmailAccount {
   status(): Promise<EmailAccountStatus>;

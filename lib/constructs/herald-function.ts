@@ -268,9 +268,9 @@ export class HeraldFunction extends NodejsFunction {
    * Lets the function manage schedules in the Herald group (and pass them the group's role), and
    * tells it everything CreateSchedule needs: group, role, target queue and dead-letter queue.
    */
-  bindScheduler(scheduler: HeraldScheduler, options: { readonly leadSeconds: number }): this {
+  bindScheduler(scheduler: HeraldScheduler, options: { readonly leadSeconds: number; readonly firesPerSecond: number }): this {
     this.grantManageSchedules(scheduler);
-    this.setScheduleVariables(scheduler, scheduler.targetQueue, scheduler.deadLetterQueue, options.leadSeconds);
+    this.setScheduleVariables(scheduler, scheduler.targetQueue, scheduler.deadLetterQueue, options);
     return this;
   }
 
@@ -279,13 +279,13 @@ export class HeraldFunction extends NodejsFunction {
    * group's role) and send a broadcast due now straight to the fan-out queue, and tells it what
    * CreateSchedule needs: group, role, lead time, the fan-out queue and its dead-letter queue.
    */
-  bindBroadcastScheduler(scheduler: HeraldScheduler, options: { readonly leadSeconds: number }): this {
+  bindBroadcastScheduler(scheduler: HeraldScheduler, options: { readonly leadSeconds: number; readonly firesPerSecond: number }): this {
     const broadcasts = scheduler.broadcasts;
     if (!broadcasts) throw new Error(`${this.definition.name} schedules broadcasts, but the scheduler has no broadcast queues`);
     this.grantManageSchedules(scheduler);
     broadcasts.targetQueue.queue.grantSendMessages(this);
     // The dead-letter queue's ARN only, for the schedules' DeadLetterConfig: the function never sends there.
-    this.setScheduleVariables(scheduler, broadcasts.targetQueue, broadcasts.deadLetterQueue, options.leadSeconds);
+    this.setScheduleVariables(scheduler, broadcasts.targetQueue, broadcasts.deadLetterQueue, options);
     return this;
   }
 
@@ -401,12 +401,18 @@ export class HeraldFunction extends NodejsFunction {
     this.setVariables(queueVariables(queue.description, { url: queue.queue.queueUrl, arn: queue.queue.queueArn }));
   }
 
-  private setScheduleVariables(scheduler: HeraldScheduler, target: HeraldQueue, deadLetter: HeraldQueue, leadSeconds: number): void {
+  private setScheduleVariables(
+    scheduler: HeraldScheduler,
+    target: HeraldQueue,
+    deadLetter: HeraldQueue,
+    timing: { readonly leadSeconds: number; readonly firesPerSecond: number },
+  ): void {
     this.setVariables(
       scheduleVariables({
         groupName: scheduler.groupName,
         roleArn: scheduler.role.roleArn,
-        leadSeconds,
+        leadSeconds: timing.leadSeconds,
+        firesPerSecond: timing.firesPerSecond,
         target: { description: target.description, location: { url: target.queue.queueUrl, arn: target.queue.queueArn } },
         deadLetter: { description: deadLetter.description, arn: deadLetter.queue.queueArn },
       }),

@@ -114,8 +114,8 @@ export class HeraldServiceStack extends Stack {
       if (level) fn.bindTable(tables.get(name as TableName), level);
     }
     for (const queue of access.sendsTo ?? []) fn.bindQueue(queues.get(queue));
-    if (access.schedules) fn.bindScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds });
-    if (access.schedulesBroadcasts) fn.bindBroadcastScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds });
+    if (access.schedules) fn.bindScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds, firesPerSecond: this.settings.schedulerFiresPerSecond });
+    if (access.schedulesBroadcasts) fn.bindBroadcastScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds, firesPerSecond: this.settings.schedulerFiresPerSecond });
     if (access.sendsEmail) {
       const { emailFeedback } = this.data;
       fn.bindEmail({ from: this.settings.emailFrom, configurationSet: { name: emailFeedback.configurationSet.configurationSetName, arn: emailFeedback.configurationSetArn } });

@@ -10,6 +10,7 @@ export const contextKeys = {
   jwksUrl: 'herald:jwksUrl',
   emailFrom: 'herald:emailFrom',
   schedulerLeadSeconds: 'herald:schedulerLeadSeconds',
+  schedulerFiresPerSecond: 'herald:schedulerFiresPerSecond',
   retryBaseSeconds: 'herald:retryBaseSeconds',
   retryFactor: 'herald:retryFactor',
   retryMaxRetries: 'herald:retryMaxRetries',
@@ -103,6 +104,8 @@ export interface HeraldSettings {
   readonly emailFrom: string;
   /** How many seconds before a notification is due its schedule fires. */
   readonly schedulerLeadSeconds: number;
+  /** Targets EventBridge Scheduler fires per second in the account and region (its invocation quota). */
+  readonly schedulerFiresPerSecond: number;
   /** How failed deliveries are retried (backoff base, factor, cap, retries, jitter). */
   readonly retry: RetryPolicy;
   readonly sweeps: SweepSettings;
@@ -225,6 +228,7 @@ export function readHeraldSettingsFrom(context: ContextReader): HeraldSettings {
     jwksUrl: readUrl(context, contextKeys.jwksUrl),
     emailFrom,
     schedulerLeadSeconds: readSeconds(context, contextKeys.schedulerLeadSeconds),
+    schedulerFiresPerSecond: readNumber(context, contextKeys.schedulerFiresPerSecond, { min: 1, max: 1_000_000, integer: true }),
     retry: {
       baseSeconds: readNumber(context, contextKeys.retryBaseSeconds, { min: 0 }),
       factor: readNumber(context, contextKeys.retryFactor, { min: 1 }),

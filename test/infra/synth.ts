@@ -20,6 +20,7 @@ export const testSettings: HeraldSettings = {
   jwksUrl: 'https://issuer.herald-tests.dev/keys.json',
   emailFrom: 'sender@herald-tests.dev',
   schedulerLeadSeconds: 45,
+  schedulerFiresPerSecond: 2500,
   retry: { baseSeconds: 30, factor: 3, maxRetries: 5, jitter: 0.25, capSeconds: 3600 },
   sweeps: { stuckAfterSeconds: 120, sweepMaxItems: 500, cancelledRetentionDays: 7, cleanupMaxItems: 2000 },
   // No SES budget: the functions read the account's own (GetSendQuota), as with cdk.json.
@@ -48,6 +49,7 @@ export function testContext(overrides: Readonly<Record<string, unknown>> = {}): 
     [contextKeys.jwksUrl]: testSettings.jwksUrl,
     [contextKeys.emailFrom]: testSettings.emailFrom,
     [contextKeys.schedulerLeadSeconds]: testSettings.schedulerLeadSeconds,
+    [contextKeys.schedulerFiresPerSecond]: testSettings.schedulerFiresPerSecond,
     [contextKeys.retryBaseSeconds]: testSettings.retry.baseSeconds,
     [contextKeys.retryFactor]: testSettings.retry.factor,
     [contextKeys.retryMaxRetries]: testSettings.retry.maxRetries,

@@ -119,6 +119,7 @@ describe('configuration', () => {
       targetArn: schedulerEnv.HERALD_QUEUE_DELIVERY_ARN,
       deadLetterArn: schedulerEnv.HERALD_QUEUE_SCHEDULER_DLQ_ARN,
       leadSeconds: 60,
+      firesPerSecond: 1000,
     });
     expect(configured.leadSeconds).toBe(45);
   });
