@@ -135,9 +135,10 @@ export interface FunctionAccess {
   /**
    * Tuning it reads (no IAM): `retry`, the delivery retry policy; `sweeps`, the sweeps' bounds;
    * `delivery`, the engine's hold and the providers' send-rate budgets; `selfSend`, what plain
-   * users may send themselves per hour; `claims`, which token claims name the tenant and roles.
+   * users may send themselves per hour; `claims`, which token claims name the tenant and roles;
+   * `requestQuota`, the requests a tenant may make per second.
    */
-  readonly settings?: readonly ('retry' | 'sweeps' | 'delivery' | 'selfSend' | 'claims')[];
+  readonly settings?: readonly ('retry' | 'sweeps' | 'delivery' | 'selfSend' | 'claims' | 'requestQuota')[];
 }
 
 export interface FunctionDescription {
@@ -552,7 +553,8 @@ export const functions: readonly FunctionDescription[] = [
       // The code that confirms an address a user set for themself (PATCH /v1/me).
       sendsEmail: true,
       // The caller is read from the claims the HTTP API's JWT authorizer hands on.
-      settings: ['selfSend', 'claims'],
+      // The per-tenant request quota is counted in the rate-limits table too.
+      settings: ['selfSend', 'claims', 'requestQuota'],
     },
   },
   {

@@ -141,6 +141,11 @@ export function selfSendVariables(settings: SelfSendSettings): Variables {
   };
 }
 
+/** The requests one tenant may make per second through the HTTP API. */
+export function requestQuotaVariables(tenantRequestsPerSecond: number): Variables {
+  return { [configVariables.tenantRequestsPerSecond]: String(tenantRequestsPerSecond) };
+}
+
 /** Which token claims name the tenant and roles, and whether a token may name no tenant. */
 export function claimsVariables(settings: ClaimsSettings): Variables {
   return {
@@ -184,6 +189,7 @@ export function functionEnvironment(fn: FunctionDescription, sources: Environmen
     access.settings?.includes('delivery') ? deliveryVariables(settings.delivery) : {},
     access.settings?.includes('selfSend') ? selfSendVariables(settings.selfSend) : {},
     access.settings?.includes('claims') ? claimsVariables(settings.claims) : {},
+    access.settings?.includes('requestQuota') ? requestQuotaVariables(settings.api.tenantRequestsPerSecond) : {},
     access.verifiesTokens
       ? tokenVerificationVariables({ issuer: settings.jwtIssuer, audience: settings.jwtAudience, jwksUrl: settings.jwksUrl })
       : {},

@@ -52,6 +52,7 @@ export const configVariables = {
   emailConfigurationSet: 'HERALD_SES_CONFIGURATION_SET',
   sdkConnectionTimeoutMs: 'HERALD_SDK_CONNECTION_TIMEOUT_MS',
   sdkRequestTimeoutMs: 'HERALD_SDK_REQUEST_TIMEOUT_MS',
+  tenantRequestsPerSecond: 'HERALD_TENANT_REQUESTS_PER_SECOND',
   tenantClaim: 'HERALD_TENANT_CLAIM',
   roleClaim: 'HERALD_ROLE_CLAIM',
   singleTenant: 'HERALD_SINGLE_TENANT',
@@ -508,6 +509,15 @@ export function selfSendConfig(env: Env = process.env): SelfSendConfig {
   );
   return { userPerHour: parsed[v.selfSendUserPerHour] as number, tenantPerHour: parsed[v.selfSendTenantPerHour] as number };
 }
+
+/** The requests one tenant may make per second through the HTTP API (then 429 with `Retry-After`). */
+export function tenantRequestsPerSecond(env: Env = process.env): number {
+  const v = configVariables.tenantRequestsPerSecond;
+  return parseSection('request quota', { [v]: numeric(z.coerce.number().int().min(1).max(100_000).default(defaultTenantRequestsPerSecond)) }, env)[v] as number;
+}
+
+/** The default of `herald:tenantRequestsPerSecond` (cdk.json's). */
+export const defaultTenantRequestsPerSecond = 50;
 
 /** Parses a section once and keeps it for the life of the process (a Lambda cold start). */
 export function once<T>(read: () => T): () => T {

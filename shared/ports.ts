@@ -357,6 +357,12 @@ export interface FireSlots {
   claim(latest: number, earliest: number): Promise<number | undefined>;
 }
 
+/** How many requests each tenant may make per second (`herald:tenantRequestsPerSecond`). */
+export interface RequestQuota {
+  /** Counts one request of `tenantId` at `now`; `retryAfterSeconds` when the tenant's quota for that second is spent (nothing counted). */
+  take(tenantId: string, now: Date): Promise<{ readonly retryAfterSeconds?: number }>;
+}
+
 /** Reads the SES account's status. */
 export interface EmailAccount {
   status(): Promise<EmailAccountStatus>;

@@ -17,6 +17,7 @@ import {
   deliveryVariables,
   selfSendVariables,
   claimsVariables,
+  requestQuotaVariables,
   emailVariables,
   queueVariables,
   retryPolicyVariables,
@@ -363,6 +364,12 @@ export class HeraldFunction extends NodejsFunction {
   /** Tells a function that reads token claims which claims name the tenant and roles (no IAM: plain settings). */
   bindClaimsSettings(settings: ClaimsSettings): this {
     this.setVariables(claimsVariables(settings));
+    return this;
+  }
+
+  /** Tells the HTTP API function the per-tenant request quota (no IAM: it counts in the rate-limits table it was granted). */
+  bindRequestQuota(tenantRequestsPerSecond: number): this {
+    this.setVariables(requestQuotaVariables(tenantRequestsPerSecond));
     return this;
   }
 

@@ -129,6 +129,7 @@ export class HeraldServiceStack extends Stack {
     if (access.settings?.includes('delivery')) fn.bindDeliverySettings(this.settings.delivery);
     if (access.settings?.includes('selfSend')) fn.bindSelfSendSettings(this.settings.selfSend);
     if (access.settings?.includes('claims')) fn.bindClaimsSettings(this.settings.claims);
+    if (access.settings?.includes('requestQuota')) fn.bindRequestQuota(this.settings.api.tenantRequestsPerSecond);
     if (access.verifiesTokens) {
       fn.bindTokenVerification({
         issuer: this.settings.jwtIssuer,

@@ -33,6 +33,7 @@ export const contextKeys = {
   tenantClaim: 'herald:tenantClaim',
   roleClaim: 'herald:roleClaim',
   singleTenant: 'herald:singleTenant',
+  tenantRequestsPerSecond: 'herald:tenantRequestsPerSecond',
 } as const;
 
 /**
@@ -80,6 +81,8 @@ export interface ApiSettings {
   readonly burstLimit: number;
   /** Origins whose browsers may call the HTTP API (CORS); empty: no CORS answer at all. */
   readonly corsOrigins: readonly string[];
+  /** Requests one tenant may make per second through the HTTP API (then 429 with `Retry-After`). */
+  readonly tenantRequestsPerSecond: number;
 }
 
 /** What operating a stage needs: which stages are production, who hears the alarms. */
@@ -116,8 +119,8 @@ export interface HeraldSettings {
   readonly operations: OperationsSettings;
 }
 
-/** The settings the functions' environment is made of: neither the stage nor what only the stacks read. */
-export type FunctionSettings = Omit<HeraldSettings, 'stage' | 'api' | 'operations'>;
+/** The settings the functions' environment is made of: neither the stage nor what only the stacks read (but the per-tenant quota the api function keeps). */
+export type FunctionSettings = Omit<HeraldSettings, 'stage' | 'api' | 'operations'> & { readonly api: Pick<ApiSettings, 'tenantRequestsPerSecond'> };
 
 /** True when `settings.stage` is one of the production stages. */
 export function isProductionStage(settings: Pick<HeraldSettings, 'stage' | 'operations'>): boolean {
@@ -264,6 +267,7 @@ export function readHeraldSettingsFrom(context: ContextReader): HeraldSettings {
       rateLimitPerSecond: readNumber(context, contextKeys.apiRateLimit, { min: 1, max: 10_000 }),
       burstLimit: readNumber(context, contextKeys.apiBurstLimit, { min: 1, max: 5_000, integer: true }),
       corsOrigins: readOrigins(context, contextKeys.corsOrigins),
+      tenantRequestsPerSecond: readNumber(context, contextKeys.tenantRequestsPerSecond, { min: 1, max: 100_000, integer: true }),
     },
     operations: {
       productionStages: readStages(context, contextKeys.productionStages),

@@ -4,7 +4,7 @@
  * this table between its markers, written by `npm run docs:limits`, and a test fails when the two
  * differ. The OpenAPI document carries the same numbers, from the same schemas.
  */
-import { defaultSelfSend } from '../config.ts';
+import { defaultSelfSend, defaultTenantRequestsPerSecond } from '../config.ts';
 import { maxVerificationAttempts, verificationCodeTtlMs } from '../domain/contact-verification.ts';
 import { maxListingPayloadBytes } from '../domain/payload-budget.ts';
 import {
@@ -67,6 +67,7 @@ export function limitRows(): readonly Row[] {
     ...Object.entries(bodyCapBytes).map(([route, cap]): Row => ['body size', `${n(cap)} bytes (413 beyond)`, `\`${route}\``]),
     ['body size, any other route', `${n(defaultBodyCapBytes)} bytes; no route more than ${n(maxBodyCapBytes)}`, 'every other route'],
     ['notifications a plain user sends themself', `${defaultSelfSend.userPerHour} per user and ${n(defaultSelfSend.tenantPerHour)} per tenant per hour by default (CDK context \`herald:selfSendUserPerHour\`, \`herald:selfSendTenantPerHour\`); 429 with \`Retry-After\` beyond; each verification code counts`, '`POST /v1/notifications`, `POST /api/notifications/schedule`, `PATCH /v1/me`'],
+    ['requests of one tenant', `${defaultTenantRequestsPerSecond} per second by default, all its callers together (CDK context \`herald:tenantRequestsPerSecond\`); 429 with \`Retry-After\` beyond`, 'every route with a token'],
     ['verification code', `6 digits, valid ${verificationCodeTtlMs / 3_600_000} h, ${maxVerificationAttempts} wrong tries`, '`POST /v1/me/verify`'],
   ];
 }

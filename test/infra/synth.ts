@@ -28,7 +28,7 @@ export const testSettings: HeraldSettings = {
   selfSend: { userPerHour: 60, tenantPerHour: 1000 },
   // Cognito's claim names, so a test can tell they came from context.
   claims: { tenantClaim: 'custom:tenant', roleClaim: 'cognito:groups', singleTenant: false },
-  api: { rateLimitPerSecond: 150, burstLimit: 300, corsOrigins: ['https://app.herald-tests.dev', 'http://localhost:5173'] },
+  api: { rateLimitPerSecond: 150, burstLimit: 300, corsOrigins: ['https://app.herald-tests.dev', 'http://localhost:5173'], tenantRequestsPerSecond: 25 },
   // The test stage is not a production one: a stage named `live` is, in these tests.
   operations: { productionStages: ['live'], alarmEmail: 'oncall@herald-tests.dev' },
 };
@@ -63,6 +63,7 @@ export function testContext(overrides: Readonly<Record<string, unknown>> = {}): 
     [contextKeys.apiRateLimit]: testSettings.api.rateLimitPerSecond,
     [contextKeys.apiBurstLimit]: testSettings.api.burstLimit,
     [contextKeys.corsOrigins]: testSettings.api.corsOrigins,
+    [contextKeys.tenantRequestsPerSecond]: testSettings.api.tenantRequestsPerSecond,
     [contextKeys.productionStages]: testSettings.operations.productionStages,
     [contextKeys.alarmEmail]: testSettings.operations.alarmEmail,
     [contextKeys.tenantClaim]: testSettings.claims.tenantClaim,

@@ -18,6 +18,7 @@ const sources: EnvironmentSources = {
     delivery: { holdMs: 1500, ses: {} },
     selfSend: { userPerHour: 60, tenantPerHour: 1000 },
     claims: { tenantClaim: 'custom:tenant', roleClaim: 'cognito:groups', singleTenant: false },
+    api: { tenantRequestsPerSecond: 25 },
   },
   tableName: (table) => `table-${table}`,
   queue: (queue) => ({ url: `https://sqs.test/${queue}`, arn: `arn:sqs:${queue}` }),
