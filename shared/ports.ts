@@ -4,6 +4,7 @@
  * the AWS API offers.
  */
 import type { EmailAccountStatus } from './domain/email-account.ts';
+import type { DeliveryCountName } from './observability/metric-names.ts';
 import type { DeliveryUnit, LiveConnection, LiveState, Settlement, UnitRef } from './domain/delivery.ts';
 import type { MetricCounts } from './domain/metrics.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationStatus } from './domain/notification.ts';
@@ -355,6 +356,15 @@ export interface FireSlots {
    * `earliest` (both epoch seconds); resolves with that second, or `undefined` when none has room.
    */
   claim(latest: number, earliest: number): Promise<number | undefined>;
+}
+
+/** Where the delivery engine counts its outcomes per channel (CloudWatch EMF on AWS: metric-names.ts). */
+export interface DeliveryMetricsRecorder {
+  count(channel: Channel, name: DeliveryCountName): void;
+  /** Milliseconds from when the notification was due to when the channel delivered it. */
+  lateness(channel: Channel, ms: number): void;
+  /** Writes out what was recorded (at the end of each batch). */
+  flush(): void;
 }
 
 /** How many requests each tenant may make per second (`herald:tenantRequestsPerSecond`). */

@@ -2,6 +2,7 @@
  * The delivery engine (shared/delivery) and what it runs on: the delivery store, the channels
  * over their providers (SES, the WebSocket connections), and the providers' send budgets.
  */
+import { PowertoolsDeliveryMetrics } from '../powertools-delivery-metrics.ts';
 import { GetSendQuotaCommand } from '@aws-sdk/client-ses';
 import { createChannels } from '../../delivery/channels/index.ts';
 import type { ChannelRegistry } from '../../delivery/channel.ts';
@@ -75,5 +76,6 @@ export const engineDeps = once(
     },
     clock: systemClock,
     settings: { leaseSeconds: deliveryConfig().leaseSeconds, retry: retryPolicyConfig(), holdMs: engineConfig().holdMs },
+    metrics: new PowertoolsDeliveryMetrics(),
   }),
 );
