@@ -35,6 +35,8 @@ export interface FunctionWorkersOptions {
   readonly region: string;
   /** Given to every function, last (`LocalStackOptions.environment`). @default none */
   readonly overrides?: Variables;
+  /** Told each EMF line a function prints (its metrics). @default ignored */
+  readonly onMetrics?: (line: string) => void;
 }
 
 /**
@@ -108,7 +110,9 @@ export async function startFunctionWorkers(
   options: FunctionWorkersOptions,
 ): Promise<Record<string, LocalFunction>> {
   const loading = await Promise.allSettled(
-    descriptions.map((fn) => loadFunction(fn, { region: options.region, environment: localFunctionEnvironment(fn, options) })),
+    descriptions.map((fn) =>
+      loadFunction(fn, { region: options.region, environment: localFunctionEnvironment(fn, options), ...(options.onMetrics ? { onMetrics: options.onMetrics } : {}) }),
+    ),
   );
   const loaded = loading.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failure = loading.find((result) => result.status === 'rejected');

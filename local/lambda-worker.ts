@@ -53,7 +53,9 @@ export type SandboxMessage =
   | { readonly kind: 'init-error'; readonly error: ErrorResponse }
   | { readonly kind: 'result'; readonly requestId: string; readonly result: string }
   | { readonly kind: 'error'; readonly requestId: string; readonly error: ErrorResponse }
-  | { readonly kind: 'crash'; readonly error: ErrorResponse };
+  | { readonly kind: 'crash'; readonly error: ErrorResponse }
+  /** An EMF document the function printed on stdout (its metrics, as CloudWatch Logs would read them). */
+  | { readonly kind: 'emf'; readonly line: string };
 
 /** A handler as Herald writes them: async, two arguments, no callback. */
 type LambdaHandler = (event: unknown, context: Context) => unknown;
@@ -90,7 +92,7 @@ function writeFully(fd: number, bytes: Uint8Array): void {
  * line is out when `write` returns. Console objects (the global one, Powertools') call `write` on
  * these very streams, so they follow.
  */
-function writeStraightTo(stream: NodeJS.WriteStream, fd: number): void {
+function writeStraightTo(stream: NodeJS.WriteStream, fd: number, onLine?: (line: string) => void): void {
   const write = (
     chunk: string | Uint8Array,
     encodingOrCallback?: BufferEncoding | ((error?: Error | null) => void),
@@ -98,7 +100,9 @@ function writeStraightTo(stream: NodeJS.WriteStream, fd: number): void {
   ): boolean => {
     const encoding = typeof encodingOrCallback === 'string' ? encodingOrCallback : 'utf8';
     const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
-    writeFully(fd, typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk);
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
+    writeFully(fd, bytes);
+    if (onLine) for (const line of Buffer.from(bytes).toString('utf8').split('\n')) if (line.startsWith('{"_aws"')) onLine(line);
     if (done) process.nextTick(done);
     return true;
   };
@@ -173,7 +177,8 @@ async function loadHandler(): Promise<LambdaHandler | undefined> {
 // Every sandbox imports its own copy of the module graph: the compile cache spares all but the
 // first the TypeScript stripping and the compiling, which roughly halves their start.
 if (setup.compileCacheDir) enableCompileCache(setup.compileCacheDir);
-writeStraightTo(process.stdout, setup.stdoutFd);
+// EMF lines go to the runtime too: the local stack reads its metrics from them (local/emf-metrics.ts).
+writeStraightTo(process.stdout, setup.stdoutFd, (line) => post({ kind: 'emf', line }));
 writeStraightTo(process.stderr, setup.stderrFd);
 // The Lambda runtime's own handlers: log, report, and let the sandbox go.
 process.on('uncaughtException', (error) => crash('Uncaught Exception', errorResponse(error)));

@@ -41,6 +41,7 @@ import { createRuleTimers } from './rule-timers.ts';
 import { startSchedulerEmulator } from './scheduler-emulator.ts';
 import { startSesEmulator } from './ses-emulator.ts';
 import { feedbackEventsFor } from './ses-feedback.ts';
+import { EmfMetrics } from './emf-metrics.ts';
 import type { AcceptedEmail } from './ses-feedback.ts';
 import { startSqsEmulator } from './sqs-emulator.ts';
 import { createStreamEventSourceMapping } from './stream-event-source-mapping.ts';
@@ -342,7 +343,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // Filled in once every emulator and gateway listens, and once the functions are loaded.
     const published: { endpoints?: { raw: LocalEndpoints; faultable: LocalEndpoints }; rules?: RuleRunner } = {};
+    const emfMetrics = new EmfMetrics();
     const controlApi = createControlApi({
+      metrics: emfMetrics,
       faults,
       calls: apiCalls,
       endpoints: () => published.endpoints,
@@ -418,6 +421,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints: faultableEndpoints,
       region: LOCAL_REGION,
       ...(options.environment ? { overrides: options.environment } : {}),
+      onMetrics: (line) => emfMetrics.read(line),
     });
     invokers = loaded;
 
