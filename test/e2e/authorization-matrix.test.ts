@@ -107,6 +107,15 @@ async function draft(token: string, extra: Record<string, unknown> = {}): Promis
   return created.body.broadcastId as string;
 }
 
+/** A fresh recipient whose address SES's mailbox simulator bounced, so it is suppressed; its id. */
+async function bouncedRecipient(): Promise<string> {
+  const id = `bouncy-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  await ok('PUT', `/v1/recipients/${id}`, tokens.admin, { email: 'bounce@simulator.amazonses.com' });
+  await notification(tokens.admin, id, { scheduledAt: undefined, channels: ['email'] });
+  await eventually(() => h.api('GET', `/v1/recipients/${id}`, { token: tokens.admin }), (r) => r.body.emailSuppression !== null, 20_000);
+  return id;
+}
+
 async function statusOf(path: string, token: string, status: string): Promise<void> {
   await eventually(() => h.api('GET', path, { token }), (r) => r.body.status === status, 20_000);
 }
@@ -250,6 +259,8 @@ const matrix: Readonly<Record<string, MatrixRow>> = {
     target: notificationTarget((id) => ({ path: `/v1/notifications/${id}/retry`, body: { delayMinutes: 60 } })),
   },
   'GET /v1/metrics': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/metrics?period=3600' }) },
+  'GET /v1/suppressions': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/suppressions?limit=5' }) },
+  'DELETE /v1/suppressions/{recipientId}': { roles: ['admin'], ok: 200, valid: async () => ({ path: `/v1/suppressions/${await bouncedRecipient()}` }) },
   'POST /v1/broadcasts': {
     roles: ['admin', 'sender'],
     ok: 201,
