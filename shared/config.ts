@@ -510,10 +510,10 @@ export function selfSendConfig(env: Env = process.env): SelfSendConfig {
   return { userPerHour: parsed[v.selfSendUserPerHour] as number, tenantPerHour: parsed[v.selfSendTenantPerHour] as number };
 }
 
-/** The requests one tenant may make per second through the HTTP API (then 429 with `Retry-After`). */
+/** The requests one tenant may make per second through the HTTP API (then 429 with `Retry-After`); 0: no quota. */
 export function tenantRequestsPerSecond(env: Env = process.env): number {
   const v = configVariables.tenantRequestsPerSecond;
-  return parseSection('request quota', { [v]: numeric(z.coerce.number().int().min(1).max(100_000).default(defaultTenantRequestsPerSecond)) }, env)[v] as number;
+  return parseSection('request quota', { [v]: numeric(z.coerce.number().int().min(0).max(100_000).default(defaultTenantRequestsPerSecond)) }, env)[v] as number;
 }
 
 /** The default of `herald:tenantRequestsPerSecond` (cdk.json's). */

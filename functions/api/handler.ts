@@ -26,7 +26,11 @@ async function dispatch(event: HttpEvent, context: Context): Promise<HttpResult>
   return route({ ...event, routeKey: declared.routeKey, pathParameters: { ...declared.pathParameters } }, context);
 }
 
-const requestQuota = once(() => new DynamoRequestQuota(documentClient(), () => tables().rateLimits, tenantRequestsPerSecond()));
+// 0 turns the per-tenant quota off: nothing is counted.
+const requestQuota = once(() => {
+  const perSecond = tenantRequestsPerSecond();
+  return perSecond > 0 ? new DynamoRequestQuota(documentClient(), () => tables().rateLimits, perSecond) : undefined;
+});
 
 export const handler = middy<HttpEvent, HttpResult>()
   .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -81,7 +81,7 @@ export interface ApiSettings {
   readonly burstLimit: number;
   /** Origins whose browsers may call the HTTP API (CORS); empty: no CORS answer at all. */
   readonly corsOrigins: readonly string[];
-  /** Requests one tenant may make per second through the HTTP API (then 429 with `Retry-After`). */
+  /** Requests one tenant may make per second through the HTTP API (then 429 with `Retry-After`); 0: no per-tenant quota. */
   readonly tenantRequestsPerSecond: number;
 }
 
@@ -267,7 +267,8 @@ export function readHeraldSettingsFrom(context: ContextReader): HeraldSettings {
       rateLimitPerSecond: readNumber(context, contextKeys.apiRateLimit, { min: 1, max: 10_000 }),
       burstLimit: readNumber(context, contextKeys.apiBurstLimit, { min: 1, max: 5_000, integer: true }),
       corsOrigins: readOrigins(context, contextKeys.corsOrigins),
-      tenantRequestsPerSecond: readNumber(context, contextKeys.tenantRequestsPerSecond, { min: 1, max: 100_000, integer: true }),
+      // 0 turns the quota off (no count is written per request).
+      tenantRequestsPerSecond: readNumber(context, contextKeys.tenantRequestsPerSecond, { min: 0, max: 100_000, integer: true }),
     },
     operations: {
       productionStages: readStages(context, contextKeys.productionStages),

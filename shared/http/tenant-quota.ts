@@ -13,9 +13,11 @@ import type { Clock, RequestQuota } from '../ports.ts';
 import { callerFrom } from './request.ts';
 import type { HttpEvent, HttpResult } from './request.ts';
 
-/** Counts each authenticated request against its tenant's quota (`quota` made on first use). */
-export function tenantQuotaMiddleware(quota: () => RequestQuota, clock: Clock): MiddlewareObj<HttpEvent, HttpResult> {
+/** Counts each authenticated request against its tenant's quota (`quota` made on first use; `undefined`: no quota). */
+export function tenantQuotaMiddleware(quota: () => RequestQuota | undefined, clock: Clock): MiddlewareObj<HttpEvent, HttpResult> {
   const tenantQuotaMiddlewareBefore = async (request: { event: HttpEvent }): Promise<void> => {
+    const counter = quota();
+    if (!counter) return;
     // Public routes (health, the docs) carry no claims; a token naming no tenant is the route's 401.
     if (!request.event.requestContext.authorizer?.jwt?.claims) return;
     let tenantId: string;
@@ -26,7 +28,7 @@ export function tenantQuotaMiddleware(quota: () => RequestQuota, clock: Clock): 
     }
     let taken: { readonly retryAfterSeconds?: number };
     try {
-      taken = await quota().take(tenantId, clock.now());
+      taken = await counter.take(tenantId, clock.now());
     } catch (error) {
       logger.warn('Could not count a request against its tenant quota; let through', { error });
       return;

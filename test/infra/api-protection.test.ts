@@ -76,7 +76,7 @@ describe('stage-level throttling', () => {
   });
 
   it.each([
-    [contextKeys.tenantRequestsPerSecond, 0],
+    [contextKeys.tenantRequestsPerSecond, -1],
     [contextKeys.apiRateLimit, 0],
     [contextKeys.apiRateLimit, 20_000],
     [contextKeys.apiBurstLimit, 2.5],
