@@ -16,6 +16,7 @@ import type { HeraldSettings } from '../lib/stacks/herald-settings.ts';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER } from './jwt-keys.ts';
 import { localEmailConfigurationSet } from './ses-feedback.ts';
 import { LOCAL_ACCOUNT_ID, loadFunction } from './lambda-runtime.ts';
+import type { LogFormat } from './log-format.ts';
 import type { LocalFunction } from './lambda-runtime.ts';
 
 const repositoryRoot = resolve(import.meta.dirname, '..');
@@ -26,6 +27,7 @@ export interface FunctionEndpoints {
   readonly sqs: string;
   readonly ses: string;
   readonly scheduler: string;
+  readonly secretsmanager: string;
 }
 
 export interface FunctionWorkersOptions {
@@ -37,6 +39,10 @@ export interface FunctionWorkersOptions {
   readonly overrides?: Variables;
   /** Told each EMF line a function prints (its metrics). @default ignored */
   readonly onMetrics?: (line: string) => void;
+  /** How the functions' log lines are written. @default 'json' */
+  readonly logFormat?: LogFormat;
+  /** Told what any function publishes on a forwarded diagnostics channel. @default ignored */
+  readonly onPublished?: (channel: string, message: unknown) => void;
 }
 
 /**
@@ -59,10 +65,16 @@ export function localEnvironmentSources(input: {
   readonly queues: ReadonlyMap<string, QueueLocation>;
   readonly websocketCallbackUrl: string;
   readonly jwksUrl: string;
+  /** The local Telegram Bot API and the name of the bot token's secret in the local Secrets Manager. */
+  readonly telegram: { readonly apiUrl: string; readonly tokenSecret: string };
+  /** The requests a tenant may make per second through the HTTP API; 0 turns the quota off. @default cdk.json's */
+  readonly tenantRequestsPerSecond?: number;
 }): EnvironmentSources {
+  const defaults = defaultDeploymentSettings();
   return {
     settings: {
-      ...defaultDeploymentSettings(),
+      ...defaults,
+      ...(input.tenantRequestsPerSecond !== undefined ? { api: { ...defaults.api, tenantRequestsPerSecond: input.tenantRequestsPerSecond } } : {}),
       jwtIssuer: LOCAL_JWT_ISSUER,
       jwtAudience: LOCAL_JWT_AUDIENCE,
       jwksUrl: input.jwksUrl,
@@ -78,6 +90,9 @@ export function localEnvironmentSources(input: {
     scheduler: { groupName: scheduleGroupName, roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${input.physicalName('scheduler')}` },
     websocketCallbackUrl: input.websocketCallbackUrl,
     emailConfigurationSet: localEmailConfigurationSet,
+    telegram: input.telegram,
+    // Locally webhooks go to whatever the developer runs: localhost and plain http included.
+    webhookTargets: 'any',
   };
 }
 
@@ -96,6 +111,7 @@ export function localFunctionEnvironment(fn: FunctionDescription, options: Omit<
     // be accepted: AWS's timeouts (sdk-clients.ts) would time out calls that are merely queued.
     ...localSdkTimeouts,
     AWS_ENDPOINT_URL_SCHEDULER: options.endpoints.scheduler,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: options.endpoints.secretsmanager,
     ...functionEnvironment(fn, options.sources),
     ...options.overrides,
   };
@@ -111,7 +127,13 @@ export async function startFunctionWorkers(
 ): Promise<Record<string, LocalFunction>> {
   const loading = await Promise.allSettled(
     descriptions.map((fn) =>
-      loadFunction(fn, { region: options.region, environment: localFunctionEnvironment(fn, options), ...(options.onMetrics ? { onMetrics: options.onMetrics } : {}) }),
+      loadFunction(fn, {
+        region: options.region,
+        environment: localFunctionEnvironment(fn, options),
+        ...(options.logFormat ? { logFormat: options.logFormat } : {}),
+        ...(options.onPublished ? { onPublished: options.onPublished } : {}),
+        ...(options.onMetrics ? { onMetrics: options.onMetrics } : {}),
+      }),
     ),
   );
   const loaded = loading.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));

@@ -23,7 +23,7 @@ export const DEFAULT_SIGNING_KEY_FILE = resolve(import.meta.dirname, '..', '.her
 const algorithm = 'RS256';
 
 /** The roles a Herald token may carry. */
-export const tokenRoles = ['admin', 'sender'] as const;
+export const tokenRoles = ['admin', 'sender', 'operator'] as const;
 export type TokenRole = (typeof tokenRoles)[number];
 
 /** The loaded key pair: the private key signs, the public JWK is what the JWKS publishes. */
@@ -71,7 +71,8 @@ export function claimNamesOf(shape: TokenShape, namespace = DEFAULT_AUTH0_NAMESP
 /** What a token says about its bearer, and for whom it is meant. */
 export interface TokenRequest {
   readonly sub: string;
-  readonly role?: TokenRole;
+  /** One role, or several (the claim is then an array, as identity providers issue groups). */
+  readonly role?: TokenRole | readonly TokenRole[];
   /** `null`: the token carries no tenant claim (a multi-tenant deployment refuses it). @default 'default' */
   readonly tenant?: string | null;
   /** How the claims are laid out. @default 'herald' */
@@ -217,10 +218,11 @@ function shapedClaims(request: TokenRequest, issuedAt: number): Record<string, u
   const shape = request.shape ?? 'herald';
   const names = claimNamesOf(shape, request.namespace);
   const tenant = request.tenant === null ? {} : { [names.tenantClaim]: request.tenant ?? 'default' };
-  const roles = request.role === undefined ? [] : [request.role];
+  const roles: string[] = request.role === undefined ? [] : typeof request.role === 'string' ? [request.role] : [...request.role];
   switch (shape) {
     case 'herald':
-      return { ...tenant, ...(request.role !== undefined ? { [names.roleClaim]: request.role } : {}) };
+      // One role as a string, several as an array (as identity providers issue groups).
+      return { ...tenant, ...(request.role !== undefined ? { [names.roleClaim]: typeof request.role === 'string' ? request.role : roles } : {}) };
     case 'cognito':
       // A user without groups has no cognito:groups claim at all.
       return { ...tenant, ...(roles.length > 0 ? { [names.roleClaim]: roles } : {}), token_use: 'id', 'cognito:username': request.sub, auth_time: issuedAt, email_verified: false };

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FunctionDescription } from '../lib/app-description.ts';
 import type { Variables } from '../lib/function-environment.ts';
+import type { LogFormat } from './log-format.ts';
 import type { ErrorResponse, InvokeMessage, SandboxMessage, SandboxSetup } from './lambda-worker.ts';
 
 /** Account id the local stack uses in every ARN (the same as fauxqs). */
@@ -64,6 +65,10 @@ export interface LoadFunctionOptions {
   readonly output?: { readonly stdout: number; readonly stderr: number };
   /** Told each EMF line the function prints (its metrics). @default ignored */
   readonly onMetrics?: (line: string) => void;
+  /** How the function's log lines are written (local/log-format.ts). @default 'json', as on Lambda */
+  readonly logFormat?: LogFormat;
+  /** Told what the function publishes on a forwarded diagnostics channel (local/lambda-worker.ts). @default ignored */
+  readonly onPublished?: (channel: string, message: unknown) => void;
 }
 
 /** The function ran past its configured timeout; its sandbox was reset, so nothing of it runs on. */
@@ -174,6 +179,7 @@ class Sandbox {
     readonly timeoutSeconds: number;
     readonly onRetired: (sandbox: Sandbox) => void;
     readonly onMetrics?: (line: string) => void;
+    readonly onPublished?: (channel: string, message: unknown) => void;
   }) {
     const { setup } = options;
     this.setup = setup;
@@ -197,6 +203,7 @@ class Sandbox {
       if (message.kind === 'emf') options.onMetrics?.(message.line);
       else if (message.kind === 'ready') ready();
       else if (message.kind === 'init-error' || message.kind === 'crash') this.fail(message.error);
+      else if (message.kind === 'published') options.onPublished?.(message.channel, message.message);
       else this.settle(message);
     });
     // What the sandbox cannot report itself: running out of heap, or an error while crashing.
@@ -299,6 +306,7 @@ export async function loadFunction(description: FunctionDescription, options: Lo
       logStreamName: newLogStreamName(),
       stdoutFd: options.output?.stdout ?? 1,
       stderrFd: options.output?.stderr ?? 2,
+      ...(options.logFormat ? { logFormat: options.logFormat } : {}),
       ...compileCache,
     };
     return new Sandbox({
@@ -310,6 +318,7 @@ export async function loadFunction(description: FunctionDescription, options: Lo
       onRetired: (sandbox) => {
         if (current === sandbox) current = undefined;
       },
+      ...(options.onPublished ? { onPublished: options.onPublished } : {}),
     });
   }
 

@@ -24,6 +24,7 @@ import type { FunctionDescription, HttpRoute, TableDescription } from '../lib/ap
 import { ApiCallCounter } from './api-call-counter.ts';
 import { createCallHook } from './aws-call-hook.ts';
 import { createControlApi } from './control-api.ts';
+import { serveHomePage } from './home-page.ts';
 import { Outbox } from './outbox.ts';
 import { startDynamoDbEndpoint } from './dynamodb/endpoint.ts';
 import { createEventSourceMapping } from './event-source-mapping.ts';
@@ -33,20 +34,27 @@ import { localEnvironmentSources, startFunctionWorkers } from './function-worker
 import { gatewayRoutes } from '../lib/http-gateway-routes.ts';
 import { startHttpGateway } from './http-gateway.ts';
 import type { RunningHttpGateway } from './http-gateway.ts';
-import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks } from './jwt-keys.ts';
+import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks, signToken } from './jwt-keys.ts';
+import { createConsoleSite } from './console-site.ts';
+import type { SentMail } from './control-api.ts';
 import { LOCAL_ACCOUNT_ID } from './lambda-runtime.ts';
 import type { LocalFunction } from './lambda-runtime.ts';
+import type { LogFormat } from './log-format.ts';
 import type { RuleRunner } from './control-api.ts';
 import { createRuleTimers } from './rule-timers.ts';
 import { startSchedulerEmulator } from './scheduler-emulator.ts';
+import { startSecretsManagerEmulator } from './secrets-manager-emulator.ts';
 import { startSesEmulator } from './ses-emulator.ts';
 import { feedbackEventsFor } from './ses-feedback.ts';
 import { EmfMetrics } from './emf-metrics.ts';
 import type { AcceptedEmail } from './ses-feedback.ts';
+import { localTelegramBotToken, startTelegramEmulator } from './telegram-emulator.ts';
+import { webhookSentChannel } from '../shared/adapters/webhook-sender.ts';
 import { startSqsEmulator } from './sqs-emulator.ts';
 import { createStreamEventSourceMapping } from './stream-event-source-mapping.ts';
 import { createTtlReaper } from './ttl-reaper.ts';
 import { startWebSocketGateway } from './websocket-gateway.ts';
+import { withoutSdkLogger } from '../shared/adapters/sdk-logger.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 
@@ -61,6 +69,8 @@ export interface LocalStackOptions {
   readonly wsPort?: number;
   /** Local SES (API and sent-mail viewer) port. @default 8005 */
   readonly sesPort?: number;
+  /** Local Telegram Bot API port; 0 picks a free one (`npm start` uses 8006). @default 0 */
+  readonly telegramPort?: number;
   /** Ports of the emulators' plain (unfaulted) endpoints; 0 (default) picks free ones. */
   readonly dynamodbPort?: number;
   readonly sqsPort?: number;
@@ -84,6 +94,10 @@ export interface LocalStackOptions {
   readonly sesMaxSendRate?: number;
   /** SES's quota per rolling 24 hours, emails; -1 is unlimited (`HERALD_SES_MAX_24_HOUR_SEND`). @default 1000000 */
   readonly sesMax24HourSend?: number;
+  /** How the functions' log lines are printed: Powertools' JSON, or one readable line each. @default 'json' */
+  readonly logFormat?: LogFormat;
+  /** The requests a tenant may make per second through the HTTP API (`herald:tenantRequestsPerSecond`); 0: no quota. @default cdk.json's */
+  readonly tenantRequestsPerSecond?: number;
 }
 
 /** The AWS service endpoints of the local stack, for the AWS CLI or SDK. */
@@ -93,12 +107,18 @@ export interface LocalEndpoints {
   readonly ses: string;
   readonly scheduler: string;
   readonly apigatewaymanagementapi: string;
+  /** The local Secrets Manager (the Telegram bot's token). */
+  readonly secretsmanager: string;
+  /** The local Telegram Bot API (not AWS: its base URL, as https://api.telegram.org). */
+  readonly telegram: string;
 }
 
 export interface LocalStack {
   readonly httpUrl: string;
   readonly wsUrl: string;
   readonly sesUrl: string;
+  /** The local Telegram Bot API's base URL. */
+  readonly telegramUrl: string;
   /** The emulators' plain endpoints: what the AWS CLI and tests use to look inside, never faulted nor counted. */
   readonly endpoints: LocalEndpoints;
   /** The same emulators through the fault and call-count hook: what the functions' SDK clients use. */
@@ -213,9 +233,34 @@ function required(endpoint: string | undefined, service: string): string {
   return endpoint;
 }
 
+/** Records a webhook a function posted (`webhookSentChannel`'s message) in the outbox. */
+function recordWebhook(outbox: Outbox, message: unknown): void {
+  const { url, headers, body, status } = message as { url: string; headers: Record<string, string>; body: string; status: number };
+  let parsed: unknown = body;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    // Kept as the text it was.
+  }
+  outbox.record({ channel: 'webhook', provider: 'webhook', to: url, body: { headers, payload: parsed, status }, providerMessageId: headers['webhook-id'] ?? '' });
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
+}
+
+/** The mail the local SES accepted (its `/store`), newest first, as the console lists it. */
+async function sentMail(sesEndpoint: string): Promise<SentMail[]> {
+  const response = await fetch(`${sesEndpoint}/store`);
+  if (!response.ok) throw new Error(`The local SES answered ${response.status} for its store`);
+  const { emails } = (await response.json()) as {
+    // `at` is epoch seconds there.
+    emails: { messageId: string; from: string; destination: { to: string[] }; subject: string; body: { text?: string }; at: number }[];
+  };
+  return emails
+    .map((e) => ({ messageId: e.messageId, from: e.from, to: e.destination.to, subject: e.subject, ...(e.body.text !== undefined ? { text: e.body.text } : {}), at: e.at * 1000 }))
+    .sort((a, b) => b.at - a.at);
 }
 
 /** Starts every part of the local stack and the functions on top; `stop()` undoes it all. */
@@ -281,6 +326,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => ses.stop());
     const sesEndpoint = ses.endpoint;
 
+    // The Telegram Bot API, faulted by its own rules; its bot's token lives in the local Secrets Manager.
+    const telegram = await startTelegramEmulator({ host, port: options.telegramPort ?? 0, outbox, faults });
+    stops.push(() => telegram.stop());
+    const secrets = await startSecretsManagerEmulator({
+      host,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT_ID,
+      secrets: { [physicalName('telegram-bot-token')]: localTelegramBotToken },
+    });
+    stops.push(() => secrets.stop());
+
     // EventBridge Scheduler: our emulator, which fires schedules into SQS.
     const scheduler = await startSchedulerEmulator({
       port: options.schedulerPort ?? 0,
@@ -301,7 +357,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     ttlReaper.start();
     stops.push(() => ttlReaper.stop());
-    const sqs = new SQSClient({ endpoint: sqsEndpoint, region: LOCAL_REGION, credentials: localCredentials });
+    const sqs = withoutSdkLogger(new SQSClient({ endpoint: sqsEndpoint, region: LOCAL_REGION, credentials: localCredentials }));
     stops.push(async () => sqs.destroy());
     const queueRefs = await createQueues(sqs);
     const feedbackQueue = queues.find((queue) => queue.receivesEmailFeedback);
@@ -342,7 +398,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const jwks = await publicJwks(keyOptions);
 
     // Filled in once every emulator and gateway listens, and once the functions are loaded.
-    const published: { endpoints?: { raw: LocalEndpoints; faultable: LocalEndpoints }; rules?: RuleRunner } = {};
+    const published: { endpoints?: { raw: LocalEndpoints; faultable: LocalEndpoints }; rules?: RuleRunner; wsUrl?: string } = {};
     const emfMetrics = new EmfMetrics();
     const controlApi = createControlApi({
       metrics: emfMetrics,
@@ -352,14 +408,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       rules: () => published.rules,
       ses: () => ses.sends(),
       outbox,
+      mail: () => sentMail(sesEndpoint),
+      mintToken: ({ sub, tenant, roles }) =>
+        signToken({ sub, tenant, role: roles, issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, keyOptions),
     });
+    // The console at `/`, told where the API is (its own origin) and the WebSocket API.
+    const consoleSite = await createConsoleSite(() => ({
+      apiUrl: '',
+      wsUrl: published.wsUrl ?? '',
+      issuer: LOCAL_JWT_ISSUER,
+      local: true,
+      mailViewerUrl: sesEndpoint,
+    }));
     const localEndpoints = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && path === '/.well-known/jwks.json') {
         sendJson(res, 200, jwks);
         return true;
       }
-      return controlApi(req, res);
+      // A browser opening / gets the console; anything else asking for / gets the links as JSON.
+      if (!(req.headers.accept ?? '').includes('text/html') && serveHomePage(req, res)) return true;
+      return (await controlApi(req, res)) || consoleSite(req, res);
     };
 
     // Routed as the HTTP API routes them: paths ending in `/` on their greedy routes.
@@ -389,6 +458,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       faultable,
     });
     stopWebSocketGateway = () => ws.stop();
+    published.wsUrl = ws.url;
     stops.push(() => ws.closeSockets());
 
     const endpoints: LocalEndpoints = {
@@ -397,6 +467,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ses: sesEndpoint,
       scheduler: scheduler.endpoint,
       apigatewaymanagementapi: ws.callbackUrl,
+      secretsmanager: secrets.endpoint,
+      telegram: telegram.url,
     };
     // The functions reach every service through its faultable endpoint; the stack's own clients
     // above and below (table and queue creation, the event-source mapping, the scheduler's firing,
@@ -407,6 +479,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ses: required(ses.faultableEndpoint, 'ses'),
       scheduler: required(scheduler.faultableEndpoint, 'scheduler'),
       apigatewaymanagementapi: required(ws.faultableCallbackUrl, 'apigatewaymanagementapi'),
+      // Neither is behind the AWS call hook: the Telegram emulator applies its fault rules itself.
+      secretsmanager: secrets.endpoint,
+      telegram: telegram.url,
     };
     published.endpoints = { raw: endpoints, faultable: faultableEndpoints };
 
@@ -417,11 +492,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         queues: queueRefs,
         websocketCallbackUrl: faultableEndpoints.apigatewaymanagementapi,
         jwksUrl: `${http.url}/.well-known/jwks.json`,
+        telegram: { apiUrl: telegram.url, tokenSecret: secrets.arnOf(physicalName('telegram-bot-token')) },
+        ...(options.tenantRequestsPerSecond !== undefined ? { tenantRequestsPerSecond: options.tenantRequestsPerSecond } : {}),
       }),
+      // Each webhook a function posted, as the outbox shows it.
+      onPublished: (channel, message) => {
+        if (channel === webhookSentChannel.name) recordWebhook(outbox, message);
+      },
       endpoints: faultableEndpoints,
       region: LOCAL_REGION,
       ...(options.environment ? { overrides: options.environment } : {}),
       onMetrics: (line) => emfMetrics.read(line),
+      ...(options.logFormat ? { logFormat: options.logFormat } : {}),
     });
     invokers = loaded;
 
@@ -443,7 +525,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     // The Lambda service reads a stream through the Streams API; so does each mapping, on the plain endpoint.
-    const streamsClient = new DynamoDBStreamsClient({ endpoint: dynamodbEndpoint, region: LOCAL_REGION, credentials: localCredentials });
+    const streamsClient = withoutSdkLogger(new DynamoDBStreamsClient({ endpoint: dynamodbEndpoint, region: LOCAL_REGION, credentials: localCredentials }));
     stops.push(async () => streamsClient.destroy());
     for (const { fn, trigger } of triggersOf('stream')) {
       const streamArn = streamArns.get(trigger.table);
@@ -487,6 +569,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       httpUrl: http.url,
       wsUrl: ws.url,
       sesUrl: sesEndpoint,
+      telegramUrl: telegram.url,
       endpoints,
       faultableEndpoints,
       faults,

@@ -1,4 +1,5 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import * as appDescription from '../app-description.ts';
@@ -9,6 +10,7 @@ import { HeraldQueueAlarms } from '../constructs/herald-queue-alarms.ts';
 import { HeraldQueues } from '../constructs/herald-queues.ts';
 import { HeraldScheduler } from '../constructs/herald-scheduler.ts';
 import { HeraldTables } from '../constructs/herald-tables.ts';
+import { acknowledgeFinding } from '../constructs/nag-acknowledgements.ts';
 
 /** The stateful part of the app description. */
 export interface DataDescription {
@@ -59,6 +61,8 @@ export class HeraldDataStack extends Stack {
   readonly deadLetterAlarms: HeraldQueueAlarms;
   /** The SES configuration set every e-mail names, and the way its bounces and complaints come back. */
   readonly emailFeedback: HeraldEmailFeedback;
+  /** The Telegram bot's token (from BotFather): created with a placeholder, set by the operator (docs/deploying.md). */
+  readonly telegramBotToken: Secret;
 
   constructor(scope: Construct, id: string, props: HeraldDataStackProps) {
     super(scope, id, props);
@@ -87,5 +91,15 @@ export class HeraldDataStack extends Stack {
     const feedbackQueue = description.queues.find((queue) => queue.receivesEmailFeedback);
     if (!feedbackQueue) throw new Error('The app description names no queue that receives e-mail feedback');
     this.emailFeedback = new HeraldEmailFeedback(this, 'EmailFeedback', { queue: this.queues.get(feedbackQueue.name) });
+    this.telegramBotToken = new Secret(this, 'TelegramBotToken', {
+      secretName: `${namePrefix}/telegram-bot-token`,
+      description: 'The Telegram bot token Herald sends with (BotFather); put the real one with aws secretsmanager put-secret-value',
+      removalPolicy,
+    });
+    acknowledgeFinding(
+      this.telegramBotToken,
+      'AwsSolutions-SMG4',
+      'A bot token is issued by Telegram (BotFather), not by AWS: no rotation Lambda can make a new one; it is replaced by hand when revoked',
+    );
   }
 }

@@ -25,7 +25,7 @@ import type {
 } from '../ports.ts';
 import { batchDelete, batchPut } from './dynamo-batch.ts';
 import { keyPart } from './dynamo-keys.ts';
-import { dataFromAttributes, dataToAttributes } from './dynamo-opaque-json.ts';
+import { dataFromAttributes, dataToAttributes, templateFromAttributes, templateToAttributes } from './dynamo-opaque-json.ts';
 
 /** The key of a broadcast item: the tenant is part of every key. */
 export function broadcastKey(tenantId: string, id: string): { pk: string } {
@@ -47,6 +47,7 @@ const counterAttributes = {
   sent: 'recipientsSent',
   failed: 'recipientsFailed',
   cancelled: 'recipientsCancelled',
+  held: 'recipientsHeld',
 } as const satisfies Record<keyof BroadcastCounts, string>;
 
 interface BroadcastItem extends Record<string, unknown> {
@@ -61,6 +62,8 @@ interface BroadcastItem extends Record<string, unknown> {
   audience: BroadcastAudience;
   status: Broadcast['status'];
   scheduledAt?: string;
+  timezone?: string;
+  localTime?: string;
   createdAt: string;
   startedAt?: string;
   completedAt?: string;
@@ -91,6 +94,8 @@ function toItem(b: Broadcast): BroadcastItem {
     audience: b.audience,
     status: b.status,
     ...(b.scheduledAt !== undefined ? { scheduledAt: b.scheduledAt } : {}),
+    ...(b.timezone !== undefined ? { timezone: b.timezone } : {}),
+    ...(b.localTime !== undefined ? { localTime: b.localTime } : {}),
     createdAt: b.createdAt,
     recipientsTotal: b.counts.total,
     recipientsSent: b.counts.sent,
@@ -103,7 +108,8 @@ function toItem(b: Broadcast): BroadcastItem {
 /** The content a content item holds. */
 export function contentFromItem(item: Record<string, unknown>): BroadcastContent {
   const { data } = dataFromAttributes(item);
-  return { message: String(item.message), ...(data ? { data } : {}) };
+  const template = templateFromAttributes(item);
+  return { message: String(item.message), ...(data ? { data } : {}), ...(template ? { template } : {}) };
 }
 
 /** The broadcast a broadcast item holds. */
@@ -123,6 +129,8 @@ export function broadcastFromItem(item: Record<string, unknown>): Broadcast {
     status: i.status,
     createdAt: i.createdAt,
     ...optional('scheduledAt', i.scheduledAt),
+    ...optional('timezone', i.timezone),
+    ...optional('localTime', i.localTime),
     ...optional('startedAt', i.startedAt),
     ...optional('completedAt', i.completedAt),
     ...optional('cancelledAt', i.cancelledAt),
@@ -132,6 +140,7 @@ export function broadcastFromItem(item: Record<string, unknown>): Broadcast {
       sent: Number(i.recipientsSent ?? 0),
       failed: Number(i.recipientsFailed ?? 0),
       cancelled: Number(i.recipientsCancelled ?? 0),
+      ...(i.recipientsHeld !== undefined ? { held: Number(i.recipientsHeld) } : {}),
     },
     ...(i.phase !== undefined
       ? {
@@ -169,7 +178,7 @@ export class DynamoBroadcastStore implements BroadcastStore {
     }
     // The parts first: the broadcast item is what makes the broadcast exist.
     await batchPut(this.db, this.tableName, [
-      { ...contentKey(tenantId, id), message: content.message, ...dataToAttributes(content.data) },
+      { ...contentKey(tenantId, id), message: content.message, ...dataToAttributes(content.data), ...templateToAttributes(content.template) },
       ...slices,
     ]);
     await this.db.send(
@@ -371,7 +380,7 @@ export class DynamoBroadcastStore implements BroadcastStore {
   async addCounts(tenantId: string, id: string, delta: BroadcastCountsDelta, lastError?: string): Promise<Broadcast | undefined> {
     const adds: string[] = [];
     const values: Record<string, unknown> = {};
-    for (const key of ['sent', 'failed', 'cancelled'] as const) {
+    for (const key of ['sent', 'failed', 'cancelled', 'held'] as const) {
       const amount = delta[key];
       if (amount === undefined || amount === 0) continue;
       adds.push(`${counterAttributes[key]} :${key}`);

@@ -13,7 +13,7 @@ import { ClaimLostError } from '../ports.ts';
 import type { Claim, NotificationStore } from '../ports.ts';
 import { batchDelete, batchPut } from './dynamo-batch.ts';
 import { keyPart } from './dynamo-keys.ts';
-import { dataFromAttributes, dataToAttributes } from './dynamo-opaque-json.ts';
+import { dataFromAttributes, dataToAttributes, templateFromAttributes, templateToAttributes } from './dynamo-opaque-json.ts';
 
 /** The partition key of a notification: the tenant is part of every key. */
 export function notificationKey(tenantId: string, id: string): { pk: string } {
@@ -87,11 +87,12 @@ type NotificationItem = Notification & Record<string, unknown> & {
 };
 
 function toItem(n: Notification): NotificationItem {
-  const { data, ...fields } = n;
+  const { data, template, ...fields } = n;
   return {
     ...fields,
-    // `data` is opaque JSON, kept as text (dynamo-opaque-json.ts).
+    // `data` is opaque JSON, kept as text (dynamo-opaque-json.ts); so is a template's payload.
     ...dataToAttributes(data),
+    ...templateToAttributes(template),
     ...notificationKey(n.tenantId, n.id),
     recipientKey: recipientListingKey(n.tenantId, n.recipientId),
     ...listingKeys(n),
@@ -116,7 +117,9 @@ export function notificationFromItem(item: Record<string, unknown>): Notificatio
     ...stored
   } = item as unknown as NotificationItem;
   const { data, rest } = dataFromAttributes(stored);
-  return { ...(rest as unknown as Notification), ...(data !== undefined ? { data } : {}) };
+  const template = templateFromAttributes(rest);
+  const { templateJson: _templateJson, ...fields } = rest as Record<string, unknown>;
+  return { ...(fields as unknown as Notification), ...(data !== undefined ? { data } : {}), ...(template ? { template } : {}) };
 }
 
 function epochSeconds(date: Date): number {
@@ -251,8 +254,9 @@ export class DynamoNotificationStore implements NotificationStore {
     const at = scheduledAt.toISOString();
     return this.conditionalUpdate({
       Key: notificationKey(tenantId, id),
-      // Due at the new time in the `due` index too; a retry back-off in progress is overridden.
-      UpdateExpression: 'SET scheduledAt = :at, dueAt = :at REMOVE nextAttemptAt',
+      // Due at the new time in the `due` index too; a retry back-off in progress is overridden, and
+      // a quiet-hours hold is decided again when it falls due (shared/domain/delivery.ts).
+      UpdateExpression: 'SET scheduledAt = :at, dueAt = :at REMOVE nextAttemptAt, heldUntil, heldReason',
       ConditionExpression: '#status = :pending',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':pending': 'pending', ':at': at },
@@ -277,7 +281,7 @@ export class DynamoNotificationStore implements NotificationStore {
       // Back in the `due` index, out of TTL: a pending notification never expires.
       UpdateExpression:
         'SET #status = :pending, scheduledAt = :due, dueAt = :due, dueShard = :shard, attempts = :zero ' +
-        `REMOVE ${['expiresAt', 'failedAt', 'nextAttemptAt', 'leaseUntil', 'claimToken', ...forgotten].join(', ')}`,
+        `REMOVE ${['expiresAt', 'failedAt', 'nextAttemptAt', 'heldUntil', 'heldReason', 'leaseUntil', 'claimToken', ...forgotten].join(', ')}`,
       ConditionExpression: '#status = :failed',
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: { ':pending': 'pending', ':failed': 'failed', ':due': due, ':shard': dueShard(id), ':zero': 0 },

@@ -7,7 +7,8 @@
  *    providers' send-rate budgets in the same transaction (`claim`); a cancel that came first
  *    wins, a unit changed meanwhile is left alone;
  * 3. the sends, through the channel modules (shared/delivery/channels), each provider error
- *    classified by its channel;
+ *    classified by its channel; a templated unit is first rendered for its recipient, in their
+ *    locale (its template versions are read before the claim, so a failed read claims nothing);
  * 4. one write of every outcome, with the inbox item and its unread count, and the unit's next
  *    state: sent, failed, or pending again after a backoff (`commit`).
  * Units of one recipient go in separate rounds, so the unread count moves one item at a time.
@@ -16,27 +17,34 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { describeError } from '../domain/delivery-errors.ts';
-import { readinessOf, recordedStep, settle, unitKey, openConnections } from '../domain/delivery.ts';
-import type { ChannelResult, ChannelStep, DeliveryUnit, LiveState, Settlement, UnitOutcome, UnitRef } from '../domain/delivery.ts';
+import { quietHoldOf, readinessOf, recordedStep, settle, unitKey, openConnections } from '../domain/delivery.ts';
+import type { ChannelResult, ChannelStep, DeliveryUnit, LiveState, QuietHold, Settlement, UnitOutcome, UnitRef } from '../domain/delivery.ts';
+import { noTenantSettings } from '../domain/tenant-settings.ts';
 import { noLiveState } from '../domain/delivery.ts';
 import { inboxChangedMessage } from '../domain/inbox.ts';
 import type { Channel, ChannelDelivery } from '../domain/notification.ts';
-import { isChannelEnabled } from '../domain/recipient.ts';
+import { preferenceSkip } from '../domain/recipient.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
 import { logger } from '../observability/logger.ts';
 import { deliveryMetrics } from '../observability/metric-names.ts';
+import type { DeliveryContent } from '../domain/delivery.ts';
+import type { TemplateChannel, TemplateVersion } from '../domain/template.ts';
+import { renderTemplate } from '../templates/render.ts';
+import { recipientScope, tenantScope } from '../templates/scope.ts';
 import type {
   DeliveryMetricsRecorder,
   BroadcastStore,
   ClaimRequest,
   Clock,
   CommitEntry,
+  CommitResult,
   CommitVerdict,
   DeliveryStore,
   LiveStateStore,
   LoadedUnits,
   SocketPoster,
+  TemplateStore,
 } from '../ports.ts';
 import { finishIfReady } from '../use-cases/fan-out-broadcast.ts';
 import { mapLimited } from '../use-cases/map-limited.ts';
@@ -58,6 +66,11 @@ export interface EngineDeps {
   readonly broadcasts: Pick<BroadcastStore, 'addCounts' | 'finish'>;
   readonly clock: Clock;
   readonly settings: EngineSettings;
+  /**
+   * Where templated units find their template's version. @default none: a templated unit's
+   * channels fail, its template not found (what the functions that deliver always set)
+   */
+  readonly templates?: Pick<TemplateStore, 'get'>;
   /** @default a real timer */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Where each channel's outcomes are counted (delivered, failed, retried, throttled, and lateness). @default none */
@@ -89,6 +102,8 @@ interface Work {
   readonly targets: ReadonlyMap<Channel, unknown>;
   readonly takeover: boolean;
   readonly token: string;
+  /** A templated unit's template version (undefined: it no longer exists). */
+  readonly template?: TemplateVersion | undefined;
 }
 
 function recipientKeyOf(tenantId: string, recipientId: string): string {
@@ -137,6 +152,7 @@ async function deliverLoadedUnits(deps: EngineDeps, refs: readonly UnitRef[], in
   const now = deps.clock.now();
   const claimable: DeliveryUnit[] = [];
   const toCancel: DeliveryUnit[] = [];
+  const toHold: { unit: DeliveryUnit; hold: QuietHold }[] = [];
   for (const ref of unique) {
     const key = unitKey(ref);
     const unit = loaded.units.get(key);
@@ -158,22 +174,48 @@ async function deliverLoadedUnits(deps: EngineDeps, refs: readonly UnitRef[], in
     if (readiness.kind === 'final') outcomes.set(key, { kind: 'done', status: readiness.status });
     else if (readiness.kind === 'notYetDue') outcomes.set(key, { kind: 'later', at: readiness.at, cause: 'notYetDue', reason: 'not yet due' });
     else if (readiness.kind === 'leased') outcomes.set(key, { kind: 'later', at: readiness.until, cause: 'leased', reason: 'held by another worker' });
-    else claimable.push(unit);
+    else {
+      // Quiet hours are read now, not when it was created: a change of them or of the zone applies.
+      const recipient = loaded.recipients.get(recipientKeyOf(unit.tenantId, unit.recipientId));
+      const hold = readiness.takeover ? undefined : quietHoldOf(unit, recipient, loaded.tenantSettings?.get(unit.tenantId) ?? noTenantSettings, now);
+      if (hold) toHold.push({ unit, hold });
+      else claimable.push(unit);
+    }
   }
   if (toCancel.length > 0) await cancelUnits(deps, toCancel, outcomes);
+  if (toHold.length > 0) await holdUnits(deps, toHold, outcomes);
   // Each wave starts at its own time, so a unit due now never waits for one due a second later.
   // What each round learns of a recipient's count is what the next round of theirs starts from.
   const live = new Map(loaded.live);
+  let longestRoundMs = 0;
   await Promise.all(
     wavesByDueTime(claimable).map(async (wave) => {
-      for (const round of roundsByRecipient(wave)) {
+      const rounds = roundsByRecipient(wave);
+      for (const [index, round] of rounds.entries()) {
+        const started = deps.clock.now().getTime();
+        if (index > 0 && invocation.deadline.getTime() - started < roundsLeftReserve * longestRoundMs) {
+          // A round cut short by the timeout would leave its units leased until their lease ends:
+          // what is left goes back to the queue now, for an invocation with time to deliver it.
+          for (const unit of rounds.slice(index).flat()) {
+            outcomes.set(unitKey(unit.ref), { kind: 'later', at: started, cause: 'deadline', reason: 'the invocation ran short of time' });
+          }
+          return;
+        }
         const counts = await deliverRound(deps, { ...loaded, live }, round, invocation, outcomes);
         await carryLiveState(deps, round, counts, live);
+        longestRoundMs = Math.max(longestRoundMs, deps.clock.now().getTime() - started);
       }
     }),
   );
   return outcomes;
 }
+
+/**
+ * A further round of an invocation starts only with this many times its longest round so far
+ * left before the deadline: rounds of one batch are alike, and one that starves for CPU (a loaded
+ * CI machine) is the likeliest to run long.
+ */
+const roundsLeftReserve = 2;
 
 /** Units due within this many ms of each other are delivered together. */
 const waveWidthMs = 25;
@@ -209,19 +251,45 @@ function roundsByRecipient(units: readonly DeliveryUnit[]): DeliveryUnit[][] {
 
 async function cancelUnits(deps: EngineDeps, units: readonly DeliveryUnit[], outcomes: Map<string, UnitOutcome>): Promise<void> {
   const cancelled = new Set(await deps.store.cancel(units, deps.clock.now()));
-  const perBroadcast = new Map<string, { tenantId: string; broadcastId: string; n: number }>();
+  const perBroadcast = new Map<string, { tenantId: string; broadcastId: string; n: number; released: number }>();
   for (const unit of units) {
     const key = unitKey(unit.ref);
     outcomes.set(key, { kind: 'done', status: 'cancelled' });
     if (!cancelled.has(key) || unit.ref.kind !== 'broadcast') continue;
     const id = recipientKeyOf(unit.tenantId, unit.ref.broadcastId);
+    const entry = perBroadcast.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, n: 0, released: 0 };
+    entry.n++;
+    if (unit.heldUntil !== undefined) entry.released++;
+    perBroadcast.set(id, entry);
+  }
+  for (const { tenantId, broadcastId, n, released } of perBroadcast.values()) {
+    await finishIfReady({ broadcasts: deps.broadcasts, clock: deps.clock }, await deps.broadcasts.addCounts(tenantId, broadcastId, { cancelled: n, held: -released }));
+  }
+}
+
+/**
+ * Holds units for their recipients' quiet hours: still pending, back at the window's end (the
+ * queue's later-work path: a delayed message, or a schedule beyond 15 minutes). A broadcast counts
+ * the rows it holds for the first time, and counts them off when they settle.
+ */
+async function holdUnits(deps: EngineDeps, holds: readonly { unit: DeliveryUnit; hold: QuietHold }[], outcomes: Map<string, UnitOutcome>): Promise<void> {
+  const held = await deps.store.hold(holds, deps.clock.now());
+  const perBroadcast = new Map<string, { tenantId: string; broadcastId: string; n: number }>();
+  for (const { unit, hold } of holds) {
+    const key = unitKey(unit.ref);
+    if (!held.has(key)) {
+      outcomes.set(key, { kind: 'later', at: deps.clock.now().getTime() + lostRetryMs, cause: 'changed', reason: 'changed while being held' });
+      continue;
+    }
+    logFor(unit).info('Held by quiet hours', { heldUntil: new Date(hold.until).toISOString(), reason: hold.reason });
+    outcomes.set(key, { kind: 'later', at: hold.until, cause: 'quietHours', reason: hold.reason });
+    if (unit.ref.kind !== 'broadcast' || unit.heldUntil !== undefined) continue;
+    const id = recipientKeyOf(unit.tenantId, unit.ref.broadcastId);
     const entry = perBroadcast.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, n: 0 };
     entry.n++;
     perBroadcast.set(id, entry);
   }
-  for (const { tenantId, broadcastId, n } of perBroadcast.values()) {
-    await finishIfReady({ broadcasts: deps.broadcasts, clock: deps.clock }, await deps.broadcasts.addCounts(tenantId, broadcastId, { cancelled: n }));
-  }
+  for (const { tenantId, broadcastId, n } of perBroadcast.values()) await deps.broadcasts.addCounts(tenantId, broadcastId, { held: n });
 }
 
 /** What each channel of a unit will do, and where its sends go. */
@@ -242,8 +310,9 @@ function planChannels(
     }
     // A recipient who left the directory gets nothing: the unit fails under its claim.
     if (!recipient) continue;
-    if (!isChannelEnabled(recipient, name)) {
-      steps.set(name, { kind: 'skip', detail: 'disabled by preference' });
+    const switchedOff = preferenceSkip(recipient, name, unit.content.type);
+    if (switchedOff !== undefined) {
+      steps.set(name, { kind: 'skip', detail: switchedOff });
       continue;
     }
     const target = deps.channels[name].target({ tenantId: unit.tenantId, recipient, live, now });
@@ -296,6 +365,7 @@ async function deliverRound(
   if (wait > 0) await sleep(wait);
   const now = deps.clock.now();
   const leaseUntil = Math.max(now.getTime() + deps.settings.leaseSeconds * 1000, invocation.deadline.getTime() + leaseMarginMs);
+  const templates = await loadTemplates(deps, units);
 
   const work: Work[] = units.map((unit) => {
     const recipientKey = recipientKeyOf(unit.tenantId, unit.recipientId);
@@ -311,6 +381,7 @@ async function deliverRound(
       targets,
       takeover: unit.status === 'sending',
       token: randomUUID(),
+      ...(unit.content.template ? { template: templates.get(templateKey(unit.tenantId, unit.content.template.id, unit.content.template.version)) } : {}),
     };
   });
 
@@ -373,7 +444,9 @@ async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: nu
   if (wait > 0) await sleep(wait);
   const now = deps.clock.now();
   const context: RecipientContext = { tenantId: unit.tenantId, recipient, live, now };
-  const addsToInbox = w.steps.get('inbox')?.kind === 'deliver';
+  const content = renderedFor(unit, w, recipient);
+  const inboxUnrenderable = content.rendered !== undefined && content.rendered.channels.inbox === undefined;
+  const addsToInbox = w.steps.get('inbox')?.kind === 'deliver' && !inboxUnrenderable;
   const connected = openConnections(live, now).length > 0;
   // The frame tells the new count when the inbox gains the item; the write then checks that count held.
   const unreadBefore = addsToInbox && connected ? live.unread : undefined;
@@ -393,7 +466,7 @@ async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: nu
       }
       const channel: DeliveryChannel = deps.channels[name];
       if (channel.kind === 'store') return;
-      const result = await sendOne(channel, w.targets.get(name), unit, context, name === 'websocket' ? announced : undefined, deps.clock);
+      const result = await sendOne(channel, w.targets.get(name), content, context, name === 'websocket' ? announced : undefined, deps.clock);
       results.push(result);
       if (result.kind === 'recorded') deliveries[name] = result.delivery;
       else forget.push(name);
@@ -405,18 +478,26 @@ async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: nu
     ? {
         tenantId: unit.tenantId,
         recipientId: unit.recipientId,
-        notificationId: unit.content.id,
-        title: unit.content.title,
-        message: unit.content.message,
-        type: unit.content.type,
-        priority: unit.content.priority,
-        ...(unit.content.data ? { data: unit.content.data } : {}),
-        createdAt: unit.content.createdAt,
+        notificationId: content.id,
+        title: content.title,
+        message: content.message,
+        type: content.type,
+        priority: content.priority,
+        ...(content.data ? { data: content.data } : {}),
+        createdAt: content.createdAt,
         deliveredAt: now.toISOString(),
       }
     : undefined;
   // The inbox is recorded sent with the write that adds it; a retry of other channels keeps it.
   if (inboxItem) deliveries.inbox = { status: 'sent', at: now.toISOString() };
+  // An inbox the template cannot fill gets no empty item: it fails, with the reason.
+  if (inboxUnrenderable && w.steps.get('inbox')?.kind === 'deliver') {
+    deliveries.inbox = { status: 'failed', at: now.toISOString(), error: `the inbox section of template ${content.rendered?.templateId ?? ''} (${content.rendered?.locale ?? ''}): ${content.rendered?.failures.inbox ?? 'no inbox section'}` };
+  }
+  // Which locale the template was rendered in goes with each outcome of this attempt.
+  if (content.rendered) {
+    for (const [name, delivery] of Object.entries(deliveries) as [Channel, ChannelDelivery][]) deliveries[name] = { ...delivery, locale: content.rendered.locale };
+  }
   const outcomesAfter = Object.fromEntries(
     Object.entries({ ...unit.deliveries, ...deliveries }).filter(([name]) => !forget.includes(name as Channel)),
   ) as Partial<Record<Channel, ChannelDelivery>>;
@@ -439,15 +520,21 @@ async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: nu
 async function sendOne(
   channel: DeliveryChannel,
   target: unknown,
-  unit: DeliveryUnit,
+  content: DeliveryContent,
   context: RecipientContext,
   unread: number | undefined,
   clock: Clock,
 ): Promise<ChannelResult> {
   // The engine's clock, as for every other instant it records (a test's clock, or the system's).
   const at = (): string => clock.now().toISOString();
+  let body: unknown;
   try {
-    const body = channel.render(unit.content, unread !== undefined ? { unread } : {});
+    body = channel.render(content, unread !== undefined ? { unread } : {});
+  } catch (error) {
+    // Rendering is pure: what cannot be rendered now never can, and nothing is sent empty.
+    return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: error instanceof Error ? error.message : String(error) } };
+  }
+  try {
     const receipt = await channel.send(target, body, context);
     const detail = [receipt.detail, receipt.providerMessageId ? `id ${receipt.providerMessageId}` : undefined].filter(Boolean).join('; ');
     return { kind: 'recorded', delivery: { status: receipt.status ?? 'sent', at: at(), ...(detail ? { detail } : {}) } };
@@ -496,26 +583,31 @@ async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: num
   const final = new Map<string, CommitVerdict>();
   let pending = prepared;
   let lastError: unknown;
+  let threw = false;
   for (let round = 0; pending.length > 0 && round < commitRounds; round++) {
-    if (round > 0) await sleep(Math.min(2_000, 50 * 2 ** round) * (0.5 + Math.random()));
-    let verdicts: ReadonlyMap<string, CommitVerdict>;
+    // A refusal was answered and its entries adjusted: they are written again at once. Only a
+    // write that threw (a throttle, a network fault) waits before the next.
+    if (threw) await sleep(Math.min(2_000, 50 * 2 ** round) * (0.5 + Math.random()));
+    threw = false;
+    let result: CommitResult;
     try {
-      verdicts = await deps.store.commit(
+      result = await deps.store.commit(
         pending.map((p) => p.entry),
         deps.clock.now(),
       );
     } catch (error) {
       lastError = error;
+      threw = true;
       continue;
     }
     const next: Prepared[] = [];
     for (const p of pending) {
-      const verdict = verdicts.get(p.work.key) ?? 'notAttempted';
+      const verdict = result.verdicts.get(p.work.key) ?? 'notAttempted';
       if (verdict === 'committed' || verdict === 'claimLost') {
         final.set(p.work.key, verdict);
         continue;
       }
-      adjust(p, verdict, deps.clock.now());
+      adjust(p, verdict, deps.clock.now(), result.unreadFound.get(p.work.key));
       next.push(p);
     }
     pending = next;
@@ -524,8 +616,8 @@ async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: num
   return final;
 }
 
-/** Changes an entry a transaction refused so that it can be written. */
-function adjust(p: Prepared, verdict: CommitVerdict, now: Date): void {
+/** Changes an entry a transaction refused so that it can be written; `found` is the unread count the refusal found. */
+function adjust(p: Prepared, verdict: CommitVerdict, now: Date, found: number | undefined): void {
   const { entry } = p;
   if (verdict === 'recipientGone') {
     // Erased since it was read: no inbox item, and nothing more goes out.
@@ -541,7 +633,10 @@ function adjust(p: Prepared, verdict: CommitVerdict, now: Date): void {
     return;
   }
   if (verdict === 'unreadMoved' && entry.inbox) {
-    p.entry = { ...entry, inbox: { item: entry.inbox.item } };
+    // Written again on the count the refusal found, so the count after it is known without a read;
+    // refused once more (the count keeps moving), it goes without the condition and is read after.
+    const again = found !== undefined && !p.recount;
+    p.entry = { ...entry, inbox: again ? { item: entry.inbox.item, unreadBefore: found } : { item: entry.inbox.item } };
     p.recount = true;
   }
 }
@@ -563,7 +658,7 @@ async function afterCommit(
   verdicts: ReadonlyMap<string, CommitVerdict>,
   outcomes: Map<string, UnitOutcome>,
 ): Promise<void> {
-  const broadcastCounts = new Map<string, { tenantId: string; broadcastId: string; sent: number; failed: number; lastError?: string }>();
+  const broadcastCounts = new Map<string, { tenantId: string; broadcastId: string; sent: number; failed: number; released: number; lastError?: string }>();
   const tells: Promise<void>[] = [];
 
   for (const p of prepared) {
@@ -587,7 +682,8 @@ async function afterCommit(
     // A notification's metrics are counted from the table's stream (functions/metrics), not here.
     if (unit.ref.kind === 'broadcast' && settlement.kind !== 'release') {
       const id = recipientKeyOf(unit.tenantId, unit.ref.broadcastId);
-      const entry = broadcastCounts.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, sent: 0, failed: 0 };
+      const entry = broadcastCounts.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, sent: 0, failed: 0, released: 0 };
+      if (unit.heldUntil !== undefined) entry.released++;
       if (settlement.kind === 'finish') entry.sent++;
       else {
         entry.failed++;
@@ -597,14 +693,14 @@ async function afterCommit(
     }
 
     // Tell the new count where the frame did not, or announced it wrong.
-    const added = p.entry.inbox !== undefined;
-    if ((added && p.announced === undefined && p.entry.inbox?.unreadBefore !== undefined) || p.recount) {
-      tells.push(tellUnread(deps, unit, p.recount ? undefined : (p.entry.inbox?.unreadBefore ?? 0) + 1, p.work.live));
-    }
+    // The count after the write is known when the write was conditioned on the one before it.
+    const before = p.entry.inbox?.unreadBefore;
+    const known = before === undefined ? undefined : before + 1;
+    if ((known !== undefined && p.announced === undefined) || p.recount) tells.push(tellUnread(deps, unit, known, p.work.live));
   }
   await Promise.all(tells);
-  for (const { tenantId, broadcastId, sent, failed, lastError } of broadcastCounts.values()) {
-    const updated = await deps.broadcasts.addCounts(tenantId, broadcastId, { sent, failed }, lastError);
+  for (const { tenantId, broadcastId, sent, failed, released, lastError } of broadcastCounts.values()) {
+    const updated = await deps.broadcasts.addCounts(tenantId, broadcastId, { sent, failed, held: -released }, lastError);
     await finishIfReady({ broadcasts: deps.broadcasts, clock: deps.clock }, updated);
   }
 }
@@ -622,3 +718,48 @@ async function tellUnread(deps: EngineDeps, unit: DeliveryUnit, known: number | 
   }
 }
 
+
+/** The key of a template version in one round's reads (no version: the latest). */
+function templateKey(tenantId: string, id: string, version: number | undefined): string {
+  return `${tenantId}#${id}#${version ?? 'latest'}`;
+}
+
+/**
+ * The template version of every templated unit of a round, each read once. Read before the claim:
+ * a failed read throws before anything is claimed, and the queue brings the message back.
+ */
+async function loadTemplates(deps: EngineDeps, units: readonly DeliveryUnit[]): Promise<Map<string, TemplateVersion | undefined>> {
+  const wanted = new Map<string, { tenantId: string; id: string; version: number | undefined }>();
+  for (const unit of units) {
+    const ref = unit.content.template;
+    if (ref) wanted.set(templateKey(unit.tenantId, ref.id, ref.version), { tenantId: unit.tenantId, id: ref.id, version: ref.version });
+  }
+  const found = new Map<string, TemplateVersion | undefined>();
+  await Promise.all(
+    [...wanted].map(async ([key, { tenantId, id, version }]) => {
+      found.set(key, await deps.templates?.get(tenantId, id, version));
+    }),
+  );
+  return found;
+}
+
+/**
+ * The unit's content for this recipient: a templated unit's template rendered in their locale
+ * (its inbox section becoming the title and message); other content as it is.
+ */
+function renderedFor(unit: DeliveryUnit, w: Work, recipient: Recipient): DeliveryContent {
+  const ref = unit.content.template;
+  if (!ref) return unit.content;
+  const channels = [...w.steps].filter(([, step]) => step.kind === 'deliver').map(([name]) => name as TemplateChannel);
+  const template = w.template;
+  if (!template) {
+    const reason = `template ${ref.id}${ref.version !== undefined ? ` version ${ref.version}` : ''} no longer exists`;
+    return { ...unit.content, rendered: { templateId: ref.id, version: ref.version ?? 0, locale: recipient.locale ?? 'default', channels: {}, failures: { inbox: reason } } };
+  }
+  const rendered = renderTemplate(
+    { templateId: template.id, version: template.version, definition: template.definition, ...(recipient.locale !== undefined ? { locale: recipient.locale } : {}), channels },
+    { payload: ref.payload, recipient: recipientScope(recipient), tenant: tenantScope(unit.tenantId) },
+  );
+  const inbox = rendered.channels.inbox;
+  return { ...unit.content, ...(inbox ? { title: inbox.title, message: inbox.message } : {}), rendered };
+}

@@ -1,11 +1,13 @@
 /** A person Herald can notify: a member of one tenant's directory. */
 import { isAddressVerified, verifiableChannels } from './contact-verification.ts';
 import type { PendingVerification, PendingVerifications, VerifiableChannel } from './contact-verification.ts';
+import { channels } from './notification.ts';
 import type { Channel } from './notification.ts';
+import type { QuietHours } from './time.ts';
 
-/** The channels a recipient may switch off; the inbox, their record of everything, cannot be. */
-export const switchableChannels = ['email', 'websocket'] as const;
-export type SwitchableChannel = (typeof switchableChannels)[number];
+/** The channels a recipient may switch off: every one but the inbox, their record of everything. */
+export type SwitchableChannel = Exclude<Channel, 'inbox'>;
+export const switchableChannels: readonly SwitchableChannel[] = channels.filter((c): c is SwitchableChannel => c !== 'inbox');
 
 /**
  * An address SES reported back (a permanent bounce, or a complaint): Herald sends it nothing more
@@ -18,18 +20,28 @@ export interface EmailSuppression {
   readonly at: string;
 }
 
-/** A recipient's own say over their channels: `false` switches one off, absent means on. */
+/** A recipient's own say over their channels: `false` switches one off, `true` on, absent leaves it to the wider rule. */
 export type ChannelPreferences = Readonly<Partial<Record<SwitchableChannel, boolean>>>;
+/** Switches per notification `type` (`{ marketing: { sms: false } }`): they win over the per-channel ones. */
+export type TypePreferences = Readonly<Record<string, ChannelPreferences>>;
 
 export interface Recipient {
   readonly tenantId: string;
   readonly id: string;
   readonly email?: string;
+  /** The Telegram chat the bot writes to (a user id, or a group's negative id). */
+  readonly telegramChatId?: string;
+  /** Where the recipient's notifications are POSTed, signed (the `webhook` channel). */
+  readonly webhookUrl?: string;
+  /** BCP 47 language tag, canonical (`en-GB`), for templates. */
+  readonly locale?: string;
   /** IANA time zone, e.g. `Europe/Paris`. */
   readonly timezone?: string;
   readonly groups: readonly string[];
   /** Set by the recipient (`PATCH /v1/me`); honoured at delivery time. */
   readonly channelPreferences?: ChannelPreferences;
+  /** Per-type switches, set like `channelPreferences`; the more specific rule. */
+  readonly typePreferences?: TypePreferences;
   /**
    * Addresses the recipient set for themself (`PATCH /v1/me`) and has not confirmed yet: Herald
    * sends nothing there but the code (shared/domain/contact-verification.ts).
@@ -37,6 +49,8 @@ export interface Recipient {
   readonly pendingVerifications?: PendingVerifications;
   /** Set when SES reported the e-mail address bounced or complained of; the e-mail channel skips it. */
   readonly emailSuppression?: EmailSuppression;
+  /** Their own quiet hours (issue 12): a window, `null` for none at all; absent: the tenant's. */
+  readonly quietHours?: QuietHours | null;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** Counts the writes of the stored record; the store's optimistic concurrency check. Absent before the first write. */
@@ -46,9 +60,16 @@ export interface Recipient {
 /** What a write changes: a value sets a field, `null` clears it, absent leaves it as it is. */
 export interface RecipientChanges {
   readonly email?: string | null;
+  readonly telegramChatId?: string | null;
+  readonly webhookUrl?: string | null;
+  readonly locale?: string | null;
   readonly timezone?: string | null;
   readonly groups?: readonly string[];
   readonly channels?: ChannelPreferences;
+  /** Per type: merged into the stored switches of that type; `null` forgets the type's switches. */
+  readonly types?: Readonly<Record<string, ChannelPreferences | null>>;
+  /** A window or `null` (none) sets the recipient's own quiet hours; `'default'` returns them to the tenant's. */
+  readonly quietHours?: QuietHours | null | 'default';
   /**
    * Confirmations to start (a value) or forget (`null`). A write that sets an address without
    * saying anything here is a directory write by an admin or a sender: the address is trusted, and
@@ -57,16 +78,20 @@ export interface RecipientChanges {
   readonly verifications?: Readonly<Partial<Record<VerifiableChannel, PendingVerification | null>>>;
 }
 
+/** The recipient field that holds the address of each verifiable channel. */
+export const addressFields = { email: 'email', telegram: 'telegramChatId', webhook: 'webhookUrl' } as const satisfies Record<
+  VerifiableChannel,
+  keyof Recipient & keyof RecipientChanges
+>;
+type AddressField = (typeof addressFields)[VerifiableChannel];
+
 /** The address a recipient has on a verifiable channel. */
-function addressOn(recipient: Pick<Recipient, 'email'>, channel: VerifiableChannel): string | undefined {
-  switch (channel) {
-    case 'email':
-      return recipient.email;
-  }
+export function addressOn(recipient: Pick<Recipient, AddressField>, channel: VerifiableChannel): string | undefined {
+  return recipient[addressFields[channel]];
 }
 
 /** True when the recipient's address on `channel` may receive notifications (it is set and not awaiting confirmation). */
-export function hasVerifiedAddress(recipient: Pick<Recipient, 'email' | 'pendingVerifications'>, channel: VerifiableChannel): boolean {
+export function hasVerifiedAddress(recipient: Pick<Recipient, AddressField | 'pendingVerifications'>, channel: VerifiableChannel): boolean {
   const address = addressOn(recipient, channel);
   return address !== undefined && isAddressVerified(recipient.pendingVerifications, channel, address);
 }
@@ -77,10 +102,33 @@ export function suppressionOfEmail(recipient: Pick<Recipient, 'email' | 'emailSu
   return suppression !== undefined && recipient.email !== undefined && suppression.address.toLowerCase() === recipient.email.toLowerCase() ? suppression : undefined;
 }
 
-/** True unless the recipient switched `channel` off. */
+/**
+ * Why the recipient's preferences keep `channel` from a notification of `type`, or undefined when
+ * they let it through. The most specific switch wins: the type's, then the channel's; on by default.
+ */
+export function preferenceSkip(recipient: Pick<Recipient, 'channelPreferences' | 'typePreferences'>, channel: Channel, type: string): string | undefined {
+  if (channel === 'inbox') return undefined;
+  const forType = Object.hasOwn(recipient.typePreferences ?? {}, type) ? recipient.typePreferences?.[type]?.[channel] : undefined;
+  if (forType !== undefined) return forType ? undefined : `switched off for type ${type} by preference`;
+  return recipient.channelPreferences?.[channel] === false ? 'disabled by preference' : undefined;
+}
+
+/** True unless the recipient switched `channel` off (for every type). */
 export function isChannelEnabled(recipient: Pick<Recipient, 'channelPreferences'>, channel: Channel): boolean {
   if (channel === 'inbox') return true;
   return recipient.channelPreferences?.[channel] !== false;
+}
+
+/** The stored per-type switches after `changes` (`null` forgets a type; an emptied type is dropped). */
+function mergeTypePreferences(existing: TypePreferences | undefined, changes: RecipientChanges['types']): TypePreferences | undefined {
+  if (!changes) return existing;
+  const merged = new Map(Object.entries(existing ?? {}));
+  for (const [type, switches] of Object.entries(changes)) {
+    const next = switches === null ? {} : { ...merged.get(type), ...switches };
+    if (Object.keys(next).length === 0) merged.delete(type);
+    else merged.set(type, next);
+  }
+  return Object.fromEntries(merged);
 }
 
 /** The recipient after `changes`, created when `existing` is undefined; the store sets `version`. */
@@ -94,14 +142,19 @@ export function applyRecipientChanges(
   const pick = (change: string | null | undefined, current: string | undefined): string | undefined =>
     change === undefined ? current : (change ?? undefined);
   const email = pick(changes.email, existing?.email);
+  const telegramChatId = pick(changes.telegramChatId, existing?.telegramChatId);
+  const webhookUrl = pick(changes.webhookUrl, existing?.webhookUrl);
+  const locale = pick(changes.locale, existing?.locale);
   const timezone = pick(changes.timezone, existing?.timezone);
+  const quietHours = changes.quietHours === undefined ? existing?.quietHours : changes.quietHours === 'default' ? undefined : changes.quietHours;
   const channelPreferences = changes.channels ? { ...existing?.channelPreferences, ...changes.channels } : existing?.channelPreferences;
-  const addresses: Record<VerifiableChannel, string | undefined> = { email };
+  const typePreferences = mergeTypePreferences(existing?.typePreferences, changes.types);
+  const addresses: Record<VerifiableChannel, string | undefined> = { email, telegram: telegramChatId, webhook: webhookUrl };
   const pending = Object.fromEntries(
     verifiableChannels.flatMap((channel): [VerifiableChannel, PendingVerification][] => {
       const said = changes.verifications?.[channel];
       // A directory write of the address (nothing said of its confirmation) makes it trusted.
-      const kept = said === undefined && !(channel === 'email' && changes.email !== undefined) ? existing?.pendingVerifications?.[channel] : undefined;
+      const kept = said === undefined && changes[addressFields[channel]] === undefined ? existing?.pendingVerifications?.[channel] : undefined;
       const next = said ?? kept;
       // A confirmation only stands while its address is still the channel's address.
       return next && next.address === addresses[channel] ? [[channel, next]] : [];
@@ -111,12 +164,18 @@ export function applyRecipientChanges(
     tenantId,
     id,
     ...(email !== undefined ? { email } : {}),
+    ...(telegramChatId !== undefined ? { telegramChatId } : {}),
+    ...(webhookUrl !== undefined ? { webhookUrl } : {}),
+    ...(locale !== undefined ? { locale } : {}),
     ...(timezone !== undefined ? { timezone } : {}),
+    ...(locale !== undefined ? { locale } : {}),
     groups: [...(changes.groups ?? existing?.groups ?? [])],
     ...(channelPreferences && Object.keys(channelPreferences).length > 0 ? { channelPreferences } : {}),
+    ...(typePreferences && Object.keys(typePreferences).length > 0 ? { typePreferences } : {}),
     ...(Object.keys(pending).length > 0 ? { pendingVerifications: pending } : {}),
     // A suppression follows its address: a new address starts clean.
     ...(existing?.emailSuppression && suppressionOfEmail({ email, emailSuppression: existing.emailSuppression }) ? { emailSuppression: existing.emailSuppression } : {}),
+    ...(quietHours !== undefined ? { quietHours } : {}),
     createdAt: existing?.createdAt ?? now.toISOString(),
     updatedAt: now.toISOString(),
   };
@@ -127,11 +186,16 @@ export function toRecipientView(r: Recipient): Record<string, unknown> {
   return {
     id: r.id,
     email: r.email ?? null,
+    telegramChatId: r.telegramChatId ?? null,
+    webhookUrl: r.webhookUrl ?? null,
+    locale: r.locale ?? null,
     timezone: r.timezone ?? null,
     groups: r.groups,
     channels: Object.fromEntries(switchableChannels.map((channel) => [channel, isChannelEnabled(r, channel)])),
+    types: r.typePreferences ?? {},
     awaitingVerification: verifiableChannels.filter((channel) => addressOn(r, channel) !== undefined && !hasVerifiedAddress(r, channel)),
     emailSuppression: suppressionOfEmail(r) ?? null,
+    quietHours: r.quietHours === undefined ? 'default' : r.quietHours,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };

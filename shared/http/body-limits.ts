@@ -22,6 +22,7 @@ import {
   maxEmailLength,
   maxGroupIdLength,
   maxGroupsPerRecipient,
+  maxCronLength,
   maxInstantLength,
   maxMessageLength,
   maxRecipientsPerRequest,
@@ -33,6 +34,8 @@ import {
   maxTitleLength,
   maxTypeLength,
   maxVerificationCodeLength,
+  maxLocaleLength,
+  maxTemplateBytes,
 } from '../domain/schemas.ts';
 
 /** A synchronous Lambda invocation's payload quota (request and response), bytes. */
@@ -78,46 +81,70 @@ const content = {
   type: freeTextBytes(maxTypeLength),
   priority: asciiTextBytes('urgent'.length),
   data,
+  timezone: asciiTextBytes(maxTimezoneLength),
 };
+
+/** A recurring schedule: a cron (or a shorter rate), its zone and bounds. */
+const recurringSchedule = objectBytes({ cron: asciiTextBytes(maxCronLength), timezone: asciiTextBytes(maxTimezoneLength), startAt: instant, endAt: instant });
+
+/** Quiet hours: two wall times `HH:MM` (or `"default"` on a recipient, which is shorter). */
+const quietHours = objectBytes({ start: asciiTextBytes(5), end: asciiTextBytes(5) });
+
+/** A template reference: its payload is `data`-sized opaque JSON. */
+const template = objectBytes({ id: asciiTextBytes(128), version: 4, payload: data });
+const { title: _title, message: _message, ...contentBesidesWords } = content;
+/** The larger of a body's two forms: its own `title` and `message`, or a `template` instead. */
+function wordsOrTemplate(members: Readonly<Record<string, number>>): number {
+  return Math.max(objectBytes({ ...members, ...content }), objectBytes({ ...members, ...contentBesidesWords, template }));
+}
 
 const relatedObject = objectBytes({ type: freeTextBytes(maxRelatedObjectTypeLength), id: freeTextBytes(maxRelatedObjectIdLength) });
 
 /** The worst-case body of each route that takes one, by route key (`METHOD /path`). */
 export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
-  'POST /v1/notifications': objectBytes({ recipients: recipientIds(maxRecipientsPerRequest), ...content, relatedObject }),
+  'POST /v1/notifications': wordsOrTemplate({ recipients: recipientIds(maxRecipientsPerRequest), relatedObject }),
   'POST /api/notifications/schedule/': objectBytes({
     recipients: recipientIds(maxRecipientsPerRequest),
     title: content.title,
     message: content.message,
     scheduled_at: instant,
+    timezone: content.timezone,
     type: content.type,
     priority: content.priority,
     related_object_type: freeTextBytes(maxRelatedObjectTypeLength),
     related_object_id: freeTextBytes(maxRelatedObjectIdLength),
     data,
   }),
-  'POST /v1/broadcasts': objectBytes({
-    audience: objectBytes({ recipientIds: recipientIds(maxBroadcastRecipientIds) }),
-    ...content,
-    draft: asciiTextBytes(3),
-  }),
-  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), groups }),
+  'POST /v1/broadcasts': wordsOrTemplate({ audience: objectBytes({ recipientIds: recipientIds(maxBroadcastRecipientIds) }), draft: asciiTextBytes(3) }),
+  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups, quietHours }),
   'POST /v1/recipients/batch': objectBytes({
     recipients: arrayBytes(
       maxBatchRecipients,
-      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), groups }),
+      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups, quietHours }),
     ),
   }),
   'PATCH /v1/me': objectBytes({
     email: asciiTextBytes(maxEmailLength),
     timezone: asciiTextBytes(maxTimezoneLength),
+    locale: asciiTextBytes(maxLocaleLength),
     channels: objectBytes({ email: 5, websocket: 5 }),
+    quietHours,
   }),
+  'PUT /v1/settings': objectBytes({ defaultTimezone: asciiTextBytes(maxTimezoneLength), quietHours }),
+  'POST /v1/recurring-notifications': objectBytes({
+    recipients: recipientIds(maxRecipientsPerRequest),
+    ...content,
+    schedule: recurringSchedule,
+  }),
+  'PATCH /v1/recurring-notifications/{id}': objectBytes({ ...content, schedule: recurringSchedule, paused: 5 }),
   'POST /v1/me/verify': objectBytes({ channel: asciiTextBytes('email'.length), code: asciiTextBytes(maxVerificationCodeLength) }),
   'PATCH /v1/notifications/{id}': objectBytes({ scheduledAt: instant }),
   'POST /v1/notifications/{id}/send-now': objectBytes({}),
   'POST /v1/notifications/{id}/retry': objectBytes({ delayMinutes: String(maxRetryDelayMinutes).length }),
   'POST /v1/broadcasts/{id}/schedule': objectBytes({ scheduledAt: instant }),
+  // The definition's own bound is its JSON size; written the longest way, 6 bytes per byte.
+  'PUT /v1/templates/{id}': 6 * maxTemplateBytes,
+  'POST /v1/templates/{id}/preview': objectBytes({ payload: data, locale: asciiTextBytes(maxLocaleLength), recipientId: freeTextBytes(maxSubjectLength), version: 4 }),
 };
 
 /** A cap with room for white space: the worst case plus 10 % and 4 KiB, in whole KiB. */

@@ -27,11 +27,20 @@ import {
   maxRetryDelayMinutes,
   maxSubjectLength,
   maxTimezoneLength,
+  maxTypePreferences,
+  maxWebhookUrlLength,
+  maxLocaleLength,
   maxTitleLength,
   maxTypeLength,
   minMetricsPeriodSeconds,
+  maxTemplateBytes,
+  maxTemplateDescriptionLength,
+  maxTemplateLocales,
+  maxTemplateVersions,
 } from '../domain/schemas.ts';
+import { templateRenderLimits } from '../templates/render.ts';
 import { clockSkewToleranceMs, maxScheduleAheadMs } from '../use-cases/notifications.ts';
+import { maxTelegramTextLength } from '../delivery/channels/telegram.ts';
 import { bodyCapBytes, defaultBodyCapBytes, maxBodyCapBytes } from './body-limits.ts';
 import { requestBodyBounds } from './request.ts';
 
@@ -57,7 +66,14 @@ export function limitRows(): readonly Row[] {
     ['`data`', `a JSON object, at most ${maxDataDepth} levels deep and ${n(maxDataBytes)} bytes as JSON (UTF-8); numbers of any size and precision, any member names`, 'notifications, broadcasts'],
     ['e-mail address', `at most ${maxEmailLength} characters`, 'recipients, `PATCH /v1/me`'],
     ['time zone', `a known IANA zone, at most ${maxTimezoneLength} characters`, 'recipients, `PATCH /v1/me`'],
+    ['Telegram chat', 'a numeric chat id (up to 20 digits, `-` for groups) or an `@username` of 5–32 characters', 'recipients, `PATCH /v1/me`'],
+    ['webhook URL', `absolute http(s), no credentials, at most ${maxWebhookUrlLength} characters; on AWS only https to public addresses is posted to`, 'recipients, `PATCH /v1/me`'],
+    ['locale', `a BCP 47 tag, at most ${maxLocaleLength} characters, stored canonical`, 'recipients, `PATCH /v1/me`'],
+    ['per-type switches', `at most ${maxTypePreferences} types`, '`PATCH /v1/me` `types`'],
+    ['Telegram message', `title and message cut to ${maxTelegramTextLength} characters`, 'the `telegram` channel'],
     ['instants (`scheduledAt`, `from`, `to`)', `ISO-8601 with an offset, at most ${maxInstantLength} characters`, 'bodies, queries'],
+    ['wall time (`scheduledAt` without an offset)', '`YYYY-MM-DDTHH:MM[:SS[.fff]]`, read in `timezone` (an IANA zone or `recipient`); a DST gap moves it forward, an overlap takes the earlier instant (docs/time.md)', 'notifications, broadcasts, `POST /api/notifications/schedule/`'],
+    ['quiet hours', '`{ start, end }`, wall times `HH:MM`; start > end crosses midnight, start = end is none', '`PUT /v1/settings`, recipients, `PATCH /v1/me`'],
     ['`scheduledAt`', `at most ${clockSkewToleranceMs / 1000} s in the past (taken as now), at most ${Math.round(maxScheduleAheadMs / (366 * 24 * 3_600_000))} years ahead`, 'notifications, broadcasts'],
     ['`delayMinutes`', `0–${n(maxRetryDelayMinutes)} (30 days)`, '`POST /v1/notifications/{id}/retry`'],
     ['page size (`limit`)', `1–${maxPageSize} (default ${defaultPageSize}); a page also stops at ${n(maxListingPayloadBytes)} bytes of items, with a \`nextCursor\``, 'every listing'],
@@ -68,6 +84,12 @@ export function limitRows(): readonly Row[] {
     ['body size, any other route', `${n(defaultBodyCapBytes)} bytes; no route more than ${n(maxBodyCapBytes)}`, 'every other route'],
     ['notifications a plain user sends themself', `${defaultSelfSend.userPerHour} per user and ${n(defaultSelfSend.tenantPerHour)} per tenant per hour by default (CDK context \`herald:selfSendUserPerHour\`, \`herald:selfSendTenantPerHour\`); 429 with \`Retry-After\` beyond; each verification code counts`, '`POST /v1/notifications`, `POST /api/notifications/schedule`, `PATCH /v1/me`'],
     ['requests of one tenant', `${defaultTenantRequestsPerSecond} per second by default, all its callers together (CDK context \`herald:tenantRequestsPerSecond\`); 429 with \`Retry-After\` beyond`, 'every route with a token'],
+    ['locale', `a BCP 47 tag, at most ${maxLocaleLength} characters`, 'recipients, `PATCH /v1/me`, template locales, previews'],
+    ['template definition', `at most ${n(maxTemplateBytes)} bytes as JSON (UTF-8), ${maxTemplateLocales} locales, a description of ${maxTemplateDescriptionLength} characters`, '`PUT /v1/templates/{id}`'],
+    ['template versions', `${n(maxTemplateVersions)} per template (409 beyond: delete it and store it again)`, '`PUT /v1/templates/{id}`'],
+    ['template id', '1–128 of letters, digits and `_ . -`', '`/v1/templates/{id}`, `template.id`'],
+    ['template `payload`', 'as `data`; must hold every variable any section of any locale uses (400 naming each missing one); no `recipient` or `tenant` member', 'notifications, broadcasts, previews'],
+    ['rendering one template field', `${templateRenderLimits.renderMs} ms, ${n(templateRenderLimits.memory)} characters or elements built, ${n(templateRenderLimits.outputChars)} characters of output; a source of at most ${n(templateRenderLimits.parseChars)} characters`, 'delivery and previews: beyond, the section fails with the reason'],
     ['verification code', `6 digits, valid ${verificationCodeTtlMs / 3_600_000} h, ${maxVerificationAttempts} wrong tries`, '`POST /v1/me/verify`'],
   ];
 }

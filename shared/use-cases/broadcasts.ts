@@ -5,6 +5,8 @@
  */
 import * as z from 'zod';
 import { canManageTenant, isAdmin } from '../domain/caller.ts';
+import { admitTemplate } from './templates.ts';
+import type { TemplateRef } from '../domain/template.ts';
 import type { Caller } from '../domain/caller.ts';
 import { audienceSliceSize, broadcastRecipientStatuses, zeroCounts } from '../domain/broadcast.ts';
 import type { Broadcast, BroadcastAudience, BroadcastContent, BroadcastRecipient } from '../domain/broadcast.ts';
@@ -21,8 +23,10 @@ import type {
 import { broadcastIdSchema, idSchema } from '../domain/schemas.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
-import type { BroadcastRecipientStore, BroadcastScheduler, BroadcastStore, Clock, FanoutQueue } from '../ports.ts';
+import type { BroadcastRecipientStore, BroadcastScheduler, BroadcastStore, Clock, FanoutQueue, TemplateStore } from '../ports.ts';
 import { clockSkewToleranceMs, maxScheduleAheadMs } from './notifications.ts';
+import { resolveBroadcastTime } from '../domain/schedule-times.ts';
+import type { LocalTimeAdjustment } from '../domain/time.ts';
 
 export interface BroadcastDeps {
   readonly broadcasts: BroadcastStore;
@@ -30,12 +34,30 @@ export interface BroadcastDeps {
   readonly scheduler: BroadcastScheduler;
   readonly fanout: FanoutQueue;
   readonly clock: Clock;
+  /** Where a `template` of a create is found. @default none: a create naming a template fails */
+  readonly templates?: Pick<TemplateStore, 'get'>;
+}
+
+/** The title, message and template of a create: its own, or its template's (checked against its payload). */
+async function broadcastContentOf(
+  deps: Pick<BroadcastDeps, 'templates'>,
+  tenantId: string,
+  body: Pick<CreateBroadcastBody, 'title' | 'message' | 'template'>,
+): Promise<{ readonly title: string; readonly message: string; readonly template?: TemplateRef }> {
+  if (body.template) {
+    if (!deps.templates) throw new Error('This function was given no template store');
+    return admitTemplate({ templates: deps.templates }, tenantId, body.template);
+  }
+  // The schema requires both when there is no template.
+  return { title: body.title ?? '', message: body.message ?? '' };
 }
 
 /** What `POST /v1/broadcasts` answers. */
 export interface CreatedBroadcast {
   readonly broadcastId: string;
   readonly status: Broadcast['status'];
+  /** Set when its wall time (in a named zone) fell in a DST gap or overlap. */
+  readonly adjusted?: LocalTimeAdjustment;
 }
 
 function requireManager(caller: Caller): void {
@@ -62,21 +84,24 @@ function toAudience(body: BroadcastAudienceBody): BroadcastAudience {
 }
 
 /** What {@link createBroadcast} would refuse (403, 400), without writing: run before an idempotent create takes its key. */
-export function checkCreateBroadcast(deps: Pick<BroadcastDeps, 'clock'>, caller: Caller, body: CreateBroadcastBody): void {
+export async function checkCreateBroadcast(deps: Pick<BroadcastDeps, 'clock' | 'templates'>, caller: Caller, body: CreateBroadcastBody): Promise<void> {
   requireManager(caller);
-  if (!(body.draft && body.scheduledAt === undefined)) resolveScheduledAt(body.scheduledAt, deps.clock.now());
+  if (!(body.draft && body.scheduledAt === undefined)) resolveBroadcastTime(body, deps.clock.now());
+  await broadcastContentOf(deps, caller.tenantId, body);
 }
 
 /** Creates a broadcast: a draft, or scheduled at `scheduledAt` (now when omitted) with one schedule. */
 export async function createBroadcast(deps: BroadcastDeps, caller: Caller, body: CreateBroadcastBody): Promise<CreatedBroadcast> {
   requireManager(caller);
   const now = deps.clock.now();
-  const scheduledAt = body.draft && body.scheduledAt === undefined ? undefined : resolveScheduledAt(body.scheduledAt, now);
+  const time = body.draft && body.scheduledAt === undefined ? undefined : resolveBroadcastTime(body, now);
+  const scheduledAt = time ? new Date(time.epochMs) : undefined;
+  const words = await broadcastContentOf(deps, caller.tenantId, body);
   const broadcast: Broadcast = {
     tenantId: caller.tenantId,
     id: newBroadcastId(now),
     createdBy: caller.sub,
-    title: body.title,
+    title: words.title,
     type: body.type,
     priority: body.priority,
     channels: body.channels ?? [...allChannels],
@@ -86,8 +111,14 @@ export async function createBroadcast(deps: BroadcastDeps, caller: Caller, body:
     createdAt: now.toISOString(),
     counts: zeroCounts,
     run: 0,
+    ...(time?.timezone ? { timezone: time.timezone } : {}),
+    ...(time?.localTime ? { localTime: time.localTime } : {}),
   };
-  const content: BroadcastContent = { message: body.message, ...(body.data ? { data: body.data } : {}) };
+  const content: BroadcastContent = {
+    message: words.message,
+    ...(body.data ? { data: body.data } : {}),
+    ...(words.template ? { template: words.template } : {}),
+  };
   await deps.broadcasts.create(broadcast, content, body.audience.recipientIds);
   if (broadcast.status === 'scheduled' && broadcast.scheduledAt) {
     try {
@@ -99,7 +130,7 @@ export async function createBroadcast(deps: BroadcastDeps, caller: Caller, body:
     }
   }
   logger.info('Broadcast created', { tenantId: broadcast.tenantId, broadcastId: broadcast.id, status: broadcast.status });
-  return { broadcastId: broadcast.id, status: broadcast.status };
+  return { broadcastId: broadcast.id, status: broadcast.status, ...(time?.adjustment ? { adjusted: time.adjustment } : {}) };
 }
 
 /** A broadcast the caller may see: a sender its own, an admin any of the tenant's (else 404). */

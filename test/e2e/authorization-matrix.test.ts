@@ -80,6 +80,8 @@ const f = {
   billingDraft: '',
   marketingDraft: '',
   eveDraft: '',
+  template: '',
+  eveTemplate: '',
 };
 let counter = 0;
 const fresh = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${++counter}`;
@@ -116,6 +118,13 @@ async function bouncedRecipient(): Promise<string> {
   return id;
 }
 
+/** A recurring notification far from firing (yearly, on 1 January), created by the sender. */
+const recurringBody = { recipients: ['bob'], title: 'Yearly', message: 'Happy new year', schedule: { cron: '0 0 1 1 *', timezone: 'Europe/Paris' } };
+
+async function recurring(): Promise<string> {
+  return (await ok('POST', '/v1/recurring-notifications', tokens.sender, recurringBody)).body.id as string;
+}
+
 async function statusOf(path: string, token: string, status: string): Promise<void> {
   await eventually(() => h.api('GET', path, { token }), (r) => r.body.status === status, 20_000);
 }
@@ -141,6 +150,22 @@ const broadcastTarget = (naming: (id: string) => Call): Target => ({
   foreign: () => f.eveDraft,
   missing: missingBroadcast,
 });
+
+const aTemplate = { channels: { inbox: { title: 'Hello {{ name }}', message: 'Hi' } } };
+
+/** Templates belong to the tenant: its admins and senders share them, another tenant's are nothing. */
+const templateTarget = (naming: (id: string) => Call): Target => ({
+  naming,
+  others: [],
+  foreign: () => f.eveTemplate,
+  missing: 'no-such-template',
+});
+
+async function template(token: string): Promise<string> {
+  const id = fresh('tpl');
+  await ok('PUT', `/v1/templates/${id}`, token, aTemplate);
+  return id;
+}
 
 const scheduleBody = (recipient: string): Record<string, unknown> => ({ recipients: [recipient], title: 'Hello', message: 'Hi', scheduledAt: inMs(hour) });
 
@@ -261,6 +286,27 @@ const matrix: Readonly<Record<string, MatrixRow>> = {
   'GET /v1/metrics': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/metrics?period=3600' }) },
   'GET /v1/suppressions': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/suppressions?limit=5' }) },
   'DELETE /v1/suppressions/{recipientId}': { roles: ['admin'], ok: 200, valid: async () => ({ path: `/v1/suppressions/${await bouncedRecipient()}` }) },
+  'GET /v1/settings': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings' }) },
+  'PUT /v1/settings': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings', body: { defaultTimezone: 'UTC' } }) },
+  'POST /v1/recurring-notifications': {
+    roles: ['admin', 'sender'],
+    ok: 201,
+    valid: async () => ({ path: '/v1/recurring-notifications', body: recurringBody }),
+  },
+  'GET /v1/recurring-notifications': { roles: ['admin', 'sender'], ok: 200, valid: async () => ({ path: '/v1/recurring-notifications?limit=5' }) },
+  'GET /v1/recurring-notifications/{id}': { roles: ['admin', 'sender'], ok: 200, valid: async () => ({ path: `/v1/recurring-notifications/${await recurring()}` }) },
+  'PATCH /v1/recurring-notifications/{id}': {
+    roles: ['admin', 'sender'],
+    ok: 200,
+    valid: async () => ({ path: `/v1/recurring-notifications/${await recurring()}`, body: { paused: true } }),
+  },
+  'DELETE /v1/recurring-notifications/{id}': { roles: ['admin', 'sender'], ok: 200, valid: async () => ({ path: `/v1/recurring-notifications/${await recurring()}` }) },
+  // Operators only, a role outside this matrix: every tenant role gets 403 here, and
+  // test/e2e/dead-letters-api.test.ts proves what an operator gets.
+  'GET /v1/admin/dead-letters': { roles: [], ok: 200, valid: async () => ({ path: '/v1/admin/dead-letters' }) },
+  'POST /v1/admin/dead-letters/{queue}/redrive': { roles: [], ok: 200, valid: async () => ({ path: '/v1/admin/dead-letters/delivery-dlq/redrive' }) },
+  'GET /v1/settings/webhook-secret': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings/webhook-secret' }) },
+  'POST /v1/settings/webhook-secret/rotate': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings/webhook-secret/rotate' }) },
   'POST /v1/broadcasts': {
     roles: ['admin', 'sender'],
     ok: 201,
@@ -296,6 +342,37 @@ const matrix: Readonly<Record<string, MatrixRow>> = {
     ok: 200,
     valid: async () => ({ path: `/v1/broadcasts/${f.billingDraft}/recipients` }),
     target: broadcastTarget((id) => ({ path: `/v1/broadcasts/${id}/recipients` })),
+  },
+  'PUT /v1/templates/{id}': {
+    roles: ['admin', 'sender'],
+    ok: 201,
+    valid: async () => ({ path: `/v1/templates/${fresh('tpl')}`, body: aTemplate }),
+  },
+  'GET /v1/templates': { roles: ['admin', 'sender'], ok: 200, valid: async () => ({ path: '/v1/templates?limit=5' }) },
+  'GET /v1/templates/{id}': {
+    roles: ['admin', 'sender'],
+    ok: 200,
+    valid: async () => ({ path: `/v1/templates/${f.template}` }),
+    target: templateTarget((id) => ({ path: `/v1/templates/${id}` })),
+  },
+  'DELETE /v1/templates/{id}': {
+    roles: ['admin', 'sender'],
+    ok: 200,
+    valid: async () => ({ path: `/v1/templates/${await template(tokens.sender)}` }),
+    target: templateTarget((id) => ({ path: `/v1/templates/${id}` })),
+  },
+  'GET /v1/templates/{id}/versions/{version}': {
+    roles: ['admin', 'sender'],
+    ok: 200,
+    valid: async () => ({ path: `/v1/templates/${f.template}/versions/1` }),
+    target: templateTarget((id) => ({ path: `/v1/templates/${id}/versions/1` })),
+  },
+  'POST /v1/templates/{id}/preview': {
+    roles: ['admin', 'sender'],
+    ok: 200,
+    // recipientId is the caller's to give here: the recipient whose fields and locale fill the preview.
+    valid: async () => ({ path: `/v1/templates/${f.template}/preview`, body: { payload: { name: 'Bob' }, recipientId: 'bob' } }),
+    target: templateTarget((id) => ({ path: `/v1/templates/${id}/preview`, body: { payload: { name: 'Bob' } } })),
   },
   'POST /api/notifications/schedule/': {
     roles: allRoles,
@@ -397,6 +474,7 @@ beforeAll(async () => {
     draft(tokens.otherSender),
     draft(tokens.foreignAdmin, { audience: { recipientIds: ['gus'] } }),
   ]);
+  [f.template, f.eveTemplate] = await Promise.all([template(tokens.admin), template(tokens.foreignAdmin)]);
   await Promise.all([
     ...[inboxAdmin, inboxSender, inboxUser, inboxBob].map((id) => statusOf(`/v1/notifications/${id}`, tokens.admin, 'sent')),
     statusOf(`/v1/notifications/${inboxGus}`, tokens.foreignAdmin, 'sent'),

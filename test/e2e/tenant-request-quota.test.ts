@@ -9,7 +9,7 @@ import type { Harness } from './support/harness.ts';
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ environment: { HERALD_TENANT_REQUESTS_PER_SECOND: '2' } });
+  h = await startHarness({ tenantRequestsPerSecond: 2 });
 });
 
 afterAll(async () => {

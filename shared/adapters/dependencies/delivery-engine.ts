@@ -18,6 +18,9 @@ import { socketPoster } from './connections.ts';
 import { documentClient, tables } from './dynamodb.ts';
 import { liveStateStore } from './inbox.ts';
 import { mailer, sesClient } from './mail.ts';
+import { templateStore } from './templates.ts';
+import { recipientStore } from './directory.ts';
+import { signingSecrets, telegramBot, webhookSender } from './telegram-webhooks.ts';
 
 
 /**
@@ -60,7 +63,21 @@ const deliveryStore = once(
       budgets: new SendBudgets(() => budgets ?? {}),
     }),
 );
-const channels = once((): ChannelRegistry => createChannels({ mailer: mailer(), sockets: socketPoster(), live: liveStateStore() }));
+const channels = once(
+  (): ChannelRegistry =>
+    createChannels({
+      mailer: mailer(),
+      sockets: socketPoster(),
+      live: liveStateStore(),
+      // Made on first send: their configuration is read only when a recipient has such an address.
+      telegram: { sendMessage: (chatId, text) => telegramBot().sendMessage(chatId, text) },
+      webhooks: {
+        sender: { post: (url, headers, body) => webhookSender().post(url, headers, body) },
+        secrets: (tenantId) => signingSecrets()(tenantId),
+        directory: { get: (...args) => recipientStore().get(...args), save: (...args) => recipientStore().save(...args) },
+      },
+    }),
+);
 
 /** Everything the engine runs on. */
 export const engineDeps = once(
@@ -75,6 +92,8 @@ export const engineDeps = once(
       finish: (...args) => broadcastStore().finish(...args),
     },
     clock: systemClock,
+    // Made on first use: only a templated delivery reads the templates table.
+    templates: { get: (...args) => templateStore().get(...args) },
     settings: { leaseSeconds: deliveryConfig().leaseSeconds, retry: retryPolicyConfig(), holdMs: engineConfig().holdMs },
     metrics: new PowertoolsDeliveryMetrics(),
   }),

@@ -2,6 +2,7 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { once } from '../../config.ts';
 import { sdkClientOptions } from '../sdk-clients.ts';
+import { withoutSdkLogger } from '../sdk-logger.ts';
 
 /** One client for every schedule a function creates or deletes. */
-export const schedulerClient = once(() => new SchedulerClient(sdkClientOptions()));
+export const schedulerClient = once(() => withoutSdkLogger(new SchedulerClient(sdkClientOptions())));

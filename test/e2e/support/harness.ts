@@ -17,7 +17,7 @@ export interface Harness {
   /** A token the stack accepts; `tenant: null` leaves the tenant claim out; `shape` lays the claims out as Cognito or Auth0 do. */
   token(
     sub: string,
-    options?: { role?: TokenRole; tenant?: string | null; shape?: TokenShape; expiresIn?: string | number; issuer?: string; audience?: string },
+    options?: { role?: TokenRole | readonly TokenRole[]; tenant?: string | null; shape?: TokenShape; expiresIn?: string | number; issuer?: string; audience?: string },
   ): Promise<string>;
   api(method: string, path: string, options?: ApiRequestOptions): Promise<ApiResponse>;
   /** As `api`, with the response headers too. */
@@ -48,11 +48,13 @@ export async function startHarness(options: Omit<LocalStackOptions, 'signingKeyF
     wsPort: 0,
     sesPort: 0,
     signingKeyFile: keyFile,
-    ...options,
-    // The functions see only their own environment: the log level vitest sets must be handed to them.
     // Suites drive one tenant harder than its default request quota allows (50 a second), and
     // count the functions' writes: the quota is off (0) but in its own suite (tenant-request-quota.test.ts).
-    environment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN', HERALD_TENANT_REQUESTS_PER_SECOND: '0', ...options.environment },
+    // A setting, not a variable for every function: only the api function is given the quota.
+    tenantRequestsPerSecond: 0,
+    ...options,
+    // The functions see only their own environment: the log level vitest sets must be handed to them.
+    environment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN', ...options.environment },
   });
   const apiWithHeaders: Harness['apiWithHeaders'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = { ...o.headers };

@@ -7,6 +7,7 @@ export interface Email {
   readonly subject: string;
   readonly text: string;
   readonly tags?: readonly { readonly name: string; readonly value: string }[];
+  readonly html?: string;
 }
 
 export class FakeMailer implements Mailer {

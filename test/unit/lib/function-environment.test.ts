@@ -25,6 +25,8 @@ const sources: EnvironmentSources = {
   scheduler: { groupName: 'group-test', roleArn: 'arn:iam:role/scheduler' },
   websocketCallbackUrl: 'https://ws.test/live',
   emailConfigurationSet: 'herald-test-feedback',
+  telegram: { tokenSecret: 'telegram-token', apiUrl: 'https://telegram.test' },
+  webhookTargets: 'public-https',
 };
 
 function described(name: string): FunctionDescription {

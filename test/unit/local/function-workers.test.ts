@@ -54,8 +54,9 @@ describe('a function in its sandbox on the local stack', () => {
       queues: new Map(),
       websocketCallbackUrl: nowhere,
       jwksUrl: `${nowhere}/.well-known/jwks.json`,
+      telegram: { apiUrl: nowhere, tokenSecret: 'telegram-bot-token' },
     });
-    endpoints = { dynamodb: dynamo.endpoint, sqs: nowhere, ses: nowhere, scheduler: nowhere };
+    endpoints = { dynamodb: dynamo.endpoint, sqs: nowhere, ses: nowhere, scheduler: nowhere, secretsmanager: nowhere };
   });
 
   afterEach(async () => {
@@ -86,6 +87,7 @@ describe('a function in its sandbox on the local stack', () => {
       HERALD_SDK_CONNECTION_TIMEOUT_MS: '20000',
       HERALD_SDK_REQUEST_TIMEOUT_MS: '60000',
       AWS_ENDPOINT_URL_SCHEDULER: nowhere,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: nowhere,
       HERALD_TABLE_INBOX: dynamo.tableName('inbox'),
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     });

@@ -1,3 +1,4 @@
+import { switchableChannels } from '../../../../shared/domain/recipient.ts';
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../../../../shared/domain/caller.ts';
 import { encodeCursor } from '../../../../shared/domain/page-cursor.ts';
@@ -57,11 +58,16 @@ describe('listRecipients', () => {
     expect(first.items[0]).toEqual({
       id: 'bob',
       email: 'bob@example.com',
+      telegramChatId: null,
+      webhookUrl: null,
+      locale: null,
       timezone: null,
       groups: [],
-      channels: { email: true, websocket: true },
+      channels: Object.fromEntries(switchableChannels.map((channel) => [channel, true])),
+      types: {},
       awaitingVerification: [],
       emailSuppression: null,
+      quietHours: 'default',
       createdAt: '2029-12-01T00:00:00.000Z',
       updatedAt: '2029-12-01T00:00:00.000Z',
     });
