@@ -540,6 +540,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists the recipients whose e-mail address is suppressed, in id order
+         * @description SES reported the address bounced (permanently) or complained of; the e-mail channel skips it (`skipped`, `address suppressed (bounce)`) until it is lifted or the address changes. Admins.
+         */
+        get: operations["listSuppressions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suppressions/{recipientId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Lifts the suppression of a recipient's e-mail address
+         * @description E-mail goes to the address again. Admins.
+         */
+        delete: operations["liftSuppression"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/broadcasts/{id}/recipients": {
         parameters: {
             query?: never;
@@ -1204,6 +1244,14 @@ export interface components {
             };
             /** @description Channels whose address the recipient set for themself and has not confirmed yet (`POST /v1/me/verify`): nothing is sent there but the code. */
             awaitingVerification: ("email" | "telegram" | "webhook")[];
+            /** @description Set when SES reported the address bounced (permanently) or complained of: no e-mail goes there until an admin lifts it or the address changes. */
+            emailSuppression: {
+                address: string;
+                /** @enum {string} */
+                reason: "bounce" | "complaint";
+                /** Format: date-time */
+                at: string;
+            } | null;
             /** @description Their own quiet hours (wall times in their zone), `null` for none, `"default"` for the tenant's (`GET /v1/settings`). */
             quietHours: {
                 start: string;
@@ -1693,6 +1741,14 @@ export interface components {
                     failed: number;
                 };
             };
+            /** @description The SES account (`GetAccount`): `sandbox` true until production access is granted (only verified recipients, 200 a day, 1 a second), its quota per second and per 24 hours; null when SES could not be asked. */
+            email: {
+                sandbox: boolean;
+                sendingEnabled: boolean;
+                maxSendRate: number;
+                max24HourSend: number;
+                sentLast24Hours: number;
+            } | null;
         };
         GetWebhookSecretResponse: {
             /** @description The current secret, `whsec_<base64>`. */
@@ -4495,6 +4551,142 @@ export interface operations {
             };
         };
     };
+    listSuppressions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of recipients, each with its `emailSuppression`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecipientPage"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not an admin. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    liftSuppression: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
+                recipientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recipient, its address no longer suppressed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recipient"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not an admin. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such recipient, or its address is not suppressed. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The recipient kept changing; repeat the request. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listBroadcastRecipients: {
         parameters: {
             query?: {
@@ -4618,7 +4810,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                queue: "delivery-dlq" | "scheduler-dlq" | "fanout-dlq" | "broadcast-delivery-dlq" | "metrics-dlq";
+                queue: "delivery-dlq" | "scheduler-dlq" | "fanout-dlq" | "broadcast-delivery-dlq" | "metrics-dlq" | "ses-feedback-dlq";
             };
             cookie?: never;
         };

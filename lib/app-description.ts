@@ -56,6 +56,12 @@ export interface QueueDescription {
    * point at stream records (`DDBStreamBatchInfo`), which the stream drops after 24 hours.
    */
   readonly deadLetters?: { readonly redriveTo?: QueueName; readonly oldestMessageAlarmSeconds: number };
+  /**
+   * Set on the queue the e-mail feedback arrives on: SES publishes the bounces and complaints of
+   * Herald's configuration set to EventBridge, and a rule puts them here (locally, the SES emulator
+   * does, for the mailbox simulator's addresses).
+   */
+  readonly receivesEmailFeedback?: boolean;
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -138,9 +144,10 @@ export interface FunctionAccess {
   /**
    * Tuning it reads (no IAM): `retry`, the delivery retry policy; `sweeps`, the sweeps' bounds;
    * `delivery`, the engine's hold and the providers' send-rate budgets; `selfSend`, what plain
-   * users may send themselves per hour.
+   * users may send themselves per hour; `claims`, which token claims name the tenant and roles;
+   * `requestQuota`, the requests a tenant may make per second.
    */
-  readonly settings?: readonly ('retry' | 'sweeps' | 'delivery' | 'selfSend')[];
+  readonly settings?: readonly ('retry' | 'sweeps' | 'delivery' | 'selfSend' | 'claims' | 'requestQuota')[];
 }
 
 export interface FunctionDescription {
@@ -182,7 +189,9 @@ export type QueueName =
   | 'fanout-dlq'
   | 'broadcast-delivery'
   | 'broadcast-delivery-dlq'
-  | 'metrics-dlq';
+  | 'metrics-dlq'
+  | 'ses-feedback'
+  | 'ses-feedback-dlq';
 
 /** Write shards of the `due` index: spreads pending writes over partitions (1,000 WCU each). */
 export const DUE_INDEX_SHARDS = 16;
@@ -246,7 +255,11 @@ export const tables: readonly TableDescription[] = [
     name: 'recipients',
     partitionKey: { name: 'pk', type: 'S' },
     // The whole directory of a tenant, in id order (`GET /v1/recipients`, a broadcast to all).
-    indexes: [{ name: 'byTenant', partitionKey: { name: 'tenantId', type: 'S' }, sortKey: { name: 'id', type: 'S' } }],
+    indexes: [
+      { name: 'byTenant', partitionKey: { name: 'tenantId', type: 'S' }, sortKey: { name: 'id', type: 'S' } },
+      // Sparse: only recipients whose current e-mail address SES reported bounced or complained of.
+      { name: 'emailSuppressed', partitionKey: { name: 'suppressedTenant', type: 'S' }, sortKey: { name: 'id', type: 'S' } },
+    ],
     envVar: 'HERALD_TABLE_RECIPIENTS',
   },
   {
@@ -343,6 +356,7 @@ export const tables: readonly TableDescription[] = [
 const deliverTimeoutSeconds = 30;
 const fanoutTimeoutSeconds = 60;
 const broadcastDeliverTimeoutSeconds = 60;
+const sesFeedbackTimeoutSeconds = 30;
 
 export const queues: readonly QueueDescription[] = [
   {
@@ -420,6 +434,24 @@ export const queues: readonly QueueDescription[] = [
     // Not redriven: the records it points at leave the stream 24 h after they were written, so look within the hour.
     deadLetters: { oldestMessageAlarmSeconds: 60 * 60 },
   },
+  {
+    // SES's bounces and complaints, one EventBridge event per message.
+    name: 'ses-feedback',
+    visibilityTimeoutSeconds: sesFeedbackTimeoutSeconds * 6,
+    retentionDays: 14,
+    deadLetter: { queue: 'ses-feedback-dlq', maxReceiveCount: 10 },
+    urlEnvVar: 'HERALD_QUEUE_SES_FEEDBACK_URL',
+    arnEnvVar: 'HERALD_QUEUE_SES_FEEDBACK_ARN',
+    receivesEmailFeedback: true,
+  },
+  {
+    name: 'ses-feedback-dlq',
+    visibilityTimeoutSeconds: 30,
+    retentionDays: 14,
+    urlEnvVar: 'HERALD_QUEUE_SES_FEEDBACK_DLQ_URL',
+    arnEnvVar: 'HERALD_QUEUE_SES_FEEDBACK_DLQ_ARN',
+    deadLetters: { redriveTo: 'ses-feedback', oldestMessageAlarmSeconds: 24 * 60 * 60 },
+  },
 ];
 
 /** The HTTP API routes, all served by the `api` function. */
@@ -464,6 +496,9 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'DELETE', path: '/v1/broadcasts/{id}', auth: 'jwt' },
   { method: 'POST', path: '/v1/broadcasts/{id}/schedule', auth: 'jwt' },
   { method: 'POST', path: '/v1/broadcasts/{id}/retry', auth: 'jwt' },
+  // Addresses SES reported bounced or complained of (admins): listed, and lifted one recipient at a time.
+  { method: 'GET', path: '/v1/suppressions', auth: 'jwt' },
+  { method: 'DELETE', path: '/v1/suppressions/{recipientId}', auth: 'jwt' },
   { method: 'GET', path: '/v1/broadcasts/{id}/recipients', auth: 'jwt' },
   // The operators' view of the shared dead-letter queues (the console's dead-letter panel).
   { method: 'GET', path: '/v1/admin/dead-letters', auth: 'jwt' },
@@ -588,7 +623,9 @@ export const functions: readonly FunctionDescription[] = [
       sendsEmail: true,
       sendsTelegram: true,
       postsWebhooks: true,
-      settings: ['selfSend'],
+      // The caller is read from the claims the HTTP API's JWT authorizer hands on.
+      // The per-tenant request quota is counted in the rate-limits table too.
+      settings: ['selfSend', 'claims', 'requestQuota'],
     },
   },
   {
@@ -598,7 +635,7 @@ export const functions: readonly FunctionDescription[] = [
     memoryMb: 256,
     timeoutSeconds: 10,
     triggers: [{ kind: 'websocket-authorizer', identitySource: 'route.request.querystring.token' }],
-    access: { verifiesTokens: true },
+    access: { verifiesTokens: true, settings: ['claims'] },
   },
   {
     name: 'ws-connect',
@@ -752,6 +789,16 @@ export const functions: readonly FunctionDescription[] = [
       },
     ],
     access: { tables: { metrics: 'readWrite' } },
+  },
+  {
+    // Marks the addresses SES reported bounced (permanently) or complained of, so that the e-mail channel skips them.
+    name: 'ses-feedback',
+    entry: 'functions/ses-feedback/handler.ts',
+    handler: 'handler',
+    memoryMb: 256,
+    timeoutSeconds: sesFeedbackTimeoutSeconds,
+    triggers: [{ kind: 'queue', queue: 'ses-feedback', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true, maximumConcurrency: 2 }],
+    access: { tables: { recipients: 'readWrite' }, sendsTo: ['ses-feedback'], settings: ['retry'] },
   },
 ];
 

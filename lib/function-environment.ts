@@ -14,7 +14,7 @@ import { configVariables } from '../shared/config.ts';
 import type { RetryPolicy } from '../shared/domain/retry-policy.ts';
 import { queueByName, redriveQueueNames, tableByName } from './app-description.ts';
 import type { FunctionDescription, QueueDescription, QueueName, TableDescription, TableName } from './app-description.ts';
-import type { DeliverySettings, FunctionSettings, SelfSendSettings, SweepSettings } from './stacks/herald-settings.ts';
+import type { ClaimsSettings, DeliverySettings, FunctionSettings, SelfSendSettings, SweepSettings } from './stacks/herald-settings.ts';
 
 /** Environment variables, by name. */
 export type Variables = Readonly<Record<string, string>>;
@@ -38,6 +38,8 @@ export interface ScheduleSettings {
   /** The role every schedule runs as (the function passes it to CreateSchedule). */
   readonly roleArn: string;
   readonly leadSeconds: number;
+  /** Targets the Scheduler fires per second (its invocation quota). */
+  readonly firesPerSecond: number;
   /** The queue the schedules send to; the function sends there itself when a message is due sooner. */
   readonly target: { readonly description: QueueDescription; readonly location: QueueLocation };
   /** Where Scheduler puts a firing it could not deliver: the ARN only, for DeadLetterConfig. */
@@ -56,6 +58,8 @@ export interface EnvironmentSources {
   readonly scheduler: { readonly groupName: string; readonly roleArn: string };
   /** The API Gateway Management API endpoint of the WebSocket API's stage. */
   readonly websocketCallbackUrl: string;
+  /** The name of the SES configuration set every e-mail names. */
+  readonly emailConfigurationSet: string;
   /** The Telegram bot token's secret (ARN or name) and the Bot API's base URL. */
   readonly telegram: TelegramSettings;
   /** Which webhook URLs may be posted to: `public-https` on AWS, `any` on the local stack only. */
@@ -94,14 +98,15 @@ export function scheduleVariables(schedule: ScheduleSettings): Variables {
     [configVariables.scheduleGroup]: schedule.groupName,
     [configVariables.schedulerRoleArn]: schedule.roleArn,
     [configVariables.schedulerLeadSeconds]: String(schedule.leadSeconds),
+    [configVariables.schedulerFiresPerSecond]: String(schedule.firesPerSecond),
     ...queueVariables(schedule.target.description, schedule.target.location),
     [schedule.deadLetter.description.arnEnvVar]: schedule.deadLetter.arn,
   };
 }
 
-/** The sender address of a function that sends email. */
-export function emailVariables(from: string): Variables {
-  return { [configVariables.emailFrom]: from };
+/** The sender address and the SES configuration set (which reports bounces and complaints back) of a function that sends email. */
+export function emailVariables(from: string, configurationSet: string): Variables {
+  return { [configVariables.emailFrom]: from, [configVariables.emailConfigurationSet]: configurationSet };
 }
 
 /** The Management API endpoint of a function that posts to WebSocket connections. */
@@ -156,6 +161,20 @@ export function selfSendVariables(settings: SelfSendSettings): Variables {
   };
 }
 
+/** The requests one tenant may make per second through the HTTP API. */
+export function requestQuotaVariables(tenantRequestsPerSecond: number): Variables {
+  return { [configVariables.tenantRequestsPerSecond]: String(tenantRequestsPerSecond) };
+}
+
+/** Which token claims name the tenant and roles, and whether a token may name no tenant. */
+export function claimsVariables(settings: ClaimsSettings): Variables {
+  return {
+    [configVariables.tenantClaim]: settings.tenantClaim,
+    [configVariables.roleClaim]: settings.roleClaim,
+    [configVariables.singleTenant]: String(settings.singleTenant),
+  };
+}
+
 /**
  * Every variable the deployment sets for `fn`, derived from its `access` and queue triggers:
  * exactly what the CDK's `bind*` and `consumeQueue` calls set, bar the runtime's `NODE_OPTIONS`.
@@ -170,6 +189,7 @@ export function functionEnvironment(fn: FunctionDescription, sources: Environmen
     scheduleVariables({
       ...sources.scheduler,
       leadSeconds: settings.schedulerLeadSeconds,
+      firesPerSecond: settings.schedulerFiresPerSecond,
       target: { description: queueByName(target), location: sources.queue(target) },
       deadLetter: { description: queueByName(deadLetter), arn: sources.queue(deadLetter).arn },
     });
@@ -183,7 +203,7 @@ export function functionEnvironment(fn: FunctionDescription, sources: Environmen
     ...(access.redrivesDeadLetters ? redriveQueueNames().map(queue) : []),
     access.schedules ? schedule('delivery', 'scheduler-dlq') : {},
     access.schedulesBroadcasts ? schedule('fanout', 'fanout-dlq') : {},
-    access.sendsEmail ? emailVariables(settings.emailFrom) : {},
+    access.sendsEmail ? emailVariables(settings.emailFrom, sources.emailConfigurationSet) : {},
     access.postsToConnections ? connectionVariables(sources.websocketCallbackUrl) : {},
     access.sendsTelegram ? telegramVariables(sources.telegram) : {},
     access.postsWebhooks ? webhookVariables(sources.webhookTargets) : {},
@@ -191,6 +211,8 @@ export function functionEnvironment(fn: FunctionDescription, sources: Environmen
     access.settings?.includes('sweeps') ? sweepVariables(settings.sweeps) : {},
     access.settings?.includes('delivery') ? deliveryVariables(settings.delivery) : {},
     access.settings?.includes('selfSend') ? selfSendVariables(settings.selfSend) : {},
+    access.settings?.includes('claims') ? claimsVariables(settings.claims) : {},
+    access.settings?.includes('requestQuota') ? requestQuotaVariables(settings.api.tenantRequestsPerSecond) : {},
     access.verifiesTokens
       ? tokenVerificationVariables({ issuer: settings.jwtIssuer, audience: settings.jwtAudience, jwksUrl: settings.jwksUrl })
       : {},

@@ -12,6 +12,9 @@
  * - `GET /_local/ses`: the SES account's quotas and every send it accepted in the last 24 hours,
  *   each with the epoch ms it was accepted (`{ quota: { maxSendRate, max24HourSend,
  *   sentLast24Hours }, sends: [{ operation, recipients, at, messageId }] }`);
+ * - `GET | DELETE /_local/metrics`: the metrics the functions printed as CloudWatch EMF, summed
+ *   per namespace, name and dimensions (`{ metrics: [{ namespace, name, unit, dimensions, count,
+ *   sum, min, max }] }`), or forget them;
  * - `GET | DELETE /_local/outbox?channel=push|sms|telegram|webhook`: what the local providers
  *   received, newest first (`{ entries: [{ id, channel, provider, to, at, body, providerMessageId? }] }`;
  *   every channel without `channel`), or forget it; `GET /_local/outbox.html?channel=` is the same
@@ -33,6 +36,7 @@ import type { ExtraHandler } from './http-gateway.ts';
 import { isOutboxChannel, outboxChannels } from './outbox.ts';
 import { outboxPage, outboxPageCsp } from './outbox-page.ts';
 import type { Outbox } from './outbox.ts';
+import type { EmfMetrics } from './emf-metrics.ts';
 import type { SesSendsView } from './ses-emulator.ts';
 import type { LocalEndpoints } from './stack.ts';
 import * as z from 'zod';
@@ -60,6 +64,8 @@ export interface ControlApiOptions {
   readonly ses?: () => SesSendsView | undefined;
   /** What the local providers of push, SMS, Telegram and webhooks received. */
   readonly outbox?: Outbox;
+  /** The metrics the functions printed as EMF. */
+  readonly metrics?: EmfMetrics;
   /** The mail the local SES accepted, newest first. */
   readonly mail?: () => Promise<readonly SentMail[]>;
   /** Signs a local token (the dev sign-in). */
@@ -189,6 +195,14 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
       const sends = options.ses?.();
       if (!sends) throw new NotReadyError('The local stack is still starting');
       sendJson(res, 200, sends);
+      return;
+    }
+
+    if (path === '/_local/metrics') {
+      allow(method, path, ['GET', 'DELETE']);
+      if (!options.metrics) throw new NotReadyError('The local stack is still starting');
+      if (method === 'DELETE') options.metrics.reset();
+      sendJson(res, 200, { metrics: options.metrics.snapshot() });
       return;
     }
 

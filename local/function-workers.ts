@@ -14,6 +14,7 @@ import type { EnvironmentSources, QueueLocation, Variables } from '../lib/functi
 import { readHeraldSettingsFrom } from '../lib/stacks/herald-settings.ts';
 import type { HeraldSettings } from '../lib/stacks/herald-settings.ts';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER } from './jwt-keys.ts';
+import { localEmailConfigurationSet } from './ses-feedback.ts';
 import { LOCAL_ACCOUNT_ID, loadFunction } from './lambda-runtime.ts';
 import type { LogFormat } from './log-format.ts';
 import type { LocalFunction } from './lambda-runtime.ts';
@@ -36,6 +37,8 @@ export interface FunctionWorkersOptions {
   readonly region: string;
   /** Given to every function, last (`LocalStackOptions.environment`). @default none */
   readonly overrides?: Variables;
+  /** Told each EMF line a function prints (its metrics). @default ignored */
+  readonly onMetrics?: (line: string) => void;
   /** How the functions' log lines are written. @default 'json' */
   readonly logFormat?: LogFormat;
   /** Told what any function publishes on a forwarded diagnostics channel. @default ignored */
@@ -64,10 +67,14 @@ export function localEnvironmentSources(input: {
   readonly jwksUrl: string;
   /** The local Telegram Bot API and the name of the bot token's secret in the local Secrets Manager. */
   readonly telegram: { readonly apiUrl: string; readonly tokenSecret: string };
+  /** The requests a tenant may make per second through the HTTP API; 0 turns the quota off. @default cdk.json's */
+  readonly tenantRequestsPerSecond?: number;
 }): EnvironmentSources {
+  const defaults = defaultDeploymentSettings();
   return {
     settings: {
-      ...defaultDeploymentSettings(),
+      ...defaults,
+      ...(input.tenantRequestsPerSecond !== undefined ? { api: { ...defaults.api, tenantRequestsPerSecond: input.tenantRequestsPerSecond } } : {}),
       jwtIssuer: LOCAL_JWT_ISSUER,
       jwtAudience: LOCAL_JWT_AUDIENCE,
       jwksUrl: input.jwksUrl,
@@ -82,11 +89,15 @@ export function localEnvironmentSources(input: {
     },
     scheduler: { groupName: scheduleGroupName, roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${input.physicalName('scheduler')}` },
     websocketCallbackUrl: input.websocketCallbackUrl,
+    emailConfigurationSet: localEmailConfigurationSet,
     telegram: input.telegram,
     // Locally webhooks go to whatever the developer runs: localhost and plain http included.
     webhookTargets: 'any',
   };
 }
+
+/** The SDK timeouts the local functions get (ms): generous, since nothing local hangs for good. */
+export const localSdkTimeouts: Variables = { HERALD_SDK_CONNECTION_TIMEOUT_MS: '20000', HERALD_SDK_REQUEST_TIMEOUT_MS: '60000' };
 
 /** What one function's sandbox is configured with locally: the SDK's endpoints, its own variables, the overrides. */
 export function localFunctionEnvironment(fn: FunctionDescription, options: Omit<FunctionWorkersOptions, 'region'>): Variables {
@@ -94,6 +105,11 @@ export function localFunctionEnvironment(fn: FunctionDescription, options: Omit<
     AWS_ENDPOINT_URL_DYNAMODB: options.endpoints.dynamodb,
     AWS_ENDPOINT_URL_SQS: options.endpoints.sqs,
     AWS_ENDPOINT_URL_SES: options.endpoints.ses,
+    // SES API v2 (GetAccount) has its own variable; the local SES serves both versions.
+    AWS_ENDPOINT_URL_SESV2: options.endpoints.ses,
+    // The emulators share one loaded machine's event loop, where a connection can wait seconds to
+    // be accepted: AWS's timeouts (sdk-clients.ts) would time out calls that are merely queued.
+    ...localSdkTimeouts,
     AWS_ENDPOINT_URL_SCHEDULER: options.endpoints.scheduler,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: options.endpoints.secretsmanager,
     ...functionEnvironment(fn, options.sources),
@@ -116,6 +132,7 @@ export async function startFunctionWorkers(
         environment: localFunctionEnvironment(fn, options),
         ...(options.logFormat ? { logFormat: options.logFormat } : {}),
         ...(options.onPublished ? { onPublished: options.onPublished } : {}),
+        ...(options.onMetrics ? { onMetrics: options.onMetrics } : {}),
       }),
     ),
   );

@@ -39,13 +39,46 @@ export interface SigningKeyOptions {
   readonly keyFile?: string;
 }
 
+/**
+ * How an identity provider lays out the tenant and roles in its tokens:
+ * - `herald`: `tenant` and `role`, as the local issuer does.
+ * - `cognito`: a Cognito user pool ID token (`token_use: id`): the tenant in the custom attribute
+ *   `custom:tenant`, the roles as groups in `cognito:groups` (a list), `cognito:username`.
+ * - `auth0`: custom claims under a namespace URL (Auth0 requires one for non-OIDC claims):
+ *   `<namespace>tenant` and `<namespace>roles` (a list), with `azp` and `scope`.
+ */
+export const tokenShapes = ['herald', 'cognito', 'auth0'] as const;
+export type TokenShape = (typeof tokenShapes)[number];
+
+/** The namespace of Auth0-shaped custom claims unless told otherwise. */
+export const DEFAULT_AUTH0_NAMESPACE = 'https://herald.example.com/';
+
+/**
+ * The claim names a deployment sets (`herald:tenantClaim`, `herald:roleClaim`) to read tokens of
+ * `shape`: what the docs tell operators and the tests configure the stack with.
+ */
+export function claimNamesOf(shape: TokenShape, namespace = DEFAULT_AUTH0_NAMESPACE): { readonly tenantClaim: string; readonly roleClaim: string } {
+  switch (shape) {
+    case 'herald':
+      return { tenantClaim: 'tenant', roleClaim: 'role' };
+    case 'cognito':
+      return { tenantClaim: 'custom:tenant', roleClaim: 'cognito:groups' };
+    case 'auth0':
+      return { tenantClaim: `${namespace}tenant`, roleClaim: `${namespace}roles` };
+  }
+}
+
 /** What a token says about its bearer, and for whom it is meant. */
 export interface TokenRequest {
   readonly sub: string;
   /** One role, or several (the claim is then an array, as identity providers issue groups). */
   readonly role?: TokenRole | readonly TokenRole[];
-  /** @default 'default' */
-  readonly tenant?: string;
+  /** `null`: the token carries no tenant claim (a multi-tenant deployment refuses it). @default 'default' */
+  readonly tenant?: string | null;
+  /** How the claims are laid out. @default 'herald' */
+  readonly shape?: TokenShape;
+  /** The namespace of an `auth0` token's custom claims. @default DEFAULT_AUTH0_NAMESPACE */
+  readonly namespace?: string;
   /**
    * Lifetime: a duration such as `90s`, `15m`, `1h`, `7d`, or a number of seconds (negative numbers
    * make an already expired token, which tests need).
@@ -180,14 +213,29 @@ function lifetimeSeconds(expiresIn: string | number | undefined): number {
   return parseDuration(expiresIn);
 }
 
+/** The tenant and role claims of `request`, laid out as its shape's provider does, with that provider's usual extras. */
+function shapedClaims(request: TokenRequest, issuedAt: number): Record<string, unknown> {
+  const shape = request.shape ?? 'herald';
+  const names = claimNamesOf(shape, request.namespace);
+  const tenant = request.tenant === null ? {} : { [names.tenantClaim]: request.tenant ?? 'default' };
+  const roles: string[] = request.role === undefined ? [] : typeof request.role === 'string' ? [request.role] : [...request.role];
+  switch (shape) {
+    case 'herald':
+      // One role as a string, several as an array (as identity providers issue groups).
+      return { ...tenant, ...(request.role !== undefined ? { [names.roleClaim]: typeof request.role === 'string' ? request.role : roles } : {}) };
+    case 'cognito':
+      // A user without groups has no cognito:groups claim at all.
+      return { ...tenant, ...(roles.length > 0 ? { [names.roleClaim]: roles } : {}), token_use: 'id', 'cognito:username': request.sub, auth_time: issuedAt, email_verified: false };
+    case 'auth0':
+      return { ...tenant, [names.roleClaim]: roles, azp: 'herald-local-client', scope: 'openid profile email' };
+  }
+}
+
 /** Signs a Herald bearer token (RS256, with the key's kid) for the given subject. */
 export async function signToken(request: TokenRequest, options: SigningKeyOptions = {}): Promise<string> {
   const key = await loadOrCreateSigningKey(options);
   const issuedAt = Math.floor(Date.now() / 1000);
-  const claims: Record<string, string | string[]> = { tenant: request.tenant ?? 'default' };
-  if (typeof request.role === 'string') claims.role = request.role;
-  else if (request.role !== undefined) claims.role = [...request.role];
-  return new SignJWT(claims)
+  return new SignJWT(shapedClaims(request, issuedAt))
     .setProtectedHeader({ alg: algorithm, kid: key.kid, typ: 'JWT' })
     .setSubject(request.sub)
     .setIssuer(request.issuer)

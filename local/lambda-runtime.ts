@@ -63,6 +63,8 @@ export interface LoadFunctionOptions {
   readonly environment?: Variables;
   /** File descriptors the function's stdout and stderr go to. @default 1 and 2, the process's own */
   readonly output?: { readonly stdout: number; readonly stderr: number };
+  /** Told each EMF line the function prints (its metrics). @default ignored */
+  readonly onMetrics?: (line: string) => void;
   /** How the function's log lines are written (local/log-format.ts). @default 'json', as on Lambda */
   readonly logFormat?: LogFormat;
   /** Told what the function publishes on a forwarded diagnostics channel (local/lambda-worker.ts). @default ignored */
@@ -176,6 +178,7 @@ class Sandbox {
     readonly environment: Variables;
     readonly timeoutSeconds: number;
     readonly onRetired: (sandbox: Sandbox) => void;
+    readonly onMetrics?: (line: string) => void;
     readonly onPublished?: (channel: string, message: unknown) => void;
   }) {
     const { setup } = options;
@@ -197,7 +200,8 @@ class Sandbox {
     this.ready.catch(() => undefined);
     this.worker.on('message', (message: SandboxMessage) => {
       if (this.retiredFlag) return;
-      if (message.kind === 'ready') ready();
+      if (message.kind === 'emf') options.onMetrics?.(message.line);
+      else if (message.kind === 'ready') ready();
       else if (message.kind === 'init-error' || message.kind === 'crash') this.fail(message.error);
       else if (message.kind === 'published') options.onPublished?.(message.channel, message.message);
       else this.settle(message);
@@ -309,6 +313,7 @@ export async function loadFunction(description: FunctionDescription, options: Lo
       setup,
       environment: { ...environment, ...reservedVariables(setup, options.region, accessKeyId) },
       timeoutSeconds: description.timeoutSeconds,
+      ...(options.onMetrics ? { onMetrics: options.onMetrics } : {}),
       // The next invocation starts a new sandbox, as Lambda initialises a new environment.
       onRetired: (sandbox) => {
         if (current === sandbox) current = undefined;

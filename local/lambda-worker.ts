@@ -62,6 +62,8 @@ export type SandboxMessage =
   | { readonly kind: 'result'; readonly requestId: string; readonly result: string }
   | { readonly kind: 'error'; readonly requestId: string; readonly error: ErrorResponse }
   | { readonly kind: 'crash'; readonly error: ErrorResponse }
+  /** An EMF document the function printed on stdout (its metrics, as CloudWatch Logs would read them). */
+  | { readonly kind: 'emf'; readonly line: string }
   /** What the function published on one of the forwarded diagnostics channels (`forwardedChannels`). */
   | { readonly kind: 'published'; readonly channel: string; readonly message: unknown };
 
@@ -104,7 +106,7 @@ function writeFully(fd: number, bytes: Uint8Array): void {
  * line is out when `write` returns. Console objects (the global one, Powertools') call `write` on
  * these very streams, so they follow.
  */
-function writeStraightTo(stream: NodeJS.WriteStream, fd: number): void {
+function writeStraightTo(stream: NodeJS.WriteStream, fd: number, onLine?: (line: string) => void): void {
   const pretty = setup.logFormat === 'pretty' ? prettyLineWriter(setup.functionName, (text) => writeFully(fd, Buffer.from(text))) : undefined;
   const write = (
     chunk: string | Uint8Array,
@@ -116,6 +118,7 @@ function writeStraightTo(stream: NodeJS.WriteStream, fd: number): void {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
     if (pretty) pretty(Buffer.from(bytes).toString('utf8'));
     else writeFully(fd, bytes);
+    if (onLine) for (const line of Buffer.from(bytes).toString('utf8').split('\n')) if (line.startsWith('{"_aws"')) onLine(line);
     if (done) process.nextTick(done);
     return true;
   };
@@ -191,7 +194,8 @@ async function loadHandler(): Promise<LambdaHandler | undefined> {
 // Every sandbox imports its own copy of the module graph: the compile cache spares all but the
 // first the TypeScript stripping and the compiling, which roughly halves their start.
 if (setup.compileCacheDir) enableCompileCache(setup.compileCacheDir);
-writeStraightTo(process.stdout, setup.stdoutFd);
+// EMF lines go to the runtime too: the local stack reads its metrics from them (local/emf-metrics.ts).
+writeStraightTo(process.stdout, setup.stdoutFd, (line) => post({ kind: 'emf', line }));
 writeStraightTo(process.stderr, setup.stderrFd);
 // The Lambda runtime's own handlers: log, report, and let the sandbox go.
 process.on('uncaughtException', (error) => crash('Uncaught Exception', errorResponse(error)));

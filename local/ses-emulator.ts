@@ -16,6 +16,7 @@ import { defaultMaxFormBodyBytes, nameRequest, startEmulatorFront } from './emul
 import type { EmulatorFront } from './emulator-front.ts';
 import { closeServer, describeError } from './http-gateway.ts';
 import { assertPortFree, httpUrl } from './listen.ts';
+import type { AcceptedEmail } from './ses-feedback.ts';
 import { SesSendQuota } from './ses-send-quota.ts';
 import type { AcceptedSend, SesQuotaLimits } from './ses-send-quota.ts';
 import { serveWithQuota } from './ses-quota-wire.ts';
@@ -38,6 +39,8 @@ export interface SesEmulatorOptions {
   readonly now?: () => number;
   /** Where failures are reported. @default stderr */
   readonly log?: (line: string) => void;
+  /** Told of each accepted send (the local stack turns the mailbox simulator's into bounces and complaints). */
+  readonly onAccepted?: (email: AcceptedEmail) => void;
 }
 
 /** The account's quotas and the sends it accepted (`GET /_local/ses`). */
@@ -72,7 +75,7 @@ export async function startSesEmulator(options: SesEmulatorOptions = {}): Promis
     for (const listener of express) listener.call(ses, req, res);
   };
   const serve = (req: IncomingMessage, res: ServerResponse, call: RecognisedCall | undefined): void => {
-    serveWithQuota(req, res, { call, quota, emulate }).catch((error: unknown) => {
+    serveWithQuota(req, res, { call, quota, emulate, ...(options.onAccepted ? { onAccepted: options.onAccepted } : {}) }).catch((error: unknown) => {
       log(`[ses] ${req.method} ${req.url} failed: ${describeError(error)}`);
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();

@@ -19,6 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { faultResponse, sendWireResponse } from './aws-call-hook.ts';
 import type { RecognisedCall } from './aws-call-hook.ts';
 import { readBody, replayedRequest } from './emulator-front.ts';
+import type { AcceptedEmail } from './ses-feedback.ts';
 import type { SesSendQuota, AcceptedSend } from './ses-send-quota.ts';
 
 export interface QuotaWireContext {
@@ -27,6 +28,8 @@ export interface QuotaWireContext {
   readonly quota: SesSendQuota;
   /** aws-ses-v2-local itself. */
   readonly emulate: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Told of each send SES answered with a MessageId (the mailbox simulator's feedback starts there). */
+  readonly onAccepted?: (email: AcceptedEmail) => void;
 }
 
 /** The largest SES v2 request body read here (SES v2 takes 40 MB messages). */
@@ -61,43 +64,64 @@ export async function serveWithQuota(req: IncomingMessage, res: ServerResponse, 
     sendWireResponse(res, faultResponse('ses', call.protocol, error));
     return;
   }
-  recordAnswer(res, quota, admission.accepted);
+  recordAnswer(res, quota, admission.accepted, (messageId) => context.onAccepted?.({ ...sent.email, messageId, at: admission.accepted.at }));
   emulate(sent.forward, res);
 }
+
+/** What a send says of itself: its sender, addresses, tags and configuration set. */
+type SendDescription = Omit<AcceptedEmail, 'messageId' | 'at'>;
 
 /** A send's operation and recipients, and the request to hand on; undefined when the call is not a send. */
 async function recipientsOf(
   req: IncomingMessage,
   call: RecognisedCall,
-): Promise<{ operation: string; recipients: number; forward: IncomingMessage } | undefined> {
+): Promise<{ operation: string; recipients: number; forward: IncomingMessage; email: SendDescription } | undefined> {
   if (call.protocol === 'awsQuery' && (call.operation === 'SendEmail' || call.operation === 'SendRawEmail')) {
     // The emulator front has already read and replayed the form body; read the replay once more.
     const body = await readBody(req, Number.POSITIVE_INFINITY);
     const form = new URLSearchParams((body ?? Buffer.alloc(0)).toString('utf8'));
     const prefixes = call.operation === 'SendEmail' ? ['Destination.ToAddresses.member.', 'Destination.CcAddresses.member.', 'Destination.BccAddresses.member.'] : ['Destinations.member.'];
-    const recipients = [...form.keys()].filter((key) => prefixes.some((prefix) => key.startsWith(prefix))).length;
-    return { operation: call.operation, recipients, forward: replayedRequest(req, body ?? Buffer.alloc(0)) };
+    const destinations = [...form.entries()].filter(([key]) => prefixes.some((prefix) => key.startsWith(prefix))).map(([, value]) => value);
+    const tags = new Map<string, string>();
+    for (const [key, name] of form.entries()) {
+      const index = /^Tags\.member\.(\d+)\.Name$/.exec(key)?.[1];
+      if (index !== undefined) tags.set(name, form.get(`Tags.member.${index}.Value`) ?? '');
+    }
+    const configurationSet = form.get('ConfigurationSetName') ?? undefined;
+    const email: SendDescription = { source: form.get('Source') ?? '', destinations, tags: Object.fromEntries(tags), ...(configurationSet ? { configurationSet } : {}) };
+    return { operation: call.operation, recipients: destinations.length, forward: replayedRequest(req, body ?? Buffer.alloc(0)), email };
   }
   if (call.protocol === 'restJson' && call.operation === 'SendEmail') {
     const body = await readBody(req, maxJsonBodyBytes);
     if (body === undefined) return undefined;
-    let recipients = 0;
+    const destinations: string[] = [];
+    let email: SendDescription = { source: '', destinations, tags: {} };
     try {
-      const { Destination } = JSON.parse(body.toString('utf8')) as { Destination?: Record<string, unknown> };
+      const request = JSON.parse(body.toString('utf8')) as {
+        Destination?: Record<string, unknown>;
+        FromEmailAddress?: string;
+        EmailTags?: { Name?: string; Value?: string }[];
+        ConfigurationSetName?: string;
+      };
       for (const field of ['ToAddresses', 'CcAddresses', 'BccAddresses']) {
-        const addresses = Destination?.[field];
-        if (Array.isArray(addresses)) recipients += addresses.length;
+        const addresses = request.Destination?.[field];
+        if (Array.isArray(addresses)) destinations.push(...addresses.map(String));
       }
+      const tags = Object.fromEntries((request.EmailTags ?? []).map((tag) => [String(tag.Name), String(tag.Value ?? '')]));
+      email = { source: request.FromEmailAddress ?? '', destinations, tags, ...(request.ConfigurationSetName ? { configurationSet: request.ConfigurationSetName } : {}) };
     } catch {
       // Not JSON: aws-ses-v2-local refuses it, and the quota gives the send back.
     }
-    return { operation: 'v2:SendEmail', recipients, forward: replayedRequest(req, body) };
+    return { operation: 'v2:SendEmail', recipients: destinations.length, forward: replayedRequest(req, body), email };
   }
   return undefined;
 }
 
-/** Keeps SES's MessageId with the accepted send, or gives the send back when aws-ses-v2-local refused it. */
-function recordAnswer(res: ServerResponse, quota: SesSendQuota, send: AcceptedSend): void {
+/**
+ * Keeps SES's MessageId with the accepted send (and tells `accepted` once the answer is out), or
+ * gives the send back when aws-ses-v2-local refused it.
+ */
+function recordAnswer(res: ServerResponse, quota: SesSendQuota, send: AcceptedSend, accepted: (messageId: string) => void): void {
   const end = res.end;
   res.end = function endRecordingMessageId(this: ServerResponse, ...args: unknown[]): ServerResponse {
     const [chunk] = args;
@@ -110,6 +134,7 @@ function recordAnswer(res: ServerResponse, quota: SesSendQuota, send: AcceptedSe
   } as ServerResponse['end'];
   res.once('finish', () => {
     if (res.statusCode !== 200) quota.release(send);
+    else if (send.messageId !== undefined) accepted(send.messageId);
   });
 }
 

@@ -45,6 +45,9 @@ import { createRuleTimers } from './rule-timers.ts';
 import { startSchedulerEmulator } from './scheduler-emulator.ts';
 import { startSecretsManagerEmulator } from './secrets-manager-emulator.ts';
 import { startSesEmulator } from './ses-emulator.ts';
+import { feedbackEventsFor } from './ses-feedback.ts';
+import { EmfMetrics } from './emf-metrics.ts';
+import type { AcceptedEmail } from './ses-feedback.ts';
 import { localTelegramBotToken, startTelegramEmulator } from './telegram-emulator.ts';
 import { webhookSentChannel } from '../shared/adapters/webhook-sender.ts';
 import { startSqsEmulator } from './sqs-emulator.ts';
@@ -93,6 +96,8 @@ export interface LocalStackOptions {
   readonly sesMax24HourSend?: number;
   /** How the functions' log lines are printed: Powertools' JSON, or one readable line each. @default 'json' */
   readonly logFormat?: LogFormat;
+  /** The requests a tenant may make per second through the HTTP API (`herald:tenantRequestsPerSecond`); 0: no quota. @default cdk.json's */
+  readonly tenantRequestsPerSecond?: number;
 }
 
 /** The AWS service endpoints of the local stack, for the AWS CLI or SDK. */
@@ -305,11 +310,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => sqsEmulator.stop());
     const sqsEndpoint = sqsEmulator.endpoint;
 
-    // SES: aws-ses-v2-local, whose web page shows the sent mail.
+    // SES: aws-ses-v2-local, whose web page shows the sent mail. The mailbox simulator's bounces
+    // and complaints go where an EventBridge rule puts them on AWS, once the queues exist.
+    let publishEmailFeedback: (email: AcceptedEmail) => void = () => undefined;
     const ses = await startSesEmulator({
       host,
       port: options.sesPort ?? 8005,
       faultable,
+      onAccepted: (email) => publishEmailFeedback(email),
       quota: {
         ...(options.sesMaxSendRate !== undefined ? { maxSendRate: options.sesMaxSendRate } : {}),
         ...(options.sesMax24HourSend !== undefined ? { max24HourSend: options.sesMax24HourSend } : {}),
@@ -352,6 +360,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sqs = withoutSdkLogger(new SQSClient({ endpoint: sqsEndpoint, region: LOCAL_REGION, credentials: localCredentials }));
     stops.push(async () => sqs.destroy());
     const queueRefs = await createQueues(sqs);
+    const feedbackQueue = queues.find((queue) => queue.receivesEmailFeedback);
+    const feedbackUrl = feedbackQueue ? queueRefs.get(feedbackQueue.name)?.url : undefined;
+    publishEmailFeedback = (email) => {
+      for (const event of feedbackEventsFor(email, { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID })) {
+        if (!feedbackUrl) return;
+        sqs.send(new SendMessageCommand({ QueueUrl: feedbackUrl, MessageBody: JSON.stringify(event) })).catch((error: unknown) => {
+          process.stderr.write(`[ses] could not publish a ${String(event['detail-type'])} event: ${(error as Error).message}\n`);
+        });
+      }
+    };
     const schedulerClient = new SchedulerClient({ endpoint: scheduler.endpoint, region: LOCAL_REGION, credentials: localCredentials });
     try {
       await schedulerClient.send(new CreateScheduleGroupCommand({ Name: scheduleGroupName }));
@@ -381,7 +399,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // Filled in once every emulator and gateway listens, and once the functions are loaded.
     const published: { endpoints?: { raw: LocalEndpoints; faultable: LocalEndpoints }; rules?: RuleRunner; wsUrl?: string } = {};
+    const emfMetrics = new EmfMetrics();
     const controlApi = createControlApi({
+      metrics: emfMetrics,
       faults,
       calls: apiCalls,
       endpoints: () => published.endpoints,
@@ -473,6 +493,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         websocketCallbackUrl: faultableEndpoints.apigatewaymanagementapi,
         jwksUrl: `${http.url}/.well-known/jwks.json`,
         telegram: { apiUrl: telegram.url, tokenSecret: secrets.arnOf(physicalName('telegram-bot-token')) },
+        ...(options.tenantRequestsPerSecond !== undefined ? { tenantRequestsPerSecond: options.tenantRequestsPerSecond } : {}),
       }),
       // Each webhook a function posted, as the outbox shows it.
       onPublished: (channel, message) => {
@@ -481,6 +502,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints: faultableEndpoints,
       region: LOCAL_REGION,
       ...(options.environment ? { overrides: options.environment } : {}),
+      onMetrics: (line) => emfMetrics.read(line),
       ...(options.logFormat ? { logFormat: options.logFormat } : {}),
     });
     invokers = loaded;

@@ -1,5 +1,10 @@
 /**
- * `npm run token -- --sub alice [--role admin|sender] [--tenant acme] [--expires-in 1h]`
+ * `npm run token -- --sub alice [--role admin|sender] [--tenant acme | --no-tenant] [--expires-in 1h]
+ *                  [--shape herald|cognito|auth0] [--namespace https://herald.example.com/]`
+ *
+ * `--shape` lays the tenant and role claims out as Cognito (`custom:tenant`, `cognito:groups`,
+ * `token_use`) or Auth0 (namespaced claims) do, to test a deployment configured for them
+ * (`herald:tenantClaim`, `herald:roleClaim`); `--no-tenant` leaves the tenant claim out.
  *
  * Prints a bearer token for the local stack on stdout and nothing else, so that
  * `TOKEN=$(npm run -s token -- --sub alice)` works. Diagnostics go to stderr; bad arguments
@@ -16,13 +21,15 @@ import {
   parseDuration,
   signToken,
   tokenRoles,
+  tokenShapes,
 } from './jwt-keys.ts';
-import type { TokenRole } from './jwt-keys.ts';
+import type { TokenRole, TokenShape } from './jwt-keys.ts';
 
 // Overrides where the signing key file lives (documented above; tests point it at a temp file).
 const keyFileVariable = 'HERALD_JWT_KEY_FILE';
 
-const usage = `Usage: npm run token -- --sub <subject> [--role ${tokenRoles.join('|')}] [--tenant <tenant>]
+const usage = `Usage: npm run token -- --sub <subject> [--role ${tokenRoles.join('|')}] [--tenant <tenant> | --no-tenant]
+                      [--shape ${tokenShapes.join('|')}] [--namespace <https://.../>]
                       [--expires-in <90s|15m|1h|7d>] [--issuer <iss>] [--audience <aud>] [--key-file <path>]`;
 
 class UsageError extends Error {
@@ -36,10 +43,16 @@ function isTokenRole(value: string): value is TokenRole {
   return (tokenRoles as readonly string[]).includes(value);
 }
 
+function isTokenShape(value: string): value is TokenShape {
+  return (tokenShapes as readonly string[]).includes(value);
+}
+
 interface CliRequest {
   readonly sub: string;
   readonly role?: TokenRole;
-  readonly tenant?: string;
+  readonly tenant?: string | null;
+  readonly shape?: TokenShape;
+  readonly namespace?: string;
   readonly expiresIn: string;
   readonly issuer: string;
   readonly audience: string;
@@ -50,6 +63,9 @@ const cliOptions = {
   sub: { type: 'string' },
   role: { type: 'string' },
   tenant: { type: 'string' },
+  'no-tenant': { type: 'boolean' },
+  shape: { type: 'string' },
+  namespace: { type: 'string' },
   'expires-in': { type: 'string', default: '1h' },
   issuer: { type: 'string', default: LOCAL_JWT_ISSUER },
   audience: { type: 'string', default: LOCAL_JWT_AUDIENCE },
@@ -72,6 +88,12 @@ function parseCommandLine(args: readonly string[]): CliRequest {
     throw new UsageError(`Unknown role "${values.role}": use one of ${tokenRoles.join(', ')}`);
   }
   if (values.tenant === '') throw new UsageError('--tenant must not be empty');
+  if (values.tenant !== undefined && values['no-tenant']) throw new UsageError('--tenant and --no-tenant exclude each other');
+  if (values.shape !== undefined && !isTokenShape(values.shape)) {
+    throw new UsageError(`Unknown shape "${values.shape}": use one of ${tokenShapes.join(', ')}`);
+  }
+  if (values.namespace !== undefined && values.shape !== 'auth0') throw new UsageError('--namespace goes with --shape auth0');
+  if (values.namespace !== undefined && !URL.canParse(values.namespace)) throw new UsageError(`--namespace must be a URL, got "${values.namespace}"`);
   try {
     parseDuration(values['expires-in']);
   } catch (error) {
@@ -81,7 +103,9 @@ function parseCommandLine(args: readonly string[]): CliRequest {
   return {
     sub: values.sub,
     role: values.role,
-    tenant: values.tenant,
+    tenant: values['no-tenant'] ? null : values.tenant,
+    shape: values.shape,
+    namespace: values.namespace,
     expiresIn: values['expires-in'],
     issuer: values.issuer,
     audience: values.audience,

@@ -24,6 +24,7 @@ export const configVariables = {
   scheduleGroup: 'HERALD_SCHEDULE_GROUP',
   schedulerRoleArn: 'HERALD_SCHEDULER_ROLE_ARN',
   schedulerLeadSeconds: 'HERALD_SCHEDULER_LEAD_SECONDS',
+  schedulerFiresPerSecond: 'HERALD_SCHEDULER_FIRES_PER_SECOND',
   emailFrom: 'HERALD_EMAIL_FROM',
   websocketCallbackUrl: 'HERALD_WS_CALLBACK_URL',
   jwtIssuer: 'HERALD_JWT_ISSUER',
@@ -48,6 +49,13 @@ export const configVariables = {
   sesTenantPerSecond: 'HERALD_RATE_SES_TENANT_PER_SECOND',
   selfSendUserPerHour: 'HERALD_SELF_SEND_USER_PER_HOUR',
   selfSendTenantPerHour: 'HERALD_SELF_SEND_TENANT_PER_HOUR',
+  emailConfigurationSet: 'HERALD_SES_CONFIGURATION_SET',
+  sdkConnectionTimeoutMs: 'HERALD_SDK_CONNECTION_TIMEOUT_MS',
+  sdkRequestTimeoutMs: 'HERALD_SDK_REQUEST_TIMEOUT_MS',
+  tenantRequestsPerSecond: 'HERALD_TENANT_REQUESTS_PER_SECOND',
+  tenantClaim: 'HERALD_TENANT_CLAIM',
+  roleClaim: 'HERALD_ROLE_CLAIM',
+  singleTenant: 'HERALD_SINGLE_TENANT',
   telegramTokenSecret: 'HERALD_TELEGRAM_TOKEN_SECRET',
   telegramApiUrl: 'HERALD_TELEGRAM_API_URL',
   webhookTargets: 'HERALD_WEBHOOK_TARGETS',
@@ -162,6 +170,11 @@ export interface SchedulerConfig {
    * scheduler and go to the queue with `DelaySeconds`.
    */
   readonly leadSeconds: number;
+  /**
+   * Targets the Scheduler fires per second in this account and region (its *Invocations throttle
+   * limit* quota, 1,000 by default): a burst due at once is spread so that none waits past its time.
+   */
+  readonly firesPerSecond: number;
 }
 
 /** Reads the scheduler section for schedules that target `target` and dead-letter to `deadLetter`. */
@@ -177,6 +190,7 @@ function schedulerSection(section: string, target: QueueName, deadLetter: QueueN
       [targetVar]: required,
       [dlqVar]: required,
       [v.schedulerLeadSeconds]: seconds(60),
+      [v.schedulerFiresPerSecond]: numeric(z.coerce.number().int().min(1).max(1_000_000).default(1_000)),
     },
     env,
   );
@@ -186,6 +200,7 @@ function schedulerSection(section: string, target: QueueName, deadLetter: QueueN
     targetArn: parsed[targetVar] as string,
     deadLetterArn: parsed[dlqVar] as string,
     leadSeconds: parsed[v.schedulerLeadSeconds] as number,
+    firesPerSecond: parsed[v.schedulerFiresPerSecond] as number,
   };
 }
 
@@ -222,6 +237,29 @@ export function deliveryConfig(env: Env = process.env): DeliveryConfig {
     leaseSeconds: parsed[v.leaseSeconds] as number,
     sentRetentionDays: parsed[v.sentRetentionDays] as number,
   };
+}
+
+/** The SDK clients' timeouts, in ms. */
+export interface SdkTimeoutsConfig {
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+/**
+ * The SDK clients' timeouts: `fallback` (shared/adapters/sdk-clients.ts) unless the environment
+ * sets them; only the local stack does, whose endpoints share a loaded machine's event loop.
+ */
+export function sdkTimeoutsConfig(fallback: SdkTimeoutsConfig, env: Env = process.env): SdkTimeoutsConfig {
+  const v = configVariables;
+  const ms = (value: number): z.ZodPreprocess<z.ZodDefault<z.ZodCoercedNumber>> => numeric(z.coerce.number().int().min(100).max(900_000).default(value));
+  const parsed = parseSection('SDK timeouts', { [v.sdkConnectionTimeoutMs]: ms(fallback.connectionTimeoutMs), [v.sdkRequestTimeoutMs]: ms(fallback.requestTimeoutMs) }, env);
+  return { connectionTimeoutMs: parsed[v.sdkConnectionTimeoutMs] as number, requestTimeoutMs: parsed[v.sdkRequestTimeoutMs] as number };
+}
+
+/** The SES configuration set every e-mail names (its event destination reports bounces and complaints back). */
+export function emailConfigurationSet(env: Env = process.env): string {
+  const v = configVariables.emailConfigurationSet;
+  return parseSection('e-mail', { [v]: required }, env)[v] as string;
 }
 
 /** How failed deliveries are retried. */
@@ -333,6 +371,37 @@ export function tokenConfig(env: Env = process.env): TokenConfig {
   };
 }
 
+/** Which token claims name the caller's tenant and roles, and whether a token may carry no tenant. */
+export interface ClaimsConfig {
+  /** The claim that holds the tenant id, e.g. `tenant`, `custom:tenant`, `https://herald.example.com/tenant`. */
+  readonly tenantClaim: string;
+  /** The claim that holds the roles (a word, a list, or API Gateway's `[a b]`), e.g. `role`, `cognito:groups`. */
+  readonly roleClaim: string;
+  /** True: a token without a tenant claim belongs to tenant `default`. False: it is refused (401). */
+  readonly singleTenant: boolean;
+}
+
+/** A claim name: one word of printable characters (`tenant`, `custom:tenant`, `https://herald.example.com/roles`). */
+const claimName = z.string().regex(/^[\x21-\x7e]{1,256}$/, 'must be a claim name: 1-256 printable characters without spaces');
+
+/**
+ * The claim names and tenancy the deployment set (`herald:tenantClaim`, `herald:roleClaim`,
+ * `herald:singleTenant`); Herald's own names, multi-tenant, when unset.
+ */
+export function claimsConfig(env: Env = process.env): ClaimsConfig {
+  const v = configVariables;
+  const parsed = parseSection(
+    'token claims',
+    {
+      [v.tenantClaim]: claimName.default('tenant'),
+      [v.roleClaim]: claimName.default('role'),
+      [v.singleTenant]: z.enum(['true', 'false']).default('false'),
+    },
+    env,
+  );
+  return { tenantClaim: parsed[v.tenantClaim] as string, roleClaim: parsed[v.roleClaim] as string, singleTenant: parsed[v.singleTenant] === 'true' };
+}
+
 /** Where a queue lives (URL for the SDK, ARN for schedules). */
 export interface QueueConfig {
   readonly url: string;
@@ -369,6 +438,11 @@ export function deadLetterQueuesConfig(env: Env = process.env): DeadLetterQueueC
 /** The fan-out queue of broadcasts. */
 export function fanoutQueueConfig(env: Env = process.env): QueueConfig {
   return queueConfig('fanout', env);
+}
+
+/** The queue SES's bounces and complaints arrive on (through an EventBridge rule). */
+export function sesFeedbackQueueConfig(env: Env = process.env): QueueConfig {
+  return queueConfig('ses-feedback', env);
 }
 
 /** The delivery queue of broadcasts. */
@@ -463,6 +537,14 @@ export function selfSendConfig(env: Env = process.env): SelfSendConfig {
   return { userPerHour: parsed[v.selfSendUserPerHour] as number, tenantPerHour: parsed[v.selfSendTenantPerHour] as number };
 }
 
+/** The requests one tenant may make per second through the HTTP API (then 429 with `Retry-After`); 0: no quota. */
+export function tenantRequestsPerSecond(env: Env = process.env): number {
+  const v = configVariables.tenantRequestsPerSecond;
+  return parseSection('request quota', { [v]: numeric(z.coerce.number().int().min(0).max(100_000).default(defaultTenantRequestsPerSecond)) }, env)[v] as number;
+}
+
+/** The default of `herald:tenantRequestsPerSecond` (cdk.json's). */
+export const defaultTenantRequestsPerSecond = 50;
 /** Where the Telegram bot's token is kept (a Secrets Manager secret's ARN or name), and the Bot API's base URL. */
 export interface TelegramConfig {
   readonly tokenSecretId: string;

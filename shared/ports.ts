@@ -3,6 +3,8 @@
  * tests pass in-memory fakes. Keep them small: a port names what the domain needs, not what
  * the AWS API offers.
  */
+import type { EmailAccountStatus } from './domain/email-account.ts';
+import type { DeliveryCountName } from './observability/metric-names.ts';
 import type { DeliveryUnit, LiveConnection, LiveState, QuietHold, Settlement, UnitRef } from './domain/delivery.ts';
 import type { MetricCounts } from './domain/metrics.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationStatus } from './domain/notification.ts';
@@ -184,12 +186,14 @@ export interface RecipientStore {
   save(next: Recipient, previous: Recipient | undefined): Promise<boolean>;
   /** Removes the recipient and its memberships, only if it is still `previous`; false otherwise. */
   remove(previous: Recipient): Promise<boolean>;
-  /** A page of the tenant's directory, or of one group's members, in id order. */
+  /** A page of the tenant's directory, of one group's members, or of its suppressed addresses, in id order. */
   list(tenantId: string, query: RecipientListQuery): Promise<RecipientPage>;
 }
 
 export interface RecipientListQuery {
   readonly group?: string;
+  /** Only the recipients whose current e-mail address is suppressed (SES reported a bounce or complaint). */
+  readonly emailSuppressed?: boolean;
   readonly limit: number;
   /** Only recipients whose id sorts after this one (where the previous page stopped). */
   readonly after?: string;
@@ -364,14 +368,50 @@ export interface OutgoingEmail {
   readonly subject: string;
   readonly text: string;
   readonly html?: string;
+  /** SES message tags naming the tenant and recipient (`emailTags`). */
+  readonly tags?: readonly { readonly name: string; readonly value: string }[];
 }
 
 export interface Mailer {
   /**
    * Sends one e-mail, multipart/alternative when `html` is given (`text` is then its text
-   * alternative); resolves with the provider's message id, where it gives one.
+   * alternative); resolves with the provider's message id, where it gives one. `tags` name the
+   * recipient it is for (SES message tags, `emailTags`), so that a bounce or complaint finds them.
    */
   send(email: OutgoingEmail): Promise<{ readonly messageId?: string }>;
+}
+
+/**
+ * The seconds in which one-shot schedules fire, at most the Scheduler's invocation quota in each
+ * (about 1,000 targets a second per account): a burst due at once is spread over the seconds
+ * before it, so that every schedule fires in time instead of waiting its turn past its due time.
+ */
+export interface FireSlots {
+  /**
+   * Takes a place in the latest second at or before `latest` that has room, but not before
+   * `earliest` (both epoch seconds); resolves with that second, or `undefined` when none has room.
+   */
+  claim(latest: number, earliest: number): Promise<number | undefined>;
+}
+
+/** Where the delivery engine counts its outcomes per channel (CloudWatch EMF on AWS: metric-names.ts). */
+export interface DeliveryMetricsRecorder {
+  count(channel: Channel, name: DeliveryCountName): void;
+  /** Milliseconds from when the notification was due to when the channel delivered it. */
+  lateness(channel: Channel, ms: number): void;
+  /** Writes out what was recorded (at the end of each batch). */
+  flush(): void;
+}
+
+/** How many requests each tenant may make per second (`herald:tenantRequestsPerSecond`). */
+export interface RequestQuota {
+  /** Counts one request of `tenantId` at `now`; `retryAfterSeconds` when the tenant's quota for that second is spent (nothing counted). */
+  take(tenantId: string, now: Date): Promise<{ readonly retryAfterSeconds?: number }>;
+}
+
+/** Reads the SES account's status. */
+export interface EmailAccount {
+  status(): Promise<EmailAccountStatus>;
 }
 
 /** Whose sends a self-service limit counts: a plain user, within their tenant. */

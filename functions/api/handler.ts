@@ -5,7 +5,12 @@ import type { Context } from 'aws-lambda';
 import { httpRoutes } from '../../lib/app-description.ts';
 import { declaredRouteOf, gatewayRoutes } from '../../lib/http-gateway-routes.ts';
 import { NotFoundError } from '../../shared/errors.ts';
+import { systemClock } from '../../shared/adapters/dependencies/clock.ts';
+import { documentClient, tables } from '../../shared/adapters/dependencies/dynamodb.ts';
+import { DynamoRequestQuota } from '../../shared/adapters/dynamo-request-quota.ts';
+import { once, tenantRequestsPerSecond } from '../../shared/config.ts';
 import { httpErrorMiddleware } from '../../shared/http/error-middleware.ts';
+import { tenantQuotaMiddleware } from '../../shared/http/tenant-quota.ts';
 import type { HttpEvent, HttpResult } from '../../shared/http/request.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import { routeHandlers } from './routes.ts';
@@ -21,7 +26,14 @@ async function dispatch(event: HttpEvent, context: Context): Promise<HttpResult>
   return route({ ...event, routeKey: declared.routeKey, pathParameters: { ...declared.pathParameters } }, context);
 }
 
+// 0 turns the per-tenant quota off: nothing is counted.
+const requestQuota = once(() => {
+  const perSecond = tenantRequestsPerSecond();
+  return perSecond > 0 ? new DynamoRequestQuota(documentClient(), () => tables().rateLimits, perSecond) : undefined;
+});
+
 export const handler = middy<HttpEvent, HttpResult>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(httpErrorMiddleware())
+  .use(tenantQuotaMiddleware(requestQuota, systemClock))
   .handler(dispatch);

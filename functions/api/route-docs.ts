@@ -62,6 +62,7 @@ import {
   listInboxQuerySchema,
   listNotificationsQuerySchema,
   listRecipientsQuerySchema,
+  listSuppressionsQuerySchema,
   listTemplatesQuerySchema,
   previewTemplateBodySchema,
   putTemplateBodySchema,
@@ -126,6 +127,7 @@ export const apiDescription: ApiDescription = {
     },
     { name: 'Me', description: "The caller's own record and in-app inbox." },
     { name: 'Metrics', description: 'Counts of notifications and deliveries (admins).' },
+    { name: 'Suppressions', description: 'E-mail addresses SES reported bounced or complained of, which Herald no longer sends to (admins).' },
     { name: 'Recurring notifications', description: 'A notification (or a broadcast) on a cron or rate schedule in a time zone; see docs/time.md.' },
     { name: 'Settings', description: "The tenant's settings (admins): its default time zone and quiet hours (docs/time.md), and the secret its webhooks are signed with." },
     {
@@ -137,7 +139,7 @@ export const apiDescription: ApiDescription = {
     { name: 'Service', description: 'Health and this documentation (public).' },
   ],
   bearerDescription:
-    'A JWT the API Gateway authorizer verifies (issuer, audience, expiry, RS256 signature). Claims: `sub` (the caller), `tenant` (default `default`), `role` (`admin`, `sender`, `operator`, several as an array, or none for a plain user). Locally: `npm run token -- --sub <sub> [--role admin|sender|operator] [--tenant <tenant>]`.',
+    'A JWT the API Gateway authorizer verifies (issuer, audience, expiry, RS256 signature). Claims: `sub` (the caller), the tenant and the roles (`admin`, `sender`, `operator`, several as an array, or none for a plain user) under the claim names the deployment sets (`tenant` and `role` by default; a token without a tenant is refused unless the deployment is single-tenant). Locally: `npm run token -- --sub <sub> [--role admin|sender|operator] [--tenant <tenant>]`.',
   namedSchemas: {
     Notification: notificationViewSchema,
     NotificationPage: notificationPageSchema,
@@ -554,6 +556,29 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     query: metricsQuerySchema,
     responses: { 200: { description: 'The counts.', schema: metricsReportSchema } },
     errors: { 403: 'The caller is not an admin.' },
+  },
+
+  // ---- Suppressions ----
+  'GET /v1/suppressions': {
+    operationId: 'listSuppressions',
+    summary: 'Lists the recipients whose e-mail address is suppressed, in id order',
+    description:
+      'SES reported the address bounced (permanently) or complained of; the e-mail channel skips it (`skipped`, `address suppressed (bounce)`) until it is lifted or the address changes. Admins.',
+    tag: 'Suppressions',
+    query: listSuppressionsQuerySchema,
+    example: { query: { limit: '50' } },
+    responses: { 200: { description: 'One page of recipients, each with its `emailSuppression`.', schema: recipientPageSchema } },
+    errors: { 403: 'The caller is not an admin.' },
+  },
+  'DELETE /v1/suppressions/{recipientId}': {
+    operationId: 'liftSuppression',
+    summary: "Lifts the suppression of a recipient's e-mail address",
+    description: 'E-mail goes to the address again. Admins.',
+    tag: 'Suppressions',
+    pathParameters: { recipientId: idSchema },
+    example: { path: { recipientId: 'alice' } },
+    responses: { 200: { description: 'The recipient, its address no longer suppressed.', schema: recipientViewSchema } },
+    errors: { 403: 'The caller is not an admin.', 404: 'No such recipient, or its address is not suppressed.', 409: 'The recipient kept changing; repeat the request.' },
   },
 
   // ---- Operations ----

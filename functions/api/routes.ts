@@ -18,6 +18,7 @@ import {
 import { celeryCancelScheduledRoute, celeryScheduleRoute, celeryScheduleStatusRoute } from './routes/celery-scheduler.ts';
 import { listDeadLettersRoute, redriveDeadLettersRoute } from './routes/dead-letters.ts';
 import { getMetricsRoute } from './routes/metrics.ts';
+import { liftSuppressionRoute, listSuppressionsRoute } from './routes/suppressions.ts';
 import { getSettingsRoute, putSettingsRoute } from './routes/settings.ts';
 import { createRecurringRoute, deleteRecurringRoute, getRecurringRoute, listRecurringRoute, patchRecurringRoute } from './routes/recurring.ts';
 import { getWebhookSecretRoute, rotateWebhookSecretRoute } from './routes/settings.ts';
@@ -90,6 +91,8 @@ export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'POST /v1/notifications/{id}/send-now': sendNotificationNowRoute,
   'POST /v1/notifications/{id}/retry': retryNotificationRoute,
   'GET /v1/metrics': getMetricsRoute,
+  'GET /v1/suppressions': listSuppressionsRoute,
+  'DELETE /v1/suppressions/{recipientId}': liftSuppressionRoute,
   'GET /v1/settings/webhook-secret': getWebhookSecretRoute,
   'POST /v1/settings/webhook-secret/rotate': rotateWebhookSecretRoute,
   'POST /v1/broadcasts': createBroadcastRoute,

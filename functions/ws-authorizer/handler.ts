@@ -6,18 +6,20 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { tokenVerifier } from '../../shared/auth/verify-token.ts';
-import { once, tokenConfig } from '../../shared/config.ts';
+import { claimsConfig, once, tokenConfig } from '../../shared/config.ts';
 import { logger } from '../../shared/observability/logger.ts';
 
-const verify = once(() => tokenVerifier(tokenConfig()));
+const verify = once(() => tokenVerifier(tokenConfig(), claimsConfig()));
 
 async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const token = event.queryStringParameters?.token;
-  const caller = token ? await verify()(token) : undefined;
-  if (!caller) {
-    logger.info('Refused a WebSocket connection', { reason: token ? 'invalid token' : 'no token' });
+  const reading = token ? await verify()(token) : { refusal: 'no token' };
+  if ('refusal' in reading) {
+    // API Gateway answers 401 without a body: the reason is for the logs.
+    logger.info('Refused a WebSocket connection', { reason: reading.refusal });
     throw new Error('Unauthorized');
   }
+  const { caller } = reading;
   return {
     principalId: caller.sub,
     policyDocument: {

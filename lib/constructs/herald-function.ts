@@ -16,6 +16,8 @@ import {
   connectionVariables,
   deliveryVariables,
   selfSendVariables,
+  claimsVariables,
+  requestQuotaVariables,
   emailVariables,
   queueVariables,
   retryPolicyVariables,
@@ -28,7 +30,7 @@ import {
 } from '../function-environment.ts';
 import type { TokenVerificationSettings, Variables } from '../function-environment.ts';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { DeliverySettings, SelfSendSettings, SweepSettings } from '../stacks/herald-settings.ts';
+import type { ClaimsSettings, DeliverySettings, SelfSendSettings, SweepSettings } from '../stacks/herald-settings.ts';
 import type { HeraldQueue } from './herald-queues.ts';
 import type { HeraldScheduler } from './herald-scheduler.ts';
 import type { HeraldTable } from './herald-tables.ts';
@@ -195,7 +197,7 @@ export class HeraldFunction extends NodejsFunction {
     acknowledgeWildcardResource(
       role,
       '*',
-      'Only actions that take no resource are granted on *: X-Ray PutTraceSegments and PutTelemetryRecords (active tracing), SES GetSendQuota (bindEmail), DynamoDB ListStreams (a stream event source)',
+      'Only actions that take no resource are granted on *: X-Ray PutTraceSegments and PutTelemetryRecords (active tracing), SES GetSendQuota and GetAccount (bindEmail), DynamoDB ListStreams (a stream event source)',
     );
   }
 
@@ -289,9 +291,9 @@ export class HeraldFunction extends NodejsFunction {
    * Lets the function manage schedules in the Herald group (and pass them the group's role), and
    * tells it everything CreateSchedule needs: group, role, target queue and dead-letter queue.
    */
-  bindScheduler(scheduler: HeraldScheduler, options: { readonly leadSeconds: number }): this {
+  bindScheduler(scheduler: HeraldScheduler, options: { readonly leadSeconds: number; readonly firesPerSecond: number }): this {
     this.grantManageSchedules(scheduler);
-    this.setScheduleVariables(scheduler, scheduler.targetQueue, scheduler.deadLetterQueue, options.leadSeconds);
+    this.setScheduleVariables(scheduler, scheduler.targetQueue, scheduler.deadLetterQueue, options);
     return this;
   }
 
@@ -300,18 +302,22 @@ export class HeraldFunction extends NodejsFunction {
    * group's role) and send a broadcast due now straight to the fan-out queue, and tells it what
    * CreateSchedule needs: group, role, lead time, the fan-out queue and its dead-letter queue.
    */
-  bindBroadcastScheduler(scheduler: HeraldScheduler, options: { readonly leadSeconds: number }): this {
+  bindBroadcastScheduler(scheduler: HeraldScheduler, options: { readonly leadSeconds: number; readonly firesPerSecond: number }): this {
     const broadcasts = scheduler.broadcasts;
     if (!broadcasts) throw new Error(`${this.definition.name} schedules broadcasts, but the scheduler has no broadcast queues`);
     this.grantManageSchedules(scheduler);
     broadcasts.targetQueue.queue.grantSendMessages(this);
     // The dead-letter queue's ARN only, for the schedules' DeadLetterConfig: the function never sends there.
-    this.setScheduleVariables(scheduler, broadcasts.targetQueue, broadcasts.deadLetterQueue, options.leadSeconds);
+    this.setScheduleVariables(scheduler, broadcasts.targetQueue, broadcasts.deadLetterQueue, options);
     return this;
   }
 
-  /** Lets the function send email through SES and tells it the sender address. */
-  bindEmail(options: { readonly from: string }): this {
+  /**
+   * Lets the function send email through SES, naming the configuration set that reports bounces
+   * and complaints back, and read the account's sending status; tells it the sender address and
+   * the set.
+   */
+  bindEmail(options: { readonly from: string; readonly configurationSet: { readonly name: string; readonly arn: string } }): this {
     const identities = Stack.of(this).formatArn({
       service: 'ses',
       resource: 'identity',
@@ -319,14 +325,18 @@ export class HeraldFunction extends NodejsFunction {
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
     // Identities of this account and region only; the sandbox also checks recipient identities.
-    this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [identities] }));
+    // A send that names a configuration set is authorized on the set too.
+    this.addToRolePolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [identities, options.configurationSet.arn] }),
+    );
     this.acknowledgeOnRole(
       identities,
       "SES authorizes a send on the sender's identity and, in the sandbox, on each recipient's: recipients are any address, so any identity of this account and region",
     );
-    // The account's maximum send rate is the default send budget (GetSendQuota has no resource).
-    this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ses:GetSendQuota'], resources: ['*'] }));
-    this.setVariables(emailVariables(options.from));
+    // The account's maximum send rate is the default send budget, and its sandbox status is
+    // reported in /v1/metrics (GetSendQuota and GetAccount have no resource).
+    this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ses:GetSendQuota', 'ses:GetAccount'], resources: ['*'] }));
+    this.setVariables(emailVariables(options.from, options.configurationSet.name));
     return this;
   }
 
@@ -389,6 +399,18 @@ export class HeraldFunction extends NodejsFunction {
     return this;
   }
 
+  /** Tells a function that reads token claims which claims name the tenant and roles (no IAM: plain settings). */
+  bindClaimsSettings(settings: ClaimsSettings): this {
+    this.setVariables(claimsVariables(settings));
+    return this;
+  }
+
+  /** Tells the HTTP API function the per-tenant request quota (no IAM: it counts in the rate-limits table it was granted). */
+  bindRequestQuota(tenantRequestsPerSecond: number): this {
+    this.setVariables(requestQuotaVariables(tenantRequestsPerSecond));
+    return this;
+  }
+
   /** Tells a sweep function its bounds (no IAM: plain settings). */
   bindSweepSettings(settings: SweepSettings): this {
     this.setVariables(sweepVariables(settings));
@@ -424,12 +446,18 @@ export class HeraldFunction extends NodejsFunction {
     this.setVariables(queueVariables(queue.description, { url: queue.queue.queueUrl, arn: queue.queue.queueArn }));
   }
 
-  private setScheduleVariables(scheduler: HeraldScheduler, target: HeraldQueue, deadLetter: HeraldQueue, leadSeconds: number): void {
+  private setScheduleVariables(
+    scheduler: HeraldScheduler,
+    target: HeraldQueue,
+    deadLetter: HeraldQueue,
+    timing: { readonly leadSeconds: number; readonly firesPerSecond: number },
+  ): void {
     this.setVariables(
       scheduleVariables({
         groupName: scheduler.groupName,
         roleArn: scheduler.role.roleArn,
-        leadSeconds,
+        leadSeconds: timing.leadSeconds,
+        firesPerSecond: timing.firesPerSecond,
         target: { description: target.description, location: { url: target.queue.queueUrl, arn: target.queue.queueArn } },
         deadLetter: { description: deadLetter.description, arn: deadLetter.queue.queueArn },
       }),

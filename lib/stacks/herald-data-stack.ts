@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import * as appDescription from '../app-description.ts';
 import type { QueueDescription, TableDescription } from '../app-description.ts';
 import { HeraldAlarmTopic } from '../constructs/herald-alarm-topic.ts';
+import { HeraldEmailFeedback } from '../constructs/herald-email-feedback.ts';
 import { HeraldQueueAlarms } from '../constructs/herald-queue-alarms.ts';
 import { HeraldQueues } from '../constructs/herald-queues.ts';
 import { HeraldScheduler } from '../constructs/herald-scheduler.ts';
@@ -58,6 +59,8 @@ export class HeraldDataStack extends Stack {
   readonly alarmTopic: HeraldAlarmTopic;
   /** The alarms on the dead-letter queues. */
   readonly deadLetterAlarms: HeraldQueueAlarms;
+  /** The SES configuration set every e-mail names, and the way its bounces and complaints come back. */
+  readonly emailFeedback: HeraldEmailFeedback;
   /** The Telegram bot's token (from BotFather): created with a placeholder, set by the operator (docs/deploying.md). */
   readonly telegramBotToken: Secret;
 
@@ -85,6 +88,9 @@ export class HeraldDataStack extends Stack {
       broadcasts: { targetQueue: this.queues.get('fanout'), deadLetterQueue: this.queues.get('fanout-dlq') },
       removalPolicy,
     });
+    const feedbackQueue = description.queues.find((queue) => queue.receivesEmailFeedback);
+    if (!feedbackQueue) throw new Error('The app description names no queue that receives e-mail feedback');
+    this.emailFeedback = new HeraldEmailFeedback(this, 'EmailFeedback', { queue: this.queues.get(feedbackQueue.name) });
     this.telegramBotToken = new Secret(this, 'TelegramBotToken', {
       secretName: `${namePrefix}/telegram-bot-token`,
       description: 'The Telegram bot token Herald sends with (BotFather); put the real one with aws secretsmanager put-secret-value',

@@ -25,7 +25,7 @@ export interface ServiceDescription {
 export interface HeraldServiceStackProps extends StackProps {
   readonly settings: HeraldSettings;
   /** The tables, queues and scheduler the functions are granted access to. */
-  readonly data: Pick<HeraldDataStack, 'tables' | 'queues' | 'scheduler' | 'telegramBotToken'>;
+  readonly data: Pick<HeraldDataStack, 'tables' | 'queues' | 'scheduler' | 'emailFeedback' | 'telegramBotToken'>;
   /**
    * What to build.
    * @default the functions and WebSocket route selection of lib/app-description.ts
@@ -125,9 +125,12 @@ export class HeraldServiceStack extends Stack {
         })),
       );
     }
-    if (access.schedules) fn.bindScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds });
-    if (access.schedulesBroadcasts) fn.bindBroadcastScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds });
-    if (access.sendsEmail) fn.bindEmail({ from: this.settings.emailFrom });
+    if (access.schedules) fn.bindScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds, firesPerSecond: this.settings.schedulerFiresPerSecond });
+    if (access.schedulesBroadcasts) fn.bindBroadcastScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds, firesPerSecond: this.settings.schedulerFiresPerSecond });
+    if (access.sendsEmail) {
+      const { emailFeedback } = this.data;
+      fn.bindEmail({ from: this.settings.emailFrom, configurationSet: { name: emailFeedback.configurationSet.configurationSetName, arn: emailFeedback.configurationSetArn } });
+    }
     if (access.postsToConnections) {
       if (!this.webSocketApi) throw new Error(`${fn.definition.name} posts to connections, but no function serves a WebSocket route`);
       fn.bindConnections(this.webSocketApi.stage);
@@ -139,6 +142,8 @@ export class HeraldServiceStack extends Stack {
     if (access.settings?.includes('sweeps')) fn.bindSweepSettings(this.settings.sweeps);
     if (access.settings?.includes('delivery')) fn.bindDeliverySettings(this.settings.delivery);
     if (access.settings?.includes('selfSend')) fn.bindSelfSendSettings(this.settings.selfSend);
+    if (access.settings?.includes('claims')) fn.bindClaimsSettings(this.settings.claims);
+    if (access.settings?.includes('requestQuota')) fn.bindRequestQuota(this.settings.api.tenantRequestsPerSecond);
     if (access.verifiesTokens) {
       fn.bindTokenVerification({
         issuer: this.settings.jwtIssuer,

@@ -1,4 +1,5 @@
 import type { Construct } from 'constructs';
+import type { ClaimsConfig } from '../../shared/config.ts';
 import type { RetryPolicy } from '../../shared/domain/retry-policy.ts';
 
 /** The CDK context keys Herald reads; their defaults live in cdk.json, nowhere else. */
@@ -9,6 +10,7 @@ export const contextKeys = {
   jwksUrl: 'herald:jwksUrl',
   emailFrom: 'herald:emailFrom',
   schedulerLeadSeconds: 'herald:schedulerLeadSeconds',
+  schedulerFiresPerSecond: 'herald:schedulerFiresPerSecond',
   retryBaseSeconds: 'herald:retryBaseSeconds',
   retryFactor: 'herald:retryFactor',
   retryMaxRetries: 'herald:retryMaxRetries',
@@ -28,7 +30,18 @@ export const contextKeys = {
   corsOrigins: 'herald:corsOrigins',
   alarmEmail: 'herald:alarmEmail',
   productionStages: 'herald:productionStages',
+  tenantClaim: 'herald:tenantClaim',
+  roleClaim: 'herald:roleClaim',
+  singleTenant: 'herald:singleTenant',
+  tenantRequestsPerSecond: 'herald:tenantRequestsPerSecond',
 } as const;
+
+/**
+ * Which claims of the identity provider's tokens name the caller's tenant and roles (`tenant` and
+ * `role` for Herald's local issuer, `custom:tenant` and `cognito:groups` for Cognito, namespaced
+ * URLs for Auth0), and whether a token may name no tenant (single-tenant: it belongs to `default`).
+ */
+export type ClaimsSettings = ClaimsConfig;
 
 /** What plain users may send themselves (their notifications, verification codes), per hour. */
 export interface SelfSendSettings {
@@ -68,6 +81,8 @@ export interface ApiSettings {
   readonly burstLimit: number;
   /** Origins whose browsers may call the HTTP API (CORS); empty: no CORS answer at all. */
   readonly corsOrigins: readonly string[];
+  /** Requests one tenant may make per second through the HTTP API (then 429 with `Retry-After`); 0: no per-tenant quota. */
+  readonly tenantRequestsPerSecond: number;
 }
 
 /** What operating a stage needs: which stages are production, who hears the alarms. */
@@ -92,17 +107,20 @@ export interface HeraldSettings {
   readonly emailFrom: string;
   /** How many seconds before a notification is due its schedule fires. */
   readonly schedulerLeadSeconds: number;
+  /** Targets EventBridge Scheduler fires per second in the account and region (its invocation quota). */
+  readonly schedulerFiresPerSecond: number;
   /** How failed deliveries are retried (backoff base, factor, cap, retries, jitter). */
   readonly retry: RetryPolicy;
   readonly sweeps: SweepSettings;
   readonly delivery: DeliverySettings;
   readonly selfSend: SelfSendSettings;
+  readonly claims: ClaimsSettings;
   readonly api: ApiSettings;
   readonly operations: OperationsSettings;
 }
 
-/** The settings the functions' environment is made of: neither the stage nor what only the stacks read. */
-export type FunctionSettings = Omit<HeraldSettings, 'stage' | 'api' | 'operations'>;
+/** The settings the functions' environment is made of: neither the stage nor what only the stacks read (but the per-tenant quota the api function keeps). */
+export type FunctionSettings = Omit<HeraldSettings, 'stage' | 'api' | 'operations'> & { readonly api: Pick<ApiSettings, 'tenantRequestsPerSecond'> };
 
 /** True when `settings.stage` is one of the production stages. */
 export function isProductionStage(settings: Pick<HeraldSettings, 'stage' | 'operations'>): boolean {
@@ -171,6 +189,23 @@ function readNumber(context: ContextReader, key: string, range: { min: number; m
   return number;
 }
 
+/** A claim name: one word of printable ASCII (`tenant`, `custom:tenant`, `https://herald.example.com/roles`). */
+function readClaimName(context: ContextReader, key: string): string {
+  const value = readString(context, key);
+  if (!/^[\x21-\x7e]{1,256}$/.test(value)) {
+    throw new SettingsError(`CDK context ${key} must be a claim name (1-256 printable characters without spaces), got ${value}`);
+  }
+  return value;
+}
+
+function readBoolean(context: ContextReader, key: string): boolean {
+  const value: unknown = context(key);
+  // cdk.json gives a boolean, `-c key=true` a string.
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new SettingsError(`CDK context ${key} must be true or false, got ${String(value)}`);
+}
+
 // The stage ends up in table, queue, function and group names: keep it short and plain.
 const stagePattern = /^[a-z][a-z0-9-]{0,15}$/;
 
@@ -196,6 +231,7 @@ export function readHeraldSettingsFrom(context: ContextReader): HeraldSettings {
     jwksUrl: readUrl(context, contextKeys.jwksUrl),
     emailFrom,
     schedulerLeadSeconds: readSeconds(context, contextKeys.schedulerLeadSeconds),
+    schedulerFiresPerSecond: readNumber(context, contextKeys.schedulerFiresPerSecond, { min: 1, max: 1_000_000, integer: true }),
     retry: {
       baseSeconds: readNumber(context, contextKeys.retryBaseSeconds, { min: 0 }),
       factor: readNumber(context, contextKeys.retryFactor, { min: 1 }),
@@ -221,11 +257,18 @@ export function readHeraldSettingsFrom(context: ContextReader): HeraldSettings {
       userPerHour: readNumber(context, contextKeys.selfSendUserPerHour, { min: 1, max: 1_000_000, integer: true }),
       tenantPerHour: readNumber(context, contextKeys.selfSendTenantPerHour, { min: 1, max: 1_000_000, integer: true }),
     },
+    claims: {
+      tenantClaim: readClaimName(context, contextKeys.tenantClaim),
+      roleClaim: readClaimName(context, contextKeys.roleClaim),
+      singleTenant: readBoolean(context, contextKeys.singleTenant),
+    },
     api: {
       // API Gateway's own account-level defaults (10,000 rps, burst 5,000) bound what a stage may set.
       rateLimitPerSecond: readNumber(context, contextKeys.apiRateLimit, { min: 1, max: 10_000 }),
       burstLimit: readNumber(context, contextKeys.apiBurstLimit, { min: 1, max: 5_000, integer: true }),
       corsOrigins: readOrigins(context, contextKeys.corsOrigins),
+      // 0 turns the quota off (no count is written per request).
+      tenantRequestsPerSecond: readNumber(context, contextKeys.tenantRequestsPerSecond, { min: 0, max: 100_000, integer: true }),
     },
     operations: {
       productionStages: readStages(context, contextKeys.productionStages),

@@ -47,6 +47,8 @@ export interface DynamoDbEndpointOptions {
   readonly region?: string;
   /** The streams' clock, epoch ms (tests move it to expire iterators and records). @default Date.now */
   readonly now?: () => number;
+  /** Refuse plain writes that meet an ongoing transaction, as AWS does (operations.ts). @default false */
+  readonly transactionConflicts?: boolean;
 }
 
 export interface DynamoDbEndpoint {
@@ -103,7 +105,11 @@ export async function startDynamoDbEndpoint(options: DynamoDbEndpointOptions = {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
   const store = options.store ?? await openDynaliteStore({ ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const operations = createDynamoDbOperations(store, log, { region: options.region ?? 'us-east-1', ...(options.now ? { now: options.now } : {}) });
+  const operations = createDynamoDbOperations(store, log, {
+    region: options.region ?? 'us-east-1',
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.transactionConflicts ? { transactionConflicts: true } : {}),
+  });
   const nextRequestId = requestIds();
 
   function send(res: ServerResponse, answer: WireAnswer, headers: OutgoingHttpHeaders): void {

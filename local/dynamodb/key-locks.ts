@@ -3,8 +3,10 @@
  * BatchWriteItem, TransactWriteItems) and every read AWS isolates from transactions (GetItem,
  * BatchGetItem, TransactGetItems) holds the locks of the items it touches for its whole run, so
  * nothing lands on an item between a transaction's condition and its effect, and no GetItem sees
- * a transaction half applied. Where AWS would cancel a conflicting request
- * (TransactionConflict), the local endpoint makes it wait its turn instead.
+ * a transaction half applied. A transaction that meets another waits its turn (where AWS may
+ * cancel it with `TransactionConflict`); a PutItem, UpdateItem or DeleteItem of an item that an
+ * ongoing transaction holds is refused with `TransactionConflictException`, as on AWS
+ * (`heldByTransaction`, operations.ts), since Herald's clients must retry that.
  */
 
 /**
@@ -14,11 +16,27 @@
  */
 export class KeyLocks {
   private readonly waiting = new Map<string, (() => void)[]>();
+  /** Keys a TransactWriteItems holds (it got them, it has not let go), with how many hold each. */
+  private readonly inTransaction = new Map<string, number>();
 
-  /** Resolves once every key is free, with the function that frees them again. */
-  acquire(keys: readonly string[]): Promise<() => void> {
+  /**
+   * Resolves once every key is free, with the function that frees them again. `transaction`: the
+   * holder is a TransactWriteItems, and `heldByTransaction` says so while it holds them.
+   */
+  acquire(keys: readonly string[], options: { readonly transaction?: boolean } = {}): Promise<() => void> {
     const unique = [...new Set(keys)];
+    const markHeld = (): void => {
+      if (!options.transaction) return;
+      for (const key of unique) this.inTransaction.set(key, (this.inTransaction.get(key) ?? 0) + 1);
+    };
     const release = (): void => {
+      if (options.transaction) {
+        for (const key of unique) {
+          const holders = (this.inTransaction.get(key) ?? 1) - 1;
+          if (holders > 0) this.inTransaction.set(key, holders);
+          else this.inTransaction.delete(key);
+        }
+      }
       for (const key of unique) {
         const next = this.waiting.get(key)?.shift();
         if (next) next();
@@ -40,10 +58,21 @@ export class KeyLocks {
         this.waiting.set(key, []);
       }
     }
-    if (blocked === 0) return Promise.resolve(release);
+    if (blocked === 0) {
+      markHeld();
+      return Promise.resolve(release);
+    }
     return new Promise((resolve) => {
-      granted = () => resolve(release);
+      granted = () => {
+        markHeld();
+        resolve(release);
+      };
     });
+  }
+
+  /** True when an ongoing transaction holds one of `keys`. */
+  heldByTransaction(keys: readonly string[]): boolean {
+    return keys.some((key) => this.inTransaction.has(key));
   }
 
   /** How many keys are held (for tests). */

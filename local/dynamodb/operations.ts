@@ -6,7 +6,7 @@
  * `StreamSpecification` is kept (`table-streams.ts`); the Streams API reads them (`streams-api.ts`).
  */
 import { dynaliteActions, dynaliteDb, dynaliteOperations, dynaliteValidations, isDynaliteError } from './dynalite.ts';
-import type { AttributeMap, DynaliteOperation, DynaliteStore, Json, TypeTree } from './dynalite.ts';
+import type { AttributeMap, DynaliteError, DynaliteOperation, DynaliteStore, Json, TypeTree } from './dynalite.ts';
 import { runAction } from './guarded-actions.ts';
 import { KeyLocks } from './key-locks.ts';
 import { arithmeticError } from './limits.ts';
@@ -52,6 +52,13 @@ export interface DynamoDbOperationsOptions {
   readonly region?: string;
   /** The streams' clock (record times, retention, iterator expiry), epoch ms. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Refuse a PutItem, UpdateItem or DeleteItem of an item an ongoing transaction holds with
+   * `TransactionConflictException`, as AWS does, instead of making it wait. Off in the local
+   * stack for now: broadcast-deliver's plain writes then exhaust their retries under load (see
+   * docs/architecture.md). @default false
+   */
+  readonly transactionConflicts?: boolean;
 }
 
 /** The operations on items: their table lookups can be answered from the kept descriptions. */
@@ -65,6 +72,21 @@ const tableOperations: ReadonlySet<DynaliteOperation> = new Set(['CreateTable', 
  * ConditionalCheckFailedException here.
  */
 const returnsItemOnConditionFailure: ReadonlySet<DynaliteOperation> = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+/** The writes DynamoDB refuses while an ongoing TransactWriteItems holds their item. */
+const singleItemWrites: ReadonlySet<DynaliteOperation> = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+
+/**
+ * `TransactionConflictException` (400), as DynamoDB answers a PutItem, UpdateItem or DeleteItem
+ * of an item an ongoing TransactWriteItems holds ("Transaction conflict handling", Amazon
+ * DynamoDB Transactions: How it works). Nothing was written.
+ */
+function transactionConflict(): DynaliteError {
+  const message = 'Transaction is ongoing for the item';
+  return Object.assign(new Error(message), {
+    statusCode: 400,
+    body: { __type: 'com.amazonaws.dynamodb.v20120810#TransactionConflictException', message },
+  });
+}
 const typesOf: Readonly<Record<DynaliteOperation, TypeTree>> = Object.fromEntries(
   dynaliteOperations.map((operation) => {
     const { types } = dynaliteActions[operation].validation;
@@ -176,6 +198,7 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
     const changesTable = tableOperations.has(operation);
     if (changesTable) tables.forget(String(data.TableName));
     const keys = await itemsTouched(operation, data);
+    if (options.transactionConflicts && singleItemWrites.has(operation) && locks.heldByTransaction(keys)) throw transactionConflict();
     const release = keys.length > 0 ? await locks.acquire(keys) : undefined;
     try {
       if (operation === 'UpdateItem' && computesNumbers(data)) await refuseOutOfRangeArithmetic(data);

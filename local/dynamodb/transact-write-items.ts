@@ -146,7 +146,10 @@ export async function transactWriteItems(context: TransactionContext, request: J
     throw dynaliteDb.validationError(AGGREGATE_SIZE_MESSAGE);
   }
 
-  const release = await context.locks.acquire(actions.flatMap((action) => (action.lockKey ? [action.lockKey] : [])));
+  const release = await context.locks.acquire(
+    actions.flatMap((action) => (action.lockKey ? [action.lockKey] : [])),
+    { transaction: true },
+  );
   try {
     const items = await Promise.all(actions.map((action) => (action.lockKey ? readItem(context.store, action.table, action.target) : undefined)));
     const reasons = actions.map((action, i) => judge(action, items[i]));

@@ -39,7 +39,8 @@ export async function startBenchStack(environment: Record<string, string> = {}, 
     sesPort: 0,
     signingKeyFile: keyFile,
     ...options,
-    environment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR', ...environment },
+    // A bench measures Herald, not the per-tenant request quota that would cap its one tenant.
+    environment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR', HERALD_TENANT_REQUESTS_PER_SECOND: '0', ...environment },
   });
   const agent = { keepalive: true } as const;
   return {

@@ -13,6 +13,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { suppressionOfEmail } from '../domain/recipient.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import type { RecipientListQuery, RecipientPage, RecipientStore } from '../ports.ts';
 import { batchGet } from './dynamo-batch.ts';
@@ -35,8 +36,16 @@ const putAttempts = 10;
 
 /** The recipient a recipients-table item holds. */
 export function recipientFromItem(item: Record<string, unknown>): Recipient {
-  const { pk: _pk, ...recipient } = item;
+  const { pk: _pk, suppressedTenant: _suppressedTenant, ...recipient } = item;
   return recipient as unknown as Recipient;
+}
+
+/**
+ * The item attributes besides the recipient's own: `suppressedTenant`, the partition of the sparse
+ * `emailSuppressed` index, only while the current address is suppressed.
+ */
+function indexAttributes(recipient: Recipient): { suppressedTenant?: string } {
+  return suppressionOfEmail(recipient) ? { suppressedTenant: recipient.tenantId } : {};
 }
 
 /** The condition that the stored recipient is still `previous`. */
@@ -85,7 +94,7 @@ export class DynamoRecipientStore implements RecipientStore {
     const { version: _version, ...fields } = next;
     const put = {
       TableName: this.tableName,
-      Item: { ...recipientKey(next.tenantId, next.id), ...fields, version: (previous?.version ?? 0) + 1 },
+      Item: { ...recipientKey(next.tenantId, next.id), ...fields, ...indexAttributes(next), version: (previous?.version ?? 0) + 1 },
       ...unchangedSince(previous),
     };
     const before = new Set(previous?.groups ?? []);
@@ -129,6 +138,7 @@ export class DynamoRecipientStore implements RecipientStore {
   }
 
   async list(tenantId: string, query: RecipientListQuery): Promise<RecipientPage> {
+    if (query.emailSuppressed) return this.listTenant(tenantId, query, { index: 'emailSuppressed', partition: 'suppressedTenant' });
     return query.group === undefined ? this.listTenant(tenantId, query) : this.listGroup(tenantId, query.group, query);
   }
 
@@ -143,15 +153,21 @@ export class DynamoRecipientStore implements RecipientStore {
     return true;
   }
 
-  private async listTenant(tenantId: string, query: RecipientListQuery): Promise<RecipientPage> {
+  /** A page of the tenant's directory through `byTenant`, or through the sparse index of suppressed addresses. */
+  private async listTenant(
+    tenantId: string,
+    query: RecipientListQuery,
+    index: { readonly index: string; readonly partition: string } = { index: 'byTenant', partition: 'tenantId' },
+  ): Promise<RecipientPage> {
     const result = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
-        IndexName: 'byTenant',
-        KeyConditionExpression: 'tenantId = :tenantId',
+        IndexName: index.index,
+        KeyConditionExpression: '#partition = :tenantId',
+        ExpressionAttributeNames: { '#partition': index.partition },
         ExpressionAttributeValues: { ':tenantId': tenantId },
         Limit: query.limit + 1,
-        ExclusiveStartKey: query.after ? { tenantId, id: query.after, ...recipientKey(tenantId, query.after) } : undefined,
+        ExclusiveStartKey: query.after ? { [index.partition]: tenantId, id: query.after, ...recipientKey(tenantId, query.after) } : undefined,
       }),
     );
     const found = result.Items ?? [];

@@ -14,7 +14,7 @@ import type { SchedulerConfig } from '../config.ts';
 import type { DeliveryMessage } from '../domain/schemas.ts';
 import { maxNotificationsPerMessage } from '../domain/schemas.ts';
 import type { Notification } from '../domain/notification.ts';
-import type { Clock, DeliveryScheduler, SchedulableNotification } from '../ports.ts';
+import type { Clock, DeliveryScheduler, FireSlots, SchedulableNotification } from '../ports.ts';
 import { chunk } from '../use-cases/map-limited.ts';
 import { OneShotSchedule } from './one-shot-schedule.ts';
 import type { TimedMessage } from './one-shot-schedule.ts';
@@ -39,8 +39,9 @@ function messageOf(batch: readonly SchedulableNotification[]): TimedMessage {
 export class EventBridgeDeliveryScheduler implements DeliveryScheduler {
   private readonly oneShot: OneShotSchedule;
 
-  constructor(scheduler: SchedulerClient, sqs: SQSClient, config: SchedulerConfig, queueUrl: string, clock?: Clock) {
-    this.oneShot = new OneShotSchedule(scheduler, sqs, config, queueUrl, clock);
+  /** With `slots`, a burst due at once is spread within the Scheduler's per-second quota (one-shot-schedule.ts). */
+  constructor(scheduler: SchedulerClient, sqs: SQSClient, config: SchedulerConfig, queueUrl: string, clock?: Clock, slots?: FireSlots) {
+    this.oneShot = new OneShotSchedule(scheduler, sqs, config, queueUrl, clock, slots);
   }
 
   async scheduleMany(notifications: readonly SchedulableNotification[], now: Date): Promise<void> {

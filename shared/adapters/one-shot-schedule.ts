@@ -15,7 +15,8 @@ import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SchedulerConfig } from '../config.ts';
-import type { Clock } from '../ports.ts';
+import type { Clock, FireSlots } from '../ports.ts';
+import { logger } from '../observability/logger.ts';
 import { mapLimited } from '../use-cases/map-limited.ts';
 import { maxDelaySeconds, sendEntries } from './sqs-send-batches.ts';
 import { MessagesNotSentError } from './sqs-broadcast-queues.ts';
@@ -26,6 +27,12 @@ import { MessagesNotSentError } from './sqs-broadcast-queues.ts';
  * right before each request). Anything sooner goes straight to the queue.
  */
 export const scheduleSafetyMarginMs = 1_000;
+/**
+ * How much earlier than its lead time a schedule may fire to find a second with room: the
+ * consumer puts an early message back on the queue (delayed up to 15 minutes), so a burst beyond
+ * this many seconds' worth of the quota fires late rather than further ahead.
+ */
+export const maxExtraLeadSeconds = 15 * 60;
 /** CreateSchedule calls in flight at once for one request. */
 const schedulingConcurrency = 16;
 
@@ -47,14 +54,47 @@ export class OneShotSchedule {
   private readonly config: SchedulerConfig;
   private readonly queueUrl: string;
   private readonly clock: Clock;
+  private readonly slots: FireSlots | undefined;
 
-  /** `config.targetArn` is the ARN of the queue whose URL is `queueUrl`. */
-  constructor(scheduler: SchedulerClient, sqs: SQSClient, config: SchedulerConfig, queueUrl: string, clock: Clock = { now: () => new Date() }) {
+  /**
+   * `config.targetArn` is the ARN of the queue whose URL is `queueUrl`. With `slots`, each
+   * schedule takes a fire second within the Scheduler's per-second quota (a burst due at once
+   * fires spread over the seconds before); without, every one fires `leadSeconds` early.
+   */
+  constructor(
+    scheduler: SchedulerClient,
+    sqs: SQSClient,
+    config: SchedulerConfig,
+    queueUrl: string,
+    clock: Clock = { now: () => new Date() },
+    slots?: FireSlots,
+  ) {
     this.scheduler = scheduler;
     this.sqs = sqs;
     this.config = config;
     this.queueUrl = queueUrl;
     this.clock = clock;
+    this.slots = slots;
+  }
+
+  /**
+   * When the schedule of a message due at `dueAt` fires: `leadSeconds` early, or earlier still in
+   * the latest second with room under the quota (at most `maxExtraLeadSeconds` earlier, never
+   * within the safety margin of `now`); `undefined` when it should go straight to the queue.
+   */
+  private async fireTime(dueAt: Date, now: Date, slots: FireSlots): Promise<Date> {
+    const ideal = this.fireAt(dueAt);
+    const latest = ideal.getTime() / 1000;
+    const soonest = Math.floor((now.getTime() + scheduleSafetyMarginMs) / 1000) + 1;
+    try {
+      const second = await slots.claim(latest, Math.max(soonest, latest - maxExtraLeadSeconds));
+      // No second with room: it fires on its lead time and waits its turn (it may arrive late).
+      return second === undefined ? ideal : new Date(second * 1000);
+    } catch (error) {
+      // The count is an optimisation: without it the schedule still fires, on its lead time.
+      logger.warn('Could not take a fire second; the schedule fires on its lead time', { error });
+      return ideal;
+    }
   }
 
   /** When the schedule of a message due at `dueAt` fires: `leadSeconds` early, on a whole second. */
@@ -88,7 +128,8 @@ export class OneShotSchedule {
         // Judged again now: an earlier CreateSchedule of this request may have taken a while.
         const at = clockNow();
         if (!this.needsSchedule(message.dueAt, at)) return this.sendSoon([message], at);
-        await this.scheduleOne(message);
+        const fireAt = this.slots ? await this.fireTime(message.dueAt, at, this.slots) : this.fireAt(message.dueAt);
+        await this.scheduleOne(message, fireAt);
         created.push(message.name);
       });
     } catch (error) {
@@ -111,12 +152,12 @@ export class OneShotSchedule {
     if (failures.length > 0) throw new MessagesNotSentError(this.queueUrl, failures);
   }
 
-  private async scheduleOne(message: TimedMessage): Promise<void> {
+  private async scheduleOne(message: TimedMessage, fireAt: Date): Promise<void> {
     await this.scheduler.send(
       new CreateScheduleCommand({
         Name: message.name,
         GroupName: this.config.groupName,
-        ScheduleExpression: atExpression(this.fireAt(message.dueAt)),
+        ScheduleExpression: atExpression(fireAt),
         ScheduleExpressionTimezone: 'UTC',
         FlexibleTimeWindow: { Mode: 'OFF' },
         ActionAfterCompletion: 'DELETE',

@@ -14,12 +14,18 @@ export class SesMailer implements Mailer {
   private readonly newClient: () => SESClient;
   private ses: SESClient;
   private readonly from: string;
+  private readonly configurationSet: string | undefined;
 
-  /** `newClient` makes the SES client, again whenever one threw before sending. */
-  constructor(newClient: () => SESClient, from: string) {
+  /**
+   * `newClient` makes the SES client, again whenever one threw before sending. `configurationSet`:
+   * the SES configuration set every send names, whose event destination reports bounces and
+   * complaints back (the data stack's).
+   */
+  constructor(newClient: () => SESClient, from: string, configurationSet?: string) {
     this.newClient = newClient;
     this.ses = flagErrorsBeforeDispatch(newClient());
     this.from = from;
+    this.configurationSet = configurationSet;
   }
 
   async send(email: OutgoingEmail): Promise<{ readonly messageId?: string }> {
@@ -35,6 +41,8 @@ export class SesMailer implements Mailer {
               ...(email.html !== undefined ? { Html: { Data: email.html, Charset: 'UTF-8' } } : {}),
             },
           },
+          ...(this.configurationSet !== undefined ? { ConfigurationSetName: this.configurationSet } : {}),
+          ...(email.tags && email.tags.length > 0 ? { Tags: email.tags.map((tag) => ({ Name: tag.name, Value: tag.value })) } : {}),
         }),
       );
       return MessageId ? { messageId: MessageId } : {};

@@ -1,8 +1,12 @@
 /**
- * From token claims to a Caller. The claims are `sub`, `tenant` (default `default`) and `role`;
+ * From token claims to a Caller. The claims are `sub` and two whose names the deployment sets
+ * (`herald:tenantClaim`, `herald:roleClaim`: `tenant` and `role` by default, `custom:tenant` and
+ * `cognito:groups` for Cognito, namespaced URLs for Auth0). A token without a tenant is refused
+ * unless the deployment is single-tenant (`herald:singleTenant`), where it belongs to `default`.
  * API Gateway presents claims as strings and arrays as `[a b]`, so `admin`, `[admin sender]`
  * and a real array all grant their roles.
  */
+import type { ClaimsConfig } from '../config.ts';
 import { roles } from '../domain/caller.ts';
 import type { Caller, Role } from '../domain/caller.ts';
 import { idSchema, tenantIdSchema } from '../domain/schemas.ts';
@@ -42,8 +46,14 @@ export function presentClaims(payload: Readonly<Record<string, unknown>>): Recor
   return claims;
 }
 
-/** The tenant of tokens that carry none. */
+/** The tenant of tokens that carry none, in a single-tenant deployment. */
 export const defaultTenant = 'default';
+
+/** Herald's own claim names, multi-tenant: what the local issuer signs and the WebSocket authorizer hands on. */
+export const heraldClaims: ClaimsConfig = { tenantClaim: 'tenant', roleClaim: 'role', singleTenant: false };
+
+/** Who the claims name, or why they name nobody (a sentence for the 401's message). */
+export type CallerReading = { readonly caller: Caller } | { readonly refusal: string };
 
 function rolesFrom(claim: unknown): Role[] {
   const words = Array.isArray(claim) ? claim.map(String) : typeof claim === 'string' ? claim.split(/[\s,[\]]+/) : [];
@@ -51,14 +61,25 @@ function rolesFrom(claim: unknown): Role[] {
 }
 
 /**
- * The caller the claims describe; `undefined` when they name no valid subject or tenant. The
- * subject is any one-line text of 1-255 characters, as identity providers issue it (`idSchema`);
- * the tenant is one of Herald's ids (`tenantIdSchema`).
+ * The caller the claims describe, or the reason they describe none: no valid subject, no tenant
+ * claim (in a multi-tenant deployment), or a tenant that is not a Herald id. The subject is any
+ * one-line text of 1-255 characters, as identity providers issue it (`idSchema`); the tenant is
+ * one of Herald's ids (`tenantIdSchema`).
  */
-export function callerFromClaims(claims: Readonly<Record<string, unknown>> | undefined): Caller | undefined {
-  if (!claims) return undefined;
+export function readCaller(claims: Readonly<Record<string, unknown>> | undefined, settings: ClaimsConfig = heraldClaims): CallerReading {
+  if (!claims) return { refusal: 'The request carries no verified token claims' };
   const sub = idSchema.safeParse(claims.sub);
-  const tenant = tenantIdSchema.safeParse(claims.tenant ?? defaultTenant);
-  if (!sub.success || !tenant.success) return undefined;
-  return { sub: sub.data, tenantId: tenant.data, roles: rolesFrom(claims.role) };
+  if (!sub.success) return { refusal: 'The token names no valid subject (sub)' };
+  const tenantClaim = claims[settings.tenantClaim];
+  const missing = tenantClaim === undefined || tenantClaim === '';
+  if (missing && !settings.singleTenant) return { refusal: `The token names no tenant: it carries no ${settings.tenantClaim} claim` };
+  const tenant = tenantIdSchema.safeParse(missing ? defaultTenant : tenantClaim);
+  if (!tenant.success) return { refusal: `The token's ${settings.tenantClaim} claim is not a valid tenant id` };
+  return { caller: { sub: sub.data, tenantId: tenant.data, roles: rolesFrom(claims[settings.roleClaim]) } };
+}
+
+/** The caller the claims describe; `undefined` when `readCaller` refuses them. */
+export function callerFromClaims(claims: Readonly<Record<string, unknown>> | undefined, settings: ClaimsConfig = heraldClaims): Caller | undefined {
+  const reading = readCaller(claims, settings);
+  return 'caller' in reading ? reading.caller : undefined;
 }

@@ -10,34 +10,43 @@
  * presents them to the function (strings; `presentClaims`), through the same `callerFromClaims`.
  */
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import type { TokenConfig } from '../config.ts';
-import type { Caller } from '../domain/caller.ts';
-import { callerFromClaims, presentClaims } from './claims.ts';
+import type { ClaimsConfig, TokenConfig } from '../config.ts';
+import { presentClaims, readCaller } from './claims.ts';
+import type { CallerReading } from './claims.ts';
 
-export type TokenVerifier = (token: string) => Promise<Caller | undefined>;
+/** The caller a token names, or why it names none. */
+export type TokenVerifier = (token: string) => Promise<CallerReading>;
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
-/** The caller a token names when it passes every rule of the JWT authorizer; `undefined` otherwise. */
-export async function verifyBearerToken(token: string, keys: KeySet, config: Pick<TokenConfig, 'issuer' | 'audience'>): Promise<Caller | undefined> {
+/**
+ * The caller a token names when it passes every rule of the JWT authorizer, read with the
+ * deployment's claim names; otherwise why not.
+ */
+export async function verifyBearerToken(
+  token: string,
+  keys: KeySet,
+  config: Pick<TokenConfig, 'issuer' | 'audience'>,
+  claims: ClaimsConfig,
+): Promise<CallerReading> {
   try {
-    if (typeof decodeProtectedHeader(token).kid !== 'string') return undefined;
+    if (typeof decodeProtectedHeader(token).kid !== 'string') return { refusal: 'The token names no key (kid)' };
     const { payload } = await jwtVerify(token, keys, {
       issuer: config.issuer,
       audience: config.audience,
       algorithms: ['RS256'],
       requiredClaims: ['exp'],
     });
-    if (typeof payload.iat === 'number' && payload.iat > Math.floor(Date.now() / 1000)) return undefined;
-    return callerFromClaims(presentClaims(payload));
+    if (typeof payload.iat === 'number' && payload.iat > Math.floor(Date.now() / 1000)) return { refusal: 'The token is issued in the future (iat)' };
+    return readCaller(presentClaims(payload), claims);
   } catch {
     // Expired, tampered, wrongly issued, malformed: all the same to a caller, "unauthorized".
-    return undefined;
+    return { refusal: 'The token is invalid' };
   }
 }
 
-/** A verifier bound to one issuer; the JWKS is fetched once and cached by jose. */
-export function tokenVerifier(config: TokenConfig): TokenVerifier {
+/** A verifier bound to one issuer and the deployment's claim names; the JWKS is fetched once and cached by jose. */
+export function tokenVerifier(config: TokenConfig, claims: ClaimsConfig): TokenVerifier {
   const keys = createRemoteJWKSet(new URL(config.jwksUrl));
-  return (token) => verifyBearerToken(token, keys, config);
+  return (token) => verifyBearerToken(token, keys, config, claims);
 }

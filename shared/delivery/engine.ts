@@ -27,11 +27,13 @@ import { preferenceSkip } from '../domain/recipient.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
 import { logger } from '../observability/logger.ts';
+import { deliveryMetrics } from '../observability/metric-names.ts';
 import type { DeliveryContent } from '../domain/delivery.ts';
 import type { TemplateChannel, TemplateVersion } from '../domain/template.ts';
 import { renderTemplate } from '../templates/render.ts';
 import { recipientScope, tenantScope } from '../templates/scope.ts';
 import type {
+  DeliveryMetricsRecorder,
   BroadcastStore,
   ClaimRequest,
   Clock,
@@ -71,6 +73,8 @@ export interface EngineDeps {
   readonly templates?: Pick<TemplateStore, 'get'>;
   /** @default a real timer */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Where each channel's outcomes are counted (delivered, failed, retried, throttled, and lateness). @default none */
+  readonly metrics?: DeliveryMetricsRecorder;
 }
 
 /** What the invocation running the engine knows about itself. */
@@ -132,6 +136,15 @@ function logFor(unit: Pick<DeliveryUnit, 'ref'>): UnitLog {
 
 /** Delivers every unit `refs` names that is due and still deliverable; an outcome per unit key. */
 export async function deliverUnits(deps: EngineDeps, refs: readonly UnitRef[], invocation: EngineInvocation): Promise<Map<string, UnitOutcome>> {
+  try {
+    return await deliverLoadedUnits(deps, refs, invocation);
+  } finally {
+    // One EMF line per channel per batch, whatever became of it.
+    deps.metrics?.flush();
+  }
+}
+
+async function deliverLoadedUnits(deps: EngineDeps, refs: readonly UnitRef[], invocation: EngineInvocation): Promise<Map<string, UnitOutcome>> {
   const outcomes = new Map<string, UnitOutcome>();
   const unique = [...new Map(refs.map((ref) => [unitKey(ref), ref])).values()];
   if (unique.length === 0) return outcomes;
@@ -458,6 +471,7 @@ async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: nu
       if (result.kind === 'recorded') deliveries[name] = result.delivery;
       else forget.push(name);
       logResult(log, name, result);
+      countResult(deps.metrics, name, result, unit, deps.clock.now());
     }),
   );
   const inboxItem = addsToInbox
@@ -541,6 +555,17 @@ async function sendOne(
         return { kind: 'recorded', delivery: { status: 'unconfirmed', at: at(), detail: text } };
     }
   }
+}
+
+/** Counts one channel's outcome: delivered (with how late), failed, retried or throttled. */
+function countResult(metrics: DeliveryMetricsRecorder | undefined, channel: Channel, result: ChannelResult, unit: DeliveryUnit, now: Date): void {
+  if (!metrics) return;
+  if (result.kind === 'retry') return metrics.count(channel, deliveryMetrics.counts.retried);
+  if (result.kind === 'throttled') return metrics.count(channel, deliveryMetrics.counts.throttled);
+  if (result.delivery.status === 'failed') return metrics.count(channel, deliveryMetrics.counts.failed);
+  if (result.delivery.status !== 'sent') return;
+  metrics.count(channel, deliveryMetrics.counts.delivered);
+  if (unit.status === 'pending') metrics.lateness(channel, now.getTime() - unit.dueAt);
 }
 
 function logResult(log: UnitLog, channel: Channel, result: ChannelResult): void {

@@ -6,6 +6,7 @@
  * so its granularity is one hour: the window starts at the beginning of the hour that holds
  * `now - period`.
  */
+import type { EmailAccountStatus } from './email-account.ts';
 import { channelDeliveryStatuses, channels, notificationStatuses } from './notification.ts';
 import type { Channel, ChannelDeliveryStatus, NotificationStatus } from './notification.ts';
 
@@ -57,10 +58,12 @@ export interface MetricsReport {
   readonly granularity: 'hour';
   readonly notifications: Readonly<Record<NotificationStatus, number>>;
   readonly deliveries: Readonly<Record<Channel, Readonly<Record<CountedOutcome, number>>>>;
+  /** The SES account's sandbox status and quota; `null` when SES could not be asked. */
+  readonly email: EmailAccountStatus | null;
 }
 
 /** Shapes summed counters into a report; counters never written read as zero. */
-export function toMetricsReport(sums: MetricCounts, window: { period: number; from: Date; to: Date }): MetricsReport {
+export function toMetricsReport(sums: MetricCounts, window: { period: number; from: Date; to: Date }, email: EmailAccountStatus | null = null): MetricsReport {
   const count = (name: MetricName): number => sums[name] ?? 0;
   return {
     period: window.period,
@@ -74,6 +77,7 @@ export function toMetricsReport(sums: MetricCounts, window: { period: number; fr
         Object.fromEntries(countedOutcomes.map((outcome) => [outcome, count(`deliveries.${channel}.${outcome}`)])),
       ]),
     ) as Record<Channel, Record<CountedOutcome, number>>,
+    email,
   };
 }
 

@@ -9,6 +9,17 @@ import type { QuietHours } from './time.ts';
 export type SwitchableChannel = Exclude<Channel, 'inbox'>;
 export const switchableChannels: readonly SwitchableChannel[] = channels.filter((c): c is SwitchableChannel => c !== 'inbox');
 
+/**
+ * An address SES reported back (a permanent bounce, or a complaint): Herald sends it nothing more
+ * until an admin lifts it (`DELETE /v1/suppressions/{recipientId}`) or the address changes.
+ */
+export interface EmailSuppression {
+  readonly address: string;
+  readonly reason: 'bounce' | 'complaint';
+  /** When SES reported it (ISO 8601, UTC). */
+  readonly at: string;
+}
+
 /** A recipient's own say over their channels: `false` switches one off, `true` on, absent leaves it to the wider rule. */
 export type ChannelPreferences = Readonly<Partial<Record<SwitchableChannel, boolean>>>;
 /** Switches per notification `type` (`{ marketing: { sms: false } }`): they win over the per-channel ones. */
@@ -36,6 +47,8 @@ export interface Recipient {
    * sends nothing there but the code (shared/domain/contact-verification.ts).
    */
   readonly pendingVerifications?: PendingVerifications;
+  /** Set when SES reported the e-mail address bounced or complained of; the e-mail channel skips it. */
+  readonly emailSuppression?: EmailSuppression;
   /** Their own quiet hours (issue 12): a window, `null` for none at all; absent: the tenant's. */
   readonly quietHours?: QuietHours | null;
   readonly createdAt: string;
@@ -81,6 +94,12 @@ export function addressOn(recipient: Pick<Recipient, AddressField>, channel: Ver
 export function hasVerifiedAddress(recipient: Pick<Recipient, AddressField | 'pendingVerifications'>, channel: VerifiableChannel): boolean {
   const address = addressOn(recipient, channel);
   return address !== undefined && isAddressVerified(recipient.pendingVerifications, channel, address);
+}
+
+/** The suppression that stands for the recipient's current address, if any (one for an older address does not). */
+export function suppressionOfEmail(recipient: Pick<Recipient, 'email' | 'emailSuppression'>): EmailSuppression | undefined {
+  const suppression = recipient.emailSuppression;
+  return suppression !== undefined && recipient.email !== undefined && suppression.address.toLowerCase() === recipient.email.toLowerCase() ? suppression : undefined;
 }
 
 /**
@@ -154,6 +173,8 @@ export function applyRecipientChanges(
     ...(channelPreferences && Object.keys(channelPreferences).length > 0 ? { channelPreferences } : {}),
     ...(typePreferences && Object.keys(typePreferences).length > 0 ? { typePreferences } : {}),
     ...(Object.keys(pending).length > 0 ? { pendingVerifications: pending } : {}),
+    // A suppression follows its address: a new address starts clean.
+    ...(existing?.emailSuppression && suppressionOfEmail({ email, emailSuppression: existing.emailSuppression }) ? { emailSuppression: existing.emailSuppression } : {}),
     ...(quietHours !== undefined ? { quietHours } : {}),
     createdAt: existing?.createdAt ?? now.toISOString(),
     updatedAt: now.toISOString(),
@@ -173,6 +194,7 @@ export function toRecipientView(r: Recipient): Record<string, unknown> {
     channels: Object.fromEntries(switchableChannels.map((channel) => [channel, isChannelEnabled(r, channel)])),
     types: r.typePreferences ?? {},
     awaitingVerification: verifiableChannels.filter((channel) => addressOn(r, channel) !== undefined && !hasVerifiedAddress(r, channel)),
+    emailSuppression: suppressionOfEmail(r) ?? null,
     quietHours: r.quietHours === undefined ? 'default' : r.quietHours,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,

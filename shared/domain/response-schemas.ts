@@ -99,6 +99,10 @@ export const recipientViewSchema = z.strictObject({
     description:
       'Channels whose address the recipient set for themself and has not confirmed yet (`POST /v1/me/verify`): nothing is sent there but the code.',
   }),
+  emailSuppression: z
+    .strictObject({ address: z.string(), reason: z.enum(['bounce', 'complaint']), at: instant })
+    .nullable()
+    .meta({ description: 'Set when SES reported the address bounced (permanently) or complained of: no e-mail goes there until an admin lifts it or the address changes.' }),
   quietHours: z
     .union([z.strictObject({ start: z.string(), end: z.string() }), z.null(), z.literal('default')])
     .meta({ description: 'Their own quiet hours (wall times in their zone), `null` for none, `"default"` for the tenant\'s (`GET /v1/settings`).' }),
@@ -229,6 +233,13 @@ export const metricsReportSchema = z.strictObject({
       channels.map((channel) => [channel, z.strictObject(Object.fromEntries(countedOutcomes.map((outcome) => [outcome, z.int().min(0)])))]),
     ),
   ),
+  email: z
+    .strictObject({ sandbox: z.boolean(), sendingEnabled: z.boolean(), maxSendRate: z.number(), max24HourSend: z.number(), sentLast24Hours: z.number() })
+    .nullable()
+    .meta({
+      description:
+        "The SES account (`GetAccount`): `sandbox` true until production access is granted (only verified recipients, 200 a day, 1 a second), its quota per second and per 24 hours; null when SES could not be asked.",
+    }),
 });
 
 /** One dead-letter queue's depth, as SQS approximates it. */

@@ -498,6 +498,12 @@ export const listRecipientsQuerySchema = z.strictObject({
 });
 export type ListRecipientsQuery = z.infer<typeof listRecipientsQuerySchema>;
 
+/** Query of `GET /v1/suppressions`. */
+export const listSuppressionsQuerySchema = z.strictObject({
+  limit: pageLimitSchema,
+  cursor: pageCursorSchema.optional(),
+});
+
 /** Query of `GET /v1/me/inbox`. */
 export const listInboxQuerySchema = z.strictObject({
   unread: z

@@ -4,7 +4,7 @@
  * this table between its markers, written by `npm run docs:limits`, and a test fails when the two
  * differ. The OpenAPI document carries the same numbers, from the same schemas.
  */
-import { defaultSelfSend } from '../config.ts';
+import { defaultSelfSend, defaultTenantRequestsPerSecond } from '../config.ts';
 import { maxVerificationAttempts, verificationCodeTtlMs } from '../domain/contact-verification.ts';
 import { maxListingPayloadBytes } from '../domain/payload-budget.ts';
 import {
@@ -83,6 +83,7 @@ export function limitRows(): readonly Row[] {
     ...Object.entries(bodyCapBytes).map(([route, cap]): Row => ['body size', `${n(cap)} bytes (413 beyond)`, `\`${route}\``]),
     ['body size, any other route', `${n(defaultBodyCapBytes)} bytes; no route more than ${n(maxBodyCapBytes)}`, 'every other route'],
     ['notifications a plain user sends themself', `${defaultSelfSend.userPerHour} per user and ${n(defaultSelfSend.tenantPerHour)} per tenant per hour by default (CDK context \`herald:selfSendUserPerHour\`, \`herald:selfSendTenantPerHour\`); 429 with \`Retry-After\` beyond; each verification code counts`, '`POST /v1/notifications`, `POST /api/notifications/schedule`, `PATCH /v1/me`'],
+    ['requests of one tenant', `${defaultTenantRequestsPerSecond} per second by default, all its callers together (CDK context \`herald:tenantRequestsPerSecond\`); 429 with \`Retry-After\` beyond`, 'every route with a token'],
     ['locale', `a BCP 47 tag, at most ${maxLocaleLength} characters`, 'recipients, `PATCH /v1/me`, template locales, previews'],
     ['template definition', `at most ${n(maxTemplateBytes)} bytes as JSON (UTF-8), ${maxTemplateLocales} locales, a description of ${maxTemplateDescriptionLength} characters`, '`PUT /v1/templates/{id}`'],
     ['template versions', `${n(maxTemplateVersions)} per template (409 beyond: delete it and store it again)`, '`PUT /v1/templates/{id}`'],

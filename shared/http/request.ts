@@ -4,7 +4,8 @@
  */
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { callerFromClaims } from '../auth/claims.ts';
+import { readCaller } from '../auth/claims.ts';
+import { claimsConfig, once } from '../config.ts';
 import type { Caller } from '../domain/caller.ts';
 import { maxDataBytes, maxDataDepth } from '../domain/schemas.ts';
 import { PayloadTooLargeError, UnauthorizedError, ValidationError } from '../errors.ts';
@@ -111,11 +112,14 @@ export function pathParameter<S extends z.ZodType>(event: HttpEvent, name: strin
   return parseWith(schema, event.pathParameters?.[name], `path parameter ${name}`);
 }
 
-/** Who is calling, from the claims the JWT authorizer verified. */
+// Read on first use: the claim names are the deployment's (herald:tenantClaim, herald:roleClaim).
+const claimNames = once(() => claimsConfig());
+
+/** Who is calling, from the claims the JWT authorizer verified; UnauthorizedError (401) saying why when they name nobody. */
 export function callerFrom(event: HttpEvent): Caller {
-  const caller = callerFromClaims(event.requestContext.authorizer?.jwt?.claims);
-  if (!caller) throw new UnauthorizedError('The token names no valid subject or tenant');
-  return caller;
+  const reading = readCaller(event.requestContext.authorizer?.jwt?.claims, claimNames());
+  if ('refusal' in reading) throw new UnauthorizedError(reading.refusal);
+  return reading.caller;
 }
 
 /** A JSON response. */

@@ -1,7 +1,7 @@
 /** Reading API Gateway WebSocket events: the connection and the caller the authorizer passed on. */
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { callerFromClaims } from '../auth/claims.ts';
+import { callerFromClaims, heraldClaims } from '../auth/claims.ts';
 import type { Caller } from '../domain/caller.ts';
 
 /** The WebSocket event, with the authorizer context API Gateway adds on every route. */
@@ -15,7 +15,8 @@ const authorizerContextSchema = z.object({ sub: z.string(), tenantId: z.string()
 export function socketCaller(event: SocketEvent): Caller | undefined {
   const context = authorizerContextSchema.safeParse(event.requestContext.authorizer);
   if (!context.success) return undefined;
-  return callerFromClaims({ sub: context.data.sub, tenant: context.data.tenantId, role: context.data.roles });
+  // The authorizer hands on a caller it already read with the deployment's claim names: its context uses Herald's own.
+  return callerFromClaims({ sub: context.data.sub, tenant: context.data.tenantId, role: context.data.roles }, heraldClaims);
 }
 
 /** The JSON body of a client message; `undefined` when it is not JSON. */

@@ -2,13 +2,17 @@
 import type { Caller } from '../domain/caller.ts';
 import { isAdmin } from '../domain/caller.ts';
 import { startOfHour, toMetricsReport } from '../domain/metrics.ts';
+import type { EmailAccountStatus } from '../domain/email-account.ts';
 import type { MetricsReport } from '../domain/metrics.ts';
 import { ForbiddenError } from '../errors.ts';
-import type { Clock, MetricsStore } from '../ports.ts';
+import { logger } from '../observability/logger.ts';
+import type { Clock, EmailAccount, MetricsStore } from '../ports.ts';
 
 export interface MetricsDeps {
   readonly metrics: MetricsStore;
   readonly clock: Clock;
+  /** The SES account, whose sandbox status and quota the report shows. @default none: `email` is null */
+  readonly emailAccount?: EmailAccount;
 }
 
 /**
@@ -19,6 +23,17 @@ export async function getTenantMetrics(deps: MetricsDeps, caller: Caller, period
   if (!isAdmin(caller)) throw new ForbiddenError('Only tenant admins may read metrics');
   const to = deps.clock.now();
   const from = startOfHour(new Date(to.getTime() - periodSeconds * 1000));
-  const sums = await deps.metrics.sum(caller.tenantId, from, to);
-  return toMetricsReport(sums, { period: periodSeconds, from, to });
+  const [sums, email] = await Promise.all([deps.metrics.sum(caller.tenantId, from, to), emailStatus(deps.emailAccount)]);
+  return toMetricsReport(sums, { period: periodSeconds, from, to }, email);
+}
+
+/** The SES account's status, or null when SES cannot be asked (the counts are worth answering without it). */
+async function emailStatus(account: EmailAccount | undefined): Promise<EmailAccountStatus | null> {
+  if (!account) return null;
+  try {
+    return await account.status();
+  } catch (error) {
+    logger.warn('Could not read the SES account status', { error });
+    return null;
+  }
 }

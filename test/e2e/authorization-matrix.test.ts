@@ -109,6 +109,15 @@ async function draft(token: string, extra: Record<string, unknown> = {}): Promis
   return created.body.broadcastId as string;
 }
 
+/** A fresh recipient whose address SES's mailbox simulator bounced, so it is suppressed; its id. */
+async function bouncedRecipient(): Promise<string> {
+  const id = `bouncy-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  await ok('PUT', `/v1/recipients/${id}`, tokens.admin, { email: 'bounce@simulator.amazonses.com' });
+  await notification(tokens.admin, id, { scheduledAt: undefined, channels: ['email'] });
+  await eventually(() => h.api('GET', `/v1/recipients/${id}`, { token: tokens.admin }), (r) => r.body.emailSuppression !== null, 20_000);
+  return id;
+}
+
 /** A recurring notification far from firing (yearly, on 1 January), created by the sender. */
 const recurringBody = { recipients: ['bob'], title: 'Yearly', message: 'Happy new year', schedule: { cron: '0 0 1 1 *', timezone: 'Europe/Paris' } };
 
@@ -275,6 +284,8 @@ const matrix: Readonly<Record<string, MatrixRow>> = {
     target: notificationTarget((id) => ({ path: `/v1/notifications/${id}/retry`, body: { delayMinutes: 60 } })),
   },
   'GET /v1/metrics': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/metrics?period=3600' }) },
+  'GET /v1/suppressions': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/suppressions?limit=5' }) },
+  'DELETE /v1/suppressions/{recipientId}': { roles: ['admin'], ok: 200, valid: async () => ({ path: `/v1/suppressions/${await bouncedRecipient()}` }) },
   'GET /v1/settings': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings' }) },
   'PUT /v1/settings': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings', body: { defaultTimezone: 'UTC' } }) },
   'POST /v1/recurring-notifications': {

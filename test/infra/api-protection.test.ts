@@ -18,7 +18,7 @@ import { contextKeys, readHeraldSettings, SettingsError } from '../../lib/stacks
 import { HeraldServiceStack } from '../../lib/stacks/herald-service-stack.ts';
 import type { SynthesisedHerald } from './synth.ts';
 import { synthesiseHerald, testContext, testSettings } from './synth.ts';
-import { functionLogicalId, prop, referencedLogicalIds, resourcesOf, resourcesOfType } from './template-queries.ts';
+import { environmentOf, functionLogicalId, prop, referencedLogicalIds, resourcesOf, resourcesOfType } from './template-queries.ts';
 
 const physical = (name: string): string => `herald-${testSettings.stage}-${name}`;
 
@@ -66,14 +66,17 @@ describe('stage-level throttling', () => {
 
     // Act
     const shipped = readHeraldSettings(new App({ context: cdkJson.context }));
-    const passed = readHeraldSettings(new App({ context: testContext({ [contextKeys.apiRateLimit]: '50', [contextKeys.apiBurstLimit]: '75' }) }));
+    const passed = readHeraldSettings(
+      new App({ context: testContext({ [contextKeys.apiRateLimit]: '50', [contextKeys.apiBurstLimit]: '75', [contextKeys.tenantRequestsPerSecond]: '10' }) }),
+    );
 
     // Assess
-    expect(shipped.api).toEqual({ rateLimitPerSecond: 200, burstLimit: 400, corsOrigins: [] });
-    expect([passed.api.rateLimitPerSecond, passed.api.burstLimit]).toEqual([50, 75]);
+    expect(shipped.api).toEqual({ rateLimitPerSecond: 200, burstLimit: 400, corsOrigins: [], tenantRequestsPerSecond: 50 });
+    expect([passed.api.rateLimitPerSecond, passed.api.burstLimit, passed.api.tenantRequestsPerSecond]).toEqual([50, 75, 10]);
   });
 
   it.each([
+    [contextKeys.tenantRequestsPerSecond, -1],
     [contextKeys.apiRateLimit, 0],
     [contextKeys.apiRateLimit, 20_000],
     [contextKeys.apiBurstLimit, 2.5],
@@ -85,6 +88,19 @@ describe('stage-level throttling', () => {
     // Assess
     expect(reading).toThrow(SettingsError);
     expect(reading).toThrow(key);
+  });
+});
+
+describe('the per-tenant request quota', () => {
+  it('is told, from context, to the HTTP API function alone', () => {
+    // Prepare
+    const herald = synthesiseHerald();
+
+    // Act
+    const quotas = Object.fromEntries(functions.map((fn) => [fn.name, environmentOf(herald.service, `herald-${testSettings.stage}-${fn.name}`).HERALD_TENANT_REQUESTS_PER_SECOND]));
+
+    // Assess
+    expect(Object.entries(quotas).filter(([, value]) => value !== undefined)).toEqual([['api', String(testSettings.api.tenantRequestsPerSecond)]]);
   });
 });
 

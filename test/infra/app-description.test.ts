@@ -226,6 +226,7 @@ describe('the templates agree with the app description', () => {
       queue: () => ({ url: 'url', arn: 'arn' }),
       scheduler: { groupName: 'group', roleArn: 'role' },
       websocketCallbackUrl: 'callback',
+      emailConfigurationSet: 'configuration-set',
       telegram: { tokenSecret: 'secret', apiUrl: 'https://telegram' },
       webhookTargets: 'public-https' as const,
     };
@@ -233,6 +234,16 @@ describe('the templates agree with the app description', () => {
       const built = Object.keys(environmentOf(herald.service, physical(fn.name))).sort();
       const derived = [...Object.keys(functionEnvironment(fn, placeholders)), 'NODE_OPTIONS'].sort();
       expect(built, fn.name).toEqual(derived);
+    }
+  });
+
+  it('tells both doors (the HTTP API function, the WebSocket authorizer) the claim names from context, and no other function', () => {
+    const readers = functions.filter((fn) => fn.access.settings?.includes('claims')).map((fn) => fn.name).sort();
+    expect(readers).toEqual(['api', 'ws-authorizer']);
+    for (const fn of functions) {
+      const env = environmentOf(herald.service, physical(fn.name));
+      const expected = readers.includes(fn.name) ? [testSettings.claims.tenantClaim, testSettings.claims.roleClaim, 'false'] : [undefined, undefined, undefined];
+      expect([env.HERALD_TENANT_CLAIM, env.HERALD_ROLE_CLAIM, env.HERALD_SINGLE_TENANT], fn.name).toEqual(expected);
     }
   });
 

@@ -445,16 +445,18 @@ describe('least privilege', () => {
     }
   });
 
-  it('gives the sending functions SES send rights on this account identities only', () => {
+  it('gives the sending functions SES send rights on this account identities and Herald’s configuration set only', () => {
     for (const fn of functions) {
       const allowing = statementsAllowing(statementsOfFunction(herald.service, physical(fn.name)), 'ses:SendEmail');
       if (!fn.access.sendsEmail) {
         expect(allowing, fn.name).toEqual([]);
         continue;
       }
-      expect(allowing.flatMap((s) => s.resources)).toEqual([
-        `arn:aws:ses:${testEnv.region}:${testEnv.account}:identity/*`,
-      ]);
+      const [identities, configurationSet, ...others] = allowing.flatMap((s) => s.resources);
+      expect(identities).toBe(`arn:aws:ses:${testEnv.region}:${testEnv.account}:identity/*`);
+      expect(JSON.stringify(configurationSet)).toContain(`:ses:${testEnv.region}:${testEnv.account}:configuration-set/`);
+      expect(JSON.stringify(configurationSet)).toContain('EmailFeedbackConfigurationSet');
+      expect(others).toEqual([]);
     }
   });
 

@@ -38,6 +38,22 @@ describe('reading settings from CDK context', () => {
     expect(readHeraldSettings(app).schedulerLeadSeconds).toBe(90);
   });
 
+  it('reads the claim names and tenancy as `-c` passes them', () => {
+    const app = new App({
+      context: testContext({ [contextKeys.tenantClaim]: 'https://herald.example.com/tenant', [contextKeys.roleClaim]: 'https://herald.example.com/roles', [contextKeys.singleTenant]: 'true' }),
+    });
+    expect(readHeraldSettings(app).claims).toEqual({ tenantClaim: 'https://herald.example.com/tenant', roleClaim: 'https://herald.example.com/roles', singleTenant: true });
+  });
+
+  it.each([
+    [contextKeys.tenantClaim, 'custom tenant', /herald:tenantClaim must be a claim name/],
+    [contextKeys.roleClaim, '', /herald:roleClaim is missing/],
+    [contextKeys.singleTenant, 'yes', /herald:singleTenant must be true or false/],
+  ])('refuses %s set to %j, naming it', (key, value, message) => {
+    const app = new App({ context: testContext({ [key]: value }) });
+    expect(() => readHeraldSettings(app)).toThrow(message);
+  });
+
   it('refuses a stage that would not fit in resource names', () => {
     const app = new App({ context: testContext({ [contextKeys.stage]: 'Prod_EU' }) });
     expect(() => readHeraldSettings(app)).toThrow(/herald:stage/);

@@ -20,12 +20,15 @@ export const testSettings: HeraldSettings = {
   jwksUrl: 'https://issuer.herald-tests.dev/keys.json',
   emailFrom: 'sender@herald-tests.dev',
   schedulerLeadSeconds: 45,
+  schedulerFiresPerSecond: 2500,
   retry: { baseSeconds: 30, factor: 3, maxRetries: 5, jitter: 0.25, capSeconds: 3600 },
   sweeps: { stuckAfterSeconds: 120, sweepMaxItems: 500, cancelledRetentionDays: 7, cleanupMaxItems: 2000 },
   // No SES budget: the functions read the account's own (GetSendQuota), as with cdk.json.
   delivery: { holdMs: 1500, ses: {} },
   selfSend: { userPerHour: 60, tenantPerHour: 1000 },
-  api: { rateLimitPerSecond: 150, burstLimit: 300, corsOrigins: ['https://app.herald-tests.dev', 'http://localhost:5173'] },
+  // Cognito's claim names, so a test can tell they came from context.
+  claims: { tenantClaim: 'custom:tenant', roleClaim: 'cognito:groups', singleTenant: false },
+  api: { rateLimitPerSecond: 150, burstLimit: 300, corsOrigins: ['https://app.herald-tests.dev', 'http://localhost:5173'], tenantRequestsPerSecond: 25 },
   // The test stage is not a production one: a stage named `live` is, in these tests.
   operations: { productionStages: ['live'], alarmEmail: 'oncall@herald-tests.dev' },
 };
@@ -46,6 +49,7 @@ export function testContext(overrides: Readonly<Record<string, unknown>> = {}): 
     [contextKeys.jwksUrl]: testSettings.jwksUrl,
     [contextKeys.emailFrom]: testSettings.emailFrom,
     [contextKeys.schedulerLeadSeconds]: testSettings.schedulerLeadSeconds,
+    [contextKeys.schedulerFiresPerSecond]: testSettings.schedulerFiresPerSecond,
     [contextKeys.retryBaseSeconds]: testSettings.retry.baseSeconds,
     [contextKeys.retryFactor]: testSettings.retry.factor,
     [contextKeys.retryMaxRetries]: testSettings.retry.maxRetries,
@@ -59,8 +63,12 @@ export function testContext(overrides: Readonly<Record<string, unknown>> = {}): 
     [contextKeys.apiRateLimit]: testSettings.api.rateLimitPerSecond,
     [contextKeys.apiBurstLimit]: testSettings.api.burstLimit,
     [contextKeys.corsOrigins]: testSettings.api.corsOrigins,
+    [contextKeys.tenantRequestsPerSecond]: testSettings.api.tenantRequestsPerSecond,
     [contextKeys.productionStages]: testSettings.operations.productionStages,
     [contextKeys.alarmEmail]: testSettings.operations.alarmEmail,
+    [contextKeys.tenantClaim]: testSettings.claims.tenantClaim,
+    [contextKeys.roleClaim]: testSettings.claims.roleClaim,
+    [contextKeys.singleTenant]: testSettings.claims.singleTenant,
     // No stack is bundled: entries must exist, but esbuild never runs.
     'aws:cdk:bundling-stacks': [],
     ...overrides,

@@ -2,6 +2,7 @@
  * The delivery engine (shared/delivery) and what it runs on: the delivery store, the channels
  * over their providers (SES, the WebSocket connections), and the providers' send budgets.
  */
+import { PowertoolsDeliveryMetrics } from '../powertools-delivery-metrics.ts';
 import { GetSendQuotaCommand } from '@aws-sdk/client-ses';
 import { createChannels } from '../../delivery/channels/index.ts';
 import type { ChannelRegistry } from '../../delivery/channel.ts';
@@ -94,5 +95,6 @@ export const engineDeps = once(
     // Made on first use: only a templated delivery reads the templates table.
     templates: { get: (...args) => templateStore().get(...args) },
     settings: { leaseSeconds: deliveryConfig().leaseSeconds, retry: retryPolicyConfig(), holdMs: engineConfig().holdMs },
+    metrics: new PowertoolsDeliveryMetrics(),
   }),
 );

@@ -5,10 +5,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { once, tableNames } from '../../config.ts';
+import { sdkClientOptions } from '../sdk-clients.ts';
 import { withoutSdkLogger } from '../sdk-logger.ts';
 
-/** The low-level client, for adapters that speak DynamoDB's own attribute values. */
-export const dynamoClient = once(() => withoutSdkLogger(new DynamoDBClient({})));
+/**
+ * The low-level client, for adapters that speak DynamoDB's own attribute values; a plain write
+ * that meets an ongoing transaction (`TransactionConflictException`) is retried (sdk-clients.ts).
+ */
+export const dynamoClient = once(() => withoutSdkLogger(new DynamoDBClient(sdkClientOptions())));
 
 /** The document client every store uses: plain JavaScript values, `undefined` attributes dropped. */
 export const documentClient = once(() =>

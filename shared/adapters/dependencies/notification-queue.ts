@@ -3,18 +3,25 @@
  * later, messages for those due soon, and the queue as its consumer and the sweeps use it.
  */
 import { deliveryDeadLetterQueueUrl, deliveryQueueConfig, once, schedulerConfig } from '../../config.ts';
+import { DynamoFireSlots } from '../dynamo-fire-slots.ts';
 import { EventBridgeDeliveryScheduler } from '../eventbridge-delivery-scheduler.ts';
 import { OneShotSchedule } from '../one-shot-schedule.ts';
 import { SqsDeliveryEnqueuer } from '../sqs-delivery-enqueuer.ts';
 import { SqsDeliveryQueue } from '../sqs-delivery-queue.ts';
 import { SqsRequeue } from '../sqs-requeue.ts';
+import { documentClient, tables } from './dynamodb.ts';
 import { schedulerClient } from './scheduler.ts';
 import { sqsClient } from './sqs.ts';
 
-/** Puts created (and rescheduled) notifications on their way: one schedule per instant and batch. */
-export const deliveryScheduler = once(
-  () => new EventBridgeDeliveryScheduler(schedulerClient(), sqsClient(), schedulerConfig(), deliveryQueueConfig().url),
-);
+/**
+ * Puts created (and rescheduled) notifications on their way: one schedule per instant and batch,
+ * each in a fire second with room under the Scheduler's quota (the rate-limits table counts them).
+ */
+export const deliveryScheduler = once(() => {
+  const config = schedulerConfig();
+  const slots = new DynamoFireSlots(documentClient(), () => tables().rateLimits, config.firesPerSecond);
+  return new EventBridgeDeliveryScheduler(schedulerClient(), sqsClient(), config, deliveryQueueConfig().url, undefined, slots);
+});
 /** The delivery queue and its dead-letter queue, as the consumer uses them. */
 export const deliveryQueue = once(
   () => new SqsDeliveryQueue(sqsClient(), deliveryQueueConfig().url, once(() => deliveryDeadLetterQueueUrl())),

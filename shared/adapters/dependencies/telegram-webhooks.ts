@@ -10,6 +10,8 @@ import { webhookHeaders, webhookMessageId } from '../../domain/standard-webhooks
 import type { WebhookSecretDeps } from '../../use-cases/webhook-secrets.ts';
 import { currentSigningSecrets } from '../../use-cases/webhook-secrets.ts';
 import { DynamoWebhookSecretStore } from '../dynamo-webhook-secrets.ts';
+import { sdkClientOptions } from '../sdk-clients.ts';
+import { withoutSdkLogger } from '../sdk-logger.ts';
 import { cachedSecret } from '../secrets-manager-secret.ts';
 import { telegramBotApi } from '../telegram-bot-api.ts';
 import type { TelegramBot } from '../telegram-bot-api.ts';
@@ -18,7 +20,7 @@ import type { WebhookSender } from '../webhook-sender.ts';
 import { systemClock } from './clock.ts';
 import { documentClient, tables } from './dynamodb.ts';
 
-const secretsManager = once(() => new SecretsManagerClient({}));
+const secretsManager = once(() => withoutSdkLogger(new SecretsManagerClient(sdkClientOptions())));
 
 /** Herald's bot, its token cached for 5 minutes (and read again at once after a 401). */
 export const telegramBot = once((): TelegramBot => {

@@ -3,7 +3,8 @@
  * alternative) when the template has an HTML part, plain text otherwise.
  */
 import { classifyProviderError } from '../../domain/delivery-errors.ts';
-import { hasVerifiedAddress } from '../../domain/recipient.ts';
+import { emailTags } from '../../domain/email-feedback.ts';
+import { hasVerifiedAddress, suppressionOfEmail } from '../../domain/recipient.ts';
 import type { Mailer } from '../../ports.ts';
 import { sectionFor } from '../../templates/section.ts';
 import type { DeliveryChannel } from '../channel.ts';
@@ -29,9 +30,12 @@ export function emailChannel(mailer: Mailer): DeliveryChannel<string, EmailBody>
     name: 'email',
     kind: 'send',
     provider: 'ses',
-    needs: ['email', 'pendingVerifications'],
+    needs: ['email', 'pendingVerifications', 'emailSuppression'],
     target: ({ recipient }) => {
       if (recipient.email === undefined) return { skip: 'no email address' };
+      // SES reported the address bounced or complained of: sending again would hurt the account's reputation.
+      const suppression = suppressionOfEmail(recipient);
+      if (suppression) return { skip: `address suppressed (${suppression.reason})` };
       // An address its owner set and has not confirmed gets nothing but the code (contact-verification.ts).
       return hasVerifiedAddress(recipient, 'email') ? recipient.email : { skip: 'address not verified' };
     },
@@ -41,8 +45,14 @@ export function emailChannel(mailer: Mailer): DeliveryChannel<string, EmailBody>
       const { subject, text, html } = chosen.section;
       return { subject: oneLine(subject), text, ...(html !== undefined ? { html } : {}) };
     },
-    async send(to, body) {
-      const { messageId } = await mailer.send({ to, subject: body.subject, text: body.text, ...(body.html !== undefined ? { html: body.html } : {}) });
+    async send(to, body, context) {
+      const { messageId } = await mailer.send({
+        to,
+        subject: body.subject,
+        text: body.text,
+        ...(body.html !== undefined ? { html: body.html } : {}),
+        tags: emailTags(context.tenantId, context.recipient.id),
+      });
       return messageId ? { providerMessageId: messageId } : {};
     },
     classify: (error) => classifyProviderError(error),

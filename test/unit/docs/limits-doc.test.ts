@@ -22,9 +22,10 @@ describe('the self-service send limits', () => {
     const cdkJson = JSON.parse(await readFile(resolve(import.meta.dirname, '..', '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
 
     // Act
-    const { defaultSelfSend } = await import('../../../shared/config.ts');
+    const { defaultSelfSend, defaultTenantRequestsPerSecond } = await import('../../../shared/config.ts');
 
     // Assess
     expect({ userPerHour: cdkJson.context['herald:selfSendUserPerHour'], tenantPerHour: cdkJson.context['herald:selfSendTenantPerHour'] }).toEqual(defaultSelfSend);
+    expect(cdkJson.context['herald:tenantRequestsPerSecond']).toBe(defaultTenantRequestsPerSecond);
   });
 });

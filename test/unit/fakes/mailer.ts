@@ -6,6 +6,7 @@ export interface Email {
   readonly to: string;
   readonly subject: string;
   readonly text: string;
+  readonly tags?: readonly { readonly name: string; readonly value: string }[];
   readonly html?: string;
 }
 

@@ -3,6 +3,7 @@
  * `save` and `remove` only apply to the version the caller read, and group membership is an
  * index kept in step with every write.
  */
+import { suppressionOfEmail } from '../../../shared/domain/recipient.ts';
 import type { Recipient } from '../../../shared/domain/recipient.ts';
 import type { RecipientListQuery, RecipientPage, RecipientStore } from '../../../shared/ports.ts';
 import { ScriptedFailures } from './failures.ts';
@@ -65,7 +66,7 @@ export class InMemoryRecipientStore implements RecipientStore {
   async list(tenantId: string, query: RecipientListQuery): Promise<RecipientPage> {
     const ids =
       query.group === undefined
-        ? [...this.items.values()].filter((r) => r.tenantId === tenantId).map((r) => r.id)
+        ? [...this.items.values()].filter((r) => r.tenantId === tenantId && (!query.emailSuppressed || suppressionOfEmail(r))).map((r) => r.id)
         : [...(this.memberships.get(`${tenantId}#${query.group}`) ?? [])];
     const after = query.after;
     const sorted = ids.sort().filter((id) => after === undefined || id > after);

@@ -12,15 +12,19 @@ const sources: EnvironmentSources = {
     jwksUrl: 'https://issuer.test/jwks.json',
     emailFrom: 'sender@herald.test',
     schedulerLeadSeconds: 45,
+    schedulerFiresPerSecond: 2500,
     retry: { baseSeconds: 30, factor: 3, maxRetries: 5, jitter: 0.25, capSeconds: 3600 },
     sweeps: { stuckAfterSeconds: 120, sweepMaxItems: 500, cancelledRetentionDays: 7, cleanupMaxItems: 2000 },
     delivery: { holdMs: 1500, ses: {} },
     selfSend: { userPerHour: 60, tenantPerHour: 1000 },
+    claims: { tenantClaim: 'custom:tenant', roleClaim: 'cognito:groups', singleTenant: false },
+    api: { tenantRequestsPerSecond: 25 },
   },
   tableName: (table) => `table-${table}`,
   queue: (queue) => ({ url: `https://sqs.test/${queue}`, arn: `arn:sqs:${queue}` }),
   scheduler: { groupName: 'group-test', roleArn: 'arn:iam:role/scheduler' },
   websocketCallbackUrl: 'https://ws.test/live',
+  emailConfigurationSet: 'herald-test-feedback',
   telegram: { tokenSecret: 'telegram-token', apiUrl: 'https://telegram.test' },
   webhookTargets: 'public-https',
 };
@@ -60,6 +64,7 @@ describe('the environment of a function', () => {
       HERALD_SCHEDULE_GROUP: 'group-test',
       HERALD_SCHEDULER_ROLE_ARN: 'arn:iam:role/scheduler',
       HERALD_SCHEDULER_LEAD_SECONDS: '45',
+      HERALD_SCHEDULER_FIRES_PER_SECOND: '2500',
       HERALD_QUEUE_DELIVERY_URL: 'https://sqs.test/delivery',
       HERALD_QUEUE_DELIVERY_ARN: 'arn:sqs:delivery',
       HERALD_QUEUE_SCHEDULER_DLQ_ARN: 'arn:sqs:scheduler-dlq',
@@ -100,7 +105,7 @@ describe('the environment of a function', () => {
     });
   });
 
-  it('tells a token verifier the issuer, audience and key set, and nothing of any table', () => {
+  it('tells a token verifier the issuer, audience, key set and claim names, and nothing of any table', () => {
     // Act
     const environment = functionEnvironment(described('ws-authorizer'), sources);
 
@@ -109,6 +114,9 @@ describe('the environment of a function', () => {
       HERALD_JWT_ISSUER: 'https://issuer.test/',
       HERALD_JWT_AUDIENCE: 'herald-test',
       HERALD_JWKS_URL: 'https://issuer.test/jwks.json',
+      HERALD_TENANT_CLAIM: 'custom:tenant',
+      HERALD_ROLE_CLAIM: 'cognito:groups',
+      HERALD_SINGLE_TENANT: 'false',
     });
   });
 

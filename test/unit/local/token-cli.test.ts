@@ -64,6 +64,33 @@ describe('npm run token', () => {
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(7200);
   });
 
+  it.each([
+    ['cognito', [], { 'custom:tenant': 'acme', 'cognito:groups': ['admin'], token_use: 'id', 'cognito:username': 'alice' }],
+    ['auth0', [], { 'https://herald.example.com/tenant': 'acme', 'https://herald.example.com/roles': ['admin'], azp: expect.any(String) }],
+    ['auth0', ['--namespace', 'https://acme.example/'], { 'https://acme.example/tenant': 'acme', 'https://acme.example/roles': ['admin'] }],
+  ])('mints a %s-shaped token %j', async (shape, extra, expected) => {
+    // Act
+    const run = await runTokenCli(['--sub', 'alice', '--role', 'admin', '--tenant', 'acme', '--shape', shape, ...extra], keyFile);
+
+    // Assess
+    expect(run.code).toBe(0);
+    const { payload } = await jwtVerify(run.stdout.trim(), createLocalJWKSet(await publicJwks({ keyFile })));
+    expect(payload).toMatchObject({ sub: 'alice', ...expected });
+    expect(payload).not.toHaveProperty('tenant');
+    expect(payload).not.toHaveProperty('role');
+  });
+
+  it('leaves the tenant claim out with --no-tenant', async () => {
+    // Act
+    const run = await runTokenCli(['--sub', 'alice', '--shape', 'cognito', '--no-tenant'], keyFile);
+
+    // Assess
+    expect(run.code).toBe(0);
+    const { payload } = await jwtVerify(run.stdout.trim(), createLocalJWKSet(await publicJwks({ keyFile })));
+    expect(payload).not.toHaveProperty('custom:tenant');
+    expect(payload).not.toHaveProperty('cognito:groups');
+  });
+
   it('exits with 2 and prints nothing on stdout for an unknown role', async () => {
     // Act
     const run = await runTokenCli(['--sub', 'alice', '--role', 'superuser'], keyFile);
@@ -78,6 +105,10 @@ describe('npm run token', () => {
     ['no subject', ['--role', 'admin']],
     ['an unknown option', ['--sub', 'alice', '--scope', 'all']],
     ['an unreadable lifetime', ['--sub', 'alice', '--expires-in', 'forever']],
+    ['an unknown shape', ['--sub', 'alice', '--shape', 'okta']],
+    ['a tenant and no tenant', ['--sub', 'alice', '--tenant', 'acme', '--no-tenant']],
+    ['a namespace without the auth0 shape', ['--sub', 'alice', '--namespace', 'https://acme.example/']],
+    ['a namespace that is no URL', ['--sub', 'alice', '--shape', 'auth0', '--namespace', 'acme']],
   ])('exits with 2 on %s', async (_case, args) => {
     // Act
     const run = await runTokenCli(args, keyFile);

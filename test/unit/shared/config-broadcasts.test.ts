@@ -61,6 +61,7 @@ describe('broadcast configuration', () => {
       targetArn: env.HERALD_QUEUE_FANOUT_ARN,
       deadLetterArn: env.HERALD_QUEUE_FANOUT_DLQ_ARN,
       leadSeconds: 60,
+      firesPerSecond: 1000,
     });
   });
 

@@ -12,6 +12,7 @@ import {
   schedulerConfig,
   tableNames,
   tokenConfig,
+  claimsConfig,
 } from '../../../shared/config.ts';
 import { defaultRetryPolicy } from '../../../shared/domain/retry-policy.ts';
 
@@ -118,6 +119,7 @@ describe('configuration', () => {
       targetArn: schedulerEnv.HERALD_QUEUE_DELIVERY_ARN,
       deadLetterArn: schedulerEnv.HERALD_QUEUE_SCHEDULER_DLQ_ARN,
       leadSeconds: 60,
+      firesPerSecond: 1000,
     });
     expect(configured.leadSeconds).toBe(45);
   });
@@ -267,6 +269,28 @@ describe('configuration', () => {
     expect(message).toContain('HERALD_JWT_AUDIENCE');
     expect(message).toContain('HERALD_JWKS_URL');
     expect(message).not.toContain('HERALD_JWT_ISSUER');
+  });
+
+  it('reads Herald’s own claim names, multi-tenant, when the deployment names none', () => {
+    // Act
+    const claims = claimsConfig({});
+
+    // Assess
+    expect(claims).toEqual({ tenantClaim: 'tenant', roleClaim: 'role', singleTenant: false });
+  });
+
+  it('refuses a claim name with a space and a tenancy that is not true or false, naming both', () => {
+    // Prepare
+    const env = { HERALD_TENANT_CLAIM: 'custom tenant', HERALD_ROLE_CLAIM: 'cognito:groups', HERALD_SINGLE_TENANT: 'yes' };
+
+    // Act
+    const error = errorOf(() => claimsConfig(env));
+
+    // Assess
+    const message = (error as ConfigError).message;
+    expect(message).toContain('HERALD_TENANT_CLAIM');
+    expect(message).toContain('HERALD_SINGLE_TENANT');
+    expect(message).not.toContain('HERALD_ROLE_CLAIM');
   });
 
   it('parses a section once per process', () => {

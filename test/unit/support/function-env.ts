@@ -14,6 +14,7 @@ export function localFunctionEnv(dynamoEndpoint: string, extra: Readonly<Record<
     AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     HERALD_EMAIL_FROM: 'herald@example.com',
+    HERALD_SES_CONFIGURATION_SET: 'herald-test-feedback',
     HERALD_WS_CALLBACK_URL: 'https://ws.example.com/test',
     HERALD_SCHEDULE_GROUP: 'herald-test',
     HERALD_SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/herald-test-scheduler',

@@ -1,4 +1,4 @@
-import { CreateTableCommand, ResourceNotFoundException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, ResourceNotFoundException, TransactionCanceledException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, NumberValue, PutCommand, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TransactGetCommandInput, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,7 +51,7 @@ async function reasonsOf(call: Promise<unknown>): Promise<{ Code?: string; Messa
 }
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo();
+  dynamo = await startLocalDynamo({ transactionConflicts: true });
   await dynamo.client.send(
     new CreateTableCommand({
       TableName: table,
@@ -225,10 +225,33 @@ describe('TransactWriteItems', () => {
     );
 
     // Act
-    await Promise.all([...increments, ...cancelled]);
+    const results = await Promise.allSettled([...increments, ...cancelled]);
+
+    // Assess: each increment either landed or met a transaction and was refused, writing nothing.
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(refused.every((r) => r.reason instanceof TransactionConflictException)).toBe(true);
+    expect(await read(pk, 'count')).toEqual({ pk, sk: 'count', n: 10 - refused.length });
+  });
+
+  it('refuses a plain write of an item an ongoing transaction holds with TransactionConflictException, as AWS does', async () => {
+    // Prepare
+    const pk = aKey();
+    const transaction = moveAll(pk, 1);
+    const plainWrites = Array.from({ length: 20 }, () =>
+      dynamo.documentClient.send(new PutCommand({ TableName: table, Item: { pk, sk: 'second', v: 2 } })).then(
+        () => 'landed',
+        (error: unknown) => error,
+      ),
+    );
+
+    // Act
+    const outcomes = await Promise.all(plainWrites);
+    await transaction;
 
     // Assess
-    expect(await read(pk, 'count')).toEqual({ pk, sk: 'count', n: 10 });
+    const conflicts = outcomes.filter((outcome) => outcome instanceof TransactionConflictException);
+    expect(conflicts.length).toBeGreaterThan(0);
+    expect(outcomes.filter((outcome) => outcome !== 'landed' && !(outcome instanceof TransactionConflictException))).toEqual([]);
   });
 });
 

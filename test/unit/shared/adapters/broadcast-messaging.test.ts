@@ -25,6 +25,7 @@ const config: SchedulerConfig = {
   targetArn: 'arn:aws:sqs:eu-west-1:111122223333:herald-fanout',
   deadLetterArn: 'arn:aws:sqs:eu-west-1:111122223333:herald-fanout-dlq',
   leadSeconds: 60,
+  firesPerSecond: 1000,
 };
 const now = new Date('2030-01-01T12:00:00.000Z');
 const id = 'brd_01JABCDEFGHJKMNPQRSTVWXYZ0';

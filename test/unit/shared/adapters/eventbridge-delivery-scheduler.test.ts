@@ -20,6 +20,7 @@ const config: SchedulerConfig = {
   targetArn: 'arn:aws:sqs:eu-west-1:111122223333:herald-delivery',
   deadLetterArn: 'arn:aws:sqs:eu-west-1:111122223333:herald-scheduler-dlq',
   leadSeconds: 60,
+  firesPerSecond: 1000,
 };
 const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/111122223333/herald-delivery';
 const now = new Date('2030-01-01T12:00:00.000Z');

@@ -20,6 +20,7 @@ function aScheduler(): EventBridgeDeliveryScheduler {
       targetArn: 'arn:aws:sqs:eu-west-1:111122223333:herald-delivery',
       deadLetterArn: 'arn:aws:sqs:eu-west-1:111122223333:herald-scheduler-dlq',
       leadSeconds: 60,
+      firesPerSecond: 1000,
     },
     queueUrl,
   );

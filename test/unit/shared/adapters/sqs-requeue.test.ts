@@ -24,6 +24,7 @@ const schedulerConfig = {
   targetArn: 'arn:aws:sqs:eu-west-1:111122223333:test-delivery',
   deadLetterArn: 'arn:aws:sqs:eu-west-1:111122223333:test-scheduler-dlq',
   leadSeconds: 60,
+  firesPerSecond: 1000,
 };
 
 function aRequeue(withSchedule: boolean): SqsRequeue {

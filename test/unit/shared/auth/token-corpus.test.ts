@@ -56,6 +56,8 @@ const corpus: readonly (readonly [string, TokenSpec | string, boolean])[] = [
   ['a subject with half an emoji', { claims: { sub: 'bob\ud83d' } }, false],
   ['a numeric subject (presented as its digits)', { claims: { sub: 12345 as unknown as string } }, true],
   ['a tenant that is not a Herald id', { claims: { tenant: 'acme#2' } }, false],
+  ['a token without a tenant (multi-tenant)', { without: ['tenant'] }, false],
+  ['a token with an empty tenant', { claims: { tenant: '' } }, false],
   ['roles as a list', { claims: { role: ['admin', 'sender'] } }, true],
   ['text that is no token', 'not-a-token', false],
   ['a token cut short', 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJib2IifQ', false],

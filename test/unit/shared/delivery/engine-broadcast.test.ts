@@ -13,6 +13,7 @@ import type { MessageResult, MessageWork } from '../../../../shared/use-cases/de
 import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
 import type { BroadcastWorld } from '../../fakes/broadcast-world.ts';
 import { aNotification, aRecipient, admin, awsError, tenantId } from '../../fakes/fixtures.ts';
+import { emailTags } from '../../../../shared/domain/email-feedback.ts';
 
 beforeAll(() => {
   logger.setLogLevel('SILENT');
@@ -77,7 +78,7 @@ describe('the engine delivering a broadcast', () => {
     expect(world.sockets.posted).toEqual([
       { connectionId: 'c1', payload: { type: 'notification', notification: expect.objectContaining({ id, broadcastId: id, title: 'Maintenance' }), unread: 1 } },
     ]);
-    expect(world.mailer.sent).toEqual([{ to: 'bob@example.com', subject: 'Maintenance', text: 'Tonight at 2am' }]);
+    expect(world.mailer.sent).toEqual([{ to: 'bob@example.com', subject: 'Maintenance', text: 'Tonight at 2am', tags: emailTags(tenantId, 'bob') }]);
     expect(await broadcastOf(world, id)).toMatchObject({ status: 'completed', counts: { total: 1, sent: 1 } });
     expect(world.rows.all(tenantId, id)[0]).toMatchObject({ status: 'sent', attempts: 1 });
   });

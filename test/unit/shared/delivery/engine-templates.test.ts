@@ -13,6 +13,7 @@ import { logger } from '../../../../shared/observability/logger.ts';
 import type { TemplateStore } from '../../../../shared/ports.ts';
 import { aNotification, aRecipient, tenantId } from '../../fakes/fixtures.ts';
 import { aDeliveryWorld } from '../../fakes/index.ts';
+import { emailTags } from '../../../../shared/domain/email-feedback.ts';
 
 beforeAll(() => {
   logger.setLogLevel('SILENT');
@@ -72,7 +73,7 @@ describe('the engine delivering a templated notification', () => {
 
     // Assess
     expect(outcome).toEqual({ kind: 'done', status: 'sent' });
-    expect(world.mailer.sent).toEqual([{ to: 'bob@example.com', subject: 'Bienvenue <Ann>', html: '<p>Hi &lt;Ann&gt;</p>', text: 'Hi <Ann>' }]);
+    expect(world.mailer.sent).toEqual([{ to: 'bob@example.com', subject: 'Bienvenue <Ann>', html: '<p>Hi &lt;Ann&gt;</p>', text: 'Hi <Ann>', tags: emailTags(tenantId, 'bob') }]);
     const stored = await world.notifications.get(tenantId, n.id);
     expect(stored?.deliveries.email).toMatchObject({ status: 'sent', locale: 'fr' });
     expect(stored?.deliveries.inbox).toMatchObject({ status: 'sent', locale: 'fr' });

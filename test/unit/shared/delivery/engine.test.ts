@@ -10,6 +10,7 @@ import { logger } from '../../../../shared/observability/logger.ts';
 import { aDeliveryWorld } from '../../fakes/index.ts';
 import type { DeliveryWorld } from '../../fakes/index.ts';
 import { aNotification, aRecipient, awsError, tenantId } from '../../fakes/fixtures.ts';
+import { emailTags } from '../../../../shared/domain/email-feedback.ts';
 
 beforeAll(() => {
   logger.setLogLevel('SILENT');
@@ -90,7 +91,8 @@ describe('the engine delivering a notification', () => {
     expect(world.sockets.posted).toEqual([
       { connectionId: 'conn-1', payload: { type: 'notification', notification: expect.objectContaining({ id: world.n.id, data: { room: 'B' } }), unread: 1 } },
     ]);
-    expect(world.mailer.sent).toEqual([{ to: 'bob@example.com', subject: world.n.title, text: world.n.message }]);
+    // The tags name the recipient, so that a bounce or complaint finds them (email-feedback.ts).
+    expect(world.mailer.sent).toEqual([{ to: 'bob@example.com', subject: world.n.title, text: world.n.message, tags: emailTags(world.n.tenantId, 'bob') }]);
     expect(world.notifications.expiresAtOf(tenantId, world.n.id)).toBe(noonMs / 1000 + 90 * day);
   });
 

@@ -66,6 +66,7 @@ describe('listRecipients', () => {
       channels: Object.fromEntries(switchableChannels.map((channel) => [channel, true])),
       types: {},
       awaitingVerification: [],
+      emailSuppression: null,
       quietHours: 'default',
       createdAt: '2029-12-01T00:00:00.000Z',
       updatedAt: '2029-12-01T00:00:00.000Z',

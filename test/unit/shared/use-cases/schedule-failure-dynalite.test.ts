@@ -53,6 +53,7 @@ describe('a create whose scheduling fails part-way, on the real store', () => {
         targetArn: 'arn:aws:sqs:eu-west-1:111122223333:delivery',
         deadLetterArn: 'arn:aws:sqs:eu-west-1:111122223333:scheduler-dlq',
         leadSeconds: 60,
+        firesPerSecond: 1000,
       },
       'https://sqs.eu-west-1.amazonaws.com/111122223333/delivery',
     );

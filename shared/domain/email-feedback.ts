@@ -1,0 +1,78 @@
+/**
+ * What SES reports back about an e-mail Herald sent: a bounce or a complaint, as SES event
+ * publishing sends it to EventBridge (detail-type `Email Bounced` / `Email Complaint Received`,
+ * source `aws.ses`; the detail is the event of "Contents of event data that Amazon SES publishes
+ * to Amazon SNS/EventBridge", SES Developer Guide). Herald finds the recipient by the message
+ * tags it put on the send (`emailTags`), since an address alone names no tenant.
+ *
+ * Only a permanent bounce suppresses: a transient one (a full mailbox, an auto-reply) says nothing
+ * lasting about the address. A complaint always does.
+ */
+import * as z from 'zod';
+import type { EmailSuppression } from './recipient.ts';
+
+/** The names of the message tags Herald puts on every notification e-mail. */
+export const emailTagNames = { tenant: 'herald-tenant', recipient: 'herald-recipient' } as const;
+
+/**
+ * SES tag values may hold only ASCII letters, digits, `_` and `-` ("MessageTag", SES API
+ * Reference): ids are any text, so they travel base64url-encoded (exactly that alphabet).
+ */
+export function emailTags(tenantId: string, recipientId: string): { readonly name: string; readonly value: string }[] {
+  const encode = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
+  return [
+    { name: emailTagNames.tenant, value: encode(tenantId) },
+    { name: emailTagNames.recipient, value: encode(recipientId) },
+  ];
+}
+
+const addressesOf = z.array(z.object({ emailAddress: z.string() }).loose());
+
+/** The EventBridge event of an SES bounce or complaint (the fields Herald reads; the rest passes). */
+export const sesFeedbackEventSchema = z
+  .object({
+    source: z.literal('aws.ses'),
+    detail: z
+      .object({
+        eventType: z.enum(['Bounce', 'Complaint']),
+        bounce: z.object({ bounceType: z.string(), bouncedRecipients: addressesOf, timestamp: z.string() }).loose().optional(),
+        complaint: z.object({ complainedRecipients: addressesOf, timestamp: z.string() }).loose().optional(),
+        mail: z.object({ messageId: z.string(), tags: z.record(z.string(), z.array(z.string())).default({}) }).loose(),
+      })
+      .loose(),
+  })
+  .loose();
+export type SesFeedbackEvent = z.infer<typeof sesFeedbackEventSchema>;
+
+/** What one event asks of Herald: suppress these addresses of this recipient, or nothing (and why). */
+export type EmailFeedback =
+  | {
+      readonly tenantId: string;
+      readonly recipientId: string;
+      readonly addresses: readonly string[];
+      readonly suppression: Omit<EmailSuppression, 'address'>;
+    }
+  | { readonly ignore: string };
+
+function decodedTag(tags: Readonly<Record<string, readonly string[]>>, name: string): string | undefined {
+  const value = tags[name]?.[0];
+  if (value === undefined || !/^[A-Za-z0-9_-]+$/.test(value)) return undefined;
+  return Buffer.from(value, 'base64url').toString('utf8');
+}
+
+/** Reads an SES bounce or complaint event: whom it concerns and what to suppress. */
+export function feedbackFrom(event: SesFeedbackEvent): EmailFeedback {
+  const { detail } = event;
+  const tenantId = decodedTag(detail.mail.tags, emailTagNames.tenant);
+  const recipientId = decodedTag(detail.mail.tags, emailTagNames.recipient);
+  if (tenantId === undefined || recipientId === undefined) return { ignore: 'the e-mail carries no Herald recipient tags' };
+  if (detail.eventType === 'Bounce') {
+    if (!detail.bounce) return { ignore: 'a bounce event without its bounce' };
+    if (detail.bounce.bounceType !== 'Permanent') return { ignore: `a ${detail.bounce.bounceType} bounce suppresses nothing` };
+    const addresses = detail.bounce.bouncedRecipients.map((r) => r.emailAddress);
+    return { tenantId, recipientId, addresses, suppression: { reason: 'bounce', at: new Date(detail.bounce.timestamp).toISOString() } };
+  }
+  if (!detail.complaint) return { ignore: 'a complaint event without its complaint' };
+  const addresses = detail.complaint.complainedRecipients.map((r) => r.emailAddress);
+  return { tenantId, recipientId, addresses, suppression: { reason: 'complaint', at: new Date(detail.complaint.timestamp).toISOString() } };
+}
