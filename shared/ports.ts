@@ -333,6 +333,25 @@ export interface Mailer {
   send(email: { readonly to: string; readonly subject: string; readonly text: string }): Promise<{ readonly messageId?: string }>;
 }
 
+/** Text messages to phones (SNS `Publish` to a `PhoneNumber`). */
+export interface SmsSender {
+  /**
+   * Sends one SMS to `phone` (E.164); resolves with the provider's message id. Rejects with an
+   * error named `OptedOut` (status 400) when the number opted out of the account's messages.
+   */
+  send(phone: string, text: string): Promise<{ readonly messageId?: string }>;
+}
+
+/** Mobile push through SNS platform endpoints (one per registered device). */
+export interface MobilePush {
+  /** Registers a device token with the platform's SNS application; resolves with its endpoint ARN. */
+  register(platform: 'fcm' | 'apns', token: string, userData: string): Promise<string>;
+  /** Deletes an endpoint (idempotent: an endpoint already gone is fine). */
+  unregister(endpointArn: string): Promise<void>;
+  /** Publishes one notification to an endpoint; resolves with the message id. Rejects `EndpointDisabledException` for a gone device. */
+  publish(endpointArn: string, message: { readonly title: string; readonly body: string; readonly data: Readonly<Record<string, unknown>> }): Promise<{ readonly messageId?: string }>;
+}
+
 /** Whose sends a self-service limit counts: a plain user, within their tenant. */
 export interface SelfSender {
   readonly tenantId: string;

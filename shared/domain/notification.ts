@@ -9,7 +9,7 @@ import type { TransitionTable } from './state-machine.ts';
 export const notificationStatuses = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type NotificationStatus = (typeof notificationStatuses)[number];
 
-export const channels = ['inbox', 'websocket', 'email'] as const;
+export const channels = ['inbox', 'websocket', 'email', 'push', 'sms'] as const;
 export type Channel = (typeof channels)[number];
 
 export const priorities = ['low', 'normal', 'high', 'urgent'] as const;
@@ -122,9 +122,21 @@ export function isTerminal(status: NotificationStatus): boolean {
   return tableIsTerminal<NotificationStatus, NotificationGuard>(notificationTransitions, status);
 }
 
-/** The channels used when the request names none: inbox and WebSocket, plus email when known. */
-export function defaultChannels(recipient: { readonly email?: string }): Channel[] {
-  return recipient.email ? ['inbox', 'websocket', 'email'] : ['inbox', 'websocket'];
+/** The channels used when the request names none: inbox and WebSocket, plus each channel the recipient has an address for. */
+export function defaultChannels(recipient: {
+  readonly email?: string;
+  readonly phone?: string;
+  readonly pushSubscriptions?: readonly unknown[];
+  readonly devices?: readonly unknown[];
+}): Channel[] {
+  const push = (recipient.pushSubscriptions?.length ?? 0) + (recipient.devices?.length ?? 0) > 0;
+  return [
+    'inbox',
+    'websocket',
+    ...(recipient.email ? (['email'] as const) : []),
+    ...(push ? (['push'] as const) : []),
+    ...(recipient.phone ? (['sms'] as const) : []),
+  ];
 }
 
 /** The message a live WebSocket client receives for a delivered notification. */

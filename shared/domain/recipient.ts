@@ -2,9 +2,10 @@
 import { isAddressVerified, verifiableChannels } from './contact-verification.ts';
 import type { PendingVerification, PendingVerifications, VerifiableChannel } from './contact-verification.ts';
 import type { Channel } from './notification.ts';
+import type { PushDevice, WebPushSubscription } from './push-targets.ts';
 
 /** The channels a recipient may switch off; the inbox, their record of everything, cannot be. */
-export const switchableChannels = ['email', 'websocket'] as const;
+export const switchableChannels = ['email', 'websocket', 'push', 'sms'] as const;
 export type SwitchableChannel = (typeof switchableChannels)[number];
 
 /** A recipient's own say over their channels: `false` switches one off, absent means on. */
@@ -14,6 +15,8 @@ export interface Recipient {
   readonly tenantId: string;
   readonly id: string;
   readonly email?: string;
+  /** E.164 mobile number (`+14155550100`): the `sms` channel's address. */
+  readonly phone?: string;
   /** IANA time zone, e.g. `Europe/Paris`. */
   readonly timezone?: string;
   readonly groups: readonly string[];
@@ -24,6 +27,9 @@ export interface Recipient {
    * sends nothing there but the code (shared/domain/contact-verification.ts).
    */
   readonly pendingVerifications?: PendingVerifications;
+  /** Browsers (Web Push) and devices (SNS platform endpoints) the user registered: the `push` channel's targets. */
+  readonly pushSubscriptions?: readonly WebPushSubscription[];
+  readonly devices?: readonly PushDevice[];
   readonly createdAt: string;
   readonly updatedAt: string;
   /** Counts the writes of the stored record; the store's optimistic concurrency check. Absent before the first write. */
@@ -33,6 +39,7 @@ export interface Recipient {
 /** What a write changes: a value sets a field, `null` clears it, absent leaves it as it is. */
 export interface RecipientChanges {
   readonly email?: string | null;
+  readonly phone?: string | null;
   readonly timezone?: string | null;
   readonly groups?: readonly string[];
   readonly channels?: ChannelPreferences;
@@ -42,18 +49,21 @@ export interface RecipientChanges {
    * any confirmation pending for that channel is forgotten.
    */
   readonly verifications?: Readonly<Partial<Record<VerifiableChannel, PendingVerification | null>>>;
+  /** The user's push targets, whole (`POST`/`DELETE` of `/v1/me/push-subscriptions` and `/v1/me/devices`). */
+  readonly pushSubscriptions?: readonly WebPushSubscription[];
+  readonly devices?: readonly PushDevice[];
 }
 
+/** The recipient field that holds the address of each verifiable channel. */
+export const addressFields = { email: 'email', sms: 'phone' } as const satisfies Record<VerifiableChannel, keyof Recipient & keyof RecipientChanges>;
+
 /** The address a recipient has on a verifiable channel. */
-function addressOn(recipient: Pick<Recipient, 'email'>, channel: VerifiableChannel): string | undefined {
-  switch (channel) {
-    case 'email':
-      return recipient.email;
-  }
+function addressOn(recipient: Pick<Recipient, 'email' | 'phone'>, channel: VerifiableChannel): string | undefined {
+  return recipient[addressFields[channel]];
 }
 
 /** True when the recipient's address on `channel` may receive notifications (it is set and not awaiting confirmation). */
-export function hasVerifiedAddress(recipient: Pick<Recipient, 'email' | 'pendingVerifications'>, channel: VerifiableChannel): boolean {
+export function hasVerifiedAddress(recipient: Pick<Recipient, 'email' | 'phone' | 'pendingVerifications'>, channel: VerifiableChannel): boolean {
   const address = addressOn(recipient, channel);
   return address !== undefined && isAddressVerified(recipient.pendingVerifications, channel, address);
 }
@@ -75,14 +85,15 @@ export function applyRecipientChanges(
   const pick = (change: string | null | undefined, current: string | undefined): string | undefined =>
     change === undefined ? current : (change ?? undefined);
   const email = pick(changes.email, existing?.email);
+  const phone = pick(changes.phone, existing?.phone);
   const timezone = pick(changes.timezone, existing?.timezone);
   const channelPreferences = changes.channels ? { ...existing?.channelPreferences, ...changes.channels } : existing?.channelPreferences;
-  const addresses: Record<VerifiableChannel, string | undefined> = { email };
+  const addresses: Record<VerifiableChannel, string | undefined> = { email, sms: phone };
   const pending = Object.fromEntries(
     verifiableChannels.flatMap((channel): [VerifiableChannel, PendingVerification][] => {
       const said = changes.verifications?.[channel];
       // A directory write of the address (nothing said of its confirmation) makes it trusted.
-      const kept = said === undefined && !(channel === 'email' && changes.email !== undefined) ? existing?.pendingVerifications?.[channel] : undefined;
+      const kept = said === undefined && changes[addressFields[channel]] === undefined ? existing?.pendingVerifications?.[channel] : undefined;
       const next = said ?? kept;
       // A confirmation only stands while its address is still the channel's address.
       return next && next.address === addresses[channel] ? [[channel, next]] : [];
@@ -92,10 +103,13 @@ export function applyRecipientChanges(
     tenantId,
     id,
     ...(email !== undefined ? { email } : {}),
+    ...(phone !== undefined ? { phone } : {}),
     ...(timezone !== undefined ? { timezone } : {}),
     groups: [...(changes.groups ?? existing?.groups ?? [])],
     ...(channelPreferences && Object.keys(channelPreferences).length > 0 ? { channelPreferences } : {}),
     ...(Object.keys(pending).length > 0 ? { pendingVerifications: pending } : {}),
+    ...nonEmpty('pushSubscriptions', changes.pushSubscriptions ?? existing?.pushSubscriptions),
+    ...nonEmpty('devices', changes.devices ?? existing?.devices),
     createdAt: existing?.createdAt ?? now.toISOString(),
     updatedAt: now.toISOString(),
   };
@@ -106,6 +120,7 @@ export function toRecipientView(r: Recipient): Record<string, unknown> {
   return {
     id: r.id,
     email: r.email ?? null,
+    phone: r.phone ?? null,
     timezone: r.timezone ?? null,
     groups: r.groups,
     channels: Object.fromEntries(switchableChannels.map((channel) => [channel, isChannelEnabled(r, channel)])),
@@ -113,4 +128,8 @@ export function toRecipientView(r: Recipient): Record<string, unknown> {
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };
+}
+
+function nonEmpty<K extends string, T>(key: K, list: readonly T[] | undefined): Partial<Record<K, readonly T[]>> {
+  return list && list.length > 0 ? ({ [key]: list } as Record<K, readonly T[]>) : {};
 }

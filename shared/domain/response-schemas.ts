@@ -68,6 +68,7 @@ export const notificationViewSchema = z.strictObject({
 export const recipientViewSchema = z.strictObject({
   id: z.string(),
   email: z.string().nullable(),
+  phone: z.string().nullable().meta({ description: 'E.164 mobile number, the `sms` channel\'s address.' }),
   timezone: z.string().nullable(),
   groups: z.array(z.string()),
   channels: z.strictObject(Object.fromEntries(switchableChannels.map((channel) => [channel, z.boolean()]))).meta({
@@ -254,4 +255,26 @@ export const celeryScheduleStatusResponseSchema = z.strictObject({
   is_sent: z.boolean(),
   sent_at: nullableInstant,
   created_at: instant,
+});
+
+/** A browser push subscription, as `toPushSubscriptionView` shows it (its keys stay with Herald). */
+export const pushSubscriptionViewSchema = z.strictObject({
+  id: z.string().meta({ description: 'Derived from the endpoint: the same subscription registered again keeps its id.' }),
+  endpoint: z.string(),
+  createdAt: instant,
+});
+
+/** A mobile device, as `toDeviceView` shows it. */
+export const deviceViewSchema = z.strictObject({
+  id: z.string().meta({ description: 'Derived from the platform and token.' }),
+  platform: z.enum(['fcm', 'apns']),
+  token: z.string(),
+  createdAt: instant,
+});
+
+export const pushSubscriptionListSchema = z.strictObject({ items: z.array(pushSubscriptionViewSchema) });
+export const deviceListSchema = z.strictObject({ items: z.array(deviceViewSchema) });
+export const removedPushTargetSchema = z.strictObject({ id: z.string(), removed: z.literal(true) });
+export const vapidPublicKeySchema = z.strictObject({
+  publicKey: z.string().meta({ description: "The stage's VAPID public key (base64url, an uncompressed P-256 point): `applicationServerKey` of `pushManager.subscribe`." }),
 });

@@ -89,6 +89,12 @@ export const maxEmailLength = 254;
 /** An e-mail address (zod's pattern: ASCII, no quoted local part), at most {@link maxEmailLength} characters. */
 export const emailAddressSchema = z.email('must be an email address').max(maxEmailLength, `must be at most ${maxEmailLength} characters`);
 
+/**
+ * A phone number in E.164 form: `+`, a country code and the subscriber number, at most 15 digits
+ * in all, no spaces or punctuation (ITU-T E.164; the form SNS `Publish` takes in `PhoneNumber`).
+ */
+export const phoneNumberSchema = z.string('must be a string').regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number: + and up to 15 digits, e.g. +14155550100');
+
 function isKnownTimezone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
@@ -277,6 +283,7 @@ export const recipientGroupsSchema = z
 /** Body of `PUT /v1/recipients/{id}`. */
 export const putRecipientBodySchema = z.strictObject({
   email: emailAddressSchema.optional(),
+  phone: phoneNumberSchema.optional(),
   timezone: timezoneSchema.optional(),
   groups: recipientGroupsSchema.optional(),
 });
@@ -300,6 +307,7 @@ export const batchRecipientsBodySchema = z.strictObject({
 export const batchRecipientEntrySchema = z.strictObject({
   id: idSchema,
   email: emailAddressSchema.nullable().optional(),
+  phone: phoneNumberSchema.nullable().optional(),
   timezone: timezoneSchema.nullable().optional(),
   groups: recipientGroupsSchema.optional(),
 });
@@ -316,18 +324,63 @@ const notSettableOnMe = Object.fromEntries(
 export const updateMeBodySchema = z
   .strictObject({
     email: emailAddressSchema.nullable().optional(),
+    phone: phoneNumberSchema.nullable().optional(),
     timezone: timezoneSchema.nullable().optional(),
     channels: z
       .strictObject({
         email: z.boolean('must be true or false').optional(),
         websocket: z.boolean('must be true or false').optional(),
+        push: z.boolean('must be true or false').optional(),
+        sms: z.boolean('must be true or false').optional(),
         inbox: z.never({ error: 'cannot be switched off: the inbox keeps every notification' }).optional(),
       })
       .optional(),
     ...notSettableOnMe,
   })
-  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, timezone, channels');
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, phone, timezone, channels');
 export type UpdateMeBody = z.infer<typeof updateMeBodySchema>;
+
+/** The longest push subscription endpoint accepted (browsers' are a few hundred characters). */
+export const maxPushEndpointLength = 2048;
+
+/** A push service URL: https (plain http only on the loopback address, for a local push service). */
+const pushEndpointSchema = z
+  .url('must be a URL')
+  .max(maxPushEndpointLength, `must be at most ${maxPushEndpointLength} characters`)
+  .refine((text) => {
+    const url = new URL(text);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
+  }, 'must be an https URL');
+
+/** Body of `POST /v1/me/push-subscriptions`: a browser's `PushSubscription.toJSON()` (W3C Push API). */
+export const pushSubscriptionBodySchema = z.object({
+  endpoint: pushEndpointSchema,
+  // Browsers also send expirationTime (null or epoch ms): accepted and ignored.
+  expirationTime: z.number().nullable().optional(),
+  keys: z.strictObject({
+    // An uncompressed P-256 point (65 bytes) and a 16-byte secret, base64url (RFC 8291, 3.2).
+    p256dh: z.string('must be a string').regex(/^[A-Za-z0-9_-]{87}={0,1}$/, 'must be the base64url P-256 public key of the subscription (65 bytes)'),
+    auth: z.string('must be a string').regex(/^[A-Za-z0-9_-]{22}(==)?$/, 'must be the base64url 16-byte auth secret of the subscription'),
+  }),
+});
+export type PushSubscriptionBody = z.infer<typeof pushSubscriptionBodySchema>;
+
+/** The longest device token: APNs tokens are 64 hex characters, FCM's a few hundred. */
+export const maxDeviceTokenLength = 4096;
+
+/** Body of `POST /v1/me/devices`: a mobile app's FCM or APNs token. */
+export const deviceBodySchema = z.strictObject({
+  platform: z.enum(['fcm', 'apns'], 'must be fcm or apns'),
+  token: z
+    .string('must be a string')
+    .min(1, 'must not be empty')
+    .max(maxDeviceTokenLength, `must be at most ${maxDeviceTokenLength} characters`)
+    .regex(/^[\x21-\x7e]+$/, 'must be the token the platform gave the app (printable ASCII, no spaces)'),
+});
+export type DeviceBody = z.infer<typeof deviceBodySchema>;
+
+/** The id of a push subscription or device in a path. */
+export const pushTargetIdSchema = z.string().regex(/^(ps|dv)_[A-Za-z0-9_-]{22}$/, 'is not a push subscription or device id');
 
 /** How many digits a verification code has. */
 export const maxVerificationCodeLength = 6;

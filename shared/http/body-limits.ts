@@ -19,7 +19,9 @@ import {
   maxBatchRecipients,
   maxBroadcastRecipientIds,
   maxDataBytes,
+  maxDeviceTokenLength,
   maxEmailLength,
+  maxPushEndpointLength,
   maxGroupIdLength,
   maxGroupsPerRecipient,
   maxInstantLength,
@@ -34,6 +36,9 @@ import {
   maxTypeLength,
   maxVerificationCodeLength,
 } from '../domain/schemas.ts';
+
+/** The longest E.164 number: `+` and 15 digits. */
+const maxPhoneLength = 16;
 
 /** A synchronous Lambda invocation's payload quota (request and response), bytes. */
 export const lambdaPayloadQuotaBytes = 6 * 1024 * 1024;
@@ -101,19 +106,27 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
     ...content,
     draft: asciiTextBytes(3),
   }),
-  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), groups }),
+  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), phone: asciiTextBytes(maxPhoneLength), timezone: asciiTextBytes(maxTimezoneLength), groups }),
   'POST /v1/recipients/batch': objectBytes({
     recipients: arrayBytes(
       maxBatchRecipients,
-      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), groups }),
+      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), phone: asciiTextBytes(maxPhoneLength), timezone: asciiTextBytes(maxTimezoneLength), groups }),
     ),
   }),
   'PATCH /v1/me': objectBytes({
     email: asciiTextBytes(maxEmailLength),
+    phone: asciiTextBytes(maxPhoneLength),
     timezone: asciiTextBytes(maxTimezoneLength),
-    channels: objectBytes({ email: 5, websocket: 5 }),
+    channels: objectBytes({ email: 5, websocket: 5, push: 5, sms: 5 }),
   }),
   'POST /v1/me/verify': objectBytes({ channel: asciiTextBytes('email'.length), code: asciiTextBytes(maxVerificationCodeLength) }),
+  // Escaped the longest way: an endpoint is a URL, its characters ASCII but `/` may be written `\/`.
+  'POST /v1/me/push-subscriptions': objectBytes({
+    endpoint: asciiTextBytes(2 * maxPushEndpointLength),
+    expirationTime: 20,
+    keys: objectBytes({ p256dh: asciiTextBytes(88), auth: asciiTextBytes(24) }),
+  }),
+  'POST /v1/me/devices': objectBytes({ platform: asciiTextBytes(4), token: asciiTextBytes(maxDeviceTokenLength) }),
   'PATCH /v1/notifications/{id}': objectBytes({ scheduledAt: instant }),
   'POST /v1/notifications/{id}/send-now': objectBytes({}),
   'POST /v1/notifications/{id}/retry': objectBytes({ delayMinutes: String(maxRetryDelayMinutes).length }),

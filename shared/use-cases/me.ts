@@ -9,9 +9,9 @@
  * self-service send limits.
  */
 import type { Caller } from '../domain/caller.ts';
-import { checkVerificationCode, newVerificationCode, pendingVerification } from '../domain/contact-verification.ts';
-import type { VerifiableChannel } from '../domain/contact-verification.ts';
-import { applyRecipientChanges, hasVerifiedAddress } from '../domain/recipient.ts';
+import { checkVerificationCode, newVerificationCode, pendingVerification, verifiableChannels } from '../domain/contact-verification.ts';
+import type { PendingVerification, VerifiableChannel } from '../domain/contact-verification.ts';
+import { addressFields, applyRecipientChanges, hasVerifiedAddress, switchableChannels } from '../domain/recipient.ts';
 import type { Recipient, RecipientChanges } from '../domain/recipient.ts';
 import type { UpdateMeBody, VerifyContactBody } from '../domain/schemas.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../errors.ts';
@@ -65,42 +65,46 @@ async function changeMe(deps: MeDeps, caller: Caller, prepare: (current: Recipie
 }
 
 /**
- * Sets the caller's email, time zone and channel switches; what the body leaves out is kept. A new
- * address (or one still awaiting confirmation) is stored unconfirmed and sent a new code.
+ * Sets the caller's email, phone, time zone and channel switches; what the body leaves out is
+ * kept. A new address (or one still awaiting confirmation) is stored unconfirmed and sent a new
+ * code: an e-mail address by e-mail, a phone number by SMS.
  */
 export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody): Promise<Recipient> {
   const { channels } = body;
+  const switches = channels ? Object.fromEntries(switchableChannels.flatMap((name) => (channels[name] !== undefined ? [[name, channels[name]]] : []))) : undefined;
   const changes: { -readonly [K in keyof RecipientChanges]: RecipientChanges[K] } = {
     ...(body.email !== undefined ? { email: body.email } : {}),
+    ...(body.phone !== undefined ? { phone: body.phone } : {}),
     ...(body.timezone !== undefined ? { timezone: body.timezone } : {}),
-    ...(channels
-      ? {
-          channels: {
-            ...(channels.email !== undefined ? { email: channels.email } : {}),
-            ...(channels.websocket !== undefined ? { websocket: channels.websocket } : {}),
-          },
-        }
-      : {}),
+    ...(switches ? { channels: switches } : {}),
   };
-  const address = body.email ?? undefined;
-  let code: string | undefined;
-  if (address !== undefined) {
+  const codes: { channel: VerifiableChannel; address: string; code: string }[] = [];
+  const given = verifiableChannels.flatMap((channel) => {
+    const address = body[addressFields[channel]] ?? undefined;
+    return address === undefined ? [] : [{ channel, address }];
+  });
+  if (given.length > 0) {
     const current = await getMe(deps, caller);
-    if (current.email !== address || !hasVerifiedAddress(current, 'email')) {
-      const now = deps.clock.now();
-      await takeSelfSends(deps, caller, 1, now, 'email');
-      code = newVerificationCode();
-      const pending = pendingVerification({ tenantId: caller.tenantId, id: caller.sub }, 'email', address, code, now);
-      changes.verifications = { email: pending };
-    } else {
-      // The very address, already confirmed: nothing to send, nothing to change.
-      delete changes.email;
+    const now = deps.clock.now();
+    const fresh = given.filter(({ channel, address }) => current[addressFields[channel]] !== address || !hasVerifiedAddress(current, channel));
+    if (fresh.length > 0) await takeSelfSends(deps, caller, fresh.length, now, fresh.map(({ channel }) => addressFields[channel]).join(', '));
+    const verifications: Partial<Record<VerifiableChannel, PendingVerification>> = {};
+    for (const { channel, address } of given) {
+      if (!fresh.some((f) => f.channel === channel)) {
+        // The very address, already confirmed: nothing to send, nothing to change.
+        delete changes[addressFields[channel]];
+        continue;
+      }
+      const code = newVerificationCode();
+      verifications[channel] = pendingVerification({ tenantId: caller.tenantId, id: caller.sub }, channel, address, code, now);
+      codes.push({ channel, address, code });
     }
+    if (codes.length > 0) changes.verifications = verifications;
   }
   const saved = await changeMe(deps, caller, () => changes);
-  if (code !== undefined && address !== undefined) {
-    await deps.codes.send('email', address, code).catch((error: unknown) => {
-      throw new ServiceUnavailableError('Your address is saved, but the code could not be sent; set it again for a new code', { cause: error });
+  for (const { channel, address, code } of codes) {
+    await deps.codes.send(channel, address, code).catch((error: unknown) => {
+      throw new ServiceUnavailableError(`Your ${addressFields[channel]} is saved, but the code could not be sent; set it again for a new code`, { cause: error });
     });
   }
   return saved;

@@ -70,7 +70,7 @@ async function changeRecipient(
 
 /**
  * Registers or replaces a recipient of the caller's tenant (admins and senders only): email,
- * time zone and groups become what the body says; the recipient's own channel switches are kept.
+ * phone, time zone and groups become what the body says; the recipient's own channel switches are kept.
  */
 export async function putRecipient(
   deps: RecipientDeps,
@@ -81,6 +81,7 @@ export async function putRecipient(
   requireManager(caller);
   const written = await changeRecipient(deps, caller.tenantId, id, {
     email: body.email ?? null,
+    phone: body.phone ?? null,
     timezone: body.timezone ?? null,
     groups: body.groups ?? [],
   });

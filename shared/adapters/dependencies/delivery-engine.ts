@@ -17,6 +17,7 @@ import { socketPoster } from './connections.ts';
 import { documentClient, tables } from './dynamodb.ts';
 import { liveStateStore } from './inbox.ts';
 import { mailer, sesClient } from './mail.ts';
+import { mobilePush, pushTargetCleaner, smsSender, webPushSender } from './messaging.ts';
 
 
 /**
@@ -26,19 +27,25 @@ import { mailer, sesClient } from './mail.ts';
  */
 async function resolveBudgets(): Promise<RateBudgets> {
   const configured = sendBudgetsConfig();
+  // SMS has no quota SNS answers for: its budget is configuration only (herald:smsPerSecond).
+  const sms = configured['sns-sms']?.perSecond !== undefined ? { 'sns-sms': { perSecond: configured['sns-sms'].perSecond, ...tenantShare(configured['sns-sms']) } } : {};
   if (configured.ses?.perSecond !== undefined) {
-    return { ses: { perSecond: configured.ses.perSecond, ...(configured.ses.tenantPerSecond !== undefined ? { tenantPerSecond: configured.ses.tenantPerSecond } : {}) } };
+    return { ses: { perSecond: configured.ses.perSecond, ...tenantShare(configured.ses) }, ...sms };
   }
   try {
     // Asked once, at a cold start: it must not hold the first delivery up for long.
     const quota = await sesClient().send(new GetSendQuotaCommand({}), { abortSignal: AbortSignal.timeout(3_000) });
     const perSecond = quota.MaxSendRate;
-    if (perSecond === undefined || perSecond <= 0) return {};
-    return { ses: { perSecond, ...(configured.ses?.tenantPerSecond !== undefined ? { tenantPerSecond: configured.ses.tenantPerSecond } : {}) } };
+    if (perSecond === undefined || perSecond <= 0) return sms;
+    return { ses: { perSecond, ...tenantShare(configured.ses) }, ...sms };
   } catch (error) {
     logger.warn('Could not read the SES send quota; e-mail has no send budget but SES throttling', { error: error as Error });
-    return {};
+    return sms;
   }
+}
+
+function tenantShare(budget: { readonly tenantPerSecond?: number } | undefined): { tenantPerSecond?: number } {
+  return budget?.tenantPerSecond !== undefined ? { tenantPerSecond: budget.tenantPerSecond } : {};
 }
 
 let budgets: RateBudgets | undefined;
@@ -59,7 +66,16 @@ const deliveryStore = once(
       budgets: new SendBudgets(() => budgets ?? {}),
     }),
 );
-const channels = once((): ChannelRegistry => createChannels({ mailer: mailer(), sockets: socketPoster(), live: liveStateStore() }));
+const channels = once(
+  (): ChannelRegistry =>
+    createChannels({
+      mailer: mailer(),
+      sockets: socketPoster(),
+      live: liveStateStore(),
+      sms: smsSender(),
+      push: { web: webPushSender(), mobile: mobilePush(), cleaner: pushTargetCleaner() },
+    }),
+);
 
 /** Everything the engine runs on. */
 export const engineDeps = once(

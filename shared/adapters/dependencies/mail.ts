@@ -1,10 +1,11 @@
-/** E-mail through SES: the mailer every e-mail goes through, and the verification codes it sends. */
+/** E-mail through SES: the mailer every e-mail goes through, and the verification codes (e-mail, or SMS for a phone). */
 import { SESClient } from '@aws-sdk/client-ses';
 import { deliveryConfig, once } from '../../config.ts';
-import { verificationEmail } from '../../domain/contact-verification.ts';
+import { verificationEmail, verificationSms } from '../../domain/contact-verification.ts';
 import type { VerificationCodeSender } from '../../use-cases/me.ts';
 import { AnsweredErrorsRetryStrategy } from '../answered-errors-retry-strategy.ts';
 import { SesMailer } from '../ses-mailer.ts';
+import { smsSender } from './messaging.ts';
 
 // An email must not go twice: the SDK retries only what SES refused, never a timed-out send.
 const newSesClient = (): SESClient => new SESClient({ retryStrategy: new AnsweredErrorsRetryStrategy() });
@@ -12,7 +13,12 @@ const newSesClient = (): SESClient => new SESClient({ retryStrategy: new Answere
 export const sesClient = once(newSesClient);
 // The mailer makes its own client, and a new one whenever a send threw before leaving (ses-mailer.ts).
 export const mailer = once(() => new SesMailer(newSesClient, deliveryConfig().emailFrom));
-/** Verification codes go out in Herald's own words, through the same mailer. */
+/** Verification codes go out in Herald's own words: by the same mailer, or by SMS for a phone number. */
 export const verificationCodes = once(
-  (): VerificationCodeSender => ({ send: async (_channel, address, code) => void (await mailer().send({ to: address, ...verificationEmail(code) })) }),
+  (): VerificationCodeSender => ({
+    send: async (channel, address, code) => {
+      if (channel === 'sms') await smsSender().send(address, verificationSms(code));
+      else await mailer().send({ to: address, ...verificationEmail(code) });
+    },
+  }),
 );

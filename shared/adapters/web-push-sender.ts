@@ -1,0 +1,82 @@
+/**
+ * Web Push with the `web-push` library: it encrypts the payload (`aes128gcm`, RFC 8188/8291) and
+ * signs the VAPID JWT (RFC 8292); the request itself goes out through `fetch`, which reaches both
+ * the browsers' HTTPS push services and the local stack's plain-HTTP one. A push service answers
+ * 201 with the message's URL in `Location` (RFC 8030, 5); its errors are raised with the shape the
+ * engine classifies (`name`, `$metadata.httpStatusCode`, `retryAfterMs` from `Retry-After`).
+ */
+import webPush from 'web-push';
+import type { WebPushSubscription } from '../domain/push-targets.ts';
+import type { WebPushSender } from '../delivery/channels/push.ts';
+import type { VapidKeys } from './vapid-keys.ts';
+
+/** A push service's refusal, as the engine classifies it. */
+export class WebPushError extends Error {
+  readonly $metadata: { readonly httpStatusCode: number };
+  readonly retryAfterMs?: number;
+
+  constructor(status: number, body: string, retryAfterMs: number | undefined) {
+    super(`the push service answered ${status}${body ? `: ${body.slice(0, 200)}` : ''}`);
+    this.name = 'WebPushError';
+    this.$metadata = { httpStatusCode: status };
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** How long a message waits at the push service for an offline browser (the `TTL` header, seconds). */
+export const webPushTtlSeconds = 24 * 60 * 60;
+/** How long a push service may take to answer, ms. */
+const requestTimeoutMs = 10_000;
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** Sends Web Push messages signed with the stage's VAPID keys. */
+export class LibraryWebPushSender implements WebPushSender {
+  private readonly keys: () => Promise<VapidKeys>;
+  private readonly subject: string;
+
+  /** `keys` resolves the stage's key pair (read once, then kept); `subject` is the VAPID `sub`. */
+  constructor(keys: () => Promise<VapidKeys>, subject: string) {
+    this.keys = keys;
+    this.subject = subject;
+  }
+
+  async send(subscription: WebPushSubscription, payload: string, options: { readonly urgency: 'normal' | 'high' }): Promise<{ readonly messageId?: string }> {
+    const keys = await this.keys();
+    let details: ReturnType<typeof webPush.generateRequestDetails>;
+    try {
+      details = webPush.generateRequestDetails({ endpoint: subscription.endpoint, keys: subscription.keys }, payload, {
+        vapidDetails: { subject: this.subject, publicKey: keys.publicKey, privateKey: keys.privateKey },
+        TTL: webPushTtlSeconds,
+        contentEncoding: 'aes128gcm',
+        urgency: options.urgency,
+      });
+    } catch (error) {
+      // Keys the push service could never decrypt for: nothing left, and nothing ever will.
+      throw Object.assign(new Error(`the subscription cannot be encrypted for: ${(error as Error).message}`, { cause: error }), {
+        name: 'InvalidSubscription',
+        $metadata: { httpStatusCode: 400 },
+        $notSent: true,
+      });
+    }
+    const headers = Object.fromEntries(Object.entries(details.headers).map(([name, value]) => [name, String(value)]));
+    const response = await fetch(details.endpoint, {
+      method: 'POST',
+      headers,
+      body: details.body ? new Uint8Array(details.body) : null,
+      signal: AbortSignal.timeout(requestTimeoutMs),
+    });
+    const text = await response.text().catch(() => '');
+    if (response.status >= 200 && response.status < 300) {
+      const location = response.headers.get('location');
+      return location ? { messageId: location } : {};
+    }
+    throw new WebPushError(response.status, text, retryAfterMs(response.headers.get('retry-after')));
+  }
+}
