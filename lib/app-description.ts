@@ -122,6 +122,14 @@ export interface FunctionAccess {
   readonly schedulesBroadcasts?: boolean;
   /** Sends email through SES. */
   readonly sendsEmail?: boolean;
+  /** Sends SMS through SNS (`Publish` to a phone number, after `CheckIfPhoneNumberIsOptedOut`). */
+  readonly sendsSms?: boolean;
+  /**
+   * Push: `deliver` publishes to the SNS platform endpoints of devices (and deletes disabled ones)
+   * and signs Web Push; `register` creates and deletes those endpoints. Both read the stage's VAPID
+   * secret.
+   */
+  readonly pushes?: 'deliver' | 'register' | 'both';
   /** Posts to WebSocket connections through the API Gateway Management API. */
   readonly postsToConnections?: boolean;
   /** Verifies JWTs itself (the WebSocket authorizer). */
@@ -460,6 +468,10 @@ export const channelDescriptions: readonly ChannelDescription[] = [
   { name: 'websocket', module: 'shared/delivery/channels/websocket.ts', access: { postsToConnections: true, tables: { inbox: 'readWrite' } } },
   // SES, within its send budget (the `delivery` settings; the rate-limits table holds the budget).
   { name: 'email', module: 'shared/delivery/channels/email.ts', access: { sendsEmail: true, settings: ['delivery'], tables: { 'rate-limits': 'readWrite' } } },
+  // Web Push to browsers, SNS platform endpoints to devices; a gone target is removed from the recipient's record.
+  { name: 'push', module: 'shared/delivery/channels/push.ts', access: { pushes: 'deliver', tables: { recipients: 'readWrite' } } },
+  // SNS Publish to the phone number, within its send budget (the `delivery` settings).
+  { name: 'sms', module: 'shared/delivery/channels/sms.ts', access: { sendsSms: true, settings: ['delivery'], tables: { 'rate-limits': 'readWrite' } } },
 ];
 
 /** `a` and `b` together: the wider table access wins, lists are joined, switches are or-ed. */
@@ -472,8 +484,9 @@ export function mergeAccess(a: FunctionAccess, b: FunctionAccess): FunctionAcces
     x === undefined && y === undefined ? undefined : [...new Set([...(x ?? []), ...(y ?? [])])];
   const sendsTo = union(a.sendsTo, b.sendsTo);
   const settings = union(a.settings, b.settings);
-  const flag = (key: 'schedules' | 'schedulesBroadcasts' | 'sendsEmail' | 'postsToConnections' | 'verifiesTokens'): Partial<FunctionAccess> =>
+  const flag = (key: 'schedules' | 'schedulesBroadcasts' | 'sendsEmail' | 'sendsSms' | 'postsToConnections' | 'verifiesTokens'): Partial<FunctionAccess> =>
     a[key] || b[key] ? { [key]: true } : {};
+  const pushes = a.pushes === undefined ? b.pushes : b.pushes === undefined || b.pushes === a.pushes ? a.pushes : 'both';
   return {
     ...(Object.keys(tables).length > 0 ? { tables } : {}),
     ...(sendsTo ? { sendsTo } : {}),
@@ -481,6 +494,8 @@ export function mergeAccess(a: FunctionAccess, b: FunctionAccess): FunctionAcces
     ...flag('schedules'),
     ...flag('schedulesBroadcasts'),
     ...flag('sendsEmail'),
+    ...flag('sendsSms'),
+    ...(pushes ? { pushes } : {}),
     ...flag('postsToConnections'),
     ...flag('verifiesTokens'),
   };
@@ -522,8 +537,11 @@ export const functions: readonly FunctionDescription[] = [
       schedulesBroadcasts: true,
       // Reading an inbox item tells every open connection of its user the new unread count.
       postsToConnections: true,
-      // The code that confirms an address a user set for themself (PATCH /v1/me).
+      // The code that confirms an address a user set for themself (PATCH /v1/me): by e-mail or SMS.
       sendsEmail: true,
+      sendsSms: true,
+      // The users' devices become SNS platform endpoints (POST /v1/me/devices); browsers get the VAPID key.
+      pushes: 'register',
       settings: ['selfSend'],
     },
   },

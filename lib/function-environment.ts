@@ -14,7 +14,7 @@ import { configVariables } from '../shared/config.ts';
 import type { RetryPolicy } from '../shared/domain/retry-policy.ts';
 import { queueByName, tableByName } from './app-description.ts';
 import type { FunctionDescription, QueueDescription, QueueName, TableDescription, TableName } from './app-description.ts';
-import type { DeliverySettings, FunctionSettings, SelfSendSettings, SweepSettings } from './stacks/herald-settings.ts';
+import type { DeliverySettings, FunctionSettings, PushSettings, SelfSendSettings, SweepSettings } from './stacks/herald-settings.ts';
 
 /** Environment variables, by name. */
 export type Variables = Readonly<Record<string, string>>;
@@ -56,6 +56,8 @@ export interface EnvironmentSources {
   readonly scheduler: { readonly groupName: string; readonly roleArn: string };
   /** The API Gateway Management API endpoint of the WebSocket API's stage. */
   readonly websocketCallbackUrl: string;
+  /** The Secrets Manager secret the stage's VAPID keys are derived from. */
+  readonly vapidSecretArn: string;
 }
 
 /** `{ <table's variable>: name }`: where a granted table is. */
@@ -125,6 +127,18 @@ export function deliveryVariables(settings: DeliverySettings): Variables {
     [configVariables.deliveryHoldMs]: String(settings.holdMs),
     ...(settings.ses.perSecond !== undefined ? { [configVariables.sesPerSecond]: String(settings.ses.perSecond) } : {}),
     ...(settings.ses.tenantPerSecond !== undefined ? { [configVariables.sesTenantPerSecond]: String(settings.ses.tenantPerSecond) } : {}),
+    ...(settings.sms.perSecond !== undefined ? { [configVariables.smsPerSecond]: String(settings.sms.perSecond) } : {}),
+    ...(settings.sms.tenantPerSecond !== undefined ? { [configVariables.smsTenantPerSecond]: String(settings.sms.tenantPerSecond) } : {}),
+  };
+}
+
+/** What a function that pushes needs: the VAPID secret, the VAPID contact (the sender address) and the platform applications. */
+export function pushVariables(settings: PushSettings, vapidSecretArn: string, emailFrom: string): Variables {
+  return {
+    [configVariables.vapidSecretArn]: vapidSecretArn,
+    [configVariables.vapidSubject]: `mailto:${emailFrom}`,
+    ...(settings.fcmApplicationArn ? { [configVariables.snsPlatformApplicationFcm]: settings.fcmApplicationArn } : {}),
+    ...(settings.apnsApplicationArn ? { [configVariables.snsPlatformApplicationApns]: settings.apnsApplicationArn } : {}),
   };
 }
 
@@ -164,6 +178,7 @@ export function functionEnvironment(fn: FunctionDescription, sources: Environmen
     access.schedulesBroadcasts ? schedule('fanout', 'fanout-dlq') : {},
     access.sendsEmail ? emailVariables(settings.emailFrom) : {},
     access.postsToConnections ? connectionVariables(sources.websocketCallbackUrl) : {},
+    access.pushes ? pushVariables(settings.push, sources.vapidSecretArn, settings.emailFrom) : {},
     access.settings?.includes('retry') ? retryPolicyVariables(settings.retry) : {},
     access.settings?.includes('sweeps') ? sweepVariables(settings.sweeps) : {},
     access.settings?.includes('delivery') ? deliveryVariables(settings.delivery) : {},

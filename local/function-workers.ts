@@ -25,6 +25,8 @@ export interface FunctionEndpoints {
   readonly sqs: string;
   readonly ses: string;
   readonly scheduler: string;
+  readonly sns: string;
+  readonly secretsmanager: string;
 }
 
 export interface FunctionWorkersOptions {
@@ -56,6 +58,7 @@ export function localEnvironmentSources(input: {
   readonly queues: ReadonlyMap<string, QueueLocation>;
   readonly websocketCallbackUrl: string;
   readonly jwksUrl: string;
+  readonly vapidSecretArn: string;
 }): EnvironmentSources {
   return {
     settings: {
@@ -65,6 +68,8 @@ export function localEnvironmentSources(input: {
       jwksUrl: input.jwksUrl,
       emailFrom: 'notifications@herald.local',
       schedulerLeadSeconds: 2,
+      // The local SNS knows these two applications (local/stack.ts).
+      push: { fcmApplicationArn: localPlatformApplications.fcm, apnsApplicationArn: localPlatformApplications.apns },
     },
     tableName: (table) => input.physicalName(table),
     queue: (name: QueueName) => {
@@ -74,8 +79,15 @@ export function localEnvironmentSources(input: {
     },
     scheduler: { groupName: scheduleGroupName, roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${input.physicalName('scheduler')}` },
     websocketCallbackUrl: input.websocketCallbackUrl,
+    vapidSecretArn: input.vapidSecretArn,
   };
 }
+
+/** The SNS platform applications of the local stack, one per mobile platform. */
+export const localPlatformApplications = {
+  fcm: `arn:aws:sns:us-east-1:${LOCAL_ACCOUNT_ID}:app/GCM/herald-local`,
+  apns: `arn:aws:sns:us-east-1:${LOCAL_ACCOUNT_ID}:app/APNS/herald-local`,
+} as const;
 
 /** What one function's sandbox is configured with locally: the SDK's endpoints, its own variables, the overrides. */
 export function localFunctionEnvironment(fn: FunctionDescription, options: Omit<FunctionWorkersOptions, 'region'>): Variables {
@@ -84,6 +96,8 @@ export function localFunctionEnvironment(fn: FunctionDescription, options: Omit<
     AWS_ENDPOINT_URL_SQS: options.endpoints.sqs,
     AWS_ENDPOINT_URL_SES: options.endpoints.ses,
     AWS_ENDPOINT_URL_SCHEDULER: options.endpoints.scheduler,
+    AWS_ENDPOINT_URL_SNS: options.endpoints.sns,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: options.endpoints.secretsmanager,
     ...functionEnvironment(fn, options.sources),
     ...options.overrides,
   };

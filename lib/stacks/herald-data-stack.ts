@@ -8,6 +8,7 @@ import { HeraldQueueAlarms } from '../constructs/herald-queue-alarms.ts';
 import { HeraldQueues } from '../constructs/herald-queues.ts';
 import { HeraldScheduler } from '../constructs/herald-scheduler.ts';
 import { HeraldTables } from '../constructs/herald-tables.ts';
+import { HeraldVapidSecret } from '../constructs/herald-vapid-secret.ts';
 
 /** The stateful part of the app description. */
 export interface DataDescription {
@@ -56,6 +57,8 @@ export class HeraldDataStack extends Stack {
   readonly alarmTopic: HeraldAlarmTopic;
   /** The alarms on the dead-letter queues. */
   readonly deadLetterAlarms: HeraldQueueAlarms;
+  /** The secret the stage's VAPID keys (Web Push) are derived from. */
+  readonly vapidSecret: HeraldVapidSecret;
 
   constructor(scope: Construct, id: string, props: HeraldDataStackProps) {
     super(scope, id, props);
@@ -65,6 +68,8 @@ export class HeraldDataStack extends Stack {
     const removalPolicy = production ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY;
     this.tables = new HeraldTables(this, 'Tables', { tables: description.tables, namePrefix, removalPolicy, deletionProtection: production });
     this.queues = new HeraldQueues(this, 'Queues', { queues: description.queues, namePrefix, removalPolicy });
+    // Stateful: browsers subscribed with the keys it gives; a new secret would orphan every subscription.
+    this.vapidSecret = new HeraldVapidSecret(this, 'VapidSecret', { secretName: `${namePrefix}-vapid`, removalPolicy });
     this.alarmTopic = new HeraldAlarmTopic(this, 'AlarmTopic', { topicName: `${namePrefix}-alarms`, email: props.alarmEmail, removalPolicy });
     this.deadLetterAlarms = new HeraldQueueAlarms(this, 'DeadLetterAlarms', {
       queues: this.queues.all(),

@@ -22,7 +22,7 @@ export interface ServiceDescription {
 export interface HeraldServiceStackProps extends StackProps {
   readonly settings: HeraldSettings;
   /** The tables, queues and scheduler the functions are granted access to. */
-  readonly data: Pick<HeraldDataStack, 'tables' | 'queues' | 'scheduler'>;
+  readonly data: Pick<HeraldDataStack, 'tables' | 'queues' | 'scheduler' | 'vapidSecret'>;
   /**
    * What to build.
    * @default the functions and WebSocket route selection of lib/app-description.ts
@@ -117,6 +117,8 @@ export class HeraldServiceStack extends Stack {
     if (access.schedules) fn.bindScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds });
     if (access.schedulesBroadcasts) fn.bindBroadcastScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds });
     if (access.sendsEmail) fn.bindEmail({ from: this.settings.emailFrom });
+    if (access.sendsSms) fn.bindSms();
+    if (access.pushes) fn.bindPush(this.data.vapidSecret, this.settings.push, { role: access.pushes, emailFrom: this.settings.emailFrom });
     if (access.postsToConnections) {
       if (!this.webSocketApi) throw new Error(`${fn.definition.name} posts to connections, but no function serves a WebSocket route`);
       fn.bindConnections(this.webSocketApi.stage);

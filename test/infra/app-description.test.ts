@@ -226,6 +226,7 @@ describe('the templates agree with the app description', () => {
       queue: () => ({ url: 'url', arn: 'arn' }),
       scheduler: { groupName: 'group', roleArn: 'role' },
       websocketCallbackUrl: 'callback',
+      vapidSecretArn: 'secret',
     };
     for (const fn of functions) {
       const built = Object.keys(environmentOf(herald.service, physical(fn.name))).sort();

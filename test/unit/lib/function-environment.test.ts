@@ -14,13 +14,15 @@ const sources: EnvironmentSources = {
     schedulerLeadSeconds: 45,
     retry: { baseSeconds: 30, factor: 3, maxRetries: 5, jitter: 0.25, capSeconds: 3600 },
     sweeps: { stuckAfterSeconds: 120, sweepMaxItems: 500, cancelledRetentionDays: 7, cleanupMaxItems: 2000 },
-    delivery: { holdMs: 1500, ses: {} },
+    delivery: { holdMs: 1500, ses: {}, sms: {} },
     selfSend: { userPerHour: 60, tenantPerHour: 1000 },
+    push: {},
   },
   tableName: (table) => `table-${table}`,
   queue: (queue) => ({ url: `https://sqs.test/${queue}`, arn: `arn:sqs:${queue}` }),
   scheduler: { groupName: 'group-test', roleArn: 'arn:iam:role/scheduler' },
   websocketCallbackUrl: 'https://ws.test/live',
+  vapidSecretArn: 'arn:secretsmanager:vapid',
 };
 
 function described(name: string): FunctionDescription {

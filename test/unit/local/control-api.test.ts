@@ -16,6 +16,9 @@ const endpoints: LocalEndpoints = {
   ses: 'http://127.0.0.1:1003',
   scheduler: 'http://127.0.0.1:1004',
   apigatewaymanagementapi: 'http://127.0.0.1:1005',
+  sns: 'http://127.0.0.1:1006',
+  secretsmanager: 'http://127.0.0.1:1007',
+  push: 'http://127.0.0.1:1008',
 };
 const faultable: LocalEndpoints = { ...endpoints, dynamodb: 'http://127.0.0.1:2001', ses: 'http://127.0.0.1:2003' };
 const sesRule: FaultRule = { service: 'ses', operation: 'SendEmail', probability: 1, error: { statusCode: 503, code: 'ServiceUnavailable' } };

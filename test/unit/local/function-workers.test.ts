@@ -54,8 +54,9 @@ describe('a function in its sandbox on the local stack', () => {
       queues: new Map(),
       websocketCallbackUrl: nowhere,
       jwksUrl: `${nowhere}/.well-known/jwks.json`,
+      vapidSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:vapid',
     });
-    endpoints = { dynamodb: dynamo.endpoint, sqs: nowhere, ses: nowhere, scheduler: nowhere };
+    endpoints = { dynamodb: dynamo.endpoint, sqs: nowhere, ses: nowhere, scheduler: nowhere, sns: nowhere, secretsmanager: nowhere };
   });
 
   afterEach(async () => {

@@ -1,0 +1,194 @@
+/**
+ * Issue 11, the push and SMS channels end to end on a local stack: Web Push straight to the
+ * subscription's push service (decrypted here with the subscription's own keys), mobile push and
+ * SMS through the local SNS, gone targets removed, opted-out numbers failed at once, broadcasts
+ * delivered on both, and a phone number a user sets for themself confirmed by an SMS code.
+ */
+import { createECDH, randomBytes } from 'node:crypto';
+import type { ECDH } from 'node:crypto';
+import { ListEndpointsByPlatformApplicationCommand, SetEndpointAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
+import * as ece from 'http_ece';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPlatformApplications } from '../../local/function-workers.ts';
+import type { OutboxEntry } from '../../local/outbox.ts';
+import { eventually, startHarness } from './support/harness.ts';
+import type { Harness } from './support/harness.ts';
+
+let h: Harness;
+let admin: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  admin = await h.token('ops', { role: 'admin' });
+}, 120_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+/** A browser's subscription: a P-256 key pair and an auth secret of its own, on the local push service. */
+function browserSubscription(): { ecdh: ECDH; auth: Buffer; json: { endpoint: string; keys: { p256dh: string; auth: string } } } {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  const auth = randomBytes(16);
+  return { ecdh, auth, json: { endpoint: h.stack.pushService.newEndpoint(), keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: auth.toString('base64url') } } };
+}
+
+async function outbox(channel: 'push' | 'sms'): Promise<OutboxEntry[]> {
+  const response = await fetch(`${h.stack.httpUrl}/_local/outbox?channel=${channel}`);
+  return ((await response.json()) as { entries: OutboxEntry[] }).entries;
+}
+
+async function notify(recipient: string, body: Record<string, unknown> = {}): Promise<string> {
+  const created = await h.api('POST', '/v1/notifications', { token: admin, body: { recipients: [recipient], title: 'Hello', message: 'World', type: 'test', ...body } });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return (created.body.notificationIds as string[])[0] as string;
+}
+
+async function finished(id: string): Promise<{ status: string; deliveries: Record<string, { status: string; error?: string; detail?: string }>; attempts: number }> {
+  const done = await eventually(
+    () => h.api('GET', `/v1/notifications/${id}`, { token: admin }),
+    (r) => r.body.status === 'sent' || r.body.status === 'failed',
+    30_000,
+  );
+  return done.body as never;
+}
+
+describe('push and SMS', () => {
+  it('delivers one notification to each provider once; the web push body decrypts to it with the subscription keys', async () => {
+    // Prepare: a recipient with a phone, a browser subscription and a device
+    await h.api('PUT', '/v1/recipients/alice', { token: admin, body: { phone: '+14155550100' } });
+    const alice = await h.token('alice');
+    const key = await h.api('GET', '/v1/me/push/vapid-public-key', { token: alice });
+    expect(Buffer.from(String(key.body.publicKey), 'base64url')).toHaveLength(65);
+    const browser = browserSubscription();
+    const subscribed = await h.api('POST', '/v1/me/push-subscriptions', { token: alice, body: browser.json });
+    expect(subscribed.status, JSON.stringify(subscribed.body)).toBe(201);
+    const device = await h.api('POST', '/v1/me/devices', { token: alice, body: { platform: 'fcm', token: 'fcm-token-alice' } });
+    expect(device.status, JSON.stringify(device.body)).toBe(201);
+
+    // Act: channels left to their defaults
+    const id = await notify('alice', { data: { orderId: 42 } });
+    const done = await finished(id);
+
+    // Assess
+    expect(done.status).toBe('sent');
+    expect(done.deliveries.push?.status).toBe('sent');
+    expect(done.deliveries.sms?.status).toBe('sent');
+    const pushes = await outbox('push');
+    const web = pushes.filter((e) => e.to === browser.json.endpoint);
+    const mobile = pushes.filter((e) => e.provider === 'sns');
+    expect(web).toHaveLength(1);
+    expect(mobile).toHaveLength(1);
+    const sms = (await outbox('sms')).filter((e) => e.to === '+14155550100');
+    expect(sms).toHaveLength(1);
+    expect((sms[0]?.body as { message: string }).message).toBe('Hello\nWorld');
+    const ciphertext = Buffer.from((web[0]?.body as { ciphertext: string }).ciphertext, 'base64url');
+    const plain = JSON.parse(ece.decrypt(ciphertext, { version: 'aes128gcm', privateKey: browser.ecdh, authSecret: browser.auth }).toString('utf8')) as {
+      notification: { id: string; title: string; message: string; data: unknown };
+    };
+    expect(plain.notification).toMatchObject({ id, title: 'Hello', message: 'World', data: { orderId: 42 } });
+    const fcm = JSON.parse((mobile[0]?.body as { GCM: string }).GCM) as { fcmV1Message: { message: { notification: unknown } } };
+    expect(fcm.fcmV1Message.message.notification).toEqual({ title: 'Hello', body: 'World' });
+  });
+
+  it('removes a subscription its push service answers 410 for, and a device SNS reports disabled', async () => {
+    // Prepare
+    await h.api('PUT', '/v1/recipients/bruno', { token: admin, body: {} });
+    const bruno = await h.token('bruno');
+    const browser = browserSubscription();
+    await h.api('POST', '/v1/me/push-subscriptions', { token: bruno, body: browser.json });
+    const device = await h.api('POST', '/v1/me/devices', { token: bruno, body: { platform: 'apns', token: 'a'.repeat(64) } });
+    expect(device.status).toBe(201);
+    // The browser unsubscribes; FCM/APNs feedback disables the device's endpoint.
+    await fetch(browser.json.endpoint, { method: 'DELETE' });
+    const sns = new SNSClient({ endpoint: h.stack.endpoints.sns, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const listed = await h.api('GET', '/v1/me/devices', { token: bruno });
+    expect(listed.body.items).toHaveLength(1);
+    await disableEndpointOf(sns, 'a'.repeat(64));
+    const before = (await outbox('push')).length;
+
+    // Act
+    const id = await notify('bruno', { channels: ['push'] });
+    const done = await finished(id);
+
+    // Assess: nothing reached either, both are gone from the record, never tried again
+    expect(done.deliveries.push?.status).toBe('failed');
+    expect(done.deliveries.push?.error).toContain('gone');
+    expect((await outbox('push')).length).toBe(before);
+    expect((await h.api('GET', '/v1/me/push-subscriptions', { token: bruno })).body.items).toEqual([]);
+    expect((await h.api('GET', '/v1/me/devices', { token: bruno })).body.items).toEqual([]);
+    const again = await finished(await notify('bruno', { channels: ['push'] }));
+    expect(again.deliveries.push).toMatchObject({ status: 'skipped', detail: 'no push subscription or device' });
+    sns.destroy();
+  });
+
+  it('fails the SMS of an opted-out number at once, without retrying it', async () => {
+    await h.api('PUT', '/v1/recipients/carla', { token: admin, body: { phone: '+14155550199' } });
+    h.stack.sns.optOut('+14155550199');
+    const done = await finished(await notify('carla', { channels: ['sms'] }));
+    expect(done.status).toBe('failed');
+    expect(done.attempts).toBe(1);
+    expect(done.deliveries.sms?.status).toBe('failed');
+    expect(done.deliveries.sms?.error).toContain('opted out');
+    expect((await outbox('sms')).filter((e) => e.to === '+14155550199')).toEqual([]);
+  });
+
+  it('delivers broadcasts on push and SMS', async () => {
+    await h.api('PUT', '/v1/recipients/dora', { token: admin, body: { phone: '+14155550123' } });
+    const dora = await h.token('dora');
+    const browser = browserSubscription();
+    await h.api('POST', '/v1/me/push-subscriptions', { token: dora, body: browser.json });
+    const created = await h.api('POST', '/v1/broadcasts', {
+      token: admin,
+      body: { audience: { recipientIds: ['dora'] }, title: 'All hands', message: 'Now', type: 'news', channels: ['push', 'sms'] },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await eventually(() => outbox('sms'), (entries) => entries.some((e) => e.to === '+14155550123'), 30_000);
+    const web = await eventually(() => outbox('push'), (entries) => entries.some((e) => e.to === browser.json.endpoint), 30_000);
+    const entry = web.find((e) => e.to === browser.json.endpoint);
+    const plain = ece.decrypt(Buffer.from((entry?.body as { ciphertext: string }).ciphertext, 'base64url'), { version: 'aes128gcm', privateKey: browser.ecdh, authSecret: browser.auth });
+    expect(JSON.parse(plain.toString('utf8'))).toMatchObject({ notification: { title: 'All hands', message: 'Now' } });
+  });
+
+  it('sends a phone number its owner set nothing but an SMS code until it is confirmed', async () => {
+    await h.api('PUT', '/v1/recipients/emil', { token: admin, body: {} });
+    const emil = await h.token('emil');
+    const patched = await h.api('PATCH', '/v1/me', { token: emil, body: { phone: '+14155550142' } });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.body.awaitingVerification).toEqual(['sms']);
+    const codeSms = await eventually(() => outbox('sms'), (entries) => entries.some((e) => e.to === '+14155550142'));
+    const code = /(\d{6})/.exec((codeSms.find((e) => e.to === '+14155550142')?.body as { message: string }).message)?.[1] ?? '';
+
+    const skipped = await finished(await notify('emil', { channels: ['sms'] }));
+    expect(skipped.deliveries.sms).toMatchObject({ status: 'skipped', detail: 'phone number not verified' });
+
+    const verified = await h.api('POST', '/v1/me/verify', { token: emil, body: { channel: 'sms', code } });
+    expect(verified.status, JSON.stringify(verified.body)).toBe(200);
+    const sent = await finished(await notify('emil', { channels: ['sms'] }));
+    expect(sent.deliveries.sms?.status).toBe('sent');
+  });
+
+  it('refuses a phone number that is not E.164, and push targets that are not valid, naming the field', async () => {
+    const put = await h.api('PUT', '/v1/recipients/fay', { token: admin, body: { phone: '415 555 0100' } });
+    expect(put.status).toBe(400);
+    expect(put.body.error?.details).toEqual([{ field: 'phone', message: expect.stringContaining('E.164') }]);
+    await h.api('PUT', '/v1/recipients/fay', { token: admin, body: {} });
+    const fay = await h.token('fay');
+    const badKey = await h.api('POST', '/v1/me/push-subscriptions', { token: fay, body: { endpoint: 'https://push.example.com/x', keys: { p256dh: 'short', auth: 'x' } } });
+    expect(badKey.status).toBe(400);
+    expect((badKey.body.error?.details as { field: string }[]).map((d) => d.field).sort()).toEqual(['keys.auth', 'keys.p256dh']);
+    const badPlatform = await h.api('POST', '/v1/me/devices', { token: fay, body: { platform: 'windows', token: 't' } });
+    expect(badPlatform.status).toBe(400);
+    expect(badPlatform.body.error?.details).toEqual([{ field: 'platform', message: 'must be fcm or apns' }]);
+    expect((await h.api('GET', '/v1/me', { token: fay })).body.phone).toBeNull();
+  });
+});
+
+/** Disables, as FCM/APNs feedback would, the SNS endpoint of the APNs `token`. */
+async function disableEndpointOf(sns: SNSClient, token: string): Promise<void> {
+  const { Endpoints } = await sns.send(new ListEndpointsByPlatformApplicationCommand({ PlatformApplicationArn: localPlatformApplications.apns }));
+  const endpoint = Endpoints?.find((e) => e.Attributes?.Token === token);
+  if (!endpoint?.EndpointArn) throw new Error(`No endpoint holds ${token}`);
+  await sns.send(new SetEndpointAttributesCommand({ EndpointArn: endpoint.EndpointArn, Attributes: { Enabled: 'false' } }));
+}
