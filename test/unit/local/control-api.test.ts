@@ -168,7 +168,7 @@ describe('local control API', () => {
     });
 
     it.each([
-      ['an unknown service', [{ ...sesRule, service: 'sns' }], '0.service'],
+      ['an unknown service', [{ ...sesRule, service: 'pigeon' }], '0.service'],
       ['a probability above 1', [{ ...sesRule, probability: 1.01 }], '0.probability'],
       ['a negative probability', [{ ...sesRule, probability: -0.1 }], '0.probability'],
       ['a status below 400', [{ ...sesRule, error: { statusCode: 200, code: 'Ok' } }], '0.error.statusCode'],

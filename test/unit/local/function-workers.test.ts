@@ -84,6 +84,8 @@ describe('a function in its sandbox on the local stack', () => {
       AWS_ENDPOINT_URL_SQS: nowhere,
       AWS_ENDPOINT_URL_SES: nowhere,
       AWS_ENDPOINT_URL_SCHEDULER: nowhere,
+      AWS_ENDPOINT_URL_SNS: nowhere,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: nowhere,
       HERALD_TABLE_INBOX: dynamo.tableName('inbox'),
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     });

@@ -12,7 +12,7 @@ describe('channel switches', () => {
     // Act + Assess
     expect(['inbox', 'websocket', 'email'].map((c) => isChannelEnabled(aRecipient(), c as 'inbox'))).toEqual([true, true, true]);
     expect(['inbox', 'websocket', 'email'].map((c) => isChannelEnabled(off, c as 'inbox'))).toEqual([true, false, false]);
-    expect(toRecipientView(off).channels).toEqual({ email: false, websocket: false });
+    expect(toRecipientView(off).channels).toEqual({ email: false, websocket: false, push: true, sms: true });
   });
 });
 

@@ -57,9 +57,10 @@ describe('listRecipients', () => {
     expect(first.items[0]).toEqual({
       id: 'bob',
       email: 'bob@example.com',
+      phone: null,
       timezone: null,
       groups: [],
-      channels: { email: true, websocket: true },
+      channels: { email: true, websocket: true, push: true, sms: true },
       awaitingVerification: [],
       createdAt: '2029-12-01T00:00:00.000Z',
       updatedAt: '2029-12-01T00:00:00.000Z',
