@@ -468,8 +468,8 @@ export const channelDescriptions: readonly ChannelDescription[] = [
   { name: 'websocket', module: 'shared/delivery/channels/websocket.ts', access: { postsToConnections: true, tables: { inbox: 'readWrite' } } },
   // SES, within its send budget (the `delivery` settings; the rate-limits table holds the budget).
   { name: 'email', module: 'shared/delivery/channels/email.ts', access: { sendsEmail: true, settings: ['delivery'], tables: { 'rate-limits': 'readWrite' } } },
-  // Web Push to browsers, SNS platform endpoints to devices; a gone target is removed from the recipient's record.
-  { name: 'push', module: 'shared/delivery/channels/push.ts', access: { pushes: 'deliver', tables: { recipients: 'readWrite' } } },
+  // Web Push to browsers, SNS platform endpoints to devices; the targets live on the user's live item, where a gone one is removed.
+  { name: 'push', module: 'shared/delivery/channels/push.ts', access: { pushes: 'deliver', tables: { inbox: 'readWrite' } } },
   // SNS Publish to the phone number, within its send budget (the `delivery` settings).
   { name: 'sms', module: 'shared/delivery/channels/sms.ts', access: { sendsSms: true, settings: ['delivery'], tables: { 'rate-limits': 'readWrite' } } },
 ];

@@ -3,6 +3,7 @@
  * tests pass in-memory fakes. Keep them small: a port names what the domain needs, not what
  * the AWS API offers.
  */
+import type { PushDevice, WebPushSubscription } from './domain/push-targets.ts';
 import type { DeliveryUnit, LiveConnection, LiveState, Settlement, UnitRef } from './domain/delivery.ts';
 import type { MetricCounts } from './domain/metrics.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationStatus } from './domain/notification.ts';
@@ -350,6 +351,24 @@ export interface MobilePush {
   unregister(endpointArn: string): Promise<void>;
   /** Publishes one notification to an endpoint; resolves with the message id. Rejects `EndpointDisabledException` for a gone device. */
   publish(endpointArn: string, message: { readonly title: string; readonly body: string; readonly data: Readonly<Record<string, unknown>> }): Promise<{ readonly messageId?: string }>;
+}
+
+/** A user's push targets. */
+export interface PushTargetList {
+  readonly subscriptions: readonly WebPushSubscription[];
+  readonly devices: readonly PushDevice[];
+}
+
+/** The users' push targets (kept beside their live state). */
+export interface PushTargetStore {
+  /** The user's targets, oldest first. */
+  list(tenantId: string, userId: string): Promise<PushTargetList>;
+  /** Adds (or replaces, by id) a target; past `max` of its kind the oldest go, and are answered. */
+  add(tenantId: string, userId: string, target: WebPushSubscription | PushDevice, max: number): Promise<readonly (WebPushSubscription | PushDevice)[]>;
+  /** Removes one target; answers it, or undefined when the user had none of that id. */
+  remove(tenantId: string, userId: string, id: string): Promise<WebPushSubscription | PushDevice | undefined>;
+  /** Forgets targets their services called gone; forgetting one twice is not an error. */
+  forget(tenantId: string, userId: string, ids: readonly string[]): Promise<void>;
 }
 
 /** Whose sends a self-service limit counts: a plain user, within their tenant. */

@@ -93,15 +93,16 @@ export class PlatformNotConfiguredError extends Error {
 /** Mobile push through SNS platform endpoints. */
 export class SnsMobilePush implements MobilePush {
   private readonly sns: FreshClient;
-  private readonly applications: PlatformApplications;
+  private readonly applications: () => PlatformApplications;
 
-  constructor(newClient: () => SNSClient, applications: PlatformApplications) {
+  /** `applications` is read on first use (the configuration of a function that may never push). */
+  constructor(newClient: () => SNSClient, applications: () => PlatformApplications) {
     this.sns = new FreshClient(newClient);
     this.applications = applications;
   }
 
   async register(platform: 'fcm' | 'apns', token: string, userData: string): Promise<string> {
-    const application = this.applications[platform];
+    const application = this.applications()[platform];
     if (!application) throw new PlatformNotConfiguredError(platform);
     // Idempotent in SNS: the same token and attributes answer the endpoint that already exists.
     const { EndpointArn } = await this.sns.call((c) =>

@@ -39,10 +39,10 @@ function retryAfterMs(header: string | null): number | undefined {
 /** Sends Web Push messages signed with the stage's VAPID keys. */
 export class LibraryWebPushSender implements WebPushSender {
   private readonly keys: () => Promise<VapidKeys>;
-  private readonly subject: string;
+  private readonly subject: () => string;
 
-  /** `keys` resolves the stage's key pair (read once, then kept); `subject` is the VAPID `sub`. */
-  constructor(keys: () => Promise<VapidKeys>, subject: string) {
+  /** `keys` resolves the stage's key pair (read once, then kept); `subject` is the VAPID `sub`, read on first use. */
+  constructor(keys: () => Promise<VapidKeys>, subject: () => string) {
     this.keys = keys;
     this.subject = subject;
   }
@@ -52,7 +52,7 @@ export class LibraryWebPushSender implements WebPushSender {
     let details: ReturnType<typeof webPush.generateRequestDetails>;
     try {
       details = webPush.generateRequestDetails({ endpoint: subscription.endpoint, keys: subscription.keys }, payload, {
-        vapidDetails: { subject: this.subject, publicKey: keys.publicKey, privateKey: keys.privateKey },
+        vapidDetails: { subject: this.subject(), publicKey: keys.publicKey, privateKey: keys.privateKey },
         TTL: webPushTtlSeconds,
         contentEncoding: 'aes128gcm',
         urgency: options.urgency,

@@ -122,21 +122,12 @@ export function isTerminal(status: NotificationStatus): boolean {
   return tableIsTerminal<NotificationStatus, NotificationGuard>(notificationTransitions, status);
 }
 
-/** The channels used when the request names none: inbox and WebSocket, plus each channel the recipient has an address for. */
-export function defaultChannels(recipient: {
-  readonly email?: string;
-  readonly phone?: string;
-  readonly pushSubscriptions?: readonly unknown[];
-  readonly devices?: readonly unknown[];
-}): Channel[] {
-  const push = (recipient.pushSubscriptions?.length ?? 0) + (recipient.devices?.length ?? 0) > 0;
-  return [
-    'inbox',
-    'websocket',
-    ...(recipient.email ? (['email'] as const) : []),
-    ...(push ? (['push'] as const) : []),
-    ...(recipient.phone ? (['sms'] as const) : []),
-  ];
+/**
+ * The channels used when the request names none: inbox, WebSocket and push (each skipped when the
+ * recipient has no open connection, no push target), plus e-mail and SMS when they have an address.
+ */
+export function defaultChannels(recipient: { readonly email?: string; readonly phone?: string }): Channel[] {
+  return ['inbox', 'websocket', ...(recipient.email ? (['email'] as const) : []), 'push', ...(recipient.phone ? (['sms'] as const) : [])];
 }
 
 /** The message a live WebSocket client receives for a delivered notification. */

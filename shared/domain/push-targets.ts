@@ -1,8 +1,8 @@
 /**
  * Where a user receives push notifications: browser subscriptions (Web Push, RFC 8030) and mobile
  * devices (FCM or APNs tokens behind Amazon SNS platform endpoints). Each user registers their own
- * (`POST /v1/me/push-subscriptions`, `POST /v1/me/devices`); they live on the user's directory
- * record, a handful each, and a target its push service calls gone is removed. No AWS here.
+ * (`POST /v1/me/push-subscriptions`, `POST /v1/me/devices`); they live beside the user's live
+ * state, a handful each, and a target its push service calls gone is removed. No AWS here.
  */
 import { createHash } from 'node:crypto';
 
@@ -49,15 +49,6 @@ export function pushSubscriptionId(endpoint: string): string {
 /** The id of the device with `token` on `platform`. */
 export function deviceId(platform: DevicePlatform, token: string): string {
   return `dv_${shortHash(platform, token)}`;
-}
-
-/**
- * `list` with `entry` in it: an entry of the same id is replaced, and when more than `max` remain
- * the oldest go (a browser re-subscribes with a new endpoint whenever its old one expires).
- */
-export function withTarget<T extends { readonly id: string }>(list: readonly T[] | undefined, entry: T, max: number): T[] {
-  const kept = (list ?? []).filter((existing) => existing.id !== entry.id);
-  return [...kept, entry].slice(-max);
 }
 
 /** The public view of a subscription: its keys stay with Herald. */

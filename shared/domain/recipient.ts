@@ -2,7 +2,6 @@
 import { isAddressVerified, verifiableChannels } from './contact-verification.ts';
 import type { PendingVerification, PendingVerifications, VerifiableChannel } from './contact-verification.ts';
 import type { Channel } from './notification.ts';
-import type { PushDevice, WebPushSubscription } from './push-targets.ts';
 
 /** The channels a recipient may switch off; the inbox, their record of everything, cannot be. */
 export const switchableChannels = ['email', 'websocket', 'push', 'sms'] as const;
@@ -27,9 +26,6 @@ export interface Recipient {
    * sends nothing there but the code (shared/domain/contact-verification.ts).
    */
   readonly pendingVerifications?: PendingVerifications;
-  /** Browsers (Web Push) and devices (SNS platform endpoints) the user registered: the `push` channel's targets. */
-  readonly pushSubscriptions?: readonly WebPushSubscription[];
-  readonly devices?: readonly PushDevice[];
   readonly createdAt: string;
   readonly updatedAt: string;
   /** Counts the writes of the stored record; the store's optimistic concurrency check. Absent before the first write. */
@@ -49,9 +45,6 @@ export interface RecipientChanges {
    * any confirmation pending for that channel is forgotten.
    */
   readonly verifications?: Readonly<Partial<Record<VerifiableChannel, PendingVerification | null>>>;
-  /** The user's push targets, whole (`POST`/`DELETE` of `/v1/me/push-subscriptions` and `/v1/me/devices`). */
-  readonly pushSubscriptions?: readonly WebPushSubscription[];
-  readonly devices?: readonly PushDevice[];
 }
 
 /** The recipient field that holds the address of each verifiable channel. */
@@ -108,8 +101,6 @@ export function applyRecipientChanges(
     groups: [...(changes.groups ?? existing?.groups ?? [])],
     ...(channelPreferences && Object.keys(channelPreferences).length > 0 ? { channelPreferences } : {}),
     ...(Object.keys(pending).length > 0 ? { pendingVerifications: pending } : {}),
-    ...nonEmpty('pushSubscriptions', changes.pushSubscriptions ?? existing?.pushSubscriptions),
-    ...nonEmpty('devices', changes.devices ?? existing?.devices),
     createdAt: existing?.createdAt ?? now.toISOString(),
     updatedAt: now.toISOString(),
   };
@@ -128,8 +119,4 @@ export function toRecipientView(r: Recipient): Record<string, unknown> {
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };
-}
-
-function nonEmpty<K extends string, T>(key: K, list: readonly T[] | undefined): Partial<Record<K, readonly T[]>> {
-  return list && list.length > 0 ? ({ [key]: list } as Record<K, readonly T[]>) : {};
 }

@@ -92,7 +92,7 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
     for (const { channel, address } of given) {
       if (!fresh.some((f) => f.channel === channel)) {
         // The very address, already confirmed: nothing to send, nothing to change.
-        delete changes[addressFields[channel]];
+        changes[addressFields[channel]] = undefined;
         continue;
       }
       const code = newVerificationCode();

@@ -1,45 +1,22 @@
 /**
  * A user's own push targets: browser subscriptions (Web Push) and mobile devices (SNS platform
- * endpoints), on their directory record. Registering is idempotent (the same endpoint or token is
- * the same target); a user keeps at most 10 of each, the oldest going first. The delivery engine
- * forgets a target its service calls gone through {@link forgetPushTargets}.
+ * endpoints), kept beside their live state (the inbox table's live item), which every delivery
+ * reads anyway. Registering is idempotent (the same endpoint or token is the same target); a user
+ * keeps at most 10 of each, the oldest going first. Only people in the directory register targets.
  */
 import type { Caller } from '../domain/caller.ts';
-import { deviceId, maxDevicesPerUser, maxPushSubscriptionsPerUser, pushSubscriptionId, withTarget } from '../domain/push-targets.ts';
+import { deviceId, maxDevicesPerUser, maxPushSubscriptionsPerUser, pushSubscriptionId } from '../domain/push-targets.ts';
 import type { PushDevice, WebPushSubscription } from '../domain/push-targets.ts';
-import { applyRecipientChanges } from '../domain/recipient.ts';
-import type { Recipient, RecipientChanges } from '../domain/recipient.ts';
 import type { DeviceBody, PushSubscriptionBody } from '../domain/schemas.ts';
-import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
-import type { Clock, MobilePush, RecipientStore } from '../ports.ts';
+import { NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import type { Clock, MobilePush, PushTargetList, PushTargetStore, RecipientStore } from '../ports.ts';
 import { getMe } from './me.ts';
 
 export interface PushTargetDeps {
   readonly recipients: RecipientStore;
+  readonly targets: PushTargetStore;
   readonly clock: Clock;
   readonly mobile: MobilePush;
-  /** The stage's VAPID public key (base64url), what a browser subscribes with. */
-  readonly vapidPublicKey: () => Promise<string>;
-}
-
-const saveAttempts = 5;
-
-/** Applies `change` to the recipient's record, re-reading after a race; `undefined` from `change` writes nothing. */
-async function changeTargets(
-  deps: Pick<PushTargetDeps, 'recipients' | 'clock'>,
-  tenantId: string,
-  id: string,
-  change: (current: Recipient) => RecipientChanges | undefined,
-): Promise<Recipient | undefined> {
-  for (let attempt = 0; attempt < saveAttempts; attempt++) {
-    const current = await deps.recipients.get(tenantId, id);
-    if (!current) return undefined;
-    const changes = change(current);
-    if (!changes) return current;
-    const next = applyRecipientChanges(tenantId, id, current, changes, deps.clock.now());
-    if (await deps.recipients.save(next, current)) return next;
-  }
-  throw new ConflictError('Your record kept changing while it was being updated; try again');
 }
 
 /** Registers (or refreshes) a browser subscription of the caller. */
@@ -51,9 +28,7 @@ export async function addPushSubscription(deps: PushTargetDeps, caller: Caller, 
     keys: { p256dh: body.keys.p256dh, auth: body.keys.auth },
     createdAt: deps.clock.now().toISOString(),
   };
-  await changeTargets(deps, caller.tenantId, caller.sub, (current) => ({
-    pushSubscriptions: withTarget(current.pushSubscriptions, subscription, maxPushSubscriptionsPerUser),
-  }));
+  await deps.targets.add(caller.tenantId, caller.sub, subscription, maxPushSubscriptionsPerUser);
   return subscription;
 }
 
@@ -66,7 +41,7 @@ export async function addDevice(deps: PushTargetDeps, caller: Caller, body: Devi
   } catch (error) {
     if ((error as Error).name === 'PlatformNotConfiguredError') {
       throw new ValidationError(`platform ${body.platform} is not configured on this deployment`, {
-        details: [{ field: 'platform', message: `has no SNS platform application on this deployment` }],
+        details: [{ field: 'platform', message: 'has no SNS platform application on this deployment' }],
       });
     }
     if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 400) {
@@ -75,58 +50,23 @@ export async function addDevice(deps: PushTargetDeps, caller: Caller, body: Devi
     throw new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
   }
   const device: PushDevice = { id: deviceId(body.platform, body.token), platform: body.platform, token: body.token, endpointArn, createdAt: deps.clock.now().toISOString() };
-  let dropped: PushDevice[] = [];
-  await changeTargets(deps, caller.tenantId, caller.sub, (current) => {
-    const devices = withTarget(current.devices, device, maxDevicesPerUser);
-    dropped = (current.devices ?? []).filter((d) => !devices.some((kept) => kept.endpointArn === d.endpointArn));
-    return { devices };
-  });
-  // The oldest device pushed out by the limit leaves SNS too; a leftover endpoint only costs nothing.
-  await Promise.all(dropped.map((d) => deps.mobile.unregister(d.endpointArn).catch(() => undefined)));
+  const dropped = await deps.targets.add(caller.tenantId, caller.sub, device, maxDevicesPerUser);
+  // The oldest device pushed out by the limit leaves SNS too; a leftover endpoint costs nothing.
+  await Promise.all(dropped.map((d) => ('endpointArn' in d ? deps.mobile.unregister(d.endpointArn).catch(() => undefined) : undefined)));
   return device;
 }
 
-/** The caller's browser subscriptions and devices. */
-export async function listPushTargets(deps: Pick<PushTargetDeps, 'recipients'>, caller: Caller): Promise<{ subscriptions: readonly WebPushSubscription[]; devices: readonly PushDevice[] }> {
-  const me = await getMe(deps, caller);
-  return { subscriptions: me.pushSubscriptions ?? [], devices: me.devices ?? [] };
-}
-
-/** Removes one of the caller's subscriptions; 404 when they have none of that id. */
-export async function removePushSubscription(deps: PushTargetDeps, caller: Caller, id: string): Promise<void> {
+/** The caller's browser subscriptions and devices, oldest first. */
+export async function listPushTargets(deps: Pick<PushTargetDeps, 'recipients' | 'targets'>, caller: Caller): Promise<PushTargetList> {
   await getMe(deps, caller);
-  let found = false;
-  await changeTargets(deps, caller.tenantId, caller.sub, (current) => {
-    const kept = (current.pushSubscriptions ?? []).filter((s) => s.id !== id);
-    found = kept.length !== (current.pushSubscriptions ?? []).length;
-    return found ? { pushSubscriptions: kept } : undefined;
-  });
-  if (!found) throw new NotFoundError(`Push subscription ${id} not found`);
+  return deps.targets.list(caller.tenantId, caller.sub);
 }
 
-/** Removes one of the caller's devices and its SNS endpoint; 404 when they have none of that id. */
-export async function removeDevice(deps: PushTargetDeps, caller: Caller, id: string): Promise<void> {
+/** Removes one of the caller's subscriptions or devices (and a device's SNS endpoint); 404 when they have none of that id. */
+export async function removePushTarget(deps: PushTargetDeps, caller: Caller, kind: 'subscription' | 'device', id: string): Promise<void> {
   await getMe(deps, caller);
-  let removed: PushDevice | undefined;
-  await changeTargets(deps, caller.tenantId, caller.sub, (current) => {
-    removed = (current.devices ?? []).find((d) => d.id === id);
-    return removed ? { devices: (current.devices ?? []).filter((d) => d.id !== id) } : undefined;
-  });
-  if (!removed) throw new NotFoundError(`Device ${id} not found`);
-  await deps.mobile.unregister(removed.endpointArn).catch(() => undefined);
-}
-
-/** Forgets targets their services called gone (the push channel's cleaner); a recipient already gone is fine. */
-export async function forgetPushTargets(
-  deps: Pick<PushTargetDeps, 'recipients' | 'clock'>,
-  tenantId: string,
-  recipientId: string,
-  gone: { readonly subscriptionIds: readonly string[]; readonly deviceIds: readonly string[] },
-): Promise<void> {
-  await changeTargets(deps, tenantId, recipientId, (current) => {
-    const pushSubscriptions = (current.pushSubscriptions ?? []).filter((s) => !gone.subscriptionIds.includes(s.id));
-    const devices = (current.devices ?? []).filter((d) => !gone.deviceIds.includes(d.id));
-    const changed = pushSubscriptions.length !== (current.pushSubscriptions ?? []).length || devices.length !== (current.devices ?? []).length;
-    return changed ? { pushSubscriptions, devices } : undefined;
-  });
+  const prefix = kind === 'subscription' ? 'ps_' : 'dv_';
+  const removed = id.startsWith(prefix) ? await deps.targets.remove(caller.tenantId, caller.sub, id) : undefined;
+  if (!removed) throw new NotFoundError(`${kind === 'subscription' ? 'Push subscription' : 'Device'} ${id} not found`);
+  if ('endpointArn' in removed) await deps.mobile.unregister(removed.endpointArn).catch(() => undefined);
 }

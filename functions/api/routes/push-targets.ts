@@ -2,20 +2,20 @@
 import { once } from '../../../shared/config.ts';
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
 import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
-import { mobilePush, vapidKeys } from '../../../shared/adapters/dependencies/messaging.ts';
+import { mobilePush, pushTargetStore, vapidKeys } from '../../../shared/adapters/dependencies/messaging.ts';
 import { toDeviceView, toPushSubscriptionView } from '../../../shared/domain/push-targets.ts';
 import { deviceBodySchema, pushSubscriptionBodySchema, pushTargetIdSchema } from '../../../shared/domain/schemas.ts';
 import { callerFrom, json, parseBody, pathParameter } from '../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
-import { addDevice, addPushSubscription, listPushTargets, removeDevice, removePushSubscription } from '../../../shared/use-cases/push-targets.ts';
+import { addDevice, addPushSubscription, listPushTargets, removePushTarget } from '../../../shared/use-cases/push-targets.ts';
 import type { PushTargetDeps } from '../../../shared/use-cases/push-targets.ts';
 
 const deps = once(
   (): PushTargetDeps => ({
     recipients: recipientStore(),
+    targets: pushTargetStore(),
     clock: systemClock,
     mobile: mobilePush(),
-    vapidPublicKey: async () => (await vapidKeys()()).publicKey,
   }),
 );
 
@@ -36,7 +36,7 @@ export async function listPushSubscriptionsRoute(event: HttpEvent): Promise<Http
 export async function removePushSubscriptionRoute(event: HttpEvent): Promise<HttpResult> {
   const caller = callerFrom(event);
   const id = pathParameter(event, 'id', pushTargetIdSchema);
-  await removePushSubscription(deps(), caller, id);
+  await removePushTarget(deps(), caller, 'subscription', id);
   return json(200, { id, removed: true });
 }
 
@@ -57,12 +57,12 @@ export async function listDevicesRoute(event: HttpEvent): Promise<HttpResult> {
 export async function removeDeviceRoute(event: HttpEvent): Promise<HttpResult> {
   const caller = callerFrom(event);
   const id = pathParameter(event, 'id', pushTargetIdSchema);
-  await removeDevice(deps(), caller, id);
+  await removePushTarget(deps(), caller, 'device', id);
   return json(200, { id, removed: true });
 }
 
 /** `GET /v1/me/push/vapid-public-key`: the key a browser passes to `pushManager.subscribe` as `applicationServerKey`. */
 export async function vapidPublicKeyRoute(event: HttpEvent): Promise<HttpResult> {
   callerFrom(event);
-  return json(200, { publicKey: await deps().vapidPublicKey() });
+  return json(200, { publicKey: (await vapidKeys()()).publicKey });
 }

@@ -7,14 +7,13 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { once, pushConfig } from '../../config.ts';
 import type { PushTargetCleaner, WebPushSender } from '../../delivery/channels/push.ts';
-import { forgetPushTargets } from '../../use-cases/push-targets.ts';
 import { AnsweredErrorsRetryStrategy } from '../answered-errors-retry-strategy.ts';
 import { SnsMobilePush, SnsSmsSender } from '../sns-messaging.ts';
 import { secretsManagerVapidKeys } from '../vapid-keys.ts';
 import type { VapidKeys } from '../vapid-keys.ts';
 import { LibraryWebPushSender } from '../web-push-sender.ts';
-import { systemClock } from './clock.ts';
-import { recipientStore } from './directory.ts';
+import { DynamoPushTargetStore } from '../dynamo-live-state-store.ts';
+import { documentClient, tables } from './dynamodb.ts';
 
 // A text or a push must not go twice: the SDK retries only what SNS refused, never a timed-out publish.
 const newSnsClient = (): SNSClient => new SNSClient({ retryStrategy: new AnsweredErrorsRetryStrategy() });
@@ -23,12 +22,15 @@ const secretsClient = once(() => new SecretsManagerClient({}));
 /** SMS through SNS. */
 export const smsSender = once(() => new SnsSmsSender(newSnsClient));
 /** Mobile push through SNS platform endpoints. */
-export const mobilePush = once(() => new SnsMobilePush(newSnsClient, pushConfig().platformApplications));
+export const mobilePush = once(() => new SnsMobilePush(newSnsClient, () => pushConfig().platformApplications));
 /** The stage's VAPID key pair, read once per cold start. */
 export const vapidKeys = once((): (() => Promise<VapidKeys>) => secretsManagerVapidKeys(secretsClient, pushConfig().vapidSecretArn));
 /** Web Push, signed with the stage's VAPID keys. */
-export const webPushSender = once((): WebPushSender => new LibraryWebPushSender(vapidKeys(), pushConfig().vapidSubject));
+// The push settings are read on the first push: a function told none fails only if it pushes.
+export const webPushSender = once((): WebPushSender => new LibraryWebPushSender(() => vapidKeys()(), () => pushConfig().vapidSubject));
+/** The users' push targets, on their live items in the inbox table. */
+export const pushTargetStore = once(() => new DynamoPushTargetStore(documentClient(), tables().inbox));
 /** Forgets the targets a push service called gone. */
 export const pushTargetCleaner = once(
-  (): PushTargetCleaner => ({ forget: (tenantId, recipientId, gone) => forgetPushTargets({ recipients: recipientStore(), clock: systemClock }, tenantId, recipientId, gone) }),
+  (): PushTargetCleaner => ({ forget: (tenantId, recipientId, gone) => pushTargetStore().forget(tenantId, recipientId, [...gone.subscriptionIds, ...gone.deviceIds]) }),
 );

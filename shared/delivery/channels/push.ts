@@ -2,7 +2,7 @@
  * Push notifications: Web Push (RFC 8030, encrypted per RFC 8291, signed per RFC 8292) straight to
  * each browser subscription's push service, and mobile push through each device's SNS platform
  * endpoint. A target its service calls gone (a push service's 404 or 410, SNS's
- * `EndpointDisabled`) is removed from the user's record and never tried again. Like the WebSocket
+ * `EndpointDisabled`) is removed from the user's targets and never tried again. Like the WebSocket
  * channel, the notification is sent once any target took it: repeating it would duplicate it there.
  */
 import { classifyProviderError, describeError } from '../../domain/delivery-errors.ts';
@@ -87,10 +87,11 @@ export function pushChannel(web: WebPushSender, mobile: MobilePush, cleaner: Pus
   return {
     name: 'push',
     kind: 'send',
-    needs: ['pushSubscriptions', 'devices'],
-    target: ({ recipient }) => {
-      const subscriptions = recipient.pushSubscriptions ?? [];
-      const devices = recipient.devices ?? [];
+    // Its targets are on the live state, which every delivery reads.
+    needs: [],
+    target: ({ live }) => {
+      const subscriptions = live.pushSubscriptions ?? [];
+      const devices = live.devices ?? [];
       return subscriptions.length + devices.length > 0 ? { subscriptions, devices } : { skip: 'no push subscription or device' };
     },
     render: (content) => ({

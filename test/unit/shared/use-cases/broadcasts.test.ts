@@ -56,7 +56,7 @@ describe('createBroadcast', () => {
     // Assess
     expect(created.status).toBe('scheduled');
     const stored = await world.broadcasts.get(tenantId, created.broadcastId);
-    expect(stored).toMatchObject({ createdBy: sender.sub, channels: ['inbox', 'websocket', 'email'], scheduledAt: '2030-01-01T12:00:00.000Z' });
+    expect(stored).toMatchObject({ createdBy: sender.sub, channels: ['inbox', 'websocket', 'email', 'push', 'sms'], scheduledAt: '2030-01-01T12:00:00.000Z' });
     expect(world.scheduler.scheduledAt(tenantId, created.broadcastId)).toBe('2030-01-01T12:00:00.000Z');
   });
 
