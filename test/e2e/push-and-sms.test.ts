@@ -169,6 +169,39 @@ describe('push and SMS', () => {
     expect(sent.deliveries.sms?.status).toBe('sent');
   });
 
+  it('waits out SNS throttling and a push service 429 without spending attempts, then sends each once', async () => {
+    // Prepare: the local SNS answers Publish `Throttled` (429) and the push service 429, in their own shapes
+    await h.api('PUT', '/v1/recipients/gus', { token: admin, body: { phone: '+14155550177' } });
+    const gus = await h.token('gus');
+    const browser = browserSubscription();
+    await h.api('POST', '/v1/me/push-subscriptions', { token: gus, body: browser.json });
+    const set = await h.api('POST', '/_local/faults', {
+      body: [
+        { service: 'sns', operation: 'Publish', probability: 1, error: { statusCode: 429, code: 'Throttled' } },
+        { service: 'push', operation: 'PushMessage', probability: 1, error: { statusCode: 429, code: 'TooManyRequests' } },
+      ],
+    });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+
+    // Act
+    const id = await notify('gus', { channels: ['sms', 'push'] });
+    const waiting = await eventually(
+      () => h.api('GET', `/v1/notifications/${id}`, { token: admin }),
+      (r) => r.body.status === 'pending' && r.body.nextAttemptAt !== null && typeof r.body.lastError === 'string',
+    );
+    const injected = (await h.api('DELETE', '/_local/faults')).body.injected as Record<string, Record<string, number>>;
+    const done = await finished(id);
+
+    // Assess: throttled, never failed; each provider got it once; no attempt was spent on the throttling
+    expect(waiting.body.lastError).toMatch(/Throttled|429/);
+    expect(injected.sns?.Publish).toBeGreaterThan(0);
+    expect(done).toMatchObject({ status: 'sent', attempts: 1, deliveries: { sms: { status: 'sent' }, push: { status: 'sent' } } });
+    expect((await outbox('sms')).filter((e) => e.to === '+14155550177')).toHaveLength(1);
+    expect((await outbox('push')).filter((e) => e.to === browser.json.endpoint)).toHaveLength(1);
+    const endpoints = await h.api('GET', '/_local/endpoints');
+    expect(endpoints.body.push).toBe(h.stack.pushService.url);
+  });
+
   it('refuses a phone number that is not E.164, and push targets that are not valid, naming the field', async () => {
     const put = await h.api('PUT', '/v1/recipients/fay', { token: admin, body: { phone: '415 555 0100' } });
     expect(put.status).toBe(400);
