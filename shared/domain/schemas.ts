@@ -353,7 +353,7 @@ const pushEndpointSchema = z
   }, 'must be an https URL');
 
 /** Body of `POST /v1/me/push-subscriptions`: a browser's `PushSubscription.toJSON()` (W3C Push API). */
-export const pushSubscriptionBodySchema = z.object({
+export const pushSubscriptionBodySchema = z.strictObject({
   endpoint: pushEndpointSchema,
   // Browsers also send expirationTime (null or epoch ms): accepted and ignored.
   expirationTime: z.number().nullable().optional(),
