@@ -131,6 +131,9 @@ export class DynamoPushTargetStore implements PushTargetStore {
   }
 
   async remove(tenantId: string, userId: string, id: string): Promise<WebPushSubscription | PushDevice | undefined> {
+    // Read first: a request naming nothing the user has writes nothing (not even a refused update).
+    const current = await this.list(tenantId, userId);
+    if (![...current.subscriptions, ...current.devices].some((t) => t.id === id)) return undefined;
     try {
       const result = await this.db.send(
         new UpdateCommand({

@@ -9,6 +9,7 @@
  * control characters and line separators: a CR/LF in a title must never reach an e-mail header.
  * Text is kept exactly as sent (no trimming); blank text counts as empty.
  */
+import { createECDH } from 'node:crypto';
 import * as z from 'zod';
 import { channels, notificationStatuses, priorities } from './notification.ts';
 import { broadcastIdPattern, notificationIdPattern } from './ids.ts';
@@ -348,9 +349,24 @@ const pushEndpointSchema = z
   .url('must be a URL')
   .max(maxPushEndpointLength, `must be at most ${maxPushEndpointLength} characters`)
   .refine((text) => {
+    // Zod runs this even after `url` refused the text: only a URL is judged here.
+    if (!URL.canParse(text)) return true;
     const url = new URL(text);
     return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
   }, 'must be an https URL');
+
+/** True when `key` (base64url) is a point of the P-256 curve, as a subscription's `p256dh` must be. */
+function isP256Point(key: string): boolean {
+  try {
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(p256Probe);
+    ecdh.computeSecret(Buffer.from(key, 'base64url'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+const p256Probe = Buffer.alloc(32, 1);
 
 /** Body of `POST /v1/me/push-subscriptions`: a browser's `PushSubscription.toJSON()` (W3C Push API). */
 export const pushSubscriptionBodySchema = z.strictObject({
@@ -359,7 +375,10 @@ export const pushSubscriptionBodySchema = z.strictObject({
   expirationTime: z.number().nullable().optional(),
   keys: z.strictObject({
     // An uncompressed P-256 point (65 bytes) and a 16-byte secret, base64url (RFC 8291, 3.2).
-    p256dh: z.string('must be a string').regex(/^[A-Za-z0-9_-]{87}={0,1}$/, 'must be the base64url P-256 public key of the subscription (65 bytes)'),
+    p256dh: z
+      .string('must be a string')
+      .regex(/^[A-Za-z0-9_-]{87}={0,1}$/, 'must be the base64url P-256 public key of the subscription (65 bytes)')
+      .refine((key) => !/^[A-Za-z0-9_-]{87}={0,1}$/.test(key) || isP256Point(key), 'must be a point of the P-256 curve'),
     auth: z.string('must be a string').regex(/^[A-Za-z0-9_-]{22}(==)?$/, 'must be the base64url 16-byte auth secret of the subscription'),
   }),
 });
