@@ -17,8 +17,11 @@ import type { Harness } from './support/harness.ts';
 let h: Harness;
 let admin: string;
 
+/** The SMS budget of this stack's functions, sends a second (cdk.json's is 20). */
+const smsPerSecond = 10;
+
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ environment: { HERALD_RATE_SMS_PER_SECOND: String(smsPerSecond) } });
   admin = await h.token('ops', { role: 'admin' });
 }, 120_000);
 
@@ -201,6 +204,29 @@ describe('push and SMS', () => {
     const endpoints = await h.api('GET', '/_local/endpoints');
     expect(endpoints.body.push).toBe(h.stack.pushService.url);
   });
+
+  it('keeps SMS within its send budget: 60 texts at once, each once, never more than the budget in a second', async () => {
+    // Prepare: 60 recipients with numbers
+    const ids = Array.from({ length: 60 }, (_, i) => `texter-${i}`);
+    const phoneOf = (i: number): string => `+1415556${String(i).padStart(4, '0')}`;
+    const batch = await h.api('POST', '/v1/recipients/batch', { token: admin, body: { recipients: ids.map((id, i) => ({ id, phone: phoneOf(i) })) } });
+    expect(batch.status, JSON.stringify(batch.body)).toBe(200);
+
+    // Act
+    const created = await h.api('POST', '/v1/notifications', { token: admin, body: { recipients: ids, title: 'Rate', message: 'limited', channels: ['sms'] } });
+    expect(created.status).toBe(201);
+    const mine = (entries: OutboxEntry[]): OutboxEntry[] => entries.filter((e) => e.to.startsWith('+1415556'));
+    const texts = mine(await eventually(() => outbox('sms'), (entries) => mine(entries).length >= ids.length, 60_000));
+
+    // Assess: each number once; no second (the budget's slots are epoch seconds) over the budget, but
+    // for a send reserved late in one second that reached SNS early in the next (10 %)
+    expect(new Set(texts.map((e) => e.to)).size).toBe(ids.length);
+    expect(texts).toHaveLength(ids.length);
+    const perSecond = new Map<number, number>();
+    for (const e of texts) perSecond.set(Math.floor(e.at / 1000), (perSecond.get(Math.floor(e.at / 1000)) ?? 0) + 1);
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(Math.ceil(smsPerSecond * 1.1));
+    expect(perSecond.size).toBeGreaterThanOrEqual(ids.length / smsPerSecond);
+  }, 90_000);
 
   it('refuses a phone number that is not E.164, and push targets that are not valid, naming the field', async () => {
     const put = await h.api('PUT', '/v1/recipients/fay', { token: admin, body: { phone: '415 555 0100' } });
