@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { scheduleGroupName } from '../lib/app-description.ts';
+import { configVariables } from '../shared/config.ts';
 import type { FunctionDescription, QueueName } from '../lib/app-description.ts';
 import { functionEnvironment } from '../lib/function-environment.ts';
 import type { EnvironmentSources, QueueLocation, Variables } from '../lib/function-environment.ts';
@@ -98,6 +99,8 @@ export function localFunctionEnvironment(fn: FunctionDescription, options: Omit<
     AWS_ENDPOINT_URL_SCHEDULER: options.endpoints.scheduler,
     AWS_ENDPOINT_URL_SNS: options.endpoints.sns,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: options.endpoints.secretsmanager,
+    // The local Web Push service speaks plain http on 127.0.0.1; on AWS endpoints are https only.
+    [configVariables.pushAllowHttpLoopback]: 'true',
     ...functionEnvironment(fn, options.sources),
     ...options.overrides,
   };

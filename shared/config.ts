@@ -52,6 +52,7 @@ export const configVariables = {
   vapidSubject: 'HERALD_VAPID_SUBJECT',
   snsPlatformApplicationFcm: 'HERALD_SNS_PLATFORM_APPLICATION_FCM',
   snsPlatformApplicationApns: 'HERALD_SNS_PLATFORM_APPLICATION_APNS',
+  pushAllowHttpLoopback: 'HERALD_PUSH_ALLOW_HTTP_LOOPBACK',
   selfSendUserPerHour: 'HERALD_SELF_SEND_USER_PER_HOUR',
   selfSendTenantPerHour: 'HERALD_SELF_SEND_TENANT_PER_HOUR',
 } as const;
@@ -441,6 +442,12 @@ export interface PushConfig {
   readonly vapidSubject: string;
   /** Platform application ARNs by platform; a platform without one takes no devices. */
   readonly platformApplications: { readonly fcm?: string; readonly apns?: string };
+  /**
+   * Whether a push endpoint may be plain `http://` on a loopback address: only the local stack
+   * says so (its push service). On AWS every endpoint is https, so a user cannot point Herald at
+   * the Lambda runtime API on 127.0.0.1 or anything else without TLS.
+   */
+  readonly allowHttpLoopback: boolean;
 }
 
 export function pushConfig(env: Env = process.env): PushConfig {
@@ -453,6 +460,7 @@ export function pushConfig(env: Env = process.env): PushConfig {
       [v.vapidSubject]: z.string().regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https: URL'),
       [v.snsPlatformApplicationFcm]: arn,
       [v.snsPlatformApplicationApns]: arn,
+      [v.pushAllowHttpLoopback]: z.enum(['true', 'false']).default('false'),
     },
     env,
   );
@@ -462,6 +470,7 @@ export function pushConfig(env: Env = process.env): PushConfig {
     vapidSecretArn: parsed[v.vapidSecretArn] as string,
     vapidSubject: parsed[v.vapidSubject] as string,
     platformApplications: { ...(fcm ? { fcm } : {}), ...(apns ? { apns } : {}) },
+    allowHttpLoopback: parsed[v.pushAllowHttpLoopback] === 'true',
   };
 }
 

@@ -6,6 +6,7 @@
  * engine classifies (`name`, `$metadata.httpStatusCode`, `retryAfterMs` from `Retry-After`).
  */
 import webPush from 'web-push';
+import { isAllowedPushEndpoint } from '../domain/push-targets.ts';
 import type { WebPushSubscription } from '../domain/push-targets.ts';
 import type { WebPushSender } from '../delivery/channels/push.ts';
 import type { VapidKeys } from './vapid-keys.ts';
@@ -40,14 +41,28 @@ function retryAfterMs(header: string | null): number | undefined {
 export class LibraryWebPushSender implements WebPushSender {
   private readonly keys: () => Promise<VapidKeys>;
   private readonly subject: () => string;
+  private readonly allowHttpLoopback: () => boolean;
 
-  /** `keys` resolves the stage's key pair (read once, then kept); `subject` is the VAPID `sub`, read on first use. */
-  constructor(keys: () => Promise<VapidKeys>, subject: () => string) {
+  /**
+   * `keys` resolves the stage's key pair (read once, then kept); `subject` is the VAPID `sub`, and
+   * `allowHttpLoopback` whether plain http to a loopback address is allowed (the local stack only),
+   * both read on first use.
+   */
+  constructor(keys: () => Promise<VapidKeys>, subject: () => string, allowHttpLoopback: () => boolean = () => false) {
     this.keys = keys;
     this.subject = subject;
+    this.allowHttpLoopback = allowHttpLoopback;
   }
 
   async send(subscription: WebPushSubscription, payload: string, options: { readonly urgency: 'normal' | 'high' }): Promise<{ readonly messageId?: string }> {
+    if (!isAllowedPushEndpoint(subscription.endpoint, this.allowHttpLoopback())) {
+      // Never posted: a subscription stored before the rule, or written around the API.
+      throw Object.assign(new Error(`the push endpoint ${new URL(subscription.endpoint).origin} is not https`), {
+        name: 'InsecureEndpoint',
+        $metadata: { httpStatusCode: 400 },
+        $notSent: true,
+      });
+    }
     const keys = await this.keys();
     let details: ReturnType<typeof webPush.generateRequestDetails>;
     try {

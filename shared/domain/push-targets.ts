@@ -60,3 +60,11 @@ export function toPushSubscriptionView(s: WebPushSubscription): Record<string, u
 export function toDeviceView(d: PushDevice): Record<string, unknown> {
   return { id: d.id, platform: d.platform, token: d.token, createdAt: d.createdAt };
 }
+
+/** True when Herald may post to `endpoint`: https, or (when allowed: the local stack) plain http on a loopback address. */
+export function isAllowedPushEndpoint(endpoint: string, allowHttpLoopback: boolean): boolean {
+  if (!URL.canParse(endpoint)) return false;
+  const url = new URL(endpoint);
+  if (url.protocol === 'https:') return true;
+  return allowHttpLoopback && url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+}

@@ -5,7 +5,7 @@
  * keeps at most 10 of each, the oldest going first. Only people in the directory register targets.
  */
 import type { Caller } from '../domain/caller.ts';
-import { deviceId, maxDevicesPerUser, maxPushSubscriptionsPerUser, pushSubscriptionId } from '../domain/push-targets.ts';
+import { deviceId, isAllowedPushEndpoint, maxDevicesPerUser, maxPushSubscriptionsPerUser, pushSubscriptionId } from '../domain/push-targets.ts';
 import type { PushDevice, WebPushSubscription } from '../domain/push-targets.ts';
 import type { DeviceBody, PushSubscriptionBody } from '../domain/schemas.ts';
 import { NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
@@ -17,10 +17,15 @@ export interface PushTargetDeps {
   readonly targets: PushTargetStore;
   readonly clock: Clock;
   readonly mobile: MobilePush;
+  /** Whether a plain-http loopback endpoint is allowed (the local stack's push service only). */
+  readonly allowHttpLoopback: boolean;
 }
 
 /** Registers (or refreshes) a browser subscription of the caller. */
 export async function addPushSubscription(deps: PushTargetDeps, caller: Caller, body: PushSubscriptionBody): Promise<WebPushSubscription> {
+  if (!isAllowedPushEndpoint(body.endpoint, deps.allowHttpLoopback)) {
+    throw new ValidationError('endpoint must be an https URL', { details: [{ field: 'endpoint', message: 'must be an https URL' }] });
+  }
   await getMe(deps, caller);
   const subscription: WebPushSubscription = {
     id: pushSubscriptionId(body.endpoint),

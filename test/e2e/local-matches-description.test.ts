@@ -71,7 +71,7 @@ function localVariables(name: string): string[] {
 describe('the local stack and the AWS stacks', () => {
   it('give each function the same variables, locally plus the SDK endpoints and the test’s log level', () => {
     // Prepare
-    const localOnly = ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL_SES', 'AWS_ENDPOINT_URL_SCHEDULER', 'AWS_ENDPOINT_URL_SNS', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'POWERTOOLS_LOG_LEVEL'];
+    const localOnly = ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL_SES', 'AWS_ENDPOINT_URL_SCHEDULER', 'AWS_ENDPOINT_URL_SNS', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'HERALD_PUSH_ALLOW_HTTP_LOOPBACK', 'POWERTOOLS_LOG_LEVEL'];
 
     // Act
     const local = Object.fromEntries(functions.map((fn) => [fn.name, localVariables(fn.name).sort()]));

@@ -1,5 +1,5 @@
 /** Routes of the caller's push targets: browser subscriptions, devices and the VAPID key they subscribe with. */
-import { once } from '../../../shared/config.ts';
+import { once, pushConfig } from '../../../shared/config.ts';
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
 import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
 import { mobilePush, pushTargetStore, vapidKeys } from '../../../shared/adapters/dependencies/messaging.ts';
@@ -16,6 +16,7 @@ const deps = once(
     targets: pushTargetStore(),
     clock: systemClock,
     mobile: mobilePush(),
+    allowHttpLoopback: pushConfig().allowHttpLoopback,
   }),
 );
 

@@ -27,7 +27,7 @@ export const mobilePush = once(() => new SnsMobilePush(newSnsClient, () => pushC
 export const vapidKeys = once((): (() => Promise<VapidKeys>) => secretsManagerVapidKeys(secretsClient, pushConfig().vapidSecretArn));
 /** Web Push, signed with the stage's VAPID keys. */
 // The push settings are read on the first push: a function told none fails only if it pushes.
-export const webPushSender = once((): WebPushSender => new LibraryWebPushSender(() => vapidKeys()(), () => pushConfig().vapidSubject));
+export const webPushSender = once((): WebPushSender => new LibraryWebPushSender(() => vapidKeys()(), () => pushConfig().vapidSubject, () => pushConfig().allowHttpLoopback));
 /** The users' push targets, on their live items in the inbox table. */
 export const pushTargetStore = once(() => new DynamoPushTargetStore(documentClient(), tables().inbox));
 /** Forgets the targets a push service called gone. */

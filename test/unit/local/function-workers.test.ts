@@ -86,6 +86,7 @@ describe('a function in its sandbox on the local stack', () => {
       AWS_ENDPOINT_URL_SCHEDULER: nowhere,
       AWS_ENDPOINT_URL_SNS: nowhere,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: nowhere,
+      HERALD_PUSH_ALLOW_HTTP_LOOPBACK: 'true',
       HERALD_TABLE_INBOX: dynamo.tableName('inbox'),
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     });

@@ -20,6 +20,7 @@ import * as ece from 'http_ece';
 import webPush from 'web-push';
 import { afterEach, describe, expect, it } from 'vitest';
 import { vapidKeysFromSecret } from '../../../shared/adapters/vapid-keys.ts';
+import { isAllowedPushEndpoint } from '../../../shared/domain/push-targets.ts';
 import { LibraryWebPushSender } from '../../../shared/adapters/web-push-sender.ts';
 import { faultResponse } from '../../../local/aws-call-hook.ts';
 import type { CallHook } from '../../../local/aws-call-hook.ts';
@@ -36,6 +37,14 @@ const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
 });
+
+/** A local push service, stopped after the test. */
+async function service(): Promise<{ outbox: Outbox; newEndpoint: () => string; url: string }> {
+  const outbox = new Outbox();
+  const push = await startPushService({ outbox, log: () => undefined });
+  stops.push(() => push.stop());
+  return { outbox, newEndpoint: () => push.newEndpoint(), url: push.url };
+}
 
 describe('the local SNS', () => {
   async function sns(hook?: CallHook): Promise<{ client: SNSClient; faultable?: SNSClient; outbox: Outbox; optOut: (p: string) => void }> {
@@ -90,12 +99,6 @@ describe('the local SNS', () => {
 });
 
 describe('the local Web Push service', () => {
-  async function service(): Promise<{ outbox: Outbox; newEndpoint: () => string; url: string }> {
-    const outbox = new Outbox();
-    const push = await startPushService({ outbox, log: () => undefined });
-    stops.push(() => push.stop());
-    return { outbox, newEndpoint: () => push.newEndpoint(), url: push.url };
-  }
   const keys = vapidKeysFromSecret('a-test-seed-of-more-than-thirty-two-characters');
   const subscriber = (endpoint: string): { ecdh: ReturnType<typeof createECDH>; auth: Buffer; subscription: { id: string; endpoint: string; keys: { p256dh: string; auth: string }; createdAt: string } } => {
     const ecdh = createECDH('prime256v1');
@@ -107,7 +110,7 @@ describe('the local Web Push service', () => {
   it('takes a signed, encrypted push and keeps the ciphertext, which only the subscription decrypts', async () => {
     const { outbox, newEndpoint } = await service();
     const { ecdh, auth, subscription } = subscriber(newEndpoint());
-    const sent = await new LibraryWebPushSender(async () => keys, () => 'mailto:ops@herald.test').send(subscription, '{"hello":"world"}', { urgency: 'normal' });
+    const sent = await new LibraryWebPushSender(async () => keys, () => 'mailto:ops@herald.test', () => true).send(subscription, '{"hello":"world"}', { urgency: 'normal' });
     const [entry] = outbox.list('push');
     expect(entry).toMatchObject({ provider: 'web-push', to: subscription.endpoint, body: { ttl: 86400, urgency: 'normal', vapid: { sub: 'mailto:ops@herald.test' } } });
     expect(sent.messageId).toContain('/m/');
@@ -121,7 +124,7 @@ describe('the local Web Push service', () => {
     const other = vapidKeysFromSecret('another-seed-of-more-than-thirty-two-characters!');
     const { subscription } = subscriber(endpoint);
     // Signed with one key, claiming another.
-    const forged = new LibraryWebPushSender(async () => ({ publicKey: keys.publicKey, privateKey: other.privateKey }), () => 'mailto:ops@herald.test');
+    const forged = new LibraryWebPushSender(async () => ({ publicKey: keys.publicKey, privateKey: other.privateKey }), () => 'mailto:ops@herald.test', () => true);
     const refused = await forged.send(subscription, 'x', { urgency: 'normal' }).catch((e: unknown) => e);
     expect((refused as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(401);
 
@@ -135,8 +138,28 @@ describe('the local Web Push service', () => {
     expect(await plain.json()).toMatchObject({ code: 415, error: 'Unsupported Media Type' });
 
     await fetch(endpoint, { method: 'DELETE' });
-    const gone = await new LibraryWebPushSender(async () => keys, () => 'mailto:ops@herald.test').send(subscription, 'x', { urgency: 'normal' }).catch((e: unknown) => e);
+    const gone = await new LibraryWebPushSender(async () => keys, () => 'mailto:ops@herald.test', () => true).send(subscription, 'x', { urgency: 'normal' }).catch((e: unknown) => e);
     expect((gone as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(410);
+  });
+});
+
+describe('push endpoints Herald posts to', () => {
+  it('are https on AWS: plain http, even to the Lambda runtime API on 127.0.0.1, is refused before anything is sent', async () => {
+    // Prepare: a listener standing in for what must never be reached
+    const { outbox, newEndpoint } = await service();
+    const onAws = new LibraryWebPushSender(async () => vapidKeysFromSecret('x'.repeat(40)), () => 'mailto:ops@herald.test', () => false);
+    const endpoint = newEndpoint();
+
+    // Act
+    const refused = await onAws.send({ id: 'ps_x', endpoint, keys: { p256dh: '', auth: '' }, createdAt: '' }, 'x', { urgency: 'normal' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(refused).toMatchObject({ name: 'InsecureEndpoint', $notSent: true, $metadata: { httpStatusCode: 400 } });
+    expect(outbox.list('push')).toEqual([]);
+    expect(isAllowedPushEndpoint('http://127.0.0.1:9001/2018-06-01/runtime/invocation/next', false)).toBe(false);
+    expect(isAllowedPushEndpoint('http://127.0.0.1:4000/push/x', true)).toBe(true);
+    expect(isAllowedPushEndpoint('http://push.example.com/x', true)).toBe(false);
+    expect(isAllowedPushEndpoint('https://fcm.googleapis.com/fcm/send/x', false)).toBe(true);
   });
 });
 

@@ -281,7 +281,7 @@ describe('configuration', () => {
     const badArn = errorOf(() => pushConfig({ ...env, [configVariables.snsPlatformApplicationApns]: 'arn:aws:sns:eu-west-1:111122223333:mytopic' }));
 
     // Assess
-    expect(config).toEqual({ vapidSecretArn: env[configVariables.vapidSecretArn], vapidSubject: 'mailto:ops@example.com', platformApplications: { fcm: env[configVariables.snsPlatformApplicationFcm] } });
+    expect(config).toEqual({ vapidSecretArn: env[configVariables.vapidSecretArn], vapidSubject: 'mailto:ops@example.com', platformApplications: { fcm: env[configVariables.snsPlatformApplicationFcm] }, allowHttpLoopback: false });
     expect((noSecret as ConfigError).message).toContain(configVariables.vapidSecretArn);
     expect((badArn as ConfigError).message).toContain(configVariables.snsPlatformApplicationApns);
   });
