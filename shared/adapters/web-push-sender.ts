@@ -37,6 +37,20 @@ function retryAfterMs(header: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/**
+ * A request that got no answer, shaped for the engine: a connection never made carries its
+ * `code` (ECONNREFUSED, ENOTFOUND…: nothing was sent, so it is retried); a timeout is named
+ * `PushTimeout`, not `TimeoutError`, because the push may have been taken (it is never sent twice).
+ */
+function unanswered(error: unknown): Error {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    return Object.assign(new Error(`the push service did not answer within ${requestTimeoutMs} ms`, { cause: error }), { name: 'PushTimeout' });
+  }
+  const wrapped = new Error(`the push service could not be reached: ${(error as Error).message}`, { cause: error });
+  return typeof cause?.code === 'string' ? Object.assign(wrapped, { code: cause.code }) : wrapped;
+}
+
 /** Sends Web Push messages signed with the stage's VAPID keys. */
 export class LibraryWebPushSender implements WebPushSender {
   private readonly keys: () => Promise<VapidKeys>;
@@ -81,12 +95,17 @@ export class LibraryWebPushSender implements WebPushSender {
       });
     }
     const headers = Object.fromEntries(Object.entries(details.headers).map(([name, value]) => [name, String(value)]));
-    const response = await fetch(details.endpoint, {
-      method: 'POST',
-      headers,
-      body: details.body ? new Uint8Array(details.body) : null,
-      signal: AbortSignal.timeout(requestTimeoutMs),
-    });
+    let response: Response;
+    try {
+      response = await fetch(details.endpoint, {
+        method: 'POST',
+        headers,
+        body: details.body ? new Uint8Array(details.body) : null,
+        signal: AbortSignal.timeout(requestTimeoutMs),
+      });
+    } catch (error) {
+      throw unanswered(error);
+    }
     const text = await response.text().catch(() => '');
     if (response.status >= 200 && response.status < 300) {
       const location = response.headers.get('location');

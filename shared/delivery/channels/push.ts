@@ -67,7 +67,8 @@ export function webPushPayload(content: DeliveryContent): string {
 export function isGoneTarget(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { name, $metadata } = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  if (name === 'EndpointDisabledException') return true;
+  // SNS: the device's endpoint was disabled (FCM/APNs said the token is invalid) or deleted.
+  if (name === 'EndpointDisabledException' || name === 'NotFoundException') return true;
   // A Web Push service answers 404 (no such subscription) or 410 (it expired or was unsubscribed).
   return name === 'WebPushError' && ($metadata?.httpStatusCode === 404 || $metadata?.httpStatusCode === 410);
 }

@@ -20,6 +20,7 @@ import * as ece from 'http_ece';
 import webPush from 'web-push';
 import { afterEach, describe, expect, it } from 'vitest';
 import { vapidKeysFromSecret } from '../../../shared/adapters/vapid-keys.ts';
+import { classifyProviderError } from '../../../shared/domain/delivery-errors.ts';
 import { isAllowedPushEndpoint } from '../../../shared/domain/push-targets.ts';
 import { LibraryWebPushSender } from '../../../shared/adapters/web-push-sender.ts';
 import { faultResponse } from '../../../local/aws-call-hook.ts';
@@ -160,6 +161,28 @@ describe('push endpoints Herald posts to', () => {
     expect(isAllowedPushEndpoint('http://127.0.0.1:4000/push/x', true)).toBe(true);
     expect(isAllowedPushEndpoint('http://push.example.com/x', true)).toBe(false);
     expect(isAllowedPushEndpoint('https://fcm.googleapis.com/fcm/send/x', false)).toBe(true);
+  });
+});
+
+describe('a push service that does not answer', () => {
+  it('is retried when the connection was never made, and never sent again after a timeout', async () => {
+    // Prepare: a port nothing listens on (a service started, then stopped)
+    const outbox = new Outbox();
+    const stopped = await startPushService({ outbox, log: () => undefined });
+    await stopped.stop();
+    const closed = stopped.newEndpoint();
+    const sender = new LibraryWebPushSender(async () => vapidKeysFromSecret('x'.repeat(40)), () => 'mailto:ops@herald.test', () => true);
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    const keys = { p256dh: ecdh.getPublicKey('base64url'), auth: randomBytes(16).toString('base64url') };
+
+    // Act
+    const refused = await sender.send({ id: 'ps_x', endpoint: closed, keys, createdAt: '' }, 'x', { urgency: 'normal' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(refused).toMatchObject({ code: 'ECONNREFUSED' });
+    expect(classifyProviderError(refused)).toEqual({ kind: 'transient' });
+    expect(classifyProviderError(Object.assign(new Error('late'), { name: 'PushTimeout' }))).toEqual({ kind: 'unknown' });
   });
 });
 
