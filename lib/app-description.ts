@@ -170,7 +170,8 @@ export type TableName =
   | 'metrics'
   | 'memberships'
   | 'broadcasts'
-  | 'broadcast-recipients';
+  | 'broadcast-recipients'
+  | 'templates';
 export type QueueName =
   | 'delivery'
   | 'delivery-dlq'
@@ -315,6 +316,16 @@ export const tables: readonly TableDescription[] = [
     ttlAttribute: 'expiresAt',
     envVar: 'HERALD_TABLE_BROADCAST_RECIPIENTS',
   },
+  {
+    // pk = tenant#template: version 0 is the head (latest version, description; `tenantId` while
+    // the template exists, so it alone is in the index), version n the definition of version n.
+    name: 'templates',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'version', type: 'N' },
+    // The tenant's templates in id order (`GET /v1/templates`).
+    indexes: [{ name: 'byTenant', partitionKey: { name: 'tenantId', type: 'S' }, sortKey: { name: 'id', type: 'S' } }],
+    envVar: 'HERALD_TABLE_TEMPLATES',
+  },
 ];
 
 const deliverTimeoutSeconds = 30;
@@ -439,6 +450,12 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'POST', path: '/v1/broadcasts/{id}/schedule', auth: 'jwt' },
   { method: 'POST', path: '/v1/broadcasts/{id}/retry', auth: 'jwt' },
   { method: 'GET', path: '/v1/broadcasts/{id}/recipients', auth: 'jwt' },
+  { method: 'PUT', path: '/v1/templates/{id}', auth: 'jwt' },
+  { method: 'GET', path: '/v1/templates', auth: 'jwt' },
+  { method: 'GET', path: '/v1/templates/{id}', auth: 'jwt' },
+  { method: 'DELETE', path: '/v1/templates/{id}', auth: 'jwt' },
+  { method: 'GET', path: '/v1/templates/{id}/versions/{version}', auth: 'jwt' },
+  { method: 'POST', path: '/v1/templates/{id}/preview', auth: 'jwt' },
   // The Celery scheduler's routes, declared as its clients call them: trailing slash included.
   // A route key cannot end in `/`, so the HTTP API serves them on greedy routes and the api
   // function names them back (lib/http-gateway-routes.ts says why and what that relies on).
@@ -501,9 +518,15 @@ export function mergeAccess(a: FunctionAccess, b: FunctionAccess): FunctionAcces
   };
 }
 
-/** The access of a function that runs the delivery engine: its own, plus every channel's. */
+/**
+ * What the engine itself needs whatever the channels: a templated delivery reads its template's
+ * version to render it for the recipient.
+ */
+export const engineAccess: FunctionAccess = { tables: { templates: 'read' } };
+
+/** The access of a function that runs the delivery engine: its own, the engine's, plus every channel's. */
 export function deliveringAccess(own: FunctionAccess): FunctionAccess {
-  return channelDescriptions.reduce((access, channel) => mergeAccess(access, channel.access), own);
+  return channelDescriptions.reduce((access, channel) => mergeAccess(access, channel.access), mergeAccess(own, engineAccess));
 }
 
 export const functions: readonly FunctionDescription[] = [
@@ -530,6 +553,8 @@ export const functions: readonly FunctionDescription[] = [
         'broadcast-recipients': 'read',
         // The limits on what plain users send themselves (notifications, verification codes).
         'rate-limits': 'readWrite',
+        // /v1/templates, and the templates a create names.
+        templates: 'readWrite',
       },
       // The fan-out queue: a cancel or a retry of a broadcast nudges its fan-out.
       sendsTo: ['delivery', 'fanout'],

@@ -104,6 +104,7 @@ export interface TablesConfig {
   readonly broadcasts: string;
   readonly broadcastRecipients: string;
   readonly rateLimits: string;
+  readonly templates: string;
 }
 
 /**
@@ -133,6 +134,7 @@ export function tableNames(env: Env = process.env): TablesConfig {
     get broadcasts() { return read('broadcasts'); },
     get broadcastRecipients() { return read('broadcast-recipients'); },
     get rateLimits() { return read('rate-limits'); },
+    get templates() { return read('templates'); },
   };
 }
 

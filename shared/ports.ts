@@ -8,6 +8,7 @@ import type { DeliveryUnit, LiveConnection, LiveState, Settlement, UnitRef } fro
 import type { MetricCounts } from './domain/metrics.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationStatus } from './domain/notification.ts';
 import type { Recipient } from './domain/recipient.ts';
+import type { TemplateDefinition, TemplateVersion } from './domain/template.ts';
 import type { Provider } from './domain/rate-budget.ts';
 import type { BroadcastDeliveryMessage, DeliveryMessage, FanoutMessage } from './domain/schemas.ts';
 import type {
@@ -139,6 +140,32 @@ export interface IdempotencyStore {
    * wait, whatever the request would do now. A read: it takes nothing.
    */
   has(request: IdempotentRequest): Promise<boolean>;
+}
+
+/** A template as its listing shows it: its latest version's number and description. */
+export interface TemplateSummary {
+  readonly id: string;
+  readonly latestVersion: number;
+  readonly description?: string;
+  /** ISO-8601 UTC: when the first version was stored, and the latest. */
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** The templates of each tenant, every version kept until the template is deleted. */
+export interface TemplateStore {
+  /**
+   * Stores `definition` as the template's next version (1 for a new one, or for one deleted:
+   * numbers are never reused, so a notification pinned to a deleted version cannot meet another).
+   * Returns undefined when the template already has `maxVersions` versions.
+   */
+  put(tenantId: string, id: string, definition: TemplateDefinition, createdBy: string, now: Date, maxVersions: number): Promise<TemplateVersion | undefined>;
+  /** A version of a template, or its latest when `version` is undefined; undefined when there is none (or it was deleted). */
+  get(tenantId: string, id: string, version?: number): Promise<TemplateVersion | undefined>;
+  /** A tenant's templates in id order, `limit` at most, after the cursor's id. */
+  list(tenantId: string, limit: number, after?: string): Promise<{ readonly items: readonly TemplateSummary[]; readonly last?: string }>;
+  /** Deletes every version; false when there was no such template. */
+  delete(tenantId: string, id: string, now: Date): Promise<boolean>;
 }
 
 export interface RecipientStore {
@@ -329,9 +356,20 @@ export interface NotificationSweepStore {
   ): Promise<{ readonly deleted: number; readonly errors: readonly unknown[] }>;
 }
 
+/** One e-mail: a subject line, a text body and, optionally, an HTML body. */
+export interface OutgoingEmail {
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly html?: string;
+}
+
 export interface Mailer {
-  /** Sends one e-mail; resolves with the provider's message id, where it gives one. */
-  send(email: { readonly to: string; readonly subject: string; readonly text: string }): Promise<{ readonly messageId?: string }>;
+  /**
+   * Sends one e-mail, multipart/alternative when `html` is given (`text` is then its text
+   * alternative); resolves with the provider's message id, where it gives one.
+   */
+  send(email: OutgoingEmail): Promise<{ readonly messageId?: string }>;
 }
 
 /** Text messages to phones (SNS `Publish` to a `PhoneNumber`). */

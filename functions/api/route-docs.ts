@@ -41,6 +41,9 @@ import {
   retriedBroadcastResponseSchema,
   scheduledBroadcastResponseSchema,
   scheduledNotificationsResponseSchema,
+  templatePageSchema,
+  templatePreviewSchema,
+  templateViewSchema,
   unreadCountResponseSchema,
 } from '../../shared/domain/response-schemas.ts';
 import {
@@ -60,6 +63,11 @@ import {
   listInboxQuerySchema,
   listNotificationsQuerySchema,
   listRecipientsQuerySchema,
+  listTemplatesQuerySchema,
+  previewTemplateBodySchema,
+  putTemplateBodySchema,
+  templateIdSchema,
+  templateVersionSchema,
   metricsQuerySchema,
   notificationIdSchema,
   putRecipientBodySchema,
@@ -79,6 +87,7 @@ const broadcastId = { id: broadcastIdSchema };
 const invisibleNotification = 'No such notification, or the caller may not see it (its recipient, its creator and tenant admins may): never "it exists".';
 const managedNotification = 'Only its creator or a tenant admin may change it (its recipient gets 403).';
 const managersOnly = 'The caller is neither an admin nor a sender.';
+const templateManagersOnly = managersOnly;
 const invisibleBroadcast = 'No such broadcast, or another sender created it.';
 const scheduleUnavailable = 'The scheduler could not be reached; nothing was changed, repeat the request.';
 
@@ -93,6 +102,11 @@ export const apiDescription: ApiDescription = {
     { name: 'Notifications', description: 'One notification per recipient: schedule, read, list, reschedule, cancel, send now, retry.' },
     { name: 'Broadcasts', description: 'One message to many recipients (a group, the whole tenant, a list), with progress.' },
     { name: 'Recipients', description: "The tenant's directory of recipients (admins and senders)." },
+    {
+      name: 'Templates',
+      description:
+        'One message per kind, written once per channel and language in Liquid, rendered at delivery in the recipient\'s locale (admins and senders). A notification or broadcast names one as `template: { id, version?, payload }` instead of `title`/`message`.',
+    },
     { name: 'Me', description: "The caller's own record and in-app inbox." },
     { name: 'Metrics', description: 'Counts of notifications and deliveries (admins).' },
     {
@@ -115,6 +129,8 @@ export const apiDescription: ApiDescription = {
     BroadcastPage: broadcastPageSchema,
     BroadcastRecipientPage: broadcastRecipientPageSchema,
     BatchRecipientEntry: batchRecipientEntrySchema,
+    Template: templateViewSchema,
+    TemplatePreview: templatePreviewSchema,
   },
   errorSchema: errorResponseSchema,
   gatewayErrorSchema,
@@ -192,6 +208,67 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
       207: { description: 'Some entries were not applied; `failed` says which and why.', schema: batchUpsertResponseSchema },
     },
     errors: { 403: managersOnly },
+  },
+
+  // ---- Templates ----
+  'PUT /v1/templates/{id}': {
+    operationId: 'putTemplate',
+    summary: 'Stores a new version of a template',
+    description:
+      'Every PUT makes the next version (1 for a new template); older versions stay readable. Each Liquid source is parsed: a syntax error or an unknown filter is a 400 naming its field (`channels.email.html`). Admins and senders.',
+    tag: 'Templates',
+    pathParameters: { id: templateIdSchema },
+    body: putTemplateBodySchema,
+    responses: { 201: { description: 'The version stored.', schema: templateViewSchema } },
+    errors: { 403: templateManagersOnly, 409: 'The template has the most versions one may keep; delete it and store it again.' },
+  },
+  'GET /v1/templates': {
+    operationId: 'listTemplates',
+    summary: "Lists the tenant's templates in id order",
+    description: 'Admins and senders.',
+    tag: 'Templates',
+    query: listTemplatesQuerySchema,
+    responses: { 200: { description: 'One page.', schema: templatePageSchema } },
+    errors: { 403: templateManagersOnly },
+  },
+  'GET /v1/templates/{id}': {
+    operationId: 'getTemplate',
+    summary: 'Reads the latest version of a template',
+    description: 'Admins and senders.',
+    tag: 'Templates',
+    pathParameters: { id: templateIdSchema },
+    responses: { 200: { description: 'The latest version.', schema: templateViewSchema } },
+    errors: { 403: templateManagersOnly, 404: 'No such template.' },
+  },
+  'DELETE /v1/templates/{id}': {
+    operationId: 'deleteTemplate',
+    summary: 'Deletes a template and every version',
+    description:
+      'Notifications still to be delivered from it fail their channels ("template … no longer exists"). Its version numbers are never reused: stored again, it goes on from the next. Admins and senders.',
+    tag: 'Templates',
+    pathParameters: { id: templateIdSchema },
+    responses: { 200: { description: 'Deleted.', schema: z.strictObject({ id: z.string(), deleted: z.literal(true) }) } },
+    errors: { 403: templateManagersOnly, 404: 'No such template.' },
+  },
+  'GET /v1/templates/{id}/versions/{version}': {
+    operationId: 'getTemplateVersion',
+    summary: 'Reads one version of a template',
+    description: 'Admins and senders.',
+    tag: 'Templates',
+    pathParameters: { id: templateIdSchema, version: templateVersionSchema },
+    responses: { 200: { description: 'That version.', schema: templateViewSchema } },
+    errors: { 403: templateManagersOnly, 404: 'No such template, or no such version of it.' },
+  },
+  'POST /v1/templates/{id}/preview': {
+    operationId: 'previewTemplate',
+    summary: 'Renders every section of a template without sending',
+    description:
+      "In `locale`, else the recipient's (`recipientId` also fills `recipient.*`), else the template's default. A section that cannot be rendered is in `failures` with the reason (a missing variable by name); `missingVariables` lists what the payload lacks for any section of any locale; SMS text comes with its segments. Admins and senders.",
+    tag: 'Templates',
+    pathParameters: { id: templateIdSchema },
+    body: previewTemplateBodySchema,
+    responses: { 200: { description: 'Every section, rendered.', schema: templatePreviewSchema } },
+    errors: { 403: templateManagersOnly, 404: 'No such template (or version), or no such recipient.' },
   },
 
   // ---- Me ----

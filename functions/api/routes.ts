@@ -46,6 +46,14 @@ import {
   vapidPublicKeyRoute,
 } from './routes/push-targets.ts';
 import {
+  deleteTemplateRoute,
+  getTemplateRoute,
+  getTemplateVersionRoute,
+  listTemplatesRoute,
+  previewTemplateRoute,
+  putTemplateRoute,
+} from './routes/templates.ts';
+import {
   batchRecipientsRoute,
   eraseRecipientRoute,
   getRecipientRoute,
@@ -94,6 +102,12 @@ export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'POST /v1/broadcasts/{id}/schedule': scheduleBroadcastRoute,
   'POST /v1/broadcasts/{id}/retry': retryBroadcastRoute,
   'GET /v1/broadcasts/{id}/recipients': listBroadcastRecipientsRoute,
+  'PUT /v1/templates/{id}': putTemplateRoute,
+  'GET /v1/templates': listTemplatesRoute,
+  'GET /v1/templates/{id}': getTemplateRoute,
+  'DELETE /v1/templates/{id}': deleteTemplateRoute,
+  'GET /v1/templates/{id}/versions/{version}': getTemplateVersionRoute,
+  'POST /v1/templates/{id}/preview': previewTemplateRoute,
   'POST /api/notifications/schedule/': celeryScheduleRoute,
   'DELETE /api/notifications/{id}/cancel_scheduled/': celeryCancelScheduledRoute,
   'GET /api/notifications/{id}/schedule_status/': celeryScheduleStatusRoute,

@@ -25,7 +25,7 @@ import type {
 } from '../ports.ts';
 import { batchDelete, batchPut } from './dynamo-batch.ts';
 import { keyPart } from './dynamo-keys.ts';
-import { dataFromAttributes, dataToAttributes } from './dynamo-opaque-json.ts';
+import { dataFromAttributes, dataToAttributes, templateFromAttributes, templateToAttributes } from './dynamo-opaque-json.ts';
 
 /** The key of a broadcast item: the tenant is part of every key. */
 export function broadcastKey(tenantId: string, id: string): { pk: string } {
@@ -103,7 +103,8 @@ function toItem(b: Broadcast): BroadcastItem {
 /** The content a content item holds. */
 export function contentFromItem(item: Record<string, unknown>): BroadcastContent {
   const { data } = dataFromAttributes(item);
-  return { message: String(item.message), ...(data ? { data } : {}) };
+  const template = templateFromAttributes(item);
+  return { message: String(item.message), ...(data ? { data } : {}), ...(template ? { template } : {}) };
 }
 
 /** The broadcast a broadcast item holds. */
@@ -169,7 +170,7 @@ export class DynamoBroadcastStore implements BroadcastStore {
     }
     // The parts first: the broadcast item is what makes the broadcast exist.
     await batchPut(this.db, this.tableName, [
-      { ...contentKey(tenantId, id), message: content.message, ...dataToAttributes(content.data) },
+      { ...contentKey(tenantId, id), message: content.message, ...dataToAttributes(content.data), ...templateToAttributes(content.template) },
       ...slices,
     ]);
     await this.db.send(

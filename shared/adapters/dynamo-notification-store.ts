@@ -13,7 +13,7 @@ import { ClaimLostError } from '../ports.ts';
 import type { Claim, NotificationStore } from '../ports.ts';
 import { batchDelete, batchPut } from './dynamo-batch.ts';
 import { keyPart } from './dynamo-keys.ts';
-import { dataFromAttributes, dataToAttributes } from './dynamo-opaque-json.ts';
+import { dataFromAttributes, dataToAttributes, templateFromAttributes, templateToAttributes } from './dynamo-opaque-json.ts';
 
 /** The partition key of a notification: the tenant is part of every key. */
 export function notificationKey(tenantId: string, id: string): { pk: string } {
@@ -87,11 +87,12 @@ type NotificationItem = Notification & Record<string, unknown> & {
 };
 
 function toItem(n: Notification): NotificationItem {
-  const { data, ...fields } = n;
+  const { data, template, ...fields } = n;
   return {
     ...fields,
-    // `data` is opaque JSON, kept as text (dynamo-opaque-json.ts).
+    // `data` is opaque JSON, kept as text (dynamo-opaque-json.ts); so is a template's payload.
     ...dataToAttributes(data),
+    ...templateToAttributes(template),
     ...notificationKey(n.tenantId, n.id),
     recipientKey: recipientListingKey(n.tenantId, n.recipientId),
     ...listingKeys(n),
@@ -116,7 +117,9 @@ export function notificationFromItem(item: Record<string, unknown>): Notificatio
     ...stored
   } = item as unknown as NotificationItem;
   const { data, rest } = dataFromAttributes(stored);
-  return { ...(rest as unknown as Notification), ...(data !== undefined ? { data } : {}) };
+  const template = templateFromAttributes(rest);
+  const { templateJson: _templateJson, ...fields } = rest as Record<string, unknown>;
+  return { ...(fields as unknown as Notification), ...(data !== undefined ? { data } : {}), ...(template ? { template } : {}) };
 }
 
 function epochSeconds(date: Date): number {

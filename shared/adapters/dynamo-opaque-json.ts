@@ -5,6 +5,7 @@
  * written before kept `data` as a map; they are still read.
  */
 import { fromJsonText, toJsonText } from '../domain/opaque-json.ts';
+import type { TemplateRef } from '../domain/template.ts';
 
 /** The attribute that holds `data` as JSON text. */
 export const dataAttribute = 'dataJson';
@@ -23,4 +24,18 @@ export function dataFromAttributes<T extends Record<string, unknown>>(item: T): 
   if (typeof dataJson === 'string') return { data: fromJsonText(dataJson) as Record<string, unknown>, rest };
   if (typeof legacy === 'object' && legacy !== null) return { data: legacy as Record<string, unknown>, rest };
   return { rest };
+}
+
+/** The attribute that holds a notification's or broadcast's template reference (its payload is opaque JSON too). */
+export const templateAttribute = 'templateJson';
+
+/** The attributes that store a template reference (none when there is none). */
+export function templateToAttributes(template: TemplateRef | undefined): { templateJson?: string } {
+  return template === undefined ? {} : { [templateAttribute]: toJsonText(template) };
+}
+
+/** The template reference an item holds, if any. */
+export function templateFromAttributes(item: Readonly<Record<string, unknown>>): TemplateRef | undefined {
+  const text = item[templateAttribute];
+  return typeof text === 'string' ? (fromJsonText(text) as TemplateRef) : undefined;
 }

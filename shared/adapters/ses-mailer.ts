@@ -1,11 +1,13 @@
 /**
- * Email through SES (v1 `SendEmail`). Errors raised before a request left the process are flagged
+ * Email through SES (v1 `SendEmail`): `Body.Text` alone, or `Body.Html` with `Body.Text` beside
+ * it, which SES sends as multipart/alternative ("SendEmail", Amazon SES API v1 reference: "If the
+ * recipient's email client can render HTML, the HTML version is shown, otherwise the text"). Errors raised before a request left the process are flagged
  * `$notSent` (sdk-dispatch.ts), so the engine retries them; and the client that threw while building
  * a request is dropped for a new one, so one recipient's message can never affect the next one's.
  */
 import { SendEmailCommand } from '@aws-sdk/client-ses';
 import type { SESClient } from '@aws-sdk/client-ses';
-import type { Mailer } from '../ports.ts';
+import type { Mailer, OutgoingEmail } from '../ports.ts';
 import { failedBeforeDispatch, flagErrorsBeforeDispatch } from './sdk-dispatch.ts';
 
 export class SesMailer implements Mailer {
@@ -20,7 +22,7 @@ export class SesMailer implements Mailer {
     this.from = from;
   }
 
-  async send(email: { readonly to: string; readonly subject: string; readonly text: string }): Promise<{ readonly messageId?: string }> {
+  async send(email: OutgoingEmail): Promise<{ readonly messageId?: string }> {
     try {
       const { MessageId } = await this.ses.send(
         new SendEmailCommand({
@@ -28,7 +30,10 @@ export class SesMailer implements Mailer {
           Destination: { ToAddresses: [email.to] },
           Message: {
             Subject: { Data: email.subject, Charset: 'UTF-8' },
-            Body: { Text: { Data: email.text, Charset: 'UTF-8' } },
+            Body: {
+              Text: { Data: email.text, Charset: 'UTF-8' },
+              ...(email.html !== undefined ? { Html: { Data: email.html, Charset: 'UTF-8' } } : {}),
+            },
           },
         }),
       );

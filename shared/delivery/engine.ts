@@ -7,7 +7,8 @@
  *    providers' send-rate budgets in the same transaction (`claim`); a cancel that came first
  *    wins, a unit changed meanwhile is left alone;
  * 3. the sends, through the channel modules (shared/delivery/channels), each provider error
- *    classified by its channel;
+ *    classified by its channel; a templated unit is first rendered for its recipient, in their
+ *    locale (its template versions are read before the claim, so a failed read claims nothing);
  * 4. one write of every outcome, with the inbox item and its unread count, and the unit's next
  *    state: sent, failed, or pending again after a backoff (`commit`).
  * Units of one recipient go in separate rounds, so the unread count moves one item at a time.
@@ -25,6 +26,10 @@ import { isChannelEnabled } from '../domain/recipient.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
 import { logger } from '../observability/logger.ts';
+import type { DeliveryContent } from '../domain/delivery.ts';
+import type { TemplateChannel, TemplateVersion } from '../domain/template.ts';
+import { renderTemplate } from '../templates/render.ts';
+import { recipientScope, tenantScope } from '../templates/scope.ts';
 import type {
   BroadcastStore,
   ClaimRequest,
@@ -35,6 +40,7 @@ import type {
   LiveStateStore,
   LoadedUnits,
   SocketPoster,
+  TemplateStore,
 } from '../ports.ts';
 import { finishIfReady } from '../use-cases/fan-out-broadcast.ts';
 import { mapLimited } from '../use-cases/map-limited.ts';
@@ -56,6 +62,11 @@ export interface EngineDeps {
   readonly broadcasts: Pick<BroadcastStore, 'addCounts' | 'finish'>;
   readonly clock: Clock;
   readonly settings: EngineSettings;
+  /**
+   * Where templated units find their template's version. @default none: a templated unit's
+   * channels fail, its template not found (what the functions that deliver always set)
+   */
+  readonly templates?: Pick<TemplateStore, 'get'>;
   /** @default a real timer */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -85,6 +96,8 @@ interface Work {
   readonly targets: ReadonlyMap<Channel, unknown>;
   readonly takeover: boolean;
   readonly token: string;
+  /** A templated unit's template version (undefined: it no longer exists). */
+  readonly template?: TemplateVersion | undefined;
 }
 
 function recipientKeyOf(tenantId: string, recipientId: string): string {
@@ -283,6 +296,7 @@ async function deliverRound(
   if (wait > 0) await sleep(wait);
   const now = deps.clock.now();
   const leaseUntil = Math.max(now.getTime() + deps.settings.leaseSeconds * 1000, invocation.deadline.getTime() + leaseMarginMs);
+  const templates = await loadTemplates(deps, units);
 
   const work: Work[] = units.map((unit) => {
     const recipientKey = recipientKeyOf(unit.tenantId, unit.recipientId);
@@ -298,6 +312,7 @@ async function deliverRound(
       targets,
       takeover: unit.status === 'sending',
       token: randomUUID(),
+      ...(unit.content.template ? { template: templates.get(templateKey(unit.tenantId, unit.content.template.id, unit.content.template.version)) } : {}),
     };
   });
 
@@ -360,7 +375,9 @@ async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: nu
   if (wait > 0) await sleep(wait);
   const now = deps.clock.now();
   const context: RecipientContext = { tenantId: unit.tenantId, recipient, live, now };
-  const addsToInbox = w.steps.get('inbox')?.kind === 'deliver';
+  const content = renderedFor(unit, w, recipient);
+  const inboxUnrenderable = content.rendered !== undefined && content.rendered.channels.inbox === undefined;
+  const addsToInbox = w.steps.get('inbox')?.kind === 'deliver' && !inboxUnrenderable;
   const connected = openConnections(live, now).length > 0;
   // The frame tells the new count when the inbox gains the item; the write then checks that count held.
   const unreadBefore = addsToInbox && connected ? live.unread : undefined;
@@ -380,7 +397,7 @@ async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: nu
       }
       const channel: DeliveryChannel = deps.channels[name];
       if (channel.kind === 'store') return;
-      const result = await sendOne(channel, w.targets.get(name), unit, context, name === 'websocket' ? announced : undefined, deps.clock);
+      const result = await sendOne(channel, w.targets.get(name), content, context, name === 'websocket' ? announced : undefined, deps.clock);
       results.push(result);
       if (result.kind === 'recorded') deliveries[name] = result.delivery;
       else forget.push(name);
@@ -391,18 +408,26 @@ async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: nu
     ? {
         tenantId: unit.tenantId,
         recipientId: unit.recipientId,
-        notificationId: unit.content.id,
-        title: unit.content.title,
-        message: unit.content.message,
-        type: unit.content.type,
-        priority: unit.content.priority,
-        ...(unit.content.data ? { data: unit.content.data } : {}),
-        createdAt: unit.content.createdAt,
+        notificationId: content.id,
+        title: content.title,
+        message: content.message,
+        type: content.type,
+        priority: content.priority,
+        ...(content.data ? { data: content.data } : {}),
+        createdAt: content.createdAt,
         deliveredAt: now.toISOString(),
       }
     : undefined;
   // The inbox is recorded sent with the write that adds it; a retry of other channels keeps it.
   if (inboxItem) deliveries.inbox = { status: 'sent', at: now.toISOString() };
+  // An inbox the template cannot fill gets no empty item: it fails, with the reason.
+  if (inboxUnrenderable && w.steps.get('inbox')?.kind === 'deliver') {
+    deliveries.inbox = { status: 'failed', at: now.toISOString(), error: `the inbox section of template ${content.rendered?.templateId ?? ''} (${content.rendered?.locale ?? ''}): ${content.rendered?.failures.inbox ?? 'no inbox section'}` };
+  }
+  // Which locale the template was rendered in goes with each outcome of this attempt.
+  if (content.rendered) {
+    for (const [name, delivery] of Object.entries(deliveries) as [Channel, ChannelDelivery][]) deliveries[name] = { ...delivery, locale: content.rendered.locale };
+  }
   const outcomesAfter = Object.fromEntries(
     Object.entries({ ...unit.deliveries, ...deliveries }).filter(([name]) => !forget.includes(name as Channel)),
   ) as Partial<Record<Channel, ChannelDelivery>>;
@@ -425,15 +450,21 @@ async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: nu
 async function sendOne(
   channel: DeliveryChannel,
   target: unknown,
-  unit: DeliveryUnit,
+  content: DeliveryContent,
   context: RecipientContext,
   unread: number | undefined,
   clock: Clock,
 ): Promise<ChannelResult> {
   // The engine's clock, as for every other instant it records (a test's clock, or the system's).
   const at = (): string => clock.now().toISOString();
+  let body: unknown;
   try {
-    const body = channel.render(unit.content, unread !== undefined ? { unread } : {});
+    body = channel.render(content, unread !== undefined ? { unread } : {});
+  } catch (error) {
+    // Rendering is pure: what cannot be rendered now never can, and nothing is sent empty.
+    return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: error instanceof Error ? error.message : String(error) } };
+  }
+  try {
     const receipt = await channel.send(target, body, context);
     const detail = [receipt.detail, receipt.providerMessageId ? `id ${receipt.providerMessageId}` : undefined].filter(Boolean).join('; ');
     return { kind: 'recorded', delivery: { status: receipt.status ?? 'sent', at: at(), ...(detail ? { detail } : {}) } };
@@ -597,3 +628,48 @@ async function tellUnread(deps: EngineDeps, unit: DeliveryUnit, known: number | 
   }
 }
 
+
+/** The key of a template version in one round's reads (no version: the latest). */
+function templateKey(tenantId: string, id: string, version: number | undefined): string {
+  return `${tenantId}#${id}#${version ?? 'latest'}`;
+}
+
+/**
+ * The template version of every templated unit of a round, each read once. Read before the claim:
+ * a failed read throws before anything is claimed, and the queue brings the message back.
+ */
+async function loadTemplates(deps: EngineDeps, units: readonly DeliveryUnit[]): Promise<Map<string, TemplateVersion | undefined>> {
+  const wanted = new Map<string, { tenantId: string; id: string; version: number | undefined }>();
+  for (const unit of units) {
+    const ref = unit.content.template;
+    if (ref) wanted.set(templateKey(unit.tenantId, ref.id, ref.version), { tenantId: unit.tenantId, id: ref.id, version: ref.version });
+  }
+  const found = new Map<string, TemplateVersion | undefined>();
+  await Promise.all(
+    [...wanted].map(async ([key, { tenantId, id, version }]) => {
+      found.set(key, await deps.templates?.get(tenantId, id, version));
+    }),
+  );
+  return found;
+}
+
+/**
+ * The unit's content for this recipient: a templated unit's template rendered in their locale
+ * (its inbox section becoming the title and message); other content as it is.
+ */
+function renderedFor(unit: DeliveryUnit, w: Work, recipient: Recipient): DeliveryContent {
+  const ref = unit.content.template;
+  if (!ref) return unit.content;
+  const channels = [...w.steps].filter(([, step]) => step.kind === 'deliver').map(([name]) => name as TemplateChannel);
+  const template = w.template;
+  if (!template) {
+    const reason = `template ${ref.id}${ref.version !== undefined ? ` version ${ref.version}` : ''} no longer exists`;
+    return { ...unit.content, rendered: { templateId: ref.id, version: ref.version ?? 0, locale: recipient.locale ?? 'default', channels: {}, failures: { inbox: reason } } };
+  }
+  const rendered = renderTemplate(
+    { templateId: template.id, version: template.version, definition: template.definition, ...(recipient.locale !== undefined ? { locale: recipient.locale } : {}), channels },
+    { payload: ref.payload, recipient: recipientScope(recipient), tenant: tenantScope(unit.tenantId) },
+  );
+  const inbox = rendered.channels.inbox;
+  return { ...unit.content, ...(inbox ? { title: inbox.title, message: inbox.message } : {}), rendered };
+}

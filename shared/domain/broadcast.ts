@@ -10,6 +10,7 @@
  * `counting` (the rows are counted once, so the total is final before the first delivery and
  * progress never goes backwards) and `delivering`.
  */
+import type { TemplateRef } from './template.ts';
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
 import type { TransitionTable } from './state-machine.ts';
 import { tableAllows } from './state-machine.ts';
@@ -99,6 +100,8 @@ export interface Broadcast {
 export interface BroadcastContent {
   readonly message: string;
   readonly data?: Readonly<Record<string, unknown>>;
+  /** Its template, when it has one: rendered at delivery for each recipient. */
+  readonly template?: TemplateRef;
 }
 
 /** One recipient of one broadcast: its row in the broadcast-recipients table. */

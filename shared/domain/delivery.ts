@@ -12,6 +12,7 @@
 import type { PushDevice, WebPushSubscription } from './push-targets.ts';
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
 import type { RetryPolicy } from './retry-policy.ts';
+import type { RenderedTemplate, TemplateRef } from './template.ts';
 import { retryDelaySeconds } from './retry-policy.ts';
 
 /** Which delivery a queue message names: a notification, or one recipient of a broadcast. */
@@ -41,6 +42,18 @@ export interface DeliveryContent {
   /** ISO-8601 UTC. */
   readonly createdAt: string;
   readonly scheduledAt: string | null;
+  /**
+   * Set when the content is a template's: `title` and `message` are then a summary (the template's
+   * inbox section in its default locale, rendered for no one) until the engine renders it for the
+   * recipient at delivery.
+   */
+  readonly template?: TemplateRef;
+  /**
+   * The template rendered for this recipient, set by the engine before any channel renders (its
+   * inbox section is then also `title` and `message`); read it through `sectionFor`
+   * (shared/templates/section.ts).
+   */
+  readonly rendered?: RenderedTemplate;
 }
 
 /** The statuses a unit shows the engine (a broadcast row's are a subset). */

@@ -5,6 +5,7 @@
  */
 import { tableAllows, tableIsTerminal } from './state-machine.ts';
 import type { TransitionTable } from './state-machine.ts';
+import type { TemplateRef } from './template.ts';
 
 export const notificationStatuses = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type NotificationStatus = (typeof notificationStatuses)[number];
@@ -33,6 +34,8 @@ export interface ChannelDelivery {
   readonly error?: string;
   /** A note on any other outcome (how many sockets, why skipped). */
   readonly detail?: string;
+  /** For a templated notification: the locale its template was rendered in (`fr`, or the template's default). */
+  readonly locale?: string;
 }
 
 /** What a notification is about, in the caller's own terms (e.g. `{ type: 'invoice', id: '42' }`). */
@@ -53,6 +56,8 @@ export interface Notification {
   readonly priority: Priority;
   readonly channels: readonly Channel[];
   readonly data?: Readonly<Record<string, unknown>>;
+  /** Its template, when it has one: rendered at delivery for its recipient (`title`/`message` are then a summary). */
+  readonly template?: TemplateRef;
   readonly relatedObject?: RelatedObject;
   readonly status: NotificationStatus;
   /** ISO-8601 UTC instants. */
@@ -160,6 +165,7 @@ export function toNotificationView(n: Notification): Record<string, unknown> {
     priority: n.priority,
     channels: n.channels,
     data: n.data ?? {},
+    template: n.template ?? null,
     relatedObject: n.relatedObject ?? null,
     status: n.status,
     scheduledAt: n.scheduledAt,

@@ -18,6 +18,8 @@ export interface Recipient {
   readonly phone?: string;
   /** IANA time zone, e.g. `Europe/Paris`. */
   readonly timezone?: string;
+  /** BCP 47 tag (`fr`, `pt-BR`): the language templates are rendered in for them. */
+  readonly locale?: string;
   readonly groups: readonly string[];
   /** Set by the recipient (`PATCH /v1/me`); honoured at delivery time. */
   readonly channelPreferences?: ChannelPreferences;
@@ -37,6 +39,7 @@ export interface RecipientChanges {
   readonly email?: string | null;
   readonly phone?: string | null;
   readonly timezone?: string | null;
+  readonly locale?: string | null;
   readonly groups?: readonly string[];
   readonly channels?: ChannelPreferences;
   /**
@@ -80,6 +83,7 @@ export function applyRecipientChanges(
   const email = pick(changes.email, existing?.email);
   const phone = pick(changes.phone, existing?.phone);
   const timezone = pick(changes.timezone, existing?.timezone);
+  const locale = pick(changes.locale, existing?.locale);
   const channelPreferences = changes.channels ? { ...existing?.channelPreferences, ...changes.channels } : existing?.channelPreferences;
   const addresses: Record<VerifiableChannel, string | undefined> = { email, sms: phone };
   const pending = Object.fromEntries(
@@ -98,6 +102,7 @@ export function applyRecipientChanges(
     ...(email !== undefined ? { email } : {}),
     ...(phone !== undefined ? { phone } : {}),
     ...(timezone !== undefined ? { timezone } : {}),
+    ...(locale !== undefined ? { locale } : {}),
     groups: [...(changes.groups ?? existing?.groups ?? [])],
     ...(channelPreferences && Object.keys(channelPreferences).length > 0 ? { channelPreferences } : {}),
     ...(Object.keys(pending).length > 0 ? { pendingVerifications: pending } : {}),
@@ -113,6 +118,7 @@ export function toRecipientView(r: Recipient): Record<string, unknown> {
     email: r.email ?? null,
     phone: r.phone ?? null,
     timezone: r.timezone ?? null,
+    locale: r.locale ?? null,
     groups: r.groups,
     channels: Object.fromEntries(switchableChannels.map((channel) => [channel, isChannelEnabled(r, channel)])),
     awaitingVerification: verifiableChannels.filter((channel) => addressOn(r, channel) !== undefined && !hasVerifiedAddress(r, channel)),

@@ -32,12 +32,20 @@ export const errorResponseSchema = z
 /** `{ "message": "Unauthorized" }`: what API Gateway answers itself (JWT authorizer, unknown route, payload quota). */
 export const gatewayErrorSchema = z.strictObject({ message: z.string() }).meta({ description: "API Gateway's own error shape." });
 
+/** A notification's template: which, which version (absent: the latest at delivery), and its payload. */
+export const templateRefViewSchema = z.strictObject({
+  id: z.string(),
+  version: z.int().min(1).optional(),
+  payload: z.record(z.string(), z.unknown()),
+});
+
 /** The outcome of one channel of one notification. */
 export const channelDeliveryViewSchema = z.strictObject({
   status: z.enum(channelDeliveryStatuses),
   at: instant,
   error: z.string().optional().meta({ description: 'Why a `failed` channel failed.' }),
   detail: z.string().optional().meta({ description: 'A note on any other outcome (how many sockets, why skipped).' }),
+  locale: z.string().optional().meta({ description: "A templated notification's: the locale its template was rendered in." }),
 });
 
 const deliveriesSchema = z.partialRecord(z.enum(channels), channelDeliveryViewSchema);
@@ -52,6 +60,9 @@ export const notificationViewSchema = z.strictObject({
   priority: z.enum(priorities),
   channels: z.array(z.enum(channels)),
   data: z.record(z.string(), z.unknown()),
+  template: templateRefViewSchema.nullable().meta({
+    description: 'Its template, if it has one (`title`/`message` are then its inbox section rendered for no one; delivery renders it for the recipient). Without `version`, delivery renders the latest.',
+  }),
   relatedObject: z.strictObject({ type: z.string(), id: z.string() }).nullable(),
   status: z.enum(notificationStatuses),
   scheduledAt: instant,
@@ -70,6 +81,7 @@ export const recipientViewSchema = z.strictObject({
   email: z.string().nullable(),
   phone: z.string().nullable().meta({ description: 'E.164 mobile number, the `sms` channel\'s address.' }),
   timezone: z.string().nullable(),
+  locale: z.string().nullable().meta({ description: 'BCP 47 tag: the language templates are rendered in for them.' }),
   groups: z.array(z.string()),
   channels: z.strictObject(Object.fromEntries(switchableChannels.map((channel) => [channel, z.boolean()]))).meta({
     description: 'Channels the recipient left on (`PATCH /v1/me`); the inbox is always on.',
@@ -277,4 +289,78 @@ export const deviceListSchema = z.strictObject({ items: z.array(deviceViewSchema
 export const removedPushTargetSchema = z.strictObject({ id: z.string(), removed: z.literal(true) });
 export const vapidPublicKeySchema = z.strictObject({
   publicKey: z.string().meta({ description: "The stage's VAPID public key (base64url, an uncompressed P-256 point): `applicationServerKey` of `pushManager.subscribe`." }),
+});
+
+// ---- Templates ----
+
+const liquid = z.string().meta({ description: 'Liquid source.' });
+const sectionViews = {
+  inbox: z.strictObject({ title: liquid, message: liquid }),
+  websocket: z.strictObject({ title: liquid, message: liquid }),
+  email: z.strictObject({ subject: liquid, html: liquid.optional(), text: liquid.optional() }),
+  push: z.strictObject({ title: liquid, body: liquid, url: liquid.optional() }),
+  sms: z.strictObject({ text: liquid }),
+  telegram: z.strictObject({ text: liquid }),
+  webhook: z.strictObject({ body: liquid }),
+};
+const templateSectionsView = z.strictObject({
+  inbox: sectionViews.inbox,
+  websocket: sectionViews.websocket.optional(),
+  email: sectionViews.email.optional(),
+  push: sectionViews.push.optional(),
+  sms: sectionViews.sms.optional(),
+  telegram: sectionViews.telegram.optional(),
+  webhook: sectionViews.webhook.optional(),
+});
+const localeSectionsView = z.strictObject({
+  inbox: sectionViews.inbox.partial().optional(),
+  websocket: sectionViews.websocket.partial().optional(),
+  email: sectionViews.email.partial().optional(),
+  push: sectionViews.push.partial().optional(),
+  sms: sectionViews.sms.partial().optional(),
+  telegram: sectionViews.telegram.partial().optional(),
+  webhook: sectionViews.webhook.partial().optional(),
+});
+
+/** One version of a template, as `toTemplateView` shows it. */
+export const templateViewSchema = z.strictObject({
+  id: z.string(),
+  version: z.int().min(1),
+  description: z.string().optional(),
+  channels: templateSectionsView,
+  locales: z.record(z.string(), localeSectionsView).optional(),
+  defaultLocale: z.string().optional(),
+  createdAt: instant,
+  createdBy: z.string(),
+});
+
+/** A template in the listing: its latest version's number and description. */
+export const templateSummarySchema = z.strictObject({
+  id: z.string(),
+  latestVersion: z.int().min(1),
+  description: z.string().optional(),
+  createdAt: instant,
+  updatedAt: instant,
+});
+export const templatePageSchema = z.strictObject({ items: z.array(templateSummarySchema), nextCursor: cursor });
+
+/** `POST /v1/templates/{id}/preview`: every section rendered, or why it could not be. */
+export const templatePreviewSchema = z.strictObject({
+  templateId: z.string(),
+  version: z.int().min(1),
+  locale: z.string().meta({ description: "The locale used: the one asked for, its language, or the template's default." }),
+  channels: z.strictObject({
+    inbox: z.strictObject({ title: z.string(), message: z.string() }).optional(),
+    websocket: z.strictObject({ title: z.string(), message: z.string() }).optional(),
+    email: z.strictObject({ subject: z.string(), html: z.string().optional(), text: z.string() }).optional(),
+    push: z.strictObject({ title: z.string(), body: z.string(), url: z.string().optional() }).optional(),
+    sms: z
+      .strictObject({ text: z.string(), encoding: z.enum(['GSM-7', 'UCS-2']), segments: z.int().min(0) })
+      .optional()
+      .meta({ description: 'With the messages it takes: GSM-7 160 characters in one, 153 per part; UCS-2 70 in one, 67 per part.' }),
+    telegram: z.strictObject({ text: z.string(), parseMode: z.literal('HTML') }).optional(),
+    webhook: z.strictObject({ body: z.string() }).optional(),
+  }),
+  failures: z.record(z.string(), z.string()).meta({ description: 'Sections that could not be rendered, and why (e.g. `missing variable "order.total"`).' }),
+  missingVariables: z.array(z.string()).meta({ description: 'Variables any section of any locale uses that the payload lacks.' }),
 });

@@ -17,6 +17,8 @@ import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { isRawJson } from './opaque-json.ts';
 import { verifiableChannels } from './contact-verification.ts';
 import type { RawJson } from './opaque-json.ts';
+import { canonicalLocale, reservedTemplateVariables } from './template.ts';
+import type { TemplateChannel } from './template.ts';
 
 /** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. */
 const lineBreaking = /[\p{Cc}\u2028\u2029]/u;
@@ -95,6 +97,13 @@ export const emailAddressSchema = z.email('must be an email address').max(maxEma
  * in all, no spaces or punctuation (ITU-T E.164; the form SNS `Publish` takes in `PhoneNumber`).
  */
 export const phoneNumberSchema = z.string('must be a string').regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number: + and up to 15 digits, e.g. +14155550100');
+/** The longest locale tag (BCP 47 allows more; 35 covers language-extlang-script-region-variant, RFC 5646 4.4.1). */
+export const maxLocaleLength = 35;
+/** A well-formed BCP 47 language tag (`fr`, `pt-BR`), as `Intl.getCanonicalLocales` accepts it. */
+export const localeSchema = z
+  .string('must be a string')
+  .max(maxLocaleLength, `must be at most ${maxLocaleLength} characters`)
+  .refine((tag) => canonicalLocale(tag) !== undefined, 'is not a BCP 47 language tag (e.g. fr, pt-BR)');
 
 function isKnownTimezone(zone: string): boolean {
   try {
@@ -181,6 +190,42 @@ export const relatedObjectSchema = z.strictObject({
   id: textSchema({ max: maxRelatedObjectIdLength, singleLine: true }),
 });
 
+/** A template id: chosen by the tenant, kept to a safe alphabet (it names the template in URLs and logs). */
+export const templateIdSchema = z.string('must be a string').regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be 1-128 characters of letters, digits and _ . -');
+/** How many versions one template keeps (every PUT is one); beyond, delete it and start again. */
+export const maxTemplateVersions = 1_000;
+/** The largest template definition, as JSON (UTF-8), bytes: one DynamoDB item holds it with room to spare. */
+export const maxTemplateBytes = 64 * 1024;
+/** How many locales one template may have. */
+export const maxTemplateLocales = 50;
+/** The longest template description. */
+export const maxTemplateDescriptionLength = 500;
+
+/** `template` of a notification or broadcast: which template, which version (absent: the latest at delivery), and its payload. */
+export const templateRefSchema = z.strictObject({
+  id: templateIdSchema,
+  version: z.int('must be a whole number').min(1, 'must be at least 1').optional(),
+  payload: notificationDataSchema
+    .default({})
+    .refine(
+      (payload) => !reservedTemplateVariables.some((name) => Object.hasOwn(payload, name)),
+      `must not hold ${reservedTemplateVariables.join(' or ')}: templates read those as the recipient's and the tenant's fields`,
+    ),
+});
+
+/** A notification has `title` and `message`, or a `template`: never both, never neither. */
+function titleAndMessageOrTemplate(body: { title?: unknown; message?: unknown; template?: unknown }, context: z.RefinementCtx): void {
+  if (body.template !== undefined) {
+    for (const field of ['title', 'message'] as const) {
+      if (body[field] !== undefined) context.addIssue({ code: 'custom', path: [field], message: 'must not be given with a template (the template has it)' });
+    }
+    return;
+  }
+  for (const field of ['title', 'message'] as const) {
+    if (body[field] === undefined) context.addIssue({ code: 'custom', path: [field], message: 'is required (or give a template)' });
+  }
+}
+
 /** Body of `POST /v1/notifications`. */
 export const createNotificationsBodySchema = z.strictObject({
   recipients: z
@@ -188,8 +233,9 @@ export const createNotificationsBodySchema = z.strictObject({
     .min(1, 'must name at least one recipient')
     .max(maxRecipientsPerRequest, `must name at most ${maxRecipientsPerRequest} recipients`)
     .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a recipient'),
-  title: textSchema({ max: maxTitleLength, singleLine: true }),
-  message: textSchema({ max: maxMessageLength, singleLine: false }),
+  title: textSchema({ max: maxTitleLength, singleLine: true }).optional(),
+  message: textSchema({ max: maxMessageLength, singleLine: false }).optional(),
+  template: templateRefSchema.optional(),
   scheduledAt: instantSchema.optional(),
   channels: z
     .array(z.enum(channels))
@@ -200,7 +246,7 @@ export const createNotificationsBodySchema = z.strictObject({
   priority: z.enum(priorities).default('normal'),
   data: notificationDataSchema.optional(),
   relatedObject: relatedObjectSchema.optional(),
-});
+}).superRefine(titleAndMessageOrTemplate);
 export type CreateNotificationsBody = z.infer<typeof createNotificationsBodySchema>;
 
 /** Fields of a notification that only the server sets: named in a 400, never silently dropped. */
@@ -286,6 +332,7 @@ export const putRecipientBodySchema = z.strictObject({
   email: emailAddressSchema.optional(),
   phone: phoneNumberSchema.optional(),
   timezone: timezoneSchema.optional(),
+  locale: localeSchema.optional(),
   groups: recipientGroupsSchema.optional(),
 });
 export type PutRecipientBody = z.infer<typeof putRecipientBodySchema>;
@@ -310,6 +357,7 @@ export const batchRecipientEntrySchema = z.strictObject({
   email: emailAddressSchema.nullable().optional(),
   phone: phoneNumberSchema.nullable().optional(),
   timezone: timezoneSchema.nullable().optional(),
+  locale: localeSchema.nullable().optional(),
   groups: recipientGroupsSchema.optional(),
 });
 export type BatchRecipientEntry = z.infer<typeof batchRecipientEntrySchema>;
@@ -327,6 +375,7 @@ export const updateMeBodySchema = z
     email: emailAddressSchema.nullable().optional(),
     phone: phoneNumberSchema.nullable().optional(),
     timezone: timezoneSchema.nullable().optional(),
+    locale: localeSchema.nullable().optional(),
     channels: z
       .strictObject({
         email: z.boolean('must be true or false').optional(),
@@ -338,7 +387,7 @@ export const updateMeBodySchema = z
       .optional(),
     ...notSettableOnMe,
   })
-  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, phone, timezone, channels');
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, phone, timezone, locale, channels');
 export type UpdateMeBody = z.infer<typeof updateMeBodySchema>;
 
 /** The longest push subscription endpoint accepted (browsers' are a few hundred characters). */
@@ -533,9 +582,10 @@ export const createBroadcastBodySchema = z.strictObject({
   type: notificationContent.type,
   priority: notificationContent.priority,
   data: notificationContent.data,
+  template: notificationContent.template,
   scheduledAt: notificationContent.scheduledAt,
   draft: z.boolean('must be true or false').default(false),
-});
+}).superRefine(titleAndMessageOrTemplate);
 export type CreateBroadcastBody = z.infer<typeof createBroadcastBodySchema>;
 
 /** Body of `POST /v1/broadcasts/{id}/schedule` (optional). */
@@ -659,3 +709,78 @@ export const celeryScheduleBodySchema = z
       ...(body.related_object_type && body.related_object_id ? { relatedObject: { type: body.related_object_type, id: body.related_object_id } } : {}),
     }),
   );
+
+// ---- Templates ----
+
+const liquidSource = z.string('must be a string (Liquid)').refine(isWellFormedText, wellFormedMessage);
+const titleAndMessage = { title: liquidSource, message: liquidSource };
+/** Each channel's section: the fields of its Liquid sources (docs/templates.md). */
+const sectionShapes = {
+  inbox: titleAndMessage,
+  websocket: titleAndMessage,
+  email: { subject: liquidSource, html: liquidSource.optional(), text: liquidSource.optional() },
+  push: { title: liquidSource, body: liquidSource, url: liquidSource.optional() },
+  sms: { text: liquidSource },
+  telegram: { text: liquidSource },
+  webhook: { body: liquidSource },
+} as const satisfies Record<TemplateChannel, z.ZodRawShape>;
+
+const emailHasBody = (email: { html?: string | undefined; text?: string | undefined }): boolean => email.html !== undefined || email.text !== undefined;
+const emailBodyMessage = { message: 'must have html or text (or both)' };
+
+const baseSections = z.strictObject({
+  inbox: z.strictObject(sectionShapes.inbox, { error: 'is required: every channel without a section of its own falls back to it' }),
+  websocket: z.strictObject(sectionShapes.websocket).optional(),
+  email: z.strictObject(sectionShapes.email).refine(emailHasBody, emailBodyMessage).optional(),
+  push: z.strictObject(sectionShapes.push).optional(),
+  sms: z.strictObject(sectionShapes.sms).optional(),
+  telegram: z.strictObject(sectionShapes.telegram).optional(),
+  webhook: z.strictObject(sectionShapes.webhook).optional(),
+});
+const localeSections = z.strictObject({
+  inbox: z.strictObject(sectionShapes.inbox).partial().optional(),
+  websocket: z.strictObject(sectionShapes.websocket).partial().optional(),
+  email: z.strictObject(sectionShapes.email).partial().optional(),
+  push: z.strictObject(sectionShapes.push).partial().optional(),
+  sms: z.strictObject(sectionShapes.sms).partial().optional(),
+  telegram: z.strictObject(sectionShapes.telegram).partial().optional(),
+  webhook: z.strictObject(sectionShapes.webhook).partial().optional(),
+});
+
+/** Body of `PUT /v1/templates/{id}`: one new version of the template. */
+export const putTemplateBodySchema = z
+  .strictObject({
+    description: textSchema({ max: maxTemplateDescriptionLength, singleLine: true }).optional(),
+    channels: baseSections,
+    locales: z
+      .record(z.string().refine((tag) => canonicalLocale(tag) !== undefined && tag.length <= maxLocaleLength, 'is not a BCP 47 language tag (e.g. fr, pt-BR)'), localeSections)
+      .refine((locales) => Object.keys(locales).length <= maxTemplateLocales, `must hold at most ${maxTemplateLocales} locales`)
+      .optional(),
+    defaultLocale: localeSchema.optional(),
+  })
+  .superRefine((body, context) => {
+    if (Buffer.byteLength(JSON.stringify(body), 'utf8') > maxTemplateBytes) {
+      context.addIssue({ code: 'custom', message: `must be at most ${maxTemplateBytes} bytes as JSON` });
+    }
+  });
+export type PutTemplateBody = z.infer<typeof putTemplateBodySchema>;
+
+/** Body of `POST /v1/templates/{id}/preview`. */
+export const previewTemplateBodySchema = z.strictObject({
+  payload: templateRefSchema.shape.payload,
+  locale: localeSchema.optional(),
+  /** Whose fields fill `recipient.*` (and whose locale, when `locale` is absent). */
+  recipientId: idSchema.optional(),
+  version: templateRefSchema.shape.version,
+});
+export type PreviewTemplateBody = z.infer<typeof previewTemplateBodySchema>;
+
+/** A template version in a path (`/versions/{n}`). */
+export const templateVersionSchema = z.coerce.number('must be a number').int('must be a whole number').min(1, 'must be at least 1').max(maxTemplateVersions, `must be at most ${maxTemplateVersions}`);
+
+/** Query of `GET /v1/templates`. */
+export const listTemplatesQuerySchema = z.strictObject({
+  limit: pageLimitSchema,
+  cursor: pageCursorSchema.optional(),
+});
+export type ListTemplatesQuery = z.infer<typeof listTemplatesQuerySchema>;

@@ -35,6 +35,8 @@ import {
   maxTitleLength,
   maxTypeLength,
   maxVerificationCodeLength,
+  maxLocaleLength,
+  maxTemplateBytes,
 } from '../domain/schemas.ts';
 
 /** The longest E.164 number: `+` and 15 digits. */
@@ -85,11 +87,19 @@ const content = {
   data,
 };
 
+/** A template reference: its payload is `data`-sized opaque JSON. */
+const template = objectBytes({ id: asciiTextBytes(128), version: 4, payload: data });
+const { title: _title, message: _message, ...contentBesidesWords } = content;
+/** The larger of a body's two forms: its own `title` and `message`, or a `template` instead. */
+function wordsOrTemplate(members: Readonly<Record<string, number>>): number {
+  return Math.max(objectBytes({ ...members, ...content }), objectBytes({ ...members, ...contentBesidesWords, template }));
+}
+
 const relatedObject = objectBytes({ type: freeTextBytes(maxRelatedObjectTypeLength), id: freeTextBytes(maxRelatedObjectIdLength) });
 
 /** The worst-case body of each route that takes one, by route key (`METHOD /path`). */
 export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
-  'POST /v1/notifications': objectBytes({ recipients: recipientIds(maxRecipientsPerRequest), ...content, relatedObject }),
+  'POST /v1/notifications': wordsOrTemplate({ recipients: recipientIds(maxRecipientsPerRequest), relatedObject }),
   'POST /api/notifications/schedule/': objectBytes({
     recipients: recipientIds(maxRecipientsPerRequest),
     title: content.title,
@@ -101,22 +111,19 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
     related_object_id: freeTextBytes(maxRelatedObjectIdLength),
     data,
   }),
-  'POST /v1/broadcasts': objectBytes({
-    audience: objectBytes({ recipientIds: recipientIds(maxBroadcastRecipientIds) }),
-    ...content,
-    draft: asciiTextBytes(3),
-  }),
-  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), phone: asciiTextBytes(maxPhoneLength), timezone: asciiTextBytes(maxTimezoneLength), groups }),
+  'POST /v1/broadcasts': wordsOrTemplate({ audience: objectBytes({ recipientIds: recipientIds(maxBroadcastRecipientIds) }), draft: asciiTextBytes(3) }),
+  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), phone: asciiTextBytes(maxPhoneLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups }),
   'POST /v1/recipients/batch': objectBytes({
     recipients: arrayBytes(
       maxBatchRecipients,
-      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), phone: asciiTextBytes(maxPhoneLength), timezone: asciiTextBytes(maxTimezoneLength), groups }),
+      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), phone: asciiTextBytes(maxPhoneLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups }),
     ),
   }),
   'PATCH /v1/me': objectBytes({
     email: asciiTextBytes(maxEmailLength),
     phone: asciiTextBytes(maxPhoneLength),
     timezone: asciiTextBytes(maxTimezoneLength),
+    locale: asciiTextBytes(maxLocaleLength),
     channels: objectBytes({ email: 5, websocket: 5, push: 5, sms: 5 }),
   }),
   'POST /v1/me/verify': objectBytes({ channel: asciiTextBytes('email'.length), code: asciiTextBytes(maxVerificationCodeLength) }),
@@ -131,6 +138,9 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
   'POST /v1/notifications/{id}/send-now': objectBytes({}),
   'POST /v1/notifications/{id}/retry': objectBytes({ delayMinutes: String(maxRetryDelayMinutes).length }),
   'POST /v1/broadcasts/{id}/schedule': objectBytes({ scheduledAt: instant }),
+  // The definition's own bound is its JSON size; written the longest way, 6 bytes per byte.
+  'PUT /v1/templates/{id}': 6 * maxTemplateBytes,
+  'POST /v1/templates/{id}/preview': objectBytes({ payload: data, locale: asciiTextBytes(maxLocaleLength), recipientId: freeTextBytes(maxSubjectLength), version: 4 }),
 };
 
 /** A cap with room for white space: the worst case plus 10 % and 4 KiB, in whole KiB. */

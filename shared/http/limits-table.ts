@@ -33,7 +33,13 @@ import {
   maxTitleLength,
   maxTypeLength,
   minMetricsPeriodSeconds,
+  maxLocaleLength,
+  maxTemplateBytes,
+  maxTemplateDescriptionLength,
+  maxTemplateLocales,
+  maxTemplateVersions,
 } from '../domain/schemas.ts';
+import { templateRenderLimits } from '../templates/render.ts';
 import { clockSkewToleranceMs, maxScheduleAheadMs } from '../use-cases/notifications.ts';
 import { bodyCapBytes, defaultBodyCapBytes, maxBodyCapBytes } from './body-limits.ts';
 import { requestBodyBounds } from './request.ts';
@@ -73,6 +79,12 @@ export function limitRows(): readonly Row[] {
     ...Object.entries(bodyCapBytes).map(([route, cap]): Row => ['body size', `${n(cap)} bytes (413 beyond)`, `\`${route}\``]),
     ['body size, any other route', `${n(defaultBodyCapBytes)} bytes; no route more than ${n(maxBodyCapBytes)}`, 'every other route'],
     ['notifications a plain user sends themself', `${defaultSelfSend.userPerHour} per user and ${n(defaultSelfSend.tenantPerHour)} per tenant per hour by default (CDK context \`herald:selfSendUserPerHour\`, \`herald:selfSendTenantPerHour\`); 429 with \`Retry-After\` beyond; each verification code counts`, '`POST /v1/notifications`, `POST /api/notifications/schedule`, `PATCH /v1/me`'],
+    ['locale', `a BCP 47 tag, at most ${maxLocaleLength} characters`, 'recipients, `PATCH /v1/me`, template locales, previews'],
+    ['template definition', `at most ${n(maxTemplateBytes)} bytes as JSON (UTF-8), ${maxTemplateLocales} locales, a description of ${maxTemplateDescriptionLength} characters`, '`PUT /v1/templates/{id}`'],
+    ['template versions', `${n(maxTemplateVersions)} per template (409 beyond: delete it and store it again)`, '`PUT /v1/templates/{id}`'],
+    ['template id', '1–128 of letters, digits and `_ . -`', '`/v1/templates/{id}`, `template.id`'],
+    ['template `payload`', 'as `data`; must hold every variable any section of any locale uses (400 naming each missing one); no `recipient` or `tenant` member', 'notifications, broadcasts, previews'],
+    ['rendering one template field', `${templateRenderLimits.renderMs} ms, ${n(templateRenderLimits.memory)} characters or elements built, ${n(templateRenderLimits.outputChars)} characters of output; a source of at most ${n(templateRenderLimits.parseChars)} characters`, 'delivery and previews: beyond, the section fails with the reason'],
     ['verification code', `6 digits, valid ${verificationCodeTtlMs / 3_600_000} h, ${maxVerificationAttempts} wrong tries`, '`POST /v1/me/verify`'],
   ];
 }

@@ -5,6 +5,8 @@
  */
 import * as z from 'zod';
 import { canManageTenant, isAdmin } from '../domain/caller.ts';
+import { admitTemplate } from './templates.ts';
+import type { TemplateRef } from '../domain/template.ts';
 import type { Caller } from '../domain/caller.ts';
 import { audienceSliceSize, broadcastRecipientStatuses, zeroCounts } from '../domain/broadcast.ts';
 import type { Broadcast, BroadcastAudience, BroadcastContent, BroadcastRecipient } from '../domain/broadcast.ts';
@@ -21,7 +23,7 @@ import type {
 import { broadcastIdSchema, idSchema } from '../domain/schemas.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
-import type { BroadcastRecipientStore, BroadcastScheduler, BroadcastStore, Clock, FanoutQueue } from '../ports.ts';
+import type { BroadcastRecipientStore, BroadcastScheduler, BroadcastStore, Clock, FanoutQueue, TemplateStore } from '../ports.ts';
 import { clockSkewToleranceMs, maxScheduleAheadMs } from './notifications.ts';
 
 export interface BroadcastDeps {
@@ -30,6 +32,22 @@ export interface BroadcastDeps {
   readonly scheduler: BroadcastScheduler;
   readonly fanout: FanoutQueue;
   readonly clock: Clock;
+  /** Where a `template` of a create is found. @default none: a create naming a template fails */
+  readonly templates?: Pick<TemplateStore, 'get'>;
+}
+
+/** The title, message and template of a create: its own, or its template's (checked against its payload). */
+async function broadcastContentOf(
+  deps: Pick<BroadcastDeps, 'templates'>,
+  tenantId: string,
+  body: Pick<CreateBroadcastBody, 'title' | 'message' | 'template'>,
+): Promise<{ readonly title: string; readonly message: string; readonly template?: TemplateRef }> {
+  if (body.template) {
+    if (!deps.templates) throw new Error('This function was given no template store');
+    return admitTemplate({ templates: deps.templates }, tenantId, body.template);
+  }
+  // The schema requires both when there is no template.
+  return { title: body.title ?? '', message: body.message ?? '' };
 }
 
 /** What `POST /v1/broadcasts` answers. */
@@ -62,9 +80,10 @@ function toAudience(body: BroadcastAudienceBody): BroadcastAudience {
 }
 
 /** What {@link createBroadcast} would refuse (403, 400), without writing: run before an idempotent create takes its key. */
-export function checkCreateBroadcast(deps: Pick<BroadcastDeps, 'clock'>, caller: Caller, body: CreateBroadcastBody): void {
+export async function checkCreateBroadcast(deps: Pick<BroadcastDeps, 'clock' | 'templates'>, caller: Caller, body: CreateBroadcastBody): Promise<void> {
   requireManager(caller);
   if (!(body.draft && body.scheduledAt === undefined)) resolveScheduledAt(body.scheduledAt, deps.clock.now());
+  await broadcastContentOf(deps, caller.tenantId, body);
 }
 
 /** Creates a broadcast: a draft, or scheduled at `scheduledAt` (now when omitted) with one schedule. */
@@ -72,11 +91,12 @@ export async function createBroadcast(deps: BroadcastDeps, caller: Caller, body:
   requireManager(caller);
   const now = deps.clock.now();
   const scheduledAt = body.draft && body.scheduledAt === undefined ? undefined : resolveScheduledAt(body.scheduledAt, now);
+  const words = await broadcastContentOf(deps, caller.tenantId, body);
   const broadcast: Broadcast = {
     tenantId: caller.tenantId,
     id: newBroadcastId(now),
     createdBy: caller.sub,
-    title: body.title,
+    title: words.title,
     type: body.type,
     priority: body.priority,
     channels: body.channels ?? [...allChannels],
@@ -87,7 +107,11 @@ export async function createBroadcast(deps: BroadcastDeps, caller: Caller, body:
     counts: zeroCounts,
     run: 0,
   };
-  const content: BroadcastContent = { message: body.message, ...(body.data ? { data: body.data } : {}) };
+  const content: BroadcastContent = {
+    message: words.message,
+    ...(body.data ? { data: body.data } : {}),
+    ...(words.template ? { template: words.template } : {}),
+  };
   await deps.broadcasts.create(broadcast, content, body.audience.recipientIds);
   if (broadcast.status === 'scheduled' && broadcast.scheduledAt) {
     try {

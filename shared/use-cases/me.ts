@@ -65,7 +65,7 @@ async function changeMe(deps: MeDeps, caller: Caller, prepare: (current: Recipie
 }
 
 /**
- * Sets the caller's email, phone, time zone and channel switches; what the body leaves out is
+ * Sets the caller's email, phone, time zone, locale and channel switches; what the body leaves out is
  * kept. A new address (or one still awaiting confirmation) is stored unconfirmed and sent a new
  * code: an e-mail address by e-mail, a phone number by SMS.
  */
@@ -76,6 +76,7 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
     ...(body.email !== undefined ? { email: body.email } : {}),
     ...(body.phone !== undefined ? { phone: body.phone } : {}),
     ...(body.timezone !== undefined ? { timezone: body.timezone } : {}),
+    ...(body.locale !== undefined ? { locale: body.locale } : {}),
     ...(switches ? { channels: switches } : {}),
   };
   const codes: { channel: VerifiableChannel; address: string; code: string }[] = [];

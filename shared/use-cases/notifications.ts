@@ -18,7 +18,18 @@ import type {
   RescheduleNotificationBody,
   RetryNotificationBody,
 } from '../domain/schemas.ts';
-import type { Clock, DeliveryScheduler, NotificationListing, NotificationListScope, NotificationStore, RecipientStore, SelfSendLimits } from '../ports.ts';
+import type {
+  Clock,
+  DeliveryScheduler,
+  NotificationListing,
+  NotificationListScope,
+  NotificationStore,
+  RecipientStore,
+  SelfSendLimits,
+  TemplateStore,
+} from '../ports.ts';
+import { admitTemplate } from './templates.ts';
+import type { TemplatedContent } from './templates.ts';
 import { takeSelfSends } from './me.ts';
 import { logger } from '../observability/logger.ts';
 
@@ -34,6 +45,22 @@ export interface NotificationDeps {
   readonly clock: Clock;
   /** What plain users may send themselves, per user and tenant. */
   readonly selfSend: SelfSendLimits;
+  /** Where a `template` of a create is found. @default none: a create naming a template fails */
+  readonly templates?: Pick<TemplateStore, 'get'>;
+}
+
+/** The title and message of a create: its own, or its template's (checked against its payload). */
+async function contentOf(
+  deps: Pick<NotificationDeps, 'templates'>,
+  tenantId: string,
+  body: Pick<CreateNotificationsBody, 'title' | 'message' | 'template'>,
+): Promise<{ readonly title: string; readonly message: string; readonly template?: TemplatedContent['template'] }> {
+  if (body.template) {
+    if (!deps.templates) throw new Error('This function was given no template store');
+    return admitTemplate({ templates: deps.templates }, tenantId, body.template);
+  }
+  // The schema requires both when there is no template.
+  return { title: body.title ?? '', message: body.message ?? '' };
 }
 
 export interface ScheduledNotifications {
@@ -84,12 +111,13 @@ async function admitCreate(
  * only: an idempotent create runs it before it takes its key, so a refusal writes nothing.
  */
 export async function checkScheduleNotifications(
-  deps: Pick<NotificationDeps, 'recipients' | 'selfSend' | 'clock'>,
+  deps: Pick<NotificationDeps, 'recipients' | 'selfSend' | 'clock' | 'templates'>,
   caller: Caller,
   body: CreateNotificationsBody,
 ): Promise<void> {
   const now = deps.clock.now();
   await admitCreate(deps, caller, body, now);
+  await contentOf(deps, caller.tenantId, body);
   if (!canManageTenant(caller)) {
     const room = await deps.selfSend.check(caller, body.recipients.length, now);
     if (!room.ok) await takeSelfSends(deps, caller, body.recipients.length, now, 'recipients');
@@ -104,6 +132,7 @@ export async function scheduleNotifications(
 ): Promise<ScheduledNotifications> {
   const now = deps.clock.now();
   const { scheduledAt, byId } = await admitCreate(deps, caller, body, now);
+  const content = await contentOf(deps, caller.tenantId, body);
 
   // A plain user notifies only themself, within the per-user and per-tenant limits (429 beyond).
   if (!canManageTenant(caller)) await takeSelfSends(deps, caller, body.recipients.length, now, 'recipients');
@@ -113,8 +142,9 @@ export async function scheduleNotifications(
     id: newNotificationId(now),
     recipientId,
     createdBy: caller.sub,
-    title: body.title,
-    message: body.message,
+    title: content.title,
+    message: content.message,
+    ...(content.template ? { template: content.template } : {}),
     type: body.type,
     priority: body.priority,
     channels: body.channels ?? defaultChannels(byId.get(recipientId) ?? {}),

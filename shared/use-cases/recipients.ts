@@ -83,6 +83,7 @@ export async function putRecipient(
     email: body.email ?? null,
     phone: body.phone ?? null,
     timezone: body.timezone ?? null,
+    locale: body.locale ?? null,
     groups: body.groups ?? [],
   });
   if (!written) throw new ConflictError(`Recipient ${id} kept changing while it was being written; try again`);

@@ -83,6 +83,8 @@ const f = {
   eveDraft: '',
   pushSubscription: {} as Record<'bob' | 'gus', string>,
   device: {} as Record<'bob' | 'gus', string>,
+  template: '',
+  eveTemplate: '',
 };
 
 /** A browser subscription on the local push service (fresh keys each time). */
@@ -149,6 +151,22 @@ const broadcastTarget = (naming: (id: string) => Call): Target => ({
   foreign: () => f.eveDraft,
   missing: missingBroadcast,
 });
+
+const aTemplate = { channels: { inbox: { title: 'Hello {{ name }}', message: 'Hi' } } };
+
+/** Templates belong to the tenant: its admins and senders share them, another tenant's are nothing. */
+const templateTarget = (naming: (id: string) => Call): Target => ({
+  naming,
+  others: [],
+  foreign: () => f.eveTemplate,
+  missing: 'no-such-template',
+});
+
+async function template(token: string): Promise<string> {
+  const id = fresh('tpl');
+  await ok('PUT', `/v1/templates/${id}`, token, aTemplate);
+  return id;
+}
 
 const scheduleBody = (recipient: string): Record<string, unknown> => ({ recipients: [recipient], title: 'Hello', message: 'Hi', scheduledAt: inMs(hour) });
 
@@ -331,6 +349,37 @@ const matrix: Readonly<Record<string, MatrixRow>> = {
     valid: async () => ({ path: `/v1/broadcasts/${f.billingDraft}/recipients` }),
     target: broadcastTarget((id) => ({ path: `/v1/broadcasts/${id}/recipients` })),
   },
+  'PUT /v1/templates/{id}': {
+    roles: ['admin', 'sender'],
+    ok: 201,
+    valid: async () => ({ path: `/v1/templates/${fresh('tpl')}`, body: aTemplate }),
+  },
+  'GET /v1/templates': { roles: ['admin', 'sender'], ok: 200, valid: async () => ({ path: '/v1/templates?limit=5' }) },
+  'GET /v1/templates/{id}': {
+    roles: ['admin', 'sender'],
+    ok: 200,
+    valid: async () => ({ path: `/v1/templates/${f.template}` }),
+    target: templateTarget((id) => ({ path: `/v1/templates/${id}` })),
+  },
+  'DELETE /v1/templates/{id}': {
+    roles: ['admin', 'sender'],
+    ok: 200,
+    valid: async () => ({ path: `/v1/templates/${await template(tokens.sender)}` }),
+    target: templateTarget((id) => ({ path: `/v1/templates/${id}` })),
+  },
+  'GET /v1/templates/{id}/versions/{version}': {
+    roles: ['admin', 'sender'],
+    ok: 200,
+    valid: async () => ({ path: `/v1/templates/${f.template}/versions/1` }),
+    target: templateTarget((id) => ({ path: `/v1/templates/${id}/versions/1` })),
+  },
+  'POST /v1/templates/{id}/preview': {
+    roles: ['admin', 'sender'],
+    ok: 200,
+    // recipientId is the caller's to give here: the recipient whose fields and locale fill the preview.
+    valid: async () => ({ path: `/v1/templates/${f.template}/preview`, body: { payload: { name: 'Bob' }, recipientId: 'bob' } }),
+    target: templateTarget((id) => ({ path: `/v1/templates/${id}/preview`, body: { payload: { name: 'Bob' } } })),
+  },
   'POST /api/notifications/schedule/': {
     roles: allRoles,
     ok: 201,
@@ -436,6 +485,7 @@ beforeAll(async () => {
     draft(tokens.otherSender),
     draft(tokens.foreignAdmin, { audience: { recipientIds: ['gus'] } }),
   ]);
+  [f.template, f.eveTemplate] = await Promise.all([template(tokens.admin), template(tokens.foreignAdmin)]);
   await Promise.all([
     ...[inboxAdmin, inboxSender, inboxUser, inboxBob].map((id) => statusOf(`/v1/notifications/${id}`, tokens.admin, 'sent')),
     statusOf(`/v1/notifications/${inboxGus}`, tokens.foreignAdmin, 'sent'),

@@ -170,11 +170,11 @@ describe('broadcasts on the local stack', () => {
     const members = ids('cancel', 1_000);
     await seed(members.map((id) => ({ id, groups: ['night-shift'], email: `${id}@example.com` })));
     const id = await createBroadcast({ audience: { groups: ['night-shift'] }, channels: ['inbox', 'email'] });
-    await eventually(() => broadcast(id), (b) => (b.progress.sent ?? 0) > 0, 20_000);
+    await eventually(() => broadcast(id), (b) => (b.progress.sent ?? 0) > 0, 45_000);
 
     // Act
     const cancelled = await h.api('DELETE', `/v1/broadcasts/${id}`, { token: admin });
-    const settled = await eventually(() => broadcast(id), (b) => b.completedAt !== null, 20_000);
+    const settled = await eventually(() => broadcast(id), (b) => b.completedAt !== null, 45_000);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const later = await broadcast(id);
 
@@ -188,7 +188,7 @@ describe('broadcasts on the local stack', () => {
     expect((await inboxCopies(id)).size).toBe(sent);
     const cancelledRows = await h.api('GET', `/v1/broadcasts/${id}/recipients?status=cancelled&limit=5`, { token: admin });
     expect((cancelledRows.body.items as unknown[]).length).toBe(Math.min(5, cancelledCount));
-  }, 30_000);
+  }, 120_000);
 
   it('creates no duplicate when fan-out steps fail mid-page and are redelivered, or run twice at once', async () => {
     // Prepare

@@ -88,7 +88,7 @@ describe('a notification that fails after its last retry', () => {
     expect(JSON.parse(letter?.Body ?? '{}')).toEqual({ tenantId: 'default', notificationId: id });
     expect(letter?.MessageAttributes?.HeraldDeadLetterReason?.StringValue).toBe(failed.lastError);
     expect(letter?.MessageAttributes?.HeraldAttempts?.StringValue).toBe('3');
-  });
+  }, 90_000);
 
   it('fails at once on a permanent refusal, without a retry or a dead letter', async () => {
     // Prepare

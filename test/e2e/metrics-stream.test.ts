@@ -68,16 +68,16 @@ describe('the metrics function when its writes fail', () => {
     const admin = await aTenant();
     await h.api('POST', '/_local/faults', { body: failingAdds });
     const id = await createOne(admin);
-    await eventually(injectedAdds, (n) => n >= 2, 10_000);
+    await eventually(injectedAdds, (n) => n >= 2, 30_000);
 
     // Act
     await h.api('DELETE', '/_local/faults');
     await cancel(admin, id);
-    const counts = await eventually(() => counted(admin), (n) => n.cancelled >= 1, 10_000);
+    const counts = await eventually(() => counted(admin), (n) => n.cancelled >= 1, 30_000);
 
     // Assess
     expect(counts).toMatchObject({ pending: 1, cancelled: 1 });
-  });
+  }, 90_000);
 
   it('gives up a batch that keeps failing, describes it on the metrics DLQ, and counts what comes after it', async () => {
     // Prepare
@@ -93,7 +93,7 @@ describe('the metrics function when its writes fail', () => {
     );
     await h.api('DELETE', '/_local/faults');
     await cancel(admin, id);
-    const counts = await eventually(() => counted(admin), (n) => n.cancelled >= 1, 10_000);
+    const counts = await eventually(() => counted(admin), (n) => n.cancelled >= 1, 30_000);
 
     // Assess
     const letter = JSON.parse(letters[0]?.Body ?? '{}') as { requestContext?: Record<string, unknown>; DDBStreamBatchInfo?: Record<string, unknown> };
@@ -101,5 +101,5 @@ describe('the metrics function when its writes fail', () => {
     expect(letter.DDBStreamBatchInfo).toMatchObject({ batchSize: 1, streamArn: expect.stringContaining(':table/herald-local-notifications/stream/') });
     // The creation given up is missing from the metrics; the cancel after it is counted.
     expect(counts).toMatchObject({ pending: 0, cancelled: 1 });
-  }, 60_000);
+  }, 90_000);
 });

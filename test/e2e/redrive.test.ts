@@ -89,7 +89,7 @@ describe('redrive', () => {
     await eventually(() => statusOf(pending), (s) => s === 'sent');
     await eventually(() => waiting('delivery'), (n) => n === 0);
     expect(await statusOf(cancelled)).toBe('cancelled');
-  });
+  }, 90_000);
 
   it('moves the scheduler DLQ from the command line, printing its progress', async () => {
     // Prepare: a firing the scheduler could not deliver, for a notification now due

@@ -3,6 +3,7 @@ import { once } from '../../../shared/config.ts';
 import { broadcastScheduler, fanoutQueue } from '../../../shared/adapters/dependencies/broadcast-queues.ts';
 import { broadcastRecipientStore, broadcastStore } from '../../../shared/adapters/dependencies/broadcasts.ts';
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
+import { templateStore } from '../../../shared/adapters/dependencies/templates.ts';
 import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
 import { toBroadcastRecipientView, toBroadcastView } from '../../../shared/domain/broadcast.ts';
 import {
@@ -34,6 +35,8 @@ const deps = once(
     scheduler: broadcastScheduler(),
     fanout: fanoutQueue(),
     clock: systemClock,
+    // Made on first use: only a create naming a template reads it.
+    templates: { get: (...args) => templateStore().get(...args) },
   }),
 );
 
@@ -45,7 +48,7 @@ export const createBroadcastRoute = idempotent(
     return json(201, await createBroadcast(deps(), caller, body));
   },
   idempotencyStore,
-  { precheck: async (event) => checkCreateBroadcast({ clock: systemClock }, callerFrom(event), parseBody(event, createBroadcastBodySchema)) },
+  { precheck: async (event) => checkCreateBroadcast(deps(), callerFrom(event), parseBody(event, createBroadcastBodySchema)) },
 );
 
 /** `GET /v1/broadcasts`: newest first, one page at a time. */

@@ -1,6 +1,7 @@
 /** Routes of `/v1/notifications`: parse, call the use case, shape the response. */
 import { once } from '../../../shared/config.ts';
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
+import { templateStore } from '../../../shared/adapters/dependencies/templates.ts';
 import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
 import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
 import { deliveryScheduler } from '../../../shared/adapters/dependencies/notification-queue.ts';
@@ -38,6 +39,8 @@ const deps = once(
     scheduler: deliveryScheduler(),
     clock: systemClock,
     selfSend: selfSendLimits(),
+    // Made on first use: only a create naming a template reads it.
+    templates: { get: (...args) => templateStore().get(...args) },
   }),
 );
 const listDeps = once((): NotificationListDeps => ({ listing: notificationListing() }));

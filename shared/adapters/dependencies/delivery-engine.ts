@@ -18,6 +18,7 @@ import { documentClient, tables } from './dynamodb.ts';
 import { liveStateStore } from './inbox.ts';
 import { mailer, sesClient } from './mail.ts';
 import { mobilePush, pushTargetCleaner, smsSender, webPushSender } from './messaging.ts';
+import { templateStore } from './templates.ts';
 
 
 /**
@@ -90,6 +91,8 @@ export const engineDeps = once(
       finish: (...args) => broadcastStore().finish(...args),
     },
     clock: systemClock,
+    // Made on first use: only a templated delivery reads the templates table.
+    templates: { get: (...args) => templateStore().get(...args) },
     settings: { leaseSeconds: deliveryConfig().leaseSeconds, retry: retryPolicyConfig(), holdMs: engineConfig().holdMs },
   }),
 );

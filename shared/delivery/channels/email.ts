@@ -1,13 +1,18 @@
-/** E-mail through SES: one plain-text message per recipient with an address. */
+/**
+ * E-mail through SES: one message per recipient with an address, multipart (HTML and its text
+ * alternative) when the template has an HTML part, plain text otherwise.
+ */
 import { classifyProviderError } from '../../domain/delivery-errors.ts';
 import { hasVerifiedAddress } from '../../domain/recipient.ts';
 import type { Mailer } from '../../ports.ts';
+import { sectionFor } from '../../templates/section.ts';
 import type { DeliveryChannel } from '../channel.ts';
 
-/** What the e-mail channel sends: a subject line and a text body. */
+/** What the e-mail channel sends: a subject line, a text body and, from a template, an HTML one. */
 export interface EmailBody {
   readonly subject: string;
   readonly text: string;
+  readonly html?: string;
 }
 
 /**
@@ -30,9 +35,14 @@ export function emailChannel(mailer: Mailer): DeliveryChannel<string, EmailBody>
       // An address its owner set and has not confirmed gets nothing but the code (contact-verification.ts).
       return hasVerifiedAddress(recipient, 'email') ? recipient.email : { skip: 'address not verified' };
     },
-    render: (content) => ({ subject: oneLine(content.title), text: content.message }),
+    render(content) {
+      const chosen = sectionFor(content, 'email');
+      if (chosen.kind === 'fallback') return { subject: oneLine(chosen.title), text: chosen.message };
+      const { subject, text, html } = chosen.section;
+      return { subject: oneLine(subject), text, ...(html !== undefined ? { html } : {}) };
+    },
     async send(to, body) {
-      const { messageId } = await mailer.send({ to, subject: body.subject, text: body.text });
+      const { messageId } = await mailer.send({ to, subject: body.subject, text: body.text, ...(body.html !== undefined ? { html: body.html } : {}) });
       return messageId ? { providerMessageId: messageId } : {};
     },
     classify: (error) => classifyProviderError(error),

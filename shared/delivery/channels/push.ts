@@ -9,6 +9,7 @@ import { classifyProviderError, describeError } from '../../domain/delivery-erro
 import type { DeliveryContent } from '../../domain/delivery.ts';
 import type { PushDevice, WebPushSubscription } from '../../domain/push-targets.ts';
 import type { MobilePush } from '../../ports.ts';
+import { sectionFor } from '../../templates/section.ts';
 import type { DeliveryChannel } from '../channel.ts';
 
 /** Sends one encrypted Web Push message; rejects with the push service's status (`$metadata.httpStatusCode`). */
@@ -95,11 +96,20 @@ export function pushChannel(web: WebPushSender, mobile: MobilePush, cleaner: Pus
       const devices = live.devices ?? [];
       return subscriptions.length + devices.length > 0 ? { subscriptions, devices } : { skip: 'no push subscription or device' };
     },
-    render: (content) => ({
-      webPayload: webPushPayload(content),
-      mobile: { title: content.title, body: content.message, data: { notificationId: content.id, type: content.type, ...content.data } },
-      urgency: content.priority === 'high' || content.priority === 'urgent' ? 'high' : 'normal',
-    }),
+    render(content) {
+      // A template's push section (title, body, url) when it has one; the inbox's words otherwise.
+      const chosen = sectionFor(content, 'push');
+      const words =
+        chosen.kind === 'section'
+          ? { title: chosen.section.title, message: chosen.section.body, ...(chosen.section.url !== undefined ? { url: chosen.section.url } : {}) }
+          : { title: chosen.title, message: chosen.message };
+      const data = { notificationId: content.id, type: content.type, ...content.data, ...('url' in words ? { url: words.url } : {}) };
+      return {
+        webPayload: webPushPayload({ ...content, title: words.title, message: words.message, data: { ...content.data, ...('url' in words ? { url: words.url } : {}) } }),
+        mobile: { title: words.title, body: words.message, data },
+        urgency: content.priority === 'high' || content.priority === 'urgent' ? 'high' : 'normal',
+      };
+    },
     async send(targets, body, context) {
       const ids: string[] = [];
       const goneSubscriptions: string[] = [];

@@ -6,14 +6,15 @@
 import { classifyProviderError } from '../../domain/delivery-errors.ts';
 import { hasVerifiedAddress } from '../../domain/recipient.ts';
 import type { SmsSender } from '../../ports.ts';
+import { sectionFor } from '../../templates/section.ts';
 import type { DeliveryChannel } from '../channel.ts';
 
 /** The most characters an SMS body carries: SNS refuses a message over 1,600 bytes (10 GSM segments). */
 export const maxSmsLength = 1_400;
 
-/** The text of an SMS: the title and the message on two lines, cut to {@link maxSmsLength}. */
+/** The text of an SMS: the title and the message on two lines (the message alone without a title), cut to {@link maxSmsLength}. */
 export function smsText(title: string, message: string): string {
-  const text = `${title}\n${message}`;
+  const text = title === '' ? message : `${title}\n${message}`;
   return text.length <= maxSmsLength ? text : `${text.slice(0, maxSmsLength - 1)}…`;
 }
 
@@ -29,7 +30,10 @@ export function smsChannel(sms: SmsSender): DeliveryChannel<string, string> {
       // A number its owner set and has not confirmed gets nothing but the code (contact-verification.ts).
       return hasVerifiedAddress(recipient, 'sms') ? recipient.phone : { skip: 'phone number not verified' };
     },
-    render: (content) => smsText(content.title, content.message),
+    render(content) {
+      const chosen = sectionFor(content, 'sms');
+      return chosen.kind === 'section' ? smsText('', chosen.section.text) : smsText(chosen.title, chosen.message);
+    },
     async send(phone, text) {
       const { messageId } = await sms.send(phone, text);
       return messageId ? { providerMessageId: messageId } : {};

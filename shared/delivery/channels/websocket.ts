@@ -7,6 +7,7 @@ import { classifyProviderError, describeError } from '../../domain/delivery-erro
 import { openConnections, toSocketFrame } from '../../domain/delivery.ts';
 import type { LiveConnection } from '../../domain/delivery.ts';
 import type { LiveStateStore, SocketPoster } from '../../ports.ts';
+import { sectionFor } from '../../templates/section.ts';
 import type { DeliveryChannel } from '../channel.ts';
 
 /** The WebSocket channel: frames through `sockets`; gone connections are dropped from `live`. */
@@ -19,7 +20,11 @@ export function websocketChannel(sockets: SocketPoster, live: Pick<LiveStateStor
       const open = openConnections(context.live, context.now);
       return open.length > 0 ? open : { skip: 'not connected' };
     },
-    render: (content, { unread }) => toSocketFrame(content, unread),
+    render(content, { unread }) {
+      const chosen = sectionFor(content, 'websocket');
+      const words = chosen.kind === 'section' ? chosen.section : chosen;
+      return toSocketFrame({ ...content, title: words.title, message: words.message }, unread);
+    },
     async send(connections, frame, context) {
       let posted = 0;
       const gone: string[] = [];

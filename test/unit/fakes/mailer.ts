@@ -6,6 +6,7 @@ export interface Email {
   readonly to: string;
   readonly subject: string;
   readonly text: string;
+  readonly html?: string;
 }
 
 export class FakeMailer implements Mailer {

@@ -121,10 +121,12 @@ describe('the OpenAPI document of the api function', () => {
     // Assess
     expect(body).toMatchObject({
       additionalProperties: false,
-      required: ['recipients', 'title', 'message'],
+      // `title` and `message`, or a `template` (issue 13): the either-or is the server's check.
+      required: ['recipients'],
       properties: {
         recipients: { type: 'array', minItems: 1, maxItems: 1000, description: 'Checked by the server: "must not repeat a recipient".' },
         title: { maxLength: 200 },
+        template: { required: ['id'], properties: { version: { minimum: 1 } } },
         scheduledAt: { type: 'string', format: 'date-time' },
         priority: { default: 'normal', enum: ['low', 'normal', 'high', 'urgent'] },
       },

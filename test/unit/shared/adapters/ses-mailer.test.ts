@@ -92,6 +92,25 @@ describe('SesMailer', () => {
     expect(decodeURIComponent(received[0] ?? '')).toContain('bob@example.com');
   });
 
+  it('sends an HTML e-mail as SendEmail with both Body.Html and Body.Text (multipart/alternative)', async () => {
+    // Prepare
+    const { mailer } = aMailer();
+    received.length = 0;
+
+    // Act
+    await mailer.send({ to: 'ann@example.com', subject: 'Invoice', text: 'Hello Ann', html: '<p>Hello <b>Ann</b></p>' });
+    await mailer.send({ to: 'bob@example.com', subject: 'Invoice', text: 'Hello Bob' });
+
+    // Assess: the SES query API's own parameters
+    const [html, plain] = received.map((body) => new URLSearchParams(body));
+    expect(html?.get('Action')).toBe('SendEmail');
+    expect(html?.get('Message.Body.Html.Data')).toBe('<p>Hello <b>Ann</b></p>');
+    expect(html?.get('Message.Body.Html.Charset')).toBe('UTF-8');
+    expect(html?.get('Message.Body.Text.Data')).toBe('Hello Ann');
+    expect(plain?.get('Message.Body.Text.Data')).toBe('Hello Bob');
+    expect(plain?.has('Message.Body.Html.Data')).toBe(false);
+  });
+
   it('does not flag a send whose request left (the connection dropped after it): it may have gone out', async () => {
     // Prepare
     const { mailer, clientsMade } = aMailer();
@@ -120,5 +139,29 @@ describe('the e-mail channel', () => {
     // Assess
     expect(body).toEqual({ subject: 'Hi Bcc: victim@example.com x', text: 'Body\nlines' });
     expect(oneLine('plain')).toBe('plain');
+  });
+
+  it("renders a template's e-mail section: HTML and its text alternative, the subject on one line", () => {
+    // Prepare
+    const channel = emailChannel({ send: async () => ({}) });
+    const base = { id: 'ntf_1', title: 'Fallback', message: 'Fallback body', type: 'system', priority: 'normal' as const, createdAt: '2030-01-01T00:00:00Z', scheduledAt: null };
+    const rendered = {
+      templateId: 'invoice',
+      version: 1,
+      locale: 'fr',
+      channels: { inbox: { title: 'Facture', message: 'Prête' }, email: { subject: 'Facture\n7', html: '<p>Prête</p>', text: 'Prête' } },
+      failures: {},
+    };
+
+    // Act
+    const body = channel.render({ ...base, rendered }, {});
+    const fallback = channel.render({ ...base, rendered: { ...rendered, channels: { inbox: rendered.channels.inbox } } }, {});
+
+    // Assess
+    expect(body).toEqual({ subject: 'Facture 7', html: '<p>Prête</p>', text: 'Prête' });
+    expect(fallback).toEqual({ subject: 'Fallback', text: 'Fallback body' });
+    expect(() => channel.render({ ...base, rendered: { ...rendered, channels: { inbox: rendered.channels.inbox }, failures: { email: 'missing variable "x"' } } }, {})).toThrow(
+      /missing variable "x"/,
+    );
   });
 });

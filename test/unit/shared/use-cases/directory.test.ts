@@ -59,6 +59,7 @@ describe('listRecipients', () => {
       email: 'bob@example.com',
       phone: null,
       timezone: null,
+      locale: null,
       groups: [],
       channels: { email: true, websocket: true, push: true, sms: true },
       awaitingVerification: [],

@@ -1,0 +1,257 @@
+/**
+ * Rendering templates with Liquid (liquidjs), safely:
+ * - strict: a variable the scope lacks, or a filter that does not exist, is an error naming it,
+ *   never an empty string;
+ * - no file system: templates come from an empty in-memory map, so `include`, `render` and
+ *   `layout` find nothing;
+ * - bounded: each render stops after {@link templateRenderLimits}.renderMs of work, after
+ *   `memoryLimit` allocations (a `(1..1000000000)` range), and its output may not exceed
+ *   `outputChars`; a parse is bounded by `parseChars`;
+ * - HTML (the e-mail's HTML part, Telegram's HTML parse mode) escapes every variable
+ *   (`outputEscape: 'escape'`), so a payload holding `<script>` arrives as text.
+ *
+ * The scope of a template: the payload's members at the top level, `recipient.*` (the recipient's
+ * own fields) and `tenant.*`.
+ */
+import { Liquid } from 'liquidjs';
+import { resolveLocale, reservedTemplateVariables, sectionsFor, templateSources } from '../domain/template.ts';
+import type { RenderedSections, RenderedTemplate, TemplateChannel, TemplateDefinition, TemplateSections } from '../domain/template.ts';
+import { htmlToText } from './html-text.ts';
+import { smsSegments } from './sms-segments.ts';
+import { telegramParseMode } from './telegram-text.ts';
+
+/** The bounds of one render of one field. */
+export const templateRenderLimits = {
+  /** Wall time of one render, ms (liquidjs `renderLimit`). */
+  renderMs: 100,
+  /** Allocations of one render (liquidjs `memoryLimit`: characters of strings built, elements of arrays). */
+  memory: 4_000_000,
+  /** Characters one Liquid source may have (liquidjs `parseLimit`). */
+  parseChars: 64 * 1024,
+  /** Characters one rendered field may have. */
+  outputChars: 256 * 1024,
+} as const;
+
+const common = {
+  strictVariables: true,
+  strictFilters: true,
+  // A payload's prototype (`constructor`, `__proto__`) is never reachable from a template.
+  ownPropertyOnly: true,
+  // No file system: partials and layouts resolve in this empty map, i.e. nowhere.
+  templates: {},
+  relativeReference: false,
+  cache: false,
+  parseLimit: templateRenderLimits.parseChars,
+  renderLimit: templateRenderLimits.renderMs,
+  memoryLimit: templateRenderLimits.memory,
+  // Dates in UTC whatever the host's zone (Lambda's is UTC; a laptop's may not be).
+  timezoneOffset: 0,
+} as const;
+
+const plain = new Liquid(common);
+const html = new Liquid({ ...common, outputEscape: 'escape' });
+
+/** A field that could not be rendered (or parsed), and why, in words fit for an API answer. */
+export class TemplateRenderError extends Error {
+  /** The variable the scope lacked, when that was the reason. */
+  readonly missingVariable?: string;
+
+  constructor(message: string, options: { cause?: unknown; missingVariable?: string } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'TemplateRenderError';
+    if (options.missingVariable !== undefined) this.missingVariable = options.missingVariable;
+  }
+}
+
+/** What a template sees besides its payload. */
+export interface RenderScope {
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** The recipient's own fields; absent in a render for no one (a broadcast's summary). */
+  readonly recipient?: Readonly<Record<string, unknown>>;
+  readonly tenant: Readonly<Record<string, unknown>>;
+}
+
+/** The plain JSON values of a payload (numbers kept as raw JSON print as JavaScript numbers). */
+function plainJson(value: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+}
+
+function contextOf(scope: RenderScope): Record<string, unknown> {
+  return { ...plainJson(scope.payload), ...(scope.recipient ? { recipient: plainJson(scope.recipient) } : {}), tenant: plainJson(scope.tenant) };
+}
+
+/** Why liquidjs failed, in a sentence (`missing variable "order.total" (line 1, column 18)`). */
+function explain(error: unknown): TemplateRenderError {
+  const e = error as { name?: string; message?: string; originalError?: { message?: string }; token?: { getPosition?: () => number[] } };
+  const where = /line:(\d+), col:(\d+)/.exec(e.message ?? '');
+  const at = where ? ` (line ${where[1]}, column ${where[2]})` : '';
+  const inner = e.originalError?.message ?? e.message ?? String(error);
+  const missing = /^undefined variable: (.+)$/.exec(inner);
+  if (missing?.[1]) return new TemplateRenderError(`missing variable "${missing[1]}"${at}`, { cause: error, missingVariable: missing[1] });
+  if (inner.includes('render limit exceeded')) return new TemplateRenderError(`took longer than ${templateRenderLimits.renderMs} ms to render${at}`, { cause: error });
+  if (inner.includes('memory alloc limit exceeded')) return new TemplateRenderError(`built more than ${templateRenderLimits.memory} characters or elements while rendering${at}`, { cause: error });
+  if (inner.includes('parse length limit exceeded')) return new TemplateRenderError(`is longer than ${templateRenderLimits.parseChars} characters`, { cause: error });
+  if (inner.startsWith('ENOENT')) return new TemplateRenderError(`includes, renders and layouts are not available (templates read no files)${at}`, { cause: error });
+  return new TemplateRenderError(`${inner.replace(/, line:\d+, col:\d+$/, '')}${at}`, { cause: error });
+}
+
+/** Renders one Liquid source; `escapeHtml` escapes every variable. Throws {@link TemplateRenderError}. */
+export function renderField(source: string, scope: RenderScope, options: { readonly escapeHtml?: boolean } = {}): string {
+  let output: string;
+  try {
+    output = (options.escapeHtml ? html : plain).parseAndRenderSync(source, contextOf(scope)) as string;
+  } catch (error) {
+    throw explain(error);
+  }
+  if (output.length > templateRenderLimits.outputChars) {
+    throw new TemplateRenderError(`rendered to ${output.length} characters, more than ${templateRenderLimits.outputChars}`);
+  }
+  return output;
+}
+
+/** A subject, a title: one header line (line breaks and control characters become spaces). */
+function oneLine(text: string): string {
+  return text.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').trim();
+}
+
+/** `text`, unless it is blank: nothing is ever sent empty. */
+function filled(field: string, text: string): string {
+  if (text.trim() === '') throw new TemplateRenderError(`${field} rendered empty`);
+  return text;
+}
+
+function renderSection<C extends TemplateChannel>(channel: C, sections: TemplateSections, scope: RenderScope): RenderedSections[C] | undefined {
+  const r = (source: string, escapeHtml = false): string => renderField(source, scope, { escapeHtml });
+  const rendered = ((): RenderedSections[TemplateChannel] | undefined => {
+    switch (channel) {
+      case 'inbox':
+      case 'websocket': {
+        const s = channel === 'inbox' ? sections.inbox : sections.websocket;
+        return s && { title: filled('title', oneLine(r(s.title))), message: filled('message', r(s.message)) };
+      }
+      case 'email': {
+        const s = sections.email;
+        if (!s) return undefined;
+        const htmlPart = s.html !== undefined ? r(s.html, true) : undefined;
+        const text = s.text !== undefined ? r(s.text) : htmlToText(htmlPart ?? '');
+        return { subject: filled('subject', oneLine(r(s.subject))), ...(htmlPart !== undefined ? { html: htmlPart } : {}), text: filled('the e-mail body', text) };
+      }
+      case 'push': {
+        const s = sections.push;
+        return s && { title: filled('title', oneLine(r(s.title))), body: filled('body', r(s.body)), ...(s.url !== undefined ? { url: r(s.url).trim() } : {}) };
+      }
+      case 'sms': {
+        const s = sections.sms;
+        if (!s) return undefined;
+        const text = filled('text', r(s.text));
+        const { encoding, segments } = smsSegments(text);
+        return { text, encoding, segments };
+      }
+      case 'telegram': {
+        const s = sections.telegram;
+        return s && { text: filled('text', r(s.text, true)), parseMode: telegramParseMode };
+      }
+      case 'webhook': {
+        const s = sections.webhook;
+        return s && { body: filled('body', r(s.body)) };
+      }
+    }
+    return undefined;
+  })();
+  return rendered as RenderedSections[C] | undefined;
+}
+
+/** What {@link renderTemplate} renders: a version of a template, for a locale. */
+export interface RenderRequest {
+  readonly templateId: string;
+  readonly version: number;
+  readonly definition: TemplateDefinition;
+  /** The recipient's locale (or the preview's); absent: the template's default. */
+  readonly locale?: string;
+  /** Only these channels (delivery renders what it delivers); absent: every section. */
+  readonly channels?: readonly TemplateChannel[];
+}
+
+/**
+ * Renders every section of the locale the recipient gets (see `resolveLocale`): a section that
+ * cannot be rendered is listed in `failures` with the reason, the others still render. Channels
+ * the template has no section for are in neither: they fall back to the inbox's title and message
+ * (`sectionFor`, shared/templates/section.ts).
+ */
+export function renderTemplate(request: RenderRequest, scope: RenderScope): RenderedTemplate {
+  const locale = resolveLocale(request.definition, request.locale);
+  const sections = sectionsFor(request.definition, locale);
+  const channels: Record<string, unknown> = {};
+  const failures: Record<string, string> = {};
+  const wanted = new Set<TemplateChannel>(request.channels ?? (Object.keys(sections) as TemplateChannel[]));
+  // The inbox is every other channel's fallback: always rendered.
+  wanted.add('inbox');
+  for (const channel of wanted) {
+    try {
+      const rendered = renderSection(channel, sections, scope);
+      if (rendered !== undefined) channels[channel] = rendered;
+    } catch (error) {
+      failures[channel] = error instanceof TemplateRenderError ? error.message : String(error);
+    }
+  }
+  return { templateId: request.templateId, version: request.version, locale: locale.label, channels, failures };
+}
+
+/** A problem with a definition, at its path (`locales.fr.email.html`). */
+export interface TemplateProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The Liquid syntax errors of a definition (unclosed tags, unknown filters, sources over the parse limit). */
+export function syntaxProblems(definition: TemplateDefinition): TemplateProblem[] {
+  return templateSources(definition).flatMap(({ path, source }) => {
+    try {
+      plain.parse(source);
+      return [];
+    } catch (error) {
+      return [{ path, message: explain(error).message }];
+    }
+  });
+}
+
+/** Members every JSON value answers in Liquid without having them (`items.size`, `list.first`). */
+const builtInMembers = new Set(['size', 'first', 'last']);
+
+/**
+ * The part of the variable `path` that `payload` lacks, up to its first missing segment (`order`
+ * when there is no `order`, `order.total` when `order` has no `total`); undefined when it holds it.
+ * A computed segment (`a[b]`) ends the walk: what it names is known only when rendering.
+ */
+function missingPart(payload: unknown, path: readonly unknown[]): string | undefined {
+  let value = payload;
+  const walked: (string | number)[] = [];
+  for (const segment of path) {
+    if (typeof segment !== 'string' && typeof segment !== 'number') return undefined;
+    if ((Array.isArray(value) || typeof value === 'string') && typeof segment === 'string' && builtInMembers.has(segment)) return undefined;
+    walked.push(segment);
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, segment)) return walked.join('.');
+    value = (value as Record<string | number, unknown>)[segment];
+  }
+  return undefined;
+}
+
+/**
+ * The payload variables a definition uses that `payload` lacks (`order.total`), found by liquidjs's
+ * static analysis of every section of every locale: what a delivery in any language would miss.
+ * `recipient.*` and `tenant.*` are not the payload's to hold; variables a template assigns or loops
+ * over itself are not global and are not asked for.
+ */
+export function missingPayloadVariables(definition: TemplateDefinition, payload: Readonly<Record<string, unknown>>): string[] {
+  const json = plainJson(payload);
+  const missing = new Set<string>();
+  for (const { source } of templateSources(definition)) {
+    for (const segments of plain.globalVariableSegmentsSync(source)) {
+      const [root] = segments;
+      if (typeof root === 'string' && (reservedTemplateVariables as readonly string[]).includes(root)) continue;
+      const part = missingPart(json, segments);
+      if (part !== undefined) missing.add(part);
+    }
+  }
+  return [...missing].sort();
+}

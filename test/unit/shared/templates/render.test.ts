@@ -1,0 +1,266 @@
+import { describe, expect, it } from 'vitest';
+import type { DeliveryContent } from '../../../../shared/domain/delivery.ts';
+import { resolveLocale } from '../../../../shared/domain/template.ts';
+import type { TemplateDefinition } from '../../../../shared/domain/template.ts';
+import { htmlToText } from '../../../../shared/templates/html-text.ts';
+import { missingPayloadVariables, renderField, renderTemplate, syntaxProblems, templateRenderLimits } from '../../../../shared/templates/render.ts';
+import { sectionFor } from '../../../../shared/templates/section.ts';
+import { smsSegments } from '../../../../shared/templates/sms-segments.ts';
+import { escapeTelegramHtml } from '../../../../shared/templates/telegram-text.ts';
+
+const tenant = { id: 'acme' };
+
+const invoice: TemplateDefinition = {
+  description: 'Invoice ready',
+  defaultLocale: 'en',
+  channels: {
+    inbox: { title: 'Invoice {{ number }}', message: 'Total {{ total }}' },
+    email: { subject: 'Invoice {{ number }}\r\nBcc: x@example.com', html: '<p>Hello {{ name }}, total <b>{{ total }}</b></p>' },
+    sms: { text: 'Invoice {{ number }}: {{ total }}' },
+    telegram: { text: '<b>Invoice</b> {{ name }}' },
+  },
+  locales: {
+    fr: { inbox: { title: 'Facture {{ number }}' }, email: { subject: 'Facture {{ number }}' } },
+    'pt-BR': { inbox: { title: 'Fatura {{ number }}' } },
+  },
+};
+
+function render(definition: TemplateDefinition, payload: Record<string, unknown>, locale?: string): ReturnType<typeof renderTemplate> {
+  return renderTemplate({ templateId: 'invoice', version: 1, definition, ...(locale !== undefined ? { locale } : {}) }, { payload, tenant });
+}
+
+describe('rendering a template', () => {
+  it('escapes every variable of the HTML e-mail, so a payload holding <script> arrives as text', () => {
+    // Act
+    const rendered = render(invoice, { number: 7, total: '10 €', name: '<script>alert(1)</script>' });
+
+    // Assess
+    const email = rendered.channels.email;
+    expect(email?.html).toBe('<p>Hello &lt;script&gt;alert(1)&lt;/script&gt;, total <b>10 €</b></p>');
+    expect(email?.html).not.toContain('<script>');
+    // The text alternative is derived from the HTML: the words, unescaped, no tags.
+    expect(email?.text).toBe('Hello <script>alert(1)</script>, total 10 €');
+  });
+
+  it('does not escape the plain-text channels, and keeps the subject on one line', () => {
+    // Act
+    const rendered = render(invoice, { number: '<7>', total: 'a & b', name: 'x' });
+
+    // Assess
+    expect(rendered.channels.inbox).toEqual({ title: 'Invoice <7>', message: 'Total a & b' });
+    expect(rendered.channels.email?.subject).toBe('Invoice <7> Bcc: x@example.com');
+  });
+
+  it('escapes Telegram text for the HTML parse mode, keeping the template\'s own tags', () => {
+    // Act
+    const rendered = render(invoice, { number: 1, total: 1, name: 'Tom & <Jerry>' });
+
+    // Assess
+    expect(rendered.channels.telegram).toEqual({ text: '<b>Invoice</b> Tom &amp; &lt;Jerry&gt;', parseMode: 'HTML' });
+    expect(escapeTelegramHtml('a<b>&"c"')).toBe('a&lt;b&gt;&amp;&quot;c&quot;');
+  });
+
+  it('falls back from the locale to its language, then to the template default, and says which it used', () => {
+    // Act
+    const exact = render(invoice, { number: 1, total: 2, name: 'n' }, 'fr');
+    const byLanguage = render(invoice, { number: 1, total: 2, name: 'n' }, 'fr-CA');
+    const caseless = render(invoice, { number: 1, total: 2, name: 'n' }, 'PT-br');
+    const unknown = render(invoice, { number: 1, total: 2, name: 'n' }, 'de-AT');
+    const none = render(invoice, { number: 1, total: 2, name: 'n' });
+
+    // Assess
+    expect(exact.locale).toBe('fr');
+    expect(exact.channels.inbox).toEqual({ title: 'Facture 1', message: 'Total 2' });
+    expect(exact.channels.email?.subject).toBe('Facture 1');
+    expect(byLanguage.locale).toBe('fr');
+    expect(byLanguage.channels.inbox?.title).toBe('Facture 1');
+    expect(caseless.locale).toBe('pt-BR');
+    expect(caseless.channels.inbox?.title).toBe('Fatura 1');
+    expect(unknown.locale).toBe('en');
+    expect(unknown.channels.inbox?.title).toBe('Invoice 1');
+    expect(none.locale).toBe('en');
+  });
+
+  it('uses the default locale\'s own sections when the template names one of its locales as default', () => {
+    // Prepare
+    const definition: TemplateDefinition = { ...invoice, defaultLocale: 'fr' };
+
+    // Act
+    const resolved = resolveLocale(definition, 'ja');
+
+    // Assess
+    expect(resolved).toEqual({ key: 'fr', label: 'fr' });
+    expect(resolveLocale({ channels: invoice.channels }, 'ja')).toEqual({ label: 'default' });
+  });
+
+  it('fails a section whose variable is missing, naming it, and renders the others', () => {
+    // Act
+    const rendered = render(invoice, { number: 1, total: 2 });
+
+    // Assess
+    expect(rendered.failures.email).toMatch(/^missing variable "name"/);
+    expect(rendered.failures.telegram).toMatch(/^missing variable "name"/);
+    expect(rendered.channels.email).toBeUndefined();
+    expect(rendered.channels.inbox).toEqual({ title: 'Invoice 1', message: 'Total 2' });
+    expect(rendered.channels.sms?.text).toBe('Invoice 1: 2');
+  });
+
+  it('fails a section that renders empty rather than send it so', () => {
+    // Act
+    const rendered = render(invoice, { number: 1, total: 2, name: 'n', blank: ' ' }, undefined);
+    const empty = render({ channels: { inbox: { title: 'T', message: 'M' }, sms: { text: '{{ blank }}' }, email: { subject: '{{ blank }}', text: 'x' } } }, { blank: ' ' });
+
+    // Assess
+    expect(rendered.failures).toEqual({});
+    expect(empty.failures).toEqual({ sms: 'text rendered empty', email: 'subject rendered empty' });
+    expect(empty.channels.inbox).toEqual({ title: 'T', message: 'M' });
+  });
+
+  it('names a missing member of a present object', () => {
+    // Act / Assess
+    expect(() => renderField('{{ order.total }}', { payload: { order: {} }, tenant })).toThrow(/missing variable "order.total"/);
+  });
+
+  it('refuses unknown filters and reads no files', () => {
+    // Act
+    const problems = syntaxProblems({ channels: { inbox: { title: '{{ x | shout }}', message: '{% if x %}' } } });
+
+    // Assess
+    expect(problems.map((p) => p.path)).toEqual(['channels.inbox.title', 'channels.inbox.message']);
+    expect(problems[0]?.message).toMatch(/undefined filter: shout/);
+    expect(() => renderField('{% include "/etc/passwd" %}', { payload: {}, tenant })).toThrow(/read no files/);
+    expect(() => renderField('{% render "partial" %}', { payload: {}, tenant })).toThrow(/read no files/);
+  });
+
+  it('stops a render that runs too long', () => {
+    // Act / Assess
+    expect(() =>
+      renderField('{% for i in (1..1000) %}{% for j in (1..1000) %}{% for k in (1..1000) %}x{% endfor %}{% endfor %}{% endfor %}', { payload: {}, tenant }),
+    ).toThrow(new RegExp(`longer than ${templateRenderLimits.renderMs} ms|built more than`));
+  });
+
+  it('stops a render that allocates too much', () => {
+    // Act / Assess
+    expect(() => renderField('{% for i in (1..100000000) %}{{ i }}{% endfor %}', { payload: {}, tenant })).toThrow(/built more than|longer than/);
+  });
+
+  it('refuses output beyond the size limit', () => {
+    // Prepare: a payload string that fits, repeated past the limit by a short loop.
+    const chunk = 'x'.repeat(10_000);
+    const times = Math.ceil(templateRenderLimits.outputChars / chunk.length) + 1;
+
+    // Act / Assess
+    expect(() => renderField(`{% for i in (1..${times}) %}{{ chunk }}{% endfor %}`, { payload: { chunk }, tenant })).toThrow(/rendered to \d+ characters|built more than/);
+    expect(renderField('{% for i in (1..3) %}{{ chunk }}{% endfor %}', { payload: { chunk }, tenant })).toHaveLength(30_000);
+  });
+
+  it('refuses a source longer than the parse limit', () => {
+    // Act / Assess
+    expect(() => renderField('x'.repeat(templateRenderLimits.parseChars + 1), { payload: {}, tenant })).toThrow(/longer than/);
+  });
+
+  it('never reaches a payload\'s prototype', () => {
+    // Act / Assess
+    expect(() => renderField('{{ name.constructor }}', { payload: { name: {} }, tenant })).toThrow(/missing variable/);
+  });
+
+  it('sees the recipient and the tenant', () => {
+    // Act
+    const text = renderField('{{ recipient.email }} of {{ tenant.id }}', { payload: {}, recipient: { id: 'u1', email: 'u1@example.com' }, tenant });
+
+    // Assess
+    expect(text).toBe('u1@example.com of acme');
+  });
+});
+
+describe('the payload a template needs', () => {
+  it('lists every variable any section of any locale uses that the payload lacks', () => {
+    // Prepare
+    const definition: TemplateDefinition = {
+      channels: {
+        inbox: { title: 'Hi {{ recipient.email }} {{ order.total }}', message: '{% for item in items %}{{ item.name }}{% endfor %}{{ items.size }}' },
+      },
+      locales: { fr: { inbox: { title: '{{ greeting }} {{ tenant.id }}' } } },
+    };
+
+    // Act
+    const missing = missingPayloadVariables(definition, { order: {} });
+    const none = missingPayloadVariables(definition, { order: { total: 1 }, items: [], greeting: 'Salut' });
+
+    // Assess: loop variables are the template's own; recipient and tenant are not the payload's.
+    expect(missing).toEqual(['greeting', 'items', 'order.total']);
+    expect(none).toEqual([]);
+  });
+});
+
+describe('SMS segments', () => {
+  it('counts GSM-7 text in 160 septets, then 153 per part', () => {
+    expect(smsSegments('a'.repeat(160))).toEqual({ encoding: 'GSM-7', units: 160, segments: 1 });
+    expect(smsSegments('a'.repeat(161))).toEqual({ encoding: 'GSM-7', units: 161, segments: 2 });
+    expect(smsSegments('a'.repeat(306)).segments).toBe(2);
+    expect(smsSegments('a'.repeat(307)).segments).toBe(3);
+  });
+
+  it('counts an extension character as two septets', () => {
+    expect(smsSegments('€'.repeat(80))).toEqual({ encoding: 'GSM-7', units: 160, segments: 1 });
+    expect(smsSegments(`${'€'.repeat(80)}a`).segments).toBe(2);
+  });
+
+  it('counts anything outside GSM-7 as UCS-2: 70, then 67 per part', () => {
+    expect(smsSegments(`${'a'.repeat(69)}ł`)).toEqual({ encoding: 'UCS-2', units: 70, segments: 1 });
+    expect(smsSegments(`${'a'.repeat(70)}ł`).segments).toBe(2);
+    expect(smsSegments('😀'.repeat(67)).segments).toBe(2);
+    expect(smsSegments('').segments).toBe(0);
+  });
+
+  it('reports the segments of a rendered SMS section', () => {
+    // Act
+    const rendered = render({ channels: { inbox: { title: 't', message: 'm' }, sms: { text: '{{ body }}' } } }, { body: 'é'.repeat(200) });
+
+    // Assess: é is in the GSM-7 alphabet.
+    expect(rendered.channels.sms).toEqual({ text: 'é'.repeat(200), encoding: 'GSM-7', segments: 2 });
+  });
+});
+
+describe('the text alternative of an HTML e-mail', () => {
+  it('keeps the words, breaks lines at blocks and shows each link', () => {
+    expect(htmlToText('<style>p{}</style><h1>Hi&nbsp;there</h1><p>See <a href="https://x.test/a">your invoice</a>.<br>Thanks &amp; bye</p>')).toBe(
+      'Hi there\nSee your invoice (https://x.test/a).\nThanks & bye',
+    );
+  });
+});
+
+describe('sectionFor', () => {
+  const content: DeliveryContent = {
+    id: 'ntf_1',
+    title: 'Invoice 1',
+    message: 'Total 2',
+    type: 'system',
+    priority: 'normal',
+    createdAt: '2030-01-01T00:00:00.000Z',
+    scheduledAt: null,
+  };
+
+  it('gives the inbox title and message to a channel without a section, and to content without a template', () => {
+    // Act
+    const plain = sectionFor(content, 'sms');
+    const templated = sectionFor({ ...content, rendered: render(invoice, { number: 1, total: 2, name: 'n' }) }, 'push');
+
+    // Assess
+    expect(plain).toEqual({ kind: 'fallback', title: 'Invoice 1', message: 'Total 2' });
+    expect(templated).toEqual({ kind: 'fallback', title: 'Invoice 1', message: 'Total 2' });
+  });
+
+  it('gives a channel its own section', () => {
+    // Act
+    const chosen = sectionFor({ ...content, rendered: render(invoice, { number: 1, total: 2, name: 'n' }) }, 'sms');
+
+    // Assess
+    expect(chosen).toEqual({ kind: 'section', section: { text: 'Invoice 1: 2', encoding: 'GSM-7', segments: 1 } });
+  });
+
+  it('throws the reason for a section that could not be rendered, never an empty one', () => {
+    // Act / Assess
+    expect(() => sectionFor({ ...content, rendered: render(invoice, { number: 1, total: 2 }) }, 'email')).toThrow(/the email section of template invoice \(en\): missing variable "name"/);
+  });
+});
