@@ -165,3 +165,33 @@ describe('the SMS channel', () => {
     expect(channel.classify(answered(500, 'InternalErrorException'))).toEqual({ kind: 'transient' });
   });
 });
+
+describe('templated push and SMS', () => {
+  const rendered: NonNullable<DeliveryContent['rendered']> = {
+      templateId: 'order-shipped',
+      version: 2,
+      locale: 'fr',
+      channels: {
+        inbox: { title: 'Colis', message: 'En route' },
+        push: { title: 'Votre colis', body: 'Il arrive demain', url: 'https://shop.example/o/42' },
+        sms: { text: 'Colis en route, arrivée demain', encoding: 'UCS-2', segments: 1 },
+      },
+      failures: {},
+  };
+  const templated: DeliveryContent = { ...content, rendered };
+
+  it("sends the template's push section (its url in the data) and its SMS text, rendered for the recipient", () => {
+    const push = pushChannel(new Providers().web, new Providers().mobile, new Providers().cleaner).render(templated, {});
+    expect(push.mobile).toEqual({ title: 'Votre colis', body: 'Il arrive demain', data: { notificationId: 'ntf_1', type: 'test', orderId: 42, url: 'https://shop.example/o/42' } });
+    expect(JSON.parse(push.webPayload)).toMatchObject({ notification: { title: 'Votre colis', message: 'Il arrive demain', data: { url: 'https://shop.example/o/42' } } });
+    expect(smsChannel({ send: async () => ({}) }).render(templated, {})).toBe('Colis en route, arrivée demain');
+  });
+
+  it('fails the channel whose section could not be rendered rather than send it empty', () => {
+    const broken: DeliveryContent = { ...templated, rendered: { ...rendered, channels: { inbox: { title: 'Colis', message: 'En route' } }, failures: { sms: 'missing variable "eta"' } } };
+    expect(() => smsChannel({ send: async () => ({}) }).render(broken, {})).toThrow('missing variable "eta"');
+    // No push section: the content's own title and message.
+    expect(pushChannel(new Providers().web, new Providers().mobile, new Providers().cleaner).render(broken, {}).mobile.title).toBe('Hello');
+  });
+});
+
