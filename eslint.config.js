@@ -5,8 +5,19 @@ const focusedTests = [
   { selector: "CallExpression[callee.object.name=/^(it|describe|test)$/][callee.property.name=/^(only|skip)$/]", message: 'Focused or skipped tests are not allowed.' },
 ];
 
+// Powertools Logger drops these keys of a line's attributes (its own fields), with no more than a
+// warning: a refusal logged with `message` would lose its reason.
+const reservedLogKeys = [
+  {
+    selector:
+      "CallExpression[callee.property.name=/^(debug|info|warn|error|critical)$/] > ObjectExpression > Property[key.name=/^(level|message|sampling_rate|service|timestamp)$/]",
+    message: 'Powertools Logger drops the keys level, message, sampling_rate, service and timestamp: name the attribute otherwise (e.g. reason).',
+  },
+];
+
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'coverage/'] },
+  // console/vendor holds a third-party module vendored unchanged (console/vendor/htm-preact-standalone.js).
+  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', 'client/schema.d.ts', 'console/vendor/'] },
   eslint.configs.recommended,
   ...tseslint.configs.strict,
   {
@@ -18,7 +29,7 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
-      'no-restricted-syntax': ['error', ...focusedTests],
+      'no-restricted-syntax': ['error', ...focusedTests, ...reservedLogKeys],
       'no-restricted-properties': [
         'error',
         { object: 'process', property: 'env', message: 'Read configuration through shared/config.ts.' },
@@ -33,6 +44,7 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         ...focusedTests,
+        ...reservedLogKeys,
         {
           selector: "ImportDeclaration[source.value='zod'][importKind='value'] > :matches(ImportSpecifier[imported.name='z'], ImportDefaultSpecifier)",
           message: "Use `import * as z from 'zod'`: the named import bundles every zod locale.",
@@ -41,8 +53,18 @@ export default tseslint.config(
     },
   },
   {
-    // The config module, the local stack (which plays the Lambda environment), the CDK app and the tests may touch process.env.
-    files: ['shared/config.ts', 'local/**', 'bin/**', 'test/**', 'scripts/**', 'vitest.config.ts'],
+    // The config module, the local stack (which plays the Lambda environment), the CDK app, the CLI and the tests may touch process.env.
+    files: ['shared/config.ts', 'local/**', 'bin/**', 'test/**', 'scripts/**', 'cli/**', 'client/example.ts', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    // The console runs in the browser as plain ES modules, with no build step.
+    files: ['console/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'fetch', 'FormData', 'URLSearchParams', 'sessionStorage', 'atob', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'WebSocket'].map((name) => [name, 'readonly']),
+      ),
+    },
   },
 );

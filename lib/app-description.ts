@@ -132,8 +132,17 @@ export interface FunctionAccess {
   readonly pushes?: 'deliver' | 'register' | 'both';
   /** Posts to WebSocket connections through the API Gateway Management API. */
   readonly postsToConnections?: boolean;
+  /**
+   * Reads the depth of every dead-letter queue (`deadLetters`) and moves the messages of those
+   * with a `redriveTo` back there: receive and delete on each such DLQ, send to its destination.
+   */
+  readonly redrivesDeadLetters?: boolean;
   /** Verifies JWTs itself (the WebSocket authorizer). */
   readonly verifiesTokens?: boolean;
+  /** Reads the Telegram bot's token (its Secrets Manager secret) and calls the Bot API. */
+  readonly sendsTelegram?: boolean;
+  /** POSTs signed webhooks to recipients' URLs, through the SSRF guard (no IAM: the stage sets the guard). */
+  readonly postsWebhooks?: boolean;
   /**
    * Tuning it reads (no IAM): `retry`, the delivery retry policy; `sweeps`, the sweeps' bounds;
    * `delivery`, the engine's hold and the providers' send-rate budgets; `selfSend`, what plain
@@ -171,6 +180,7 @@ export type TableName =
   | 'memberships'
   | 'broadcasts'
   | 'broadcast-recipients'
+  | 'recurring'
   | 'templates';
 export type QueueName =
   | 'delivery'
@@ -317,6 +327,16 @@ export const tables: readonly TableDescription[] = [
     envVar: 'HERALD_TABLE_BROADCAST_RECIPIENTS',
   },
   {
+    // Recurring notifications (issue 12): pk = tenant#rec_id, the definition (listed per tenant
+    // through byTenant); pk = tenant#rec_id#<instant>, one marker per occurrence fired, so that
+    // an occurrence delivered twice creates nothing twice (TTL: the markers expire).
+    name: 'recurring',
+    partitionKey: { name: 'pk', type: 'S' },
+    indexes: [{ name: 'byTenant', partitionKey: { name: 'tenantId', type: 'S' }, sortKey: { name: 'id', type: 'S' } }],
+    ttlAttribute: 'expiresAt',
+    envVar: 'HERALD_TABLE_RECURRING',
+  },
+  {
     // pk = tenant#template: version 0 is the head (latest version, description; `tenantId` while
     // the template exists, so it alone is in the index), version n the definition of version n.
     name: 'templates',
@@ -435,6 +455,14 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'GET', path: '/v1/me/inbox/unread-count', auth: 'jwt' },
   { method: 'POST', path: '/v1/me/inbox/{id}/read', auth: 'jwt' },
   { method: 'POST', path: '/v1/me/inbox/read-all', auth: 'jwt' },
+  // Issue 12: the tenant's default zone and quiet hours.
+  { method: 'GET', path: '/v1/settings', auth: 'jwt' },
+  { method: 'PUT', path: '/v1/settings', auth: 'jwt' },
+  { method: 'POST', path: '/v1/recurring-notifications', auth: 'jwt' },
+  { method: 'GET', path: '/v1/recurring-notifications', auth: 'jwt' },
+  { method: 'GET', path: '/v1/recurring-notifications/{id}', auth: 'jwt' },
+  { method: 'PATCH', path: '/v1/recurring-notifications/{id}', auth: 'jwt' },
+  { method: 'DELETE', path: '/v1/recurring-notifications/{id}', auth: 'jwt' },
   { method: 'POST', path: '/v1/notifications', auth: 'jwt' },
   { method: 'GET', path: '/v1/notifications', auth: 'jwt' },
   { method: 'GET', path: '/v1/notifications/{id}', auth: 'jwt' },
@@ -443,6 +471,8 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'POST', path: '/v1/notifications/{id}/send-now', auth: 'jwt' },
   { method: 'POST', path: '/v1/notifications/{id}/retry', auth: 'jwt' },
   { method: 'GET', path: '/v1/metrics', auth: 'jwt' },
+  { method: 'GET', path: '/v1/settings/webhook-secret', auth: 'jwt' },
+  { method: 'POST', path: '/v1/settings/webhook-secret/rotate', auth: 'jwt' },
   { method: 'POST', path: '/v1/broadcasts', auth: 'jwt' },
   { method: 'GET', path: '/v1/broadcasts', auth: 'jwt' },
   { method: 'GET', path: '/v1/broadcasts/{id}', auth: 'jwt' },
@@ -450,6 +480,9 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'POST', path: '/v1/broadcasts/{id}/schedule', auth: 'jwt' },
   { method: 'POST', path: '/v1/broadcasts/{id}/retry', auth: 'jwt' },
   { method: 'GET', path: '/v1/broadcasts/{id}/recipients', auth: 'jwt' },
+  // The operators' view of the shared dead-letter queues (the console's dead-letter panel).
+  { method: 'GET', path: '/v1/admin/dead-letters', auth: 'jwt' },
+  { method: 'POST', path: '/v1/admin/dead-letters/{queue}/redrive', auth: 'jwt' },
   { method: 'PUT', path: '/v1/templates/{id}', auth: 'jwt' },
   { method: 'GET', path: '/v1/templates', auth: 'jwt' },
   { method: 'GET', path: '/v1/templates/{id}', auth: 'jwt' },
@@ -489,6 +522,10 @@ export const channelDescriptions: readonly ChannelDescription[] = [
   { name: 'push', module: 'shared/delivery/channels/push.ts', access: { pushes: 'deliver', tables: { inbox: 'readWrite' } } },
   // SNS Publish to the phone number, within its send budget (the `delivery` settings).
   { name: 'sms', module: 'shared/delivery/channels/sms.ts', access: { sendsSms: true, settings: ['delivery'], tables: { 'rate-limits': 'readWrite' } } },
+  // The Bot API's sendMessage, with the token from its secret.
+  { name: 'telegram', module: 'shared/delivery/channels/telegram.ts', access: { sendsTelegram: true } },
+  // Signed POSTs; the tenant's secret lives in the recipients table, and a 410 removes the URL there.
+  { name: 'webhook', module: 'shared/delivery/channels/webhook.ts', access: { postsWebhooks: true, tables: { recipients: 'readWrite' } } },
 ];
 
 /** `a` and `b` together: the wider table access wins, lists are joined, switches are or-ed. */
@@ -501,7 +538,7 @@ export function mergeAccess(a: FunctionAccess, b: FunctionAccess): FunctionAcces
     x === undefined && y === undefined ? undefined : [...new Set([...(x ?? []), ...(y ?? [])])];
   const sendsTo = union(a.sendsTo, b.sendsTo);
   const settings = union(a.settings, b.settings);
-  const flag = (key: 'schedules' | 'schedulesBroadcasts' | 'sendsEmail' | 'sendsSms' | 'postsToConnections' | 'verifiesTokens'): Partial<FunctionAccess> =>
+  const flag = (key: 'schedules' | 'schedulesBroadcasts' | 'sendsEmail' | 'sendsSms' | 'postsToConnections' | 'verifiesTokens' | 'sendsTelegram' | 'postsWebhooks'): Partial<FunctionAccess> =>
     a[key] || b[key] ? { [key]: true } : {};
   const pushes = a.pushes === undefined ? b.pushes : b.pushes === undefined || b.pushes === a.pushes ? a.pushes : 'both';
   return {
@@ -515,6 +552,8 @@ export function mergeAccess(a: FunctionAccess, b: FunctionAccess): FunctionAcces
     ...(pushes ? { pushes } : {}),
     ...flag('postsToConnections'),
     ...flag('verifiesTokens'),
+    ...flag('sendsTelegram'),
+    ...flag('postsWebhooks'),
   };
 }
 
@@ -553,6 +592,8 @@ export const functions: readonly FunctionDescription[] = [
         'broadcast-recipients': 'read',
         // The limits on what plain users send themselves (notifications, verification codes).
         'rate-limits': 'readWrite',
+        // Issue 12: recurring notifications and their schedules.
+        recurring: 'readWrite',
         // /v1/templates, and the templates a create names.
         templates: 'readWrite',
       },
@@ -562,9 +603,14 @@ export const functions: readonly FunctionDescription[] = [
       schedulesBroadcasts: true,
       // Reading an inbox item tells every open connection of its user the new unread count.
       postsToConnections: true,
-      // The code that confirms an address a user set for themself (PATCH /v1/me): by e-mail or SMS.
+      // The operators' routes (/v1/admin/dead-letters): the console's dead-letter panel.
+      redrivesDeadLetters: true,
+      // The code that confirms an address a user set for themself (PATCH /v1/me): by e-mail, by
+      // SMS, by the Telegram bot, or in a signed webhook.
       sendsEmail: true,
       sendsSms: true,
+      sendsTelegram: true,
+      postsWebhooks: true,
       // The users' devices become SNS platform endpoints (POST /v1/me/devices); browsers get the VAPID key.
       pushes: 'register',
       settings: ['selfSend'],
@@ -678,8 +724,12 @@ export const functions: readonly FunctionDescription[] = [
     timeoutSeconds: fanoutTimeoutSeconds,
     triggers: [{ kind: 'queue', queue: 'fanout', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true, maximumConcurrency: 5 }],
     access: {
-      tables: { broadcasts: 'readWrite', 'broadcast-recipients': 'readWrite', recipients: 'read', memberships: 'read' },
-      sendsTo: ['fanout', 'broadcast-delivery'],
+      // Issue 12: it also runs each occurrence of a recurring notification (its schedule targets this
+      // queue), creating a notification (notifications, the delivery queue, its schedules) or a broadcast.
+      // An occurrence is due now, so it schedules nothing: its notifications go straight onto the
+      // delivery queue, its broadcast's start onto the fan-out queue.
+      tables: { broadcasts: 'readWrite', 'broadcast-recipients': 'readWrite', recipients: 'read', memberships: 'read', recurring: 'readWrite', notifications: 'readWrite' },
+      sendsTo: ['fanout', 'broadcast-delivery', 'delivery'],
       settings: ['retry'],
     },
   },
@@ -748,4 +798,15 @@ export function queueByName(name: QueueName): QueueDescription {
   const queue = queues.find((q) => q.name === name);
   if (!queue) throw new Error(`No queue named ${name} in the app description`);
   return queue;
+}
+
+/** The dead-letter queues an operator watches (those that declare `deadLetters`), in the description's order. */
+export function deadLetterQueues(): readonly QueueDescription[] {
+  return queues.filter((q) => q.deadLetters !== undefined);
+}
+
+/** The queues a function with `redrivesDeadLetters` is told of: every dead-letter queue and each redrive destination. */
+export function redriveQueueNames(): readonly QueueName[] {
+  const names = deadLetterQueues().flatMap((q) => [q.name, ...(q.deadLetters?.redriveTo ? [q.deadLetters.redriveTo] : [])]);
+  return [...new Set(names)];
 }

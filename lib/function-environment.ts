@@ -12,7 +12,7 @@
  */
 import { configVariables } from '../shared/config.ts';
 import type { RetryPolicy } from '../shared/domain/retry-policy.ts';
-import { queueByName, tableByName } from './app-description.ts';
+import { queueByName, redriveQueueNames, tableByName } from './app-description.ts';
 import type { FunctionDescription, QueueDescription, QueueName, TableDescription, TableName } from './app-description.ts';
 import type { DeliverySettings, FunctionSettings, PushSettings, SelfSendSettings, SweepSettings } from './stacks/herald-settings.ts';
 
@@ -58,6 +58,26 @@ export interface EnvironmentSources {
   readonly websocketCallbackUrl: string;
   /** The Secrets Manager secret the stage's VAPID keys are derived from. */
   readonly vapidSecretArn: string;
+  /** The Telegram bot token's secret (ARN or name) and the Bot API's base URL. */
+  readonly telegram: TelegramSettings;
+  /** Which webhook URLs may be posted to: `public-https` on AWS, `any` on the local stack only. */
+  readonly webhookTargets: 'public-https' | 'any';
+}
+
+/** Where a function that sends Telegram messages finds its bot. */
+export interface TelegramSettings {
+  readonly tokenSecret: string;
+  readonly apiUrl: string;
+}
+
+/** The bot token's secret and the Bot API's URL, of a function that sends Telegram messages. */
+export function telegramVariables(settings: TelegramSettings): Variables {
+  return { [configVariables.telegramTokenSecret]: settings.tokenSecret, [configVariables.telegramApiUrl]: settings.apiUrl };
+}
+
+/** The SSRF guard's mode, of a function that posts webhooks. */
+export function webhookVariables(targets: 'public-https' | 'any'): Variables {
+  return { [configVariables.webhookTargets]: targets };
 }
 
 /** `{ <table's variable>: name }`: where a granted table is. */
@@ -174,11 +194,14 @@ export function functionEnvironment(fn: FunctionDescription, sources: Environmen
     ...granted.map(([name]) => tableVariables(tableByName(name as TableName), sources.tableName(name as TableName))),
     ...(access.sendsTo ?? []).map(queue),
     ...consumed.map(queue),
+    ...(access.redrivesDeadLetters ? redriveQueueNames().map(queue) : []),
     access.schedules ? schedule('delivery', 'scheduler-dlq') : {},
     access.schedulesBroadcasts ? schedule('fanout', 'fanout-dlq') : {},
     access.sendsEmail ? emailVariables(settings.emailFrom) : {},
     access.postsToConnections ? connectionVariables(sources.websocketCallbackUrl) : {},
     access.pushes ? pushVariables(settings.push, sources.vapidSecretArn, settings.emailFrom) : {},
+    access.sendsTelegram ? telegramVariables(sources.telegram) : {},
+    access.postsWebhooks ? webhookVariables(sources.webhookTargets) : {},
     access.settings?.includes('retry') ? retryPolicyVariables(settings.retry) : {},
     access.settings?.includes('sweeps') ? sweepVariables(settings.sweeps) : {},
     access.settings?.includes('delivery') ? deliveryVariables(settings.delivery) : {},

@@ -14,8 +14,13 @@
  *   sentLast24Hours }, sends: [{ operation, recipients, at, messageId }] }`);
  * - `GET | DELETE /_local/outbox?channel=push|sms|telegram|webhook`: what the local providers
  *   received, newest first (`{ entries: [{ id, channel, provider, to, at, body, providerMessageId? }] }`;
- *   every channel without `channel`), or forget it;
- * - `POST /_local/rules/{name}/run`: run an EventBridge rule's target now and answer its result.
+ *   every channel without `channel`), or forget it; `GET /_local/outbox.html?channel=` is the same
+ *   as a page for people;
+ * - `POST /_local/rules/{name}/run`: run an EventBridge rule's target now and answer its result;
+ * - `GET /_local/mail`: the mail the local SES accepted, newest first (`{ emails: [{ messageId,
+ *   from, to, subject, text, at }] }`), what the console's "Sent mail" shows;
+ * - `POST /_local/token` `{ sub, tenant?, roles? }`: the console's dev sign-in, a one-hour token
+ *   signed by the local issuer (`{ token }`), as `npm run token` prints one.
  *
  * Errors have Herald's shape, `{ "error": { "code", "message", "details"? } }`.
  */
@@ -26,9 +31,15 @@ import { parseFaultRules } from './fault-rules.ts';
 import type { FaultInjector } from './fault-rules.ts';
 import type { ExtraHandler } from './http-gateway.ts';
 import { isOutboxChannel, outboxChannels } from './outbox.ts';
+import { outboxPage, outboxPageCsp } from './outbox-page.ts';
 import type { Outbox } from './outbox.ts';
 import type { SesSendsView } from './ses-emulator.ts';
 import type { LocalEndpoints } from './stack.ts';
+import * as z from 'zod';
+import { defaultTenant } from '../shared/auth/claims.ts';
+import { idSchema, tenantIdSchema } from '../shared/domain/schemas.ts';
+import { tokenRoles } from './jwt-keys.ts';
+import type { TokenRole } from './jwt-keys.ts';
 
 /** The scheduled rules the control API can run, by rule name. */
 export interface RuleRunner {
@@ -49,7 +60,35 @@ export interface ControlApiOptions {
   readonly ses?: () => SesSendsView | undefined;
   /** What the local providers of push, SMS, Telegram and webhooks received. */
   readonly outbox?: Outbox;
+  /** The mail the local SES accepted, newest first. */
+  readonly mail?: () => Promise<readonly SentMail[]>;
+  /** Signs a local token (the dev sign-in). */
+  readonly mintToken?: (request: DevSignIn) => Promise<string>;
 }
+
+/** One mail the local SES accepted, as the console lists it. */
+export interface SentMail {
+  readonly messageId: string;
+  readonly from: string;
+  readonly to: readonly string[];
+  readonly subject: string;
+  readonly text?: string;
+  /** Epoch ms. */
+  readonly at: number;
+}
+
+/** What the dev sign-in asks a token for. */
+export interface DevSignIn {
+  readonly sub: string;
+  readonly tenant: string;
+  readonly roles: readonly TokenRole[];
+}
+
+const devSignInSchema = z.strictObject({
+  sub: idSchema,
+  tenant: tenantIdSchema.default(defaultTenant),
+  roles: z.array(z.enum(tokenRoles)).max(tokenRoles.length).default([]),
+});
 
 /** A request body larger than any sensible rule set. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -92,7 +131,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') throw new ValidationError('Request body is required: a JSON array of fault rules');
+  if (text.trim() === '') throw new ValidationError('Request body is required');
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -153,8 +192,9 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
       return;
     }
 
-    if (path === '/_local/outbox') {
-      allow(method, path, ['GET', 'DELETE']);
+    if (path === '/_local/outbox' || path === '/_local/outbox.html') {
+      const page = path.endsWith('.html');
+      allow(method, path, page ? ['GET'] : ['GET', 'DELETE']);
       const channel = query.get('channel') ?? undefined;
       if (channel !== undefined && !isOutboxChannel(channel)) {
         const allowed = outboxChannels.join(', ');
@@ -162,7 +202,32 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
       }
       if (!options.outbox) throw new NotReadyError('The local stack is still starting');
       if (method === 'DELETE') options.outbox.clear(channel);
+      if (page) {
+        const html = outboxPage(options.outbox.list(channel), channel);
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': outboxPageCsp, 'content-length': Buffer.byteLength(html) });
+        res.end(html);
+        return;
+      }
       sendJson(res, 200, { entries: options.outbox.list(channel) });
+      return;
+    }
+
+    if (path === '/_local/mail') {
+      allow(method, path, ['GET']);
+      if (!options.mail) throw new NotReadyError('The local stack is still starting');
+      sendJson(res, 200, { emails: await options.mail() });
+      return;
+    }
+
+    if (path === '/_local/token') {
+      allow(method, path, ['POST']);
+      if (!options.mintToken) throw new NotReadyError('The local stack is still starting');
+      const parsed = devSignInSchema.safeParse(await readJson(req));
+      if (!parsed.success) {
+        const details = parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || 'body', message: issue.message }));
+        throw new ValidationError(`Invalid sign-in: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, { details });
+      }
+      sendJson(res, 200, { token: await options.mintToken(parsed.data) });
       return;
     }
 

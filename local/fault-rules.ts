@@ -16,8 +16,11 @@ import { z } from 'zod';
 import { toValidationError } from '../shared/http/request.ts';
 import { ValidationError } from '../shared/errors.ts';
 
-/** The emulated AWS services whose calls can be made to fail. */
-export const faultServices = ['ses', 'dynamodb', 'sqs', 'scheduler', 'apigatewaymanagementapi', 'sns', 'secretsmanager', 'push'] as const;
+/**
+ * The emulated services whose calls can be made to fail: AWS's, the local Web Push service, and
+ * the Telegram Bot API (whose faults answer in Telegram's own shape, local/telegram-emulator.ts).
+ */
+export const faultServices = ['ses', 'dynamodb', 'sqs', 'scheduler', 'apigatewaymanagementapi', 'sns', 'secretsmanager', 'push', 'telegram'] as const;
 export type FaultService = (typeof faultServices)[number];
 
 /** Operation names of a service, from its SDK client's `<Operation>Command` exports. */
@@ -40,6 +43,8 @@ export const serviceOperations: Readonly<Record<FaultService, ReadonlySet<string
   secretsmanager: operationsOf(secretsmanager),
   // The local Web Push service (RFC 8030): one operation, a push message request.
   push: new Set(['PushMessage']),
+  // The Bot API methods the local Telegram answers.
+  telegram: new Set(['getMe', 'sendMessage']),
 };
 
 const faultErrorSchema = z.strictObject({
@@ -49,6 +54,8 @@ const faultErrorSchema = z.strictObject({
     .max(128)
     .regex(/^[A-Za-z][A-Za-z0-9.]*$/, 'must be an AWS error code such as ThrottlingException'),
   message: z.string().max(1024).optional(),
+  /** Telegram only: the `parameters.retry_after` of a 429 (seconds). */
+  retryAfterSeconds: z.int().min(0).max(3600).optional(),
 });
 
 const faultRuleSchema = z

@@ -16,6 +16,7 @@ import { readHeraldSettingsFrom } from '../lib/stacks/herald-settings.ts';
 import type { HeraldSettings } from '../lib/stacks/herald-settings.ts';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER } from './jwt-keys.ts';
 import { LOCAL_ACCOUNT_ID, loadFunction } from './lambda-runtime.ts';
+import type { LogFormat } from './log-format.ts';
 import type { LocalFunction } from './lambda-runtime.ts';
 
 const repositoryRoot = resolve(import.meta.dirname, '..');
@@ -37,6 +38,10 @@ export interface FunctionWorkersOptions {
   readonly region: string;
   /** Given to every function, last (`LocalStackOptions.environment`). @default none */
   readonly overrides?: Variables;
+  /** How the functions' log lines are written. @default 'json' */
+  readonly logFormat?: LogFormat;
+  /** Told what any function publishes on a forwarded diagnostics channel. @default ignored */
+  readonly onPublished?: (channel: string, message: unknown) => void;
 }
 
 /**
@@ -60,6 +65,8 @@ export function localEnvironmentSources(input: {
   readonly websocketCallbackUrl: string;
   readonly jwksUrl: string;
   readonly vapidSecretArn: string;
+  /** The local Telegram Bot API and the name of the bot token's secret in the local Secrets Manager. */
+  readonly telegram: { readonly apiUrl: string; readonly tokenSecret: string };
 }): EnvironmentSources {
   return {
     settings: {
@@ -81,6 +88,9 @@ export function localEnvironmentSources(input: {
     scheduler: { groupName: scheduleGroupName, roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${input.physicalName('scheduler')}` },
     websocketCallbackUrl: input.websocketCallbackUrl,
     vapidSecretArn: input.vapidSecretArn,
+    telegram: input.telegram,
+    // Locally webhooks go to whatever the developer runs: localhost and plain http included.
+    webhookTargets: 'any',
   };
 }
 
@@ -115,7 +125,14 @@ export async function startFunctionWorkers(
   options: FunctionWorkersOptions,
 ): Promise<Record<string, LocalFunction>> {
   const loading = await Promise.allSettled(
-    descriptions.map((fn) => loadFunction(fn, { region: options.region, environment: localFunctionEnvironment(fn, options) })),
+    descriptions.map((fn) =>
+      loadFunction(fn, {
+        region: options.region,
+        environment: localFunctionEnvironment(fn, options),
+        ...(options.logFormat ? { logFormat: options.logFormat } : {}),
+        ...(options.onPublished ? { onPublished: options.onPublished } : {}),
+      }),
+    ),
   );
   const loaded = loading.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failure = loading.find((result) => result.status === 'rejected');

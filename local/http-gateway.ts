@@ -25,7 +25,7 @@ import type {
 } from 'aws-lambda';
 import type { HttpRoute } from '../lib/app-description.ts';
 import { presentClaim, presentClaims } from '../shared/auth/claims.ts';
-import { keepConnectionsAlive } from './listen.ts';
+import { listen as listenOn } from './listen.ts';
 
 /** What the gateway hands each matched request to: the `api` function, through the local Lambda runtime. */
 export type HttpInvoke = (event: APIGatewayProxyEventV2WithJWTAuthorizer | APIGatewayProxyEventV2) => Promise<unknown>;
@@ -527,14 +527,7 @@ function sendJsonMessage(res: ServerResponse, statusCode: number, body: string, 
 // ---------------------------------------------------------------------------------------------
 
 async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  keepConnectionsAlive(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, port, host);
   return server.address() as AddressInfo;
 }
 

@@ -23,7 +23,7 @@ export const DEFAULT_SIGNING_KEY_FILE = resolve(import.meta.dirname, '..', '.her
 const algorithm = 'RS256';
 
 /** The roles a Herald token may carry. */
-export const tokenRoles = ['admin', 'sender'] as const;
+export const tokenRoles = ['admin', 'sender', 'operator'] as const;
 export type TokenRole = (typeof tokenRoles)[number];
 
 /** The loaded key pair: the private key signs, the public JWK is what the JWKS publishes. */
@@ -42,7 +42,8 @@ export interface SigningKeyOptions {
 /** What a token says about its bearer, and for whom it is meant. */
 export interface TokenRequest {
   readonly sub: string;
-  readonly role?: TokenRole;
+  /** One role, or several (the claim is then an array, as identity providers issue groups). */
+  readonly role?: TokenRole | readonly TokenRole[];
   /** @default 'default' */
   readonly tenant?: string;
   /**
@@ -183,8 +184,9 @@ function lifetimeSeconds(expiresIn: string | number | undefined): number {
 export async function signToken(request: TokenRequest, options: SigningKeyOptions = {}): Promise<string> {
   const key = await loadOrCreateSigningKey(options);
   const issuedAt = Math.floor(Date.now() / 1000);
-  const claims: Record<string, string> = { tenant: request.tenant ?? 'default' };
-  if (request.role !== undefined) claims.role = request.role;
+  const claims: Record<string, string | string[]> = { tenant: request.tenant ?? 'default' };
+  if (typeof request.role === 'string') claims.role = request.role;
+  else if (request.role !== undefined) claims.role = [...request.role];
   return new SignJWT(claims)
     .setProtectedHeader({ alg: algorithm, kid: key.kid, typ: 'JWT' })
     .setSubject(request.sub)

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FunctionDescription } from '../lib/app-description.ts';
 import type { Variables } from '../lib/function-environment.ts';
+import type { LogFormat } from './log-format.ts';
 import type { ErrorResponse, InvokeMessage, SandboxMessage, SandboxSetup } from './lambda-worker.ts';
 
 /** Account id the local stack uses in every ARN (the same as fauxqs). */
@@ -62,6 +63,10 @@ export interface LoadFunctionOptions {
   readonly environment?: Variables;
   /** File descriptors the function's stdout and stderr go to. @default 1 and 2, the process's own */
   readonly output?: { readonly stdout: number; readonly stderr: number };
+  /** How the function's log lines are written (local/log-format.ts). @default 'json', as on Lambda */
+  readonly logFormat?: LogFormat;
+  /** Told what the function publishes on a forwarded diagnostics channel (local/lambda-worker.ts). @default ignored */
+  readonly onPublished?: (channel: string, message: unknown) => void;
 }
 
 /** The function ran past its configured timeout; its sandbox was reset, so nothing of it runs on. */
@@ -171,6 +176,7 @@ class Sandbox {
     readonly environment: Variables;
     readonly timeoutSeconds: number;
     readonly onRetired: (sandbox: Sandbox) => void;
+    readonly onPublished?: (channel: string, message: unknown) => void;
   }) {
     const { setup } = options;
     this.setup = setup;
@@ -193,6 +199,7 @@ class Sandbox {
       if (this.retiredFlag) return;
       if (message.kind === 'ready') ready();
       else if (message.kind === 'init-error' || message.kind === 'crash') this.fail(message.error);
+      else if (message.kind === 'published') options.onPublished?.(message.channel, message.message);
       else this.settle(message);
     });
     // What the sandbox cannot report itself: running out of heap, or an error while crashing.
@@ -295,6 +302,7 @@ export async function loadFunction(description: FunctionDescription, options: Lo
       logStreamName: newLogStreamName(),
       stdoutFd: options.output?.stdout ?? 1,
       stderrFd: options.output?.stderr ?? 2,
+      ...(options.logFormat ? { logFormat: options.logFormat } : {}),
       ...compileCache,
     };
     return new Sandbox({
@@ -305,6 +313,7 @@ export async function loadFunction(description: FunctionDescription, options: Lo
       onRetired: (sandbox) => {
         if (current === sandbox) current = undefined;
       },
+      ...(options.onPublished ? { onPublished: options.onPublished } : {}),
     });
   }
 

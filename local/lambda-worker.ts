@@ -11,8 +11,14 @@
 import { writeSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { subscribe } from 'node:diagnostics_channel';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
+import { formatLogLine, prettyLineWriter } from './log-format.ts';
+import type { LogFormat } from './log-format.ts';
+
+/** The diagnostics channels a sandbox forwards to the runtime. */
+export const forwardedChannels = ['herald:webhook:sent'] as const;
 
 /** What the runtime tells a new sandbox (its `workerData`). */
 export interface SandboxSetup {
@@ -31,6 +37,8 @@ export interface SandboxSetup {
   readonly stderrFd: number;
   /** Where compiled modules are kept between sandboxes (Node's compile cache); none when disabled. */
   readonly compileCacheDir?: string;
+  /** How log lines are written: Powertools' JSON as is, or one readable line each (local/log-format.ts). @default 'json' */
+  readonly logFormat?: LogFormat;
 }
 
 /** A failure as the Lambda service reports it to the caller. */
@@ -53,7 +61,9 @@ export type SandboxMessage =
   | { readonly kind: 'init-error'; readonly error: ErrorResponse }
   | { readonly kind: 'result'; readonly requestId: string; readonly result: string }
   | { readonly kind: 'error'; readonly requestId: string; readonly error: ErrorResponse }
-  | { readonly kind: 'crash'; readonly error: ErrorResponse };
+  | { readonly kind: 'crash'; readonly error: ErrorResponse }
+  /** What the function published on one of the forwarded diagnostics channels (`forwardedChannels`). */
+  | { readonly kind: 'published'; readonly channel: string; readonly message: unknown };
 
 /** A handler as Herald writes them: async, two arguments, no callback. */
 type LambdaHandler = (event: unknown, context: Context) => unknown;
@@ -65,6 +75,10 @@ const setup = workerData as SandboxSetup;
 function post(message: SandboxMessage): void {
   port.postMessage(message);
 }
+
+// What the function tells its observers (node:diagnostics_channel, free when nobody listens)
+// reaches the local stack: each webhook Herald posts, for the outbox.
+for (const channel of forwardedChannels) subscribe(channel, (message) => post({ kind: 'published', channel, message }));
 
 /** Sleeps the thread for a millisecond while a pipe is full (Atomics.wait blocks without spinning). */
 const pauseCell = new Int32Array(new SharedArrayBuffer(4));
@@ -91,6 +105,7 @@ function writeFully(fd: number, bytes: Uint8Array): void {
  * these very streams, so they follow.
  */
 function writeStraightTo(stream: NodeJS.WriteStream, fd: number): void {
+  const pretty = setup.logFormat === 'pretty' ? prettyLineWriter(setup.functionName, (text) => writeFully(fd, Buffer.from(text))) : undefined;
   const write = (
     chunk: string | Uint8Array,
     encodingOrCallback?: BufferEncoding | ((error?: Error | null) => void),
@@ -98,7 +113,9 @@ function writeStraightTo(stream: NodeJS.WriteStream, fd: number): void {
   ): boolean => {
     const encoding = typeof encodingOrCallback === 'string' ? encodingOrCallback : 'utf8';
     const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
-    writeFully(fd, typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk);
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
+    if (pretty) pretty(Buffer.from(bytes).toString('utf8'));
+    else writeFully(fd, bytes);
     if (done) process.nextTick(done);
     return true;
   };
@@ -115,7 +132,8 @@ function errorResponse(error: unknown): ErrorResponse {
 /** Logs a crash as one JSON line on stderr and reports it: the runtime then resets the sandbox. */
 function crash(what: string, error: ErrorResponse): void {
   const line = { level: 'ERROR', source: 'lambda-runtime', function: setup.functionName, message: what, ...error };
-  writeFully(setup.stderrFd, Buffer.from(`${JSON.stringify(line)}\n`));
+  const text = setup.logFormat === 'pretty' ? formatLogLine(JSON.stringify(line), setup.functionName) : JSON.stringify(line);
+  writeFully(setup.stderrFd, Buffer.from(`${text}\n`));
   post({ kind: 'crash', error });
 }
 

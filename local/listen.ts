@@ -1,6 +1,8 @@
 /** Listening helpers shared by the local stack's HTTP endpoints. */
 import { Server as HttpServer } from 'node:http';
+import { createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
+import { asPortInUse } from './start-errors.ts';
 
 /**
  * How long an endpoint keeps an idle keep-alive connection. Node's servers drop one after 5 s,
@@ -16,13 +18,17 @@ export function keepConnectionsAlive(server: HttpServer): void {
   server.headersTimeout = idleConnectionMs + 1_000;
 }
 
-/** Starts `server` listening on `host:port` (0 picks a free port); resolves with the port it got. */
+/**
+ * Starts `server` listening on `host:port` (0 picks a free port); resolves with the port it got.
+ * Rejects with a PortInUseError when the port is taken.
+ */
 export async function listen(server: Server, port: number, host: string): Promise<number> {
   if (server instanceof HttpServer) keepConnectionsAlive(server);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const refuse = (error: Error): void => reject(asPortInUse(error, host, port));
+    server.once('error', refuse);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', refuse);
       resolve();
     });
   });
@@ -32,4 +38,16 @@ export async function listen(server: Server, port: number, host: string): Promis
 /** `http://host:port`, an IPv6 host in brackets. */
 export function httpUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * Rejects with a PortInUseError when `host:port` is taken, by listening on it for a moment. For
+ * servers started by a library that does not report a failed listen (aws-ses-v2-local); 0 is
+ * always free.
+ */
+export async function assertPortFree(port: number, host: string): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await listen(probe, port, host);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }

@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole of Herald on this machine, no AWS account, no Docker.
- * Ports come from HERALD_HTTP_PORT / HERALD_WS_PORT / HERALD_SES_PORT (0 picks a free one);
+ * Ports come from HERALD_HTTP_PORT / HERALD_WS_PORT / HERALD_SES_PORT / HERALD_TELEGRAM_PORT (0
+ * picks a free one);
  * HERALD_DATA_DIR keeps the data on disk so it survives a restart; HERALD_FAULTS holds fault rules
  * (the JSON array of `POST /_local/faults`) in force from the start, HERALD_FAULTS_SEED seeds them.
  * HERALD_SES_MAX_SEND_RATE (emails per second) and HERALD_SES_MAX_24_HOUR_SEND (emails per rolling
@@ -9,14 +10,38 @@
  * The functions' settings (`HERALD_RETRY_BASE_SECONDS`, `HERALD_STUCK_AFTER_SECONDS`, ...) and
  * Powertools' (`POWERTOOLS_LOG_LEVEL`, ...) given here are passed on to every function: nothing
  * else of this process's environment reaches them.
+ *
+ * The functions' log lines are printed one readable line each on a terminal, as JSON otherwise,
+ * or with `--json` / `HERALD_LOG_FORMAT=json` (local/log-format.ts). A failure the user can fix (a
+ * taken port, a data directory in use, a package missing) is one line and exit code 1.
  */
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { configVariables } from '../shared/config.ts';
 import { AppError } from '../shared/errors.ts';
 import { parseFaultRulesJson } from './fault-rules.ts';
 import type { FaultRule } from './fault-rules.ts';
-import { startLocalStack } from './stack.ts';
+import { chooseLogFormat } from './log-format.ts';
+import { startFailureLine } from './start-errors.ts';
+import type { LocalStack } from './stack.ts';
+
+const usage = `usage: npm start [-- --json]
+
+Starts the whole of Herald on this machine (no AWS account, no Docker) and prints its URLs.
+
+options:
+  --json     print the functions' log lines as JSON (the default when stdout is not a terminal)
+  --help     this text
+
+environment:
+  HERALD_HTTP_PORT (3000), HERALD_WS_PORT (3001), HERALD_SES_PORT (8005)   0 picks a free port
+  HERALD_HOST (127.0.0.1)       the address every endpoint listens on
+  HERALD_DATA_DIR               keep the data on disk there (default: in memory)
+  HERALD_LOG_FORMAT             json or pretty (default: pretty on a terminal, json otherwise)
+  HERALD_FAULTS, HERALD_FAULTS_SEED, HERALD_SES_MAX_SEND_RATE, HERALD_SES_MAX_24_HOUR_SEND
+  HERALD_RETRY_*, POWERTOOLS_LOG_LEVEL, ...   passed on to every function
+See README.md, "Run it locally".`;
 
 const port = (fallback: number): z.ZodDefault<z.ZodCoercedNumber> => z.coerce.number().int().min(0).max(65_535).default(fallback);
 
@@ -24,8 +49,10 @@ const settingsSchema = z.object({
   HERALD_HTTP_PORT: port(3000),
   HERALD_WS_PORT: port(3001),
   HERALD_SES_PORT: port(8005),
+  HERALD_TELEGRAM_PORT: port(8006),
   HERALD_HOST: z.string().default('127.0.0.1'),
   HERALD_DATA_DIR: z.string().min(1).optional(),
+  HERALD_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   HERALD_FAULTS: z.string().optional(),
   HERALD_FAULTS_SEED: z.coerce.number().int().min(0).max(2 ** 32 - 1).optional(),
   HERALD_SES_MAX_SEND_RATE: z.coerce.number().positive().optional(),
@@ -60,7 +87,24 @@ function functionSettings(env: NodeJS.ProcessEnv): Record<string, string> {
   );
 }
 
+/** The command line's options, or exit: 0 after `--help`, 2 for an unknown option. */
+function commandLine(args: readonly string[]): { json: boolean } {
+  let values: { json?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({ args: [...args], strict: true, allowPositionals: false, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  return { json: values.json === true };
+}
+
 async function main(): Promise<void> {
+  const options = commandLine(process.argv.slice(2));
   const parsed = settingsSchema.safeParse(process.env);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) console.error(`${issue.path.join('.')}: ${issue.message}`);
@@ -69,23 +113,38 @@ async function main(): Promise<void> {
   const settings = parsed.data;
   const faults = startupFaults(settings.HERALD_FAULTS);
   const dataDir = settings.HERALD_DATA_DIR ? resolve(settings.HERALD_DATA_DIR) : undefined;
-  const stack = await startLocalStack({
-    httpPort: settings.HERALD_HTTP_PORT,
-    wsPort: settings.HERALD_WS_PORT,
-    sesPort: settings.HERALD_SES_PORT,
-    host: settings.HERALD_HOST,
-    ...(dataDir ? { dataDir } : {}),
-    faults,
-    environment: functionSettings(process.env),
-    ...(settings.HERALD_FAULTS_SEED !== undefined ? { faultSeed: settings.HERALD_FAULTS_SEED } : {}),
-    ...(settings.HERALD_SES_MAX_SEND_RATE !== undefined ? { sesMaxSendRate: settings.HERALD_SES_MAX_SEND_RATE } : {}),
-    ...(settings.HERALD_SES_MAX_24_HOUR_SEND !== undefined ? { sesMax24HourSend: settings.HERALD_SES_MAX_24_HOUR_SEND } : {}),
-  });
+  const ports = { HERALD_HTTP_PORT: settings.HERALD_HTTP_PORT, HERALD_WS_PORT: settings.HERALD_WS_PORT, HERALD_SES_PORT: settings.HERALD_SES_PORT, HERALD_TELEGRAM_PORT: settings.HERALD_TELEGRAM_PORT };
+  const logFormat = chooseLogFormat({ jsonFlag: options.json, variable: settings.HERALD_LOG_FORMAT, isTerminal: process.stdout.isTTY === true });
+  let stack: LocalStack;
+  try {
+    // Imported here, not above: a missing emulator package is then a failure this function explains.
+    const { startLocalStack } = await import('./stack.ts');
+    stack = await startLocalStack({
+      httpPort: settings.HERALD_HTTP_PORT,
+      wsPort: settings.HERALD_WS_PORT,
+      sesPort: settings.HERALD_SES_PORT,
+      telegramPort: settings.HERALD_TELEGRAM_PORT,
+      host: settings.HERALD_HOST,
+      ...(dataDir ? { dataDir } : {}),
+      faults,
+      environment: functionSettings(process.env),
+      ...(settings.HERALD_FAULTS_SEED !== undefined ? { faultSeed: settings.HERALD_FAULTS_SEED } : {}),
+      ...(settings.HERALD_SES_MAX_SEND_RATE !== undefined ? { sesMaxSendRate: settings.HERALD_SES_MAX_SEND_RATE } : {}),
+      ...(settings.HERALD_SES_MAX_24_HOUR_SEND !== undefined ? { sesMax24HourSend: settings.HERALD_SES_MAX_24_HOUR_SEND } : {}),
+      logFormat,
+    });
+  } catch (error) {
+    const line = startFailureLine(error, ports);
+    if (line === undefined) throw error;
+    console.error(line);
+    process.exit(1);
+  }
 
   console.log(
     `Herald local stack ready: HTTP API ${stack.httpUrl} | WebSocket API ${stack.wsUrl} | ` +
-      `sent mail ${stack.sesUrl} | data ${dataDir ?? 'in memory'}`,
+      `sent mail ${stack.sesUrl} | Telegram Bot API ${stack.telegramUrl} | outbox ${stack.httpUrl}/_local/outbox.html | data ${dataDir ?? 'in memory'}`,
   );
+  console.log(`Console: ${stack.httpUrl}/ (local sign-in)`);
   console.log(`Get a token with: npm run token -- --sub alice --role admin`);
   if (faults.length > 0) console.log(`Fault injection: ${faults.length} rule(s) from HERALD_FAULTS; see GET ${stack.httpUrl}/_local/faults`);
 

@@ -23,6 +23,7 @@ import { httpUrl, listen } from './listen.ts';
 import { setLongTimeout } from './long-timeout.ts';
 import { nextRecurringFire, parseScheduleExpression, ScheduleExpressionError } from './schedule-expressions.ts';
 import type { ScheduleExpression } from './schedule-expressions.ts';
+import { withoutSdkLogger } from '../shared/adapters/sdk-logger.ts';
 
 /** The emulator's clock: real time by default, a controllable one in tests. */
 export interface SchedulerClock {
@@ -350,10 +351,16 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
   /** Delivers one occurrence; after the `last` one, the schedule is complete. */
   async function deliver(key: string, record: ScheduleRecord, last: boolean): Promise<void> {
     const { Target: target, revision } = record;
-    const body = target.Input ?? '{}';
+    const executionId = randomUUID().replaceAll('-', '').slice(0, 16);
     let retries = 0;
     for (;;) {
       try {
+        const body = withContextAttributes(target.Input ?? '{}', {
+          'schedule-arn': record.Arn,
+          'scheduled-time': new Date(record.fireAtMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          'execution-id': executionId,
+          'attempt-number': String(retries + 1),
+        });
         await sendMessage(target.Arn, body, target.SqsParameters?.MessageGroupId);
         log({ level: 'INFO', source: 'scheduler-emulator', message: 'schedule fired', schedule: key, target: target.Arn });
         break;
@@ -439,13 +446,15 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
   function sqsClientFor(region: string): SQSClient {
     let client = sqsClients.get(region);
     if (!client) {
-      client = new SQSClient({
-        region,
-        endpoint: options.sqsEndpoint,
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        // Our RetryPolicy decides about retries, as the real service does, not the SDK's.
-        maxAttempts: 1,
-      });
+      client = withoutSdkLogger(
+        new SQSClient({
+          region,
+          endpoint: options.sqsEndpoint,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          // Our RetryPolicy decides about retries, as the real service does, not the SDK's.
+          maxAttempts: 1,
+        }),
+      );
       sqsClients.set(region, client);
     }
     return client;
@@ -905,4 +914,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * The target input with EventBridge Scheduler's context attributes replaced: `<aws.scheduler.schedule-arn>`,
+ * `<aws.scheduler.scheduled-time>` (the occurrence's time, e.g. `2022-03-22T18:59:43Z`),
+ * `<aws.scheduler.execution-id>` and `<aws.scheduler.attempt-number>` ("Adding context attributes
+ * in EventBridge Scheduler", EventBridge Scheduler User Guide).
+ */
+export function withContextAttributes(input: string, values: Readonly<Record<string, string>>): string {
+  return input.replace(/<aws\.scheduler\.([a-z-]+)>/g, (keyword, name: string) => values[name] ?? keyword);
 }

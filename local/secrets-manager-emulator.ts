@@ -1,8 +1,10 @@
 /**
  * AWS Secrets Manager for the local stack, as @aws-sdk/client-secrets-manager speaks it: the JSON
  * 1.1 protocol (`X-Amz-Target: secretsmanager.<Action>`), `GetSecretValue` and `DescribeSecret` of
- * the secrets the stack holds (the VAPID seed), by name or ARN; any other secret is
- * `ResourceNotFoundException`, as on AWS. Creating, rotating and versions are not emulated.
+ * the secrets the stack holds (the Telegram bot's token and the VAPID seed), by name or ARN; any
+ * other secret is `ResourceNotFoundException`, as on AWS. The secrets are fixed when the stack
+ * starts: creating, rotating and versions are not emulated. Its faultable endpoint (service
+ * `secretsmanager`) is the one the functions are given.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -16,6 +18,8 @@ import { httpUrl, listen } from './listen.ts';
 export interface SecretsManagerEmulatorOptions {
   /** @default '127.0.0.1' */
   readonly host?: string;
+  /** @default 0 (any free port) */
+  readonly port?: number;
   readonly region: string;
   readonly accountId: string;
   /** The secrets, by name, with their string values. */
@@ -55,7 +59,13 @@ export async function startSecretsManagerEmulator(options: SecretsManagerEmulato
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = String(req.headers['x-amz-target'] ?? '');
     const body = (await readBody(req, 1024 * 1024)) ?? Buffer.alloc(0);
-    const input = (body.length > 0 ? JSON.parse(body.toString('utf8')) : {}) as { SecretId?: unknown };
+    let input: { SecretId?: unknown };
+    try {
+      input = (body.length > 0 ? JSON.parse(body.toString('utf8')) : {}) as { SecretId?: unknown };
+    } catch {
+      reply(res, 400, { __type: 'SerializationException', message: 'The body is not JSON' }, 'SerializationException');
+      return;
+    }
     const action = target.replace(/^secretsmanager\./, '');
     if (action !== 'GetSecretValue' && action !== 'DescribeSecret') {
       reply(res, 400, { __type: 'InvalidRequestException', message: `The local Secrets Manager serves GetSecretValue and DescribeSecret, not ${action}` }, 'InvalidRequestException');
@@ -78,7 +88,7 @@ export async function startSecretsManagerEmulator(options: SecretsManagerEmulato
     });
   };
   const server = createServer(serve);
-  const port = await listen(server, 0, host);
+  const port = await listen(server, options.port ?? 0, host);
   let front: EmulatorFront | undefined;
   try {
     if (options.faultable) front = await startEmulatorFront({ service: 'secretsmanager', hook: options.faultable.hook, serve, host });

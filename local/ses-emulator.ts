@@ -15,7 +15,7 @@ import type { CallHook, RecognisedCall } from './aws-call-hook.ts';
 import { defaultMaxFormBodyBytes, nameRequest, startEmulatorFront } from './emulator-front.ts';
 import type { EmulatorFront } from './emulator-front.ts';
 import { closeServer, describeError } from './http-gateway.ts';
-import { httpUrl } from './listen.ts';
+import { assertPortFree, httpUrl } from './listen.ts';
 import { SesSendQuota } from './ses-send-quota.ts';
 import type { AcceptedSend, SesQuotaLimits } from './ses-send-quota.ts';
 import { serveWithQuota } from './ses-quota-wire.ts';
@@ -63,6 +63,8 @@ export async function startSesEmulator(options: SesEmulatorOptions = {}): Promis
     { maxSendRate: options.quota?.maxSendRate ?? 1_000, max24HourSend: options.quota?.max24HourSend ?? 1_000_000 },
     options.now,
   );
+  // aws-ses-v2-local neither reports a failed listen nor resolves: find a taken port first.
+  await assertPortFree(options.port ?? 8005, host);
   const ses: Server = await startSes({ host, port: options.port ?? 8005 });
   // aws-ses-v2-local's Express app, now behind the quotas on its own port too.
   const express = ses.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];

@@ -24,6 +24,7 @@ import type { FunctionDescription, HttpRoute, TableDescription } from '../lib/ap
 import { ApiCallCounter } from './api-call-counter.ts';
 import { createCallHook } from './aws-call-hook.ts';
 import { createControlApi } from './control-api.ts';
+import { serveHomePage } from './home-page.ts';
 import { Outbox } from './outbox.ts';
 import { startDynamoDbEndpoint } from './dynamodb/endpoint.ts';
 import { createEventSourceMapping } from './event-source-mapping.ts';
@@ -33,9 +34,12 @@ import { localEnvironmentSources, localPlatformApplications, startFunctionWorker
 import { gatewayRoutes } from '../lib/http-gateway-routes.ts';
 import { startHttpGateway } from './http-gateway.ts';
 import type { RunningHttpGateway } from './http-gateway.ts';
-import { DEFAULT_SIGNING_KEY_FILE, LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks } from './jwt-keys.ts';
+import { DEFAULT_SIGNING_KEY_FILE, LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks, signToken } from './jwt-keys.ts';
+import { createConsoleSite } from './console-site.ts';
+import type { SentMail } from './control-api.ts';
 import { LOCAL_ACCOUNT_ID } from './lambda-runtime.ts';
 import type { LocalFunction } from './lambda-runtime.ts';
+import type { LogFormat } from './log-format.ts';
 import type { RuleRunner } from './control-api.ts';
 import { createRuleTimers } from './rule-timers.ts';
 import { startSchedulerEmulator } from './scheduler-emulator.ts';
@@ -45,11 +49,14 @@ import { startSecretsManagerEmulator } from './secrets-manager-emulator.ts';
 import { startSesEmulator } from './ses-emulator.ts';
 import { startSnsEmulator } from './sns-emulator.ts';
 import type { SnsEmulator } from './sns-emulator.ts';
+import { localTelegramBotToken, startTelegramEmulator } from './telegram-emulator.ts';
+import { webhookSentChannel } from '../shared/adapters/webhook-sender.ts';
 import { loadVapidSecret } from './vapid-secret.ts';
 import { startSqsEmulator } from './sqs-emulator.ts';
 import { createStreamEventSourceMapping } from './stream-event-source-mapping.ts';
 import { createTtlReaper } from './ttl-reaper.ts';
 import { startWebSocketGateway } from './websocket-gateway.ts';
+import { withoutSdkLogger } from '../shared/adapters/sdk-logger.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 
@@ -64,6 +71,8 @@ export interface LocalStackOptions {
   readonly wsPort?: number;
   /** Local SES (API and sent-mail viewer) port. @default 8005 */
   readonly sesPort?: number;
+  /** Local Telegram Bot API port; 0 picks a free one (`npm start` uses 8006). @default 0 */
+  readonly telegramPort?: number;
   /** Ports of the emulators' plain (unfaulted) endpoints; 0 (default) picks free ones. */
   readonly dynamodbPort?: number;
   readonly sqsPort?: number;
@@ -89,6 +98,8 @@ export interface LocalStackOptions {
   readonly sesMaxSendRate?: number;
   /** SES's quota per rolling 24 hours, emails; -1 is unlimited (`HERALD_SES_MAX_24_HOUR_SEND`). @default 1000000 */
   readonly sesMax24HourSend?: number;
+  /** How the functions' log lines are printed: Powertools' JSON, or one readable line each. @default 'json' */
+  readonly logFormat?: LogFormat;
 }
 
 /** The AWS service endpoints of the local stack, for the AWS CLI or SDK. */
@@ -99,15 +110,20 @@ export interface LocalEndpoints {
   readonly scheduler: string;
   readonly apigatewaymanagementapi: string;
   readonly sns: string;
+  /** The local Secrets Manager (the Telegram bot's token and the VAPID seed). */
   readonly secretsmanager: string;
   /** The local Web Push service (not AWS): subscriptions whose endpoint points here are delivered here. */
   readonly push: string;
+  /** The local Telegram Bot API (not AWS: its base URL, as https://api.telegram.org). */
+  readonly telegram: string;
 }
 
 export interface LocalStack {
   readonly httpUrl: string;
   readonly wsUrl: string;
   readonly sesUrl: string;
+  /** The local Telegram Bot API's base URL. */
+  readonly telegramUrl: string;
   /** The emulators' plain endpoints: what the AWS CLI and tests use to look inside, never faulted nor counted. */
   readonly endpoints: LocalEndpoints;
   /** The same emulators through the fault and call-count hook: what the functions' SDK clients use. */
@@ -226,9 +242,34 @@ function required(endpoint: string | undefined, service: string): string {
   return endpoint;
 }
 
+/** Records a webhook a function posted (`webhookSentChannel`'s message) in the outbox. */
+function recordWebhook(outbox: Outbox, message: unknown): void {
+  const { url, headers, body, status } = message as { url: string; headers: Record<string, string>; body: string; status: number };
+  let parsed: unknown = body;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    // Kept as the text it was.
+  }
+  outbox.record({ channel: 'webhook', provider: 'webhook', to: url, body: { headers, payload: parsed, status }, providerMessageId: headers['webhook-id'] ?? '' });
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
+}
+
+/** The mail the local SES accepted (its `/store`), newest first, as the console lists it. */
+async function sentMail(sesEndpoint: string): Promise<SentMail[]> {
+  const response = await fetch(`${sesEndpoint}/store`);
+  if (!response.ok) throw new Error(`The local SES answered ${response.status} for its store`);
+  const { emails } = (await response.json()) as {
+    // `at` is epoch seconds there.
+    emails: { messageId: string; from: string; destination: { to: string[] }; subject: string; body: { text?: string }; at: number }[];
+  };
+  return emails
+    .map((e) => ({ messageId: e.messageId, from: e.from, to: e.destination.to, subject: e.subject, ...(e.body.text !== undefined ? { text: e.body.text } : {}), at: e.at * 1000 }))
+    .sort((a, b) => b.at - a.at);
 }
 
 /** Starts every part of the local stack and the functions on top; `stop()` undoes it all. */
@@ -291,7 +332,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => ses.stop());
     const sesEndpoint = ses.endpoint;
 
-    // SNS (SMS and mobile push) and Secrets Manager (the VAPID seed): our emulators; the Web Push service.
+    // SNS (SMS and mobile push) and Secrets Manager (the VAPID seed, the Telegram bot's token): our
+    // emulators; the Web Push service; the Telegram Bot API.
     const sns = await startSnsEmulator({
       host,
       region: LOCAL_REGION,
@@ -303,11 +345,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => sns.stop());
     const vapidSecretName = physicalName('vapid');
     const vapidSecretFile = options.vapidSecretFile ?? join(dirname(options.signingKeyFile ?? DEFAULT_SIGNING_KEY_FILE), 'vapid-secret.txt');
+    // The Telegram Bot API, faulted by its own rules; its bot's token lives in the local Secrets Manager.
+    const telegram = await startTelegramEmulator({ host, port: options.telegramPort ?? 0, outbox, faults });
+    stops.push(() => telegram.stop());
     const secrets = await startSecretsManagerEmulator({
       host,
       region: LOCAL_REGION,
       accountId: LOCAL_ACCOUNT_ID,
-      secrets: { [vapidSecretName]: await loadVapidSecret(vapidSecretFile) },
+      secrets: { [vapidSecretName]: await loadVapidSecret(vapidSecretFile), [physicalName('telegram-bot-token')]: localTelegramBotToken },
       faultable,
     });
     stops.push(() => secrets.stop());
@@ -334,7 +379,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     ttlReaper.start();
     stops.push(() => ttlReaper.stop());
-    const sqs = new SQSClient({ endpoint: sqsEndpoint, region: LOCAL_REGION, credentials: localCredentials });
+    const sqs = withoutSdkLogger(new SQSClient({ endpoint: sqsEndpoint, region: LOCAL_REGION, credentials: localCredentials }));
     stops.push(async () => sqs.destroy());
     const queueRefs = await createQueues(sqs);
     const schedulerClient = new SchedulerClient({ endpoint: scheduler.endpoint, region: LOCAL_REGION, credentials: localCredentials });
@@ -365,7 +410,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const jwks = await publicJwks(keyOptions);
 
     // Filled in once every emulator and gateway listens, and once the functions are loaded.
-    const published: { endpoints?: { raw: LocalEndpoints; faultable: LocalEndpoints }; rules?: RuleRunner } = {};
+    const published: { endpoints?: { raw: LocalEndpoints; faultable: LocalEndpoints }; rules?: RuleRunner; wsUrl?: string } = {};
     const controlApi = createControlApi({
       faults,
       calls: apiCalls,
@@ -373,14 +418,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       rules: () => published.rules,
       ses: () => ses.sends(),
       outbox,
+      mail: () => sentMail(sesEndpoint),
+      mintToken: ({ sub, tenant, roles }) =>
+        signToken({ sub, tenant, role: roles, issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, keyOptions),
     });
+    // The console at `/`, told where the API is (its own origin) and the WebSocket API.
+    const consoleSite = await createConsoleSite(() => ({
+      apiUrl: '',
+      wsUrl: published.wsUrl ?? '',
+      issuer: LOCAL_JWT_ISSUER,
+      local: true,
+      mailViewerUrl: sesEndpoint,
+    }));
     const localEndpoints = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && path === '/.well-known/jwks.json') {
         sendJson(res, 200, jwks);
         return true;
       }
-      return controlApi(req, res);
+      // A browser opening / gets the console; anything else asking for / gets the links as JSON.
+      if (!(req.headers.accept ?? '').includes('text/html') && serveHomePage(req, res)) return true;
+      return (await controlApi(req, res)) || consoleSite(req, res);
     };
 
     // Routed as the HTTP API routes them: paths ending in `/` on their greedy routes.
@@ -410,6 +468,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       faultable,
     });
     stopWebSocketGateway = () => ws.stop();
+    published.wsUrl = ws.url;
     stops.push(() => ws.closeSockets());
 
     const endpoints: LocalEndpoints = {
@@ -421,6 +480,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sns: sns.endpoint,
       secretsmanager: secrets.endpoint,
       push: pushService.url,
+      telegram: telegram.url,
     };
     // The functions reach every service through its faultable endpoint; the stack's own clients
     // above and below (table and queue creation, the event-source mapping, the scheduler's firing,
@@ -435,6 +495,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       secretsmanager: required(secrets.faultableEndpoint, 'secretsmanager'),
       // One endpoint: only the functions push, and the service itself counts and faults each push.
       push: pushService.url,
+      // Not behind the AWS call hook: the Telegram emulator applies its fault rules itself.
+      telegram: telegram.url,
     };
     published.endpoints = { raw: endpoints, faultable: faultableEndpoints };
 
@@ -446,10 +508,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         websocketCallbackUrl: faultableEndpoints.apigatewaymanagementapi,
         jwksUrl: `${http.url}/.well-known/jwks.json`,
         vapidSecretArn: secrets.arnOf(vapidSecretName),
+        telegram: { apiUrl: telegram.url, tokenSecret: secrets.arnOf(physicalName('telegram-bot-token')) },
       }),
+      // Each webhook a function posted, as the outbox shows it.
+      onPublished: (channel, message) => {
+        if (channel === webhookSentChannel.name) recordWebhook(outbox, message);
+      },
       endpoints: faultableEndpoints,
       region: LOCAL_REGION,
       ...(options.environment ? { overrides: options.environment } : {}),
+      ...(options.logFormat ? { logFormat: options.logFormat } : {}),
     });
     invokers = loaded;
 
@@ -471,7 +539,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     // The Lambda service reads a stream through the Streams API; so does each mapping, on the plain endpoint.
-    const streamsClient = new DynamoDBStreamsClient({ endpoint: dynamodbEndpoint, region: LOCAL_REGION, credentials: localCredentials });
+    const streamsClient = withoutSdkLogger(new DynamoDBStreamsClient({ endpoint: dynamodbEndpoint, region: LOCAL_REGION, credentials: localCredentials }));
     stops.push(async () => streamsClient.destroy());
     for (const { fn, trigger } of triggersOf('stream')) {
       const streamArn = streamArns.get(trigger.table);
@@ -515,6 +583,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       httpUrl: http.url,
       wsUrl: ws.url,
       sesUrl: sesEndpoint,
+      telegramUrl: telegram.url,
       endpoints,
       faultableEndpoints,
       faults,

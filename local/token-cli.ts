@@ -90,6 +90,10 @@ function parseCommandLine(args: readonly string[]): CliRequest {
 }
 
 async function main(args: readonly string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
   let request: CliRequest;
   try {
     request = parseCommandLine(args);

@@ -41,6 +41,10 @@ const usage = ['Usage:', ...Object.values(benchmarks).map((b) => `  npm run benc
 
 async function main(): Promise<number> {
   const [command, ...args] = process.argv.slice(2);
+  if (command === '--help' || command === '-h' || args.includes('--help') || args.includes('-h')) {
+    console.log(usage);
+    return 0;
+  }
   const benchmark = command === undefined ? undefined : benchmarks[command];
   if (!benchmark) throw new UsageError(usage);
   return (await benchmark.load())(args);

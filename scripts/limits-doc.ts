@@ -6,6 +6,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { limitsTable, limitsTableMarkers } from '../shared/http/limits-table.ts';
 
+if (process.argv.length > 2) {
+  process.stdout.write('usage: npm run docs:limits\nWrites the table of the API\'s limits into docs/limits.md, between its markers.\n');
+  process.exit(process.argv.slice(2).every((arg) => arg === '--help' || arg === '-h') ? 0 : 2);
+}
 const file = resolve(import.meta.dirname, '..', 'docs', 'limits.md');
 const text = await readFile(file, 'utf8');
 const start = text.indexOf(limitsTableMarkers.begin);

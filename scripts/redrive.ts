@@ -18,16 +18,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import {
-  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ListMessageMoveTasksCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { queues } from '../lib/app-description.ts';
+import { moveMessages } from '../shared/adapters/sqs-dead-letter-queues.ts';
 import type { QueueName } from '../lib/app-description.ts';
 
 /** What the command was asked to do. */
@@ -63,10 +61,19 @@ export class RedriveUsageError extends Error {
   }
 }
 
+/** `--help` was asked for: main prints the usage and exits 0. */
+class RedriveHelpRequest extends Error {
+  constructor() {
+    super(usage);
+    this.name = 'RedriveHelpRequest';
+  }
+}
+
 const usage = 'usage: npm run redrive -- [--queue <name>] [--stage <stage>] [--region <region>] [--local [<http url>]]';
 
 /** Parses the command line; `--local` alone means the default local stack on port 3000. */
 export function parseRedriveArgs(args: readonly string[]): RedriveOptions {
+  if (args.includes('--help') || args.includes('-h')) throw new RedriveHelpRequest();
   const localIndex = args.indexOf('--local');
   const rest = [...args];
   let localUrl: string | undefined;
@@ -124,7 +131,12 @@ export function planRedrive(queue: string | undefined): RedrivePlan[] {
 
 /** The SQS endpoint of a running local stack, as its `/_local/endpoints` lists it. */
 export async function localSqsEndpoint(localUrl: string): Promise<string> {
-  const response = await fetch(new URL('/_local/endpoints', localUrl));
+  let response: Response;
+  try {
+    response = await fetch(new URL('/_local/endpoints', localUrl));
+  } catch (error) {
+    throw new RedriveUsageError(`No local stack answers at ${localUrl} (${describeFetchFailure(error)}): start it with npm start, or pass its URL: --local <http url>`);
+  }
   if (!response.ok) throw new Error(`GET ${localUrl}/_local/endpoints answered ${response.status}: is the local stack running?`);
   const endpoints = (await response.json()) as { sqs?: unknown };
   if (typeof endpoints.sqs !== 'string') throw new Error(`${localUrl}/_local/endpoints lists no sqs endpoint`);
@@ -143,11 +155,6 @@ async function findQueue(sqs: SQSClient, stage: string, name: QueueName): Promis
   const arn = Attributes?.QueueArn;
   if (!arn) throw new Error(`SQS gave no ARN for ${QueueUrl}`);
   return { url: QueueUrl, arn };
-}
-
-async function approximateCount(sqs: SQSClient, url: string): Promise<number> {
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }));
-  return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
 }
 
 /** True for the answer of an SQS that does not know the action (fauxqs, older emulators). */
@@ -178,45 +185,15 @@ async function moveWithTask(
 }
 
 /** Receive, send, delete, ten at a time, up to what the DLQ held at the start (what fails again waits for the next run). */
-async function moveByCopy(
+function moveByCopy(
   sqs: SQSClient,
+  plan: RedrivePlan,
   source: QueueRef,
   destination: QueueRef,
   progress: (moved: number, total: number | undefined) => void,
 ): Promise<number> {
-  const total = await approximateCount(sqs, source.url);
-  let moved = 0;
-  progress(moved, total);
-  while (moved < total) {
-    const { Messages } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: source.url,
-        MaxNumberOfMessages: Math.min(10, total - moved),
-        WaitTimeSeconds: 1,
-        VisibilityTimeout: 60,
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    if (!Messages || Messages.length === 0) break;
-    const sent = await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: destination.url,
-        Entries: Messages.map((m, index) => ({
-          Id: String(index),
-          MessageBody: m.Body ?? '',
-          ...(m.MessageAttributes && Object.keys(m.MessageAttributes).length > 0 ? { MessageAttributes: m.MessageAttributes } : {}),
-        })),
-      }),
-    );
-    const delivered = new Set((sent.Successful ?? []).map((s) => s.Id));
-    const toDelete = Messages.flatMap((m, index) => (delivered.has(String(index)) && m.ReceiptHandle ? [{ Id: String(index), ReceiptHandle: m.ReceiptHandle }] : []));
-    // Only what reached the destination leaves the DLQ; the rest shows up again after its visibility.
-    if (toDelete.length > 0) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: source.url, Entries: toDelete }));
-    moved += toDelete.length;
-    progress(moved, total);
-    if (toDelete.length < Messages.length) throw new Error(`${Messages.length - toDelete.length} message(s) could not be sent to ${destination.url}; they stay in the DLQ`);
-  }
-  return moved;
+  const from = { name: plan.deadLetterQueue, url: source.url };
+  return moveMessages(sqs, from, { name: plan.destination, url: destination.url }, { onProgress: progress });
 }
 
 /** Runs the plan against `sqs`, printing progress through `log`. */
@@ -242,15 +219,20 @@ export async function redrive(
       } catch (error) {
         if (!isUnsupported(error)) throw error;
         log(`${label}: this SQS has no message move tasks; moving by receive, send and delete`);
-        moved = await moveByCopy(sqs, source, destination, progress);
+        moved = await moveByCopy(sqs, plan, source, destination, progress);
       }
     } else {
-      moved = await moveByCopy(sqs, source, destination, progress);
+      moved = await moveByCopy(sqs, plan, source, destination, progress);
     }
     log(`${label}: done, ${moved} message(s) moved (${method})`);
     reports.push({ deadLetterQueue: plan.deadLetterQueue, destination: plan.destination, method, moved });
   }
   return reports;
+}
+
+function describeFetchFailure(error: unknown): string {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  return cause?.code ?? (error as Error).message;
 }
 
 async function main(): Promise<void> {
@@ -272,6 +254,10 @@ async function main(): Promise<void> {
 
 if (import.meta.main) {
   main().catch((error: unknown) => {
+    if (error instanceof RedriveHelpRequest) {
+      console.log(error.message);
+      process.exit(0);
+    }
     console.error(error instanceof RedriveUsageError ? error.message : error);
     process.exit(error instanceof RedriveUsageError ? 2 : 1);
   });

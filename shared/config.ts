@@ -6,7 +6,7 @@
  * it touches (the WebSocket authorizer needs no table names, for instance).
  */
 import * as z from 'zod';
-import { queueByName, tableByName } from '../lib/app-description.ts';
+import { deadLetterQueues, queueByName, tableByName } from '../lib/app-description.ts';
 import type { QueueName, TableName } from '../lib/app-description.ts';
 import { defaultRetryPolicy } from './domain/retry-policy.ts';
 import type { RetryPolicy } from './domain/retry-policy.ts';
@@ -55,6 +55,9 @@ export const configVariables = {
   pushAllowHttpLoopback: 'HERALD_PUSH_ALLOW_HTTP_LOOPBACK',
   selfSendUserPerHour: 'HERALD_SELF_SEND_USER_PER_HOUR',
   selfSendTenantPerHour: 'HERALD_SELF_SEND_TENANT_PER_HOUR',
+  telegramTokenSecret: 'HERALD_TELEGRAM_TOKEN_SECRET',
+  telegramApiUrl: 'HERALD_TELEGRAM_API_URL',
+  webhookTargets: 'HERALD_WEBHOOK_TARGETS',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -104,6 +107,7 @@ export interface TablesConfig {
   readonly broadcasts: string;
   readonly broadcastRecipients: string;
   readonly rateLimits: string;
+  readonly recurring: string;
   readonly templates: string;
 }
 
@@ -134,6 +138,7 @@ export function tableNames(env: Env = process.env): TablesConfig {
     get broadcasts() { return read('broadcasts'); },
     get broadcastRecipients() { return read('broadcast-recipients'); },
     get rateLimits() { return read('rate-limits'); },
+    get recurring() { return read('recurring'); },
     get templates() { return read('templates'); },
   };
 }
@@ -348,6 +353,26 @@ function queueConfig(name: QueueName, env: Env): QueueConfig {
   return { url: parsed[urlVar] as string, arn: parsed[arnVar] as string };
 }
 
+/** A dead-letter queue an operator may read, and where its messages go back to. */
+export interface DeadLetterQueueConfig {
+  readonly name: QueueName;
+  readonly url: string;
+  /** Absent for a queue whose messages cannot be moved back (`metrics-dlq`). */
+  readonly redriveTo?: { readonly name: QueueName; readonly url: string };
+}
+
+/** Every dead-letter queue of the deployment with its redrive destination (`redrivesDeadLetters` access). */
+export function deadLetterQueuesConfig(env: Env = process.env): DeadLetterQueueConfig[] {
+  return deadLetterQueues().map((queue) => {
+    const destination = queue.deadLetters?.redriveTo;
+    return {
+      name: queue.name,
+      url: queueConfig(queue.name, env).url,
+      ...(destination ? { redriveTo: { name: destination, url: queueConfig(destination, env).url } } : {}),
+    };
+  });
+}
+
 /** The fan-out queue of broadcasts. */
 export function fanoutQueueConfig(env: Env = process.env): QueueConfig {
   return queueConfig('fanout', env);
@@ -496,6 +521,25 @@ export function selfSendConfig(env: Env = process.env): SelfSendConfig {
     env,
   );
   return { userPerHour: parsed[v.selfSendUserPerHour] as number, tenantPerHour: parsed[v.selfSendTenantPerHour] as number };
+}
+
+/** Where the Telegram bot's token is kept (a Secrets Manager secret's ARN or name), and the Bot API's base URL. */
+export interface TelegramConfig {
+  readonly tokenSecretId: string;
+  readonly apiUrl: string;
+}
+
+export function telegramConfig(env: Env = process.env): TelegramConfig {
+  const v = configVariables;
+  const parsed = parseSection('telegram', { [v.telegramTokenSecret]: required, [v.telegramApiUrl]: z.url() }, env);
+  return { tokenSecretId: parsed[v.telegramTokenSecret] as string, apiUrl: parsed[v.telegramApiUrl] as string };
+}
+
+/** Which webhook URLs may be posted to: `public-https` (the default, every AWS stage) or `any` (the local stack). */
+export function webhookTargetsConfig(env: Env = process.env): 'public-https' | 'any' {
+  const v = configVariables.webhookTargets;
+  const parsed = parseSection('webhooks', { [v]: z.enum(['public-https', 'any']).default('public-https') }, env);
+  return parsed[v] as 'public-https' | 'any';
 }
 
 /** Parses a section once and keeps it for the life of the process (a Lambda cold start). */

@@ -4,12 +4,15 @@
  * the AWS API offers.
  */
 import type { PushDevice, WebPushSubscription } from './domain/push-targets.ts';
-import type { DeliveryUnit, LiveConnection, LiveState, Settlement, UnitRef } from './domain/delivery.ts';
+import type { DeliveryUnit, LiveConnection, LiveState, QuietHold, Settlement, UnitRef } from './domain/delivery.ts';
 import type { MetricCounts } from './domain/metrics.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationStatus } from './domain/notification.ts';
 import type { Recipient } from './domain/recipient.ts';
+import type { RecurringNotification, RecurringOccurrence } from './domain/recurring.ts';
+import type { TenantSettings } from './domain/tenant-settings.ts';
 import type { TemplateDefinition, TemplateVersion } from './domain/template.ts';
 import type { Provider } from './domain/rate-budget.ts';
+import type { WebhookSecrets } from './domain/standard-webhooks.ts';
 import type { BroadcastDeliveryMessage, DeliveryMessage, FanoutMessage } from './domain/schemas.ts';
 import type {
   Broadcast,
@@ -532,7 +535,7 @@ export interface BroadcastRecipientStore {
    * Writes pending rows, a batch at a time, unconditionally: only the fan-out writes them, while
    * resolving, before anything is delivered, so writing one again rewrites it unchanged.
    */
-  putPending(tenantId: string, broadcastId: string, recipientIds: readonly string[], at: Date): Promise<void>;
+  putPending(tenantId: string, broadcastId: string, recipientIds: readonly string[], at: Date, localDue?: ReadonlyMap<string, number>): Promise<void>;
   /** How many rows a shard holds (strongly consistent). */
   countShard(tenantId: string, broadcastId: string, shard: number): Promise<number>;
   /** How many rows of a shard show `status` (the status index: eventually consistent). */
@@ -612,6 +615,8 @@ export interface LoadedUnits {
   readonly live: ReadonlyMap<string, LiveState>;
   /** The broadcasts of broadcast units, by `tenantId#broadcastId`. */
   readonly broadcasts: ReadonlyMap<string, Broadcast>;
+  /** The settings of the units' tenants, by tenant id (absent: none written). */
+  readonly tenantSettings?: ReadonlyMap<string, TenantSettings>;
 }
 
 /** A unit to claim: a lease, the intents of the sends it is about to make, the providers they call. */
@@ -658,6 +663,16 @@ export interface CommitEntry {
  */
 export type CommitVerdict = 'committed' | 'claimLost' | 'recipientGone' | 'inboxExists' | 'unreadMoved' | 'notAttempted';
 
+/** What a commit came to: a verdict per unit key, and the unread count found instead where one moved. */
+export interface CommitResult {
+  readonly verdicts: ReadonlyMap<string, CommitVerdict>;
+  /**
+   * For an `unreadMoved` entry, the recipient's unread count the refused write found (by unit key),
+   * when the store could read it from the refusal itself.
+   */
+  readonly unreadFound: ReadonlyMap<string, number>;
+}
+
 /**
  * The engine's store: reads a batch of units with everything they need in one round, claims them
  * and records their outcomes in transactions built from the state machines of shared/domain.
@@ -668,7 +683,89 @@ export interface DeliveryStore {
   /** Claims the units (with their intents) and spends their providers' budgets, all or nothing per unit. */
   claim(requests: readonly ClaimRequest[], now: Date): Promise<ClaimResult>;
   /** Records the outcomes, adds the inbox items and moves the units on; a verdict per unit key. */
-  commit(entries: readonly CommitEntry[], now: Date): Promise<ReadonlyMap<string, CommitVerdict>>;
+  commit(entries: readonly CommitEntry[], now: Date): Promise<CommitResult>;
   /** Cancels pending units whose broadcast was cancelled; the keys of those it cancelled. */
   cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]>;
+  /**
+   * Holds pending units for their recipient's quiet hours (they stay pending, due at `until`), each
+   * only if nobody claimed it since it was read; the keys of those it held.
+   */
+  hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<ReadonlySet<string>>;
+}
+
+/** A tenant's settings of time (`GET/PUT /v1/settings`), kept in the directory table. */
+export interface TenantSettingsStore {
+  /** The tenant's settings; {@link noTenantSettings} when it never wrote any. */
+  get(tenantId: string): Promise<TenantSettings>;
+  put(tenantId: string, settings: TenantSettings): Promise<void>;
+}
+
+/** Where an occurrence of a recurring notification stands for the worker that got it. */
+export type OccurrenceClaim = 'claimed' | 'done' | 'busy';
+
+/** A page of a tenant's recurring notifications, in id order. */
+export interface RecurringPage {
+  readonly items: readonly RecurringNotification[];
+  /** Where the next page starts (exclusive), when there is more. */
+  readonly after?: string;
+}
+
+/** Recurring notifications (issue 12): definitions, and a marker per occurrence fired. */
+export interface RecurringStore {
+  put(recurring: RecurringNotification): Promise<void>;
+  get(tenantId: string, id: string): Promise<RecurringNotification | undefined>;
+  /** False when there was nothing to remove. */
+  remove(tenantId: string, id: string): Promise<boolean>;
+  list(tenantId: string, limit: number, after?: string): Promise<RecurringPage>;
+  /** Takes the occurrence at `at` (ISO-8601): `claimed` (create it), `done` (created before), `busy` (another worker is at it). */
+  claimOccurrence(tenantId: string, id: string, at: string, now: Date): Promise<OccurrenceClaim>;
+  /** Marks the occurrence created and keeps it among the definition's last occurrences. */
+  recordOccurrence(tenantId: string, id: string, occurrence: RecurringOccurrence): Promise<void>;
+}
+
+/** The recurring schedule of each recurring notification (EventBridge Scheduler `cron()`/`rate()` in its zone). */
+export interface RecurringScheduler {
+  /** Creates or replaces the schedule of `recurring` (DISABLED while paused). */
+  put(recurring: RecurringNotification): Promise<void>;
+  /** Deletes it; nothing to delete is fine. */
+  remove(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>): Promise<void>;
+}
+
+/** How full one dead-letter queue is, as SQS approximates it (GetQueueAttributes). */
+export interface DeadLetterQueueDepth {
+  /** The queue's logical name (`delivery-dlq`), as lib/app-description.ts names it. */
+  readonly name: string;
+  /** Where a redrive moves its messages; absent when they cannot be moved back (`metrics-dlq`). */
+  readonly redriveTo?: string;
+  /** `ApproximateNumberOfMessages`: waiting to be received. */
+  readonly messages: number;
+  /** `ApproximateNumberOfMessagesNotVisible`: received and not yet deleted (a redrive in progress, say). */
+  readonly inFlight: number;
+}
+
+/** What one redrive call moved, and what it left for the next call. */
+export interface DeadLetterRedrive {
+  readonly name: string;
+  readonly redriveTo: string;
+  readonly moved: number;
+  /** Messages still waiting in the dead-letter queue when the call ended. */
+  readonly remaining: number;
+}
+
+/** The deployment's dead-letter queues, shared by every tenant: read their depth, move messages back. */
+export interface DeadLetterQueues {
+  /** Every dead-letter queue of the deployment, in the description's order. */
+  depths(): Promise<DeadLetterQueueDepth[]>;
+  /**
+   * Moves the messages of the named queue back to its `redriveTo` queue (receive, send, delete,
+   * ten at a time), never more than it held when the call started, until `deadline` (epoch ms).
+   */
+  redrive(name: string, deadline: number): Promise<DeadLetterRedrive>;
+}
+
+/** Where the tenants' webhook signing secrets are kept (shared/domain/standard-webhooks.ts). */
+export interface WebhookSecretStore {
+  get(tenantId: string): Promise<WebhookSecrets | undefined>;
+  /** Writes `next` only if the stored secrets are still `previous` (none, when undefined); false otherwise. */
+  save(tenantId: string, next: WebhookSecrets, previous: WebhookSecrets | undefined): Promise<boolean>;
 }

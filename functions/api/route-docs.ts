@@ -24,6 +24,8 @@ import {
   celeryScheduledResponseSchema,
   celeryScheduleStatusResponseSchema,
   createdBroadcastResponseSchema,
+  deadLetterQueuesResponseSchema,
+  deadLetterRedriveResponseSchema,
   erasureReportSchema,
   errorResponseSchema,
   gatewayErrorSchema,
@@ -41,10 +43,15 @@ import {
   retriedBroadcastResponseSchema,
   scheduledBroadcastResponseSchema,
   scheduledNotificationsResponseSchema,
+  tenantSettingsViewSchema,
+  recurringPageSchema,
+  recurringViewSchema,
+  endedRecurringResponseSchema,
   templatePageSchema,
   templatePreviewSchema,
   templateViewSchema,
   unreadCountResponseSchema,
+  webhookSecretViewSchema,
 } from '../../shared/domain/response-schemas.ts';
 import {
   batchRecipientEntrySchema,
@@ -52,6 +59,7 @@ import {
   deviceBodySchema,
   pushSubscriptionBodySchema,
   pushTargetIdSchema,
+  maxBatchRecipients,
   broadcastIdSchema,
   celeryScheduleBodySchema,
   createBroadcastBodySchema,
@@ -75,13 +83,30 @@ import {
   retryNotificationBodySchema,
   scheduleBroadcastBodySchema,
   sendNowBodySchema,
+  tenantSettingsBodySchema,
+  createRecurringBodySchema,
+  listRecurringQuerySchema,
+  patchRecurringBodySchema,
+  recurringIdSchema,
   updateMeBodySchema,
   verifyContactBodySchema,
 } from '../../shared/domain/schemas.ts';
 import type { ApiDescription, RouteDoc } from '../../shared/http/openapi.ts';
+import { deadLetterQueueNameSchema } from './routes/dead-letters.ts';
+
+/**
+ * 09:00 UTC a week after this module loaded (the function's cold start): the time of the examples
+ * that schedule, computed so that an example sent from the interactive docs is never in the past
+ * nor beyond the two-year horizon.
+ */
+const nextWeekAt9Utc = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 + 7 * 86_400_000 + 9 * 3_600_000).toISOString();
+
+/** The query of `GET /docs`: `view=try` asks for the interactive reference. */
+export const docsQuerySchema = z.strictObject({ view: z.enum(['try']).optional() });
 
 const notificationId = { id: notificationIdSchema };
 const recipientId = { id: idSchema };
+const recurringId = { id: recurringIdSchema };
 const broadcastId = { id: broadcastIdSchema };
 
 const invisibleNotification = 'No such notification, or the caller may not see it (its recipient, its creator and tenant admins may): never "it exists".';
@@ -89,6 +114,7 @@ const managedNotification = 'Only its creator or a tenant admin may change it (i
 const managersOnly = 'The caller is neither an admin nor a sender.';
 const templateManagersOnly = managersOnly;
 const invisibleBroadcast = 'No such broadcast, or another sender created it.';
+const operatorsOnly = 'The caller is not an operator.';
 const scheduleUnavailable = 'The scheduler could not be reached; nothing was changed, repeat the request.';
 
 /** Who the API is, for the document's `info` and `components`. */
@@ -109,15 +135,18 @@ export const apiDescription: ApiDescription = {
     },
     { name: 'Me', description: "The caller's own record and in-app inbox." },
     { name: 'Metrics', description: 'Counts of notifications and deliveries (admins).' },
+    { name: 'Recurring notifications', description: 'A notification (or a broadcast) on a cron or rate schedule in a time zone; see docs/time.md.' },
+    { name: 'Settings', description: "The tenant's settings (admins): its default time zone and quiet hours (docs/time.md), and the secret its webhooks are signed with." },
     {
       name: 'Celery scheduler compatibility',
       description:
         'The routes of the Celery-based scheduler Herald replaces, answering in its words, so that its clients only change their base URL and token. Their paths end in `/`, as its clients call them (they answer without it too).',
     },
+    { name: 'Operations', description: 'The deployment’s dead-letter queues, shared by every tenant (operators).' },
     { name: 'Service', description: 'Health and this documentation (public).' },
   ],
   bearerDescription:
-    'A JWT the API Gateway authorizer verifies (issuer, audience, expiry, RS256 signature). Claims: `sub` (the caller), `tenant` (default `default`), `role` (`admin`, `sender`, or none for a plain user). Locally: `npm run token -- --sub <sub> [--role admin|sender] [--tenant <tenant>]`.',
+    'A JWT the API Gateway authorizer verifies (issuer, audience, expiry, RS256 signature). Claims: `sub` (the caller), `tenant` (default `default`), `role` (`admin`, `sender`, `operator`, several as an array, or none for a plain user). Locally: `npm run token -- --sub <sub> [--role admin|sender|operator] [--tenant <tenant>]`.',
   namedSchemas: {
     Notification: notificationViewSchema,
     NotificationPage: notificationPageSchema,
@@ -141,27 +170,34 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'health',
     summary: 'Says the API is up',
     tag: 'Service',
+    example: {},
     responses: { 200: { description: 'Up.', schema: healthResponseSchema } },
   },
   'GET /openapi.json': {
     operationId: 'getOpenApiDocument',
     summary: 'This API as an OpenAPI 3.1 document',
     tag: 'Service',
+    example: {},
     responses: { 200: { description: 'The document, made from the schemas the API validates with.', schema: openApiDocumentResponseSchema } },
   },
   'GET /docs': {
     operationId: 'getDocsPage',
     summary: 'This API documented for people (HTML)',
+    description: 'The plain reference loads nothing else; `view=try` is the interactive one (Scalar, from jsDelivr with Subresource Integrity), which sends requests with your token.',
     tag: 'Service',
-    responses: { 200: { description: 'A self-contained HTML page.', schema: z.string(), contentType: 'text/html' } },
+    example: { query: { view: 'try' } },
+    query: docsQuerySchema,
+    responses: { 200: { description: 'An HTML page.', schema: z.string(), contentType: 'text/html' } },
   },
 
   // ---- Recipients ----
   'PUT /v1/recipients/{id}': {
     operationId: 'putRecipient',
     summary: 'Registers or replaces a recipient',
-    description: "Email, time zone and groups become what the body says; the recipient's own channel switches are kept. Admins and senders.",
+    description:
+      "Email, Telegram chat, webhook URL, locale, time zone and groups become what the body says; the recipient's own channel and type switches are kept. Addresses set here are trusted (no confirmation). Admins and senders.",
     tag: 'Recipients',
+    example: { path: { id: 'alice' }, body: { email: 'alice@example.com', timezone: 'Europe/Paris', groups: ['staff'] } },
     pathParameters: recipientId,
     body: putRecipientBodySchema,
     responses: { 200: { description: 'Replaced.', schema: recipientViewSchema }, 201: { description: 'Created.', schema: recipientViewSchema } },
@@ -172,6 +208,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Reads a recipient',
     description: 'Admins and senders read anyone of their tenant; a plain user only themself.',
     tag: 'Recipients',
+    example: { path: { id: 'alice' } },
     pathParameters: recipientId,
     responses: { 200: { description: 'The recipient.', schema: recipientViewSchema } },
     errors: { 404: 'No such recipient, or a plain user asked for someone else.' },
@@ -182,6 +219,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     description:
       'Removes the record, group memberships, inbox and connections, and cancels their pending notifications. Repeating it finishes an erasure cut short. Admins and senders.',
     tag: 'Recipients',
+    example: { path: { id: 'alice' } },
     pathParameters: recipientId,
     responses: { 200: { description: 'What was removed.', schema: erasureReportSchema } },
     errors: { 403: managersOnly, 404: 'Nothing of this recipient to erase.', 409: 'The recipient kept changing while it was being erased; repeat the request.' },
@@ -191,16 +229,18 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Lists the directory, or one group, in id order',
     description: 'Admins and senders.',
     tag: 'Recipients',
+    example: { query: { group: 'staff', limit: '50' } },
     query: listRecipientsQuerySchema,
     responses: { 200: { description: 'One page.', schema: recipientPageSchema } },
     errors: { 403: managersOnly },
   },
   'POST /v1/recipients/batch': {
     operationId: 'upsertRecipients',
-    summary: 'Upserts up to 1,000 recipients',
+    summary: `Upserts up to ${maxBatchRecipients} recipients`,
     description:
       'Each entry (a `BatchRecipientEntry`) stands alone: given fields are set, `null` clears, absent ones are kept; it succeeds or fails by itself. Admins and senders.',
     tag: 'Recipients',
+    example: { body: { recipients: [{ id: 'alice', email: 'alice@example.com', groups: ['staff'] }, { id: 'bob', timezone: 'America/New_York' }] } },
     body: batchRecipientsBodySchema,
     idempotent: true,
     responses: {
@@ -221,6 +261,10 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     body: putTemplateBodySchema,
     responses: { 201: { description: 'The version stored.', schema: templateViewSchema } },
     errors: { 403: templateManagersOnly, 409: 'The template has the most versions one may keep; delete it and store it again.' },
+    example: {
+      path: { id: 'invoice' },
+      body: { description: 'Invoice ready', channels: { inbox: { title: 'Invoice {{ number }}', message: 'Your invoice of {{ amount }} is ready' }, email: { subject: 'Invoice {{ number }}', html: '<p>Your invoice of <b>{{ amount }}</b> is ready</p>' } }, locales: { fr: { inbox: { title: 'Facture {{ number }}', message: 'Votre facture de {{ amount }} est prête' } } }, defaultLocale: 'en' },
+    },
   },
   'GET /v1/templates': {
     operationId: 'listTemplates',
@@ -230,6 +274,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     query: listTemplatesQuerySchema,
     responses: { 200: { description: 'One page.', schema: templatePageSchema } },
     errors: { 403: templateManagersOnly },
+    example: { query: { limit: '20' } },
   },
   'GET /v1/templates/{id}': {
     operationId: 'getTemplate',
@@ -239,6 +284,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     pathParameters: { id: templateIdSchema },
     responses: { 200: { description: 'The latest version.', schema: templateViewSchema } },
     errors: { 403: templateManagersOnly, 404: 'No such template.' },
+    example: { path: { id: 'invoice' } },
   },
   'DELETE /v1/templates/{id}': {
     operationId: 'deleteTemplate',
@@ -249,6 +295,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     pathParameters: { id: templateIdSchema },
     responses: { 200: { description: 'Deleted.', schema: z.strictObject({ id: z.string(), deleted: z.literal(true) }) } },
     errors: { 403: templateManagersOnly, 404: 'No such template.' },
+    example: { path: { id: 'invoice' } },
   },
   'GET /v1/templates/{id}/versions/{version}': {
     operationId: 'getTemplateVersion',
@@ -258,6 +305,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     pathParameters: { id: templateIdSchema, version: templateVersionSchema },
     responses: { 200: { description: 'That version.', schema: templateViewSchema } },
     errors: { 403: templateManagersOnly, 404: 'No such template, or no such version of it.' },
+    example: { path: { id: 'invoice', version: '1' } },
   },
   'POST /v1/templates/{id}/preview': {
     operationId: 'previewTemplate',
@@ -269,6 +317,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     body: previewTemplateBodySchema,
     responses: { 200: { description: 'Every section, rendered.', schema: templatePreviewSchema } },
     errors: { 403: templateManagersOnly, 404: 'No such template (or version), or no such recipient.' },
+    example: { path: { id: 'invoice' }, body: { payload: { number: 'F-1024', amount: '42.00 EUR' }, locale: 'fr' } },
   },
 
   // ---- Me ----
@@ -276,15 +325,17 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'getMe',
     summary: "Reads the caller's own record",
     tag: 'Me',
+    example: {},
     responses: { 200: { description: 'The record.', schema: recipientViewSchema } },
     errors: { 404: 'The caller is not in the directory (an admin or sender registers recipients).' },
   },
   'PATCH /v1/me': {
     operationId: 'updateMe',
-    summary: "Sets the caller's email, time zone and channel switches",
+    summary: "Sets the caller's addresses, locale, time zone, and channel and type switches",
     description:
-      'What the body leaves out is kept; `null` clears. Channel switches are honoured at delivery time. A new `email` is stored unconfirmed (`awaitingVerification`) and sent a code; it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.',
+      'What the body leaves out is kept; `null` clears. Switches are honoured at delivery time: `channels: { telegram: false }` switches a channel off for every type, `types: { marketing: { telegram: false, email: true } }` for one type, and the type\'s switch wins; `types: { marketing: null }` forgets a type\'s switches. A new `email`, `telegramChatId` or `webhookUrl` is stored unconfirmed (`awaitingVerification`) and sent a code (by e-mail, by the Telegram bot, or in a signed webhook of type `verification`); it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.',
     tag: 'Me',
+    example: { body: { timezone: 'Europe/Paris', channels: { email: true, websocket: true } } },
     body: updateMeBodySchema,
     responses: { 200: { description: 'The record as it now is.', schema: recipientViewSchema } },
     errors: {
@@ -300,6 +351,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     description:
       'An address set with `PATCH /v1/me` receives nothing but a code until it is confirmed here (`awaitingVerification` lists it meanwhile). A code lasts 24 hours and allows 5 wrong tries; each wrong try is recorded.',
     tag: 'Me',
+    example: { body: { channel: 'email', code: '123456' } },
     body: verifyContactBodySchema,
     responses: { 200: { description: 'Confirmed: the record as it now is.', schema: recipientViewSchema } },
     errors: {
@@ -313,6 +365,13 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     description:
       "The JSON of the browser's `PushSubscription` (W3C Push API), subscribed with the key of `GET /v1/me/push/vapid-public-key`. The `push` channel then sends Web Push (RFC 8030/8291/8292) straight to its push service; a subscription the service calls gone (404, 410) is removed. Registering the same endpoint again replaces it; a user keeps at most 10, the oldest going first.",
     tag: 'Me',
+    example: {
+      body: {
+        endpoint: 'https://fcm.googleapis.com/fcm/send/dGVzdC1zdWJzY3JpcHRpb24',
+        expirationTime: null,
+        keys: { p256dh: 'BC0rEfML76Z7WQ1pAq4v0CP9t9VVnDvMRtZXUcNHiUh56rbnTOi6Wu9kZ2EeOfJDxAMXC-EW7lwEUAL2xKHDkT4', auth: 'OKirimtN0uYr_PcNdJxRvA' },
+      },
+    },
     body: pushSubscriptionBodySchema,
     responses: { 201: { description: 'Registered.', schema: pushSubscriptionViewSchema } },
     errors: { 404: 'The caller is not in the directory.', 409: 'The record kept changing while it was being updated; repeat the request.' },
@@ -321,6 +380,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'listPushSubscriptions',
     summary: "Lists the caller's browser push subscriptions",
     tag: 'Me',
+    example: {},
     responses: { 200: { description: 'Oldest first.', schema: pushSubscriptionListSchema } },
     errors: { 404: 'The caller is not in the directory.' },
   },
@@ -328,6 +388,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'removePushSubscription',
     summary: 'Removes a browser push subscription',
     tag: 'Me',
+    example: { path: { id: 'ps_Qm9yZGVhdXgtc3Vic2NyaX' } },
     pathParameters: { id: pushTargetIdSchema },
     responses: { 200: { description: 'Removed.', schema: removedPushTargetSchema } },
     errors: { 404: 'The caller is not in the directory, or has no subscription of that id.', 409: 'The record kept changing while it was being updated; repeat the request.' },
@@ -338,6 +399,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     description:
       "An FCM or APNs token, registered as an SNS platform endpoint of the deployment's platform application (CDK context `herald:snsPlatformApplicationArnFcm`, `herald:snsPlatformApplicationArnApns`). A device SNS reports disabled is removed. At most 10 per user, the oldest going first.",
     tag: 'Me',
+    example: { body: { platform: 'fcm', token: 'fMEP0vJqS0uWb3r6b5ZPqk:APA91bHqL1e7Z2x8W3' } },
     body: deviceBodySchema,
     responses: { 201: { description: 'Registered.', schema: deviceViewSchema } },
     errors: {
@@ -350,6 +412,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'listDevices',
     summary: "Lists the caller's mobile devices",
     tag: 'Me',
+    example: {},
     responses: { 200: { description: 'Oldest first.', schema: deviceListSchema } },
     errors: { 404: 'The caller is not in the directory.' },
   },
@@ -357,6 +420,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'removeDevice',
     summary: 'Removes a mobile device (and its SNS endpoint)',
     tag: 'Me',
+    example: { path: { id: 'dv_QW5kcm9pZC1waG9uZS0xMj' } },
     pathParameters: { id: pushTargetIdSchema },
     responses: { 200: { description: 'Removed.', schema: removedPushTargetSchema } },
     errors: { 404: 'The caller is not in the directory, or has no device of that id.', 409: 'The record kept changing while it was being updated; repeat the request.' },
@@ -365,12 +429,14 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'getVapidPublicKey',
     summary: 'The VAPID public key browsers subscribe with',
     tag: 'Me',
+    example: {},
     responses: { 200: { description: "The stage's key.", schema: vapidPublicKeySchema } },
   },
   'GET /v1/me/inbox': {
     operationId: 'listInbox',
     summary: "Lists the caller's inbox, newest arrival first",
     tag: 'Me',
+    example: { query: { unread: 'true', limit: '20' } },
     query: listInboxQuerySchema,
     responses: { 200: { description: 'One page.', schema: inboxPageSchema } },
   },
@@ -378,6 +444,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'countUnread',
     summary: "The caller's unread count",
     tag: 'Me',
+    example: {},
     responses: { 200: { description: 'The exact count.', schema: unreadCountResponseSchema } },
   },
   'POST /v1/me/inbox/{id}/read': {
@@ -385,6 +452,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Marks one inbox item read',
     description: "Again is fine. Every open WebSocket connection of the caller hears `{ \"type\": \"inboxChanged\", \"unread\" }`.",
     tag: 'Me',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: { id: inboxItemIdSchema },
     responses: { 200: { description: 'Read.', schema: inboxItemReadResponseSchema } },
     errors: { 404: "No such item in the caller's inbox." },
@@ -393,7 +461,84 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'markAllInboxRead',
     summary: "Marks every item of the caller's inbox read",
     tag: 'Me',
+    example: {},
     responses: { 200: { description: 'How many were marked.', schema: inboxReadAllResponseSchema } },
+  },
+
+  // ---- Settings ----
+  'GET /v1/settings': {
+    operationId: 'getSettings',
+    summary: "Reads the tenant's default time zone and quiet hours",
+    tag: 'Settings',
+    example: {},
+    responses: { 200: { description: 'The settings (`null` where none are set).', schema: tenantSettingsViewSchema } },
+    errors: { 403: 'The caller is not an admin.' },
+  },
+  'PUT /v1/settings': {
+    operationId: 'putSettings',
+    summary: "Sets the tenant's default time zone and quiet hours",
+    description:
+      'A value sets, `null` clears, absent keeps. Quiet hours hold every notification but `urgent` ones until they end, in the recipient\'s zone (a recipient\'s own `quietHours` beats these); they are read at delivery time, so a change applies to all not yet delivered.',
+    tag: 'Settings',
+    example: { body: { defaultTimezone: 'Europe/Paris', quietHours: { start: '22:00', end: '07:00' } } },
+    body: tenantSettingsBodySchema,
+    responses: { 200: { description: 'The settings as they now are.', schema: tenantSettingsViewSchema } },
+    errors: { 403: 'The caller is not an admin.' },
+  },
+
+  // ---- Recurring notifications ----
+  'POST /v1/recurring-notifications': {
+    operationId: 'createRecurringNotification',
+    summary: 'Creates a recurring notification',
+    description:
+      '`schedule` gives exactly one of `cron` (EventBridge Scheduler\'s six fields, or the common five: `0 9 * * MON-FRI`) and `rate` (`1 day`), read in `timezone` (DST included), within `startAt`/`endAt`. ' +
+      'Each occurrence creates one notification per recipient (linked by `recurringId`), or one broadcast for an `audience`; an occurrence delivered twice creates nothing twice. Admins and senders.',
+    tag: 'Recurring notifications',
+    example: {
+      body: { recipients: ['alice'], title: 'Standup', message: 'In 5 minutes', channels: ['inbox', 'email'], schedule: { cron: '55 8 * * MON-FRI', timezone: 'Europe/Paris' } },
+    },
+    body: createRecurringBodySchema,
+    responses: { 201: { description: 'Created, with its next occurrences.', schema: recurringViewSchema } },
+    errors: { 403: managersOnly, 404: 'Some recipients are not in the directory (`details.missing`).', 503: scheduleUnavailable },
+  },
+  'GET /v1/recurring-notifications': {
+    operationId: 'listRecurringNotifications',
+    summary: 'Lists recurring notifications, oldest first',
+    description: 'An admin sees the tenant\'s, a sender its own.',
+    tag: 'Recurring notifications',
+    example: { query: { limit: '20' } },
+    query: listRecurringQuerySchema,
+    responses: { 200: { description: 'A page.', schema: recurringPageSchema } },
+    errors: { 403: managersOnly },
+  },
+  'GET /v1/recurring-notifications/{id}': {
+    operationId: 'getRecurringNotification',
+    summary: 'Reads a recurring notification: its definition, next five occurrences (UTC and local) and last occurrences',
+    tag: 'Recurring notifications',
+    example: { path: { id: 'rec_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
+    pathParameters: recurringId,
+    responses: { 200: { description: 'The recurring notification.', schema: recurringViewSchema } },
+    errors: { 403: managersOnly, 404: 'No such recurring notification, or another sender created it.' },
+  },
+  'PATCH /v1/recurring-notifications/{id}': {
+    operationId: 'patchRecurringNotification',
+    summary: 'Changes a recurring notification, or pauses (`paused: true`) or resumes it',
+    description: 'Paused means no more occurrences until it is resumed.',
+    tag: 'Recurring notifications',
+    example: { path: { id: 'rec_01JD6Z5V7Q3M9X2K4T8R1N0C5B' }, body: { paused: true } },
+    pathParameters: recurringId,
+    body: patchRecurringBodySchema,
+    responses: { 200: { description: 'As it now is.', schema: recurringViewSchema } },
+    errors: { 403: managersOnly, 404: 'No such recurring notification, or another sender created it.', 503: scheduleUnavailable },
+  },
+  'DELETE /v1/recurring-notifications/{id}': {
+    operationId: 'deleteRecurringNotification',
+    summary: 'Ends a recurring notification: no more occurrences',
+    tag: 'Recurring notifications',
+    example: { path: { id: 'rec_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
+    pathParameters: recurringId,
+    responses: { 200: { description: 'Ended.', schema: endedRecurringResponseSchema } },
+    errors: { 403: managersOnly, 404: 'No such recurring notification, or another sender created it.', 503: scheduleUnavailable },
   },
 
   // ---- Notifications ----
@@ -401,8 +546,11 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'createNotifications',
     summary: 'Schedules a notification for each recipient',
     description:
-      '`scheduledAt` may be up to 5 s in the past (taken as now; omit it to send now) and at most 2 years ahead. A plain user may only notify themself.',
+      '`scheduledAt` may be up to 5 s in the past (taken as now; omit it to send now) and at most 2 years ahead. A plain user may only notify themself. ' +
+      '`scheduledAt` without an offset is a wall time read in `timezone`: an IANA zone, or `recipient` (each recipient\'s own zone, then the tenant\'s default, then UTC). ' +
+      'A wall time in a DST gap moves forward by the gap; one that happens twice takes the earlier instant; `schedule[].adjusted` says so.',
     tag: 'Notifications',
+    example: { body: { recipients: ['alice'], title: 'Standup', message: 'In 5 minutes', priority: 'high', channels: ['inbox', 'websocket', 'email'] } },
     body: createNotificationsBodySchema,
     idempotent: true,
     responses: { 201: { description: 'Scheduled.', schema: scheduledNotificationsResponseSchema } },
@@ -419,6 +567,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     description:
       'An admin sees the whole tenant, a sender the ones it created, anyone else the ones addressed to them. `from`/`to` bound the creation time. A page may hold fewer than `limit` items and still have a `nextCursor`.',
     tag: 'Notifications',
+    example: { query: { status: 'pending', limit: '20' } },
     query: listNotificationsQuerySchema,
     responses: { 200: { description: 'One page.', schema: notificationPageSchema } },
   },
@@ -426,6 +575,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'getNotification',
     summary: 'Reads a notification, with each channel’s delivery',
     tag: 'Notifications',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: notificationId,
     responses: { 200: { description: 'The notification.', schema: notificationViewSchema } },
     errors: { 404: invisibleNotification },
@@ -435,6 +585,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Reschedules a pending notification',
     description: 'Only `scheduledAt` may change; its schedule moves with it. Fields the server owns are refused by name.',
     tag: 'Notifications',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' }, body: { scheduledAt: nextWeekAt9Utc } },
     pathParameters: notificationId,
     body: rescheduleNotificationBodySchema,
     responses: { 200: { description: 'Moved.', schema: notificationViewSchema } },
@@ -445,6 +596,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Cancels a pending notification',
     description: 'Once this answers, it is never delivered on any channel.',
     tag: 'Notifications',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: notificationId,
     responses: { 200: { description: 'Cancelled.', schema: cancelledNotificationResponseSchema } },
     errors: { 403: managedNotification, 404: invisibleNotification, 409: 'It is no longer pending.' },
@@ -454,6 +606,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Delivers a pending notification now',
     description: 'Its schedule gives way to immediate delivery.',
     tag: 'Notifications',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' }, body: {} },
     pathParameters: notificationId,
     body: sendNowBodySchema,
     bodyOptional: true,
@@ -466,6 +619,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Puts a failed notification back to pending',
     description: 'Delivered after `delayMinutes`; only the channels that failed are tried again.',
     tag: 'Notifications',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' }, body: { delayMinutes: 5 } },
     pathParameters: notificationId,
     body: retryNotificationBodySchema,
     bodyOptional: true,
@@ -480,9 +634,52 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: "Counts of the tenant's notifications and deliveries over the last `period` seconds",
     description: 'Counters are kept per UTC hour: the window starts at the beginning of the hour that holds `now - period`. Admins.',
     tag: 'Metrics',
+    example: { query: { period: '86400' } },
     query: metricsQuerySchema,
     responses: { 200: { description: 'The counts.', schema: metricsReportSchema } },
     errors: { 403: 'The caller is not an admin.' },
+  },
+
+  // ---- Operations ----
+  'GET /v1/admin/dead-letters': {
+    operationId: 'listDeadLetterQueues',
+    summary: 'The depth of every dead-letter queue',
+    description: 'The queues are the deployment’s, shared by every tenant: operators only (`role` `operator`).',
+    tag: 'Operations',
+    example: {},
+    responses: { 200: { description: 'Every dead-letter queue.', schema: deadLetterQueuesResponseSchema } },
+    errors: { 403: operatorsOnly },
+  },
+  'POST /v1/admin/dead-letters/{queue}/redrive': {
+    operationId: 'redriveDeadLetterQueue',
+    summary: 'Moves the messages of a dead-letter queue back to where they are delivered from',
+    description:
+      'Receive, send, delete, ten at a time, up to what the queue held when the call started and as long as the invocation allows; `remaining` says what is left for the next call. Redriven messages obey every delivery rule: a cancelled, sent or failed notification is not delivered again. Operators only.',
+    tag: 'Operations',
+    pathParameters: { queue: deadLetterQueueNameSchema },
+    example: { path: { queue: 'delivery-dlq' } },
+    responses: { 200: { description: 'What was moved.', schema: deadLetterRedriveResponseSchema } },
+    errors: { 403: operatorsOnly, 409: 'Its messages cannot be moved back (`metrics-dlq`: they describe stream records given up).' },
+  },
+  // ---- Settings ----
+  'GET /v1/settings/webhook-secret': {
+    operationId: 'getWebhookSecret',
+    summary: "The secret the tenant's webhooks are signed with (Standard Webhooks)",
+    description:
+      'Made on first use. Receivers verify `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed with the base64 after `whsec_`) with it. After a rotation, `previousSecret` still signs each webhook beside the new one until `previousValidUntil`. Admins.',
+    tag: 'Settings',
+    example: {},
+    responses: { 200: { description: 'The secrets.', schema: webhookSecretViewSchema } },
+    errors: { 403: 'The caller is not an admin.' },
+  },
+  'POST /v1/settings/webhook-secret/rotate': {
+    operationId: 'rotateWebhookSecret',
+    summary: "Replaces the tenant's webhook secret; the old one keeps signing for 24 hours",
+    description: 'Each webhook carries one signature per valid secret, so receivers can switch at their own pace. Admins.',
+    tag: 'Settings',
+    example: {},
+    responses: { 200: { description: 'The new secret, and the previous one with its end of validity.', schema: webhookSecretViewSchema } },
+    errors: { 403: 'The caller is not an admin.', 409: 'Rotated by someone else meanwhile; read it again.' },
   },
 
   // ---- Broadcasts ----
@@ -491,6 +688,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Creates a broadcast: a draft, or scheduled (now when `scheduledAt` is left out)',
     description: 'Admins and senders.',
     tag: 'Broadcasts',
+    example: { body: { audience: { groups: ['staff'] }, title: 'Maintenance', message: 'Down from 2 to 3 am', channels: ['inbox', 'email'] } },
     body: createBroadcastBodySchema,
     idempotent: true,
     responses: { 201: { description: 'Created.', schema: createdBroadcastResponseSchema } },
@@ -501,6 +699,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Lists broadcasts, newest first',
     description: 'An admin sees the tenant’s, a sender its own.',
     tag: 'Broadcasts',
+    example: { query: { status: 'sending', limit: '20' } },
     query: listBroadcastsQuerySchema,
     responses: { 200: { description: 'One page (without each message).', schema: broadcastPageSchema } },
     errors: { 403: managersOnly },
@@ -509,6 +708,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'getBroadcast',
     summary: 'Reads a broadcast, with its message and progress',
     tag: 'Broadcasts',
+    example: { path: { id: 'brd_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: broadcastId,
     responses: { 200: { description: 'The broadcast.', schema: broadcastViewSchema } },
     errors: { 403: managersOnly, 404: invisibleBroadcast },
@@ -518,6 +718,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Cancels a broadcast that has not finished',
     description: 'Nothing more is fanned out or delivered; recipients not yet delivered end `cancelled`.',
     tag: 'Broadcasts',
+    example: { path: { id: 'brd_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: broadcastId,
     responses: { 200: { description: 'Cancelled.', schema: cancelledBroadcastResponseSchema } },
     errors: { 403: managersOnly, 404: invisibleBroadcast, 409: 'It has finished, or was cancelled.' },
@@ -527,6 +728,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Schedules a draft',
     description: 'At `scheduledAt`, else at its planned time if still ahead, else now.',
     tag: 'Broadcasts',
+    example: { path: { id: 'brd_01JD6Z5V7Q3M9X2K4T8R1N0C5B' }, body: {} },
     pathParameters: broadcastId,
     body: scheduleBroadcastBodySchema,
     bodyOptional: true,
@@ -537,6 +739,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'retryBroadcast',
     summary: 'Puts the failed recipients of a finished broadcast back through delivery',
     tag: 'Broadcasts',
+    example: { path: { id: 'brd_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: broadcastId,
     responses: { 202: { description: 'Retrying.', schema: retriedBroadcastResponseSchema } },
     errors: { 403: managersOnly, 404: invisibleBroadcast, 409: 'It has not finished, or no recipient failed.' },
@@ -545,6 +748,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'listBroadcastRecipients',
     summary: "Lists a broadcast's recipients and their outcome",
     tag: 'Broadcasts',
+    example: { path: { id: 'brd_01JD6Z5V7Q3M9X2K4T8R1N0C5B' }, query: { status: 'failed', limit: '50' } },
     pathParameters: broadcastId,
     query: listBroadcastRecipientsQuerySchema,
     responses: { 200: { description: 'One page.', schema: broadcastRecipientPageSchema } },
@@ -558,6 +762,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     description:
       'As `POST /v1/notifications`, in the Celery scheduler’s words: recipient ids may be numbers, optional fields may be `null`. `scheduled_at` needs an offset (`Z` or `+02:00`).',
     tag: 'Celery scheduler compatibility',
+    example: { body: { recipients: [1001, 1002], title: 'Invoice ready', message: 'Your invoice is ready', scheduled_at: nextWeekAt9Utc, type: 'invoice', priority: 'high' } },
     body: celeryScheduleBodySchema,
     idempotent: true,
     responses: { 201: { description: 'Scheduled.', schema: celeryScheduledResponseSchema } },
@@ -573,6 +778,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'celeryCancelScheduled',
     summary: 'Cancels a pending notification',
     tag: 'Celery scheduler compatibility',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: { id: z.string().meta({ description: 'A Herald notification id (`ntf_...`); any other id is 404.' }) },
     responses: { 200: { description: 'Cancelled.', schema: celeryCancelledResponseSchema } },
     errors: { 400: '`NOT_PENDING`: it is no longer pending (the Celery scheduler’s 400, where `/v1` says 409).', 403: managedNotification, 404: invisibleNotification },
@@ -581,6 +787,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'celeryScheduleStatus',
     summary: 'Where a notification stands',
     tag: 'Celery scheduler compatibility',
+    example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: { id: z.string().meta({ description: 'A Herald notification id (`ntf_...`); any other id is 404.' }) },
     responses: { 200: { description: 'Its status.', schema: celeryScheduleStatusResponseSchema } },
     errors: { 404: invisibleNotification },

@@ -16,7 +16,11 @@ import {
   scheduleBroadcastRoute,
 } from './routes/broadcasts.ts';
 import { celeryCancelScheduledRoute, celeryScheduleRoute, celeryScheduleStatusRoute } from './routes/celery-scheduler.ts';
+import { listDeadLettersRoute, redriveDeadLettersRoute } from './routes/dead-letters.ts';
 import { getMetricsRoute } from './routes/metrics.ts';
+import { getSettingsRoute, putSettingsRoute } from './routes/settings.ts';
+import { createRecurringRoute, deleteRecurringRoute, getRecurringRoute, listRecurringRoute, patchRecurringRoute } from './routes/recurring.ts';
+import { getWebhookSecretRoute, rotateWebhookSecretRoute } from './routes/settings.ts';
 import { getDocsRoute, getOpenApiRoute } from './routes/openapi.ts';
 import {
   cancelNotificationRoute,
@@ -87,6 +91,13 @@ export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'GET /v1/me/inbox/unread-count': unreadCountRoute,
   'POST /v1/me/inbox/{id}/read': markInboxItemReadRoute,
   'POST /v1/me/inbox/read-all': markAllInboxReadRoute,
+  'GET /v1/settings': getSettingsRoute,
+  'PUT /v1/settings': putSettingsRoute,
+  'POST /v1/recurring-notifications': createRecurringRoute,
+  'GET /v1/recurring-notifications': listRecurringRoute,
+  'GET /v1/recurring-notifications/{id}': getRecurringRoute,
+  'PATCH /v1/recurring-notifications/{id}': patchRecurringRoute,
+  'DELETE /v1/recurring-notifications/{id}': deleteRecurringRoute,
   'POST /v1/notifications': createNotificationsRoute,
   'GET /v1/notifications': listNotificationsRoute,
   'GET /v1/notifications/{id}': getNotificationRoute,
@@ -95,6 +106,8 @@ export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'POST /v1/notifications/{id}/send-now': sendNotificationNowRoute,
   'POST /v1/notifications/{id}/retry': retryNotificationRoute,
   'GET /v1/metrics': getMetricsRoute,
+  'GET /v1/settings/webhook-secret': getWebhookSecretRoute,
+  'POST /v1/settings/webhook-secret/rotate': rotateWebhookSecretRoute,
   'POST /v1/broadcasts': createBroadcastRoute,
   'GET /v1/broadcasts': listBroadcastsRoute,
   'GET /v1/broadcasts/{id}': getBroadcastRoute,
@@ -102,6 +115,8 @@ export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'POST /v1/broadcasts/{id}/schedule': scheduleBroadcastRoute,
   'POST /v1/broadcasts/{id}/retry': retryBroadcastRoute,
   'GET /v1/broadcasts/{id}/recipients': listBroadcastRecipientsRoute,
+  'GET /v1/admin/dead-letters': listDeadLettersRoute,
+  'POST /v1/admin/dead-letters/{queue}/redrive': redriveDeadLettersRoute,
   'PUT /v1/templates/{id}': putTemplateRoute,
   'GET /v1/templates': listTemplatesRoute,
   'GET /v1/templates/{id}': getTemplateRoute,

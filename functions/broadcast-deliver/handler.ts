@@ -17,6 +17,12 @@ import { logger } from '../../shared/observability/logger.ts';
 import { sqsConsumer } from '../../shared/queue/consumer.ts';
 import type { ConsumedMessage, MessageOutcome } from '../../shared/queue/consumer.ts';
 import { deliverMessages } from '../../shared/use-cases/deliver-messages.ts';
+import { announceBroadcastProgress } from '../../shared/use-cases/broadcast-progress.ts';
+import type { BroadcastProgressDeps } from '../../shared/use-cases/broadcast-progress.ts';
+import { broadcastStore } from '../../shared/adapters/dependencies/broadcasts.ts';
+import { systemClock } from '../../shared/adapters/dependencies/clock.ts';
+import { socketPoster } from '../../shared/adapters/dependencies/connections.ts';
+import { liveStateStore } from '../../shared/adapters/dependencies/inbox.ts';
 
 type RecipientRef = Extract<UnitRef, { kind: 'broadcast' }>;
 
@@ -30,6 +36,7 @@ async function deliverBatch(messages: readonly ConsumedMessage<BroadcastDelivery
     })),
     { deadline },
   );
+  await announceProgress(messages);
   return messages.map(({ message }, index): MessageOutcome => {
     const later = results[index]?.later ?? [];
     const requeue = later.map(({ at, refs }) => {
@@ -38,6 +45,19 @@ async function deliverBatch(messages: readonly ConsumedMessage<BroadcastDelivery
     });
     return { kind: 'done', requeue };
   });
+}
+
+const progressDeps = once(
+  (): BroadcastProgressDeps => ({ broadcasts: broadcastStore(), live: liveStateStore(), sockets: socketPoster(), clock: systemClock }),
+);
+
+/** Tells each broadcast's creator its progress; a failure here is logged, never the batch's. */
+async function announceProgress(messages: readonly ConsumedMessage<BroadcastDeliveryMessage>[]): Promise<void> {
+  try {
+    await announceBroadcastProgress(progressDeps(), messages.map(({ message }) => message));
+  } catch (error) {
+    logger.warn('Broadcast progress not announced', { error });
+  }
 }
 
 const consume = sqsConsumer({

@@ -23,9 +23,12 @@ import {
   scheduleVariables,
   sweepVariables,
   tableVariables,
+  telegramVariables,
   tokenVerificationVariables,
+  webhookVariables,
 } from '../function-environment.ts';
 import type { TokenVerificationSettings, Variables } from '../function-environment.ts';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { DeliverySettings, PushSettings, SelfSendSettings, SweepSettings } from '../stacks/herald-settings.ts';
 import type { HeraldQueue } from './herald-queues.ts';
 import type { HeraldScheduler } from './herald-scheduler.ts';
@@ -213,6 +216,25 @@ export class HeraldFunction extends NodejsFunction {
   }
 
   /**
+   * Lets the function read the depth of each dead-letter queue and move the messages of those with
+   * a destination back there (receive and delete on the DLQ, send to the destination), and tells
+   * it the URL and ARN of each. A DLQ without a destination is only read (GetQueueAttributes).
+   */
+  bindDeadLetterQueues(deadLetters: readonly { readonly queue: HeraldQueue; readonly redriveTo?: HeraldQueue }[]): this {
+    for (const { queue, redriveTo } of deadLetters) {
+      if (redriveTo) {
+        queue.queue.grantConsumeMessages(this);
+        redriveTo.queue.grantSendMessages(this);
+        this.setQueueVariables(redriveTo);
+      } else {
+        queue.queue.grant(this, 'sqs:GetQueueAttributes');
+      }
+      this.setQueueVariables(queue);
+    }
+    return this;
+  }
+
+  /**
    * Subscribes the function to the queue (event source mapping) and tells it the queue's URL,
    * which it needs to defer a message with ChangeMessageVisibility.
    */
@@ -364,6 +386,22 @@ export class HeraldFunction extends NodejsFunction {
       "Connection ids are made by API Gateway as clients connect: the grant is every connection of this API's stage, through the Management API only",
     );
     this.setVariables(connectionVariables(stage.callbackUrl));
+    return this;
+  }
+
+  /**
+   * Lets the function read the Telegram bot's token (GetSecretValue on that one secret, nothing
+   * else) and tells it the secret's ARN and the Bot API's URL.
+   */
+  bindTelegram(token: ISecret, options: { readonly apiUrl: string }): this {
+    token.grantRead(this);
+    this.setVariables(telegramVariables({ tokenSecret: token.secretArn, apiUrl: options.apiUrl }));
+    return this;
+  }
+
+  /** Tells a function that posts webhooks which URLs it may reach (no IAM: on AWS, public https only). */
+  bindWebhooks(targets: 'public-https' | 'any'): this {
+    this.setVariables(webhookVariables(targets));
     return this;
   }
 

@@ -1,4 +1,5 @@
 import type { App, Environment } from 'aws-cdk-lib';
+import { HeraldConsoleStack } from './herald-console-stack.ts';
 import { HeraldDataStack } from './herald-data-stack.ts';
 import { HeraldServiceStack } from './herald-service-stack.ts';
 import { isProductionStage, readHeraldSettings } from './herald-settings.ts';
@@ -9,10 +10,12 @@ export interface HeraldStacks {
   readonly settings: HeraldSettings;
   readonly data: HeraldDataStack;
   readonly service: HeraldServiceStack;
+  /** The console: a static site on S3 and CloudFront that calls the service's APIs. */
+  readonly console: HeraldConsoleStack;
 }
 
 /**
- * Adds Herald's two stacks for the stage named in context to `app`. bin/herald.ts and the infra
+ * Adds Herald's three stacks for the stage named in context to `app`. bin/herald.ts and the infra
  * tests both call this, so the tests check the very app that `cdk deploy` deploys.
  */
 export function addHeraldStacks(app: App, env?: Environment): HeraldStacks {
@@ -41,5 +44,13 @@ export function addHeraldStacks(app: App, env?: Environment): HeraldStacks {
     settings,
     data,
   });
-  return { settings, data, service };
+  const console = new HeraldConsoleStack(app, 'HeraldConsole', {
+    env,
+    tags,
+    stackName: `${stackPrefix}-console`,
+    description: `Herald ${settings.stage}: the console, a static site on S3 and CloudFront`,
+    service,
+    jwtIssuer: settings.jwtIssuer,
+  });
+  return { settings, data, service, console };
 }

@@ -1,4 +1,5 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import * as appDescription from '../app-description.ts';
@@ -9,6 +10,7 @@ import { HeraldQueues } from '../constructs/herald-queues.ts';
 import { HeraldScheduler } from '../constructs/herald-scheduler.ts';
 import { HeraldTables } from '../constructs/herald-tables.ts';
 import { HeraldVapidSecret } from '../constructs/herald-vapid-secret.ts';
+import { acknowledgeFinding } from '../constructs/nag-acknowledgements.ts';
 
 /** The stateful part of the app description. */
 export interface DataDescription {
@@ -59,6 +61,8 @@ export class HeraldDataStack extends Stack {
   readonly deadLetterAlarms: HeraldQueueAlarms;
   /** The secret the stage's VAPID keys (Web Push) are derived from. */
   readonly vapidSecret: HeraldVapidSecret;
+  /** The Telegram bot's token (from BotFather): created with a placeholder, set by the operator (docs/deploying.md). */
+  readonly telegramBotToken: Secret;
 
   constructor(scope: Construct, id: string, props: HeraldDataStackProps) {
     super(scope, id, props);
@@ -86,5 +90,15 @@ export class HeraldDataStack extends Stack {
       broadcasts: { targetQueue: this.queues.get('fanout'), deadLetterQueue: this.queues.get('fanout-dlq') },
       removalPolicy,
     });
+    this.telegramBotToken = new Secret(this, 'TelegramBotToken', {
+      secretName: `${namePrefix}/telegram-bot-token`,
+      description: 'The Telegram bot token Herald sends with (BotFather); put the real one with aws secretsmanager put-secret-value',
+      removalPolicy,
+    });
+    acknowledgeFinding(
+      this.telegramBotToken,
+      'AwsSolutions-SMG4',
+      'A bot token is issued by Telegram (BotFather), not by AWS: no rotation Lambda can make a new one; it is replaced by hand when revoked',
+    );
   }
 }

@@ -12,6 +12,9 @@ import type { HeraldDataStack } from './herald-data-stack.ts';
 import { isPlaceholderDomain } from './herald-settings.ts';
 import type { HeraldSettings } from './herald-settings.ts';
 
+/** The Telegram Bot API (core.telegram.org/bots/api): one endpoint for every bot. */
+const telegramApiUrl = 'https://api.telegram.org';
+
 /** The stateless part of the app description. */
 export interface ServiceDescription {
   readonly functions: readonly FunctionDescription[];
@@ -22,7 +25,7 @@ export interface ServiceDescription {
 export interface HeraldServiceStackProps extends StackProps {
   readonly settings: HeraldSettings;
   /** The tables, queues and scheduler the functions are granted access to. */
-  readonly data: Pick<HeraldDataStack, 'tables' | 'queues' | 'scheduler' | 'vapidSecret'>;
+  readonly data: Pick<HeraldDataStack, 'tables' | 'queues' | 'scheduler' | 'vapidSecret' | 'telegramBotToken'>;
   /**
    * What to build.
    * @default the functions and WebSocket route selection of lib/app-description.ts
@@ -114,6 +117,14 @@ export class HeraldServiceStack extends Stack {
       if (level) fn.bindTable(tables.get(name as TableName), level);
     }
     for (const queue of access.sendsTo ?? []) fn.bindQueue(queues.get(queue));
+    if (access.redrivesDeadLetters) {
+      fn.bindDeadLetterQueues(
+        appDescription.deadLetterQueues().map((dlq) => ({
+          queue: queues.get(dlq.name),
+          ...(dlq.deadLetters?.redriveTo ? { redriveTo: queues.get(dlq.deadLetters.redriveTo) } : {}),
+        })),
+      );
+    }
     if (access.schedules) fn.bindScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds });
     if (access.schedulesBroadcasts) fn.bindBroadcastScheduler(scheduler, { leadSeconds: this.settings.schedulerLeadSeconds });
     if (access.sendsEmail) fn.bindEmail({ from: this.settings.emailFrom });
@@ -123,6 +134,9 @@ export class HeraldServiceStack extends Stack {
       if (!this.webSocketApi) throw new Error(`${fn.definition.name} posts to connections, but no function serves a WebSocket route`);
       fn.bindConnections(this.webSocketApi.stage);
     }
+    if (access.sendsTelegram) fn.bindTelegram(this.data.telegramBotToken, { apiUrl: telegramApiUrl });
+    // Every AWS stage: webhooks only to public https URLs (the local stack alone allows any).
+    if (access.postsWebhooks) fn.bindWebhooks('public-https');
     if (access.settings?.includes('retry')) fn.bindRetryPolicy(this.settings.retry);
     if (access.settings?.includes('sweeps')) fn.bindSweepSettings(this.settings.sweeps);
     if (access.settings?.includes('delivery')) fn.bindDeliverySettings(this.settings.delivery);

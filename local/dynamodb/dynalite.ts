@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { assertPinnedVersion } from '../pinned-version.ts';
+import { DataDirectoryInUseError } from '../start-errors.ts';
 
 /** The dynalite version this module was written against (package.json pins it exactly). */
 export const DYNALITE_VERSION = '4.0.0';
@@ -166,4 +167,22 @@ export function isDynaliteError(error: unknown): error is DynaliteError {
 /** Creates dynalite's store: in memory, or LevelDB under `options.path`. */
 export function createDynaliteStore(options: DynaliteStoreOptions): DynaliteStore {
   return dynaliteDb.create({ ...options });
+}
+
+/**
+ * Creates dynalite's store and waits until its database is open. LevelDB opens in the background,
+ * and a directory another process holds would otherwise surface as `Database is not open` on the
+ * first request: rejects with a DataDirectoryInUseError naming the directory instead.
+ */
+export async function openDynaliteStore(options: DynaliteStoreOptions): Promise<DynaliteStore> {
+  const store = createDynaliteStore(options);
+  const db = store.db as unknown as { open(): Promise<void> };
+  try {
+    await db.open();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    if (options.path !== undefined && cause?.code === 'LEVEL_LOCKED') throw new DataDirectoryInUseError(options.path, { cause: error });
+    throw error;
+  }
+  return store;
 }

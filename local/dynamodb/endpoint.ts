@@ -22,7 +22,7 @@ import { sendWireResponse } from '../aws-call-hook.ts';
 import type { CallHook } from '../aws-call-hook.ts';
 import { closeServer, describeError } from '../http-gateway.ts';
 import { httpUrl, listen } from '../listen.ts';
-import { createDynaliteStore, isDynaliteError } from './dynalite.ts';
+import { isDynaliteError, openDynaliteStore } from './dynalite.ts';
 import type { DynaliteStore, Json } from './dynalite.ts';
 import { createDynamoDbOperations } from './operations.ts';
 import type { Caller } from './operations.ts';
@@ -102,7 +102,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | u
 export async function startDynamoDbEndpoint(options: DynamoDbEndpointOptions = {}): Promise<DynamoDbEndpoint> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
-  const store = options.store ?? createDynaliteStore({ ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const store = options.store ?? await openDynaliteStore({ ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const operations = createDynamoDbOperations(store, log, { region: options.region ?? 'us-east-1', ...(options.now ? { now: options.now } : {}) });
   const nextRequestId = requestIds();
 

@@ -10,8 +10,10 @@
  * for the same instants, i.e. how late this machine's event loop alone is.
  * Figures only: nothing here passes or fails on speed.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { mapLimited } from '../../shared/use-cases/map-limited.ts';
+import type { ApiCallCounts } from '../../local/api-call-counter.ts';
 import { UsageError } from './format.ts';
 import { listen, number, percentile, startBenchStack, waitUntil } from './support.ts';
 import type { BenchStack, FrameListener } from './support.ts';
@@ -32,6 +34,10 @@ interface Figures {
   readonly reference: number[];
   /** How long before the first due time the last request was answered (ms; negative: too late). */
   readonly createdAhead: number;
+  /** CPU time of the whole process (every thread) from the first due time to the last arrival (ms). */
+  readonly cpuMs: number;
+  /** The functions' AWS calls over the same span, by service and operation. */
+  readonly calls: ApiCallCounts;
 }
 
 /** Requests in flight while a workload is created. */
@@ -62,9 +68,16 @@ async function run(bench: BenchStack, admin: string, workload: Workload, arrival
   const first = Math.min(...workload.plan.map((p) => p.at));
   const createdAhead = first - Date.now();
   const last = Math.max(...workload.plan.map((p) => p.at));
+  // The delivery's CPU, apart from the creates': counted from the first due time (a schedule or
+  // delayed message held before it costs next to nothing).
+  if (createdAhead > 0) await sleep(createdAhead);
+  const cpuAtFirst = process.cpuUsage();
+  bench.stack.apiCalls.reset();
   await waitUntil(() => [...due.keys()].every((id) => arrivals.has(id)), last - Date.now() + 60_000);
+  const cpu = process.cpuUsage(cpuAtFirst);
+  const calls = bench.stack.apiCalls.snapshot();
   const lateness = [...due].flatMap(([id, at]) => (arrivals.has(id) ? [(arrivals.get(id) as number) - at] : []));
-  return { delivered: lateness.length, expected: due.size, lateness, reference, createdAhead };
+  return { delivered: lateness.length, expected: due.size, lateness, reference, createdAhead, cpuMs: (cpu.user + cpu.system) / 1000, calls };
 }
 
 function report(name: string, figures: Figures): void {
@@ -77,6 +90,13 @@ function report(name: string, figures: Figures): void {
   console.log(`  early (before their time) ${number(early)}`);
   console.log(`  reference (local timers)  ${stats(figures.reference)}`);
   console.log(`  p99 over the reference's  ${number(p99 - referenceP99)} ms`);
+  const per = Math.max(1, figures.delivered);
+  console.log(`  CPU per delivery          ${number(figures.cpuMs / per, 2)} ms (${number(figures.cpuMs / 1000, 1)} s of CPU, every thread, from the first due time)`);
+  const calls = Object.entries(figures.calls)
+    .flatMap(([service, ops]) => Object.entries(ops).map(([operation, count]) => ({ name: `${service} ${operation}`, count })))
+    .sort((a, b) => b.count - a.count);
+  const total = calls.reduce((sum, row) => sum + row.count, 0);
+  console.log(`  AWS calls per delivery    ${number(total / per, 2)}: ${calls.map((row) => `${row.name} ${number(row.count / per, 2)}`).join(', ')}`);
   if (figures.createdAhead < 0) console.log(`  note: the last request was answered ${number(-figures.createdAhead)} ms after the first was due`);
 }
 

@@ -7,7 +7,7 @@
 import { BROADCAST_RECIPIENT_SHARDS } from '../../lib/app-description.ts';
 import { publicRecipientStatus, recipientShard, rowTransitions } from '../domain/broadcast.ts';
 import type { Broadcast, BroadcastContent, BroadcastRecipientStatus, BroadcastRowStatus, RowGuard } from '../domain/broadcast.ts';
-import type { DeliveryUnit, Settlement, UnitRef } from '../domain/delivery.ts';
+import type { DeliveryUnit, QuietHold, Settlement, UnitRef } from '../domain/delivery.ts';
 import { nextDueAt, notificationTransitions } from '../domain/notification.ts';
 import type { Channel, ChannelDelivery, NotificationGuard } from '../domain/notification.ts';
 import { notificationFromItem, notificationKey } from './dynamo-notification-store.ts';
@@ -123,6 +123,7 @@ export function notificationUnit(item: Record<string, unknown>): DeliveryUnit {
     attempts: n.attempts,
     channels: n.channels,
     deliveries: n.deliveries,
+    ...(n.heldUntil !== undefined ? { heldUntil: Date.parse(n.heldUntil) } : {}),
     content: {
       id: n.id,
       title: n.title,
@@ -177,6 +178,22 @@ export function notificationCommit(unit: DeliveryUnit, write: CommitWrite, now: 
   return update.build(notificationKey(ref.tenantId, ref.notificationId), transitionCondition(transition, notificationGuards({ now, token: write.token })));
 }
 
+/**
+ * Holds a pending notification for quiet hours: due at their end (the `due` index too, so the
+ * sweep does not rush it), with the reason shown in its view; only if nobody claimed it since.
+ */
+export function notificationHold(unit: DeliveryUnit, hold: QuietHold, now: Date): ItemUpdate {
+  const ref = unit.ref as Extract<UnitRef, { kind: 'notification' }>;
+  const until = new Date(hold.until).toISOString();
+  const transition = notificationTransitions.hold;
+  return new UpdateBuilder()
+    .set('#tstatus', transition.to)
+    .set('heldUntil', until)
+    .set('heldReason', hold.reason)
+    .set('dueAt', until)
+    .build(notificationKey(ref.tenantId, ref.notificationId), transitionCondition(transition, notificationGuards({ now, seenAttempts: unit.attempts })));
+}
+
 // ---- Broadcast recipient rows ----
 
 function shardKey(tenantId: string, broadcastId: string, shard: number): string {
@@ -218,6 +235,7 @@ export function rowUnit(item: Record<string, unknown>, broadcast: Broadcast, con
     attempts: typeof item.attempts === 'number' ? item.attempts : 0,
     channels: broadcast.channels,
     deliveries: (item.deliveries ?? {}) as DeliveryUnit['deliveries'],
+    ...(typeof item.heldUntil === 'string' ? { heldUntil: Date.parse(item.heldUntil) } : {}),
     content: {
       id: broadcast.id,
       broadcastId: broadcast.id,
@@ -290,5 +308,19 @@ export function rowCancel(unit: DeliveryUnit, now: Date, expiresAt: number, shar
     .set('expiresAt', expiresAt)
     .deliveries(unconfirmed)
     .remove('leaseUntil', 'claimToken')
+    .build(rowKey(ref.tenantId, ref.broadcastId, ref.recipientId, shards), transitionCondition(transition, rowGuards({ now, seenAttempts: unit.attempts })));
+}
+
+/** Holds a pending row for its recipient's quiet hours: its next attempt is their end. */
+export function rowHold(unit: DeliveryUnit, hold: QuietHold, now: Date, shards = BROADCAST_RECIPIENT_SHARDS): ItemUpdate {
+  const ref = unit.ref as Extract<UnitRef, { kind: 'broadcast' }>;
+  const until = new Date(hold.until).toISOString();
+  const transition = rowTransitions.hold;
+  return new UpdateBuilder()
+    .set('#tstatus', transition.to)
+    .set('heldUntil', until)
+    .set('heldReason', hold.reason)
+    .set('nextAttemptAt', until)
+    .set('updatedAt', now.toISOString())
     .build(rowKey(ref.tenantId, ref.broadcastId, ref.recipientId, shards), transitionCondition(transition, rowGuards({ now, seenAttempts: unit.attempts })));
 }

@@ -60,6 +60,16 @@ function isCheckFailure(error: unknown): boolean {
 
 type Update = Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>;
 
+/**
+ * A row due at its recipient's own wall time: `localDueAt`, and not before then (`nextAttemptAt`,
+ * which the claim's `due` guard reads), when that is still ahead.
+ */
+export function localDueAttributes(dueMs: number | undefined, at: Date): { localDueAt?: string; nextAttemptAt?: string } {
+  if (dueMs === undefined) return {};
+  const due = new Date(dueMs).toISOString();
+  return dueMs > at.getTime() ? { localDueAt: due, nextAttemptAt: due } : { localDueAt: due };
+}
+
 export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
   readonly shardCount: number;
   private readonly db: DynamoDBDocumentClient;
@@ -74,7 +84,7 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
     this.shardCount = options.shardCount ?? BROADCAST_RECIPIENT_SHARDS;
   }
 
-  async putPending(tenantId: string, broadcastId: string, recipientIds: readonly string[], at: Date): Promise<void> {
+  async putPending(tenantId: string, broadcastId: string, recipientIds: readonly string[], at: Date, localDue?: ReadonlyMap<string, number>): Promise<void> {
     const now = at.toISOString();
     const items = recipientIds.map((recipientId) => {
       const shard = recipientShard(recipientId, this.shardCount);
@@ -88,6 +98,7 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
         attempts: 0,
         deliveries: {},
         run: 0,
+        ...localDueAttributes(localDue?.get(recipientId), at),
         createdAt: now,
         updatedAt: now,
       };

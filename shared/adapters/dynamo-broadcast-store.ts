@@ -47,6 +47,7 @@ const counterAttributes = {
   sent: 'recipientsSent',
   failed: 'recipientsFailed',
   cancelled: 'recipientsCancelled',
+  held: 'recipientsHeld',
 } as const satisfies Record<keyof BroadcastCounts, string>;
 
 interface BroadcastItem extends Record<string, unknown> {
@@ -61,6 +62,8 @@ interface BroadcastItem extends Record<string, unknown> {
   audience: BroadcastAudience;
   status: Broadcast['status'];
   scheduledAt?: string;
+  timezone?: string;
+  localTime?: string;
   createdAt: string;
   startedAt?: string;
   completedAt?: string;
@@ -91,6 +94,8 @@ function toItem(b: Broadcast): BroadcastItem {
     audience: b.audience,
     status: b.status,
     ...(b.scheduledAt !== undefined ? { scheduledAt: b.scheduledAt } : {}),
+    ...(b.timezone !== undefined ? { timezone: b.timezone } : {}),
+    ...(b.localTime !== undefined ? { localTime: b.localTime } : {}),
     createdAt: b.createdAt,
     recipientsTotal: b.counts.total,
     recipientsSent: b.counts.sent,
@@ -124,6 +129,8 @@ export function broadcastFromItem(item: Record<string, unknown>): Broadcast {
     status: i.status,
     createdAt: i.createdAt,
     ...optional('scheduledAt', i.scheduledAt),
+    ...optional('timezone', i.timezone),
+    ...optional('localTime', i.localTime),
     ...optional('startedAt', i.startedAt),
     ...optional('completedAt', i.completedAt),
     ...optional('cancelledAt', i.cancelledAt),
@@ -133,6 +140,7 @@ export function broadcastFromItem(item: Record<string, unknown>): Broadcast {
       sent: Number(i.recipientsSent ?? 0),
       failed: Number(i.recipientsFailed ?? 0),
       cancelled: Number(i.recipientsCancelled ?? 0),
+      ...(i.recipientsHeld !== undefined ? { held: Number(i.recipientsHeld) } : {}),
     },
     ...(i.phase !== undefined
       ? {
@@ -372,7 +380,7 @@ export class DynamoBroadcastStore implements BroadcastStore {
   async addCounts(tenantId: string, id: string, delta: BroadcastCountsDelta, lastError?: string): Promise<Broadcast | undefined> {
     const adds: string[] = [];
     const values: Record<string, unknown> = {};
-    for (const key of ['sent', 'failed', 'cancelled'] as const) {
+    for (const key of ['sent', 'failed', 'cancelled', 'held'] as const) {
       const amount = delta[key];
       if (amount === undefined || amount === 0) continue;
       adds.push(`${counterAttributes[key]} :${key}`);

@@ -15,9 +15,10 @@ import type { DynamoDBDocumentClient, TransactWriteCommandInput } from '@aws-sdk
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Broadcast, BroadcastContent } from '../domain/broadcast.ts';
 import { unitKey } from '../domain/delivery.ts';
-import type { DeliveryUnit, LiveState, UnitRef } from '../domain/delivery.ts';
+import type { DeliveryUnit, LiveState, QuietHold, UnitRef } from '../domain/delivery.ts';
 import type { Recipient } from '../domain/recipient.ts';
-import type { ClaimRequest, ClaimResult, CommitEntry, CommitVerdict, DeliveryStore, LoadedUnits } from '../ports.ts';
+import type { TenantSettings } from '../domain/tenant-settings.ts';
+import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits } from '../ports.ts';
 import { broadcastFromItem, broadcastKey, contentFromItem, contentKey } from './dynamo-broadcast-store.ts';
 import { batchGetAcross } from './dynamo-batch.ts';
 import type { TableKey } from './dynamo-batch.ts';
@@ -25,8 +26,9 @@ import { inboxItemAttributes, inboxPartition } from './dynamo-inbox-store.ts';
 import { liveKey, liveStateFromItem } from './dynamo-live-state-store.ts';
 import { notificationKey } from './dynamo-notification-store.ts';
 import { recipientFromItem, recipientKey } from './dynamo-recipient-store.ts';
+import { isTenantSettingsItem, tenantSettingsFromItem, tenantSettingsKey } from './dynamo-tenant-settings-store.ts';
 import type { Reservation, SendBudgets } from './dynamo-send-budgets.ts';
-import { notificationClaim, notificationCommit, notificationUnit, rowCancel, rowClaim, rowCommit, rowKey, rowUnit } from './delivery-units.ts';
+import { notificationClaim, notificationCommit, notificationHold, notificationUnit, rowCancel, rowClaim, rowCommit, rowHold, rowKey, rowUnit } from './delivery-units.ts';
 import type { ItemUpdate } from './delivery-units.ts';
 
 /** The physical names of the tables the engine touches. */
@@ -105,7 +107,10 @@ export class DynamoDeliveryStore implements DeliveryStore {
     const recipients = new Map<string, Recipient>();
     const live = new Map<string, LiveState>();
     const broadcasts = new Map<string, Broadcast>();
+    const tenantSettings = new Map<string, TenantSettings>();
     const people = new Set<string>();
+    // Each tenant's settings (quiet hours, default zone) ride in the same read as its recipients.
+    const tenants = new Set<string>();
     // A live item's partition holds the ids escaped (dynamo-keys.ts): the engine looks people up by tenant#recipient.
     const personOfPartition = new Map<string, string>();
     const personKeys = (tenantId: string, recipientId: string): TableKey[] => {
@@ -113,9 +118,12 @@ export class DynamoDeliveryStore implements DeliveryStore {
       if (people.has(id)) return [];
       people.add(id);
       personOfPartition.set(inboxPartition(tenantId, recipientId), id);
+      const settings = tenants.has(tenantId) ? [] : [{ table: t.recipients, key: tenantSettingsKey(tenantId) }];
+      tenants.add(tenantId);
       return [
         { table: t.recipients, key: recipientKey(tenantId, recipientId) },
         { table: t.inbox, key: liveKey(tenantId, recipientId) },
+        ...settings,
       ];
     };
     const keys: TableKey[] = [];
@@ -159,12 +167,17 @@ export class DynamoDeliveryStore implements DeliveryStore {
     const more = secondRound.length > 0 ? await batchGetAcross(this.db, secondRound) : new Map<string, Record<string, unknown>[]>();
     for (const source of [found, more]) {
       for (const item of source.get(t.recipients) ?? []) {
+        if (isTenantSettingsItem(item)) {
+          const { tenantId, settings } = tenantSettingsFromItem(item);
+          tenantSettings.set(tenantId, settings);
+          continue;
+        }
         const recipient = recipientFromItem(item);
         recipients.set(recipientKeyOf(recipient.tenantId, recipient.id), recipient);
       }
       for (const item of source.get(t.inbox) ?? []) live.set(personOfPartition.get(String(item.pk)) ?? String(item.pk), liveStateFromItem(item));
     }
-    return { units, recipients, live, broadcasts };
+    return { units, recipients, live, broadcasts, tenantSettings };
   }
 
   async claim(requests: readonly ClaimRequest[], now: Date): Promise<ClaimResult> {
@@ -269,8 +282,9 @@ export class DynamoDeliveryStore implements DeliveryStore {
     }
   }
 
-  async commit(entries: readonly CommitEntry[], now: Date): Promise<ReadonlyMap<string, CommitVerdict>> {
+  async commit(entries: readonly CommitEntry[], now: Date): Promise<CommitResult> {
     const verdicts = new Map<string, CommitVerdict>();
+    const unreadFound = new Map<string, number>();
     const groups: CommitEntry[][] = [[]];
     let size = 0;
     for (const entry of entries) {
@@ -282,11 +296,11 @@ export class DynamoDeliveryStore implements DeliveryStore {
       groups[groups.length - 1]?.push(entry);
       size += n;
     }
-    await Promise.all(groups.filter((g) => g.length > 0).map((group) => this.commitGroup(group, now, verdicts)));
-    return verdicts;
+    await Promise.all(groups.filter((g) => g.length > 0).map((group) => this.commitGroup(group, now, verdicts, unreadFound)));
+    return { verdicts, unreadFound };
   }
 
-  private async commitGroup(entries: readonly CommitEntry[], now: Date, verdicts: Map<string, CommitVerdict>): Promise<void> {
+  private async commitGroup(entries: readonly CommitEntry[], now: Date, verdicts: Map<string, CommitVerdict>, unreadFound: Map<string, number>): Promise<void> {
     const t = this.tables();
     const actions: TransactItem[] = [];
     const roles: ActionRole[] = [];
@@ -317,6 +331,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
               : unreadBefore === 0
                 ? { ConditionExpression: 'attribute_not_exists(unread) OR unread = :before', ExpressionAttributeValues: { ':one': 1, ':before': 0 } }
                 : { ConditionExpression: 'unread = :before', ExpressionAttributeValues: { ':one': 1, ':before': unreadBefore } }),
+            // A refusal then carries the count it found, so the engine need not read it again.
+            ...(unreadBefore === undefined ? {} : { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const }),
           },
         });
         roles.push({ kind: 'counter', key });
@@ -347,6 +363,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
       if (!role || role.kind === 'broadcast' || role.kind === 'budget') return;
       const verdict: CommitVerdict =
         role.kind === 'unit' ? 'claimLost' : role.kind === 'recipient' ? 'recipientGone' : role.kind === 'inbox' ? 'inboxExists' : 'unreadMoved';
+      // No counter item, or one without `unread`, is a count of 0.
+      if (role.kind === 'counter') unreadFound.set(role.key, numberIn(reason.item, 'unread') ?? 0);
       if (rank[verdict] > rank[verdicts.get(role.key) ?? 'notAttempted']) verdicts.set(role.key, verdict);
     });
   }
@@ -364,6 +382,22 @@ export class DynamoDeliveryStore implements DeliveryStore {
         }),
     );
     return cancelled;
+  }
+
+  async hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<ReadonlySet<string>> {
+    const t = this.tables();
+    const held = new Set<string>();
+    await Promise.all(
+      holds.map(async ({ unit, hold }) => {
+        const update =
+          unit.ref.kind === 'notification'
+            ? { TableName: t.notifications, ...notificationHold(unit, hold, now) }
+            : { TableName: t.broadcastRecipients, ...rowHold(unit, hold, now, this.options.rowShards) };
+        const outcome = await this.transact([{ Update: update }]);
+        if (outcome.ok) held.add(unitKey(unit.ref));
+      }),
+    );
+    return held;
   }
 
   /**

@@ -254,8 +254,9 @@ export class DynamoNotificationStore implements NotificationStore {
     const at = scheduledAt.toISOString();
     return this.conditionalUpdate({
       Key: notificationKey(tenantId, id),
-      // Due at the new time in the `due` index too; a retry back-off in progress is overridden.
-      UpdateExpression: 'SET scheduledAt = :at, dueAt = :at REMOVE nextAttemptAt',
+      // Due at the new time in the `due` index too; a retry back-off in progress is overridden, and
+      // a quiet-hours hold is decided again when it falls due (shared/domain/delivery.ts).
+      UpdateExpression: 'SET scheduledAt = :at, dueAt = :at REMOVE nextAttemptAt, heldUntil, heldReason',
       ConditionExpression: '#status = :pending',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':pending': 'pending', ':at': at },
@@ -280,7 +281,7 @@ export class DynamoNotificationStore implements NotificationStore {
       // Back in the `due` index, out of TTL: a pending notification never expires.
       UpdateExpression:
         'SET #status = :pending, scheduledAt = :due, dueAt = :due, dueShard = :shard, attempts = :zero ' +
-        `REMOVE ${['expiresAt', 'failedAt', 'nextAttemptAt', 'leaseUntil', 'claimToken', ...forgotten].join(', ')}`,
+        `REMOVE ${['expiresAt', 'failedAt', 'nextAttemptAt', 'heldUntil', 'heldReason', 'leaseUntil', 'claimToken', ...forgotten].join(', ')}`,
       ConditionExpression: '#status = :failed',
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: { ':pending': 'pending', ':failed': 'failed', ':due': due, ':shard': dueShard(id), ':zero': 0 },

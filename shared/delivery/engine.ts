@@ -17,12 +17,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { describeError } from '../domain/delivery-errors.ts';
-import { readinessOf, recordedStep, settle, unitKey, openConnections } from '../domain/delivery.ts';
-import type { ChannelResult, ChannelStep, DeliveryUnit, LiveState, Settlement, UnitOutcome, UnitRef } from '../domain/delivery.ts';
+import { quietHoldOf, readinessOf, recordedStep, settle, unitKey, openConnections } from '../domain/delivery.ts';
+import type { ChannelResult, ChannelStep, DeliveryUnit, LiveState, QuietHold, Settlement, UnitOutcome, UnitRef } from '../domain/delivery.ts';
+import { noTenantSettings } from '../domain/tenant-settings.ts';
 import { noLiveState } from '../domain/delivery.ts';
 import { inboxChangedMessage } from '../domain/inbox.ts';
 import type { Channel, ChannelDelivery } from '../domain/notification.ts';
-import { isChannelEnabled } from '../domain/recipient.ts';
+import { preferenceSkip } from '../domain/recipient.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
 import { logger } from '../observability/logger.ts';
@@ -35,6 +36,7 @@ import type {
   ClaimRequest,
   Clock,
   CommitEntry,
+  CommitResult,
   CommitVerdict,
   DeliveryStore,
   LiveStateStore,
@@ -137,6 +139,7 @@ export async function deliverUnits(deps: EngineDeps, refs: readonly UnitRef[], i
   const now = deps.clock.now();
   const claimable: DeliveryUnit[] = [];
   const toCancel: DeliveryUnit[] = [];
+  const toHold: { unit: DeliveryUnit; hold: QuietHold }[] = [];
   for (const ref of unique) {
     const key = unitKey(ref);
     const unit = loaded.units.get(key);
@@ -158,22 +161,48 @@ export async function deliverUnits(deps: EngineDeps, refs: readonly UnitRef[], i
     if (readiness.kind === 'final') outcomes.set(key, { kind: 'done', status: readiness.status });
     else if (readiness.kind === 'notYetDue') outcomes.set(key, { kind: 'later', at: readiness.at, cause: 'notYetDue', reason: 'not yet due' });
     else if (readiness.kind === 'leased') outcomes.set(key, { kind: 'later', at: readiness.until, cause: 'leased', reason: 'held by another worker' });
-    else claimable.push(unit);
+    else {
+      // Quiet hours are read now, not when it was created: a change of them or of the zone applies.
+      const recipient = loaded.recipients.get(recipientKeyOf(unit.tenantId, unit.recipientId));
+      const hold = readiness.takeover ? undefined : quietHoldOf(unit, recipient, loaded.tenantSettings?.get(unit.tenantId) ?? noTenantSettings, now);
+      if (hold) toHold.push({ unit, hold });
+      else claimable.push(unit);
+    }
   }
   if (toCancel.length > 0) await cancelUnits(deps, toCancel, outcomes);
+  if (toHold.length > 0) await holdUnits(deps, toHold, outcomes);
   // Each wave starts at its own time, so a unit due now never waits for one due a second later.
   // What each round learns of a recipient's count is what the next round of theirs starts from.
   const live = new Map(loaded.live);
+  let longestRoundMs = 0;
   await Promise.all(
     wavesByDueTime(claimable).map(async (wave) => {
-      for (const round of roundsByRecipient(wave)) {
+      const rounds = roundsByRecipient(wave);
+      for (const [index, round] of rounds.entries()) {
+        const started = deps.clock.now().getTime();
+        if (index > 0 && invocation.deadline.getTime() - started < roundsLeftReserve * longestRoundMs) {
+          // A round cut short by the timeout would leave its units leased until their lease ends:
+          // what is left goes back to the queue now, for an invocation with time to deliver it.
+          for (const unit of rounds.slice(index).flat()) {
+            outcomes.set(unitKey(unit.ref), { kind: 'later', at: started, cause: 'deadline', reason: 'the invocation ran short of time' });
+          }
+          return;
+        }
         const counts = await deliverRound(deps, { ...loaded, live }, round, invocation, outcomes);
         await carryLiveState(deps, round, counts, live);
+        longestRoundMs = Math.max(longestRoundMs, deps.clock.now().getTime() - started);
       }
     }),
   );
   return outcomes;
 }
+
+/**
+ * A further round of an invocation starts only with this many times its longest round so far
+ * left before the deadline: rounds of one batch are alike, and one that starves for CPU (a loaded
+ * CI machine) is the likeliest to run long.
+ */
+const roundsLeftReserve = 2;
 
 /** Units due within this many ms of each other are delivered together. */
 const waveWidthMs = 25;
@@ -209,19 +238,45 @@ function roundsByRecipient(units: readonly DeliveryUnit[]): DeliveryUnit[][] {
 
 async function cancelUnits(deps: EngineDeps, units: readonly DeliveryUnit[], outcomes: Map<string, UnitOutcome>): Promise<void> {
   const cancelled = new Set(await deps.store.cancel(units, deps.clock.now()));
-  const perBroadcast = new Map<string, { tenantId: string; broadcastId: string; n: number }>();
+  const perBroadcast = new Map<string, { tenantId: string; broadcastId: string; n: number; released: number }>();
   for (const unit of units) {
     const key = unitKey(unit.ref);
     outcomes.set(key, { kind: 'done', status: 'cancelled' });
     if (!cancelled.has(key) || unit.ref.kind !== 'broadcast') continue;
     const id = recipientKeyOf(unit.tenantId, unit.ref.broadcastId);
+    const entry = perBroadcast.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, n: 0, released: 0 };
+    entry.n++;
+    if (unit.heldUntil !== undefined) entry.released++;
+    perBroadcast.set(id, entry);
+  }
+  for (const { tenantId, broadcastId, n, released } of perBroadcast.values()) {
+    await finishIfReady({ broadcasts: deps.broadcasts, clock: deps.clock }, await deps.broadcasts.addCounts(tenantId, broadcastId, { cancelled: n, held: -released }));
+  }
+}
+
+/**
+ * Holds units for their recipients' quiet hours: still pending, back at the window's end (the
+ * queue's later-work path: a delayed message, or a schedule beyond 15 minutes). A broadcast counts
+ * the rows it holds for the first time, and counts them off when they settle.
+ */
+async function holdUnits(deps: EngineDeps, holds: readonly { unit: DeliveryUnit; hold: QuietHold }[], outcomes: Map<string, UnitOutcome>): Promise<void> {
+  const held = await deps.store.hold(holds, deps.clock.now());
+  const perBroadcast = new Map<string, { tenantId: string; broadcastId: string; n: number }>();
+  for (const { unit, hold } of holds) {
+    const key = unitKey(unit.ref);
+    if (!held.has(key)) {
+      outcomes.set(key, { kind: 'later', at: deps.clock.now().getTime() + lostRetryMs, cause: 'changed', reason: 'changed while being held' });
+      continue;
+    }
+    logFor(unit).info('Held by quiet hours', { heldUntil: new Date(hold.until).toISOString(), reason: hold.reason });
+    outcomes.set(key, { kind: 'later', at: hold.until, cause: 'quietHours', reason: hold.reason });
+    if (unit.ref.kind !== 'broadcast' || unit.heldUntil !== undefined) continue;
+    const id = recipientKeyOf(unit.tenantId, unit.ref.broadcastId);
     const entry = perBroadcast.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, n: 0 };
     entry.n++;
     perBroadcast.set(id, entry);
   }
-  for (const { tenantId, broadcastId, n } of perBroadcast.values()) {
-    await finishIfReady({ broadcasts: deps.broadcasts, clock: deps.clock }, await deps.broadcasts.addCounts(tenantId, broadcastId, { cancelled: n }));
-  }
+  for (const { tenantId, broadcastId, n } of perBroadcast.values()) await deps.broadcasts.addCounts(tenantId, broadcastId, { held: n });
 }
 
 /** What each channel of a unit will do, and where its sends go. */
@@ -242,8 +297,9 @@ function planChannels(
     }
     // A recipient who left the directory gets nothing: the unit fails under its claim.
     if (!recipient) continue;
-    if (!isChannelEnabled(recipient, name)) {
-      steps.set(name, { kind: 'skip', detail: 'disabled by preference' });
+    const switchedOff = preferenceSkip(recipient, name, unit.content.type);
+    if (switchedOff !== undefined) {
+      steps.set(name, { kind: 'skip', detail: switchedOff });
       continue;
     }
     const target = deps.channels[name].target({ tenantId: unit.tenantId, recipient, live, now });
@@ -502,26 +558,31 @@ async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: num
   const final = new Map<string, CommitVerdict>();
   let pending = prepared;
   let lastError: unknown;
+  let threw = false;
   for (let round = 0; pending.length > 0 && round < commitRounds; round++) {
-    if (round > 0) await sleep(Math.min(2_000, 50 * 2 ** round) * (0.5 + Math.random()));
-    let verdicts: ReadonlyMap<string, CommitVerdict>;
+    // A refusal was answered and its entries adjusted: they are written again at once. Only a
+    // write that threw (a throttle, a network fault) waits before the next.
+    if (threw) await sleep(Math.min(2_000, 50 * 2 ** round) * (0.5 + Math.random()));
+    threw = false;
+    let result: CommitResult;
     try {
-      verdicts = await deps.store.commit(
+      result = await deps.store.commit(
         pending.map((p) => p.entry),
         deps.clock.now(),
       );
     } catch (error) {
       lastError = error;
+      threw = true;
       continue;
     }
     const next: Prepared[] = [];
     for (const p of pending) {
-      const verdict = verdicts.get(p.work.key) ?? 'notAttempted';
+      const verdict = result.verdicts.get(p.work.key) ?? 'notAttempted';
       if (verdict === 'committed' || verdict === 'claimLost') {
         final.set(p.work.key, verdict);
         continue;
       }
-      adjust(p, verdict, deps.clock.now());
+      adjust(p, verdict, deps.clock.now(), result.unreadFound.get(p.work.key));
       next.push(p);
     }
     pending = next;
@@ -530,8 +591,8 @@ async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (ms: num
   return final;
 }
 
-/** Changes an entry a transaction refused so that it can be written. */
-function adjust(p: Prepared, verdict: CommitVerdict, now: Date): void {
+/** Changes an entry a transaction refused so that it can be written; `found` is the unread count the refusal found. */
+function adjust(p: Prepared, verdict: CommitVerdict, now: Date, found: number | undefined): void {
   const { entry } = p;
   if (verdict === 'recipientGone') {
     // Erased since it was read: no inbox item, and nothing more goes out.
@@ -547,7 +608,10 @@ function adjust(p: Prepared, verdict: CommitVerdict, now: Date): void {
     return;
   }
   if (verdict === 'unreadMoved' && entry.inbox) {
-    p.entry = { ...entry, inbox: { item: entry.inbox.item } };
+    // Written again on the count the refusal found, so the count after it is known without a read;
+    // refused once more (the count keeps moving), it goes without the condition and is read after.
+    const again = found !== undefined && !p.recount;
+    p.entry = { ...entry, inbox: again ? { item: entry.inbox.item, unreadBefore: found } : { item: entry.inbox.item } };
     p.recount = true;
   }
 }
@@ -569,7 +633,7 @@ async function afterCommit(
   verdicts: ReadonlyMap<string, CommitVerdict>,
   outcomes: Map<string, UnitOutcome>,
 ): Promise<void> {
-  const broadcastCounts = new Map<string, { tenantId: string; broadcastId: string; sent: number; failed: number; lastError?: string }>();
+  const broadcastCounts = new Map<string, { tenantId: string; broadcastId: string; sent: number; failed: number; released: number; lastError?: string }>();
   const tells: Promise<void>[] = [];
 
   for (const p of prepared) {
@@ -593,7 +657,8 @@ async function afterCommit(
     // A notification's metrics are counted from the table's stream (functions/metrics), not here.
     if (unit.ref.kind === 'broadcast' && settlement.kind !== 'release') {
       const id = recipientKeyOf(unit.tenantId, unit.ref.broadcastId);
-      const entry = broadcastCounts.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, sent: 0, failed: 0 };
+      const entry = broadcastCounts.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, sent: 0, failed: 0, released: 0 };
+      if (unit.heldUntil !== undefined) entry.released++;
       if (settlement.kind === 'finish') entry.sent++;
       else {
         entry.failed++;
@@ -603,14 +668,14 @@ async function afterCommit(
     }
 
     // Tell the new count where the frame did not, or announced it wrong.
-    const added = p.entry.inbox !== undefined;
-    if ((added && p.announced === undefined && p.entry.inbox?.unreadBefore !== undefined) || p.recount) {
-      tells.push(tellUnread(deps, unit, p.recount ? undefined : (p.entry.inbox?.unreadBefore ?? 0) + 1, p.work.live));
-    }
+    // The count after the write is known when the write was conditioned on the one before it.
+    const before = p.entry.inbox?.unreadBefore;
+    const known = before === undefined ? undefined : before + 1;
+    if ((known !== undefined && p.announced === undefined) || p.recount) tells.push(tellUnread(deps, unit, known, p.work.live));
   }
   await Promise.all(tells);
-  for (const { tenantId, broadcastId, sent, failed, lastError } of broadcastCounts.values()) {
-    const updated = await deps.broadcasts.addCounts(tenantId, broadcastId, { sent, failed }, lastError);
+  for (const { tenantId, broadcastId, sent, failed, released, lastError } of broadcastCounts.values()) {
+    const updated = await deps.broadcasts.addCounts(tenantId, broadcastId, { sent, failed, held: -released }, lastError);
     await finishIfReady({ broadcasts: deps.broadcasts, clock: deps.clock }, updated);
   }
 }

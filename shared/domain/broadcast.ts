@@ -10,6 +10,7 @@
  * `counting` (the rows are counted once, so the total is final before the first delivery and
  * progress never goes backwards) and `delivering`.
  */
+import { toLocalIso } from './time.ts';
 import type { TemplateRef } from './template.ts';
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
 import type { TransitionTable } from './state-machine.ts';
@@ -57,6 +58,8 @@ export interface BroadcastCounts {
   readonly sent: number;
   readonly failed: number;
   readonly cancelled: number;
+  /** Rows pending because their recipient's quiet hours hold them (issue 12); absent: none. */
+  readonly held?: number;
 }
 
 export const zeroCounts: BroadcastCounts = { total: 0, sent: 0, failed: 0, cancelled: 0 };
@@ -94,6 +97,10 @@ export interface Broadcast {
   readonly fanout?: FanoutState;
   /** 0 for the first send, then one more per retry. */
   readonly run: number;
+  /** The zone its time was given in: an IANA zone, or `recipient` (each recipient's own, issue 12). */
+  readonly timezone?: string;
+  /** With `timezone: "recipient"`: the wall time each recipient gets it at (`2027-06-01T09:00`). */
+  readonly localTime?: string;
 }
 
 /** What a broadcast says beyond its title, kept apart from the (often updated) broadcast item. */
@@ -120,6 +127,11 @@ export interface BroadcastRecipient {
   readonly leaseUntil?: number;
   /** The run of the broadcast that last put it back to pending (retries). */
   readonly run: number;
+  /** Held by the recipient's quiet hours until this instant (ISO-8601 UTC; also its `nextAttemptAt`), and why. */
+  readonly heldUntil?: string;
+  /** When it is due at its recipient's own wall time (a broadcast with `timezone: "recipient"`): that instant. */
+  readonly localDueAt?: string;
+  readonly heldReason?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -155,6 +167,7 @@ export const rowTransitions = {
   fail: { from: ['sending'], to: 'failed', guards: ['holdsClaim'] },
   release: { from: ['sending'], to: 'pending', guards: ['holdsClaim'] },
   cancel: { from: ['pending'], to: 'cancelled' },
+  hold: { from: ['pending'], to: 'pending', guards: ['unchanged'] },
   abandon: { from: ['sending'], to: 'cancelled', guards: ['leaseExpired', 'unchanged'] },
   requeue: { from: ['failed'], to: 'pending', guards: ['failedBeforeRun'], manual: true },
 } as const satisfies TransitionTable<BroadcastRowStatus, RowGuard>;
@@ -227,6 +240,8 @@ export interface BroadcastProgress {
   readonly failed: number;
   readonly pending: number;
   readonly cancelled: number;
+  /** Of the pending, how many wait for the end of their quiet hours. */
+  readonly held: number;
   /** 0 until the total is final, then the share of recipients in a final state. */
   readonly percent: number;
 }
@@ -242,7 +257,16 @@ export function broadcastProgress(b: Broadcast): BroadcastProgress {
   const settled = settledCount(b.counts);
   let percent = 0;
   if (final) percent = total === 0 ? 100 : Math.min(100, Math.floor((settled * 100) / total));
-  return { total, sent, failed, cancelled, pending: Math.max(0, total - settled), percent };
+  return { total, sent, failed, cancelled, pending: Math.max(0, total - settled), held: Math.max(0, b.counts.held ?? 0), percent };
+}
+
+/**
+ * The WebSocket frame that tells a broadcast's creator where it stands (sent after each delivered
+ * batch): `{ type: 'broadcastProgress', broadcast: { id, status, title, progress } }`, the
+ * counters of `GET /v1/broadcasts/{id}`.
+ */
+export function toBroadcastProgressFrame(b: Broadcast): Record<string, unknown> {
+  return { type: 'broadcastProgress', broadcast: { id: b.id, status: b.status, title: b.title, progress: broadcastProgress(b) } };
 }
 
 /** The public view of the audience: an explicit list shows its size, not its ids. */
@@ -255,6 +279,12 @@ function toAudienceView(audience: BroadcastAudience): Record<string, unknown> {
     case 'recipients':
       return { recipientCount: audience.count };
   }
+}
+
+/** Its time as wall time: in its zone with the offset, or (each recipient's zone) the wall time itself. */
+function broadcastLocalTime(b: Broadcast): string | null {
+  if (b.localTime !== undefined) return b.localTime;
+  return b.timezone !== undefined && b.scheduledAt !== undefined ? toLocalIso(Date.parse(b.scheduledAt), b.timezone) : null;
 }
 
 /** The public view of a broadcast, as the API returns it (with its content when given). */
@@ -271,6 +301,8 @@ export function toBroadcastView(b: Broadcast, content?: BroadcastContent): Recor
     createdBy: b.createdBy,
     createdAt: b.createdAt,
     scheduledAt: b.scheduledAt ?? null,
+    timezone: b.timezone ?? null,
+    localScheduledAt: broadcastLocalTime(b),
     startedAt: b.startedAt ?? null,
     completedAt: b.completedAt ?? null,
     cancelledAt: b.cancelledAt ?? null,

@@ -5,13 +5,14 @@
  * back (`POST /v1/me/verify`), the channel skips the address (`address not verified`). Addresses
  * that admins and senders put in the directory are trusted.
  *
- * One rule for every contact point: e-mail today; the phone numbers, chat ids and webhook URLs of
- * the coming channels add their name to {@link verifiableChannels} and reuse all of it. No AWS here.
+ * One rule for every contact point: e-mail addresses, Telegram chat ids (the code comes from the
+ * bot) and webhook URLs (the code comes in a signed POST); a new channel adds its name to
+ * {@link verifiableChannels} and reuses all of it. No AWS here.
  */
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 
 /** The channels whose address a user may set for themself, and must then confirm. */
-export const verifiableChannels = ['email', 'sms'] as const;
+export const verifiableChannels = ['email', 'sms', 'telegram', 'webhook'] as const;
 export type VerifiableChannel = (typeof verifiableChannels)[number];
 
 /** A contact point its owner set and has not confirmed yet. */
@@ -99,4 +100,14 @@ export function verificationEmail(code: string): { readonly subject: string; rea
 /** The one text an unconfirmed phone number receives: Herald's own words, short enough for one SMS segment. */
 export function verificationSms(code: string): string {
   return `Your Herald verification code is ${code}. It expires in 24 hours. Not you? Ignore this message.`;
+}
+
+/** The one message an unconfirmed Telegram chat receives from the bot. */
+export function verificationTelegramText(code: string): string {
+  return `Your Herald verification code is ${code}. Enter it to confirm that notifications may be sent to this chat; it expires in 24 hours. If you did not ask for this, ignore it.`;
+}
+
+/** The `data` of the one webhook an unconfirmed URL receives (its `type` is `verification`). */
+export function verificationWebhookData(code: string): { readonly code: string; readonly message: string } {
+  return { code, message: 'Enter this code to confirm that Herald may post notifications to this URL; it expires in 24 hours.' };
 }

@@ -11,9 +11,13 @@
  */
 import type { PushDevice, WebPushSubscription } from './push-targets.ts';
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
+import type { Recipient } from './recipient.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 import type { RenderedTemplate, TemplateRef } from './template.ts';
 import { retryDelaySeconds } from './retry-policy.ts';
+import { recipientQuietHours, recipientTimeZone } from './tenant-settings.ts';
+import type { TenantSettings } from './tenant-settings.ts';
+import { quietWindowEnd } from './time.ts';
 
 /** Which delivery a queue message names: a notification, or one recipient of a broadcast. */
 export type UnitRef =
@@ -74,6 +78,8 @@ export interface DeliveryUnit {
   readonly channels: readonly Channel[];
   readonly deliveries: Readonly<Partial<Record<Channel, ChannelDelivery>>>;
   readonly content: DeliveryContent;
+  /** When quiet hours held it: until when (epoch ms). */
+  readonly heldUntil?: number;
 }
 
 /** One open WebSocket connection of a recipient. */
@@ -128,6 +134,32 @@ export function readinessOf(unit: DeliveryUnit, now: Date, holdMs = 0): UnitRead
     return unit.leaseUntil !== undefined && unit.leaseUntil < t ? { kind: 'claimable', takeover: true } : { kind: 'leased', until: unit.leaseUntil ?? t };
   }
   return { kind: 'final', status: unit.status };
+}
+
+/** Quiet hours holding a unit: until when (epoch ms, the window's end) and why. */
+export interface QuietHold {
+  readonly until: number;
+  readonly reason: string;
+}
+
+/**
+ * Whether the recipient's quiet hours hold a unit that falls due at `now` (or at its `dueAt`, if
+ * later): the window's end when they do. Read at delivery time, from the recipient's quiet hours
+ * (theirs, none, or the tenant's) in their zone (theirs, the tenant's, UTC), so a change of
+ * either applies to everything not yet delivered. `urgent` is never held.
+ */
+export function quietHoldOf(
+  unit: Pick<DeliveryUnit, 'dueAt' | 'content'>,
+  recipient: Pick<Recipient, 'timezone' | 'quietHours'> | undefined,
+  settings: TenantSettings,
+  now: Date,
+): QuietHold | undefined {
+  if (unit.content.priority === 'urgent') return undefined;
+  const quiet = recipientQuietHours(recipient, settings);
+  if (!quiet) return undefined;
+  const zone = recipientTimeZone(recipient, settings);
+  const until = quietWindowEnd(Math.max(now.getTime(), unit.dueAt), zone, quiet);
+  return until === undefined ? undefined : { until, reason: `quiet hours ${quiet.start}-${quiet.end} in ${zone}` };
 }
 
 /** What the worker does with one channel of a claimed unit. */
@@ -215,9 +247,10 @@ export type UnitOutcome =
 
 /**
  * Why a unit must be looked at again later: it is not yet due, another worker holds it, a retry
- * waits out its backoff, a provider's send budget is spent, or it changed while being claimed.
+ * waits out its backoff, a provider's send budget is spent, it changed while being claimed, the
+ * recipient's quiet hours hold it, or the invocation ran too short of time to start its round.
  */
-export type LaterCause = 'notYetDue' | 'leased' | 'retry' | 'budget' | 'changed';
+export type LaterCause = 'notYetDue' | 'leased' | 'retry' | 'budget' | 'changed' | 'quietHours' | 'deadline';
 
 /** The frame a live WebSocket client receives for a delivery, with the new unread count when known. */
 export function toSocketFrame(content: DeliveryContent, unread?: number): Record<string, unknown> {

@@ -35,3 +35,11 @@ export const broadcastIdPattern = /^brd_[0-9A-HJKMNP-TV-Z]{26}$/;
 export function broadcastIdBound(at: Date, edge: 'first' | 'last'): string {
   return `brd_${notificationIdBound(at, edge).slice('ntf_'.length)}`;
 }
+
+/** A new recurring notification id (`rec_...`); `r-<id>` names its schedule. */
+export function newRecurringId(now: Date): string {
+  return `rec_${nextUlid(now.getTime())}`;
+}
+
+/** Pattern of a recurring notification id. */
+export const recurringIdPattern = /^rec_[0-9A-HJKMNP-TV-Z]{26}$/;

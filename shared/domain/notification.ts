@@ -4,13 +4,14 @@
  * writes, so a duplicate message, a late schedule or a racing cancel cannot break them.
  */
 import { tableAllows, tableIsTerminal } from './state-machine.ts';
+import { toLocalIso } from './time.ts';
 import type { TransitionTable } from './state-machine.ts';
 import type { TemplateRef } from './template.ts';
 
 export const notificationStatuses = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type NotificationStatus = (typeof notificationStatuses)[number];
 
-export const channels = ['inbox', 'websocket', 'email', 'push', 'sms'] as const;
+export const channels = ['inbox', 'websocket', 'email', 'push', 'sms', 'telegram', 'webhook'] as const;
 export type Channel = (typeof channels)[number];
 
 export const priorities = ['low', 'normal', 'high', 'urgent'] as const;
@@ -73,6 +74,13 @@ export interface Notification {
   readonly nextAttemptAt?: string;
   readonly deliveries: Readonly<Partial<Record<Channel, ChannelDelivery>>>;
   readonly lastError?: string;
+  /** The IANA zone its time was given in (or its recipient's, for `timezone: "recipient"`). */
+  readonly timezone?: string;
+  /** Held by the recipient's quiet hours until this instant (ISO-8601 UTC), and why. */
+  readonly heldUntil?: string;
+  readonly heldReason?: string;
+  /** The recurring notification whose occurrence created it. */
+  readonly recurringId?: string;
 }
 
 /**
@@ -98,6 +106,8 @@ export const notificationTransitions = {
   release: { from: ['sending'], to: 'pending', guards: ['holdsClaim'] },
   cancel: { from: ['pending'], to: 'cancelled' },
   reschedule: { from: ['pending'], to: 'pending' },
+  /** Quiet hours: due, but held until they end (it stays pending); nobody claimed it since it was read. */
+  hold: { from: ['pending'], to: 'pending', guards: ['unchanged'] },
   retry: { from: ['failed'], to: 'pending', manual: true },
 } as const satisfies TransitionTable<NotificationStatus, NotificationGuard>;
 export type NotificationTransition = keyof typeof notificationTransitions;
@@ -113,13 +123,15 @@ export function statusesAllowing(to: NotificationStatus): NotificationStatus[] {
 }
 
 /**
- * When a pending notification is next due: its scheduled time, or the time of its next retry
- * when that is later. A message that arrives before this is early and is held until then.
+ * When a pending notification is next due: its scheduled time, or the time of its next retry or
+ * the end of the quiet hours holding it when later. A message that arrives before this is early
+ * and is held until then.
  */
-export function nextDueAt(n: Pick<Notification, 'scheduledAt' | 'nextAttemptAt'>): Date {
+export function nextDueAt(n: Pick<Notification, 'scheduledAt' | 'nextAttemptAt' | 'heldUntil'>): Date {
   const scheduled = Date.parse(n.scheduledAt);
   const retry = n.nextAttemptAt === undefined ? scheduled : Date.parse(n.nextAttemptAt);
-  return new Date(Math.max(scheduled, retry));
+  const held = n.heldUntil === undefined ? scheduled : Date.parse(n.heldUntil);
+  return new Date(Math.max(scheduled, retry, held));
 }
 
 /** True for states a notification never leaves by itself (only a manual retry revives a failed one). */
@@ -129,10 +141,25 @@ export function isTerminal(status: NotificationStatus): boolean {
 
 /**
  * The channels used when the request names none: inbox, WebSocket and push (each skipped when the
- * recipient has no open connection, no push target), plus e-mail and SMS when they have an address.
+ * recipient has no open connection, no push target), plus each channel the recipient has an
+ * address for (e-mail, SMS, Telegram, webhook).
  */
-export function defaultChannels(recipient: { readonly email?: string; readonly phone?: string }): Channel[] {
-  return ['inbox', 'websocket', ...(recipient.email ? (['email'] as const) : []), 'push', ...(recipient.phone ? (['sms'] as const) : [])];
+export function defaultChannels(recipient: {
+  readonly email?: string;
+  readonly phone?: string;
+  readonly telegramChatId?: string;
+  readonly webhookUrl?: string;
+}): Channel[] {
+  const addressed = (channel: Channel, address: string | undefined): Channel[] => (address ? [channel] : []);
+  return [
+    'inbox',
+    'websocket',
+    ...addressed('email', recipient.email),
+    'push',
+    ...addressed('sms', recipient.phone),
+    ...addressed('telegram', recipient.telegramChatId),
+    ...addressed('webhook', recipient.webhookUrl),
+  ];
 }
 
 /** The message a live WebSocket client receives for a delivered notification. */
@@ -176,5 +203,11 @@ export function toNotificationView(n: Notification): Record<string, unknown> {
     lastError: n.lastError ?? null,
     // Why it waits shows with when: a retry's backoff, or a provider's throttling (a daily quota spent).
     nextAttemptAt: n.status === 'pending' ? (n.nextAttemptAt ?? null) : null,
+    timezone: n.timezone ?? null,
+    localScheduledAt: n.timezone ? toLocalIso(Date.parse(n.scheduledAt), n.timezone) : null,
+    // Quiet hours hold it, never drop it: while pending, until when and why.
+    heldUntil: n.status === 'pending' ? (n.heldUntil ?? null) : null,
+    heldReason: n.status === 'pending' ? (n.heldReason ?? null) : null,
+    recurringId: n.recurringId ?? null,
   };
 }

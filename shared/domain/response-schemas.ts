@@ -73,6 +73,11 @@ export const notificationViewSchema = z.strictObject({
   lastError: z.string().nullable(),
   /** While pending after a failed or throttled attempt: when it is tried again (the provider's hint, or the backoff). */
   nextAttemptAt: nullableInstant,
+  timezone: z.string().nullable().meta({ description: 'The IANA zone its time was given in (its recipient\'s for `timezone: "recipient"`).' }),
+  localScheduledAt: z.string().nullable().meta({ description: '`scheduledAt` as wall time in `timezone`, with its offset (`2027-03-28T09:00:00+02:00`).' }),
+  heldUntil: nullableInstant.meta({ description: 'While pending and held by the recipient\'s quiet hours: when they end (it is delivered then).' }),
+  heldReason: z.string().nullable().meta({ description: 'Why it is held (which quiet hours, in which zone).' }),
+  recurringId: z.string().nullable().meta({ description: 'The recurring notification whose occurrence created it.' }),
 });
 
 /** A recipient of the directory, as `toRecipientView` shows it. */
@@ -80,16 +85,24 @@ export const recipientViewSchema = z.strictObject({
   id: z.string(),
   email: z.string().nullable(),
   phone: z.string().nullable().meta({ description: 'E.164 mobile number, the `sms` channel\'s address.' }),
+  telegramChatId: z.string().nullable(),
+  webhookUrl: z.string().nullable(),
+  locale: z.string().nullable().meta({ description: 'BCP 47 language tag, canonical.' }),
   timezone: z.string().nullable(),
-  locale: z.string().nullable().meta({ description: 'BCP 47 tag: the language templates are rendered in for them.' }),
   groups: z.array(z.string()),
   channels: z.strictObject(Object.fromEntries(switchableChannels.map((channel) => [channel, z.boolean()]))).meta({
     description: 'Channels the recipient left on (`PATCH /v1/me`); the inbox is always on.',
+  }),
+  types: z.record(z.string(), z.record(z.string(), z.boolean())).meta({
+    description: 'Per notification type, the switches that win over `channels` (`PATCH /v1/me`).',
   }),
   awaitingVerification: z.array(z.enum(verifiableChannels)).meta({
     description:
       'Channels whose address the recipient set for themself and has not confirmed yet (`POST /v1/me/verify`): nothing is sent there but the code.',
   }),
+  quietHours: z
+    .union([z.strictObject({ start: z.string(), end: z.string() }), z.null(), z.literal('default')])
+    .meta({ description: 'Their own quiet hours (wall times in their zone), `null` for none, `"default"` for the tenant\'s (`GET /v1/settings`).' }),
   createdAt: instant,
   updatedAt: instant,
 });
@@ -126,6 +139,11 @@ export const broadcastViewSchema = z.strictObject({
   createdBy: z.string(),
   createdAt: instant,
   scheduledAt: nullableInstant,
+  timezone: z.string().nullable().meta({ description: 'The zone its time was given in, or `recipient` (each recipient\'s own zone).' }),
+  localScheduledAt: z
+    .string()
+    .nullable()
+    .meta({ description: 'Its time as wall time: with the offset in `timezone`, or without one for `recipient` (each gets it at that wall time in their zone).' }),
   startedAt: nullableInstant,
   completedAt: nullableInstant,
   cancelledAt: nullableInstant,
@@ -136,6 +154,7 @@ export const broadcastViewSchema = z.strictObject({
     failed: z.int().min(0),
     pending: z.int().min(0),
     cancelled: z.int().min(0),
+    held: z.int().min(0).meta({ description: 'Of the pending, how many wait for the end of their quiet hours.' }),
     percent: z.int().min(0).max(100).meta({ description: '0 until the total is final, then the share of recipients in a final state.' }),
   }),
 });
@@ -165,11 +184,35 @@ export const broadcastRecipientPageSchema = pageOf(broadcastRecipientViewSchema)
 /** `GET /health` */
 export const healthResponseSchema = z.strictObject({ status: z.literal('ok') });
 
+/** How a wall time was resolved when it did not exist (`gap`) or existed twice (`overlap`): shared/domain/time.ts. */
+export const localTimeAdjustmentSchema = z
+  .strictObject({
+    kind: z.enum(['gap', 'overlap']),
+    requestedLocal: z.string(),
+    resolvedLocal: z.string(),
+    shiftMinutes: z.int().optional().meta({ description: 'For a gap: how far the time moved forward.' }),
+  })
+  .meta({ description: 'A gap moves the time forward by the gap; an overlap takes the earlier instant (RFC 5545, Temporal "compatible").' });
+
+/** One created notification's time, when the request named a `timezone`. */
+export const scheduledTimeSchema = z.strictObject({
+  notificationId: z.string(),
+  recipientId: z.string(),
+  scheduledAt: instant,
+  timezone: z.string().nullable(),
+  localScheduledAt: z.string().nullable(),
+  adjusted: localTimeAdjustmentSchema.optional(),
+});
+
 /** `POST /v1/notifications` */
 export const scheduledNotificationsResponseSchema = z.strictObject({
   notificationIds: z.array(z.string()).meta({ description: 'One per recipient, in the order of `recipients`.' }),
   count: z.int().min(1),
-  scheduledAt: instant,
+  scheduledAt: instant.meta({ description: 'The earliest of their instants.' }),
+  schedule: z
+    .array(scheduledTimeSchema)
+    .optional()
+    .meta({ description: 'When the request named a `timezone`: each notification\'s instant, its wall time, and any DST adjustment.' }),
 });
 
 /** `DELETE /v1/notifications/{id}` */
@@ -187,6 +230,25 @@ export const metricsReportSchema = z.strictObject({
       channels.map((channel) => [channel, z.strictObject(Object.fromEntries(countedOutcomes.map((outcome) => [outcome, z.int().min(0)])))]),
     ),
   ),
+});
+
+/** One dead-letter queue's depth, as SQS approximates it. */
+const deadLetterQueueDepthSchema = z.strictObject({
+  name: z.string(),
+  redriveTo: z.string().optional().meta({ description: 'Where a redrive moves its messages; absent when they cannot be moved back.' }),
+  messages: z.int().min(0).meta({ description: 'ApproximateNumberOfMessages: waiting.' }),
+  inFlight: z.int().min(0).meta({ description: 'ApproximateNumberOfMessagesNotVisible: received, not yet deleted.' }),
+});
+
+/** `GET /v1/admin/dead-letters` */
+export const deadLetterQueuesResponseSchema = z.strictObject({ queues: z.array(deadLetterQueueDepthSchema) });
+
+/** `POST /v1/admin/dead-letters/{queue}/redrive` */
+export const deadLetterRedriveResponseSchema = z.strictObject({
+  name: z.string(),
+  redriveTo: z.string(),
+  moved: z.int().min(0),
+  remaining: z.int().min(0).meta({ description: 'Still waiting when the call ended: call again to move them.' }),
 });
 
 /** `DELETE /v1/recipients/{id}` */
@@ -219,7 +281,11 @@ export const inboxItemReadResponseSchema = z.strictObject({ id: z.string(), read
 export const inboxReadAllResponseSchema = z.strictObject({ marked: z.int().min(0), unread: z.int().min(0) });
 
 /** `POST /v1/broadcasts` */
-export const createdBroadcastResponseSchema = z.strictObject({ broadcastId: z.string(), status: z.enum(broadcastStatuses) });
+export const createdBroadcastResponseSchema = z.strictObject({
+  broadcastId: z.string(),
+  status: z.enum(broadcastStatuses),
+  adjusted: localTimeAdjustmentSchema.optional().meta({ description: 'Set when its wall time (in a named `timezone`) fell in a DST gap or overlap.' }),
+});
 
 /** `DELETE /v1/broadcasts/{id}` */
 export const cancelledBroadcastResponseSchema = z.strictObject({ broadcastId: z.string(), status: z.literal('cancelled') });
@@ -250,6 +316,10 @@ export const celeryScheduledResponseSchema = z.strictObject({
   notification_ids: z.array(z.string()).meta({ description: 'Herald ids (`ntf_...`), one per recipient, in the order of `recipients`.' }),
   count: z.int().min(1),
   scheduled_at: instant,
+  adjusted: z
+    .array(localTimeAdjustmentSchema.extend({ notification_id: z.string() }))
+    .optional()
+    .meta({ description: 'With `timezone`: the notifications whose wall time fell in a DST gap or overlap, and how it was resolved.' }),
 });
 
 /** `DELETE /api/notifications/{id}/cancel_scheduled/` */
@@ -290,6 +360,53 @@ export const removedPushTargetSchema = z.strictObject({ id: z.string(), removed:
 export const vapidPublicKeySchema = z.strictObject({
   publicKey: z.string().meta({ description: "The stage's VAPID public key (base64url, an uncompressed P-256 point): `applicationServerKey` of `pushManager.subscribe`." }),
 });
+
+/** `GET/PUT /v1/settings`: the tenant's settings of time, as `toTenantSettingsView` shows them. */
+export const tenantSettingsViewSchema = z.strictObject({
+  defaultTimezone: z.string().nullable().meta({ description: 'The zone of recipients without one (IANA); `null`: UTC.' }),
+  quietHours: z
+    .strictObject({ start: z.string(), end: z.string() })
+    .nullable()
+    .meta({ description: 'Wall times `HH:MM` in each recipient\'s zone; a window with start > end crosses midnight; `null`: none.' }),
+  updatedAt: nullableInstant,
+});
+
+/** A recurring notification, as `toRecurringView` shows it. */
+export const recurringViewSchema = z.strictObject({
+  id: z.string(),
+  status: z.enum(['active', 'paused']),
+  recipients: z.array(z.string()).optional(),
+  audience: z.union([z.strictObject({ all: z.literal(true) }), z.strictObject({ groups: z.array(z.string()) }), z.strictObject({ recipientIds: z.array(z.string()) })]).optional(),
+  title: z.string(),
+  message: z.string(),
+  channels: z.array(z.enum(channels)).nullable(),
+  type: z.string(),
+  priority: z.enum(priorities),
+  data: z.record(z.string(), z.unknown()),
+  schedule: z.strictObject({
+    cron: z.string().nullable(),
+    rate: z.string().nullable(),
+    timezone: z.string(),
+    startAt: nullableInstant,
+    endAt: nullableInstant,
+  }),
+  createdBy: z.string(),
+  createdAt: instant,
+  updatedAt: instant,
+  nextOccurrences: z
+    .array(z.strictObject({ at: instant, local: z.string() }))
+    .optional()
+    .meta({ description: 'The next five occurrences (none while paused), in UTC and as wall time in its zone.' }),
+  lastOccurrences: z
+    .array(z.strictObject({ at: instant, notificationIds: z.array(z.string()), broadcastId: z.string().nullable() }))
+    .meta({ description: 'The last occurrences, newest first, with what each created.' }),
+});
+
+/** `GET /v1/recurring-notifications` */
+export const recurringPageSchema = z.strictObject({ items: z.array(recurringViewSchema), nextCursor: cursor });
+
+/** `DELETE /v1/recurring-notifications/{id}` */
+export const endedRecurringResponseSchema = z.strictObject({ recurringId: z.string(), status: z.literal('ended') });
 
 // ---- Templates ----
 
@@ -363,4 +480,12 @@ export const templatePreviewSchema = z.strictObject({
   }),
   failures: z.record(z.string(), z.string()).meta({ description: 'Sections that could not be rendered, and why (e.g. `missing variable "order.total"`).' }),
   missingVariables: z.array(z.string()).meta({ description: 'Variables any section of any locale uses that the payload lacks.' }),
+});
+
+/** A tenant's webhook signing secrets, as `toWebhookSecretView` shows them to admins. */
+export const webhookSecretViewSchema = z.strictObject({
+  secret: z.string().meta({ description: 'The current secret, `whsec_<base64>`.' }),
+  createdAt: instant,
+  previousSecret: z.string().nullable().meta({ description: 'The secret it replaced, while that still signs.' }),
+  previousValidUntil: nullableInstant,
 });

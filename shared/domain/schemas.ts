@@ -12,11 +12,14 @@
 import { createECDH } from 'node:crypto';
 import * as z from 'zod';
 import { channels, notificationStatuses, priorities } from './notification.ts';
-import { broadcastIdPattern, notificationIdPattern } from './ids.ts';
+import { broadcastIdPattern, notificationIdPattern, recurringIdPattern } from './ids.ts';
 import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { isRawJson } from './opaque-json.ts';
 import { verifiableChannels } from './contact-verification.ts';
+import { switchableChannels } from './recipient.ts';
+import type { SwitchableChannel } from './recipient.ts';
 import type { RawJson } from './opaque-json.ts';
+import { isKnownTimeZone, isLocalDateTime, localDateTimePattern, ratePattern, wallTimePattern } from './time.ts';
 import { canonicalLocale, reservedTemplateVariables } from './template.ts';
 import type { TemplateChannel } from './template.ts';
 
@@ -85,7 +88,7 @@ export const maxTimezoneLength = 64;
 export const timezoneSchema = z
   .string('must be a string')
   .max(maxTimezoneLength, `must be at most ${maxTimezoneLength} characters`)
-  .refine(isKnownTimezone, 'is not a known IANA time zone');
+  .refine(isKnownTimeZone, 'is not a known IANA time zone');
 
 /** The longest e-mail address: a forward-path holds 256 octets with its angle brackets (RFC 5321, 4.5.3.1.3). */
 export const maxEmailLength = 254;
@@ -97,18 +100,39 @@ export const emailAddressSchema = z.email('must be an email address').max(maxEma
  * in all, no spaces or punctuation (ITU-T E.164; the form SNS `Publish` takes in `PhoneNumber`).
  */
 export const phoneNumberSchema = z.string('must be a string').regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number: + and up to 15 digits, e.g. +14155550100');
-/** The longest locale tag (BCP 47 allows more; 35 covers language-extlang-script-region-variant, RFC 5646 4.4.1). */
+
+/** A Telegram chat: a numeric id (negative for groups) or a public `@username`, as `sendMessage` takes `chat_id`. */
+export const telegramChatIdSchema = z
+  .string('must be a string')
+  .regex(/^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$/, 'must be a numeric Telegram chat id or an @username');
+
+/** The longest webhook URL. */
+export const maxWebhookUrlLength = 2048;
+/**
+ * A webhook URL: absolute `http(s)://`, no credentials. Whether the host may be reached is judged at
+ * each send (shared/delivery/webhook-guard.ts): on AWS, `https://` to public addresses only.
+ */
+export const webhookUrlSchema = z
+  .string('must be a string')
+  .max(maxWebhookUrlLength, `must be at most ${maxWebhookUrlLength} characters`)
+  .refine((text) => {
+    if (!URL.canParse(text)) return false;
+    const url = new URL(text);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '' && url.hostname !== '';
+  }, 'must be an absolute http(s) URL without credentials');
+
+/** The longest locale tag we keep (RFC 5646 advises supporting at least 35 characters). */
 export const maxLocaleLength = 35;
-/** A well-formed BCP 47 language tag (`fr`, `pt-BR`), as `Intl.getCanonicalLocales` accepts it. */
+/** A BCP 47 language tag (`en-GB`), stored in its canonical form (`Intl.getCanonicalLocales`). */
 export const localeSchema = z
   .string('must be a string')
   .max(maxLocaleLength, `must be at most ${maxLocaleLength} characters`)
-  .refine((tag) => canonicalLocale(tag) !== undefined, 'is not a BCP 47 language tag (e.g. fr, pt-BR)');
+  .refine(isLanguageTag, 'must be a BCP 47 language tag such as en-GB')
+  .transform((tag) => Intl.getCanonicalLocales(tag)[0] ?? tag);
 
-function isKnownTimezone(zone: string): boolean {
+function isLanguageTag(tag: string): boolean {
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
+    return Intl.getCanonicalLocales(tag).length === 1;
   } catch {
     return false;
   }
@@ -120,6 +144,53 @@ export const maxInstantLength = 40;
 export const instantSchema = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 date-time with an offset' })
   .max(maxInstantLength, `must be at most ${maxInstantLength} characters`);
+
+// ---- Time as people mean it (issue 12): shared/domain/time.ts holds the rules ----
+
+/**
+ * A time to deliver at: an instant with an offset, or a wall time without one
+ * (`2027-03-28T09:00`), which then needs `timezone` beside it.
+ */
+export const schedulableTimeSchema = z.union(
+  [
+    instantSchema,
+    z
+      .string()
+      .regex(localDateTimePattern)
+      .meta({ description: 'A wall time without an offset (`2027-03-28T09:00`), read in `timezone`.' }),
+  ],
+  { error: 'must be an ISO-8601 date-time with an offset, or a wall time without one (2027-03-28T09:00) given with timezone' },
+);
+
+/** Where a wall time is read: an IANA zone, or `recipient` (each recipient's own zone, then the tenant's default, then UTC). */
+export const scheduleTimezoneSchema = z
+  .string('must be a string')
+  .max(maxTimezoneLength, `must be at most ${maxTimezoneLength} characters`)
+  .refine((zone) => zone === 'recipient' || isKnownTimeZone(zone), 'must be a known IANA time zone or "recipient"');
+
+/** A wall time of day, `HH:MM` (24-hour). */
+export const wallTimeSchema = z.string('must be a string').regex(wallTimePattern, 'must be a time of day HH:MM (00:00-23:59)');
+
+/** Quiet hours: nothing but urgent notifications is delivered from `start` to `end` (wall times in the recipient's zone). */
+export const quietHoursSchema = z.strictObject({ start: wallTimeSchema, end: wallTimeSchema });
+
+/** A recipient's own quiet hours: a window, `null` for none at all, `"default"` for the tenant's. */
+export const recipientQuietHoursSchema = z.union([quietHoursSchema, z.null(), z.literal('default')], {
+  error: 'must be { start, end }, null (no quiet hours) or "default" (the tenant\'s)',
+});
+
+/** Body of `PUT /v1/settings`: the tenant's default zone and quiet hours (`null`: none). */
+export const tenantSettingsBodySchema = z.strictObject({
+  defaultTimezone: timezoneSchema.nullable().optional(),
+  quietHours: quietHoursSchema.nullable().optional(),
+});
+export type TenantSettingsBody = z.infer<typeof tenantSettingsBodySchema>;
+
+/** Refuses a wall time without `timezone`: it names no instant. */
+function needsZone(body: { scheduledAt?: string | undefined; timezone?: string | undefined }): boolean {
+  return body.scheduledAt === undefined || !isLocalDateTime(body.scheduledAt) || body.timezone !== undefined;
+}
+const needsZoneIssue = { path: ['timezone'], message: 'is required when scheduledAt has no offset' };
 
 export const maxTitleLength = 200;
 export const maxRelatedObjectTypeLength = 64;
@@ -236,7 +307,8 @@ export const createNotificationsBodySchema = z.strictObject({
   title: textSchema({ max: maxTitleLength, singleLine: true }).optional(),
   message: textSchema({ max: maxMessageLength, singleLine: false }).optional(),
   template: templateRefSchema.optional(),
-  scheduledAt: instantSchema.optional(),
+  scheduledAt: schedulableTimeSchema.optional(),
+  timezone: scheduleTimezoneSchema.optional(),
   channels: z
     .array(z.enum(channels))
     .min(1, 'must name at least one channel')
@@ -246,7 +318,7 @@ export const createNotificationsBodySchema = z.strictObject({
   priority: z.enum(priorities).default('normal'),
   data: notificationDataSchema.optional(),
   relatedObject: relatedObjectSchema.optional(),
-}).superRefine(titleAndMessageOrTemplate);
+}).refine(needsZone, needsZoneIssue).superRefine(titleAndMessageOrTemplate);
 export type CreateNotificationsBody = z.infer<typeof createNotificationsBodySchema>;
 
 /** Fields of a notification that only the server sets: named in a 400, never silently dropped. */
@@ -331,9 +403,13 @@ export const recipientGroupsSchema = z
 export const putRecipientBodySchema = z.strictObject({
   email: emailAddressSchema.optional(),
   phone: phoneNumberSchema.optional(),
-  timezone: timezoneSchema.optional(),
+  telegramChatId: telegramChatIdSchema.optional(),
+  webhookUrl: webhookUrlSchema.optional(),
   locale: localeSchema.optional(),
+  timezone: timezoneSchema.optional(),
   groups: recipientGroupsSchema.optional(),
+  // Issue 12: absent keeps the recipient's quiet hours (like their channel switches).
+  quietHours: recipientQuietHoursSchema.optional(),
 });
 export type PutRecipientBody = z.infer<typeof putRecipientBodySchema>;
 
@@ -356,9 +432,12 @@ export const batchRecipientEntrySchema = z.strictObject({
   id: idSchema,
   email: emailAddressSchema.nullable().optional(),
   phone: phoneNumberSchema.nullable().optional(),
-  timezone: timezoneSchema.nullable().optional(),
+  telegramChatId: telegramChatIdSchema.nullable().optional(),
+  webhookUrl: webhookUrlSchema.nullable().optional(),
   locale: localeSchema.nullable().optional(),
+  timezone: timezoneSchema.nullable().optional(),
   groups: recipientGroupsSchema.optional(),
+  quietHours: recipientQuietHoursSchema.optional(),
 });
 export type BatchRecipientEntry = z.infer<typeof batchRecipientEntrySchema>;
 
@@ -369,25 +448,35 @@ const notSettableOnMe = Object.fromEntries(
   serverOwnedRecipientFields.map((field) => [field, z.never({ error: 'is set by the server and cannot be changed' }).optional()]),
 ) as Record<(typeof serverOwnedRecipientFields)[number], z.ZodOptional<z.ZodNever>>;
 
-/** Body of `PATCH /v1/me`: the caller's own address, time zone and channels. */
+/** One switch per channel a recipient may turn off (`false`) or on (`true`); the inbox stays on. */
+export const channelSwitchesSchema = z.strictObject({
+  ...(Object.fromEntries(switchableChannels.map((channel) => [channel, z.boolean('must be true or false').optional()])) as Record<
+    SwitchableChannel,
+    z.ZodOptional<z.ZodBoolean>
+  >),
+  inbox: z.never({ error: 'cannot be switched off: the inbox keeps every notification' }).optional(),
+});
+/** The most notification types a recipient may hold switches for (each type is one small map). */
+export const maxTypePreferences = 50;
+
+/** Body of `PATCH /v1/me`: the caller's own addresses, locale, time zone and switches. */
 export const updateMeBodySchema = z
   .strictObject({
     email: emailAddressSchema.nullable().optional(),
     phone: phoneNumberSchema.nullable().optional(),
-    timezone: timezoneSchema.nullable().optional(),
+    telegramChatId: telegramChatIdSchema.nullable().optional(),
+    webhookUrl: webhookUrlSchema.nullable().optional(),
     locale: localeSchema.nullable().optional(),
-    channels: z
-      .strictObject({
-        email: z.boolean('must be true or false').optional(),
-        websocket: z.boolean('must be true or false').optional(),
-        push: z.boolean('must be true or false').optional(),
-        sms: z.boolean('must be true or false').optional(),
-        inbox: z.never({ error: 'cannot be switched off: the inbox keeps every notification' }).optional(),
-      })
+    timezone: timezoneSchema.nullable().optional(),
+    channels: channelSwitchesSchema.optional(),
+    types: z
+      .record(notificationTypeSchema, channelSwitchesSchema.nullable())
+      .refine((types) => Object.keys(types).length <= maxTypePreferences, `must name at most ${maxTypePreferences} types`)
       .optional(),
+    quietHours: recipientQuietHoursSchema.optional(),
     ...notSettableOnMe,
   })
-  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, phone, timezone, locale, channels');
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, phone, telegramChatId, webhookUrl, locale, timezone, quietHours, channels, types');
 export type UpdateMeBody = z.infer<typeof updateMeBodySchema>;
 
 /** The longest push subscription endpoint accepted (browsers' are a few hundred characters). */
@@ -584,8 +673,9 @@ export const createBroadcastBodySchema = z.strictObject({
   data: notificationContent.data,
   template: notificationContent.template,
   scheduledAt: notificationContent.scheduledAt,
+  timezone: notificationContent.timezone,
   draft: z.boolean('must be true or false').default(false),
-}).superRefine(titleAndMessageOrTemplate);
+}).refine(needsZone, needsZoneIssue).superRefine(titleAndMessageOrTemplate);
 export type CreateBroadcastBody = z.infer<typeof createBroadcastBodySchema>;
 
 /** Body of `POST /v1/broadcasts/{id}/schedule` (optional). */
@@ -670,7 +760,7 @@ function celeryIdSchema<S extends z.ZodType<string, string>>(asString: S, what: 
 /**
  * Body of `POST /api/notifications/schedule/`, the Celery scheduler's: snake_case, ids may be
  * numbers, optional fields may be `null`. It reads as a `POST /v1/notifications` body, with the
- * same limits; `scheduled_at` needs an offset (`Z` or `+02:00`): a time without one is ambiguous.
+ * same limits; `scheduled_at` needs an offset (`Z` or `+02:00`), or `timezone` beside it (a wall time).
  */
 export const celeryScheduleBodySchema = z
   .strictObject({
@@ -681,13 +771,15 @@ export const celeryScheduleBodySchema = z
       .refine(unique, 'must not repeat a recipient'),
     title: notificationContent.title,
     message: notificationContent.message,
-    scheduled_at: instantSchema,
+    scheduled_at: schedulableTimeSchema,
+    timezone: scheduleTimezoneSchema.nullish(),
     type: notificationTypeSchema.nullish(),
     priority: z.enum(priorities).nullish(),
     related_object_type: relatedObjectSchema.shape.type.nullish(),
     related_object_id: celeryIdSchema(relatedObjectSchema.shape.id, 'an object id').nullish(),
     data: notificationDataSchema.nullish(),
   })
+  .refine((body) => needsZone({ scheduledAt: body.scheduled_at, timezone: body.timezone ?? undefined }), needsZoneIssue)
   .refine((body) => (body.related_object_type ?? undefined) === undefined || (body.related_object_id ?? undefined) !== undefined, {
     path: ['related_object_id'],
     message: 'must be given with related_object_type',
@@ -702,6 +794,7 @@ export const celeryScheduleBodySchema = z
       title: body.title,
       message: body.message,
       scheduledAt: body.scheduled_at,
+      ...(body.timezone ? { timezone: body.timezone } : {}),
       // `null` reads as absent, so it gets the default of a `POST /v1/notifications` body.
       type: body.type ?? notificationContent.type.parse(undefined),
       priority: body.priority ?? notificationContent.priority.parse(undefined),
@@ -709,6 +802,70 @@ export const celeryScheduleBodySchema = z
       ...(body.related_object_type && body.related_object_id ? { relatedObject: { type: body.related_object_type, id: body.related_object_id } } : {}),
     }),
   );
+
+// ---- Recurring notifications (issue 12) ----
+
+/** The longest cron expression accepted. */
+export const maxCronLength = 100;
+
+/** When a recurring notification fires: exactly one of `cron` (five or six fields) and `rate`, in `timezone`. */
+export const recurringScheduleSchema = z
+  .strictObject({
+    cron: z.string('must be a string').min(1, 'must not be empty').max(maxCronLength, `must be at most ${maxCronLength} characters`).optional(),
+    rate: z.string('must be a string').regex(ratePattern, 'must be "<n> minute(s) | hour(s) | day(s)"').optional(),
+    timezone: timezoneSchema.default('UTC'),
+    startAt: instantSchema.optional(),
+    endAt: instantSchema.optional(),
+  })
+  .refine((s) => (s.cron === undefined) !== (s.rate === undefined), { message: 'must give exactly one of cron and rate', path: ['cron'] })
+  .refine((s) => s.startAt === undefined || s.endAt === undefined || Date.parse(s.startAt) < Date.parse(s.endAt), { message: 'must be after startAt', path: ['endAt'] });
+
+/** Body of `POST /v1/recurring-notifications`: a notification's content, to recipients or an audience, and a schedule. */
+export const createRecurringBodySchema = z
+  .strictObject({
+    recipients: createNotificationsBodySchema.shape.recipients.optional(),
+    audience: broadcastAudienceSchema.optional(),
+    // Recurring notifications carry their own words (templates are for notifications and broadcasts).
+    title: textSchema({ max: maxTitleLength, singleLine: true }),
+    message: textSchema({ max: maxMessageLength, singleLine: false }),
+    channels: notificationContent.channels,
+    type: notificationContent.type,
+    priority: notificationContent.priority,
+    data: notificationContent.data,
+    schedule: recurringScheduleSchema,
+  })
+  .refine((b) => (b.recipients === undefined) !== (b.audience === undefined), { message: 'must give exactly one of recipients and audience', path: ['recipients'] });
+export type CreateRecurringBody = z.infer<typeof createRecurringBodySchema>;
+
+/** Body of `PATCH /v1/recurring-notifications/{id}`: what changes; `paused` pauses or resumes it. */
+export const patchRecurringBodySchema = z
+  .strictObject({
+    title: notificationContent.title.optional(),
+    message: notificationContent.message.optional(),
+    channels: notificationContent.channels,
+    type: notificationTypeSchema.optional(),
+    priority: z.enum(priorities).optional(),
+    data: notificationContent.data,
+    schedule: recurringScheduleSchema.optional(),
+    paused: z.boolean('must be true or false').optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'must change something');
+export type PatchRecurringBody = z.infer<typeof patchRecurringBodySchema>;
+
+export const recurringIdSchema = z.string().regex(recurringIdPattern, 'is not a recurring notification id');
+
+/** Query of `GET /v1/recurring-notifications`. */
+export const listRecurringQuerySchema = z.strictObject({ limit: pageLimitSchema, cursor: pageCursorSchema.optional() });
+export type ListRecurringQuery = z.infer<typeof listRecurringQuerySchema>;
+
+/** What a recurring schedule puts on the fan-out queue: one occurrence, at its instant. */
+export const recurringOccurrenceMessageSchema = z.object({
+  kind: z.literal('occurrence'),
+  tenantId: tenantIdSchema,
+  recurringId: recurringIdSchema,
+  at: z.iso.datetime({ offset: true }),
+});
+export type RecurringOccurrenceMessage = z.infer<typeof recurringOccurrenceMessageSchema>;
 
 // ---- Templates ----
 

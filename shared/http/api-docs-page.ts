@@ -204,7 +204,7 @@ dl.responses{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px}dt{
 `;
 
 /** The whole page for a document. */
-export function renderDocsPage(document: OpenApiDocument, options: { readonly documentUrl: string }): string {
+export function renderDocsPage(document: OpenApiDocument, options: { readonly documentUrl: string; readonly tryItUrl?: string }): string {
   const byTag = new Map<string, { method: string; path: string; operation: OperationObject }[]>(document.tags.map((tag) => [tag.name, []]));
   for (const [path, methods] of Object.entries(document.paths)) {
     for (const [method, operation] of Object.entries(methods)) {
@@ -241,7 +241,9 @@ export function renderDocsPage(document: OpenApiDocument, options: { readonly do
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
     `<title>${escapeHtml(document.info.title)} API ${escapeHtml(document.info.version)}</title><style>${styles}</style></head><body>` +
     `<header><h1>${escapeHtml(document.info.title)} API <small>${escapeHtml(document.info.version)}</small></h1>${prose(document.info.description)}` +
-    `<p>The machine-readable document: <a href="${escapeHtml(options.documentUrl)}">OpenAPI 3.1 (JSON)</a>.</p></header>` +
+    `<p>The machine-readable document: <a href="${escapeHtml(options.documentUrl)}">OpenAPI 3.1 (JSON)</a>.` +
+    (options.tryItUrl ? ` Send requests from your browser, with an example for every route: <a href="${escapeHtml(options.tryItUrl)}">try it</a>.` : '') +
+    '</p></header>' +
     `<main><h2>Authentication</h2>${schemes}<h2>Contents</h2><nav>${contents}</nav>${sections}<h2 id="schemas">Schemas</h2>${schemas}</main></body></html>`
   );
 }

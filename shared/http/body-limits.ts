@@ -24,6 +24,7 @@ import {
   maxPushEndpointLength,
   maxGroupIdLength,
   maxGroupsPerRecipient,
+  maxCronLength,
   maxInstantLength,
   maxMessageLength,
   maxRecipientsPerRequest,
@@ -85,7 +86,14 @@ const content = {
   type: freeTextBytes(maxTypeLength),
   priority: asciiTextBytes('urgent'.length),
   data,
+  timezone: asciiTextBytes(maxTimezoneLength),
 };
+
+/** A recurring schedule: a cron (or a shorter rate), its zone and bounds. */
+const recurringSchedule = objectBytes({ cron: asciiTextBytes(maxCronLength), timezone: asciiTextBytes(maxTimezoneLength), startAt: instant, endAt: instant });
+
+/** Quiet hours: two wall times `HH:MM` (or `"default"` on a recipient, which is shorter). */
+const quietHours = objectBytes({ start: asciiTextBytes(5), end: asciiTextBytes(5) });
 
 /** A template reference: its payload is `data`-sized opaque JSON. */
 const template = objectBytes({ id: asciiTextBytes(128), version: 4, payload: data });
@@ -105,6 +113,7 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
     title: content.title,
     message: content.message,
     scheduled_at: instant,
+    timezone: content.timezone,
     type: content.type,
     priority: content.priority,
     related_object_type: freeTextBytes(maxRelatedObjectTypeLength),
@@ -112,11 +121,11 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
     data,
   }),
   'POST /v1/broadcasts': wordsOrTemplate({ audience: objectBytes({ recipientIds: recipientIds(maxBroadcastRecipientIds) }), draft: asciiTextBytes(3) }),
-  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), phone: asciiTextBytes(maxPhoneLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups }),
+  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), phone: asciiTextBytes(maxPhoneLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups, quietHours }),
   'POST /v1/recipients/batch': objectBytes({
     recipients: arrayBytes(
       maxBatchRecipients,
-      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), phone: asciiTextBytes(maxPhoneLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups }),
+      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), phone: asciiTextBytes(maxPhoneLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups, quietHours }),
     ),
   }),
   'PATCH /v1/me': objectBytes({
@@ -125,7 +134,15 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
     timezone: asciiTextBytes(maxTimezoneLength),
     locale: asciiTextBytes(maxLocaleLength),
     channels: objectBytes({ email: 5, websocket: 5, push: 5, sms: 5 }),
+    quietHours,
   }),
+  'PUT /v1/settings': objectBytes({ defaultTimezone: asciiTextBytes(maxTimezoneLength), quietHours }),
+  'POST /v1/recurring-notifications': objectBytes({
+    recipients: recipientIds(maxRecipientsPerRequest),
+    ...content,
+    schedule: recurringSchedule,
+  }),
+  'PATCH /v1/recurring-notifications/{id}': objectBytes({ ...content, schedule: recurringSchedule, paused: 5 }),
   'POST /v1/me/verify': objectBytes({ channel: asciiTextBytes('email'.length), code: asciiTextBytes(maxVerificationCodeLength) }),
   // Escaped the longest way: an endpoint is a URL, its characters ASCII but `/` may be written `\/`.
   'POST /v1/me/push-subscriptions': objectBytes({

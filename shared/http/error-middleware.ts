@@ -26,7 +26,8 @@ export function httpErrorMiddleware(): MiddlewareObj<HttpEvent, HttpResult> {
     if (request.response !== undefined) return;
     const { error } = request;
     if (error instanceof AppError && error.statusCode < 500) {
-      logger.info('Request refused', { code: error.code, message: error.message, routeKey: request.event.routeKey });
+      // `reason`, not `message`: Powertools Logger keeps `message` for the line's own text and drops it.
+      logger.info('Request refused', { code: error.code, reason: error.message, routeKey: request.event.routeKey });
     } else {
       logger.error('Request failed', { error: error as Error, routeKey: request.event.routeKey });
     }

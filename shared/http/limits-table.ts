@@ -30,10 +30,12 @@ import {
   maxRetryDelayMinutes,
   maxSubjectLength,
   maxTimezoneLength,
+  maxTypePreferences,
+  maxWebhookUrlLength,
+  maxLocaleLength,
   maxTitleLength,
   maxTypeLength,
   minMetricsPeriodSeconds,
-  maxLocaleLength,
   maxTemplateBytes,
   maxTemplateDescriptionLength,
   maxTemplateLocales,
@@ -41,6 +43,7 @@ import {
 } from '../domain/schemas.ts';
 import { templateRenderLimits } from '../templates/render.ts';
 import { clockSkewToleranceMs, maxScheduleAheadMs } from '../use-cases/notifications.ts';
+import { maxTelegramTextLength } from '../delivery/channels/telegram.ts';
 import { bodyCapBytes, defaultBodyCapBytes, maxBodyCapBytes } from './body-limits.ts';
 import { requestBodyBounds } from './request.ts';
 
@@ -69,7 +72,14 @@ export function limitRows(): readonly Row[] {
     ['push subscription', `an https \`endpoint\` of at most ${n(maxPushEndpointLength)} characters, a 65-byte \`p256dh\` and a 16-byte \`auth\` (base64url); at most ${maxPushSubscriptionsPerUser} per user, the oldest dropped`, '`POST /v1/me/push-subscriptions`'],
     ['device', `\`fcm\` or \`apns\`, a token of at most ${n(maxDeviceTokenLength)} printable characters; at most ${maxDevicesPerUser} per user, the oldest dropped`, '`POST /v1/me/devices`'],
     ['time zone', `a known IANA zone, at most ${maxTimezoneLength} characters`, 'recipients, `PATCH /v1/me`'],
+    ['Telegram chat', 'a numeric chat id (up to 20 digits, `-` for groups) or an `@username` of 5–32 characters', 'recipients, `PATCH /v1/me`'],
+    ['webhook URL', `absolute http(s), no credentials, at most ${maxWebhookUrlLength} characters; on AWS only https to public addresses is posted to`, 'recipients, `PATCH /v1/me`'],
+    ['locale', `a BCP 47 tag, at most ${maxLocaleLength} characters, stored canonical`, 'recipients, `PATCH /v1/me`'],
+    ['per-type switches', `at most ${maxTypePreferences} types`, '`PATCH /v1/me` `types`'],
+    ['Telegram message', `title and message cut to ${maxTelegramTextLength} characters`, 'the `telegram` channel'],
     ['instants (`scheduledAt`, `from`, `to`)', `ISO-8601 with an offset, at most ${maxInstantLength} characters`, 'bodies, queries'],
+    ['wall time (`scheduledAt` without an offset)', '`YYYY-MM-DDTHH:MM[:SS[.fff]]`, read in `timezone` (an IANA zone or `recipient`); a DST gap moves it forward, an overlap takes the earlier instant (docs/time.md)', 'notifications, broadcasts, `POST /api/notifications/schedule/`'],
+    ['quiet hours', '`{ start, end }`, wall times `HH:MM`; start > end crosses midnight, start = end is none', '`PUT /v1/settings`, recipients, `PATCH /v1/me`'],
     ['`scheduledAt`', `at most ${clockSkewToleranceMs / 1000} s in the past (taken as now), at most ${Math.round(maxScheduleAheadMs / (366 * 24 * 3_600_000))} years ahead`, 'notifications, broadcasts'],
     ['`delayMinutes`', `0–${n(maxRetryDelayMinutes)} (30 days)`, '`POST /v1/notifications/{id}/retry`'],
     ['page size (`limit`)', `1–${maxPageSize} (default ${defaultPageSize}); a page also stops at ${n(maxListingPayloadBytes)} bytes of items, with a \`nextCursor\``, 'every listing'],

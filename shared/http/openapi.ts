@@ -6,7 +6,10 @@
  *
  * How zod's schemas come out: strict objects say `additionalProperties: false`; defaults are
  * `default` (and the field is optional); `z.iso.datetime` is `format: date-time` with its pattern;
- * a field a body must not carry (`z.never()`) is `not: {}`. A `.refine` has no JSON Schema
+ * a field a body must not carry (`z.never()`, e.g. `status` on a reschedule) is left out of
+ * `properties` (a strict object's `additionalProperties: false` refuses it) and named in the
+ * object's description ("Refused: ..."), rather than listed as a property of type `not: {}` that
+ * every reader shows as one more row reading "never". A `.refine` has no JSON Schema
  * equivalent, so its message is added to the description ("Checked by the server: ...").
  */
 import * as z from 'zod';
@@ -53,6 +56,12 @@ export interface RouteDoc {
   readonly bodyOptional?: boolean;
   /** The route honours an `Idempotency-Key` header. @default false */
   readonly idempotent?: boolean;
+  /**
+   * A request a reader can send as it is (the interactive docs fill it in): a value for each path
+   * parameter, a query, a body. Every value must pass the route's own schemas
+   * (test/unit/functions/request-examples.test.ts).
+   */
+  readonly example?: RequestExample;
   /** The answers of a request that succeeds, by status. */
   readonly responses: Readonly<Record<number, ResponseDoc>>;
   /**
@@ -61,6 +70,13 @@ export interface RouteDoc {
    * added by the generator.
    */
   readonly errors?: Readonly<Record<number, string>>;
+}
+
+/** One example request of a route (see `RouteDoc.example`). */
+export interface RequestExample {
+  readonly path?: Readonly<Record<string, string>>;
+  readonly query?: Readonly<Record<string, string>>;
+  readonly body?: unknown;
 }
 
 /** The parts of the document that are not per route. */
@@ -139,6 +155,30 @@ function describeWhatJsonSchemaCannot(context: { zodSchema: core.$ZodTypes; json
     .filter((message): message is string => message !== undefined);
   if (rules.length > 0) appendDescription(json, `Checked by the server: ${rules.map((rule) => `"${rule}"`).join('; ')}.`);
   if (def.type === 'never') appendDescription(json, `Refused: "${messageOf(def.error) ?? 'not accepted'}".`);
+  if (def.type === 'object') leaveOutRefusedFields(def.shape, json);
+}
+
+/** The `z.never()` under a field's `.optional()`, if the field is one a body must not carry. */
+function refusedField(schema: core.$ZodType): core.$ZodNever | undefined {
+  let current = schema;
+  while (current._zod.def.type === 'optional') current = (current._zod.def as core.$ZodOptionalDef).innerType;
+  return current._zod.def.type === 'never' ? (current as core.$ZodNever) : undefined;
+}
+
+/** Drops the refused fields from an object's `properties` and names them, with why, in its description. */
+function leaveOutRefusedFields(shape: Readonly<Record<string, core.$ZodType>>, json: JsonObject): void {
+  const refused = new Map<string, string[]>();
+  for (const [field, schema] of Object.entries(shape)) {
+    const never = refusedField(schema);
+    if (!never) continue;
+    const reason = messageOf(never._zod.def.error) ?? 'not accepted';
+    refused.set(reason, [...(refused.get(reason) ?? []), field]);
+    if (typeof json.properties === 'object' && json.properties !== null) {
+      json.properties = Object.fromEntries(Object.entries(json.properties).filter(([name]) => name !== field));
+    }
+    if (Array.isArray(json.required)) json.required = json.required.filter((name) => name !== field);
+  }
+  for (const [reason, fields] of refused) appendDescription(json, `Refused: ${fields.map((field) => `\`${field}\``).join(', ')} ("${reason}").`);
 }
 
 /** JSON Schema of one schema, inline (parameters), without the `$schema` that the document does not need. */
@@ -249,10 +289,14 @@ export function buildOpenApiDocument(
 
     const parameters: JsonObject[] = [];
     const rules: string[] = [];
-    if (doc.pathParameters) parameters.push(...parametersOf(z.object(doc.pathParameters), 'path').parameters);
+    const withExample = (parameter: JsonObject, values: Readonly<Record<string, string>> | undefined): JsonObject => {
+      const value = values?.[String(parameter.name)];
+      return value === undefined ? parameter : { ...parameter, example: value };
+    };
+    if (doc.pathParameters) parameters.push(...parametersOf(z.object(doc.pathParameters), 'path').parameters.map((p) => withExample(p, doc.example?.path)));
     if (doc.query) {
       const query = parametersOf(doc.query, 'query');
-      parameters.push(...query.parameters);
+      parameters.push(...query.parameters.map((p) => withExample(p, doc.example?.query)));
       if (query.rules) rules.push(`Query: ${query.rules}`);
     }
     if (doc.idempotent) {
@@ -333,7 +377,12 @@ export function buildOpenApiDocument(
             requestBody: {
               description: `JSON of at most ${bodyCap} bytes, nested at most ${requestBodyBounds.maxDepth} levels.`,
               required: !doc.bodyOptional,
-              content: jsonContent(requests.ref(doc.body, `${operation}Request`)),
+              content: {
+                'application/json': {
+                  schema: requests.ref(doc.body, `${operation}Request`),
+                  ...(doc.example?.body !== undefined ? { example: doc.example.body } : {}),
+                },
+              },
             },
           }
         : {}),

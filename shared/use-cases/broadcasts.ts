@@ -25,6 +25,8 @@ import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, 
 import { logger } from '../observability/logger.ts';
 import type { BroadcastRecipientStore, BroadcastScheduler, BroadcastStore, Clock, FanoutQueue, TemplateStore } from '../ports.ts';
 import { clockSkewToleranceMs, maxScheduleAheadMs } from './notifications.ts';
+import { resolveBroadcastTime } from '../domain/schedule-times.ts';
+import type { LocalTimeAdjustment } from '../domain/time.ts';
 
 export interface BroadcastDeps {
   readonly broadcasts: BroadcastStore;
@@ -54,6 +56,8 @@ async function broadcastContentOf(
 export interface CreatedBroadcast {
   readonly broadcastId: string;
   readonly status: Broadcast['status'];
+  /** Set when its wall time (in a named zone) fell in a DST gap or overlap. */
+  readonly adjusted?: LocalTimeAdjustment;
 }
 
 function requireManager(caller: Caller): void {
@@ -82,7 +86,7 @@ function toAudience(body: BroadcastAudienceBody): BroadcastAudience {
 /** What {@link createBroadcast} would refuse (403, 400), without writing: run before an idempotent create takes its key. */
 export async function checkCreateBroadcast(deps: Pick<BroadcastDeps, 'clock' | 'templates'>, caller: Caller, body: CreateBroadcastBody): Promise<void> {
   requireManager(caller);
-  if (!(body.draft && body.scheduledAt === undefined)) resolveScheduledAt(body.scheduledAt, deps.clock.now());
+  if (!(body.draft && body.scheduledAt === undefined)) resolveBroadcastTime(body, deps.clock.now());
   await broadcastContentOf(deps, caller.tenantId, body);
 }
 
@@ -90,7 +94,8 @@ export async function checkCreateBroadcast(deps: Pick<BroadcastDeps, 'clock' | '
 export async function createBroadcast(deps: BroadcastDeps, caller: Caller, body: CreateBroadcastBody): Promise<CreatedBroadcast> {
   requireManager(caller);
   const now = deps.clock.now();
-  const scheduledAt = body.draft && body.scheduledAt === undefined ? undefined : resolveScheduledAt(body.scheduledAt, now);
+  const time = body.draft && body.scheduledAt === undefined ? undefined : resolveBroadcastTime(body, now);
+  const scheduledAt = time ? new Date(time.epochMs) : undefined;
   const words = await broadcastContentOf(deps, caller.tenantId, body);
   const broadcast: Broadcast = {
     tenantId: caller.tenantId,
@@ -106,6 +111,8 @@ export async function createBroadcast(deps: BroadcastDeps, caller: Caller, body:
     createdAt: now.toISOString(),
     counts: zeroCounts,
     run: 0,
+    ...(time?.timezone ? { timezone: time.timezone } : {}),
+    ...(time?.localTime ? { localTime: time.localTime } : {}),
   };
   const content: BroadcastContent = {
     message: words.message,
@@ -123,7 +130,7 @@ export async function createBroadcast(deps: BroadcastDeps, caller: Caller, body:
     }
   }
   logger.info('Broadcast created', { tenantId: broadcast.tenantId, broadcastId: broadcast.id, status: broadcast.status });
-  return { broadcastId: broadcast.id, status: broadcast.status };
+  return { broadcastId: broadcast.id, status: broadcast.status, ...(time?.adjustment ? { adjusted: time.adjustment } : {}) };
 }
 
 /** A broadcast the caller may see: a sender its own, an admin any of the tenant's (else 404). */

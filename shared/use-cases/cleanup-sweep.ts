@@ -52,6 +52,8 @@ export async function cleanupSweep(deps: CleanupDeps): Promise<CleanupResult> {
     },
   });
   const result: CleanupResult = { deleted, before_cutoff: found, cutoff_date: cutoff.toISOString(), timestamp: now.toISOString() };
-  logger.info('Cleanup sweep done', { ...result, failed, stoppedBy });
+  // `sweptAt`: Powertools Logger keeps `timestamp` for the line's own time and drops an attribute of that name.
+  const { timestamp: sweptAt, ...counts } = result;
+  logger.info('Cleanup sweep done', { ...counts, sweptAt, failed, stoppedBy });
   return result;
 }

@@ -29,14 +29,19 @@ import { describeError } from '../domain/delivery-errors.ts';
 import type { FanoutMessage } from '../domain/schemas.ts';
 import { idSchema } from '../domain/schemas.ts';
 import { logger } from '../observability/logger.ts';
-import type { BroadcastDeliveryQueue, BroadcastRecipientStore, BroadcastStore, Clock, FanoutQueue, RecipientStore } from '../ports.ts';
+import type { Recipient } from '../domain/recipient.ts';
+import { recipientLocalDue } from '../domain/schedule-times.ts';
+import { noTenantSettings } from '../domain/tenant-settings.ts';
+import type { BroadcastDeliveryQueue, BroadcastRecipientStore, BroadcastStore, Clock, FanoutQueue, RecipientStore, TenantSettingsStore } from '../ports.ts';
 import { chunk, mapLimited } from './map-limited.ts';
 
 export interface FanoutDeps {
   readonly broadcasts: BroadcastStore;
   readonly rows: BroadcastRecipientStore;
   /** The directory: a group's members through its membership index, or the whole tenant, in pages. */
-  readonly recipients: Pick<RecipientStore, 'list'>;
+  readonly recipients: Pick<RecipientStore, 'list' | 'getMany'>;
+  /** The tenant's default zone, for a broadcast at each recipient's own wall time; absent: none (UTC). */
+  readonly tenantSettings?: Pick<TenantSettingsStore, 'get'>;
   readonly fanout: FanoutQueue;
   readonly delivery: BroadcastDeliveryQueue;
   readonly clock: Clock;
@@ -155,7 +160,8 @@ async function resolve(deps: FanoutDeps, message: Step<'resolve'>, invocation: S
     // A broadcast cancelled while resolving stops here: the rows written so far get cancelled.
     if (claim.broadcast.status === 'sending') {
       const resolved = await resolveAudiencePage(deps, claim.broadcast, page, claim.cursor);
-      if (resolved.ids.length > 0) await deps.rows.putPending(tenantId, broadcastId, resolved.ids, now);
+      const localDue = await localDueTimes(deps, claim.broadcast, resolved);
+      if (resolved.ids.length > 0) await deps.rows.putPending(tenantId, broadcastId, resolved.ids, now, localDue);
       written = resolved.ids.length;
       next = resolved.next;
     }
@@ -174,6 +180,19 @@ async function resolve(deps: FanoutDeps, message: Step<'resolve'>, invocation: S
   }
 }
 
+/**
+ * For a broadcast at each recipient's own wall time: when each recipient of a page gets it, read
+ * in their zone (theirs, the tenant's default, UTC) as the page is resolved.
+ */
+async function localDueTimes(deps: FanoutDeps, broadcast: Broadcast, page: { ids: readonly string[]; recipients?: readonly Recipient[] }): Promise<Map<string, number> | undefined> {
+  if (broadcast.localTime === undefined || page.ids.length === 0) return undefined;
+  const recipients = page.recipients ?? (await deps.recipients.getMany(broadcast.tenantId, page.ids));
+  const settings = deps.tenantSettings ? await deps.tenantSettings.get(broadcast.tenantId) : noTenantSettings;
+  const byId = new Map(recipients.map((r) => [r.id, r]));
+  const localTime = broadcast.localTime;
+  return new Map(page.ids.map((id) => [id, recipientLocalDue(localTime, byId.get(id), settings)]));
+}
+
 const groupCursorSchema = z.object({ g: z.int().min(0), after: idSchema.optional() });
 
 /** One page of the audience: its recipient ids and where the next page starts (none after the last). */
@@ -182,7 +201,7 @@ async function resolveAudiencePage(
   broadcast: Broadcast,
   page: number,
   cursor: string | undefined,
-): Promise<{ ids: readonly string[]; next?: string }> {
+): Promise<{ ids: readonly string[]; recipients?: readonly Recipient[]; next?: string }> {
   const { tenantId, id, audience } = broadcast;
   switch (audience.kind) {
     case 'recipients': {
@@ -192,7 +211,7 @@ async function resolveAudiencePage(
     }
     case 'all': {
       const found = await deps.recipients.list(tenantId, { limit: deps.settings.pageSize, ...(cursor ? { after: cursor } : {}) });
-      return { ids: found.recipients.map((r) => r.id), ...(found.after !== undefined ? { next: found.after } : {}) };
+      return { ids: found.recipients.map((r) => r.id), recipients: found.recipients, ...(found.after !== undefined ? { next: found.after } : {}) };
     }
     case 'groups': {
       const position = cursor === undefined ? { g: 0 } : groupCursorSchema.parse(JSON.parse(cursor));
@@ -204,9 +223,10 @@ async function resolveAudiencePage(
         ...(position.after !== undefined ? { after: position.after } : {}),
       });
       const ids = found.recipients.map((r) => r.id);
+      const recipients = found.recipients;
       // A recipient in two groups is resolved twice; its row is simply written again, still pending.
-      if (found.after !== undefined) return { ids, next: JSON.stringify({ g: position.g, after: found.after }) };
-      return position.g + 1 < audience.groups.length ? { ids, next: JSON.stringify({ g: position.g + 1 }) } : { ids };
+      if (found.after !== undefined) return { ids, recipients, next: JSON.stringify({ g: position.g, after: found.after }) };
+      return position.g + 1 < audience.groups.length ? { ids, recipients, next: JSON.stringify({ g: position.g + 1 }) } : { ids, recipients };
     }
   }
 }
@@ -235,10 +255,22 @@ async function sendDispatchWalks(deps: FanoutDeps, broadcast: Broadcast): Promis
   );
 }
 
-/** True when a row should go (back) to delivery now: pending and due, or held by a worker that died. */
+/**
+ * True when a row should go (back) to delivery now: pending and due, or held by a worker that died,
+ * or never tried and due at its recipient's own wall time (the delivery engine puts it back on the
+ * queue until then, one message per instant).
+ */
 function isDeliverable(row: BroadcastRecipient, now: Date): boolean {
-  if (row.status === 'pending') return row.nextAttemptAt === undefined || Date.parse(row.nextAttemptAt) <= now.getTime();
+  if (row.status === 'pending') {
+    const waitsForItsWallTime = row.localDueAt !== undefined && row.attempts === 0 && row.heldUntil === undefined && row.nextAttemptAt === row.localDueAt;
+    return waitsForItsWallTime || row.nextAttemptAt === undefined || Date.parse(row.nextAttemptAt) <= now.getTime();
+  }
   return row.status === 'sending' && (row.leaseUntil ?? 0) < now.getTime();
+}
+
+/** Rows in the order of their own due time, so that the messages of a dispatch each hold one instant as far as they can. */
+function byLocalDue(rows: readonly BroadcastRecipient[]): BroadcastRecipient[] {
+  return [...rows].sort((a, b) => (a.localDueAt ?? '').localeCompare(b.localDueAt ?? ''));
 }
 
 async function enqueueDeliveries(deps: FanoutDeps, broadcast: Pick<Broadcast, 'tenantId' | 'id'>, recipientIds: readonly string[]): Promise<void> {
@@ -263,7 +295,7 @@ async function dispatch(deps: FanoutDeps, message: Step<'dispatch'>): Promise<Fa
   if (cancelling) {
     await cancelPendingRows(deps, broadcast, page.rows, now);
   } else {
-    await enqueueDeliveries(deps, broadcast, page.rows.filter((row) => isDeliverable(row, now)).map((row) => row.recipientId));
+    await enqueueDeliveries(deps, broadcast, byLocalDue(page.rows.filter((row) => isDeliverable(row, now))).map((row) => row.recipientId));
   }
   if (page.after !== undefined) await deps.fanout.send([{ ...message, after: page.after }]);
   return done(cancelling ? 'shard page cancelled' : 'shard page dispatched');

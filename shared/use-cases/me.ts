@@ -11,15 +11,18 @@
 import type { Caller } from '../domain/caller.ts';
 import { checkVerificationCode, newVerificationCode, pendingVerification, verifiableChannels } from '../domain/contact-verification.ts';
 import type { PendingVerification, VerifiableChannel } from '../domain/contact-verification.ts';
-import { addressFields, applyRecipientChanges, hasVerifiedAddress, switchableChannels } from '../domain/recipient.ts';
-import type { Recipient, RecipientChanges } from '../domain/recipient.ts';
+import { addressFields, addressOn, applyRecipientChanges, hasVerifiedAddress } from '../domain/recipient.ts';
+import type { ChannelPreferences, Recipient, RecipientChanges } from '../domain/recipient.ts';
 import type { UpdateMeBody, VerifyContactBody } from '../domain/schemas.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../errors.ts';
 import type { Clock, RecipientStore, SelfSendLimits } from '../ports.ts';
+import type { WebhookTargetMode } from '../domain/webhook-targets.ts';
+import { refuseUnreachableWebhook } from './recipients.ts';
 
 /** Sends a verification code to an address, in Herald's own words. */
 export interface VerificationCodeSender {
-  send(channel: VerifiableChannel, address: string, code: string): Promise<void>;
+  /** `who`: the recipient it is for (a webhook code is signed with their tenant's secret). */
+  send(channel: VerifiableChannel, address: string, code: string, who: { readonly tenantId: string; readonly id: string }): Promise<void>;
 }
 
 export interface MeDeps {
@@ -27,6 +30,8 @@ export interface MeDeps {
   readonly clock: Clock;
   readonly selfSend: SelfSendLimits;
   readonly codes: VerificationCodeSender;
+  /** Which webhook URLs may be stored (`HERALD_WEBHOOK_TARGETS`). @default 'public-https' */
+  readonly webhookTargets?: WebhookTargetMode;
 }
 
 /** How many times a change is re-applied after losing a race with another write of the record. */
@@ -65,50 +70,62 @@ async function changeMe(deps: MeDeps, caller: Caller, prepare: (current: Recipie
 }
 
 /**
- * Sets the caller's email, phone, time zone, locale and channel switches; what the body leaves out is
- * kept. A new address (or one still awaiting confirmation) is stored unconfirmed and sent a new
- * code: an e-mail address by e-mail, a phone number by SMS.
+ * Sets the caller's addresses, locale, time zone and switches; what the body leaves out is kept. A
+ * new address (or one still awaiting confirmation) is stored unconfirmed and sent a new code there:
+ * by e-mail, by SMS, by the Telegram bot, or in a signed webhook.
  */
 export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody): Promise<Recipient> {
-  const { channels } = body;
-  const switches = channels ? Object.fromEntries(switchableChannels.flatMap((name) => (channels[name] !== undefined ? [[name, channels[name]]] : []))) : undefined;
+  const { email, phone, telegramChatId, webhookUrl, locale, timezone, channels, types } = body;
+  refuseUnreachableWebhook(webhookUrl, deps.webhookTargets);
   const changes: { -readonly [K in keyof RecipientChanges]: RecipientChanges[K] } = {
-    ...(body.email !== undefined ? { email: body.email } : {}),
-    ...(body.phone !== undefined ? { phone: body.phone } : {}),
-    ...(body.timezone !== undefined ? { timezone: body.timezone } : {}),
-    ...(body.locale !== undefined ? { locale: body.locale } : {}),
-    ...(switches ? { channels: switches } : {}),
+    ...(email !== undefined ? { email } : {}),
+    ...(phone !== undefined ? { phone } : {}),
+    ...(telegramChatId !== undefined ? { telegramChatId } : {}),
+    ...(webhookUrl !== undefined ? { webhookUrl } : {}),
+    ...(locale !== undefined ? { locale } : {}),
+    ...(timezone !== undefined ? { timezone } : {}),
+    ...(body.quietHours !== undefined ? { quietHours: body.quietHours } : {}),
+    ...(channels ? { channels: withoutInbox(channels) } : {}),
+    ...(types ? { types: Object.fromEntries(Object.entries(types).map(([type, switches]) => [type, switches && withoutInbox(switches)])) } : {}),
   };
-  const codes: { channel: VerifiableChannel; address: string; code: string }[] = [];
-  const given = verifiableChannels.flatMap((channel) => {
-    const address = body[addressFields[channel]] ?? undefined;
-    return address === undefined ? [] : [{ channel, address }];
+  const toConfirm = verifiableChannels.flatMap((channel) => {
+    const address = body[addressFields[channel]];
+    return typeof address === 'string' ? [{ channel, address }] : [];
   });
-  if (given.length > 0) {
+  const codes: { channel: VerifiableChannel; address: string; code: string }[] = [];
+  const unchanged = new Set<string>();
+  if (toConfirm.length > 0) {
     const current = await getMe(deps, caller);
     const now = deps.clock.now();
-    const fresh = given.filter(({ channel, address }) => current[addressFields[channel]] !== address || !hasVerifiedAddress(current, channel));
-    if (fresh.length > 0) await takeSelfSends(deps, caller, fresh.length, now, fresh.map(({ channel }) => addressFields[channel]).join(', '));
     const verifications: Partial<Record<VerifiableChannel, PendingVerification>> = {};
-    for (const { channel, address } of given) {
-      if (!fresh.some((f) => f.channel === channel)) {
+    for (const { channel, address } of toConfirm) {
+      if (addressOn(current, channel) === address && hasVerifiedAddress(current, channel)) {
         // The very address, already confirmed: nothing to send, nothing to change.
-        changes[addressFields[channel]] = undefined;
+        unchanged.add(addressFields[channel]);
         continue;
       }
       const code = newVerificationCode();
       verifications[channel] = pendingVerification({ tenantId: caller.tenantId, id: caller.sub }, channel, address, code, now);
       codes.push({ channel, address, code });
     }
-    if (codes.length > 0) changes.verifications = verifications;
+    if (codes.length > 0) {
+      await takeSelfSends(deps, caller, codes.length, now, codes.map((c) => addressFields[c.channel]).join(', '));
+      changes.verifications = verifications;
+    }
   }
-  const saved = await changeMe(deps, caller, () => changes);
+  const written = Object.fromEntries(Object.entries(changes).filter(([field]) => !unchanged.has(field))) as RecipientChanges;
+  const saved = await changeMe(deps, caller, () => written);
   for (const { channel, address, code } of codes) {
-    await deps.codes.send(channel, address, code).catch((error: unknown) => {
-      throw new ServiceUnavailableError(`Your ${addressFields[channel]} is saved, but the code could not be sent; set it again for a new code`, { cause: error });
+    await deps.codes.send(channel, address, code, { tenantId: caller.tenantId, id: caller.sub }).catch((error: unknown) => {
+      throw new ServiceUnavailableError(`Your ${addressFields[channel]} is saved, but its code could not be sent; set it again for a new code`, { cause: error });
     });
   }
   return saved;
+}
+
+/** The switches of a body, the inbox (which the schema refuses to switch) left out. */
+function withoutInbox(switches: Readonly<Record<string, boolean | undefined>>): ChannelPreferences {
+  return Object.fromEntries(Object.entries(switches).filter(([channel, on]) => channel !== 'inbox' && on !== undefined)) as ChannelPreferences;
 }
 
 function codeRefused(message: string): ValidationError {

@@ -27,16 +27,18 @@ import type {
   RecipientStore,
   SelfSendLimits,
   TemplateStore,
+  TenantSettingsStore,
 } from '../ports.ts';
+import { recipientZone, resolveRecipientTimes } from '../domain/schedule-times.ts';
+import type { RecipientTime } from '../domain/schedule-times.ts';
+import { noTenantSettings } from '../domain/tenant-settings.ts';
+import type { LocalTimeAdjustment } from '../domain/time.ts';
 import { admitTemplate } from './templates.ts';
 import type { TemplatedContent } from './templates.ts';
 import { takeSelfSends } from './me.ts';
 import { logger } from '../observability/logger.ts';
 
-/** How far in the past `scheduledAt` may be and still count as "now" (client clock skew). */
-export const clockSkewToleranceMs = 5_000;
-/** How far ahead a notification may be scheduled. */
-export const maxScheduleAheadMs = 2 * 366 * 24 * 60 * 60 * 1000;
+export { clockSkewToleranceMs, maxScheduleAheadMs } from '../domain/schedule-times.ts';
 
 export interface NotificationDeps {
   readonly notifications: NotificationStore;
@@ -45,8 +47,22 @@ export interface NotificationDeps {
   readonly clock: Clock;
   /** What plain users may send themselves, per user and tenant. */
   readonly selfSend: SelfSendLimits;
+  /** The tenant's default zone, for `timezone: "recipient"`; absent: none (UTC). */
+  readonly tenantSettings?: Pick<TenantSettingsStore, 'get'>;
   /** Where a `template` of a create is found. @default none: a create naming a template fails */
   readonly templates?: Pick<TemplateStore, 'get'>;
+}
+
+/** One created notification's time, as the create answers it when the request named a zone. */
+export interface ScheduledTime {
+  readonly notificationId: string;
+  readonly recipientId: string;
+  /** ISO-8601 UTC. */
+  readonly scheduledAt: string;
+  readonly timezone: string | null;
+  readonly localScheduledAt: string | null;
+  /** Set when the wall time asked for did not exist (a gap) or existed twice (an overlap). */
+  readonly adjusted?: LocalTimeAdjustment;
 }
 
 /** The title and message of a create: its own, or its template's (checked against its payload). */
@@ -66,44 +82,33 @@ async function contentOf(
 export interface ScheduledNotifications {
   readonly notificationIds: string[];
   readonly count: number;
+  /** The earliest of their instants (ISO-8601 UTC). */
   readonly scheduledAt: string;
+  /** Each notification's time, when the request named a zone (an instant per zone, DST adjustments). */
+  readonly schedule?: ScheduledTime[];
 }
 
-function resolveScheduledAt(requested: string | undefined, now: Date): Date {
-  if (requested === undefined) return now;
-  const at = new Date(requested);
-  if (at.getTime() < now.getTime() - clockSkewToleranceMs) {
-    throw new ValidationError('scheduledAt must not be in the past', {
-      details: [{ field: 'scheduledAt', message: 'must not be in the past' }],
-    });
-  }
-  if (at.getTime() > now.getTime() + maxScheduleAheadMs) {
-    throw new ValidationError('scheduledAt must be at most 2 years ahead', {
-      details: [{ field: 'scheduledAt', message: 'must be at most 2 years ahead' }],
-    });
-  }
-  // A time within the skew tolerance but already past is "now".
-  return at.getTime() < now.getTime() ? now : at;
-}
-
-/** What a create may go on with: its time, and its recipients by id (they all exist). */
+/** What a create may go on with: each recipient's time, and its recipients by id (they all exist). */
 async function admitCreate(
-  deps: Pick<NotificationDeps, 'recipients' | 'selfSend'>,
+  deps: Pick<NotificationDeps, 'recipients' | 'selfSend' | 'tenantSettings'>,
   caller: Caller,
   body: CreateNotificationsBody,
   now: Date,
-): Promise<{ scheduledAt: Date; byId: Map<string, Recipient> }> {
+): Promise<{ times: Map<string, RecipientTime>; byId: Map<string, Recipient> }> {
   if (!canManageTenant(caller) && body.recipients.some((id) => id !== caller.sub)) {
     throw new ForbiddenError('Only admins and senders may notify anyone but themselves');
   }
-  const scheduledAt = resolveScheduledAt(body.scheduledAt, now);
+  // The instant is checked before the directory is read: a bad time is a 400 whatever the recipients.
+  if (body.timezone !== recipientZone) resolveRecipientTimes(body, [{ id: '' }], noTenantSettings, now);
   const found = await deps.recipients.getMany(caller.tenantId, body.recipients);
   const byId = new Map(found.map((r) => [r.id, r]));
   const missing = body.recipients.filter((id) => !byId.has(id));
   if (missing.length > 0) {
     throw new NotFoundError(`Recipients not registered: ${missing.join(', ')}`, { details: { missing } });
   }
-  return { scheduledAt, byId };
+  const settings = body.timezone === recipientZone && deps.tenantSettings ? await deps.tenantSettings.get(caller.tenantId) : noTenantSettings;
+  const times = resolveRecipientTimes(body, body.recipients.map((id) => byId.get(id) ?? { id }), settings, now);
+  return { times, byId };
 }
 
 /**
@@ -129,14 +134,16 @@ export async function scheduleNotifications(
   deps: NotificationDeps,
   caller: Caller,
   body: CreateNotificationsBody,
+  origin: { readonly recurringId?: string } = {},
 ): Promise<ScheduledNotifications> {
   const now = deps.clock.now();
-  const { scheduledAt, byId } = await admitCreate(deps, caller, body, now);
+  const { times, byId } = await admitCreate(deps, caller, body, now);
   const content = await contentOf(deps, caller.tenantId, body);
 
   // A plain user notifies only themself, within the per-user and per-tenant limits (429 beyond).
   if (!canManageTenant(caller)) await takeSelfSends(deps, caller, body.recipients.length, now, 'recipients');
 
+  const timeOf = (recipientId: string): RecipientTime => times.get(recipientId) ?? { epochMs: now.getTime() };
   const notifications: Notification[] = body.recipients.map((recipientId) => ({
     tenantId: caller.tenantId,
     id: newNotificationId(now),
@@ -151,7 +158,9 @@ export async function scheduleNotifications(
     ...(body.data ? { data: body.data } : {}),
     ...(body.relatedObject ? { relatedObject: body.relatedObject } : {}),
     status: 'pending',
-    scheduledAt: scheduledAt.toISOString(),
+    scheduledAt: new Date(timeOf(recipientId).epochMs).toISOString(),
+    ...(timeOf(recipientId).timezone ? { timezone: timeOf(recipientId).timezone } : {}),
+    ...(origin.recurringId ? { recurringId: origin.recurringId } : {}),
     createdAt: now.toISOString(),
     attempts: 0,
     deliveries: {},
@@ -167,10 +176,27 @@ export async function scheduleNotifications(
     });
   }
 
+  const earliest = Math.min(...notifications.map((n) => Date.parse(n.scheduledAt)));
   return {
     notificationIds: notifications.map((n) => n.id),
     count: notifications.length,
-    scheduledAt: scheduledAt.toISOString(),
+    scheduledAt: new Date(earliest).toISOString(),
+    ...(body.timezone !== undefined
+      ? {
+          schedule: notifications.map((n) => {
+            const { adjustment } = timeOf(n.recipientId);
+            const view = toNotificationView(n);
+            return {
+              notificationId: n.id,
+              recipientId: n.recipientId,
+              scheduledAt: n.scheduledAt,
+              timezone: view.timezone as string | null,
+              localScheduledAt: view.localScheduledAt as string | null,
+              ...(adjustment ? { adjusted: adjustment } : {}),
+            };
+          }),
+        }
+      : {}),
   };
 }
 
@@ -262,7 +288,7 @@ export async function rescheduleNotification(
 ): Promise<Notification> {
   const existing = await getManageable(deps, caller, id, 'reschedule');
   const now = deps.clock.now();
-  const scheduledAt = resolveScheduledAt(body.scheduledAt, now);
+  const scheduledAt = new Date(resolveRecipientTimes(body, [{ id }], noTenantSettings, now).get(id)?.epochMs ?? now.getTime());
   const moved = existing.status === 'pending' ? await deps.notifications.reschedule(caller.tenantId, id, scheduledAt) : undefined;
   if (!moved) throw await notInState(deps, caller, id, 'pending', 'rescheduled');
   await moveSchedule(deps, moved, now, `Notification ${id} now has its new time, but its schedule could not be moved; repeat the request`);

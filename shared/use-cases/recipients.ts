@@ -12,6 +12,8 @@ import { applyRecipientChanges, toRecipientView } from '../domain/recipient.ts';
 import type { Recipient, RecipientChanges } from '../domain/recipient.ts';
 import { batchRecipientEntrySchema, idSchema } from '../domain/schemas.ts';
 import type { ListRecipientsQuery, PutRecipientBody } from '../domain/schemas.ts';
+import { webhookUrlProblem } from '../domain/webhook-targets.ts';
+import type { WebhookTargetMode } from '../domain/webhook-targets.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
 import type {
@@ -27,6 +29,14 @@ import type {
 export interface RecipientDeps {
   readonly recipients: RecipientStore;
   readonly clock: Clock;
+  /** Which webhook URLs may be stored (`HERALD_WEBHOOK_TARGETS`). @default 'public-https' */
+  readonly webhookTargets?: WebhookTargetMode;
+}
+
+/** A 400 naming `webhookUrl` when the deployment would never post to it (plain http, a private literal on AWS). */
+export function refuseUnreachableWebhook(url: string | null | undefined, mode: WebhookTargetMode = 'public-https'): void {
+  const problem = typeof url === 'string' ? webhookUrlProblem(url, mode) : undefined;
+  if (problem) throw new ValidationError(`webhookUrl ${problem}`, { details: [{ field: 'webhookUrl', message: problem }] });
 }
 
 /** What an erasure touches besides the directory. */
@@ -69,8 +79,8 @@ async function changeRecipient(
 }
 
 /**
- * Registers or replaces a recipient of the caller's tenant (admins and senders only): email,
- * phone, time zone and groups become what the body says; the recipient's own channel switches are kept.
+ * Registers or replaces a recipient of the caller's tenant (admins and senders only): addresses,
+ * locale, time zone and groups become what the body says; the recipient's own channel switches are kept.
  */
 export async function putRecipient(
   deps: RecipientDeps,
@@ -79,12 +89,16 @@ export async function putRecipient(
   body: PutRecipientBody,
 ): Promise<{ recipient: Recipient; created: boolean }> {
   requireManager(caller);
+  refuseUnreachableWebhook(body.webhookUrl, deps.webhookTargets);
   const written = await changeRecipient(deps, caller.tenantId, id, {
     email: body.email ?? null,
     phone: body.phone ?? null,
-    timezone: body.timezone ?? null,
+    telegramChatId: body.telegramChatId ?? null,
+    webhookUrl: body.webhookUrl ?? null,
     locale: body.locale ?? null,
+    timezone: body.timezone ?? null,
     groups: body.groups ?? [],
+    ...(body.quietHours !== undefined ? { quietHours: body.quietHours } : {}),
   });
   if (!written) throw new ConflictError(`Recipient ${id} kept changing while it was being written; try again`);
   return written;
@@ -166,7 +180,15 @@ export async function upsertRecipients(deps: RecipientDeps, caller: Caller, entr
   const seen = new Set<string>();
   entries.forEach((entry, index) => {
     const parsed = batchRecipientEntrySchema.safeParse(entry);
+    const unreachable = parsed.success && typeof parsed.data.webhookUrl === 'string' ? webhookUrlProblem(parsed.data.webhookUrl, deps.webhookTargets ?? 'public-https') : undefined;
     if (!parsed.success) failed.push(invalidEntry(index, entry, parsed.error));
+    else if (unreachable) {
+      failed.push({
+        index,
+        id: parsed.data.id,
+        error: { code: 'VALIDATION_ERROR', message: `webhookUrl ${unreachable}`, details: [{ field: 'webhookUrl', message: unreachable }] },
+      });
+    }
     else if (seen.has(parsed.data.id)) {
       failed.push({
         index,

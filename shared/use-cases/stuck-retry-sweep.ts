@@ -46,7 +46,8 @@ export async function stuckRetrySweep(deps: StuckRetryDeps): Promise<StuckRetryR
     },
   });
   const result = { retried, timestamp: now.toISOString() };
-  const summary = { ...result, found, stoppedBy, pendingDueBy: criteria.pendingDueBy.toISOString() };
+  // `sweptAt`: Powertools Logger keeps `timestamp` for the line's own time and drops an attribute of that name.
+  const summary = { retried, sweptAt: result.timestamp, found, stoppedBy, pendingDueBy: criteria.pendingDueBy.toISOString() };
   if (retried < found) logger.error('Stuck-retry sweep: the queue refused some messages', summary);
   else logger.info('Stuck-retry sweep done', summary);
   return result;

@@ -126,6 +126,13 @@ async function draft(token: string, extra: Record<string, unknown> = {}): Promis
   return created.body.broadcastId as string;
 }
 
+/** A recurring notification far from firing (yearly, on 1 January), created by the sender. */
+const recurringBody = { recipients: ['bob'], title: 'Yearly', message: 'Happy new year', schedule: { cron: '0 0 1 1 *', timezone: 'Europe/Paris' } };
+
+async function recurring(): Promise<string> {
+  return (await ok('POST', '/v1/recurring-notifications', tokens.sender, recurringBody)).body.id as string;
+}
+
 async function statusOf(path: string, token: string, status: string): Promise<void> {
   await eventually(() => h.api('GET', path, { token }), (r) => r.body.status === status, 20_000);
 }
@@ -313,6 +320,27 @@ const matrix: Readonly<Record<string, MatrixRow>> = {
     target: notificationTarget((id) => ({ path: `/v1/notifications/${id}/retry`, body: { delayMinutes: 60 } })),
   },
   'GET /v1/metrics': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/metrics?period=3600' }) },
+  'GET /v1/settings': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings' }) },
+  'PUT /v1/settings': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings', body: { defaultTimezone: 'UTC' } }) },
+  'POST /v1/recurring-notifications': {
+    roles: ['admin', 'sender'],
+    ok: 201,
+    valid: async () => ({ path: '/v1/recurring-notifications', body: recurringBody }),
+  },
+  'GET /v1/recurring-notifications': { roles: ['admin', 'sender'], ok: 200, valid: async () => ({ path: '/v1/recurring-notifications?limit=5' }) },
+  'GET /v1/recurring-notifications/{id}': { roles: ['admin', 'sender'], ok: 200, valid: async () => ({ path: `/v1/recurring-notifications/${await recurring()}` }) },
+  'PATCH /v1/recurring-notifications/{id}': {
+    roles: ['admin', 'sender'],
+    ok: 200,
+    valid: async () => ({ path: `/v1/recurring-notifications/${await recurring()}`, body: { paused: true } }),
+  },
+  'DELETE /v1/recurring-notifications/{id}': { roles: ['admin', 'sender'], ok: 200, valid: async () => ({ path: `/v1/recurring-notifications/${await recurring()}` }) },
+  // Operators only, a role outside this matrix: every tenant role gets 403 here, and
+  // test/e2e/dead-letters-api.test.ts proves what an operator gets.
+  'GET /v1/admin/dead-letters': { roles: [], ok: 200, valid: async () => ({ path: '/v1/admin/dead-letters' }) },
+  'POST /v1/admin/dead-letters/{queue}/redrive': { roles: [], ok: 200, valid: async () => ({ path: '/v1/admin/dead-letters/delivery-dlq/redrive' }) },
+  'GET /v1/settings/webhook-secret': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings/webhook-secret' }) },
+  'POST /v1/settings/webhook-secret/rotate': { roles: ['admin'], ok: 200, valid: async () => ({ path: '/v1/settings/webhook-secret/rotate' }) },
   'POST /v1/broadcasts': {
     roles: ['admin', 'sender'],
     ok: 201,

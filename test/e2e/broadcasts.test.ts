@@ -149,7 +149,7 @@ describe('broadcasts on the local stack', () => {
     // Assess
     expect(repeat).toBe(id);
     expect(final.status).toBe('completed');
-    expect(final.progress).toEqual({ total: 1_000, sent: 1_000, failed: 0, cancelled: 0, pending: 0, percent: 100 });
+    expect(final.progress).toEqual({ total: 1_000, sent: 1_000, failed: 0, cancelled: 0, pending: 0, held: 0, percent: 100 });
     for (let i = 1; i < seen.length; i++) {
       expect(seen[i]?.percent).toBeGreaterThanOrEqual(seen[i - 1]?.percent ?? 0);
       expect(seen[i]?.sent).toBeGreaterThanOrEqual(seen[i - 1]?.sent ?? 0);
@@ -239,7 +239,7 @@ describe('broadcasts on the local stack', () => {
     expect(failed.progress).toMatchObject({ total: 40, failed: 40, sent: 0 });
     expect(failed.lastError).toContain('MessageRejected');
     expect(retry.status).toBe(202);
-    expect(final.progress).toEqual({ total: 40, sent: 40, failed: 0, cancelled: 0, pending: 0, percent: 100 });
+    expect(final.progress).toEqual({ total: 40, sent: 40, failed: 0, cancelled: 0, pending: 0, held: 0, percent: 100 });
     const store = (await (await fetch(`${h.stack.sesUrl}/store`)).json()) as { emails: { subject: string; destination: { to: string[] } }[] };
     const mails = store.emails.filter((mail) => mail.subject === title);
     expect(mails).toHaveLength(40);

@@ -112,11 +112,15 @@ describe('GET /_local/endpoints', () => {
 
     // Assess
     const services = ['dynamodb', 'sqs', 'ses', 'scheduler', 'apigatewaymanagementapi', 'sns', 'secretsmanager'];
+    // Besides AWS's: the Web Push service and the Telegram Bot API, one endpoint each (each counts and faults its calls itself).
+    const single = ['push', 'telegram'];
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ ...h.stack.endpoints, faultable: h.stack.faultableEndpoints });
-    expect(Object.keys(h.stack.endpoints).sort()).toEqual([...services, 'push'].sort());
-    // The Web Push service is not AWS: one endpoint, which counts and faults every push itself.
-    expect(h.stack.faultableEndpoints.push).toBe(h.stack.endpoints.push);
+    expect(Object.keys(h.stack.endpoints).sort()).toEqual([...services, ...single].sort());
+    for (const service of single) {
+      expect((h.stack.endpoints as unknown as Record<string, string>)[service]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((h.stack.faultableEndpoints as unknown as Record<string, string>)[service]).toBe((h.stack.endpoints as unknown as Record<string, string>)[service]);
+    }
     for (const service of services) {
       const raw = (h.stack.endpoints as unknown as Record<string, string>)[service];
       const faultable = (h.stack.faultableEndpoints as unknown as Record<string, string>)[service];
@@ -232,6 +236,7 @@ function startMain(env: Record<string, string>): { child: ChildProcessWithoutNul
       HERALD_HTTP_PORT: '0',
       HERALD_WS_PORT: '0',
       HERALD_SES_PORT: '0',
+      HERALD_TELEGRAM_PORT: '0',
       ...env,
     },
   });

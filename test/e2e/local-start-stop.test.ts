@@ -31,6 +31,7 @@ function startMain(env: Record<string, string>): Main {
       HERALD_HTTP_PORT: '0',
       HERALD_WS_PORT: '0',
       HERALD_SES_PORT: '0',
+      HERALD_TELEGRAM_PORT: '0',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       ...env,
     },

@@ -48,6 +48,7 @@ async function startStack(): Promise<ChildProcess> {
       HERALD_HTTP_PORT: String(ports.http),
       HERALD_WS_PORT: String(ports.ws),
       HERALD_SES_PORT: String(ports.ses),
+      HERALD_TELEGRAM_PORT: '0',
       HERALD_DATA_DIR: dataDir,
       HERALD_STUCK_AFTER_SECONDS: '1',
       POWERTOOLS_LOG_LEVEL: 'WARN',

@@ -4,7 +4,7 @@
  * The local stack reads the same description, so this is what keeps AWS and `npm start` alike.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { functions, queues, tables } from '../../lib/app-description.ts';
+import { functions, queues, redriveQueueNames, tables } from '../../lib/app-description.ts';
 import type { FunctionDescription, Trigger } from '../../lib/app-description.ts';
 import { functionEnvironment } from '../../lib/function-environment.ts';
 import { gatewayRoutes } from '../../lib/http-gateway-routes.ts';
@@ -227,6 +227,8 @@ describe('the templates agree with the app description', () => {
       scheduler: { groupName: 'group', roleArn: 'role' },
       websocketCallbackUrl: 'callback',
       vapidSecretArn: 'secret',
+      telegram: { tokenSecret: 'secret', apiUrl: 'https://telegram' },
+      webhookTargets: 'public-https' as const,
     };
     for (const fn of functions) {
       const built = Object.keys(environmentOf(herald.service, physical(fn.name))).sort();
@@ -245,6 +247,8 @@ describe('the templates agree with the app description', () => {
         ...(fn.access.schedules ? (['delivery', 'scheduler-dlq'] as const) : []),
         // Broadcast schedulers name the fan-out queue and its dead-letter queue (broadcastSchedulerConfig).
         ...(fn.access.schedulesBroadcasts ? (['fanout', 'fanout-dlq'] as const) : []),
+        // Operators' routes name every dead-letter queue and where each redrives to.
+        ...(fn.access.redrivesDeadLetters ? redriveQueueNames() : []),
       ]);
       for (const queue of queues) {
         const url = env[queue.urlEnvVar];

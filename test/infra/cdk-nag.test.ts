@@ -44,9 +44,10 @@ describe.each([
   const stacks = (): Array<[string, Stack]> => [
     ['data', herald.stacks.data],
     ['service', herald.stacks.service],
+    ['console', herald.stacks.console],
   ];
 
-  it.each(['data', 'service'])('leaves no finding unacknowledged in the %s stack', (name) => {
+  it.each(['data', 'service', 'console'])('leaves no finding unacknowledged in the %s stack', (name) => {
     // Prepare
     const stack = stacks().find(([n]) => n === name)?.[1];
     if (!stack) throw new Error(`No ${name} stack`);

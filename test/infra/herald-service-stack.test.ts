@@ -2,6 +2,8 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  deadLetterQueues,
+  channelDescriptions,
   functions,
   httpRoutes,
   queueByName,
@@ -23,12 +25,15 @@ import {
   functionLogicalId,
   outputsOf,
   prop,
+  referencedLogicalIds,
   resolveImports,
+  resourcesOf,
   resourcesOfType,
   roleOfFunction,
   statementsAllowing,
   statementsOfFunction,
 } from './template-queries.ts';
+import type { CfnResource } from './template-queries.ts';
 
 const physical = (name: string): string => `herald-${testSettings.stage}-${name}`;
 
@@ -274,10 +279,15 @@ describe('least privilege', () => {
     }
   });
 
-  it('does not let the api function consume queues', () => {
+  it('lets the api function receive and delete only on the dead-letter queues an operator redrives, never on a working queue', () => {
     const statements = statementsOfFunction(herald.service, physical('api'));
+    const redrivable = deadLetterQueues().filter((q) => q.deadLetters?.redriveTo).map((q) => physical(q.name));
     for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage']) {
-      expect(statementsAllowing(statements, action), action).toEqual([]);
+      const queues = statementsAllowing(statements, action)
+        .flatMap((statement) => [...statement.resources])
+        .flatMap((resource) => referencedLogicalIds(resolveImports(resource, herald.data)))
+        .map((logicalId) => String(prop(resourcesOf(herald.data)[logicalId] as CfnResource, 'QueueName')));
+      expect(queues.sort(), action).toEqual([...redrivable].sort());
     }
   });
 
@@ -299,13 +309,59 @@ describe('least privilege', () => {
     expect(Object.keys(described('ws-mark-read').access.tables ?? {}).sort()).toEqual(['inbox']);
   });
 
-  it('lets the deliver function check the recipient inside its inbox transaction, without writing the directory', () => {
+  it('lets only the functions that send Telegram messages read the bot token, and no other secret', () => {
+    // The stage's secrets: the bot token, and the VAPID seed (its readers: test/infra/push-and-sms.test.ts).
+    const ids = resourcesOfType(herald.data, 'AWS::SecretsManager::Secret').map(([id]) => id);
+    const secret = ids.find((id) => id.startsWith('TelegramBotToken'));
+    expect(secret).toBeDefined();
+    const others = ids.filter((id) => id !== secret);
+    expect(others).toHaveLength(1);
+    expect(others[0]).toMatch(/^VapidSecret/);
+    const senders = functions.filter((fn) => fn.access.sendsTelegram).map((fn) => fn.name);
+    // The deliverers, and the api for the code that confirms a chat a user set for themself.
+    expect(senders.sort()).toEqual(['api', 'broadcast-deliver', 'deliver']);
+    for (const fn of functions) {
+      const onToken = statementsOfFunction(herald.service, physical(fn.name)).filter(
+        (s) => s.actions.some((a) => a.startsWith('secretsmanager:')) && s.resources.some((r) => JSON.stringify(resolveImports(r, herald.data)).includes(`"${secret}"`)),
+      );
+      if (!senders.includes(fn.name)) {
+        expect(onToken, fn.name).toEqual([]);
+        continue;
+      }
+      expect(actionsOf(onToken), fn.name).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      // A statement may also name the VAPID seed, for a function that pushes too; no other secret.
+      const allowed = [secret, ...(fn.access.pushes ? others : [])];
+      for (const statement of onToken) {
+        for (const resource of statement.resources) {
+          const text = JSON.stringify(resolveImports(resource, herald.data));
+          expect(allowed.some((id) => text.includes(`"${id}"`)), `${fn.name}: ${text}`).toBe(true);
+        }
+      }
+      expect(environmentOf(herald.service, physical(fn.name))[configVariables.telegramApiUrl], fn.name).toBe('https://api.telegram.org');
+    }
+  });
+
+  it('tells every function that posts webhooks, on any AWS stage, to reach only public https URLs', () => {
+    const posters = functions.filter((fn) => fn.access.postsWebhooks);
+    expect(posters.map((fn) => fn.name).sort()).toEqual(['api', 'broadcast-deliver', 'deliver']);
+    for (const fn of functions) {
+      const mode = environmentOf(herald.service, physical(fn.name))[configVariables.webhookTargets];
+      expect(mode, fn.name).toBe(fn.access.postsWebhooks ? 'public-https' : undefined);
+    }
+  });
+
+  it('lets the deliver function check the recipient inside its inbox transaction, and write the directory only for the webhook channel', () => {
     const recipientsId = logicalIdIn(herald, 'AWS::DynamoDB::Table', 'recipients');
     const onRecipients = statementsOfFunction(herald.service, physical('deliver')).filter((s) =>
       s.resources.some((r) => JSON.stringify(resolveImports(r, herald.data)).includes(`"${recipientsId}"`)),
     );
     expect(actionsOf(onRecipients)).toContain('dynamodb:ConditionCheckItem');
-    expect(actionsOf(onRecipients)).not.toContain('dynamodb:PutItem');
+    // A webhook answered 410 has its URL removed from the recipient (and the tenant's signing
+    // secret is kept in that table): the one channel that writes the directory.
+    expect(actionsOf(onRecipients)).toContain('dynamodb:PutItem');
+    const writers = channelDescriptions.filter((c) => c.access.tables?.recipients === 'readWrite').map((c) => c.name);
+    expect(writers).toEqual(['webhook']);
+    expect(described('deliver').access.tables?.recipients).toBe('readWrite');
   });
 
   it('lets the deliver function schedule a message\'s return (waits beyond SQS\'s 15 minutes), and no other consumer schedule anything', () => {

@@ -76,11 +76,17 @@ export interface SynthesisedHerald {
   readonly stacks: HeraldStacks;
   readonly data: Template;
   readonly service: Template;
+  readonly console: Template;
 }
 
 /** Builds and synthesises the app exactly as bin/herald.ts does, with the test context (and `overrides` of it). */
 export function synthesiseHerald(overrides: Readonly<Record<string, unknown>> = {}): SynthesisedHerald {
   const app = new App({ context: testContext(overrides) });
   const stacks = addHeraldStacks(app, testEnv);
-  return { stacks, data: Template.fromStack(stacks.data), service: Template.fromStack(stacks.service) };
+  return {
+    stacks,
+    data: Template.fromStack(stacks.data),
+    service: Template.fromStack(stacks.service),
+    console: Template.fromStack(stacks.console),
+  };
 }

@@ -6,7 +6,7 @@
  */
 import { once } from '../../../shared/config.ts';
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
-import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
+import { recipientStore, tenantSettingsStore } from '../../../shared/adapters/dependencies/directory.ts';
 import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
 import { deliveryScheduler } from '../../../shared/adapters/dependencies/notification-queue.ts';
 import { notificationStore } from '../../../shared/adapters/dependencies/notifications.ts';
@@ -27,6 +27,7 @@ const deps = once(
     scheduler: deliveryScheduler(),
     clock: systemClock,
     selfSend: selfSendLimits(),
+    tenantSettings: tenantSettingsStore(),
   }),
 );
 
@@ -62,7 +63,13 @@ export const celeryScheduleRoute = idempotent(async (event: HttpEvent): Promise<
   const scheduled = await scheduleNotifications(deps(), caller, body).catch((error: unknown) => {
     throw inCeleryTerms(error);
   });
-  return json(201, { notification_ids: scheduled.notificationIds, count: scheduled.count, scheduled_at: scheduled.scheduledAt });
+  const adjusted = (scheduled.schedule ?? []).flatMap((time) => (time.adjusted ? [{ notification_id: time.notificationId, ...time.adjusted }] : []));
+  return json(201, {
+    notification_ids: scheduled.notificationIds,
+    count: scheduled.count,
+    scheduled_at: scheduled.scheduledAt,
+    ...(adjusted.length > 0 ? { adjusted } : {}),
+  });
 }, idempotencyStore, {
   precheck: async (event) => {
     const body = parseBody(event, celeryScheduleBodySchema);

@@ -1,5 +1,5 @@
 /** Routes of `/v1/me` (the caller's own record and inbox): parse, call the use case, shape the response. */
-import { once, readInboxRetentionDays } from '../../../shared/config.ts';
+import { once, readInboxRetentionDays, webhookTargetsConfig } from '../../../shared/config.ts';
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
 import { socketPoster } from '../../../shared/adapters/dependencies/connections.ts';
 import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
@@ -15,7 +15,9 @@ import type { InboxDeps } from '../../../shared/use-cases/inbox.ts';
 import { getMe, updateMe, verifyContact } from '../../../shared/use-cases/me.ts';
 import type { MeDeps } from '../../../shared/use-cases/me.ts';
 
-const meDeps = once((): MeDeps => ({ recipients: recipientStore(), clock: systemClock, selfSend: selfSendLimits(), codes: verificationCodes() }));
+const meDeps = once(
+  (): MeDeps => ({ recipients: recipientStore(), clock: systemClock, selfSend: selfSendLimits(), codes: verificationCodes(), webhookTargets: webhookTargetsConfig() }),
+);
 const inboxDeps = once(
   (): InboxDeps => ({
     inbox: inboxStore(),

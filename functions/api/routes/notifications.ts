@@ -1,8 +1,8 @@
 /** Routes of `/v1/notifications`: parse, call the use case, shape the response. */
 import { once } from '../../../shared/config.ts';
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
+import { recipientStore, tenantSettingsStore } from '../../../shared/adapters/dependencies/directory.ts';
 import { templateStore } from '../../../shared/adapters/dependencies/templates.ts';
-import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
 import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
 import { deliveryScheduler } from '../../../shared/adapters/dependencies/notification-queue.ts';
 import { notificationListing, notificationStore } from '../../../shared/adapters/dependencies/notifications.ts';
@@ -39,6 +39,7 @@ const deps = once(
     scheduler: deliveryScheduler(),
     clock: systemClock,
     selfSend: selfSendLimits(),
+    tenantSettings: tenantSettingsStore(),
     // Made on first use: only a create naming a template reads it.
     templates: { get: (...args) => templateStore().get(...args) },
   }),

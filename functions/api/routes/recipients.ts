@@ -1,5 +1,5 @@
 /** Routes of `/v1/recipients`: parse, call the use case, shape the response. */
-import { once } from '../../../shared/config.ts';
+import { once, webhookTargetsConfig } from '../../../shared/config.ts';
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
 import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
 import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
@@ -14,7 +14,7 @@ import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
 import { eraseRecipient, getRecipient, listRecipients, putRecipient, requireManager, upsertRecipients } from '../../../shared/use-cases/recipients.ts';
 import type { ErasureDeps, RecipientDeps } from '../../../shared/use-cases/recipients.ts';
 
-const deps = once((): RecipientDeps => ({ recipients: recipientStore(), clock: systemClock }));
+const deps = once((): RecipientDeps => ({ recipients: recipientStore(), clock: systemClock, webhookTargets: webhookTargetsConfig() }));
 const erasureDeps = once(
   (): ErasureDeps => ({
     ...deps(),

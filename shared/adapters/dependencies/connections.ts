@@ -2,8 +2,9 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { once, websocketCallbackUrl } from '../../config.ts';
 import { ApiGatewaySocketPoster } from '../api-gateway-socket-poster.ts';
+import { withoutSdkLogger } from '../sdk-logger.ts';
 
 /** Posts frames to the stage's connections, and drops them. */
 export const socketPoster = once(
-  () => new ApiGatewaySocketPoster(new ApiGatewayManagementApiClient({ endpoint: websocketCallbackUrl() })),
+  () => new ApiGatewaySocketPoster(withoutSdkLogger(new ApiGatewayManagementApiClient({ endpoint: websocketCallbackUrl() }))),
 );

@@ -19,6 +19,8 @@ import { liveStateStore } from './inbox.ts';
 import { mailer, sesClient } from './mail.ts';
 import { mobilePush, pushTargetCleaner, smsSender, webPushSender } from './messaging.ts';
 import { templateStore } from './templates.ts';
+import { recipientStore } from './directory.ts';
+import { signingSecrets, telegramBot, webhookSender } from './telegram-webhooks.ts';
 
 
 /**
@@ -75,6 +77,13 @@ const channels = once(
       live: liveStateStore(),
       sms: smsSender(),
       push: { web: webPushSender(), mobile: mobilePush(), cleaner: pushTargetCleaner() },
+      // Made on first send: their configuration is read only when a recipient has such an address.
+      telegram: { sendMessage: (chatId, text) => telegramBot().sendMessage(chatId, text) },
+      webhooks: {
+        sender: { post: (url, headers, body) => webhookSender().post(url, headers, body) },
+        secrets: (tenantId) => signingSecrets()(tenantId),
+        directory: { get: (...args) => recipientStore().get(...args), save: (...args) => recipientStore().save(...args) },
+      },
     }),
 );
 

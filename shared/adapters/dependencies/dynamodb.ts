@@ -5,9 +5,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { once, tableNames } from '../../config.ts';
+import { withoutSdkLogger } from '../sdk-logger.ts';
 
 /** The low-level client, for adapters that speak DynamoDB's own attribute values. */
-export const dynamoClient = once(() => new DynamoDBClient({}));
+export const dynamoClient = once(() => withoutSdkLogger(new DynamoDBClient({})));
 
 /** The document client every store uses: plain JavaScript values, `undefined` attributes dropped. */
 export const documentClient = once(() =>

@@ -2,6 +2,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { once } from '../../config.ts';
 import { PowertoolsIdempotencyStore } from '../powertools-idempotency-store.ts';
+import { withoutSdkLogger } from '../sdk-logger.ts';
 import { tables } from './dynamodb.ts';
 
 /**
@@ -9,7 +10,7 @@ import { tables } from './dynamodb.ts';
  * key would stay "in progress" and a later retry could do the work twice. So its client retries
  * far harder than the SDK's default (10 attempts: at a 20 % fault rate, a 1-in-10-million miss).
  */
-const idempotencyClient = once(() => new DynamoDBClient({ maxAttempts: 10 }));
+const idempotencyClient = once(() => withoutSdkLogger(new DynamoDBClient({ maxAttempts: 10 })));
 
 /** The idempotency table's store. */
 export const idempotencyStore = once(() => new PowertoolsIdempotencyStore(idempotencyClient(), tables().idempotency));

@@ -1,24 +1,31 @@
-/** E-mail through SES: the mailer every e-mail goes through, and the verification codes (e-mail, or SMS for a phone). */
+/** E-mail through SES: the mailer every e-mail goes through, and the verification codes (e-mail, SMS, Telegram, webhook). */
 import { SESClient } from '@aws-sdk/client-ses';
 import { deliveryConfig, once } from '../../config.ts';
 import { verificationEmail, verificationSms } from '../../domain/contact-verification.ts';
 import type { VerificationCodeSender } from '../../use-cases/me.ts';
 import { AnsweredErrorsRetryStrategy } from '../answered-errors-retry-strategy.ts';
 import { SesMailer } from '../ses-mailer.ts';
+import { withoutSdkLogger } from '../sdk-logger.ts';
 import { smsSender } from './messaging.ts';
+import { sendTelegramCode, sendWebhookCode } from './telegram-webhooks.ts';
 
 // An email must not go twice: the SDK retries only what SES refused, never a timed-out send.
-const newSesClient = (): SESClient => new SESClient({ retryStrategy: new AnsweredErrorsRetryStrategy() });
+const newSesClient = (): SESClient => withoutSdkLogger(new SESClient({ retryStrategy: new AnsweredErrorsRetryStrategy() }));
 /** The client for SES's account questions (`GetSendQuota`); sends go through the mailer's own. */
 export const sesClient = once(newSesClient);
 // The mailer makes its own client, and a new one whenever a send threw before leaving (ses-mailer.ts).
 export const mailer = once(() => new SesMailer(newSesClient, deliveryConfig().emailFrom));
-/** Verification codes go out in Herald's own words: by the same mailer, or by SMS for a phone number. */
+/** Verification codes go out in Herald's own words: by this mailer, by SMS for a phone number, by the Telegram bot, or in a signed webhook. */
 export const verificationCodes = once(
   (): VerificationCodeSender => ({
-    send: async (channel, address, code) => {
-      if (channel === 'sms') await smsSender().send(address, verificationSms(code));
-      else await mailer().send({ to: address, ...verificationEmail(code) });
+    async send(channel, address, code, who) {
+      if (channel === 'sms') {
+        await smsSender().send(address, verificationSms(code));
+        return;
+      }
+      if (channel === 'telegram') return sendTelegramCode(address, code);
+      if (channel === 'webhook') return sendWebhookCode(who.tenantId, who.id, address, code);
+      await mailer().send({ to: address, ...verificationEmail(code) });
     },
   }),
 );

@@ -1,6 +1,7 @@
 /** The EventBridge Scheduler client of a function, made once per cold start on first use. */
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { once } from '../../config.ts';
+import { withoutSdkLogger } from '../sdk-logger.ts';
 
 /** One client for every schedule a function creates or deletes. */
-export const schedulerClient = once(() => new SchedulerClient({}));
+export const schedulerClient = once(() => withoutSdkLogger(new SchedulerClient({})));

@@ -14,7 +14,7 @@ import type { LocalStack, LocalStackOptions } from '../../../local/stack.ts';
 export interface Harness {
   readonly stack: LocalStack;
   readonly keyFile: string;
-  token(sub: string, options?: { role?: TokenRole; tenant?: string; expiresIn?: string | number; issuer?: string; audience?: string }): Promise<string>;
+  token(sub: string, options?: { role?: TokenRole | readonly TokenRole[]; tenant?: string; expiresIn?: string | number; issuer?: string; audience?: string }): Promise<string>;
   api(method: string, path: string, options?: ApiRequestOptions): Promise<ApiResponse>;
   /** As `api`, with the response headers too. */
   apiWithHeaders(method: string, path: string, options?: ApiRequestOptions): Promise<ApiResponse & { readonly headers: Readonly<Record<string, string>> }>;

@@ -4,6 +4,7 @@
  * view where a held row shows `pending`. Each call yields to the event loop first, as a network
  * call would, so races between concurrent steps show.
  */
+import { localDueAttributes } from '../../../shared/adapters/dynamo-broadcast-recipient-store.ts';
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { publicRecipientStatus, recipientShard } from '../../../shared/domain/broadcast.ts';
@@ -38,7 +39,7 @@ export class InMemoryBroadcastRecipientStore implements BroadcastRecipientStore 
       .sort((a, b) => (a.recipientId < b.recipientId ? -1 : a.recipientId > b.recipientId ? 1 : 0));
   }
 
-  async putPending(tenantId: string, broadcastId: string, recipientIds: readonly string[], at: Date): Promise<void> {
+  async putPending(tenantId: string, broadcastId: string, recipientIds: readonly string[], at: Date, localDue?: ReadonlyMap<string, number>): Promise<void> {
     await yieldToEventLoop();
     this.putFailures.throwNext();
     this.pendingWrites.push([...recipientIds]);
@@ -52,6 +53,7 @@ export class InMemoryBroadcastRecipientStore implements BroadcastRecipientStore 
         attempts: 0,
         deliveries: {},
         run: 0,
+        ...localDueAttributes(localDue?.get(recipientId), at),
         createdAt: now,
         updatedAt: now,
       });

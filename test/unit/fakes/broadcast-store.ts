@@ -186,6 +186,7 @@ export class InMemoryBroadcastStore implements BroadcastStore {
         sent: b.counts.sent + (delta.sent ?? 0),
         failed: b.counts.failed + (delta.failed ?? 0),
         cancelled: b.counts.cancelled + (delta.cancelled ?? 0),
+        ...(b.counts.held !== undefined || delta.held ? { held: (b.counts.held ?? 0) + (delta.held ?? 0) } : {}),
       };
       if (lastError !== undefined) b.lastError = lastError;
     });

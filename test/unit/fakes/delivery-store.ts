@@ -12,12 +12,13 @@ import type { Reservation, SendBudgets } from '../../../shared/adapters/dynamo-s
 import { rowTransitions } from '../../../shared/domain/broadcast.ts';
 import type { Broadcast, BroadcastRecipient, BroadcastRowStatus, RowGuard } from '../../../shared/domain/broadcast.ts';
 import { unitKey } from '../../../shared/domain/delivery.ts';
-import type { DeliveryUnit, LiveState, Settlement, UnitRef } from '../../../shared/domain/delivery.ts';
+import type { DeliveryUnit, LiveState, QuietHold, Settlement, UnitRef } from '../../../shared/domain/delivery.ts';
 import { nextDueAt, notificationTransitions } from '../../../shared/domain/notification.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationGuard, NotificationStatus } from '../../../shared/domain/notification.ts';
 import type { Recipient } from '../../../shared/domain/recipient.ts';
+import type { TenantSettings } from '../../../shared/domain/tenant-settings.ts';
 import type { Transition } from '../../../shared/domain/state-machine.ts';
-import type { ClaimRequest, ClaimResult, CommitEntry, CommitVerdict, DeliveryStore, LoadedUnits } from '../../../shared/ports.ts';
+import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits } from '../../../shared/ports.ts';
 import type { InMemoryBroadcastRecipientStore } from './broadcast-recipient-store.ts';
 import type { InMemoryBroadcastStore } from './broadcast-store.ts';
 import { ScriptedFailures } from './failures.ts';
@@ -85,6 +86,8 @@ export class InMemoryDeliveryStore implements DeliveryStore {
   commitCalls = 0;
   /** Every claim transaction that was written, with the units it claimed. */
   readonly claimsWritten: string[][] = [];
+  /** The tenants' settings of time (quiet hours, default zone), by tenant id, read with every load. */
+  readonly tenantSettings = new Map<string, TenantSettings>();
 
   constructor(parts: DeliveryStoreParts, options: InMemoryDeliveryStoreOptions = {}) {
     this.parts = parts;
@@ -124,7 +127,7 @@ export class InMemoryDeliveryStore implements DeliveryStore {
       if (stored && broadcast && content) units.set(unitKey(ref), rowUnit(stored.row as unknown as Record<string, unknown>, broadcast, content));
       await person(ref.tenantId, ref.recipientId);
     }
-    return { units, recipients: people, live: states, broadcasts: seenBroadcasts };
+    return { units, recipients: people, live: states, broadcasts: seenBroadcasts, tenantSettings: new Map(this.tenantSettings) };
   }
 
   /** The guards of a notification's transitions, as the Dynamo adapter's clauses test them. */
@@ -320,7 +323,7 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     this.parts.rows.write(row, undefined);
   }
 
-  async commit(entries: readonly CommitEntry[], now: Date): Promise<ReadonlyMap<string, CommitVerdict>> {
+  async commit(entries: readonly CommitEntry[], now: Date): Promise<CommitResult> {
     this.commitCalls++;
     await yieldToEventLoop();
     this.commitFailures.throwNext();
@@ -328,6 +331,7 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     this.beforeCommit = undefined;
     await hook?.();
     const verdicts = new Map<string, CommitVerdict>();
+    const unreadFound = new Map<string, number>();
     // The adapter's transactions: as many entries as fit in 100 actions (4 with an inbox item).
     const groups: CommitEntry[][] = [[]];
     let size = 0;
@@ -346,9 +350,33 @@ export class InMemoryDeliveryStore implements DeliveryStore {
       for (const [entry, verdict] of decided) {
         if (written) this.applyCommit(entry, now);
         verdicts.set(unitKey(entry.unit.ref), written ? 'committed' : verdict === 'committed' ? 'notAttempted' : verdict);
+        // As the adapter: the refused counter write tells the count it found.
+        if (verdict === 'unreadMoved' && entry.inbox) unreadFound.set(unitKey(entry.unit.ref), this.parts.inbox.unreadOf(entry.inbox.item.tenantId, entry.inbox.item.recipientId));
       }
     }
-    return verdicts;
+    return { verdicts, unreadFound };
+  }
+
+  async hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<ReadonlySet<string>> {
+    await yieldToEventLoop();
+    const held = new Set<string>();
+    for (const { unit, hold } of holds) {
+      const { ref } = unit;
+      const until = new Date(hold.until).toISOString();
+      if (ref.kind === 'notification') {
+        const stored = this.parts.notifications.record(ref.tenantId, ref.notificationId);
+        if (!stored) continue;
+        const n = stored.notification;
+        if (!conditionHolds<NotificationStatus, NotificationGuard>(notificationTransitions.hold, n.status, this.notificationGuards(n, stored.claimToken, { now, seenAttempts: unit.attempts }))) continue;
+        Object.assign(n, { heldUntil: until, heldReason: hold.reason });
+      } else {
+        const stored = this.parts.rows.record(ref.tenantId, ref.broadcastId, ref.recipientId);
+        if (!stored || !conditionHolds<BroadcastRowStatus, RowGuard>(rowTransitions.hold, stored.row.status, this.rowGuards(stored.row, stored.token, { now, seenAttempts: unit.attempts }))) continue;
+        this.parts.rows.write({ ...stored.row, heldUntil: until, heldReason: hold.reason, nextAttemptAt: until, updatedAt: now.toISOString() }, stored.token);
+      }
+      held.add(unitKey(ref));
+    }
+    return held;
   }
 
   async cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]> {

@@ -23,6 +23,8 @@ const sources: EnvironmentSources = {
   scheduler: { groupName: 'group-test', roleArn: 'arn:iam:role/scheduler' },
   websocketCallbackUrl: 'https://ws.test/live',
   vapidSecretArn: 'arn:secretsmanager:vapid',
+  telegram: { tokenSecret: 'telegram-token', apiUrl: 'https://telegram.test' },
+  webhookTargets: 'public-https',
 };
 
 function described(name: string): FunctionDescription {

@@ -1,6 +1,10 @@
+import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiCallCounter } from '../../../local/api-call-counter.ts';
 import { createControlApi } from '../../../local/control-api.ts';
@@ -8,6 +12,7 @@ import type { ControlApiOptions, RuleRunner } from '../../../local/control-api.t
 import { createFaultInjector } from '../../../local/fault-rules.ts';
 import type { FaultRule } from '../../../local/fault-rules.ts';
 import { closeServer } from '../../../local/http-gateway.ts';
+import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks, signToken } from '../../../local/jwt-keys.ts';
 import type { LocalEndpoints } from '../../../local/stack.ts';
 
 const endpoints: LocalEndpoints = {
@@ -19,6 +24,7 @@ const endpoints: LocalEndpoints = {
   sns: 'http://127.0.0.1:1006',
   secretsmanager: 'http://127.0.0.1:1007',
   push: 'http://127.0.0.1:1008',
+  telegram: 'http://127.0.0.1:1009',
 };
 const faultable: LocalEndpoints = { ...endpoints, dynamodb: 'http://127.0.0.1:2001', ses: 'http://127.0.0.1:2003' };
 const sesRule: FaultRule = { service: 'ses', operation: 'SendEmail', probability: 1, error: { statusCode: 503, code: 'ServiceUnavailable' } };
@@ -334,6 +340,61 @@ describe('local control API', () => {
       // Assess
       expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND', message: 'No local endpoint /_local/nothing' } } });
       expect(product.status).toBe(418);
+    });
+  });
+
+  describe('dev sign-in', () => {
+    it('signs a token for the chosen subject, tenant and roles with the local issuer', async () => {
+      // Prepare
+      const keyFile = join(await mkdtemp(join(tmpdir(), 'herald-dev-sign-in-')), 'key.json');
+      const call = await serve({
+        mintToken: ({ sub, tenant, roles }) => signToken({ sub, tenant, role: roles, issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, { keyFile }),
+      });
+
+      // Act
+      const response = await call('POST', '/_local/token', JSON.stringify({ sub: 'ops', tenant: 'acme', roles: ['admin', 'operator'] }));
+
+      // Assess
+      expect(response.status).toBe(200);
+      const { token } = response.body as { token: string };
+      const { payload } = await jwtVerify(token, createLocalJWKSet(await publicJwks({ keyFile })), { issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE });
+      expect(payload).toMatchObject({ sub: 'ops', tenant: 'acme', role: ['admin', 'operator'] });
+    });
+
+    it('refuses an unknown role, an empty subject and a missing body, naming each field, and signs nothing', async () => {
+      // Prepare
+      const minted: unknown[] = [];
+      const call = await serve({ mintToken: async (request) => (minted.push(request), 'never') });
+
+      // Act
+      const bad = await call('POST', '/_local/token', JSON.stringify({ sub: '', roles: ['root'] }));
+      const empty = await call('POST', '/_local/token');
+      const wrongMethod = await call('GET', '/_local/token');
+
+      // Assess
+      expect(bad.status).toBe(400);
+      const fields = ((bad.body as { error: { details: { field: string }[] } }).error.details ?? []).map((d) => d.field);
+      expect(fields).toEqual(expect.arrayContaining(['sub', 'roles.0']));
+      expect(empty.status).toBe(400);
+      expect(wrongMethod.status).toBe(405);
+      expect(minted).toEqual([]);
+    });
+  });
+
+  describe('sent mail', () => {
+    it('answers the mail the local SES accepted, and 503 before SES has started', async () => {
+      // Prepare
+      const mail = [{ messageId: 'm-1', from: 'herald@example.com', to: ['dave@example.com'], subject: 'Hi', at: 1_700_000_000_000 }];
+      const started = await serve({ mail: async () => mail });
+
+      // Act
+      const answered = await started('GET', '/_local/mail');
+
+      // Assess
+      expect(answered).toMatchObject({ status: 200, body: { emails: mail } });
+      await closeServer(server as Server);
+      const starting = await serve();
+      expect((await starting('GET', '/_local/mail')).status).toBe(503);
     });
   });
 });

@@ -55,6 +55,7 @@ describe('a function in its sandbox on the local stack', () => {
       websocketCallbackUrl: nowhere,
       jwksUrl: `${nowhere}/.well-known/jwks.json`,
       vapidSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:vapid',
+      telegram: { apiUrl: nowhere, tokenSecret: 'telegram-bot-token' },
     });
     endpoints = { dynamodb: dynamo.endpoint, sqs: nowhere, ses: nowhere, scheduler: nowhere, sns: nowhere, secretsmanager: nowhere };
   });

@@ -81,6 +81,18 @@ describe('local Lambda runtime', () => {
       );
     });
 
+    it('prints one readable line per log event when asked', async () => {
+      // Prepare: the format npm start uses on a terminal
+      const fn = await load({}, { logFormat: 'pretty' });
+
+      // Act
+      await fn.invoke({ action: 'log' });
+
+      // Assess: time, level, function, message; the keys every line repeats are left out
+      const lines = printed('stdout');
+      expect(lines).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}probe {2}probed$/)]);
+    });
+
     it('names another account when asked to', async () => {
       // Prepare
       const fn = await load({}, { accountId: '111122223333', region: 'eu-west-1' });

@@ -23,7 +23,7 @@ describe('assertPinnedVersion', () => {
 
   it('checks the versions package.json pins exactly', () => {
     // Act
-    const pins = { dynalite: packageJson.devDependencies.dynalite, fauxqs: packageJson.devDependencies.fauxqs };
+    const pins = { dynalite: packageJson.dependencies.dynalite, fauxqs: packageJson.dependencies.fauxqs };
 
     // Assess
     expect(pins).toEqual({ dynalite: DYNALITE_VERSION, fauxqs: FAUXQS_VERSION });

@@ -415,6 +415,34 @@ describe('scheduler emulator', () => {
     expect(emulator?.listSchedules()[0]?.fireAt.getTime()).toBe(createdAt + 180_000);
   });
 
+  it("replaces the context attributes in the Input: each occurrence's scheduled time, the schedule's ARN, the attempt", async () => {
+    // Prepare: a whole minute, so the times read plainly
+    const firstAt = Math.ceil(Date.now() / 60_000) * 60_000 + 60_000;
+    const clock = manualClock(firstAt - 30_000);
+    const client = await start({ clock });
+    const target = queue('target');
+    const input = '{"at":"<aws.scheduler.scheduled-time>","arn":"<aws.scheduler.schedule-arn>","try":"<aws.scheduler.attempt-number>","other":"<aws.scheduler.unknown>"}';
+
+    // Act
+    await client.send(
+      schedule('with-context', 'rate(1 minute)', target.queueArn, {
+        StartDate: new Date(firstAt),
+        Target: { Arn: target.queueArn, RoleArn: roleArn, Input: input },
+      }),
+    );
+    clock.advance(30_000);
+    const first = await receive(target.queueUrl, 2);
+    clock.advance(60_000);
+    const second = await receive(target.queueUrl, 2);
+
+    // Assess
+    const bodies = [...first, ...second].map((m) => JSON.parse(m.Body ?? '{}') as Record<string, string>);
+    expect(bodies.map((b) => b.at)).toEqual([new Date(firstAt).toISOString().replace('.000Z', 'Z'), new Date(firstAt + 60_000).toISOString().replace('.000Z', 'Z')]);
+    expect(bodies[0]?.arn).toMatch(/^arn:aws:scheduler:[^:]+:\d+:schedule\/default\/with-context$/);
+    expect(bodies[0]?.try).toBe('1');
+    expect(bodies[0]?.other).toBe('<aws.scheduler.unknown>');
+  });
+
   it('does not fire a DISABLED schedule, and resumes it when UpdateSchedule enables it', async () => {
     // Prepare
     const clock = manualClock(Date.now());

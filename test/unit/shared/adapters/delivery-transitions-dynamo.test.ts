@@ -9,7 +9,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { notificationClaim, notificationCommit, notificationGuards, rowCancel, rowClaim, rowCommit, rowGuards, rowKey } from '../../../../shared/adapters/delivery-units.ts';
+import { notificationClaim, notificationCommit, notificationGuards, notificationHold, rowCancel, rowClaim, rowCommit, rowGuards, rowHold, rowKey } from '../../../../shared/adapters/delivery-units.ts';
 import type { ItemUpdate } from '../../../../shared/adapters/delivery-units.ts';
 import { notificationKey } from '../../../../shared/adapters/dynamo-notification-store.ts';
 import { transitionCondition } from '../../../../shared/adapters/dynamo-transitions.ts';
@@ -99,8 +99,8 @@ describe('notificationTransitions on DynamoDB', () => {
   const cases = casesOf<NotificationStatus, NotificationGuard>(notificationTransitions, notificationStatuses, ['due', 'leaseExpired', 'holdsClaim', 'unchanged']);
 
   it('covers every transition, from every status, with every guard held and broken', () => {
-    // Assess: 2 guards × 2 (claim, takeOver), 1 guard × 3 (finish, fail, release), none × 3 (cancel, reschedule, retry)
-    expect(cases).toHaveLength(5 * (4 + 4 + 2 + 2 + 2 + 1 + 1 + 1));
+    // Assess: 2 guards × 2 (claim, takeOver), 1 guard × 4 (finish, fail, release, hold), none × 3 (cancel, reschedule, retry)
+    expect(cases).toHaveLength(5 * (4 + 4 + 2 + 2 + 2 + 1 + 1 + 2 + 1));
     expect(new Set(cases.map((c) => c.name))).toEqual(new Set(Object.keys(notificationTransitions)));
   });
 
@@ -152,6 +152,8 @@ describe('notificationTransitions on DynamoDB', () => {
           case 'fail':
           case 'release':
             return tryWrite('notifications', notificationCommit(unit, { token, deliveries: {}, forget: [], settlement: settlementOf(c.name), expiresAt: 1 }, now), true);
+          case 'hold':
+            return tryWrite('notifications', notificationHold(unit, { until: now.getTime() + 3_600_000, reason: 'quiet hours' }, now), true);
           default: {
             // cancel, reschedule, retry: written by the notification store, on the same condition builder
             const condition = transitionCondition(c.transition, notificationGuards({ now, token, seenAttempts }));
@@ -176,8 +178,8 @@ describe('rowTransitions on DynamoDB', () => {
   const cases = casesOf<BroadcastRowStatus, RowGuard>(rowTransitions, rowStatuses, ['due', 'leaseExpired', 'holdsClaim', 'unchanged', 'failedBeforeRun']);
 
   it('covers every transition, from every status, with every guard held and broken', () => {
-    // Assess: 2 guards × 3 (claim, takeOver, abandon), 1 guard × 4 (finish, fail, release, requeue), none × 1 (cancel)
-    expect(cases).toHaveLength(5 * (4 + 4 + 2 + 2 + 2 + 1 + 4 + 2));
+    // Assess: 2 guards × 3 (claim, takeOver, abandon), 1 guard × 5 (finish, fail, release, hold, requeue), none × 1 (cancel)
+    expect(cases).toHaveLength(5 * (4 + 4 + 2 + 2 + 2 + 1 + 2 + 4 + 2));
     expect(new Set(cases.map((c) => c.name))).toEqual(new Set(Object.keys(rowTransitions)));
   });
 
@@ -237,6 +239,8 @@ describe('rowTransitions on DynamoDB', () => {
           case 'cancel':
           case 'abandon':
             return tryWrite('broadcast-recipients', rowCancel(unit, now, 1), true);
+          case 'hold':
+            return tryWrite('broadcast-recipients', rowHold(unit, { until: now.getTime() + 3_600_000, reason: 'quiet hours' }, now), true);
           default: {
             // requeue: a broadcast retry, written by the row store on the same condition builder
             const condition = transitionCondition(c.transition, rowGuards({ now, run: retryRun }));

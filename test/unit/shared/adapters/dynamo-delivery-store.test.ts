@@ -29,7 +29,7 @@ import type { Notification } from '../../../../shared/domain/notification.ts';
 import type { RateBudgets } from '../../../../shared/domain/rate-budget.ts';
 import { defaultRetryPolicy } from '../../../../shared/domain/retry-policy.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
-import type { ClaimRequest, ClaimResult, CommitEntry, CommitVerdict } from '../../../../shared/ports.ts';
+import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult } from '../../../../shared/ports.ts';
 import { cleanupSweep } from '../../../../shared/use-cases/cleanup-sweep.ts';
 import { stuckRetrySweep } from '../../../../shared/use-cases/stuck-retry-sweep.ts';
 import { FakeClock, FakeDeliveryEnqueuer, FakeMailer, FakeSocketPoster } from '../../fakes/index.ts';
@@ -77,6 +77,8 @@ class RacingDeliveryStore extends DynamoDeliveryStore {
   beforeClaim: (() => Promise<void>) | undefined;
   beforeCommit: (() => Promise<void>) | undefined;
   commits = 0;
+  /** What each commit answered, in order. */
+  readonly results: CommitResult[] = [];
 
   override async claim(requests: readonly ClaimRequest[], now: Date): Promise<ClaimResult> {
     const hook = this.beforeClaim;
@@ -85,12 +87,14 @@ class RacingDeliveryStore extends DynamoDeliveryStore {
     return super.claim(requests, now);
   }
 
-  override async commit(entries: readonly CommitEntry[], now: Date): Promise<ReadonlyMap<string, CommitVerdict>> {
+  override async commit(entries: readonly CommitEntry[], now: Date): Promise<CommitResult> {
     this.commits++;
     const hook = this.beforeCommit;
     this.beforeCommit = undefined;
     await hook?.();
-    return super.commit(entries, now);
+    const result = await super.commit(entries, now);
+    this.results.push(result);
+    return result;
   }
 }
 
@@ -425,7 +429,7 @@ describe('what lands between the read, the claim and the write', () => {
     expect(worker.store.commits).toBe(2);
   });
 
-  it('writes the item anyway and tells the count read again when a read moved it between the frame and the write', async () => {
+  it('writes the item anyway on the count its refusal found, and tells that count, when a read moved it between the frame and the write', async () => {
     // Prepare: bob has one unread item and is connected; the frame will announce 2
     const world = await aWorld();
     const old = await world.create({ channels: ['inbox'] });
@@ -448,6 +452,11 @@ describe('what lands between the read, the claim and the write', () => {
     expect(await inbox.unreadCount(world.tenantId, 'bob')).toBe(1);
     expect((await live.get(world.tenantId, 'bob')).unread).toBe(1);
     expect(worker.store.commits).toBe(2);
+    // The refusal itself carried the count (ReturnValuesOnConditionCheckFailure), on the wire protocol.
+    const key = unitKey(world.refOf(n));
+    expect(worker.store.results[0]?.verdicts.get(key)).toBe('unreadMoved');
+    expect(worker.store.results[0]?.unreadFound.get(key)).toBe(0);
+    expect(worker.store.results[1]?.verdicts.get(key)).toBe('committed');
   });
 
   it('delivers two notifications of one recipient in one batch, the counter moving one item at a time', async () => {

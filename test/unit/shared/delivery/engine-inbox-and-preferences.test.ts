@@ -121,8 +121,9 @@ describe('delivery and the inbox', () => {
     expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(1);
   });
 
-  it('adds the item anyway and tells the count read afresh when a read moved it between the frame and the write', async () => {
-    // Prepare: bob has one unread item; the frame announces 2; he reads the old item meanwhile
+  it('adds the item anyway and tells the count the refused write found, without reading it, when a read moved it between the frame and the write', async () => {
+    // Prepare: bob has one unread item; the frame announces 2; he reads the old item meanwhile.
+    // A read of the count would fail: the count told must come from the refusal itself.
     const world = await aWorld();
     const old = aNotification({ scheduledAt: noon, channels: ['inbox'] });
     await world.inbox.add(inboxItemOf(old));
@@ -130,6 +131,7 @@ describe('delivery and the inbox', () => {
     world.store.beforeCommit = async () => {
       await world.inbox.markRead(tenantId, 'bob', old.id, world.clock.now(), new Date('2030-02-01T00:00:00Z'));
     };
+    world.live.getFailures.add(new Error('DynamoDB is unreachable'));
 
     // Act
     const outcome = await world.deliverNotification(n);
@@ -143,6 +145,8 @@ describe('delivery and the inbox', () => {
     ]);
     expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(1);
     expect(world.store.commitCalls).toBe(2);
+    // The refusal was answered: the adjusted write goes again at once, with no backoff.
+    expect(world.sleeps).toEqual([]);
   });
 
   it('delivers two notifications of one recipient in one batch one after the other, each frame with its exact count', async () => {
@@ -170,6 +174,28 @@ describe('delivery and the inbox', () => {
     ]);
     expect(world.frames('inboxChanged')).toEqual([]);
     expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(2);
+  });
+
+  it('sends the second round back to the queue, unclaimed, when the first took more than half the time left', async () => {
+    // Prepare: the invocation has 10 s; bob's first round takes 6 s (its write is slow)
+    const world = await aWorld();
+    const first = aNotification({ scheduledAt: noon, channels: ['inbox', 'websocket'] });
+    const second = aNotification({ scheduledAt: noon, channels: ['inbox', 'websocket'] });
+    world.notifications.seed(first);
+    world.notifications.seed(second);
+    world.store.beforeCommit = () => world.clock.advanceSeconds(6);
+
+    // Act
+    const outcomes = await world.deliver(refOf(first), refOf(second));
+
+    // Assess: the first delivered; the second comes back at once, never claimed, still pending
+    expect([...outcomes.values()]).toEqual([
+      { kind: 'done', status: 'sent' },
+      { kind: 'later', at: new Date(noon).getTime() + 6_000, cause: 'deadline', reason: 'the invocation ran short of time' },
+    ]);
+    expect(world.store.claimsWritten.map((units) => units.length)).toEqual([1]);
+    expect(world.notifications.all().find((n) => n.id === second.id)?.status).toBe('pending');
+    expect(world.frames('notification')).toHaveLength(2);
   });
 
   it('claims the notifications of different recipients in one batch together', async () => {
@@ -203,23 +229,29 @@ describe('delivery and the inbox', () => {
     expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(1);
   });
 
-  it('still delivers when the count cannot be read again to be told', async () => {
-    // Prepare: the count moves, and the read that would tell it fails
+  it('writes without the condition when the count moves again, and still delivers when that count cannot be read to be told', async () => {
+    // Prepare: the count moves before the write (bob reads his old item), and again before the
+    // write on the count that refusal found (another item lands); the read that would tell it fails
     const world = await aWorld();
     const old = aNotification({ scheduledAt: noon, channels: ['inbox'] });
+    const other = aNotification({ scheduledAt: noon, channels: ['inbox'] });
     await world.inbox.add(inboxItemOf(old));
     world.store.beforeCommit = async () => {
       await world.inbox.markRead(tenantId, 'bob', old.id, world.clock.now(), new Date('2030-02-01T00:00:00Z'));
+      world.store.beforeCommit = async () => {
+        await world.inbox.add(inboxItemOf(other));
+      };
     };
     world.live.getFailures.add(new Error('DynamoDB is unreachable'));
 
     // Act
     const outcome = await world.deliverNotification(aNotification({ scheduledAt: noon, channels: ['inbox', 'websocket'] }));
 
-    // Assess
+    // Assess: three writes (announced count, found count, no condition), no count told
     expect(outcome).toEqual({ kind: 'done', status: 'sent' });
+    expect(world.store.commitCalls).toBe(3);
     expect(world.frames('inboxChanged')).toEqual([]);
-    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(1);
+    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(2);
   });
 
   it('fails, adding nothing to the inbox, when the recipient was erased between the claim and the write', async () => {

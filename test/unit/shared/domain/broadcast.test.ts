@@ -68,7 +68,7 @@ describe('broadcastProgress', () => {
     const progress = broadcastProgress(resolving);
 
     // Assess
-    expect(progress).toEqual({ total: 0, sent: 0, failed: 0, pending: 0, cancelled: 0, percent: 0 });
+    expect(progress).toEqual({ total: 0, sent: 0, failed: 0, pending: 0, cancelled: 0, held: 0, percent: 0 });
   });
 
   it('counts sent, failed and cancelled recipients as done once the total is final', () => {
@@ -79,7 +79,7 @@ describe('broadcastProgress', () => {
     const progress = broadcastProgress(b);
 
     // Assess
-    expect(progress).toEqual({ total: 8, sent: 3, failed: 1, cancelled: 1, pending: 3, percent: 62 });
+    expect(progress).toEqual({ total: 8, sent: 3, failed: 1, cancelled: 1, pending: 3, held: 0, percent: 62 });
   });
 
   it('shows 100 percent for an empty audience once counted', () => {

@@ -5,6 +5,7 @@ import {
   listRecipientsQuerySchema,
   markReadMessageSchema,
   maxBatchRecipients,
+  putRecipientBodySchema,
   updateMeBodySchema,
 } from '../../../../shared/domain/schemas.ts';
 import { ValidationError } from '../../../../shared/errors.ts';
@@ -118,5 +119,44 @@ describe('the markRead WebSocket message', () => {
 
     // Assess
     expect(message.success).toBe(true);
+  });
+});
+
+describe('the addresses, locale and switches of the telegram and webhook channels', () => {
+  it('accepts a chat id or @username, an http(s) URL, a BCP 47 locale made canonical, and per-type switches', () => {
+    // Act
+    const body = parseWith(
+      updateMeBodySchema,
+      { telegramChatId: '-100123', webhookUrl: 'https://hooks.example.com/herald?x=1', locale: 'pt-br', types: { marketing: { telegram: false }, alerts: null } },
+      'body',
+    );
+
+    // Assess
+    expect(body).toEqual({ telegramChatId: '-100123', webhookUrl: 'https://hooks.example.com/herald?x=1', locale: 'pt-BR', types: { marketing: { telegram: false }, alerts: null } });
+    expect(parseWith(putRecipientBodySchema, { telegramChatId: '@herald_news' }, 'body')).toEqual({ telegramChatId: '@herald_news' });
+  });
+
+  it.each([
+    [{ telegramChatId: '12ab' }, 'telegramChatId'],
+    [{ telegramChatId: 42 }, 'telegramChatId'],
+    [{ webhookUrl: 'ftp://example.com/' }, 'webhookUrl'],
+    [{ webhookUrl: 'https://user:pass@example.com/' }, 'webhookUrl'],
+    [{ webhookUrl: `https://example.com/${'x'.repeat(2048)}` }, 'webhookUrl'],
+    [{ locale: 'not a locale' }, 'locale'],
+    [{ locale: 'x'.repeat(36) }, 'locale'],
+    [{ channels: { pigeon: false } }, 'channels.pigeon'],
+    [{ types: { marketing: { inbox: false } } }, 'types.marketing.inbox'],
+    [{ types: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, { telegram: false }])) }, 'types'],
+  ])('refuses %j, naming %s', (value, field) => {
+    // Act
+    const details = refusal(updateMeBodySchema, value);
+
+    // Assess
+    expect(details?.map((d) => d.field)).toContain(field);
+  });
+
+  it('refuses the same bad addresses in a directory write', () => {
+    expect(refusal(putRecipientBodySchema, { webhookUrl: 'javascript:alert(1)' })?.map((d) => d.field)).toEqual(['webhookUrl']);
+    expect(refusal(putRecipientBodySchema, { locale: '' })?.map((d) => d.field)).toEqual(['locale']);
   });
 });

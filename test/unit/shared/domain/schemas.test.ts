@@ -128,8 +128,8 @@ describe('createNotificationsBodySchema', () => {
     },
   );
 
-  it.each(['2030-01-01T12:00:00', '2030-01-01', 'tomorrow', '2030-13-01T12:00:00Z'])(
-    'rejects scheduledAt without an offset or not a date-time (%s), naming scheduledAt',
+  it.each(['2030-01-01', 'tomorrow', '2030-13-01T12:00:00Z', '2030-01-01T12:00:00+25:00'])(
+    'rejects scheduledAt that is not a date-time (%s), naming scheduledAt',
     (scheduledAt) => {
       // Prepare
       const body = { ...validBody, scheduledAt };
@@ -139,10 +139,38 @@ describe('createNotificationsBodySchema', () => {
 
       // Assess
       expect(error.details).toEqual([
-        { field: 'scheduledAt', message: 'must be an ISO-8601 date-time with an offset' },
+        { field: 'scheduledAt', message: 'must be an ISO-8601 date-time with an offset, or a wall time without one (2027-03-28T09:00) given with timezone' },
       ]);
     },
   );
+
+  it('rejects a wall time without an offset when no timezone says where, naming timezone', () => {
+    // Act
+    const error = validationErrorOf(() => parseWith(createNotificationsBodySchema, { ...validBody, scheduledAt: '2030-01-01T12:00:00' }, 'body'));
+
+    // Assess
+    expect(error.details).toEqual([{ field: 'timezone', message: 'is required when scheduledAt has no offset' }]);
+  });
+
+  it.each(['Mars/Olympus_Mons', '+01:00', 'x'.repeat(65)])('rejects an unknown zone (%s), naming timezone', (timezone) => {
+    // Act
+    const error = validationErrorOf(() => parseWith(createNotificationsBodySchema, { ...validBody, scheduledAt: '2030-01-01T12:00:00', timezone }, 'body'));
+
+    // Assess
+    expect((error.details as { field: string }[])[0]?.field).toBe('timezone');
+  });
+
+  it.each([
+    ['2030-01-01T12:00', 'Europe/Paris'],
+    ['2030-01-01T12:00:00.250', 'recipient'],
+    ['2030-01-01T12:00:00Z', 'America/New_York'],
+  ])('accepts %s with timezone %s', (scheduledAt, timezone) => {
+    // Act
+    const result = createNotificationsBodySchema.safeParse({ ...validBody, scheduledAt, timezone });
+
+    // Assess
+    expect(result.success).toBe(true);
+  });
 
   it('rejects an unknown channel and a repeated one', () => {
     // Prepare

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '../../../../shared/domain/caller.ts';
+import { channels } from '../../../../shared/domain/notification.ts';
 import type { CreateBroadcastBody } from '../../../../shared/domain/schemas.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../../../shared/errors.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
@@ -56,7 +57,7 @@ describe('createBroadcast', () => {
     // Assess
     expect(created.status).toBe('scheduled');
     const stored = await world.broadcasts.get(tenantId, created.broadcastId);
-    expect(stored).toMatchObject({ createdBy: sender.sub, channels: ['inbox', 'websocket', 'email', 'push', 'sms'], scheduledAt: '2030-01-01T12:00:00.000Z' });
+    expect(stored).toMatchObject({ createdBy: sender.sub, channels: [...channels], scheduledAt: '2030-01-01T12:00:00.000Z' });
     expect(world.scheduler.scheduledAt(tenantId, created.broadcastId)).toBe('2030-01-01T12:00:00.000Z');
   });
 

@@ -1,3 +1,4 @@
+import { switchableChannels } from '../../../../shared/domain/recipient.ts';
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../../../../shared/domain/caller.ts';
 import { encodeCursor } from '../../../../shared/domain/page-cursor.ts';
@@ -58,11 +59,15 @@ describe('listRecipients', () => {
       id: 'bob',
       email: 'bob@example.com',
       phone: null,
-      timezone: null,
+      telegramChatId: null,
+      webhookUrl: null,
       locale: null,
+      timezone: null,
       groups: [],
-      channels: { email: true, websocket: true, push: true, sms: true },
+      channels: Object.fromEntries(switchableChannels.map((channel) => [channel, true])),
+      types: {},
       awaitingVerification: [],
+      quietHours: 'default',
       createdAt: '2029-12-01T00:00:00.000Z',
       updatedAt: '2029-12-01T00:00:00.000Z',
     });

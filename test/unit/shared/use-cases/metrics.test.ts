@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { channels } from '../../../../shared/domain/notification.ts';
 import { ForbiddenError } from '../../../../shared/errors.ts';
 import { getTenantMetrics } from '../../../../shared/use-cases/metrics.ts';
 import { FakeClock, InMemoryMetricsStore } from '../../fakes/index.ts';
@@ -34,8 +35,7 @@ describe('getTenantMetrics', () => {
       granularity: 'hour',
       notifications: { pending: 5, sending: 0, sent: 4, failed: 0, cancelled: 0 },
       deliveries: {
-        inbox: { sent: 0, unconfirmed: 0, skipped: 0, failed: 0 },
-        websocket: { sent: 0, unconfirmed: 0, skipped: 0, failed: 0 },
+        ...Object.fromEntries(channels.map((channel) => [channel, { sent: 0, unconfirmed: 0, skipped: 0, failed: 0 }])),
         email: { sent: 0, unconfirmed: 0, skipped: 0, failed: 1 },
         push: { sent: 0, unconfirmed: 0, skipped: 0, failed: 0 },
         sms: { sent: 0, unconfirmed: 0, skipped: 0, failed: 0 },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../../../shared/errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../../../shared/errors.ts';
 import type { Caller } from '../../../../shared/domain/caller.ts';
-import { getRecipient, putRecipient } from '../../../../shared/use-cases/recipients.ts';
+import { getRecipient, putRecipient, upsertRecipients } from '../../../../shared/use-cases/recipients.ts';
 import type { RecipientDeps } from '../../../../shared/use-cases/recipients.ts';
 import { FakeClock, InMemoryRecipientStore } from '../../fakes/index.ts';
 import { aRecipient, admin, plainUser, sender, tenantId } from '../../fakes/fixtures.ts';
@@ -182,5 +182,39 @@ describe('getRecipient', () => {
 
     // Assess
     expect(error).toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('webhook URLs a deployment would never post to', () => {
+  it.each(['http://hooks.example.com/herald', 'https://10.0.0.7/hook', 'https://[::1]/hook', 'https://169.254.169.254/latest'])(
+    'refuses %s on an AWS stage, naming webhookUrl and writing nothing',
+    async (url) => {
+      // Prepare
+      const { deps, recipients } = setUp();
+
+      // Act
+      const refusal = await rejectionOf(putRecipient({ ...deps, webhookTargets: 'public-https' }, admin, 'carol', { webhookUrl: url }));
+      const batch = await upsertRecipients(deps, admin, [{ id: 'dave', webhookUrl: url }]);
+
+      // Assess
+      expect(refusal).toBeInstanceOf(ValidationError);
+      expect((refusal as ValidationError).details).toEqual([{ field: 'webhookUrl', message: expect.any(String) }]);
+      expect(batch.failed).toEqual([expect.objectContaining({ index: 0, id: 'dave', error: expect.objectContaining({ details: [expect.objectContaining({ field: 'webhookUrl' })] }) })]);
+      expect(await recipients.get(tenantId, 'carol')).toBeUndefined();
+      expect(await recipients.get(tenantId, 'dave')).toBeUndefined();
+    },
+  );
+
+  it('takes plain http to localhost on the local stack, and https to a public name anywhere', async () => {
+    // Prepare
+    const { deps } = setUp();
+
+    // Act
+    const local = await putRecipient({ ...deps, webhookTargets: 'any' }, admin, 'carol', { webhookUrl: 'http://127.0.0.1:4000/hook' });
+    const aws = await putRecipient(deps, admin, 'dave', { webhookUrl: 'https://hooks.example.com/herald' });
+
+    // Assess
+    expect(local.recipient.webhookUrl).toBe('http://127.0.0.1:4000/hook');
+    expect(aws.recipient.webhookUrl).toBe('https://hooks.example.com/herald');
   });
 });

@@ -1,0 +1,98 @@
+/** `herald broadcast` and `herald progress`: one announcement to many, followed to the end. */
+import type { Command } from 'commander';
+import type { HeraldClient, HeraldSchema } from '../../client/index.ts';
+import { progressBar } from '../progress.ts';
+import { CliError, clientOf, expectData, list, parseWhen, print } from '../target.ts';
+import type { GlobalOptions } from '../target.ts';
+
+type Broadcast = HeraldSchema<'Broadcast'>;
+type Channel = NonNullable<HeraldSchema<'CreateBroadcastRequest'>['channels']>[number];
+type Priority = NonNullable<HeraldSchema<'CreateBroadcastRequest'>['priority']>;
+
+const finished = new Set<Broadcast['status']>(['completed', 'failed', 'cancelled']);
+
+function summary(b: Broadcast): string {
+  const p = b.progress;
+  return `${b.id}  ${b.status}: ${p.sent} sent, ${p.failed} failed, ${p.cancelled} cancelled, ${p.pending} pending of ${p.total} (${p.percent}%)`;
+}
+
+/** Polls the broadcast every `intervalMs` until it has finished, drawing its progress; resolves with its last state. */
+async function follow(client: HeraldClient, id: string, options: { quiet: boolean; intervalMs: number }): Promise<Broadcast> {
+  const bar = progressBar(id, options.quiet);
+  try {
+    for (;;) {
+      const broadcast = expectData(await client.GET('/v1/broadcasts/{id}', { params: { path: { id } } }));
+      const { progress } = broadcast;
+      bar.update(progress.sent + progress.failed + progress.cancelled, progress.total, broadcast.status);
+      if (finished.has(broadcast.status)) return broadcast;
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+    }
+  } finally {
+    bar.stop();
+  }
+}
+
+/** The audience one of `--all`, `--groups`, `--recipients` names; a CliError unless exactly one is given. */
+export function audienceOf(options: { all?: boolean; groups?: string; recipients?: string }): HeraldSchema<'CreateBroadcastRequest'>['audience'] {
+  const given = [options.all, options.groups, options.recipients].filter((option) => option !== undefined).length;
+  if (given !== 1) throw new CliError('say who hears it with exactly one of --all, --groups <list>, --recipients <list>');
+  if (options.all) return { all: true };
+  if (options.groups) return { groups: list(options.groups) };
+  return { recipientIds: list(options.recipients ?? '') };
+}
+
+/** Adds the broadcast commands to `program`. */
+export function addBroadcastCommands(program: Command): void {
+  program
+    .command('broadcast')
+    .description('send one announcement to the tenant, to groups or to a list (--wait follows it)')
+    .requiredOption('--title <text>', 'one line')
+    .requiredOption('--message <text>', 'the body')
+    .option('--all', 'everyone in the tenant')
+    .option('--groups <list>', 'comma-separated groups')
+    .option('--recipients <list>', 'comma-separated recipient ids (at most 1,000)')
+    .option('--at <when>', 'ISO 8601 with an offset, or +30s, +10m, +2h, +1d (default: now)')
+    .option('--channels <list>', 'comma-separated: inbox, websocket, email')
+    .option('--priority <priority>', 'low, normal, high or urgent')
+    .option('--draft', 'keep it as a draft')
+    .option('--idempotency-key <key>', 'the same key never creates two broadcasts')
+    .option('--wait', 'follow its progress until it has finished')
+    .action(
+      async (
+        options: { title: string; message: string; all?: boolean; groups?: string; recipients?: string; at?: string; channels?: string; priority?: string; draft?: boolean; idempotencyKey?: string; wait?: boolean },
+        command: Command,
+      ) => {
+        const global = command.optsWithGlobals<GlobalOptions>();
+        const client = clientOf(global);
+        const created = expectData(
+          await client.POST('/v1/broadcasts', {
+            ...(options.idempotencyKey ? { params: { header: { 'Idempotency-Key': options.idempotencyKey } } } : {}),
+            body: {
+              audience: audienceOf(options),
+              title: options.title,
+              message: options.message,
+              ...(options.at ? { scheduledAt: parseWhen(options.at) } : {}),
+              ...(options.channels ? { channels: list(options.channels) as Channel[] } : {}),
+              ...(options.priority ? { priority: options.priority as Priority } : {}),
+              ...(options.draft ? { draft: true } : {}),
+            },
+          }),
+        );
+        if (!options.wait) {
+          print(global, created, (c) => `${c.broadcastId}  ${c.status}`);
+          return;
+        }
+        print(global, await follow(client, created.broadcastId, { quiet: global.json === true, intervalMs: 500 }), summary);
+      },
+    );
+
+  program
+    .command('progress')
+    .description("follow a broadcast's progress with a bar until it has finished")
+    .argument('<id>', 'broadcast id (brd_...)')
+    .option('--interval <ms>', 'how often to look, in ms', (text) => Number(text), 500)
+    .action(async (id: string, options: { interval: number }, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      print(global, await follow(clientOf(global), id, { quiet: global.json === true, intervalMs: options.interval }), summary);
+    });
+}

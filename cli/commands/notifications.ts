@@ -1,0 +1,126 @@
+/** `herald notify | get | list | cancel | reschedule`: one notification per recipient, on `/v1/notifications`. */
+import type { Command } from 'commander';
+import type { HeraldSchema } from '../../client/index.ts';
+import { CliError, clientOf, expectData, list, parseWhen, print } from '../target.ts';
+import type { GlobalOptions } from '../target.ts';
+
+type Channel = NonNullable<HeraldSchema<'CreateNotificationsRequest'>['channels']>[number];
+type Priority = NonNullable<HeraldSchema<'CreateNotificationsRequest'>['priority']>;
+type Status = HeraldSchema<'Notification'>['status'];
+
+/** A JSON object option (`--data '{"amount":12}'`). */
+function jsonObject(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new CliError(`--data must be a JSON object: ${text}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CliError(`--data must be a JSON object: ${text}`);
+  return value as Record<string, unknown>;
+}
+
+function describeNotification(n: HeraldSchema<'Notification'>): string[] {
+  const deliveries = Object.entries(n.deliveries ?? {}).map(([channel, outcome]) => `${channel} ${outcome.status}${outcome.error ? ` (${outcome.error})` : ''}`);
+  return [
+    `${n.id}  ${n.status}`,
+    `  to         ${n.recipientId}`,
+    `  title      ${n.title}`,
+    `  scheduled  ${n.scheduledAt}${n.sentAt ? `  sent ${n.sentAt}` : ''}`,
+    `  attempts   ${n.attempts}${n.lastError ? `  last error: ${n.lastError}` : ''}`,
+    ...(deliveries.length > 0 ? [`  channels   ${deliveries.join(', ')}`] : []),
+  ];
+}
+
+/** Adds the notification commands to `program`. */
+export function addNotificationCommands(program: Command): void {
+  program
+    .command('notify')
+    .description('schedule a notification to each recipient (now, or --at a time)')
+    .argument('<recipients...>', 'recipient ids')
+    .requiredOption('--title <text>', 'one line')
+    .requiredOption('--message <text>', 'the body')
+    .option('--at <when>', 'ISO 8601 with an offset, or +30s, +10m, +2h, +1d (default: now)')
+    .option('--channels <list>', 'comma-separated: inbox, websocket, email')
+    .option('--priority <priority>', 'low, normal, high or urgent')
+    .option('--type <type>', 'your type of notification')
+    .option('--data <json>', 'a JSON object delivered with it')
+    .action(async (recipients: string[], options: { title: string; message: string; at?: string; channels?: string; priority?: string; type?: string; data?: string }, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      const created = expectData(
+        await clientOf(global).POST('/v1/notifications', {
+          body: {
+            recipients,
+            title: options.title,
+            message: options.message,
+            ...(options.at ? { scheduledAt: parseWhen(options.at) } : {}),
+            ...(options.channels ? { channels: list(options.channels) as Channel[] } : {}),
+            ...(options.priority ? { priority: options.priority as Priority } : {}),
+            ...(options.type ? { type: options.type } : {}),
+            ...(options.data ? { data: jsonObject(options.data) } : {}),
+          },
+        }),
+      );
+      print(global, created, (c) => [...c.notificationIds.map((id) => `${id}  scheduled for ${c.scheduledAt}`)]);
+    });
+
+  program
+    .command('get')
+    .description("a notification: its status, attempts and each channel's outcome")
+    .argument('<id>', 'notification id (ntf_...)')
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      print(global, expectData(await clientOf(global).GET('/v1/notifications/{id}', { params: { path: { id } } })), describeNotification);
+    });
+
+  program
+    .command('list')
+    .description('notifications, newest first (an admin sees the tenant, a sender what it created)')
+    .option('--status <status>', 'pending, sending, sent, failed or cancelled')
+    .option('--recipient <id>', 'only those to this recipient')
+    .option('--type <type>', 'only this type')
+    .option('--from <when>', 'created at or after (ISO 8601)')
+    .option('--to <when>', 'created before (ISO 8601)')
+    .option('--limit <n>', 'at most this many on the page', (text) => Number(text))
+    .option('--cursor <cursor>', 'the nextCursor of the previous page')
+    .action(async (options: { status?: string; recipient?: string; type?: string; from?: string; to?: string; limit?: number; cursor?: string }, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      const query = {
+        ...(options.status ? { status: options.status as Status } : {}),
+        ...(options.recipient ? { recipientId: options.recipient } : {}),
+        ...(options.type ? { type: options.type } : {}),
+        ...(options.from ? { from: options.from } : {}),
+        ...(options.to ? { to: options.to } : {}),
+        ...(options.limit !== undefined ? { limit: options.limit } : {}),
+        ...(options.cursor ? { cursor: options.cursor } : {}),
+      };
+      const page = expectData(await clientOf(global).GET('/v1/notifications', { params: { query } }));
+      print(global, page, (p) => [
+        ...p.items.map((n) => `${n.id}  ${n.status.padEnd(9)}  ${n.scheduledAt}  ${n.recipientId}  ${n.title}`),
+        ...(p.nextCursor ? [`more: herald list --cursor ${p.nextCursor}`] : []),
+      ]);
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a pending notification: nothing delivers it once this answers')
+    .argument('<id>', 'notification id')
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      const cancelled = expectData(await clientOf(global).DELETE('/v1/notifications/{id}', { params: { path: { id } } }));
+      print(global, cancelled, (c) => `${c.notificationId}  ${c.status}`);
+    });
+
+  program
+    .command('reschedule')
+    .description('move a pending notification to another time')
+    .argument('<id>', 'notification id')
+    .argument('<when>', 'ISO 8601 with an offset, or +30s, +10m, +2h, +1d')
+    .action(async (id: string, when: string, _options: unknown, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      const moved = expectData(
+        await clientOf(global).PATCH('/v1/notifications/{id}', { params: { path: { id } }, body: { scheduledAt: parseWhen(when) } }),
+      );
+      print(global, moved, (n) => `${n.id}  ${n.status}  now at ${n.scheduledAt}`);
+    });
+}

@@ -1,0 +1,406 @@
+// Herald's console: Preact + htm from one vendored ES module, no build step. It reads
+// `config.json` (where the API is; the local stack serves it, the CDK deploys it beside these
+// files), signs in with a bearer token of the API's issuer, and shows the token's tenant.
+import { html, render, useCallback, useEffect, useState } from './vendor/htm-preact-standalone.js';
+import { latenessSeries, percentile, latenessMs } from './lateness.js';
+
+const tokenKey = 'herald.console.token';
+
+/** An answer of the API that was not 2xx, with Herald's (or the gateway's) message. */
+class ApiError extends Error {
+  constructor(status, message) {
+    super(`${status}: ${message}`);
+    this.status = status;
+  }
+}
+
+/** The claims of a JWT, unverified: what the page shows (the API verifies the token itself). */
+function claimsOf(token) {
+  try {
+    const payload = token.split('.')[1] ?? '';
+    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(payload.length / 4) * 4, '='));
+    return JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+}
+
+function rolesOf(claims) {
+  const role = claims?.role;
+  return Array.isArray(role) ? role : typeof role === 'string' ? role.split(/[\s,]+/).filter(Boolean) : [];
+}
+
+function client(config, token, onUnauthorized) {
+  return async function call(method, path, body) {
+    const response = await fetch(`${config.apiUrl}${path}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    const json = text ? JSON.parse(text) : {};
+    if (response.status === 401) onUnauthorized();
+    if (!response.ok) throw new ApiError(response.status, json.error?.message ?? json.message ?? response.statusText);
+    return json;
+  };
+}
+
+/** Calls `load` now and every `ms` while mounted; answers its last result or error. */
+function usePolled(load, ms, deps) {
+  const [state, setState] = useState({ loading: true });
+  const refresh = useCallback(() => {
+    load().then(
+      (value) => setState({ value }),
+      (error) => setState((previous) => ({ value: previous.value, error: error.message })),
+    );
+  }, deps);
+  useEffect(() => {
+    refresh();
+    if (!ms) return undefined;
+    const timer = setInterval(refresh, ms);
+    return () => clearInterval(timer);
+  }, [refresh, ms]);
+  return [state, refresh];
+}
+
+const time = (iso) => (iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 19) : '—');
+const ms = (value) => (value === undefined ? '—' : Math.abs(value) >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`);
+const ErrorLine = ({ error }) => (error ? html`<p class="error" role="alert">${error}</p>` : null);
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in
+// ---------------------------------------------------------------------------------------------
+
+function SignIn({ config, onToken }) {
+  const [error, setError] = useState('');
+  const [pasted, setPasted] = useState('');
+  const devSignIn = async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const roles = ['admin', 'sender', 'operator'].filter((role) => form.get(role) === 'on');
+    try {
+      const answer = await client(config, undefined, () => undefined)('POST', '/_local/token', { sub: form.get('sub'), tenant: form.get('tenant'), roles });
+      onToken(answer.token);
+    } catch (e) {
+      setError(e.message);
+    }
+  };
+  const usePasted = (event) => {
+    event.preventDefault();
+    const token = pasted.trim().replace(/^Bearer\s+/i, '');
+    if (!claimsOf(token)) setError('That is not a JWT (three base64url parts separated by dots).');
+    else onToken(token);
+  };
+  return html`<main class="sign-in">
+    <h1>Herald console</h1>
+    <${ErrorLine} error=${error} />
+    ${config.local &&
+    html`<form onSubmit=${devSignIn} aria-label="Local sign-in">
+      <h2>Local sign-in</h2>
+      <p>Mints a one-hour token with the local issuer, as <code>npm run token</code> does.</p>
+      <label>Subject <input name="sub" value="console" required /></label>
+      <label>Tenant <input name="tenant" value="default" required /></label>
+      <fieldset>
+        <legend>Roles</legend>
+        <label><input type="checkbox" name="admin" checked /> admin</label>
+        <label><input type="checkbox" name="sender" /> sender</label>
+        <label><input type="checkbox" name="operator" checked /> operator</label>
+      </fieldset>
+      <button type="submit">Sign in</button>
+    </form>`}
+    <form onSubmit=${usePasted} aria-label="Sign in with a token">
+      <h2>Sign in with a token</h2>
+      <p>A bearer token from <code>${config.issuer}</code>; it stays in this tab only.</p>
+      <textarea name="token" rows="4" placeholder="eyJhbGciOi…" value=${pasted} onInput=${(e) => setPasted(e.target.value)}></textarea>
+      <button type="submit">Use token</button>
+    </form>
+  </main>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Panels
+// ---------------------------------------------------------------------------------------------
+
+function ChannelOutcomes({ notification }) {
+  return html`<ul class="outcomes">
+    ${notification.channels.map((channel) => {
+      const outcome = notification.deliveries?.[channel];
+      const status = outcome?.status ?? 'waiting';
+      return html`<li class=${`outcome ${status}`} title=${outcome?.error ?? outcome?.detail ?? ''}>${channel}: ${status}</li>`;
+    })}
+  </ul>`;
+}
+
+function Notifications({ call }) {
+  const [filters, setFilters] = useState({});
+  const query = new URLSearchParams({ limit: '50', ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)) });
+  const [state, refresh] = usePolled(() => call('GET', `/v1/notifications?${query}`), 3000, [call, query.toString()]);
+  const apply = (event) => {
+    event.preventDefault();
+    setFilters(Object.fromEntries(new FormData(event.target).entries()));
+  };
+  const items = state.value?.items ?? [];
+  return html`<section aria-label="Notifications">
+    <form class="filters" onSubmit=${apply}>
+      <label>Status <select name="status">
+        <option value="">any</option>
+        ${['pending', 'sending', 'sent', 'failed', 'cancelled'].map((s) => html`<option value=${s}>${s}</option>`)}
+      </select></label>
+      <label>Recipient <input name="recipientId" placeholder="recipient id" /></label>
+      <label>Type <input name="type" placeholder="type" /></label>
+      <button type="submit">Filter</button>
+      <button type="button" onClick=${refresh}>Refresh</button>
+    </form>
+    <${ErrorLine} error=${state.error} />
+    <table>
+      <thead><tr><th>Id</th><th>Recipient</th><th>Title</th><th>Status</th><th>Scheduled (UTC)</th><th>Per channel</th><th>Lateness</th></tr></thead>
+      <tbody>
+        ${items.map(
+          (n) => html`<tr data-notification=${n.id}>
+            <td><code>${n.id}</code></td><td>${n.recipientId}</td><td>${n.title}</td>
+            <td class=${`status ${n.status}`}>${n.status}</td><td>${time(n.scheduledAt)}</td>
+            <td><${ChannelOutcomes} notification=${n} /></td><td>${ms(latenessMs(n))}</td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+    ${!state.loading && items.length === 0 && html`<p class="empty">No notifications match.</p>`}
+  </section>`;
+}
+
+/**
+ * The WebSocket API, open while signed in: the `broadcastProgress` frames it carries (sent to a
+ * broadcast's creator after each delivered batch), by broadcast id, with how many came and when.
+ */
+function useLiveProgress(config, token) {
+  const [live, setLive] = useState({ open: false, broadcasts: {} });
+  useEffect(() => {
+    if (!config.wsUrl) return undefined;
+    let socket;
+    let retry;
+    let closed = false;
+    const connect = () => {
+      socket = new WebSocket(`${config.wsUrl}?token=${encodeURIComponent(token)}`);
+      socket.onopen = () => setLive((l) => ({ ...l, open: true }));
+      socket.onmessage = (event) => {
+        const frame = JSON.parse(event.data);
+        if (frame.type !== 'broadcastProgress') return;
+        setLive((l) => {
+          const previous = l.broadcasts[frame.broadcast.id];
+          const entry = { ...frame.broadcast, frames: (previous?.frames ?? 0) + 1, at: Date.now() };
+          return { ...l, broadcasts: { ...l.broadcasts, [frame.broadcast.id]: entry } };
+        });
+      };
+      socket.onclose = () => {
+        setLive((l) => ({ ...l, open: false }));
+        if (!closed) retry = setTimeout(connect, 3000);
+      };
+    };
+    connect();
+    return () => {
+      closed = true;
+      clearTimeout(retry);
+      socket?.close();
+    };
+  }, [config, token]);
+  return live;
+}
+
+function Broadcasts({ call, live }) {
+  // Frames carry the progress as it happens; the list is still read, less often while they flow.
+  const [polled, setPolled] = useState(0);
+  const [state, refresh] = usePolled(() => call('GET', '/v1/broadcasts?limit=20').then((v) => (setPolled(Date.now()), v)), live.open ? 10_000 : 2000, [call]);
+  // A frame of a broadcast not listed yet (created since the last read): read the list again.
+  const listed = new Set((state.value?.items ?? []).map((b) => b.id));
+  const unlisted = Object.keys(live.broadcasts).filter((id) => !listed.has(id)).join(',');
+  useEffect(() => {
+    if (unlisted && state.value) refresh();
+  }, [unlisted]);
+  const items = (state.value?.items ?? []).map((b) => {
+    const frame = live.broadcasts[b.id];
+    return frame && frame.at > polled ? { ...b, status: frame.status, progress: frame.progress, frames: frame.frames } : { ...b, frames: frame?.frames ?? 0 };
+  });
+  return html`<section aria-label="Broadcasts">
+    <p class="note">${live.open
+      ? html`<span class="live">live</span> Progress arrives over the WebSocket after each delivered batch of the broadcasts you created; the list is re-read every 10 s.`
+      : 'The WebSocket is not connected: progress is read from GET /v1/broadcasts every 2 s.'}</p>
+    <${ErrorLine} error=${state.error} />
+    ${items.length === 0 && html`<p class="empty">No broadcasts yet.</p>`}
+    ${items.map(
+      (b) => html`<article class="broadcast" data-broadcast=${b.id} data-live-frames=${b.frames}>
+        <header><strong>${b.title}</strong> <span class=${`status ${b.status}`}>${b.status}</span> <code>${b.id}</code></header>
+        <progress max="100" value=${b.progress.percent} aria-label=${`Progress of ${b.title}`}>${b.progress.percent}%</progress>
+        <span class="progress-text">${b.progress.percent}% · ${b.progress.sent} sent · ${b.progress.failed} failed · ${b.progress.pending} pending of ${b.progress.total}</span>
+      </article>`,
+    )}
+  </section>`;
+}
+
+function DeadLetters({ call }) {
+  const [state, refresh] = usePolled(() => call('GET', '/v1/admin/dead-letters'), 5000, [call]);
+  const [note, setNote] = useState('');
+  const redrive = async (name) => {
+    setNote(`Redriving ${name}…`);
+    try {
+      const result = await call('POST', `/v1/admin/dead-letters/${encodeURIComponent(name)}/redrive`);
+      setNote(`${result.name}: moved ${result.moved} to ${result.redriveTo}, ${result.remaining} left.`);
+    } catch (e) {
+      setNote(e.message);
+    }
+    refresh();
+  };
+  return html`<section aria-label="Dead letters">
+    <p class="note">The deployment's dead-letter queues, shared by every tenant (operators only). A redrive moves messages back; each still obeys every delivery rule.</p>
+    <${ErrorLine} error=${state.error} />
+    ${note && html`<p class="note" role="status">${note}</p>`}
+    <table>
+      <thead><tr><th>Queue</th><th>Waiting</th><th>In flight</th><th>Redrives to</th><th></th></tr></thead>
+      <tbody>
+        ${(state.value?.queues ?? []).map(
+          (q) => html`<tr data-queue=${q.name}>
+            <td>${q.name}</td><td class="count">${q.messages}</td><td>${q.inFlight}</td><td>${q.redriveTo ?? '— (not redriven)'}</td>
+            <td>${q.redriveTo && html`<button onClick=${() => redrive(q.name)} disabled=${q.messages === 0}>Redrive</button>`}</td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+  </section>`;
+}
+
+async function sentNotifications(call, pages) {
+  const items = [];
+  let cursor;
+  for (let page = 0; page < pages; page += 1) {
+    const answer = await call('GET', `/v1/notifications?status=sent&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    items.push(...answer.items);
+    cursor = answer.nextCursor;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+function LatenessChart({ series }) {
+  const width = 640;
+  const height = 220;
+  const pad = 40;
+  const top = Math.max(1, ...series.map((s) => s.p99));
+  const x = (i) => pad + (series.length === 1 ? (width - 2 * pad) / 2 : (i * (width - 2 * pad)) / (series.length - 1));
+  const y = (v) => height - pad - (Math.max(0, v) / top) * (height - 2 * pad);
+  const line = (key) => series.map((s, i) => `${x(i).toFixed(1)},${y(s[key]).toFixed(1)}`).join(' ');
+  return html`<svg viewBox=${`0 0 ${width} ${height}`} role="img" aria-label="Delivery lateness, p50 and p99 over time">
+    <line x1=${pad} y1=${height - pad} x2=${width - pad} y2=${height - pad} class="axis" />
+    <line x1=${pad} y1=${pad} x2=${pad} y2=${height - pad} class="axis" />
+    <text x=${pad - 4} y=${pad} text-anchor="end" class="tick">${ms(top)}</text>
+    <text x=${pad - 4} y=${height - pad} text-anchor="end" class="tick">0</text>
+    <text x=${pad} y=${height - pad + 16} class="tick">${time(new Date(series[0].from).toISOString())}</text>
+    <text x=${width - pad} y=${height - pad + 16} text-anchor="end" class="tick">${time(new Date(series[series.length - 1].to).toISOString())}</text>
+    <polyline points=${line('p99')} class="p99" />
+    <polyline points=${line('p50')} class="p50" />
+    ${series.map((s, i) => html`<circle cx=${x(i)} cy=${y(s.p99)} r="3" class="p99"><title>${`${s.count} notifications: p50 ${ms(s.p50)}, p99 ${ms(s.p99)}`}</title></circle>`)}
+  </svg>`;
+}
+
+function Lateness({ call }) {
+  const [state, refresh] = usePolled(() => sentNotifications(call, 5), 0, [call]);
+  const items = state.value ?? [];
+  const series = latenessSeries(items);
+  const all = items.map(latenessMs).filter((v) => v !== undefined);
+  return html`<section aria-label="Lateness">
+    <p class="note">How long after its scheduled time each notification first reached its recipient, over the last ${items.length} sent notifications (up to 500),
+      in ${series.length} slices of time. Computed here from <code>GET /v1/notifications</code>: <code>GET /v1/metrics</code> keeps counts, not lateness.</p>
+    <button onClick=${refresh}>Refresh</button>
+    <${ErrorLine} error=${state.error} />
+    <p class="summary">p50 <strong data-stat="p50">${ms(percentile(all, 50))}</strong> · p99 <strong data-stat="p99">${ms(percentile(all, 99))}</strong> · ${all.length} delivered</p>
+    ${series.length > 0 ? html`<${LatenessChart} series=${series} /><p class="legend"><span class="p50">p50</span> <span class="p99">p99</span></p>` : html`<p class="empty">Nothing delivered yet.</p>`}
+  </section>`;
+}
+
+function SentMail({ call, config }) {
+  const [state] = usePolled(() => call('GET', '/_local/mail'), 3000, [call]);
+  return html`<section aria-label="Sent mail">
+    <p class="note">What the local SES accepted. Full messages: <a href=${config.mailViewerUrl} target="_blank" rel="noreferrer">its own viewer</a>.</p>
+    <${ErrorLine} error=${state.error} />
+    <table>
+      <thead><tr><th>At (UTC)</th><th>To</th><th>Subject</th><th>Text</th></tr></thead>
+      <tbody>
+        ${(state.value?.emails ?? []).map(
+          (m) => html`<tr><td>${time(new Date(m.at).toISOString())}</td><td>${m.to.join(', ')}</td><td>${m.subject}</td><td class="clip">${m.text ?? ''}</td></tr>`,
+        )}
+      </tbody>
+    </table>
+  </section>`;
+}
+
+function Outbox({ call }) {
+  const [channel, setChannel] = useState('');
+  const [state] = usePolled(() => call('GET', `/_local/outbox${channel ? `?channel=${channel}` : ''}`), 3000, [call, channel]);
+  return html`<section aria-label="Outbox">
+    <p class="note">What the local push, SMS, Telegram and webhook providers received.</p>
+    <label>Channel <select value=${channel} onChange=${(e) => setChannel(e.target.value)}>
+      <option value="">all</option>
+      ${['push', 'sms', 'telegram', 'webhook'].map((c) => html`<option value=${c}>${c}</option>`)}
+    </select></label>
+    <${ErrorLine} error=${state.error} />
+    <table>
+      <thead><tr><th>At (UTC)</th><th>Channel</th><th>Provider</th><th>To</th><th>Body</th></tr></thead>
+      <tbody>
+        ${(state.value?.entries ?? []).map(
+          (e) => html`<tr><td>${time(new Date(e.at).toISOString())}</td><td>${e.channel}</td><td>${e.provider}</td><td>${e.to}</td><td class="clip"><code>${JSON.stringify(e.body)}</code></td></tr>`,
+        )}
+      </tbody>
+    </table>
+  </section>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page
+// ---------------------------------------------------------------------------------------------
+
+function Console({ config, token, onSignOut }) {
+  const claims = claimsOf(token) ?? {};
+  const roles = rolesOf(claims);
+  const call = useCallback(client(config, token, onSignOut), [config, token]);
+  const live = useLiveProgress(config, token);
+  const tabs = [
+    ['notifications', 'Notifications', Notifications],
+    ['broadcasts', 'Broadcasts', Broadcasts],
+    ...(roles.includes('operator') ? [['dead-letters', 'Dead letters', DeadLetters]] : []),
+    ['lateness', 'Lateness', Lateness],
+    ...(config.local ? [['mail', 'Sent mail', SentMail], ['outbox', 'Outbox', Outbox]] : []),
+  ];
+  const [tab, setTab] = useState(location.hash.slice(1) || 'notifications');
+  const current = tabs.find(([id]) => id === tab) ?? tabs[0];
+  const Panel = current[2];
+  return html`<div class="console">
+    <header class="top">
+      <h1>Herald</h1>
+      <span class="who">tenant <strong data-claim="tenant">${claims.tenant ?? 'default'}</strong> · ${claims.sub} · ${roles.join(', ') || 'no role'}
+        ${claims.exp ? ` · until ${time(new Date(claims.exp * 1000).toISOString())}` : ''}</span>
+      <span class=${live.open ? 'socket open' : 'socket'} title="The WebSocket API">${live.open ? 'live' : 'offline'}</span>
+      <button onClick=${onSignOut}>Sign out</button>
+    </header>
+    <nav>
+      ${tabs.map(
+        ([id, label]) => html`<a href=${`#${id}`} aria-current=${id === current[0] ? 'page' : undefined} onClick=${() => setTab(id)}>${label}</a>`,
+      )}
+    </nav>
+    <main><h2>${current[1]}</h2><${Panel} call=${call} config=${config} live=${live} /></main>
+  </div>`;
+}
+
+function App({ config }) {
+  const [token, setToken] = useState(sessionStorage.getItem(tokenKey) ?? '');
+  const keep = (value) => {
+    if (value) sessionStorage.setItem(tokenKey, value);
+    else sessionStorage.removeItem(tokenKey);
+    setToken(value);
+  };
+  const expired = (claimsOf(token)?.exp ?? Infinity) * 1000 < Date.now();
+  if (!token || expired) return html`<${SignIn} config=${config} onToken=${keep} />`;
+  return html`<${Console} config=${config} token=${token} onSignOut=${() => keep('')} />`;
+}
+
+const config = await (await fetch('config.json', { cache: 'no-store' })).json();
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} config=${config} />`, root);

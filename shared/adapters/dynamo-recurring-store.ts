@@ -1,0 +1,120 @@
+/**
+ * Recurring notifications in DynamoDB (the `recurring` table): the definition at
+ * `tenant#rec_id` (with `tenantId` and `id`, so the `byTenant` index lists it), and one marker per
+ * occurrence at `tenant#rec_id#<instant>` (without them: never listed), put only if absent, so an
+ * occurrence fired twice is created once. `data` is stored as JSON text, as on notifications.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { keptOccurrences } from '../domain/recurring.ts';
+import type { RecurringNotification, RecurringOccurrence } from '../domain/recurring.ts';
+import type { OccurrenceClaim, RecurringPage, RecurringStore } from '../ports.ts';
+import { keyPart } from './dynamo-keys.ts';
+import { dataFromAttributes, dataToAttributes } from './dynamo-opaque-json.ts';
+
+/** How long an occurrence's marker is kept (its TTL). */
+const markerRetentionSeconds = 30 * 24 * 60 * 60;
+/** How long a claim on an occurrence holds before a retry may take it over (ms). */
+const occurrenceLeaseMs = 60_000;
+
+function definitionKey(tenantId: string, id: string): { pk: string } {
+  return { pk: `${keyPart(tenantId)}#${id}` };
+}
+
+function markerKey(tenantId: string, id: string, at: string): { pk: string } {
+  return { pk: `${keyPart(tenantId)}#${id}#${at}` };
+}
+
+function fromItem(item: Record<string, unknown>): RecurringNotification {
+  const { pk: _pk, ...stored } = item;
+  const { data, rest } = dataFromAttributes(stored);
+  return { ...(rest as unknown as RecurringNotification), ...(data !== undefined ? { data } : {}) };
+}
+
+function toItem(r: RecurringNotification): Record<string, unknown> {
+  const { data, ...rest } = r;
+  return { ...definitionKey(r.tenantId, r.id), ...rest, ...dataToAttributes(data) };
+}
+
+export class DynamoRecurringStore implements RecurringStore {
+  private readonly db: DynamoDBDocumentClient;
+  private readonly tableName: () => string;
+
+  constructor(db: DynamoDBDocumentClient, tableName: () => string) {
+    this.db = db;
+    this.tableName = tableName;
+  }
+
+  async put(r: RecurringNotification): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tableName(), Item: toItem(r) }));
+  }
+
+  async get(tenantId: string, id: string): Promise<RecurringNotification | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.tableName(), Key: definitionKey(tenantId, id), ConsistentRead: true }));
+    return result.Item ? fromItem(result.Item) : undefined;
+  }
+
+  async remove(tenantId: string, id: string): Promise<boolean> {
+    const result = await this.db.send(new DeleteCommand({ TableName: this.tableName(), Key: definitionKey(tenantId, id), ReturnValues: 'ALL_OLD' }));
+    return result.Attributes !== undefined;
+  }
+
+  async list(tenantId: string, limit: number, after?: string): Promise<RecurringPage> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName(),
+        IndexName: 'byTenant',
+        KeyConditionExpression: after === undefined ? 'tenantId = :t' : 'tenantId = :t AND id > :after',
+        ExpressionAttributeValues: { ':t': tenantId, ...(after === undefined ? {} : { ':after': after }) },
+        Limit: limit,
+      }),
+    );
+    const items = (page.Items ?? []).map(fromItem);
+    const last = items.at(-1);
+    return { items, ...(page.LastEvaluatedKey && last ? { after: last.id } : {}) };
+  }
+
+  async claimOccurrence(tenantId: string, id: string, at: string, now: Date): Promise<OccurrenceClaim> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName(),
+          Item: { ...markerKey(tenantId, id, at), state: 'creating', leaseUntil: now.getTime() + occurrenceLeaseMs, expiresAt: Math.floor(now.getTime() / 1000) + markerRetentionSeconds },
+          // Absent, or a claim whose holder died (its lease ran out) before it finished.
+          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :creating AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':creating': 'creating', ':now': now.getTime() },
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const marker = await this.db.send(new GetCommand({ TableName: this.tableName(), Key: markerKey(tenantId, id, at), ConsistentRead: true }));
+      return marker.Item?.state === 'created' ? 'done' : 'busy';
+    }
+  }
+
+  async recordOccurrence(tenantId: string, id: string, occurrence: RecurringOccurrence): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({ TableName: this.tableName(), Key: markerKey(tenantId, id, occurrence.at), UpdateExpression: 'SET #state = :created REMOVE leaseUntil', ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':created': 'created' } }),
+    );
+    const current = await this.get(tenantId, id);
+    if (!current) return;
+    const occurrences = [occurrence, ...current.occurrences.filter((o) => o.at !== occurrence.at)].sort((a, b) => b.at.localeCompare(a.at)).slice(0, keptOccurrences);
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName(),
+          Key: definitionKey(tenantId, id),
+          UpdateExpression: 'SET occurrences = :occurrences',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':occurrences': occurrences },
+        }),
+      );
+    } catch (error) {
+      // Removed meanwhile: nothing to record on.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+}

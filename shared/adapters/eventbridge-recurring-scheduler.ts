@@ -1,0 +1,66 @@
+/**
+ * One EventBridge Scheduler recurring schedule per recurring notification, `r-<id>` in Herald's
+ * group: `cron()` or `rate()` with `ScheduleExpressionTimezone`, StartDate/EndDate from its bounds,
+ * DISABLED while paused. It puts an `occurrence` step on the fan-out queue naming the
+ * occurrence's own time through the context attribute `<aws.scheduler.scheduled-time>` ("Adding
+ * context attributes", EventBridge Scheduler User Guide), which keys what the occurrence creates.
+ */
+import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { SchedulerConfig } from '../config.ts';
+import { scheduleExpressionOf } from '../domain/recurring.ts';
+import type { RecurringNotification } from '../domain/recurring.ts';
+import type { RecurringScheduler } from '../ports.ts';
+
+/** The schedule name of a recurring notification. */
+export function recurringScheduleName(id: string): string {
+  return `r-${id}`;
+}
+
+export class EventBridgeRecurringScheduler implements RecurringScheduler {
+  private readonly scheduler: SchedulerClient;
+  private readonly config: () => SchedulerConfig;
+
+  /** `config().targetArn` is the fan-out queue's ARN. */
+  constructor(scheduler: SchedulerClient, config: () => SchedulerConfig) {
+    this.scheduler = scheduler;
+    this.config = config;
+  }
+
+  async put(recurring: RecurringNotification): Promise<void> {
+    const config = this.config();
+    const { schedule } = recurring;
+    const input: CreateScheduleCommandInput = {
+      Name: recurringScheduleName(recurring.id),
+      GroupName: config.groupName,
+      ScheduleExpression: scheduleExpressionOf(schedule),
+      ScheduleExpressionTimezone: schedule.timezone,
+      ...(schedule.startAt ? { StartDate: new Date(schedule.startAt) } : {}),
+      ...(schedule.endAt ? { EndDate: new Date(schedule.endAt) } : {}),
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: recurring.status === 'paused' ? 'DISABLED' : 'ENABLED',
+      Target: {
+        Arn: config.targetArn,
+        RoleArn: config.roleArn,
+        Input: JSON.stringify({ kind: 'occurrence', tenantId: recurring.tenantId, recurringId: recurring.id, at: '<aws.scheduler.scheduled-time>' }),
+        // An occurrence is worth trying for an hour; what still fails lands in the DLQ.
+        RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 3_600 },
+        DeadLetterConfig: { Arn: config.deadLetterArn },
+      },
+    };
+    try {
+      await this.scheduler.send(new CreateScheduleCommand(input));
+    } catch (error) {
+      if (!(error instanceof ConflictException)) throw error;
+      await this.scheduler.send(new UpdateScheduleCommand(input));
+    }
+  }
+
+  async remove(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>): Promise<void> {
+    try {
+      await this.scheduler.send(new DeleteScheduleCommand({ Name: recurringScheduleName(recurring.id), GroupName: this.config().groupName }));
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The Telegram Bot API's `sendMessage` (core.telegram.org/bots/api#sendmessage): a JSON POST to
+ * `<apiUrl>/bot<token>/sendMessage`, answered `{ ok: true, result: Message }` or `{ ok: false,
+ * error_code, description, parameters?: { retry_after } }`. The token is part of the URL, so
+ * neither the URL nor the request ever reaches a log or an error message.
+ */
+
+/** An error answer of the Bot API, shaped as delivery-errors.ts classifies it. */
+export class TelegramApiError extends Error {
+  readonly $metadata: { readonly httpStatusCode: number };
+  /** `parameters.retry_after` of a 429, in ms. */
+  readonly retryAfterMs?: number;
+  constructor(status: number, description: string, retryAfterSeconds?: number) {
+    super(`Telegram answered ${status}: ${description}`);
+    this.name = 'TelegramApiError';
+    this.$metadata = { httpStatusCode: status };
+    if (retryAfterSeconds !== undefined) this.retryAfterMs = retryAfterSeconds * 1000;
+  }
+}
+
+/** Sends Telegram messages as Herald's bot. */
+export interface TelegramBot {
+  /** Sends `text` to `chatId`; resolves with Telegram's `message_id`; throws TelegramApiError on an error answer. */
+  sendMessage(chatId: string, text: string): Promise<{ readonly messageId: string }>;
+}
+
+/** The longest a Bot API call may take (ms). */
+export const telegramTimeoutMs = 10_000;
+
+interface BotApiAnswer {
+  readonly ok?: boolean;
+  readonly result?: { readonly message_id?: number };
+  readonly error_code?: number;
+  readonly description?: string;
+  readonly parameters?: { readonly retry_after?: number };
+}
+
+/**
+ * A TelegramBot calling `apiUrl` (https://api.telegram.org on AWS) with the token `token()` gives
+ * (read from Secrets Manager, cached). A 401 (a revoked token) makes `forgetToken` run, so the
+ * next call reads the secret again.
+ */
+export function telegramBotApi(options: {
+  readonly apiUrl: string;
+  readonly token: () => Promise<string>;
+  readonly forgetToken?: () => void;
+  readonly timeoutMs?: number;
+}): TelegramBot {
+  return {
+    async sendMessage(chatId, text) {
+      const token = await options.token();
+      const response = await fetch(`${options.apiUrl.replace(/\/$/, '')}/bot${token}/sendMessage`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ chat_id: chatId, text }),
+        signal: AbortSignal.timeout(options.timeoutMs ?? telegramTimeoutMs),
+      }).catch((error: unknown) => {
+        // fetch's own error says nothing of the URL, but make sure: keep only its name and code.
+        const cause = error as { name?: string; cause?: { code?: string } };
+        throw Object.assign(new Error(`Telegram could not be reached (${cause.name ?? 'Error'})`), {
+          name: cause.name === 'TimeoutError' ? 'TimeoutError' : 'TelegramNetworkError',
+          ...(cause.cause?.code ? { code: cause.cause.code } : {}),
+        });
+      });
+      const answer = (await response.json().catch(() => ({}))) as BotApiAnswer;
+      if (response.ok && answer.ok === true) return { messageId: String(answer.result?.message_id ?? '') };
+      if (response.status === 401) options.forgetToken?.();
+      throw new TelegramApiError(answer.error_code ?? response.status, answer.description ?? response.statusText, answer.parameters?.retry_after);
+    },
+  };
+}

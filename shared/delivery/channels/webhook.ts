@@ -1,0 +1,84 @@
+/**
+ * Webhooks: a signed POST of the notification's JSON to the recipient's URL, per Standard Webhooks
+ * (shared/domain/standard-webhooks.ts), signed with the tenant's secret. A 410 means the receiver
+ * is gone: its URL is removed from the recipient, so it is never tried again.
+ */
+import type { ProviderVerdict } from '../../domain/delivery-errors.ts';
+import { neverLeft } from '../../domain/delivery-errors.ts';
+import type { DeliveryContent } from '../../domain/delivery.ts';
+import { hasVerifiedAddress } from '../../domain/recipient.ts';
+import { webhookHeaders, webhookMessageId } from '../../domain/standard-webhooks.ts';
+import type { RecipientStore } from '../../ports.ts';
+import type { WebhookSender } from '../../adapters/webhook-sender.ts';
+import type { DeliveryChannel } from '../channel.ts';
+
+/** What a webhook carries: the Standard Webhooks payload shape `{ type, timestamp, data }`. */
+export interface WebhookPayload {
+  readonly type: 'notification';
+  /** ISO-8601 UTC, when it was rendered. */
+  readonly timestamp: string;
+  readonly data: Omit<DeliveryContent, 'broadcastId'> & { readonly broadcastId: string | null };
+}
+
+/** The tenant's signing secrets, current first (shared/use-cases/webhook-secrets.ts). */
+export type SigningSecrets = (tenantId: string) => Promise<readonly string[]>;
+
+/**
+ * What a receiver's answer means: 2xx sent (never thrown); 410 gone; 408, 429 and 5xx, timeouts
+ * and broken connections transient (a webhook may come twice: its `webhook-id` lets the receiver
+ * drop the repeat); a refused target, any other 4xx or a redirect (never followed) permanent.
+ */
+export function classifyWebhookError(error: unknown): ProviderVerdict {
+  const { name, $metadata } = (error ?? {}) as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  if (name === 'WebhookTargetRefusedError') return { kind: 'permanent' };
+  const status = $metadata?.httpStatusCode;
+  if (typeof status !== 'number') return neverLeft(error) || name === 'WebhookTimeoutError' || error instanceof Error ? { kind: 'transient' } : { kind: 'unknown' };
+  if (status === 410) return { kind: 'gone' };
+  if (status === 408 || status === 429 || status >= 500) return { kind: 'transient' };
+  return { kind: 'permanent' };
+}
+
+/** The webhook channel: posts through `sender`, signs with `secrets`, forgets a gone URL in `directory`. */
+export function webhookChannel(sender: WebhookSender, secrets: SigningSecrets, directory: Pick<RecipientStore, 'get' | 'save'>): DeliveryChannel<string, WebhookPayload> {
+  return {
+    name: 'webhook',
+    kind: 'send',
+    needs: ['webhookUrl', 'pendingVerifications'],
+    target: ({ recipient }) => {
+      if (recipient.webhookUrl === undefined) return { skip: 'no webhook URL' };
+      return hasVerifiedAddress(recipient, 'webhook') ? recipient.webhookUrl : { skip: 'webhook URL not verified' };
+    },
+    render: (content) => ({
+      type: 'notification',
+      timestamp: new Date().toISOString(),
+      data: { ...content, broadcastId: content.broadcastId ?? null },
+    }),
+    async send(url, payload, { tenantId, recipient, now }) {
+      const body = JSON.stringify({ ...payload, data: { ...payload.data, recipientId: recipient.id } });
+      const id = webhookMessageId(tenantId, payload.data.id, recipient.id);
+      const headers = webhookHeaders(await secrets(tenantId), id, Math.floor(now.getTime() / 1000), body);
+      try {
+        const status = await sender.post(url, headers, body);
+        return { detail: `answered ${status}` };
+      } catch (error) {
+        if (classifyWebhookError(error).kind === 'gone') await forgetUrl(directory, tenantId, recipient.id, url);
+        throw error;
+      }
+    },
+    classify: classifyWebhookError,
+  };
+}
+
+/** Removes `url` from the recipient, unless it was changed meanwhile (a few tries against racing writes). */
+async function forgetUrl(directory: Pick<RecipientStore, 'get' | 'save'>, tenantId: string, recipientId: string, url: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current = await directory.get(tenantId, recipientId);
+    if (current?.webhookUrl !== url) return;
+    const { webhookUrl: _gone, ...rest } = current;
+    const pending = { ...current.pendingVerifications };
+    delete pending.webhook;
+    const next = { ...rest, pendingVerifications: pending, updatedAt: new Date().toISOString() };
+    if (Object.keys(pending).length === 0) delete (next as { pendingVerifications?: unknown }).pendingVerifications;
+    if (await directory.save(next, current)) return;
+  }
+}

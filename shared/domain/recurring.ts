@@ -1,0 +1,198 @@
+/**
+ * Recurring notifications (issue 12): a definition (what to send, to whom, and when, as a cron or
+ * rate expression in an IANA zone) that an EventBridge Scheduler recurring schedule fires; each
+ * occurrence creates one notification per recipient, or one broadcast for an audience.
+ *
+ * Cron forms: EventBridge Scheduler's own six fields (`minutes hours day-of-month month
+ * day-of-week year`, `?` in one of the two day fields, weekdays 1-7 = SUN-SAT) are passed as they
+ * are; the common five-field form (`minute hour day-of-month month day-of-week`, weekdays 0-7 with
+ * 0 and 7 = Sunday) is translated: the year becomes `*`, a `*` day field becomes `?`, numeric
+ * weekdays shift by one. Five fields that restrict both day fields mean "either" in Vixie cron,
+ * which EventBridge cannot express: refused. Rates are `<n> minute(s) | hour(s) | day(s)`.
+ */
+import { Cron } from 'croner';
+import type { Channel, Priority } from './notification.ts';
+import type { BroadcastAudience } from './broadcast.ts';
+import type { Role } from './caller.ts';
+import { ratePattern, toLocalIso } from './time.ts';
+
+/** When a recurring notification fires. */
+export interface RecurringSchedule {
+  /** Five or six fields (see the module comment); exactly one of `cron` and `rate`. */
+  readonly cron?: string;
+  /** `1 day`, `5 minutes`, ... */
+  readonly rate?: string;
+  /** IANA zone the cron is read in. */
+  readonly timezone: string;
+  /** ISO-8601 UTC bounds: no occurrence before `startAt` or from `endAt` on. */
+  readonly startAt?: string;
+  readonly endAt?: string;
+}
+
+export const recurringStatuses = ['active', 'paused'] as const;
+export type RecurringStatus = (typeof recurringStatuses)[number];
+
+/** One occurrence that fired, and what it created. */
+export interface RecurringOccurrence {
+  /** The occurrence's instant (ISO-8601 UTC), as the schedule named it. */
+  readonly at: string;
+  readonly notificationIds?: readonly string[];
+  readonly broadcastId?: string;
+}
+
+export interface RecurringNotification {
+  readonly tenantId: string;
+  readonly id: string;
+  readonly createdBy: string;
+  /** The roles of its creator, which each occurrence creates with. */
+  readonly createdByRoles: readonly Role[];
+  readonly recipients?: readonly string[];
+  readonly audience?: BroadcastAudience;
+  /** The explicit list of an audience of recipient ids. */
+  readonly audienceIds?: readonly string[];
+  readonly title: string;
+  readonly message: string;
+  readonly channels?: readonly Channel[];
+  readonly type: string;
+  readonly priority: Priority;
+  readonly data?: Readonly<Record<string, unknown>>;
+  readonly schedule: RecurringSchedule;
+  readonly status: RecurringStatus;
+  /** The last occurrences, newest first (at most {@link keptOccurrences}). */
+  readonly occurrences: readonly RecurringOccurrence[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** How many past occurrences a definition keeps. */
+export const keptOccurrences = 10;
+
+const rateUnitMs: Readonly<Record<string, number>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+
+/** A cron field's characters (EventBridge's wildcards and names). */
+const cronFieldPattern = /^[0-9A-Za-z*?,\-/#LW]+$/;
+
+/** Why a schedule cannot be used; `field` names the request field (`schedule.cron`, ...). */
+export class RecurringScheduleError extends Error {
+  override readonly name = 'RecurringScheduleError';
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(message);
+    this.field = field;
+  }
+}
+
+/** Five-field weekdays (0-7, 0 and 7 Sunday) as EventBridge's (1-7, 1 Sunday); names are kept. */
+function shiftWeekdays(field: string): string {
+  return field.replace(/\d+/g, (digits, offset: number, whole: string) => {
+    // A step (`*/2`) or an nth (`MON#2`) is not a weekday.
+    const before = whole[offset - 1];
+    if (before === '/' || before === '#') return digits;
+    const day = Number(digits);
+    return String((day % 7) + 1);
+  });
+}
+
+/**
+ * The six EventBridge fields of a cron given in five or six; throws RecurringScheduleError naming
+ * `schedule.cron`.
+ */
+export function eventBridgeCronFields(cron: string): string {
+  const fields = cron.trim().split(/\s+/);
+  if (fields.some((f) => !cronFieldPattern.test(f))) throw new RecurringScheduleError('schedule.cron', 'holds a character no cron field takes');
+  if (fields.length === 6) return fields.join(' ');
+  if (fields.length !== 5) throw new RecurringScheduleError('schedule.cron', 'must have five fields (minute hour day-of-month month day-of-week) or six (EventBridge: ... year)');
+  const [minute, hour, dayOfMonth, month, dayOfWeek] = fields as [string, string, string, string, string];
+  const restricted = (f: string): boolean => f !== '*' && f !== '?';
+  if (restricted(dayOfMonth) && restricted(dayOfWeek)) {
+    throw new RecurringScheduleError('schedule.cron', 'cannot restrict both day-of-month and day-of-week (EventBridge has no "either"): use * in one');
+  }
+  const weekdays = restricted(dayOfWeek) ? shiftWeekdays(dayOfWeek) : '?';
+  const days = restricted(dayOfWeek) ? '?' : dayOfMonth === '?' ? '*' : dayOfMonth;
+  return [minute, hour, days, month, weekdays, '*'].join(' ');
+}
+
+/** The EventBridge Scheduler `ScheduleExpression` of a schedule: `cron(...)` or `rate(...)`. */
+export function scheduleExpressionOf(schedule: Pick<RecurringSchedule, 'cron' | 'rate'>): string {
+  if (schedule.cron !== undefined) return `cron(${eventBridgeCronFields(schedule.cron)})`;
+  const match = ratePattern.exec(schedule.rate ?? '');
+  if (!match) throw new RecurringScheduleError('schedule.rate', 'must be "<n> minute(s) | hour(s) | day(s)"');
+  const n = Number(match[1]);
+  const unit = (match[2] ?? 'minute').replace(/s$/, '');
+  return `rate(${n} ${n === 1 ? unit : `${unit}s`})`;
+}
+
+/**
+ * The next `count` occurrences (epoch ms) strictly after `afterMs`, within the schedule's bounds:
+ * a rate counts whole periods from `startAt` (or `anchorMs`, when it was created); a cron is read
+ * in its zone (croner's calendar; EventBridge skips a time the clocks jump over, and this may
+ * show it moved instead — the schedule itself decides).
+ */
+export function nextOccurrences(schedule: RecurringSchedule, afterMs: number, count: number, anchorMs: number): number[] {
+  const start = schedule.startAt === undefined ? undefined : Date.parse(schedule.startAt);
+  const end = schedule.endAt === undefined ? undefined : Date.parse(schedule.endAt);
+  const from = Math.max(afterMs, (start ?? Number.NEGATIVE_INFINITY) - 1);
+  const within = (ms: number): boolean => end === undefined || ms < end;
+  const found: number[] = [];
+  if (schedule.rate !== undefined) {
+    const match = ratePattern.exec(schedule.rate);
+    const period = Number(match?.[1] ?? 1) * (rateUnitMs[(match?.[2] ?? 'minute').replace(/s$/, '')] ?? 60_000);
+    const anchor = start ?? anchorMs;
+    let next = from < anchor ? anchor : anchor + (Math.floor((from - anchor) / period) + 1) * period;
+    while (found.length < count && within(next)) {
+      found.push(next);
+      next += period;
+    }
+    return found;
+  }
+  const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = eventBridgeCronFields(schedule.cron ?? '').split(' ');
+  const cron = new Cron(`0 ${minutes} ${hours} ${dayOfMonth} ${month} ${dayOfWeek} ${year}`, {
+    timezone: schedule.timezone,
+    mode: '7-part',
+    alternativeWeekdays: true,
+    sloppyRanges: true,
+    paused: true,
+  });
+  let cursor = new Date(from);
+  while (found.length < count) {
+    const next = cron.nextRun(cursor);
+    if (next === null || !within(next.getTime())) break;
+    found.push(next.getTime());
+    cursor = next;
+  }
+  return found;
+}
+
+/** The public view of a definition; `upcoming` with its next occurrences when asked for. */
+export function toRecurringView(r: RecurringNotification, upcoming?: readonly number[]): Record<string, unknown> {
+  return {
+    id: r.id,
+    status: r.status,
+    ...(r.recipients ? { recipients: r.recipients } : {}),
+    ...(r.audience ? { audience: audienceView(r) } : {}),
+    title: r.title,
+    message: r.message,
+    channels: r.channels ?? null,
+    type: r.type,
+    priority: r.priority,
+    data: r.data ?? {},
+    schedule: { cron: r.schedule.cron ?? null, rate: r.schedule.rate ?? null, timezone: r.schedule.timezone, startAt: r.schedule.startAt ?? null, endAt: r.schedule.endAt ?? null },
+    createdBy: r.createdBy,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    ...(upcoming ? { nextOccurrences: upcoming.map((ms) => ({ at: new Date(ms).toISOString(), local: toLocalIso(ms, r.schedule.timezone) })) } : {}),
+    lastOccurrences: r.occurrences.map((o) => ({ at: o.at, notificationIds: o.notificationIds ?? [], broadcastId: o.broadcastId ?? null })),
+  };
+}
+
+function audienceView(r: RecurringNotification): Record<string, unknown> {
+  switch (r.audience?.kind) {
+    case 'all':
+      return { all: true };
+    case 'groups':
+      return { groups: r.audience.groups };
+    default:
+      return { recipientIds: r.audienceIds ?? [] };
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Webhook signing per the Standard Webhooks specification (standardwebhooks.com, "Signature
+ * scheme"): each request carries `webhook-id`, `webhook-timestamp` (epoch seconds) and
+ * `webhook-signature` = space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed
+ * with the base64 part of a `whsec_` secret. Several signatures let a receiver keep verifying
+ * with its old secret while a rotation settles. Pure: the randomness and the clock are passed in.
+ */
+import { createHash, createHmac } from 'node:crypto';
+
+/** The prefix of a Standard Webhooks secret. */
+export const webhookSecretPrefix = 'whsec_';
+/** Bytes of a new secret (the spec asks for 24 to 64). */
+export const webhookSecretBytes = 32;
+/** How long a rotated-out secret still signs, beside the new one (ms). */
+export const webhookSecretGraceMs = 24 * 60 * 60 * 1000;
+
+/** A tenant's signing secrets: the current one, and the one it replaced while its grace lasts. */
+export interface WebhookSecrets {
+  readonly current: string;
+  /** ISO-8601 UTC. */
+  readonly createdAt: string;
+  readonly previous?: { readonly secret: string; readonly validUntil: string };
+}
+
+/** A new `whsec_` secret from `bytes` random bytes (give `crypto.randomBytes`). */
+export function newWebhookSecret(random: (size: number) => Buffer): string {
+  return `${webhookSecretPrefix}${random(webhookSecretBytes).toString('base64')}`;
+}
+
+/** The secrets after a rotation at `now`: a new current one, the old one kept for the grace period. */
+export function rotateWebhookSecrets(existing: WebhookSecrets | undefined, fresh: string, now: Date): WebhookSecrets {
+  return {
+    current: fresh,
+    createdAt: now.toISOString(),
+    ...(existing ? { previous: { secret: existing.current, validUntil: new Date(now.getTime() + webhookSecretGraceMs).toISOString() } } : {}),
+  };
+}
+
+/** The secrets that sign at `now`: the current one first, the previous while its grace lasts. */
+export function signingSecrets(secrets: WebhookSecrets, now: Date): string[] {
+  const previous = secrets.previous && Date.parse(secrets.previous.validUntil) > now.getTime() ? [secrets.previous.secret] : [];
+  return [secrets.current, ...previous];
+}
+
+/** `v1,<signature>` of one secret over `id.timestamp.body`. Throws on a secret without the `whsec_` prefix. */
+export function signWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {
+  if (!secret.startsWith(webhookSecretPrefix)) throw new Error('A webhook secret starts with whsec_');
+  const key = Buffer.from(secret.slice(webhookSecretPrefix.length), 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`;
+}
+
+/** The three Standard Webhooks headers of one message, signed with every secret given. */
+export function webhookHeaders(secrets: readonly string[], id: string, timestampSeconds: number, body: string): Record<string, string> {
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestampSeconds),
+    'webhook-signature': secrets.map((secret) => signWebhook(secret, id, timestampSeconds, body)).join(' '),
+  };
+}
+
+/**
+ * The `webhook-id` of what one recipient gets of one notification or broadcast: the same on every
+ * attempt, so a receiver can drop a repeat (a webhook that timed out is sent again).
+ */
+export function webhookMessageId(tenantId: string, contentId: string, recipientId: string): string {
+  return `msg_${createHash('sha256').update(JSON.stringify([tenantId, contentId, recipientId])).digest('base64url').slice(0, 27)}`;
+}

@@ -1,0 +1,124 @@
+/**
+ * Time as people mean it: a wall-clock time in an IANA zone, and quiet hours in a zone.
+ *
+ * Calendar and zone arithmetic is Temporal's (the `temporal-polyfill` package, the TC39 proposal
+ * as specified), never ours. What is ours is the choice of rule:
+ * - a wall time that does not exist (the clocks went forward) or exists twice (they went back)
+ *   resolves as RFC 5545 (3.3.5, "DATE-TIME") and Temporal's `disambiguation: 'compatible'` do: a
+ *   time in a gap moves forward by the length of the gap, an ambiguous one takes the earlier instant;
+ * - a quiet window is a pair of wall times (`22:00`–`08:00`), so a night that contains a change of
+ *   clocks is an hour (or, at Lord Howe, half an hour) longer or shorter in real time.
+ */
+import { Temporal } from 'temporal-polyfill';
+
+/** The zone used when neither the recipient nor the tenant names one. */
+export const fallbackTimeZone = 'UTC';
+
+/** Quiet hours: from `start` (inclusive) to `end` (exclusive), wall times in the recipient's zone; crossing midnight when `start > end`. */
+export interface QuietHours {
+  readonly start: string;
+  readonly end: string;
+}
+
+/** `HH:MM`, 00:00–23:59. */
+export const wallTimePattern = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+/** A date and time without an offset: `2027-03-28T02:30`, with optional seconds and fraction. */
+export const localDateTimePattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/;
+
+/** How a wall time was resolved to an instant when it was not a plain one. */
+export type LocalTimeAdjustment =
+  /** It fell in a gap (the clocks went forward): moved forward by the gap, to `resolvedLocal`. */
+  | { readonly kind: 'gap'; readonly requestedLocal: string; readonly resolvedLocal: string; readonly shiftMinutes: number }
+  /** It happened twice (the clocks went back): the earlier of the two instants was taken. */
+  | { readonly kind: 'overlap'; readonly requestedLocal: string; readonly resolvedLocal: string };
+
+/** A wall time resolved in a zone: the UTC instant, and how it was adjusted (if it was). */
+export interface ResolvedLocalTime {
+  /** Epoch ms (UTC). */
+  readonly epochMs: number;
+  readonly adjustment?: LocalTimeAdjustment;
+}
+
+/** True when `zone` is an IANA zone name this runtime knows (offsets such as `+01:00` are not zones). */
+export function isKnownTimeZone(zone: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(zone)) return false;
+  try {
+    Temporal.Now.zonedDateTimeISO(zone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when `value` is a date-time with no offset (`2027-03-28T02:30:00`): a wall time that needs a zone. */
+export function isLocalDateTime(value: string): boolean {
+  return localDateTimePattern.test(value);
+}
+
+/**
+ * The UTC instant of the wall time `local` (`YYYY-MM-DDTHH:MM[:SS[.fff]]`) in the IANA zone
+ * `zone`, with Temporal's "compatible" disambiguation (RFC 5545 3.3.5): a time in a gap moves
+ * forward by the gap, an ambiguous one takes the earlier instant; `adjustment` says which
+ * happened. Throws RangeError on a malformed time or an unknown zone.
+ */
+export function resolveLocalTime(local: string, zone: string): ResolvedLocalTime {
+  if (!isLocalDateTime(local)) throw new RangeError(`${local} is not a date-time without an offset`);
+  const wall = Temporal.PlainDateTime.from(local, { overflow: 'reject' });
+  const zoned = wall.toZonedDateTime(zone, { disambiguation: 'compatible' });
+  const epochMs = zoned.epochMilliseconds;
+  const requestedLocal = wall.toString();
+  const resolvedWall = zoned.toPlainDateTime();
+  if (Temporal.PlainDateTime.compare(resolvedWall, wall) !== 0) {
+    const shiftMinutes = Math.round(wall.until(resolvedWall, { largestUnit: 'minutes' }).total('minutes'));
+    return { epochMs, adjustment: { kind: 'gap', requestedLocal, resolvedLocal: toLocalIso(epochMs, zone), shiftMinutes } };
+  }
+  const later = wall.toZonedDateTime(zone, { disambiguation: 'later' }).epochMilliseconds;
+  if (later !== epochMs) return { epochMs, adjustment: { kind: 'overlap', requestedLocal, resolvedLocal: toLocalIso(epochMs, zone) } };
+  return { epochMs };
+}
+
+/** The instant `epochMs` as ISO-8601 wall time in `zone` with its offset, e.g. `2027-03-28T03:30:00+02:00` (milliseconds only when not zero). */
+export function toLocalIso(epochMs: number, zone: string): string {
+  const zoned = Temporal.Instant.fromEpochMilliseconds(epochMs).toZonedDateTimeISO(zone);
+  return zoned.toString({ timeZoneName: 'never', smallestUnit: zoned.millisecond === 0 ? 'second' : 'millisecond' });
+}
+
+/** The offset of `zone` at `epochMs`, in minutes east of UTC (e.g. 630 at Lord Howe in winter). */
+export function offsetMinutesAt(epochMs: number, zone: string): number {
+  return Math.round(Temporal.Instant.fromEpochMilliseconds(epochMs).toZonedDateTimeISO(zone).offsetNanoseconds / 60e9);
+}
+
+function minutesOf(wallTime: string): number {
+  const match = wallTimePattern.exec(wallTime);
+  if (!match) throw new RangeError(`${wallTime} is not a wall time HH:MM`);
+  const [hours = '0', minutes = '0'] = wallTime.split(':');
+  return Number(hours) * 60 + Number(minutes);
+}
+
+/**
+ * When the quiet window that `epochMs` falls in ends (epoch ms), or undefined when `epochMs` is not
+ * in quiet hours. Wall times are read in `zone`: a window that crosses midnight (`22:00`–`08:00`)
+ * ends on the next morning; one whose end falls in a gap ends when the gap does; a window with
+ * `start === end` is empty. Throws RangeError on a malformed wall time or an unknown zone.
+ */
+export function quietWindowEnd(epochMs: number, zone: string, quiet: QuietHours): number | undefined {
+  const start = minutesOf(quiet.start);
+  const end = minutesOf(quiet.end);
+  if (start === end) return undefined;
+  const zoned = Temporal.Instant.fromEpochMilliseconds(epochMs).toZonedDateTimeISO(zone);
+  const now = zoned.hour * 60 + zoned.minute;
+  const inside = start < end ? now >= start && now < end : now >= start || now < end;
+  if (!inside) return undefined;
+  // The window ends today, or tomorrow when it crossed midnight and we are still before it.
+  const endDate = start > end && now >= start ? zoned.toPlainDate().add({ days: 1 }) : zoned.toPlainDate();
+  const endWall = endDate.toPlainDateTime({ hour: Math.floor(end / 60), minute: end % 60 });
+  const earliest = endWall.toZonedDateTime(zone, { disambiguation: 'compatible' }).epochMilliseconds;
+  if (earliest > epochMs) return earliest;
+  // The end came twice (the clocks went back) and we are in its second pass: the later one ends it.
+  const later = endWall.toZonedDateTime(zone, { disambiguation: 'later' }).epochMilliseconds;
+  return later > epochMs ? later : undefined;
+}
+
+/** A recurring rate: a positive whole number and a unit (`1 day`, `5 minutes`). */
+export const ratePattern = /^([1-9]\d{0,5}) (minute|minutes|hour|hours|day|days)$/;

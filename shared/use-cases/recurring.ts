@@ -1,0 +1,245 @@
+/**
+ * Recurring notifications (issue 12): create, list, read, change, pause/resume and end them
+ * (admins and senders; a sender its own), and run each occurrence the schedule fires. An
+ * occurrence is keyed on the recurring id and its instant: the first worker to claim it creates
+ * one notification per recipient (or one broadcast), a repeat finds it done and creates nothing.
+ */
+import * as z from 'zod';
+import { canManageTenant, isAdmin } from '../domain/caller.ts';
+import type { Caller } from '../domain/caller.ts';
+import { newRecurringId } from '../domain/ids.ts';
+import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
+import { nextOccurrences, RecurringScheduleError, scheduleExpressionOf } from '../domain/recurring.ts';
+import type { RecurringNotification } from '../domain/recurring.ts';
+import type { CreateRecurringBody, ListRecurringQuery, PatchRecurringBody } from '../domain/schemas.ts';
+import { audienceSliceSize } from '../domain/broadcast.ts';
+import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import { logger } from '../observability/logger.ts';
+import type { Clock, RecipientStore, RecurringScheduler, RecurringStore } from '../ports.ts';
+import { createBroadcast } from './broadcasts.ts';
+import type { BroadcastDeps } from './broadcasts.ts';
+import { scheduleNotifications } from './notifications.ts';
+import type { NotificationDeps } from './notifications.ts';
+
+export interface RecurringDeps {
+  readonly recurring: RecurringStore;
+  readonly scheduler: RecurringScheduler;
+  readonly recipients: Pick<RecipientStore, 'getMany'>;
+  readonly clock: Clock;
+}
+
+/** How many upcoming occurrences a definition's view shows. */
+export const shownUpcomingOccurrences = 5;
+
+function requireManager(caller: Caller): void {
+  if (!canManageTenant(caller)) throw new ForbiddenError('Only admins and senders may manage recurring notifications');
+}
+
+/** The schedule's expression, or a 400 naming the field that is wrong. */
+function checkSchedule(schedule: RecurringNotification['schedule']): void {
+  try {
+    scheduleExpressionOf(schedule);
+  } catch (error) {
+    if (!(error instanceof RecurringScheduleError)) throw error;
+    throw new ValidationError(`${error.field} ${error.message}`, { details: [{ field: error.field, message: error.message }] });
+  }
+}
+
+/** EventBridge Scheduler refused the expression (ValidationException): a 400 naming it. */
+function isRefusedExpression(error: unknown): boolean {
+  return (error as { name?: string }).name === 'ValidationException';
+}
+
+async function putSchedule(deps: RecurringDeps, recurring: RecurringNotification): Promise<void> {
+  try {
+    await deps.scheduler.put(recurring);
+  } catch (error) {
+    if (isRefusedExpression(error)) {
+      const field = recurring.schedule.cron !== undefined ? 'schedule.cron' : 'schedule.rate';
+      throw new ValidationError(`The scheduler refused the schedule: ${(error as Error).message}`, { details: [{ field, message: (error as Error).message }] });
+    }
+    throw new ServiceUnavailableError('Could not reach the scheduler; repeat the request', { cause: error });
+  }
+}
+
+/** Creates a recurring notification and its schedule (admins and senders). */
+export async function createRecurring(deps: RecurringDeps, caller: Caller, body: CreateRecurringBody): Promise<RecurringNotification> {
+  requireManager(caller);
+  const schedule = {
+    ...(body.schedule.cron !== undefined ? { cron: body.schedule.cron } : {}),
+    ...(body.schedule.rate !== undefined ? { rate: body.schedule.rate } : {}),
+    timezone: body.schedule.timezone,
+    ...(body.schedule.startAt ? { startAt: new Date(body.schedule.startAt).toISOString() } : {}),
+    ...(body.schedule.endAt ? { endAt: new Date(body.schedule.endAt).toISOString() } : {}),
+  };
+  checkSchedule(schedule);
+  if (body.recipients) {
+    const found = await deps.recipients.getMany(caller.tenantId, body.recipients);
+    const missing = body.recipients.filter((id) => !found.some((r) => r.id === id));
+    if (missing.length > 0) throw new NotFoundError(`Recipients not registered: ${missing.join(', ')}`, { details: { missing } });
+  }
+  const now = deps.clock.now();
+  const audience = body.audience;
+  const recurring: RecurringNotification = {
+    tenantId: caller.tenantId,
+    id: newRecurringId(now),
+    createdBy: caller.sub,
+    createdByRoles: caller.roles,
+    ...(body.recipients ? { recipients: body.recipients } : {}),
+    ...(audience?.all ? { audience: { kind: 'all' as const } } : {}),
+    ...(audience?.groups ? { audience: { kind: 'groups' as const, groups: audience.groups } } : {}),
+    ...(audience?.recipientIds ? { audience: { kind: 'recipients' as const, count: audience.recipientIds.length, sliceSize: audienceSliceSize }, audienceIds: audience.recipientIds } : {}),
+    title: body.title,
+    message: body.message,
+    ...(body.channels ? { channels: body.channels } : {}),
+    type: body.type,
+    priority: body.priority,
+    ...(body.data ? { data: body.data } : {}),
+    schedule,
+    status: 'active',
+    occurrences: [],
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+  await deps.recurring.put(recurring);
+  try {
+    await putSchedule(deps, recurring);
+  } catch (error) {
+    await deps.recurring.remove(recurring.tenantId, recurring.id);
+    throw error;
+  }
+  logger.info('Recurring notification created', { tenantId: recurring.tenantId, recurringId: recurring.id });
+  return recurring;
+}
+
+/** A definition the caller may see: a sender its own, an admin any of the tenant's (else 404). */
+export async function getRecurring(deps: Pick<RecurringDeps, 'recurring'>, caller: Caller, id: string): Promise<RecurringNotification> {
+  requireManager(caller);
+  const recurring = await deps.recurring.get(caller.tenantId, id);
+  if (!recurring || (!isAdmin(caller) && recurring.createdBy !== caller.sub)) throw new NotFoundError(`Recurring notification ${id} not found`);
+  return recurring;
+}
+
+/** The next occurrences of an active definition (epoch ms); none while paused. */
+export function upcomingOccurrences(recurring: RecurringNotification, now: Date): number[] {
+  if (recurring.status === 'paused') return [];
+  return nextOccurrences(recurring.schedule, now.getTime(), shownUpcomingOccurrences, Date.parse(recurring.updatedAt));
+}
+
+const cursorSchema = z.object({ recurring: z.literal(true), after: z.string() });
+
+/** A page of the tenant's definitions (a sender's own), in id order. */
+export async function listRecurring(
+  deps: Pick<RecurringDeps, 'recurring'>,
+  caller: Caller,
+  query: ListRecurringQuery,
+): Promise<{ items: RecurringNotification[]; nextCursor: string | null }> {
+  requireManager(caller);
+  let after: string | undefined;
+  if (query.cursor !== undefined) {
+    const position = decodeCursor(query.cursor, cursorSchema);
+    if (!position) throw new ValidationError('cursor is not a cursor of this listing', { details: [{ field: 'cursor', message: 'is not a cursor of this listing' }] });
+    after = position.after;
+  }
+  const items: RecurringNotification[] = [];
+  // A sender sees its own: read on until the page is full or the tenant's list ends.
+  for (let round = 0; round < 10 && items.length < query.limit; round++) {
+    const page = await deps.recurring.list(caller.tenantId, query.limit - items.length, after);
+    items.push(...page.items.filter((r) => isAdmin(caller) || r.createdBy === caller.sub));
+    after = page.after;
+    if (after === undefined) break;
+  }
+  const last = items.at(-1);
+  return { items, nextCursor: after !== undefined && last ? encodeCursor({ recurring: true, after: last.id }) : null };
+}
+
+/** Changes a definition and its schedule; `paused` pauses (the schedule DISABLED) or resumes it. */
+export async function patchRecurring(deps: RecurringDeps, caller: Caller, id: string, body: PatchRecurringBody): Promise<RecurringNotification> {
+  const existing = await getRecurring(deps, caller, id);
+  const schedule = body.schedule
+    ? {
+        ...(body.schedule.cron !== undefined ? { cron: body.schedule.cron } : {}),
+        ...(body.schedule.rate !== undefined ? { rate: body.schedule.rate } : {}),
+        timezone: body.schedule.timezone,
+        ...(body.schedule.startAt ? { startAt: new Date(body.schedule.startAt).toISOString() } : {}),
+        ...(body.schedule.endAt ? { endAt: new Date(body.schedule.endAt).toISOString() } : {}),
+      }
+    : existing.schedule;
+  checkSchedule(schedule);
+  const next: RecurringNotification = {
+    ...existing,
+    ...(body.title !== undefined ? { title: body.title } : {}),
+    ...(body.message !== undefined ? { message: body.message } : {}),
+    ...(body.channels !== undefined ? { channels: body.channels } : {}),
+    ...(body.type !== undefined ? { type: body.type } : {}),
+    ...(body.priority !== undefined ? { priority: body.priority } : {}),
+    ...(body.data !== undefined ? { data: body.data } : {}),
+    schedule,
+    status: body.paused === undefined ? existing.status : body.paused ? 'paused' : 'active',
+    updatedAt: deps.clock.now().toISOString(),
+  };
+  // The schedule first: paused means no more occurrences, and a refused expression changes nothing.
+  await putSchedule(deps, next);
+  await deps.recurring.put(next);
+  return next;
+}
+
+/** Ends a definition: its schedule is deleted, then the definition (an occurrence in flight finds nothing). */
+export async function deleteRecurring(deps: RecurringDeps, caller: Caller, id: string): Promise<void> {
+  const existing = await getRecurring(deps, caller, id);
+  try {
+    await deps.scheduler.remove(existing);
+  } catch (error) {
+    throw new ServiceUnavailableError('Could not reach the scheduler; nothing was removed, repeat the request', { cause: error });
+  }
+  await deps.recurring.remove(existing.tenantId, id);
+}
+
+export interface OccurrenceDeps {
+  readonly recurring: RecurringStore;
+  readonly notifications: NotificationDeps;
+  readonly broadcasts: BroadcastDeps;
+  readonly clock: Clock;
+}
+
+/** What became of an occurrence: done (created, or nothing to do), or to be looked at again. */
+export type OccurrenceOutcome = { readonly kind: 'done'; readonly note: string } | { readonly kind: 'later'; readonly seconds: number; readonly reason: string };
+
+/**
+ * Runs the occurrence at `at` (ISO-8601) of a recurring notification: nothing when it is gone or
+ * paused, or when this occurrence was created before; else one notification per recipient (linked
+ * by `recurringId`), or one broadcast, created now, as the definition's creator.
+ */
+export async function runOccurrence(deps: OccurrenceDeps, tenantId: string, recurringId: string, at: string): Promise<OccurrenceOutcome> {
+  const recurring = await deps.recurring.get(tenantId, recurringId);
+  if (!recurring) return { kind: 'done', note: 'ended' };
+  if (recurring.status === 'paused') return { kind: 'done', note: 'paused' };
+  const instant = new Date(at).toISOString();
+  const claim = await deps.recurring.claimOccurrence(tenantId, recurringId, instant, deps.clock.now());
+  if (claim === 'done') return { kind: 'done', note: 'already created' };
+  if (claim === 'busy') return { kind: 'later', seconds: 30, reason: 'another worker is creating this occurrence' };
+  const caller: Caller = { sub: recurring.createdBy, tenantId, roles: [...recurring.createdByRoles] };
+  const content = {
+    title: recurring.title,
+    message: recurring.message,
+    ...(recurring.channels ? { channels: [...recurring.channels] } : {}),
+    type: recurring.type,
+    priority: recurring.priority,
+    ...(recurring.data ? { data: recurring.data } : {}),
+  };
+  if (recurring.recipients) {
+    const created = await scheduleNotifications(deps.notifications, caller, { recipients: [...recurring.recipients], ...content }, { recurringId });
+    await deps.recurring.recordOccurrence(tenantId, recurringId, { at: instant, notificationIds: created.notificationIds });
+  } else {
+    const audience =
+      recurring.audience?.kind === 'groups'
+        ? { groups: [...recurring.audience.groups] }
+        : recurring.audience?.kind === 'recipients'
+          ? { recipientIds: [...(recurring.audienceIds ?? [])] }
+          : { all: true as const };
+    const created = await createBroadcast(deps.broadcasts, caller, { audience, ...content, draft: false });
+    await deps.recurring.recordOccurrence(tenantId, recurringId, { at: instant, broadcastId: created.broadcastId });
+  }
+  logger.info('Recurring occurrence created', { tenantId, recurringId, at: instant });
+  return { kind: 'done', note: 'created' };
+}

@@ -1,0 +1,175 @@
+/**
+ * `herald/client` and `npx herald` against a local stack: the README's client example runs as
+ * written, and each CLI command does what its help says, in human and `--json` form.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startHarness } from './support/harness.ts';
+import type { Harness } from './support/harness.ts';
+
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+describe('the client and the CLI', () => {
+  let harness: Harness;
+  let admin: string;
+  let scratch: string;
+
+  /** Runs a command of the repository with its Node 24, the stack as target unless `env` says otherwise. */
+  function run(command: readonly string[], env: Record<string, string> = {}): Promise<Run> & { child: ReturnType<typeof spawn> } {
+    const child = spawn(command[0] ?? 'node', command.slice(1), {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+        HERALD_URL: harness.stack.httpUrl,
+        HERALD_TOKEN: admin,
+        ...env,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const done = new Promise<Run>((settle, fail) => {
+      child.once('error', fail);
+      child.once('close', (code) => settle({ code, stdout, stderr }));
+    });
+    return Object.assign(done, { child });
+  }
+  const herald = (args: readonly string[], env?: Record<string, string>): Promise<Run> => run(['node', 'cli/herald.ts', ...args], env);
+  const heraldJson = async (args: readonly string[]): Promise<Record<string, unknown>> => {
+    const result = await herald(['--json', ...args]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    return JSON.parse(result.stdout) as Record<string, unknown>;
+  };
+
+  beforeAll(async () => {
+    harness = await startHarness();
+    admin = await harness.token('ops', { role: 'admin' });
+    scratch = await mkdtemp(join(tmpdir(), 'herald-cli-'));
+  });
+  afterAll(async () => {
+    await harness.close();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('imports recipients from CSV and JSON Lines in batches, and says which entries failed', async () => {
+    // Prepare: 150 recipients over two files (two batches for the CSV), one entry with a bad time zone
+    const csvRows = Array.from({ length: 120 }, (_, i) => `user${i},user${i}@example.com,Europe/Paris,"staff;ops"`);
+    await writeFile(join(scratch, 'people.csv'), ['id,email,timezone,groups', 'alice,alice@example.com,,staff', ...csvRows].join('\n'));
+    await writeFile(join(scratch, 'people.jsonl'), ['{"id":"bob","groups":["staff"]}', '{"id":"carol","timezone":"Mars/Olympus"}'].join('\n'));
+
+    // Act
+    const fromCsv = await heraldJson(['recipients', 'import', join(scratch, 'people.csv')]);
+    const fromJsonl = await herald(['--json', 'recipients', 'import', join(scratch, 'people.jsonl')]);
+
+    // Assess
+    expect(fromCsv).toEqual({ total: 121, succeeded: 121, failed: [] });
+    expect(fromJsonl.code).toBe(1);
+    expect(JSON.parse(fromJsonl.stdout)).toMatchObject({ total: 2, succeeded: 1, failed: [{ id: 'carol', error: { code: 'VALIDATION_ERROR' } }] });
+    const user7 = await harness.api('GET', '/v1/recipients/user7', { token: admin });
+    expect(user7.body).toMatchObject({ email: 'user7@example.com', timezone: 'Europe/Paris', groups: ['staff', 'ops'] });
+  }, 60_000);
+
+  it("runs the README's client example as written", async () => {
+    // Prepare: the example is in the README verbatim, and typed by `npm run typecheck`
+    const example = await readFile(join(repoRoot, 'client', 'example.ts'), 'utf8');
+    const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
+    expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
+
+    // Act
+    const result = await run(['node', 'client/example.ts']);
+
+    // Assess
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^ntf_\w+ pending \d{4}-\d\d-\d\dT/);
+  });
+
+  it('notifies, reads, lists, reschedules and cancels a notification', async () => {
+    // Act
+    const created = await heraldJson(['notify', 'alice', '--title', 'Standup', '--message', 'In 5 minutes', '--at', '+1h', '--priority', 'high']);
+    const [id] = created.notificationIds as string[];
+    const read = await heraldJson(['get', String(id)]);
+    const listed = await heraldJson(['list', '--recipient', 'alice', '--status', 'pending']);
+    const moved = await heraldJson(['reschedule', String(id), '+2h']);
+    const cancelled = await heraldJson(['cancel', String(id)]);
+    const shown = await herald(['get', String(id)]);
+
+    // Assess
+    expect(read).toMatchObject({ id, status: 'pending', priority: 'high', recipientId: 'alice' });
+    expect((listed.items as { id: string }[]).map((n) => n.id)).toContain(id);
+    expect(Date.parse(String(moved.scheduledAt)) - Date.parse(String(read.scheduledAt))).toBeGreaterThan(3_500_000);
+    expect(cancelled).toEqual({ notificationId: id, status: 'cancelled' });
+    expect(shown.stdout).toContain(`${id}  cancelled`);
+  }, 60_000);
+
+  it('broadcasts to a group and follows its progress to the end', async () => {
+    // Act
+    const finished = await heraldJson(['broadcast', '--groups', 'staff', '--title', 'Maintenance', '--message', 'Down at 2', '--channels', 'inbox', '--wait']);
+    const followed = await heraldJson(['progress', String(finished.id)]);
+    const human = await herald(['progress', String(finished.id)]);
+
+    // Assess: alice, bob and the 120 users of the CSV are staff
+    expect(finished).toMatchObject({ status: 'completed', progress: { total: 122, sent: 122, percent: 100 } });
+    expect(followed).toMatchObject({ id: finished.id, status: 'completed' });
+    expect(human.stdout).toBe(`${String(finished.id)}  completed: 122 sent, 0 failed, 0 cancelled, 0 pending of 122 (100%)\n`);
+  }, 60_000);
+
+  it('tails the WebSocket live', async () => {
+    // Prepare: alice listens for one notification
+    const alice = await harness.token('alice');
+    const tail = run(['node', 'cli/herald.ts', '--json', 'tail', '--count', '1'], { HERALD_TOKEN: alice });
+    await eventually(async () => (await harness.api('GET', '/v1/me', { token: alice })).status, (status) => status === 200);
+    await new Promise((settle) => setTimeout(settle, 1_000));
+
+    // Act: sent now, until the tail has seen one (its socket may open after the first)
+    let sent = 0;
+    const sender = setInterval(() => {
+      sent += 1;
+      void herald(['notify', 'alice', '--title', `Live ${sent}`, '--message', 'now']);
+    }, 1_000);
+    const result = await tail.finally(() => clearInterval(sender));
+
+    // Assess
+    expect(result.code).toBe(0);
+    const frame = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { type: string; notification: { title: string } };
+    expect(frame).toMatchObject({ type: 'notification', notification: { title: expect.stringMatching(/^Live \d+$/) } });
+  }, 60_000);
+
+  it('says what the API refused, in one line, and exits 1', async () => {
+    // Act
+    const unknown = await herald(['get', 'ntf_01ARZ3NDEKTSV4RRFFQ69G5FAV']);
+    const noToken = await herald(['list'], { HERALD_TOKEN: '' });
+    const badTime = await herald(['notify', 'alice', '--title', 't', '--message', 'm', '--at', 'tomorrow']);
+
+    // Assess
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^herald: 404 NOT_FOUND: .+\n$/);
+    expect(noToken.code).toBe(1);
+    expect(noToken.stderr).toContain('herald: 401 Unauthorized (pass a token with --token or HERALD_TOKEN');
+    expect(badTime.code).toBe(1);
+    expect(badTime.stderr).toContain('"tomorrow" is not a time');
+  });
+
+  it('works as npx herald, with --help on every command', async () => {
+    // Act
+    const help = await run(['npx', 'herald', '--help']);
+    const importHelp = await run(['npx', 'herald', 'recipients', 'import', '--help']);
+
+    // Assess
+    expect(help.code).toBe(0);
+    for (const command of ['notify', 'get', 'list', 'cancel', 'reschedule', 'broadcast', 'progress', 'recipients', 'tail']) expect(help.stdout).toContain(`  ${command}`);
+    expect(importHelp.code).toBe(0);
+    expect(importHelp.stdout).toContain('Usage: herald recipients import');
+  });
+});

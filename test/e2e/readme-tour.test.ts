@@ -1,0 +1,105 @@
+/**
+ * The README is executable: its tour (every block marked `sh tour`, in order) runs in bash against
+ * a local stack and must succeed, with no hard-coded date to go stale; every route the API
+ * documents in /openapi.json is listed in the README's route tables, and nothing else is; `/`
+ * points a newcomer to the docs.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness } from './support/harness.ts';
+import type { Harness } from './support/harness.ts';
+
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+
+/** The bodies of the README's fenced blocks opened with ```` ```sh tour ````, in order. */
+function tourBlocks(markdown: string): string[] {
+  return [...markdown.matchAll(/^```sh tour\n([\s\S]*?)^```$/gm)].map((match) => match[1] ?? '');
+}
+
+/** `METHOD /path` of every route named in a README table row (query strings dropped). */
+function routesInTables(markdown: string): Set<string> {
+  const routes = new Set<string>();
+  for (const line of markdown.split('\n').filter((l) => l.startsWith('|'))) {
+    for (const match of line.matchAll(/`(GET|POST|PUT|PATCH|DELETE) (\/[^`?\s]*)[^`]*`/g)) routes.add(`${match[1]} ${match[2]}`);
+  }
+  return routes;
+}
+
+async function bash(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd: repoRoot, env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>((done, fail) => {
+    child.once('error', fail);
+    child.once('close', done);
+  });
+  return { code, stdout, stderr };
+}
+
+describe('the README', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness();
+  });
+  afterAll(async () => harness.close());
+
+  it('has a tour with no hard-coded instant', () => {
+    // Act
+    const blocks = tourBlocks(readme);
+
+    // Assess: at least the /v1 tour and the Celery one; a written date goes stale (2030 did)
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    expect(blocks.join('\n')).not.toMatch(/\d{4}-\d\d-\d\dT\d\d/);
+  });
+
+  it('tour runs as written against a local stack', async () => {
+    // Prepare: the stack's URL and key, and the repository's Node first, as `npm start` users have it
+    const script = tourBlocks(readme).join('\n');
+
+    // Act
+    const result = await bash(script, {
+      API: harness.stack.httpUrl,
+      HERALD_JWT_KEY_FILE: harness.keyFile,
+      PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+    });
+
+    // Assess: every curl -f succeeded, and the cancels answered as the README says
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('"status":"cancelled"');
+    expect(result.stdout).toContain('"message":"Notification cancelled successfully"');
+  }, 60_000);
+
+  it('lists every route of /openapi.json in its tables, and no route the API lacks', async () => {
+    // Prepare
+    const { body } = await harness.api('GET', '/openapi.json');
+    const documented = Object.entries(body.paths as Record<string, Record<string, unknown>>).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+
+    // Act
+    const listed = routesInTables(readme);
+
+    // Assess: the local stack's own /_local routes are documented beside it, not in the API
+    expect(documented.filter((route) => !listed.has(route))).toEqual([]);
+    expect([...listed].filter((route) => !documented.includes(route) && !route.includes(' /_local/'))).toEqual([]);
+  });
+
+  it('sends a newcomer who opens / of the local stack to the docs', async () => {
+    // Act
+    const asJson = await harness.api('GET', '/');
+    const asPage = await fetch(`${harness.stack.httpUrl}/`, { headers: { accept: 'text/html' } });
+
+    // Assess
+    expect(asJson.status).toBe(200);
+    expect(asJson.body.links).toEqual(expect.arrayContaining([expect.objectContaining({ href: '/docs' })]));
+    expect(asPage.status).toBe(200);
+    expect(await asPage.text()).toContain('<a href="/docs">');
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * Recurring notifications end to end on the local stack: a `rate(1 minute)` definition fires its
+ * schedule (the local Scheduler, as EventBridge Scheduler would), each occurrence creates one
+ * notification linked by `recurringId`, and none comes after it is paused. It waits for real
+ * minutes: the one test here that must.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startHarness } from './support/harness.ts';
+import type { Harness } from './support/harness.ts';
+
+let h: Harness;
+let admin: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  admin = await h.token('ops', { role: 'admin' });
+  expect((await h.api('PUT', '/v1/recipients/rita', { token: admin, body: {} })).status).toBe(201);
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+type View = Record<string, unknown> & { lastOccurrences: { at: string; notificationIds: string[] }[]; nextOccurrences?: { at: string; local: string }[] };
+
+async function read(id: string): Promise<View> {
+  return (await h.api('GET', `/v1/recurring-notifications/${id}`, { token: admin })).body as View;
+}
+
+describe('recurring notifications', () => {
+  it('shows a cron definition with its next five occurrences in UTC and local time, and refuses a bad one naming the field', async () => {
+    // Act
+    const created = await h.api('POST', '/v1/recurring-notifications', {
+      token: admin,
+      body: { recipients: ['rita'], title: 'Standup', message: 'At 9', schedule: { cron: '0 9 * * MON-FRI', timezone: 'America/New_York' } },
+    });
+    const bad = await h.api('POST', '/v1/recurring-notifications', {
+      token: admin,
+      body: { recipients: ['rita'], title: 'Standup', message: 'At 9', schedule: { cron: '0 9 1 * MON', timezone: 'America/New_York' } },
+    });
+    const badZone = await h.api('POST', '/v1/recurring-notifications', {
+      token: admin,
+      body: { recipients: ['rita'], title: 'Standup', message: 'At 9', schedule: { rate: '1 day', timezone: 'Mars/Olympus_Mons' } },
+    });
+
+    // Assess
+    expect(created.status).toBe(201);
+    const view = created.body as View;
+    expect(view).toMatchObject({ status: 'active', schedule: { cron: '0 9 * * MON-FRI', timezone: 'America/New_York' }, lastOccurrences: [] });
+    expect(view.nextOccurrences).toHaveLength(5);
+    for (const next of view.nextOccurrences ?? []) expect(next.local).toMatch(/T09:00:00-0[45]:00$/);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error?.details).toEqual([{ field: 'schedule.cron', message: expect.stringContaining('day-of-month and day-of-week') as string }]);
+    expect(badZone.status).toBe(400);
+    expect(badZone.body.error?.details).toEqual([{ field: 'schedule.timezone', message: 'is not a known IANA time zone' }]);
+    const listed = await h.api('GET', '/v1/recurring-notifications?limit=1', { token: admin });
+    expect((listed.body.items as { id: string }[]).map((r) => r.id)).toEqual([view.id]);
+    expect((await h.api('DELETE', `/v1/recurring-notifications/${String(view.id)}`, { token: admin })).status).toBe(200);
+    expect((await h.api('GET', `/v1/recurring-notifications/${String(view.id)}`, { token: admin })).status).toBe(404);
+  });
+
+  it('creates one notification per occurrence of rate(1 minute), linked to it, and none after a pause', async () => {
+    // Prepare: the first occurrence fires when it is created, then every minute
+    const created = await h.api('POST', '/v1/recurring-notifications', {
+      token: admin,
+      body: { recipients: ['rita'], title: 'Tick', message: 'Every minute', schedule: { rate: '1 minute', timezone: 'UTC' } },
+    });
+    expect(created.status).toBe(201);
+    const id = String(created.body.id);
+
+    // Act: two occurrences, then a pause
+    const two = await eventually(() => read(id), (r) => r.lastOccurrences.length >= 2, 150_000);
+    const paused = await h.api('PATCH', `/v1/recurring-notifications/${id}`, { token: admin, body: { paused: true } });
+    const atPause = (await read(id)).lastOccurrences.length;
+    await new Promise((resolve) => setTimeout(resolve, 65_000));
+    const afterPause = await read(id);
+
+    // Assess: one notification per occurrence, a minute apart, linked back; none after the pause
+    expect(paused.body).toMatchObject({ status: 'paused', nextOccurrences: [] });
+    const [second, first] = two.lastOccurrences;
+    expect(Date.parse(second?.at ?? '') - Date.parse(first?.at ?? '')).toBe(60_000);
+    for (const occurrence of two.lastOccurrences) expect(occurrence.notificationIds).toHaveLength(1);
+    const notification = await h.api('GET', `/v1/notifications/${first?.notificationIds[0] ?? ''}`, { token: admin });
+    expect(notification.body).toMatchObject({ recipientId: 'rita', title: 'Tick', recurringId: id });
+    expect(afterPause.lastOccurrences).toHaveLength(atPause);
+  }, 300_000);
+});

@@ -1,0 +1,267 @@
+/**
+ * The Telegram and webhook channels end to end on the local stack: Telegram through the local Bot
+ * API (its outbox), webhooks sent for real to a receiver this test runs. One notification reaches
+ * each provider once and the webhook verifies with the tenant's secret (the `standardwebhooks`
+ * package, as a receiver would); a 410 removes the URL, a 403 fails at once, a 429 waits its
+ * `retry_after`; preferences skip what they switch off; broadcasts deliver on both; a chat or URL a
+ * user sets for themself gets nothing but a code until confirmed.
+ */
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eventually, startHarness } from './support/harness.ts';
+import type { ApiResponse, Harness } from './support/harness.ts';
+
+/** What the test's webhook receiver got. */
+interface Received {
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+let h: Harness;
+let admin: string;
+let receiver: Server;
+let receiverUrl: string;
+const received: Received[] = [];
+/** The status the receiver answers, by path; 200 otherwise. */
+const answers = new Map<string, number>();
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(answers.get(path) ?? 200).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  h = await startHarness({ environment: { HERALD_RETRY_BASE_SECONDS: '1', HERALD_RETRY_JITTER: '0' } });
+  admin = await h.token('alice', { role: 'admin' });
+});
+
+afterAll(async () => {
+  await h?.close();
+  await new Promise<void>((resolve) => receiver?.close(() => resolve()));
+});
+
+beforeEach(async () => {
+  await h.api('DELETE', '/_local/faults');
+});
+
+async function putRecipient(id: string, body: Record<string, unknown>): Promise<void> {
+  const response = await h.api('PUT', `/v1/recipients/${id}`, { token: admin, body });
+  expect(response.status, JSON.stringify(response.body)).toBeLessThan(300);
+}
+
+async function notify(recipientId: string, body: Record<string, unknown> = {}): Promise<string> {
+  const created = await h.api('POST', '/v1/notifications', { token: admin, body: { recipients: [recipientId], title: 'Invoice 42', message: 'Your invoice is ready.', ...body } });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const [id] = created.body.notificationIds as string[];
+  return id ?? '';
+}
+
+type Deliveries = Record<string, { status: string; detail?: string; error?: string }>;
+
+async function settled(id: string): Promise<ApiResponse['body'] & { deliveries: Deliveries; status: string; attempts: number }> {
+  const done = await eventually(
+    () => h.api('GET', `/v1/notifications/${id}`, { token: admin }),
+    (r) => r.body.status === 'sent' || r.body.status === 'failed',
+    20_000,
+  );
+  return done.body as ApiResponse['body'] & { deliveries: Deliveries; status: string; attempts: number };
+}
+
+async function outbox(channel: 'telegram' | 'webhook'): Promise<{ to: string; at: number; body: Record<string, unknown>; providerMessageId?: string }[]> {
+  const response = await h.api('GET', `/_local/outbox?channel=${channel}`);
+  return response.body.entries as { to: string; at: number; body: Record<string, unknown>; providerMessageId?: string }[];
+}
+
+async function webhookSecret(): Promise<{ secret: string; previousSecret: string | null }> {
+  const response = await h.api('GET', '/v1/settings/webhook-secret', { token: admin });
+  expect(response.status).toBe(200);
+  return response.body as unknown as { secret: string; previousSecret: string | null };
+}
+
+const headersOf = (r: Received): Record<string, string> => ({
+  'webhook-id': String(r.headers['webhook-id']),
+  'webhook-timestamp': String(r.headers['webhook-timestamp']),
+  'webhook-signature': String(r.headers['webhook-signature']),
+});
+
+describe('a notification on telegram and webhook', () => {
+  it('reaches the Bot API and the webhook once each, the webhook signed with the tenant secret', async () => {
+    // Prepare
+    await putRecipient('bob', { telegramChatId: '4242', webhookUrl: `${receiverUrl}/bob`, locale: 'en-gb' });
+
+    // Act
+    const id = await notify('bob');
+    const done = await settled(id);
+
+    // Assess
+    expect(done.deliveries.telegram).toMatchObject({ status: 'sent' });
+    expect(done.deliveries.webhook).toMatchObject({ status: 'sent' });
+    const messages = (await outbox('telegram')).filter((e) => e.to === '4242');
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.body).toMatchObject({ text: 'Invoice 42\n\nYour invoice is ready.' });
+    expect(done.deliveries.telegram?.detail).toContain(`id ${messages[0]?.providerMessageId}`);
+    const posts = received.filter((r) => r.path === '/bob');
+    expect(posts).toHaveLength(1);
+    const post = posts[0] as Received;
+    const verified = new Webhook((await webhookSecret()).secret).verify(post.body, headersOf(post)) as { type: string; data: Record<string, unknown> };
+    expect(verified).toMatchObject({ type: 'notification', data: { id, title: 'Invoice 42', recipientId: 'bob' } });
+    expect((await outbox('webhook')).filter((e) => e.to === `${receiverUrl}/bob`)).toHaveLength(1);
+    expect((await h.api('GET', '/v1/recipients/bob', { token: admin })).body).toMatchObject({ locale: 'en-GB', telegramChatId: '4242' });
+  });
+
+  it('signs with both the new and the old secret for a day after a rotation', async () => {
+    // Prepare
+    const before = await webhookSecret();
+    const rotated = await h.api('POST', '/v1/settings/webhook-secret/rotate', { token: admin });
+    const sender = await h.token('sam', { role: 'sender' });
+    const refused = await h.api('POST', '/v1/settings/webhook-secret/rotate', { token: sender });
+
+    // Act
+    await settled(await notify('bob', { channels: ['webhook'] }));
+
+    // Assess
+    expect(refused.status).toBe(403);
+    expect(rotated.body).toMatchObject({ previousSecret: before.secret });
+    const post = received.filter((r) => r.path === '/bob').at(-1) as Received;
+    expect(String(post.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    for (const secret of [before.secret, rotated.body.secret as string]) expect(() => new Webhook(secret).verify(post.body, headersOf(post))).not.toThrow();
+  });
+});
+
+describe('what the providers answer', () => {
+  it('removes a webhook URL answered 410, and fails Telegram at once when the bot is blocked', async () => {
+    // Prepare
+    answers.set('/carol', 410);
+    await putRecipient('carol', { telegramChatId: '5151', webhookUrl: `${receiverUrl}/carol` });
+    await h.api('POST', '/_local/faults', {
+      body: [{ service: 'telegram', operation: 'sendMessage', probability: 1, error: { statusCode: 403, code: 'Forbidden', message: 'Forbidden: bot was blocked by the user' } }],
+    });
+
+    // Act
+    const done = await settled(await notify('carol'));
+
+    // Assess: the inbox has it, so the notification is sent; each failed channel was tried once.
+    expect(done.deliveries.inbox).toMatchObject({ status: 'sent' });
+    expect(done.attempts).toBe(1);
+    expect(done.deliveries.telegram).toMatchObject({ status: 'failed' });
+    expect(done.deliveries.telegram?.error).toContain('bot was blocked by the user');
+    expect(done.deliveries.webhook).toMatchObject({ status: 'failed' });
+    expect(received.filter((r) => r.path === '/carol')).toHaveLength(1);
+    expect((await h.api('GET', '/v1/recipients/carol', { token: admin })).body).toMatchObject({ webhookUrl: null, telegramChatId: '5151' });
+  });
+
+  it("waits at least the retry_after of Telegram's 429 before sending again", async () => {
+    // Prepare
+    await putRecipient('dan', { telegramChatId: '6161' });
+    const refusedAt: number[] = [];
+    const decide = h.stack.faults.decide.bind(h.stack.faults);
+    // Observes (does not change) the injector: when the 429 was answered.
+    h.stack.faults.decide = (service, operation) => {
+      const fault = decide(service, operation);
+      if (fault && service === 'telegram') refusedAt.push(Date.now());
+      return fault;
+    };
+    await h.api('POST', '/_local/faults', {
+      body: [{ service: 'telegram', operation: 'sendMessage', probability: 1, error: { statusCode: 429, code: 'TooManyRequests', message: 'Too Many Requests: retry after 2', retryAfterSeconds: 2 } }],
+    });
+
+    // Act
+    const id = await notify('dan', { channels: ['telegram'] });
+    await eventually(async () => refusedAt.length, (n) => n > 0, 15_000);
+    await h.api('DELETE', '/_local/faults');
+    const done = await settled(id);
+    h.stack.faults.decide = decide;
+
+    // Assess
+    expect(done.deliveries.telegram).toMatchObject({ status: 'sent' });
+    const [sent] = (await outbox('telegram')).filter((e) => e.to === '6161');
+    expect(refusedAt).toHaveLength(1);
+    expect((sent?.at ?? 0) - (refusedAt[0] ?? 0)).toBeGreaterThanOrEqual(2_000);
+  });
+});
+
+describe('preferences, broadcasts and self-set addresses', () => {
+  it('skips what the type or the channel switches off, the type winning', async () => {
+    // Prepare
+    await putRecipient('erin', { telegramChatId: '7171', webhookUrl: `${receiverUrl}/erin` });
+    const erin = await h.token('erin');
+    const patched = await h.api('PATCH', '/v1/me', { token: erin, body: { channels: { webhook: false }, types: { marketing: { telegram: false }, alerts: { webhook: true } } } });
+    const refused = await h.api('PATCH', '/v1/me', { token: erin, body: { types: { marketing: { inbox: false } } } });
+
+    // Act
+    const marketing = await settled(await notify('erin', { type: 'marketing' }));
+    const alerts = await settled(await notify('erin', { type: 'alerts' }));
+
+    // Assess
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ channels: { webhook: false, telegram: true }, types: { marketing: { telegram: false }, alerts: { webhook: true } } });
+    expect(refused.status).toBe(400);
+    expect(marketing.deliveries.telegram).toMatchObject({ status: 'skipped', detail: 'switched off for type marketing by preference' });
+    expect(marketing.deliveries.webhook).toMatchObject({ status: 'skipped', detail: 'disabled by preference' });
+    expect(alerts.deliveries.telegram).toMatchObject({ status: 'sent' });
+    expect(alerts.deliveries.webhook).toMatchObject({ status: 'sent' });
+    expect(received.filter((r) => r.path === '/erin')).toHaveLength(1);
+  });
+
+  it('delivers a broadcast on telegram and webhook to each recipient once', async () => {
+    // Prepare
+    await putRecipient('fay', { telegramChatId: '8181', webhookUrl: `${receiverUrl}/fay`, groups: ['night-shift'] });
+    await putRecipient('gus', { telegramChatId: '9191', webhookUrl: `${receiverUrl}/gus`, groups: ['night-shift'] });
+
+    // Act
+    const created = await h.api('POST', '/v1/broadcasts', {
+      token: admin,
+      body: { audience: { groups: ['night-shift'] }, title: 'Maintenance', message: 'Down from 2 to 3 am.', channels: ['telegram', 'webhook'] },
+    });
+    const broadcastId = created.body.broadcastId as string;
+    await eventually(() => h.api('GET', `/v1/broadcasts/${broadcastId}`, { token: admin }), (r) => r.body.status === 'completed', 20_000);
+
+    // Assess
+    const chats = (await outbox('telegram')).filter((e) => e.to === '8181' || e.to === '9191').map((e) => e.to);
+    expect(chats.sort()).toEqual(['8181', '9191']);
+    for (const path of ['/fay', '/gus']) {
+      const posts = received.filter((r) => r.path === path);
+      expect(posts).toHaveLength(1);
+      expect(JSON.parse((posts[0] as Received).body)).toMatchObject({ type: 'notification', data: { broadcastId, title: 'Maintenance' } });
+    }
+  });
+
+  it('sends a chat or URL a user set for themself nothing but a code until they confirm it', async () => {
+    // Prepare
+    await putRecipient('hal', {});
+    const hal = await h.token('hal');
+
+    // Act
+    const patched = await h.api('PATCH', '/v1/me', { token: hal, body: { telegramChatId: '1212', webhookUrl: `${receiverUrl}/hal` } });
+    const before = await settled(await notify('hal', { channels: ['telegram', 'webhook'] }));
+    const telegramCode = /\b(\d{6})\b/.exec(String((await outbox('telegram')).find((e) => e.to === '1212')?.body.text))?.[1];
+    const hook = received.find((r) => r.path === '/hal') as Received;
+    const webhookCode = (JSON.parse(hook.body) as { data: { code: string } }).data.code;
+    const confirmations = [
+      await h.api('POST', '/v1/me/verify', { token: hal, body: { channel: 'telegram', code: telegramCode } }),
+      await h.api('POST', '/v1/me/verify', { token: hal, body: { channel: 'webhook', code: webhookCode } }),
+    ];
+    const after = await settled(await notify('hal', { channels: ['telegram', 'webhook'] }));
+
+    // Assess
+    expect(patched.body).toMatchObject({ awaitingVerification: ['telegram', 'webhook'] });
+    expect(new Webhook((await webhookSecret()).secret).verify(hook.body, headersOf(hook))).toMatchObject({ type: 'verification', data: { recipientId: 'hal' } });
+    expect(before.deliveries.telegram).toMatchObject({ status: 'skipped', detail: 'chat not verified' });
+    expect(before.deliveries.webhook).toMatchObject({ status: 'skipped', detail: 'webhook URL not verified' });
+    expect(confirmations.map((c) => c.status)).toEqual([200, 200]);
+    expect(confirmations[1]?.body).toMatchObject({ awaitingVerification: [] });
+    expect(after.deliveries.telegram).toMatchObject({ status: 'sent' });
+    expect(after.deliveries.webhook).toMatchObject({ status: 'sent' });
+    expect((await outbox('telegram')).filter((e) => e.to === '1212')).toHaveLength(2);
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * The console as deployed: a private bucket that only the distribution reads (Origin Access
+ * Control), HTTPS, security headers, access logs, the API on the same origin, and the files with
+ * their config.json put there by every deployment.
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SynthesisedHerald } from './synth.ts';
+import { synthesiseHerald } from './synth.ts';
+import { outputsOf, prop, resourcesOfType } from './template-queries.ts';
+
+/** CloudFront's managed policies ("Use managed cache policies", "Use managed origin request policies"). */
+const cachingDisabled = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+const allViewerExceptHostHeader = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
+
+describe('the console stack', () => {
+  let herald: SynthesisedHerald;
+  let siteBucket: string;
+  let logBucket: string;
+  let distribution: Record<string, unknown>;
+  beforeAll(() => {
+    herald = synthesiseHerald();
+    const buckets = resourcesOfType(herald.console, 'AWS::S3::Bucket');
+    siteBucket = buckets.find(([id]) => id.startsWith('ConsoleSite'))?.[0] ?? '';
+    logBucket = buckets.find(([id]) => id.startsWith('ConsoleAccessLogs'))?.[0] ?? '';
+    const [only] = resourcesOfType(herald.console, 'AWS::CloudFront::Distribution');
+    distribution = (only ? prop(only[1], 'DistributionConfig') : {}) as Record<string, unknown>;
+  });
+
+  it('keeps the files in a private, encrypted bucket that logs its access', () => {
+    herald.console.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: { DestinationBucketName: { Ref: logBucket }, LogFilePrefix: 's3/' },
+    });
+  });
+
+  it('lets only this distribution read the bucket, through Origin Access Control, and refuses plain HTTP', () => {
+    herald.console.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: siteBucket },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 's3:GetObject',
+            Principal: { Service: 'cloudfront.amazonaws.com' },
+            Condition: { StringEquals: { 'AWS:SourceArn': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+    const origins = distribution.Origins as Array<Record<string, unknown>>;
+    const s3 = origins.find((o) => 'S3OriginConfig' in o);
+    expect(s3?.OriginAccessControlId).toBeDefined();
+    expect(s3?.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
+  });
+
+  it('serves index.html over HTTPS with security headers, and logs every request', () => {
+    expect(distribution.DefaultRootObject).toBe('index.html');
+    expect(distribution.DefaultCacheBehavior).toMatchObject({ ViewerProtocolPolicy: 'redirect-to-https', ResponseHeadersPolicyId: expect.anything() });
+    expect(distribution.Logging).toEqual({ Bucket: { 'Fn::GetAtt': [logBucket, 'RegionalDomainName'] }, Prefix: 'cloudfront/' });
+    herald.console.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: {
+        SecurityHeadersConfig: {
+          // Joined with the WebSocket API's URL (a token), so checked below as text.
+          ContentSecurityPolicy: Match.objectLike({ Override: true }),
+          StrictTransportSecurity: Match.objectLike({ AccessControlMaxAgeSec: 31_536_000 }),
+          FrameOptions: { FrameOption: 'DENY', Override: true },
+        },
+      },
+    });
+    const [policy] = resourcesOfType(herald.console, 'AWS::CloudFront::ResponseHeadersPolicy');
+    const csp = JSON.stringify(policy?.[1].Properties);
+    expect(csp).toContain("default-src 'self'; connect-src 'self' ");
+    expect(csp).toContain("object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+  });
+
+  it('forwards /v1/* to the HTTP API uncached, with the bearer token, so the console and the API share an origin', () => {
+    const [api] = distribution.CacheBehaviors as Array<Record<string, unknown>>;
+    expect(api).toMatchObject({
+      PathPattern: '/v1/*',
+      ViewerProtocolPolicy: 'https-only',
+      CachePolicyId: cachingDisabled,
+      OriginRequestPolicyId: allViewerExceptHostHeader,
+      AllowedMethods: expect.arrayContaining(['GET', 'POST', 'PATCH', 'DELETE', 'PUT']),
+    });
+    const origin = (distribution.Origins as Array<Record<string, unknown>>).find((o) => o.Id === api?.TargetOriginId);
+    expect(origin?.CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only' });
+    expect(JSON.stringify(origin?.DomainName)).toContain('.execute-api.');
+  });
+
+  it('deploys the console files with a config.json naming the WebSocket API, invalidates the cache, and empties the bucket when the stack goes', () => {
+    const [deployment] = resourcesOfType(herald.console, 'Custom::CDKBucketDeployment');
+    expect(deployment).toBeDefined();
+    const properties = deployment?.[1].Properties as Record<string, unknown>;
+    expect(properties).toMatchObject({ DestinationBucketName: { Ref: siteBucket }, DistributionPaths: ['/*'], Prune: true, RetainOnDelete: false });
+    // Two sources: the console directory and the config.json whose markers are the WebSocket URL's parts.
+    expect(properties.SourceObjectKeys).toHaveLength(2);
+    expect(JSON.stringify(properties.SourceMarkers)).toContain('WebSocketApi');
+  });
+
+  it('says where to open the console', () => {
+    expect(Object.keys(outputsOf(herald.console))).toContain('ConsoleUrl');
+  });
+
+  it('adds no function to the service stack, whose functions stay exactly those of the description', () => {
+    expect(resourcesOfType(herald.console, 'AWS::Lambda::Function')).toHaveLength(1);
+    expect(resourcesOfType(herald.service, 'AWS::CloudFront::Distribution')).toHaveLength(0);
+  });
+});

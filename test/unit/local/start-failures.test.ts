@@ -1,0 +1,157 @@
+/**
+ * What a newcomer sees when the local stack cannot start for a reason they can fix, and what any
+ * `--help` prints: one line saying what to do, a non-zero exit (0 for `--help`).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDynaliteStore } from '../../../local/dynamodb/dynalite.ts';
+import { listen } from '../../../local/listen.ts';
+import { startSesEmulator } from '../../../local/ses-emulator.ts';
+import { PortInUseError, startFailureLine } from '../../../local/start-errors.ts';
+
+const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a script of the repository with its Node 24, as `npm run` would. */
+async function run(script: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  const child = spawn('node', [script, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`, ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>((done, fail) => {
+    child.once('error', fail);
+    child.once('close', done);
+  });
+  return { code, stdout, stderr };
+}
+
+describe('startFailureLine', () => {
+  let busy: Server;
+  let busyPort: number;
+
+  beforeAll(async () => {
+    busy = createServer();
+    busyPort = await listen(busy, 0, '127.0.0.1');
+  });
+  afterAll(async () => new Promise<void>((done) => busy.close(() => done())));
+
+  it('names the variable of a taken port and suggests 0', async () => {
+    // Prepare
+    const error = await listen(createServer(), busyPort, '127.0.0.1').catch((e: unknown) => e);
+
+    // Act
+    const line = startFailureLine(error, { HERALD_HTTP_PORT: 3000, HERALD_SES_PORT: busyPort });
+
+    // Assess
+    expect(line).toBe(
+      `Herald cannot start: port ${busyPort} on 127.0.0.1 is already in use (another npm start?): set HERALD_SES_PORT to another port, or HERALD_SES_PORT=0 to pick a free one.`,
+    );
+  });
+
+  it("names the mail viewer's taken port instead of failing on a null address", async () => {
+    // Prepare: aws-ses-v2-local neither reports a failed listen nor resolves; it once gave a TypeError
+    const error = await startSesEmulator({ port: busyPort }).catch((e: unknown) => e);
+
+    // Act
+    const line = startFailureLine(error, { HERALD_SES_PORT: busyPort });
+
+    // Assess
+    expect(error).toBeInstanceOf(PortInUseError);
+    expect(line).toContain(`set HERALD_SES_PORT to another port, or HERALD_SES_PORT=0 to pick a free one.`);
+  });
+
+  it('says a data directory is in use by another stack', async () => {
+    // Prepare: one store holds the directory's lock
+    const directory = await mkdtemp(join(tmpdir(), 'herald-lock-'));
+    const first = await openDynaliteStore({ path: directory });
+
+    // Act
+    const error = await openDynaliteStore({ path: directory }).catch((e: unknown) => e);
+
+    // Assess
+    expect(startFailureLine(error, {})).toBe(
+      `Herald cannot start: the data directory ${directory} is in use by another process (another Herald local stack?): stop that stack, or set HERALD_DATA_DIR to another directory.`,
+    );
+    await new Promise((done) => first.db.close(done));
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('names a missing package and says to install', async () => {
+    // Prepare
+    const error = await import('herald-no-such-emulator' as string).catch((e: unknown) => e);
+
+    // Act
+    const line = startFailureLine(error, {});
+
+    // Assess
+    expect(line).toBe('Herald cannot start: the package herald-no-such-emulator is not installed: run npm install (npm install --omit=dev is enough for npm start).');
+  });
+
+  it('leaves any other failure to be printed in full', () => {
+    expect(startFailureLine(new Error('disk full'), {})).toBeUndefined();
+  });
+});
+
+describe('the commands', () => {
+  it('npm start on a taken port prints one line and exits 1', async () => {
+    // Prepare: the HTTP port is taken
+    const busy = createServer();
+    const port = await listen(busy, 0, '127.0.0.1');
+
+    // Act
+    const result = await run('local/main.ts', [], { HERALD_HTTP_PORT: String(port), HERALD_WS_PORT: '0', HERALD_SES_PORT: '0' });
+    await new Promise<void>((done) => busy.close(() => done()));
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `Herald cannot start: port ${port} on 127.0.0.1 is already in use (another npm start?): set HERALD_HTTP_PORT to another port, or HERALD_HTTP_PORT=0 to pick a free one.`,
+    ]);
+  }, 60_000);
+
+  it('npm run redrive -- --local with no stack says to start one and exits non-zero', async () => {
+    // Prepare: a port nothing listens on
+    const probe = createServer();
+    const port = await listen(probe, 0, '127.0.0.1');
+    await new Promise<void>((done) => probe.close(() => done()));
+
+    // Act
+    const result = await run('scripts/redrive.ts', ['--local', `http://127.0.0.1:${port}`]);
+
+    // Assess
+    expect(result.code).not.toBe(0);
+    expect(result.stderr.trim()).toBe(`No local stack answers at http://127.0.0.1:${port} (ECONNREFUSED): start it with npm start, or pass its URL: --local <http url>`);
+  });
+
+  it.each([
+    ['local/main.ts', 'usage: npm start'],
+    ['local/token-cli.ts', 'Usage: npm run token'],
+    ['scripts/redrive.ts', 'usage: npm run redrive'],
+    ['scripts/smoke.ts', 'npm run smoke'],
+    ['scripts/bench.ts', 'npm run bench'],
+    ['scripts/limits-doc.ts', 'usage: npm run docs:limits'],
+    ['scripts/client-types.ts', 'usage: npm run client:types'],
+    ['cli/herald.ts', 'Usage: herald [options] [command]'],
+  ])('%s --help prints its usage and exits 0', async (script, expected) => {
+    // Act
+    const result = await run(script, ['--help']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(expected);
+  });
+});

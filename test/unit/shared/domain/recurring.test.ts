@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { eventBridgeCronFields, nextOccurrences, RecurringScheduleError, scheduleExpressionOf } from '../../../../shared/domain/recurring.ts';
+
+describe('cron forms', () => {
+  it.each([
+    ['0 9 * * MON-FRI', '0 9 ? * MON-FRI *'],
+    ['0 9 * * 1-5', '0 9 ? * 2-6 *'],
+    ['30 7 * * 0', '30 7 ? * 1 *'],
+    ['30 7 * * 7', '30 7 ? * 1 *'],
+    ['0 8 1 * *', '0 8 1 * ? *'],
+    ['*/15 * * * *', '*/15 * * * ? *'],
+    ['0 9 ? * MON-FRI *', '0 9 ? * MON-FRI *'],
+  ])('reads %s as EventBridge fields %s', (cron, fields) => {
+    // Act / Assess
+    expect(eventBridgeCronFields(cron)).toBe(fields);
+  });
+
+  it.each(['0 9 1 * MON', '0 9 * *', '0 9 * * * * *', '0 9 * * MON;'])('refuses %s, naming schedule.cron', (cron) => {
+    // Act
+    const error = (() => {
+      try {
+        eventBridgeCronFields(cron);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+
+    // Assess
+    expect(error).toBeInstanceOf(RecurringScheduleError);
+    expect((error as RecurringScheduleError).field).toBe('schedule.cron');
+  });
+
+  it('writes rates as EventBridge wants them: singular for one', () => {
+    // Act / Assess
+    expect(scheduleExpressionOf({ rate: '1 minutes' })).toBe('rate(1 minute)');
+    expect(scheduleExpressionOf({ rate: '5 minute' })).toBe('rate(5 minutes)');
+    expect(scheduleExpressionOf({ cron: '0 9 * * MON-FRI' })).toBe('cron(0 9 ? * MON-FRI *)');
+    expect(() => scheduleExpressionOf({ rate: '2 weeks' })).toThrow(RecurringScheduleError);
+  });
+});
+
+describe('nextOccurrences', () => {
+  it('finds weekday mornings in the zone, across the spring change of clocks', () => {
+    // Act: 09:00 Monday to Friday in Paris, from Friday 2027-03-26 noon UTC (clocks go forward on Sunday the 28th)
+    const next = nextOccurrences({ cron: '0 9 * * MON-FRI', timezone: 'Europe/Paris' }, Date.parse('2027-03-26T12:00:00Z'), 3, 0);
+
+    // Assess: Monday 09:00 is +02:00 now
+    expect(next.map((ms) => new Date(ms).toISOString())).toEqual(['2027-03-29T07:00:00.000Z', '2027-03-30T07:00:00.000Z', '2027-03-31T07:00:00.000Z']);
+  });
+
+  it('counts a rate in whole periods from its start and stops before its end', () => {
+    // Act
+    const next = nextOccurrences(
+      { rate: '1 hour', timezone: 'UTC', startAt: '2030-01-01T00:00:00.000Z', endAt: '2030-01-01T03:00:00.000Z' },
+      Date.parse('2030-01-01T00:30:00Z'),
+      5,
+      0,
+    );
+
+    // Assess
+    expect(next.map((ms) => new Date(ms).toISOString())).toEqual(['2030-01-01T01:00:00.000Z', '2030-01-01T02:00:00.000Z']);
+  });
+});

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { isKnownTimeZone, offsetMinutesAt, quietWindowEnd, resolveLocalTime, toLocalIso } from '../../../../shared/domain/time.ts';
+
+const utc = (iso: string): number => Date.parse(iso);
+
+/**
+ * Every change of clocks in 2027 in three zones (tz database): Paris and New York move by an hour,
+ * Lord Howe by half an hour. For each: a wall time in the gap or the overlap, and the instants
+ * just around it.
+ */
+const transitions2027 = [
+  {
+    zone: 'Europe/Paris',
+    gap: { local: '2027-03-28T02:30', expectUtc: '2027-03-28T01:30:00Z', resolvedLocal: '2027-03-28T03:30:00+02:00', shiftMinutes: 60 },
+    overlap: { local: '2027-10-31T02:30', expectUtc: '2027-10-31T00:30:00Z', resolvedLocal: '2027-10-31T02:30:00+02:00' },
+    before: { local: '2027-03-28T01:59', expectUtc: '2027-03-28T00:59:00Z' },
+    after: { local: '2027-10-31T03:00', expectUtc: '2027-10-31T02:00:00Z' },
+  },
+  {
+    zone: 'America/New_York',
+    gap: { local: '2027-03-14T02:30', expectUtc: '2027-03-14T07:30:00Z', resolvedLocal: '2027-03-14T03:30:00-04:00', shiftMinutes: 60 },
+    overlap: { local: '2027-11-07T01:30', expectUtc: '2027-11-07T05:30:00Z', resolvedLocal: '2027-11-07T01:30:00-04:00' },
+    before: { local: '2027-03-14T01:59', expectUtc: '2027-03-14T06:59:00Z' },
+    after: { local: '2027-11-07T02:00', expectUtc: '2027-11-07T07:00:00Z' },
+  },
+  {
+    zone: 'Australia/Lord_Howe',
+    gap: { local: '2027-10-03T02:15', expectUtc: '2027-10-02T15:45:00Z', resolvedLocal: '2027-10-03T02:45:00+11:00', shiftMinutes: 30 },
+    overlap: { local: '2027-04-04T01:45', expectUtc: '2027-04-03T14:45:00Z', resolvedLocal: '2027-04-04T01:45:00+11:00' },
+    before: { local: '2027-10-03T01:59', expectUtc: '2027-10-02T15:29:00Z' },
+    after: { local: '2027-04-04T02:00', expectUtc: '2027-04-03T15:30:00Z' },
+  },
+] as const;
+
+describe('resolveLocalTime across every 2027 change of clocks', () => {
+  it.each(transitions2027)('moves a wall time in the $zone spring gap forward by the gap and says so', ({ zone, gap }) => {
+    // Act
+    const resolved = resolveLocalTime(gap.local, zone);
+
+    // Assess
+    expect(new Date(resolved.epochMs).toISOString()).toBe(new Date(gap.expectUtc).toISOString());
+    expect(resolved.adjustment).toEqual({ kind: 'gap', requestedLocal: `${gap.local}:00`, resolvedLocal: gap.resolvedLocal, shiftMinutes: gap.shiftMinutes });
+  });
+
+  it.each(transitions2027)('takes the earlier instant of an ambiguous $zone autumn wall time and says so', ({ zone, overlap }) => {
+    // Act
+    const resolved = resolveLocalTime(overlap.local, zone);
+
+    // Assess
+    expect(resolved.epochMs).toBe(utc(overlap.expectUtc));
+    expect(resolved.adjustment).toEqual({ kind: 'overlap', requestedLocal: `${overlap.local}:00`, resolvedLocal: overlap.resolvedLocal });
+  });
+
+  it.each(transitions2027)('leaves the plain wall times around the $zone changes unadjusted', ({ zone, before, after }) => {
+    // Act
+    const early = resolveLocalTime(before.local, zone);
+    const late = resolveLocalTime(after.local, zone);
+
+    // Assess
+    expect(early).toEqual({ epochMs: utc(before.expectUtc) });
+    expect(late).toEqual({ epochMs: utc(after.expectUtc) });
+  });
+
+  it.each(transitions2027)('shows the $zone gap instant with its new offset', ({ zone, gap }) => {
+    // Act
+    const shown = toLocalIso(utc(gap.expectUtc), zone);
+
+    // Assess
+    expect(shown).toBe(gap.resolvedLocal);
+  });
+
+  it('counts Lord Howe offsets in half hours', () => {
+    // Act / Assess
+    expect(offsetMinutesAt(utc('2027-07-01T00:00:00Z'), 'Australia/Lord_Howe')).toBe(630);
+    expect(offsetMinutesAt(utc('2027-12-01T00:00:00Z'), 'Australia/Lord_Howe')).toBe(660);
+  });
+
+  it('refuses a malformed wall time, an impossible date and an unknown zone', () => {
+    // Act / Assess
+    expect(() => resolveLocalTime('2027-03-28 02:30', 'Europe/Paris')).toThrow(RangeError);
+    expect(() => resolveLocalTime('2027-02-30T09:00', 'Europe/Paris')).toThrow(RangeError);
+    expect(() => resolveLocalTime('2027-03-28T09:00', 'Mars/Olympus_Mons')).toThrow(RangeError);
+  });
+
+  it('knows IANA zones and not offsets or inventions', () => {
+    // Act / Assess
+    expect(isKnownTimeZone('Australia/Lord_Howe')).toBe(true);
+    expect(isKnownTimeZone('UTC')).toBe(true);
+    expect(isKnownTimeZone('+01:00')).toBe(false);
+    expect(isKnownTimeZone('Mars/Olympus_Mons')).toBe(false);
+  });
+});
+
+describe('quietWindowEnd', () => {
+  const night = { start: '22:00', end: '08:00' };
+
+  it('ends a window that crosses midnight on the next morning when it is late evening', () => {
+    // Act: 23:00 in Paris (winter, +01:00)
+    const end = quietWindowEnd(utc('2027-01-14T22:00:00Z'), 'Europe/Paris', night);
+
+    // Assess: 08:00 the next day
+    expect(end).toBe(utc('2027-01-15T07:00:00Z'));
+  });
+
+  it('ends a window that crosses midnight the same morning when it is after midnight', () => {
+    // Act: 03:00 in New York (winter, -05:00)
+    const end = quietWindowEnd(utc('2027-01-15T08:00:00Z'), 'America/New_York', night);
+
+    // Assess
+    expect(end).toBe(utc('2027-01-15T13:00:00Z'));
+  });
+
+  it('is not quiet outside the window, at its end, or when start equals end', () => {
+    // Act / Assess
+    expect(quietWindowEnd(utc('2027-01-15T12:00:00Z'), 'Europe/Paris', night)).toBeUndefined();
+    expect(quietWindowEnd(utc('2027-01-15T07:00:00Z'), 'Europe/Paris', night)).toBeUndefined();
+    expect(quietWindowEnd(utc('2027-01-15T21:00:00Z'), 'Europe/Paris', night)).toBe(utc('2027-01-16T07:00:00Z'));
+    expect(quietWindowEnd(utc('2027-01-15T12:00:00Z'), 'Europe/Paris', { start: '09:00', end: '09:00' })).toBeUndefined();
+  });
+
+  it('handles a window within one day', () => {
+    // Act: 13:30 in Paris, window 13:00-14:00
+    const end = quietWindowEnd(utc('2027-01-15T12:30:00Z'), 'Europe/Paris', { start: '13:00', end: '14:00' });
+
+    // Assess
+    expect(end).toBe(utc('2027-01-15T13:00:00Z'));
+  });
+
+  it('makes the Paris night the clocks go forward an hour shorter in real time', () => {
+    // Act: 22:00 on 2027-03-27 (+01:00); the window ends 08:00 on the 28th (+02:00)
+    const start = utc('2027-03-27T21:00:00Z');
+    const end = quietWindowEnd(start, 'Europe/Paris', night);
+
+    // Assess: 9 hours, not 10
+    expect(end).toBe(utc('2027-03-28T06:00:00Z'));
+    expect(((end ?? 0) - start) / 3_600_000).toBe(9);
+  });
+
+  it('makes the New York night the clocks go back an hour longer in real time', () => {
+    // Act: 22:00 on 2027-11-06 (-04:00); the window ends 08:00 on the 7th (-05:00)
+    const start = utc('2027-11-07T02:00:00Z');
+    const end = quietWindowEnd(start, 'America/New_York', night);
+
+    // Assess: 11 hours
+    expect(end).toBe(utc('2027-11-07T13:00:00Z'));
+    expect(((end ?? 0) - start) / 3_600_000).toBe(11);
+  });
+
+  it('ends a Lord Howe window whose end falls in the half-hour gap when the gap ends', () => {
+    // Act: 01:00 on 2027-10-03 (+10:30), window 22:00-02:15; 02:15 does not exist that night
+    const end = quietWindowEnd(utc('2027-10-02T14:30:00Z'), 'Australia/Lord_Howe', { start: '22:00', end: '02:15' });
+
+    // Assess: 02:45 +11:00
+    expect(end).toBe(utc('2027-10-02T15:45:00Z'));
+  });
+
+  it('ends a window in the second pass of a repeated hour at the end time of that pass', () => {
+    // Prepare: Paris 2027-10-31, 02:15 +01:00 (the second 02:15), window 22:00-02:30
+    const secondPass = utc('2027-10-31T01:15:00Z');
+
+    // Act
+    const end = quietWindowEnd(secondPass, 'Europe/Paris', { start: '22:00', end: '02:30' });
+
+    // Assess: 02:30 +01:00, not the 02:30 +02:00 already past
+    expect(end).toBe(utc('2027-10-31T01:30:00Z'));
+  });
+
+  it('counts the Lord Howe half-hour in a night whose clocks go back', () => {
+    // Act: 22:00 on 2027-04-03 (+11:00) to 08:00 on the 4th (+10:30)
+    const start = utc('2027-04-03T11:00:00Z');
+    const end = quietWindowEnd(start, 'Australia/Lord_Howe', night);
+
+    // Assess: 10.5 hours
+    expect(((end ?? 0) - start) / 3_600_000).toBe(10.5);
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * Running occurrences of a recurring notification: one notification per recipient (linked by
+ * `recurringId`) or one broadcast per occurrence; the same occurrence delivered twice creates
+ * nothing the second time; a paused or ended definition creates nothing.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { OccurrenceClaim, RecurringPage, RecurringStore } from '../../../../shared/ports.ts';
+import type { RecurringNotification, RecurringOccurrence } from '../../../../shared/domain/recurring.ts';
+import { logger } from '../../../../shared/observability/logger.ts';
+import { runOccurrence } from '../../../../shared/use-cases/recurring.ts';
+import type { OccurrenceDeps } from '../../../../shared/use-cases/recurring.ts';
+import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
+import { FakeClock, FakeDeliveryScheduler, InMemoryNotificationStore, InMemoryRecipientStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
+import { aRecipient, tenantId } from '../../fakes/fixtures.ts';
+
+beforeAll(() => {
+  logger.setLogLevel('SILENT');
+});
+
+/** The recurring store in memory, with the marker semantics of the DynamoDB one. */
+class InMemoryRecurringStore implements RecurringStore {
+  readonly definitions = new Map<string, RecurringNotification>();
+  readonly markers = new Map<string, 'creating' | 'created'>();
+  async put(r: RecurringNotification): Promise<void> {
+    this.definitions.set(r.id, r);
+  }
+  async get(_tenantId: string, id: string): Promise<RecurringNotification | undefined> {
+    return this.definitions.get(id);
+  }
+  async remove(_tenantId: string, id: string): Promise<boolean> {
+    return this.definitions.delete(id);
+  }
+  async list(): Promise<RecurringPage> {
+    return { items: [...this.definitions.values()] };
+  }
+  async claimOccurrence(_tenantId: string, id: string, at: string): Promise<OccurrenceClaim> {
+    const state = this.markers.get(`${id}#${at}`);
+    if (state === 'created') return 'done';
+    if (state === 'creating') return 'busy';
+    this.markers.set(`${id}#${at}`, 'creating');
+    return 'claimed';
+  }
+  async recordOccurrence(_tenantId: string, id: string, occurrence: RecurringOccurrence): Promise<void> {
+    this.markers.set(`${id}#${occurrence.at}`, 'created');
+    const r = this.definitions.get(id);
+    if (r) this.definitions.set(id, { ...r, occurrences: [occurrence, ...r.occurrences] });
+  }
+}
+
+function aDefinition(overrides: Partial<RecurringNotification> = {}): RecurringNotification {
+  return {
+    tenantId,
+    id: 'rec_01J0000000000000000000000A',
+    createdBy: 'sam-sender',
+    createdByRoles: ['sender'],
+    recipients: ['bob', 'carol'],
+    title: 'Standup',
+    message: 'At 9',
+    type: 'reminder',
+    priority: 'normal',
+    schedule: { rate: '1 day', timezone: 'UTC' },
+    status: 'active',
+    occurrences: [],
+    createdAt: '2030-01-01T00:00:00.000Z',
+    updatedAt: '2030-01-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
+
+async function setUp(): Promise<{ deps: OccurrenceDeps; store: InMemoryRecurringStore; notifications: InMemoryNotificationStore; world: ReturnType<typeof aBroadcastWorld> }> {
+  const clock = new FakeClock('2030-01-02T09:00:00.000Z');
+  const recipients = new InMemoryRecipientStore();
+  for (const id of ['bob', 'carol']) await recipients.put(aRecipient({ id }));
+  const notifications = new InMemoryNotificationStore();
+  const store = new InMemoryRecurringStore();
+  const world = aBroadcastWorld();
+  const deps: OccurrenceDeps = {
+    recurring: store,
+    notifications: { notifications, recipients, scheduler: new FakeDeliveryScheduler(), clock, selfSend: new InMemorySelfSendLimits() },
+    broadcasts: world.api,
+    clock,
+  };
+  return { deps, store, notifications, world };
+}
+
+describe('runOccurrence', () => {
+  it('creates one notification per recipient, linked to the definition, and records the occurrence', async () => {
+    // Prepare
+    const { deps, store, notifications } = await setUp();
+    await store.put(aDefinition());
+
+    // Act
+    const outcome = await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', note: 'created' });
+    expect(notifications.all().map((n) => [n.recipientId, n.recurringId])).toEqual([
+      ['bob', 'rec_01J0000000000000000000000A'],
+      ['carol', 'rec_01J0000000000000000000000A'],
+    ]);
+    expect(store.definitions.get('rec_01J0000000000000000000000A')?.occurrences).toEqual([
+      { at: '2030-01-02T09:00:00.000Z', notificationIds: notifications.all().map((n) => n.id) },
+    ]);
+  });
+
+  it('creates nothing the second time the same occurrence arrives, and the next occurrence again', async () => {
+    // Prepare
+    const { deps, store, notifications } = await setUp();
+    await store.put(aDefinition());
+    await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
+
+    // Act
+    const repeat = await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00.000Z');
+    const next = await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000A', '2030-01-03T09:00:00Z');
+
+    // Assess
+    expect(repeat).toEqual({ kind: 'done', note: 'already created' });
+    expect(next).toEqual({ kind: 'done', note: 'created' });
+    expect(notifications.all()).toHaveLength(4);
+  });
+
+  it('creates nothing for a paused or ended definition', async () => {
+    // Prepare
+    const { deps, store, notifications } = await setUp();
+    await store.put(aDefinition({ status: 'paused' }));
+
+    // Act
+    const paused = await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
+    const ended = await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000B', '2030-01-02T09:00:00Z');
+
+    // Assess
+    expect([paused, ended]).toEqual([
+      { kind: 'done', note: 'paused' },
+      { kind: 'done', note: 'ended' },
+    ]);
+    expect(notifications.all()).toHaveLength(0);
+  });
+
+  it('creates one broadcast for an audience', async () => {
+    // Prepare
+    const { deps, store, world } = await setUp();
+    const { recipients: _recipients, ...definition } = aDefinition();
+    await store.put({ ...definition, audience: { kind: 'groups', groups: ['staff'] } });
+
+    // Act
+    await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
+
+    // Assess
+    const [occurrence] = store.definitions.get('rec_01J0000000000000000000000A')?.occurrences ?? [];
+    const broadcast = await world.broadcasts.get(tenantId, occurrence?.broadcastId ?? '');
+    expect(broadcast).toMatchObject({ title: 'Standup', audience: { kind: 'groups', groups: ['staff'] }, status: 'scheduled' });
+  });
+});
