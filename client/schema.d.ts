@@ -167,6 +167,99 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/push-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists the caller's browser push subscriptions */
+        get: operations["listPushSubscriptions"];
+        put?: never;
+        /**
+         * Registers a browser's push subscription
+         * @description The JSON of the browser's `PushSubscription` (W3C Push API), subscribed with the key of `GET /v1/me/push/vapid-public-key`. The `push` channel then sends Web Push (RFC 8030/8291/8292) straight to its push service; a subscription the service calls gone (404, 410) is removed. Registering the same endpoint again replaces it; a user keeps at most 10, the oldest going first.
+         */
+        post: operations["addPushSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/push-subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes a browser push subscription */
+        delete: operations["removePushSubscription"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists the caller's mobile devices */
+        get: operations["listDevices"];
+        put?: never;
+        /**
+         * Registers a mobile device's push token
+         * @description An FCM or APNs token, registered as an SNS platform endpoint of the deployment's platform application (CDK context `herald:snsPlatformApplicationArnFcm`, `herald:snsPlatformApplicationArnApns`). A device SNS reports disabled is removed. At most 10 per user, the oldest going first.
+         */
+        post: operations["addDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/devices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes a mobile device (and its SNS endpoint) */
+        delete: operations["removeDevice"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/push/vapid-public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The VAPID public key browsers subscribe with */
+        get: operations["getVapidPublicKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/inbox": {
         parameters: {
             query?: never;
@@ -786,6 +879,7 @@ export interface components {
         PutRecipientRequest: {
             /** Format: email */
             email?: string;
+            phone?: string;
             telegramChatId?: string;
             /** @description Checked by the server: "must be an absolute http(s) URL without credentials". */
             webhookUrl?: string;
@@ -803,9 +897,10 @@ export interface components {
         UpsertRecipientsRequest: {
             recipients: unknown[];
         };
-        /** @description Checked by the server: "must change at least one of email, telegramChatId, webhookUrl, locale, timezone, quietHours, channels, types". Refused: `id`, `tenantId`, `groups`, `createdAt`, `updatedAt`, `version` ("is set by the server and cannot be changed"). */
+        /** @description Checked by the server: "must change at least one of email, phone, telegramChatId, webhookUrl, locale, timezone, quietHours, channels, types". Refused: `id`, `tenantId`, `groups`, `createdAt`, `updatedAt`, `version` ("is set by the server and cannot be changed"). */
         UpdateMeRequest: {
             email?: string | null;
+            phone?: string | null;
             telegramChatId?: string | null;
             webhookUrl?: string | null;
             locale?: string | null;
@@ -814,6 +909,8 @@ export interface components {
             channels?: {
                 websocket?: boolean;
                 email?: boolean;
+                push?: boolean;
+                sms?: boolean;
                 telegram?: boolean;
                 webhook?: boolean;
             };
@@ -822,6 +919,8 @@ export interface components {
                 [key: string]: {
                     websocket?: boolean;
                     email?: boolean;
+                    push?: boolean;
+                    sms?: boolean;
                     telegram?: boolean;
                     webhook?: boolean;
                 } | null;
@@ -833,8 +932,26 @@ export interface components {
         };
         VerifyMeRequest: {
             /** @enum {string} */
-            channel: "email" | "telegram" | "webhook";
+            channel: "email" | "sms" | "telegram" | "webhook";
             code: string;
+        };
+        AddPushSubscriptionRequest: {
+            /**
+             * Format: uri
+             * @description Checked by the server: "must be an https URL".
+             */
+            endpoint: string;
+            expirationTime?: number | null;
+            keys: {
+                /** @description Checked by the server: "must be a point of the P-256 curve". */
+                p256dh: string;
+                auth: string;
+            };
+        };
+        AddDeviceRequest: {
+            /** @enum {string} */
+            platform: "fcm" | "apns";
+            token: string;
         };
         PutSettingsRequest: {
             defaultTimezone?: string | null;
@@ -861,7 +978,7 @@ export interface components {
             /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
             message: string;
             /** @description Checked by the server: "must not repeat a channel". */
-            channels?: ("inbox" | "websocket" | "email" | "telegram" | "webhook")[];
+            channels?: ("inbox" | "websocket" | "email" | "push" | "sms" | "telegram" | "webhook")[];
             /**
              * @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank".
              * @default system
@@ -898,7 +1015,7 @@ export interface components {
             /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
             message?: string;
             /** @description Checked by the server: "must not repeat a channel". */
-            channels?: ("inbox" | "websocket" | "email" | "telegram" | "webhook")[];
+            channels?: ("inbox" | "websocket" | "email" | "push" | "sms" | "telegram" | "webhook")[];
             /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
             type?: string;
             /** @enum {string} */
@@ -946,7 +1063,7 @@ export interface components {
             /** @description Checked by the server: "must be a known IANA time zone or "recipient"". */
             timezone?: string;
             /** @description Checked by the server: "must not repeat a channel". */
-            channels?: ("inbox" | "websocket" | "email" | "telegram" | "webhook")[];
+            channels?: ("inbox" | "websocket" | "email" | "push" | "sms" | "telegram" | "webhook")[];
             /**
              * @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank".
              * @default system
@@ -994,7 +1111,7 @@ export interface components {
             /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
             message?: string;
             /** @description Checked by the server: "must not repeat a channel". */
-            channels?: ("inbox" | "websocket" | "email" | "telegram" | "webhook")[];
+            channels?: ("inbox" | "websocket" | "email" | "push" | "sms" | "telegram" | "webhook")[];
             /**
              * @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank".
              * @default system
@@ -1164,7 +1281,7 @@ export interface components {
             type: string;
             /** @enum {string} */
             priority: "low" | "normal" | "high" | "urgent";
-            channels: ("inbox" | "websocket" | "email" | "telegram" | "webhook")[];
+            channels: ("inbox" | "websocket" | "email" | "push" | "sms" | "telegram" | "webhook")[];
             data: {
                 [key: string]: unknown;
             };
@@ -1223,6 +1340,8 @@ export interface components {
         Recipient: {
             id: string;
             email: string | null;
+            /** @description E.164 mobile number, the `sms` channel's address. */
+            phone: string | null;
             telegramChatId: string | null;
             webhookUrl: string | null;
             /** @description BCP 47 language tag, canonical. */
@@ -1233,6 +1352,8 @@ export interface components {
             channels: {
                 websocket: boolean;
                 email: boolean;
+                push: boolean;
+                sms: boolean;
                 telegram: boolean;
                 webhook: boolean;
             };
@@ -1243,7 +1364,7 @@ export interface components {
                 };
             };
             /** @description Channels whose address the recipient set for themself and has not confirmed yet (`POST /v1/me/verify`): nothing is sent there but the code. */
-            awaitingVerification: ("email" | "telegram" | "webhook")[];
+            awaitingVerification: ("email" | "sms" | "telegram" | "webhook")[];
             /** @description Set when SES reported the address bounced (permanently) or complained of: no e-mail goes there until an admin lifts it or the address changes. */
             emailSuppression: {
                 address: string;
@@ -1301,7 +1422,7 @@ export interface components {
             type: string;
             /** @enum {string} */
             priority: "low" | "normal" | "high" | "urgent";
-            channels: ("inbox" | "websocket" | "email" | "telegram" | "webhook")[];
+            channels: ("inbox" | "websocket" | "email" | "push" | "sms" | "telegram" | "webhook")[];
             audience: {
                 /** @constant */
                 all: true;
@@ -1371,6 +1492,7 @@ export interface components {
             /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
             id: string;
             email?: string | null;
+            phone?: string | null;
             telegramChatId?: string | null;
             webhookUrl?: string | null;
             locale?: unknown | null;
@@ -1577,6 +1699,37 @@ export interface components {
                 };
             }[];
         };
+        AddPushSubscriptionResponse: {
+            /** @description Derived from the endpoint: the same subscription registered again keeps its id. */
+            id: string;
+            endpoint: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ListPushSubscriptionsResponse: {
+            items: components["schemas"]["AddPushSubscriptionResponse"][];
+        };
+        RemovePushSubscriptionResponse: {
+            id: string;
+            /** @constant */
+            removed: true;
+        };
+        AddDeviceResponse: {
+            /** @description Derived from the platform and token. */
+            id: string;
+            /** @enum {string} */
+            platform: "fcm" | "apns";
+            token: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ListDevicesResponse: {
+            items: components["schemas"]["AddDeviceResponse"][];
+        };
+        GetVapidPublicKeyResponse: {
+            /** @description The stage's VAPID public key (base64url, an uncompressed P-256 point): `applicationServerKey` of `pushManager.subscribe`. */
+            publicKey: string;
+        };
         CountUnreadResponse: {
             unread: number;
         };
@@ -1615,7 +1768,7 @@ export interface components {
             };
             title: string;
             message: string;
-            channels: ("inbox" | "websocket" | "email" | "telegram" | "webhook")[] | null;
+            channels: ("inbox" | "websocket" | "email" | "push" | "sms" | "telegram" | "webhook")[] | null;
             type: string;
             /** @enum {string} */
             priority: "low" | "normal" | "high" | "urgent";
@@ -1723,6 +1876,18 @@ export interface components {
                     failed: number;
                 };
                 email: {
+                    sent: number;
+                    unconfirmed: number;
+                    skipped: number;
+                    failed: number;
+                };
+                push: {
+                    sent: number;
+                    unconfirmed: number;
+                    skipped: number;
+                    failed: number;
+                };
+                sms: {
                     sent: number;
                     unconfirmed: number;
                     skipped: number;
@@ -2268,7 +2433,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description JSON of at most 1664000 bytes, nested at most 33 levels. */
+        /** @description JSON of at most 1667072 bytes, nested at most 33 levels. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["UpsertRecipientsRequest"];
@@ -2333,7 +2498,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body is larger than 1664000 bytes, this route's cap (computed from its field limits). */
+            /** @description The body is larger than 1667072 bytes, this route's cap (computed from its field limits). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2574,6 +2739,439 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listPushSubscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPushSubscriptionsResponse"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not in the directory. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    addPushSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON of at most 9216 bytes, nested at most 33 levels. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddPushSubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddPushSubscriptionResponse"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not in the directory. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The record kept changing while it was being updated; repeat the request. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 9216 bytes, this route's cap (computed from its field limits). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    removePushSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemovePushSubscriptionResponse"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not in the directory, or has no subscription of that id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The record kept changing while it was being updated; repeat the request. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDevices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListDevicesResponse"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not in the directory. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    addDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON of at most 9216 bytes, nested at most 33 levels. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddDeviceRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddDeviceResponse"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not in the directory. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The record kept changing while it was being updated; repeat the request. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 9216 bytes, this route's cap (computed from its field limits). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SNS could not be reached; nothing was registered, repeat the request. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    removeDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemovePushSubscriptionResponse"];
+                };
+            };
+            /** @description Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not in the directory, or has no device of that id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The record kept changing while it was being updated; repeat the request. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed inside Herald; the message says nothing internal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getVapidPublicKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stage's key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetVapidPublicKeyResponse"];
+                };
+            };
+            /** @description No valid bearer token: API Gateway's JWT authorizer answers `{ "message": "Unauthorized" }` (and a `www-authenticate` header); a valid token that names no usable subject or tenant gets Herald's error shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"] | components["schemas"]["Error"];
                 };
             };
             /** @description Something failed inside Herald; the message says nothing internal. */

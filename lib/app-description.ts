@@ -128,6 +128,14 @@ export interface FunctionAccess {
   readonly schedulesBroadcasts?: boolean;
   /** Sends email through SES. */
   readonly sendsEmail?: boolean;
+  /** Sends SMS through SNS (`Publish` to a phone number, after `CheckIfPhoneNumberIsOptedOut`). */
+  readonly sendsSms?: boolean;
+  /**
+   * Push: `deliver` publishes to the SNS platform endpoints of devices (and deletes disabled ones)
+   * and signs Web Push; `register` creates and deletes those endpoints. Both read the stage's VAPID
+   * secret.
+   */
+  readonly pushes?: 'deliver' | 'register' | 'both';
   /** Posts to WebSocket connections through the API Gateway Management API. */
   readonly postsToConnections?: boolean;
   /**
@@ -468,6 +476,13 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'GET', path: '/v1/me', auth: 'jwt' },
   { method: 'PATCH', path: '/v1/me', auth: 'jwt' },
   { method: 'POST', path: '/v1/me/verify', auth: 'jwt' },
+  { method: 'POST', path: '/v1/me/push-subscriptions', auth: 'jwt' },
+  { method: 'GET', path: '/v1/me/push-subscriptions', auth: 'jwt' },
+  { method: 'DELETE', path: '/v1/me/push-subscriptions/{id}', auth: 'jwt' },
+  { method: 'POST', path: '/v1/me/devices', auth: 'jwt' },
+  { method: 'GET', path: '/v1/me/devices', auth: 'jwt' },
+  { method: 'DELETE', path: '/v1/me/devices/{id}', auth: 'jwt' },
+  { method: 'GET', path: '/v1/me/push/vapid-public-key', auth: 'jwt' },
   { method: 'GET', path: '/v1/me/inbox', auth: 'jwt' },
   { method: 'GET', path: '/v1/me/inbox/unread-count', auth: 'jwt' },
   { method: 'POST', path: '/v1/me/inbox/{id}/read', auth: 'jwt' },
@@ -538,6 +553,10 @@ export const channelDescriptions: readonly ChannelDescription[] = [
   { name: 'websocket', module: 'shared/delivery/channels/websocket.ts', access: { postsToConnections: true, tables: { inbox: 'readWrite' } } },
   // SES, within its send budget (the `delivery` settings; the rate-limits table holds the budget).
   { name: 'email', module: 'shared/delivery/channels/email.ts', access: { sendsEmail: true, settings: ['delivery'], tables: { 'rate-limits': 'readWrite' } } },
+  // Web Push to browsers, SNS platform endpoints to devices; the targets live on the user's live item, where a gone one is removed.
+  { name: 'push', module: 'shared/delivery/channels/push.ts', access: { pushes: 'deliver', tables: { inbox: 'readWrite' } } },
+  // SNS Publish to the phone number, within its send budget (the `delivery` settings).
+  { name: 'sms', module: 'shared/delivery/channels/sms.ts', access: { sendsSms: true, settings: ['delivery'], tables: { 'rate-limits': 'readWrite' } } },
   // The Bot API's sendMessage, with the token from its secret.
   { name: 'telegram', module: 'shared/delivery/channels/telegram.ts', access: { sendsTelegram: true } },
   // Signed POSTs; the tenant's secret lives in the recipients table, and a 410 removes the URL there.
@@ -554,8 +573,9 @@ export function mergeAccess(a: FunctionAccess, b: FunctionAccess): FunctionAcces
     x === undefined && y === undefined ? undefined : [...new Set([...(x ?? []), ...(y ?? [])])];
   const sendsTo = union(a.sendsTo, b.sendsTo);
   const settings = union(a.settings, b.settings);
-  const flag = (key: 'schedules' | 'schedulesBroadcasts' | 'sendsEmail' | 'postsToConnections' | 'verifiesTokens' | 'sendsTelegram' | 'postsWebhooks'): Partial<FunctionAccess> =>
+  const flag = (key: 'schedules' | 'schedulesBroadcasts' | 'sendsEmail' | 'sendsSms' | 'postsToConnections' | 'verifiesTokens' | 'sendsTelegram' | 'postsWebhooks'): Partial<FunctionAccess> =>
     a[key] || b[key] ? { [key]: true } : {};
+  const pushes = a.pushes === undefined ? b.pushes : b.pushes === undefined || b.pushes === a.pushes ? a.pushes : 'both';
   return {
     ...(Object.keys(tables).length > 0 ? { tables } : {}),
     ...(sendsTo ? { sendsTo } : {}),
@@ -563,6 +583,8 @@ export function mergeAccess(a: FunctionAccess, b: FunctionAccess): FunctionAcces
     ...flag('schedules'),
     ...flag('schedulesBroadcasts'),
     ...flag('sendsEmail'),
+    ...flag('sendsSms'),
+    ...(pushes ? { pushes } : {}),
     ...flag('postsToConnections'),
     ...flag('verifiesTokens'),
     ...flag('sendsTelegram'),
@@ -618,11 +640,14 @@ export const functions: readonly FunctionDescription[] = [
       postsToConnections: true,
       // The operators' routes (/v1/admin/dead-letters): the console's dead-letter panel.
       redrivesDeadLetters: true,
-      // The code that confirms an address a user set for themself (PATCH /v1/me): by e-mail, by the
-      // Telegram bot, or in a signed webhook.
+      // The code that confirms an address a user set for themself (PATCH /v1/me): by e-mail, by
+      // SMS, by the Telegram bot, or in a signed webhook.
       sendsEmail: true,
+      sendsSms: true,
       sendsTelegram: true,
       postsWebhooks: true,
+      // The users' devices become SNS platform endpoints (POST /v1/me/devices); browsers get the VAPID key.
+      pushes: 'register',
       // The caller is read from the claims the HTTP API's JWT authorizer hands on.
       // The per-tenant request quota is counted in the rate-limits table too.
       settings: ['selfSend', 'claims', 'requestQuota'],

@@ -14,7 +14,7 @@ import { configVariables } from '../shared/config.ts';
 import type { RetryPolicy } from '../shared/domain/retry-policy.ts';
 import { queueByName, redriveQueueNames, tableByName } from './app-description.ts';
 import type { FunctionDescription, QueueDescription, QueueName, TableDescription, TableName } from './app-description.ts';
-import type { ClaimsSettings, DeliverySettings, FunctionSettings, SelfSendSettings, SweepSettings } from './stacks/herald-settings.ts';
+import type { ClaimsSettings, DeliverySettings, FunctionSettings, PushSettings, SelfSendSettings, SweepSettings } from './stacks/herald-settings.ts';
 
 /** Environment variables, by name. */
 export type Variables = Readonly<Record<string, string>>;
@@ -60,6 +60,8 @@ export interface EnvironmentSources {
   readonly websocketCallbackUrl: string;
   /** The name of the SES configuration set every e-mail names. */
   readonly emailConfigurationSet: string;
+  /** The Secrets Manager secret the stage's VAPID keys are derived from. */
+  readonly vapidSecretArn: string;
   /** The Telegram bot token's secret (ARN or name) and the Bot API's base URL. */
   readonly telegram: TelegramSettings;
   /** Which webhook URLs may be posted to: `public-https` on AWS, `any` on the local stack only. */
@@ -150,6 +152,18 @@ export function deliveryVariables(settings: DeliverySettings): Variables {
     [configVariables.deliveryHoldMs]: String(settings.holdMs),
     ...(settings.ses.perSecond !== undefined ? { [configVariables.sesPerSecond]: String(settings.ses.perSecond) } : {}),
     ...(settings.ses.tenantPerSecond !== undefined ? { [configVariables.sesTenantPerSecond]: String(settings.ses.tenantPerSecond) } : {}),
+    ...(settings.sms.perSecond !== undefined ? { [configVariables.smsPerSecond]: String(settings.sms.perSecond) } : {}),
+    ...(settings.sms.tenantPerSecond !== undefined ? { [configVariables.smsTenantPerSecond]: String(settings.sms.tenantPerSecond) } : {}),
+  };
+}
+
+/** What a function that pushes needs: the VAPID secret, the VAPID contact (the sender address) and the platform applications. */
+export function pushVariables(settings: PushSettings, vapidSecretArn: string, emailFrom: string): Variables {
+  return {
+    [configVariables.vapidSecretArn]: vapidSecretArn,
+    [configVariables.vapidSubject]: `mailto:${emailFrom}`,
+    ...(settings.fcmApplicationArn ? { [configVariables.snsPlatformApplicationFcm]: settings.fcmApplicationArn } : {}),
+    ...(settings.apnsApplicationArn ? { [configVariables.snsPlatformApplicationApns]: settings.apnsApplicationArn } : {}),
   };
 }
 
@@ -205,6 +219,7 @@ export function functionEnvironment(fn: FunctionDescription, sources: Environmen
     access.schedulesBroadcasts ? schedule('fanout', 'fanout-dlq') : {},
     access.sendsEmail ? emailVariables(settings.emailFrom, sources.emailConfigurationSet) : {},
     access.postsToConnections ? connectionVariables(sources.websocketCallbackUrl) : {},
+    access.pushes ? pushVariables(settings.push, sources.vapidSecretArn, settings.emailFrom) : {},
     access.sendsTelegram ? telegramVariables(sources.telegram) : {},
     access.postsWebhooks ? webhookVariables(sources.webhookTargets) : {},
     access.settings?.includes('retry') ? retryPolicyVariables(settings.retry) : {},

@@ -29,6 +29,7 @@ export interface RecognisedCall {
 const targetPrefixes: Partial<Record<FaultService, string>> = {
   dynamodb: 'DynamoDB_20120810.',
   sqs: 'AmazonSQS.',
+  secretsmanager: 'secretsmanager.',
 };
 
 /** EventBridge Scheduler's restJson1 routes (its Smithy model's `@http` traits). */
@@ -98,7 +99,7 @@ export function recogniseCall(
     const route = sesV2Routes.find(([method, path]) => method === request.method && path.test(url.pathname));
     if (route) return { operation: route[2], protocol: 'restJson' };
   }
-  if (service === 'sqs' || service === 'ses') {
+  if (service === 'sqs' || service === 'ses' || service === 'sns') {
     const action = queryAction(url, request.headers, body);
     return action ? { operation: action, protocol: 'awsQuery' } : undefined;
   }
@@ -145,10 +146,12 @@ const sqsModelledNames: Readonly<Record<string, string>> = Object.fromEntries(
 const jsonNamespaces: Partial<Record<FaultService, string>> = {
   dynamodb: 'com.amazonaws.dynamodb.v20120810',
   sqs: 'com.amazonaws.sqs',
+  secretsmanager: 'com.amazonaws.secretsmanager',
 };
 const queryNamespaces: Partial<Record<FaultService, string>> = {
   ses: 'http://ses.amazonaws.com/doc/2010-12-01/',
   sqs: 'http://queue.amazonaws.com/doc/2012-11-05/',
+  sns: 'http://sns.amazonaws.com/doc/2010-03-31/',
 };
 
 function escapeXml(text: string): string {

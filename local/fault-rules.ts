@@ -8,6 +8,8 @@ import { randomInt } from 'node:crypto';
 import * as apigatewaymanagementapi from '@aws-sdk/client-apigatewaymanagementapi';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
 import * as scheduler from '@aws-sdk/client-scheduler';
+import * as secretsmanager from '@aws-sdk/client-secrets-manager';
+import * as sns from '@aws-sdk/client-sns';
 import * as ses from '@aws-sdk/client-ses';
 import * as sqs from '@aws-sdk/client-sqs';
 import { z } from 'zod';
@@ -15,10 +17,10 @@ import { toValidationError } from '../shared/http/request.ts';
 import { ValidationError } from '../shared/errors.ts';
 
 /**
- * The emulated services whose calls can be made to fail: AWS's, and the Telegram Bot API (whose
- * faults answer in Telegram's own shape, local/telegram-emulator.ts).
+ * The emulated services whose calls can be made to fail: AWS's, the local Web Push service, and
+ * the Telegram Bot API (whose faults answer in Telegram's own shape, local/telegram-emulator.ts).
  */
-export const faultServices = ['ses', 'dynamodb', 'sqs', 'scheduler', 'apigatewaymanagementapi', 'telegram'] as const;
+export const faultServices = ['ses', 'dynamodb', 'sqs', 'scheduler', 'apigatewaymanagementapi', 'sns', 'secretsmanager', 'push', 'telegram'] as const;
 export type FaultService = (typeof faultServices)[number];
 
 /** Operation names of a service, from its SDK client's `<Operation>Command` exports. */
@@ -37,6 +39,10 @@ export const serviceOperations: Readonly<Record<FaultService, ReadonlySet<string
   sqs: operationsOf(sqs),
   scheduler: operationsOf(scheduler),
   apigatewaymanagementapi: operationsOf(apigatewaymanagementapi),
+  sns: operationsOf(sns),
+  secretsmanager: operationsOf(secretsmanager),
+  // The local Web Push service (RFC 8030): one operation, a push message request.
+  push: new Set(['PushMessage']),
   // The Bot API methods the local Telegram answers.
   telegram: new Set(['getMe', 'sendMessage']),
 };

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { scheduleGroupName } from '../lib/app-description.ts';
+import { configVariables } from '../shared/config.ts';
 import type { FunctionDescription, QueueName } from '../lib/app-description.ts';
 import { functionEnvironment } from '../lib/function-environment.ts';
 import type { EnvironmentSources, QueueLocation, Variables } from '../lib/function-environment.ts';
@@ -27,6 +28,7 @@ export interface FunctionEndpoints {
   readonly sqs: string;
   readonly ses: string;
   readonly scheduler: string;
+  readonly sns: string;
   readonly secretsmanager: string;
 }
 
@@ -65,6 +67,7 @@ export function localEnvironmentSources(input: {
   readonly queues: ReadonlyMap<string, QueueLocation>;
   readonly websocketCallbackUrl: string;
   readonly jwksUrl: string;
+  readonly vapidSecretArn: string;
   /** The local Telegram Bot API and the name of the bot token's secret in the local Secrets Manager. */
   readonly telegram: { readonly apiUrl: string; readonly tokenSecret: string };
   /** The requests a tenant may make per second through the HTTP API; 0 turns the quota off. @default cdk.json's */
@@ -80,6 +83,8 @@ export function localEnvironmentSources(input: {
       jwksUrl: input.jwksUrl,
       emailFrom: 'notifications@herald.local',
       schedulerLeadSeconds: 2,
+      // The local SNS knows these two applications (local/stack.ts).
+      push: { fcmApplicationArn: localPlatformApplications.fcm, apnsApplicationArn: localPlatformApplications.apns },
     },
     tableName: (table) => input.physicalName(table),
     queue: (name: QueueName) => {
@@ -90,6 +95,7 @@ export function localEnvironmentSources(input: {
     scheduler: { groupName: scheduleGroupName, roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${input.physicalName('scheduler')}` },
     websocketCallbackUrl: input.websocketCallbackUrl,
     emailConfigurationSet: localEmailConfigurationSet,
+    vapidSecretArn: input.vapidSecretArn,
     telegram: input.telegram,
     // Locally webhooks go to whatever the developer runs: localhost and plain http included.
     webhookTargets: 'any',
@@ -98,6 +104,11 @@ export function localEnvironmentSources(input: {
 
 /** The SDK timeouts the local functions get (ms): generous, since nothing local hangs for good. */
 export const localSdkTimeouts: Variables = { HERALD_SDK_CONNECTION_TIMEOUT_MS: '20000', HERALD_SDK_REQUEST_TIMEOUT_MS: '60000' };
+/** The SNS platform applications of the local stack, one per mobile platform. */
+export const localPlatformApplications = {
+  fcm: `arn:aws:sns:us-east-1:${LOCAL_ACCOUNT_ID}:app/GCM/herald-local`,
+  apns: `arn:aws:sns:us-east-1:${LOCAL_ACCOUNT_ID}:app/APNS/herald-local`,
+} as const;
 
 /** What one function's sandbox is configured with locally: the SDK's endpoints, its own variables, the overrides. */
 export function localFunctionEnvironment(fn: FunctionDescription, options: Omit<FunctionWorkersOptions, 'region'>): Variables {
@@ -111,7 +122,10 @@ export function localFunctionEnvironment(fn: FunctionDescription, options: Omit<
     // be accepted: AWS's timeouts (sdk-clients.ts) would time out calls that are merely queued.
     ...localSdkTimeouts,
     AWS_ENDPOINT_URL_SCHEDULER: options.endpoints.scheduler,
+    AWS_ENDPOINT_URL_SNS: options.endpoints.sns,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: options.endpoints.secretsmanager,
+    // The local Web Push service speaks plain http on 127.0.0.1; on AWS endpoints are https only.
+    [configVariables.pushAllowHttpLoopback]: 'true',
     ...functionEnvironment(fn, options.sources),
     ...options.overrides,
   };

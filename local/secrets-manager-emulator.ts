@@ -1,78 +1,108 @@
 /**
- * A local AWS Secrets Manager for the secrets Herald's functions read: `GetSecretValue` over the
- * service's JSON protocol (`X-Amz-Target: secretsmanager.GetSecretValue`, awsJson1.1), by name or
- * ARN, answered as AWS does, `ResourceNotFoundException` for a secret it does not hold. The
- * secrets are fixed when the stack starts; nothing else of the service is played.
+ * AWS Secrets Manager for the local stack, as @aws-sdk/client-secrets-manager speaks it: the JSON
+ * 1.1 protocol (`X-Amz-Target: secretsmanager.<Action>`), `GetSecretValue` and `DescribeSecret` of
+ * the secrets the stack holds (the Telegram bot's token and the VAPID seed), by name or ARN; any
+ * other secret is `ResourceNotFoundException`, as on AWS. The secrets are fixed when the stack
+ * starts: creating, rotating and versions are not emulated. Its faultable endpoint (service
+ * `secretsmanager`) is the one the functions are given.
  */
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CallHook } from './aws-call-hook.ts';
+import { readBody, startEmulatorFront } from './emulator-front.ts';
+import type { EmulatorFront } from './emulator-front.ts';
+import { closeServer, describeError } from './http-gateway.ts';
 import { httpUrl, listen } from './listen.ts';
+
+export interface SecretsManagerEmulatorOptions {
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default 0 (any free port) */
+  readonly port?: number;
+  readonly region: string;
+  readonly accountId: string;
+  /** The secrets, by name, with their string values. */
+  readonly secrets: Readonly<Record<string, string>>;
+  readonly faultable?: { readonly hook: CallHook };
+  readonly log?: (line: string) => void;
+}
 
 export interface SecretsManagerEmulator {
   readonly endpoint: string;
+  readonly faultableEndpoint?: string;
   /** The ARN of a secret, by name. */
   arnOf(name: string): string;
   stop(): Promise<void>;
 }
 
-function reply(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1',
-    'content-length': Buffer.byteLength(text),
-    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-  });
-  res.end(text);
-}
-
-/** Starts it with `secrets` (name → secret string). */
-export async function startSecretsManagerEmulator(options: {
-  readonly secrets: Readonly<Record<string, string>>;
-  readonly region: string;
-  readonly accountId: string;
-  readonly host?: string;
-  readonly port?: number;
-}): Promise<SecretsManagerEmulator> {
-  const created = new Date();
-  const arnOf = (name: string): string => `arn:aws:secretsmanager:${options.region}:${options.accountId}:secret:${name}-local`;
-  const byId = new Map(Object.entries(options.secrets).flatMap(([name, value]) => [[name, { name, value }], [arnOf(name), { name, value }]] as const));
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const target = String(req.headers['x-amz-target'] ?? '');
-      if (target !== 'secretsmanager.GetSecretValue') {
-        return reply(res, 400, { __type: 'UnknownOperationException', message: `${target || 'This operation'} is not played by the local Secrets Manager` }, 'UnknownOperationException');
-      }
-      let secretId: unknown;
-      try {
-        secretId = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { SecretId?: unknown }).SecretId;
-      } catch {
-        return reply(res, 400, { __type: 'SerializationException', message: 'The body is not JSON' }, 'SerializationException');
-      }
-      const secret = typeof secretId === 'string' ? byId.get(secretId) : undefined;
-      if (!secret) {
-        return reply(res, 400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }, 'ResourceNotFoundException');
-      }
-      return reply(res, 200, {
-        ARN: arnOf(secret.name),
-        Name: secret.name,
-        SecretString: secret.value,
-        VersionId: '00000000-0000-4000-8000-000000000001',
-        VersionStages: ['AWSCURRENT'],
-        CreatedDate: created.getTime() / 1000,
-      });
-    });
-  });
+/** Starts the emulator with its secrets, and its faultable endpoint when asked. */
+export async function startSecretsManagerEmulator(options: SecretsManagerEmulatorOptions): Promise<SecretsManagerEmulator> {
   const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
+  // An ARN ends in the name and six random characters, as Secrets Manager makes them.
+  const arnOf = (name: string): string =>
+    `arn:aws:secretsmanager:${options.region}:${options.accountId}:secret:${name}-${createHash('sha256').update(name).digest('hex').slice(0, 6)}`;
+  const byId = new Map(Object.keys(options.secrets).flatMap((name) => [[name, name], [arnOf(name), name]] as [string, string][]));
+
+  function reply(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amzn-requestid': randomUUID(),
+      ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const body = (await readBody(req, 1024 * 1024)) ?? Buffer.alloc(0);
+    let input: { SecretId?: unknown };
+    try {
+      input = (body.length > 0 ? JSON.parse(body.toString('utf8')) : {}) as { SecretId?: unknown };
+    } catch {
+      reply(res, 400, { __type: 'SerializationException', message: 'The body is not JSON' }, 'SerializationException');
+      return;
+    }
+    const action = target.replace(/^secretsmanager\./, '');
+    if (action !== 'GetSecretValue' && action !== 'DescribeSecret') {
+      reply(res, 400, { __type: 'InvalidRequestException', message: `The local Secrets Manager serves GetSecretValue and DescribeSecret, not ${action}` }, 'InvalidRequestException');
+      return;
+    }
+    const name = typeof input.SecretId === 'string' ? byId.get(input.SecretId) : undefined;
+    if (name === undefined) {
+      reply(res, 400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }, 'ResourceNotFoundException');
+      return;
+    }
+    const common = { ARN: arnOf(name), Name: name };
+    if (action === 'DescribeSecret') reply(res, 200, common);
+    else reply(res, 200, { ...common, SecretString: options.secrets[name], VersionId: 'local', VersionStages: ['AWSCURRENT'], CreatedDate: 0 });
+  }
+
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res).catch((error: unknown) => {
+      log(`[secretsmanager] ${req.method} ${req.url} failed: ${describeError(error)}`);
+      if (!res.headersSent) reply(res, 500, { __type: 'InternalServiceError', message: 'Internal error' }, 'InternalServiceError');
+    });
+  };
+  const server = createServer(serve);
   const port = await listen(server, options.port ?? 0, host);
+  let front: EmulatorFront | undefined;
+  try {
+    if (options.faultable) front = await startEmulatorFront({ service: 'secretsmanager', hook: options.faultable.hook, serve, host });
+  } catch (error) {
+    await closeServer(server);
+    throw error;
+  }
   return {
     endpoint: httpUrl(host, port),
+    ...(front ? { faultableEndpoint: front.endpoint } : {}),
     arnOf,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: async () => {
+      await front?.stop();
+      await closeServer(server);
+    },
   };
 }

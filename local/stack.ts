@@ -7,7 +7,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
@@ -30,11 +30,11 @@ import { startDynamoDbEndpoint } from './dynamodb/endpoint.ts';
 import { createEventSourceMapping } from './event-source-mapping.ts';
 import { createFaultInjector, parseFaultRules } from './fault-rules.ts';
 import type { FaultInjector, FaultRule } from './fault-rules.ts';
-import { localEnvironmentSources, startFunctionWorkers } from './function-workers.ts';
+import { localEnvironmentSources, localPlatformApplications, startFunctionWorkers } from './function-workers.ts';
 import { gatewayRoutes } from '../lib/http-gateway-routes.ts';
 import { startHttpGateway } from './http-gateway.ts';
 import type { RunningHttpGateway } from './http-gateway.ts';
-import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks, signToken } from './jwt-keys.ts';
+import { DEFAULT_SIGNING_KEY_FILE, LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks, signToken } from './jwt-keys.ts';
 import { createConsoleSite } from './console-site.ts';
 import type { SentMail } from './control-api.ts';
 import { LOCAL_ACCOUNT_ID } from './lambda-runtime.ts';
@@ -43,13 +43,18 @@ import type { LogFormat } from './log-format.ts';
 import type { RuleRunner } from './control-api.ts';
 import { createRuleTimers } from './rule-timers.ts';
 import { startSchedulerEmulator } from './scheduler-emulator.ts';
+import { startPushService } from './push-service.ts';
+import type { PushService } from './push-service.ts';
 import { startSecretsManagerEmulator } from './secrets-manager-emulator.ts';
 import { startSesEmulator } from './ses-emulator.ts';
 import { feedbackEventsFor } from './ses-feedback.ts';
 import { EmfMetrics } from './emf-metrics.ts';
 import type { AcceptedEmail } from './ses-feedback.ts';
+import { startSnsEmulator } from './sns-emulator.ts';
+import type { SnsEmulator } from './sns-emulator.ts';
 import { localTelegramBotToken, startTelegramEmulator } from './telegram-emulator.ts';
 import { webhookSentChannel } from '../shared/adapters/webhook-sender.ts';
+import { loadVapidSecret } from './vapid-secret.ts';
 import { startSqsEmulator } from './sqs-emulator.ts';
 import { createStreamEventSourceMapping } from './stream-event-source-mapping.ts';
 import { createTtlReaper } from './ttl-reaper.ts';
@@ -90,6 +95,8 @@ export interface LocalStackOptions {
   readonly faults?: readonly FaultRule[];
   /** Seed of the faults' random source, for repeatable runs. @default a random seed */
   readonly faultSeed?: number;
+  /** Where the VAPID seed is kept. @default `vapid-secret.txt` beside the signing key file */
+  readonly vapidSecretFile?: string;
   /** SES's maximum send rate, emails per second (`HERALD_SES_MAX_SEND_RATE`). @default 1000 */
   readonly sesMaxSendRate?: number;
   /** SES's quota per rolling 24 hours, emails; -1 is unlimited (`HERALD_SES_MAX_24_HOUR_SEND`). @default 1000000 */
@@ -107,8 +114,11 @@ export interface LocalEndpoints {
   readonly ses: string;
   readonly scheduler: string;
   readonly apigatewaymanagementapi: string;
-  /** The local Secrets Manager (the Telegram bot's token). */
+  readonly sns: string;
+  /** The local Secrets Manager (the Telegram bot's token and the VAPID seed). */
   readonly secretsmanager: string;
+  /** The local Web Push service (not AWS): subscriptions whose endpoint points here are delivered here. */
+  readonly push: string;
   /** The local Telegram Bot API (not AWS: its base URL, as https://api.telegram.org). */
   readonly telegram: string;
 }
@@ -129,6 +139,10 @@ export interface LocalStack {
   readonly apiCalls: ApiCallCounter;
   /** What the local push, SMS, Telegram and webhook providers received (`/_local/outbox`). */
   readonly outbox: Outbox;
+  /** The local SNS: opt a phone number out, as its owner replying STOP would. */
+  readonly sns: Pick<SnsEmulator, 'optOut'>;
+  /** The local Web Push service: new subscription endpoints on it. */
+  readonly pushService: Pick<PushService, 'newEndpoint' | 'url'>;
   /** Physical names of the tables and queue URLs, by logical name. */
   readonly tableNames: Readonly<Record<string, string>>;
   readonly queueUrls: Readonly<Record<string, string>>;
@@ -326,6 +340,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => ses.stop());
     const sesEndpoint = ses.endpoint;
 
+    // SNS (SMS and mobile push) and Secrets Manager (the VAPID seed, the Telegram bot's token): our
+    // emulators; the Web Push service; the Telegram Bot API.
+    const sns = await startSnsEmulator({
+      host,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT_ID,
+      platformApplications: Object.values(localPlatformApplications),
+      outbox,
+      faultable,
+    });
+    stops.push(() => sns.stop());
+    const vapidSecretName = physicalName('vapid');
+    const vapidSecretFile = options.vapidSecretFile ?? join(dirname(options.signingKeyFile ?? DEFAULT_SIGNING_KEY_FILE), 'vapid-secret.txt');
     // The Telegram Bot API, faulted by its own rules; its bot's token lives in the local Secrets Manager.
     const telegram = await startTelegramEmulator({ host, port: options.telegramPort ?? 0, outbox, faults });
     stops.push(() => telegram.stop());
@@ -333,9 +360,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       host,
       region: LOCAL_REGION,
       accountId: LOCAL_ACCOUNT_ID,
-      secrets: { [physicalName('telegram-bot-token')]: localTelegramBotToken },
+      secrets: { [vapidSecretName]: await loadVapidSecret(vapidSecretFile), [physicalName('telegram-bot-token')]: localTelegramBotToken },
+      faultable,
     });
     stops.push(() => secrets.stop());
+    const pushService = await startPushService({ host, outbox, hook: faultable.hook });
+    stops.push(() => pushService.stop());
 
     // EventBridge Scheduler: our emulator, which fires schedules into SQS.
     const scheduler = await startSchedulerEmulator({
@@ -467,7 +497,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ses: sesEndpoint,
       scheduler: scheduler.endpoint,
       apigatewaymanagementapi: ws.callbackUrl,
+      sns: sns.endpoint,
       secretsmanager: secrets.endpoint,
+      push: pushService.url,
       telegram: telegram.url,
     };
     // The functions reach every service through its faultable endpoint; the stack's own clients
@@ -479,8 +511,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ses: required(ses.faultableEndpoint, 'ses'),
       scheduler: required(scheduler.faultableEndpoint, 'scheduler'),
       apigatewaymanagementapi: required(ws.faultableCallbackUrl, 'apigatewaymanagementapi'),
-      // Neither is behind the AWS call hook: the Telegram emulator applies its fault rules itself.
-      secretsmanager: secrets.endpoint,
+      sns: required(sns.faultableEndpoint, 'sns'),
+      secretsmanager: required(secrets.faultableEndpoint, 'secretsmanager'),
+      // One endpoint: only the functions push, and the service itself counts and faults each push.
+      push: pushService.url,
+      // Not behind the AWS call hook: the Telegram emulator applies its fault rules itself.
       telegram: telegram.url,
     };
     published.endpoints = { raw: endpoints, faultable: faultableEndpoints };
@@ -492,6 +527,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         queues: queueRefs,
         websocketCallbackUrl: faultableEndpoints.apigatewaymanagementapi,
         jwksUrl: `${http.url}/.well-known/jwks.json`,
+        vapidSecretArn: secrets.arnOf(vapidSecretName),
         telegram: { apiUrl: telegram.url, tokenSecret: secrets.arnOf(physicalName('telegram-bot-token')) },
         ...(options.tenantRequestsPerSecond !== undefined ? { tenantRequestsPerSecond: options.tenantRequestsPerSecond } : {}),
       }),
@@ -575,6 +611,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       faults,
       apiCalls,
       outbox,
+      sns: { optOut: (phoneNumber) => sns.optOut(phoneNumber) },
+      pushService: { url: pushService.url, newEndpoint: () => pushService.newEndpoint() },
       tableNames: Object.fromEntries(tables.map((t) => [t.name, physicalName(t.name)])),
       queueUrls: Object.fromEntries([...queueRefs].map(([name, ref]) => [name, ref.url])),
       functions: loaded,

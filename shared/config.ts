@@ -47,6 +47,13 @@ export const configVariables = {
   deliveryHoldMs: 'HERALD_DELIVERY_HOLD_MS',
   sesPerSecond: 'HERALD_RATE_SES_PER_SECOND',
   sesTenantPerSecond: 'HERALD_RATE_SES_TENANT_PER_SECOND',
+  smsPerSecond: 'HERALD_RATE_SMS_PER_SECOND',
+  smsTenantPerSecond: 'HERALD_RATE_SMS_TENANT_PER_SECOND',
+  vapidSecretArn: 'HERALD_VAPID_SECRET_ARN',
+  vapidSubject: 'HERALD_VAPID_SUBJECT',
+  snsPlatformApplicationFcm: 'HERALD_SNS_PLATFORM_APPLICATION_FCM',
+  snsPlatformApplicationApns: 'HERALD_SNS_PLATFORM_APPLICATION_APNS',
+  pushAllowHttpLoopback: 'HERALD_PUSH_ALLOW_HTTP_LOOPBACK',
   selfSendUserPerHour: 'HERALD_SELF_SEND_USER_PER_HOUR',
   selfSendTenantPerHour: 'HERALD_SELF_SEND_TENANT_PER_HOUR',
   emailConfigurationSet: 'HERALD_SES_CONFIGURATION_SET',
@@ -505,14 +512,67 @@ export function engineConfig(env: Env = process.env): EngineConfig {
  * provider without one here gets its budget from the provider itself where it tells (SES's
  * `GetSendQuota`), else none.
  */
-export function sendBudgetsConfig(env: Env = process.env): { readonly ses?: { readonly perSecond?: number; readonly tenantPerSecond?: number } } {
+export function sendBudgetsConfig(env: Env = process.env): {
+  readonly ses?: { readonly perSecond?: number; readonly tenantPerSecond?: number };
+  readonly 'sns-sms'?: { readonly perSecond?: number; readonly tenantPerSecond?: number };
+} {
   const v = configVariables;
   const rate = numeric(z.coerce.number().positive().max(100_000).optional());
-  const parsed = parseSection('send budgets', { [v.sesPerSecond]: rate, [v.sesTenantPerSecond]: rate }, env);
-  const perSecond = parsed[v.sesPerSecond] as number | undefined;
-  const tenantPerSecond = parsed[v.sesTenantPerSecond] as number | undefined;
-  if (perSecond === undefined && tenantPerSecond === undefined) return {};
-  return { ses: { ...(perSecond !== undefined ? { perSecond } : {}), ...(tenantPerSecond !== undefined ? { tenantPerSecond } : {}) } };
+  const parsed = parseSection(
+    'send budgets',
+    { [v.sesPerSecond]: rate, [v.sesTenantPerSecond]: rate, [v.smsPerSecond]: rate, [v.smsTenantPerSecond]: rate },
+    env,
+  );
+  const values = parsed as Record<string, number | undefined>;
+  const budget = (perSecondVar: string, tenantVar: string): { perSecond?: number; tenantPerSecond?: number } | undefined => {
+    const perSecond = values[perSecondVar];
+    const tenantPerSecond = values[tenantVar];
+    if (perSecond === undefined && tenantPerSecond === undefined) return undefined;
+    return { ...(perSecond !== undefined ? { perSecond } : {}), ...(tenantPerSecond !== undefined ? { tenantPerSecond } : {}) };
+  };
+  const ses = budget(v.sesPerSecond, v.sesTenantPerSecond);
+  const sms = budget(v.smsPerSecond, v.smsTenantPerSecond);
+  return { ...(ses ? { ses } : {}), ...(sms ? { 'sns-sms': sms } : {}) };
+}
+
+/** How a function reaches the push providers: the stage's VAPID key secret and the SNS platform applications. */
+export interface PushConfig {
+  /** The Secrets Manager secret the stage's VAPID key pair is derived from. */
+  readonly vapidSecretArn: string;
+  /** The VAPID `sub` claim: a `mailto:` or `https:` contact for push services (RFC 8292, 2.1). */
+  readonly vapidSubject: string;
+  /** Platform application ARNs by platform; a platform without one takes no devices. */
+  readonly platformApplications: { readonly fcm?: string; readonly apns?: string };
+  /**
+   * Whether a push endpoint may be plain `http://` on a loopback address: only the local stack
+   * says so (its push service). On AWS every endpoint is https, so a user cannot point Herald at
+   * the Lambda runtime API on 127.0.0.1 or anything else without TLS.
+   */
+  readonly allowHttpLoopback: boolean;
+}
+
+export function pushConfig(env: Env = process.env): PushConfig {
+  const v = configVariables;
+  const arn = z.string().regex(/^arn:[\w-]+:sns:[\w-]+:\d{12}:app\/(GCM|APNS|APNS_SANDBOX)\/[\w.-]+$/, 'must be an SNS platform application ARN').optional();
+  const parsed = parseSection(
+    'push',
+    {
+      [v.vapidSecretArn]: required,
+      [v.vapidSubject]: z.string().regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https: URL'),
+      [v.snsPlatformApplicationFcm]: arn,
+      [v.snsPlatformApplicationApns]: arn,
+      [v.pushAllowHttpLoopback]: z.enum(['true', 'false']).default('false'),
+    },
+    env,
+  );
+  const fcm = parsed[v.snsPlatformApplicationFcm] as string | undefined;
+  const apns = parsed[v.snsPlatformApplicationApns] as string | undefined;
+  return {
+    vapidSecretArn: parsed[v.vapidSecretArn] as string,
+    vapidSubject: parsed[v.vapidSubject] as string,
+    platformApplications: { ...(fcm ? { fcm } : {}), ...(apns ? { apns } : {}) },
+    allowHttpLoopback: parsed[v.pushAllowHttpLoopback] === 'true',
+  };
 }
 
 /** How much plain users may send themselves (notifications, verification codes), per hour. */

@@ -5,6 +5,7 @@
  */
 import type { EmailAccountStatus } from './domain/email-account.ts';
 import type { DeliveryCountName } from './observability/metric-names.ts';
+import type { PushDevice, WebPushSubscription } from './domain/push-targets.ts';
 import type { DeliveryUnit, LiveConnection, LiveState, QuietHold, Settlement, UnitRef } from './domain/delivery.ts';
 import type { MetricCounts } from './domain/metrics.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationStatus } from './domain/notification.ts';
@@ -412,6 +413,43 @@ export interface RequestQuota {
 /** Reads the SES account's status. */
 export interface EmailAccount {
   status(): Promise<EmailAccountStatus>;
+}
+
+/** Text messages to phones (SNS `Publish` to a `PhoneNumber`). */
+export interface SmsSender {
+  /**
+   * Sends one SMS to `phone` (E.164); resolves with the provider's message id. Rejects with an
+   * error named `OptedOut` (status 400) when the number opted out of the account's messages.
+   */
+  send(phone: string, text: string): Promise<{ readonly messageId?: string }>;
+}
+
+/** Mobile push through SNS platform endpoints (one per registered device). */
+export interface MobilePush {
+  /** Registers a device token with the platform's SNS application; resolves with its endpoint ARN. */
+  register(platform: 'fcm' | 'apns', token: string, userData: string): Promise<string>;
+  /** Deletes an endpoint (idempotent: an endpoint already gone is fine). */
+  unregister(endpointArn: string): Promise<void>;
+  /** Publishes one notification to an endpoint; resolves with the message id. Rejects `EndpointDisabledException` for a gone device. */
+  publish(endpointArn: string, message: { readonly title: string; readonly body: string; readonly data: Readonly<Record<string, unknown>> }): Promise<{ readonly messageId?: string }>;
+}
+
+/** A user's push targets. */
+export interface PushTargetList {
+  readonly subscriptions: readonly WebPushSubscription[];
+  readonly devices: readonly PushDevice[];
+}
+
+/** The users' push targets (kept beside their live state). */
+export interface PushTargetStore {
+  /** The user's targets, oldest first. */
+  list(tenantId: string, userId: string): Promise<PushTargetList>;
+  /** Adds (or replaces, by id) a target; past `max` of its kind the oldest go, and are answered. */
+  add(tenantId: string, userId: string, target: WebPushSubscription | PushDevice, max: number): Promise<readonly (WebPushSubscription | PushDevice)[]>;
+  /** Removes one target; answers it, or undefined when the user had none of that id. */
+  remove(tenantId: string, userId: string, id: string): Promise<WebPushSubscription | PushDevice | undefined>;
+  /** Forgets targets their services called gone; forgetting one twice is not an error. */
+  forget(tenantId: string, userId: string, ids: readonly string[]): Promise<void>;
 }
 
 /** Whose sends a self-service limit counts: a plain user, within their tenant. */

@@ -9,6 +9,12 @@
 import * as z from 'zod';
 import {
   batchUpsertResponseSchema,
+  deviceListSchema,
+  deviceViewSchema,
+  pushSubscriptionListSchema,
+  pushSubscriptionViewSchema,
+  removedPushTargetSchema,
+  vapidPublicKeySchema,
   broadcastPageSchema,
   broadcastRecipientPageSchema,
   broadcastViewSchema,
@@ -50,6 +56,9 @@ import {
 import {
   batchRecipientEntrySchema,
   batchRecipientsBodySchema,
+  deviceBodySchema,
+  pushSubscriptionBodySchema,
+  pushTargetIdSchema,
   maxBatchRecipients,
   broadcastIdSchema,
   celeryScheduleBodySchema,
@@ -114,7 +123,7 @@ export const apiDescription: ApiDescription = {
   title: 'Herald',
   version: '1.0.0',
   description:
-    'Schedules notifications and delivers them on time (in-app inbox, WebSocket, email). The tenant always comes from the token. ' +
+    'Schedules notifications and delivers them on time (in-app inbox, WebSocket, email, push, SMS). The tenant always comes from the token. ' +
     'Errors are `{ "error": { "code", "message", "details"? } }`; the gateway answers `{ "message" }` by itself for a missing or invalid token.',
   tags: [
     { name: 'Notifications', description: 'One notification per recipient: schedule, read, list, reschedule, cancel, send now, retry.' },
@@ -351,6 +360,79 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
       404: 'The caller is not in the directory.',
       409: '`channel` has no address awaiting confirmation.',
     },
+  },
+  'POST /v1/me/push-subscriptions': {
+    operationId: 'addPushSubscription',
+    summary: "Registers a browser's push subscription",
+    description:
+      "The JSON of the browser's `PushSubscription` (W3C Push API), subscribed with the key of `GET /v1/me/push/vapid-public-key`. The `push` channel then sends Web Push (RFC 8030/8291/8292) straight to its push service; a subscription the service calls gone (404, 410) is removed. Registering the same endpoint again replaces it; a user keeps at most 10, the oldest going first.",
+    tag: 'Me',
+    example: {
+      body: {
+        endpoint: 'https://fcm.googleapis.com/fcm/send/dGVzdC1zdWJzY3JpcHRpb24',
+        expirationTime: null,
+        keys: { p256dh: 'BC0rEfML76Z7WQ1pAq4v0CP9t9VVnDvMRtZXUcNHiUh56rbnTOi6Wu9kZ2EeOfJDxAMXC-EW7lwEUAL2xKHDkT4', auth: 'OKirimtN0uYr_PcNdJxRvA' },
+      },
+    },
+    body: pushSubscriptionBodySchema,
+    responses: { 201: { description: 'Registered.', schema: pushSubscriptionViewSchema } },
+    errors: { 404: 'The caller is not in the directory.', 409: 'The record kept changing while it was being updated; repeat the request.' },
+  },
+  'GET /v1/me/push-subscriptions': {
+    operationId: 'listPushSubscriptions',
+    summary: "Lists the caller's browser push subscriptions",
+    tag: 'Me',
+    example: {},
+    responses: { 200: { description: 'Oldest first.', schema: pushSubscriptionListSchema } },
+    errors: { 404: 'The caller is not in the directory.' },
+  },
+  'DELETE /v1/me/push-subscriptions/{id}': {
+    operationId: 'removePushSubscription',
+    summary: 'Removes a browser push subscription',
+    tag: 'Me',
+    example: { path: { id: 'ps_Qm9yZGVhdXgtc3Vic2NyaX' } },
+    pathParameters: { id: pushTargetIdSchema },
+    responses: { 200: { description: 'Removed.', schema: removedPushTargetSchema } },
+    errors: { 404: 'The caller is not in the directory, or has no subscription of that id.', 409: 'The record kept changing while it was being updated; repeat the request.' },
+  },
+  'POST /v1/me/devices': {
+    operationId: 'addDevice',
+    summary: "Registers a mobile device's push token",
+    description:
+      "An FCM or APNs token, registered as an SNS platform endpoint of the deployment's platform application (CDK context `herald:snsPlatformApplicationArnFcm`, `herald:snsPlatformApplicationArnApns`). A device SNS reports disabled is removed. At most 10 per user, the oldest going first.",
+    tag: 'Me',
+    example: { body: { platform: 'fcm', token: 'fMEP0vJqS0uWb3r6b5ZPqk:APA91bHqL1e7Z2x8W3' } },
+    body: deviceBodySchema,
+    responses: { 201: { description: 'Registered.', schema: deviceViewSchema } },
+    errors: {
+      404: 'The caller is not in the directory.',
+      409: 'The record kept changing while it was being updated; repeat the request.',
+      503: 'SNS could not be reached; nothing was registered, repeat the request.',
+    },
+  },
+  'GET /v1/me/devices': {
+    operationId: 'listDevices',
+    summary: "Lists the caller's mobile devices",
+    tag: 'Me',
+    example: {},
+    responses: { 200: { description: 'Oldest first.', schema: deviceListSchema } },
+    errors: { 404: 'The caller is not in the directory.' },
+  },
+  'DELETE /v1/me/devices/{id}': {
+    operationId: 'removeDevice',
+    summary: 'Removes a mobile device (and its SNS endpoint)',
+    tag: 'Me',
+    example: { path: { id: 'dv_QW5kcm9pZC1waG9uZS0xMj' } },
+    pathParameters: { id: pushTargetIdSchema },
+    responses: { 200: { description: 'Removed.', schema: removedPushTargetSchema } },
+    errors: { 404: 'The caller is not in the directory, or has no device of that id.', 409: 'The record kept changing while it was being updated; repeat the request.' },
+  },
+  'GET /v1/me/push/vapid-public-key': {
+    operationId: 'getVapidPublicKey',
+    summary: 'The VAPID public key browsers subscribe with',
+    tag: 'Me',
+    example: {},
+    responses: { 200: { description: "The stage's key.", schema: vapidPublicKeySchema } },
   },
   'GET /v1/me/inbox': {
     operationId: 'listInbox',

@@ -42,6 +42,15 @@ import {
   verifyMeRoute,
 } from './routes/me.ts';
 import {
+  addDeviceRoute,
+  addPushSubscriptionRoute,
+  listDevicesRoute,
+  listPushSubscriptionsRoute,
+  removeDeviceRoute,
+  removePushSubscriptionRoute,
+  vapidPublicKeyRoute,
+} from './routes/push-targets.ts';
+import {
   deleteTemplateRoute,
   getTemplateRoute,
   getTemplateVersionRoute,
@@ -72,6 +81,13 @@ export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'GET /v1/me': getMeRoute,
   'PATCH /v1/me': updateMeRoute,
   'POST /v1/me/verify': verifyMeRoute,
+  'POST /v1/me/push-subscriptions': addPushSubscriptionRoute,
+  'GET /v1/me/push-subscriptions': listPushSubscriptionsRoute,
+  'DELETE /v1/me/push-subscriptions/{id}': removePushSubscriptionRoute,
+  'POST /v1/me/devices': addDeviceRoute,
+  'GET /v1/me/devices': listDevicesRoute,
+  'DELETE /v1/me/devices/{id}': removeDeviceRoute,
+  'GET /v1/me/push/vapid-public-key': vapidPublicKeyRoute,
   'GET /v1/me/inbox': listInboxRoute,
   'GET /v1/me/inbox/unread-count': unreadCountRoute,
   'POST /v1/me/inbox/{id}/read': markInboxItemReadRoute,

@@ -19,6 +19,7 @@ import {
   claimsVariables,
   requestQuotaVariables,
   emailVariables,
+  pushVariables,
   queueVariables,
   retryPolicyVariables,
   scheduleVariables,
@@ -30,10 +31,11 @@ import {
 } from '../function-environment.ts';
 import type { TokenVerificationSettings, Variables } from '../function-environment.ts';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { ClaimsSettings, DeliverySettings, SelfSendSettings, SweepSettings } from '../stacks/herald-settings.ts';
+import type { ClaimsSettings, DeliverySettings, PushSettings, SelfSendSettings, SweepSettings } from '../stacks/herald-settings.ts';
 import type { HeraldQueue } from './herald-queues.ts';
 import type { HeraldScheduler } from './herald-scheduler.ts';
 import type { HeraldTable } from './herald-tables.ts';
+import type { HeraldVapidSecret } from './herald-vapid-secret.ts';
 import { acknowledgeWildcardResource } from './nag-acknowledgements.ts';
 import { grantTableData } from './table-grants.ts';
 
@@ -197,7 +199,7 @@ export class HeraldFunction extends NodejsFunction {
     acknowledgeWildcardResource(
       role,
       '*',
-      'Only actions that take no resource are granted on *: X-Ray PutTraceSegments and PutTelemetryRecords (active tracing), SES GetSendQuota and GetAccount (bindEmail), DynamoDB ListStreams (a stream event source)',
+      'Only actions that take no resource are granted on *: X-Ray PutTraceSegments and PutTelemetryRecords (active tracing), SES GetSendQuota and GetAccount (bindEmail), DynamoDB ListStreams (a stream event source), SNS Publish and CheckIfPhoneNumberIsOptedOut to phone numbers (bindSms)',
     );
   }
 
@@ -337,6 +339,44 @@ export class HeraldFunction extends NodejsFunction {
     // reported in /v1/metrics (GetSendQuota and GetAccount have no resource).
     this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ses:GetSendQuota', 'ses:GetAccount'], resources: ['*'] }));
     this.setVariables(emailVariables(options.from, options.configurationSet.name));
+    return this;
+  }
+
+  /**
+   * Lets the function send SMS through SNS: `Publish` and `CheckIfPhoneNumberIsOptedOut`, neither
+   * of which names a resource for a phone number (SNS's service authorization reference), so both
+   * are granted on `*`; no variable is needed.
+   */
+  bindSms(): this {
+    this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['sns:Publish', 'sns:CheckIfPhoneNumberIsOptedOut'], resources: ['*'] }));
+    return this;
+  }
+
+  /**
+   * Lets the function push (`deliver`: publish to the devices' SNS endpoints and delete disabled
+   * ones; `register`: create and delete endpoints of the platform applications) and read the VAPID
+   * secret, and tells it the secret, the VAPID contact and the applications.
+   */
+  bindPush(secret: HeraldVapidSecret, settings: PushSettings, options: { readonly role: 'deliver' | 'register' | 'both'; readonly emailFrom: string }): this {
+    secret.grantRead(this);
+    const applications = [settings.fcmApplicationArn, settings.apnsApplicationArn].filter((arn): arn is string => arn !== undefined);
+    // An endpoint's ARN is its application's with `endpoint/` for `app/` and an id SNS makes.
+    const endpoints = applications.map((arn) => `${arn.replace(':app/', ':endpoint/')}/*`);
+    const actions = {
+      deliver: ['sns:Publish', 'sns:DeleteEndpoint'],
+      register: ['sns:DeleteEndpoint'],
+      both: ['sns:Publish', 'sns:DeleteEndpoint'],
+    }[options.role];
+    if (endpoints.length > 0) {
+      this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources: endpoints }));
+      for (const endpoint of endpoints) {
+        this.acknowledgeOnRole(endpoint, 'SNS names each device endpoint when a user registers it: the grant is the endpoints of the configured platform applications only');
+      }
+      if (options.role !== 'deliver') {
+        this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['sns:CreatePlatformEndpoint'], resources: applications }));
+      }
+    }
+    this.setVariables(pushVariables(settings, secret.secret.secretArn, options.emailFrom));
     return this;
   }
 

@@ -10,6 +10,7 @@ import { HeraldQueueAlarms } from '../constructs/herald-queue-alarms.ts';
 import { HeraldQueues } from '../constructs/herald-queues.ts';
 import { HeraldScheduler } from '../constructs/herald-scheduler.ts';
 import { HeraldTables } from '../constructs/herald-tables.ts';
+import { HeraldVapidSecret } from '../constructs/herald-vapid-secret.ts';
 import { acknowledgeFinding } from '../constructs/nag-acknowledgements.ts';
 
 /** The stateful part of the app description. */
@@ -61,6 +62,8 @@ export class HeraldDataStack extends Stack {
   readonly deadLetterAlarms: HeraldQueueAlarms;
   /** The SES configuration set every e-mail names, and the way its bounces and complaints come back. */
   readonly emailFeedback: HeraldEmailFeedback;
+  /** The secret the stage's VAPID keys (Web Push) are derived from. */
+  readonly vapidSecret: HeraldVapidSecret;
   /** The Telegram bot's token (from BotFather): created with a placeholder, set by the operator (docs/deploying.md). */
   readonly telegramBotToken: Secret;
 
@@ -72,6 +75,8 @@ export class HeraldDataStack extends Stack {
     const removalPolicy = production ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY;
     this.tables = new HeraldTables(this, 'Tables', { tables: description.tables, namePrefix, removalPolicy, deletionProtection: production });
     this.queues = new HeraldQueues(this, 'Queues', { queues: description.queues, namePrefix, removalPolicy });
+    // Stateful: browsers subscribed with the keys it gives; a new secret would orphan every subscription.
+    this.vapidSecret = new HeraldVapidSecret(this, 'VapidSecret', { secretName: `${namePrefix}-vapid`, removalPolicy });
     this.alarmTopic = new HeraldAlarmTopic(this, 'AlarmTopic', { topicName: `${namePrefix}-alarms`, email: props.alarmEmail, removalPolicy });
     this.deadLetterAlarms = new HeraldQueueAlarms(this, 'DeadLetterAlarms', {
       queues: this.queues.all(),

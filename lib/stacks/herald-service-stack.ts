@@ -25,7 +25,7 @@ export interface ServiceDescription {
 export interface HeraldServiceStackProps extends StackProps {
   readonly settings: HeraldSettings;
   /** The tables, queues and scheduler the functions are granted access to. */
-  readonly data: Pick<HeraldDataStack, 'tables' | 'queues' | 'scheduler' | 'emailFeedback' | 'telegramBotToken'>;
+  readonly data: Pick<HeraldDataStack, 'tables' | 'queues' | 'scheduler' | 'emailFeedback' | 'vapidSecret' | 'telegramBotToken'>;
   /**
    * What to build.
    * @default the functions and WebSocket route selection of lib/app-description.ts
@@ -131,6 +131,8 @@ export class HeraldServiceStack extends Stack {
       const { emailFeedback } = this.data;
       fn.bindEmail({ from: this.settings.emailFrom, configurationSet: { name: emailFeedback.configurationSet.configurationSetName, arn: emailFeedback.configurationSetArn } });
     }
+    if (access.sendsSms) fn.bindSms();
+    if (access.pushes) fn.bindPush(this.data.vapidSecret, this.settings.push, { role: access.pushes, emailFrom: this.settings.emailFrom });
     if (access.postsToConnections) {
       if (!this.webSocketApi) throw new Error(`${fn.definition.name} posts to connections, but no function serves a WebSocket route`);
       fn.bindConnections(this.webSocketApi.stage);

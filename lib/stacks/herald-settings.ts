@@ -23,6 +23,10 @@ export const contextKeys = {
   deliveryHoldMs: 'herald:deliveryHoldMs',
   sesPerSecond: 'herald:sesPerSecond',
   sesTenantPerSecond: 'herald:sesTenantPerSecond',
+  smsPerSecond: 'herald:smsPerSecond',
+  smsTenantPerSecond: 'herald:smsTenantPerSecond',
+  snsPlatformApplicationArnFcm: 'herald:snsPlatformApplicationArnFcm',
+  snsPlatformApplicationArnApns: 'herald:snsPlatformApplicationArnApns',
   selfSendUserPerHour: 'herald:selfSendUserPerHour',
   selfSendTenantPerHour: 'herald:selfSendTenantPerHour',
   apiRateLimit: 'herald:apiRateLimit',
@@ -71,6 +75,19 @@ export interface DeliverySettings {
    * which the functions read from SES (`GetSendQuota`).
    */
   readonly ses: { readonly perSecond?: number; readonly tenantPerSecond?: number };
+  /**
+   * SMS (SNS Publish) sends per second, overall and per tenant. SNS tells no rate: unset, SMS has
+   * no budget and SNS's own throttling is the only brake.
+   */
+  readonly sms: { readonly perSecond?: number; readonly tenantPerSecond?: number };
+}
+
+/** Mobile push: the SNS platform applications devices register with (created outside Herald, with the FCM or APNs credentials). */
+export interface PushSettings {
+  /** ARN of the FCM platform application (`arn:aws:sns:<region>:<account>:app/GCM/<name>`); unset: no FCM devices. */
+  readonly fcmApplicationArn?: string;
+  /** ARN of the APNs platform application (`app/APNS/<name>` or `app/APNS_SANDBOX/<name>`); unset: no APNs devices. */
+  readonly apnsApplicationArn?: string;
 }
 
 /** How the APIs meet the outside world: their stage-level throttling and the browsers they answer. */
@@ -115,6 +132,7 @@ export interface HeraldSettings {
   readonly delivery: DeliverySettings;
   readonly selfSend: SelfSendSettings;
   readonly claims: ClaimsSettings;
+  readonly push: PushSettings;
   readonly api: ApiSettings;
   readonly operations: OperationsSettings;
 }
@@ -252,6 +270,14 @@ export function readHeraldSettingsFrom(context: ContextReader): HeraldSettings {
         ...optional(context, contextKeys.sesPerSecond, (key) => ({ perSecond: readNumber(context, key, { min: 0.1, max: 100_000 }) })),
         ...optional(context, contextKeys.sesTenantPerSecond, (key) => ({ tenantPerSecond: readNumber(context, key, { min: 0.1, max: 100_000 }) })),
       },
+      sms: {
+        ...optional(context, contextKeys.smsPerSecond, (key) => ({ perSecond: readNumber(context, key, { min: 0.1, max: 100_000 }) })),
+        ...optional(context, contextKeys.smsTenantPerSecond, (key) => ({ tenantPerSecond: readNumber(context, key, { min: 0.1, max: 100_000 }) })),
+      },
+    },
+    push: {
+      ...optional(context, contextKeys.snsPlatformApplicationArnFcm, (key) => ({ fcmApplicationArn: readPlatformApplicationArn(context, key, 'GCM') })),
+      ...optional(context, contextKeys.snsPlatformApplicationArnApns, (key) => ({ apnsApplicationArn: readPlatformApplicationArn(context, key, 'APNS') })),
     },
     selfSend: {
       userPerHour: readNumber(context, contextKeys.selfSendUserPerHour, { min: 1, max: 1_000_000, integer: true }),
@@ -319,6 +345,14 @@ function readStages(context: ContextReader, key: string): string[] {
     if (!stagePattern.test(stage)) throw new SettingsError(`CDK context ${key} must list stages matching ${stagePattern.source}, got ${stage}`);
   }
   return stages;
+}
+
+/** An SNS platform application ARN of `platform` (APNS also takes APNS_SANDBOX). */
+function readPlatformApplicationArn(context: ContextReader, key: string, platform: 'GCM' | 'APNS'): string {
+  const value = readString(context, key);
+  const pattern = platform === 'GCM' ? /^arn:[\w-]+:sns:[\w-]+:\d{12}:app\/GCM\/[\w.-]+$/ : /^arn:[\w-]+:sns:[\w-]+:\d{12}:app\/APNS(_SANDBOX)?\/[\w.-]+$/;
+  if (!pattern.test(value)) throw new SettingsError(`CDK context ${key} must be an SNS platform application ARN (…:app/${platform}/<name>), got ${value}`);
+  return value;
 }
 
 /** `read(key)` when the context sets `key`, nothing when it does not. */

@@ -12,7 +12,7 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 
 /** The channels whose address a user may set for themself, and must then confirm. */
-export const verifiableChannels = ['email', 'telegram', 'webhook'] as const;
+export const verifiableChannels = ['email', 'sms', 'telegram', 'webhook'] as const;
 export type VerifiableChannel = (typeof verifiableChannels)[number];
 
 /** A contact point its owner set and has not confirmed yet. */
@@ -95,6 +95,11 @@ export function verificationEmail(code: string): { readonly subject: string; rea
       'Enter it to confirm that notifications may be sent to this address. It expires in 24 hours.\n' +
       'If you did not ask for this, ignore this message: nothing will be sent to you.\n',
   };
+}
+
+/** The one text an unconfirmed phone number receives: Herald's own words, short enough for one SMS segment. */
+export function verificationSms(code: string): string {
+  return `Your Herald verification code is ${code}. It expires in 24 hours. Not you? Ignore this message.`;
 }
 
 /** The one message an unconfirmed Telegram chat receives from the bot. */

@@ -9,6 +9,7 @@
  * stopped between the two: that channel is `unconfirmed` and never sent again. So nothing is sent
  * twice on a channel, whatever fails in between.
  */
+import type { PushDevice, WebPushSubscription } from './push-targets.ts';
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
 import type { Recipient } from './recipient.ts';
 import type { RetryPolicy } from './retry-policy.ts';
@@ -95,6 +96,9 @@ export interface LiveConnection {
 export interface LiveState {
   readonly unread: number;
   readonly connections: readonly LiveConnection[];
+  /** Browsers (Web Push) and devices (SNS platform endpoints) the user registered: the `push` channel's targets. */
+  readonly pushSubscriptions?: readonly WebPushSubscription[];
+  readonly devices?: readonly PushDevice[];
 }
 
 export const noLiveState: LiveState = { unread: 0, connections: [] };

@@ -11,7 +11,7 @@ import type { TemplateRef } from './template.ts';
 export const notificationStatuses = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type NotificationStatus = (typeof notificationStatuses)[number];
 
-export const channels = ['inbox', 'websocket', 'email', 'telegram', 'webhook'] as const;
+export const channels = ['inbox', 'websocket', 'email', 'push', 'sms', 'telegram', 'webhook'] as const;
 export type Channel = (typeof channels)[number];
 
 export const priorities = ['low', 'normal', 'high', 'urgent'] as const;
@@ -139,14 +139,27 @@ export function isTerminal(status: NotificationStatus): boolean {
   return tableIsTerminal<NotificationStatus, NotificationGuard>(notificationTransitions, status);
 }
 
-/** The channels used when the request names none: inbox and WebSocket, plus each channel the recipient has an address for. */
-export function defaultChannels(recipient: { readonly email?: string; readonly telegramChatId?: string; readonly webhookUrl?: string }): Channel[] {
-  const addressed: [Channel, string | undefined][] = [
-    ['email', recipient.email],
-    ['telegram', recipient.telegramChatId],
-    ['webhook', recipient.webhookUrl],
+/**
+ * The channels used when the request names none: inbox, WebSocket and push (each skipped when the
+ * recipient has no open connection, no push target), plus each channel the recipient has an
+ * address for (e-mail, SMS, Telegram, webhook).
+ */
+export function defaultChannels(recipient: {
+  readonly email?: string;
+  readonly phone?: string;
+  readonly telegramChatId?: string;
+  readonly webhookUrl?: string;
+}): Channel[] {
+  const addressed = (channel: Channel, address: string | undefined): Channel[] => (address ? [channel] : []);
+  return [
+    'inbox',
+    'websocket',
+    ...addressed('email', recipient.email),
+    'push',
+    ...addressed('sms', recipient.phone),
+    ...addressed('telegram', recipient.telegramChatId),
+    ...addressed('webhook', recipient.webhookUrl),
   ];
-  return ['inbox', 'websocket', ...addressed.flatMap(([channel, address]) => (address ? [channel] : []))];
 }
 
 /** The message a live WebSocket client receives for a delivered notification. */

@@ -8,7 +8,7 @@
  */
 
 /** The providers whose send rate is budgeted. */
-export const providers = ['ses'] as const;
+export const providers = ['ses', 'sns-sms'] as const;
 export type Provider = (typeof providers)[number];
 
 /** Sends per second a provider may take: in all, and from one tenant. */

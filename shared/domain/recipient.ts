@@ -29,6 +29,8 @@ export interface Recipient {
   readonly tenantId: string;
   readonly id: string;
   readonly email?: string;
+  /** E.164 mobile number (`+14155550100`): the `sms` channel's address. */
+  readonly phone?: string;
   /** The Telegram chat the bot writes to (a user id, or a group's negative id). */
   readonly telegramChatId?: string;
   /** Where the recipient's notifications are POSTed, signed (the `webhook` channel). */
@@ -60,6 +62,7 @@ export interface Recipient {
 /** What a write changes: a value sets a field, `null` clears it, absent leaves it as it is. */
 export interface RecipientChanges {
   readonly email?: string | null;
+  readonly phone?: string | null;
   readonly telegramChatId?: string | null;
   readonly webhookUrl?: string | null;
   readonly locale?: string | null;
@@ -79,7 +82,7 @@ export interface RecipientChanges {
 }
 
 /** The recipient field that holds the address of each verifiable channel. */
-export const addressFields = { email: 'email', telegram: 'telegramChatId', webhook: 'webhookUrl' } as const satisfies Record<
+export const addressFields = { email: 'email', sms: 'phone', telegram: 'telegramChatId', webhook: 'webhookUrl' } as const satisfies Record<
   VerifiableChannel,
   keyof Recipient & keyof RecipientChanges
 >;
@@ -142,6 +145,7 @@ export function applyRecipientChanges(
   const pick = (change: string | null | undefined, current: string | undefined): string | undefined =>
     change === undefined ? current : (change ?? undefined);
   const email = pick(changes.email, existing?.email);
+  const phone = pick(changes.phone, existing?.phone);
   const telegramChatId = pick(changes.telegramChatId, existing?.telegramChatId);
   const webhookUrl = pick(changes.webhookUrl, existing?.webhookUrl);
   const locale = pick(changes.locale, existing?.locale);
@@ -149,7 +153,7 @@ export function applyRecipientChanges(
   const quietHours = changes.quietHours === undefined ? existing?.quietHours : changes.quietHours === 'default' ? undefined : changes.quietHours;
   const channelPreferences = changes.channels ? { ...existing?.channelPreferences, ...changes.channels } : existing?.channelPreferences;
   const typePreferences = mergeTypePreferences(existing?.typePreferences, changes.types);
-  const addresses: Record<VerifiableChannel, string | undefined> = { email, telegram: telegramChatId, webhook: webhookUrl };
+  const addresses: Record<VerifiableChannel, string | undefined> = { email, sms: phone, telegram: telegramChatId, webhook: webhookUrl };
   const pending = Object.fromEntries(
     verifiableChannels.flatMap((channel): [VerifiableChannel, PendingVerification][] => {
       const said = changes.verifications?.[channel];
@@ -164,9 +168,9 @@ export function applyRecipientChanges(
     tenantId,
     id,
     ...(email !== undefined ? { email } : {}),
+    ...(phone !== undefined ? { phone } : {}),
     ...(telegramChatId !== undefined ? { telegramChatId } : {}),
     ...(webhookUrl !== undefined ? { webhookUrl } : {}),
-    ...(locale !== undefined ? { locale } : {}),
     ...(timezone !== undefined ? { timezone } : {}),
     ...(locale !== undefined ? { locale } : {}),
     groups: [...(changes.groups ?? existing?.groups ?? [])],
@@ -186,6 +190,7 @@ export function toRecipientView(r: Recipient): Record<string, unknown> {
   return {
     id: r.id,
     email: r.email ?? null,
+    phone: r.phone ?? null,
     telegramChatId: r.telegramChatId ?? null,
     webhookUrl: r.webhookUrl ?? null,
     locale: r.locale ?? null,

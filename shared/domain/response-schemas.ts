@@ -84,6 +84,7 @@ export const notificationViewSchema = z.strictObject({
 export const recipientViewSchema = z.strictObject({
   id: z.string(),
   email: z.string().nullable(),
+  phone: z.string().nullable().meta({ description: 'E.164 mobile number, the `sms` channel\'s address.' }),
   telegramChatId: z.string().nullable(),
   webhookUrl: z.string().nullable(),
   locale: z.string().nullable().meta({ description: 'BCP 47 language tag, canonical.' }),
@@ -347,6 +348,28 @@ export const celeryScheduleStatusResponseSchema = z.strictObject({
   is_sent: z.boolean(),
   sent_at: nullableInstant,
   created_at: instant,
+});
+
+/** A browser push subscription, as `toPushSubscriptionView` shows it (its keys stay with Herald). */
+export const pushSubscriptionViewSchema = z.strictObject({
+  id: z.string().meta({ description: 'Derived from the endpoint: the same subscription registered again keeps its id.' }),
+  endpoint: z.string(),
+  createdAt: instant,
+});
+
+/** A mobile device, as `toDeviceView` shows it. */
+export const deviceViewSchema = z.strictObject({
+  id: z.string().meta({ description: 'Derived from the platform and token.' }),
+  platform: z.enum(['fcm', 'apns']),
+  token: z.string(),
+  createdAt: instant,
+});
+
+export const pushSubscriptionListSchema = z.strictObject({ items: z.array(pushSubscriptionViewSchema) });
+export const deviceListSchema = z.strictObject({ items: z.array(deviceViewSchema) });
+export const removedPushTargetSchema = z.strictObject({ id: z.string(), removed: z.literal(true) });
+export const vapidPublicKeySchema = z.strictObject({
+  publicKey: z.string().meta({ description: "The stage's VAPID public key (base64url, an uncompressed P-256 point): `applicationServerKey` of `pushManager.subscribe`." }),
 });
 
 /** `GET/PUT /v1/settings`: the tenant's settings of time, as `toTenantSettingsView` shows them. */

@@ -9,6 +9,7 @@
  * control characters and line separators: a CR/LF in a title must never reach an e-mail header.
  * Text is kept exactly as sent (no trimming); blank text counts as empty.
  */
+import { createECDH } from 'node:crypto';
 import * as z from 'zod';
 import { channels, notificationStatuses, priorities } from './notification.ts';
 import { broadcastIdPattern, notificationIdPattern, recurringIdPattern } from './ids.ts';
@@ -93,6 +94,12 @@ export const timezoneSchema = z
 export const maxEmailLength = 254;
 /** An e-mail address (zod's pattern: ASCII, no quoted local part), at most {@link maxEmailLength} characters. */
 export const emailAddressSchema = z.email('must be an email address').max(maxEmailLength, `must be at most ${maxEmailLength} characters`);
+
+/**
+ * A phone number in E.164 form: `+`, a country code and the subscriber number, at most 15 digits
+ * in all, no spaces or punctuation (ITU-T E.164; the form SNS `Publish` takes in `PhoneNumber`).
+ */
+export const phoneNumberSchema = z.string('must be a string').regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number: + and up to 15 digits, e.g. +14155550100');
 
 /** A Telegram chat: a numeric id (negative for groups) or a public `@username`, as `sendMessage` takes `chat_id`. */
 export const telegramChatIdSchema = z
@@ -395,6 +402,7 @@ export const recipientGroupsSchema = z
 /** Body of `PUT /v1/recipients/{id}`. */
 export const putRecipientBodySchema = z.strictObject({
   email: emailAddressSchema.optional(),
+  phone: phoneNumberSchema.optional(),
   telegramChatId: telegramChatIdSchema.optional(),
   webhookUrl: webhookUrlSchema.optional(),
   locale: localeSchema.optional(),
@@ -423,6 +431,7 @@ export const batchRecipientsBodySchema = z.strictObject({
 export const batchRecipientEntrySchema = z.strictObject({
   id: idSchema,
   email: emailAddressSchema.nullable().optional(),
+  phone: phoneNumberSchema.nullable().optional(),
   telegramChatId: telegramChatIdSchema.nullable().optional(),
   webhookUrl: webhookUrlSchema.nullable().optional(),
   locale: localeSchema.nullable().optional(),
@@ -454,6 +463,7 @@ export const maxTypePreferences = 50;
 export const updateMeBodySchema = z
   .strictObject({
     email: emailAddressSchema.nullable().optional(),
+    phone: phoneNumberSchema.nullable().optional(),
     telegramChatId: telegramChatIdSchema.nullable().optional(),
     webhookUrl: webhookUrlSchema.nullable().optional(),
     locale: localeSchema.nullable().optional(),
@@ -466,8 +476,68 @@ export const updateMeBodySchema = z
     quietHours: recipientQuietHoursSchema.optional(),
     ...notSettableOnMe,
   })
-  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, telegramChatId, webhookUrl, locale, timezone, quietHours, channels, types');
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, phone, telegramChatId, webhookUrl, locale, timezone, quietHours, channels, types');
 export type UpdateMeBody = z.infer<typeof updateMeBodySchema>;
+
+/** The longest push subscription endpoint accepted (browsers' are a few hundred characters). */
+export const maxPushEndpointLength = 2048;
+
+/** A push service URL: https (plain http only on the loopback address, for a local push service). */
+const pushEndpointSchema = z
+  .url('must be a URL')
+  .max(maxPushEndpointLength, `must be at most ${maxPushEndpointLength} characters`)
+  .refine((text) => {
+    // Zod runs this even after `url` refused the text: only a URL is judged here.
+    if (!URL.canParse(text)) return true;
+    const url = new URL(text);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
+  }, 'must be an https URL');
+
+/** True when `key` (base64url) is a point of the P-256 curve, as a subscription's `p256dh` must be. */
+function isP256Point(key: string): boolean {
+  try {
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(p256Probe);
+    ecdh.computeSecret(Buffer.from(key, 'base64url'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+const p256Probe = Buffer.alloc(32, 1);
+
+/** Body of `POST /v1/me/push-subscriptions`: a browser's `PushSubscription.toJSON()` (W3C Push API). */
+export const pushSubscriptionBodySchema = z.strictObject({
+  endpoint: pushEndpointSchema,
+  // Browsers also send expirationTime (null or epoch ms): accepted and ignored.
+  expirationTime: z.number().nullable().optional(),
+  keys: z.strictObject({
+    // An uncompressed P-256 point (65 bytes) and a 16-byte secret, base64url (RFC 8291, 3.2).
+    p256dh: z
+      .string('must be a string')
+      .regex(/^[A-Za-z0-9_-]{87}={0,1}$/, 'must be the base64url P-256 public key of the subscription (65 bytes)')
+      .refine((key) => !/^[A-Za-z0-9_-]{87}={0,1}$/.test(key) || isP256Point(key), 'must be a point of the P-256 curve'),
+    auth: z.string('must be a string').regex(/^[A-Za-z0-9_-]{22}(==)?$/, 'must be the base64url 16-byte auth secret of the subscription'),
+  }),
+});
+export type PushSubscriptionBody = z.infer<typeof pushSubscriptionBodySchema>;
+
+/** The longest device token: APNs tokens are 64 hex characters, FCM's a few hundred. */
+export const maxDeviceTokenLength = 4096;
+
+/** Body of `POST /v1/me/devices`: a mobile app's FCM or APNs token. */
+export const deviceBodySchema = z.strictObject({
+  platform: z.enum(['fcm', 'apns'], 'must be fcm or apns'),
+  token: z
+    .string('must be a string')
+    .min(1, 'must not be empty')
+    .max(maxDeviceTokenLength, `must be at most ${maxDeviceTokenLength} characters`)
+    .regex(/^[\x21-\x7e]+$/, 'must be the token the platform gave the app (printable ASCII, no spaces)'),
+});
+export type DeviceBody = z.infer<typeof deviceBodySchema>;
+
+/** The id of a push subscription or device in a path. */
+export const pushTargetIdSchema = z.string().regex(/^(ps|dv)_[A-Za-z0-9_-]{22}$/, 'is not a push subscription or device id');
 
 /** How many digits a verification code has. */
 export const maxVerificationCodeLength = 6;

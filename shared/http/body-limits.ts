@@ -19,7 +19,9 @@ import {
   maxBatchRecipients,
   maxBroadcastRecipientIds,
   maxDataBytes,
+  maxDeviceTokenLength,
   maxEmailLength,
+  maxPushEndpointLength,
   maxGroupIdLength,
   maxGroupsPerRecipient,
   maxCronLength,
@@ -37,6 +39,9 @@ import {
   maxLocaleLength,
   maxTemplateBytes,
 } from '../domain/schemas.ts';
+
+/** The longest E.164 number: `+` and 15 digits. */
+const maxPhoneLength = 16;
 
 /** A synchronous Lambda invocation's payload quota (request and response), bytes. */
 export const lambdaPayloadQuotaBytes = 6 * 1024 * 1024;
@@ -116,18 +121,19 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
     data,
   }),
   'POST /v1/broadcasts': wordsOrTemplate({ audience: objectBytes({ recipientIds: recipientIds(maxBroadcastRecipientIds) }), draft: asciiTextBytes(3) }),
-  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups, quietHours }),
+  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), phone: asciiTextBytes(maxPhoneLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups, quietHours }),
   'POST /v1/recipients/batch': objectBytes({
     recipients: arrayBytes(
       maxBatchRecipients,
-      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups, quietHours }),
+      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), phone: asciiTextBytes(maxPhoneLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups, quietHours }),
     ),
   }),
   'PATCH /v1/me': objectBytes({
     email: asciiTextBytes(maxEmailLength),
+    phone: asciiTextBytes(maxPhoneLength),
     timezone: asciiTextBytes(maxTimezoneLength),
     locale: asciiTextBytes(maxLocaleLength),
-    channels: objectBytes({ email: 5, websocket: 5 }),
+    channels: objectBytes({ email: 5, websocket: 5, push: 5, sms: 5 }),
     quietHours,
   }),
   'PUT /v1/settings': objectBytes({ defaultTimezone: asciiTextBytes(maxTimezoneLength), quietHours }),
@@ -138,6 +144,13 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
   }),
   'PATCH /v1/recurring-notifications/{id}': objectBytes({ ...content, schedule: recurringSchedule, paused: 5 }),
   'POST /v1/me/verify': objectBytes({ channel: asciiTextBytes('email'.length), code: asciiTextBytes(maxVerificationCodeLength) }),
+  // Escaped the longest way: an endpoint is a URL, its characters ASCII but `/` may be written `\/`.
+  'POST /v1/me/push-subscriptions': objectBytes({
+    endpoint: asciiTextBytes(2 * maxPushEndpointLength),
+    expirationTime: 20,
+    keys: objectBytes({ p256dh: asciiTextBytes(88), auth: asciiTextBytes(24) }),
+  }),
+  'POST /v1/me/devices': objectBytes({ platform: asciiTextBytes(4), token: asciiTextBytes(maxDeviceTokenLength) }),
   'PATCH /v1/notifications/{id}': objectBytes({ scheduledAt: instant }),
   'POST /v1/notifications/{id}/send-now': objectBytes({}),
   'POST /v1/notifications/{id}/retry': objectBytes({ delayMinutes: String(maxRetryDelayMinutes).length }),

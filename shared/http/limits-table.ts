@@ -7,6 +7,7 @@
 import { defaultSelfSend, defaultTenantRequestsPerSecond } from '../config.ts';
 import { maxVerificationAttempts, verificationCodeTtlMs } from '../domain/contact-verification.ts';
 import { maxListingPayloadBytes } from '../domain/payload-budget.ts';
+import { maxDevicesPerUser, maxPushSubscriptionsPerUser } from '../domain/push-targets.ts';
 import {
   defaultPageSize,
   maxBatchRecipients,
@@ -14,6 +15,7 @@ import {
   maxBroadcastRecipientIds,
   maxDataBytes,
   maxDataDepth,
+  maxDeviceTokenLength,
   maxEmailLength,
   maxGroupIdLength,
   maxGroupsPerRecipient,
@@ -21,6 +23,7 @@ import {
   maxMessageLength,
   maxMetricsPeriodSeconds,
   maxPageSize,
+  maxPushEndpointLength,
   maxRecipientsPerRequest,
   maxRelatedObjectIdLength,
   maxRelatedObjectTypeLength,
@@ -65,6 +68,9 @@ export function limitRows(): readonly Row[] {
     ['`relatedObject`', `\`type\` 1–${maxRelatedObjectTypeLength}, \`id\` 1–${maxRelatedObjectIdLength} characters, one line`, 'notifications'],
     ['`data`', `a JSON object, at most ${maxDataDepth} levels deep and ${n(maxDataBytes)} bytes as JSON (UTF-8); numbers of any size and precision, any member names`, 'notifications, broadcasts'],
     ['e-mail address', `at most ${maxEmailLength} characters`, 'recipients, `PATCH /v1/me`'],
+    ['phone number', 'E.164: `+` and at most 15 digits, no spaces', 'recipients, `PATCH /v1/me`'],
+    ['push subscription', `an https \`endpoint\` of at most ${n(maxPushEndpointLength)} characters, a 65-byte \`p256dh\` and a 16-byte \`auth\` (base64url); at most ${maxPushSubscriptionsPerUser} per user, the oldest dropped`, '`POST /v1/me/push-subscriptions`'],
+    ['device', `\`fcm\` or \`apns\`, a token of at most ${n(maxDeviceTokenLength)} printable characters; at most ${maxDevicesPerUser} per user, the oldest dropped`, '`POST /v1/me/devices`'],
     ['time zone', `a known IANA zone, at most ${maxTimezoneLength} characters`, 'recipients, `PATCH /v1/me`'],
     ['Telegram chat', 'a numeric chat id (up to 20 digits, `-` for groups) or an `@username` of 5–32 characters', 'recipients, `PATCH /v1/me`'],
     ['webhook URL', `absolute http(s), no credentials, at most ${maxWebhookUrlLength} characters; on AWS only https to public addresses is posted to`, 'recipients, `PATCH /v1/me`'],

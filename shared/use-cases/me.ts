@@ -72,13 +72,14 @@ async function changeMe(deps: MeDeps, caller: Caller, prepare: (current: Recipie
 /**
  * Sets the caller's addresses, locale, time zone and switches; what the body leaves out is kept. A
  * new address (or one still awaiting confirmation) is stored unconfirmed and sent a new code there:
- * by e-mail, by the Telegram bot, or in a signed webhook.
+ * by e-mail, by SMS, by the Telegram bot, or in a signed webhook.
  */
 export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody): Promise<Recipient> {
-  const { email, telegramChatId, webhookUrl, locale, timezone, channels, types } = body;
+  const { email, phone, telegramChatId, webhookUrl, locale, timezone, channels, types } = body;
   refuseUnreachableWebhook(webhookUrl, deps.webhookTargets);
   const changes: { -readonly [K in keyof RecipientChanges]: RecipientChanges[K] } = {
     ...(email !== undefined ? { email } : {}),
+    ...(phone !== undefined ? { phone } : {}),
     ...(telegramChatId !== undefined ? { telegramChatId } : {}),
     ...(webhookUrl !== undefined ? { webhookUrl } : {}),
     ...(locale !== undefined ? { locale } : {}),

@@ -92,6 +92,7 @@ export async function putRecipient(
   refuseUnreachableWebhook(body.webhookUrl, deps.webhookTargets);
   const written = await changeRecipient(deps, caller.tenantId, id, {
     email: body.email ?? null,
+    phone: body.phone ?? null,
     telegramChatId: body.telegramChatId ?? null,
     webhookUrl: body.webhookUrl ?? null,
     locale: body.locale ?? null,

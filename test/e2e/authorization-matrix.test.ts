@@ -16,6 +16,7 @@
  * Every answer must be documented for its route (status in `/openapi.json`, body parsed by the
  * route's response schema). A jwt route without a row fails: the matrix grows with the API.
  */
+import { createECDH, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { httpRoutes } from '../../lib/app-description.ts';
@@ -80,9 +81,25 @@ const f = {
   billingDraft: '',
   marketingDraft: '',
   eveDraft: '',
+  pushSubscription: {} as Record<'bob' | 'gus', string>,
+  device: {} as Record<'bob' | 'gus', string>,
   template: '',
   eveTemplate: '',
 };
+
+/** A browser subscription on the local push service (fresh keys each time). */
+function browserSubscription(): { endpoint: string; keys: { p256dh: string; auth: string } } {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  return { endpoint: h.stack.pushService.newEndpoint(), keys: { p256dh: ecdh.getPublicKey('base64url'), auth: randomBytes(16).toString('base64url') } };
+}
+
+/** A subscription and a device of `token`'s user; answers their ids. */
+async function pushTargetsOf(token: string): Promise<{ subscription: string; device: string }> {
+  const subscription = await ok('POST', '/v1/me/push-subscriptions', token, browserSubscription());
+  const device = await ok('POST', '/v1/me/devices', token, { platform: 'fcm', token: fresh('device') });
+  return { subscription: subscription.body.id as string, device: device.body.id as string };
+}
 let counter = 0;
 const fresh = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${++counter}`;
 
@@ -212,6 +229,34 @@ const matrix: Readonly<Record<string, MatrixRow>> = {
       return { path: '/v1/me/verify', body: { channel: 'email', code } };
     },
   },
+  'POST /v1/me/push-subscriptions': { roles: allRoles, ok: 201, valid: async () => ({ path: '/v1/me/push-subscriptions', body: browserSubscription() }) },
+  'GET /v1/me/push-subscriptions': { roles: allRoles, ok: 200, valid: async () => ({ path: '/v1/me/push-subscriptions' }) },
+  'DELETE /v1/me/push-subscriptions/{id}': {
+    roles: allRoles,
+    ok: 200,
+    valid: async (role) => ({ path: `/v1/me/push-subscriptions/${(await pushTargetsOf(tokens[role])).subscription}` }),
+    target: {
+      naming: (id) => ({ path: `/v1/me/push-subscriptions/${id}` }),
+      // A user's targets are theirs alone: not even an admin reaches bob's.
+      others: allRoles.map((as) => ({ as, id: () => f.pushSubscription.bob })),
+      foreign: () => f.pushSubscription.gus,
+      missing: 'ps_AAAAAAAAAAAAAAAAAAAAAA',
+    },
+  },
+  'POST /v1/me/devices': { roles: allRoles, ok: 201, valid: async () => ({ path: '/v1/me/devices', body: { platform: 'apns', token: fresh('device') } }) },
+  'GET /v1/me/devices': { roles: allRoles, ok: 200, valid: async () => ({ path: '/v1/me/devices' }) },
+  'DELETE /v1/me/devices/{id}': {
+    roles: allRoles,
+    ok: 200,
+    valid: async (role) => ({ path: `/v1/me/devices/${(await pushTargetsOf(tokens[role])).device}` }),
+    target: {
+      naming: (id) => ({ path: `/v1/me/devices/${id}` }),
+      others: allRoles.map((as) => ({ as, id: () => f.device.bob })),
+      foreign: () => f.device.gus,
+      missing: 'dv_AAAAAAAAAAAAAAAAAAAAAA',
+    },
+  },
+  'GET /v1/me/push/vapid-public-key': { roles: allRoles, ok: 200, valid: async () => ({ path: '/v1/me/push/vapid-public-key' }) },
   'GET /v1/me/inbox': { roles: allRoles, ok: 200, valid: async () => ({ path: '/v1/me/inbox?limit=5' }) },
   'GET /v1/me/inbox/unread-count': { roles: allRoles, ok: 200, valid: async () => ({ path: '/v1/me/inbox/unread-count' }) },
   'POST /v1/me/inbox/{id}/read': {
@@ -444,6 +489,11 @@ beforeAll(async () => {
   for (const id of ['ops', 'billing', 'marketing', 'bob']) await ok('PUT', `/v1/recipients/${id}`, tokens.admin, {});
   for (const id of ['alice', 'carol']) await ok('PUT', `/v1/recipients/${id}`, tokens.admin, { email: `${id}@example.com` });
   for (const id of ['eve', 'gus']) await ok('PUT', `/v1/recipients/${id}`, tokens.foreignAdmin, {});
+  for (const who of ['bob', 'gus'] as const) {
+    const targets = await pushTargetsOf(who === 'bob' ? tokens.bob : tokens.foreignUser);
+    f.pushSubscription[who] = targets.subscription;
+    f.device[who] = targets.device;
+  }
 
   // Email is refused for good while the failed fixtures are made; inbox-only deliveries go through.
   expect((await h.api('POST', '/_local/faults', { body: [{ service: 'ses', operation: 'SendEmail', probability: 1, error: { statusCode: 400, code: 'MessageRejected' } }] })).status).toBe(200);

@@ -111,9 +111,9 @@ describe('GET /_local/endpoints', () => {
     const response = await h.api('GET', '/_local/endpoints');
 
     // Assess
-    const services = ['dynamodb', 'sqs', 'ses', 'scheduler', 'apigatewaymanagementapi'];
-    // Besides AWS's: the Secrets Manager and the Telegram Bot API, one endpoint each (the Bot API applies its faults itself).
-    const single = ['secretsmanager', 'telegram'];
+    const services = ['dynamodb', 'sqs', 'ses', 'scheduler', 'apigatewaymanagementapi', 'sns', 'secretsmanager'];
+    // Besides AWS's: the Web Push service and the Telegram Bot API, one endpoint each (each counts and faults its calls itself).
+    const single = ['push', 'telegram'];
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ ...h.stack.endpoints, faultable: h.stack.faultableEndpoints });
     expect(Object.keys(h.stack.endpoints).sort()).toEqual([...services, ...single].sort());
@@ -253,7 +253,7 @@ function startMain(env: Record<string, string>): { child: ChildProcessWithoutNul
 describe('npm start with HERALD_FAULTS', () => {
   it('exits with 2 naming the bad field before starting anything', async () => {
     // Act
-    const { output, exited } = startMain({ HERALD_FAULTS: JSON.stringify([{ ...startupRule, service: 'sns' }]) });
+    const { output, exited } = startMain({ HERALD_FAULTS: JSON.stringify([{ ...startupRule, service: 'pigeon' }]) });
     const code = await exited;
 
     // Assess

@@ -79,7 +79,9 @@ describe('the local stack and the AWS stacks', () => {
       'HERALD_SDK_CONNECTION_TIMEOUT_MS',
       'HERALD_SDK_REQUEST_TIMEOUT_MS',
       'AWS_ENDPOINT_URL_SCHEDULER',
+      'AWS_ENDPOINT_URL_SNS',
       'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+      'HERALD_PUSH_ALLOW_HTTP_LOOPBACK',
       'POWERTOOLS_LOG_LEVEL',
     ];
 

@@ -80,7 +80,7 @@ describe('scheduling a notification', () => {
     expect(created.body).toMatchObject({ count: 1, scheduledAt: new Date(scheduledAt).toISOString() });
     const [id] = created.body.notificationIds as string[];
     const pending = await h.api('GET', `/v1/notifications/${id}`, { token: admin });
-    expect(pending.body).toMatchObject({ status: 'pending', attempts: 0, channels: ['inbox', 'websocket', 'email'] });
+    expect(pending.body).toMatchObject({ status: 'pending', attempts: 0, channels: ['inbox', 'websocket', 'email', 'push'] });
 
     const frame = await notificationFrame(aliceSocket, id as string);
     const lateness = frame.at - Date.parse(scheduledAt);

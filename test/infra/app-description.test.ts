@@ -227,6 +227,7 @@ describe('the templates agree with the app description', () => {
       scheduler: { groupName: 'group', roleArn: 'role' },
       websocketCallbackUrl: 'callback',
       emailConfigurationSet: 'configuration-set',
+      vapidSecretArn: 'secret',
       telegram: { tokenSecret: 'secret', apiUrl: 'https://telegram' },
       webhookTargets: 'public-https' as const,
     };

@@ -81,7 +81,7 @@ describe.each([
     );
 
     // Assess
-    expect([...new Set(onEverything)].sort()).toEqual(['dynamodb:ListStreams', 'ses:GetAccount', 'ses:GetSendQuota', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    expect([...new Set(onEverything)].sort()).toEqual(['dynamodb:ListStreams', 'ses:GetAccount', 'ses:GetSendQuota', 'sns:CheckIfPhoneNumberIsOptedOut', 'sns:Publish', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
   });
 
   it('never acknowledges a whole rule where a finding can be named: wildcard and managed-policy findings name their resource or policy', () => {

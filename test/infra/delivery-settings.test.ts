@@ -55,6 +55,26 @@ describe('the delivery settings', () => {
     }
   });
 
+  it('gives the delivering functions the SMS budget the context sets (cdk.json: 20 a second), and no other function', () => {
+    // Act
+    const service = serviceWith({ [contextKeys.smsPerSecond]: 7, [contextKeys.smsTenantPerSecond]: '2' });
+
+    // Assess
+    for (const fn of functions) {
+      const environment = environmentOf(service, physical(fn.name));
+      if (fn.access.settings?.includes('delivery')) {
+        expect(environment, fn.name).toMatchObject({ [configVariables.smsPerSecond]: '7', [configVariables.smsTenantPerSecond]: '2' });
+      } else {
+        expect(Object.keys(environment), fn.name).not.toContain(configVariables.smsPerSecond);
+      }
+    }
+    expect(() => serviceWith({ [contextKeys.smsPerSecond]: 'lots' })).toThrow(/herald:smsPerSecond/);
+  });
+
+  it('refuses a platform application that is not an SNS application ARN of its platform, naming the key', () => {
+    expect(() => serviceWith({ [contextKeys.snsPlatformApplicationArnFcm]: 'arn:aws:sns:eu-west-1:111122223333:app/APNS/x' })).toThrow(/herald:snsPlatformApplicationArnFcm/);
+  });
+
   it('refuses a budget that is not a positive number, naming the key', () => {
     // Act + Assess
     expect(() => serviceWith({ [contextKeys.sesPerSecond]: 'fast' })).toThrow(/herald:sesPerSecond/);

@@ -310,21 +310,32 @@ describe('least privilege', () => {
   });
 
   it('lets only the functions that send Telegram messages read the bot token, and no other secret', () => {
-    const [secret, ...others] = resourcesOfType(herald.data, 'AWS::SecretsManager::Secret').map(([id]) => id);
+    // The stage's secrets: the bot token, and the VAPID seed (its readers: test/infra/push-and-sms.test.ts).
+    const ids = resourcesOfType(herald.data, 'AWS::SecretsManager::Secret').map(([id]) => id);
+    const secret = ids.find((id) => id.startsWith('TelegramBotToken'));
     expect(secret).toBeDefined();
-    expect(others).toEqual([]);
+    const others = ids.filter((id) => id !== secret);
+    expect(others).toHaveLength(1);
+    expect(others[0]).toMatch(/^VapidSecret/);
     const senders = functions.filter((fn) => fn.access.sendsTelegram).map((fn) => fn.name);
     // The deliverers, and the api for the code that confirms a chat a user set for themself.
     expect(senders.sort()).toEqual(['api', 'broadcast-deliver', 'deliver']);
     for (const fn of functions) {
-      const onSecrets = statementsOfFunction(herald.service, physical(fn.name)).filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:')));
+      const onToken = statementsOfFunction(herald.service, physical(fn.name)).filter(
+        (s) => s.actions.some((a) => a.startsWith('secretsmanager:')) && s.resources.some((r) => JSON.stringify(resolveImports(r, herald.data)).includes(`"${secret}"`)),
+      );
       if (!senders.includes(fn.name)) {
-        expect(onSecrets, fn.name).toEqual([]);
+        expect(onToken, fn.name).toEqual([]);
         continue;
       }
-      expect(actionsOf(onSecrets), fn.name).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
-      for (const statement of onSecrets) {
-        for (const resource of statement.resources) expect(JSON.stringify(resolveImports(resource, herald.data)), fn.name).toContain(`"${secret}"`);
+      expect(actionsOf(onToken), fn.name).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      // A statement may also name the VAPID seed, for a function that pushes too; no other secret.
+      const allowed = [secret, ...(fn.access.pushes ? others : [])];
+      for (const statement of onToken) {
+        for (const resource of statement.resources) {
+          const text = JSON.stringify(resolveImports(resource, herald.data));
+          expect(allowed.some((id) => text.includes(`"${id}"`)), `${fn.name}: ${text}`).toBe(true);
+        }
       }
       expect(environmentOf(herald.service, physical(fn.name))[configVariables.telegramApiUrl], fn.name).toBe('https://api.telegram.org');
     }

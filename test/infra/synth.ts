@@ -24,10 +24,11 @@ export const testSettings: HeraldSettings = {
   retry: { baseSeconds: 30, factor: 3, maxRetries: 5, jitter: 0.25, capSeconds: 3600 },
   sweeps: { stuckAfterSeconds: 120, sweepMaxItems: 500, cancelledRetentionDays: 7, cleanupMaxItems: 2000 },
   // No SES budget: the functions read the account's own (GetSendQuota), as with cdk.json.
-  delivery: { holdMs: 1500, ses: {} },
+  delivery: { holdMs: 1500, ses: {}, sms: { perSecond: 15 } },
   selfSend: { userPerHour: 60, tenantPerHour: 1000 },
   // Cognito's claim names, so a test can tell they came from context.
   claims: { tenantClaim: 'custom:tenant', roleClaim: 'cognito:groups', singleTenant: false },
+  push: { fcmApplicationArn: 'arn:aws:sns:eu-west-1:111122223333:app/GCM/herald-tests', apnsApplicationArn: 'arn:aws:sns:eu-west-1:111122223333:app/APNS/herald-tests' },
   api: { rateLimitPerSecond: 150, burstLimit: 300, corsOrigins: ['https://app.herald-tests.dev', 'http://localhost:5173'], tenantRequestsPerSecond: 25 },
   // The test stage is not a production one: a stage named `live` is, in these tests.
   operations: { productionStages: ['live'], alarmEmail: 'oncall@herald-tests.dev' },
@@ -60,6 +61,9 @@ export function testContext(overrides: Readonly<Record<string, unknown>> = {}): 
     [contextKeys.cancelledRetentionDays]: testSettings.sweeps.cancelledRetentionDays,
     [contextKeys.cleanupMaxItems]: testSettings.sweeps.cleanupMaxItems,
     [contextKeys.deliveryHoldMs]: testSettings.delivery.holdMs,
+    [contextKeys.smsPerSecond]: testSettings.delivery.sms.perSecond,
+    [contextKeys.snsPlatformApplicationArnFcm]: testSettings.push.fcmApplicationArn,
+    [contextKeys.snsPlatformApplicationArnApns]: testSettings.push.apnsApplicationArn,
     [contextKeys.apiRateLimit]: testSettings.api.rateLimitPerSecond,
     [contextKeys.apiBurstLimit]: testSettings.api.burstLimit,
     [contextKeys.corsOrigins]: testSettings.api.corsOrigins,

@@ -18,6 +18,7 @@ import { socketPoster } from './connections.ts';
 import { documentClient, tables } from './dynamodb.ts';
 import { liveStateStore } from './inbox.ts';
 import { mailer, sesClient } from './mail.ts';
+import { mobilePush, pushTargetCleaner, smsSender, webPushSender } from './messaging.ts';
 import { templateStore } from './templates.ts';
 import { recipientStore } from './directory.ts';
 import { signingSecrets, telegramBot, webhookSender } from './telegram-webhooks.ts';
@@ -30,19 +31,25 @@ import { signingSecrets, telegramBot, webhookSender } from './telegram-webhooks.
  */
 async function resolveBudgets(): Promise<RateBudgets> {
   const configured = sendBudgetsConfig();
+  // SMS has no quota SNS answers for: its budget is configuration only (herald:smsPerSecond).
+  const sms = configured['sns-sms']?.perSecond !== undefined ? { 'sns-sms': { perSecond: configured['sns-sms'].perSecond, ...tenantShare(configured['sns-sms']) } } : {};
   if (configured.ses?.perSecond !== undefined) {
-    return { ses: { perSecond: configured.ses.perSecond, ...(configured.ses.tenantPerSecond !== undefined ? { tenantPerSecond: configured.ses.tenantPerSecond } : {}) } };
+    return { ses: { perSecond: configured.ses.perSecond, ...tenantShare(configured.ses) }, ...sms };
   }
   try {
     // Asked once, at a cold start: it must not hold the first delivery up for long.
     const quota = await sesClient().send(new GetSendQuotaCommand({}), { abortSignal: AbortSignal.timeout(3_000) });
     const perSecond = quota.MaxSendRate;
-    if (perSecond === undefined || perSecond <= 0) return {};
-    return { ses: { perSecond, ...(configured.ses?.tenantPerSecond !== undefined ? { tenantPerSecond: configured.ses.tenantPerSecond } : {}) } };
+    if (perSecond === undefined || perSecond <= 0) return sms;
+    return { ses: { perSecond, ...tenantShare(configured.ses) }, ...sms };
   } catch (error) {
     logger.warn('Could not read the SES send quota; e-mail has no send budget but SES throttling', { error: error as Error });
-    return {};
+    return sms;
   }
+}
+
+function tenantShare(budget: { readonly tenantPerSecond?: number } | undefined): { tenantPerSecond?: number } {
+  return budget?.tenantPerSecond !== undefined ? { tenantPerSecond: budget.tenantPerSecond } : {};
 }
 
 let budgets: RateBudgets | undefined;
@@ -69,6 +76,8 @@ const channels = once(
       mailer: mailer(),
       sockets: socketPoster(),
       live: liveStateStore(),
+      sms: smsSender(),
+      push: { web: webPushSender(), mobile: mobilePush(), cleaner: pushTargetCleaner() },
       // Made on first send: their configuration is read only when a recipient has such an address.
       telegram: { sendMessage: (chatId, text) => telegramBot().sendMessage(chatId, text) },
       webhooks: {

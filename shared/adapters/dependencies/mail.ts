@@ -1,14 +1,15 @@
-/** E-mail through SES: the mailer every e-mail goes through, and the verification codes it sends. */
+/** E-mail through SES: the mailer every e-mail goes through, and the verification codes (e-mail, SMS, Telegram, webhook). */
 import { SESClient } from '@aws-sdk/client-ses';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { deliveryConfig, emailConfigurationSet, once } from '../../config.ts';
-import { verificationEmail } from '../../domain/contact-verification.ts';
+import { verificationEmail, verificationSms } from '../../domain/contact-verification.ts';
 import type { VerificationCodeSender } from '../../use-cases/me.ts';
 import { AnsweredErrorsRetryStrategy } from '../answered-errors-retry-strategy.ts';
 import { SesAccount } from '../ses-account.ts';
 import { SesMailer } from '../ses-mailer.ts';
 import { sdkClientOptions, sdkRequestHandler } from '../sdk-clients.ts';
 import { withoutSdkLogger } from '../sdk-logger.ts';
+import { smsSender } from './messaging.ts';
 import { sendTelegramCode, sendWebhookCode } from './telegram-webhooks.ts';
 
 // An email must not go twice: the SDK retries only what SES refused, never a timed-out send.
@@ -19,10 +20,14 @@ export const sesClient = once(newSesClient);
 export const mailer = once(() => new SesMailer(newSesClient, deliveryConfig().emailFrom, emailConfigurationSet()));
 /** The account's sandbox status and quota (SES API v2 `GetAccount`). */
 export const emailAccount = once(() => new SesAccount(withoutSdkLogger(new SESv2Client(sdkClientOptions()))));
-/** Verification codes go out in Herald's own words: by this mailer, by the Telegram bot, or in a signed webhook. */
+/** Verification codes go out in Herald's own words: by this mailer, by SMS for a phone number, by the Telegram bot, or in a signed webhook. */
 export const verificationCodes = once(
   (): VerificationCodeSender => ({
     async send(channel, address, code, who) {
+      if (channel === 'sms') {
+        await smsSender().send(address, verificationSms(code));
+        return;
+      }
       if (channel === 'telegram') return sendTelegramCode(address, code);
       if (channel === 'webhook') return sendWebhookCode(who.tenantId, who.id, address, code);
       await mailer().send({ to: address, ...verificationEmail(code) });

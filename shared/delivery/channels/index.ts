@@ -3,10 +3,13 @@ import type { TelegramBot } from '../../adapters/telegram-bot-api.ts';
 import type { WebhookSender } from '../../adapters/webhook-sender.ts';
 import { classifyProviderError } from '../../domain/delivery-errors.ts';
 import type { Channel } from '../../domain/notification.ts';
-import type { LiveStateStore, Mailer, RecipientStore, SocketPoster } from '../../ports.ts';
+import type { LiveStateStore, Mailer, MobilePush, RecipientStore, SmsSender, SocketPoster } from '../../ports.ts';
 import type { ChannelRegistry, DeliveryChannel } from '../channel.ts';
 import { emailChannel } from './email.ts';
 import { inboxChannel } from './inbox.ts';
+import { pushChannel } from './push.ts';
+import type { PushTargetCleaner, WebPushSender } from './push.ts';
+import { smsChannel } from './sms.ts';
 import { telegramChannel } from './telegram.ts';
 import { webhookChannel } from './webhook.ts';
 import type { SigningSecrets } from './webhook.ts';
@@ -17,6 +20,8 @@ export interface ChannelProviders {
   readonly mailer: Mailer;
   readonly sockets: SocketPoster;
   readonly live: Pick<LiveStateStore, 'forgetConnections'>;
+  readonly sms?: SmsSender;
+  readonly push?: { readonly web: WebPushSender; readonly mobile: MobilePush; readonly cleaner: PushTargetCleaner };
   readonly telegram?: TelegramBot;
   readonly webhooks?: { readonly sender: WebhookSender; readonly secrets: SigningSecrets; readonly directory: Pick<RecipientStore, 'get' | 'save'> };
 }
@@ -41,6 +46,8 @@ export function createChannels(providers: ChannelProviders): ChannelRegistry {
     inbox: inboxChannel(),
     websocket: websocketChannel(providers.sockets, providers.live),
     email: emailChannel(providers.mailer),
+    push: providers.push ? pushChannel(providers.push.web, providers.push.mobile, providers.push.cleaner) : unequipped('push'),
+    sms: providers.sms ? smsChannel(providers.sms) : unequipped('sms'),
     telegram: telegram ? telegramChannel(telegram) : unequipped('telegram'),
     webhook: webhooks ? webhookChannel(webhooks.sender, webhooks.secrets, webhooks.directory) : unequipped('webhook'),
   };

@@ -19,10 +19,12 @@ const endpoints: LocalEndpoints = {
   dynamodb: 'http://127.0.0.1:1001',
   sqs: 'http://127.0.0.1:1002',
   ses: 'http://127.0.0.1:1003',
-  secretsmanager: 'http://127.0.0.1:1006',
-  telegram: 'http://127.0.0.1:1007',
   scheduler: 'http://127.0.0.1:1004',
   apigatewaymanagementapi: 'http://127.0.0.1:1005',
+  sns: 'http://127.0.0.1:1006',
+  secretsmanager: 'http://127.0.0.1:1007',
+  push: 'http://127.0.0.1:1008',
+  telegram: 'http://127.0.0.1:1009',
 };
 const faultable: LocalEndpoints = { ...endpoints, dynamodb: 'http://127.0.0.1:2001', ses: 'http://127.0.0.1:2003' };
 const sesRule: FaultRule = { service: 'ses', operation: 'SendEmail', probability: 1, error: { statusCode: 503, code: 'ServiceUnavailable' } };
@@ -172,7 +174,7 @@ describe('local control API', () => {
     });
 
     it.each([
-      ['an unknown service', [{ ...sesRule, service: 'sns' }], '0.service'],
+      ['an unknown service', [{ ...sesRule, service: 'pigeon' }], '0.service'],
       ['a probability above 1', [{ ...sesRule, probability: 1.01 }], '0.probability'],
       ['a negative probability', [{ ...sesRule, probability: -0.1 }], '0.probability'],
       ['a status below 400', [{ ...sesRule, error: { statusCode: 200, code: 'Ok' } }], '0.error.statusCode'],

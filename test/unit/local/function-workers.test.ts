@@ -54,9 +54,10 @@ describe('a function in its sandbox on the local stack', () => {
       queues: new Map(),
       websocketCallbackUrl: nowhere,
       jwksUrl: `${nowhere}/.well-known/jwks.json`,
+      vapidSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:vapid',
       telegram: { apiUrl: nowhere, tokenSecret: 'telegram-bot-token' },
     });
-    endpoints = { dynamodb: dynamo.endpoint, sqs: nowhere, ses: nowhere, scheduler: nowhere, secretsmanager: nowhere };
+    endpoints = { dynamodb: dynamo.endpoint, sqs: nowhere, ses: nowhere, scheduler: nowhere, sns: nowhere, secretsmanager: nowhere };
   });
 
   afterEach(async () => {
@@ -87,7 +88,9 @@ describe('a function in its sandbox on the local stack', () => {
       HERALD_SDK_CONNECTION_TIMEOUT_MS: '20000',
       HERALD_SDK_REQUEST_TIMEOUT_MS: '60000',
       AWS_ENDPOINT_URL_SCHEDULER: nowhere,
+      AWS_ENDPOINT_URL_SNS: nowhere,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: nowhere,
+      HERALD_PUSH_ALLOW_HTTP_LOOPBACK: 'true',
       HERALD_TABLE_INBOX: dynamo.tableName('inbox'),
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     });

@@ -6,6 +6,7 @@ import {
   deliveryConfig,
   engineConfig,
   sendBudgetsConfig,
+  pushConfig,
   deliveryQueueConfig,
   once,
   retryPolicyConfig,
@@ -255,6 +256,36 @@ describe('configuration', () => {
     expect(both).toEqual({ ses: { perSecond: 14, tenantPerSecond: 2 } });
     expect(tenantOnly).toEqual({ ses: { tenantPerSecond: 3 } });
     expect(negative).toBeInstanceOf(ConfigError);
+  });
+
+  it('reads the SMS budget beside the SES one, under its provider', () => {
+    // Act
+    const sms = sendBudgetsConfig({ [configVariables.smsPerSecond]: '20', [configVariables.smsTenantPerSecond]: '4' });
+    const zero = errorOf(() => sendBudgetsConfig({ [configVariables.smsPerSecond]: '0' }));
+
+    // Assess
+    expect(sms).toEqual({ 'sns-sms': { perSecond: 20, tenantPerSecond: 4 } });
+    expect(zero).toBeInstanceOf(ConfigError);
+    expect((zero as ConfigError).message).toContain(configVariables.smsPerSecond);
+  });
+
+  it('needs the VAPID secret and contact to push, and takes only SNS platform application ARNs', () => {
+    // Prepare
+    const env = {
+      [configVariables.vapidSecretArn]: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:herald-dev-vapid-AbCdEf',
+      [configVariables.vapidSubject]: 'mailto:ops@example.com',
+      [configVariables.snsPlatformApplicationFcm]: 'arn:aws:sns:eu-west-1:111122223333:app/GCM/herald',
+    };
+
+    // Act
+    const config = pushConfig(env);
+    const noSecret = errorOf(() => pushConfig({ ...env, [configVariables.vapidSecretArn]: '' }));
+    const badArn = errorOf(() => pushConfig({ ...env, [configVariables.snsPlatformApplicationApns]: 'arn:aws:sns:eu-west-1:111122223333:mytopic' }));
+
+    // Assess
+    expect(config).toEqual({ vapidSecretArn: env[configVariables.vapidSecretArn], vapidSubject: 'mailto:ops@example.com', platformApplications: { fcm: env[configVariables.snsPlatformApplicationFcm] }, allowHttpLoopback: false });
+    expect((noSecret as ConfigError).message).toContain(configVariables.vapidSecretArn);
+    expect((badArn as ConfigError).message).toContain(configVariables.snsPlatformApplicationApns);
   });
 
   it('needs an issuer, an audience and a JWKS URL to verify tokens', () => {

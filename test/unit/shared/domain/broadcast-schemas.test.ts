@@ -86,7 +86,7 @@ describe('createBroadcastBodySchema', () => {
   it('applies the content rules of notifications (title, channels, data, scheduledAt)', () => {
     // Act / Assess
     expect(fieldsOf(() => parseWith(createBroadcastBodySchema, { ...valid, title: 'x'.repeat(201) }, 'body'))).toEqual(['title']);
-    expect(fieldsOf(() => parseWith(createBroadcastBodySchema, { ...valid, channels: ['sms'] }, 'body'))).toEqual(['channels.0']);
+    expect(fieldsOf(() => parseWith(createBroadcastBodySchema, { ...valid, channels: ['fax'] }, 'body'))).toEqual(['channels.0']);
     expect(fieldsOf(() => parseWith(createBroadcastBodySchema, { ...valid, data: { blob: 'x'.repeat(17_000) } }, 'body'))).toEqual(['data']);
     expect(fieldsOf(() => parseWith(createBroadcastBodySchema, { ...valid, scheduledAt: 'tomorrow' }, 'body'))).toEqual(['scheduledAt']);
   });

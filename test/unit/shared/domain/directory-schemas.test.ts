@@ -42,7 +42,7 @@ describe('the body of PATCH /v1/me', () => {
   it.each<[string, unknown, string]>([
     ['the inbox switched off', { channels: { inbox: false } }, 'channels.inbox'],
     ['a switch that is not a boolean', { channels: { email: 'no' } }, 'channels.email'],
-    ['an unknown channel', { channels: { sms: false } }, 'channels.sms'],
+    ['an unknown channel', { channels: { fax: false } }, 'channels.fax'],
     ['an unknown field', { timezone: 'Europe/Paris', nickname: 'bobby' }, 'nickname'],
     ['an unknown time zone', { timezone: 'Mars/Olympus' }, 'timezone'],
     ['a malformed email', { email: 'bob' }, 'email'],

@@ -92,17 +92,21 @@ describe('defaultChannels', () => {
     const result = defaultChannels(recipient);
 
     // Assess
-    expect(result).toEqual(['inbox', 'websocket', 'email']);
+    expect(result).toEqual(['inbox', 'websocket', 'email', 'push']);
   });
 
-  it.each([{}, { email: '' }])('uses only inbox and websocket without an address (%j)', (recipient) => {
+  it.each([{}, { email: '' }, { phone: '' }])('uses only inbox, websocket and push without an address (%j)', (recipient) => {
     // Prepare: the recipient comes from the table
 
     // Act
     const result = defaultChannels(recipient);
 
-    // Assess
-    expect(result).toEqual(['inbox', 'websocket']);
+    // Assess: push is tried like websocket, and skipped when the user registered no target
+    expect(result).toEqual(['inbox', 'websocket', 'push']);
+  });
+
+  it('adds sms when the recipient has a phone number', () => {
+    expect(defaultChannels({ email: 'bob@example.com', phone: '+14155550100' })).toEqual(['inbox', 'websocket', 'email', 'push', 'sms']);
   });
 });
 

@@ -174,7 +174,7 @@ describe('createNotificationsBodySchema', () => {
 
   it('rejects an unknown channel and a repeated one', () => {
     // Prepare
-    const unknown = { ...validBody, channels: ['sms'] };
+    const unknown = { ...validBody, channels: ['fax'] };
     const repeated = { ...validBody, channels: ['email', 'email'] };
 
     // Act
@@ -266,13 +266,13 @@ describe('putRecipientBodySchema', () => {
 
   it('rejects an unknown field and names it', () => {
     // Prepare
-    const body = { email: 'bob@example.com', phone: '+331234' };
+    const body = { email: 'bob@example.com', fax: '+331234' };
 
     // Act
     const error = validationErrorOf(() => parseWith(putRecipientBodySchema, body, 'body'));
 
     // Assess
-    expect(error.details).toEqual([{ field: 'phone', message: 'is not a known field' }]);
+    expect(error.details).toEqual([{ field: 'fax', message: 'is not a known field' }]);
   });
 });
 

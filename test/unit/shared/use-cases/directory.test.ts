@@ -58,6 +58,7 @@ describe('listRecipients', () => {
     expect(first.items[0]).toEqual({
       id: 'bob',
       email: 'bob@example.com',
+      phone: null,
       telegramChatId: null,
       webhookUrl: null,
       locale: null,

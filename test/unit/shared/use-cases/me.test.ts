@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../../../../shared/domain/caller.ts';
-import { hasVerifiedAddress, toRecipientView } from '../../../../shared/domain/recipient.ts';
+import { applyRecipientChanges, hasVerifiedAddress, toRecipientView } from '../../../../shared/domain/recipient.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../../../../shared/errors.ts';
 import { getMe, updateMe, verifyContact } from '../../../../shared/use-cases/me.ts';
 import type { MeDeps } from '../../../../shared/use-cases/me.ts';
@@ -255,5 +255,67 @@ describe('an address a user sets for themself', () => {
     await expect(result).rejects.toBeInstanceOf(ServiceUnavailableError);
     const stored = await world.recipients.get(tenantId, plainUser.sub);
     expect(stored && hasVerifiedAddress(stored, 'email')).toBe(false);
+  });
+});
+
+describe('a phone number a user sets for themself', () => {
+  it('is stored unconfirmed and sent a code by SMS; an e-mail address and a phone set together get one code each', async () => {
+    // Prepare
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+
+    // Act
+    const me = await updateMe(world.deps, plainUser, { email: 'new@example.com', phone: '+14155550100' });
+
+    // Assess
+    expect(me.phone).toBe('+14155550100');
+    expect(toRecipientView(me).awaitingVerification).toEqual(['email', 'sms']);
+    expect(world.codes.map(({ channel, address }) => [channel, address])).toEqual([
+      ['email', 'new@example.com'],
+      ['sms', '+14155550100'],
+    ]);
+  });
+
+  it('is confirmed by the code sent to it, leaving the e-mail address as it was', async () => {
+    // Prepare
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub, email: 'bob@example.com' }));
+    await updateMe(world.deps, plainUser, { phone: '+14155550100' });
+
+    // Act
+    const me = await verifyContact(world.deps, plainUser, { channel: 'sms', code: lastCode(world) });
+
+    // Assess
+    expect(hasVerifiedAddress(me, 'sms')).toBe(true);
+    expect(hasVerifiedAddress(me, 'email')).toBe(true);
+    expect(world.codes).toHaveLength(1);
+  });
+
+  it('counts both codes against the hourly limit, and refuses the pair past it, naming both fields', async () => {
+    // Prepare
+    const world = aWorld({ userPerHour: 1 });
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+
+    // Act
+    const result = updateMe(world.deps, plainUser, { email: 'new@example.com', phone: '+14155550100' });
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ details: [{ field: 'email, phone' }] });
+    expect(world.codes).toEqual([]);
+    expect((await world.recipients.get(tenantId, plainUser.sub))?.phone).toBeUndefined();
+  });
+
+  it('becomes trusted when an admin puts the same number in the directory', async () => {
+    // Prepare
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    const pending = await updateMe(world.deps, plainUser, { phone: '+14155550100' });
+    expect(hasVerifiedAddress(pending, 'sms')).toBe(false);
+
+    // Act: a directory write of the number (nothing said of its confirmation)
+    const trusted = applyRecipientChanges(tenantId, plainUser.sub, pending, { phone: '+14155550100' }, world.clock.now());
+
+    // Assess
+    expect(hasVerifiedAddress(trusted, 'sms')).toBe(true);
   });
 });

@@ -37,6 +37,8 @@ describe('getTenantMetrics', () => {
       deliveries: {
         ...Object.fromEntries(channels.map((channel) => [channel, { sent: 0, unconfirmed: 0, skipped: 0, failed: 0 }])),
         email: { sent: 0, unconfirmed: 0, skipped: 0, failed: 1 },
+        push: { sent: 0, unconfirmed: 0, skipped: 0, failed: 0 },
+        sms: { sent: 0, unconfirmed: 0, skipped: 0, failed: 0 },
       },
       // No SES account in these deps.
       email: null,

@@ -89,7 +89,7 @@ describe('scheduleNotifications', () => {
     expect(scheduler.all().map((s) => s.id).sort()).toEqual([...result.notificationIds].sort());
   });
 
-  it('uses inbox and websocket by default, and email only for a recipient with an address', async () => {
+  it('uses inbox, websocket and push by default, and email only for a recipient with an address', async () => {
     // Prepare
     const { deps, recipients, notifications } = setUp();
     await recipients.put(aRecipient({ id: 'bob', email: 'bob@example.com' }));
@@ -101,7 +101,7 @@ describe('scheduleNotifications', () => {
 
     // Assess
     const byRecipient = Object.fromEntries(notifications.all().map((n) => [n.recipientId, n.channels]));
-    expect(byRecipient).toEqual({ bob: ['inbox', 'websocket', 'email'], carol: ['inbox', 'websocket'] });
+    expect(byRecipient).toEqual({ bob: ['inbox', 'websocket', 'email', 'push'], carol: ['inbox', 'websocket', 'push'] });
   });
 
   it('uses the channels the request names', async () => {

@@ -1,0 +1,145 @@
+/**
+ * Amazon SNS for the SMS and mobile push channels: `Publish` to a `PhoneNumber` (after
+ * `CheckIfPhoneNumberIsOptedOut`: a Publish to an opted-out number is accepted and silently never
+ * delivered, so the check is what lets the channel fail it at once), and platform endpoints for
+ * FCM and APNs devices (`CreatePlatformEndpoint`, `Publish` to the endpoint ARN, `DeleteEndpoint`).
+ * Sources: the SNS API Reference (Publish, CheckIfPhoneNumberIsOptedOut, CreatePlatformEndpoint)
+ * and "Sending mobile push notifications" in the SNS Developer Guide.
+ */
+import {
+  CheckIfPhoneNumberIsOptedOutCommand,
+  CreatePlatformEndpointCommand,
+  DeleteEndpointCommand,
+  NotFoundException,
+  PublishCommand,
+} from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { MobilePush, SmsSender } from '../ports.ts';
+import { failedBeforeDispatch, flagErrorsBeforeDispatch } from './sdk-dispatch.ts';
+
+/** Raised when the number opted out: shaped as a provider's 4xx so the engine fails the channel at once. */
+export class OptedOutError extends Error {
+  readonly $metadata = { httpStatusCode: 400 };
+  /** Nothing was published. */
+  readonly $notSent = true;
+
+  constructor(phone: string) {
+    super(`${phone} opted out of SMS from this account (CheckIfPhoneNumberIsOptedOut)`);
+    this.name = 'OptedOut';
+  }
+}
+
+/** One SNS client for a function, replaced when one threw before sending (as the SES mailer does). */
+class FreshClient {
+  private readonly make: () => SNSClient;
+  private client: SNSClient;
+
+  constructor(make: () => SNSClient) {
+    this.make = make;
+    this.client = flagErrorsBeforeDispatch(make());
+  }
+
+  async call<T>(work: (client: SNSClient) => Promise<T>): Promise<T> {
+    try {
+      return await work(this.client);
+    } catch (error) {
+      if (failedBeforeDispatch(error)) this.client = flagErrorsBeforeDispatch(this.make());
+      throw error;
+    }
+  }
+}
+
+/** SMS through SNS `Publish`, transactional (SNS's routing for time-critical messages). */
+export class SnsSmsSender implements SmsSender {
+  private readonly sns: FreshClient;
+  private readonly senderId: string | undefined;
+
+  /** `senderId`: the alphanumeric sender id where the destination country supports one. */
+  constructor(newClient: () => SNSClient, options: { readonly senderId?: string } = {}) {
+    this.sns = new FreshClient(newClient);
+    this.senderId = options.senderId;
+  }
+
+  async send(phone: string, text: string): Promise<{ readonly messageId?: string }> {
+    const { isOptedOut } = await this.sns.call((c) => c.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: phone })));
+    if (isOptedOut) throw new OptedOutError(phone);
+    const { MessageId } = await this.sns.call((c) =>
+      c.send(
+        new PublishCommand({
+          PhoneNumber: phone,
+          Message: text,
+          MessageAttributes: {
+            'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
+            ...(this.senderId ? { 'AWS.SNS.SMS.SenderID': { DataType: 'String', StringValue: this.senderId } } : {}),
+          },
+        }),
+      ),
+    );
+    return MessageId ? { messageId: MessageId } : {};
+  }
+}
+
+/** The platform application of each mobile platform (its ARN from CDK context). */
+export type PlatformApplications = Readonly<Partial<Record<'fcm' | 'apns', string>>>;
+
+/** Thrown when a device registers for a platform the deployment has no SNS application for. */
+export class PlatformNotConfiguredError extends Error {
+  constructor(platform: string) {
+    super(`No SNS platform application is configured for ${platform}`);
+    this.name = 'PlatformNotConfiguredError';
+  }
+}
+
+/** Mobile push through SNS platform endpoints. */
+export class SnsMobilePush implements MobilePush {
+  private readonly sns: FreshClient;
+  private readonly applications: () => PlatformApplications;
+
+  /** `applications` is read on first use (the configuration of a function that may never push). */
+  constructor(newClient: () => SNSClient, applications: () => PlatformApplications) {
+    this.sns = new FreshClient(newClient);
+    this.applications = applications;
+  }
+
+  async register(platform: 'fcm' | 'apns', token: string, userData: string): Promise<string> {
+    const application = this.applications()[platform];
+    if (!application) throw new PlatformNotConfiguredError(platform);
+    // Idempotent in SNS: the same token and attributes answer the endpoint that already exists.
+    const { EndpointArn } = await this.sns.call((c) =>
+      c.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: application, Token: token, CustomUserData: userData })),
+    );
+    if (!EndpointArn) throw new Error('SNS CreatePlatformEndpoint answered no EndpointArn');
+    return EndpointArn;
+  }
+
+  async unregister(endpointArn: string): Promise<void> {
+    try {
+      await this.sns.call((c) => c.send(new DeleteEndpointCommand({ EndpointArn: endpointArn })));
+    } catch (error) {
+      if (!(error instanceof NotFoundException)) throw error;
+    }
+  }
+
+  async publish(
+    endpointArn: string,
+    message: { readonly title: string; readonly body: string; readonly data: Readonly<Record<string, unknown>> },
+  ): Promise<{ readonly messageId?: string }> {
+    const { MessageId } = await this.sns.call((c) =>
+      c.send(new PublishCommand({ TargetArn: endpointArn, MessageStructure: 'json', Message: JSON.stringify(platformMessage(message)) })),
+    );
+    return MessageId ? { messageId: MessageId } : {};
+  }
+}
+
+/**
+ * The per-platform message SNS forwards (`MessageStructure: json`): FCM HTTP v1's `fcmV1Message`
+ * and APNs' `aps` payload, each a JSON string, and `default` for any other platform.
+ */
+export function platformMessage(message: { readonly title: string; readonly body: string; readonly data: Readonly<Record<string, unknown>> }): Record<string, string> {
+  const data = Object.fromEntries(Object.entries(message.data).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]));
+  return {
+    default: message.body,
+    GCM: JSON.stringify({ fcmV1Message: { message: { notification: { title: message.title, body: message.body }, data } } }),
+    APNS: JSON.stringify({ aps: { alert: { title: message.title, body: message.body } }, data: message.data }),
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Web Push with the `web-push` library: it encrypts the payload (`aes128gcm`, RFC 8188/8291) and
+ * signs the VAPID JWT (RFC 8292); the request itself goes out through `fetch`, which reaches both
+ * the browsers' HTTPS push services and the local stack's plain-HTTP one. A push service answers
+ * 201 with the message's URL in `Location` (RFC 8030, 5); its errors are raised with the shape the
+ * engine classifies (`name`, `$metadata.httpStatusCode`, `retryAfterMs` from `Retry-After`).
+ */
+import webPush from 'web-push';
+import { isAllowedPushEndpoint } from '../domain/push-targets.ts';
+import type { WebPushSubscription } from '../domain/push-targets.ts';
+import type { WebPushSender } from '../delivery/channels/push.ts';
+import type { VapidKeys } from './vapid-keys.ts';
+
+/** A push service's refusal, as the engine classifies it. */
+export class WebPushError extends Error {
+  readonly $metadata: { readonly httpStatusCode: number };
+  readonly retryAfterMs?: number;
+
+  constructor(status: number, body: string, retryAfterMs: number | undefined) {
+    super(`the push service answered ${status}${body ? `: ${body.slice(0, 200)}` : ''}`);
+    this.name = 'WebPushError';
+    this.$metadata = { httpStatusCode: status };
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** How long a message waits at the push service for an offline browser (the `TTL` header, seconds). */
+export const webPushTtlSeconds = 24 * 60 * 60;
+/** How long a push service may take to answer, ms. */
+const requestTimeoutMs = 10_000;
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/**
+ * A request that got no answer, shaped for the engine: a connection never made carries its
+ * `code` (ECONNREFUSED, ENOTFOUND…: nothing was sent, so it is retried); a timeout is named
+ * `PushTimeout`, not `TimeoutError`, because the push may have been taken (it is never sent twice).
+ */
+function unanswered(error: unknown): Error {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    return Object.assign(new Error(`the push service did not answer within ${requestTimeoutMs} ms`, { cause: error }), { name: 'PushTimeout' });
+  }
+  const wrapped = new Error(`the push service could not be reached: ${(error as Error).message}`, { cause: error });
+  return typeof cause?.code === 'string' ? Object.assign(wrapped, { code: cause.code }) : wrapped;
+}
+
+/** Sends Web Push messages signed with the stage's VAPID keys. */
+export class LibraryWebPushSender implements WebPushSender {
+  private readonly keys: () => Promise<VapidKeys>;
+  private readonly subject: () => string;
+  private readonly allowHttpLoopback: () => boolean;
+
+  /**
+   * `keys` resolves the stage's key pair (read once, then kept); `subject` is the VAPID `sub`, and
+   * `allowHttpLoopback` whether plain http to a loopback address is allowed (the local stack only),
+   * both read on first use.
+   */
+  constructor(keys: () => Promise<VapidKeys>, subject: () => string, allowHttpLoopback: () => boolean = () => false) {
+    this.keys = keys;
+    this.subject = subject;
+    this.allowHttpLoopback = allowHttpLoopback;
+  }
+
+  async send(subscription: WebPushSubscription, payload: string, options: { readonly urgency: 'normal' | 'high' }): Promise<{ readonly messageId?: string }> {
+    if (!isAllowedPushEndpoint(subscription.endpoint, this.allowHttpLoopback())) {
+      // Never posted: a subscription stored before the rule, or written around the API.
+      throw Object.assign(new Error(`the push endpoint ${new URL(subscription.endpoint).origin} is not https`), {
+        name: 'InsecureEndpoint',
+        $metadata: { httpStatusCode: 400 },
+        $notSent: true,
+      });
+    }
+    const keys = await this.keys();
+    let details: ReturnType<typeof webPush.generateRequestDetails>;
+    try {
+      details = webPush.generateRequestDetails({ endpoint: subscription.endpoint, keys: subscription.keys }, payload, {
+        vapidDetails: { subject: this.subject(), publicKey: keys.publicKey, privateKey: keys.privateKey },
+        TTL: webPushTtlSeconds,
+        contentEncoding: 'aes128gcm',
+        urgency: options.urgency,
+      });
+    } catch (error) {
+      // Keys the push service could never decrypt for: nothing left, and nothing ever will.
+      throw Object.assign(new Error(`the subscription cannot be encrypted for: ${(error as Error).message}`, { cause: error }), {
+        name: 'InvalidSubscription',
+        $metadata: { httpStatusCode: 400 },
+        $notSent: true,
+      });
+    }
+    const headers = Object.fromEntries(Object.entries(details.headers).map(([name, value]) => [name, String(value)]));
+    let response: Response;
+    try {
+      response = await fetch(details.endpoint, {
+        method: 'POST',
+        headers,
+        body: details.body ? new Uint8Array(details.body) : null,
+        signal: AbortSignal.timeout(requestTimeoutMs),
+      });
+    } catch (error) {
+      throw unanswered(error);
+    }
+    const text = await response.text().catch(() => '');
+    if (response.status >= 200 && response.status < 300) {
+      const location = response.headers.get('location');
+      return location ? { messageId: location } : {};
+    }
+    throw new WebPushError(response.status, text, retryAfterMs(response.headers.get('retry-after')));
+  }
+}

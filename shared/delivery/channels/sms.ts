@@ -1,0 +1,43 @@
+/**
+ * SMS through Amazon SNS (`Publish` to a phone number), within its send budget. An opted-out
+ * number or any other refusal of the message fails the channel at once; SNS throttling waits
+ * without spending an attempt (shared/domain/delivery-errors.ts).
+ */
+import { classifyProviderError } from '../../domain/delivery-errors.ts';
+import { hasVerifiedAddress } from '../../domain/recipient.ts';
+import type { SmsSender } from '../../ports.ts';
+import { sectionFor } from '../../templates/section.ts';
+import type { DeliveryChannel } from '../channel.ts';
+
+/** The most characters an SMS body carries: SNS refuses a message over 1,600 bytes (10 GSM segments). */
+export const maxSmsLength = 1_400;
+
+/** The text of an SMS: the title and the message on two lines (the message alone without a title), cut to {@link maxSmsLength}. */
+export function smsText(title: string, message: string): string {
+  const text = title === '' ? message : `${title}\n${message}`;
+  return text.length <= maxSmsLength ? text : `${text.slice(0, maxSmsLength - 1)}…`;
+}
+
+/** The SMS channel over `sms` (SNS in production, the local SNS emulator locally). */
+export function smsChannel(sms: SmsSender): DeliveryChannel<string, string> {
+  return {
+    name: 'sms',
+    kind: 'send',
+    provider: 'sns-sms',
+    needs: ['phone', 'pendingVerifications'],
+    target: ({ recipient }) => {
+      if (recipient.phone === undefined) return { skip: 'no phone number' };
+      // A number its owner set and has not confirmed gets nothing but the code (contact-verification.ts).
+      return hasVerifiedAddress(recipient, 'sms') ? recipient.phone : { skip: 'phone number not verified' };
+    },
+    render(content) {
+      const chosen = sectionFor(content, 'sms');
+      return chosen.kind === 'section' ? smsText('', chosen.section.text) : smsText(chosen.title, chosen.message);
+    },
+    async send(phone, text) {
+      const { messageId } = await sms.send(phone, text);
+      return messageId ? { providerMessageId: messageId } : {};
+    },
+    classify: (error) => classifyProviderError(error),
+  };
+}

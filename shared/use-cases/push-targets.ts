@@ -1,0 +1,77 @@
+/**
+ * A user's own push targets: browser subscriptions (Web Push) and mobile devices (SNS platform
+ * endpoints), kept beside their live state (the inbox table's live item), which every delivery
+ * reads anyway. Registering is idempotent (the same endpoint or token is the same target); a user
+ * keeps at most 10 of each, the oldest going first. Only people in the directory register targets.
+ */
+import type { Caller } from '../domain/caller.ts';
+import { deviceId, isAllowedPushEndpoint, maxDevicesPerUser, maxPushSubscriptionsPerUser, pushSubscriptionId } from '../domain/push-targets.ts';
+import type { PushDevice, WebPushSubscription } from '../domain/push-targets.ts';
+import type { DeviceBody, PushSubscriptionBody } from '../domain/schemas.ts';
+import { NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import type { Clock, MobilePush, PushTargetList, PushTargetStore, RecipientStore } from '../ports.ts';
+import { getMe } from './me.ts';
+
+export interface PushTargetDeps {
+  readonly recipients: RecipientStore;
+  readonly targets: PushTargetStore;
+  readonly clock: Clock;
+  readonly mobile: MobilePush;
+  /** Whether a plain-http loopback endpoint is allowed (the local stack's push service only). */
+  readonly allowHttpLoopback: boolean;
+}
+
+/** Registers (or refreshes) a browser subscription of the caller. */
+export async function addPushSubscription(deps: PushTargetDeps, caller: Caller, body: PushSubscriptionBody): Promise<WebPushSubscription> {
+  if (!isAllowedPushEndpoint(body.endpoint, deps.allowHttpLoopback)) {
+    throw new ValidationError('endpoint must be an https URL', { details: [{ field: 'endpoint', message: 'must be an https URL' }] });
+  }
+  await getMe(deps, caller);
+  const subscription: WebPushSubscription = {
+    id: pushSubscriptionId(body.endpoint),
+    endpoint: body.endpoint,
+    keys: { p256dh: body.keys.p256dh, auth: body.keys.auth },
+    createdAt: deps.clock.now().toISOString(),
+  };
+  await deps.targets.add(caller.tenantId, caller.sub, subscription, maxPushSubscriptionsPerUser);
+  return subscription;
+}
+
+/** Registers (or refreshes) a mobile device of the caller: an SNS platform endpoint for its token. */
+export async function addDevice(deps: PushTargetDeps, caller: Caller, body: DeviceBody): Promise<PushDevice> {
+  await getMe(deps, caller);
+  let endpointArn: string;
+  try {
+    endpointArn = await deps.mobile.register(body.platform, body.token, JSON.stringify({ tenantId: caller.tenantId, userId: caller.sub }));
+  } catch (error) {
+    if ((error as Error).name === 'PlatformNotConfiguredError') {
+      throw new ValidationError(`platform ${body.platform} is not configured on this deployment`, {
+        details: [{ field: 'platform', message: 'has no SNS platform application on this deployment' }],
+      });
+    }
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 400) {
+      throw new ValidationError('token was refused by the platform', { details: [{ field: 'token', message: 'was refused by SNS for this platform' }] });
+    }
+    throw new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
+  }
+  const device: PushDevice = { id: deviceId(body.platform, body.token), platform: body.platform, token: body.token, endpointArn, createdAt: deps.clock.now().toISOString() };
+  const dropped = await deps.targets.add(caller.tenantId, caller.sub, device, maxDevicesPerUser);
+  // The oldest device pushed out by the limit leaves SNS too; a leftover endpoint costs nothing.
+  await Promise.all(dropped.map((d) => ('endpointArn' in d ? deps.mobile.unregister(d.endpointArn).catch(() => undefined) : undefined)));
+  return device;
+}
+
+/** The caller's browser subscriptions and devices, oldest first. */
+export async function listPushTargets(deps: Pick<PushTargetDeps, 'recipients' | 'targets'>, caller: Caller): Promise<PushTargetList> {
+  await getMe(deps, caller);
+  return deps.targets.list(caller.tenantId, caller.sub);
+}
+
+/** Removes one of the caller's subscriptions or devices (and a device's SNS endpoint); 404 when they have none of that id. */
+export async function removePushTarget(deps: PushTargetDeps, caller: Caller, kind: 'subscription' | 'device', id: string): Promise<void> {
+  await getMe(deps, caller);
+  const prefix = kind === 'subscription' ? 'ps_' : 'dv_';
+  const removed = id.startsWith(prefix) ? await deps.targets.remove(caller.tenantId, caller.sub, id) : undefined;
+  if (!removed) throw new NotFoundError(`${kind === 'subscription' ? 'Push subscription' : 'Device'} ${id} not found`);
+  if ('endpointArn' in removed) await deps.mobile.unregister(removed.endpointArn).catch(() => undefined);
+}

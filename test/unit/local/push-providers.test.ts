@@ -1,0 +1,208 @@
+/**
+ * The local push and SMS providers, through the clients Herald uses: SNS as @aws-sdk/client-sns
+ * speaks it (its errors raised as the SDK's own exception classes, faults in SNS's shapes), the
+ * Web Push service as `web-push` signs and encrypts, Secrets Manager for the VAPID seed.
+ */
+import { createECDH, randomBytes } from 'node:crypto';
+import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CheckIfPhoneNumberIsOptedOutCommand,
+  CreatePlatformEndpointCommand,
+  EndpointDisabledException,
+  InvalidParameterException,
+  NotFoundException,
+  PublishCommand,
+  SetEndpointAttributesCommand,
+  SNSClient,
+  ThrottledException,
+} from '@aws-sdk/client-sns';
+import * as ece from 'http_ece';
+import webPush from 'web-push';
+import { afterEach, describe, expect, it } from 'vitest';
+import { vapidKeysFromSecret } from '../../../shared/adapters/vapid-keys.ts';
+import { classifyProviderError } from '../../../shared/domain/delivery-errors.ts';
+import { isAllowedPushEndpoint } from '../../../shared/domain/push-targets.ts';
+import { LibraryWebPushSender } from '../../../shared/adapters/web-push-sender.ts';
+import { faultResponse } from '../../../local/aws-call-hook.ts';
+import type { CallHook } from '../../../local/aws-call-hook.ts';
+import { Outbox } from '../../../local/outbox.ts';
+import { startPushService } from '../../../local/push-service.ts';
+import { startSecretsManagerEmulator } from '../../../local/secrets-manager-emulator.ts';
+import { startSnsEmulator } from '../../../local/sns-emulator.ts';
+
+const region = 'us-east-1';
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+const app = 'arn:aws:sns:us-east-1:000000000000:app/GCM/tests';
+const stops: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+
+/** A local push service, stopped after the test. */
+async function service(): Promise<{ outbox: Outbox; newEndpoint: () => string; url: string }> {
+  const outbox = new Outbox();
+  const push = await startPushService({ outbox, log: () => undefined });
+  stops.push(() => push.stop());
+  return { outbox, newEndpoint: () => push.newEndpoint(), url: push.url };
+}
+
+describe('the local SNS', () => {
+  async function sns(hook?: CallHook): Promise<{ client: SNSClient; faultable?: SNSClient; outbox: Outbox; optOut: (p: string) => void }> {
+    const outbox = new Outbox();
+    const emulator = await startSnsEmulator({ region, accountId: '000000000000', platformApplications: [app], outbox, log: () => undefined, ...(hook ? { faultable: { hook } } : {}) });
+    const client = new SNSClient({ region, credentials, endpoint: emulator.endpoint, maxAttempts: 1 });
+    const faultable = emulator.faultableEndpoint ? new SNSClient({ region, credentials, endpoint: emulator.faultableEndpoint, maxAttempts: 1 }) : undefined;
+    stops.push(async () => {
+      client.destroy();
+      faultable?.destroy();
+      await emulator.stop();
+    });
+    return { client, ...(faultable ? { faultable } : {}), outbox, optOut: emulator.optOut };
+  }
+
+  it('makes one endpoint per token, publishes to it until it is disabled, then answers EndpointDisabled', async () => {
+    const { client, outbox } = await sns();
+    const first = await client.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: app, Token: 'tok' }));
+    const again = await client.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: app, Token: 'tok' }));
+    expect(again.EndpointArn).toBe(first.EndpointArn);
+    expect(first.EndpointArn).toMatch(/^arn:aws:sns:us-east-1:000000000000:endpoint\/GCM\/tests\/[0-9a-f-]{36}$/);
+    const message = JSON.stringify({ default: 'hi', GCM: '{}' });
+    const published = await client.send(new PublishCommand({ TargetArn: first.EndpointArn, MessageStructure: 'json', Message: message }));
+    expect(outbox.list('push')).toMatchObject([{ provider: 'sns', to: first.EndpointArn, providerMessageId: published.MessageId, body: { default: 'hi' } }]);
+
+    await expect(client.send(new PublishCommand({ TargetArn: first.EndpointArn, MessageStructure: 'json', Message: '{"GCM":"{}"}' }))).rejects.toBeInstanceOf(InvalidParameterException);
+    await client.send(new SetEndpointAttributesCommand({ EndpointArn: first.EndpointArn, Attributes: { Enabled: 'false' } }));
+    await expect(client.send(new PublishCommand({ TargetArn: first.EndpointArn, Message: 'x' }))).rejects.toBeInstanceOf(EndpointDisabledException);
+    await expect(client.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: `${app}x`, Token: 't' }))).rejects.toBeInstanceOf(NotFoundException);
+  });
+
+  it('texts E.164 numbers of at most 1,600 bytes, and drops what goes to an opted-out number, as SNS does', async () => {
+    const { client, outbox, optOut } = await sns();
+    await client.send(new PublishCommand({ PhoneNumber: '+14155550100', Message: 'hello' }));
+    await expect(client.send(new PublishCommand({ PhoneNumber: '4155550100', Message: 'hello' }))).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(client.send(new PublishCommand({ PhoneNumber: '+14155550100', Message: 'x'.repeat(1601) }))).rejects.toBeInstanceOf(InvalidParameterException);
+    optOut('+14155550199');
+    expect((await client.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: '+14155550199' }))).isOptedOut).toBe(true);
+    expect((await client.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: '+14155550100' }))).isOptedOut).toBe(false);
+    await client.send(new PublishCommand({ PhoneNumber: '+14155550199', Message: 'dropped' }));
+    expect(outbox.list('sms').map((e) => [e.to, (e.body as { message: string }).message])).toEqual([['+14155550100', 'hello']]);
+  });
+
+  it('fails calls through its faultable endpoint in SNS wire shapes, raised as the SDK\'s own errors', async () => {
+    const hook: CallHook = (service, call) => (call.operation === 'Publish' ? faultResponse(service, call.protocol, { statusCode: 429, code: 'Throttled' }) : undefined);
+    const { faultable, outbox } = await sns(hook);
+    const error = await faultable?.send(new PublishCommand({ PhoneNumber: '+14155550100', Message: 'x' })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ThrottledException);
+    expect((error as ThrottledException).$metadata.httpStatusCode).toBe(429);
+    expect(outbox.list('sms')).toEqual([]);
+  });
+});
+
+describe('the local Web Push service', () => {
+  const keys = vapidKeysFromSecret('a-test-seed-of-more-than-thirty-two-characters');
+  const subscriber = (endpoint: string): { ecdh: ReturnType<typeof createECDH>; auth: Buffer; subscription: { id: string; endpoint: string; keys: { p256dh: string; auth: string }; createdAt: string } } => {
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    const auth = randomBytes(16);
+    return { ecdh, auth, subscription: { id: 'ps_x', endpoint, keys: { p256dh: ecdh.getPublicKey('base64url'), auth: auth.toString('base64url') }, createdAt: '' } };
+  };
+
+  it('takes a signed, encrypted push and keeps the ciphertext, which only the subscription decrypts', async () => {
+    const { outbox, newEndpoint } = await service();
+    const { ecdh, auth, subscription } = subscriber(newEndpoint());
+    const sent = await new LibraryWebPushSender(async () => keys, () => 'mailto:ops@herald.test', () => true).send(subscription, '{"hello":"world"}', { urgency: 'normal' });
+    const [entry] = outbox.list('push');
+    expect(entry).toMatchObject({ provider: 'web-push', to: subscription.endpoint, body: { ttl: 86400, urgency: 'normal', vapid: { sub: 'mailto:ops@herald.test' } } });
+    expect(sent.messageId).toContain('/m/');
+    const ciphertext = Buffer.from((entry?.body as { ciphertext: string }).ciphertext, 'base64url');
+    expect(ece.decrypt(ciphertext, { version: 'aes128gcm', privateKey: ecdh, authSecret: auth }).toString()).toBe('{"hello":"world"}');
+  });
+
+  it('refuses a forged VAPID signature (401), a missing TTL (400), plain text (415), and an unsubscribed endpoint (410)', async () => {
+    const { newEndpoint } = await service();
+    const endpoint = newEndpoint();
+    const other = vapidKeysFromSecret('another-seed-of-more-than-thirty-two-characters!');
+    const { subscription } = subscriber(endpoint);
+    // Signed with one key, claiming another.
+    const forged = new LibraryWebPushSender(async () => ({ publicKey: keys.publicKey, privateKey: other.privateKey }), () => 'mailto:ops@herald.test', () => true);
+    const refused = await forged.send(subscription, 'x', { urgency: 'normal' }).catch((e: unknown) => e);
+    expect((refused as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(401);
+
+    const unsigned = await fetch(endpoint, { method: 'POST', headers: { ttl: '60', 'content-encoding': 'aes128gcm' } });
+    expect(unsigned.status).toBe(401);
+    const { Authorization } = webPush.getVapidHeaders(new URL(endpoint).origin, 'mailto:ops@herald.test', keys.publicKey, keys.privateKey, 'aes128gcm');
+    const noTtl = await fetch(endpoint, { method: 'POST', headers: { authorization: Authorization, 'content-encoding': 'aes128gcm' }, body: 'x' });
+    expect(noTtl.status).toBe(400);
+    const plain = await fetch(endpoint, { method: 'POST', headers: { authorization: Authorization, ttl: '60' }, body: 'hello' });
+    expect(plain.status).toBe(415);
+    expect(await plain.json()).toMatchObject({ code: 415, error: 'Unsupported Media Type' });
+
+    await fetch(endpoint, { method: 'DELETE' });
+    const gone = await new LibraryWebPushSender(async () => keys, () => 'mailto:ops@herald.test', () => true).send(subscription, 'x', { urgency: 'normal' }).catch((e: unknown) => e);
+    expect((gone as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(410);
+  });
+});
+
+describe('push endpoints Herald posts to', () => {
+  it('are https on AWS: plain http, even to the Lambda runtime API on 127.0.0.1, is refused before anything is sent', async () => {
+    // Prepare: a listener standing in for what must never be reached
+    const { outbox, newEndpoint } = await service();
+    const onAws = new LibraryWebPushSender(async () => vapidKeysFromSecret('x'.repeat(40)), () => 'mailto:ops@herald.test', () => false);
+    const endpoint = newEndpoint();
+
+    // Act
+    const refused = await onAws.send({ id: 'ps_x', endpoint, keys: { p256dh: '', auth: '' }, createdAt: '' }, 'x', { urgency: 'normal' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(refused).toMatchObject({ name: 'InsecureEndpoint', $notSent: true, $metadata: { httpStatusCode: 400 } });
+    expect(outbox.list('push')).toEqual([]);
+    expect(isAllowedPushEndpoint('http://127.0.0.1:9001/2018-06-01/runtime/invocation/next', false)).toBe(false);
+    expect(isAllowedPushEndpoint('http://127.0.0.1:4000/push/x', true)).toBe(true);
+    expect(isAllowedPushEndpoint('http://push.example.com/x', true)).toBe(false);
+    expect(isAllowedPushEndpoint('https://fcm.googleapis.com/fcm/send/x', false)).toBe(true);
+  });
+});
+
+describe('a push service that does not answer', () => {
+  it('is retried when the connection was never made, and never sent again after a timeout', async () => {
+    // Prepare: a port nothing listens on (a service started, then stopped)
+    const outbox = new Outbox();
+    const stopped = await startPushService({ outbox, log: () => undefined });
+    await stopped.stop();
+    const closed = stopped.newEndpoint();
+    const sender = new LibraryWebPushSender(async () => vapidKeysFromSecret('x'.repeat(40)), () => 'mailto:ops@herald.test', () => true);
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    const keys = { p256dh: ecdh.getPublicKey('base64url'), auth: randomBytes(16).toString('base64url') };
+
+    // Act
+    const refused = await sender.send({ id: 'ps_x', endpoint: closed, keys, createdAt: '' }, 'x', { urgency: 'normal' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(refused).toMatchObject({ code: 'ECONNREFUSED' });
+    expect(classifyProviderError(refused)).toEqual({ kind: 'transient' });
+    expect(classifyProviderError(Object.assign(new Error('late'), { name: 'PushTimeout' }))).toEqual({ kind: 'unknown' });
+  });
+});
+
+describe('the VAPID seed', () => {
+  it('derives one valid P-256 key pair per seed, served by the local Secrets Manager by name or ARN', async () => {
+    const seed = 's'.repeat(64);
+    const derived = vapidKeysFromSecret(seed);
+    expect(vapidKeysFromSecret(seed)).toEqual(derived);
+    expect(Buffer.from(derived.publicKey, 'base64url')).toHaveLength(65);
+    expect(Buffer.from(derived.privateKey, 'base64url')).toHaveLength(32);
+    expect(() => vapidKeysFromSecret('short')).toThrow('at least 32');
+
+    const secrets = await startSecretsManagerEmulator({ region, accountId: '000000000000', secrets: { vapid: seed }, log: () => undefined });
+    const client = new SecretsManagerClient({ region, credentials, endpoint: secrets.endpoint, maxAttempts: 1 });
+    stops.push(async () => {
+      client.destroy();
+      await secrets.stop();
+    });
+    expect((await client.send(new GetSecretValueCommand({ SecretId: secrets.arnOf('vapid') }))).SecretString).toBe(seed);
+    expect((await client.send(new GetSecretValueCommand({ SecretId: 'vapid' }))).SecretString).toBe(seed);
+    await expect(client.send(new GetSecretValueCommand({ SecretId: 'other' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+});

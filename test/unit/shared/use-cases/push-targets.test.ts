@@ -1,0 +1,102 @@
+/** The push target routes' use cases: who may register what, and every refusal, over in-memory ports. */
+import { describe, expect, it } from 'vitest';
+import { PlatformNotConfiguredError } from '../../../../shared/adapters/sns-messaging.ts';
+import type { PushDevice, WebPushSubscription } from '../../../../shared/domain/push-targets.ts';
+import { NotFoundError, ServiceUnavailableError, ValidationError } from '../../../../shared/errors.ts';
+import type { MobilePush, PushTargetList, PushTargetStore } from '../../../../shared/ports.ts';
+import { addDevice, addPushSubscription, listPushTargets, removePushTarget } from '../../../../shared/use-cases/push-targets.ts';
+import type { PushTargetDeps } from '../../../../shared/use-cases/push-targets.ts';
+import { FakeClock, InMemoryRecipientStore } from '../../fakes/index.ts';
+import { aRecipient, plainUser } from '../../fakes/fixtures.ts';
+
+class InMemoryPushTargets implements PushTargetStore {
+  readonly byUser = new Map<string, (WebPushSubscription | PushDevice)[]>();
+  async list(tenantId: string, userId: string): Promise<PushTargetList> {
+    const all = this.byUser.get(`${tenantId}#${userId}`) ?? [];
+    return { subscriptions: all.filter((t): t is WebPushSubscription => 'endpoint' in t), devices: all.filter((t): t is PushDevice => 'endpointArn' in t) };
+  }
+  async add(tenantId: string, userId: string, target: WebPushSubscription | PushDevice, max: number): Promise<(WebPushSubscription | PushDevice)[]> {
+    const all = (this.byUser.get(`${tenantId}#${userId}`) ?? []).filter((t) => t.id !== target.id);
+    const same = all.filter((t) => ('endpoint' in t) === ('endpoint' in target));
+    const dropped = same.slice(0, Math.max(0, same.length + 1 - max));
+    this.byUser.set(`${tenantId}#${userId}`, [...all.filter((t) => !dropped.includes(t)), target]);
+    return dropped;
+  }
+  async remove(tenantId: string, userId: string, id: string): Promise<WebPushSubscription | PushDevice | undefined> {
+    const all = this.byUser.get(`${tenantId}#${userId}`) ?? [];
+    const found = all.find((t) => t.id === id);
+    this.byUser.set(`${tenantId}#${userId}`, all.filter((t) => t.id !== id));
+    return found;
+  }
+  async forget(tenantId: string, userId: string, ids: readonly string[]): Promise<void> {
+    this.byUser.set(`${tenantId}#${userId}`, (this.byUser.get(`${tenantId}#${userId}`) ?? []).filter((t) => !ids.includes(t.id)));
+  }
+}
+
+function aWorld(options: { registerFails?: Error } = {}): PushTargetDeps & { unregistered: string[]; recipients: InMemoryRecipientStore } {
+  const unregistered: string[] = [];
+  let next = 0;
+  const mobile: MobilePush = {
+    register: async (platform) => {
+      if (options.registerFails) throw options.registerFails;
+      return `arn:aws:sns:us-east-1:000000000000:endpoint/${platform}/app/${++next}`;
+    },
+    unregister: async (arn) => void unregistered.push(arn),
+    publish: async () => ({}),
+  };
+  return { recipients: new InMemoryRecipientStore(), targets: new InMemoryPushTargets(), clock: new FakeClock('2030-01-01T12:00:00.000Z'), mobile, allowHttpLoopback: false, unregistered };
+}
+
+const subscription = { endpoint: 'https://push.example.com/abc', keys: { p256dh: 'B'.repeat(87), auth: 'A'.repeat(22) } };
+
+describe('push targets', () => {
+  it('registers a subscription once however often it is sent, and refuses plain http where only https is allowed', async () => {
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    const first = await addPushSubscription(world, plainUser, subscription);
+    const again = await addPushSubscription(world, plainUser, subscription);
+    expect(again.id).toBe(first.id);
+    expect((await listPushTargets(world, plainUser)).subscriptions).toHaveLength(1);
+    const http = addPushSubscription(world, plainUser, { ...subscription, endpoint: 'http://127.0.0.1:9001/2018-06-01/runtime/invocation/next' });
+    await expect(http).rejects.toMatchObject({ details: [{ field: 'endpoint', message: 'must be an https URL' }] });
+  });
+
+  it('does not let a user outside the directory register anything', async () => {
+    const world = aWorld();
+    await expect(addPushSubscription(world, plainUser, subscription)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(addDevice(world, plainUser, { platform: 'fcm', token: 't' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('keeps ten devices, unregistering from SNS the oldest an eleventh pushes out, and the one removed', async () => {
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    const devices = [];
+    for (let i = 0; i < 11; i++) devices.push(await addDevice(world, plainUser, { platform: 'fcm', token: `token-${i}` }));
+    expect((await listPushTargets(world, plainUser)).devices.map((d) => d.token)).toEqual(devices.slice(1).map((d) => d.token));
+    expect(world.unregistered).toEqual([devices[0]?.endpointArn]);
+    await removePushTarget(world, plainUser, 'device', devices[5]?.id ?? '');
+    expect(world.unregistered).toEqual([devices[0]?.endpointArn, devices[5]?.endpointArn]);
+    await expect(removePushTarget(world, plainUser, 'device', devices[5]?.id ?? '')).rejects.toBeInstanceOf(NotFoundError);
+    // A subscription's id does not name a device.
+    const sub = await addPushSubscription(world, plainUser, subscription);
+    await expect(removePushTarget(world, plainUser, 'device', sub.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('answers 400 naming the platform SNS has no application for, 400 naming a token SNS refuses, 503 when SNS fails', async () => {
+    const cases: [Error, unknown][] = [
+      [new PlatformNotConfiguredError('apns'), ValidationError],
+      [Object.assign(new Error('Invalid parameter: Token'), { name: 'InvalidParameterException', $metadata: { httpStatusCode: 400 } }), ValidationError],
+      [Object.assign(new Error('boom'), { name: 'InternalErrorException', $metadata: { httpStatusCode: 500 } }), ServiceUnavailableError],
+    ];
+    const fields: unknown[] = [];
+    for (const [failure, expected] of cases) {
+      const world = aWorld({ registerFails: failure });
+      await world.recipients.put(aRecipient({ id: plainUser.sub }));
+      const error = await addDevice(world, plainUser, { platform: 'apns', token: 't' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(expected);
+      fields.push((error as ValidationError).details);
+      expect((await listPushTargets(world, plainUser)).devices).toEqual([]);
+    }
+    expect(fields.slice(0, 2)).toEqual([[{ field: 'platform', message: expect.any(String) }], [{ field: 'token', message: expect.any(String) }]]);
+  });
+});
