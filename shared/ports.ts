@@ -13,7 +13,7 @@ import type { Recipient } from './domain/recipient.ts';
 import type { RecurringNotification, RecurringOccurrence } from './domain/recurring.ts';
 import type { TenantSettings } from './domain/tenant-settings.ts';
 import type { TemplateDefinition, TemplateVersion } from './domain/template.ts';
-import type { Provider } from './domain/rate-budget.ts';
+import type { Provider, ReservedSlot } from './domain/rate-budget.ts';
 import type { WebhookSecrets } from './domain/standard-webhooks.ts';
 import type { BroadcastDeliveryMessage, DeliveryMessage, FanoutMessage } from './domain/schemas.ts';
 import type {
@@ -420,8 +420,10 @@ export interface SmsSender {
   /**
    * Sends one SMS to `phone` (E.164); resolves with the provider's message id. Rejects with an
    * error named `OptedOut` (status 400) when the number opted out of the account's messages.
+   * `beforePublish` runs just before the call that sends the text; what it throws, it rejects with,
+   * nothing sent.
    */
-  send(phone: string, text: string): Promise<{ readonly messageId?: string }>;
+  send(phone: string, text: string, options?: { readonly beforePublish?: () => void }): Promise<{ readonly messageId?: string }>;
 }
 
 /** Mobile push through SNS platform endpoints (one per registered device). */
@@ -675,8 +677,12 @@ export interface ClaimRequest {
 }
 
 export interface ClaimResult {
-  /** Units claimed, by key, with when (epoch ms) their provider sends may start. */
-  readonly claimed: ReadonlyMap<string, { readonly sendAt: number }>;
+  /**
+   * Units claimed, by key, with when (epoch ms) their provider sends may start and, for a unit
+   * that spent a send budget, the second it reserved: its budgeted sends must start before that
+   * second ends, or not at all (shared/domain/rate-budget.ts).
+   */
+  readonly claimed: ReadonlyMap<string, { readonly sendAt: number; readonly reserved?: ReservedSlot }>;
   /** Units someone else changed since they were read (a cancel, another worker), or whose broadcast stopped. */
   readonly lost: ReadonlySet<string>;
   /** Units not claimed because a provider's budget is spent: when (epoch ms) to try them again. */

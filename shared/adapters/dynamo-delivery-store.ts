@@ -28,6 +28,7 @@ import { notificationKey } from './dynamo-notification-store.ts';
 import { recipientFromItem, recipientKey } from './dynamo-recipient-store.ts';
 import { isTenantSettingsItem, tenantSettingsFromItem, tenantSettingsKey } from './dynamo-tenant-settings-store.ts';
 import type { Reservation, SendBudgets } from './dynamo-send-budgets.ts';
+import type { ReservedSlot } from '../domain/rate-budget.ts';
 import { notificationClaim, notificationCommit, notificationHold, notificationUnit, rowCancel, rowClaim, rowCommit, rowHold, rowKey, rowUnit } from './delivery-units.ts';
 import type { ItemUpdate } from './delivery-units.ts';
 
@@ -181,7 +182,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
   }
 
   async claim(requests: readonly ClaimRequest[], now: Date): Promise<ClaimResult> {
-    const claimed = new Map<string, { sendAt: number }>();
+    const claimed = new Map<string, { sendAt: number; reserved?: ReservedSlot }>();
     const lost = new Set<string>();
     const deferred = new Map<string, number>();
     // Chunks that fit one transaction: the units, one check per broadcast, the budget slots.
@@ -195,7 +196,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
   private async claimChunk(
     requests: readonly ClaimRequest[],
     now: Date,
-    claimed: Map<string, { sendAt: number }>,
+    claimed: Map<string, { sendAt: number; reserved?: ReservedSlot }>,
     lost: Set<string>,
     deferred: Map<string, number>,
   ): Promise<void> {
@@ -261,7 +262,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
         this.options.budgets.reserved(plan.reservations);
         for (const request of remaining) {
           const key = unitKey(request.unit.ref);
-          claimed.set(key, { sendAt: plan.sendAt.get(key) ?? now.getTime() });
+          const reserved = plan.reserved.get(key);
+          claimed.set(key, { sendAt: plan.sendAt.get(key) ?? now.getTime(), ...(reserved ? { reserved } : {}) });
         }
         return;
       }

@@ -5,7 +5,8 @@
  * it does not ask again for room it knows is gone. Items expire an hour after their second.
  */
 import type { Provider, RateBudgets } from '../domain/rate-budget.ts';
-import { fitting, slotLookahead, slotOf } from '../domain/rate-budget.ts';
+import { fitting, slotEnd, slotLookahead, slotOf } from '../domain/rate-budget.ts';
+import type { ReservedSlot } from '../domain/rate-budget.ts';
 import { keyPart } from './dynamo-keys.ts';
 
 /** One slot's reservation in a claim. */
@@ -23,9 +24,14 @@ export interface BudgetRequest {
   readonly providers: readonly Provider[];
 }
 
-/** The plan of one claim: the slot (epoch ms of its start) of each unit, the units deferred, the reservations. */
+/**
+ * The plan of one claim: when each unit may send (now, or the start of a later slot), the slot
+ * each unit that spends a budget reserved (its sends must start before it ends), the units
+ * deferred, the reservations.
+ */
 export interface BudgetPlan {
   readonly sendAt: ReadonlyMap<string, number>;
+  readonly reserved: ReadonlyMap<string, ReservedSlot>;
   readonly deferred: ReadonlyMap<string, number>;
   readonly reservations: readonly Reservation[];
 }
@@ -56,12 +62,14 @@ export class SendBudgets {
 
   /**
    * Places each unit in the earliest second, from now on, where every bucket its sends spend has
-   * room (by what this worker knows); a unit with no room within the look-ahead is deferred.
+   * room (by what this worker knows); a unit with no room within the look-ahead is deferred. A
+   * placed unit that spends a budget is told the end of its second (`reserved`): it must not send after.
    */
   plan(requests: readonly BudgetRequest[], now: Date): BudgetPlan {
     const current = slotOf(now.getTime());
     const planned = new Map<string, { n: number; capacity: number }>();
     const sendAt = new Map<string, number>();
+    const reserved = new Map<string, ReservedSlot>();
     const deferred = new Map<string, number>();
     for (const request of requests) {
       let placed = false;
@@ -71,11 +79,13 @@ export class SendBudgets {
         if (!fits) continue;
         for (const b of buckets) planned.set(b.pk, { n: (planned.get(b.pk)?.n ?? 0) + 1, capacity: b.capacity });
         sendAt.set(request.key, slot === current ? now.getTime() : slot * 1000);
+        const budgeted = request.providers.filter((provider) => this.budgets()[provider] !== undefined);
+        if (budgeted.length > 0) reserved.set(request.key, { until: slotEnd(slot), providers: [...new Set(budgeted)] });
         placed = true;
       }
       if (!placed) deferred.set(request.key, (current + slotLookahead + 1) * 1000);
     }
-    return { sendAt, deferred, reservations: [...planned].map(([pk, { n, capacity }]) => ({ pk, n, capacity })) };
+    return { sendAt, reserved, deferred, reservations: [...planned].map(([pk, { n, capacity }]) => ({ pk, n, capacity })) };
   }
 
   /** The update of a slot item that reserves `n` sends, on the condition that it stays within capacity. */

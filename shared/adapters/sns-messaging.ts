@@ -60,9 +60,10 @@ export class SnsSmsSender implements SmsSender {
     this.senderId = options.senderId;
   }
 
-  async send(phone: string, text: string): Promise<{ readonly messageId?: string }> {
+  async send(phone: string, text: string, options: { readonly beforePublish?: () => void } = {}): Promise<{ readonly messageId?: string }> {
     const { isOptedOut } = await this.sns.call((c) => c.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: phone })));
     if (isOptedOut) throw new OptedOutError(phone);
+    options.beforePublish?.();
     const { MessageId } = await this.sns.call((c) =>
       c.send(
         new PublishCommand({

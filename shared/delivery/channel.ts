@@ -16,6 +16,13 @@ export interface RecipientContext {
   readonly recipient: Recipient;
   readonly live: LiveState;
   readonly now: Date;
+  /**
+   * Throws `BudgetSecondPassedError` (shared/domain/rate-budget.ts) when the second this send's
+   * budget reserved is over. The engine runs it before `send`; a channel whose message goes out
+   * only after other provider calls (SMS: the opt-out check, then `Publish`) runs it again just
+   * before the call that sends. @default none: nothing to check
+   */
+  readonly checkBudgetSecond?: () => void;
 }
 
 /** Why there is nothing to deliver to on this channel (recorded as `skipped`, not a failure). */

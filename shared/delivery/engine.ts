@@ -30,6 +30,8 @@ import { logger } from '../observability/logger.ts';
 import { deliveryMetrics } from '../observability/metric-names.ts';
 import type { DeliveryContent } from '../domain/delivery.ts';
 import type { TemplateChannel, TemplateVersion } from '../domain/template.ts';
+import { BudgetSecondPassedError, isSlotOver } from '../domain/rate-budget.ts';
+import type { ReservedSlot } from '../domain/rate-budget.ts';
 import { renderTemplate } from '../templates/render.ts';
 import { recipientScope, tenantScope } from '../templates/scope.ts';
 import type {
@@ -410,7 +412,7 @@ async function deliverRound(
   const held = work.filter((w) => claimed.claimed.has(w.key));
   if (held.length === 0) return counts;
 
-  const entries = await mapLimited(held, sendConcurrency, (w) => sendAll(deps, w, claimed.claimed.get(w.key)?.sendAt ?? now.getTime(), sleep));
+  const entries = await mapLimited(held, sendConcurrency, (w) => sendAll(deps, w, claimed.claimed.get(w.key) ?? { sendAt: now.getTime() }, sleep));
   const verdicts = await commitAll(deps, entries, sleep);
   for (const p of entries) {
     const inbox = p.entry.inbox;
@@ -431,7 +433,12 @@ interface Prepared {
   recount: boolean;
 }
 
-async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: number) => Promise<void>): Promise<Prepared> {
+/**
+ * Sends one claimed unit's channels. Its budgeted sends wait for the start of the second they
+ * reserved (`slot.sendAt`), and go out only while it lasts (`slot.reserved`): one that would start
+ * after it is not sent but planned again (`replan`), so no second sees more than its budget.
+ */
+async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt: number; readonly reserved?: ReservedSlot }, sleep: (ms: number) => Promise<void>): Promise<Prepared> {
   const { unit, recipient, live } = w;
   const log = logFor(unit);
   const attempts = unit.attempts + 1;
@@ -440,7 +447,7 @@ async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: nu
     log.error('Delivery failed: the recipient left the directory', { error });
     return { entry: { unit, token: w.token, deliveries: {}, forget: [], settlement: { kind: 'fail', error } }, work: w, recount: false };
   }
-  const wait = sendAt - deps.clock.now().getTime();
+  const wait = slot.sendAt - deps.clock.now().getTime();
   if (wait > 0) await sleep(wait);
   const now = deps.clock.now();
   const context: RecipientContext = { tenantId: unit.tenantId, recipient, live, now };
@@ -466,7 +473,7 @@ async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: nu
       }
       const channel: DeliveryChannel = deps.channels[name];
       if (channel.kind === 'store') return;
-      const result = await sendOne(channel, w.targets.get(name), content, context, name === 'websocket' ? announced : undefined, deps.clock);
+      const result = await sendOne(channel, w.targets.get(name), content, withBudgetCheck(context, channel, slot.reserved, deps.clock), name === 'websocket' ? announced : undefined, deps.clock);
       results.push(result);
       if (result.kind === 'recorded') deliveries[name] = result.delivery;
       else forget.push(name);
@@ -517,6 +524,18 @@ async function sendAll(deps: EngineDeps, w: Work, sendAt: number, sleep: (ms: nu
   };
 }
 
+/** `context` with the check of the second `channel`'s budget reserved, when it reserved one. */
+function withBudgetCheck(context: RecipientContext, channel: DeliveryChannel, reserved: ReservedSlot | undefined, clock: Clock): RecipientContext {
+  const provider = channel.provider;
+  if (!reserved || !provider) return context;
+  return {
+    ...context,
+    checkBudgetSecond: () => {
+      if (isSlotOver(reserved, provider, clock.now().getTime())) throw new BudgetSecondPassedError(provider, reserved.until);
+    },
+  };
+}
+
 async function sendOne(
   channel: DeliveryChannel,
   target: unknown,
@@ -535,10 +554,13 @@ async function sendOne(
     return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: error instanceof Error ? error.message : String(error) } };
   }
   try {
+    // Just before the provider call: a budgeted send goes out only within the second it reserved.
+    context.checkBudgetSecond?.();
     const receipt = await channel.send(target, body, context);
     const detail = [receipt.detail, receipt.providerMessageId ? `id ${receipt.providerMessageId}` : undefined].filter(Boolean).join('; ');
     return { kind: 'recorded', delivery: { status: receipt.status ?? 'sent', at: at(), ...(detail ? { detail } : {}) } };
   } catch (error) {
+    if (error instanceof BudgetSecondPassedError) return { kind: 'replan', error: `${channel.name}: ${error.message}` };
     const verdict = channel.classify(error);
     const text = describeError(error);
     switch (verdict.kind) {
@@ -562,6 +584,8 @@ function countResult(metrics: DeliveryMetricsRecorder | undefined, channel: Chan
   if (!metrics) return;
   if (result.kind === 'retry') return metrics.count(channel, deliveryMetrics.counts.retried);
   if (result.kind === 'throttled') return metrics.count(channel, deliveryMetrics.counts.throttled);
+  // Held back by Herald's own budget, not by the provider: nothing to count for it.
+  if (result.kind === 'replan') return;
   if (result.delivery.status === 'failed') return metrics.count(channel, deliveryMetrics.counts.failed);
   if (result.delivery.status !== 'sent') return;
   metrics.count(channel, deliveryMetrics.counts.delivered);
@@ -571,6 +595,7 @@ function countResult(metrics: DeliveryMetricsRecorder | undefined, channel: Chan
 function logResult(log: UnitLog, channel: Channel, result: ChannelResult): void {
   if (result.kind === 'retry') log.warn('Channel delivery failed; will retry', { channel, error: result.error });
   else if (result.kind === 'throttled') log.warn('Provider throttled the send; it waits without spending an attempt', { channel, error: result.error, retryAfterMs: result.retryAfterMs });
+  else if (result.kind === 'replan') log.info('Send held back: its budget second passed before it could start; planned again without spending an attempt', { channel, error: result.error });
   else if (result.delivery.status === 'failed') log.error('Channel delivery failed for good', { channel, error: result.delivery.error });
   else if (result.delivery.status === 'unconfirmed') log.warn('Channel outcome unknown: the send was not answered, so it is not sent again', { channel, error: result.delivery.detail });
 }

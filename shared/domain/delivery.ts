@@ -188,7 +188,12 @@ export type ChannelResult =
   /** Refused before anything went out (a 5xx, a timeout before sending): try again later. */
   | { readonly kind: 'retry'; readonly error: string }
   /** The provider asked us to slow down: try again after `retryAfterMs`, without spending an attempt. */
-  | { readonly kind: 'throttled'; readonly error: string; readonly retryAfterMs: number };
+  | { readonly kind: 'throttled'; readonly error: string; readonly retryAfterMs: number }
+  /**
+   * Not sent: the second its send budget reserved was over before the send could start
+   * (shared/domain/rate-budget.ts). Planned again at once, in a new reservation, without spending an attempt.
+   */
+  | { readonly kind: 'replan'; readonly error: string };
 
 /** The next state of a claimed unit, once every channel of this attempt has a result. */
 export type Settlement =
@@ -205,7 +210,8 @@ export type Settlement =
 
 /**
  * Decides a claimed unit's next state from its channels: a channel to retry releases it (after the
- * retry policy's backoff, or the provider's hint when only throttling stopped it), unless the
+ * retry policy's backoff, or the provider's hint when only throttling stopped it, or at once when
+ * only a budget second that passed did, attempt refunded in both cases), unless the
  * last attempt is spent, which fails it; otherwise it is sent when any channel did not fail.
  * `attempts` counts this attempt.
  */
@@ -218,7 +224,10 @@ export function settle(
   now: Date,
 ): Settlement {
   const retries = results.filter((r): r is Extract<ChannelResult, { kind: 'retry' }> => r.kind === 'retry');
-  const throttles = results.filter((r): r is Extract<ChannelResult, { kind: 'throttled' }> => r.kind === 'throttled');
+  // A send whose budget second passed waits as a throttled one does, for nothing but a new reservation.
+  const throttles = results.flatMap((r): { error: string; retryAfterMs: number }[] =>
+    r.kind === 'throttled' ? [r] : r.kind === 'replan' ? [{ error: r.error, retryAfterMs: 0 }] : [],
+  );
   if (retries.length > 0) {
     const error = [...retries, ...throttles].map((r) => r.error).join('; ');
     const delay = retryDelaySeconds(policy, attempts);

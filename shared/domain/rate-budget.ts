@@ -5,6 +5,13 @@
  * of the tenant's), on the condition that the slot stays within its capacity; what does not fit
  * waits for a later slot. No AWS here: the delivery store keeps the slots (a conditional `ADD` in
  * the claim's own transaction).
+ *
+ * A reservation holds only for its own second: a send reserved in second `s` goes out during `s`
+ * (or, planned for a later second, from that second's start), never after it. Second `s + 1` may
+ * already be full with its own reservations, so a send that reaches its provider late would
+ * exceed the budget there. A unit whose second passed before its send (a claim that committed
+ * late, sends that ran one after another on a slow machine) is not sent: it is planned again, for
+ * a second that is still to come, and the reservation it held is wasted (`isSlotOver`).
  */
 
 /** The providers whose send rate is budgeted. */
@@ -23,6 +30,33 @@ export type RateBudgets = Readonly<Partial<Record<Provider, RateBudget>>>;
 /** The slot (epoch second) that holds the instant `ms` (epoch ms). */
 export function slotOf(ms: number): number {
   return Math.floor(ms / 1000);
+}
+
+/** When (epoch ms) the slot `slot` (epoch second) ends: its sends must have started before. */
+export function slotEnd(slot: number): number {
+  return (slot + 1) * 1000;
+}
+
+/** A unit's reservation, as the delivery engine sees it: the budgeted providers, and when their second ends. */
+export interface ReservedSlot {
+  /** Epoch ms: the end of the reserved second; a send not started before it is planned again. */
+  readonly until: number;
+  /** The providers whose sends the reservation covers (those with a budget). */
+  readonly providers: readonly Provider[];
+}
+
+/** True when the reserved second is over at `nowMs` (epoch ms): a send through `provider` must then not go out. */
+export function isSlotOver(reserved: ReservedSlot | undefined, provider: Provider | undefined, nowMs: number): boolean {
+  return reserved !== undefined && provider !== undefined && reserved.providers.includes(provider) && nowMs >= reserved.until;
+}
+
+/** Thrown just before a provider call whose reserved second is over: the send is planned again, not made. */
+export class BudgetSecondPassedError extends Error {
+  /** `until`: when (epoch ms) the reserved second ended. */
+  constructor(provider: Provider, until: number) {
+    super(`the ${provider} send-budget second ended at ${new Date(until).toISOString()} before the send could start`);
+    this.name = 'BudgetSecondPassedError';
+  }
 }
 
 /** How many of `wanted` sends still fit in a slot of `capacity` that already holds `used`. */

@@ -34,8 +34,9 @@ export function smsChannel(sms: SmsSender): DeliveryChannel<string, string> {
       const chosen = sectionFor(content, 'sms');
       return chosen.kind === 'section' ? smsText('', chosen.section.text) : smsText(chosen.title, chosen.message);
     },
-    async send(phone, text) {
-      const { messageId } = await sms.send(phone, text);
+    async send(phone, text, { checkBudgetSecond }) {
+      // The opt-out check comes first: the budget's second is checked again just before Publish.
+      const { messageId } = await sms.send(phone, text, checkBudgetSecond ? { beforePublish: checkBudgetSecond } : {});
       return messageId ? { providerMessageId: messageId } : {};
     },
     classify: (error) => classifyProviderError(error),

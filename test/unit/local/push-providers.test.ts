@@ -20,7 +20,10 @@ import * as ece from 'http_ece';
 import webPush from 'web-push';
 import { afterEach, describe, expect, it } from 'vitest';
 import { vapidKeysFromSecret } from '../../../shared/adapters/vapid-keys.ts';
+import { SnsSmsSender } from '../../../shared/adapters/sns-messaging.ts';
 import { classifyProviderError } from '../../../shared/domain/delivery-errors.ts';
+import { BudgetSecondPassedError } from '../../../shared/domain/rate-budget.ts';
+import { smsChannel } from '../../../shared/delivery/channels/sms.ts';
 import { isAllowedPushEndpoint } from '../../../shared/domain/push-targets.ts';
 import { LibraryWebPushSender } from '../../../shared/adapters/web-push-sender.ts';
 import { faultResponse } from '../../../local/aws-call-hook.ts';
@@ -87,6 +90,37 @@ describe('the local SNS', () => {
     expect((await client.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: '+14155550100' }))).isOptedOut).toBe(false);
     await client.send(new PublishCommand({ PhoneNumber: '+14155550199', Message: 'dropped' }));
     expect(outbox.list('sms').map((e) => [e.to, (e.body as { message: string }).message])).toEqual([['+14155550100', 'hello']]);
+  });
+
+  it('checks the send budget\'s second after the opt-out check, just before Publish: once it is over, nothing is texted', async () => {
+    // Prepare: the SMS channel on the SNS sender; the reserved second ends while the opt-out check runs
+    const { client, outbox } = await sns();
+    const channel = smsChannel(new SnsSmsSender(() => client));
+    const calls: string[] = [];
+    let over = false;
+    client.middlewareStack.add((next, context) => async (args) => {
+      calls.push(context.commandName ?? '');
+      const result = await next(args);
+      over = true;
+      return result;
+    });
+    const context = {
+      tenantId: 'acme',
+      recipient: { tenantId: 'acme', id: 'r', phone: '+14155550100', groups: [], createdAt: '', updatedAt: '' },
+      live: { connections: [], unread: 0 },
+      now: new Date(),
+      checkBudgetSecond: () => {
+        if (over) throw new BudgetSecondPassedError('sns-sms', Date.parse('2030-01-01T00:00:01Z'));
+      },
+    };
+
+    // Act
+    const error = await channel.send('+14155550100', 'hello', context).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(BudgetSecondPassedError);
+    expect(calls).toEqual(['CheckIfPhoneNumberIsOptedOutCommand']);
+    expect(outbox.list('sms')).toEqual([]);
   });
 
   it('fails calls through its faultable endpoint in SNS wire shapes, raised as the SDK\'s own errors', async () => {

@@ -598,6 +598,33 @@ describe('send-rate budgets', () => {
     expect(perSecond(world.sendTimes)).toEqual([1, 1, 1, 1]);
   });
 
+  it('does not send a unit whose reserved second passed before its send, but plans it again for a second to come', async () => {
+    // Prepare: 2 emails a second; the claim's transaction commits 1.2 s after the plan was made
+    const world = await aWorld('2030-01-01T16:00:00.600Z');
+    const n = await world.create({ channels: ['inbox', 'email'] });
+    const second = Math.floor(world.clock.now().getTime() / 1000);
+    const worker = world.worker({ budgets: { ses: { perSecond: 2 } } });
+    worker.store.beforeClaim = async () => {
+      world.clock.advanceSeconds(1.2);
+    };
+
+    // Act
+    const late = await outcomeOf(worker, world.refOf(n));
+    const afterLate = await notifications.get(world.tenantId, n.id);
+    const again = await outcomeOf(worker, world.refOf(n));
+
+    // Assess: nothing went to SES in the reserved second's successor on its reservation; the inbox
+    // was not held back, the attempt was handed back, and the e-mail went out on a new reservation
+    expect(late).toMatchObject({ kind: 'later', at: (second + 1) * 1000 + 800, cause: 'retry' });
+    expect(afterLate).toMatchObject({ status: 'pending', attempts: 0, deliveries: { inbox: { status: 'sent' } } });
+    expect(afterLate?.deliveries.email).toBeUndefined();
+    expect(again).toEqual({ kind: 'done', status: 'sent' });
+    expect(world.sendTimes).toEqual([(second + 1) * 1000 + 800]);
+    // The first reservation is spent for nothing (conservative); the send counts in its own second.
+    expect(await usedIn(`ses#all#${second}`)).toBe(1);
+    expect(await usedIn(`ses#all#${second + 1}`)).toBe(1);
+  });
+
   it('learns how full a slot another worker filled from the refusal, and sends in the next second without asking again', async () => {
     // Prepare: another worker already spent this second's 2 sends
     const world = await aWorld('2030-01-01T15:00:00.000Z');

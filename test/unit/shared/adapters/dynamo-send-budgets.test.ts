@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { SendBudgets } from '../../../../shared/adapters/dynamo-send-budgets.ts';
 import type { BudgetRequest } from '../../../../shared/adapters/dynamo-send-budgets.ts';
-import { fitting, slotLookahead, slotOf } from '../../../../shared/domain/rate-budget.ts';
+import { fitting, isSlotOver, slotLookahead, slotOf } from '../../../../shared/domain/rate-budget.ts';
 import type { RateBudgets } from '../../../../shared/domain/rate-budget.ts';
 
 const now = new Date('2030-01-01T12:00:00.250Z');
@@ -48,7 +48,7 @@ describe('SendBudgets.plan', () => {
     const plan = budgets.plan(requests(3), now);
 
     // Assess
-    expect(plan).toEqual({ sendAt: new Map([['u0', now.getTime()], ['u1', now.getTime()], ['u2', now.getTime()]]), deferred: new Map(), reservations: [] });
+    expect(plan).toEqual({ sendAt: new Map([['u0', now.getTime()], ['u1', now.getTime()], ['u2', now.getTime()]]), reserved: new Map(), deferred: new Map(), reservations: [] });
   });
 
   it('reserves nothing for a unit that calls no budgeted provider', () => {
@@ -80,6 +80,24 @@ describe('SendBudgets.plan', () => {
       { pk: `ses#all#${s + 2}`, n: 1, capacity: 2 },
       { pk: `ses#t:acme#${s + 2}`, n: 1, capacity: 2 },
     ]);
+  });
+
+  it('tells each placed unit the end of the second it reserved, and the budgeted providers it covers', () => {
+    // Prepare: e-mail budgeted at 2 a second, SMS not budgeted
+    const budgets = new SendBudgets(() => ({ ses: { perSecond: 2 } }));
+    const both: BudgetRequest[] = Array.from({ length: 3 }, (_, i) => ({ key: `u${i}`, tenantId: 'acme', providers: ['ses', 'sns-sms'] }));
+
+    // Act
+    const plan = budgets.plan(both, now);
+
+    // Assess
+    expect(plan.reserved).toEqual(
+      new Map([
+        ['u0', { until: (s + 1) * 1000, providers: ['ses'] }],
+        ['u1', { until: (s + 1) * 1000, providers: ['ses'] }],
+        ['u2', { until: (s + 2) * 1000, providers: ['ses'] }],
+      ]),
+    );
   });
 
   it('defers what does not fit within the look-ahead to the second after it', () => {
@@ -157,5 +175,31 @@ describe('SendBudgets.update', () => {
       ExpressionAttributeValues: { ':n': 2, ':max': 3, ':expiresAt': s + 3600 },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
+  });
+});
+
+describe('isSlotOver', () => {
+  const reserved = { until: (s + 1) * 1000, providers: ['ses'] as const };
+
+  it.each([
+    ['within the reserved second', 'ses', (s + 1) * 1000 - 1, false],
+    ['at the end of the reserved second', 'ses', (s + 1) * 1000, true],
+    ['a second after it', 'ses', (s + 2) * 1000, true],
+    ['for a provider the reservation does not cover', 'sns-sms', (s + 2) * 1000, false],
+    ['for a channel with no provider', undefined, (s + 2) * 1000, false],
+  ] as const)('is %s: %s at that instant → %s', (_what, provider, at, over) => {
+    // Act
+    const result = isSlotOver(reserved, provider, at);
+
+    // Assess
+    expect(result).toBe(over);
+  });
+
+  it('is never over for a unit that reserved nothing', () => {
+    // Act
+    const result = isSlotOver(undefined, 'ses', (s + 10) * 1000);
+
+    // Assess
+    expect(result).toBe(false);
   });
 });
