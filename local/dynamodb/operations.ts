@@ -52,13 +52,6 @@ export interface DynamoDbOperationsOptions {
   readonly region?: string;
   /** The streams' clock (record times, retention, iterator expiry), epoch ms. @default Date.now */
   readonly now?: () => number;
-  /**
-   * Refuse a PutItem, UpdateItem or DeleteItem of an item an ongoing transaction holds with
-   * `TransactionConflictException`, as AWS does, instead of making it wait. Off in the local
-   * stack for now: broadcast-deliver's plain writes then exhaust their retries under load (see
-   * docs/architecture.md). @default false
-   */
-  readonly transactionConflicts?: boolean;
 }
 
 /** The operations on items: their table lookups can be answered from the kept descriptions. */
@@ -198,7 +191,8 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
     const changesTable = tableOperations.has(operation);
     if (changesTable) tables.forget(String(data.TableName));
     const keys = await itemsTouched(operation, data);
-    if (options.transactionConflicts && singleItemWrites.has(operation) && locks.heldByTransaction(keys)) throw transactionConflict();
+    // Always, as AWS: Herald's code must cope with it, so the local stack must show it.
+    if (singleItemWrites.has(operation) && locks.heldByTransaction(keys)) throw transactionConflict();
     const release = keys.length > 0 ? await locks.acquire(keys) : undefined;
     try {
       if (operation === 'UpdateItem' && computesNumbers(data)) await refuseOutOfRangeArithmetic(data);

@@ -17,8 +17,8 @@ export interface LocalDynamo {
 }
 
 /** Starts the DynamoDB endpoint; `withTables` creates Herald's tables too. */
-export async function startLocalDynamo(options: { withTables?: boolean; transactionConflicts?: boolean } = {}): Promise<LocalDynamo> {
-  const dynamo = await startDynamoDbEndpoint(options.transactionConflicts ? { transactionConflicts: true } : {});
+export async function startLocalDynamo(options: { withTables?: boolean } = {}): Promise<LocalDynamo> {
+  const dynamo = await startDynamoDbEndpoint();
   const client = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region: 'us-east-1',

@@ -51,7 +51,7 @@ async function reasonsOf(call: Promise<unknown>): Promise<{ Code?: string; Messa
 }
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo({ transactionConflicts: true });
+  dynamo = await startLocalDynamo();
   await dynamo.client.send(
     new CreateTableCommand({
       TableName: table,
