@@ -53,12 +53,12 @@ export interface DynamoDbOperationsOptions {
   /** The streams' clock (record times, retention, iterator expiry), epoch ms. @default Date.now */
   readonly now?: () => number;
   /**
-   * Refuse a PutItem, UpdateItem or DeleteItem of an item an ongoing transaction holds with
-   * `TransactionConflictException`, as AWS does, instead of making it wait. Off in the local
-   * stack for now: broadcast-deliver's plain writes then exhaust their retries under load (see
-   * docs/architecture.md). @default false
+   * Cancel a TransactWriteItems that meets another in progress on one of its items with
+   * `TransactionConflict`, as AWS does, instead of making it wait its turn. Off by default:
+   * Herald's claims share hot items (a broadcast's cancel marker, the send-budget slots), and with
+   * it on they cancel each other until their retries run out (docs/architecture.md). @default false
    */
-  readonly transactionConflicts?: boolean;
+  readonly cancelConflictingTransactions?: boolean;
 }
 
 /** The operations on items: their table lookups can be answered from the kept descriptions. */
@@ -111,7 +111,7 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
   const locks = new KeyLocks();
   const tables = new TableSchemas(store);
   const streams = new StreamLog({ region: options.region ?? 'us-east-1', ...(options.now ? { now: options.now } : {}) });
-  const transactions: TransactionContext = { store, locks, tables, log, streams };
+  const transactions: TransactionContext = { store, locks, tables, log, streams, cancelConflicting: options.cancelConflictingTransactions ?? false };
 
   async function lockKeys(table: unknown, items: readonly (AttributeMap | undefined)[]): Promise<string[]> {
     const schema = await tables.keySchema(String(table));
@@ -198,7 +198,8 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
     const changesTable = tableOperations.has(operation);
     if (changesTable) tables.forget(String(data.TableName));
     const keys = await itemsTouched(operation, data);
-    if (options.transactionConflicts && singleItemWrites.has(operation) && locks.heldByTransaction(keys)) throw transactionConflict();
+    // Always, as AWS: Herald's code must cope with it, so the local stack must show it.
+    if (singleItemWrites.has(operation) && locks.heldByTransaction(keys)) throw transactionConflict();
     const release = keys.length > 0 ? await locks.acquire(keys) : undefined;
     try {
       if (operation === 'UpdateItem' && computesNumbers(data)) await refuseOutOfRangeArithmetic(data);

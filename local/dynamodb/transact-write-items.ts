@@ -133,6 +133,17 @@ async function appendToStreams(context: TransactionContext, actions: readonly Wr
   appendChanges(context, targets, captured.map((write) => write.before), await readTargets(context, targets));
 }
 
+/**
+ * Cancels the transaction, every action's reason `TransactionConflict` or `None`, when another
+ * TransactWriteItems in progress holds one of its items ("Transaction conflict handling in
+ * DynamoDB": an item within a TransactWriteItems request that is part of another ongoing one).
+ */
+function refuseConflicts(context: TransactionContext, actions: readonly WriteAction[]): void {
+  const conflicts = actions.map((action) => action.lockKey !== undefined && context.locks.heldByTransaction([action.lockKey]));
+  if (!conflicts.some(Boolean)) return;
+  throw transactionCanceled(conflicts.map((conflict) => (conflict ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' } : { Code: 'None' })));
+}
+
 /** TransactWriteItems on a parsed request body; resolves `{}`, rejects with a DynaliteError (4xx) or any error (5xx). */
 export async function transactWriteItems(context: TransactionContext, request: Json): Promise<Json> {
   const entries = validateTransactWrite(request, context.store).TransactItems as Json[];
@@ -146,6 +157,7 @@ export async function transactWriteItems(context: TransactionContext, request: J
     throw dynaliteDb.validationError(AGGREGATE_SIZE_MESSAGE);
   }
 
+  if (context.cancelConflicting) refuseConflicts(context, actions);
   const release = await context.locks.acquire(
     actions.flatMap((action) => (action.lockKey ? [action.lockKey] : [])),
     { transaction: true },

@@ -21,11 +21,13 @@ export interface TransactionContext {
   readonly log: (line: string) => void;
   /** The tables' streams, which a committed transaction appends its writes to. */
   readonly streams: StreamLog;
+  /** Cancel a TransactWriteItems that meets another in progress (`TransactionConflict`) instead of making it wait. */
+  readonly cancelConflicting?: boolean;
 }
 
 /** One entry of `CancellationReasons`, as AWS sends it. */
 export interface CancellationReason {
-  readonly Code: 'None' | 'ConditionalCheckFailed' | 'ValidationError';
+  readonly Code: 'None' | 'ConditionalCheckFailed' | 'ValidationError' | 'TransactionConflict';
   readonly Message?: string;
   readonly Item?: AttributeMap;
 }

@@ -1,7 +1,7 @@
 /**
  * The delivery engine's store in DynamoDB: one BatchGetItem reads a batch of units with their
  * recipients, live state and broadcasts; one TransactWriteItems claims them (with their intents,
- * the broadcast's `sending` checked, the providers' send budgets spent); one more records every
+ * the broadcast's cancel marker checked absent, the providers' send budgets spent); one more records every
  * outcome with the inbox item and its counter and moves each unit on. Conditions come from the
  * domain's state machines (delivery-units.ts).
  *
@@ -19,7 +19,7 @@ import type { DeliveryUnit, LiveState, QuietHold, UnitRef } from '../domain/deli
 import type { Recipient } from '../domain/recipient.ts';
 import type { TenantSettings } from '../domain/tenant-settings.ts';
 import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits } from '../ports.ts';
-import { broadcastFromItem, broadcastKey, contentFromItem, contentKey } from './dynamo-broadcast-store.ts';
+import { broadcastFromItem, broadcastKey, cancelledKey, contentFromItem, contentKey } from './dynamo-broadcast-store.ts';
 import { batchGetAcross } from './dynamo-batch.ts';
 import type { TableKey } from './dynamo-batch.ts';
 import { inboxItemAttributes, inboxPartition } from './dynamo-inbox-store.ts';
@@ -228,15 +228,15 @@ export class DynamoDeliveryStore implements DeliveryStore {
           actions.push({ Update: { TableName: t.broadcastRecipients, ...rowClaim(request.unit, write, now, this.options.rowShards) } });
           const broadcast = recipientKeyOf(request.unit.tenantId, request.unit.ref.broadcastId);
           if (!checked.has(broadcast)) {
-            // A cancel that came first wins: no row of a broadcast that stopped sending is claimed.
+            // A cancel that came first wins: no row of a cancelled broadcast is claimed. The check
+            // is on the cancel marker, not on the broadcast item, which plain writes (counters,
+            // fan-out) update many times a second and would then keep meeting this transaction.
             checked.add(broadcast);
             actions.push({
               ConditionCheck: {
                 TableName: t.broadcasts,
-                Key: broadcastKey(request.unit.tenantId, request.unit.ref.broadcastId),
-                ConditionExpression: '#status = :sending',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':sending': 'sending' },
+                Key: cancelledKey(request.unit.tenantId, request.unit.ref.broadcastId),
+                ConditionExpression: 'attribute_not_exists(pk)',
               },
             });
             roles.push({ kind: 'unit', key });

@@ -195,11 +195,14 @@ describe('broadcasts on the local stack', () => {
     // Prepare
     const list = ids('dup', 1_000);
     await seed(list.map((id) => ({ id })));
+    // A draft first: its creation writes the audience with BatchWriteItem too, and is not under test.
+    const id = await createBroadcast({ audience: { recipientIds: list }, channels: ['inbox'], draft: true });
     // Some BatchWriteItem calls fail even after the SDK's retries: pages stop part-way and are retried.
     await h.api('POST', '/_local/faults', {
       body: [{ service: 'dynamodb', operation: 'BatchWriteItem', probability: 0.3, error: { statusCode: 503, code: 'ServiceUnavailable' } }],
     });
-    const id = await createBroadcast({ audience: { recipientIds: list }, channels: ['inbox'] });
+    const scheduled = await h.api('POST', `/v1/broadcasts/${id}/schedule`, { token: admin, body: {} });
+    expect(scheduled.status).toBe(200);
     const ref = { tenantId: 'default', broadcastId: id };
     // An explicit list is resolved a slice (250 ids) per page.
     const pages = [0, 1, 2, 3].map((page) => ({ kind: 'resolve', ...ref, page }));

@@ -16,9 +16,9 @@ export interface LocalDynamo {
   stop(): Promise<void>;
 }
 
-/** Starts the DynamoDB endpoint; `withTables` creates Herald's tables too. */
-export async function startLocalDynamo(options: { withTables?: boolean; transactionConflicts?: boolean } = {}): Promise<LocalDynamo> {
-  const dynamo = await startDynamoDbEndpoint(options.transactionConflicts ? { transactionConflicts: true } : {});
+/** Starts the DynamoDB endpoint; `withTables` creates Herald's tables too; `cancelConflictingTransactions` as the endpoint's option. */
+export async function startLocalDynamo(options: { withTables?: boolean; cancelConflictingTransactions?: boolean } = {}): Promise<LocalDynamo> {
+  const dynamo = await startDynamoDbEndpoint(options.cancelConflictingTransactions ? { cancelConflictingTransactions: true } : {});
   const client = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region: 'us-east-1',

@@ -51,7 +51,7 @@ async function reasonsOf(call: Promise<unknown>): Promise<{ Code?: string; Messa
 }
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo({ transactionConflicts: true });
+  dynamo = await startLocalDynamo();
   await dynamo.client.send(
     new CreateTableCommand({
       TableName: table,
@@ -252,6 +252,53 @@ describe('TransactWriteItems', () => {
     const conflicts = outcomes.filter((outcome) => outcome instanceof TransactionConflictException);
     expect(conflicts.length).toBeGreaterThan(0);
     expect(outcomes.filter((outcome) => outcome !== 'landed' && !(outcome instanceof TransactionConflictException))).toEqual([]);
+  });
+});
+
+describe('transactions that meet, with cancelConflictingTransactions', () => {
+  it('cancels a transaction that meets another in progress with TransactionConflict on that item, as AWS does', async () => {
+    // Prepare: an endpoint of its own with the option on, and the same table
+    const strict = await startLocalDynamo({ cancelConflictingTransactions: true });
+    try {
+      await strict.client.send(
+        new CreateTableCommand({
+          TableName: table,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+        }),
+      );
+      const pk = aKey();
+      const set = (sk: string, v: number): NonNullable<TransactWriteCommandInput['TransactItems']>[number] => ({
+        Update: { TableName: table, Key: { pk, sk }, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': v } },
+      });
+      const long = strict.documentClient.send(new TransactWriteCommand({ TransactItems: [set('first', 1), ...Array.from({ length: 60 }, (_, i) => set(`between${i}`, 1)), set('second', 1)] }));
+      const others = Array.from({ length: 20 }, (_, i) =>
+        reasonsOf(strict.documentClient.send(new TransactWriteCommand({ TransactItems: [set(`own${i}`, 2), set('second', 2)] }))).then(
+          (reasons) => reasons,
+          () => 'landed' as const,
+        ),
+      );
+
+      // Act
+      const outcomes = await Promise.all(others);
+      await long;
+
+      // Assess: each either landed or was cancelled on the shared item alone
+      const cancelled = outcomes.filter((outcome) => outcome !== 'landed');
+      expect(cancelled.length).toBeGreaterThan(0);
+      expect(new Set(cancelled.map((reasons) => JSON.stringify(reasons)))).toEqual(
+        new Set([JSON.stringify([{ Code: 'None' }, { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }])]),
+      );
+    } finally {
+      await strict.stop();
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * The broadcast stores against the real DynamoDB protocol (dynalite): conditional transitions,
+ * The broadcast stores against the real DynamoDB protocol (the local endpoint: dynalite with the
+ * transactions the cancel needs): conditional transitions,
  * counters, listing, the fan-out lease, and the recipient rows with their shards and status index.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,10 +9,10 @@ import { DynamoBroadcastStore } from '../../../../shared/adapters/dynamo-broadca
 import { zeroCounts } from '../../../../shared/domain/broadcast.ts';
 import type { Broadcast } from '../../../../shared/domain/broadcast.ts';
 import { newBroadcastId } from '../../../../shared/domain/ids.ts';
-import { startDynalite } from '../../support/dynalite.ts';
-import type { Dynalite } from '../../support/dynalite.ts';
+import { startLocalDynamo } from '../../support/local-dynamo.ts';
+import type { LocalDynamo } from '../../support/local-dynamo.ts';
 
-let dynamo: Dynalite;
+let dynamo: LocalDynamo;
 let store: DynamoBroadcastStore;
 let rows: DynamoBroadcastRecipientStore;
 
@@ -20,9 +21,9 @@ const at = (seconds: number): Date => new Date(noon.getTime() + seconds * 1000);
 const tenantId = 'acme';
 
 beforeAll(async () => {
-  dynamo = await startDynalite();
-  store = new DynamoBroadcastStore(dynamo.db, dynamo.tableName('broadcasts'));
-  rows = new DynamoBroadcastRecipientStore(dynamo.db, dynamo.tableName('broadcast-recipients'), { retentionDays: 90, shardCount: 4 });
+  dynamo = await startLocalDynamo({ withTables: true });
+  store = new DynamoBroadcastStore(dynamo.documentClient, 'broadcasts');
+  rows = new DynamoBroadcastRecipientStore(dynamo.documentClient, 'broadcast-recipients', { retentionDays: 90, shardCount: 4 });
 });
 
 afterAll(async () => {

@@ -5,7 +5,8 @@
  * moved by a read, two units of one recipient in one batch, and the send-rate budget slots.
  * Providers (mail, sockets) are fakes; the clock and the sleeps are the test's.
  */
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBroadcastRecipientStore } from '../../../../shared/adapters/dynamo-broadcast-recipient-store.ts';
 import { rowKey } from '../../../../shared/adapters/delivery-units.ts';
@@ -345,6 +346,63 @@ describe('what lands between the read, the claim and the write', () => {
     expect(world.mailer.sendCalls).toBe(0);
     expect(await inbox.list(world.tenantId, 'bob')).toEqual([]);
     expect(await broadcasts.get(world.tenantId, id)).toMatchObject({ status: 'cancelled', counts: { cancelled: 1 } });
+  });
+
+  it('lets the broadcast item\'s plain writes land while its rows are being claimed: no claim includes that item', async () => {
+    // Prepare: a started broadcast to 40 people, and a client that never retries, so a write
+    // that met a claim transaction would come back as TransactionConflictException
+    const world = await aWorld();
+    const people = Array.from({ length: 40 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+    const id = newBroadcastId(world.clock.now());
+    await broadcasts.create(
+      {
+        tenantId: world.tenantId,
+        id,
+        createdBy: 'sam',
+        title: 'Maintenance',
+        type: 'system',
+        priority: 'normal',
+        channels: ['inbox'],
+        audience: { kind: 'recipients', count: people.length },
+        status: 'scheduled',
+        scheduledAt: world.clock.now().toISOString(),
+        createdAt: world.clock.now().toISOString(),
+        counts: zeroCounts,
+        run: 0,
+      },
+      { message: 'Tonight' },
+      people,
+    );
+    await broadcasts.start(world.tenantId, id, world.clock.now());
+    await rows.putPending(world.tenantId, id, people, world.clock.now());
+    const refs: UnitRef[] = people.map((recipientId) => ({ kind: 'broadcast', tenantId: world.tenantId, broadcastId: id, recipientId }));
+    const worker = world.worker();
+    const loaded = await worker.store.load(refs);
+    const now = world.clock.now();
+    const requests = [...loaded.units.values()].map((unit) => ({
+      unit,
+      token: 'w',
+      takeover: false,
+      leaseUntil: now.getTime() + 60_000,
+      intents: ['inbox' as const],
+      intent: { status: 'sending' as const, at: now.toISOString(), detail: 'attempt 1' },
+      providers: [],
+    }));
+    const noRetries = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 }),
+    );
+    const progress = new DynamoBroadcastStore(noRetries, tables.broadcasts);
+
+    // Act: claims of ten rows each, and counter updates of the broadcast, all at once
+    const claims = Array.from({ length: 4 }, (_, i) => worker.store.claim(requests.slice(i * 10, i * 10 + 10), now));
+    const counters = Array.from({ length: 40 }, () => progress.addCounts(world.tenantId, id, { sent: 1 }).then(() => 'landed', (error: unknown) => error));
+    const [claimed, landed] = await Promise.all([Promise.all(claims), Promise.all(counters)]);
+    noRetries.destroy();
+
+    // Assess
+    expect(landed.filter((outcome) => outcome !== 'landed')).toEqual([]);
+    expect(claimed.reduce((sum, result) => sum + result.claimed.size, 0)).toBe(40);
+    expect(await broadcasts.get(world.tenantId, id)).toMatchObject({ status: 'sending', counts: { sent: 40 } });
   });
 
   it('cancels a row of a cancelled broadcast that a dead worker still held, once, and never one taken over since', async () => {

@@ -17,7 +17,7 @@ const table = 'rate-limits';
 let dynamo: LocalDynamo;
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo({ withTables: true, transactionConflicts: true });
+  dynamo = await startLocalDynamo({ withTables: true });
 });
 
 afterAll(async () => {
