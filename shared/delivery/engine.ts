@@ -565,7 +565,8 @@ function countResult(metrics: DeliveryMetricsRecorder | undefined, channel: Chan
   if (result.delivery.status === 'failed') return metrics.count(channel, deliveryMetrics.counts.failed);
   if (result.delivery.status !== 'sent') return;
   metrics.count(channel, deliveryMetrics.counts.delivered);
-  if (unit.status === 'pending') metrics.lateness(channel, now.getTime() - unit.dueAt);
+  // Lateness only from a known due time (a retried broadcast's rows have none: see DeliveryUnit.dueAt).
+  if (unit.status === 'pending' && unit.dueAt > 0) metrics.lateness(channel, now.getTime() - unit.dueAt);
 }
 
 function logResult(log: UnitLog, channel: Channel, result: ChannelResult): void {

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startHarness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
+import { channels } from '../../shared/domain/notification.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 
@@ -165,11 +166,14 @@ describe('the client and the CLI', () => {
     // Act
     const help = await run(['npx', 'herald', '--help']);
     const importHelp = await run(['npx', 'herald', 'recipients', 'import', '--help']);
+    const notifyHelp = await run(['npx', 'herald', 'notify', '--help']);
 
     // Assess
     expect(help.code).toBe(0);
     for (const command of ['notify', 'get', 'list', 'cancel', 'reschedule', 'broadcast', 'progress', 'recipients', 'tail']) expect(help.stdout).toContain(`  ${command}`);
     expect(importHelp.code).toBe(0);
     expect(importHelp.stdout).toContain('Usage: herald recipients import');
+    // Every channel the API takes is named in --channels' help
+    expect(notifyHelp.stdout.replace(/\s+/g, ' ')).toContain(`comma-separated: ${channels.join(', ')}`);
   });
 });
