@@ -386,7 +386,10 @@ describe('the engine delivering a broadcast', () => {
 
     // Assess
     expect(world.mailer.sent).toHaveLength(1);
-    expect(latenesses).toEqual([['email', world.clock.now().getTime() - startedAt]]);
+    expect(latenesses).toEqual([
+      ['email', world.clock.now().getTime() - startedAt],
+      ['inbox', world.clock.now().getTime() - startedAt],
+    ]);
     expect(latenesses[0]?.[1]).toBe(2500);
   });
 });
