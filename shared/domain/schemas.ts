@@ -99,8 +99,12 @@ export const emailAddressSchema = z.email('must be an email address').max(maxEma
  * A phone number in E.164 form: `+`, a country code and the subscriber number, at most 15 digits
  * in all, no spaces or punctuation (ITU-T E.164; the form SNS `Publish` takes in `PhoneNumber`).
  */
+/** The longest E.164 number: `+` and 15 digits. */
+export const maxPhoneLength = 16;
 export const phoneNumberSchema = z.string('must be a string').regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number: + and up to 15 digits, e.g. +14155550100');
 
+/** The longest Telegram chat id: `@` and a username of 32 characters (a numeric id is at most 21). */
+export const maxTelegramChatIdLength = 33;
 /** A Telegram chat: a numeric id (negative for groups) or a public `@username`, as `sendMessage` takes `chat_id`. */
 export const telegramChatIdSchema = z
   .string('must be a string')

@@ -15,8 +15,15 @@
  * string inside the event, where every `"` and `\` doubles. So no cap may exceed 3 MiB
  * ({@link maxBodyCapBytes}); the 10 MB payload quota of HTTP APIs never binds.
  */
+import { channels } from '../domain/notification.ts';
+import { verifiableChannels } from '../domain/contact-verification.ts';
+import { switchableChannels } from '../domain/recipient.ts';
 import {
   maxBatchRecipients,
+  maxPhoneLength,
+  maxTelegramChatIdLength,
+  maxTypePreferences,
+  maxWebhookUrlLength,
   maxBroadcastRecipientIds,
   maxDataBytes,
   maxDeviceTokenLength,
@@ -41,7 +48,6 @@ import {
 } from '../domain/schemas.ts';
 
 /** The longest E.164 number: `+` and 15 digits. */
-const maxPhoneLength = 16;
 
 /** A synchronous Lambda invocation's payload quota (request and response), bytes. */
 export const lambdaPayloadQuotaBytes = 6 * 1024 * 1024;
@@ -73,7 +79,27 @@ export function objectBytes(members: Readonly<Record<string, number>>): number {
 
 const instant = asciiTextBytes(maxInstantLength);
 const data = 6 * maxDataBytes;
-const channelList = arrayBytes(3, asciiTextBytes('websocket'.length));
+/** The longest of `names`, as JSON text. */
+const longestName = (names: readonly string[]): number => asciiTextBytes(Math.max(...names.map((name) => name.length)));
+const channelList = arrayBytes(channels.length, longestName(channels));
+/** One switch per channel a recipient may turn off (`false` is the longest value). */
+const channelSwitches = objectBytes(Object.fromEntries(switchableChannels.map((channel) => [channel, 5])));
+/** Per-type switches: as many types as allowed, each name free text at its longest, each with every switch (or `null`). */
+const typeSwitches = 2 + maxTypePreferences * (freeTextBytes(maxTypeLength) + 1 + channelSwitches) + (maxTypePreferences - 1);
+/**
+ * A URL of `maxLength` characters: any character may be written `\uXXXX` (a URL may hold non-ASCII
+ * characters, and Go's encoder writes `&` as `\u0026`).
+ */
+const url = (maxLength: number): number => freeTextBytes(maxLength);
+/** A recipient's addresses and settings, each at its longest, as admins set them. */
+const recipientFields = {
+  email: asciiTextBytes(maxEmailLength),
+  phone: asciiTextBytes(maxPhoneLength),
+  telegramChatId: asciiTextBytes(maxTelegramChatIdLength),
+  webhookUrl: url(maxWebhookUrlLength),
+  timezone: asciiTextBytes(maxTimezoneLength),
+  locale: asciiTextBytes(maxLocaleLength),
+};
 const groups = arrayBytes(maxGroupsPerRecipient, asciiTextBytes(maxGroupIdLength));
 const recipientIds = (count: number): number => arrayBytes(count, freeTextBytes(maxSubjectLength));
 
@@ -121,21 +147,11 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
     data,
   }),
   'POST /v1/broadcasts': wordsOrTemplate({ audience: objectBytes({ recipientIds: recipientIds(maxBroadcastRecipientIds) }), draft: asciiTextBytes(3) }),
-  'PUT /v1/recipients/{id}': objectBytes({ email: asciiTextBytes(maxEmailLength), phone: asciiTextBytes(maxPhoneLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups, quietHours }),
+  'PUT /v1/recipients/{id}': objectBytes({ ...recipientFields, groups, quietHours }),
   'POST /v1/recipients/batch': objectBytes({
-    recipients: arrayBytes(
-      maxBatchRecipients,
-      objectBytes({ id: freeTextBytes(maxSubjectLength), email: asciiTextBytes(maxEmailLength), phone: asciiTextBytes(maxPhoneLength), timezone: asciiTextBytes(maxTimezoneLength), locale: asciiTextBytes(maxLocaleLength), groups, quietHours }),
-    ),
+    recipients: arrayBytes(maxBatchRecipients, objectBytes({ id: freeTextBytes(maxSubjectLength), ...recipientFields, groups, quietHours })),
   }),
-  'PATCH /v1/me': objectBytes({
-    email: asciiTextBytes(maxEmailLength),
-    phone: asciiTextBytes(maxPhoneLength),
-    timezone: asciiTextBytes(maxTimezoneLength),
-    locale: asciiTextBytes(maxLocaleLength),
-    channels: objectBytes({ email: 5, websocket: 5, push: 5, sms: 5 }),
-    quietHours,
-  }),
+  'PATCH /v1/me': objectBytes({ ...recipientFields, channels: channelSwitches, types: typeSwitches, quietHours }),
   'PUT /v1/settings': objectBytes({ defaultTimezone: asciiTextBytes(maxTimezoneLength), quietHours }),
   'POST /v1/recurring-notifications': objectBytes({
     recipients: recipientIds(maxRecipientsPerRequest),
@@ -143,10 +159,9 @@ export const worstCaseBodyBytes: Readonly<Record<string, number>> = {
     schedule: recurringSchedule,
   }),
   'PATCH /v1/recurring-notifications/{id}': objectBytes({ ...content, schedule: recurringSchedule, paused: 5 }),
-  'POST /v1/me/verify': objectBytes({ channel: asciiTextBytes('email'.length), code: asciiTextBytes(maxVerificationCodeLength) }),
-  // Escaped the longest way: an endpoint is a URL, its characters ASCII but `/` may be written `\/`.
+  'POST /v1/me/verify': objectBytes({ channel: longestName(verifiableChannels), code: asciiTextBytes(maxVerificationCodeLength) }),
   'POST /v1/me/push-subscriptions': objectBytes({
-    endpoint: asciiTextBytes(2 * maxPushEndpointLength),
+    endpoint: url(maxPushEndpointLength),
     expirationTime: 20,
     keys: objectBytes({ p256dh: asciiTextBytes(88), auth: asciiTextBytes(24) }),
   }),

@@ -5,6 +5,8 @@
  * JSON encoder writes them (free text as `\uXXXX` escapes). Each is accepted; and each route takes a
  * body of exactly its cap and refuses one byte more with 413.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyCapBytes, worstCaseBodyBytes } from '../../shared/http/body-limits.ts';
 import {
@@ -21,7 +23,13 @@ import {
   maxSubjectLength,
   maxTitleLength,
   maxTypeLength,
+  maxPhoneLength,
+  maxTelegramChatIdLength,
+  maxTypePreferences,
+  maxWebhookUrlLength,
+  maxLocaleLength,
 } from '../../shared/domain/schemas.ts';
+import { switchableChannels } from '../../shared/domain/recipient.ts';
 import { startHarness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
 
@@ -44,7 +52,16 @@ function object(members: Record<string, string>): string {
 const recipientId = (i: number): string => `${'€'.repeat(maxSubjectLength - 5)}${String(i).padStart(5, '0')}`;
 const ids = Array.from({ length: Math.max(maxRecipientsPerRequest, maxBroadcastRecipientIds) }, (_, i) => recipientId(i));
 const email = `${'a'.repeat(maxEmailLength - '@example.com'.length)}@example.com`;
+/** The longest address of every other channel; the webhook URL with every character escaped, as it may travel. */
+const addresses = {
+  phone: JSON.stringify(`+1${'5'.repeat(maxPhoneLength - 2)}`),
+  telegramChatId: JSON.stringify(`@${'t'.repeat(maxTelegramChatIdLength - 1)}`),
+  webhookUrl: escaped(`https://hooks.example.com/${'h'.repeat(maxWebhookUrlLength - 'https://hooks.example.com/'.length)}`),
+};
 const groups = Array.from({ length: maxGroupsPerRecipient }, (_, i) => `${'g'.repeat(maxGroupIdLength - 3)}${String(i).padStart(3, '0')}`);
+/** A well-formed locale tag of the longest length kept (four distinct variants). */
+const longestLocale = 'en-aaaaaaaa-bbbbbbbb-cccccccc-ddddd';
+if (longestLocale.length !== maxLocaleLength) throw new Error('the longest locale is no longer the longest kept');
 const inTwoYears = new Date(Date.now() + 700 * 24 * 3_600_000).toISOString().replace('Z', '123456+00:00');
 /** `data` of exactly the limit as JSON, of letters an encoder may still write 6 bytes each. */
 const data = object({ k: escaped('a'.repeat(maxDataBytes - '{"k":""}'.length)) });
@@ -86,7 +103,12 @@ describe('every limit at its maximum, together', () => {
   it(`POST /v1/recipients/batch takes ${maxBatchRecipients} entries with every field at its limit`, async () => {
     // Prepare
     const entry = (i: number, withGroups: boolean): string =>
-      object({ id: escaped(recipientId(i)), email: JSON.stringify(email), timezone: '"America/Argentina/ComodRivadavia"', ...(withGroups ? { groups: JSON.stringify(groups) } : {}) });
+      object({
+        id: escaped(recipientId(i)),
+        email: JSON.stringify(email),
+        ...(withGroups ? { ...addresses, locale: JSON.stringify(longestLocale), groups: JSON.stringify(groups) } : {}),
+        timezone: '"America/Argentina/ComodRivadavia"',
+      });
     const batches = Array.from({ length: ids.length / maxBatchRecipients }, (_, b) =>
       object({ recipients: `[${Array.from({ length: maxBatchRecipients }, (_, i) => entry(b * maxBatchRecipients + i, b === 0)).join(',')}]` }),
     );
@@ -164,13 +186,45 @@ describe('every limit at its maximum, together', () => {
     expect(answer.status, answer.text.slice(0, 300)).toBe(201);
   }, 120_000);
 
-  it('PUT /v1/recipients/{id} takes an id of 255 characters, the longest address and 100 groups of 128 characters', async () => {
+  it('PUT /v1/recipients/{id} takes an id of 255 characters, the longest addresses and 100 groups of 128 characters', async () => {
     // Act
-    const body = atMaximum('PUT /v1/recipients/{id}', object({ email: JSON.stringify(email), timezone: '"America/Argentina/ComodRivadavia"', groups: JSON.stringify(groups) }));
+    const body = atMaximum(
+      'PUT /v1/recipients/{id}',
+      object({ email: JSON.stringify(email), ...addresses, locale: JSON.stringify(longestLocale), timezone: '"America/Argentina/ComodRivadavia"', groups: JSON.stringify(groups) }),
+    );
     const answer = await post('PUT', `/v1/recipients/${encodeURIComponent(recipientId(99_999))}`, body);
 
     // Assess
     expect(answer.status, answer.text.slice(0, 300)).toBe(201);
+  });
+});
+
+describe('PATCH /v1/me at its maximum', () => {
+  it(`takes every address at its longest, every switch, and ${maxTypePreferences} types of ${maxTypeLength} characters`, async () => {
+    // Prepare: a self-set webhook URL gets a verification code, so it points at a server that takes it
+    const hook = createServer((request, response) => request.resume().on('end', () => response.writeHead(204).end()));
+    await new Promise<void>((listening) => hook.listen(0, '127.0.0.1', listening));
+    const base = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`;
+    const ownAddresses = { ...addresses, webhookUrl: escaped(`${base}${'h'.repeat(maxWebhookUrlLength - base.length)}`) };
+    const user = await h.token('maximal-user');
+    await post('PUT', '/v1/recipients/maximal-user', '{}');
+    const switches = object(Object.fromEntries(switchableChannels.map((channel) => [channel, 'false'])));
+    const types = object(Object.fromEntries(Array.from({ length: maxTypePreferences }, (_, i) => [`${'€'.repeat(maxTypeLength - 2)}${String(i).padStart(2, '0')}`, switches])));
+    // JSON.stringify of the names above would not escape them: write the object by hand
+    const escapedTypes = `{${Array.from({ length: maxTypePreferences }, (_, i) => `${escaped(`${'€'.repeat(maxTypeLength - 2)}${String(i).padStart(2, '0')}`)}:${switches}`).join(',')}}`;
+    expect(JSON.parse(escapedTypes)).toEqual(JSON.parse(types));
+    const body = atMaximum(
+      'PATCH /v1/me',
+      object({ email: JSON.stringify(email), ...ownAddresses, locale: JSON.stringify(longestLocale), timezone: '"America/Argentina/ComodRivadavia"', channels: switches, types: escapedTypes }),
+    );
+
+    // Act
+    const answer = await fetch(`${h.stack.httpUrl}/v1/me`, { method: 'PATCH', headers: { authorization: `Bearer ${user}`, 'content-type': 'application/json' }, body });
+    await new Promise((closed) => hook.close(closed));
+
+    // Assess
+    expect(answer.status, (await answer.clone().text()).slice(0, 300)).toBe(200);
+    expect(Object.keys(((await answer.json()) as { types: Record<string, unknown> }).types)).toHaveLength(maxTypePreferences);
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createNotificationsBodySchema } from '../../../../shared/domain/schemas.ts';
 import { PayloadTooLargeError, ValidationError } from '../../../../shared/errors.ts';
-import { bodyCapOf, defaultBodyCapBytes } from '../../../../shared/http/body-limits.ts';
+import { bodyCapBytes, bodyCapOf, defaultBodyCapBytes, lambdaPayloadQuotaBytes, maxBodyCapBytes } from '../../../../shared/http/body-limits.ts';
 import { parseBody, queryParameters, rawBody } from '../../../../shared/http/request.ts';
 import type { HttpEvent } from '../../../../shared/http/request.ts';
 import { anHttpEvent } from '../../fakes/lambda.ts';
@@ -58,6 +58,11 @@ describe('rawBody', () => {
     // Assess
     expect(refused).toBeInstanceOf(PayloadTooLargeError);
     expect(accepted).toBe(small);
+  });
+
+  it('caps no route above half the Lambda payload quota, where the event doubles the body', () => {
+    for (const [route, cap] of Object.entries(bodyCapBytes)) expect(cap, route).toBeLessThanOrEqual(maxBodyCapBytes);
+    expect(2 * maxBodyCapBytes).toBeLessThanOrEqual(lambdaPayloadQuotaBytes);
   });
 
   it('measures a base64-encoded body by its decoded bytes', () => {
