@@ -20,20 +20,10 @@ import type { SwitchableChannel } from './recipient.ts';
 import type { RawJson } from './opaque-json.ts';
 import { isKnownTimeZone, isLocalDateTime, localDateTimePattern, ratePattern, wallTimePattern } from './time.ts';
 import { canonicalLocale, reservedTemplateVariables } from './template.ts';
+import { isNotBlank, isSingleLineText, isWellFormedText, maxSubjectLength, nameLikeId } from './subject-ids.ts';
 import type { TemplateChannel } from './template.ts';
 
-/** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. */
-const lineBreaking = /[\p{Cc}\u2028\u2029]/u;
-
-/** True when `text` holds no lone surrogate (`String.prototype.isWellFormed`). */
-export function isWellFormedText(text: string): boolean {
-  return text.isWellFormed();
-}
-
-/** True when `text` fits on one line: no control character, no line or paragraph separator. */
-export function isSingleLineText(text: string): boolean {
-  return !lineBreaking.test(text);
-}
+export { isSingleLineText, isWellFormedText, maxSubjectLength } from './subject-ids.ts';
 
 const wellFormedMessage = 'must be well-formed Unicode (it holds a lone surrogate, half a character)';
 const singleLineMessage = 'must be one line of text: no control characters or line breaks';
@@ -50,16 +40,9 @@ export function textSchema(options: { readonly max: number; readonly singleLine:
     .refine(isWellFormedText, wellFormedMessage);
   if (options.singleLine) schema = schema.refine(isSingleLineText, singleLineMessage);
   // An empty string is already refused by `min`; this names text of nothing but white space.
-  if ((options.min ?? 1) > 0) schema = schema.refine((text) => text === '' || text.trim() !== '', 'must not be blank');
+  if ((options.min ?? 1) > 0) schema = schema.refine(isNotBlank, 'must not be blank');
   return schema;
 }
-
-/**
- * The longest user or recipient id: a token's `sub` as identity providers issue them (Auth0
- * `provider|id`, Google's numeric ids, Cognito UUIDs, e-mail addresses; OpenID Connect Core 1.0
- * bounds `sub` at 255 ASCII characters).
- */
-export const maxSubjectLength = 255;
 
 /**
  * User and recipient ids: any one-line text of 1-255 characters, exactly as the identity
@@ -68,8 +51,6 @@ export const maxSubjectLength = 255;
  */
 export const idSchema = textSchema({ max: maxSubjectLength, singleLine: true });
 
-/** The pattern of tenant and group ids: chosen by Herald's operators and clients, kept to a safe alphabet. */
-const nameLikeId = /^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$/;
 const nameLikeMessage = 'must be 1-128 characters of letters, digits and _ . @ : + -';
 
 /** Tenant ids (the token's `tenant` claim). */
@@ -548,15 +529,6 @@ export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
 /** A message a WebSocket client sends. */
 export const socketMessageSchema = z.object({ action: z.string().optional() }).loose();
 
-/** The EventBridge "Scheduled Event" a rule hands its target (the sweeps read only who and when). */
-export const scheduledEventSchema = z.object({
-  id: z.string().min(1),
-  'detail-type': z.literal('Scheduled Event'),
-  source: z.literal('aws.events'),
-  time: z.iso.datetime({ offset: true }),
-  resources: z.array(z.string()),
-});
-export type ScheduledRuleEvent = z.infer<typeof scheduledEventSchema>;
 
 // ---- Broadcasts (issue 5) ----
 
