@@ -10,7 +10,7 @@
  * Text is kept exactly as sent (no trimming); blank text counts as empty.
  */
 import * as z from 'zod';
-import { channels, notificationStatuses, priorities } from './notification.ts';
+import { channels, maxNotificationsPerMessage, notificationStatuses, priorities } from './notification.ts';
 import { broadcastIdPattern, notificationIdPattern, recurringIdPattern } from './ids.ts';
 import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { isRawJson } from './opaque-json.ts';
@@ -20,13 +20,11 @@ import type { SwitchableChannel } from './recipient.ts';
 import type { RawJson } from './opaque-json.ts';
 import { isKnownTimeZone, isLocalDateTime, localDateTimePattern, ratePattern, wallTimePattern } from './time.ts';
 import { canonicalLocale, reservedTemplateVariables } from './template.ts';
-import { isNotBlank, isSingleLineText, isWellFormedText, maxSubjectLength, nameLikeId } from './subject-ids.ts';
+import { isNotBlank, isSingleLineText, isWellFormedText, maxSubjectLength, nameLikeId, singleLineMessage, wellFormedMessage } from './subject-ids.ts';
 import type { TemplateChannel } from './template.ts';
 
 export { isSingleLineText, isWellFormedText, maxSubjectLength } from './subject-ids.ts';
 
-const wellFormedMessage = 'must be well-formed Unicode (it holds a lone surrogate, half a character)';
-const singleLineMessage = 'must be one line of text: no control characters or line breaks';
 
 /**
  * Text of 1 to `max` UTF-16 code units (JavaScript's `length`), well-formed, not blank; with
@@ -499,12 +497,9 @@ export type ListInboxQuery = z.infer<typeof listInboxQuerySchema>;
 /** An inbox item's id: the id of the notification it holds. */
 export const inboxItemIdSchema = idSchema;
 
-/** `{ "action": "markRead", "id" }` over the WebSocket. */
-export const markReadMessageSchema = z.object({ action: z.literal('markRead'), id: inboxItemIdSchema });
 
 /** What the delivery queue carries: which notification to deliver (the item holds the rest). */
-/** How many notifications one delivery message (and one schedule) names at most. */
-export const maxNotificationsPerMessage = 100;
+export { maxNotificationsPerMessage } from './notification.ts';
 
 /**
  * What the delivery queue carries: the notifications of one tenant due at one instant (a

@@ -17,6 +17,10 @@ export function isSingleLineText(text: string): boolean {
   return !lineBreaking.test(text);
 }
 
+/** Why text that is not well-formed, or not one line, is refused (the request schemas' messages). */
+export const wellFormedMessage = 'must be well-formed Unicode (it holds a lone surrogate, half a character)';
+export const singleLineMessage = 'must be one line of text: no control characters or line breaks';
+
 /** True when `text` is empty or holds something besides white space. */
 export function isNotBlank(text: string): boolean {
   return text === '' || text.trim() !== '';

@@ -3,7 +3,8 @@
  * exactly what the request schemas built on the same rules say.
  */
 import { describe, expect, it } from 'vitest';
-import { idSchema, tenantIdSchema } from '../../../../shared/domain/schemas.ts';
+import { idSchema, inboxItemIdSchema, tenantIdSchema } from '../../../../shared/domain/schemas.ts';
+import { markReadMessageSchema } from '../../../../shared/domain/socket-messages.ts';
 import { isSubjectId, isTenantId, maxSubjectLength } from '../../../../shared/domain/subject-ids.ts';
 
 const subjects: readonly unknown[] = [
@@ -44,5 +45,13 @@ describe('the id rules of token claims', () => {
     }
     expect(tenants.filter(isTenantId).length).toBeGreaterThan(0);
     expect(tenants.filter((value) => !isTenantId(value)).length).toBeGreaterThan(0);
+  });
+
+  it("refuse a markRead message's id as inboxItemIdSchema refuses it, in the same words", () => {
+    for (const id of subjects) {
+      const issues = markReadMessageSchema.safeParse({ action: 'markRead', id }).error?.issues.map((issue) => issue.message);
+      const expected = inboxItemIdSchema.safeParse(id).error?.issues.map((issue) => issue.message);
+      expect({ id, issues }).toEqual({ id, issues: expected });
+    }
   });
 });
