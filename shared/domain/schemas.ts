@@ -10,7 +10,7 @@
  * Text is kept exactly as sent (no trimming); blank text counts as empty.
  */
 import * as z from 'zod';
-import { channels, maxNotificationsPerMessage, notificationStatuses, priorities } from './notification.ts';
+import { channels, notificationStatuses, priorities } from './notification.ts';
 import { broadcastIdPattern, notificationIdPattern, recurringIdPattern } from './ids.ts';
 import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { isRawJson } from './opaque-json.ts';
@@ -20,7 +20,8 @@ import type { SwitchableChannel } from './recipient.ts';
 import type { RawJson } from './opaque-json.ts';
 import { isKnownTimeZone, isLocalDateTime, localDateTimePattern, ratePattern, wallTimePattern } from './time.ts';
 import { canonicalLocale, reservedTemplateVariables } from './template.ts';
-import { isNotBlank, isSingleLineText, isWellFormedText, maxSubjectLength, nameLikeId, singleLineMessage, wellFormedMessage } from './subject-ids.ts';
+import { isNotBlank, isSingleLineText, isWellFormedText, maxSubjectLength, nameLikeId, nameLikeMessage, singleLineMessage, wellFormedMessage } from './subject-ids.ts';
+import { maxInstantLength } from './message-schemas.ts';
 import type { TemplateChannel } from './template.ts';
 
 export { isSingleLineText, isWellFormedText, maxSubjectLength } from './subject-ids.ts';
@@ -49,7 +50,6 @@ export function textSchema(options: { readonly max: number; readonly singleLine:
  */
 export const idSchema = textSchema({ max: maxSubjectLength, singleLine: true });
 
-const nameLikeMessage = 'must be 1-128 characters of letters, digits and _ . @ : + -';
 
 /** Tenant ids (the token's `tenant` claim). */
 export const tenantIdSchema = z.string('must be a string').regex(nameLikeId, nameLikeMessage);
@@ -110,8 +110,6 @@ function isLanguageTag(tag: string): boolean {
   }
 }
 
-/** The longest instant: `2030-01-01T09:00:00.123456789+01:00` is 35 characters. */
-export const maxInstantLength = 40;
 /** An ISO-8601 instant with an explicit offset (`Z` or `+02:00`). */
 export const instantSchema = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 date-time with an offset' })
@@ -498,28 +496,19 @@ export type ListInboxQuery = z.infer<typeof listInboxQuerySchema>;
 export const inboxItemIdSchema = idSchema;
 
 
-/** What the delivery queue carries: which notification to deliver (the item holds the rest). */
 export { maxNotificationsPerMessage } from './notification.ts';
+// What the queues and WebSocket clients carry: zod/mini, so that the functions that parse only these
+// leave zod's classic API out of their bundles.
+export {
+  broadcastDeliveryMessageSchema,
+  deliveryMessageSchema,
+  fanoutMessageSchema,
+  maxInstantLength,
+  recurringOccurrenceMessageSchema,
+} from './message-schemas.ts';
+export type { BroadcastDeliveryMessage, DeliveryMessage, FanoutMessage, RecurringOccurrenceMessage } from './message-schemas.ts';
+export { markReadMessageSchema } from './socket-messages.ts';
 
-/**
- * What the delivery queue carries: the notifications of one tenant due at one instant (a
- * schedule's or a create's batch, `notBefore` their time), or one notification (the sweeps, a
- * redrive). Naming each recipient lets the consumer read them with the notifications.
- */
-export const deliveryMessageSchema = z.union([
-  z.object({
-    tenantId: tenantIdSchema,
-    notifications: z.array(z.object({ id: notificationIdSchema, recipientId: idSchema })).min(1).max(maxNotificationsPerMessage),
-    notBefore: instantSchema.optional(),
-  }),
-  z.object({
-    tenantId: tenantIdSchema,
-    notificationId: notificationIdSchema,
-    recipientId: idSchema.optional(),
-    notBefore: instantSchema.optional(),
-  }),
-]);
-export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
 
 /** A message a WebSocket client sends. */
 export const socketMessageSchema = z.object({ action: z.string().optional() }).loose();
@@ -608,42 +597,6 @@ export const listBroadcastRecipientsQuerySchema = z.strictObject({
 });
 export type ListBroadcastRecipientsQuery = z.infer<typeof listBroadcastRecipientsQuerySchema>;
 
-const broadcastRef = { tenantId: tenantIdSchema, broadcastId: broadcastIdSchema };
-
-/**
- * What the fan-out queue carries: one bounded step of a broadcast's fan-out each. `start` comes
- * from the broadcast's schedule; every other step is enqueued by the step before it (or by the
- * API: `cancel`, `retry`), and `watch` is the safety net that restarts a stalled fan-out.
- */
-export const fanoutMessageSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('start'), ...broadcastRef }),
-  z.object({ kind: z.literal('resolve'), ...broadcastRef, page: z.int().min(0) }),
-  z.object({ kind: z.literal('count'), ...broadcastRef }),
-  z.object({
-    kind: z.literal('dispatch'),
-    ...broadcastRef,
-    run: z.int().min(0),
-    shard: z.int().min(0).optional(),
-    after: idSchema.optional(),
-  }),
-  z.object({
-    kind: z.literal('retry'),
-    ...broadcastRef,
-    run: z.int().min(1),
-    shard: z.int().min(0).optional(),
-    after: idSchema.optional(),
-  }),
-  z.object({ kind: z.literal('cancel'), ...broadcastRef }),
-  z.object({ kind: z.literal('watch'), ...broadcastRef, seen: z.string().max(1024), stalls: z.int().min(0) }),
-]);
-export type FanoutMessage = z.infer<typeof fanoutMessageSchema>;
-
-/** What the broadcast delivery queue carries: several recipients of one broadcast per message. */
-export const broadcastDeliveryMessageSchema = z.object({
-  ...broadcastRef,
-  recipientIds: z.array(idSchema).min(1).max(100),
-});
-export type BroadcastDeliveryMessage = z.infer<typeof broadcastDeliveryMessageSchema>;
 
 // ---- Routes compatible with the Celery scheduler (issue 3) ----
 
@@ -761,14 +714,6 @@ export const recurringIdSchema = z.string().regex(recurringIdPattern, 'is not a 
 export const listRecurringQuerySchema = z.strictObject({ limit: pageLimitSchema, cursor: pageCursorSchema.optional() });
 export type ListRecurringQuery = z.infer<typeof listRecurringQuerySchema>;
 
-/** What a recurring schedule puts on the fan-out queue: one occurrence, at its instant. */
-export const recurringOccurrenceMessageSchema = z.object({
-  kind: z.literal('occurrence'),
-  tenantId: tenantIdSchema,
-  recurringId: recurringIdSchema,
-  at: z.iso.datetime({ offset: true }),
-});
-export type RecurringOccurrenceMessage = z.infer<typeof recurringOccurrenceMessageSchema>;
 
 // ---- Templates ----
 

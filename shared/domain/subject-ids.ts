@@ -48,6 +48,9 @@ export function isSubjectId(value: unknown): value is string {
 /** The pattern of tenant and group ids: chosen by Herald's operators and clients, kept to a safe alphabet. */
 export const nameLikeId = /^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$/;
 
+/** Why an id that breaks {@link nameLikeId} is refused. */
+export const nameLikeMessage = 'must be 1-128 characters of letters, digits and _ . @ : + -';
+
 /** True when `value` is a tenant id (`tenantIdSchema`). */
 export function isTenantId(value: unknown): value is string {
   return typeof value === 'string' && nameLikeId.test(value);

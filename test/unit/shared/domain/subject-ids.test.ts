@@ -3,7 +3,9 @@
  * exactly what the request schemas built on the same rules say.
  */
 import { describe, expect, it } from 'vitest';
-import { idSchema, inboxItemIdSchema, tenantIdSchema } from '../../../../shared/domain/schemas.ts';
+import * as mini from '../../../../shared/domain/id-schemas.ts';
+import { newBroadcastId, newNotificationId, newRecurringId } from '../../../../shared/domain/ids.ts';
+import { broadcastIdSchema, idSchema, inboxItemIdSchema, notificationIdSchema, recurringIdSchema, tenantIdSchema } from '../../../../shared/domain/schemas.ts';
 import { markReadMessageSchema } from '../../../../shared/domain/socket-messages.ts';
 import { isSubjectId, isTenantId, maxSubjectLength } from '../../../../shared/domain/subject-ids.ts';
 
@@ -52,6 +54,25 @@ describe('the id rules of token claims', () => {
       const issues = markReadMessageSchema.safeParse({ action: 'markRead', id }).error?.issues.map((issue) => issue.message);
       const expected = inboxItemIdSchema.safeParse(id).error?.issues.map((issue) => issue.message);
       expect({ id, issues }).toEqual({ id, issues: expected });
+    }
+  });
+
+  it('are the same, with the same messages, in the zod/mini schemas of queue and WebSocket messages', () => {
+    const now = new Date('2030-01-01T00:00:00Z');
+    const ids: readonly unknown[] = [...subjects, ...tenants, newNotificationId(now), newBroadcastId(now), newRecurringId(now), 'ntf_0', 'brd_x', 'rec_', 'ntf_01JABCDEFGHJKMNPQRSTVWXYZ0'];
+    const pairs = [
+      [mini.subjectId, idSchema],
+      [mini.tenantId, tenantIdSchema],
+      [mini.notificationId, notificationIdSchema],
+      [mini.broadcastId, broadcastIdSchema],
+      [mini.recurringId, recurringIdSchema],
+    ] as const;
+    for (const [ours, classic] of pairs) {
+      for (const id of ids) {
+        const issues = ours.safeParse(id).error?.issues.map((issue) => issue.message);
+        expect({ id, issues }).toEqual({ id, issues: classic.safeParse(id).error?.issues.map((issue) => issue.message) });
+      }
+      expect(ids.some((id) => ours.safeParse(id).success)).toBe(true);
     }
   });
 });
