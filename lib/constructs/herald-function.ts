@@ -73,6 +73,13 @@ export const unreachedCredentialProviders: readonly string[] = [
 export const unreachedSdkModules: readonly string[] = ['@smithy/core/event-streams'];
 
 /**
+ * Where the bundles take `node:http` from (lib/constructs/node-http.cjs, the same module as
+ * CommonJS): an ES module import of `node:http` loads undici at cold start (the module's ESM facade
+ * reads its lazy `WebSocket` getters), which costs 10-30 ms of every function's init.
+ */
+export const nodeHttpShim: string = path.join(import.meta.dirname, 'node-http.cjs');
+
+/**
  * How every function is bundled (esbuild, locally): one ES module, minified, with source maps.
  * `npm run bench -- bundles` bundles through {@link HeraldFunction} itself, so it measures exactly this.
  */
@@ -91,6 +98,7 @@ export const heraldBundling: BundlingOptions = {
   externalModules: [...unreachedCredentialProviders, ...unreachedSdkModules],
   // No Docker on developer machines or CI: esbuild from node_modules bundles locally.
   forceDockerBundling: false,
+  esbuildArgs: { '--alias': [`node:http=${nodeHttpShim}`, `http=${nodeHttpShim}`] },
 };
 
 /** The functions' `NODE_OPTIONS`: stack traces point at the TypeScript sources instead of minified bundle offsets. */
