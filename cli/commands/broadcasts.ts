@@ -4,6 +4,7 @@ import type { HeraldClient, HeraldSchema } from '../../client/index.ts';
 import { progressBar } from '../progress.ts';
 import { CliError, clientOf, expectData, list, parseWhen, print } from '../target.ts';
 import type { GlobalOptions } from '../target.ts';
+import { channels } from '../../shared/domain/notification.ts';
 
 type Broadcast = HeraldSchema<'Broadcast'>;
 type Channel = NonNullable<HeraldSchema<'CreateBroadcastRequest'>['channels']>[number];
@@ -52,7 +53,7 @@ export function addBroadcastCommands(program: Command): void {
     .option('--groups <list>', 'comma-separated groups')
     .option('--recipients <list>', 'comma-separated recipient ids (at most 1,000)')
     .option('--at <when>', 'ISO 8601 with an offset, or +30s, +10m, +2h, +1d (default: now)')
-    .option('--channels <list>', 'comma-separated: inbox, websocket, email')
+    .option('--channels <list>', `comma-separated: ${channels.join(', ')}`)
     .option('--priority <priority>', 'low, normal, high or urgent')
     .option('--draft', 'keep it as a draft')
     .option('--idempotency-key <key>', 'the same key never creates two broadcasts')

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { HeraldSchema } from '../../client/index.ts';
 import { CliError, clientOf, expectData, list, parseWhen, print } from '../target.ts';
 import type { GlobalOptions } from '../target.ts';
+import { channels } from '../../shared/domain/notification.ts';
 
 type Channel = NonNullable<HeraldSchema<'CreateNotificationsRequest'>['channels']>[number];
 type Priority = NonNullable<HeraldSchema<'CreateNotificationsRequest'>['priority']>;
@@ -41,7 +42,7 @@ export function addNotificationCommands(program: Command): void {
     .requiredOption('--title <text>', 'one line')
     .requiredOption('--message <text>', 'the body')
     .option('--at <when>', 'ISO 8601 with an offset, or +30s, +10m, +2h, +1d (default: now)')
-    .option('--channels <list>', 'comma-separated: inbox, websocket, email')
+    .option('--channels <list>', `comma-separated: ${channels.join(', ')}`)
     .option('--priority <priority>', 'low, normal, high or urgent')
     .option('--type <type>', 'your type of notification')
     .option('--data <json>', 'a JSON object delivered with it')

@@ -19,9 +19,8 @@ import { celeryCancelScheduledRoute, celeryScheduleRoute, celeryScheduleStatusRo
 import { listDeadLettersRoute, redriveDeadLettersRoute } from './routes/dead-letters.ts';
 import { getMetricsRoute } from './routes/metrics.ts';
 import { liftSuppressionRoute, listSuppressionsRoute } from './routes/suppressions.ts';
-import { getSettingsRoute, putSettingsRoute } from './routes/settings.ts';
 import { createRecurringRoute, deleteRecurringRoute, getRecurringRoute, listRecurringRoute, patchRecurringRoute } from './routes/recurring.ts';
-import { getWebhookSecretRoute, rotateWebhookSecretRoute } from './routes/settings.ts';
+import { getSettingsRoute, getWebhookSecretRoute, putSettingsRoute, rotateWebhookSecretRoute } from './routes/settings.ts';
 import { getDocsRoute, getOpenApiRoute } from './routes/openapi.ts';
 import {
   cancelNotificationRoute,

@@ -38,9 +38,10 @@ export async function startBenchStack(environment: Record<string, string> = {}, 
     wsPort: 0,
     sesPort: 0,
     signingKeyFile: keyFile,
-    ...options,
     // A bench measures Herald, not the per-tenant request quota that would cap its one tenant.
-    environment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR', HERALD_TENANT_REQUESTS_PER_SECOND: '0', ...environment },
+    tenantRequestsPerSecond: 0,
+    ...options,
+    environment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR', ...environment },
   });
   const agent = { keepalive: true } as const;
   return {

@@ -221,16 +221,28 @@ export function rowGuards(context: { now: Date; token?: string; seenAttempts?: n
   };
 }
 
+/**
+ * When a row with no retry time fell due (epoch ms): its recipient's own wall time, else its
+ * broadcast's time (a send-now broadcast's start). A row of a retried run is due since that
+ * retry, which is not kept: 0, which the engine takes as "due, since an unknown time".
+ */
+function rowDueAt(item: Record<string, unknown>, broadcast: Broadcast): number {
+  if (typeof item.localDueAt === 'string') return Date.parse(item.localDueAt);
+  if (broadcast.run > 0) return 0;
+  const at = broadcast.scheduledAt ?? broadcast.startedAt;
+  return at === undefined ? 0 : Date.parse(at);
+}
+
 /** The delivery unit a recipient row holds, with its broadcast and content. */
 export function rowUnit(item: Record<string, unknown>, broadcast: Broadcast, content: BroadcastContent): DeliveryUnit {
   const status = item.status as BroadcastRowStatus;
-  const nextAttemptAt = typeof item.nextAttemptAt === 'string' ? Date.parse(item.nextAttemptAt) : 0;
+  const nextAttemptAt = typeof item.nextAttemptAt === 'string' ? Date.parse(item.nextAttemptAt) : undefined;
   return {
     ref: { kind: 'broadcast', tenantId: broadcast.tenantId, broadcastId: broadcast.id, recipientId: String(item.recipientId) },
     tenantId: broadcast.tenantId,
     recipientId: String(item.recipientId),
     status,
-    dueAt: nextAttemptAt,
+    dueAt: nextAttemptAt ?? rowDueAt(item, broadcast),
     ...(typeof item.leaseUntil === 'number' ? { leaseUntil: item.leaseUntil } : {}),
     attempts: typeof item.attempts === 'number' ? item.attempts : 0,
     channels: broadcast.channels,

@@ -412,8 +412,10 @@ async function deliverRound(
   const entries = await mapLimited(held, sendConcurrency, (w) => sendAll(deps, w, claimed.claimed.get(w.key)?.sendAt ?? now.getTime(), sleep));
   const verdicts = await commitAll(deps, entries, sleep);
   for (const p of entries) {
+    if (verdicts.get(p.work.key) !== 'committed') continue;
+    countInbox(deps.metrics, p.entry, deps.clock.now());
     const inbox = p.entry.inbox;
-    if (verdicts.get(p.work.key) !== 'committed' || !inbox) continue;
+    if (!inbox) continue;
     counts.set(p.work.key, inbox.unreadBefore !== undefined ? { kind: 'exact', unread: inbox.unreadBefore + 1 } : { kind: 'reread' });
   }
   await afterCommit(deps, entries, verdicts, outcomes);
@@ -564,7 +566,19 @@ function countResult(metrics: DeliveryMetricsRecorder | undefined, channel: Chan
   if (result.delivery.status === 'failed') return metrics.count(channel, deliveryMetrics.counts.failed);
   if (result.delivery.status !== 'sent') return;
   metrics.count(channel, deliveryMetrics.counts.delivered);
-  if (unit.status === 'pending') metrics.lateness(channel, now.getTime() - unit.dueAt);
+  // Lateness only from a known due time (a retried broadcast's rows have none: see DeliveryUnit.dueAt).
+  if (unit.status === 'pending' && unit.dueAt > 0) metrics.lateness(channel, now.getTime() - unit.dueAt);
+}
+
+/** Counts the inbox's outcome, which the commit made: delivered (with how late) when it added the item, or failed. */
+function countInbox(metrics: DeliveryMetricsRecorder | undefined, entry: CommitEntry, now: Date): void {
+  if (!metrics) return;
+  if (entry.inbox) {
+    metrics.count('inbox', deliveryMetrics.counts.delivered);
+    if (entry.unit.status === 'pending' && entry.unit.dueAt > 0) metrics.lateness('inbox', now.getTime() - entry.unit.dueAt);
+  } else if (entry.deliveries.inbox?.status === 'failed') {
+    metrics.count('inbox', deliveryMetrics.counts.failed);
+  }
 }
 
 function logResult(log: UnitLog, channel: Channel, result: ChannelResult): void {

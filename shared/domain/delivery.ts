@@ -68,7 +68,10 @@ export interface DeliveryUnit {
   readonly tenantId: string;
   readonly recipientId: string;
   readonly status: UnitStatus;
-  /** When it may be delivered (epoch ms): its time, or its retry time when that is later. */
+  /**
+   * When it may be delivered (epoch ms): its time, or its retry time when that is later; 0 when it
+   * is due since a time not kept (a row of a retried broadcast run).
+   */
   readonly dueAt: number;
   /** While sending: until when (epoch ms) its worker's claim holds. */
   readonly leaseUntil?: number;

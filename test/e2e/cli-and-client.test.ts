@@ -2,21 +2,15 @@
  * `herald/client` and `npx herald` against a local stack: the README's client example runs as
  * written, and each CLI command does what its help says, in human and `--json` form.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startHarness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
-
-const repoRoot = resolve(import.meta.dirname, '..', '..');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { channels } from '../../shared/domain/notification.ts';
+import { repoRoot, spawnInRepo } from '../unit/support/processes.ts';
+import type { Run, Running } from '../unit/support/processes.ts';
 
 describe('the client and the CLI', () => {
   let harness: Harness;
@@ -24,27 +18,14 @@ describe('the client and the CLI', () => {
   let scratch: string;
 
   /** Runs a command of the repository with its Node 24, the stack as target unless `env` says otherwise. */
-  function run(command: readonly string[], env: Record<string, string> = {}): Promise<Run> & { child: ReturnType<typeof spawn> } {
-    const child = spawn(command[0] ?? 'node', command.slice(1), {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
-        HERALD_URL: harness.stack.httpUrl,
-        HERALD_TOKEN: admin,
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const done = new Promise<Run>((settle, fail) => {
-      child.once('error', fail);
-      child.once('close', (code) => settle({ code, stdout, stderr }));
-    });
-    return Object.assign(done, { child });
+  function run(command: readonly string[], env: Record<string, string> = {}): Promise<Run> & { child: Running['child'] } {
+    const running = spawnInRepo(command, { HERALD_URL: harness.stack.httpUrl, HERALD_TOKEN: admin, ...env });
+    return Object.assign(
+      running.exited.then((code) => ({ code, ...running.output })),
+      { child: running.child },
+    );
   }
+
   const herald = (args: readonly string[], env?: Record<string, string>): Promise<Run> => run(['node', 'cli/herald.ts', ...args], env);
   const heraldJson = async (args: readonly string[]): Promise<Record<string, unknown>> => {
     const result = await herald(['--json', ...args]);
@@ -165,11 +146,14 @@ describe('the client and the CLI', () => {
     // Act
     const help = await run(['npx', 'herald', '--help']);
     const importHelp = await run(['npx', 'herald', 'recipients', 'import', '--help']);
+    const notifyHelp = await run(['npx', 'herald', 'notify', '--help']);
 
     // Assess
     expect(help.code).toBe(0);
     for (const command of ['notify', 'get', 'list', 'cancel', 'reschedule', 'broadcast', 'progress', 'recipients', 'tail']) expect(help.stdout).toContain(`  ${command}`);
     expect(importHelp.code).toBe(0);
     expect(importHelp.stdout).toContain('Usage: herald recipients import');
+    // Every channel the API takes is named in --channels' help
+    expect(notifyHelp.stdout.replace(/\s+/g, ' ')).toContain(`comma-separated: ${channels.join(', ')}`);
   });
 });

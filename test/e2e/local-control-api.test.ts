@@ -3,17 +3,13 @@
  * and through `/_local/faults`, the functions' AWS calls at `/_local/calls`, the endpoint listing,
  * and running rules on demand. Also `npm start` refusing a bad `HERALD_FAULTS`.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultRule } from '../../local/fault-rules.ts';
 import { startLocalStack } from '../../local/stack.ts';
 import { eventually, startHarness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
-
-const repoRoot = resolve(import.meta.dirname, '..', '..');
+import { startMain } from '../unit/support/processes.ts';
 
 const startupRule: FaultRule = {
   service: 'ses',
@@ -226,29 +222,6 @@ describe('startLocalStack with faults', () => {
   });
 });
 
-/** `npm start` (local/main.ts) with the given environment, its output collected as it comes. */
-function startMain(env: Record<string, string>): { child: ChildProcessWithoutNullStreams; output: { stdout: string; stderr: string }; exited: Promise<number | null> } {
-  const child = spawn('node', ['local/main.ts'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
-      HERALD_HTTP_PORT: '0',
-      HERALD_WS_PORT: '0',
-      HERALD_SES_PORT: '0',
-      HERALD_TELEGRAM_PORT: '0',
-      ...env,
-    },
-  });
-  const output = { stdout: '', stderr: '' };
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
-  const exited = new Promise<number | null>((done, fail) => {
-    child.once('error', fail);
-    child.once('close', done);
-  });
-  return { child, output, exited };
-}
 
 describe('npm start with HERALD_FAULTS', () => {
   it('exits with 2 naming the bad field before starting anything', async () => {

@@ -3,48 +3,15 @@
  * environment, and a stop with WebSockets open that logs nothing wrong (the endpoints the
  * functions call stop after the functions, and the functions after the gateways that invoke them).
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, signToken } from '../../local/jwt-keys.ts';
 import { connectSocket, eventually } from './support/harness.ts';
 import type { SocketClient } from './support/harness.ts';
-
-const repoRoot = resolve(import.meta.dirname, '..', '..');
-
-interface Main {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly output: { stdout: string; stderr: string };
-  readonly exited: Promise<number | null>;
-}
-
-/** `npm start` on free ports with `env`, its output collected as it comes. */
-function startMain(env: Record<string, string>): Main {
-  const child = spawn('node', ['local/main.ts'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
-      HERALD_HTTP_PORT: '0',
-      HERALD_WS_PORT: '0',
-      HERALD_SES_PORT: '0',
-      HERALD_TELEGRAM_PORT: '0',
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-      ...env,
-    },
-  });
-  const output = { stdout: '', stderr: '' };
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
-  const exited = new Promise<number | null>((done, fail) => {
-    child.once('error', fail);
-    child.once('close', done);
-  });
-  return { child, output, exited };
-}
+import { repoRoot, startMain } from '../unit/support/processes.ts';
+import type { Running } from '../unit/support/processes.ts';
 
 /** The lines of `text` that report something wrong: error-level logs, failures, refused connections. */
 function troubleIn(text: string): string[] {
@@ -52,13 +19,13 @@ function troubleIn(text: string): string[] {
 }
 
 describe('npm start', () => {
-  let main: Main | undefined;
+  let main: Running | undefined;
   let dataDir: string;
   let urls: { http: string; ws: string };
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'herald-start-stop-'));
-    main = startMain({ HERALD_SES_MAX_SEND_RATE: '7', HERALD_SES_MAX_24_HOUR_SEND: '500', HERALD_DATA_DIR: dataDir });
+    main = startMain({ POWERTOOLS_LOG_LEVEL: 'INFO', HERALD_SES_MAX_SEND_RATE: '7', HERALD_SES_MAX_24_HOUR_SEND: '500', HERALD_DATA_DIR: dataDir });
     const started = main;
     let exitCode: number | null | undefined;
     void started.exited.then((code) => (exitCode = code));
@@ -89,7 +56,7 @@ describe('npm start', () => {
 
   it('stops with WebSockets open, running their $disconnect, and logs nothing wrong', async () => {
     // Prepare: erin is connected three times and a notification is on its way to her sockets
-    const started = main as Main;
+    const started = main as Running;
     const keyFile = join(repoRoot, '.herald', 'jwt-signing-key.json');
     const token = (sub: string, role?: 'admin'): Promise<string> =>
       signToken({ sub, ...(role ? { role } : {}), issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, { keyFile });

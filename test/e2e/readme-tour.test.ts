@@ -4,14 +4,14 @@
  * documents in /openapi.json is listed in the README's route tables, and nothing else is; `/`
  * points a newcomer to the docs.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
+import { repoRoot, runInRepo } from '../unit/support/processes.ts';
+import type { Run } from '../unit/support/processes.ts';
 
-const repoRoot = resolve(import.meta.dirname, '..', '..');
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 
 /** The bodies of the README's fenced blocks opened with ```` ```sh tour ````, in order. */
@@ -28,17 +28,9 @@ function routesInTables(markdown: string): Set<string> {
   return routes;
 }
 
-async function bash(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd: repoRoot, env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const code = await new Promise<number | null>((done, fail) => {
-    child.once('error', fail);
-    child.once('close', done);
-  });
-  return { code, stdout, stderr };
+/** Runs `script` with bash in strict mode, from the repository's root, `env` over this process's. */
+function bash(script: string, env: Record<string, string>): Promise<Run> {
+  return runInRepo(['bash', '-euo', 'pipefail', '-c', script], env);
 }
 
 describe('the README', () => {
@@ -66,7 +58,6 @@ describe('the README', () => {
     const result = await bash(script, {
       API: harness.stack.httpUrl,
       HERALD_JWT_KEY_FILE: harness.keyFile,
-      PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
     });
 
     // Assess: every curl -f succeeded, and the cancels answered as the README says

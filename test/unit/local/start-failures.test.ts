@@ -2,42 +2,17 @@
  * What a newcomer sees when the local stack cannot start for a reason they can fix, and what any
  * `--help` prints: one line saying what to do, a non-zero exit (0 for `--help`).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDynaliteStore } from '../../../local/dynamodb/dynalite.ts';
 import { listen } from '../../../local/listen.ts';
 import { startSesEmulator } from '../../../local/ses-emulator.ts';
 import { PortInUseError, startFailureLine } from '../../../local/start-errors.ts';
-
-const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a script of the repository with its Node 24, as `npm run` would. */
-async function run(script: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn('node', [script, ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`, ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const code = await new Promise<number | null>((done, fail) => {
-    child.once('error', fail);
-    child.once('close', done);
-  });
-  return { code, stdout, stderr };
-}
+import { runInRepo } from '../support/processes.ts';
 
 describe('startFailureLine', () => {
   let busy: Server;
@@ -113,7 +88,7 @@ describe('the commands', () => {
     const port = await listen(busy, 0, '127.0.0.1');
 
     // Act
-    const result = await run('local/main.ts', [], { HERALD_HTTP_PORT: String(port), HERALD_WS_PORT: '0', HERALD_SES_PORT: '0' });
+    const result = await runInRepo(['node', 'local/main.ts'], { HERALD_HTTP_PORT: String(port), HERALD_WS_PORT: '0', HERALD_SES_PORT: '0' });
     await new Promise<void>((done) => busy.close(() => done()));
 
     // Assess
@@ -130,7 +105,7 @@ describe('the commands', () => {
     await new Promise<void>((done) => probe.close(() => done()));
 
     // Act
-    const result = await run('scripts/redrive.ts', ['--local', `http://127.0.0.1:${port}`]);
+    const result = await runInRepo(['node', 'scripts/redrive.ts', '--local', `http://127.0.0.1:${port}`]);
 
     // Assess
     expect(result.code).not.toBe(0);
@@ -148,7 +123,7 @@ describe('the commands', () => {
     ['cli/herald.ts', 'Usage: herald [options] [command]'],
   ])('%s --help prints its usage and exits 0', async (script, expected) => {
     // Act
-    const result = await run(script, ['--help']);
+    const result = await runInRepo(['node', script, '--help']);
 
     // Assess
     expect(result.code).toBe(0);

@@ -1,38 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks } from '../../../local/jwt-keys.ts';
+import { runInRepo } from '../support/processes.ts';
+import type { Run } from '../support/processes.ts';
 
-const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
-
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the CLI with the repository's Node 24 first on PATH, as `npm run token` would. */
-async function runTokenCli(args: readonly string[], keyFile: string): Promise<CliRun> {
-  const child = spawn('node', ['local/token-cli.ts', ...args], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
-      HERALD_JWT_KEY_FILE: keyFile,
-    },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const code = await new Promise<number | null>((done, fail) => {
-    child.once('error', fail);
-    child.once('close', done);
-  });
-  return { code, stdout, stderr };
+/** Runs the CLI as `npm run token` would, with its key in `keyFile`. */
+function runTokenCli(args: readonly string[], keyFile: string): Promise<Run> {
+  return runInRepo(['node', 'local/token-cli.ts', ...args], { HERALD_JWT_KEY_FILE: keyFile });
 }
 
 describe('npm run token', () => {

@@ -368,4 +368,28 @@ describe('the engine delivering a broadcast', () => {
     expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(2);
     expect(world.mailer.sent).toHaveLength(2);
   });
+
+  it('counts a broadcast recipient’s lateness from the broadcast’s time, not from the epoch', async () => {
+    // Prepare: a send-now broadcast started at noon, its recipient delivered 2.5 s later
+    const world = aBroadcastWorld({ shards: 1 });
+    await world.recipients.put(aRecipient({ id: 'bob', email: 'bob@example.com' }));
+    const id = await fannedOut(world, ['bob']);
+    const startedAt = Date.parse((await broadcastOf(world, id)).startedAt ?? '');
+    world.clock.advanceSeconds(2.5);
+    const latenesses: [string, number][] = [];
+    const metrics = { count: (): void => undefined, lateness: (channel: string, ms: number): void => void latenesses.push([channel, ms]), flush: (): void => undefined };
+
+    // Act
+    await deliverMessages({ ...world.delivery, metrics }, [{ refs: [{ kind: 'broadcast', tenantId, broadcastId: id, recipientId: 'bob' }] }], {
+      deadline: new Date(world.clock.now().getTime() + 10_000),
+    });
+
+    // Assess
+    expect(world.mailer.sent).toHaveLength(1);
+    expect(latenesses).toEqual([
+      ['email', world.clock.now().getTime() - startedAt],
+      ['inbox', world.clock.now().getTime() - startedAt],
+    ]);
+    expect(latenesses[0]?.[1]).toBe(2500);
+  });
 });

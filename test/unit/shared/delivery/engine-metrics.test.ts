@@ -30,7 +30,7 @@ function aRecorder(): DeliveryMetricsRecorder & { counts: string[]; latenesses: 
 }
 
 describe('the engine’s delivery metrics', () => {
-  it('counts a delivery per channel with its lateness, a transient failure as retried, and flushes once per batch', async () => {
+  it('counts a delivery per channel with its lateness (the inbox’s once its item is written), a transient failure as retried, and flushes once per batch', async () => {
     // Prepare: due at noon, delivered 1.5 s later; the e-mail meets a transient SES error.
     const world = aDeliveryWorld({ start: '2030-01-01T12:00:01.500Z' });
     await world.recipients.put(aRecipient({ id: 'bob', email: 'bob@example.com' }));
@@ -46,8 +46,28 @@ describe('the engine’s delivery metrics', () => {
     await deliverUnits({ ...world.deps, metrics }, [ref], { deadline: new Date('2030-01-01T12:05:00.000Z') });
 
     // Assess
-    expect(metrics.counts.sort()).toEqual(['email:Retried', 'websocket:Delivered']);
-    expect(metrics.latenesses).toEqual([['websocket', 1500]]);
+    expect(metrics.counts.sort()).toEqual(['email:Retried', 'inbox:Delivered', 'websocket:Delivered']);
+    expect(metrics.latenesses).toEqual([
+      ['websocket', 1500],
+      ['inbox', 1500],
+    ]);
     expect(metrics.flushes).toBe(1);
+  });
+
+  it('counts an inbox whose template version is gone as failed, and measures no lateness for it', async () => {
+    // Prepare: a notification pinned to a template version that does not exist
+    const world = aDeliveryWorld({ start: '2030-01-01T12:00:01.000Z' });
+    await world.recipients.put(aRecipient({ id: 'bob' }));
+    const n = aNotification({ scheduledAt: '2030-01-01T12:00:00.000Z', channels: ['inbox'], template: { id: 'welcome', version: 9, payload: {} } });
+    world.notifications.seed(n);
+    const metrics = aRecorder();
+    const templates = { get: async (): Promise<undefined> => undefined };
+
+    // Act
+    await deliverUnits({ ...world.deps, templates, metrics }, [{ kind: 'notification', tenantId, notificationId: n.id }], { deadline: new Date('2030-01-01T12:05:00.000Z') });
+
+    // Assess
+    expect(metrics.counts).toEqual(['inbox:Failed']);
+    expect(metrics.latenesses).toEqual([]);
   });
 });

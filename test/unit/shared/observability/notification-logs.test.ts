@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { logger } from '../../../../shared/observability/logger.ts';
+import { captureLogs } from '../../support/capture-logs.ts';
 import { aDeliveryWorld } from '../../fakes/index.ts';
 import { aNotification, aRecipient, awsError } from '../../fakes/fixtures.ts';
 
@@ -11,23 +12,6 @@ afterEach(() => {
   vi.restoreAllMocks();
   logger.setLogLevel('WARN');
 });
-
-/** Captures what the logger writes (stdout, and stderr for warnings and errors) while `act` runs, one parsed JSON object a line. */
-async function captureLogs(act: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const lines: string[] = [];
-  const capture = (chunk: string | Uint8Array): boolean => {
-    lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
-    return true;
-  };
-  const writes = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
-  logger.setLogLevel('DEBUG');
-  try {
-    await act();
-  } finally {
-    for (const write of writes) write.mockRestore();
-  }
-  return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 describe('notification logs', () => {
   it('name the notification and its tenant on every line of a delivery, a failure and a retry', async () => {

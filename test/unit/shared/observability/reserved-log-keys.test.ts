@@ -10,6 +10,7 @@ import { ValidationError } from '../../../../shared/errors.ts';
 import { httpErrorMiddleware } from '../../../../shared/http/error-middleware.ts';
 import type { HttpEvent, HttpResult } from '../../../../shared/http/request.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
+import { captureLogs } from '../../support/capture-logs.ts';
 import { cleanupSweep } from '../../../../shared/use-cases/cleanup-sweep.ts';
 import { stuckRetrySweep } from '../../../../shared/use-cases/stuck-retry-sweep.ts';
 import { aDeliveryWorld, FakeDeliveryEnqueuer, InMemoryNotificationSweeps } from '../../fakes/index.ts';
@@ -18,23 +19,6 @@ afterEach(() => {
   vi.restoreAllMocks();
   logger.setLogLevel('WARN');
 });
-
-/** What the logger writes while `act` runs, one parsed JSON object a line. */
-async function captureLogs(act: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const lines: string[] = [];
-  const capture = (chunk: string | Uint8Array): boolean => {
-    lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
-    return true;
-  };
-  const writes = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
-  logger.setLogLevel('DEBUG');
-  try {
-    await act();
-  } finally {
-    for (const write of writes) write.mockRestore();
-  }
-  return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 const droppedKeyWarnings = (lines: Record<string, unknown>[]): unknown[] =>
   lines.filter((line) => String(line.message).includes('reserved key')).map((line) => line.message);
