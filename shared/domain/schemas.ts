@@ -1,5 +1,6 @@
 /**
- * The zod schemas of everything Herald accepts: API bodies, path parameters, queue messages.
+ * The zod schemas of everything Herald accepts: API bodies, path parameters, queue messages (those
+ * in zod/mini in message-schemas.ts and socket-messages.ts, re-exported here).
  * Handlers parse with these and nothing else, so validation lives in one place. Every limit of
  * the API is a constant here: the schemas, the body caps (shared/http/body-limits.ts), the
  * OpenAPI document and docs/limits.md all read them from here.
@@ -26,7 +27,6 @@ import type { TemplateChannel } from './template.ts';
 
 export { isSingleLineText, isWellFormedText, maxSubjectLength } from './subject-ids.ts';
 
-
 /**
  * Text of 1 to `max` UTF-16 code units (JavaScript's `length`), well-formed, not blank; with
  * `singleLine`, without control characters or line breaks.
@@ -49,7 +49,6 @@ export function textSchema(options: { readonly max: number; readonly singleLine:
  * (shared/adapters/dynamo-keys.ts), so `#` and `%` are fine.
  */
 export const idSchema = textSchema({ max: maxSubjectLength, singleLine: true });
-
 
 /** Tenant ids (the token's `tenant` claim). */
 export const tenantIdSchema = z.string('must be a string').regex(nameLikeId, nameLikeMessage);
@@ -495,7 +494,6 @@ export type ListInboxQuery = z.infer<typeof listInboxQuerySchema>;
 /** An inbox item's id: the id of the notification it holds. */
 export const inboxItemIdSchema = idSchema;
 
-
 export { maxNotificationsPerMessage } from './notification.ts';
 // What the queues and WebSocket clients carry: zod/mini, so that the functions that parse only these
 // leave zod's classic API out of their bundles.
@@ -509,10 +507,8 @@ export {
 export type { BroadcastDeliveryMessage, DeliveryMessage, FanoutMessage, RecurringOccurrenceMessage } from './message-schemas.ts';
 export { markReadMessageSchema } from './socket-messages.ts';
 
-
 /** A message a WebSocket client sends. */
 export const socketMessageSchema = z.object({ action: z.string().optional() }).loose();
-
 
 // ---- Broadcasts (issue 5) ----
 
@@ -596,7 +592,6 @@ export const listBroadcastRecipientsQuerySchema = z.strictObject({
   cursor: pageCursorSchema.optional(),
 });
 export type ListBroadcastRecipientsQuery = z.infer<typeof listBroadcastRecipientsQuerySchema>;
-
 
 // ---- Routes compatible with the Celery scheduler (issue 3) ----
 
@@ -713,7 +708,6 @@ export const recurringIdSchema = z.string().regex(recurringIdPattern, 'is not a 
 /** Query of `GET /v1/recurring-notifications`. */
 export const listRecurringQuerySchema = z.strictObject({ limit: pageLimitSchema, cursor: pageCursorSchema.optional() });
 export type ListRecurringQuery = z.infer<typeof listRecurringQuerySchema>;
-
 
 // ---- Templates ----
 
