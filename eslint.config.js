@@ -49,8 +49,17 @@ export default tseslint.config(
           selector: "ImportDeclaration[source.value='zod'][importKind='value'] > :matches(ImportSpecifier[imported.name='z'], ImportDefaultSpecifier)",
           message: "Use `import * as z from 'zod'`: the named import bundles every zod locale.",
         },
+        {
+          // zod/mini loads no locale: through shared/zod-mini.ts its issues read in English, not "Invalid input".
+          selector: "ImportDeclaration[source.value=/^zod\\/(v4\\/)?mini$/]",
+          message: "Import zod/mini through shared/zod-mini.ts, which gives it zod's English messages.",
+        },
       ],
     },
+  },
+  {
+    files: ['shared/zod-mini.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...focusedTests, ...reservedLogKeys] },
   },
   {
     // The config module, the local stack (which plays the Lambda environment), the CDK app, the CLI and the tests may touch process.env.

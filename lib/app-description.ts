@@ -598,7 +598,12 @@ export function mergeAccess(a: FunctionAccess, b: FunctionAccess): FunctionAcces
  */
 export const engineAccess: FunctionAccess = { tables: { templates: 'read' } };
 
-/** The access of a function that runs the delivery engine: its own, the engine's, plus every channel's. */
+/**
+ * The access of a function that runs the delivery engine: its own, the engine's, plus every channel's.
+ * Marked free of side effects for esbuild: the `functions` list calls it, and a bundle that reads
+ * only the tables or queues (every function, through shared/config.ts) can then leave the list out.
+ */
+/* @__NO_SIDE_EFFECTS__ */
 export function deliveringAccess(own: FunctionAccess): FunctionAccess {
   return channelDescriptions.reduce((access, channel) => mergeAccess(access, channel.access), mergeAccess(own, engineAccess));
 }

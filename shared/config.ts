@@ -1,11 +1,11 @@
 /**
- * Configuration, parsed once from the environment with zod. No other product file reads
+ * Configuration, parsed once from the environment with zod (its tree-shakable `zod/mini`). No other product file reads
  * `process.env`: a missing or malformed variable fails at cold start, naming the variable.
  *
  * Each section is parsed on first use, so a function only needs the variables of the sections
  * it touches (the WebSocket authorizer needs no table names, for instance).
  */
-import * as z from 'zod';
+import * as z from './zod-mini.ts';
 import { deadLetterQueues, queueByName, tableByName } from '../lib/app-description.ts';
 import type { QueueName, TableName } from '../lib/app-description.ts';
 import { defaultRetryPolicy } from './domain/retry-policy.ts';
@@ -70,11 +70,8 @@ export const configVariables = {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function parseSection<T extends z.ZodRawShape>(
-  section: string,
-  shape: T,
-  env: Env,
-): z.infer<z.ZodObject<T>> {
+/** Parses the variables `shape` names; each value is read back by its variable's name (and typed there). */
+function parseSection(section: string, shape: Readonly<Record<string, z.ZodMiniType>>, env: Env): Readonly<Record<string, unknown>> {
   const result = z.object(shape).safeParse(env);
   if (!result.success) {
     const problems = result.error.issues
@@ -85,12 +82,16 @@ function parseSection<T extends z.ZodRawShape>(
   return result.data;
 }
 
-const required = z.string().min(1);
+const required = z.string().check(z.minLength(1));
 /** `Number('')` is 0: a blank numeric variable must fail, naming it, not silently become zero. */
 const blankAsInvalid = (value: unknown): unknown => (typeof value === 'string' && value.trim() === '' ? Number.NaN : value);
-const numeric = <T extends z.ZodType>(schema: T): z.ZodPreprocess<T> => z.preprocess(blankAsInvalid, schema);
-const seconds = (fallback: number): z.ZodPreprocess<z.ZodDefault<z.ZodCoercedNumber>> =>
-  numeric(z.coerce.number().int().nonnegative().default(fallback));
+const numeric = (schema: z.ZodMiniType): z.ZodMiniType => z.pipe(z.transform(blankAsInvalid), schema);
+/** A number from a variable: coerced, within the checks, `fallback` when the variable is unset. */
+const numberOr = (fallback: number, ...checks: z.core.$ZodCheck<number>[]): z.ZodMiniType => numeric(z._default(z.coerce.number().check(...checks), fallback));
+/** A (safe) integer from a variable, at least `min` (and at most `max`), `fallback` when the variable is unset. */
+const integerOr = (fallback: number, min: number, max?: number): z.ZodMiniType =>
+  numberOr(fallback, z.int(), z.minimum(min), ...(max === undefined ? [] : [z.maximum(max)]));
+const seconds = (fallback: number): z.ZodMiniType => integerOr(fallback, 0);
 
 function tableVariable(name: TableName): string {
   return tableByName(name).envVar;
@@ -197,7 +198,7 @@ function schedulerSection(section: string, target: QueueName, deadLetter: QueueN
       [targetVar]: required,
       [dlqVar]: required,
       [v.schedulerLeadSeconds]: seconds(60),
-      [v.schedulerFiresPerSecond]: numeric(z.coerce.number().int().min(1).max(1_000_000).default(1_000)),
+      [v.schedulerFiresPerSecond]: integerOr(1_000, 1, 1_000_000),
     },
     env,
   );
@@ -258,7 +259,7 @@ export interface SdkTimeoutsConfig {
  */
 export function sdkTimeoutsConfig(fallback: SdkTimeoutsConfig, env: Env = process.env): SdkTimeoutsConfig {
   const v = configVariables;
-  const ms = (value: number): z.ZodPreprocess<z.ZodDefault<z.ZodCoercedNumber>> => numeric(z.coerce.number().int().min(100).max(900_000).default(value));
+  const ms = (value: number): z.ZodMiniType => integerOr(value, 100, 900_000);
   const parsed = parseSection('SDK timeouts', { [v.sdkConnectionTimeoutMs]: ms(fallback.connectionTimeoutMs), [v.sdkRequestTimeoutMs]: ms(fallback.requestTimeoutMs) }, env);
   return { connectionTimeoutMs: parsed[v.sdkConnectionTimeoutMs] as number, requestTimeoutMs: parsed[v.sdkRequestTimeoutMs] as number };
 }
@@ -276,12 +277,12 @@ export function retryPolicyConfig(env: Env = process.env): RetryPolicy {
   const parsed = parseSection(
     'retry',
     {
-      [v.retryBaseSeconds]: numeric(z.coerce.number().nonnegative().default(d.baseSeconds)),
-      [v.retryFactor]: numeric(z.coerce.number().min(1).default(d.factor)),
-      [v.retryMaxRetries]: numeric(z.coerce.number().int().nonnegative().default(d.maxRetries)),
-      [v.retryJitter]: numeric(z.coerce.number().min(0).max(1).default(d.jitter)),
+      [v.retryBaseSeconds]: numberOr(d.baseSeconds, z.nonnegative()),
+      [v.retryFactor]: numberOr(d.factor, z.minimum(1)),
+      [v.retryMaxRetries]: integerOr(d.maxRetries, 0),
+      [v.retryJitter]: numberOr(d.jitter, z.minimum(0), z.maximum(1)),
       // SQS refuses a visibility timeout beyond 12 hours.
-      [v.retryCapSeconds]: numeric(z.coerce.number().int().min(1).max(d.capSeconds).default(d.capSeconds)),
+      [v.retryCapSeconds]: integerOr(d.capSeconds, 1, d.capSeconds),
     },
     env,
   );
@@ -314,7 +315,7 @@ export function stuckRetryConfig(env: Env = process.env): StuckRetryConfig {
     'stuck-retry sweep',
     {
       [v.stuckAfterSeconds]: seconds(300),
-      [v.sweepMaxItems]: numeric(z.coerce.number().int().min(1).default(1_000)),
+      [v.sweepMaxItems]: integerOr(1_000, 1),
     },
     env,
   );
@@ -335,7 +336,7 @@ export function cleanupConfig(env: Env = process.env): CleanupConfig {
     'cleanup sweep',
     {
       [v.cancelledRetentionDays]: seconds(30),
-      [v.cleanupMaxItems]: numeric(z.coerce.number().int().min(1).default(10_000)),
+      [v.cleanupMaxItems]: integerOr(10_000, 1),
     },
     env,
   );
@@ -348,7 +349,7 @@ export function cleanupConfig(env: Env = process.env): CleanupConfig {
 /** How long an inbox item is kept once read (an unread one is kept until it is read). */
 export function readInboxRetentionDays(env: Env = process.env): number {
   const v = configVariables.readInboxRetentionDays;
-  return parseSection('inbox', { [v]: numeric(z.coerce.number().int().min(1).default(30)) }, env)[v] as number;
+  return parseSection('inbox', { [v]: integerOr(30, 1) }, env)[v] as number;
 }
 
 /** The API Gateway Management API endpoint, for functions that answer on a socket. */
@@ -389,7 +390,7 @@ export interface ClaimsConfig {
 }
 
 /** A claim name: one word of printable characters (`tenant`, `custom:tenant`, `https://herald.example.com/roles`). */
-const claimName = z.string().regex(/^[\x21-\x7e]{1,256}$/, 'must be a claim name: 1-256 printable characters without spaces');
+const claimName = z.string().check(z.regex(/^[\x21-\x7e]{1,256}$/, 'must be a claim name: 1-256 printable characters without spaces'));
 
 /**
  * The claim names and tenancy the deployment set (`herald:tenantClaim`, `herald:roleClaim`,
@@ -400,9 +401,9 @@ export function claimsConfig(env: Env = process.env): ClaimsConfig {
   const parsed = parseSection(
     'token claims',
     {
-      [v.tenantClaim]: claimName.default('tenant'),
-      [v.roleClaim]: claimName.default('role'),
-      [v.singleTenant]: z.enum(['true', 'false']).default('false'),
+      [v.tenantClaim]: z._default(claimName, 'tenant'),
+      [v.roleClaim]: z._default(claimName, 'role'),
+      [v.singleTenant]: z._default(z.enum(['true', 'false']), 'false'),
     },
     env,
   );
@@ -481,8 +482,8 @@ export function broadcastConfig(env: Env = process.env): BroadcastConfig {
   const parsed = parseSection(
     'broadcast',
     {
-      [v.broadcastPageSize]: numeric(z.coerce.number().int().min(1).max(10_000).default(1_000)),
-      [v.broadcastWatchSeconds]: numeric(z.coerce.number().int().min(1).max(900).default(60)),
+      [v.broadcastPageSize]: integerOr(1_000, 1, 10_000),
+      [v.broadcastWatchSeconds]: integerOr(60, 1, 900),
       [v.sentRetentionDays]: seconds(90),
     },
     env,
@@ -503,7 +504,7 @@ export interface EngineConfig {
 export function engineConfig(env: Env = process.env): EngineConfig {
   const v = configVariables.deliveryHoldMs;
   // At least a second: a message put back on the queue comes back up to a second early.
-  const parsed = parseSection('delivery engine', { [v]: numeric(z.coerce.number().int().min(1_000).max(10_000).default(2_000)) }, env);
+  const parsed = parseSection('delivery engine', { [v]: integerOr(2_000, 1_000, 10_000) }, env);
   return { holdMs: parsed[v] as number };
 }
 
@@ -517,7 +518,7 @@ export function sendBudgetsConfig(env: Env = process.env): {
   readonly 'sns-sms'?: { readonly perSecond?: number; readonly tenantPerSecond?: number };
 } {
   const v = configVariables;
-  const rate = numeric(z.coerce.number().positive().max(100_000).optional());
+  const rate = numeric(z.optional(z.coerce.number().check(z.positive(), z.maximum(100_000))));
   const parsed = parseSection(
     'send budgets',
     { [v.sesPerSecond]: rate, [v.sesTenantPerSecond]: rate, [v.smsPerSecond]: rate, [v.smsTenantPerSecond]: rate },
@@ -553,15 +554,15 @@ export interface PushConfig {
 
 export function pushConfig(env: Env = process.env): PushConfig {
   const v = configVariables;
-  const arn = z.string().regex(/^arn:[\w-]+:sns:[\w-]+:\d{12}:app\/(GCM|APNS|APNS_SANDBOX)\/[\w.-]+$/, 'must be an SNS platform application ARN').optional();
+  const arn = z.optional(z.string().check(z.regex(/^arn:[\w-]+:sns:[\w-]+:\d{12}:app\/(GCM|APNS|APNS_SANDBOX)\/[\w.-]+$/, 'must be an SNS platform application ARN')));
   const parsed = parseSection(
     'push',
     {
       [v.vapidSecretArn]: required,
-      [v.vapidSubject]: z.string().regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https: URL'),
+      [v.vapidSubject]: z.string().check(z.regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https: URL')),
       [v.snsPlatformApplicationFcm]: arn,
       [v.snsPlatformApplicationApns]: arn,
-      [v.pushAllowHttpLoopback]: z.enum(['true', 'false']).default('false'),
+      [v.pushAllowHttpLoopback]: z._default(z.enum(['true', 'false']), 'false'),
     },
     env,
   );
@@ -588,7 +589,7 @@ export const defaultSelfSend: SelfSendConfig = { userPerHour: 60, tenantPerHour:
 
 export function selfSendConfig(env: Env = process.env): SelfSendConfig {
   const v = configVariables;
-  const perHour = (fallback: number): z.ZodPreprocess<z.ZodDefault<z.ZodCoercedNumber>> => numeric(z.coerce.number().int().min(1).max(1_000_000).default(fallback));
+  const perHour = (fallback: number): z.ZodMiniType => integerOr(fallback, 1, 1_000_000);
   const parsed = parseSection(
     'self-service send limits',
     { [v.selfSendUserPerHour]: perHour(defaultSelfSend.userPerHour), [v.selfSendTenantPerHour]: perHour(defaultSelfSend.tenantPerHour) },
@@ -600,7 +601,7 @@ export function selfSendConfig(env: Env = process.env): SelfSendConfig {
 /** The requests one tenant may make per second through the HTTP API (then 429 with `Retry-After`); 0: no quota. */
 export function tenantRequestsPerSecond(env: Env = process.env): number {
   const v = configVariables.tenantRequestsPerSecond;
-  return parseSection('request quota', { [v]: numeric(z.coerce.number().int().min(0).max(100_000).default(defaultTenantRequestsPerSecond)) }, env)[v] as number;
+  return parseSection('request quota', { [v]: integerOr(defaultTenantRequestsPerSecond, 0, 100_000) }, env)[v] as number;
 }
 
 /** The default of `herald:tenantRequestsPerSecond` (cdk.json's). */
@@ -620,7 +621,7 @@ export function telegramConfig(env: Env = process.env): TelegramConfig {
 /** Which webhook URLs may be posted to: `public-https` (the default, every AWS stage) or `any` (the local stack). */
 export function webhookTargetsConfig(env: Env = process.env): 'public-https' | 'any' {
   const v = configVariables.webhookTargets;
-  const parsed = parseSection('webhooks', { [v]: z.enum(['public-https', 'any']).default('public-https') }, env);
+  const parsed = parseSection('webhooks', { [v]: z._default(z.enum(['public-https', 'any']), 'public-https') }, env);
   return parsed[v] as 'public-https' | 'any';
 }
 

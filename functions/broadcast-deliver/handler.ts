@@ -11,7 +11,7 @@ import { broadcastDeliveryRequeue } from '../../shared/adapters/dependencies/bro
 import { engineDeps, loadSendBudgets } from '../../shared/adapters/dependencies/delivery-engine.ts';
 import { once, retryPolicyConfig } from '../../shared/config.ts';
 import type { UnitRef } from '../../shared/domain/delivery.ts';
-import { broadcastDeliveryMessageSchema } from '../../shared/domain/schemas.ts';
+import { broadcastDeliveryMessageSchema } from '../../shared/domain/message-schemas.ts';
 import type { BroadcastDeliveryMessage } from '../../shared/domain/schemas.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import { sqsConsumer } from '../../shared/queue/consumer.ts';

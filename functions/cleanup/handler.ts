@@ -8,7 +8,7 @@ import type { Context } from 'aws-lambda';
 import { systemClock } from '../../shared/adapters/dependencies/clock.ts';
 import { notificationSweeps } from '../../shared/adapters/dependencies/notifications.ts';
 import { cleanupConfig, once } from '../../shared/config.ts';
-import { scheduledEventSchema } from '../../shared/domain/schemas.ts';
+import { scheduledEventSchema } from '../../shared/domain/scheduled-event.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import { cleanupSweep } from '../../shared/use-cases/cleanup-sweep.ts';
 import type { CleanupResult } from '../../shared/use-cases/cleanup-sweep.ts';

@@ -12,7 +12,7 @@ import { deliveryQueue, deliveryRequeue } from '../../shared/adapters/dependenci
 import { once, retryPolicyConfig } from '../../shared/config.ts';
 import { describeError } from '../../shared/domain/delivery-errors.ts';
 import type { UnitRef } from '../../shared/domain/delivery.ts';
-import { deliveryMessageSchema } from '../../shared/domain/schemas.ts';
+import { deliveryMessageSchema } from '../../shared/domain/message-schemas.ts';
 import type { DeliveryMessage } from '../../shared/domain/schemas.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import { sqsConsumer } from '../../shared/queue/consumer.ts';

@@ -9,7 +9,7 @@ import { systemClock } from '../../shared/adapters/dependencies/clock.ts';
 import { deliveryEnqueuer } from '../../shared/adapters/dependencies/notification-queue.ts';
 import { notificationSweeps } from '../../shared/adapters/dependencies/notifications.ts';
 import { once, stuckRetryConfig } from '../../shared/config.ts';
-import { scheduledEventSchema } from '../../shared/domain/schemas.ts';
+import { scheduledEventSchema } from '../../shared/domain/scheduled-event.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import { stuckRetrySweep } from '../../shared/use-cases/stuck-retry-sweep.ts';
 import type { StuckRetryResult } from '../../shared/use-cases/stuck-retry-sweep.ts';

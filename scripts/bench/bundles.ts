@@ -30,8 +30,11 @@ import { number, UsageError } from './format.ts';
 /** How to call the bundles benchmark. */
 export const bundlesUsage = 'npm run bench -- bundles [--runs 7]';
 
-/** The targets of issue 8, marked in the table (never asserted). */
-const sizeTargetBytes = 300 * 1024;
+/**
+ * The targets of issue 8, marked in the table. The size is asserted by test/infra/bundle-size.test.ts
+ * (a bundle's size is deterministic); init time never is.
+ */
+export const sizeTargetBytes = 300 * 1024;
 const initTargetMs = 100;
 
 interface Bundle extends BuiltBundle {

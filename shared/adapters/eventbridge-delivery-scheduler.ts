@@ -12,7 +12,7 @@ import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SchedulerConfig } from '../config.ts';
 import type { DeliveryMessage } from '../domain/schemas.ts';
-import { maxNotificationsPerMessage } from '../domain/schemas.ts';
+import { maxNotificationsPerMessage } from '../domain/notification.ts';
 import type { Notification } from '../domain/notification.ts';
 import type { Clock, DeliveryScheduler, FireSlots, SchedulableNotification } from '../ports.ts';
 import { chunk } from '../use-cases/map-limited.ts';

@@ -7,7 +7,7 @@
 import { chunk } from '../use-cases/map-limited.ts';
 import type { Broadcast } from '../domain/broadcast.ts';
 import type { DeliveryMessage } from '../domain/schemas.ts';
-import { maxNotificationsPerMessage } from '../domain/schemas.ts';
+import { maxNotificationsPerMessage } from '../domain/notification.ts';
 import type { BroadcastScheduler, DeliveryEnqueuer, DeliveryScheduler, FanoutQueue, SchedulableNotification } from '../ports.ts';
 
 /** The SQS delay limit: nothing due later than this can go straight onto a queue. */

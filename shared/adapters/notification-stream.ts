@@ -7,7 +7,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import * as z from 'zod';
+import * as z from '../zod-mini.ts';
 import type { NotificationImage } from '../domain/metrics.ts';
 import { channelDeliveryStatuses, channels, notificationStatuses } from '../domain/notification.ts';
 import type { ChangeRecord } from '../use-cases/count-transitions.ts';
@@ -24,9 +24,9 @@ export const dynamoDbStreamRecordSchema = z.looseObject({
     /** Epoch seconds. */
     ApproximateCreationDateTime: z.number(),
     Keys: attributeMap,
-    NewImage: attributeMap.optional(),
-    OldImage: attributeMap.optional(),
-    SequenceNumber: z.string().min(1),
+    NewImage: z.optional(attributeMap),
+    OldImage: z.optional(attributeMap),
+    SequenceNumber: z.string().check(z.minLength(1)),
     SizeBytes: z.number(),
     // A count needs the item before and after the write: a stream of another view type is a misconfiguration.
     StreamViewType: z.literal('NEW_AND_OLD_IMAGES'),
@@ -39,10 +39,10 @@ export const dynamoDbStreamEventSchema = z.looseObject({ Records: z.array(dynamo
 
 /** What a metrics count reads of a stored notification; anything else on the item is ignored. */
 const notificationImageSchema = z.looseObject({
-  tenantId: z.string().min(1),
+  tenantId: z.string().check(z.minLength(1)),
   status: z.enum(notificationStatuses),
-  attempts: z.number().int().nonnegative(),
-  deliveries: z.partialRecord(z.enum(channels), z.looseObject({ status: z.enum(channelDeliveryStatuses), at: z.string() })).default({}),
+  attempts: z.int().check(z.nonnegative()),
+  deliveries: z._default(z.partialRecord(z.enum(channels), z.looseObject({ status: z.enum(channelDeliveryStatuses), at: z.string() })), {}),
 });
 
 /** The notification an image holds; undefined when the item is not one (then nothing of it is counted). */

@@ -9,7 +9,7 @@
 import type { ClaimsConfig } from '../config.ts';
 import { roles } from '../domain/caller.ts';
 import type { Caller, Role } from '../domain/caller.ts';
-import { idSchema, tenantIdSchema } from '../domain/schemas.ts';
+import { isSubjectId, isTenantId } from '../domain/subject-ids.ts';
 
 /** A claim as API Gateway's JWT authorizer hands it to the function: always a string. */
 export type ClaimValue = string;
@@ -63,19 +63,19 @@ function rolesFrom(claim: unknown): Role[] {
 /**
  * The caller the claims describe, or the reason they describe none: no valid subject, no tenant
  * claim (in a multi-tenant deployment), or a tenant that is not a Herald id. The subject is any
- * one-line text of 1-255 characters, as identity providers issue it (`idSchema`); the tenant is
- * one of Herald's ids (`tenantIdSchema`).
+ * one-line text of 1-255 characters, as identity providers issue it (`isSubjectId`, the rule of
+ * `idSchema`); the tenant is one of Herald's ids (`isTenantId`, the rule of `tenantIdSchema`).
  */
 export function readCaller(claims: Readonly<Record<string, unknown>> | undefined, settings: ClaimsConfig = heraldClaims): CallerReading {
   if (!claims) return { refusal: 'The request carries no verified token claims' };
-  const sub = idSchema.safeParse(claims.sub);
-  if (!sub.success) return { refusal: 'The token names no valid subject (sub)' };
+  const sub = claims.sub;
+  if (!isSubjectId(sub)) return { refusal: 'The token names no valid subject (sub)' };
   const tenantClaim = claims[settings.tenantClaim];
   const missing = tenantClaim === undefined || tenantClaim === '';
   if (missing && !settings.singleTenant) return { refusal: `The token names no tenant: it carries no ${settings.tenantClaim} claim` };
-  const tenant = tenantIdSchema.safeParse(missing ? defaultTenant : tenantClaim);
-  if (!tenant.success) return { refusal: `The token's ${settings.tenantClaim} claim is not a valid tenant id` };
-  return { caller: { sub: sub.data, tenantId: tenant.data, roles: rolesFrom(claims[settings.roleClaim]) } };
+  const tenant = missing ? defaultTenant : tenantClaim;
+  if (!isTenantId(tenant)) return { refusal: `The token's ${settings.tenantClaim} claim is not a valid tenant id` };
+  return { caller: { sub, tenantId: tenant, roles: rolesFrom(claims[settings.roleClaim]) } };
 }
 
 /** The caller the claims describe; `undefined` when `readCaller` refuses them. */

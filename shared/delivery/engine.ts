@@ -32,7 +32,6 @@ import type { DeliveryContent } from '../domain/delivery.ts';
 import type { TemplateChannel, TemplateVersion } from '../domain/template.ts';
 import { BudgetSecondPassedError, isSlotOver } from '../domain/rate-budget.ts';
 import type { ReservedSlot } from '../domain/rate-budget.ts';
-import { renderTemplate } from '../templates/render.ts';
 import { recipientScope, tenantScope } from '../templates/scope.ts';
 import type {
   DeliveryMetricsRecorder,
@@ -453,7 +452,7 @@ async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt: numbe
   if (wait > 0) await sleep(wait);
   const now = deps.clock.now();
   const context: RecipientContext = { tenantId: unit.tenantId, recipient, live, now };
-  const content = renderedFor(unit, w, recipient);
+  const content = await renderedFor(unit, w, recipient);
   const inboxUnrenderable = content.rendered !== undefined && content.rendered.channels.inbox === undefined;
   const addsToInbox = w.steps.get('inbox')?.kind === 'deliver' && !inboxUnrenderable;
   const connected = openConnections(live, now).length > 0;
@@ -784,9 +783,11 @@ async function loadTemplates(deps: EngineDeps, units: readonly DeliveryUnit[]): 
 
 /**
  * The unit's content for this recipient: a templated unit's template rendered in their locale
- * (its inbox section becoming the title and message); other content as it is.
+ * (its inbox section becoming the title and message); other content as it is. The renderer
+ * (liquidjs, a fifth of the delivering functions' code) is imported on the first templated unit,
+ * not at cold start: most deliveries carry their own words.
  */
-function renderedFor(unit: DeliveryUnit, w: Work, recipient: Recipient): DeliveryContent {
+async function renderedFor(unit: DeliveryUnit, w: Work, recipient: Recipient): Promise<DeliveryContent> {
   const ref = unit.content.template;
   if (!ref) return unit.content;
   const channels = [...w.steps].filter(([, step]) => step.kind === 'deliver').map(([name]) => name as TemplateChannel);
@@ -795,6 +796,7 @@ function renderedFor(unit: DeliveryUnit, w: Work, recipient: Recipient): Deliver
     const reason = `template ${ref.id}${ref.version !== undefined ? ` version ${ref.version}` : ''} no longer exists`;
     return { ...unit.content, rendered: { templateId: ref.id, version: ref.version ?? 0, locale: recipient.locale ?? 'default', channels: {}, failures: { inbox: reason } } };
   }
+  const { renderTemplate } = await import('../templates/render.ts');
   const rendered = renderTemplate(
     { templateId: template.id, version: template.version, definition: template.definition, ...(recipient.locale !== undefined ? { locale: recipient.locale } : {}), channels },
     { payload: ref.payload, recipient: recipientScope(recipient), tenant: tenantScope(unit.tenantId) },

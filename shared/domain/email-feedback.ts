@@ -8,7 +8,7 @@
  * Only a permanent bounce suppresses: a transient one (a full mailbox, an auto-reply) says nothing
  * lasting about the address. A complaint always does.
  */
-import * as z from 'zod';
+import * as z from '../zod-mini.ts';
 import type { EmailSuppression } from './recipient.ts';
 
 /** The names of the message tags Herald puts on every notification e-mail. */
@@ -26,22 +26,18 @@ export function emailTags(tenantId: string, recipientId: string): { readonly nam
   ];
 }
 
-const addressesOf = z.array(z.object({ emailAddress: z.string() }).loose());
+const addressesOf = z.array(z.looseObject({ emailAddress: z.string() }));
 
 /** The EventBridge event of an SES bounce or complaint (the fields Herald reads; the rest passes). */
-export const sesFeedbackEventSchema = z
-  .object({
-    source: z.literal('aws.ses'),
-    detail: z
-      .object({
-        eventType: z.enum(['Bounce', 'Complaint']),
-        bounce: z.object({ bounceType: z.string(), bouncedRecipients: addressesOf, timestamp: z.string() }).loose().optional(),
-        complaint: z.object({ complainedRecipients: addressesOf, timestamp: z.string() }).loose().optional(),
-        mail: z.object({ messageId: z.string(), tags: z.record(z.string(), z.array(z.string())).default({}) }).loose(),
-      })
-      .loose(),
-  })
-  .loose();
+export const sesFeedbackEventSchema = z.looseObject({
+  source: z.literal('aws.ses'),
+  detail: z.looseObject({
+    eventType: z.enum(['Bounce', 'Complaint']),
+    bounce: z.optional(z.looseObject({ bounceType: z.string(), bouncedRecipients: addressesOf, timestamp: z.string() })),
+    complaint: z.optional(z.looseObject({ complainedRecipients: addressesOf, timestamp: z.string() })),
+    mail: z.looseObject({ messageId: z.string(), tags: z._default(z.record(z.string(), z.array(z.string())), {}) }),
+  }),
+});
 export type SesFeedbackEvent = z.infer<typeof sesFeedbackEventSchema>;
 
 /** What one event asks of Herald: suppress these addresses of this recipient, or nothing (and why). */

@@ -15,6 +15,9 @@ export const channels = ['inbox', 'websocket', 'email', 'push', 'sms', 'telegram
 export type Channel = (typeof channels)[number];
 
 export const priorities = ['low', 'normal', 'high', 'urgent'] as const;
+
+/** How many notifications one delivery message (and one schedule) names at most. */
+export const maxNotificationsPerMessage = 100;
 export type Priority = (typeof priorities)[number];
 
 /**

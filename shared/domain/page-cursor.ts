@@ -3,7 +3,7 @@
  * and never build them. A cursor only says where a page starts; whose items a page holds always
  * comes from the caller's token, so a forged cursor can never reach another tenant's items.
  */
-import * as z from 'zod';
+import * as z from '../zod-mini.ts';
 
 const versionSchema = z.object({ v: z.literal(1) });
 
@@ -13,7 +13,7 @@ export function encodeCursor(position: Readonly<Record<string, unknown>>): strin
 }
 
 /** Decodes a cursor made by {@link encodeCursor}; `undefined` when it was altered or is not one. */
-export function decodeCursor<S extends z.ZodType>(cursor: string, schema: S): z.infer<S> | undefined {
+export function decodeCursor<S extends z.core.$ZodType>(cursor: string, schema: S): z.infer<S> | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
   let value: unknown;
   try {
@@ -22,6 +22,6 @@ export function decodeCursor<S extends z.ZodType>(cursor: string, schema: S): z.
     return undefined;
   }
   if (!versionSchema.safeParse(value).success) return undefined;
-  const parsed = schema.safeParse(value);
+  const parsed = z.safeParse(schema, value);
   return parsed.success ? parsed.data : undefined;
 }

@@ -1,5 +1,6 @@
 /**
- * The zod schemas of everything Herald accepts: API bodies, path parameters, queue messages.
+ * The zod schemas of everything Herald accepts: API bodies, path parameters, queue messages (those
+ * in zod/mini in message-schemas.ts and socket-messages.ts, re-exported here).
  * Handlers parse with these and nothing else, so validation lives in one place. Every limit of
  * the API is a constant here: the schemas, the body caps (shared/http/body-limits.ts), the
  * OpenAPI document and docs/limits.md all read them from here.
@@ -21,23 +22,11 @@ import type { SwitchableChannel } from './recipient.ts';
 import type { RawJson } from './opaque-json.ts';
 import { isKnownTimeZone, isLocalDateTime, localDateTimePattern, ratePattern, wallTimePattern } from './time.ts';
 import { canonicalLocale, reservedTemplateVariables } from './template.ts';
+import { isNotBlank, isSingleLineText, isWellFormedText, maxSubjectLength, nameLikeId, nameLikeMessage, singleLineMessage, wellFormedMessage } from './subject-ids.ts';
+import { maxInstantLength } from './message-schemas.ts';
 import type { TemplateChannel } from './template.ts';
 
-/** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. */
-const lineBreaking = /[\p{Cc}\u2028\u2029]/u;
-
-/** True when `text` holds no lone surrogate (`String.prototype.isWellFormed`). */
-export function isWellFormedText(text: string): boolean {
-  return text.isWellFormed();
-}
-
-/** True when `text` fits on one line: no control character, no line or paragraph separator. */
-export function isSingleLineText(text: string): boolean {
-  return !lineBreaking.test(text);
-}
-
-const wellFormedMessage = 'must be well-formed Unicode (it holds a lone surrogate, half a character)';
-const singleLineMessage = 'must be one line of text: no control characters or line breaks';
+export { isSingleLineText, isWellFormedText, maxSubjectLength } from './subject-ids.ts';
 
 /**
  * Text of 1 to `max` UTF-16 code units (JavaScript's `length`), well-formed, not blank; with
@@ -51,16 +40,9 @@ export function textSchema(options: { readonly max: number; readonly singleLine:
     .refine(isWellFormedText, wellFormedMessage);
   if (options.singleLine) schema = schema.refine(isSingleLineText, singleLineMessage);
   // An empty string is already refused by `min`; this names text of nothing but white space.
-  if ((options.min ?? 1) > 0) schema = schema.refine((text) => text === '' || text.trim() !== '', 'must not be blank');
+  if ((options.min ?? 1) > 0) schema = schema.refine(isNotBlank, 'must not be blank');
   return schema;
 }
-
-/**
- * The longest user or recipient id: a token's `sub` as identity providers issue them (Auth0
- * `provider|id`, Google's numeric ids, Cognito UUIDs, e-mail addresses; OpenID Connect Core 1.0
- * bounds `sub` at 255 ASCII characters).
- */
-export const maxSubjectLength = 255;
 
 /**
  * User and recipient ids: any one-line text of 1-255 characters, exactly as the identity
@@ -68,10 +50,6 @@ export const maxSubjectLength = 255;
  * (shared/adapters/dynamo-keys.ts), so `#` and `%` are fine.
  */
 export const idSchema = textSchema({ max: maxSubjectLength, singleLine: true });
-
-/** The pattern of tenant and group ids: chosen by Herald's operators and clients, kept to a safe alphabet. */
-const nameLikeId = /^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$/;
-const nameLikeMessage = 'must be 1-128 characters of letters, digits and _ . @ : + -';
 
 /** Tenant ids (the token's `tenant` claim). */
 export const tenantIdSchema = z.string('must be a string').regex(nameLikeId, nameLikeMessage);
@@ -142,8 +120,6 @@ function isLanguageTag(tag: string): boolean {
   }
 }
 
-/** The longest instant: `2030-01-01T09:00:00.123456789+01:00` is 35 characters. */
-export const maxInstantLength = 40;
 /** An ISO-8601 instant with an explicit offset (`Z` or `+02:00`). */
 export const instantSchema = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 date-time with an offset' })
@@ -592,45 +568,21 @@ export type ListInboxQuery = z.infer<typeof listInboxQuerySchema>;
 /** An inbox item's id: the id of the notification it holds. */
 export const inboxItemIdSchema = idSchema;
 
-/** `{ "action": "markRead", "id" }` over the WebSocket. */
-export const markReadMessageSchema = z.object({ action: z.literal('markRead'), id: inboxItemIdSchema });
-
-/** What the delivery queue carries: which notification to deliver (the item holds the rest). */
-/** How many notifications one delivery message (and one schedule) names at most. */
-export const maxNotificationsPerMessage = 100;
-
-/**
- * What the delivery queue carries: the notifications of one tenant due at one instant (a
- * schedule's or a create's batch, `notBefore` their time), or one notification (the sweeps, a
- * redrive). Naming each recipient lets the consumer read them with the notifications.
- */
-export const deliveryMessageSchema = z.union([
-  z.object({
-    tenantId: tenantIdSchema,
-    notifications: z.array(z.object({ id: notificationIdSchema, recipientId: idSchema })).min(1).max(maxNotificationsPerMessage),
-    notBefore: instantSchema.optional(),
-  }),
-  z.object({
-    tenantId: tenantIdSchema,
-    notificationId: notificationIdSchema,
-    recipientId: idSchema.optional(),
-    notBefore: instantSchema.optional(),
-  }),
-]);
-export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
+export { maxNotificationsPerMessage } from './notification.ts';
+// What the queues and WebSocket clients carry: zod/mini, so that the functions that parse only these
+// leave zod's classic API out of their bundles.
+export {
+  broadcastDeliveryMessageSchema,
+  deliveryMessageSchema,
+  fanoutMessageSchema,
+  maxInstantLength,
+  recurringOccurrenceMessageSchema,
+} from './message-schemas.ts';
+export type { BroadcastDeliveryMessage, DeliveryMessage, FanoutMessage, RecurringOccurrenceMessage } from './message-schemas.ts';
+export { markReadMessageSchema } from './socket-messages.ts';
 
 /** A message a WebSocket client sends. */
 export const socketMessageSchema = z.object({ action: z.string().optional() }).loose();
-
-/** The EventBridge "Scheduled Event" a rule hands its target (the sweeps read only who and when). */
-export const scheduledEventSchema = z.object({
-  id: z.string().min(1),
-  'detail-type': z.literal('Scheduled Event'),
-  source: z.literal('aws.events'),
-  time: z.iso.datetime({ offset: true }),
-  resources: z.array(z.string()),
-});
-export type ScheduledRuleEvent = z.infer<typeof scheduledEventSchema>;
 
 // ---- Broadcasts (issue 5) ----
 
@@ -714,43 +666,6 @@ export const listBroadcastRecipientsQuerySchema = z.strictObject({
   cursor: pageCursorSchema.optional(),
 });
 export type ListBroadcastRecipientsQuery = z.infer<typeof listBroadcastRecipientsQuerySchema>;
-
-const broadcastRef = { tenantId: tenantIdSchema, broadcastId: broadcastIdSchema };
-
-/**
- * What the fan-out queue carries: one bounded step of a broadcast's fan-out each. `start` comes
- * from the broadcast's schedule; every other step is enqueued by the step before it (or by the
- * API: `cancel`, `retry`), and `watch` is the safety net that restarts a stalled fan-out.
- */
-export const fanoutMessageSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('start'), ...broadcastRef }),
-  z.object({ kind: z.literal('resolve'), ...broadcastRef, page: z.int().min(0) }),
-  z.object({ kind: z.literal('count'), ...broadcastRef }),
-  z.object({
-    kind: z.literal('dispatch'),
-    ...broadcastRef,
-    run: z.int().min(0),
-    shard: z.int().min(0).optional(),
-    after: idSchema.optional(),
-  }),
-  z.object({
-    kind: z.literal('retry'),
-    ...broadcastRef,
-    run: z.int().min(1),
-    shard: z.int().min(0).optional(),
-    after: idSchema.optional(),
-  }),
-  z.object({ kind: z.literal('cancel'), ...broadcastRef }),
-  z.object({ kind: z.literal('watch'), ...broadcastRef, seen: z.string().max(1024), stalls: z.int().min(0) }),
-]);
-export type FanoutMessage = z.infer<typeof fanoutMessageSchema>;
-
-/** What the broadcast delivery queue carries: several recipients of one broadcast per message. */
-export const broadcastDeliveryMessageSchema = z.object({
-  ...broadcastRef,
-  recipientIds: z.array(idSchema).min(1).max(100),
-});
-export type BroadcastDeliveryMessage = z.infer<typeof broadcastDeliveryMessageSchema>;
 
 // ---- Routes compatible with the Celery scheduler (issue 3) ----
 
@@ -867,15 +782,6 @@ export const recurringIdSchema = z.string().regex(recurringIdPattern, 'is not a 
 /** Query of `GET /v1/recurring-notifications`. */
 export const listRecurringQuerySchema = z.strictObject({ limit: pageLimitSchema, cursor: pageCursorSchema.optional() });
 export type ListRecurringQuery = z.infer<typeof listRecurringQuerySchema>;
-
-/** What a recurring schedule puts on the fan-out queue: one occurrence, at its instant. */
-export const recurringOccurrenceMessageSchema = z.object({
-  kind: z.literal('occurrence'),
-  tenantId: tenantIdSchema,
-  recurringId: recurringIdSchema,
-  at: z.iso.datetime({ offset: true }),
-});
-export type RecurringOccurrenceMessage = z.infer<typeof recurringOccurrenceMessageSchema>;
 
 // ---- Templates ----
 

@@ -9,6 +9,7 @@ import { claimsConfig, once } from '../config.ts';
 import type { Caller } from '../domain/caller.ts';
 import { maxDataBytes, maxDataDepth } from '../domain/schemas.ts';
 import { PayloadTooLargeError, UnauthorizedError, ValidationError } from '../errors.ts';
+import { parseWith } from './validation.ts';
 import { bodyCapOf } from './body-limits.ts';
 import { readJsonBody } from './json-body.ts';
 import type { StructuralBounds } from './json-body.ts';
@@ -31,24 +32,7 @@ export const requestBodyBounds: StructuralBounds = {
   maxValues: 2 * maxDataBytes,
 };
 
-/** Turns zod issues into `{ field, message }` details and a message naming the fields. */
-export function toValidationError(error: z.ZodError, where: string): ValidationError {
-  const details = error.issues.flatMap((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), message: 'is not a known field' }));
-    }
-    return [{ field: issue.path.join('.') || where, message: issue.message }];
-  });
-  const summary = details.map((d) => `${d.field} ${d.message}`).join('; ');
-  return new ValidationError(`Invalid ${where}: ${summary}`, { details, cause: error });
-}
-
-/** Parses a value with a schema, or throws a ValidationError naming what was wrong. */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw toValidationError(result.error, where);
-  return result.data;
-}
+export { parseWith, toValidationError } from './validation.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -1,6 +1,6 @@
 /** Reading API Gateway WebSocket events: the connection and the caller the authorizer passed on. */
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../zod-mini.ts';
 import { callerFromClaims, heraldClaims } from '../auth/claims.ts';
 import type { Caller } from '../domain/caller.ts';
 
@@ -9,7 +9,7 @@ export type SocketEvent = APIGatewayProxyWebsocketEventV2 & {
   requestContext: APIGatewayProxyWebsocketEventV2['requestContext'] & { authorizer?: Record<string, unknown> };
 };
 
-const authorizerContextSchema = z.object({ sub: z.string(), tenantId: z.string(), roles: z.string().default('') });
+const authorizerContextSchema = z.object({ sub: z.string(), tenantId: z.string(), roles: z._default(z.string(), '') });
 
 /** The caller the `$connect` authorizer verified, or `undefined` when there is none. */
 export function socketCaller(event: SocketEvent): Caller | undefined {

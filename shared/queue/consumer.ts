@@ -10,7 +10,7 @@
  *   receives, and reported in `batchItemFailures`; the others are deleted.
  */
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { z } from 'zod';
+import * as z from '../zod-mini.ts';
 import { describeError } from '../domain/delivery-errors.ts';
 import { retryDelaySeconds } from '../domain/retry-policy.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
@@ -44,7 +44,7 @@ export interface Requeue {
 export interface ConsumerOptions<M> {
   /** Names the queue in log lines. */
   readonly name: string;
-  readonly schema: z.ZodType<M>;
+  readonly schema: z.core.$ZodType<M>;
   /** Handles the parsed messages of a batch: one outcome per message, in the same order. */
   readonly handle: (messages: readonly ConsumedMessage<M>[], context: Context) => Promise<readonly MessageOutcome[]>;
   readonly requeue: () => Requeue;
@@ -55,14 +55,14 @@ export interface ConsumerOptions<M> {
   readonly now?: () => Date;
 }
 
-function parse<M>(schema: z.ZodType<M>, body: string): M | undefined {
+function parse<M>(schema: z.core.$ZodType<M>, body: string): M | undefined {
   let value: unknown;
   try {
     value = JSON.parse(body);
   } catch {
     return undefined;
   }
-  const result = schema.safeParse(value);
+  const result = z.safeParse(schema, value);
   return result.success ? result.data : undefined;
 }
 

@@ -14,6 +14,7 @@
  * own fields) and `tenant.*`.
  */
 import { Liquid } from 'liquidjs';
+import { TemplateRenderError } from './render-error.ts';
 import { resolveLocale, reservedTemplateVariables, sectionsFor, templateSources } from '../domain/template.ts';
 import type { RenderedSections, RenderedTemplate, TemplateChannel, TemplateDefinition, TemplateSections } from '../domain/template.ts';
 import { htmlToText } from './html-text.ts';
@@ -51,17 +52,7 @@ const common = {
 const plain = new Liquid(common);
 const html = new Liquid({ ...common, outputEscape: 'escape' });
 
-/** A field that could not be rendered (or parsed), and why, in words fit for an API answer. */
-export class TemplateRenderError extends Error {
-  /** The variable the scope lacked, when that was the reason. */
-  readonly missingVariable?: string;
-
-  constructor(message: string, options: { cause?: unknown; missingVariable?: string } = {}) {
-    super(message, { cause: options.cause });
-    this.name = 'TemplateRenderError';
-    if (options.missingVariable !== undefined) this.missingVariable = options.missingVariable;
-  }
-}
+export { TemplateRenderError } from './render-error.ts';
 
 /** What a template sees besides its payload. */
 export interface RenderScope {

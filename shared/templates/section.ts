@@ -4,7 +4,7 @@
  */
 import type { DeliveryContent } from '../domain/delivery.ts';
 import type { RenderedSections, TemplateChannel } from '../domain/template.ts';
-import { TemplateRenderError } from './render.ts';
+import { TemplateRenderError } from './render-error.ts';
 
 /** A channel's own rendered section, or the inbox's title and message when the template has none (or there is no template). */
 export type ChannelSection<C extends TemplateChannel> =

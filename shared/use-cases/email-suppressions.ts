@@ -2,14 +2,14 @@
  * Suppressed e-mail addresses: what SES reported back (a permanent bounce, a complaint) marks the
  * recipient's address, so that the e-mail channel skips it; an admin lists them and lifts one.
  */
-import * as z from 'zod';
+import * as z from '../zod-mini.ts';
 import type { Caller } from '../domain/caller.ts';
 import { isAdmin } from '../domain/caller.ts';
 import type { EmailFeedback } from '../domain/email-feedback.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
 import { suppressionOfEmail, toRecipientView } from '../domain/recipient.ts';
 import type { Recipient } from '../domain/recipient.ts';
-import { idSchema } from '../domain/schemas.ts';
+import { isSubjectId } from '../domain/subject-ids.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
 import type { RecipientDeps } from './recipients.ts';
@@ -52,7 +52,7 @@ function requireAdmin(caller: Caller): void {
   if (!isAdmin(caller)) throw new ForbiddenError('Only admins may see and lift suppressed addresses');
 }
 
-const cursorSchema = z.object({ suppressions: z.literal(true), after: idSchema });
+const cursorSchema = z.object({ suppressions: z.literal(true), after: z.string().check(z.refine(isSubjectId)) });
 
 /** A page of the tenant's recipients whose address is suppressed, in id order (admins). */
 export async function listEmailSuppressions(

@@ -22,12 +22,11 @@
  *   the counters a crash left short, then ends the broadcast. The safety net, never the path.
  */
 import { setTimeout as sleepMs } from 'node:timers/promises';
-import * as z from 'zod';
 import { isFinished, sliceSizeOf, isReadyToFinish, isTotalFinal, recipientsPerDeliveryMessage } from '../domain/broadcast.ts';
 import type { Broadcast, BroadcastRecipient } from '../domain/broadcast.ts';
 import { describeError } from '../domain/delivery-errors.ts';
-import type { FanoutMessage } from '../domain/schemas.ts';
-import { idSchema } from '../domain/schemas.ts';
+import { groupCursorSchema } from '../domain/message-schemas.ts';
+import type { FanoutMessage } from '../domain/message-schemas.ts';
 import { logger } from '../observability/logger.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import { recipientLocalDue } from '../domain/schedule-times.ts';
@@ -192,8 +191,6 @@ async function localDueTimes(deps: FanoutDeps, broadcast: Broadcast, page: { ids
   const localTime = broadcast.localTime;
   return new Map(page.ids.map((id) => [id, recipientLocalDue(localTime, byId.get(id), settings)]));
 }
-
-const groupCursorSchema = z.object({ g: z.int().min(0), after: idSchema.optional() });
 
 /** One page of the audience: its recipient ids and where the next page starts (none after the last). */
 async function resolveAudiencePage(

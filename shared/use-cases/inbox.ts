@@ -4,7 +4,7 @@
  * The inbox is always the caller's own (tenant and user from the token): another user's item is
  * simply not there, so it is a 404 like any missing one.
  */
-import * as z from 'zod';
+import * as z from '../zod-mini.ts';
 import type { Caller } from '../domain/caller.ts';
 import { inboxChangedMessage, inboxPosition, readItemExpiry, toInboxItemView } from '../domain/inbox.ts';
 import { countFitting } from '../domain/payload-budget.ts';
@@ -28,9 +28,9 @@ export interface InboxDeps {
 const readAllPageSize = 100;
 
 /** Where a page of an inbox stopped: deliveredAt#id, as the listing indexes sort. */
-const arrivalKeySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z#[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$/);
+const arrivalKeySchema = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z#[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$/));
 
-function inboxCursorSchema(unreadOnly: boolean): z.ZodType<{ after: string }> {
+function inboxCursorSchema(unreadOnly: boolean): z.ZodMiniType<{ after: string }> {
   return z.object({ inbox: z.literal(unreadOnly ? 'unread' : 'all'), after: arrivalKeySchema });
 }
 

@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import type { Caller } from '../domain/caller.ts';
+import type * as Renderer from '../templates/render.ts';
 import { canManageTenant } from '../domain/caller.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
 import type { Recipient } from '../domain/recipient.ts';
@@ -12,13 +13,20 @@ import type { ListTemplatesQuery, PreviewTemplateBody, PutTemplateBody } from '.
 import type { RenderedTemplate, TemplateDefinition, TemplateRef, TemplateVersion } from '../domain/template.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Clock, RecipientStore, TemplateStore, TemplateSummary } from '../ports.ts';
-import { missingPayloadVariables, renderTemplate, syntaxProblems } from '../templates/render.ts';
 import { recipientScope, tenantScope } from '../templates/scope.ts';
 
 export interface TemplateDeps {
   readonly templates: TemplateStore;
   readonly recipients: Pick<RecipientStore, 'get'>;
   readonly clock: Clock;
+}
+
+/**
+ * The renderer (liquidjs, ~80 KB), imported when a template is put, previewed or admitted rather
+ * than at cold start: the api and fanout functions serve most requests without it.
+ */
+function renderer(): Promise<typeof Renderer> {
+  return import('../templates/render.ts');
 }
 
 function requireTemplateManager(caller: Caller): void {
@@ -34,6 +42,7 @@ function definitionOf(body: PutTemplateBody): TemplateDefinition {
 export async function putTemplate(deps: TemplateDeps, caller: Caller, id: string, body: PutTemplateBody): Promise<TemplateVersion> {
   requireTemplateManager(caller);
   const definition = definitionOf(body);
+  const { syntaxProblems } = await renderer();
   const problems = syntaxProblems(definition);
   if (problems.length > 0) {
     throw new ValidationError(problems.map((p) => `${p.path}: ${p.message}`).join('; '), {
@@ -102,6 +111,7 @@ export async function previewTemplate(deps: TemplateDeps, caller: Caller, id: st
     if (!recipient) throw new NotFoundError(`Recipient ${body.recipientId} not found`);
   }
   const locale = body.locale ?? recipient?.locale;
+  const { missingPayloadVariables, renderTemplate } = await renderer();
   const rendered = renderTemplate(
     { templateId: template.id, version: template.version, definition: template.definition, ...(locale !== undefined ? { locale } : {}) },
     { payload: body.payload, ...(recipient ? { recipient: recipientScope(recipient) } : {}), tenant: tenantScope(caller.tenantId) },
@@ -129,6 +139,7 @@ export async function admitTemplate(deps: { readonly templates: Pick<TemplateSto
     const what = ref.version === undefined ? `template ${ref.id} does not exist` : `template ${ref.id} has no version ${ref.version}`;
     throw new ValidationError(what, { details: [{ field: ref.version === undefined ? 'template.id' : 'template.version', message: what }] });
   }
+  const { missingPayloadVariables, renderTemplate } = await renderer();
   const missing = missingPayloadVariables(template.definition, ref.payload);
   if (missing.length > 0) {
     const message = `lacks ${missing.length === 1 ? 'the variable' : 'the variables'} ${missing.map((name) => `"${name}"`).join(', ')} that template ${ref.id} v${template.version} uses`;

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { heraldNodeOptions, unreachedCredentialProviders } from '../../lib/constructs/herald-function.ts';
+import { heraldNodeOptions, unreachedCredentialProviders, unreachedSdkModules } from '../../lib/constructs/herald-function.ts';
 import { bundleFunctions } from '../../scripts/bench/bundles.ts';
 
 /** Runs `handler(event)` of the bundle in a fresh Node process with `env` only; resolves with its stdout. */
@@ -97,5 +97,30 @@ describe('a deployed function bundle', () => {
     // What they would have carried: the SSO and STS clients.
     expect(code).not.toContain('GetRoleCredentials');
     expect(code).not.toContain('AssumeRoleWithWebIdentity');
+  });
+
+  it("leaves the SDK's event-stream codec out, imported only if an operation with an event stream were called", async () => {
+    const code = await readFile(bundle, 'utf8');
+    for (const module of unreachedSdkModules) expect(code).toContain(`import("${module}")`);
+    // One of the codec's own error messages.
+    expect(code).not.toContain('Provided message too short to accommodate event stream message overhead');
+  });
+
+  it('takes node:http without its ES module facade, so a cold start does not load undici', async () => {
+    const code = await readFile(bundle, 'utf8');
+    expect(code).not.toMatch(/from\s*"(node:)?http"|import\("(node:)?http"\)/);
+    // Loaded alone, as Lambda loads it: which of Node's internal modules did the import pull in?
+    const loaded = await new Promise<string>((resolve, reject) => {
+      const script = `await import(${JSON.stringify(`file://${bundle}`)}); process.stdout.write(JSON.stringify(process.moduleLoadList));`;
+      const child = spawn(process.execPath, ['--input-type=module', '--eval', script], { env: { AWS_REGION: 'eu-west-1', NODE_OPTIONS: heraldNodeOptions }, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', () => resolve(out));
+    });
+    const modules = JSON.parse(loaded) as string[];
+    // node:http itself is loaded (the SDK's request handler and the instance-metadata provider use it).
+    expect(modules).toContain('NativeModule _http_client');
+    expect(modules.filter((name) => name.includes('undici'))).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /** `GET /v1/metrics`: parse, call the use case, shape the response. */
 import { once } from '../../../shared/config.ts';
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
-import { emailAccount } from '../../../shared/adapters/dependencies/mail.ts';
+import { emailAccount } from '../../../shared/adapters/dependencies/email-account.ts';
 import { metricsStore } from '../../../shared/adapters/dependencies/metrics.ts';
 import { metricsQuerySchema } from '../../../shared/domain/schemas.ts';
 import { callerFrom, json, queryParameters } from '../../../shared/http/request.ts';

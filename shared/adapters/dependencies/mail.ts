@@ -1,13 +1,11 @@
 /** E-mail through SES: the mailer every e-mail goes through, and the verification codes (e-mail, SMS, Telegram, webhook). */
 import { SESClient } from '@aws-sdk/client-ses';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { deliveryConfig, emailConfigurationSet, once } from '../../config.ts';
 import { verificationEmail, verificationSms } from '../../domain/contact-verification.ts';
 import type { VerificationCodeSender } from '../../use-cases/me.ts';
 import { AnsweredErrorsRetryStrategy } from '../answered-errors-retry-strategy.ts';
-import { SesAccount } from '../ses-account.ts';
 import { SesMailer } from '../ses-mailer.ts';
-import { sdkClientOptions, sdkRequestHandler } from '../sdk-clients.ts';
+import { sdkRequestHandler } from '../sdk-clients.ts';
 import { withoutSdkLogger } from '../sdk-logger.ts';
 import { smsSender } from './messaging.ts';
 import { sendTelegramCode, sendWebhookCode } from './telegram-webhooks.ts';
@@ -18,8 +16,6 @@ const newSesClient = (): SESClient => withoutSdkLogger(new SESClient({ requestHa
 export const sesClient = once(newSesClient);
 // The mailer makes its own client, and a new one whenever a send threw before leaving (ses-mailer.ts).
 export const mailer = once(() => new SesMailer(newSesClient, deliveryConfig().emailFrom, emailConfigurationSet()));
-/** The account's sandbox status and quota (SES API v2 `GetAccount`). */
-export const emailAccount = once(() => new SesAccount(withoutSdkLogger(new SESv2Client(sdkClientOptions()))));
 /** Verification codes go out in Herald's own words: by this mailer, by SMS for a phone number, by the Telegram bot, or in a signed webhook. */
 export const verificationCodes = once(
   (): VerificationCodeSender => ({

@@ -10,7 +10,7 @@ import { hasVerifiedAddress } from '../../domain/recipient.ts';
 import { webhookHeaders, webhookMessageId } from '../../domain/standard-webhooks.ts';
 import type { RecipientStore } from '../../ports.ts';
 import type { WebhookSender } from '../../adapters/webhook-sender.ts';
-import { TemplateRenderError } from '../../templates/render.ts';
+import { TemplateRenderError } from '../../templates/render-error.ts';
 import { sectionFor } from '../../templates/section.ts';
 import type { DeliveryChannel } from '../channel.ts';
 

@@ -196,6 +196,17 @@ describe('configuration', () => {
     expect((error as ConfigError).message).toContain(variable);
   });
 
+  it('says in words what is wrong with a variable (zod/mini with its English messages), not only which', () => {
+    // Act
+    const error = errorOf(() => retryPolicyConfig({ HERALD_RETRY_JITTER: '1.5', HERALD_RETRY_MAX_RETRIES: '2.5' }));
+
+    // Assess
+    const message = (error as ConfigError).message;
+    expect(message).toMatch(/HERALD_RETRY_JITTER: Too big: expected number to be <=1/);
+    expect(message).toMatch(/HERALD_RETRY_MAX_RETRIES: Invalid input: expected int/);
+    expect(message).not.toContain('Invalid input;');
+  });
+
   it.each([
     ['HERALD_LEASE_SECONDS', () => deliveryConfig({ HERALD_EMAIL_FROM: 'h@example.com', HERALD_WS_CALLBACK_URL: 'https://ws.example.com', HERALD_LEASE_SECONDS: '' })],
     ['HERALD_RETRY_MAX_RETRIES', () => retryPolicyConfig({ HERALD_RETRY_MAX_RETRIES: ' ' })],

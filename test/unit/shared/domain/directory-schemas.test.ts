@@ -3,11 +3,11 @@ import {
   batchRecipientsBodySchema,
   listInboxQuerySchema,
   listRecipientsQuerySchema,
-  markReadMessageSchema,
   maxBatchRecipients,
   putRecipientBodySchema,
   updateMeBodySchema,
 } from '../../../../shared/domain/schemas.ts';
+import { markReadMessageSchema } from '../../../../shared/domain/socket-messages.ts';
 import { ValidationError } from '../../../../shared/errors.ts';
 import { parseWith } from '../../../../shared/http/request.ts';
 

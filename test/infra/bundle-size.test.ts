@@ -1,0 +1,63 @@
+/**
+ * Issue 8's bundle budget: every function's bundle, as the CDK builds it (HeraldFunction's esbuild
+ * options, through the bench's own bundling), is at most 300 KB, source map apart (the map is a
+ * separate file, read only when a stack trace is printed). Size is deterministic, so it is asserted;
+ * init time is printed by `npm run bench -- bundles`, never asserted.
+ *
+ * The functions that cannot meet the target yet have a recorded ceiling instead, so they cannot grow
+ * unnoticed; a function that meets the target must leave that list.
+ */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functions } from '../../lib/app-description.ts';
+import { bundleFunctions, sizeTargetBytes } from '../../scripts/bench/bundles.ts';
+
+const kb = 1024;
+
+/**
+ * Over the 300 KB target today, each with the ceiling it must stay under and why. The AWS SDK
+ * clients alone (bundled: lib/constructs/herald-function.ts) weigh ~210 KB for DynamoDB and
+ * 15-35 KB for each further client.
+ */
+const overTarget: Readonly<Record<string, { readonly ceilingBytes: number; readonly why: string }>> = {
+  api: { ceilingBytes: 990 * kb, why: 'every route: seven SDK clients, zod classic with the OpenAPI schemas, liquidjs, Temporal, croner, the idempotency utility' },
+  deliver: { ceilingBytes: 680 * kb, why: 'the delivery engine: six SDK clients (~330 KB with the shared core), liquidjs, Temporal' },
+  'broadcast-deliver': { ceilingBytes: 680 * kb, why: 'the delivery engine, as deliver' },
+  fanout: { ceilingBytes: 660 * kb, why: 'creates notifications and broadcasts: zod classic, liquidjs, Temporal, three SDK clients' },
+  'stuck-retry': { ceilingBytes: 360 * kb, why: 'DynamoDB, SQS and Scheduler clients' },
+  'ws-mark-read': { ceilingBytes: 320 * kb, why: 'DynamoDB and API Gateway Management clients' },
+  'ses-feedback': { ceilingBytes: 320 * kb, why: 'DynamoDB and SQS clients' },
+};
+
+describe('function bundle sizes (issue 8)', () => {
+  let scratch: string;
+  let sizes: ReadonlyMap<string, number>;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'herald-bundle-size-'));
+    const built = bundleFunctions(join(scratch, 'cdk.out'));
+    sizes = new Map(await Promise.all(built.map(async (bundle): Promise<[string, number]> => [bundle.name, (await stat(bundle.file)).size])));
+  }, 180_000);
+
+  afterAll(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('bundles every function of the description', () => {
+    expect([...sizes.keys()].sort()).toEqual(functions.map((definition) => definition.name).sort());
+  });
+
+  it('keeps every bundle at most 300 KB, or under the ceiling recorded for a function not there yet', () => {
+    const over = [...sizes]
+      .filter(([name, bytes]) => bytes > (overTarget[name]?.ceilingBytes ?? sizeTargetBytes))
+      .map(([name, bytes]) => `${name}: ${(bytes / kb).toFixed(1)} KB`);
+    expect(over).toEqual([]);
+  });
+
+  it('lists as over the target only functions that still are', () => {
+    const met = Object.keys(overTarget).filter((name) => (sizes.get(name) ?? 0) <= sizeTargetBytes);
+    expect(met).toEqual([]);
+  });
+});
