@@ -22,9 +22,12 @@ const kb = 1024;
  * 15-35 KB for each further client.
  */
 const overTarget: Readonly<Record<string, { readonly ceilingBytes: number; readonly why: string }>> = {
-  api: { ceilingBytes: 990 * kb, why: 'every route: seven SDK clients, zod classic with the OpenAPI schemas, liquidjs, Temporal, croner, the idempotency utility' },
-  deliver: { ceilingBytes: 680 * kb, why: 'the delivery engine: six SDK clients (~330 KB with the shared core), liquidjs, Temporal' },
-  'broadcast-deliver': { ceilingBytes: 680 * kb, why: 'the delivery engine, as deliver' },
+  api: { ceilingBytes: 1150 * kb, why: 'every route: eight SDK clients, zod classic with the OpenAPI schemas, liquidjs, Temporal, croner, the idempotency utility, web-push (VAPID keys)' },
+  deliver: {
+    ceilingBytes: 830 * kb,
+    why: 'the delivery engine: seven SDK clients (~370 KB with the shared core, SNS for mobile push and SMS among them), liquidjs, Temporal, web-push (~100 KB with bn.js and asn1.js)',
+  },
+  'broadcast-deliver': { ceilingBytes: 830 * kb, why: 'the delivery engine, as deliver' },
   fanout: { ceilingBytes: 660 * kb, why: 'creates notifications and broadcasts: zod classic, liquidjs, Temporal, three SDK clients' },
   'stuck-retry': { ceilingBytes: 360 * kb, why: 'DynamoDB, SQS and Scheduler clients' },
   'ws-mark-read': { ceilingBytes: 320 * kb, why: 'DynamoDB and API Gateway Management clients' },
