@@ -112,7 +112,7 @@ interface World {
   readonly sockets: FakeSocketPoster;
   /** When (epoch ms) each email was handed to the mailer. */
   readonly sendTimes: number[];
-  worker(options?: { budgets?: RateBudgets; sms?: SmsSender }): Worker;
+  worker(options?: { budgets?: RateBudgets; sms?: SmsSender; sleep?: (ms: number) => Promise<void> }): Worker;
   /** A pending notification due now, written to the table. */
   create(overrides?: Partial<Notification>): Promise<Notification>;
   refOf(n: Notification): UnitRef;
@@ -150,7 +150,7 @@ async function aWorld(start = '2030-01-01T12:00:00.000Z'): Promise<World> {
         broadcasts,
         clock,
         settings: { leaseSeconds: 60, retry: { ...defaultRetryPolicy, jitter: 0 }, holdMs: 2_000 },
-        sleep,
+        sleep: options.sleep ?? sleep,
       };
       return { store, budgets, deliver: (...refs) => deliverUnits(deps, refs, { deadline: new Date(clock.now().getTime() + 10_000) }) };
     },
@@ -658,6 +658,35 @@ describe('send-rate budgets', () => {
     expect(again).toEqual({ kind: 'done', status: 'sent' });
     expect(texted).toEqual([(second + 1) * 1000 + 700]);
     expect(await usedIn(`sns-sms#all#${second + 1}`)).toBe(1);
+  });
+
+  it('waits again when its sleep wakes before the second it reserved, sending nothing early', async () => {
+    // Prepare: 1 email a second, 2 emails: the second waits for the next second; the first sleep
+    // wakes 300 ms early, as a timer set on a busy event loop does
+    const world = await aWorld('2030-01-01T18:00:00.500Z');
+    const refs = await emails(world, 2);
+    const second = Math.floor(world.clock.now().getTime() / 1000);
+    let early = true;
+    const sleeps: number[] = [];
+    const sleep = async (ms: number): Promise<void> => {
+      sleeps.push(ms);
+      world.clock.advanceSeconds((early ? ms - 300 : ms) / 1000);
+      early = false;
+    };
+
+    // Act
+    const outcomes = await world.worker({ budgets: { ses: { perSecond: 1 } }, sleep }).deliver(...refs);
+
+    // Assess
+    expect([...outcomes.values()]).toEqual([
+      { kind: 'done', status: 'sent' },
+      { kind: 'done', status: 'sent' },
+    ]);
+    // The second e-mail's sleep of 500 ms woke 300 ms short; it slept the rest, and sent at its second's start.
+    expect(sleeps).toEqual([500, 300]);
+    expect(world.sendTimes).toHaveLength(2);
+    expect(world.sendTimes[0]).toBeLessThan((second + 1) * 1000);
+    expect(world.sendTimes[1]).toBe((second + 1) * 1000);
   });
 
   it('learns how full a slot another worker filled from the refusal, and sends in the next second without asking again', async () => {
