@@ -448,9 +448,11 @@ async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt: numbe
     log.error('Delivery failed: the recipient left the directory', { error });
     return { entry: { unit, token: w.token, deliveries: {}, forget: [], settlement: { kind: 'fail', error } }, work: w, recount: false };
   }
-  const wait = slot.sendAt - deps.clock.now().getTime();
-  if (wait > 0) await sleep(wait);
+  await sleepUntil(deps.clock, slot.sendAt, sleep);
   const now = deps.clock.now();
+  // Its turn came after the second it reserved (a late claim, a slow machine): none of its
+  // channels goes now, so the inbox and the frame do not run ahead of a budgeted send planned again.
+  if (slot.reserved !== undefined && now.getTime() >= slot.reserved.until) return replanned(deps, w, slot.reserved, attempts, now);
   const context: RecipientContext = { tenantId: unit.tenantId, recipient, live, now };
   const content = await renderedFor(unit, w, recipient);
   const inboxUnrenderable = content.rendered !== undefined && content.rendered.channels.inbox === undefined;
@@ -523,6 +525,32 @@ async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt: numbe
     ...(announced !== undefined ? { announced } : {}),
     recount: false,
   };
+}
+
+/** Most sleeps it takes to reach an instant (a sleep that returns at once, as a test's may, does not loop forever). */
+const maxSleeps = 10;
+
+/**
+ * Sleeps until the clock reads `at` (epoch ms), again if it woke early: Node's timers count from
+ * the event loop's cached time, which on a busy loop lags the clock, so a timer can fire before its
+ * instant by as long as the tick that set it ran; a send woken then would land in the second
+ * before the one it reserved.
+ */
+async function sleepUntil(clock: Clock, at: number, sleep: (ms: number) => Promise<void>): Promise<void> {
+  for (let i = 0, wait = at - clock.now().getTime(); wait > 0 && i < maxSleeps; i++, wait = at - clock.now().getTime()) await sleep(wait);
+}
+
+/**
+ * The entry of a unit whose reserved second passed before any of its channels went: nothing is
+ * recorded but the removal of its intents, and it is released at once, its attempt handed back.
+ */
+function replanned(deps: EngineDeps, w: Work, reserved: ReservedSlot, attempts: number, now: Date): Prepared {
+  const { unit } = w;
+  const intents = [...w.steps].filter(([name, step]) => step.kind === 'deliver' && deps.channels[name].kind === 'send').map(([name]) => name);
+  const error = `its send-budget second ended at ${new Date(reserved.until).toISOString()} before it could be sent`;
+  logFor(unit).info('Delivery held back: its budget second passed before its turn; planned again without spending an attempt', { error });
+  const settlement = settle(unit.channels, unit.deliveries, [{ kind: 'replan', error }], attempts, deps.settings.retry, now);
+  return { entry: { unit, token: w.token, deliveries: {}, forget: intents, settlement }, work: w, recount: false };
 }
 
 /** `context` with the check of the second `channel`'s budget reserved, when it reserved one. */

@@ -30,7 +30,7 @@ import type { Notification } from '../../../../shared/domain/notification.ts';
 import type { RateBudgets } from '../../../../shared/domain/rate-budget.ts';
 import { defaultRetryPolicy } from '../../../../shared/domain/retry-policy.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
-import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult } from '../../../../shared/ports.ts';
+import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, SmsSender } from '../../../../shared/ports.ts';
 import { cleanupSweep } from '../../../../shared/use-cases/cleanup-sweep.ts';
 import { stuckRetrySweep } from '../../../../shared/use-cases/stuck-retry-sweep.ts';
 import { FakeClock, FakeDeliveryEnqueuer, FakeMailer, FakeSocketPoster } from '../../fakes/index.ts';
@@ -113,7 +113,7 @@ interface World {
   readonly sockets: FakeSocketPoster;
   /** When (epoch ms) each email was handed to the mailer. */
   readonly sendTimes: number[];
-  worker(options?: { budgets?: RateBudgets }): Worker;
+  worker(options?: { budgets?: RateBudgets; sms?: SmsSender; sleep?: (ms: number) => Promise<void> }): Worker;
   /** A pending notification due now, written to the table. */
   create(overrides?: Partial<Notification>): Promise<Notification>;
   refOf(n: Notification): UnitRef;
@@ -145,13 +145,13 @@ async function aWorld(start = '2030-01-01T12:00:00.000Z'): Promise<World> {
       const store = new RacingDeliveryStore(dynamo.documentClient, () => tables, { sentRetentionDays: 90, rowRetentionDays: 90, budgets });
       const deps: EngineDeps = {
         store,
-        channels: createChannels({ mailer, sockets, live }),
+        channels: createChannels({ mailer, sockets, live, ...(options.sms ? { sms: options.sms } : {}) }),
         live,
         sockets,
         broadcasts,
         clock,
         settings: { leaseSeconds: 60, retry: { ...defaultRetryPolicy, jitter: 0 }, holdMs: 2_000 },
-        sleep,
+        sleep: options.sleep ?? sleep,
       };
       return { store, budgets, deliver: (...refs) => deliverUnits(deps, refs, { deadline: new Date(clock.now().getTime() + 10_000) }) };
     },
@@ -669,18 +669,82 @@ describe('send-rate budgets', () => {
     // Act
     const late = await outcomeOf(worker, world.refOf(n));
     const afterLate = await notifications.get(world.tenantId, n.id);
+    const inboxAfterLate = await inbox.list(world.tenantId, 'bob');
     const again = await outcomeOf(worker, world.refOf(n));
 
-    // Assess: nothing went to SES in the reserved second's successor on its reservation; the inbox
-    // was not held back, the attempt was handed back, and the e-mail went out on a new reservation
+    // Assess: nothing of the unit went on its old reservation, not even its inbox item; the attempt
+    // was handed back, and it all went out on a new reservation
     expect(late).toMatchObject({ kind: 'later', at: (second + 1) * 1000 + 800, cause: 'retry' });
-    expect(afterLate).toMatchObject({ status: 'pending', attempts: 0, deliveries: { inbox: { status: 'sent' } } });
-    expect(afterLate?.deliveries.email).toBeUndefined();
+    expect(afterLate).toMatchObject({ status: 'pending', attempts: 0, deliveries: {} });
+    expect(inboxAfterLate).toEqual([]);
     expect(again).toEqual({ kind: 'done', status: 'sent' });
     expect(world.sendTimes).toEqual([(second + 1) * 1000 + 800]);
     // The first reservation is spent for nothing (conservative); the send counts in its own second.
     expect(await usedIn(`ses#all#${second}`)).toBe(1);
     expect(await usedIn(`ses#all#${second + 1}`)).toBe(1);
+  });
+
+  it('does not text when the reserved second ends during the opt-out check, and texts on a new reservation', async () => {
+    // Prepare: 2 texts a second; the first opt-out check takes 1.5 s, then SNS is quick again
+    const world = await aWorld('2030-01-01T17:00:00.200Z');
+    await recipients.put(aRecipient({ tenantId: world.tenantId, id: 'tess', phone: '+14155550100' }));
+    const n = await world.create({ recipientId: 'tess', channels: ['inbox', 'sms'] });
+    const second = Math.floor(world.clock.now().getTime() / 1000);
+    const texted: number[] = [];
+    let slowCheck = true;
+    const sms: SmsSender = {
+      async send(_phone, _text, options) {
+        if (slowCheck) world.clock.advanceSeconds(1.5);
+        slowCheck = false;
+        options?.beforePublish?.();
+        texted.push(world.clock.now().getTime());
+        return { messageId: 'm-1' };
+      },
+    };
+    const worker = world.worker({ budgets: { 'sns-sms': { perSecond: 2 } }, sms });
+
+    // Act
+    const late = await outcomeOf(worker, world.refOf(n));
+    const afterLate = await notifications.get(world.tenantId, n.id);
+    const again = await outcomeOf(worker, world.refOf(n));
+
+    // Assess: the text waited for a new reservation, its attempt handed back; the inbox, already
+    // written, stays as it is when a provider throttles
+    expect(late).toMatchObject({ kind: 'later', cause: 'retry', reason: expect.stringContaining('send-budget second ended') });
+    expect(afterLate).toMatchObject({ status: 'pending', attempts: 0, deliveries: { inbox: { status: 'sent' } } });
+    expect(afterLate?.deliveries.sms).toBeUndefined();
+    expect(again).toEqual({ kind: 'done', status: 'sent' });
+    expect(texted).toEqual([(second + 1) * 1000 + 700]);
+    expect(await usedIn(`sns-sms#all#${second + 1}`)).toBe(1);
+  });
+
+  it('waits again when its sleep wakes before the second it reserved, sending nothing early', async () => {
+    // Prepare: 1 email a second, 2 emails: the second waits for the next second; the first sleep
+    // wakes 300 ms early, as a timer set on a busy event loop does
+    const world = await aWorld('2030-01-01T18:00:00.500Z');
+    const refs = await emails(world, 2);
+    const second = Math.floor(world.clock.now().getTime() / 1000);
+    let early = true;
+    const sleeps: number[] = [];
+    const sleep = async (ms: number): Promise<void> => {
+      sleeps.push(ms);
+      world.clock.advanceSeconds((early ? ms - 300 : ms) / 1000);
+      early = false;
+    };
+
+    // Act
+    const outcomes = await world.worker({ budgets: { ses: { perSecond: 1 } }, sleep }).deliver(...refs);
+
+    // Assess
+    expect([...outcomes.values()]).toEqual([
+      { kind: 'done', status: 'sent' },
+      { kind: 'done', status: 'sent' },
+    ]);
+    // The second e-mail's sleep of 500 ms woke 300 ms short; it slept the rest, and sent at its second's start.
+    expect(sleeps).toEqual([500, 300]);
+    expect(world.sendTimes).toHaveLength(2);
+    expect(world.sendTimes[0]).toBeLessThan((second + 1) * 1000);
+    expect(world.sendTimes[1]).toBe((second + 1) * 1000);
   });
 
   it('learns how full a slot another worker filled from the refusal, and sends in the next second without asking again', async () => {
