@@ -48,7 +48,13 @@ describe('SendBudgets.plan', () => {
     const plan = budgets.plan(requests(3), now);
 
     // Assess
-    expect(plan).toEqual({ sendAt: new Map([['u0', now.getTime()], ['u1', now.getTime()], ['u2', now.getTime()]]), reserved: new Map(), deferred: new Map(), reservations: [] });
+    expect(plan).toEqual({
+      sendAt: new Map([['u0', now.getTime()], ['u1', now.getTime()], ['u2', now.getTime()]]),
+      reserved: new Map(),
+      spends: new Map(),
+      deferred: new Map(),
+      reservations: [],
+    });
   });
 
   it('reserves nothing for a unit that calls no budgeted provider', () => {
@@ -70,16 +76,30 @@ describe('SendBudgets.plan', () => {
     // Act
     const plan = budgets.plan(requests(5), now);
 
-    // Assess
+    // Assess: no tenant share is set, so only the slots of all tenants are spent
     expect([...plan.sendAt.values()]).toEqual([now.getTime(), now.getTime(), (s + 1) * 1000, (s + 1) * 1000, (s + 2) * 1000]);
     expect(plan.reservations).toEqual([
       { pk: `ses#all#${s}`, n: 2, capacity: 2 },
-      { pk: `ses#t:acme#${s}`, n: 2, capacity: 2 },
       { pk: `ses#all#${s + 1}`, n: 2, capacity: 2 },
-      { pk: `ses#t:acme#${s + 1}`, n: 2, capacity: 2 },
       { pk: `ses#all#${s + 2}`, n: 1, capacity: 2 },
-      { pk: `ses#t:acme#${s + 2}`, n: 1, capacity: 2 },
     ]);
+    expect(plan.spends.get('u4')).toEqual([`ses#all#${s + 2}`]);
+  });
+
+  it.each([
+    ['below the budget', 1, 2],
+    ['equal to the budget', 2, 1],
+    ['above the budget', 5, 1],
+  ])('spends a tenant slot only when the tenant share is below the budget: a share %s (%i of 2) → %i slot item(s) a send', (_what, tenantPerSecond, items) => {
+    // Prepare: a tenant's count never exceeds all tenants' count, so a share as large as the budget never binds
+    const budgets = new SendBudgets(() => ({ ses: { perSecond: 2, tenantPerSecond } }));
+
+    // Act
+    const plan = budgets.plan(requests(1), now);
+
+    // Assess
+    expect(plan.spends.get('u0')).toHaveLength(items);
+    expect(plan.reservations).toHaveLength(items);
   });
 
   it('tells each placed unit the end of the second it reserved, and the budgeted providers it covers', () => {
@@ -145,7 +165,7 @@ describe('SendBudgets.plan', () => {
 
   it('keeps what a refusal taught: a slot found full, or found holding a count', () => {
     // Prepare
-    const budgets = new SendBudgets(() => ({ ses: { perSecond: 3 } }));
+    const budgets = new SendBudgets(() => ({ ses: { perSecond: 3, tenantPerSecond: 2 } }));
     const [all, tenant] = budgets.plan(requests(1), now).reservations;
     if (!all || !tenant) throw new Error('no reservation');
     budgets.learn(all, 2);
