@@ -218,6 +218,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
     const spendsOf = (keys: Iterable<string>): string[] => [...keys].flatMap((key) => placed.get(key)?.spends ?? []);
     let remaining = [...requests];
     let outcomeUnknown = false;
+    const started = performance.now();
     try {
       for (let round = 0; remaining.length > 0; round++) {
         if (round === claimRounds) {
@@ -226,9 +227,12 @@ export class DynamoDeliveryStore implements DeliveryStore {
           for (const request of remaining) deferred.set(unitKey(request.unit.ref), now.getTime() + 1_000 + Math.floor(Math.random() * 1_000));
           break;
         }
+        // A later round plans from the instant it starts, not the batch's: the rounds before it
+        // (refusals by other workers' claims) may have taken a good part of a second.
+        const planAt = round === 0 ? now : new Date(now.getTime() + (performance.now() - started));
         await this.place(
           remaining.filter((r) => !placed.has(unitKey(r.unit.ref))),
-          now,
+          planAt,
           placed,
           deferred,
         );

@@ -13,7 +13,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Provider, RateBudgets } from '../domain/rate-budget.ts';
-import { fitting, slotEnd, slotLookahead, slotOf } from '../domain/rate-budget.ts';
+import { currentSlotMinimumMs, fitting, slotEnd, slotLookahead, slotOf } from '../domain/rate-budget.ts';
 import type { ReservedSlot } from '../domain/rate-budget.ts';
 import { describeError } from '../domain/delivery-errors.ts';
 import { logger } from '../observability/logger.ts';
@@ -86,7 +86,8 @@ export class SendBudgets {
 
   /**
    * Places each unit in the earliest second, from now on, where every bucket its sends spend has
-   * room (by what this worker knows); a unit with no room within the look-ahead is deferred. A
+   * room (by what this worker knows), the current second only while `currentSlotMinimumMs` of it
+   * are left; a unit with no room within the look-ahead is deferred. A
    * placed unit that spends a budget is told the end of its second (`reserved`): it must not send after.
    */
   plan(requests: readonly BudgetRequest[], now: Date): BudgetPlan {
@@ -100,6 +101,7 @@ export class SendBudgets {
       let placed = false;
       for (let slot = current; slot <= current + slotLookahead && !placed; slot++) {
         const buckets = request.providers.flatMap((provider) => this.buckets(provider, request.tenantId, slot));
+        if (slot === current && buckets.length > 0 && slotEnd(slot) - now.getTime() < currentSlotMinimumMs) continue;
         const fits = buckets.every((b) => fitting(b.capacity, (this.known.get(b.pk) ?? 0) + (planned.get(b.pk)?.n ?? 0), 1) === 1);
         if (!fits) continue;
         for (const b of buckets) planned.set(b.pk, { n: (planned.get(b.pk)?.n ?? 0) + 1, capacity: b.capacity });

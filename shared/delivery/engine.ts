@@ -537,6 +537,18 @@ async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt: numbe
   const wait = slot.sendAt - deps.clock.now().getTime();
   if (wait > 0) await sleep(wait);
   const now = deps.clock.now();
+  if (slot.reserved && now.getTime() >= slot.reserved.until) {
+    // Its second ended while it waited its turn (sends run ten units at a time): none of its
+    // channels has started, so the whole unit is planned again, the inbox with its e-mail.
+    const error = `the send-budget second ended at ${new Date(slot.reserved.until).toISOString()} before the unit's sends could start`;
+    log.info('Unit held back: its budget second passed before its sends could start; planned again without spending an attempt', { error });
+    const intents = [...w.steps].filter(([name, step]) => step.kind === 'deliver' && deps.channels[name].kind === 'send').map(([name]) => name);
+    return {
+      entry: { unit, token: w.token, deliveries: {}, forget: intents, settlement: { kind: 'release', error, nextAttemptAt: now.getTime(), refundAttempt: true } },
+      work: w,
+      recount: false,
+    };
+  }
   const context: RecipientContext = { tenantId: unit.tenantId, recipient, live, now };
   const content = renderedFor(unit, w, recipient);
   const inboxUnrenderable = content.rendered !== undefined && content.rendered.channels.inbox === undefined;

@@ -64,5 +64,13 @@ export function fitting(capacity: number, used: number, wanted: number): number 
   return Math.max(0, Math.min(wanted, capacity - used));
 }
 
+/**
+ * A budgeted send is placed in the second under way only while this many ms of it are left (ms):
+ * the claim, the status read and the sends themselves (ten at a time) must all start before it
+ * ends, or the sends are planned again and their reservation wasted. Later, it goes in the next
+ * second, where it has the whole second from its start.
+ */
+export const currentSlotMinimumMs = 500;
+
 /** How many slots ahead a claim looks for room before it defers the rest. */
 export const slotLookahead = 3;

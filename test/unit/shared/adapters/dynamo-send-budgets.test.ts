@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { SendBudgets } from '../../../../shared/adapters/dynamo-send-budgets.ts';
 import type { BudgetRequest } from '../../../../shared/adapters/dynamo-send-budgets.ts';
-import { fitting, isSlotOver, slotLookahead, slotOf } from '../../../../shared/domain/rate-budget.ts';
+import { currentSlotMinimumMs, fitting, isSlotOver, slotLookahead, slotOf } from '../../../../shared/domain/rate-budget.ts';
 import type { RateBudgets } from '../../../../shared/domain/rate-budget.ts';
 
 const now = new Date('2030-01-01T12:00:00.250Z');
@@ -118,6 +118,20 @@ describe('SendBudgets.plan', () => {
         ['u2', { until: (s + 2) * 1000, providers: ['ses'] }],
       ]),
     );
+  });
+
+  it('places a budgeted send in the next second once less than the minimum of the current one is left, and a send with no budget at once', () => {
+    // Prepare: 1 email a second; 400 ms of this second left
+    const budgets = new SendBudgets(() => ({ ses: { perSecond: 1 } }));
+    const late = new Date(s * 1000 + 1000 - (currentSlotMinimumMs - 100));
+
+    // Act
+    const plan = budgets.plan([...requests(1), { key: 'inbox-only', tenantId: 'acme', providers: [] }], late);
+
+    // Assess
+    expect(plan.sendAt.get('u0')).toBe((s + 1) * 1000);
+    expect(plan.reserved.get('u0')).toEqual({ until: (s + 2) * 1000, providers: ['ses'] });
+    expect(plan.sendAt.get('inbox-only')).toBe(late.getTime());
   });
 
   it('defers what does not fit within the look-ahead to the second after it', () => {
