@@ -3,8 +3,8 @@
  * concurrent worker. A budget is kept in one-second slots: a claim that is about to send `n`
  * messages through a provider first adds `n` to the current slot of the provider's counter (and
  * of the tenant's), on the condition that the slot stays within its capacity; what does not fit
- * waits for a later slot. No AWS here: the delivery store keeps the slots (a conditional `ADD` in
- * the claim's own transaction).
+ * waits for a later slot. No AWS here: the delivery store keeps the slots (a plain conditional
+ * `ADD` before the claim, never inside a transaction: shared/adapters/dynamo-send-budgets.ts).
  *
  * A reservation holds only for its own second: a send reserved in second `s` goes out during `s`
  * (or, planned for a later second, from that second's start), never after it. Second `s + 1` may
