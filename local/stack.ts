@@ -105,12 +105,6 @@ export interface LocalStackOptions {
   readonly logFormat?: LogFormat;
   /** The requests a tenant may make per second through the HTTP API (`herald:tenantRequestsPerSecond`); 0: no quota. @default cdk.json's */
   readonly tenantRequestsPerSecond?: number;
-  /**
-   * Let the local DynamoDB cancel a transaction that meets another in progress
-   * (`TransactionConflict`), as AWS does; plain writes that meet one are always refused.
-   * Off by default: see docs/architecture.md for what it shows. @default false
-   */
-  readonly cancelConflictingTransactions?: boolean;
 }
 
 /** The AWS service endpoints of the local stack, for the AWS CLI or SDK. */
@@ -315,7 +309,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region: LOCAL_REGION,
       port: options.dynamodbPort ?? 0,
       ...(options.dataDir ? { path: join(options.dataDir, 'dynamodb') } : {}),
-      ...(options.cancelConflictingTransactions ? { cancelConflictingTransactions: true } : {}),
       faultable,
     });
     stops.push(() => dynamo.stop());

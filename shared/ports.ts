@@ -676,6 +676,13 @@ export interface ClaimRequest {
   readonly providers: readonly Provider[];
 }
 
+/** A claimed row to cancel: the unit as read, the claim's token, and the intents the claim recorded. */
+export interface WithdrawnClaim {
+  readonly unit: DeliveryUnit;
+  readonly token: string;
+  readonly intents: readonly Channel[];
+}
+
 export interface ClaimResult {
   /**
    * Units claimed, by key, with when (epoch ms) their provider sends may start and, for a unit
@@ -683,7 +690,7 @@ export interface ClaimResult {
    * second ends, or not at all (shared/domain/rate-budget.ts).
    */
   readonly claimed: ReadonlyMap<string, { readonly sendAt: number; readonly reserved?: ReservedSlot }>;
-  /** Units someone else changed since they were read (a cancel, another worker), or whose broadcast stopped. */
+  /** Units someone else changed since they were read (a cancel, another worker). */
   readonly lost: ReadonlySet<string>;
   /** Units not claimed because a provider's budget is spent: when (epoch ms) to try them again. */
   readonly deferred: ReadonlyMap<string, number>;
@@ -732,6 +739,12 @@ export interface DeliveryStore {
   commit(entries: readonly CommitEntry[], now: Date): Promise<CommitResult>;
   /** Cancels pending units whose broadcast was cancelled; the keys of those it cancelled. */
   cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]>;
+  /**
+   * Cancels rows this worker claimed and then found their broadcast cancelled (nothing was sent
+   * on those claims, their intents are dropped); the keys of those it cancelled (each only while
+   * its claim holds).
+   */
+  withdraw(claims: readonly WithdrawnClaim[], now: Date): Promise<readonly string[]>;
   /**
    * Holds pending units for their recipient's quiet hours (they stay pending, due at `until`), each
    * only if nobody claimed it since it was read; the keys of those it held.

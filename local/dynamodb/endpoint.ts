@@ -47,8 +47,6 @@ export interface DynamoDbEndpointOptions {
   readonly region?: string;
   /** The streams' clock, epoch ms (tests move it to expire iterators and records). @default Date.now */
   readonly now?: () => number;
-  /** Cancel a transaction that meets another in progress, as AWS does (operations.ts). @default false */
-  readonly cancelConflictingTransactions?: boolean;
 }
 
 export interface DynamoDbEndpoint {
@@ -108,7 +106,6 @@ export async function startDynamoDbEndpoint(options: DynamoDbEndpointOptions = {
   const operations = createDynamoDbOperations(store, log, {
     region: options.region ?? 'us-east-1',
     ...(options.now ? { now: options.now } : {}),
-    ...(options.cancelConflictingTransactions ? { cancelConflictingTransactions: true } : {}),
   });
   const nextRequestId = requestIds();
 

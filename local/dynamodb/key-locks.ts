@@ -3,10 +3,11 @@
  * BatchWriteItem, TransactWriteItems) and every read AWS isolates from transactions (GetItem,
  * BatchGetItem, TransactGetItems) holds the locks of the items it touches for its whole run, so
  * nothing lands on an item between a transaction's condition and its effect, and no GetItem sees
- * a transaction half applied. A transaction that meets another waits its turn (where AWS may
- * cancel it with `TransactionConflict`); a PutItem, UpdateItem or DeleteItem of an item that an
- * ongoing transaction holds is refused with `TransactionConflictException`, as on AWS
- * (`heldByTransaction`, operations.ts), since Herald's clients must retry that.
+ * a transaction half applied. As on AWS, a TransactWriteItems that meets another in progress
+ * (`heldByTransaction`) is cancelled with `TransactionConflict` (transact-write-items.ts), and a
+ * PutItem, UpdateItem or DeleteItem of an item that an ongoing transaction holds is refused with
+ * `TransactionConflictException` (operations.ts); Herald's code must retry both. What meets a
+ * plain write or a read holding an item waits its turn.
  */
 
 /**

@@ -52,13 +52,6 @@ export interface DynamoDbOperationsOptions {
   readonly region?: string;
   /** The streams' clock (record times, retention, iterator expiry), epoch ms. @default Date.now */
   readonly now?: () => number;
-  /**
-   * Cancel a TransactWriteItems that meets another in progress on one of its items with
-   * `TransactionConflict`, as AWS does, instead of making it wait its turn. Off by default:
-   * Herald's claims share hot items (a broadcast's cancel marker, the send-budget slots), and with
-   * it on they cancel each other until their retries run out (docs/architecture.md). @default false
-   */
-  readonly cancelConflictingTransactions?: boolean;
 }
 
 /** The operations on items: their table lookups can be answered from the kept descriptions. */
@@ -111,7 +104,7 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
   const locks = new KeyLocks();
   const tables = new TableSchemas(store);
   const streams = new StreamLog({ region: options.region ?? 'us-east-1', ...(options.now ? { now: options.now } : {}) });
-  const transactions: TransactionContext = { store, locks, tables, log, streams, cancelConflicting: options.cancelConflictingTransactions ?? false };
+  const transactions: TransactionContext = { store, locks, tables, log, streams };
 
   async function lockKeys(table: unknown, items: readonly (AttributeMap | undefined)[]): Promise<string[]> {
     const schema = await tables.keySchema(String(table));

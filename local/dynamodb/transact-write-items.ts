@@ -157,7 +157,7 @@ export async function transactWriteItems(context: TransactionContext, request: J
     throw dynaliteDb.validationError(AGGREGATE_SIZE_MESSAGE);
   }
 
-  if (context.cancelConflicting) refuseConflicts(context, actions);
+  refuseConflicts(context, actions);
   const release = await context.locks.acquire(
     actions.flatMap((action) => (action.lockKey ? [action.lockKey] : [])),
     { transaction: true },

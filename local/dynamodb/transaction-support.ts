@@ -21,8 +21,6 @@ export interface TransactionContext {
   readonly log: (line: string) => void;
   /** The tables' streams, which a committed transaction appends its writes to. */
   readonly streams: StreamLog;
-  /** Cancel a TransactWriteItems that meets another in progress (`TransactionConflict`) instead of making it wait. */
-  readonly cancelConflicting?: boolean;
 }
 
 /** One entry of `CancellationReasons`, as AWS sends it. */

@@ -323,6 +323,31 @@ export function rowCancel(unit: DeliveryUnit, now: Date, expiresAt: number, shar
     .build(rowKey(ref.tenantId, ref.broadcastId, ref.recipientId, shards), transitionCondition(transition, rowGuards({ now, seenAttempts: unit.attempts })));
 }
 
+/**
+ * Cancels a row this worker claimed (`token`) and then found its broadcast cancelled: nothing was
+ * sent on the claim, so the intents it recorded (`intents`) are dropped; an intent a dead
+ * predecessor left (`unit` as read, taken over) becomes `unconfirmed`, as `rowCancel` makes it.
+ */
+export function rowWithdraw(unit: DeliveryUnit, token: string, intents: readonly Channel[], now: Date, expiresAt: number, shards = BROADCAST_RECIPIENT_SHARDS): ItemUpdate {
+  const ref = unit.ref as Extract<UnitRef, { kind: 'broadcast' }>;
+  const transition = rowTransitions.withdraw;
+  const unconfirmed = Object.fromEntries(
+    Object.entries(unit.deliveries)
+      .filter(([channel, delivery]) => delivery.status === 'sending' && !intents.includes(channel as Channel))
+      .map(([channel, delivery]) => [channel, { status: 'unconfirmed', at: now.toISOString(), detail: `the broadcast was cancelled after an attempt stopped while sending (${delivery.detail ?? delivery.at})` }]),
+  ) as Partial<Record<Channel, ChannelDelivery>>;
+  return new UpdateBuilder()
+    .set('#tstatus', transition.to)
+    .set('statusKey', rowStatusKey(ref.tenantId, ref.broadcastId, ref.recipientId, 'cancelled', shards))
+    .set('updatedAt', now.toISOString())
+    .set('expiresAt', expiresAt)
+    .deliveries(unconfirmed, intents)
+    // Nothing was attempted on this claim: its attempt is handed back.
+    .setRaw('attempts = attempts - :refund', { ':refund': 1 })
+    .remove('leaseUntil', 'claimToken')
+    .build(rowKey(ref.tenantId, ref.broadcastId, ref.recipientId, shards), transitionCondition(transition, rowGuards({ now, token })));
+}
+
 /** Holds a pending row for its recipient's quiet hours: its next attempt is their end. */
 export function rowHold(unit: DeliveryUnit, hold: QuietHold, now: Date, shards = BROADCAST_RECIPIENT_SHARDS): ItemUpdate {
   const ref = unit.ref as Extract<UnitRef, { kind: 'broadcast' }>;

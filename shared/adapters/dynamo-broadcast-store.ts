@@ -6,15 +6,13 @@
  * - `tenant#broadcast#content`: the message and data, written once.
  * - `tenant#broadcast#audience#n`: slice n of an explicit audience (1,000 ids), written once; an
  *   explicit list of 10,000 ids of 128 characters would not fit the 400 KB item limit.
- * - `tenant#broadcast#cancelled`: written once, by the cancel, in the same transaction as the
- *   broadcast's `cancelled` status. Every claim of a row checks it is absent (dynamo-delivery-store.ts),
- *   so a cancel that came first wins. The claims check this item and not the broadcast item
- *   because the broadcast item is written with plain UpdateItems many times a second (counters
- *   per batch, fan-out pages), and DynamoDB refuses a plain write of an item an ongoing
- *   transaction includes (`TransactionConflictException`, "Transaction conflict handling"): with
- *   the check on the broadcast item, those writes kept meeting claims and ran out of retries.
  *
- * Every other transition is a conditional UpdateItem; counters move with `ADD`, one write per batch.
+ * The broadcast item is in no transaction: it is written with plain UpdateItems many times a second
+ * (counters per batch, fan-out pages), and DynamoDB refuses a plain write of an item an ongoing
+ * transaction includes (`TransactionConflictException`, "Transaction conflict handling"). Every
+ * transition, the cancel included, is a conditional UpdateItem; counters move with `ADD`, one
+ * write per batch. A cancel wins over the rows' claims because each delivery worker reads the
+ * status with a consistent GetItem after its claim committed (shared/delivery/engine.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -31,7 +29,6 @@ import type {
   FanoutPageClaim,
 } from '../ports.ts';
 import { batchDelete, batchPut } from './dynamo-batch.ts';
-import { transactWrite } from './dynamo-transact.ts';
 import { keyPart } from './dynamo-keys.ts';
 import { dataFromAttributes, dataToAttributes, templateFromAttributes, templateToAttributes } from './dynamo-opaque-json.ts';
 
@@ -43,11 +40,6 @@ export function broadcastKey(tenantId: string, id: string): { pk: string } {
 /** The key of a broadcast's content item (its message and data, written once). */
 export function contentKey(tenantId: string, id: string): { pk: string } {
   return { pk: `${keyPart(tenantId)}#${id}#content` };
-}
-
-/** The key of a broadcast's cancel marker: present once the broadcast is cancelled (claims check it is absent). */
-export function cancelledKey(tenantId: string, id: string): { pk: string } {
-  return { pk: `${keyPart(tenantId)}#${id}#cancelled` };
 }
 
 function sliceKey(tenantId: string, id: string, slice: number): { pk: string } {
@@ -205,7 +197,6 @@ export class DynamoBroadcastStore implements BroadcastStore {
     await batchDelete(this.db, this.tableName, [
       broadcastKey(tenantId, id),
       contentKey(tenantId, id),
-      cancelledKey(tenantId, id),
       ...Array.from({ length: slices }, (_, slice) => sliceKey(tenantId, id, slice)),
     ]);
   }
@@ -308,27 +299,20 @@ export class DynamoBroadcastStore implements BroadcastStore {
   }
 
   async cancel(tenantId: string, id: string, at: Date): Promise<Broadcast | undefined> {
-    // The status and the marker the claims check move together (see the module comment).
-    const result = await transactWrite(this.db, [
-      {
-        Update: {
-          TableName: this.tableName,
-          Key: broadcastKey(tenantId, id),
-          UpdateExpression: 'SET #status = :cancelled, cancelledAt = :at',
-          ConditionExpression: '#status IN (:draft, :scheduled, :sending)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':cancelled': 'cancelled',
-            ':draft': 'draft',
-            ':scheduled': 'scheduled',
-            ':sending': 'sending',
-            ':at': at.toISOString(),
-          },
-        },
+    // A plain conditional write: the delivery workers read the status after claiming (the engine's
+    // withdrawal), so nothing needs a transaction with the broadcast item in it.
+    return this.update(tenantId, id, {
+      UpdateExpression: 'SET #status = :cancelled, cancelledAt = :at',
+      ConditionExpression: '#status IN (:draft, :scheduled, :sending)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':cancelled': 'cancelled',
+        ':draft': 'draft',
+        ':scheduled': 'scheduled',
+        ':sending': 'sending',
+        ':at': at.toISOString(),
       },
-      { Put: { TableName: this.tableName, Item: { ...cancelledKey(tenantId, id), cancelledAt: at.toISOString() } } },
-    ]);
-    return result.ok ? this.get(tenantId, id) : undefined;
+    });
   }
 
   async reopen(tenantId: string, id: string, _at: Date): Promise<Broadcast | undefined> {

@@ -1,9 +1,15 @@
 /**
  * The delivery engine's store in DynamoDB: one BatchGetItem reads a batch of units with their
- * recipients, live state and broadcasts; one TransactWriteItems claims them (with their intents,
- * the broadcast's cancel marker checked absent, the providers' send budgets spent); one more records every
- * outcome with the inbox item and its counter and moves each unit on. Conditions come from the
- * domain's state machines (delivery-units.ts).
+ * recipients, live state and broadcasts; the providers' send budgets are reserved with plain
+ * conditional UpdateItems (dynamo-send-budgets.ts); one TransactWriteItems claims the units (with
+ * their intents); one more records every outcome with the inbox item and its counter and moves
+ * each unit on. Conditions come from the domain's state machines (delivery-units.ts).
+ *
+ * No transaction includes an item that many workers write at once (a broadcast's item, a budget
+ * slot): on DynamoDB two transactions that meet on an item cancel each other
+ * (`TransactionConflict`), so such an item would cancel claims by the hundred. A claim's
+ * transaction holds only its own units' items; a commit's, the units, their recipients' inbox
+ * items and unread counters, which only deliveries to that one recipient share.
  *
  * A transaction is all or nothing, so when one unit's condition fails the others are written
  * again without it: the cancellation reasons say, action by action, what failed (AWS returns
@@ -18,8 +24,8 @@ import { unitKey } from '../domain/delivery.ts';
 import type { DeliveryUnit, LiveState, QuietHold, UnitRef } from '../domain/delivery.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import type { TenantSettings } from '../domain/tenant-settings.ts';
-import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits } from '../ports.ts';
-import { broadcastFromItem, broadcastKey, cancelledKey, contentFromItem, contentKey } from './dynamo-broadcast-store.ts';
+import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits, WithdrawnClaim } from '../ports.ts';
+import { broadcastFromItem, broadcastKey, contentFromItem, contentKey } from './dynamo-broadcast-store.ts';
 import { batchGetAcross } from './dynamo-batch.ts';
 import type { TableKey } from './dynamo-batch.ts';
 import { inboxItemAttributes, inboxPartition } from './dynamo-inbox-store.ts';
@@ -27,9 +33,9 @@ import { liveKey, liveStateFromItem } from './dynamo-live-state-store.ts';
 import { notificationKey } from './dynamo-notification-store.ts';
 import { recipientFromItem, recipientKey } from './dynamo-recipient-store.ts';
 import { isTenantSettingsItem, tenantSettingsFromItem, tenantSettingsKey } from './dynamo-tenant-settings-store.ts';
-import type { Reservation, SendBudgets } from './dynamo-send-budgets.ts';
+import type { SendBudgets } from './dynamo-send-budgets.ts';
 import type { ReservedSlot } from '../domain/rate-budget.ts';
-import { notificationClaim, notificationCommit, notificationHold, notificationUnit, rowCancel, rowClaim, rowCommit, rowHold, rowKey, rowUnit } from './delivery-units.ts';
+import { notificationClaim, notificationCommit, notificationHold, notificationUnit, rowCancel, rowClaim, rowCommit, rowHold, rowKey, rowUnit, rowWithdraw } from './delivery-units.ts';
 import type { ItemUpdate } from './delivery-units.ts';
 
 /** The physical names of the tables the engine touches. */
@@ -63,8 +69,6 @@ const conflictRetries = 5;
 /** The role of each action of a transaction, so that its cancellation reason can be read. */
 type ActionRole =
   | { readonly kind: 'unit'; readonly key: string }
-  | { readonly kind: 'broadcast'; readonly broadcast: string }
-  | { readonly kind: 'budget'; readonly reservation: Reservation }
   | { readonly kind: 'recipient' | 'inbox' | 'counter'; readonly key: string };
 
 /** What a transaction came to: written, or cancelled with one reason (and old item) per action. */
@@ -185,7 +189,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
     const claimed = new Map<string, { sendAt: number; reserved?: ReservedSlot }>();
     const lost = new Set<string>();
     const deferred = new Map<string, number>();
-    // Chunks that fit one transaction: the units, one check per broadcast, the budget slots.
+    // Small transactions: one unit changed by someone else sends the rest of its chunk round again.
     const chunkSize = 40;
     const chunks: ClaimRequest[][] = [];
     for (let start = 0; start < requests.length; start += chunkSize) chunks.push(requests.slice(start, start + chunkSize));
@@ -193,6 +197,13 @@ export class DynamoDeliveryStore implements DeliveryStore {
     return { claimed, lost, deferred };
   }
 
+  /**
+   * Claims one chunk. Each unit first gets room in its providers' budgets (`SendBudgets.reserve`:
+   * plain conditional UpdateItems of the slot items, never inside a transaction), then one
+   * transaction claims the units that have it. What a unit reserved and did not use (it was lost to
+   * another worker, or deferred) is given back; a claim whose outcome is unknown (it threw with
+   * anything but a cancellation) keeps its reservations, which errs on the slow side.
+   */
   private async claimChunk(
     requests: readonly ClaimRequest[],
     now: Date,
@@ -201,87 +212,106 @@ export class DynamoDeliveryStore implements DeliveryStore {
     deferred: Map<string, number>,
   ): Promise<void> {
     const t = this.tables();
+    const budgets = this.options.budgets;
+    /** Units with their room reserved: when they may send, and the slot items they hold a send in. */
+    const placed = new Map<string, { sendAt: number; reserved?: ReservedSlot; spends: readonly string[] }>();
+    const spendsOf = (keys: Iterable<string>): string[] => [...keys].flatMap((key) => placed.get(key)?.spends ?? []);
     let remaining = [...requests];
-    for (let round = 0; remaining.length > 0; round++) {
-      if (round === claimRounds) {
-        // Other workers keep taking the room this one plans for: these wait for a later slot,
-        // unclaimed, rather than fail their message (a budget shared by many is no error).
-        for (const request of remaining) deferred.set(unitKey(request.unit.ref), now.getTime() + 1_000 + Math.floor(Math.random() * 1_000));
-        return;
-      }
-      const plan = this.options.budgets.plan(
-        remaining.map((r) => ({ key: unitKey(r.unit.ref), tenantId: r.unit.tenantId, providers: r.providers })),
-        now,
-      );
-      for (const [key, at] of plan.deferred) deferred.set(key, at);
-      remaining = remaining.filter((r) => !plan.deferred.has(unitKey(r.unit.ref)));
-      if (remaining.length === 0) return;
-      const actions: TransactItem[] = [];
-      const roles: ActionRole[] = [];
-      const checked = new Set<string>();
-      for (const request of remaining) {
-        const key = unitKey(request.unit.ref);
-        const write = { token: request.token, leaseUntil: request.leaseUntil, intents: request.intents, intent: request.intent, takeover: request.takeover };
-        if (request.unit.ref.kind === 'notification') {
-          actions.push({ Update: { TableName: t.notifications, ...notificationClaim(request.unit, write, now) } });
-        } else {
-          actions.push({ Update: { TableName: t.broadcastRecipients, ...rowClaim(request.unit, write, now, this.options.rowShards) } });
-          const broadcast = recipientKeyOf(request.unit.tenantId, request.unit.ref.broadcastId);
-          if (!checked.has(broadcast)) {
-            // A cancel that came first wins: no row of a cancelled broadcast is claimed. The check
-            // is on the cancel marker, not on the broadcast item, which plain writes (counters,
-            // fan-out) update many times a second and would then keep meeting this transaction.
-            checked.add(broadcast);
-            actions.push({
-              ConditionCheck: {
-                TableName: t.broadcasts,
-                Key: cancelledKey(request.unit.tenantId, request.unit.ref.broadcastId),
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            });
-            roles.push({ kind: 'unit', key });
-            roles.push({ kind: 'broadcast', broadcast });
-            continue;
+    let outcomeUnknown = false;
+    const started = performance.now();
+    try {
+      for (let round = 0; remaining.length > 0; round++) {
+        if (round === claimRounds) {
+          // Other workers keep taking the room this one plans for, or the units: these wait for a
+          // later slot, unclaimed, rather than fail their message (a budget shared by many is no error).
+          for (const request of remaining) deferred.set(unitKey(request.unit.ref), now.getTime() + 1_000 + Math.floor(Math.random() * 1_000));
+          break;
+        }
+        // A later round plans from the instant it starts, not the batch's: the rounds before it
+        // (refusals by other workers' claims) may have taken a good part of a second.
+        const planAt = round === 0 ? now : new Date(now.getTime() + (performance.now() - started));
+        await this.place(
+          remaining.filter((r) => !placed.has(unitKey(r.unit.ref))),
+          planAt,
+          placed,
+          deferred,
+        );
+        remaining = remaining.filter((r) => !deferred.has(unitKey(r.unit.ref)));
+        const ready = remaining.filter((r) => placed.has(unitKey(r.unit.ref)));
+        if (ready.length === 0) continue;
+        const actions: TransactItem[] = ready.map((request) => {
+          const write = { token: request.token, leaseUntil: request.leaseUntil, intents: request.intents, intent: request.intent, takeover: request.takeover };
+          return request.unit.ref.kind === 'notification'
+            ? { Update: { TableName: t.notifications, ...notificationClaim(request.unit, write, now) } }
+            : { Update: { TableName: t.broadcastRecipients, ...rowClaim(request.unit, write, now, this.options.rowShards) } };
+        });
+        let outcome: TransactOutcome;
+        try {
+          outcome = await this.transact(actions);
+        } catch (error) {
+          // A cancelled transaction wrote nothing; anything else may have written it.
+          outcomeUnknown = !(error instanceof TransactionCanceledException);
+          throw error;
+        }
+        if (outcome.ok) {
+          for (const request of ready) {
+            const key = unitKey(request.unit.ref);
+            const { sendAt, reserved } = placed.get(key) ?? { sendAt: now.getTime() };
+            claimed.set(key, { sendAt, ...(reserved ? { reserved } : {}) });
+            placed.delete(key);
           }
+          remaining = remaining.filter((r) => !claimed.has(unitKey(r.unit.ref)));
+          continue;
         }
-        roles.push({ kind: 'unit', key });
+        // A unit someone else changed is lost; the others (a TransactionConflict, or `None`) are tried again.
+        const refused = ready.filter((_, index) => outcome.reasons[index]?.code === 'ConditionalCheckFailed').map((r) => unitKey(r.unit.ref));
+        for (const key of refused) lost.add(key);
+        await budgets.giveBack(this.db, t.rateLimits, spendsOf(refused));
+        for (const key of refused) placed.delete(key);
+        remaining = remaining.filter((r) => !lost.has(unitKey(r.unit.ref)));
       }
-      for (const reservation of plan.reservations) {
-        actions.push({ Update: { TableName: t.rateLimits, ...this.options.budgets.update(reservation) } });
-        roles.push({ kind: 'budget', reservation });
-      }
-      if (actions.length > maxActions && remaining.length > 1) {
-        // Many tenants or broadcasts in one chunk: claim it in two halves.
-        const half = Math.ceil(remaining.length / 2);
-        await this.claimChunk(remaining.slice(0, half), now, claimed, lost, deferred);
-        await this.claimChunk(remaining.slice(half), now, claimed, lost, deferred);
-        return;
-      }
-      const outcome = await this.transact(actions);
-      if (outcome.ok) {
-        this.options.budgets.reserved(plan.reservations);
-        for (const request of remaining) {
-          const key = unitKey(request.unit.ref);
-          const reserved = plan.reserved.get(key);
-          claimed.set(key, { sendAt: plan.sendAt.get(key) ?? now.getTime(), ...(reserved ? { reserved } : {}) });
-        }
-        return;
-      }
-      const stopped = new Set<string>();
-      outcome.reasons.forEach((reason, index) => {
-        if (reason.code !== 'ConditionalCheckFailed') return;
-        const role = roles[index];
-        if (role?.kind === 'unit') lost.add(role.key);
-        else if (role?.kind === 'broadcast') stopped.add(role.broadcast);
-        else if (role?.kind === 'budget') this.options.budgets.learn(role.reservation, numberIn(reason.item, 'used'));
-      });
-      for (const request of remaining) {
-        if (request.unit.ref.kind === 'broadcast' && stopped.has(recipientKeyOf(request.unit.tenantId, request.unit.ref.broadcastId))) {
-          lost.add(unitKey(request.unit.ref));
-        }
-      }
-      remaining = remaining.filter((r) => !lost.has(unitKey(r.unit.ref)));
+    } catch (error) {
+      if (!outcomeUnknown) await budgets.giveBack(this.db, t.rateLimits, spendsOf(placed.keys()));
+      throw error;
     }
+    // Units deferred after their last round do not send on what they reserved.
+    await budgets.giveBack(this.db, t.rateLimits, spendsOf(placed.keys()));
+  }
+
+  /**
+   * Finds room for `requests` in their providers' budgets, from now on, and reserves it: those it
+   * reserved for go into `placed`, those with no room within the look-ahead into `deferred`; a
+   * unit one of whose slot items refused (another worker filled it) is planned again next round,
+   * what it did get given back.
+   */
+  private async place(
+    requests: readonly ClaimRequest[],
+    now: Date,
+    placed: Map<string, { sendAt: number; reserved?: ReservedSlot; spends: readonly string[] }>,
+    deferred: Map<string, number>,
+  ): Promise<void> {
+    if (requests.length === 0) return;
+    const budgets = this.options.budgets;
+    const table = this.tables().rateLimits;
+    const plan = budgets.plan(
+      requests.map((r) => ({ key: unitKey(r.unit.ref), tenantId: r.unit.tenantId, providers: r.providers })),
+      now,
+    );
+    for (const [key, at] of plan.deferred) deferred.set(key, at);
+    const refused = plan.reservations.length > 0 ? await budgets.reserve(this.db, table, plan.reservations) : new Set<string>();
+    const back: string[] = [];
+    for (const request of requests) {
+      const key = unitKey(request.unit.ref);
+      if (plan.deferred.has(key)) continue;
+      const spends = plan.spends.get(key) ?? [];
+      if (spends.some((pk) => refused.has(pk))) {
+        back.push(...spends.filter((pk) => !refused.has(pk)));
+        continue;
+      }
+      const reserved = plan.reserved.get(key);
+      placed.set(key, { sendAt: plan.sendAt.get(key) ?? now.getTime(), ...(reserved ? { reserved } : {}), spends });
+    }
+    if (back.length > 0) await budgets.giveBack(this.db, table, back);
   }
 
   async commit(entries: readonly CommitEntry[], now: Date): Promise<CommitResult> {
@@ -362,7 +392,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
     outcome.reasons.forEach((reason, index) => {
       if (reason.code !== 'ConditionalCheckFailed') return;
       const role = roles[index];
-      if (!role || role.kind === 'broadcast' || role.kind === 'budget') return;
+      if (!role) return;
       const verdict: CommitVerdict =
         role.kind === 'unit' ? 'claimLost' : role.kind === 'recipient' ? 'recipientGone' : role.kind === 'inbox' ? 'inboxExists' : 'unreadMoved';
       // No counter item, or one without `unread`, is a count of 0.
@@ -384,6 +414,21 @@ export class DynamoDeliveryStore implements DeliveryStore {
         }),
     );
     return cancelled;
+  }
+
+  async withdraw(claims: readonly WithdrawnClaim[], now: Date): Promise<readonly string[]> {
+    const t = this.tables();
+    const expiresAt = epochSeconds(now.getTime()) + this.options.rowRetentionDays * 24 * 60 * 60;
+    const withdrawn: string[] = [];
+    await Promise.all(
+      claims
+        .filter(({ unit }) => unit.ref.kind === 'broadcast')
+        .map(async ({ unit, token, intents }) => {
+          const outcome = await this.transact([{ Update: { TableName: t.broadcastRecipients, ...rowWithdraw(unit, token, intents, now, expiresAt, this.options.rowShards) } }]);
+          if (outcome.ok) withdrawn.push(unitKey(unit.ref));
+        }),
+    );
+    return withdrawn;
   }
 
   async hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<ReadonlySet<string>> {

@@ -1,12 +1,22 @@
 /**
  * Send-rate budgets in DynamoDB (see shared/domain/rate-budget.ts): one small item per provider,
  * scope (all tenants, or one tenant) and second, whose `used` a claim raises with a conditional
- * `ADD` in its own transaction. Whatever a worker learns of a slot (how full it is) it keeps, so
- * it does not ask again for room it knows is gone. Items expire an hour after their second.
+ * `ADD` (a plain UpdateItem, `reserve`) before its transaction, and lowers again (`giveBack`) for
+ * the units it then did not claim. The slot items stay out of every transaction: every claim
+ * spending one second's budget writes the same item, and on DynamoDB two transactions that meet on
+ * an item cancel each other (`TransactionConflict`), while plain conditional writes of it simply
+ * take turns ("Transaction conflict handling in DynamoDB"). Whatever a worker learns of a slot
+ * (how full it is) it keeps, so it does not ask again for room it knows is gone. Items expire an
+ * hour after their second.
  */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Provider, RateBudgets } from '../domain/rate-budget.ts';
-import { fitting, slotEnd, slotLookahead, slotOf } from '../domain/rate-budget.ts';
+import { currentSlotMinimumMs, fitting, slotEnd, slotLookahead, slotOf } from '../domain/rate-budget.ts';
 import type { ReservedSlot } from '../domain/rate-budget.ts';
+import { describeError } from '../domain/delivery-errors.ts';
+import { logger } from '../observability/logger.ts';
 import { keyPart } from './dynamo-keys.ts';
 
 /** One slot's reservation in a claim. */
@@ -26,14 +36,24 @@ export interface BudgetRequest {
 
 /**
  * The plan of one claim: when each unit may send (now, or the start of a later slot), the slot
- * each unit that spends a budget reserved (its sends must start before it ends), the units
- * deferred, the reservations.
+ * each unit that spends a budget reserved (its sends must start before it ends), the slot items
+ * each placed unit adds one send to (`spends`), the units deferred, the reservations (the sum of
+ * `spends` per slot item).
  */
 export interface BudgetPlan {
   readonly sendAt: ReadonlyMap<string, number>;
   readonly reserved: ReadonlyMap<string, ReservedSlot>;
+  readonly spends: ReadonlyMap<string, readonly string[]>;
   readonly deferred: ReadonlyMap<string, number>;
   readonly reservations: readonly Reservation[];
+}
+
+/** `used` of a refused slot's old item (plain, or in AttributeValue form, as an error carries it). */
+function usedOf(item: Record<string, unknown> | undefined): number | undefined {
+  const value = item?.used;
+  if (typeof value === 'number') return value;
+  const n = (value as { N?: string } | undefined)?.N;
+  return n === undefined ? undefined : Number(n);
 }
 
 /** The TTL of a slot item: long after its second has passed. */
@@ -50,19 +70,24 @@ export class SendBudgets {
     this.budgets = budgets;
   }
 
-  /** The buckets (slot item key, capacity) a send through `provider` for `tenantId` spends in `slot`. */
+  /**
+   * The buckets (slot item key, capacity) a send through `provider` for `tenantId` spends in
+   * `slot`. The tenant's bucket only when its share is below the whole budget: a tenant's count
+   * never exceeds the count of all tenants, so a share as large as the budget can never be the one
+   * that is full, and keeping it would cost a write per claim for nothing.
+   */
   private buckets(provider: Provider, tenantId: string, slot: number): { pk: string; capacity: number }[] {
     const budget = this.budgets()[provider];
     if (!budget) return [];
-    return [
-      { pk: `${provider}#all#${slot}`, capacity: budget.perSecond },
-      { pk: `${provider}#t:${keyPart(tenantId)}#${slot}`, capacity: budget.tenantPerSecond ?? budget.perSecond },
-    ];
+    const all = { pk: `${provider}#all#${slot}`, capacity: budget.perSecond };
+    if (budget.tenantPerSecond === undefined || budget.tenantPerSecond >= budget.perSecond) return [all];
+    return [all, { pk: `${provider}#t:${keyPart(tenantId)}#${slot}`, capacity: budget.tenantPerSecond }];
   }
 
   /**
    * Places each unit in the earliest second, from now on, where every bucket its sends spend has
-   * room (by what this worker knows); a unit with no room within the look-ahead is deferred. A
+   * room (by what this worker knows), the current second only while `currentSlotMinimumMs` of it
+   * are left; a unit with no room within the look-ahead is deferred. A
    * placed unit that spends a budget is told the end of its second (`reserved`): it must not send after.
    */
   plan(requests: readonly BudgetRequest[], now: Date): BudgetPlan {
@@ -70,14 +95,17 @@ export class SendBudgets {
     const planned = new Map<string, { n: number; capacity: number }>();
     const sendAt = new Map<string, number>();
     const reserved = new Map<string, ReservedSlot>();
+    const spends = new Map<string, string[]>();
     const deferred = new Map<string, number>();
     for (const request of requests) {
       let placed = false;
       for (let slot = current; slot <= current + slotLookahead && !placed; slot++) {
         const buckets = request.providers.flatMap((provider) => this.buckets(provider, request.tenantId, slot));
+        if (slot === current && buckets.length > 0 && slotEnd(slot) - now.getTime() < currentSlotMinimumMs) continue;
         const fits = buckets.every((b) => fitting(b.capacity, (this.known.get(b.pk) ?? 0) + (planned.get(b.pk)?.n ?? 0), 1) === 1);
         if (!fits) continue;
         for (const b of buckets) planned.set(b.pk, { n: (planned.get(b.pk)?.n ?? 0) + 1, capacity: b.capacity });
+        if (buckets.length > 0) spends.set(request.key, buckets.map((b) => b.pk));
         sendAt.set(request.key, slot === current ? now.getTime() : slot * 1000);
         const budgeted = request.providers.filter((provider) => this.budgets()[provider] !== undefined);
         if (budgeted.length > 0) reserved.set(request.key, { until: slotEnd(slot), providers: [...new Set(budgeted)] });
@@ -85,7 +113,7 @@ export class SendBudgets {
       }
       if (!placed) deferred.set(request.key, (current + slotLookahead + 1) * 1000);
     }
-    return { sendAt, reserved, deferred, reservations: [...planned].map(([pk, { n, capacity }]) => ({ pk, n, capacity })) };
+    return { sendAt, reserved, spends, deferred, reservations: [...planned].map(([pk, { n, capacity }]) => ({ pk, n, capacity })) };
   }
 
   /** The update of a slot item that reserves `n` sends, on the condition that it stays within capacity. */
@@ -114,6 +142,69 @@ export class SendBudgets {
   /** Remembers reservations that went through. */
   reserved(reservations: readonly Reservation[]): void {
     for (const r of reservations) this.remember(r.pk, (this.known.get(r.pk) ?? 0) + r.n);
+  }
+
+  /**
+   * Reserves the plan's sends in `table`: one conditional `ADD` per slot item, all at once, each
+   * outside any transaction. Resolves with the slot items that refused (full for what was asked;
+   * what they hold is learnt from the refusal's `ALL_OLD` item), the others hold the sends now.
+   * Throws what DynamoDB throws other than a failed condition, after giving back what went through.
+   */
+  async reserve(db: DynamoDBDocumentClient, table: string, reservations: readonly Reservation[]): Promise<ReadonlySet<string>> {
+    const refused = new Set<string>();
+    const taken: Reservation[] = [];
+    let failure: { error: unknown } | undefined;
+    await Promise.all(
+      reservations.map(async (reservation) => {
+        try {
+          await db.send(new UpdateCommand({ TableName: table, ...this.update(reservation) }));
+          taken.push(reservation);
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) {
+            failure ??= { error };
+            return;
+          }
+          refused.add(reservation.pk);
+          this.learn(reservation, usedOf(error.Item));
+        }
+      }),
+    );
+    this.reserved(taken);
+    if (failure) {
+      await this.giveBack(db, table, taken.flatMap((r) => Array.from({ length: r.n }, () => r.pk)));
+      throw failure.error;
+    }
+    return refused;
+  }
+
+  /**
+   * Gives back sends reserved for units that will not make them (not claimed, planned again):
+   * `spends` names one slot item per send; one `ADD -n` per slot item, all at once. Never throws:
+   * a give-back that fails is logged, and its slot then counts sends that never happen, which only
+   * slows that second down.
+   */
+  async giveBack(db: DynamoDBDocumentClient, table: string, spends: readonly string[]): Promise<void> {
+    const perSlot = new Map<string, number>();
+    for (const pk of spends) perSlot.set(pk, (perSlot.get(pk) ?? 0) + 1);
+    await Promise.all(
+      [...perSlot].map(async ([pk, n]) => {
+        try {
+          await db.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: { pk },
+              UpdateExpression: 'ADD used :n',
+              // Only a slot that exists: one already expired has nothing to give back to.
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':n': -n },
+            }),
+          );
+          this.remember(pk, Math.max(0, (this.known.get(pk) ?? n) - n));
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) logger.warn('Could not give back a send-budget reservation', { slot: pk, n, error: describeError(error) });
+        }
+      }),
+    );
   }
 
   private remember(pk: string, used: number): void {

@@ -3,9 +3,9 @@
  *
  * For a batch of units it makes, in this order:
  * 1. one read of the units with their recipients, live state and broadcasts (`load`);
- * 2. one claim of every unit it may deliver, recording the intent of each send and spending the
- *    providers' send-rate budgets in the same transaction (`claim`); a cancel that came first
- *    wins, a unit changed meanwhile is left alone;
+ * 2. one claim of every unit it may deliver, recording the intent of each send, after reserving
+ *    the providers' send-rate budgets (`claim`); a unit changed meanwhile is left alone; then the
+ *    status of each broadcast whose rows it claimed is read: a cancel that came first wins;
  * 3. the sends, through the channel modules (shared/delivery/channels), each provider error
  *    classified by its channel; a templated unit is first rendered for its recipient, in their
  *    locale (its template versions are read before the claim, so a failed read claims nothing);
@@ -64,7 +64,8 @@ export interface EngineDeps {
   readonly channels: ChannelRegistry;
   readonly live: Pick<LiveStateStore, 'get'>;
   readonly sockets: SocketPoster;
-  readonly broadcasts: Pick<BroadcastStore, 'addCounts' | 'finish'>;
+  /** `get` reads a broadcast's status after its rows were claimed (a consistent read). */
+  readonly broadcasts: Pick<BroadcastStore, 'addCounts' | 'finish' | 'get'>;
   readonly clock: Clock;
   readonly settings: EngineSettings;
   /**
@@ -252,11 +253,15 @@ function roundsByRecipient(units: readonly DeliveryUnit[]): DeliveryUnit[][] {
 
 async function cancelUnits(deps: EngineDeps, units: readonly DeliveryUnit[], outcomes: Map<string, UnitOutcome>): Promise<void> {
   const cancelled = new Set(await deps.store.cancel(units, deps.clock.now()));
+  for (const unit of units) outcomes.set(unitKey(unit.ref), { kind: 'done', status: 'cancelled' });
+  await countCancelled(deps, units.filter((unit) => cancelled.has(unitKey(unit.ref))));
+}
+
+/** Counts rows just cancelled on their broadcasts (one ADD per broadcast), and ends each broadcast that is then complete. */
+async function countCancelled(deps: EngineDeps, units: readonly DeliveryUnit[]): Promise<void> {
   const perBroadcast = new Map<string, { tenantId: string; broadcastId: string; n: number; released: number }>();
   for (const unit of units) {
-    const key = unitKey(unit.ref);
-    outcomes.set(key, { kind: 'done', status: 'cancelled' });
-    if (!cancelled.has(key) || unit.ref.kind !== 'broadcast') continue;
+    if (unit.ref.kind !== 'broadcast') continue;
     const id = recipientKeyOf(unit.tenantId, unit.ref.broadcastId);
     const entry = perBroadcast.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, n: 0, released: 0 };
     entry.n++;
@@ -408,7 +413,14 @@ async function deliverRound(
     const deferredTo = claimed.deferred.get(w.key);
     if (deferredTo !== undefined) outcomes.set(w.key, { kind: 'later', at: deferredTo, cause: 'budget', reason: 'provider send budget spent' });
   }
-  const held = work.filter((w) => claimed.claimed.has(w.key));
+  const intents = new Map(requests.map((request) => [unitKey(request.unit.ref), request.intents]));
+  const held = await withdrawCancelled(
+    deps,
+    work.filter((w) => claimed.claimed.has(w.key)),
+    intents,
+    outcomes,
+    sleep,
+  );
   if (held.length === 0) return counts;
 
   const entries = await mapLimited(held, sendConcurrency, (w) => sendAll(deps, w, claimed.claimed.get(w.key) ?? { sendAt: now.getTime() }, sleep));
@@ -422,6 +434,79 @@ async function deliverRound(
   }
   await afterCommit(deps, entries, verdicts, outcomes);
   return counts;
+}
+
+/**
+ * After the claim committed, reads the status of each broadcast whose rows were claimed (one
+ * consistent GetItem per broadcast and round). The rows of a broadcast found cancelled are
+ * withdrawn (cancelled, nothing sent, counted) and the rest go on. So a cancel that committed
+ * before this read wins; only rows whose read came before the cancel are sent. The check is a read
+ * after the claim, not a condition inside the claim's transaction, because an item in every claim
+ * of a broadcast would make its concurrent claims cancel each other (`TransactionConflict`). A read
+ * that fails releases that broadcast's rows unsent (attempt handed back, intents dropped).
+ */
+async function withdrawCancelled(
+  deps: EngineDeps,
+  held: readonly Work[],
+  intents: ReadonlyMap<string, readonly Channel[]>,
+  outcomes: Map<string, UnitOutcome>,
+  sleep: (ms: number) => Promise<void>,
+): Promise<Work[]> {
+  const byBroadcast = new Map<string, { tenantId: string; broadcastId: string; works: Work[] }>();
+  for (const w of held) {
+    const ref = w.unit.ref;
+    if (ref.kind !== 'broadcast') continue;
+    const id = recipientKeyOf(ref.tenantId, ref.broadcastId);
+    const entry = byBroadcast.get(id) ?? { tenantId: ref.tenantId, broadcastId: ref.broadcastId, works: [] };
+    entry.works.push(w);
+    byBroadcast.set(id, entry);
+  }
+  if (byBroadcast.size === 0) return [...held];
+  const stopped = new Set<string>();
+  const unread: Work[] = [];
+  const withdrawing: Work[] = [];
+  await Promise.all(
+    [...byBroadcast.values()].map(async ({ tenantId, broadcastId, works }) => {
+      try {
+        const broadcast = await deps.broadcasts.get(tenantId, broadcastId);
+        if (broadcast?.status === 'cancelled') withdrawing.push(...works);
+      } catch (error) {
+        logger.warn('Could not read the broadcast after claiming its rows; they go back unsent', { tenantId, broadcastId, error: describeError(error) });
+        unread.push(...works);
+      }
+    }),
+  );
+  if (withdrawing.length > 0) {
+    const now = deps.clock.now();
+    const withdrawn = new Set(await deps.store.withdraw(withdrawing.map((w) => ({ unit: w.unit, token: w.token, intents: intents.get(w.key) ?? [] })), now));
+    for (const w of withdrawing) {
+      stopped.add(w.key);
+      // Not withdrawn: the claim no longer holds (its lease ran out and another worker took it).
+      outcomes.set(w.key, { kind: 'done', status: withdrawn.has(w.key) ? 'cancelled' : 'sending' });
+      if (withdrawn.has(w.key)) logFor(w.unit).info('Cancelled after its claim: the broadcast was cancelled first');
+    }
+    await countCancelled(
+      deps,
+      withdrawing.filter((w) => withdrawn.has(w.key)).map((w) => w.unit),
+    );
+  }
+  if (unread.length > 0) {
+    const at = deps.clock.now().getTime() + lostRetryMs;
+    const released: Prepared[] = unread.map((w) => ({
+      entry: {
+        unit: w.unit,
+        token: w.token,
+        deliveries: {},
+        forget: [...(intents.get(w.key) ?? [])],
+        settlement: { kind: 'release', error: 'the broadcast could not be read after the claim', nextAttemptAt: at, refundAttempt: true },
+      },
+      work: w,
+      recount: false,
+    }));
+    for (const w of unread) stopped.add(w.key);
+    await afterCommit(deps, released, await commitAll(deps, released, sleep), outcomes);
+  }
+  return held.filter((w) => !stopped.has(w.key));
 }
 
 /** A unit's commit entry, plus what the engine must remember about it after the write. */

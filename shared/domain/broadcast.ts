@@ -157,7 +157,8 @@ export type RowGuard = (typeof rowGuards)[number];
  * Every transition of a recipient row: the rules that run (the row store builds its conditions
  * from this table). A row a worker holds is `sending`; `release` hands it back for a retry;
  * `abandon` cancels a row of a cancelled broadcast that a dead worker still holds (its lease ran
- * out), so the broadcast settles; `requeue` is a broadcast retry putting a failed row back to
+ * out), so the broadcast settles; `withdraw` cancels a row its worker has just claimed and then
+ * found its broadcast cancelled (nothing was sent on that claim); `requeue` is a broadcast retry putting a failed row back to
  * pending.
  */
 export const rowTransitions = {
@@ -169,6 +170,7 @@ export const rowTransitions = {
   cancel: { from: ['pending'], to: 'cancelled' },
   hold: { from: ['pending'], to: 'pending', guards: ['unchanged'] },
   abandon: { from: ['sending'], to: 'cancelled', guards: ['leaseExpired', 'unchanged'] },
+  withdraw: { from: ['sending'], to: 'cancelled', guards: ['holdsClaim'] },
   requeue: { from: ['failed'], to: 'pending', guards: ['failedBeforeRun'], manual: true },
 } as const satisfies TransitionTable<BroadcastRowStatus, RowGuard>;
 export type RowTransition = keyof typeof rowTransitions;

@@ -3,8 +3,8 @@
  * concurrent worker. A budget is kept in one-second slots: a claim that is about to send `n`
  * messages through a provider first adds `n` to the current slot of the provider's counter (and
  * of the tenant's), on the condition that the slot stays within its capacity; what does not fit
- * waits for a later slot. No AWS here: the delivery store keeps the slots (a conditional `ADD` in
- * the claim's own transaction).
+ * waits for a later slot. No AWS here: the delivery store keeps the slots (a plain conditional
+ * `ADD` before the claim, never inside a transaction: shared/adapters/dynamo-send-budgets.ts).
  *
  * A reservation holds only for its own second: a send reserved in second `s` goes out during `s`
  * (or, planned for a later second, from that second's start), never after it. Second `s + 1` may
@@ -63,6 +63,14 @@ export class BudgetSecondPassedError extends Error {
 export function fitting(capacity: number, used: number, wanted: number): number {
   return Math.max(0, Math.min(wanted, capacity - used));
 }
+
+/**
+ * A budgeted send is placed in the second under way only while this many ms of it are left (ms):
+ * the claim, the status read and the sends themselves (ten at a time) must all start before it
+ * ends, or the sends are planned again and their reservation wasted. Later, it goes in the next
+ * second, where it has the whole second from its start.
+ */
+export const currentSlotMinimumMs = 500;
 
 /** How many slots ahead a claim looks for room before it defers the rest. */
 export const slotLookahead = 3;

@@ -99,6 +99,7 @@ export const engineDeps = once(
     broadcasts: {
       addCounts: (...args) => broadcastStore().addCounts(...args),
       finish: (...args) => broadcastStore().finish(...args),
+      get: (...args) => broadcastStore().get(...args),
     },
     clock: systemClock,
     // Made on first use: only a templated delivery reads the templates table.

@@ -18,7 +18,7 @@ import type { Channel, ChannelDelivery, Notification, NotificationGuard, Notific
 import type { Recipient } from '../../../shared/domain/recipient.ts';
 import type { TenantSettings } from '../../../shared/domain/tenant-settings.ts';
 import type { Transition } from '../../../shared/domain/state-machine.ts';
-import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits } from '../../../shared/ports.ts';
+import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits, WithdrawnClaim } from '../../../shared/ports.ts';
 import type { InMemoryBroadcastRecipientStore } from './broadcast-recipient-store.ts';
 import type { InMemoryBroadcastStore } from './broadcast-store.ts';
 import { ScriptedFailures } from './failures.ts';
@@ -196,11 +196,6 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     this.parts.rows.write(row, request.token);
   }
 
-  private async broadcastSending(tenantId: string, broadcastId: string): Promise<boolean> {
-    const broadcast = await this.parts.broadcasts.get(tenantId, broadcastId);
-    return broadcast?.status === 'sending';
-  }
-
   async claim(requests: readonly ClaimRequest[], now: Date): Promise<ClaimResult> {
     this.claimCalls++;
     await yieldToEventLoop();
@@ -229,8 +224,8 @@ export class InMemoryDeliveryStore implements DeliveryStore {
       const refused = new Set<string>();
       for (const request of remaining) {
         const key = unitKey(request.unit.ref);
+        // As the Dynamo store: the claim does not look at the broadcast; the engine reads its status after.
         if (!this.claimHolds(request, now)) refused.add(key);
-        else if (request.unit.ref.kind === 'broadcast' && !(await this.broadcastSending(request.unit.tenantId, request.unit.ref.broadcastId))) refused.add(key);
       }
       const full: Reservation[] = (plan?.reservations ?? []).filter((r) => (this.slots.get(r.pk) ?? 0) > r.capacity - r.n);
       if (refused.size === 0 && full.length === 0) {
@@ -377,6 +372,30 @@ export class InMemoryDeliveryStore implements DeliveryStore {
       held.add(unitKey(ref));
     }
     return held;
+  }
+
+  async withdraw(claims: readonly WithdrawnClaim[], now: Date): Promise<readonly string[]> {
+    await yieldToEventLoop();
+    const withdrawn: string[] = [];
+    for (const { unit, token, intents } of claims) {
+      const { ref } = unit;
+      if (ref.kind !== 'broadcast') continue;
+      const stored = this.parts.rows.record(ref.tenantId, ref.broadcastId, ref.recipientId);
+      if (!stored || !conditionHolds<BroadcastRowStatus, RowGuard>(rowTransitions.withdraw, stored.row.status, this.rowGuards(stored.row, stored.token, { now, token }))) continue;
+      // As the Dynamo adapter's rowWithdraw: this claim's intents dropped, a predecessor's unconfirmed, the attempt handed back.
+      const unconfirmed = Object.fromEntries(
+        Object.entries(stored.row.deliveries)
+          .filter(([channel, delivery]) => delivery.status === 'sending' && !intents.includes(channel as Channel))
+          .map(([channel]) => [channel, { status: 'unconfirmed', at: now.toISOString(), detail: 'the broadcast was cancelled after an attempt stopped while sending' }]),
+      ) as Partial<Record<Channel, ChannelDelivery>>;
+      const { leaseUntil: _lease, ...rest } = stored.row;
+      this.parts.rows.write(
+        { ...rest, status: rowTransitions.withdraw.to, attempts: stored.row.attempts - 1, deliveries: withDeliveries(stored.row.deliveries, unconfirmed, intents), updatedAt: now.toISOString() },
+        undefined,
+      );
+      withdrawn.push(unitKey(ref));
+    }
+    return withdrawn;
   }
 
   async cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]> {

@@ -16,9 +16,12 @@ export interface LocalDynamo {
   stop(): Promise<void>;
 }
 
-/** Starts the DynamoDB endpoint; `withTables` creates Herald's tables too; `cancelConflictingTransactions` as the endpoint's option. */
-export async function startLocalDynamo(options: { withTables?: boolean; cancelConflictingTransactions?: boolean } = {}): Promise<LocalDynamo> {
-  const dynamo = await startDynamoDbEndpoint(options.cancelConflictingTransactions ? { cancelConflictingTransactions: true } : {});
+/**
+ * Starts the DynamoDB endpoint; `withTables` creates Herald's tables too. Transactions that meet
+ * cancel each other (`TransactionConflict`), as on AWS (local/dynamodb/transact-write-items.ts).
+ */
+export async function startLocalDynamo(options: { withTables?: boolean } = {}): Promise<LocalDynamo> {
+  const dynamo = await startDynamoDbEndpoint();
   const client = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region: 'us-east-1',

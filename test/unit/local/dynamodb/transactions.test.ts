@@ -255,10 +255,10 @@ describe('TransactWriteItems', () => {
   });
 });
 
-describe('transactions that meet, with cancelConflictingTransactions', () => {
+describe('transactions that meet', () => {
   it('cancels a transaction that meets another in progress with TransactionConflict on that item, as AWS does', async () => {
-    // Prepare: an endpoint of its own with the option on, and the same table
-    const strict = await startLocalDynamo({ cancelConflictingTransactions: true });
+    // Prepare: an endpoint of its own, and the same table
+    const strict = await startLocalDynamo();
     try {
       await strict.client.send(
         new CreateTableCommand({
@@ -448,7 +448,10 @@ describe('isolation from transactions', () => {
     // Prepare
     const pk = aKey();
     await moveAll(pk, 0);
-    const writes = Array.from({ length: 10 }, (_, i) => moveAll(pk, i + 1));
+    // One transaction after another: two at once would cancel each other (TransactionConflict).
+    const writes = (async (): Promise<void> => {
+      for (let i = 1; i <= 10; i += 1) await moveAll(pk, i);
+    })();
 
     // Act: read `first`, then `second`; the second read starts after the first ended.
     const pairs = await Promise.all(
@@ -458,7 +461,7 @@ describe('isolation from transactions', () => {
         return { first, second };
       }),
     );
-    await Promise.all(writes);
+    await writes;
 
     // Assess
     expect(pairs.filter(({ first, second }) => second < first)).toEqual([]);
@@ -517,7 +520,10 @@ describe('TransactGetItems', () => {
     // Prepare
     const pk = aKey();
     await moveAll(pk, 0);
-    const writes = Array.from({ length: 10 }, (_, i) => moveAll(pk, i + 1));
+    // One transaction after another: two at once would cancel each other (TransactionConflict).
+    const writes = (async (): Promise<void> => {
+      for (let i = 1; i <= 10; i += 1) await moveAll(pk, i);
+    })();
 
     // Act: readers one read after another, so that their reads spread over the writes.
     const readers = await Promise.all(
@@ -534,7 +540,7 @@ describe('TransactGetItems', () => {
         return seen;
       }),
     );
-    await Promise.all(writes);
+    await writes;
     const snapshots = readers.flat();
 
     // Assess

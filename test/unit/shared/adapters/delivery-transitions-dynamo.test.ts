@@ -9,7 +9,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { notificationClaim, notificationCommit, notificationGuards, notificationHold, rowCancel, rowClaim, rowCommit, rowGuards, rowHold, rowKey } from '../../../../shared/adapters/delivery-units.ts';
+import { notificationClaim, notificationCommit, notificationGuards, notificationHold, rowCancel, rowClaim, rowCommit, rowGuards, rowHold, rowKey, rowWithdraw } from '../../../../shared/adapters/delivery-units.ts';
 import type { ItemUpdate } from '../../../../shared/adapters/delivery-units.ts';
 import { notificationKey } from '../../../../shared/adapters/dynamo-notification-store.ts';
 import { transitionCondition } from '../../../../shared/adapters/dynamo-transitions.ts';
@@ -178,8 +178,8 @@ describe('rowTransitions on DynamoDB', () => {
   const cases = casesOf<BroadcastRowStatus, RowGuard>(rowTransitions, rowStatuses, ['due', 'leaseExpired', 'holdsClaim', 'unchanged', 'failedBeforeRun']);
 
   it('covers every transition, from every status, with every guard held and broken', () => {
-    // Assess: 2 guards × 3 (claim, takeOver, abandon), 1 guard × 5 (finish, fail, release, hold, requeue), none × 1 (cancel)
-    expect(cases).toHaveLength(5 * (4 + 4 + 2 + 2 + 2 + 1 + 2 + 4 + 2));
+    // Assess: 2 guards × 3 (claim, takeOver, abandon), 1 guard × 6 (finish, fail, release, hold, withdraw, requeue), none × 1 (cancel)
+    expect(cases).toHaveLength(5 * (4 + 4 + 2 + 2 + 2 + 1 + 2 + 4 + 2 + 2));
     expect(new Set(cases.map((c) => c.name))).toEqual(new Set(Object.keys(rowTransitions)));
   });
 
@@ -220,7 +220,7 @@ describe('rowTransitions on DynamoDB', () => {
           tenantId,
           recipientId,
           // What the writer read: rowCancel picks `abandon` for a row it read held, `cancel` for a pending one.
-          status: c.name === 'abandon' ? 'sending' : c.name === 'cancel' ? 'pending' : c.status,
+          status: c.name === 'abandon' || c.name === 'withdraw' ? 'sending' : c.name === 'cancel' ? 'pending' : c.status,
           dueAt: 0,
           attempts: seenAttempts,
           channels: ['email'],
@@ -239,6 +239,8 @@ describe('rowTransitions on DynamoDB', () => {
           case 'cancel':
           case 'abandon':
             return tryWrite('broadcast-recipients', rowCancel(unit, now, 1), true);
+          case 'withdraw':
+            return tryWrite('broadcast-recipients', rowWithdraw(unit, token, ['email'], now, 1), true);
           case 'hold':
             return tryWrite('broadcast-recipients', rowHold(unit, { until: now.getTime() + 3_600_000, reason: 'quiet hours' }, now), true);
           default: {

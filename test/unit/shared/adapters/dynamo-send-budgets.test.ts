@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { SendBudgets } from '../../../../shared/adapters/dynamo-send-budgets.ts';
 import type { BudgetRequest } from '../../../../shared/adapters/dynamo-send-budgets.ts';
-import { fitting, isSlotOver, slotLookahead, slotOf } from '../../../../shared/domain/rate-budget.ts';
+import { currentSlotMinimumMs, fitting, isSlotOver, slotLookahead, slotOf } from '../../../../shared/domain/rate-budget.ts';
 import type { RateBudgets } from '../../../../shared/domain/rate-budget.ts';
 
 const now = new Date('2030-01-01T12:00:00.250Z');
@@ -48,7 +48,13 @@ describe('SendBudgets.plan', () => {
     const plan = budgets.plan(requests(3), now);
 
     // Assess
-    expect(plan).toEqual({ sendAt: new Map([['u0', now.getTime()], ['u1', now.getTime()], ['u2', now.getTime()]]), reserved: new Map(), deferred: new Map(), reservations: [] });
+    expect(plan).toEqual({
+      sendAt: new Map([['u0', now.getTime()], ['u1', now.getTime()], ['u2', now.getTime()]]),
+      reserved: new Map(),
+      spends: new Map(),
+      deferred: new Map(),
+      reservations: [],
+    });
   });
 
   it('reserves nothing for a unit that calls no budgeted provider', () => {
@@ -70,16 +76,30 @@ describe('SendBudgets.plan', () => {
     // Act
     const plan = budgets.plan(requests(5), now);
 
-    // Assess
+    // Assess: no tenant share is set, so only the slots of all tenants are spent
     expect([...plan.sendAt.values()]).toEqual([now.getTime(), now.getTime(), (s + 1) * 1000, (s + 1) * 1000, (s + 2) * 1000]);
     expect(plan.reservations).toEqual([
       { pk: `ses#all#${s}`, n: 2, capacity: 2 },
-      { pk: `ses#t:acme#${s}`, n: 2, capacity: 2 },
       { pk: `ses#all#${s + 1}`, n: 2, capacity: 2 },
-      { pk: `ses#t:acme#${s + 1}`, n: 2, capacity: 2 },
       { pk: `ses#all#${s + 2}`, n: 1, capacity: 2 },
-      { pk: `ses#t:acme#${s + 2}`, n: 1, capacity: 2 },
     ]);
+    expect(plan.spends.get('u4')).toEqual([`ses#all#${s + 2}`]);
+  });
+
+  it.each([
+    ['below the budget', 1, 2],
+    ['equal to the budget', 2, 1],
+    ['above the budget', 5, 1],
+  ])('spends a tenant slot only when the tenant share is below the budget: a share %s (%i of 2) → %i slot item(s) a send', (_what, tenantPerSecond, items) => {
+    // Prepare: a tenant's count never exceeds all tenants' count, so a share as large as the budget never binds
+    const budgets = new SendBudgets(() => ({ ses: { perSecond: 2, tenantPerSecond } }));
+
+    // Act
+    const plan = budgets.plan(requests(1), now);
+
+    // Assess
+    expect(plan.spends.get('u0')).toHaveLength(items);
+    expect(plan.reservations).toHaveLength(items);
   });
 
   it('tells each placed unit the end of the second it reserved, and the budgeted providers it covers', () => {
@@ -98,6 +118,20 @@ describe('SendBudgets.plan', () => {
         ['u2', { until: (s + 2) * 1000, providers: ['ses'] }],
       ]),
     );
+  });
+
+  it('places a budgeted send in the next second once less than the minimum of the current one is left, and a send with no budget at once', () => {
+    // Prepare: 1 email a second; 400 ms of this second left
+    const budgets = new SendBudgets(() => ({ ses: { perSecond: 1 } }));
+    const late = new Date(s * 1000 + 1000 - (currentSlotMinimumMs - 100));
+
+    // Act
+    const plan = budgets.plan([...requests(1), { key: 'inbox-only', tenantId: 'acme', providers: [] }], late);
+
+    // Assess
+    expect(plan.sendAt.get('u0')).toBe((s + 1) * 1000);
+    expect(plan.reserved.get('u0')).toEqual({ until: (s + 2) * 1000, providers: ['ses'] });
+    expect(plan.sendAt.get('inbox-only')).toBe(late.getTime());
   });
 
   it('defers what does not fit within the look-ahead to the second after it', () => {
@@ -145,7 +179,7 @@ describe('SendBudgets.plan', () => {
 
   it('keeps what a refusal taught: a slot found full, or found holding a count', () => {
     // Prepare
-    const budgets = new SendBudgets(() => ({ ses: { perSecond: 3 } }));
+    const budgets = new SendBudgets(() => ({ ses: { perSecond: 3, tenantPerSecond: 2 } }));
     const [all, tenant] = budgets.plan(requests(1), now).reservations;
     if (!all || !tenant) throw new Error('no reservation');
     budgets.learn(all, 2);

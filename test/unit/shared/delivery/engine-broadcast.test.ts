@@ -307,7 +307,7 @@ describe('the engine delivering a broadcast', () => {
     expect((await broadcastOf(world, id)).completedAt).toBeDefined();
   });
 
-  it('lets a cancel that lands between the read and the claim win: nothing is sent, the rows are cancelled on the next look', async () => {
+  it('lets a cancel that lands between the read and the claim win: the row it claimed is cancelled at once, nothing sent', async () => {
     // Prepare
     const world = aBroadcastWorld({ shards: 1 });
     await world.recipients.put(aRecipient({ id: 'bob', email: 'bob@example.com' }));
@@ -321,13 +321,39 @@ describe('the engine delivering a broadcast', () => {
     world.clock.advanceSeconds(1);
     const second = await deliver(world, id, ['bob']);
 
-    // Assess
-    expect(first).toEqual({ later: [{ at: noonMs + 1_000, refs: [{ kind: 'broadcast', tenantId, broadcastId: id, recipientId: 'bob' }] }], deadLetters: [] });
+    // Assess: the claim went through, the status read after it found the cancel
+    expect(first).toEqual(nothingMore);
     expect(second).toEqual(nothingMore);
     expect(world.mailer.sendCalls).toBe(0);
     expect(world.inbox.addCalls).toBe(0);
     expect(world.rows.all(tenantId, id)[0]).toMatchObject({ status: 'cancelled', attempts: 0 });
+    expect(world.rows.all(tenantId, id)[0]?.deliveries.email).toBeUndefined();
     expect(await broadcastOf(world, id)).toMatchObject({ status: 'cancelled', counts: { cancelled: 1 } });
+    expect((await broadcastOf(world, id)).completedAt).toBeDefined();
+  });
+
+  it('sends nothing and claims again later when the status cannot be read after the claim', async () => {
+    // Prepare: the batch's read works; the status read after the claim fails
+    const world = aBroadcastWorld({ shards: 1 });
+    await world.recipients.put(aRecipient({ id: 'bob', email: 'bob@example.com' }));
+    const id = await fannedOut(world, ['bob']);
+    world.store.beforeClaim = () => {
+      world.broadcasts.getFailures.add(awsError('ProvisionedThroughputExceededException', 400));
+    };
+
+    // Act
+    const first = await deliver(world, id, ['bob']);
+    const afterFirst = world.rows.all(tenantId, id)[0];
+    world.clock.advanceSeconds(1);
+    const second = await deliver(world, id, ['bob']);
+
+    // Assess
+    expect(first).toEqual({ later: [{ at: noonMs + 1_000, refs: [{ kind: 'broadcast', tenantId, broadcastId: id, recipientId: 'bob' }] }], deadLetters: [] });
+    expect(afterFirst).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(afterFirst?.deliveries.email).toBeUndefined();
+    expect(second).toEqual(nothingMore);
+    expect(world.mailer.sendCalls).toBe(1);
+    expect(await broadcastOf(world, id)).toMatchObject({ counts: { sent: 1 } });
   });
 
   it('claims nothing when it fails before sending anything, and delivers once on the next try', async () => {
