@@ -2205,7 +2205,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description JSON of at most 19456 bytes, nested at most 33 levels. */
+        /** @description JSON of at most 32768 bytes, nested at most 33 levels. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PutRecipientRequest"];
@@ -2266,7 +2266,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body is larger than 19456 bytes, this route's cap (computed from its field limits). */
+            /** @description The body is larger than 32768 bytes, this route's cap (computed from its field limits). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2433,7 +2433,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description JSON of at most 1667072 bytes, nested at most 33 levels. */
+        /** @description JSON of at most 3025920 bytes, nested at most 33 levels. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["UpsertRecipientsRequest"];
@@ -2498,7 +2498,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body is larger than 1667072 bytes, this route's cap (computed from its field limits). */
+            /** @description The body is larger than 3025920 bytes, this route's cap (computed from its field limits). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2581,7 +2581,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description JSON of at most 5120 bytes, nested at most 33 levels. */
+        /** @description JSON of at most 45056 bytes, nested at most 33 levels. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["UpdateMeRequest"];
@@ -2633,7 +2633,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body is larger than 5120 bytes, this route's cap (computed from its field limits). */
+            /** @description The body is larger than 45056 bytes, this route's cap (computed from its field limits). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2806,7 +2806,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description JSON of at most 9216 bytes, nested at most 33 levels. */
+        /** @description JSON of at most 18432 bytes, nested at most 33 levels. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["AddPushSubscriptionRequest"];
@@ -2858,7 +2858,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body is larger than 9216 bytes, this route's cap (computed from its field limits). */
+            /** @description The body is larger than 18432 bytes, this route's cap (computed from its field limits). */
             413: {
                 headers: {
                     [name: string]: unknown;
