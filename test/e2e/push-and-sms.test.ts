@@ -1,17 +1,22 @@
 /**
- * Issue 11, the push and SMS channels end to end on a local stack: Web Push straight to the
+ * Issue 11, the push and SMS channels end to end on a local stack (and one notification on every
+ * channel at once): Web Push straight to the
  * subscription's push service (decrypted here with the subscription's own keys), mobile push and
  * SMS through the local SNS, gone targets removed, opted-out numbers failed at once, broadcasts
  * delivered on both, and a phone number a user sets for themself confirmed by an SMS code.
  */
 import { createECDH, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ECDH } from 'node:crypto';
 import { ListEndpointsByPlatformApplicationCommand, SetEndpointAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
 import * as ece from 'http_ece';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localPlatformApplications } from '../../local/function-workers.ts';
 import type { OutboxEntry } from '../../local/outbox.ts';
-import { eventually, startHarness } from './support/harness.ts';
+import { Webhook } from 'standardwebhooks';
+import { channels } from '../../shared/domain/notification.ts';
+import { connectSocket, eventually, startHarness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
 
 let h: Harness;
@@ -37,7 +42,7 @@ function browserSubscription(): { ecdh: ECDH; auth: Buffer; json: { endpoint: st
   return { ecdh, auth, json: { endpoint: h.stack.pushService.newEndpoint(), keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: auth.toString('base64url') } } };
 }
 
-async function outbox(channel: 'push' | 'sms'): Promise<OutboxEntry[]> {
+async function outbox(channel: 'push' | 'sms' | 'telegram'): Promise<OutboxEntry[]> {
   const response = await fetch(`${h.stack.httpUrl}/_local/outbox?channel=${channel}`);
   return ((await response.json()) as { entries: OutboxEntry[] }).entries;
 }
@@ -58,10 +63,26 @@ async function finished(id: string): Promise<{ status: string; deliveries: Recor
 }
 
 describe('push and SMS', () => {
-  it('delivers one notification to each provider once; the web push body decrypts to it with the subscription keys', async () => {
-    // Prepare: a recipient with a phone, a browser subscription and a device
-    await h.api('PUT', '/v1/recipients/alice', { token: admin, body: { phone: '+14155550100' } });
+  it('delivers one notification on every channel, to each provider once; the web push body decrypts with the subscription keys and the webhook verifies with the tenant secret', async () => {
+    // Prepare: a recipient with every address (a webhook receiver of this test's own), a browser
+    // subscription, a device and an open WebSocket
+    const posts: { headers: Record<string, string>; body: string }[] = [];
+    const receiver = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const header = (name: string): string => String(request.headers[name]);
+        posts.push({ headers: { 'webhook-id': header('webhook-id'), 'webhook-timestamp': header('webhook-timestamp'), 'webhook-signature': header('webhook-signature') }, body: Buffer.concat(chunks).toString('utf8') });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((listening) => receiver.listen(0, '127.0.0.1', listening));
+    const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alice`;
+    const addresses = { phone: '+14155550100', email: 'alice@example.com', telegramChatId: '31337', webhookUrl };
+    const put = await h.api('PUT', '/v1/recipients/alice', { token: admin, body: addresses });
+    expect(put.status, JSON.stringify(put.body)).toBeLessThan(300);
     const alice = await h.token('alice');
+    const socket = await connectSocket(h.stack.wsUrl, alice);
     const key = await h.api('GET', '/v1/me/push/vapid-public-key', { token: alice });
     expect(Buffer.from(String(key.body.publicKey), 'base64url')).toHaveLength(65);
     const browser = browserSubscription();
@@ -74,10 +95,20 @@ describe('push and SMS', () => {
     const id = await notify('alice', { data: { orderId: 42 } });
     const done = await finished(id);
 
-    // Assess
+    // Assess: every channel sent, each provider reached once
     expect(done.status).toBe('sent');
-    expect(done.deliveries.push?.status).toBe('sent');
-    expect(done.deliveries.sms?.status).toBe('sent');
+    expect(Object.fromEntries(Object.entries(done.deliveries).map(([channel, d]) => [channel, d.status]))).toEqual(Object.fromEntries(channels.map((channel) => [channel, 'sent'])));
+    const frames = socket.frames.filter((f) => f.data.type === 'notification' && (f.data.notification as { id?: string }).id === id);
+    await socket.close();
+    await new Promise((closed) => receiver.close(closed));
+    expect(frames).toHaveLength(1);
+    expect((await h.api('GET', '/v1/me/inbox', { token: alice })).body.items).toEqual([expect.objectContaining({ id })]);
+    const mails = ((await (await fetch(`${h.stack.sesUrl}/store`)).json()) as { emails: { subject: string; destination: { to: string[] } }[] }).emails;
+    expect(mails.filter((m) => m.destination.to.includes(addresses.email))).toHaveLength(1);
+    expect((await outbox('telegram')).filter((e) => e.to === addresses.telegramChatId)).toHaveLength(1);
+    expect(posts).toHaveLength(1);
+    const secret = (await h.api('GET', '/v1/settings/webhook-secret', { token: admin })).body.secret as string;
+    expect(new Webhook(secret).verify(posts[0]?.body ?? '', posts[0]?.headers ?? {})).toMatchObject({ type: 'notification', data: { id, recipientId: 'alice' } });
     const pushes = await outbox('push');
     const web = pushes.filter((e) => e.to === browser.json.endpoint);
     const mobile = pushes.filter((e) => e.provider === 'sns');
