@@ -212,7 +212,9 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
       const channel = query.get('channel') ?? undefined;
       if (channel !== undefined && !isOutboxChannel(channel)) {
         const allowed = outboxChannels.join(', ');
-        throw new ValidationError(`channel must be one of ${allowed}`, { details: [{ field: 'channel', message: `must be one of ${allowed}` }] });
+        // E-mail has its own viewer, the local SES's: say where it is rather than only refuse.
+        const message = `must be one of ${allowed}${channel === 'email' ? ' (sent e-mail is at /_local/mail)' : ''}`;
+        throw new ValidationError(`channel ${message}`, { details: [{ field: 'channel', message }] });
       }
       if (!options.outbox) throw new NotReadyError('The local stack is still starting');
       if (method === 'DELETE') options.outbox.clear(channel);

@@ -35,7 +35,8 @@ options:
   --help     this text
 
 environment:
-  HERALD_HTTP_PORT (3000), HERALD_WS_PORT (3001), HERALD_SES_PORT (8005)   0 picks a free port
+  HERALD_HTTP_PORT (3000), HERALD_WS_PORT (3001), HERALD_SES_PORT (8005),
+  HERALD_TELEGRAM_PORT (8006)   0 picks a free port
   HERALD_HOST (127.0.0.1)       the address every endpoint listens on
   HERALD_DATA_DIR               keep the data on disk there (default: in memory)
   HERALD_LOG_FORMAT             json or pretty (default: pretty on a terminal, json otherwise)
@@ -145,7 +146,7 @@ async function main(): Promise<void> {
       `sent mail ${stack.sesUrl} | Telegram Bot API ${stack.telegramUrl} | outbox ${stack.httpUrl}/_local/outbox.html | data ${dataDir ?? 'in memory'}`,
   );
   console.log(`Console: ${stack.httpUrl}/ (local sign-in)`);
-  console.log(`Get a token with: npm run token -- --sub alice --role admin`);
+  console.log(`Get a token with: npm run token -- --sub ops --role admin`);
   if (faults.length > 0) console.log(`Fault injection: ${faults.length} rule(s) from HERALD_FAULTS; see GET ${stack.httpUrl}/_local/faults`);
 
   let stopping = false;

@@ -256,7 +256,9 @@ function recordWebhook(outbox: Outbox, message: unknown): void {
   } catch {
     // Kept as the text it was.
   }
-  outbox.record({ channel: 'webhook', provider: 'webhook', to: url, body: { headers, payload: parsed, status }, providerMessageId: headers['webhook-id'] ?? '' });
+  // `payload` is for reading (JSON.parse rounds numbers beyond 2^53); `rawBody` is the text as
+  // sent, byte for byte, which the signature covers.
+  outbox.record({ channel: 'webhook', provider: 'webhook', to: url, body: { headers, payload: parsed, rawBody: body, status }, providerMessageId: headers['webhook-id'] ?? '' });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

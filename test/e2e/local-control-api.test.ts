@@ -200,14 +200,17 @@ describe('GET and DELETE /_local/outbox', () => {
     expect((after.body.entries as { channel: string }[]).map((e) => e.channel)).toEqual(['webhook']);
   });
 
-  it('answers 400 naming the field for an unknown channel, and 405 to a POST', async () => {
+  it('answers 400 naming the field for an unknown channel (pointing e-mail to its own viewer), and 405 to a POST', async () => {
     // Act
     const unknown = await h.api('GET', '/_local/outbox?channel=fax');
+    const email = await h.api('GET', '/_local/outbox?channel=email');
     const posted = await h.api('POST', '/_local/outbox');
 
     // Assess
     expect(unknown.status).toBe(400);
-    expect(unknown.body.error).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ field: 'channel' }] });
+    expect(unknown.body.error).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ field: 'channel', message: 'must be one of push, sms, telegram, webhook' }] });
+    expect(email.status).toBe(400);
+    expect(email.body.error).toMatchObject({ details: [{ field: 'channel', message: expect.stringContaining('/_local/mail') }] });
     expect(posted.status).toBe(405);
   });
 });

@@ -119,6 +119,27 @@ describe('a notification on telegram and webhook', () => {
     expect((await h.api('GET', '/v1/recipients/bob', { token: admin })).body).toMatchObject({ locale: 'en-GB', telegramChatId: '4242' });
   });
 
+  it('keeps in the outbox the webhook body as it was sent, a number beyond 2^53 included, so its signature verifies', async () => {
+    // Prepare: `data` with an integer JSON.parse would round
+    const big = '12345678901234567890';
+    const rawBody = `{"recipients":["bob"],"title":"Big","message":"number","channels":["webhook"],"data":{"n":${big}}}`;
+
+    // Act
+    const created = await h.api('POST', '/v1/notifications', { token: admin, rawBody });
+    const id = (created.body.notificationIds as string[])[0] ?? '';
+    await settled(id);
+
+    // Assess
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const post = received.filter((r) => r.path === '/bob' && r.body.includes(id));
+    expect(post).toHaveLength(1);
+    expect(post[0]?.body).toContain(`"n":${big}`);
+    const entry = (await outbox('webhook')).find((e) => e.providerMessageId === post[0]?.headers['webhook-id']);
+    const recorded = entry?.body as { rawBody: string; headers: Record<string, string> };
+    expect(recorded.rawBody).toBe(post[0]?.body);
+    expect(new Webhook((await webhookSecret()).secret).verify(recorded.rawBody, headersOf({ path: '/bob', body: recorded.rawBody, headers: recorded.headers }))).toMatchObject({ data: { id } });
+  });
+
   it('signs with both the new and the old secret for a day after a rotation', async () => {
     // Prepare
     const before = await webhookSecret();
