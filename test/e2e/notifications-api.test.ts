@@ -335,8 +335,10 @@ describe('listing notifications', () => {
   });
 
   it('filters by status, recipient and creation time', async () => {
-    // Prepare
+    // Prepare: the window's bounds are inclusive to the millisecond, and a create can take less
+    // than one: the first create waits for the clock to pass `before`
     const before = new Date().toISOString();
+    while (Date.now() <= Date.parse(before)) await new Promise((tick) => setTimeout(tick, 1));
     const kept = await create(sender, aBody({ recipients: ['dave'], type: 'listing-filter' }));
     const cancelled = await create(sender, aBody({ recipients: ['dave'], type: 'listing-filter' }));
     await h.api('DELETE', `/v1/notifications/${cancelled}`, { token: sender });
