@@ -46,6 +46,20 @@ async function create(title: string, ms: number): Promise<string> {
   return (created.body.notificationIds as string[])[0] ?? '';
 }
 
+/**
+ * A notification for dave 8 s ahead whose schedule is then deleted behind Herald's back; resolves
+ * once it is 0.5 s past due. 8 s, as in sweeps.test.ts: a schedule is made only when its fire time
+ * (its lead time early, rounded down to the second) is at least 1 s after the request, so a
+ * notification 4 s ahead got none when the create came late in a second on a quick machine.
+ */
+async function createWithoutSchedule(title: string): Promise<string> {
+  const scheduledAt = Date.now() + 8_000;
+  const id = await create(title, scheduledAt - Date.now());
+  await scheduler.send(new DeleteScheduleCommand({ Name: id, GroupName: scheduleGroupName }));
+  await new Promise((r) => setTimeout(r, Math.max(0, scheduledAt + 500 - Date.now())));
+  return id;
+}
+
 async function deadLetter(queue: 'delivery-dlq' | 'scheduler-dlq', id: string): Promise<void> {
   await sqs.send(
     new SendMessageCommand({
@@ -70,11 +84,9 @@ async function statusOf(id: string): Promise<string> {
 describe('redrive', () => {
   it('moves the delivery DLQ back: the pending notification is delivered, the cancelled one is not', async () => {
     // Prepare: a pending one whose schedule is gone, past due; a cancelled one; both dead-lettered
-    const pending = await create('Redriven', 4_000);
-    await scheduler.send(new DeleteScheduleCommand({ Name: pending, GroupName: scheduleGroupName }));
     const cancelled = await create('Cancelled, redriven', 60_000);
     expect((await h.api('DELETE', `/v1/notifications/${cancelled}`, { token: admin })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 4_500));
+    const pending = await createWithoutSchedule('Redriven');
     await deadLetter('delivery-dlq', pending);
     await deadLetter('delivery-dlq', cancelled);
     const lines: string[] = [];
@@ -93,9 +105,7 @@ describe('redrive', () => {
 
   it('moves the scheduler DLQ from the command line, printing its progress', async () => {
     // Prepare: a firing the scheduler could not deliver, for a notification now due
-    const id = await create('From the scheduler DLQ', 4_000);
-    await scheduler.send(new DeleteScheduleCommand({ Name: id, GroupName: scheduleGroupName }));
-    await new Promise((r) => setTimeout(r, 4_500));
+    const id = await createWithoutSchedule('From the scheduler DLQ');
     await deadLetter('scheduler-dlq', id);
 
     // Act
@@ -107,5 +117,5 @@ describe('redrive', () => {
     expect(stdout).toContain('scheduler-dlq -> delivery: moved 1 of 1');
     expect(stdout).toContain('scheduler-dlq -> delivery: done, 1 message(s) moved (copy)');
     await eventually(() => statusOf(id), (s) => s === 'sent');
-  });
+  }, 90_000);
 });
