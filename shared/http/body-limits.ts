@@ -47,8 +47,6 @@ import {
   maxTemplateBytes,
 } from '../domain/schemas.ts';
 
-/** The longest E.164 number: `+` and 15 digits. */
-
 /** A synchronous Lambda invocation's payload quota (request and response), bytes. */
 export const lambdaPayloadQuotaBytes = 6 * 1024 * 1024;
 /** The largest body cap: half the Lambda payload quota, as the body may double inside the event. */
