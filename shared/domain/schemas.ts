@@ -20,7 +20,7 @@ import { verifiableChannels } from './contact-verification.ts';
 import { switchableChannels } from './recipient.ts';
 import type { SwitchableChannel } from './recipient.ts';
 import type { RawJson } from './opaque-json.ts';
-import { isKnownTimeZone, isLocalDateTime, localDateTimePattern, ratePattern, wallTimePattern } from './time.ts';
+import { isCalendarDateTime, isKnownTimeZone, isLocalDateTime, localDateTimePattern, ratePattern, wallTimePattern } from './time.ts';
 import { canonicalLocale, reservedTemplateVariables } from './template.ts';
 import { isNotBlank, isSingleLineText, isWellFormedText, maxSubjectLength, nameLikeId, nameLikeMessage, singleLineMessage, wellFormedMessage } from './subject-ids.ts';
 import { maxInstantLength } from './message-schemas.ts';
@@ -137,6 +137,8 @@ export const schedulableTimeSchema = z.union(
     z
       .string()
       .regex(localDateTimePattern)
+      // A real day and time: Temporal refuses the rest (a month 61, 29 February 2027).
+      .refine(isCalendarDateTime)
       .meta({ description: 'A wall time without an offset (`2027-03-28T09:00`), read in `timezone`.' }),
   ],
   { error: 'must be an ISO-8601 date-time with an offset, or a wall time without one (2027-03-28T09:00) given with timezone' },

@@ -60,6 +60,24 @@ export function isLocalDateTime(value: string): boolean {
   return localDateTimePattern.test(value);
 }
 
+/** Days in `month` (1-12) of the proleptic Gregorian `year`, as Temporal counts them. */
+function daysInMonth(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
+}
+
+/**
+ * True when `value` is a wall time (see {@link isLocalDateTime}) that names a real day and time:
+ * month 1-12, a day its month has, hours 0-23, minutes 0-59, seconds 0-60 (ISO 8601's leap second,
+ * which Temporal reads as 59). `2027-02-29T09:00` and `4086-61-03T10:32` are not.
+ */
+export function isCalendarDateTime(value: string): boolean {
+  const parts = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value);
+  if (!parts || !isLocalDateTime(value)) return false;
+  const [year, month, day, hour, minute, second] = parts.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 60;
+}
+
 /**
  * The UTC instant of the wall time `local` (`YYYY-MM-DDTHH:MM[:SS[.fff]]`) in the IANA zone
  * `zone`, with Temporal's "compatible" disambiguation (RFC 5545 3.3.5): a time in a gap moves

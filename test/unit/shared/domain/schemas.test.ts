@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../../shared/errors.ts';
 import { newNotificationId } from '../../../../shared/domain/ids.ts';
 import {
+  celeryScheduleBodySchema,
   createNotificationsBodySchema,
   deliveryMessageSchema,
   idSchema,
@@ -143,6 +144,26 @@ describe('createNotificationsBodySchema', () => {
       ]);
     },
   );
+
+  it.each(['4086-61-03T10:32:62', '2027-02-29T09:00', '2030-04-31T12:00', '2030-01-01T24:00', '2030-01-01T12:60'])(
+    'rejects a wall time that names no real day and time (%s), with its zone given, naming scheduledAt',
+    (scheduledAt) => {
+      // Act: found by the fuzz test on the Celery route, which answered 500 from Temporal's parser
+      const error = validationErrorOf(() => parseWith(createNotificationsBodySchema, { ...validBody, scheduledAt, timezone: 'Europe/Paris' }, 'body'));
+      const celery = validationErrorOf(() =>
+        parseWith(celeryScheduleBodySchema, { recipients: [4], title: 't', message: 'm', scheduled_at: scheduledAt, timezone: 'Europe/Paris' }, 'body'),
+      );
+
+      // Assess
+      expect(error.details).toEqual([expect.objectContaining({ field: 'scheduledAt' })]);
+      expect(celery.details).toEqual([expect.objectContaining({ field: 'scheduled_at' })]);
+    },
+  );
+
+  it('takes a wall time on a leap day, and a leap second', () => {
+    expect(parseWith(createNotificationsBodySchema, { ...validBody, scheduledAt: '2028-02-29T09:00', timezone: 'Europe/Paris' }, 'body').scheduledAt).toBe('2028-02-29T09:00');
+    expect(parseWith(createNotificationsBodySchema, { ...validBody, scheduledAt: '2028-06-30T23:59:60', timezone: 'UTC' }, 'body').scheduledAt).toBe('2028-06-30T23:59:60');
+  });
 
   it('rejects a wall time without an offset when no timezone says where, naming timezone', () => {
     // Act
