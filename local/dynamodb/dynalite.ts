@@ -10,8 +10,8 @@
  */
 import { createRequire } from 'node:module';
 import { assertPinnedVersion } from '../pinned-version.ts';
-import { cacheConditionParses } from './condition-cache.ts';
-import type { Parser } from './condition-cache.ts';
+import { cacheExpressionParses, conditionValueReadingSyntax } from './expression-cache.ts';
+import type { Parser } from './expression-cache.ts';
 import { DataDirectoryInUseError } from '../start-errors.ts';
 
 /** The dynalite version this module was written against (package.json pins it exactly). */
@@ -123,8 +123,10 @@ assertPinnedVersion({
 });
 
 export const dynaliteDb = require('dynalite/db') as DynaliteDb;
-/** How often dynalite's condition parser was answered from the cache (`condition-cache.ts`), installed here. */
-export const conditionParses = cacheConditionParses(require('dynalite/db/conditionParser') as Parser);
+/** How often dynalite's condition parser was answered from the cache (`expression-cache.ts`), installed here. */
+export const conditionParses = cacheExpressionParses(require('dynalite/db/conditionParser') as Parser, conditionValueReadingSyntax);
+/** How often dynalite's update-expression parser was answered from its cache, installed here. */
+export const updateParses = cacheExpressionParses(require('dynalite/db/updateParser') as Parser);
 export const dynaliteValidations = require('dynalite/validations') as DynaliteValidations;
 
 /** The operations dynalite implements, as its `index.js` lists them. */

@@ -74,17 +74,21 @@ function progressLine(p: Progress, status: string, elapsedS: number, rate: numbe
   return `${bar} ${String(p.percent).padStart(3)}%  ${number(p.sent)}/${total} sent  ${number(p.failed)} failed  ${status}  ${number(elapsedS, 1)} s  ${number(rate)}/s  RSS ${megabytes(process.memoryUsage().rss)}`;
 }
 
-/** One look at the memory: the process's RSS, the main thread's heap, and the sum of the functions' heaps (bytes). */
+/**
+ * One look at the memory (bytes): the process's RSS, the main thread's heap, the main thread's
+ * memory outside its heap (Buffers and other `external` allocations), and the sum of the functions' heaps.
+ */
 interface MemorySample {
   readonly rss: number;
   readonly mainHeap: number;
+  readonly mainExternal: number;
   readonly functionHeaps: number;
 }
 
 async function sampleMemory(stack: LocalStack): Promise<MemorySample> {
   const heaps = await Promise.all(Object.values(stack.functions).map((fn) => fn.heap()));
-  const { rss, heapTotal } = process.memoryUsage();
-  return { rss, mainHeap: heapTotal, functionHeaps: heaps.reduce((sum, heap) => sum + (heap?.totalBytes ?? 0), 0) };
+  const { rss, heapTotal, external } = process.memoryUsage();
+  return { rss, mainHeap: heapTotal, mainExternal: external, functionHeaps: heaps.reduce((sum, heap) => sum + (heap?.totalBytes ?? 0), 0) };
 }
 
 async function getBroadcast(stack: LocalStack, token: string, id: string): Promise<BroadcastView> {
@@ -111,7 +115,7 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
   const idle = await sampleMemory(stack);
   const idleRss = idle.rss;
   console.log(
-    `Started in ${number(startSeconds, 2)} s; RSS once started ${megabytes(idleRss)} (main thread's heap ${megabytes(idle.mainHeap)}, the ${Object.keys(stack.functions).length} functions' heaps ${megabytes(idle.functionHeaps)}).`,
+    `Started in ${number(startSeconds, 2)} s; RSS once started ${megabytes(idleRss)} (main thread's heap ${megabytes(idle.mainHeap)} and external memory ${megabytes(idle.mainExternal)}, the ${Object.keys(stack.functions).length} functions' heaps ${megabytes(idle.functionHeaps)}).`,
   );
   let exitCode = 0;
   try {
@@ -199,7 +203,7 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     if (countedAt !== undefined) console.log(`  fan-out resolved and counted   after ~${number(countedAt, 1)} s`);
     console.log(`  stack start-up                 ${number(startSeconds, 2)} s, RSS once started ${megabytes(idleRss)}`);
     console.log(`  peak RSS of the process        ${megabytes(peakRss())} (every emulator and function in one Node process)`);
-    console.log(`  at the highest RSS sampled     ${megabytes(peak.rss)}: main thread's heap ${megabytes(peak.mainHeap)}, the functions' heaps ${megabytes(peak.functionHeaps)}`);
+    console.log(`  at the highest RSS sampled     ${megabytes(peak.rss)}: main thread's heap ${megabytes(peak.mainHeap)} and external memory ${megabytes(peak.mainExternal)}, the functions' heaps ${megabytes(peak.functionHeaps)}`);
     console.log(`  CPU use of the process         ${number(cpuSeconds / wall, 2)} cores (${number(cpuSeconds, 1)} s of CPU in ${number(wall, 1)} s)`);
     console.log(`  main thread busy               ${number(mainThreadBusy * 100)} % of the time (event-loop utilisation)`);
     console.log(`  AWS API calls per recipient    ${number(totalCalls / Math.max(1, options.recipients), 3)} (${number(totalCalls)} calls)`);
