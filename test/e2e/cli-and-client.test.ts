@@ -62,6 +62,16 @@ describe('the client and the CLI', () => {
     expect(user7.body).toMatchObject({ email: 'user7@example.com', timezone: 'Europe/Paris', groups: ['staff', 'ops'] });
   }, 60_000);
 
+  it("imports the README's example file, examples/people.csv, whole", async () => {
+    // Act
+    const imported = await heraldJson(['recipients', 'import', join(repoRoot, 'examples', 'people.csv')]);
+    const bob = await harness.api('GET', '/v1/recipients/bob', { token: admin });
+
+    // Assess
+    expect(imported).toEqual({ total: 3, succeeded: 3, failed: [] });
+    expect(bob.body).toMatchObject({ email: 'bob@example.com', timezone: 'America/New_York', groups: ['staff', 'ops'] });
+  });
+
   it("runs the README's client example as written", async () => {
     // Prepare: the example is in the README verbatim, and typed by `npm run typecheck`
     const example = await readFile(join(repoRoot, 'client', 'example.ts'), 'utf8');
