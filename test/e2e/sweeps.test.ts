@@ -77,6 +77,12 @@ async function emailsTitled(subject: string): Promise<number> {
   return store.emails.filter((e) => e.subject === subject).length;
 }
 
+/**
+ * Each stuck-retry test takes about 10 s: its notification is made 8 s ahead (a schedule needs its
+ * fire time 1 s after the request) and waited past. The bound is 6 times that.
+ */
+const stuckTestTimeoutMs = 60_000;
+
 describe('the stuck-retry sweep', () => {
   it('delivers a notification whose schedule never fired', async () => {
     // Prepare: a notification whose schedule was deleted, now past its due time
@@ -93,7 +99,7 @@ describe('the stuck-retry sweep', () => {
     const delivered = await eventually(() => statusOf(id), (n) => n.status === 'sent');
     expect(delivered.deliveries).toMatchObject({ inbox: { status: 'sent' }, email: { status: 'sent' } });
     expect(await eventually(() => emailsTitled('Lost schedule'), (count) => count === 1)).toBe(1);
-  });
+  }, stuckTestTimeoutMs);
 
   it('is safe to run twice in a row: the notification is delivered once', async () => {
     // Prepare
@@ -112,7 +118,7 @@ describe('the stuck-retry sweep', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await emailsTitled('Swept twice')).toBe(1);
     expect((await statusOf(id)).attempts).toBe(1);
-  });
+  }, stuckTestTimeoutMs);
 
   it('does not deliver a cancelled notification whose schedule was lost', async () => {
     // Prepare
@@ -126,7 +132,7 @@ describe('the stuck-retry sweep', () => {
     // Assess
     expect((await statusOf(id)).status).toBe('cancelled');
     expect(await emailsTitled('Cancelled and lost')).toBe(0);
-  });
+  }, stuckTestTimeoutMs);
 });
 
 describe('the cleanup sweep', () => {
