@@ -25,6 +25,7 @@ import { createChannels } from '../../../../shared/delivery/channels/index.ts';
 import { deliverUnits } from '../../../../shared/delivery/engine.ts';
 import type { EngineDeps } from '../../../../shared/delivery/engine.ts';
 import { zeroCounts } from '../../../../shared/domain/broadcast.ts';
+import type { Broadcast } from '../../../../shared/domain/broadcast.ts';
 import { unitKey } from '../../../../shared/domain/delivery.ts';
 import type { UnitOutcome, UnitRef } from '../../../../shared/domain/delivery.ts';
 import { newBroadcastId, newNotificationId } from '../../../../shared/domain/ids.ts';
@@ -197,6 +198,37 @@ function cancellation(reasons: CancellationReason[]): TransactionCanceledExcepti
   return new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: { httpStatusCode: 400 }, CancellationReasons: reasons });
 }
 
+/**
+ * Creates a broadcast of `sam`'s ("Tonight") to `people` on `channels`, starts it and writes its
+ * pending rows, as the fan-out does; resolves with its id.
+ */
+async function aStartedBroadcast(world: World, people: readonly string[], channels: Broadcast['channels']): Promise<string> {
+  const id = newBroadcastId(world.clock.now());
+  const now = world.clock.now().toISOString();
+  await broadcasts.create(
+    {
+      tenantId: world.tenantId,
+      id,
+      createdBy: 'sam',
+      title: 'Maintenance',
+      type: 'system',
+      priority: 'normal',
+      channels,
+      audience: { kind: 'recipients', count: people.length },
+      status: 'scheduled',
+      scheduledAt: now,
+      createdAt: now,
+      counts: zeroCounts,
+      run: 0,
+    },
+    { message: 'Tonight' },
+    people,
+  );
+  await broadcasts.start(world.tenantId, id, world.clock.now());
+  await rows.putPending(world.tenantId, id, people, world.clock.now());
+  return id;
+}
+
 async function outcomeOf(worker: Worker, ref: UnitRef): Promise<UnitOutcome | undefined> {
   return (await worker.deliver(ref)).get(unitKey(ref));
 }
@@ -337,28 +369,7 @@ describe('what lands between the read, the claim and the write', () => {
   it('lets a broadcast cancelled between the read and the claim win: the row claimed is cancelled at once, nobody is sent to', async () => {
     // Prepare
     const world = await aWorld();
-    const id = newBroadcastId(world.clock.now());
-    await broadcasts.create(
-      {
-        tenantId: world.tenantId,
-        id,
-        createdBy: 'sam',
-        title: 'Maintenance',
-        type: 'system',
-        priority: 'normal',
-        channels: ['inbox', 'email'],
-        audience: { kind: 'recipients', count: 1 },
-        status: 'scheduled',
-        scheduledAt: world.clock.now().toISOString(),
-        createdAt: world.clock.now().toISOString(),
-        counts: zeroCounts,
-        run: 0,
-      },
-      { message: 'Tonight' },
-      ['bob'],
-    );
-    await broadcasts.start(world.tenantId, id, world.clock.now());
-    await rows.putPending(world.tenantId, id, ['bob'], world.clock.now());
+    const id = await aStartedBroadcast(world, ['bob'], ['inbox', 'email']);
     const worker = world.worker();
     worker.store.beforeClaim = async () => {
       await broadcasts.cancel(world.tenantId, id, world.clock.now());
@@ -388,28 +399,7 @@ describe('what lands between the read, the claim and the write', () => {
     // that met a claim transaction would come back as TransactionConflictException
     const world = await aWorld();
     const people = Array.from({ length: 40 }, (_, i) => `p${String(i).padStart(2, '0')}`);
-    const id = newBroadcastId(world.clock.now());
-    await broadcasts.create(
-      {
-        tenantId: world.tenantId,
-        id,
-        createdBy: 'sam',
-        title: 'Maintenance',
-        type: 'system',
-        priority: 'normal',
-        channels: ['inbox'],
-        audience: { kind: 'recipients', count: people.length },
-        status: 'scheduled',
-        scheduledAt: world.clock.now().toISOString(),
-        createdAt: world.clock.now().toISOString(),
-        counts: zeroCounts,
-        run: 0,
-      },
-      { message: 'Tonight' },
-      people,
-    );
-    await broadcasts.start(world.tenantId, id, world.clock.now());
-    await rows.putPending(world.tenantId, id, people, world.clock.now());
+    const id = await aStartedBroadcast(world, people, ['inbox']);
     const refs: UnitRef[] = people.map((recipientId) => ({ kind: 'broadcast', tenantId: world.tenantId, broadcastId: id, recipientId }));
     const worker = world.worker();
     const loaded = await worker.store.load(refs);
@@ -445,28 +435,7 @@ describe('what lands between the read, the claim and the write', () => {
     // intent and died; the broadcast was then cancelled
     const world = await aWorld();
     await recipients.put(aRecipient({ tenantId: world.tenantId, id: 'carol', email: 'carol@example.com' }));
-    const id = newBroadcastId(world.clock.now());
-    await broadcasts.create(
-      {
-        tenantId: world.tenantId,
-        id,
-        createdBy: 'sam',
-        title: 'Maintenance',
-        type: 'system',
-        priority: 'normal',
-        channels: ['email'],
-        audience: { kind: 'recipients', count: 2 },
-        status: 'scheduled',
-        scheduledAt: world.clock.now().toISOString(),
-        createdAt: world.clock.now().toISOString(),
-        counts: zeroCounts,
-        run: 0,
-      },
-      { message: 'Tonight' },
-      ['bob', 'carol'],
-    );
-    await broadcasts.start(world.tenantId, id, world.clock.now());
-    await rows.putPending(world.tenantId, id, ['bob', 'carol'], world.clock.now());
+    const id = await aStartedBroadcast(world, ['bob', 'carol'], ['email']);
     const refs: UnitRef[] = ['bob', 'carol'].map((recipientId) => ({ kind: 'broadcast', tenantId: world.tenantId, broadcastId: id, recipientId }));
     const dead = world.worker();
     const loaded = await dead.store.load(refs);
@@ -654,28 +623,7 @@ describe('transactions that meet another (TransactionConflict)', () => {
     const world = await aWorld('2030-01-01T17:00:00.000Z');
     const people = Array.from({ length: 12 }, (_, i) => `m${String(i).padStart(2, '0')}`);
     for (const id of people) await recipients.put(aRecipient({ tenantId: world.tenantId, id, email: `${id}@example.com` }));
-    const id = newBroadcastId(world.clock.now());
-    await broadcasts.create(
-      {
-        tenantId: world.tenantId,
-        id,
-        createdBy: 'sam',
-        title: 'Maintenance',
-        type: 'system',
-        priority: 'normal',
-        channels: ['inbox', 'email'],
-        audience: { kind: 'recipients', count: people.length },
-        status: 'scheduled',
-        scheduledAt: world.clock.now().toISOString(),
-        createdAt: world.clock.now().toISOString(),
-        counts: zeroCounts,
-        run: 0,
-      },
-      { message: 'Tonight' },
-      people,
-    );
-    await broadcasts.start(world.tenantId, id, world.clock.now());
-    await rows.putPending(world.tenantId, id, people, world.clock.now());
+    const id = await aStartedBroadcast(world, people, ['inbox', 'email']);
     const tablesInTransactions = new Set<string>();
     const db = interceptTransactions(async (items, send) => {
       for (const item of items) {
