@@ -301,6 +301,18 @@ export function rowCommit(unit: DeliveryUnit, write: CommitWrite, now: Date, sha
 }
 
 /**
+ * What a cancel makes of a row's recorded intents (`sending` deliveries), but those of `except`:
+ * `unconfirmed`, as they may have gone out before the attempt that recorded them stopped.
+ */
+function unconfirmedOnCancel(unit: DeliveryUnit, now: Date, except: readonly Channel[] = []): Partial<Record<Channel, ChannelDelivery>> {
+  return Object.fromEntries(
+    Object.entries(unit.deliveries)
+      .filter(([channel, delivery]) => delivery.status === 'sending' && !except.includes(channel as Channel))
+      .map(([channel, delivery]) => [channel, { status: 'unconfirmed', at: now.toISOString(), detail: `the broadcast was cancelled after an attempt stopped while sending (${delivery.detail ?? delivery.at})` }]),
+  ) as Partial<Record<Channel, ChannelDelivery>>;
+}
+
+/**
  * Cancels a row of a cancelled broadcast: a pending one, or one a dead worker still holds (its
  * lease ran out, nobody claimed it since), whose recorded intents become `unconfirmed`: they may
  * have gone out.
@@ -308,17 +320,12 @@ export function rowCommit(unit: DeliveryUnit, write: CommitWrite, now: Date, sha
 export function rowCancel(unit: DeliveryUnit, now: Date, expiresAt: number, shards = BROADCAST_RECIPIENT_SHARDS): ItemUpdate {
   const ref = unit.ref as Extract<UnitRef, { kind: 'broadcast' }>;
   const transition = unit.status === 'sending' ? rowTransitions.abandon : rowTransitions.cancel;
-  const unconfirmed = Object.fromEntries(
-    Object.entries(unit.deliveries)
-      .filter(([, delivery]) => delivery.status === 'sending')
-      .map(([channel, delivery]) => [channel, { status: 'unconfirmed', at: now.toISOString(), detail: `the broadcast was cancelled after an attempt stopped while sending (${delivery.detail ?? delivery.at})` }]),
-  ) as Partial<Record<Channel, ChannelDelivery>>;
   return new UpdateBuilder()
     .set('#tstatus', transition.to)
     .set('statusKey', rowStatusKey(ref.tenantId, ref.broadcastId, ref.recipientId, 'cancelled', shards))
     .set('updatedAt', now.toISOString())
     .set('expiresAt', expiresAt)
-    .deliveries(unconfirmed)
+    .deliveries(unconfirmedOnCancel(unit, now))
     .remove('leaseUntil', 'claimToken')
     .build(rowKey(ref.tenantId, ref.broadcastId, ref.recipientId, shards), transitionCondition(transition, rowGuards({ now, seenAttempts: unit.attempts })));
 }
@@ -331,17 +338,12 @@ export function rowCancel(unit: DeliveryUnit, now: Date, expiresAt: number, shar
 export function rowWithdraw(unit: DeliveryUnit, token: string, intents: readonly Channel[], now: Date, expiresAt: number, shards = BROADCAST_RECIPIENT_SHARDS): ItemUpdate {
   const ref = unit.ref as Extract<UnitRef, { kind: 'broadcast' }>;
   const transition = rowTransitions.withdraw;
-  const unconfirmed = Object.fromEntries(
-    Object.entries(unit.deliveries)
-      .filter(([channel, delivery]) => delivery.status === 'sending' && !intents.includes(channel as Channel))
-      .map(([channel, delivery]) => [channel, { status: 'unconfirmed', at: now.toISOString(), detail: `the broadcast was cancelled after an attempt stopped while sending (${delivery.detail ?? delivery.at})` }]),
-  ) as Partial<Record<Channel, ChannelDelivery>>;
   return new UpdateBuilder()
     .set('#tstatus', transition.to)
     .set('statusKey', rowStatusKey(ref.tenantId, ref.broadcastId, ref.recipientId, 'cancelled', shards))
     .set('updatedAt', now.toISOString())
     .set('expiresAt', expiresAt)
-    .deliveries(unconfirmed, intents)
+    .deliveries(unconfirmedOnCancel(unit, now, intents), intents)
     // Nothing was attempted on this claim: its attempt is handed back.
     .setRaw('attempts = attempts - :refund', { ':refund': 1 })
     .remove('leaseUntil', 'claimToken')

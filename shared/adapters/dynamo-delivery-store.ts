@@ -92,6 +92,11 @@ function epochSeconds(ms: number): number {
   return Math.floor(ms / 1000);
 }
 
+/** The TTL (epoch seconds) of an item settled at `now` and kept `days` days. */
+function expiryAfter(now: Date, days: number): number {
+  return epochSeconds(now.getTime()) + days * 24 * 60 * 60;
+}
+
 export class DynamoDeliveryStore implements DeliveryStore {
   private readonly db: DynamoDBDocumentClient;
   private readonly tables: () => DeliveryTables;
@@ -375,7 +380,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
         deliveries: entry.deliveries,
         forget: entry.forget,
         settlement: entry.settlement,
-        expiresAt: epochSeconds(now.getTime()) + retentionDays * 24 * 60 * 60,
+        expiresAt: expiryAfter(now, retentionDays),
       };
       const update: ItemUpdate =
         entry.unit.ref.kind === 'notification' ? notificationCommit(entry.unit, write, now) : rowCommit(entry.unit, write, now, this.options.rowShards);
@@ -402,49 +407,45 @@ export class DynamoDeliveryStore implements DeliveryStore {
   }
 
   async cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]> {
-    const t = this.tables();
-    const expiresAt = epochSeconds(now.getTime()) + this.options.rowRetentionDays * 24 * 60 * 60;
-    const cancelled: string[] = [];
-    await Promise.all(
-      units
-        .filter((unit) => unit.ref.kind === 'broadcast')
-        .map(async (unit) => {
-          const outcome = await this.transact([{ Update: { TableName: t.broadcastRecipients, ...rowCancel(unit, now, expiresAt, this.options.rowShards) } }]);
-          if (outcome.ok) cancelled.push(unitKey(unit.ref));
-        }),
+    const expiresAt = expiryAfter(now, this.options.rowRetentionDays);
+    return this.updateEach(
+      units.filter((unit) => unit.ref.kind === 'broadcast').map((unit) => ({ unit, update: rowCancel(unit, now, expiresAt, this.options.rowShards) })),
     );
-    return cancelled;
   }
 
   async withdraw(claims: readonly WithdrawnClaim[], now: Date): Promise<readonly string[]> {
-    const t = this.tables();
-    const expiresAt = epochSeconds(now.getTime()) + this.options.rowRetentionDays * 24 * 60 * 60;
-    const withdrawn: string[] = [];
-    await Promise.all(
+    const expiresAt = expiryAfter(now, this.options.rowRetentionDays);
+    return this.updateEach(
       claims
         .filter(({ unit }) => unit.ref.kind === 'broadcast')
-        .map(async ({ unit, token, intents }) => {
-          const outcome = await this.transact([{ Update: { TableName: t.broadcastRecipients, ...rowWithdraw(unit, token, intents, now, expiresAt, this.options.rowShards) } }]);
-          if (outcome.ok) withdrawn.push(unitKey(unit.ref));
-        }),
+        .map(({ unit, token, intents }) => ({ unit, update: rowWithdraw(unit, token, intents, now, expiresAt, this.options.rowShards) })),
     );
-    return withdrawn;
   }
 
   async hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<ReadonlySet<string>> {
+    const updates = holds.map(({ unit, hold }) => ({
+      unit,
+      update: unit.ref.kind === 'notification' ? notificationHold(unit, hold, now) : rowHold(unit, hold, now, this.options.rowShards),
+    }));
+    return new Set(await this.updateEach(updates));
+  }
+
+  /**
+   * Applies each unit's conditional update to its own item (the notification, or the broadcast
+   * row), each in a transaction of its own, side by side; resolves with the keys of the units
+   * whose update landed (a failed condition leaves the unit out).
+   */
+  private async updateEach(updates: readonly { readonly unit: DeliveryUnit; readonly update: ItemUpdate }[]): Promise<string[]> {
     const t = this.tables();
-    const held = new Set<string>();
+    const landed: string[] = [];
     await Promise.all(
-      holds.map(async ({ unit, hold }) => {
-        const update =
-          unit.ref.kind === 'notification'
-            ? { TableName: t.notifications, ...notificationHold(unit, hold, now) }
-            : { TableName: t.broadcastRecipients, ...rowHold(unit, hold, now, this.options.rowShards) };
-        const outcome = await this.transact([{ Update: update }]);
-        if (outcome.ok) held.add(unitKey(unit.ref));
+      updates.map(async ({ unit, update }) => {
+        const TableName = unit.ref.kind === 'notification' ? t.notifications : t.broadcastRecipients;
+        const outcome = await this.transact([{ Update: { TableName, ...update } }]);
+        if (outcome.ok) landed.push(unitKey(unit.ref));
       }),
     );
-    return held;
+    return landed;
   }
 
   /**
