@@ -7,7 +7,6 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import {
   ConditionalCheckFailedException,
-  CreateTableCommand,
   DynamoDBClient,
   GetItemCommand,
   InternalServerError,
@@ -42,6 +41,7 @@ import { startSqsEmulator } from '../../../local/sqs-emulator.ts';
 import type { SqsEmulator } from '../../../local/sqs-emulator.ts';
 import { startWebSocketGateway } from '../../../local/websocket-gateway.ts';
 import type { RunningWebSocketGateway } from '../../../local/websocket-gateway.ts';
+import { createPkTable } from '../support/local-dynamo.ts';
 
 const region = 'us-east-1';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -112,14 +112,7 @@ describe('the fault and call-count hook of the emulators\' faultable endpoints',
 
     // The fixtures are made on the plain endpoints, as the local stack's own clients do.
     const rawDynamo = new DynamoDBClient({ region, credentials, endpoint: plain.dynamodb });
-    await rawDynamo.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      }),
-    );
+    await createPkTable(rawDynamo, tableName);
     rawDynamo.destroy();
     const rawSqs = new SQSClient({ region, credentials, endpoint: plain.sqs });
     queueUrl = (await rawSqs.send(new CreateQueueCommand({ QueueName: 'call-hook-test' }))).QueueUrl ?? '';

@@ -41,3 +41,15 @@ export async function startLocalDynamo(options: { withTables?: boolean } = {}): 
     },
   };
 }
+
+/** Creates `tableName`, keyed by a string `pk` alone, on demand: the table of the endpoint's own tests. */
+export async function createPkTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }),
+  );
+}

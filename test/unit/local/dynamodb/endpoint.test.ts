@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ConditionalCheckFailedException,
-  CreateTableCommand,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -17,6 +16,7 @@ import type { DynaliteStore, TableDescription } from '../../../../local/dynamodb
 import { startDynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
 import type { DynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
 import { NESTING_MESSAGE, NUMBER_OVERFLOW_MESSAGE } from '../../../../local/dynamodb/limits.ts';
+import { createPkTable } from '../../support/local-dynamo.ts';
 
 const region = 'us-east-1';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -43,14 +43,7 @@ function nestedText(levels: number): string {
 }
 
 async function createTable(client: DynamoDBClient): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    }),
-  );
+  await createPkTable(client, table);
 }
 
 describe('the DynamoDB endpoint', () => {

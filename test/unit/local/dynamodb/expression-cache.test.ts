@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
-import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheExpressionParses, conditionValueReadingSyntax } from '../../../../local/dynamodb/expression-cache.ts';
 import type { Parser } from '../../../../local/dynamodb/expression-cache.ts';
 import { startDynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
 import type { DynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
+import { createPkTable } from '../../support/local-dynamo.ts';
 
 const require = createRequire(import.meta.url);
 const dynaliteParser = require('dynalite/db/conditionParser') as Parser;
@@ -199,14 +200,7 @@ describe('conditions on the endpoint with the cache', () => {
   beforeAll(async () => {
     dynamo = await startDynamoDbEndpoint();
     client = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
-    await client.send(
-      new CreateTableCommand({
-        TableName: table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      }),
-    );
+    await createPkTable(client, table);
   });
 
   afterAll(async () => {
