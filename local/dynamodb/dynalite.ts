@@ -13,6 +13,8 @@ import { assertPinnedVersion } from '../pinned-version.ts';
 import { cacheExpressionParses, conditionValueReadingSyntax } from './expression-cache.ts';
 import type { Parser } from './expression-cache.ts';
 import { DataDirectoryInUseError } from '../start-errors.ts';
+import { installMemoryStore } from './memory-store.ts';
+import type { RootDatabase } from './memory-store.ts';
 
 /** The dynalite version this module was written against (package.json pins it exactly). */
 export const DYNALITE_VERSION = '4.0.0';
@@ -170,47 +172,14 @@ export function isDynaliteError(error: unknown): error is DynaliteError {
   return error instanceof Error && typeof (error as Partial<DynaliteError>).statusCode === 'number' && typeof (error as Partial<DynaliteError>).body === 'object';
 }
 
-/** Creates dynalite's store: in memory (see {@link keepStoredBuffersUnpooled}), or LevelDB under `options.path`. */
+/**
+ * Creates dynalite's store: LevelDB under `options.path`, or in memory, where its root database
+ * reads and writes a {@link MemoryStore} (local/dynamodb/memory-store.ts) instead of `memory-level`.
+ */
 export function createDynaliteStore(options: DynaliteStoreOptions): DynaliteStore {
   const store = dynaliteDb.create({ ...options });
-  if (options.path === undefined) keepStoredBuffersUnpooled(store.db as unknown as MemoryLevelStore);
+  if (options.path === undefined) installMemoryStore(store.db as unknown as RootDatabase);
   return store;
-}
-
-/** The write methods of a `memory-level` database that {@link keepStoredBuffersUnpooled} wraps. */
-export interface MemoryLevelStore {
-  _put(key: unknown, value: unknown, options: unknown): Promise<void>;
-  _batch(operations: readonly { readonly type: string; readonly key: unknown; readonly value?: unknown }[], options: unknown): Promise<void>;
-}
-
-/** `data` in a Buffer of its own (its own ArrayBuffer, exactly its length); anything else as it is. */
-function unpooled(data: unknown): unknown {
-  if (!Buffer.isBuffer(data)) return data;
-  // allocUnsafeSlow never takes from the shared pool (Buffer.from and Buffer.copyBytesFrom do).
-  const own = Buffer.allocUnsafeSlow(data.length);
-  data.copy(own);
-  return own;
-}
-
-/**
- * Makes the in-memory store keep each key and value it stores in a Buffer of its own.
- *
- * `memory-level` keeps the Buffers it is given, and those are slices of Node's shared Buffer pool
- * (`Buffer.poolSize`, 64 KB slabs): the encoders make every small key and value with
- * `Buffer.from(string)`. One stored slice keeps its whole slab alive, and the rest of the slab
- * is the request's transient Buffers, which are soon garbage. Measured: 20,000 items of ~830 bytes
- * (key and value) held 70 MB of slabs for 17 MB of data; with their own Buffers, 17 MB.
- * Applies to `db`, the root database (every sublevel writes through it); a copy per write.
- */
-export function keepStoredBuffersUnpooled(db: MemoryLevelStore): void {
-  const put = db._put.bind(db);
-  const batch = db._batch.bind(db);
-  db._put = (key, value, options) => put(unpooled(key), unpooled(value), options);
-  db._batch = (operations, options) =>
-    batch(
-      operations.map((operation) => ({ ...operation, key: unpooled(operation.key), ...(operation.type === 'put' ? { value: unpooled(operation.value) } : {}) })),
-      options,
-    );
 }
 
 /**

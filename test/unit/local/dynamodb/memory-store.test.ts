@@ -1,0 +1,237 @@
+/**
+ * The in-memory store under dynalite's tables (local/dynamodb/memory-store.ts): what dynalite
+ * relies on from `memory-level`, and, through the endpoint, what DynamoDB promises on top of it.
+ */
+import { DynamoDBClient, PutItemCommand, QueryCommand, CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynaliteStore } from '../../../../local/dynamodb/dynalite.ts';
+import type { DynaliteStore } from '../../../../local/dynamodb/dynalite.ts';
+import { startDynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
+import type { DynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
+import { DatabaseClosedError, MemoryStore } from '../../../../local/dynamodb/memory-store.ts';
+import type { RootDatabase } from '../../../../local/dynamodb/memory-store.ts';
+
+/** Reads a stream to its end. */
+async function drain(stream: NodeJS.ReadableStream): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const chunk of stream) out.push(chunk);
+  return out;
+}
+
+/** DynamoDB's order of strings: "DynamoDB collates and compares strings using the bytes of the underlying UTF-8 string encoding." */
+const utf8Order = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+describe('MemoryStore', () => {
+  const filled = (): MemoryStore => {
+    const store = new MemoryStore();
+    store.batch(['c', 'a', 'e', 'b', 'd'].map((key) => ({ type: 'put' as const, key, value: { key } })));
+    return store;
+  };
+  const keys = (store: MemoryStore, options: Parameters<MemoryStore['entries']>[0]): string[] => [...store.entries(options)].map(([key]) => key);
+
+  it('stores values as JSON: a read is a fresh copy, and changing it changes nothing stored', () => {
+    // Prepare
+    const store = new MemoryStore();
+    const value = { M: { n: { N: '1' } } };
+    store.put('k', value);
+    value.M.n.N = '2';
+
+    // Act
+    const read = store.get('k') as typeof value;
+    read.M.n.N = '3';
+
+    // Assert
+    expect(store.get('k')).toEqual({ M: { n: { N: '1' } } });
+    expect(store.get('missing')).toBeUndefined();
+  });
+
+  it('replaces the value of a key written twice, and deletes a key (a missing one too)', () => {
+    const store = new MemoryStore();
+    store.put('k', 1);
+    store.put('k', 2);
+    store.del('k2');
+    expect([store.get('k'), store.size]).toEqual([2, 1]);
+    store.del('k');
+    expect([store.get('k'), store.size]).toEqual([undefined, 0]);
+  });
+
+  it('reads ranges as abstract-level does: gt, gte, lt, lte, reverse and limit', () => {
+    const store = filled();
+    expect(keys(store, {})).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(keys(store, { gt: 'b', lt: 'e' })).toEqual(['c', 'd']);
+    expect(keys(store, { gte: 'b', lte: 'd' })).toEqual(['b', 'c', 'd']);
+    expect(keys(store, { gte: 'bb', lt: 'd' })).toEqual(['c']);
+    expect(keys(store, { reverse: true })).toEqual(['e', 'd', 'c', 'b', 'a']);
+    expect(keys(store, { gt: 'a', lte: 'd', reverse: true })).toEqual(['d', 'c', 'b']);
+    expect(keys(store, { gte: 'b', lt: 'e', reverse: true, limit: 2 })).toEqual(['d', 'c']);
+    expect(keys(store, { limit: 0 })).toEqual([]);
+    expect(keys(store, { limit: -1 })).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(keys(store, { gt: 'e' })).toEqual([]);
+    expect(keys(store, { lt: 'a', reverse: true })).toEqual([]);
+  });
+
+  it('reads the entries as they were when the read began: later writes do not show', () => {
+    // Prepare
+    const store = filled();
+    const reading = store.entries({});
+    const first = reading.next().value as [string, unknown];
+
+    // Act
+    store.put('aa', { key: 'aa' });
+    store.del('c');
+
+    // Assert
+    expect([first[0], ...[...reading].map(([key]) => key)]).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(keys(store, {})).toEqual(['a', 'aa', 'b', 'd', 'e']);
+  });
+
+  it('applies a batch whole or not at all: a value JSON cannot encode fails it with nothing written', () => {
+    // Prepare
+    const store = filled();
+
+    // Act
+    const error = (() => {
+      try {
+        store.batch([
+          { type: 'del', key: 'a' },
+          { type: 'put', key: 'f', value: { ok: true } },
+          { type: 'put', key: 'g', value: { n: 1n } },
+        ]);
+        return undefined;
+      } catch (caught) {
+        return caught;
+      }
+    })();
+
+    // Assert
+    expect(error).toBeInstanceOf(TypeError);
+    expect(keys(store, {})).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('refuses every call once closed', () => {
+    const store = filled();
+    store.close();
+    expect(() => store.get('a')).toThrow(DatabaseClosedError);
+    expect(() => store.put('a', 1)).toThrow('Database is closed');
+    expect(() => store.del('a')).toThrow('Database is closed');
+    expect(() => store.batch([])).toThrow('Database is closed');
+    expect(() => store.entries({})).toThrow('Database is closed');
+  });
+});
+
+describe('installMemoryStore on dynalite\'s root database', () => {
+  it('answers callbacks on a later turn, promises without one, and streams keys and values in order', async () => {
+    // Prepare
+    const store = createDynaliteStore({ createTableMs: 0 });
+    const db = store.db as unknown as RootDatabase;
+    let answered = false;
+
+    // Act
+    db.put('b', { v: 2 }, () => {
+      answered = true;
+    });
+    const synchronously = answered;
+    await db.batch([
+      { type: 'put', key: 'a', value: { v: 1 } },
+      { type: 'put', key: 'c', value: { v: 3 } },
+    ]);
+    const value = await new Promise((resolve, reject) => db.get('c', (error, found) => (error ? reject(error) : resolve(found))));
+
+    // Assert
+    expect(synchronously).toBe(false);
+    expect(value).toEqual({ v: 3 });
+    expect(await drain(db.createKeyStream({ gte: 'a', lt: 'c' }))).toEqual(['a', 'b']);
+    expect(await drain(db.createValueStream({ reverse: true }))).toEqual([{ v: 3 }, { v: 2 }, { v: 1 }]);
+    await new Promise<void>((resolve) => store.db.close(() => resolve()));
+  });
+
+  it('fails the calls made after close with dynalite\'s "Database is closed", by callback, promise and stream', async () => {
+    // Prepare
+    const store = createDynaliteStore({ createTableMs: 0 });
+    const db = store.db as unknown as RootDatabase;
+    await db.put('a', 1);
+    await new Promise<void>((resolve) => store.db.close(() => resolve()));
+
+    // Act
+    const byCallback = await new Promise((resolve) => db.get('a', (error) => resolve(error)));
+    const byPromise = await (db.put('b', 2) as Promise<void>).catch((error: unknown) => error);
+    const byStream = await drain(db.createValueStream()).catch((error: unknown) => error);
+
+    // Assert
+    for (const error of [byCallback, byPromise, byStream]) expect(error).toBeInstanceOf(DatabaseClosedError);
+  });
+
+  it('gives each in-memory dynalite store entries of its own', async () => {
+    // Prepare
+    const first = createDynaliteStore({}).db as unknown as RootDatabase;
+    const second = createDynaliteStore({}).db as unknown as RootDatabase;
+
+    // Act
+    await first.put('shared', 1);
+
+    // Assert
+    expect([await first.get('shared'), await second.get('shared')]).toEqual([1, undefined]);
+  });
+});
+
+describe('the endpoint on the in-memory store', () => {
+  const table = 'memory-store-order';
+  let store: DynaliteStore;
+  let dynamo: DynamoDbEndpoint;
+  let client: DynamoDBClient;
+
+  beforeAll(async () => {
+    store = createDynaliteStore({ createTableMs: 0 });
+    dynamo = await startDynamoDbEndpoint({ store });
+    client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    await client.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    client.destroy();
+    await dynamo.stop();
+    await new Promise<void>((resolve) => store.db.close(() => resolve()));
+  });
+
+  it('returns a Query in UTF-8 byte order of the sort key, as DynamoDB orders strings, both ways', async () => {
+    // Prepare: by UTF-16 code unit, 😀 (D83D DE00) and 𝄞 would come before U+E000 and U+FFEF.
+    const sortKeys = ['z', '😀', '\ue000', 'A', 'é', '\uffef', '𝄞'];
+    for (const sk of sortKeys) await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'p' }, sk: { S: sk } } }));
+
+    // Act
+    const forward = await client.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'p' } } }));
+    const backward = await client.send(
+      new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'p' } }, ScanIndexForward: false }),
+    );
+
+    // Assert
+    const expected = [...sortKeys].sort(utf8Order);
+    expect(forward.Items?.map((item) => item.sk?.S)).toEqual(expected);
+    expect(backward.Items?.map((item) => item.sk?.S)).toEqual([...expected].reverse());
+  });
+
+  it('answers a key condition range (BETWEEN) across sort keys beyond U+FFFF as DynamoDB would', async () => {
+    // dynalite checks BETWEEN's bounds by code unit, so the range starts below U+D800 (docs/architecture.md).
+    const result = await client.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':p': { S: 'p' }, ':from': { S: 'é' }, ':to': { S: '𝄞' } },
+      }),
+    );
+    expect(result.Items?.map((item) => item.sk?.S)).toEqual(['é', '\ue000', '\uffef', '𝄞']);
+  });
+});
