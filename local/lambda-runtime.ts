@@ -119,11 +119,18 @@ const compileCache: { readonly compileCacheDir?: string } = process.env.NODE_DIS
   : { compileCacheDir: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'node-compile-cache') };
 
 /**
- * The young generation of each sandbox's heap, in MB. V8 grows it up to ~48 MB under allocation
- * (each of eleven sandboxes) and keeps it; capped, a 10,000-recipient broadcast peaks ~200 MB lower
- * (the functions' heaps 382 MB instead of 641 MB) at the same recipients per second and CPU time.
+ * The young generation of a sandbox's heap, in MB, for a function of `memoryMb`: 1/16 of it (32 MB
+ * at 512 MB, 16 MB at 256 MB). Lambda's Node.js bootstrap sizes the young generation from the
+ * memory too (`--max-semi-space-size` of memory/20, so ~3/20 of it in all), which would let the
+ * thirteen sandboxes take ~650 MB of young generation between them; uncapped, V8 grows each to
+ * ~48 MB under allocation and keeps it. At 8 MB for every function, a 10,000-recipient broadcast
+ * peaked ~200 MB lower than uncapped, but the `api` sandbox spent 17 % of its time collecting and
+ * the mixed API bench saturated at 550-640 req/s; at 1/16 it reaches 680-700 req/s, for ~50 MB
+ * more at start (`npm run bench -- api`, docs/architecture.md).
  */
-const sandboxYoungGenerationMb = 8;
+export function sandboxYoungGenerationMb(memoryMb: number): number {
+  return Math.max(8, Math.round(memoryMb / 16));
+}
 
 /** `2030/01/01/[$LATEST]<32 hex>`: Lambda's stream name, one per execution environment. */
 function newLogStreamName(): string {
@@ -189,7 +196,7 @@ class Sandbox {
       workerData: setup,
       env: options.environment,
       // The function's memory size caps its heap: a function that outgrows it dies, as on Lambda.
-      resourceLimits: { maxOldGenerationSizeMb: setup.memoryMb, maxYoungGenerationSizeMb: sandboxYoungGenerationMb },
+      resourceLimits: { maxOldGenerationSizeMb: setup.memoryMb, maxYoungGenerationSizeMb: sandboxYoungGenerationMb(setup.memoryMb) },
     });
     let ready: () => void = () => undefined;
     this.ready = new Promise<void>((resolveReady, rejectReady) => {

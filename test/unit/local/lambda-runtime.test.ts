@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FunctionDescription } from '../../../lib/app-description.ts';
-import { LambdaFunctionError, LambdaTimeoutError, loadFunction } from '../../../local/lambda-runtime.ts';
+import { LambdaFunctionError, LambdaTimeoutError, loadFunction, sandboxYoungGenerationMb } from '../../../local/lambda-runtime.ts';
 import type { LocalFunction, LoadFunctionOptions } from '../../../local/lambda-runtime.ts';
 
 const probe: FunctionDescription = {
@@ -398,5 +398,11 @@ describe('local Lambda runtime', () => {
       // Assess
       await expect(loading).rejects.toThrow('Cannot load function broken: no config');
     });
+  });
+});
+
+describe('sandboxYoungGenerationMb', () => {
+  it('gives a sandbox a young generation of 1/16 of its function\'s memory size, at least 8 MB', () => {
+    expect([128, 256, 512, 1024, 3008].map(sandboxYoungGenerationMb)).toEqual([8, 16, 32, 64, 188]);
   });
 });
