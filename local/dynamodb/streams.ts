@@ -31,6 +31,22 @@ interface StoredRecord {
   readonly wire: StreamRecordWire;
 }
 
+/**
+ * The index of the first of `records` (in ascending sequence order) whose sequence number is at
+ * least `from`; `records.length` when none is. A binary search: a shard keeps 24 hours of
+ * records, and every poll of the stream asks.
+ */
+export function firstAtOrAfter(records: readonly { readonly sequence: bigint }[], from: bigint): number {
+  let low = 0;
+  let high = records.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((records[middle] as { readonly sequence: bigint }).sequence < from) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
 /** The one shard of a stream. */
 export interface LiveStream {
   readonly arn: string;
@@ -141,8 +157,8 @@ export class StreamLog {
   /** Records of `stream` from sequence number `from` on, at most `limit` and about `maxBytes`; records past retention are dropped first. */
   read(stream: LiveStream, from: bigint, limit: number, maxBytes: number): StreamRecordWire[] {
     this.trim(stream, this.now());
-    const start = stream.records.findIndex((record) => record.sequence >= from);
-    if (start < 0) return [];
+    const start = firstAtOrAfter(stream.records, from);
+    if (start === stream.records.length) return [];
     const out: StreamRecordWire[] = [];
     let bytes = 0;
     for (const record of stream.records.slice(start, start + limit)) {

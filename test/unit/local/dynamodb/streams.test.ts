@@ -27,6 +27,7 @@ import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand, T
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
 import type { DynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
+import { firstAtOrAfter } from '../../../../local/dynamodb/streams.ts';
 import { createTtlReaper } from '../../../../local/ttl-reaper.ts';
 import type { TableDescription } from '../../../../lib/app-description.ts';
 
@@ -369,5 +370,24 @@ describe('StreamSpecification', () => {
 
     // Assess
     expect(refused).toMatchObject({ name: 'ValidationException', message: expect.stringContaining('StreamViewType is required') });
+  });
+});
+
+describe('firstAtOrAfter (where a read of the shard starts)', () => {
+  it('finds the first record at or after a sequence number, as a scan from the start would', () => {
+    // Prepare: sequence numbers with gaps (trimmed and interleaved shards), and the edges.
+    const records = [3n, 5n, 6n, 10n, 11n, 40n].map((sequence) => ({ sequence }));
+    const probes = [0n, 3n, 4n, 5n, 6n, 7n, 10n, 11n, 12n, 39n, 40n, 41n, 10n ** 30n];
+
+    // Act
+    const found = probes.map((from) => firstAtOrAfter(records, from));
+
+    // Assert
+    const scanned = probes.map((from) => {
+      const index = records.findIndex((record) => record.sequence >= from);
+      return index < 0 ? records.length : index;
+    });
+    expect(found).toEqual(scanned);
+    expect(firstAtOrAfter([], 1n)).toBe(0);
   });
 });
