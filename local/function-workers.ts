@@ -45,6 +45,8 @@ export interface FunctionWorkersOptions {
   readonly logFormat?: LogFormat;
   /** Told what any function publishes on a forwarded diagnostics channel. @default ignored */
   readonly onPublished?: (channel: string, message: unknown) => void;
+  /** File descriptors the functions' stdout and stderr go to. @default the process's own, 1 and 2 */
+  readonly output?: { readonly stdout: number; readonly stderr: number };
 }
 
 /**
@@ -147,6 +149,7 @@ export async function startFunctionWorkers(
         ...(options.logFormat ? { logFormat: options.logFormat } : {}),
         ...(options.onPublished ? { onPublished: options.onPublished } : {}),
         ...(options.onMetrics ? { onMetrics: options.onMetrics } : {}),
+        ...(options.output ? { output: options.output } : {}),
       }),
     ),
   );

@@ -103,6 +103,11 @@ export interface LocalStackOptions {
   readonly sesMax24HourSend?: number;
   /** How the functions' log lines are printed: Powertools' JSON, or one readable line each. @default 'json' */
   readonly logFormat?: LogFormat;
+  /**
+   * File descriptors the functions' stdout and stderr go to (their logs, and their metrics as EMF
+   * lines, which the stack reads either way). @default the process's own, 1 and 2
+   */
+  readonly functionOutput?: { readonly stdout: number; readonly stderr: number };
   /** The requests a tenant may make per second through the HTTP API (`herald:tenantRequestsPerSecond`); 0: no quota. @default cdk.json's */
   readonly tenantRequestsPerSecond?: number;
 }
@@ -542,6 +547,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.environment ? { overrides: options.environment } : {}),
       onMetrics: (line) => emfMetrics.read(line),
       ...(options.logFormat ? { logFormat: options.logFormat } : {}),
+      ...(options.functionOutput ? { output: options.functionOutput } : {}),
     });
     invokers = loaded;
 

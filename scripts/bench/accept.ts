@@ -37,7 +37,7 @@ function parseOptions(args: readonly string[]): { seconds: number; recipients: n
 /** Runs the accept benchmark with the command line's arguments; resolves with the exit code (1 when any request failed). */
 export async function runAcceptBench(args: readonly string[]): Promise<number> {
   const options = parseOptions(args);
-  const bench = await startBenchStack();
+  const bench = await startBenchStack('accept');
   try {
     const admin = await bench.token('bench-admin', 'admin');
     const recipients = Array.from({ length: options.recipients }, (_, i) => `accept-${String(i).padStart(4, '0')}`);

@@ -48,7 +48,7 @@ function held(result: LoadResult, rate: number, seconds: number): boolean {
 /** Runs the API benchmark with the command line's arguments; resolves with the exit code. */
 export async function runApiBench(args: readonly string[]): Promise<number> {
   const options = parseOptions(args);
-  const bench = await startBenchStack();
+  const bench = await startBenchStack('api');
   try {
     const admin = await bench.token('bench-admin', 'admin');
     const recipients = Array.from({ length: 100 }, (_, i) => `api-${String(i).padStart(3, '0')}`);

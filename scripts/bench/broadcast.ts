@@ -28,6 +28,7 @@ import { LOCAL_REGION, startLocalStack } from '../../local/stack.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { batchWriteCeiling } from './dynamodb.ts';
 import { megabytes, number, peakRss, UsageError } from './format.ts';
+import { openFunctionLog } from './support.ts';
 
 /** How to call the broadcast benchmark. */
 export const broadcastUsage = 'npm run bench -- broadcast [--recipients 100000] [--timeout-seconds 3600] [--channels inbox,websocket]';
@@ -103,12 +104,14 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
   const scratch = await mkdtemp(join(tmpdir(), 'herald-bench-'));
   const keyFile = join(scratch, 'jwt-signing-key.json');
   console.log(`Starting the local stack in this process...`);
+  const functionLog = openFunctionLog('broadcast');
   const startBegan = performance.now();
   const stack = await startLocalStack({
     httpPort: 0,
     wsPort: 0,
     sesPort: 0,
     signingKeyFile: keyFile,
+    functionOutput: functionLog.output,
     environment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN', HERALD_BROADCAST_WATCH_SECONDS: '30' },
   });
   const startSeconds = (performance.now() - startBegan) / 1000;
@@ -211,6 +214,7 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     if (view.status !== 'completed') exitCode = 1;
   } finally {
     await stack.stop();
+    functionLog.close();
     await rm(scratch, { recursive: true, force: true });
   }
   return exitCode;

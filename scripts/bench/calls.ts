@@ -71,7 +71,7 @@ function report(title: string, calls: ApiCallCounts, per: number, unit: string, 
 /** Runs the calls benchmark; resolves with the exit code. */
 export async function runCallsBench(args: readonly string[]): Promise<number> {
   const options = parseOptions(args);
-  const bench = await startBenchStack();
+  const bench = await startBenchStack('calls');
   const reader = plainReader(bench);
   const listeners: FrameListener[] = [];
   try {

@@ -111,7 +111,7 @@ function parseOptions(args: readonly string[]): { spread: number; burst: number 
 /** Runs both workloads on one local stack and prints their figures; resolves with the exit code (1 when some never arrived). */
 export async function runLatenessBench(args: readonly string[]): Promise<number> {
   const options = parseOptions(args);
-  const bench = await startBenchStack();
+  const bench = await startBenchStack('lateness');
   const listeners: FrameListener[] = [];
   try {
     const admin = await bench.token('bench-admin', 'admin');

@@ -3,6 +3,7 @@
  * WebSocket listeners that timestamp what they receive, and percentiles. Figures only: nothing
  * here passes or fails on speed.
  */
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,10 +30,31 @@ export async function registerRecipients(bench: BenchStack, token: string, recip
   }
 }
 
+/** Where a benchmark's functions write their stdout: `path`, open as `fd` until `close()`. */
+export interface FunctionLog {
+  readonly path: string;
+  readonly output: { readonly stdout: number; readonly stderr: number };
+  close(): void;
+}
+
+/**
+ * Opens (truncating) `<tmpdir>/herald-bench-<name>-functions.log` for the functions' stdout, which
+ * carries their log lines and an EMF line per metrics flush (thousands in a broadcast, which would
+ * bury the bench's own figures); their stderr stays the terminal's. The stack reads the metrics
+ * either way. Prints where the file is.
+ */
+export function openFunctionLog(name: string): FunctionLog {
+  const path = join(tmpdir(), `herald-bench-${name}-functions.log`);
+  const fd = openSync(path, 'w');
+  console.log(`The functions' stdout (their logs and EMF metrics) goes to ${path}.`);
+  return { path, output: { stdout: fd, stderr: 2 }, close: () => closeSync(fd) };
+}
+
 /** Starts the local stack in this process (quiet logs unless POWERTOOLS_LOG_LEVEL says otherwise). */
-export async function startBenchStack(environment: Record<string, string> = {}, options: Partial<LocalStackOptions> = {}): Promise<BenchStack> {
+export async function startBenchStack(name: string, environment: Record<string, string> = {}, options: Partial<LocalStackOptions> = {}): Promise<BenchStack> {
   const scratch = await mkdtemp(join(tmpdir(), 'herald-bench-'));
   const keyFile = join(scratch, 'jwt-signing-key.json');
+  const functionLog = openFunctionLog(name);
   const stack = await startLocalStack({
     httpPort: 0,
     wsPort: 0,
@@ -40,8 +62,12 @@ export async function startBenchStack(environment: Record<string, string> = {}, 
     signingKeyFile: keyFile,
     // A bench measures Herald, not the per-tenant request quota that would cap its one tenant.
     tenantRequestsPerSecond: 0,
+    functionOutput: functionLog.output,
     ...options,
     environment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR', ...environment },
+  }).catch((error: unknown) => {
+    functionLog.close();
+    throw error;
   });
   const agent = { keepalive: true } as const;
   return {
@@ -59,6 +85,7 @@ export async function startBenchStack(environment: Record<string, string> = {}, 
     },
     close: async () => {
       await stack.stop();
+      functionLog.close();
       await rm(scratch, { recursive: true, force: true });
     },
   };
