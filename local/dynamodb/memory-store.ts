@@ -14,13 +14,17 @@
  * Kept as `memory-level` behaves, so dynalite cannot tell:
  * - values are stored as JSON (dynalite opens its root database with `valueEncoding: 'json'`), so
  *   every read returns a fresh object that the caller may change;
- * - keys sort in the order `memory-level` sorted their bytes (see {@link compareKeys});
+ * - keys sort in the order `memory-level` sorted their UTF-8 bytes, lone surrogates read as U+FFFD
+ *   as its UTF-8 encoding made them (see {@link compareKeys});
+ * - a null or undefined key or value is refused, as `abstract-level` refuses it (`InvalidEntryError`);
  * - a batch applies all its operations or none, and a stream reads the entries as they were when
  *   it was created (writes made while it is read do not show);
  * - callbacks are called asynchronously (`setImmediate`, as dynalite's wrappers call them), and a
  *   call without a callback returns a promise;
  * - a missing key reads as `undefined`; once the database is closed every call fails with
- *   `Database is closed`.
+ *   `Database is closed`, a stream opened then synchronously. A stream opened before finishes from
+ *   its snapshot (memory-level failed its next read): nothing is released in memory, and dynalite
+ *   leaves an error on its key streams unhandled, which would end the process.
  * The store on disk (`HERALD_DATA_DIR`, LevelDB) is not replaced.
  */
 import { Readable } from 'node:stream';
@@ -28,15 +32,39 @@ import createTree from 'functional-red-black-tree';
 
 type Tree<K, V> = createTree.Tree<K, V>;
 
+/** A UTF-16 code unit from which code-unit order and code-point order may part. */
+const highUnit = /[\ud800-\uffff]/;
+let lastKey: string | undefined;
+let lastKeyIsPlain = true;
+
 /**
- * Orders two keys. dynalite's keys are ASCII: table and index names (DynamoDB allows only
- * `[a-zA-Z0-9_.-]`) and key values in hex (S, B) or in its sortable number form (N), so
- * code-unit order is the byte order `memory-level` compared them in, which for string keys is the
- * order of their UTF-8 bytes, as DynamoDB sorts them. (Tag keys, the one free text, differ only in
- * the order ListTagsOfResource lists them, which AWS does not define.)
+ * Orders two keys by code point, which is the order of their UTF-8 bytes (`memory-level` compared
+ * the Buffers it stored, and DynamoDB sorts string keys so). dynalite's keys are ASCII but for tag
+ * keys (table and index names, key values in hex or its sortable number form), so the usual case is
+ * one native comparison: where either string has no unit from U+D800 up, code-unit order is
+ * code-point order. Otherwise a surrogate (half of a code point above U+FFFF) sorts after
+ * U+E000-U+FFFF, as its code point does. The tree compares one search key with many stored ones,
+ * so the test of `a` is kept for the calls that follow. Negative when `a` comes first.
  */
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+export function compareKeys(a: string, b: string): number {
+  if (a !== lastKey) {
+    lastKey = a;
+    lastKeyIsPlain = !highUnit.test(a);
+  }
+  if (lastKeyIsPlain || !highUnit.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+/** A UTF-16 code unit's place in code-point order: surrogates after U+E000-U+FFFF. */
+function codePointRank(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit < 0xe000 ? unit + 0x2000 : unit - 0x800;
 }
 
 /** A key range as `abstract-level` reads it: bounds, direction, and at most `limit` entries (-1: no limit). */
@@ -77,7 +105,28 @@ export class DatabaseClosedError extends Error {
   }
 }
 
-const keyOf = (key: unknown): string => (typeof key === 'string' ? key : String(key));
+/** A null or undefined key or value, which `abstract-level` refuses (`LEVEL_INVALID_KEY`, `LEVEL_INVALID_VALUE`). */
+export class InvalidEntryError extends Error {
+  readonly code: 'LEVEL_INVALID_KEY' | 'LEVEL_INVALID_VALUE';
+  constructor(what: 'Key' | 'Value') {
+    super(`${what} cannot be null or undefined`);
+    this.name = 'InvalidEntryError';
+    this.code = what === 'Key' ? 'LEVEL_INVALID_KEY' : 'LEVEL_INVALID_VALUE';
+  }
+}
+
+/** `key` as stored: a string, its lone surrogates U+FFFD as UTF-8 made them. @throws InvalidEntryError */
+function keyOf(key: unknown): string {
+  if (key === null || key === undefined) throw new InvalidEntryError('Key');
+  const text = typeof key === 'string' ? key : String(key);
+  return text.isWellFormed() ? text : text.toWellFormed();
+}
+
+/** `value` as stored: its JSON. @throws InvalidEntryError, or JSON.stringify's TypeError */
+function jsonOf(value: unknown): string {
+  if (value === null || value === undefined) throw new InvalidEntryError('Value');
+  return JSON.stringify(value);
+}
 
 /** The entries stored: key → the value's JSON. */
 export class MemoryStore {
@@ -96,37 +145,50 @@ export class MemoryStore {
     return json === undefined ? undefined : JSON.parse(json);
   }
 
-  /** Stores `value` (as JSON) at `key`, replacing what was there. @throws DatabaseClosedError, or JSON.stringify's TypeError */
+  /** Stores `value` (as JSON) at `key`, replacing what was there. @throws DatabaseClosedError, InvalidEntryError, or JSON.stringify's TypeError */
   put(key: unknown, value: unknown): void {
     this.assertOpen();
-    this.tree = withPut(this.tree, keyOf(key), JSON.stringify(value));
+    this.tree = withPut(this.tree, keyOf(key), jsonOf(value));
   }
 
-  /** Removes `key` (nothing when absent). @throws DatabaseClosedError */
+  /** Removes `key` (nothing when absent). @throws DatabaseClosedError, InvalidEntryError */
   del(key: unknown): void {
     this.assertOpen();
     this.tree = this.tree.remove(keyOf(key));
   }
 
-  /** Applies every operation, in order, or none when one cannot be encoded. @throws DatabaseClosedError, or JSON.stringify's TypeError */
+  /** Applies every operation, in order, or none when one is refused. @throws DatabaseClosedError, InvalidEntryError, or JSON.stringify's TypeError */
   batch(operations: readonly BatchOperation[]): void {
     this.assertOpen();
     let tree = this.tree;
     for (const operation of operations) {
       const key = keyOf(operation.key);
-      tree = operation.type === 'del' ? tree.remove(key) : withPut(tree, key, JSON.stringify(operation.value));
+      tree = operation.type === 'del' ? tree.remove(key) : withPut(tree, key, jsonOf(operation.value));
     }
     this.tree = tree;
   }
 
   /**
    * The entries in `options`' range, in key order (reversed with `reverse`), as they are now:
-   * later writes do not change what this yields. Values are parsed from their JSON.
+   * later writes do not change what this yields. Values are parsed from their JSON as they are
+   * reached.
    * @throws DatabaseClosedError
    */
   entries(options: RangeOptions = {}): Generator<[string, unknown]> {
     this.assertOpen();
-    return rangeOf(this.tree, options);
+    return mapped(rangeOf(this.tree, options), ([key, json]): [string, unknown] => [key, JSON.parse(json)]);
+  }
+
+  /** The values in `options`' range, as {@link entries} reads them. @throws DatabaseClosedError */
+  values(options: RangeOptions = {}): Generator<unknown> {
+    this.assertOpen();
+    return mapped(rangeOf(this.tree, options), ([, json]) => JSON.parse(json) as unknown);
+  }
+
+  /** The keys in `options`' range, as {@link entries} reads them, values left unread. @throws DatabaseClosedError */
+  keys(options: RangeOptions = {}): Generator<string> {
+    this.assertOpen();
+    return mapped(rangeOf(this.tree, options), ([key]) => key);
   }
 
   /** Refuses every later call (`Database is closed`). */
@@ -137,11 +199,19 @@ export class MemoryStore {
   private assertOpen(): void {
     if (this.closed) throw new DatabaseClosedError();
   }
+
 }
 
-/** The entries of `tree` in `options`' range, in order, values parsed. */
-function* rangeOf(tree: Tree<string, string>, options: RangeOptions): Generator<[string, unknown]> {
-  const { gt, gte, lt, lte, reverse = false, limit = -1 } = options;
+/** What `items` yields, each through `pick`. */
+function* mapped<T, U>(items: Iterable<T>, pick: (item: T) => U): Generator<U> {
+  for (const item of items) yield pick(item);
+}
+
+/** The entries of `tree` in `options`' range, in order, values as their JSON. */
+function* rangeOf(tree: Tree<string, string>, options: RangeOptions): Generator<[string, string]> {
+  const { gt, gte, lt, lte, reverse = false } = options;
+  // abstract-level reads a missing, null or negative limit as none.
+  const limit = typeof options.limit === 'number' && options.limit >= 0 ? options.limit : Infinity;
   const low = gte !== undefined ? { key: keyOf(gte), open: false } : gt !== undefined ? { key: keyOf(gt), open: true } : undefined;
   const high = lte !== undefined ? { key: keyOf(lte), open: false } : lt !== undefined ? { key: keyOf(lt), open: true } : undefined;
   const iterator = reverse
@@ -154,10 +224,10 @@ function* rangeOf(tree: Tree<string, string>, options: RangeOptions): Generator<
     return reverse ? (bound.open ? order > 0 : order >= 0) : bound.open ? order < 0 : order <= 0;
   };
   let yielded = 0;
-  while (iterator.valid && (limit < 0 || yielded < limit)) {
+  while (iterator.valid && yielded < limit) {
     const key = iterator.key as string;
     if (!inRange(key)) return;
-    yield [key, JSON.parse(iterator.value as string)];
+    yield [key, iterator.value as string];
     yielded++;
     if (reverse) iterator.prev();
     else iterator.next();
@@ -184,28 +254,19 @@ function answer<T>(operation: () => T, callback: Callback<T> | undefined): Promi
   return undefined;
 }
 
-/** A stream of what `entries` yields, mapped by `pick`, read on demand (objectMode). */
-function streamOf(entries: () => Iterator<[string, unknown]>, pick: (entry: [string, unknown]) => unknown): Readable {
-  let iterator: Iterator<[string, unknown]>;
-  try {
-    // Taken now, as memory-level's iterators take their snapshot when they are created.
-    iterator = entries();
-  } catch (error) {
-    const failed = new Readable({ objectMode: true, read() {} });
-    process.nextTick(() => failed.destroy(error as Error));
-    return failed;
-  }
+/** A stream of what `items` yields, read on demand (objectMode); an error while reading destroys it. */
+function streamOf(items: Iterator<unknown>): Readable {
   return new Readable({
     objectMode: true,
     read() {
       try {
         for (;;) {
-          const next = iterator.next();
+          const next = items.next();
           if (next.done) {
             this.push(null);
             return;
           }
-          if (!this.push(pick(next.value))) return;
+          if (!this.push(next.value)) return;
         }
       } catch (error) {
         this.destroy(error as Error);
@@ -226,8 +287,10 @@ export function installMemoryStore(db: RootDatabase): MemoryStore {
   db.get = (key, callback) => answer(() => store.get(key), callback);
   db.del = (key, callback) => answer(() => store.del(key), callback);
   db.batch = (operations, callback) => answer(() => store.batch(operations), callback);
-  db.createKeyStream = (options) => streamOf(() => store.entries(options), ([key]) => key);
-  db.createValueStream = (options) => streamOf(() => store.entries(options), ([, value]) => value);
+  // The range is taken now, as memory-level's iterators take their snapshot when they are created;
+  // on a closed store this throws, as abstract-level's keys() and values() do.
+  db.createKeyStream = (options) => streamOf(store.keys(options));
+  db.createValueStream = (options) => streamOf(store.values(options));
   // dynalite's lifecycle closes the database through the `_original` its close carries.
   db.close = Object.assign((callback?: Callback<void>) => {
     store.close();

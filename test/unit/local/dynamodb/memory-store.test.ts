@@ -2,13 +2,23 @@
  * The in-memory store under dynalite's tables (local/dynamodb/memory-store.ts): what dynalite
  * relies on from `memory-level`, and, through the endpoint, what DynamoDB promises on top of it.
  */
-import { DynamoDBClient, PutItemCommand, QueryCommand, CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ListTagsOfResourceCommand,
+  PutItemCommand,
+  QueryCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { Tag } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynaliteStore } from '../../../../local/dynamodb/dynalite.ts';
 import type { DynaliteStore } from '../../../../local/dynamodb/dynalite.ts';
 import { startDynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
 import type { DynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
-import { DatabaseClosedError, MemoryStore } from '../../../../local/dynamodb/memory-store.ts';
+import { compareKeys, DatabaseClosedError, InvalidEntryError, MemoryStore } from '../../../../local/dynamodb/memory-store.ts';
 import type { RootDatabase } from '../../../../local/dynamodb/memory-store.ts';
 
 /** Reads a stream to its end. */
@@ -20,6 +30,31 @@ async function drain(stream: NodeJS.ReadableStream): Promise<unknown[]> {
 
 /** DynamoDB's order of strings: "DynamoDB collates and compares strings using the bytes of the underlying UTF-8 string encoding." */
 const utf8Order = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+describe('compareKeys', () => {
+  it('orders keys as their UTF-8 bytes order, surrogate pairs and U+E000-U+FFFF included', () => {
+    // Prepare: by code unit, 😀 (D83D DE00) and 𝄞 (D834 DD1E) would come before U+E000 and U+FF01.
+    const keys = ['a', 'ab', 'b', '', 'é', '\u00ff', '\ue000', '\uff01', '😀', 'x😀', 'x\ue000', 'x', '\u07ff', '\u0800', '𝄞'];
+
+    // Act
+    const sorted = [...keys].sort(compareKeys);
+
+    // Assert
+    expect(sorted).toEqual([...keys].sort(utf8Order));
+  });
+
+  it('answers alike whichever of the two keys holds the high units', () => {
+    for (const [a, b] of [
+      ['plain', '😀'],
+      ['\uff01', '😀'],
+      ['😀', '\uff01'],
+      ['😀', '😀'],
+      ['x', 'x\ue000'],
+    ]) {
+      expect(Math.sign(compareKeys(a as string, b as string))).toBe(Math.sign(utf8Order(a as string, b as string)));
+    }
+  });
+});
 
 describe('MemoryStore', () => {
   const filled = (): MemoryStore => {
@@ -53,6 +88,13 @@ describe('MemoryStore', () => {
     expect([store.get('k'), store.size]).toEqual([2, 1]);
     store.del('k');
     expect([store.get('k'), store.size]).toEqual([undefined, 0]);
+  });
+
+  it('reads a lone surrogate in a key as U+FFFD, as the UTF-8 of memory-level\'s Buffers did', () => {
+    const store = new MemoryStore();
+    store.put('tag\ud800', 1);
+    store.put('tag\ud801', 2);
+    expect([...store.entries({})]).toEqual([['tag\ufffd', 2]]);
   });
 
   it('reads ranges as abstract-level does: gt, gte, lt, lte, reverse and limit', () => {
@@ -155,10 +197,56 @@ describe('installMemoryStore on dynalite\'s root database', () => {
     // Act
     const byCallback = await new Promise((resolve) => db.get('a', (error) => resolve(error)));
     const byPromise = await (db.put('b', 2) as Promise<void>).catch((error: unknown) => error);
-    const byStream = await drain(db.createValueStream()).catch((error: unknown) => error);
+    const opening = (open: () => unknown): unknown => {
+      try {
+        open();
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    };
+
+    // Assert: a stream is refused as it is opened, as abstract-level's keys() and values() refuse it.
+    for (const error of [byCallback, byPromise, opening(() => db.createValueStream()), opening(() => db.createKeyStream())]) {
+      expect(error).toBeInstanceOf(DatabaseClosedError);
+    }
+  });
+
+  it('lets a stream opened before close finish from its snapshot', async () => {
+    // Prepare
+    const store = createDynaliteStore({ createTableMs: 0 });
+    const db = store.db as unknown as RootDatabase;
+    await db.batch(['a', 'b', 'c'].map((key) => ({ type: 'put' as const, key, value: key })));
+    const keys = db.createKeyStream();
+
+    // Act
+    await new Promise<void>((resolve) => store.db.close(() => resolve()));
 
     // Assert
-    for (const error of [byCallback, byPromise, byStream]) expect(error).toBeInstanceOf(DatabaseClosedError);
+    expect(await drain(keys)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('refuses a null or undefined value or key, as abstract-level does, and writes nothing of such a batch', async () => {
+    // Prepare
+    const store = createDynaliteStore({ createTableMs: 0 });
+    const db = store.db as unknown as RootDatabase;
+
+    // Act
+    const refusals = await Promise.all([
+      (db.put('a', undefined) as Promise<void>).catch((error: unknown) => error),
+      (db.put('a', null) as Promise<void>).catch((error: unknown) => error),
+      (db.put(undefined, 1) as Promise<void>).catch((error: unknown) => error),
+      (db.batch([
+        { type: 'put', key: 'b', value: 'kept?' },
+        { type: 'put', key: 'c' },
+      ]) as Promise<void>).catch((error: unknown) => error),
+    ]);
+
+    // Assert
+    for (const error of refusals) expect(error).toBeInstanceOf(InvalidEntryError);
+    expect(refusals.map((error) => (error as InvalidEntryError).code)).toEqual(['LEVEL_INVALID_VALUE', 'LEVEL_INVALID_VALUE', 'LEVEL_INVALID_KEY', 'LEVEL_INVALID_VALUE']);
+    expect(await drain(db.createKeyStream())).toEqual([]);
+    await new Promise<void>((resolve) => store.db.close(() => resolve()));
   });
 
   it('gives each in-memory dynalite store entries of its own', async () => {
@@ -181,7 +269,7 @@ describe('the endpoint on the in-memory store', () => {
   let client: DynamoDBClient;
 
   beforeAll(async () => {
-    store = createDynaliteStore({ createTableMs: 0 });
+    store = createDynaliteStore({ createTableMs: 0, deleteTableMs: 0 });
     dynamo = await startDynamoDbEndpoint({ store });
     client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
     await client.send(
@@ -233,5 +321,29 @@ describe('the endpoint on the in-memory store', () => {
       }),
     );
     expect(result.Items?.map((item) => item.sk?.S)).toEqual(['é', '\ue000', '\uffef', '𝄞']);
+  });
+
+  it('refuses a tag without a value and writes none of its tags; listing and deleting tables carry on', async () => {
+    // Prepare: dynalite's validation lets a Tag without Value through to the store.
+    const other = 'memory-store-other';
+    await client.send(new CreateTableCommand({ TableName: other, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] }));
+    const arn = `arn:aws:dynamodb:us-east-1:000000000000:table/${table}`;
+
+    // Act
+    const refused = await client.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: 'env', Value: 'prod' }, { Key: 'owner' } as Tag] })).catch((error: unknown) => error);
+
+    // Assert
+    expect((refused as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(500);
+    expect((await client.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags).toEqual([]);
+    expect((await client.send(new ListTablesCommand({}))).TableNames).toEqual([table, other].sort());
+    await client.send(new DeleteTableCommand({ TableName: other }));
+    // The table's items and description go after deleteTableMs (0 here), on a later turn.
+    const deadline = Date.now() + 10_000;
+    let listed = (await client.send(new ListTablesCommand({}))).TableNames;
+    while (listed?.includes(other) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      listed = (await client.send(new ListTablesCommand({}))).TableNames;
+    }
+    expect(listed).toEqual([table]);
   });
 });
