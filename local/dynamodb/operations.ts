@@ -187,6 +187,7 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
     const streamFields = operation === 'CreateTable' ? streamFieldsOnCreate(store, request) : {};
     const data = dynaliteValidations.checkTypes(request, types);
     dynaliteValidations.checkValidations(data, types, validation.custom, store);
+    if (operation === 'TagResource') refuseIncompleteTags(data);
     Object.assign(data, streamFields);
     const changesTable = tableOperations.has(operation);
     if (changesTable) tables.forget(String(data.TableName));
@@ -223,4 +224,20 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
     streams,
     streamsApi: createStreamsApi({ store, tables, streams, ...(options.now ? { now: options.now } : {}) }),
   };
+}
+
+/**
+ * Refuses a TagResource whose tags lack a Key or a Value, as AWS does (both are required members of
+ * `Tag`, "TagResource", Amazon DynamoDB API Reference); dynalite's checks let them through to its store.
+ * @throws a ValidationException in AWS's shape, one message per missing member
+ */
+export function refuseIncompleteTags(data: Json): void {
+  const tags = Array.isArray(data.Tags) ? (data.Tags as (Json | null)[]) : [];
+  const problems = tags.flatMap((tag, index) =>
+    (['Key', 'Value'] as const)
+      .filter((member) => tag?.[member] === undefined || tag[member] === null)
+      .map((member) => `Value null at 'tags.${index + 1}.member.${member.toLowerCase()}' failed to satisfy constraint: Member must not be null`),
+  );
+  if (problems.length === 0) return;
+  throw dynaliteDb.validationError(`${problems.length} validation error${problems.length === 1 ? '' : 's'} detected: ${problems.join('; ')}`);
 }

@@ -323,17 +323,25 @@ describe('the endpoint on the in-memory store', () => {
     expect(result.Items?.map((item) => item.sk?.S)).toEqual(['é', '\ue000', '\uffef', '𝄞']);
   });
 
-  it('refuses a tag without a value and writes none of its tags; listing and deleting tables carry on', async () => {
-    // Prepare: dynalite's validation lets a Tag without Value through to the store.
+  it('refuses tags without a value or key as AWS does, writes none of them, and lists and deletes tables after', async () => {
+    // Prepare: dynalite's validation lets a Tag without Value through; it once reached the store.
     const other = 'memory-store-other';
     await client.send(new CreateTableCommand({ TableName: other, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] }));
     const arn = `arn:aws:dynamodb:us-east-1:000000000000:table/${table}`;
 
     // Act
-    const refused = await client.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: 'env', Value: 'prod' }, { Key: 'owner' } as Tag] })).catch((error: unknown) => error);
+    const refused = await client
+      .send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: 'env', Value: 'prod' }, { Key: 'owner' } as Tag, { Value: 'x' } as Tag] }))
+      .catch((error: unknown) => error);
 
     // Assert
-    expect((refused as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(500);
+    expect(refused).toMatchObject({
+      name: 'ValidationException',
+      message:
+        "2 validation errors detected: Value null at 'tags.2.member.value' failed to satisfy constraint: Member must not be null; " +
+        "Value null at 'tags.3.member.key' failed to satisfy constraint: Member must not be null",
+      $metadata: { httpStatusCode: 400 },
+    });
     expect((await client.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags).toEqual([]);
     expect((await client.send(new ListTablesCommand({}))).TableNames).toEqual([table, other].sort());
     await client.send(new DeleteTableCommand({ TableName: other }));
