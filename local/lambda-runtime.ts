@@ -125,8 +125,8 @@ const compileCache: { readonly compileCacheDir?: string } = process.env.NODE_DIS
  * thirteen sandboxes take ~650 MB of young generation between them; uncapped, V8 grows each to
  * ~48 MB under allocation and keeps it. At 8 MB for every function, a 10,000-recipient broadcast
  * peaked ~200 MB lower than uncapped, but the `api` sandbox spent 17 % of its time collecting and
- * the mixed API bench saturated at 550-640 req/s; at 1/16 it reaches 680-700 req/s, for ~50 MB
- * more at start (`npm run bench -- api`, docs/architecture.md).
+ * the mixed API bench saturated at 550-640 req/s; at 1/16 it reaches 680-700 req/s, for ~25 MB
+ * more RSS at start (`npm run bench -- api`, docs/architecture.md).
  */
 export function sandboxYoungGenerationMb(memoryMb: number): number {
   return Math.max(8, Math.round(memoryMb / 16));

@@ -39,9 +39,9 @@ let lastKeyIsPlain = true;
 
 /**
  * Orders two keys by code point, which is the order of their UTF-8 bytes (`memory-level` compared
- * the Buffers it stored, and DynamoDB sorts string keys so). dynalite's keys are ASCII but for tag
- * keys (table and index names, key values in hex or its sortable number form), so the usual case is
- * one native comparison: where either string has no unit from U+D800 up, code-unit order is
+ * the Buffers it stored, and DynamoDB sorts string keys so). dynalite's keys are ASCII (table and
+ * index names, key values in hex or its sortable number form) but for tag keys, so the usual case
+ * is one native comparison: where either string has no unit from U+D800 up, code-unit order is
  * code-point order. Otherwise a surrogate (half of a code point above U+FFFF) sorts after
  * U+E000-U+FFFF, as its code point does. The tree compares one search key with many stored ones,
  * so the test of `a` is kept for the calls that follow. Negative when `a` comes first.
@@ -67,7 +67,7 @@ function codePointRank(unit: number): number {
   return unit < 0xe000 ? unit + 0x2000 : unit - 0x800;
 }
 
-/** A key range as `abstract-level` reads it: bounds, direction, and at most `limit` entries (-1: no limit). */
+/** A key range as `abstract-level` reads it: bounds, direction, and at most `limit` entries (none when absent or negative). */
 export interface RangeOptions {
   readonly gt?: unknown;
   readonly gte?: unknown;
@@ -199,7 +199,6 @@ export class MemoryStore {
   private assertOpen(): void {
     if (this.closed) throw new DatabaseClosedError();
   }
-
 }
 
 /** What `items` yields, each through `pick`. */
@@ -234,6 +233,7 @@ function* rangeOf(tree: Tree<string, string>, options: RangeOptions): Generator<
   }
 }
 
+/** `tree` with `json` at `key`: the tree keeps duplicate keys, so an existing one is updated in place of a second. */
 function withPut(tree: Tree<string, string>, key: string, json: string): Tree<string, string> {
   const found = tree.find(key);
   return found.valid ? found.update(json) : tree.insert(key, json);

@@ -50,7 +50,10 @@ export function openFunctionLog(name: string): FunctionLog {
   return { path, output: { stdout: fd, stderr: 2 }, close: () => closeSync(fd) };
 }
 
-/** Starts the local stack in this process (quiet logs unless POWERTOOLS_LOG_LEVEL says otherwise). */
+/**
+ * Starts the local stack in this process for the benchmark `name` (quiet logs unless
+ * POWERTOOLS_LOG_LEVEL says otherwise; the functions' stdout in {@link openFunctionLog}'s file).
+ */
 export async function startBenchStack(name: string, environment: Record<string, string> = {}, options: Partial<LocalStackOptions> = {}): Promise<BenchStack> {
   const scratch = await mkdtemp(join(tmpdir(), 'herald-bench-'));
   const keyFile = join(scratch, 'jwt-signing-key.json');
