@@ -1,0 +1,238 @@
+/**
+ * Step 3 of the engine (engine.ts): the sends of one claimed unit. Each of its channels is sent
+ * through its channel module (shared/delivery/channels), within the second its send-rate budget
+ * reserved, each provider error classified by the channel, each outcome logged and counted; what
+ * comes back is the unit's entry for step 4's commit (commit.ts), with what the engine must
+ * remember about it after the write.
+ */
+import { describeError } from '../domain/delivery-errors.ts';
+import { openConnections, settle } from '../domain/delivery.ts';
+import type { ChannelResult, DeliveryContent, DeliveryUnit } from '../domain/delivery.ts';
+import type { Channel, ChannelDelivery } from '../domain/notification.ts';
+import { BudgetSecondPassedError, isSlotOver } from '../domain/rate-budget.ts';
+import type { ReservedSlot } from '../domain/rate-budget.ts';
+import { deliveryMetrics } from '../observability/metric-names.ts';
+import type { Clock, CommitEntry, DeliveryMetricsRecorder } from '../ports.ts';
+import type { DeliveryChannel, RecipientContext } from './channel.ts';
+import { renderedFor } from './content.ts';
+import type { EngineDeps } from './engine.ts';
+import { logFor } from './work.ts';
+import type { UnitLog, Work } from './work.ts';
+
+/** A unit's commit entry, plus what the engine must remember about it after the write. */
+export interface Prepared {
+  entry: CommitEntry;
+  readonly work: Work;
+  /** The unread count the WebSocket frame announced, when one went out with it. */
+  readonly announced?: number;
+  /** The count must be read and told again after the write (it moved, or the item was there). */
+  recount: boolean;
+}
+
+/**
+ * Sends one claimed unit's channels; its entry for the commit. Its budgeted sends wait for the
+ * start of the second they reserved (`slot.sendAt`, epoch ms), and go out only while it lasts
+ * (`slot.reserved`): one that would start after it is not sent but planned again (`replan`), so no
+ * second sees more than its budget.
+ */
+export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt: number; readonly reserved?: ReservedSlot }, sleep: (ms: number) => Promise<void>): Promise<Prepared> {
+  const { unit, recipient, live } = w;
+  const log = logFor(unit);
+  const attempts = unit.attempts + 1;
+  if (!recipient) {
+    const error = `Recipient ${unit.recipientId} no longer exists`;
+    log.error('Delivery failed: the recipient left the directory', { error });
+    return { entry: { unit, token: w.token, deliveries: {}, forget: [], settlement: { kind: 'fail', error } }, work: w, recount: false };
+  }
+  await sleepUntil(deps.clock, slot.sendAt, sleep);
+  const now = deps.clock.now();
+  // Its turn came after the second it reserved (a late claim, a slow machine): none of its
+  // channels goes now, so the inbox and the frame do not run ahead of a budgeted send planned again.
+  if (slot.reserved !== undefined && now.getTime() >= slot.reserved.until) return replanned(deps, w, slot.reserved, attempts, now);
+  const context: RecipientContext = { tenantId: unit.tenantId, recipient, live, now };
+  const content = await renderedFor(unit, w, recipient);
+  const inboxUnrenderable = content.rendered !== undefined && content.rendered.channels.inbox === undefined;
+  const addsToInbox = w.steps.get('inbox')?.kind === 'deliver' && !inboxUnrenderable;
+  const connected = openConnections(live, now).length > 0;
+  // The frame tells the new count when the inbox gains the item; the write then checks that count held.
+  const unreadBefore = addsToInbox && connected ? live.unread : undefined;
+  const announced = unreadBefore !== undefined && w.steps.get('websocket')?.kind === 'deliver' ? unreadBefore + 1 : undefined;
+
+  const deliveries: Partial<Record<Channel, ChannelDelivery>> = {};
+  const results: ChannelResult[] = [];
+  const forget: Channel[] = [];
+  await Promise.all(
+    [...w.steps].map(async ([name, step]) => {
+      const at = (): string => deps.clock.now().toISOString();
+      if (step.kind === 'keep') return;
+      if (step.kind === 'unconfirmed' || step.kind === 'skip') {
+        deliveries[name] = { status: step.kind === 'skip' ? 'skipped' : 'unconfirmed', at: at(), detail: step.detail };
+        if (step.kind === 'unconfirmed') log.warn('Channel outcome unknown: an earlier attempt stopped mid-send, so it is not sent again', { channel: name });
+        return;
+      }
+      const channel: DeliveryChannel = deps.channels[name];
+      if (channel.kind === 'store') return;
+      const result = await sendOne(channel, w.targets.get(name), content, withBudgetCheck(context, channel, slot.reserved, deps.clock), name === 'websocket' ? announced : undefined, deps.clock);
+      results.push(result);
+      if (result.kind === 'recorded') deliveries[name] = result.delivery;
+      else forget.push(name);
+      logResult(log, name, result);
+      countResult(deps.metrics, name, result, unit, deps.clock.now());
+    }),
+  );
+  const inboxItem = addsToInbox
+    ? {
+        tenantId: unit.tenantId,
+        recipientId: unit.recipientId,
+        notificationId: content.id,
+        title: content.title,
+        message: content.message,
+        type: content.type,
+        priority: content.priority,
+        ...(content.data ? { data: content.data } : {}),
+        createdAt: content.createdAt,
+        deliveredAt: now.toISOString(),
+      }
+    : undefined;
+  // The inbox is recorded sent with the write that adds it; a retry of other channels keeps it.
+  if (inboxItem) deliveries.inbox = { status: 'sent', at: now.toISOString() };
+  // An inbox the template cannot fill gets no empty item: it fails, with the reason.
+  if (inboxUnrenderable && w.steps.get('inbox')?.kind === 'deliver') {
+    deliveries.inbox = { status: 'failed', at: now.toISOString(), error: `the inbox section of template ${content.rendered?.templateId ?? ''} (${content.rendered?.locale ?? ''}): ${content.rendered?.failures.inbox ?? 'no inbox section'}` };
+  }
+  // Which locale the template was rendered in goes with each outcome of this attempt.
+  if (content.rendered) {
+    for (const [name, delivery] of Object.entries(deliveries) as [Channel, ChannelDelivery][]) deliveries[name] = { ...delivery, locale: content.rendered.locale };
+  }
+  const outcomesAfter = Object.fromEntries(
+    Object.entries({ ...unit.deliveries, ...deliveries }).filter(([name]) => !forget.includes(name as Channel)),
+  ) as Partial<Record<Channel, ChannelDelivery>>;
+  const settlement = settle(unit.channels, outcomesAfter, results, attempts, deps.settings.retry, deps.clock.now());
+  return {
+    entry: {
+      unit,
+      token: w.token,
+      deliveries,
+      forget,
+      ...(inboxItem ? { inbox: { item: inboxItem, ...(unreadBefore !== undefined ? { unreadBefore } : {}) } } : {}),
+      settlement,
+    },
+    work: w,
+    ...(announced !== undefined ? { announced } : {}),
+    recount: false,
+  };
+}
+
+/** Most sleeps it takes to reach an instant (a sleep that returns at once, as a test's may, does not loop forever). */
+const maxSleeps = 10;
+
+/**
+ * Sleeps until the clock reads `at` (epoch ms), again if it woke early: Node's timers count from
+ * the event loop's cached time, which on a busy loop lags the clock, so a timer can fire before its
+ * instant by as long as the tick that set it ran; a send woken then would land in the second
+ * before the one it reserved.
+ */
+async function sleepUntil(clock: Clock, at: number, sleep: (ms: number) => Promise<void>): Promise<void> {
+  for (let i = 0, wait = at - clock.now().getTime(); wait > 0 && i < maxSleeps; i++, wait = at - clock.now().getTime()) await sleep(wait);
+}
+
+/**
+ * The entry of a unit whose reserved second passed before any of its channels went: nothing is
+ * recorded but the removal of its intents, and it is released at once, its attempt handed back.
+ */
+function replanned(deps: EngineDeps, w: Work, reserved: ReservedSlot, attempts: number, now: Date): Prepared {
+  const { unit } = w;
+  const intents = [...w.steps].filter(([name, step]) => step.kind === 'deliver' && deps.channels[name].kind === 'send').map(([name]) => name);
+  const error = `its send-budget second ended at ${new Date(reserved.until).toISOString()} before it could be sent`;
+  logFor(unit).info('Delivery held back: its budget second passed before its turn; planned again without spending an attempt', { error });
+  const settlement = settle(unit.channels, unit.deliveries, [{ kind: 'replan', error }], attempts, deps.settings.retry, now);
+  return { entry: { unit, token: w.token, deliveries: {}, forget: intents, settlement }, work: w, recount: false };
+}
+
+/** `context` with the check of the second `channel`'s budget reserved, when it reserved one. */
+function withBudgetCheck(context: RecipientContext, channel: DeliveryChannel, reserved: ReservedSlot | undefined, clock: Clock): RecipientContext {
+  const provider = channel.provider;
+  if (!reserved || !provider) return context;
+  return {
+    ...context,
+    checkBudgetSecond: () => {
+      if (isSlotOver(reserved, provider, clock.now().getTime())) throw new BudgetSecondPassedError(provider, reserved.until);
+    },
+  };
+}
+
+async function sendOne(
+  channel: DeliveryChannel,
+  target: unknown,
+  content: DeliveryContent,
+  context: RecipientContext,
+  unread: number | undefined,
+  clock: Clock,
+): Promise<ChannelResult> {
+  // The engine's clock, as for every other instant it records (a test's clock, or the system's).
+  const at = (): string => clock.now().toISOString();
+  let body: unknown;
+  try {
+    body = channel.render(content, unread !== undefined ? { unread } : {});
+  } catch (error) {
+    // Rendering is pure: what cannot be rendered now never can, and nothing is sent empty.
+    return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: error instanceof Error ? error.message : String(error) } };
+  }
+  try {
+    // Just before the provider call: a budgeted send goes out only within the second it reserved.
+    context.checkBudgetSecond?.();
+    const receipt = await channel.send(target, body, context);
+    const detail = [receipt.detail, receipt.providerMessageId ? `id ${receipt.providerMessageId}` : undefined].filter(Boolean).join('; ');
+    return { kind: 'recorded', delivery: { status: receipt.status ?? 'sent', at: at(), ...(detail ? { detail } : {}) } };
+  } catch (error) {
+    if (error instanceof BudgetSecondPassedError) return { kind: 'replan', error: `${channel.name}: ${error.message}` };
+    const verdict = channel.classify(error);
+    const text = describeError(error);
+    switch (verdict.kind) {
+      case 'throttled':
+        return { kind: 'throttled', error: `${channel.name}: ${text}`, retryAfterMs: verdict.retryAfterMs };
+      case 'transient':
+        return { kind: 'retry', error: `${channel.name}: ${text}` };
+      case 'permanent':
+        return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: text } };
+      case 'gone':
+        return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: `the target is gone: ${text}` } };
+      case 'unknown':
+        // No answer: it may have gone out, so it never goes again.
+        return { kind: 'recorded', delivery: { status: 'unconfirmed', at: at(), detail: text } };
+    }
+  }
+}
+
+/** Counts one channel's outcome: delivered (with how late), failed, retried or throttled. */
+function countResult(metrics: DeliveryMetricsRecorder | undefined, channel: Channel, result: ChannelResult, unit: DeliveryUnit, now: Date): void {
+  if (!metrics) return;
+  if (result.kind === 'retry') return metrics.count(channel, deliveryMetrics.counts.retried);
+  if (result.kind === 'throttled') return metrics.count(channel, deliveryMetrics.counts.throttled);
+  // Held back by Herald's own budget, not by the provider: nothing to count for it.
+  if (result.kind === 'replan') return;
+  if (result.delivery.status === 'failed') return metrics.count(channel, deliveryMetrics.counts.failed);
+  if (result.delivery.status !== 'sent') return;
+  metrics.count(channel, deliveryMetrics.counts.delivered);
+  // Lateness only from a known due time (a retried broadcast's rows have none: see DeliveryUnit.dueAt).
+  if (unit.status === 'pending' && unit.dueAt > 0) metrics.lateness(channel, now.getTime() - unit.dueAt);
+}
+
+/** Counts the inbox's outcome, which the commit made: delivered (with how late, in ms after its due time) when it added the item, or failed. */
+export function countInbox(metrics: DeliveryMetricsRecorder | undefined, entry: CommitEntry, now: Date): void {
+  if (!metrics) return;
+  if (entry.inbox) {
+    metrics.count('inbox', deliveryMetrics.counts.delivered);
+    if (entry.unit.status === 'pending' && entry.unit.dueAt > 0) metrics.lateness('inbox', now.getTime() - entry.unit.dueAt);
+  } else if (entry.deliveries.inbox?.status === 'failed') {
+    metrics.count('inbox', deliveryMetrics.counts.failed);
+  }
+}
+
+function logResult(log: UnitLog, channel: Channel, result: ChannelResult): void {
+  if (result.kind === 'retry') log.warn('Channel delivery failed; will retry', { channel, error: result.error });
+  else if (result.kind === 'throttled') log.warn('Provider throttled the send; it waits without spending an attempt', { channel, error: result.error, retryAfterMs: result.retryAfterMs });
+  else if (result.kind === 'replan') log.info('Send held back: its budget second passed before it could start; planned again without spending an attempt', { channel, error: result.error });
+  else if (result.delivery.status === 'failed') log.error('Channel delivery failed for good', { channel, error: result.delivery.error });
+  else if (result.delivery.status === 'unconfirmed') log.warn('Channel outcome unknown: the send was not answered, so it is not sent again', { channel, error: result.delivery.detail });
+}
