@@ -42,14 +42,21 @@ export async function startLocalDynamo(options: { withTables?: boolean } = {}): 
   };
 }
 
-/** Creates `tableName`, keyed by a string `pk` alone, on demand: the table of the endpoint's own tests. */
-export async function createPkTable(client: DynamoDBClient, tableName: string): Promise<void> {
+/**
+ * Creates `tableName`, keyed by a string `pk` (and a string sort key named `options.sortKey` when
+ * given), on demand: the table of the endpoint's own tests.
+ */
+export async function createPkTable(client: DynamoDBClient, tableName: string, options: { sortKey?: string } = {}): Promise<void> {
+  const keys = [
+    { name: 'pk', type: 'HASH' as const },
+    ...(options.sortKey === undefined ? [] : [{ name: options.sortKey, type: 'RANGE' as const }]),
+  ];
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: keys.map(({ name }) => ({ AttributeName: name, AttributeType: 'S' })),
+      KeySchema: keys.map(({ name, type }) => ({ AttributeName: name, KeyType: type })),
     }),
   );
 }

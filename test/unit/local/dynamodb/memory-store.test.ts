@@ -3,7 +3,6 @@
  * relies on from `memory-level`, and, through the endpoint, what DynamoDB promises on top of it.
  */
 import {
-  CreateTableCommand,
   DeleteTableCommand,
   DynamoDBClient,
   ListTablesCommand,
@@ -20,6 +19,7 @@ import { startDynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
 import type { DynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
 import { compareKeys, DatabaseClosedError, InvalidEntryError, MemoryStore } from '../../../../local/dynamodb/memory-store.ts';
 import type { RootDatabase } from '../../../../local/dynamodb/memory-store.ts';
+import { createPkTable } from '../../support/local-dynamo.ts';
 
 /** Reads a stream to its end. */
 async function drain(stream: NodeJS.ReadableStream): Promise<unknown[]> {
@@ -272,20 +272,7 @@ describe('the endpoint on the in-memory store', () => {
     store = createDynaliteStore({ createTableMs: 0, deleteTableMs: 0 });
     dynamo = await startDynamoDbEndpoint({ store });
     client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
-    await client.send(
-      new CreateTableCommand({
-        TableName: table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await createPkTable(client, table, { sortKey: 'sk' });
   });
 
   afterAll(async () => {
@@ -326,7 +313,7 @@ describe('the endpoint on the in-memory store', () => {
   it('refuses tags without a value or key as AWS does, writes none of them, and lists and deletes tables after', async () => {
     // Prepare: dynalite's validation lets a Tag without Value through; it once reached the store.
     const other = 'memory-store-other';
-    await client.send(new CreateTableCommand({ TableName: other, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] }));
+    await createPkTable(client, other);
     const arn = `arn:aws:dynamodb:us-east-1:000000000000:table/${table}`;
 
     // Act

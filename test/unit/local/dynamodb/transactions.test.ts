@@ -1,9 +1,9 @@
-import { CreateTableCommand, ResourceNotFoundException, TransactionCanceledException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
+import { ResourceNotFoundException, TransactionCanceledException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, NumberValue, PutCommand, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TransactGetCommandInput, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyLocks } from '../../../../local/dynamodb/key-locks.ts';
-import { startLocalDynamo } from '../../support/local-dynamo.ts';
+import { createPkTable, startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
 
 const table = 'items';
@@ -52,20 +52,7 @@ async function reasonsOf(call: Promise<unknown>): Promise<{ Code?: string; Messa
 
 beforeAll(async () => {
   dynamo = await startLocalDynamo();
-  await dynamo.client.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createPkTable(dynamo.client, table, { sortKey: 'sk' });
 });
 
 afterAll(async () => {
@@ -260,20 +247,7 @@ describe('transactions that meet', () => {
     // Prepare: an endpoint of its own, and the same table
     const strict = await startLocalDynamo();
     try {
-      await strict.client.send(
-        new CreateTableCommand({
-          TableName: table,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-        }),
-      );
+      await createPkTable(strict.client, table, { sortKey: 'sk' });
       const pk = aKey();
       const set = (sk: string, v: number): NonNullable<TransactWriteCommandInput['TransactItems']>[number] => ({
         Update: { TableName: table, Key: { pk, sk }, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': v } },
