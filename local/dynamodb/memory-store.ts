@@ -133,11 +133,6 @@ export class MemoryStore {
   private tree: Tree<string, string> = createTree<string, string>(compareKeys);
   private closed = false;
 
-  /** How many entries are stored. */
-  get size(): number {
-    return this.tree.length;
-  }
-
   /** The value stored at `key`, parsed from its JSON; undefined when there is none. @throws DatabaseClosedError */
   get(key: unknown): unknown {
     this.assertOpen();
@@ -169,23 +164,16 @@ export class MemoryStore {
   }
 
   /**
-   * The entries in `options`' range, in key order (reversed with `reverse`), as they are now:
-   * later writes do not change what this yields. Values are parsed from their JSON as they are
-   * reached.
+   * The values in `options`' range, in key order (reversed with `reverse`), as they are now: later
+   * writes do not change what this yields. Each is parsed from its JSON as it is reached.
    * @throws DatabaseClosedError
    */
-  entries(options: RangeOptions = {}): Generator<[string, unknown]> {
-    this.assertOpen();
-    return mapped(rangeOf(this.tree, options), ([key, json]): [string, unknown] => [key, JSON.parse(json)]);
-  }
-
-  /** The values in `options`' range, as {@link entries} reads them. @throws DatabaseClosedError */
   values(options: RangeOptions = {}): Generator<unknown> {
     this.assertOpen();
     return mapped(rangeOf(this.tree, options), ([, json]) => JSON.parse(json) as unknown);
   }
 
-  /** The keys in `options`' range, as {@link entries} reads them, values left unread. @throws DatabaseClosedError */
+  /** The keys in `options`' range, as {@link values} reads them, values left unread. @throws DatabaseClosedError */
   keys(options: RangeOptions = {}): Generator<string> {
     this.assertOpen();
     return mapped(rangeOf(this.tree, options), ([key]) => key);
