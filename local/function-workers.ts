@@ -18,7 +18,7 @@ import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER } from './jwt-keys.ts';
 import { localEmailConfigurationSet } from './ses-feedback.ts';
 import { LOCAL_ACCOUNT_ID, loadFunction } from './lambda-runtime.ts';
 import type { LogFormat } from './log-format.ts';
-import type { LocalFunction } from './lambda-runtime.ts';
+import type { InitializationType, LocalFunction } from './lambda-runtime.ts';
 
 const repositoryRoot = resolve(import.meta.dirname, '..');
 
@@ -47,6 +47,8 @@ export interface FunctionWorkersOptions {
   readonly onPublished?: (channel: string, message: unknown) => void;
   /** File descriptors the functions' stdout and stderr go to. @default the process's own, 1 and 2 */
   readonly output?: { readonly stdout: number; readonly stderr: number };
+  /** When each function's first sandbox starts. @default 'on-demand', at its first invocation */
+  readonly initialization?: InitializationType;
 }
 
 /**
@@ -134,8 +136,10 @@ export function localFunctionEnvironment(fn: FunctionDescription, options: Omit<
 }
 
 /**
- * Loads every function into its own sandbox, all at once, and resolves with them by logical name;
- * if one cannot be loaded, stops the others and rejects with its error.
+ * Every function, each in its own sandbox, by logical name. With `initialization`
+ * `provisioned-concurrency` the sandboxes start now, all at once, and if one cannot be loaded the
+ * others are stopped and the promise rejects with its error; `on-demand` (the default, as on Lambda)
+ * starts each at its function's first invocation.
  */
 export async function startFunctionWorkers(
   descriptions: readonly FunctionDescription[],
@@ -150,6 +154,7 @@ export async function startFunctionWorkers(
         ...(options.onPublished ? { onPublished: options.onPublished } : {}),
         ...(options.onMetrics ? { onMetrics: options.onMetrics } : {}),
         ...(options.output ? { output: options.output } : {}),
+        ...(options.initialization ? { initialization: options.initialization } : {}),
       }),
     ),
   );

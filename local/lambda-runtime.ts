@@ -1,9 +1,10 @@
 /**
  * Runs a Herald Lambda handler the way the Lambda nodejs24.x runtime would, each function in its
- * own sandbox: a worker thread (local/lambda-worker.ts) that sees only the function's environment
- * plus the variables Lambda reserves, gets a JSON copy of each event and a realistic `Context`,
- * and is reset (terminated, then started afresh on the next invocation) when an invocation times
- * out or its runtime crashes, as Lambda resets an execution environment.
+ * own sandbox: a worker thread (local/lambda-worker.ts), started at the function's first invocation
+ * (or at load, {@link InitializationType}), that sees only the function's environment plus the
+ * variables Lambda reserves, gets a JSON copy of each event and a realistic `Context`, and is reset
+ * (terminated, then started afresh on the next invocation) when an invocation times out or its
+ * runtime crashes, as Lambda resets an execution environment.
  *
  * One difference: a Lambda sandbox runs one invocation at a time, while a worker here runs every
  * concurrent invocation of its function (as async code); a reset therefore fails all of them.
@@ -69,7 +70,22 @@ export interface LoadFunctionOptions {
   readonly logFormat?: LogFormat;
   /** Told what the function publishes on a forwarded diagnostics channel (local/lambda-worker.ts). @default ignored */
   readonly onPublished?: (channel: string, message: unknown) => void;
+  /** When the function's first sandbox is initialised ({@link InitializationType}). @default 'on-demand' */
+  readonly initialization?: InitializationType;
 }
+
+/**
+ * When a function's execution environment is initialised, named as Lambda names it in
+ * `AWS_LAMBDA_INITIALIZATION_TYPE` ("Defined runtime environment variables", Lambda developer guide):
+ * - `on-demand`, Lambda's default: no environment exists until an invocation needs one, so the
+ *   first invocation pays the init (a cold start), and a module that cannot be imported fails that
+ *   invocation, and the next one tries again. A function never invoked costs no memory: a sandbox
+ *   takes ~45 MB of RSS, most of which the process keeps even after its thread ends
+ *   (docs/architecture.md).
+ * - `provisioned-concurrency`: the environment is initialised before any invocation, as provisioned
+ *   concurrency prepares one, and {@link loadFunction} rejects when the module cannot be imported.
+ */
+export type InitializationType = 'on-demand' | 'provisioned-concurrency';
 
 /** The function ran past its configured timeout; its sandbox was reset, so nothing of it runs on. */
 export class LambdaTimeoutError extends Error {
@@ -138,7 +154,7 @@ function newLogStreamName(): string {
 }
 
 /** The variables Lambda sets in every execution environment; a function's configuration cannot override them. */
-function reservedVariables(setup: SandboxSetup, region: string, accessKeyId: string): Variables {
+function reservedVariables(setup: SandboxSetup, region: string, accessKeyId: string, initialization: InitializationType): Variables {
   return {
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
@@ -146,7 +162,7 @@ function reservedVariables(setup: SandboxSetup, region: string, accessKeyId: str
     AWS_LAMBDA_FUNCTION_NAME: setup.functionName,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(setup.memoryMb),
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_INITIALIZATION_TYPE: initialization,
     AWS_LAMBDA_LOG_GROUP_NAME: setup.logGroupName,
     AWS_LAMBDA_LOG_STREAM_NAME: setup.logStreamName,
     // On Lambda, the execution role's temporary credentials; here one key per function.
@@ -290,15 +306,18 @@ class Sandbox {
 }
 
 /**
- * Starts the sandbox of the function a `FunctionDescription` names (importing its module, the
- * init phase) and resolves with it; rejects naming the function when the module cannot be
- * imported or lacks the handler export.
+ * The function a `FunctionDescription` names, ready to be invoked. With `initialization`
+ * `provisioned-concurrency` its sandbox is started now (importing its module, the init phase) and
+ * the promise rejects naming the function when the module cannot be imported or lacks the handler
+ * export; `on-demand` (the default) starts it at the first invocation instead, which then fails
+ * with that error.
  */
 export async function loadFunction(description: FunctionDescription, options: LoadFunctionOptions): Promise<LocalFunction> {
   const functionName = `herald-local-${description.name}`;
   const accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
   const environment: Variables = { ...options.environment };
   const accessKeyId = functionName;
+  const initialization = options.initialization ?? 'on-demand';
   let current: Sandbox | undefined;
   let stopped = false;
 
@@ -318,7 +337,7 @@ export async function loadFunction(description: FunctionDescription, options: Lo
     };
     return new Sandbox({
       setup,
-      environment: { ...environment, ...reservedVariables(setup, options.region, accessKeyId) },
+      environment: { ...environment, ...reservedVariables(setup, options.region, accessKeyId, initialization) },
       timeoutSeconds: description.timeoutSeconds,
       ...(options.onMetrics ? { onMetrics: options.onMetrics } : {}),
       // The next invocation starts a new sandbox, as Lambda initialises a new environment.
@@ -346,11 +365,13 @@ export async function loadFunction(description: FunctionDescription, options: Lo
     await current?.retire((requestId) => exitError(functionName, requestId, `${functionName} was stopped`));
   }
 
-  current = startSandbox();
-  try {
-    await current.ready;
-  } catch (error) {
-    throw new Error(`Cannot load function ${description.name}: ${(error as Error).message}`, { cause: error });
+  if (initialization === 'provisioned-concurrency') {
+    current = startSandbox();
+    try {
+      await current.ready;
+    } catch (error) {
+      throw new Error(`Cannot load function ${description.name}: ${(error as Error).message}`, { cause: error });
+    }
   }
   return { functionName, environment, accessKeyId, invoke, stop, heap: async () => current?.heap() };
 }

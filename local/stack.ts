@@ -38,7 +38,7 @@ import { DEFAULT_SIGNING_KEY_FILE, LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJ
 import { createConsoleSite } from './console-site.ts';
 import type { SentMail } from './control-api.ts';
 import { LOCAL_ACCOUNT_ID } from './lambda-runtime.ts';
-import type { LocalFunction } from './lambda-runtime.ts';
+import type { InitializationType, LocalFunction } from './lambda-runtime.ts';
 import type { LogFormat } from './log-format.ts';
 import type { RuleRunner } from './control-api.ts';
 import { createRuleTimers } from './rule-timers.ts';
@@ -108,6 +108,13 @@ export interface LocalStackOptions {
    * lines, which the stack reads either way). @default the process's own, 1 and 2
    */
   readonly functionOutput?: { readonly stdout: number; readonly stderr: number };
+  /**
+   * When each function's sandbox is first started: at its first invocation (`on-demand`, as on
+   * Lambda, so a function never invoked takes no memory), or before the stack resolves
+   * (`provisioned-concurrency`), which then fails naming a function that cannot be loaded.
+   * @default 'on-demand'
+   */
+  readonly initialization?: InitializationType;
   /** The requests a tenant may make per second through the HTTP API (`herald:tenantRequestsPerSecond`); 0: no quota. @default cdk.json's */
   readonly tenantRequestsPerSecond?: number;
 }
@@ -548,6 +555,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onMetrics: (line) => emfMetrics.read(line),
       ...(options.logFormat ? { logFormat: options.logFormat } : {}),
       ...(options.functionOutput ? { output: options.functionOutput } : {}),
+      ...(options.initialization ? { initialization: options.initialization } : {}),
     });
     invokers = loaded;
 

@@ -136,14 +136,30 @@ describe('a function in its sandbox on the local stack', () => {
     });
   });
 
-  it('rejects naming the function that cannot be loaded', async () => {
+  it('with provisioned concurrency, rejects naming the function that cannot be loaded', async () => {
     // Prepare
     const broken: FunctionDescription = { ...connect, name: 'broken', entry: 'functions/no-such-function/handler.ts' };
 
     // Act
-    const starting = startFunctionWorkers([connect, broken], { sources, endpoints, region: 'us-east-1' });
+    const starting = startFunctionWorkers([connect, broken], { sources, endpoints, region: 'us-east-1', initialization: 'provisioned-concurrency' });
 
     // Assess
     await expect(starting).rejects.toThrow(/Cannot load function broken/);
+  });
+
+  it('on demand, starts with no sandbox, and fails only the invocations of a function that cannot be loaded', async () => {
+    // Prepare
+    const broken: FunctionDescription = { ...connect, name: 'broken', entry: 'functions/no-such-function/handler.ts' };
+    const started = await startFunctionWorkers([connect, broken], { sources, endpoints, region: 'us-east-1' });
+    loaded.push(...Object.values(started));
+
+    // Act
+    const heaps = await Promise.all(Object.values(started).map((fn) => fn.heap()));
+    const failure = await started.broken?.invoke({}).catch((error: unknown) => error);
+
+    // Assess
+    expect(heaps).toEqual([undefined, undefined]);
+    expect(failure).toBeInstanceOf(LambdaFunctionError);
+    expect((failure as Error).message).toContain('no-such-function');
   });
 });

@@ -351,6 +351,7 @@ describe('local Lambda runtime', () => {
     it('reports the heap of its sandbox, and none once stopped', async () => {
       // Prepare
       const fn = await load();
+      await fn.invoke({ action: 'count' });
 
       // Act
       const running = await fn.heap();
@@ -382,7 +383,7 @@ describe('local Lambda runtime', () => {
       writeFileSync(join(directory, 'wrong.mjs'), 'export const main = async () => null;\n');
 
       // Act
-      const loading = load({ name: 'wrong', entry: 'wrong.mjs' }, { rootDir: directory });
+      const loading = load({ name: 'wrong', entry: 'wrong.mjs' }, { rootDir: directory, initialization: 'provisioned-concurrency' });
 
       // Assess
       await expect(loading).rejects.toThrow(/Cannot load function wrong: .*wrong\.mjs does not export a function named handler/);
@@ -393,10 +394,67 @@ describe('local Lambda runtime', () => {
       writeFileSync(join(directory, 'broken.mjs'), "throw new Error('no config');\n");
 
       // Act
-      const loading = load({ name: 'broken', entry: 'broken.mjs' }, { rootDir: directory });
+      const loading = load({ name: 'broken', entry: 'broken.mjs' }, { rootDir: directory, initialization: 'provisioned-concurrency' });
 
       // Assess
       await expect(loading).rejects.toThrow('Cannot load function broken: no config');
+    });
+  });
+
+  describe('initialization', () => {
+    it('on demand, starts no sandbox until the first invocation, as Lambda', async () => {
+      // Prepare
+      const fn = await load();
+
+      // Act
+      const before = await fn.heap();
+      const environment = (await fn.invoke({ action: 'environment' })) as Record<string, string>;
+      const after = await fn.heap();
+
+      // Assess
+      expect(before).toBeUndefined();
+      expect(after?.usedBytes).toBeGreaterThan(0);
+      expect(environment.AWS_LAMBDA_INITIALIZATION_TYPE).toBe('on-demand');
+    });
+
+    it('with provisioned concurrency, starts the sandbox at load and says so in AWS_LAMBDA_INITIALIZATION_TYPE', async () => {
+      // Prepare
+      const fn = await load({}, { initialization: 'provisioned-concurrency' });
+
+      // Act
+      const before = await fn.heap();
+      const environment = (await fn.invoke({ action: 'environment' })) as Record<string, string>;
+
+      // Assess
+      expect(before?.usedBytes).toBeGreaterThan(0);
+      expect(environment.AWS_LAMBDA_INITIALIZATION_TYPE).toBe('provisioned-concurrency');
+    });
+
+    it('on demand, fails the first invocation with an init error, and initialises afresh at the next', async () => {
+      // Prepare
+      writeFileSync(join(directory, 'fixed-later.mjs'), "throw new Error('no config');\n");
+      const fn = await load({ name: 'fixed-later', entry: 'fixed-later.mjs' }, { rootDir: directory });
+
+      // Act
+      const first = await fn.invoke({}).catch((error: unknown) => error);
+      writeFileSync(join(directory, 'fixed-later.mjs'), "export const handler = async () => 'initialised';\n");
+      const second = await fn.invoke({});
+
+      // Assess
+      expect(first).toBeInstanceOf(LambdaFunctionError);
+      expect(first).toMatchObject({ functionName: 'herald-local-fixed-later', errorType: 'Error', message: 'no config' });
+      expect(second).toBe('initialised');
+    });
+
+    it('on demand, starts one sandbox for invocations that arrive together before it is ready', async () => {
+      // Prepare
+      const fn = await load();
+
+      // Act
+      const counts = await Promise.all([1, 2, 3].map(() => fn.invoke({ action: 'count' })));
+
+      // Assess
+      expect([...(counts as number[])].sort()).toEqual([1, 2, 3]);
     });
   });
 });
