@@ -286,6 +286,8 @@ class Sandbox {
       invocation.reject(failure(requestId));
     }
     this.invocations.clear();
+    // An invocation still waiting for the init (a cold start) fails alike, rather than waiting on.
+    this.initFailed(failure(randomUUID()));
     await this.worker.terminate();
   }
 

@@ -446,6 +446,19 @@ describe('local Lambda runtime', () => {
       expect(second).toBe('initialised');
     });
 
+    it('on demand, fails an invocation still waiting for its cold start when the function is stopped', async () => {
+      // Prepare
+      writeFileSync(join(directory, 'slow-init.mjs'), "await new Promise((resolve) => setTimeout(resolve, 60_000));\nexport const handler = async () => 'late';\n");
+      const fn = await load({ name: 'slow-init', entry: 'slow-init.mjs' }, { rootDir: directory });
+      const waiting = fn.invoke({}).catch((error: unknown) => error);
+
+      // Act
+      await fn.stop();
+
+      // Assess
+      expect(await waiting).toMatchObject({ errorType: 'Runtime.ExitError', message: expect.stringContaining('herald-local-slow-init was stopped') });
+    });
+
     it('on demand, starts one sandbox for invocations that arrive together before it is ready', async () => {
       // Prepare
       const fn = await load();
