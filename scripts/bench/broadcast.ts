@@ -10,7 +10,7 @@
  * - how long the stack took to start, and its resident memory (RSS) once started, idle;
  * - the peak memory (RSS) of this process, which holds every emulator and every function, and, at
  *   the sample with the highest RSS, how much of it the main thread's heap (the emulators' data)
- *   and the functions' heaps took;
+ *   and the heaps of the functions started so far took (each starts at its first invocation);
  * - the CPU time of the process (every thread) over the broadcast's wall time, in cores: above 1,
  *   more than one core was working; and how busy the main thread (the emulators') was;
  * - the AWS API calls the functions made per recipient, by service and operation, as counted at
@@ -18,17 +18,13 @@
  *   the Lambda service does that).
  * Figures only: nothing here passes or fails on speed.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, signToken } from '../../local/jwt-keys.ts';
 import { seedDirectory } from '../../local/seed-directory.ts';
-import { LOCAL_REGION, startLocalStack } from '../../local/stack.ts';
+import { LOCAL_REGION } from '../../local/stack.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { batchWriteCeiling } from './dynamodb.ts';
 import { megabytes, number, peakRss, UsageError } from './format.ts';
-import { openFunctionLog } from './support.ts';
+import { startBenchStack } from './support.ts';
 
 /** How to call the broadcast benchmark. */
 export const broadcastUsage = 'npm run bench -- broadcast [--recipients 100000] [--timeout-seconds 3600] [--channels inbox,websocket]';
@@ -84,12 +80,25 @@ interface MemorySample {
   readonly mainHeap: number;
   readonly mainExternal: number;
   readonly functionHeaps: number;
+  /** How many functions have a sandbox (each starts at its first invocation). */
+  readonly functionsStarted: number;
 }
 
 async function sampleMemory(stack: LocalStack): Promise<MemorySample> {
   const heaps = await Promise.all(Object.values(stack.functions).map((fn) => fn.heap()));
   const { rss, heapTotal, external } = process.memoryUsage();
-  return { rss, mainHeap: heapTotal, mainExternal: external, functionHeaps: heaps.reduce((sum, heap) => sum + (heap?.totalBytes ?? 0), 0) };
+  return {
+    rss,
+    mainHeap: heapTotal,
+    mainExternal: external,
+    functionHeaps: heaps.reduce((sum, heap) => sum + (heap?.totalBytes ?? 0), 0),
+    functionsStarted: heaps.filter((heap) => heap !== undefined).length,
+  };
+}
+
+/** `3 of the 13 functions started, their heaps 216 MB`: the sandboxes' part of a memory sample. */
+function functionsPart(sample: MemorySample, functions: number): string {
+  return `${number(sample.functionsStarted)} of the ${number(functions)} functions started, their heaps ${megabytes(sample.functionHeaps)}`;
 }
 
 async function getBroadcast(stack: LocalStack, token: string, id: string): Promise<BroadcastView> {
@@ -101,24 +110,15 @@ async function getBroadcast(stack: LocalStack, token: string, id: string): Promi
 /** Runs the broadcast benchmark with the command line's arguments; resolves with the exit code (0, or 1 when the broadcast did not complete). */
 export async function runBroadcastBench(args: readonly string[]): Promise<number> {
   const options = parseOptions(args);
-  const scratch = await mkdtemp(join(tmpdir(), 'herald-bench-'));
-  const keyFile = join(scratch, 'jwt-signing-key.json');
   console.log(`Starting the local stack in this process...`);
-  const functionLog = openFunctionLog('broadcast');
   const startBegan = performance.now();
-  const stack = await startLocalStack({
-    httpPort: 0,
-    wsPort: 0,
-    sesPort: 0,
-    signingKeyFile: keyFile,
-    functionOutput: functionLog.output,
-    environment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN', HERALD_BROADCAST_WATCH_SECONDS: '30' },
-  });
+  const bench = await startBenchStack('broadcast', { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN', HERALD_BROADCAST_WATCH_SECONDS: '30' });
+  const { stack } = bench;
   const startSeconds = (performance.now() - startBegan) / 1000;
   const idle = await sampleMemory(stack);
   const idleRss = idle.rss;
   console.log(
-    `Started in ${number(startSeconds, 2)} s; RSS once started ${megabytes(idleRss)} (main thread's heap ${megabytes(idle.mainHeap)} and external memory ${megabytes(idle.mainExternal)}, the ${Object.keys(stack.functions).length} functions' heaps ${megabytes(idle.functionHeaps)}).`,
+    `Started in ${number(startSeconds, 2)} s; RSS once started ${megabytes(idleRss)} (main thread's heap ${megabytes(idle.mainHeap)} and external memory ${megabytes(idle.mainExternal)}; ${functionsPart(idle, Object.keys(stack.functions).length)}).`,
   );
   let exitCode = 0;
   try {
@@ -138,7 +138,7 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     const ceiling = await batchWriteCeiling(stack.faultableEndpoints.dynamodb, { seconds: 3, concurrency: 32 });
     console.log(`The local DynamoDB endpoint's BatchWriteItem ceiling: ${number(ceiling.perSecond)} items/s (the reference).`);
 
-    const token = await signToken({ sub: 'bench-admin', role: 'admin', issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, { keyFile });
+    const token = await bench.token('bench-admin', 'admin');
     stack.apiCalls.reset();
     const cpuBefore = process.cpuUsage();
     const loopBefore = performance.eventLoopUtilization();
@@ -206,16 +206,14 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     if (countedAt !== undefined) console.log(`  fan-out resolved and counted   after ~${number(countedAt, 1)} s`);
     console.log(`  stack start-up                 ${number(startSeconds, 2)} s, RSS once started ${megabytes(idleRss)}`);
     console.log(`  peak RSS of the process        ${megabytes(peakRss())} (every emulator and function in one Node process)`);
-    console.log(`  at the highest RSS sampled     ${megabytes(peak.rss)}: main thread's heap ${megabytes(peak.mainHeap)} and external memory ${megabytes(peak.mainExternal)}, the functions' heaps ${megabytes(peak.functionHeaps)}`);
+    console.log(`  at the highest RSS sampled     ${megabytes(peak.rss)}: main thread's heap ${megabytes(peak.mainHeap)} and external memory ${megabytes(peak.mainExternal)}; ${functionsPart(peak, Object.keys(stack.functions).length)}`);
     console.log(`  CPU use of the process         ${number(cpuSeconds / wall, 2)} cores (${number(cpuSeconds, 1)} s of CPU in ${number(wall, 1)} s)`);
     console.log(`  main thread busy               ${number(mainThreadBusy * 100)} % of the time (event-loop utilisation)`);
     console.log(`  AWS API calls per recipient    ${number(totalCalls / Math.max(1, options.recipients), 3)} (${number(totalCalls)} calls)`);
     for (const row of rows) console.log(`    ${row.name.padEnd(38)} ${number(row.count / Math.max(1, options.recipients), 3).padStart(8)}  (${number(row.count)})`);
     if (view.status !== 'completed') exitCode = 1;
   } finally {
-    await stack.stop();
-    functionLog.close();
-    await rm(scratch, { recursive: true, force: true });
+    await bench.close();
   }
   return exitCode;
 }
