@@ -16,9 +16,7 @@
  * them in order; "TransactWriteItems" in the DynamoDB API reference).
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Broadcast, BroadcastContent } from '../domain/broadcast.ts';
 import { unitKey } from '../domain/delivery.ts';
 import type { DeliveryUnit, LiveState, QuietHold, UnitRef } from '../domain/delivery.ts';
@@ -27,6 +25,8 @@ import type { TenantSettings } from '../domain/tenant-settings.ts';
 import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits, WithdrawnClaim } from '../ports.ts';
 import { broadcastFromItem, broadcastKey, contentFromItem, contentKey } from './dynamo-broadcast-store.ts';
 import { batchGetAcross } from './dynamo-batch.ts';
+import { transactWrite } from './dynamo-transact.ts';
+import type { TransactResult } from './dynamo-transact.ts';
 import type { TableKey } from './dynamo-batch.ts';
 import { inboxItemAttributes, inboxPartition } from './dynamo-inbox-store.ts';
 import { liveKey, liveStateFromItem } from './dynamo-live-state-store.ts';
@@ -64,17 +64,11 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 const maxActions = 100;
 /** Times a claim is tried again with what its refusal taught (a unit lost, a slot full), before what is left waits. */
 const claimRounds = 6;
-const conflictRetries = 5;
 
 /** The role of each action of a transaction, so that its cancellation reason can be read. */
 type ActionRole =
   | { readonly kind: 'unit'; readonly key: string }
   | { readonly kind: 'recipient' | 'inbox' | 'counter'; readonly key: string };
-
-/** What a transaction came to: written, or cancelled with one reason (and old item) per action. */
-type TransactOutcome =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly reasons: readonly { readonly code: string; readonly item?: Record<string, unknown> }[] };
 
 /** A number out of a cancellation reason's item (plain, or still in AttributeValue form). */
 function numberIn(item: Record<string, unknown> | undefined, name: string): number | undefined {
@@ -250,9 +244,9 @@ export class DynamoDeliveryStore implements DeliveryStore {
             ? { Update: { TableName: t.notifications, ...notificationClaim(request.unit, write, now) } }
             : { Update: { TableName: t.broadcastRecipients, ...rowClaim(request.unit, write, now, this.options.rowShards) } };
         });
-        let outcome: TransactOutcome;
+        let outcome: TransactResult;
         try {
-          outcome = await this.transact(actions);
+          outcome = await transactWrite(this.db, actions);
         } catch (error) {
           // A cancelled transaction wrote nothing; anything else may have written it.
           outcomeUnknown = !(error instanceof TransactionCanceledException);
@@ -387,7 +381,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
       actions.push({ Update: { TableName: entry.unit.ref.kind === 'notification' ? t.notifications : t.broadcastRecipients, ...update } });
       roles.push({ kind: 'unit', key });
     }
-    const outcome = await this.transact(actions);
+    const outcome = await transactWrite(this.db, actions);
     if (outcome.ok) {
       for (const entry of entries) verdicts.set(unitKey(entry.unit.ref), 'committed');
       return;
@@ -441,32 +435,10 @@ export class DynamoDeliveryStore implements DeliveryStore {
     await Promise.all(
       updates.map(async ({ unit, update }) => {
         const TableName = unit.ref.kind === 'notification' ? t.notifications : t.broadcastRecipients;
-        const outcome = await this.transact([{ Update: { TableName, ...update } }]);
+        const outcome = await transactWrite(this.db, [{ Update: { TableName, ...update } }]);
         if (outcome.ok) landed.push(unitKey(unit.ref));
       }),
     );
     return landed;
-  }
-
-  /**
-   * Runs a transaction: written, or cancelled with each action's reason. A conflict with another
-   * transaction on the same item (`TransactionConflict`) is retried with jittered backoff.
-   */
-  private async transact(actions: readonly TransactItem[]): Promise<TransactOutcome> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.db.send(new TransactWriteCommand({ TransactItems: [...actions] }));
-        return { ok: true };
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const reasons = (error.CancellationReasons ?? []).map((r) => ({
-          code: r.Code ?? 'None',
-          ...(r.Item ? { item: r.Item as Record<string, unknown> } : {}),
-        }));
-        if (reasons.some((r) => r.code === 'ConditionalCheckFailed')) return { ok: false, reasons };
-        if (!reasons.some((r) => r.code === 'TransactionConflict') || attempt === conflictRetries) throw error;
-        await sleep(Math.random() * 25 * 2 ** attempt);
-      }
-    }
   }
 }

@@ -14,19 +14,33 @@ export type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems
 
 /** AWS's limit on the actions of one transaction. */
 export const maxTransactItems = 100;
-const conflictRetries = 6;
+/** Times a transaction cancelled only by `TransactionConflict` is tried again before the cancellation is thrown. */
+export const transactConflictRetries = 6;
 
-/** The outcome of a transaction: done, or cancelled with the reason code of each action. */
-export type TransactResult = { readonly ok: true } | { readonly ok: false; readonly reasons: readonly string[] };
+/**
+ * Why one action of a cancelled transaction was refused: its `CancellationReason` code
+ * (`ConditionalCheckFailed`, `None`, ...), and the item as it was when the action asked for it
+ * (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`).
+ */
+export interface CancellationReason {
+  readonly code: string;
+  readonly item?: Record<string, unknown>;
+}
 
-function reasonCodes(error: TransactionCanceledException): string[] {
-  return (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
+/** The outcome of a transaction: done, or cancelled with one reason per action, in order. */
+export type TransactResult = { readonly ok: true } | { readonly ok: false; readonly reasons: readonly CancellationReason[] };
+
+function reasonsOf(error: TransactionCanceledException): CancellationReason[] {
+  return (error.CancellationReasons ?? []).map((reason) => ({
+    code: reason.Code ?? 'None',
+    ...(reason.Item ? { item: reason.Item as Record<string, unknown> } : {}),
+  }));
 }
 
 /**
  * Runs the transaction; a cancellation caused by failed conditions comes back as `ok: false` with
- * each action's reason (`ConditionalCheckFailed`, `None`, ...). Conflicts with concurrent
- * transactions are retried with jittered backoff; any other error is thrown.
+ * each action's reason. Conflicts with concurrent transactions (`TransactionConflict`) are retried
+ * with jittered backoff; any other error is thrown ("TransactWriteItems", DynamoDB API Reference).
  */
 export async function transactWrite(db: DynamoDBDocumentClient, items: TransactItems): Promise<TransactResult> {
   for (let attempt = 0; ; attempt++) {
@@ -35,9 +49,9 @@ export async function transactWrite(db: DynamoDBDocumentClient, items: TransactI
       return { ok: true };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
-      const reasons = reasonCodes(error);
-      if (reasons.includes('ConditionalCheckFailed')) return { ok: false, reasons };
-      if (!reasons.includes('TransactionConflict') || attempt === conflictRetries) throw error;
+      const reasons = reasonsOf(error);
+      if (reasons.some((reason) => reason.code === 'ConditionalCheckFailed')) return { ok: false, reasons };
+      if (!reasons.some((reason) => reason.code === 'TransactionConflict') || attempt === transactConflictRetries) throw error;
       await sleep(Math.random() * 25 * 2 ** attempt);
     }
   }
@@ -45,5 +59,5 @@ export async function transactWrite(db: DynamoDBDocumentClient, items: TransactI
 
 /** True when the action at `index` of a cancelled transaction failed its condition. */
 export function failedCondition(result: TransactResult, index: number): boolean {
-  return !result.ok && result.reasons[index] === 'ConditionalCheckFailed';
+  return !result.ok && result.reasons[index]?.code === 'ConditionalCheckFailed';
 }

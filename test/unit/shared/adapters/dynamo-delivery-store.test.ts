@@ -21,6 +21,7 @@ import { DynamoNotificationStore, notificationKey } from '../../../../shared/ada
 import { DynamoNotificationSweeps } from '../../../../shared/adapters/dynamo-notification-sweeps.ts';
 import { DynamoRecipientStore } from '../../../../shared/adapters/dynamo-recipient-store.ts';
 import { SendBudgets } from '../../../../shared/adapters/dynamo-send-budgets.ts';
+import { transactConflictRetries } from '../../../../shared/adapters/dynamo-transact.ts';
 import { createChannels } from '../../../../shared/delivery/channels/index.ts';
 import { deliverUnits } from '../../../../shared/delivery/engine.ts';
 import type { EngineDeps } from '../../../../shared/delivery/engine.ts';
@@ -547,13 +548,15 @@ describe('what lands between the read, the claim and the write', () => {
 
 describe('transactions that meet another (TransactionConflict)', () => {
   it('writes an outcome again when its commit keeps meeting another transaction, after a backoff, and loses nothing', async () => {
-    // Prepare: the commit is cancelled with TransactionConflict on its unread counter six times running
+    // Prepare: the commit is cancelled with TransactionConflict on its unread counter once more than
+    // the store retries a conflict
     const world = await aWorld();
     const n = await world.create();
+    const conflicts = transactConflictRetries + 1;
     let injected = 0;
     const db = interceptTransactions(async (items, send) => {
       const isCommit = items.some((item) => item.Put?.TableName === tables.inbox);
-      if (!isCommit || injected >= 6) return send();
+      if (!isCommit || injected >= conflicts) return send();
       injected++;
       throw cancellation(items.map((item) => ({ Code: item.Update?.TableName === tables.inbox ? 'TransactionConflict' : 'None' })));
     });
@@ -563,7 +566,7 @@ describe('transactions that meet another (TransactionConflict)', () => {
     const outcome = await outcomeOf(worker, world.refOf(n));
 
     // Assess: the store's own retries ran out (it threw), the engine waited and wrote it again
-    expect(injected).toBe(6);
+    expect(injected).toBe(conflicts);
     expect(worker.store.commits).toBe(2);
     expect(outcome).toEqual({ kind: 'done', status: 'sent' });
     expect(world.mailer.sent).toHaveLength(1);

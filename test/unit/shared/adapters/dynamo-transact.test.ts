@@ -2,7 +2,7 @@ import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dy
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { failedCondition, transactWrite } from '../../../../shared/adapters/dynamo-transact.ts';
+import { failedCondition, transactConflictRetries, transactWrite } from '../../../../shared/adapters/dynamo-transact.ts';
 
 const dbMock = mockClient(DynamoDBDocumentClient);
 const db = (): DynamoDBDocumentClient => DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
@@ -29,9 +29,26 @@ describe('transactWrite', () => {
     const result = await transactWrite(db(), items);
 
     // Assess
-    expect(result).toEqual({ ok: false, reasons: ['None', 'ConditionalCheckFailed'] });
+    expect(result).toEqual({ ok: false, reasons: [{ code: 'None' }, { code: 'ConditionalCheckFailed' }] });
     expect([failedCondition(result, 0), failedCondition(result, 1)]).toEqual([false, true]);
     expect(dbMock).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+  });
+
+  it('keeps the item a refused action returned with its reason (ReturnValuesOnConditionCheckFailure)', async () => {
+    // Prepare
+    dbMock.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message: 'Transaction cancelled',
+        $metadata: { httpStatusCode: 400 },
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed', Item: { pk: { S: 'a' }, count: { N: '3' } } }, { Code: 'None' }],
+      }),
+    );
+
+    // Act
+    const result = await transactWrite(db(), items);
+
+    // Assess
+    expect(result).toEqual({ ok: false, reasons: [{ code: 'ConditionalCheckFailed', item: { pk: { S: 'a' }, count: { N: '3' } } }, { code: 'None' }] });
   });
 
   it('tries again when another transaction held the same item', async () => {
@@ -55,7 +72,7 @@ describe('transactWrite', () => {
 
     // Assess
     await expect(result).rejects.toBeInstanceOf(TransactionCanceledException);
-    expect(dbMock).toHaveReceivedCommandTimes(TransactWriteCommand, 7);
+    expect(dbMock).toHaveReceivedCommandTimes(TransactWriteCommand, transactConflictRetries + 1);
   });
 
   it('throws any other failure', async () => {
