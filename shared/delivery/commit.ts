@@ -10,9 +10,9 @@ import type { DeliveryUnit, LiveState, Settlement, UnitOutcome } from '../domain
 import { inboxChangedMessage } from '../domain/inbox.ts';
 import type { CommitResult, CommitVerdict } from '../ports.ts';
 import { finishIfReady } from '../use-cases/fan-out-broadcast.ts';
-import type { EngineDeps } from './engine.ts';
 import type { Prepared } from './send.ts';
 import { logFor, recipientKeyOf } from './work.ts';
+import type { EngineDeps } from './work.ts';
 
 /** Rounds of a commit before its failure is thrown (each retries what the last could not write). */
 const commitRounds = 6;

@@ -7,8 +7,7 @@ import type { DeliveryContent, DeliveryUnit } from '../domain/delivery.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import type { TemplateChannel, TemplateVersion } from '../domain/template.ts';
 import { recipientScope, tenantScope } from '../templates/scope.ts';
-import type { EngineDeps } from './engine.ts';
-import type { Work } from './work.ts';
+import type { EngineDeps, Work } from './work.ts';
 
 /** The key of a template version in one round's reads (no version: the latest). */
 export function templateKey(tenantId: string, id: string, version: number | undefined): string {

@@ -27,56 +27,19 @@ import { noLiveState } from '../domain/delivery.ts';
 import type { Channel, ChannelDelivery } from '../domain/notification.ts';
 import { preferenceSkip } from '../domain/recipient.ts';
 import type { Recipient } from '../domain/recipient.ts';
-import type { RetryPolicy } from '../domain/retry-policy.ts';
 import { logger } from '../observability/logger.ts';
-import type {
-  DeliveryMetricsRecorder,
-  BroadcastStore,
-  ClaimRequest,
-  Clock,
-  DeliveryStore,
-  LiveStateStore,
-  LoadedUnits,
-  SocketPoster,
-  TemplateStore,
-} from '../ports.ts';
+import type { ClaimRequest, LoadedUnits } from '../ports.ts';
 import { finishIfReady } from '../use-cases/fan-out-broadcast.ts';
 import { mapLimited } from '../use-cases/map-limited.ts';
 import { isSkip } from './channel.ts';
-import type { ChannelRegistry } from './channel.ts';
 import { afterCommit, commitAll } from './commit.ts';
 import { loadTemplates, templateKey } from './content.ts';
 import { countInbox, sendAll } from './send.ts';
 import type { Prepared } from './send.ts';
 import { logFor, recipientKeyOf } from './work.ts';
-import type { Work } from './work.ts';
+import type { EngineDeps, Work } from './work.ts';
 
-export interface EngineSettings {
-  readonly leaseSeconds: number;
-  readonly retry: RetryPolicy;
-  /** A unit due within this many ms is waited for here rather than sent back to the queue. */
-  readonly holdMs: number;
-}
-
-export interface EngineDeps {
-  readonly store: DeliveryStore;
-  readonly channels: ChannelRegistry;
-  readonly live: Pick<LiveStateStore, 'get'>;
-  readonly sockets: SocketPoster;
-  /** `get` reads a broadcast's status after its rows were claimed (a consistent read). */
-  readonly broadcasts: Pick<BroadcastStore, 'addCounts' | 'finish' | 'get'>;
-  readonly clock: Clock;
-  readonly settings: EngineSettings;
-  /**
-   * Where templated units find their template's version. @default none: a templated unit's
-   * channels fail, its template not found (what the functions that deliver always set)
-   */
-  readonly templates?: Pick<TemplateStore, 'get'>;
-  /** @default a real timer */
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** Where each channel's outcomes are counted (delivered, failed, retried, throttled, and lateness). @default none */
-  readonly metrics?: DeliveryMetricsRecorder;
-}
+export type { EngineDeps, EngineSettings } from './work.ts';
 
 /** What the invocation running the engine knows about itself. */
 export interface EngineInvocation {

@@ -15,9 +15,8 @@ import { deliveryMetrics } from '../observability/metric-names.ts';
 import type { Clock, CommitEntry, DeliveryMetricsRecorder } from '../ports.ts';
 import type { DeliveryChannel, RecipientContext } from './channel.ts';
 import { renderedFor } from './content.ts';
-import type { EngineDeps } from './engine.ts';
 import { logFor } from './work.ts';
-import type { UnitLog, Work } from './work.ts';
+import type { EngineDeps, UnitLog, Work } from './work.ts';
 
 /** A unit's commit entry, plus what the engine must remember about it after the write. */
 export interface Prepared {

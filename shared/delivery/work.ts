@@ -2,13 +2,44 @@
  * What the delivery engine's modules share about a unit on its way through one round: the `Work`
  * built for it once it is planned (engine.ts, before step 2's claim) and read by the sends
  * (send.ts, step 3), the templates (content.ts) and the commit (commit.ts, step 4); its log lines;
- * and the `tenant#id` key the loaded recipients, live state and broadcasts are found by.
+ * the `tenant#id` key the loaded recipients, live state and broadcasts are found by; and what the
+ * engine is given (`EngineDeps`, which engine.ts exports to its callers).
  */
 import type { ChannelStep, DeliveryUnit, LiveState } from '../domain/delivery.ts';
 import type { Channel } from '../domain/notification.ts';
 import type { Recipient } from '../domain/recipient.ts';
+import type { RetryPolicy } from '../domain/retry-policy.ts';
 import type { TemplateVersion } from '../domain/template.ts';
 import { logger } from '../observability/logger.ts';
+import type { BroadcastStore, Clock, DeliveryMetricsRecorder, DeliveryStore, LiveStateStore, SocketPoster, TemplateStore } from '../ports.ts';
+import type { ChannelRegistry } from './channel.ts';
+
+export interface EngineSettings {
+  readonly leaseSeconds: number;
+  readonly retry: RetryPolicy;
+  /** A unit due within this many ms is waited for here rather than sent back to the queue. */
+  readonly holdMs: number;
+}
+
+export interface EngineDeps {
+  readonly store: DeliveryStore;
+  readonly channels: ChannelRegistry;
+  readonly live: Pick<LiveStateStore, 'get'>;
+  readonly sockets: SocketPoster;
+  /** `get` reads a broadcast's status after its rows were claimed (a consistent read). */
+  readonly broadcasts: Pick<BroadcastStore, 'addCounts' | 'finish' | 'get'>;
+  readonly clock: Clock;
+  readonly settings: EngineSettings;
+  /**
+   * Where templated units find their template's version. @default none: a templated unit's
+   * channels fail, its template not found (what the functions that deliver always set)
+   */
+  readonly templates?: Pick<TemplateStore, 'get'>;
+  /** @default a real timer */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Where each channel's outcomes are counted (delivered, failed, retried, throttled, and lateness). @default none */
+  readonly metrics?: DeliveryMetricsRecorder;
+}
 
 /** A unit on its way through one round. */
 export interface Work {
