@@ -142,11 +142,18 @@ const compileCache: { readonly compileCacheDir?: string } = process.env.NODE_DIS
  * ~48 MB under allocation and keeps it. At 8 MB for every function, a 10,000-recipient broadcast
  * peaked ~200 MB lower than uncapped, but the `api` sandbox spent 17 % of its time collecting and
  * the mixed API bench saturated at 550-640 req/s; at 1/16 it reaches 680-700 req/s, for ~25 MB
- * more RSS at start (`npm run bench -- api`, docs/architecture.md).
+ * more RSS with all thirteen started (`npm run bench -- api`, docs/architecture.md).
  */
 export function sandboxYoungGenerationMb(memoryMb: number): number {
   return Math.max(8, Math.round(memoryMb / 16));
 }
+
+/**
+ * Lambda's limit on an on-demand init, in seconds; past it, Lambda tries the init again within the
+ * invocation's own timeout, so an invocation waits for a cold start at most this plus its timeout
+ * ("Init phase", Lambda execution environment lifecycle).
+ */
+const ON_DEMAND_INIT_LIMIT_SECONDS = 10;
 
 /** `2030/01/01/[$LATEST]<32 hex>`: Lambda's stream name, one per execution environment. */
 function newLogStreamName(): string {
@@ -195,11 +202,14 @@ class Sandbox {
   private readonly onRetired: (sandbox: Sandbox) => void;
   private retiredFlag = false;
   private initFailed: (error: Error) => void = () => undefined;
+  private initTimer: NodeJS.Timeout | undefined;
 
   constructor(options: {
     readonly setup: SandboxSetup;
     readonly environment: Variables;
     readonly timeoutSeconds: number;
+    /** How long its init may take before it fails as timed out. @default no limit */
+    readonly initLimitSeconds?: number;
     readonly onRetired: (sandbox: Sandbox) => void;
     readonly onMetrics?: (line: string) => void;
     readonly onPublished?: (channel: string, message: unknown) => void;
@@ -221,10 +231,20 @@ class Sandbox {
     });
     // Nobody may be waiting when a sandbox fails: its failure reaches the next invocation instead.
     this.ready.catch(() => undefined);
+    if (options.initLimitSeconds !== undefined) {
+      this.initTimer = setTimeout(() => {
+        // As Lambda reports an init that outlasts its limit (Sandbox.Timedout): "Task timed out after N.NN seconds".
+        this.initFailed(new LambdaTimeoutError(setup.functionName, this.timeoutSeconds));
+        void this.retire((requestId) => exitError(setup.functionName, requestId, 'its init timed out'));
+      }, options.initLimitSeconds * 1000);
+    }
     this.worker.on('message', (message: SandboxMessage) => {
       if (this.retiredFlag) return;
       if (message.kind === 'emf') options.onMetrics?.(message.line);
-      else if (message.kind === 'ready') ready();
+      else if (message.kind === 'ready') {
+        clearTimeout(this.initTimer);
+        ready();
+      }
       else if (message.kind === 'init-error' || message.kind === 'crash') this.fail(message.error);
       else if (message.kind === 'published') options.onPublished?.(message.channel, message.message);
       else this.settle(message);
@@ -280,6 +300,7 @@ class Sandbox {
   async retire(failure: (requestId: string) => Error): Promise<void> {
     if (this.retiredFlag) return;
     this.retiredFlag = true;
+    clearTimeout(this.initTimer);
     this.onRetired(this);
     for (const [requestId, invocation] of this.invocations) {
       clearTimeout(invocation.timer);
@@ -323,7 +344,7 @@ export async function loadFunction(description: FunctionDescription, options: Lo
   let current: Sandbox | undefined;
   let stopped = false;
 
-  function startSandbox(): Sandbox {
+  function startSandbox(initLimitSeconds?: number): Sandbox {
     const setup: SandboxSetup = {
       modulePath: resolve(options.rootDir ?? repositoryRoot, description.entry),
       handler: description.handler,
@@ -341,6 +362,7 @@ export async function loadFunction(description: FunctionDescription, options: Lo
       setup,
       environment: { ...environment, ...reservedVariables(setup, options.region, accessKeyId, initialization) },
       timeoutSeconds: description.timeoutSeconds,
+      ...(initLimitSeconds !== undefined ? { initLimitSeconds } : {}),
       ...(options.onMetrics ? { onMetrics: options.onMetrics } : {}),
       // The next invocation starts a new sandbox, as Lambda initialises a new environment.
       onRetired: (sandbox) => {
@@ -354,7 +376,8 @@ export async function loadFunction(description: FunctionDescription, options: Lo
     if (stopped) throw new Error(`${functionName} is stopped`);
     // Lambda hands the handler a deserialised copy: nothing is shared with the caller.
     const payload = JSON.stringify(event ?? null);
-    current ??= startSandbox();
+    // Started here, on demand: its init is bounded as Lambda bounds an on-demand one.
+    current ??= startSandbox(ON_DEMAND_INIT_LIMIT_SECONDS + description.timeoutSeconds);
     const sandbox = current;
     await sandbox.ready;
     // Reset while this invocation waited for it (a concurrent one timed out): a new sandbox takes it.
