@@ -102,7 +102,8 @@ export class LambdaTimeoutError extends Error {
 /**
  * The invocation failed as Lambda reports it: `errorType` is the handler's error name (e.g.
  * `ConfigError`) or the runtime's (`Runtime.UnhandledPromiseRejection`, `Runtime.ExitError`,
- * `Runtime.OutOfMemory`, `Runtime.HandlerNotFound`), `trace` its stack in the sandbox.
+ * `Runtime.OutOfMemory`, `Runtime.HandlerNotFound`, `Runtime.ImportModuleError`,
+ * `Runtime.UserCodeSyntaxError`), `trace` its stack in the sandbox.
  */
 export class LambdaFunctionError extends Error {
   readonly functionName: string;

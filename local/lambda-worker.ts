@@ -8,7 +8,7 @@
  *
  * Runs only inside a worker thread; its environment (`process.env`) is the function's own.
  */
-import { writeSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { subscribe } from 'node:diagnostics_channel';
@@ -132,6 +132,18 @@ function errorResponse(error: unknown): ErrorResponse {
   return { errorType: typeof error, errorMessage: String(error), trace: [] };
 }
 
+/**
+ * A handler module that cannot be imported, as the nodejs runtime reports it: a syntax error as
+ * `Runtime.UserCodeSyntaxError`, a module that does not exist as `Runtime.ImportModuleError` (the
+ * error as a string for message); an error the module's own code threw, as itself.
+ */
+function importErrorResponse(error: unknown): ErrorResponse {
+  const response = errorResponse(error);
+  if (error instanceof SyntaxError) return { ...response, errorType: 'Runtime.UserCodeSyntaxError', errorMessage: String(error) };
+  if (!existsSync(setup.modulePath)) return { ...response, errorType: 'Runtime.ImportModuleError', errorMessage: String(error) };
+  return response;
+}
+
 /** Logs a crash as one JSON line on stderr and reports it: the runtime then resets the sandbox. */
 function crash(what: string, error: ErrorResponse): void {
   const line = { level: 'ERROR', source: 'lambda-runtime', function: setup.functionName, message: what, ...error };
@@ -179,7 +191,7 @@ async function loadHandler(): Promise<LambdaHandler | undefined> {
   try {
     module = (await import(pathToFileURL(setup.modulePath).href)) as Record<string, unknown>;
   } catch (error) {
-    post({ kind: 'init-error', error: errorResponse(error) });
+    post({ kind: 'init-error', error: importErrorResponse(error) });
     return undefined;
   }
   const handler = module[setup.handler];
