@@ -459,6 +459,36 @@ describe('local Lambda runtime', () => {
       expect(await waiting).toMatchObject({ errorType: 'Runtime.ExitError', message: expect.stringContaining('herald-local-slow-init was stopped') });
     });
 
+    it('on demand, bounds a cold start as Lambda bounds an init (10 s, then the function timeout), and resets the sandbox', async () => {
+      // Prepare: a 1 s function whose init would take a minute
+      writeFileSync(join(directory, 'stuck-init.mjs'), "await new Promise((resolve) => setTimeout(resolve, 60_000));\nexport const handler = async () => 'late';\n");
+      const fn = await load({ name: 'stuck-init', entry: 'stuck-init.mjs', timeoutSeconds: 1 }, { rootDir: directory });
+
+      // Act
+      const outcome = await fn.invoke({}).catch((error: unknown) => error);
+
+      // Assess
+      expect(outcome).toBeInstanceOf(LambdaTimeoutError);
+      expect((outcome as Error).message).toBe('Task timed out after 1.00 seconds');
+      expect(await fn.heap()).toBeUndefined();
+    }, 45_000);
+
+    it('on demand, fails a missing handler module as Runtime.ImportModuleError and a syntax error as Runtime.UserCodeSyntaxError, as the nodejs runtime does', async () => {
+      // Prepare
+      writeFileSync(join(directory, 'syntax.mjs'), 'export const handler = async () => {;\n');
+      const missing = await load({ name: 'missing', entry: 'no-such-file.mjs' }, { rootDir: directory });
+      const syntax = await load({ name: 'syntax', entry: 'syntax.mjs' }, { rootDir: directory });
+
+      // Act
+      const failures = await Promise.all([missing, syntax].map((fn) => fn.invoke({}).catch((error: unknown) => error)));
+
+      // Assess
+      expect(failures).toEqual([
+        expect.objectContaining({ errorType: 'Runtime.ImportModuleError', message: expect.stringContaining('no-such-file.mjs') }),
+        expect.objectContaining({ errorType: 'Runtime.UserCodeSyntaxError', message: expect.stringMatching(/^SyntaxError: /) }),
+      ]);
+    });
+
     it('on demand, starts one sandbox for invocations that arrive together before it is ready', async () => {
       // Prepare
       const fn = await load();
