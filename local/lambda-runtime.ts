@@ -245,8 +245,7 @@ class Sandbox {
       else if (message.kind === 'ready') {
         clearTimeout(this.initTimer);
         ready();
-      }
-      else if (message.kind === 'init-error' || message.kind === 'crash') this.fail(message.error);
+      } else if (message.kind === 'init-error' || message.kind === 'crash') this.fail(message.error);
       else if (message.kind === 'published') options.onPublished?.(message.channel, message.message);
       else this.settle(message);
     });

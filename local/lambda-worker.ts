@@ -133,9 +133,11 @@ function errorResponse(error: unknown): ErrorResponse {
 }
 
 /**
- * A handler module that cannot be imported, as the nodejs runtime reports it: a syntax error as
- * `Runtime.UserCodeSyntaxError`, a module that does not exist as `Runtime.ImportModuleError` (the
- * error as a string for message); an error the module's own code threw, as itself.
+ * A handler module that cannot be imported, as the nodejs runtime reports it (its module loader,
+ * aws-lambda-nodejs-runtime-interface-client `src/function/module-loader.ts`): a syntax error as
+ * `Runtime.UserCodeSyntaxError`, a handler file that does not exist as `Runtime.ImportModuleError`,
+ * each with the error as a string for message; an error the module's own code threw (a missing
+ * package it imports among them, `ERR_MODULE_NOT_FOUND`), as itself.
  */
 function importErrorResponse(error: unknown): ErrorResponse {
   const response = errorResponse(error);
