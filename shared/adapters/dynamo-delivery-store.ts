@@ -16,7 +16,7 @@
  * them in order; "TransactWriteItems" in the DynamoDB API reference).
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Broadcast, BroadcastContent } from '../domain/broadcast.ts';
 import { unitKey } from '../domain/delivery.ts';
 import type { DeliveryUnit, LiveState, QuietHold, UnitRef } from '../domain/delivery.ts';
@@ -25,9 +25,9 @@ import type { TenantSettings } from '../domain/tenant-settings.ts';
 import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits, WithdrawnClaim } from '../ports.ts';
 import { broadcastFromItem, broadcastKey, contentFromItem, contentKey } from './dynamo-broadcast-store.ts';
 import { batchGetAcross } from './dynamo-batch.ts';
-import { transactWrite } from './dynamo-transact.ts';
-import type { TransactResult } from './dynamo-transact.ts';
 import type { TableKey } from './dynamo-batch.ts';
+import { maxTransactItems, transactWrite } from './dynamo-transact.ts';
+import type { TransactItems, TransactResult } from './dynamo-transact.ts';
 import { inboxItemAttributes, inboxPartition } from './dynamo-inbox-store.ts';
 import { liveKey, liveStateFromItem } from './dynamo-live-state-store.ts';
 import { notificationKey } from './dynamo-notification-store.ts';
@@ -58,10 +58,8 @@ export interface DeliveryStoreOptions {
   readonly rowShards?: number;
 }
 
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+type TransactItem = TransactItems[number];
 
-/** AWS's limit on the actions of one transaction. */
-const maxActions = 100;
 /** Times a claim is tried again with what its refusal taught (a unit lost, a slot full), before what is left waits. */
 const claimRounds = 6;
 
@@ -320,7 +318,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
     let size = 0;
     for (const entry of entries) {
       const n = entry.inbox ? 4 : 1;
-      if (size + n > maxActions) {
+      if (size + n > maxTransactItems) {
         groups.push([]);
         size = 0;
       }
