@@ -24,7 +24,9 @@ async function follow(client: HeraldClient, id: string, options: { quiet: boolea
     for (;;) {
       const broadcast = expectData(await client.GET('/v1/broadcasts/{id}', { params: { path: { id } } }));
       const { progress } = broadcast;
-      bar.update(progress.sent + progress.failed + progress.cancelled, progress.total, broadcast.status);
+      // Quiet hours can hold recipients for hours: say so, or the wait looks stuck.
+      const held = progress.held > 0 ? `, ${progress.held} held by quiet hours` : '';
+      bar.update(progress.sent + progress.failed + progress.cancelled, progress.total, `${broadcast.status}${held}`);
       if (finished.has(broadcast.status)) return broadcast;
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
     }
