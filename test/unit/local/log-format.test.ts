@@ -24,6 +24,37 @@ describe('the local log format', () => {
     );
   });
 
+  it('shows an EMF document (metrics) as one line: its dimensions, a count summed, other values as their range', () => {
+    // Prepare
+    const emf = JSON.stringify({
+      _aws: {
+        Timestamp: Date.parse('2030-01-01T12:00:02.500Z'),
+        CloudWatchMetrics: [
+          {
+            Namespace: 'Herald',
+            Dimensions: [['service', 'Channel']],
+            Metrics: [
+              { Name: 'Delivered', Unit: 'Count' },
+              { Name: 'DeliveryLatenessMs', Unit: 'Milliseconds' },
+              { Name: 'Retried', Unit: 'Count' },
+            ],
+          },
+        ],
+      },
+      service: 'herald',
+      Channel: 'inbox',
+      Delivered: [1, 1, 1],
+      DeliveryLatenessMs: [41, 12, 30],
+      Retried: 2,
+    });
+
+    // Act
+    const line = formatLogLine(emf, 'herald-local-deliver');
+
+    // Assess
+    expect(line).toBe('12:00:02.500 METRIC deliver  Channel=inbox  Delivered=3  DeliveryLatenessMs=12-41 ms (3)  Retried=2');
+  });
+
   it('leaves a line that is not a JSON object as it is', () => {
     expect(formatLogLine('plain text {', 'herald-local-api')).toBe('plain text {');
     expect(formatLogLine('[1,2]', 'herald-local-api')).toBe('[1,2]');
