@@ -17,6 +17,14 @@ function summary(b: Broadcast): string {
   return `${b.id}  ${b.status}: ${p.sent} sent, ${p.failed} failed, ${p.cancelled} cancelled, ${p.pending} pending of ${p.total} (${p.percent}%)`;
 }
 
+/**
+ * What the progress shows beside the counts: the broadcast's status, and how many recipients its
+ * quiet hours hold (they may wait for hours, which would otherwise look like a hang).
+ */
+export function progressLabel(b: Pick<Broadcast, 'status' | 'progress'>): string {
+  return b.progress.held > 0 ? `${b.status}, ${b.progress.held} held by quiet hours` : b.status;
+}
+
 /** Polls the broadcast every `intervalMs` until it has finished, drawing its progress; resolves with its last state. */
 async function follow(client: HeraldClient, id: string, options: { quiet: boolean; intervalMs: number }): Promise<Broadcast> {
   const bar = progressBar(id, options.quiet);
@@ -24,9 +32,7 @@ async function follow(client: HeraldClient, id: string, options: { quiet: boolea
     for (;;) {
       const broadcast = expectData(await client.GET('/v1/broadcasts/{id}', { params: { path: { id } } }));
       const { progress } = broadcast;
-      // Quiet hours can hold recipients for hours: say so, or the wait looks stuck.
-      const held = progress.held > 0 ? `, ${progress.held} held by quiet hours` : '';
-      bar.update(progress.sent + progress.failed + progress.cancelled, progress.total, `${broadcast.status}${held}`);
+      bar.update(progress.sent + progress.failed + progress.cancelled, progress.total, progressLabel(broadcast));
       if (finished.has(broadcast.status)) return broadcast;
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
     }

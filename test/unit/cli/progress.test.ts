@@ -3,6 +3,7 @@
  * that a long `--wait` in a pipe or CI is never silent; nothing with `--json`.
  */
 import { describe, expect, it } from 'vitest';
+import { progressLabel } from '../../../cli/commands/broadcasts.ts';
 import { progressBar } from '../../../cli/progress.ts';
 
 /** A stand-in for stderr that keeps what was written. */
@@ -41,5 +42,16 @@ describe('progress', () => {
 
     // Assess
     expect(outs.map((out) => out.written)).toEqual([[], []]);
+  });
+
+  it("labels a broadcast's progress with its status, and with the recipients its quiet hours hold", () => {
+    // Prepare
+    const progress = { total: 3, sent: 1, failed: 0, cancelled: 0, pending: 2, held: 0, percent: 33 };
+
+    // Act
+    const labels = [progressLabel({ status: 'sending', progress }), progressLabel({ status: 'sending', progress: { ...progress, held: 2 } })];
+
+    // Assess
+    expect(labels).toEqual(['sending', 'sending, 2 held by quiet hours']);
   });
 });
