@@ -19,6 +19,8 @@
  * Figures only: nothing here passes or fails on speed.
  */
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { seedDirectory } from '../../local/seed-directory.ts';
 import { LOCAL_REGION } from '../../local/stack.ts';
 import type { LocalStack } from '../../local/stack.ts';
@@ -101,6 +103,18 @@ function functionsPart(sample: MemorySample, functions: number): string {
   return `${number(sample.functionsStarted)} of the ${number(functions)} functions started, their heaps ${megabytes(sample.functionHeaps)}`;
 }
 
+/**
+ * The main thread's heap in use (bytes) right after a full garbage collection: the live data of
+ * the emulators (the tables, queues and schedules), without the garbage V8 lets pile up between
+ * collections. `--expose-gc` is set for this call's context only.
+ */
+function liveMainHeap(): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
 async function getBroadcast(stack: LocalStack, token: string, id: string): Promise<BroadcastView> {
   const response = await fetch(`${stack.httpUrl}/v1/broadcasts/${id}`, { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`GET /v1/broadcasts/${id} answered ${response.status}: ${await response.text()}`);
@@ -117,6 +131,7 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
   const startSeconds = (performance.now() - startBegan) / 1000;
   const idle = await sampleMemory(stack);
   const idleRss = idle.rss;
+  const idleLive = liveMainHeap();
   console.log(
     `Started in ${number(startSeconds, 2)} s; RSS once started ${megabytes(idleRss)} (main thread's heap ${megabytes(idle.mainHeap)} and external memory ${megabytes(idle.mainExternal)}; ${functionsPart(idle, Object.keys(stack.functions).length)}).`,
   );
@@ -194,6 +209,7 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
       .flatMap(([service, ops]) => Object.entries(ops).map(([operation, count]) => ({ name: `${service} ${operation}`, count })))
       .sort((a, b) => b.count - a.count);
     const totalCalls = rows.reduce((sum, row) => sum + row.count, 0);
+    const live = liveMainHeap();
 
     console.log('');
     console.log(`Broadcast of ${number(options.recipients)} recipients (one group) on the local stack`);
@@ -207,6 +223,7 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     console.log(`  stack start-up                 ${number(startSeconds, 2)} s, RSS once started ${megabytes(idleRss)}`);
     console.log(`  peak RSS of the process        ${megabytes(peakRss())} (every emulator and function in one Node process)`);
     console.log(`  at the highest RSS sampled     ${megabytes(peak.rss)}: main thread's heap ${megabytes(peak.mainHeap)} and external memory ${megabytes(peak.mainExternal)}; ${functionsPart(peak, Object.keys(stack.functions).length)}`);
+    console.log(`  main thread's live heap        ${megabytes(live)} after a full GC at the end (${megabytes(idleLive)} once started: ${number((live - idleLive) / options.recipients / 1024, 1)} KB per recipient)`);
     console.log(`  CPU use of the process         ${number(cpuSeconds / wall, 2)} cores (${number(cpuSeconds, 1)} s of CPU in ${number(wall, 1)} s)`);
     console.log(`  main thread busy               ${number(mainThreadBusy * 100)} % of the time (event-loop utilisation)`);
     console.log(`  AWS API calls per recipient    ${number(totalCalls / Math.max(1, options.recipients), 3)} (${number(totalCalls)} calls)`);

@@ -80,6 +80,30 @@ describe('MemoryStore', () => {
     expect(store.get('missing')).toBeUndefined();
   });
 
+  it('stores one object written under several keys as it was at each write, changed in between or not', () => {
+    // Prepare: dynalite writes one item object to each index and then to its table, and the store
+    // keeps one string for the copies: a change between writes must still show in the later ones.
+    const store = new MemoryStore();
+    const item = { id: { S: 'a' }, n: { N: '1' } };
+
+    // Act
+    store.put('index-1', item);
+    store.put('table', item);
+    item.n.N = '2';
+    store.batch([{ type: 'put', key: 'index-2', value: item }]);
+    item.n.N = '3';
+    store.batch([
+      { type: 'put', key: 'index-3', value: item },
+      { type: 'put', key: 'table-2', value: item },
+    ]);
+    item.n.N = '1';
+    store.put('index-4', item);
+
+    // Assert
+    const n = (key: string): string => (store.get(key) as typeof item).n.N;
+    expect(['index-1', 'table', 'index-2', 'index-3', 'table-2', 'index-4'].map(n)).toEqual(['1', '1', '2', '3', '3', '1']);
+  });
+
   it('replaces the value of a key written twice, and deletes a key (a missing one too)', () => {
     const store = new MemoryStore();
     store.put('k', 1);
