@@ -31,6 +31,7 @@ import { createEventSourceMapping } from './event-source-mapping.ts';
 import { createFaultInjector, parseFaultRules } from './fault-rules.ts';
 import type { FaultInjector, FaultRule } from './fault-rules.ts';
 import { localEnvironmentSources, localPlatformApplications, startFunctionWorkers } from './function-workers.ts';
+import { watchHeap } from './heap-watch.ts';
 import { gatewayRoutes } from '../lib/http-gateway-routes.ts';
 import { startHttpGateway } from './http-gateway.ts';
 import type { RunningHttpGateway } from './http-gateway.ts';
@@ -315,6 +316,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   try {
     if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+    // The emulators' data lives in this thread's heap: warn well before it reaches its limit.
+    const heapWatch = watchHeap({ tablesInMemory: options.dataDir === undefined });
+    stops.push(async () => heapWatch.stop());
 
     // DynamoDB: dynalite's store and actions in this process (local/dynamodb), in memory or on
     // disk, plus the transactions and the AWS limits dynalite lacks.
