@@ -11,6 +11,8 @@
  * - the peak memory (RSS) of this process, which holds every emulator and every function, and, at
  *   the sample with the highest RSS, how much of it the main thread's heap (the emulators' data)
  *   and the heaps of the functions started so far took (each starts at its first invocation);
+ * - the main thread's live heap after a full GC, once started and at the end, and the difference
+ *   per recipient: the data the emulators keep, without the garbage between collections;
  * - the CPU time of the process (every thread) over the broadcast's wall time, in cores: above 1,
  *   more than one core was working; and how busy the main thread (the emulators') was;
  * - the AWS API calls the functions made per recipient, by service and operation, as counted at
