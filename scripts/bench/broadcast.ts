@@ -21,14 +21,12 @@
  * Figures only: nothing here passes or fails on speed.
  */
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { seedDirectory } from '../../local/seed-directory.ts';
 import { LOCAL_REGION } from '../../local/stack.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { batchWriteCeiling } from './dynamodb.ts';
 import { megabytes, number, peakRss, UsageError } from './format.ts';
-import { startBenchStack } from './support.ts';
+import { liveMainHeap, startBenchStack } from './support.ts';
 
 /** How to call the broadcast benchmark. */
 export const broadcastUsage = 'npm run bench -- broadcast [--recipients 100000] [--timeout-seconds 3600] [--channels inbox,websocket]';
@@ -103,18 +101,6 @@ async function sampleMemory(stack: LocalStack): Promise<MemorySample> {
 /** `3 of the 13 functions started, their heaps 216 MB`: the sandboxes' part of a memory sample. */
 function functionsPart(sample: MemorySample, functions: number): string {
   return `${number(sample.functionsStarted)} of the ${number(functions)} functions started, their heaps ${megabytes(sample.functionHeaps)}`;
-}
-
-/**
- * The main thread's heap in use (bytes) right after a full garbage collection: the live data of
- * the emulators (the tables, queues and schedules), without the garbage V8 lets pile up between
- * collections. `--expose-gc` is set for this call's context only.
- */
-function liveMainHeap(): number {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  gc();
-  return process.memoryUsage().heapUsed;
 }
 
 async function getBroadcast(stack: LocalStack, token: string, id: string): Promise<BroadcastView> {
