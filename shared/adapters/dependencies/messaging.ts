@@ -1,19 +1,20 @@
 /**
- * SMS and push: SNS (phone numbers and platform endpoints), the stage's VAPID keys (Secrets
- * Manager) and Web Push. Clients are made on first use, with endpoints from the SDK's own
- * `AWS_ENDPOINT_URL_SNS` and `AWS_ENDPOINT_URL_SECRETS_MANAGER` where they are set (the local stack).
+ * SMS and push: SNS (phone numbers and platform endpoints) and the stage's VAPID keys (Secrets
+ * Manager); Web Push itself is in `web-push.ts`, so that the functions which only read the keys
+ * or register targets (`api`) do not carry the library. Clients are made on first use, with
+ * endpoints from the SDK's own `AWS_ENDPOINT_URL_SNS` and `AWS_ENDPOINT_URL_SECRETS_MANAGER`
+ * where they are set (the local stack).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { once, pushConfig } from '../../config.ts';
-import type { PushTargetCleaner, WebPushSender } from '../../delivery/channels/push.ts';
+import type { PushTargetCleaner } from '../../delivery/channels/push.ts';
 import { AnsweredErrorsRetryStrategy } from '../answered-errors-retry-strategy.ts';
 import { sdkClientOptions, sdkRequestHandler } from '../sdk-clients.ts';
 import { withoutSdkLogger } from '../sdk-logger.ts';
 import { SnsMobilePush, SnsSmsSender } from '../sns-messaging.ts';
 import { secretsManagerVapidKeys } from '../vapid-keys.ts';
 import type { VapidKeys } from '../vapid-keys.ts';
-import { LibraryWebPushSender } from '../web-push-sender.ts';
 import { DynamoPushTargetStore } from '../dynamo-live-state-store.ts';
 import { documentClient, tables } from './dynamodb.ts';
 
@@ -27,9 +28,6 @@ export const smsSender = once(() => new SnsSmsSender(newSnsClient));
 export const mobilePush = once(() => new SnsMobilePush(newSnsClient, () => pushConfig().platformApplications));
 /** The stage's VAPID key pair, read once per cold start. */
 export const vapidKeys = once((): (() => Promise<VapidKeys>) => secretsManagerVapidKeys(secretsClient, pushConfig().vapidSecretArn));
-/** Web Push, signed with the stage's VAPID keys. */
-// The push settings are read on the first push: a function told none fails only if it pushes.
-export const webPushSender = once((): WebPushSender => new LibraryWebPushSender(() => vapidKeys()(), () => pushConfig().vapidSubject, () => pushConfig().allowHttpLoopback));
 /** The users' push targets, on their live items in the inbox table. */
 export const pushTargetStore = once(() => new DynamoPushTargetStore(documentClient(), tables().inbox));
 /** Forgets the targets a push service called gone. */
