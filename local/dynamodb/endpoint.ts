@@ -26,6 +26,8 @@ import { isDynaliteError, openDynaliteStore } from './dynalite.ts';
 import type { DynaliteStore, Json } from './dynalite.ts';
 import { createDynamoDbOperations } from './operations.ts';
 import type { Caller } from './operations.ts';
+import { bodyOf } from './serialized-json.ts';
+import type { SerializedJson } from './serialized-json.ts';
 import { STREAMS_API } from './streams-api.ts';
 import { callError, corsHeaders, routeRequest } from './wire.ts';
 import type { WireAnswer } from './wire.ts';
@@ -138,7 +140,7 @@ export async function startDynamoDbEndpoint(options: DynamoDbEndpointOptions = {
       sendWireResponse(res, fault);
       return;
     }
-    const reply = (status: number, json: Json): void => send(res, { status, contentType: call.replyType, body: JSON.stringify(json) }, headers);
+    const reply = (status: number, json: Json | SerializedJson): void => send(res, { status, contentType: call.replyType, body: bodyOf(json) }, headers);
     const refused = callError(req, call);
     if (refused) {
       reply(400, refused);

@@ -11,6 +11,7 @@ import { dynaliteActions, dynaliteDb } from './dynalite.ts';
 import type { DynaliteError, DynaliteStore, Json } from './dynalite.ts';
 import { runAction } from './guarded-actions.ts';
 import type { TableSchemas } from './tables.ts';
+import { SerializedJson } from './serialized-json.ts';
 import { enabledStream } from './streams.ts';
 import type { LiveStream, StreamedTableDescription, StreamLog } from './streams.ts';
 
@@ -27,7 +28,7 @@ const MAX_BYTES = 1024 * 1024;
 
 export interface StreamsApi {
   /** Runs a Streams operation on a parsed request; rejects with an AWS error answer (a DynaliteError) or an internal error. */
-  run(operation: StreamsOperation, request: Json): Promise<Json>;
+  run(operation: StreamsOperation, request: Json): Promise<Json | SerializedJson>;
 }
 
 export interface StreamsApiContext {
@@ -154,7 +155,7 @@ export function createStreamsApi(context: StreamsApiContext): StreamsApi {
     return { ShardIterator: encodeIterator({ arn: stream.arn, shardId: stream.shardId, from, issuedAt: now() }) };
   }
 
-  async function getRecords(request: Json): Promise<Json> {
+  async function getRecords(request: Json): Promise<SerializedJson> {
     const limit = request.Limit === undefined ? MAX_RECORDS : Number(request.Limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECORDS) throw dynaliteDb.validationError(`Limit must be between 1 and ${MAX_RECORDS}`);
     const iterator = decodeIterator(request.ShardIterator);
@@ -163,8 +164,9 @@ export function createStreamsApi(context: StreamsApiContext): StreamsApi {
     const records = context.streams.read(stream, iterator.from, limit, MAX_BYTES);
     if (iterator.from <= stream.trimmedThrough) throw awsError('TrimmedDataAccessException', 'The operation attempted to read past the oldest stream record in a shard');
     const last = records[records.length - 1];
-    const next = last ? BigInt(last.dynamodb.SequenceNumber) + 1n : iterator.from;
-    return { Records: records, NextShardIterator: encodeIterator({ arn: stream.arn, shardId: stream.shardId, from: next, issuedAt: now() }) };
+    const next = last ? last.sequence + 1n : iterator.from;
+    const nextIterator = encodeIterator({ arn: stream.arn, shardId: stream.shardId, from: next, issuedAt: now() });
+    return new SerializedJson(`{"Records":[${records.map((record) => record.json).join(',')}],"NextShardIterator":${JSON.stringify(nextIterator)}}`);
   }
 
   return {

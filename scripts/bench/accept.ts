@@ -5,13 +5,14 @@
  * Registers the recipients, then at each concurrency keeps that many requests of `--recipients`
  * recipients each in flight for `--seconds` (each due an hour ahead, so each request makes its
  * schedule), and prints notifications accepted per second, requests per second, latency
- * percentiles and errors. The reference, at the same concurrency in the same run: `GET /health`
+ * percentiles and errors, and the main thread's live heap per notification accepted (after a full
+ * GC, before and after). The reference, at the same concurrency in the same run: `GET /health`
  * (the same gateway, token check and function, without the work) in requests per second.
  * Figures only: nothing here passes or fails on speed.
  */
 import { parseArgs } from 'node:util';
-import { UsageError } from './format.ts';
-import { closedLoop, number, percentile, registerRecipients, startBenchStack } from './support.ts';
+import { megabytes, UsageError } from './format.ts';
+import { closedLoop, liveMainHeap, number, percentile, registerRecipients, startBenchStack } from './support.ts';
 
 /** How to call the accept benchmark. */
 export const acceptUsage = 'npm run bench -- accept [--seconds 5] [--recipients 100] [--concurrency 1,2,4,8,16]';
@@ -57,6 +58,8 @@ export async function runAcceptBench(args: readonly string[]): Promise<number> {
     await closedLoop(2, 1, create);
     await closedLoop(2, 1, health);
 
+    const liveBefore = liveMainHeap();
+    let accepted = 0;
     console.log(`POST /v1/notifications with ${options.recipients} recipients each, ${number(options.seconds)} s per level`);
     console.log(
       `${'concurrency'.padStart(11)} ${'notifications/s'.padStart(16)} ${'requests/s'.padStart(11)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'errors'.padStart(7)} ${'/health req/s'.padStart(14)} ${'ratio'.padStart(7)}`,
@@ -70,6 +73,7 @@ export async function runAcceptBench(args: readonly string[]): Promise<number> {
       const perSecond = requestsPerSecond * options.recipients;
       const healthPerSecond = reference.completed / reference.seconds;
       failures += result.errors;
+      accepted += result.completed * options.recipients;
       if (perSecond > best.perSecond) best = { perSecond, concurrency, health: healthPerSecond };
       console.log(
         `${String(concurrency).padStart(11)} ${number(perSecond).padStart(16)} ${number(requestsPerSecond, 1).padStart(11)} ${`${number(percentile(result.latencies, 50))} ms`.padStart(8)} ${`${number(percentile(result.latencies, 99))} ms`.padStart(8)} ${String(result.errors).padStart(7)} ${number(healthPerSecond).padStart(14)} ${`${number(requestsPerSecond / healthPerSecond, 3)}`.padStart(7)}`,
@@ -79,6 +83,10 @@ export async function runAcceptBench(args: readonly string[]): Promise<number> {
     console.log('');
     console.log(`Peak: ${number(best.perSecond)} notifications/s accepted at concurrency ${best.concurrency} (/health at that concurrency: ${number(best.health)} req/s in the same run).`);
     console.log('Ratio: create requests per second over /health requests per second. Target (issue 8): >= 3,000 notifications/s.');
+    const live = liveMainHeap();
+    console.log(
+      `Memory: the main thread's live heap after a full GC went from ${megabytes(liveBefore)} to ${megabytes(live)} with ${number(accepted)} notifications pending (${number((live - liveBefore) / Math.max(1, accepted) / 1024, 1)} KB each: the item and its index entries, its stream record, its share of a schedule).`,
+    );
     return failures > 0 ? 1 : 0;
   } finally {
     await bench.close();

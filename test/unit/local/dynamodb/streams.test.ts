@@ -281,6 +281,22 @@ describe('the Streams API', () => {
     expect(none.NextShardIterator).toBeTruthy();
   });
 
+  it('ends a page at about 1 MB of records, as GetRecords does, and the next page goes on from there', async () => {
+    // Prepare: four items of ~300 KB, each record's SizeBytes about that.
+    const { name, arn } = await aStreamedTable('NEW_IMAGE');
+    const big = 'x'.repeat(300 * 1024);
+    for (const pk of ['a', 'b', 'c', 'd']) await db.send(new PutCommand({ TableName: name, Item: { pk, big } }));
+
+    // Act
+    const page = await streams.send(new GetRecordsCommand({ ShardIterator: await iterator(arn) }));
+    const rest = await streams.send(new GetRecordsCommand({ ShardIterator: page.NextShardIterator }));
+
+    // Assess
+    expect(page.Records?.map((r) => r.dynamodb?.Keys?.pk?.S)).toEqual(['a', 'b', 'c']);
+    expect(page.Records?.every((r) => (r.dynamodb?.SizeBytes ?? 0) > 300 * 1024 && r.dynamodb?.NewImage?.big?.S === big)).toBe(true);
+    expect(rest.Records?.map((r) => r.dynamodb?.Keys?.pk?.S)).toEqual(['d']);
+  });
+
   it('answers ResourceNotFoundException for a stream or a shard it does not hold', async () => {
     // Prepare
     const { arn } = await aStreamedTable();
