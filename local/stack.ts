@@ -27,6 +27,7 @@ import { createControlApi } from './control-api.ts';
 import { serveHomePage } from './home-page.ts';
 import { Outbox } from './outbox.ts';
 import { startDynamoDbEndpoint } from './dynamodb/endpoint.ts';
+import type { StoreWrites } from './dynamodb/write-counter.ts';
 import { createEventSourceMapping } from './event-source-mapping.ts';
 import { createFaultInjector, parseFaultRules } from './fault-rules.ts';
 import type { FaultInjector, FaultRule } from './fault-rules.ts';
@@ -150,6 +151,8 @@ export interface LocalStack {
   readonly faults: FaultInjector;
   /** The AWS API calls the functions made, by service and operation (`/_local/calls`). */
   readonly apiCalls: ApiCallCounter;
+  /** Items and index entries the local DynamoDB wrote since it started, by every caller (local/dynamodb/write-counter.ts). */
+  dynamodbWrites(): StoreWrites;
   /** What the local push, SMS, Telegram and webhook providers received (`/_local/outbox`). */
   readonly outbox: Outbox;
   /** The local SNS: opt a phone number out, as its owner replying STOP would. */
@@ -630,6 +633,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       faultableEndpoints,
       faults,
       apiCalls,
+      dynamodbWrites: () => dynamo.writes(),
       outbox,
       sns: { optOut: (phoneNumber) => sns.optOut(phoneNumber) },
       pushService: { url: pushService.url, newEndpoint: () => pushService.newEndpoint() },

@@ -31,6 +31,8 @@ import type { SerializedJson } from './serialized-json.ts';
 import { STREAMS_API } from './streams-api.ts';
 import { callError, corsHeaders, routeRequest } from './wire.ts';
 import type { WireAnswer } from './wire.ts';
+import { countingStore } from './write-counter.ts';
+import type { StoreWrites } from './write-counter.ts';
 
 export interface DynamoDbEndpointOptions {
   /** @default '127.0.0.1' */
@@ -58,6 +60,8 @@ export interface DynamoDbEndpoint {
   readonly faultableEndpoint?: string;
   /** Calls `listener` with a stream's ARN as soon as a write appended records to it; returns the unsubscribe. */
   onStreamRecords(listener: (streamArn: string) => void): () => void;
+  /** Items and index entries written since the endpoint started, by every caller (`write-counter.ts`). */
+  writes(): StoreWrites;
   /** Closes both endpoints and every connection, then the store (unless it was given). */
   stop(): Promise<void>;
 }
@@ -104,7 +108,8 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | u
 export async function startDynamoDbEndpoint(options: DynamoDbEndpointOptions = {}): Promise<DynamoDbEndpoint> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
-  const store = options.store ?? await openDynaliteStore({ ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const opened = options.store ?? await openDynaliteStore({ ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const { store, writes } = countingStore(opened);
   const operations = createDynamoDbOperations(store, log, {
     region: options.region ?? 'us-east-1',
     ...(options.now ? { now: options.now } : {}),
@@ -186,7 +191,7 @@ export async function startDynamoDbEndpoint(options: DynamoDbEndpointOptions = {
       servers.push(faultable);
       faultableEndpoint = httpUrl(host, await listen(faultable, options.faultable.port ?? 0, host));
     }
-    return { endpoint, ...(faultableEndpoint ? { faultableEndpoint } : {}), onStreamRecords: (listener) => operations.streams.onAppend(listener), stop };
+    return { endpoint, ...(faultableEndpoint ? { faultableEndpoint } : {}), onStreamRecords: (listener) => operations.streams.onAppend(listener), writes, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

@@ -11,6 +11,9 @@
  * - the peak memory (RSS) of this process, which holds every emulator and every function, and, at
  *   the sample with the highest RSS, how much of it the main thread's heap (the emulators' data)
  *   and the heaps of the functions started so far took (each starts at its first invocation);
+ * - the DynamoDB writes per recipient (items to tables and entries to indexes, counted by the local
+ *   endpoint, as DynamoDB bills them), and those writes per second against the ceiling: how much
+ *   of the endpoint's raw write rate the broadcast used, whatever a recipient costs;
  * - the main thread's live heap after a full GC, once started and at the end, and the difference
  *   per recipient: the data the emulators keep, without the garbage between collections;
  * - the CPU time of the process (every thread) over the broadcast's wall time, in cores: above 1,
@@ -143,6 +146,7 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
 
     const token = await bench.token('bench-admin', 'admin');
     stack.apiCalls.reset();
+    const writesBefore = stack.dynamodbWrites();
     const cpuBefore = process.cpuUsage();
     const loopBefore = performance.eventLoopUtilization();
     const started = performance.now();
@@ -197,6 +201,9 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
       .flatMap(([service, ops]) => Object.entries(ops).map(([operation, count]) => ({ name: `${service} ${operation}`, count })))
       .sort((a, b) => b.count - a.count);
     const totalCalls = rows.reduce((sum, row) => sum + row.count, 0);
+    const writesAfter = stack.dynamodbWrites();
+    const tableWrites = writesAfter.tableItems - writesBefore.tableItems;
+    const indexWrites = writesAfter.indexEntries - writesBefore.indexEntries;
     const live = liveMainHeap();
 
     console.log('');
@@ -211,6 +218,13 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     console.log(`  stack start-up                 ${number(startSeconds, 2)} s, RSS once started ${megabytes(idleRss)}`);
     console.log(`  peak RSS of the process        ${megabytes(peakRss())} (every emulator and function in one Node process)`);
     console.log(`  at the highest RSS sampled     ${megabytes(peak.rss)}: main thread's heap ${megabytes(peak.mainHeap)} and external memory ${megabytes(peak.mainExternal)}; ${functionsPart(peak, Object.keys(stack.functions).length)}`);
+    const perRecipient = (n: number): string => number(n / Math.max(1, options.recipients), 2);
+    console.log(
+      `  DynamoDB writes per recipient  ${perRecipient(tableWrites + indexWrites)}: ${perRecipient(tableWrites)} items to tables and ${perRecipient(indexWrites)} index entries (puts and deletes), as DynamoDB bills them`,
+    );
+    console.log(
+      `  DynamoDB writes per second     ${number((tableWrites + indexWrites) / serverSeconds)}: ${number(((tableWrites + indexWrites) / serverSeconds / ceiling.perSecond) * 100, 1)} % of the ceiling's single-item writes per second`,
+    );
     console.log(`  main thread's live heap        ${megabytes(live)} after a full GC at the end (${megabytes(idleLive)} once started: ${number((live - idleLive) / options.recipients / 1024, 1)} KB per recipient)`);
     console.log(`  CPU use of the process         ${number(cpuSeconds / wall, 2)} cores (${number(cpuSeconds, 1)} s of CPU in ${number(wall, 1)} s)`);
     console.log(`  main thread busy               ${number(mainThreadBusy * 100)} % of the time (event-loop utilisation)`);
