@@ -8,7 +8,9 @@
  * 3. a broadcast recipient with inbox, WebSocket and e-mail, connected (budget 3).
  * The broadcasts run at each audience size of `--recipients`: a broadcast has a fixed cost (its
  * steps walk every write shard of its rows) that a large audience spreads thin. Each case is run
- * once beforehand to warm the functions (a cold start reads the SES quota once).
+ * once beforehand to warm the functions (a cold start reads the SES quota once). Each case also
+ * prints the DynamoDB writes it made (items and index entries, as DynamoDB bills them), counted by
+ * the local endpoint whoever made them (the metrics function's counts included).
  * The waiting reads DynamoDB through the stack's plain endpoint, which is not counted.
  * Figures only: nothing here passes or fails on a count.
  */
@@ -16,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApiCallCounts } from '../../local/api-call-counter.ts';
+import type { StoreWrites } from '../../local/dynamodb/write-counter.ts';
 import { LOCAL_REGION } from '../../local/stack.ts';
 import { UsageError } from './format.ts';
 import { listen, number, registerRecipients, startBenchStack } from './support.ts';
@@ -58,7 +61,13 @@ async function waitForStatus(read: () => Promise<string | undefined>, wanted: re
   }
 }
 
-function report(title: string, calls: ApiCallCounts, per: number, unit: string, budget: number): void {
+/** The DynamoDB writes made since `before` (items to tables, entries to indexes), by every caller. */
+function writesSince(bench: BenchStack, before: StoreWrites): StoreWrites {
+  const now = bench.stack.dynamodbWrites();
+  return { tableItems: now.tableItems - before.tableItems, indexEntries: now.indexEntries - before.indexEntries };
+}
+
+function report(title: string, calls: ApiCallCounts, writes: StoreWrites, per: number, unit: string, budget: number): void {
   const rows = Object.entries(calls)
     .flatMap(([service, ops]) => Object.entries(ops).map(([operation, count]) => ({ name: `${service} ${operation}`, count })))
     .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
@@ -66,6 +75,9 @@ function report(title: string, calls: ApiCallCounts, per: number, unit: string, 
   console.log(title);
   for (const row of rows) console.log(`    ${row.name.padEnd(40)} ${number(row.count / per, 2).padStart(7)}  (${number(row.count)})`);
   console.log(`    ${'total'.padEnd(40)} ${number(total / per, 2).padStart(7)}  per ${unit} (budget ${budget})`);
+  console.log(
+    `    ${'DynamoDB writes (items + index entries)'.padEnd(40)} ${number((writes.tableItems + writes.indexEntries) / per, 2).padStart(7)}  per ${unit} (${number(writes.tableItems / per, 2)} + ${number(writes.indexEntries / per, 2)})`,
+  );
 }
 
 /** Runs the calls benchmark; resolves with the exit code. */
@@ -97,8 +109,10 @@ export async function runCallsBench(args: readonly string[]): Promise<number> {
     };
     await notify();
     bench.stack.apiCalls.reset();
+    const directBefore = bench.stack.dynamodbWrites();
     for (let i = 0; i < options.notifications; i++) await notify();
     const direct = bench.stack.apiCalls.snapshot();
+    const directWrites = writesSince(bench, directBefore);
 
     // 2 and 3. Broadcasts to a group, create request to `completed`.
     const broadcast = async (group: string, channels: readonly string[]): Promise<void> => {
@@ -120,24 +134,27 @@ export async function runCallsBench(args: readonly string[]): Promise<number> {
     await register(members('warm', 10, true));
     await connect(members('warm', 10, true).map((m) => m.id));
     await broadcast('warm', ['inbox', 'websocket', 'email']);
-    const broadcasts: { size: number; quiet: ApiCallCounts; live: ApiCallCounts }[] = [];
+    const broadcasts: { size: number; quiet: ApiCallCounts; quietWrites: StoreWrites; live: ApiCallCounts; liveWrites: StoreWrites }[] = [];
     for (const size of options.sizes) {
       await register([...members(`quiet${size}`, size, false), ...members(`live${size}`, size, true)]);
       await connect(members(`live${size}`, size, true).map((m) => m.id));
       bench.stack.apiCalls.reset();
+      const quietBefore = bench.stack.dynamodbWrites();
       await broadcast(`quiet${size}`, ['inbox', 'websocket']);
       const quiet = bench.stack.apiCalls.snapshot();
+      const quietWrites = writesSince(bench, quietBefore);
       bench.stack.apiCalls.reset();
+      const liveBefore = bench.stack.dynamodbWrites();
       await broadcast(`live${size}`, ['inbox', 'websocket', 'email']);
-      broadcasts.push({ size, quiet, live: bench.stack.apiCalls.snapshot() });
+      broadcasts.push({ size, quiet, quietWrites, live: bench.stack.apiCalls.snapshot(), liveWrites: writesSince(bench, liveBefore) });
     }
 
     console.log('');
     console.log('AWS calls the functions made, by operation (as GET /_local/calls counts them), from the create request to sent');
-    report(`1. Direct notification, inbox + WebSocket + e-mail, recipient connected (${options.notifications} notifications)`, direct, options.notifications, 'notification', 8);
-    for (const { size, quiet, live } of broadcasts) {
-      report(`2. Broadcast, inbox + WebSocket, recipients not connected (${number(size)} recipients)`, quiet, size, 'recipient', 3);
-      report(`3. Broadcast, inbox + WebSocket + e-mail, recipients connected (${number(size)} recipients)`, live, size, 'recipient', 3);
+    report(`1. Direct notification, inbox + WebSocket + e-mail, recipient connected (${options.notifications} notifications)`, direct, directWrites, options.notifications, 'notification', 8);
+    for (const { size, quiet, quietWrites, live, liveWrites } of broadcasts) {
+      report(`2. Broadcast, inbox + WebSocket, recipients not connected (${number(size)} recipients)`, quiet, quietWrites, size, 'recipient', 3);
+      report(`3. Broadcast, inbox + WebSocket + e-mail, recipients connected (${number(size)} recipients)`, live, liveWrites, size, 'recipient', 3);
     }
     return 0;
   } finally {
