@@ -1,13 +1,19 @@
 /**
  * Counts the entries the local DynamoDB endpoint writes: items to its tables, and entries to their
- * secondary indexes, which is what DynamoDB bills a write for. On AWS each item written costs one
- * write request unit per 1 KB (two in a transaction), and each index the write changes costs its
- * own: a put where the item's index key is new, a delete and a put where it changed, a delete
+ * secondary indexes. These are the writes DynamoDB charges write units for when they succeed: each
+ * item written costs one per 1 KB (two in a transaction), and each index the write changes costs
+ * its own, a put where the item's index key is new, a delete and a put where it changed, a delete
  * where it left ("Global secondary indexes: provisioned throughput considerations"). Every such
  * write here goes through dynalite's item and index stores (`updateIndexes`, then the item's put
  * or delete), whichever operation made it (PutItem, UpdateItem, DeleteItem, BatchWriteItem, each
- * action of TransactWriteItems), so counting at those stores counts them all, in memory or on
- * disk. A transaction's writes rolled back after a failure count too; nothing else is counted.
+ * action of TransactWriteItems, the TTL reaper's deletes), so counting at those stores counts them
+ * all, in memory or on disk. A write is counted when it is handed to the store (which refuses one
+ * only once closed); a transaction's writes rolled back after a failure count too.
+ *
+ * Not counted, though AWS charges for them: a write its condition refused (at least one unit), and
+ * a transaction's `ConditionCheck`. Nor the size: an entry counts once whatever its size, where AWS
+ * counts a unit per started KB (Herald's items are under 1 KB). So the counts are entries written,
+ * the floor of the write units, not a bill.
  *
  * The benchmarks read the counts to tell what one delivery writes, and how many writes a second
  * the endpoint sustained against its own single-item ceiling.

@@ -12,7 +12,7 @@
  *   the sample with the highest RSS, how much of it the main thread's heap (the emulators' data)
  *   and the heaps of the functions started so far took (each starts at its first invocation);
  * - the DynamoDB writes per recipient (items to tables and entries to indexes, counted by the local
- *   endpoint, as DynamoDB bills them), and those writes per second against the ceiling: how much
+ *   endpoint: the entries DynamoDB charges write units for), and those writes per second against the ceiling: how much
  *   of the endpoint's raw write rate the broadcast used, whatever a recipient costs;
  * - the main thread's live heap after a full GC, once started and at the end, and the difference
  *   per recipient: the data the emulators keep, without the garbage between collections;
@@ -220,7 +220,7 @@ export async function runBroadcastBench(args: readonly string[]): Promise<number
     console.log(`  at the highest RSS sampled     ${megabytes(peak.rss)}: main thread's heap ${megabytes(peak.mainHeap)} and external memory ${megabytes(peak.mainExternal)}; ${functionsPart(peak, Object.keys(stack.functions).length)}`);
     const perRecipient = (n: number): string => number(n / Math.max(1, options.recipients), 2);
     console.log(
-      `  DynamoDB writes per recipient  ${perRecipient(tableWrites + indexWrites)}: ${perRecipient(tableWrites)} items to tables and ${perRecipient(indexWrites)} index entries (puts and deletes), as DynamoDB bills them`,
+      `  DynamoDB writes per recipient  ${perRecipient(tableWrites + indexWrites)}: ${perRecipient(tableWrites)} items to tables and ${perRecipient(indexWrites)} index entries (puts and deletes)`,
     );
     console.log(
       `  DynamoDB writes per second     ${number((tableWrites + indexWrites) / serverSeconds)}: ${number(((tableWrites + indexWrites) / serverSeconds / ceiling.perSecond) * 100, 1)} % of the ceiling's single-item writes per second`,

@@ -9,7 +9,7 @@
  * The broadcasts run at each audience size of `--recipients`: a broadcast has a fixed cost (its
  * steps walk every write shard of its rows) that a large audience spreads thin. Each case is run
  * once beforehand to warm the functions (a cold start reads the SES quota once). Each case also
- * prints the DynamoDB writes it made (items and index entries, as DynamoDB bills them), counted by
+ * prints the DynamoDB writes it made (items and index entries, the entries DynamoDB charges write units for), counted by
  * the local endpoint whoever made them (the metrics function's counts included).
  * The waiting reads DynamoDB through the stack's plain endpoint, which is not counted.
  * Figures only: nothing here passes or fails on a count.

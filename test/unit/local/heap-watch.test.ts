@@ -28,7 +28,7 @@ describe('heapWarning', () => {
     const onDisk = heapWarning(reading, 0.5, false);
 
     expect(inMemory).toMatchObject({ level: 'WARN', usedMb: 2_150, limitMb: 4_288 });
-    expect(inMemory.message).toContain('2150 MB of the main thread\'s 4288 MB heap limit (50 %, over 50 %)');
+    expect(inMemory.message).toContain('2150 MB of the 4288 MB the main thread\'s heap may keep (50 %, over 50 %)');
     expect(inMemory.message).toContain('HERALD_DATA_DIR=<directory>');
     expect(inMemory.message).toContain('NODE_OPTIONS=--max-old-space-size=8576');
     expect(onDisk.message).not.toContain('HERALD_DATA_DIR');
@@ -94,23 +94,39 @@ describe('watchHeap', () => {
     expect(reads).toBe(before);
   });
 
-  it('warns, in a process whose heap really fills, before Node would end it', async () => {
-    // A child with a 512 MB old generation (a 704 MB heap limit with the young generation's
-    // reserve) keeps what it allocates until the watch speaks: the warning comes from V8's own
-    // collections and heap statistics, nothing injected. Without it, the child dies at ~512 MB.
+  it('warns at 50 % and at 75 %, in a process whose heap really fills, before Node would end it', async () => {
+    // A child with a 256 MB old generation keeps what it allocates and goes on after the first
+    // warning; it leaves at the second. Without both it dies of "Reached heap limit". The warnings
+    // come from V8's own collections and statistics, nothing injected.
     const script = `
       import { watchHeap } from ${JSON.stringify(join(repository, 'local/heap-watch.ts'))};
       const kept = [];
-      const watch = watchHeap({ tablesInMemory: true, log: (entry) => { console.log(JSON.stringify(entry)); watch.stop(); process.exit(0); } });
+      const watch = watchHeap({ tablesInMemory: true, log: (entry) => {
+        console.log(JSON.stringify(entry));
+        if (entry.message.includes('over 75 %')) { watch.stop(); process.exit(0); }
+      } });
       const grow = () => { kept.push(Array.from({ length: 25_000 }, (_, i) => ({ i, text: 'x' + i }))); setImmediate(grow); };
       grow();
     `;
-    const { stdout } = await run(process.execPath, ['--max-old-space-size=512', '--input-type=module', '--eval', script], { timeout: 60_000 });
+    const { stdout } = await run(process.execPath, ['--max-old-space-size=256', '--input-type=module', '--eval', script], { timeout: 60_000 });
 
-    const warning = JSON.parse(stdout.trim().split('\n')[0] ?? '') as { level: string; usedMb: number; limitMb: number; message: string };
-    expect(warning.level).toBe('WARN');
-    expect(warning.usedMb / warning.limitMb).toBeGreaterThanOrEqual(0.5);
-    expect(warning.usedMb / warning.limitMb).toBeLessThan(1);
-    expect(warning.message).toContain('HERALD_DATA_DIR');
+    const warnings = stdout.trim().split('\n').map((line) => JSON.parse(line) as { level: string; usedMb: number; limitMb: number; message: string });
+    expect(warnings.map((w) => /over (\d+) %/.exec(w.message)?.[1])).toEqual(['50', '75']);
+    expect(warnings.every((w) => w.level === 'WARN' && w.limitMb === 256 && w.message.includes('HERALD_DATA_DIR'))).toBe(true);
+    expect(warnings.map((w) => w.usedMb / w.limitMb)).toEqual([expect.toSatisfy((share: number) => share >= 0.5 && share < 1), expect.toSatisfy((share: number) => share >= 0.75 && share < 1)]);
+  }, 90_000);
+
+  it('reads the old generation against the limit --max-old-space-size sets, without the young generation', async () => {
+    const script = `
+      import { readOldGeneration } from ${JSON.stringify(join(repository, 'local/heap-watch.ts'))};
+      const { usedBytes, limitBytes } = readOldGeneration();
+      console.log(JSON.stringify({ usedMb: usedBytes / 2 ** 20, limitMb: limitBytes / 2 ** 20 }));
+    `;
+    const readings = await Promise.all(
+      [300, 2048].map(async (mb) => JSON.parse((await run(process.execPath, [`--max-old-space-size=${mb}`, '--input-type=module', '--eval', script], { timeout: 60_000 })).stdout) as { usedMb: number; limitMb: number }),
+    );
+
+    expect(readings.map((r) => r.limitMb)).toEqual([300, 2048]);
+    expect(readings.every((r) => r.usedMb > 0 && r.usedMb < 50)).toBe(true);
   }, 90_000);
 });

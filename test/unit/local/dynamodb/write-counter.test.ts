@@ -43,7 +43,7 @@ describe('the writes the local DynamoDB endpoint counts', () => {
     return { tableItems: after.tableItems - before.tableItems, indexEntries: after.indexEntries - before.indexEntries };
   }
 
-  it('counts an item written and each index entry it puts or deletes, as DynamoDB bills them', async () => {
+  it('counts an item written and each index entry it puts or deletes, as DynamoDB charges write units for them', async () => {
     expect(await writesOf(() => db.send(new PutCommand({ TableName, Item: { pk: 'a', status: 'pending' } })))).toEqual({ tableItems: 1, indexEntries: 1 });
     // The index key changes: its old entry is deleted and a new one put.
     expect(await writesOf(() => db.send(new UpdateCommand({ TableName, Key: { pk: 'a' }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'sent' } }))))
@@ -55,7 +55,7 @@ describe('the writes the local DynamoDB endpoint counts', () => {
     expect(await writesOf(() => db.send(new DeleteCommand({ TableName, Key: { pk: 'a' } })))).toEqual({ tableItems: 1, indexEntries: 1 });
   });
 
-  it('counts each item of a BatchWriteItem and each action of a TransactWriteItems, and nothing for a write refused', async () => {
+  it('counts each item of a BatchWriteItem and each action of a TransactWriteItems, and no entry for a write refused', async () => {
     const batch = await writesOf(() =>
       db.send(new BatchWriteCommand({ RequestItems: { [TableName]: ['c', 'd', 'e'].map((pk) => ({ PutRequest: { Item: { pk, status: 'pending' } } })) } })),
     );
