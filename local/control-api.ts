@@ -8,7 +8,9 @@
  * - `GET | DELETE /_local/calls`: the AWS API calls the functions made, by service and operation,
  *   and the same by function (`{ calls: { dynamodb: { UpdateItem: 13 } }, byFunction: { deliver:
  *   { dynamodb: { UpdateItem: 13 } } }, total: 13 }`; unsigned or unknown callers under
- *   `unknown`), or start counting from zero (answering the emptied counts);
+ *   `unknown`), and, from the local DynamoDB, the entries written by every caller, the stack's own
+ *   included (`dynamodbWrites: { tableItems, indexEntries }`, local/dynamodb/write-counter.ts);
+ *   or start counting from zero (answering the emptied counts);
  * - `GET /_local/ses`: the SES account's quotas and every send it accepted in the last 24 hours,
  *   each with the epoch ms it was accepted (`{ quota: { maxSendRate, max24HourSend,
  *   sentLast24Hours }, sends: [{ operation, recipients, at, messageId }] }`);
@@ -29,6 +31,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiCallCounter } from './api-call-counter.ts';
+import type { StoreWrites } from './dynamodb/write-counter.ts';
 import { AppError, NotFoundError, PayloadTooLargeError, ValidationError } from '../shared/errors.ts';
 import { parseFaultRules } from './fault-rules.ts';
 import type { FaultInjector } from './fault-rules.ts';
@@ -56,6 +59,8 @@ export interface ControlApiOptions {
   readonly faults: FaultInjector;
   /** The functions' AWS calls, as the emulators' faultable endpoints counted them. */
   readonly calls: ApiCallCounter;
+  /** The items and index entries the local DynamoDB wrote since it started; absent, `/_local/calls` leaves them out. */
+  readonly dynamodbWrites?: () => StoreWrites;
   /** Undefined until the stack has started them. */
   readonly endpoints: () => { readonly raw: LocalEndpoints; readonly faultable: LocalEndpoints } | undefined;
   /** Undefined until the functions are loaded. */
@@ -160,10 +165,18 @@ function allow(method: string, path: string, allowed: readonly string[]): void {
 /** Creates the `/_local/*` router; it leaves every other path to the HTTP API's routes. */
 export function createControlApi(options: ControlApiOptions): ExtraHandler {
   const faultState = (): unknown => ({ rules: options.faults.rules(), injected: options.faults.injected() });
+  // The write counts only grow: DELETE moves the point they are read from.
+  let writesFrom: StoreWrites = options.dynamodbWrites?.() ?? { tableItems: 0, indexEntries: 0 };
   const callState = (): unknown => {
     const calls = options.calls.snapshot();
     const total = Object.values(calls).reduce((sum, perOperation) => sum + Object.values(perOperation).reduce((a, b) => a + b, 0), 0);
-    return { calls, byFunction: options.calls.byFunction(), total };
+    const writes = options.dynamodbWrites?.();
+    return {
+      calls,
+      byFunction: options.calls.byFunction(),
+      total,
+      ...(writes ? { dynamodbWrites: { tableItems: writes.tableItems - writesFrom.tableItems, indexEntries: writes.indexEntries - writesFrom.indexEntries } } : {}),
+    };
   };
 
   async function route(req: IncomingMessage, res: ServerResponse, method: string, path: string, query: URLSearchParams): Promise<void> {
@@ -185,7 +198,10 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
 
     if (path === '/_local/calls') {
       allow(method, path, ['GET', 'DELETE']);
-      if (method === 'DELETE') options.calls.reset();
+      if (method === 'DELETE') {
+        options.calls.reset();
+        writesFrom = options.dynamodbWrites?.() ?? writesFrom;
+      }
       sendJson(res, 200, callState());
       return;
     }

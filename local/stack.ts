@@ -455,6 +455,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       metrics: emfMetrics,
       faults,
       calls: apiCalls,
+      dynamodbWrites: () => dynamo.writes(),
       endpoints: () => published.endpoints,
       rules: () => published.rules,
       ses: () => ses.sends(),

@@ -146,13 +146,15 @@ describe('GET and DELETE /_local/calls', () => {
     // Assess
     const calls = counted.body.calls as Record<string, Record<string, number>>;
     const sum = Object.values(calls).flatMap((perOperation) => Object.values(perOperation)).reduce((a, b) => a + b, 0);
-    expect(reset).toEqual({ status: 200, body: { calls: {}, byFunction: {}, total: 0 } });
+    expect(reset).toEqual({ status: 200, body: { calls: {}, byFunction: {}, total: 0, dynamodbWrites: { tableItems: 0, indexEntries: 0 } } });
     expect(put.status).toBe(201);
     expect(Object.keys(calls.dynamodb ?? {}).length).toBeGreaterThan(0);
     expect(calls.dynamodb?.ListTables).toBeUndefined();
     expect(calls.sqs?.ReceiveMessage).toBeUndefined();
     expect(counted.body.total).toBe(sum);
     expect(sum).toBeGreaterThan(0);
+    // The recipient's item and its entry in the directory's byTenant index: the DynamoDB writes.
+    expect(counted.body.dynamodbWrites).toEqual({ tableItems: 1, indexEntries: 1 });
     // Every call the API made is the api function's, signed with its own key; the CLI's was not counted.
     expect(counted.body.byFunction).toEqual({ api: calls });
   });

@@ -270,6 +270,24 @@ describe('local control API', () => {
       });
     });
 
+    it('answers the DynamoDB entries written since start-up, or since the last DELETE, when the stack counts them', async () => {
+      // Prepare: 3 items and 5 index entries written before the API was made (start-up, tables).
+      let writes = { tableItems: 3, indexEntries: 5 };
+      const call = await serve({ dynamodbWrites: () => writes });
+
+      // Act
+      writes = { tableItems: 10, indexEntries: 16 };
+      const counted = await call('GET', '/_local/calls');
+      const deleted = await call('DELETE', '/_local/calls');
+      writes = { tableItems: 12, indexEntries: 19 };
+      const after = await call('GET', '/_local/calls');
+
+      // Assess
+      expect(counted.body).toMatchObject({ dynamodbWrites: { tableItems: 7, indexEntries: 11 } });
+      expect(deleted.body).toMatchObject({ dynamodbWrites: { tableItems: 0, indexEntries: 0 } });
+      expect(after.body).toMatchObject({ dynamodbWrites: { tableItems: 2, indexEntries: 3 } });
+    });
+
     it('answers 405 with Allow to a POST', async () => {
       // Prepare
       const calls = new ApiCallCounter();
