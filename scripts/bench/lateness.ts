@@ -7,13 +7,16 @@
  * Every notification is created before the first of its workload is due, and one notification is
  * delivered before the workloads (a cold start is the bundles benchmark's figure), so the figures
  * are the delivery path's alone. The reference, measured in the same run: timers of this very process set
- * for the same instants, i.e. how late this machine's event loop alone is.
+ * for the same instants, i.e. how late this machine's event loop alone is. Each workload also
+ * prints the CPU, the functions' AWS calls and the DynamoDB entries written (items and index
+ * entries, every caller's) per delivery, from its first due time.
  * Figures only: nothing here passes or fails on speed.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { mapLimited } from '../../shared/use-cases/map-limited.ts';
 import type { ApiCallCounts } from '../../local/api-call-counter.ts';
+import type { StoreWrites } from '../../local/dynamodb/write-counter.ts';
 import { UsageError } from './format.ts';
 import { listen, number, percentile, registerRecipients, startBenchStack, waitUntil } from './support.ts';
 import type { BenchStack, FrameListener } from './support.ts';
@@ -38,6 +41,8 @@ interface Figures {
   readonly cpuMs: number;
   /** The functions' AWS calls over the same span, by service and operation. */
   readonly calls: ApiCallCounts;
+  /** The DynamoDB entries written over the same span (items, index entries), by every caller. */
+  readonly writes: StoreWrites;
 }
 
 /** Requests in flight while a workload is created. */
@@ -73,11 +78,14 @@ async function run(bench: BenchStack, admin: string, workload: Workload, arrival
   if (createdAhead > 0) await sleep(createdAhead);
   const cpuAtFirst = process.cpuUsage();
   bench.stack.apiCalls.reset();
+  const writesAtFirst = bench.stack.dynamodbWrites();
   await waitUntil(() => [...due.keys()].every((id) => arrivals.has(id)), last - Date.now() + 60_000);
   const cpu = process.cpuUsage(cpuAtFirst);
   const calls = bench.stack.apiCalls.snapshot();
+  const writesAtLast = bench.stack.dynamodbWrites();
+  const writes = { tableItems: writesAtLast.tableItems - writesAtFirst.tableItems, indexEntries: writesAtLast.indexEntries - writesAtFirst.indexEntries };
   const lateness = [...due].flatMap(([id, at]) => (arrivals.has(id) ? [(arrivals.get(id) as number) - at] : []));
-  return { delivered: lateness.length, expected: due.size, lateness, reference, createdAhead, cpuMs: (cpu.user + cpu.system) / 1000, calls };
+  return { delivered: lateness.length, expected: due.size, lateness, reference, createdAhead, cpuMs: (cpu.user + cpu.system) / 1000, calls, writes };
 }
 
 function report(name: string, figures: Figures): void {
@@ -97,6 +105,9 @@ function report(name: string, figures: Figures): void {
     .sort((a, b) => b.count - a.count);
   const total = calls.reduce((sum, row) => sum + row.count, 0);
   console.log(`  AWS calls per delivery    ${number(total / per, 2)}: ${calls.map((row) => `${row.name} ${number(row.count / per, 2)}`).join(', ')}`);
+  console.log(
+    `  DynamoDB writes per delivery ${number((figures.writes.tableItems + figures.writes.indexEntries) / per, 2)}: ${number(figures.writes.tableItems / per, 2)} items and ${number(figures.writes.indexEntries / per, 2)} index entries`,
+  );
   if (figures.createdAhead < 0) console.log(`  note: the last request was answered ${number(-figures.createdAhead)} ms after the first was due`);
 }
 
