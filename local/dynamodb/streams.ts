@@ -136,22 +136,22 @@ export class StreamLog {
       const sequence = this.nextSequence++;
       const body = recordBodyOf(table, stream.viewType, change);
       const wire: StreamRecordWire = {
-      eventID: randomBytes(16).toString('hex'),
-      eventName: body.eventName,
-      eventVersion: '1.1',
-      eventSource: 'aws:dynamodb',
-      awsRegion: this.region,
-      dynamodb: {
-        // Rounded down to the second, as AWS does.
-        ApproximateCreationDateTime: Math.floor(writtenAt / 1000),
-        Keys: body.Keys,
-        ...(body.NewImage ? { NewImage: body.NewImage } : {}),
-        ...(body.OldImage ? { OldImage: body.OldImage } : {}),
-        SequenceNumber: sequence.toString(),
-        SizeBytes: body.SizeBytes,
-        StreamViewType: stream.viewType,
-      },
-      ...(identity && body.eventName === 'REMOVE' ? { userIdentity: identity } : {}),
+        eventID: randomBytes(16).toString('hex'),
+        eventName: body.eventName,
+        eventVersion: '1.1',
+        eventSource: 'aws:dynamodb',
+        awsRegion: this.region,
+        dynamodb: {
+          // Rounded down to the second, as AWS does.
+          ApproximateCreationDateTime: Math.floor(writtenAt / 1000),
+          Keys: body.Keys,
+          ...(body.NewImage ? { NewImage: body.NewImage } : {}),
+          ...(body.OldImage ? { OldImage: body.OldImage } : {}),
+          SequenceNumber: sequence.toString(),
+          SizeBytes: body.SizeBytes,
+          StreamViewType: stream.viewType,
+        },
+        ...(identity && body.eventName === 'REMOVE' ? { userIdentity: identity } : {}),
       };
       stream.records.push({ sequence, writtenAt, sizeBytes: body.SizeBytes, json: JSON.stringify(wire) });
     }
