@@ -122,10 +122,16 @@ function keyOf(key: unknown): string {
   return text.isWellFormed() ? text : text.toWellFormed();
 }
 
-/** `value` as stored: its JSON. @throws InvalidEntryError, or JSON.stringify's TypeError */
+/**
+ * `value` as stored: its JSON. A value JSON has no text for (a function, a symbol, a `toJSON`
+ * answering undefined) is refused as a missing one is: stored, it would read as missing while its
+ * key is listed. @throws InvalidEntryError, or JSON.stringify's TypeError
+ */
 function jsonOf(value: unknown): string {
   if (value === null || value === undefined) throw new InvalidEntryError('Value');
-  return JSON.stringify(value);
+  const json = JSON.stringify(value) as string | undefined;
+  if (json === undefined) throw new InvalidEntryError('Value');
+  return json;
 }
 
 /** The entries stored: key → the value's JSON. */

@@ -252,7 +252,7 @@ describe('installMemoryStore on dynalite\'s root database', () => {
     expect(await drain(keys)).toEqual(['a', 'b', 'c']);
   });
 
-  it('refuses a null or undefined value or key, as abstract-level does, and writes nothing of such a batch', async () => {
+  it('refuses a null or undefined value or key, as abstract-level does, a value with no JSON too, and writes nothing of such a batch', async () => {
     // Prepare
     const store = createDynaliteStore({ createTableMs: 0 });
     const db = store.db as unknown as RootDatabase;
@@ -262,6 +262,9 @@ describe('installMemoryStore on dynalite\'s root database', () => {
       (db.put('a', undefined) as Promise<void>).catch((error: unknown) => error),
       (db.put('a', null) as Promise<void>).catch((error: unknown) => error),
       (db.put(undefined, 1) as Promise<void>).catch((error: unknown) => error),
+      // Values JSON has no text for: stored, they would read as missing while their key is listed.
+      (db.put('a', { toJSON: () => undefined }) as Promise<void>).catch((error: unknown) => error),
+      (db.put('a', () => 1) as Promise<void>).catch((error: unknown) => error),
       (db.batch([
         { type: 'put', key: 'b', value: 'kept?' },
         { type: 'put', key: 'c' },
@@ -270,7 +273,14 @@ describe('installMemoryStore on dynalite\'s root database', () => {
 
     // Assert
     for (const error of refusals) expect(error).toBeInstanceOf(InvalidEntryError);
-    expect(refusals.map((error) => (error as InvalidEntryError).code)).toEqual(['LEVEL_INVALID_VALUE', 'LEVEL_INVALID_VALUE', 'LEVEL_INVALID_KEY', 'LEVEL_INVALID_VALUE']);
+    expect(refusals.map((error) => (error as InvalidEntryError).code)).toEqual([
+      'LEVEL_INVALID_VALUE',
+      'LEVEL_INVALID_VALUE',
+      'LEVEL_INVALID_KEY',
+      'LEVEL_INVALID_VALUE',
+      'LEVEL_INVALID_VALUE',
+      'LEVEL_INVALID_VALUE',
+    ]);
     expect(await drain(db.createKeyStream())).toEqual([]);
     await new Promise<void>((resolve) => store.db.close(() => resolve()));
   });
