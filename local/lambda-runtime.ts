@@ -80,7 +80,7 @@ export interface LoadFunctionOptions {
  * - `on-demand`, Lambda's default: no environment exists until an invocation needs one, so the
  *   first invocation pays the init (a cold start), and a module that cannot be imported fails that
  *   invocation, and the next one tries again. A function never invoked costs no memory: a sandbox
- *   takes ~45 MB of RSS, most of which the process keeps even after its thread ends
+ *   takes 40-65 MB of RSS, most of which the process keeps even after its thread ends
  *   (docs/architecture.md).
  * - `provisioned-concurrency`: the environment is initialised before any invocation, as provisioned
  *   concurrency prepares one, and {@link loadFunction} rejects when the module cannot be imported.
