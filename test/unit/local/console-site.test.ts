@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -62,9 +62,13 @@ describe('the local console site', () => {
 
   it('refuses to start without an index.html', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'herald-console-'));
-    await mkdir(join(empty, 'vendor'));
-    await writeFile(join(empty, 'vendor', 'x.js'), '');
-    await expect(createConsoleSite(() => config, empty)).rejects.toThrow(/no index.html/);
-    expect(CONSOLE_DIRECTORY.endsWith('console')).toBe(true);
+    try {
+      await mkdir(join(empty, 'vendor'));
+      await writeFile(join(empty, 'vendor', 'x.js'), '');
+      await expect(createConsoleSite(() => config, empty)).rejects.toThrow(/no index.html/);
+      expect(CONSOLE_DIRECTORY.endsWith('console')).toBe(true);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -364,19 +364,24 @@ describe('local control API', () => {
   describe('dev sign-in', () => {
     it('signs a token for the chosen subject, tenant and roles with the local issuer', async () => {
       // Prepare
-      const keyFile = join(await mkdtemp(join(tmpdir(), 'herald-dev-sign-in-')), 'key.json');
-      const call = await serve({
-        mintToken: ({ sub, tenant, roles }) => signToken({ sub, tenant, role: roles, issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, { keyFile }),
-      });
+      const directory = await mkdtemp(join(tmpdir(), 'herald-dev-sign-in-'));
+      const keyFile = join(directory, 'key.json');
+      try {
+        const call = await serve({
+          mintToken: ({ sub, tenant, roles }) => signToken({ sub, tenant, role: roles, issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, { keyFile }),
+        });
 
-      // Act
-      const response = await call('POST', '/_local/token', JSON.stringify({ sub: 'ops', tenant: 'acme', roles: ['admin', 'operator'] }));
+        // Act
+        const response = await call('POST', '/_local/token', JSON.stringify({ sub: 'ops', tenant: 'acme', roles: ['admin', 'operator'] }));
 
-      // Assess
-      expect(response.status).toBe(200);
-      const { token } = response.body as { token: string };
-      const { payload } = await jwtVerify(token, createLocalJWKSet(await publicJwks({ keyFile })), { issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE });
-      expect(payload).toMatchObject({ sub: 'ops', tenant: 'acme', role: ['admin', 'operator'] });
+        // Assess
+        expect(response.status).toBe(200);
+        const { token } = response.body as { token: string };
+        const { payload } = await jwtVerify(token, createLocalJWKSet(await publicJwks({ keyFile })), { issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE });
+        expect(payload).toMatchObject({ sub: 'ops', tenant: 'acme', role: ['admin', 'operator'] });
+      } finally {
+        await rm(directory, { recursive: true, force: true });
+      }
     });
 
     it('refuses an unknown role, an empty subject and a missing body, naming each field, and signs nothing', async () => {
