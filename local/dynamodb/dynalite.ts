@@ -10,6 +10,8 @@
  */
 import { createRequire } from 'node:module';
 import { assertPinnedVersion } from '../pinned-version.ts';
+import { installIndexWriteRule } from './index-writes.ts';
+import type { IndexWriting } from './index-writes.ts';
 import { cacheExpressionParses, conditionValueReadingSyntax } from './expression-cache.ts';
 import type { Parser } from './expression-cache.ts';
 import { DataDirectoryInUseError } from '../start-errors.ts';
@@ -125,6 +127,8 @@ assertPinnedVersion({
 });
 
 export const dynaliteDb = require('dynalite/db') as DynaliteDb;
+// An index entry is written only when the write changed it, as DynamoDB does (`index-writes.ts`).
+installIndexWriteRule(require('dynalite/db') as IndexWriting);
 /** How often dynalite's condition parser was answered from the cache (`expression-cache.ts`), installed here. */
 export const conditionParses = cacheExpressionParses(require('dynalite/db/conditionParser') as Parser, conditionValueReadingSyntax);
 /** How often dynalite's update-expression parser was answered from its cache, installed here. */

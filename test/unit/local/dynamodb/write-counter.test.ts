@@ -1,5 +1,5 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
 import type { DynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
@@ -9,11 +9,12 @@ const TableName = 'counted';
 
 describe('the writes the local DynamoDB endpoint counts', () => {
   let dynamo: DynamoDbEndpoint;
+  let client: DynamoDBClient;
   let db: DynamoDBDocumentClient;
 
   beforeAll(async () => {
     dynamo = await startDynamoDbEndpoint();
-    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
     db = DynamoDBDocumentClient.from(client);
     // One index on `status` (projecting all): a write that sets it writes the index too.
     await client.send(
@@ -79,5 +80,54 @@ describe('the writes the local DynamoDB endpoint counts', () => {
     expect(transaction).toEqual({ tableItems: 2, indexEntries: 2 });
     expect(refused).toEqual({ tableItems: 0, indexEntries: 0 });
     expect(cancelled).toEqual({ tableItems: 0, indexEntries: 0 });
+  });
+
+  describe('an index entry the write did not change', () => {
+    const Projected = 'projected';
+
+    beforeAll(async () => {
+      // One index of each projection, all on `group`: a write that keeps `group` keeps every key.
+      const key = (IndexName: string) => ({ IndexName, KeySchema: [{ AttributeName: 'group', KeyType: 'HASH' as const }, { AttributeName: 'pk', KeyType: 'RANGE' as const }] });
+      await client.send(
+        new CreateTableCommand({
+          TableName: Projected,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'group', AttributeType: 'S' },
+          ],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          GlobalSecondaryIndexes: [
+            { ...key('keysOnly'), Projection: { ProjectionType: 'KEYS_ONLY' } },
+            { ...key('withStatus'), Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['status'] } },
+            { ...key('all'), Projection: { ProjectionType: 'ALL' } },
+          ],
+        }),
+      );
+      await db.send(new PutCommand({ TableName: Projected, Item: { pk: 'a', group: 'g', status: 'pending', note: 'x' } }));
+    });
+
+    const update = (expression: string, values: Record<string, unknown>) =>
+      db.send(new UpdateCommand({ TableName: Projected, Key: { pk: 'a' }, UpdateExpression: expression, ...(expression.includes('#s') ? { ExpressionAttributeNames: { '#s': 'status' } } : {}), ExpressionAttributeValues: values }));
+
+    it('is not written again, as DynamoDB writes only an index whose projected attributes or keys changed', async () => {
+      // `note` is projected by `all` alone.
+      expect(await writesOf(() => update('SET note = :n', { ':n': 'y' }))).toEqual({ tableItems: 1, indexEntries: 1 });
+      // `status` by `withStatus` and `all`; `keysOnly` is left alone.
+      expect(await writesOf(() => update('SET #s = :s', { ':s': 'sent' }))).toEqual({ tableItems: 1, indexEntries: 2 });
+      // The same item put again changes no entry.
+      expect(await writesOf(() => db.send(new PutCommand({ TableName: Projected, Item: { pk: 'a', group: 'g', status: 'sent', note: 'y' } })))).toEqual({ tableItems: 1, indexEntries: 0 });
+      // A changed index key moves every entry: a delete and a put each.
+      expect(await writesOf(() => db.send(new UpdateCommand({ TableName: Projected, Key: { pk: 'a' }, UpdateExpression: 'SET #g = :g', ExpressionAttributeNames: { '#g': 'group' }, ExpressionAttributeValues: { ':g': 'h' } })))).toEqual({ tableItems: 1, indexEntries: 6 });
+    });
+
+    it('still reads as the item is, in each projection', async () => {
+      await update('SET note = :n, #s = :s', { ':n': 'z', ':s': 'failed' });
+      const read = async (IndexName: string) =>
+        (await db.send(new QueryCommand({ TableName: Projected, IndexName, KeyConditionExpression: '#g = :g', ExpressionAttributeNames: { '#g': 'group' }, ExpressionAttributeValues: { ':g': 'h' } }))).Items;
+      expect(await read('keysOnly')).toEqual([{ pk: 'a', group: 'h' }]);
+      expect(await read('withStatus')).toEqual([{ pk: 'a', group: 'h', status: 'failed' }]);
+      expect(await read('all')).toEqual([{ pk: 'a', group: 'h', status: 'failed', note: 'z' }]);
+    });
   });
 });
