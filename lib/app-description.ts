@@ -20,6 +20,21 @@ export interface IndexDescription {
   readonly name: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
+  /**
+   * What the index holds of each item. `ALL`: every attribute, so a query answers from the index
+   * alone, but any change to the item writes the index again. `KEYS_ONLY`: the table's and the
+   * index's keys, so a reader fetches the items it lists (BatchGetItem), and a write that keeps
+   * the index's keys writes nothing to it (DynamoDB writes an index only when a key or projected
+   * attribute changes). DynamoDB cannot change an existing index's projection: see
+   * docs/deploying.md, "Upgrading".
+   * @default 'ALL'
+   */
+  readonly projection?: 'ALL' | 'KEYS_ONLY';
+}
+
+/** The index's projection type, as CreateTable's `Projection.ProjectionType` names it. */
+export function projectionOf(index: IndexDescription): 'ALL' | 'KEYS_ONLY' {
+  return index.projection ?? 'ALL';
 }
 
 export interface TableDescription {
@@ -228,18 +243,23 @@ export const tables: readonly TableDescription[] = [
         name: 'byRecipient',
         partitionKey: { name: 'recipientKey', type: 'S' },
         sortKey: { name: 'id', type: 'S' },
+        // Keys only, like the other two listing indexes: the claim and the commit change the
+        // notification but not its listing keys, so they write no listing entry.
+        projection: 'KEYS_ONLY',
       },
       {
         // `creatorKey` = tenant#sub#shard: what a sender lists (ids sort by creation time).
         name: 'byCreator',
         partitionKey: { name: 'creatorKey', type: 'S' },
         sortKey: { name: 'id', type: 'S' },
+        projection: 'KEYS_ONLY',
       },
       {
         // `tenantKey` = tenant#shard: what an admin lists, the whole tenant newest first.
         name: 'byTenant',
         partitionKey: { name: 'tenantKey', type: 'S' },
         sortKey: { name: 'id', type: 'S' },
+        projection: 'KEYS_ONLY',
       },
       {
         // Sparse: only pending and sending notifications carry `dueShard`/`dueAt`.
@@ -334,8 +354,16 @@ export const tables: readonly TableDescription[] = [
     name: 'broadcast-recipients',
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'recipientId', type: 'S' },
-    // statusKey = tenant#broadcast#status#shard: the recipients route, cancel and retry page through it.
-    indexes: [{ name: 'byStatus', partitionKey: { name: 'statusKey', type: 'S' }, sortKey: { name: 'recipientId', type: 'S' } }],
+    // statusKey = tenant#broadcast#status#shard: the recipients route, retry and the watch's recount read it.
+    // Keys only: the claim changes a row but not its statusKey, so it writes nothing to the index.
+    indexes: [
+      {
+        name: 'byStatus',
+        partitionKey: { name: 'statusKey', type: 'S' },
+        sortKey: { name: 'recipientId', type: 'S' },
+        projection: 'KEYS_ONLY',
+      },
+    ],
     ttlAttribute: 'expiresAt',
     envVar: 'HERALD_TABLE_BROADCAST_RECIPIENTS',
   },

@@ -15,6 +15,7 @@ import { CreateScheduleGroupCommand, ConflictException, SchedulerClient } from '
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   functions,
+  projectionOf,
   queues,
   scheduleGroupName,
   tables,
@@ -194,7 +195,7 @@ export function createTableInput(table: TableDescription): CreateTableCommandInp
           GlobalSecondaryIndexes: table.indexes.map((index) => ({
             IndexName: index.name,
             KeySchema: keySchema(index.partitionKey, index.sortKey),
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: projectionOf(index) },
           })),
         }
       : {}),

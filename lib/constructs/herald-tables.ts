@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Attribute, ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { projectionOf } from '../app-description.ts';
 import type { KeyAttribute, TableDescription, TableName } from '../app-description.ts';
 
 /** A table together with the description it was built from (its env var, its indexes). */
@@ -62,7 +63,7 @@ export class HeraldTables extends Construct {
           indexName: index.name,
           partitionKey: toAttribute(index.partitionKey),
           sortKey: index.sortKey ? toAttribute(index.sortKey) : undefined,
-          projectionType: ProjectionType.ALL,
+          projectionType: ProjectionType[projectionOf(index)],
         });
       }
       byName.set(description.name, { description, table });

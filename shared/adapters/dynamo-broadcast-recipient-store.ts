@@ -1,8 +1,10 @@
 /**
  * The recipient rows of broadcasts in DynamoDB: pk = tenant#broadcast#shard, recipientId, spread
  * over write shards so one big broadcast never funnels into a single partition, with the
- * `byStatus` index (statusKey = tenant#broadcast#status#shard) for the recipients route, cancel
- * and retry. A row a worker holds keeps showing `pending` in the index: the claim changes no key.
+ * `byStatus` index (statusKey = tenant#broadcast#status#shard) for the recipients route, retry
+ * and the watch's recount. A row a worker holds keeps showing `pending` in the index: the claim changes no key. The
+ * index holds keys only, so the claim writes nothing to it (one write of a recipient's eleven),
+ * and a page of it reads its rows with a BatchGetItem.
  *
  * Which writes are batched and why that is safe:
  * - Pending rows are written with BatchWriteItem, unconditionally. Only the fan-out writes them,
@@ -145,15 +147,28 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
     after?: string,
   ): Promise<RecipientRowPage> {
     const key = statusKey(tenantId, broadcastId, status, shard);
-    return this.page({
-      IndexName: 'byStatus',
-      KeyConditionExpression: 'statusKey = :statusKey',
-      ExpressionAttributeValues: { ':statusKey': key },
-      Limit: limit,
-      ...(after !== undefined
-        ? { ExclusiveStartKey: { statusKey: key, pk: shardKey(tenantId, broadcastId, shard), recipientId: after } }
-        : {}),
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'byStatus',
+        KeyConditionExpression: 'statusKey = :statusKey',
+        ExpressionAttributeValues: { ':statusKey': key },
+        Limit: limit,
+        ...(after !== undefined
+          ? { ExclusiveStartKey: { statusKey: key, pk: shardKey(tenantId, broadcastId, shard), recipientId: after } }
+          : {}),
+      }),
+    );
+    // The index holds keys only: the rows are read from the table (strongly consistent), and one
+    // that has left this status since the index listed it is left out, as is one deleted since.
+    const keys = (page.Items ?? []).map((item) => ({ pk: item.pk, recipientId: item.recipientId }));
+    const found = new Map((await batchGet(this.db, this.tableName, keys)).map((item) => [item.recipientId, item]));
+    const rows = keys.flatMap(({ recipientId }) => {
+      const item = found.get(recipientId);
+      return item?.statusKey === key ? [fromItem(item)] : [];
     });
+    const last = page.LastEvaluatedKey?.recipientId;
+    return { rows, ...(typeof last === 'string' ? { after: last } : {}) };
   }
 
   async getMany(tenantId: string, broadcastId: string, recipientIds: readonly string[]): Promise<BroadcastRecipient[]> {

@@ -7,9 +7,15 @@
  *   shard and merges them.
  *
  * Ids sort by creation time, so the sort key serves both "newest first" and the `from`/`to`
- * range (a key condition). Status, type and creator are FilterExpressions: DynamoDB applies them
- * after reading, so a page may hold fewer than `limit` items (even none) and still have a next
- * page; each shard reads at most `maxRoundsPerShard` query pages per request.
+ * range (a key condition).
+ *
+ * The three indexes hold keys only (`KEYS_ONLY`): the claim and the commit of a notification then
+ * write none of them, 6 index writes fewer per notification. So each query page of keys is
+ * followed by a BatchGetItem of its items (strongly consistent: the status listed is the current
+ * one, not the index's), and status, type and creator are tested on the items read. As with a
+ * FilterExpression, a page may then hold fewer than `limit` items (even none) and still have a
+ * next page; each shard reads at most `maxRoundsPerShard` query pages per request. An item the
+ * index still lists but the table no longer holds (deleted in between) is left out.
  *
  * The position between pages is one id: every item older than it is yet to be listed. A shard
  * that stopped reading early (its last evaluated key) bounds what the page may return, so no item
@@ -21,6 +27,7 @@ import { LISTING_INDEX_SHARDS } from '../../lib/app-description.ts';
 import { notificationIdBound } from '../domain/ids.ts';
 import type { Notification } from '../domain/notification.ts';
 import type { NotificationListing, NotificationListPage, NotificationListQuery } from '../ports.ts';
+import { batchGet } from './dynamo-batch.ts';
 import { creatorListingKey, notificationFromItem, recipientListingKey, tenantListingKey } from './dynamo-notification-store.ts';
 
 /** Ids are `ntf_` + 26 Crockford characters: these bound every one of them. */
@@ -84,31 +91,14 @@ function targetOf(query: NotificationListQuery): ListingTarget {
   }
 }
 
-interface Filter {
-  readonly expression?: string;
-  readonly names: Record<string, string>;
-  readonly values: Record<string, unknown>;
-}
-
-function filterOf(query: NotificationListQuery): Filter {
-  const conditions: string[] = [];
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  if (query.status !== undefined) {
-    conditions.push('#status = :status');
-    names['#status'] = 'status';
-    values[':status'] = query.status;
-  }
-  if (query.type !== undefined) {
-    conditions.push('#type = :type');
-    names['#type'] = 'type';
-    values[':type'] = query.type;
-  }
-  if (query.scope.kind === 'recipient' && query.scope.createdBy !== undefined) {
-    conditions.push('createdBy = :createdBy');
-    values[':createdBy'] = query.scope.createdBy;
-  }
-  return { ...(conditions.length > 0 ? { expression: conditions.join(' AND ') } : {}), names, values };
+/** Whether a notification passes the query's filters (status, type, and a recipient's listing by creator). */
+function matchesFilters(query: NotificationListQuery): ((n: Notification) => boolean) | undefined {
+  const createdBy = query.scope.kind === 'recipient' ? query.scope.createdBy : undefined;
+  if (query.status === undefined && query.type === undefined && createdBy === undefined) return undefined;
+  return (n) =>
+    (query.status === undefined || n.status === query.status) &&
+    (query.type === undefined || n.type === query.type) &&
+    (createdBy === undefined || n.createdBy === createdBy);
 }
 
 export interface DynamoNotificationListingOptions {
@@ -118,7 +108,7 @@ export interface DynamoNotificationListingOptions {
    */
   readonly maxRoundsPerShard?: number;
   /**
-   * Items a filtered query evaluates per round (DynamoDB applies `Limit` before the filter).
+   * Keys a filtered listing reads per round, whose items it then reads and filters.
    * @default 200
    */
   readonly filteredReadSize?: number;
@@ -145,7 +135,7 @@ export class DynamoNotificationListing implements NotificationListing {
     if (low > high) return { items: [] };
 
     const target = targetOf(query);
-    const filter = filterOf(query);
+    const filter = matchesFilters(query);
     const reads = await Promise.all(
       target.partitions.map((partition) => this.readShard(target, partition, { low, high, filter, query })),
     );
@@ -155,7 +145,7 @@ export class DynamoNotificationListing implements NotificationListing {
   private async readShard(
     target: ListingTarget,
     partition: string,
-    range: { low: string; high: string; filter: Filter; query: NotificationListQuery },
+    range: { low: string; high: string; filter: ((n: Notification) => boolean) | undefined; query: NotificationListQuery },
   ): Promise<ShardRead> {
     const { low, high, filter, query } = range;
     const items: Notification[] = [];
@@ -167,21 +157,32 @@ export class DynamoNotificationListing implements NotificationListing {
           TableName: this.tableName,
           IndexName: target.indexName,
           KeyConditionExpression: '#partition = :partition AND id BETWEEN :low AND :high',
-          ...(filter.expression ? { FilterExpression: filter.expression } : {}),
-          ExpressionAttributeNames: { '#partition': target.keyAttribute, ...filter.names },
-          ExpressionAttributeValues: { ':partition': partition, ':low': low, ':high': high, ...filter.values },
+          ExpressionAttributeNames: { '#partition': target.keyAttribute },
+          ExpressionAttributeValues: { ':partition': partition, ':low': low, ':high': high },
           ScanIndexForward: false,
           // One more than needed: the previous page's last item may be among them.
-          Limit: filter.expression ? this.filteredReadSize : query.limit - items.length + 1,
+          Limit: filter ? this.filteredReadSize : query.limit - items.length + 1,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      for (const item of page.Items ?? []) {
-        if (item.id !== query.olderThan) items.push(notificationFromItem(item));
+      const keys = (page.Items ?? []).filter((key) => key.id !== query.olderThan);
+      for (const item of await this.itemsOf(keys)) {
+        const notification = notificationFromItem(item);
+        if (!filter || filter(notification)) items.push(notification);
       }
       startKey = page.LastEvaluatedKey;
       rounds++;
     } while (startKey && items.length < query.limit && rounds < this.maxRoundsPerShard);
     return { items, ...(startKey ? { lastEvaluatedId: String(startKey.id) } : {}) };
+  }
+
+  /** The items of the listed keys, in the keys' order; those the table no longer holds are left out. */
+  private async itemsOf(keys: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    if (keys.length === 0) return [];
+    const found = new Map((await batchGet(this.db, this.tableName, keys.map((key) => ({ pk: key.pk })))).map((item) => [item.pk, item]));
+    return keys.flatMap((key) => {
+      const item = found.get(key.pk);
+      return item ? [item] : [];
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { functions, queueByName, queues, scheduleGroupName, tables } from '../../lib/app-description.ts';
+import { functions, projectionOf, queueByName, queues, scheduleGroupName, tables } from '../../lib/app-description.ts';
 import type { KeyAttribute } from '../../lib/app-description.ts';
 import type { SynthesisedHerald } from './synth.ts';
 import { synthesiseHerald, testEnv, testSettings } from './synth.ts';
@@ -42,7 +42,7 @@ describe('the data stack tables', () => {
             : table.indexes.map((index) => ({
                 IndexName: index.name,
                 KeySchema: keySchema(index.partitionKey, index.sortKey),
-                Projection: { ProjectionType: 'ALL' },
+                Projection: { ProjectionType: projectionOf(index) },
               })),
         TimeToLiveSpecification: table.ttlAttribute
           ? { AttributeName: table.ttlAttribute, Enabled: true }

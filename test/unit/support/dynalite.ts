@@ -7,7 +7,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import { tables } from '../../../lib/app-description.ts';
+import { projectionOf, tables } from '../../../lib/app-description.ts';
 import type { TableDescription, TableName } from '../../../lib/app-description.ts';
 
 export interface Dynalite {
@@ -38,7 +38,7 @@ function createTableInput(table: TableDescription, tableName: string): CreateTab
           GlobalSecondaryIndexes: table.indexes.map((index) => ({
             IndexName: index.name,
             KeySchema: keySchema(index.partitionKey, index.sortKey),
-            Projection: { ProjectionType: 'ALL' as const },
+            Projection: { ProjectionType: projectionOf(index) },
           })),
         }
       : {}),

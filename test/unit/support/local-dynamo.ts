@@ -7,12 +7,15 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tables } from '../../../lib/app-description.ts';
 import { startDynamoDbEndpoint } from '../../../local/dynamodb/endpoint.ts';
+import type { StoreWrites } from '../../../local/dynamodb/write-counter.ts';
 import { createTableInput } from '../../../local/stack.ts';
 
 export interface LocalDynamo {
   readonly endpoint: string;
   readonly client: DynamoDBClient;
   readonly documentClient: DynamoDBDocumentClient;
+  /** The items and index entries the endpoint has written (`local/dynamodb/write-counter.ts`). */
+  writes(): StoreWrites;
   stop(): Promise<void>;
 }
 
@@ -35,6 +38,7 @@ export async function startLocalDynamo(options: { withTables?: boolean } = {}): 
     endpoint: dynamo.endpoint,
     client,
     documentClient,
+    writes: () => dynamo.writes(),
     stop: async () => {
       client.destroy();
       await dynamo.stop();

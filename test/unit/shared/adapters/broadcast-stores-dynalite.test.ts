@@ -3,10 +3,12 @@
  * transactions the cancel needs): conditional transitions,
  * counters, listing, the fan-out lease, and the recipient rows with their shards and status index.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DynamoBroadcastRecipientStore } from '../../../../shared/adapters/dynamo-broadcast-recipient-store.ts';
 import { DynamoBroadcastStore } from '../../../../shared/adapters/dynamo-broadcast-store.ts';
-import { zeroCounts } from '../../../../shared/domain/broadcast.ts';
+import { recipientShard, zeroCounts } from '../../../../shared/domain/broadcast.ts';
 import type { Broadcast } from '../../../../shared/domain/broadcast.ts';
 import { newBroadcastId } from '../../../../shared/domain/ids.ts';
 import { startLocalDynamo } from '../../support/local-dynamo.ts';
@@ -328,6 +330,54 @@ describe('DynamoBroadcastRecipientStore', () => {
     // Act / Assess
     expect(await rows.claim(tenantId, broadcastId, 'user-02', at(299), at(360))).toBeUndefined();
     expect(await rows.claim(tenantId, broadcastId, 'user-02', at(300), at(360))).toBeDefined();
+  });
+
+  it('writes nothing to the status index when it claims a row, which keeps its status key', async () => {
+    // Prepare
+    const before = dynamo.writes();
+
+    // Act
+    const claim = await rows.claim(tenantId, broadcastId, 'user-05', noon, at(65));
+
+    // Assess: the row is written, its `byStatus` entry (keys only) is not
+    const after = dynamo.writes();
+    expect(claim).toBeDefined();
+    expect({ tableItems: after.tableItems - before.tableItems, indexEntries: after.indexEntries - before.indexEntries }).toEqual({ tableItems: 1, indexEntries: 0 });
+  });
+
+  it('pages a status from the rows as they are, leaving out one that left the status after the index listed it', async () => {
+    // Prepare: a broadcast of its own, and a client that cancels one of its pending rows right
+    // after the index answered
+    const raceId = newBroadcastId(at(1));
+    await rows.putPending(tenantId, raceId, ids.slice(0, 12), noon);
+    const victim = 'user-07';
+    const shard = recipientShard(victim, 4);
+    // A client of its own: a document client shares the middleware stack of the client it wraps.
+    const racingClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    onTestFinished(() => racingClient.destroy());
+    const racing = DynamoDBDocumentClient.from(racingClient);
+    let raced = false;
+    racing.middlewareStack.add(
+      (next, context) => async (args) => {
+        const output = await next(args);
+        if (context.commandName === 'QueryCommand' && !raced) {
+          raced = true;
+          await rows.cancel(tenantId, raceId, victim, noon);
+        }
+        return output;
+      },
+      { step: 'initialize', name: 'raceAfterQuery' },
+    );
+    const racingRows = new DynamoBroadcastRecipientStore(racing, 'broadcast-recipients', { retentionDays: 90, shardCount: 4 });
+    const before = await rows.pageByStatus(tenantId, raceId, 'pending', shard, 100);
+
+    // Act
+    const page = await racingRows.pageByStatus(tenantId, raceId, 'pending', shard, 100);
+
+    // Assess: the index listed it, the table no longer holds it as pending
+    expect(raced).toBe(true);
+    expect(before.rows.map((r) => r.recipientId)).toContain(victim);
+    expect(page.rows.map((r) => r.recipientId)).toEqual(before.rows.map((r) => r.recipientId).filter((id) => id !== victim));
   });
 
   it('cancels only pending rows', async () => {

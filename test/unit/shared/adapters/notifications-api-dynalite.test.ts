@@ -3,9 +3,9 @@
  * rescheduling and requeueing writes, the sharded listing, the metric counters and the
  * Powertools idempotency store.
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { LISTING_INDEX_SHARDS, METRICS_SHARDS } from '../../../../lib/app-description.ts';
 import { DynamoMetricsStore } from '../../../../shared/adapters/dynamo-metrics-store.ts';
 import { DynamoNotificationListing, mergeNewestFirst } from '../../../../shared/adapters/dynamo-notification-listing.ts';
@@ -202,6 +202,64 @@ describe('DynamoNotificationListing', () => {
     // Assess
     expect(pages.flat()).toEqual(await expected(query));
     expect(pages.some((page) => page.length < 3)).toBe(true);
+  });
+
+  it('lists each notification as the table holds it now, and leaves out one deleted after the index listed its key', async () => {
+    // Prepare: a tenant of three; a client that, once the first index page has answered, cancels
+    // one of them and deletes another, as a cancel and the TTL reaper would between the two reads
+    const tenant = 'listing-race';
+    const [older, middle, newest] = [1, 2, 3].map((minute) =>
+      aNotification({ tenantId: tenant, id: newNotificationId(new Date(Date.parse('2031-07-01T00:00:00Z') + minute * 60_000)), recipientId: 'r1' }),
+    ) as [Notification, Notification, Notification];
+    await store.createMany([older, middle, newest]);
+    // A client of its own: a document client shares the middleware stack of the client it wraps.
+    const racingClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    onTestFinished(() => racingClient.destroy());
+    const racing = DynamoDBDocumentClient.from(racingClient);
+    let raced = false;
+    racing.middlewareStack.add(
+      (next, context) => async (args) => {
+        const output = await next(args);
+        if (context.commandName === 'QueryCommand' && !raced) {
+          raced = true;
+          await store.cancel(tenant, newest.id, noon);
+          await store.deleteMany(tenant, [middle.id]);
+        }
+        return output;
+      },
+      { step: 'initialize', name: 'raceAfterQuery' },
+    );
+    const listing = new DynamoNotificationListing(racing, 'notifications');
+
+    // Act
+    const page = await listing.list({ tenantId: tenant, scope: { kind: 'recipient', recipientId: 'r1' }, limit: 10 });
+
+    // Assess
+    expect(raced).toBe(true);
+    expect(page.items.map((n) => [n.id, n.status])).toEqual([
+      [newest.id, 'cancelled'],
+      [older.id, 'pending'],
+    ]);
+  });
+
+  it('writes the listing indexes when a notification is created, and not when its status changes', async () => {
+    // Prepare
+    const n = aNotification({ tenantId: 'listing-writes', id: newNotificationId(noon) });
+    const writesOf = async (act: () => Promise<unknown>) => {
+      const before = dynamo.writes();
+      await act();
+      const after = dynamo.writes();
+      return { tableItems: after.tableItems - before.tableItems, indexEntries: after.indexEntries - before.indexEntries };
+    };
+
+    // Act
+    const created = await writesOf(() => store.createMany([n]));
+    const cancelled = await writesOf(() => store.cancel(n.tenantId, n.id, noon));
+
+    // Assess: created, it enters the three listing indexes and `due`; cancelled, it leaves `due`
+    // and enters `cancelled`, and the listing indexes (keys only) are not written
+    expect(created).toEqual({ tableItems: 1, indexEntries: 4 });
+    expect(cancelled).toEqual({ tableItems: 1, indexEntries: 2 });
   });
 
   it('spreads a tenant over every listing shard', async () => {
