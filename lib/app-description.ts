@@ -5,7 +5,6 @@
  * deployment and `npm start` cannot drift apart; test/infra/app-description.test.ts proves it.
  * It is plain typed data: no CDK or AWS SDK import may appear here.
  */
-
 /** A DynamoDB key attribute (Herald keys are strings or numbers). */
 export interface KeyAttribute {
   readonly name: string;
@@ -15,7 +14,7 @@ export interface KeyAttribute {
 /** What a table's stream record carries of the item: its key only, the item after, before, or both. */
 export type StreamViewType = 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
 
-/** A global secondary index; every Herald index projects all attributes. */
+/** A global secondary index: its keys, and what it projects. */
 export interface IndexDescription {
   readonly name: string;
   readonly partitionKey: KeyAttribute;
@@ -234,6 +233,33 @@ export const CANCELLED_INDEX_SHARDS = 16;
  */
 export const BROADCAST_RECIPIENT_SHARDS = 16;
 
+function upperSnake(name: string): string {
+  return name.toUpperCase().replaceAll('-', '_');
+}
+
+/**
+ * `HERALD_TABLE_<NAME>`, the variable that tells a function a table's physical name
+ * (`broadcast-recipients` → `HERALD_TABLE_BROADCAST_RECIPIENTS`). shared/config.ts reads it by this
+ * rule, not from the table's description: marked free of side effects for esbuild, the calls in
+ * `tables` then let a bundle that reads only variables leave the descriptions out.
+ */
+/* @__NO_SIDE_EFFECTS__ */
+export function tableVariable(name: TableName): string {
+  return `HERALD_TABLE_${upperSnake(name)}`;
+}
+
+/** `HERALD_QUEUE_<NAME>_URL`, the variable that tells a function a queue's URL (see tableVariable). */
+/* @__NO_SIDE_EFFECTS__ */
+export function queueUrlVariable(name: QueueName): string {
+  return `HERALD_QUEUE_${upperSnake(name)}_URL`;
+}
+
+/** `HERALD_QUEUE_<NAME>_ARN`, the variable that tells a function a queue's ARN (see tableVariable). */
+/* @__NO_SIDE_EFFECTS__ */
+export function queueArnVariable(name: QueueName): string {
+  return `HERALD_QUEUE_${upperSnake(name)}_ARN`;
+}
+
 export const tables: readonly TableDescription[] = [
   {
     name: 'notifications',
@@ -277,7 +303,7 @@ export const tables: readonly TableDescription[] = [
     ttlAttribute: 'expiresAt',
     // Every write, with the item before and after: the metrics function counts the transitions.
     stream: 'NEW_AND_OLD_IMAGES',
-    envVar: 'HERALD_TABLE_NOTIFICATIONS',
+    envVar: tableVariable('notifications'),
   },
   {
     name: 'recipients',
@@ -288,7 +314,7 @@ export const tables: readonly TableDescription[] = [
       // Sparse: only recipients whose current e-mail address SES reported bounced or complained of.
       { name: 'emailSuppressed', partitionKey: { name: 'suppressedTenant', type: 'S' }, sortKey: { name: 'id', type: 'S' } },
     ],
-    envVar: 'HERALD_TABLE_RECIPIENTS',
+    envVar: tableVariable('recipients'),
   },
   {
     // Items keyed tenant#recipient / notificationId, plus one unread counter per recipient
@@ -303,7 +329,7 @@ export const tables: readonly TableDescription[] = [
       { name: 'unread', partitionKey: { name: 'unreadKey', type: 'S' }, sortKey: { name: 'arrivalKey', type: 'S' } },
     ],
     ttlAttribute: 'expiresAt',
-    envVar: 'HERALD_TABLE_INBOX',
+    envVar: tableVariable('inbox'),
   },
   {
     // Send-rate budgets: one item per provider, scope (all tenants or one) and second
@@ -312,7 +338,7 @@ export const tables: readonly TableDescription[] = [
     partitionKey: { name: 'pk', type: 'S' },
     indexes: [],
     ttlAttribute: 'expiresAt',
-    envVar: 'HERALD_TABLE_RATE_LIMITS',
+    envVar: tableVariable('rate-limits'),
   },
   {
     // Group membership, an index of the directory kept in step with each recipient in the same
@@ -321,7 +347,7 @@ export const tables: readonly TableDescription[] = [
     partitionKey: { name: 'groupKey', type: 'S' },
     sortKey: { name: 'recipientId', type: 'S' },
     indexes: [],
-    envVar: 'HERALD_TABLE_MEMBERSHIPS',
+    envVar: tableVariable('memberships'),
   },
   {
     // Responses of create requests by Idempotency-Key, kept 24 h (the layout of Powertools' idempotency utility).
@@ -329,7 +355,7 @@ export const tables: readonly TableDescription[] = [
     partitionKey: { name: 'id', type: 'S' },
     indexes: [],
     ttlAttribute: 'expiration',
-    envVar: 'HERALD_TABLE_IDEMPOTENCY',
+    envVar: tableVariable('idempotency'),
   },
   {
     // Per-tenant hourly counters: pk = tenant#shard, hour = `2030-01-01T12` (UTC).
@@ -338,7 +364,7 @@ export const tables: readonly TableDescription[] = [
     sortKey: { name: 'hour', type: 'S' },
     indexes: [],
     ttlAttribute: 'expiresAt',
-    envVar: 'HERALD_TABLE_METRICS',
+    envVar: tableVariable('metrics'),
   },
   {
     // pk = tenant#broadcast: a small item (status, counters, fan-out position) updated per batch;
@@ -347,7 +373,7 @@ export const tables: readonly TableDescription[] = [
     name: 'broadcasts',
     partitionKey: { name: 'pk', type: 'S' },
     indexes: [{ name: 'byTenant', partitionKey: { name: 'tenantId', type: 'S' }, sortKey: { name: 'id', type: 'S' } }],
-    envVar: 'HERALD_TABLE_BROADCASTS',
+    envVar: tableVariable('broadcasts'),
   },
   {
     // One row per recipient of a broadcast: pk = tenant#broadcast#shard, recipientId.
@@ -365,7 +391,7 @@ export const tables: readonly TableDescription[] = [
       },
     ],
     ttlAttribute: 'expiresAt',
-    envVar: 'HERALD_TABLE_BROADCAST_RECIPIENTS',
+    envVar: tableVariable('broadcast-recipients'),
   },
   {
     // Recurring notifications (issue 12): pk = tenant#rec_id, the definition (listed per tenant
@@ -375,7 +401,7 @@ export const tables: readonly TableDescription[] = [
     partitionKey: { name: 'pk', type: 'S' },
     indexes: [{ name: 'byTenant', partitionKey: { name: 'tenantId', type: 'S' }, sortKey: { name: 'id', type: 'S' } }],
     ttlAttribute: 'expiresAt',
-    envVar: 'HERALD_TABLE_RECURRING',
+    envVar: tableVariable('recurring'),
   },
   {
     // pk = tenant#template: version 0 is the head (latest version, description; `tenantId` while
@@ -385,7 +411,7 @@ export const tables: readonly TableDescription[] = [
     sortKey: { name: 'version', type: 'N' },
     // The tenant's templates in id order (`GET /v1/templates`).
     indexes: [{ name: 'byTenant', partitionKey: { name: 'tenantId', type: 'S' }, sortKey: { name: 'id', type: 'S' } }],
-    envVar: 'HERALD_TABLE_TEMPLATES',
+    envVar: tableVariable('templates'),
   },
 ];
 
@@ -394,70 +420,85 @@ const fanoutTimeoutSeconds = 60;
 const broadcastDeliverTimeoutSeconds = 60;
 const sesFeedbackTimeoutSeconds = 30;
 
+/**
+ * The visibility timeout of a queue that triggers a function: six times the function's timeout, as
+ * AWS advises ("Using Lambda with Amazon SQS"), so a batch is not handed out again while it runs.
+ * Marked free of side effects for esbuild (see tableVariable): a product of a variable counts as
+ * one otherwise, and would keep `queues` in every bundle.
+ */
+/* @__NO_SIDE_EFFECTS__ */
+function visibilityFor(timeoutSeconds: number): number {
+  return timeoutSeconds * 6;
+}
+
+// Written out: esbuild counts a product such as `24 * 60 * 60` as a possible side effect.
+const oneHourSeconds = 3_600;
+const oneDaySeconds = 86_400;
+
 export const queues: readonly QueueDescription[] = [
   {
     name: 'delivery',
-    visibilityTimeoutSeconds: deliverTimeoutSeconds * 6,
+    visibilityTimeoutSeconds: visibilityFor(deliverTimeoutSeconds),
     retentionDays: 14,
     // Generous: an early message is deferred (one receive) before it is delivered on time.
     deadLetter: { queue: 'delivery-dlq', maxReceiveCount: 10 },
-    urlEnvVar: 'HERALD_QUEUE_DELIVERY_URL',
-    arnEnvVar: 'HERALD_QUEUE_DELIVERY_ARN',
+    urlEnvVar: queueUrlVariable('delivery'),
+    arnEnvVar: queueArnVariable('delivery'),
   },
   {
     // Messages received maxReceiveCount times, and those of notifications failed after their last retry.
     name: 'delivery-dlq',
     visibilityTimeoutSeconds: 30,
     retentionDays: 14,
-    urlEnvVar: 'HERALD_QUEUE_DELIVERY_DLQ_URL',
-    arnEnvVar: 'HERALD_QUEUE_DELIVERY_DLQ_ARN',
+    urlEnvVar: queueUrlVariable('delivery-dlq'),
+    arnEnvVar: queueArnVariable('delivery-dlq'),
     // A dead letter keeps its first enqueue time, so one may expire soon after it lands: redrive within days.
-    deadLetters: { redriveTo: 'delivery', oldestMessageAlarmSeconds: 24 * 60 * 60 },
+    deadLetters: { redriveTo: 'delivery', oldestMessageAlarmSeconds: oneDaySeconds },
   },
   {
     // Where EventBridge Scheduler puts a firing it could not deliver to the delivery queue.
     name: 'scheduler-dlq',
     visibilityTimeoutSeconds: 30,
     retentionDays: 14,
-    urlEnvVar: 'HERALD_QUEUE_SCHEDULER_DLQ_URL',
-    arnEnvVar: 'HERALD_QUEUE_SCHEDULER_DLQ_ARN',
-    deadLetters: { redriveTo: 'delivery', oldestMessageAlarmSeconds: 24 * 60 * 60 },
+    urlEnvVar: queueUrlVariable('scheduler-dlq'),
+    arnEnvVar: queueArnVariable('scheduler-dlq'),
+    deadLetters: { redriveTo: 'delivery', oldestMessageAlarmSeconds: oneDaySeconds },
   },
   {
     // One step of a broadcast's fan-out per message: its schedule's `start`, then each step enqueues the next.
     name: 'fanout',
-    visibilityTimeoutSeconds: fanoutTimeoutSeconds * 6,
+    visibilityTimeoutSeconds: visibilityFor(fanoutTimeoutSeconds),
     retentionDays: 14,
     deadLetter: { queue: 'fanout-dlq', maxReceiveCount: 10 },
-    urlEnvVar: 'HERALD_QUEUE_FANOUT_URL',
-    arnEnvVar: 'HERALD_QUEUE_FANOUT_ARN',
+    urlEnvVar: queueUrlVariable('fanout'),
+    arnEnvVar: queueArnVariable('fanout'),
   },
   {
     // Fan-out steps that kept failing, and broadcast schedule firings Scheduler could not deliver.
     name: 'fanout-dlq',
     visibilityTimeoutSeconds: 30,
     retentionDays: 14,
-    urlEnvVar: 'HERALD_QUEUE_FANOUT_DLQ_URL',
-    arnEnvVar: 'HERALD_QUEUE_FANOUT_DLQ_ARN',
-    deadLetters: { redriveTo: 'fanout', oldestMessageAlarmSeconds: 24 * 60 * 60 },
+    urlEnvVar: queueUrlVariable('fanout-dlq'),
+    arnEnvVar: queueArnVariable('fanout-dlq'),
+    deadLetters: { redriveTo: 'fanout', oldestMessageAlarmSeconds: oneDaySeconds },
   },
   {
     // Broadcast deliveries, several recipients per message, apart from notifications' so a big
     // broadcast never holds up a single notification.
     name: 'broadcast-delivery',
-    visibilityTimeoutSeconds: broadcastDeliverTimeoutSeconds * 6,
+    visibilityTimeoutSeconds: visibilityFor(broadcastDeliverTimeoutSeconds),
     retentionDays: 14,
     deadLetter: { queue: 'broadcast-delivery-dlq', maxReceiveCount: 10 },
-    urlEnvVar: 'HERALD_QUEUE_BROADCAST_DELIVERY_URL',
-    arnEnvVar: 'HERALD_QUEUE_BROADCAST_DELIVERY_ARN',
+    urlEnvVar: queueUrlVariable('broadcast-delivery'),
+    arnEnvVar: queueArnVariable('broadcast-delivery'),
   },
   {
     name: 'broadcast-delivery-dlq',
     visibilityTimeoutSeconds: 30,
     retentionDays: 14,
-    urlEnvVar: 'HERALD_QUEUE_BROADCAST_DELIVERY_DLQ_URL',
-    arnEnvVar: 'HERALD_QUEUE_BROADCAST_DELIVERY_DLQ_ARN',
-    deadLetters: { redriveTo: 'broadcast-delivery', oldestMessageAlarmSeconds: 24 * 60 * 60 },
+    urlEnvVar: queueUrlVariable('broadcast-delivery-dlq'),
+    arnEnvVar: queueArnVariable('broadcast-delivery-dlq'),
+    deadLetters: { redriveTo: 'broadcast-delivery', oldestMessageAlarmSeconds: oneDaySeconds },
   },
   {
     // Batches of the notifications stream the metrics function gave up on: each message describes
@@ -465,28 +506,28 @@ export const queues: readonly QueueDescription[] = [
     name: 'metrics-dlq',
     visibilityTimeoutSeconds: 30,
     retentionDays: 14,
-    urlEnvVar: 'HERALD_QUEUE_METRICS_DLQ_URL',
-    arnEnvVar: 'HERALD_QUEUE_METRICS_DLQ_ARN',
+    urlEnvVar: queueUrlVariable('metrics-dlq'),
+    arnEnvVar: queueArnVariable('metrics-dlq'),
     // Not redriven: the records it points at leave the stream 24 h after they were written, so look within the hour.
-    deadLetters: { oldestMessageAlarmSeconds: 60 * 60 },
+    deadLetters: { oldestMessageAlarmSeconds: oneHourSeconds },
   },
   {
     // SES's bounces and complaints, one EventBridge event per message.
     name: 'ses-feedback',
-    visibilityTimeoutSeconds: sesFeedbackTimeoutSeconds * 6,
+    visibilityTimeoutSeconds: visibilityFor(sesFeedbackTimeoutSeconds),
     retentionDays: 14,
     deadLetter: { queue: 'ses-feedback-dlq', maxReceiveCount: 10 },
-    urlEnvVar: 'HERALD_QUEUE_SES_FEEDBACK_URL',
-    arnEnvVar: 'HERALD_QUEUE_SES_FEEDBACK_ARN',
+    urlEnvVar: queueUrlVariable('ses-feedback'),
+    arnEnvVar: queueArnVariable('ses-feedback'),
     receivesEmailFeedback: true,
   },
   {
     name: 'ses-feedback-dlq',
     visibilityTimeoutSeconds: 30,
     retentionDays: 14,
-    urlEnvVar: 'HERALD_QUEUE_SES_FEEDBACK_DLQ_URL',
-    arnEnvVar: 'HERALD_QUEUE_SES_FEEDBACK_DLQ_ARN',
-    deadLetters: { redriveTo: 'ses-feedback', oldestMessageAlarmSeconds: 24 * 60 * 60 },
+    urlEnvVar: queueUrlVariable('ses-feedback-dlq'),
+    arnEnvVar: queueArnVariable('ses-feedback-dlq'),
+    deadLetters: { redriveTo: 'ses-feedback', oldestMessageAlarmSeconds: oneDaySeconds },
   },
 ];
 

@@ -6,7 +6,7 @@
  * it touches (the WebSocket authorizer needs no table names, for instance).
  */
 import * as z from './zod-mini.ts';
-import { deadLetterQueues, queueByName, tableByName } from '../lib/app-description.ts';
+import { deadLetterQueues, queueArnVariable, queueUrlVariable, tableVariable } from '../lib/app-description.ts';
 import type { QueueName, TableName } from '../lib/app-description.ts';
 import { defaultRetryPolicy } from './domain/retry-policy.ts';
 import type { RetryPolicy } from './domain/retry-policy.ts';
@@ -19,53 +19,101 @@ export class ConfigError extends Error {
   }
 }
 
+// One constant per variable, so that a bundle carries the names of the variables its
+// functions read and not the others (esbuild drops an unused constant, not an unused property).
+const scheduleGroupVariable = 'HERALD_SCHEDULE_GROUP';
+const schedulerRoleArnVariable = 'HERALD_SCHEDULER_ROLE_ARN';
+const schedulerLeadSecondsVariable = 'HERALD_SCHEDULER_LEAD_SECONDS';
+const schedulerFiresPerSecondVariable = 'HERALD_SCHEDULER_FIRES_PER_SECOND';
+const emailFromVariable = 'HERALD_EMAIL_FROM';
+const websocketCallbackUrlVariable = 'HERALD_WS_CALLBACK_URL';
+const jwtIssuerVariable = 'HERALD_JWT_ISSUER';
+const jwtAudienceVariable = 'HERALD_JWT_AUDIENCE';
+const jwksUrlVariable = 'HERALD_JWKS_URL';
+const sentRetentionDaysVariable = 'HERALD_SENT_RETENTION_DAYS';
+const leaseSecondsVariable = 'HERALD_LEASE_SECONDS';
+const retryBaseSecondsVariable = 'HERALD_RETRY_BASE_SECONDS';
+const retryFactorVariable = 'HERALD_RETRY_FACTOR';
+const retryMaxRetriesVariable = 'HERALD_RETRY_MAX_RETRIES';
+const retryJitterVariable = 'HERALD_RETRY_JITTER';
+const readInboxRetentionDaysVariable = 'HERALD_READ_INBOX_RETENTION_DAYS';
+const retryCapSecondsVariable = 'HERALD_RETRY_CAP_SECONDS';
+const stuckAfterSecondsVariable = 'HERALD_STUCK_AFTER_SECONDS';
+const sweepMaxItemsVariable = 'HERALD_SWEEP_MAX_ITEMS';
+const cancelledRetentionDaysVariable = 'HERALD_CANCELLED_RETENTION_DAYS';
+const cleanupMaxItemsVariable = 'HERALD_CLEANUP_MAX_ITEMS';
+const broadcastPageSizeVariable = 'HERALD_BROADCAST_PAGE_SIZE';
+const broadcastWatchSecondsVariable = 'HERALD_BROADCAST_WATCH_SECONDS';
+const deliveryHoldMsVariable = 'HERALD_DELIVERY_HOLD_MS';
+const sesPerSecondVariable = 'HERALD_RATE_SES_PER_SECOND';
+const sesTenantPerSecondVariable = 'HERALD_RATE_SES_TENANT_PER_SECOND';
+const smsPerSecondVariable = 'HERALD_RATE_SMS_PER_SECOND';
+const smsTenantPerSecondVariable = 'HERALD_RATE_SMS_TENANT_PER_SECOND';
+const vapidSecretArnVariable = 'HERALD_VAPID_SECRET_ARN';
+const vapidSubjectVariable = 'HERALD_VAPID_SUBJECT';
+const snsPlatformApplicationFcmVariable = 'HERALD_SNS_PLATFORM_APPLICATION_FCM';
+const snsPlatformApplicationApnsVariable = 'HERALD_SNS_PLATFORM_APPLICATION_APNS';
+const pushAllowHttpLoopbackVariable = 'HERALD_PUSH_ALLOW_HTTP_LOOPBACK';
+const selfSendUserPerHourVariable = 'HERALD_SELF_SEND_USER_PER_HOUR';
+const selfSendTenantPerHourVariable = 'HERALD_SELF_SEND_TENANT_PER_HOUR';
+const emailConfigurationSetVariable = 'HERALD_SES_CONFIGURATION_SET';
+const sdkConnectionTimeoutMsVariable = 'HERALD_SDK_CONNECTION_TIMEOUT_MS';
+const sdkRequestTimeoutMsVariable = 'HERALD_SDK_REQUEST_TIMEOUT_MS';
+const tenantRequestsPerSecondVariable = 'HERALD_TENANT_REQUESTS_PER_SECOND';
+const tenantClaimVariable = 'HERALD_TENANT_CLAIM';
+const roleClaimVariable = 'HERALD_ROLE_CLAIM';
+const singleTenantVariable = 'HERALD_SINGLE_TENANT';
+const telegramTokenSecretVariable = 'HERALD_TELEGRAM_TOKEN_SECRET';
+const telegramApiUrlVariable = 'HERALD_TELEGRAM_API_URL';
+const webhookTargetsVariable = 'HERALD_WEBHOOK_TARGETS';
+
 /** The environment variables that configure Herald's functions (besides table and queue ones). */
 export const configVariables = {
-  scheduleGroup: 'HERALD_SCHEDULE_GROUP',
-  schedulerRoleArn: 'HERALD_SCHEDULER_ROLE_ARN',
-  schedulerLeadSeconds: 'HERALD_SCHEDULER_LEAD_SECONDS',
-  schedulerFiresPerSecond: 'HERALD_SCHEDULER_FIRES_PER_SECOND',
-  emailFrom: 'HERALD_EMAIL_FROM',
-  websocketCallbackUrl: 'HERALD_WS_CALLBACK_URL',
-  jwtIssuer: 'HERALD_JWT_ISSUER',
-  jwtAudience: 'HERALD_JWT_AUDIENCE',
-  jwksUrl: 'HERALD_JWKS_URL',
-  sentRetentionDays: 'HERALD_SENT_RETENTION_DAYS',
-  leaseSeconds: 'HERALD_LEASE_SECONDS',
-  retryBaseSeconds: 'HERALD_RETRY_BASE_SECONDS',
-  retryFactor: 'HERALD_RETRY_FACTOR',
-  retryMaxRetries: 'HERALD_RETRY_MAX_RETRIES',
-  retryJitter: 'HERALD_RETRY_JITTER',
-  readInboxRetentionDays: 'HERALD_READ_INBOX_RETENTION_DAYS',
-  retryCapSeconds: 'HERALD_RETRY_CAP_SECONDS',
-  stuckAfterSeconds: 'HERALD_STUCK_AFTER_SECONDS',
-  sweepMaxItems: 'HERALD_SWEEP_MAX_ITEMS',
-  cancelledRetentionDays: 'HERALD_CANCELLED_RETENTION_DAYS',
-  cleanupMaxItems: 'HERALD_CLEANUP_MAX_ITEMS',
-  broadcastPageSize: 'HERALD_BROADCAST_PAGE_SIZE',
-  broadcastWatchSeconds: 'HERALD_BROADCAST_WATCH_SECONDS',
-  deliveryHoldMs: 'HERALD_DELIVERY_HOLD_MS',
-  sesPerSecond: 'HERALD_RATE_SES_PER_SECOND',
-  sesTenantPerSecond: 'HERALD_RATE_SES_TENANT_PER_SECOND',
-  smsPerSecond: 'HERALD_RATE_SMS_PER_SECOND',
-  smsTenantPerSecond: 'HERALD_RATE_SMS_TENANT_PER_SECOND',
-  vapidSecretArn: 'HERALD_VAPID_SECRET_ARN',
-  vapidSubject: 'HERALD_VAPID_SUBJECT',
-  snsPlatformApplicationFcm: 'HERALD_SNS_PLATFORM_APPLICATION_FCM',
-  snsPlatformApplicationApns: 'HERALD_SNS_PLATFORM_APPLICATION_APNS',
-  pushAllowHttpLoopback: 'HERALD_PUSH_ALLOW_HTTP_LOOPBACK',
-  selfSendUserPerHour: 'HERALD_SELF_SEND_USER_PER_HOUR',
-  selfSendTenantPerHour: 'HERALD_SELF_SEND_TENANT_PER_HOUR',
-  emailConfigurationSet: 'HERALD_SES_CONFIGURATION_SET',
-  sdkConnectionTimeoutMs: 'HERALD_SDK_CONNECTION_TIMEOUT_MS',
-  sdkRequestTimeoutMs: 'HERALD_SDK_REQUEST_TIMEOUT_MS',
-  tenantRequestsPerSecond: 'HERALD_TENANT_REQUESTS_PER_SECOND',
-  tenantClaim: 'HERALD_TENANT_CLAIM',
-  roleClaim: 'HERALD_ROLE_CLAIM',
-  singleTenant: 'HERALD_SINGLE_TENANT',
-  telegramTokenSecret: 'HERALD_TELEGRAM_TOKEN_SECRET',
-  telegramApiUrl: 'HERALD_TELEGRAM_API_URL',
-  webhookTargets: 'HERALD_WEBHOOK_TARGETS',
+  scheduleGroup: scheduleGroupVariable,
+  schedulerRoleArn: schedulerRoleArnVariable,
+  schedulerLeadSeconds: schedulerLeadSecondsVariable,
+  schedulerFiresPerSecond: schedulerFiresPerSecondVariable,
+  emailFrom: emailFromVariable,
+  websocketCallbackUrl: websocketCallbackUrlVariable,
+  jwtIssuer: jwtIssuerVariable,
+  jwtAudience: jwtAudienceVariable,
+  jwksUrl: jwksUrlVariable,
+  sentRetentionDays: sentRetentionDaysVariable,
+  leaseSeconds: leaseSecondsVariable,
+  retryBaseSeconds: retryBaseSecondsVariable,
+  retryFactor: retryFactorVariable,
+  retryMaxRetries: retryMaxRetriesVariable,
+  retryJitter: retryJitterVariable,
+  readInboxRetentionDays: readInboxRetentionDaysVariable,
+  retryCapSeconds: retryCapSecondsVariable,
+  stuckAfterSeconds: stuckAfterSecondsVariable,
+  sweepMaxItems: sweepMaxItemsVariable,
+  cancelledRetentionDays: cancelledRetentionDaysVariable,
+  cleanupMaxItems: cleanupMaxItemsVariable,
+  broadcastPageSize: broadcastPageSizeVariable,
+  broadcastWatchSeconds: broadcastWatchSecondsVariable,
+  deliveryHoldMs: deliveryHoldMsVariable,
+  sesPerSecond: sesPerSecondVariable,
+  sesTenantPerSecond: sesTenantPerSecondVariable,
+  smsPerSecond: smsPerSecondVariable,
+  smsTenantPerSecond: smsTenantPerSecondVariable,
+  vapidSecretArn: vapidSecretArnVariable,
+  vapidSubject: vapidSubjectVariable,
+  snsPlatformApplicationFcm: snsPlatformApplicationFcmVariable,
+  snsPlatformApplicationApns: snsPlatformApplicationApnsVariable,
+  pushAllowHttpLoopback: pushAllowHttpLoopbackVariable,
+  selfSendUserPerHour: selfSendUserPerHourVariable,
+  selfSendTenantPerHour: selfSendTenantPerHourVariable,
+  emailConfigurationSet: emailConfigurationSetVariable,
+  sdkConnectionTimeoutMs: sdkConnectionTimeoutMsVariable,
+  sdkRequestTimeoutMs: sdkRequestTimeoutMsVariable,
+  tenantRequestsPerSecond: tenantRequestsPerSecondVariable,
+  tenantClaim: tenantClaimVariable,
+  roleClaim: roleClaimVariable,
+  singleTenant: singleTenantVariable,
+  telegramTokenSecret: telegramTokenSecretVariable,
+  telegramApiUrl: telegramApiUrlVariable,
+  webhookTargets: webhookTargetsVariable,
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -92,18 +140,6 @@ const numberOr = (fallback: number, ...checks: z.core.$ZodCheck<number>[]): z.Zo
 const integerOr = (fallback: number, min: number, max?: number): z.ZodMiniType =>
   numberOr(fallback, z.int(), z.minimum(min), ...(max === undefined ? [] : [z.maximum(max)]));
 const seconds = (fallback: number): z.ZodMiniType => integerOr(fallback, 0);
-
-function tableVariable(name: TableName): string {
-  return tableByName(name).envVar;
-}
-
-function queueUrlVariable(name: QueueName): string {
-  return queueByName(name).urlEnvVar;
-}
-
-function queueArnVariable(name: QueueName): string {
-  return queueByName(name).arnEnvVar;
-}
 
 /** Physical DynamoDB table names. */
 export interface TablesConfig {
@@ -187,28 +223,27 @@ export interface SchedulerConfig {
 
 /** Reads the scheduler section for schedules that target `target` and dead-letter to `deadLetter`. */
 function schedulerSection(section: string, target: QueueName, deadLetter: QueueName, env: Env): SchedulerConfig {
-  const v = configVariables;
   const targetVar = queueArnVariable(target);
   const dlqVar = queueArnVariable(deadLetter);
   const parsed = parseSection(
     section,
     {
-      [v.scheduleGroup]: required,
-      [v.schedulerRoleArn]: required,
+      [scheduleGroupVariable]: required,
+      [schedulerRoleArnVariable]: required,
       [targetVar]: required,
       [dlqVar]: required,
-      [v.schedulerLeadSeconds]: seconds(60),
-      [v.schedulerFiresPerSecond]: integerOr(1_000, 1, 1_000_000),
+      [schedulerLeadSecondsVariable]: seconds(60),
+      [schedulerFiresPerSecondVariable]: integerOr(1_000, 1, 1_000_000),
     },
     env,
   );
   return {
-    groupName: parsed[v.scheduleGroup] as string,
-    roleArn: parsed[v.schedulerRoleArn] as string,
+    groupName: parsed[scheduleGroupVariable] as string,
+    roleArn: parsed[schedulerRoleArnVariable] as string,
     targetArn: parsed[targetVar] as string,
     deadLetterArn: parsed[dlqVar] as string,
-    leadSeconds: parsed[v.schedulerLeadSeconds] as number,
-    firesPerSecond: parsed[v.schedulerFiresPerSecond] as number,
+    leadSeconds: parsed[schedulerLeadSecondsVariable] as number,
+    firesPerSecond: parsed[schedulerFiresPerSecondVariable] as number,
   };
 }
 
@@ -228,22 +263,21 @@ export interface DeliveryConfig {
 }
 
 export function deliveryConfig(env: Env = process.env): DeliveryConfig {
-  const v = configVariables;
   const parsed = parseSection(
     'delivery',
     {
-      [v.emailFrom]: z.email(),
-      [v.websocketCallbackUrl]: z.url(),
-      [v.leaseSeconds]: seconds(60),
-      [v.sentRetentionDays]: seconds(90),
+      [emailFromVariable]: z.email(),
+      [websocketCallbackUrlVariable]: z.url(),
+      [leaseSecondsVariable]: seconds(60),
+      [sentRetentionDaysVariable]: seconds(90),
     },
     env,
   );
   return {
-    emailFrom: parsed[v.emailFrom] as string,
-    websocketCallbackUrl: parsed[v.websocketCallbackUrl] as string,
-    leaseSeconds: parsed[v.leaseSeconds] as number,
-    sentRetentionDays: parsed[v.sentRetentionDays] as number,
+    emailFrom: parsed[emailFromVariable] as string,
+    websocketCallbackUrl: parsed[websocketCallbackUrlVariable] as string,
+    leaseSeconds: parsed[leaseSecondsVariable] as number,
+    sentRetentionDays: parsed[sentRetentionDaysVariable] as number,
   };
 }
 
@@ -258,40 +292,38 @@ export interface SdkTimeoutsConfig {
  * sets them; only the local stack does, whose endpoints share a loaded machine's event loop.
  */
 export function sdkTimeoutsConfig(fallback: SdkTimeoutsConfig, env: Env = process.env): SdkTimeoutsConfig {
-  const v = configVariables;
   const ms = (value: number): z.ZodMiniType => integerOr(value, 100, 900_000);
-  const parsed = parseSection('SDK timeouts', { [v.sdkConnectionTimeoutMs]: ms(fallback.connectionTimeoutMs), [v.sdkRequestTimeoutMs]: ms(fallback.requestTimeoutMs) }, env);
-  return { connectionTimeoutMs: parsed[v.sdkConnectionTimeoutMs] as number, requestTimeoutMs: parsed[v.sdkRequestTimeoutMs] as number };
+  const parsed = parseSection('SDK timeouts', { [sdkConnectionTimeoutMsVariable]: ms(fallback.connectionTimeoutMs), [sdkRequestTimeoutMsVariable]: ms(fallback.requestTimeoutMs) }, env);
+  return { connectionTimeoutMs: parsed[sdkConnectionTimeoutMsVariable] as number, requestTimeoutMs: parsed[sdkRequestTimeoutMsVariable] as number };
 }
 
 /** The SES configuration set every e-mail names (its event destination reports bounces and complaints back). */
 export function emailConfigurationSet(env: Env = process.env): string {
-  const v = configVariables.emailConfigurationSet;
+  const v = emailConfigurationSetVariable;
   return parseSection('e-mail', { [v]: required }, env)[v] as string;
 }
 
 /** How failed deliveries are retried. */
 export function retryPolicyConfig(env: Env = process.env): RetryPolicy {
-  const v = configVariables;
   const d = defaultRetryPolicy;
   const parsed = parseSection(
     'retry',
     {
-      [v.retryBaseSeconds]: numberOr(d.baseSeconds, z.nonnegative()),
-      [v.retryFactor]: numberOr(d.factor, z.minimum(1)),
-      [v.retryMaxRetries]: integerOr(d.maxRetries, 0),
-      [v.retryJitter]: numberOr(d.jitter, z.minimum(0), z.maximum(1)),
+      [retryBaseSecondsVariable]: numberOr(d.baseSeconds, z.nonnegative()),
+      [retryFactorVariable]: numberOr(d.factor, z.minimum(1)),
+      [retryMaxRetriesVariable]: integerOr(d.maxRetries, 0),
+      [retryJitterVariable]: numberOr(d.jitter, z.minimum(0), z.maximum(1)),
       // SQS refuses a visibility timeout beyond 12 hours.
-      [v.retryCapSeconds]: integerOr(d.capSeconds, 1, d.capSeconds),
+      [retryCapSecondsVariable]: integerOr(d.capSeconds, 1, d.capSeconds),
     },
     env,
   );
   return {
-    baseSeconds: parsed[v.retryBaseSeconds] as number,
-    factor: parsed[v.retryFactor] as number,
-    maxRetries: parsed[v.retryMaxRetries] as number,
-    jitter: parsed[v.retryJitter] as number,
-    capSeconds: parsed[v.retryCapSeconds] as number,
+    baseSeconds: parsed[retryBaseSecondsVariable] as number,
+    factor: parsed[retryFactorVariable] as number,
+    maxRetries: parsed[retryMaxRetriesVariable] as number,
+    jitter: parsed[retryJitterVariable] as number,
+    capSeconds: parsed[retryCapSecondsVariable] as number,
   };
 }
 
@@ -310,16 +342,15 @@ export interface StuckRetryConfig {
 }
 
 export function stuckRetryConfig(env: Env = process.env): StuckRetryConfig {
-  const v = configVariables;
   const parsed = parseSection(
     'stuck-retry sweep',
     {
-      [v.stuckAfterSeconds]: seconds(300),
-      [v.sweepMaxItems]: integerOr(1_000, 1),
+      [stuckAfterSecondsVariable]: seconds(300),
+      [sweepMaxItemsVariable]: integerOr(1_000, 1),
     },
     env,
   );
-  return { stuckAfterSeconds: parsed[v.stuckAfterSeconds] as number, maxItems: parsed[v.sweepMaxItems] as number };
+  return { stuckAfterSeconds: parsed[stuckAfterSecondsVariable] as number, maxItems: parsed[sweepMaxItemsVariable] as number };
 }
 
 /** How the cleanup sweep removes cancelled notifications. */
@@ -331,30 +362,29 @@ export interface CleanupConfig {
 }
 
 export function cleanupConfig(env: Env = process.env): CleanupConfig {
-  const v = configVariables;
   const parsed = parseSection(
     'cleanup sweep',
     {
-      [v.cancelledRetentionDays]: seconds(30),
-      [v.cleanupMaxItems]: integerOr(10_000, 1),
+      [cancelledRetentionDaysVariable]: seconds(30),
+      [cleanupMaxItemsVariable]: integerOr(10_000, 1),
     },
     env,
   );
   return {
-    cancelledRetentionDays: parsed[v.cancelledRetentionDays] as number,
-    maxItems: parsed[v.cleanupMaxItems] as number,
+    cancelledRetentionDays: parsed[cancelledRetentionDaysVariable] as number,
+    maxItems: parsed[cleanupMaxItemsVariable] as number,
   };
 }
 
 /** How long an inbox item is kept once read (an unread one is kept until it is read). */
 export function readInboxRetentionDays(env: Env = process.env): number {
-  const v = configVariables.readInboxRetentionDays;
+  const v = readInboxRetentionDaysVariable;
   return parseSection('inbox', { [v]: integerOr(30, 1) }, env)[v] as number;
 }
 
 /** The API Gateway Management API endpoint, for functions that answer on a socket. */
 export function websocketCallbackUrl(env: Env = process.env): string {
-  const v = configVariables.websocketCallbackUrl;
+  const v = websocketCallbackUrlVariable;
   return parseSection('websocket', { [v]: z.url() }, env)[v] as string;
 }
 
@@ -366,16 +396,15 @@ export interface TokenConfig {
 }
 
 export function tokenConfig(env: Env = process.env): TokenConfig {
-  const v = configVariables;
   const parsed = parseSection(
     'token',
-    { [v.jwtIssuer]: required, [v.jwtAudience]: required, [v.jwksUrl]: z.url() },
+    { [jwtIssuerVariable]: required, [jwtAudienceVariable]: required, [jwksUrlVariable]: z.url() },
     env,
   );
   return {
-    issuer: parsed[v.jwtIssuer] as string,
-    audience: parsed[v.jwtAudience] as string,
-    jwksUrl: parsed[v.jwksUrl] as string,
+    issuer: parsed[jwtIssuerVariable] as string,
+    audience: parsed[jwtAudienceVariable] as string,
+    jwksUrl: parsed[jwksUrlVariable] as string,
   };
 }
 
@@ -389,25 +418,30 @@ export interface ClaimsConfig {
   readonly singleTenant: boolean;
 }
 
-/** A claim name: one word of printable characters (`tenant`, `custom:tenant`, `https://herald.example.com/roles`). */
-const claimName = z.string().check(z.regex(/^[\x21-\x7e]{1,256}$/, 'must be a claim name: 1-256 printable characters without spaces'));
+/**
+ * A claim name: one word of printable characters (`tenant`, `custom:tenant`,
+ * `https://herald.example.com/roles`). Made when read, so a bundle that reads no claims leaves
+ * zod's pattern check out.
+ */
+function claimName(): z.ZodMiniType<string> {
+  return z.string().check(z.regex(/^[\x21-\x7e]{1,256}$/, 'must be a claim name: 1-256 printable characters without spaces'));
+}
 
 /**
  * The claim names and tenancy the deployment set (`herald:tenantClaim`, `herald:roleClaim`,
  * `herald:singleTenant`); Herald's own names, multi-tenant, when unset.
  */
 export function claimsConfig(env: Env = process.env): ClaimsConfig {
-  const v = configVariables;
   const parsed = parseSection(
     'token claims',
     {
-      [v.tenantClaim]: z._default(claimName, 'tenant'),
-      [v.roleClaim]: z._default(claimName, 'role'),
-      [v.singleTenant]: z._default(z.enum(['true', 'false']), 'false'),
+      [tenantClaimVariable]: z._default(claimName(), 'tenant'),
+      [roleClaimVariable]: z._default(claimName(), 'role'),
+      [singleTenantVariable]: z._default(z.enum(['true', 'false']), 'false'),
     },
     env,
   );
-  return { tenantClaim: parsed[v.tenantClaim] as string, roleClaim: parsed[v.roleClaim] as string, singleTenant: parsed[v.singleTenant] === 'true' };
+  return { tenantClaim: parsed[tenantClaimVariable] as string, roleClaim: parsed[roleClaimVariable] as string, singleTenant: parsed[singleTenantVariable] === 'true' };
 }
 
 /** Where a queue lives (URL for the SDK, ARN for schedules). */
@@ -478,20 +512,19 @@ export interface BroadcastConfig {
 }
 
 export function broadcastConfig(env: Env = process.env): BroadcastConfig {
-  const v = configVariables;
   const parsed = parseSection(
     'broadcast',
     {
-      [v.broadcastPageSize]: integerOr(1_000, 1, 10_000),
-      [v.broadcastWatchSeconds]: integerOr(60, 1, 900),
-      [v.sentRetentionDays]: seconds(90),
+      [broadcastPageSizeVariable]: integerOr(1_000, 1, 10_000),
+      [broadcastWatchSecondsVariable]: integerOr(60, 1, 900),
+      [sentRetentionDaysVariable]: seconds(90),
     },
     env,
   );
   return {
-    pageSize: parsed[v.broadcastPageSize] as number,
-    watchSeconds: parsed[v.broadcastWatchSeconds] as number,
-    retentionDays: parsed[v.sentRetentionDays] as number,
+    pageSize: parsed[broadcastPageSizeVariable] as number,
+    watchSeconds: parsed[broadcastWatchSecondsVariable] as number,
+    retentionDays: parsed[sentRetentionDaysVariable] as number,
   };
 }
 
@@ -502,7 +535,7 @@ export interface EngineConfig {
 }
 
 export function engineConfig(env: Env = process.env): EngineConfig {
-  const v = configVariables.deliveryHoldMs;
+  const v = deliveryHoldMsVariable;
   // At least a second: a message put back on the queue comes back up to a second early.
   const parsed = parseSection('delivery engine', { [v]: integerOr(2_000, 1_000, 10_000) }, env);
   return { holdMs: parsed[v] as number };
@@ -517,11 +550,10 @@ export function sendBudgetsConfig(env: Env = process.env): {
   readonly ses?: { readonly perSecond?: number; readonly tenantPerSecond?: number };
   readonly 'sns-sms'?: { readonly perSecond?: number; readonly tenantPerSecond?: number };
 } {
-  const v = configVariables;
   const rate = numeric(z.optional(z.coerce.number().check(z.positive(), z.maximum(100_000))));
   const parsed = parseSection(
     'send budgets',
-    { [v.sesPerSecond]: rate, [v.sesTenantPerSecond]: rate, [v.smsPerSecond]: rate, [v.smsTenantPerSecond]: rate },
+    { [sesPerSecondVariable]: rate, [sesTenantPerSecondVariable]: rate, [smsPerSecondVariable]: rate, [smsTenantPerSecondVariable]: rate },
     env,
   );
   const values = parsed as Record<string, number | undefined>;
@@ -531,8 +563,8 @@ export function sendBudgetsConfig(env: Env = process.env): {
     if (perSecond === undefined && tenantPerSecond === undefined) return undefined;
     return { ...(perSecond !== undefined ? { perSecond } : {}), ...(tenantPerSecond !== undefined ? { tenantPerSecond } : {}) };
   };
-  const ses = budget(v.sesPerSecond, v.sesTenantPerSecond);
-  const sms = budget(v.smsPerSecond, v.smsTenantPerSecond);
+  const ses = budget(sesPerSecondVariable, sesTenantPerSecondVariable);
+  const sms = budget(smsPerSecondVariable, smsTenantPerSecondVariable);
   return { ...(ses ? { ses } : {}), ...(sms ? { 'sns-sms': sms } : {}) };
 }
 
@@ -553,26 +585,25 @@ export interface PushConfig {
 }
 
 export function pushConfig(env: Env = process.env): PushConfig {
-  const v = configVariables;
   const arn = z.optional(z.string().check(z.regex(/^arn:[\w-]+:sns:[\w-]+:\d{12}:app\/(GCM|APNS|APNS_SANDBOX)\/[\w.-]+$/, 'must be an SNS platform application ARN')));
   const parsed = parseSection(
     'push',
     {
-      [v.vapidSecretArn]: required,
-      [v.vapidSubject]: z.string().check(z.regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https: URL')),
-      [v.snsPlatformApplicationFcm]: arn,
-      [v.snsPlatformApplicationApns]: arn,
-      [v.pushAllowHttpLoopback]: z._default(z.enum(['true', 'false']), 'false'),
+      [vapidSecretArnVariable]: required,
+      [vapidSubjectVariable]: z.string().check(z.regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https: URL')),
+      [snsPlatformApplicationFcmVariable]: arn,
+      [snsPlatformApplicationApnsVariable]: arn,
+      [pushAllowHttpLoopbackVariable]: z._default(z.enum(['true', 'false']), 'false'),
     },
     env,
   );
-  const fcm = parsed[v.snsPlatformApplicationFcm] as string | undefined;
-  const apns = parsed[v.snsPlatformApplicationApns] as string | undefined;
+  const fcm = parsed[snsPlatformApplicationFcmVariable] as string | undefined;
+  const apns = parsed[snsPlatformApplicationApnsVariable] as string | undefined;
   return {
-    vapidSecretArn: parsed[v.vapidSecretArn] as string,
-    vapidSubject: parsed[v.vapidSubject] as string,
+    vapidSecretArn: parsed[vapidSecretArnVariable] as string,
+    vapidSubject: parsed[vapidSubjectVariable] as string,
     platformApplications: { ...(fcm ? { fcm } : {}), ...(apns ? { apns } : {}) },
-    allowHttpLoopback: parsed[v.pushAllowHttpLoopback] === 'true',
+    allowHttpLoopback: parsed[pushAllowHttpLoopbackVariable] === 'true',
   };
 }
 
@@ -588,19 +619,18 @@ export interface SelfSendConfig {
 export const defaultSelfSend: SelfSendConfig = { userPerHour: 60, tenantPerHour: 1_000 };
 
 export function selfSendConfig(env: Env = process.env): SelfSendConfig {
-  const v = configVariables;
   const perHour = (fallback: number): z.ZodMiniType => integerOr(fallback, 1, 1_000_000);
   const parsed = parseSection(
     'self-service send limits',
-    { [v.selfSendUserPerHour]: perHour(defaultSelfSend.userPerHour), [v.selfSendTenantPerHour]: perHour(defaultSelfSend.tenantPerHour) },
+    { [selfSendUserPerHourVariable]: perHour(defaultSelfSend.userPerHour), [selfSendTenantPerHourVariable]: perHour(defaultSelfSend.tenantPerHour) },
     env,
   );
-  return { userPerHour: parsed[v.selfSendUserPerHour] as number, tenantPerHour: parsed[v.selfSendTenantPerHour] as number };
+  return { userPerHour: parsed[selfSendUserPerHourVariable] as number, tenantPerHour: parsed[selfSendTenantPerHourVariable] as number };
 }
 
 /** The requests one tenant may make per second through the HTTP API (then 429 with `Retry-After`); 0: no quota. */
 export function tenantRequestsPerSecond(env: Env = process.env): number {
-  const v = configVariables.tenantRequestsPerSecond;
+  const v = tenantRequestsPerSecondVariable;
   return parseSection('request quota', { [v]: integerOr(defaultTenantRequestsPerSecond, 0, 100_000) }, env)[v] as number;
 }
 
@@ -613,14 +643,13 @@ export interface TelegramConfig {
 }
 
 export function telegramConfig(env: Env = process.env): TelegramConfig {
-  const v = configVariables;
-  const parsed = parseSection('telegram', { [v.telegramTokenSecret]: required, [v.telegramApiUrl]: z.url() }, env);
-  return { tokenSecretId: parsed[v.telegramTokenSecret] as string, apiUrl: parsed[v.telegramApiUrl] as string };
+  const parsed = parseSection('telegram', { [telegramTokenSecretVariable]: required, [telegramApiUrlVariable]: z.url() }, env);
+  return { tokenSecretId: parsed[telegramTokenSecretVariable] as string, apiUrl: parsed[telegramApiUrlVariable] as string };
 }
 
 /** Which webhook URLs may be posted to: `public-https` (the default, every AWS stage) or `any` (the local stack). */
 export function webhookTargetsConfig(env: Env = process.env): 'public-https' | 'any' {
-  const v = configVariables.webhookTargets;
+  const v = webhookTargetsVariable;
   const parsed = parseSection('webhooks', { [v]: z._default(z.enum(['public-https', 'any']), 'public-https') }, env);
   return parsed[v] as 'public-https' | 'any';
 }

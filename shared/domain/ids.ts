@@ -4,7 +4,16 @@
  */
 import { encodeTime, monotonicFactory } from 'ulid';
 
-const nextUlid = monotonicFactory();
+let monotonic: ((seedTime: number) => string) | undefined;
+
+/**
+ * The next ULID for `timeMs`, monotonic within this process. The factory is made on first use,
+ * so a bundle that makes no id leaves the ulid package out (a module-level call would keep it).
+ */
+function nextUlid(timeMs: number): string {
+  monotonic ??= monotonicFactory();
+  return monotonic(timeMs);
+}
 
 /** A new notification id. */
 export function newNotificationId(now: Date): string {

@@ -5,8 +5,8 @@ import { DynamoBroadcastStore } from '../dynamo-broadcast-store.ts';
 import { documentClient, tables } from './dynamodb.ts';
 
 /** Broadcast items: content, audience, status and counts. */
-export const broadcastStore = once(() => new DynamoBroadcastStore(documentClient(), tables().broadcasts));
+export const broadcastStore = /* @__PURE__ */ once(() => new DynamoBroadcastStore(documentClient(), tables().broadcasts));
 /** One row per recipient of a broadcast, write-sharded. */
-export const broadcastRecipientStore = once(
+export const broadcastRecipientStore = /* @__PURE__ */ once(
   () => new DynamoBroadcastRecipientStore(documentClient(), tables().broadcastRecipients, { retentionDays: broadcastConfig().retentionDays }),
 );

@@ -6,6 +6,6 @@ import { sdkClientOptions } from '../sdk-clients.ts';
 import { withoutSdkLogger } from '../sdk-logger.ts';
 
 /** Posts frames to the stage's connections, and drops them. */
-export const socketPoster = once(
+export const socketPoster = /* @__PURE__ */ once(
   () => new ApiGatewaySocketPoster(withoutSdkLogger(new ApiGatewayManagementApiClient({ ...sdkClientOptions(), endpoint: websocketCallbackUrl() }))),
 );

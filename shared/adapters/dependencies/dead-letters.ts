@@ -4,4 +4,4 @@ import { SqsDeadLetterQueues } from '../sqs-dead-letter-queues.ts';
 import { sqsClient } from './sqs.ts';
 
 /** Every dead-letter queue with its redrive destination. */
-export const deadLetterQueues = once(() => new SqsDeadLetterQueues(sqsClient(), deadLetterQueuesConfig()));
+export const deadLetterQueues = /* @__PURE__ */ once(() => new SqsDeadLetterQueues(sqsClient(), deadLetterQueuesConfig()));

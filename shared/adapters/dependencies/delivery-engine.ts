@@ -63,7 +63,7 @@ export async function loadSendBudgets(): Promise<void> {
   budgets ??= await (resolving ??= resolveBudgets());
 }
 
-const deliveryStore = once(
+const deliveryStore = /* @__PURE__ */ once(
   () =>
     new DynamoDeliveryStore(documentClient(), tables, {
       sentRetentionDays: deliveryConfig().sentRetentionDays,
@@ -71,7 +71,7 @@ const deliveryStore = once(
       budgets: new SendBudgets(() => budgets ?? {}),
     }),
 );
-const channels = once(
+const channels = /* @__PURE__ */ once(
   (): ChannelRegistry =>
     createChannels({
       mailer: mailer(),
@@ -90,7 +90,7 @@ const channels = once(
 );
 
 /** Everything the engine runs on. */
-export const engineDeps = once(
+export const engineDeps = /* @__PURE__ */ once(
   (): EngineDeps => ({
     store: deliveryStore(),
     channels: channels(),

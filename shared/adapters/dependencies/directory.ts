@@ -5,9 +5,9 @@ import { DynamoTenantSettingsStore } from '../dynamo-tenant-settings-store.ts';
 import { documentClient, tables } from './dynamodb.ts';
 
 /** Recipients, with their memberships moved in the same transactions. */
-export const recipientStore = once(
+export const recipientStore = /* @__PURE__ */ once(
   () => new DynamoRecipientStore(documentClient(), tables().recipients, () => tables().memberships),
 );
 
 /** The tenants' settings of time, one item each in the recipients table. */
-export const tenantSettingsStore = once(() => new DynamoTenantSettingsStore(documentClient(), () => tables().recipients));
+export const tenantSettingsStore = /* @__PURE__ */ once(() => new DynamoTenantSettingsStore(documentClient(), () => tables().recipients));

@@ -12,12 +12,12 @@ import { withoutSdkLogger } from '../sdk-logger.ts';
  * The low-level client, for adapters that speak DynamoDB's own attribute values; a plain write
  * that meets an ongoing transaction (`TransactionConflictException`) is retried (sdk-clients.ts).
  */
-export const dynamoClient = once(() => withoutSdkLogger(new DynamoDBClient(sdkClientOptions())));
+export const dynamoClient = /* @__PURE__ */ once(() => withoutSdkLogger(new DynamoDBClient(sdkClientOptions())));
 
 /** The document client every store uses: plain JavaScript values, `undefined` attributes dropped. */
-export const documentClient = once(() =>
+export const documentClient = /* @__PURE__ */ once(() =>
   DynamoDBDocumentClient.from(dynamoClient(), { marshallOptions: { removeUndefinedValues: true } }),
 );
 
 /** The tables this function was granted, by logical name: each name read and checked on first use. */
-export const tables = once(() => tableNames());
+export const tables = /* @__PURE__ */ once(() => tableNames());

@@ -10,4 +10,4 @@ import { sdkClientOptions } from '../sdk-clients.ts';
 import { withoutSdkLogger } from '../sdk-logger.ts';
 
 /** The account's sandbox status and quota (SES API v2 `GetAccount`). */
-export const emailAccount = once(() => new SesAccount(withoutSdkLogger(new SESv2Client(sdkClientOptions()))));
+export const emailAccount = /* @__PURE__ */ once(() => new SesAccount(withoutSdkLogger(new SESv2Client(sdkClientOptions()))));

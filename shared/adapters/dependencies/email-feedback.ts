@@ -4,4 +4,4 @@ import { SqsRequeue } from '../sqs-requeue.ts';
 import { sqsClient } from './sqs.ts';
 
 /** The `ses-feedback` queue as its consumer puts a report back (the backoff after a failure). */
-export const sesFeedbackRequeue = once(() => new SqsRequeue(sqsClient(), sesFeedbackQueueConfig().url));
+export const sesFeedbackRequeue = /* @__PURE__ */ once(() => new SqsRequeue(sqsClient(), sesFeedbackQueueConfig().url));

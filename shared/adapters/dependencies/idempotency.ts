@@ -11,7 +11,7 @@ import { tables } from './dynamodb.ts';
  * key would stay "in progress" and a later retry could do the work twice. So its client retries
  * far harder than the SDK's default (10 attempts: at a 20 % fault rate, a 1-in-10-million miss).
  */
-const idempotencyClient = once(() => withoutSdkLogger(new DynamoDBClient(sdkClientOptions({ maxAttempts: 10 }))));
+const idempotencyClient = /* @__PURE__ */ once(() => withoutSdkLogger(new DynamoDBClient(sdkClientOptions({ maxAttempts: 10 }))));
 
 /** The idempotency table's store. */
-export const idempotencyStore = once(() => new PowertoolsIdempotencyStore(idempotencyClient(), tables().idempotency));
+export const idempotencyStore = /* @__PURE__ */ once(() => new PowertoolsIdempotencyStore(idempotencyClient(), tables().idempotency));

@@ -5,6 +5,6 @@ import { DynamoLiveStateStore } from '../dynamo-live-state-store.ts';
 import { documentClient, tables } from './dynamodb.ts';
 
 /** Inbox items and the unread count. */
-export const inboxStore = once(() => new DynamoInboxStore(documentClient(), tables().inbox, () => tables().recipients));
+export const inboxStore = /* @__PURE__ */ once(() => new DynamoInboxStore(documentClient(), tables().inbox, () => tables().recipients));
 /** A user's connections and unread count, read together. */
-export const liveStateStore = once(() => new DynamoLiveStateStore(documentClient(), tables().inbox));
+export const liveStateStore = /* @__PURE__ */ once(() => new DynamoLiveStateStore(documentClient(), tables().inbox));

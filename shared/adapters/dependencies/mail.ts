@@ -13,11 +13,11 @@ import { sendTelegramCode, sendWebhookCode } from './telegram-webhooks.ts';
 // An email must not go twice: the SDK retries only what SES refused, never a timed-out send.
 const newSesClient = (): SESClient => withoutSdkLogger(new SESClient({ requestHandler: sdkRequestHandler(), retryStrategy: new AnsweredErrorsRetryStrategy() }));
 /** The client for SES's account questions (`GetSendQuota`); sends go through the mailer's own. */
-export const sesClient = once(newSesClient);
+export const sesClient = /* @__PURE__ */ once(newSesClient);
 // The mailer makes its own client, and a new one whenever a send threw before leaving (ses-mailer.ts).
-export const mailer = once(() => new SesMailer(newSesClient, deliveryConfig().emailFrom, emailConfigurationSet()));
+export const mailer = /* @__PURE__ */ once(() => new SesMailer(newSesClient, deliveryConfig().emailFrom, emailConfigurationSet()));
 /** Verification codes go out in Herald's own words: by this mailer, by SMS for a phone number, by the Telegram bot, or in a signed webhook. */
-export const verificationCodes = once(
+export const verificationCodes = /* @__PURE__ */ once(
   (): VerificationCodeSender => ({
     async send(channel, address, code, who) {
       if (channel === 'sms') {

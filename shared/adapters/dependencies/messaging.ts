@@ -20,17 +20,17 @@ import { documentClient, tables } from './dynamodb.ts';
 
 // A text or a push must not go twice: the SDK retries only what SNS refused, never a timed-out publish.
 const newSnsClient = (): SNSClient => withoutSdkLogger(new SNSClient({ requestHandler: sdkRequestHandler(), retryStrategy: new AnsweredErrorsRetryStrategy() }));
-const secretsClient = once(() => withoutSdkLogger(new SecretsManagerClient(sdkClientOptions())));
+const secretsClient = /* @__PURE__ */ once(() => withoutSdkLogger(new SecretsManagerClient(sdkClientOptions())));
 
 /** SMS through SNS. */
-export const smsSender = once(() => new SnsSmsSender(newSnsClient));
+export const smsSender = /* @__PURE__ */ once(() => new SnsSmsSender(newSnsClient));
 /** Mobile push through SNS platform endpoints. */
-export const mobilePush = once(() => new SnsMobilePush(newSnsClient, () => pushConfig().platformApplications));
+export const mobilePush = /* @__PURE__ */ once(() => new SnsMobilePush(newSnsClient, () => pushConfig().platformApplications));
 /** The stage's VAPID key pair, read once per cold start. */
-export const vapidKeys = once((): (() => Promise<VapidKeys>) => secretsManagerVapidKeys(secretsClient, pushConfig().vapidSecretArn));
+export const vapidKeys = /* @__PURE__ */ once((): (() => Promise<VapidKeys>) => secretsManagerVapidKeys(secretsClient, pushConfig().vapidSecretArn));
 /** The users' push targets, on their live items in the inbox table. */
-export const pushTargetStore = once(() => new DynamoPushTargetStore(documentClient(), tables().inbox));
+export const pushTargetStore = /* @__PURE__ */ once(() => new DynamoPushTargetStore(documentClient(), tables().inbox));
 /** Forgets the targets a push service called gone. */
-export const pushTargetCleaner = once(
+export const pushTargetCleaner = /* @__PURE__ */ once(
   (): PushTargetCleaner => ({ forget: (tenantId, recipientId, gone) => pushTargetStore().forget(tenantId, recipientId, [...gone.subscriptionIds, ...gone.deviceIds]) }),
 );

@@ -4,4 +4,4 @@ import { DynamoMetricsStore } from '../dynamo-metrics-store.ts';
 import { documentClient, tables } from './dynamodb.ts';
 
 /** The metrics table's store. */
-export const metricsStore = once(() => new DynamoMetricsStore(documentClient(), tables().metrics));
+export const metricsStore = /* @__PURE__ */ once(() => new DynamoMetricsStore(documentClient(), tables().metrics));

@@ -17,19 +17,19 @@ import { sqsClient } from './sqs.ts';
  * Puts created (and rescheduled) notifications on their way: one schedule per instant and batch,
  * each in a fire second with room under the Scheduler's quota (the rate-limits table counts them).
  */
-export const deliveryScheduler = once(() => {
+export const deliveryScheduler = /* @__PURE__ */ once(() => {
   const config = schedulerConfig();
   const slots = new DynamoFireSlots(documentClient(), () => tables().rateLimits, config.firesPerSecond);
   return new EventBridgeDeliveryScheduler(schedulerClient(), sqsClient(), config, deliveryQueueConfig().url, undefined, slots);
 });
 /** The delivery queue and its dead-letter queue, as the consumer uses them. */
-export const deliveryQueue = once(
+export const deliveryQueue = /* @__PURE__ */ once(
   () => new SqsDeliveryQueue(sqsClient(), deliveryQueueConfig().url, once(() => deliveryDeadLetterQueueUrl())),
 );
 /** What the stuck-retry sweep sends back onto the delivery queue. */
-export const deliveryEnqueuer = once(() => new SqsDeliveryEnqueuer(sqsClient(), deliveryQueueConfig().url));
+export const deliveryEnqueuer = /* @__PURE__ */ once(() => new SqsDeliveryEnqueuer(sqsClient(), deliveryQueueConfig().url));
 /** The delivery queue as its consumer puts messages back: delayed, or scheduled beyond 15 minutes. */
-export const deliveryRequeue = once(
+export const deliveryRequeue = /* @__PURE__ */ once(
   () =>
     new SqsRequeue(
       sqsClient(),

@@ -6,8 +6,8 @@ import { DynamoNotificationSweeps } from '../dynamo-notification-sweeps.ts';
 import { documentClient, tables } from './dynamodb.ts';
 
 // Its transitions are counted in the tenants' metrics from the table's stream (functions/metrics).
-export const notificationStore = once(() => new DynamoNotificationStore(documentClient(), tables().notifications));
+export const notificationStore = /* @__PURE__ */ once(() => new DynamoNotificationStore(documentClient(), tables().notifications));
 /** The API's listings of notifications (by recipient, creator, tenant). */
-export const notificationListing = once(() => new DynamoNotificationListing(documentClient(), tables().notifications));
+export const notificationListing = /* @__PURE__ */ once(() => new DynamoNotificationListing(documentClient(), tables().notifications));
 /** What the stuck-retry and cleanup sweeps page through. */
-export const notificationSweeps = once(() => new DynamoNotificationSweeps(documentClient(), tables().notifications));
+export const notificationSweeps = /* @__PURE__ */ once(() => new DynamoNotificationSweeps(documentClient(), tables().notifications));

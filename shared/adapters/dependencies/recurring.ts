@@ -6,6 +6,6 @@ import { documentClient, tables } from './dynamodb.ts';
 import { schedulerClient } from './scheduler.ts';
 
 /** Definitions and occurrence markers. */
-export const recurringStore = once(() => new DynamoRecurringStore(documentClient(), () => tables().recurring));
+export const recurringStore = /* @__PURE__ */ once(() => new DynamoRecurringStore(documentClient(), () => tables().recurring));
 /** One recurring schedule per definition, firing into the fan-out queue (the broadcast scheduler's target). */
-export const recurringScheduler = once(() => new EventBridgeRecurringScheduler(schedulerClient(), () => broadcastSchedulerConfig()));
+export const recurringScheduler = /* @__PURE__ */ once(() => new EventBridgeRecurringScheduler(schedulerClient(), () => broadcastSchedulerConfig()));

@@ -5,4 +5,4 @@ import { sdkClientOptions } from '../sdk-clients.ts';
 import { withoutSdkLogger } from '../sdk-logger.ts';
 
 /** One client for every schedule a function creates or deletes. */
-export const schedulerClient = once(() => withoutSdkLogger(new SchedulerClient(sdkClientOptions())));
+export const schedulerClient = /* @__PURE__ */ once(() => withoutSdkLogger(new SchedulerClient(sdkClientOptions())));

@@ -4,4 +4,4 @@ import { DynamoSelfSendLimits } from '../dynamo-self-send-limits.ts';
 import { documentClient, tables } from './dynamodb.ts';
 
 /** The self-send limits, counted in the `rate-limits` table beside the providers' send budgets. */
-export const selfSendLimits = once(() => new DynamoSelfSendLimits(documentClient(), () => tables().rateLimits, selfSendConfig()));
+export const selfSendLimits = /* @__PURE__ */ once(() => new DynamoSelfSendLimits(documentClient(), () => tables().rateLimits, selfSendConfig()));

@@ -8,4 +8,4 @@ import { withoutSdkLogger } from '../sdk-logger.ts';
  * Queue URLs name their own host; send to the configured endpoint instead, which is the regional
  * one on AWS and `AWS_ENDPOINT_URL_SQS` where that is set.
  */
-export const sqsClient = once(() => withoutSdkLogger(new SQSClient({ ...sdkClientOptions(), useQueueUrlAsEndpoint: false })));
+export const sqsClient = /* @__PURE__ */ once(() => withoutSdkLogger(new SQSClient({ ...sdkClientOptions(), useQueueUrlAsEndpoint: false })));

@@ -20,26 +20,26 @@ import type { WebhookSender } from '../webhook-sender.ts';
 import { systemClock } from './clock.ts';
 import { documentClient, tables } from './dynamodb.ts';
 
-const secretsManager = once(() => withoutSdkLogger(new SecretsManagerClient(sdkClientOptions())));
+const secretsManager = /* @__PURE__ */ once(() => withoutSdkLogger(new SecretsManagerClient(sdkClientOptions())));
 
 /** Herald's bot, its token cached for 5 minutes (and read again at once after a 401). */
-export const telegramBot = once((): TelegramBot => {
+export const telegramBot = /* @__PURE__ */ once((): TelegramBot => {
   const { tokenSecretId, apiUrl } = telegramConfig();
   const token = cachedSecret(secretsManager, tokenSecretId);
   return telegramBotApi({ apiUrl, token: () => token.value(), forgetToken: () => token.forget() });
 });
 
 /** Posts webhooks, guarded as the deployment says (HERALD_WEBHOOK_TARGETS). */
-export const webhookSender = once((): WebhookSender => httpWebhookSender(webhookTargetsConfig()));
+export const webhookSender = /* @__PURE__ */ once((): WebhookSender => httpWebhookSender(webhookTargetsConfig()));
 
 /** The tenants' webhook secrets, in the recipients table. */
-export const webhookSecretDeps = once((): WebhookSecretDeps => ({ secrets: new DynamoWebhookSecretStore(documentClient(), tables().recipients), clock: systemClock }));
+export const webhookSecretDeps = /* @__PURE__ */ once((): WebhookSecretDeps => ({ secrets: new DynamoWebhookSecretStore(documentClient(), tables().recipients), clock: systemClock }));
 
 /**
  * The signing secrets of a tenant, read at each send (one consistent read of a small item): a
  * receiver that switched to a rotated secret verifies the very next webhook.
  */
-export const signingSecrets = once(() => (tenantId: string): Promise<readonly string[]> => currentSigningSecrets(webhookSecretDeps(), tenantId));
+export const signingSecrets = /* @__PURE__ */ once(() => (tenantId: string): Promise<readonly string[]> => currentSigningSecrets(webhookSecretDeps(), tenantId));
 
 /** Sends a verification code by the bot to a Telegram chat. */
 export async function sendTelegramCode(chatId: string, code: string): Promise<void> {

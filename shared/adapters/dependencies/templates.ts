@@ -4,4 +4,4 @@ import { DynamoTemplateStore } from '../dynamo-template-store.ts';
 import { documentClient, tables } from './dynamodb.ts';
 
 /** The template store: the API writes it, the delivering functions read it. */
-export const templateStore = once(() => new DynamoTemplateStore(documentClient(), tables().templates));
+export const templateStore = /* @__PURE__ */ once(() => new DynamoTemplateStore(documentClient(), tables().templates));

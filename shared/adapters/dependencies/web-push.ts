@@ -10,4 +10,4 @@ import { vapidKeys } from './messaging.ts';
 
 /** Web Push, signed with the stage's VAPID keys. */
 // The push settings are read on the first push: a function told none fails only if it pushes.
-export const webPushSender = once((): WebPushSender => new LibraryWebPushSender(() => vapidKeys()(), () => pushConfig().vapidSubject, () => pushConfig().allowHttpLoopback));
+export const webPushSender = /* @__PURE__ */ once((): WebPushSender => new LibraryWebPushSender(() => vapidKeys()(), () => pushConfig().vapidSubject, () => pushConfig().allowHttpLoopback));
