@@ -11,9 +11,10 @@ export class EndpointCache {
   /** Insertion order is recency: the first key is the least recently used. */
   #entries = new Map();
 
-  /** @param {number} capacity the keys kept at most */
+  /** @param {number} capacity the keys kept at most: a positive integer */
   constructor(capacity) {
-    if (typeof capacity !== 'number' || capacity <= 0) throw new Error('EndpointCache: capacity should be a positive number.');
+    // The package's LRU cache refuses these too (a typed array of that length cannot be made).
+    if (!Number.isInteger(capacity) || capacity <= 0) throw new Error('EndpointCache: capacity should be a positive number.');
     this.#capacity = capacity;
   }
 

@@ -10,8 +10,9 @@
  *
  * Installed over dynalite's `updateIndexes` (its actions call it through the module's exports), so
  * every write operation, each action of a transaction and the TTL reaper's deletes follow it, and
- * the write counter (`write-counter.ts`) counts what AWS would. The entries that are skipped are
- * equal to the ones stored, so what a read finds is unchanged.
+ * the write counter (`write-counter.ts`) counts what AWS would. An entry is left out only when the
+ * one stored is equal to it (read back to make sure), so what a read finds is unchanged, even
+ * after a write that failed part-way.
  */
 import type { AttributeMap, AttributeValue, Callback, DynaliteStore, SubDb } from './dynalite.ts';
 
@@ -81,7 +82,8 @@ function sameEntry(index: IndexDescription, table: IndexedTable, before: Attribu
 
 /**
  * Replaces `db.updateIndexes` with one that leaves out the puts of entries the write did not
- * change. Deletes go first, then puts, as in dynalite.
+ * change: the item stays in the index under the same key, what the index projects is equal, and
+ * the entry stored is equal to the one it would put. Deletes go first, then puts, as in dynalite.
  */
 export function installIndexWriteRule(db: IndexWriting): void {
   db.updateIndexes = (store, table, existingItem, item, callback) => {
@@ -108,7 +110,20 @@ export function installIndexWriteRule(db: IndexWriting): void {
           !moved.has(action.index) &&
           index.KeySchema.every((key) => existingItem[key.AttributeName] != null) &&
           sameEntry(index, table, existingItem, item);
-        if (!unchanged) puts.push((done) => indexDb(action.index).put(action.key, action.item, done));
+        const put: IndexWrite = (done) => indexDb(action.index).put(action.key, action.item, done);
+        if (!unchanged) {
+          puts.push(put);
+          continue;
+        }
+        // Left out only when the stored entry already is what would be written: a write that
+        // failed part-way (one index written, the next refused, the table not) can have left the
+        // entry out of step with the item, and this write then puts it right.
+        puts.push((done) =>
+          indexDb(action.index).get(action.key, (error, stored) => {
+            if (!error && sameAttributeValue(stored, action.item)) done();
+            else put(done);
+          }),
+        );
       }
     }
     runAll(deletes, (error) => {

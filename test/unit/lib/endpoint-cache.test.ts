@@ -68,8 +68,8 @@ describe('the bundles’ EndpointCache', () => {
     expect(actual[0]).toEqual([true, false, true, true]);
   });
 
-  it('refuses a capacity that is not a positive number, as the package does', () => {
-    for (const capacity of [0, -1]) {
+  it('refuses a capacity that is not a positive integer, as the package does', () => {
+    for (const capacity of [0, -1, 1.5, Number.NaN]) {
       expect(() => new PackageCache(capacity)).toThrow();
       expect(() => new BundledCache(capacity)).toThrow();
     }
