@@ -10,12 +10,15 @@
  * range (a key condition).
  *
  * The three indexes hold keys only (`KEYS_ONLY`): the claim and the commit of a notification then
- * write none of them, 6 index writes fewer per notification. So each query page of keys is
- * followed by a BatchGetItem of its items (strongly consistent: the status listed is the current
- * one, not the index's), and status, type and creator are tested on the items read. As with a
- * FilterExpression, a page may then hold fewer than `limit` items (even none) and still have a
- * next page; each shard reads at most `maxRoundsPerShard` query pages per request. An item the
- * index still lists but the table no longer holds (deleted in between) is left out.
+ * write none of them, 6 index writes fewer per notification. The items are read from the table
+ * with BatchGetItem (strongly consistent: the status listed is the current one, not the index's):
+ * - unfiltered, the shards' keys are merged first and only the page's items are read, in one call;
+ * - filtered (status, type, creator), each query page of keys is followed by a read of its items,
+ *   which are tested against the filters. As with a FilterExpression, a page may then hold fewer
+ *   than `limit` items (even none) and still have a next page; each shard reads at most
+ *   `maxRoundsPerShard` query pages per request.
+ * An item the index still lists but the table no longer holds (deleted in between) is left out,
+ * so a page may be short by it.
  *
  * The position between pages is one id: every item older than it is yet to be listed. A shard
  * that stopped reading early (its last evaluated key) bounds what the page may return, so no item
@@ -34,18 +37,18 @@ import { creatorListingKey, notificationFromItem, recipientListingKey, tenantLis
 const lowestId = 'ntf_';
 const highestId = 'ntf_~';
 
-/** What one shard gave: its matching items, newest first, and where it stopped if not at its end. */
-export interface ShardRead {
-  readonly items: readonly Notification[];
+/** What one shard gave: its matching entries (items, or listed keys), newest first, and where it stopped if not at its end. */
+export interface ShardRead<T extends { readonly id: string } = Notification> {
+  readonly items: readonly T[];
   readonly lastEvaluatedId?: string;
 }
 
 /**
- * Merges shard reads into one page, newest first. Items below the highest point where a shard
- * stopped are held back (another shard may have unread items above them): the next page starts
+ * Merges shard reads into one page, newest first. Entries below the highest point where a shard
+ * stopped are held back (another shard may have unread ones above them): the next page starts
  * there instead.
  */
-export function mergeNewestFirst(reads: readonly ShardRead[], limit: number): NotificationListPage {
+export function mergeNewestFirst<T extends { readonly id: string }>(reads: readonly ShardRead<T>[], limit: number): { readonly items: T[]; readonly olderThan?: string } {
   const stops = reads.flatMap((read) => (read.lastEvaluatedId === undefined ? [] : [read.lastEvaluatedId]));
   const frontier = stops.length > 0 ? stops.reduce((a, b) => (a > b ? a : b)) : undefined;
   const candidates = reads
@@ -57,6 +60,12 @@ export function mergeNewestFirst(reads: readonly ShardRead[], limit: number): No
   if (candidates.length > limit && last) return { items, olderThan: last.id };
   if (frontier !== undefined) return { items, olderThan: items.length === limit && last ? last.id : frontier };
   return { items };
+}
+
+/** A notification the index listed: its id and its item's table key. */
+interface ListedKey {
+  readonly id: string;
+  readonly pk: unknown;
 }
 
 interface ListingTarget {
@@ -136,19 +145,38 @@ export class DynamoNotificationListing implements NotificationListing {
 
     const target = targetOf(query);
     const filter = matchesFilters(query);
+    const range = { low, high, query };
+    if (!filter) {
+      // Unfiltered, the page is known from the keys alone: the shards' keys are merged first and
+      // only the page's items are read, in one BatchGetItem.
+      const reads = await Promise.all(target.partitions.map((partition) => this.readShard(target, partition, range, async (keys) => keys)));
+      const page = mergeNewestFirst(reads, query.limit);
+      const items = (await this.itemsOf(page.items)).map(notificationFromItem);
+      return { items, ...(page.olderThan !== undefined ? { olderThan: page.olderThan } : {}) };
+    }
     const reads = await Promise.all(
-      target.partitions.map((partition) => this.readShard(target, partition, { low, high, filter, query })),
+      target.partitions.map((partition) =>
+        this.readShard(target, partition, range, async (keys) => (await this.itemsOf(keys)).map(notificationFromItem).filter(filter), this.filteredReadSize),
+      ),
     );
     return mergeNewestFirst(reads, query.limit);
   }
 
-  private async readShard(
+  /**
+   * Reads one shard's keys newest first, page by page, turning each page of keys into entries
+   * with `take` (the keys themselves, or their items that pass the filters), until `limit`
+   * entries or `maxRoundsPerShard` pages. Each page asks for `readSize` keys, or, when unset, one
+   * more than the entries still missing (the previous page's last id may be among them).
+   */
+  private async readShard<T extends { readonly id: string }>(
     target: ListingTarget,
     partition: string,
-    range: { low: string; high: string; filter: ((n: Notification) => boolean) | undefined; query: NotificationListQuery },
-  ): Promise<ShardRead> {
-    const { low, high, filter, query } = range;
-    const items: Notification[] = [];
+    range: { low: string; high: string; query: NotificationListQuery },
+    take: (keys: readonly ListedKey[]) => Promise<readonly T[]>,
+    readSize?: number,
+  ): Promise<ShardRead<T>> {
+    const { low, high, query } = range;
+    const entries: T[] = [];
     let startKey: Record<string, unknown> | undefined;
     let rounds = 0;
     do {
@@ -160,24 +188,20 @@ export class DynamoNotificationListing implements NotificationListing {
           ExpressionAttributeNames: { '#partition': target.keyAttribute },
           ExpressionAttributeValues: { ':partition': partition, ':low': low, ':high': high },
           ScanIndexForward: false,
-          // One more than needed: the previous page's last item may be among them.
-          Limit: filter ? this.filteredReadSize : query.limit - items.length + 1,
+          Limit: readSize ?? query.limit - entries.length + 1,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      const keys = (page.Items ?? []).filter((key) => key.id !== query.olderThan);
-      for (const item of await this.itemsOf(keys)) {
-        const notification = notificationFromItem(item);
-        if (!filter || filter(notification)) items.push(notification);
-      }
+      const keys = (page.Items ?? []).filter((key) => key.id !== query.olderThan).map((key) => ({ id: String(key.id), pk: key.pk }));
+      entries.push(...(await take(keys)));
       startKey = page.LastEvaluatedKey;
       rounds++;
-    } while (startKey && items.length < query.limit && rounds < this.maxRoundsPerShard);
-    return { items, ...(startKey ? { lastEvaluatedId: String(startKey.id) } : {}) };
+    } while (startKey && entries.length < query.limit && rounds < this.maxRoundsPerShard);
+    return { items: entries, ...(startKey ? { lastEvaluatedId: String(startKey.id) } : {}) };
   }
 
   /** The items of the listed keys, in the keys' order; those the table no longer holds are left out. */
-  private async itemsOf(keys: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+  private async itemsOf(keys: readonly ListedKey[]): Promise<Record<string, unknown>[]> {
     if (keys.length === 0) return [];
     const found = new Map((await batchGet(this.db, this.tableName, keys.map((key) => ({ pk: key.pk })))).map((item) => [item.pk, item]));
     return keys.flatMap((key) => {
