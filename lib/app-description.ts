@@ -24,16 +24,25 @@ export interface IndexDescription {
    * alone, but any change to the item writes the index again. `KEYS_ONLY`: the table's and the
    * index's keys, so a reader fetches the items it lists (BatchGetItem), and a write that keeps
    * the index's keys writes nothing to it (DynamoDB writes an index only when a key or projected
-   * attribute changes). DynamoDB cannot change an existing index's projection: see
-   * docs/deploying.md, "Upgrading".
+   * attribute changes). `INCLUDE`: the keys and `projectedAttributes`, which a query can filter on;
+   * attributes that never change once written cost no index write either. DynamoDB cannot change
+   * an existing index's projection: see docs/deploying.md, "Upgrading".
    * @default 'ALL'
    */
-  readonly projection?: 'ALL' | 'KEYS_ONLY';
+  readonly projection?: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
+  /** With `INCLUDE`: the attributes besides the keys the index holds. */
+  readonly projectedAttributes?: readonly string[];
 }
 
-/** The index's projection type, as CreateTable's `Projection.ProjectionType` names it. */
-export function projectionOf(index: IndexDescription): 'ALL' | 'KEYS_ONLY' {
-  return index.projection ?? 'ALL';
+/**
+ * The index's `Projection`, as CreateTable takes it: `{ ProjectionType, NonKeyAttributes }`.
+ * Throws when `INCLUDE` names no attributes, or another projection names some.
+ */
+export function projectionOf(index: IndexDescription): { ProjectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] } {
+  const type = index.projection ?? 'ALL';
+  const attributes = index.projectedAttributes ?? [];
+  if ((type === 'INCLUDE') !== attributes.length > 0) throw new Error(`Index ${index.name}: projectedAttributes go with INCLUDE, and INCLUDE needs them`);
+  return type === 'INCLUDE' ? { ProjectionType: type, NonKeyAttributes: [...attributes] } : { ProjectionType: type };
 }
 
 export interface TableDescription {
@@ -260,6 +269,9 @@ export function queueArnVariable(name: QueueName): string {
   return `HERALD_QUEUE_${upperSnake(name)}_ARN`;
 }
 
+/** What the notification listing indexes hold besides the keys: the filters set at creation. */
+const listingAttributes = ['type', 'createdBy'];
+
 export const tables: readonly TableDescription[] = [
   {
     name: 'notifications',
@@ -269,23 +281,27 @@ export const tables: readonly TableDescription[] = [
         name: 'byRecipient',
         partitionKey: { name: 'recipientKey', type: 'S' },
         sortKey: { name: 'id', type: 'S' },
-        // Keys only, like the other two listing indexes: the claim and the commit change the
-        // notification but not its listing keys, so they write no listing entry.
-        projection: 'KEYS_ONLY',
+        // Like the other two listing indexes: the keys, and the two attributes a listing filters on
+        // that never change once written. The claim and the commit change the notification but
+        // nothing this index holds, so they write no listing entry (the status is read from the items).
+        projection: 'INCLUDE',
+        projectedAttributes: listingAttributes,
       },
       {
         // `creatorKey` = tenant#sub#shard: what a sender lists (ids sort by creation time).
         name: 'byCreator',
         partitionKey: { name: 'creatorKey', type: 'S' },
         sortKey: { name: 'id', type: 'S' },
-        projection: 'KEYS_ONLY',
+        projection: 'INCLUDE',
+        projectedAttributes: listingAttributes,
       },
       {
         // `tenantKey` = tenant#shard: what an admin lists, the whole tenant newest first.
         name: 'byTenant',
         partitionKey: { name: 'tenantKey', type: 'S' },
         sortKey: { name: 'id', type: 'S' },
-        projection: 'KEYS_ONLY',
+        projection: 'INCLUDE',
+        projectedAttributes: listingAttributes,
       },
       {
         // Sparse: only pending and sending notifications carry `dueShard`/`dueAt`.

@@ -195,7 +195,7 @@ export function createTableInput(table: TableDescription): CreateTableCommandInp
           GlobalSecondaryIndexes: table.indexes.map((index) => ({
             IndexName: index.name,
             KeySchema: keySchema(index.partitionKey, index.sortKey),
-            Projection: { ProjectionType: projectionOf(index) },
+            Projection: projectionOf(index),
           })),
         }
       : {}),

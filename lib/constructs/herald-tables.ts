@@ -59,11 +59,13 @@ export class HeraldTables extends Construct {
         deletionProtection: props.deletionProtection ?? false,
       });
       for (const index of description.indexes) {
+        const projection = projectionOf(index);
         table.addGlobalSecondaryIndex({
           indexName: index.name,
           partitionKey: toAttribute(index.partitionKey),
           sortKey: index.sortKey ? toAttribute(index.sortKey) : undefined,
-          projectionType: ProjectionType[projectionOf(index)],
+          projectionType: ProjectionType[projection.ProjectionType],
+          nonKeyAttributes: projection.NonKeyAttributes,
         });
       }
       byName.set(description.name, { description, table });

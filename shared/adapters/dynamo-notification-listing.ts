@@ -9,16 +9,18 @@
  * Ids sort by creation time, so the sort key serves both "newest first" and the `from`/`to`
  * range (a key condition).
  *
- * The three indexes hold keys only (`KEYS_ONLY`): the claim and the commit of a notification then
- * write none of them, 6 index writes fewer per notification. The items are read from the table
- * with BatchGetItem (strongly consistent: the status listed is the current one, not the index's):
- * - unfiltered, the shards' keys are merged first and only the page's items are read, in one call;
- * - filtered (status, type, creator), each query page of keys is followed by a read of its items,
- *   which are tested against the filters. As with a FilterExpression, a page may then hold fewer
- *   than `limit` items (even none) and still have a next page; each shard reads at most
- *   `maxRoundsPerShard` query pages per request.
- * An item the index still lists but the table no longer holds (deleted in between) is left out,
- * so a page may be short by it.
+ * The three indexes hold the keys and the two filters set at creation, `type` and `createdBy`
+ * (`INCLUDE`): the claim and the commit of a notification change none of it, so they write none of
+ * them, 6 index writes fewer per notification. Those two filters are FilterExpressions on the
+ * index query, applied after `Limit`. The items are read from the table with BatchGetItem
+ * (strongly consistent: the status listed is the current one, not the index's):
+ * - without a status filter, the shards' keys are merged first and only the page's items are
+ *   read, in one call;
+ * - with one, each query page of keys is followed by a read of its items, which are tested.
+ * With any filter a page may hold fewer than `limit` items (even none) and still have a next
+ * page; each shard reads at most `maxRoundsPerShard` query pages per request. An item the index
+ * still lists but the table no longer holds (deleted in between) is left out, so a page may be
+ * short by it.
  *
  * The position between pages is one id: every item older than it is yet to be listed. A shard
  * that stopped reading early (its last evaluated key) bounds what the page may return, so no item
@@ -100,14 +102,31 @@ function targetOf(query: NotificationListQuery): ListingTarget {
   }
 }
 
-/** Whether a notification passes the query's filters (status, type, and a recipient's listing by creator). */
-function matchesFilters(query: NotificationListQuery): ((n: Notification) => boolean) | undefined {
-  const createdBy = query.scope.kind === 'recipient' ? query.scope.createdBy : undefined;
-  if (query.status === undefined && query.type === undefined && createdBy === undefined) return undefined;
-  return (n) =>
-    (query.status === undefined || n.status === query.status) &&
-    (query.type === undefined || n.type === query.type) &&
-    (createdBy === undefined || n.createdBy === createdBy);
+/** A FilterExpression of the query's filters the index holds (type, creator), if any. */
+interface IndexFilter {
+  readonly expression: string;
+  readonly names: Record<string, string>;
+  readonly values: Record<string, unknown>;
+}
+
+/**
+ * The type and creator filters, which the listing indexes project (set at creation, never
+ * changed): a FilterExpression on the index query, as DynamoDB applies after `Limit`.
+ */
+function indexFilterOf(query: NotificationListQuery): IndexFilter | undefined {
+  const conditions: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  if (query.type !== undefined) {
+    conditions.push('#type = :type');
+    names['#type'] = 'type';
+    values[':type'] = query.type;
+  }
+  if (query.scope.kind === 'recipient' && query.scope.createdBy !== undefined) {
+    conditions.push('createdBy = :createdBy');
+    values[':createdBy'] = query.scope.createdBy;
+  }
+  return conditions.length > 0 ? { expression: conditions.join(' AND '), names, values } : undefined;
 }
 
 export interface DynamoNotificationListingOptions {
@@ -117,7 +136,8 @@ export interface DynamoNotificationListingOptions {
    */
   readonly maxRoundsPerShard?: number;
   /**
-   * Keys a filtered listing reads per round, whose items it then reads and filters.
+   * Index entries a filtered listing evaluates per round (DynamoDB applies `Limit` before the
+   * FilterExpression; with a status filter, the items of the keys are then read and tested).
    * @default 200
    */
   readonly filteredReadSize?: number;
@@ -144,19 +164,24 @@ export class DynamoNotificationListing implements NotificationListing {
     if (low > high) return { items: [] };
 
     const target = targetOf(query);
-    const filter = matchesFilters(query);
-    const range = { low, high, query };
-    if (!filter) {
-      // Unfiltered, the page is known from the keys alone: the shards' keys are merged first and
-      // only the page's items are read, in one BatchGetItem.
+    const filter = indexFilterOf(query);
+    const range = { low, high, query, filter };
+    const { status } = query;
+    if (status === undefined) {
+      // The page is known from the keys alone: the shards' keys are merged first and only the
+      // page's items are read, in one BatchGetItem.
       const reads = await Promise.all(target.partitions.map((partition) => this.readShard(target, partition, range, async (keys) => keys)));
       const page = mergeNewestFirst(reads, query.limit);
       const items = (await this.itemsOf(page.items)).map(notificationFromItem);
       return { items, ...(page.olderThan !== undefined ? { olderThan: page.olderThan } : {}) };
     }
+    // The status changes with every claim and commit, so the index does not hold it: each page of
+    // keys is followed by a read of its items, which are tested.
     const reads = await Promise.all(
       target.partitions.map((partition) =>
-        this.readShard(target, partition, range, async (keys) => (await this.itemsOf(keys)).map(notificationFromItem).filter(filter), this.filteredReadSize),
+        this.readShard(target, partition, { ...range, everyRound: true }, async (keys) =>
+          (await this.itemsOf(keys)).map(notificationFromItem).filter((n) => n.status === status),
+        ),
       ),
     );
     return mergeNewestFirst(reads, query.limit);
@@ -164,18 +189,19 @@ export class DynamoNotificationListing implements NotificationListing {
 
   /**
    * Reads one shard's keys newest first, page by page, turning each page of keys into entries
-   * with `take` (the keys themselves, or their items that pass the filters), until `limit`
-   * entries or `maxRoundsPerShard` pages. Each page asks for `readSize` keys, or, when unset, one
-   * more than the entries still missing (the previous page's last id may be among them).
+   * with `take` (the keys themselves, or their items that pass the status filter), until `limit`
+   * entries or `maxRoundsPerShard` pages. A page asks for `filteredReadSize` keys when a filter
+   * applies after it (the index filter, or `everyRound`'s test of the items), else one more than
+   * the entries still missing (the previous page's last id may be among them).
    */
   private async readShard<T extends { readonly id: string }>(
     target: ListingTarget,
     partition: string,
-    range: { low: string; high: string; query: NotificationListQuery },
+    range: { low: string; high: string; query: NotificationListQuery; filter: IndexFilter | undefined; everyRound?: boolean },
     take: (keys: readonly ListedKey[]) => Promise<readonly T[]>,
-    readSize?: number,
   ): Promise<ShardRead<T>> {
-    const { low, high, query } = range;
+    const { low, high, query, filter } = range;
+    const filtered = filter !== undefined || range.everyRound === true;
     const entries: T[] = [];
     let startKey: Record<string, unknown> | undefined;
     let rounds = 0;
@@ -185,10 +211,11 @@ export class DynamoNotificationListing implements NotificationListing {
           TableName: this.tableName,
           IndexName: target.indexName,
           KeyConditionExpression: '#partition = :partition AND id BETWEEN :low AND :high',
-          ExpressionAttributeNames: { '#partition': target.keyAttribute },
-          ExpressionAttributeValues: { ':partition': partition, ':low': low, ':high': high },
+          ...(filter ? { FilterExpression: filter.expression } : {}),
+          ExpressionAttributeNames: { '#partition': target.keyAttribute, ...filter?.names },
+          ExpressionAttributeValues: { ':partition': partition, ':low': low, ':high': high, ...filter?.values },
           ScanIndexForward: false,
-          Limit: readSize ?? query.limit - entries.length + 1,
+          Limit: filtered ? this.filteredReadSize : query.limit - entries.length + 1,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );

@@ -42,7 +42,7 @@ describe('the data stack tables', () => {
             : table.indexes.map((index) => ({
                 IndexName: index.name,
                 KeySchema: keySchema(index.partitionKey, index.sortKey),
-                Projection: { ProjectionType: projectionOf(index) },
+                Projection: projectionOf(index),
               })),
         TimeToLiveSpecification: table.ttlAttribute
           ? { AttributeName: table.ttlAttribute, Enabled: true }

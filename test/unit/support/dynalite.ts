@@ -38,7 +38,7 @@ function createTableInput(table: TableDescription, tableName: string): CreateTab
           GlobalSecondaryIndexes: table.indexes.map((index) => ({
             IndexName: index.name,
             KeySchema: keySchema(index.partitionKey, index.sortKey),
-            Projection: { ProjectionType: projectionOf(index) },
+            Projection: projectionOf(index),
           })),
         }
       : {}),

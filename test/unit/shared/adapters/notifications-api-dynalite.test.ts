@@ -170,6 +170,7 @@ describe('DynamoNotificationListing', () => {
     ['a recipient, as one creator', { tenantId: listingTenant, scope: { kind: 'recipient', recipientId: 'r2', createdBy: 'svc-b' } }],
     ['a status of the tenant', { tenantId: listingTenant, scope: { kind: 'tenant' }, status: 'cancelled' }],
     ['a rare type of a creator', { tenantId: listingTenant, scope: { kind: 'creator', createdBy: 'svc-b' }, type: 'rare' }],
+    ['a status and a type of the tenant', { tenantId: listingTenant, scope: { kind: 'tenant' }, status: 'sent', type: 'common' }],
     [
       'a creation window',
       {
