@@ -676,20 +676,26 @@ export interface ClaimRequest {
   readonly providers: readonly Provider[];
 }
 
-/** A claimed row to cancel: the unit as read, the claim's token, and the intents the claim recorded. */
+/**
+ * A claimed row to cancel: the unit as read, the claim's token, the intents the claim recorded,
+ * and the send-budget slots it holds sends in (`ClaimResult`'s `spends`), given back once the row
+ * is cancelled.
+ */
 export interface WithdrawnClaim {
   readonly unit: DeliveryUnit;
   readonly token: string;
   readonly intents: readonly Channel[];
+  readonly spends?: readonly string[];
 }
 
 export interface ClaimResult {
   /**
    * Units claimed, by key, with when (epoch ms) their provider sends may start and, for a unit
    * that spent a send budget, the second it reserved: its budgeted sends must start before that
-   * second ends, or not at all (shared/domain/rate-budget.ts).
+   * second ends, or not at all (shared/domain/rate-budget.ts); and the budget slot items it holds
+   * a send in (`spends`, the store's own keys), to hand back to `withdraw` if it will not send.
    */
-  readonly claimed: ReadonlyMap<string, { readonly sendAt: number; readonly reserved?: ReservedSlot }>;
+  readonly claimed: ReadonlyMap<string, { readonly sendAt: number; readonly reserved?: ReservedSlot; readonly spends?: readonly string[] }>;
   /** Units someone else changed since they were read (a cancel, another worker). */
   readonly lost: ReadonlySet<string>;
   /** Units not claimed because a provider's budget is spent: when (epoch ms) to try them again. */

@@ -183,7 +183,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
   }
 
   async claim(requests: readonly ClaimRequest[], now: Date): Promise<ClaimResult> {
-    const claimed = new Map<string, { sendAt: number; reserved?: ReservedSlot }>();
+    const claimed = new Map<string, { sendAt: number; reserved?: ReservedSlot; spends?: readonly string[] }>();
     const lost = new Set<string>();
     const deferred = new Map<string, number>();
     // Small transactions: one unit changed by someone else sends the rest of its chunk round again.
@@ -204,7 +204,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
   private async claimChunk(
     requests: readonly ClaimRequest[],
     now: Date,
-    claimed: Map<string, { sendAt: number; reserved?: ReservedSlot }>,
+    claimed: Map<string, { sendAt: number; reserved?: ReservedSlot; spends?: readonly string[] }>,
     lost: Set<string>,
     deferred: Map<string, number>,
   ): Promise<void> {
@@ -253,8 +253,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
         if (outcome.ok) {
           for (const request of ready) {
             const key = unitKey(request.unit.ref);
-            const { sendAt, reserved } = placed.get(key) ?? { sendAt: now.getTime() };
-            claimed.set(key, { sendAt, ...(reserved ? { reserved } : {}) });
+            const { sendAt, reserved, spends } = placed.get(key) ?? { sendAt: now.getTime(), spends: [] };
+            claimed.set(key, { sendAt, ...(reserved ? { reserved } : {}), ...(spends.length > 0 ? { spends } : {}) });
             placed.delete(key);
           }
           remaining = remaining.filter((r) => !claimed.has(unitKey(r.unit.ref)));
@@ -405,13 +405,20 @@ export class DynamoDeliveryStore implements DeliveryStore {
     );
   }
 
+  /**
+   * Cancels claimed rows whose broadcast was found cancelled, each under its claim; resolves with
+   * the keys of those cancelled. What each of those reserved in the send budgets is given back: it
+   * will never send on it. A row whose claim no longer holds (another worker took it over) keeps
+   * its reservation, which errs on the slow side.
+   */
   async withdraw(claims: readonly WithdrawnClaim[], now: Date): Promise<readonly string[]> {
     const expiresAt = expiryAfter(now, this.options.rowRetentionDays);
-    return this.updateEach(
-      claims
-        .filter(({ unit }) => unit.ref.kind === 'broadcast')
-        .map(({ unit, token, intents }) => ({ unit, update: rowWithdraw(unit, token, intents, now, expiresAt, this.options.rowShards) })),
-    );
+    const rows = claims.filter(({ unit }) => unit.ref.kind === 'broadcast');
+    const withdrawn = await this.updateEach(rows.map(({ unit, token, intents }) => ({ unit, update: rowWithdraw(unit, token, intents, now, expiresAt, this.options.rowShards) })));
+    const landed = new Set(withdrawn);
+    const spends = rows.filter(({ unit }) => landed.has(unitKey(unit.ref))).flatMap((claim) => claim.spends ?? []);
+    if (spends.length > 0) await this.options.budgets.giveBack(this.db, this.tables().rateLimits, spends);
+    return withdrawn;
   }
 
   async hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<ReadonlySet<string>> {

@@ -28,7 +28,7 @@ import type { Channel, ChannelDelivery } from '../domain/notification.ts';
 import { preferenceSkip } from '../domain/recipient.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import { logger } from '../observability/logger.ts';
-import type { ClaimRequest, LoadedUnits } from '../ports.ts';
+import type { ClaimRequest, ClaimResult, LoadedUnits } from '../ports.ts';
 import { finishIfReady } from '../use-cases/fan-out-broadcast.ts';
 import { mapLimited } from '../use-cases/map-limited.ts';
 import { isSkip } from './channel.ts';
@@ -336,6 +336,7 @@ async function deliverRound(
     deps,
     work.filter((w) => claimed.claimed.has(w.key)),
     intents,
+    claimed.claimed,
     outcomes,
     sleep,
   );
@@ -367,6 +368,7 @@ async function withdrawCancelled(
   deps: EngineDeps,
   held: readonly Work[],
   intents: ReadonlyMap<string, readonly Channel[]>,
+  claims: ClaimResult['claimed'],
   outcomes: Map<string, UnitOutcome>,
   sleep: (ms: number) => Promise<void>,
 ): Promise<Work[]> {
@@ -396,7 +398,15 @@ async function withdrawCancelled(
   );
   if (withdrawing.length > 0) {
     const now = deps.clock.now();
-    const withdrawn = new Set(await deps.store.withdraw(withdrawing.map((w) => ({ unit: w.unit, token: w.token, intents: intents.get(w.key) ?? [] })), now));
+    const withdrawn = new Set(
+      await deps.store.withdraw(
+        withdrawing.map((w) => {
+          const spends = claims.get(w.key)?.spends;
+          return { unit: w.unit, token: w.token, intents: intents.get(w.key) ?? [], ...(spends ? { spends } : {}) };
+        }),
+        now,
+      ),
+    );
     for (const w of withdrawing) {
       stopped.add(w.key);
       // Not withdrawn: the claim no longer holds (its lease ran out and another worker took it).

@@ -231,7 +231,9 @@ export class InMemoryDeliveryStore implements DeliveryStore {
       if (refused.size === 0 && full.length === 0) {
         for (const request of remaining) {
           this.applyClaim(request, now);
-          claimed.set(unitKey(request.unit.ref), { sendAt: plan?.sendAt.get(unitKey(request.unit.ref)) ?? now.getTime() });
+          const key = unitKey(request.unit.ref);
+          const spends = plan?.spends.get(key) ?? [];
+          claimed.set(key, { sendAt: plan?.sendAt.get(key) ?? now.getTime(), ...(spends.length > 0 ? { spends } : {}) });
         }
         for (const r of plan?.reservations ?? []) this.slots.set(r.pk, (this.slots.get(r.pk) ?? 0) + r.n);
         this.budgets?.reserved(plan?.reservations ?? []);
@@ -377,7 +379,7 @@ export class InMemoryDeliveryStore implements DeliveryStore {
   async withdraw(claims: readonly WithdrawnClaim[], now: Date): Promise<readonly string[]> {
     await yieldToEventLoop();
     const withdrawn: string[] = [];
-    for (const { unit, token, intents } of claims) {
+    for (const { unit, token, intents, spends } of claims) {
       const { ref } = unit;
       if (ref.kind !== 'broadcast') continue;
       const stored = this.parts.rows.record(ref.tenantId, ref.broadcastId, ref.recipientId);
@@ -394,6 +396,8 @@ export class InMemoryDeliveryStore implements DeliveryStore {
         undefined,
       );
       withdrawn.push(unitKey(ref));
+      // As the Dynamo store: what the withdrawn row reserved in the send budgets is given back.
+      for (const pk of spends ?? []) this.slots.set(pk, Math.max(0, (this.slots.get(pk) ?? 0) - 1));
     }
     return withdrawn;
   }

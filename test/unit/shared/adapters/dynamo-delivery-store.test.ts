@@ -82,6 +82,7 @@ afterAll(async () => {
 /** The real store, with a seam to let a rival's write land just before a claim or a commit. */
 class RacingDeliveryStore extends DynamoDeliveryStore {
   beforeClaim: (() => Promise<void>) | undefined;
+  afterClaim: (() => Promise<void>) | undefined;
   beforeCommit: (() => Promise<void>) | undefined;
   commits = 0;
   /** What each commit answered, in order. */
@@ -91,7 +92,11 @@ class RacingDeliveryStore extends DynamoDeliveryStore {
     const hook = this.beforeClaim;
     this.beforeClaim = undefined;
     await hook?.();
-    return super.claim(requests, now);
+    const result = await super.claim(requests, now);
+    const after = this.afterClaim;
+    this.afterClaim = undefined;
+    await after?.();
+    return result;
   }
 
   override async commit(entries: readonly CommitEntry[], now: Date): Promise<CommitResult> {
@@ -619,6 +624,31 @@ describe('transactions that meet another (TransactionConflict)', () => {
     expect(await inbox.unreadCount(world.tenantId, 'carol')).toBe(1);
     expect((await notifications.get(world.tenantId, toCarol.id))?.deliveries.inbox).toEqual({ status: 'sent', at: world.clock.now().toISOString() });
     expect(await inbox.unreadCount(world.tenantId, 'bob')).toBe(1);
+  });
+
+  it('gives back what the rows of a broadcast cancelled after their claim reserved in the send budget', async () => {
+    // Prepare: three people by e-mail, budgeted; the broadcast is cancelled once their rows are claimed
+    const world = await aWorld('2030-01-01T18:00:00.000Z');
+    const people = ['w0', 'w1', 'w2'];
+    for (const id of people) await recipients.put(aRecipient({ tenantId: world.tenantId, id, email: `${id}@example.com` }));
+    const id = await aStartedBroadcast(world, people, ['inbox', 'email']);
+    const worker = world.worker({ budgets: { ses: { perSecond: 100 } } });
+    const second = Math.floor(world.clock.now().getTime() / 1000);
+    let reservedAtClaim: number | undefined;
+    worker.store.afterClaim = async () => {
+      reservedAtClaim = await usedIn(`ses#all#${second}`);
+      await broadcasts.cancel(world.tenantId, id, world.clock.now());
+    };
+    const refs: UnitRef[] = people.map((recipientId) => ({ kind: 'broadcast', tenantId: world.tenantId, broadcastId: id, recipientId }));
+
+    // Act
+    const outcomes = await worker.deliver(...refs);
+
+    // Assess: withdrawn, nothing sent, and the second's budget holds none of their sends
+    expect([...outcomes.values()]).toEqual(people.map(() => ({ kind: 'done', status: 'cancelled' })));
+    expect(world.mailer.sent).toHaveLength(0);
+    expect(reservedAtClaim).toBe(3);
+    expect(await usedIn(`ses#all#${second}`)).toBe(0);
   });
 
   it('puts neither a budget slot nor a broadcast item in any transaction', async () => {
