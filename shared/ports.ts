@@ -676,16 +676,11 @@ export interface ClaimRequest {
   readonly providers: readonly Provider[];
 }
 
-/**
- * A claimed row to cancel: the unit as read, the claim's token, the intents the claim recorded,
- * and the send-budget slots it holds sends in (`ClaimResult`'s `spends`), given back once the row
- * is cancelled.
- */
+/** A claimed row to cancel: the unit as read, the claim's token, and the intents the claim recorded. */
 export interface WithdrawnClaim {
   readonly unit: DeliveryUnit;
   readonly token: string;
   readonly intents: readonly Channel[];
-  readonly spends?: readonly string[];
 }
 
 export interface ClaimResult {
@@ -693,7 +688,7 @@ export interface ClaimResult {
    * Units claimed, by key, with when (epoch ms) their provider sends may start and, for a unit
    * that spent a send budget, the second it reserved: its budgeted sends must start before that
    * second ends, or not at all (shared/domain/rate-budget.ts); and the budget slot items it holds
-   * a send in (`spends`, the store's own keys), to hand back to `withdraw` if it will not send.
+   * a send in (`spends`, the store's own keys), to hand to `giveBack` if it will not send.
    */
   readonly claimed: ReadonlyMap<string, { readonly sendAt: number; readonly reserved?: ReservedSlot; readonly spends?: readonly string[] }>;
   /** Units someone else changed since they were read (a cancel, another worker). */
@@ -756,6 +751,12 @@ export interface DeliveryStore {
    * only if nobody claimed it since it was read; the keys of those it held.
    */
   hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<ReadonlySet<string>>;
+  /**
+   * Gives back the send-budget reservations of claimed units that will not send on their claim
+   * (withdrawn, or released unsent): `spends` as `claim` named them, one per send. Never throws: a
+   * give-back that fails only slows that second down.
+   */
+  giveBack(spends: readonly string[]): Promise<void>;
 }
 
 /** A tenant's settings of time (`GET/PUT /v1/settings`), kept in the directory table. */

@@ -405,20 +405,17 @@ export class DynamoDeliveryStore implements DeliveryStore {
     );
   }
 
-  /**
-   * Cancels claimed rows whose broadcast was found cancelled, each under its claim; resolves with
-   * the keys of those cancelled. What each of those reserved in the send budgets is given back: it
-   * will never send on it. A row whose claim no longer holds (another worker took it over) keeps
-   * its reservation, which errs on the slow side.
-   */
   async withdraw(claims: readonly WithdrawnClaim[], now: Date): Promise<readonly string[]> {
     const expiresAt = expiryAfter(now, this.options.rowRetentionDays);
-    const rows = claims.filter(({ unit }) => unit.ref.kind === 'broadcast');
-    const withdrawn = await this.updateEach(rows.map(({ unit, token, intents }) => ({ unit, update: rowWithdraw(unit, token, intents, now, expiresAt, this.options.rowShards) })));
-    const landed = new Set(withdrawn);
-    const spends = rows.filter(({ unit }) => landed.has(unitKey(unit.ref))).flatMap((claim) => claim.spends ?? []);
+    return this.updateEach(
+      claims
+        .filter(({ unit }) => unit.ref.kind === 'broadcast')
+        .map(({ unit, token, intents }) => ({ unit, update: rowWithdraw(unit, token, intents, now, expiresAt, this.options.rowShards) })),
+    );
+  }
+
+  async giveBack(spends: readonly string[]): Promise<void> {
     if (spends.length > 0) await this.options.budgets.giveBack(this.db, this.tables().rateLimits, spends);
-    return withdrawn;
   }
 
   async hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<ReadonlySet<string>> {

@@ -398,15 +398,10 @@ async function withdrawCancelled(
   );
   if (withdrawing.length > 0) {
     const now = deps.clock.now();
-    const withdrawn = new Set(
-      await deps.store.withdraw(
-        withdrawing.map((w) => {
-          const spends = claims.get(w.key)?.spends;
-          return { unit: w.unit, token: w.token, intents: intents.get(w.key) ?? [], ...(spends ? { spends } : {}) };
-        }),
-        now,
-      ),
-    );
+    const withdrawn = new Set(await deps.store.withdraw(withdrawing.map((w) => ({ unit: w.unit, token: w.token, intents: intents.get(w.key) ?? [] })), now));
+    // A withdrawn row will never send on its claim: what it reserved in the send budgets goes
+    // back. One whose claim no longer holds (another worker took it over) keeps it.
+    await deps.store.giveBack(withdrawing.filter((w) => withdrawn.has(w.key)).flatMap((w) => claims.get(w.key)?.spends ?? []));
     for (const w of withdrawing) {
       stopped.add(w.key);
       // Not withdrawn: the claim no longer holds (its lease ran out and another worker took it).
@@ -432,7 +427,10 @@ async function withdrawCancelled(
       recount: false,
     }));
     for (const w of unread) stopped.add(w.key);
-    await afterCommit(deps, released, await commitAll(deps, released, sleep), outcomes);
+    const verdicts = await commitAll(deps, released, sleep);
+    // Released unsent: what they reserved in the send budgets goes back.
+    await deps.store.giveBack(unread.filter((w) => verdicts.get(w.key) === 'committed').flatMap((w) => claims.get(w.key)?.spends ?? []));
+    await afterCommit(deps, released, verdicts, outcomes);
   }
   return held.filter((w) => !stopped.has(w.key));
 }

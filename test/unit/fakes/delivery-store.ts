@@ -379,7 +379,7 @@ export class InMemoryDeliveryStore implements DeliveryStore {
   async withdraw(claims: readonly WithdrawnClaim[], now: Date): Promise<readonly string[]> {
     await yieldToEventLoop();
     const withdrawn: string[] = [];
-    for (const { unit, token, intents, spends } of claims) {
+    for (const { unit, token, intents } of claims) {
       const { ref } = unit;
       if (ref.kind !== 'broadcast') continue;
       const stored = this.parts.rows.record(ref.tenantId, ref.broadcastId, ref.recipientId);
@@ -396,10 +396,13 @@ export class InMemoryDeliveryStore implements DeliveryStore {
         undefined,
       );
       withdrawn.push(unitKey(ref));
-      // As the Dynamo store: what the withdrawn row reserved in the send budgets is given back.
-      for (const pk of spends ?? []) this.slots.set(pk, Math.max(0, (this.slots.get(pk) ?? 0) - 1));
     }
     return withdrawn;
+  }
+
+  async giveBack(spends: readonly string[]): Promise<void> {
+    await yieldToEventLoop();
+    for (const pk of spends) this.slots.set(pk, Math.max(0, (this.slots.get(pk) ?? 0) - 1));
   }
 
   async cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]> {

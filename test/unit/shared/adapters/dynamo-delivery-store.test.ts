@@ -9,7 +9,7 @@ import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dy
 import type { CancellationReason } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoBroadcastRecipientStore } from '../../../../shared/adapters/dynamo-broadcast-recipient-store.ts';
 import { rowKey } from '../../../../shared/adapters/delivery-units.ts';
 import { DynamoBroadcastStore } from '../../../../shared/adapters/dynamo-broadcast-store.ts';
@@ -77,6 +77,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dynamo?.stop();
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 /** The real store, with a seam to let a rival's write land just before a claim or a commit. */
@@ -649,6 +653,32 @@ describe('transactions that meet another (TransactionConflict)', () => {
     expect(world.mailer.sent).toHaveLength(0);
     expect(reservedAtClaim).toBe(3);
     expect(await usedIn(`ses#all#${second}`)).toBe(0);
+  });
+
+  it('gives back what rows released unsent reserved, when their broadcast cannot be read after the claim', async () => {
+    // Prepare: two people by e-mail, budgeted with a tenant share; the broadcast's read fails once the rows are claimed
+    const world = await aWorld('2030-01-01T19:00:00.000Z');
+    const people = ['u0', 'u1'];
+    for (const id of people) await recipients.put(aRecipient({ tenantId: world.tenantId, id, email: `${id}@example.com` }));
+    const id = await aStartedBroadcast(world, people, ['inbox', 'email']);
+    const worker = world.worker({ budgets: { ses: { perSecond: 100, tenantPerSecond: 50 } } });
+    const second = Math.floor(world.clock.now().getTime() / 1000);
+    const slots = [`ses#all#${second}`, `ses#t:${world.tenantId}#${second}`];
+    let reservedAtClaim: (number | undefined)[] = [];
+    worker.store.afterClaim = async () => {
+      reservedAtClaim = await Promise.all(slots.map(usedIn));
+      vi.spyOn(broadcasts, 'get').mockRejectedValueOnce(new Error('read failed'));
+    };
+    const refs: UnitRef[] = people.map((recipientId) => ({ kind: 'broadcast', tenantId: world.tenantId, broadcastId: id, recipientId }));
+
+    // Act
+    const outcomes = await worker.deliver(...refs);
+
+    // Assess: released to be tried again, nothing sent, and neither slot holds their sends
+    expect([...outcomes.values()].map((o) => o.kind)).toEqual(['later', 'later']);
+    expect(world.mailer.sent).toHaveLength(0);
+    expect(reservedAtClaim).toEqual([2, 2]);
+    expect(await Promise.all(slots.map(usedIn))).toEqual([0, 0]);
   });
 
   it('puts neither a budget slot nor a broadcast item in any transaction', async () => {
