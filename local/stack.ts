@@ -202,7 +202,35 @@ export function createTableInput(table: TableDescription): CreateTableCommandInp
   };
 }
 
-/** Creates the described tables that are missing; resolves with the ARN of each table's stream, by logical name. */
+/** What DescribeTable shows of a table's global secondary indexes. */
+export interface DescribedIndexes {
+  readonly GlobalSecondaryIndexes?: readonly { readonly IndexName?: string; readonly Projection?: { readonly ProjectionType?: string; readonly NonKeyAttributes?: readonly string[] } }[];
+}
+
+/**
+ * How an existing table's indexes (as DescribeTable shows them) differ from the description's:
+ * an index missing, or projecting otherwise. A data directory made before an index was added or
+ * its projection changed keeps the table as it was: DynamoDB cannot change an index's projection,
+ * and the local DynamoDB cannot add or remove an index. One sentence each; none when they agree.
+ */
+export function indexDrift(table: TableDescription, actual: DescribedIndexes | undefined): string[] {
+  const found = new Map((actual?.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName, index.Projection]));
+  return table.indexes.flatMap((index) => {
+    const wanted = projectionOf(index);
+    const has = found.get(index.name);
+    if (!found.has(index.name)) return [`index ${index.name} is missing: queries through it fail`];
+    const attributes = (projection: { readonly NonKeyAttributes?: readonly string[] } | undefined): string => [...(projection?.NonKeyAttributes ?? [])].sort().join(', ');
+    if (has?.ProjectionType === wanted.ProjectionType && attributes(has) === attributes(wanted)) return [];
+    const describe = (type: string | undefined, list: string): string => `${type ?? 'ALL'}${list ? ` (${list})` : ''}`;
+    return [`index ${index.name} projects ${describe(has?.ProjectionType, attributes(has))}, the description ${describe(wanted.ProjectionType, attributes(wanted))}`];
+  });
+}
+
+/**
+ * Creates the described tables that are missing; resolves with the ARN of each table's stream, by
+ * logical name. A table kept in a data directory whose indexes differ from the description is
+ * used as it is, with a warning on stderr naming the difference and the way out.
+ */
 async function createTables(endpoint: string): Promise<Map<string, string>> {
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: localCredentials });
   const streamArns = new Map<string, string>();
@@ -211,6 +239,13 @@ async function createTables(endpoint: string): Promise<Map<string, string>> {
     for (const table of tables) {
       // On disk, tables survive a restart: create only what is missing.
       if (!existing.has(physicalName(table.name))) await client.send(new CreateTableCommand(createTableInput(table)));
+      else {
+        const { Table: kept } = await client.send(new DescribeTableCommand({ TableName: physicalName(table.name) }));
+        for (const drift of indexDrift(table, kept)) {
+          const message = `table ${physicalName(table.name)} in HERALD_DATA_DIR: ${drift}. It is used as it is; to make it as described, stop the stack and remove the directory (its data with it)`;
+          process.stderr.write(`${JSON.stringify({ level: 'WARN', source: 'local-dynamodb', message })}\n`);
+        }
+      }
       if (!table.stream) continue;
       let { Table } = await client.send(new DescribeTableCommand({ TableName: physicalName(table.name) }));
       // A data directory made before the table had its stream: enable it.
