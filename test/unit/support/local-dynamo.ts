@@ -5,6 +5,7 @@
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { onTestFinished } from 'vitest';
 import { tables } from '../../../lib/app-description.ts';
 import { startDynamoDbEndpoint } from '../../../local/dynamodb/endpoint.ts';
 import type { StoreWrites } from '../../../local/dynamodb/write-counter.ts';
@@ -63,4 +64,30 @@ export async function createPkTable(client: DynamoDBClient, tableName: string, o
       KeySchema: keys.map(({ name, type }) => ({ AttributeName: name, KeyType: type })),
     }),
   );
+}
+
+/**
+ * A document client of its own on the endpoint (a document client shares the middleware stack of
+ * the client it wraps, so the endpoint's own is left alone) that runs `race` once, right after the
+ * first `commandName` call (`QueryCommand`) has answered and before its caller sees the answer: a
+ * rival's write landing between two reads. Call it inside a test; the client is destroyed when the
+ * test finishes.
+ */
+export function racingClient(dynamo: LocalDynamo, commandName: string, race: () => Promise<void>): { readonly client: DynamoDBDocumentClient; raced(): boolean } {
+  const base = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  onTestFinished(() => base.destroy());
+  const client = DynamoDBDocumentClient.from(base);
+  let raced = false;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const output = await next(args);
+      if (context.commandName === commandName && !raced) {
+        raced = true;
+        await race();
+      }
+      return output;
+    },
+    { step: 'initialize', name: 'raceAfterCommand' },
+  );
+  return { client, raced: () => raced };
 }

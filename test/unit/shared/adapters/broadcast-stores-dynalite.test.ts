@@ -3,15 +3,13 @@
  * transactions the cancel needs): conditional transitions,
  * counters, listing, the fan-out lease, and the recipient rows with their shards and status index.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBroadcastRecipientStore } from '../../../../shared/adapters/dynamo-broadcast-recipient-store.ts';
 import { DynamoBroadcastStore } from '../../../../shared/adapters/dynamo-broadcast-store.ts';
 import { recipientShard, zeroCounts } from '../../../../shared/domain/broadcast.ts';
 import type { Broadcast } from '../../../../shared/domain/broadcast.ts';
 import { newBroadcastId } from '../../../../shared/domain/ids.ts';
-import { startLocalDynamo } from '../../support/local-dynamo.ts';
+import { racingClient, startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
 
 let dynamo: LocalDynamo;
@@ -352,30 +350,17 @@ describe('DynamoBroadcastRecipientStore', () => {
     await rows.putPending(tenantId, raceId, ids.slice(0, 12), noon);
     const victim = 'user-07';
     const shard = recipientShard(victim, 4);
-    // A client of its own: a document client shares the middleware stack of the client it wraps.
-    const racingClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    onTestFinished(() => racingClient.destroy());
-    const racing = DynamoDBDocumentClient.from(racingClient);
-    let raced = false;
-    racing.middlewareStack.add(
-      (next, context) => async (args) => {
-        const output = await next(args);
-        if (context.commandName === 'QueryCommand' && !raced) {
-          raced = true;
-          await rows.cancel(tenantId, raceId, victim, noon);
-        }
-        return output;
-      },
-      { step: 'initialize', name: 'raceAfterQuery' },
-    );
-    const racingRows = new DynamoBroadcastRecipientStore(racing, 'broadcast-recipients', { retentionDays: 90, shardCount: 4 });
+    const racing = racingClient(dynamo, 'QueryCommand', async () => {
+      await rows.cancel(tenantId, raceId, victim, noon);
+    });
+    const racingRows = new DynamoBroadcastRecipientStore(racing.client, 'broadcast-recipients', { retentionDays: 90, shardCount: 4 });
     const before = await rows.pageByStatus(tenantId, raceId, 'pending', shard, 100);
 
     // Act
     const page = await racingRows.pageByStatus(tenantId, raceId, 'pending', shard, 100);
 
     // Assess: the index listed it, the table no longer holds it as pending
-    expect(raced).toBe(true);
+    expect(racing.raced()).toBe(true);
     expect(before.rows.map((r) => r.recipientId)).toContain(victim);
     expect(page.rows.map((r) => r.recipientId)).toEqual(before.rows.map((r) => r.recipientId).filter((id) => id !== victim));
   });

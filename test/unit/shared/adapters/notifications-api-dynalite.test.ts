@@ -3,9 +3,9 @@
  * rescheduling and requeueing writes, the sharded listing, the metric counters and the
  * Powertools idempotency store.
  */
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LISTING_INDEX_SHARDS, METRICS_SHARDS } from '../../../../lib/app-description.ts';
 import { DynamoMetricsStore } from '../../../../shared/adapters/dynamo-metrics-store.ts';
 import { DynamoNotificationListing, mergeNewestFirst } from '../../../../shared/adapters/dynamo-notification-listing.ts';
@@ -17,7 +17,7 @@ import { IdempotencyConflictError, IdempotencyInProgressError } from '../../../.
 import type { NotificationListQuery } from '../../../../shared/ports.ts';
 import { InMemoryNotificationStore } from '../../fakes/index.ts';
 import { aNotification, tenantId } from '../../fakes/fixtures.ts';
-import { startLocalDynamo } from '../../support/local-dynamo.ts';
+import { racingClient, startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
 
 let dynamo: LocalDynamo;
@@ -213,30 +213,17 @@ describe('DynamoNotificationListing', () => {
       aNotification({ tenantId: tenant, id: newNotificationId(new Date(Date.parse('2031-07-01T00:00:00Z') + minute * 60_000)), recipientId: 'r1' }),
     ) as [Notification, Notification, Notification];
     await store.createMany([older, middle, newest]);
-    // A client of its own: a document client shares the middleware stack of the client it wraps.
-    const racingClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    onTestFinished(() => racingClient.destroy());
-    const racing = DynamoDBDocumentClient.from(racingClient);
-    let raced = false;
-    racing.middlewareStack.add(
-      (next, context) => async (args) => {
-        const output = await next(args);
-        if (context.commandName === 'QueryCommand' && !raced) {
-          raced = true;
-          await store.cancel(tenant, newest.id, noon);
-          await store.deleteMany(tenant, [middle.id]);
-        }
-        return output;
-      },
-      { step: 'initialize', name: 'raceAfterQuery' },
-    );
-    const listing = new DynamoNotificationListing(racing, 'notifications');
+    const racing = racingClient(dynamo, 'QueryCommand', async () => {
+      await store.cancel(tenant, newest.id, noon);
+      await store.deleteMany(tenant, [middle.id]);
+    });
+    const listing = new DynamoNotificationListing(racing.client, 'notifications');
 
     // Act
     const page = await listing.list({ tenantId: tenant, scope: { kind: 'recipient', recipientId: 'r1' }, limit: 10 });
 
     // Assess
-    expect(raced).toBe(true);
+    expect(racing.raced()).toBe(true);
     expect(page.items.map((n) => [n.id, n.status])).toEqual([
       [newest.id, 'cancelled'],
       [older.id, 'pending'],
