@@ -5,6 +5,7 @@
  * deployment and `npm start` cannot drift apart; test/infra/app-description.test.ts proves it.
  * It is plain typed data: no CDK or AWS SDK import may appear here.
  */
+
 /** A DynamoDB key attribute (Herald keys are strings or numbers). */
 export interface KeyAttribute {
   readonly name: string;

@@ -233,25 +233,28 @@ export function indexDrift(table: TableDescription, actual: DescribedIndexes | u
  */
 async function createTables(endpoint: string): Promise<Map<string, string>> {
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: localCredentials });
+  const describe = async (TableName: string) => (await client.send(new DescribeTableCommand({ TableName }))).Table;
   const streamArns = new Map<string, string>();
   try {
     const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
     for (const table of tables) {
-      // On disk, tables survive a restart: create only what is missing.
-      if (!existing.has(physicalName(table.name))) await client.send(new CreateTableCommand(createTableInput(table)));
+      const name = physicalName(table.name);
+      // On disk, tables survive a restart: create only what is missing, and say how a kept one differs.
+      let kept: Awaited<ReturnType<typeof describe>> | undefined;
+      if (!existing.has(name)) await client.send(new CreateTableCommand(createTableInput(table)));
       else {
-        const { Table: kept } = await client.send(new DescribeTableCommand({ TableName: physicalName(table.name) }));
+        kept = await describe(name);
         for (const drift of indexDrift(table, kept)) {
-          const message = `table ${physicalName(table.name)} in HERALD_DATA_DIR: ${drift}. It is used as it is; to make it as described, stop the stack and remove the directory (its data with it)`;
+          const message = `table ${name} in HERALD_DATA_DIR: ${drift}. It is used as it is; to make it as described, stop the stack and remove the directory (its data with it)`;
           process.stderr.write(`${JSON.stringify({ level: 'WARN', source: 'local-dynamodb', message })}\n`);
         }
       }
       if (!table.stream) continue;
-      let { Table } = await client.send(new DescribeTableCommand({ TableName: physicalName(table.name) }));
+      let Table = kept ?? (await describe(name));
       // A data directory made before the table had its stream: enable it.
       if (!Table?.StreamSpecification?.StreamEnabled) {
         ({ TableDescription: Table } = await client.send(
-          new UpdateTableCommand({ TableName: physicalName(table.name), StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream } }),
+          new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream } }),
         ));
       }
       if (Table?.LatestStreamArn) streamArns.set(table.name, Table.LatestStreamArn);

@@ -179,7 +179,7 @@ export class DynamoNotificationListing implements NotificationListing {
     // keys is followed by a read of its items, which are tested.
     const reads = await Promise.all(
       target.partitions.map((partition) =>
-        this.readShard(target, partition, { ...range, everyRound: true }, async (keys) =>
+        this.readShard(target, partition, range, async (keys) =>
           (await this.itemsOf(keys)).map(notificationFromItem).filter((n) => n.status === status),
         ),
       ),
@@ -191,17 +191,17 @@ export class DynamoNotificationListing implements NotificationListing {
    * Reads one shard's keys newest first, page by page, turning each page of keys into entries
    * with `take` (the keys themselves, or their items that pass the status filter), until `limit`
    * entries or `maxRoundsPerShard` pages. A page asks for `filteredReadSize` keys when a filter
-   * applies after it (the index filter, or `everyRound`'s test of the items), else one more than
-   * the entries still missing (the previous page's last id may be among them).
+   * applies after it (the index filter, or the items' status), else one more than the entries
+   * still missing (the previous page's last id may be among them).
    */
   private async readShard<T extends { readonly id: string }>(
     target: ListingTarget,
     partition: string,
-    range: { low: string; high: string; query: NotificationListQuery; filter: IndexFilter | undefined; everyRound?: boolean },
+    range: { low: string; high: string; query: NotificationListQuery; filter: IndexFilter | undefined },
     take: (keys: readonly ListedKey[]) => Promise<readonly T[]>,
   ): Promise<ShardRead<T>> {
     const { low, high, query, filter } = range;
-    const filtered = filter !== undefined || range.everyRound === true;
+    const filtered = filter !== undefined || query.status !== undefined;
     const entries: T[] = [];
     let startKey: Record<string, unknown> | undefined;
     let rounds = 0;
