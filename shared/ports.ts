@@ -728,6 +728,17 @@ export interface CommitResult {
 }
 
 /**
+ * What a set of per-unit updates (one conditional write each) came to, by unit key: those that
+ * landed, and those whose write failed with an error (throttled, a fault), each with its error, to
+ * be tried again. A unit in neither was refused by its condition: it changed since it was read.
+ * Each write stands alone, so one that fails never hides those that landed.
+ */
+export interface UnitUpdates {
+  readonly landed: ReadonlySet<string>;
+  readonly failed: ReadonlyMap<string, unknown>;
+}
+
+/**
  * The engine's store: reads a batch of units with everything they need in one round, claims them
  * and records their outcomes in transactions built from the state machines of shared/domain.
  */
@@ -738,19 +749,19 @@ export interface DeliveryStore {
   claim(requests: readonly ClaimRequest[], now: Date): Promise<ClaimResult>;
   /** Records the outcomes, adds the inbox items and moves the units on; a verdict per unit key. */
   commit(entries: readonly CommitEntry[], now: Date): Promise<CommitResult>;
-  /** Cancels pending units whose broadcast was cancelled; the keys of those it cancelled. */
-  cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]>;
+  /** Cancels pending units whose broadcast was cancelled: which it cancelled, and which failed. */
+  cancel(units: readonly DeliveryUnit[], now: Date): Promise<UnitUpdates>;
   /**
    * Cancels rows this worker claimed and then found their broadcast cancelled (nothing was sent
-   * on those claims, their intents are dropped); the keys of those it cancelled (each only while
-   * its claim holds).
+   * on those claims, their intents are dropped), each only while its claim holds: which it
+   * cancelled, and which failed.
    */
-  withdraw(claims: readonly WithdrawnClaim[], now: Date): Promise<readonly string[]>;
+  withdraw(claims: readonly WithdrawnClaim[], now: Date): Promise<UnitUpdates>;
   /**
    * Holds pending units for their recipient's quiet hours (they stay pending, due at `until`), each
-   * only if nobody claimed it since it was read; the keys of those it held.
+   * only if nobody claimed it since it was read: which it held, and which failed.
    */
-  hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<ReadonlySet<string>>;
+  hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<UnitUpdates>;
   /**
    * Gives back the send-budget reservations of claimed units that will not send on their claim
    * (withdrawn, or released unsent): `spends` as `claim` named them, one per send. Never throws: a

@@ -22,7 +22,7 @@ import { unitKey } from '../domain/delivery.ts';
 import type { DeliveryUnit, LiveState, QuietHold, UnitRef } from '../domain/delivery.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import type { TenantSettings } from '../domain/tenant-settings.ts';
-import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits, WithdrawnClaim } from '../ports.ts';
+import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits, UnitUpdates, WithdrawnClaim } from '../ports.ts';
 import { broadcastFromItem, broadcastKey, contentFromItem, contentKey } from './dynamo-broadcast-store.ts';
 import { batchGetAcross } from './dynamo-batch.ts';
 import type { TableKey } from './dynamo-batch.ts';
@@ -398,14 +398,14 @@ export class DynamoDeliveryStore implements DeliveryStore {
     });
   }
 
-  async cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]> {
+  async cancel(units: readonly DeliveryUnit[], now: Date): Promise<UnitUpdates> {
     const expiresAt = expiryAfter(now, this.options.rowRetentionDays);
     return this.updateEach(
       units.filter((unit) => unit.ref.kind === 'broadcast').map((unit) => ({ unit, update: rowCancel(unit, now, expiresAt, this.options.rowShards) })),
     );
   }
 
-  async withdraw(claims: readonly WithdrawnClaim[], now: Date): Promise<readonly string[]> {
+  async withdraw(claims: readonly WithdrawnClaim[], now: Date): Promise<UnitUpdates> {
     const expiresAt = expiryAfter(now, this.options.rowRetentionDays);
     return this.updateEach(
       claims
@@ -418,29 +418,34 @@ export class DynamoDeliveryStore implements DeliveryStore {
     if (spends.length > 0) await this.options.budgets.giveBack(this.db, this.tables().rateLimits, spends);
   }
 
-  async hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<ReadonlySet<string>> {
+  async hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<UnitUpdates> {
     const updates = holds.map(({ unit, hold }) => ({
       unit,
       update: unit.ref.kind === 'notification' ? notificationHold(unit, hold, now) : rowHold(unit, hold, now, this.options.rowShards),
     }));
-    return new Set(await this.updateEach(updates));
+    return this.updateEach(updates);
   }
 
   /**
    * Applies each unit's conditional update to its own item (the notification, or the broadcast
-   * row), each in a transaction of its own, side by side; resolves with the keys of the units
-   * whose update landed (a failed condition leaves the unit out).
+   * row), each in a transaction of its own, side by side, and waits for all of them: a write that
+   * throws (throttled, a fault) is named in `failed` and never hides those that landed.
    */
-  private async updateEach(updates: readonly { readonly unit: DeliveryUnit; readonly update: ItemUpdate }[]): Promise<string[]> {
+  private async updateEach(updates: readonly { readonly unit: DeliveryUnit; readonly update: ItemUpdate }[]): Promise<UnitUpdates> {
     const t = this.tables();
-    const landed: string[] = [];
+    const landed = new Set<string>();
+    const failed = new Map<string, unknown>();
     await Promise.all(
       updates.map(async ({ unit, update }) => {
         const TableName = unit.ref.kind === 'notification' ? t.notifications : t.broadcastRecipients;
-        const outcome = await transactWrite(this.db, [{ Update: { TableName, ...update } }]);
-        if (outcome.ok) landed.push(unitKey(unit.ref));
+        try {
+          const outcome = await transactWrite(this.db, [{ Update: { TableName, ...update } }]);
+          if (outcome.ok) landed.add(unitKey(unit.ref));
+        } catch (error) {
+          failed.set(unitKey(unit.ref), error);
+        }
       }),
     );
-    return landed;
+    return { landed, failed };
   }
 }

@@ -170,9 +170,22 @@ function roundsByRecipient(units: readonly DeliveryUnit[]): DeliveryUnit[][] {
 }
 
 async function cancelUnits(deps: EngineDeps, units: readonly DeliveryUnit[], outcomes: Map<string, UnitOutcome>): Promise<void> {
-  const cancelled = new Set(await deps.store.cancel(units, deps.clock.now()));
-  for (const unit of units) outcomes.set(unitKey(unit.ref), { kind: 'done', status: 'cancelled' });
-  await countCancelled(deps, units.filter((unit) => cancelled.has(unitKey(unit.ref))));
+  const { landed, failed } = await deps.store.cancel(units, deps.clock.now());
+  for (const unit of units) {
+    const key = unitKey(unit.ref);
+    // Not landed and not failed: it changed since it was read (another worker settled it).
+    outcomes.set(key, failed.has(key) ? afterFailedWrite(deps, unit, 'cancel', failed.get(key)) : { kind: 'done', status: 'cancelled' });
+  }
+  await countCancelled(deps, units.filter((unit) => landed.has(unitKey(unit.ref))));
+}
+
+/**
+ * A unit whose write (`what`: its cancel, withdrawal or hold) failed with an error is logged and
+ * comes back after `lostRetryMs`, as it was: the writes that landed beside it are counted as usual.
+ */
+function afterFailedWrite(deps: EngineDeps, unit: DeliveryUnit, what: string, error: unknown): UnitOutcome {
+  logFor(unit).warn(`Could not write its ${what}; it is tried again`, { error: describeError(error) });
+  return { kind: 'later', at: deps.clock.now().getTime() + lostRetryMs, cause: 'writeFailed', reason: `its ${what} could not be written` };
 }
 
 /** Counts rows just cancelled on their broadcasts (one ADD per broadcast), and ends each broadcast that is then complete. */
@@ -197,10 +210,14 @@ async function countCancelled(deps: EngineDeps, units: readonly DeliveryUnit[]):
  * the rows it holds for the first time, and counts them off when they settle.
  */
 async function holdUnits(deps: EngineDeps, holds: readonly { unit: DeliveryUnit; hold: QuietHold }[], outcomes: Map<string, UnitOutcome>): Promise<void> {
-  const held = await deps.store.hold(holds, deps.clock.now());
+  const { landed: held, failed } = await deps.store.hold(holds, deps.clock.now());
   const perBroadcast = new Map<string, { tenantId: string; broadcastId: string; n: number }>();
   for (const { unit, hold } of holds) {
     const key = unitKey(unit.ref);
+    if (failed.has(key)) {
+      outcomes.set(key, afterFailedWrite(deps, unit, 'hold', failed.get(key)));
+      continue;
+    }
     if (!held.has(key)) {
       outcomes.set(key, { kind: 'later', at: deps.clock.now().getTime() + lostRetryMs, cause: 'changed', reason: 'changed while being held' });
       continue;
@@ -398,14 +415,19 @@ async function withdrawCancelled(
   );
   if (withdrawing.length > 0) {
     const now = deps.clock.now();
-    const withdrawn = new Set(await deps.store.withdraw(withdrawing.map((w) => ({ unit: w.unit, token: w.token, intents: intents.get(w.key) ?? [] })), now));
+    const { landed: withdrawn, failed } = await deps.store.withdraw(
+      withdrawing.map((w) => ({ unit: w.unit, token: w.token, intents: intents.get(w.key) ?? [] })),
+      now,
+    );
     // A withdrawn row will never send on its claim: what it reserved in the send budgets goes
-    // back. One whose claim no longer holds (another worker took it over) keeps it.
+    // back. One whose claim no longer holds (another worker took it over) keeps it, and so does
+    // one whose withdrawal failed: it comes back, and is cancelled once its lease has run out.
     await deps.store.giveBack(withdrawing.filter((w) => withdrawn.has(w.key)).flatMap((w) => claims.get(w.key)?.spends ?? []));
     for (const w of withdrawing) {
       stopped.add(w.key);
+      if (failed.has(w.key)) outcomes.set(w.key, afterFailedWrite(deps, w.unit, 'withdrawal', failed.get(w.key)));
       // Not withdrawn: the claim no longer holds (its lease ran out and another worker took it).
-      outcomes.set(w.key, { kind: 'done', status: withdrawn.has(w.key) ? 'cancelled' : 'sending' });
+      else outcomes.set(w.key, { kind: 'done', status: withdrawn.has(w.key) ? 'cancelled' : 'sending' });
       if (withdrawn.has(w.key)) logFor(w.unit).info('Cancelled after its claim: the broadcast was cancelled first');
     }
     await countCancelled(

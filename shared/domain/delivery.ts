@@ -260,9 +260,10 @@ export type UnitOutcome =
 /**
  * Why a unit must be looked at again later: it is not yet due, another worker holds it, a retry
  * waits out its backoff, a provider's send budget is spent, it changed while being claimed, the
- * recipient's quiet hours hold it, or the invocation ran too short of time to start its round.
+ * recipient's quiet hours hold it, the invocation ran too short of time to start its round, or
+ * its cancel, withdrawal or hold failed with an error.
  */
-export type LaterCause = 'notYetDue' | 'leased' | 'retry' | 'budget' | 'changed' | 'quietHours' | 'deadline';
+export type LaterCause = 'notYetDue' | 'leased' | 'retry' | 'budget' | 'changed' | 'quietHours' | 'deadline' | 'writeFailed';
 
 /** The frame a live WebSocket client receives for a delivery, with the new unread count when known. */
 export function toSocketFrame(content: DeliveryContent, unread?: number): Record<string, unknown> {

@@ -18,7 +18,7 @@ import type { Channel, ChannelDelivery, Notification, NotificationGuard, Notific
 import type { Recipient } from '../../../shared/domain/recipient.ts';
 import type { TenantSettings } from '../../../shared/domain/tenant-settings.ts';
 import type { Transition } from '../../../shared/domain/state-machine.ts';
-import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits, WithdrawnClaim } from '../../../shared/ports.ts';
+import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits, UnitUpdates, WithdrawnClaim } from '../../../shared/ports.ts';
 import type { InMemoryBroadcastRecipientStore } from './broadcast-recipient-store.ts';
 import type { InMemoryBroadcastStore } from './broadcast-store.ts';
 import { ScriptedFailures } from './failures.ts';
@@ -354,7 +354,7 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     return { verdicts, unreadFound };
   }
 
-  async hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<ReadonlySet<string>> {
+  async hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<UnitUpdates> {
     await yieldToEventLoop();
     const held = new Set<string>();
     for (const { unit, hold } of holds) {
@@ -373,12 +373,12 @@ export class InMemoryDeliveryStore implements DeliveryStore {
       }
       held.add(unitKey(ref));
     }
-    return held;
+    return { landed: held, failed: new Map() };
   }
 
-  async withdraw(claims: readonly WithdrawnClaim[], now: Date): Promise<readonly string[]> {
+  async withdraw(claims: readonly WithdrawnClaim[], now: Date): Promise<UnitUpdates> {
     await yieldToEventLoop();
-    const withdrawn: string[] = [];
+    const withdrawn = new Set<string>();
     for (const { unit, token, intents } of claims) {
       const { ref } = unit;
       if (ref.kind !== 'broadcast') continue;
@@ -395,9 +395,9 @@ export class InMemoryDeliveryStore implements DeliveryStore {
         { ...rest, status: rowTransitions.withdraw.to, attempts: stored.row.attempts - 1, deliveries: withDeliveries(stored.row.deliveries, unconfirmed, intents), updatedAt: now.toISOString() },
         undefined,
       );
-      withdrawn.push(unitKey(ref));
+      withdrawn.add(unitKey(ref));
     }
-    return withdrawn;
+    return { landed: withdrawn, failed: new Map() };
   }
 
   async giveBack(spends: readonly string[]): Promise<void> {
@@ -405,9 +405,9 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     for (const pk of spends) this.slots.set(pk, Math.max(0, (this.slots.get(pk) ?? 0) - 1));
   }
 
-  async cancel(units: readonly DeliveryUnit[], now: Date): Promise<readonly string[]> {
+  async cancel(units: readonly DeliveryUnit[], now: Date): Promise<UnitUpdates> {
     await yieldToEventLoop();
-    const cancelled: string[] = [];
+    const cancelled = new Set<string>();
     for (const unit of units) {
       const { ref } = unit;
       if (ref.kind !== 'broadcast') continue;
@@ -422,9 +422,9 @@ export class InMemoryDeliveryStore implements DeliveryStore {
       ) as Partial<Record<Channel, ChannelDelivery>>;
       const { leaseUntil: _lease, ...rest } = stored.row;
       this.parts.rows.write({ ...rest, status: transition.to, deliveries: withDeliveries(stored.row.deliveries, unconfirmed), updatedAt: now.toISOString() }, undefined);
-      cancelled.push(unitKey(ref));
+      cancelled.add(unitKey(ref));
     }
-    return cancelled;
+    return { landed: cancelled, failed: new Map() };
   }
 }
 

@@ -5,7 +5,7 @@
  * moved by a read, two units of one recipient in one batch, and the send-rate budget slots.
  * Providers (mail, sockets) are fakes; the clock and the sleeps are the test's.
  */
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { CancellationReason } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -467,7 +467,7 @@ describe('what lands between the read, the claim and the write', () => {
     const cancelled = await worker.store.cancel([...before.units.values()], world.clock.now());
 
     // Assess
-    expect(cancelled).toEqual([unitKey(refs[0] as UnitRef)]);
+    expect(cancelled).toEqual({ landed: new Set([unitKey(refs[0] as UnitRef)]), failed: new Map() });
     // A batch read answers in any order.
     const read = await rows.getMany(world.tenantId, id, ['bob', 'carol']);
     const bob = read.find((row) => row.recipientId === 'bob');
@@ -679,6 +679,98 @@ describe('transactions that meet another (TransactionConflict)', () => {
     expect(world.mailer.sent).toHaveLength(0);
     expect(reservedAtClaim).toEqual([2, 2]);
     expect(await Promise.all(slots.map(usedIn))).toEqual([0, 0]);
+  });
+
+  describe('a write of one row that fails beside others (cancel, withdrawal, hold)', () => {
+    /** The endpoint's client, failing as throttled the first single-row update of `recipientId`'s row once `armed()` says so. */
+    function failingRowUpdate(world: World, broadcastId: string, recipientId: string, armed: () => boolean = () => true): DynamoDBDocumentClient {
+      const key = JSON.stringify(rowKey(world.tenantId, broadcastId, recipientId));
+      let failed = false;
+      return interceptTransactions(async (items, send) => {
+        const update = items.length === 1 ? items[0]?.Update : undefined;
+        if (!failed && armed() && update && JSON.stringify(update.Key) === key) {
+          failed = true;
+          throw new ProvisionedThroughputExceededException({ message: 'The level of configured provisioned throughput for the table was exceeded.', $metadata: {} });
+        }
+        return send();
+      });
+    }
+
+    it('withdraws and counts the other rows, gives back their reservations, and brings the failed one back', async () => {
+      // Prepare: three people by e-mail, budgeted; the broadcast is cancelled once their rows are claimed; w1's withdrawal fails
+      const world = await aWorld('2030-01-01T20:00:00.000Z');
+      const people = ['w0', 'w1', 'w2'];
+      for (const id of people) await recipients.put(aRecipient({ tenantId: world.tenantId, id, email: `${id}@example.com` }));
+      const id = await aStartedBroadcast(world, people, ['inbox', 'email']);
+      let claimed = false;
+      const worker = world.worker({ budgets: { ses: { perSecond: 100 } }, db: failingRowUpdate(world, id, 'w1', () => claimed) });
+      const second = Math.floor(world.clock.now().getTime() / 1000);
+      worker.store.afterClaim = async () => {
+        claimed = true;
+        await broadcasts.cancel(world.tenantId, id, world.clock.now());
+      };
+      const refs: UnitRef[] = people.map((recipientId) => ({ kind: 'broadcast', tenantId: world.tenantId, broadcastId: id, recipientId }));
+
+      // Act
+      const outcomes = await worker.deliver(...refs);
+
+      // Assess: w0 and w2 withdrawn, counted and given back; w1 still claimed, back in a second, its reservation kept
+      expect(outcomes.get(unitKey(refs[0] as UnitRef))).toEqual({ kind: 'done', status: 'cancelled' });
+      expect(outcomes.get(unitKey(refs[2] as UnitRef))).toEqual({ kind: 'done', status: 'cancelled' });
+      expect(outcomes.get(unitKey(refs[1] as UnitRef))).toMatchObject({ kind: 'later', at: world.clock.now().getTime() + 1_000, cause: 'writeFailed' });
+      expect(world.mailer.sent).toHaveLength(0);
+      expect(await usedIn(`ses#all#${second}`)).toBe(1);
+      expect((await broadcasts.get(world.tenantId, id))?.counts.cancelled).toBe(2);
+      expect((await rows.getMany(world.tenantId, id, ['w1']))[0]).toMatchObject({ status: 'sending' });
+    });
+
+    it('cancels and counts the other pending rows of a cancelled broadcast, and cancels the failed one when it comes back', async () => {
+      // Prepare: a broadcast to three people cancelled before any delivery; x1's cancel fails once
+      const world = await aWorld('2030-01-01T20:10:00.000Z');
+      const people = ['x0', 'x1', 'x2'];
+      for (const id of people) await recipients.put(aRecipient({ tenantId: world.tenantId, id }));
+      const id = await aStartedBroadcast(world, people, ['inbox']);
+      await broadcasts.cancel(world.tenantId, id, world.clock.now());
+      const worker = world.worker({ db: failingRowUpdate(world, id, 'x1') });
+      const refs: UnitRef[] = people.map((recipientId) => ({ kind: 'broadcast', tenantId: world.tenantId, broadcastId: id, recipientId }));
+
+      // Act
+      const first = await worker.deliver(...refs);
+      const countedFirst = (await broadcasts.get(world.tenantId, id))?.counts.cancelled;
+      world.clock.advanceSeconds(1);
+      const again = await worker.deliver(refs[1] as UnitRef);
+
+      // Assess: two cancelled and counted at once; x1 back in a second, then cancelled and counted
+      expect([...first.values()].map((o) => (o.kind === 'later' ? o.cause : o.status))).toEqual(['cancelled', 'writeFailed', 'cancelled']);
+      expect(countedFirst).toBe(2);
+      expect(again.get(unitKey(refs[1] as UnitRef))).toEqual({ kind: 'done', status: 'cancelled' });
+      expect((await broadcasts.get(world.tenantId, id))?.counts.cancelled).toBe(3);
+      expect((await rows.getMany(world.tenantId, id, people)).map((row) => row.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    });
+
+    it('holds and counts the other rows in quiet hours, and holds the failed one when it comes back', async () => {
+      // Prepare: three people in Paris at 23:30, quiet from 22:00 to 08:00; y1's hold fails once
+      const world = await aWorld('2030-01-01T22:30:00.000Z');
+      const people = ['y0', 'y1', 'y2'];
+      for (const id of people) await recipients.put(aRecipient({ tenantId: world.tenantId, id, timezone: 'Europe/Paris', quietHours: { start: '22:00', end: '08:00' } }));
+      const id = await aStartedBroadcast(world, people, ['inbox']);
+      const worker = world.worker({ db: failingRowUpdate(world, id, 'y1') });
+      const refs: UnitRef[] = people.map((recipientId) => ({ kind: 'broadcast', tenantId: world.tenantId, broadcastId: id, recipientId }));
+      const morning = Date.parse('2030-01-02T07:00:00.000Z');
+
+      // Act
+      const first = await worker.deliver(...refs);
+      const heldFirst = (await broadcasts.get(world.tenantId, id))?.counts.held;
+      world.clock.advanceSeconds(1);
+      const again = await worker.deliver(refs[1] as UnitRef);
+
+      // Assess: two held and counted at once; y1 back in a second, then held and counted
+      expect([...first.values()].map((o) => (o.kind === 'later' ? o.cause : o.status))).toEqual(['quietHours', 'writeFailed', 'quietHours']);
+      expect(heldFirst).toBe(2);
+      expect(again.get(unitKey(refs[1] as UnitRef))).toMatchObject({ kind: 'later', at: morning, cause: 'quietHours' });
+      expect((await broadcasts.get(world.tenantId, id))?.counts.held).toBe(3);
+      expect((await rows.getMany(world.tenantId, id, people)).map((row) => [row.status, row.heldUntil])).toEqual(people.map(() => ['pending', new Date(morning).toISOString()]));
+    });
   });
 
   it('puts neither a budget slot nor a broadcast item in any transaction', async () => {
