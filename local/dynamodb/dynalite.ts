@@ -16,6 +16,8 @@ import { cacheExpressionParses, conditionValueReadingSyntax } from './expression
 import type { Parser } from './expression-cache.ts';
 import { DataDirectoryInUseError } from '../start-errors.ts';
 import { installMemoryStore } from './memory-store.ts';
+import { installUtf8StringOrder } from './string-order.ts';
+import type { StringComparing } from './string-order.ts';
 import type { RootDatabase } from './memory-store.ts';
 
 /** The dynalite version this module was written against (package.json pins it exactly). */
@@ -129,6 +131,8 @@ assertPinnedVersion({
 export const dynaliteDb = require('dynalite/db') as DynaliteDb;
 // An index entry is written only when the write changed it, as DynamoDB does (`index-writes.ts`).
 installIndexWriteRule(require('dynalite/db') as IndexWriting);
+// Strings are compared by their UTF-8 bytes, as DynamoDB does (`string-order.ts`).
+installUtf8StringOrder(require('dynalite/db') as StringComparing);
 /** How often dynalite's condition parser was answered from the cache (`expression-cache.ts`), installed here. */
 export const conditionParses = cacheExpressionParses(require('dynalite/db/conditionParser') as Parser, conditionValueReadingSyntax);
 /** How often dynalite's update-expression parser was answered from its cache, installed here. */

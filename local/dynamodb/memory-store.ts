@@ -29,6 +29,7 @@
  */
 import { Readable } from 'node:stream';
 import createTree from 'functional-red-black-tree';
+import { compareUtf8 } from './string-order.ts';
 
 type Tree<K, V> = createTree.Tree<K, V>;
 
@@ -52,19 +53,7 @@ export function compareKeys(a: string, b: string): number {
     lastKeyIsPlain = !highUnit.test(a);
   }
   if (lastKeyIsPlain || !highUnit.test(b)) return a < b ? -1 : a > b ? 1 : 0;
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return codePointRank(x) - codePointRank(y);
-  }
-  return a.length - b.length;
-}
-
-/** A UTF-16 code unit's place in code-point order: surrogates after U+E000-U+FFFF. */
-function codePointRank(unit: number): number {
-  if (unit < 0xd800) return unit;
-  return unit < 0xe000 ? unit + 0x2000 : unit - 0x800;
+  return compareUtf8(a, b);
 }
 
 /** A key range as `abstract-level` reads it: bounds, direction, and at most `limit` entries (none when absent or negative). */
