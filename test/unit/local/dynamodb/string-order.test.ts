@@ -1,9 +1,11 @@
-import { CreateTableCommand, DynamoDBClient, QueryCommand as RawQueryCommand, ScanCommand as RawScanCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand as RawQueryCommand, ScanCommand as RawScanCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
-import type { DynamoDbEndpoint } from '../../../../local/dynamodb/endpoint.ts';
 import { compareUtf8 } from '../../../../local/dynamodb/string-order.ts';
+import { createPkTable, startLocalDynamo } from '../../support/local-dynamo.ts';
+import type { LocalDynamo } from '../../support/local-dynamo.ts';
 
 const TableName = 'ordered';
 
@@ -13,28 +15,14 @@ const privateUse = '\ue000';
 const emoji = '\u{1f600}';
 
 describe('strings compared by their UTF-8 bytes on the local DynamoDB endpoint, as DynamoDB compares them', () => {
-  let dynamo: DynamoDbEndpoint;
+  let dynamo: LocalDynamo;
   let client: DynamoDBClient;
   let db: DynamoDBDocumentClient;
 
   beforeAll(async () => {
-    dynamo = await startDynamoDbEndpoint();
-    client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
-    db = DynamoDBDocumentClient.from(client);
-    await client.send(
-      new CreateTableCommand({
-        TableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    dynamo = await startLocalDynamo();
+    ({ client, documentClient: db } = dynamo);
+    await createPkTable(client, TableName, { sortKey: 'sk' });
     // In UTF-8 order: 'z' < privateUse < emoji. In UTF-16 order: 'z' < emoji < privateUse.
     for (const [sk, text] of [
       ['1', 'z'],
@@ -48,7 +36,6 @@ describe('strings compared by their UTF-8 bytes on the local DynamoDB endpoint, 
   });
 
   afterAll(async () => {
-    db.destroy();
     await dynamo.stop();
   });
 
