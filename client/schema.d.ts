@@ -1799,6 +1799,8 @@ export interface components {
                 at: string;
                 notificationIds: string[];
                 broadcastId: string | null;
+                /** @description Named recipients left out of this occurrence: erased from the directory since the definition was made. */
+                skippedRecipients: string[];
             }[];
         };
         ListRecurringNotificationsResponse: {

@@ -731,7 +731,9 @@ export interface CommitResult {
  * What a set of per-unit updates (one conditional write each) came to, by unit key: those that
  * landed, and those whose write failed with an error (throttled, a fault), each with its error, to
  * be tried again. A unit in neither was refused by its condition: it changed since it was read.
- * Each write stands alone, so one that fails never hides those that landed.
+ * Each write stands alone, so one that fails never hides those that landed. A write that threw
+ * may still have landed (a timeout after DynamoDB applied it): tried again, it is then refused as
+ * changed and not counted (a broadcast's watch recounts its cancelled rows; a held one is not).
  */
 export interface UnitUpdates {
   readonly landed: ReadonlySet<string>;

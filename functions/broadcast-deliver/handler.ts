@@ -38,7 +38,9 @@ async function deliverBatch(messages: readonly ConsumedMessage<BroadcastDelivery
   );
   await announceProgress(messages);
   return messages.map(({ message }, index): MessageOutcome => {
-    const later = results[index]?.later ?? [];
+    const result = results[index];
+    if (result && 'error' in result) return { kind: 'failed', error: result.error };
+    const later = result?.later ?? [];
     const requeue = later.map(({ at, refs }) => {
       const body: BroadcastDeliveryMessage = { ...message, recipientIds: (refs as RecipientRef[]).map((ref) => ref.recipientId) };
       return { at, body: JSON.stringify(body) };

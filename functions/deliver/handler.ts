@@ -52,6 +52,7 @@ async function deliverBatch(messages: readonly ConsumedMessage<DeliveryMessage>[
     messages.map(async ({ record, message }, index): Promise<MessageOutcome> => {
       const result = results[index] ?? { later: [], deadLetters: [] };
       for (const dead of result.deadLetters) await deadLetter(record.messageId, dead.ref as NotificationRef, dead);
+      if ('error' in result) return { kind: 'failed', error: result.error };
       const requeue = result.later.flatMap(({ at, refs }) => {
         const named = refs as NotificationRef[];
         // A notification whose recipient the message did not name goes back alone.

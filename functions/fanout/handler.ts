@@ -60,7 +60,7 @@ const occurrenceDeps = once(
       selfSend: noSelfSends,
       tenantSettings: tenantSettingsStore(),
     },
-    broadcasts: { broadcasts: broadcastStore(), rows: broadcastRecipientStore(), scheduler: new ImmediateBroadcastScheduler(fanoutQueue()), fanout: fanoutQueue(), clock: systemClock },
+    broadcasts: { broadcasts: broadcastStore(), rows: broadcastRecipientStore(), recipients: recipientStore(), scheduler: new ImmediateBroadcastScheduler(fanoutQueue()), fanout: fanoutQueue(), clock: systemClock },
     clock: systemClock,
   }),
 );

@@ -51,7 +51,7 @@ export interface EngineInvocation {
 const leaseMarginMs = 5_000;
 /** Units whose sends run at once. */
 const sendConcurrency = 10;
-/** How soon a unit changed by someone else while being claimed is looked at again. */
+/** How soon a unit is looked at again when someone else changed it while it was being claimed or held, or when it was released unsent. */
 const lostRetryMs = 1_000;
 
 /** Delivers every unit `refs` names that is due and still deliverable; an outcome per unit key. */
@@ -174,18 +174,19 @@ async function cancelUnits(deps: EngineDeps, units: readonly DeliveryUnit[], out
   for (const unit of units) {
     const key = unitKey(unit.ref);
     // Not landed and not failed: it changed since it was read (another worker settled it).
-    outcomes.set(key, failed.has(key) ? afterFailedWrite(deps, unit, 'cancel', failed.get(key)) : { kind: 'done', status: 'cancelled' });
+    outcomes.set(key, failed.has(key) ? afterFailedWrite(unit, 'cancel', failed.get(key)) : { kind: 'done', status: 'cancelled' });
   }
   await countCancelled(deps, units.filter((unit) => landed.has(unitKey(unit.ref))));
 }
 
 /**
- * A unit whose write (`what`: its cancel, withdrawal or hold) failed with an error is logged and
- * comes back after `lostRetryMs`, as it was: the writes that landed beside it are counted as usual.
+ * A unit whose write (`what`: its cancel or hold) threw is logged and answered `error`: the
+ * message naming it fails and comes back under the queue's retry policy. The writes that landed
+ * beside it are counted as usual.
  */
-function afterFailedWrite(deps: EngineDeps, unit: DeliveryUnit, what: string, error: unknown): UnitOutcome {
-  logFor(unit).warn(`Could not write its ${what}; it is tried again`, { error: describeError(error) });
-  return { kind: 'later', at: deps.clock.now().getTime() + lostRetryMs, cause: 'writeFailed', reason: `its ${what} could not be written` };
+function afterFailedWrite(unit: DeliveryUnit, what: string, error: unknown): UnitOutcome {
+  logFor(unit).warn(`Could not write its ${what}; its message is tried again`, { error: describeError(error) });
+  return { kind: 'error', error };
 }
 
 /** Counts rows just cancelled on their broadcasts (one ADD per broadcast), and ends each broadcast that is then complete. */
@@ -215,7 +216,7 @@ async function holdUnits(deps: EngineDeps, holds: readonly { unit: DeliveryUnit;
   for (const { unit, hold } of holds) {
     const key = unitKey(unit.ref);
     if (failed.has(key)) {
-      outcomes.set(key, afterFailedWrite(deps, unit, 'hold', failed.get(key)));
+      outcomes.set(key, afterFailedWrite(unit, 'hold', failed.get(key)));
       continue;
     }
     if (!held.has(key)) {
@@ -402,6 +403,8 @@ async function withdrawCancelled(
   const stopped = new Set<string>();
   const unread: Work[] = [];
   const withdrawing: Work[] = [];
+  // Released unsent, with the reason: rows whose broadcast could not be read, and rows whose withdrawal threw.
+  const releasing: { work: Work; error: string }[] = [];
   await Promise.all(
     [...byBroadcast.values()].map(async ({ tenantId, broadcastId, works }) => {
       try {
@@ -420,14 +423,20 @@ async function withdrawCancelled(
       now,
     );
     // A withdrawn row will never send on its claim: what it reserved in the send budgets goes
-    // back. One whose claim no longer holds (another worker took it over) keeps it, and so does
-    // one whose withdrawal failed: it comes back, and is cancelled once its lease has run out.
+    // back. One whose claim no longer holds (another worker took it over) keeps it. One whose
+    // withdrawal threw is released unsent, as a row whose broadcast could not be read: back to
+    // pending, its attempt and its reservations given back, and cancelled when it comes back.
     await deps.store.giveBack(withdrawing.filter((w) => withdrawn.has(w.key)).flatMap((w) => claims.get(w.key)?.spends ?? []));
     for (const w of withdrawing) {
+      const error = failed.get(w.key);
+      if (failed.has(w.key)) {
+        logFor(w.unit).warn('Could not write its withdrawal; it is released unsent', { error: describeError(error) });
+        releasing.push({ work: w, error: 'its withdrawal could not be written after its broadcast was cancelled' });
+        continue;
+      }
       stopped.add(w.key);
-      if (failed.has(w.key)) outcomes.set(w.key, afterFailedWrite(deps, w.unit, 'withdrawal', failed.get(w.key)));
       // Not withdrawn: the claim no longer holds (its lease ran out and another worker took it).
-      else outcomes.set(w.key, { kind: 'done', status: withdrawn.has(w.key) ? 'cancelled' : 'sending' });
+      outcomes.set(w.key, { kind: 'done', status: withdrawn.has(w.key) ? 'cancelled' : 'sending' });
       if (withdrawn.has(w.key)) logFor(w.unit).info('Cancelled after its claim: the broadcast was cancelled first');
     }
     await countCancelled(
@@ -435,23 +444,24 @@ async function withdrawCancelled(
       withdrawing.filter((w) => withdrawn.has(w.key)).map((w) => w.unit),
     );
   }
-  if (unread.length > 0) {
+  releasing.push(...unread.map((work) => ({ work, error: 'the broadcast could not be read after the claim' })));
+  if (releasing.length > 0) {
     const at = deps.clock.now().getTime() + lostRetryMs;
-    const released: Prepared[] = unread.map((w) => ({
+    const released: Prepared[] = releasing.map(({ work: w, error }) => ({
       entry: {
         unit: w.unit,
         token: w.token,
         deliveries: {},
         forget: [...(intents.get(w.key) ?? [])],
-        settlement: { kind: 'release', error: 'the broadcast could not be read after the claim', nextAttemptAt: at, refundAttempt: true },
+        settlement: { kind: 'release', error, nextAttemptAt: at, refundAttempt: true },
       },
       work: w,
       recount: false,
     }));
-    for (const w of unread) stopped.add(w.key);
+    for (const { work } of releasing) stopped.add(work.key);
     const verdicts = await commitAll(deps, released, sleep);
     // Released unsent: what they reserved in the send budgets goes back.
-    await deps.store.giveBack(unread.filter((w) => verdicts.get(w.key) === 'committed').flatMap((w) => claims.get(w.key)?.spends ?? []));
+    await deps.store.giveBack(releasing.filter(({ work }) => verdicts.get(work.key) === 'committed').flatMap(({ work }) => claims.get(work.key)?.spends ?? []));
     await afterCommit(deps, released, verdicts, outcomes);
   }
   return held.filter((w) => !stopped.has(w.key));

@@ -255,15 +255,20 @@ export type UnitOutcome =
       /** Set when it failed after its last retry: its message belongs on the dead-letter queue. */
       readonly deadLetter?: { readonly reason: string; readonly attempts: number };
     }
-  | { readonly kind: 'later'; readonly at: number; readonly cause: LaterCause; readonly reason: string };
+  | { readonly kind: 'later'; readonly at: number; readonly cause: LaterCause; readonly reason: string }
+  /**
+   * Its cancel or quiet-hours hold threw (throttled, a fault), not refused by its condition: the
+   * message naming it fails, and comes back under the queue's retry policy (backoff, then the
+   * dead-letter queue). The writes that landed beside it stand and are counted.
+   */
+  | { readonly kind: 'error'; readonly error: unknown };
 
 /**
  * Why a unit must be looked at again later: it is not yet due, another worker holds it, a retry
  * waits out its backoff, a provider's send budget is spent, it changed while being claimed, the
- * recipient's quiet hours hold it, the invocation ran too short of time to start its round, or
- * its cancel, withdrawal or hold failed with an error.
+ * recipient's quiet hours hold it, or the invocation ran too short of time to start its round.
  */
-export type LaterCause = 'notYetDue' | 'leased' | 'retry' | 'budget' | 'changed' | 'quietHours' | 'deadline' | 'writeFailed';
+export type LaterCause = 'notYetDue' | 'leased' | 'retry' | 'budget' | 'changed' | 'quietHours' | 'deadline';
 
 /** The frame a live WebSocket client receives for a delivery, with the new unread count when known. */
 export function toSocketFrame(content: DeliveryContent, unread?: number): Record<string, unknown> {

@@ -38,6 +38,8 @@ export interface RecurringOccurrence {
   readonly at: string;
   readonly notificationIds?: readonly string[];
   readonly broadcastId?: string;
+  /** The named recipients left out: erased from the directory since the definition was made. */
+  readonly skippedRecipients?: readonly string[];
 }
 
 export interface RecurringNotification {
@@ -182,7 +184,7 @@ export function toRecurringView(r: RecurringNotification, upcoming?: readonly nu
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     ...(upcoming ? { nextOccurrences: upcoming.map((ms) => ({ at: new Date(ms).toISOString(), local: toLocalIso(ms, r.schedule.timezone) })) } : {}),
-    lastOccurrences: r.occurrences.map((o) => ({ at: o.at, notificationIds: o.notificationIds ?? [], broadcastId: o.broadcastId ?? null })),
+    lastOccurrences: r.occurrences.map((o) => ({ at: o.at, notificationIds: o.notificationIds ?? [], broadcastId: o.broadcastId ?? null, skippedRecipients: o.skippedRecipients ?? [] })),
   };
 }
 

@@ -409,7 +409,14 @@ export const recurringViewSchema = z.strictObject({
     .optional()
     .meta({ description: 'The next five occurrences (none while paused), in UTC and as wall time in its zone.' }),
   lastOccurrences: z
-    .array(z.strictObject({ at: instant, notificationIds: z.array(z.string()), broadcastId: z.string().nullable() }))
+    .array(
+      z.strictObject({
+        at: instant,
+        notificationIds: z.array(z.string()),
+        broadcastId: z.string().nullable(),
+        skippedRecipients: z.array(z.string()).meta({ description: 'Named recipients left out of this occurrence: erased from the directory since the definition was made.' }),
+      }),
+    )
     .meta({ description: 'The last occurrences, newest first, with what each created.' }),
 });
 

@@ -23,13 +23,16 @@ import type {
 import { broadcastIdSchema, idSchema } from '../domain/schemas.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
-import type { BroadcastRecipientStore, BroadcastScheduler, BroadcastStore, Clock, FanoutQueue, TemplateStore } from '../ports.ts';
+import type { BroadcastRecipientStore, BroadcastScheduler, BroadcastStore, Clock, FanoutQueue, RecipientStore, TemplateStore } from '../ports.ts';
+import { registeredRecipients } from './registered-recipients.ts';
 import { clockSkewToleranceMs, maxScheduleAheadMs } from './notifications.ts';
 import { resolveBroadcastTime } from '../domain/schedule-times.ts';
 import type { LocalTimeAdjustment } from '../domain/time.ts';
 
 export interface BroadcastDeps {
   readonly broadcasts: BroadcastStore;
+  /** Where the recipients a create names (`recipientIds`) must be registered. */
+  readonly recipients: Pick<RecipientStore, 'getMany'>;
   readonly rows: BroadcastRecipientStore;
   readonly scheduler: BroadcastScheduler;
   readonly fanout: FanoutQueue;
@@ -83,20 +86,26 @@ function toAudience(body: BroadcastAudienceBody): BroadcastAudience {
   return { kind: 'all' };
 }
 
-/** What {@link createBroadcast} would refuse (403, 400), without writing: run before an idempotent create takes its key. */
-export async function checkCreateBroadcast(deps: Pick<BroadcastDeps, 'clock' | 'templates'>, caller: Caller, body: CreateBroadcastBody): Promise<void> {
+/** What {@link createBroadcast} would refuse (403, 400, 404), without writing: run before an idempotent create takes its key. */
+export async function checkCreateBroadcast(deps: Pick<BroadcastDeps, 'clock' | 'templates' | 'recipients'>, caller: Caller, body: CreateBroadcastBody): Promise<void> {
   requireManager(caller);
   if (!(body.draft && body.scheduledAt === undefined)) resolveBroadcastTime(body, deps.clock.now());
   await broadcastContentOf(deps, caller.tenantId, body);
+  if (body.audience.recipientIds) await registeredRecipients(deps.recipients, caller.tenantId, body.audience.recipientIds);
 }
 
-/** Creates a broadcast: a draft, or scheduled at `scheduledAt` (now when omitted) with one schedule. */
+/**
+ * Creates a broadcast: a draft, or scheduled at `scheduledAt` (now when omitted) with one schedule.
+ * @throws NotFoundError (404, `details.missing`) when `recipientIds` names a recipient not registered
+ */
 export async function createBroadcast(deps: BroadcastDeps, caller: Caller, body: CreateBroadcastBody): Promise<CreatedBroadcast> {
   requireManager(caller);
   const now = deps.clock.now();
   const time = body.draft && body.scheduledAt === undefined ? undefined : resolveBroadcastTime(body, now);
   const scheduledAt = time ? new Date(time.epochMs) : undefined;
   const words = await broadcastContentOf(deps, caller.tenantId, body);
+  // The named recipients are checked once, here: one erased afterwards fails its own row.
+  if (body.audience.recipientIds) await registeredRecipients(deps.recipients, caller.tenantId, body.audience.recipientIds);
   const broadcast: Broadcast = {
     tenantId: caller.tenantId,
     id: newBroadcastId(now),

@@ -26,6 +26,12 @@ export interface MessageResult {
   readonly later: readonly { readonly at: number; readonly refs: readonly UnitRef[] }[];
   /** Units that failed after their last retry: their messages belong on the dead-letter queue. */
   readonly deadLetters: readonly { readonly ref: UnitRef; readonly reason: string; readonly attempts: number }[];
+  /**
+   * Set when a write of one of its units threw (its cancel or hold): the message fails as a whole,
+   * after its dead letters are sent, and comes back under the queue's retry policy; its units
+   * `later` come back with it, not on their own.
+   */
+  readonly error?: unknown;
 }
 
 /** A unit due more than this after the time of the message naming it was moved on by a reschedule. */
@@ -41,9 +47,14 @@ export async function deliverMessages(deps: EngineDeps, messages: readonly Messa
     if (early(message)) return { later: [{ at: message.notBefore ?? now, refs: message.refs }], deadLetters: [] };
     const later = new Map<number, UnitRef[]>();
     const deadLetters: MessageResult['deadLetters'][number][] = [];
+    let error: { readonly error: unknown } | undefined;
     for (const ref of message.refs) {
       const outcome = outcomes.get(unitKey(ref));
       if (!outcome) continue;
+      if (outcome.kind === 'error') {
+        error ??= { error: outcome.error };
+        continue;
+      }
       if (outcome.kind === 'done') {
         if (outcome.deadLetter) deadLetters.push({ ref, ...outcome.deadLetter });
         continue;
@@ -54,6 +65,7 @@ export async function deliverMessages(deps: EngineDeps, messages: readonly Messa
       group.push(ref);
       later.set(outcome.at, group);
     }
+    if (error) return { later: [], deadLetters, error: error.error };
     return { later: [...later].map(([at, group]) => ({ at, refs: group })), deadLetters };
   });
 }

@@ -10,6 +10,7 @@ import { defaultChannels, toNotificationView } from '../domain/notification.ts';
 import { countFitting } from '../domain/payload-budget.ts';
 import type { Notification } from '../domain/notification.ts';
 import type { Recipient } from '../domain/recipient.ts';
+import { registeredRecipients } from './registered-recipients.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
 import { notificationIdSchema } from '../domain/schemas.ts';
 import type {
@@ -100,12 +101,7 @@ async function admitCreate(
   }
   // The instant is checked before the directory is read: a bad time is a 400 whatever the recipients.
   if (body.timezone !== recipientZone) resolveRecipientTimes(body, [{ id: '' }], noTenantSettings, now);
-  const found = await deps.recipients.getMany(caller.tenantId, body.recipients);
-  const byId = new Map(found.map((r) => [r.id, r]));
-  const missing = body.recipients.filter((id) => !byId.has(id));
-  if (missing.length > 0) {
-    throw new NotFoundError(`Recipients not registered: ${missing.join(', ')}`, { details: { missing } });
-  }
+  const byId = await registeredRecipients(deps.recipients, caller.tenantId, body.recipients);
   const settings = body.timezone === recipientZone && deps.tenantSettings ? await deps.tenantSettings.get(caller.tenantId) : noTenantSettings;
   const times = resolveRecipientTimes(body, body.recipients.map((id) => byId.get(id) ?? { id }), settings, now);
   return { times, byId };

@@ -19,6 +19,7 @@ import type { Clock, RecipientStore, RecurringScheduler, RecurringStore } from '
 import { createBroadcast } from './broadcasts.ts';
 import type { BroadcastDeps } from './broadcasts.ts';
 import { scheduleNotifications } from './notifications.ts';
+import { registeredRecipients } from './registered-recipients.ts';
 import type { NotificationDeps } from './notifications.ts';
 
 export interface RecurringDeps {
@@ -73,11 +74,8 @@ export async function createRecurring(deps: RecurringDeps, caller: Caller, body:
     ...(body.schedule.endAt ? { endAt: new Date(body.schedule.endAt).toISOString() } : {}),
   };
   checkSchedule(schedule);
-  if (body.recipients) {
-    const found = await deps.recipients.getMany(caller.tenantId, body.recipients);
-    const missing = body.recipients.filter((id) => !found.some((r) => r.id === id));
-    if (missing.length > 0) throw new NotFoundError(`Recipients not registered: ${missing.join(', ')}`, { details: { missing } });
-  }
+  const named = body.recipients ?? body.audience?.recipientIds;
+  if (named) await registeredRecipients(deps.recipients, caller.tenantId, named);
   const now = deps.clock.now();
   const audience = body.audience;
   const recurring: RecurringNotification = {
@@ -227,18 +225,24 @@ export async function runOccurrence(deps: OccurrenceDeps, tenantId: string, recu
     priority: recurring.priority,
     ...(recurring.data ? { data: recurring.data } : {}),
   };
-  if (recurring.recipients) {
-    const created = await scheduleNotifications(deps.notifications, caller, { recipients: [...recurring.recipients], ...content }, { recurringId });
-    await deps.recurring.recordOccurrence(tenantId, recurringId, { at: instant, notificationIds: created.notificationIds });
+  // Named recipients were registered when the definition was made: those erased since are left
+  // out of this occurrence (and named on it), so that the others still get theirs.
+  const named = recurring.recipients ?? (recurring.audience?.kind === 'recipients' ? (recurring.audienceIds ?? []) : undefined);
+  const registered = named ? new Set((await deps.notifications.recipients.getMany(tenantId, named)).map((r) => r.id)) : undefined;
+  const present = named?.filter((id) => registered?.has(id));
+  const skipped = named?.filter((id) => !registered?.has(id)) ?? [];
+  if (skipped.length > 0) logger.warn('Recurring occurrence leaves out erased recipients', { tenantId, recurringId, at: instant, skippedRecipients: skipped });
+  const occurrence = { at: instant, ...(skipped.length > 0 ? { skippedRecipients: skipped } : {}) };
+  if (present?.length === 0) {
+    await deps.recurring.recordOccurrence(tenantId, recurringId, occurrence);
+  } else if (recurring.recipients && present) {
+    const created = await scheduleNotifications(deps.notifications, caller, { recipients: present, ...content }, { recurringId });
+    await deps.recurring.recordOccurrence(tenantId, recurringId, { ...occurrence, notificationIds: created.notificationIds });
   } else {
     const audience =
-      recurring.audience?.kind === 'groups'
-        ? { groups: [...recurring.audience.groups] }
-        : recurring.audience?.kind === 'recipients'
-          ? { recipientIds: [...(recurring.audienceIds ?? [])] }
-          : { all: true as const };
+      recurring.audience?.kind === 'groups' ? { groups: [...recurring.audience.groups] } : present ? { recipientIds: present } : { all: true as const };
     const created = await createBroadcast(deps.broadcasts, caller, { audience, ...content, draft: false });
-    await deps.recurring.recordOccurrence(tenantId, recurringId, { at: instant, broadcastId: created.broadcastId });
+    await deps.recurring.recordOccurrence(tenantId, recurringId, { ...occurrence, broadcastId: created.broadcastId });
   }
   logger.info('Recurring occurrence created', { tenantId, recurringId, at: instant });
   return { kind: 'done', note: 'created' };

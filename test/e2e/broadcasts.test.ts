@@ -106,9 +106,13 @@ describe('broadcasts on the local stack', () => {
     // Prepare
     const user = await h.token('bob');
     const globexAdmin = await h.token('gina', { role: 'admin', tenant: 'globex' });
-    const id = await createBroadcast({ audience: { recipientIds: ['nobody'] }, draft: true });
+    await seed([{ id: 'somebody' }]);
+    const id = await createBroadcast({ audience: { recipientIds: ['somebody'] }, draft: true });
+    const before = await h.api('GET', '/v1/broadcasts?limit=100', { token: admin });
 
     // Act
+    const unregistered = await h.api('POST', '/v1/broadcasts', { token: admin, body: { audience: { recipientIds: ['somebody', 'nobody', 'noone'] }, title: 't', message: 'm' } });
+    const after = await h.api('GET', '/v1/broadcasts?limit=100', { token: admin });
     const noAudience = await h.api('POST', '/v1/broadcasts', { token: admin, body: { audience: {}, title: 't', message: 'm' } });
     const plain = await h.api('POST', '/v1/broadcasts', { token: user, body: { audience: { all: true }, title: 't', message: 'm' } });
     const foreign = await h.api('GET', `/v1/broadcasts/${id}`, { token: globexAdmin });
@@ -116,7 +120,10 @@ describe('broadcasts on the local stack', () => {
     const badId = await h.api('GET', '/v1/broadcasts/ntf_1', { token: admin });
     const noToken = await h.api('GET', '/v1/broadcasts');
 
-    // Assess
+    // Assess: recipients a list names must be registered, as for a notification; nothing is created
+    expect(unregistered.status).toBe(404);
+    expect(unregistered.body.error).toMatchObject({ code: 'NOT_FOUND', message: 'Recipients not registered: nobody, noone', details: { missing: ['nobody', 'noone'] } });
+    expect(after.body.items).toEqual(before.body.items);
     expect(noAudience.status).toBe(400);
     expect(noAudience.body.error?.details).toEqual([{ field: 'audience', message: 'must name exactly one of all, groups, recipientIds' }]);
     expect(plain.status).toBe(403);

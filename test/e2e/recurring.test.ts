@@ -42,6 +42,11 @@ describe('recurring notifications', () => {
       token: admin,
       body: { recipients: ['rita'], title: 'Standup', message: 'At 9', schedule: { rate: '1 day', timezone: 'Mars/Olympus_Mons' } },
     });
+    const unregistered = await Promise.all(
+      [{ recipients: ['rita', 'ghost'] }, { audience: { recipientIds: ['ghost', 'rita'] } }].map((named) =>
+        h.api('POST', '/v1/recurring-notifications', { token: admin, body: { ...named, title: 'Standup', message: 'At 9', schedule: { rate: '1 day', timezone: 'UTC' } } }),
+      ),
+    );
 
     // Assess
     expect(created.status).toBe(201);
@@ -53,6 +58,7 @@ describe('recurring notifications', () => {
     expect(bad.body.error?.details).toEqual([{ field: 'schedule.cron', message: expect.stringContaining('day-of-month and day-of-week') as string }]);
     expect(badZone.status).toBe(400);
     expect(badZone.body.error?.details).toEqual([{ field: 'schedule.timezone', message: 'is not a known IANA time zone' }]);
+    for (const answer of unregistered) expect([answer.status, answer.body.error?.details]).toEqual([404, { missing: ['ghost'] }]);
     const listed = await h.api('GET', '/v1/recurring-notifications?limit=1', { token: admin });
     expect((listed.body.items as { id: string }[]).map((r) => r.id)).toEqual([view.id]);
     expect((await h.api('DELETE', `/v1/recurring-notifications/${String(view.id)}`, { token: admin })).status).toBe(200);

@@ -3,6 +3,7 @@ import { once } from '../../../shared/config.ts';
 import { broadcastScheduler, fanoutQueue } from '../../../shared/adapters/dependencies/broadcast-queues.ts';
 import { broadcastRecipientStore, broadcastStore } from '../../../shared/adapters/dependencies/broadcasts.ts';
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
+import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
 import { templateStore } from '../../../shared/adapters/dependencies/templates.ts';
 import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
 import { toBroadcastRecipientView, toBroadcastView } from '../../../shared/domain/broadcast.ts';
@@ -32,6 +33,7 @@ const deps = once(
   (): BroadcastDeps => ({
     broadcasts: broadcastStore(),
     rows: broadcastRecipientStore(),
+    recipients: recipientStore(),
     scheduler: broadcastScheduler(),
     fanout: fanoutQueue(),
     clock: systemClock,

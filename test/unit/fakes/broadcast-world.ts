@@ -62,7 +62,7 @@ export function aBroadcastWorld(options: { readonly pageSize?: number; readonly 
   const fanoutQueue = new FakeFanoutQueue();
   const deliveryQueue = new FakeBroadcastDeliveryQueue();
   const scheduler = new FakeBroadcastScheduler();
-  const api: BroadcastDeps = { broadcasts, rows, scheduler, fanout: fanoutQueue, clock };
+  const api: BroadcastDeps = { broadcasts, rows, recipients, scheduler, fanout: fanoutQueue, clock };
   const fanout: FanoutDeps = {
     broadcasts,
     rows,

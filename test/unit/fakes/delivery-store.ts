@@ -77,6 +77,8 @@ export class InMemoryDeliveryStore implements DeliveryStore {
   readonly loadFailures = new ScriptedFailures();
   readonly claimFailures = new ScriptedFailures();
   readonly commitFailures = new ScriptedFailures();
+  /** Errors the next single-unit writes of `cancel`, `withdraw` and `hold` throw, one unit each (the others land). */
+  readonly unitWriteFailures = new ScriptedFailures();
   /** Runs once, just before the next claim is decided: a rival's write that lands first. */
   beforeClaim: (() => Promise<void> | void) | undefined;
   /** Runs once, just before the next commit is decided. */
@@ -357,8 +359,10 @@ export class InMemoryDeliveryStore implements DeliveryStore {
   async hold(holds: readonly { readonly unit: DeliveryUnit; readonly hold: QuietHold }[], now: Date): Promise<UnitUpdates> {
     await yieldToEventLoop();
     const held = new Set<string>();
+    const failed = new Map<string, unknown>();
     for (const { unit, hold } of holds) {
       const { ref } = unit;
+      if (this.failedUnitWrite(unit, failed)) continue;
       const until = new Date(hold.until).toISOString();
       if (ref.kind === 'notification') {
         const stored = this.parts.notifications.record(ref.tenantId, ref.notificationId);
@@ -373,15 +377,16 @@ export class InMemoryDeliveryStore implements DeliveryStore {
       }
       held.add(unitKey(ref));
     }
-    return { landed: held, failed: new Map() };
+    return { landed: held, failed };
   }
 
   async withdraw(claims: readonly WithdrawnClaim[], now: Date): Promise<UnitUpdates> {
     await yieldToEventLoop();
     const withdrawn = new Set<string>();
+    const failed = new Map<string, unknown>();
     for (const { unit, token, intents } of claims) {
       const { ref } = unit;
-      if (ref.kind !== 'broadcast') continue;
+      if (ref.kind !== 'broadcast' || this.failedUnitWrite(unit, failed)) continue;
       const stored = this.parts.rows.record(ref.tenantId, ref.broadcastId, ref.recipientId);
       if (!stored || !conditionHolds<BroadcastRowStatus, RowGuard>(rowTransitions.withdraw, stored.row.status, this.rowGuards(stored.row, stored.token, { now, token }))) continue;
       // As the Dynamo adapter's rowWithdraw: this claim's intents dropped, a predecessor's unconfirmed, the attempt handed back.
@@ -397,7 +402,7 @@ export class InMemoryDeliveryStore implements DeliveryStore {
       );
       withdrawn.add(unitKey(ref));
     }
-    return { landed: withdrawn, failed: new Map() };
+    return { landed: withdrawn, failed };
   }
 
   async giveBack(spends: readonly string[]): Promise<void> {
@@ -408,9 +413,10 @@ export class InMemoryDeliveryStore implements DeliveryStore {
   async cancel(units: readonly DeliveryUnit[], now: Date): Promise<UnitUpdates> {
     await yieldToEventLoop();
     const cancelled = new Set<string>();
+    const failed = new Map<string, unknown>();
     for (const unit of units) {
       const { ref } = unit;
-      if (ref.kind !== 'broadcast') continue;
+      if (ref.kind !== 'broadcast' || this.failedUnitWrite(unit, failed)) continue;
       // A pending row, or one a dead worker left (`abandon`), as the Dynamo adapter's rowCancel.
       const transition = unit.status === 'sending' ? rowTransitions.abandon : rowTransitions.cancel;
       const stored = this.parts.rows.record(ref.tenantId, ref.broadcastId, ref.recipientId);
@@ -424,7 +430,18 @@ export class InMemoryDeliveryStore implements DeliveryStore {
       this.parts.rows.write({ ...rest, status: transition.to, deliveries: withDeliveries(stored.row.deliveries, unconfirmed), updatedAt: now.toISOString() }, undefined);
       cancelled.add(unitKey(ref));
     }
-    return { landed: cancelled, failed: new Map() };
+    return { landed: cancelled, failed };
+  }
+
+  /** True (and the error noted in `failed`) when the next scripted unit-write failure falls on `unit`. */
+  private failedUnitWrite(unit: DeliveryUnit, failed: Map<string, unknown>): boolean {
+    try {
+      this.unitWriteFailures.throwNext();
+      return false;
+    } catch (error) {
+      failed.set(unitKey(unit.ref), error);
+      return true;
+    }
   }
 }
 

@@ -6,10 +6,10 @@
  */
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { rowKey } from '../../../shared/adapters/delivery-units.ts';
 import { DynamoBroadcastRecipientStore } from '../../../shared/adapters/dynamo-broadcast-recipient-store.ts';
 import { DynamoBroadcastStore } from '../../../shared/adapters/dynamo-broadcast-store.ts';
@@ -206,6 +206,36 @@ describe('the broadcast-deliver handler', () => {
     // Assess
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
     expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, { QueueUrl: process.env.HERALD_QUEUE_BROADCAST_DELIVERY_URL, VisibilityTimeout: 10 });
+  });
+
+  it('keeps a message whose cancel of a row could not be written, hidden for the backoff, with the rows that were cancelled counted', async () => {
+    // Prepare: a cancelled broadcast to bob and carol, their rows pending; the cancel of carol's row is throttled
+    await recipients.put(aRecipient({ tenantId, id: 'carol' }));
+    const b = aBroadcast({ audience: { kind: 'recipients', count: 2 } });
+    await broadcasts.create(b, { message: 'Tonight at 2am' }, ['bob', 'carol']);
+    await broadcasts.start(tenantId, b.id, new Date());
+    await rows.putPending(tenantId, b.id, ['bob', 'carol'], new Date());
+    await broadcasts.cancel(tenantId, b.id, new Date());
+    const carol = JSON.stringify(rowKey(tenantId, b.id, 'carol'));
+    const send = DynamoDBDocumentClient.prototype.send;
+    const spy = vi.spyOn(DynamoDBDocumentClient.prototype, 'send').mockImplementation(function (this: DynamoDBDocumentClient, command: unknown) {
+      const update = command instanceof TransactWriteCommand ? command.input.TransactItems?.[0]?.Update : undefined;
+      if (update && JSON.stringify(update.Key) === carol) return Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+      return (send as (c: unknown) => Promise<unknown>).call(this, command);
+    } as typeof send);
+
+    // Act
+    const result = await deliver.handler(aBatch(JSON.stringify({ tenantId, broadcastId: b.id, recipientIds: ['bob', 'carol'] })), context).finally(() => spy.mockRestore());
+
+    // Assess: the message fails under the retry policy; bob's row is cancelled and counted, carol's still pending
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, { QueueUrl: process.env.HERALD_QUEUE_BROADCAST_DELIVERY_URL, VisibilityTimeout: 10 });
+    expect(requeued()).toEqual([]);
+    expect((await rows.getMany(tenantId, b.id, ['bob', 'carol'])).map((row) => [row.recipientId, row.status]).sort()).toEqual([
+      ['bob', 'cancelled'],
+      ['carol', 'pending'],
+    ]);
+    expect((await broadcasts.get(tenantId, b.id))?.counts.cancelled).toBe(1);
   });
 
   it('deletes a message whose recipients are all final, sending nothing again', async () => {

@@ -9,10 +9,10 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoInboxStore } from '../../../shared/adapters/dynamo-inbox-store.ts';
 import { DynamoNotificationStore } from '../../../shared/adapters/dynamo-notification-store.ts';
 import { DynamoRecipientStore } from '../../../shared/adapters/dynamo-recipient-store.ts';
@@ -248,6 +248,32 @@ describe('the deliver handler', () => {
     // Assess
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
     expect(sqsMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('hides a message whose quiet-hours hold could not be written for the backoff, and lets the other messages of the batch go', async () => {
+    // Prepare: carol is in her quiet hours now, and the write of her hold is throttled; bob's notification is due
+    const hour = new Date().getUTCHours();
+    const hh = (h: number): string => `${String((h + 24) % 24).padStart(2, '0')}:00`;
+    await recipients.put(aRecipient({ tenantId, id: 'carol', email: 'carol@example.com', timezone: 'UTC', quietHours: { start: hh(hour - 1), end: hh(hour + 2) } }));
+    const quiet = await created(-1_000, { recipientId: 'carol' });
+    const due = await created(-1_000);
+    const send = DynamoDBDocumentClient.prototype.send;
+    const spy = vi.spyOn(DynamoDBDocumentClient.prototype, 'send').mockImplementation(function (this: DynamoDBDocumentClient, command: unknown) {
+      const update = command instanceof TransactWriteCommand ? command.input.TransactItems?.[0]?.Update : undefined;
+      if (update?.UpdateExpression?.includes('heldUntil')) return Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+      return (send as (c: unknown) => Promise<unknown>).call(this, command);
+    } as typeof send);
+
+    // Act
+    const result = await handler(aBatch(aRecord('m1', messageFor(quiet)), aRecord('m2', messageFor(due))), context).finally(() => spy.mockRestore());
+
+    // Assess: m1 fails under the retry policy (hidden for the first backoff), nothing requeued for it; m2 delivered
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, { QueueUrl: queueUrl, ReceiptHandle: 'receipt-m1', VisibilityTimeout: 300 });
+    expect(requeued()).toEqual([]);
+    expect(await notifications.get(tenantId, quiet.id)).toMatchObject({ status: 'pending' });
+    expect((await notifications.get(tenantId, quiet.id))?.heldUntil).toBeUndefined();
+    expect((await notifications.get(tenantId, due.id))?.status).toBe('sent');
   });
 
   it('keeps the original, hidden for the backoff, when what must come back cannot be put on the queue', async () => {

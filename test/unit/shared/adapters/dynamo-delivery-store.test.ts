@@ -278,7 +278,7 @@ describe('duplicates and races', () => {
 
     // Assess: one sends; the others lose the claim, find it held, or find it sent
     expect(outcomes.filter((o) => o?.kind === 'done' && o.status === 'sent').length).toBeGreaterThanOrEqual(1);
-    for (const o of outcomes) expect(o?.kind === 'done' ? o.status : o?.cause).toMatch(/^(sent|changed|leased)$/);
+    for (const o of outcomes) expect(o?.kind === 'done' ? o.status : o?.kind === 'later' ? o.cause : o?.kind).toMatch(/^(sent|changed|leased)$/);
     expect(world.mailer.sent).toHaveLength(1);
     expect(await inbox.list(world.tenantId, 'bob')).toHaveLength(1);
     expect(await inbox.unreadCount(world.tenantId, 'bob')).toBe(1);
@@ -696,7 +696,7 @@ describe('transactions that meet another (TransactionConflict)', () => {
       });
     }
 
-    it('withdraws and counts the other rows, gives back their reservations, and brings the failed one back', async () => {
+    it('withdraws and counts the other rows, and releases the one whose withdrawal failed unsent, to be cancelled when it comes back', async () => {
       // Prepare: three people by e-mail, budgeted; the broadcast is cancelled once their rows are claimed; w1's withdrawal fails
       const world = await aWorld('2030-01-01T20:00:00.000Z');
       const people = ['w0', 'w1', 'w2'];
@@ -710,21 +710,30 @@ describe('transactions that meet another (TransactionConflict)', () => {
         await broadcasts.cancel(world.tenantId, id, world.clock.now());
       };
       const refs: UnitRef[] = people.map((recipientId) => ({ kind: 'broadcast', tenantId: world.tenantId, broadcastId: id, recipientId }));
+      const w1 = refs[1] as UnitRef;
 
       // Act
       const outcomes = await worker.deliver(...refs);
+      const released = (await rows.getMany(world.tenantId, id, ['w1']))[0];
+      const countedFirst = (await broadcasts.get(world.tenantId, id))?.counts.cancelled;
+      world.clock.advanceSeconds(1);
+      const again = await worker.deliver(w1);
 
-      // Assess: w0 and w2 withdrawn, counted and given back; w1 still claimed, back in a second, its reservation kept
+      // Assess: w0 and w2 withdrawn and counted; w1 released unsent (pending, its attempt and
+      // reservation given back, no intent left), then cancelled: nothing sent, nothing unconfirmed
       expect(outcomes.get(unitKey(refs[0] as UnitRef))).toEqual({ kind: 'done', status: 'cancelled' });
       expect(outcomes.get(unitKey(refs[2] as UnitRef))).toEqual({ kind: 'done', status: 'cancelled' });
-      expect(outcomes.get(unitKey(refs[1] as UnitRef))).toMatchObject({ kind: 'later', at: world.clock.now().getTime() + 1_000, cause: 'writeFailed' });
+      expect(outcomes.get(unitKey(w1))).toMatchObject({ kind: 'later', at: Date.parse('2030-01-01T20:00:01.000Z') });
+      expect(released).toMatchObject({ status: 'pending', attempts: 0, deliveries: {} });
+      expect(countedFirst).toBe(2);
+      expect(await usedIn(`ses#all#${second}`)).toBe(0);
+      expect(again.get(unitKey(w1))).toEqual({ kind: 'done', status: 'cancelled' });
       expect(world.mailer.sent).toHaveLength(0);
-      expect(await usedIn(`ses#all#${second}`)).toBe(1);
-      expect((await broadcasts.get(world.tenantId, id))?.counts.cancelled).toBe(2);
-      expect((await rows.getMany(world.tenantId, id, ['w1']))[0]).toMatchObject({ status: 'sending' });
+      expect((await broadcasts.get(world.tenantId, id))?.counts.cancelled).toBe(3);
+      expect((await rows.getMany(world.tenantId, id, ['w1']))[0]).toMatchObject({ status: 'cancelled', deliveries: {} });
     });
 
-    it('cancels and counts the other pending rows of a cancelled broadcast, and cancels the failed one when it comes back', async () => {
+    it('cancels and counts the other pending rows of a cancelled broadcast, answers an error for the failed one, and cancels it when it comes back', async () => {
       // Prepare: a broadcast to three people cancelled before any delivery; x1's cancel fails once
       const world = await aWorld('2030-01-01T20:10:00.000Z');
       const people = ['x0', 'x1', 'x2'];
@@ -737,18 +746,18 @@ describe('transactions that meet another (TransactionConflict)', () => {
       // Act
       const first = await worker.deliver(...refs);
       const countedFirst = (await broadcasts.get(world.tenantId, id))?.counts.cancelled;
-      world.clock.advanceSeconds(1);
       const again = await worker.deliver(refs[1] as UnitRef);
 
-      // Assess: two cancelled and counted at once; x1 back in a second, then cancelled and counted
-      expect([...first.values()].map((o) => (o.kind === 'later' ? o.cause : o.status))).toEqual(['cancelled', 'writeFailed', 'cancelled']);
+      // Assess: two cancelled and counted at once; x1 an error (its message is retried), then cancelled and counted
+      expect([...first.values()].map((o) => (o.kind === 'done' ? o.status : o.kind))).toEqual(['cancelled', 'error', 'cancelled']);
+      expect(first.get(unitKey(refs[1] as UnitRef))).toMatchObject({ kind: 'error', error: { name: 'ProvisionedThroughputExceededException' } });
       expect(countedFirst).toBe(2);
       expect(again.get(unitKey(refs[1] as UnitRef))).toEqual({ kind: 'done', status: 'cancelled' });
       expect((await broadcasts.get(world.tenantId, id))?.counts.cancelled).toBe(3);
       expect((await rows.getMany(world.tenantId, id, people)).map((row) => row.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
     });
 
-    it('holds and counts the other rows in quiet hours, and holds the failed one when it comes back', async () => {
+    it('holds and counts the other rows in quiet hours, answers an error for the failed one, and holds it when it comes back', async () => {
       // Prepare: three people in Paris at 23:30, quiet from 22:00 to 08:00; y1's hold fails once
       const world = await aWorld('2030-01-01T22:30:00.000Z');
       const people = ['y0', 'y1', 'y2'];
@@ -761,11 +770,10 @@ describe('transactions that meet another (TransactionConflict)', () => {
       // Act
       const first = await worker.deliver(...refs);
       const heldFirst = (await broadcasts.get(world.tenantId, id))?.counts.held;
-      world.clock.advanceSeconds(1);
       const again = await worker.deliver(refs[1] as UnitRef);
 
-      // Assess: two held and counted at once; y1 back in a second, then held and counted
-      expect([...first.values()].map((o) => (o.kind === 'later' ? o.cause : o.status))).toEqual(['quietHours', 'writeFailed', 'quietHours']);
+      // Assess: two held and counted at once; y1 an error, then held and counted
+      expect([...first.values()].map((o) => (o.kind === 'later' ? o.cause : o.kind))).toEqual(['quietHours', 'error', 'quietHours']);
       expect(heldFirst).toBe(2);
       expect(again.get(unitKey(refs[1] as UnitRef))).toMatchObject({ kind: 'later', at: morning, cause: 'quietHours' });
       expect((await broadcasts.get(world.tenantId, id))?.counts.held).toBe(3);

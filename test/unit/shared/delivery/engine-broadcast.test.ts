@@ -117,10 +117,12 @@ describe('the engine delivering a broadcast', () => {
     expect(await broadcastOf(world, id)).toMatchObject({ status: 'completed', counts: { sent: 2 } });
   });
 
-  it('fails a recipient no longer in the directory, and the broadcast when nobody got it', async () => {
+  it('fails a recipient erased from the directory after the broadcast was made, and the broadcast when nobody got it', async () => {
     // Prepare
     const world = aBroadcastWorld({ shards: 1 });
+    await world.recipients.put(aRecipient({ id: 'ghost' }));
     const id = await fannedOut(world, ['ghost']);
+    world.recipients.delete(tenantId, 'ghost');
 
     // Act
     await deliver(world, id, ['ghost']);

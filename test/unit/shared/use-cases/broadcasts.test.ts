@@ -6,6 +6,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, 
 import { logger } from '../../../../shared/observability/logger.ts';
 import {
   cancelBroadcast,
+  checkCreateBroadcast,
   createBroadcast,
   getBroadcast,
   listBroadcastRecipients,
@@ -38,9 +39,11 @@ async function withStaff(world: BroadcastWorld, ids: readonly string[]): Promise
   for (const id of ids) await world.recipients.put(aRecipient({ id, groups: ['staff'], email: undefined }));
 }
 
-/** Creates a broadcast now and runs it to its end. */
-async function sentBroadcast(world: BroadcastWorld, caller: Caller, body: CreateBroadcastBody = aBody()): Promise<string> {
+/** Creates a broadcast now and runs it to its end; `erased` are registered for the create and erased right after it. */
+async function sentBroadcast(world: BroadcastWorld, caller: Caller, body: CreateBroadcastBody = aBody(), erased: readonly string[] = []): Promise<string> {
+  for (const id of erased) await world.recipients.put(aRecipient({ id, email: undefined }));
   const { broadcastId } = await createBroadcast(world.api, caller, body);
+  for (const id of erased) world.recipients.delete(caller.tenantId, id);
   await world.fanoutQueue.send([{ kind: 'start', tenantId: caller.tenantId, broadcastId }]);
   await world.runAll();
   return broadcastId;
@@ -65,6 +68,7 @@ describe('createBroadcast', () => {
     // Prepare
     const world = aBroadcastWorld();
     const recipientIds = Array.from({ length: 1_500 }, (_, i) => `user-${i}`);
+    await withStaff(world, recipientIds);
 
     // Act
     const { broadcastId } = await createBroadcast(world.api, admin, aBody({ audience: { recipientIds } }));
@@ -112,6 +116,24 @@ describe('createBroadcast', () => {
   it('refuses a plain user', async () => {
     // Act / Assess
     expect(await rejectionOf(createBroadcast(aBroadcastWorld().api, plainUser, aBody()))).toBeInstanceOf(ForbiddenError);
+  });
+
+  it.each([false, true])('refuses an explicit list naming recipients not registered (draft: %s), naming them and writing nothing', async (draft) => {
+    // Prepare: bob is registered, ghost and nemo are not
+    const world = aBroadcastWorld();
+    await withStaff(world, ['bob']);
+    const body = aBody({ audience: { recipientIds: ['ghost', 'bob', 'nemo'] }, draft });
+
+    // Act
+    const checked = await rejectionOf(checkCreateBroadcast(world.api, sender, body));
+    const created = await rejectionOf(createBroadcast(world.api, sender, body));
+
+    // Assess: the idempotent create's precheck and the create refuse alike (404)
+    for (const error of [checked, created]) {
+      expect(error).toBeInstanceOf(NotFoundError);
+      expect(error).toMatchObject({ message: 'Recipients not registered: ghost, nemo', details: { missing: ['ghost', 'nemo'] } });
+    }
+    expect((await world.broadcasts.list({ tenantId, limit: 10 })).items).toEqual([]);
   });
 
   it('takes the broadcast back when its schedule cannot be created, answering 503', async () => {
@@ -287,7 +309,7 @@ describe('retryBroadcast', () => {
     // Prepare
     const world = aBroadcastWorld();
     await withStaff(world, ['bob']);
-    const broadcastId = await sentBroadcast(world, sender, aBody({ audience: { recipientIds: ['bob', 'ghost'] } }));
+    const broadcastId = await sentBroadcast(world, sender, aBody({ audience: { recipientIds: ['bob', 'ghost'] } }), ['ghost']);
 
     // Act
     const reopened = await retryBroadcast(world.api, sender, broadcastId);
@@ -317,7 +339,7 @@ describe('listBroadcastRecipients', () => {
     const world = aBroadcastWorld();
     const staff = Array.from({ length: 12 }, (_, i) => `user-${String(i).padStart(2, '0')}`);
     await withStaff(world, staff);
-    const broadcastId = await sentBroadcast(world, admin, aBody({ audience: { recipientIds: [...staff, 'ghost'] } }));
+    const broadcastId = await sentBroadcast(world, admin, aBody({ audience: { recipientIds: [...staff, 'ghost'] } }), ['ghost']);
 
     // Act
     const seen: string[] = [];

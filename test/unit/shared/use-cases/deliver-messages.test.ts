@@ -173,6 +173,25 @@ describe('deliverMessages', () => {
     expect(result).toEqual({ later: [], deadLetters: [] });
   });
 
+  it('fails a message one of whose units could not be written, after naming its dead letters, and leaves the other messages alone', async () => {
+    // Prepare: carol is in her quiet hours, and her hold's write throws; bob's unit fails for good after its last retry
+    const world = await aWorld({ ...defaultRetryPolicy, maxRetries: 0, jitter: 0 });
+    await world.recipients.put(aRecipient({ id: 'carol', timezone: 'UTC', quietHours: { start: '11:00', end: '13:00' } }));
+    const held = seeded(world, { recipientId: 'carol', priority: 'normal' });
+    const lost = seeded(world, { channels: ['email'] });
+    const later = seeded(world, { scheduledAt: at(30) });
+    world.mailer.failures.add(awsError('ServiceUnavailable', 503, 'try later'));
+    const throttled = awsError('ThrottlingException', 400, 'Rate exceeded');
+    world.store.unitWriteFailures.add(throttled);
+
+    // Act
+    const [failed, other] = await world.deliverMessages([{ refs: [held, lost, later] }, { refs: [later] }]);
+
+    // Assess: the first message fails as a whole (its units come back with it), its dead letter named first
+    expect(failed).toEqual({ later: [], deadLetters: [{ ref: lost, reason: 'Gave up after 1 attempts: email: ServiceUnavailable: try later', attempts: 1 }], error: throttled });
+    expect(other).toEqual({ later: [{ at: t + 30_000, refs: [later] }], deadLetters: [] });
+  });
+
   it('throws when the batch cannot be read, so the consumer retries every message after the backoff', async () => {
     // Prepare
     const world = await aWorld();

@@ -10,7 +10,7 @@ import { logger } from '../../../../shared/observability/logger.ts';
 import { runOccurrence } from '../../../../shared/use-cases/recurring.ts';
 import type { OccurrenceDeps } from '../../../../shared/use-cases/recurring.ts';
 import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
-import { FakeClock, FakeDeliveryScheduler, InMemoryNotificationStore, InMemoryRecipientStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
+import { FakeClock, FakeDeliveryScheduler, InMemoryNotificationStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
 import { aRecipient, tenantId } from '../../fakes/fixtures.ts';
 
 beforeAll(() => {
@@ -69,11 +69,12 @@ function aDefinition(overrides: Partial<RecurringNotification> = {}): RecurringN
 
 async function setUp(): Promise<{ deps: OccurrenceDeps; store: InMemoryRecurringStore; notifications: InMemoryNotificationStore; world: ReturnType<typeof aBroadcastWorld> }> {
   const clock = new FakeClock('2030-01-02T09:00:00.000Z');
-  const recipients = new InMemoryRecipientStore();
+  // One directory for the notifications and the broadcasts, as on AWS (one table).
+  const world = aBroadcastWorld();
+  const recipients = world.recipients;
   for (const id of ['bob', 'carol']) await recipients.put(aRecipient({ id }));
   const notifications = new InMemoryNotificationStore();
   const store = new InMemoryRecurringStore();
-  const world = aBroadcastWorld();
   const deps: OccurrenceDeps = {
     recurring: store,
     notifications: { notifications, recipients, scheduler: new FakeDeliveryScheduler(), clock, selfSend: new InMemorySelfSendLimits() },
@@ -134,6 +135,60 @@ describe('runOccurrence', () => {
       { kind: 'done', note: 'ended' },
     ]);
     expect(notifications.all()).toHaveLength(0);
+  });
+
+  it('leaves out the recipients erased since the definition was made, names them on the occurrence, and notifies the others', async () => {
+    // Prepare: carol was erased after the definition was made
+    const { deps, store, notifications, world } = await setUp();
+    await store.put(aDefinition());
+    world.recipients.delete(tenantId, 'carol');
+
+    // Act
+    const outcome = await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', note: 'created' });
+    expect(notifications.all().map((n) => n.recipientId)).toEqual(['bob']);
+    expect(store.definitions.get('rec_01J0000000000000000000000A')?.occurrences).toEqual([
+      { at: '2030-01-02T09:00:00.000Z', notificationIds: notifications.all().map((n) => n.id), skippedRecipients: ['carol'] },
+    ]);
+  });
+
+  it('records an occurrence that creates nothing when every named recipient was erased', async () => {
+    // Prepare
+    const { deps, store, notifications, world } = await setUp();
+    await store.put(aDefinition());
+    world.recipients.delete(tenantId, 'bob');
+    world.recipients.delete(tenantId, 'carol');
+
+    // Act
+    const outcome = await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
+    const repeat = await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
+
+    // Assess: done, not failed (nothing for a retry to change), and once only
+    expect([outcome, repeat]).toEqual([
+      { kind: 'done', note: 'created' },
+      { kind: 'done', note: 'already created' },
+    ]);
+    expect(notifications.all()).toHaveLength(0);
+    expect(store.definitions.get('rec_01J0000000000000000000000A')?.occurrences).toEqual([{ at: '2030-01-02T09:00:00.000Z', skippedRecipients: ['bob', 'carol'] }]);
+  });
+
+  it('leaves the erased recipients out of the broadcast of an explicit audience', async () => {
+    // Prepare
+    const { deps, store, world } = await setUp();
+    const { recipients: _recipients, ...definition } = aDefinition();
+    await store.put({ ...definition, audience: { kind: 'recipients', count: 2, sliceSize: 250 }, audienceIds: ['bob', 'carol'] });
+    world.recipients.delete(tenantId, 'bob');
+
+    // Act
+    await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
+
+    // Assess
+    const [occurrence] = store.definitions.get('rec_01J0000000000000000000000A')?.occurrences ?? [];
+    expect(occurrence?.skippedRecipients).toEqual(['bob']);
+    expect(await world.broadcasts.get(tenantId, occurrence?.broadcastId ?? '')).toMatchObject({ audience: { kind: 'recipients', count: 1 } });
+    expect(await world.broadcasts.audienceSlice(tenantId, occurrence?.broadcastId ?? '', 0)).toEqual(['carol']);
   });
 
   it('creates one broadcast for an audience', async () => {
