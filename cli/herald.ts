@@ -10,7 +10,7 @@ import { addBroadcastCommands } from './commands/broadcasts.ts';
 import { addNotificationCommands } from './commands/notifications.ts';
 import { addRecipientCommands } from './commands/recipients.ts';
 import { addTailCommand } from './commands/tail.ts';
-import { CliError, defaultUrl } from './target.ts';
+import { CliError, defaultUrl, UsageError } from './target.ts';
 
 /** The whole command tree. */
 export function heraldProgram(): Command {
@@ -39,7 +39,7 @@ async function main(args: readonly string[]): Promise<number> {
     if (error instanceof CliError) {
       if (program.opts<{ json?: boolean }>().json) process.stderr.write(`${JSON.stringify({ error: error.message, body: error.body ?? null })}\n`);
       else process.stderr.write(`herald: ${error.message}\n`);
-      return 1;
+      return error instanceof UsageError ? 2 : 1;
     }
     if (error instanceof TypeError && (error.cause as { code?: string } | undefined)?.code === 'ECONNREFUSED') {
       process.stderr.write(`herald: nothing answers at ${(error.cause as { address?: string; port?: number }).address}:${(error.cause as { port?: number }).port}: start a local stack (npm start) or pass --url / HERALD_URL\n`);

@@ -12,14 +12,19 @@ export interface GlobalOptions {
   readonly json?: boolean;
 }
 
-/** A failure the CLI reports as one line (or one JSON object with `--json`) and exit code 1. */
+/** A failure the CLI reports as one line (or one JSON object with `--json`) and exit code 1 (2 for a {@link UsageError}). */
 export class CliError extends Error {
-  override readonly name = 'CliError';
+  override readonly name: string = 'CliError';
   readonly body: unknown;
   constructor(message: string, body?: unknown) {
     super(message);
     this.body = body;
   }
+}
+
+/** A command line the CLI cannot use (a value it cannot read, options that contradict): exit code 2, as commander's own parse errors. */
+export class UsageError extends CliError {
+  override readonly name: string = 'UsageError';
 }
 
 export const defaultUrl = 'http://127.0.0.1:3000';
@@ -66,7 +71,7 @@ export function parseWhen(text: string, now: number = Date.now()): string {
     return new Date(now + Number(relative[1]) * unitMs).toISOString();
   }
   if (/^\d{4}-\d\d-\d\dT.*(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text))) return text;
-  throw new CliError(`"${text}" is not a time: use ISO 8601 with an offset (2031-01-01T09:00:00Z) or +30s, +10m, +2h, +1d`);
+  throw new UsageError(`"${text}" is not a time: use ISO 8601 with an offset (2031-01-01T09:00:00Z) or +30s, +10m, +2h, +1d`);
 }
 
 /** A comma-separated list option (`--channels inbox,email`). */

@@ -1255,7 +1255,7 @@ export interface components {
             recipientId?: string;
             version?: number;
         };
-        /** @description Checked by the server: "is required when scheduledAt has no offset"; "must be given with related_object_type"; "must be given with related_object_id". */
+        /** @description Checked by the server: "is required when scheduled_at has no offset"; "must be given with related_object_type"; "must be given with related_object_id". */
         CeleryScheduleNotificationsRequest: {
             /** @description Checked by the server: "must not repeat a recipient". */
             recipients: (string | number | unknown)[];

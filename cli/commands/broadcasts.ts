@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { HeraldClient, HeraldSchema } from '../../client/index.ts';
 import { progressBar } from '../progress.ts';
-import { CliError, clientOf, expectData, list, parseWhen, print } from '../target.ts';
+import { clientOf, expectData, list, parseWhen, print, UsageError } from '../target.ts';
 import type { GlobalOptions } from '../target.ts';
 import { channels } from '../../shared/domain/notification.ts';
 
@@ -41,10 +41,10 @@ async function follow(client: HeraldClient, id: string, options: { quiet: boolea
   }
 }
 
-/** The audience one of `--all`, `--groups`, `--recipients` names; a CliError unless exactly one is given. */
+/** The audience one of `--all`, `--groups`, `--recipients` names; a UsageError unless exactly one is given. */
 export function audienceOf(options: { all?: boolean; groups?: string; recipients?: string }): HeraldSchema<'CreateBroadcastRequest'>['audience'] {
   const given = [options.all, options.groups, options.recipients].filter((option) => option !== undefined).length;
-  if (given !== 1) throw new CliError('say who hears it with exactly one of --all, --groups <list>, --recipients <list>');
+  if (given !== 1) throw new UsageError('say who hears it with exactly one of --all, --groups <list>, --recipients <list>');
   if (options.all) return { all: true };
   if (options.groups) return { groups: list(options.groups) };
   return { recipientIds: list(options.recipients ?? '') };

@@ -1,7 +1,7 @@
 /** `herald notify | get | list | cancel | reschedule`: one notification per recipient, on `/v1/notifications`. */
 import type { Command } from 'commander';
 import type { HeraldSchema } from '../../client/index.ts';
-import { CliError, clientOf, expectData, list, parseWhen, print } from '../target.ts';
+import { clientOf, expectData, list, parseWhen, print, UsageError } from '../target.ts';
 import type { GlobalOptions } from '../target.ts';
 import { channels } from '../../shared/domain/notification.ts';
 
@@ -15,9 +15,9 @@ function jsonObject(text: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new CliError(`--data must be a JSON object: ${text}`);
+    throw new UsageError(`--data must be a JSON object: ${text}`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CliError(`--data must be a JSON object: ${text}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`--data must be a JSON object: ${text}`);
   return value as Record<string, unknown>;
 }
 

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import type { HeraldSchema } from '../../client/index.ts';
 import { maxBatchRecipients } from '../../shared/domain/schemas.ts';
 import { progressBar } from '../progress.ts';
-import { CliError, clientOf, expectData, print } from '../target.ts';
+import { CliError, clientOf, expectData, print, UsageError } from '../target.ts';
 import type { GlobalOptions } from '../target.ts';
 
 type Entry = HeraldSchema<'BatchRecipientEntry'>;
@@ -89,7 +89,7 @@ export function addRecipientCommands(program: Command): void {
     .action(async (file: string, options: { format?: string }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
       const format = options.format ?? extname(file).slice(1).toLowerCase();
-      if (format !== 'csv' && format !== 'jsonl') throw new CliError(`cannot tell the format of ${file}: name it .csv or .jsonl, or pass --format csv|jsonl`);
+      if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`cannot tell the format of ${file}: name it .csv or .jsonl, or pass --format csv|jsonl`);
       const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
         throw new CliError(`cannot read ${file}: ${error.code ?? error.message}`);
       });

@@ -706,7 +706,7 @@ export const celeryScheduleBodySchema = z
     related_object_id: celeryIdSchema(relatedObjectSchema.shape.id, 'an object id').nullish(),
     data: notificationDataSchema.nullish(),
   })
-  .refine((body) => needsZone({ scheduledAt: body.scheduled_at, timezone: body.timezone ?? undefined }), needsZoneIssue)
+  .refine((body) => needsZone({ scheduledAt: body.scheduled_at, timezone: body.timezone ?? undefined }), { path: ['timezone'], message: 'is required when scheduled_at has no offset' })
   .refine((body) => (body.related_object_type ?? undefined) === undefined || (body.related_object_id ?? undefined) !== undefined, {
     path: ['related_object_id'],
     message: 'must be given with related_object_type',

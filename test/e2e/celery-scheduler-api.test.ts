@@ -105,6 +105,21 @@ describe('POST /api/notifications/schedule/', () => {
     expect((after.body.items as unknown[]).length).toBe((before.body.items as unknown[]).length);
   });
 
+  it('refuses a scheduled_at without an offset or a timezone with 400 in its own words, and reads one with a timezone', async () => {
+    // Prepare: 09:00 on the 1st of June next year, summer time in Paris (UTC+2)
+    const year = new Date().getUTCFullYear() + 1;
+
+    // Act
+    const zoneless = await h.api('POST', '/api/notifications/schedule/', { token: sender, body: aScheduleBody({ scheduled_at: `${year}-06-01T09:00:00` }) });
+    const zoned = await h.api('POST', '/api/notifications/schedule/', { token: sender, body: aScheduleBody({ scheduled_at: `${year}-06-01T09:00:00`, timezone: 'Europe/Paris' }) });
+
+    // Assess
+    expect(zoneless.status).toBe(400);
+    expect(zoneless.body.error?.details).toEqual([{ field: 'timezone', message: 'is required when scheduled_at has no offset' }]);
+    expect(zoned.status).toBe(201);
+    expect(zoned.body).toMatchObject({ count: 1, scheduled_at: `${year}-06-01T07:00:00.000Z` });
+  });
+
   it('refuses empty recipients with 400', async () => {
     // Act
     const refused = await h.api('POST', '/api/notifications/schedule/', { token: sender, body: aScheduleBody({ recipients: [] }) });

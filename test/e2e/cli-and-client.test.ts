@@ -141,15 +141,26 @@ describe('the client and the CLI', () => {
     // Act
     const unknown = await herald(['get', 'ntf_01ARZ3NDEKTSV4RRFFQ69G5FAV']);
     const noToken = await herald(['list'], { HERALD_TOKEN: '' });
-    const badTime = await herald(['notify', 'alice', '--title', 't', '--message', 'm', '--at', 'tomorrow']);
 
     // Assess
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^herald: 404 NOT_FOUND: .+\n$/);
     expect(noToken.code).toBe(1);
     expect(noToken.stderr).toContain('herald: 401 Unauthorized (pass a token with --token or HERALD_TOKEN');
-    expect(badTime.code).toBe(1);
-    expect(badTime.stderr).toContain('"tomorrow" is not a time');
+  });
+
+  it('exits 2 for a command line it cannot use, as for one it cannot parse, saying why in one line', async () => {
+    // Act
+    const badTime = await herald(['notify', 'alice', '--title', 't', '--message', 'm', '--at', 'tomorrow']);
+    const badData = await herald(['notify', 'alice', '--title', 't', '--message', 'm', '--data', '[1]']);
+    const twoAudiences = await herald(['broadcast', '--all', '--groups', 'staff', '--title', 't', '--message', 'm']);
+    const unknownOption = await herald(['notify', 'alice', '--colour', 'red']);
+
+    // Assess
+    expect([badTime.code, badData.code, twoAudiences.code, unknownOption.code]).toEqual([2, 2, 2, 2]);
+    expect(badTime.stderr).toMatch(/^herald: "tomorrow" is not a time: .+\n$/);
+    expect(badData.stderr).toBe('herald: --data must be a JSON object: [1]\n');
+    expect(twoAudiences.stderr).toContain('say who hears it with exactly one of');
   });
 
   it('works as npx herald, with --help on every command', async () => {

@@ -39,7 +39,7 @@ function inCeleryTerms(error: unknown): unknown {
   const rename = (text: string): string => text.replace(/\b(scheduledAt)\b/g, (field) => celeryFieldNames[field] ?? field);
   const details: unknown[] = error.details.map((detail: unknown) =>
     typeof detail === 'object' && detail !== null && 'field' in detail && typeof detail.field === 'string'
-      ? { ...detail, field: rename(detail.field) }
+      ? { ...detail, field: rename(detail.field), ...('message' in detail && typeof detail.message === 'string' ? { message: rename(detail.message) } : {}) }
       : detail,
   );
   return new ValidationError(rename(error.message), { details, cause: error });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { audienceOf } from '../../../cli/commands/broadcasts.ts';
 import { parseRecipientsCsv, parseRecipientsJsonl } from '../../../cli/commands/recipients.ts';
-import { CliError, parseWhen } from '../../../cli/target.ts';
+import { CliError, parseWhen, UsageError } from '../../../cli/target.ts';
 
 describe('parseWhen', () => {
   const now = Date.parse('2030-01-01T12:00:00.000Z');
@@ -18,7 +18,8 @@ describe('parseWhen', () => {
   });
 
   it.each(['tomorrow', '2031-01-01T09:00:00', '+5w', '2031-13-40T09:00:00Z'])('refuses %s, saying what a time looks like', (text) => {
-    expect(() => parseWhen(text, now)).toThrow(new CliError(`"${text}" is not a time: use ISO 8601 with an offset (2031-01-01T09:00:00Z) or +30s, +10m, +2h, +1d`));
+    expect(() => parseWhen(text, now)).toThrow(new UsageError(`"${text}" is not a time: use ISO 8601 with an offset (2031-01-01T09:00:00Z) or +30s, +10m, +2h, +1d`));
+    expect(() => parseWhen(text, now)).toThrow(UsageError);
   });
 });
 
@@ -69,6 +70,7 @@ describe('audienceOf', () => {
   });
 
   it.each([{}, { all: true, groups: 'staff' }])('refuses %j', (options) => {
-    expect(() => audienceOf(options)).toThrow(new CliError('say who hears it with exactly one of --all, --groups <list>, --recipients <list>'));
+    expect(() => audienceOf(options)).toThrow(new UsageError('say who hears it with exactly one of --all, --groups <list>, --recipients <list>'));
+    expect(() => audienceOf(options)).toThrow(UsageError);
   });
 });

@@ -57,7 +57,7 @@ describe('the Celery scheduler schedule body', () => {
     ['no recipients', { recipients: [] }, 'recipients', 'must name at least one recipient'],
     ['the same recipient as a number and a string', { recipients: [7, '7'] }, 'recipients', 'must not repeat a recipient'],
     ['a negative recipient number', { recipients: [-1] }, 'recipients.0', 'must be a recipient id (a string) or a whole number'],
-    ['a time without an offset or a timezone', { scheduled_at: '2030-01-01T08:00:00' }, 'timezone', 'is required when scheduledAt has no offset'],
+    ['a time without an offset or a timezone', { scheduled_at: '2030-01-01T08:00:00' }, 'timezone', 'is required when scheduled_at has no offset'],
     ['a time that is not a date-time', { scheduled_at: 'tomorrow' }, 'scheduled_at', 'must be an ISO-8601 date-time with an offset, or a wall time without one (2027-03-28T09:00) given with timezone'],
     ['an unknown zone', { scheduled_at: '2030-01-01T08:00:00', timezone: 'Mars/Olympus_Mons' }, 'timezone', 'must be a known IANA time zone or "recipient"'],
     ['an object id without its type', { related_object_id: 42 }, 'related_object_type', 'must be given with related_object_id'],
