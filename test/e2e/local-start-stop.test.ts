@@ -10,13 +10,36 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, signToken } from '../../local/jwt-keys.ts';
 import { connectSocket, eventually } from './support/harness.ts';
 import type { SocketClient } from './support/harness.ts';
-import { repoRoot, startMain } from '../unit/support/processes.ts';
+import { repoRoot, spawnInRepo, startMain } from '../unit/support/processes.ts';
 import type { Running } from '../unit/support/processes.ts';
 
 /** The lines of `text` that report something wrong: error-level logs, failures, refused connections. */
 function troubleIn(text: string): string[] {
   return text.split('\n').filter((line) => /"level":"(ERROR|CRITICAL)"|ECONNREFUSED|ECONNRESET|\bfailed\b|Error:/i.test(line));
 }
+
+describe('npm start, stopped through npm', () => {
+  it('stops the stack when npm itself is sent SIGTERM (a process manager, kill <npm pid>), leaving its port free', async () => {
+    // Prepare: npm start, as an operator runs it, on free ports
+    const started = spawnInRepo(['npm', 'start'], { HERALD_HTTP_PORT: '0', HERALD_WS_PORT: '0', HERALD_SES_PORT: '0', HERALD_TELEGRAM_PORT: '0' });
+    let exitCode: number | null | undefined;
+    void started.exited.then((code) => (exitCode = code));
+    const ready = await eventually(
+      async () => ({ http: /HTTP API (http:\/\/\S+) \|/.exec(started.output.stdout)?.[1], exitCode }),
+      (state) => state.http !== undefined || state.exitCode !== undefined,
+      30_000,
+    );
+    if (ready.http === undefined) throw new Error(`npm start exited with ${ready.exitCode}: ${started.output.stderr}`);
+
+    // Act
+    started.child.kill('SIGTERM');
+    await started.exited;
+
+    // Assess: the stack said it stopped, and nothing answers on its port any more
+    expect(started.output.stdout).toContain('Received SIGTERM, stopping the local stack');
+    await expect(fetch(`${ready.http}/health`)).rejects.toThrow();
+  }, 60_000);
+});
 
 describe('npm start', () => {
   let main: Running | undefined;
