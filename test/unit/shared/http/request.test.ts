@@ -96,6 +96,32 @@ describe('reading HTTP requests', () => {
     expect(error.message).toMatch(/^Invalid body: /);
   });
 
+  it('says a field left out "is required", whatever its type and message, and keeps the message of one of the wrong type or null', () => {
+    // Prepare: fields whose schemas say only what a wrong value would be
+    const typed = z.strictObject({
+      recipients: z.array(z.string()),
+      at: z.string('must be an ISO-8601 date-time with an offset'),
+      nested: z.strictObject({ count: z.number('must be a number') }),
+    });
+
+    // Act
+    const missing = errorOf(() => parseBody(anEvent({ body: '{"nested":{}}' }), typed)) as ValidationError;
+    const wrong = errorOf(() => parseBody(anEvent({ body: '{"recipients":"bob","at":null,"nested":{"count":"1"}}' }), typed)) as ValidationError;
+
+    // Assess
+    expect(missing.details).toEqual([
+      { field: 'recipients', message: 'is required' },
+      { field: 'at', message: 'is required' },
+      { field: 'nested.count', message: 'is required' },
+    ]);
+    expect(missing.message).toBe('Invalid body: recipients is required; at is required; nested.count is required');
+    expect(wrong.details).toEqual([
+      { field: 'recipients', message: 'Invalid input: expected array, received string' },
+      { field: 'at', message: 'must be an ISO-8601 date-time with an offset' },
+      { field: 'nested.count', message: 'must be a number' },
+    ]);
+  });
+
   it('names a bad path parameter', () => {
     // Prepare
     const event = anEvent({ pathParameters: { id: 'a#b' } });
