@@ -10,14 +10,18 @@
  * - a Query's `ExclusiveStartKey` inside its sort-key condition was refused ("does not match the
  *   range key predicate");
  * - a `BETWEEN` whose bounds are in order on AWS was refused as out of order.
- * dynalite also answered `BETWEEN` false for an empty string, which AWS allows in a non-key attribute.
+ * dynalite also read an empty String or Binary (which AWS allows in a non-key attribute) as no
+ * value: `BETWEEN`, `IN` and `attribute_type` answered false for it, and `size()` nothing. And its
+ * `size()` of a String counted UTF-16 units, where AWS answers the attribute's size in bytes
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-functions.size.html): UTF-8.
  *
- * `compare` is replaced by one that orders strings by code point (the order of their UTF-8 bytes),
- * and so are the functions that call dynalite's own `compare` inside its module (`matchesFilter`,
- * `matchesExprFilter`, `checkConditional`, and `queryTable`, whose filter is applied here after
- * it), as ports of dynalite 4.0.0's code. Numbers and binaries were already compared as AWS does
- * (by value; by byte, through hex) and go to dynalite's `compare` unchanged. The items themselves
- * are stored and read in code-point order by the memory store (`memory-store.ts`).
+ * `compare` is replaced by one that orders strings by code point (the order of their UTF-8 bytes)
+ * and reads an empty value as a value; so are the functions that reach dynalite's own `compare`
+ * inside its module (`matchesFilter` and `matchesExprFilter`, and through them `checkConditional`
+ * and `queryTable`, whose filter is applied here after its read), as ports of dynalite 4.0.0's
+ * code. Numbers and non-empty binaries were already compared as AWS does (by value; by byte,
+ * through hex) and go to dynalite's `compare` unchanged. The items themselves are stored and read
+ * in code-point order by the memory store (`memory-store.ts`).
  */
 import type { AttributeMap, AttributeValue, Callback, DynaliteError, DynaliteStore, Json, TableDescription } from './dynalite.ts';
 
@@ -99,10 +103,43 @@ function stringOf(value: unknown): string | undefined {
   return typeof s === 'string' ? s : undefined;
 }
 
-/** dynalite's `compare`, with String values ordered by their UTF-8 bytes. */
+/** The type and the (empty) text of an empty String or Binary value; undefined for any other value. */
+function emptyOf(value: unknown): { type: 'S' | 'B' } | undefined {
+  const v = value as { S?: unknown; B?: unknown } | null | undefined;
+  if (v?.S === '') return { type: 'S' };
+  if (v?.B === '') return { type: 'B' };
+  return undefined;
+}
+
+/**
+ * The comparisons dynalite answered false for an empty String or Binary, as AWS answers them:
+ * undefined for any other value or comparison (dynalite's answer stands).
+ */
+function compareEmpty(comparison: string, value: unknown, list: readonly unknown[]): boolean | undefined {
+  const empty = emptyOf(value);
+  if (!empty) return undefined;
+  const sameType = (operand: unknown): operand is Record<string, string> => typeof (operand as Record<string, unknown> | null)?.[empty.type] === 'string';
+  switch (comparison) {
+    case 'IN':
+    case 'in':
+      return list.some((operand) => sameType(operand) && operand[empty.type] === '');
+    case 'attribute_type':
+      return stringOf(list[0]) === empty.type;
+    case 'BETWEEN':
+    case 'between':
+      // Nothing comes before the empty value: it is within bounds only when the lower one is empty too.
+      return sameType(list[0]) && sameType(list[1]) && list[0][empty.type] === '';
+    default:
+      return undefined;
+  }
+}
+
+/** dynalite's `compare`, with String values ordered by their UTF-8 bytes and empty values read as values. */
 function compareInUtf8Order(original: Compare): Compare {
   return (comparison, value, operands) => {
     const list = Array.isArray(operands) ? (operands as unknown[]) : [operands];
+    const onEmpty = compareEmpty(comparison, value, list);
+    if (onEmpty !== undefined) return onEmpty;
     const s = stringOf(value);
     const first = stringOf(list[0]);
     if (s === undefined || first === undefined) return original(comparison, value, operands);
@@ -145,8 +182,9 @@ export function installUtf8StringOrder(db: StringComparing): void {
       const value = resolveArg(call.args[0], item) as Record<string, unknown> | null | undefined;
       if (!value) return null;
       let length: number | undefined;
-      if (value.S) length = (value.S as string).length;
-      else if (value.B) length = Buffer.from(value.B as string, 'base64').length;
+      // The attribute's size in bytes, as AWS answers it: a String's UTF-8.
+      if (typeof value.S === 'string') length = Buffer.byteLength(value.S, 'utf8');
+      else if (typeof value.B === 'string') length = Buffer.from(value.B, 'base64').length;
       else if (value.SS || value.BS || value.NS || value.L) length = ((value.SS ?? value.BS ?? value.NS ?? value.L) as unknown[]).length;
       else if (value.M) length = Object.keys(value.M as object).length;
       return length != null ? { N: length.toString() } : null;

@@ -138,8 +138,31 @@ describe('strings compared by their UTF-8 bytes on the local DynamoDB endpoint, 
     expect(page.Items?.map((item) => item.n)).toEqual([3]);
   });
 
+  it('reads an empty String or Binary as a value in IN, attribute_type, size() and BETWEEN, as AWS does for a non-key attribute', async () => {
+    // Prepare: an item with an empty string (text) and an empty binary (bytes), and one with a multibyte string
+    await db.send(new PutCommand({ TableName, Item: { pk: 'e', sk: '1', text: '', bytes: new Uint8Array(0) } }));
+    await db.send(new PutCommand({ TableName, Item: { pk: 'e', sk: '2', text: `é${emoji}`, bytes: new Uint8Array([1]) } }));
+    const matching = async (FilterExpression: string, values: Record<string, unknown> = {}): Promise<unknown[]> => {
+      const names = { '#t': 'text', '#b': 'bytes' };
+      const used = Object.fromEntries(Object.entries(names).filter(([name]) => FilterExpression.includes(name)));
+      const answer = await db.send(new QueryCommand({ TableName, KeyConditionExpression: 'pk = :e', FilterExpression, ExpressionAttributeNames: used, ExpressionAttributeValues: { ':e': 'e', ...values } }));
+      return (answer.Items ?? []).map((item) => item.sk);
+    };
+
+    // Act / Assess
+    expect(await matching('#t IN (:empty, :z)', { ':empty': '', ':z': 'z' })).toEqual(['1']);
+    expect(await matching('attribute_type(#t, :s) AND attribute_type(#b, :b)', { ':s': 'S', ':b': 'B' })).toEqual(['1', '2']);
+    expect(await matching('size(#t) = :zero AND size(#b) = :zero', { ':zero': 0 })).toEqual(['1']);
+    // é is 2 bytes in UTF-8 and the emoji 4 (3 UTF-16 units in all): size() is in bytes.
+    expect(await matching('size(#t) = :six', { ':six': 6 })).toEqual(['2']);
+    expect(await matching('#b BETWEEN :none AND :one', { ':none': new Uint8Array(0), ':one': new Uint8Array([1]) })).toEqual(['1', '2']);
+    expect(await matching('#b BETWEEN :one AND :one', { ':one': new Uint8Array([1]) })).toEqual(['2']);
+  });
+
   it('finds an empty string BETWEEN bounds that hold it, as AWS does for a non-key attribute', async () => {
-    const scan = await db.send(new ScanCommand({ TableName, FilterExpression: '#t BETWEEN :empty AND :z', ExpressionAttributeNames: { '#t': 'text' }, ExpressionAttributeValues: { ':empty': '', ':z': 'z' } }));
-    expect(scan.Items?.map((item) => item.sk).sort()).toEqual(['1', '4']);
+    const query = await db.send(
+      new QueryCommand({ TableName, KeyConditionExpression: 'pk = :p', FilterExpression: '#t BETWEEN :empty AND :z', ExpressionAttributeNames: { '#t': 'text' }, ExpressionAttributeValues: { ':p': 'p', ':empty': '', ':z': 'z' } }),
+    );
+    expect(query.Items?.map((item) => item.sk)).toEqual(['1', '4']);
   });
 });
