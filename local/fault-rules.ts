@@ -13,7 +13,7 @@ import * as sns from '@aws-sdk/client-sns';
 import * as ses from '@aws-sdk/client-ses';
 import * as sqs from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { toValidationError } from '../shared/http/request.ts';
+import { parseWith } from '../shared/http/request.ts';
 import { ValidationError } from '../shared/errors.ts';
 
 /**
@@ -84,9 +84,7 @@ export type FaultError = FaultRule['error'];
 
 /** Validates a rule set; throws a ValidationError naming every bad field. */
 export function parseFaultRules(value: unknown): FaultRule[] {
-  const result = faultRulesSchema.safeParse(value);
-  if (!result.success) throw toValidationError(result.error, 'fault rules');
-  return result.data;
+  return parseWith(faultRulesSchema, value, 'fault rules');
 }
 
 /** Validates the JSON text of `HERALD_FAULTS`; throws a ValidationError saying what is wrong. */

@@ -39,13 +39,12 @@ async function deliverBatch(messages: readonly ConsumedMessage<BroadcastDelivery
   await announceProgress(messages);
   return messages.map(({ message }, index): MessageOutcome => {
     const result = results[index];
-    if (result && 'error' in result) return { kind: 'failed', error: result.error };
     const later = result?.later ?? [];
     const requeue = later.map(({ at, refs }) => {
       const body: BroadcastDeliveryMessage = { ...message, recipientIds: (refs as RecipientRef[]).map((ref) => ref.recipientId) };
       return { at, body: JSON.stringify(body) };
     });
-    return { kind: 'done', requeue };
+    return result && 'error' in result ? { kind: 'failed', error: result.error, requeue } : { kind: 'done', requeue };
   });
 }
 

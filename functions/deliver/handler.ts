@@ -52,14 +52,13 @@ async function deliverBatch(messages: readonly ConsumedMessage<DeliveryMessage>[
     messages.map(async ({ record, message }, index): Promise<MessageOutcome> => {
       const result = results[index] ?? { later: [], deadLetters: [] };
       for (const dead of result.deadLetters) await deadLetter(record.messageId, dead.ref as NotificationRef, dead);
-      if ('error' in result) return { kind: 'failed', error: result.error };
       const requeue = result.later.flatMap(({ at, refs }) => {
         const named = refs as NotificationRef[];
         // A notification whose recipient the message did not name goes back alone.
         if (named.every((ref) => ref.recipientId !== undefined)) return [{ at, body: bodyOf(message.tenantId, named, at) }];
         return named.map((ref) => ({ at, body: bodyOf(message.tenantId, [ref], at) }));
       });
-      return { kind: 'done', requeue };
+      return 'error' in result ? { kind: 'failed', error: result.error, requeue } : { kind: 'done', requeue };
     }),
   );
 }

@@ -12,13 +12,21 @@ export function toValidationError(error: z.core.$ZodError, where: string): Valid
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), message: 'is not a known field' }));
     }
-    // A field left out reads the same whatever its type: the schema's own message for a wrong type
-    // ("must be a string", "expected array") would not say that it is missing.
-    const missing = issue.code === 'invalid_type' && issue.input === undefined;
-    return [{ field: issue.path.join('.') || where, message: missing ? 'is required' : issue.message }];
+    return [{ field: issue.path.join('.') || where, message: isMissing(issue) ? 'is required' : issue.message }];
   });
   const summary = details.map((d) => `${d.field} ${d.message}`).join('; ');
-  return new ValidationError(`Invalid ${where}: ${summary}`, { details, cause: error });
+  // No cause: the issues hold the request's own values (e-mail addresses, phone numbers), which no
+  // log line may carry; the details say all there is to say.
+  return new ValidationError(`Invalid ${where}: ${summary}`, { details });
+}
+
+/**
+ * True for an issue about a field left out: whatever its schema says of a wrong value ("must be a
+ * string", "must be fcm or apns", a union's), a missing one reads "is required". Only issues parsed
+ * with `reportInput` carry their input; a rule of the schema's own (`custom`) keeps its words.
+ */
+function isMissing(issue: z.core.$ZodIssue): boolean {
+  return issue.code !== 'custom' && 'input' in issue && issue.input === undefined;
 }
 
 /** Parses a value with a schema, or throws a ValidationError naming what was wrong. */

@@ -31,7 +31,11 @@ export interface Requeued {
 /** What became of one message: handled (perhaps with messages to see again later), or failed. */
 export type MessageOutcome =
   | { readonly kind: 'done'; readonly requeue?: readonly Requeued[] }
-  | { readonly kind: 'failed'; readonly error: unknown };
+  /**
+   * The message comes back after the retry policy's backoff (then the dead-letter queue); what
+   * `requeue` names goes back on the queue on its own first (work that must not wait for it).
+   */
+  | { readonly kind: 'failed'; readonly error: unknown; readonly requeue?: readonly Requeued[] };
 
 /** The queue a consumer puts messages back on. */
 export interface Requeue {
@@ -88,7 +92,7 @@ export function sqsConsumer<M>(options: ConsumerOptions<M>): (event: SQSEvent, c
       const keys = options.describe?.(message) ?? {};
       const outcome = outcomes[index] ?? { kind: 'failed', error: new Error('The handler gave no outcome for this message') };
       if (outcome.kind === 'failed') failed.set(record, { error: outcome.error, keys });
-      else if (outcome.requeue && outcome.requeue.length > 0) requeued.push({ record, keys, items: outcome.requeue });
+      if (outcome.requeue && outcome.requeue.length > 0) requeued.push({ record, keys, items: outcome.requeue });
     });
     if (requeued.length > 0) {
       try {

@@ -27,9 +27,10 @@ export interface MessageResult {
   /** Units that failed after their last retry: their messages belong on the dead-letter queue. */
   readonly deadLetters: readonly { readonly ref: UnitRef; readonly reason: string; readonly attempts: number }[];
   /**
-   * Set when a write of one of its units threw (its cancel or hold): the message fails as a whole,
-   * after its dead letters are sent, and comes back under the queue's retry policy; its units
-   * `later` come back with it, not on their own.
+   * Set when a write of one of its units threw (its cancel or hold, after the SDK's own retries):
+   * the message fails and comes back under the queue's retry policy for that unit, as after any
+   * fault of the store. Its dead letters are sent and its `later` units put back on their own
+   * first, so that they keep their time (the failed message, back, finds them moved on).
    */
   readonly error?: unknown;
 }
@@ -65,7 +66,7 @@ export async function deliverMessages(deps: EngineDeps, messages: readonly Messa
       group.push(ref);
       later.set(outcome.at, group);
     }
-    if (error) return { later: [], deadLetters, error: error.error };
-    return { later: [...later].map(([at, group]) => ({ at, refs: group })), deadLetters };
+    const groups = [...later].map(([at, group]) => ({ at, refs: group }));
+    return error ? { later: groups, deadLetters, error: error.error } : { later: groups, deadLetters };
   });
 }

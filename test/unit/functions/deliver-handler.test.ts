@@ -250,29 +250,41 @@ describe('the deliver handler', () => {
     expect(sqsMock).not.toHaveReceivedAnyCommand();
   });
 
-  it('hides a message whose quiet-hours hold could not be written for the backoff, and lets the other messages of the batch go', async () => {
-    // Prepare: carol is in her quiet hours now, and the write of her hold is throttled; bob's notification is due
+  it('hides a message whose quiet-hours hold could not be written for the backoff, puts its other units back on their own first, and lets the other messages go', async () => {
+    // Prepare: carol and dave are in their quiet hours now (two hours more), and the write of
+    // carol's hold is throttled; dave's lands. bob's notification, in another message, is due.
     const hour = new Date().getUTCHours();
     const hh = (h: number): string => `${String((h + 24) % 24).padStart(2, '0')}:00`;
-    await recipients.put(aRecipient({ tenantId, id: 'carol', email: 'carol@example.com', timezone: 'UTC', quietHours: { start: hh(hour - 1), end: hh(hour + 2) } }));
-    const quiet = await created(-1_000, { recipientId: 'carol' });
+    const quiet = { timezone: 'UTC', quietHours: { start: hh(hour - 1), end: hh(hour + 2) } };
+    await recipients.put(aRecipient({ tenantId, id: 'carol', email: 'carol@example.com', ...quiet }));
+    await recipients.put(aRecipient({ tenantId, id: 'dave', email: 'dave@example.com', ...quiet }));
+    const forCarol = await created(-1_000, { recipientId: 'carol' });
+    const forDave = await created(-1_000, { recipientId: 'dave' });
     const due = await created(-1_000);
     const send = DynamoDBDocumentClient.prototype.send;
     const spy = vi.spyOn(DynamoDBDocumentClient.prototype, 'send').mockImplementation(function (this: DynamoDBDocumentClient, command: unknown) {
       const update = command instanceof TransactWriteCommand ? command.input.TransactItems?.[0]?.Update : undefined;
-      if (update?.UpdateExpression?.includes('heldUntil')) return Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+      if (update?.UpdateExpression?.includes('heldUntil') && JSON.stringify(update.Key).includes(forCarol.id)) {
+        return Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+      }
       return (send as (c: unknown) => Promise<unknown>).call(this, command);
     } as typeof send);
+    const both = JSON.stringify({ tenantId, notifications: [forCarol, forDave].map((n) => ({ id: n.id, recipientId: n.recipientId })) });
 
     // Act
-    const result = await handler(aBatch(aRecord('m1', messageFor(quiet)), aRecord('m2', messageFor(due))), context).finally(() => spy.mockRestore());
+    const result = await handler(aBatch(aRecord('m1', both), aRecord('m2', messageFor(due))), context).finally(() => spy.mockRestore());
 
-    // Assess: m1 fails under the retry policy (hidden for the first backoff), nothing requeued for it; m2 delivered
+    // Assess: m1 fails under the retry policy (hidden for the first backoff); dave, held, is put
+    // back on his own for the end of his quiet hours (beyond 15 minutes: a one-shot schedule)
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
     expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, { QueueUrl: queueUrl, ReceiptHandle: 'receipt-m1', VisibilityTimeout: 300 });
-    expect(requeued()).toEqual([]);
-    expect(await notifications.get(tenantId, quiet.id)).toMatchObject({ status: 'pending' });
-    expect((await notifications.get(tenantId, quiet.id))?.heldUntil).toBeUndefined();
+    const heldDave = await notifications.get(tenantId, forDave.id);
+    expect(heldDave).toMatchObject({ status: 'pending' });
+    expect(heldDave?.heldUntil).toBeDefined();
+    expect(schedulerMock).toHaveReceivedCommandTimes(CreateScheduleCommand, 1);
+    const input = schedulerMock.commandCalls(CreateScheduleCommand)[0]?.args[0].input;
+    expect(JSON.parse(input?.Target?.Input ?? '{}')).toMatchObject({ tenantId, notifications: [{ id: forDave.id, recipientId: 'dave' }], notBefore: heldDave?.heldUntil });
+    expect((await notifications.get(tenantId, forCarol.id))?.heldUntil).toBeUndefined();
     expect((await notifications.get(tenantId, due.id))?.status).toBe('sent');
   });
 

@@ -97,29 +97,41 @@ describe('reading HTTP requests', () => {
   });
 
   it('says a field left out "is required", whatever its type and message, and keeps the message of one of the wrong type or null', () => {
-    // Prepare: fields whose schemas say only what a wrong value would be
-    const typed = z.strictObject({
-      recipients: z.array(z.string()),
-      at: z.string('must be an ISO-8601 date-time with an offset'),
-      nested: z.strictObject({ count: z.number('must be a number') }),
-    });
+    // Prepare: fields whose schemas say only what a wrong value would be (a type, an enum, a union)
+    const typed = z
+      .strictObject({
+        recipients: z.array(z.string()),
+        at: z.string('must be an ISO-8601 date-time with an offset'),
+        nested: z.strictObject({ count: z.number('must be a number') }),
+        platform: z.enum(['fcm', 'apns'], 'must be fcm or apns'),
+        when: z.union([z.number(), z.string()], 'must be a number or a string'),
+        note: z.string().optional(),
+      })
+      .refine((body) => body.note !== undefined, { path: ['note'], message: 'is required with a platform' });
 
     // Act
     const missing = errorOf(() => parseBody(anEvent({ body: '{"nested":{}}' }), typed)) as ValidationError;
-    const wrong = errorOf(() => parseBody(anEvent({ body: '{"recipients":"bob","at":null,"nested":{"count":"1"}}' }), typed)) as ValidationError;
+    const wrong = errorOf(() => parseBody(anEvent({ body: '{"recipients":"bob","at":null,"nested":{"count":"1"},"platform":"x","when":true}' }), typed)) as ValidationError;
 
-    // Assess
+    // Assess: a rule of the schema's own keeps its words; the values sent are kept nowhere
     expect(missing.details).toEqual([
       { field: 'recipients', message: 'is required' },
       { field: 'at', message: 'is required' },
       { field: 'nested.count', message: 'is required' },
+      { field: 'platform', message: 'is required' },
+      { field: 'when', message: 'is required' },
     ]);
-    expect(missing.message).toBe('Invalid body: recipients is required; at is required; nested.count is required');
+    expect(missing.message).toBe('Invalid body: recipients is required; at is required; nested.count is required; platform is required; when is required');
     expect(wrong.details).toEqual([
       { field: 'recipients', message: 'Invalid input: expected array, received string' },
       { field: 'at', message: 'must be an ISO-8601 date-time with an offset' },
       { field: 'nested.count', message: 'must be a number' },
+      { field: 'platform', message: 'must be fcm or apns' },
+      { field: 'when', message: 'must be a number or a string' },
     ]);
+    expect(wrong.cause).toBeUndefined();
+    const refined = errorOf(() => parseBody(anEvent({ body: '{"recipients":[],"at":"x","nested":{"count":1},"platform":"fcm","when":1}' }), typed)) as ValidationError;
+    expect(refined.details).toEqual([{ field: 'note', message: 'is required with a platform' }]);
   });
 
   it('names a bad path parameter', () => {

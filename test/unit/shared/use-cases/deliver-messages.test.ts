@@ -187,9 +187,31 @@ describe('deliverMessages', () => {
     // Act
     const [failed, other] = await world.deliverMessages([{ refs: [held, lost, later] }, { refs: [later] }]);
 
-    // Assess: the first message fails as a whole (its units come back with it), its dead letter named first
-    expect(failed).toEqual({ later: [], deadLetters: [{ ref: lost, reason: 'Gave up after 1 attempts: email: ServiceUnavailable: try later', attempts: 1 }], error: throttled });
+    // Assess: the first message fails (for carol), naming its dead letter and what must come back on its own
+    expect(failed).toEqual({
+      later: [{ at: t + 30_000, refs: [later] }],
+      deadLetters: [{ ref: lost, reason: 'Gave up after 1 attempts: email: ServiceUnavailable: try later', attempts: 1 }],
+      error: throttled,
+    });
     expect(other).toEqual({ later: [{ at: t + 30_000, refs: [later] }], deadLetters: [] });
+  });
+
+  it('names a unit held beside one whose hold failed, so that it comes back on its own at the end of the quiet hours', async () => {
+    // Prepare: carol and dave are in their quiet hours until 13:00; carol's hold throws, dave's lands
+    const world = await aWorld();
+    const quiet = { timezone: 'UTC', quietHours: { start: '11:00', end: '13:00' } };
+    await world.recipients.put(aRecipient({ id: 'carol', ...quiet }));
+    await world.recipients.put(aRecipient({ id: 'dave', ...quiet }));
+    const carol = seeded(world, { recipientId: 'carol' });
+    const dave = seeded(world, { recipientId: 'dave' });
+    world.store.unitWriteFailures.add(awsError('ThrottlingException', 400, 'Rate exceeded'));
+
+    // Act
+    const [result] = await world.deliverMessages([{ refs: [carol, dave], notBefore: t }]);
+
+    // Assess: dave comes back at 13:00 on his own (the failed message, back, would find him moved on)
+    expect(result).toMatchObject({ later: [{ at: Date.parse('2030-01-01T13:00:00.000Z'), refs: [dave] }], deadLetters: [] });
+    expect(result?.error).toBeDefined();
   });
 
   it('throws when the batch cannot be read, so the consumer retries every message after the backoff', async () => {
