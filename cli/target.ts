@@ -2,6 +2,7 @@
  * Which Herald the CLI talks to, and how it reports: `--url`/`HERALD_URL`, `--token`/`HERALD_TOKEN`,
  * `--json`. A failed call becomes a CliError with the API's own code and message.
  */
+import { InvalidArgumentError } from 'commander';
 import { createHeraldClient } from '../client/index.ts';
 import type { HeraldClient } from '../client/index.ts';
 
@@ -29,9 +30,53 @@ export class UsageError extends CliError {
 
 export const defaultUrl = 'http://127.0.0.1:3000';
 
-/** The base URL: `--url`, else `HERALD_URL`, else the local stack's default. */
+/** The base URL: `--url`, else `HERALD_URL`, else the local stack's default. @throws UsageError when it is not an http(s) URL */
 export function targetUrl(options: GlobalOptions): string {
-  return (options.url ?? process.env.HERALD_URL ?? defaultUrl).replace(/\/+$/, '');
+  const given = options.url ?? process.env.HERALD_URL ?? defaultUrl;
+  checkedUrl(given, ['http:', 'https:'], options.url !== undefined ? '--url' : 'HERALD_URL');
+  return given.replace(/\/+$/, '');
+}
+
+/** `text` as a URL of one of `protocols`. @throws UsageError naming `where` (an option, a variable) otherwise */
+export function checkedUrl(text: string, protocols: readonly string[], where: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`${where} "${text}" is not a URL: use ${protocols.map((p) => `${p}//...`).join(' or ')}`);
+  }
+  if (!protocols.includes(url.protocol)) throw new UsageError(`${where} "${text}" is not a URL of ${protocols.map((p) => `${p}//...`).join(' or ')}`);
+  return url;
+}
+
+/**
+ * A commander option parser for a whole number of at least `min` (`--limit 20`): anything else is
+ * refused as commander refuses a bad option, exit code 2.
+ */
+export function wholeNumberOption(min: number): (text: string) => number {
+  return (text) => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min) throw new InvalidArgumentError(`must be a whole number of at least ${min}`);
+    return value;
+  };
+}
+
+/** A commander option parser for one of `allowed` (`--priority high`); exit code 2 for anything else. */
+export function oneOfOption<T extends string>(allowed: readonly T[]): (text: string) => T {
+  return (text) => {
+    if (!(allowed as readonly string[]).includes(text)) throw new InvalidArgumentError(`must be one of ${allowed.join(', ')}`);
+    return text as T;
+  };
+}
+
+/** A commander option parser for a comma-separated list of `allowed` (`--channels inbox,email`), at least one; exit code 2 otherwise. */
+export function listOfOption<T extends string>(allowed: readonly T[]): (text: string) => T[] {
+  return (text) => {
+    const items = list(text);
+    const unknown = items.filter((item) => !(allowed as readonly string[]).includes(item));
+    if (items.length === 0 || unknown.length > 0) throw new InvalidArgumentError(`must be a comma-separated list of ${allowed.join(', ')}${unknown.length > 0 ? ` (not ${unknown.join(', ')})` : ''}`);
+    return items as T[];
+  };
 }
 
 /** A typed client of the target, with the token of `--token` or `HERALD_TOKEN`. */

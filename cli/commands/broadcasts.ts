@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import type { HeraldClient, HeraldSchema } from '../../client/index.ts';
 import { progressBar } from '../progress.ts';
-import { clientOf, expectData, list, parseWhen, print, UsageError } from '../target.ts';
+import { clientOf, expectData, list, listOfOption, oneOfOption, parseWhen, print, UsageError, wholeNumberOption } from '../target.ts';
 import type { GlobalOptions } from '../target.ts';
-import { channels } from '../../shared/domain/notification.ts';
+import { channels, priorities } from '../../shared/domain/notification.ts';
 
 type Broadcast = HeraldSchema<'Broadcast'>;
 type Channel = NonNullable<HeraldSchema<'CreateBroadcastRequest'>['channels']>[number];
@@ -46,8 +46,10 @@ export function audienceOf(options: { all?: boolean; groups?: string; recipients
   const given = [options.all, options.groups, options.recipients].filter((option) => option !== undefined).length;
   if (given !== 1) throw new UsageError('say who hears it with exactly one of --all, --groups <list>, --recipients <list>');
   if (options.all) return { all: true };
-  if (options.groups) return { groups: list(options.groups) };
-  return { recipientIds: list(options.recipients ?? '') };
+  const option = options.groups !== undefined ? '--groups' : '--recipients';
+  const named = list(options.groups ?? options.recipients ?? '');
+  if (named.length === 0) throw new UsageError(`${option} names nobody: give a comma-separated list`);
+  return options.groups !== undefined ? { groups: named } : { recipientIds: named };
 }
 
 /** Adds the broadcast commands to `program`. */
@@ -61,14 +63,14 @@ export function addBroadcastCommands(program: Command): void {
     .option('--groups <list>', 'comma-separated groups')
     .option('--recipients <list>', 'comma-separated recipient ids (at most 1,000)')
     .option('--at <when>', 'ISO 8601 with an offset, or +30s, +10m, +2h, +1d (default: now)')
-    .option('--channels <list>', `comma-separated: ${channels.join(', ')}`)
-    .option('--priority <priority>', 'low, normal, high or urgent')
+    .option('--channels <list>', `comma-separated: ${channels.join(', ')}`, listOfOption(channels))
+    .option('--priority <priority>', priorities.join(', '), oneOfOption(priorities))
     .option('--draft', 'keep it as a draft')
     .option('--idempotency-key <key>', 'the same key never creates two broadcasts')
     .option('--wait', 'follow its progress until it has finished')
     .action(
       async (
-        options: { title: string; message: string; all?: boolean; groups?: string; recipients?: string; at?: string; channels?: string; priority?: string; draft?: boolean; idempotencyKey?: string; wait?: boolean },
+        options: { title: string; message: string; all?: boolean; groups?: string; recipients?: string; at?: string; channels?: Channel[]; priority?: Priority; draft?: boolean; idempotencyKey?: string; wait?: boolean },
         command: Command,
       ) => {
         const global = command.optsWithGlobals<GlobalOptions>();
@@ -81,8 +83,8 @@ export function addBroadcastCommands(program: Command): void {
               title: options.title,
               message: options.message,
               ...(options.at ? { scheduledAt: parseWhen(options.at) } : {}),
-              ...(options.channels ? { channels: list(options.channels) as Channel[] } : {}),
-              ...(options.priority ? { priority: options.priority as Priority } : {}),
+              ...(options.channels ? { channels: options.channels } : {}),
+              ...(options.priority ? { priority: options.priority } : {}),
               ...(options.draft ? { draft: true } : {}),
             },
           }),
@@ -99,7 +101,7 @@ export function addBroadcastCommands(program: Command): void {
     .command('progress')
     .description("follow a broadcast's progress with a bar until it has finished")
     .argument('<id>', 'broadcast id (brd_...)')
-    .option('--interval <ms>', 'how often to look, in ms', (text) => Number(text), 500)
+    .option('--interval <ms>', 'how often to look, in ms', wholeNumberOption(100), 500)
     .action(async (id: string, options: { interval: number }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
       print(global, await follow(clientOf(global), id, { quiet: global.json === true, intervalMs: options.interval }), summary);

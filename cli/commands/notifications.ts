@@ -1,9 +1,9 @@
 /** `herald notify | get | list | cancel | reschedule`: one notification per recipient, on `/v1/notifications`. */
 import type { Command } from 'commander';
 import type { HeraldSchema } from '../../client/index.ts';
-import { clientOf, expectData, list, parseWhen, print, UsageError } from '../target.ts';
+import { clientOf, expectData, listOfOption, oneOfOption, parseWhen, print, UsageError, wholeNumberOption } from '../target.ts';
 import type { GlobalOptions } from '../target.ts';
-import { channels } from '../../shared/domain/notification.ts';
+import { channels, notificationStatuses, priorities } from '../../shared/domain/notification.ts';
 
 type Channel = NonNullable<HeraldSchema<'CreateNotificationsRequest'>['channels']>[number];
 type Priority = NonNullable<HeraldSchema<'CreateNotificationsRequest'>['priority']>;
@@ -42,11 +42,11 @@ export function addNotificationCommands(program: Command): void {
     .requiredOption('--title <text>', 'one line')
     .requiredOption('--message <text>', 'the body')
     .option('--at <when>', 'ISO 8601 with an offset, or +30s, +10m, +2h, +1d (default: now)')
-    .option('--channels <list>', `comma-separated: ${channels.join(', ')}`)
-    .option('--priority <priority>', 'low, normal, high or urgent')
+    .option('--channels <list>', `comma-separated: ${channels.join(', ')}`, listOfOption(channels))
+    .option('--priority <priority>', priorities.join(', '), oneOfOption(priorities))
     .option('--type <type>', 'your type of notification')
     .option('--data <json>', 'a JSON object delivered with it')
-    .action(async (recipients: string[], options: { title: string; message: string; at?: string; channels?: string; priority?: string; type?: string; data?: string }, command: Command) => {
+    .action(async (recipients: string[], options: { title: string; message: string; at?: string; channels?: Channel[]; priority?: Priority; type?: string; data?: string }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
       const created = expectData(
         await clientOf(global).POST('/v1/notifications', {
@@ -55,8 +55,8 @@ export function addNotificationCommands(program: Command): void {
             title: options.title,
             message: options.message,
             ...(options.at ? { scheduledAt: parseWhen(options.at) } : {}),
-            ...(options.channels ? { channels: list(options.channels) as Channel[] } : {}),
-            ...(options.priority ? { priority: options.priority as Priority } : {}),
+            ...(options.channels ? { channels: options.channels } : {}),
+            ...(options.priority ? { priority: options.priority } : {}),
             ...(options.type ? { type: options.type } : {}),
             ...(options.data ? { data: jsonObject(options.data) } : {}),
           },
@@ -77,17 +77,17 @@ export function addNotificationCommands(program: Command): void {
   program
     .command('list')
     .description('notifications, newest first (an admin sees the tenant, a sender what it created)')
-    .option('--status <status>', 'pending, sending, sent, failed or cancelled')
+    .option('--status <status>', notificationStatuses.join(', '), oneOfOption(notificationStatuses))
     .option('--recipient <id>', 'only those to this recipient')
     .option('--type <type>', 'only this type')
     .option('--from <when>', 'created at or after (ISO 8601)')
     .option('--to <when>', 'created before (ISO 8601)')
-    .option('--limit <n>', 'at most this many on the page', (text) => Number(text))
+    .option('--limit <n>', 'at most this many on the page', wholeNumberOption(1))
     .option('--cursor <cursor>', 'the nextCursor of the previous page')
-    .action(async (options: { status?: string; recipient?: string; type?: string; from?: string; to?: string; limit?: number; cursor?: string }, command: Command) => {
+    .action(async (options: { status?: Status; recipient?: string; type?: string; from?: string; to?: string; limit?: number; cursor?: string }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
       const query = {
-        ...(options.status ? { status: options.status as Status } : {}),
+        ...(options.status ? { status: options.status } : {}),
         ...(options.recipient ? { recipientId: options.recipient } : {}),
         ...(options.type ? { type: options.type } : {}),
         ...(options.from ? { from: options.from } : {}),

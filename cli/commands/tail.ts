@@ -3,7 +3,7 @@
  * URL is `--ws` or `HERALD_WS_URL`; against a local stack it is found in `/_local/endpoints`.
  */
 import type { Command } from 'commander';
-import { CliError, print, targetUrl } from '../target.ts';
+import { checkedUrl, CliError, print, targetUrl, wholeNumberOption } from '../target.ts';
 import type { GlobalOptions } from '../target.ts';
 
 interface Frame {
@@ -38,12 +38,12 @@ export function addTailCommand(program: Command): void {
     .command('tail')
     .description("print the caller's notifications as they are delivered, live (Ctrl-C stops)")
     .option('--ws <url>', 'the WebSocket API URL (default: HERALD_WS_URL, or the local stack\'s)')
-    .option('--count <n>', 'stop after this many notifications', (text) => Number(text))
+    .option('--count <n>', 'stop after this many notifications', wholeNumberOption(1))
     .action(async (options: { ws?: string; count?: number }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions & { ws?: string }>();
       const token = global.token ?? process.env.HERALD_TOKEN;
       if (!token) throw new CliError('tail needs a token: --token or HERALD_TOKEN (locally: npm run token -- --sub alice)');
-      const url = new URL(await socketUrl({ ...global, ...options }));
+      const url = checkedUrl(await socketUrl({ ...global, ...options }), ['ws:', 'wss:'], options.ws !== undefined ? '--ws' : 'the WebSocket URL');
       url.searchParams.set('token', token);
       const socket = new WebSocket(url);
       let seen = 0;

@@ -155,9 +155,14 @@ describe('the client and the CLI', () => {
     const badData = await herald(['notify', 'alice', '--title', 't', '--message', 'm', '--data', '[1]']);
     const twoAudiences = await herald(['broadcast', '--all', '--groups', 'staff', '--title', 't', '--message', 'm']);
     const unknownOption = await herald(['notify', 'alice', '--colour', 'red']);
+    const badLimit = await herald(['list', '--limit', 'abc']);
+    const badPriority = await herald(['notify', 'alice', '--title', 't', '--message', 'm', '--priority', 'bogus']);
+    const badUrl = await herald(['list', '--url', 'notaurl']);
 
     // Assess
-    expect([badTime.code, badData.code, twoAudiences.code, unknownOption.code]).toEqual([2, 2, 2, 2]);
+    expect([badTime.code, badData.code, twoAudiences.code, unknownOption.code, badLimit.code, badPriority.code, badUrl.code]).toEqual([2, 2, 2, 2, 2, 2, 2]);
+    expect(badLimit.stderr).toContain("option '--limit <n>' argument 'abc' is invalid. must be a whole number of at least 1");
+    expect(badUrl.stderr).toBe('herald: --url "notaurl" is not a URL: use http://... or https://...\n');
     expect(badTime.stderr).toMatch(/^herald: "tomorrow" is not a time: .+\n$/);
     expect(badData.stderr).toBe('herald: --data must be a JSON object: [1]\n');
     expect(twoAudiences.stderr).toContain('say who hears it with exactly one of');

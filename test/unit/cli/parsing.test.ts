@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { audienceOf } from '../../../cli/commands/broadcasts.ts';
 import { parseRecipientsCsv, parseRecipientsJsonl } from '../../../cli/commands/recipients.ts';
-import { CliError, parseWhen, UsageError } from '../../../cli/target.ts';
+import { InvalidArgumentError } from 'commander';
+import { checkedUrl, CliError, listOfOption, oneOfOption, parseWhen, targetUrl, UsageError, wholeNumberOption } from '../../../cli/target.ts';
 
 describe('parseWhen', () => {
   const now = Date.parse('2030-01-01T12:00:00.000Z');
@@ -72,5 +73,38 @@ describe('audienceOf', () => {
   it.each([{}, { all: true, groups: 'staff' }])('refuses %j', (options) => {
     expect(() => audienceOf(options)).toThrow(new UsageError('say who hears it with exactly one of --all, --groups <list>, --recipients <list>'));
     expect(() => audienceOf(options)).toThrow(UsageError);
+  });
+
+  it.each([
+    [{ recipients: ' , ' }, '--recipients names nobody: give a comma-separated list'],
+    [{ groups: '' }, '--groups names nobody: give a comma-separated list'],
+  ])('refuses an empty list %j', (options, message) => {
+    expect(() => audienceOf(options)).toThrow(new UsageError(message));
+  });
+});
+
+describe('option values', () => {
+  it('reads a whole number of at least the minimum, and refuses anything else as commander refuses a bad option', () => {
+    const limit = wholeNumberOption(1);
+    expect(limit('20')).toBe(20);
+    for (const text of ['abc', '0', '-1', '1.5', '', ' 2', '1e3', '99999999999999999999']) {
+      expect(() => limit(text)).toThrow(new InvalidArgumentError('must be a whole number of at least 1'));
+    }
+  });
+
+  it('reads one of the allowed words, or a comma-separated list of them', () => {
+    expect(oneOfOption(['low', 'high'])('high')).toBe('high');
+    expect(() => oneOfOption(['low', 'high'])('bogus')).toThrow(new InvalidArgumentError('must be one of low, high'));
+    expect(listOfOption(['inbox', 'email'])('inbox, email')).toEqual(['inbox', 'email']);
+    expect(() => listOfOption(['inbox', 'email'])('inbox,foo')).toThrow(new InvalidArgumentError('must be a comma-separated list of inbox, email (not foo)'));
+    expect(() => listOfOption(['inbox', 'email'])(',')).toThrow(new InvalidArgumentError('must be a comma-separated list of inbox, email'));
+  });
+
+  it('refuses a URL it cannot read, or of another protocol, naming where it came from', () => {
+    expect(checkedUrl('wss://example.com/prod', ['ws:', 'wss:'], '--ws').host).toBe('example.com');
+    expect(() => checkedUrl('notaurl', ['ws:', 'wss:'], '--ws')).toThrow(new UsageError('--ws "notaurl" is not a URL: use ws://... or wss://...'));
+    expect(() => checkedUrl('https://example.com', ['ws:', 'wss:'], '--ws')).toThrow(new UsageError('--ws "https://example.com" is not a URL of ws://... or wss://...'));
+    expect(targetUrl({ url: 'http://127.0.0.1:3000/' })).toBe('http://127.0.0.1:3000');
+    expect(() => targetUrl({ url: 'notaurl' })).toThrow(UsageError);
   });
 });
