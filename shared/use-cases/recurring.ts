@@ -193,6 +193,9 @@ export async function deleteRecurring(deps: RecurringDeps, caller: Caller, id: s
   await deps.recurring.remove(existing.tenantId, id);
 }
 
+/** How often an occurrence reads its named recipients before it gives up on erasures racing it (then its message's retry). */
+const occurrenceReads = 3;
+
 export interface OccurrenceDeps {
   readonly recurring: RecurringStore;
   readonly notifications: NotificationDeps;
@@ -226,23 +229,32 @@ export async function runOccurrence(deps: OccurrenceDeps, tenantId: string, recu
     ...(recurring.data ? { data: recurring.data } : {}),
   };
   // Named recipients were registered when the definition was made: those erased since are left
-  // out of this occurrence (and named on it), so that the others still get theirs.
+  // out of this occurrence (and named on it), so that the others still get theirs. One erased
+  // between this read and the create refuses the create (404): read again and create without it.
   const named = recurring.recipients ?? (recurring.audience?.kind === 'recipients' ? (recurring.audienceIds ?? []) : undefined);
-  const registered = named ? new Set((await deps.notifications.recipients.getMany(tenantId, named)).map((r) => r.id)) : undefined;
-  const present = named?.filter((id) => registered?.has(id));
-  const skipped = named?.filter((id) => !registered?.has(id)) ?? [];
-  if (skipped.length > 0) logger.warn('Recurring occurrence leaves out erased recipients', { tenantId, recurringId, at: instant, skippedRecipients: skipped });
-  const occurrence = { at: instant, ...(skipped.length > 0 ? { skippedRecipients: skipped } : {}) };
-  if (present?.length === 0) {
-    await deps.recurring.recordOccurrence(tenantId, recurringId, occurrence);
-  } else if (recurring.recipients && present) {
-    const created = await scheduleNotifications(deps.notifications, caller, { recipients: present, ...content }, { recurringId });
-    await deps.recurring.recordOccurrence(tenantId, recurringId, { ...occurrence, notificationIds: created.notificationIds });
-  } else {
-    const audience =
-      recurring.audience?.kind === 'groups' ? { groups: [...recurring.audience.groups] } : present ? { recipientIds: present } : { all: true as const };
-    const created = await createBroadcast(deps.broadcasts, caller, { audience, ...content, draft: false });
-    await deps.recurring.recordOccurrence(tenantId, recurringId, { ...occurrence, broadcastId: created.broadcastId });
+  for (let attempt = 1; ; attempt++) {
+    const registered = named ? new Set((await deps.notifications.recipients.getMany(tenantId, named)).map((r) => r.id)) : undefined;
+    const present = named?.filter((id) => registered?.has(id));
+    const skipped = named?.filter((id) => !registered?.has(id)) ?? [];
+    const occurrence = { at: instant, ...(skipped.length > 0 ? { skippedRecipients: skipped } : {}) };
+    try {
+      if (present?.length === 0) {
+        await deps.recurring.recordOccurrence(tenantId, recurringId, occurrence);
+      } else if (recurring.recipients && present) {
+        const created = await scheduleNotifications(deps.notifications, caller, { recipients: present, ...content }, { recurringId });
+        await deps.recurring.recordOccurrence(tenantId, recurringId, { ...occurrence, notificationIds: created.notificationIds });
+      } else {
+        const audience =
+          recurring.audience?.kind === 'groups' ? { groups: [...recurring.audience.groups] } : present ? { recipientIds: present } : { all: true as const };
+        const created = await createBroadcast(deps.broadcasts, caller, { audience, ...content, draft: false });
+        await deps.recurring.recordOccurrence(tenantId, recurringId, { ...occurrence, broadcastId: created.broadcastId });
+      }
+    } catch (error) {
+      if (named && error instanceof NotFoundError && attempt < occurrenceReads) continue;
+      throw error;
+    }
+    if (skipped.length > 0) logger.warn('Recurring occurrence leaves out erased recipients', { tenantId, recurringId, at: instant, skippedRecipients: skipped });
+    break;
   }
   logger.info('Recurring occurrence created', { tenantId, recurringId, at: instant });
   return { kind: 'done', note: 'created' };

@@ -3,7 +3,7 @@
  * `recurringId`) or one broadcast per occurrence; the same occurrence delivered twice creates
  * nothing the second time; a paused or ended definition creates nothing.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { OccurrenceClaim, RecurringPage, RecurringStore } from '../../../../shared/ports.ts';
 import type { RecurringNotification, RecurringOccurrence } from '../../../../shared/domain/recurring.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
@@ -147,6 +147,28 @@ describe('runOccurrence', () => {
     const outcome = await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
 
     // Assess
+    expect(outcome).toEqual({ kind: 'done', note: 'created' });
+    expect(notifications.all().map((n) => n.recipientId)).toEqual(['bob']);
+    expect(store.definitions.get('rec_01J0000000000000000000000A')?.occurrences).toEqual([
+      { at: '2030-01-02T09:00:00.000Z', notificationIds: notifications.all().map((n) => n.id), skippedRecipients: ['carol'] },
+    ]);
+  });
+
+  it('reads the directory again when a recipient is erased between its read and the create, and leaves them out', async () => {
+    // Prepare: carol is erased right after the occurrence has read the directory
+    const { deps, store, notifications, world } = await setUp();
+    await store.put(aDefinition());
+    const getMany = world.recipients.getMany.bind(world.recipients);
+    vi.spyOn(world.recipients, 'getMany').mockImplementationOnce(async (...args) => {
+      const found = await getMany(...args);
+      world.recipients.delete(tenantId, 'carol');
+      return found;
+    });
+
+    // Act
+    const outcome = await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
+
+    // Assess: created for bob, carol named as skipped, once
     expect(outcome).toEqual({ kind: 'done', note: 'created' });
     expect(notifications.all().map((n) => n.recipientId)).toEqual(['bob']);
     expect(store.definitions.get('rec_01J0000000000000000000000A')?.occurrences).toEqual([
