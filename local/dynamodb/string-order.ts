@@ -10,8 +10,9 @@
  * - a Query's `ExclusiveStartKey` inside its sort-key condition was refused ("does not match the
  *   range key predicate");
  * - a `BETWEEN` whose bounds are in order on AWS was refused as out of order.
- * dynalite also read an empty String or Binary (which AWS allows in a non-key attribute) as no
- * value: `BETWEEN`, `IN` and `attribute_type` answered false for it, and `size()` nothing. And its
+ * dynalite also read an empty String or Binary (which AWS allows in a non-key attribute) and a
+ * `false` Boolean as no value: `BETWEEN`, `IN` and `attribute_type` answered false for them,
+ * `contains` of a list holding an empty one false, and `size()` nothing. And its
  * `size()` of a String counted UTF-16 units, where AWS answers the attribute's size in bytes
  * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-functions.size.html): UTF-8.
  *
@@ -103,32 +104,43 @@ function stringOf(value: unknown): string | undefined {
   return typeof s === 'string' ? s : undefined;
 }
 
-/** The type and the (empty) text of an empty String or Binary value; undefined for any other value. */
-function emptyOf(value: unknown): { type: 'S' | 'B' } | undefined {
-  const v = value as { S?: unknown; B?: unknown } | null | undefined;
-  if (v?.S === '') return { type: 'S' };
-  if (v?.B === '') return { type: 'B' };
+/** A value dynalite's `!value` checks read as none: an empty String or Binary, or a `false` Boolean. */
+type FalsyValue = { readonly type: 'S' | 'B'; readonly value: '' } | { readonly type: 'BOOL'; readonly value: false };
+
+function falsyOf(value: unknown): FalsyValue | undefined {
+  const v = value as { S?: unknown; B?: unknown; BOOL?: unknown } | null | undefined;
+  if (v?.S === '') return { type: 'S', value: '' };
+  if (v?.B === '') return { type: 'B', value: '' };
+  if (v?.BOOL === false) return { type: 'BOOL', value: false };
   return undefined;
 }
 
 /**
- * The comparisons dynalite answered false for an empty String or Binary, as AWS answers them:
+ * The comparisons dynalite answered false for a value it read as none (an empty String or
+ * Binary, a `false` Boolean; and a list holding an empty String or Binary), as AWS answers them:
  * undefined for any other value or comparison (dynalite's answer stands).
  */
-function compareEmpty(comparison: string, value: unknown, list: readonly unknown[]): boolean | undefined {
-  const empty = emptyOf(value);
-  if (!empty) return undefined;
-  const sameType = (operand: unknown): operand is Record<string, string> => typeof (operand as Record<string, unknown> | null)?.[empty.type] === 'string';
+function compareFalsy(comparison: string, value: unknown, list: readonly unknown[]): boolean | undefined {
+  if (comparison === 'CONTAINS' || comparison === 'contains' || comparison === 'NOT_CONTAINS') {
+    const sought = falsyOf(list[0]);
+    const items = (value as { L?: unknown } | null | undefined)?.L;
+    if (!sought || sought.type === 'BOOL' || !Array.isArray(items)) return undefined;
+    const found = items.some((item) => (item as Record<string, unknown> | null)?.[sought.type] === '');
+    return comparison === 'NOT_CONTAINS' ? !found : found;
+  }
+  const falsy = falsyOf(value);
+  if (!falsy) return undefined;
+  const same = (operand: unknown): boolean => (operand as Record<string, unknown> | null)?.[falsy.type] === falsy.value;
   switch (comparison) {
     case 'IN':
     case 'in':
-      return list.some((operand) => sameType(operand) && operand[empty.type] === '');
+      return list.some(same);
     case 'attribute_type':
-      return stringOf(list[0]) === empty.type;
+      return stringOf(list[0]) === falsy.type;
     case 'BETWEEN':
     case 'between':
       // Nothing comes before the empty value: it is within bounds only when the lower one is empty too.
-      return sameType(list[0]) && sameType(list[1]) && list[0][empty.type] === '';
+      return falsy.type === 'BOOL' ? undefined : same(list[0]) && typeof (list[1] as Record<string, unknown> | null)?.[falsy.type] === 'string';
     default:
       return undefined;
   }
@@ -138,8 +150,8 @@ function compareEmpty(comparison: string, value: unknown, list: readonly unknown
 function compareInUtf8Order(original: Compare): Compare {
   return (comparison, value, operands) => {
     const list = Array.isArray(operands) ? (operands as unknown[]) : [operands];
-    const onEmpty = compareEmpty(comparison, value, list);
-    if (onEmpty !== undefined) return onEmpty;
+    const onFalsy = compareFalsy(comparison, value, list);
+    if (onFalsy !== undefined) return onFalsy;
     const s = stringOf(value);
     const first = stringOf(list[0]);
     if (s === undefined || first === undefined) return original(comparison, value, operands);

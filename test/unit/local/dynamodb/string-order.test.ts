@@ -138,12 +138,12 @@ describe('strings compared by their UTF-8 bytes on the local DynamoDB endpoint, 
     expect(page.Items?.map((item) => item.n)).toEqual([3]);
   });
 
-  it('reads an empty String or Binary as a value in IN, attribute_type, size() and BETWEEN, as AWS does for a non-key attribute', async () => {
+  it('reads an empty String or Binary and a false Boolean as values in IN, attribute_type, contains, size() and BETWEEN, as AWS does for a non-key attribute', async () => {
     // Prepare: an item with an empty string (text) and an empty binary (bytes), and one with a multibyte string
-    await db.send(new PutCommand({ TableName, Item: { pk: 'e', sk: '1', text: '', bytes: new Uint8Array(0) } }));
-    await db.send(new PutCommand({ TableName, Item: { pk: 'e', sk: '2', text: `é${emoji}`, bytes: new Uint8Array([1]) } }));
+    await db.send(new PutCommand({ TableName, Item: { pk: 'e', sk: '1', text: '', bytes: new Uint8Array(0), flag: false, words: ['a', ''] } }));
+    await db.send(new PutCommand({ TableName, Item: { pk: 'e', sk: '2', text: `é${emoji}`, bytes: new Uint8Array([1]), flag: true, words: ['a'] } }));
     const matching = async (FilterExpression: string, values: Record<string, unknown> = {}): Promise<unknown[]> => {
-      const names = { '#t': 'text', '#b': 'bytes' };
+      const names = { '#t': 'text', '#b': 'bytes', '#f': 'flag', '#w': 'words' };
       const used = Object.fromEntries(Object.entries(names).filter(([name]) => FilterExpression.includes(name)));
       const answer = await db.send(new QueryCommand({ TableName, KeyConditionExpression: 'pk = :e', FilterExpression, ExpressionAttributeNames: used, ExpressionAttributeValues: { ':e': 'e', ...values } }));
       return (answer.Items ?? []).map((item) => item.sk);
@@ -157,6 +157,11 @@ describe('strings compared by their UTF-8 bytes on the local DynamoDB endpoint, 
     expect(await matching('size(#t) = :six', { ':six': 6 })).toEqual(['2']);
     expect(await matching('#b BETWEEN :none AND :one', { ':none': new Uint8Array(0), ':one': new Uint8Array([1]) })).toEqual(['1', '2']);
     expect(await matching('#b BETWEEN :one AND :one', { ':one': new Uint8Array([1]) })).toEqual(['2']);
+    // A false Boolean is a value too, and a list may hold an empty string.
+    expect(await matching('#f IN (:no)', { ':no': false })).toEqual(['1']);
+    expect(await matching('attribute_type(#f, :bool)', { ':bool': 'BOOL' })).toEqual(['1', '2']);
+    expect(await matching('contains(#w, :empty)', { ':empty': '' })).toEqual(['1']);
+    expect(await matching('NOT contains(#w, :empty)', { ':empty': '' })).toEqual(['2']);
   });
 
   it('finds an empty string BETWEEN bounds that hold it, as AWS does for a non-key attribute', async () => {
