@@ -791,14 +791,23 @@ export interface RecurringPage {
 
 /** Recurring notifications (issue 12): definitions, and a marker per occurrence fired. */
 export interface RecurringStore {
+  /** Writes a new definition. */
   put(recurring: RecurringNotification): Promise<void>;
+  /**
+   * Writes a changed definition's fields, leaving its occurrences as they are (one may be recorded
+   * meanwhile); false, writing nothing, when it no longer exists (deleted meanwhile).
+   */
+  update(recurring: RecurringNotification): Promise<boolean>;
   get(tenantId: string, id: string): Promise<RecurringNotification | undefined>;
   /** False when there was nothing to remove. */
   remove(tenantId: string, id: string): Promise<boolean>;
   list(tenantId: string, limit: number, after?: string): Promise<RecurringPage>;
   /** Takes the occurrence at `at` (ISO-8601): `claimed` (create it), `done` (created before), `busy` (another worker is at it). */
   claimOccurrence(tenantId: string, id: string, at: string, now: Date): Promise<OccurrenceClaim>;
-  /** Marks the occurrence created and keeps it among the definition's last occurrences. */
+  /**
+   * Marks the occurrence created and keeps it among the definition's last occurrences (the list
+   * is written under a version: occurrences recorded at once all stay on it).
+   */
   recordOccurrence(tenantId: string, id: string, occurrence: RecurringOccurrence): Promise<void>;
 }
 

@@ -26,8 +26,11 @@ function markerKey(tenantId: string, id: string, at: string): { pk: string } {
   return { pk: `${keyPart(tenantId)}#${id}#${at}` };
 }
 
+/** How often `recordOccurrence` reads the definition again when another write of its occurrences came first. */
+const occurrenceWriteAttempts = 5;
+
 function fromItem(item: Record<string, unknown>): RecurringNotification {
-  const { pk: _pk, ...stored } = item;
+  const { pk: _pk, occurrencesVersion: _version, ...stored } = item;
   const { data, rest } = dataFromAttributes(stored);
   return { ...(rest as unknown as RecurringNotification), ...(data !== undefined ? { data } : {}) };
 }
@@ -48,6 +51,27 @@ export class DynamoRecurringStore implements RecurringStore {
 
   async put(r: RecurringNotification): Promise<void> {
     await this.db.send(new PutCommand({ TableName: this.tableName(), Item: toItem(r) }));
+  }
+
+  async update(r: RecurringNotification): Promise<boolean> {
+    const { pk: _pk, occurrences: _occurrences, ...fields } = toItem(r);
+    const names = Object.keys(fields);
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName(),
+          Key: definitionKey(r.tenantId, r.id),
+          UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :f${i}`).join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#f${i}`, name])),
+          ExpressionAttributeValues: Object.fromEntries(names.map((name, i) => [`:f${i}`, fields[name]])),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   async get(tenantId: string, id: string): Promise<RecurringNotification | undefined> {
@@ -99,22 +123,28 @@ export class DynamoRecurringStore implements RecurringStore {
     await this.db.send(
       new UpdateCommand({ TableName: this.tableName(), Key: markerKey(tenantId, id, occurrence.at), UpdateExpression: 'SET #state = :created REMOVE leaseUntil', ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':created': 'created' } }),
     );
-    const current = await this.get(tenantId, id);
-    if (!current) return;
-    const occurrences = [occurrence, ...current.occurrences.filter((o) => o.at !== occurrence.at)].sort((a, b) => b.at.localeCompare(a.at)).slice(0, keptOccurrences);
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName(),
-          Key: definitionKey(tenantId, id),
-          UpdateExpression: 'SET occurrences = :occurrences',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':occurrences': occurrences },
-        }),
-      );
-    } catch (error) {
-      // Removed meanwhile: nothing to record on.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // The list is read, changed and written back under a version, so that two occurrences recorded
+    // at once (or a slow one and the next) both stay on it.
+    for (let attempt = 1; ; attempt++) {
+      const read = await this.db.send(new GetCommand({ TableName: this.tableName(), Key: definitionKey(tenantId, id), ConsistentRead: true }));
+      if (!read.Item) return; // Removed meanwhile: nothing to record on.
+      const version = typeof read.Item.occurrencesVersion === 'number' ? read.Item.occurrencesVersion : undefined;
+      const current = fromItem(read.Item);
+      const occurrences = [occurrence, ...current.occurrences.filter((o) => o.at !== occurrence.at)].sort((a, b) => b.at.localeCompare(a.at)).slice(0, keptOccurrences);
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName(),
+            Key: definitionKey(tenantId, id),
+            UpdateExpression: 'SET occurrences = :occurrences, occurrencesVersion = :next',
+            ConditionExpression: version === undefined ? 'attribute_exists(pk) AND attribute_not_exists(occurrencesVersion)' : 'occurrencesVersion = :version',
+            ExpressionAttributeValues: { ':occurrences': occurrences, ':next': (version ?? 0) + 1, ...(version === undefined ? {} : { ':version': version }) },
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException) || attempt === occurrenceWriteAttempts) throw error;
+      }
     }
   }
 }

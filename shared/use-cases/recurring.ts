@@ -14,6 +14,7 @@ import type { RecurringNotification } from '../domain/recurring.ts';
 import type { CreateRecurringBody, ListRecurringQuery, PatchRecurringBody } from '../domain/schemas.ts';
 import { audienceSliceSize } from '../domain/broadcast.ts';
 import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import { describeError } from '../domain/delivery-errors.ts';
 import { logger } from '../observability/logger.ts';
 import type { Clock, RecipientStore, RecurringScheduler, RecurringStore } from '../ports.ts';
 import { createBroadcast } from './broadcasts.ts';
@@ -178,7 +179,11 @@ export async function patchRecurring(deps: RecurringDeps, caller: Caller, id: st
   };
   // The schedule first: paused means no more occurrences, and a refused expression changes nothing.
   await putSchedule(deps, next);
-  await deps.recurring.put(next);
+  if (!(await deps.recurring.update(next))) {
+    // Deleted meanwhile: the schedule just put would fire for nothing, and the definition is not made again.
+    await deps.scheduler.remove(next).catch((error: unknown) => logger.warn('Could not remove the schedule of a recurring notification deleted meanwhile', { tenantId: next.tenantId, recurringId: id, error: describeError(error) }));
+    throw new NotFoundError(`Recurring notification ${id} not found`);
+  }
   return next;
 }
 

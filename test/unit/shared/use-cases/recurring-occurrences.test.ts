@@ -4,14 +4,15 @@
  * nothing the second time; a paused or ended definition creates nothing.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { OccurrenceClaim, RecurringPage, RecurringStore } from '../../../../shared/ports.ts';
+import type { OccurrenceClaim, RecurringPage, RecurringScheduler, RecurringStore } from '../../../../shared/ports.ts';
+import { NotFoundError } from '../../../../shared/errors.ts';
 import type { RecurringNotification, RecurringOccurrence } from '../../../../shared/domain/recurring.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
-import { runOccurrence } from '../../../../shared/use-cases/recurring.ts';
+import { patchRecurring, runOccurrence } from '../../../../shared/use-cases/recurring.ts';
 import type { OccurrenceDeps } from '../../../../shared/use-cases/recurring.ts';
 import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
 import { FakeClock, FakeDeliveryScheduler, InMemoryNotificationStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
-import { aRecipient, tenantId } from '../../fakes/fixtures.ts';
+import { admin, aRecipient, tenantId } from '../../fakes/fixtures.ts';
 
 beforeAll(() => {
   logger.setLogLevel('SILENT');
@@ -23,6 +24,12 @@ class InMemoryRecurringStore implements RecurringStore {
   readonly markers = new Map<string, 'creating' | 'created'>();
   async put(r: RecurringNotification): Promise<void> {
     this.definitions.set(r.id, r);
+  }
+  async update(r: RecurringNotification): Promise<boolean> {
+    const current = this.definitions.get(r.id);
+    if (!current) return false;
+    this.definitions.set(r.id, { ...r, occurrences: current.occurrences });
+    return true;
   }
   async get(_tenantId: string, id: string): Promise<RecurringNotification | undefined> {
     return this.definitions.get(id);
@@ -226,5 +233,33 @@ describe('runOccurrence', () => {
     const [occurrence] = store.definitions.get('rec_01J0000000000000000000000A')?.occurrences ?? [];
     const broadcast = await world.broadcasts.get(tenantId, occurrence?.broadcastId ?? '');
     expect(broadcast).toMatchObject({ title: 'Standup', audience: { kind: 'groups', groups: ['staff'] }, status: 'scheduled' });
+  });
+});
+
+describe('patchRecurring', () => {
+  it('answers 404 for a definition deleted between its read and its write, makes nothing again, and takes back the schedule it put', async () => {
+    // Prepare: the definition is deleted right after the change has read it
+    const store = new InMemoryRecurringStore();
+    const definition = aDefinition();
+    await store.put(definition);
+    const schedules: string[] = [];
+    const scheduler: RecurringScheduler = {
+      put: async (r) => {
+        schedules.push(`put ${r.id}`);
+        await store.remove(r.tenantId, r.id);
+      },
+      remove: async (r) => {
+        schedules.push(`remove ${r.id}`);
+      },
+    };
+    const clock = new FakeClock('2030-01-02T09:00:00.000Z');
+
+    // Act
+    const error = await patchRecurring({ recurring: store, scheduler, recipients: aBroadcastWorld().recipients, clock }, admin, definition.id, { title: 'Again' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(store.definitions.has(definition.id)).toBe(false);
+    expect(schedules).toEqual([`put ${definition.id}`, `remove ${definition.id}`]);
   });
 });

@@ -1,0 +1,112 @@
+/**
+ * The recurring store on the real DynamoDB protocol: a definition's change and its occurrences,
+ * written side by side, never undo each other, and a change never makes a deleted definition again.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoRecurringStore } from '../../../../shared/adapters/dynamo-recurring-store.ts';
+import type { RecurringNotification } from '../../../../shared/domain/recurring.ts';
+import { racingClient, startLocalDynamo } from '../../support/local-dynamo.ts';
+import type { LocalDynamo } from '../../support/local-dynamo.ts';
+
+let dynamo: LocalDynamo;
+let store: DynamoRecurringStore;
+let ids = 0;
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo({ withTables: true });
+  store = new DynamoRecurringStore(dynamo.documentClient, () => 'recurring');
+});
+
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+function aDefinition(): RecurringNotification {
+  return {
+    tenantId: 'acme',
+    id: `rec_01J00000000000000000000${String(++ids).padStart(3, '0')}`,
+    createdBy: 'sam',
+    createdByRoles: ['sender'],
+    recipients: ['bob'],
+    title: 'Standup',
+    message: 'At 9',
+    type: 'reminder',
+    priority: 'normal',
+    data: { room: 'blue' },
+    schedule: { rate: '1 day', timezone: 'UTC' },
+    status: 'active',
+    occurrences: [],
+    createdAt: '2030-01-01T00:00:00.000Z',
+    updatedAt: '2030-01-01T00:00:00.000Z',
+  };
+}
+
+describe('DynamoRecurringStore', () => {
+  it('keeps an occurrence recorded between the read of a change and its write', async () => {
+    // Prepare: a change read before the occurrence was recorded
+    const definition = aDefinition();
+    await store.put(definition);
+    const read = await store.get(definition.tenantId, definition.id);
+    await store.recordOccurrence(definition.tenantId, definition.id, { at: '2030-01-02T09:00:00.000Z', notificationIds: ['ntf_1'] });
+
+    // Act
+    const updated = await store.update({ ...(read as RecurringNotification), title: 'Daily standup', data: { room: 'red' }, updatedAt: '2030-01-02T10:00:00.000Z' });
+
+    // Assess
+    expect(updated).toBe(true);
+    expect(await store.get(definition.tenantId, definition.id)).toEqual({
+      ...definition,
+      title: 'Daily standup',
+      data: { room: 'red' },
+      updatedAt: '2030-01-02T10:00:00.000Z',
+      occurrences: [{ at: '2030-01-02T09:00:00.000Z', notificationIds: ['ntf_1'] }],
+    });
+  });
+
+  it('writes nothing for a change of a definition deleted meanwhile, and answers false', async () => {
+    // Prepare
+    const definition = aDefinition();
+    await store.put(definition);
+    await store.remove(definition.tenantId, definition.id);
+
+    // Act
+    const updated = await store.update({ ...definition, title: 'Again' });
+
+    // Assess
+    expect(updated).toBe(false);
+    expect(await store.get(definition.tenantId, definition.id)).toBeUndefined();
+  });
+
+  it('keeps both of two occurrences recorded at once: the later write reads the list again', async () => {
+    // Prepare: a second worker records its occurrence right after the first one read the list
+    const definition = aDefinition();
+    await store.put(definition);
+    const first = racingClient(dynamo, 'GetItemCommand', async () => {
+      await store.recordOccurrence(definition.tenantId, definition.id, { at: '2030-01-03T09:00:00.000Z', notificationIds: ['ntf_b'] });
+    });
+    const racing = new DynamoRecurringStore(first.client, () => 'recurring');
+
+    // Act
+    await racing.recordOccurrence(definition.tenantId, definition.id, { at: '2030-01-02T09:00:00.000Z', notificationIds: ['ntf_a'] });
+
+    // Assess: newest first, both kept
+    expect(first.raced()).toBe(true);
+    expect((await store.get(definition.tenantId, definition.id))?.occurrences).toEqual([
+      { at: '2030-01-03T09:00:00.000Z', notificationIds: ['ntf_b'] },
+      { at: '2030-01-02T09:00:00.000Z', notificationIds: ['ntf_a'] },
+    ]);
+  });
+
+  it('records nothing on a definition deleted before its occurrence is written', async () => {
+    // Prepare
+    const definition = aDefinition();
+    await store.put(definition);
+    await store.remove(definition.tenantId, definition.id);
+
+    // Act
+    await store.recordOccurrence(definition.tenantId, definition.id, { at: '2030-01-02T09:00:00.000Z', notificationIds: ['ntf_1'] });
+
+    // Assess: not made again by the record
+    expect(await store.get(definition.tenantId, definition.id)).toBeUndefined();
+  });
+});
