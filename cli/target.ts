@@ -69,13 +69,19 @@ export function oneOfOption<T extends string>(allowed: readonly T[]): (text: str
   };
 }
 
-/** A commander option parser for a comma-separated list of `allowed` (`--channels inbox,email`), at least one; exit code 2 otherwise. */
-export function listOfOption<T extends string>(allowed: readonly T[]): (text: string) => T[] {
-  return (text) => {
+/**
+ * A commander option parser for a comma-separated list of `allowed` (`--channels inbox,email`), at
+ * least one, none twice; the option given again adds to the list. Exit code 2 otherwise.
+ */
+export function listOfOption<T extends string>(allowed: readonly T[]): (text: string, previous?: T[]) => T[] {
+  return (text, previous = []) => {
     const items = list(text);
     const unknown = items.filter((item) => !(allowed as readonly string[]).includes(item));
     if (items.length === 0 || unknown.length > 0) throw new InvalidArgumentError(`must be a comma-separated list of ${allowed.join(', ')}${unknown.length > 0 ? ` (not ${unknown.join(', ')})` : ''}`);
-    return items as T[];
+    const all = [...previous, ...(items as T[])];
+    const repeated = all.filter((item, index) => all.indexOf(item) !== index);
+    if (repeated.length > 0) throw new InvalidArgumentError(`must not name ${[...new Set(repeated)].join(', ')} twice`);
+    return all;
   };
 }
 

@@ -115,21 +115,40 @@ export class DynamoRecurringStore implements RecurringStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const marker = await this.db.send(new GetCommand({ TableName: this.tableName(), Key: markerKey(tenantId, id, at), ConsistentRead: true }));
-      return marker.Item?.state === 'created' ? 'done' : 'busy';
+      if (marker.Item?.state !== 'created') return 'busy';
+      // Created: its marker holds what it created, which the definition's list may have missed (the
+      // list's write failed after the marker's): the repeat puts it there.
+      const occurrence = marker.Item.occurrence as RecurringOccurrence | undefined;
+      if (occurrence) await this.keepOnList(tenantId, id, occurrence);
+      return 'done';
     }
   }
 
   async recordOccurrence(tenantId: string, id: string, occurrence: RecurringOccurrence): Promise<void> {
     await this.db.send(
-      new UpdateCommand({ TableName: this.tableName(), Key: markerKey(tenantId, id, occurrence.at), UpdateExpression: 'SET #state = :created REMOVE leaseUntil', ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':created': 'created' } }),
+      new UpdateCommand({
+        TableName: this.tableName(),
+        Key: markerKey(tenantId, id, occurrence.at),
+        UpdateExpression: 'SET #state = :created, occurrence = :occurrence REMOVE leaseUntil',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':created': 'created', ':occurrence': occurrence },
+      }),
     );
-    // The list is read, changed and written back under a version, so that two occurrences recorded
-    // at once (or a slow one and the next) both stay on it.
+    await this.keepOnList(tenantId, id, occurrence);
+  }
+
+  /**
+   * Puts `occurrence` on its definition's list of last occurrences, unless it is there already.
+   * The list is read, changed and written back under a version, so that two occurrences recorded
+   * at once (or a slow one and the next) both stay on it. @throws after {@link occurrenceWriteAttempts} conflicts
+   */
+  private async keepOnList(tenantId: string, id: string, occurrence: RecurringOccurrence): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const read = await this.db.send(new GetCommand({ TableName: this.tableName(), Key: definitionKey(tenantId, id), ConsistentRead: true }));
       if (!read.Item) return; // Removed meanwhile: nothing to record on.
       const version = typeof read.Item.occurrencesVersion === 'number' ? read.Item.occurrencesVersion : undefined;
       const current = fromItem(read.Item);
+      if (current.occurrences.some((o) => o.at === occurrence.at)) return;
       const occurrences = [occurrence, ...current.occurrences.filter((o) => o.at !== occurrence.at)].sort((a, b) => b.at.localeCompare(a.at)).slice(0, keptOccurrences);
       try {
         await this.db.send(

@@ -143,6 +143,11 @@ export function illFormedText(value: unknown): BodyFault | undefined {
 /** The outcome of reading a body: its value, or why it was refused. */
 export type ReadBody = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly fault: BodyFault; readonly cause?: unknown };
 
+/** A JSON parse error's message without the excerpt of the text V8 quotes in some of them. */
+function withoutQuotedText(message: string): string {
+  return message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
+}
+
 /** Reads JSON text as a request body: structure, then parse (numbers kept), then text (see the module). */
 export function readJsonBody(text: string, bounds: StructuralBounds): ReadBody {
   const structure = structuralFault(text, bounds);
@@ -151,7 +156,9 @@ export function readJsonBody(text: string, bounds: StructuralBounds): ReadBody {
   try {
     value = parseJsonKeepingNumbers(text);
   } catch (error) {
-    return { ok: false, fault: { field: 'body', message: `must be valid JSON (${(error as Error).message})` }, cause: error };
+    // V8's message may quote the body ("Unexpected token 'b', "{"email":bob@exampl"... is not valid
+    // JSON"): the quote is left out, as is the error itself, so that no log line carries the body.
+    return { ok: false, fault: { field: 'body', message: `must be valid JSON (${withoutQuotedText((error as Error).message)})` } };
   }
   const text_ = illFormedText(value);
   return text_ ? { ok: false, fault: text_ } : { ok: true, value };

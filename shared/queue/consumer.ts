@@ -101,8 +101,9 @@ export function sqsConsumer<M>(options: ConsumerOptions<M>): (event: SQSEvent, c
           now(),
         );
       } catch (error) {
-        // Not back on the queue: keep the originals, which come back after the backoff.
-        for (const { record, keys } of requeued) failed.set(record, { error, keys });
+        // Not back on the queue: keep the originals, which come back after the backoff (one that
+        // failed already keeps its own error, which is what its log line must say).
+        for (const { record, keys } of requeued) if (!failed.has(record)) failed.set(record, { error, keys });
       }
     }
     const batchItemFailures: SQSBatchItemFailure[] = [];

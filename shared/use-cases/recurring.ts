@@ -187,7 +187,12 @@ export async function patchRecurring(deps: RecurringDeps, caller: Caller, id: st
   return next;
 }
 
-/** Ends a definition: its schedule is deleted, then the definition (an occurrence in flight finds nothing). */
+/**
+ * Ends a definition: its schedule is deleted, then the definition (an occurrence in flight finds
+ * nothing), then the schedule once more: a `PATCH` that read the definition before it went may have
+ * put its schedule back in between (a `PATCH` that writes after it finds it gone and takes its
+ * own schedule back).
+ */
 export async function deleteRecurring(deps: RecurringDeps, caller: Caller, id: string): Promise<void> {
   const existing = await getRecurring(deps, caller, id);
   try {
@@ -196,6 +201,9 @@ export async function deleteRecurring(deps: RecurringDeps, caller: Caller, id: s
     throw new ServiceUnavailableError('Could not reach the scheduler; nothing was removed, repeat the request', { cause: error });
   }
   await deps.recurring.remove(existing.tenantId, id);
+  await deps.scheduler.remove(existing).catch((error: unknown) => {
+    logger.warn('Could not delete the schedule of a deleted recurring notification a second time', { tenantId: existing.tenantId, recurringId: id, error: describeError(error) });
+  });
 }
 
 /** How often an occurrence reads its named recipients before it gives up on erasures racing it (then its message's retry). */

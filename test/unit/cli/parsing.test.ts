@@ -98,6 +98,10 @@ describe('option values', () => {
     expect(listOfOption(['inbox', 'email'])('inbox, email')).toEqual(['inbox', 'email']);
     expect(() => listOfOption(['inbox', 'email'])('inbox,foo')).toThrow(new InvalidArgumentError('must be a comma-separated list of inbox, email (not foo)'));
     expect(() => listOfOption(['inbox', 'email'])(',')).toThrow(new InvalidArgumentError('must be a comma-separated list of inbox, email'));
+    // Given again, the option adds to the list; a channel named twice is refused.
+    expect(listOfOption(['inbox', 'email'])('email', ['inbox'])).toEqual(['inbox', 'email']);
+    expect(() => listOfOption(['inbox', 'email'])('email,email')).toThrow(new InvalidArgumentError('must not name email twice'));
+    expect(() => listOfOption(['inbox', 'email'])('inbox', ['inbox'])).toThrow(new InvalidArgumentError('must not name inbox twice'));
   });
 
   it('refuses a URL it cannot read, or of another protocol, naming where it came from', () => {

@@ -2,7 +2,8 @@
  * The recurring store on the real DynamoDB protocol: a definition's change and its occurrences,
  * written side by side, never undo each other, and a change never makes a deleted definition again.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoRecurringStore } from '../../../../shared/adapters/dynamo-recurring-store.ts';
 import type { RecurringNotification } from '../../../../shared/domain/recurring.ts';
 import { racingClient, startLocalDynamo } from '../../support/local-dynamo.ts';
@@ -108,5 +109,31 @@ describe('DynamoRecurringStore', () => {
 
     // Assess: not made again by the record
     expect(await store.get(definition.tenantId, definition.id)).toBeUndefined();
+  });
+
+  it('puts an occurrence on the list when its message comes back, if the list\'s write failed after the marker\'s', async () => {
+    // Prepare: the occurrence is claimed; every write of the list then conflicts, so its record throws
+    const definition = aDefinition();
+    await store.put(definition);
+    const at = '2030-01-05T09:00:00.000Z';
+    expect(await store.claimOccurrence(definition.tenantId, definition.id, at, new Date('2030-01-05T09:00:01.000Z'))).toBe('claimed');
+    const send = dynamo.documentClient.send.bind(dynamo.documentClient);
+    const spy = vi.spyOn(dynamo.documentClient, 'send').mockImplementation(((command: { input?: { UpdateExpression?: string } }) => {
+      if (command.input?.UpdateExpression?.includes('occurrencesVersion')) return Promise.reject(new ConditionalCheckFailedException({ message: 'conflict', $metadata: {} }));
+      return send(command as never);
+    }) as never);
+    const recorded = await store.recordOccurrence(definition.tenantId, definition.id, { at, notificationIds: ['ntf_x'] }).then(
+      () => 'recorded',
+      (error: unknown) => error,
+    );
+    spy.mockRestore();
+
+    // Act: the message comes back (its handler failed)
+    const claim = await store.claimOccurrence(definition.tenantId, definition.id, at, new Date('2030-01-05T09:05:00.000Z'));
+
+    // Assess: done (nothing is created again), and now on the list
+    expect(recorded).toBeInstanceOf(ConditionalCheckFailedException);
+    expect(claim).toBe('done');
+    expect((await store.get(definition.tenantId, definition.id))?.occurrences).toEqual([{ at, notificationIds: ['ntf_x'] }]);
   });
 });

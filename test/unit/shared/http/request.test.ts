@@ -67,6 +67,9 @@ describe('reading HTTP requests', () => {
   it.each([
     ['a missing body', undefined, 'Request body is required'],
     ['invalid JSON', '{"name":', 'Invalid body: body must be valid JSON (Unexpected end of JSON input)'],
+    // V8 quotes the text around an unexpected token: the message leaves it out.
+    ['invalid JSON quoting the body', '{"email":bob@example.com}', "Invalid body: body must be valid JSON (Unexpected token 'b')"],
+    ['invalid JSON quoting the middle of a long body', `{"note":"${'x'.repeat(40)}","a":secret}`, "Invalid body: body must be valid JSON (Unexpected token 's')"],
   ])('refuses %s with a ValidationError', (_, body, message) => {
     // Prepare
     const event = anEvent({ body });

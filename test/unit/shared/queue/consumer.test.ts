@@ -3,7 +3,7 @@
  * back as a new message, failures are hidden for the retry policy's backoff by receive count.
  */
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import type { RetryPolicy } from '../../../../shared/domain/retry-policy.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
@@ -226,5 +226,36 @@ describe('sqsConsumer', () => {
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+  });
+
+  it('puts a failed message\'s requeue on the queue first, then hides and reports the message', async () => {
+    // Prepare
+    const item = { body: '{"id":"held"}', at: now.getTime() + 60_000 };
+    const { consume, requeue } = aConsumer((m) => (m.id === 'bad' ? { kind: 'failed', error: new Error('boom'), requeue: [item] } : done));
+
+    // Act
+    const result = await consume(anEvent(aRecord('m1', '{"id":"bad"}'), aRecord('m2', '{"id":"good"}')), context);
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(requeue.sent).toEqual([{ items: [item], now }]);
+    expect(requeue.hidden).toEqual([{ receiptHandle: 'receipt-m1', seconds: 10 }]);
+  });
+
+  it('reports a failed message once, with its own error, when its requeue cannot be sent', async () => {
+    // Prepare
+    const lines: unknown[][] = [];
+    const spy = vi.spyOn(logger, 'error').mockImplementation((...args: unknown[]) => void lines.push(args));
+    const { consume, requeue } = aConsumer(() => ({ kind: 'failed', error: new Error('boom'), requeue: [{ body: '{"id":"held"}', at: now.getTime() + 60_000 }] }));
+    requeue.sendFailures.add(new Error('SQS refused the batch'));
+
+    // Act
+    const result = await consume(anEvent(aRecord('m1', '{"id":"bad"}')), context).finally(() => spy.mockRestore());
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(requeue.hidden).toEqual([{ receiptHandle: 'receipt-m1', seconds: 10 }]);
+    expect(lines).toHaveLength(1);
+    expect(JSON.stringify(lines[0])).toContain('boom');
   });
 });

@@ -8,7 +8,7 @@ import type { OccurrenceClaim, RecurringPage, RecurringScheduler, RecurringStore
 import { NotFoundError } from '../../../../shared/errors.ts';
 import type { RecurringNotification, RecurringOccurrence } from '../../../../shared/domain/recurring.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
-import { patchRecurring, runOccurrence } from '../../../../shared/use-cases/recurring.ts';
+import { deleteRecurring, patchRecurring, runOccurrence } from '../../../../shared/use-cases/recurring.ts';
 import type { OccurrenceDeps } from '../../../../shared/use-cases/recurring.ts';
 import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
 import { FakeClock, FakeDeliveryScheduler, InMemoryNotificationStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
@@ -261,5 +261,34 @@ describe('patchRecurring', () => {
     expect(error).toBeInstanceOf(NotFoundError);
     expect(store.definitions.has(definition.id)).toBe(false);
     expect(schedules).toEqual([`put ${definition.id}`, `remove ${definition.id}`]);
+  });
+
+  it('leaves no schedule when a PATCH puts its schedule back between the DELETE\'s removal of the schedule and of the definition', async () => {
+    // Prepare: a PATCH that read the definition before the DELETE puts its schedule back just
+    // before the DELETE removes the definition
+    const store = new InMemoryRecurringStore();
+    const definition = aDefinition();
+    await store.put(definition);
+    let scheduled = true;
+    const scheduler: RecurringScheduler = {
+      put: async () => {
+        scheduled = true;
+      },
+      remove: async () => {
+        scheduled = false;
+      },
+    };
+    const removeDefinition = store.remove.bind(store);
+    store.remove = async (tenant, id) => {
+      await scheduler.put(definition);
+      return removeDefinition(tenant, id);
+    };
+
+    // Act
+    await deleteRecurring({ recurring: store, scheduler, recipients: aBroadcastWorld().recipients, clock: new FakeClock('2030-01-02T09:00:00.000Z') }, admin, definition.id);
+
+    // Assess
+    expect(store.definitions.has(definition.id)).toBe(false);
+    expect(scheduled).toBe(false);
   });
 });
