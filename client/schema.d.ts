@@ -1152,44 +1152,44 @@ export interface components {
             description?: string;
             channels: {
                 inbox: {
-                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                     title: string;
-                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                     message: string;
                 };
                 websocket?: {
-                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                     title: string;
-                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                     message: string;
                 };
                 /** @description Checked by the server: "must have html or text (or both)". */
                 email?: {
-                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                     subject: string;
-                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                     html?: string;
-                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                     text?: string;
                 };
                 push?: {
-                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                     title: string;
-                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                     body: string;
-                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                     url?: string;
                 };
                 sms?: {
-                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                     text: string;
                 };
                 telegram?: {
-                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                     text: string;
                 };
                 webhook?: {
-                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                    /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                     body: string;
                 };
             };
@@ -1197,43 +1197,43 @@ export interface components {
             locales?: {
                 [key: string]: {
                     inbox?: {
-                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                         title?: string;
-                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                         message?: string;
                     };
                     websocket?: {
-                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                         title?: string;
-                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                         message?: string;
                     };
                     email?: {
-                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                         subject?: string;
-                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                         html?: string;
-                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                         text?: string;
                     };
                     push?: {
-                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                         title?: string;
-                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                         body?: string;
-                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                         url?: string;
                     };
                     sms?: {
-                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                         text?: string;
                     };
                     telegram?: {
-                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                         text?: string;
                     };
                     webhook?: {
-                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)". */
+                        /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must not be blank". */
                         body?: string;
                     };
                 };

@@ -787,7 +787,8 @@ export type ListRecurringQuery = z.infer<typeof listRecurringQuerySchema>;
 
 // ---- Templates ----
 
-const liquidSource = z.string('must be a string (Liquid)').refine(isWellFormedText, wellFormedMessage);
+// Blank renders blank, and nothing is ever sent blank: such a section could never deliver.
+const liquidSource = z.string('must be a string (Liquid)').refine(isWellFormedText, wellFormedMessage).refine((source) => source.trim() !== '', 'must not be blank');
 const titleAndMessage = { title: liquidSource, message: liquidSource };
 /** Each channel's section: the fields of its Liquid sources (docs/templates.md). */
 const sectionShapes = {
@@ -837,8 +838,49 @@ export const putTemplateBodySchema = z
     if (Buffer.byteLength(JSON.stringify(body), 'utf8') > maxTemplateBytes) {
       context.addIssue({ code: 'custom', message: `must be at most ${maxTemplateBytes} bytes as JSON` });
     }
+    completeLocaleSections(body, context);
   });
 export type PutTemplateBody = z.infer<typeof putTemplateBodySchema>;
+
+/** The fields a section must have, once a locale's are laid over the base's (e-mail: a subject, and html or text). */
+const requiredSectionFields: Readonly<Record<TemplateChannel, readonly string[]>> = {
+  inbox: ['title', 'message'],
+  websocket: ['title', 'message'],
+  email: ['subject'],
+  push: ['title', 'body'],
+  sms: ['text'],
+  telegram: ['text'],
+  webhook: ['body'],
+};
+
+/**
+ * A locale's section takes the fields it leaves out from the base's section of its channel: with
+ * no such base section, it must be whole itself. And two keys may not name the same locale
+ * (`fr` and `FR`): only one of them could ever be read.
+ */
+function completeLocaleSections(
+  body: { readonly channels: Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>; readonly locales?: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>>> | undefined },
+  context: z.RefinementCtx,
+): void {
+  const seen = new Map<string, string>();
+  for (const [key, sections] of Object.entries(body.locales ?? {})) {
+    const canonical = canonicalLocale(key);
+    const first = canonical === undefined ? undefined : seen.get(canonical);
+    if (first !== undefined) context.addIssue({ code: 'custom', path: ['locales', key], message: `names the same locale as ${first}` });
+    else if (canonical !== undefined) seen.set(canonical, key);
+    for (const channel of Object.keys(requiredSectionFields) as TemplateChannel[]) {
+      const own = sections[channel];
+      if (!own) continue;
+      const merged = { ...(body.channels[channel] ?? {}), ...own };
+      for (const field of requiredSectionFields[channel]) {
+        if (merged[field] === undefined) context.addIssue({ code: 'custom', path: ['locales', key, channel, field], message: `is required: channels.${channel} has none to take it from` });
+      }
+      if (channel === 'email' && merged.html === undefined && merged.text === undefined) {
+        context.addIssue({ code: 'custom', path: ['locales', key, channel], message: 'must have html or text (or both): channels.email has none to take them from' });
+      }
+    }
+  }
+}
 
 /** Body of `POST /v1/templates/{id}/preview`. */
 export const previewTemplateBodySchema = z.strictObject({

@@ -88,6 +88,8 @@ function explain(error: unknown): TemplateRenderError {
 
 /** Renders one Liquid source; `escapeHtml` escapes every variable. Throws {@link TemplateRenderError}. */
 export function renderField(source: string, scope: RenderScope, options: { readonly escapeHtml?: boolean } = {}): string {
+  // A locale's section with no base section to complete it (stored before such sections were refused).
+  if (typeof source !== 'string') throw new TemplateRenderError("has no text in this locale's section (and no base section to take it from)");
   let output: string;
   try {
     output = (options.escapeHtml ? html : plain).parseAndRenderSync(source, contextOf(scope)) as string;

@@ -37,6 +37,30 @@ describe('a template definition', () => {
     expect(issues(putTemplateBodySchema.safeParse({ channels: { inbox, fax: { text: 'x' } } }))[0]?.path).toBe('channels');
   });
 
+  it('refuses a locale section with no base section to complete it, naming each missing field', () => {
+    // Act
+    const result = putTemplateBodySchema.safeParse({
+      channels: { inbox },
+      locales: { fr: { push: { body: 'pb' }, sms: {}, telegram: {}, email: { subject: 'S' } }, de: { sms: { text: 'ok' }, inbox: { title: 'nur Titel' } } },
+    });
+
+    // Assess: de's sms is whole and its inbox takes the base's message; fr's sections are not
+    expect(issues(result)).toEqual([
+      { path: 'locales.fr.email', message: 'must have html or text (or both): channels.email has none to take them from' },
+      { path: 'locales.fr.push.title', message: 'is required: channels.push has none to take it from' },
+      { path: 'locales.fr.sms.text', message: 'is required: channels.sms has none to take it from' },
+      { path: 'locales.fr.telegram.text', message: 'is required: channels.telegram has none to take it from' },
+    ]);
+  });
+
+  it('refuses blank sources, which could never be sent, and two keys naming one locale', () => {
+    expect(issues(putTemplateBodySchema.safeParse({ channels: { inbox: { title: '', message: 'm' }, sms: { text: '   ' } } }))).toEqual([
+      { path: 'channels.inbox.title', message: 'must not be blank' },
+      { path: 'channels.sms.text', message: 'must not be blank' },
+    ]);
+    expect(issues(putTemplateBodySchema.safeParse({ channels: { inbox }, locales: { fr: { inbox }, FR: { inbox } } }))).toEqual([{ path: 'locales.FR', message: 'names the same locale as fr' }]);
+  });
+
   it(`refuses a definition over ${maxTemplateBytes} bytes as JSON`, () => {
     // Act
     const result = putTemplateBodySchema.safeParse({ channels: { inbox: { title: 'T', message: 'x'.repeat(maxTemplateBytes) } } });

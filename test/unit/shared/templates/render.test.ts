@@ -30,6 +30,22 @@ function render(definition: TemplateDefinition, payload: Record<string, unknown>
 }
 
 describe('rendering a template', () => {
+  it('fails a channel whose locale section has no base section to complete it, never sending "undefined"', () => {
+    // Prepare: a definition stored before such sections were refused
+    const partial = { channels: { inbox: { title: 'T', message: 'M' } }, locales: { fr: { sms: {}, push: { body: 'pb' } } } } as unknown as TemplateDefinition;
+
+    // Act
+    const rendered = render(partial, {}, 'fr');
+
+    // Assess
+    expect(rendered.channels.sms).toBeUndefined();
+    expect(rendered.channels.push).toBeUndefined();
+    expect(rendered.failures).toEqual({
+      sms: "has no text in this locale's section (and no base section to take it from)",
+      push: "has no text in this locale's section (and no base section to take it from)",
+    });
+  });
+
   it('escapes every variable of the HTML e-mail, so a payload holding <script> arrives as text', () => {
     // Act
     const rendered = render(invoice, { number: 7, total: '10 €', name: '<script>alert(1)</script>' });
