@@ -91,10 +91,18 @@ export class DynamoRecipientStore implements RecipientStore {
   }
 
   async save(next: Recipient, previous: Recipient | undefined): Promise<boolean> {
-    const { version: _version, ...fields } = next;
+    const { version: _version, typePreferences, ...fields } = next;
     const put = {
       TableName: this.tableName,
-      Item: { ...recipientKey(next.tenantId, next.id), ...fields, ...indexAttributes(next), version: (previous?.version ?? 0) + 1 },
+      Item: {
+        ...recipientKey(next.tenantId, next.id),
+        ...fields,
+        // The types are the tenant's own words: as a Map, one named `constructor` is marshalled as
+        // any other (util-dynamodb reads a plain object's `constructor` to tell what it is).
+        ...(typePreferences ? { typePreferences: new Map(Object.entries(typePreferences)) } : {}),
+        ...indexAttributes(next),
+        version: (previous?.version ?? 0) + 1,
+      },
       ...unchangedSince(previous),
     };
     const before = new Set(previous?.groups ?? []);

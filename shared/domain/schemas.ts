@@ -216,7 +216,7 @@ export function jsonDepth(value: unknown): number {
 
 /**
  * `data`: any JSON object, kept as opaque JSON (shared/domain/opaque-json.ts): numbers of any size
- * and precision, any member names; at most {@link maxDataDepth} levels and {@link maxDataBytes}
+ * and precision, any member name but `__proto__` (refused with the body); at most {@link maxDataDepth} levels and {@link maxDataBytes}
  * bytes as JSON (UTF-8, as `JSON.stringify` writes it).
  */
 export const notificationDataSchema = z

@@ -119,8 +119,9 @@ export function structuralFault(text: string, bounds: StructuralBounds): BodyFau
 }
 
 /**
- * The first string or member name that is not well-formed Unicode (a lone surrogate), with its
- * path; `undefined` when every one is. Iterative: any depth is safe to walk.
+ * The first string or member name that is not well-formed Unicode (a lone surrogate), or the
+ * first member named `__proto__`, with its path; `undefined` when there is none. Iterative: any
+ * depth is safe to walk.
  */
 export function illFormedText(value: unknown): BodyFault | undefined {
   const stack: { value: unknown; path: string }[] = [{ value, path: '' }];
@@ -133,6 +134,9 @@ export function illFormedText(value: unknown): BodyFault | undefined {
     } else if (typeof current === 'object' && current !== null && !isRawJson(current)) {
       for (const [name, member] of Object.entries(current)) {
         if (!name.isWellFormed()) return { field: join(path, name.toWellFormed()), message: 'is a member name that is not well-formed Unicode' };
+        // JavaScript reads `__proto__` as the object's prototype wherever the value is copied, so
+        // it would be dropped without a word: refused instead.
+        if (name === '__proto__') return { field: join(path, name), message: 'is not an accepted member name' };
         stack.push({ value: member, path: join(path, name) });
       }
     }

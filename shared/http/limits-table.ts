@@ -66,7 +66,7 @@ export function limitRows(): readonly Row[] {
     ['message', `1–${n(maxMessageLength)} characters (line breaks and control characters allowed)`, 'notifications, broadcasts'],
     ['type', `1–${maxTypeLength} characters, one line (default \`system\`)`, 'notifications, broadcasts'],
     ['`relatedObject`', `\`type\` 1–${maxRelatedObjectTypeLength}, \`id\` 1–${maxRelatedObjectIdLength} characters, one line`, 'notifications'],
-    ['`data`', `a JSON object, at most ${maxDataDepth} levels deep and ${n(maxDataBytes)} bytes as JSON (UTF-8); numbers of any size and precision, any member names`, 'notifications, broadcasts'],
+    ['`data`', `a JSON object, at most ${maxDataDepth} levels deep and ${n(maxDataBytes)} bytes as JSON (UTF-8); numbers of any size and precision, any member name but \`__proto__\``, 'notifications, broadcasts'],
     ['e-mail address', `at most ${maxEmailLength} characters`, 'recipients, `PATCH /v1/me`'],
     ['phone number', 'E.164: `+` and at most 15 digits, no spaces', 'recipients, `PATCH /v1/me`'],
     ['push subscription', `an https \`endpoint\` of at most ${n(maxPushEndpointLength)} characters, a 65-byte \`p256dh\` and a 16-byte \`auth\` (base64url); at most ${maxPushSubscriptionsPerUser} per user, the oldest dropped`, '`POST /v1/me/push-subscriptions`'],

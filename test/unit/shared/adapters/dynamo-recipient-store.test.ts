@@ -58,6 +58,18 @@ describe('DynamoRecipientStore against dynalite', () => {
     expect(await membersOf(tenantId, 'eng')).toEqual(['bob']);
   });
 
+  it('keeps per-type switches whatever the types are called, constructor and toString included', async () => {
+    // Prepare: the tenant's own words as type names, some of which are names of Object's prototype
+    const tenantId = aTenant();
+    const typePreferences = { constructor: { email: false }, toString: { sms: false }, marketing: { push: false } };
+
+    // Act
+    const saved = await create(aRecipient({ tenantId, id: 'tina', typePreferences }));
+
+    // Assess
+    expect(saved.typePreferences).toEqual(typePreferences);
+  });
+
   it('moves memberships with the groups, in one write', async () => {
     // Prepare
     const tenantId = aTenant();

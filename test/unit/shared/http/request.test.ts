@@ -69,6 +69,8 @@ describe('reading HTTP requests', () => {
     ['invalid JSON', '{"name":', 'Invalid body: body must be valid JSON (Unexpected end of JSON input)'],
     // V8 quotes the text around an unexpected token: the message leaves it out.
     ['invalid JSON quoting the body', '{"email":bob@example.com}', "Invalid body: body must be valid JSON (Unexpected token 'b')"],
+    // JavaScript would read it as the prototype and drop it wherever the value is copied.
+    ['a member named __proto__', '{"name":"x","data":{"k":1,"__proto__":{"b":2}}}', 'Invalid body: data.__proto__ is not an accepted member name'],
     ['invalid JSON quoting the middle of a long body', `{"note":"${'x'.repeat(40)}","a":secret}`, "Invalid body: body must be valid JSON (Unexpected token 's')"],
   ])('refuses %s with a ValidationError', (_, body, message) => {
     // Prepare
