@@ -13,6 +13,7 @@ import { checkVerificationCode, newVerificationCode, pendingVerification, verifi
 import type { PendingVerification, VerifiableChannel } from '../domain/contact-verification.ts';
 import { addressFields, addressOn, applyRecipientChanges, hasVerifiedAddress } from '../domain/recipient.ts';
 import type { ChannelPreferences, Recipient, RecipientChanges } from '../domain/recipient.ts';
+import { maxTypePreferences } from '../domain/schemas.ts';
 import type { UpdateMeBody, VerifyContactBody } from '../domain/schemas.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../errors.ts';
 import type { Clock, RecipientStore, SelfSendLimits } from '../ports.ts';
@@ -64,6 +65,12 @@ async function changeMe(deps: MeDeps, caller: Caller, prepare: (current: Recipie
   for (let attempt = 0; attempt < saveAttempts; attempt++) {
     const current = await getMe(deps, caller);
     const next = applyRecipientChanges(caller.tenantId, caller.sub, current, prepare(current), deps.clock.now());
+    // The limit holds for what is kept, not only for one request's share of it.
+    const types = Object.keys(next.typePreferences ?? {}).length;
+    if (types > maxTypePreferences && types > Object.keys(current.typePreferences ?? {}).length) {
+      const message = `would hold switches for ${types} types, more than ${maxTypePreferences}: forget some first ({ "types": { "<type>": null } })`;
+      throw new ValidationError(`types ${message}`, { details: [{ field: 'types', message }] });
+    }
     if (await deps.recipients.save(next, current)) return next;
   }
   throw new ConflictError('Your record kept changing while it was being updated; try again');

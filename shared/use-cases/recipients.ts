@@ -8,6 +8,7 @@ import * as z from 'zod';
 import type { Caller } from '../domain/caller.ts';
 import { canManageTenant } from '../domain/caller.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
+import { countFitting } from '../domain/payload-budget.ts';
 import { applyRecipientChanges, toRecipientView } from '../domain/recipient.ts';
 import type { Recipient, RecipientChanges } from '../domain/recipient.ts';
 import { batchRecipientEntrySchema, idSchema } from '../domain/schemas.ts';
@@ -136,9 +137,13 @@ export async function listRecipients(
     ...(query.group !== undefined ? { group: query.group } : {}),
     ...(after !== undefined ? { after } : {}),
   });
+  const views = page.recipients.map(toRecipientView);
+  // A page stops where its answer would outgrow the Lambda response quota (payload-budget.ts).
+  const fitting = countFitting(views);
+  const next = fitting < views.length ? page.recipients[fitting - 1]?.id : page.after;
   return {
-    items: page.recipients.map(toRecipientView),
-    nextCursor: page.after ? encodeCursor({ directory: query.group ?? '*', after: page.after }) : null,
+    items: views.slice(0, fitting),
+    nextCursor: next ? encodeCursor({ directory: query.group ?? '*', after: next }) : null,
   };
 }
 

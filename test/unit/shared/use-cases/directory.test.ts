@@ -43,6 +43,28 @@ function aWorld(): World {
 }
 
 describe('listRecipients', () => {
+  it('stops a page where its answer would outgrow the response quota, and the next page goes on from there', async () => {
+    // Prepare: four recipients of ~2 MiB each as JSON (switches for many long type names)
+    const { deps, recipients } = aWorld();
+    const heavy = Object.fromEntries(Array.from({ length: 4_000 }, (_, i) => [`${'t'.repeat(480)}-${i}`, { email: false }]));
+    for (const id of ['r1', 'r2', 'r3', 'r4']) await recipients.put(aRecipient({ id, typePreferences: heavy }));
+
+    // Act
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listRecipients(deps, sender, { limit: 10, ...(cursor ? { cursor } : {}) });
+      pages.push(page.items.map((r) => String(r.id)));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+
+    // Assess: two a page (a third would pass 5 MiB), every recipient once, in order
+    expect(pages).toEqual([
+      ['r1', 'r2'],
+      ['r3', 'r4'],
+    ]);
+  });
+
   it('pages the whole directory in id order for a sender', async () => {
     // Prepare
     const { deps, recipients } = aWorld();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../../../../shared/domain/caller.ts';
 import { applyRecipientChanges, hasVerifiedAddress, toRecipientView } from '../../../../shared/domain/recipient.ts';
+import { maxTypePreferences } from '../../../../shared/domain/schemas.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../../../../shared/errors.ts';
 import { getMe, updateMe, verifyContact } from '../../../../shared/use-cases/me.ts';
 import type { MeDeps } from '../../../../shared/use-cases/me.ts';
@@ -101,6 +102,26 @@ describe('updateMe', () => {
     expect(me.email).toBeUndefined();
     expect(me.timezone).toBeUndefined();
     expect(me.channelPreferences).toEqual({ email: true });
+  });
+
+  it(`holds the switches kept to ${maxTypePreferences} types, whatever each request adds, and lets some be forgotten to make room`, async () => {
+    // Prepare: the user holds switches for 50 types already
+    const { deps, recipients } = aWorld();
+    const held = Object.fromEntries(Array.from({ length: maxTypePreferences }, (_, i) => [`type-${i}`, { email: false }]));
+    await recipients.put(aRecipient({ id: plainUser.sub, typePreferences: held }));
+
+    // Act
+    const refused = await updateMe(deps, plainUser, { types: { 'one-more': { email: false } } }).catch((error: unknown) => error);
+    const swapped = await updateMe(deps, plainUser, { types: { 'type-0': null, 'one-more': { email: false } } });
+
+    // Assess: a 400 naming types, nothing written; a swap keeps 50
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as ValidationError).details).toEqual([
+      { field: 'types', message: `would hold switches for 51 types, more than ${maxTypePreferences}: forget some first ({ "types": { "<type>": null } })` },
+    ]);
+    expect(Object.keys(swapped.typePreferences ?? {})).toHaveLength(maxTypePreferences);
+    expect(swapped.typePreferences?.['one-more']).toEqual({ email: false });
+    expect(swapped.typePreferences?.['type-0']).toBeUndefined();
   });
 
   it('does not enrol a user who is not in the directory', async () => {
