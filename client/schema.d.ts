@@ -1925,6 +1925,12 @@ export interface components {
             /** @description The secret it replaced, while that still signs. */
             previousSecret: string | null;
             previousValidUntil: string | null;
+            /** @description Secrets retired before the previous one that still sign (rotations within a day of each other), newest first. */
+            earlierSecrets: {
+                secret: string;
+                /** Format: date-time */
+                validUntil: string;
+            }[];
         };
         CreateBroadcastResponse: {
             broadcastId: string;

@@ -27,8 +27,8 @@ export class DynamoWebhookSecretStore implements WebhookSecretStore {
   async get(tenantId: string): Promise<WebhookSecrets | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: secretsKey(tenantId), ConsistentRead: true }));
     if (!Item) return undefined;
-    const { current, createdAt, previous } = Item as WebhookSecrets;
-    return { current, createdAt, ...(previous ? { previous } : {}) };
+    const { current, createdAt, previous, earlier } = Item as WebhookSecrets;
+    return { current, createdAt, ...(previous ? { previous } : {}), ...(earlier && earlier.length > 0 ? { earlier } : {}) };
   }
 
   async save(tenantId: string, next: WebhookSecrets, previous: WebhookSecrets | undefined): Promise<boolean> {

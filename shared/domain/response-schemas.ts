@@ -506,4 +506,7 @@ export const webhookSecretViewSchema = z.strictObject({
   createdAt: instant,
   previousSecret: z.string().nullable().meta({ description: 'The secret it replaced, while that still signs.' }),
   previousValidUntil: nullableInstant,
+  earlierSecrets: z
+    .array(z.strictObject({ secret: z.string(), validUntil: instant }))
+    .meta({ description: 'Secrets retired before the previous one that still sign (rotations within a day of each other), newest first.' }),
 });

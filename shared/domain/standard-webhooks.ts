@@ -15,31 +15,54 @@ export const webhookSecretBytes = 32;
 export const webhookSecretGraceMs = 24 * 60 * 60 * 1000;
 
 /** A tenant's signing secrets: the current one, and the one it replaced while its grace lasts. */
+/** A secret a rotation retired, which still signs until `validUntil` (ISO-8601 UTC). */
+export interface RetiredWebhookSecret {
+  readonly secret: string;
+  readonly validUntil: string;
+}
+
 export interface WebhookSecrets {
   readonly current: string;
   /** ISO-8601 UTC. */
   readonly createdAt: string;
-  readonly previous?: { readonly secret: string; readonly validUntil: string };
+  /** The secret the last rotation retired. */
+  readonly previous?: RetiredWebhookSecret;
+  /** Older retired secrets still in their grace (rotations within a day of each other), newest first. */
+  readonly earlier?: readonly RetiredWebhookSecret[];
 }
+
+/** At most this many retired secrets sign beside the current one (the oldest is dropped first). */
+export const maxRetiredWebhookSecrets = 5;
 
 /** A new `whsec_` secret from `bytes` random bytes (give `crypto.randomBytes`). */
 export function newWebhookSecret(random: (size: number) => Buffer): string {
   return `${webhookSecretPrefix}${random(webhookSecretBytes).toString('base64')}`;
 }
 
-/** The secrets after a rotation at `now`: a new current one, the old one kept for the grace period. */
+/**
+ * The secrets after a rotation at `now`: a new current one, the old one kept for the grace period,
+ * and those retired before still in theirs (a second rotation within the day must not cut off the
+ * secret receivers still check), at most {@link maxRetiredWebhookSecrets} in all.
+ */
 export function rotateWebhookSecrets(existing: WebhookSecrets | undefined, fresh: string, now: Date): WebhookSecrets {
+  if (!existing) return { current: fresh, createdAt: now.toISOString() };
+  const earlier = retiredSecrets(existing, now).slice(0, maxRetiredWebhookSecrets - 1);
   return {
     current: fresh,
     createdAt: now.toISOString(),
-    ...(existing ? { previous: { secret: existing.current, validUntil: new Date(now.getTime() + webhookSecretGraceMs).toISOString() } } : {}),
+    previous: { secret: existing.current, validUntil: new Date(now.getTime() + webhookSecretGraceMs).toISOString() },
+    ...(earlier.length > 0 ? { earlier } : {}),
   };
 }
 
-/** The secrets that sign at `now`: the current one first, the previous while its grace lasts. */
+/** The retired secrets still in their grace at `now`, newest first. */
+export function retiredSecrets(secrets: WebhookSecrets, now: Date): RetiredWebhookSecret[] {
+  return [...(secrets.previous ? [secrets.previous] : []), ...(secrets.earlier ?? [])].filter((retired) => Date.parse(retired.validUntil) > now.getTime());
+}
+
+/** The secrets that sign at `now`: the current one first, then each retired one while its grace lasts. */
 export function signingSecrets(secrets: WebhookSecrets, now: Date): string[] {
-  const previous = secrets.previous && Date.parse(secrets.previous.validUntil) > now.getTime() ? [secrets.previous.secret] : [];
-  return [secrets.current, ...previous];
+  return [secrets.current, ...retiredSecrets(secrets, now).map((retired) => retired.secret)];
 }
 
 /** `v1,<signature>` of one secret over `id.timestamp.body`. Throws on a secret without the `whsec_` prefix. */

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Caller } from '../domain/caller.ts';
 import { isAdmin } from '../domain/caller.ts';
-import { newWebhookSecret, rotateWebhookSecrets, signingSecrets } from '../domain/standard-webhooks.ts';
+import { newWebhookSecret, retiredSecrets, rotateWebhookSecrets, signingSecrets } from '../domain/standard-webhooks.ts';
 import type { WebhookSecrets } from '../domain/standard-webhooks.ts';
 import { ConflictError, ForbiddenError } from '../errors.ts';
 import type { Clock, WebhookSecretStore } from '../ports.ts';
@@ -38,12 +38,13 @@ function requireAdmin(caller: Caller): void {
 
 /** The view of the secrets an admin gets. */
 export function toWebhookSecretView(secrets: WebhookSecrets, now: Date): Record<string, unknown> {
-  const previous = secrets.previous && Date.parse(secrets.previous.validUntil) > now.getTime() ? secrets.previous : undefined;
+  const [previous, ...earlier] = retiredSecrets(secrets, now);
   return {
     secret: secrets.current,
     createdAt: secrets.createdAt,
     previousSecret: previous?.secret ?? null,
     previousValidUntil: previous?.validUntil ?? null,
+    earlierSecrets: earlier.map(({ secret, validUntil }) => ({ secret, validUntil })),
   };
 }
 

@@ -157,6 +157,21 @@ describe('a notification on telegram and webhook', () => {
     expect(String(post.headers['webhook-signature']).split(' ')).toHaveLength(2);
     for (const secret of [before.secret, rotated.body.secret as string]) expect(() => new Webhook(secret).verify(post.body, headersOf(post))).not.toThrow();
   });
+
+  it('keeps the secret receivers check signing when it is rotated twice within the day', async () => {
+    // Prepare: receivers check `original`; two rotations in a row (a double click)
+    const original = (await webhookSecret()).secret;
+    await h.api('POST', '/v1/settings/webhook-secret/rotate', { token: admin });
+    const twice = await h.api('POST', '/v1/settings/webhook-secret/rotate', { token: admin });
+
+    // Act
+    await settled(await notify('bob', { channels: ['webhook'] }));
+
+    // Assess: the original still verifies the next webhook, and the view lists it
+    const post = received.filter((r) => r.path === '/bob').at(-1) as Received;
+    expect(() => new Webhook(original).verify(post.body, headersOf(post))).not.toThrow();
+    expect(twice.body.earlierSecrets).toContainEqual(expect.objectContaining({ secret: original }));
+  });
 });
 
 describe('what the providers answer', () => {

@@ -43,6 +43,23 @@ describe('Standard Webhooks signatures', () => {
     expect(signingSecrets(second, new Date(now.getTime() + webhookSecretGraceMs))).toEqual(['whsec_BBBB']);
   });
 
+  it('keeps every secret a rotation retired within the day signing, so a second rotation cuts off no receiver, at most five', () => {
+    // Prepare: A, then B fifteen minutes later, then C: receivers may still check A
+    const at = (minutes: number): Date => new Date(Date.parse('2030-01-01T12:00:00.000Z') + minutes * 60_000);
+    const a = rotateWebhookSecrets(undefined, 'whsec_AAAA', at(0));
+    const b = rotateWebhookSecrets(a, 'whsec_BBBB', at(15));
+
+    // Act
+    const c = rotateWebhookSecrets(b, 'whsec_CCCC', at(16));
+    const many = ['whsec_DDDD', 'whsec_EEEE', 'whsec_FFFF', 'whsec_GGGG'].reduce((secrets, fresh, i) => rotateWebhookSecrets(secrets, fresh, at(17 + i)), c);
+
+    // Assess: C signs with B and A; A stops a day after B replaced it, B a day after C did
+    expect(signingSecrets(c, at(17))).toEqual(['whsec_CCCC', 'whsec_BBBB', 'whsec_AAAA']);
+    expect(signingSecrets(c, new Date(at(15).getTime() + webhookSecretGraceMs))).toEqual(['whsec_CCCC', 'whsec_BBBB']);
+    expect(signingSecrets(c, new Date(at(16).getTime() + webhookSecretGraceMs))).toEqual(['whsec_CCCC']);
+    expect(signingSecrets(many, at(30))).toEqual(['whsec_GGGG', 'whsec_FFFF', 'whsec_EEEE', 'whsec_DDDD', 'whsec_CCCC', 'whsec_BBBB']);
+  });
+
   it('gives one message the same id on every attempt, and another message another', () => {
     expect(webhookMessageId('t', 'ntf_1', 'bob')).toBe(webhookMessageId('t', 'ntf_1', 'bob'));
     expect(webhookMessageId('t', 'ntf_1', 'bob')).not.toBe(webhookMessageId('t', 'ntf_1', 'carol'));
