@@ -45,12 +45,28 @@ async function loadFauxqsInternals(): Promise<FauxqsInternals> {
   const { version } = JSON.parse(await readFile(new URL('../package.json', entry), 'utf8')) as { version: string };
   assertPinnedVersion({ name: 'fauxqs', installed: version, pinned: FAUXQS_VERSION, module: 'local/sqs-emulator.ts' });
   const load = async <T>(path: string, name: string): Promise<T> => ((await import(new URL(path, entry).href)) as Record<string, T>)[name] as T;
+  acceptSupplementaryCharacters(await load<RegExp>('./sqs/sqsTypes.js', 'INVALID_MESSAGE_BODY_CHAR'));
   return {
     SqsStore: await load('./sqs/sqsStore.js', 'SqsStore'),
     SnsStore: await load('./sns/snsStore.js', 'SnsStore'),
     S3Store: await load('./s3/s3Store.js', 'S3Store'),
     PersistenceManager: await load('./persistence.js', 'PersistenceManager'),
   };
+}
+
+/**
+ * A message body's characters as SQS allows them: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to
+ * #xFFFD | #x10000 to #x10FFFF (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
+ * fauxqs tests a body with `/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/`, a pattern without the `u`
+ * flag, so the two halves of any character above U+FFFF (an emoji) read as forbidden: SQS accepts
+ * them, and a recipient id or a title with an emoji could not be queued locally. The one pattern
+ * object its send actions share tests by code point instead (a lone half is still refused).
+ */
+// eslint-disable-next-line no-control-regex -- the control characters SQS allows are the point
+export const sqsInvalidBodyCharacter = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+function acceptSupplementaryCharacters(fauxqsPattern: RegExp): void {
+  fauxqsPattern.test = (text: string): boolean => sqsInvalidBodyCharacter.test(text);
 }
 
 export interface SqsEmulatorOptions {

@@ -48,6 +48,30 @@ describe('the local SQS (fauxqs built in this process)', () => {
     expect(received.Messages?.map((message) => message.Body)).toEqual(['survives a restart']);
   });
 
+  it('takes a body with characters above U+FFFF, as SQS does, and still refuses those SQS refuses', async () => {
+    // Prepare
+    const sqs = await startSqsEmulator();
+    const client = new SQSClient({ endpoint: sqs.endpoint, region, credentials });
+    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: 'unicode' }));
+    const body = JSON.stringify({ recipientId: '😀emoji', title: 'Café 𝄞' });
+
+    // Act
+    const sent = await client.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
+    const batch = await client.send(new SendMessageBatchCommand({ QueueUrl, Entries: [{ Id: 'a', MessageBody: '🎉' }, { Id: 'b', MessageBody: 'nul \u0000 here' }] }));
+    const refused = await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'lone \ud800 half' })).catch((error: unknown) => error);
+    const received = await client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 })).finally(async () => {
+      client.destroy();
+      await sqs.stop();
+    });
+
+    // Assess
+    expect(sent.MessageId).toBeDefined();
+    expect(batch.Successful?.map((entry) => entry.Id)).toEqual(['a']);
+    expect(batch.Failed?.map((entry) => [entry.Id, entry.Code])).toEqual([['b', 'InvalidMessageContents']]);
+    expect((refused as Error).name).toMatch(/InvalidMessageContents$/);
+    expect(received.Messages?.map((message) => message.Body).sort()).toEqual([body, '🎉'].sort());
+  });
+
   it('starts without a faultable endpoint unless asked for one', async () => {
     // Act
     const sqs = await startSqsEmulator();
