@@ -892,8 +892,11 @@ export const previewTemplateBodySchema = z.strictObject({
 });
 export type PreviewTemplateBody = z.infer<typeof previewTemplateBodySchema>;
 
-/** A template version in a path (`/versions/{n}`). */
-export const templateVersionSchema = z.coerce.number('must be a number').int('must be a whole number').min(1, 'must be at least 1').max(maxTemplateVersions, `must be at most ${maxTemplateVersions}`);
+/**
+ * A template version in a path (`/versions/{n}`): any whole number from 1, as a reference names one
+ * (a template deleted and stored again goes on numbering past {@link maxTemplateVersions}).
+ */
+export const templateVersionSchema = z.coerce.number('must be a number').int('must be a whole number').min(1, 'must be at least 1');
 
 /** Query of `GET /v1/templates`. */
 export const listTemplatesQuerySchema = z.strictObject({

@@ -1,6 +1,6 @@
 /** What `PUT /v1/templates/{id}` and a templated create accept, and how each refusal names its field. */
 import { describe, expect, it } from 'vitest';
-import { createNotificationsBodySchema, maxTemplateBytes, putTemplateBodySchema, templateRefSchema } from '../../../../shared/domain/schemas.ts';
+import { createNotificationsBodySchema, maxTemplateBytes, maxTemplateVersions, putTemplateBodySchema, templateRefSchema, templateVersionSchema } from '../../../../shared/domain/schemas.ts';
 
 function issues(result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }): { path: string; message: string }[] {
   return (result.error?.issues ?? []).map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
@@ -67,6 +67,15 @@ describe('a template definition', () => {
 
     // Assess
     expect(issues(result)).toEqual([{ path: '', message: `must be at most ${maxTemplateBytes} bytes as JSON` }]);
+  });
+});
+
+describe('a template version in a path', () => {
+  it(`reads any version from 1, past ${maxTemplateVersions} too (a template stored again goes on numbering), as a reference names it`, () => {
+    expect(templateVersionSchema.parse(String(maxTemplateVersions + 2))).toBe(maxTemplateVersions + 2);
+    expect(templateRefSchema.parse({ id: 'a', version: maxTemplateVersions + 2 }).version).toBe(maxTemplateVersions + 2);
+    expect(templateVersionSchema.safeParse('0').success).toBe(false);
+    expect(templateVersionSchema.safeParse('1.5').success).toBe(false);
   });
 });
 
