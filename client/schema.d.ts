@@ -877,18 +877,13 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         PutRecipientRequest: {
-            /** Format: email */
-            email?: string;
-            phone?: string;
-            telegramChatId?: string;
-            /** @description Checked by the server: "must be an absolute http(s) URL without credentials". */
-            webhookUrl?: string;
-            /** @description Checked by the server: "must be a BCP 47 language tag such as en-GB". */
-            locale?: string;
-            /** @description Checked by the server: "is not a known IANA time zone". */
-            timezone?: string;
-            /** @description Checked by the server: "must not repeat a group". */
-            groups?: string[];
+            email?: string | null;
+            phone?: string | null;
+            telegramChatId?: string | null;
+            webhookUrl?: string | null;
+            locale?: string | null;
+            timezone?: string | null;
+            groups?: string[] | null;
             quietHours?: {
                 start: string;
                 end: string;
@@ -1497,8 +1492,7 @@ export interface components {
             webhookUrl?: string | null;
             locale?: unknown | null;
             timezone?: string | null;
-            /** @description Checked by the server: "must not repeat a group". */
-            groups?: string[];
+            groups?: string[] | null;
             quietHours?: {
                 start: string;
                 end: string;

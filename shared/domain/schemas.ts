@@ -381,15 +381,15 @@ export const recipientGroupsSchema = z
   .max(maxGroupsPerRecipient, `must hold at most ${maxGroupsPerRecipient} groups`)
   .refine((list) => new Set(list).size === list.length, 'must not repeat a group');
 
-/** Body of `PUT /v1/recipients/{id}`. */
+/** Body of `PUT /v1/recipients/{id}`: the whole record (absent or `null`: none), but the quiet hours and switches it keeps. */
 export const putRecipientBodySchema = z.strictObject({
-  email: emailAddressSchema.optional(),
-  phone: phoneNumberSchema.optional(),
-  telegramChatId: telegramChatIdSchema.optional(),
-  webhookUrl: webhookUrlSchema.optional(),
-  locale: localeSchema.optional(),
-  timezone: timezoneSchema.optional(),
-  groups: recipientGroupsSchema.optional(),
+  email: emailAddressSchema.nullable().optional(),
+  phone: phoneNumberSchema.nullable().optional(),
+  telegramChatId: telegramChatIdSchema.nullable().optional(),
+  webhookUrl: webhookUrlSchema.nullable().optional(),
+  locale: localeSchema.nullable().optional(),
+  timezone: timezoneSchema.nullable().optional(),
+  groups: recipientGroupsSchema.nullable().optional(),
   // Issue 12: absent keeps the recipient's quiet hours (like their channel switches).
   quietHours: recipientQuietHoursSchema.optional(),
 });
@@ -418,7 +418,7 @@ export const batchRecipientEntrySchema = z.strictObject({
   webhookUrl: webhookUrlSchema.nullable().optional(),
   locale: localeSchema.nullable().optional(),
   timezone: timezoneSchema.nullable().optional(),
-  groups: recipientGroupsSchema.optional(),
+  groups: recipientGroupsSchema.nullable().optional(),
   quietHours: recipientQuietHoursSchema.optional(),
 });
 export type BatchRecipientEntry = z.infer<typeof batchRecipientEntrySchema>;

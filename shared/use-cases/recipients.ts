@@ -209,9 +209,11 @@ export async function upsertRecipients(deps: RecipientDeps, caller: Caller, entr
   const existing = new Map((await deps.recipients.getMany(caller.tenantId, [...seen])).map((r) => [r.id, r]));
   const succeeded: { index: number; id: string; created: boolean }[] = [];
   await forEachConcurrently(valid, writeConcurrency, async ({ index, entry }) => {
-    const { id, ...fields } = entry;
+    const { id, groups, ...fields } = entry;
     try {
-      const written = await changeRecipient(deps, caller.tenantId, id, fields, { previous: existing.get(id) });
+      // `null` clears, as for every other field: no groups.
+      const changes = { ...fields, ...(groups !== undefined ? { groups: groups ?? [] } : {}) };
+      const written = await changeRecipient(deps, caller.tenantId, id, changes, { previous: existing.get(id) });
       if (written) succeeded.push({ index, id, created: written.created });
       else failed.push({ index, id, error: { code: 'CONFLICT', message: `${id} kept changing while it was being written; retry it` } });
     } catch (error) {

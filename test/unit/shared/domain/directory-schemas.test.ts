@@ -56,6 +56,13 @@ describe('the body of PATCH /v1/me', () => {
   });
 });
 
+describe('the body of PUT /v1/recipients/{id}', () => {
+  it('takes null for every field, as absent: what GET shows of an unset field can be sent back', () => {
+    const nulls = { email: null, phone: null, telegramChatId: null, webhookUrl: null, locale: null, timezone: null, groups: null, quietHours: null };
+    expect(parseWith(putRecipientBodySchema, nulls, 'body')).toEqual(nulls);
+  });
+});
+
 describe('the body of POST /v1/recipients/batch', () => {
   it(`accepts ${maxBatchRecipients} entries, leaving each to be validated on its own`, () => {
     // Act

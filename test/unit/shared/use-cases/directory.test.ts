@@ -176,12 +176,13 @@ describe('upsertRecipients', () => {
     await recipients.put(aRecipient({ id: 'bob', timezone: 'Europe/Paris' }));
 
     // Act
-    await upsertRecipients(deps, admin, [{ id: 'bob', email: null, timezone: null }]);
+    await upsertRecipients(deps, admin, [{ id: 'bob', email: null, timezone: null, groups: null }]);
 
-    // Assess
+    // Assess: groups too, as the README says of every field
     const bob = await recipients.get(tenantId, 'bob');
     expect(bob?.email).toBeUndefined();
     expect(bob?.timezone).toBeUndefined();
+    expect(bob?.groups).toEqual([]);
   });
 
   it('applies the valid entries and says why each other one failed', async () => {
