@@ -2644,6 +2644,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The webhook URL is saved, but its receiver refused its code (a 4xx but 408 and 429): fix the receiver, then set it again for a new code. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description A new address sends a code, and the codes count against the hourly limit of what the caller may send themself. */
             429: {
                 headers: {

@@ -343,6 +343,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     errors: {
       404: 'The caller is not in the directory.',
       409: 'The record kept changing while it was being updated; repeat the request.',
+      422: 'The webhook URL is saved, but its receiver refused its code (a 4xx but 408 and 429): fix the receiver, then set it again for a new code.',
       429: 'A new address sends a code, and the codes count against the hourly limit of what the caller may send themself.',
       503: 'The address is saved but its code could not be sent; set it again for a new code.',
     },

@@ -15,7 +15,7 @@ import { addressFields, addressOn, applyRecipientChanges, hasVerifiedAddress } f
 import type { ChannelPreferences, Recipient, RecipientChanges } from '../domain/recipient.ts';
 import { maxTypePreferences } from '../domain/schemas.ts';
 import type { UpdateMeBody, VerifyContactBody } from '../domain/schemas.ts';
-import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, UnprocessableEntityError, ValidationError } from '../errors.ts';
 import type { Clock, RecipientStore, SelfSendLimits } from '../ports.ts';
 import type { WebhookTargetMode } from '../domain/webhook-targets.ts';
 import { refuseUnreachableWebhook } from './recipients.ts';
@@ -124,10 +124,27 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
   const saved = await changeMe(deps, caller, () => written);
   for (const { channel, address, code } of codes) {
     await deps.codes.send(channel, address, code, { tenantId: caller.tenantId, id: caller.sub }).catch((error: unknown) => {
-      throw new ServiceUnavailableError(`Your ${addressFields[channel]} is saved, but its code could not be sent; set it again for a new code`, { cause: error });
+      const field = addressFields[channel];
+      const refusal = receiverRefusal(channel, error);
+      if (refusal !== undefined) {
+        // The user's own receiver said no: retrying would not help, fixing it would.
+        const message = `answered ${refusal} to its code (it is saved, unconfirmed): check the URL and the receiver, then set it again for a new code`;
+        throw new UnprocessableEntityError(`${field} ${message}`, { details: [{ field, message }], cause: error });
+      }
+      throw new ServiceUnavailableError(`Your ${field} is saved, but its code could not be sent; set it again for a new code`, { cause: error });
     });
   }
   return saved;
+}
+
+/**
+ * The HTTP status a user's webhook receiver refused its code with, for good (a 4xx but 408 and
+ * 429, which say "later"); undefined for any other failure (a timeout, a 5xx, a provider's).
+ */
+function receiverRefusal(channel: VerifiableChannel, error: unknown): number | undefined {
+  if (channel !== 'webhook') return undefined;
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429 ? status : undefined;
 }
 
 /** The switches of a body, the inbox (which the schema refuses to switch) left out. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Caller } from '../../../../shared/domain/caller.ts';
 import { applyRecipientChanges, hasVerifiedAddress, toRecipientView } from '../../../../shared/domain/recipient.ts';
 import { maxTypePreferences } from '../../../../shared/domain/schemas.ts';
-import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../../../../shared/errors.ts';
+import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, UnprocessableEntityError, ValidationError } from '../../../../shared/errors.ts';
 import { getMe, updateMe, verifyContact } from '../../../../shared/use-cases/me.ts';
 import type { MeDeps } from '../../../../shared/use-cases/me.ts';
 import { FakeClock, InMemoryRecipientStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
@@ -276,6 +276,38 @@ describe('an address a user sets for themself', () => {
     await expect(result).rejects.toBeInstanceOf(ServiceUnavailableError);
     const stored = await world.recipients.get(tenantId, plainUser.sub);
     expect(stored && hasVerifiedAddress(stored, 'email')).toBe(false);
+  });
+});
+
+describe('a webhook URL a user sets for themself', () => {
+  it.each([
+    [404, 'UnprocessableEntityError'],
+    [410, 'UnprocessableEntityError'],
+    [429, 'ServiceUnavailableError'],
+    [503, 'ServiceUnavailableError'],
+  ])('answers a receiver that refused its code with %i by %s, keeping the URL unconfirmed', async (status, kind) => {
+    // Prepare: the user's receiver answers `status` to the code's webhook
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    const deps: MeDeps = {
+      ...world.deps,
+      webhookTargets: 'any',
+      codes: { send: async () => Promise.reject(Object.assign(new Error(`the webhook answered ${status}`), { $metadata: { httpStatusCode: status } })) },
+    };
+
+    // Act
+    const error = await updateMe(deps, plainUser, { webhookUrl: 'https://hooks.example.com/herald' }).catch((e: unknown) => e);
+
+    // Assess: a refusal is the user's to fix (422 naming the field); "later" answers are a 503
+    expect((error as Error).constructor.name).toBe(kind);
+    if (error instanceof UnprocessableEntityError) {
+      expect(error.details).toEqual([
+        { field: 'webhookUrl', message: `answered ${status} to its code (it is saved, unconfirmed): check the URL and the receiver, then set it again for a new code` },
+      ]);
+    }
+    const stored = await world.recipients.get(tenantId, plainUser.sub);
+    expect(stored?.webhookUrl).toBe('https://hooks.example.com/herald');
+    expect(stored && hasVerifiedAddress(stored, 'webhook')).toBe(false);
   });
 });
 
