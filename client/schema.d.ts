@@ -518,7 +518,7 @@ export interface paths {
         };
         /**
          * The secret the tenant's webhooks are signed with (Standard Webhooks)
-         * @description Made on first use. Receivers verify `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed with the base64 after `whsec_`) with it. After a rotation, `previousSecret` still signs each webhook beside the new one until `previousValidUntil`. Admins.
+         * @description Made on first use. Receivers verify `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed with the base64 after `whsec_`) with it. After a rotation, `previousSecret` still signs each webhook beside the new one until `previousValidUntil`, and so does each secret in `earlierSecrets` (rotated out within the day before) until its own `validUntil`: at most five retired secrets, the oldest kept. Admins.
          */
         get: operations["getWebhookSecret"];
         put?: never;
@@ -975,7 +975,7 @@ export interface components {
             /** @description Checked by the server: "must not repeat a channel". */
             channels?: ("inbox" | "websocket" | "email" | "push" | "sms" | "telegram" | "webhook")[];
             /**
-             * @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank".
+             * @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank"; "is not an accepted type name".
              * @default system
              */
             type?: string;
@@ -1011,7 +1011,7 @@ export interface components {
             message?: string;
             /** @description Checked by the server: "must not repeat a channel". */
             channels?: ("inbox" | "websocket" | "email" | "push" | "sms" | "telegram" | "webhook")[];
-            /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
+            /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank"; "is not an accepted type name". */
             type?: string;
             /** @enum {string} */
             priority?: "low" | "normal" | "high" | "urgent";
@@ -1060,7 +1060,7 @@ export interface components {
             /** @description Checked by the server: "must not repeat a channel". */
             channels?: ("inbox" | "websocket" | "email" | "push" | "sms" | "telegram" | "webhook")[];
             /**
-             * @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank".
+             * @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank"; "is not an accepted type name".
              * @default system
              */
             type?: string;
@@ -1108,7 +1108,7 @@ export interface components {
             /** @description Checked by the server: "must not repeat a channel". */
             channels?: ("inbox" | "websocket" | "email" | "push" | "sms" | "telegram" | "webhook")[];
             /**
-             * @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank".
+             * @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank"; "is not an accepted type name".
              * @default system
              */
             type?: string;
@@ -3885,7 +3885,7 @@ export interface operations {
                 status?: "pending" | "sending" | "sent" | "failed" | "cancelled";
                 /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
                 recipientId?: string;
-                /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank". */
+                /** @description Checked by the server: "must be well-formed Unicode (it holds a lone surrogate, half a character)"; "must be one line of text: no control characters or line breaks"; "must not be blank"; "is not an accepted type name". */
                 type?: string;
                 from?: string;
                 to?: string;

@@ -690,7 +690,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'getWebhookSecret',
     summary: "The secret the tenant's webhooks are signed with (Standard Webhooks)",
     description:
-      'Made on first use. Receivers verify `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed with the base64 after `whsec_`) with it. After a rotation, `previousSecret` still signs each webhook beside the new one until `previousValidUntil`. Admins.',
+      'Made on first use. Receivers verify `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed with the base64 after `whsec_`) with it. After a rotation, `previousSecret` still signs each webhook beside the new one until `previousValidUntil`, and so does each secret in `earlierSecrets` (rotated out within the day before) until its own `validUntil`: at most five retired secrets, the oldest kept. Admins.',
     tag: 'Settings',
     example: {},
     responses: { 200: { description: 'The secrets.', schema: webhookSecretViewSchema } },

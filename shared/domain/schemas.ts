@@ -192,7 +192,9 @@ export const maxMetricsPeriodSeconds = 31 * 24 * 60 * 60;
 
 /** A notification's free-form type (`reminder`, `invoice.due`, ...). */
 export const maxTypeLength = 64;
-export const notificationTypeSchema = textSchema({ max: maxTypeLength, singleLine: true });
+// `__proto__` cannot name a switch in `PATCH /v1/me` `types` (a member so named is refused), so no
+// notification may have that type either: nobody could switch it off.
+export const notificationTypeSchema = textSchema({ max: maxTypeLength, singleLine: true }).refine((type) => type !== '__proto__', 'is not an accepted type name');
 
 /**
  * How deep `data` may nest, `data` itself being level 1: DynamoDB's limit on a map attribute. It is

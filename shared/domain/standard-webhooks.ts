@@ -42,11 +42,14 @@ export function newWebhookSecret(random: (size: number) => Buffer): string {
 /**
  * The secrets after a rotation at `now`: a new current one, the old one kept for the grace period,
  * and those retired before still in theirs (a second rotation within the day must not cut off the
- * secret receivers still check), at most {@link maxRetiredWebhookSecrets} in all.
+ * secret receivers still check), at most {@link maxRetiredWebhookSecrets} in all, the oldest kept.
  */
 export function rotateWebhookSecrets(existing: WebhookSecrets | undefined, fresh: string, now: Date): WebhookSecrets {
   if (!existing) return { current: fresh, createdAt: now.toISOString() };
-  const earlier = retiredSecrets(existing, now).slice(0, maxRetiredWebhookSecrets - 1);
+  // Past the most kept, the oldest still stays (receivers that never switched check it) and the
+  // newest of those before it go: a burst of rotations cuts off no receiver that was up to date.
+  const before = retiredSecrets(existing, now);
+  const earlier = before.length < maxRetiredWebhookSecrets ? before : [...before.slice(0, maxRetiredWebhookSecrets - 2), ...before.slice(-1)];
   return {
     current: fresh,
     createdAt: now.toISOString(),

@@ -60,17 +60,25 @@ export async function takeSelfSends(deps: Pick<MeDeps, 'selfSend'>, caller: Call
   }
 }
 
+/**
+ * The limit of per-type switches holds for what is kept, not only for one request's share of it: a
+ * change that would keep more than {@link maxTypePreferences} (and more than before) is refused.
+ * @throws ValidationError naming `types`
+ */
+function refuseTooManyTypes(current: Recipient, next: Recipient): void {
+  const types = Object.keys(next.typePreferences ?? {}).length;
+  if (types > maxTypePreferences && types > Object.keys(current.typePreferences ?? {}).length) {
+    const message = `would hold switches for ${types} types, more than ${maxTypePreferences}: forget some first ({ "types": { "<type>": null } })`;
+    throw new ValidationError(`types ${message}`, { details: [{ field: 'types', message }] });
+  }
+}
+
 /** Writes `changes` to the caller's record, re-reading after a race; `prepare` sees each fresh read. */
 async function changeMe(deps: MeDeps, caller: Caller, prepare: (current: Recipient) => RecipientChanges): Promise<Recipient> {
   for (let attempt = 0; attempt < saveAttempts; attempt++) {
     const current = await getMe(deps, caller);
     const next = applyRecipientChanges(caller.tenantId, caller.sub, current, prepare(current), deps.clock.now());
-    // The limit holds for what is kept, not only for one request's share of it.
-    const types = Object.keys(next.typePreferences ?? {}).length;
-    if (types > maxTypePreferences && types > Object.keys(current.typePreferences ?? {}).length) {
-      const message = `would hold switches for ${types} types, more than ${maxTypePreferences}: forget some first ({ "types": { "<type>": null } })`;
-      throw new ValidationError(`types ${message}`, { details: [{ field: 'types', message }] });
-    }
+    refuseTooManyTypes(current, next);
     if (await deps.recipients.save(next, current)) return next;
   }
   throw new ConflictError('Your record kept changing while it was being updated; try again');
@@ -116,6 +124,8 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
       codes.push({ channel, address, code });
     }
     if (codes.length > 0) {
+      // A change refused anyway spends none of the caller's sends.
+      refuseTooManyTypes(current, applyRecipientChanges(caller.tenantId, caller.sub, current, changes, now));
       await takeSelfSends(deps, caller, codes.length, now, codes.map((c) => addressFields[c.channel]).join(', '));
       changes.verifications = verifications;
     }
@@ -128,7 +138,7 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
       const refusal = receiverRefusal(channel, error);
       if (refusal !== undefined) {
         // The user's own receiver said no: retrying would not help, fixing it would.
-        const message = `answered ${refusal} to its code (it is saved, unconfirmed): check the URL and the receiver, then set it again for a new code`;
+        const message = `${refusal} (it is saved, unconfirmed): check the URL and the receiver, then set it again for a new code`;
         throw new UnprocessableEntityError(`${field} ${message}`, { details: [{ field, message }], cause: error });
       }
       throw new ServiceUnavailableError(`Your ${field} is saved, but its code could not be sent; set it again for a new code`, { cause: error });
@@ -138,13 +148,18 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
 }
 
 /**
- * The HTTP status a user's webhook receiver refused its code with, for good (a 4xx but 408 and
- * 429, which say "later"); undefined for any other failure (a timeout, a 5xx, a provider's).
+ * Why a user's webhook URL will never take its code, as retrying would not change: its receiver
+ * refused it (a 4xx but 408 and 429, which say "later"), answered a redirect (never followed), or
+ * its address is one webhooks may not reach (a private address, found when sent). Undefined for
+ * any other failure (a timeout, a 5xx, a provider's).
  */
-function receiverRefusal(channel: VerifiableChannel, error: unknown): number | undefined {
+function receiverRefusal(channel: VerifiableChannel, error: unknown): string | undefined {
   if (channel !== 'webhook') return undefined;
+  if ((error as { name?: unknown } | null)?.name === 'WebhookTargetRefusedError') return `cannot be reached: ${(error as Error).message}`;
   const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
-  return typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429 ? status : undefined;
+  if (typeof status !== 'number') return undefined;
+  if (status >= 300 && status < 400) return `answered ${status}, a redirect, to its code (redirects are not followed)`;
+  return status >= 400 && status < 500 && status !== 408 && status !== 429 ? `answered ${status} to its code` : undefined;
 }
 
 /** The switches of a body, the inbox (which the schema refuses to switch) left out. */

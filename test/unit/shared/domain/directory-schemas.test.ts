@@ -4,6 +4,7 @@ import {
   listInboxQuerySchema,
   listRecipientsQuerySchema,
   maxBatchRecipients,
+  notificationTypeSchema,
   putRecipientBodySchema,
   updateMeBodySchema,
 } from '../../../../shared/domain/schemas.ts';
@@ -53,6 +54,13 @@ describe('the body of PATCH /v1/me', () => {
 
     // Assess
     expect(details?.map((d) => d.field)).toEqual([field]);
+  });
+});
+
+describe('a notification type', () => {
+  it('may be any one-line text but __proto__, which no switch could name', () => {
+    expect(parseWith(updateMeBodySchema, { types: { marketing: { email: false }, constructor: { sms: false } } }, 'body')).toEqual({ types: { marketing: { email: false }, constructor: { sms: false } } });
+    expect(refusal(notificationTypeSchema, '__proto__')).toEqual([{ field: 'body', message: 'is not an accepted type name' }]);
   });
 });
 

@@ -43,7 +43,7 @@ describe('Standard Webhooks signatures', () => {
     expect(signingSecrets(second, new Date(now.getTime() + webhookSecretGraceMs))).toEqual(['whsec_BBBB']);
   });
 
-  it('keeps every secret a rotation retired within the day signing, so a second rotation cuts off no receiver, at most five', () => {
+  it('keeps every secret a rotation retired within the day signing, so a second rotation cuts off no receiver, at most five, the oldest kept', () => {
     // Prepare: A, then B fifteen minutes later, then C: receivers may still check A
     const at = (minutes: number): Date => new Date(Date.parse('2030-01-01T12:00:00.000Z') + minutes * 60_000);
     const a = rotateWebhookSecrets(undefined, 'whsec_AAAA', at(0));
@@ -57,7 +57,8 @@ describe('Standard Webhooks signatures', () => {
     expect(signingSecrets(c, at(17))).toEqual(['whsec_CCCC', 'whsec_BBBB', 'whsec_AAAA']);
     expect(signingSecrets(c, new Date(at(15).getTime() + webhookSecretGraceMs))).toEqual(['whsec_CCCC', 'whsec_BBBB']);
     expect(signingSecrets(c, new Date(at(16).getTime() + webhookSecretGraceMs))).toEqual(['whsec_CCCC']);
-    expect(signingSecrets(many, at(30))).toEqual(['whsec_GGGG', 'whsec_FFFF', 'whsec_EEEE', 'whsec_DDDD', 'whsec_CCCC', 'whsec_BBBB']);
+    // Past five retired, the oldest (A, which receivers that never switched check) stays; B goes.
+    expect(signingSecrets(many, at(30))).toEqual(['whsec_GGGG', 'whsec_FFFF', 'whsec_EEEE', 'whsec_DDDD', 'whsec_CCCC', 'whsec_AAAA']);
   });
 
   it('gives one message the same id on every attempt, and another message another', () => {

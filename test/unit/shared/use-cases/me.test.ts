@@ -281,11 +281,12 @@ describe('an address a user sets for themself', () => {
 
 describe('a webhook URL a user sets for themself', () => {
   it.each([
-    [404, 'UnprocessableEntityError'],
-    [410, 'UnprocessableEntityError'],
-    [429, 'ServiceUnavailableError'],
-    [503, 'ServiceUnavailableError'],
-  ])('answers a receiver that refused its code with %i by %s, keeping the URL unconfirmed', async (status, kind) => {
+    [404, 'UnprocessableEntityError', 'answered 404 to its code'],
+    [410, 'UnprocessableEntityError', 'answered 410 to its code'],
+    [301, 'UnprocessableEntityError', 'answered 301, a redirect, to its code (redirects are not followed)'],
+    [429, 'ServiceUnavailableError', ''],
+    [503, 'ServiceUnavailableError', ''],
+  ])('answers a receiver that refused its code with %i by %s, keeping the URL unconfirmed', async (status, kind, why) => {
     // Prepare: the user's receiver answers `status` to the code's webhook
     const world = aWorld();
     await world.recipients.put(aRecipient({ id: plainUser.sub }));
@@ -301,13 +302,51 @@ describe('a webhook URL a user sets for themself', () => {
     // Assess: a refusal is the user's to fix (422 naming the field); "later" answers are a 503
     expect((error as Error).constructor.name).toBe(kind);
     if (error instanceof UnprocessableEntityError) {
-      expect(error.details).toEqual([
-        { field: 'webhookUrl', message: `answered ${status} to its code (it is saved, unconfirmed): check the URL and the receiver, then set it again for a new code` },
-      ]);
+      expect(error.details).toEqual([{ field: 'webhookUrl', message: `${why} (it is saved, unconfirmed): check the URL and the receiver, then set it again for a new code` }]);
     }
     const stored = await world.recipients.get(tenantId, plainUser.sub);
     expect(stored?.webhookUrl).toBe('https://hooks.example.com/herald');
     expect(stored && hasVerifiedAddress(stored, 'webhook')).toBe(false);
+  });
+});
+
+describe('a webhook URL whose address webhooks may not reach', () => {
+  it('is a 422 naming webhookUrl when the refusal comes at the send (a name that resolves to a private address)', async () => {
+    // Prepare
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    const refused = Object.assign(new Error('webhook host hooks.example.com resolves to 10.0.0.7, a private address'), { name: 'WebhookTargetRefusedError' });
+    const deps: MeDeps = { ...world.deps, webhookTargets: 'any', codes: { send: async () => Promise.reject(refused) } };
+
+    // Act
+    const error = await updateMe(deps, plainUser, { webhookUrl: 'https://hooks.example.com/herald' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(UnprocessableEntityError);
+    expect((error as UnprocessableEntityError).details).toEqual([
+      {
+        field: 'webhookUrl',
+        message: 'cannot be reached: webhook host hooks.example.com resolves to 10.0.0.7, a private address (it is saved, unconfirmed): check the URL and the receiver, then set it again for a new code',
+      },
+    ]);
+  });
+});
+
+describe('the per-type switches kept', () => {
+  it('refuses a change past the limit before it spends any of the caller\'s sends', async () => {
+    // Prepare: 50 types held, one send an hour
+    const world = aWorld({ userPerHour: 1 });
+    const held = Object.fromEntries(Array.from({ length: maxTypePreferences }, (_, i) => [`type-${i}`, { email: false }]));
+    await world.recipients.put(aRecipient({ id: plainUser.sub, typePreferences: held }));
+
+    // Act: refused twice with a new address beside the 51st type, then the address alone
+    const refusals = await Promise.all([1, 2].map(() => updateMe(world.deps, plainUser, { email: 'x@example.com', types: { 'one-more': { email: false } } }).catch((e: unknown) => e)));
+    const fine = await updateMe(world.deps, plainUser, { email: 'fine@example.com' });
+
+    // Assess: both 400, no code sent for them; the one send of the hour went to the last
+    for (const refusal of refusals) expect(refusal).toBeInstanceOf(ValidationError);
+    expect(world.codes.map((c) => c.address)).toEqual(['fine@example.com']);
+    expect(fine.email).toBe('fine@example.com');
   });
 });
 
