@@ -9,8 +9,8 @@
  * usually writes nothing; when two racing takes meet, the transaction's conditions refuse the
  * one that would overflow.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { transactWrite } from './dynamo-transact.ts';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SelfSendConfig } from '../config.ts';
 import type { SelfSender, SelfSendLimits } from '../ports.ts';
@@ -54,26 +54,20 @@ export class DynamoSelfSendLimits implements SelfSendLimits {
     const { window, retryAfterSeconds, scopes, fits } = await this.look(sender, count, now);
     if (!fits) return { ok: false, retryAfterSeconds };
     const table = this.tableName();
-    try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: scopes.map((scope) => ({
-            Update: {
-              TableName: table,
-              Key: { pk: scope.pk },
-              UpdateExpression: 'ADD used :n SET expiresAt = :expiresAt',
-              ConditionExpression: 'attribute_not_exists(used) OR used <= :max',
-              ExpressionAttributeValues: { ':n': count, ':max': scope.capacity - count, ':expiresAt': (window + 2) * selfSendWindowSeconds },
-            },
-          })),
-        }),
-      );
-      return { ok: true };
-    } catch (error) {
-      if (error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')) {
-        return { ok: false, retryAfterSeconds };
-      }
-      throw error;
-    }
+    // Every plain user of a tenant counts on its tenant's item too, so takes of two users meet there
+    // (TransactionConflict): `transactWrite` tries those again after a backoff.
+    const outcome = await transactWrite(
+      this.db,
+      scopes.map((scope) => ({
+        Update: {
+          TableName: table,
+          Key: { pk: scope.pk },
+          UpdateExpression: 'ADD used :n SET expiresAt = :expiresAt',
+          ConditionExpression: 'attribute_not_exists(used) OR used <= :max',
+          ExpressionAttributeValues: { ':n': count, ':max': scope.capacity - count, ':expiresAt': (window + 2) * selfSendWindowSeconds },
+        },
+      })),
+    );
+    return outcome.ok ? { ok: true } : { ok: false, retryAfterSeconds };
   }
 }

@@ -1,0 +1,52 @@
+/**
+ * The limits on what plain users send themselves, on the real DynamoDB protocol: every user of a
+ * tenant counts on the tenant's item too, so takes made at once meet there and must all land.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoSelfSendLimits } from '../../../../shared/adapters/dynamo-self-send-limits.ts';
+import { startLocalDynamo } from '../../support/local-dynamo.ts';
+import type { LocalDynamo } from '../../support/local-dynamo.ts';
+
+let dynamo: LocalDynamo;
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo({ withTables: true });
+});
+
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+describe('DynamoSelfSendLimits', () => {
+  it('lets twenty users of one tenant take a send at the same moment, each counted once on the tenant', async () => {
+    // Prepare
+    const limits = new DynamoSelfSendLimits(dynamo.documentClient, () => 'rate-limits', { userPerHour: 100, tenantPerHour: 100 });
+    const now = new Date('2030-01-01T12:00:00.000Z');
+    const users = Array.from({ length: 20 }, (_, i) => ({ tenantId: 'crowd', sub: `u${i}` }));
+
+    // Act
+    const taken = await Promise.all(users.map((user) => limits.take(user, 1, now)));
+
+    // Assess: every take landed (none met another and failed), and the tenant has room for 80 more, not 81
+    expect(taken).toEqual(users.map(() => ({ ok: true })));
+    expect(await limits.check({ tenantId: 'crowd', sub: 'another' }, 80, now)).toEqual({ ok: true });
+    expect((await limits.check({ tenantId: 'crowd', sub: 'another' }, 81, now)).ok).toBe(false);
+  });
+
+  it('refuses a take past the user\'s hour, writing nothing', async () => {
+    // Prepare
+    const limits = new DynamoSelfSendLimits(dynamo.documentClient, () => 'rate-limits', { userPerHour: 2, tenantPerHour: 100 });
+    const now = new Date('2030-01-01T12:00:00.000Z');
+    const user = { tenantId: 'solo', sub: 'u' };
+
+    // Act
+    const first = await limits.take(user, 2, now);
+    const over = await limits.take(user, 1, now);
+
+    // Assess
+    expect(first).toEqual({ ok: true });
+    expect(over).toMatchObject({ ok: false });
+    // Another user of the tenant still has their own two.
+    expect(await limits.check({ tenantId: 'solo', sub: 'other' }, 2, now)).toEqual({ ok: true });
+  });
+});
