@@ -310,7 +310,9 @@ async function cancelPendingRows(deps: FanoutDeps, broadcast: Broadcast, rows: r
   await enqueueDeliveries(deps, broadcast, orphaned);
   const n = cancelled.filter(Boolean).length;
   if (n === 0) return;
-  const updated = await deps.broadcasts.addCounts(broadcast.tenantId, broadcast.id, { cancelled: n });
+  // A row held by its recipient's quiet hours was counted held: cancelled, it is held no more.
+  const released = pending.filter((row, index) => cancelled[index] && row.heldUntil !== undefined).length;
+  const updated = await deps.broadcasts.addCounts(broadcast.tenantId, broadcast.id, { cancelled: n, ...(released > 0 ? { held: -released } : {}) });
   await finishIfReady(deps, updated);
 }
 

@@ -263,6 +263,25 @@ describe('cancelBroadcast', () => {
     expect(world.scheduler.scheduledAt(tenantId, broadcastId)).toBeUndefined();
   });
 
+  it('counts the rows quiet hours held as held no more once the cancel has cancelled them', async () => {
+    // Prepare: night and quiet2 are in their quiet hours (11:00-13:00 UTC, it is 12:00), alice is not
+    const world = aBroadcastWorld();
+    const quiet = { timezone: 'UTC', quietHours: { start: '11:00', end: '13:00' } };
+    await world.recipients.put(aRecipient({ id: 'night', email: undefined, ...quiet }));
+    await world.recipients.put(aRecipient({ id: 'quiet2', email: undefined, ...quiet }));
+    await withStaff(world, ['alice']);
+    const broadcastId = await sentBroadcast(world, sender, aBody({ audience: { recipientIds: ['night', 'quiet2', 'alice'] }, channels: ['inbox'] }));
+    const heldBefore = (await world.broadcasts.get(tenantId, broadcastId))?.counts.held;
+
+    // Act
+    await cancelBroadcast(world.api, sender, broadcastId);
+    await world.runAll();
+
+    // Assess
+    expect(heldBefore).toBe(2);
+    expect((await world.broadcasts.get(tenantId, broadcastId))?.counts).toMatchObject({ sent: 1, cancelled: 2, held: 0 });
+  });
+
   it('still cancels when the schedule cannot be removed: the state stops it', async () => {
     // Prepare
     const world = aBroadcastWorld();
