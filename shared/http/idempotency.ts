@@ -92,7 +92,9 @@ export function idempotent(route: HttpRouteHandler, store: () => IdempotencyStor
     const clientKey = parseWith(idempotencyKeySchema, header, 'header Idempotency-Key');
     const caller = callerFrom(event);
     const request = {
-      key: JSON.stringify([caller.tenantId, caller.sub, event.routeKey, event.rawPath, clientKey]),
+      // The path names the resource (`/v1/notifications/{id}/retry`); a trailing slash, which
+      // reaches the same route, names the same one: a retry that adds or drops it is the same request.
+      key: JSON.stringify([caller.tenantId, caller.sub, event.routeKey, event.rawPath.replace(/(?<=.)\/+$/, ''), clientKey]),
       fingerprint: bodyFingerprint(rawBody(event)),
       lockSeconds: context ? Math.max(1, Math.ceil(context.getRemainingTimeInMillis() / 1000)) : defaultLockSeconds,
     };

@@ -122,6 +122,21 @@ describe('idempotent routes', () => {
     expect(runs()).toBe(4);
   });
 
+  it('takes the path with a trailing slash as the same path, which reaches the same route', async () => {
+    // Prepare
+    const store = new InMemoryIdempotencyStore();
+    const { route, runs } = aCountingRoute();
+    const handler = idempotent(route, () => store);
+
+    // Act
+    const first = await handler(aCreate({ key: 'k1', path: '/v1/notifications' }));
+    const again = await handler(aCreate({ key: 'k1', path: '/v1/notifications/' }));
+
+    // Assess: one run; the repeat is the first answer, replayed
+    expect(runs()).toBe(1);
+    expect(again.body).toBe(first.body);
+  });
+
   it('forgets the key when the route throws, so a retry runs', async () => {
     // Prepare
     const store = new InMemoryIdempotencyStore();
