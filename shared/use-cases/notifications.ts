@@ -306,7 +306,8 @@ export async function sendNotificationNow(deps: NotificationDeps, caller: Caller
   const now = deps.clock.now();
   const moved = existing.status === 'pending' ? await deps.notifications.reschedule(caller.tenantId, id, now) : undefined;
   if (!moved) throw await notInState(deps, caller, id, 'pending', 'sent now');
-  await moveSchedule(deps, moved, now, `Notification ${id} could not be queued for delivery; repeat the request`);
+  // Its time is now already: said so, as a repeat queues it and the stuck-retry sweep would deliver it anyway.
+  await moveSchedule(deps, moved, now, `Notification ${id} is due now, but could not be queued for delivery; repeat the request (else the stuck-retry sweep delivers it within minutes)`);
   return moved;
 }
 

@@ -227,6 +227,23 @@ describe('sendNotificationNow', () => {
     expect(world.scheduler.scheduleOf(tenantId, n.id)?.scheduledAt).toBe(now);
   });
 
+  it('answers 503 saying it is due now when it cannot be queued, and a repeat queues it', async () => {
+    // Prepare: the queue refuses once
+    const world = setUp();
+    const n = seeded(world);
+    world.scheduler.rescheduleFailures.add(new Error('SQS is unreachable'));
+
+    // Act
+    const error = await rejectionOf(sendNotificationNow(world.deps, sender, n.id));
+    const again = await sendNotificationNow(world.deps, sender, n.id);
+
+    // Assess
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect((error as Error).message).toBe(`Notification ${n.id} is due now, but could not be queued for delivery; repeat the request (else the stuck-retry sweep delivers it within minutes)`);
+    expect(again).toMatchObject({ status: 'pending', scheduledAt: now });
+    expect(world.scheduler.scheduleOf(tenantId, n.id)?.scheduledAt).toBe(now);
+  });
+
   it.each(['sending', 'sent', 'failed', 'cancelled'] as const)('answers 409 for a %s notification', async (status) => {
     // Prepare
     const world = setUp();
