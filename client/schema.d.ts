@@ -4280,7 +4280,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The scheduler could not be reached; nothing was changed, repeat the request. */
+            /** @description It has its new time, but its schedule could not be moved: repeat the request. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4393,7 +4393,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The scheduler could not be reached; nothing was changed, repeat the request. */
+            /** @description It is due now but could not be queued: repeat the request (else the stuck-retry sweep delivers it within minutes). */
             503: {
                 headers: {
                     [name: string]: unknown;

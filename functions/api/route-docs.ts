@@ -590,7 +590,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     pathParameters: notificationId,
     body: rescheduleNotificationBodySchema,
     responses: { 200: { description: 'Moved.', schema: notificationViewSchema } },
-    errors: { 403: managedNotification, 404: invisibleNotification, 409: 'It is no longer pending.', 503: scheduleUnavailable },
+    errors: { 403: managedNotification, 404: invisibleNotification, 409: 'It is no longer pending.', 503: 'It has its new time, but its schedule could not be moved: repeat the request.' },
   },
   'DELETE /v1/notifications/{id}': {
     operationId: 'cancelNotification',
@@ -613,7 +613,12 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     bodyOptional: true,
     idempotent: true,
     responses: { 202: { description: 'On its way.', schema: notificationViewSchema } },
-    errors: { 403: managedNotification, 404: invisibleNotification, 409: 'It is no longer pending.', 503: scheduleUnavailable },
+    errors: {
+      403: managedNotification,
+      404: invisibleNotification,
+      409: 'It is no longer pending.',
+      503: 'It is due now but could not be queued: repeat the request (else the stuck-retry sweep delivers it within minutes).',
+    },
   },
   'POST /v1/notifications/{id}/retry': {
     operationId: 'retryNotification',
