@@ -33,7 +33,8 @@ async function follow(client: HeraldClient, id: string, options: { quiet: boolea
       const broadcast = expectData(await client.GET('/v1/broadcasts/{id}', { params: { path: { id } } }));
       const { progress } = broadcast;
       bar.update(progress.sent + progress.failed + progress.cancelled, progress.total, progressLabel(broadcast));
-      if (finished.has(broadcast.status)) return broadcast;
+      // A draft goes nowhere until it is scheduled: there is nothing to follow.
+      if (finished.has(broadcast.status) || broadcast.status === 'draft') return broadcast;
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
     }
   } finally {

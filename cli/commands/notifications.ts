@@ -33,6 +33,14 @@ function describeNotification(n: HeraldSchema<'Notification'>): string[] {
   ];
 }
 
+/** The filters of a `list` as command-line flags, each followed by a space (`--status sent `); values are quoted for a shell. */
+export function listFlags(options: { status?: string; recipient?: string; type?: string; from?: string; to?: string; limit?: number }): string {
+  const quoted = (value: string): string => (/^[\w.:@+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
+  return (['status', 'recipient', 'type', 'from', 'to', 'limit'] as const)
+    .flatMap((name) => (options[name] === undefined ? [] : [`--${name} ${quoted(String(options[name]))} `]))
+    .join('');
+}
+
 /** Adds the notification commands to `program`. */
 export function addNotificationCommands(program: Command): void {
   program
@@ -98,7 +106,8 @@ export function addNotificationCommands(program: Command): void {
       const page = expectData(await clientOf(global).GET('/v1/notifications', { params: { query } }));
       print(global, page, (p) => [
         ...p.items.map((n) => `${n.id}  ${n.status.padEnd(9)}  ${n.scheduledAt}  ${n.recipientId}  ${n.title}`),
-        ...(p.nextCursor ? [`more: herald list --cursor ${p.nextCursor}`] : []),
+        // The cursor belongs to these filters: the next page is asked with the same ones.
+        ...(p.nextCursor ? [`more: herald list ${listFlags(options)}--cursor ${p.nextCursor}`] : []),
       ]);
     });
 

@@ -116,6 +116,17 @@ describe('the client and the CLI', () => {
     expect(human.stdout).toBe(`${String(finished.id)}  completed: 122 sent, 0 failed, 0 cancelled, 0 pending of 122 (100%)\n`);
   }, 60_000);
 
+  it('answers --wait and progress of a draft at once: a draft goes nowhere until it is scheduled', async () => {
+    // Act
+    const draft = await heraldJson(['broadcast', '--groups', 'staff', '--title', 'Later', '--message', 'Not yet', '--draft', '--wait']);
+    const progress = await herald(['progress', String(draft.id)]);
+
+    // Assess
+    expect(draft).toMatchObject({ status: 'draft' });
+    expect(progress.code).toBe(0);
+    expect(progress.stdout).toContain(`${String(draft.id)}  draft`);
+  }, 60_000);
+
   it('tails the WebSocket live', async () => {
     // Prepare: alice listens for one notification
     const alice = await harness.token('alice');

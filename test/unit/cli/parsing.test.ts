@@ -1,6 +1,7 @@
 /** What the CLI reads from its command line and files, and how it refuses what it cannot read. */
 import { describe, expect, it } from 'vitest';
 import { audienceOf } from '../../../cli/commands/broadcasts.ts';
+import { listFlags } from '../../../cli/commands/notifications.ts';
 import { parseRecipientsCsv, parseRecipientsJsonl } from '../../../cli/commands/recipients.ts';
 import { InvalidArgumentError } from 'commander';
 import { checkedUrl, CliError, listOfOption, oneOfOption, parseWhen, targetUrl, UsageError, wholeNumberOption } from '../../../cli/target.ts';
@@ -110,5 +111,13 @@ describe('option values', () => {
     expect(() => checkedUrl('https://example.com', ['ws:', 'wss:'], '--ws')).toThrow(new UsageError('--ws "https://example.com" is not a URL of ws://... or wss://...'));
     expect(targetUrl({ url: 'http://127.0.0.1:3000/' })).toBe('http://127.0.0.1:3000');
     expect(() => targetUrl({ url: 'notaurl' })).toThrow(UsageError);
+  });
+});
+
+describe('the next page of herald list', () => {
+  it('is asked with the same filters as this one, quoted for a shell', () => {
+    expect(listFlags({ status: 'cancelled', limit: 1 })).toBe('--status cancelled --limit 1 ');
+    expect(listFlags({ type: "it's late", recipient: 'bob', from: '2030-01-01T00:00:00Z' })).toBe("--recipient bob --type 'it'\\''s late' --from 2030-01-01T00:00:00Z ");
+    expect(listFlags({})).toBe('');
   });
 });
