@@ -60,6 +60,8 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
   const deliveries: Partial<Record<Channel, ChannelDelivery>> = {};
   const results: ChannelResult[] = [];
   const forget: Channel[] = [];
+  /** The error of each channel that is to be tried again (its intent is forgotten until then). */
+  const unsettled = new Map<Channel, string>();
   await Promise.all(
     [...w.steps].map(async ([name, step]) => {
       const at = (): string => deps.clock.now().toISOString();
@@ -74,7 +76,10 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
       const result = await sendOne(channel, w.targets.get(name), content, withBudgetCheck(context, channel, slot.reserved, deps.clock), name === 'websocket' ? announced : undefined, deps.clock);
       results.push(result);
       if (result.kind === 'recorded') deliveries[name] = result.delivery;
-      else forget.push(name);
+      else {
+        forget.push(name);
+        unsettled.set(name, result.error);
+      }
       logResult(log, name, result);
       countResult(deps.metrics, name, result, unit, deps.clock.now());
     }),
@@ -107,12 +112,22 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
     Object.entries({ ...unit.deliveries, ...deliveries }).filter(([name]) => !forget.includes(name as Channel)),
   ) as Partial<Record<Channel, ChannelDelivery>>;
   const settlement = settle(unit.channels, outcomesAfter, results, attempts, deps.settings.retry, deps.clock.now());
+  // Out of retries: each channel that was to be tried again has failed, and says why (its outcome
+  // is what the unit's view and the metrics count).
+  const gaveUp = settlement.kind === 'fail' && settlement.exhausted === true;
+  if (gaveUp) {
+    for (const [name, error] of unsettled) {
+      // A retry's error names its channel for the unit's lastError; the channel's own outcome needs not.
+      const own = error.startsWith(`${name}: `) ? error.slice(name.length + 2) : error;
+      deliveries[name] = { status: 'failed', at: deps.clock.now().toISOString(), error: own, ...(content.rendered ? { locale: content.rendered.locale } : {}) };
+    }
+  }
   return {
     entry: {
       unit,
       token: w.token,
       deliveries,
-      forget,
+      forget: gaveUp ? forget.filter((name) => !unsettled.has(name)) : forget,
       ...(inboxItem ? { inbox: { item: inboxItem, ...(unreadBefore !== undefined ? { unreadBefore } : {}) } } : {}),
       settlement,
     },

@@ -144,8 +144,10 @@ describe('deliverMessages', () => {
     // Act
     const [result] = await world.deliverMessages([{ refs: [ref] }]);
 
-    // Assess
+    // Assess: the channel that was to be tried again has failed, and says why
     expect(result).toEqual({ later: [], deadLetters: [{ ref, reason: 'Gave up after 1 attempts: email: ServiceUnavailable: try later', attempts: 1 }] });
+    const stored = await world.notifications.get(tenantId, ref.kind === 'notification' ? ref.notificationId : '');
+    expect(stored).toMatchObject({ status: 'failed', deliveries: { email: { status: 'failed', error: 'ServiceUnavailable: try later' } } });
   });
 
   it('does not dead-letter a unit that failed for good on its first attempt (nothing to retry)', async () => {
