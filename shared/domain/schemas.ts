@@ -411,18 +411,11 @@ export const batchRecipientsBodySchema = z.strictObject({
     .max(maxBatchRecipients, `must hold at most ${maxBatchRecipients} recipients`),
 });
 
-/** One entry of a batch upsert: given fields are set, `null` clears, absent ones are kept. */
-export const batchRecipientEntrySchema = z.strictObject({
-  id: idSchema,
-  email: emailAddressSchema.nullable().optional(),
-  phone: phoneNumberSchema.nullable().optional(),
-  telegramChatId: telegramChatIdSchema.nullable().optional(),
-  webhookUrl: webhookUrlSchema.nullable().optional(),
-  locale: localeSchema.nullable().optional(),
-  timezone: timezoneSchema.nullable().optional(),
-  groups: recipientGroupsSchema.nullable().optional(),
-  quietHours: recipientQuietHoursSchema.optional(),
-});
+/**
+ * One entry of a batch upsert: an id and the fields of a PUT, read differently: given fields are
+ * set, `null` clears, absent ones are kept.
+ */
+export const batchRecipientEntrySchema = z.strictObject({ id: idSchema, ...putRecipientBodySchema.shape });
 export type BatchRecipientEntry = z.infer<typeof batchRecipientEntrySchema>;
 
 /** Fields of a recipient that its owner may not set on `PATCH /v1/me`: named in a 400. */
