@@ -82,7 +82,8 @@ describe('a notification that fails after its last retry', () => {
     // Assess
     expect(failed).toMatchObject({ attempts: 3, deliveries: { inbox: { status: 'sent' } } });
     expect(String(failed.lastError)).toMatch(/^Gave up after 3 attempts: email: ServiceUnavailable/);
-    expect((failed.deliveries as Record<string, unknown>).email).toBeUndefined();
+    // The channel that was still to be tried again is recorded failed, with its last error.
+    expect((failed.deliveries as Record<string, unknown>).email).toMatchObject({ status: 'failed', error: expect.stringMatching(/^ServiceUnavailable/) as string });
     const letters = await eventually(deadLetters, (messages) => messages.some((m) => m.Body?.includes(id)), 10_000);
     const letter = letters.find((m) => m.Body?.includes(id));
     expect(JSON.parse(letter?.Body ?? '{}')).toEqual({ tenantId: 'default', notificationId: id });
