@@ -383,14 +383,19 @@ export const recipientGroupsSchema = z
   .max(maxGroupsPerRecipient, `must hold at most ${maxGroupsPerRecipient} groups`)
   .refine((list) => new Set(list).size === list.length, 'must not repeat a group');
 
-/** Body of `PUT /v1/recipients/{id}`: the whole record (absent or `null`: none), but the quiet hours and switches it keeps. */
-export const putRecipientBodySchema = z.strictObject({
+/** A recipient's addresses, locale and time zone as a body gives them (`null` for none). */
+const contactFieldsShape = {
   email: emailAddressSchema.nullable().optional(),
   phone: phoneNumberSchema.nullable().optional(),
   telegramChatId: telegramChatIdSchema.nullable().optional(),
   webhookUrl: webhookUrlSchema.nullable().optional(),
   locale: localeSchema.nullable().optional(),
   timezone: timezoneSchema.nullable().optional(),
+};
+
+/** Body of `PUT /v1/recipients/{id}`: the whole record (absent or `null`: none), but the quiet hours and switches it keeps. */
+export const putRecipientBodySchema = z.strictObject({
+  ...contactFieldsShape,
   groups: recipientGroupsSchema.nullable().optional(),
   // Issue 12: absent keeps the recipient's quiet hours (like their channel switches).
   quietHours: recipientQuietHoursSchema.optional(),
@@ -439,12 +444,7 @@ export const maxTypePreferences = 50;
 /** Body of `PATCH /v1/me`: the caller's own addresses, locale, time zone and switches. */
 export const updateMeBodySchema = z
   .strictObject({
-    email: emailAddressSchema.nullable().optional(),
-    phone: phoneNumberSchema.nullable().optional(),
-    telegramChatId: telegramChatIdSchema.nullable().optional(),
-    webhookUrl: webhookUrlSchema.nullable().optional(),
-    locale: localeSchema.nullable().optional(),
-    timezone: timezoneSchema.nullable().optional(),
+    ...contactFieldsShape,
     channels: channelSwitchesSchema.optional(),
     types: z
       .record(notificationTypeSchema, channelSwitchesSchema.nullable())

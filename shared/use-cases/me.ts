@@ -17,6 +17,7 @@ import { maxTypePreferences } from '../domain/schemas.ts';
 import type { UpdateMeBody, VerifyContactBody } from '../domain/schemas.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, UnprocessableEntityError, ValidationError } from '../errors.ts';
 import type { Clock, RecipientStore, SelfSendLimits } from '../ports.ts';
+import { WebhookTargetRefusedError } from '../domain/webhook-targets.ts';
 import type { WebhookTargetMode } from '../domain/webhook-targets.ts';
 import { refuseUnreachableWebhook } from './recipients.ts';
 
@@ -155,7 +156,7 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
  */
 function receiverRefusal(channel: VerifiableChannel, error: unknown): string | undefined {
   if (channel !== 'webhook') return undefined;
-  if ((error as { name?: unknown } | null)?.name === 'WebhookTargetRefusedError') return `cannot be reached: ${(error as Error).message}`;
+  if (error instanceof WebhookTargetRefusedError) return `cannot be reached: ${error.message}`;
   const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
   if (typeof status !== 'number') return undefined;
   if (status >= 300 && status < 400) return `answered ${status}, a redirect, to its code (redirects are not followed)`;

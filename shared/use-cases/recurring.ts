@@ -249,23 +249,22 @@ export async function runOccurrence(deps: OccurrenceDeps, tenantId: string, recu
     const registered = named ? new Set((await deps.notifications.recipients.getMany(tenantId, named)).map((r) => r.id)) : undefined;
     const present = named?.filter((id) => registered?.has(id));
     const skipped = named?.filter((id) => !registered?.has(id)) ?? [];
-    const occurrence = { at: instant, ...(skipped.length > 0 ? { skippedRecipients: skipped } : {}) };
+    // Only the create is tried again: its check refuses before it writes anything.
+    let created: { readonly notificationIds?: readonly string[]; readonly broadcastId?: string };
     try {
-      if (present?.length === 0) {
-        await deps.recurring.recordOccurrence(tenantId, recurringId, occurrence);
-      } else if (recurring.recipients && present) {
-        const created = await scheduleNotifications(deps.notifications, caller, { recipients: present, ...content }, { recurringId });
-        await deps.recurring.recordOccurrence(tenantId, recurringId, { ...occurrence, notificationIds: created.notificationIds });
+      if (present?.length === 0) created = {};
+      else if (recurring.recipients && present) {
+        created = { notificationIds: (await scheduleNotifications(deps.notifications, caller, { recipients: present, ...content }, { recurringId })).notificationIds };
       } else {
         const audience =
           recurring.audience?.kind === 'groups' ? { groups: [...recurring.audience.groups] } : present ? { recipientIds: present } : { all: true as const };
-        const created = await createBroadcast(deps.broadcasts, caller, { audience, ...content, draft: false });
-        await deps.recurring.recordOccurrence(tenantId, recurringId, { ...occurrence, broadcastId: created.broadcastId });
+        created = { broadcastId: (await createBroadcast(deps.broadcasts, caller, { audience, ...content, draft: false })).broadcastId };
       }
     } catch (error) {
       if (named && error instanceof NotFoundError && attempt < occurrenceReads) continue;
       throw error;
     }
+    await deps.recurring.recordOccurrence(tenantId, recurringId, { at: instant, ...(skipped.length > 0 ? { skippedRecipients: skipped } : {}), ...created });
     if (skipped.length > 0) logger.warn('Recurring occurrence leaves out erased recipients', { tenantId, recurringId, at: instant, skippedRecipients: skipped });
     break;
   }

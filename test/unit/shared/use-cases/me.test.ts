@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Caller } from '../../../../shared/domain/caller.ts';
 import { applyRecipientChanges, hasVerifiedAddress, toRecipientView } from '../../../../shared/domain/recipient.ts';
 import { maxTypePreferences } from '../../../../shared/domain/schemas.ts';
+import { WebhookTargetRefusedError } from '../../../../shared/domain/webhook-targets.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, UnprocessableEntityError, ValidationError } from '../../../../shared/errors.ts';
 import { getMe, updateMe, verifyContact } from '../../../../shared/use-cases/me.ts';
 import type { MeDeps } from '../../../../shared/use-cases/me.ts';
@@ -315,7 +316,7 @@ describe('a webhook URL whose address webhooks may not reach', () => {
     // Prepare
     const world = aWorld();
     await world.recipients.put(aRecipient({ id: plainUser.sub }));
-    const refused = Object.assign(new Error('webhook host hooks.example.com resolves to 10.0.0.7, a private address'), { name: 'WebhookTargetRefusedError' });
+    const refused = new WebhookTargetRefusedError('webhook host hooks.example.com resolves to 10.0.0.7, a private address');
     const deps: MeDeps = { ...world.deps, webhookTargets: 'any', codes: { send: async () => Promise.reject(refused) } };
 
     // Act
