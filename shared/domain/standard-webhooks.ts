@@ -31,7 +31,7 @@ export interface WebhookSecrets {
   readonly earlier?: readonly RetiredWebhookSecret[];
 }
 
-/** At most this many retired secrets sign beside the current one (the oldest is dropped first). */
+/** At most this many retired secrets sign beside the current one (past it, the oldest stays and the next oldest goes). */
 export const maxRetiredWebhookSecrets = 5;
 
 /** A new `whsec_` secret from `bytes` random bytes (give `crypto.randomBytes`). */

@@ -145,7 +145,7 @@ export function illFormedText(value: unknown): BodyFault | undefined {
 }
 
 /** The outcome of reading a body: its value, or why it was refused. */
-export type ReadBody = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly fault: BodyFault; readonly cause?: unknown };
+export type ReadBody = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly fault: BodyFault };
 
 /** A JSON parse error's message without the excerpt of the text V8 quotes in some of them. */
 function withoutQuotedText(message: string): string {

@@ -81,7 +81,7 @@ function readBodyWith<S extends z.ZodType>(event: HttpEvent, schema: S, options:
   const read = readJsonBody(text, requestBodyBounds);
   if (!read.ok) {
     const { field, message } = read.fault;
-    throw new ValidationError(`Invalid body: ${field} ${message}`, { details: [read.fault], cause: read.cause });
+    throw new ValidationError(`Invalid body: ${field} ${message}`, { details: [read.fault] });
   }
   return parseWith(schema, read.value, 'body');
 }
