@@ -141,6 +141,19 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  // Listening before the ready line: a signal sent once it is seen always stops the stack cleanly.
+  let stopping = false;
+  const started = stack;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`Received ${signal}, stopping the local stack...`);
+    await started.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
   console.log(
     `Herald local stack ready: HTTP API ${stack.httpUrl} | WebSocket API ${stack.wsUrl} | ` +
       `sent mail ${stack.sesUrl} | Telegram Bot API ${stack.telegramUrl} | outbox ${stack.httpUrl}/_local/outbox.html | data ${dataDir ?? 'in memory'}`,
@@ -148,17 +161,6 @@ async function main(): Promise<void> {
   console.log(`Console: ${stack.httpUrl}/ (local sign-in)`);
   console.log(`Get a token with: npm run token -- --sub ops --role admin`);
   if (faults.length > 0) console.log(`Fault injection: ${faults.length} rule(s) from HERALD_FAULTS; see GET ${stack.httpUrl}/_local/faults`);
-
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`Received ${signal}, stopping the local stack...`);
-    await stack.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
 main().catch((error: unknown) => {

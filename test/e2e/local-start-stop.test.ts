@@ -25,8 +25,9 @@ describe('npm start, stopped through npm', () => {
     let exitCode: number | null | undefined;
     void started.exited.then((code) => (exitCode = code));
     const ready = await eventually(
-      async () => ({ http: /HTTP API (http:\/\/\S+) \|/.exec(started.output.stdout)?.[1], exitCode }),
-      (state) => state.http !== undefined || state.exitCode !== undefined,
+      // The whole banner: its last line is printed once the stack is up and listening for signals.
+      async () => ({ http: /HTTP API (http:\/\/\S+) \|/.exec(started.output.stdout)?.[1], banner: started.output.stdout.includes('Get a token with'), exitCode }),
+      (state) => (state.http !== undefined && state.banner) || state.exitCode !== undefined,
       30_000,
     );
     if (ready.http === undefined) throw new Error(`npm start exited with ${ready.exitCode}: ${started.output.stderr}`);
