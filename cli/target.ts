@@ -112,8 +112,9 @@ export function print<T>(options: GlobalOptions, value: T, human: (value: T) => 
 }
 
 /**
- * An instant from the command line: ISO 8601 with an offset (`2031-01-01T09:00:00+01:00`), or
- * relative to now: `+30s`, `+10m`, `+2h`, `+1d`. Throws a CliError otherwise.
+ * An instant from the command line: ISO 8601 with an offset (`2027-01-01T09:00:00+01:00`), or
+ * relative to now: `+30s`, `+10m`, `+2h`, `+1d`. Throws a UsageError otherwise, whose example is
+ * tomorrow at 09:00 UTC (a fixed date would one day be past or beyond the 2-year limit).
  */
 export function parseWhen(text: string, now: number = Date.now()): string {
   const relative = /^\+(\d+)(s|m|h|d)$/.exec(text);
@@ -122,7 +123,8 @@ export function parseWhen(text: string, now: number = Date.now()): string {
     return new Date(now + Number(relative[1]) * unitMs).toISOString();
   }
   if (/^\d{4}-\d\d-\d\dT.*(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text))) return text;
-  throw new UsageError(`"${text}" is not a time: use ISO 8601 with an offset (2031-01-01T09:00:00Z) or +30s, +10m, +2h, +1d`);
+  const example = `${new Date(now + 86_400_000).toISOString().slice(0, 10)}T09:00:00Z`;
+  throw new UsageError(`"${text}" is not a time: use ISO 8601 with an offset (${example}) or +30s, +10m, +2h, +1d`);
 }
 
 /** A comma-separated list option (`--channels inbox,email`). */
