@@ -813,8 +813,11 @@ export interface RecurringStore {
 
 /** The recurring schedule of each recurring notification (EventBridge Scheduler `cron()`/`rate()` in its zone). */
 export interface RecurringScheduler {
-  /** Creates or replaces the schedule of `recurring` (DISABLED while paused). */
-  put(recurring: RecurringNotification): Promise<void>;
+  /**
+   * Creates or replaces the schedule of `recurring` (DISABLED while paused), starting at
+   * `startDate` (epoch ms; none: from the call, see `schedulerStartDate`).
+   */
+  put(recurring: RecurringNotification, startDate: number | undefined): Promise<void>;
   /** Deletes it; nothing to delete is fine. */
   remove(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>): Promise<void>;
 }

@@ -1,6 +1,7 @@
 /**
  * One EventBridge Scheduler recurring schedule per recurring notification, `r-<id>` in Herald's
- * group: `cron()` or `rate()` with `ScheduleExpressionTimezone`, StartDate/EndDate from its bounds,
+ * group: `cron()` or `rate()` with `ScheduleExpressionTimezone`, the StartDate the caller works out
+ * (`schedulerStartDate`: never a past one, which EventBridge refuses), EndDate from its bound,
  * DISABLED while paused. It puts an `occurrence` step on the fan-out queue naming the
  * occurrence's own time through the context attribute `<aws.scheduler.scheduled-time>` ("Adding
  * context attributes", EventBridge Scheduler User Guide), which keys what the occurrence creates.
@@ -27,7 +28,7 @@ export class EventBridgeRecurringScheduler implements RecurringScheduler {
     this.config = config;
   }
 
-  async put(recurring: RecurringNotification): Promise<void> {
+  async put(recurring: RecurringNotification, startDate: number | undefined): Promise<void> {
     const config = this.config();
     const { schedule } = recurring;
     const input: CreateScheduleCommandInput = {
@@ -35,7 +36,7 @@ export class EventBridgeRecurringScheduler implements RecurringScheduler {
       GroupName: config.groupName,
       ScheduleExpression: scheduleExpressionOf(schedule),
       ScheduleExpressionTimezone: schedule.timezone,
-      ...(schedule.startAt ? { StartDate: new Date(schedule.startAt) } : {}),
+      ...(startDate !== undefined ? { StartDate: new Date(startDate) } : {}),
       ...(schedule.endAt ? { EndDate: new Date(schedule.endAt) } : {}),
       FlexibleTimeWindow: { Mode: 'OFF' },
       State: recurring.status === 'paused' ? 'DISABLED' : 'ENABLED',

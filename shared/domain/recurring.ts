@@ -64,6 +64,17 @@ export interface RecurringNotification {
   readonly occurrences: readonly RecurringOccurrence[];
   readonly createdAt: string;
   readonly updatedAt: string;
+  /**
+   * When its expression was last set (ISO 8601 UTC): at its creation, or by a PATCH that changed
+   * the cron or the rate. A rate without `startAt` counts its periods from it. Absent on
+   * definitions stored before it was kept: their `updatedAt` counts.
+   */
+  readonly scheduleSetAt?: string;
+}
+
+/** When a rate without `startAt` counts its periods from (epoch ms); see {@link RecurringNotification.scheduleSetAt}. */
+export function scheduleAnchorMs(r: Pick<RecurringNotification, 'scheduleSetAt' | 'updatedAt'>): number {
+  return Date.parse(r.scheduleSetAt ?? r.updatedAt);
 }
 
 /** How many past occurrences a definition keeps. */
@@ -164,6 +175,24 @@ export function nextOccurrences(schedule: RecurringSchedule, afterMs: number, co
     cursor = next;
   }
   return found;
+}
+
+/**
+ * The StartDate (epoch ms) to give EventBridge Scheduler when the schedule is put at `nowMs`, or
+ * undefined for none. EventBridge refuses a StartDate more than 5 minutes past ("The StartDate you
+ * specify cannot be earlier than 5 minutes ago"), and a rate without one "starts invoking its
+ * target immediately" from the call ("Schedule types on EventBridge Scheduler"): so `startAt`
+ * while it is ahead; once it has passed, for a rate the start of its next period on its own grid
+ * (from `startAt`, or from `anchorMs`, when its expression was set) so that a change of title or a
+ * pause neither fires it nor moves its times; for a cron none (a past start bounds nothing). A rate
+ * set at `nowMs` without `startAt` gets none: it starts then, as it would on AWS. A rate with no
+ * period left before `endAt` gets none either: its EndDate ends it.
+ */
+export function schedulerStartDate(schedule: RecurringSchedule, anchorMs: number, nowMs: number): number | undefined {
+  const start = schedule.startAt === undefined ? undefined : Date.parse(schedule.startAt);
+  if (start !== undefined && start > nowMs) return start;
+  if (schedule.rate === undefined || (start ?? anchorMs) >= nowMs) return undefined;
+  return nextOccurrences(schedule, nowMs, 1, anchorMs)[0];
 }
 
 /** The public view of a definition; `upcoming` with its next occurrences when asked for. */

@@ -9,7 +9,7 @@ import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
 import { newRecurringId } from '../domain/ids.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
-import { nextOccurrences, RecurringScheduleError, scheduleExpressionOf } from '../domain/recurring.ts';
+import { nextOccurrences, RecurringScheduleError, scheduleAnchorMs, scheduleExpressionOf, schedulerStartDate } from '../domain/recurring.ts';
 import type { RecurringNotification } from '../domain/recurring.ts';
 import type { CreateRecurringBody, ListRecurringQuery, PatchRecurringBody } from '../domain/schemas.ts';
 import { audienceSliceSize } from '../domain/broadcast.ts';
@@ -54,7 +54,7 @@ function isRefusedExpression(error: unknown): boolean {
 
 async function putSchedule(deps: RecurringDeps, recurring: RecurringNotification): Promise<void> {
   try {
-    await deps.scheduler.put(recurring);
+    await deps.scheduler.put(recurring, schedulerStartDate(recurring.schedule, scheduleAnchorMs(recurring), deps.clock.now().getTime()));
   } catch (error) {
     if (isRefusedExpression(error)) {
       const field = recurring.schedule.cron !== undefined ? 'schedule.cron' : 'schedule.rate';
@@ -99,6 +99,7 @@ export async function createRecurring(deps: RecurringDeps, caller: Caller, body:
     occurrences: [],
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
+    scheduleSetAt: now.toISOString(),
   };
   await deps.recurring.put(recurring);
   try {
@@ -122,7 +123,7 @@ export async function getRecurring(deps: Pick<RecurringDeps, 'recurring'>, calle
 /** The next occurrences of an active definition (epoch ms); none while paused. */
 export function upcomingOccurrences(recurring: RecurringNotification, now: Date): number[] {
   if (recurring.status === 'paused') return [];
-  return nextOccurrences(recurring.schedule, now.getTime(), shownUpcomingOccurrences, Date.parse(recurring.updatedAt));
+  return nextOccurrences(recurring.schedule, now.getTime(), shownUpcomingOccurrences, scheduleAnchorMs(recurring));
 }
 
 const cursorSchema = z.object({ recurring: z.literal(true), after: z.string() });
@@ -165,6 +166,9 @@ export async function patchRecurring(deps: RecurringDeps, caller: Caller, id: st
       }
     : existing.schedule;
   checkSchedule(schedule);
+  const now = deps.clock.now();
+  // A new cron or rate starts afresh; anything else (a title, a pause, the bounds) keeps a rate's times.
+  const expressionChanged = schedule.cron !== existing.schedule.cron || schedule.rate !== existing.schedule.rate;
   const next: RecurringNotification = {
     ...existing,
     ...(body.title !== undefined ? { title: body.title } : {}),
@@ -175,7 +179,8 @@ export async function patchRecurring(deps: RecurringDeps, caller: Caller, id: st
     ...(body.data !== undefined ? { data: body.data } : {}),
     schedule,
     status: body.paused === undefined ? existing.status : body.paused ? 'paused' : 'active',
-    updatedAt: deps.clock.now().toISOString(),
+    updatedAt: now.toISOString(),
+    scheduleSetAt: expressionChanged ? now.toISOString() : new Date(scheduleAnchorMs(existing)).toISOString(),
   };
   // The schedule first: paused means no more occurrences, and a refused expression changes nothing.
   await putSchedule(deps, next);

@@ -20,7 +20,8 @@ import { startFauxqs } from 'fauxqs';
 import type { FauxqsServer } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSchedulerEmulator } from '../../../local/scheduler-emulator.ts';
-import type { SchedulerClock, SchedulerEmulator, SchedulerEmulatorOptions } from '../../../local/scheduler-emulator.ts';
+import type { SchedulerEmulator, SchedulerEmulatorOptions } from '../../../local/scheduler-emulator.ts';
+import { manualClock } from '../fakes/manual-clock.ts';
 
 const region = 'us-east-1';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -30,30 +31,6 @@ const roleArn = 'arn:aws:iam::000000000000:role/herald-scheduler';
 function atFromNow(seconds: number): { expression: string; at: Date } {
   const at = new Date((Math.ceil(Date.now() / 1000) + seconds) * 1000);
   return { expression: `at(${at.toISOString().slice(0, 19)})`, at };
-}
-
-/** A clock that moves only when told, firing the timers it passes, in order. */
-function manualClock(startMs: number): SchedulerClock & { advance(ms: number): void } {
-  let nowMs = startMs;
-  const timers = new Set<{ at: number; callback: () => void }>();
-  return {
-    now: () => nowMs,
-    setTimer(callback, delayMs) {
-      const timer = { at: nowMs + Math.max(0, delayMs), callback };
-      timers.add(timer);
-      // What is due already runs on its own, as a real timer of 0 ms would.
-      if (delayMs <= 0) setImmediate(() => timers.delete(timer) && callback());
-      return { cancel: () => void timers.delete(timer) };
-    },
-    advance(ms) {
-      nowMs += ms;
-      for (const timer of [...timers].sort((a, b) => a.at - b.at)) {
-        if (timer.at > nowMs || !timers.has(timer)) continue;
-        timers.delete(timer);
-        timer.callback();
-      }
-    },
-  };
 }
 
 describe('scheduler emulator', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventBridgeCronFields, nextOccurrences, RecurringScheduleError, scheduleExpressionOf } from '../../../../shared/domain/recurring.ts';
+import { eventBridgeCronFields, nextOccurrences, RecurringScheduleError, scheduleExpressionOf, schedulerStartDate } from '../../../../shared/domain/recurring.ts';
 
 describe('cron forms', () => {
   it.each([
@@ -60,5 +60,24 @@ describe('nextOccurrences', () => {
 
     // Assess
     expect(next.map((ms) => new Date(ms).toISOString())).toEqual(['2030-01-01T01:00:00.000Z', '2030-01-01T02:00:00.000Z']);
+  });
+
+  describe('schedulerStartDate', () => {
+    const now = Date.parse('2030-01-10T12:00:00.000Z');
+
+    it.each([
+      ['a startAt ahead, as it is', { rate: '1 day', timezone: 'UTC', startAt: '2030-01-11T09:00:00.000Z' }, 0, '2030-01-11T09:00:00.000Z'],
+      ['a rate set now without startAt, none: it starts now', { rate: '1 hour', timezone: 'UTC' }, now, undefined],
+      ['a rate set earlier, its next period on its grid', { rate: '1 hour', timezone: 'UTC' }, now - 90 * 60_000, '2030-01-10T12:30:00.000Z'],
+      ['a rate whose startAt passed, its next period from startAt', { rate: '1 day', timezone: 'UTC', startAt: '2030-01-01T09:00:00.000Z' }, 0, '2030-01-11T09:00:00.000Z'],
+      ['a rate with no period left before endAt, none', { rate: '1 day', timezone: 'UTC', startAt: '2030-01-01T09:00:00.000Z', endAt: '2030-01-10T13:00:00.000Z' }, 0, undefined],
+      ['a cron whose startAt passed, none', { cron: '0 9 * * *', timezone: 'UTC', startAt: '2030-01-01T09:00:00.000Z' }, 0, undefined],
+    ])('gives %s', (_case, schedule, anchorMs, expected) => {
+      // Act
+      const start = schedulerStartDate(schedule, anchorMs, now);
+
+      // Assess
+      expect(start === undefined ? undefined : new Date(start).toISOString()).toBe(expected);
+    });
   });
 });

@@ -4,9 +4,10 @@
  * nothing the second time; a paused or ended definition creates nothing.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { OccurrenceClaim, RecurringPage, RecurringScheduler, RecurringStore } from '../../../../shared/ports.ts';
+import type { RecurringScheduler } from '../../../../shared/ports.ts';
+import { InMemoryRecurringStore } from '../../fakes/recurring-store.ts';
 import { NotFoundError } from '../../../../shared/errors.ts';
-import type { RecurringNotification, RecurringOccurrence } from '../../../../shared/domain/recurring.ts';
+import type { RecurringNotification } from '../../../../shared/domain/recurring.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import { deleteRecurring, patchRecurring, runOccurrence } from '../../../../shared/use-cases/recurring.ts';
 import type { OccurrenceDeps } from '../../../../shared/use-cases/recurring.ts';
@@ -17,42 +18,6 @@ import { admin, aRecipient, tenantId } from '../../fakes/fixtures.ts';
 beforeAll(() => {
   logger.setLogLevel('SILENT');
 });
-
-/** The recurring store in memory, with the marker semantics of the DynamoDB one. */
-class InMemoryRecurringStore implements RecurringStore {
-  readonly definitions = new Map<string, RecurringNotification>();
-  readonly markers = new Map<string, 'creating' | 'created'>();
-  async put(r: RecurringNotification): Promise<void> {
-    this.definitions.set(r.id, r);
-  }
-  async update(r: RecurringNotification): Promise<boolean> {
-    const current = this.definitions.get(r.id);
-    if (!current) return false;
-    this.definitions.set(r.id, { ...r, occurrences: current.occurrences });
-    return true;
-  }
-  async get(_tenantId: string, id: string): Promise<RecurringNotification | undefined> {
-    return this.definitions.get(id);
-  }
-  async remove(_tenantId: string, id: string): Promise<boolean> {
-    return this.definitions.delete(id);
-  }
-  async list(): Promise<RecurringPage> {
-    return { items: [...this.definitions.values()] };
-  }
-  async claimOccurrence(_tenantId: string, id: string, at: string): Promise<OccurrenceClaim> {
-    const state = this.markers.get(`${id}#${at}`);
-    if (state === 'created') return 'done';
-    if (state === 'creating') return 'busy';
-    this.markers.set(`${id}#${at}`, 'creating');
-    return 'claimed';
-  }
-  async recordOccurrence(_tenantId: string, id: string, occurrence: RecurringOccurrence): Promise<void> {
-    this.markers.set(`${id}#${occurrence.at}`, 'created');
-    const r = this.definitions.get(id);
-    if (r) this.definitions.set(id, { ...r, occurrences: [occurrence, ...r.occurrences] });
-  }
-}
 
 function aDefinition(overrides: Partial<RecurringNotification> = {}): RecurringNotification {
   return {
@@ -280,7 +245,7 @@ describe('patchRecurring', () => {
     };
     const removeDefinition = store.remove.bind(store);
     store.remove = async (tenant, id) => {
-      await scheduler.put(definition);
+      await scheduler.put(definition, undefined);
       return removeDefinition(tenant, id);
     };
 
