@@ -78,7 +78,7 @@ export interface paths {
         post?: never;
         /**
          * Erases a recipient
-         * @description Removes the record, group memberships, inbox and connections, and cancels their pending notifications. Repeating it finishes an erasure cut short. Admins and senders.
+         * @description Removes the record, group memberships, inbox and connections (closing their open WebSockets), and cancels their pending notifications. Repeating it finishes an erasure cut short. Admins and senders.
          */
         delete: operations["eraseRecipient"];
         options?: never;

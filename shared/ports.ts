@@ -477,6 +477,11 @@ export interface SelfSendLimits {
 export interface SocketPoster {
   /** Posts a frame; `gone` when the connection no longer exists (410). */
   post(connectionId: string, payload: unknown): Promise<'posted' | 'gone'>;
+  /**
+   * Closes a connection from the server's side (DeleteConnection; API Gateway then runs its
+   * `$disconnect`); `gone` when it no longer exists (410).
+   */
+  disconnect(connectionId: string): Promise<'closed' | 'gone'>;
 }
 
 // ---- Broadcasts (issue 5) ----

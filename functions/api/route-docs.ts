@@ -219,7 +219,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'eraseRecipient',
     summary: 'Erases a recipient',
     description:
-      'Removes the record, group memberships, inbox and connections, and cancels their pending notifications. Repeating it finishes an erasure cut short. Admins and senders.',
+      'Removes the record, group memberships, inbox and connections (closing their open WebSockets), and cancels their pending notifications. Repeating it finishes an erasure cut short. Admins and senders.',
     tag: 'Recipients',
     example: { path: { id: 'alice' } },
     pathParameters: recipientId,

@@ -1,5 +1,5 @@
 /** Frames to WebSocket clients through the API Gateway Management API (`@connections`). */
-import { GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { DeleteConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { SocketPoster } from '../ports.ts';
 
@@ -18,6 +18,16 @@ export class ApiGatewaySocketPoster implements SocketPoster {
       return 'posted';
     } catch (error) {
       // 410: the client went away without a $disconnect we saw; never retry it.
+      if (error instanceof GoneException) return 'gone';
+      throw error;
+    }
+  }
+
+  async disconnect(connectionId: string): Promise<'closed' | 'gone'> {
+    try {
+      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+      return 'closed';
+    } catch (error) {
       if (error instanceof GoneException) return 'gone';
       throw error;
     }

@@ -25,6 +25,7 @@ import type {
   NotificationListing,
   NotificationStore,
   RecipientStore,
+  SocketPoster,
 } from '../ports.ts';
 
 export interface RecipientDeps {
@@ -47,6 +48,7 @@ export interface ErasureDeps extends RecipientDeps {
   readonly notifications: NotificationStore;
   readonly listing: NotificationListing;
   readonly scheduler: DeliveryScheduler;
+  readonly sockets: Pick<SocketPoster, 'disconnect'>;
 }
 
 /** How many times a write is re-applied after losing a race with another write of the recipient. */
@@ -236,7 +238,8 @@ export interface ErasureReport {
 /**
  * Erases a recipient (admins and senders): their record and group memberships, then their pending
  * notifications (cancelled through the conditional pending → cancelled, so a delivery racing it
- * either claimed first or never delivers), their connections and their inbox. The record goes
+ * either claimed first or never delivers), their connections (each open WebSocket closed by the
+ * server: the client learns at once that it is no longer anyone's) and their inbox. The record goes
  * first, so from then on no notification can be created for them and no inbox item added (the
  * inbox add is conditional on the record). Repeating it finishes an erasure that was cut short;
  * 404 only when there was nothing at all to erase.
@@ -275,8 +278,16 @@ export async function eraseRecipient(deps: ErasureDeps, caller: Caller, id: stri
     olderThan = page.olderThan;
   } while (olderThan !== undefined);
 
-  // Their connection records live on the inbox's live item, which goes with the inbox.
-  const removedConnections = (await deps.live.get(tenantId, id)).connections.length;
+  // Their connection records live on the inbox's live item, which goes with the inbox. Each socket
+  // is closed first; one that cannot be closed stays open but receives nothing (nothing is sent to
+  // an erased recipient).
+  const connections = (await deps.live.get(tenantId, id)).connections;
+  await forEachConcurrently(connections, writeConcurrency, async ({ connectionId }) => {
+    await deps.sockets.disconnect(connectionId).catch((error: unknown) => {
+      log.warn('Could not close a connection of an erased recipient', { connectionId, error: error as Error });
+    });
+  });
+  const removedConnections = connections.length;
   const removedInboxItems = await deps.inbox.removeAll(tenantId, id);
 
   if (!existed && cancelledNotifications === 0 && removedConnections === 0 && removedInboxItems === 0) {

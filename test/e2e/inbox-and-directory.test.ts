@@ -272,7 +272,7 @@ describe('the directory', () => {
     expect((await h.api('GET', '/v1/recipients/bob', { token: admin })).status).toBe(200);
   });
 
-  it('erases a recipient: the pending notification never arrives and the inbox is gone', async () => {
+  it('erases a recipient: their socket is closed, the pending notification never arrives and the inbox is gone', async () => {
     // Prepare
     expect((await h.api('PUT', '/v1/recipients/dave', { token: admin, body: { groups: ['ops'] } })).status).toBe(201);
     const dave = await h.token('dave');
@@ -286,6 +286,9 @@ describe('the directory', () => {
 
     // Assess
     expect(erased).toEqual({ status: 200, body: { id: 'dave', cancelledNotifications: 1, removedInboxItems: 1, removedConnections: 1 } });
+    // Closed by the server (DeleteConnection) as the erasure ran: 1000, as API Gateway closes. The
+    // close handshake takes milliseconds; 5 s is the bound.
+    expect(await Promise.race([daveSocket.closed, new Promise((resolve) => setTimeout(() => resolve('still open'), 5_000))])).toBe(1000);
     expect((await h.api('GET', `/v1/notifications/${pending}`, { token: admin })).body.status).toBe('cancelled');
     await new Promise((resolve) => setTimeout(resolve, 6_000));
     expect((await h.api('GET', `/v1/notifications/${pending}`, { token: admin })).body.status).toBe('cancelled');

@@ -1,6 +1,7 @@
 /** Routes of `/v1/recipients`: parse, call the use case, shape the response. */
 import { once, webhookTargetsConfig } from '../../../shared/config.ts';
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
+import { socketPoster } from '../../../shared/adapters/dependencies/connections.ts';
 import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
 import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
 import { inboxStore, liveStateStore } from '../../../shared/adapters/dependencies/inbox.ts';
@@ -23,6 +24,7 @@ const erasureDeps = once(
     notifications: notificationStore(),
     listing: notificationListing(),
     scheduler: deliveryScheduler(),
+    sockets: socketPoster(),
   }),
 );
 

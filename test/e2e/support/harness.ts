@@ -104,6 +104,8 @@ export interface SocketClient {
   /** Resolves with the first frame (already received or coming) that matches. */
   waitFor(match: (data: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<{ at: number; data: Record<string, unknown> }>;
   close(): Promise<void>;
+  /** Resolves with the close code once the socket has closed, whichever side closed it. */
+  readonly closed: Promise<number>;
 }
 
 /** Opens a WebSocket; rejects with the HTTP status when the handshake is refused. */
@@ -112,6 +114,7 @@ export async function connectSocket(url: string, token?: string): Promise<Socket
   const socket = new WebSocket(target);
   const frames: SocketClient['frames'] = [];
   const waiters = new Set<() => void>();
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
   socket.on('message', (raw) => {
     frames.push({ at: Date.now(), data: JSON.parse(raw.toString()) as Record<string, unknown> });
     for (const wake of waiters) wake();
@@ -123,6 +126,7 @@ export async function connectSocket(url: string, token?: string): Promise<Socket
   });
   return {
     frames,
+    closed,
     send: (data) => socket.send(JSON.stringify(data)),
     waitFor: (match, timeoutMs = 15_000) =>
       new Promise((resolve, reject) => {

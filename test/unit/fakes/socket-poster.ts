@@ -5,6 +5,8 @@ import { ScriptedFailures } from './failures.ts';
 export class FakeSocketPoster implements SocketPoster {
   private readonly live = new Set<string>();
   readonly posted: { connectionId: string; payload: unknown }[] = [];
+  /** The connections closed by the server, in order. */
+  readonly disconnected: string[] = [];
   /** Errors the next posts throw. */
   readonly failures = new ScriptedFailures();
 
@@ -18,5 +20,12 @@ export class FakeSocketPoster implements SocketPoster {
     if (!this.live.has(connectionId)) return 'gone';
     this.posted.push({ connectionId, payload: structuredClone(payload) });
     return 'posted';
+  }
+
+  async disconnect(connectionId: string): Promise<'closed' | 'gone'> {
+    this.failures.throwNext();
+    if (!this.live.delete(connectionId)) return 'gone';
+    this.disconnected.push(connectionId);
+    return 'closed';
   }
 }

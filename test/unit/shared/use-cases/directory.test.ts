@@ -1,5 +1,5 @@
 import { switchableChannels } from '../../../../shared/domain/recipient.ts';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Caller } from '../../../../shared/domain/caller.ts';
 import { encodeCursor } from '../../../../shared/domain/page-cursor.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../../../shared/errors.ts';
@@ -8,6 +8,7 @@ import type { ErasureDeps } from '../../../../shared/use-cases/recipients.ts';
 import {
   FakeClock,
   FakeDeliveryScheduler,
+  FakeSocketPoster,
   InMemoryInboxStore,
   InMemoryLiveStateStore,
   InMemoryNotificationStore,
@@ -22,6 +23,7 @@ interface World {
   live: InMemoryLiveStateStore;
   notifications: InMemoryNotificationStore;
   scheduler: FakeDeliveryScheduler;
+  sockets: FakeSocketPoster;
 }
 
 function aWorld(): World {
@@ -32,13 +34,15 @@ function aWorld(): World {
   const notifications = new InMemoryNotificationStore();
   const scheduler = new FakeDeliveryScheduler();
   const clock = new FakeClock('2030-01-01T12:00:00.000Z');
+  const sockets = new FakeSocketPoster();
   return {
-    deps: { recipients, inbox, live, notifications, listing: notifications, scheduler, clock },
+    deps: { recipients, inbox, live, notifications, listing: notifications, scheduler, clock, sockets },
     recipients,
     inbox,
     live,
     notifications,
     scheduler,
+    sockets,
   };
 }
 
@@ -274,6 +278,7 @@ describe('eraseRecipient', () => {
       deliveredAt: '2030-01-01T10:00:00.000Z',
     });
     await world.live.connect(tenantId, 'bob', { connectionId: 'c1', connectedAt: '2030-01-01T11:30:00.000Z' });
+    world.sockets.open('c1');
     const pending = aNotification({ recipientId: 'bob' });
     const sent = aNotification({ recipientId: 'bob', status: 'sent' });
     world.notifications.seed(pending);
@@ -298,11 +303,34 @@ describe('eraseRecipient', () => {
     expect(await world.inbox.list(tenantId, 'bob')).toEqual([]);
     expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(0);
     expect(world.live.connectionIds(tenantId, 'bob')).toEqual([]);
+    expect(world.sockets.disconnected).toEqual(['c1']);
     expect((await world.notifications.get(tenantId, pending))?.status).toBe('cancelled');
     expect((await world.notifications.get(tenantId, sent))?.status).toBe('sent');
     expect(world.notifications.all().filter((n) => n.recipientId === 'carol').map((n) => n.status)).toEqual(['pending']);
     expect(world.scheduler.unscheduleCalls).toBe(1);
     expect(world.scheduler.scheduleOf(tenantId, pending)).toBeUndefined();
+  });
+
+  it('erases all the same when a socket cannot be closed, and says so in the log', async () => {
+    // Prepare
+    const world = aWorld();
+    await bobWithEverything(world);
+    world.sockets.failures.add(new Error('Rate exceeded'));
+    const written: string[] = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => written.push(String(chunk)) > 0);
+    }
+
+    // Act
+    const report = await eraseRecipient(world.deps, admin, 'bob');
+
+    // Assess
+    expect(report).toEqual({ id: 'bob', cancelledNotifications: 1, removedInboxItems: 1, removedConnections: 1 });
+    expect(world.live.connectionIds(tenantId, 'bob')).toEqual([]);
+    vi.restoreAllMocks();
+    expect(written.map((line) => JSON.parse(line) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({ level: 'WARN', message: 'Could not close a connection of an erased recipient', recipientId: 'bob', connectionId: 'c1' }),
+    );
   });
 
   it('leaves a notification claimed for delivery before the cancel to its claim', async () => {
