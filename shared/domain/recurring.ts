@@ -14,7 +14,7 @@ import { Cron } from 'croner';
 import type { Channel, Priority } from './notification.ts';
 import type { BroadcastAudience } from './broadcast.ts';
 import type { Role } from './caller.ts';
-import { ratePattern, toLocalIso } from './time.ts';
+import { isRepeatedWallTime, ratePattern, toLocalIso } from './time.ts';
 
 /** When a recurring notification fires. */
 export interface RecurringSchedule {
@@ -138,9 +138,10 @@ export function scheduleExpressionOf(schedule: Pick<RecurringSchedule, 'cron' | 
 
 /**
  * The next `count` occurrences (epoch ms) strictly after `afterMs`, within the schedule's bounds:
- * a rate counts whole periods from `startAt` (or `anchorMs`, when it was created); a cron is read
- * in its zone (croner's calendar; EventBridge skips a time the clocks jump over, and this may
- * show it moved instead — the schedule itself decides).
+ * a rate counts whole periods from `startAt` (or `anchorMs`, when it was set); a cron is read in
+ * its zone by croner's calendar with EventBridge Scheduler's rules at a change of clocks: a time
+ * the clocks jump over is skipped, a time they pass twice is counted once ("Schedule types on
+ * EventBridge Scheduler", "Daylight saving time").
  */
 export function nextOccurrences(schedule: RecurringSchedule, afterMs: number, count: number, anchorMs: number): number[] {
   const start = schedule.startAt === undefined ? undefined : Date.parse(schedule.startAt);
@@ -168,11 +169,15 @@ export function nextOccurrences(schedule: RecurringSchedule, afterMs: number, co
     paused: true,
   });
   let cursor = new Date(from);
-  while (found.length < count) {
+  // A year of skipped candidates is far more than any change of clocks can cause.
+  for (let candidates = 0; found.length < count && candidates < 1_000; candidates++) {
     const next = cron.nextRun(cursor);
     if (next === null || !within(next.getTime())) break;
-    found.push(next.getTime());
     cursor = next;
+    // Croner moves a time the clocks jump over to after the gap, and runs a repeated one twice:
+    // EventBridge skips the one and fires the other once ("Daylight saving time").
+    if (!cron.match(next) || isRepeatedWallTime(next.getTime(), schedule.timezone)) continue;
+    found.push(next.getTime());
   }
   return found;
 }

@@ -111,6 +111,15 @@ export function offsetMinutesAt(epochMs: number, zone: string): number {
   return Math.round(Temporal.Instant.fromEpochMilliseconds(epochMs).toZonedDateTimeISO(zone).offsetNanoseconds / 60e9);
 }
 
+/**
+ * True when the wall time `epochMs` shows in `zone` already happened once, earlier: the second pass
+ * through an hour the clocks went back over (01:30 EST on 2027-11-07 in New York, after 01:30 EDT).
+ */
+export function isRepeatedWallTime(epochMs: number, zone: string): boolean {
+  const wall = Temporal.Instant.fromEpochMilliseconds(epochMs).toZonedDateTimeISO(zone).toPlainDateTime();
+  return wall.toZonedDateTime(zone, { disambiguation: 'earlier' }).epochMilliseconds < epochMs;
+}
+
 function minutesOf(wallTime: string): number {
   const match = wallTimePattern.exec(wallTime);
   if (!match) throw new RangeError(`${wallTime} is not a wall time HH:MM`);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nextRecurringFire, parseScheduleExpression } from '../../../../local/schedule-expressions.ts';
 import { eventBridgeCronFields, nextOccurrences, RecurringScheduleError, scheduleExpressionOf, schedulerStartDate } from '../../../../shared/domain/recurring.ts';
 
 describe('cron forms', () => {
@@ -47,6 +48,42 @@ describe('nextOccurrences', () => {
 
     // Assess: Monday 09:00 is +02:00 now
     expect(next.map((ms) => new Date(ms).toISOString())).toEqual(['2027-03-29T07:00:00.000Z', '2027-03-30T07:00:00.000Z', '2027-03-31T07:00:00.000Z']);
+  });
+
+  it.each([
+    ['30 2 * * *', 'Europe/Paris', '2027-03-27T12:00:00Z', ['2027-03-29T00:30:00.000Z', '2027-03-30T00:30:00.000Z']],
+    ['0,30 * * * *', 'America/New_York', '2027-11-07T04:45:00Z', ['2027-11-07T05:00:00.000Z', '2027-11-07T05:30:00.000Z', '2027-11-07T07:00:00.000Z']],
+  ])('skips a time the clocks jump over and counts a repeated one once, as EventBridge: %s in %s', (cron, timezone, after, expected) => {
+    // Act
+    const next = nextOccurrences({ cron, timezone }, Date.parse(after), expected.length, 0);
+
+    // Assess
+    expect(next.map((ms) => new Date(ms).toISOString())).toEqual(expected);
+  });
+
+  it.each([
+    ['0 9 * * MON-FRI', 'Europe/Paris', '2027-03-20T00:00:00Z'],
+    ['30 2 * * *', 'Europe/Paris', '2027-03-25T00:00:00Z'],
+    ['30 2 * * *', 'Europe/Paris', '2027-10-28T00:00:00Z'],
+    ['*/20 1-2 * * *', 'America/New_York', '2027-11-05T00:00:00Z'],
+    ['*/15 1-3 * * *', 'America/New_York', '2027-03-13T00:00:00Z'],
+    ['0,30 1-2 * * *', 'Australia/Lord_Howe', '2027-04-02T00:00:00Z'],
+    ['0,30 1-2 * * *', 'Australia/Lord_Howe', '2027-10-01T00:00:00Z'],
+    ['0 0 L * ? *', 'Asia/Tokyo', '2027-01-01T00:00:00Z'],
+  ])('shows the times the local Scheduler fires %s in %s at, across a change of clocks', (cron, timezone, after) => {
+    // Prepare: the emulator's own reading of the same schedule, fire after fire
+    const expression = parseScheduleExpression(`cron(${eventBridgeCronFields(cron)})`, timezone);
+    const fired: number[] = [];
+    for (let at = Date.parse(after); fired.length < 20; ) {
+      at = nextRecurringFire(expression, at, { anchorMs: 0 }) ?? Number.NaN;
+      fired.push(at);
+    }
+
+    // Act
+    const shown = nextOccurrences({ cron, timezone }, Date.parse(after), 20, 0);
+
+    // Assess
+    expect(shown.map((ms) => new Date(ms).toISOString())).toEqual(fired.map((ms) => new Date(ms).toISOString()));
   });
 
   it('counts a rate in whole periods from its start and stops before its end', () => {
