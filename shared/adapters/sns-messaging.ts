@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-sns';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { MobilePush, SmsSender } from '../ports.ts';
+import { cutText } from '../domain/text-cut.ts';
 import { failedBeforeDispatch, flagErrorsBeforeDispatch } from './sdk-dispatch.ts';
 
 /** Raised when the number opted out: shaped as a provider's 4xx so the engine fails the channel at once. */
@@ -121,10 +122,7 @@ export class SnsMobilePush implements MobilePush {
     }
   }
 
-  async publish(
-    endpointArn: string,
-    message: { readonly title: string; readonly body: string; readonly data: Readonly<Record<string, unknown>> },
-  ): Promise<{ readonly messageId?: string }> {
+  async publish(endpointArn: string, message: MobileMessage): Promise<{ readonly messageId?: string }> {
     const { MessageId } = await this.sns.call((c) =>
       c.send(new PublishCommand({ TargetArn: endpointArn, MessageStructure: 'json', Message: JSON.stringify(platformMessage(message)) })),
     );
@@ -133,14 +131,46 @@ export class SnsMobilePush implements MobilePush {
 }
 
 /**
- * The per-platform message SNS forwards (`MessageStructure: json`): FCM HTTP v1's `fcmV1Message`
- * and APNs' `aps` payload, each a JSON string, and `default` for any other platform.
+ * The most a mobile push payload holds: APNs takes 4,096 bytes for a remote notification ("Sending
+ * notification requests to APNs"), FCM 4,096 bytes for a notification message ("About FCM
+ * messages"). SNS passes a larger one on, to be refused or dropped there.
  */
-export function platformMessage(message: { readonly title: string; readonly body: string; readonly data: Readonly<Record<string, unknown>> }): Record<string, string> {
-  const data = Object.fromEntries(Object.entries(message.data).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]));
-  return {
-    default: message.body,
-    GCM: JSON.stringify({ fcmV1Message: { message: { notification: { title: message.title, body: message.body }, data } } }),
-    APNS: JSON.stringify({ aps: { alert: { title: message.title, body: message.body } }, data: message.data }),
+export const maxMobilePushPayloadBytes = 4096;
+
+type MobileMessage = { readonly title: string; readonly body: string; readonly data: Readonly<Record<string, unknown>> };
+
+/**
+ * The per-platform message SNS forwards (`MessageStructure: json`): FCM HTTP v1's `fcmV1Message`
+ * and APNs' `aps` payload, each a JSON string of at most {@link maxMobilePushPayloadBytes}, and
+ * `default` for any other platform. A payload that would be larger keeps of `data` only
+ * `notificationId`, `type` and `truncated: "true"`, and its body is cut (between characters) to
+ * fit: the app fetches the whole notification by its id, as a browser does for Web Push.
+ */
+export function platformMessage(message: MobileMessage): Record<string, string> {
+  const fcm = (m: MobileMessage): string => {
+    const data = Object.fromEntries(Object.entries(m.data).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]));
+    return JSON.stringify({ fcmV1Message: { message: { notification: { title: m.title, body: m.body }, data } } });
   };
+  const apns = (m: MobileMessage): string => JSON.stringify({ aps: { alert: { title: m.title, body: m.body } }, data: m.data });
+  return { default: message.body, GCM: fitted(fcm, message), APNS: fitted(apns, message) };
+}
+
+/** `build(message)`, or, past the limit, built from a slimmer message whose body is cut to the longest that fits. */
+function fitted(build: (message: MobileMessage) => string, message: MobileMessage): string {
+  const fits = (payload: string): boolean => Buffer.byteLength(payload) <= maxMobilePushPayloadBytes;
+  const full = build(message);
+  if (fits(full)) return full;
+  const { notificationId, type } = message.data;
+  const data = { ...(notificationId !== undefined ? { notificationId } : {}), ...(type !== undefined ? { type } : {}), truncated: 'true' };
+  const title = cutText(message.title, { maxCodePoints: 200 });
+  const withBody = (codePoints: number): string => build({ title, body: cutText(message.body, { maxCodePoints: codePoints + 1 }), data });
+  // The longest body (in code points) that fits, by bisection: JSON escapes make bytes uneven.
+  let low = 0;
+  let high = [...message.body].length;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (fits(withBody(middle))) low = middle;
+    else high = middle - 1;
+  }
+  return withBody(low);
 }

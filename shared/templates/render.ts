@@ -18,7 +18,7 @@ import { TemplateRenderError } from './render-error.ts';
 import { resolveLocale, reservedTemplateVariables, sectionsFor, templateSources } from '../domain/template.ts';
 import type { RenderedSections, RenderedTemplate, TemplateChannel, TemplateDefinition, TemplateSections } from '../domain/template.ts';
 import { htmlToText } from './html-text.ts';
-import { smsSegments } from './sms-segments.ts';
+import { smsBody, smsSegments } from './sms-segments.ts';
 import { telegramParseMode } from './telegram-text.ts';
 
 /** The bounds of one render of one field. */
@@ -136,7 +136,8 @@ function renderSection<C extends TemplateChannel>(channel: C, sections: Template
       case 'sms': {
         const s = sections.sms;
         if (!s) return undefined;
-        const text = filled('text', r(s.text));
+        // As it is sent: cut to what SNS takes.
+        const text = smsBody(filled('text', r(s.text)));
         const { encoding, segments } = smsSegments(text);
         return { text, encoding, segments };
       }

@@ -6,6 +6,23 @@
  * units in one message or 67 per part. No AWS here.
  */
 
+import { cutText } from '../domain/text-cut.ts';
+
+/** The most characters (code points) an SMS body carries: 10 GSM segments' worth, under SNS's 1,600. */
+export const maxSmsLength = 1_400;
+
+/**
+ * The most UTF-8 bytes an SMS body carries: "The total size quota for a single SMS publish action
+ * is 1,600 bytes" (SNS Developer Guide, "Publishing SMS messages to a mobile phone"); a text in
+ * Cyrillic or Greek reaches it at ~800 characters, one in CJK at ~530.
+ */
+export const maxSmsBytes = 1_600;
+
+/** An SMS body as it is sent: cut between characters to {@link maxSmsLength} and {@link maxSmsBytes}, `…` at the cut. */
+export function smsBody(text: string): string {
+  return cutText(text, { maxCodePoints: maxSmsLength, maxUtf8Bytes: maxSmsBytes });
+}
+
 /** The GSM 7-bit default alphabet (TS 23.038, 6.2.1). */
 const gsmBasic = new Set(
   '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',

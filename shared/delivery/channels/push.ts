@@ -8,6 +8,7 @@
 import { classifyProviderError, describeError } from '../../domain/delivery-errors.ts';
 import type { DeliveryContent } from '../../domain/delivery.ts';
 import type { PushDevice, WebPushSubscription } from '../../domain/push-targets.ts';
+import { cutText } from '../../domain/text-cut.ts';
 import type { MobilePush } from '../../ports.ts';
 import { sectionFor } from '../../templates/section.ts';
 import type { DeliveryChannel } from '../channel.ts';
@@ -60,7 +61,8 @@ export function webPushPayload(content: DeliveryContent): string {
   for (;;) {
     const cut = JSON.stringify({ type: 'notification', truncated: true, notification: { ...notification, message, data: {} } });
     if (Buffer.byteLength(cut) <= maxWebPushPlaintextBytes) return cut;
-    message = message.slice(0, Math.floor(message.length * 0.8));
+    // Cut between characters: a lone half of a surrogate pair would reach the device as U+FFFD.
+    message = cutText(message, { maxCodePoints: Math.max(1, Math.floor([...message].length * 0.8)) });
   }
 }
 

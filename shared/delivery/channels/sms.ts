@@ -7,15 +7,12 @@ import { classifyProviderError } from '../../domain/delivery-errors.ts';
 import { hasVerifiedAddress } from '../../domain/recipient.ts';
 import type { SmsSender } from '../../ports.ts';
 import { sectionFor } from '../../templates/section.ts';
+import { smsBody } from '../../templates/sms-segments.ts';
 import type { DeliveryChannel } from '../channel.ts';
 
-/** The most characters an SMS body carries: SNS refuses a message over 1,600 bytes (10 GSM segments). */
-export const maxSmsLength = 1_400;
-
-/** The text of an SMS: the title and the message on two lines (the message alone without a title), cut to {@link maxSmsLength}. */
+/** The text of an SMS: the title and the message on two lines (the message alone without a title), cut as {@link smsBody} cuts. */
 export function smsText(title: string, message: string): string {
-  const text = title === '' ? message : `${title}\n${message}`;
-  return text.length <= maxSmsLength ? text : `${text.slice(0, maxSmsLength - 1)}…`;
+  return smsBody(title === '' ? message : `${title}\n${message}`);
 }
 
 /** The SMS channel over `sms` (SNS in production, the local SNS emulator locally). */
@@ -32,7 +29,7 @@ export function smsChannel(sms: SmsSender): DeliveryChannel<string, string> {
     },
     render(content) {
       const chosen = sectionFor(content, 'sms');
-      return chosen.kind === 'section' ? smsText('', chosen.section.text) : smsText(chosen.title, chosen.message);
+      return chosen.kind === 'section' ? smsBody(chosen.section.text) : smsText(chosen.title, chosen.message);
     },
     async send(phone, text, { checkBudgetSecond }) {
       // The opt-out check comes first: the budget's second is checked again just before Publish.

@@ -1,6 +1,7 @@
 /** Telegram: one `sendMessage` by Herald's bot to the recipient's chat. */
 import { classifyProviderError } from '../../domain/delivery-errors.ts';
 import { hasVerifiedAddress } from '../../domain/recipient.ts';
+import { cutText } from '../../domain/text-cut.ts';
 import type { TelegramBot } from '../../adapters/telegram-bot-api.ts';
 import { sectionFor } from '../../templates/section.ts';
 import { escapeTelegramHtml } from '../../templates/telegram-text.ts';
@@ -11,8 +12,7 @@ export const maxTelegramTextLength = 4096;
 
 /** The message's text: the title, a blank line, the message, cut to Telegram's limit (in characters, not UTF-16 units). */
 export function telegramText(title: string, message: string): string {
-  const characters = [...`${title}\n\n${message}`];
-  return characters.length <= maxTelegramTextLength ? characters.join('') : `${characters.slice(0, maxTelegramTextLength - 1).join('')}…`;
+  return cutText(`${title}\n\n${message}`, { maxCodePoints: maxTelegramTextLength });
 }
 
 /**

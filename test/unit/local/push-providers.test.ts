@@ -20,7 +20,7 @@ import * as ece from 'http_ece';
 import webPush from 'web-push';
 import { afterEach, describe, expect, it } from 'vitest';
 import { vapidKeysFromSecret } from '../../../shared/adapters/vapid-keys.ts';
-import { SnsSmsSender } from '../../../shared/adapters/sns-messaging.ts';
+import { SnsMobilePush, SnsSmsSender } from '../../../shared/adapters/sns-messaging.ts';
 import { classifyProviderError } from '../../../shared/domain/delivery-errors.ts';
 import { BudgetSecondPassedError } from '../../../shared/domain/rate-budget.ts';
 import { smsChannel } from '../../../shared/delivery/channels/sms.ts';
@@ -90,6 +90,60 @@ describe('the local SNS', () => {
     expect((await client.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: '+14155550100' }))).isOptedOut).toBe(false);
     await client.send(new PublishCommand({ PhoneNumber: '+14155550199', Message: 'dropped' }));
     expect(outbox.list('sms').map((e) => [e.to, (e.body as { message: string }).message])).toEqual([['+14155550100', 'hello']]);
+  });
+
+  it.each([
+    ['Cyrillic past 1,600 bytes', 'Напоминание', 'Ваш заказ готов. '.repeat(60)],
+    ['an emoji where the cut falls', 't', `${'a'.repeat(1_396)}😀${'b'.repeat(100)}`],
+    ['CJK past 1,600 bytes', '通知', '您的订单已准备好。'.repeat(100)],
+  ])('texts what the SMS channel renders of %s: cut between characters, within 1,600 bytes', async (_case, title, message) => {
+    // Prepare
+    const { client, outbox } = await sns();
+    const channel = smsChannel(new SnsSmsSender(() => client));
+    const context = {
+      tenantId: 'acme',
+      recipient: { tenantId: 'acme', id: 'r', phone: '+14155550100', groups: [], createdAt: '', updatedAt: '' },
+      live: { connections: [], unread: 0 },
+      now: new Date(),
+    };
+
+    // Act
+    const text = channel.render({ id: 'ntf_1', title, message, type: 'reminder', priority: 'normal', scheduledAt: '2030-01-01T00:00:00.000Z' } as Parameters<typeof channel.render>[0], {});
+    await channel.send('+14155550100', text, context);
+
+    // Assess
+    const [sent] = outbox.list('sms').map((e) => (e.body as { message: string }).message);
+    expect(sent).toBe(text);
+    expect(Buffer.byteLength(sent ?? '')).toBeLessThanOrEqual(1_600);
+    expect(sent?.endsWith('…')).toBe(true);
+    expect(sent?.isWellFormed()).toBe(true);
+    expect(`${title}\n${message}`.startsWith((sent ?? '').slice(0, -1))).toBe(true);
+  });
+
+  it('publishes mobile pushes of at most 4,096 bytes per platform: a larger one keeps its id and type, its body cut and flagged truncated', async () => {
+    // Prepare
+    const { client, outbox } = await sns();
+    const mobile = new SnsMobilePush(() => client, () => ({ fcm: app }));
+    const endpoint = await mobile.register('fcm', 'tok', 'bob');
+    const small = { title: 'Hi', body: 'there', data: { notificationId: 'ntf_1', type: 'reminder', k: 'v' } };
+    const large = { title: 'Big', body: `${'€'.repeat(10_000)}😀"\\`, data: { notificationId: 'ntf_2', type: 'reminder', k: 'x'.repeat(16_000) } };
+
+    // Act
+    await mobile.publish(endpoint, small);
+    await mobile.publish(endpoint, large);
+
+    // Assess: the small one whole; the large one within 4,096 bytes on each platform, as full as fits
+    // The outbox lists the newest first.
+    const [second, first] = outbox.list('push').map((e) => e.body as Record<string, string>);
+    expect(JSON.parse(first?.GCM ?? '')).toEqual({ fcmV1Message: { message: { notification: { title: 'Hi', body: 'there' }, data: { notificationId: 'ntf_1', type: 'reminder', k: 'v' } } } });
+    for (const platform of ['GCM', 'APNS'] as const) {
+      const payload = second?.[platform] ?? '';
+      expect(Buffer.byteLength(payload), platform).toBeLessThanOrEqual(4_096);
+      expect(Buffer.byteLength(payload), platform).toBeGreaterThan(4_000);
+      expect(payload.isWellFormed()).toBe(true);
+    }
+    expect(JSON.parse(second?.GCM ?? '').fcmV1Message.message.data).toEqual({ notificationId: 'ntf_2', type: 'reminder', truncated: 'true' });
+    expect(JSON.parse(second?.APNS ?? '')).toMatchObject({ aps: { alert: { title: 'Big', body: expect.stringMatching(/^€+…$/) as string } }, data: { notificationId: 'ntf_2', truncated: 'true' } });
   });
 
   it('checks the send budget\'s second after the opt-out check, just before Publish: once it is over, nothing is texted', async () => {
