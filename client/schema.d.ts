@@ -607,7 +607,7 @@ export interface paths {
         put?: never;
         /**
          * Schedules a draft
-         * @description At `scheduledAt`, else at its planned time if still ahead, else now.
+         * @description At `scheduledAt`, an instant, for every recipient (a plan in a zone, or in each recipient's zone, gives way to it); else at its planned time if still ahead (each recipient's wall time for `timezone: "recipient"`); else now.
          */
         post: operations["scheduleBroadcast"];
         delete?: never;

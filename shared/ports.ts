@@ -531,8 +531,12 @@ export interface BroadcastStore {
   /** Slice `slice` of an explicit audience (see `audienceSliceSize`); empty past its end. */
   audienceSlice(tenantId: string, id: string, slice: number): Promise<readonly string[]>;
   list(query: BroadcastListQuery): Promise<BroadcastListPage>;
-  /** DRAFT → SCHEDULED at `scheduledAt`; `undefined` when it is not a draft. */
-  schedule(tenantId: string, id: string, scheduledAt: Date): Promise<Broadcast | undefined>;
+  /**
+   * DRAFT → SCHEDULED at `scheduledAt`; `undefined` when it is not a draft. With `replacesPlan`,
+   * `scheduledAt` is a new instant for everyone: the zone and wall time it was planned in go
+   * (a `recipient` plan would otherwise still time each row by its recipient's zone).
+   */
+  schedule(tenantId: string, id: string, scheduledAt: Date, replacesPlan: boolean): Promise<Broadcast | undefined>;
   /** SCHEDULED → DRAFT, undoing a schedule that could not be created; no-op in another state. */
   revertToDraft(tenantId: string, id: string): Promise<void>;
   /** SCHEDULED → SENDING, the fan-out resolving from page 0; `undefined` when not scheduled. */

@@ -755,7 +755,8 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   'POST /v1/broadcasts/{id}/schedule': {
     operationId: 'scheduleBroadcast',
     summary: 'Schedules a draft',
-    description: 'At `scheduledAt`, else at its planned time if still ahead, else now.',
+    description:
+      'At `scheduledAt`, an instant, for every recipient (a plan in a zone, or in each recipient\'s zone, gives way to it); else at its planned time if still ahead (each recipient\'s wall time for `timezone: "recipient"`); else now.',
     tag: 'Broadcasts',
     example: { path: { id: 'brd_01JD6Z5V7Q3M9X2K4T8R1N0C5B' }, body: {} },
     pathParameters: broadcastId,

@@ -265,11 +265,12 @@ export class DynamoBroadcastStore implements BroadcastStore {
     return { items, ...(typeof last === 'string' ? { olderThan: last } : {}) };
   }
 
-  async schedule(tenantId: string, id: string, scheduledAt: Date): Promise<Broadcast | undefined> {
+  async schedule(tenantId: string, id: string, scheduledAt: Date, replacesPlan: boolean): Promise<Broadcast | undefined> {
     return this.update(tenantId, id, {
-      UpdateExpression: 'SET #status = :scheduled, scheduledAt = :at',
+      // TIMEZONE and LOCALTIME are reserved words in expressions.
+      UpdateExpression: `SET #status = :scheduled, scheduledAt = :at${replacesPlan ? ' REMOVE #timezone, #localTime' : ''}`,
       ConditionExpression: '#status = :draft',
-      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeNames: { '#status': 'status', ...(replacesPlan ? { '#timezone': 'timezone', '#localTime': 'localTime' } : {}) },
       ExpressionAttributeValues: { ':scheduled': 'scheduled', ':draft': 'draft', ':at': scheduledAt.toISOString() },
     });
   }

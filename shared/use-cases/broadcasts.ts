@@ -161,7 +161,11 @@ export async function getBroadcast(
   return content ? { broadcast, content } : { broadcast };
 }
 
-/** Moves a draft to scheduled: at `scheduledAt`, else its planned time if still ahead, else now. */
+/**
+ * Moves a draft to scheduled: at `scheduledAt` (an instant, for every recipient: a plan in a zone or
+ * in each recipient's zone gives way to it), else its planned time if still ahead (each recipient's
+ * wall time, for a `recipient` plan), else now.
+ */
 export async function scheduleBroadcast(deps: BroadcastDeps, caller: Caller, id: string, body: ScheduleBroadcastBody): Promise<Broadcast> {
   const existing = await visibleBroadcast(deps, caller, id);
   if (existing.status !== 'draft') {
@@ -170,7 +174,7 @@ export async function scheduleBroadcast(deps: BroadcastDeps, caller: Caller, id:
   const now = deps.clock.now();
   const planned = existing.scheduledAt !== undefined && Date.parse(existing.scheduledAt) > now.getTime() ? existing.scheduledAt : undefined;
   const scheduledAt = resolveScheduledAt(body.scheduledAt ?? planned, now);
-  const scheduled = await deps.broadcasts.schedule(caller.tenantId, id, scheduledAt);
+  const scheduled = await deps.broadcasts.schedule(caller.tenantId, id, scheduledAt, body.scheduledAt !== undefined);
   if (!scheduled?.scheduledAt) {
     const current = await deps.broadcasts.get(caller.tenantId, id);
     throw new ConflictError(`Broadcast ${id} is ${current?.status ?? 'gone'}; only a draft can be scheduled`, { details: { status: current?.status } });

@@ -88,10 +88,14 @@ export class InMemoryBroadcastStore implements BroadcastStore {
     return { items, ...(matching.length > query.limit && last ? { olderThan: last.id } : {}) };
   }
 
-  async schedule(tenantId: string, id: string, scheduledAt: Date): Promise<Broadcast | undefined> {
+  async schedule(tenantId: string, id: string, scheduledAt: Date, replacesPlan: boolean): Promise<Broadcast | undefined> {
     return this.change(tenantId, id, (b) => b.status === 'draft', (b) => {
       b.status = 'scheduled';
       b.scheduledAt = scheduledAt.toISOString();
+      if (replacesPlan) {
+        delete b.timezone;
+        delete b.localTime;
+      }
     });
   }
 

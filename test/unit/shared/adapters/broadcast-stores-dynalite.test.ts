@@ -93,8 +93,8 @@ describe('DynamoBroadcastStore', () => {
     await store.create(b, { message: 'x' });
 
     // Act
-    const scheduled = await store.schedule(tenantId, b.id, at(60));
-    const again = await store.schedule(tenantId, b.id, at(60));
+    const scheduled = await store.schedule(tenantId, b.id, at(60), false);
+    const again = await store.schedule(tenantId, b.id, at(60), false);
     const started = await store.start(tenantId, b.id, at(60));
     const startedAgain = await store.start(tenantId, b.id, at(61));
 
@@ -103,6 +103,26 @@ describe('DynamoBroadcastStore', () => {
     expect(again).toBeUndefined();
     expect(started).toMatchObject({ status: 'sending', startedAt: at(60).toISOString(), fanout: { phase: 'resolving', page: 0 } });
     expect(startedAgain).toBeUndefined();
+  });
+
+  it('keeps a draft\'s plan in each recipient\'s zone when scheduled as planned, and drops it for a new instant', async () => {
+    // Prepare: two drafts planned at 09:00 in each recipient's zone
+    const planned = { timezone: 'recipient', localTime: '2030-01-05T09:00', scheduledAt: at(3_600).toISOString() };
+    const asPlanned = aBroadcast({ status: 'draft', ...planned });
+    const moved = aBroadcast({ status: 'draft', ...planned });
+    await store.create(asPlanned, { message: 'x' });
+    await store.create(moved, { message: 'x' });
+
+    // Act
+    await store.schedule(tenantId, asPlanned.id, at(3_600), false);
+    await store.schedule(tenantId, moved.id, at(10), true);
+
+    // Assess
+    expect(await store.get(tenantId, asPlanned.id)).toMatchObject({ status: 'scheduled', ...planned });
+    const stored = await store.get(tenantId, moved.id);
+    expect(stored).toMatchObject({ status: 'scheduled', scheduledAt: at(10).toISOString() });
+    expect(stored).not.toHaveProperty('timezone');
+    expect(stored).not.toHaveProperty('localTime');
   });
 
   it('reverts a scheduled broadcast to a draft, and does nothing to one in another state', async () => {

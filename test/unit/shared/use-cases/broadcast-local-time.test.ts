@@ -8,7 +8,7 @@ import type { UnitRef } from '../../../../shared/domain/delivery.ts';
 import { toBroadcastView } from '../../../../shared/domain/broadcast.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import { ValidationError } from '../../../../shared/errors.ts';
-import { createBroadcast } from '../../../../shared/use-cases/broadcasts.ts';
+import { createBroadcast, scheduleBroadcast } from '../../../../shared/use-cases/broadcasts.ts';
 import { deliverMessages } from '../../../../shared/use-cases/deliver-messages.ts';
 import { runFanoutStep } from '../../../../shared/use-cases/fan-out-broadcast.ts';
 import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
@@ -98,6 +98,37 @@ describe('a broadcast at each recipient wall time', () => {
     // Assess: 09:00 in New York (-05:00)
     const [row] = await world.rows.getMany(tenantId, broadcastId, ['nozone']);
     expect(row?.localDueAt).toBe('2030-01-02T14:00:00.000Z');
+  });
+
+  it.each([
+    ['a new instant, given: everyone at it, the plan in their zones dropped', { scheduledAt: '2030-01-01T12:30:00Z' }, ['2030-01-01T12:30:00.000Z', '2030-01-01T12:30:00.000Z'], undefined],
+    ['no time: as planned, each at 09:00 in their zone', {}, ['2030-01-02T00:00:00.000Z', '2030-01-02T08:00:00.000Z'], '2030-01-02T09:00'],
+  ])('schedules a draft planned in each recipient\'s zone with %s', async (_case, body, dueAt, localScheduledAt) => {
+    // Prepare: a draft for 09:00 the next day in each recipient's zone
+    const world = aBroadcastWorld({ shards: 1 });
+    for (const id of ['tokyo-1', 'paris-1']) await world.recipients.put(aRecipient({ id, email: undefined, timezone: id === 'tokyo-1' ? 'Asia/Tokyo' : 'Europe/Paris' }));
+    const { broadcastId } = await createBroadcast(world.api, admin, {
+      audience: { recipientIds: ['tokyo-1', 'paris-1'] },
+      title: 'Good morning',
+      message: 'Daily digest',
+      type: 'system',
+      priority: 'normal',
+      draft: true,
+      scheduledAt: '2030-01-02T09:00',
+      timezone: 'recipient',
+    });
+
+    // Act
+    const scheduled = await scheduleBroadcast(world.api, admin, broadcastId, body);
+    world.clock.set(scheduled.scheduledAt ?? '');
+    const invocation = { deadline: new Date(Date.parse(scheduled.scheduledAt ?? '') + 300_000) };
+    await runFanoutStep(world.fanout, { kind: 'start', tenantId, broadcastId }, invocation);
+    for (let m = world.fanoutQueue.take('resolve', 'count', 'dispatch'); m; m = world.fanoutQueue.take('resolve', 'count', 'dispatch')) await runFanoutStep(world.fanout, m, invocation);
+
+    // Assess: the rows are due when the view says
+    const rows = await world.rows.getMany(tenantId, broadcastId, ['tokyo-1', 'paris-1']);
+    expect(rows.map((r) => r.localDueAt ?? scheduled.scheduledAt)).toEqual(dueAt);
+    expect(toBroadcastView(scheduled).localScheduledAt ?? undefined).toBe(localScheduledAt);
   });
 
   it('refuses a wall time already past everywhere, naming scheduledAt', async () => {
