@@ -144,7 +144,12 @@ export function quietWindowEnd(epochMs: number, zone: string, quiet: QuietHours)
   // The window ends today, or tomorrow when it crossed midnight and we are still before it.
   const endDate = start > end && now >= start ? zoned.toPlainDate().add({ days: 1 }) : zoned.toPlainDate();
   const endWall = endDate.toPlainDateTime({ hour: Math.floor(end / 60), minute: end % 60 });
-  const earliest = endWall.toZonedDateTime(zone, { disambiguation: 'compatible' }).epochMilliseconds;
+  const compatible = endWall.toZonedDateTime(zone, { disambiguation: 'compatible' });
+  // An end the clocks jump over ends when they land: the gap's end, not the end moved past it by
+  // the gap's length (which would hold later than a time just after the gap, already not quiet).
+  const earliest = compatible.toPlainDateTime().equals(endWall)
+    ? compatible.epochMilliseconds
+    : (endWall.toZonedDateTime(zone, { disambiguation: 'earlier' }).getTimeZoneTransition('next')?.epochMilliseconds ?? compatible.epochMilliseconds);
   if (earliest > epochMs) return earliest;
   // The end came twice (the clocks went back) and we are in its second pass: the later one ends it.
   const later = endWall.toZonedDateTime(zone, { disambiguation: 'later' }).epochMilliseconds;

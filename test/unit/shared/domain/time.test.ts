@@ -150,8 +150,18 @@ describe('quietWindowEnd', () => {
     // Act: 01:00 on 2027-10-03 (+10:30), window 22:00-02:15; 02:15 does not exist that night
     const end = quietWindowEnd(utc('2027-10-02T14:30:00Z'), 'Australia/Lord_Howe', { start: '22:00', end: '02:15' });
 
-    // Assess: 02:45 +11:00
-    expect(end).toBe(utc('2027-10-02T15:45:00Z'));
+    // Assess: 02:30 +11:00, where the clocks land
+    expect(end).toBe(utc('2027-10-02T15:30:00Z'));
+  });
+
+  it('ends a Paris window whose end falls in the spring gap at 03:00, before a time just after the gap that is not quiet', () => {
+    // Act: 01:00 +01:00 on 2027-03-28, window 22:00-02:30; the clocks go from 02:00 to 03:00
+    const end = quietWindowEnd(utc('2027-03-28T00:00:00Z'), 'Europe/Paris', { start: '22:00', end: '02:30' });
+    const afterGap = quietWindowEnd(utc('2027-03-28T01:10:00Z'), 'Europe/Paris', { start: '22:00', end: '02:30' });
+
+    // Assess: 03:00 +02:00; 03:10 +02:00 is past the window
+    expect(end).toBe(utc('2027-03-28T01:00:00Z'));
+    expect(afterGap).toBeUndefined();
   });
 
   it('ends a window in the second pass of a repeated hour at the end time of that pass', () => {
