@@ -2644,7 +2644,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The webhook URL is saved, but its receiver refused its code (a 4xx but 408 and 429): fix the receiver, then set it again for a new code. */
+            /** @description The webhook URL's receiver refused its code (a 4xx but 408 and 429, a redirect, or an address webhooks may not reach): nothing was saved; fix the receiver, then set it again. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2673,7 +2673,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The address is saved but its code could not be sent; set it again for a new code. */
+            /** @description A code could not be sent: a webhook URL's first (nothing was saved, repeat the request), or an e-mail, SMS or Telegram code after the record was saved (set the address again for a new code). */
             503: {
                 headers: {
                     [name: string]: unknown;

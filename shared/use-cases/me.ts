@@ -132,17 +132,24 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
     }
   }
   const written = Object.fromEntries(Object.entries(changes).filter(([field]) => !unchanged.has(field))) as RecipientChanges;
-  const saved = await changeMe(deps, caller, () => written);
-  for (const { channel, address, code } of codes) {
-    await deps.codes.send(channel, address, code, { tenantId: caller.tenantId, id: caller.sub }).catch((error: unknown) => {
-      const field = addressFields[channel];
-      const refusal = receiverRefusal(channel, error);
+  const owner = { tenantId: caller.tenantId, id: caller.sub };
+  // A webhook's code goes first: its receiver may refuse it, and then nothing is saved (a code the
+  // save then loses is worth nothing: its hash was never stored). The others go once saved.
+  for (const { address, code } of codes.filter((c) => c.channel === 'webhook')) {
+    await deps.codes.send('webhook', address, code, owner).catch((error: unknown) => {
+      const refusal = receiverRefusal(error);
       if (refusal !== undefined) {
         // The user's own receiver said no: retrying would not help, fixing it would.
-        const message = `${refusal} (it is saved, unconfirmed): check the URL and the receiver, then set it again for a new code`;
-        throw new UnprocessableEntityError(`${field} ${message}`, { details: [{ field, message }], cause: error });
+        const message = `${refusal}; nothing was saved: check the URL and the receiver, then set it again`;
+        throw new UnprocessableEntityError(`webhookUrl ${message}`, { details: [{ field: 'webhookUrl', message }], cause: error });
       }
-      throw new ServiceUnavailableError(`Your ${field} is saved, but its code could not be sent; set it again for a new code`, { cause: error });
+      throw new ServiceUnavailableError('Could not send the code to your webhookUrl; nothing was saved, repeat the request', { cause: error });
+    });
+  }
+  const saved = await changeMe(deps, caller, () => written);
+  for (const { channel, address, code } of codes.filter((c) => c.channel !== 'webhook')) {
+    await deps.codes.send(channel, address, code, owner).catch((error: unknown) => {
+      throw new ServiceUnavailableError(`Your ${addressFields[channel]} is saved, but its code could not be sent; set it again for a new code`, { cause: error });
     });
   }
   return saved;
@@ -154,8 +161,7 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
  * its address is one webhooks may not reach (a private address, found when sent). Undefined for
  * any other failure (a timeout, a 5xx, a provider's).
  */
-function receiverRefusal(channel: VerifiableChannel, error: unknown): string | undefined {
-  if (channel !== 'webhook') return undefined;
+function receiverRefusal(error: unknown): string | undefined {
   if (error instanceof WebhookTargetRefusedError) return `cannot be reached: ${error.message}`;
   const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
   if (typeof status !== 'number') return undefined;

@@ -287,27 +287,33 @@ describe('a webhook URL a user sets for themself', () => {
     [301, 'UnprocessableEntityError', 'answered 301, a redirect, to its code (redirects are not followed)'],
     [429, 'ServiceUnavailableError', ''],
     [503, 'ServiceUnavailableError', ''],
-  ])('answers a receiver that refused its code with %i by %s, keeping the URL unconfirmed', async (status, kind, why) => {
+  ])('answers a receiver that refused its code with %i by %s, and saves nothing', async (status, kind, why) => {
     // Prepare: the user's receiver answers `status` to the code's webhook
     const world = aWorld();
-    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    await world.recipients.put(aRecipient({ id: plainUser.sub, webhookUrl: 'https://old.example.com/herald' }));
+    const before = await world.recipients.get(tenantId, plainUser.sub);
+    const sent: string[] = [];
     const deps: MeDeps = {
       ...world.deps,
       webhookTargets: 'any',
-      codes: { send: async () => Promise.reject(Object.assign(new Error(`the webhook answered ${status}`), { $metadata: { httpStatusCode: status } })) },
+      codes: {
+        send: async (channel) => {
+          sent.push(channel);
+          if (channel === 'webhook') throw Object.assign(new Error(`the webhook answered ${status}`), { $metadata: { httpStatusCode: status } });
+        },
+      },
     };
 
-    // Act
-    const error = await updateMe(deps, plainUser, { webhookUrl: 'https://hooks.example.com/herald' }).catch((e: unknown) => e);
+    // Act: a new e-mail address in the same request
+    const error = await updateMe(deps, plainUser, { webhookUrl: 'https://hooks.example.com/herald', email: 'new@example.com', timezone: 'Asia/Tokyo' }).catch((e: unknown) => e);
 
-    // Assess: a refusal is the user's to fix (422 naming the field); "later" answers are a 503
+    // Assess: a refusal is the user's to fix (422 naming the field); "later" answers are a 503; either way nothing changed and no e-mail went
     expect((error as Error).constructor.name).toBe(kind);
     if (error instanceof UnprocessableEntityError) {
-      expect(error.details).toEqual([{ field: 'webhookUrl', message: `${why} (it is saved, unconfirmed): check the URL and the receiver, then set it again for a new code` }]);
+      expect(error.details).toEqual([{ field: 'webhookUrl', message: `${why}; nothing was saved: check the URL and the receiver, then set it again` }]);
     }
-    const stored = await world.recipients.get(tenantId, plainUser.sub);
-    expect(stored?.webhookUrl).toBe('https://hooks.example.com/herald');
-    expect(stored && hasVerifiedAddress(stored, 'webhook')).toBe(false);
+    expect(await world.recipients.get(tenantId, plainUser.sub)).toEqual(before);
+    expect(sent).toEqual(['webhook']);
   });
 });
 
@@ -327,7 +333,7 @@ describe('a webhook URL whose address webhooks may not reach', () => {
     expect((error as UnprocessableEntityError).details).toEqual([
       {
         field: 'webhookUrl',
-        message: 'cannot be reached: webhook host hooks.example.com resolves to 10.0.0.7, a private address (it is saved, unconfirmed): check the URL and the receiver, then set it again for a new code',
+        message: 'cannot be reached: webhook host hooks.example.com resolves to 10.0.0.7, a private address; nothing was saved: check the URL and the receiver, then set it again',
       },
     ]);
   });
