@@ -7,7 +7,8 @@
  * day-of-week year`, `?` in one of the two day fields, weekdays 1-7 = SUN-SAT) are passed as they
  * are; the common five-field form (`minute hour day-of-month month day-of-week`, weekdays 0-7 with
  * 0 and 7 = Sunday) is translated: the year becomes `*`, a `*` day field becomes `?`, numeric
- * weekdays shift by one. Five fields that restrict both day fields mean "either" in Vixie cron,
+ * weekdays shift by one, a range through Sunday is split and a step spelled out (EventBridge takes
+ * neither: `5-7` becomes `6-7,1`, `1-7/2` becomes `2,4,6,1`). Five fields that restrict both day fields mean "either" in Vixie cron,
  * which EventBridge cannot express: refused. Rates are `<n> minute(s) | hour(s) | day(s)`.
  */
 import { Cron } from 'croner';
@@ -96,15 +97,81 @@ export class RecurringScheduleError extends Error {
   }
 }
 
-/** Five-field weekdays (0-7, 0 and 7 Sunday) as EventBridge's (1-7, 1 Sunday); names are kept. */
-function shiftWeekdays(field: string): string {
-  return field.replace(/\d+/g, (digits, offset: number, whole: string) => {
-    // A step (`*/2`) or an nth (`MON#2`) is not a weekday.
-    const before = whole[offset - 1];
-    if (before === '/' || before === '#') return digits;
-    const day = Number(digits);
-    return String((day % 7) + 1);
-  });
+/** Five-field weekday names, Sunday first: their index is the five-field weekday (crontab(5)). */
+const weekdayNames = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
+
+/** The EventBridge weekday (1-7, 1 Sunday) of a five-field one (0-7, 0 and 7 Sunday). */
+function eventBridgeWeekday(day: number): number {
+  return (day % 7) + 1;
+}
+
+/**
+ * A five-field weekday (0-7 or SUN-SAT) as a number 0-7; `SUN` ending a range is 7, as croner
+ * reads it (`FRI-SUN` is Friday to Sunday). Throws RecurringScheduleError when it is none.
+ */
+function fiveFieldWeekday(token: string, endsRange: boolean): number {
+  const named = weekdayNames.indexOf(token as (typeof weekdayNames)[number]);
+  const day = named >= 0 ? (endsRange && named === 0 ? 7 : named) : /^\d{1,2}$/.test(token) ? Number(token) : Number.NaN;
+  if (!(day >= 0 && day <= 7)) throw new RecurringScheduleError('schedule.cron', `weekday ${token} is out of range: five-field weekdays are 0-7 (0 and 7 Sunday) or SUN-SAT`);
+  return day;
+}
+
+/** `[6, 7, 1]` as `6-7,1`: runs of consecutive days as ranges that never wrap. */
+function weekdayRuns(days: readonly number[]): string[] {
+  const runs: [number, number][] = [];
+  for (const day of days) {
+    const last = runs.at(-1);
+    if (last && day === last[1] + 1) last[1] = day;
+    else runs.push([day, day]);
+  }
+  return runs.map(([from, to]) => (from === to ? String(from) : `${from}-${to}`));
+}
+
+/**
+ * Five-field weekdays (0-7, 0 and 7 Sunday, or SUN-SAT) as EventBridge Scheduler's Day-of-week
+ * (1-7 = SUN-SAT), which takes `, - * ? L #` but no step, and no range that wraps ("From value is
+ * larger than to value"): so a range through Sunday is split (`5-7` is `6-7,1`, `0-7` is `1-7`),
+ * a step is spelled out (`1-7/2` is `2,4,6,1`), an nth or last weekday is shifted (`5#2` is
+ * `6#2`), and names stay as they are when their range does not wrap (`MON-FRI`). Throws
+ * RecurringScheduleError naming `schedule.cron` for a weekday out of range, a range that runs
+ * backwards (`6-0`) or a step from a single day (`1/2`), which five-field cron refuses too.
+ * Sources: "Cron expressions reference" (Amazon EventBridge User Guide); crontab(5).
+ */
+function eventBridgeWeekdays(field: string): string {
+  const refuse = (part: string, why: string): RecurringScheduleError => new RecurringScheduleError('schedule.cron', `weekday ${part} ${why}`);
+  const parts: string[] = [];
+  const seen = new Set<number>();
+  for (const item of field.toUpperCase().split(',')) {
+    // `5#2` (the second Friday), `5L` (the last Friday); `L` alone and names kept as they are.
+    const nth = /^(\w*?)(L|#\d+)$/.exec(item);
+    if (nth) {
+      const [, day = '', suffix = ''] = nth;
+      parts.push(/^\d+$/.test(day) ? `${eventBridgeWeekday(fiveFieldWeekday(day, false))}${suffix}` : item);
+      continue;
+    }
+    const match = /^(\*|\w+)(?:-(\w+))?(?:\/(\d+))?$/.exec(item);
+    if (!match) throw refuse(item, 'is not a weekday, a range or a step');
+    const [, first = '', last, stepText] = match;
+    if (stepText !== undefined && first !== '*' && last === undefined) throw refuse(item, 'steps from a single day: use a range (1-5/2) or */n');
+    const from = first === '*' ? 0 : fiveFieldWeekday(first, false);
+    const to = first === '*' ? 7 : last === undefined ? from : fiveFieldWeekday(last, true);
+    if (from > to) throw refuse(item, 'runs backwards: a five-field range goes from the smaller weekday to the larger');
+    const step = stepText === undefined ? 1 : Number(stepText);
+    if (step < 1 || step > 7) throw refuse(item, 'has a step outside 1-7');
+    const named = /^[A-Z]/.test(first) && (last === undefined || /^[A-Z]/.test(last));
+    if (named && stepText === undefined && eventBridgeWeekday(from) <= eventBridgeWeekday(to)) {
+      parts.push(item);
+      continue;
+    }
+    const days: number[] = [];
+    for (let day = from; day <= to; day += step) {
+      const weekday = eventBridgeWeekday(day);
+      if (!seen.has(weekday)) days.push(weekday);
+      seen.add(weekday);
+    }
+    parts.push(...weekdayRuns(days));
+  }
+  return parts.join(',');
 }
 
 /**
@@ -121,7 +188,7 @@ export function eventBridgeCronFields(cron: string): string {
   if (restricted(dayOfMonth) && restricted(dayOfWeek)) {
     throw new RecurringScheduleError('schedule.cron', 'cannot restrict both day-of-month and day-of-week (EventBridge has no "either"): use * in one');
   }
-  const weekdays = restricted(dayOfWeek) ? shiftWeekdays(dayOfWeek) : '?';
+  const weekdays = restricted(dayOfWeek) ? eventBridgeWeekdays(dayOfWeek) : '?';
   const days = restricted(dayOfWeek) ? '?' : dayOfMonth === '?' ? '*' : dayOfMonth;
   return [minute, hour, days, month, weekdays, '*'].join(' ');
 }

@@ -1,3 +1,4 @@
+import { Cron } from 'croner';
 import { describe, expect, it } from 'vitest';
 import { nextRecurringFire, parseScheduleExpression } from '../../../../local/schedule-expressions.ts';
 import { eventBridgeCronFields, nextOccurrences, RecurringScheduleError, scheduleExpressionOf, schedulerStartDate } from '../../../../shared/domain/recurring.ts';
@@ -15,6 +16,82 @@ describe('cron forms', () => {
     // Act / Assess
     expect(eventBridgeCronFields(cron)).toBe(fields);
   });
+
+  // EventBridge's Day-of-week takes 1-7 (1 Sunday) and no step, and refuses a range that wraps.
+  const weekdayTranslations = [
+    ['0-7', '1-7'],
+    ['1-7', '2-7,1'],
+    ['5-7', '6-7,1'],
+    ['6-7', '7,1'],
+    ['7-7', '1'],
+    ['0,7', '1'],
+    ['0-6', '1-7'],
+    ['0-6/2', '1,3,5,7'],
+    ['1-7/2', '2,4,6,1'],
+    ['3-7/3', '4,7'],
+    ['*/2', '1,3,5,7'],
+    ['*/3', '1,4,7'],
+    ['1,3,5-7', '2,4,6-7,1'],
+    ['1-5,6-7', '2-6,7,1'],
+    ['FRI-SUN', '6-7,1'],
+    ['SAT-SUN', '7,1'],
+    ['MON-FRI/2', '2,4,6'],
+    ['mon-wed', 'MON-WED'],
+    ['SUN-SAT', 'SUN-SAT'],
+    ['MON,WED,FRI', 'MON,WED,FRI'],
+    ['5#2', '6#2'],
+    ['7#1', '1#1'],
+    ['FRI#3', 'FRI#3'],
+    ['5L', '6L'],
+    ['0L', '1L'],
+  ] as const;
+
+  it.each(weekdayTranslations)('reads five-field weekdays %s as EventBridge weekdays %s', (weekdays, translated) => {
+    // Act / Assess
+    expect(eventBridgeCronFields(`0 9 * * ${weekdays}`)).toBe(`0 9 ? * ${translated} *`);
+  });
+
+  it.each(weekdayTranslations)('fires five-field weekdays %s on the days croner reads them as, on the local Scheduler too', (weekdays) => {
+    // Prepare: 09:00 in Paris (never in a gap) for 12 weeks from before the spring change of clocks
+    const cron = `0 9 * * ${weekdays}`;
+    const timezone = 'Europe/Paris';
+    const after = Date.parse('2027-03-01T00:00:00Z');
+    const count = 30;
+    const croner = new Cron(cron, { timezone, paused: true }).nextRuns(count, new Date(after)).map((d) => d.toISOString());
+    const expression = parseScheduleExpression(`cron(${eventBridgeCronFields(cron)})`, timezone);
+    const fired: string[] = [];
+    for (let at = after; fired.length < count; ) {
+      at = nextRecurringFire(expression, at, { anchorMs: 0 }) ?? Number.NaN;
+      fired.push(new Date(at).toISOString());
+    }
+
+    // Act
+    const shown = nextOccurrences({ cron, timezone }, after, count, 0).map((ms) => new Date(ms).toISOString());
+
+    // Assess
+    expect(shown).toEqual(croner);
+    expect(fired).toEqual(croner);
+  });
+
+  it.each(['0 9 * * 6-0', '0 9 * * 8', '0 9 * * 0-8', '0 9 * * 1/2', '0 9 * * */8', '0 9 * * SAT-MON', '0 9 * * 1,,2'])(
+    'refuses weekdays that five-field cron refuses too (%s), naming schedule.cron',
+    (cron) => {
+      // Act
+      const error = (() => {
+        try {
+          eventBridgeCronFields(cron);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+
+      // Assess
+      expect(error).toBeInstanceOf(RecurringScheduleError);
+      expect((error as RecurringScheduleError).field).toBe('schedule.cron');
+      expect(() => new Cron(cron, { paused: true })).toThrow();
+    },
+  );
 
   it.each(['0 9 1 * MON', '0 9 * *', '0 9 * * * * *', '0 9 * * MON;'])('refuses %s, naming schedule.cron', (cron) => {
     // Act
