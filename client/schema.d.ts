@@ -393,7 +393,7 @@ export interface paths {
         head?: never;
         /**
          * Changes a recurring notification, or pauses (`paused: true`) or resumes it
-         * @description Paused means no more occurrences until it is resumed.
+         * @description Paused means no more occurrences until it is resumed. `schedule` is a change, merged into the schedule it has: `cron` or `rate` replaces the expression (the other goes; both is a 400); `timezone`, `startAt` and `endAt` change only when given, `null` clears `startAt` or `endAt`; the result is checked as a new schedule is (`endAt` after `startAt`), each refusal a 400 naming the field. A new cron or rate starts afresh, as a new definition does; any other change keeps the times of a rate.
          */
         patch: operations["patchRecurringNotification"];
         trace?: never;
@@ -1019,19 +1019,14 @@ export interface components {
             data?: {
                 [key: string]: unknown;
             };
-            /** @description Checked by the server: "must give exactly one of cron and rate"; "must be after startAt". */
+            /** @description Checked by the server: "must change something"; "must not be given with rate: give one of cron and rate"; "must be after startAt". */
             schedule?: {
                 cron?: string;
                 rate?: string;
-                /**
-                 * @description Checked by the server: "is not a known IANA time zone".
-                 * @default UTC
-                 */
+                /** @description Checked by the server: "is not a known IANA time zone". */
                 timezone?: string;
-                /** Format: date-time */
-                startAt?: string;
-                /** Format: date-time */
-                endAt?: string;
+                startAt?: string | null;
+                endAt?: string | null;
             };
             paused?: boolean;
         };

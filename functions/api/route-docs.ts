@@ -524,7 +524,10 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   'PATCH /v1/recurring-notifications/{id}': {
     operationId: 'patchRecurringNotification',
     summary: 'Changes a recurring notification, or pauses (`paused: true`) or resumes it',
-    description: 'Paused means no more occurrences until it is resumed.',
+    description:
+      'Paused means no more occurrences until it is resumed. `schedule` is a change, merged into the schedule it has: `cron` or `rate` replaces the expression (the other goes; both is a 400); ' +
+      '`timezone`, `startAt` and `endAt` change only when given, `null` clears `startAt` or `endAt`; the result is checked as a new schedule is (`endAt` after `startAt`), each refusal a 400 naming the field. ' +
+      'A new cron or rate starts afresh, as a new definition does; any other change keeps the times of a rate.',
     tag: 'Recurring notifications',
     pathParameters: recurringId,
     body: patchRecurringBodySchema,

@@ -15,7 +15,7 @@ import { Cron } from 'croner';
 import type { Channel, Priority } from './notification.ts';
 import type { BroadcastAudience } from './broadcast.ts';
 import type { Role } from './caller.ts';
-import { isRepeatedWallTime, ratePattern, toLocalIso } from './time.ts';
+import { isKnownTimeZone, isRepeatedWallTime, ratePattern, toLocalIso } from './time.ts';
 
 /** When a recurring notification fires. */
 export interface RecurringSchedule {
@@ -191,6 +191,56 @@ export function eventBridgeCronFields(cron: string): string {
   const weekdays = restricted(dayOfWeek) ? eventBridgeWeekdays(dayOfWeek) : '?';
   const days = restricted(dayOfWeek) ? '?' : dayOfMonth === '?' ? '*' : dayOfMonth;
   return [minute, hour, days, month, weekdays, '*'].join(' ');
+}
+
+/**
+ * A change of a schedule, as `PATCH` gives it: `cron` or `rate` replaces the expression (the other
+ * goes); `timezone`, `startAt` and `endAt` change only when given; `null` clears a bound.
+ */
+export interface RecurringScheduleChange {
+  readonly cron?: string | undefined;
+  readonly rate?: string | undefined;
+  readonly timezone?: string | undefined;
+  /** ISO-8601 instant, or `null` for no start. */
+  readonly startAt?: string | null | undefined;
+  /** ISO-8601 instant, or `null` for no end. */
+  readonly endAt?: string | null | undefined;
+}
+
+/**
+ * `schedule` with `change` merged in (see {@link RecurringScheduleChange}), bounds as ISO-8601
+ * UTC. Throws RecurringScheduleError naming `schedule.cron` when the change gives both a cron and
+ * a rate; the result is checked by {@link checkRecurringSchedule}.
+ */
+export function changedSchedule(schedule: RecurringSchedule, change: RecurringScheduleChange): RecurringSchedule {
+  if (change.cron !== undefined && change.rate !== undefined) throw new RecurringScheduleError('schedule.cron', 'must not be given with rate: give one of cron and rate');
+  const expression = change.cron !== undefined ? { cron: change.cron } : change.rate !== undefined ? { rate: change.rate } : { cron: schedule.cron, rate: schedule.rate };
+  const bound = (given: string | null | undefined, kept: string | undefined): string | undefined =>
+    given === null ? undefined : given === undefined ? kept : new Date(given).toISOString();
+  const startAt = bound(change.startAt, schedule.startAt);
+  const endAt = bound(change.endAt, schedule.endAt);
+  return {
+    ...(expression.cron !== undefined ? { cron: expression.cron } : {}),
+    ...(expression.rate !== undefined ? { rate: expression.rate } : {}),
+    timezone: change.timezone ?? schedule.timezone,
+    ...(startAt !== undefined ? { startAt } : {}),
+    ...(endAt !== undefined ? { endAt } : {}),
+  };
+}
+
+/**
+ * Throws RecurringScheduleError naming the field unless `schedule` can be put on EventBridge
+ * Scheduler as it stands: exactly one of a cron and a rate, each well formed (see
+ * {@link scheduleExpressionOf}), a known IANA zone, `endAt` after `startAt`. Whether the
+ * Scheduler itself takes the expression is known only when it is put.
+ */
+export function checkRecurringSchedule(schedule: RecurringSchedule): void {
+  if ((schedule.cron === undefined) === (schedule.rate === undefined)) throw new RecurringScheduleError('schedule.cron', 'must give exactly one of cron and rate');
+  scheduleExpressionOf(schedule);
+  if (!isKnownTimeZone(schedule.timezone)) throw new RecurringScheduleError('schedule.timezone', 'is not a known IANA time zone');
+  if (schedule.startAt !== undefined && schedule.endAt !== undefined && Date.parse(schedule.endAt) <= Date.parse(schedule.startAt)) {
+    throw new RecurringScheduleError('schedule.endAt', 'must be after startAt');
+  }
 }
 
 /** The EventBridge Scheduler `ScheduleExpression` of a schedule: `cron(...)` or `rate(...)`. */

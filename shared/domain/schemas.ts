@@ -730,17 +730,39 @@ export const celeryScheduleBodySchema = z
 /** The longest cron expression accepted. */
 export const maxCronLength = 100;
 
+const cronSchema = z.string('must be a string').min(1, 'must not be empty').max(maxCronLength, `must be at most ${maxCronLength} characters`);
+const rateSchema = z.string('must be a string').regex(ratePattern, 'must be "<n> minute(s) | hour(s) | day(s)"');
+const endAfterStart = (s: { startAt?: string | null | undefined; endAt?: string | null | undefined }): boolean =>
+  !s.startAt || !s.endAt || Date.parse(s.startAt) < Date.parse(s.endAt);
+
 /** When a recurring notification fires: exactly one of `cron` (five or six fields) and `rate`, in `timezone`. */
 export const recurringScheduleSchema = z
   .strictObject({
-    cron: z.string('must be a string').min(1, 'must not be empty').max(maxCronLength, `must be at most ${maxCronLength} characters`).optional(),
-    rate: z.string('must be a string').regex(ratePattern, 'must be "<n> minute(s) | hour(s) | day(s)"').optional(),
+    cron: cronSchema.optional(),
+    rate: rateSchema.optional(),
     timezone: timezoneSchema.default('UTC'),
     startAt: instantSchema.optional(),
     endAt: instantSchema.optional(),
   })
   .refine((s) => (s.cron === undefined) !== (s.rate === undefined), { message: 'must give exactly one of cron and rate', path: ['cron'] })
-  .refine((s) => s.startAt === undefined || s.endAt === undefined || Date.parse(s.startAt) < Date.parse(s.endAt), { message: 'must be after startAt', path: ['endAt'] });
+  .refine(endAfterStart, { message: 'must be after startAt', path: ['endAt'] });
+
+/**
+ * A change of a recurring notification's schedule (`PATCH`), merged into the one it has: `cron` or
+ * `rate` replaces the expression (the other goes); `timezone`, `startAt` and `endAt` change only
+ * when given; `null` clears `startAt` or `endAt`. The result is checked as a new schedule is.
+ */
+export const recurringScheduleChangeSchema = z
+  .strictObject({
+    cron: cronSchema.optional(),
+    rate: rateSchema.optional(),
+    timezone: timezoneSchema.optional(),
+    startAt: instantSchema.nullable().optional(),
+    endAt: instantSchema.nullable().optional(),
+  })
+  .refine((s) => Object.keys(s).length > 0, 'must change something')
+  .refine((s) => s.cron === undefined || s.rate === undefined, { message: 'must not be given with rate: give one of cron and rate', path: ['cron'] })
+  .refine(endAfterStart, { message: 'must be after startAt', path: ['endAt'] });
 
 /** Body of `POST /v1/recurring-notifications`: a notification's content, to recipients or an audience, and a schedule. */
 export const createRecurringBodySchema = z
@@ -759,7 +781,7 @@ export const createRecurringBodySchema = z
   .refine((b) => (b.recipients === undefined) !== (b.audience === undefined), { message: 'must give exactly one of recipients and audience', path: ['recipients'] });
 export type CreateRecurringBody = z.infer<typeof createRecurringBodySchema>;
 
-/** Body of `PATCH /v1/recurring-notifications/{id}`: what changes; `paused` pauses or resumes it. */
+/** Body of `PATCH /v1/recurring-notifications/{id}`: what changes (`schedule` merged into the one it has); `paused` pauses or resumes it. */
 export const patchRecurringBodySchema = z
   .strictObject({
     title: notificationContent.title.optional(),
@@ -768,7 +790,7 @@ export const patchRecurringBodySchema = z
     type: notificationTypeSchema.optional(),
     priority: z.enum(priorities).optional(),
     data: notificationContent.data,
-    schedule: recurringScheduleSchema.optional(),
+    schedule: recurringScheduleChangeSchema.optional(),
     paused: z.boolean('must be true or false').optional(),
   })
   .refine((body) => Object.keys(body).length > 0, 'must change something');

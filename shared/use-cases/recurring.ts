@@ -9,7 +9,7 @@ import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
 import { newRecurringId } from '../domain/ids.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
-import { nextOccurrences, RecurringScheduleError, scheduleAnchorMs, scheduleExpressionOf, schedulerStartDate } from '../domain/recurring.ts';
+import { changedSchedule, checkRecurringSchedule, nextOccurrences, RecurringScheduleError, scheduleAnchorMs, schedulerStartDate } from '../domain/recurring.ts';
 import type { RecurringNotification } from '../domain/recurring.ts';
 import type { CreateRecurringBody, ListRecurringQuery, PatchRecurringBody } from '../domain/schemas.ts';
 import { audienceSliceSize } from '../domain/broadcast.ts';
@@ -37,10 +37,10 @@ function requireManager(caller: Caller): void {
   if (!canManageTenant(caller)) throw new ForbiddenError('Only admins and senders may manage recurring notifications');
 }
 
-/** The schedule's expression, or a 400 naming the field that is wrong. */
-function checkSchedule(schedule: RecurringNotification['schedule']): void {
+/** What `read` (a reading of a schedule) gives, or a 400 naming the field that is wrong. */
+function scheduleOr400<T>(read: () => T): T {
   try {
-    scheduleExpressionOf(schedule);
+    return read();
   } catch (error) {
     if (!(error instanceof RecurringScheduleError)) throw error;
     throw new ValidationError(`${error.field} ${error.message}`, { details: [{ field: error.field, message: error.message }] });
@@ -74,7 +74,7 @@ export async function createRecurring(deps: RecurringDeps, caller: Caller, body:
     ...(body.schedule.startAt ? { startAt: new Date(body.schedule.startAt).toISOString() } : {}),
     ...(body.schedule.endAt ? { endAt: new Date(body.schedule.endAt).toISOString() } : {}),
   };
-  checkSchedule(schedule);
+  scheduleOr400(() => checkRecurringSchedule(schedule));
   const named = body.recipients ?? body.audience?.recipientIds;
   if (named) await registeredRecipients(deps.recipients, caller.tenantId, named);
   const now = deps.clock.now();
@@ -156,16 +156,12 @@ export async function listRecurring(
 /** Changes a definition and its schedule; `paused` pauses (the schedule DISABLED) or resumes it. */
 export async function patchRecurring(deps: RecurringDeps, caller: Caller, id: string, body: PatchRecurringBody): Promise<RecurringNotification> {
   const existing = await getRecurring(deps, caller, id);
-  const schedule = body.schedule
-    ? {
-        ...(body.schedule.cron !== undefined ? { cron: body.schedule.cron } : {}),
-        ...(body.schedule.rate !== undefined ? { rate: body.schedule.rate } : {}),
-        timezone: body.schedule.timezone,
-        ...(body.schedule.startAt ? { startAt: new Date(body.schedule.startAt).toISOString() } : {}),
-        ...(body.schedule.endAt ? { endAt: new Date(body.schedule.endAt).toISOString() } : {}),
-      }
-    : existing.schedule;
-  checkSchedule(schedule);
+  // A change of the schedule is merged into it, then checked as a new one is.
+  const schedule = scheduleOr400(() => {
+    const merged = body.schedule ? changedSchedule(existing.schedule, body.schedule) : existing.schedule;
+    checkRecurringSchedule(merged);
+    return merged;
+  });
   const now = deps.clock.now();
   // A new cron or rate starts afresh; anything else (a title, a pause, the bounds) keeps a rate's times.
   const expressionChanged = schedule.cron !== existing.schedule.cron || schedule.rate !== existing.schedule.rate;
