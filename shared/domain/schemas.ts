@@ -137,7 +137,7 @@ export const schedulableTimeSchema = z.union(
     z
       .string()
       .regex(localDateTimePattern)
-      // A real day and time: Temporal refuses the rest (a month 61, 29 February 2027).
+      // A real day and time (not a month 61, 29 February 2027, nor a leap second Temporal would read as :59).
       .refine(isCalendarDateTime)
       .meta({ description: 'A wall time without an offset (`2027-03-28T09:00`), read in `timezone`.' }),
   ],

@@ -68,24 +68,26 @@ function daysInMonth(year: number, month: number): number {
 
 /**
  * True when `value` is a wall time (see {@link isLocalDateTime}) that names a real day and time:
- * month 1-12, a day its month has, hours 0-23, minutes 0-59, seconds 0-60 (ISO 8601's leap second,
- * which Temporal reads as 59). `2027-02-29T09:00` and `4086-61-03T10:32` are not.
+ * month 1-12, a day its month has, hours 0-23, minutes 0-59, seconds 0-59. `2027-02-29T09:00` and
+ * `4086-61-03T10:32` are not, nor is a leap second (`23:59:60`): Temporal would read it as 23:59:59
+ * (a time other than the one asked for), and an instant with one (`...T23:59:60Z`) is refused too.
  */
 export function isCalendarDateTime(value: string): boolean {
   const parts = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value);
   if (!parts || !isLocalDateTime(value)) return false;
   const [year, month, day, hour, minute, second] = parts.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 60;
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59;
 }
 
 /**
  * The UTC instant of the wall time `local` (`YYYY-MM-DDTHH:MM[:SS[.fff]]`) in the IANA zone
  * `zone`, with Temporal's "compatible" disambiguation (RFC 5545 3.3.5): a time in a gap moves
  * forward by the gap, an ambiguous one takes the earlier instant; `adjustment` says which
- * happened. Throws RangeError on a malformed time or an unknown zone.
+ * happened. Throws RangeError on a malformed or impossible time (a leap second too) or an unknown zone.
  */
 export function resolveLocalTime(local: string, zone: string): ResolvedLocalTime {
-  if (!isLocalDateTime(local)) throw new RangeError(`${local} is not a date-time without an offset`);
+  // Not Temporal's check alone: it would read a leap second as the second before it.
+  if (!isCalendarDateTime(local)) throw new RangeError(`${local} is not a date and time without an offset`);
   const wall = Temporal.PlainDateTime.from(local, { overflow: 'reject' });
   const zoned = wall.toZonedDateTime(zone, { disambiguation: 'compatible' });
   const epochMs = zoned.epochMilliseconds;

@@ -91,6 +91,11 @@ describe('createBroadcastBodySchema', () => {
     expect(fieldsOf(() => parseWith(createBroadcastBodySchema, { ...valid, scheduledAt: 'tomorrow' }, 'body'))).toEqual(['scheduledAt']);
   });
 
+  it.each(['UTC', 'recipient'])('refuses a wall time at a leap second (in %s), naming scheduledAt', (timezone) => {
+    // Act / Assess
+    expect(fieldsOf(() => parseWith(createBroadcastBodySchema, { ...valid, scheduledAt: '2027-06-30T23:59:60', timezone }, 'body'))).toEqual(['scheduledAt']);
+  });
+
   it('refuses fields it does not know and a draft flag that is not a boolean', () => {
     // Act / Assess
     expect(fieldsOf(() => parseWith(createBroadcastBodySchema, { ...valid, status: 'completed' }, 'body'))).toEqual(['status']);

@@ -60,6 +60,7 @@ describe('the Celery scheduler schedule body', () => {
     ['a time without an offset or a timezone', { scheduled_at: '2030-01-01T08:00:00' }, 'timezone', 'is required when scheduled_at has no offset'],
     ['a time that is not a date-time', { scheduled_at: 'tomorrow' }, 'scheduled_at', 'must be an ISO-8601 date-time with an offset, or a wall time without one (2027-03-28T09:00) given with timezone'],
     ['an unknown zone', { scheduled_at: '2030-01-01T08:00:00', timezone: 'Mars/Olympus_Mons' }, 'timezone', 'must be a known IANA time zone or "recipient"'],
+    ['a wall time at a leap second', { scheduled_at: '2027-06-30T23:59:60', timezone: 'UTC' }, 'scheduled_at', 'must be an ISO-8601 date-time with an offset, or a wall time without one (2027-03-28T09:00) given with timezone'],
     ['an object id without its type', { related_object_id: 42 }, 'related_object_type', 'must be given with related_object_id'],
     ['an object type without its id', { related_object_type: 'invoice' }, 'related_object_id', 'must be given with related_object_type'],
     ['a field Herald owns', { status: 'sent' }, 'status', 'is not a known field'],

@@ -145,7 +145,7 @@ describe('createNotificationsBodySchema', () => {
     },
   );
 
-  it.each(['4086-61-03T10:32:62', '2027-02-29T09:00', '2030-04-31T12:00', '2030-01-01T24:00', '2030-01-01T12:60'])(
+  it.each(['4086-61-03T10:32:62', '2027-02-29T09:00', '2030-04-31T12:00', '2030-01-01T24:00', '2030-01-01T12:60', '2027-06-30T23:59:60', '2028-12-31T23:59:60.5'])(
     'rejects a wall time that names no real day and time (%s), with its zone given, naming scheduledAt',
     (scheduledAt) => {
       // Act: found by the fuzz test on the Celery route, which answered 500 from Temporal's parser
@@ -160,9 +160,20 @@ describe('createNotificationsBodySchema', () => {
     },
   );
 
-  it('takes a wall time on a leap day, and a leap second', () => {
+  it('takes a wall time on a leap day, and at the last second of a day', () => {
+    // Act / Assess
     expect(parseWith(createNotificationsBodySchema, { ...validBody, scheduledAt: '2028-02-29T09:00', timezone: 'Europe/Paris' }, 'body').scheduledAt).toBe('2028-02-29T09:00');
-    expect(parseWith(createNotificationsBodySchema, { ...validBody, scheduledAt: '2028-06-30T23:59:60', timezone: 'UTC' }, 'body').scheduledAt).toBe('2028-06-30T23:59:60');
+    expect(parseWith(createNotificationsBodySchema, { ...validBody, scheduledAt: '2028-06-30T23:59:59', timezone: 'UTC' }, 'body').scheduledAt).toBe('2028-06-30T23:59:59');
+  });
+
+  it('refuses a leap second with an offset as without one, naming scheduledAt', () => {
+    // Act
+    const instant = validationErrorOf(() => parseWith(createNotificationsBodySchema, { ...validBody, scheduledAt: '2027-06-30T23:59:60Z' }, 'body'));
+    const wallTime = validationErrorOf(() => parseWith(createNotificationsBodySchema, { ...validBody, scheduledAt: '2027-06-30T23:59:60', timezone: 'UTC' }, 'body'));
+
+    // Assess
+    expect(wallTime.details).toEqual(instant.details);
+    expect(wallTime.details).toEqual([expect.objectContaining({ field: 'scheduledAt' })]);
   });
 
   it('rejects a wall time without an offset when no timezone says where, naming timezone', () => {

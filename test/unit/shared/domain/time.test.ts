@@ -75,10 +75,12 @@ describe('resolveLocalTime across every 2027 change of clocks', () => {
     expect(offsetMinutesAt(utc('2027-12-01T00:00:00Z'), 'Australia/Lord_Howe')).toBe(660);
   });
 
-  it('refuses a malformed wall time, an impossible date and an unknown zone', () => {
+  it('refuses a malformed wall time, an impossible date, a leap second and an unknown zone', () => {
     // Act / Assess
     expect(() => resolveLocalTime('2027-03-28 02:30', 'Europe/Paris')).toThrow(RangeError);
     expect(() => resolveLocalTime('2027-02-30T09:00', 'Europe/Paris')).toThrow(RangeError);
+    expect(() => resolveLocalTime('2027-06-30T23:59:60', 'UTC')).toThrow(RangeError);
+    expect(() => resolveLocalTime('2027-06-30T23:59:60.500', 'UTC')).toThrow(RangeError);
     expect(() => resolveLocalTime('2027-03-28T09:00', 'Mars/Olympus_Mons')).toThrow(RangeError);
   });
 
