@@ -8,7 +8,7 @@ import { ValidationError } from '../errors.ts';
 import type { Recipient } from './recipient.ts';
 import { recipientTimeZone } from './tenant-settings.ts';
 import type { TenantSettings } from './tenant-settings.ts';
-import { isLocalDateTime, resolveLocalTime } from './time.ts';
+import { addUtcYears, isLocalDateTime, resolveLocalTime } from './time.ts';
 import type { LocalTimeAdjustment } from './time.ts';
 
 /** `"recipient"`: each recipient's own zone. */
@@ -31,8 +31,24 @@ export interface RecipientTime {
 
 /** How far in the past a time may be and still count as "now" (client clock skew). */
 export const clockSkewToleranceMs = 5_000;
-/** How far ahead a notification may be scheduled. */
-export const maxScheduleAheadMs = 2 * 366 * 24 * 60 * 60 * 1000;
+/** How far ahead a notification or a broadcast may be scheduled, in calendar years. */
+export const maxScheduleAheadYears = 2;
+
+/**
+ * The latest instant (epoch ms) a notification or a broadcast may be scheduled at, from `now`:
+ * {@link maxScheduleAheadYears} calendar years on in UTC (2026-11-30T18:57Z gives
+ * 2028-11-30T18:57Z; 29 February gives 28 February, see {@link addUtcYears}).
+ */
+export function latestScheduleMs(now: Date): number {
+  return addUtcYears(now.getTime(), maxScheduleAheadYears);
+}
+
+/** Throws ValidationError naming `scheduledAt` when `epochMs` is beyond {@link latestScheduleMs}. */
+export function checkScheduleAhead(epochMs: number, now: Date): void {
+  if (epochMs <= latestScheduleMs(now)) return;
+  const message = `must be at most ${maxScheduleAheadYears} years ahead`;
+  throw new ValidationError(`scheduledAt ${message}`, { details: [{ field: 'scheduledAt', message }] });
+}
 
 /**
  * The time of each recipient (by id), checked against `now`: not in the past beyond the skew
@@ -66,9 +82,7 @@ export function resolveRecipientTimes(
     const whom = requested.timezone === recipientZone ? ` in the zone of ${past.slice(0, 10).join(', ')}${past.length > 10 ? ', ...' : ''}` : '';
     throw new ValidationError('scheduledAt must not be in the past', { details: [{ field: 'scheduledAt', message: `must not be in the past${whom}` }] });
   }
-  if ([...times.values()].some((time) => time.epochMs > now.getTime() + maxScheduleAheadMs)) {
-    throw new ValidationError('scheduledAt must be at most 2 years ahead', { details: [{ field: 'scheduledAt', message: 'must be at most 2 years ahead' }] });
-  }
+  for (const time of times.values()) checkScheduleAhead(time.epochMs, now);
   // A time within the skew tolerance but already past is "now".
   for (const [id, time] of times) if (time.epochMs < now.getTime()) times.set(id, { ...time, epochMs: now.getTime() });
   return times;

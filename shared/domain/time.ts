@@ -108,6 +108,14 @@ export function toLocalIso(epochMs: number, zone: string): string {
   return zoned.toString({ timeZoneName: 'never', smallestUnit: zoned.millisecond === 0 ? 'second' : 'millisecond' });
 }
 
+/**
+ * `epochMs` plus `years` calendar years in UTC (epoch ms): the same month, day and time of day,
+ * 29 February becoming 28 February in a common year (Temporal's `overflow: "constrain"`).
+ */
+export function addUtcYears(epochMs: number, years: number): number {
+  return Temporal.Instant.fromEpochMilliseconds(epochMs).toZonedDateTimeISO('UTC').add({ years }, { overflow: 'constrain' }).epochMilliseconds;
+}
+
 /** The offset of `zone` at `epochMs`, in minutes east of UTC (e.g. 630 at Lord Howe in winter). */
 export function offsetMinutesAt(epochMs: number, zone: string): number {
   return Math.round(Temporal.Instant.fromEpochMilliseconds(epochMs).toZonedDateTimeISO(zone).offsetNanoseconds / 60e9);

@@ -42,7 +42,7 @@ import {
   maxTemplateVersions,
 } from '../domain/schemas.ts';
 import { templateRenderLimits } from '../templates/render.ts';
-import { clockSkewToleranceMs, maxScheduleAheadMs } from '../use-cases/notifications.ts';
+import { clockSkewToleranceMs, maxScheduleAheadYears } from '../domain/schedule-times.ts';
 import { maxTelegramTextLength } from '../delivery/channels/telegram.ts';
 import { bodyCapBytes, defaultBodyCapBytes, maxBodyCapBytes } from './body-limits.ts';
 import { requestBodyBounds } from './request.ts';
@@ -80,7 +80,7 @@ export function limitRows(): readonly Row[] {
     ['instants (`scheduledAt`, `from`, `to`)', `ISO-8601 with an offset, at most ${maxInstantLength} characters`, 'bodies, queries'],
     ['wall time (`scheduledAt` without an offset)', '`YYYY-MM-DDTHH:MM[:SS[.fff]]`, read in `timezone` (an IANA zone or `recipient`); a DST gap moves it forward, an overlap takes the earlier instant (docs/time.md)', 'notifications, broadcasts, `POST /api/notifications/schedule/`'],
     ['quiet hours', '`{ start, end }`, wall times `HH:MM`; start > end crosses midnight, start = end is none', '`PUT /v1/settings`, recipients, `PATCH /v1/me`'],
-    ['`scheduledAt`', `at most ${clockSkewToleranceMs / 1000} s in the past (taken as now), at most ${Math.round(maxScheduleAheadMs / (366 * 24 * 3_600_000))} years ahead`, 'notifications, broadcasts'],
+    ['`scheduledAt`', `at most ${clockSkewToleranceMs / 1000} s in the past (taken as now), at most ${maxScheduleAheadYears} calendar years ahead (in UTC)`, 'notifications, broadcasts'],
     ['`delayMinutes`', `0–${n(maxRetryDelayMinutes)} (30 days)`, '`POST /v1/notifications/{id}/retry`'],
     ['page size (`limit`)', `1–${maxPageSize} (default ${defaultPageSize}); a page also stops at ${n(maxListingPayloadBytes)} bytes of items, with a \`nextCursor\``, 'every listing'],
     ['metrics `period`', `${n(minMetricsPeriodSeconds)}–${n(maxMetricsPeriodSeconds)} s (1 h to 31 days)`, '`GET /v1/metrics`'],

@@ -25,8 +25,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, 
 import { logger } from '../observability/logger.ts';
 import type { BroadcastRecipientStore, BroadcastScheduler, BroadcastStore, Clock, FanoutQueue, RecipientStore, TemplateStore } from '../ports.ts';
 import { registeredRecipients } from './registered-recipients.ts';
-import { clockSkewToleranceMs, maxScheduleAheadMs } from './notifications.ts';
-import { resolveBroadcastTime } from '../domain/schedule-times.ts';
+import { checkScheduleAhead, clockSkewToleranceMs, resolveBroadcastTime } from '../domain/schedule-times.ts';
 import type { LocalTimeAdjustment } from '../domain/time.ts';
 
 export interface BroadcastDeps {
@@ -76,7 +75,7 @@ function resolveScheduledAt(requested: string | undefined, now: Date): Date {
   if (requested === undefined) return now;
   const at = new Date(requested);
   if (at.getTime() < now.getTime() - clockSkewToleranceMs) throw scheduledAtError('must not be in the past');
-  if (at.getTime() > now.getTime() + maxScheduleAheadMs) throw scheduledAtError('must be at most 2 years ahead');
+  checkScheduleAhead(at.getTime(), now);
   return at.getTime() < now.getTime() ? now : at;
 }
 

@@ -39,7 +39,7 @@ import type { TemplatedContent } from './templates.ts';
 import { takeSelfSends } from './me.ts';
 import { logger } from '../observability/logger.ts';
 
-export { clockSkewToleranceMs, maxScheduleAheadMs } from '../domain/schedule-times.ts';
+export { clockSkewToleranceMs } from '../domain/schedule-times.ts';
 
 export interface NotificationDeps {
   readonly notifications: NotificationStore;

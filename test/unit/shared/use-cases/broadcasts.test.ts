@@ -113,6 +113,19 @@ describe('createBroadcast', () => {
     expect(error).toBeInstanceOf(ValidationError);
   });
 
+  it('takes a time exactly two calendar years ahead and refuses the day after, which 732 days once allowed', async () => {
+    // Prepare: it is 2030-01-01T12:00Z
+    const world = aBroadcastWorld();
+
+    // Act
+    const created = await createBroadcast(world.api, sender, aBody({ scheduledAt: '2032-01-01T12:00:00Z' }));
+    const dayAfter = await rejectionOf(createBroadcast(world.api, sender, aBody({ scheduledAt: '2032-01-02T12:00:00Z' })));
+
+    // Assess
+    expect(world.scheduler.scheduledAt(tenantId, created.broadcastId)).toBe('2032-01-01T12:00:00.000Z');
+    expect((dayAfter as ValidationError).details).toEqual([{ field: 'scheduledAt', message: 'must be at most 2 years ahead' }]);
+  });
+
   it('refuses a plain user', async () => {
     // Act / Assess
     expect(await rejectionOf(createBroadcast(aBroadcastWorld().api, plainUser, aBody()))).toBeInstanceOf(ForbiddenError);
@@ -174,6 +187,20 @@ describe('scheduleBroadcast', () => {
 
     // Assess
     expect(scheduled.scheduledAt).toBe('2030-01-01T12:00:00.000Z');
+  });
+
+  it('refuses to schedule a draft more than two calendar years ahead, naming scheduledAt', async () => {
+    // Prepare: it is 2030-01-01T12:00Z
+    const world = aBroadcastWorld();
+    const { broadcastId } = await createBroadcast(world.api, sender, aBody({ draft: true }));
+
+    // Act
+    const error = await rejectionOf(scheduleBroadcast(world.api, sender, broadcastId, { scheduledAt: '2032-01-02T12:00:00Z' }));
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).details).toEqual([{ field: 'scheduledAt', message: 'must be at most 2 years ahead' }]);
+    expect((await world.broadcasts.get(tenantId, broadcastId))?.status).toBe('draft');
   });
 
   it('refuses to schedule what is not a draft (409)', async () => {

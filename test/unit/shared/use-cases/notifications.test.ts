@@ -14,7 +14,6 @@ import { logger } from '../../../../shared/observability/logger.ts';
 import {
   cancelNotification,
   getNotification,
-  maxScheduleAheadMs,
   scheduleNotifications,
 } from '../../../../shared/use-cases/notifications.ts';
 import type { NotificationDeps } from '../../../../shared/use-cases/notifications.ts';
@@ -214,33 +213,33 @@ describe('scheduleNotifications', () => {
     expect(notifications.all()[0]?.scheduledAt).toBe(now);
   });
 
-  it('accepts a time just within the scheduling horizon', async () => {
-    // Prepare
+  it('accepts a time exactly two calendar years ahead', async () => {
+    // Prepare: it is 2030-01-01T12:00Z
     const { deps, recipients } = setUp();
     await recipients.put(aRecipient());
-    const horizon = new Date(Date.parse(now) + maxScheduleAheadMs).toISOString();
 
     // Act
-    const result = await scheduleNotifications(deps, sender, aBody({ scheduledAt: horizon }));
+    const result = await scheduleNotifications(deps, sender, aBody({ scheduledAt: '2032-01-01T12:00:00.000Z' }));
 
     // Assess
-    expect(result.scheduledAt).toBe(horizon);
+    expect(result.scheduledAt).toBe('2032-01-01T12:00:00.000Z');
   });
 
-  it('refuses a time more than 2 years ahead, naming scheduledAt', async () => {
-    // Prepare
-    const { deps, recipients } = setUp();
-    await recipients.put(aRecipient());
-    const beyond = new Date(Date.parse(now) + maxScheduleAheadMs + 1000).toISOString();
+  it.each(['2032-01-01T12:00:00.001Z', '2032-01-02T12:00:00Z', '2032-01-01T13:00', '2032-01-02T12:00'])(
+    'refuses %s, past two calendar years ahead, naming scheduledAt',
+    async (scheduledAt) => {
+      // Prepare: 2032-01-02 is 731 days ahead, within the 732 days once allowed
+      const { deps, recipients } = setUp();
+      await recipients.put(aRecipient());
 
-    // Act
-    const error = await rejectionOf(scheduleNotifications(deps, sender, aBody({ scheduledAt: beyond })));
+      // Act
+      const error = await rejectionOf(scheduleNotifications(deps, sender, aBody({ scheduledAt, ...(scheduledAt.endsWith('Z') ? {} : { timezone: 'UTC' }) })));
 
-    // Assess
-    expect(maxScheduleAheadMs).toBeGreaterThanOrEqual(2 * 365 * 24 * 60 * 60 * 1000);
-    expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).details).toEqual([{ field: 'scheduledAt', message: 'must be at most 2 years ahead' }]);
-  });
+      // Assess
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).details).toEqual([{ field: 'scheduledAt', message: 'must be at most 2 years ahead' }]);
+    },
+  );
 
   it('refuses unknown recipients, listing exactly the missing ids, and creates nothing', async () => {
     // Prepare
