@@ -114,13 +114,17 @@ export function print<T>(options: GlobalOptions, value: T, human: (value: T) => 
 /**
  * An instant from the command line: ISO 8601 with an offset (`2027-01-01T09:00:00+01:00`), or
  * relative to now: `+30s`, `+10m`, `+2h`, `+1d`. Throws a UsageError otherwise, whose example is
- * tomorrow at 09:00 UTC (a fixed date would one day be past or beyond the 2-year limit).
+ * tomorrow at 09:00 UTC (a fixed date would one day be past or beyond the 2-year limit), and for
+ * a relative time beyond what a date can hold.
  */
 export function parseWhen(text: string, now: number = Date.now()): string {
   const relative = /^\+(\d+)(s|m|h|d)$/.exec(text);
   if (relative) {
     const unitMs = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'h' | 'd'];
-    return new Date(now + Number(relative[1]) * unitMs).toISOString();
+    const at = new Date(now + Number(relative[1]) * unitMs);
+    // Past ±8.64e15 ms (ECMA-262 "Time Values and Time Range") a Date is invalid and toISOString throws.
+    if (Number.isNaN(at.getTime())) throw new UsageError(`"${text}" is out of range: a time must fall before the year 275760 (the API takes up to 2 years ahead)`);
+    return at.toISOString();
   }
   if (/^\d{4}-\d\d-\d\dT.*(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text))) return text;
   const example = `${new Date(now + 86_400_000).toISOString().slice(0, 10)}T09:00:00Z`;

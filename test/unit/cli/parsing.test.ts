@@ -23,6 +23,12 @@ describe('parseWhen', () => {
     expect(() => parseWhen(text, now)).toThrow(new UsageError(`"${text}" is not a time: use ISO 8601 with an offset (2030-01-02T09:00:00Z) or +30s, +10m, +2h, +1d`));
     expect(() => parseWhen(text, now)).toThrow(UsageError);
   });
+
+  it.each(['+99999999999d', '+9999999999999h', `+${'9'.repeat(40)}s`])('refuses %s as a usage error saying the time is out of range', (text) => {
+    // Act / Assess: exit 2, not an uncaught RangeError (exit 1)
+    expect(() => parseWhen(text, now)).toThrow(new UsageError(`"${text}" is out of range: a time must fall before the year 275760 (the API takes up to 2 years ahead)`));
+    expect(() => parseWhen(text, now)).toThrow(UsageError);
+  });
 });
 
 describe('parseRecipientsCsv', () => {
