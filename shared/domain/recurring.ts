@@ -243,6 +243,22 @@ export function checkRecurringSchedule(schedule: RecurringSchedule): void {
   }
 }
 
+/**
+ * Refuses a schedule that would never fire after `nowMs` (epoch ms): an `endAt` already past or
+ * before its first time, a cron no date matches (`0 9 30 2 *`, 30 February) or whose years are
+ * past. A rate set at `nowMs` without `startAt` counts its firing at `nowMs` (EventBridge fires it
+ * at once). Throws RecurringScheduleError naming `schedule.endAt` or `schedule.cron`.
+ */
+export function checkScheduleFires(schedule: RecurringSchedule, anchorMs: number, nowMs: number): void {
+  if (nextOccurrences(schedule, nowMs - 1, 1, anchorMs).length > 0) return;
+  const { endAt: _endAt, ...unbounded } = schedule;
+  if (schedule.endAt !== undefined && nextOccurrences(unbounded, nowMs - 1, 1, anchorMs).length > 0) {
+    const past = Date.parse(schedule.endAt) <= nowMs;
+    throw new RecurringScheduleError('schedule.endAt', past ? 'is past: the schedule would never fire' : 'comes before the first time the schedule fires: it would never fire');
+  }
+  throw new RecurringScheduleError('schedule.cron', 'matches no time to come: the schedule would never fire');
+}
+
 /** The EventBridge Scheduler `ScheduleExpression` of a schedule: `cron(...)` or `rate(...)`. */
 export function scheduleExpressionOf(schedule: Pick<RecurringSchedule, 'cron' | 'rate'>): string {
   if (schedule.cron !== undefined) return `cron(${eventBridgeCronFields(schedule.cron)})`;

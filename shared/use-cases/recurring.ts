@@ -9,7 +9,7 @@ import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
 import { newRecurringId } from '../domain/ids.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
-import { changedSchedule, checkRecurringSchedule, nextOccurrences, RecurringScheduleError, scheduleAnchorMs, schedulerStartDate } from '../domain/recurring.ts';
+import { changedSchedule, checkRecurringSchedule, checkScheduleFires, nextOccurrences, RecurringScheduleError, scheduleAnchorMs, schedulerStartDate } from '../domain/recurring.ts';
 import type { RecurringNotification } from '../domain/recurring.ts';
 import type { CreateRecurringBody, ListRecurringQuery, PatchRecurringBody } from '../domain/schemas.ts';
 import { audienceSliceSize } from '../domain/broadcast.ts';
@@ -74,10 +74,13 @@ export async function createRecurring(deps: RecurringDeps, caller: Caller, body:
     ...(body.schedule.startAt ? { startAt: new Date(body.schedule.startAt).toISOString() } : {}),
     ...(body.schedule.endAt ? { endAt: new Date(body.schedule.endAt).toISOString() } : {}),
   };
-  scheduleOr400(() => checkRecurringSchedule(schedule));
+  const now = deps.clock.now();
+  scheduleOr400(() => {
+    checkRecurringSchedule(schedule);
+    checkScheduleFires(schedule, now.getTime(), now.getTime());
+  });
   const named = body.recipients ?? body.audience?.recipientIds;
   if (named) await registeredRecipients(deps.recipients, caller.tenantId, named);
-  const now = deps.clock.now();
   const audience = body.audience;
   const recurring: RecurringNotification = {
     tenantId: caller.tenantId,
@@ -157,14 +160,17 @@ export async function listRecurring(
 export async function patchRecurring(deps: RecurringDeps, caller: Caller, id: string, body: PatchRecurringBody): Promise<RecurringNotification> {
   const existing = await getRecurring(deps, caller, id);
   // A change of the schedule is merged into it, then checked as a new one is.
+  const now = deps.clock.now();
+  // A new cron or rate starts afresh; anything else (a title, a pause, the bounds) keeps a rate's times.
+  const expressionChangedIn = (schedule: RecurringNotification['schedule']): boolean => schedule.cron !== existing.schedule.cron || schedule.rate !== existing.schedule.rate;
   const schedule = scheduleOr400(() => {
     const merged = body.schedule ? changedSchedule(existing.schedule, body.schedule) : existing.schedule;
     checkRecurringSchedule(merged);
+    // A changed schedule must fire again; a definition past its end can still be renamed or paused.
+    if (body.schedule) checkScheduleFires(merged, expressionChangedIn(merged) ? now.getTime() : scheduleAnchorMs(existing), now.getTime());
     return merged;
   });
-  const now = deps.clock.now();
-  // A new cron or rate starts afresh; anything else (a title, a pause, the bounds) keeps a rate's times.
-  const expressionChanged = schedule.cron !== existing.schedule.cron || schedule.rate !== existing.schedule.rate;
+  const expressionChanged = expressionChangedIn(schedule);
   const next: RecurringNotification = {
     ...existing,
     ...(body.title !== undefined ? { title: body.title } : {}),

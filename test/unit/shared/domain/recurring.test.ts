@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import { describe, expect, it } from 'vitest';
 import { nextRecurringFire, parseScheduleExpression } from '../../../../local/schedule-expressions.ts';
-import { eventBridgeCronFields, nextOccurrences, RecurringScheduleError, scheduleExpressionOf, schedulerStartDate } from '../../../../shared/domain/recurring.ts';
+import { checkScheduleFires, eventBridgeCronFields, nextOccurrences, RecurringScheduleError, scheduleExpressionOf, schedulerStartDate } from '../../../../shared/domain/recurring.ts';
 
 describe('cron forms', () => {
   it.each([
@@ -193,5 +193,26 @@ describe('nextOccurrences', () => {
       // Assess
       expect(start === undefined ? undefined : new Date(start).toISOString()).toBe(expected);
     });
+  });
+});
+
+describe('checkScheduleFires', () => {
+  const now = Date.parse('2030-01-10T12:00:00.000Z');
+
+  it.each([
+    ['a rate set now that ends before its second time: it fires once, at once', { rate: '1 day', timezone: 'UTC', endAt: '2030-01-10T13:00:00.000Z' }],
+    ['a weekday cron', { cron: '0 9 * * 1-5', timezone: 'Europe/Paris' }],
+    ['a cron in a year to come', { cron: '0 9 1 1 ? 2031', timezone: 'UTC' }],
+  ])('takes %s', (_case, schedule) => {
+    expect(() => checkScheduleFires(schedule, now, now)).not.toThrow();
+  });
+
+  it.each([
+    ['an end already past', { rate: '1 hour', timezone: 'UTC', endAt: '2030-01-01T00:00:00.000Z' }, 'schedule.endAt'],
+    ['a cron of 30 February', { cron: '0 9 30 2 *', timezone: 'UTC' }, 'schedule.cron'],
+    ['a cron whose year is past', { cron: '0 9 * * ? 2020', timezone: 'UTC' }, 'schedule.cron'],
+    ['a start and an end with no time of the cron between', { cron: '0 9 * * *', timezone: 'UTC', startAt: '2030-01-11T10:00:00.000Z', endAt: '2030-01-11T12:00:00.000Z' }, 'schedule.endAt'],
+  ])('refuses %s, naming the field', (_case, schedule, field) => {
+    expect(() => checkScheduleFires(schedule, now, now)).toThrow(expect.objectContaining({ name: 'RecurringScheduleError', field }) as Error);
   });
 });

@@ -169,4 +169,33 @@ describe('a PATCH of a recurring schedule', () => {
     expect((error as ValidationError).details).toEqual([{ field: 'schedule.endAt', message: 'must be after startAt' }]);
     expect(puts).toEqual([]);
   });
+
+  it.each<[string, Record<string, unknown>, string, string]>([
+    ['an end already past', { endAt: '2030-01-01T00:00:00Z', startAt: null }, 'schedule.endAt', 'is past: the schedule would never fire'],
+    ['an end before the next weekday 09:00', { endAt: '2030-01-10T12:45:00Z', startAt: null }, 'schedule.endAt', 'comes before the first time the schedule fires: it would never fire'],
+    ['a cron of 30 February', { cron: '0 9 30 2 *' }, 'schedule.cron', 'matches no time to come: the schedule would never fire'],
+  ])('refuses a schedule that would never fire again: %s, changing nothing', async (_case, change, field, message) => {
+    // Prepare
+    const { deps, store, puts } = await aWorld(parisCron);
+
+    // Act
+    const error = await patchRecurring(deps, admin, id, bodyOf(change)).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).details).toEqual([{ field, message }]);
+    expect(store.definitions.get(id)?.schedule).toEqual(parisCron);
+    expect(puts).toEqual([]);
+  });
+
+  it('lets a definition past its end be renamed and paused: only a change of its schedule must fire again', async () => {
+    // Prepare: it ended on 2030-01-05
+    const { deps, store } = await aWorld({ ...parisCron, startAt: '2030-01-01T00:00:00.000Z', endAt: '2030-01-05T00:00:00.000Z' });
+
+    // Act
+    await patchRecurring(deps, admin, id, parseWith(patchRecurringBodySchema, { title: 'Renamed', paused: true }, 'body'));
+
+    // Assess
+    expect(store.definitions.get(id)).toMatchObject({ title: 'Renamed', status: 'paused' });
+  });
 });

@@ -20,6 +20,7 @@ import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
 import { admin, aRecipient } from '../../fakes/fixtures.ts';
 import { manualClock } from '../../fakes/manual-clock.ts';
 import { InMemoryRecurringStore } from '../../fakes/recurring-store.ts';
+import type { ValidationError } from '../../../../shared/errors.ts';
 
 const region = 'us-east-1';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -158,5 +159,18 @@ describe('the StartDate of a recurring schedule', () => {
     // Assess
     expect(await startDateOf(id)).toBe(t0 + 30 * minute);
     expect(nextFireOf(id)).toBe(t0 + 30 * minute);
+  });
+
+  it.each([
+    ['a cron of 30 February', { cron: '0 9 30 2 *', timezone: 'UTC' }, 'schedule.cron'],
+    ['an end already past', { rate: '1 day', timezone: 'UTC', startAt: '2020-01-01T00:00:00Z', endAt: '2020-06-01T00:00:00Z' }, 'schedule.endAt'],
+  ])('refuses to create a definition that would never fire (%s), writing nothing', async (_case, schedule, field) => {
+    // Act
+    const error = await create(schedule).catch((e: unknown) => e);
+
+    // Assess
+    expect((error as ValidationError).details).toEqual([expect.objectContaining({ field })]);
+    expect((deps.recurring as InMemoryRecurringStore).definitions.size).toBe(0);
+    expect(emulator.listSchedules()).toEqual([]);
   });
 });
