@@ -6,7 +6,7 @@
  * engine classifies (`name`, `$metadata.httpStatusCode`, `retryAfterMs` from `Retry-After`).
  */
 import webPush from 'web-push';
-import { isAllowedPushEndpoint } from '../domain/push-targets.ts';
+import { pushEndpointProblem } from '../domain/push-targets.ts';
 import type { WebPushSubscription } from '../domain/push-targets.ts';
 import type { WebPushSender } from '../delivery/channels/push.ts';
 import type { VapidKeys } from './vapid-keys.ts';
@@ -69,9 +69,11 @@ export class LibraryWebPushSender implements WebPushSender {
   }
 
   async send(subscription: WebPushSubscription, payload: string, options: { readonly urgency: 'normal' | 'high' }): Promise<{ readonly messageId?: string }> {
-    if (!isAllowedPushEndpoint(subscription.endpoint, this.allowHttpLoopback())) {
-      // Never posted: a subscription stored before the rule, or written around the API.
-      throw Object.assign(new Error(`the push endpoint ${new URL(subscription.endpoint).origin} is not https`), {
+    const problem = pushEndpointProblem(subscription.endpoint, this.allowHttpLoopback());
+    if (problem !== undefined) {
+      // Never posted: a subscription stored before the rule, or written around the API. The
+      // endpoint is not named: it may not even parse, or may carry credentials.
+      throw Object.assign(new Error(`the push endpoint is refused: it ${problem}`), {
         name: 'InsecureEndpoint',
         $metadata: { httpStatusCode: 400 },
         $notSent: true,

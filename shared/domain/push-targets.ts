@@ -61,10 +61,40 @@ export function toDeviceView(d: PushDevice): Record<string, unknown> {
   return { id: d.id, platform: d.platform, token: d.token, createdAt: d.createdAt };
 }
 
-/** True when Herald may post to `endpoint`: https, or (when allowed: the local stack) plain http on a loopback address. */
-export function isAllowedPushEndpoint(endpoint: string, allowHttpLoopback: boolean): boolean {
-  if (!URL.canParse(endpoint)) return false;
+/** What is wrong with a push endpoint Herald may not post to: each rule's message, as a 400 names it. */
+export const pushEndpointRules = {
+  url: 'must be a URL',
+  https: 'must be an https URL',
+  host: 'must name a host after https://',
+  credentials: 'must not carry a user name or password',
+} as const;
+export type PushEndpointProblem = (typeof pushEndpointRules)[keyof typeof pushEndpointRules];
+
+/** The loopback hosts a local push service may listen on over plain http. */
+const loopbackHosts = ['127.0.0.1', 'localhost', '[::1]'];
+
+/**
+ * Why Herald may not post to `endpoint`, or `undefined` when it may: an https URL (or, when
+ * `allowHttpLoopback`, the local stack only, plain http on a loopback address) that names a host
+ * and carries no user name or password. The host is judged as written, not as the WHATWG parser
+ * repairs it: `new URL('https:///x')` reads the path's `x` as the host, while web-push (Node's
+ * legacy `url.parse`) finds none and fails every push ("VAPID audience is not a url"). RFC 8030
+ * and RFC 8292 give a push resource as an https origin with a path; credentials have no place in
+ * it (RFC 9110, 4.2.4: userinfo is deprecated in http(s) URIs).
+ */
+export function pushEndpointProblem(endpoint: string, allowHttpLoopback: boolean): PushEndpointProblem | undefined {
+  if (!URL.canParse(endpoint)) return pushEndpointRules.url;
   const url = new URL(endpoint);
-  if (url.protocol === 'https:') return true;
-  return allowHttpLoopback && url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  const plainLoopback = allowHttpLoopback && url.protocol === 'http:' && loopbackHosts.includes(url.hostname);
+  if (url.protocol !== 'https:' && !plainLoopback) return pushEndpointRules.https;
+  // The authority as written: what follows `scheme://` up to the path, query or fragment.
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)/i.exec(endpoint)?.[1];
+  if (!authority) return pushEndpointRules.host;
+  if (authority.includes('@') || url.username !== '' || url.password !== '') return pushEndpointRules.credentials;
+  return undefined;
+}
+
+/** True when Herald may post to `endpoint` (see {@link pushEndpointProblem}). */
+export function isAllowedPushEndpoint(endpoint: string, allowHttpLoopback: boolean): boolean {
+  return pushEndpointProblem(endpoint, allowHttpLoopback) === undefined;
 }

@@ -16,6 +16,8 @@ import { channels, notificationStatuses, priorities } from './notification.ts';
 import { broadcastIdPattern, notificationIdPattern, recurringIdPattern } from './ids.ts';
 import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { isRawJson } from './opaque-json.ts';
+import { pushEndpointProblem, pushEndpointRules } from './push-targets.ts';
+import type { PushEndpointProblem } from './push-targets.ts';
 import { verifiableChannels } from './contact-verification.ts';
 import { switchableChannels } from './recipient.ts';
 import type { SwitchableChannel } from './recipient.ts';
@@ -70,16 +72,64 @@ export const timezoneSchema = z
 
 /** The longest e-mail address: a forward-path holds 256 octets with its angle brackets (RFC 5321, 4.5.3.1.3). */
 export const maxEmailLength = 254;
-/** An e-mail address (zod's pattern: ASCII, no quoted local part), at most {@link maxEmailLength} characters. */
-export const emailAddressSchema = z.email('must be an email address').max(maxEmailLength, `must be at most ${maxEmailLength} characters`);
+/** The longest local part of an address (before the `@`): 64 octets (RFC 5321, 4.5.3.1.1). */
+export const maxEmailLocalPartLength = 64;
+/** The longest label of a domain name (between its dots): 63 octets (RFC 1035, 2.3.4). */
+export const maxDomainLabelLength = 63;
+
+/** The local part of `address` (before its `@`). */
+function localPartOf(address: string): string {
+  return address.slice(0, address.lastIndexOf('@'));
+}
+
+/** The labels of the domain of `address` (after its `@`). */
+function domainLabelsOf(address: string): string[] {
+  return address.slice(address.lastIndexOf('@') + 1).split('.');
+}
 
 /**
- * A phone number in E.164 form: `+`, a country code and the subscriber number, at most 15 digits
- * in all, no spaces or punctuation (ITU-T E.164; the form SNS `Publish` takes in `PhoneNumber`).
+ * An e-mail address (zod's pattern: ASCII, so a character is an octet; no quoted local part), at
+ * most {@link maxEmailLength} characters, with a local part of at most
+ * {@link maxEmailLocalPartLength} (RFC 5321, 4.5.3.1.1) and a domain of labels of at most
+ * {@link maxDomainLabelLength} that neither start nor end with a hyphen (RFC 1035, 2.3.1 and 2.3.4).
+ * Past these no mail server is bound to take the address, nor can DNS name its domain: the e-mail
+ * channel would fail on every notification.
  */
+export const emailAddressSchema = z
+  // Aborts: the rules after it judge only a text of the address's shape.
+  .email({ error: 'must be an email address', abort: true })
+  .max(maxEmailLength, `must be at most ${maxEmailLength} characters`)
+  .refine(
+    (address) => localPartOf(address).length <= maxEmailLocalPartLength,
+    `must have at most ${maxEmailLocalPartLength} characters before the @ (RFC 5321, 4.5.3.1.1)`,
+  )
+  .refine(
+    (address) => domainLabelsOf(address).every((label) => label.length <= maxDomainLabelLength),
+    `must have at most ${maxDomainLabelLength} characters between two dots of its domain (RFC 1035, 2.3.4)`,
+  )
+  .refine(
+    (address) => domainLabelsOf(address).every((label) => !label.startsWith('-') && !label.endsWith('-')),
+    'must not have a part of its domain that starts or ends with a hyphen (RFC 1035, 2.3.1)',
+  );
+
+/** The fewest digits of a phone number: a three-digit country code and four digits (Niue's, +683) are among the shortest in use. */
+export const minPhoneDigits = 7;
+/** The most digits of an E.164 number, country code included (ITU-T E.164). */
+export const maxPhoneDigits = 15;
 /** The longest E.164 number: `+` and 15 digits. */
-export const maxPhoneLength = 16;
-export const phoneNumberSchema = z.string('must be a string').regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number: + and up to 15 digits, e.g. +14155550100');
+export const maxPhoneLength = 1 + maxPhoneDigits;
+/**
+ * A phone number in E.164 form: `+`, a country code and the subscriber number, 7 to 15 digits in
+ * all, no spaces or punctuation (ITU-T E.164; the form SNS `Publish` takes in `PhoneNumber`).
+ * E.164 sets only the maximum; the minimum is that of the shortest numbers in use, so a number cut
+ * short (`+123`) is refused rather than texted in vain.
+ */
+export const phoneNumberSchema = z
+  .string('must be a string')
+  .regex(
+    new RegExp(`^\\+[1-9]\\d{${minPhoneDigits - 1},${maxPhoneDigits - 1}}$`),
+    `must be an E.164 phone number: + and ${minPhoneDigits} to ${maxPhoneDigits} digits, no spaces, e.g. +14155550100`,
+  );
 
 /** The longest Telegram chat id: `@` and a username of 32 characters (a numeric id is at most 21). */
 export const maxTelegramChatIdLength = 33;
@@ -459,16 +509,20 @@ export type UpdateMeBody = z.infer<typeof updateMeBodySchema>;
 /** The longest push subscription endpoint accepted (browsers' are a few hundred characters). */
 export const maxPushEndpointLength = 2048;
 
-/** A push service URL: https (plain http only on the loopback address, for a local push service). */
+/**
+ * A push service URL: https, naming a host, without credentials (`pushEndpointProblem`). Plain http
+ * on a loopback address passes here; whether this deployment allows it (only the local stack's
+ * push service) is the use case's to judge. One refinement per rule, so the OpenAPI document
+ * states each; an endpoint breaks at most one of them (the first that applies).
+ */
+/** True when an endpoint keeps `rule` (plain http on a loopback address allowed). */
+const keepsRule = (rule: PushEndpointProblem) => (text: string): boolean => pushEndpointProblem(text, true) !== rule;
 const pushEndpointSchema = z
-  .url('must be a URL')
+  .url({ error: pushEndpointRules.url, abort: true })
   .max(maxPushEndpointLength, `must be at most ${maxPushEndpointLength} characters`)
-  .refine((text) => {
-    // Zod runs this even after `url` refused the text: only a URL is judged here.
-    if (!URL.canParse(text)) return true;
-    const url = new URL(text);
-    return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
-  }, 'must be an https URL');
+  .refine(keepsRule(pushEndpointRules.https), pushEndpointRules.https)
+  .refine(keepsRule(pushEndpointRules.host), pushEndpointRules.host)
+  .refine(keepsRule(pushEndpointRules.credentials), pushEndpointRules.credentials);
 
 /** True when `key` (base64url) is a point of the P-256 curve, as a subscription's `p256dh` must be. */
 function isP256Point(key: string): boolean {

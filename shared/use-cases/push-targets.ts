@@ -5,7 +5,7 @@
  * keeps at most 10 of each, the oldest going first. Only people in the directory register targets.
  */
 import type { Caller } from '../domain/caller.ts';
-import { deviceId, isAllowedPushEndpoint, maxDevicesPerUser, maxPushSubscriptionsPerUser, pushSubscriptionId } from '../domain/push-targets.ts';
+import { deviceId, maxDevicesPerUser, maxPushSubscriptionsPerUser, pushEndpointProblem, pushSubscriptionId } from '../domain/push-targets.ts';
 import type { PushDevice, WebPushSubscription } from '../domain/push-targets.ts';
 import type { DeviceBody, PushSubscriptionBody } from '../domain/schemas.ts';
 import { NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
@@ -23,9 +23,8 @@ export interface PushTargetDeps {
 
 /** Registers (or refreshes) a browser subscription of the caller. */
 export async function addPushSubscription(deps: PushTargetDeps, caller: Caller, body: PushSubscriptionBody): Promise<WebPushSubscription> {
-  if (!isAllowedPushEndpoint(body.endpoint, deps.allowHttpLoopback)) {
-    throw new ValidationError('endpoint must be an https URL', { details: [{ field: 'endpoint', message: 'must be an https URL' }] });
-  }
+  const problem = pushEndpointProblem(body.endpoint, deps.allowHttpLoopback);
+  if (problem !== undefined) throw new ValidationError(`endpoint ${problem}`, { details: [{ field: 'endpoint', message: problem }] });
   await getMe(deps, caller);
   const subscription: WebPushSubscription = {
     id: pushSubscriptionId(body.endpoint),

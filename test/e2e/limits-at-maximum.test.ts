@@ -13,7 +13,9 @@ import {
   maxBatchRecipients,
   maxBroadcastRecipientIds,
   maxDataBytes,
+  maxDomainLabelLength,
   maxEmailLength,
+  maxEmailLocalPartLength,
   maxGroupIdLength,
   maxGroupsPerRecipient,
   maxMessageLength,
@@ -51,7 +53,9 @@ function object(members: Record<string, string>): string {
 /** The i-th id of 255 characters, three UTF-8 bytes each but its digits. */
 const recipientId = (i: number): string => `${'€'.repeat(maxSubjectLength - 5)}${String(i).padStart(5, '0')}`;
 const ids = Array.from({ length: Math.max(maxRecipientsPerRequest, maxBroadcastRecipientIds) }, (_, i) => recipientId(i));
-const email = `${'a'.repeat(maxEmailLength - '@example.com'.length)}@example.com`;
+/** The longest address: a local part of 64, labels of 63 (RFC 5321, RFC 1035), 254 characters in all. */
+const email = `${'a'.repeat(maxEmailLocalPartLength)}@${'b'.repeat(maxDomainLabelLength)}.${'c'.repeat(maxDomainLabelLength)}.${'d'.repeat(57)}.com`;
+if (email.length !== maxEmailLength) throw new Error('the longest address is no longer the longest kept');
 /** The longest address of every other channel; the webhook URL with every character escaped, as it may travel. */
 const addresses = {
   phone: JSON.stringify(`+1${'5'.repeat(maxPhoneLength - 2)}`),

@@ -1,3 +1,4 @@
+import { createECDH, randomBytes } from 'node:crypto';
 import { DynamoDBDocumentClient, BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -225,6 +226,42 @@ describe('the api handler', () => {
     expect(result.statusCode).toBe(201);
     expect(bodyOf(result)).toMatchObject({ id: 'carol', email: 'carol@example.com', timezone: null });
     expect(dbMock).toHaveReceivedCommandWith(PutCommand, { TableName: 'test-recipients' });
+  });
+
+  it.each([
+    ['PUT /v1/recipients/{id}', 'email', `${'l'.repeat(65)}@example.com`, 'must have at most 64 characters before the @ (RFC 5321, 4.5.3.1.1)'],
+    ['PUT /v1/recipients/{id}', 'email', 'a@ex-.com', 'must not have a part of its domain that starts or ends with a hyphen (RFC 1035, 2.3.1)'],
+    ['PATCH /v1/me', 'email', `bob@${'a'.repeat(64)}.com`, 'must have at most 63 characters between two dots of its domain (RFC 1035, 2.3.4)'],
+    ['PATCH /v1/me', 'phone', '+123', 'must be an E.164 phone number: + and 7 to 15 digits, no spaces, e.g. +14155550100'],
+  ])('answers %s 400 naming %s for an address that cannot be one: %s', async (routeKey, field, value, message) => {
+    // Prepare
+    const pathParameters = routeKey.includes('{id}') ? { pathParameters: { id: 'carol' } } : {};
+    const event = anHttpEvent({ routeKey, ...pathParameters, claims: senderClaims, body: JSON.stringify({ [field]: value }) });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toMatchObject({ error: { code: 'VALIDATION_ERROR', details: [{ field, message }] } });
+    expect(dbMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it.each([
+    ['https:///x', 'must name a host after https://'],
+    ['https://user:secret@push.example.com/x', 'must not carry a user name or password'],
+  ])('answers a push subscription to %s 400 naming the endpoint: %s', async (endpoint, message) => {
+    // Prepare: keys a browser would give, so that only the endpoint is wrong
+    const keys = { p256dh: createECDH('prime256v1').generateKeys().toString('base64url'), auth: randomBytes(16).toString('base64url') };
+    const event = anHttpEvent({ routeKey: 'POST /v1/me/push-subscriptions', claims: senderClaims, body: JSON.stringify({ endpoint, keys }) });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toMatchObject({ error: { code: 'VALIDATION_ERROR', details: [{ field: 'endpoint', message }] } });
+    expect(dbMock).not.toHaveReceivedAnyCommand();
   });
 
   it('answers 404 for a route it does not serve', async () => {

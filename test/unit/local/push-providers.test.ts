@@ -252,6 +252,22 @@ describe('push endpoints Herald posts to', () => {
   });
 });
 
+describe('a stored push endpoint with no host or with credentials', () => {
+  it.each(['https:///x', 'https://user:secret@push.example.com/x'])('is refused before anything is sent (%s), not failed by the VAPID signer', async (endpoint) => {
+    // Prepare: a subscription stored before the rule, with keys that would encrypt
+    const sender = new LibraryWebPushSender(async () => vapidKeysFromSecret('x'.repeat(40)), () => 'mailto:ops@herald.test', () => false);
+    const keys = { p256dh: createECDH('prime256v1').generateKeys().toString('base64url'), auth: randomBytes(16).toString('base64url') };
+
+    // Act
+    const refused = await sender.send({ id: 'ps_x', endpoint, keys, createdAt: '' }, 'x', { urgency: 'normal' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(refused).toMatchObject({ name: 'InsecureEndpoint', $notSent: true, $metadata: { httpStatusCode: 400 } });
+    expect((refused as Error).message).not.toContain('secret');
+    expect(isAllowedPushEndpoint(endpoint, false)).toBe(false);
+  });
+});
+
 describe('a push service that does not answer', () => {
   it('is retried when the connection was never made, and never sent again after a timeout', async () => {
     // Prepare: a port nothing listens on (a service started, then stopped)

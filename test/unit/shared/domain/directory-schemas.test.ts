@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  batchRecipientEntrySchema,
   batchRecipientsBodySchema,
   listInboxQuerySchema,
   listRecipientsQuerySchema,
   maxBatchRecipients,
+  maxDomainLabelLength,
+  maxEmailLength,
+  maxEmailLocalPartLength,
   notificationTypeSchema,
   putRecipientBodySchema,
   updateMeBodySchema,
@@ -91,6 +95,59 @@ describe('the body of POST /v1/recipients/batch', () => {
     // Assess
     expect(details?.[0]?.field).toMatch(/recipients|body/);
   });
+});
+
+/** Every body that takes an address, with a way to give it one: PUT, a batch entry, PATCH /v1/me. */
+const addressBodies = [
+  ['PUT /v1/recipients/{id}', putRecipientBodySchema, (fields: Record<string, unknown>) => fields],
+  ['a POST /v1/recipients/batch entry', batchRecipientEntrySchema, (fields: Record<string, unknown>) => ({ id: 'bob', ...fields })],
+  ['PATCH /v1/me', updateMeBodySchema, (fields: Record<string, unknown>) => fields],
+] as const;
+
+/** `count` characters of `letter`, as one domain label or local part. */
+const run = (letter: string, count: number): string => letter.repeat(count);
+/** The longest address there is: a 64-character local part, 63-character labels, 254 in all. */
+const longestAddress = `${run('l', maxEmailLocalPartLength)}@${run('a', maxDomainLabelLength)}.${run('b', maxDomainLabelLength)}.${run('c', 57)}.com`;
+
+describe('e-mail addresses and phone numbers, in every body that takes them', () => {
+  it.each(addressBodies)('%s accepts the longest address, hyphens inside a label, and a 7-digit number', (_, schema, body) => {
+    // Prepare
+    const fields = [{ email: longestAddress }, { email: 'ops@mail-relay.ex-ample.com' }, { phone: '+6834002' }, { phone: '+123456789012345' }];
+
+    // Act
+    const refusals = fields.map((field) => refusal(schema, body(field)));
+
+    // Assess
+    expect(longestAddress).toHaveLength(maxEmailLength);
+    expect(refusals).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it.each(
+    addressBodies.flatMap(([route, schema, body]) =>
+      [
+        [`${run('l', maxEmailLocalPartLength + 1)}@example.com`, 'must have at most 64 characters before the @ (RFC 5321, 4.5.3.1.1)'],
+        [`bob@${run('a', maxDomainLabelLength + 1)}.com`, 'must have at most 63 characters between two dots of its domain (RFC 1035, 2.3.4)'],
+        ['a@ex-.com', 'must not have a part of its domain that starts or ends with a hyphen (RFC 1035, 2.3.1)'],
+      ].map(([email, message]) => [route, email, message, schema, body] as const),
+    ),
+  )('%s refuses the address %s, naming email: %s', (_, email, message, schema, body) => {
+    // Act
+    const details = refusal(schema, body({ email }));
+
+    // Assess
+    expect(details).toEqual([{ field: 'email', message }]);
+  });
+
+  it.each(addressBodies.flatMap(([route, schema, body]) => ['+123', '+123456', '+1234567890123456'].map((phone) => [route, phone, schema, body] as const)))(
+    '%s refuses the phone number %s, naming phone and saying how many digits it takes',
+    (_, phone, schema, body) => {
+      // Act
+      const details = refusal(schema, body({ phone }));
+
+      // Assess
+      expect(details).toEqual([{ field: 'phone', message: 'must be an E.164 phone number: + and 7 to 15 digits, no spaces, e.g. +14155550100' }]);
+    },
+  );
 });
 
 describe('the listing queries', () => {

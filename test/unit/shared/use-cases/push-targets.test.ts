@@ -61,6 +61,23 @@ describe('push targets', () => {
     await expect(http).rejects.toMatchObject({ details: [{ field: 'endpoint', message: 'must be an https URL' }] });
   });
 
+  it.each([
+    ['https:///x', 'must name a host after https://'],
+    ['https://user:secret@push.example.com/x', 'must not carry a user name or password'],
+    ['https:push.example.com/x', 'must name a host after https://'],
+  ])('refuses the endpoint %s, naming endpoint: %s', async (endpoint, message) => {
+    // Prepare
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+
+    // Act
+    const refused = addPushSubscription(world, plainUser, { ...subscription, endpoint });
+
+    // Assess
+    await expect(refused).rejects.toMatchObject({ details: [{ field: 'endpoint', message }] });
+    expect((await listPushTargets(world, plainUser)).subscriptions).toEqual([]);
+  });
+
   it('does not let a user outside the directory register anything', async () => {
     const world = aWorld();
     await expect(addPushSubscription(world, plainUser, subscription)).rejects.toBeInstanceOf(NotFoundError);
