@@ -38,8 +38,8 @@ interface BotApiAnswer {
 
 /**
  * A TelegramBot calling `apiUrl` (https://api.telegram.org on AWS) with the token `token()` gives
- * (read from Secrets Manager, cached). A 401 (a revoked token) makes `forgetToken` run, so the
- * next call reads the secret again.
+ * (read from Secrets Manager, cached). A 401 (a revoked or rotated token) makes `forgetToken` run,
+ * so the next call, the retry of the message refused included, reads the secret again.
  */
 export function telegramBotApi(options: {
   readonly apiUrl: string;

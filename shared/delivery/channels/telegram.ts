@@ -1,5 +1,6 @@
 /** Telegram: one `sendMessage` by Herald's bot to the recipient's chat. */
 import { classifyProviderError } from '../../domain/delivery-errors.ts';
+import type { ProviderVerdict } from '../../domain/delivery-errors.ts';
 import { hasVerifiedAddress } from '../../domain/recipient.ts';
 import { cutText } from '../../domain/text-cut.ts';
 import type { TelegramBot } from '../../adapters/telegram-bot-api.ts';
@@ -16,10 +17,20 @@ export function telegramText(title: string, message: string): string {
 }
 
 /**
- * The Telegram channel over `bot`. Its answers: 429 waits `parameters.retry_after`; 403 (the bot
- * was blocked, or kicked from the group) and other 4xx fail at once; 5xx is tried again; no
- * answer at all is never sent again (it may have gone out).
+ * What a Bot API answer means for a delivery. 401 Unauthorized is the bot's token, not the
+ * message: a token revoked or rotated in BotFather before the secret was updated. The adapter has
+ * dropped its cached token (`forgetToken`), so the retry, after the retry policy's backoff, reads
+ * the secret again: transient, so a rotation loses no message (a token that stays wrong fails the
+ * channel after the last retry). The rest as for any provider (`classifyProviderError`): 429 waits
+ * `parameters.retry_after`, 403 (the bot was blocked, or kicked from the group) and other 4xx fail
+ * at once, 5xx is tried again, no answer at all is never sent again (it may have gone out).
  */
+export function classifyTelegramError(error: unknown): ProviderVerdict {
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return status === 401 ? { kind: 'transient' } : classifyProviderError(error);
+}
+
+/** The Telegram channel over `bot`; its answers are read by {@link classifyTelegramError}. */
 export function telegramChannel(bot: TelegramBot): DeliveryChannel<string, string> {
   return {
     name: 'telegram',
@@ -39,6 +50,6 @@ export function telegramChannel(bot: TelegramBot): DeliveryChannel<string, strin
       const { messageId } = await bot.sendMessage(chatId, text);
       return messageId ? { providerMessageId: messageId } : {};
     },
-    classify: (error) => classifyProviderError(error),
+    classify: classifyTelegramError,
   };
 }

@@ -3,7 +3,8 @@
  * Manager through the AWS SDK: the wire shapes both ways, the Bot API's refusals and injected
  * faults, and what the telegram channel makes of each.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedSecret } from '../../../shared/adapters/secrets-manager-secret.ts';
 import type { TelegramApiError} from '../../../shared/adapters/telegram-bot-api.ts';
@@ -91,6 +92,29 @@ describe('the Telegram adapter on the local Bot API', () => {
     expect(blocked.message).toContain('Forbidden: bot was blocked by the user');
     expect(channel.classify(blocked)).toEqual({ kind: 'permanent' });
     expect(channel.classify(down)).toEqual({ kind: 'transient' });
+  });
+
+  it('tries a message refused with 401 again, and the retry reads the rotated token from Secrets Manager', async () => {
+    // Prepare: the secret still holds a token BotFather revoked; the operator then puts the new one
+    const rotating = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const secretsManager = mockClient(rotating);
+    secretsManager.on(GetSecretValueCommand).resolvesOnce({ SecretString: '1000000001:revoked-token' }).resolves({ SecretString: localTelegramBotToken });
+    const token = cachedSecret(() => rotating, 'bot-token');
+    const sender = telegramBotApi({ apiUrl: telegram.url, token: () => token.value(), forgetToken: () => token.forget() });
+    const channel = telegramChannel(sender);
+
+    // Act: the first attempt, then the retry (well within the token's 5-minute cache)
+    const refused = await failureOf(sender.sendMessage('4242', 'Invoice ready'));
+    const verdict = channel.classify(refused);
+    const retried = await sender.sendMessage('4242', 'Invoice ready');
+
+    // Assess
+    expect(refused.$metadata.httpStatusCode).toBe(401);
+    expect(verdict).toEqual({ kind: 'transient' });
+    expect(outbox.list('telegram')[0]).toMatchObject({ to: '4242', body: { text: 'Invoice ready' }, providerMessageId: retried.messageId });
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    secretsManager.restore();
+    rotating.destroy();
   });
 
   it('renders the title and message, cut to the 4,096 characters Telegram takes', () => {
