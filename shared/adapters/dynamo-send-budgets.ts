@@ -13,7 +13,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Provider, RateBudgets } from '../domain/rate-budget.ts';
-import { currentSlotMinimumMs, fitting, slotEnd, slotLookahead, slotOf } from '../domain/rate-budget.ts';
+import { currentSlotMinimumMs, fitting, slotCapacity, slotEnd, slotLookahead, slotOf } from '../domain/rate-budget.ts';
 import type { ReservedSlot } from '../domain/rate-budget.ts';
 import { describeError } from '../domain/delivery-errors.ts';
 import { logger } from '../observability/logger.ts';
@@ -74,14 +74,15 @@ export class SendBudgets {
    * The buckets (slot item key, capacity) a send through `provider` for `tenantId` spends in
    * `slot`. The tenant's bucket only when its share is below the whole budget: a tenant's count
    * never exceeds the count of all tenants, so a share as large as the budget can never be the one
-   * that is full, and keeping it would cost a write per claim for nothing.
+   * that is full, and keeping it would cost a write per claim for nothing. A rate below 1 gives
+   * most seconds no room at all (`slotCapacity`).
    */
   private buckets(provider: Provider, tenantId: string, slot: number): { pk: string; capacity: number }[] {
     const budget = this.budgets()[provider];
     if (!budget) return [];
-    const all = { pk: `${provider}#all#${slot}`, capacity: budget.perSecond };
+    const all = { pk: `${provider}#all#${slot}`, capacity: slotCapacity(budget.perSecond, slot) };
     if (budget.tenantPerSecond === undefined || budget.tenantPerSecond >= budget.perSecond) return [all];
-    return [all, { pk: `${provider}#t:${keyPart(tenantId)}#${slot}`, capacity: budget.tenantPerSecond }];
+    return [all, { pk: `${provider}#t:${keyPart(tenantId)}#${slot}`, capacity: slotCapacity(budget.tenantPerSecond, slot) }];
   }
 
   /**

@@ -3,7 +3,8 @@
  * concurrent worker. A budget is kept in one-second slots: a claim that is about to send `n`
  * messages through a provider first adds `n` to the current slot of the provider's counter (and
  * of the tenant's), on the condition that the slot stays within its capacity; what does not fit
- * waits for a later slot. No AWS here: the delivery store keeps the slots (a plain conditional
+ * waits for a later slot; a rate below one a second opens one slot in every ceil(1/r) for one send
+ * (`slotCapacity`). No AWS here: the delivery store keeps the slots (a plain conditional
  * `ADD` before the claim, never inside a transaction: shared/adapters/dynamo-send-budgets.ts).
  *
  * A reservation holds only for its own second: a send reserved in second `s` goes out during `s`
@@ -57,6 +58,20 @@ export class BudgetSecondPassedError extends Error {
     super(`the ${provider} send-budget second ended at ${new Date(until).toISOString()} before the send could start`);
     this.name = 'BudgetSecondPassedError';
   }
+}
+
+/**
+ * How many sends a budget of `perSecond` lets into the second `slot` (epoch second). A rate of 1 or
+ * more counts per second, whole sends only (2.5 lets 2 in). A rate r below 1 (SES's `MaxSendRate`
+ * is a Double: GetSendQuota, SES API Reference) would let no send into any second, so it opens one
+ * second in every ceil(1/r), the epoch seconds divisible by it, for one send, and leaves the others
+ * shut: 0.5 sends in every other second, 0.3 in every fourth. Counted over those ceil(1/r) seconds
+ * it never exceeds r, and the slots stay one item per second.
+ */
+export function slotCapacity(perSecond: number, slot: number): number {
+  if (perSecond >= 1) return perSecond;
+  const everySeconds = Math.ceil(1 / perSecond);
+  return slot % everySeconds === 0 ? 1 : 0;
 }
 
 /** How many of `wanted` sends still fit in a slot of `capacity` that already holds `used`. */

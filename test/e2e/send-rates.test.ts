@@ -5,7 +5,8 @@
  * SES never sees more than its rate (10 % tolerance) in any one-second window: the delivery
  * engine's send budget, read from SES's own quota, keeps every worker within it. A second stack
  * whose budget is twice what SES allows shows SES's throttling is no failure: it waits, spends no
- * attempt, and every e-mail still goes out once.
+ * attempt, and every e-mail still goes out once. A third whose SES allows half an e-mail a second
+ * (`MaxSendRate` is a Double) sends one every other second.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDirectory } from '../../local/seed-directory.ts';
@@ -184,4 +185,41 @@ describe('a send budget above what SES allows', () => {
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     expect(busiestSecond(ses.sends)).toBeLessThanOrEqual(Math.floor(sesRate * 1.1));
   }, 180_000);
+});
+
+describe('an SES account allowed fewer than one e-mail a second', () => {
+  let h: Harness;
+  let admin: string;
+
+  beforeAll(async () => {
+    h = await startHarness({ sesMaxSendRate: 0.5, environment: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+    admin = await h.token('alice', { role: 'admin' });
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('sends e-mail at 0.5 a second, one every other second, each on its first attempt', async () => {
+    // Prepare
+    const ids = ['slow-0', 'slow-1', 'slow-2', 'slow-3'];
+    await register(h, admin, ids);
+
+    // Act
+    const created = await h.api('POST', '/v1/notifications', { token: admin, body: { recipients: ids, title: 'Slowly', message: 'One at a time.', channels: ['email'] } });
+    const notificationIds = created.body.notificationIds as string[];
+    const finals = await eventually(
+      async () => Promise.all(notificationIds.map(async (id) => (await h.api('GET', `/v1/notifications/${id}`, { token: admin })).body)),
+      (all) => all.every((n) => n.status === 'sent' || n.status === 'failed'),
+      60_000,
+    );
+
+    // Assess: all sent once, none throttled, and never two within two seconds
+    expect(finals.map((n) => [n.status, n.attempts])).toEqual(ids.map(() => ['sent', 1]));
+    const counts = await perAddress(h, ['slow-']);
+    expect([...counts.values()]).toEqual([1, 1, 1, 1]);
+    const times = (await sesSends(h)).sends.map((send) => send.at).sort((a, b) => a - b);
+    expect(times).toHaveLength(ids.length);
+    for (let i = 1; i < times.length; i++) expect(Math.floor((times[i] ?? 0) / 1000) - Math.floor((times[i - 1] ?? 0) / 1000)).toBeGreaterThanOrEqual(2);
+  }, 120_000);
 });

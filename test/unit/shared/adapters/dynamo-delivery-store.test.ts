@@ -899,6 +899,42 @@ describe('send-rate budgets', () => {
     for (const n of perSecond(world.sendTimes)) expect(n).toBeLessThanOrEqual(2);
   });
 
+  it('sends e-mail at a rate of 0.5 a second, one every other second, never two within two seconds, for two workers at once', async () => {
+    // Prepare: SES's MaxSendRate of 0.5 (a Double); five e-mails, half to each of two workers,
+    // which deliver what they deferred again when the queue would bring it back
+    const world = await aWorld('2030-01-01T21:00:00.400Z');
+    const refs = await emails(world, 5);
+    const budgets: RateBudgets = { ses: { perSecond: 0.5 } };
+    const workers = [world.worker({ budgets }), world.worker({ budgets })];
+    const first = Math.floor(world.clock.now().getTime() / 1000);
+
+    // Act
+    let waiting = refs;
+    for (let round = 0; waiting.length > 0 && round < 20; round++) {
+      const halves = [waiting.filter((_, i) => i % 2 === 0), waiting.filter((_, i) => i % 2 === 1)];
+      const outcomes = await Promise.all(halves.map((half, i) => (half.length > 0 ? workers[i]?.deliver(...half) : undefined)));
+      const later = waiting.flatMap((ref) => {
+        const outcome = outcomes.map((o) => o?.get(unitKey(ref))).find((o) => o !== undefined);
+        return outcome?.kind === 'later' ? [{ ref, at: outcome.at }] : [];
+      });
+      if (later.length > 0) world.clock.set(new Date(Math.max(world.clock.now().getTime(), Math.min(...later.map((l) => l.at)))));
+      waiting = later.map((l) => l.ref);
+    }
+
+    // Assess: all sent, each once and on its first attempt (waiting spent none)
+    expect(waiting).toEqual([]);
+    for (const ref of refs) {
+      expect(await notifications.get(world.tenantId, ref.kind === 'notification' ? ref.notificationId : '')).toMatchObject({ status: 'sent', attempts: 1 });
+    }
+    expect(world.mailer.sent).toHaveLength(5);
+    const seconds = world.sendTimes.map((t) => Math.floor(t / 1000)).sort((a, b) => a - b);
+    expect(seconds[0]).toBe(first);
+    // Every send in an even second, none within two seconds of another: never faster than 0.5 a second.
+    for (const second of seconds) expect(second % 2).toBe(0);
+    for (let i = 1; i < seconds.length; i++) expect((seconds[i] ?? 0) - (seconds[i - 1] ?? 0)).toBeGreaterThanOrEqual(2);
+    for (const second of seconds) expect(await usedIn(`ses#all#${second}`)).toBe(1);
+  });
+
   it('defers what no slot within the look-ahead has room for to a later second, claiming nothing of it', async () => {
     // Prepare: 1 email a second, 6 emails: four slots (now and the three after) take four
     const world = await aWorld('2030-01-01T14:00:00.000Z');

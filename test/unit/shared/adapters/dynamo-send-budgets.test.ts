@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { SendBudgets } from '../../../../shared/adapters/dynamo-send-budgets.ts';
 import type { BudgetRequest } from '../../../../shared/adapters/dynamo-send-budgets.ts';
-import { currentSlotMinimumMs, fitting, isSlotOver, slotLookahead, slotOf } from '../../../../shared/domain/rate-budget.ts';
+import { currentSlotMinimumMs, fitting, isSlotOver, slotCapacity, slotLookahead, slotOf } from '../../../../shared/domain/rate-budget.ts';
 import type { RateBudgets } from '../../../../shared/domain/rate-budget.ts';
 
 const now = new Date('2030-01-01T12:00:00.250Z');
@@ -36,6 +36,59 @@ describe('rate-budget rules', () => {
 
     // Assess
     expect(result).toBe(fits);
+  });
+});
+
+describe('a rate below one send a second (SES MaxSendRate is a Double)', () => {
+  it.each([
+    [0.5, [1, 0, 1, 0, 1, 0, 1, 0]],
+    [0.3, [1, 0, 0, 0, 1, 0, 0, 0]],
+    [0.25, [1, 0, 0, 0, 1, 0, 0, 0]],
+    [0.9, [1, 0, 1, 0, 1, 0, 1, 0]],
+    [1, [1, 1, 1, 1, 1, 1, 1, 1]],
+    [2.5, [2.5, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5]],
+  ])('at %f a second, lets into each of eight seconds from an even one: %j', (rate, capacities) => {
+    // Act
+    const seconds = Array.from({ length: 8 }, (_, i) => slotCapacity(rate, s + i));
+
+    // Assess: never more sends over the eight seconds than the rate allows
+    expect(seconds).toEqual(capacities);
+    expect(seconds.reduce((sum, c) => sum + Math.floor(c), 0)).toBeLessThanOrEqual(rate * 8);
+  });
+
+  it('places one send every other second at 0.5, deferring the rest past the look-ahead', () => {
+    // Prepare: now is 250 ms into an even second
+    const budgets = new SendBudgets(() => ({ ses: { perSecond: 0.5 } }));
+
+    // Act
+    const plan = budgets.plan(requests(3), now);
+
+    // Assess
+    expect([...plan.sendAt]).toEqual([
+      ['u0', now.getTime()],
+      ['u1', (s + 2) * 1000],
+    ]);
+    expect(plan.reservations).toEqual([
+      { pk: `ses#all#${s}`, n: 1, capacity: 1 },
+      { pk: `ses#all#${s + 2}`, n: 1, capacity: 1 },
+    ]);
+    expect([...plan.deferred]).toEqual([['u2', (s + slotLookahead + 1) * 1000]]);
+  });
+
+  it('holds a tenant to a share below one a second while the others use the rest', () => {
+    // Prepare: 4 a second for all, one every other second for each tenant; now in an odd second
+    const budgets = new SendBudgets(() => ({ ses: { perSecond: 4, tenantPerSecond: 0.5 } }));
+    const odd = new Date(now.getTime() + 1000);
+
+    // Act
+    const plan = budgets.plan([...requests(2, 'acme'), { key: 'g0', tenantId: 'globex', providers: ['ses'] }], odd);
+
+    // Assess
+    expect(plan.sendAt.get('u0')).toBe((s + 2) * 1000);
+    expect(plan.sendAt.get('u1')).toBe((s + 4) * 1000);
+    expect(plan.sendAt.get('g0')).toBe((s + 2) * 1000);
+    expect(plan.reservations).toContainEqual({ pk: `ses#all#${s + 2}`, n: 2, capacity: 4 });
+    expect(plan.reservations).toContainEqual({ pk: `ses#t:acme#${s + 2}`, n: 1, capacity: 1 });
   });
 });
 
