@@ -1,8 +1,9 @@
 /**
- * Step 4 of the engine (engine.ts): the commit. One write of every outcome of a round's sends
- * (send.ts), with the inbox item and its unread count and the unit's next state, written again,
- * adjusted, until every outcome is recorded; then each unit's outcome for the queue, its
- * broadcast's counts, and its recipient told their new unread count.
+ * Step 4 of the engine (engine.ts): the commit. One write of every outcome of the sends (send.ts)
+ * of a round's units that finished together (commit-as-ready.ts), with the inbox item and its
+ * unread count and the unit's next state, written again, adjusted, until every outcome is
+ * recorded; then each unit's outcome for the queue, its broadcast's counts, and its recipient told
+ * their new unread count.
  */
 import { describeError } from '../domain/delivery-errors.ts';
 import { openConnections } from '../domain/delivery.ts';

@@ -10,12 +10,15 @@
  *    classified by its channel; a templated unit is first rendered for its recipient, in their
  *    locale (its template versions are read before the claim, so a failed read claims nothing);
  * 4. one write of every outcome, with the inbox item and its unread count, and the unit's next
- *    state: sent, failed, or pending again after a backoff (`commit`).
+ *    state: sent, failed, or pending again after a backoff (`commit`); units whose sends finish
+ *    together are written together, one that waits for a slow send of another unit is written
+ *    without it.
  * Units of one recipient go in separate rounds, so the unread count moves one item at a time.
  * What a provider's throttling held back comes back after its hint without spending an attempt.
  *
  * This module runs steps 1 and 2 and the rounds; step 3 is send.ts (a templated unit's content:
- * content.ts), step 4 commit.ts, and what they share about a unit in its round work.ts.
+ * content.ts), step 4 commit.ts, when each unit's commit goes commit-as-ready.ts, and what they
+ * share about a unit in its round work.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepMs } from 'node:timers/promises';
@@ -30,9 +33,9 @@ import type { Recipient } from '../domain/recipient.ts';
 import { logger } from '../observability/logger.ts';
 import type { ClaimRequest, ClaimResult, LoadedUnits } from '../ports.ts';
 import { finishIfReady } from '../use-cases/fan-out-broadcast.ts';
-import { mapLimited } from '../use-cases/map-limited.ts';
 import { isSkip } from './channel.ts';
 import { afterCommit, commitAll } from './commit.ts';
+import { realTimer, sendAndCommitAsReady } from './commit-as-ready.ts';
 import { loadTemplates, templateKey } from './content.ts';
 import { countInbox, sendAll } from './send.ts';
 import type { Prepared } from './send.ts';
@@ -360,16 +363,24 @@ async function deliverRound(
   );
   if (held.length === 0) return counts;
 
-  const entries = await mapLimited(held, sendConcurrency, (w) => sendAll(deps, w, claimed.claimed.get(w.key) ?? { sendAt: now.getTime() }, sleep));
-  const verdicts = await commitAll(deps, entries, sleep);
-  for (const p of entries) {
-    if (verdicts.get(p.work.key) !== 'committed') continue;
-    countInbox(deps.metrics, p.entry, deps.clock.now());
-    const inbox = p.entry.inbox;
-    if (!inbox) continue;
-    counts.set(p.work.key, inbox.unreadBefore !== undefined ? { kind: 'exact', unread: inbox.unreadBefore + 1 } : { kind: 'reread' });
-  }
-  await afterCommit(deps, entries, verdicts, outcomes);
+  // Each unit's outcome is written soon after its own sends are done, not after the slowest unit's:
+  // a webhook answering at its timeout holds back no other recipient's inbox item and `sent`.
+  await sendAndCommitAsReady(
+    held,
+    { concurrency: sendConcurrency, setTimer: deps.setTimer ?? realTimer },
+    (w) => sendAll(deps, w, claimed.claimed.get(w.key) ?? { sendAt: now.getTime() }, sleep),
+    async (entries) => {
+      const verdicts = await commitAll(deps, entries, sleep);
+      for (const p of entries) {
+        if (verdicts.get(p.work.key) !== 'committed') continue;
+        countInbox(deps.metrics, p.entry, deps.clock.now());
+        const inbox = p.entry.inbox;
+        if (!inbox) continue;
+        counts.set(p.work.key, inbox.unreadBefore !== undefined ? { kind: 'exact', unread: inbox.unreadBefore + 1 } : { kind: 'reread' });
+      }
+      await afterCommit(deps, entries, verdicts, outcomes);
+    },
+  );
   return counts;
 }
 

@@ -13,6 +13,7 @@ import type { TemplateVersion } from '../domain/template.ts';
 import { logger } from '../observability/logger.ts';
 import type { BroadcastStore, Clock, DeliveryMetricsRecorder, DeliveryStore, LiveStateStore, SocketPoster, TemplateStore } from '../ports.ts';
 import type { ChannelRegistry } from './channel.ts';
+import type { SetTimer } from './commit-as-ready.ts';
 
 export interface EngineSettings {
   readonly leaseSeconds: number;
@@ -37,6 +38,12 @@ export interface EngineDeps {
   readonly templates?: Pick<TemplateStore, 'get'>;
   /** @default a real timer */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Times how long a unit whose sends are done waits for the rest of its round before its outcome
+   * is written (commit-as-ready.ts); apart from `sleep`, which a test's clock may answer at once.
+   * @default a real timer
+   */
+  readonly setTimer?: SetTimer;
   /** Where each channel's outcomes are counted (delivered, failed, retried, throttled, and lateness). @default none */
   readonly metrics?: DeliveryMetricsRecorder;
 }

@@ -16,6 +16,7 @@ import type { InMemoryBroadcastStore } from './broadcast-store.ts';
 import type { FakeClock } from './clock.ts';
 import type { InMemoryDeliveryStore } from './delivery-store.ts';
 import { aDeliveryWorld } from './delivery-world.ts';
+import type { FakeTimers } from './timers.ts';
 import type { InMemoryInboxStore } from './inbox-store.ts';
 import type { InMemoryLiveStateStore } from './live-state-store.ts';
 import type { InMemoryNotificationStore } from './notification-store.ts';
@@ -46,6 +47,8 @@ export interface BroadcastWorld {
   readonly api: BroadcastDeps;
   readonly fanout: FanoutDeps;
   readonly delivery: EngineDeps;
+  /** The engine's timers (see DeliveryWorld.timers). */
+  readonly timers: FakeTimers;
   /** Runs one fan-out step, as an invocation with a minute left. */
   step(message: FanoutMessage): Promise<FanoutOutcome>;
   /** Runs waiting fan-out steps (never `watch`) until none is left; how many ran. */
@@ -58,7 +61,7 @@ export interface BroadcastWorld {
 
 export function aBroadcastWorld(options: { readonly pageSize?: number; readonly shards?: number; readonly retry?: RetryPolicy } = {}): BroadcastWorld {
   const engine = aDeliveryWorld({ shards: options.shards ?? 4, ...(options.retry ? { retry: options.retry } : {}) });
-  const { clock, broadcasts, rows, recipients, inbox, notifications, live, store, sockets, mailer } = engine;
+  const { clock, broadcasts, rows, recipients, inbox, notifications, live, store, sockets, mailer, timers } = engine;
   const fanoutQueue = new FakeFanoutQueue();
   const deliveryQueue = new FakeBroadcastDeliveryQueue();
   const scheduler = new FakeBroadcastScheduler();
@@ -91,6 +94,7 @@ export function aBroadcastWorld(options: { readonly pageSize?: number; readonly 
     api,
     fanout,
     delivery,
+    timers,
     step: (message) => runFanoutStep(fanout, message, invocation()),
     async runFanout() {
       let ran = 0;

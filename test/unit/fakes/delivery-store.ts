@@ -83,11 +83,15 @@ export class InMemoryDeliveryStore implements DeliveryStore {
   beforeClaim: (() => Promise<void> | void) | undefined;
   /** Runs once, just before the next commit is decided. */
   beforeCommit: (() => Promise<void> | void) | undefined;
+  /** Runs once, just after the next commit was decided (and written, where it held). */
+  afterCommit: (() => void) | undefined;
   loadCalls = 0;
   claimCalls = 0;
   commitCalls = 0;
   /** Every claim transaction that was written, with the units it claimed. */
   readonly claimsWritten: string[][] = [];
+  /** The units of every commit that was decided, by key, one list per call. */
+  readonly commitsDecided: string[][] = [];
   /** The tenants' settings of time (quiet hours, default zone), by tenant id, read with every load. */
   readonly tenantSettings = new Map<string, TenantSettings>();
 
@@ -353,6 +357,10 @@ export class InMemoryDeliveryStore implements DeliveryStore {
         if (verdict === 'unreadMoved' && entry.inbox) unreadFound.set(unitKey(entry.unit.ref), this.parts.inbox.unreadOf(entry.inbox.item.tenantId, entry.inbox.item.recipientId));
       }
     }
+    this.commitsDecided.push(entries.map((entry) => unitKey(entry.unit.ref)));
+    const after = this.afterCommit;
+    this.afterCommit = undefined;
+    after?.();
     return { verdicts, unreadFound };
   }
 

@@ -2,7 +2,8 @@
  * The delivery engine wired to in-memory fakes of every port it touches, as the functions wire it
  * to AWS: notifications, broadcasts and their rows, the directory, the inbox and live state (one
  * unread count, as on the one DynamoDB item), sockets and mail. Its sleep moves the
- * test's clock, so a wait costs no time and every instant is exact.
+ * test's clock, so a wait costs no time and every instant is exact; its timers fire when the clock
+ * is moved past them (by a sleep, or `timers.advance`), never on their own.
  */
 import { SendBudgets } from '../../../shared/adapters/dynamo-send-budgets.ts';
 import { createChannels } from '../../../shared/delivery/channels/index.ts';
@@ -26,6 +27,7 @@ import { FakeMailer } from './mailer.ts';
 import { InMemoryNotificationStore } from './notification-store.ts';
 import { InMemoryRecipientStore } from './recipient-store.ts';
 import { FakeSocketPoster } from './socket-poster.ts';
+import { FakeTimers } from './timers.ts';
 
 export interface DeliveryWorldOptions {
   /** @default the default policy without jitter, so delays are exact */
@@ -54,6 +56,8 @@ export interface DeliveryWorld {
   readonly mailer: FakeMailer;
   readonly store: InMemoryDeliveryStore;
   readonly budgets: SendBudgets;
+  /** The engine's timers (how long a unit whose sends are done waits for the rest of its round). */
+  readonly timers: FakeTimers;
   readonly deps: EngineDeps;
   /** Every wait of the engine, in ms (each moved the clock on). */
   readonly sleeps: number[];
@@ -80,6 +84,7 @@ export function aDeliveryWorld(options: DeliveryWorldOptions = {}): DeliveryWorl
   const budgets = new SendBudgets(() => options.budgets ?? {});
   const store = new InMemoryDeliveryStore({ notifications, broadcasts, rows, recipients, inbox, live }, { budgets });
   const sleeps: number[] = [];
+  const timers = new FakeTimers(clock);
   const deps: EngineDeps = {
     store,
     channels: createChannels({ mailer, sockets, live }),
@@ -90,8 +95,9 @@ export function aDeliveryWorld(options: DeliveryWorldOptions = {}): DeliveryWorl
     settings: { leaseSeconds: options.leaseSeconds ?? 60, retry: options.retry ?? { ...defaultRetryPolicy, jitter: 0 }, holdMs: options.holdMs ?? 2_000 },
     sleep: async (ms) => {
       sleeps.push(ms);
-      clock.advanceSeconds(ms / 1000);
+      timers.advance(ms);
     },
+    setTimer: timers.setTimer,
   };
   const invocation = (): EngineInvocation => ({ deadline: new Date(clock.now().getTime() + 10_000) });
   const world: DeliveryWorld = {
@@ -106,6 +112,7 @@ export function aDeliveryWorld(options: DeliveryWorldOptions = {}): DeliveryWorl
     mailer,
     store,
     budgets,
+    timers,
     deps,
     sleeps,
     invocation,

@@ -1,5 +1,6 @@
 /** In-memory fakes of every port in shared/ports.ts, plus a clock the test controls. */
 export { FakeClock } from './clock.ts';
+export { FakeTimers } from './timers.ts';
 export { InMemoryBroadcastRecipientStore } from './broadcast-recipient-store.ts';
 export { FakeBroadcastDeliveryQueue, FakeBroadcastScheduler, FakeFanoutQueue } from './broadcast-queues.ts';
 export { InMemoryBroadcastStore } from './broadcast-store.ts';
