@@ -4,14 +4,15 @@
  * each provider once and the webhook verifies with the tenant's secret (the `standardwebhooks`
  * package, as a receiver would); a 410 removes the URL, a 403 fails at once, a 429 waits its
  * `retry_after`; preferences skip what they switch off; broadcasts deliver on both; a chat or URL a
- * user sets for themself gets nothing but a code until confirmed.
+ * user sets for themself gets nothing but a code until confirmed; a webhook slow to answer holds
+ * back no other recipient of its request.
  */
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { eventually, startHarness } from './support/harness.ts';
+import { connectSocket, eventually, startHarness } from './support/harness.ts';
 import type { ApiResponse, Harness } from './support/harness.ts';
 
 /** What the test's webhook receiver got. */
@@ -28,6 +29,8 @@ let receiverUrl: string;
 const received: Received[] = [];
 /** The status the receiver answers, by path; 200 otherwise. */
 const answers = new Map<string, number>();
+/** Paths whose answer waits for this promise. */
+const held = new Map<string, Promise<void>>();
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -36,7 +39,7 @@ beforeAll(async () => {
     req.on('end', () => {
       const path = req.url ?? '/';
       received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(answers.get(path) ?? 200).end();
+      void (held.get(path) ?? Promise.resolve()).then(() => res.writeHead(answers.get(path) ?? 200).end());
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
@@ -299,6 +302,53 @@ describe('preferences, broadcasts and self-set addresses', () => {
     expect(after.deliveries.telegram).toMatchObject({ status: 'sent' });
     expect(after.deliveries.webhook).toMatchObject({ status: 'sent' });
     expect((await outbox('telegram')).filter((e) => e.to === '1212')).toHaveLength(2);
+  });
+});
+
+describe('a webhook slow to answer', () => {
+  it('holds back no other recipient of its request: their inbox item and sent status come while it is unanswered', async () => {
+    // Prepare: wH's receiver answers only when the test lets it; Carol is connected
+    await putRecipient('wh', { webhookUrl: `${receiverUrl}/wh-slow` });
+    await putRecipient('carol', {});
+    const carol = await h.token('carol');
+    const socket = await connectSocket(h.stack.wsUrl, carol);
+    let answerWh = (): void => undefined;
+    held.set('/wh-slow', new Promise<void>((resolve) => (answerWh = resolve)));
+    try {
+      // Act: one request, so both units go in one batch
+      const created = await h.api('POST', '/v1/notifications', {
+        token: admin,
+        body: { recipients: ['wh', 'carol'], title: 'Deploy', message: 'v2 is live', channels: ['webhook', 'inbox', 'websocket'] },
+      });
+      const ids = created.body.notificationIds as string[];
+      const recipientOf = async (id: string): Promise<unknown> => (await h.api('GET', `/v1/notifications/${id}`, { token: admin })).body.recipientId;
+      const toCarol = (await recipientOf(ids[0] ?? '')) === 'carol' ? ids[0] : ids[1];
+      const toWh = ids.find((id) => id !== toCarol) ?? '';
+      await eventually(async () => received.some((r) => r.path === '/wh-slow'), Boolean, 10_000);
+      const webhookArrived = Date.now();
+      // Usually well under a second (readyWaitMs and a commit) after the webhook went out.
+      const carolSent = await eventually(() => h.api('GET', `/v1/notifications/${toCarol}`, { token: admin }), (r) => r.body.status === 'sent', 5_000);
+      const carolSentWithin = Date.now() - webhookArrived;
+      const carolsInbox = await h.api('GET', '/v1/me/inbox', { token: carol });
+      const carolsUnread = (await h.api('GET', '/v1/me/inbox/unread-count', { token: carol })).body.unread;
+      const whMeanwhile = await h.api('GET', `/v1/notifications/${toWh}`, { token: admin });
+      answerWh();
+      const whDone = await settled(toWh);
+
+      // Assess
+      expect(created.status).toBe(201);
+      expect(carolSent.body).toMatchObject({ deliveries: { inbox: { status: 'sent' }, websocket: { status: 'sent' } } });
+      expect(carolSentWithin).toBeLessThan(5_000);
+      expect((carolsInbox.body.items as { id: string }[]).map((item) => item.id)).toContain(toCarol);
+      expect(whMeanwhile.body.status).toBe('sending');
+      // Her frame announced the count her commit made.
+      const frame = await socket.waitFor((d) => d.type === 'notification' && (d.notification as { id?: string }).id === toCarol);
+      expect(frame.data.unread).toBe(carolsUnread);
+      expect(whDone).toMatchObject({ status: 'sent', deliveries: { webhook: { status: 'sent' } } });
+    } finally {
+      answerWh();
+      await socket.close();
+    }
   });
 });
 
