@@ -824,9 +824,10 @@ export interface RecurringStore {
 export interface RecurringScheduler {
   /**
    * Creates or replaces the schedule of `recurring` (DISABLED while paused), starting at
-   * `startDate` (epoch ms; none: from the call, see `schedulerStartDate`).
+   * `startDate` (epoch ms; none: from the call; `ended`: DISABLED, it has nothing left to fire; see
+   * `schedulerStartDate`).
    */
-  put(recurring: RecurringNotification, startDate: number | undefined): Promise<void>;
+  put(recurring: RecurringNotification, startDate: number | 'ended' | undefined): Promise<void>;
   /** Deletes it; nothing to delete is fine. */
   remove(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>): Promise<void>;
 }

@@ -28,7 +28,7 @@ export class EventBridgeRecurringScheduler implements RecurringScheduler {
     this.config = config;
   }
 
-  async put(recurring: RecurringNotification, startDate: number | undefined): Promise<void> {
+  async put(recurring: RecurringNotification, startDate: number | 'ended' | undefined): Promise<void> {
     const config = this.config();
     const { schedule } = recurring;
     const input: CreateScheduleCommandInput = {
@@ -36,10 +36,11 @@ export class EventBridgeRecurringScheduler implements RecurringScheduler {
       GroupName: config.groupName,
       ScheduleExpression: scheduleExpressionOf(schedule),
       ScheduleExpressionTimezone: schedule.timezone,
-      ...(startDate !== undefined ? { StartDate: new Date(startDate) } : {}),
+      ...(typeof startDate === 'number' ? { StartDate: new Date(startDate) } : {}),
       ...(schedule.endAt ? { EndDate: new Date(schedule.endAt) } : {}),
       FlexibleTimeWindow: { Mode: 'OFF' },
-      State: recurring.status === 'paused' ? 'DISABLED' : 'ENABLED',
+      // An ended rate put ENABLED without a StartDate would fire at once.
+      State: recurring.status === 'paused' || startDate === 'ended' ? 'DISABLED' : 'ENABLED',
       Target: {
         Arn: config.targetArn,
         RoleArn: config.roleArn,

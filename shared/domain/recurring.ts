@@ -293,14 +293,19 @@ export function nextOccurrences(schedule: RecurringSchedule, afterMs: number, co
     }
     return found;
   }
-  const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = eventBridgeCronFields(schedule.cron ?? '').split(' ');
-  const cron = new Cron(`0 ${minutes} ${hours} ${dayOfMonth} ${month} ${dayOfWeek} ${year}`, {
-    timezone: schedule.timezone,
-    mode: '7-part',
-    alternativeWeekdays: true,
-    sloppyRanges: true,
-    paused: true,
-  });
+  const [minutes, hours, dayOfMonth, month, dayOfWeek = '?', year] = eventBridgeCronFields(schedule.cron ?? '').split(' ');
+  let cron: Cron;
+  try {
+    cron = new Cron(`0 ${minutes} ${hours} ${dayOfMonth} ${month} ${cronerWeekdays(dayOfWeek)} ${year}`, {
+      timezone: schedule.timezone,
+      mode: '7-part',
+      alternativeWeekdays: true,
+      sloppyRanges: true,
+      paused: true,
+    });
+  } catch (error) {
+    throw new RecurringScheduleError('schedule.cron', `cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
   let cursor = new Date(from);
   // A year of skipped candidates is far more than any change of clocks can cause.
   for (let candidates = 0; found.length < count && candidates < 1_000; candidates++) {
@@ -315,6 +320,12 @@ export function nextOccurrences(schedule: RecurringSchedule, afterMs: number, co
   return found;
 }
 
+/** Croner's spelling of EventBridge's day-of-week: `L` alone is Saturday, the week's last day; `6L` is `6#L`. */
+function cronerWeekdays(dayOfWeek: string): string {
+  if (dayOfWeek.toUpperCase() === 'L') return '7';
+  return dayOfWeek.replace(/^([1-7]|[A-Za-z]{3})L$/, '$1#L');
+}
+
 /**
  * The StartDate (epoch ms) to give EventBridge Scheduler when the schedule is put at `nowMs`, or
  * undefined for none. EventBridge refuses a StartDate more than 5 minutes past ("The StartDate you
@@ -324,13 +335,14 @@ export function nextOccurrences(schedule: RecurringSchedule, afterMs: number, co
  * (from `startAt`, or from `anchorMs`, when its expression was set) so that a change of title or a
  * pause neither fires it nor moves its times; for a cron none (a past start bounds nothing). A rate
  * set at `nowMs` without `startAt` gets none: it starts then, as it would on AWS. A rate with no
- * period left before `endAt` gets none either: its EndDate ends it.
+ * period left before `endAt` is `ended`: put without a StartDate it would fire at once, so it is
+ * put DISABLED.
  */
-export function schedulerStartDate(schedule: RecurringSchedule, anchorMs: number, nowMs: number): number | undefined {
+export function schedulerStartDate(schedule: RecurringSchedule, anchorMs: number, nowMs: number): number | 'ended' | undefined {
   const start = schedule.startAt === undefined ? undefined : Date.parse(schedule.startAt);
   if (start !== undefined && start > nowMs) return start;
   if (schedule.rate === undefined || (start ?? anchorMs) >= nowMs) return undefined;
-  return nextOccurrences(schedule, nowMs, 1, anchorMs)[0];
+  return nextOccurrences(schedule, nowMs, 1, anchorMs)[0] ?? 'ended';
 }
 
 /** The public view of a definition; `upcoming` with its next occurrences when asked for. */

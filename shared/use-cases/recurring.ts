@@ -52,9 +52,13 @@ function isRefusedExpression(error: unknown): boolean {
   return (error as { name?: string }).name === 'ValidationException';
 }
 
-async function putSchedule(deps: RecurringDeps, recurring: RecurringNotification): Promise<void> {
+/**
+ * Puts `recurring`'s schedule as of `now`: the instant its `scheduleSetAt` was read from when the
+ * expression was set in this request (a later reading would put a rate set "now" a period ahead).
+ */
+async function putSchedule(deps: RecurringDeps, recurring: RecurringNotification, now: Date): Promise<void> {
   try {
-    await deps.scheduler.put(recurring, schedulerStartDate(recurring.schedule, scheduleAnchorMs(recurring), deps.clock.now().getTime()));
+    await deps.scheduler.put(recurring, schedulerStartDate(recurring.schedule, scheduleAnchorMs(recurring), now.getTime()));
   } catch (error) {
     if (isRefusedExpression(error)) {
       const field = recurring.schedule.cron !== undefined ? 'schedule.cron' : 'schedule.rate';
@@ -106,7 +110,7 @@ export async function createRecurring(deps: RecurringDeps, caller: Caller, body:
   };
   await deps.recurring.put(recurring);
   try {
-    await putSchedule(deps, recurring);
+    await putSchedule(deps, recurring, now);
   } catch (error) {
     await deps.recurring.remove(recurring.tenantId, recurring.id);
     throw error;
@@ -126,7 +130,13 @@ export async function getRecurring(deps: Pick<RecurringDeps, 'recurring'>, calle
 /** The next occurrences of an active definition (epoch ms); none while paused. */
 export function upcomingOccurrences(recurring: RecurringNotification, now: Date): number[] {
   if (recurring.status === 'paused') return [];
-  return nextOccurrences(recurring.schedule, now.getTime(), shownUpcomingOccurrences, scheduleAnchorMs(recurring));
+  try {
+    return nextOccurrences(recurring.schedule, now.getTime(), shownUpcomingOccurrences, scheduleAnchorMs(recurring));
+  } catch (error) {
+    // A definition stored before its cron was checked as it now is: shown without a preview.
+    if (error instanceof RecurringScheduleError) return [];
+    throw error;
+  }
 }
 
 const cursorSchema = z.object({ recurring: z.literal(true), after: z.string() });
@@ -185,7 +195,7 @@ export async function patchRecurring(deps: RecurringDeps, caller: Caller, id: st
     scheduleSetAt: expressionChanged ? now.toISOString() : new Date(scheduleAnchorMs(existing)).toISOString(),
   };
   // The schedule first: paused means no more occurrences, and a refused expression changes nothing.
-  await putSchedule(deps, next);
+  await putSchedule(deps, next, now);
   if (!(await deps.recurring.update(next))) {
     // Deleted meanwhile: the schedule just put would fire for nothing, and the definition is not made again.
     await deps.scheduler.remove(next).catch((error: unknown) => logger.warn('Could not remove the schedule of a recurring notification deleted meanwhile', { tenantId: next.tenantId, recurringId: id, error: describeError(error) }));

@@ -48,10 +48,10 @@ function aDefinition(schedule: RecurringSchedule): RecurringNotification {
 }
 
 /** A store holding `schedule`'s definition, a scheduler that records what it is given, and the clock at {@link now}. */
-async function aWorld(schedule: RecurringSchedule): Promise<{ deps: RecurringDeps; store: InMemoryRecurringStore; puts: { schedule: RecurringSchedule; startDate: number | undefined }[] }> {
+async function aWorld(schedule: RecurringSchedule): Promise<{ deps: RecurringDeps; store: InMemoryRecurringStore; puts: { schedule: RecurringSchedule; startDate: number | 'ended' | undefined }[] }> {
   const store = new InMemoryRecurringStore();
   await store.put(aDefinition(schedule));
-  const puts: { schedule: RecurringSchedule; startDate: number | undefined }[] = [];
+  const puts: { schedule: RecurringSchedule; startDate: number | 'ended' | undefined }[] = [];
   const scheduler: RecurringScheduler = {
     put: async (recurring, startDate) => {
       puts.push({ schedule: recurring.schedule, startDate });

@@ -173,4 +173,40 @@ describe('the StartDate of a recurring schedule', () => {
     expect((deps.recurring as InMemoryRecurringStore).definitions.size).toBe(0);
     expect(emulator.listSchedules()).toEqual([]);
   });
+
+  it('starts a new rate at once with a clock that moves between its reads, as every real clock does', async () => {
+    // Prepare: each reading of the use case's clock is a millisecond later than the one before
+    let reads = 0;
+    deps = { ...deps, clock: { now: () => new Date(clock.now() + reads++) } };
+
+    // Act
+    const id = await create({ rate: '1 day', timezone: 'UTC' });
+
+    // Assess: no StartDate, as on AWS a rate without one fires at once
+    expect(await startDateOf(id)).toBeUndefined();
+  });
+
+  it('puts a rate with no period left before its end DISABLED when it is renamed, so nothing fires off its grid', async () => {
+    // Prepare: every day from t0 until t0+36h; it is t0+30h, the next day's time (t0+48h) is past the end
+    const t0 = clock.now();
+    const id = await create({ rate: '1 day', timezone: 'UTC', endAt: new Date(t0 + 36 * hour).toISOString() });
+    clock.advance(30 * hour);
+
+    // Act
+    const upcoming = await patch(id, { title: 'Renamed' });
+
+    // Assess
+    expect(upcoming).toEqual([]);
+    expect(emulator.listSchedules().find((view) => view.name === recurringScheduleName(id))?.state).toBe('DISABLED');
+  });
+
+  it("reads EventBridge's L alone in day-of-week as Saturday", async () => {
+    // Act
+    const id = await create({ cron: '0 9 ? * L *', timezone: 'UTC' });
+    const definition = await (deps.recurring as InMemoryRecurringStore).get('', id);
+    const upcoming = definition ? upcomingOccurrences(definition, new Date(clock.now())) : [];
+
+    // Assess
+    expect(upcoming.map((ms) => new Date(ms).getUTCDay())).toEqual([6, 6, 6, 6, 6]);
+  });
 });
