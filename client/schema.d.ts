@@ -2639,7 +2639,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The webhook URL's receiver refused its code (a 4xx but 408 and 429, a redirect, or an address webhooks may not reach): nothing was saved; fix the receiver, then set it again. */
+            /** @description The webhook URL's receiver refused its code (a 4xx but 408 and 429, a redirect, or an address webhooks may not reach): the record is put back as it was; fix the receiver, then set it again. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2668,7 +2668,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A code could not be sent: a webhook URL's first (nothing was saved, repeat the request), or an e-mail, SMS or Telegram code after the record was saved (set the address again for a new code). */
+            /** @description A code could not be sent: a webhook URL's (the record is put back as it was; repeat the request), or an e-mail, SMS or Telegram code (the record is saved; set the address again for a new code). */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -181,8 +181,9 @@ export interface RecipientStore {
   getMany(tenantId: string, ids: readonly string[]): Promise<Recipient[]>;
   /**
    * Writes `next` only if the stored recipient is still `previous` (same `version`; absent when
-   * `previous` is undefined), moving its group memberships with it in the same transaction.
-   * False when another write came first: read again and retry.
+   * `previous` is undefined), moving its group memberships with it in the same transaction; the
+   * stored `version` becomes `previous.version + 1` (1 for a new one). False when another write
+   * came first: read again and retry.
    */
   save(next: Recipient, previous: Recipient | undefined): Promise<boolean>;
   /** Removes the recipient and its memberships, only if it is still `previous`; false otherwise. */

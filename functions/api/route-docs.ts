@@ -343,9 +343,9 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     errors: {
       404: 'The caller is not in the directory.',
       409: 'The record kept changing while it was being updated; repeat the request.',
-      422: 'The webhook URL\'s receiver refused its code (a 4xx but 408 and 429, a redirect, or an address webhooks may not reach): nothing was saved; fix the receiver, then set it again.',
+      422: 'The webhook URL\'s receiver refused its code (a 4xx but 408 and 429, a redirect, or an address webhooks may not reach): the record is put back as it was; fix the receiver, then set it again.',
       429: 'A new address sends a code, and the codes count against the hourly limit of what the caller may send themself.',
-      503: 'A code could not be sent: a webhook URL\'s first (nothing was saved, repeat the request), or an e-mail, SMS or Telegram code after the record was saved (set the address again for a new code).',
+      503: 'A code could not be sent: a webhook URL\'s (the record is put back as it was; repeat the request), or an e-mail, SMS or Telegram code (the record is saved; set the address again for a new code).',
     },
   },
   'POST /v1/me/verify': {

@@ -16,6 +16,7 @@ import type { ChannelPreferences, Recipient, RecipientChanges } from '../domain/
 import { maxTypePreferences } from '../domain/schemas.ts';
 import type { UpdateMeBody, VerifyContactBody } from '../domain/schemas.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, UnprocessableEntityError, ValidationError } from '../errors.ts';
+import { logger } from '../observability/logger.ts';
 import type { Clock, RecipientStore, SelfSendLimits } from '../ports.ts';
 import { WebhookTargetRefusedError } from '../domain/webhook-targets.ts';
 import type { WebhookTargetMode } from '../domain/webhook-targets.ts';
@@ -133,26 +134,47 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
   }
   const written = Object.fromEntries(Object.entries(changes).filter(([field]) => !unchanged.has(field))) as RecipientChanges;
   const owner = { tenantId: caller.tenantId, id: caller.sub };
-  // A webhook's code goes first: its receiver may refuse it, and then nothing is saved (a code the
-  // save then loses is worth nothing: its hash was never stored). The others go once saved.
-  for (const { address, code } of codes.filter((c) => c.channel === 'webhook')) {
-    await deps.codes.send('webhook', address, code, owner).catch((error: unknown) => {
-      const refusal = receiverRefusal(error);
-      if (refusal !== undefined) {
-        // The user's own receiver said no: retrying would not help, fixing it would.
-        const message = `${refusal}; nothing was saved: check the URL and the receiver, then set it again`;
-        throw new UnprocessableEntityError(`webhookUrl ${message}`, { details: [{ field: 'webhookUrl', message }], cause: error });
-      }
-      throw new ServiceUnavailableError('Could not send the code to your webhookUrl; nothing was saved, repeat the request', { cause: error });
-    });
-  }
+  const before = await getMe(deps, caller);
   const saved = await changeMe(deps, caller, () => written);
+  // The webhook's code first, once its hash is saved (a receiver may confirm it at once): a
+  // receiver that refuses it, or cannot be reached, gets the record put back as it was.
+  for (const { address, code } of codes.filter((c) => c.channel === 'webhook')) {
+    const error = await deps.codes.send('webhook', address, code, owner).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (error === undefined) continue;
+    await putBack(deps, before);
+    const refusal = receiverRefusal(error);
+    if (refusal !== undefined) {
+      // The user's own receiver said no: retrying would not help, fixing it would.
+      const message = `${refusal}; nothing was kept: check the URL and the receiver, then set it again`;
+      throw new UnprocessableEntityError(`webhookUrl ${message}`, { details: [{ field: 'webhookUrl', message }], cause: error });
+    }
+    throw new ServiceUnavailableError('Could not send the code to your webhookUrl; nothing was kept, repeat the request', { cause: error });
+  }
   for (const { channel, address, code } of codes.filter((c) => c.channel !== 'webhook')) {
     await deps.codes.send(channel, address, code, owner).catch((error: unknown) => {
       throw new ServiceUnavailableError(`Your ${addressFields[channel]} is saved, but its code could not be sent; set it again for a new code`, { cause: error });
     });
   }
   return saved;
+}
+
+/**
+ * Puts the caller's record back as it was `before` a change whose webhook code could not go, when
+ * that change is the one write since (the version one past `before`'s); after any other write the
+ * record is left as it is. Failing to is logged: the URL then stays unconfirmed, which sends it
+ * nothing but codes.
+ */
+async function putBack(deps: MeDeps, before: Recipient): Promise<void> {
+  try {
+    const current = await deps.recipients.get(before.tenantId, before.id);
+    if (current === undefined || current.version !== (before.version ?? 0) + 1) return;
+    await deps.recipients.save({ ...before, updatedAt: deps.clock.now().toISOString() }, current);
+  } catch (error) {
+    logger.warn('Could not put a record back after its webhook code could not be sent', { tenantId: before.tenantId, recipientId: before.id, error: error as Error });
+  }
 }
 
 /**

@@ -310,10 +310,58 @@ describe('a webhook URL a user sets for themself', () => {
     // Assess: a refusal is the user's to fix (422 naming the field); "later" answers are a 503; either way nothing changed and no e-mail went
     expect((error as Error).constructor.name).toBe(kind);
     if (error instanceof UnprocessableEntityError) {
-      expect(error.details).toEqual([{ field: 'webhookUrl', message: `${why}; nothing was saved: check the URL and the receiver, then set it again` }]);
+      expect(error.details).toEqual([{ field: 'webhookUrl', message: `${why}; nothing was kept: check the URL and the receiver, then set it again` }]);
     }
-    expect(await world.recipients.get(tenantId, plainUser.sub)).toEqual(before);
+    expect(await world.recipients.get(tenantId, plainUser.sub)).toEqual({ ...before, updatedAt: expect.any(String) as string, version: expect.any(Number) as number });
     expect(sent).toEqual(['webhook']);
+  });
+
+  it('lets a receiver confirm its code from inside its handler: the code is saved before it goes', async () => {
+    // Prepare: the receiver posts the code it gets straight back to POST /v1/me/verify
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    const deps: MeDeps = {
+      ...world.deps,
+      webhookTargets: 'any',
+      codes: {
+        send: async (channel, _address, code) => {
+          await verifyContact(deps, plainUser, { channel, code });
+        },
+      },
+    };
+
+    // Act
+    await updateMe(deps, plainUser, { webhookUrl: 'https://hooks.example.com/herald' });
+
+    // Assess
+    const stored = await world.recipients.get(tenantId, plainUser.sub);
+    expect(stored?.webhookUrl).toBe('https://hooks.example.com/herald');
+    expect(stored && hasVerifiedAddress(stored, 'webhook')).toBe(true);
+  });
+
+  it('keeps what somebody wrote between the save and a refused code, rather than putting the record back over it', async () => {
+    // Prepare: the receiver refuses, and the user's record changes while it answers
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    const deps: MeDeps = {
+      ...world.deps,
+      webhookTargets: 'any',
+      codes: {
+        send: async () => {
+          await updateMe({ ...deps, codes: { send: async () => undefined } }, plainUser, { timezone: 'Asia/Tokyo' });
+          throw Object.assign(new Error('the webhook answered 404'), { $metadata: { httpStatusCode: 404 } });
+        },
+      },
+    };
+
+    // Act
+    const error = await updateMe(deps, plainUser, { webhookUrl: 'https://hooks.example.com/herald' }).catch((e: unknown) => e);
+
+    // Assess: the 422 stands, and so does the later write (with the URL it saw, unconfirmed)
+    expect(error).toBeInstanceOf(UnprocessableEntityError);
+    const stored = await world.recipients.get(tenantId, plainUser.sub);
+    expect(stored).toMatchObject({ timezone: 'Asia/Tokyo', webhookUrl: 'https://hooks.example.com/herald' });
+    expect(stored && hasVerifiedAddress(stored, 'webhook')).toBe(false);
   });
 });
 
@@ -333,7 +381,7 @@ describe('a webhook URL whose address webhooks may not reach', () => {
     expect((error as UnprocessableEntityError).details).toEqual([
       {
         field: 'webhookUrl',
-        message: 'cannot be reached: webhook host hooks.example.com resolves to 10.0.0.7, a private address; nothing was saved: check the URL and the receiver, then set it again',
+        message: 'cannot be reached: webhook host hooks.example.com resolves to 10.0.0.7, a private address; nothing was kept: check the URL and the receiver, then set it again',
       },
     ]);
   });
