@@ -239,7 +239,8 @@ export interface ErasureReport {
  * Erases a recipient (admins and senders): their record and group memberships, then their pending
  * notifications (cancelled through the conditional pending → cancelled, so a delivery racing it
  * either claimed first or never delivers), their connections (each open WebSocket closed by the
- * server: the client learns at once that it is no longer anyone's) and their inbox. The record goes
+ * server: the client hears a close; the `$connect` authorizer checks only the token, so a reconnect
+ * is accepted and receives nothing) and their inbox. The record goes
  * first, so from then on no notification can be created for them and no inbox item added (the
  * inbox add is conditional on the record). Repeating it finishes an erasure that was cut short;
  * 404 only when there was nothing at all to erase.
