@@ -175,11 +175,12 @@ export interface FunctionAccess {
   readonly postsWebhooks?: boolean;
   /**
    * Tuning it reads (no IAM): `retry`, the delivery retry policy; `sweeps`, the sweeps' bounds;
-   * `delivery`, the engine's hold and the providers' send-rate budgets; `selfSend`, what plain
-   * users may send themselves per hour; `claims`, which token claims name the tenant and roles;
+   * `delivery`, the engine's hold; `sendBudgets`, the providers' send-rate budgets (what sends
+   * through SES or SNS SMS, by the engine or not, must hold to); `selfSend`, what plain users may
+   * send themselves per hour; `claims`, which token claims name the tenant and roles;
    * `requestQuota`, the requests a tenant may make per second.
    */
-  readonly settings?: readonly ('retry' | 'sweeps' | 'delivery' | 'selfSend' | 'claims' | 'requestQuota')[];
+  readonly settings?: readonly ('retry' | 'sweeps' | 'delivery' | 'sendBudgets' | 'selfSend' | 'claims' | 'requestQuota')[];
 }
 
 export interface FunctionDescription {
@@ -637,12 +638,12 @@ export const channelDescriptions: readonly ChannelDescription[] = [
   { name: 'inbox', module: 'shared/delivery/channels/inbox.ts', access: { tables: { inbox: 'readWrite', recipients: 'read' } } },
   // Frames through the WebSocket API's @connections; gone connections are dropped from the live item.
   { name: 'websocket', module: 'shared/delivery/channels/websocket.ts', access: { postsToConnections: true, tables: { inbox: 'readWrite' } } },
-  // SES, within its send budget (the `delivery` settings; the rate-limits table holds the budget).
-  { name: 'email', module: 'shared/delivery/channels/email.ts', access: { sendsEmail: true, settings: ['delivery'], tables: { 'rate-limits': 'readWrite' } } },
+  // SES, within its send budget (the `sendBudgets` settings; the rate-limits table holds the budget).
+  { name: 'email', module: 'shared/delivery/channels/email.ts', access: { sendsEmail: true, settings: ['sendBudgets'], tables: { 'rate-limits': 'readWrite' } } },
   // Web Push to browsers, SNS platform endpoints to devices; the targets live on the user's live item, where a gone one is removed.
   { name: 'push', module: 'shared/delivery/channels/push.ts', access: { pushes: 'deliver', tables: { inbox: 'readWrite' } } },
-  // SNS Publish to the phone number, within its send budget (the `delivery` settings).
-  { name: 'sms', module: 'shared/delivery/channels/sms.ts', access: { sendsSms: true, settings: ['delivery'], tables: { 'rate-limits': 'readWrite' } } },
+  // SNS Publish to the phone number, within its send budget (the `sendBudgets` settings).
+  { name: 'sms', module: 'shared/delivery/channels/sms.ts', access: { sendsSms: true, settings: ['sendBudgets'], tables: { 'rate-limits': 'readWrite' } } },
   // The Bot API's sendMessage, with the token from its secret.
   { name: 'telegram', module: 'shared/delivery/channels/telegram.ts', access: { sendsTelegram: true } },
   // Signed POSTs; the tenant's secret lives in the recipients table, and a 410 removes the URL there.
@@ -732,7 +733,8 @@ export const functions: readonly FunctionDescription[] = [
       // The operators' routes (/v1/admin/dead-letters): the console's dead-letter panel.
       redrivesDeadLetters: true,
       // The code that confirms an address a user set for themself (PATCH /v1/me): by e-mail, by
-      // SMS, by the Telegram bot, or in a signed webhook.
+      // SMS (each within its provider's send budget, as deliveries), by the Telegram bot, or in a
+      // signed webhook.
       sendsEmail: true,
       sendsSms: true,
       sendsTelegram: true,
@@ -740,8 +742,9 @@ export const functions: readonly FunctionDescription[] = [
       // The users' devices become SNS platform endpoints (POST /v1/me/devices); browsers get the VAPID key.
       pushes: 'register',
       // The caller is read from the claims the HTTP API's JWT authorizer hands on.
-      // The per-tenant request quota is counted in the rate-limits table too.
-      settings: ['selfSend', 'claims', 'requestQuota'],
+      // The per-tenant request quota is counted in the rate-limits table too, and so are the send
+      // budgets the verification codes take their e-mail or SMS from.
+      settings: ['selfSend', 'claims', 'requestQuota', 'sendBudgets'],
     },
   },
   {

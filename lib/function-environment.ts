@@ -146,10 +146,14 @@ export function sweepVariables(settings: SweepSettings): Variables {
   };
 }
 
-/** The delivery engine's hold (ms) and the providers' send budgets (sends per second) set by configuration. */
+/** The delivery engine's hold (ms). */
 export function deliveryVariables(settings: DeliverySettings): Variables {
+  return { [configVariables.deliveryHoldMs]: String(settings.holdMs) };
+}
+
+/** The providers' send budgets (sends per second) set by configuration; unset ones are left out. */
+export function sendBudgetVariables(settings: DeliverySettings): Variables {
   return {
-    [configVariables.deliveryHoldMs]: String(settings.holdMs),
     ...(settings.ses.perSecond !== undefined ? { [configVariables.sesPerSecond]: String(settings.ses.perSecond) } : {}),
     ...(settings.ses.tenantPerSecond !== undefined ? { [configVariables.sesTenantPerSecond]: String(settings.ses.tenantPerSecond) } : {}),
     ...(settings.sms.perSecond !== undefined ? { [configVariables.smsPerSecond]: String(settings.sms.perSecond) } : {}),
@@ -225,6 +229,7 @@ export function functionEnvironment(fn: FunctionDescription, sources: Environmen
     access.settings?.includes('retry') ? retryPolicyVariables(settings.retry) : {},
     access.settings?.includes('sweeps') ? sweepVariables(settings.sweeps) : {},
     access.settings?.includes('delivery') ? deliveryVariables(settings.delivery) : {},
+    access.settings?.includes('sendBudgets') ? sendBudgetVariables(settings.delivery) : {},
     access.settings?.includes('selfSend') ? selfSendVariables(settings.selfSend) : {},
     access.settings?.includes('claims') ? claimsVariables(settings.claims) : {},
     access.settings?.includes('requestQuota') ? requestQuotaVariables(settings.api.tenantRequestsPerSecond) : {},

@@ -23,6 +23,7 @@ import {
   queueVariables,
   retryPolicyVariables,
   scheduleVariables,
+  sendBudgetVariables,
   sweepVariables,
   tableVariables,
   telegramVariables,
@@ -452,9 +453,19 @@ export class HeraldFunction extends NodejsFunction {
     return this;
   }
 
-  /** Tells a delivering function the engine's hold and the providers' send budgets (no IAM: plain settings). */
+  /** Tells a delivering function the engine's hold (no IAM: plain settings). */
   bindDeliverySettings(settings: DeliverySettings): this {
     this.setVariables(deliveryVariables(settings));
+    return this;
+  }
+
+  /**
+   * Tells a function that sends through SES or SNS SMS the providers' send budgets the deployment
+   * sets (no IAM: the budgets are kept in the rate-limits table it is granted, and SES's own quota
+   * is read with the e-mail grant).
+   */
+  bindSendBudgets(settings: DeliverySettings): this {
+    this.setVariables(sendBudgetVariables(settings));
     return this;
   }
 

@@ -143,6 +143,7 @@ export class HeraldServiceStack extends Stack {
     if (access.settings?.includes('retry')) fn.bindRetryPolicy(this.settings.retry);
     if (access.settings?.includes('sweeps')) fn.bindSweepSettings(this.settings.sweeps);
     if (access.settings?.includes('delivery')) fn.bindDeliverySettings(this.settings.delivery);
+    if (access.settings?.includes('sendBudgets')) fn.bindSendBudgets(this.settings.delivery);
     if (access.settings?.includes('selfSend')) fn.bindSelfSendSettings(this.settings.selfSend);
     if (access.settings?.includes('claims')) fn.bindClaimsSettings(this.settings.claims);
     if (access.settings?.includes('requestQuota')) fn.bindRequestQuota(this.settings.api.tenantRequestsPerSecond);

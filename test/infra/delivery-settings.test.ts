@@ -1,7 +1,8 @@
 /**
- * The delivery engine's settings reach exactly the functions that deliver: its hold, and the
- * providers' send budgets when the deployment sets them (else the functions read SES's own quota,
- * which their e-mail grant allows).
+ * The delivery engine's hold reaches exactly the functions that deliver; the providers' send
+ * budgets, when the deployment sets them, exactly the functions that send through SES or SNS SMS:
+ * those that deliver, and the API (its verification codes). Without one, those functions read
+ * SES's own quota, which their e-mail grant allows.
  */
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -21,7 +22,7 @@ function serviceWith(context: Record<string, unknown>): Template {
 }
 
 describe('the delivery settings', () => {
-  it('give the delivering functions the hold and the SES budget the context sets, and no other function', () => {
+  it('give the delivering functions the hold, the senders the SES budget the context sets, and no other function either', () => {
     // Prepare
     const context = { [contextKeys.sesPerSecond]: 14, [contextKeys.sesTenantPerSecond]: '5' };
 
@@ -29,18 +30,16 @@ describe('the delivery settings', () => {
     const service = serviceWith(context);
 
     // Assess
+    const holders = functions.filter((fn) => fn.access.settings?.includes('delivery')).map((fn) => fn.name);
+    const budgeted = functions.filter((fn) => fn.access.settings?.includes('sendBudgets')).map((fn) => fn.name);
+    expect(holders.sort()).toEqual(['broadcast-deliver', 'deliver']);
+    expect(budgeted.sort()).toEqual(['api', 'broadcast-deliver', 'deliver']);
     for (const fn of functions) {
       const environment = environmentOf(service, physical(fn.name));
-      if (fn.access.settings?.includes('delivery')) {
-        expect(environment).toMatchObject({
-          [configVariables.deliveryHoldMs]: String(testSettings.delivery.holdMs),
-          [configVariables.sesPerSecond]: '14',
-          [configVariables.sesTenantPerSecond]: '5',
-        });
-      } else {
-        expect(Object.keys(environment)).not.toContain(configVariables.deliveryHoldMs);
-        expect(Object.keys(environment)).not.toContain(configVariables.sesPerSecond);
-      }
+      if (holders.includes(fn.name)) expect(environment, fn.name).toMatchObject({ [configVariables.deliveryHoldMs]: String(testSettings.delivery.holdMs) });
+      else expect(Object.keys(environment), fn.name).not.toContain(configVariables.deliveryHoldMs);
+      if (budgeted.includes(fn.name)) expect(environment, fn.name).toMatchObject({ [configVariables.sesPerSecond]: '14', [configVariables.sesTenantPerSecond]: '5' });
+      else expect(Object.keys(environment), fn.name).not.toContain(configVariables.sesPerSecond);
     }
   });
 
@@ -55,14 +54,14 @@ describe('the delivery settings', () => {
     }
   });
 
-  it('gives the delivering functions the SMS budget the context sets (cdk.json: 20 a second), and no other function', () => {
+  it('gives the functions that send SMS the SMS budget the context sets (cdk.json: 20 a second), and no other function', () => {
     // Act
     const service = serviceWith({ [contextKeys.smsPerSecond]: 7, [contextKeys.smsTenantPerSecond]: '2' });
 
     // Assess
     for (const fn of functions) {
       const environment = environmentOf(service, physical(fn.name));
-      if (fn.access.settings?.includes('delivery')) {
+      if (fn.access.settings?.includes('sendBudgets')) {
         expect(environment, fn.name).toMatchObject({ [configVariables.smsPerSecond]: '7', [configVariables.smsTenantPerSecond]: '2' });
       } else {
         expect(Object.keys(environment), fn.name).not.toContain(configVariables.smsPerSecond);
