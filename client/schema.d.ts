@@ -142,7 +142,7 @@ export interface paths {
         head?: never;
         /**
          * Sets the caller's addresses, locale, time zone, and channel and type switches
-         * @description What the body leaves out is kept; `null` clears. Switches are honoured at delivery time: `channels: { telegram: false }` switches a channel off for every type, `types: { marketing: { telegram: false, email: true } }` for one type, and the type's switch wins; `types: { marketing: null }` forgets a type's switches. A new `email`, `telegramChatId` or `webhookUrl` is stored unconfirmed (`awaitingVerification`) and sent a code (by e-mail, by the Telegram bot, or in a signed webhook of type `verification`); it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.
+         * @description What the body leaves out is kept; `null` clears. Switches are honoured at delivery time: `channels: { telegram: false }` switches a channel off for every type, `types: { marketing: { telegram: false, email: true } }` for one type, and the type's switch wins; `types: { marketing: null }` forgets a type's switches. A new `email`, `phone`, `telegramChatId` or `webhookUrl` is stored unconfirmed (`awaitingVerification`) and sent a code (by e-mail or SMS, within the provider's send budget; by the Telegram bot; or in a signed webhook of type `verification`); it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.
          */
         patch: operations["updateMe"];
         trace?: never;
@@ -2668,7 +2668,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A code could not be sent: a webhook URL's (the record is put back as it was; repeat the request), or an e-mail, SMS or Telegram code (the record is saved; set the address again for a new code). */
+            /** @description A code could not be sent: a webhook URL's (the record is put back as it was; repeat the request), or an e-mail, SMS or Telegram code (the record is saved; set the address again for a new code). An e-mail or SMS code waits for room in its provider's send budget, shared with deliveries; with none in the next few seconds, or the provider still throttling, the answer says it could not be sent yet and carries `Retry-After` (seconds): the record is saved, nothing was sent, repeat the request then for a new code. */
             503: {
                 headers: {
                     [name: string]: unknown;

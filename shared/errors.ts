@@ -94,8 +94,17 @@ export class TooManyRequestsError extends AppError {
   }
 }
 
-/** A dependency is unavailable; the caller may retry (503). */
+/**
+ * A dependency is unavailable; the caller may retry (503), after `retryAfterSeconds` when it is
+ * known (the `Retry-After` header, RFC 9110 section 10.2.3).
+ */
 export class ServiceUnavailableError extends AppError {
   readonly statusCode = 503;
   readonly code = 'SERVICE_UNAVAILABLE';
+  readonly retryAfterSeconds?: number;
+
+  constructor(message: string, options?: { retryAfterSeconds?: number; cause?: unknown; details?: unknown }) {
+    super(message, options);
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = Math.max(1, Math.ceil(options.retryAfterSeconds));
+  }
 }

@@ -475,6 +475,28 @@ export interface SelfSendLimits {
   check(sender: SelfSender, count: number, now: Date): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number }>;
 }
 
+/**
+ * Where one budgeted send may go: from `sendAt` (epoch ms), and only before `until` (epoch ms, the
+ * end of the second it reserved; absent when the provider has no budget). Or, when no second within
+ * the look-ahead had room, nowhere: `retryAt` (epoch ms) says when to ask again.
+ */
+export type OneSendSlot =
+  | { readonly placed: true; readonly sendAt: number; readonly until?: number }
+  | { readonly placed: false; readonly retryAt: number };
+
+/**
+ * One send's room in a provider's send budget (shared/domain/rate-budget.ts), for a send the
+ * delivery engine does not make: a verification code. The same slots as the engine's claims.
+ */
+export interface SendBudget {
+  /**
+   * Reserves one send through `provider` for `tenantId` (all tenants' count, and the tenant's share)
+   * in the earliest second from `now` with room, as a claim does: the current one while
+   * `currentSlotMinimumMs` of it are left, else one of the next `slotLookahead`.
+   */
+  reserveOne(provider: Provider, tenantId: string, now: Date): Promise<OneSendSlot>;
+}
+
 export interface SocketPoster {
   /** Posts a frame; `gone` when the connection no longer exists (410). */
   post(connectionId: string, payload: unknown): Promise<'posted' | 'gone'>;

@@ -288,27 +288,14 @@ export class DynamoDeliveryStore implements DeliveryStore {
     deferred: Map<string, number>,
   ): Promise<void> {
     if (requests.length === 0) return;
-    const budgets = this.options.budgets;
-    const table = this.tables().rateLimits;
-    const plan = budgets.plan(
+    const result = await this.options.budgets.place(
+      this.db,
+      this.tables().rateLimits,
       requests.map((r) => ({ key: unitKey(r.unit.ref), tenantId: r.unit.tenantId, providers: r.providers })),
       now,
     );
-    for (const [key, at] of plan.deferred) deferred.set(key, at);
-    const refused = plan.reservations.length > 0 ? await budgets.reserve(this.db, table, plan.reservations) : new Set<string>();
-    const back: string[] = [];
-    for (const request of requests) {
-      const key = unitKey(request.unit.ref);
-      if (plan.deferred.has(key)) continue;
-      const spends = plan.spends.get(key) ?? [];
-      if (spends.some((pk) => refused.has(pk))) {
-        back.push(...spends.filter((pk) => !refused.has(pk)));
-        continue;
-      }
-      const reserved = plan.reserved.get(key);
-      placed.set(key, { sendAt: plan.sendAt.get(key) ?? now.getTime(), ...(reserved ? { reserved } : {}), spends });
-    }
-    if (back.length > 0) await budgets.giveBack(this.db, table, back);
+    for (const [key, at] of result.deferred) deferred.set(key, at);
+    for (const [key, unit] of result.placed) placed.set(key, unit);
   }
 
   async commit(entries: readonly CommitEntry[], now: Date): Promise<CommitResult> {

@@ -7,7 +7,8 @@
  * an item cancel each other (`TransactionConflict`), while plain conditional writes of it simply
  * take turns ("Transaction conflict handling in DynamoDB"). Whatever a worker learns of a slot
  * (how full it is) it keeps, so it does not ask again for room it knows is gone. Items expire an
- * hour after their second.
+ * hour after their second. The delivery store's claims place their units here, and so does a send
+ * made outside the engine (a verification code: `DynamoSendBudget`).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -17,6 +18,7 @@ import { currentSlotMinimumMs, fitting, slotCapacity, slotEnd, slotLookahead, sl
 import type { ReservedSlot } from '../domain/rate-budget.ts';
 import { describeError } from '../domain/delivery-errors.ts';
 import { logger } from '../observability/logger.ts';
+import type { OneSendSlot, SendBudget } from '../ports.ts';
 import { keyPart } from './dynamo-keys.ts';
 
 /** One slot's reservation in a claim. */
@@ -46,6 +48,13 @@ export interface BudgetPlan {
   readonly spends: ReadonlyMap<string, readonly string[]>;
   readonly deferred: ReadonlyMap<string, number>;
   readonly reservations: readonly Reservation[];
+}
+
+/** A unit with its room reserved: when it may send, the second it must send in, the slot items it holds a send in. */
+export interface PlacedSend {
+  readonly sendAt: number;
+  readonly reserved?: ReservedSlot;
+  readonly spends: readonly string[];
 }
 
 /** `used` of a refused slot's old item (plain, or in AttributeValue form, as an error carries it). */
@@ -179,6 +188,36 @@ export class SendBudgets {
   }
 
   /**
+   * Plans `requests` and reserves what the plan holds: a unit whose slot items all took its send
+   * is `placed`; one with no room within the look-ahead is `deferred` (until when, epoch ms); one
+   * that one of its slot items refused (another worker filled it first, as this one now knows) is
+   * neither, and is to be planned again, what its other items took given back.
+   */
+  async place(
+    db: DynamoDBDocumentClient,
+    table: string,
+    requests: readonly BudgetRequest[],
+    now: Date,
+  ): Promise<{ readonly placed: ReadonlyMap<string, PlacedSend>; readonly deferred: ReadonlyMap<string, number> }> {
+    const plan = this.plan(requests, now);
+    const refused = plan.reservations.length > 0 ? await this.reserve(db, table, plan.reservations) : new Set<string>();
+    const placed = new Map<string, PlacedSend>();
+    const back: string[] = [];
+    for (const { key } of requests) {
+      if (plan.deferred.has(key)) continue;
+      const spends = plan.spends.get(key) ?? [];
+      if (spends.some((pk) => refused.has(pk))) {
+        back.push(...spends.filter((pk) => !refused.has(pk)));
+        continue;
+      }
+      const reserved = plan.reserved.get(key);
+      placed.set(key, { sendAt: plan.sendAt.get(key) ?? now.getTime(), ...(reserved ? { reserved } : {}), spends });
+    }
+    if (back.length > 0) await this.giveBack(db, table, back);
+    return { placed, deferred: plan.deferred };
+  }
+
+  /**
    * Gives back sends reserved for units that will not make them (not claimed, planned again):
    * `spends` names one slot item per send; one `ADD -n` per slot item, all at once. Never throws:
    * a give-back that fails is logged, and its slot then counts sends that never happen, which only
@@ -211,5 +250,48 @@ export class SendBudgets {
   private remember(pk: string, used: number): void {
     if (this.known.size >= knownSlotLimit) this.known.clear();
     this.known.set(pk, used);
+  }
+}
+
+/**
+ * How many times one send is planned: each refusal teaches this worker that a second is full, so
+ * a send that keeps losing its second to others runs out of look-ahead first; this only bounds it.
+ */
+const oneSendRounds = slotLookahead + 2;
+
+/**
+ * One send's room in a provider's budget for a send the engine does not make (a verification
+ * code): the slots, the conditional writes and the give-backs of the engine's claims
+ * (`SendBudgets.place`), for a unit of one send. A send for which no second within the look-ahead
+ * has room reserves nothing.
+ */
+export class DynamoSendBudget implements SendBudget {
+  private readonly db: DynamoDBDocumentClient;
+  private readonly table: () => string;
+  private readonly budgets: SendBudgets;
+  private readonly ready: () => Promise<void>;
+
+  /** `ready` resolves once the budgets are known (they may be read from SES the first time). */
+  constructor(db: DynamoDBDocumentClient, table: () => string, budgets: SendBudgets, ready: () => Promise<void> = async () => undefined) {
+    this.db = db;
+    this.table = table;
+    this.budgets = budgets;
+    this.ready = ready;
+  }
+
+  async reserveOne(provider: Provider, tenantId: string, now: Date): Promise<OneSendSlot> {
+    const started = performance.now();
+    await this.ready();
+    for (let round = 0; round < oneSendRounds; round++) {
+      // Each round plans from the instant it starts: reading SES's quota on a cold start, and the
+      // rounds before it, may have taken a good part of a second.
+      const planAt = new Date(now.getTime() + (performance.now() - started));
+      const { placed, deferred } = await this.budgets.place(this.db, this.table(), [{ key: 'send', tenantId, providers: [provider] }], planAt);
+      const retryAt = deferred.get('send');
+      if (retryAt !== undefined) return { placed: false, retryAt };
+      const send = placed.get('send');
+      if (send) return { placed: true, sendAt: send.sendAt, ...(send.reserved ? { until: send.reserved.until } : {}) };
+    }
+    return { placed: false, retryAt: slotEnd(slotOf(now.getTime() + (performance.now() - started))) };
   }
 }

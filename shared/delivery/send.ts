@@ -9,7 +9,7 @@ import { describeError } from '../domain/delivery-errors.ts';
 import { openConnections, settle } from '../domain/delivery.ts';
 import type { ChannelResult, DeliveryContent, DeliveryUnit } from '../domain/delivery.ts';
 import type { Channel, ChannelDelivery } from '../domain/notification.ts';
-import { BudgetSecondPassedError, isSlotOver } from '../domain/rate-budget.ts';
+import { BudgetSecondPassedError, isSlotOver, sleepUntil } from '../domain/rate-budget.ts';
 import type { ReservedSlot } from '../domain/rate-budget.ts';
 import { deliveryMetrics } from '../observability/metric-names.ts';
 import type { Clock, CommitEntry, DeliveryMetricsRecorder } from '../ports.ts';
@@ -43,7 +43,7 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
     log.error('Delivery failed: the recipient left the directory', { error });
     return { entry: { unit, token: w.token, deliveries: {}, forget: [], settlement: { kind: 'fail', error } }, work: w, recount: false };
   }
-  await sleepUntil(deps.clock, slot.sendAt, sleep);
+  await sleepUntil(() => deps.clock.now().getTime(), slot.sendAt, sleep);
   const now = deps.clock.now();
   // Its turn came after the second it reserved (a late claim, a slow machine): none of its
   // channels goes now, so the inbox and the frame do not run ahead of a budgeted send planned again.
@@ -135,19 +135,6 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
     ...(announced !== undefined ? { announced } : {}),
     recount: false,
   };
-}
-
-/** Most sleeps it takes to reach an instant (a sleep that returns at once, as a test's may, does not loop forever). */
-const maxSleeps = 10;
-
-/**
- * Sleeps until the clock reads `at` (epoch ms), again if it woke early: Node's timers count from
- * the event loop's cached time, which on a busy loop lags the clock, so a timer can fire before its
- * instant by as long as the tick that set it ran; a send woken then would land in the second
- * before the one it reserved.
- */
-async function sleepUntil(clock: Clock, at: number, sleep: (ms: number) => Promise<void>): Promise<void> {
-  for (let i = 0, wait = at - clock.now().getTime(); wait > 0 && i < maxSleeps; i++, wait = at - clock.now().getTime()) await sleep(wait);
 }
 
 /**

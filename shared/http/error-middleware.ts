@@ -4,7 +4,7 @@
  * 500 that says nothing internal, and is logged in full.
  */
 import type { MiddlewareObj } from '@middy/core';
-import { AppError, TooManyRequestsError } from '../errors.ts';
+import { AppError, ServiceUnavailableError, TooManyRequestsError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
 import type { HttpEvent, HttpResult } from './request.ts';
 import { json } from './request.ts';
@@ -14,7 +14,8 @@ export function errorResponse(error: unknown): HttpResult {
   if (error instanceof AppError) {
     const body = { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) };
     const response = json(error.statusCode, { error: body });
-    if (error instanceof TooManyRequestsError) return { ...response, headers: { ...response.headers, 'retry-after': String(error.retryAfterSeconds) } };
+    const retryAfter = error instanceof TooManyRequestsError || error instanceof ServiceUnavailableError ? error.retryAfterSeconds : undefined;
+    if (retryAfter !== undefined) return { ...response, headers: { ...response.headers, 'retry-after': String(retryAfter) } };
     return response;
   }
   return json(500, { error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } });

@@ -6,7 +6,8 @@
  *
  * An address set here is the user's own word, so it is confirmed before Herald sends it anything
  * but the code (shared/domain/contact-verification.ts); each code sent counts against the user's
- * self-service send limits.
+ * self-service send limits, and an e-mail or SMS code takes its send from the provider's send
+ * budget, as deliveries do (verification-code-sends.ts).
  */
 import type { Caller } from '../domain/caller.ts';
 import { checkVerificationCode, newVerificationCode, pendingVerification, verifiableChannels } from '../domain/contact-verification.ts';
@@ -16,23 +17,22 @@ import type { ChannelPreferences, Recipient, RecipientChanges } from '../domain/
 import { maxTypePreferences } from '../domain/schemas.ts';
 import type { UpdateMeBody, VerifyContactBody } from '../domain/schemas.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, UnprocessableEntityError, ValidationError } from '../errors.ts';
+<<<<<<< HEAD
 import { logger } from '../observability/logger.ts';
 import type { Clock, RecipientStore, SelfSendLimits } from '../ports.ts';
+=======
+import type { RecipientStore, SelfSendLimits } from '../ports.ts';
+>>>>>>> a30cb38 (Send verification codes within the providers' send budgets)
 import { WebhookTargetRefusedError } from '../domain/webhook-targets.ts';
 import type { WebhookTargetMode } from '../domain/webhook-targets.ts';
 import { refuseUnreachableWebhook } from './recipients.ts';
+import { CodeNotSentYetError, sendVerificationCode } from './verification-code-sends.ts';
+import type { CodeSendDeps } from './verification-code-sends.ts';
 
-/** Sends a verification code to an address, in Herald's own words. */
-export interface VerificationCodeSender {
-  /** `who`: the recipient it is for (a webhook code is signed with their tenant's secret). */
-  send(channel: VerifiableChannel, address: string, code: string, who: { readonly tenantId: string; readonly id: string }): Promise<void>;
-}
-
-export interface MeDeps {
+/** What the caller's own record takes: the directory, the limits, and what sends the codes (and its clock). */
+export interface MeDeps extends CodeSendDeps {
   readonly recipients: RecipientStore;
-  readonly clock: Clock;
   readonly selfSend: SelfSendLimits;
-  readonly codes: VerificationCodeSender;
   /** Which webhook URLs may be stored (`HERALD_WEBHOOK_TARGETS`). @default 'public-https' */
   readonly webhookTargets?: WebhookTargetMode;
 }
@@ -89,7 +89,9 @@ async function changeMe(deps: MeDeps, caller: Caller, prepare: (current: Recipie
 /**
  * Sets the caller's addresses, locale, time zone and switches; what the body leaves out is kept. A
  * new address (or one still awaiting confirmation) is stored unconfirmed and sent a new code there:
- * by e-mail, by SMS, by the Telegram bot, or in a signed webhook.
+ * by e-mail, by SMS, by the Telegram bot, or in a signed webhook. An e-mail or SMS code waits for
+ * room in its provider's send budget; one that finds none soon is a 503 with `Retry-After`, the
+ * record saved: repeating the request sends a new code.
  */
 export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody): Promise<Recipient> {
   const { email, phone, telegramChatId, webhookUrl, locale, timezone, channels, types } = body;
@@ -136,6 +138,7 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
   const owner = { tenantId: caller.tenantId, id: caller.sub };
   const before = await getMe(deps, caller);
   const saved = await changeMe(deps, caller, () => written);
+<<<<<<< HEAD
   // The webhook's code first, once its hash is saved (a receiver may confirm it at once): a
   // receiver that refuses it, or cannot be reached, gets the record put back as it was.
   for (const { address, code } of codes.filter((c) => c.channel === 'webhook')) {
@@ -158,7 +161,29 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
       throw new ServiceUnavailableError(`Your ${addressFields[channel]} is saved, but its code could not be sent; set it again for a new code`, { cause: error });
     });
   }
+=======
+  // Saved first, as a code the save then lost would be worth nothing. The codes go side by side:
+  // each may wait a few seconds for room in its provider's budget.
+  const failures = await Promise.all(
+    codes
+      .filter((c) => c.channel !== 'webhook')
+      .map(({ channel, address, code }) => sendVerificationCode(deps, channel, address, code, owner).then(() => undefined, (error: unknown) => codeNotSent(addressFields[channel], error))),
+  );
+  const failure = failures.find((f) => f !== undefined);
+  if (failure) throw failure;
+>>>>>>> a30cb38 (Send verification codes within the providers' send budgets)
   return saved;
+}
+
+/** The 503 of a code that could not be sent once its address was saved: later, or set again. */
+function codeNotSent(field: string, error: unknown): ServiceUnavailableError {
+  if (error instanceof CodeNotSentYetError) {
+    return new ServiceUnavailableError(
+      `Your ${field} is saved, but its code could not be sent yet: ${error.message}; repeat the request in ${error.retryAfterSeconds} s for a new code`,
+      { retryAfterSeconds: error.retryAfterSeconds, cause: error },
+    );
+  }
+  return new ServiceUnavailableError(`Your ${field} is saved, but its code could not be sent; set it again for a new code`, { cause: error });
 }
 
 /**

@@ -23,7 +23,10 @@ const kb = 1024;
  * 15-35 KB for each further client.
  */
 const overTarget: Readonly<Record<string, { readonly ceilingBytes: number; readonly why: string }>> = {
-  api: { ceilingBytes: 1010 * kb, why: 'every route: eight SDK clients, zod classic with the OpenAPI schemas, liquidjs, Temporal, croner, the idempotency utility' },
+  api: {
+    ceilingBytes: 1030 * kb,
+    why: 'every route: eight SDK clients, zod classic with the OpenAPI schemas, liquidjs, Temporal, croner, the idempotency utility, the send budgets its verification codes take from (SES GetSendQuota, ~10 KB)',
+  },
   deliver: {
     ceilingBytes: 805 * kb,
     why: 'the delivery engine: seven SDK clients (~370 KB with the shared core, SNS for mobile push and SMS among them), liquidjs, Temporal, web-push (~100 KB with bn.js and asn1.js)',

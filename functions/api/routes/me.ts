@@ -6,6 +6,7 @@ import { recipientStore } from '../../../shared/adapters/dependencies/directory.
 import { inboxStore, liveStateStore } from '../../../shared/adapters/dependencies/inbox.ts';
 import { verificationCodes } from '../../../shared/adapters/dependencies/mail.ts';
 import { selfSendLimits } from '../../../shared/adapters/dependencies/self-send.ts';
+import { oneSendBudget } from '../../../shared/adapters/dependencies/send-budgets.ts';
 import { toRecipientView } from '../../../shared/domain/recipient.ts';
 import { inboxItemIdSchema, listInboxQuerySchema, updateMeBodySchema, verifyContactBodySchema } from '../../../shared/domain/schemas.ts';
 import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../../../shared/http/request.ts';
@@ -16,7 +17,14 @@ import { getMe, updateMe, verifyContact } from '../../../shared/use-cases/me.ts'
 import type { MeDeps } from '../../../shared/use-cases/me.ts';
 
 const meDeps = once(
-  (): MeDeps => ({ recipients: recipientStore(), clock: systemClock, selfSend: selfSendLimits(), codes: verificationCodes(), webhookTargets: webhookTargetsConfig() }),
+  (): MeDeps => ({
+    recipients: recipientStore(),
+    clock: systemClock,
+    selfSend: selfSendLimits(),
+    codes: verificationCodes(),
+    sendBudget: oneSendBudget(),
+    webhookTargets: webhookTargetsConfig(),
+  }),
 );
 const inboxDeps = once(
   (): InboxDeps => ({

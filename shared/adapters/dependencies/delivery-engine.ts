@@ -3,21 +3,18 @@
  * over their providers (SES, the WebSocket connections), and the providers' send budgets.
  */
 import { PowertoolsDeliveryMetrics } from '../powertools-delivery-metrics.ts';
-import { GetSendQuotaCommand } from '@aws-sdk/client-ses';
 import { createChannels } from '../../delivery/channels/index.ts';
 import type { ChannelRegistry } from '../../delivery/channel.ts';
 import type { EngineDeps } from '../../delivery/engine.ts';
-import type { RateBudgets } from '../../domain/rate-budget.ts';
-import { logger } from '../../observability/logger.ts';
-import { broadcastConfig, deliveryConfig, engineConfig, once, retryPolicyConfig, sendBudgetsConfig } from '../../config.ts';
+import { broadcastConfig, deliveryConfig, engineConfig, once, retryPolicyConfig } from '../../config.ts';
 import { DynamoDeliveryStore } from '../dynamo-delivery-store.ts';
-import { SendBudgets } from '../dynamo-send-budgets.ts';
 import { broadcastStore } from './broadcasts.ts';
 import { systemClock } from './clock.ts';
 import { socketPoster } from './connections.ts';
 import { documentClient, tables } from './dynamodb.ts';
 import { liveStateStore } from './inbox.ts';
-import { mailer, sesClient } from './mail.ts';
+import { mailer } from './mail.ts';
+import { sendBudgets } from './send-budgets.ts';
 import { mobilePush, pushTargetCleaner, smsSender } from './messaging.ts';
 import { webPushSender } from './web-push.ts';
 import { templateStore } from './templates.ts';
@@ -25,50 +22,15 @@ import { recipientStore } from './directory.ts';
 import { signingSecrets, telegramBot, webhookSender } from './telegram-webhooks.ts';
 
 
-/**
- * The providers' send-rate budgets: configured ones, and for SES without one, the account's own
- * maximum send rate (`GetSendQuota`), asked once per cold start. If SES cannot tell, there is no
- * budget: SES's own throttling answers are then the only brake (they never fail a delivery).
- */
-async function resolveBudgets(): Promise<RateBudgets> {
-  const configured = sendBudgetsConfig();
-  // SMS has no quota SNS answers for: its budget is configuration only (herald:smsPerSecond).
-  const sms = configured['sns-sms']?.perSecond !== undefined ? { 'sns-sms': { perSecond: configured['sns-sms'].perSecond, ...tenantShare(configured['sns-sms']) } } : {};
-  if (configured.ses?.perSecond !== undefined) {
-    return { ses: { perSecond: configured.ses.perSecond, ...tenantShare(configured.ses) }, ...sms };
-  }
-  try {
-    // Asked once, at a cold start: it must not hold the first delivery up for long.
-    const quota = await sesClient().send(new GetSendQuotaCommand({}), { abortSignal: AbortSignal.timeout(3_000) });
-    const perSecond = quota.MaxSendRate;
-    if (perSecond === undefined || perSecond <= 0) return sms;
-    return { ses: { perSecond, ...tenantShare(configured.ses) }, ...sms };
-  } catch (error) {
-    logger.warn('Could not read the SES send quota; e-mail has no send budget but SES throttling', { error: error as Error });
-    return sms;
-  }
-}
-
-function tenantShare(budget: { readonly tenantPerSecond?: number } | undefined): { tenantPerSecond?: number } {
-  return budget?.tenantPerSecond !== undefined ? { tenantPerSecond: budget.tenantPerSecond } : {};
-}
-
-let budgets: RateBudgets | undefined;
-let resolving: Promise<RateBudgets> | undefined;
-/**
- * Reads the budgets before the first delivery (the engine's claims read them synchronously). The
- * invocations a cold sandbox runs side by side share the one read.
- */
-export async function loadSendBudgets(): Promise<void> {
-  budgets ??= await (resolving ??= resolveBudgets());
-}
+// The delivering functions load the budgets before their first claim.
+export { loadSendBudgets } from './send-budgets.ts';
 
 const deliveryStore = /* @__PURE__ */ once(
   () =>
     new DynamoDeliveryStore(documentClient(), tables, {
       sentRetentionDays: deliveryConfig().sentRetentionDays,
       rowRetentionDays: broadcastConfig().retentionDays,
-      budgets: new SendBudgets(() => budgets ?? {}),
+      budgets: sendBudgets(),
     }),
 );
 const channels = /* @__PURE__ */ once(

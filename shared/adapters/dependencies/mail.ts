@@ -2,7 +2,7 @@
 import { SESClient } from '@aws-sdk/client-ses';
 import { deliveryConfig, emailConfigurationSet, once } from '../../config.ts';
 import { verificationEmail, verificationSms } from '../../domain/contact-verification.ts';
-import type { VerificationCodeSender } from '../../use-cases/me.ts';
+import type { VerificationCodeSender } from '../../use-cases/verification-code-sends.ts';
 import { AnsweredErrorsRetryStrategy } from '../answered-errors-retry-strategy.ts';
 import { SesMailer } from '../ses-mailer.ts';
 import { sdkRequestHandler } from '../sdk-clients.ts';
@@ -19,13 +19,15 @@ export const mailer = /* @__PURE__ */ once(() => new SesMailer(newSesClient, del
 /** Verification codes go out in Herald's own words: by this mailer, by SMS for a phone number, by the Telegram bot, or in a signed webhook. */
 export const verificationCodes = /* @__PURE__ */ once(
   (): VerificationCodeSender => ({
-    async send(channel, address, code, who) {
+    async send(channel, address, code, who, options = {}) {
       if (channel === 'sms') {
-        await smsSender().send(address, verificationSms(code));
+        // The send-budget check comes after the opt-out check, right before Publish.
+        await smsSender().send(address, verificationSms(code), options.beforeSend ? { beforePublish: options.beforeSend } : {});
         return;
       }
       if (channel === 'telegram') return sendTelegramCode(address, code);
       if (channel === 'webhook') return sendWebhookCode(who.tenantId, who.id, address, code);
+      options.beforeSend?.();
       await mailer().send({ to: address, ...verificationEmail(code) });
     },
   }),

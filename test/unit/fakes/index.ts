@@ -22,3 +22,4 @@ export { InMemoryDeliveryStore } from './delivery-store.ts';
 export { aDeliveryWorld } from './delivery-world.ts';
 export type { DeliveryWorld } from './delivery-world.ts';
 export { InMemorySelfSendLimits } from './self-send-limits.ts';
+export { UnlimitedSendBudget } from './send-budget.ts';

@@ -41,6 +41,17 @@ describe('errorResponse', () => {
     });
   });
 
+  it('tells when to try again after a 503 that knows (Retry-After, whole seconds), and nothing after one that does not', () => {
+    // Act
+    const later = errorResponse(new ServiceUnavailableError('not yet', { retryAfterSeconds: 3.2 }));
+    const unknown = errorResponse(new ServiceUnavailableError('down'));
+
+    // Assess
+    expect(later.statusCode).toBe(503);
+    expect(later.headers?.['retry-after']).toBe('4');
+    expect(Object.keys(unknown.headers ?? {})).not.toContain('retry-after');
+  });
+
   it('turns any other error into a 500 that says nothing internal', () => {
     // Prepare
     const error = new Error('connect ECONNREFUSED 10.0.0.12:443 table herald-prod-notifications');

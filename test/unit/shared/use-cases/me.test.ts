@@ -6,7 +6,7 @@ import { WebhookTargetRefusedError } from '../../../../shared/domain/webhook-tar
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, UnprocessableEntityError, ValidationError } from '../../../../shared/errors.ts';
 import { getMe, updateMe, verifyContact } from '../../../../shared/use-cases/me.ts';
 import type { MeDeps } from '../../../../shared/use-cases/me.ts';
-import { FakeClock, InMemoryRecipientStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
+import { FakeClock, InMemoryRecipientStore, InMemorySelfSendLimits, UnlimitedSendBudget } from '../../fakes/index.ts';
 import { aRecipient, admin, plainUser, tenantId } from '../../fakes/fixtures.ts';
 
 interface World {
@@ -25,6 +25,7 @@ function aWorld(options: { userPerHour?: number; codesFail?: boolean } = {}): Wo
     recipients,
     clock,
     selfSend: new InMemorySelfSendLimits({ userPerHour: options.userPerHour ?? 10 }),
+    sendBudget: new UnlimitedSendBudget(),
     codes: {
       send: async (channel, address, code) => {
         if (options.codesFail) throw new Error('SES is down');
