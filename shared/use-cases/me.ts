@@ -17,12 +17,8 @@ import type { ChannelPreferences, Recipient, RecipientChanges } from '../domain/
 import { maxTypePreferences } from '../domain/schemas.ts';
 import type { UpdateMeBody, VerifyContactBody } from '../domain/schemas.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, UnprocessableEntityError, ValidationError } from '../errors.ts';
-<<<<<<< HEAD
 import { logger } from '../observability/logger.ts';
-import type { Clock, RecipientStore, SelfSendLimits } from '../ports.ts';
-=======
 import type { RecipientStore, SelfSendLimits } from '../ports.ts';
->>>>>>> a30cb38 (Send verification codes within the providers' send budgets)
 import { WebhookTargetRefusedError } from '../domain/webhook-targets.ts';
 import type { WebhookTargetMode } from '../domain/webhook-targets.ts';
 import { refuseUnreachableWebhook } from './recipients.ts';
@@ -138,7 +134,6 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
   const owner = { tenantId: caller.tenantId, id: caller.sub };
   const before = await getMe(deps, caller);
   const saved = await changeMe(deps, caller, () => written);
-<<<<<<< HEAD
   // The webhook's code first, once its hash is saved (a receiver may confirm it at once): a
   // receiver that refuses it, or cannot be reached, gets the record put back as it was.
   for (const { address, code } of codes.filter((c) => c.channel === 'webhook')) {
@@ -156,14 +151,7 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
     }
     throw new ServiceUnavailableError('Could not send the code to your webhookUrl; nothing was kept, repeat the request', { cause: error });
   }
-  for (const { channel, address, code } of codes.filter((c) => c.channel !== 'webhook')) {
-    await deps.codes.send(channel, address, code, owner).catch((error: unknown) => {
-      throw new ServiceUnavailableError(`Your ${addressFields[channel]} is saved, but its code could not be sent; set it again for a new code`, { cause: error });
-    });
-  }
-=======
-  // Saved first, as a code the save then lost would be worth nothing. The codes go side by side:
-  // each may wait a few seconds for room in its provider's budget.
+  // The others go side by side: each may wait a few seconds for room in its provider's budget.
   const failures = await Promise.all(
     codes
       .filter((c) => c.channel !== 'webhook')
@@ -171,7 +159,6 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
   );
   const failure = failures.find((f) => f !== undefined);
   if (failure) throw failure;
->>>>>>> a30cb38 (Send verification codes within the providers' send budgets)
   return saved;
 }
 
