@@ -62,6 +62,8 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
   const forget: Channel[] = [];
   /** The error of each channel that is to be tried again (its intent is forgotten until then). */
   const unsettled = new Map<Channel, string>();
+  /** The channels whose send failed for a retry, if the policy has one left. */
+  const retried: [Channel, Extract<ChannelResult, { kind: 'retry' }>][] = [];
   await Promise.all(
     [...w.steps].map(async ([name, step]) => {
       const at = (): string => deps.clock.now().toISOString();
@@ -79,6 +81,11 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
       else {
         forget.push(name);
         unsettled.set(name, result.error);
+      }
+      // A retry is logged and counted once the settlement says whether one is left (below).
+      if (result.kind === 'retry') {
+        retried.push([name, result]);
+        return;
       }
       logResult(log, name, result);
       countResult(deps.metrics, name, result, unit, deps.clock.now());
@@ -115,6 +122,16 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
   // Out of retries: each channel that was to be tried again has failed, and says why (its outcome
   // is what the unit's view and the metrics count).
   const gaveUp = settlement.kind === 'fail' && settlement.exhausted === true;
+  for (const [name, result] of retried) {
+    // The last attempt's failure is a failure, not a retry: the dashboard's Failed counts it.
+    if (gaveUp) {
+      log.error('Channel delivery failed for good: out of retries', { channel: name, error: result.error });
+      deps.metrics?.count(name, deliveryMetrics.counts.failed);
+    } else {
+      logResult(log, name, result);
+      countResult(deps.metrics, name, result, unit, deps.clock.now());
+    }
+  }
   if (gaveUp) {
     for (const [name, error] of unsettled) {
       // A retry's error names its channel for the unit's lastError; the channel's own outcome needs not.

@@ -54,6 +54,23 @@ describe('the engine’s delivery metrics', () => {
     expect(metrics.flushes).toBe(1);
   });
 
+  it('counts the last attempt of a channel out of retries as failed, not retried', async () => {
+    // Prepare: the fourth attempt (the policy's last), and SES still failing
+    const world = aDeliveryWorld({ start: '2030-01-01T12:00:01.500Z' });
+    await world.recipients.put(aRecipient({ id: 'bob', email: 'bob@example.com' }));
+    const n = aNotification({ scheduledAt: '2030-01-01T12:00:00.000Z', channels: ['email'], attempts: 3 });
+    world.notifications.seed(n);
+    world.mailer.failures.add(awsError('ServiceUnavailable', 503));
+    const metrics = aRecorder();
+
+    // Act
+    await deliverUnits({ ...world.deps, metrics }, [{ kind: 'notification', tenantId, notificationId: n.id }], { deadline: new Date('2030-01-01T12:05:00.000Z') });
+
+    // Assess
+    expect((await world.notifications.get(tenantId, n.id))?.status).toBe('failed');
+    expect(metrics.counts).toEqual(['email:Failed']);
+  });
+
   it('counts an inbox whose template version is gone as failed, and measures no lateness for it', async () => {
     // Prepare: a notification pinned to a template version that does not exist
     const world = aDeliveryWorld({ start: '2030-01-01T12:00:01.000Z' });
