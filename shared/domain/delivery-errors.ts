@@ -111,6 +111,9 @@ const throttlingNames = new Set([
   'LimitExceededException',
 ]);
 
+/** DynamoDB's 400s that say "not now" rather than "not this": its throttling and transactions in the way. */
+const busyDynamoDbNames = new Set(['ProvisionedThroughputExceededException', 'TransactionConflictException', 'TransactionInProgressException']);
+
 /** SES's answer once the rolling 24-hour sending quota is spent (a `Throttling` error). */
 const dailyQuotaMessage = /daily message quota exceeded/i;
 
@@ -149,6 +152,20 @@ export function classifyProviderError(error: unknown, now: number = Date.now()):
   if (isPermanentDeliveryError(error)) return { kind: 'permanent' };
   if (wasAnsweredWithError(error) || neverLeft(error)) return { kind: 'transient' };
   return { kind: 'unknown' };
+}
+
+/**
+ * True when an AWS call failed because the service could not serve it now (its throttling, a 5xx,
+ * or a connection never made), not because of the request: what an API answers 503 for, "retry
+ * later", where anything else unexpected is a 500.
+ */
+export function isServiceUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, $metadata } = error as ErrorShape;
+  const status = $metadata?.httpStatusCode;
+  if (typeof name === 'string' && (throttlingNames.has(name) || busyDynamoDbNames.has(name))) return true;
+  if (status === 429) return true;
+  return (typeof status === 'number' && status >= 500) || neverLeft(error);
 }
 
 /** Errors of a connection that was never made: the request never left, so nothing was sent. */

@@ -1,13 +1,15 @@
 /**
  * The one place where errors become HTTP responses: `{ "error": { "code", "message",
- * "details"? } }`. An AppError shows its message (it says what was wrong); anything else is a
- * 500 that says nothing internal, and is logged in full.
+ * "details"? } }`. An AppError shows its message (it says what was wrong); an AWS service that
+ * could not serve a call now (throttling, a 5xx, no connection) is a 503 with `Retry-After`;
+ * anything else is a 500 that says nothing internal, and is logged in full (with the caller).
  */
 import type { MiddlewareObj } from '@middy/core';
 import { AppError, ServiceUnavailableError, TooManyRequestsError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
+import { isServiceUnavailable } from '../domain/delivery-errors.ts';
 import type { HttpEvent, HttpResult } from './request.ts';
-import { json } from './request.ts';
+import { callerFrom, json } from './request.ts';
 
 /** Maps an error to the response a caller sees. */
 export function errorResponse(error: unknown): HttpResult {
@@ -18,7 +20,21 @@ export function errorResponse(error: unknown): HttpResult {
     if (retryAfter !== undefined) return { ...response, headers: { ...response.headers, 'retry-after': String(retryAfter) } };
     return response;
   }
+  if (isServiceUnavailable(error)) {
+    const response = json(503, { error: { code: 'SERVICE_UNAVAILABLE', message: 'A service Herald depends on could not take the request now; retry later' } });
+    return { ...response, headers: { ...response.headers, 'retry-after': '1' } };
+  }
   return json(500, { error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } });
+}
+
+/** Who made the request, for the log: its tenant and subject when the token names them. */
+function callerOf(event: HttpEvent): { tenantId?: string; sub?: string } {
+  try {
+    const { tenantId, sub } = callerFrom(event);
+    return { tenantId, sub };
+  } catch {
+    return {};
+  }
 }
 
 /** Middy middleware that turns thrown errors into JSON error responses. */
@@ -28,9 +44,9 @@ export function httpErrorMiddleware(): MiddlewareObj<HttpEvent, HttpResult> {
     const { error } = request;
     if (error instanceof AppError && error.statusCode < 500) {
       // `reason`, not `message`: Powertools Logger keeps `message` for the line's own text and drops it.
-      logger.info('Request refused', { code: error.code, reason: error.message, routeKey: request.event.routeKey });
+      logger.info('Request refused', { code: error.code, reason: error.message, routeKey: request.event.routeKey, ...callerOf(request.event) });
     } else {
-      logger.error('Request failed', { error: error as Error, routeKey: request.event.routeKey });
+      logger.error('Request failed', { error: error as Error, routeKey: request.event.routeKey, ...callerOf(request.event) });
     }
     request.response = errorResponse(error);
   };

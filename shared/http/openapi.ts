@@ -348,6 +348,7 @@ export function buildOpenApiDocument(
     }
     for (const [status, why] of Object.entries(doc.errors ?? {})) addError(Number(status), why);
     addError(500, 'Something failed inside Herald; the message says nothing internal.');
+    addError(503, 'An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds.');
     for (const [status, whys] of [...errors].sort(([a], [b]) => a - b)) answers[String(status)] = errorResponse(whys.join(' '));
     if (answers['429']) {
       answers['429'] = {
@@ -355,6 +356,10 @@ export function buildOpenApiDocument(
         headers: { 'Retry-After': { description: 'Seconds until the limit allows another request (RFC 9110).', schema: { type: 'integer', minimum: 1 } } },
       };
     }
+    answers['503'] = {
+      ...answers['503'],
+      headers: { 'Retry-After': { description: 'Seconds to wait before repeating the request (RFC 9110), when Herald knows.', schema: { type: 'integer', minimum: 1 } } },
+    };
     if (route.auth === 'jwt') {
       answers['401'] = {
         description:

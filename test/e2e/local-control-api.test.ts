@@ -60,6 +60,18 @@ describe('fault rules', () => {
     expect(afterOutage.status).toBe(201);
   });
 
+  it('answers a request that meets a DynamoDB outage (its 500s) with a 503 to retry, not a bare 500', async () => {
+    // Prepare
+    await h.api('POST', '/_local/faults', { body: [{ service: 'dynamodb', probability: 1, error: { statusCode: 500, code: 'InternalServerError', message: 'Injected' } }] });
+
+    // Act
+    const duringOutage = await h.api('PUT', '/v1/recipients/dora', { token: admin, body: { email: 'dora@example.com' } });
+    await h.api('DELETE', '/_local/faults');
+
+    // Assess
+    expect(duringOutage).toEqual({ status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE', message: 'A service Herald depends on could not take the request now; retry later' } } });
+  });
+
   it('never faults the emulators\' own endpoints, which the AWS CLI uses', async () => {
     // Prepare
     await h.api('POST', '/_local/faults', { body: [dynamoOutage] });

@@ -52,6 +52,29 @@ describe('errorResponse', () => {
     expect(Object.keys(unknown.headers ?? {})).not.toContain('retry-after');
   });
 
+  it.each([
+    ['DynamoDB throttling', Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400 } })],
+    ['a 500 of an AWS service', Object.assign(new Error('Internal server error'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } })],
+    ['a 503 of an AWS service', Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } })],
+    ['a connection never made', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { code: 'ECONNREFUSED' })],
+  ])('answers %s with a 503 to retry after a second, saying nothing internal', (_case, error) => {
+    // Act
+    const response = errorResponse(error);
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(response.headers?.['retry-after']).toBe('1');
+    expect(JSON.parse(response.body ?? '')).toEqual({ error: { code: 'SERVICE_UNAVAILABLE', message: 'A service Herald depends on could not take the request now; retry later' } });
+  });
+
+  it('keeps an AWS refusal of the request itself (a 400 that is no throttling) a 500: it is a bug, not an outage', () => {
+    // Act
+    const response = errorResponse(Object.assign(new Error('One or more parameter values were invalid'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } }));
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+  });
+
   it('turns any other error into a 500 that says nothing internal', () => {
     // Prepare
     const error = new Error('connect ECONNREFUSED 10.0.0.12:443 table herald-prod-notifications');

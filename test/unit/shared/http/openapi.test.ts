@@ -115,14 +115,15 @@ describe('buildOpenApiDocument', () => {
     const list = document.paths['/things']?.get;
 
     // Assess
-    expect(Object.keys(create?.responses ?? {})).toEqual(['201', '400', '401', '404', '409', '413', '422', '500']);
+    expect(Object.keys(create?.responses ?? {})).toEqual(['201', '400', '401', '404', '409', '413', '422', '500', '503']);
+    expect(create?.responses['503']?.headers).toHaveProperty('Retry-After');
     expect(create?.responses['409']?.description).toMatch(/IDEMPOTENCY_IN_PROGRESS.*Already there\./);
     expect(responseSchema(create?.responses['401'])).toEqual({
       anyOf: [{ $ref: '#/components/schemas/GatewayError' }, { $ref: '#/components/schemas/Error' }],
     });
     expect(create?.security).toEqual([{ bearerJwt: [] }]);
     expect(create?.responses['201']?.headers).toHaveProperty('idempotent-replayed');
-    expect(Object.keys(list?.responses ?? {})).toEqual(['200', '400', '500']);
+    expect(Object.keys(list?.responses ?? {})).toEqual(['200', '400', '500', '503']);
     expect(list?.security).toEqual([]);
     expect(document.components.securitySchemes.bearerJwt).toEqual({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT.' });
   });
