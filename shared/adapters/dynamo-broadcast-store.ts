@@ -318,7 +318,7 @@ export class DynamoBroadcastStore implements BroadcastStore {
 
   async reopen(tenantId: string, id: string, _at: Date): Promise<Broadcast | undefined> {
     return this.update(tenantId, id, {
-      UpdateExpression: 'SET #status = :sending, run = run + :one REMOVE completedAt',
+      UpdateExpression: 'SET #status = :sending, run = run + :one REMOVE completedAt, lastError',
       ConditionExpression: '#status IN (:completed, :failed) AND recipientsFailed > :zero',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':sending': 'sending', ':completed': 'completed', ':failed': 'failed', ':one': 1, ':zero': 0 },
@@ -432,7 +432,8 @@ export class DynamoBroadcastStore implements BroadcastStore {
       });
     }
     return this.update(seen.tenantId, seen.id, {
-      UpdateExpression: 'SET #status = :final, completedAt = :at',
+      // With nobody failed, an error met on the way (a fan-out page tried again, an earlier run) is history.
+      UpdateExpression: `SET #status = :final, completedAt = :at${seen.counts.failed === 0 ? ' REMOVE lastError' : ''}`,
       ConditionExpression: `#status = :sending AND run = :run AND phase = :delivering AND ${sameCounts}`,
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {

@@ -127,6 +127,7 @@ export class InMemoryBroadcastStore implements BroadcastStore {
       b.status = 'sending';
       b.run += 1;
       delete b.completedAt;
+      delete b.lastError;
     });
   }
 
@@ -212,7 +213,10 @@ export class InMemoryBroadcastStore implements BroadcastStore {
         sameCounts(b.counts, seen.counts) &&
         (b.status === 'sending' ? b.run === seen.run : b.status === 'cancelled' && b.completedAt === undefined),
       (b) => {
-        if (b.status === 'sending') b.status = finalStatus(b.counts);
+        if (b.status === 'sending') {
+          b.status = finalStatus(b.counts);
+          if (b.counts.failed === 0) delete b.lastError;
+        }
         b.completedAt = at.toISOString();
       },
     );

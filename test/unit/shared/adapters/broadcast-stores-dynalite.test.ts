@@ -196,8 +196,25 @@ describe('DynamoBroadcastStore', () => {
     expect(counted?.counts.total).toBe(3);
     expect(recounted).toBeUndefined();
     expect(latest).toMatchObject({ counts: { total: 3, sent: 2, failed: 1, cancelled: 0 }, lastError: 'bob: SES down' });
-    expect(finished).toMatchObject({ status: 'completed', completedAt: at(90).toISOString() });
+    expect(finished).toMatchObject({ status: 'completed', completedAt: at(90).toISOString(), lastError: 'bob: SES down' });
     expect(twice).toBeUndefined();
+  });
+
+  it('forgets an error met on the way when it finishes with nobody failed, and keeps one that a failed recipient left', async () => {
+    // Prepare: a fan-out page that failed once and was tried again, then everyone sent
+    const b = await aStarted();
+    const page = await store.claimPage(tenantId, b.id, 0, noon, at(65));
+    if (page) await store.commitPage(page, undefined);
+    await store.recordError(tenantId, b.id, 'fan-out page 0: InternalServerError');
+    await store.setTotal(tenantId, b.id, 2);
+    const latest = await store.addCounts(tenantId, b.id, { sent: 2 });
+
+    // Act
+    const finished = latest ? await store.finish(latest, at(90)) : undefined;
+
+    // Assess
+    expect(finished).toMatchObject({ status: 'completed', counts: { sent: 2, failed: 0 } });
+    expect(finished).not.toHaveProperty('lastError');
   });
 
   it('does not finish on a stale view of the counters', async () => {
@@ -223,7 +240,7 @@ describe('DynamoBroadcastStore', () => {
     const page = await store.claimPage(tenantId, b.id, 0, noon, at(65));
     if (page) await store.commitPage(page, undefined);
     await store.setTotal(tenantId, b.id, 1);
-    const latest = await store.addCounts(tenantId, b.id, { failed: 1 });
+    const latest = await store.addCounts(tenantId, b.id, { failed: 1 }, 'bob: Gave up after 3 attempts');
     if (latest) await store.finish(latest, at(5));
 
     // Act
@@ -233,6 +250,7 @@ describe('DynamoBroadcastStore', () => {
     // Assess
     expect(reopened).toMatchObject({ status: 'sending', run: 1 });
     expect(reopened?.completedAt).toBeUndefined();
+    expect(reopened).not.toHaveProperty('lastError');
     expect(twice).toBeUndefined();
   });
 
