@@ -94,7 +94,9 @@ export function addBroadcastCommands(program: Command): void {
           print(global, created, (c) => `${c.broadcastId}  ${c.status}`);
           return;
         }
-        print(global, await follow(client, created.broadcastId, { quiet: global.json === true, intervalMs: 500 }), summary);
+        const followed = await follow(client, created.broadcastId, { quiet: global.json === true, intervalMs: 500 });
+        print(global, followed, summary);
+        endedAs(followed);
       },
     );
 
@@ -105,6 +107,13 @@ export function addBroadcastCommands(program: Command): void {
     .option('--interval <ms>', 'how often to look, in ms', wholeNumberOption(100), 500)
     .action(async (id: string, options: { interval: number }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
-      print(global, await follow(clientOf(global), id, { quiet: global.json === true, intervalMs: options.interval }), summary);
+      const followed = await follow(clientOf(global), id, { quiet: global.json === true, intervalMs: options.interval });
+      print(global, followed, summary);
+      endedAs(followed);
     });
+}
+
+/** Exits 1 once the output is written when the broadcast followed ended `failed` (nobody got it), as a script checking `$?` expects. */
+function endedAs(broadcast: Broadcast): void {
+  if (broadcast.status === 'failed') process.exitCode = 1;
 }

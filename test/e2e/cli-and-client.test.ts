@@ -116,6 +116,19 @@ describe('the client and the CLI', () => {
     expect(human.stdout).toBe(`${String(finished.id)}  completed: 122 sent, 0 failed, 0 cancelled, 0 pending of 122 (100%)\n`);
   }, 60_000);
 
+  it('exits 1 after following a broadcast that failed (nobody got it), its summary printed', async () => {
+    // Prepare: SES refuses every e-mail for good
+    await harness.api('POST', '/_local/faults', { body: [{ service: 'ses', probability: 1, error: { statusCode: 400, code: 'MessageRejected', message: 'Injected' } }] });
+
+    // Act
+    const failed = await herald(['broadcast', '--recipients', 'alice', '--title', 'Mail', '--message', 'Only by e-mail', '--channels', 'email', '--wait']);
+    await harness.api('DELETE', '/_local/faults');
+
+    // Assess
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/failed: 0 sent, 1 failed, 0 cancelled, 0 pending of 1/);
+  }, 60_000);
+
   it('answers --wait and progress of a draft at once: a draft goes nowhere until it is scheduled', async () => {
     // Act
     const draft = await heraldJson(['broadcast', '--groups', 'staff', '--title', 'Later', '--message', 'Not yet', '--draft', '--wait']);
