@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
@@ -9,6 +9,7 @@ import { createEventSourceMapping } from '../../../local/event-source-mapping.ts
 import type { EventSourceMapping, EventSourceMappingOptions } from '../../../local/event-source-mapping.ts';
 import { loadFunction } from '../../../local/lambda-runtime.ts';
 import type { LocalFunction } from '../../../local/lambda-runtime.ts';
+import { startSqsEmulator } from '../../../local/sqs-emulator.ts';
 
 const region = 'us-east-1';
 
@@ -208,5 +209,47 @@ describe('SQS event-source mapping', () => {
     // Assess
     expect(finished).toBe(true);
     await expect.poll(() => messageCount(target.queueName), { timeout: 2000 }).toBe(0);
+  });
+
+  it('leaves a message that arrives while stop() ends a long poll receivable at once, on the local stack\'s SQS', async () => {
+    // Prepare: the stack's emulator, and a visibility timeout far longer than the test.
+    const emulator = await startSqsEmulator();
+    const client = new SQSClient({ region, endpoint: emulator.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    try {
+      const { QueueUrl: queueUrl = '' } = await client.send(new CreateQueueCommand({ QueueName: 'esm-stopping', Attributes: { VisibilityTimeout: '180' } }));
+      const invoked: SQSEvent[] = [];
+      const running = createEventSourceMapping({
+        sqs: client,
+        queueUrl,
+        queueArn: 'arn:aws:sqs:us-east-1:000000000000:esm-stopping',
+        region,
+        batchSize: 10,
+        maxBatchingWindowSeconds: 0,
+        concurrency: 2,
+        waitTimeSeconds: 20,
+        invoke: async (event) => {
+          invoked.push(event);
+        },
+        log: () => undefined,
+      });
+      running.start();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      // Act: the message reaches the queue while the polls the mapping abandoned still wait on the server.
+      await Promise.all([running.stop(), client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'requeued at shutdown' }))]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      // Assess: visible, not hidden for 180 s by an answer no one read, and its receive not counted.
+      const { Attributes } = await client.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      );
+      expect(Attributes).toEqual({ ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesNotVisible: '0' });
+      const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
+      expect(Messages?.map((message) => [message.Body, message.Attributes?.ApproximateReceiveCount])).toEqual([['requeued at shutdown', '1']]);
+      expect(invoked).toEqual([]);
+    } finally {
+      client.destroy();
+      await emulator.stop();
+    }
   });
 });
