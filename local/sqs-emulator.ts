@@ -11,7 +11,8 @@
  *
  * fauxqs does not hold visibility to 12 hours from the receive; `sqs-visibility-ceiling.ts` adds
  * that to its app, on both endpoints. Nor does it give back the messages of a receive whose
- * caller hung up; `sqs-visibility.ts` does.
+ * caller hung up, nor count an expired visibility timeout until the next receive;
+ * `sqs-visibility.ts` does both.
  *
  * Queue URLs name the host and port of the endpoint a queue was created through (the plain one,
  * by the stack); the product's SQS client sets `useQueueUrlAsEndpoint: false`, so its calls go
@@ -26,7 +27,7 @@ import { startEmulatorFront } from './emulator-front.ts';
 import type { EmulatorFront } from './emulator-front.ts';
 import { httpUrl } from './listen.ts';
 import { enforceVisibilityCeiling } from './sqs-visibility-ceiling.ts';
-import { returnAbandonedReceives } from './sqs-visibility.ts';
+import { countExpiredVisibilityTimeouts, returnAbandonedReceives } from './sqs-visibility.ts';
 import { keepConnectionsAlive } from './listen.ts';
 
 /** The fauxqs version whose internals this module loads (package.json pins it exactly). */
@@ -110,6 +111,7 @@ export async function startSqsEmulator(options: SqsEmulatorOptions = {}): Promis
   const app = buildApp({ logger: false, stores });
   enforceVisibilityCeiling(app, options.now);
   returnAbandonedReceives(app, stores.sqsStore);
+  countExpiredVisibilityTimeouts(app, stores.sqsStore);
   const closePersistence = persistence;
   if (closePersistence) app.addHook('preClose', () => closePersistence.close());
 

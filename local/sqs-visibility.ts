@@ -42,3 +42,16 @@ export function returnAbandonedReceives(app: FauxqsApp, store: SqsStore): void {
     return JSON.stringify({});
   });
 }
+
+/**
+ * fauxqs returns expired in-flight (and due delayed) messages to the queue only when something
+ * receives from it, so GetQueueAttributes counted a dead letter whose visibility timeout ran out
+ * minutes ago as in flight, and a redrive capped by the count moved nothing. On SQS the expiry is
+ * continuous and the approximate counts follow it: here the queue's timers run before its
+ * attributes are read.
+ */
+export function countExpiredVisibilityTimeouts(app: FauxqsApp, store: SqsStore): void {
+  app.addHook('preHandler', async (request) => {
+    if (request.headers['x-amz-target'] === target('GetQueueAttributes')) queueOf(store, request)?.processTimers();
+  });
+}

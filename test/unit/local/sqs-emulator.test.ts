@@ -5,6 +5,7 @@ import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
@@ -80,6 +81,29 @@ describe('the local SQS (fauxqs built in this process)', () => {
     // Assess
     expect(sqs.faultableEndpoint).toBeUndefined();
     expect(sqs.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('counts a message whose visibility timeout ran out as visible again, without a receive first, as SQS does', async () => {
+    // Prepare: a message received with a one-second visibility timeout, then left to expire.
+    const emulator = await startSqsEmulator();
+    const sqs = new SQSClient({ endpoint: emulator.endpoint, region, credentials, useQueueUrlAsEndpoint: false });
+    try {
+      const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'expiring' }));
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'dead letter' }));
+      await sqs.send(new ReceiveMessageCommand({ QueueUrl, VisibilityTimeout: 1 }));
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+
+      // Act
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      );
+
+      // Assess
+      expect(Attributes).toEqual({ ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesNotVisible: '0' });
+    } finally {
+      sqs.destroy();
+      await emulator.stop();
+    }
   });
 
   describe('the 12-hour visibility ceiling, counted from the receive', () => {
