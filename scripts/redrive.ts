@@ -10,7 +10,8 @@
  * `GET /_local/endpoints` lists. A DLQ that SQS itself feeds (a queue's redrive policy names it)
  * is moved with `StartMessageMoveTask`, polled with `ListMessageMoveTasks`; a DLQ that SQS does
  * not feed (the scheduler's), or an SQS without move tasks (the local fauxqs), is moved by
- * receive, send, delete in batches of 10, never more than it held when the command started.
+ * receive, send, delete in batches of 10 until a receive comes back empty, never moving twice a
+ * message that failed again and came back (`moveMessages`).
  *
  * Redriven messages obey every delivery rule: the consumer finds a cancelled, sent or failed
  * notification final and delivers nothing.
@@ -184,7 +185,7 @@ async function moveWithTask(
   }
 }
 
-/** Receive, send, delete, ten at a time, up to what the DLQ held at the start (what fails again waits for the next run). */
+/** Receive, send, delete, ten at a time, until the DLQ answers empty (what fails again waits for the next run). */
 function moveByCopy(
   sqs: SQSClient,
   plan: RedrivePlan,

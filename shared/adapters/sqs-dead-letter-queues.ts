@@ -5,11 +5,17 @@
  * Why not StartMessageMoveTask: it only moves a DLQ that SQS itself feeds (not the scheduler's),
  * runs on after the request answers (an HTTP call could not say what it moved), and the local
  * SQS has no move tasks. `npm run redrive` uses move tasks where they apply, for large backlogs.
- * A call moves at most what the queue held when it started, so a message that fails again and
- * comes straight back is not moved twice in one call; it stops before `deadline` and says what
- * is left, so the caller simply calls again.
+ * A call moves until a receive comes back empty, never a message it sent itself (one that failed
+ * again and came straight back waits for the next call); it stops before `deadline` and says
+ * what is left, so the caller simply calls again.
  */
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+} from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetterQueueConfig } from '../config.ts';
 import { NotFoundError, ConflictError } from '../errors.ts';
@@ -80,7 +86,7 @@ async function queueCounts(sqs: SQSClient, url: string): Promise<{ messages: num
 export interface MoveOptions {
   /** Stop starting batches at this epoch ms. @default no limit */
   readonly deadline?: number;
-  /** Called with the messages moved so far and what the source held at the start. */
+  /** Called with the messages moved so far and what the source held at the start, approximately. */
   readonly onProgress?: (moved: number, total: number) => void;
   /** Epoch ms. @default Date.now */
   readonly now?: () => number;
@@ -88,7 +94,11 @@ export interface MoveOptions {
 
 /**
  * Moves messages from `source` to `destination` by receive, send, delete, ten at a time (their
- * attributes kept), up to what `source` held when it started; resolves with how many moved.
+ * attributes kept), until a receive comes back empty or brings back a message this call sent
+ * (it failed again: it is made visible at once and left for the next call); resolves with how
+ * many moved, at most twice what `source` counted at the start plus one batch. SQS's counts are
+ * approximate: a stale one (0 while a message is visible) must not end a redrive that receives
+ * still feed.
  * Only what reached the destination is deleted; throws RedrivePartlyFailedError when a batch
  * reached it only in part (the rest shows up again in `source` after its visibility timeout).
  * The one copy redrive: the operators' route and `npm run redrive` both use it.
@@ -101,21 +111,29 @@ export async function moveMessages(
 ): Promise<number> {
   const now = options.now ?? Date.now;
   const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
-  const { messages: total } = await queueCounts(sqs, source.url);
+  const { messages: total, inFlight } = await queueCounts(sqs, source.url);
+  // A bound, so a DLQ fed as fast as it drains does not hold a redrive without deadline for ever;
+  // with a margin (one batch, and twice the counts) for counts that lag behind the queue.
+  const limit = 2 * (total + inFlight) + batchSize;
+  /** The ids the destination gave the messages sent: SQS keeps a message's id when it dead-letters it. */
+  const sentIds = new Set<string>();
   let moved = 0;
   options.onProgress?.(moved, total);
-  while (moved < total && now() < deadline) {
-    const { Messages } = await sqs.send(
+  while (moved < limit && now() < deadline) {
+    const { Messages: received = [] } = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: source.url,
-        MaxNumberOfMessages: Math.min(batchSize, total - moved),
+        MaxNumberOfMessages: batchSize,
         // A short wait: a short poll may answer empty while messages wait on other SQS hosts.
         WaitTimeSeconds: 1,
         VisibilityTimeout: receiveVisibilitySeconds,
         MessageAttributeNames: ['All'],
       }),
     );
-    if (!Messages || Messages.length === 0) break;
+    const returned = received.filter((message) => message.MessageId !== undefined && sentIds.has(message.MessageId));
+    if (returned.length > 0) await release(sqs, source.url, returned);
+    const Messages = received.filter((message) => !returned.includes(message));
+    if (Messages.length === 0) break;
     const sent = await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: destination.url,
@@ -126,6 +144,7 @@ export async function moveMessages(
         })),
       }),
     );
+    for (const { MessageId } of sent.Successful ?? []) if (MessageId) sentIds.add(MessageId);
     const delivered = new Set((sent.Successful ?? []).map((entry) => entry.Id));
     const toDelete = Messages.flatMap((message, index) =>
       delivered.has(String(index)) && message.ReceiptHandle ? [{ Id: String(index), ReceiptHandle: message.ReceiptHandle }] : [],
@@ -136,6 +155,17 @@ export async function moveMessages(
     if (toDelete.length < Messages.length) {
       throw new RedrivePartlyFailedError(`${Messages.length - toDelete.length} message(s) of ${source.name} could not be sent to ${destination.name}; they stay in ${source.name}`);
     }
+    if (returned.length > 0) break;
   }
   return moved;
+}
+
+/** Makes received messages visible again at once, for the next redrive. */
+async function release(sqs: SQSClient, url: string, messages: readonly { readonly ReceiptHandle?: string }[]): Promise<void> {
+  await sqs.send(
+    new ChangeMessageVisibilityBatchCommand({
+      QueueUrl: url,
+      Entries: messages.flatMap((message, index) => (message.ReceiptHandle ? [{ Id: String(index), ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }] : [])),
+    }),
+  );
 }

@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -66,6 +67,47 @@ describe('the dead-letter queues on SQS', () => {
       ],
     });
     expect(sqsMock).toHaveReceivedCommandExactlyOnceWith(DeleteMessageBatchCommand, { QueueUrl: 'https://sqs/dlq', Entries: [{ Id: '0', ReceiptHandle: 'r0' }] });
+  });
+
+  it('keeps moving while receives bring messages, though the approximate count says the queue is empty', async () => {
+    // Prepare: a stale count, as SQS may answer just after a visibility timeout ran out.
+    sqsMock.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '1' } });
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [{ MessageId: 'd0', Body: 'a', ReceiptHandle: 'r0' }, { MessageId: 'd1', Body: 'b', ReceiptHandle: 'r1' }] })
+      .resolves({});
+    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0', MessageId: 'm0', MD5OfMessageBody: '' }, { Id: '1', MessageId: 'm1', MD5OfMessageBody: '' }] });
+    sqsMock.on(DeleteMessageBatchCommand).resolves({});
+
+    // Act
+    const result = await adapter().redrive('delivery-dlq', Number.POSITIVE_INFINITY);
+
+    // Assess
+    expect(result.moved).toBe(2);
+    expect(sqsMock).toHaveReceivedCommandWith(DeleteMessageBatchCommand, { QueueUrl: 'https://sqs/dlq', Entries: [{ Id: '0', ReceiptHandle: 'r0' }, { Id: '1', ReceiptHandle: 'r1' }] });
+  });
+
+  it('does not move twice in one call a message that failed again and came straight back, and leaves it visible', async () => {
+    // Prepare: SQS keeps a message's id when it dead-letters it.
+    sqsMock.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '1' } });
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [{ MessageId: 'd0', Body: 'a', ReceiptHandle: 'r0' }] })
+      .resolves({ Messages: [{ MessageId: 'm0', Body: 'a', ReceiptHandle: 'r1' }] });
+    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0', MessageId: 'm0', MD5OfMessageBody: '' }] });
+    sqsMock.on(DeleteMessageBatchCommand).resolves({});
+    sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({});
+
+    // Act
+    const result = await adapter().redrive('delivery-dlq', Number.POSITIVE_INFINITY);
+
+    // Assess
+    expect(result.moved).toBe(1);
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
+    expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityBatchCommand, {
+      QueueUrl: 'https://sqs/dlq',
+      Entries: [{ Id: '0', ReceiptHandle: 'r1', VisibilityTimeout: 0 }],
+    });
   });
 
   it('starts no batch past its deadline, and answers what is left', async () => {
