@@ -2,13 +2,15 @@
  * The console as the local stack serves it, on the HTTP API's port: the static files of
  * `console/` at `/` (the same files CloudFront serves from S3 on AWS, see
  * lib/constructs/herald-console.ts) and `/config.json`, which tells the page where the API and
- * the WebSocket API are and that it runs locally (dev sign-in, sent mail, outbox).
+ * the WebSocket API are, which claims the API reads, and that it runs locally (dev sign-in, sent
+ * mail, outbox).
  *
  * Only the files that exist under `console/` when the stack starts are served, by exact path, so
  * no request can reach outside it and no API route is shadowed (none is named like a file there).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
+import type { ClaimsConfig } from '../shared/config.ts';
 import type { ExtraHandler } from './http-gateway.ts';
 
 /** Where the console's files are in the repository. */
@@ -22,6 +24,12 @@ export interface ConsoleConfig {
   readonly wsUrl: string;
   /** The issuer whose tokens the API accepts, shown on the sign-in form. */
   readonly issuer: string;
+  /**
+   * The claims the API reads the caller from (`herald:tenantClaim`, `herald:roleClaim`,
+   * `herald:singleTenant`), so the page shows the tenant and roles the API grants
+   * (console/claims.js reads them as shared/auth/claims.ts does).
+   */
+  readonly claims: ClaimsConfig;
   /** True locally: the dev sign-in (`POST /_local/token`), the sent mail and the outbox are there. */
   readonly local: boolean;
   /** The local SES's own sent-mail page, linked from the console. */

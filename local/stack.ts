@@ -32,8 +32,9 @@ import type { StoreWrites } from './dynamodb/write-counter.ts';
 import { createEventSourceMapping } from './event-source-mapping.ts';
 import { createFaultInjector, parseFaultRules } from './fault-rules.ts';
 import type { FaultInjector, FaultRule } from './fault-rules.ts';
-import { localEnvironmentSources, localPlatformApplications, startFunctionWorkers } from './function-workers.ts';
+import { defaultDeploymentSettings, localEnvironmentSources, localPlatformApplications, startFunctionWorkers } from './function-workers.ts';
 import { watchHeap } from './heap-watch.ts';
+import { claimsVariables } from '../lib/function-environment.ts';
 import { gatewayRoutes } from '../lib/http-gateway-routes.ts';
 import { startHttpGateway } from './http-gateway.ts';
 import type { RunningHttpGateway } from './http-gateway.ts';
@@ -63,6 +64,7 @@ import { createStreamEventSourceMapping } from './stream-event-source-mapping.ts
 import { createTtlReaper } from './ttl-reaper.ts';
 import { startWebSocketGateway } from './websocket-gateway.ts';
 import { withoutSdkLogger } from '../shared/adapters/sdk-logger.ts';
+import { claimsConfig } from '../shared/config.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 
@@ -503,11 +505,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       mintToken: ({ sub, tenant, roles }) =>
         signToken({ sub, tenant, role: roles, issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, keyOptions),
     });
-    // The console at `/`, told where the API is (its own origin) and the WebSocket API.
+    // The console at `/`, told where the API is (its own origin), the WebSocket API, and the claims
+    // the functions read the caller from: cdk.json's names under this stack's variables, as
+    // localFunctionEnvironment layers them (`HERALD_ROLE_CLAIM=cognito:groups npm start`).
+    const claims = claimsConfig({ ...claimsVariables(defaultDeploymentSettings().claims), ...options.environment });
     const consoleSite = await createConsoleSite(() => ({
       apiUrl: '',
       wsUrl: published.wsUrl ?? '',
       issuer: LOCAL_JWT_ISSUER,
+      claims,
       local: true,
       mailViewerUrl: sesEndpoint,
     }));

@@ -15,6 +15,7 @@ import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import type { ClaimsConfig } from '../../shared/config.ts';
 import { repositoryRoot } from './herald-function.ts';
 import { acknowledgeFinding, acknowledgeWildcardResource } from './nag-acknowledgements.ts';
 
@@ -29,6 +30,11 @@ export interface HeraldConsoleProps {
   readonly webSocketUrl: string;
   /** The JWT issuer whose tokens the API accepts, shown on the sign-in page. */
   readonly jwtIssuer: string;
+  /**
+   * The claims the API reads the caller from (`herald:tenantClaim`, `herald:roleClaim`,
+   * `herald:singleTenant`), for `config.json`: the page shows the tenant and roles the API grants.
+   */
+  readonly claims: ClaimsConfig;
   /** Where the console's static files are. @default the repository's `console/` */
   readonly sourceDirectory?: string;
   /** How long the access logs of the bucket and the distribution are kept. @default 90 days */
@@ -135,8 +141,9 @@ export class HeraldConsole extends Construct {
       destinationBucket: this.bucket,
       sources: [
         Source.asset(props.sourceDirectory ?? path.join(repositoryRoot, 'console'), { exclude: ['*.d.ts'] }),
-        // What console/app.js reads first: the API on this origin, the WebSocket API's URL.
-        Source.jsonData('config.json', { apiUrl: '', wsUrl: props.webSocketUrl, issuer: props.jwtIssuer, local: false }),
+        // What console/app.js reads first: the API on this origin, the WebSocket API's URL, and the
+        // claim names the API reads (local/console-site.ts's ConsoleConfig, locally).
+        Source.jsonData('config.json', { apiUrl: '', wsUrl: props.webSocketUrl, issuer: props.jwtIssuer, claims: props.claims, local: false }),
       ],
       distribution: this.distribution,
       distributionPaths: ['/*'],

@@ -51,6 +51,7 @@ export function addHeraldStacks(app: App, env?: Environment): HeraldStacks {
     description: `Herald ${settings.stage}: the console, a static site on S3 and CloudFront`,
     service,
     jwtIssuer: settings.jwtIssuer,
+    claims: settings.claims,
   });
   return { settings, data, service, console };
 }

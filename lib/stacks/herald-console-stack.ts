@@ -1,6 +1,7 @@
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import type { ClaimsConfig } from '../../shared/config.ts';
 import { HeraldConsole } from '../constructs/herald-console.ts';
 import type { HeraldServiceStack } from './herald-service-stack.ts';
 
@@ -10,6 +11,8 @@ export interface HeraldConsoleStackProps extends StackProps {
   readonly service: Pick<HeraldServiceStack, 'httpApi' | 'webSocketApi'>;
   /** The JWT issuer whose tokens the API accepts. */
   readonly jwtIssuer: string;
+  /** The claims the API reads the caller from, which the console reads the same way. */
+  readonly claims: ClaimsConfig;
 }
 
 /**
@@ -28,6 +31,7 @@ export class HeraldConsoleStack extends Stack {
       apiDomainName: `${httpApi.api.apiId}.execute-api.${this.region}.${this.urlSuffix}`,
       webSocketUrl: webSocketApi.url,
       jwtIssuer: props.jwtIssuer,
+      claims: props.claims,
     });
     new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'Where to open the Herald console' });
   }

@@ -2,7 +2,8 @@
  * End to end on a local stack configured for Cognito's claims (`herald:tenantClaim`
  * `custom:tenant`, `herald:roleClaim` `cognito:groups`, multi-tenant): Cognito-shaped tokens are
  * read through both doors (the HTTP API's JWT authorizer, the WebSocket `$connect` authorizer),
- * tenants stay apart, and a token that names no tenant is refused on both, never put in `default`.
+ * tenants stay apart, and a token that names no tenant is refused on both, never put in `default`;
+ * the console's config.json names the same claims.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimNamesOf } from '../../local/jwt-keys.ts';
@@ -72,5 +73,14 @@ describe('a deployment that reads Cognito claims', () => {
 
     // Assess
     expect(http.status).toBe(401);
+  });
+
+  it("tells the console the claim names the API reads, so the page shows a Cognito operator's tenant and role", async () => {
+    // Act
+    const answer = await fetch(`${h.stack.httpUrl}/config.json`);
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(((await answer.json()) as { claims: unknown }).claims).toEqual({ ...claimNamesOf('cognito'), singleTenant: false });
   });
 });

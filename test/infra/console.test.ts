@@ -3,10 +3,13 @@
  * Control), HTTPS, security headers, access logs, the API on the same origin, and the files with
  * their config.json put there by every deployment.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Stage } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SynthesisedHerald } from './synth.ts';
-import { synthesiseHerald } from './synth.ts';
+import { synthesiseHerald, testSettings } from './synth.ts';
 import { outputsOf, prop, resourcesOfType } from './template-queries.ts';
 
 /** CloudFront's managed policies ("Use managed cache policies", "Use managed origin request policies"). */
@@ -98,6 +101,19 @@ describe('the console stack', () => {
     // Two sources: the console directory and the config.json whose markers are the WebSocket URL's parts.
     expect(properties.SourceObjectKeys).toHaveLength(2);
     expect(JSON.stringify(properties.SourceMarkers)).toContain('WebSocketApi');
+  });
+
+  it('deploys a config.json naming the claims the API reads the caller from, so the page shows what the API grants', () => {
+    // The deployment's sources are the staged assets `<hash>.zip` of the cloud assembly's `asset.<hash>/`.
+    const [deployment] = resourcesOfType(herald.console, 'Custom::CDKBucketDeployment');
+    const keys = (deployment?.[1].Properties as { SourceObjectKeys: string[] }).SourceObjectKeys;
+    const assembly = Stage.of(herald.stacks.console)?.synth();
+    const configs = keys
+      .map((key) => path.join(assembly?.directory ?? '', `asset.${key.replace(/\.zip$/, '')}`, 'config.json'))
+      .filter((file) => existsSync(file))
+      .map((file) => JSON.parse(readFileSync(file, 'utf8')) as { claims?: unknown });
+    expect(configs).toHaveLength(1);
+    expect(configs[0]?.claims).toEqual(testSettings.claims);
   });
 
   it('says where to open the console', () => {

@@ -9,7 +9,14 @@ import { CONSOLE_DIRECTORY, createConsoleSite } from '../../../local/console-sit
 import type { ConsoleConfig } from '../../../local/console-site.ts';
 import { closeServer } from '../../../local/http-gateway.ts';
 
-const config: ConsoleConfig = { apiUrl: '', wsUrl: 'ws://127.0.0.1:3001', issuer: 'https://herald.local', local: true };
+// Cognito's claim names: the page reads the caller from the claims the API reads.
+const config: ConsoleConfig = {
+  apiUrl: '',
+  wsUrl: 'ws://127.0.0.1:3001',
+  issuer: 'https://herald.local',
+  claims: { tenantClaim: 'custom:tenant', roleClaim: 'cognito:groups', singleTenant: false },
+  local: true,
+};
 
 describe('the local console site', () => {
   let server: Server | undefined;
@@ -44,7 +51,7 @@ describe('the local console site', () => {
     expect((await call('HEAD', '/style.css')).headers.get('content-type')).toBe('text/css; charset=utf-8');
   });
 
-  it('tells the page where the API is and that it runs locally', async () => {
+  it('tells the page where the API is, which claims it reads the caller from, and that it runs locally', async () => {
     const call = await serve();
     const answer = await call('GET', '/config.json');
     expect(answer.headers.get('cache-control')).toBe('no-store');
