@@ -1,7 +1,9 @@
 // Herald's console: Preact + htm from one vendored ES module, no build step. It reads
-// `config.json` (where the API is; the local stack serves it, the CDK deploys it beside these
-// files), signs in with a bearer token of the API's issuer, and shows the token's tenant.
+// `config.json` (where the API is and which token claims it reads; the local stack serves it, the
+// CDK deploys it beside these files), signs in with a bearer token of the API's
+// issuer, and shows the token's tenant and roles as the API reads them (claims.js).
 import { html, render, useCallback, useEffect, useState } from './vendor/htm-preact-standalone.js';
+import { callerOf } from './claims.js';
 import { latenessSeries, percentile, latenessMs } from './lateness.js';
 
 const tokenKey = 'herald.console.token';
@@ -23,11 +25,6 @@ function claimsOf(token) {
   } catch {
     return undefined;
   }
-}
-
-function rolesOf(claims) {
-  const role = claims?.role;
-  return Array.isArray(role) ? role : typeof role === 'string' ? role.split(/[\s,]+/).filter(Boolean) : [];
 }
 
 function client(config, token, onUnauthorized) {
@@ -358,7 +355,7 @@ function Outbox({ call }) {
 
 function Console({ config, token, onSignOut }) {
   const claims = claimsOf(token) ?? {};
-  const roles = rolesOf(claims);
+  const { sub, tenant, roles } = callerOf(claims, config.claims);
   const call = useCallback(client(config, token, onSignOut), [config, token]);
   const live = useLiveProgress(config, token);
   const tabs = [
@@ -374,7 +371,7 @@ function Console({ config, token, onSignOut }) {
   return html`<div class="console">
     <header class="top">
       <h1>Herald</h1>
-      <span class="who">tenant <strong data-claim="tenant">${claims.tenant ?? 'default'}</strong> · ${claims.sub} · ${roles.join(', ') || 'no role'}
+      <span class="who">tenant <strong data-claim="tenant">${tenant ?? 'none (the API refuses this token)'}</strong> · ${sub} · <span data-claim="roles">${roles.join(', ') || 'no role'}</span>
         ${claims.exp ? ` · until ${time(new Date(claims.exp * 1000).toISOString())}` : ''}</span>
       <span class=${live.open ? 'socket open' : 'socket'} title="The WebSocket API">${live.open ? 'live' : 'offline'}</span>
       <button onClick=${onSignOut}>Sign out</button>

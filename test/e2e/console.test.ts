@@ -6,12 +6,12 @@
  *
  * Chromium is required, not optional: `.ci/run` installs it when `chromium` is missing.
  */
-import { execFileSync } from 'node:child_process';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_REGION } from '../../local/stack.ts';
+import { chromiumPath } from './support/chromium.ts';
 import { inMs, startHarness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
 
@@ -19,14 +19,6 @@ import type { Harness } from './support/harness.ts';
 const seen = { timeout: 30_000 };
 /** Each step may wait `seen` more than once. */
 const step = 90_000;
-
-function chromiumPath(): string {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('The console test needs Chromium: apt-get update && apt-get install -y chromium (.ci/run does this when it is missing)');
-  }
-}
 
 let h: Harness;
 let browser: Browser;
