@@ -46,7 +46,10 @@ export function parseRecipientsCsv(text: string): Entry[] {
   const unknown = header.filter((column) => !['id', 'email', 'timezone', 'groups'].includes(column));
   if (unknown.length > 0) throw new CliError(`unknown CSV column(s) ${unknown.join(', ')}: use id, email, timezone, groups`);
   return lines.slice(1).map((line, index) => {
-    const row = Object.fromEntries(header.map((column, i) => [column, csvFields(line)[i] ?? '']));
+    const fields = csvFields(line);
+    // A field the header does not name would be dropped without a word (a comma in an unquoted value, a column too many).
+    if (fields.length > header.length) throw new CliError(`line ${index + 2}: ${fields.length} fields, but the header names ${header.length} (${header.join(',')}): quote a value that holds a comma`);
+    const row = Object.fromEntries(header.map((column, i) => [column, fields[i] ?? '']));
     if (!row.id) throw new CliError(`line ${index + 2}: no id`);
     return {
       id: row.id,
