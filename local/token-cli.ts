@@ -1,5 +1,5 @@
 /**
- * `npm run token -- --sub alice [--role admin|sender] [--tenant acme | --no-tenant] [--expires-in 1h]
+ * `npm run token -- --sub alice [--role admin|sender ...] [--tenant acme | --no-tenant] [--expires-in 1h]
  *                  [--shape herald|cognito|auth0] [--namespace https://herald.example.com/]`
  *
  * `--shape` lays the tenant and role claims out as Cognito (`custom:tenant`, `cognito:groups`,
@@ -28,7 +28,7 @@ import type { TokenRole, TokenShape } from './jwt-keys.ts';
 // Overrides where the signing key file lives (documented above; tests point it at a temp file).
 const keyFileVariable = 'HERALD_JWT_KEY_FILE';
 
-const usage = `Usage: npm run token -- --sub <subject> [--role ${tokenRoles.join('|')}] [--tenant <tenant> | --no-tenant]
+const usage = `Usage: npm run token -- --sub <subject> [--role ${tokenRoles.join('|')} ...] [--tenant <tenant> | --no-tenant]
                       [--shape ${tokenShapes.join('|')}] [--namespace <https://.../>]
                       [--expires-in <90s|15m|1h|7d>] [--issuer <iss>] [--audience <aud>] [--key-file <path>]`;
 
@@ -49,7 +49,8 @@ function isTokenShape(value: string): value is TokenShape {
 
 interface CliRequest {
   readonly sub: string;
-  readonly role?: TokenRole;
+  /** One role, or several (`--role admin --role operator`, or `--role admin,operator`). */
+  readonly role?: TokenRole | readonly TokenRole[];
   readonly tenant?: string | null;
   readonly shape?: TokenShape;
   readonly namespace?: string;
@@ -61,7 +62,7 @@ interface CliRequest {
 
 const cliOptions = {
   sub: { type: 'string' },
-  role: { type: 'string' },
+  role: { type: 'string', multiple: true },
   tenant: { type: 'string' },
   'no-tenant': { type: 'boolean' },
   shape: { type: 'string' },
@@ -84,9 +85,9 @@ function readOptions(args: readonly string[]): ReturnType<typeof parseArgs<{ opt
 function parseCommandLine(args: readonly string[]): CliRequest {
   const values = readOptions(args);
   if (!values.sub) throw new UsageError('--sub is required');
-  if (values.role !== undefined && !isTokenRole(values.role)) {
-    throw new UsageError(`Unknown role "${values.role}": use one of ${tokenRoles.join(', ')}`);
-  }
+  const roles = [...new Set((values.role ?? []).flatMap((role) => role.split(',').map((r) => r.trim())))];
+  const unknownRole = roles.find((role) => !isTokenRole(role));
+  if (unknownRole !== undefined) throw new UsageError(`Unknown role "${unknownRole}": use one of ${tokenRoles.join(', ')}`);
   if (values.tenant === '') throw new UsageError('--tenant must not be empty');
   if (values.tenant !== undefined && values['no-tenant']) throw new UsageError('--tenant and --no-tenant exclude each other');
   if (values.shape !== undefined && !isTokenShape(values.shape)) {
@@ -102,7 +103,7 @@ function parseCommandLine(args: readonly string[]): CliRequest {
   }
   return {
     sub: values.sub,
-    role: values.role,
+    ...(roles.length === 1 ? { role: roles[0] as TokenRole } : roles.length > 1 ? { role: roles as TokenRole[] } : {}),
     tenant: values['no-tenant'] ? null : values.tenant,
     shape: values.shape,
     namespace: values.namespace,

@@ -57,6 +57,19 @@ describe('npm run token', () => {
     expect(payload).not.toHaveProperty('role');
   });
 
+  it.each([
+    [['--role', 'admin', '--role', 'operator']],
+    [['--role', 'admin,operator']],
+  ])('mints a token with several roles from %j, which the API reads as both', async (roles) => {
+    // Act
+    const run = await runTokenCli(['--sub', 'ops', '--tenant', 'acme', ...roles], keyFile);
+
+    // Assess
+    expect(run.code).toBe(0);
+    const { payload } = await jwtVerify(run.stdout.trim(), createLocalJWKSet(await publicJwks({ keyFile })));
+    expect(payload).toMatchObject({ sub: 'ops', tenant: 'acme', role: ['admin', 'operator'] });
+  });
+
   it('leaves the tenant claim out with --no-tenant', async () => {
     // Act
     const run = await runTokenCli(['--sub', 'alice', '--shape', 'cognito', '--no-tenant'], keyFile);
