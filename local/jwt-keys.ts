@@ -79,6 +79,8 @@ export interface TokenRequest {
   readonly shape?: TokenShape;
   /** The namespace of an `auth0` token's custom claims. @default DEFAULT_AUTH0_NAMESPACE */
   readonly namespace?: string;
+  /** The tenant and role claims' names, in place of the shape's (a deployment's `herald:tenantClaim` and `herald:roleClaim`). */
+  readonly claimNames?: { readonly tenantClaim: string; readonly roleClaim: string };
   /**
    * Lifetime: a duration such as `90s`, `15m`, `1h`, `7d`, or a number of seconds (negative numbers
    * make an already expired token, which tests need).
@@ -216,7 +218,7 @@ function lifetimeSeconds(expiresIn: string | number | undefined): number {
 /** The tenant and role claims of `request`, laid out as its shape's provider does, with that provider's usual extras. */
 function shapedClaims(request: TokenRequest, issuedAt: number): Record<string, unknown> {
   const shape = request.shape ?? 'herald';
-  const names = claimNamesOf(shape, request.namespace);
+  const names = request.claimNames ?? claimNamesOf(shape, request.namespace);
   const tenant = request.tenant === null ? {} : { [names.tenantClaim]: request.tenant ?? 'default' };
   const roles: string[] = request.role === undefined ? [] : typeof request.role === 'string' ? [request.role] : [...request.role];
   switch (shape) {

@@ -492,6 +492,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Filled in once every emulator and gateway listens, and once the functions are loaded.
     const published: { endpoints?: { raw: LocalEndpoints; faultable: LocalEndpoints }; rules?: RuleRunner; wsUrl?: string } = {};
     const emfMetrics = new EmfMetrics();
+    // The claims the functions read the caller from: cdk.json's names under this stack's variables,
+    // as localFunctionEnvironment layers them (`HERALD_ROLE_CLAIM=cognito:groups npm start`). The
+    // console is told them, and its sign-in mints under them.
+    const claims = claimsConfig({ ...claimsVariables(defaultDeploymentSettings().claims), ...options.environment });
     const controlApi = createControlApi({
       metrics: emfMetrics,
       faults,
@@ -503,12 +507,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       outbox,
       mail: () => sentMail(sesEndpoint),
       mintToken: ({ sub, tenant, roles }) =>
-        signToken({ sub, tenant, role: roles, issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, keyOptions),
+        signToken({ sub, tenant, role: roles, claimNames: { tenantClaim: claims.tenantClaim, roleClaim: claims.roleClaim }, issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, keyOptions),
     });
-    // The console at `/`, told where the API is (its own origin), the WebSocket API, and the claims
-    // the functions read the caller from: cdk.json's names under this stack's variables, as
-    // localFunctionEnvironment layers them (`HERALD_ROLE_CLAIM=cognito:groups npm start`).
-    const claims = claimsConfig({ ...claimsVariables(defaultDeploymentSettings().claims), ...options.environment });
     const consoleSite = await createConsoleSite(() => ({
       apiUrl: '',
       wsUrl: published.wsUrl ?? '',

@@ -51,4 +51,15 @@ describe('the console of a deployment that reads Cognito claims', () => {
     await page.locator('tr[data-queue="delivery-dlq"]').waitFor(seen);
     expect(pageErrors).toEqual([]);
   }, 90_000);
+
+  it('signs in locally under the configured claim names, with a token the API takes', async () => {
+    // Act: the console's dev sign-in
+    const minted = await fetch(`${h.stack.httpUrl}/_local/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: 'cop', tenant: 'acme', roles: ['operator'] }) });
+    const { token } = (await minted.json()) as { token: string };
+
+    // Assess
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
+    expect(claims).toMatchObject({ 'custom:tenant': 'acme', 'cognito:groups': ['operator'] });
+    expect((await h.api('GET', '/v1/admin/dead-letters', { token })).status).toBe(200);
+  });
 });
