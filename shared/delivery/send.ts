@@ -62,8 +62,8 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
   const forget: Channel[] = [];
   /** The error of each channel that is to be tried again (its intent is forgotten until then). */
   const unsettled = new Map<Channel, string>();
-  /** The channels whose send failed for a retry, if the policy has one left. */
-  const retried: [Channel, Extract<ChannelResult, { kind: 'retry' }>][] = [];
+  /** The channels to be tried again (a retry, a throttle, a budget second passed), if anything is left. */
+  const retried: [Channel, Exclude<ChannelResult, { kind: 'recorded' }>][] = [];
   await Promise.all(
     [...w.steps].map(async ([name, step]) => {
       const at = (): string => deps.clock.now().toISOString();
@@ -82,8 +82,9 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
         forget.push(name);
         unsettled.set(name, result.error);
       }
-      // A retry is logged and counted once the settlement says whether one is left (below).
-      if (result.kind === 'retry') {
+      // What is to be tried again (a retry, a throttle, a budget second passed) is logged and
+      // counted once the settlement says whether anything is left (below).
+      if (result.kind !== 'recorded') {
         retried.push([name, result]);
         return;
       }
@@ -123,7 +124,8 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
   // is what the unit's view and the metrics count).
   const gaveUp = settlement.kind === 'fail' && settlement.exhausted === true;
   for (const [name, result] of retried) {
-    // The last attempt's failure is a failure, not a retry: the dashboard's Failed counts it.
+    // On the last attempt every channel still to be tried again has failed (recorded so below), and
+    // the dashboard's Failed counts it; otherwise it is a retry, a throttle or a second planned again.
     if (gaveUp) {
       log.error('Channel delivery failed for good: out of retries', { channel: name, error: result.error });
       deps.metrics?.count(name, deliveryMetrics.counts.failed);

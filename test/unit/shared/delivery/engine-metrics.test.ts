@@ -71,6 +71,27 @@ describe('the engine’s delivery metrics', () => {
     expect(metrics.counts).toEqual(['email:Failed']);
   });
 
+  it('counts every channel still to be tried on the last attempt as failed: a throttled one too', async () => {
+    // Prepare: the last attempt; SES fails (a retry) and the socket post is throttled
+    const world = aDeliveryWorld({ start: '2030-01-01T12:00:01.500Z' });
+    await world.recipients.put(aRecipient({ id: 'bob', email: 'bob@example.com' }));
+    await world.live.connect(tenantId, 'bob', { connectionId: 'conn-1', connectedAt: '2030-01-01T12:00:00.000Z' });
+    world.sockets.open('conn-1');
+    const n = aNotification({ scheduledAt: '2030-01-01T12:00:00.000Z', channels: ['email', 'websocket'], attempts: 3 });
+    world.notifications.seed(n);
+    world.mailer.failures.add(awsError('ServiceUnavailable', 503));
+    world.sockets.failures.add(awsError('TooManyRequestsException', 429));
+    const metrics = aRecorder();
+
+    // Act
+    await deliverUnits({ ...world.deps, metrics }, [{ kind: 'notification', tenantId, notificationId: n.id }], { deadline: new Date('2030-01-01T12:05:00.000Z') });
+
+    // Assess: both recorded failed, both counted so
+    const stored = await world.notifications.get(tenantId, n.id);
+    expect([stored?.status, stored?.deliveries.email?.status, stored?.deliveries.websocket?.status]).toEqual(['failed', 'failed', 'failed']);
+    expect(metrics.counts.sort()).toEqual(['email:Failed', 'websocket:Failed']);
+  });
+
   it('counts an inbox whose template version is gone as failed, and measures no lateness for it', async () => {
     // Prepare: a notification pinned to a template version that does not exist
     const world = aDeliveryWorld({ start: '2030-01-01T12:00:01.000Z' });
