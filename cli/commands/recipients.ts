@@ -40,17 +40,21 @@ function csvFields(line: string): string[] {
 
 /** The entries of a CSV text; throws a CliError naming the line of a row without an id. */
 export function parseRecipientsCsv(text: string): Entry[] {
-  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
-  const header = csvFields(lines[0] ?? '');
+  // Each line with its number in the file (1-based), blank ones left out: errors name the file's line.
+  const lines = text
+    .split(/\r?\n/)
+    .map((line, index) => ({ line, number: index + 1 }))
+    .filter(({ line }) => line.trim() !== '');
+  const header = csvFields(lines[0]?.line ?? '');
   if (!header.includes('id')) throw new CliError('the CSV needs a header line naming its columns, with id among them: id,email,timezone,groups');
   const unknown = header.filter((column) => !['id', 'email', 'timezone', 'groups'].includes(column));
   if (unknown.length > 0) throw new CliError(`unknown CSV column(s) ${unknown.join(', ')}: use id, email, timezone, groups`);
-  return lines.slice(1).map((line, index) => {
+  return lines.slice(1).map(({ line, number }) => {
     const fields = csvFields(line);
     // A field the header does not name would be dropped without a word (a comma in an unquoted value, a column too many).
-    if (fields.length > header.length) throw new CliError(`line ${index + 2}: ${fields.length} fields, but the header names ${header.length} (${header.join(',')}): quote a value that holds a comma`);
+    if (fields.length > header.length) throw new CliError(`line ${number}: ${fields.length} fields, but the header names ${header.length} (${header.join(',')}): quote a value that holds a comma`);
     const row = Object.fromEntries(header.map((column, i) => [column, fields[i] ?? '']));
-    if (!row.id) throw new CliError(`line ${index + 2}: no id`);
+    if (!row.id) throw new CliError(`line ${number}: no id`);
     return {
       id: row.id,
       ...(row.email ? { email: row.email } : {}),

@@ -159,13 +159,24 @@ export function classifyProviderError(error: unknown, now: number = Date.now()):
  * or a connection never made), not because of the request: what an API answers 503 for, "retry
  * later", where anything else unexpected is a 500.
  */
-export function isServiceUnavailable(error: unknown): boolean {
+export function isServiceUnavailable(error: unknown, depth = 0): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const { name, $metadata } = error as ErrorShape;
+  const { name, $metadata, code, cause } = error as ErrorShape & { code?: unknown; cause?: unknown };
   const status = $metadata?.httpStatusCode;
   if (typeof name === 'string' && (throttlingNames.has(name) || busyDynamoDbNames.has(name))) return true;
-  if (status === 429) return true;
-  return (typeof status === 'number' && status >= 500) || neverLeft(error);
+  if (name === 'TransactionCanceledException' && transactionConflicted(error)) return true;
+  if (status === 429 || (typeof status === 'number' && status >= 500)) return true;
+  // A connection never made, or an answer that did not come in time (not any error flagged unsent:
+  // a refusal before sending is no outage).
+  if ((typeof code === 'string' && unconnectedCodes.has(code)) || name === 'TimeoutError') return true;
+  // What a library wrapped (Powertools' idempotency wraps its table's errors): the cause decides.
+  return depth < 3 && cause !== undefined && isServiceUnavailable(cause, depth + 1);
+}
+
+/** True when a cancelled transaction was cancelled by another one in the way (a reason `TransactionConflict`). */
+function transactionConflicted(error: unknown): boolean {
+  const reasons = (error as { CancellationReasons?: readonly { Code?: unknown }[] }).CancellationReasons ?? [];
+  return reasons.some((reason) => reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError' || reason.Code === 'ProvisionedThroughputExceeded');
 }
 
 /** Errors of a connection that was never made: the request never left, so nothing was sent. */

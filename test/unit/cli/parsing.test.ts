@@ -51,6 +51,7 @@ describe('parseRecipientsCsv', () => {
     ['alice,alice@example.com', 'the CSV needs a header line naming its columns, with id among them: id,email,timezone,groups'],
     ['id,phone\nalice,123', 'unknown CSV column(s) phone: use id, email, timezone, groups'],
     ['id,email\nalice,a@example.com\n,b@example.com', 'line 3: no id'],
+    ['id,email\n\nalice,a@example.com\n\n,b@example.com', 'line 5: no id'],
     ['id,email,timezone,groups\nc5,c5@example.com,UTC,staff,extra', 'line 2: 5 fields, but the header names 4 (id,email,timezone,groups): quote a value that holds a comma'],
   ])('refuses %j', (text, message) => {
     expect(() => parseRecipientsCsv(text)).toThrow(new CliError(message));

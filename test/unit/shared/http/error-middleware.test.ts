@@ -57,6 +57,12 @@ describe('errorResponse', () => {
     ['a 500 of an AWS service', Object.assign(new Error('Internal server error'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } })],
     ['a 503 of an AWS service', Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } })],
     ['a connection never made', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { code: 'ECONNREFUSED' })],
+    ['an answer that did not come in time', Object.assign(new Error('Connection timed out after 1000 ms'), { name: 'TimeoutError' })],
+    ['a transaction cancelled by another in the way', Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', $metadata: { httpStatusCode: 400 }, CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }] })],
+    [
+      'a throttle Powertools wrapped (the idempotency table)',
+      Object.assign(new Error('Failed to put record for idempotency key'), { name: 'IdempotencyPersistenceLayerError', cause: Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400 } }) }),
+    ],
   ])('answers %s with a 503 to retry after a second, saying nothing internal', (_case, error) => {
     // Act
     const response = errorResponse(error);
@@ -67,9 +73,13 @@ describe('errorResponse', () => {
     expect(JSON.parse(response.body ?? '')).toEqual({ error: { code: 'SERVICE_UNAVAILABLE', message: 'A service Herald depends on could not take the request now; retry later' } });
   });
 
-  it('keeps an AWS refusal of the request itself (a 400 that is no throttling) a 500: it is a bug, not an outage', () => {
+  it.each([
+    ['an AWS refusal of the request itself (a 400 that is no throttling)', Object.assign(new Error('One or more parameter values were invalid'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } })],
+    ['a transaction cancelled by its own condition', Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', $metadata: { httpStatusCode: 400 }, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }] })],
+    ['an error flagged unsent that no outage caused (a refusal before sending)', Object.assign(new TypeError('Cannot read properties of undefined'), { $notSent: true })],
+  ])('keeps %s a 500: it is a bug, not an outage', (_case, error) => {
     // Act
-    const response = errorResponse(Object.assign(new Error('One or more parameter values were invalid'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } }));
+    const response = errorResponse(error);
 
     // Assess
     expect(response.statusCode).toBe(500);
