@@ -169,10 +169,10 @@ export async function listRecurring(
 /** Changes a definition and its schedule; `paused` pauses (the schedule DISABLED) or resumes it. */
 export async function patchRecurring(deps: RecurringDeps, caller: Caller, id: string, body: PatchRecurringBody): Promise<RecurringNotification> {
   const existing = await getRecurring(deps, caller, id);
-  // A change of the schedule is merged into it, then checked as a new one is.
   const now = deps.clock.now();
   // A new cron or rate starts afresh; anything else (a title, a pause, the bounds) keeps a rate's times.
   const expressionChangedIn = (schedule: RecurringNotification['schedule']): boolean => schedule.cron !== existing.schedule.cron || schedule.rate !== existing.schedule.rate;
+  // A change of the schedule is merged into it, then checked as a new one is.
   const schedule = scheduleOr400(() => {
     const merged = body.schedule ? changedSchedule(existing.schedule, body.schedule) : existing.schedule;
     checkRecurringSchedule(merged);
