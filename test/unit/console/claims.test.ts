@@ -96,6 +96,29 @@ describe("the console's reading of the signed-in token", () => {
     }
   });
 
+  it('refuses, as the API does, the tokens whose subject or tenant is no id, and takes those the API takes', () => {
+    const payloads: Record<string, unknown>[] = [
+      { sub: 'cop', tenant: null, role: 'admin' },
+      { sub: 'cop', tenant: 'Acme Corp', role: 'admin' },
+      { sub: 'cop', tenant: ['acme', 'globex'], role: 'admin' },
+      { sub: 'cop', tenant: { id: 'acme' }, role: 'admin' },
+      { sub: 'cop', tenant: 123, role: 'admin' },
+      { sub: 'cop', tenant: true, role: 'admin' },
+      { sub: '', tenant: 'acme', role: 'admin' },
+      { sub: '   ', tenant: 'acme', role: 'admin' },
+      { sub: 'line\nbreak', tenant: 'acme', role: 'admin' },
+      { sub: 42, tenant: 'acme', role: 'admin' },
+      { tenant: 'acme', role: 'admin' },
+      { sub: 'cop', tenant: '', role: 'admin' },
+    ];
+    for (const singleTenant of [false, true]) {
+      const names = { ...heraldClaims, singleTenant };
+      for (const payload of payloads) {
+        expect(consoleReading(payload, names), `${JSON.stringify(payload)} ${singleTenant ? 'single' : 'multi'}`).toEqual(apiReading(payload, names));
+      }
+    }
+  });
+
   it("ignores Herald's own claim names when the deployment names others", () => {
     const payload = { sub: 'someone', tenant: 'other', role: 'operator', 'custom:tenant': 'acme', 'cognito:groups': ['sender'] };
     expect(callerOf(payload, cognito)).toEqual({ sub: 'someone', tenant: 'acme', roles: ['sender'] });
