@@ -71,13 +71,16 @@ function refuseTooManyTypes(current: Recipient, next: Recipient): void {
   }
 }
 
-/** Writes `changes` to the caller's record, re-reading after a race; `prepare` sees each fresh read. */
-async function changeMe(deps: MeDeps, caller: Caller, prepare: (current: Recipient) => RecipientChanges): Promise<Recipient> {
+/**
+ * Writes `changes` to the caller's record, re-reading after a race; `prepare` sees each fresh read.
+ * Returns the record written and the one it replaced.
+ */
+async function changeMe(deps: MeDeps, caller: Caller, prepare: (current: Recipient) => RecipientChanges): Promise<{ saved: Recipient; replaced: Recipient }> {
   for (let attempt = 0; attempt < saveAttempts; attempt++) {
     const current = await getMe(deps, caller);
     const next = applyRecipientChanges(caller.tenantId, caller.sub, current, prepare(current), deps.clock.now());
     refuseTooManyTypes(current, next);
-    if (await deps.recipients.save(next, current)) return next;
+    if (await deps.recipients.save(next, current)) return { saved: next, replaced: current };
   }
   throw new ConflictError('Your record kept changing while it was being updated; try again');
 }
@@ -132,8 +135,7 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
   }
   const written = Object.fromEntries(Object.entries(changes).filter(([field]) => !unchanged.has(field))) as RecipientChanges;
   const owner = { tenantId: caller.tenantId, id: caller.sub };
-  const before = await getMe(deps, caller);
-  const saved = await changeMe(deps, caller, () => written);
+  const { saved, replaced } = await changeMe(deps, caller, () => written);
   // The webhook's code first, once its hash is saved (a receiver may confirm it at once): a
   // receiver that refuses it, or cannot be reached, gets the record put back as it was.
   for (const { address, code } of codes.filter((c) => c.channel === 'webhook')) {
@@ -142,7 +144,7 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
       (e: unknown) => e,
     );
     if (error === undefined) continue;
-    await putBack(deps, before);
+    await putBack(deps, replaced);
     const refusal = receiverRefusal(error);
     if (refusal !== undefined) {
       // The user's own receiver said no: retrying would not help, fixing it would.
@@ -175,7 +177,7 @@ function codeNotSent(field: string, error: unknown): ServiceUnavailableError {
 
 /**
  * Puts the caller's record back as it was `before` a change whose webhook code could not go, when
- * that change is the one write since (the version one past `before`'s); after any other write the
+ * that change is the last write (the version one past `before`'s); after any other write the
  * record is left as it is. Failing to is logged: the URL then stays unconfirmed, which sends it
  * nothing but codes.
  */
@@ -219,7 +221,7 @@ function codeRefused(message: string): ValidationError {
 export async function verifyContact(deps: MeDeps, caller: Caller, body: VerifyContactBody): Promise<Recipient> {
   const who = { tenantId: caller.tenantId, id: caller.sub };
   let refusal: ValidationError | undefined;
-  const saved = await changeMe(deps, caller, (current) => {
+  const { saved } = await changeMe(deps, caller, (current) => {
     refusal = undefined;
     const pending = current.pendingVerifications?.[body.channel];
     if (!pending) {

@@ -75,6 +75,16 @@ async function usedIn(pk: string): Promise<number> {
   return Number(Item?.used ?? 0);
 }
 
+/**
+ * PATCH /v1/me's deps on `clock` for a user `id` already in the directory (with an old e-mail and
+ * phone), sending codes through `codes` within `sendBudget`; `waits` records what it slept.
+ */
+async function aMeWorld(clock: FakeClock, id: string, codes: VerificationCodeSender, sendBudget: DynamoSendBudget, waits?: number[]): Promise<{ deps: MeDeps; recipients: InMemoryRecipientStore }> {
+  const recipients = new InMemoryRecipientStore();
+  await recipients.put(aRecipient({ id, email: 'old@example.com', phone: '+14155550000' }));
+  return { deps: { recipients, clock, selfSend: new InMemorySelfSendLimits(), codes, sendBudget, sleep: fakeSleep(clock, waits) }, recipients };
+}
+
 function users(count: number, prefix: string): Caller[] {
   return Array.from({ length: count }, (_, i) => ({ tenantId, sub: `${prefix}${i}`, roles: [] }));
 }
@@ -115,10 +125,8 @@ describe('verification codes within the send budget', () => {
     const budgets: RateBudgets = { ses: { perSecond: 3 } };
     const engine = aSandboxBudget(budgets);
     for (let i = 0; i < 12; i++) expect(await engine.reserveOne('ses', 'other-tenant', clock.now())).toMatchObject({ placed: true });
-    const recipients = new InMemoryRecipientStore();
-    await recipients.put(aRecipient({ id: 'late', email: 'old@example.com' }));
     const provider = aProvider(clock);
-    const deps: MeDeps = { recipients, clock, selfSend: new InMemorySelfSendLimits(), codes: provider.codes, sendBudget: aSandboxBudget(budgets), sleep: fakeSleep(clock) };
+    const { deps, recipients } = await aMeWorld(clock, 'late', provider.codes, aSandboxBudget(budgets));
 
     // Act
     const error = await updateMe(deps, { tenantId, sub: 'late', roles: [] }, { email: 'late@example.com' }).catch((e: unknown) => e);
@@ -137,18 +145,9 @@ describe('verification codes within the send budget', () => {
     // Prepare: SES throttles the first try
     const clock = new FakeClock('2030-01-01T12:02:00.000Z');
     const s = Math.floor(clock.now().getTime() / 1000);
-    const recipients = new InMemoryRecipientStore();
-    await recipients.put(aRecipient({ id: 'patient', email: 'old@example.com' }));
     const provider = aProvider(clock, (call) => (call === 1 ? sesThrottling() : undefined));
     const waits: number[] = [];
-    const deps: MeDeps = {
-      recipients,
-      clock,
-      selfSend: new InMemorySelfSendLimits(),
-      codes: provider.codes,
-      sendBudget: aSandboxBudget({ ses: { perSecond: 3 } }),
-      sleep: fakeSleep(clock, waits),
-    };
+    const { deps } = await aMeWorld(clock, 'patient', provider.codes, aSandboxBudget({ ses: { perSecond: 3 } }), waits);
 
     // Act
     const me = await updateMe(deps, { tenantId, sub: 'patient', roles: [] }, { email: 'patient@example.com' });
@@ -165,18 +164,9 @@ describe('verification codes within the send budget', () => {
   it('answers 503 with Retry-After once SES has throttled every try, having waited no more than 2 s', async () => {
     // Prepare
     const clock = new FakeClock('2030-01-01T12:03:00.000Z');
-    const recipients = new InMemoryRecipientStore();
-    await recipients.put(aRecipient({ id: 'unlucky', email: 'old@example.com' }));
     const provider = aProvider(clock, () => sesThrottling());
     const waits: number[] = [];
-    const deps: MeDeps = {
-      recipients,
-      clock,
-      selfSend: new InMemorySelfSendLimits(),
-      codes: provider.codes,
-      sendBudget: aSandboxBudget({ ses: { perSecond: 3 } }),
-      sleep: fakeSleep(clock, waits),
-    };
+    const { deps } = await aMeWorld(clock, 'unlucky', provider.codes, aSandboxBudget({ ses: { perSecond: 3 } }), waits);
 
     // Act
     const error = await updateMe(deps, { tenantId, sub: 'unlucky', roles: [] }, { email: 'unlucky@example.com' }).catch((e: unknown) => e);
@@ -192,8 +182,6 @@ describe('verification codes within the send budget', () => {
   it('does not send a code whose second ended before the provider call, but sends it in a second reserved again', async () => {
     // Prepare: the first try reaches the provider 1.7 s late (a stalled machine)
     const clock = new FakeClock('2030-01-01T12:04:00.000Z');
-    const recipients = new InMemoryRecipientStore();
-    await recipients.put(aRecipient({ id: 'stalled', phone: '+14155550000' }));
     const sent: Sent[] = [];
     let calls = 0;
     const codes: VerificationCodeSender = {
@@ -203,8 +191,7 @@ describe('verification codes within the send budget', () => {
         sent.push({ channel, address, at: clock.now().getTime() });
       },
     };
-    const budget = aSandboxBudget({ 'sns-sms': { perSecond: 1 } });
-    const deps: MeDeps = { recipients, clock, selfSend: new InMemorySelfSendLimits(), codes, sendBudget: budget, sleep: fakeSleep(clock) };
+    const { deps } = await aMeWorld(clock, 'stalled', codes, aSandboxBudget({ 'sns-sms': { perSecond: 1 } }));
 
     // Act
     await updateMe(deps, { tenantId, sub: 'stalled', roles: [] }, { phone: '+14155557199' });
