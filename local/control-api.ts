@@ -38,6 +38,7 @@ import type { FaultInjector } from './fault-rules.ts';
 import type { ExtraHandler } from './http-gateway.ts';
 import { isOutboxChannel, outboxChannels } from './outbox.ts';
 import { outboxPage, outboxPageCsp } from './outbox-page.ts';
+import { readBody } from './request-body.ts';
 import type { Outbox } from './outbox.ts';
 import type { EmfMetrics } from './emf-metrics.ts';
 import type { SesSendsView } from './ses-emulator.ts';
@@ -134,14 +135,9 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError(`The body exceeds ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const body = await readBody(req, MAX_BODY_BYTES);
+  if (body === undefined) throw new PayloadTooLargeError(`The body exceeds ${MAX_BODY_BYTES} bytes`);
+  const text = body.toString('utf8');
   if (text.trim() === '') throw new ValidationError('Request body is required');
   try {
     return JSON.parse(text);

@@ -16,6 +16,7 @@ import type { CallHook, RecognisedCall } from './aws-call-hook.ts';
 import type { FaultService } from './fault-rules.ts';
 import { closeServer, describeError } from './http-gateway.ts';
 import { httpUrl, listen } from './listen.ts';
+import { readBody } from './request-body.ts';
 
 export interface EmulatorFrontOptions {
   readonly service: FaultService;
@@ -36,18 +37,6 @@ export interface EmulatorFront {
   /** The URL to give the functions' SDK clients. */
   readonly endpoint: string;
   stop(): Promise<void>;
-}
-
-/** The whole body of `req`, or undefined as soon as it exceeds `limit` bytes. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** A request with `original`'s method, URL and headers whose body is `body`, for an emulator to read again. */

@@ -26,6 +26,7 @@ import type {
 import type { HttpRoute } from '../lib/app-description.ts';
 import { presentClaim, presentClaims } from '../shared/auth/claims.ts';
 import { listen as listenOn } from './listen.ts';
+import { readBody as readRequestBody } from './request-body.ts';
 
 /** What the gateway hands each matched request to: the `api` function, through the local Lambda runtime. */
 export type HttpInvoke = (event: APIGatewayProxyEventV2WithJWTAuthorizer | APIGatewayProxyEventV2) => Promise<unknown>;
@@ -311,16 +312,9 @@ class PayloadTooLargeError extends Error {
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > HTTP_API_MAX_PAYLOAD_BYTES) throw new PayloadTooLargeError();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > HTTP_API_MAX_PAYLOAD_BYTES) throw new PayloadTooLargeError();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  const body = await readRequestBody(req, HTTP_API_MAX_PAYLOAD_BYTES);
+  if (body === undefined) throw new PayloadTooLargeError();
+  return body;
 }
 
 /** Content types API Gateway passes as UTF-8 text; any other body reaches the function base64-encoded. */

@@ -20,7 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import type { CallHook } from './aws-call-hook.ts';
-import { readBody } from './emulator-front.ts';
+import { readBody } from './request-body.ts';
 import { closeServer, describeError } from './http-gateway.ts';
 import { httpUrl, listen } from './listen.ts';
 import type { Outbox } from './outbox.ts';

@@ -21,6 +21,7 @@ import { recogniseCall, sendWireResponse } from './aws-call-hook.ts';
 import type { CallHook } from './aws-call-hook.ts';
 import { httpUrl, listen } from './listen.ts';
 import { setLongTimeout } from './long-timeout.ts';
+import { readBody } from './request-body.ts';
 import { nextRecurringFire, parseScheduleExpression, ScheduleExpressionError } from './schedule-expressions.ts';
 import type { ScheduleExpression } from './schedule-expressions.ts';
 import { withoutSdkLogger } from '../shared/adapters/sdk-logger.ts';
@@ -864,14 +865,9 @@ function compare(a: string, b: string): number {
 }
 
 async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > 1024 * 1024) throw new SchedulerApiError('ValidationException', 'Request body is too large.');
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const body = await readBody(request, 1024 * 1024);
+  if (body === undefined) throw new SchedulerApiError('ValidationException', 'Request body is too large.');
+  const text = body.toString('utf8');
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text);

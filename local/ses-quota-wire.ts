@@ -18,7 +18,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { faultResponse, sendWireResponse } from './aws-call-hook.ts';
 import type { RecognisedCall } from './aws-call-hook.ts';
-import { readBody, replayedRequest } from './emulator-front.ts';
+import { replayedRequest } from './emulator-front.ts';
+import { readBody } from './request-body.ts';
 import type { AcceptedEmail } from './ses-feedback.ts';
 import type { SesSendQuota, AcceptedSend } from './ses-send-quota.ts';
 

@@ -12,6 +12,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FaultInjector } from './fault-rules.ts';
 import { httpUrl, listen } from './listen.ts';
+import { readBody } from './request-body.ts';
 import type { Outbox } from './outbox.ts';
 
 /** The token of the local bot: what the local Secrets Manager holds for it. */
@@ -97,10 +98,16 @@ function refuse(res: ServerResponse, status: number, description: string, parame
   answer(res, status, { ok: false, error_code: status, description, ...(parameters ? { parameters } : {}) });
 }
 
+/** The Bot API's largest request: "Bots can send files of any type of up to 50 MB in size"; past it, 413. */
+const maxRequestBytes = 50 * 1024 * 1024;
+
+/** The body was over {@link maxRequestBytes}. */
+class RequestEntityTooLargeError extends Error {}
+
 async function parameters(req: IncomingMessage, url: URL): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  const body = await readBody(req, maxRequestBytes);
+  if (body === undefined) throw new RequestEntityTooLargeError('Request Entity Too Large');
+  const text = body.toString('utf8');
   const query = Object.fromEntries(url.searchParams);
   const type = req.headers['content-type'] ?? '';
   if (text === '') return query;
@@ -126,7 +133,8 @@ export async function startTelegramEmulator(options: TelegramEmulatorOptions): P
     let params: Record<string, unknown>;
     try {
       params = await parameters(req, url);
-    } catch {
+    } catch (error) {
+      if (error instanceof RequestEntityTooLargeError) return refuse(res, 413, 'Request Entity Too Large');
       return refuse(res, 400, "Bad Request: can't parse JSON object");
     }
     if (method !== 'getMe' && method !== 'sendMessage') return refuse(res, 404, 'Not Found');

@@ -30,6 +30,7 @@ import { recogniseCall, sendWireResponse } from './aws-call-hook.ts';
 import type { CallHook } from './aws-call-hook.ts';
 import { awsRequestTime, awsStyleId, closeServer, describeError, sourceIpOf } from './http-gateway.ts';
 import { httpUrl, listen } from './listen.ts';
+import { readBody } from './request-body.ts';
 
 /** `requestContext.authorizer` of a connection: the authorizer's stringified context, principalId, latency. */
 export type WebSocketAuthorizerContext = Readonly<Record<string, string | number | null>>;
@@ -376,17 +377,6 @@ function sendError(res: ServerResponse, statusCode: number, errorType: string, b
   sendJson(res, statusCode, body, { 'x-amzn-errortype': errorType });
 }
 
-async function readLimitedBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
@@ -649,7 +639,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     const open = connection !== undefined && connection.socket.readyState === WebSocket.OPEN && !connection.closing;
 
     if (req.method === 'POST') {
-      const data = await readLimitedBody(req, WEBSOCKET_MAX_MESSAGE_BYTES);
+      const data = await readBody(req, WEBSOCKET_MAX_MESSAGE_BYTES);
       if (data === undefined) {
         sendError(res, 413, 'PayloadTooLargeException', { message: 'Message too long' });
         return;

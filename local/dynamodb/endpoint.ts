@@ -22,6 +22,7 @@ import { sendWireResponse } from '../aws-call-hook.ts';
 import type { CallHook } from '../aws-call-hook.ts';
 import { closeServer, describeError } from '../http-gateway.ts';
 import { httpUrl, listen } from '../listen.ts';
+import { readBody } from '../request-body.ts';
 import { isDynaliteError, openDynaliteStore } from './dynalite.ts';
 import type { DynaliteStore, Json } from './dynalite.ts';
 import { createDynamoDbOperations } from './operations.ts';
@@ -90,18 +91,6 @@ function requestIds(): () => string {
     counter += 1;
     return `${prefix}${counter.toString(36).toUpperCase().padStart(12, '0')}`;
   };
-}
-
-/** Reads the body, or undefined when it passes `limit` bytes. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** Starts the DynamoDB endpoint (and its faultable twin); `stop()` undoes it. */

@@ -69,6 +69,23 @@ describe('the Telegram adapter on the local Bot API', () => {
     expect(missing).toBe('ResourceNotFoundException');
   });
 
+  it('refuses a request over the 50 MB the Bot API takes with 413, in its own shape', async () => {
+    // Prepare
+    const text = 'x'.repeat(50 * 1024 * 1024);
+
+    // Act
+    const reply = await fetch(`${telegram.url}/bot${localTelegramBotToken}/sendMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ chat_id: '1', text }),
+    });
+
+    // Assess
+    expect(reply.status).toBe(413);
+    expect(await reply.json()).toEqual({ ok: false, error_code: 413, description: 'Request Entity Too Large' });
+    expect(outbox.list('telegram').some((message) => message.to === '1' && (message.body as { text?: string }).text === text)).toBe(false);
+  });
+
   it('answers injected faults as Telegram does, and the channel reads 429, 403 and 5xx rightly', async () => {
     // Prepare
     const channel = telegramChannel(bot());
