@@ -270,20 +270,24 @@ export type UnitOutcome =
  */
 export type LaterCause = 'notYetDue' | 'leased' | 'retry' | 'budget' | 'changed' | 'quietHours' | 'deadline';
 
+/**
+ * The notification as a client receives it, in a WebSocket frame and in a Web Push payload:
+ * `{ id, broadcastId?, title, message, type, priority, data, scheduledAt }` (`data` `{}` when none).
+ */
+export function clientNotification(content: DeliveryContent): Record<string, unknown> {
+  return {
+    id: content.id,
+    ...(content.broadcastId ? { broadcastId: content.broadcastId } : {}),
+    title: content.title,
+    message: content.message,
+    type: content.type,
+    priority: content.priority,
+    data: content.data ?? {},
+    scheduledAt: content.scheduledAt,
+  };
+}
+
 /** The frame a live WebSocket client receives for a delivery, with the new unread count when known. */
 export function toSocketFrame(content: DeliveryContent, unread?: number): Record<string, unknown> {
-  return {
-    type: 'notification',
-    notification: {
-      id: content.id,
-      ...(content.broadcastId ? { broadcastId: content.broadcastId } : {}),
-      title: content.title,
-      message: content.message,
-      type: content.type,
-      priority: content.priority,
-      data: content.data ?? {},
-      scheduledAt: content.scheduledAt,
-    },
-    ...(unread !== undefined ? { unread } : {}),
-  };
+  return { type: 'notification', notification: clientNotification(content), ...(unread !== undefined ? { unread } : {}) };
 }

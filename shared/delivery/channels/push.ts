@@ -6,6 +6,7 @@
  * channel, the notification is sent once any target took it: repeating it would duplicate it there.
  */
 import { classifyProviderError, describeError } from '../../domain/delivery-errors.ts';
+import { clientNotification } from '../../domain/delivery.ts';
 import type { DeliveryContent } from '../../domain/delivery.ts';
 import type { PushDevice, WebPushSubscription } from '../../domain/push-targets.ts';
 import { cutText } from '../../domain/text-cut.ts';
@@ -44,16 +45,7 @@ export const maxWebPushPlaintextBytes = 4096 - 86 - 16 - 1;
 
 /** The Web Push payload: the WebSocket frame's notification; without `data`, and the message cut, when it would not fit. */
 export function webPushPayload(content: DeliveryContent): string {
-  const notification = {
-    id: content.id,
-    ...(content.broadcastId ? { broadcastId: content.broadcastId } : {}),
-    title: content.title,
-    message: content.message,
-    type: content.type,
-    priority: content.priority,
-    data: content.data ?? {},
-    scheduledAt: content.scheduledAt,
-  };
+  const notification = clientNotification(content);
   const full = JSON.stringify({ type: 'notification', notification });
   if (Buffer.byteLength(full) <= maxWebPushPlaintextBytes) return full;
   // The client fetches the whole notification by its id; the push carries what fits.
