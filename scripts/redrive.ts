@@ -70,7 +70,22 @@ class RedriveHelpRequest extends Error {
   }
 }
 
-const usage = 'usage: npm run redrive -- [--queue <name>] [--stage <stage>] [--region <region>] [--local [<http url>]]';
+/** The queues `--queue` accepts: each source queue with a DLQ to drain, and each such DLQ. */
+function redrivableNames(): string[] {
+  return queues.filter((q) => q.deadLetter || q.deadLetters?.redriveTo).map((q) => q.name);
+}
+
+const usage = `usage: npm run redrive -- [--queue <name>] [--stage <stage>] [--region <region>] [--local [<http url>]]
+
+Moves dead-lettered messages back to the queue they are delivered from, printing a progress count.
+Queues are found by name, herald-<stage>-<name>.
+
+  --queue <name>     a queue whose DLQ to drain, or a DLQ itself: ${redrivableNames().join(', ')}
+                     (default: every DLQ but metrics-dlq)
+  --stage <stage>    the deployed stage (default dev)
+  --region <region>  the AWS region it is deployed in (default: AWS_REGION, or your AWS profile's)
+  --local [<url>]    the local stack at that URL instead of AWS (default http://127.0.0.1:3000)
+  --help             this text`;
 
 /** Parses the command line; `--local` alone means the default local stack on port 3000. */
 export function parseRedriveArgs(args: readonly string[]): RedriveOptions {
@@ -120,8 +135,7 @@ export function planRedrive(queue: string | undefined): RedrivePlan[] {
       ? deadLetterQueues
       : deadLetterQueues.filter((dlq) => dlq.name === queue || queues.some((q) => q.name === queue && q.deadLetter?.queue === dlq.name));
   if (selected.length === 0) {
-    const names = queues.filter((q) => q.deadLetter || q.deadLetters?.redriveTo).map((q) => q.name);
-    throw new RedriveUsageError(`No dead-letter queue for --queue ${queue}; try one of: ${names.join(', ')}`);
+    throw new RedriveUsageError(`No dead-letter queue for --queue ${queue}; try one of: ${redrivableNames().join(', ')}`);
   }
   return selected.map((dlq) => ({
     deadLetterQueue: dlq.name,
@@ -231,13 +245,31 @@ export async function redrive(
   return reports;
 }
 
+/**
+ * What to do about an AWS call that failed for a reason on the caller's side (no region, no
+ * credentials, no such queue), in one line; undefined for any other failure, printed as it is.
+ */
+export function describeAwsSetupFailure(error: unknown, options: Pick<RedriveOptions, 'stage' | 'region' | 'localUrl'>): string | undefined {
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  if (message === 'Region is missing') {
+    return 'No AWS region: pass --region <region> (the one the stage is deployed in), or set AWS_REGION';
+  }
+  if (name === 'CredentialsProviderError') {
+    return 'No AWS credentials: configure them as for the AWS CLI (aws configure, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or pass --local for the local stack';
+  }
+  if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue') {
+    const where = options.localUrl ? `the local stack at ${options.localUrl}` : `region ${options.region ?? process.env.AWS_REGION ?? 'of your AWS profile'}`;
+    return `No Herald queues of stage ${options.stage} in ${where} (${String(message)}): check --stage (default dev) and --region`;
+  }
+  return undefined;
+}
+
 function describeFetchFailure(error: unknown): string {
   const cause = (error as { cause?: { code?: string } }).cause;
   return cause?.code ?? (error as Error).message;
 }
 
-async function main(): Promise<void> {
-  const options = parseRedriveArgs(process.argv.slice(2));
+async function main(options: RedriveOptions): Promise<void> {
   const sqs = options.localUrl
     ? new SQSClient({
         endpoint: await localSqsEndpoint(options.localUrl),
@@ -254,12 +286,19 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.main) {
-  main().catch((error: unknown) => {
-    if (error instanceof RedriveHelpRequest) {
-      console.log(error.message);
-      process.exit(0);
-    }
-    console.error(error instanceof RedriveUsageError ? error.message : error);
-    process.exit(error instanceof RedriveUsageError ? 2 : 1);
-  });
+  let options: RedriveOptions | undefined;
+  Promise.resolve()
+    .then(async () => {
+      options = parseRedriveArgs(process.argv.slice(2));
+      await main(options);
+    })
+    .catch((error: unknown) => {
+      if (error instanceof RedriveHelpRequest) {
+        console.log(error.message);
+        process.exit(0);
+      }
+      const setupFailure = options && describeAwsSetupFailure(error, options);
+      console.error(error instanceof RedriveUsageError ? error.message : (setupFailure ?? error));
+      process.exit(error instanceof RedriveUsageError ? 2 : 1);
+    });
 }

@@ -9,10 +9,14 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { queues } from '../../../lib/app-description.ts';
-import { parseRedriveArgs, planRedrive, redrive, RedriveUsageError } from '../../../scripts/redrive.ts';
+import { describeAwsSetupFailure, parseRedriveArgs, planRedrive, redrive, RedriveUsageError } from '../../../scripts/redrive.ts';
 import { awsError } from '../fakes/fixtures.ts';
 
 const sqsMock = mockClient(SQSClient);
@@ -141,5 +145,57 @@ describe('redrive on AWS', () => {
     await expect(redrive(new SQSClient({ region: 'eu-west-1' }), { queue: 'delivery', stage: 'prod' }, () => undefined, 0)).rejects.toMatchObject({
       name: 'AccessDenied',
     });
+  });
+});
+
+describe('redrive on a machine not set up for AWS', () => {
+  /** The script run as `npm run redrive` runs it, with no AWS configuration at all (no ~/.aws, no AWS_* variables, no instance metadata). */
+  function runWithoutAws(args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+    const home = mkdtempSync(join(tmpdir(), 'herald-redrive-home-'));
+    const script = join(import.meta.dirname, '../../../scripts/redrive.ts');
+    return spawnSync(process.execPath, [script, ...args], { env: { ...env, HOME: home, AWS_EC2_METADATA_DISABLED: 'true' }, encoding: 'utf8', timeout: 30_000 });
+  }
+
+  it('says in one line to pass --region when no region is configured, not a stack trace', () => {
+    // Act
+    const result = runWithoutAws(['--queue', 'delivery', '--stage', 'prod']);
+
+    // Assess
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe('No AWS region: pass --region <region> (the one the stage is deployed in), or set AWS_REGION');
+  });
+
+  it('says in one line how to give credentials when there are none, not a stack trace', () => {
+    // Act
+    const result = runWithoutAws(['--queue', 'delivery', '--stage', 'prod', '--region', 'eu-west-1']);
+
+    // Assess
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^No AWS credentials: configure them as for the AWS CLI .*--local/)]);
+  });
+
+  it('names the stage, the region and the flags to check when the queues do not exist there', async () => {
+    // Prepare
+    sqsMock.on(GetQueueUrlCommand).rejects(awsError('QueueDoesNotExist', 400, 'The specified queue does not exist.'));
+
+    // Act
+    const failure = await redrive(new SQSClient({ region: 'eu-west-1' }), { queue: 'delivery', stage: 'prdo' }, () => undefined, 0).catch((error: unknown) => error);
+
+    // Assess
+    expect(describeAwsSetupFailure(failure, { stage: 'prdo', region: 'eu-west-1' })).toBe(
+      'No Herald queues of stage prdo in region eu-west-1 (The specified queue does not exist.): check --stage (default dev) and --region',
+    );
+  });
+
+  it('lists every option with its default in --help', () => {
+    // Act
+    const result = runWithoutAws(['--help']);
+
+    // Assess
+    expect(result.status).toBe(0);
+    for (const option of ['--queue', '--stage', '--region', '--local', '--help']) expect(result.stdout).toMatch(new RegExp(`^  ${option} `, 'm'));
+    expect(result.stdout).toContain('(default dev)');
+    expect(result.stdout).toContain('delivery, delivery-dlq, scheduler-dlq');
   });
 });
