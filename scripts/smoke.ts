@@ -121,7 +121,14 @@ export async function runSmoke(options: SmokeOptions, print: (line: string) => v
   const api = async (method: string, path: string, body?: unknown): Promise<ApiAnswer> => {
     const headers: Record<string, string> = { authorization: `Bearer ${options.token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${options.url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    let response: Response;
+    try {
+      response = await fetch(`${options.url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+      const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (error as Error).message;
+      throw new SmokeCheckError(`nothing answers at ${options.url} (${why}): check --url, the stack output HttpApiUrl`, { cause: error });
+    }
     const text = await response.text();
     let parsed: unknown;
     try {
@@ -132,6 +139,11 @@ export async function runSmoke(options: SmokeOptions, print: (line: string) => v
     return { status: response.status, body: typeof parsed === 'object' && parsed !== null ? (parsed as Json) : { value: parsed } };
   };
   const expectStatus = (answer: ApiAnswer, status: number, what: string): Json => {
+    if (answer.status === 401 && status !== 401) {
+      throw new SmokeCheckError(
+        `${what} answered 401 ${JSON.stringify(answer.body)}: the API refuses the token; it has expired, or is not one of the issuer and audience the stage accepts (herald:jwtIssuer, herald:jwtAudience)`,
+      );
+    }
     if (answer.status !== status) throw new SmokeCheckError(`${what} answered ${answer.status}, not ${status}: ${JSON.stringify(answer.body)}`);
     return answer.body;
   };

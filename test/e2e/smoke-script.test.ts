@@ -3,6 +3,8 @@
  * check passes and is printed; a failing one stops the run with exit code 1.
  */
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +81,18 @@ describe('npm run smoke against the local stack', () => {
     expect(run.stdout).not.toContain('All checks passed.');
   });
 
+  it('says the API refuses the token, and why it may, when a token of another audience is given', async () => {
+    // Prepare
+    const otherAudience = await h.token('smoke-user', { audience: 'not-herald' });
+
+    // Act
+    const run = await smoke(['--url', h.stack.httpUrl, '--ws', h.stack.wsUrl, '--token', otherAudience, '--timeout', '10']);
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/FAIL {2}the token's user is in the directory \(GET \/v1\/me\): GET \/v1\/me answered 401 .*: the API refuses the token; it has expired, or is not one of the issuer and audience the stage accepts/);
+  });
+
   it('fails the e-mail check when the channel did not send, after the others passed', async () => {
     // Act
     const run = await smoke(['--url', h.stack.httpUrl, '--ws', h.stack.wsUrl, '--token', withoutEmail, '--timeout', '30']);
@@ -91,6 +105,21 @@ describe('npm run smoke against the local stack', () => {
 });
 
 describe('npm run smoke without a deployment', () => {
+  it('says nothing answers at the URL, with the system\'s reason and the flag to check, when nothing listens there', async () => {
+    // Prepare: a port that was free a moment ago
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((done) => server.close(() => done()));
+
+    // Act
+    const run = await smoke(['--url', `http://127.0.0.1:${port}`, '--ws', `ws://127.0.0.1:${port}`, '--token', 'a.eyJzdWIiOiJ4In0.b']);
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`FAIL  the API is up (GET /health): nothing answers at http://127.0.0.1:${port} (ECONNREFUSED): check --url, the stack output HttpApiUrl`);
+  });
+
   it('prints its usage with --help and exits 0', async () => {
     // Act
     const run = await smoke(['--help']);
