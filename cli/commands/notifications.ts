@@ -21,16 +21,27 @@ function jsonObject(text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function describeNotification(n: HeraldSchema<'Notification'>): string[] {
+/**
+ * `herald get` as text: besides status and outcomes, why a pending one past its time has not gone
+ * out yet (held by the recipient's quiet hours, or waiting to be tried again).
+ */
+export function describeNotification(n: HeraldSchema<'Notification'>): string[] {
   const deliveries = Object.entries(n.deliveries ?? {}).map(([channel, outcome]) => `${channel} ${outcome.status}${outcome.error ? ` (${outcome.error})` : ''}`);
   return [
     `${n.id}  ${n.status}`,
     `  to         ${n.recipientId}`,
     `  title      ${n.title}`,
-    `  scheduled  ${n.scheduledAt}${n.sentAt ? `  sent ${n.sentAt}` : ''}`,
+    `  scheduled  ${n.scheduledAt}${n.localScheduledAt ? ` (${n.localScheduledAt}${n.timezone ? ` in ${n.timezone}` : ''})` : ''}${n.sentAt ? `  sent ${n.sentAt}` : ''}`,
+    ...(n.heldUntil ? [`  held       until ${n.heldUntil}${n.heldReason ? ` (${n.heldReason})` : ''}`] : []),
     `  attempts   ${n.attempts}${n.lastError ? `  last error: ${n.lastError}` : ''}`,
+    ...(n.nextAttemptAt ? [`  next try   ${n.nextAttemptAt}`] : []),
     ...(deliveries.length > 0 ? [`  channels   ${deliveries.join(', ')}`] : []),
   ];
+}
+
+/** One notification of `herald list`, as one line: a held one says until when. */
+export function listLine(n: HeraldSchema<'Notification'>): string {
+  return `${n.id}  ${n.status.padEnd(9)}  ${n.scheduledAt}  ${n.recipientId}  ${n.title}${n.heldUntil ? `  (held until ${n.heldUntil})` : ''}`;
 }
 
 /** The filters of a `list` as command-line flags, each followed by a space (`--status sent `); values are quoted for a shell. */
@@ -75,7 +86,7 @@ export function addNotificationCommands(program: Command): void {
 
   program
     .command('get')
-    .description("a notification: its status, attempts and each channel's outcome")
+    .description("a notification: its status, attempts, each channel's outcome, and the quiet-hours hold or retry it waits for")
     .argument('<id>', 'notification id (ntf_...)')
     .action(async (id: string, _options: unknown, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
@@ -105,7 +116,7 @@ export function addNotificationCommands(program: Command): void {
       };
       const page = expectData(await clientOf(global).GET('/v1/notifications', { params: { query } }));
       print(global, page, (p) => [
-        ...p.items.map((n) => `${n.id}  ${n.status.padEnd(9)}  ${n.scheduledAt}  ${n.recipientId}  ${n.title}`),
+        ...p.items.map(listLine),
         // The cursor belongs to these filters: the next page is asked with the same ones.
         ...(p.nextCursor ? [`more: herald list ${listFlags(options)}--cursor ${p.nextCursor}`] : []),
       ]);

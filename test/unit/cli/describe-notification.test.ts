@@ -1,0 +1,86 @@
+/** `herald get` and `herald list` as text: a pending notification past its time says why it has not gone out yet. */
+import { describe, expect, it } from 'vitest';
+import type { HeraldSchema } from '../../../client/index.ts';
+import { describeNotification, listLine } from '../../../cli/commands/notifications.ts';
+
+const pending: HeraldSchema<'Notification'> = {
+  id: 'ntf_01ARZ3NDEKTSV4RRFFQ69G5FAV',
+  recipientId: 'alice',
+  title: 'Invoice',
+  message: 'Ready',
+  type: 'system',
+  priority: 'normal',
+  channels: ['inbox', 'email'],
+  data: {},
+  template: null,
+  relatedObject: null,
+  status: 'pending',
+  scheduledAt: '2030-01-01T21:30:00.000Z',
+  sentAt: null,
+  createdAt: '2030-01-01T21:29:00.000Z',
+  attempts: 0,
+  deliveries: {},
+  lastError: null,
+  nextAttemptAt: null,
+  timezone: null,
+  localScheduledAt: null,
+  heldUntil: null,
+  heldReason: null,
+  recurringId: null,
+};
+
+describe('herald get', () => {
+  it('shows a pending notification held by quiet hours, until when and why', () => {
+    // Act
+    const lines = describeNotification({ ...pending, heldUntil: '2030-01-02T07:00:00.000Z', heldReason: 'quiet hours 22:00-08:00 in Europe/Paris' });
+
+    // Assess
+    expect(lines).toContain('  held       until 2030-01-02T07:00:00.000Z (quiet hours 22:00-08:00 in Europe/Paris)');
+  });
+
+  it('shows when a notification waiting after a failed attempt is tried again', () => {
+    // Act
+    const lines = describeNotification({ ...pending, attempts: 1, lastError: 'ses: Throttling', nextAttemptAt: '2030-01-01T21:35:00.000Z' });
+
+    // Assess
+    expect(lines).toContain('  attempts   1  last error: ses: Throttling');
+    expect(lines).toContain('  next try   2030-01-01T21:35:00.000Z');
+  });
+
+  it('shows a wall time in a zone beside the instant it was read as', () => {
+    // Act
+    const lines = describeNotification({ ...pending, timezone: 'Europe/Paris', localScheduledAt: '2030-01-01T22:30:00+01:00' });
+
+    // Assess
+    expect(lines).toContain('  scheduled  2030-01-01T21:30:00.000Z (2030-01-01T22:30:00+01:00 in Europe/Paris)');
+  });
+
+  it('adds nothing for a notification that is neither held, nor waiting for a retry, nor in a zone', () => {
+    // Act
+    const lines = describeNotification(pending);
+
+    // Assess
+    expect(lines).toEqual([
+      'ntf_01ARZ3NDEKTSV4RRFFQ69G5FAV  pending',
+      '  to         alice',
+      '  title      Invoice',
+      '  scheduled  2030-01-01T21:30:00.000Z',
+      '  attempts   0',
+    ]);
+  });
+});
+
+describe('herald list', () => {
+  it('marks a held notification with the end of its hold', () => {
+    // Act
+    const line = listLine({ ...pending, heldUntil: '2030-01-02T07:00:00.000Z', heldReason: 'quiet hours 22:00-08:00 in Europe/Paris' });
+
+    // Assess
+    expect(line).toBe('ntf_01ARZ3NDEKTSV4RRFFQ69G5FAV  pending    2030-01-01T21:30:00.000Z  alice  Invoice  (held until 2030-01-02T07:00:00.000Z)');
+  });
+
+  it('adds nothing to one that is not held', () => {
+    // Act + Assess
+    expect(listLine(pending)).toBe('ntf_01ARZ3NDEKTSV4RRFFQ69G5FAV  pending    2030-01-01T21:30:00.000Z  alice  Invoice');
+  });
+});
