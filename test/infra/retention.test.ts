@@ -14,8 +14,8 @@ import { synthesiseHerald, testSettings } from './synth.ts';
 import type { CfnResource } from './template-queries.ts';
 import { prop, resourcesOf, resourcesOfType } from './template-queries.ts';
 
-/** Every resource type of the data stack that holds state or that a pending schedule or alarm needs. */
-const statefulTypes = ['AWS::DynamoDB::Table', 'AWS::SQS::Queue', 'AWS::SNS::Topic', 'AWS::KMS::Key', 'AWS::Scheduler::ScheduleGroup'];
+/** Every resource type of the data stack that holds state or that a pending schedule or alarm needs (the secrets: the Telegram token, the VAPID seed every push subscription is bound to). */
+const statefulTypes = ['AWS::DynamoDB::Table', 'AWS::SQS::Queue', 'AWS::SNS::Topic', 'AWS::KMS::Key', 'AWS::Scheduler::ScheduleGroup', 'AWS::SecretsManager::Secret'];
 
 function statefulResources(herald: SynthesisedHerald): Array<[string, CfnResource]> {
   return Object.entries(resourcesOf(herald.data)).filter(([, resource]) => statefulTypes.includes(resource.Type));
@@ -28,7 +28,7 @@ describe('a production stage', () => {
     herald = synthesiseHerald({ [contextKeys.stage]: 'live' });
   });
 
-  it('keeps every table, queue, topic, key and the schedule group when they leave the stack, except after a failed first deploy', () => {
+  it('keeps every table, queue, topic, key, secret and the schedule group when they leave the stack, except after a failed first deploy', () => {
     // Act
     const stateful = statefulResources(herald);
 
