@@ -15,6 +15,7 @@
  */
 import { parseArgs } from 'node:util';
 import {
+  DEFAULT_AUTH0_NAMESPACE,
   InvalidDurationError,
   LOCAL_JWT_AUDIENCE,
   LOCAL_JWT_ISSUER,
@@ -31,6 +32,26 @@ const keyFileVariable = 'HERALD_JWT_KEY_FILE';
 const usage = `Usage: npm run token -- --sub <subject> [--role ${tokenRoles.join('|')} ...] [--tenant <tenant> | --no-tenant]
                       [--shape ${tokenShapes.join('|')}] [--namespace <https://.../>]
                       [--expires-in <90s|15m|1h|7d>] [--issuer <iss>] [--audience <aud>] [--key-file <path>]`;
+
+const help = `${usage}
+
+Prints a bearer token of the local stack's issuer on stdout, and nothing else.
+
+  --sub <subject>        the user (required)
+  --role <role>          ${tokenRoles.join(', ')}; repeat it, or join with commas, for several
+                         (default: none, a plain user)
+  --tenant <tenant>      the tenant (default: default)
+  --no-tenant            no tenant claim at all: a multi-tenant stack refuses the token (401)
+  --shape <shape>        where the tenant and roles go: herald (tenant, role), cognito
+                         (custom:tenant, cognito:groups, token_use) or auth0 (namespaced claims)
+                         (default: herald)
+  --namespace <url>      the claims' namespace with --shape auth0 (default: ${DEFAULT_AUTH0_NAMESPACE})
+  --expires-in <time>    how long it is valid: 90s, 15m, 1h, 7d (default: 1h)
+  --issuer <iss>         its iss (default: ${LOCAL_JWT_ISSUER})
+  --audience <aud>       its aud (default: ${LOCAL_JWT_AUDIENCE})
+  --key-file <path>      the signing key, made on first use (default: .herald/jwt-signing-key.json,
+                         the key npm start verifies with; HERALD_JWT_KEY_FILE overrides it)
+  --help                 this text`;
 
 class UsageError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -116,7 +137,7 @@ function parseCommandLine(args: readonly string[]): CliRequest {
 
 async function main(args: readonly string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(`${usage}\n`);
+    process.stdout.write(`${help}\n`);
     return 0;
   }
   let request: CliRequest;

@@ -25,6 +25,20 @@ describe('npm run token', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
+  it('says with --help what each option does and its default', async () => {
+    // Act
+    const run = await runTokenCli(['--help'], keyFile);
+
+    // Assess
+    expect(run.code).toBe(0);
+    const options = ['--sub', '--role', '--tenant', '--no-tenant', '--shape', '--namespace', '--expires-in', '--issuer', '--audience', '--key-file', '--help'];
+    for (const option of options) expect(run.stdout).toMatch(new RegExp(`^  ${option} `, 'm'));
+    for (const fallback of ['(default: default)', '(default: 1h)', '(default: herald)', `(default: ${LOCAL_JWT_ISSUER})`, '(default: .herald/jwt-signing-key.json']) {
+      expect(run.stdout).toContain(fallback);
+    }
+    expect(run.stderr).toBe('');
+  });
+
   it('prints only a JWT that the local JWKS verifies', async () => {
     // Act
     const run = await runTokenCli(['--sub', 'alice', '--role', 'sender', '--tenant', 'acme', '--expires-in', '2h'], keyFile);
