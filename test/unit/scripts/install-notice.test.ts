@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { installNotice } from '../../../scripts/install-notice.mjs';
 
 const script = join(import.meta.dirname, '../../../scripts/install-notice.mjs');
 
@@ -28,5 +29,31 @@ describe('install notice', () => {
       expect(line).not.toContain('CDK');
       expect(line).not.toContain('npm test');
     }
+  });
+});
+
+describe('install notice on a Node older than 24', () => {
+  it('says after the install that the scripts would run on that Node, and how to get Node 24', () => {
+    // Act
+    const line = installNotice('after', { nodeVersion: '20.20.2' });
+
+    // Assess
+    expect(line).toContain('would run on Node 20.20.2, and Herald needs Node 24');
+    expect(line).toContain('Install Node 24 and put it first on your PATH');
+    expect(line).not.toContain('Next: npm start');
+  });
+
+  it('says nothing of it on Node 24, whatever is omitted', () => {
+    // Act + Assess
+    expect(installNotice('after', { nodeVersion: '24.21.0' })).toContain('Next: npm start');
+    expect(installNotice('after', { nodeVersion: '24.21.0', omit: 'dev' })).toContain('without the development tools');
+  });
+
+  it('says it with the very Node that runs npm scripts: the one of this run', () => {
+    // Act
+    const line = said('after');
+
+    // Assess: the tests run on Node 24, so the ordinary notice
+    expect(line).toContain('Herald: installed. Next: npm start');
   });
 });
