@@ -10,7 +10,8 @@ import { addBroadcastCommands } from './commands/broadcasts.ts';
 import { addNotificationCommands } from './commands/notifications.ts';
 import { addRecipientCommands } from './commands/recipients.ts';
 import { addTailCommand } from './commands/tail.ts';
-import { CliError, defaultUrl, UsageError } from './target.ts';
+import { CliError, defaultUrl, targetUrl, UsageError } from './target.ts';
+import type { GlobalOptions } from './target.ts';
 
 /** The whole command tree. */
 export function heraldProgram(): Command {
@@ -29,6 +30,27 @@ export function heraldProgram(): Command {
   return program;
 }
 
+/**
+ * What to say when the API could not be reached at all (fetch's `TypeError: fetch failed`, its
+ * cause the system's or TLS's error): nothing listening, a host that does not resolve, https to a
+ * plain http port, ...; undefined for any other error.
+ */
+export function unreachableApi(error: unknown, options: GlobalOptions): string | undefined {
+  if (!(error instanceof TypeError) || error.message !== 'fetch failed') return undefined;
+  const cause = error.cause as { code?: unknown; message?: unknown; address?: unknown; port?: unknown } | undefined;
+  if (cause?.code === 'ECONNREFUSED') {
+    return `nothing answers at ${String(cause.address)}:${String(cause.port)}: start a local stack (npm start) or pass --url / HERALD_URL`;
+  }
+  const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : error.message;
+  let url: string;
+  try {
+    url = targetUrl(options);
+  } catch {
+    url = 'the API';
+  }
+  return `cannot reach ${url} (${why}): check --url or HERALD_URL (locally: npm start's HTTP API, ${defaultUrl} by default)`;
+}
+
 async function main(args: readonly string[]): Promise<number> {
   const program = heraldProgram();
   try {
@@ -41,8 +63,9 @@ async function main(args: readonly string[]): Promise<number> {
       else process.stderr.write(`herald: ${error.message}\n`);
       return error instanceof UsageError ? 2 : 1;
     }
-    if (error instanceof TypeError && (error.cause as { code?: string } | undefined)?.code === 'ECONNREFUSED') {
-      process.stderr.write(`herald: nothing answers at ${(error.cause as { address?: string; port?: number }).address}:${(error.cause as { port?: number }).port}: start a local stack (npm start) or pass --url / HERALD_URL\n`);
+    const unreachable = unreachableApi(error, program.opts<GlobalOptions>());
+    if (unreachable !== undefined) {
+      process.stderr.write(`herald: ${unreachable}\n`);
       return 1;
     }
     throw error;
