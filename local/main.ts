@@ -64,6 +64,27 @@ const settingsSchema = z.object({
     .optional(),
 });
 
+/** What each variable must be, said with the value given when it is not (zod's own words name no value: "expected number, received NaN"). */
+const expectedSettings: Record<keyof z.infer<typeof settingsSchema>, string> = {
+  HERALD_HTTP_PORT: 'a port number, 0 to 65535 (0 picks a free one)',
+  HERALD_WS_PORT: 'a port number, 0 to 65535 (0 picks a free one)',
+  HERALD_SES_PORT: 'a port number, 0 to 65535 (0 picks a free one)',
+  HERALD_TELEGRAM_PORT: 'a port number, 0 to 65535 (0 picks a free one)',
+  HERALD_HOST: 'an address to listen on',
+  HERALD_DATA_DIR: 'a directory (unset: data in memory)',
+  HERALD_LOG_FORMAT: 'json or pretty',
+  HERALD_FAULTS: 'the JSON array of POST /_local/faults',
+  HERALD_FAULTS_SEED: 'a whole number, 0 to 4294967295',
+  HERALD_SES_MAX_SEND_RATE: 'a number of emails per second above 0',
+  HERALD_SES_MAX_24_HOUR_SEND: 'a positive whole number of emails, or -1 for unlimited',
+};
+
+/** One line per variable that settingsSchema refused: its name, the value given, and what it must be. */
+function settingsProblems(issues: readonly z.core.$ZodIssue[], env: NodeJS.ProcessEnv): string[] {
+  const names = [...new Set(issues.map((issue) => String(issue.path[0])))];
+  return names.map((name) => `${name}=${JSON.stringify(env[name] ?? '')} is not ${expectedSettings[name as keyof typeof expectedSettings] ?? 'valid'}`);
+}
+
 /** The start-up fault rules, or exit 2 saying what is wrong with them. */
 function startupFaults(text: string | undefined): FaultRule[] {
   if (text === undefined || text.trim() === '') return [];
@@ -108,7 +129,7 @@ async function main(): Promise<void> {
   const options = commandLine(process.argv.slice(2));
   const parsed = settingsSchema.safeParse(process.env);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) console.error(`${issue.path.join('.')}: ${issue.message}`);
+    for (const line of settingsProblems(parsed.error.issues, process.env)) console.error(line);
     process.exit(2);
   }
   const settings = parsed.data;

@@ -98,6 +98,22 @@ describe('the commands', () => {
     ]);
   }, 60_000);
 
+  it.each([
+    [{ HERALD_HTTP_PORT: 'abc' }, ['HERALD_HTTP_PORT="abc" is not a port number, 0 to 65535 (0 picks a free one)']],
+    [
+      { HERALD_WS_PORT: '70000', HERALD_SES_MAX_SEND_RATE: 'fast' },
+      ['HERALD_WS_PORT="70000" is not a port number, 0 to 65535 (0 picks a free one)', 'HERALD_SES_MAX_SEND_RATE="fast" is not a number of emails per second above 0'],
+    ],
+    [{ HERALD_LOG_FORMAT: 'xml' }, ['HERALD_LOG_FORMAT="xml" is not json or pretty']],
+  ])('npm start with %j says, for each variable it cannot use, the value given and what it must be, and exits 2', async (env, lines) => {
+    // Act
+    const result = await runInRepo(['node', 'local/main.ts'], env);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual(lines);
+  });
+
   it('npm run redrive -- --local with no stack says to start one and exits non-zero', async () => {
     // Prepare: a port nothing listens on
     const probe = createServer();
