@@ -10,9 +10,17 @@
  */
 import { App } from 'aws-cdk-lib';
 import { addHeraldStacks } from '../lib/stacks/herald-app.ts';
+import { SettingsError } from '../lib/stacks/herald-settings.ts';
 
 const app = new App();
-addHeraldStacks(app, {
-  account: process.env.CDK_DEFAULT_ACCOUNT,
-  region: process.env.CDK_DEFAULT_REGION,
-});
+try {
+  addHeraldStacks(app, {
+    account: process.env.CDK_DEFAULT_ACCOUNT,
+    region: process.env.CDK_DEFAULT_REGION,
+  });
+} catch (error) {
+  // A setting to correct, not a bug: its one line, not a stack trace around it.
+  if (!(error instanceof SettingsError)) throw error;
+  console.error(`Herald: ${error.message}\n(every setting, its default and its form: docs/deploying.md, "Settings (CDK context)")`);
+  process.exit(1);
+}

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -57,5 +58,24 @@ describe('reading settings from CDK context', () => {
   it('refuses a stage that would not fit in resource names', () => {
     const app = new App({ context: testContext({ [contextKeys.stage]: 'Prod_EU' }) });
     expect(() => readHeraldSettings(app)).toThrow(/herald:stage/);
+  });
+});
+
+describe('the CDK app with a setting it cannot use', () => {
+  it('says the setting and what it must be in one line, not in a stack trace, and exits 1', () => {
+    // Act: what cdk synth -c herald:jwtIssuer=http://auth.acme.io/ runs (the CLI passes context as CDK_CONTEXT_JSON)
+    const context = { ...testContext(), [contextKeys.jwtIssuer]: 'http://auth.acme.io/' };
+    const run = spawnSync(process.execPath, [path.join(repositoryRoot, 'bin/herald.ts')], {
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context) },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+    // Assess
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      'Herald: CDK context herald:jwtIssuer must be an https URL, got http://auth.acme.io/',
+      '(every setting, its default and its form: docs/deploying.md, "Settings (CDK context)")',
+    ]);
   });
 });
