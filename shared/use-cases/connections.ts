@@ -12,12 +12,15 @@ export async function closeConnection(deps: { live: LiveStateStore }, caller: Ca
   await deps.live.forgetConnections(caller.tenantId, caller.sub, [connectionId]);
 }
 
-/** Answers one client message: `ping` → `pong`; anything else is named as unknown. */
+/** What a client may send, said with every unknown action. */
+const knownActions = 'send JSON: {"action":"ping"} or {"action":"markRead","id":"<inbox item id>"}';
+
+/** Answers one client message: `ping` → `pong`; anything else is named as unknown, with what is known. */
 export async function answerSocketMessage(
   deps: { sockets: SocketPoster },
   connectionId: string,
   action: string | undefined,
 ): Promise<void> {
-  const reply = action === 'ping' ? { type: 'pong' } : { type: 'error', message: `Unknown action: ${action ?? '(none)'}` };
+  const reply = action === 'ping' ? { type: 'pong' } : { type: 'error', message: `Unknown action: ${action ?? '(none)'}: ${knownActions}` };
   await deps.sockets.post(connectionId, reply);
 }

@@ -37,8 +37,8 @@ describe('WebSocket connections', () => {
 
   it.each([
     ['ping', { type: 'pong' }],
-    ['dance', { type: 'error', message: 'Unknown action: dance' }],
-    [undefined, { type: 'error', message: 'Unknown action: (none)' }],
+    ['dance', { type: 'error', message: 'Unknown action: dance: send JSON: {"action":"ping"} or {"action":"markRead","id":"<inbox item id>"}' }],
+    [undefined, { type: 'error', message: 'Unknown action: (none): send JSON: {"action":"ping"} or {"action":"markRead","id":"<inbox item id>"}' }],
   ])('answers the action %j with %j', async (action, reply) => {
     // Prepare
     const sockets = new FakeSocketPoster();
