@@ -1,6 +1,8 @@
-// Said by npm install (preinstall, postinstall): the repository's .npmrc keeps npm silent, so a
-// fresh install would otherwise print nothing for most of a minute. Plain JavaScript: it runs on
-// the Node that starts npm (any version), before node_modules and Node 24 exist.
+// Said by npm install (preinstall, postinstall): the repository's .npmrc keeps npm silent, so an
+// install would otherwise end without a word. npm runs the root package's own install scripts
+// only once every dependency is in place (both lines come at the end of a fresh install's
+// minute), so `before` says what is there, not that it is starting. Plain JavaScript: it runs on
+// whatever Node the PATH gives npm's scripts.
 import { argv, env, stderr, versions } from 'node:process';
 import { pathToFileURL } from 'node:url';
 
@@ -16,8 +18,8 @@ export function installNotice(phase, { omit = '', nodeVersion = versions.node } 
   const withoutDev = omit.split(/[\s,]+/).includes('dev');
   if (phase !== 'after') {
     return withoutDev
-      ? 'Herald: installing Node 24, the AWS SDK and the local emulators, without the development tools (npm itself stays quiet, see .npmrc)...'
-      : 'Herald: installing Node 24, the AWS SDK, the CDK and the local emulators (about a minute on a fresh clone; npm itself stays quiet, see .npmrc)...';
+      ? 'Herald: Node 24, the AWS SDK and the local emulators are in place, without the development tools (npm itself stays quiet, see .npmrc)...'
+      : 'Herald: Node 24, the AWS SDK, the CDK and the local emulators are in place (npm itself stays quiet, see .npmrc)...';
   }
   // Herald's TypeScript runs on Node 24 as it is; an older Node fails on the first .ts file it
   // loads (ERR_UNKNOWN_FILE_EXTENSION), and npm's own engine warning is silenced by .npmrc.

@@ -32,6 +32,17 @@ describe('install notice', () => {
   });
 });
 
+describe('install notice before the install scripts', () => {
+  it('says what is in place, not that a minute of downloading starts: npm runs it once every package is there', () => {
+    // Act
+    const line = installNotice('before');
+
+    // Assess
+    expect(line).toContain('are in place');
+    expect(line).not.toMatch(/installing|about a minute/);
+  });
+});
+
 describe('install notice on a Node older than 24', () => {
   it('says after the install that the scripts would run on that Node, and how to get Node 24', () => {
     // Act
