@@ -255,7 +255,7 @@ async function openSocket(url: string, token: string, timeoutMs: number): Promis
     });
     socket.addEventListener('error', () => {
       clearTimeout(timer);
-      reject(new SmokeCheckError('the connection was refused (a 401 from the $connect authorizer looks like this too)'));
+      reject(new SmokeCheckError(`the connection to ${url} was refused or failed: check --ws, the stack output WebSocketUrl (a token the $connect authorizer refuses, 401, looks the same)`));
     });
   });
   return {

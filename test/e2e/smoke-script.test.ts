@@ -93,6 +93,21 @@ describe('npm run smoke against the local stack', () => {
     expect(run.stdout).toMatch(/FAIL {2}the token's user is in the directory \(GET \/v1\/me\): GET \/v1\/me answered 401 .*: the API refuses the token; it has expired, or is not one of the issuer and audience the stage accepts/);
   });
 
+  it('names the WebSocket URL and the flag to check when nothing answers there', async () => {
+    // Prepare: a port that was free a moment ago
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((done) => server.close(() => done()));
+
+    // Act
+    const run = await smoke(['--url', h.stack.httpUrl, '--ws', `ws://127.0.0.1:${port}`, '--token', user, '--timeout', '10']);
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`FAIL  a WebSocket connection opens with the token: the connection to ws://127.0.0.1:${port} was refused or failed: check --ws, the stack output WebSocketUrl`);
+  });
+
   it('fails the e-mail check when the channel did not send, after the others passed', async () => {
     // Act
     const run = await smoke(['--url', h.stack.httpUrl, '--ws', h.stack.wsUrl, '--token', withoutEmail, '--timeout', '30']);
