@@ -66,7 +66,7 @@ export function addBroadcastCommands(program: Command): void {
     .option('--at <when>', 'ISO 8601 with an offset, or +30s, +10m, +2h, +1d (default: now)')
     .option('--channels <list>', `comma-separated: ${channels.join(', ')}`, listOfOption(channels))
     .option('--priority <priority>', priorities.join(', '), oneOfOption(priorities))
-    .option('--draft', 'keep it as a draft')
+    .option('--draft', 'keep it as a draft: nothing goes out until POST /v1/broadcasts/{id}/schedule')
     .option('--idempotency-key <key>', 'the same key never creates two broadcasts')
     .option('--wait', 'follow its progress until it has finished')
     .action(
