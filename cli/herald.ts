@@ -65,7 +65,8 @@ async function main(args: readonly string[]): Promise<number> {
     }
     const unreachable = unreachableApi(error, program.opts<GlobalOptions>());
     if (unreachable !== undefined) {
-      process.stderr.write(`herald: ${unreachable}\n`);
+      if (program.opts<{ json?: boolean }>().json) process.stderr.write(`${JSON.stringify({ error: unreachable, body: null })}\n`);
+      else process.stderr.write(`herald: ${unreachable}\n`);
       return 1;
     }
     throw error;

@@ -53,5 +53,14 @@ describe('herald when the API cannot be reached', () => {
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(new RegExp(`^herald: cannot reach https://127\\.0\\.0\\.1:${port} \\(\\w+\\): check --url or HERALD_URL .*\\n$`));
     });
+
+    it('says it as one JSON value with --json, as every other failure', async () => {
+      // Act
+      const run = await runInRepo(['node', 'cli/herald.ts', '--json', '--url', `https://127.0.0.1:${port}`, '--token', 't', 'list'], {});
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(JSON.parse(run.stderr)).toEqual({ error: expect.stringMatching(/^cannot reach https:\/\/127\.0\.0\.1:\d+ /), body: null });
+    });
   });
 });
