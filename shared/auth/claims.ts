@@ -72,7 +72,9 @@ export function readCaller(claims: Readonly<Record<string, unknown>> | undefined
   if (!isSubjectId(sub)) return { refusal: 'The token names no valid subject (sub)' };
   const tenantClaim = claims[settings.tenantClaim];
   const missing = tenantClaim === undefined || tenantClaim === '';
-  if (missing && !settings.singleTenant) return { refusal: `The token names no tenant: it carries no ${settings.tenantClaim} claim` };
+  if (missing && !settings.singleTenant) {
+    return { refusal: `The token names no tenant: it carries no ${settings.tenantClaim} claim, the claim this deployment reads the tenant from (herald:tenantClaim)` };
+  }
   const tenant = missing ? defaultTenant : tenantClaim;
   if (!isTenantId(tenant)) return { refusal: `The token's ${settings.tenantClaim} claim is not a valid tenant id` };
   return { caller: { sub, tenantId: tenant, roles: rolesFrom(claims[settings.roleClaim]) } };

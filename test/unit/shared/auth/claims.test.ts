@@ -28,7 +28,7 @@ describe('callerFromClaims', () => {
     const reading = readCaller(claims, { ...heraldClaims, tenantClaim: 'custom:tenant', singleTenant: false });
 
     // Assess
-    expect(reading).toEqual({ refusal: 'The token names no tenant: it carries no custom:tenant claim' });
+    expect(reading).toEqual({ refusal: 'The token names no tenant: it carries no custom:tenant claim, the claim this deployment reads the tenant from (herald:tenantClaim)' });
   });
 
   it.each([undefined, ''])('puts a token whose tenant is %j in the default tenant of a single-tenant deployment', (tenant) => {

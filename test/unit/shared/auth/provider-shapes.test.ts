@@ -123,7 +123,7 @@ describe('a deployment that reads Auth0 namespaced claims', () => {
     const [http, socket] = await Promise.all([httpDoor(token), socketDoor(token)]);
 
     // Assess
-    expect(http).toEqual({ status: 401, body: { message: `The token names no tenant: it carries no ${namespace}tenant claim` } });
+    expect(http).toEqual({ status: 401, body: { message: `The token names no tenant: it carries no ${namespace}tenant claim, the claim this deployment reads the tenant from (herald:tenantClaim)` } });
     expect(socket).toBe('refused');
   });
 });
