@@ -75,13 +75,28 @@ function redrivableNames(): string[] {
   return queues.filter((q) => q.deadLetter || q.deadLetters?.redriveTo).map((q) => q.name);
 }
 
+/** `text` cut at spaces into lines of at most `width` characters, the lines after the first indented by `indent`. */
+function wrapped(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && indent.length + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  return [...lines, line].join(`\n${indent}`);
+}
+
 const usage = `usage: npm run redrive -- [--queue <name>] [--stage <stage>] [--region <region>] [--local [<http url>]]
 
 Moves dead-lettered messages back to the queue they are delivered from, printing a progress count.
 Queues are found by name, herald-<stage>-<name>.
 
-  --queue <name>     a queue whose DLQ to drain, or a DLQ itself: ${redrivableNames().join(', ')}
-                     (default: every DLQ but metrics-dlq)
+  --queue <name>     a queue whose DLQ to drain, or a DLQ itself (default: every DLQ but
+                     metrics-dlq): ${wrapped(redrivableNames().join(', '), 78, ' '.repeat(21))}
   --stage <stage>    the deployed stage (default dev)
   --region <region>  the AWS region it is deployed in (default: AWS_REGION, or your AWS profile's)
   --local [<url>]    the local stack at that URL instead of AWS (default http://127.0.0.1:3000)
