@@ -22,7 +22,7 @@
  *   the counters a crash left short, then ends the broadcast. The safety net, never the path.
  */
 import { setTimeout as sleepMs } from 'node:timers/promises';
-import { isFinished, sliceSizeOf, isReadyToFinish, isTotalFinal, recipientsPerDeliveryMessage } from '../domain/broadcast.ts';
+import { broadcastProgress, isFinished, sliceSizeOf, isReadyToFinish, isTotalFinal, recipientsPerDeliveryMessage } from '../domain/broadcast.ts';
 import type { Broadcast, BroadcastRecipient } from '../domain/broadcast.ts';
 import { describeError } from '../domain/delivery-errors.ts';
 import { groupCursorSchema } from '../domain/message-schemas.ts';
@@ -373,10 +373,22 @@ async function watch(deps: FanoutDeps, message: Step<'watch'>): Promise<FanoutOu
     await again(stalls);
     return done('quiet');
   }
-  broadcastLog(tenantId, broadcastId).warn('Broadcast fan-out stalled; repairing', { stalls, phase: broadcast.fanout?.phase });
+  if (isHeldByQuietHours(broadcast)) {
+    // Nothing is lost: every recipient left waits for the end of their quiet hours. Checked all the same.
+    broadcastLog(tenantId, broadcastId).info('Broadcast waits for quiet hours; checking its rows', { stalls, held: broadcast.counts.held });
+  } else {
+    broadcastLog(tenantId, broadcastId).warn('Broadcast fan-out stalled; repairing', { stalls, phase: broadcast.fanout?.phase });
+  }
   await repair(deps, broadcast);
   await again(stalls);
   return done('repaired');
+}
+
+/** True when the broadcast's total is final and every recipient not yet settled is held by their quiet hours. */
+function isHeldByQuietHours(broadcast: Broadcast): boolean {
+  if (!isTotalFinal(broadcast)) return false;
+  const { pending, held } = broadcastProgress(broadcast);
+  return pending > 0 && held >= pending;
 }
 
 async function repair(deps: FanoutDeps, broadcast: Broadcast): Promise<void> {

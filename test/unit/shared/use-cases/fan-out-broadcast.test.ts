@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Broadcast } from '../../../../shared/domain/broadcast.ts';
 import type { CreateBroadcastBody, FanoutMessage } from '../../../../shared/domain/schemas.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
@@ -440,6 +440,48 @@ describe('the watch', () => {
     // Assess
     expect(stuck).toMatchObject({ status: 'sending', counts: { sent: 1 } });
     expect(await broadcastOf(world, id)).toMatchObject({ status: 'completed', counts: { total: 2, sent: 2 } });
+  });
+
+  it('checks a broadcast whose every recipient left is held by quiet hours without warning that it stalled', async () => {
+    // Prepare: night is in their quiet hours (11:00-13:00 UTC, it is 12:00), alice is not
+    const world = aBroadcastWorld();
+    await world.recipients.put(aRecipient({ id: 'night', email: undefined, timezone: 'UTC', quietHours: { start: '11:00', end: '13:00' } }));
+    const id = await created(world, { recipientIds: ['night', 'alice'] }, { channels: ['inbox'] });
+    await world.step({ kind: 'start', ...ref(id) });
+    await world.runAll();
+    const held = await broadcastOf(world, id);
+    const lines: { level: string; message: string }[] = [];
+    const recorded = (level: string) => (message: string): void => void lines.push({ level, message });
+    const child = { debug: recorded('debug'), info: recorded('info'), warn: recorded('warn'), error: recorded('error') };
+    const spy = vi.spyOn(logger, 'createChild').mockReturnValue(child as unknown as ReturnType<typeof logger.createChild>);
+
+    // Act
+    const seen = [held.status, held.run, held.fanout?.phase ?? '-', held.fanout?.page ?? '-', held.counts.total, held.counts.sent, held.counts.failed, held.counts.cancelled].join('|');
+    const outcome = await world.step({ kind: 'watch', ...ref(id), seen, stalls: 1 });
+    spy.mockRestore();
+
+    // Assess
+    expect(held).toMatchObject({ status: 'sending', counts: { total: 2, sent: 1, held: 1 } });
+    expect(outcome).toEqual({ kind: 'done', note: 'repaired' });
+    expect(lines).toEqual([{ level: 'info', message: 'Broadcast waits for quiet hours; checking its rows' }]);
+  });
+
+  it('warns that a fan-out stalled when a recipient left is not held', async () => {
+    // Prepare
+    const world = aBroadcastWorld();
+    const id = await created(world, { recipientIds: ['a'] });
+    await world.step({ kind: 'start', ...ref(id) });
+    const seen = (world.fanoutQueue.take('watch') as Extract<FanoutMessage, { kind: 'watch' }>).seen;
+    const warnings: string[] = [];
+    const child = { debug: () => undefined, info: () => undefined, warn: (message: string) => void warnings.push(message), error: () => undefined };
+    const spy = vi.spyOn(logger, 'createChild').mockReturnValue(child as unknown as ReturnType<typeof logger.createChild>);
+
+    // Act
+    await world.step({ kind: 'watch', ...ref(id), seen, stalls: 1 });
+    spy.mockRestore();
+
+    // Assess
+    expect(warnings).toEqual(['Broadcast fan-out stalled; repairing']);
   });
 
   it('repairs after 2, 4, 8 quiet looks only, so a long backoff is not walked every minute', async () => {
