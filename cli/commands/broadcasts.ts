@@ -10,7 +10,17 @@ type Broadcast = HeraldSchema<'Broadcast'>;
 type Channel = NonNullable<HeraldSchema<'CreateBroadcastRequest'>['channels']>[number];
 type Priority = NonNullable<HeraldSchema<'CreateBroadcastRequest'>['priority']>;
 
-const finished = new Set<Broadcast['status']>(['completed', 'failed', 'cancelled']);
+/**
+ * True once nothing more will happen to the broadcast by itself, so its figures are final: it
+ * completed or failed; or it was cancelled and either never started or has settled its last
+ * recipient (its `completedAt`). A broadcast cancelled mid-run is still cancelling its pending
+ * recipients, and a worker may still finish a round it claimed before the cancel (the server's
+ * `isFinished`, shared/domain/broadcast.ts, read from the public view).
+ */
+export function hasFinished(b: Pick<Broadcast, 'status' | 'startedAt' | 'completedAt'>): boolean {
+  if (b.status === 'completed' || b.status === 'failed') return true;
+  return b.status === 'cancelled' && (b.startedAt === null || b.completedAt !== null);
+}
 
 function summary(b: Broadcast): string {
   const p = b.progress;
@@ -26,7 +36,7 @@ export function progressLabel(b: Pick<Broadcast, 'status' | 'progress'>): string
 }
 
 /** Polls the broadcast every `intervalMs` until it has finished, drawing its progress; resolves with its last state. */
-async function follow(client: HeraldClient, id: string, options: { quiet: boolean; intervalMs: number }): Promise<Broadcast> {
+export async function follow(client: HeraldClient, id: string, options: { quiet: boolean; intervalMs: number }): Promise<Broadcast> {
   const bar = progressBar(id, options.quiet);
   try {
     for (;;) {
@@ -34,7 +44,7 @@ async function follow(client: HeraldClient, id: string, options: { quiet: boolea
       const { progress } = broadcast;
       bar.update(progress.sent + progress.failed + progress.cancelled, progress.total, progressLabel(broadcast));
       // A draft goes nowhere until it is scheduled: there is nothing to follow.
-      if (finished.has(broadcast.status) || broadcast.status === 'draft') return broadcast;
+      if (hasFinished(broadcast) || broadcast.status === 'draft') return broadcast;
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
     }
   } finally {

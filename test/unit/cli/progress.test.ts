@@ -3,7 +3,8 @@
  * that a long `--wait` in a pipe or CI is never silent; nothing with `--json`.
  */
 import { describe, expect, it } from 'vitest';
-import { progressLabel } from '../../../cli/commands/broadcasts.ts';
+import type { HeraldClient } from '../../../client/index.ts';
+import { follow, hasFinished, progressLabel } from '../../../cli/commands/broadcasts.ts';
 import { progressBar } from '../../../cli/progress.ts';
 
 /** A stand-in for stderr that keeps what was written. */
@@ -53,5 +54,43 @@ describe('progress', () => {
 
     // Assess
     expect(labels).toEqual(['sending', 'sending, 2 held by quiet hours']);
+  });
+
+  it('follows a broadcast cancelled mid-run until its last recipient has settled, so --wait prints final figures', () => {
+    // Prepare
+    const started = '2030-01-01T12:00:00.000Z';
+    const cases = [
+      { status: 'cancelled', startedAt: started, completedAt: null },
+      { status: 'cancelled', startedAt: started, completedAt: '2030-01-01T12:00:09.000Z' },
+      { status: 'cancelled', startedAt: null, completedAt: null },
+      { status: 'sending', startedAt: started, completedAt: null },
+      { status: 'completed', startedAt: started, completedAt: '2030-01-01T12:00:09.000Z' },
+      { status: 'failed', startedAt: started, completedAt: '2030-01-01T12:00:09.000Z' },
+    ] as const;
+
+    // Act
+    const finished = cases.map((b) => hasFinished(b));
+
+    // Assess
+    expect(finished).toEqual([false, true, true, false, true, true]);
+  });
+
+  it('keeps following a broadcast cancelled mid-run and answers its settled figures, not those of the cancel', async () => {
+    // Prepare
+    const base = { id: 'brd_1', startedAt: '2030-01-01T12:00:00.000Z' };
+    const reads = [
+      { ...base, status: 'sending', completedAt: null, progress: { total: 4, sent: 1, failed: 0, cancelled: 0, pending: 3, held: 0, percent: 25 } },
+      { ...base, status: 'cancelled', completedAt: null, progress: { total: 4, sent: 2, failed: 0, cancelled: 0, pending: 2, held: 0, percent: 50 } },
+      { ...base, status: 'cancelled', completedAt: '2030-01-01T12:00:09.000Z', progress: { total: 4, sent: 2, failed: 0, cancelled: 2, pending: 0, held: 0, percent: 100 } },
+    ];
+    let read = 0;
+    const client = { GET: async () => Promise.resolve({ data: reads[Math.min(read++, reads.length - 1)], response: new Response() }) } as unknown as HeraldClient;
+
+    // Act
+    const followed = await follow(client, 'brd_1', { quiet: true, intervalMs: 0 });
+
+    // Assess
+    expect(followed.progress).toMatchObject({ cancelled: 2, pending: 0 });
+    expect(read).toBe(3);
   });
 });
