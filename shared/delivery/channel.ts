@@ -56,6 +56,12 @@ export interface DeliveryChannel<Target = unknown, Body = unknown> {
    * it, so it is never made twice. `store`: the inbox, written together with the unit's outcome.
    */
   readonly kind: 'send' | 'store';
+  /**
+   * `true` for a send its receiver recognises when it comes again (a webhook's `webhook-id`, the
+   * same on every attempt): an intent left by an attempt that stopped mid-send is then sent again
+   * rather than recorded `unconfirmed`, so a crash never silently drops it. @default false: never twice
+   */
+  readonly repeatsSafely?: boolean;
   /** The provider whose send-rate budget each send spends; none for Herald's own channels. */
   readonly provider?: Provider;
   /** The recipient fields it reads (what the directory must hold for it). */

@@ -248,7 +248,7 @@ function planChannels(
   const steps = new Map<Channel, ChannelStep>();
   const targets = new Map<Channel, unknown>();
   for (const name of unit.channels) {
-    const recorded = recordedStep(unit.deliveries[name]);
+    const recorded = recordedStep(unit.deliveries[name], deps.channels[name].repeatsSafely === true);
     if (recorded) {
       steps.set(name, recorded);
       continue;

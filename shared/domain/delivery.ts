@@ -7,7 +7,8 @@
  * intent (`sending`) in that same claim; the outcome of every channel, the inbox item and the unit's
  * next state are then written together. An intent found by a later claim means an earlier worker
  * stopped between the two: that channel is `unconfirmed` and never sent again. So nothing is sent
- * twice on a channel, whatever fails in between.
+ * twice on a channel, whatever fails in between; except a webhook, whose receiver drops a repeat
+ * by its `webhook-id`, which is sent again rather than lost.
  */
 import type { PushDevice, WebPushSubscription } from './push-targets.ts';
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
@@ -176,10 +177,15 @@ export type ChannelStep =
   /** Deliver it: a provider call (recorded as an intent first) or the inbox write. */
   | { readonly kind: 'deliver' };
 
-/** The step for a channel that already has a record (or none): keep, unconfirmed, or decide anew. */
-export function recordedStep(previous: ChannelDelivery | undefined): ChannelStep | undefined {
+/**
+ * The step for a channel that already has a record (or none): keep, unconfirmed, or decide anew.
+ * An intent an earlier attempt left is decided anew only on a channel whose receiver recognises a
+ * repeat (`repeatsSafely`, the webhook): better twice under one id than never.
+ */
+export function recordedStep(previous: ChannelDelivery | undefined, repeatsSafely = false): ChannelStep | undefined {
   if (!previous) return undefined;
   if (previous.status === 'sending') {
+    if (repeatsSafely) return undefined;
     return { kind: 'unconfirmed', detail: `an earlier attempt stopped while sending (${previous.detail ?? previous.at})` };
   }
   return { kind: 'keep' };

@@ -69,6 +69,8 @@ export function webhookChannel(sender: WebhookSender, secrets: SigningSecrets, d
   return {
     name: 'webhook',
     kind: 'send',
+    // Receivers drop a repeat by its webhook-id (Standard Webhooks: delivery is at least once).
+    repeatsSafely: true,
     needs: ['webhookUrl', 'pendingVerifications'],
     target: ({ recipient }) => {
       if (recipient.webhookUrl === undefined) return { skip: 'no webhook URL' };

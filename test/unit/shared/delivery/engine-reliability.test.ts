@@ -5,7 +5,11 @@
  * and the sleeps are the test's. (Ported from the tests of the deleted deliverNotification.)
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { webhookChannel } from '../../../../shared/delivery/channels/webhook.ts';
+import { deliverUnits } from '../../../../shared/delivery/engine.ts';
+import { unitKey } from '../../../../shared/domain/delivery.ts';
 import type { UnitOutcome, UnitRef } from '../../../../shared/domain/delivery.ts';
+import { webhookMessageId } from '../../../../shared/domain/standard-webhooks.ts';
 import type { ChannelDelivery, Notification } from '../../../../shared/domain/notification.ts';
 import { defaultRetryPolicy } from '../../../../shared/domain/retry-policy.ts';
 import type { RetryPolicy } from '../../../../shared/domain/retry-policy.ts';
@@ -116,6 +120,33 @@ describe('no email is sent twice', () => {
     expect(world.inbox.addCalls).toBe(0);
     expect(world.notificationFrames()).toHaveLength(1);
     expect((await world.current()).deliveries.email).toMatchObject({ status: 'unconfirmed', detail: expect.stringContaining('attempt 1') });
+  });
+
+  it('sends again a webhook whose intent a worker recorded before it died, under the same webhook-id; the e-mail stays unconfirmed', async () => {
+    // Prepare: a worker claimed, recorded its e-mail and webhook intents, and died; its lease has ended
+    const world = await setUp({
+      status: 'sending',
+      attempts: 1,
+      leaseUntil: noonMs - 1_000,
+      channels: ['inbox', 'email', 'webhook'],
+      deliveries: { email: { status: 'sending', at: noon, detail: 'attempt 1' }, webhook: { status: 'sending', at: noon, detail: 'attempt 1' } },
+    });
+    await world.recipients.put({ ...aRecipient({ id: 'bob' }), webhookUrl: 'https://hooks.example.com/bob' });
+    const posts: { url: string; headers: Readonly<Record<string, string>> }[] = [];
+    const webhook = webhookChannel({ post: async (url, headers) => Promise.resolve(posts.push({ url, headers }) && 200) }, async () => Promise.resolve(['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw']), world.recipients);
+    const deps = { ...world.deps, channels: { ...world.deps.channels, webhook } };
+    const ref: UnitRef = { kind: 'notification', tenantId, notificationId: world.n.id };
+
+    // Act
+    const outcome = (await deliverUnits(deps, [ref], world.invocation())).get(unitKey(ref));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', status: 'sent' });
+    expect(posts).toEqual([{ url: 'https://hooks.example.com/bob', headers: expect.objectContaining({ 'webhook-id': webhookMessageId(tenantId, world.n.id, 'bob') }) }]);
+    expect(world.mailer.sendCalls).toBe(0);
+    const stored = await world.current();
+    expect(stored.deliveries.webhook).toMatchObject({ status: 'sent' });
+    expect(stored.deliveries.email).toMatchObject({ status: 'unconfirmed', detail: expect.stringContaining('attempt 1') });
   });
 
   it('records an unanswered send unconfirmed and does not retry it', async () => {
