@@ -261,13 +261,28 @@ async function notInState(deps: Pick<NotificationDeps, 'notifications'>, caller:
   });
 }
 
-/** Moves the schedule of a notification whose time just changed; a failure is a 503 the caller may retry. */
+/** Rounds of {@link moveSchedule} that follow a time a racing change wrote, before the sweep is left to it. */
+const moveScheduleRounds = 3;
+
+/**
+ * Moves the schedule of a notification whose time just changed; a failure is a 503 the caller may
+ * retry. Two changes racing each other (a double PATCH) write their times in one order and replace
+ * the schedule in either order: the schedule of the earlier time could be left, firing late. So
+ * each reads the time back after its schedule is made and, when a later write changed it, follows
+ * it: whichever replaces the schedule last then reads the last time written.
+ */
 async function moveSchedule(deps: NotificationDeps, n: Notification, now: Date, afterFailure: string): Promise<void> {
-  try {
-    await deps.scheduler.reschedule(n, now);
-  } catch (error) {
-    logger.error('Could not move the schedule of a notification', { tenantId: n.tenantId, notificationId: n.id, error: error as Error });
-    throw new ServiceUnavailableError(afterFailure, { cause: error });
+  let scheduled = n;
+  for (let round = 1; ; round++) {
+    try {
+      await deps.scheduler.reschedule(scheduled, now);
+    } catch (error) {
+      logger.error('Could not move the schedule of a notification', { tenantId: n.tenantId, notificationId: n.id, error: error as Error });
+      throw new ServiceUnavailableError(afterFailure, { cause: error });
+    }
+    const current = await deps.notifications.get(n.tenantId, n.id);
+    if (current?.status !== 'pending' || current.scheduledAt === scheduled.scheduledAt || round === moveScheduleRounds) return;
+    scheduled = current;
   }
 }
 

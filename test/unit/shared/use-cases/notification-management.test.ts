@@ -199,6 +199,33 @@ describe('rescheduleNotification', () => {
     expect((await world.notifications.get(tenantId, n.id))?.scheduledAt).toBe('2030-01-01T13:00:00.000Z');
   });
 
+  it('leaves the schedule of the last time written when two reschedules race and the earlier one replaces the schedule last', async () => {
+    // Prepare: the first PATCH stores 14:00, then waits to replace the schedule until a second PATCH (12:30) is done
+    const world = setUp();
+    const n = seeded(world);
+    let letFirstGoOn = (): void => undefined;
+    const firstHeld = new Promise<void>((resolve) => {
+      letFirstGoOn = resolve;
+    });
+    const reschedule = world.scheduler.reschedule.bind(world.scheduler);
+    let calls = 0;
+    world.scheduler.reschedule = async (notification, at) => {
+      if (++calls === 1) await firstHeld;
+      return reschedule(notification, at);
+    };
+
+    // Act
+    const first = rescheduleNotification(world.deps, sender, n.id, { scheduledAt: '2030-01-01T14:00:00.000Z' });
+    while (calls === 0) await new Promise((resolve) => setImmediate(resolve));
+    await rescheduleNotification(world.deps, sender, n.id, { scheduledAt: '2030-01-01T12:30:00.000Z' });
+    letFirstGoOn();
+    await first;
+
+    // Assess
+    expect((await world.notifications.get(tenantId, n.id))?.scheduledAt).toBe('2030-01-01T12:30:00.000Z');
+    expect(world.scheduler.scheduleOf(tenantId, n.id)?.scheduledAt).toBe('2030-01-01T12:30:00.000Z');
+  });
+
   it('lets an admin reschedule a notification another created', async () => {
     // Prepare
     const world = setUp();
