@@ -218,20 +218,44 @@ export async function getNotification(deps: Pick<NotificationDeps, 'notification
   return n;
 }
 
+/** Reads of a notification a change of a pending one makes before it answers 409 (see {@link whilePending}). */
+const pendingReads = 3;
+
+/**
+ * Runs `change`, a conditional write that needs the notification pending, when `existing` (what
+ * was read) is pending, and answers what it wrote; else a 409 naming the status it has. A status
+ * read as not pending is read again before the 409, and so is one the write found changed: a
+ * delivery attempt that failed hands its claim back (`sending` → `pending`, for its retry), so a
+ * cancel that read `sending` could otherwise answer "is pending; only a pending notification can
+ * be cancelled". What was read already says no: refused without a write.
+ */
+async function whilePending(
+  deps: Pick<NotificationDeps, 'notifications'>,
+  caller: Caller,
+  existing: Notification,
+  change: () => Promise<Notification | undefined>,
+  action: string,
+): Promise<Notification> {
+  let current: Notification | undefined = existing;
+  for (let read = 1; ; read++) {
+    const changed = current.status === 'pending' ? await change() : undefined;
+    if (changed) return changed;
+    current = await deps.notifications.get(caller.tenantId, existing.id);
+    if (current?.status !== 'pending' || read === pendingReads) {
+      throw new ConflictError(`Notification ${existing.id} is ${current?.status ?? 'gone'}; only a pending notification can be ${action}`, {
+        details: { status: current?.status },
+      });
+    }
+  }
+}
+
 /** Cancels a pending notification: after this returns it is never delivered on any channel. */
 export async function cancelNotification(deps: NotificationDeps, caller: Caller, id: string): Promise<Notification> {
   const existing = await getNotification(deps, caller, id);
   if (existing.createdBy !== caller.sub && !isAdmin(caller)) {
     throw new ForbiddenError('Only the creator of a notification or an admin may cancel it');
   }
-  // What was read already says no: refused without a write (the conditional write settles races).
-  const cancelled = existing.status === 'pending' ? await deps.notifications.cancel(caller.tenantId, id, deps.clock.now()) : undefined;
-  if (!cancelled) {
-    const current = await deps.notifications.get(caller.tenantId, id);
-    throw new ConflictError(`Notification ${id} is ${current?.status ?? 'gone'}; only a pending notification can be cancelled`, {
-      details: { status: current?.status },
-    });
-  }
+  const cancelled = await whilePending(deps, caller, existing, async () => deps.notifications.cancel(caller.tenantId, id, deps.clock.now()), 'cancelled');
   // The state already guarantees no delivery; removing the schedule only saves a wasted firing.
   try {
     await deps.scheduler.unschedule(cancelled);
@@ -254,8 +278,10 @@ async function getManageable(deps: Pick<NotificationDeps, 'notifications'>, call
   return existing;
 }
 
-async function notInState(deps: Pick<NotificationDeps, 'notifications'>, caller: Caller, id: string, wanted: string, action: string): Promise<ConflictError> {
+/** The 409 for a notification read again and found not `wanted`; undefined when it is `wanted` after all (it moved since the first read). */
+async function notInState(deps: Pick<NotificationDeps, 'notifications'>, caller: Caller, id: string, wanted: string, action: string): Promise<ConflictError | undefined> {
   const current = await deps.notifications.get(caller.tenantId, id);
+  if (current?.status === wanted) return undefined;
   return new ConflictError(`Notification ${id} is ${current?.status ?? 'gone'}; only a ${wanted} notification can be ${action}`, {
     details: { status: current?.status },
   });
@@ -300,8 +326,7 @@ export async function rescheduleNotification(
   const existing = await getManageable(deps, caller, id, 'reschedule');
   const now = deps.clock.now();
   const scheduledAt = new Date(resolveRecipientTimes(body, [{ id }], noTenantSettings, now).get(id)?.epochMs ?? now.getTime());
-  const moved = existing.status === 'pending' ? await deps.notifications.reschedule(caller.tenantId, id, scheduledAt) : undefined;
-  if (!moved) throw await notInState(deps, caller, id, 'pending', 'rescheduled');
+  const moved = await whilePending(deps, caller, existing, async () => deps.notifications.reschedule(caller.tenantId, id, scheduledAt), 'rescheduled');
   await moveSchedule(deps, moved, now, `Notification ${id} now has its new time, but its schedule could not be moved; repeat the request`);
   return moved;
 }
@@ -312,15 +337,16 @@ export async function rescheduleNotification(
  */
 export async function checkManageable(deps: Pick<NotificationDeps, 'notifications'>, caller: Caller, id: string, wanted: 'pending' | 'failed'): Promise<void> {
   const existing = await getManageable(deps, caller, id, wanted === 'pending' ? 'send' : 'retry');
-  if (existing.status !== wanted) throw await notInState(deps, caller, id, wanted, wanted === 'pending' ? 'sent now' : 'retried');
+  if (existing.status === wanted) return;
+  const conflict = await notInState(deps, caller, id, wanted, wanted === 'pending' ? 'sent now' : 'retried');
+  if (conflict) throw conflict;
 }
 
 /** Delivers a pending notification now: its time becomes now and its schedule gives way to a message on the queue. */
 export async function sendNotificationNow(deps: NotificationDeps, caller: Caller, id: string): Promise<Notification> {
   const existing = await getManageable(deps, caller, id, 'send');
   const now = deps.clock.now();
-  const moved = existing.status === 'pending' ? await deps.notifications.reschedule(caller.tenantId, id, now) : undefined;
-  if (!moved) throw await notInState(deps, caller, id, 'pending', 'sent now');
+  const moved = await whilePending(deps, caller, existing, async () => deps.notifications.reschedule(caller.tenantId, id, now), 'sent now');
   // Its time is now already: said so, as a repeat queues it and the stuck-retry sweep would deliver it anyway.
   await moveSchedule(deps, moved, now, `Notification ${id} is due now, but could not be queued for delivery; repeat the request (else the stuck-retry sweep delivers it within minutes)`);
   return moved;
@@ -335,7 +361,10 @@ export async function retryNotification(deps: NotificationDeps, caller: Caller, 
   const now = deps.clock.now();
   const scheduledAt = new Date(now.getTime() + body.delayMinutes * 60_000);
   const requeued = existing.status === 'failed' ? await deps.notifications.requeueFailed(caller.tenantId, id, scheduledAt, now) : undefined;
-  if (!requeued) throw await notInState(deps, caller, id, 'failed', 'retried');
+  if (!requeued) {
+    // A failed notification leaves that state only by a retry: one read again as failed was not so when written.
+    throw (await notInState(deps, caller, id, 'failed', 'retried')) ?? new ConflictError(`Notification ${id} changed while being retried; repeat the request`);
+  }
   await moveSchedule(
     deps,
     requeued,

@@ -392,6 +392,27 @@ describe('cancelNotification', () => {
     expect(cancelled.status).toBe('cancelled');
   });
 
+  it('cancels a notification that a failed delivery attempt handed back to pending after the cancel read it sending', async () => {
+    // Prepare: a worker holds it; its attempt fails and releases it for a retry just after the cancel's read
+    const { deps, notifications, id } = await scheduledForBob();
+    const claim = await notifications.claim(tenantId, id, new Date('2030-01-01T13:00:00Z'), 60);
+    if (!claim) throw new Error('not claimed');
+    const realGet = notifications.get.bind(notifications);
+    let reads = 0;
+    notifications.get = async (t, readId) => {
+      const read = await realGet(t, readId);
+      if (++reads === 1) await notifications.release(claim, 'email: ServiceUnavailable', new Date('2030-01-01T13:05:00Z'));
+      return read;
+    };
+
+    // Act
+    const cancelled = await cancelNotification(deps, sender, id);
+
+    // Assess
+    expect(cancelled.status).toBe('cancelled');
+    expect((await realGet(tenantId, id))?.status).toBe('cancelled');
+  });
+
   it.each<NotificationStatus>(['sending', 'sent', 'failed', 'cancelled'])(
     'refuses to cancel a %s notification with a conflict',
     async (status) => {
