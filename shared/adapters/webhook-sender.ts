@@ -1,8 +1,12 @@
 /**
  * Sends one webhook: an HTTP POST of a JSON body with the Standard Webhooks headers, through the
- * SSRF guard (webhook-guard.ts), with a time limit, never following a redirect. An answer other
- * than 2xx is thrown as a WebhookAnswerError carrying the status (what the webhook channel
- * classifies); the body of the answer is read and dropped.
+ * SSRF guard (webhook-guard.ts), never following a redirect. The time limit covers the whole
+ * exchange up to the answer's status line and headers (resolving the host, connecting, sending,
+ * waiting), not each pause between packets: a receiver that trickles its headers a byte at a time
+ * must not hold a delivery, or the API request that sends a confirmation code, past it. The status
+ * settles the send; the body of the answer is never read (the connection, never pooled, is closed).
+ * An answer other than 2xx is thrown as a WebhookAnswerError carrying the status (what the webhook
+ * channel classifies).
  */
 import { channel } from 'node:diagnostics_channel';
 import { request as httpRequest } from 'node:http';
@@ -40,7 +44,7 @@ export interface WebhookSender {
   post(url: string, headers: Readonly<Record<string, string>>, body: string): Promise<number>;
 }
 
-/** The longest a receiver may take to answer (ms); Standard Webhooks advises receivers to answer fast. */
+/** The longest a receiver may take to answer, from the start of the send to its status and headers (ms); Standard Webhooks advises receivers to answer fast. */
 export const webhookTimeoutMs = 10_000;
 
 /** A WebhookSender over node:http(s), guarded for `mode`. */
@@ -62,18 +66,22 @@ export function httpWebhookSender(mode: WebhookTargetMode, timeoutMs: number = w
             headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'Herald-Webhooks/1', ...headers },
           },
           (res) => {
-            res.resume();
-            res.on('end', () => {
-              const status = res.statusCode ?? 0;
-              if (webhookSentChannel.hasSubscribers) webhookSentChannel.publish({ url: target, headers, body, status });
-              if (status >= 200 && status < 300) resolve(status);
-              else reject(new WebhookAnswerError(status));
-            });
-            res.on('error', reject);
+            clearTimeout(deadline);
+            const status = res.statusCode ?? 0;
+            // The status is the whole answer Herald reads: waiting for the body would let a
+            // receiver that never ends it hold the send for ever.
+            res.destroy();
+            if (webhookSentChannel.hasSubscribers) webhookSentChannel.publish({ url: target, headers, body, status });
+            if (status >= 200 && status < 300) resolve(status);
+            else reject(new WebhookAnswerError(status));
           },
         );
-        req.setTimeout(timeoutMs, () => req.destroy(new WebhookTimeoutError(timeoutMs)));
-        req.on('error', reject);
+        // One deadline for the whole exchange: `req.setTimeout` would only bound each silence.
+        const deadline = setTimeout(() => req.destroy(new WebhookTimeoutError(timeoutMs)), timeoutMs);
+        req.on('error', (error) => {
+          clearTimeout(deadline);
+          reject(error);
+        });
         req.end(body);
       });
     },

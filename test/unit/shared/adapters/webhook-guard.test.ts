@@ -15,11 +15,29 @@ import { classifyWebhookError } from '../../../../shared/delivery/channels/webho
 let server: Server;
 let port: number;
 const hits: string[] = [];
+const trickles = new Set<NodeJS.Timeout>();
+
+/** Writes `text` to the socket one character every 50 ms, and keeps writing `filler` after it. */
+function trickle(write: (chunk: string) => void, text: string, filler: string): void {
+  let sent = 0;
+  const timer = setInterval(() => {
+    write(sent < text.length ? (text[sent] ?? '') : filler);
+    sent++;
+  }, 50);
+  trickles.add(timer);
+}
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     hits.push(req.url ?? '/');
     if (req.url === '/slow') return; // never answers
+    // Never quiet for long, never done: the status line and headers a character at a time, then header lines for ever.
+    if (req.url === '/trickled-headers') return trickle((chunk) => res.socket?.write(chunk), 'HTTP/1.1 200 OK\r\n', 'x');
+    // A prompt 200 whose body never ends.
+    if (req.url === '/endless-body') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return trickle((chunk) => res.write(chunk), '', '.');
+    }
     res.writeHead(req.url === '/gone' ? 410 : 204).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -27,6 +45,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const timer of trickles) clearInterval(timer);
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
@@ -96,6 +115,20 @@ describe('the webhook sender on the local stack (any)', () => {
     const timeout = await local.post(`http://127.0.0.1:${port}/slow`, {}, '{}').catch((error: unknown) => error);
     expect(timeout).toBeInstanceOf(WebhookTimeoutError);
     expect(classifyWebhookError(timeout)).toEqual({ kind: 'transient' });
+  });
+
+  it('gives up on a receiver that trickles its answer: the limit bounds the whole wait, not each silence', async () => {
+    // Act
+    const started = Date.now();
+    const timeout = await local.post(`http://127.0.0.1:${port}/trickled-headers`, {}, '{}').catch((error: unknown) => error);
+
+    // Assess
+    expect(timeout).toBeInstanceOf(WebhookTimeoutError);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('settles on the status of an answer whose body never ends', async () => {
+    await expect(local.post(`http://127.0.0.1:${port}/endless-body`, {}, '{}')).resolves.toBe(200);
   });
 });
 
