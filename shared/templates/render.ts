@@ -2,8 +2,9 @@
  * Rendering templates with Liquid (liquidjs), safely:
  * - strict: a variable the scope lacks, or a filter that does not exist, is an error naming it,
  *   never an empty string;
- * - no file system: templates come from an empty in-memory map, so `include`, `render` and
- *   `layout` find nothing;
+ * - no file system: `include`, `render` and `layout`, which load another template by name, are
+ *   refused as the source is parsed (and templates come from an empty in-memory map anyway), so a
+ *   definition using one is a 400 when it is put, never a failure at each send;
  * - bounded: each render stops after {@link templateRenderLimits}.renderMs of work, after
  *   `memoryLimit` allocations (a `(1..1000000000)` range), and its output may not exceed
  *   `outputChars`; a parse is bounded by `parseChars`;
@@ -13,7 +14,8 @@
  * The scope of a template: the payload's members at the top level, `recipient.*` (the recipient's
  * own fields) and `tenant.*`.
  */
-import { Liquid } from 'liquidjs';
+import { Liquid, Tag } from 'liquidjs';
+import type { Emitter, TagToken, TopLevelToken } from 'liquidjs';
 import { TemplateRenderError } from './render-error.ts';
 import { resolveLocale, reservedTemplateVariables, sectionsFor, templateSources } from '../domain/template.ts';
 import type { RenderedSections, RenderedTemplate, TemplateChannel, TemplateDefinition, TemplateSections } from '../domain/template.ts';
@@ -52,6 +54,25 @@ const common = {
 const plain = new Liquid(common);
 const html = new Liquid({ ...common, outputEscape: 'escape' });
 
+/** Why a source may not load another template. */
+const noFilesMessage = 'includes, renders and layouts are not available (templates read no files)';
+
+/**
+ * Stands for the tags that load another template by name. With no file system they could only
+ * fail, and liquidjs's static analysis (missing variables) would throw on them outside any render;
+ * refused while parsing, they are a syntax problem like any other.
+ */
+class FileTagRefused extends Tag {
+  constructor(token: TagToken, remainTokens: TopLevelToken[], liquid: Liquid) {
+    super(token, remainTokens, liquid);
+    throw new Error(noFilesMessage);
+  }
+
+  render(_context: unknown, _emitter: Emitter): void {}
+}
+
+for (const engine of [plain, html]) for (const name of ['include', 'render', 'layout']) engine.registerTag(name, FileTagRefused);
+
 export { TemplateRenderError } from './render-error.ts';
 
 /** What a template sees besides its payload. */
@@ -82,7 +103,7 @@ function explain(error: unknown): TemplateRenderError {
   if (inner.includes('render limit exceeded')) return new TemplateRenderError(`took longer than ${templateRenderLimits.renderMs} ms to render${at}`, { cause: error });
   if (inner.includes('memory alloc limit exceeded')) return new TemplateRenderError(`built more than ${templateRenderLimits.memory} characters or elements while rendering${at}`, { cause: error });
   if (inner.includes('parse length limit exceeded')) return new TemplateRenderError(`is longer than ${templateRenderLimits.parseChars} characters`, { cause: error });
-  if (inner.startsWith('ENOENT')) return new TemplateRenderError(`includes, renders and layouts are not available (templates read no files)${at}`, { cause: error });
+  if (inner.startsWith('ENOENT')) return new TemplateRenderError(`${noFilesMessage}${at}`, { cause: error });
   return new TemplateRenderError(`${inner.replace(/, line:\d+, col:\d+$/, '')}${at}`, { cause: error });
 }
 
@@ -240,7 +261,15 @@ export function missingPayloadVariables(definition: TemplateDefinition, payload:
   const json = plainJson(payload);
   const missing = new Set<string>();
   for (const { source } of templateSources(definition)) {
-    for (const segments of plain.globalVariableSegmentsSync(source)) {
+    let variables: ReturnType<typeof plain.globalVariableSegmentsSync>;
+    try {
+      variables = plain.globalVariableSegmentsSync(source);
+    } catch {
+      // A source that does not parse (stored before its tag was refused) asks for nothing here:
+      // rendering it reports why it fails, in the preview's `failures` and at delivery.
+      continue;
+    }
+    for (const segments of variables) {
       const [root] = segments;
       if (typeof root === 'string' && (reservedTemplateVariables as readonly string[]).includes(root)) continue;
       const part = missingPart(json, segments);

@@ -148,6 +148,20 @@ describe('rendering a template', () => {
     expect(() => renderField('{% render "partial" %}', { payload: {}, tenant })).toThrow(/read no files/);
   });
 
+  it('refuses, when a definition is put, every tag that loads another template, however it is written', () => {
+    // Prepare
+    const sources = ['{% include "/etc/passwd" %}', "{% render '../../package.json' %}", '{% layout "base" %}x', '{% include partial %}', '{%- render "x" -%}', '{% liquid\n  include "x"\n%}', '{% if a %}{% render "x" %}{% endif %}'];
+
+    // Act
+    const problems = sources.map((source) => syntaxProblems({ channels: { inbox: { title: 't', message: source } } }));
+
+    // Assess
+    for (const [index, found] of problems.entries()) {
+      expect(found.map((p) => p.path), sources[index]).toEqual(['channels.inbox.message']);
+      expect(found[0]?.message, sources[index]).toMatch(/includes, renders and layouts are not available/);
+    }
+  });
+
   it('stops a render that runs too long', () => {
     // Act / Assess
     expect(() =>
@@ -206,6 +220,19 @@ describe('the payload a template needs', () => {
     // Assess: loop variables are the template's own; recipient and tenant are not the payload's.
     expect(missing).toEqual(['greeting', 'items', 'order.total']);
     expect(none).toEqual([]);
+  });
+
+  it('asks nothing of a stored source that loads another template, and leaves its failure to the render', () => {
+    // Prepare: stored before such tags were refused when a definition is put.
+    const definition: TemplateDefinition = { channels: { inbox: { title: '{{ number }}', message: '{% include "/etc/passwd" %}' } } };
+
+    // Act
+    const missing = missingPayloadVariables(definition, {});
+    const rendered = renderTemplate({ templateId: 'old', version: 1, definition }, { payload: { number: 1 }, tenant });
+
+    // Assess
+    expect(missing).toEqual(['number']);
+    expect(rendered.failures.inbox).toMatch(/includes, renders and layouts are not available/);
   });
 });
 
