@@ -1,12 +1,17 @@
 /**
  * Web Push with the `web-push` library: it encrypts the payload (`aes128gcm`, RFC 8188/8291) and
- * signs the VAPID JWT (RFC 8292); the request itself goes out through `fetch`, which reaches both
- * the browsers' HTTPS push services and the local stack's plain-HTTP one. A push service answers
+ * signs the VAPID JWT (RFC 8292); the request itself goes out through guarded-post.ts, as webhooks
+ * do, since a subscription's endpoint is whatever the user's client sent: on AWS only https to
+ * public addresses (the browsers' push services), never a redirect, one deadline; on the local
+ * stack anything, its plain-HTTP push service included. A push service answers
  * 201 with the message's URL in `Location` (RFC 8030, 5); its errors are raised with the shape the
  * engine classifies (`name`, `$metadata.httpStatusCode`, `retryAfterMs` from `Retry-After`).
  */
 import webPush from 'web-push';
 import { pushEndpointProblem } from '../domain/push-targets.ts';
+import { WebhookTargetRefusedError } from '../domain/webhook-targets.ts';
+import { guardedPost } from './guarded-post.ts';
+import type { GuardedAnswer } from './guarded-post.ts';
 import type { WebPushSubscription } from '../domain/push-targets.ts';
 import type { WebPushSender } from '../delivery/channels/push.ts';
 import type { VapidKeys } from './vapid-keys.ts';
@@ -37,18 +42,33 @@ function retryAfterMs(header: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** How much of a refusal's body is read: the error keeps its first 200 characters. */
+const answerBytesKept = 800;
+
+/** One value of a header node:http may give as a list. */
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
 /**
- * A request that got no answer, shaped for the engine: a connection never made carries its
- * `code` (ECONNREFUSED, ENOTFOUND…: nothing was sent, so it is retried); a timeout is named
- * `PushTimeout`, not `TimeoutError`, because the push may have been taken (it is never sent twice).
+ * A request that got no answer, shaped for the engine: an endpoint the SSRF guard refused
+ * (`InsecureEndpoint`, never sent, never will be); a connection never made carries its `code`
+ * (ECONNREFUSED, ENOTFOUND…: nothing was sent, so it is retried); a timeout is `PushTimeout`, not
+ * `TimeoutError`, because the push may have been taken (it is never sent twice).
  */
 function unanswered(error: unknown): Error {
-  const cause = (error as { cause?: { code?: unknown } }).cause;
-  if (error instanceof Error && error.name === 'TimeoutError') {
-    return Object.assign(new Error(`the push service did not answer within ${requestTimeoutMs} ms`, { cause: error }), { name: 'PushTimeout' });
+  if (error instanceof WebhookTargetRefusedError) {
+    // The endpoint is not named: the reason names the host or address, which is enough.
+    return Object.assign(new Error(`the push endpoint is refused: ${error.message.replace(/^webhook /, '')}`, { cause: error }), {
+      name: 'InsecureEndpoint',
+      $metadata: { httpStatusCode: 400 },
+      $notSent: true,
+    });
   }
+  if (error instanceof Error && error.name === 'PushTimeout') return error;
+  const code = (error as { code?: unknown }).code;
   const wrapped = new Error(`the push service could not be reached: ${(error as Error).message}`, { cause: error });
-  return typeof cause?.code === 'string' ? Object.assign(wrapped, { code: cause.code }) : wrapped;
+  return typeof code === 'string' ? Object.assign(wrapped, { code }) : wrapped;
 }
 
 /** Sends Web Push messages signed with the stage's VAPID keys. */
@@ -97,22 +117,24 @@ export class LibraryWebPushSender implements WebPushSender {
       });
     }
     const headers = Object.fromEntries(Object.entries(details.headers).map(([name, value]) => [name, String(value)]));
-    let response: Response;
+    let answer: GuardedAnswer;
     try {
-      response = await fetch(details.endpoint, {
-        method: 'POST',
+      // The endpoint is the user's to choose: the webhooks' SSRF guard, no redirects, one deadline.
+      answer = await guardedPost(new URL(details.endpoint), {
+        mode: this.allowHttpLoopback() ? 'any' : 'public-https',
         headers,
-        body: details.body ? new Uint8Array(details.body) : null,
-        signal: AbortSignal.timeout(requestTimeoutMs),
+        body: details.body ? new Uint8Array(details.body) : '',
+        timeoutMs: requestTimeoutMs,
+        timeoutError: () => Object.assign(new Error(`the push service did not answer within ${requestTimeoutMs} ms`), { name: 'PushTimeout' }),
+        answerBytes: answerBytesKept,
       });
     } catch (error) {
       throw unanswered(error);
     }
-    const text = await response.text().catch(() => '');
-    if (response.status >= 200 && response.status < 300) {
-      const location = response.headers.get('location');
+    if (answer.status >= 200 && answer.status < 300) {
+      const location = header(answer.headers.location);
       return location ? { messageId: location } : {};
     }
-    throw new WebPushError(response.status, text, retryAfterMs(response.headers.get('retry-after')));
+    throw new WebPushError(answer.status, answer.text, retryAfterMs(header(answer.headers['retry-after']) ?? null));
   }
 }

@@ -5,6 +5,8 @@
  * state, a handful each, and a target its push service calls gone is removed. No AWS here.
  */
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import { isPublicAddress } from './webhook-targets.ts';
 
 /** A browser's push subscription (the W3C Push API's `PushSubscription.toJSON()`), as stored. */
 export interface WebPushSubscription {
@@ -67,6 +69,7 @@ export const pushEndpointRules = {
   https: 'must be an https URL',
   host: 'must name a host after https://',
   credentials: 'must not carry a user name or password',
+  address: 'must not name a private, loopback, link-local or otherwise non-public address',
 } as const;
 export type PushEndpointProblem = (typeof pushEndpointRules)[keyof typeof pushEndpointRules];
 
@@ -75,8 +78,8 @@ const loopbackHosts = ['127.0.0.1', 'localhost', '[::1]'];
 
 /**
  * Why Herald may not post to `endpoint`, or `undefined` when it may: an https URL (or, when
- * `allowHttpLoopback`, the local stack only, plain http on a loopback address) that names a host
- * and carries no user name or password. The host is judged as written, not as the WHATWG parser
+ * `allowHttpLoopback`, the local stack only, plain http on a loopback address) that names a host,
+ * carries no user name or password, and (off the local stack) is no literal non-public address. The host is judged as written, not as the WHATWG parser
  * repairs it: `new URL('https:///x')` reads the path's `x` as the host, while web-push (Node's
  * legacy `url.parse`) finds none and fails every push ("VAPID audience is not a url"). RFC 8030
  * and RFC 8292 give a push resource as an https origin with a path; credentials have no place in
@@ -91,6 +94,10 @@ export function pushEndpointProblem(endpoint: string, allowHttpLoopback: boolean
   const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)/i.exec(endpoint)?.[1];
   if (!authority) return pushEndpointRules.host;
   if (authority.includes('@') || url.username !== '' || url.password !== '') return pushEndpointRules.credentials;
+  // Off the local stack, as for webhooks: a literal address must be public (a name is judged at
+  // each send, against every address DNS gives).
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!allowHttpLoopback && isIP(host) !== 0 && !isPublicAddress(host)) return pushEndpointRules.address;
   return undefined;
 }
 

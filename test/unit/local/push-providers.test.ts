@@ -4,6 +4,9 @@
  * Web Push service as `web-push` signs and encrypts, Secrets Manager for the VAPID seed.
  */
 import { createECDH, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   CheckIfPhoneNumberIsOptedOutCommand,
@@ -24,7 +27,8 @@ import { SnsMobilePush, SnsSmsSender } from '../../../shared/adapters/sns-messag
 import { classifyProviderError } from '../../../shared/domain/delivery-errors.ts';
 import { BudgetSecondPassedError } from '../../../shared/domain/rate-budget.ts';
 import { smsChannel } from '../../../shared/delivery/channels/sms.ts';
-import { isAllowedPushEndpoint } from '../../../shared/domain/push-targets.ts';
+import { isAllowedPushEndpoint, pushEndpointProblem, pushEndpointRules } from '../../../shared/domain/push-targets.ts';
+import type { WebPushSubscription } from '../../../shared/domain/push-targets.ts';
 import { LibraryWebPushSender } from '../../../shared/adapters/web-push-sender.ts';
 import { faultResponse } from '../../../local/aws-call-hook.ts';
 import type { CallHook } from '../../../local/aws-call-hook.ts';
@@ -249,6 +253,68 @@ describe('push endpoints Herald posts to', () => {
     expect(isAllowedPushEndpoint('http://127.0.0.1:4000/push/x', true)).toBe(true);
     expect(isAllowedPushEndpoint('http://push.example.com/x', true)).toBe(false);
     expect(isAllowedPushEndpoint('https://fcm.googleapis.com/fcm/send/x', false)).toBe(true);
+  });
+});
+
+describe('push endpoints off the local stack: the webhooks\' SSRF guard', () => {
+  const subscription = (endpoint: string): WebPushSubscription => {
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    return { id: 'ps_x', endpoint, keys: { p256dh: ecdh.getPublicKey('base64url'), auth: randomBytes(16).toString('base64url') }, createdAt: '' };
+  };
+  const servers: Server[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  /** A server on loopback recording each path it is asked for; `/moved` redirects to `/inside`. */
+  async function listener(): Promise<{ port: number; hits: string[] }> {
+    const hits: string[] = [];
+    const server = createServer((req, res) => {
+      hits.push(req.url ?? '/');
+      req.resume();
+      if (req.url === '/moved') res.writeHead(302, { location: `http://127.0.0.1:${(server.address() as AddressInfo).port}/inside` }).end();
+      else res.writeHead(400).end('secret of the inside');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    servers.push(server);
+    return { port: (server.address() as AddressInfo).port, hits };
+  }
+
+  it('refuses a literal private, loopback or link-local address when the subscription is registered', () => {
+    for (const endpoint of ['https://10.0.0.1/push', 'https://169.254.169.254/latest/meta-data/', 'https://127.0.0.1:9001/x', 'https://[::1]/x', 'https://[::ffff:192.168.1.1]/x', 'https://100.64.0.1/x']) {
+      expect(pushEndpointProblem(endpoint, false), endpoint).toBe(pushEndpointRules.address);
+    }
+    expect(pushEndpointProblem('https://fcm.googleapis.com/fcm/send/x', false)).toBeUndefined();
+    expect(pushEndpointProblem('https://[2606:4700:4700::1111]/x', false)).toBeUndefined();
+  });
+
+  it('refuses, at the connect, a host name that resolves to loopback, and sends nothing', async () => {
+    // Prepare: https to a name of this machine, as a stored subscription could hold
+    const { port, hits } = await listener();
+    const onAws = new LibraryWebPushSender(async () => vapidKeysFromSecret('x'.repeat(40)), () => 'mailto:ops@herald.test', () => false);
+
+    // Act
+    const refused = await onAws.send(subscription(`https://localhost:${port}/push`), 'x', { urgency: 'normal' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(refused).toMatchObject({ name: 'InsecureEndpoint', $notSent: true, $metadata: { httpStatusCode: 400 } });
+    expect((refused as Error).message).toMatch(/resolves to (127\.0\.0\.1|::1)/);
+    expect(classifyProviderError(refused).kind).toBe('permanent');
+    expect(hits).toEqual([]);
+  });
+
+  it('never follows a redirect, so the answer of what it points at never reaches the user', async () => {
+    // Prepare
+    const { port, hits } = await listener();
+    const sender = new LibraryWebPushSender(async () => vapidKeysFromSecret('x'.repeat(40)), () => 'mailto:ops@herald.test', () => true);
+
+    // Act
+    const refused = await sender.send(subscription(`http://127.0.0.1:${port}/moved`), 'x', { urgency: 'normal' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(refused).toMatchObject({ name: 'WebPushError', $metadata: { httpStatusCode: 302 } });
+    expect((refused as Error).message).not.toContain('secret of the inside');
+    expect(hits).toEqual(['/moved']);
   });
 });
 
