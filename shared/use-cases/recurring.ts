@@ -11,6 +11,7 @@ import { newRecurringId } from '../domain/ids.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
 import { changedSchedule, checkRecurringSchedule, checkScheduleFires, nextOccurrences, RecurringScheduleError, scheduleAnchorMs, schedulerStartDate } from '../domain/recurring.ts';
 import type { RecurringNotification } from '../domain/recurring.ts';
+import { recurringIdSchema } from '../domain/schemas.ts';
 import type { CreateRecurringBody, ListRecurringQuery, PatchRecurringBody } from '../domain/schemas.ts';
 import { audienceSliceSize } from '../domain/broadcast.ts';
 import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
@@ -139,7 +140,9 @@ export function upcomingOccurrences(recurring: RecurringNotification, now: Date)
   }
 }
 
-const cursorSchema = z.object({ recurring: z.literal(true), after: z.string() });
+// `after` is a definition's id: any other text (empty, longer than a key may be) would reach
+// DynamoDB's key condition and come back as a 500, not as the 400 of a forged cursor.
+const cursorSchema = z.object({ recurring: z.literal(true), after: recurringIdSchema });
 
 /** A page of the tenant's definitions (a sender's own), in id order. */
 export async function listRecurring(
