@@ -25,6 +25,7 @@ import type {
 } from 'aws-lambda';
 import type { HttpRoute } from '../lib/app-description.ts';
 import { presentClaim, presentClaims } from '../shared/auth/claims.ts';
+import { isLocalHostHeader } from './host-guard.ts';
 import { listen as listenOn } from './listen.ts';
 import { readBody as readRequestBody } from './request-body.ts';
 
@@ -546,6 +547,11 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Run
   let localPort = options.port;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!isLocalHostHeader(req.headers.host, host)) {
+      req.resume();
+      sendJsonMessage(res, 403, JSON.stringify({ message: `Forbidden: ${req.headers.host ?? ''} is not a name of this local stack (use its address, localhost or HERALD_HOST)` }));
+      return;
+    }
     if (options.extraHandlers && (await options.extraHandlers(req, res))) return;
 
     const requestId = awsStyleId();

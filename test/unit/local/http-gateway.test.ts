@@ -419,6 +419,34 @@ describe('HTTP API gateway', () => {
       expect(logged.join('\n')).toContain('hunter2');
     });
   });
+
+  describe('the Host a request names (DNS rebinding)', () => {
+    it('serves neither the local endpoints nor the API to a name that could be a stranger\'s page resolved to this machine', async () => {
+      // Act
+      const replies = await Promise.all(
+        ['attacker.example', 'attacker.example:3000', 'localhost.attacker.example', '127.0.0.1.nip.io:3000'].map(async (host) => ({
+          host,
+          local: await send(gateway.url, 'GET', '/.well-known/jwks.json', { headers: { host } }),
+          api: await send(gateway.url, 'GET', '/health', { headers: { host } }),
+        })),
+      );
+
+      // Assess
+      for (const { host, local, api } of replies) {
+        expect(local.status, host).toBe(403);
+        expect(api.status, host).toBe(403);
+        expect(JSON.parse(local.body).message, host).toMatch(/not a name of this local stack/);
+      }
+      expect(events).toEqual([]);
+    });
+
+    it('serves an address as written, localhost and its subdomains', async () => {
+      for (const host of ['127.0.0.1', `127.0.0.1:${gateway.port}`, `[::1]:${gateway.port}`, 'localhost', `LOCALHOST:${gateway.port}`, 'console.localhost', '192.168.1.20:3000']) {
+        expect((await send(gateway.url, 'GET', '/.well-known/jwks.json', { headers: { host } })).status, host).toBe(200);
+        expect((await send(gateway.url, 'GET', '/health', { headers: { host } })).status, host).toBe(200);
+      }
+    });
+  });
 });
 
 describe('presentClaim', () => {
