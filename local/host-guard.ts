@@ -8,6 +8,7 @@
  * Gateway likewise answers only for its own host names. Vite and webpack-dev-server guard the
  * same way (`server.allowedHosts`, `allowedHosts`).
  */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 
 /**
@@ -27,4 +28,26 @@ export function isLocalHostHeader(hostHeader: string | undefined, listenHost: st
   if (isIP(name) !== 0) return true;
   if (name === 'localhost' || name.endsWith('.localhost')) return true;
   return name === listenHost.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+}
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Puts `server`'s request listeners behind {@link isLocalHostHeader}: a request naming another
+ * host is answered 403 and reaches none of them. For the emulators' own HTTP servers (the SES
+ * mail viewer on its fixed port shows every message sent, codes included); call it once their
+ * listeners are attached. WebSocket upgrades are not requests and are left alone.
+ */
+export function refuseForeignHosts(server: Server, listenHost: string): void {
+  const listeners = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!isLocalHostHeader(req.headers.host, listenHost)) {
+      req.resume();
+      const body = JSON.stringify({ message: `Forbidden: ${req.headers.host ?? ''} is not a name of this local stack (use its address, localhost or HERALD_HOST)` });
+      res.writeHead(403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+      return;
+    }
+    for (const listener of listeners) listener.call(server, req, res);
+  });
 }

@@ -2,6 +2,7 @@
 import { Server as HttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
+import { refuseForeignHosts } from './host-guard.ts';
 import { asPortInUse } from './start-errors.ts';
 
 /**
@@ -20,10 +21,15 @@ export function keepConnectionsAlive(server: HttpServer): void {
 
 /**
  * Starts `server` listening on `host:port` (0 picks a free port); resolves with the port it got.
- * Rejects with a PortInUseError when the port is taken.
+ * An HTTP server answers only requests naming a local host (`refuseForeignHosts`): attach its
+ * request listeners first. Rejects with a PortInUseError when the port is taken.
  */
 export async function listen(server: Server, port: number, host: string): Promise<number> {
-  if (server instanceof HttpServer) keepConnectionsAlive(server);
+  if (server instanceof HttpServer) {
+    keepConnectionsAlive(server);
+    // No page of a stranger's name resolved to this machine (DNS rebinding) reads an emulator.
+    refuseForeignHosts(server, host);
+  }
   await new Promise<void>((resolve, reject) => {
     const refuse = (error: Error): void => reject(asPortInUse(error, host, port));
     server.once('error', refuse);

@@ -15,6 +15,7 @@ import type { CallHook, RecognisedCall } from './aws-call-hook.ts';
 import { defaultMaxFormBodyBytes, nameRequest, startEmulatorFront } from './emulator-front.ts';
 import type { EmulatorFront } from './emulator-front.ts';
 import { closeServer, describeError } from './http-gateway.ts';
+import { refuseForeignHosts } from './host-guard.ts';
 import { assertPortFree, httpUrl } from './listen.ts';
 import type { AcceptedEmail } from './ses-feedback.ts';
 import { SesSendQuota } from './ses-send-quota.ts';
@@ -93,6 +94,8 @@ export async function startSesEmulator(options: SesEmulatorOptions = {}): Promis
         if (!res.headersSent) res.writeHead(500).end();
       });
   });
+  // Its page shows every message sent, verification codes included: not to a rebound name.
+  refuseForeignHosts(ses, host);
 
   let front: EmulatorFront | undefined;
   try {

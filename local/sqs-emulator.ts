@@ -29,6 +29,7 @@ import { httpUrl } from './listen.ts';
 import { enforceVisibilityCeiling } from './sqs-visibility-ceiling.ts';
 import { countExpiredVisibilityTimeouts, returnAbandonedReceives } from './sqs-visibility.ts';
 import { keepConnectionsAlive } from './listen.ts';
+import { refuseForeignHosts } from './host-guard.ts';
 
 /** The fauxqs version whose internals this module loads (package.json pins it exactly). */
 export const FAUXQS_VERSION = '2.4.1';
@@ -119,6 +120,7 @@ export async function startSqsEmulator(options: SqsEmulatorOptions = {}): Promis
   try {
     keepConnectionsAlive(app.server);
     await app.listen({ port: options.port ?? 0, host });
+    refuseForeignHosts(app.server, host);
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
     if (options.faultable) {
