@@ -32,7 +32,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiCallCounter } from './api-call-counter.ts';
 import type { StoreWrites } from './dynamodb/write-counter.ts';
-import { AppError, NotFoundError, PayloadTooLargeError, ValidationError } from '../shared/errors.ts';
+import { AppError, ForbiddenError, NotFoundError, PayloadTooLargeError, ValidationError } from '../shared/errors.ts';
 import { parseFaultRules } from './fault-rules.ts';
 import type { FaultInjector } from './fault-rules.ts';
 import type { ExtraHandler } from './http-gateway.ts';
@@ -151,6 +151,25 @@ function decodedOrRaw(segment: string): string {
     return decodeURIComponent(segment);
   } catch {
     return segment;
+  }
+}
+
+/**
+ * True for a request that would change something (any method but GET and HEAD) sent by a page of
+ * another origin. A browser sends a cross-site form or `fetch` POST with `text/plain` without
+ * asking first (a "simple request"), so without this any page the developer visits could replace
+ * the fault rules or run the sweeps; the browser names the page in `Origin`. The console, served
+ * from this very origin, and clients that send no `Origin` (curl, the SDK, tests) are unaffected.
+ */
+function isCrossOriginChange(req: IncomingMessage, method: string): boolean {
+  if (method === 'GET' || method === 'HEAD') return false;
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    // `Origin: null` (a sandboxed frame, a file) or anything unreadable is not this origin.
+    return true;
   }
 }
 
@@ -287,6 +306,9 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
     if (path !== '/_local' && !path.startsWith('/_local/')) return false;
     const method = req.method ?? 'GET';
     try {
+      if (isCrossOriginChange(req, method)) {
+        throw new ForbiddenError(`${method} ${path} from the page of ${req.headers.origin ?? ''} is refused: the local endpoints change nothing for another origin`);
+      }
       await route(req, res, method, path, new URLSearchParams(search));
     } catch (error) {
       if (!req.readableEnded) req.resume();

@@ -52,7 +52,7 @@ describe('local control API', () => {
   });
 
   /** Serves the control API, and a 418 for every path it leaves alone. */
-  async function serve(overrides: Partial<ControlApiOptions> = {}): Promise<(method: string, path: string, body?: string) => Promise<{ status: number; headers: Headers; body: unknown }>> {
+  async function serve(overrides: Partial<ControlApiOptions> = {}): Promise<(method: string, path: string, body?: string, headers?: Record<string, string>) => Promise<{ status: number; headers: Headers; body: unknown }>> {
     const api = createControlApi({
       faults: createFaultInjector(),
       calls: new ApiCallCounter(),
@@ -67,12 +67,49 @@ describe('local control API', () => {
     });
     await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', () => resolve()));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return async (method, path, body) => {
-      const response = await fetch(`${base}${path}`, { method, ...(body !== undefined ? { body } : {}) });
+    return async (method, path, body, headers) => {
+      const response = await fetch(`${base}${path}`, { method, ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
       const text = await response.text();
       return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as unknown) : undefined };
     };
   }
+
+  describe('requests from the page of another origin', () => {
+    it('changes nothing for a cross-site page\'s simple POST, and still answers its reads', async () => {
+      // Prepare: what a page of attacker.example can send without asking first
+      const rules = fakeRules({ cleanup: async () => ({ deleted: 0 }) });
+      const faults = createFaultInjector();
+      const call = await serve({ rules: () => rules, faults });
+      const fromAttacker = { origin: 'https://attacker.example', 'content-type': 'text/plain' };
+
+      // Act
+      const run = await call('POST', '/_local/rules/cleanup/run', undefined, fromAttacker);
+      const replace = await call('POST', '/_local/faults', JSON.stringify([sesRule]), fromAttacker);
+      const sandboxed = await call('POST', '/_local/faults', JSON.stringify([sesRule]), { ...fromAttacker, origin: 'null' });
+      const read = await call('GET', '/_local/faults', undefined, fromAttacker);
+
+      // Assess
+      for (const refused of [run, replace, sandboxed]) expect(refused).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+      expect(rules.runs).toEqual([]);
+      expect(faults.rules()).toEqual([]);
+      expect(read.status).toBe(200);
+    });
+
+    it('serves a change from its own origin (the console) and from clients that name none', async () => {
+      // Prepare
+      const rules = fakeRules({ cleanup: async () => ({ deleted: 0 }) });
+      const call = await serve({ rules: () => rules });
+      const own = `http://127.0.0.1:${(server?.address() as AddressInfo).port}`;
+
+      // Act
+      const fromConsole = await call('POST', '/_local/rules/cleanup/run', undefined, { origin: own });
+      const fromCurl = await call('POST', '/_local/rules/cleanup/run');
+
+      // Assess
+      expect([fromConsole.status, fromCurl.status]).toEqual([200, 200]);
+      expect(rules.runs).toEqual(['cleanup', 'cleanup']);
+    });
+  });
 
   describe('rules', () => {
     it('runs a rule now and answers the result of its target', async () => {
