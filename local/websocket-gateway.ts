@@ -459,8 +459,13 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     setTimeout(() => connection.socket.terminate(), closeGraceMs).unref();
   }
 
+  /** The route a key names: an own entry of `routes` only (`constructor`, `__proto__` name none). */
+  function routeOf(routeKey: string | undefined): WebSocketRouteInvoke | undefined {
+    return routeKey !== undefined && Object.hasOwn(options.routes, routeKey) ? options.routes[routeKey] : undefined;
+  }
+
   async function invokeRoute(routeKey: string, event: WebSocketRouteEvent): Promise<unknown> {
-    const route = options.routes[routeKey];
+    const route = routeOf(routeKey);
     return route ? route(event) : undefined;
   }
 
@@ -475,9 +480,11 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     const raw = toBuffer(data);
     const body = isBinary ? raw.toString('base64') : raw.toString('utf8');
     const selected = isBinary ? undefined : selectRoute(body);
-    const routeKey = selected !== undefined && options.routes[selected] ? selected : '$default';
+    // A message never runs `$connect` or `$disconnect`: those follow the handshake and the close.
+    const lifecycle = selected === '$connect' || selected === '$disconnect';
+    const routeKey = !lifecycle && routeOf(selected) ? (selected as string) : '$default';
     const context = requestContext(connection, routeKey, 'MESSAGE', { messageId: awsStyleId() });
-    if (!options.routes[routeKey]) {
+    if (!routeOf(routeKey)) {
       sendErrorFrame(connection, 'Forbidden', context.requestId);
       return;
     }

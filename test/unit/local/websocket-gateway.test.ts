@@ -291,6 +291,13 @@ describe('WebSocket gateway', () => {
       ['an unknown action', '{"action":"dance"}'],
       ['a JSON body without action', '{"hello":1}'],
       ['a body that is not JSON', 'ping'],
+      // A message never runs a lifecycle route: only a handshake or a close does.
+      ['the action $connect', '{"action":"$connect"}'],
+      ['the action $disconnect', '{"action":"$disconnect"}'],
+      // Nor a member every object inherits, which names no route.
+      ['the action constructor', '{"action":"constructor"}'],
+      ['the action __proto__', '{"action":"__proto__"}'],
+      ['the action toString', '{"action":"toString"}'],
     ])('falls back to $default for %s', async (_case, body) => {
       // Prepare
       const { socket, connectionId } = await open();
@@ -302,6 +309,9 @@ describe('WebSocket gateway', () => {
       const event = await recorder.first('$default', connectionId);
       expect(event.body).toBe(body);
       expect(event.requestContext.routeKey).toBe('$default');
+      expect(recorder.of('$connect').filter((e) => e.requestContext.connectionId === connectionId)).toHaveLength(1);
+      expect(recorder.of('$disconnect').filter((e) => e.requestContext.connectionId === connectionId)).toEqual([]);
+      expect(logged).toEqual([]);
     });
 
     it('closes with 1009 a message above 128 KB', async () => {
