@@ -26,6 +26,7 @@ import type {
 import type { HttpRoute } from '../lib/app-description.ts';
 import { presentClaim, presentClaims } from '../shared/auth/claims.ts';
 import { isLocalHostHeader } from './host-guard.ts';
+import { nameMap } from './name-maps.ts';
 import { listen as listenOn } from './listen.ts';
 import { readBody as readRequestBody } from './request-body.ts';
 
@@ -336,20 +337,20 @@ function isTextContentType(contentType: string | undefined): boolean {
 
 /** Lower-cased header names; repeated headers joined with commas, as format 2.0 does. */
 function collectHeaders(rawHeaders: readonly string[]): Record<string, string> {
-  const headers: Record<string, string> = {};
+  const headers = nameMap<string>();
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] ?? '').toLowerCase();
     const value = rawHeaders[i + 1] ?? '';
-    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+    headers[name] = Object.hasOwn(headers, name) ? `${headers[name]},${value}` : value;
   }
   return headers;
 }
 
 function collectQuery(rawQueryString: string): Record<string, string> | undefined {
   if (!rawQueryString) return undefined;
-  const parameters: Record<string, string> = {};
+  const parameters = nameMap<string>();
   for (const [name, value] of new URLSearchParams(rawQueryString)) {
-    parameters[name] = name in parameters ? `${parameters[name]},${value}` : value;
+    parameters[name] = Object.hasOwn(parameters, name) ? `${parameters[name]},${value}` : value;
   }
   return parameters;
 }

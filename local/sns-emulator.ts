@@ -224,7 +224,8 @@ export async function startSnsEmulator(options: SnsEmulatorOptions): Promise<Sns
     if (body === undefined) return fail(res, new SnsError('RequestEntityTooLarge', 413, 'Request too large'));
     const params = new URLSearchParams(body.toString('utf8'));
     const action = params.get('Action') ?? '';
-    const run = actions[action];
+    // Own actions only: `constructor` or `toString` must not reach Object's own functions.
+    const run = Object.hasOwn(actions, action) ? actions[action] : undefined;
     if (!run) return fail(res, new SnsError('InvalidAction', 400, `The action ${action} is not valid for this web service (the local SNS serves ${Object.keys(actions).join(', ')})`));
     try {
       answer(res, action, run(params));

@@ -30,6 +30,7 @@ import { recogniseCall, sendWireResponse } from './aws-call-hook.ts';
 import type { CallHook } from './aws-call-hook.ts';
 import { awsRequestTime, awsStyleId, closeServer, describeError, sourceIpOf } from './http-gateway.ts';
 import { httpUrl, listen } from './listen.ts';
+import { nameMap } from './name-maps.ts';
 import { readBody } from './request-body.ts';
 
 /** `requestContext.authorizer` of a connection: the authorizer's stringified context, principalId, latency. */
@@ -198,8 +199,8 @@ interface HeaderMaps {
 
 /** WebSocket events keep header names as the client sent them (unlike HTTP API's lower case). */
 function headerMaps(rawHeaders: readonly string[]): HeaderMaps {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  const headers = nameMap<string>();
+  const multiValueHeaders = nameMap<string[]>();
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] ?? '';
     const value = rawHeaders[i + 1] ?? '';
@@ -216,8 +217,8 @@ interface QueryMaps {
 
 /** The single-value map holds the last value of a repeated parameter, as in REST-style events. */
 function queryMaps(search: URLSearchParams): QueryMaps {
-  const queryStringParameters: Record<string, string> = {};
-  const multiValueQueryStringParameters: Record<string, string[]> = {};
+  const queryStringParameters = nameMap<string>();
+  const multiValueQueryStringParameters = nameMap<string[]>();
   for (const [name, value] of search) {
     queryStringParameters[name] = value;
     (multiValueQueryStringParameters[name] ??= []).push(value);

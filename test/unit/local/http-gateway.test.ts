@@ -325,6 +325,16 @@ describe('HTTP API gateway', () => {
       expect(event.requestContext.authorizer.jwt.scopes).toBeNull();
     });
 
+    it('keeps query parameters and headers named like inherited members as their own keys, joined as others are', async () => {
+      // Act
+      await send(gateway.url, 'GET', '/health?constructor=1&constructor=2&__proto__=3&toString=4', { headers: { constructor: 'x', hasownproperty: 'y' } });
+
+      // Assess
+      const event = events[0] as APIGatewayProxyEventV2;
+      expect(Object.entries(event.queryStringParameters ?? {})).toEqual([['constructor', '1,2'], ['__proto__', '3'], ['toString', '4']]);
+      expect(Object.entries(event.headers)).toEqual(expect.arrayContaining([['constructor', 'x'], ['hasownproperty', 'y']]));
+    });
+
     it('passes a binary body base64-encoded', async () => {
       // Prepare
       const bytes = Buffer.from([0, 1, 2, 250, 251, 252]);

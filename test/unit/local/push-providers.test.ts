@@ -68,6 +68,20 @@ describe('the local SNS', () => {
     return { client, ...(faultable ? { faultable } : {}), outbox, optOut: emulator.optOut };
   }
 
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])('answers InvalidAction to the action %s, which every object inherits', async (action) => {
+    // Prepare
+    const outbox = new Outbox();
+    const emulator = await startSnsEmulator({ region, accountId: '000000000000', platformApplications: [app], outbox, log: () => undefined });
+    stops.push(() => emulator.stop());
+
+    // Act
+    const answer = await fetch(emulator.endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `Action=${action}&Version=2010-03-31` });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain('<Code>InvalidAction</Code>');
+  });
+
   it('makes one endpoint per token, publishes to it until it is disabled, then answers EndpointDisabled', async () => {
     const { client, outbox } = await sns();
     const first = await client.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: app, Token: 'tok' }));

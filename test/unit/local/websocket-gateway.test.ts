@@ -228,6 +228,19 @@ describe('WebSocket gateway', () => {
       });
     });
 
+    it('takes query parameters and headers named like the members every object inherits, each as its own key', async () => {
+      // Act
+      const socket = await connect(`${gateway.url}/?token=good&constructor=1&__proto__=2&toString=3`, { constructor: 'a', __proto__: 'b' } as Record<string, string>);
+      clients.push(socket);
+
+      // Assess
+      const [event] = authorizerEvents;
+      expect(Object.entries(event?.queryStringParameters ?? {})).toEqual(expect.arrayContaining([['constructor', '1'], ['__proto__', '2'], ['toString', '3']]));
+      expect(Object.entries(event?.multiValueQueryStringParameters ?? {})).toEqual(expect.arrayContaining([['constructor', ['1']], ['__proto__', ['2']]]));
+      expect(Object.entries(event?.headers ?? {})).toEqual(expect.arrayContaining([['constructor', 'a']]));
+      expect(logged).toEqual([]);
+    });
+
     it('passes the allowed principal and stringified context to $connect', async () => {
       // Act
       const { connectionId } = await open();
