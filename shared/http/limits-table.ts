@@ -6,6 +6,7 @@
  */
 import { defaultSelfSend, defaultTenantRequestsPerSecond } from '../config.ts';
 import { maxVerificationAttempts, verificationCodeTtlMs } from '../domain/contact-verification.ts';
+import { maxFramedConnectionsPerUser } from '../domain/delivery.ts';
 import { maxListingPayloadBytes } from '../domain/payload-budget.ts';
 import { maxDevicesPerUser, maxPushSubscriptionsPerUser } from '../domain/push-targets.ts';
 import {
@@ -84,6 +85,7 @@ export function limitRows(): readonly Row[] {
     ['webhook URL', `absolute http(s), no credentials, at most ${maxWebhookUrlLength} characters; on AWS only https to public addresses is posted to`, 'recipients, `PATCH /v1/me`'],
     ['locale', `a BCP 47 tag, at most ${maxLocaleLength} characters, stored canonical`, 'recipients, `PATCH /v1/me`'],
     ['per-type switches', `at most ${maxTypePreferences} types`, '`PATCH /v1/me` `types`'],
+    ['WebSocket connections framed', `the newest ${maxFramedConnectionsPerUser} open connections of a user get each frame (notifications, \`inboxChanged\`, broadcast progress); older ones get none`, 'the `websocket` channel'],
     ['Telegram message', `title and message cut to ${maxTelegramTextLength} characters`, 'the `telegram` channel'],
     ['instants (`scheduledAt`, `from`, `to`)', `ISO-8601 with an offset, at most ${maxInstantLength} characters`, 'bodies, queries'],
     ['wall time (`scheduledAt` without an offset)', '`YYYY-MM-DDTHH:MM[:SS[.fff]]`, read in `timezone` (an IANA zone or `recipient`); a DST gap moves it forward, an overlap takes the earlier instant (docs/time.md)', 'notifications, broadcasts, `POST /api/notifications/schedule/`'],

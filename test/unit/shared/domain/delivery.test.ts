@@ -1,6 +1,6 @@
 /** The pure rules of delivery (shared/domain/delivery.ts), the same for a notification and a broadcast recipient. */
 import { describe, expect, it } from 'vitest';
-import { openConnections, readinessOf, recordedStep, settle, toSocketFrame, unitKey } from '../../../../shared/domain/delivery.ts';
+import { maxFramedConnectionsPerUser, openConnections, readinessOf, recordedStep, settle, toSocketFrame, unitKey } from '../../../../shared/domain/delivery.ts';
 import type { ChannelResult, DeliveryContent, DeliveryUnit } from '../../../../shared/domain/delivery.ts';
 import type { Channel, ChannelDelivery } from '../../../../shared/domain/notification.ts';
 import type { RetryPolicy } from '../../../../shared/domain/retry-policy.ts';
@@ -235,5 +235,19 @@ describe('openConnections', () => {
 
     // Assess
     expect(open.map((c) => c.connectionId)).toEqual(['fresh', 'old']);
+  });
+
+  it('frames at most the newest connections of a user, however many they opened', () => {
+    // Prepare: 300 connections, one a second, and one that was never closed two days ago
+    const base = Date.parse('2030-01-01T11:00:00.000Z');
+    const connections = Array.from({ length: 300 }, (_, i) => ({ connectionId: `c${i}`, connectedAt: new Date(base + i * 1000).toISOString() }));
+    const live = { unread: 0, connections: [{ connectionId: 'lost', connectedAt: '2029-12-30T11:00:00.000Z' }, ...connections] };
+
+    // Act
+    const open = openConnections(live, now);
+
+    // Assess
+    expect(open).toHaveLength(maxFramedConnectionsPerUser);
+    expect(open.map((c) => c.connectionId)).toEqual(Array.from({ length: maxFramedConnectionsPerUser }, (_, i) => `c${300 - maxFramedConnectionsPerUser + i}`));
   });
 });
