@@ -577,9 +577,10 @@ export interface PushConfig {
   /** Platform application ARNs by platform; a platform without one takes no devices. */
   readonly platformApplications: { readonly fcm?: string; readonly apns?: string };
   /**
-   * Whether a push endpoint may be plain `http://` on a loopback address: only the local stack
-   * says so (its push service). On AWS every endpoint is https, so a user cannot point Herald at
-   * the Lambda runtime API on 127.0.0.1 or anything else without TLS.
+   * Whether a push endpoint may be plain `http://` on a loopback address, and reach any address:
+   * only the local stack says so (its push service). On AWS every endpoint is https and goes
+   * through the webhooks' SSRF guard (public addresses only, no redirects), so a user cannot point
+   * Herald at the Lambda runtime API on 127.0.0.1, a private address, or anything without TLS.
    */
   readonly allowHttpLoopback: boolean;
 }
