@@ -2,15 +2,20 @@
  * The self-service send limits (ports.ts, `SelfSendLimits`) in the `rate-limits` table, one item
  * per scope and window as the providers' send budgets keep theirs (dynamo-send-budgets.ts):
  * `self#u:<tenant>#<user>#<window>` and `self#t:<tenant>#<window>`, whose `used` a take raises with
- * a conditional `ADD` (both in one transaction: all or nothing). The window is an hour, fixed
+ * a conditional `ADD`, the user's item first, then the tenant's. The window is an hour, fixed
  * (epoch seconds / 3600); items expire an hour after their window.
  *
  * It reads first (two consistent GetItems) and only writes when the take fits: a refused take
- * usually writes nothing; when two racing takes meet, the transaction's conditions refuse the
- * one that would overflow.
+ * usually writes nothing; when two racing takes meet, the conditions refuse the one that would
+ * overflow, and a take the tenant's item refuses gives the user's back (`ADD -n`). Not one
+ * transaction: every plain user of a tenant writes the tenant's item, and transactions that meet on
+ * one item cancel each other (TransactionConflict) however long they back off, where single-item
+ * writes are simply applied in turn ("Transaction conflict handling", DynamoDB Developer Guide). An
+ * invocation that dies between the two writes leaves the user's count `n` high until its hour ends:
+ * the limit errs towards refusing.
  */
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
-import { transactWrite } from './dynamo-transact.ts';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SelfSendConfig } from '../config.ts';
 import type { SelfSender, SelfSendLimits } from '../ports.ts';
@@ -54,20 +59,47 @@ export class DynamoSelfSendLimits implements SelfSendLimits {
     const { window, retryAfterSeconds, scopes, fits } = await this.look(sender, count, now);
     if (!fits) return { ok: false, retryAfterSeconds };
     const table = this.tableName();
-    // Every plain user of a tenant counts on its tenant's item too, so takes of two users meet there
-    // (TransactionConflict): `transactWrite` tries those again after a backoff.
-    const outcome = await transactWrite(
-      this.db,
-      scopes.map((scope) => ({
-        Update: {
+    const expiresAt = (window + 2) * selfSendWindowSeconds;
+    const taken: string[] = [];
+    let refused = false;
+    try {
+      for (const scope of scopes) {
+        refused = !(await this.raise(table, scope, count, expiresAt));
+        if (refused) break;
+        taken.push(scope.pk);
+      }
+    } catch (error) {
+      await this.giveBack(table, taken, count).catch(() => undefined);
+      throw error;
+    }
+    if (!refused) return { ok: true };
+    await this.giveBack(table, taken, count);
+    return { ok: false, retryAfterSeconds };
+  }
+
+  /** Raises one scope's `used` by `count` when it stays within its capacity; false when it would not. */
+  private async raise(table: string, scope: { pk: string; capacity: number }, count: number, expiresAt: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
           TableName: table,
           Key: { pk: scope.pk },
           UpdateExpression: 'ADD used :n SET expiresAt = :expiresAt',
           ConditionExpression: 'attribute_not_exists(used) OR used <= :max',
-          ExpressionAttributeValues: { ':n': count, ':max': scope.capacity - count, ':expiresAt': (window + 2) * selfSendWindowSeconds },
-        },
-      })),
-    );
-    return outcome.ok ? { ok: true } : { ok: false, retryAfterSeconds };
+          ExpressionAttributeValues: { ':n': count, ':max': scope.capacity - count, ':expiresAt': expiresAt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Takes `count` back off the scopes already raised by a take that did not fit the next. */
+  private async giveBack(table: string, pks: readonly string[], count: number): Promise<void> {
+    for (const pk of pks) {
+      await this.db.send(new UpdateCommand({ TableName: table, Key: { pk }, UpdateExpression: 'ADD used :n', ExpressionAttributeValues: { ':n': -count } }));
+    }
   }
 }

@@ -33,6 +33,23 @@ describe('DynamoSelfSendLimits', () => {
     expect((await limits.check({ tenantId: 'crowd', sub: 'another' }, 81, now)).ok).toBe(false);
   });
 
+  it('lets a hundred users of one tenant take sends at once up to the tenant\'s hour, each refused take giving its user\'s count back', async () => {
+    // Prepare: the tenant's hour holds 60; 100 users each take one at the same moment
+    const limits = new DynamoSelfSendLimits(dynamo.documentClient, () => 'rate-limits', { userPerHour: 5, tenantPerHour: 60 });
+    const now = new Date('2030-01-01T13:00:00.000Z');
+    const users = Array.from({ length: 100 }, (_, i) => ({ tenantId: 'rush', sub: `u${i}` }));
+
+    // Act
+    const taken = await Promise.all(users.map((user) => limits.take(user, 1, now)));
+
+    // Assess: exactly 60 landed, whoever raced; a refused user's own hour is untouched (they still have 5)
+    expect(taken.filter((outcome) => outcome.ok)).toHaveLength(60);
+    const refusedUser = users[taken.findIndex((outcome) => !outcome.ok)] ?? { tenantId: 'rush', sub: 'none refused' };
+    const own = new DynamoSelfSendLimits(dynamo.documentClient, () => 'rate-limits', { userPerHour: 5, tenantPerHour: 1000 });
+    expect(await own.check(refusedUser, 5, now)).toEqual({ ok: true });
+    expect(await own.check(refusedUser, 6, now)).toMatchObject({ ok: false });
+  });
+
   it('refuses a take past the user\'s hour, writing nothing', async () => {
     // Prepare
     const limits = new DynamoSelfSendLimits(dynamo.documentClient, () => 'rate-limits', { userPerHour: 2, tenantPerHour: 100 });
