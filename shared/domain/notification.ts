@@ -16,6 +16,11 @@ export type Channel = (typeof channels)[number];
 
 export const priorities = ['low', 'normal', 'high', 'urgent'] as const;
 
+/** The longest title (one line) a notification, and so an inbox item or a WebSocket frame, may have. */
+export const maxTitleLength = 200;
+/** The longest message a notification, and so an inbox item or a WebSocket frame, may have. */
+export const maxMessageLength = 10_000;
+
 /** How many notifications one delivery message (and one schedule) names at most. */
 export const maxNotificationsPerMessage = 100;
 export type Priority = (typeof priorities)[number];

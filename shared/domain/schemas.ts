@@ -12,7 +12,7 @@
  */
 import { createECDH } from 'node:crypto';
 import * as z from 'zod';
-import { channels, notificationStatuses, priorities } from './notification.ts';
+import { channels, maxMessageLength, maxTitleLength, notificationStatuses, priorities } from './notification.ts';
 import { broadcastIdPattern, notificationIdPattern, recurringIdPattern } from './ids.ts';
 import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { isRawJson } from './opaque-json.ts';
@@ -224,10 +224,9 @@ function needsZone(body: { scheduledAt?: string | undefined; timezone?: string |
 }
 const needsZoneIssue = { path: ['timezone'], message: 'is required when scheduledAt has no offset' };
 
-export const maxTitleLength = 200;
+export { maxMessageLength, maxTitleLength };
 export const maxRelatedObjectTypeLength = 64;
 export const maxRelatedObjectIdLength = 128;
-export const maxMessageLength = 10_000;
 export const maxRecipientsPerRequest = 1_000;
 /** `data` may hold at most this many bytes once serialized as JSON (UTF-8). */
 export const maxDataBytes = 16 * 1024;

@@ -105,7 +105,7 @@ export function limitRows(): readonly Row[] {
     ['template versions', `${n(maxTemplateVersions)} per template (409 beyond: delete it and store it again)`, '`PUT /v1/templates/{id}`'],
     ['template id', '1–128 of letters, digits and `_ . -`', '`/v1/templates/{id}`, `template.id`'],
     ['template `payload`', 'as `data`; must hold every variable any section of any locale uses (400 naming each missing one); no `recipient` or `tenant` member', 'notifications, broadcasts, previews'],
-    ['rendering one template field', `${templateRenderLimits.renderMs} ms, ${n(templateRenderLimits.memory)} characters or elements built, ${n(templateRenderLimits.outputChars)} characters of output; a source of at most ${n(templateRenderLimits.parseChars)} characters`, 'delivery and previews: beyond, the section fails with the reason'],
+    ['rendering one template field', `${templateRenderLimits.renderMs} ms, ${n(templateRenderLimits.memory)} characters or elements built, ${n(templateRenderLimits.outputChars)} characters of output (an \`inbox\` or \`websocket\` section: a title of ${maxTitleLength} and a message of ${n(maxMessageLength)}, as a notification's); a source of at most ${n(templateRenderLimits.parseChars)} characters`, 'delivery and previews: beyond, the section fails with the reason'],
     ['verification code', `6 digits, valid ${verificationCodeTtlMs / 3_600_000} h, ${maxVerificationAttempts} wrong tries`, '`POST /v1/me/verify`'],
   ];
 }

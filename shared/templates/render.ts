@@ -7,7 +7,8 @@
  *   definition using one is a 400 when it is put, never a failure at each send;
  * - bounded: each render stops after {@link templateRenderLimits}.renderMs of work, after
  *   `memoryLimit` allocations (a `(1..1000000000)` range), and its output may not exceed
- *   `outputChars`; a parse is bounded by `parseChars`;
+ *   `outputChars` (the inbox's and WebSocket's: a notification's title and message limits); a
+ *   parse is bounded by `parseChars`;
  * - HTML (the e-mail's HTML part, Telegram's HTML parse mode) escapes every variable
  *   (`outputEscape: 'escape'`), so a payload holding `<script>` arrives as text.
  *
@@ -17,6 +18,7 @@
 import { Liquid, Tag } from 'liquidjs';
 import type { Emitter, TagToken, TopLevelToken } from 'liquidjs';
 import { TemplateRenderError } from './render-error.ts';
+import { maxMessageLength, maxTitleLength } from '../domain/notification.ts';
 import { resolveLocale, reservedTemplateVariables, sectionsFor, templateSources } from '../domain/template.ts';
 import type { RenderedSections, RenderedTemplate, TemplateChannel, TemplateDefinition, TemplateSections } from '../domain/template.ts';
 import { htmlToText } from './html-text.ts';
@@ -134,6 +136,16 @@ function filled(field: string, text: string): string {
   return text;
 }
 
+/**
+ * `text`, unless it is longer than a notification's own field may be: the inbox item and the
+ * WebSocket frame hold what a notification holds, so they stay within DynamoDB's item and API
+ * Gateway's frame size whatever a template renders.
+ */
+function within(field: string, text: string, max: number): string {
+  if (text.length > max) throw new TemplateRenderError(`${field} rendered to ${text.length} characters, more than the ${max} a notification's ${field} may have`);
+  return text;
+}
+
 function renderSection<C extends TemplateChannel>(channel: C, sections: TemplateSections, scope: RenderScope): RenderedSections[C] | undefined {
   const r = (source: string, escapeHtml = false): string => renderField(source, scope, { escapeHtml });
   const rendered = ((): RenderedSections[TemplateChannel] | undefined => {
@@ -141,7 +153,7 @@ function renderSection<C extends TemplateChannel>(channel: C, sections: Template
       case 'inbox':
       case 'websocket': {
         const s = channel === 'inbox' ? sections.inbox : sections.websocket;
-        return s && { title: filled('title', oneLine(r(s.title))), message: filled('message', r(s.message)) };
+        return s && { title: within('title', filled('title', oneLine(r(s.title))), maxTitleLength), message: within('message', filled('message', r(s.message)), maxMessageLength) };
       }
       case 'email': {
         const s = sections.email;

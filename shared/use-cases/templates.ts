@@ -151,5 +151,5 @@ export async function admitTemplate(deps: { readonly templates: Pick<TemplateSto
   );
   // A title that needs the recipient's fields cannot be rendered for no one: the template names it.
   const inbox = summary.channels.inbox ?? { title: `Template ${template.id}`, message: template.definition.description ?? '' };
-  return { template: ref, title: inbox.title.slice(0, 200), message: inbox.message };
+  return { template: ref, title: inbox.title, message: inbox.message };
 }

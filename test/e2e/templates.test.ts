@@ -104,6 +104,24 @@ describe('templates over the API', () => {
     expect(refused.body.error?.message).toContain('channels.inbox.title');
     expect((await h.api('GET', '/v1/templates/broken', { token: admin })).status).toBe(404);
   });
+
+  it('previews an inbox title longer than a notification\'s as a failure of that section', async () => {
+    // Prepare
+    const put = await h.api('PUT', '/v1/templates/wide', {
+      token: admin,
+      body: { channels: { inbox: { title: '{{ words }}{{ words }}', message: 'm' } } },
+    });
+    expect(put.status).toBe(201);
+
+    // Act: 300 characters, each half well within a notification's title.
+    const preview = await h.api('POST', '/v1/templates/wide/preview', { token: admin, body: { payload: { words: '€'.repeat(150) } } });
+
+    // Assess
+    expect(preview.status).toBe(200);
+    expect(preview.body.channels).toEqual({});
+    expect((preview.body.failures as Record<string, string>).inbox).toMatch(/title rendered to 300 characters, more than the 200/);
+    expect((await h.api('DELETE', '/v1/templates/wide', { token: admin })).status).toBe(200);
+  });
 });
 
 describe('a templated notification', () => {

@@ -162,6 +162,27 @@ describe('rendering a template', () => {
     }
   });
 
+  it('fails an inbox or WebSocket section longer than a notification\'s title or message may be', () => {
+    // Prepare
+    const long = (field: 'title' | 'message', times: number): TemplateDefinition => ({
+      channels: {
+        inbox: { title: 'T', message: 'M', [field]: `{% for i in (1..${times}) %}€{% endfor %}` },
+        websocket: { title: 'T', message: 'M', [field]: `{% for i in (1..${times}) %}€{% endfor %}` },
+      },
+    });
+
+    // Act
+    const title = render(long('title', 201), {});
+    const message = render(long('message', 10_001), {});
+    const fitting = render(long('title', 200), {});
+
+    // Assess
+    expect(title.failures.inbox).toMatch(/title rendered to 201 characters, more than the 200/);
+    expect(title.failures.websocket).toMatch(/title rendered to 201 characters/);
+    expect(message.failures.inbox).toMatch(/message rendered to 10001 characters, more than the 10000/);
+    expect(fitting.failures).toEqual({});
+  });
+
   it('stops a render that runs too long', () => {
     // Act / Assess
     expect(() =>
