@@ -175,10 +175,16 @@ function useLiveProgress(config, token) {
     if (!config.wsUrl) return undefined;
     let socket;
     let retry;
+    let keepAlive;
     let closed = false;
     const connect = () => {
       socket = new WebSocket(`${config.wsUrl}?token=${encodeURIComponent(token)}`);
-      socket.onopen = () => setLive((l) => ({ ...l, open: true }));
+      socket.onopen = () => {
+        setLive((l) => ({ ...l, open: true }));
+        // API Gateway closes a connection without a frame for 10 minutes: ping well within that.
+        const open = socket;
+        keepAlive = setInterval(() => open.send('{"action":"ping"}'), 5 * 60 * 1000);
+      };
       socket.onmessage = (event) => {
         const frame = JSON.parse(event.data);
         if (frame.type !== 'broadcastProgress') return;
@@ -189,6 +195,7 @@ function useLiveProgress(config, token) {
         });
       };
       socket.onclose = () => {
+        clearInterval(keepAlive);
         setLive((l) => ({ ...l, open: false }));
         if (!closed) retry = setTimeout(connect, 3000);
       };
@@ -197,6 +204,7 @@ function useLiveProgress(config, token) {
     return () => {
       closed = true;
       clearTimeout(retry);
+      clearInterval(keepAlive);
       socket?.close();
     };
   }, [config, token]);

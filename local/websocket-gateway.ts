@@ -11,8 +11,9 @@
  *   of every later event of that connection.
  * - Messages are routed by the route selection expression (`$request.body.action`), falling
  *   back to `$default`; with no route AWS answers with a `Forbidden` error frame.
- * - Messages above 128 KB close the connection with 1009; an optional idle timeout closes with
- *   1001; `$disconnect` carries `disconnectStatusCode` and `disconnectReason`.
+ * - Messages above 128 KB close the connection with 1009; a connection idle for 10 minutes, and
+ *   any connection 2 hours old, is closed with 1001 (both overridable); `$disconnect` carries
+ *   `disconnectStatusCode` and `disconnectReason`.
  * - `@connections`: POST sends a text frame, GET describes the connection, DELETE closes it,
  *   and a stale id answers 410 with `x-amzn-ErrorType: GoneException`, which the SDK turns into
  *   its `GoneException` class.
@@ -100,8 +101,10 @@ export interface WebSocketGatewayOptions {
   readonly routes: Readonly<Record<string, WebSocketRouteInvoke>>;
   /** @default '$request.body.action' */
   readonly routeSelectionExpression?: string;
-  /** Close connections idle this long with 1001 (AWS: 10 min). @default undefined: never */
+  /** Close connections idle this long with 1001. @default {@link WEBSOCKET_IDLE_TIMEOUT_MS} (AWS's 10 min) */
   readonly idleTimeoutMs?: number;
+  /** Close every connection this long after it opened, with 1001. @default {@link WEBSOCKET_MAX_CONNECTION_MS} (AWS's 2 h) */
+  readonly maxConnectionMs?: number;
   /** @default 'local' */
   readonly stage?: string;
   /** @default 'local' */
@@ -137,6 +140,12 @@ export interface RunningWebSocketGateway {
 /** The WebSocket API message payload quota; larger messages close the connection with 1009. */
 export const WEBSOCKET_MAX_MESSAGE_BYTES = 128 * 1024;
 
+/** API Gateway's idle timeout of a WebSocket connection: no frame either way for 10 minutes closes it. */
+export const WEBSOCKET_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
+
+/** API Gateway's maximum duration of a WebSocket connection: 2 hours, active or not. */
+export const WEBSOCKET_MAX_CONNECTION_MS = 2 * 60 * 60 * 1000;
+
 /** How long a closing socket may take to answer our close frame before it is cut. */
 const closeGraceMs = 1000;
 
@@ -152,6 +161,8 @@ interface Connection {
   /** Set when the gateway closes the socket, so `$disconnect` reports why. */
   closing?: { readonly code: number; readonly reason: string };
   idleTimer?: NodeJS.Timeout;
+  /** Closes the connection at its maximum duration. */
+  ageTimer?: NodeJS.Timeout;
   /** Settles once `$disconnect` has run for this connection. */
   disconnected: Promise<void>;
 }
@@ -160,7 +171,7 @@ interface Connection {
 type ConnectionIdentity = Pick<Connection, 'id' | 'connectedAt' | 'sourceIp' | 'userAgent' | 'domainName' | 'authorizer'>;
 
 /** What `$disconnect` needs, also for a connection that dropped before its socket was adopted. */
-type ClosingConnection = ConnectionIdentity & Pick<Connection, 'closing' | 'idleTimer'>;
+type ClosingConnection = ConnectionIdentity & Pick<Connection, 'closing' | 'idleTimer' | 'ageTimer'>;
 
 /** Why a handshake is refused: the status the client sees. */
 class HandshakeRefusedError extends Error {
@@ -396,6 +407,8 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '000000000000';
   const selectRoute = compileRouteSelection(options.routeSelectionExpression ?? '$request.body.action');
+  const idleTimeoutMs = options.idleTimeoutMs ?? WEBSOCKET_IDLE_TIMEOUT_MS;
+  const maxConnectionMs = options.maxConnectionMs ?? WEBSOCKET_MAX_CONNECTION_MS;
   const connections = new Map<string, Connection>();
   /** The $disconnect handling of sockets already closed, which stop() waits for too. */
   const disconnectsUnderWay = new Set<Promise<void>>();
@@ -445,9 +458,8 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
 
   function touch(connection: Connection): void {
     connection.lastActiveAt = Date.now();
-    if (options.idleTimeoutMs === undefined) return;
     clearTimeout(connection.idleTimer);
-    connection.idleTimer = setTimeout(() => closeConnection(connection, 1001, 'Going away', 'Going away'), options.idleTimeoutMs);
+    connection.idleTimer = setTimeout(() => closeConnection(connection, 1001, 'Going away', 'Going away'), idleTimeoutMs);
     connection.idleTimer.unref();
   }
 
@@ -500,6 +512,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
 
   async function onClose(connection: ClosingConnection, code: number, reasonBuffer: Buffer): Promise<void> {
     clearTimeout(connection.idleTimer);
+    clearTimeout(connection.ageTimer);
     connections.delete(connection.id);
     const clientReason = reasonBuffer.toString('utf8');
     const { code: disconnectStatusCode, reason: disconnectReason } = connection.closing ?? {
@@ -532,6 +545,11 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     };
     connections.set(connection.id, connection);
     touch(connection);
+    connection.ageTimer = setTimeout(
+      () => closeConnection(connection, 1001, 'Going away', 'Going away'),
+      Math.max(0, connection.connectedAt + maxConnectionMs - Date.now()),
+    );
+    connection.ageTimer.unref();
     socket.on('message', (data, isBinary) => {
       onMessage(connection, data, isBinary).catch((error: unknown) => log(`message on ${connection.id} failed`, error));
     });

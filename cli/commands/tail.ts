@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { checkedUrl, CliError, print, targetUrl, wholeNumberOption } from '../target.ts';
 import type { GlobalOptions } from '../target.ts';
 
-interface Frame {
+/** A frame of the WebSocket API, as far as `tail` reads it. */
+export interface Frame {
   readonly type?: string;
   readonly unread?: number;
   readonly notification?: { readonly id: string; readonly title: string; readonly message: string; readonly priority: string; readonly scheduledAt: string };
@@ -32,6 +33,71 @@ function describeFrame(frame: Frame): string {
   return JSON.stringify(frame);
 }
 
+/** How often `tail` pings: well inside the 10 minutes without a frame after which API Gateway closes a WebSocket. */
+export const tailKeepAliveMs = 5 * 60 * 1000;
+
+/** What {@link followSocket} needs: where to connect, what to do with each frame, when to stop. */
+export interface FollowOptions {
+  readonly url: URL;
+  readonly onFrame: (frame: Frame) => void;
+  /** Stop after this many `notification` frames. */
+  readonly count?: number;
+  /** @default tailKeepAliveMs */
+  readonly keepAliveMs?: number;
+  /** Called at each connection's opening (the first, and each again after a 1001). */
+  readonly onOpen?: () => void;
+  /** Called once with a function that stops following (`tail` gives it to SIGINT). */
+  readonly onStop?: (stop: () => void) => void;
+}
+
+/**
+ * Follows a WebSocket of the WebSocket API until stopped: pings it every `keepAliveMs` so that an
+ * idle connection is not closed, and connects again when the server closes it with 1001 (API
+ * Gateway's idle timeout and its 2-hour limit); any other close ends it. `pong` frames are the
+ * keep-alive's own and are not passed on. Rejects when a connection is refused or fails.
+ */
+export function followSocket(options: FollowOptions): Promise<void> {
+  let seen = 0;
+  let stopped = false;
+  let current: WebSocket | undefined;
+  options.onStop?.(() => {
+    stopped = true;
+    current?.close();
+  });
+  return new Promise<void>((resolve, reject) => {
+    const connect = (): void => {
+      const socket = new WebSocket(options.url);
+      current = socket;
+      let keepAlive: NodeJS.Timeout | undefined;
+      socket.addEventListener('open', () => {
+        keepAlive = setInterval(() => socket.send(JSON.stringify({ action: 'ping' })), options.keepAliveMs ?? tailKeepAliveMs);
+        options.onOpen?.();
+      });
+      socket.addEventListener('message', (event) => {
+        const frame = JSON.parse(String(event.data)) as Frame;
+        if (frame.type === 'pong') return;
+        options.onFrame(frame);
+        if (frame.type === 'notification') seen += 1;
+        if (options.count !== undefined && seen >= options.count) {
+          stopped = true;
+          socket.close();
+        }
+      });
+      socket.addEventListener('close', (event) => {
+        clearInterval(keepAlive);
+        if (!stopped && event.code === 1001 && keepAlive !== undefined) connect();
+        else resolve();
+      });
+      socket.addEventListener('error', () => {
+        stopped = true;
+        clearInterval(keepAlive);
+        reject(new CliError(`the WebSocket at ${options.url.origin} refused the connection or failed (is the token valid?)`));
+      });
+    };
+    connect();
+  });
+}
+
 /** Adds `tail` to `program`. */
 export function addTailCommand(program: Command): void {
   program
@@ -45,21 +111,16 @@ export function addTailCommand(program: Command): void {
       if (!token) throw new CliError('tail needs a token: --token or HERALD_TOKEN (locally: npm run token -- --sub alice)');
       const url = checkedUrl(await socketUrl({ ...global, ...options }), ['ws:', 'wss:'], options.ws !== undefined ? '--ws' : 'the WebSocket URL');
       url.searchParams.set('token', token);
-      const socket = new WebSocket(url);
-      let seen = 0;
-      await new Promise<void>((resolve, reject) => {
-        socket.addEventListener('open', () => {
-          if (!global.json) process.stderr.write(`listening on ${url.origin}${url.pathname} (Ctrl-C stops)\n`);
-        });
-        socket.addEventListener('message', (event) => {
-          const frame = JSON.parse(String(event.data)) as Frame;
-          print(global, frame, describeFrame);
-          if (frame.type === 'notification') seen += 1;
-          if (options.count !== undefined && seen >= options.count) socket.close();
-        });
-        socket.addEventListener('close', () => resolve());
-        socket.addEventListener('error', () => reject(new CliError(`the WebSocket at ${url.origin} refused the connection or failed (is the token valid?)`)));
-        process.once('SIGINT', () => socket.close());
+      let told = false;
+      await followSocket({
+        url,
+        onOpen: () => {
+          if (!global.json && !told) process.stderr.write(`listening on ${url.origin}${url.pathname} (Ctrl-C stops)\n`);
+          told = true;
+        },
+        onFrame: (frame) => print(global, frame, describeFrame),
+        ...(options.count !== undefined ? { count: options.count } : {}),
+        onStop: (stop) => process.once('SIGINT', stop),
       });
     });
 }

@@ -6,8 +6,8 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { WebSocket } from 'ws';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startWebSocketGateway } from '../../../local/websocket-gateway.ts';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startWebSocketGateway, WEBSOCKET_IDLE_TIMEOUT_MS } from '../../../local/websocket-gateway.ts';
 import type {
   RunningWebSocketGateway,
   WebSocketAuthorizerEvent,
@@ -492,6 +492,53 @@ describe('WebSocket gateway lifecycle', () => {
     expect(code).toBe(1001);
     await gateway.stop();
     expect(disconnects[0]?.requestContext).toMatchObject({ disconnectStatusCode: 1001, disconnectReason: 'Going away' });
+  });
+
+  it('closes a connection at its maximum duration with 1001 even while it is active', async () => {
+    // Prepare
+    const disconnects: WebSocketRouteEvent[] = [];
+    const gateway = await startWebSocketGateway({
+      port: 0,
+      maxConnectionMs: 400,
+      routes: { $default: async () => undefined, $disconnect: async (event) => void disconnects.push(event) },
+    });
+    const socket = await connect(gateway.url);
+    const keepBusy = setInterval(() => socket.send('{"action":"ping"}'), 50);
+
+    // Act
+    const { code } = await closed(socket);
+    clearInterval(keepBusy);
+
+    // Assess
+    expect(code).toBe(1001);
+    await gateway.stop();
+    expect(disconnects[0]?.requestContext).toMatchObject({ disconnectStatusCode: 1001, disconnectReason: 'Going away' });
+  });
+
+  it('closes a connection idle for AWS\'s 10 minutes unless told otherwise', async () => {
+    // Prepare: only the gateway's timers are faked; the socket's I/O stays real.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const gateway = await startWebSocketGateway({ port: 0, routes: {} });
+      const socket = await connect(gateway.url);
+      let closeCode: number | undefined;
+      socket.once('close', (code) => (closeCode = code));
+
+      // Act
+      vi.advanceTimersByTime(WEBSOCKET_IDLE_TIMEOUT_MS - 1);
+      const openBefore = socket.readyState === WebSocket.OPEN;
+      vi.advanceTimersByTime(1);
+
+      // Assess
+      // The close handshake is real I/O: let it run (a bounded number of turns, as timers are faked).
+      for (let turn = 0; turn < 10_000 && closeCode === undefined; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(openBefore).toBe(true);
+      expect(closeCode).toBe(1001);
+      vi.useRealTimers();
+      await gateway.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('closes every socket with 1001 and runs their $disconnect before stop resolves', async () => {
