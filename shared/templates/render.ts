@@ -122,6 +122,11 @@ export function renderField(source: string, scope: RenderScope, options: { reado
   if (output.length > templateRenderLimits.outputChars) {
     throw new TemplateRenderError(`rendered to ${output.length} characters, more than ${templateRenderLimits.outputChars}`);
   }
+  // Filters work on UTF-16 units (`split: ""`), so a render can halve an emoji: a lone surrogate
+  // can be neither stored faithfully nor sent (SES's query encoding throws URIError on it).
+  if (!output.isWellFormed()) {
+    throw new TemplateRenderError('rendered text that is not well-formed Unicode (a lone surrogate: half of a character such as an emoji, split by a filter)');
+  }
   return output;
 }
 

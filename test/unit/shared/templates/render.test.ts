@@ -205,6 +205,12 @@ describe('rendering a template', () => {
     expect(renderField('{% for i in (1..3) %}{{ chunk }}{% endfor %}', { payload: { chunk }, tenant })).toHaveLength(30_000);
   });
 
+  it('fails a field that renders half of a character, which could be neither stored nor sent', () => {
+    // Act / Assess: split works on UTF-16 units, so the first of them is a lone surrogate.
+    expect(() => renderField('S {{ s | split: "" | first }}', { payload: { s: '😀' }, tenant })).toThrow(/not well-formed Unicode/);
+    expect(renderField('S {{ s | slice: 0, 1 }}', { payload: { s: '😀😀' }, tenant })).toBe('S 😀');
+  });
+
   it('refuses a source longer than the parse limit', () => {
     // Act / Assess
     expect(() => renderField('x'.repeat(templateRenderLimits.parseChars + 1), { payload: {}, tenant })).toThrow(/longer than/);
