@@ -347,6 +347,8 @@ export function buildOpenApiDocument(
       addError(422, '`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another body.');
     }
     for (const [status, why] of Object.entries(doc.errors ?? {})) addError(Number(status), why);
+    // The tenant's request quota (tenant-quota.ts) answers before any route runs: every route with a token may meet it.
+    if (route.auth === 'jwt') addError(429, "The caller's tenant passed its requests per second (all its callers together): retry after `Retry-After` seconds.");
     addError(500, 'Something failed inside Herald; the message says nothing internal.');
     addError(503, 'An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds.');
     for (const [status, whys] of [...errors].sort(([a], [b]) => a - b)) answers[String(status)] = errorResponse(whys.join(' '));

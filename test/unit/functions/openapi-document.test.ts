@@ -37,6 +37,18 @@ describe('the OpenAPI document of the api function', () => {
     if (route.auth === 'jwt') expect(Object.keys(operation?.responses ?? {})).toContain('401');
   });
 
+  it.each(httpRoutes.filter((route) => route.auth === 'jwt').map((route) => [routeKey(route), route] as const))(
+    "documents the tenant request quota's 429 with Retry-After on %s, a route with a token",
+    (_key, route) => {
+      // Act
+      const tooMany = operationOf(route)?.responses['429'] as JsonObject | undefined;
+
+      // Assess
+      expect(tooMany, `${routeKey(route)} documents no 429`).toBeDefined();
+      expect(tooMany?.headers).toHaveProperty('Retry-After');
+    },
+  );
+
   it('documents no operation that the app description does not declare', () => {
     // Act
     const documented = allOperations().map(({ key }) => key);
