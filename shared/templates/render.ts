@@ -15,8 +15,9 @@
  * The scope of a template: the payload's members at the top level, `recipient.*` (the recipient's
  * own fields) and `tenant.*`.
  */
-import { Liquid, Tag } from 'liquidjs';
+import { Drop, Liquid, Tag } from 'liquidjs';
 import type { Emitter, TagToken, TopLevelToken } from 'liquidjs';
+import { isRawJson } from '../domain/opaque-json.ts';
 import { TemplateRenderError } from './render-error.ts';
 import { maxMessageLength, maxTitleLength } from '../domain/notification.ts';
 import { resolveLocale, reservedTemplateVariables, sectionsFor, templateSources } from '../domain/template.ts';
@@ -90,8 +91,41 @@ function plainJson(value: Readonly<Record<string, unknown>>): Record<string, unk
   return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
 }
 
+/**
+ * A payload number that a double would change (`12345678901234567890`, `1e400`: opaque-json.ts),
+ * as Liquid sees it: printed and written by `json` exactly as sent, a number to arithmetic filters
+ * and comparisons (which then work on its nearest double).
+ */
+class ExactNumber extends Drop {
+  readonly #source: string;
+
+  constructor(source: string) {
+    super();
+    this.#source = source;
+  }
+
+  /** What Liquid prints and compares: the number's own text. */
+  override valueOf(): string {
+    return this.#source;
+  }
+
+  /** What the `json` filter writes: the number's own text, unquoted. */
+  toJSON(): unknown {
+    return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(this.#source);
+  }
+}
+
+/** A payload's values for Liquid: JSON as parsed, but numbers kept as raw JSON stay exact. */
+function liquidValue(value: unknown): unknown {
+  if (isRawJson(value)) return new ExactNumber(value.rawJSON);
+  if (Array.isArray(value)) return value.map(liquidValue);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, liquidValue(member)]));
+  return value;
+}
+
 function contextOf(scope: RenderScope): Record<string, unknown> {
-  return { ...plainJson(scope.payload), ...(scope.recipient ? { recipient: plainJson(scope.recipient) } : {}), tenant: plainJson(scope.tenant) };
+  const payload = liquidValue(scope.payload) as Record<string, unknown>;
+  return { ...payload, ...(scope.recipient ? { recipient: plainJson(scope.recipient) } : {}), tenant: plainJson(scope.tenant) };
 }
 
 /** Why liquidjs failed, in a sentence (`missing variable "order.total" (line 1, column 18)`). */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeliveryContent } from '../../../../shared/domain/delivery.ts';
 import { resolveLocale } from '../../../../shared/domain/template.ts';
 import type { TemplateDefinition } from '../../../../shared/domain/template.ts';
+import { parseJsonKeepingNumbers } from '../../../../shared/domain/opaque-json.ts';
 import { htmlToText } from '../../../../shared/templates/html-text.ts';
 import { missingPayloadVariables, renderField, renderTemplate, syntaxProblems, templateRenderLimits } from '../../../../shared/templates/render.ts';
 import { sectionFor } from '../../../../shared/templates/section.ts';
@@ -214,6 +215,19 @@ describe('rendering a template', () => {
   it('refuses a source longer than the parse limit', () => {
     // Act / Assess
     expect(() => renderField('x'.repeat(templateRenderLimits.parseChars + 1), { payload: {}, tenant })).toThrow(/longer than/);
+  });
+
+  it('prints a payload number a double would change exactly as sent, and still does arithmetic with it', () => {
+    // Prepare: the payload as the API parses it (opaque-json.ts keeps such numbers as raw JSON).
+    const payload = parseJsonKeepingNumbers('{"id":9007199254740993,"huge":1e400,"order":{"ids":[12345678901234567890]},"small":42}') as Record<string, unknown>;
+
+    // Act
+    const text = renderField('{{ id }} {{ huge }} {{ order.ids[0] }} {{ small }} {{ id | plus: 1 }}{% if id > 5 %} big{% endif %}', { payload, tenant });
+    const json = renderField('{{ order | json }} {{ id | json }}', { payload, tenant });
+
+    // Assess
+    expect(text).toBe('9007199254740993 1e400 12345678901234567890 42 9007199254740992 big');
+    expect(json).toBe('{"ids":[12345678901234567890]} 9007199254740993');
   });
 
   it('never reaches a payload\'s prototype', () => {
