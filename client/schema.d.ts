@@ -305,7 +305,7 @@ export interface paths {
         put?: never;
         /**
          * Marks one inbox item read
-         * @description Again is fine. Every open WebSocket connection of the caller hears `{ "type": "inboxChanged", "unread" }`.
+         * @description Again is fine. Every open WebSocket connection of the caller hears `{ "type": "inboxChanged", "unread" }`. A read item is kept 30 days from its reading, then removed (an unread one is kept until it is read).
          */
         post: operations["markInboxItemRead"];
         delete?: never;
@@ -323,7 +323,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Marks every item of the caller's inbox read */
+        /**
+         * Marks every item of the caller's inbox read
+         * @description Each is then kept 30 days, as one read alone. Items delivered while it runs may stay unread.
+         */
         post: operations["markAllInboxRead"];
         delete?: never;
         options?: never;

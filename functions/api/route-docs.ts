@@ -453,7 +453,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   'POST /v1/me/inbox/{id}/read': {
     operationId: 'markInboxItemRead',
     summary: 'Marks one inbox item read',
-    description: "Again is fine. Every open WebSocket connection of the caller hears `{ \"type\": \"inboxChanged\", \"unread\" }`.",
+    description: "Again is fine. Every open WebSocket connection of the caller hears `{ \"type\": \"inboxChanged\", \"unread\" }`. A read item is kept 30 days from its reading, then removed (an unread one is kept until it is read).",
     tag: 'Me',
     example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' } },
     pathParameters: { id: inboxItemIdSchema },
@@ -463,6 +463,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   'POST /v1/me/inbox/read-all': {
     operationId: 'markAllInboxRead',
     summary: "Marks every item of the caller's inbox read",
+    description: 'Each is then kept 30 days, as one read alone. Items delivered while it runs may stay unread.',
     tag: 'Me',
     example: {},
     responses: { 200: { description: 'How many were marked.', schema: inboxReadAllResponseSchema } },
