@@ -13,7 +13,8 @@
  *   back to `$default`; with no route AWS answers with a `Forbidden` error frame.
  * - Messages above 128 KB close the connection with 1009; a connection idle for 10 minutes, and
  *   any connection 2 hours old, is closed with 1001 (both overridable); `$disconnect` carries
- *   `disconnectStatusCode` and `disconnectReason`.
+ *   `disconnectStatusCode` and `disconnectReason`. Not emulated: AWS's 32 KB per frame (ws checks
+ *   one `maxPayload` for frames and messages alike).
  * - `@connections`: POST sends a text frame, GET describes the connection, DELETE closes it,
  *   and a stale id answers 410 with `x-amzn-ErrorType: GoneException`, which the SDK turns into
  *   its `GoneException` class.
