@@ -10,7 +10,10 @@ function decodeEntities(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
     if (name[0] === '#') {
       const code = name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number.parseInt(name.slice(1), 10);
-      return Number.isFinite(code) && code >= 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+      // As HTML decodes them: NUL, a surrogate (which alone could not be sent: SES's encoding throws
+      // on it) and anything past U+10FFFF are U+FFFD.
+      const replaced = code === 0 || (code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff;
+      return replaced ? '\uFFFD' : String.fromCodePoint(code);
     }
     return entities[name.toLowerCase()] ?? whole;
   });

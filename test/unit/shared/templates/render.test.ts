@@ -307,6 +307,16 @@ describe('SMS segments', () => {
 });
 
 describe('the text alternative of an HTML e-mail', () => {
+  it('decodes a numeric reference to a surrogate, NUL or past U+10FFFF as U+FFFD, never as a lone surrogate', () => {
+    // Act
+    const text = htmlToText('<p>a&#xD800;b&#0;c&#x110000;d&#128512;</p>');
+
+    // Assess
+    expect(text).toBe('a\uFFFDb\uFFFDc\uFFFDd😀');
+    expect(text.isWellFormed()).toBe(true);
+  });
+
+
   it('keeps the words, breaks lines at blocks and shows each link', () => {
     expect(htmlToText('<style>p{}</style><h1>Hi&nbsp;there</h1><p>See <a href="https://x.test/a">your invoice</a>.<br>Thanks &amp; bye</p>')).toBe(
       'Hi there\nSee your invoice (https://x.test/a).\nThanks & bye',
