@@ -84,9 +84,11 @@ export interface ResolvedLocale {
 }
 
 /**
- * The fallback order of the issue: the locale itself (`fr-CA`), then its language (`fr`), then the
- * template's default (its `defaultLocale` entry of `locales` if there is one, else the base
- * sections). Tags compare canonically and case-insensitively.
+ * The fallback order of the issue: the locale itself (`fr-CA`), then each shorter prefix of it down
+ * to its language (`zh-Hant-TW`, `zh-Hant`, `zh`: RFC 4647's lookup, a singleton such as an
+ * extension's `u` dropped with the subtag after it), then the template's default (its
+ * `defaultLocale` entry of `locales` if there is one, else the base sections). Tags compare
+ * canonically and case-insensitively.
  */
 export function resolveLocale(definition: TemplateDefinition, wanted: string | undefined): ResolvedLocale {
   const keys = Object.keys(definition.locales ?? {});
@@ -97,9 +99,13 @@ export function resolveLocale(definition: TemplateDefinition, wanted: string | u
   };
   const exact = find(wanted);
   if (exact !== undefined) return { key: exact, label: exact };
-  const language = wanted === undefined ? undefined : (canonicalLocale(wanted) ?? wanted).split('-')[0];
-  const byLanguage = language !== undefined && language !== wanted ? find(language) : undefined;
-  if (byLanguage !== undefined) return { key: byLanguage, label: byLanguage };
+  const subtags = wanted === undefined ? [] : (canonicalLocale(wanted) ?? wanted).split('-');
+  for (let length = subtags.length - 1; length >= 1; length--) {
+    // A prefix may not end in a singleton (`de-u`): it goes with the subtag it introduces.
+    if ((subtags[length - 1] ?? '').length === 1) continue;
+    const byPrefix = find(subtags.slice(0, length).join('-'));
+    if (byPrefix !== undefined) return { key: byPrefix, label: byPrefix };
+  }
   const byDefault = find(definition.defaultLocale);
   if (byDefault !== undefined) return { key: byDefault, label: byDefault };
   return { label: definition.defaultLocale ?? baseLocaleLabel };

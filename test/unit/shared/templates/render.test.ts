@@ -98,6 +98,18 @@ describe('rendering a template', () => {
     expect(none.locale).toBe('en');
   });
 
+  it('falls back through each shorter prefix of the locale, so zh-Hant-TW finds zh-Hant before zh', () => {
+    // Prepare
+    const definition: TemplateDefinition = { channels: invoice.channels, locales: { zh: {}, 'zh-Hant': {}, 'sr-Latn': {} } };
+
+    // Act / Assess
+    expect(resolveLocale(definition, 'zh-Hant-TW')).toEqual({ key: 'zh-Hant', label: 'zh-Hant' });
+    expect(resolveLocale(definition, 'zh-Hans-CN')).toEqual({ key: 'zh', label: 'zh' });
+    expect(resolveLocale(definition, 'sr-Latn-RS')).toEqual({ key: 'sr-Latn', label: 'sr-Latn' });
+    expect(resolveLocale(definition, 'sr-Latn-u-nu-latn')).toEqual({ key: 'sr-Latn', label: 'sr-Latn' });
+    expect(resolveLocale(definition, 'sr-Cyrl')).toEqual({ label: 'default' });
+  });
+
   it('uses the default locale\'s own sections when the template names one of its locales as default', () => {
     // Prepare
     const definition: TemplateDefinition = { ...invoice, defaultLocale: 'fr' };
