@@ -94,7 +94,7 @@ function plainJson(value: Readonly<Record<string, unknown>>): Record<string, unk
 /**
  * A payload number that a double would change (`12345678901234567890`, `1e400`: opaque-json.ts),
  * as Liquid sees it: printed and written by `json` exactly as sent, a number to arithmetic filters
- * and comparisons (which then work on its nearest double).
+ * and comparisons (which then work on its nearest double, as they did before it was kept exact).
  */
 class ExactNumber extends Drop {
   readonly #source: string;
@@ -102,6 +102,36 @@ class ExactNumber extends Drop {
   constructor(source: string) {
     super();
     this.#source = source;
+  }
+
+  /** Its nearest double; another value as Liquid compares it with a number. */
+  static #numeric(value: unknown): unknown {
+    return value instanceof ExactNumber ? Number(value.#source) : value;
+  }
+
+  /** `==` (Liquid's Comparable): equal to a number, or another such number, with the same double. */
+  equals(other: unknown): boolean {
+    return Number(this.#source) === ExactNumber.#numeric(other);
+  }
+
+  /** `>` (Liquid's Comparable). */
+  gt(other: unknown): boolean {
+    return Number(this.#source) > Number(ExactNumber.#numeric(other));
+  }
+
+  /** `>=` (Liquid's Comparable). */
+  geq(other: unknown): boolean {
+    return Number(this.#source) >= Number(ExactNumber.#numeric(other));
+  }
+
+  /** `<` (Liquid's Comparable). */
+  lt(other: unknown): boolean {
+    return Number(this.#source) < Number(ExactNumber.#numeric(other));
+  }
+
+  /** `<=` (Liquid's Comparable). */
+  leq(other: unknown): boolean {
+    return Number(this.#source) <= Number(ExactNumber.#numeric(other));
   }
 
   /** What Liquid prints and compares: the number's own text. */

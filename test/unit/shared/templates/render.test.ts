@@ -236,10 +236,15 @@ describe('rendering a template', () => {
     // Act
     const text = renderField('{{ id }} {{ huge }} {{ order.ids[0] }} {{ small }} {{ id | plus: 1 }}{% if id > 5 %} big{% endif %}', { payload, tenant });
     const json = renderField('{{ order | json }} {{ id | json }}', { payload, tenant });
+    const compared = renderField(
+      '{% if id == 9007199254740993 %}eq{% endif %} {% if id == "9007199254740993" %}str{% endif %} {% if huge > id %}gt{% endif %} {% if 5 < id %}lt{% endif %} {% if order.ids contains 12345678901234567890 %}in{% endif %}',
+      { payload, tenant },
+    );
 
     // Assess
     expect(text).toBe('9007199254740993 1e400 12345678901234567890 42 9007199254740992 big');
     expect(json).toBe('{"ids":[12345678901234567890]} 9007199254740993');
+    expect(compared).toBe('eq  gt lt in');
   });
 
   it('never reaches a payload\'s prototype', () => {
