@@ -243,6 +243,12 @@ export const CANCELLED_INDEX_SHARDS = 16;
  * one broadcast would otherwise all be written to one partition key (1,000 WCU/s).
  */
 export const BROADCAST_RECIPIENT_SHARDS = 16;
+/**
+ * Write shards of the broadcasts' `due` index. A broadcast enters it once (scheduled) and leaves it
+ * once (started or cancelled), so four partitions take 2,000 starts a second (recurring broadcasts
+ * of many tenants at the top of a minute) while the sweep reads only four per run.
+ */
+export const BROADCAST_DUE_INDEX_SHARDS = 4;
 
 function upperSnake(name: string): string {
   return name.toUpperCase().replaceAll('-', '_');
@@ -390,7 +396,19 @@ export const tables: readonly TableDescription[] = [
     // explicit list in slices), which carry no tenantId and so stay out of the index.
     name: 'broadcasts',
     partitionKey: { name: 'pk', type: 'S' },
-    indexes: [{ name: 'byTenant', partitionKey: { name: 'tenantId', type: 'S' }, sortKey: { name: 'id', type: 'S' } }],
+    indexes: [
+      { name: 'byTenant', partitionKey: { name: 'tenantId', type: 'S' }, sortKey: { name: 'id', type: 'S' } },
+      {
+        // Sparse: only scheduled broadcasts carry `dueShard`/`dueAt` (the instant their schedule fires
+        // for); the stuck-retry sweep starts those whose schedule never did. The status is projected
+        // for the sweep's filter; it only changes as a broadcast leaves, so it costs no extra write.
+        name: 'due',
+        partitionKey: { name: 'dueShard', type: 'S' },
+        sortKey: { name: 'dueAt', type: 'S' },
+        projection: 'INCLUDE',
+        projectedAttributes: ['tenantId', 'id', 'status'],
+      },
+    ],
     envVar: tableVariable('broadcasts'),
   },
   {
@@ -825,14 +843,15 @@ export const functions: readonly FunctionDescription[] = [
     }),
   },
   {
-    // The safety net: puts back on the delivery queue what nothing is delivering.
+    // The safety net: puts back on the delivery queue what nothing is delivering, and sends a start
+    // to the fan-out queue for each scheduled broadcast whose schedule never fired.
     name: 'stuck-retry',
     entry: 'functions/stuck-retry/handler.ts',
     handler: 'handler',
     memoryMb: 256,
     timeoutSeconds: 120,
     triggers: [{ kind: 'rule', ruleName: 'stuck-retry', schedule: 'rate(5 minutes)' }],
-    access: { tables: { notifications: 'read' }, sendsTo: ['delivery'], settings: ['sweeps'] },
+    access: { tables: { notifications: 'read', broadcasts: 'read' }, sendsTo: ['delivery', 'fanout'], settings: ['sweeps'] },
   },
   {
     // Deletes cancelled notifications after their retention (sent and failed ones expire by TTL).

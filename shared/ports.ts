@@ -364,6 +364,25 @@ export interface NotificationSweepStore {
   ): Promise<{ readonly deleted: number; readonly errors: readonly unknown[] }>;
 }
 
+/** A scheduled broadcast whose start is overdue: its schedule should have started it by now. */
+export interface OverdueBroadcast {
+  readonly tenantId: string;
+  readonly id: string;
+  /** When its start was due (ISO-8601 UTC with ms): the instant its schedule fires for. */
+  readonly dueAt: string;
+}
+
+/**
+ * The broadcasts table as the stuck-retry sweep reads it: the sparse, write-sharded `due` index,
+ * which holds exactly the scheduled broadcasts by the instant their start is due.
+ */
+export interface BroadcastSweepStore {
+  /** How many shards the index is spread over (numbered from 0). */
+  readonly shardCount: number;
+  /** One page of a shard's scheduled broadcasts due at or before `dueBy`, oldest first; `limit` caps the items read. */
+  pageOverdue(shard: number, dueBy: Date, limit: number, cursor?: string): Promise<SweepPage<OverdueBroadcast>>;
+}
+
 /** One e-mail: a subject line, a text body and, optionally, an HTML body. */
 export interface OutgoingEmail {
   readonly to: string;

@@ -1,10 +1,14 @@
 /**
  * The stuck-retry sweep, run by an EventBridge rule every 5 minutes: puts back on the delivery
- * queue what nothing is delivering, within the function's time budget. Returns `{ retried, timestamp }`.
+ * queue what nothing is delivering, and sends a `start` to the fan-out queue for each scheduled
+ * broadcast its schedule never started, within the function's time budget. Returns
+ * `{ retried, broadcastStarts, timestamp }`.
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
+import { fanoutQueue } from '../../shared/adapters/dependencies/broadcast-queues.ts';
+import { broadcastSweeps } from '../../shared/adapters/dependencies/broadcasts.ts';
 import { systemClock } from '../../shared/adapters/dependencies/clock.ts';
 import { deliveryEnqueuer } from '../../shared/adapters/dependencies/notification-queue.ts';
 import { notificationSweeps } from '../../shared/adapters/dependencies/notifications.ts';
@@ -22,6 +26,7 @@ async function runSweep(event: unknown, context: Context): Promise<StuckRetryRes
   return stuckRetrySweep({
     sweeps: notificationSweeps(),
     queue: deliveryEnqueuer(),
+    broadcasts: { sweeps: broadcastSweeps(), fanout: fanoutQueue() },
     clock: systemClock,
     settings: settings(),
     remainingMs: () => context.getRemainingTimeInMillis(),

@@ -7,6 +7,11 @@
  * - `tenant#broadcast#audience#n`: slice n of an explicit audience (1,000 ids), written once; an
  *   explicit list of 10,000 ids of 128 characters would not fit the 400 KB item limit.
  *
+ * Index bookkeeping: a scheduled broadcast item carries `dueShard`/`dueAt` (the sparse `due` index
+ * the stuck-retry sweep reads, shared/adapters/dynamo-broadcast-sweeps.ts). The writes that make a
+ * broadcast scheduled (`create` of a scheduled one, `schedule`) set them; those that take it out of
+ * scheduled (`revertToDraft`, `start`, `cancel`) remove them in the same conditional write.
+ *
  * The broadcast item is in no transaction: it is written with plain UpdateItems many times a second
  * (counters per batch, fan-out pages), and DynamoDB refuses a plain write of an item an ongoing
  * transaction includes (`TransactionConflictException`, "Transaction conflict handling"). Every
@@ -29,6 +34,7 @@ import type {
   FanoutPageClaim,
 } from '../ports.ts';
 import { batchDelete, batchPut } from './dynamo-batch.ts';
+import { broadcastDueAttributes } from './dynamo-broadcast-sweeps.ts';
 import { keyPart } from './dynamo-keys.ts';
 import { dataFromAttributes, dataToAttributes, templateFromAttributes, templateToAttributes } from './dynamo-opaque-json.ts';
 
@@ -84,6 +90,9 @@ interface BroadcastItem extends Record<string, unknown> {
   leaseUntil?: number;
   claimToken?: string;
   run: number;
+  /** Only while scheduled: the `due` index's shard and the instant the start is due. */
+  dueShard?: string;
+  dueAt?: string;
 }
 
 function toItem(b: Broadcast): BroadcastItem {
@@ -107,6 +116,7 @@ function toItem(b: Broadcast): BroadcastItem {
     recipientsFailed: b.counts.failed,
     recipientsCancelled: b.counts.cancelled,
     run: b.run,
+    ...(b.status === 'scheduled' && b.scheduledAt !== undefined ? broadcastDueAttributes(b.id, b.scheduledAt) : {}),
   };
 }
 
@@ -266,18 +276,25 @@ export class DynamoBroadcastStore implements BroadcastStore {
   }
 
   async schedule(tenantId: string, id: string, scheduledAt: Date, replacesPlan: boolean): Promise<Broadcast | undefined> {
+    const due = broadcastDueAttributes(id, scheduledAt.toISOString());
     return this.update(tenantId, id, {
       // TIMEZONE and LOCALTIME are reserved words in expressions.
-      UpdateExpression: `SET #status = :scheduled, scheduledAt = :at${replacesPlan ? ' REMOVE #timezone, #localTime' : ''}`,
+      UpdateExpression: `SET #status = :scheduled, scheduledAt = :at, dueShard = :dueShard, dueAt = :dueAt${replacesPlan ? ' REMOVE #timezone, #localTime' : ''}`,
       ConditionExpression: '#status = :draft',
       ExpressionAttributeNames: { '#status': 'status', ...(replacesPlan ? { '#timezone': 'timezone', '#localTime': 'localTime' } : {}) },
-      ExpressionAttributeValues: { ':scheduled': 'scheduled', ':draft': 'draft', ':at': scheduledAt.toISOString() },
+      ExpressionAttributeValues: {
+        ':scheduled': 'scheduled',
+        ':draft': 'draft',
+        ':at': scheduledAt.toISOString(),
+        ':dueShard': due.dueShard,
+        ':dueAt': due.dueAt,
+      },
     });
   }
 
   async revertToDraft(tenantId: string, id: string): Promise<void> {
     await this.update(tenantId, id, {
-      UpdateExpression: 'SET #status = :draft',
+      UpdateExpression: 'SET #status = :draft REMOVE dueShard, dueAt',
       ConditionExpression: '#status = :scheduled',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':scheduled': 'scheduled', ':draft': 'draft' },
@@ -286,7 +303,7 @@ export class DynamoBroadcastStore implements BroadcastStore {
 
   async start(tenantId: string, id: string, at: Date): Promise<Broadcast | undefined> {
     return this.update(tenantId, id, {
-      UpdateExpression: 'SET #status = :sending, startedAt = :at, phase = :resolving, page = :zero REMOVE #cursor, leaseUntil, claimToken',
+      UpdateExpression: 'SET #status = :sending, startedAt = :at, phase = :resolving, page = :zero REMOVE #cursor, leaseUntil, claimToken, dueShard, dueAt',
       ConditionExpression: '#status = :scheduled',
       ExpressionAttributeNames: { '#status': 'status', '#cursor': 'cursor' },
       ExpressionAttributeValues: {
@@ -303,7 +320,7 @@ export class DynamoBroadcastStore implements BroadcastStore {
     // A plain conditional write: the delivery workers read the status after claiming (the engine's
     // withdrawal), so nothing needs a transaction with the broadcast item in it.
     return this.update(tenantId, id, {
-      UpdateExpression: 'SET #status = :cancelled, cancelledAt = :at',
+      UpdateExpression: 'SET #status = :cancelled, cancelledAt = :at REMOVE dueShard, dueAt',
       ConditionExpression: '#status IN (:draft, :scheduled, :sending)',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {

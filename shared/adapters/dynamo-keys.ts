@@ -17,3 +17,10 @@ export function keyPart(id: string): string {
 export function idOfKeyPart(part: string): string {
   return part.replaceAll('%23', '#').replaceAll('%25', '%');
 }
+
+/** The write shard (0 to `shards` - 1) of an id: a stable hash, so an item always lands in the same shard. */
+export function writeShardOf(id: string, shards: number): number {
+  let hash = 0;
+  for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return hash % shards;
+}

@@ -12,7 +12,7 @@ import type { Channel, ChannelDelivery, Notification } from '../domain/notificat
 import { ClaimLostError } from '../ports.ts';
 import type { Claim, NotificationStore } from '../ports.ts';
 import { batchDelete, batchPut } from './dynamo-batch.ts';
-import { keyPart } from './dynamo-keys.ts';
+import { keyPart, writeShardOf } from './dynamo-keys.ts';
 import { dataFromAttributes, dataToAttributes, templateFromAttributes, templateToAttributes } from './dynamo-opaque-json.ts';
 
 /** The partition key of a notification: the tenant is part of every key. */
@@ -20,15 +20,9 @@ export function notificationKey(tenantId: string, id: string): { pk: string } {
   return { pk: `${keyPart(tenantId)}#${id}` };
 }
 
-function shardNumber(id: string, shards: number): number {
-  let hash = 0;
-  for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return hash % shards;
-}
-
 /** The write shard of the `due` index for an id: spreads pending items over partitions. */
 export function dueShard(id: string): string {
-  return dueShardKey(shardNumber(id, DUE_INDEX_SHARDS));
+  return dueShardKey(writeShardOf(id, DUE_INDEX_SHARDS));
 }
 
 /** The partition key value of `due` shard number `shard`. */
@@ -38,7 +32,7 @@ export function dueShardKey(shard: number): string {
 
 /** The write shard of the `cancelled` index for an id, where the cleanup sweep finds it. */
 export function cancelledShard(id: string): string {
-  return cancelledShardKey(shardNumber(id, CANCELLED_INDEX_SHARDS));
+  return cancelledShardKey(writeShardOf(id, CANCELLED_INDEX_SHARDS));
 }
 
 /** The partition key value of `cancelled` shard number `shard`. */
@@ -63,7 +57,7 @@ export function creatorListingKey(tenantId: string, createdBy: string, shard: nu
 
 /** The keys of the listing indexes (`byTenant`, `byCreator`): write-sharded by id, set once at creation. */
 function listingKeys(n: Pick<Notification, 'tenantId' | 'id' | 'createdBy'>): { tenantKey: string; creatorKey: string } {
-  const shard = shardNumber(n.id, LISTING_INDEX_SHARDS);
+  const shard = writeShardOf(n.id, LISTING_INDEX_SHARDS);
   return { tenantKey: tenantListingKey(n.tenantId, shard), creatorKey: creatorListingKey(n.tenantId, n.createdBy, shard) };
 }
 

@@ -19,11 +19,13 @@ const deleteConcurrency = 10;
 
 type Key = Record<string, unknown>;
 
-function encodeCursor(key: Key | undefined): string | undefined {
+/** A sweep's cursor: the last key a query read (its LastEvaluatedKey), opaque to the use case. */
+export function encodeCursor(key: Key | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
 }
 
-function decodeCursor(cursor: string | undefined): Key | undefined {
+/** The ExclusiveStartKey a sweep's cursor stands for. */
+export function decodeCursor(cursor: string | undefined): Key | undefined {
   return cursor === undefined ? undefined : (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Key);
 }
 
@@ -45,7 +47,8 @@ async function settleWithConcurrency<T, R>(items: readonly T[], limit: number, w
   return results;
 }
 
-function page<T>(items: T[], lastKey: Key | undefined): SweepPage<T> {
+/** A sweep page of `items`, with a cursor when the query stopped before the end. */
+export function sweepPageOf<T>(items: T[], lastKey: Key | undefined): SweepPage<T> {
   const cursor = encodeCursor(lastKey);
   return cursor === undefined ? { items } : { items, cursor };
 }
@@ -101,7 +104,7 @@ export class DynamoNotificationSweeps implements NotificationSweepStore {
       id: String(item.id),
       status: item.status === 'sending' ? ('sending' as const) : ('pending' as const),
     }));
-    return page(items, result.LastEvaluatedKey);
+    return sweepPageOf(items, result.LastEvaluatedKey);
   }
 
   async pageCancelled(shard: number, before: Date, limit: number, cursor?: string): Promise<SweepPage<CancelledNotification>> {
@@ -122,7 +125,7 @@ export class DynamoNotificationSweeps implements NotificationSweepStore {
       id: String(item.id),
       cancelledAt: String(item.cancelledAt),
     }));
-    return page(items, result.LastEvaluatedKey);
+    return sweepPageOf(items, result.LastEvaluatedKey);
   }
 
   async deleteCancelled(

@@ -94,7 +94,7 @@ describe('the stuck-retry sweep', () => {
 
     // Assess
     expect(beforeSweep.status).toBe('pending');
-    expect(result).toEqual({ retried: expect.any(Number), timestamp: expect.any(String) });
+    expect(result).toEqual({ retried: expect.any(Number), broadcastStarts: expect.any(Number), timestamp: expect.any(String) });
     expect((result as { retried: number }).retried).toBeGreaterThanOrEqual(1);
     const delivered = await eventually(() => statusOf(id), (n) => n.status === 'sent');
     expect(delivered.deliveries).toMatchObject({ inbox: { status: 'sent' }, email: { status: 'sent' } });
@@ -132,6 +132,41 @@ describe('the stuck-retry sweep', () => {
     // Assess
     expect((await statusOf(id)).status).toBe('cancelled');
     expect(await emailsTitled('Cancelled and lost')).toBe(0);
+  }, stuckTestTimeoutMs);
+});
+
+describe('the stuck-retry sweep, broadcasts', () => {
+  it('starts a broadcast whose schedule was deleted, and carol gets it once', async () => {
+    // Prepare: a broadcast 8 s ahead (as aStuckNotification, for the same reasons), its schedule
+    // deleted behind Herald's back, waited until 1.5 s past its time (stuck after 1 s here)
+    const scheduledAt = inMs(8_000);
+    const created = await h.api('POST', '/v1/broadcasts', {
+      token: admin,
+      body: { audience: { recipientIds: ['carol'] }, title: 'Lost broadcast schedule', message: 'The sweep starts this one', type: 'system', scheduledAt, channels: ['inbox', 'email'] },
+    });
+    expect(created.status).toBe(201);
+    const id = String(created.body.broadcastId);
+    await scheduler.send(new DeleteScheduleCommand({ Name: id, GroupName: scheduleGroupName }));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(scheduledAt) + 1_500 - Date.now())));
+    const beforeSweep = (await h.api('GET', `/v1/broadcasts/${id}`, { token: admin })).body;
+
+    // Act: the rule, run as EventBridge would
+    const swept = await h.api('POST', '/_local/rules/stuck-retry/run');
+    const again = await h.api('POST', '/_local/rules/stuck-retry/run');
+
+    // Assess
+    expect(beforeSweep.status).toBe('scheduled');
+    expect(swept.status).toBe(200);
+    expect((swept.body as { broadcastStarts: number }).broadcastStarts).toBeGreaterThanOrEqual(1);
+    expect(again.status).toBe(200);
+    const done = await eventually(
+      async () => (await h.api('GET', `/v1/broadcasts/${id}`, { token: admin })).body,
+      (b) => b.status === 'completed',
+    );
+    expect(done).toMatchObject({ progress: { total: 1, sent: 1 } });
+    expect(await eventually(() => emailsTitled('Lost broadcast schedule'), (count) => count === 1)).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await emailsTitled('Lost broadcast schedule')).toBe(1);
   }, stuckTestTimeoutMs);
 });
 

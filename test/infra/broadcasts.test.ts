@@ -4,7 +4,7 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BROADCAST_RECIPIENT_SHARDS, functions, queueByName } from '../../lib/app-description.ts';
+import { BROADCAST_DUE_INDEX_SHARDS, BROADCAST_RECIPIENT_SHARDS, functions, queueByName } from '../../lib/app-description.ts';
 import type { SynthesisedHerald } from './synth.ts';
 import { synthesiseHerald, testSettings } from './synth.ts';
 import {
@@ -49,6 +49,27 @@ describe('broadcasts in the stacks', () => {
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
     expect(BROADCAST_RECIPIENT_SHARDS).toBeGreaterThan(1);
+  });
+
+  it('indexes the scheduled broadcasts by due time for the stuck-retry sweep: sharded, sparse, holding what the sweep reads', () => {
+    herald.data.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: physical('broadcasts'),
+      GlobalSecondaryIndexes: Match.arrayWith([
+        {
+          IndexName: 'due',
+          KeySchema: [
+            { AttributeName: 'dueShard', KeyType: 'HASH' },
+            { AttributeName: 'dueAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['tenantId', 'id', 'status'] },
+        },
+      ]),
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'dueShard', AttributeType: 'S' },
+        { AttributeName: 'dueAt', AttributeType: 'S' },
+      ]),
+    });
+    expect(BROADCAST_DUE_INDEX_SHARDS).toBeGreaterThan(1);
   });
 
   it('gives the fan-out and broadcast delivery queues their dead-letter queues', () => {

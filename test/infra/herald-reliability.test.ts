@@ -73,15 +73,18 @@ describe('the sweeps', () => {
     expect(environmentOf(herald.service, physical('deliver'))).not.toHaveProperty(configVariables.stuckAfterSeconds);
   });
 
-  it('lets stuck-retry read the notifications and send to the delivery queue, and no more', () => {
+  it('lets stuck-retry read the notifications and the broadcasts, send to the delivery and fan-out queues, and no more', () => {
     const statements = statementsOfFunction(herald.service, physical('stuck-retry'));
-    for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'ses:SendEmail', 'sqs:ReceiveMessage']) {
+    for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'ses:SendEmail', 'sqs:ReceiveMessage', 'scheduler:CreateSchedule']) {
       expect(statementsAllowing(statements, action), action).toEqual([]);
     }
-    expect(resourcesAllowed('stuck-retry', 'sqs:SendMessage')).toEqual([queueLogicalId('delivery')]);
-    expect(resourcesAllowed('stuck-retry', 'dynamodb:Query')).toContain(
-      resourcesOfType(herald.data, 'AWS::DynamoDB::Table').find(([, t]) => prop(t, 'TableName') === physical('notifications'))?.[0],
-    );
+    expect(resourcesAllowed('stuck-retry', 'sqs:SendMessage').sort()).toEqual([queueLogicalId('delivery'), queueLogicalId('fanout')].sort());
+    const tableId = (name: string): string | undefined =>
+      resourcesOfType(herald.data, 'AWS::DynamoDB::Table').find(([, t]) => prop(t, 'TableName') === physical(name))?.[0];
+    const queried = resourcesAllowed('stuck-retry', 'dynamodb:Query');
+    expect(queried).toContain(tableId('notifications'));
+    expect(queried).toContain(tableId('broadcasts'));
+    expect(new Set(queried)).toEqual(new Set([tableId('notifications'), tableId('broadcasts')]));
   });
 
   it('lets cleanup delete notifications, but send nothing anywhere', () => {

@@ -2,6 +2,7 @@
 import { broadcastConfig, once } from '../../config.ts';
 import { DynamoBroadcastRecipientStore } from '../dynamo-broadcast-recipient-store.ts';
 import { DynamoBroadcastStore } from '../dynamo-broadcast-store.ts';
+import { DynamoBroadcastSweeps } from '../dynamo-broadcast-sweeps.ts';
 import { documentClient, tables } from './dynamodb.ts';
 
 /** Broadcast items: content, audience, status and counts. */
@@ -10,3 +11,5 @@ export const broadcastStore = /* @__PURE__ */ once(() => new DynamoBroadcastStor
 export const broadcastRecipientStore = /* @__PURE__ */ once(
   () => new DynamoBroadcastRecipientStore(documentClient(), tables().broadcastRecipients, { retentionDays: broadcastConfig().retentionDays }),
 );
+/** What the stuck-retry sweep pages through: the scheduled broadcasts by due time. */
+export const broadcastSweeps = /* @__PURE__ */ once(() => new DynamoBroadcastSweeps(documentClient(), tables().broadcasts));

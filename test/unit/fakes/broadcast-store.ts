@@ -1,7 +1,9 @@
 /**
  * An in-memory BroadcastStore with the conditions of DynamoBroadcastStore: every transition
  * checks the state it starts from, counters add per call, and `finish` only ends a broadcast whose
- * status and counters are still those the caller saw.
+ * status and counters are still those the caller saw. It keeps the `due` index entry as the
+ * adapter keeps `dueShard`/`dueAt`: set by the writes that make a broadcast scheduled, removed by
+ * those that take it out (InMemoryBroadcastSweeps reads it).
  */
 import { randomUUID } from 'node:crypto';
 import { audienceSliceSize, finalStatus, sliceSizeOf } from '../../../shared/domain/broadcast.ts';
@@ -15,6 +17,16 @@ interface Stored {
   slices: string[][];
   cursor?: string;
   token?: string;
+  /** The `due` index entry: when the start is due (ISO-8601), only while the adapter would carry it. */
+  dueAt?: string;
+}
+
+/** A scheduled broadcast in the fake `due` index. */
+export interface DueEntry {
+  readonly tenantId: string;
+  readonly id: string;
+  readonly status: Broadcast['status'];
+  readonly dueAt: string;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -51,7 +63,15 @@ export class InMemoryBroadcastStore implements BroadcastStore {
     const slices: string[][] = [];
     const size = broadcast.audience.kind === 'recipients' ? sliceSizeOf(broadcast.audience) : audienceSliceSize;
     for (let start = 0; start < recipientIds.length; start += size) slices.push(recipientIds.slice(start, start + size));
-    this.items.set(key, { broadcast: structuredClone(broadcast), content: structuredClone(content), slices });
+    const dueAt = broadcast.status === 'scheduled' && broadcast.scheduledAt !== undefined ? new Date(broadcast.scheduledAt).toISOString() : undefined;
+    this.items.set(key, { broadcast: structuredClone(broadcast), content: structuredClone(content), slices, ...(dueAt ? { dueAt } : {}) });
+  }
+
+  /** The `due` index: every broadcast that carries an entry, whatever its status (the sweep filters). */
+  dueEntries(): DueEntry[] {
+    return [...this.items.values()].flatMap((s) =>
+      s.dueAt === undefined ? [] : [{ tenantId: s.broadcast.tenantId, id: s.broadcast.id, status: s.broadcast.status, dueAt: s.dueAt }],
+    );
   }
 
   async remove(broadcast: Pick<Broadcast, 'tenantId' | 'id'>): Promise<void> {
@@ -89,9 +109,10 @@ export class InMemoryBroadcastStore implements BroadcastStore {
   }
 
   async schedule(tenantId: string, id: string, scheduledAt: Date, replacesPlan: boolean): Promise<Broadcast | undefined> {
-    return this.change(tenantId, id, (b) => b.status === 'draft', (b) => {
+    return this.change(tenantId, id, (b) => b.status === 'draft', (b, s) => {
       b.status = 'scheduled';
       b.scheduledAt = scheduledAt.toISOString();
+      s.dueAt = scheduledAt.toISOString();
       if (replacesPlan) {
         delete b.timezone;
         delete b.localTime;
@@ -100,8 +121,9 @@ export class InMemoryBroadcastStore implements BroadcastStore {
   }
 
   async revertToDraft(tenantId: string, id: string): Promise<void> {
-    this.change(tenantId, id, (b) => b.status === 'scheduled', (b) => {
+    this.change(tenantId, id, (b) => b.status === 'scheduled', (b, s) => {
       b.status = 'draft';
+      delete s.dueAt;
     });
   }
 
@@ -112,13 +134,15 @@ export class InMemoryBroadcastStore implements BroadcastStore {
       b.fanout = { phase: 'resolving', page: 0 };
       delete s.cursor;
       delete s.token;
+      delete s.dueAt;
     });
   }
 
   async cancel(tenantId: string, id: string, at: Date): Promise<Broadcast | undefined> {
-    return this.change(tenantId, id, (b) => ['draft', 'scheduled', 'sending'].includes(b.status), (b) => {
+    return this.change(tenantId, id, (b) => ['draft', 'scheduled', 'sending'].includes(b.status), (b, s) => {
       b.status = 'cancelled';
       b.cancelledAt = at.toISOString();
+      delete s.dueAt;
     });
   }
 

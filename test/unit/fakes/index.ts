@@ -4,6 +4,7 @@ export { FakeTimers } from './timers.ts';
 export { InMemoryBroadcastRecipientStore } from './broadcast-recipient-store.ts';
 export { FakeBroadcastDeliveryQueue, FakeBroadcastScheduler, FakeFanoutQueue } from './broadcast-queues.ts';
 export { InMemoryBroadcastStore } from './broadcast-store.ts';
+export { InMemoryBroadcastSweeps } from './broadcast-sweeps.ts';
 export { InMemoryLiveStateStore } from './live-state-store.ts';
 export { FakeDeliveryEnqueuer } from './delivery-enqueuer.ts';
 export { FakeDeliveryQueue } from './delivery-queue.ts';

@@ -9,7 +9,7 @@ import type { CancelledNotification, NotificationSweepStore, StuckNotification, 
 import type { InMemoryNotificationStore } from './notification-store.ts';
 import { ScriptedFailures } from './failures.ts';
 
-function shardOf(id: string, shards: number): number {
+export function shardOf(id: string, shards: number): number {
   let hash = 0;
   for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
   return hash % shards;
@@ -19,7 +19,7 @@ function shardOf(id: string, shards: number): number {
  * A page after `cursor` in (sort key, id) order. Like DynamoDB's ExclusiveStartKey, the cursor is
  * the last key read, not a position, so deleting what was read does not skip anything.
  */
-function pageOf<T extends { id: string }>(
+export function pageOf<T extends { id: string }>(
   items: readonly T[],
   sortKey: (item: T) => string,
   limit: number,

@@ -13,6 +13,9 @@ Object.assign(process.env, {
   AWS_REGION: 'eu-west-1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   HERALD_TABLE_NOTIFICATIONS: 'test-notifications',
+  HERALD_TABLE_BROADCASTS: 'test-broadcasts',
+  HERALD_QUEUE_FANOUT_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/test-fanout',
+  HERALD_QUEUE_FANOUT_ARN: 'arn:aws:sqs:eu-west-1:111122223333:test-fanout',
   HERALD_QUEUE_DELIVERY_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/test-delivery',
   HERALD_QUEUE_DELIVERY_ARN: 'arn:aws:sqs:eu-west-1:111122223333:test-delivery',
   HERALD_STUCK_AFTER_SECONDS: '300',
@@ -48,7 +51,7 @@ describe('the stuck-retry handler', () => {
     // Prepare: one stuck notification in shard 3, nothing elsewhere
     dbMock.on(QueryCommand).resolves({ Items: [] });
     dbMock
-      .on(QueryCommand, { ExpressionAttributeValues: { ':shard': 'due#3' } }, false)
+      .on(QueryCommand, { TableName: 'test-notifications', ExpressionAttributeValues: { ':shard': 'due#3' } }, false)
       .resolves({ Items: [{ tenantId: 'acme', id: 'ntf_01JABCDEFGHJKMNPQRSTVWXYZ0', status: 'pending' }] });
     sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0', MessageId: 'm', MD5OfMessageBody: '' }], Failed: [] });
 
@@ -56,13 +59,38 @@ describe('the stuck-retry handler', () => {
     const result = await stuckRetry(aScheduledEvent('stuck-retry'), aLambdaContext('herald-test-stuck-retry'));
 
     // Assess
-    expect(result).toEqual({ retried: 1, timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
-    const shards = dbMock.commandCalls(QueryCommand).map((c) => c.args[0].input.ExpressionAttributeValues?.[':shard']);
+    expect(result).toEqual({ retried: 1, broadcastStarts: 0, timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    const shards = dbMock
+      .commandCalls(QueryCommand)
+      .filter((c) => c.args[0].input.TableName === 'test-notifications')
+      .map((c) => c.args[0].input.ExpressionAttributeValues?.[':shard']);
     expect(new Set(shards)).toEqual(new Set(Array.from({ length: 16 }, (_, i) => `due#${i}`)));
     expect(dbMock).toHaveReceivedCommandWith(QueryCommand, { TableName: 'test-notifications', IndexName: 'due' });
     expect(sqsMock).toHaveReceivedCommandExactlyOnceWith(SendMessageBatchCommand, {
       QueueUrl: process.env.HERALD_QUEUE_DELIVERY_URL,
       Entries: [{ Id: '0', MessageBody: '{"tenantId":"acme","notificationId":"ntf_01JABCDEFGHJKMNPQRSTVWXYZ0"}' }],
+    });
+  });
+
+  it('queries every shard of the broadcasts\' due index and sends each overdue broadcast a start on the fan-out queue', async () => {
+    // Prepare: one overdue scheduled broadcast in shard 1, nothing else anywhere
+    dbMock.on(QueryCommand).resolves({ Items: [] });
+    dbMock
+      .on(QueryCommand, { TableName: 'test-broadcasts', ExpressionAttributeValues: { ':shard': 'due#1' } }, false)
+      .resolves({ Items: [{ tenantId: 'acme', id: 'brd_01JABCDEFGHJKMNPQRSTVWXYZ0', dueAt: '2030-01-01T11:00:00.000Z' }] });
+    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0', MessageId: 'm', MD5OfMessageBody: '' }], Failed: [] });
+
+    // Act
+    const result = await stuckRetry(aScheduledEvent('stuck-retry'), aLambdaContext('herald-test-stuck-retry'));
+
+    // Assess: one Query per shard when nothing more is due, one SendMessageBatch for the start
+    expect(result).toEqual({ retried: 0, broadcastStarts: 1, timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    const broadcastQueries = dbMock.commandCalls(QueryCommand).filter((c) => c.args[0].input.TableName === 'test-broadcasts');
+    expect(broadcastQueries.map((c) => c.args[0].input.ExpressionAttributeValues?.[':shard']).sort()).toEqual(['due#0', 'due#1', 'due#2', 'due#3']);
+    expect(dbMock).toHaveReceivedCommandWith(QueryCommand, { TableName: 'test-broadcasts', IndexName: 'due', FilterExpression: '#status = :scheduled' });
+    expect(sqsMock).toHaveReceivedCommandExactlyOnceWith(SendMessageBatchCommand, {
+      QueueUrl: process.env.HERALD_QUEUE_FANOUT_URL,
+      Entries: [{ Id: '0', MessageBody: '{"kind":"start","tenantId":"acme","broadcastId":"brd_01JABCDEFGHJKMNPQRSTVWXYZ0"}' }],
     });
   });
 

@@ -45,8 +45,11 @@ describe('the environment of a function', () => {
     // Assess
     expect(environment).toEqual({
       HERALD_TABLE_NOTIFICATIONS: 'table-notifications',
+      HERALD_TABLE_BROADCASTS: 'table-broadcasts',
       HERALD_QUEUE_DELIVERY_URL: 'https://sqs.test/delivery',
       HERALD_QUEUE_DELIVERY_ARN: 'arn:sqs:delivery',
+      HERALD_QUEUE_FANOUT_URL: 'https://sqs.test/fanout',
+      HERALD_QUEUE_FANOUT_ARN: 'arn:sqs:fanout',
       HERALD_STUCK_AFTER_SECONDS: '120',
       HERALD_SWEEP_MAX_ITEMS: '500',
       HERALD_CANCELLED_RETENTION_DAYS: '7',

@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { DynamoBroadcastRecipientStore } from '../../../../shared/adapters/dynamo-broadcast-recipient-store.ts';
 import { rowKey } from '../../../../shared/adapters/delivery-units.ts';
 import { DynamoBroadcastStore } from '../../../../shared/adapters/dynamo-broadcast-store.ts';
+import { DynamoBroadcastSweeps } from '../../../../shared/adapters/dynamo-broadcast-sweeps.ts';
 import { DynamoDeliveryStore } from '../../../../shared/adapters/dynamo-delivery-store.ts';
 import type { DeliveryTables } from '../../../../shared/adapters/dynamo-delivery-store.ts';
 import { DynamoInboxStore } from '../../../../shared/adapters/dynamo-inbox-store.ts';
@@ -37,7 +38,7 @@ import { logger } from '../../../../shared/observability/logger.ts';
 import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, SmsSender } from '../../../../shared/ports.ts';
 import { cleanupSweep } from '../../../../shared/use-cases/cleanup-sweep.ts';
 import { stuckRetrySweep } from '../../../../shared/use-cases/stuck-retry-sweep.ts';
-import { FakeClock, FakeDeliveryEnqueuer, FakeMailer, FakeSocketPoster } from '../../fakes/index.ts';
+import { FakeClock, FakeDeliveryEnqueuer, FakeFanoutQueue, FakeMailer, FakeSocketPoster } from '../../fakes/index.ts';
 import { notificationIdsOf, refsOfDeliveryMessage } from '../../fakes/delivery-world.ts';
 import { aNotification, aRecipient } from '../../fakes/fixtures.ts';
 import { fakeSleep } from '../../support/fake-sleep.ts';
@@ -820,9 +821,10 @@ describe('sweeps on the real protocol', () => {
     const n = await world.create();
     const queue = new FakeDeliveryEnqueuer();
     const sweeps = new DynamoNotificationSweeps(dynamo.documentClient, tables.notifications);
+    const broadcastSweeps = { sweeps: new DynamoBroadcastSweeps(dynamo.documentClient, tables.broadcasts), fanout: new FakeFanoutQueue() };
     world.clock.advanceSeconds(360);
     const sweep = (): ReturnType<typeof stuckRetrySweep> =>
-      stuckRetrySweep({ sweeps, queue, clock: world.clock, settings: { stuckAfterSeconds: 300, maxItems: 1000 }, remainingMs: () => 60_000 });
+      stuckRetrySweep({ sweeps, queue, broadcasts: broadcastSweeps, clock: world.clock, settings: { stuckAfterSeconds: 300, maxItems: 1000 }, remainingMs: () => 60_000 });
 
     // Act
     await sweep();

@@ -13,7 +13,7 @@ import { logger } from '../../../../shared/observability/logger.ts';
 import { captureLogs } from '../../support/capture-logs.ts';
 import { cleanupSweep } from '../../../../shared/use-cases/cleanup-sweep.ts';
 import { stuckRetrySweep } from '../../../../shared/use-cases/stuck-retry-sweep.ts';
-import { aDeliveryWorld, FakeDeliveryEnqueuer, InMemoryNotificationSweeps } from '../../fakes/index.ts';
+import { aDeliveryWorld, FakeDeliveryEnqueuer, FakeFanoutQueue, InMemoryBroadcastSweeps, InMemoryNotificationSweeps } from '../../fakes/index.ts';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -48,12 +48,17 @@ describe('log lines keep what the logger reserves', () => {
 
     // Act
     const lines = await captureLogs(async () => {
-      await stuckRetrySweep({ ...deps, queue: new FakeDeliveryEnqueuer(), settings: { stuckAfterSeconds: 300, maxItems: 10 } });
+      await stuckRetrySweep({
+        ...deps,
+        queue: new FakeDeliveryEnqueuer(),
+        broadcasts: { sweeps: new InMemoryBroadcastSweeps(world.broadcasts, 4), fanout: new FakeFanoutQueue() },
+        settings: { stuckAfterSeconds: 300, maxItems: 10 },
+      });
       await cleanupSweep({ ...deps, settings: { cancelledRetentionDays: 30, maxItems: 10 } });
     });
 
     // Assess
-    expect(lines.find((line) => line.message === 'Stuck-retry sweep done')).toMatchObject({ retried: 0, sweptAt: '2030-01-01T12:00:00.000Z' });
+    expect(lines.find((line) => line.message === 'Stuck-retry sweep done')).toMatchObject({ retried: 0, broadcastStarts: 0, sweptAt: '2030-01-01T12:00:00.000Z' });
     expect(lines.find((line) => line.message === 'Cleanup sweep done')).toMatchObject({ deleted: 0, sweptAt: '2030-01-01T12:00:00.000Z' });
     expect(droppedKeyWarnings(lines)).toEqual([]);
   });

@@ -9,7 +9,7 @@ import type { DeliveryMessage } from '../../../../shared/domain/schemas.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import { cleanupSweep } from '../../../../shared/use-cases/cleanup-sweep.ts';
 import { stuckRetrySweep } from '../../../../shared/use-cases/stuck-retry-sweep.ts';
-import { aDeliveryWorld, FakeDeliveryEnqueuer, InMemoryNotificationSweeps } from '../../fakes/index.ts';
+import { aDeliveryWorld, FakeDeliveryEnqueuer, FakeFanoutQueue, InMemoryBroadcastSweeps, InMemoryNotificationSweeps } from '../../fakes/index.ts';
 import type { FakeClock, FakeMailer, InMemoryInboxStore, InMemoryNotificationStore } from '../../fakes/index.ts';
 import { notificationIdsOf, refsOfDeliveryMessage } from '../../fakes/delivery-world.ts';
 import { aNotification, aRecipient, awsError, tenantId } from '../../fakes/fixtures.ts';
@@ -62,6 +62,7 @@ async function setUp(): Promise<World> {
       stuckRetrySweep({
         sweeps,
         queue,
+        broadcasts: { sweeps: new InMemoryBroadcastSweeps(engine.broadcasts, 4), fanout: new FakeFanoutQueue() },
         clock,
         settings: { stuckAfterSeconds: 300, maxItems: options.maxItems ?? 1000 },
         remainingMs: options.remainingMs ?? plenty,
@@ -99,7 +100,7 @@ describe('stuckRetrySweep', () => {
     const result = await world.stuckRetry();
 
     // Assess
-    expect(result).toEqual({ retried: 3, timestamp: noon.toISOString() });
+    expect(result).toEqual({ retried: 3, broadcastStarts: 0, timestamp: noon.toISOString() });
     expect(notificationIdsOf(world.queue.messages).sort()).toEqual([overdue.id, deadWorker.id, retryOverdue.id].sort());
     expect(world.queue.messages.every((m) => m.tenantId === tenantId)).toBe(true);
   });
@@ -136,10 +137,10 @@ describe('stuckRetrySweep', () => {
   });
 
   it('stops mid-run when time runs short, keeping what it did', async () => {
-    // Prepare: time enough for exactly two pages
+    // Prepare: time enough for exactly two pages, after the four (empty) broadcast shards read first
     const world = await setUp();
     for (let i = 0; i < 40; i++) world.seed({ scheduledAt: at(-3600 - i) });
-    let left = 3;
+    let left = 4 + 3;
     const remainingMs = (): number => (left-- > 0 ? 60_000 : 1_000);
 
     // Act
