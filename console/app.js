@@ -8,13 +8,16 @@ import { latenessSeries, percentile, latenessMs } from './lateness.js';
 
 const tokenKey = 'herald.console.token';
 
-/** An answer of the API that was not 2xx, with Herald's (or the gateway's) message. */
+/** A call that failed: status 0 when the API could not be reached, else its non-2xx status (or a 2xx that is not JSON), with Herald's (or the gateway's) message. */
 class ApiError extends Error {
   constructor(status, message) {
-    super(`${status}: ${message}`);
+    super(status === 0 ? message : `${status}: ${message}`);
     this.status = status;
   }
 }
+
+/** Whether a token's `exp` (seconds) has passed; a token without one does not expire. */
+const isExpired = (claims) => typeof claims?.exp === 'number' && claims.exp * 1000 <= Date.now();
 
 /** The claims of a JWT, unverified: what the page shows (the API verifies the token itself). */
 function claimsOf(token) {
@@ -27,28 +30,48 @@ function claimsOf(token) {
   }
 }
 
+/**
+ * Calls the API with the token. Every failure is an `ApiError` whose message says what happened in
+ * words: an API that cannot be reached (status 0), an answer that is not JSON (a proxy's or
+ * gateway's page), or Herald's own `error.message`. A 401 also calls `onUnauthorized` with it.
+ */
 function client(config, token, onUnauthorized) {
   return async function call(method, path, body) {
-    const response = await fetch(`${config.apiUrl}${path}`, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    const json = text ? JSON.parse(text) : {};
-    if (response.status === 401) onUnauthorized();
-    if (!response.ok) throw new ApiError(response.status, json.error?.message ?? json.message ?? response.statusText);
+    let response;
+    try {
+      response = await fetch(`${config.apiUrl}${path}`, {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (cause) {
+      throw new ApiError(0, `The API cannot be reached (${cause.message}).`);
+    }
+    const text = await response.text().catch(() => '');
+    let json;
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      json = undefined;
+    }
+    const fallback = [response.statusText, json === undefined ? 'an answer that is not JSON' : ''].filter(Boolean).join(', ');
+    const message = json?.error?.message ?? json?.message ?? (fallback || 'no message');
+    if (response.status === 401) onUnauthorized(`The API refused the token (401: ${message}). Sign in again.`);
+    if (!response.ok || json === undefined) throw new ApiError(response.status, message);
     return json;
   };
 }
 
-/** Calls `load` now and every `ms` while mounted; answers its last result or error. */
+/**
+ * Calls `load` now and every `ms` while mounted; answers its last result, or its last error beside
+ * the result before it (saying when it reads again).
+ */
 function usePolled(load, ms, deps) {
   const [state, setState] = useState({ loading: true });
   const refresh = useCallback(() => {
     load().then(
       (value) => setState({ value }),
-      (error) => setState((previous) => ({ value: previous.value, error: error.message })),
+      (error) => setState((previous) => ({ value: previous.value, error: ms ? `${sentence(error.message)} Read again every ${ms / 1000} s.` : error.message })),
     );
   }, deps);
   useEffect(() => {
@@ -60,6 +83,7 @@ function usePolled(load, ms, deps) {
   return [state, refresh];
 }
 
+const sentence = (text) => (/[.!?]$/.test(text) ? text : `${text}.`);
 const time = (iso) => (iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 19) : '—');
 const ms = (value) => (value === undefined ? '—' : Math.abs(value) >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`);
 const ErrorLine = ({ error }) => (error ? html`<p class="error" role="alert">${error}</p>` : null);
@@ -68,7 +92,7 @@ const ErrorLine = ({ error }) => (error ? html`<p class="error" role="alert">${e
 // Sign-in
 // ---------------------------------------------------------------------------------------------
 
-function SignIn({ config, onToken }) {
+function SignIn({ config, onToken, notice }) {
   const [error, setError] = useState('');
   const [pasted, setPasted] = useState('');
   const devSignIn = async (event) => {
@@ -85,12 +109,14 @@ function SignIn({ config, onToken }) {
   const usePasted = (event) => {
     event.preventDefault();
     const token = pasted.trim().replace(/^Bearer\s+/i, '');
-    if (!claimsOf(token)) setError('That is not a JWT (three base64url parts separated by dots).');
+    const claims = claimsOf(token);
+    if (!claims) setError('That is not a JWT (three base64url parts separated by dots).');
+    else if (isExpired(claims)) setError(`That token expired at ${time(new Date(claims.exp * 1000).toISOString())} (UTC).`);
     else onToken(token);
   };
   return html`<main class="sign-in">
     <h1>Herald console</h1>
-    <${ErrorLine} error=${error} />
+    <${ErrorLine} error=${error || notice} />
     ${config.local &&
     html`<form onSubmit=${devSignIn} aria-label="Local sign-in">
       <h2>Local sign-in</h2>
@@ -361,10 +387,10 @@ function Outbox({ call }) {
 // The page
 // ---------------------------------------------------------------------------------------------
 
-function Console({ config, token, onSignOut }) {
+function Console({ config, token, onSignOut, onRefused }) {
   const claims = claimsOf(token) ?? {};
   const { sub, tenant, roles } = callerOf(claims, config.claims);
-  const call = useCallback(client(config, token, onSignOut), [config, token]);
+  const call = useCallback(client(config, token, onRefused), [config, token]);
   const live = useLiveProgress(config, token);
   const tabs = [
     ['notifications', 'Notifications', Notifications],
@@ -393,16 +419,30 @@ function Console({ config, token, onSignOut }) {
   </div>`;
 }
 
+/**
+ * The signed-in page, or the sign-in form saying why it is back: the token expired (checked every
+ * second, so a page left open is signed out when it does, not at its next call) or the API
+ * answered 401.
+ */
 function App({ config }) {
   const [token, setToken] = useState(sessionStorage.getItem(tokenKey) ?? '');
-  const keep = (value) => {
+  const [notice, setNotice] = useState('');
+  const keep = (value, why = '') => {
     if (value) sessionStorage.setItem(tokenKey, value);
     else sessionStorage.removeItem(tokenKey);
+    setNotice(why);
     setToken(value);
   };
-  const expired = (claimsOf(token)?.exp ?? Infinity) * 1000 < Date.now();
-  if (!token || expired) return html`<${SignIn} config=${config} onToken=${keep} />`;
-  return html`<${Console} config=${config} token=${token} onSignOut=${() => keep('')} />`;
+  const claims = claimsOf(token);
+  const expiredNotice = () => `The token expired at ${time(new Date(claims.exp * 1000).toISOString())} (UTC). Sign in again.`;
+  useEffect(() => {
+    if (!token || typeof claims?.exp !== 'number') return undefined;
+    const timer = setInterval(() => isExpired(claims) && keep('', expiredNotice()), 1000);
+    return () => clearInterval(timer);
+  }, [token]);
+  if (token && isExpired(claims)) return html`<${SignIn} config=${config} onToken=${keep} notice=${expiredNotice()} />`;
+  if (!token) return html`<${SignIn} config=${config} onToken=${keep} notice=${notice} />`;
+  return html`<${Console} config=${config} token=${token} onSignOut=${() => keep('')} onRefused=${(why) => keep('', why)} />`;
 }
 
 const config = await (await fetch('config.json', { cache: 'no-store' })).json();

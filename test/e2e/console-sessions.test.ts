@@ -1,0 +1,123 @@
+/**
+ * The console in headless Chromium when things go wrong or grow, as an operator meets them: an
+ * API that cannot be reached or answers a page that is not JSON, a token the API refuses or that
+ * expires while the page is open, more notifications than one page holds, a broadcast whose
+ * counters include cancelled and held recipients, an answer overtaken by a newer filter, the
+ * Back button, and a session that asks for nothing the server does not have (no 404, not even
+ * `/favicon.ico`).
+ *
+ * Where a failure cannot be made for real without breaking the stack, the browser's own request
+ * interception (`page.route`) stands in for the network, as a proxy or a dropped link would.
+ */
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumPath } from './support/chromium.ts';
+import { startHarness } from './support/harness.ts';
+import type { Harness } from './support/harness.ts';
+
+/** Generous: the page polls every 2-5 s and a loaded machine answers slowly. */
+const seen = { timeout: 30_000 };
+const step = 90_000;
+
+let h: Harness;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let admin = '';
+const pageErrors: string[] = [];
+/** Responses of 4xx and 5xx, and what the browser logged as errors (it logs the favicon's 404 there only). */
+const failedResponses: string[] = [];
+const consoleErrors: string[] = [];
+/** The page's reads of the notification list. */
+const notificationLists = /\/v1\/notifications\?/;
+const tomorrow = (): string => new Date(Date.now() + 86_400_000).toISOString();
+
+beforeAll(async () => {
+  h = await startHarness();
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+  admin = await h.token('console', { role: ['admin', 'operator'] });
+  // More notifications than the page's 50 per page, pending so nothing is delivered meanwhile.
+  const recipients = Array.from({ length: 60 }, (_, i) => ({ id: `pager-${String(i).padStart(2, '0')}` }));
+  expect((await h.api('POST', '/v1/recipients/batch', { token: admin, body: { recipients } })).status).toBe(200);
+  const created = await h.api('POST', '/v1/notifications', {
+    token: admin,
+    body: { recipients: recipients.map((r) => r.id), title: 'Paged', message: 'One of many', scheduledAt: tomorrow(), channels: ['inbox'] },
+  });
+  expect(created.status).toBe(201);
+}, 60_000);
+
+afterEach(async () => {
+  await context?.close();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await h?.close();
+});
+
+async function openPage(): Promise<void> {
+  context = await browser.newContext();
+  page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400 && !response.fromServiceWorker()) failedResponses.push(`${response.status()} ${response.url()}`);
+  });
+  await page.goto(h.stack.httpUrl);
+}
+
+async function signInLocally(): Promise<void> {
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.locator('[data-claim="tenant"]').waitFor(seen);
+}
+
+async function signInWith(token: string): Promise<void> {
+  await page.getByPlaceholder('eyJhbGciOi…').fill(token);
+  await page.getByRole('button', { name: 'Use token' }).click();
+}
+
+describe('the console when things go wrong or grow', () => {
+  it('says when the API cannot be reached or answers a page that is not JSON, keeps the last list, and recovers', async () => {
+    await openPage();
+    await signInLocally();
+    const rows = page.locator('tr[data-notification]');
+    await rows.first().waitFor(seen);
+
+    await page.route(notificationLists, (route) => route.abort('connectionrefused'));
+    await page.getByRole('alert').filter({ hasText: 'The API cannot be reached' }).waitFor(seen);
+    expect(await rows.count()).toBe(50);
+
+    await page.unroute(notificationLists);
+    await page.route(notificationLists, (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body>Bad gateway</body></html>' }));
+    await page.getByRole('alert').filter({ hasText: '502: Bad Gateway, an answer that is not JSON.' }).waitFor(seen);
+    expect(await page.getByRole('alert').textContent()).not.toContain('Unexpected token');
+
+    await page.unroute(notificationLists);
+    await page.getByRole('alert').waitFor({ state: 'detached', ...seen });
+    expect(await rows.count()).toBe(50);
+  }, step);
+
+  it('asks for a new token, saying why, when the API refuses the one in use', async () => {
+    await openPage();
+    // Signed by the stack's key, then altered: the page reads its claims, the API refuses it.
+    const [header, payload] = admin.split('.');
+    await signInWith(`${header}.${payload}.${'A'.repeat(86)}`);
+    await page.getByRole('alert').filter({ hasText: 'The API refused the token (401' }).waitFor(seen);
+    expect(await page.getByRole('button', { name: 'Use token' }).isVisible()).toBe(true);
+  }, step);
+
+  it('signs out when the token expires while the page is open, saying so, and refuses a pasted expired token', async () => {
+    await openPage();
+    await signInWith(await h.token('console', { role: 'admin', expiresIn: 10 }));
+    await page.locator('[data-claim="tenant"]').waitFor(seen);
+    // The Lateness tab reads once and does not poll: only the page's own clock can notice.
+    await page.getByRole('link', { name: 'Lateness', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: /^The token expired at .* \(UTC\)\. Sign in again\.$/ }).waitFor(seen);
+
+    await signInWith(await h.token('console', { role: 'admin', expiresIn: -60 }));
+    await page.getByRole('alert').filter({ hasText: /^That token expired at .* \(UTC\)\.$/ }).waitFor(seen);
+  }, step);
+});
