@@ -2,7 +2,7 @@
 // `config.json` (where the API is and which token claims it reads; the local stack serves it, the
 // CDK deploys it beside these files), signs in with a bearer token of the API's
 // issuer, and shows the token's tenant and roles as the API reads them (claims.js).
-import { html, render, useCallback, useEffect, useState } from './vendor/htm-preact-standalone.js';
+import { html, render, useCallback, useEffect, useRef, useState } from './vendor/htm-preact-standalone.js';
 import { callerOf } from './claims.js';
 import { latenessSeries, percentile, latenessMs } from './lateness.js';
 
@@ -64,14 +64,18 @@ function client(config, token, onUnauthorized) {
 
 /**
  * Calls `load` now and every `ms` while mounted; answers its last result, or its last error beside
- * the result before it (saying when it reads again).
+ * the result before it. An answer of a load that a newer one has overtaken (its `deps`, such as a
+ * filter, changed meanwhile) is dropped, so the page never shows a list under the wrong filter.
  */
 function usePolled(load, ms, deps) {
   const [state, setState] = useState({ loading: true });
+  const latest = useRef(0);
   const refresh = useCallback(() => {
+    latest.current += 1;
+    const mine = latest.current;
     load().then(
-      (value) => setState({ value }),
-      (error) => setState((previous) => ({ value: previous.value, error: ms ? `${sentence(error.message)} Read again every ${ms / 1000} s.` : error.message })),
+      (value) => mine === latest.current && setState({ value }),
+      (error) => mine === latest.current && setState((previous) => ({ value: previous.value, error: ms ? `${sentence(error.message)} Read again every ${ms / 1000} s.` : error.message })),
     );
   }, deps);
   useEffect(() => {
@@ -144,6 +148,32 @@ function SignIn({ config, onToken, notice }) {
 // Panels
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Pages of a list the API answers as `{ items, nextCursor }`, newest first: the cursors of the
+ * pages passed, so Newer goes back one and a page's polls keep reading that page.
+ */
+function usePages() {
+  const [cursors, setCursors] = useState([undefined]);
+  return {
+    cursor: cursors[cursors.length - 1],
+    page: cursors.length,
+    older: (nextCursor) => setCursors([...cursors, nextCursor]),
+    newer: () => setCursors(cursors.slice(0, -1)),
+    first: () => setCursors([undefined]),
+  };
+}
+
+const withCursor = (path, cursor) => (cursor ? `${path}${path.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(cursor)}` : path);
+
+function Pager({ pages, nextCursor, label }) {
+  if (pages.page === 1 && !nextCursor) return null;
+  return html`<div class="pager" role="group" aria-label=${`Pages of ${label}`}>
+    <button type="button" onClick=${pages.newer} disabled=${pages.page === 1}>Newer</button>
+    <span>page ${pages.page}</span>
+    <button type="button" onClick=${() => pages.older(nextCursor)} disabled=${!nextCursor}>Older</button>
+  </div>`;
+}
+
 function ChannelOutcomes({ notification }) {
   return html`<ul class="outcomes">
     ${notification.channels.map((channel) => {
@@ -156,11 +186,14 @@ function ChannelOutcomes({ notification }) {
 
 function Notifications({ call }) {
   const [filters, setFilters] = useState({});
+  const pages = usePages();
   const query = new URLSearchParams({ limit: '50', ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)) });
-  const [state, refresh] = usePolled(() => call('GET', `/v1/notifications?${query}`), 3000, [call, query.toString()]);
+  const path = withCursor(`/v1/notifications?${query}`, pages.cursor);
+  const [state, refresh] = usePolled(() => call('GET', path), 3000, [call, path]);
   const apply = (event) => {
     event.preventDefault();
     setFilters(Object.fromEntries(new FormData(event.target).entries()));
+    pages.first();
   };
   const items = state.value?.items ?? [];
   return html`<section aria-label="Notifications">
@@ -188,6 +221,7 @@ function Notifications({ call }) {
       </tbody>
     </table>
     ${!state.loading && items.length === 0 && html`<p class="empty">No notifications match.</p>`}
+    <${Pager} pages=${pages} nextCursor=${state.value?.nextCursor} label="notifications" />
   </section>`;
 }
 
@@ -240,12 +274,14 @@ function useLiveProgress(config, token) {
 function Broadcasts({ call, live }) {
   // Frames carry the progress as it happens; the list is still read, less often while they flow.
   const [polled, setPolled] = useState(0);
-  const [state, refresh] = usePolled(() => call('GET', '/v1/broadcasts?limit=20').then((v) => (setPolled(Date.now()), v)), live.open ? 10_000 : 2000, [call]);
+  const pages = usePages();
+  const path = withCursor('/v1/broadcasts?limit=20', pages.cursor);
+  const [state, refresh] = usePolled(() => call('GET', path).then((v) => (setPolled(Date.now()), v)), live.open ? 10_000 : 2000, [call, path]);
   // A frame of a broadcast not listed yet (created since the last read): read the list again.
   const listed = new Set((state.value?.items ?? []).map((b) => b.id));
   const unlisted = Object.keys(live.broadcasts).filter((id) => !listed.has(id)).join(',');
   useEffect(() => {
-    if (unlisted && state.value) refresh();
+    if (unlisted && state.value && pages.page === 1) refresh();
   }, [unlisted]);
   const items = (state.value?.items ?? []).map((b) => {
     const frame = live.broadcasts[b.id];
@@ -264,6 +300,7 @@ function Broadcasts({ call, live }) {
         <span class="progress-text">${b.progress.percent}% · ${b.progress.sent} sent · ${b.progress.failed} failed · ${b.progress.pending} pending of ${b.progress.total}</span>
       </article>`,
     )}
+    <${Pager} pages=${pages} nextCursor=${state.value?.nextCursor} label="broadcasts" />
   </section>`;
 }
 

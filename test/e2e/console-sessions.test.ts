@@ -10,7 +10,7 @@
  * interception (`page.route`) stands in for the network, as a proxy or a dropped link would.
  */
 import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath } from './support/chromium.ts';
 import { startHarness } from './support/harness.ts';
@@ -29,8 +29,9 @@ const pageErrors: string[] = [];
 /** Responses of 4xx and 5xx, and what the browser logged as errors (it logs the favicon's 404 there only). */
 const failedResponses: string[] = [];
 const consoleErrors: string[] = [];
-/** The page's reads of the notification list. */
+/** The page's reads of the notification list: every one, and the unfiltered first page. */
 const notificationLists = /\/v1\/notifications\?/;
+const unfilteredList = /\/v1\/notifications\?limit=50$/;
 const tomorrow = (): string => new Date(Date.now() + 86_400_000).toISOString();
 
 beforeAll(async () => {
@@ -119,5 +120,52 @@ describe('the console when things go wrong or grow', () => {
 
     await signInWith(await h.token('console', { role: 'admin', expiresIn: -60 }));
     await page.getByRole('alert').filter({ hasText: /^That token expired at .* \(UTC\)\.$/ }).waitFor(seen);
+  }, step);
+
+  it('pages through more notifications than one page holds, and back', async () => {
+    await openPage();
+    await signInLocally();
+    const rows = page.locator('tr[data-notification]');
+    await page.getByText('page 1').waitFor(seen);
+    expect(await rows.count()).toBe(50);
+    const firstPage = await rows.first().getAttribute('data-notification');
+
+    await page.getByRole('button', { name: 'Older' }).click();
+    await page.getByText('page 2').waitFor(seen);
+    await page.locator(`tr[data-notification="${firstPage}"]`).waitFor({ state: 'detached', ...seen });
+    expect(await rows.count()).toBe(10);
+    expect(await page.getByRole('button', { name: 'Older' }).isDisabled()).toBe(true);
+
+    await page.getByRole('button', { name: 'Newer' }).click();
+    await page.locator(`tr[data-notification="${firstPage}"]`).waitFor(seen);
+    expect(await rows.count()).toBe(50);
+  }, step);
+
+  it('drops an answer overtaken by a newer filter, so a list never shows under the wrong filter', async () => {
+    await openPage();
+    await signInLocally();
+    const rows = page.locator('tr[data-notification]');
+    await rows.first().waitFor(seen);
+
+    // Unfiltered reads are held back, as a slow network would, while the operator filters.
+    const held: Route[] = [];
+    await page.route(unfilteredList, (route) => {
+      held.push(route);
+    });
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(() => held.length, seen).toBeGreaterThan(0);
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No notifications match.').waitFor(seen);
+
+    const arrived = held.map((route) => route.request().url());
+    const answered = page.waitForResponse((response) => arrived.includes(response.url()));
+    for (const route of held) await route.continue();
+    await (await answered).finished();
+    await page.unroute(unfilteredList);
+    // Rendering an answer takes milliseconds; a second leaves it every chance to show.
+    await page.waitForTimeout(1000);
+    expect(await rows.count()).toBe(0);
+    expect(await page.getByText('No notifications match.').isVisible()).toBe(true);
   }, step);
 });
