@@ -271,6 +271,12 @@ function useLiveProgress(config, token) {
   return live;
 }
 
+/** Every counter of a broadcast's `progress`, so its parts add up to the total as the API's do. */
+function progressText(p) {
+  const parts = [`${p.sent} sent`, `${p.failed} failed`, ...(p.cancelled ? [`${p.cancelled} cancelled`] : []), `${p.pending} pending${p.held ? ` (${p.held} held by quiet hours)` : ''}`];
+  return `${p.percent}% · ${parts.join(' · ')} of ${p.total}`;
+}
+
 function Broadcasts({ call, live }) {
   // Frames carry the progress as it happens; the list is still read, less often while they flow.
   const [polled, setPolled] = useState(0);
@@ -297,7 +303,7 @@ function Broadcasts({ call, live }) {
       (b) => html`<article class="broadcast" data-broadcast=${b.id} data-live-frames=${b.frames}>
         <header><strong>${b.title}</strong> <span class=${`status ${b.status}`}>${b.status}</span> <code>${b.id}</code></header>
         <progress max="100" value=${b.progress.percent} aria-label=${`Progress of ${b.title}`}>${b.progress.percent}%</progress>
-        <span class="progress-text">${b.progress.percent}% · ${b.progress.sent} sent · ${b.progress.failed} failed · ${b.progress.pending} pending of ${b.progress.total}</span>
+        <span class="progress-text">${progressText(b.progress)}</span>
       </article>`,
     )}
     <${Pager} pages=${pages} nextCursor=${state.value?.nextCursor} label="broadcasts" />
@@ -437,6 +443,12 @@ function Console({ config, token, onSignOut, onRefused }) {
     ...(config.local ? [['mail', 'Sent mail', SentMail], ['outbox', 'Outbox', Outbox]] : []),
   ];
   const [tab, setTab] = useState(location.hash.slice(1) || 'notifications');
+  // The tab follows the address, so Back and Forward (and a pasted #link) move between tabs.
+  useEffect(() => {
+    const follow = () => setTab(location.hash.slice(1) || 'notifications');
+    window.addEventListener('hashchange', follow);
+    return () => window.removeEventListener('hashchange', follow);
+  }, []);
   const current = tabs.find(([id]) => id === tab) ?? tabs[0];
   const Panel = current[2];
   return html`<div class="console">

@@ -81,6 +81,18 @@ async function signInWith(token: string): Promise<void> {
 }
 
 describe('the console when things go wrong or grow', () => {
+  it('loads, signs in and reads every tab without a request the server answers 4xx or 5xx', async () => {
+    await openPage();
+    await signInLocally();
+    for (const tab of ['Broadcasts', 'Dead letters', 'Lateness', 'Sent mail', 'Outbox', 'Notifications']) {
+      await page.getByRole('link', { name: tab, exact: true }).click();
+      await page.getByRole('heading', { name: tab, exact: true }).waitFor(seen);
+    }
+    await page.locator('tr[data-notification]').first().waitFor(seen);
+    expect(failedResponses).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  }, step);
+
   it('says when the API cannot be reached or answers a page that is not JSON, keeps the last list, and recovers', async () => {
     await openPage();
     await signInLocally();
@@ -141,6 +153,26 @@ describe('the console when things go wrong or grow', () => {
     expect(await rows.count()).toBe(50);
   }, step);
 
+  it("shows every counter of a broadcast's progress, so they add up to its total", async () => {
+    const created = await h.api('POST', '/v1/broadcasts', {
+      token: admin,
+      body: { audience: { recipientIds: ['pager-00'] }, title: 'Counted', message: 'x', channels: ['inbox'], scheduledAt: tomorrow() },
+    });
+    expect(created.status).toBe(201);
+    await openPage();
+    // The API's own answer, with counters a cancelled and quiet-hours-held run would have.
+    await page.route(/\/v1\/broadcasts\?/, async (route: Route) => {
+      const answer = (await (await route.fetch()).json()) as { items: Array<Record<string, unknown>>; nextCursor: string | null };
+      const progress = { total: 10, sent: 4, failed: 1, cancelled: 3, pending: 2, held: 2, percent: 80 };
+      await route.fulfill({ json: { ...answer, items: answer.items.map((b) => ({ ...b, progress })) } });
+    });
+    await signInLocally();
+    await page.getByRole('link', { name: 'Broadcasts', exact: true }).click();
+    const text = page.locator(`[data-broadcast="${String(created.body.broadcastId)}"] .progress-text`);
+    await text.waitFor(seen);
+    expect(await text.textContent()).toBe('80% · 4 sent · 1 failed · 3 cancelled · 2 pending (2 held by quiet hours) of 10');
+  }, step);
+
   it('drops an answer overtaken by a newer filter, so a list never shows under the wrong filter', async () => {
     await openPage();
     await signInLocally();
@@ -167,5 +199,20 @@ describe('the console when things go wrong or grow', () => {
     await page.waitForTimeout(1000);
     expect(await rows.count()).toBe(0);
     expect(await page.getByText('No notifications match.').isVisible()).toBe(true);
+  }, step);
+
+  it('moves between tabs with Back and Forward', async () => {
+    await openPage();
+    await signInLocally();
+    await page.getByRole('link', { name: 'Broadcasts', exact: true }).click();
+    await page.getByRole('heading', { name: 'Broadcasts', exact: true }).waitFor(seen);
+    await page.getByRole('link', { name: 'Outbox', exact: true }).click();
+    await page.getByRole('heading', { name: 'Outbox', exact: true }).waitFor(seen);
+
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Broadcasts', exact: true }).waitFor(seen);
+    await page.goForward();
+    await page.getByRole('heading', { name: 'Outbox', exact: true }).waitFor(seen);
+    expect(pageErrors).toEqual([]);
   }, step);
 });
