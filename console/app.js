@@ -389,15 +389,28 @@ function Lateness({ call }) {
   </section>`;
 }
 
+/**
+ * The local stores keep thousands (the outbox 10,000 a channel) and are read every 3 s, newest
+ * first: drawing them all blocked the page for seconds, so the panels draw the newest ones only.
+ */
+const localRowsShown = 200;
+
+function Newest({ all, href, where }) {
+  if (all.length <= localRowsShown) return null;
+  return html`<p class="note" data-newest>The newest ${localRowsShown} of ${all.length}; every one is on <a href=${href} target="_blank" rel="noreferrer">${where}</a>.</p>`;
+}
+
 function SentMail({ call, config }) {
   const [state] = usePolled(() => call('GET', '/_local/mail'), 3000, [call]);
+  const emails = state.value?.emails ?? [];
   return html`<section aria-label="Sent mail">
     <p class="note">What the local SES accepted. Full messages: <a href=${config.mailViewerUrl} target="_blank" rel="noreferrer">its own viewer</a>.</p>
     <${ErrorLine} error=${state.error} />
+    <${Newest} all=${emails} href=${config.mailViewerUrl} where="the local SES's viewer" />
     <table>
       <thead><tr><th>At (UTC)</th><th>To</th><th>Subject</th><th>Text</th></tr></thead>
       <tbody>
-        ${(state.value?.emails ?? []).map(
+        ${emails.slice(0, localRowsShown).map(
           (m) => html`<tr><td>${time(new Date(m.at).toISOString())}</td><td>${m.to.join(', ')}</td><td>${m.subject}</td><td class="clip">${m.text ?? ''}</td></tr>`,
         )}
       </tbody>
@@ -405,9 +418,11 @@ function SentMail({ call, config }) {
   </section>`;
 }
 
-function Outbox({ call }) {
+function Outbox({ call, config }) {
   const [channel, setChannel] = useState('');
-  const [state] = usePolled(() => call('GET', `/_local/outbox${channel ? `?channel=${channel}` : ''}`), 3000, [call, channel]);
+  const query = channel ? `?channel=${channel}` : '';
+  const [state] = usePolled(() => call('GET', `/_local/outbox${query}`), 3000, [call, channel]);
+  const entries = state.value?.entries ?? [];
   return html`<section aria-label="Outbox">
     <p class="note">What the local push, SMS, Telegram and webhook providers received.</p>
     <label>Channel <select value=${channel} onChange=${(e) => setChannel(e.target.value)}>
@@ -415,10 +430,11 @@ function Outbox({ call }) {
       ${['push', 'sms', 'telegram', 'webhook'].map((c) => html`<option value=${c}>${c}</option>`)}
     </select></label>
     <${ErrorLine} error=${state.error} />
+    <${Newest} all=${entries} href=${`${config.apiUrl}/_local/outbox.html${query}`} where="the outbox page" />
     <table>
       <thead><tr><th>At (UTC)</th><th>Channel</th><th>Provider</th><th>To</th><th>Body</th></tr></thead>
       <tbody>
-        ${(state.value?.entries ?? []).map(
+        ${entries.slice(0, localRowsShown).map(
           (e) => html`<tr><td>${time(new Date(e.at).toISOString())}</td><td>${e.channel}</td><td>${e.provider}</td><td>${e.to}</td><td class="clip"><code>${JSON.stringify(e.body)}</code></td></tr>`,
         )}
       </tbody>

@@ -201,6 +201,18 @@ describe('the console when things go wrong or grow', () => {
     expect(await page.getByText('No notifications match.').isVisible()).toBe(true);
   }, step);
 
+  it('draws only the newest 200 rows of a local store of thousands, and says where the rest are', async () => {
+    for (let i = 0; i < 1500; i += 1) h.stack.outbox.record({ channel: 'sms', provider: 'sns', to: `+1555${String(1_000_000 + i)}`, body: { Message: `Message ${i}` } });
+    await openPage();
+    await signInLocally();
+    await page.getByRole('link', { name: 'Outbox', exact: true }).click();
+    await page.getByText('The newest 200 of 1500; every one is on the outbox page.').waitFor(seen);
+    expect(await page.locator('section[aria-label="Outbox"] tbody tr').count()).toBe(200);
+    // Newest first: the last one recorded is drawn, the first is not.
+    expect(await page.getByRole('cell', { name: '+15551001499' }).count()).toBe(1);
+    expect(await page.getByRole('cell', { name: '+15551000000', exact: true }).count()).toBe(0);
+  }, step);
+
   it('moves between tabs with Back and Forward', async () => {
     await openPage();
     await signInLocally();
