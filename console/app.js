@@ -179,7 +179,8 @@ function ChannelOutcomes({ notification }) {
     ${notification.channels.map((channel) => {
       const outcome = notification.deliveries?.[channel];
       const status = outcome?.status ?? 'waiting';
-      return html`<li class=${`outcome ${status}`} title=${outcome?.error ?? outcome?.detail ?? ''}>${channel}: ${status}</li>`;
+      // A failure's reason is written out, not only in a tooltip: a keyboard or screen-reader user never hovers.
+      return html`<li class=${`outcome ${status}`} title=${outcome?.error ?? outcome?.detail ?? ''}>${channel}: ${status}${outcome?.error ? html`<span class="reason">: ${outcome.error}</span>` : ''}</li>`;
     })}
   </ul>`;
 }
@@ -333,7 +334,7 @@ function DeadLetters({ call }) {
         ${(state.value?.queues ?? []).map(
           (q) => html`<tr data-queue=${q.name}>
             <td>${q.name}</td><td class="count">${q.messages}</td><td>${q.inFlight}</td><td>${q.redriveTo ?? '— (not redriven)'}</td>
-            <td>${q.redriveTo && html`<button onClick=${() => redrive(q.name)} disabled=${q.messages === 0}>Redrive</button>`}</td>
+            <td>${q.redriveTo && html`<button onClick=${() => redrive(q.name)} disabled=${q.messages === 0} aria-label=${`Redrive ${q.name}`}>Redrive</button>`}</td>
           </tr>`,
         )}
       </tbody>

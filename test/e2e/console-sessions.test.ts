@@ -213,6 +213,22 @@ describe('the console when things go wrong or grow', () => {
     expect(await page.getByRole('cell', { name: '+15551000000', exact: true }).count()).toBe(0);
   }, step);
 
+  it("writes out a failed channel's reason, and names each Redrive button's queue, for those who do not hover", async () => {
+    const other = await h.token('console', { role: 'admin', tenant: 'a11y' });
+    expect((await h.api('PUT', '/v1/recipients/hooked', { token: other, body: { webhookUrl: `${h.stack.httpUrl}/no-such-hook` } })).status).toBe(201);
+    const created = await h.api('POST', '/v1/notifications', { token: other, body: { recipients: ['hooked'], title: 'Refused', message: 'x', channels: ['webhook'] } });
+    expect(created.status).toBe(201);
+    await openPage();
+    await page.getByLabel('Tenant').fill('a11y');
+    await signInLocally();
+    const outcome = page.locator(`tr[data-notification="${(created.body.notificationIds as string[])[0]}"] .outcome.failed`);
+    await outcome.waitFor(seen);
+    expect(await outcome.textContent()).toBe('webhook: failed: WebhookAnswerError: the webhook answered 404');
+
+    await page.getByRole('link', { name: 'Dead letters', exact: true }).click();
+    await page.getByRole('button', { name: 'Redrive delivery-dlq', exact: true }).waitFor(seen);
+  }, step);
+
   it('moves between tabs with Back and Forward', async () => {
     await openPage();
     await signInLocally();
