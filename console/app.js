@@ -511,7 +511,23 @@ function App({ config }) {
   return html`<${Console} config=${config} token=${token} onSignOut=${() => keep('')} onRefused=${(why) => keep('', why)} />`;
 }
 
-const config = await (await fetch('config.json', { cache: 'no-store' })).json();
+/** `config.json`, or why it could not be read (the page cannot call the API without it). */
+async function readConfig() {
+  try {
+    const response = await fetch('config.json', { cache: 'no-store' });
+    if (!response.ok) return { problem: `its server answered ${response.status} ${response.statusText}`.trim() };
+    return { config: await response.json() };
+  } catch (cause) {
+    return { problem: cause.message };
+  }
+}
+
+const { config, problem } = await readConfig();
 const root = document.getElementById('app');
 root.textContent = '';
-render(html`<${App} config=${config} />`, root);
+render(
+  config
+    ? html`<${App} config=${config} />`
+    : html`<main class="sign-in"><h1>Herald console</h1><p class="error" role="alert">The console could not read its config.json (${problem}). Reload the page to try again.</p></main>`,
+  root,
+);

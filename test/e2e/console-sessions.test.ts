@@ -229,6 +229,15 @@ describe('the console when things go wrong or grow', () => {
     await page.getByRole('button', { name: 'Redrive delivery-dlq', exact: true }).waitFor(seen);
   }, step);
 
+  it('says so when it cannot read its config.json, instead of loading for ever', async () => {
+    context = await browser.newContext();
+    page = await context.newPage();
+    await page.route(/\/config\.json$/, (route) => route.fulfill({ status: 503, contentType: 'text/html', body: '<html>Service Unavailable</html>' }));
+    await page.goto(h.stack.httpUrl);
+    await page.getByRole('alert').filter({ hasText: 'The console could not read its config.json (its server answered 503' }).waitFor(seen);
+    expect(await page.getByText('Loading the console…').count()).toBe(0);
+  }, step);
+
   it('moves between tabs with Back and Forward', async () => {
     await openPage();
     await signInLocally();
