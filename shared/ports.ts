@@ -692,8 +692,8 @@ export interface BroadcastScheduler {
 export interface LiveStateStore {
   /** The recipient's live state (strongly consistent); no connections and nothing unread when none is kept. */
   get(tenantId: string, recipientId: string): Promise<LiveState>;
-  /** Records an open connection of the user. */
-  connect(tenantId: string, userId: string, connection: LiveConnection): Promise<void>;
+  /** Records an open connection of the user; resolves with the user's live state after it (every connection recorded). */
+  connect(tenantId: string, userId: string, connection: LiveConnection): Promise<LiveState>;
   /** Forgets connections of the user (closed, or answering 410); forgetting one twice is not an error. */
   forgetConnections(tenantId: string, userId: string, connectionIds: readonly string[]): Promise<void>;
 }

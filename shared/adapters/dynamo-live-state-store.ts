@@ -62,16 +62,19 @@ export class DynamoLiveStateStore implements LiveStateStore {
     return liveStateFromItem(result.Item);
   }
 
-  async connect(tenantId: string, userId: string, connection: LiveConnection): Promise<void> {
-    await this.db.send(
+  async connect(tenantId: string, userId: string, connection: LiveConnection): Promise<LiveState> {
+    const result = await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: liveKey(tenantId, userId),
         UpdateExpression: 'SET #connection = :connectedAt',
         ExpressionAttributeNames: { '#connection': `${connectionAttributePrefix}${connection.connectionId}` },
         ExpressionAttributeValues: { ':connectedAt': connection.connectedAt },
+        // The item as written, in the same call: the caller sees which recorded connections are past their age.
+        ReturnValues: 'ALL_NEW',
       }),
     );
+    return liveStateFromItem(result.Attributes);
   }
 
   async forgetConnections(tenantId: string, userId: string, connectionIds: readonly string[]): Promise<void> {

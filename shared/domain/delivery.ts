@@ -122,6 +122,14 @@ export const maxConnectionAgeMs = 2 * 60 * 60 * 1000 + 5 * 60 * 1000;
  */
 export const maxFramedConnectionsPerUser = 25;
 
+/**
+ * The recorded connections that cannot be open any more at `now` ({@link maxConnectionAgeMs} old or
+ * more): API Gateway has closed them, and a `$disconnect` that never came left them recorded.
+ */
+export function expiredConnections(live: LiveState, now: Date): LiveConnection[] {
+  return live.connections.filter((c) => now.getTime() - Date.parse(c.connectedAt) >= maxConnectionAgeMs);
+}
+
 /** The connections that can still be open at `now`, in their stored order: the newest {@link maxFramedConnectionsPerUser} of them. */
 export function openConnections(live: LiveState, now: Date): LiveConnection[] {
   const open = live.connections.filter((c) => now.getTime() - Date.parse(c.connectedAt) < maxConnectionAgeMs);

@@ -44,8 +44,9 @@ export class InMemoryLiveStateStore implements LiveStateStore {
     return this.read(tenantId, recipientId);
   }
 
-  async connect(tenantId: string, userId: string, connection: LiveConnection): Promise<void> {
+  async connect(tenantId: string, userId: string, connection: LiveConnection): Promise<LiveState> {
     this.state(tenantId, userId).connections.set(connection.connectionId, connection.connectedAt);
+    return this.read(tenantId, userId);
   }
 
   async forgetConnections(tenantId: string, userId: string, connectionIds: readonly string[]): Promise<void> {

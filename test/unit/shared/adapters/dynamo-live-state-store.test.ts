@@ -41,6 +41,21 @@ describe('DynamoLiveStateStore', () => {
     expect(state).toEqual({ unread: 0, connections: [] });
   });
 
+  it('answers a connect with the live state as written, every recorded connection in it', async () => {
+    // Prepare
+    const user = aUser();
+    await store.connect('acme', user, { connectionId: 'c1', connectedAt: '2030-01-01T09:00:00.000Z' });
+
+    // Act
+    const state = await store.connect('acme', user, { connectionId: 'c2', connectedAt: '2030-01-01T12:00:00.000Z' });
+
+    // Assess
+    expect([...state.connections].sort((a, b) => a.connectionId.localeCompare(b.connectionId))).toEqual([
+      { connectionId: 'c1', connectedAt: '2030-01-01T09:00:00.000Z' },
+      { connectionId: 'c2', connectedAt: '2030-01-01T12:00:00.000Z' },
+    ]);
+  });
+
   it('records connections on the unread counter item, read back in one go with the count', async () => {
     // Prepare
     const user = aUser();

@@ -21,6 +21,37 @@ describe('WebSocket connections', () => {
     expect(openConnections(state, new Date('2030-01-01T14:05:00.000Z'))).toEqual([]);
   });
 
+  it('forgets, at a connect, the connections recorded two hours and more ago whose $disconnect never came', async () => {
+    // Prepare: conn-old's $disconnect was lost 3 hours ago; conn-recent opened an hour ago
+    const live = new InMemoryLiveStateStore();
+    const clock = new FakeClock('2030-01-01T09:00:00.000Z');
+    await openConnection({ live, clock }, plainUser, 'conn-old');
+    clock.advanceSeconds(2 * 60 * 60);
+    await openConnection({ live, clock }, plainUser, 'conn-recent');
+    clock.advanceSeconds(60 * 60);
+
+    // Act
+    await openConnection({ live, clock }, plainUser, 'conn-new');
+
+    // Assess
+    expect(live.connectionIds(tenantId, plainUser.sub).sort()).toEqual(['conn-new', 'conn-recent']);
+  });
+
+  it('records a connection even when forgetting the expired ones fails', async () => {
+    // Prepare
+    const live = new InMemoryLiveStateStore();
+    const clock = new FakeClock('2030-01-01T09:00:00.000Z');
+    await openConnection({ live, clock }, plainUser, 'conn-old');
+    clock.advanceSeconds(3 * 60 * 60);
+    live.forgetConnections = async () => Promise.reject(new Error('throttled'));
+
+    // Act
+    await openConnection({ live, clock }, plainUser, 'conn-new');
+
+    // Assess: the connect stands; the expired one is left for the next connect
+    expect(live.connectionIds(tenantId, plainUser.sub).sort()).toEqual(['conn-new', 'conn-old']);
+  });
+
   it('forgets a connection that closed, and only that one', async () => {
     // Prepare
     const live = new InMemoryLiveStateStore();
