@@ -50,6 +50,28 @@ describe('DynamoSelfSendLimits', () => {
     expect(await own.check(refusedUser, 6, now)).toMatchObject({ ok: false });
   });
 
+  it('gives the user\'s count back when writing the tenant\'s fails, and throws the failure', async () => {
+    // Prepare: the tenant's write is throttled
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const db = {
+      send: async (command: { input: { Key?: { pk?: string }; UpdateExpression?: string } }) => {
+        if (command.input.Key?.pk?.startsWith('self#t:') && command.input.UpdateExpression?.startsWith('ADD used :n SET')) throw throttled;
+        return dynamo.documentClient.send(command as never);
+      },
+    } as unknown as typeof dynamo.documentClient;
+    const limits = new DynamoSelfSendLimits(db, () => 'rate-limits', { userPerHour: 3, tenantPerHour: 100 });
+    const now = new Date('2030-01-01T14:00:00.000Z');
+    const user = { tenantId: 'throttled', sub: 'u' };
+
+    // Act
+    const failure = await limits.take(user, 2, now).then(() => undefined, (error: unknown) => error);
+
+    // Assess: the user still has their three
+    expect(failure).toBe(throttled);
+    const reader = new DynamoSelfSendLimits(dynamo.documentClient, () => 'rate-limits', { userPerHour: 3, tenantPerHour: 100 });
+    expect(await reader.check(user, 3, now)).toEqual({ ok: true });
+  });
+
   it('refuses a take past the user\'s hour, writing nothing', async () => {
     // Prepare
     const limits = new DynamoSelfSendLimits(dynamo.documentClient, () => 'rate-limits', { userPerHour: 2, tenantPerHour: 100 });
