@@ -38,6 +38,20 @@ async function broadcastOf(world: BroadcastWorld, id: string): Promise<Broadcast
 
 const ref = (broadcastId: string): { tenantId: string; broadcastId: string } => ({ tenantId, broadcastId });
 
+/** Records what the fan-out logs through its per-broadcast child logger, until `stop()` (which answers the lines). */
+function recordBroadcastLogs(): { stop(): { level: string; message: string }[] } {
+  const lines: { level: string; message: string }[] = [];
+  const recorded = (level: string) => (message: string): void => void lines.push({ level, message });
+  const child = { debug: recorded('debug'), info: recorded('info'), warn: recorded('warn'), error: recorded('error') };
+  const spy = vi.spyOn(logger, 'createChild').mockReturnValue(child as unknown as ReturnType<typeof logger.createChild>);
+  return {
+    stop() {
+      spy.mockRestore();
+      return lines;
+    },
+  };
+}
+
 describe('start', () => {
   it('holds a start that arrives before the broadcast is due', async () => {
     // Prepare
@@ -450,15 +464,12 @@ describe('the watch', () => {
     await world.step({ kind: 'start', ...ref(id) });
     await world.runAll();
     const held = await broadcastOf(world, id);
-    const lines: { level: string; message: string }[] = [];
-    const recorded = (level: string) => (message: string): void => void lines.push({ level, message });
-    const child = { debug: recorded('debug'), info: recorded('info'), warn: recorded('warn'), error: recorded('error') };
-    const spy = vi.spyOn(logger, 'createChild').mockReturnValue(child as unknown as ReturnType<typeof logger.createChild>);
+    const logs = recordBroadcastLogs();
 
     // Act
     const seen = [held.status, held.run, held.fanout?.phase ?? '-', held.fanout?.page ?? '-', held.counts.total, held.counts.sent, held.counts.failed, held.counts.cancelled].join('|');
     const outcome = await world.step({ kind: 'watch', ...ref(id), seen, stalls: 1 });
-    spy.mockRestore();
+    const lines = logs.stop();
 
     // Assess
     expect(held).toMatchObject({ status: 'sending', counts: { total: 2, sent: 1, held: 1 } });
@@ -472,16 +483,14 @@ describe('the watch', () => {
     const id = await created(world, { recipientIds: ['a'] });
     await world.step({ kind: 'start', ...ref(id) });
     const seen = (world.fanoutQueue.take('watch') as Extract<FanoutMessage, { kind: 'watch' }>).seen;
-    const warnings: string[] = [];
-    const child = { debug: () => undefined, info: () => undefined, warn: (message: string) => void warnings.push(message), error: () => undefined };
-    const spy = vi.spyOn(logger, 'createChild').mockReturnValue(child as unknown as ReturnType<typeof logger.createChild>);
+    const logs = recordBroadcastLogs();
 
     // Act
     await world.step({ kind: 'watch', ...ref(id), seen, stalls: 1 });
-    spy.mockRestore();
+    const lines = logs.stop();
 
     // Assess
-    expect(warnings).toEqual(['Broadcast fan-out stalled; repairing']);
+    expect(lines).toEqual([{ level: 'warn', message: 'Broadcast fan-out stalled; repairing' }]);
   });
 
   it('repairs after 2, 4, 8 quiet looks only, so a long backoff is not walked every minute', async () => {
