@@ -33,6 +33,14 @@ export const scheduleSafetyMarginMs = 1_000;
  * this many seconds' worth of the quota fires late rather than further ahead.
  */
 export const maxExtraLeadSeconds = 15 * 60;
+/**
+ * How much earlier than its time a message sent straight to the queue is made visible: its
+ * `DelaySeconds` is the whole seconds left after this, so it arrives 1–2 s early and the
+ * consumer holds it to the millisecond (`HERALD_DELIVERY_HOLD_MS`, 2 s by default). With the
+ * seconds left rounded down alone it arrived 0–1 s early, and a consumer that had to start first
+ * (a cold start, ~0.3–2.5 s) delivered it late by what its start took past that.
+ */
+export const directSendLeadMs = 1_000;
 /** CreateSchedule calls in flight at once for one request. */
 const schedulingConcurrency = 16;
 
@@ -142,7 +150,7 @@ export class OneShotSchedule {
   private async sendSoon(messages: readonly TimedMessage[], now: Date): Promise<void> {
     const entries = messages.map((m) => ({
       body: m.body,
-      delaySeconds: Math.min(maxDelaySeconds, Math.max(0, Math.floor((m.dueAt.getTime() - now.getTime()) / 1000))),
+      delaySeconds: Math.min(maxDelaySeconds, Math.max(0, Math.floor((m.dueAt.getTime() - now.getTime() - directSendLeadMs) / 1000))),
     }));
     if (entries.length === 1 && entries[0]) {
       await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: entries[0].body, DelaySeconds: entries[0].delaySeconds }));

@@ -65,7 +65,7 @@ describe('EventBridgeBroadcastScheduler', () => {
     expect(sqsMock).not.toHaveReceivedCommand(SendMessageCommand);
   });
 
-  it('sends a broadcast due within the lead time straight to the fan-out queue, delayed to the second before it is due', async () => {
+  it('sends a broadcast due within the lead time straight to the fan-out queue, arriving one to two seconds before it is due', async () => {
     // Prepare
     sqsMock.on(SendMessageCommand).resolves({});
 
@@ -73,8 +73,8 @@ describe('EventBridgeBroadcastScheduler', () => {
     await aScheduler().schedule({ tenantId: 'acme', id, scheduledAt: '2030-01-01T12:00:30.200Z' }, now);
 
     // Assess
-    // Whole seconds rounded down: the fan-out's start waits out the last 200 ms itself.
-    expect(sqsMock).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: fanoutUrl, DelaySeconds: 30 });
+    // 30.2 s less the second of lead, rounded down: the fan-out's start waits out the last 1.2 s itself.
+    expect(sqsMock).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: fanoutUrl, DelaySeconds: 29 });
     expect(schedulerMock).not.toHaveReceivedCommand(CreateScheduleCommand);
   });
 

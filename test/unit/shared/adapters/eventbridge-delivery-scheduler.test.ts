@@ -137,9 +137,10 @@ describe('EventBridgeDeliveryScheduler', () => {
     // Act
     await scheduler.scheduleMany([...first, ...second], now);
 
-    // Assess: at 12:02 a notification due at 12:03 fires its schedule at 12:02:00, too soon: queued for 60 s.
+    // Assess: at 12:02 a notification due at 12:03 fires its schedule at 12:02:00, too soon:
+    // queued for 59 s, a second ahead for the consumer to hold.
     expect(schedulerMock).toHaveReceivedCommandTimes(CreateScheduleCommand, 1);
-    expect(sqsMock).toHaveReceivedCommandExactlyOnceWith(SendMessageCommand, { DelaySeconds: 60 });
+    expect(sqsMock).toHaveReceivedCommandExactlyOnceWith(SendMessageCommand, { DelaySeconds: 59 });
   });
 
   it('sends the batches due within the lead time in one SendMessageBatch', async () => {
@@ -154,11 +155,11 @@ describe('EventBridgeDeliveryScheduler', () => {
     // Assess
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
     const entries = sqsMock.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries ?? [];
-    expect(entries.map((e) => e.DelaySeconds)).toEqual([30, 40]);
+    expect(entries.map((e) => e.DelaySeconds)).toEqual([29, 39]);
     expect(schedulerMock).not.toHaveReceivedAnyCommand();
   });
 
-  it('sends a notification due within the lead time straight to the queue, arriving up to a second early', async () => {
+  it('sends a notification due within the lead time straight to the queue, arriving one to two seconds early', async () => {
     // Prepare
     const scheduler = aScheduler();
     sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm1' });
@@ -166,11 +167,12 @@ describe('EventBridgeDeliveryScheduler', () => {
     // Act
     await scheduler.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T12:00:30.600Z' }], now);
 
-    // Assess: the consumer waits out the last 600 ms itself, to the millisecond.
+    // Assess: 30.6 s less the second of lead, rounded down; the consumer waits out the last
+    // 1.6 s itself, to the millisecond, and a consumer that has to start first has that long.
     expect(sqsMock).toHaveReceivedCommandExactlyOnceWith(SendMessageCommand, {
       QueueUrl: queueUrl,
       MessageBody: JSON.stringify({ tenantId: 'acme', notifications: [{ id, recipientId: 'bob' }], notBefore: '2030-01-01T12:00:30.600Z' }),
-      DelaySeconds: 30,
+      DelaySeconds: 29,
     });
     expect(schedulerMock).not.toHaveReceivedAnyCommand();
   });
