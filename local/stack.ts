@@ -206,32 +206,96 @@ export function createTableInput(table: TableDescription): CreateTableCommandInp
 
 /** What DescribeTable shows of a table's global secondary indexes. */
 export interface DescribedIndexes {
-  readonly GlobalSecondaryIndexes?: readonly { readonly IndexName?: string; readonly Projection?: { readonly ProjectionType?: string; readonly NonKeyAttributes?: readonly string[] } }[];
+  readonly GlobalSecondaryIndexes?: readonly {
+    readonly IndexName?: string;
+    readonly IndexStatus?: string;
+    readonly Projection?: { readonly ProjectionType?: string; readonly NonKeyAttributes?: readonly string[] };
+  }[];
+}
+
+/** One UpdateTable that brings a kept table's indexes towards the description, and why. */
+export interface IndexChange {
+  readonly kind: 'create' | 'delete';
+  readonly index: string;
+  readonly why: string;
 }
 
 /**
- * How an existing table's indexes (as DescribeTable shows them) differ from the description's:
- * an index missing, or projecting otherwise. A data directory made before an index was added or
- * its projection changed keeps the table as it was: DynamoDB cannot change an index's projection,
- * and the local DynamoDB cannot add or remove an index. One sentence each; none when they agree.
+ * What brings an existing table's indexes (as DescribeTable shows them) to the description's, in
+ * order, as a deploy of the stack would: an index missing is created; one projecting otherwise is
+ * deleted, then created again (DynamoDB cannot change an index's projection in place); one the
+ * description no longer has is deleted. None when they agree.
  */
-export function indexDrift(table: TableDescription, actual: DescribedIndexes | undefined): string[] {
+export function indexChanges(table: TableDescription, actual: DescribedIndexes | undefined): IndexChange[] {
   const found = new Map((actual?.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName, index.Projection]));
-  return table.indexes.flatMap((index) => {
-    const wanted = projectionOf(index);
-    const has = found.get(index.name);
-    if (!found.has(index.name)) return [`index ${index.name} is missing: queries through it fail`];
-    const attributes = (projection: { readonly NonKeyAttributes?: readonly string[] } | undefined): string => [...(projection?.NonKeyAttributes ?? [])].sort().join(', ');
-    if (has?.ProjectionType === wanted.ProjectionType && attributes(has) === attributes(wanted)) return [];
-    const describe = (type: string | undefined, list: string): string => `${type ?? 'ALL'}${list ? ` (${list})` : ''}`;
-    return [`index ${index.name} projects ${describe(has?.ProjectionType, attributes(has))}, the description ${describe(wanted.ProjectionType, attributes(wanted))}`];
-  });
+  const attributes = (projection: { readonly NonKeyAttributes?: readonly string[] } | undefined): string => [...(projection?.NonKeyAttributes ?? [])].sort().join(', ');
+  const describe = (type: string | undefined, list: string): string => `${type ?? 'ALL'}${list ? ` (${list})` : ''}`;
+  const described = new Set(table.indexes.map((index) => index.name));
+  const removed = [...found.keys()]
+    .filter((name): name is string => name !== undefined && !described.has(name))
+    .map((name): IndexChange => ({ kind: 'delete', index: name, why: 'the description has no such index' }));
+  return removed.concat(
+    table.indexes.flatMap((index): IndexChange[] => {
+      const wanted = projectionOf(index);
+      if (!found.has(index.name)) return [{ kind: 'create', index: index.name, why: 'it was missing' }];
+      const has = found.get(index.name);
+      if (has?.ProjectionType === wanted.ProjectionType && attributes(has) === attributes(wanted)) return [];
+      const why = `it projected ${describe(has?.ProjectionType, attributes(has))}, the description ${describe(wanted.ProjectionType, attributes(wanted))}`;
+      return [
+        { kind: 'delete', index: index.name, why },
+        { kind: 'create', index: index.name, why },
+      ];
+    }),
+  );
+}
+
+/** Polls DescribeTable until no index of the table is being created or deleted (every 20 ms, at most `timeoutMs`). @throws Error past it */
+async function indexesSettled(describe: () => Promise<DescribedIndexes | undefined>, name: string, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const table = await describe();
+    if (!(table?.GlobalSecondaryIndexes ?? []).some((index) => index.IndexStatus === 'CREATING' || index.IndexStatus === 'DELETING')) return;
+    if (Date.now() > deadline) throw new Error(`table ${name}: its indexes were still changing after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Brings a table kept in a data directory to the description's indexes with UpdateTable, one
+ * index at a time as DynamoDB requires, each backfilled from the table's items before the next
+ * (`local/dynamodb/index-updates.ts`); says each change on stderr.
+ */
+async function convergeIndexes(client: DynamoDBClient, table: TableDescription): Promise<void> {
+  const name = physicalName(table.name);
+  const describe = async (): Promise<DescribedIndexes | undefined> => (await client.send(new DescribeTableCommand({ TableName: name }))).Table;
+  // A stack stopped mid-change left an index CREATING or DELETING: the endpoint takes it up; let it finish first.
+  await indexesSettled(describe, name);
+  const input = createTableInput(table);
+  for (const change of indexChanges(table, await describe())) {
+    const started = Date.now();
+    if (change.kind === 'delete') {
+      await client.send(new UpdateTableCommand({ TableName: name, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: change.index } }] }));
+    } else {
+      const create = input.GlobalSecondaryIndexes?.find((index) => index.IndexName === change.index);
+      const keys = new Set(create?.KeySchema?.map((key) => key.AttributeName));
+      await client.send(
+        new UpdateTableCommand({
+          TableName: name,
+          AttributeDefinitions: input.AttributeDefinitions?.filter((definition) => keys.has(definition.AttributeName)),
+          GlobalSecondaryIndexUpdates: [{ Create: create }],
+        }),
+      );
+    }
+    await indexesSettled(describe, name);
+    const message = `table ${name} in HERALD_DATA_DIR: index ${change.index} ${change.kind === 'create' ? 'created and backfilled from the items' : 'deleted'}, as a deploy would (${change.why}), in ${Date.now() - started} ms`;
+    process.stderr.write(`${JSON.stringify({ level: 'INFO', source: 'local-dynamodb', message })}\n`);
+  }
 }
 
 /**
  * Creates the described tables that are missing; resolves with the ARN of each table's stream, by
- * logical name. A table kept in a data directory whose indexes differ from the description is
- * used as it is, with a warning on stderr naming the difference and the way out.
+ * logical name. A table kept in a data directory has its indexes brought to the description's
+ * first, as a deploy would (`convergeIndexes`).
  */
 async function createTables(endpoint: string): Promise<Map<string, string>> {
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: localCredentials });
@@ -241,14 +305,15 @@ async function createTables(endpoint: string): Promise<Map<string, string>> {
     const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
     for (const table of tables) {
       const name = physicalName(table.name);
-      // On disk, tables survive a restart: create only what is missing, and say how a kept one differs.
+      // On disk, tables survive a restart: create only what is missing, and bring the indexes of a kept one to the description.
       let kept: Awaited<ReturnType<typeof describe>> | undefined;
       if (!existing.has(name)) await client.send(new CreateTableCommand(createTableInput(table)));
       else {
         kept = await describe(name);
-        for (const drift of indexDrift(table, kept)) {
-          const message = `table ${name} in HERALD_DATA_DIR: ${drift}. It is used as it is; to make it as described, stop the stack and remove the directory (its data with it)`;
-          process.stderr.write(`${JSON.stringify({ level: 'WARN', source: 'local-dynamodb', message })}\n`);
+        const settled = (kept?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+        if (!settled || indexChanges(table, kept).length > 0) {
+          await convergeIndexes(client, table);
+          kept = await describe(name);
         }
       }
       if (!table.stream) continue;

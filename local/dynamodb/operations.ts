@@ -8,6 +8,8 @@
 import { dynaliteActions, dynaliteDb, dynaliteOperations, dynaliteValidations, isDynaliteError } from './dynalite.ts';
 import type { AttributeMap, DynaliteError, DynaliteOperation, DynaliteStore, Json, TypeTree } from './dynalite.ts';
 import { runAction } from './guarded-actions.ts';
+import { changesIndexes, refuseUnreadableIndex, resumeIndexUpdates, updateTableIndexes, withIndexCreationTypes } from './index-updates.ts';
+import type { IndexWriting } from './index-writes.ts';
 import { KeyLocks } from './key-locks.ts';
 import { arithmeticError } from './limits.ts';
 import { withStreamCapture } from './stream-capture.ts';
@@ -105,6 +107,17 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
   const tables = new TableSchemas(store);
   const streams = new StreamLog({ region: options.region ?? 'us-east-1', ...(options.now ? { now: options.now } : {}) });
   const transactions: TransactionContext = { store, locks, tables, log, streams };
+  const indexUpdates = { store, tables, locks, log, getIndexActions: (dynaliteDb as unknown as IndexWriting).getIndexActions };
+  const updateTableTypes = withIndexCreationTypes(typesOf.UpdateTable, typesOf.CreateTable);
+  // A store on disk may hold an index change a stopped endpoint left under way.
+  if (store.options.path !== undefined) void resumeIndexUpdates(indexUpdates);
+
+  /** UpdateTable creating or deleting a global secondary index, which dynalite ignores (`index-updates.ts`). */
+  async function runIndexUpdate(request: Json): Promise<Json> {
+    const data = dynaliteValidations.checkTypes(request, updateTableTypes);
+    dynaliteValidations.checkValidations(data, updateTableTypes, dynaliteActions.UpdateTable.validation.custom, store);
+    return updateTableIndexes(indexUpdates, data);
+  }
 
   async function lockKeys(table: unknown, items: readonly (AttributeMap | undefined)[]): Promise<string[]> {
     const schema = await tables.keySchema(String(table));
@@ -197,6 +210,10 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
     const release = keys.length > 0 ? await locks.acquire(keys) : undefined;
     try {
       if (operation === 'UpdateItem' && computesNumbers(data)) await refuseOutOfRangeArithmetic(data);
+      if ((operation === 'Query' || operation === 'Scan') && typeof data.IndexName === 'string' && !tables.settled(String(data.TableName))) {
+        const table = await tables.describe(String(data.TableName)).catch(() => undefined);
+        if (table) refuseUnreadableIndex(table, data.IndexName);
+      }
       const identity = caller.service && operation === 'DeleteItem' ? ttlIdentity : undefined;
       const answer = await withStreamCapture(
         { store, streams },
@@ -219,6 +236,7 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
       if (operation === 'TransactWriteItems') return transactWriteItems(transactions, request);
       if (operation === 'TransactGetItems') return transactGetItems(transactions, request);
       if (operation === 'UpdateTable' && request.StreamSpecification !== undefined) return updateTableStream(store, tables, request);
+      if (operation === 'UpdateTable' && changesIndexes(request)) return runIndexUpdate(request);
       return runDynalite(operation, request, caller);
     },
     streams,
