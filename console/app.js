@@ -391,27 +391,28 @@ function Lateness({ call }) {
 }
 
 /**
- * The local stores keep thousands (the outbox 10,000 a channel) and are read every 3 s, newest
- * first: drawing them all blocked the page for seconds, so the panels draw the newest ones only.
+ * The local stores keep thousands (the outbox 10,000 a channel, the sent mail every e-mail of a
+ * broadcast) and are read every 3 s: the panels ask for the newest ones only, one page of the
+ * store's answer (`limit`, with the store's `total`), and draw that page.
  */
 const localRowsShown = 200;
 
-function Newest({ all, href, where }) {
-  if (all.length <= localRowsShown) return null;
-  return html`<p class="note" data-newest>The newest ${localRowsShown} of ${all.length}; every one is on <a href=${href} target="_blank" rel="noreferrer">${where}</a>.</p>`;
+function Newest({ shown, total, href, where }) {
+  if (total === undefined || total <= shown) return null;
+  return html`<p class="note" data-newest>The newest ${shown} of ${total}; every one is on <a href=${href} target="_blank" rel="noreferrer">${where}</a>.</p>`;
 }
 
 function SentMail({ call, config }) {
-  const [state] = usePolled(() => call('GET', '/_local/mail'), 3000, [call]);
+  const [state] = usePolled(() => call('GET', `/_local/mail?limit=${localRowsShown}`), 3000, [call]);
   const emails = state.value?.emails ?? [];
   return html`<section aria-label="Sent mail">
     <p class="note">What the local SES accepted. Full messages: <a href=${config.mailViewerUrl} target="_blank" rel="noreferrer">its own viewer</a>.</p>
     <${ErrorLine} error=${state.error} />
-    <${Newest} all=${emails} href=${config.mailViewerUrl} where="the local SES's viewer" />
+    <${Newest} shown=${emails.length} total=${state.value?.total} href=${config.mailViewerUrl} where="the local SES's viewer" />
     <table>
       <thead><tr><th>At (UTC)</th><th>To</th><th>Subject</th><th>Text</th></tr></thead>
       <tbody>
-        ${emails.slice(0, localRowsShown).map(
+        ${emails.map(
           (m) => html`<tr><td>${time(new Date(m.at).toISOString())}</td><td>${m.to.join(', ')}</td><td>${m.subject}</td><td class="clip">${m.text ?? ''}</td></tr>`,
         )}
       </tbody>
@@ -422,7 +423,7 @@ function SentMail({ call, config }) {
 function Outbox({ call, config }) {
   const [channel, setChannel] = useState('');
   const query = channel ? `?channel=${channel}` : '';
-  const [state] = usePolled(() => call('GET', `/_local/outbox${query}`), 3000, [call, channel]);
+  const [state] = usePolled(() => call('GET', `/_local/outbox?${new URLSearchParams({ ...(channel ? { channel } : {}), limit: String(localRowsShown) })}`), 3000, [call, channel]);
   const entries = state.value?.entries ?? [];
   return html`<section aria-label="Outbox">
     <p class="note">What the local push, SMS, Telegram and webhook providers received.</p>
@@ -431,11 +432,11 @@ function Outbox({ call, config }) {
       ${['push', 'sms', 'telegram', 'webhook'].map((c) => html`<option value=${c}>${c}</option>`)}
     </select></label>
     <${ErrorLine} error=${state.error} />
-    <${Newest} all=${entries} href=${`${config.apiUrl}/_local/outbox.html${query}`} where="the outbox page" />
+    <${Newest} shown=${entries.length} total=${state.value?.total} href=${`${config.apiUrl}/_local/outbox.html${query}`} where="the outbox page" />
     <table>
       <thead><tr><th>At (UTC)</th><th>Channel</th><th>Provider</th><th>To</th><th>Body</th></tr></thead>
       <tbody>
-        ${entries.slice(0, localRowsShown).map(
+        ${entries.map(
           (e) => html`<tr><td>${time(new Date(e.at).toISOString())}</td><td>${e.channel}</td><td>${e.provider}</td><td>${e.to}</td><td class="clip"><code>${JSON.stringify(e.body)}</code></td></tr>`,
         )}
       </tbody>

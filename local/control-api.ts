@@ -17,13 +17,15 @@
  * - `GET | DELETE /_local/metrics`: the metrics the functions printed as CloudWatch EMF, summed
  *   per namespace, name and dimensions (`{ metrics: [{ namespace, name, unit, dimensions, count,
  *   sum, min, max }] }`), or forget them;
- * - `GET | DELETE /_local/outbox?channel=push|sms|telegram|webhook`: what the local providers
- *   received, newest first (`{ entries: [{ id, channel, provider, to, at, body, providerMessageId? }] }`;
- *   every channel without `channel`), or forget it; `GET /_local/outbox.html?channel=` is the same
+ * - `GET | DELETE /_local/outbox?channel=push|sms|telegram|webhook&limit=&cursor=`: what the local
+ *   providers received, one page newest first (`{ entries: [{ id, channel, provider, to, at, body,
+ *   providerMessageId? }], total, nextCursor }`; every channel without `channel`; `limit` 1 to 1,000,
+ *   100 by default, local/newest-first-page.ts), or forget it; `GET /_local/outbox.html` is the same
  *   as a page for people;
  * - `POST /_local/rules/{name}/run`: run an EventBridge rule's target now and answer its result;
- * - `GET /_local/mail`: the mail the local SES accepted, newest first (`{ emails: [{ messageId,
- *   from, to, subject, text, at }] }`), what the console's "Sent mail" shows;
+ * - `GET /_local/mail?limit=&cursor=`: the mail the local SES accepted, one page newest first
+ *   (`{ emails: [{ messageId, from, to, subject, text, at }], total, nextCursor }`), what the
+ *   console's "Sent mail" shows;
  * - `POST /_local/token` `{ sub, tenant?, roles? }`: the console's dev sign-in, a one-hour token
  *   signed by the local issuer (`{ token }`), as `npm run token` prints one.
  *
@@ -39,6 +41,7 @@ import type { ExtraHandler } from './http-gateway.ts';
 import { isOutboxChannel, outboxChannels } from './outbox.ts';
 import { outboxPage, outboxPageCsp } from './outbox-page.ts';
 import { readBody } from './request-body.ts';
+import { defaultLocalPageSize, newestFirstPage, parseLocalPageQuery } from './newest-first-page.ts';
 import type { Outbox } from './outbox.ts';
 import type { EmfMetrics } from './emf-metrics.ts';
 import type { SesSendsView } from './ses-emulator.ts';
@@ -72,7 +75,7 @@ export interface ControlApiOptions {
   readonly outbox?: Outbox;
   /** The metrics the functions printed as EMF. */
   readonly metrics?: EmfMetrics;
-  /** The mail the local SES accepted, newest first. */
+  /** The mail the local SES accepted, in the order it accepted it (`GET /_local/mail` pages it newest first). */
   readonly mail?: () => Promise<readonly SentMail[]>;
   /** Signs a local token (the dev sign-in). */
   readonly mintToken?: (request: DevSignIn) => Promise<string>;
@@ -247,22 +250,33 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
         const message = `must be one of ${allowed}${channel === 'email' ? ' (sent e-mail is at /_local/mail)' : ''}`;
         throw new ValidationError(`channel ${message}`, { details: [{ field: 'channel', message }] });
       }
+      const paging = method === 'DELETE' ? undefined : parseLocalPageQuery(query, ['channel']);
       if (!options.outbox) throw new NotReadyError('The local stack is still starting');
-      if (method === 'DELETE') options.outbox.clear(channel);
+      if (method === 'DELETE') {
+        options.outbox.clear(channel);
+        sendJson(res, 200, { entries: [], total: 0, nextCursor: null });
+        return;
+      }
+      const answer = options.outbox.page(channel, paging ?? { limit: defaultLocalPageSize });
       if (page) {
-        const html = outboxPage(options.outbox.list(channel), channel);
+        const html = outboxPage(answer, channel);
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': outboxPageCsp, 'content-length': Buffer.byteLength(html) });
         res.end(html);
         return;
       }
-      sendJson(res, 200, { entries: options.outbox.list(channel) });
+      sendJson(res, 200, { entries: answer.items, total: answer.total, nextCursor: answer.nextCursor });
       return;
     }
 
     if (path === '/_local/mail') {
       allow(method, path, ['GET']);
+      const paging = parseLocalPageQuery(query);
       if (!options.mail) throw new NotReadyError('The local stack is still starting');
-      sendJson(res, 200, { emails: await options.mail() });
+      const mail = await options.mail();
+      // The local SES keeps its mail in the order it accepted it: that rank breaks ties of `at`.
+      const ranked = mail.map((email, seq) => ({ email, seq }));
+      const answer = newestFirstPage(ranked, ({ email, seq }) => ({ at: email.at, seq }), paging);
+      sendJson(res, 200, { emails: answer.items.map(({ email }) => email), total: answer.total, nextCursor: answer.nextCursor });
       return;
     }
 

@@ -1,8 +1,10 @@
 /**
- * The outbox for people: `GET /_local/outbox.html?channel=` renders what `GET /_local/outbox`
- * answers as JSON (newest first), one table per page, as the local SES's page shows the sent mail.
- * Everything shown is escaped; the page loads nothing and runs no script (its CSP says so).
+ * The outbox for people: `GET /_local/outbox.html?channel=&limit=&cursor=` renders the page that
+ * `GET /_local/outbox` answers as JSON (newest first), one table, with a link to the older entries,
+ * as the local SES's page shows the sent mail. Everything shown is escaped; the page loads nothing
+ * and runs no script (its CSP says so).
  */
+import type { LocalPage } from './newest-first-page.ts';
 import type { OutboxChannel, OutboxEntry } from './outbox.ts';
 import { outboxChannels } from './outbox.ts';
 
@@ -22,8 +24,9 @@ function row(entry: OutboxEntry): string {
   );
 }
 
-/** The page listing `entries` (already filtered to `channel`, when given). */
-export function outboxPage(entries: readonly OutboxEntry[], channel: OutboxChannel | undefined): string {
+/** The HTML page of one page of the outbox (already filtered to `channel`, when given), with a link to the next. */
+export function outboxPage(page: LocalPage<OutboxEntry>, channel: OutboxChannel | undefined): string {
+  const entries = page.items;
   const links = ['all', ...outboxChannels]
     .map((name) => {
       const current = (channel ?? 'all') === name;
@@ -31,6 +34,9 @@ export function outboxPage(entries: readonly OutboxEntry[], channel: OutboxChann
       return current ? `<strong>${name}</strong>` : `<a href="${href}">${name}</a>`;
     })
     .join(' · ');
+  const older = page.nextCursor
+    ? `<p>${entries.length} of ${page.total} shown here. <a href="/_local/outbox.html?${escapeHtml(new URLSearchParams({ ...(channel ? { channel } : {}), cursor: page.nextCursor }).toString())}">Older</a></p>`
+    : '';
   const rows = entries.length > 0 ? entries.map(row).join('\n') : '<tr><td colspan="6">Nothing received yet.</td></tr>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Herald local outbox</title>
@@ -46,6 +52,7 @@ th{background:#f3f3f3}pre{margin:0;white-space:pre-wrap;word-break:break-word;ma
 <tbody>
 ${rows}
 </tbody></table>
+${older}
 </body></html>
 `;
 }

@@ -5,6 +5,8 @@
  * local SES). Kept in memory for the life of the stack, at most `capacity` entries per channel.
  */
 import { randomUUID } from 'node:crypto';
+import { newestFirstPage } from './newest-first-page.ts';
+import type { LocalPage, LocalPageQuery } from './newest-first-page.ts';
 
 /** The channels whose providers record here. */
 export const outboxChannels = ['push', 'sms', 'telegram', 'webhook'] as const;
@@ -29,9 +31,16 @@ export interface OutboxEntry {
 
 export type OutboxRecord = Omit<OutboxEntry, 'id' | 'at'> & { readonly at?: number };
 
+/** An entry as kept: with its rank in the order of recording, which pages break ties of `at` by. */
+interface Kept {
+  readonly entry: OutboxEntry;
+  readonly seq: number;
+}
+
 export class Outbox {
-  private readonly entries = new Map<OutboxChannel, OutboxEntry[]>();
+  private readonly entries = new Map<OutboxChannel, Kept[]>();
   private readonly capacity: number;
+  private recorded = 0;
 
   constructor(options: { readonly capacity?: number } = {}) {
     this.capacity = options.capacity ?? 10_000;
@@ -41,7 +50,8 @@ export class Outbox {
   record(record: OutboxRecord): OutboxEntry {
     const entry: OutboxEntry = { ...record, id: randomUUID(), at: record.at ?? Date.now() };
     const list = this.entries.get(entry.channel) ?? [];
-    list.push(entry);
+    list.push({ entry, seq: this.recorded });
+    this.recorded += 1;
     if (list.length > this.capacity) list.splice(0, list.length - this.capacity);
     this.entries.set(entry.channel, list);
     return entry;
@@ -49,8 +59,17 @@ export class Outbox {
 
   /** Entries of `channel` (every channel when absent), newest first. */
   list(channel?: OutboxChannel): OutboxEntry[] {
+    return this.page(channel, { limit: Number.POSITIVE_INFINITY }).items;
+  }
+
+  /**
+   * One page of the entries of `channel` (every channel when absent), newest first: at most
+   * `query.limit`, older than `query.after` when given, with the total and the next page's cursor.
+   */
+  page(channel: OutboxChannel | undefined, query: LocalPageQuery): LocalPage<OutboxEntry> {
     const lists = channel ? [this.entries.get(channel) ?? []] : [...this.entries.values()];
-    return lists.flat().sort((a, b) => b.at - a.at);
+    const page = newestFirstPage(lists.flat(), ({ entry, seq }) => ({ at: entry.at, seq }), query);
+    return { ...page, items: page.items.map(({ entry }) => entry) };
   }
 
   /** Forgets every entry of `channel` (every channel when absent). */

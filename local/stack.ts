@@ -388,7 +388,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** The mail the local SES accepted (its `/store`), newest first, as the console lists it. */
+/** The mail the local SES accepted (its `/store`), in the order it accepted it, as the console lists it. */
 async function sentMail(sesEndpoint: string): Promise<SentMail[]> {
   const response = await fetch(`${sesEndpoint}/store`);
   if (!response.ok) throw new Error(`The local SES answered ${response.status} for its store`);
@@ -396,9 +396,7 @@ async function sentMail(sesEndpoint: string): Promise<SentMail[]> {
     // `at` is epoch seconds there.
     emails: { messageId: string; from: string; destination: { to: string[] }; subject: string; body: { text?: string }; at: number }[];
   };
-  return emails
-    .map((e) => ({ messageId: e.messageId, from: e.from, to: e.destination.to, subject: e.subject, ...(e.body.text !== undefined ? { text: e.body.text } : {}), at: e.at * 1000 }))
-    .sort((a, b) => b.at - a.at);
+  return emails.map((e) => ({ messageId: e.messageId, from: e.from, to: e.destination.to, subject: e.subject, ...(e.body.text !== undefined ? { text: e.body.text } : {}), at: e.at * 1000 }));
 }
 
 /** Starts every part of the local stack and the functions on top; `stop()` undoes it all. */

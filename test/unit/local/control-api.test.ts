@@ -13,6 +13,9 @@ import { createFaultInjector } from '../../../local/fault-rules.ts';
 import type { FaultRule } from '../../../local/fault-rules.ts';
 import { closeServer } from '../../../local/http-gateway.ts';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks, signToken } from '../../../local/jwt-keys.ts';
+import { defaultLocalPageSize, maxLocalPageSize } from '../../../local/newest-first-page.ts';
+import { Outbox } from '../../../local/outbox.ts';
+import type { SentMail } from '../../../local/control-api.ts';
 import type { LocalEndpoints } from '../../../local/stack.ts';
 
 const endpoints: LocalEndpoints = {
@@ -455,6 +458,110 @@ describe('local control API', () => {
       await closeServer(server as Server);
       const starting = await serve();
       expect((await starting('GET', '/_local/mail')).status).toBe(503);
+    });
+
+    it('answers one page, newest first, with the total and a cursor that reaches the oldest', async () => {
+      // Prepare: the local SES's order (oldest first), whole seconds as it keeps them, so two share one
+      const mail: SentMail[] = ['m-1', 'm-2', 'm-3', 'm-4', 'm-5'].map((messageId, i) => ({
+        messageId,
+        from: 'herald@example.com',
+        to: ['dave@example.com'],
+        subject: messageId,
+        at: 1_700_000_000_000 + Math.min(i, 3) * 1000,
+      }));
+      const call = await serve({ mail: async () => mail });
+
+      // Act
+      const first = await call('GET', '/_local/mail?limit=2');
+      const second = await call('GET', `/_local/mail?limit=2&cursor=${String((first.body as { nextCursor: string }).nextCursor)}`);
+      const third = await call('GET', `/_local/mail?limit=2&cursor=${String((second.body as { nextCursor: string }).nextCursor)}`);
+
+      // Assess
+      const ids = (answer: { body: unknown }): string[] => (answer.body as { emails: SentMail[] }).emails.map((e) => e.messageId);
+      expect(first).toMatchObject({ status: 200, body: { total: 5, nextCursor: expect.any(String) } });
+      expect([ids(first), ids(second), ids(third)]).toEqual([['m-5', 'm-4'], ['m-3', 'm-2'], ['m-1']]);
+      expect(third.body).toMatchObject({ total: 5, nextCursor: null });
+    });
+
+    it(`answers ${defaultLocalPageSize} without a limit, at most ${maxLocalPageSize}`, async () => {
+      // Prepare
+      const mail: SentMail[] = Array.from({ length: maxLocalPageSize + 5 }, (_, i) => ({ messageId: `m-${i}`, from: 'a@example.com', to: ['b@example.com'], subject: 's', at: i * 1000 }));
+      const call = await serve({ mail: async () => mail });
+
+      // Act
+      const unnamed = await call('GET', '/_local/mail');
+      const most = await call('GET', `/_local/mail?limit=${maxLocalPageSize}`);
+
+      // Assess
+      expect((unnamed.body as { emails: unknown[] }).emails).toHaveLength(defaultLocalPageSize);
+      expect((most.body as { emails: unknown[] }).emails).toHaveLength(maxLocalPageSize);
+      expect(most.body).toMatchObject({ total: maxLocalPageSize + 5, nextCursor: expect.any(String) });
+    });
+
+    it.each([
+      ['limit=0', 'limit', 'must be at least 1'],
+      ['limit=1001', 'limit', `must be at most ${maxLocalPageSize}`],
+      ['limit=ten', 'limit', 'must be a number'],
+      ['cursor=nope', 'cursor', expect.stringMatching(/^is not a cursor of this list/)],
+      ['since=5', 'since', 'is not a parameter of this endpoint (it takes limit, cursor)'],
+    ])('answers 400 naming the parameter for ?%s, before reading the store', async (search, field, message) => {
+      // Prepare
+      let reads = 0;
+      const call = await serve({ mail: async () => ((reads += 1), []) });
+
+      // Act
+      const answer = await call('GET', `/_local/mail?${search}`);
+
+      // Assess
+      expect(answer.status).toBe(400);
+      expect(answer.headers.get('content-type')).toBe('application/json');
+      expect(answer.body).toMatchObject({ error: { code: 'VALIDATION_ERROR', message: expect.stringContaining(field), details: [{ field, message }] } });
+      expect(reads).toBe(0);
+    });
+  });
+
+  describe('outbox', () => {
+    it('answers one page of a channel, newest first, with the total and a cursor to the older ones', async () => {
+      // Prepare: three in one millisecond, and another channel
+      const outbox = new Outbox();
+      for (const to of ['+1', '+2', '+3']) outbox.record({ channel: 'sms', provider: 'sns', to, body: {}, at: 5_000 });
+      outbox.record({ channel: 'sms', provider: 'sns', to: '+4', body: {}, at: 6_000 });
+      outbox.record({ channel: 'push', provider: 'web-push', to: 'https://push.example/1', body: {}, at: 7_000 });
+      const call = await serve({ outbox });
+
+      // Act
+      const first = await call('GET', '/_local/outbox?channel=sms&limit=3');
+      const next = await call('GET', `/_local/outbox?channel=sms&limit=3&cursor=${String((first.body as { nextCursor: string }).nextCursor)}`);
+      const every = await call('GET', '/_local/outbox');
+
+      // Assess
+      const to = (answer: { body: unknown }): string[] => (answer.body as { entries: { to: string }[] }).entries.map((e) => e.to);
+      expect(first.body).toMatchObject({ total: 4, nextCursor: expect.any(String) });
+      expect(to(first)).toEqual(['+4', '+3', '+2']);
+      expect(to(next)).toEqual(['+1']);
+      expect(next.body).toMatchObject({ total: 4, nextCursor: null });
+      expect(to(every)).toEqual(['https://push.example/1', '+4', '+3', '+2', '+1']);
+      expect(every.body).toMatchObject({ total: 5, nextCursor: null });
+    });
+
+    it.each([
+      ['limit=-3', 'limit', 'must be at least 1'],
+      ['channel=sms&limit=1.5', 'limit', 'must be a whole number'],
+      ['cursor=e30', 'cursor', expect.stringMatching(/^is not a cursor of this list/)],
+      ['before=5', 'before', 'is not a parameter of this endpoint (it takes limit, cursor, channel)'],
+    ])('answers 400 naming the parameter for ?%s, on the JSON and on the page', async (search, field, message) => {
+      // Prepare
+      const call = await serve({ outbox: new Outbox() });
+
+      // Act
+      const json = await call('GET', `/_local/outbox?${search}`);
+      const page = await call('GET', `/_local/outbox.html?${search}`);
+
+      // Assess
+      for (const answer of [json, page]) {
+        expect(answer.status).toBe(400);
+        expect(answer.body).toMatchObject({ error: { code: 'VALIDATION_ERROR', details: [{ field, message }] } });
+      }
     });
   });
 });

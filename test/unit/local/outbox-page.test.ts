@@ -49,6 +49,27 @@ describe('the outbox page', () => {
     expect(html).not.toContain('127.0.0.1:9/hook');
   });
 
+  it('shows one page and links to the older entries of the same channel', async () => {
+    // Prepare
+    const outbox = new Outbox();
+    for (let i = 0; i < 105; i += 1) outbox.record({ channel: 'sms', provider: 'sns', to: `+1555000${String(i).padStart(4, '0')}`, body: {}, at: i });
+    const base = await serve(outbox);
+
+    // Act
+    const first = await (await fetch(`${base}/_local/outbox.html?channel=sms`)).text();
+    const href = /<a href="(\/_local\/outbox\.html\?[^"]*cursor=[^"]*)">Older<\/a>/.exec(first)?.[1]?.replaceAll('&#38;', '&');
+    const older = await (await fetch(`${base}${href ?? '/missing'}`)).text();
+
+    // Assess: the default page of 100, newest first; the link keeps the channel and reaches the rest
+    expect(first).toContain('100 of 105 shown here.');
+    expect(first).toContain('+15550000104');
+    expect(first).not.toContain('+15550000004');
+    expect(href).toContain('channel=sms');
+    expect(older).toContain('+15550000004');
+    expect(older).not.toContain('+15550000005<');
+    expect(older).not.toContain('Older</a>');
+  });
+
   it('refuses an unknown channel by name, and any method but GET', async () => {
     // Prepare
     const base = await serve(new Outbox());
