@@ -7,9 +7,12 @@
  *
  * Only the files that exist under `console/` when the stack starts are served, by exact path, so
  * no request can reach outside it and no API route is shadowed (none is named like a file there).
+ * Every answer carries the security headers the CloudFront distribution adds on AWS
+ * (lib/console-security-headers.ts), its Content-Security-Policy naming this stack's WebSocket API.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
+import { consoleResponseHeaders } from '../lib/console-security-headers.ts';
 import type { ClaimsConfig } from '../shared/config.ts';
 import type { ExtraHandler } from './http-gateway.ts';
 
@@ -66,9 +69,13 @@ export async function createConsoleSite(config: () => ConsoleConfig, directory: 
   return async function consoleSite(req, res) {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const current = config();
+    // The headers CloudFront adds on AWS, from the same source, so that the page is tried here
+    // under the policy it meets there (plain HTTP: no HSTS, see consoleResponseHeaders).
+    const security = consoleResponseHeaders(current.wsUrl, { https: false });
     if (path === '/config.json') {
-      const body = JSON.stringify(config());
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+      const body = JSON.stringify(current);
+      res.writeHead(200, { ...security, 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
       res.end(req.method === 'HEAD' ? undefined : body);
       return true;
     }
@@ -76,11 +83,11 @@ export async function createConsoleSite(config: () => ConsoleConfig, directory: 
     if (!file) return false;
     const body = await readFile(file);
     res.writeHead(200, {
+      ...security,
       'content-type': contentTypes[extname(file)] ?? 'application/octet-stream',
       'content-length': body.length,
       // Edited files show on reload: this is a development server.
       'cache-control': 'no-cache',
-      'x-content-type-options': 'nosniff',
     });
     res.end(req.method === 'HEAD' ? undefined : body);
     return true;

@@ -16,8 +16,14 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aw
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import type { ClaimsConfig } from '../../shared/config.ts';
+import { consoleContentSecurityPolicy, consoleSecurityHeaders } from '../console-security-headers.ts';
 import { repositoryRoot } from './herald-function.ts';
 import { acknowledgeFinding, acknowledgeWildcardResource } from './nag-acknowledgements.ts';
+
+/** CloudFront's names of the `Referrer-Policy` values lib/console-security-headers.ts may choose. */
+const referrerPolicies: Readonly<Record<(typeof consoleSecurityHeaders)['referrerPolicy'], HeadersReferrerPolicy>> = {
+  'no-referrer': HeadersReferrerPolicy.NO_REFERRER,
+};
 
 /** Properties of {@link HeraldConsole}. */
 export interface HeraldConsoleProps {
@@ -82,17 +88,19 @@ export class HeraldConsole extends Construct {
     });
 
     const stack = Stack.of(this);
+    // The values are lib/console-security-headers.ts's, which the local stack's console sends too.
+    const { frameOption, referrerPolicy, strictTransportSecurity } = consoleSecurityHeaders;
     const securityHeaders = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
       securityHeadersBehavior: {
-        contentSecurityPolicy: {
-          // Scripts and styles from the console's own files only; the API is on this origin.
-          contentSecurityPolicy: `default-src 'self'; connect-src 'self' ${props.webSocketUrl}; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`,
+        contentSecurityPolicy: { contentSecurityPolicy: consoleContentSecurityPolicy(props.webSocketUrl), override: true },
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.seconds(strictTransportSecurity.maxAgeSeconds),
+          includeSubdomains: strictTransportSecurity.includeSubdomains,
           override: true,
         },
-        strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
         contentTypeOptions: { override: true },
-        frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
-        referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
+        frameOptions: { frameOption: HeadersFrameOption[frameOption], override: true },
+        referrerPolicy: { referrerPolicy: referrerPolicies[referrerPolicy], override: true },
       },
     });
 

@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimNamesOf } from '../../local/jwt-keys.ts';
 import { chromiumPath } from './support/chromium.ts';
+import { recordCspViolations } from './support/csp-violations.ts';
 import { startHarness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
 
@@ -19,6 +20,8 @@ let h: Harness;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
+/** What the Content-Security-Policy the console is served with refused (it is AWS's too). */
+const cspViolations: string[] = [];
 
 beforeAll(async () => {
   const names = claimNamesOf('cognito');
@@ -26,6 +29,7 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
   page = await browser.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  await recordCspViolations(page, cspViolations);
 });
 
 afterAll(async () => {
@@ -50,6 +54,7 @@ describe('the console of a deployment that reads Cognito claims', () => {
     await page.getByRole('link', { name: 'Dead letters', exact: true }).click();
     await page.locator('tr[data-queue="delivery-dlq"]').waitFor(seen);
     expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
   }, 90_000);
 
   it('signs in locally under the configured claim names, with a token the API takes', async () => {

@@ -13,6 +13,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath } from './support/chromium.ts';
+import { recordCspViolations } from './support/csp-violations.ts';
 import { startHarness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
 
@@ -29,6 +30,8 @@ const pageErrors: string[] = [];
 /** Responses of 4xx and 5xx, and what the browser logged as errors (it logs the favicon's 404 there only). */
 const failedResponses: string[] = [];
 const consoleErrors: string[] = [];
+/** What the Content-Security-Policy the console is served with refused (it is AWS's too): none, after each test. */
+const cspViolations: string[] = [];
 /** The page's reads of the notification list: every one, and the unfiltered first page. */
 const notificationLists = /\/v1\/notifications\?/;
 const unfilteredList = /\/v1\/notifications\?limit=50$/;
@@ -50,6 +53,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await context?.close();
+  expect(cspViolations.splice(0)).toEqual([]);
 });
 
 afterAll(async () => {
@@ -60,6 +64,7 @@ afterAll(async () => {
 async function openPage(): Promise<void> {
   context = await browser.newContext();
   page = await context.newPage();
+  await recordCspViolations(page, cspViolations);
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text());
@@ -91,6 +96,15 @@ describe('the console when things go wrong or grow', () => {
     await page.locator('tr[data-notification]').first().waitFor(seen);
     expect(failedResponses).toEqual([]);
     expect(consoleErrors).toEqual([]);
+  }, step);
+
+  it("runs under the distribution's Content-Security-Policy, which refuses a call to another origin and says so", async () => {
+    await openPage();
+    await signInLocally();
+    const refused = await page.evaluate(() => fetch('http://example.com/').then(() => 'fetched', () => 'refused'));
+    await expect.poll(() => cspViolations).toEqual(['connect-src http://example.com/']);
+    expect(refused).toBe('refused');
+    cspViolations.length = 0;
   }, step);
 
   it('says when the API cannot be reached or answers a page that is not JSON, keeps the last list, and recovers', async () => {
@@ -249,6 +263,7 @@ describe('the console when things go wrong or grow', () => {
   it('says so when it cannot read its config.json, instead of loading for ever', async () => {
     context = await browser.newContext();
     page = await context.newPage();
+    await recordCspViolations(page, cspViolations);
     await page.route(/\/config\.json$/, (route) => route.fulfill({ status: 503, contentType: 'text/html', body: '<html>Service Unavailable</html>' }));
     await page.goto(h.stack.httpUrl);
     await page.getByRole('alert').filter({ hasText: 'The console could not read its config.json (its server answered 503' }).waitFor(seen);

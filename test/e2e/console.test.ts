@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_REGION } from '../../local/stack.ts';
 import { chromiumPath } from './support/chromium.ts';
+import { recordCspViolations } from './support/csp-violations.ts';
 import { inMs, startHarness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
 
@@ -27,12 +28,15 @@ let sqs: SQSClient;
 let notificationId = '';
 let broadcastId = '';
 const pageErrors: string[] = [];
+/** What the Content-Security-Policy the console is served with refused (it is AWS's too). */
+const cspViolations: string[] = [];
 
 beforeAll(async () => {
   h = await startHarness();
   browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
   page = await browser.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  await recordCspViolations(page, cspViolations);
   sqs = new SQSClient({ endpoint: h.stack.endpoints.sqs, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 
   // What the console will show, made through the API as a client would.
@@ -144,5 +148,6 @@ describe('the console', () => {
     expect(await page.locator(`tr[data-notification="${notificationId}"]`).count()).toBe(0);
     expect(await page.getByRole('link', { name: 'Dead letters' }).count()).toBe(0);
     expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
   }, step);
 });

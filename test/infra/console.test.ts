@@ -4,10 +4,16 @@
  * their config.json put there by every deployment.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Stage } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { App, Stack, Stage } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleContentSecurityPolicy } from '../../lib/console-security-headers.ts';
+import { HeraldConsole } from '../../lib/constructs/herald-console.ts';
+import { createConsoleSite } from '../../local/console-site.ts';
+import { closeServer } from '../../local/http-gateway.ts';
 import type { SynthesisedHerald } from './synth.ts';
 import { synthesiseHerald, testSettings } from './synth.ts';
 import { outputsOf, prop, resourcesOfType } from './template-queries.ts';
@@ -77,6 +83,8 @@ describe('the console stack', () => {
     const csp = JSON.stringify(policy?.[1].Properties);
     expect(csp).toContain("default-src 'self'; connect-src 'self' ");
     expect(csp).toContain("object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+    // Around the WebSocket API's URL, the policy is the shared one the local console sends too.
+    for (const part of consoleContentSecurityPolicy('\u0000').split('\u0000')) expect(csp).toContain(JSON.stringify(part).slice(1, -1));
   });
 
   it('forwards /v1/* to the HTTP API uncached, with the bearer token, so the console and the API share an origin', () => {
@@ -123,5 +131,50 @@ describe('the console stack', () => {
   it('adds no function to the service stack, whose functions stay exactly those of the description', () => {
     expect(resourcesOfType(herald.console, 'AWS::Lambda::Function')).toHaveLength(1);
     expect(resourcesOfType(herald.service, 'AWS::CloudFront::Distribution')).toHaveLength(0);
+  });
+});
+
+describe('the local console', () => {
+  // The distribution's policy for a WebSocket URL known at synthesis, as the local stack's is.
+  const wsUrl = 'ws://127.0.0.1:22001';
+  let securityHeaders: Record<string, Record<string, unknown>>;
+  let base = '';
+  const server = createServer();
+
+  beforeAll(async () => {
+    const stack = new Stack(new App(), 'ConsoleOnly', { env: { account: '111122223333', region: 'eu-west-1' } });
+    new HeraldConsole(stack, 'Console', {
+      apiDomainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
+      webSocketUrl: wsUrl,
+      jwtIssuer: 'https://issuer.example.com/',
+      claims: testSettings.claims,
+    });
+    const [[, policy] = []] = resourcesOfType(Template.fromStack(stack), 'AWS::CloudFront::ResponseHeadersPolicy');
+    securityHeaders = (policy ? (prop(policy, 'ResponseHeadersPolicyConfig') as { SecurityHeadersConfig: typeof securityHeaders }).SecurityHeadersConfig : {});
+    const site = await createConsoleSite(() => ({ apiUrl: '', wsUrl, issuer: 'http://127.0.0.1', claims: testSettings.claims, local: true }));
+    server.on('request', (req, res) => {
+      void site(req, res).then((handled) => {
+        if (!handled) res.writeHead(418).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => closeServer(server));
+
+  it.each(['/', '/app.js', '/config.json'])('answers %s with the security headers the distribution sets on AWS, but HSTS over plain HTTP', async (file) => {
+    // Act
+    const response = await fetch(`${base}${file}`);
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toBe(securityHeaders.ContentSecurityPolicy?.ContentSecurityPolicy);
+    expect(response.headers.get('x-frame-options')).toBe(securityHeaders.FrameOptions?.FrameOption);
+    expect(response.headers.get('referrer-policy')).toBe(securityHeaders.ReferrerPolicy?.ReferrerPolicy);
+    expect(securityHeaders.ContentTypeOptions).toEqual({ Override: true });
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(securityHeaders.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 31_536_000, IncludeSubdomains: true });
+    expect(response.headers.get('strict-transport-security')).toBeNull();
   });
 });
