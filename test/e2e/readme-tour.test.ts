@@ -1,10 +1,11 @@
 /**
  * The README is executable: its tour (every block marked `sh tour`, in order) runs in bash against
- * a local stack and must succeed, with no hard-coded date to go stale; every route the API
+ * a local stack and must succeed, with no hard-coded date to go stale (nor in any other shell
+ * example of the README or docs/, which readers copy as they are); every route the API
  * documents in /openapi.json is listed in the README's route tables, and nothing else is; `/`
  * points a newcomer to the docs.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness } from './support/harness.ts';
@@ -50,6 +51,21 @@ describe('the README', () => {
     expect(blocks.join('\n')).not.toMatch(/\d{4}-\d\d-\d\dT\d\d/);
   });
 
+  it('has no hard-coded instant in any shell example of the README or docs/, which a reader would copy', () => {
+    // Prepare
+    const pages = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((name) => name.endsWith('.md')).map((name) => join('docs', name))];
+
+    // Act: every ```sh block (tour or not) naming a date and hour
+    const stale = pages.flatMap((page) =>
+      [...readFileSync(join(repoRoot, page), 'utf8').matchAll(/^```sh\b[^\n]*\n([\s\S]*?)^```$/gm)]
+        .flatMap((block) => (block[1] ?? '').match(/\d{4}-\d\d-\d\dT\d\d[^"'\s]*/g) ?? [])
+        .map((instant) => `${page}: ${instant}`),
+    );
+
+    // Assess
+    expect(stale).toEqual([]);
+  });
+
   it('tour runs as written against a local stack', async () => {
     // Prepare: the stack's URL and key, and the repository's Node first, as `npm start` users have it
     const script = tourBlocks(readme).join('\n');
@@ -65,6 +81,11 @@ describe('the README', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('"status":"cancelled"');
     expect(result.stdout).toContain('"message":"Notification cancelled successfully"');
+    // The time-zone example: 09:00 of the day it computes, in alice's zone, a day ahead at most
+    const [, day] = /"recipientId":"alice","scheduledAt":"[^"]+","timezone":"Europe\/Paris","localScheduledAt":"(\d{4}-\d\d-\d\d)T09:00:00\+0[12]:00"/.exec(result.stdout) ?? [];
+    expect(day, result.stdout).toBeDefined();
+    expect(Date.parse(`${day ?? ''}T00:00:00Z`) - Date.now()).toBeLessThanOrEqual(86_400_000);
+    expect(Date.parse(`${day ?? ''}T00:00:00Z`) - Date.now()).toBeGreaterThan(-86_400_000);
   }, 60_000);
 
   it('lists every route of /openapi.json in its tables, and no route the API lacks', async () => {
