@@ -20,17 +20,19 @@
  * - `GET | DELETE /_local/outbox?channel=push|sms|telegram|webhook&limit=&cursor=`: what the local
  *   providers received, one page newest first (`{ entries: [{ id, channel, provider, to, at, body,
  *   providerMessageId? }], total, nextCursor }`; every channel without `channel`; `limit` 1 to 1,000,
- *   100 by default, local/newest-first-page.ts), or forget it; `GET /_local/outbox.html` is the same
- *   as a page for people;
+ *   100 by default, local/newest-first-page.ts; 304 to an `If-None-Match` of the page's `ETag`
+ *   while the store is unchanged), or forget it; `GET /_local/outbox.html` is the same as a page
+ *   for people;
  * - `POST /_local/rules/{name}/run`: run an EventBridge rule's target now and answer its result;
  * - `GET /_local/mail?limit=&cursor=`: the mail the local SES accepted, one page newest first
- *   (`{ emails: [{ messageId, from, to, subject, text, at }], total, nextCursor }`), what the
- *   console's "Sent mail" shows;
+ *   (`{ emails: [{ messageId, from, to, subject, text, at }], total, nextCursor }`, 304 as the
+ *   outbox), what the console's "Sent mail" shows;
  * - `POST /_local/token` `{ sub, tenant?, roles? }`: the console's dev sign-in, a one-hour token
  *   signed by the local issuer (`{ token }`), as `npm run token` prints one.
  *
  * Errors have Herald's shape, `{ "error": { "code", "message", "details"? } }`.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiCallCounter } from './api-call-counter.ts';
 import type { StoreWrites } from './dynamodb/write-counter.ts';
@@ -135,6 +137,23 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   const text = JSON.stringify(body ?? null);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
+}
+
+/**
+ * Answers a page of a local store with an ETag made of the store's `version` and the query, or 304
+ * and no body when the request's `If-None-Match` names that tag: the console reads these stores
+ * every 3 s, and most reads find nothing new. `no-cache` makes a browser ask again every time
+ * (with `If-None-Match`, which it adds by itself) rather than reuse an answer it holds.
+ */
+function sendPage(req: IncomingMessage, res: ServerResponse, version: string, query: URLSearchParams, body: () => unknown): void {
+  const etag = `"${createHash('sha256').update(`${version} ${query.toString()}`).digest('base64url').slice(0, 22)}"`;
+  const headers = { etag, 'cache-control': 'no-cache' };
+  const known = (req.headers['if-none-match'] ?? '').split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+  if (known.includes(etag) || known.includes('*')) {
+    res.writeHead(304, headers).end();
+    return;
+  }
+  sendJson(res, 200, body(), headers);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -257,14 +276,18 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
         sendJson(res, 200, { entries: [], total: 0, nextCursor: null });
         return;
       }
-      const answer = options.outbox.page(channel, paging ?? { limit: defaultLocalPageSize });
+      const outbox = options.outbox;
+      const read = (): ReturnType<Outbox['page']> => outbox.page(channel, paging ?? { limit: defaultLocalPageSize });
       if (page) {
-        const html = outboxPage(answer, channel);
+        const html = outboxPage(read(), channel);
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': outboxPageCsp, 'content-length': Buffer.byteLength(html) });
         res.end(html);
         return;
       }
-      sendJson(res, 200, { entries: answer.items, total: answer.total, nextCursor: answer.nextCursor });
+      sendPage(req, res, outbox.version, query, () => {
+        const answer = read();
+        return { entries: answer.items, total: answer.total, nextCursor: answer.nextCursor };
+      });
       return;
     }
 
@@ -273,10 +296,14 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
       const paging = parseLocalPageQuery(query);
       if (!options.mail) throw new NotReadyError('The local stack is still starting');
       const mail = await options.mail();
-      // The local SES keeps its mail in the order it accepted it: that rank breaks ties of `at`.
-      const ranked = mail.map((email, seq) => ({ email, seq }));
-      const answer = newestFirstPage(ranked, ({ email, seq }) => ({ at: email.at, seq }), paging);
-      sendJson(res, 200, { emails: answer.items.map(({ email }) => email), total: answer.total, nextCursor: answer.nextCursor });
+      // The store only grows (or starts again empty): its size and newest id say when it changed.
+      const version = `${mail.length}.${mail.at(-1)?.messageId ?? ''}`;
+      sendPage(req, res, version, query, () => {
+        // The local SES keeps its mail in the order it accepted it: that rank breaks ties of `at`.
+        const ranked = mail.map((email, seq) => ({ email, seq }));
+        const answer = newestFirstPage(ranked, ({ email, seq }) => ({ at: email.at, seq }), paging);
+        return { emails: answer.items.map(({ email }) => email), total: answer.total, nextCursor: answer.nextCursor };
+      });
       return;
     }
 

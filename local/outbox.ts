@@ -41,6 +41,7 @@ export class Outbox {
   private readonly entries = new Map<OutboxChannel, Kept[]>();
   private readonly capacity: number;
   private recorded = 0;
+  private clears = 0;
 
   constructor(options: { readonly capacity?: number } = {}) {
     this.capacity = options.capacity ?? 10_000;
@@ -76,6 +77,12 @@ export class Outbox {
   clear(channel?: OutboxChannel): void {
     if (channel) this.entries.delete(channel);
     else this.entries.clear();
+    this.clears += 1;
+  }
+
+  /** Changes whenever an entry is recorded, forgotten or dropped past the capacity: what a page's ETag is made of. */
+  get version(): string {
+    return `${this.recorded}.${this.clears}`;
   }
 }
 

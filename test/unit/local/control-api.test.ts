@@ -520,6 +520,53 @@ describe('local control API', () => {
     });
   });
 
+  describe('reads of the local stores that find nothing new', () => {
+    it('answers the outbox 304 with no body to a read naming the ETag of the same page, until the store changes', async () => {
+      // Prepare
+      const outbox = new Outbox();
+      outbox.record({ channel: 'sms', provider: 'sns', to: '+1', body: {} });
+      const call = await serve({ outbox });
+      const first = await call('GET', '/_local/outbox?limit=200');
+      const etag = first.headers.get('etag') ?? '';
+
+      // Act
+      const unchanged = await call('GET', '/_local/outbox?limit=200', undefined, { 'if-none-match': etag });
+      const otherPage = await call('GET', '/_local/outbox?limit=200&channel=sms', undefined, { 'if-none-match': etag });
+      outbox.record({ channel: 'push', provider: 'web-push', to: 'https://push.example/1', body: {} });
+      const recorded = await call('GET', '/_local/outbox?limit=200', undefined, { 'if-none-match': etag });
+      outbox.clear();
+      const cleared = await call('GET', '/_local/outbox?limit=200', undefined, { 'if-none-match': recorded.headers.get('etag') ?? '' });
+
+      // Assess
+      expect(first).toMatchObject({ status: 200, body: { total: 1 } });
+      expect(etag).toMatch(/^"[\w-]+"$/);
+      expect(first.headers.get('cache-control')).toBe('no-cache');
+      expect(unchanged).toMatchObject({ status: 304, body: undefined });
+      expect(unchanged.headers.get('etag')).toBe(etag);
+      expect(otherPage.status).toBe(200);
+      expect(recorded).toMatchObject({ status: 200, body: { total: 2 } });
+      expect(cleared).toMatchObject({ status: 200, body: { total: 0, entries: [] } });
+    });
+
+    it('answers the sent mail 304 to a read naming the ETag of the same page, until a mail arrives', async () => {
+      // Prepare
+      const mail: SentMail[] = [{ messageId: 'm-1', from: 'a@example.com', to: ['b@example.com'], subject: 's', at: 1_000 }];
+      const call = await serve({ mail: async () => mail });
+      const first = await call('GET', '/_local/mail?limit=200');
+      const etag = first.headers.get('etag') ?? '';
+
+      // Act
+      const unchanged = await call('GET', '/_local/mail?limit=200', undefined, { 'if-none-match': `W/${etag}` });
+      mail.push({ messageId: 'm-2', from: 'a@example.com', to: ['b@example.com'], subject: 's', at: 2_000 });
+      const arrived = await call('GET', '/_local/mail?limit=200', undefined, { 'if-none-match': etag });
+
+      // Assess
+      expect(unchanged).toMatchObject({ status: 304, body: undefined });
+      expect(arrived).toMatchObject({ status: 200, body: { total: 2 } });
+      expect(arrived.headers.get('etag')).not.toBe(etag);
+    });
+  });
+
   describe('outbox', () => {
     it('answers one page of a channel, newest first, with the total and a cursor to the older ones', async () => {
       // Prepare: three in one millisecond, and another channel
