@@ -4,9 +4,10 @@
  * and running rules on demand. Also `npm start` refusing a bad `HERALD_FAULTS`.
  */
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultRule } from '../../local/fault-rules.ts';
-import { startLocalStack } from '../../local/stack.ts';
+import { LOCAL_REGION, startLocalStack } from '../../local/stack.ts';
 import { eventually, startHarness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
 import { startMain } from '../unit/support/processes.ts';
@@ -190,6 +191,32 @@ describe('POST /_local/rules/{name}/run', () => {
     // Assess
     expect(response.status).toBe(405);
     expect(response.body.error).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+  });
+});
+
+describe('GET /_local/mail', () => {
+  it('pages the mail the local SES accepted, newest first, the later of one second first', async () => {
+    // Prepare: three in one second, as the local SES keeps whole seconds
+    const ses = new SESv2Client({ endpoint: h.stack.endpoints.ses, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    for (const subject of ['first', 'second', 'third']) {
+      await ses.send(new SendEmailCommand({
+        FromEmailAddress: 'herald@example.com',
+        Destination: { ToAddresses: ['paged@example.com'] },
+        Content: { Simple: { Subject: { Data: subject }, Body: { Text: { Data: subject } } } },
+      }));
+    }
+    ses.destroy();
+
+    // Act
+    const newest = await h.api('GET', '/_local/mail?limit=2');
+    const older = await h.api('GET', `/_local/mail?limit=2&cursor=${String(newest.body.nextCursor)}`);
+
+    // Assess
+    const subjects = (answer: typeof newest): string[] => (answer.body.emails as { subject: string }[]).map((e) => e.subject);
+    expect(newest.status).toBe(200);
+    expect(subjects(newest)).toEqual(['third', 'second']);
+    expect(subjects(older)[0]).toBe('first');
+    expect(newest.body.total).toBeGreaterThanOrEqual(3);
   });
 });
 
