@@ -13,7 +13,8 @@
  *   AWS leaves out index key violations), while writes go on and keep it current; then it is
  *   `ACTIVE` with `Backfilling: false`. A Query or Scan of it before then is refused ("Cannot read
  *   from backfilling global secondary index");
- * - a deleted index shows `DELETING`, then leaves the description, its entries with it.
+ * - a deleted index shows `DELETING`, then leaves the description, its entries with it; an index
+ *   still backfilling may be deleted (its backfill stops), nothing else changes meanwhile.
  * Sources: UpdateTable, GlobalSecondaryIndexDescription (`Backfilling`) in the API Reference.
  */
 import { dynaliteDb } from './dynalite.ts';
@@ -61,7 +62,17 @@ export interface IndexUpdateContext {
   readonly getIndexActions: IndexWriting['getIndexActions'];
   /** Told of a backfill or a removal that failed (it leaves the index `CREATING` or `DELETING`). */
   readonly log: (line: string) => void;
+  /** The backfills running, by table and index (`table\u0000index`): a delete of the index stops its own. */
+  readonly backfills: Map<string, Backfill>;
 }
+
+/** A backfill under way: `stop` asks it to end before its next item; `done` settles when it has. */
+export interface Backfill {
+  stop: boolean;
+  readonly done: Promise<void>;
+}
+
+const backfillKey = (table: string, index: string): string => `${table}\u0000${index}`;
 
 /** The most global secondary indexes a table may have (the default quota). */
 export const maxGlobalIndexes = 20;
@@ -192,7 +203,10 @@ export async function updateTableIndexes(context: IndexUpdateContext, data: Json
   try {
     const answer = await changeTable(context.store, name, (table) => {
       if (table.TableStatus !== 'ACTIVE') throw resourceInUse(`Attempt to change a resource which is still in use: Table is being updated: ${name}`);
-      if ((table.GlobalSecondaryIndexes ?? []).some((index) => index.IndexStatus === 'CREATING' || index.IndexStatus === 'DELETING')) throw limitExceeded(onlyOneAtATime);
+      // An index still backfilling may itself be deleted; nothing else changes while one is under way.
+      const deletesBackfilling = (index: IndexDescription): boolean => index.IndexStatus === 'CREATING' && index.Backfilling === true && change.Delete?.IndexName === index.IndexName;
+      const underWay = (table.GlobalSecondaryIndexes ?? []).filter((index) => index.IndexStatus === 'CREATING' || index.IndexStatus === 'DELETING');
+      if (underWay.some((index) => !deletesBackfilling(index))) throw limitExceeded(onlyOneAtATime);
       if (change.Create) {
         const create = change.Create;
         table.AttributeDefinitions = checkCreate(table, create, requested);
@@ -216,7 +230,7 @@ export async function updateTableIndexes(context: IndexUpdateContext, data: Json
       }
       return { TableDescription: structuredClone(table) as unknown as Json };
     });
-    const work = change.Create ? backfill(context, name, change.Create.IndexName) : removeIndex(context, name, change.Delete?.IndexName ?? '');
+    const work = change.Create ? startBackfill(context, name, change.Create.IndexName) : removeIndex(context, name, change.Delete?.IndexName ?? '');
     work.catch((error: unknown) => context.log(`UpdateTable of ${name}: the index ${change.Create ? 'backfill' : 'removal'} failed: ${String(error)}`));
     return answer;
   } finally {
@@ -239,7 +253,7 @@ export async function resumeIndexUpdates(context: IndexUpdateContext): Promise<v
   });
   const work = tables.flatMap((table) =>
     (table.GlobalSecondaryIndexes ?? []).flatMap((index) => {
-      if (index.IndexStatus === 'CREATING') return [backfill(context, table.TableName, index.IndexName)];
+      if (index.IndexStatus === 'CREATING') return [startBackfill(context, table.TableName, index.IndexName)];
       if (index.IndexStatus === 'DELETING') return [removeIndex(context, table.TableName, index.IndexName)];
       return [];
     }),
@@ -257,8 +271,21 @@ function qualifies(table: IndexedTable, index: IndexDescription, item: Attribute
   });
 }
 
-/** Reads every item of the table into the new index, each under its item's lock, then makes the index ACTIVE. */
-async function backfill(context: IndexUpdateContext, name: string, indexName: string): Promise<void> {
+/** Starts the backfill of a new index, kept in `context.backfills` until it ends. */
+function startBackfill(context: IndexUpdateContext, name: string, indexName: string): Promise<void> {
+  const key = backfillKey(name, indexName);
+  const running: { stop: boolean; done?: Promise<void> } = { stop: false };
+  const done = backfill(context, name, indexName, running).finally(() => context.backfills.delete(key));
+  context.backfills.set(key, Object.assign(running, { done }) as Backfill);
+  return done;
+}
+
+/**
+ * Reads every item of the table into the new index, each under its item's lock, then makes the
+ * index ACTIVE; ends early, leaving the index as it is, once `running.stop` is set (the index is
+ * being deleted).
+ */
+async function backfill(context: IndexUpdateContext, name: string, indexName: string, running: { readonly stop: boolean }): Promise<void> {
   const { store } = context;
   const table = (await runGuarded<TableDescription>(store, (guarded, done) => guarded.getTable(name, false, done))) as IndexedTable;
   const index = table.GlobalSecondaryIndexes?.find((candidate) => candidate.IndexName === indexName);
@@ -272,6 +299,7 @@ async function backfill(context: IndexUpdateContext, name: string, indexName: st
   });
   const indexDb = store.getIndexDb('global', name, indexName);
   for (const key of keys) {
+    if (running.stop) return;
     const lock = lockKeyOf(table, key);
     const release = lock === undefined ? undefined : await context.locks.acquire([lock]);
     try {
@@ -285,16 +313,22 @@ async function backfill(context: IndexUpdateContext, name: string, indexName: st
       release?.();
     }
   }
+  if (running.stop) return;
   context.tables.forget(name);
   await changeTable(store, name, (current) => {
     const created = current.GlobalSecondaryIndexes?.find((candidate) => candidate.IndexName === indexName);
-    if (created) Object.assign(created, { IndexStatus: 'ACTIVE', Backfilling: false });
+    if (created?.IndexStatus === 'CREATING') Object.assign(created, { IndexStatus: 'ACTIVE', Backfilling: false });
   });
   context.tables.forget(name);
 }
 
-/** Removes a DELETING index from the description, then its entries. */
+/** Removes a DELETING index from the description, then its entries, once a backfill of it has stopped. */
 async function removeIndex(context: IndexUpdateContext, name: string, indexName: string): Promise<void> {
+  const running = context.backfills.get(backfillKey(name, indexName));
+  if (running) {
+    running.stop = true;
+    await running.done.catch(() => undefined);
+  }
   context.tables.forget(name);
   await changeTable(context.store, name, (table) => {
     table.GlobalSecondaryIndexes = (table.GlobalSecondaryIndexes ?? []).filter((index) => index.IndexName !== indexName);

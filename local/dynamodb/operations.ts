@@ -107,7 +107,7 @@ export function createDynamoDbOperations(store: DynaliteStore, log: (line: strin
   const tables = new TableSchemas(store);
   const streams = new StreamLog({ region: options.region ?? 'us-east-1', ...(options.now ? { now: options.now } : {}) });
   const transactions: TransactionContext = { store, locks, tables, log, streams };
-  const indexUpdates = { store, tables, locks, log, getIndexActions: (dynaliteDb as unknown as IndexWriting).getIndexActions };
+  const indexUpdates = { store, tables, locks, log, getIndexActions: (dynaliteDb as unknown as IndexWriting).getIndexActions, backfills: new Map() };
   const updateTableTypes = withIndexCreationTypes(typesOf.UpdateTable, typesOf.CreateTable);
   // A store on disk may hold an index change a stopped endpoint left under way.
   if (store.options.path !== undefined) void resumeIndexUpdates(indexUpdates);

@@ -97,25 +97,45 @@ describe('UpdateTable creating a global secondary index', () => {
     expect(await queryGroup('g2')).toEqual(['a']);
   });
 
-  it('refuses reads of the index and a second index change while the backfill runs', async () => {
-    // Prepare: enough items that the backfill is still running when the next request lands.
+  /** An endpoint's operations over a table of 50 items, its index `byGroup` just created: the backfill has not read an item yet. */
+  async function backfilling() {
     const operations = createDynamoDbOperations(await openDynaliteStore({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }), () => undefined);
     await operations.run('CreateTable', { TableName: 'many', BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }] });
     for (let i = 0; i < 50; i++) await operations.run('PutItem', { TableName: 'many', Item: { pk: { S: `p${i}` }, group: { S: 'g' } } });
-    const update = { TableName: 'many', AttributeDefinitions: [{ AttributeName: 'group', AttributeType: 'S' }], GlobalSecondaryIndexUpdates: [byGroup] } as unknown as Json;
-    await operations.run('UpdateTable', update);
+    await operations.run('UpdateTable', { TableName: 'many', AttributeDefinitions: [{ AttributeName: 'group', AttributeType: 'S' }], GlobalSecondaryIndexUpdates: [byGroup] } as unknown as Json);
+    const query = () => operations.run('Query', { TableName: 'many', IndexName: 'byGroup', KeyConditionExpression: '#g = :g', ExpressionAttributeNames: { '#g': 'group' }, ExpressionAttributeValues: { ':g': { S: 'g' } } });
+    return { operations, query };
+  }
+
+  it('refuses reads of the index and another index change while the backfill runs', async () => {
+    // Prepare
+    const { operations, query } = await backfilling();
 
     // Act: in the same turn, before the backfill's first read of the items.
-    const query = operations.run('Query', { TableName: 'many', IndexName: 'byGroup', KeyConditionExpression: '#g = :g', ExpressionAttributeNames: { '#g': 'group' }, ExpressionAttributeValues: { ':g': { S: 'g' } } });
-    const second = operations.run('UpdateTable', { TableName: 'many', GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'byGroup' } }] });
+    const read = query();
+    const another = operations.run('UpdateTable', { TableName: 'many', GlobalSecondaryIndexUpdates: [{ Create: { ...byGroupIndex, IndexName: 'byGroupToo' } }] });
 
     // Assess
     await Promise.all([
-      expect(query).rejects.toMatchObject({ body: { __type: 'com.amazon.coral.validate#ValidationException', message: 'Cannot read from backfilling global secondary index: byGroup' } }),
-      expect(second).rejects.toMatchObject({
+      expect(read).rejects.toMatchObject({ body: { __type: 'com.amazon.coral.validate#ValidationException', message: 'Cannot read from backfilling global secondary index: byGroup' } }),
+      expect(another).rejects.toMatchObject({
         body: { __type: 'com.amazonaws.dynamodb.v20120810#LimitExceededException', message: 'Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table' },
       }),
     ]);
+  });
+
+  it('lets the index still backfilling be deleted: its backfill stops and the index goes', async () => {
+    // Prepare
+    const { operations, query } = await backfilling();
+
+    // Act
+    const answer = (await operations.run('UpdateTable', { TableName: 'many', GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'byGroup' } }] })) as { TableDescription: TableDescription };
+    let described = (await operations.run('DescribeTable', { TableName: 'many' })) as { Table: TableDescription };
+    while (described.Table.GlobalSecondaryIndexes) described = (await operations.run('DescribeTable', { TableName: 'many' })) as { Table: TableDescription };
+
+    // Assess
+    expect(answer.TableDescription.GlobalSecondaryIndexes).toEqual([expect.objectContaining({ IndexName: 'byGroup', IndexStatus: 'DELETING' })]);
+    await expect(query()).rejects.toMatchObject({ body: { message: 'The table does not have the specified index: byGroup' } });
   });
 
   it('refuses two index changes in one request', async () => {
@@ -205,6 +225,11 @@ describe('UpdateTable deleting a global secondary index', () => {
     await indexesActive();
     expect(await queryGroup('g1')).toEqual([]);
     expect(await queryGroup('g2')).toEqual(['a']);
+  });
+
+  it('answers ResourceNotFoundException for a table that does not exist', async () => {
+    const refused = client.send(new UpdateTableCommand({ TableName: 'no-such-table', AttributeDefinitions: [{ AttributeName: 'group', AttributeType: 'S' }], GlobalSecondaryIndexUpdates: [byGroup] }));
+    await expect(refused).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 
   it('answers ResourceNotFoundException for an index the table does not have', async () => {
