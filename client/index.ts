@@ -42,3 +42,6 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 }
+
+export { applyUnread, unreadIn } from './unread.ts';
+export type { CarriesUnread, UnreadCount } from './unread.ts';
