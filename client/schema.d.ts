@@ -284,7 +284,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's unread count */
+        /**
+         * The caller's unread count
+         * @description The count with its version (`unreadVersion`), which orders it among the `inboxChanged` and `notification` frames of the WebSocket: keep whichever has the greater version.
+         */
         get: operations["countUnread"];
         put?: never;
         post?: never;
@@ -305,7 +308,7 @@ export interface paths {
         put?: never;
         /**
          * Marks one inbox item read
-         * @description Again is fine. Every open WebSocket connection of the caller hears `{ "type": "inboxChanged", "unread" }`. A read item is kept 30 days from its reading, then removed (an unread one is kept until it is read).
+         * @description Again is fine. Every open WebSocket connection of the caller hears `{ "type": "inboxChanged", "unread", "unreadVersion" }`. A read item is kept 30 days from its reading, then removed (an unread one is kept until it is read).
          */
         post: operations["markInboxItemRead"];
         delete?: never;
@@ -1724,16 +1727,22 @@ export interface components {
         };
         CountUnreadResponse: {
             unread: number;
+            /** @description The version of `unread`: every change of the count raises it by one, so of two counts the one with the greater version is the newer. Compare it with the `unreadVersion` of `notification` and `inboxChanged` frames and keep the newest. 0 for a count not changed since versions exist. */
+            unreadVersion: number;
         };
         MarkInboxItemReadResponse: {
             id: string;
             /** @constant */
             read: true;
             unread: number;
+            /** @description The version of `unread`: every change of the count raises it by one, so of two counts the one with the greater version is the newer. Compare it with the `unreadVersion` of `notification` and `inboxChanged` frames and keep the newest. 0 for a count not changed since versions exist. */
+            unreadVersion: number;
         };
         MarkAllInboxReadResponse: {
             marked: number;
             unread: number;
+            /** @description The version of `unread`: every change of the count raises it by one, so of two counts the one with the greater version is the newer. Compare it with the `unreadVersion` of `notification` and `inboxChanged` frames and keep the newest. 0 for a count not changed since versions exist. */
+            unreadVersion: number;
         };
         GetSettingsResponse: {
             /** @description The zone of recipients without one (IANA); `null`: UTC. */
@@ -3610,7 +3619,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The exact count. */
+            /** @description The exact count and its version. */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -8,6 +8,7 @@ import type { DeliveryCountName } from './observability/metric-names.ts';
 import type { PushDevice, WebPushSubscription } from './domain/push-targets.ts';
 import type { DeliveryUnit, LiveConnection, LiveState, QuietHold, Settlement, UnitRef } from './domain/delivery.ts';
 import type { MetricCounts } from './domain/metrics.ts';
+import type { UnreadCount } from './domain/inbox.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationStatus } from './domain/notification.ts';
 import type { Recipient } from './domain/recipient.ts';
 import type { RecurringNotification, RecurringOccurrence } from './domain/recurring.ts';
@@ -258,8 +259,8 @@ export interface InboxStore {
   /** Every item of a recipient, newest arrival first. */
   list(tenantId: string, recipientId: string): Promise<InboxItem[]>;
   page(tenantId: string, recipientId: string, query: InboxPageQuery): Promise<InboxPage>;
-  /** The exact number of unread items. */
-  unreadCount(tenantId: string, recipientId: string): Promise<number>;
+  /** The exact number of unread items, with its version (strongly consistent: one read of the counter item). */
+  unreadCount(tenantId: string, recipientId: string): Promise<UnreadCount>;
   /**
    * Marks one item read; it expires at `expiresAt`. `read` when this call read it,
    * `alreadyRead` when it was, `missing` when the recipient has no such item.
@@ -756,8 +757,17 @@ export interface CommitEntry {
   readonly deliveries: Readonly<Partial<Record<Channel, ChannelDelivery>>>;
   /** Intents to drop: those sends were refused, nothing went out, they will be tried again. */
   readonly forget: readonly Channel[];
-  /** The inbox item to add once, and the unread count seen before it when the count must be exact. */
-  readonly inbox?: { readonly item: InboxItem; readonly unreadBefore?: number };
+  /**
+   * The inbox item to add once, and the unread count (with its version) seen before it when the
+   * count must be exact: the write then holds only if neither moved since.
+   */
+  readonly inbox?: { readonly item: InboxItem; readonly before?: UnreadCount };
+  /**
+   * The unread version a frame announced for an inbox item this entry no longer adds (it was in
+   * the inbox already): the write raises the recipient's version past it, count unchanged, so the
+   * count told after the write is newer than the frame's, as a client orders them.
+   */
+  readonly outdates?: number;
   readonly settlement: Settlement;
 }
 
@@ -768,14 +778,14 @@ export interface CommitEntry {
  */
 export type CommitVerdict = 'committed' | 'claimLost' | 'recipientGone' | 'inboxExists' | 'unreadMoved' | 'notAttempted';
 
-/** What a commit came to: a verdict per unit key, and the unread count found instead where one moved. */
+/** What a commit came to: a verdict per unit key, and the unread count (with its version) found instead where one moved. */
 export interface CommitResult {
   readonly verdicts: ReadonlyMap<string, CommitVerdict>;
   /**
-   * For an `unreadMoved` entry, the recipient's unread count the refused write found (by unit key),
-   * when the store could read it from the refusal itself.
+   * For an `unreadMoved` entry, the recipient's unread count and its version the refused write
+   * found (by unit key), when the store could read them from the refusal itself.
    */
-  readonly unreadFound: ReadonlyMap<string, number>;
+  readonly unreadFound: ReadonlyMap<string, UnreadCount>;
 }
 
 /**

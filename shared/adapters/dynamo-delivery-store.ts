@@ -20,6 +20,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Broadcast, BroadcastContent } from '../domain/broadcast.ts';
 import { unitKey } from '../domain/delivery.ts';
 import type { DeliveryUnit, LiveState, QuietHold, UnitRef } from '../domain/delivery.ts';
+import type { UnreadCount } from '../domain/inbox.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import type { TenantSettings } from '../domain/tenant-settings.ts';
 import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, CommitVerdict, DeliveryStore, LoadedUnits, UnitUpdates, WithdrawnClaim } from '../ports.ts';
@@ -74,6 +75,37 @@ function numberIn(item: Record<string, unknown> | undefined, name: string): numb
   if (typeof value === 'number') return value;
   const n = (value as { N?: string } | undefined)?.N;
   return n === undefined ? undefined : Number(n);
+}
+
+/**
+ * The unread counter's part of a commit that adds an inbox item: the count and its version each
+ * one up in the one `ADD`. With `before` (a frame announced the count after it), only if neither
+ * moved since it was read, and a refusal returns the counter it found (`ALL_OLD`), so the engine
+ * learns the count and version to write on without reading them. A missing version is one written
+ * before versions existed: version 0. The count is checked beside the version so that a writer
+ * that moves the count without the version (an older deployment, mid-update) still refuses it.
+ */
+function counterAdd(before: UnreadCount | undefined): {
+  UpdateExpression: string;
+  ConditionExpression?: string;
+  ExpressionAttributeValues: Record<string, number>;
+  ReturnValuesOnConditionCheckFailure?: 'ALL_OLD';
+} {
+  const UpdateExpression = 'ADD unread :one, unreadVersion :one';
+  if (before === undefined) return { UpdateExpression, ExpressionAttributeValues: { ':one': 1 } };
+  const count = before.unread === 0 ? '(attribute_not_exists(unread) OR unread = :before)' : 'unread = :before';
+  const version = before.unreadVersion === 0 ? 'attribute_not_exists(unreadVersion)' : 'unreadVersion = :version';
+  return {
+    UpdateExpression,
+    ConditionExpression: `${version} AND ${count}`,
+    ExpressionAttributeValues: { ':one': 1, ':before': before.unread, ...(before.unreadVersion === 0 ? {} : { ':version': before.unreadVersion }) },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+/** How many actions of a commit's transaction an entry takes: the unit's update, and the inbox item's three or the version's raise. */
+function actionsOf(entry: CommitEntry): number {
+  return 1 + (entry.inbox ? 3 : 0) + (entry.outdates !== undefined ? 1 : 0);
 }
 
 function recipientKeyOf(tenantId: string, recipientId: string): string {
@@ -300,11 +332,11 @@ export class DynamoDeliveryStore implements DeliveryStore {
 
   async commit(entries: readonly CommitEntry[], now: Date): Promise<CommitResult> {
     const verdicts = new Map<string, CommitVerdict>();
-    const unreadFound = new Map<string, number>();
+    const unreadFound = new Map<string, UnreadCount>();
     const groups: CommitEntry[][] = [[]];
     let size = 0;
     for (const entry of entries) {
-      const n = entry.inbox ? 4 : 1;
+      const n = actionsOf(entry);
       if (size + n > maxTransactItems) {
         groups.push([]);
         size = 0;
@@ -316,14 +348,14 @@ export class DynamoDeliveryStore implements DeliveryStore {
     return { verdicts, unreadFound };
   }
 
-  private async commitGroup(entries: readonly CommitEntry[], now: Date, verdicts: Map<string, CommitVerdict>, unreadFound: Map<string, number>): Promise<void> {
+  private async commitGroup(entries: readonly CommitEntry[], now: Date, verdicts: Map<string, CommitVerdict>, unreadFound: Map<string, UnreadCount>): Promise<void> {
     const t = this.tables();
     const actions: TransactItem[] = [];
     const roles: ActionRole[] = [];
     for (const entry of entries) {
       const key = unitKey(entry.unit.ref);
       if (entry.inbox) {
-        const { item, unreadBefore } = entry.inbox;
+        const { item, before } = entry.inbox;
         // The recipient must still be in the directory: an erasure that came first keeps the inbox empty.
         actions.push({
           ConditionCheck: { TableName: t.recipients, Key: recipientKey(item.tenantId, item.recipientId), ConditionExpression: 'attribute_exists(pk)' },
@@ -337,19 +369,14 @@ export class DynamoDeliveryStore implements DeliveryStore {
           },
         });
         roles.push({ kind: 'inbox', key });
+        actions.push({ Update: { TableName: t.inbox, Key: liveKey(item.tenantId, item.recipientId), ...counterAdd(before) } });
+        roles.push({ kind: 'counter', key });
+      }
+      if (entry.outdates !== undefined) {
+        // The version before this write is at least the announced one less 1 (it only grows), so
+        // 2 more puts it past the announced one whatever moved meanwhile; the count stays.
         actions.push({
-          Update: {
-            TableName: t.inbox,
-            Key: liveKey(item.tenantId, item.recipientId),
-            UpdateExpression: 'ADD unread :one',
-            ...(unreadBefore === undefined
-              ? { ExpressionAttributeValues: { ':one': 1 } }
-              : unreadBefore === 0
-                ? { ConditionExpression: 'attribute_not_exists(unread) OR unread = :before', ExpressionAttributeValues: { ':one': 1, ':before': 0 } }
-                : { ConditionExpression: 'unread = :before', ExpressionAttributeValues: { ':one': 1, ':before': unreadBefore } }),
-            // A refusal then carries the count it found, so the engine need not read it again.
-            ...(unreadBefore === undefined ? {} : { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const }),
-          },
+          Update: { TableName: t.inbox, Key: liveKey(entry.unit.tenantId, entry.unit.recipientId), UpdateExpression: 'ADD unreadVersion :two', ExpressionAttributeValues: { ':two': 2 } },
         });
         roles.push({ kind: 'counter', key });
       }
@@ -379,8 +406,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
       if (!role) return;
       const verdict: CommitVerdict =
         role.kind === 'unit' ? 'claimLost' : role.kind === 'recipient' ? 'recipientGone' : role.kind === 'inbox' ? 'inboxExists' : 'unreadMoved';
-      // No counter item, or one without `unread`, is a count of 0.
-      if (role.kind === 'counter') unreadFound.set(role.key, numberIn(reason.item, 'unread') ?? 0);
+      // No counter item, or one without `unread` or `unreadVersion` (older than versions), reads 0.
+      if (role.kind === 'counter') unreadFound.set(role.key, { unread: numberIn(reason.item, 'unread') ?? 0, unreadVersion: numberIn(reason.item, 'unreadVersion') ?? 0 });
       if (rank[verdict] > rank[verdicts.get(role.key) ?? 'notAttempted']) verdicts.set(role.key, verdict);
     });
   }

@@ -1,6 +1,8 @@
 /**
  * The persistent in-app inbox in DynamoDB: one item per (recipient, notification) under
- * `pk` = tenant#recipient, and one counter item per recipient (sort key `#unread`).
+ * `pk` = tenant#recipient, and one counter item per recipient (sort key `#unread`), holding the
+ * count (`unread`) and its version (`unreadVersion`): every write of the count adds 1 to the
+ * version in the same `ADD`, so a greater version is always a later count.
  *
  * The count is exact under concurrency and repeats because it only ever moves in the same
  * transaction as the item it counts, on that item's condition: an add puts the item only if it
@@ -15,6 +17,7 @@
 import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inboxPosition } from '../domain/inbox.ts';
+import type { UnreadCount } from '../domain/inbox.ts';
 import { RecipientGoneError } from '../ports.ts';
 import type { InboxItem, InboxPage, InboxPageQuery, InboxStore } from '../ports.ts';
 import { batchDelete } from './dynamo-batch.ts';
@@ -26,6 +29,14 @@ import { dataFromAttributes, dataToAttributes } from './dynamo-opaque-json.ts';
 
 /** Sort key of a recipient's unread counter: item ids start with a letter or digit, never `#`. */
 export const unreadCounterKey = '#unread';
+
+/** The unread count and its version on a live item; an absent attribute (an item older than versions) reads 0. */
+export function unreadCountFromItem(item: Record<string, unknown> | undefined): UnreadCount {
+  return {
+    unread: typeof item?.unread === 'number' ? item.unread : 0,
+    unreadVersion: typeof item?.unreadVersion === 'number' ? item.unreadVersion : 0,
+  };
+}
 
 /** The partition of a recipient's inbox. */
 export function inboxPartition(tenantId: string, recipientId: string): string {
@@ -131,15 +142,17 @@ export class DynamoInboxStore implements InboxStore {
     return { items: items.map(fromItem), ...(more && last ? { after: String(last.arrivalKey) } : {}) };
   }
 
-  async unreadCount(tenantId: string, recipientId: string): Promise<number> {
+  async unreadCount(tenantId: string, recipientId: string): Promise<UnreadCount> {
     const result = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
         Key: { pk: inboxPartition(tenantId, recipientId), notificationId: unreadCounterKey },
         ConsistentRead: true,
+        ProjectionExpression: 'unread, unreadVersion',
       }),
     );
-    return Math.max(0, Number(result.Item?.unread ?? 0));
+    const count = unreadCountFromItem(result.Item);
+    return { ...count, unread: Math.max(0, count.unread) };
   }
 
   async markRead(
@@ -222,13 +235,14 @@ export class DynamoInboxStore implements InboxStore {
     };
   }
 
+  /** The counter's move by `delta`, its version one up in the same write. */
   private countBy(pk: string, delta: number): TransactItems[number] {
     return {
       Update: {
         TableName: this.tableName,
         Key: { pk, notificationId: unreadCounterKey },
-        UpdateExpression: 'ADD unread :delta',
-        ExpressionAttributeValues: { ':delta': delta },
+        UpdateExpression: 'ADD unread :delta, unreadVersion :one',
+        ExpressionAttributeValues: { ':delta': delta, ':one': 1 },
       },
     };
   }

@@ -1,6 +1,7 @@
 /**
  * What is live about a recipient, on one item of the inbox table (its unread counter,
- * sort key `#unread`): the count, and one attribute per open WebSocket connection
+ * sort key `#unread`): the count (`unread`) and its version (`unreadVersion`, which every write
+ * of the count adds 1 to; absent on items written before it existed, read as 0), and one attribute per open WebSocket connection
  * (`conn:<connectionId>` = when it connected). One read gives a delivery both; `$connect` and
  * `$disconnect` add or remove one attribute with one UpdateItem, no read. The user's push targets
  * live there too, one attribute each (`push:<id>` = the target as JSON), so the read a delivery
@@ -11,7 +12,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LiveConnection, LiveState } from '../domain/delivery.ts';
 import type { PushDevice, WebPushSubscription } from '../domain/push-targets.ts';
 import type { LiveStateStore, PushTargetList, PushTargetStore } from '../ports.ts';
-import { inboxPartition, unreadCounterKey } from './dynamo-inbox-store.ts';
+import { inboxPartition, unreadCountFromItem, unreadCounterKey } from './dynamo-inbox-store.ts';
 
 /** Prefix of the attributes naming open connections on the live item. */
 export const connectionAttributePrefix = 'conn:';
@@ -26,7 +27,7 @@ export const pushTargetAttributePrefix = 'push:';
 
 /** The live state an item of the inbox table (a counter item) holds; nothing when absent. */
 export function liveStateFromItem(item: Record<string, unknown> | undefined): LiveState {
-  if (!item) return { unread: 0, connections: [] };
+  if (!item) return { unread: 0, unreadVersion: 0, connections: [] };
   const connections: LiveConnection[] = [];
   const pushSubscriptions: WebPushSubscription[] = [];
   const devices: PushDevice[] = [];
@@ -41,7 +42,7 @@ export function liveStateFromItem(item: Record<string, unknown> | undefined): Li
   }
   const byAge = (a: { createdAt: string }, b: { createdAt: string }): number => a.createdAt.localeCompare(b.createdAt);
   return {
-    unread: typeof item.unread === 'number' ? item.unread : 0,
+    ...unreadCountFromItem(item),
     connections,
     ...(pushSubscriptions.length > 0 ? { pushSubscriptions: pushSubscriptions.sort(byAge) } : {}),
     ...(devices.length > 0 ? { devices: devices.sort(byAge) } : {}),

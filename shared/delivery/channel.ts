@@ -6,6 +6,7 @@
  */
 import type { ProviderVerdict } from '../domain/delivery-errors.ts';
 import type { DeliveryContent, LiveState } from '../domain/delivery.ts';
+import type { UnreadCount } from '../domain/inbox.ts';
 import type { Channel } from '../domain/notification.ts';
 import type { Provider } from '../domain/rate-budget.ts';
 import type { Recipient } from '../domain/recipient.ts';
@@ -40,9 +41,9 @@ export interface SendReceipt {
   readonly providerMessageId?: string;
 }
 
-/** What a channel is told besides the content: the recipient's new unread count, when the inbox adds an item. */
+/** What a channel is told besides the content: the recipient's new unread count and its version, when the inbox adds an item. */
 export interface RenderContext {
-  readonly unread?: number;
+  readonly unread?: UnreadCount;
 }
 
 /**

@@ -8,7 +8,8 @@
 import { describeError } from '../domain/delivery-errors.ts';
 import { openConnections } from '../domain/delivery.ts';
 import type { DeliveryUnit, LiveState, Settlement, UnitOutcome } from '../domain/delivery.ts';
-import { inboxChangedMessage } from '../domain/inbox.ts';
+import { countAfterAdding, inboxChangedMessage } from '../domain/inbox.ts';
+import type { UnreadCount } from '../domain/inbox.ts';
 import type { CommitResult, CommitVerdict } from '../ports.ts';
 import { finishIfReady } from '../use-cases/fan-out-broadcast.ts';
 import type { Prepared } from './send.ts';
@@ -60,8 +61,8 @@ export async function commitAll(deps: EngineDeps, prepared: Prepared[], sleep: (
   return final;
 }
 
-/** Changes an entry a transaction refused so that it can be written; `found` is the unread count the refusal found. */
-function adjust(p: Prepared, verdict: CommitVerdict, now: Date, found: number | undefined): void {
+/** Changes an entry a transaction refused so that it can be written; `found` is the unread count and version the refusal found. */
+function adjust(p: Prepared, verdict: CommitVerdict, now: Date, found: UnreadCount | undefined): void {
   const { entry } = p;
   if (verdict === 'recipientGone') {
     // Erased since it was read: no inbox item, and nothing more goes out.
@@ -72,15 +73,22 @@ function adjust(p: Prepared, verdict: CommitVerdict, now: Date, found: number | 
   }
   if (verdict === 'inboxExists') {
     const { inbox: _inbox, ...rest } = entry;
-    p.entry = { ...rest, deliveries: { ...entry.deliveries, inbox: { status: 'sent', at: now.toISOString(), detail: 'already in the inbox' } } };
+    // The frame announced a count and version this write will not make: the write raises the
+    // version past the announced one, so the count read and told after it is the newer.
+    p.entry = {
+      ...rest,
+      deliveries: { ...entry.deliveries, inbox: { status: 'sent', at: now.toISOString(), detail: 'already in the inbox' } },
+      ...(p.announced !== undefined ? { outdates: p.announced.unreadVersion } : {}),
+    };
     p.recount = p.announced !== undefined;
     return;
   }
   if (verdict === 'unreadMoved' && entry.inbox) {
-    // Written again on the count the refusal found, so the count after it is known without a read;
-    // refused once more (the count keeps moving), it goes without the condition and is read after.
+    // Written again on the count and version the refusal found, so the pair after it is known
+    // without a read; refused once more (the count keeps moving), it goes without the condition
+    // and the pair is read after.
     const again = found !== undefined && !p.recount;
-    p.entry = { ...entry, inbox: again ? { item: entry.inbox.item, unreadBefore: found } : { item: entry.inbox.item } };
+    p.entry = { ...entry, inbox: again ? { item: entry.inbox.item, before: found } : { item: entry.inbox.item } };
     p.recount = true;
   }
 }
@@ -137,10 +145,11 @@ export async function afterCommit(
       broadcastCounts.set(id, entry);
     }
 
-    // Tell the new count where the frame did not, or announced it wrong.
-    // The count after the write is known when the write was conditioned on the one before it.
-    const before = p.entry.inbox?.unreadBefore;
-    const known = before === undefined ? undefined : before + 1;
+    // Tell the new count where the frame did not, or announced it wrong (then with a greater
+    // version than the frame's, so a client keeps this one whatever order they arrive in).
+    // The pair after the write is known when the write was conditioned on the one before it.
+    const before = p.entry.inbox?.before;
+    const known = before === undefined ? undefined : countAfterAdding(before);
     if ((known !== undefined && p.announced === undefined) || p.recount) tells.push(tellUnread(deps, unit, known, p.work.live));
   }
   await Promise.all(tells);
@@ -150,13 +159,17 @@ export async function afterCommit(
   }
 }
 
-/** Tells every open connection of the unit's recipient their unread count; a failure only logs. */
-async function tellUnread(deps: EngineDeps, unit: DeliveryUnit, known: number | undefined, seen: LiveState): Promise<void> {
+/**
+ * Tells every open connection of the unit's recipient their unread count and its version: `known`
+ * when the write made a known pair, else the pair read again (one consistent read of the live
+ * item, so count and version agree); a failure only logs.
+ */
+async function tellUnread(deps: EngineDeps, unit: DeliveryUnit, known: UnreadCount | undefined, seen: LiveState): Promise<void> {
   try {
     const live = known === undefined ? await deps.live.get(unit.tenantId, unit.recipientId) : seen;
-    const unread = known ?? live.unread;
+    const count = known ?? live;
     await Promise.all(
-      openConnections(live, deps.clock.now()).map((c) => deps.sockets.post(c.connectionId, inboxChangedMessage(unread)).catch(() => 'gone' as const)),
+      openConnections(live, deps.clock.now()).map((c) => deps.sockets.post(c.connectionId, inboxChangedMessage(count)).catch(() => 'gone' as const)),
     );
   } catch (error) {
     logFor(unit).warn('Could not tell the recipient their unread count', { error: describeError(error) });

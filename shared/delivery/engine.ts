@@ -25,6 +25,8 @@ import { setTimeout as sleepMs } from 'node:timers/promises';
 import { describeError } from '../domain/delivery-errors.ts';
 import { quietHoldOf, readinessOf, recordedStep, unitKey, openConnections } from '../domain/delivery.ts';
 import type { ChannelStep, DeliveryUnit, LiveState, QuietHold, UnitOutcome, UnitRef } from '../domain/delivery.ts';
+import { countAfterAdding } from '../domain/inbox.ts';
+import type { UnreadCount } from '../domain/inbox.ts';
 import { noTenantSettings } from '../domain/tenant-settings.ts';
 import { noLiveState } from '../domain/delivery.ts';
 import type { Channel, ChannelDelivery } from '../domain/notification.ts';
@@ -272,8 +274,8 @@ function planChannels(
 }
 
 /**
- * After a round, the count each of its recipients now has: the count its write was conditioned on
- * plus the item it added. A count the round could not know exactly (its write went without the
+ * After a round, the count each of its recipients now has, with its version: the pair its write
+ * was conditioned on plus the item it added. A count the round could not know exactly (its write went without the
  * condition) is read again, so the next round's frame announces the right one.
  */
 async function carryLiveState(deps: EngineDeps, round: readonly DeliveryUnit[], counts: ReadonlyMap<string, CountAfter>, live: Map<string, LiveState>): Promise<void> {
@@ -282,7 +284,7 @@ async function carryLiveState(deps: EngineDeps, round: readonly DeliveryUnit[], 
     const seen = live.get(key);
     const step = counts.get(unitKey(unit.ref));
     if (!seen || step === undefined) continue;
-    if (step.kind === 'exact') live.set(key, { ...seen, unread: step.unread });
+    if (step.kind === 'exact') live.set(key, { ...seen, ...step.count });
     // Nobody connected: no frame announces the count, so it need not be known.
     else if (openConnections(seen, deps.clock.now()).length > 0) {
       const fresh = await deps.live.get(unit.tenantId, unit.recipientId).catch(() => undefined);
@@ -293,7 +295,7 @@ async function carryLiveState(deps: EngineDeps, round: readonly DeliveryUnit[], 
 }
 
 /** What a committed write did to its recipient's count: known exactly, or to be read again. */
-type CountAfter = { readonly kind: 'exact'; readonly unread: number } | { readonly kind: 'reread' };
+type CountAfter = { readonly kind: 'exact'; readonly count: UnreadCount } | { readonly kind: 'reread' };
 
 async function deliverRound(
   deps: EngineDeps,
@@ -376,7 +378,7 @@ async function deliverRound(
         countInbox(deps.metrics, p.entry, deps.clock.now());
         const inbox = p.entry.inbox;
         if (!inbox) continue;
-        counts.set(p.work.key, inbox.unreadBefore !== undefined ? { kind: 'exact', unread: inbox.unreadBefore + 1 } : { kind: 'reread' });
+        counts.set(p.work.key, inbox.before !== undefined ? { kind: 'exact', count: countAfterAdding(inbox.before) } : { kind: 'reread' });
       }
       await afterCommit(deps, entries, verdicts, outcomes);
     },

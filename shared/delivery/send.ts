@@ -6,6 +6,8 @@
  * remember about it after the write.
  */
 import { describeError } from '../domain/delivery-errors.ts';
+import { countAfterAdding } from '../domain/inbox.ts';
+import type { UnreadCount } from '../domain/inbox.ts';
 import { openConnections, settle } from '../domain/delivery.ts';
 import type { ChannelResult, DeliveryContent, DeliveryUnit } from '../domain/delivery.ts';
 import type { Channel, ChannelDelivery } from '../domain/notification.ts';
@@ -22,8 +24,8 @@ import type { EngineDeps, UnitLog, Work } from './work.ts';
 export interface Prepared {
   entry: CommitEntry;
   readonly work: Work;
-  /** The unread count the WebSocket frame announced, when one went out with it. */
-  readonly announced?: number;
+  /** The unread count and version the WebSocket frame announced, when one went out with it. */
+  readonly announced?: UnreadCount;
   /** The count must be read and told again after the write (it moved, or the item was there). */
   recount: boolean;
 }
@@ -53,9 +55,10 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
   const inboxUnrenderable = content.rendered !== undefined && content.rendered.channels.inbox === undefined;
   const addsToInbox = w.steps.get('inbox')?.kind === 'deliver' && !inboxUnrenderable;
   const connected = openConnections(live, now).length > 0;
-  // The frame tells the new count when the inbox gains the item; the write then checks that count held.
-  const unreadBefore = addsToInbox && connected ? live.unread : undefined;
-  const announced = unreadBefore !== undefined && w.steps.get('websocket')?.kind === 'deliver' ? unreadBefore + 1 : undefined;
+  // The frame tells the new count and its version when the inbox gains the item; the write then
+  // checks that neither moved since the load, so the frame's pair is the one the write makes.
+  const before: UnreadCount | undefined = addsToInbox && connected ? { unread: live.unread, unreadVersion: live.unreadVersion } : undefined;
+  const announced = before !== undefined && w.steps.get('websocket')?.kind === 'deliver' ? countAfterAdding(before) : undefined;
 
   const deliveries: Partial<Record<Channel, ChannelDelivery>> = {};
   const results: ChannelResult[] = [];
@@ -147,7 +150,7 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
       token: w.token,
       deliveries,
       forget: gaveUp ? forget.filter((name) => !unsettled.has(name)) : forget,
-      ...(inboxItem ? { inbox: { item: inboxItem, ...(unreadBefore !== undefined ? { unreadBefore } : {}) } } : {}),
+      ...(inboxItem ? { inbox: { item: inboxItem, ...(before !== undefined ? { before } : {}) } } : {}),
       settlement,
     },
     work: w,
@@ -186,7 +189,7 @@ async function sendOne(
   target: unknown,
   content: DeliveryContent,
   context: RecipientContext,
-  unread: number | undefined,
+  unread: UnreadCount | undefined,
   clock: Clock,
 ): Promise<ChannelResult> {
   // The engine's clock, as for every other instant it records (a test's clock, or the system's).

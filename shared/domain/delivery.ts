@@ -10,6 +10,7 @@
  * twice on a channel, whatever fails in between; except a webhook, whose receiver drops a repeat
  * by its `webhook-id`, which is sent again rather than lost.
  */
+import type { UnreadCount } from './inbox.ts';
 import type { PushDevice, WebPushSubscription } from './push-targets.ts';
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
 import type { Recipient } from './recipient.ts';
@@ -97,15 +98,14 @@ export interface LiveConnection {
  * What is live about a recipient: their unread count and open connections, kept on one item so
  * one read gives both.
  */
-export interface LiveState {
-  readonly unread: number;
+export interface LiveState extends UnreadCount {
   readonly connections: readonly LiveConnection[];
   /** Browsers (Web Push) and devices (SNS platform endpoints) the user registered: the `push` channel's targets. */
   readonly pushSubscriptions?: readonly WebPushSubscription[];
   readonly devices?: readonly PushDevice[];
 }
 
-export const noLiveState: LiveState = { unread: 0, connections: [] };
+export const noLiveState: LiveState = { unread: 0, unreadVersion: 0, connections: [] };
 
 /**
  * API Gateway closes a WebSocket connection after 2 hours; a connection recorded longer ago than
@@ -131,7 +131,7 @@ export function expiredConnections(live: LiveState, now: Date): LiveConnection[]
 }
 
 /** The connections that can still be open at `now`, in their stored order: the newest {@link maxFramedConnectionsPerUser} of them. */
-export function openConnections(live: LiveState, now: Date): LiveConnection[] {
+export function openConnections(live: Pick<LiveState, 'connections'>, now: Date): LiveConnection[] {
   const open = live.connections.filter((c) => now.getTime() - Date.parse(c.connectedAt) < maxConnectionAgeMs);
   if (open.length <= maxFramedConnectionsPerUser) return open;
   const newest = new Set([...open].sort((a, b) => Date.parse(b.connectedAt) - Date.parse(a.connectedAt)).slice(0, maxFramedConnectionsPerUser));
@@ -313,7 +313,10 @@ export function clientNotification(content: DeliveryContent): Record<string, unk
   };
 }
 
-/** The frame a live WebSocket client receives for a delivery, with the new unread count when known. */
-export function toSocketFrame(content: DeliveryContent, unread?: number): Record<string, unknown> {
-  return { type: 'notification', notification: clientNotification(content), ...(unread !== undefined ? { unread } : {}) };
+/**
+ * The frame a live WebSocket client receives for a delivery, with the unread count the delivery's
+ * inbox write makes (`unread`) and its version (`unreadVersion`) when known.
+ */
+export function toSocketFrame(content: DeliveryContent, count?: UnreadCount): Record<string, unknown> {
+  return { type: 'notification', notification: clientNotification(content), ...(count !== undefined ? { unread: count.unread, unreadVersion: count.unreadVersion } : {}) };
 }

@@ -282,14 +282,22 @@ export const batchUpsertResponseSchema = z.strictObject({
   ),
 });
 
+/** The unread count's version, as every answer and frame carrying the count carries it (shared/domain/inbox.ts, `UnreadCount`). */
+const unreadVersionSchema = z
+  .int()
+  .min(0)
+  .describe(
+    'The version of `unread`: every change of the count raises it by one, so of two counts the one with the greater version is the newer. Compare it with the `unreadVersion` of `notification` and `inboxChanged` frames and keep the newest. 0 for a count not changed since versions exist.',
+  );
+
 /** `GET /v1/me/inbox/unread-count` */
-export const unreadCountResponseSchema = z.strictObject({ unread: z.int().min(0) });
+export const unreadCountResponseSchema = z.strictObject({ unread: z.int().min(0), unreadVersion: unreadVersionSchema });
 
 /** `POST /v1/me/inbox/{id}/read` */
-export const inboxItemReadResponseSchema = z.strictObject({ id: z.string(), read: z.literal(true), unread: z.int().min(0) });
+export const inboxItemReadResponseSchema = z.strictObject({ id: z.string(), read: z.literal(true), unread: z.int().min(0), unreadVersion: unreadVersionSchema });
 
 /** `POST /v1/me/inbox/read-all` */
-export const inboxReadAllResponseSchema = z.strictObject({ marked: z.int().min(0), unread: z.int().min(0) });
+export const inboxReadAllResponseSchema = z.strictObject({ marked: z.int().min(0), unread: z.int().min(0), unreadVersion: unreadVersionSchema });
 
 /** `POST /v1/broadcasts` */
 export const createdBroadcastResponseSchema = z.strictObject({

@@ -1,12 +1,15 @@
 /**
  * A user's own in-app inbox: listing it, its exact unread count, reading items one by one or all
- * at once. Whenever the count changes, every open connection of the user is told the new count.
+ * at once. Whenever the count changes, every open connection of the user is told the new count
+ * with its version (`unreadVersion`, which every change of the count raises by one), and every
+ * answer that carries the count carries its version too, so a client can order what it hears.
  * The inbox is always the caller's own (tenant and user from the token): another user's item is
  * simply not there, so it is a 404 like any missing one.
  */
 import * as z from '../zod-mini.ts';
 import type { Caller } from '../domain/caller.ts';
 import { inboxChangedMessage, inboxPosition, readItemExpiry, toInboxItemView } from '../domain/inbox.ts';
+import type { UnreadCount } from '../domain/inbox.ts';
 import { countFitting } from '../domain/payload-budget.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
 import type { ListInboxQuery } from '../domain/schemas.ts';
@@ -35,16 +38,17 @@ function inboxCursorSchema(unreadOnly: boolean): z.ZodMiniType<{ after: string }
 }
 
 /**
- * Tells every open connection of a user their unread count, both read in one go from the user's
- * live state (so the count told is the one stored). A failed post is logged, never thrown.
+ * Tells every open connection of a user their unread count and its version, read in one go with
+ * the connections from the user's live state (so the pair told is the one stored, whatever wrote
+ * it). A failed post is logged, never thrown. Resolves with the pair told.
  */
-export async function notifyInboxChanged(deps: Pick<InboxDeps, 'live' | 'sockets' | 'clock'>, tenantId: string, userId: string): Promise<number> {
+export async function notifyInboxChanged(deps: Pick<InboxDeps, 'live' | 'sockets' | 'clock'>, tenantId: string, userId: string): Promise<UnreadCount> {
   const live = await deps.live.get(tenantId, userId);
   const gone: string[] = [];
   await Promise.all(
     openConnections(live, deps.clock.now()).map(async (connection) => {
       try {
-        if ((await deps.sockets.post(connection.connectionId, inboxChangedMessage(live.unread))) === 'gone') gone.push(connection.connectionId);
+        if ((await deps.sockets.post(connection.connectionId, inboxChangedMessage(live))) === 'gone') gone.push(connection.connectionId);
       } catch (error) {
         // The count is stored; a client that missed the frame reads it on its next request.
         logger.warn('Could not tell a connection its unread count', { tenantId, userId, connectionId: connection.connectionId, error: error as Error });
@@ -52,7 +56,7 @@ export async function notifyInboxChanged(deps: Pick<InboxDeps, 'live' | 'sockets
     }),
   );
   if (gone.length > 0) await deps.live.forgetConnections(tenantId, userId, gone).catch(() => undefined);
-  return live.unread;
+  return { unread: live.unread, unreadVersion: live.unreadVersion };
 }
 
 /** A page of the caller's inbox, newest arrival first; `unread` keeps only unread items. */
@@ -83,29 +87,32 @@ export async function listInbox(
   };
 }
 
-/** The caller's exact unread count. */
-export async function countUnread(deps: Pick<InboxDeps, 'inbox'>, caller: Caller): Promise<{ unread: number }> {
-  return { unread: await deps.inbox.unreadCount(caller.tenantId, caller.sub) };
+/** The caller's exact unread count with its version (to order it among `inboxChanged` frames). */
+export async function countUnread(deps: Pick<InboxDeps, 'inbox'>, caller: Caller): Promise<UnreadCount> {
+  return deps.inbox.unreadCount(caller.tenantId, caller.sub);
 }
 
-/** Marks one of the caller's items read (again is fine); the user's connections hear of a change. */
+/**
+ * Marks one of the caller's items read (again is fine); the user's connections hear of a change.
+ * Answers the count and version after it. Throws NotFoundError when the inbox holds no such item.
+ */
 export async function markInboxItemRead(
   deps: InboxDeps,
   caller: Caller,
   id: string,
-): Promise<{ id: string; read: true; unread: number }> {
+): Promise<{ id: string; read: true } & UnreadCount> {
   const now = deps.clock.now();
   const outcome = await deps.inbox.markRead(caller.tenantId, caller.sub, id, now, readItemExpiry(now, deps.readRetentionDays));
   if (outcome === 'missing') throw new NotFoundError(`Inbox item ${id} not found`);
-  const unread = outcome === 'read' ? await notifyInboxChanged(deps, caller.tenantId, caller.sub) : await deps.inbox.unreadCount(caller.tenantId, caller.sub);
-  return { id, read: true, unread };
+  const count = outcome === 'read' ? await notifyInboxChanged(deps, caller.tenantId, caller.sub) : await deps.inbox.unreadCount(caller.tenantId, caller.sub);
+  return { id, read: true, ...count };
 }
 
 /**
  * Marks every unread item of the caller read, page by page through the unread index; repeating
  * it is harmless. Items delivered while it runs may stay unread (they arrived after the request).
  */
-export async function markAllInboxRead(deps: InboxDeps, caller: Caller): Promise<{ marked: number; unread: number }> {
+export async function markAllInboxRead(deps: InboxDeps, caller: Caller): Promise<{ marked: number } & UnreadCount> {
   const now = deps.clock.now();
   const expiresAt = readItemExpiry(now, deps.readRetentionDays);
   let marked = 0;
@@ -116,6 +123,6 @@ export async function markAllInboxRead(deps: InboxDeps, caller: Caller): Promise
     if (ids.length > 0) marked += await deps.inbox.markManyRead(caller.tenantId, caller.sub, ids, now, expiresAt);
     after = page.after;
   } while (after);
-  const unread = marked > 0 ? await notifyInboxChanged(deps, caller.tenantId, caller.sub) : await deps.inbox.unreadCount(caller.tenantId, caller.sub);
-  return { marked, unread };
+  const count = marked > 0 ? await notifyInboxChanged(deps, caller.tenantId, caller.sub) : await deps.inbox.unreadCount(caller.tenantId, caller.sub);
+  return { marked, ...count };
 }

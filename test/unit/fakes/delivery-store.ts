@@ -13,6 +13,7 @@ import { rowTransitions } from '../../../shared/domain/broadcast.ts';
 import type { Broadcast, BroadcastRecipient, BroadcastRowStatus, RowGuard } from '../../../shared/domain/broadcast.ts';
 import { unitKey } from '../../../shared/domain/delivery.ts';
 import type { DeliveryUnit, LiveState, QuietHold, Settlement, UnitRef } from '../../../shared/domain/delivery.ts';
+import type { UnreadCount } from '../../../shared/domain/inbox.ts';
 import { nextDueAt, notificationTransitions } from '../../../shared/domain/notification.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationGuard, NotificationStatus } from '../../../shared/domain/notification.ts';
 import type { Recipient } from '../../../shared/domain/recipient.ts';
@@ -273,11 +274,13 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     }
     if (!holds) return 'claimLost';
     if (!entry.inbox) return 'committed';
-    const { item, unreadBefore } = entry.inbox;
+    const { item, before } = entry.inbox;
     const [recipient] = await this.parts.recipients.getMany(item.tenantId, [item.recipientId]);
     if (!recipient) return 'recipientGone';
     if (this.parts.inbox.holds(item.tenantId, item.recipientId, item.notificationId)) return 'inboxExists';
-    if (unreadBefore !== undefined && this.parts.inbox.unreadOf(item.tenantId, item.recipientId) !== unreadBefore) return 'unreadMoved';
+    // As the adapter's condition: neither the count nor its version moved since `before` was read.
+    const found = this.parts.inbox.countOf(item.tenantId, item.recipientId);
+    if (before !== undefined && (found.unread !== before.unread || found.unreadVersion !== before.unreadVersion)) return 'unreadMoved';
     return 'committed';
   }
 
@@ -286,6 +289,7 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     const { settlement } = entry;
     const transition = transitionOf(settlement);
     if (entry.inbox) this.parts.inbox.insert(entry.inbox.item);
+    if (entry.outdates !== undefined) this.parts.inbox.raiseVersion(entry.unit.tenantId, entry.unit.recipientId, 2);
     if (ref.kind === 'notification') {
       const stored = this.parts.notifications.record(ref.tenantId, ref.notificationId);
       if (!stored) return;
@@ -334,12 +338,12 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     this.beforeCommit = undefined;
     await hook?.();
     const verdicts = new Map<string, CommitVerdict>();
-    const unreadFound = new Map<string, number>();
+    const unreadFound = new Map<string, UnreadCount>();
     // The adapter's transactions: as many entries as fit in 100 actions (4 with an inbox item).
     const groups: CommitEntry[][] = [[]];
     let size = 0;
     for (const entry of entries) {
-      const n = entry.inbox ? 4 : 1;
+      const n = 1 + (entry.inbox ? 3 : 0) + (entry.outdates !== undefined ? 1 : 0);
       if (size + n > maxActions) {
         groups.push([]);
         size = 0;
@@ -354,7 +358,7 @@ export class InMemoryDeliveryStore implements DeliveryStore {
         if (written) this.applyCommit(entry, now);
         verdicts.set(unitKey(entry.unit.ref), written ? 'committed' : verdict === 'committed' ? 'notAttempted' : verdict);
         // As the adapter: the refused counter write tells the count it found.
-        if (verdict === 'unreadMoved' && entry.inbox) unreadFound.set(unitKey(entry.unit.ref), this.parts.inbox.unreadOf(entry.inbox.item.tenantId, entry.inbox.item.recipientId));
+        if (verdict === 'unreadMoved' && entry.inbox) unreadFound.set(unitKey(entry.unit.ref), this.parts.inbox.countOf(entry.inbox.item.tenantId, entry.inbox.item.recipientId));
       }
     }
     this.commitsDecided.push(entries.map((entry) => unitKey(entry.unit.ref)));

@@ -1,8 +1,11 @@
 /**
  * An in-memory InboxStore with the semantics of DynamoInboxStore: `add` is idempotent per
  * (tenant, recipient, notification) and refused once the recipient left the directory; the
- * unread count moves exactly with the items it counts; listing is newest arrival first.
+ * unread count moves exactly with the items it counts, its version one up with every move;
+ * listing is newest arrival first.
  */
+import type { UnreadCount } from '../../../shared/domain/inbox.ts';
+import { noUnreadCount } from '../../../shared/domain/inbox.ts';
 import { RecipientGoneError } from '../../../shared/ports.ts';
 import type { InboxItem, InboxPage, InboxPageQuery, InboxStore } from '../../../shared/ports.ts';
 import { ScriptedFailures } from './failures.ts';
@@ -19,7 +22,7 @@ function arrivalKey(item: InboxItem): string {
 
 export class InMemoryInboxStore implements InboxStore {
   private readonly items = new Map<string, StoredItem>();
-  private readonly counts = new Map<string, number>();
+  private readonly counts = new Map<string, UnreadCount>();
   private readonly goneRecipients = new Set<string>();
   /** Errors the next `add` calls throw. */
   readonly failures = new ScriptedFailures();
@@ -50,7 +53,7 @@ export class InMemoryInboxStore implements InboxStore {
     if (this.goneRecipients.has(partition)) throw new RecipientGoneError(item.tenantId, item.recipientId);
     const { readAt: _readAt, ...unread } = item;
     this.items.set(key, { item: structuredClone(unread) });
-    this.counts.set(partition, (this.counts.get(partition) ?? 0) + 1);
+    this.countBy(partition, 1);
     return true;
   }
 
@@ -67,18 +70,34 @@ export class InMemoryInboxStore implements InboxStore {
     this.addCalls++;
     const { readAt: _readAt, ...unread } = item;
     this.items.set(`${item.tenantId}#${item.recipientId}#${item.notificationId}`, { item: structuredClone(unread) });
-    const partition = `${item.tenantId}#${item.recipientId}`;
-    this.counts.set(partition, (this.counts.get(partition) ?? 0) + 1);
+    this.countBy(`${item.tenantId}#${item.recipientId}`, 1);
   }
 
   /** The unread count as stored, read at once (the live state shares it, as the Dynamo item does). */
   unreadOf(tenantId: string, recipientId: string): number {
-    return this.counts.get(`${tenantId}#${recipientId}`) ?? 0;
+    return this.countOf(tenantId, recipientId).unread;
   }
 
-  /** Sets the unread count (a test's starting point). */
-  setUnread(tenantId: string, recipientId: string, unread: number): void {
-    this.counts.set(`${tenantId}#${recipientId}`, unread);
+  /** The unread count and its version as stored, read at once. */
+  countOf(tenantId: string, recipientId: string): UnreadCount {
+    return this.counts.get(`${tenantId}#${recipientId}`) ?? noUnreadCount;
+  }
+
+  /** Sets the unread count (a test's starting point), and its version when given (else kept). */
+  setUnread(tenantId: string, recipientId: string, unread: number, unreadVersion?: number): void {
+    this.counts.set(`${tenantId}#${recipientId}`, { unread, unreadVersion: unreadVersion ?? this.countOf(tenantId, recipientId).unreadVersion });
+  }
+
+  /** Raises the version by `by`, the count unchanged (the delivery store's commit of an entry that `outdates` a frame's version). */
+  raiseVersion(tenantId: string, recipientId: string, by: number): void {
+    const { unread, unreadVersion } = this.countOf(tenantId, recipientId);
+    this.counts.set(`${tenantId}#${recipientId}`, { unread, unreadVersion: unreadVersion + by });
+  }
+
+  /** Moves the count by `delta` and its version one up, as the adapter's one `ADD` does. */
+  private countBy(partition: string, delta: number): void {
+    const { unread, unreadVersion } = this.counts.get(partition) ?? noUnreadCount;
+    this.counts.set(partition, { unread: unread + delta, unreadVersion: unreadVersion + 1 });
   }
 
   async list(tenantId: string, recipientId: string): Promise<InboxItem[]> {
@@ -93,8 +112,8 @@ export class InMemoryInboxStore implements InboxStore {
     return { items, ...(candidates.length > query.limit && last ? { after: arrivalKey(last) } : {}) };
   }
 
-  async unreadCount(tenantId: string, recipientId: string): Promise<number> {
-    return this.counts.get(`${tenantId}#${recipientId}`) ?? 0;
+  async unreadCount(tenantId: string, recipientId: string): Promise<UnreadCount> {
+    return this.countOf(tenantId, recipientId);
   }
 
   async markRead(tenantId: string, recipientId: string, id: string, at: Date, expiresAt: Date): Promise<'read' | 'alreadyRead' | 'missing'> {
@@ -103,8 +122,7 @@ export class InMemoryInboxStore implements InboxStore {
     if (stored.item.readAt !== undefined) return 'alreadyRead';
     stored.item = { ...stored.item, readAt: at.toISOString() };
     stored.expiresAt = Math.floor(expiresAt.getTime() / 1000);
-    const partition = `${tenantId}#${recipientId}`;
-    this.counts.set(partition, (this.counts.get(partition) ?? 0) - 1);
+    this.countBy(`${tenantId}#${recipientId}`, -1);
     return 'read';
   }
 

@@ -9,7 +9,7 @@ import { ScriptedFailures } from './failures.ts';
 import type { InMemoryInboxStore } from './inbox-store.ts';
 
 export class InMemoryLiveStateStore implements LiveStateStore {
-  private readonly states = new Map<string, { unread: number; connections: Map<string, string> }>();
+  private readonly states = new Map<string, { unread: number; unreadVersion: number; connections: Map<string, string> }>();
   private readonly inbox: InMemoryInboxStore | undefined;
   /** Errors the next `get` calls throw. */
   readonly getFailures = new ScriptedFailures();
@@ -20,11 +20,11 @@ export class InMemoryLiveStateStore implements LiveStateStore {
     if (inbox) inbox.counterRemoved = (tenantId, recipientId) => this.states.delete(`${tenantId}#${recipientId}`);
   }
 
-  private state(tenantId: string, userId: string): { unread: number; connections: Map<string, string> } {
+  private state(tenantId: string, userId: string): { unread: number; unreadVersion: number; connections: Map<string, string> } {
     const key = `${tenantId}#${userId}`;
     let state = this.states.get(key);
     if (!state) {
-      state = { unread: 0, connections: new Map() };
+      state = { unread: 0, unreadVersion: 0, connections: new Map() };
       this.states.set(key, state);
     }
     return state;
@@ -34,7 +34,7 @@ export class InMemoryLiveStateStore implements LiveStateStore {
   read(tenantId: string, recipientId: string): LiveState {
     const state = this.state(tenantId, recipientId);
     return {
-      unread: this.inbox ? this.inbox.unreadOf(tenantId, recipientId) : state.unread,
+      ...(this.inbox ? this.inbox.countOf(tenantId, recipientId) : { unread: state.unread, unreadVersion: state.unreadVersion }),
       connections: [...state.connections].map(([connectionId, connectedAt]) => ({ connectionId, connectedAt })),
     };
   }
@@ -54,10 +54,14 @@ export class InMemoryLiveStateStore implements LiveStateStore {
     for (const id of connectionIds) state.connections.delete(id);
   }
 
-  /** Sets the unread count a test starts from. */
-  setUnread(tenantId: string, userId: string, unread: number): void {
-    if (this.inbox) this.inbox.setUnread(tenantId, userId, unread);
-    else this.state(tenantId, userId).unread = unread;
+  /** Sets the unread count a test starts from, and its version when given (else kept). */
+  setUnread(tenantId: string, userId: string, unread: number, unreadVersion?: number): void {
+    if (this.inbox) this.inbox.setUnread(tenantId, userId, unread, unreadVersion);
+    else {
+      const state = this.state(tenantId, userId);
+      state.unread = unread;
+      if (unreadVersion !== undefined) state.unreadVersion = unreadVersion;
+    }
   }
 
   /** Ids of the open connections of a user. */

@@ -62,7 +62,7 @@ describe('the markRead WebSocket handler', () => {
     // The count and the open connections come from one read of the user's live item.
     const connectedAt = new Date(Date.now() - 60_000).toISOString();
     dbMock.on(TransactWriteCommand).resolves({});
-    dbMock.on(GetCommand).resolves({ Item: { pk: 'acme#bob', notificationId: '#unread', unread: 2, 'conn:conn-1': connectedAt, 'conn:conn-2': connectedAt } });
+    dbMock.on(GetCommand).resolves({ Item: { pk: 'acme#bob', notificationId: '#unread', unread: 2, unreadVersion: 7, 'conn:conn-1': connectedAt, 'conn:conn-2': connectedAt } });
     dbMock.on(GetCommand, { Key: { pk: 'acme#bob', notificationId: itemId } }).resolves({ Item: { pk: 'acme#bob', unreadKey: 'acme#bob' } });
     gatewayMock.on(PostToConnectionCommand).resolves({});
     const before = Date.now();
@@ -78,8 +78,8 @@ describe('the markRead WebSocket handler', () => {
     expect(expiresAt).toBeGreaterThanOrEqual(Math.floor(before / 1000) + 7 * 24 * 3600);
     expect(expiresAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 7 * 24 * 3600);
     expect(framesPosted()).toEqual([
-      { connection: 'conn-1', frame: { type: 'inboxChanged', unread: 2 } },
-      { connection: 'conn-2', frame: { type: 'inboxChanged', unread: 2 } },
+      { connection: 'conn-1', frame: { type: 'inboxChanged', unread: 2, unreadVersion: 7 } },
+      { connection: 'conn-2', frame: { type: 'inboxChanged', unread: 2, unreadVersion: 7 } },
     ]);
     expect(dbMock).toHaveReceivedCommandWith(GetCommand, { TableName: 'test-inbox', Key: { pk: 'acme#bob', notificationId: '#unread' }, ConsistentRead: true });
     expect(dbMock).not.toHaveReceivedCommand(QueryCommand);

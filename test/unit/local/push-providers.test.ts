@@ -121,7 +121,7 @@ describe('the local SNS', () => {
     const context = {
       tenantId: 'acme',
       recipient: { tenantId: 'acme', id: 'r', phone: '+14155550100', groups: [], createdAt: '', updatedAt: '' },
-      live: { connections: [], unread: 0 },
+      live: { connections: [], unread: 0, unreadVersion: 0 },
       now: new Date(),
     };
 
@@ -179,7 +179,7 @@ describe('the local SNS', () => {
     const context = {
       tenantId: 'acme',
       recipient: { tenantId: 'acme', id: 'r', phone: '+14155550100', groups: [], createdAt: '', updatedAt: '' },
-      live: { connections: [], unread: 0 },
+      live: { connections: [], unread: 0, unreadVersion: 0 },
       now: new Date(),
       checkBudgetSecond: () => {
         if (over) throw new BudgetSecondPassedError('sns-sms', Date.parse('2030-01-01T00:00:01Z'));

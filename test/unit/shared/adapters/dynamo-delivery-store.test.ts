@@ -10,6 +10,8 @@ import type { CancellationReason } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { applyUnread } from '../../../../client/unread.ts';
+import type { UnreadCount } from '../../../../client/unread.ts';
 import { DynamoBroadcastRecipientStore } from '../../../../shared/adapters/dynamo-broadcast-recipient-store.ts';
 import { rowKey } from '../../../../shared/adapters/delivery-units.ts';
 import { DynamoBroadcastStore } from '../../../../shared/adapters/dynamo-broadcast-store.ts';
@@ -37,6 +39,7 @@ import { defaultRetryPolicy } from '../../../../shared/domain/retry-policy.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import type { ClaimRequest, ClaimResult, CommitEntry, CommitResult, SmsSender } from '../../../../shared/ports.ts';
 import { cleanupSweep } from '../../../../shared/use-cases/cleanup-sweep.ts';
+import { markInboxItemRead } from '../../../../shared/use-cases/inbox.ts';
 import { stuckRetrySweep } from '../../../../shared/use-cases/stuck-retry-sweep.ts';
 import { FakeClock, FakeDeliveryEnqueuer, FakeFanoutQueue, FakeMailer, FakeSocketPoster } from '../../fakes/index.ts';
 import { notificationIdsOf, refsOfDeliveryMessage } from '../../fakes/delivery-world.ts';
@@ -282,7 +285,7 @@ describe('duplicates and races', () => {
     for (const o of outcomes) expect(o?.kind === 'done' ? o.status : o?.kind === 'later' ? o.cause : o?.kind).toMatch(/^(sent|changed|leased)$/);
     expect(world.mailer.sent).toHaveLength(1);
     expect(await inbox.list(world.tenantId, 'bob')).toHaveLength(1);
-    expect(await inbox.unreadCount(world.tenantId, 'bob')).toBe(1);
+    expect((await inbox.unreadCount(world.tenantId, 'bob')).unread).toBe(1);
     expect(await notifications.get(world.tenantId, n.id)).toMatchObject({ status: 'sent', attempts: 1 });
   });
 
@@ -520,15 +523,16 @@ describe('what lands between the read, the claim and the write', () => {
 
     // Assess
     expect(outcome).toEqual({ kind: 'done', status: 'sent' });
-    expect(framesOf(world, 'notification')).toEqual([expect.objectContaining({ unread: 2 })]);
-    expect(framesOf(world, 'inboxChanged')).toEqual([{ type: 'inboxChanged', unread: 1 }]);
-    expect(await inbox.unreadCount(world.tenantId, 'bob')).toBe(1);
+    // The frame announced version 2, which the read made (count 0); the write after it made 3
+    expect(framesOf(world, 'notification')).toEqual([expect.objectContaining({ unread: 2, unreadVersion: 2 })]);
+    expect(framesOf(world, 'inboxChanged')).toEqual([{ type: 'inboxChanged', unread: 1, unreadVersion: 3 }]);
+    expect((await inbox.unreadCount(world.tenantId, 'bob')).unread).toBe(1);
     expect((await live.get(world.tenantId, 'bob')).unread).toBe(1);
     expect(worker.store.commits).toBe(2);
     // The refusal itself carried the count (ReturnValuesOnConditionCheckFailure), on the wire protocol.
     const key = unitKey(world.refOf(n));
     expect(worker.store.results[0]?.verdicts.get(key)).toBe('unreadMoved');
-    expect(worker.store.results[0]?.unreadFound.get(key)).toBe(0);
+    expect(worker.store.results[0]?.unreadFound.get(key)).toEqual({ unread: 0, unreadVersion: 2 });
     expect(worker.store.results[1]?.verdicts.get(key)).toBe('committed');
   });
 
@@ -549,10 +553,165 @@ describe('what lands between the read, the claim and the write', () => {
       { kind: 'done', status: 'sent' },
       { kind: 'done', status: 'sent' },
     ]);
-    expect(framesOf(world, 'notification').map((f) => (f as { unread?: number }).unread)).toEqual([1, 2]);
+    expect(framesOf(world, 'notification').map((f) => countOf(f))).toEqual([
+      { unread: 1, unreadVersion: 1 },
+      { unread: 2, unreadVersion: 2 },
+    ]);
     expect(framesOf(world, 'inboxChanged')).toEqual([]);
     expect(worker.store.commits).toBe(2);
-    expect(await inbox.unreadCount(world.tenantId, 'bob')).toBe(2);
+    expect((await inbox.unreadCount(world.tenantId, 'bob')).unread).toBe(2);
+  });
+});
+
+/** The unread count and version a frame carries. */
+function countOf(frame: unknown): { unread?: number; unreadVersion?: number } {
+  const { unread, unreadVersion } = frame as { unread?: number; unreadVersion?: number };
+  return { unread, unreadVersion };
+}
+
+/** Every frame posted that carries a count, in the order it was posted. */
+function countFrames(world: World): { type: string; unread: number; unreadVersion: number }[] {
+  return world.sockets.posted.map((p) => p.payload as { type: string; unread?: number; unreadVersion: number }).filter((f): f is { type: string; unread: number; unreadVersion: number } => f.unread !== undefined);
+}
+
+/** What a client shows after the frames arrive in this order, by the published client's rule. */
+function shownAfter(frames: readonly { unread?: number; unreadVersion?: number }[]): UnreadCount | undefined {
+  let applied: UnreadCount | undefined;
+  for (const frame of frames) applied = applyUnread(applied, frame).count;
+  return applied;
+}
+
+/** Every order of `items` (few: a handful of frames). */
+function orders<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((item, i) => orders([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+}
+
+describe('the order of the unread counts told (unreadVersion)', () => {
+  it('gives a read that lands between a frame and its write an older version than the write, so every arrival order ends on the stored count', async () => {
+    // Prepare: bob has one unread item and is connected; a delivery's frame announces 2 (version
+    // 2); before its write lands, bob reads the old item through the inbox use case (count 0,
+    // version 2, told at once); the delivery's write then makes count 1, version 3
+    const world = await aWorld();
+    const old = await world.create({ channels: ['inbox'] });
+    await outcomeOf(world.worker(), world.refOf(old));
+    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() });
+    world.sockets.open('c1');
+    const n = await world.create({ channels: ['inbox', 'websocket'] });
+    const worker = world.worker();
+    const reads = { inbox, live, sockets: world.sockets, clock: world.clock, readRetentionDays: 30 };
+    worker.store.beforeCommit = async () => {
+      await markInboxItemRead(reads, { tenantId: world.tenantId, sub: 'bob', roles: [] }, old.id);
+    };
+
+    // Act
+    await outcomeOf(worker, world.refOf(n));
+
+    // Assess: the writes happened read (version 2), then delivery (version 3), and the frames say so
+    const stored = await inbox.unreadCount(world.tenantId, 'bob');
+    expect(stored).toEqual({ unread: 1, unreadVersion: 3 });
+    const frames = countFrames(world);
+    expect(frames).toEqual([
+      expect.objectContaining({ type: 'notification', unread: 2, unreadVersion: 2 }),
+      { type: 'inboxChanged', unread: 0, unreadVersion: 2 },
+      { type: 'inboxChanged', unread: 1, unreadVersion: 3 },
+    ]);
+    for (const order of orders(frames)) expect(shownAfter(order)).toEqual(stored);
+  });
+
+  it('delivers to a recipient whose counter was written before versions existed as from version 0, in one write', async () => {
+    // Prepare: bob's counter as the code before versions wrote it (3 unread, no version), bob connected
+    const world = await aWorld();
+    await dynamo.documentClient.send(
+      new PutCommand({ TableName: tables.inbox, Item: { pk: `${world.tenantId}#bob`, notificationId: '#unread', unread: 3, 'conn:c1': world.clock.now().toISOString() } }),
+    );
+    world.sockets.open('c1');
+    const n = await world.create({ channels: ['inbox', 'websocket'] });
+    const worker = world.worker();
+
+    // Act
+    await outcomeOf(worker, world.refOf(n));
+
+    // Assess: the frame announced version 1, which the write's condition (no version yet) made
+    expect(framesOf(world, 'notification').map(countOf)).toEqual([{ unread: 4, unreadVersion: 1 }]);
+    expect(framesOf(world, 'inboxChanged')).toEqual([]);
+    expect(worker.store.commits).toBe(1);
+    expect(await inbox.unreadCount(world.tenantId, 'bob')).toEqual({ unread: 4, unreadVersion: 1 });
+  });
+
+  it('raises the version past a frame that announced an item already in the inbox, so the count told after it is the newer', async () => {
+    // Prepare: bob connected, the notification's item already in his inbox (count 1, version 1):
+    // the frame will announce 2, version 2, which no write makes
+    const world = await aWorld();
+    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() });
+    world.sockets.open('c1');
+    const n = await world.create({ channels: ['inbox', 'websocket'] });
+    await inbox.add({ tenantId: world.tenantId, recipientId: 'bob', notificationId: n.id, title: n.title, message: n.message, type: n.type, priority: n.priority, createdAt: n.createdAt, deliveredAt: n.createdAt });
+
+    // Act
+    const outcome = await outcomeOf(world.worker(), world.refOf(n));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', status: 'sent' });
+    const stored = await inbox.unreadCount(world.tenantId, 'bob');
+    expect(stored).toEqual({ unread: 1, unreadVersion: 3 });
+    const frames = countFrames(world);
+    expect(frames.map(countOf)).toEqual([
+      { unread: 2, unreadVersion: 2 },
+      { unread: 1, unreadVersion: 3 },
+    ]);
+    for (const order of orders(frames)) expect(shownAfter(order)).toEqual(stored);
+  });
+
+  it('orders the frames of two deliveries to one recipient side by side, and a read between them, as their writes landed', async () => {
+    // Prepare: bob has one unread item and is connected. Two workers (two invocations) each load
+    // bob's count (1, version 1) and post a frame announcing the count their write will make;
+    // once both have, bob reads the old item, and then both writes go at once
+    const world = await aWorld();
+    const old = await world.create({ channels: ['inbox'] });
+    await outcomeOf(world.worker(), world.refOf(old));
+    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() });
+    world.sockets.open('c1');
+    const first = await world.create({ channels: ['inbox', 'websocket'] });
+    const second = await world.create({ channels: ['inbox', 'websocket'] });
+    const [a, b] = [world.worker(), world.worker()];
+    const reads = { inbox, live, sockets: world.sockets, clock: world.clock, readRetentionDays: 30 };
+    let arrived = 0;
+    let release: () => void = () => undefined;
+    const bothAtTheirWrite = new Promise<void>((resolve) => (release = resolve));
+    const barrier = async (): Promise<void> => {
+      arrived += 1;
+      if (arrived === 2) {
+        await markInboxItemRead(reads, { tenantId: world.tenantId, sub: 'bob', roles: [] }, old.id);
+        release();
+      }
+      await bothAtTheirWrite;
+    };
+    a.store.beforeCommit = barrier;
+    b.store.beforeCommit = barrier;
+
+    // Act
+    const outcomes = await Promise.all([outcomeOf(a, world.refOf(first)), outcomeOf(b, world.refOf(second))]);
+
+    // Assess: both delivered; the count stored is 2 (three adds, one read), at version 4
+    expect(outcomes).toEqual([
+      { kind: 'done', status: 'sent' },
+      { kind: 'done', status: 'sent' },
+    ]);
+    const stored = await inbox.unreadCount(world.tenantId, 'bob');
+    expect(stored).toEqual({ unread: 2, unreadVersion: 4 });
+    const frames = countFrames(world);
+    // Both frames announced (2, version 2) from the same load; the read made version 2 first, so
+    // each write was refused and made on what it found: the versions after them order the counts
+    expect(frames.filter((f) => f.type === 'notification').map(countOf)).toEqual([
+      { unread: 2, unreadVersion: 2 },
+      { unread: 2, unreadVersion: 2 },
+    ]);
+    const newest = Math.max(...frames.map((f) => f.unreadVersion));
+    expect(newest).toBe(stored.unreadVersion);
+    expect(frames.filter((f) => f.unreadVersion === newest).map(countOf)).toEqual([stored]);
+    // Whatever order they arrive in, a client ends on the stored count
+    for (const order of orders(frames)) expect(shownAfter(order)).toEqual(stored);
   });
 });
 
@@ -581,7 +740,7 @@ describe('transactions that meet another (TransactionConflict)', () => {
     expect(outcome).toEqual({ kind: 'done', status: 'sent' });
     expect(world.mailer.sent).toHaveLength(1);
     expect(await inbox.list(world.tenantId, 'bob')).toHaveLength(1);
-    expect(await inbox.unreadCount(world.tenantId, 'bob')).toBe(1);
+    expect((await inbox.unreadCount(world.tenantId, 'bob')).unread).toBe(1);
     expect(await notifications.get(world.tenantId, n.id)).toMatchObject({ status: 'sent', attempts: 1, deliveries: { inbox: { status: 'sent' } } });
   });
 
@@ -626,9 +785,9 @@ describe('transactions that meet another (TransactionConflict)', () => {
       { kind: 'done', status: 'sent' },
     ]);
     expect(await inbox.list(world.tenantId, 'carol')).toHaveLength(1);
-    expect(await inbox.unreadCount(world.tenantId, 'carol')).toBe(1);
+    expect((await inbox.unreadCount(world.tenantId, 'carol')).unread).toBe(1);
     expect((await notifications.get(world.tenantId, toCarol.id))?.deliveries.inbox).toEqual({ status: 'sent', at: world.clock.now().toISOString() });
-    expect(await inbox.unreadCount(world.tenantId, 'bob')).toBe(1);
+    expect((await inbox.unreadCount(world.tenantId, 'bob')).unread).toBe(1);
   });
 
   it('gives back what the rows of a broadcast cancelled after their claim reserved in the send budget', async () => {

@@ -62,7 +62,7 @@ describe('DynamoInboxStore against dynalite', () => {
 
     // Assess
     expect([first, again]).toEqual([true, false]);
-    expect(await store.unreadCount('acme', bob)).toBe(1);
+    expect((await store.unreadCount('acme', bob)).unread).toBe(1);
     expect(await stored(bob, item.notificationId)).toMatchObject({ unreadKey: `acme#${bob}`, deliveredAt: item.deliveredAt });
     expect((await stored(bob, item.notificationId))?.expiresAt).toBeUndefined();
   });
@@ -76,7 +76,7 @@ describe('DynamoInboxStore against dynalite', () => {
 
     // Assess
     expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await store.unreadCount('acme', bob)).toBe(1);
+    expect((await store.unreadCount('acme', bob)).unread).toBe(1);
   });
 
   it('refuses an item for a recipient no longer in the directory, writing nothing', async () => {
@@ -89,7 +89,7 @@ describe('DynamoInboxStore against dynalite', () => {
     // Assess
     await expect(result).rejects.toBeInstanceOf(RecipientGoneError);
     expect(await stored('erased', item.notificationId)).toBeUndefined();
-    expect(await store.unreadCount('acme', 'erased')).toBe(0);
+    expect((await store.unreadCount('acme', 'erased')).unread).toBe(0);
   });
 
   it('pages an inbox newest arrival first, whatever the ids, and keeps the counter out of it', async () => {
@@ -125,7 +125,7 @@ describe('DynamoInboxStore against dynalite', () => {
     // Assess
     expect(outcomes.filter((o) => o === 'read')).toHaveLength(1);
     expect(again).toBe('alreadyRead');
-    expect(await store.unreadCount('acme', bob)).toBe(1);
+    expect((await store.unreadCount('acme', bob)).unread).toBe(1);
     const row = await stored(bob, item.notificationId);
     expect(row).toMatchObject({ readAt: at.toISOString(), expiresAt: expiresAt.getTime() / 1000 });
     expect(row?.unreadKey).toBeUndefined();
@@ -144,7 +144,7 @@ describe('DynamoInboxStore against dynalite', () => {
 
     // Assess
     expect([unknown, counter]).toEqual(['missing', 'missing']);
-    expect(await store.unreadCount('acme', bob)).toBe(1);
+    expect((await store.unreadCount('acme', bob)).unread).toBe(1);
   });
 
   it('reads many items at once, counting only those still unread', async () => {
@@ -159,7 +159,7 @@ describe('DynamoInboxStore against dynalite', () => {
 
     // Assess
     expect(read).toBe(3);
-    expect(await store.unreadCount('acme', bob)).toBe(0);
+    expect((await store.unreadCount('acme', bob)).unread).toBe(0);
     expect((await store.page('acme', bob, { unreadOnly: true, limit: 10 })).items).toEqual([]);
   });
 
@@ -178,7 +178,57 @@ describe('DynamoInboxStore against dynalite', () => {
 
     // Assess
     expect(read).toBe(120);
-    expect(await store.unreadCount('acme', bob)).toBe(0);
+    expect((await store.unreadCount('acme', bob)).unread).toBe(0);
+  });
+
+  it('raises the count\'s version by one with every write that moves the count, in the same write, and only then', async () => {
+    // Prepare
+    const bob = await aRecipient();
+
+    // Act
+    const seen = [await store.unreadCount('acme', bob)];
+    for (const n of [1, 2, 3]) {
+      await store.add(anItem(bob, n));
+      seen.push(await store.unreadCount('acme', bob));
+    }
+    await store.add(anItem(bob, 1));
+    seen.push(await store.unreadCount('acme', bob));
+    await store.markRead('acme', bob, anItem(bob, 2).notificationId, at, expiresAt);
+    seen.push(await store.unreadCount('acme', bob));
+    await store.markRead('acme', bob, anItem(bob, 2).notificationId, at, expiresAt);
+    seen.push(await store.unreadCount('acme', bob));
+    await store.markManyRead('acme', bob, [anItem(bob, 1).notificationId, anItem(bob, 3).notificationId], at, expiresAt);
+    seen.push(await store.unreadCount('acme', bob));
+
+    // Assess: a repeat (an add of an item there, a read of an item read) moves neither; read-all
+    // moves the count by 2 in one write, the version by 1
+    expect(seen).toEqual([
+      { unread: 0, unreadVersion: 0 },
+      { unread: 1, unreadVersion: 1 },
+      { unread: 2, unreadVersion: 2 },
+      { unread: 3, unreadVersion: 3 },
+      { unread: 3, unreadVersion: 3 },
+      { unread: 2, unreadVersion: 4 },
+      { unread: 2, unreadVersion: 4 },
+      { unread: 0, unreadVersion: 5 },
+    ]);
+  });
+
+  it('reads a counter written before versions existed as version 0, and the next write makes it 1', async () => {
+    // Prepare: two unread items and a counter as the code before versions wrote it
+    const bob = await aRecipient();
+    await store.add(anItem(bob, 1));
+    await store.add(anItem(bob, 2));
+    await dynamo.documentClient.send(new PutCommand({ TableName: 'inbox', Item: { pk: `acme#${bob}`, notificationId: unreadCounterKey, unread: 2 } }));
+
+    // Act
+    const before = await store.unreadCount('acme', bob);
+    await store.markRead('acme', bob, anItem(bob, 1).notificationId, at, expiresAt);
+    const after = await store.unreadCount('acme', bob);
+
+    // Assess
+    expect(before).toEqual({ unread: 2, unreadVersion: 0 });
+    expect(after).toEqual({ unread: 1, unreadVersion: 1 });
   });
 
   it('removes every item and the count of a recipient', async () => {
@@ -193,7 +243,7 @@ describe('DynamoInboxStore against dynalite', () => {
     // Assess
     expect(removed).toBe(2);
     expect(await store.list('acme', bob)).toEqual([]);
-    expect(await store.unreadCount('acme', bob)).toBe(0);
+    expect((await store.unreadCount('acme', bob)).unread).toBe(0);
     expect(await stored(bob, unreadCounterKey)).toBeUndefined();
   });
 });

@@ -38,7 +38,7 @@ describe('DynamoLiveStateStore', () => {
     const state = await store.get('acme', user);
 
     // Assess
-    expect(state).toEqual({ unread: 0, connections: [] });
+    expect(state).toEqual({ unread: 0, unreadVersion: 0, connections: [] });
   });
 
   it('answers a connect with the live state as written, every recorded connection in it', async () => {

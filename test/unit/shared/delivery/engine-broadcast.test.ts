@@ -76,7 +76,7 @@ describe('the engine delivering a broadcast', () => {
     expect((await world.inbox.list(tenantId, 'bob')).map((i) => [i.notificationId, i.title, i.message])).toEqual([[id, 'Maintenance', 'Tonight at 2am']]);
     // One frame: the notification, carrying the new unread count (no separate inboxChanged).
     expect(world.sockets.posted).toEqual([
-      { connectionId: 'c1', payload: { type: 'notification', notification: expect.objectContaining({ id, broadcastId: id, title: 'Maintenance' }), unread: 1 } },
+      { connectionId: 'c1', payload: { type: 'notification', notification: expect.objectContaining({ id, broadcastId: id, title: 'Maintenance' }), unread: 1, unreadVersion: 1 } },
     ]);
     expect(world.mailer.sent).toEqual([{ to: 'bob@example.com', subject: 'Maintenance', text: 'Tonight at 2am', tags: emailTags(tenantId, 'bob') }]);
     expect(await broadcastOf(world, id)).toMatchObject({ status: 'completed', counts: { total: 1, sent: 1 } });
@@ -393,7 +393,7 @@ describe('the engine delivering a broadcast', () => {
     // Assess
     expect(result).toEqual(nothingMore);
     expect((await world.inbox.list(tenantId, 'bob')).map((i) => i.notificationId).sort()).toEqual([id, n.id].sort());
-    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(2);
+    expect(await world.inbox.unreadCount(tenantId, 'bob')).toEqual({ unread: 2, unreadVersion: 2 });
     expect(world.mailer.sent).toHaveLength(2);
   });
 

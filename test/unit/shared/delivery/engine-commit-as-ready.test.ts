@@ -100,7 +100,7 @@ describe('the engine writing outcomes as units are ready', () => {
     expect(await world.inbox.list(tenantId, 'dave')).toHaveLength(1);
     // Her frame announced the count her commit made: nothing more to tell her.
     expect(world.sockets.posted).toEqual([
-      { connectionId: 'conn-carol', payload: { type: 'notification', notification: expect.objectContaining({ id: world.toCarol.id }), unread: 1 } },
+      { connectionId: 'conn-carol', payload: { type: 'notification', notification: expect.objectContaining({ id: world.toCarol.id }), unread: 1, unreadVersion: 1 } },
     ]);
   });
 

@@ -47,6 +47,12 @@ async function aWorld(channelPreferences?: ChannelPreferences): Promise<World> {
   };
 }
 
+/** The unread count and version a frame carries. */
+function countIn(payload: unknown): { unread?: number; unreadVersion?: number } {
+  const { unread, unreadVersion } = payload as { unread?: number; unreadVersion?: number };
+  return { unread, unreadVersion };
+}
+
 function inboxItemOf(n: Notification): Parameters<DeliveryWorld['inbox']['add']>[0] {
   return { tenantId, recipientId: 'bob', notificationId: n.id, title: n.title, message: n.message, type: n.type, priority: n.priority, createdAt: n.createdAt, deliveredAt: noon };
 }
@@ -62,10 +68,10 @@ describe('delivery and the inbox', () => {
 
     // Assess
     expect(world.frames('inboxChanged')).toEqual([
-      { connectionId: 'conn-1', payload: { type: 'inboxChanged', unread: 1 } },
-      { connectionId: 'conn-2', payload: { type: 'inboxChanged', unread: 1 } },
-      { connectionId: 'conn-1', payload: { type: 'inboxChanged', unread: 2 } },
-      { connectionId: 'conn-2', payload: { type: 'inboxChanged', unread: 2 } },
+      { connectionId: 'conn-1', payload: { type: 'inboxChanged', unread: 1, unreadVersion: 1 } },
+      { connectionId: 'conn-2', payload: { type: 'inboxChanged', unread: 1, unreadVersion: 1 } },
+      { connectionId: 'conn-1', payload: { type: 'inboxChanged', unread: 2, unreadVersion: 2 } },
+      { connectionId: 'conn-2', payload: { type: 'inboxChanged', unread: 2, unreadVersion: 2 } },
     ]);
     expect(world.frames('notification')).toEqual([]);
   });
@@ -73,18 +79,18 @@ describe('delivery and the inbox', () => {
   it('carries the new count in the notification frame and posts no inboxChanged frame', async () => {
     // Prepare
     const world = await aWorld();
-    world.inbox.setUnread(tenantId, 'bob', 4);
+    world.inbox.setUnread(tenantId, 'bob', 4, 9);
 
     // Act
     await world.deliverNotification(aNotification({ scheduledAt: noon, channels: ['inbox', 'websocket'] }));
 
-    // Assess
-    expect(world.frames('notification').map((f) => [f.connectionId, (f.payload as { unread?: number }).unread])).toEqual([
-      ['conn-1', 5],
-      ['conn-2', 5],
+    // Assess: the frame carries the count and the version the write made
+    expect(world.frames('notification').map((f) => [f.connectionId, countIn(f.payload)])).toEqual([
+      ['conn-1', { unread: 5, unreadVersion: 10 }],
+      ['conn-2', { unread: 5, unreadVersion: 10 }],
     ]);
     expect(world.frames('inboxChanged')).toEqual([]);
-    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(5);
+    expect(await world.inbox.unreadCount(tenantId, 'bob')).toEqual({ unread: 5, unreadVersion: 10 });
   });
 
   it('tells nobody anything when a repeated delivery adds nothing', async () => {
@@ -99,12 +105,12 @@ describe('delivery and the inbox', () => {
     // Assess
     expect(outcome).toEqual({ kind: 'done', status: 'sent' });
     expect(world.frames('inboxChanged')).toEqual([]);
-    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(1);
+    expect(await world.inbox.unreadCount(tenantId, 'bob')).toEqual({ unread: 1, unreadVersion: 1 });
     expect((await world.notifications.get(tenantId, n.id))?.deliveries.inbox).toEqual({ status: 'sent', at: noon, detail: 'already in the inbox' });
   });
 
-  it('corrects the count a frame announced when the item was in the inbox already', async () => {
-    // Prepare: the frame will announce 2, but the item is there and the count stays 1
+  it('corrects the count a frame announced when the item was in the inbox already, with a newer version than the frame\'s', async () => {
+    // Prepare: the frame will announce 2 (version 2), but the item is there and the count stays 1
     const world = await aWorld();
     const n = aNotification({ scheduledAt: noon, channels: ['inbox', 'websocket'] });
     await world.inbox.add(inboxItemOf(n));
@@ -112,13 +118,17 @@ describe('delivery and the inbox', () => {
     // Act
     await world.deliverNotification(n);
 
-    // Assess
-    expect(world.frames('notification').map((f) => (f.payload as { unread?: number }).unread)).toEqual([2, 2]);
-    expect(world.frames('inboxChanged').map((f) => f.payload)).toEqual([
-      { type: 'inboxChanged', unread: 1 },
-      { type: 'inboxChanged', unread: 1 },
+    // Assess: the write raised the version past the frame's, so a client keeps the correction
+    // whichever of the two frames reaches it first
+    expect(world.frames('notification').map((f) => countIn(f.payload))).toEqual([
+      { unread: 2, unreadVersion: 2 },
+      { unread: 2, unreadVersion: 2 },
     ]);
-    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(1);
+    expect(world.frames('inboxChanged').map((f) => f.payload)).toEqual([
+      { type: 'inboxChanged', unread: 1, unreadVersion: 3 },
+      { type: 'inboxChanged', unread: 1, unreadVersion: 3 },
+    ]);
+    expect(await world.inbox.unreadCount(tenantId, 'bob')).toEqual({ unread: 1, unreadVersion: 3 });
   });
 
   it('adds the item anyway and tells the count the refused write found, without reading it, when a read moved it between the frame and the write', async () => {
@@ -138,12 +148,17 @@ describe('delivery and the inbox', () => {
 
     // Assess
     expect(outcome).toEqual({ kind: 'done', status: 'sent' });
-    expect(world.frames('notification').map((f) => (f.payload as { unread?: number }).unread)).toEqual([2, 2]);
-    expect(world.frames('inboxChanged').map((f) => f.payload)).toEqual([
-      { type: 'inboxChanged', unread: 1 },
-      { type: 'inboxChanged', unread: 1 },
+    // The frame announced version 2; the read made version 2 too (count 0); the write, on what the
+    // refusal found, made version 3, which the correction carries.
+    expect(world.frames('notification').map((f) => countIn(f.payload))).toEqual([
+      { unread: 2, unreadVersion: 2 },
+      { unread: 2, unreadVersion: 2 },
     ]);
-    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(1);
+    expect(world.frames('inboxChanged').map((f) => f.payload)).toEqual([
+      { type: 'inboxChanged', unread: 1, unreadVersion: 3 },
+      { type: 'inboxChanged', unread: 1, unreadVersion: 3 },
+    ]);
+    expect(await world.inbox.unreadCount(tenantId, 'bob')).toEqual({ unread: 1, unreadVersion: 3 });
     expect(world.store.commitCalls).toBe(2);
     // The refusal was answered: the adjusted write goes again at once, with no backoff.
     expect(world.sleeps).toEqual([]);
@@ -166,14 +181,14 @@ describe('delivery and the inbox', () => {
       { kind: 'done', status: 'sent' },
     ]);
     expect(world.store.claimsWritten.map((units) => units.length)).toEqual([1, 1]);
-    expect(world.frames('notification').map((f) => [f.connectionId, (f.payload as { unread?: number }).unread])).toEqual([
-      ['conn-1', 1],
-      ['conn-2', 1],
-      ['conn-1', 2],
-      ['conn-2', 2],
+    expect(world.frames('notification').map((f) => [f.connectionId, countIn(f.payload)])).toEqual([
+      ['conn-1', { unread: 1, unreadVersion: 1 }],
+      ['conn-2', { unread: 1, unreadVersion: 1 }],
+      ['conn-1', { unread: 2, unreadVersion: 2 }],
+      ['conn-2', { unread: 2, unreadVersion: 2 }],
     ]);
     expect(world.frames('inboxChanged')).toEqual([]);
-    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(2);
+    expect(await world.inbox.unreadCount(tenantId, 'bob')).toEqual({ unread: 2, unreadVersion: 2 });
   });
 
   it('sends the second round back to the queue, unclaimed, when the first took more than half the time left', async () => {
@@ -213,7 +228,7 @@ describe('delivery and the inbox', () => {
     // Assess
     expect(world.store.claimsWritten.map((units) => units.length)).toEqual([2]);
     expect(world.store.commitCalls).toBe(1);
-    expect(await world.inbox.unreadCount(tenantId, 'carol')).toBe(1);
+    expect((await world.inbox.unreadCount(tenantId, 'carol')).unread).toBe(1);
   });
 
   it('still delivers when the unread count cannot be told', async () => {
@@ -226,7 +241,7 @@ describe('delivery and the inbox', () => {
 
     // Assess
     expect(outcome).toEqual({ kind: 'done', status: 'sent' });
-    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(1);
+    expect((await world.inbox.unreadCount(tenantId, 'bob')).unread).toBe(1);
   });
 
   it('writes without the condition when the count moves again, and still delivers when that count cannot be read to be told', async () => {
@@ -251,7 +266,7 @@ describe('delivery and the inbox', () => {
     expect(outcome).toEqual({ kind: 'done', status: 'sent' });
     expect(world.store.commitCalls).toBe(3);
     expect(world.frames('inboxChanged')).toEqual([]);
-    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(2);
+    expect(await world.inbox.unreadCount(tenantId, 'bob')).toEqual({ unread: 2, unreadVersion: 4 });
   });
 
   it('fails, adding nothing to the inbox, when the recipient was erased between the claim and the write', async () => {
@@ -325,8 +340,8 @@ describe('delivery and the recipient channel switches', () => {
     // Assess
     expect(world.frames('notification')).toEqual([]);
     expect(world.frames('inboxChanged').map((f) => f.payload)).toEqual([
-      { type: 'inboxChanged', unread: 1 },
-      { type: 'inboxChanged', unread: 1 },
+      { type: 'inboxChanged', unread: 1, unreadVersion: 1 },
+      { type: 'inboxChanged', unread: 1, unreadVersion: 1 },
     ]);
     expect((await world.notifications.get(tenantId, n.id))?.deliveries.websocket).toEqual({ status: 'skipped', at: noon, detail: 'disabled by preference' });
     expect(world.mailer.sent).toHaveLength(1);

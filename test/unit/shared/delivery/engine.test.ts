@@ -89,7 +89,7 @@ describe('the engine delivering a notification', () => {
     ]);
     // The frame now carries the new unread count: no separate inboxChanged frame is needed.
     expect(world.sockets.posted).toEqual([
-      { connectionId: 'conn-1', payload: { type: 'notification', notification: expect.objectContaining({ id: world.n.id, data: { room: 'B' } }), unread: 1 } },
+      { connectionId: 'conn-1', payload: { type: 'notification', notification: expect.objectContaining({ id: world.n.id, data: { room: 'B' } }), unread: 1, unreadVersion: 1 } },
     ]);
     // The tags name the recipient, so that a bounce or complaint finds them (email-feedback.ts).
     expect(world.mailer.sent).toEqual([{ to: 'bob@example.com', subject: world.n.title, text: world.n.message, tags: emailTags(world.n.tenantId, 'bob') }]);

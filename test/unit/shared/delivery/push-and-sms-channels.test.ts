@@ -28,7 +28,7 @@ const device = (id: string): PushDevice => ({ id, platform: 'fcm', token: `t-${i
 const context = (live: Partial<RecipientContext['live']> = {}, recipient: Partial<RecipientContext['recipient']> = {}): RecipientContext => ({
   tenantId: 't',
   recipient: { tenantId: 't', id: 'u', groups: [], createdAt: '', updatedAt: '', ...recipient },
-  live: { unread: 0, connections: [], ...live },
+  live: { unread: 0, unreadVersion: 0, connections: [], ...live },
   now: new Date('2030-01-01T00:00:00Z'),
 });
 const answered = (status: number, name = 'WebPushError'): Error => Object.assign(new Error(`answered ${status}`), { name, $metadata: { httpStatusCode: status } });

@@ -54,7 +54,7 @@ const content: DeliveryContent = {
 
 async function deliver(recipients: InMemoryRecipientStore, recipient: Recipient, what: DeliveryContent = content): Promise<unknown> {
   const channel = webhookChannel(httpWebhookSender('any'), async () => [secret], recipients);
-  const context = { tenantId, recipient, live: { unread: 0, connections: [] }, now: new Date() };
+  const context = { tenantId, recipient, live: { unread: 0, unreadVersion: 0, connections: [] }, now: new Date() };
   const target = channel.target(context) as string;
   return channel.send(target, channel.render(what, {}), context).catch((error: unknown) => error);
 }

@@ -186,15 +186,16 @@ describe('settle', () => {
 });
 
 describe('toSocketFrame', () => {
-  it('carries a notification with its new unread count', () => {
+  it('carries a notification with its new unread count and that count\'s version', () => {
     // Act
-    const frame = toSocketFrame({ ...content, data: { room: 'B' } }, 3);
+    const frame = toSocketFrame({ ...content, data: { room: 'B' } }, { unread: 3, unreadVersion: 12 });
 
     // Assess
     expect(frame).toEqual({
       type: 'notification',
       notification: { id: 'ntf_1', title: 'Standup', message: 'in 5 minutes', type: 'reminder', priority: 'normal', data: { room: 'B' }, scheduledAt: at },
       unread: 3,
+      unreadVersion: 12,
     });
   });
 
@@ -209,12 +210,12 @@ describe('toSocketFrame', () => {
     });
   });
 
-  it('keeps a count of zero', () => {
+  it('keeps a count of zero and a version of zero', () => {
     // Act
-    const frame = toSocketFrame(content, 0);
+    const frame = toSocketFrame(content, { unread: 0, unreadVersion: 0 });
 
     // Assess
-    expect(frame.unread).toBe(0);
+    expect(frame).toMatchObject({ unread: 0, unreadVersion: 0 });
   });
 });
 

@@ -56,7 +56,7 @@ describe('deliverMessages', () => {
     // Assess
     expect(result).toEqual({ later: [], deadLetters: [] });
     expect(world.sleeps).toEqual([1_500]);
-    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(1);
+    expect(await world.inbox.unreadCount(tenantId, 'bob')).toEqual({ unread: 1, unreadVersion: 1 });
   });
 
   it('is done with a notification rescheduled later than the message naming it: its new schedule delivers it', async () => {
@@ -132,7 +132,7 @@ describe('deliverMessages', () => {
       { later: [], deadLetters: [] },
     ]);
     expect(world.store.loadCalls).toBe(1);
-    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(1);
+    expect(await world.inbox.unreadCount(tenantId, 'bob')).toEqual({ unread: 1, unreadVersion: 1 });
   });
 
   it('names the units that failed after their last retry, with why and after how many attempts', async () => {

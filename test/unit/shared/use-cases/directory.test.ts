@@ -301,7 +301,7 @@ describe('eraseRecipient', () => {
     expect(await world.recipients.get(tenantId, 'bob')).toBeUndefined();
     expect(world.recipients.membersOf(tenantId, 'ops')).toEqual([]);
     expect(await world.inbox.list(tenantId, 'bob')).toEqual([]);
-    expect(await world.inbox.unreadCount(tenantId, 'bob')).toBe(0);
+    expect(await world.inbox.unreadCount(tenantId, 'bob')).toEqual({ unread: 0, unreadVersion: 0 });
     expect(world.live.connectionIds(tenantId, 'bob')).toEqual([]);
     expect(world.sockets.disconnected).toEqual(['c1']);
     expect((await world.notifications.get(tenantId, pending))?.status).toBe('cancelled');

@@ -125,9 +125,10 @@ describe('markInboxItemRead', () => {
     const result = await markInboxItemRead(deps, plainUser, anItem(1).notificationId);
 
     // Assess
-    expect(result).toEqual({ id: anItem(1).notificationId, read: true, unread: 1 });
-    expect(framesTo(sockets, 'c1')).toEqual([{ type: 'inboxChanged', unread: 1 }]);
-    expect(framesTo(sockets, 'c2')).toEqual([{ type: 'inboxChanged', unread: 1 }]);
+    // Two adds made versions 1 and 2; the read, version 3
+    expect(result).toEqual({ id: anItem(1).notificationId, read: true, unread: 1, unreadVersion: 3 });
+    expect(framesTo(sockets, 'c1')).toEqual([{ type: 'inboxChanged', unread: 1, unreadVersion: 3 }]);
+    expect(framesTo(sockets, 'c2')).toEqual([{ type: 'inboxChanged', unread: 1, unreadVersion: 3 }]);
     expect(framesTo(sockets, 'carol1')).toEqual([]);
     expect(live.connectionIds(tenantId, 'bob')).not.toContain('stale');
     expect(inbox.expiresAtOf(tenantId, 'bob', anItem(1).notificationId)).toBe(Date.parse('2030-02-01T10:00:00.000Z') / 1000);
@@ -144,7 +145,7 @@ describe('markInboxItemRead', () => {
     const result = await markInboxItemRead(deps, plainUser, anItem(1).notificationId);
 
     // Assess
-    expect(result).toEqual({ id: anItem(1).notificationId, read: true, unread: 0 });
+    expect(result).toEqual({ id: anItem(1).notificationId, read: true, unread: 0, unreadVersion: 2 });
     expect(sockets.posted).toEqual([]);
   });
 
@@ -163,8 +164,8 @@ describe('markInboxItemRead', () => {
 
     // Assess
     await expect(result).rejects.toBeInstanceOf(NotFoundError);
-    expect(await inbox.unreadCount(tenantId, 'carol')).toBe(1);
-    expect(await inbox.unreadCount(tenantId, 'bob')).toBe(1);
+    expect(await inbox.unreadCount(tenantId, 'carol')).toEqual({ unread: 1, unreadVersion: 1 });
+    expect(await inbox.unreadCount(tenantId, 'bob')).toEqual({ unread: 1, unreadVersion: 1 });
   });
 
   it('still answers when telling a connection fails: the read is stored', async () => {
@@ -182,6 +183,53 @@ describe('markInboxItemRead', () => {
   });
 });
 
+describe('the order of the counts a user is told', () => {
+  it('gives each change of the count a greater version, so the frames order as the writes happened whatever order they arrive in', async () => {
+    // Prepare: three items, read one after the other
+    const { deps, inbox, sockets } = await aWorld();
+    for (const n of [1, 2, 3]) await inbox.add(anItem(n));
+
+    // Act
+    for (const n of [2, 1, 3]) await markInboxItemRead(deps, plainUser, anItem(n).notificationId);
+
+    // Assess: delivered out of order, the frame with the greatest version is the last write's
+    const frames = framesTo(sockets, 'c1') as { unread: number; unreadVersion: number }[];
+    expect(frames.map((f) => f.unreadVersion)).toEqual([4, 5, 6]);
+    const newest = [...frames].reverse().reduce((kept, f) => (f.unreadVersion > kept.unreadVersion ? f : kept));
+    expect(newest).toEqual({ type: 'inboxChanged', unread: 0, unreadVersion: 6 });
+  });
+
+  it('answers the count with the version a frame of the same count carries', async () => {
+    // Prepare
+    const { deps, inbox, sockets } = await aWorld();
+    await inbox.add(anItem(1));
+    await inbox.add(anItem(2));
+    await markInboxItemRead(deps, plainUser, anItem(1).notificationId);
+
+    // Act
+    const answered = await countUnread(deps, plainUser);
+
+    // Assess
+    expect(framesTo(sockets, 'c1')).toEqual([{ type: 'inboxChanged', ...answered }]);
+  });
+
+  it('reads a count stored before versions existed as version 0, and the next change makes it 1', async () => {
+    // Prepare: a counter item with a count and no version (the fake's count as such an item reads)
+    const { deps, inbox, sockets } = await aWorld();
+    await inbox.add(anItem(1));
+    await inbox.add(anItem(2));
+    inbox.setUnread(tenantId, 'bob', 2, 0);
+
+    // Act
+    const before = await countUnread(deps, plainUser);
+    await markInboxItemRead(deps, plainUser, anItem(1).notificationId);
+
+    // Assess
+    expect(before).toEqual({ unread: 2, unreadVersion: 0 });
+    expect(framesTo(sockets, 'c1')).toEqual([{ type: 'inboxChanged', unread: 1, unreadVersion: 1 }]);
+  });
+});
+
 describe('markAllInboxRead', () => {
   it('reads every unread item across pages and tells the user once', async () => {
     // Prepare
@@ -194,9 +242,11 @@ describe('markAllInboxRead', () => {
     const result = await markAllInboxRead(deps, plainUser);
 
     // Assess
-    expect(result).toEqual({ marked: 249, unread: 0 });
-    expect(await countUnread(deps, plainUser)).toEqual({ unread: 0 });
-    expect(framesTo(sockets, 'c1')).toEqual([{ type: 'inboxChanged', unread: 0 }]);
+    const stored = await countUnread(deps, plainUser);
+    expect(stored.unread).toBe(0);
+    expect(stored.unreadVersion).toBeGreaterThan(251);
+    expect(result).toEqual({ marked: 249, ...stored });
+    expect(framesTo(sockets, 'c1')).toEqual([{ type: 'inboxChanged', ...stored }]);
   });
 
   it('changes nothing and tells nobody the second time', async () => {
@@ -210,7 +260,7 @@ describe('markAllInboxRead', () => {
     const result = await markAllInboxRead(deps, plainUser);
 
     // Assess
-    expect(result).toEqual({ marked: 0, unread: 0 });
+    expect(result).toEqual({ marked: 0, unread: 0, unreadVersion: 2 });
     expect(sockets.posted).toEqual([]);
   });
 });
@@ -219,28 +269,28 @@ describe('notifyInboxChanged', () => {
   it('tells nobody when the user has no connection', async () => {
     // Prepare
     const { deps, inbox, sockets } = await aWorld();
-    inbox.setUnread(tenantId, 'dave', 3);
+    inbox.setUnread(tenantId, 'dave', 3, 5);
 
     // Act
-    const unread = await notifyInboxChanged(deps, tenantId, 'dave');
+    const count = await notifyInboxChanged(deps, tenantId, 'dave');
 
     // Assess
-    expect(unread).toBe(3);
+    expect(count).toEqual({ unread: 3, unreadVersion: 5 });
     expect(sockets.posted).toEqual([]);
   });
 
   it('tells every open connection the count stored, read in one go with the connections', async () => {
     // Prepare
     const { deps, inbox, sockets } = await aWorld();
-    inbox.setUnread(tenantId, 'bob', 7);
+    inbox.setUnread(tenantId, 'bob', 7, 11);
 
     // Act
-    const unread = await notifyInboxChanged(deps, tenantId, 'bob');
+    const count = await notifyInboxChanged(deps, tenantId, 'bob');
 
     // Assess
-    expect(unread).toBe(7);
-    expect(framesTo(sockets, 'c1')).toEqual([{ type: 'inboxChanged', unread: 7 }]);
-    expect(framesTo(sockets, 'c2')).toEqual([{ type: 'inboxChanged', unread: 7 }]);
+    expect(count).toEqual({ unread: 7, unreadVersion: 11 });
+    expect(framesTo(sockets, 'c1')).toEqual([{ type: 'inboxChanged', unread: 7, unreadVersion: 11 }]);
+    expect(framesTo(sockets, 'c2')).toEqual([{ type: 'inboxChanged', unread: 7, unreadVersion: 11 }]);
     expect(framesTo(sockets, 'carol1')).toEqual([]);
   });
 });
