@@ -5,6 +5,7 @@
 import { html, render, useCallback, useEffect, useRef, useState } from './vendor/htm-preact-standalone.js';
 import { callerOf } from './claims.js';
 import { latenessSeries, percentile, latenessMs } from './lateness.js';
+import { applyUnread } from './unread.js';
 
 const tokenKey = 'herald.console.token';
 
@@ -228,10 +229,13 @@ function Notifications({ call }) {
 
 /**
  * The WebSocket API, open while signed in: the `broadcastProgress` frames it carries (sent to a
- * broadcast's creator after each delivered batch), by broadcast id, with how many came and when.
+ * broadcast's creator after each delivered batch), by broadcast id, with how many came and when;
+ * and the signed-in user's unread count (`unread`, with its `unreadVersion`), read at each opening
+ * and then from the `notification` and `inboxChanged` frames, newest version kept (unread.js): the
+ * frames of different invocations, and the read, may arrive out of order.
  */
-function useLiveProgress(config, token) {
-  const [live, setLive] = useState({ open: false, broadcasts: {} });
+function useLiveProgress(config, token, call) {
+  const [live, setLive] = useState({ open: false, broadcasts: {}, unread: undefined });
   useEffect(() => {
     if (!config.wsUrl) return undefined;
     let socket;
@@ -242,12 +246,20 @@ function useLiveProgress(config, token) {
       socket = new WebSocket(`${config.wsUrl}?token=${encodeURIComponent(token)}`);
       socket.onopen = () => {
         setLive((l) => ({ ...l, open: true }));
+        // Frames carry changes only: the count to start from is read once the socket hears them.
+        call('GET', '/v1/me/inbox/unread-count')
+          .then((answer) => setLive((l) => ({ ...l, unread: applyUnread(l.unread, answer).count })))
+          .catch(() => undefined);
         // API Gateway closes a connection without a frame for 10 minutes: ping well within that.
         const open = socket;
         keepAlive = setInterval(() => open.send('{"action":"ping"}'), 5 * 60 * 1000);
       };
       socket.onmessage = (event) => {
         const frame = JSON.parse(event.data);
+        if (frame.type === 'notification' || frame.type === 'inboxChanged') {
+          setLive((l) => ({ ...l, unread: applyUnread(l.unread, frame).count }));
+          return;
+        }
         if (frame.type !== 'broadcastProgress') return;
         setLive((l) => {
           const previous = l.broadcasts[frame.broadcast.id];
@@ -268,7 +280,7 @@ function useLiveProgress(config, token) {
       clearInterval(keepAlive);
       socket?.close();
     };
-  }, [config, token]);
+  }, [config, token, call]);
   return live;
 }
 
@@ -452,7 +464,7 @@ function Console({ config, token, onSignOut, onRefused }) {
   const claims = claimsOf(token) ?? {};
   const { sub, tenant, roles } = callerOf(claims, config.claims);
   const call = useCallback(client(config, token, onRefused), [config, token]);
-  const live = useLiveProgress(config, token);
+  const live = useLiveProgress(config, token, call);
   const tabs = [
     ['notifications', 'Notifications', Notifications],
     ['broadcasts', 'Broadcasts', Broadcasts],
@@ -475,6 +487,7 @@ function Console({ config, token, onSignOut, onRefused }) {
       <span class="who">tenant <strong data-claim="tenant">${tenant ?? 'none (the API refuses this token)'}</strong> · ${sub} · <span data-claim="roles">${roles.join(', ') || 'no role'}</span>
         ${claims.exp ? ` · until ${time(new Date(claims.exp * 1000).toISOString())}` : ''}</span>
       <span class=${live.open ? 'socket open' : 'socket'} title="The WebSocket API">${live.open ? 'live' : 'offline'}</span>
+      ${live.unread ? html`<span class="unread" data-unread=${live.unread.unread} data-unread-version=${live.unread.unreadVersion} title="Your inbox's unread count, as the WebSocket API last told it">${live.unread.unread} unread</span>` : ''}
       <button onClick=${onSignOut}>Sign out</button>
     </header>
     <nav>

@@ -1,8 +1,12 @@
 /**
  * `herald tail`: the caller's live notifications, as the WebSocket API delivers them. The socket's
  * URL is `--ws` or `HERALD_WS_URL`; against a local stack it is found in `/_local/endpoints`.
+ * Unread counts older than the newest shown are dropped (client/unread.ts): frames of different
+ * invocations can arrive out of order, and the count's version says which is newer.
  */
 import type { Command } from 'commander';
+import { applyUnread } from '../../client/index.ts';
+import type { UnreadCount } from '../../client/index.ts';
 import { checkedUrl, CliError, print, targetUrl, wholeNumberOption } from '../target.ts';
 import type { GlobalOptions } from '../target.ts';
 
@@ -10,6 +14,8 @@ import type { GlobalOptions } from '../target.ts';
 export interface Frame {
   readonly type?: string;
   readonly unread?: number;
+  /** The version of `unread`: greater is newer (client/unread.ts). */
+  readonly unreadVersion?: number;
   readonly notification?: { readonly id: string; readonly title: string; readonly message: string; readonly priority: string; readonly scheduledAt: string };
 }
 
@@ -33,12 +39,30 @@ function describeFrame(frame: Frame): string {
   return JSON.stringify(frame);
 }
 
+/**
+ * A filter of frames in arrival order that drops every unread count older than the newest it let
+ * through: a stale `inboxChanged` frame is dropped whole (`undefined`), a stale `notification`
+ * frame keeps its notification and loses its count. Frames without a count pass as they are.
+ */
+export function unreadInOrder(): (frame: Frame) => Frame | undefined {
+  let applied: UnreadCount | undefined;
+  return (frame) => {
+    const { count, stale } = applyUnread(applied, frame);
+    applied = count;
+    if (!stale) return frame;
+    if (frame.type !== 'notification') return undefined;
+    const { unread: _unread, unreadVersion: _unreadVersion, ...rest } = frame;
+    return rest;
+  };
+}
+
 /** How often `tail` pings: well inside the 10 minutes without a frame after which API Gateway closes a WebSocket. */
 export const tailKeepAliveMs = 5 * 60 * 1000;
 
 /** What {@link followSocket} needs: where to connect, what to do with each frame, when to stop. */
 export interface FollowOptions {
   readonly url: URL;
+  /** Each frame but `pong`, in arrival order, with unread counts older than one passed before dropped ({@link unreadInOrder}). */
   readonly onFrame: (frame: Frame) => void;
   /** Stop after this many `notification` frames. */
   readonly count?: number;
@@ -58,6 +82,8 @@ export interface FollowOptions {
  */
 export function followSocket(options: FollowOptions): Promise<void> {
   let seen = 0;
+  // Across reconnections too: a count's version only grows.
+  const inOrder = unreadInOrder();
   let stopped = false;
   let current: WebSocket | undefined;
   options.onStop?.(() => {
@@ -74,8 +100,10 @@ export function followSocket(options: FollowOptions): Promise<void> {
         options.onOpen?.();
       });
       socket.addEventListener('message', (event) => {
-        const frame = JSON.parse(String(event.data)) as Frame;
-        if (frame.type === 'pong') return;
+        const received = JSON.parse(String(event.data)) as Frame;
+        if (received.type === 'pong') return;
+        const frame = inOrder(received);
+        if (frame === undefined) return;
         options.onFrame(frame);
         if (frame.type === 'notification') seen += 1;
         if (options.count !== undefined && seen >= options.count) {

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { followSocket } from '../../../cli/commands/tail.ts';
+import { followSocket, unreadInOrder } from '../../../cli/commands/tail.ts';
 import type { Frame } from '../../../cli/commands/tail.ts';
 
 const servers: WebSocketServer[] = [];
@@ -67,5 +67,61 @@ describe('followSocket', () => {
 
     // Assess
     expect(connections).toBe(1);
+  });
+});
+
+describe('the unread counts tail shows', () => {
+  it('drops an inboxChanged frame older than the newest count shown, and the count of an older notification frame', () => {
+    // Prepare: a read's frame (version 6) arrives before the delivery's (version 5) it overtook
+    const inOrder = unreadInOrder();
+    const frames: Frame[] = [
+      { type: 'inboxChanged', unread: 2, unreadVersion: 6 },
+      { type: 'inboxChanged', unread: 3, unreadVersion: 5 },
+      { type: 'notification', notification: { id: 'ntf_1', title: 't', message: 'm', priority: 'normal', scheduledAt: 'x' }, unread: 3, unreadVersion: 5 },
+      { type: 'inboxChanged', unread: 1, unreadVersion: 7 },
+    ];
+
+    // Act
+    const shown = frames.map(inOrder);
+
+    // Assess
+    expect(shown).toEqual([
+      { type: 'inboxChanged', unread: 2, unreadVersion: 6 },
+      undefined,
+      { type: 'notification', notification: { id: 'ntf_1', title: 't', message: 'm', priority: 'normal', scheduledAt: 'x' } },
+      { type: 'inboxChanged', unread: 1, unreadVersion: 7 },
+    ]);
+  });
+
+  it('takes a count without a version (an older deployment) as version 0: shown first, dropped after a versioned one', () => {
+    // Prepare
+    const inOrder = unreadInOrder();
+
+    // Act
+    const shown = [
+      { type: 'inboxChanged', unread: 4 },
+      { type: 'inboxChanged', unread: 5, unreadVersion: 1 },
+      { type: 'inboxChanged', unread: 4 },
+    ].map(inOrder);
+
+    // Assess
+    expect(shown.map((f) => f?.unread)).toEqual([4, 5, undefined]);
+  });
+
+  it('passes only the newest count a socket carries to its follower', async () => {
+    // Prepare: the server sends a newer count, then an older one, then a notification
+    const { wss, url } = await server();
+    wss.on('connection', (socket) => {
+      socket.send(JSON.stringify({ type: 'inboxChanged', unread: 0, unreadVersion: 9 }));
+      socket.send(JSON.stringify({ type: 'inboxChanged', unread: 1, unreadVersion: 8 }));
+      socket.send(notification('ntf_3'));
+    });
+    const frames: Frame[] = [];
+
+    // Act
+    await followSocket({ url, count: 1, onFrame: (frame) => frames.push(frame) });
+
+    // Assess
+    expect(frames.map((f) => f.type === 'inboxChanged' ? f.unread : f.notification?.id)).toEqual([0, 'ntf_3']);
   });
 });
