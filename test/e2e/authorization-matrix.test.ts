@@ -635,6 +635,6 @@ describe('the authorization matrix', () => {
     expect(gus.status).toBe(200);
     expect(notification.body).toMatchObject({ status: 'pending', scheduledAt: expect.any(String) });
     expect(broadcast.body).toMatchObject({ status: 'draft' });
-    expect(inbox.body).toEqual({ unread: 1 });
+    expect(inbox.body).toEqual({ unread: 1, unreadVersion: expect.any(Number) });
   });
 });
