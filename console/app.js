@@ -269,7 +269,8 @@ function useLiveProgress(config, token, call) {
       };
       socket.onclose = () => {
         clearInterval(keepAlive);
-        setLive((l) => ({ ...l, open: false }));
+        // Read again at the next opening: an erasure in between starts the versions again at 0.
+        setLive((l) => ({ ...l, open: false, unread: undefined }));
         if (!closed) retry = setTimeout(connect, 3000);
       };
     };

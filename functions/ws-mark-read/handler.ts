@@ -1,7 +1,7 @@
 /**
  * WebSocket `markRead`: `{ "action": "markRead", "id" }` marks an inbox item of the connected user
  * read, exactly as `POST /v1/me/inbox/{id}/read` does; every connection of the user then receives
- * `{ "type": "inboxChanged", "unread" }`. A bad message or an unknown id is answered on this
+ * `{ "type": "inboxChanged", "unread", "unreadVersion" }`. A bad message or an unknown id is answered on this
  * connection only: `{ "type": "error", "action": "markRead", "code", "message" }`.
  */
 import middy from '@middy/core';
