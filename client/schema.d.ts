@@ -284,10 +284,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * The caller's unread count
-         * @description The count with its version (`unreadVersion`), which orders it among the `inboxChanged` and `notification` frames of the WebSocket: keep whichever has the greater version.
-         */
+        /** The caller's unread count */
         get: operations["countUnread"];
         put?: never;
         post?: never;
@@ -1727,7 +1724,7 @@ export interface components {
         };
         CountUnreadResponse: {
             unread: number;
-            /** @description The version of `unread`: every change of the count raises it by one, so of two counts the one with the greater version is the newer. Compare it with the `unreadVersion` of `notification` and `inboxChanged` frames and keep the newest. 0 for a count not changed since versions exist. */
+            /** @description `unread`'s version: every change raises it, so the greater is the newer, as in the `notification` and `inboxChanged` frames. */
             unreadVersion: number;
         };
         MarkInboxItemReadResponse: {
@@ -1735,13 +1732,13 @@ export interface components {
             /** @constant */
             read: true;
             unread: number;
-            /** @description The version of `unread`: every change of the count raises it by one, so of two counts the one with the greater version is the newer. Compare it with the `unreadVersion` of `notification` and `inboxChanged` frames and keep the newest. 0 for a count not changed since versions exist. */
+            /** @description `unread`'s version: every change raises it, so the greater is the newer, as in the `notification` and `inboxChanged` frames. */
             unreadVersion: number;
         };
         MarkAllInboxReadResponse: {
             marked: number;
             unread: number;
-            /** @description The version of `unread`: every change of the count raises it by one, so of two counts the one with the greater version is the newer. Compare it with the `unreadVersion` of `notification` and `inboxChanged` frames and keep the newest. 0 for a count not changed since versions exist. */
+            /** @description `unread`'s version: every change raises it, so the greater is the newer, as in the `notification` and `inboxChanged` frames. */
             unreadVersion: number;
         };
         GetSettingsResponse: {

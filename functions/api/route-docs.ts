@@ -448,7 +448,6 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: "The caller's unread count",
     tag: 'Me',
     example: {},
-    description: 'The count with its version (`unreadVersion`), which orders it among the `inboxChanged` and `notification` frames of the WebSocket: keep whichever has the greater version.',
     responses: { 200: { description: 'The exact count and its version.', schema: unreadCountResponseSchema } },
   },
   'POST /v1/me/inbox/{id}/read': {

@@ -287,7 +287,7 @@ const unreadVersionSchema = z
   .int()
   .min(0)
   .describe(
-    'The version of `unread`: every change of the count raises it by one, so of two counts the one with the greater version is the newer. Compare it with the `unreadVersion` of `notification` and `inboxChanged` frames and keep the newest. 0 for a count not changed since versions exist.',
+    "`unread`'s version: every change raises it, so the greater is the newer, as in the `notification` and `inboxChanged` frames.",
   );
 
 /** `GET /v1/me/inbox/unread-count` */
