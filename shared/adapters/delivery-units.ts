@@ -163,15 +163,21 @@ export function notificationCommit(unit: DeliveryUnit, write: CommitWrite, now: 
   if (settlement.kind === 'finish') {
     transition = notificationTransitions.finish;
     // Out of the `due` index; it expires after its retention.
-    update.set('sentAt', now.toISOString()).set('expiresAt', write.expiresAt).remove('dueShard', 'dueAt', 'lastError');
+    update.set('sentAt', now.toISOString()).set('expiresAt', write.expiresAt).remove('dueShard', 'dueAt', 'lastError', 'lastErrorCategory');
   } else if (settlement.kind === 'fail') {
     transition = notificationTransitions.fail;
-    update.set('failedAt', now.toISOString()).set('lastError', settlement.error).set('expiresAt', write.expiresAt).remove('dueShard', 'dueAt');
+    // The error's category goes with its text: what a plain user is shown of it (shared/domain/delivery-views.ts).
+    update
+      .set('failedAt', now.toISOString())
+      .set('lastError', settlement.error)
+      .set('lastErrorCategory', settlement.category)
+      .set('expiresAt', write.expiresAt)
+      .remove('dueShard', 'dueAt');
   } else {
     transition = notificationTransitions.release;
     // Still in the `due` index, now due at the retry: the sweep must not rush a backoff.
     const retryAt = new Date(settlement.nextAttemptAt).toISOString();
-    update.set('lastError', settlement.error).set('nextAttemptAt', retryAt).set('dueAt', retryAt);
+    update.set('lastError', settlement.error).set('lastErrorCategory', settlement.category).set('nextAttemptAt', retryAt).set('dueAt', retryAt);
     if (settlement.refundAttempt) update.setRaw('attempts = attempts - :refund', { ':refund': 1 });
   }
   update.set('#tstatus', transition.to);
@@ -285,13 +291,13 @@ export function rowCommit(unit: DeliveryUnit, write: CommitWrite, now: Date, sha
   let transition;
   if (settlement.kind === 'finish') {
     transition = rowTransitions.finish;
-    update.set('expiresAt', write.expiresAt).remove('nextAttemptAt', 'lastError');
+    update.set('expiresAt', write.expiresAt).remove('nextAttemptAt', 'lastError', 'lastErrorCategory');
   } else if (settlement.kind === 'fail') {
     transition = rowTransitions.fail;
-    update.set('lastError', settlement.error).set('expiresAt', write.expiresAt).remove('nextAttemptAt');
+    update.set('lastError', settlement.error).set('lastErrorCategory', settlement.category).set('expiresAt', write.expiresAt).remove('nextAttemptAt');
   } else {
     transition = rowTransitions.release;
-    update.set('lastError', settlement.error).set('nextAttemptAt', new Date(settlement.nextAttemptAt).toISOString());
+    update.set('lastError', settlement.error).set('lastErrorCategory', settlement.category).set('nextAttemptAt', new Date(settlement.nextAttemptAt).toISOString());
     if (settlement.refundAttempt) update.setRaw('attempts = attempts - :refund', { ':refund': 1 });
   }
   update

@@ -256,6 +256,7 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
     const requeued = await this.update(row.tenantId, row.broadcastId, row.recipientId, {
       UpdateExpression: `SET #status = :pending, statusKey = :statusKey, run = :run, attempts = :zero, updatedAt = :at REMOVE ${[
         'lastError',
+        'lastErrorCategory',
         'nextAttemptAt',
         'expiresAt',
         ...forget,

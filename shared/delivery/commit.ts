@@ -68,7 +68,11 @@ function adjust(p: Prepared, verdict: CommitVerdict, now: Date, found: UnreadCou
     // Erased since it was read: no inbox item, and nothing more goes out.
     const error = `Recipient ${entry.unit.recipientId} no longer exists`;
     const { inbox: _inbox, ...rest } = entry;
-    p.entry = { ...rest, deliveries: { ...entry.deliveries, inbox: { status: 'failed', at: now.toISOString(), error } }, settlement: { kind: 'fail', error } };
+    p.entry = {
+      ...rest,
+      deliveries: { ...entry.deliveries, inbox: { status: 'failed', at: now.toISOString(), error, errorCategory: 'gone' } },
+      settlement: { kind: 'fail', error, category: 'gone' },
+    };
     return;
   }
   if (verdict === 'inboxExists') {

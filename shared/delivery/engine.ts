@@ -466,7 +466,8 @@ async function withdrawCancelled(
         token: w.token,
         deliveries: {},
         forget: [...(intents.get(w.key) ?? [])],
-        settlement: { kind: 'release', error, nextAttemptAt: at, refundAttempt: true },
+        // Herald's own store could not answer: to the recipient, a service that was unavailable.
+        settlement: { kind: 'release', error, category: 'unavailable', nextAttemptAt: at, refundAttempt: true },
       },
       work: w,
       recount: false,

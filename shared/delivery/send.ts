@@ -5,7 +5,8 @@
  * comes back is the unit's entry for step 4's commit (commit.ts), with what the engine must
  * remember about it after the write.
  */
-import { describeError } from '../domain/delivery-errors.ts';
+import { categoryOfVerdict, describeError } from '../domain/delivery-errors.ts';
+import type { DeliveryErrorCategory } from '../domain/delivery-errors.ts';
 import { countAfterAdding } from '../domain/inbox.ts';
 import type { UnreadCount } from '../domain/inbox.ts';
 import { openConnections, settle } from '../domain/delivery.ts';
@@ -43,7 +44,7 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
   if (!recipient) {
     const error = `Recipient ${unit.recipientId} no longer exists`;
     log.error('Delivery failed: the recipient left the directory', { error });
-    return { entry: { unit, token: w.token, deliveries: {}, forget: [], settlement: { kind: 'fail', error } }, work: w, recount: false };
+    return { entry: { unit, token: w.token, deliveries: {}, forget: [], settlement: { kind: 'fail', error, category: 'gone' } }, work: w, recount: false };
   }
   await sleepUntil(() => deps.clock.now().getTime(), slot.sendAt, sleep);
   const now = deps.clock.now();
@@ -63,8 +64,8 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
   const deliveries: Partial<Record<Channel, ChannelDelivery>> = {};
   const results: ChannelResult[] = [];
   const forget: Channel[] = [];
-  /** The error of each channel that is to be tried again (its intent is forgotten until then). */
-  const unsettled = new Map<Channel, string>();
+  /** The error of each channel that is to be tried again (its intent is forgotten until then), with its category. */
+  const unsettled = new Map<Channel, { readonly error: string; readonly category: DeliveryErrorCategory }>();
   /** The channels to be tried again (a retry, a throttle, a budget second passed), if anything is left. */
   const retried: [Channel, Exclude<ChannelResult, { kind: 'recorded' }>][] = [];
   await Promise.all(
@@ -83,7 +84,7 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
       if (result.kind === 'recorded') deliveries[name] = result.delivery;
       else {
         forget.push(name);
-        unsettled.set(name, result.error);
+        unsettled.set(name, { error: result.error, category: result.category });
       }
       // What is to be tried again (a retry, a throttle, a budget second passed) is logged and
       // counted once the settlement says whether anything is left (below).
@@ -113,7 +114,12 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
   if (inboxItem) deliveries.inbox = { status: 'sent', at: now.toISOString() };
   // An inbox the template cannot fill gets no empty item: it fails, with the reason.
   if (inboxUnrenderable && w.steps.get('inbox')?.kind === 'deliver') {
-    deliveries.inbox = { status: 'failed', at: now.toISOString(), error: `the inbox section of template ${content.rendered?.templateId ?? ''} (${content.rendered?.locale ?? ''}): ${content.rendered?.failures.inbox ?? 'no inbox section'}` };
+    deliveries.inbox = {
+      status: 'failed',
+      at: now.toISOString(),
+      errorCategory: 'unrenderable',
+      error: `the inbox section of template ${content.rendered?.templateId ?? ''} (${content.rendered?.locale ?? ''}): ${content.rendered?.failures.inbox ?? 'no inbox section'}`,
+    };
   }
   // Which locale the template was rendered in goes with each outcome of this attempt.
   if (content.rendered) {
@@ -138,10 +144,16 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
     }
   }
   if (gaveUp) {
-    for (const [name, error] of unsettled) {
+    for (const [name, { error, category }] of unsettled) {
       // A retry's error names its channel for the unit's lastError; the channel's own outcome needs not.
       const own = error.startsWith(`${name}: `) ? error.slice(name.length + 2) : error;
-      deliveries[name] = { status: 'failed', at: deps.clock.now().toISOString(), error: own, ...(content.rendered ? { locale: content.rendered.locale } : {}) };
+      deliveries[name] = {
+        status: 'failed',
+        at: deps.clock.now().toISOString(),
+        error: own,
+        errorCategory: category,
+        ...(content.rendered ? { locale: content.rendered.locale } : {}),
+      };
     }
   }
   return {
@@ -168,7 +180,7 @@ function replanned(deps: EngineDeps, w: Work, reserved: ReservedSlot, attempts: 
   const intents = [...w.steps].filter(([name, step]) => step.kind === 'deliver' && deps.channels[name].kind === 'send').map(([name]) => name);
   const error = `its send-budget second ended at ${new Date(reserved.until).toISOString()} before it could be sent`;
   logFor(unit).info('Delivery held back: its budget second passed before its turn; planned again without spending an attempt', { error });
-  const settlement = settle(unit.channels, unit.deliveries, [{ kind: 'replan', error }], attempts, deps.settings.retry, now);
+  const settlement = settle(unit.channels, unit.deliveries, [{ kind: 'replan', error, category: 'throttled' }], attempts, deps.settings.retry, now);
   return { entry: { unit, token: w.token, deliveries: {}, forget: intents, settlement }, work: w, recount: false };
 }
 
@@ -199,7 +211,7 @@ async function sendOne(
     body = channel.render(content, unread !== undefined ? { unread } : {});
   } catch (error) {
     // Rendering is pure: what cannot be rendered now never can, and nothing is sent empty.
-    return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: error instanceof Error ? error.message : String(error) } };
+    return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: error instanceof Error ? error.message : String(error), errorCategory: 'unrenderable' } };
   }
   try {
     // Just before the provider call: a budgeted send goes out only within the second it reserved.
@@ -208,21 +220,24 @@ async function sendOne(
     const detail = [receipt.detail, receipt.providerMessageId ? `id ${receipt.providerMessageId}` : undefined].filter(Boolean).join('; ');
     return { kind: 'recorded', delivery: { status: receipt.status ?? 'sent', at: at(), ...(detail ? { detail } : {}) } };
   } catch (error) {
-    if (error instanceof BudgetSecondPassedError) return { kind: 'replan', error: `${channel.name}: ${error.message}` };
+    // Herald's own send budget held it back: to the recipient, throttling.
+    if (error instanceof BudgetSecondPassedError) return { kind: 'replan', error: `${channel.name}: ${error.message}`, category: 'throttled' };
     const verdict = channel.classify(error);
     const text = describeError(error);
+    // The provider's text is kept for those who run the tenant; its category is what a plain user sees.
+    const category = categoryOfVerdict(verdict);
     switch (verdict.kind) {
       case 'throttled':
-        return { kind: 'throttled', error: `${channel.name}: ${text}`, retryAfterMs: verdict.retryAfterMs };
+        return { kind: 'throttled', error: `${channel.name}: ${text}`, category, retryAfterMs: verdict.retryAfterMs };
       case 'transient':
-        return { kind: 'retry', error: `${channel.name}: ${text}` };
+        return { kind: 'retry', error: `${channel.name}: ${text}`, category };
       case 'permanent':
-        return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: text } };
+        return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: text, errorCategory: category } };
       case 'gone':
-        return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: `the target is gone: ${text}` } };
+        return { kind: 'recorded', delivery: { status: 'failed', at: at(), error: `the target is gone: ${text}`, errorCategory: category } };
       case 'unknown':
         // No answer: it may have gone out, so it never goes again.
-        return { kind: 'recorded', delivery: { status: 'unconfirmed', at: at(), detail: text } };
+        return { kind: 'recorded', delivery: { status: 'unconfirmed', at: at(), detail: text, errorCategory: category } };
     }
   }
 }

@@ -13,6 +13,8 @@
 import { toLocalIso } from './time.ts';
 import type { TemplateRef } from './template.ts';
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
+import type { DeliveryErrorCategory } from './delivery-errors.ts';
+
 import type { TransitionTable } from './state-machine.ts';
 import { tableAllows } from './state-machine.ts';
 
@@ -120,7 +122,10 @@ export interface BroadcastRecipient {
   /** Delivery attempts made in the current run. */
   readonly attempts: number;
   readonly deliveries: Readonly<Partial<Record<Channel, ChannelDelivery>>>;
+  /** Why its last attempt did not deliver it: the providers' own text, for those who run the tenant only. */
   readonly lastError?: string;
+  /** What kind of error `lastError` begins with; absent on rows written before it existed. */
+  readonly lastErrorCategory?: DeliveryErrorCategory;
   /** After a transient failure: not to be tried again before this instant (ISO-8601 UTC). */
   readonly nextAttemptAt?: string;
   /** While `sending`: until when (epoch ms) the worker's claim holds. */

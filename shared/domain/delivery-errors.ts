@@ -194,3 +194,34 @@ export function neverLeft(error: unknown): boolean {
   if (typeof code === 'string' && unconnectedCodes.has(code)) return true;
   return typeof message === 'string' && /without establishing a connection/i.test(message);
 }
+
+/**
+ * What a plain user is told of a delivery error instead of the provider's text (which names the
+ * AWS account, its identities, internal hosts, a webhook receiver's answer): a stable category.
+ * Each provider error's category is its {@link ProviderVerdict}, in words for people:
+ * - `rejected`: the provider refused this message for good (`permanent`).
+ * - `gone`: the address no longer exists (`gone`: a 410, a disabled endpoint, an erased recipient).
+ * - `unavailable`: the provider could not take it then (`transient`: a 5xx, a network error).
+ * - `throttled`: the provider asked to slow down (`throttled`), or Herald's own send budget did.
+ * - `no_answer`: no answer came (`unknown`), so it may have gone out; it is never sent again.
+ * and two that are not the provider's:
+ * - `unrenderable`: Herald could not make the message for the channel (a template's missing
+ *   section, a webhook body that is not JSON); nothing was sent.
+ * - `unclassified`: an error recorded before categories were (old records), or one of Herald's own.
+ */
+export const deliveryErrorCategories = ['rejected', 'gone', 'unavailable', 'throttled', 'no_answer', 'unrenderable', 'unclassified'] as const;
+export type DeliveryErrorCategory = (typeof deliveryErrorCategories)[number];
+
+/** The category of each verdict: the one rule by which provider errors are told to users. */
+const verdictCategories: Readonly<Record<ProviderVerdict['kind'], DeliveryErrorCategory>> = {
+  permanent: 'rejected',
+  gone: 'gone',
+  transient: 'unavailable',
+  throttled: 'throttled',
+  unknown: 'no_answer',
+};
+
+/** The category a plain user sees for an error of this verdict. */
+export function categoryOfVerdict(verdict: ProviderVerdict): DeliveryErrorCategory {
+  return verdictCategories[verdict.kind];
+}

@@ -10,6 +10,7 @@
  * twice on a channel, whatever fails in between; except a webhook, whose receiver drops a repeat
  * by its `webhook-id`, which is sent again rather than lost.
  */
+import type { DeliveryErrorCategory } from './delivery-errors.ts';
 import type { UnreadCount } from './inbox.ts';
 import type { PushDevice, WebPushSubscription } from './push-targets.ts';
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
@@ -215,23 +216,27 @@ export function recordedStep(previous: ChannelDelivery | undefined, repeatsSafel
 export type ChannelResult =
   | { readonly kind: 'recorded'; readonly delivery: ChannelDelivery }
   /** Refused before anything went out (a 5xx, a timeout before sending): try again later. */
-  | { readonly kind: 'retry'; readonly error: string }
+  | { readonly kind: 'retry'; readonly error: string; readonly category: DeliveryErrorCategory }
   /** The provider asked us to slow down: try again after `retryAfterMs`, without spending an attempt. */
-  | { readonly kind: 'throttled'; readonly error: string; readonly retryAfterMs: number }
+  | { readonly kind: 'throttled'; readonly error: string; readonly category: DeliveryErrorCategory; readonly retryAfterMs: number }
   /**
    * Not sent: the second its send budget reserved was over before the send could start
    * (shared/domain/rate-budget.ts). Planned again at once, in a new reservation, without spending an attempt.
    */
-  | { readonly kind: 'replan'; readonly error: string };
+  | { readonly kind: 'replan'; readonly error: string; readonly category: DeliveryErrorCategory };
 
 /** The next state of a claimed unit, once every channel of this attempt has a result. */
 export type Settlement =
   | { readonly kind: 'finish' }
-  /** `exhausted`: the last retry failed too (worth an alarm), not a refusal of this one message. */
-  | { readonly kind: 'fail'; readonly error: string; readonly exhausted?: boolean }
+  /**
+   * `exhausted`: the last retry failed too (worth an alarm), not a refusal of this one message.
+   * `category`: what kind of error `error` begins with (what a plain user is shown of it).
+   */
+  | { readonly kind: 'fail'; readonly error: string; readonly category: DeliveryErrorCategory; readonly exhausted?: boolean }
   | {
       readonly kind: 'release';
       readonly error: string;
+      readonly category: DeliveryErrorCategory;
       readonly nextAttemptAt: number;
       /** Only the provider's throttling stopped it: the attempt is handed back, not spent. */
       readonly refundAttempt: boolean;
@@ -254,23 +259,28 @@ export function settle(
 ): Settlement {
   const retries = results.filter((r): r is Extract<ChannelResult, { kind: 'retry' }> => r.kind === 'retry');
   // A send whose budget second passed waits as a throttled one does, for nothing but a new reservation.
-  const throttles = results.flatMap((r): { error: string; retryAfterMs: number }[] =>
-    r.kind === 'throttled' ? [r] : r.kind === 'replan' ? [{ error: r.error, retryAfterMs: 0 }] : [],
+  const throttles = results.flatMap((r): { error: string; category: DeliveryErrorCategory; retryAfterMs: number }[] =>
+    r.kind === 'throttled' ? [r] : r.kind === 'replan' ? [{ error: r.error, category: r.category, retryAfterMs: 0 }] : [],
   );
+  // The unit's error lists its channels' errors; its category is the first one's.
   if (retries.length > 0) {
-    const error = [...retries, ...throttles].map((r) => r.error).join('; ');
+    const listed = [...retries, ...throttles];
+    const error = listed.map((r) => r.error).join('; ');
+    const category = listed[0]?.category ?? 'unclassified';
     const delay = retryDelaySeconds(policy, attempts);
-    if (delay === undefined) return { kind: 'fail', error: `Gave up after ${attempts} attempts: ${error}`, exhausted: true };
+    if (delay === undefined) return { kind: 'fail', error: `Gave up after ${attempts} attempts: ${error}`, category, exhausted: true };
     const wait = Math.max(delay * 1000, ...throttles.map((t) => t.retryAfterMs));
-    return { kind: 'release', error, nextAttemptAt: now.getTime() + wait, refundAttempt: false };
+    return { kind: 'release', error, category, nextAttemptAt: now.getTime() + wait, refundAttempt: false };
   }
   if (throttles.length > 0) {
     const error = throttles.map((r) => r.error).join('; ');
-    return { kind: 'release', error, nextAttemptAt: now.getTime() + Math.max(...throttles.map((t) => t.retryAfterMs)), refundAttempt: true };
+    const category = throttles[0]?.category ?? 'unclassified';
+    return { kind: 'release', error, category, nextAttemptAt: now.getTime() + Math.max(...throttles.map((t) => t.retryAfterMs)), refundAttempt: true };
   }
   if (channels.some((channel) => outcomes[channel]?.status !== 'failed')) return { kind: 'finish' };
   const reasons = channels.map((channel) => `${channel}: ${outcomes[channel]?.error ?? 'failed'}`).join('; ');
-  return { kind: 'fail', error: `Every channel failed (${reasons})` };
+  const category = channels.map((channel) => outcomes[channel]?.errorCategory).find((c) => c !== undefined) ?? 'unclassified';
+  return { kind: 'fail', error: `Every channel failed (${reasons})`, category };
 }
 
 /** What the engine tells the queue about a unit: done with it, or look again at `at` (epoch ms). */

@@ -7,6 +7,7 @@ import { tableAllows, tableIsTerminal } from './state-machine.ts';
 import { toLocalIso } from './time.ts';
 import type { TransitionTable } from './state-machine.ts';
 import type { TemplateRef } from './template.ts';
+import type { DeliveryErrorCategory } from './delivery-errors.ts';
 
 export const notificationStatuses = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type NotificationStatus = (typeof notificationStatuses)[number];
@@ -39,9 +40,15 @@ export interface ChannelDelivery {
   /** `skipped`: nothing to deliver to (no open socket, no address); not a failure. */
   readonly status: ChannelDeliveryStatus;
   readonly at: string;
-  /** Why a `failed` channel failed. */
+  /** Why a `failed` channel failed: the provider's own text, for those who run the tenant only. */
   readonly error?: string;
-  /** A note on any other outcome (how many sockets, why skipped). */
+  /**
+   * What kind of error `error` (or an `unconfirmed` channel's `detail`) is: what a plain user is
+   * shown instead of the text (shared/domain/delivery-views.ts). Written with the error; records
+   * made before it existed have none and read as `unclassified`.
+   */
+  readonly errorCategory?: DeliveryErrorCategory;
+  /** A note on any other outcome (how many sockets, why skipped); may hold a provider's text, except for `skipped`. */
   readonly detail?: string;
   /** For a templated notification: the locale its template was rendered in (`fr`, or the template's default). */
   readonly locale?: string;
@@ -81,7 +88,10 @@ export interface Notification {
   /** After a failed attempt: when the next one is due (ISO-8601 UTC), by the retry policy. */
   readonly nextAttemptAt?: string;
   readonly deliveries: Readonly<Partial<Record<Channel, ChannelDelivery>>>;
+  /** Why its last attempt did not deliver it: the providers' own text, for those who run the tenant only. */
   readonly lastError?: string;
+  /** What kind of error `lastError` begins with; absent on notifications written before it existed. */
+  readonly lastErrorCategory?: DeliveryErrorCategory;
   /** The IANA zone its time was given in (or its recipient's, for `timezone: "recipient"`). */
   readonly timezone?: string;
   /** Held by the recipient's quiet hours until this instant (ISO-8601 UTC), and why. */

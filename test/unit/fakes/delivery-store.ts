@@ -301,12 +301,15 @@ export class InMemoryDeliveryStore implements DeliveryStore {
       if (settlement.kind === 'finish') {
         n.sentAt = now.toISOString();
         delete n.lastError;
+        delete n.lastErrorCategory;
         stored.expiresAt = Math.floor(now.getTime() / 1000) + this.sentRetentionDays * 24 * 60 * 60;
       } else if (settlement.kind === 'fail') {
         n.lastError = settlement.error;
+        n.lastErrorCategory = settlement.category;
         stored.expiresAt = Math.floor(now.getTime() / 1000) + this.sentRetentionDays * 24 * 60 * 60;
       } else {
         n.lastError = settlement.error;
+        n.lastErrorCategory = settlement.category;
         n.nextAttemptAt = new Date(settlement.nextAttemptAt).toISOString();
         if (settlement.refundAttempt) n.attempts -= 1;
       }
@@ -314,16 +317,18 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     }
     const stored = this.parts.rows.record(ref.tenantId, ref.broadcastId, ref.recipientId);
     if (!stored) return;
-    const { leaseUntil: _lease, nextAttemptAt: _next, lastError: _error, ...rest } = stored.row;
+    const { leaseUntil: _lease, nextAttemptAt: _next, lastError: _error, lastErrorCategory: _category, ...rest } = stored.row;
     const row: Mutable<BroadcastRecipient> = {
       ...rest,
       deliveries: withDeliveries(stored.row.deliveries, entry.deliveries, entry.forget),
       status: rowTransitions[transition].to,
       updatedAt: now.toISOString(),
     };
-    if (settlement.kind === 'fail') row.lastError = settlement.error;
-    if (settlement.kind === 'release') {
+    if (settlement.kind !== 'finish') {
       row.lastError = settlement.error;
+      row.lastErrorCategory = settlement.category;
+    }
+    if (settlement.kind === 'release') {
       row.nextAttemptAt = new Date(settlement.nextAttemptAt).toISOString();
       if (settlement.refundAttempt) row.attempts -= 1;
     }

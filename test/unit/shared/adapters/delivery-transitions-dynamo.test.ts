@@ -89,8 +89,8 @@ async function tryWrite(table: string, update: ItemUpdate, inTransaction: boolea
 
 function settlementOf(name: string): Settlement {
   if (name === 'finish') return { kind: 'finish' };
-  if (name === 'fail') return { kind: 'fail', error: 'every channel failed' };
-  return { kind: 'release', error: 'try later', nextAttemptAt: now.getTime() + 300_000, refundAttempt: false };
+  if (name === 'fail') return { kind: 'fail', error: 'every channel failed', category: 'rejected' };
+  return { kind: 'release', error: 'try later', category: 'unavailable', nextAttemptAt: now.getTime() + 300_000, refundAttempt: false };
 }
 
 const intent = { status: 'sending', at: now.toISOString(), detail: 'attempt 3' } as const;

@@ -499,7 +499,8 @@ describe('what lands between the read, the claim and the write', () => {
     expect(await notifications.get(world.tenantId, n.id)).toMatchObject({
       status: 'failed',
       lastError: 'Recipient bob no longer exists',
-      deliveries: { inbox: { status: 'failed' } },
+      lastErrorCategory: 'gone',
+      deliveries: { inbox: { status: 'failed', errorCategory: 'gone' } },
     });
     expect(await inbox.list(world.tenantId, 'bob')).toEqual([]);
     expect(worker.store.commits).toBe(2);

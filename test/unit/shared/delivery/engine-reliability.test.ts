@@ -159,7 +159,7 @@ describe('no email is sent twice', () => {
 
     // Assess
     expect(outcome).toEqual({ kind: 'done', status: 'sent' });
-    expect((await world.current()).deliveries.email).toEqual({ status: 'unconfirmed', at: noon, detail: 'TimeoutError: socket hang up' });
+    expect((await world.current()).deliveries.email).toEqual({ status: 'unconfirmed', at: noon, detail: 'TimeoutError: socket hang up', errorCategory: 'no_answer' });
   });
 
   it('retries an email whose connection was never made, as nothing left', async () => {

@@ -245,7 +245,7 @@ describe('the engine delivering a notification', () => {
 
     // Assess
     expect(first).toEqual({ kind: 'later', at: noonMs + 300_000, cause: 'retry', reason: 'email: ServiceUnavailable: try later' });
-    expect(afterFirst).toMatchObject({ status: 'pending', attempts: 1, lastError: 'email: ServiceUnavailable: try later', nextAttemptAt: '2030-01-01T12:05:00.000Z' });
+    expect(afterFirst).toMatchObject({ status: 'pending', attempts: 1, lastError: 'email: ServiceUnavailable: try later', lastErrorCategory: 'unavailable', nextAttemptAt: '2030-01-01T12:05:00.000Z' });
     expect(afterFirst.leaseUntil).toBeUndefined();
     expect(afterFirst.deliveries.email).toBeUndefined();
     expect(retry).toEqual({ kind: 'done', status: 'sent' });
@@ -306,7 +306,8 @@ describe('the engine delivering a notification', () => {
       deadLetter: { reason: 'Gave up after 4 attempts: email: ServiceUnavailable: try later', attempts: 4 },
     });
     const stored = await world.current();
-    expect(stored).toMatchObject({ status: 'failed', attempts: 4, lastError: 'Gave up after 4 attempts: email: ServiceUnavailable: try later' });
+    expect(stored).toMatchObject({ status: 'failed', attempts: 4, lastError: 'Gave up after 4 attempts: email: ServiceUnavailable: try later', lastErrorCategory: 'unavailable' });
+    expect(stored.deliveries.email).toMatchObject({ status: 'failed', error: 'ServiceUnavailable: try later', errorCategory: 'unavailable' });
     expect(world.notifications.expiresAtOf(tenantId, world.n.id)).toBe(noonMs / 1000 + 90 * day);
   });
 
@@ -322,7 +323,7 @@ describe('the engine delivering a notification', () => {
     expect(outcome).toEqual({ kind: 'done', status: 'sent' });
     const stored = await world.current();
     expect(stored.status).toBe('sent');
-    expect(stored.deliveries.email).toEqual({ status: 'failed', at: noon, error: 'MessageRejected: Email address is not verified' });
+    expect(stored.deliveries.email).toEqual({ status: 'failed', at: noon, error: 'MessageRejected: Email address is not verified', errorCategory: 'rejected' });
     expect(stored.deliveries.inbox?.status).toBe('sent');
     expect(world.mailer.sendCalls).toBe(1);
   });
@@ -343,6 +344,7 @@ describe('the engine delivering a notification', () => {
     expect(stored).toMatchObject({
       status: 'failed',
       lastError: 'Every channel failed (websocket: PayloadTooLargeException: too big; email: MessageRejected: rejected)',
+      lastErrorCategory: 'rejected',
     });
     expect(Object.values(stored.deliveries).map((d) => d.status)).toEqual(['failed', 'failed']);
   });
@@ -357,7 +359,7 @@ describe('the engine delivering a notification', () => {
 
     // Assess
     expect(outcome).toEqual({ kind: 'done', status: 'failed' });
-    expect(await world.current()).toMatchObject({ status: 'failed', lastError: 'Recipient bob no longer exists' });
+    expect(await world.current()).toMatchObject({ status: 'failed', lastError: 'Recipient bob no longer exists', lastErrorCategory: 'gone' });
     expect(world.inbox.addCalls).toBe(0);
     expect(world.sockets.posted).toEqual([]);
     expect(world.mailer.sendCalls).toBe(0);

@@ -111,8 +111,8 @@ describe('recordedStep', () => {
 describe('settle', () => {
   const sent: ChannelDelivery = { status: 'sent', at };
   const failed: ChannelDelivery = { status: 'failed', at, error: 'rejected' };
-  const retry = (error: string): ChannelResult => ({ kind: 'retry', error });
-  const throttled = (error: string, retryAfterMs: number): ChannelResult => ({ kind: 'throttled', error, retryAfterMs });
+  const retry = (error: string): ChannelResult => ({ kind: 'retry', error, category: 'unavailable' });
+  const throttled = (error: string, retryAfterMs: number): ChannelResult => ({ kind: 'throttled', error, category: 'throttled', retryAfterMs });
 
   it('finishes a unit when any channel did not fail', () => {
     // Act
@@ -135,7 +135,7 @@ describe('settle', () => {
     const settlement = settle(['websocket', 'email'], { websocket: { status: 'failed', at }, email: failed }, [], 1, policy, now);
 
     // Assess
-    expect(settlement).toEqual({ kind: 'fail', error: 'Every channel failed (websocket: failed; email: rejected)' });
+    expect(settlement).toEqual({ kind: 'fail', error: 'Every channel failed (websocket: failed; email: rejected)', category: 'unclassified' });
   });
 
   it.each([
@@ -147,7 +147,7 @@ describe('settle', () => {
     const settlement = settle(['inbox', 'email'] as Channel[], { inbox: sent }, [retry('email: 503')], attempts, policy, now);
 
     // Assess
-    expect(settlement).toEqual({ kind: 'release', error: 'email: 503', nextAttemptAt: t + seconds * 1000, refundAttempt: false });
+    expect(settlement).toEqual({ kind: 'release', error: 'email: 503', category: 'unavailable', nextAttemptAt: t + seconds * 1000, refundAttempt: false });
   });
 
   it('fails a unit whose last attempt had a channel to retry, as exhausted', () => {
@@ -155,7 +155,7 @@ describe('settle', () => {
     const settlement = settle(['email'], {}, [retry('email: 503')], 4, policy, now);
 
     // Assess
-    expect(settlement).toEqual({ kind: 'fail', error: 'Gave up after 4 attempts: email: 503', exhausted: true });
+    expect(settlement).toEqual({ kind: 'fail', error: 'Gave up after 4 attempts: email: 503', category: 'unavailable', exhausted: true });
   });
 
   it('releases a throttled unit after the provider\'s hint, handing the attempt back', () => {
@@ -163,7 +163,7 @@ describe('settle', () => {
     const settlement = settle(['email'], {}, [throttled('email: slow down', 2_000)], 4, policy, now);
 
     // Assess: even past the last attempt, throttling alone never fails a unit
-    expect(settlement).toEqual({ kind: 'release', error: 'email: slow down', nextAttemptAt: t + 2_000, refundAttempt: true });
+    expect(settlement).toEqual({ kind: 'release', error: 'email: slow down', category: 'throttled', nextAttemptAt: t + 2_000, refundAttempt: true });
   });
 
   it('waits for the longest hint when several channels are throttled', () => {
@@ -180,7 +180,7 @@ describe('settle', () => {
     const long = settle(['websocket', 'email'], {}, [retry('websocket: 500'), throttled('email: quota', 3_600_000)], 1, policy, now);
 
     // Assess
-    expect(short).toEqual({ kind: 'release', error: 'websocket: 500; email: slow down', nextAttemptAt: t + 300_000, refundAttempt: false });
+    expect(short).toEqual({ kind: 'release', error: 'websocket: 500; email: slow down', category: 'unavailable', nextAttemptAt: t + 300_000, refundAttempt: false });
     expect(long).toMatchObject({ kind: 'release', nextAttemptAt: t + 3_600_000, refundAttempt: false });
   });
 });
