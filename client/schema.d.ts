@@ -1078,7 +1078,7 @@ export interface components {
                 id: string;
             };
         };
-        /** @description Refused: `id`, `tenantId`, `recipientId`, `createdBy`, `createdAt`, `status`, `sentAt`, `cancelledAt`, `attempts`, `deliveries`, `lastError`, `leaseUntil`, `nextAttemptAt` ("is set by the server and cannot be changed"). */
+        /** @description Refused: `id`, `tenantId`, `recipientId`, `createdBy`, `createdAt`, `status`, `sentAt`, `cancelledAt`, `attempts`, `deliveries`, `lastError`, `lastErrorCategory`, `willRetry`, `leaseUntil`, `nextAttemptAt` ("is set by the server and cannot be changed"). */
         RescheduleNotificationRequest: {
             /** Format: date-time */
             scheduledAt: string;
@@ -1266,7 +1266,10 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
-        Notification: {
+        /** @description A notification. Delivery errors are shown two ways: admins, senders and operators see the provider's own text with its category; anyone else (a plain user reading a notification sent to them) sees the category alone. */
+        Notification: components["schemas"]["NotificationWithDiagnostics"] | components["schemas"]["NotificationForRecipient"];
+        /** @description As admins, senders and operators see it: delivery errors in the providers' own words. */
+        NotificationWithDiagnostics: {
             id: string;
             recipientId: string;
             title: string;
@@ -1298,21 +1301,6 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             attempts: number;
-            deliveries: {
-                [key: string]: {
-                    /** @enum {string} */
-                    status: "sending" | "sent" | "unconfirmed" | "skipped" | "failed";
-                    /** Format: date-time */
-                    at: string;
-                    /** @description Why a `failed` channel failed. */
-                    error?: string;
-                    /** @description A note on any other outcome (how many sockets, why skipped). */
-                    detail?: string;
-                    /** @description A templated notification's: the locale its template was rendered in. */
-                    locale?: string;
-                };
-            };
-            lastError: string | null;
             nextAttemptAt: string | null;
             /** @description The IANA zone its time was given in (its recipient's for `timezone: "recipient"`). */
             timezone: string | null;
@@ -1324,7 +1312,97 @@ export interface components {
             heldReason: string | null;
             /** @description The recurring notification whose occurrence created it. */
             recurringId: string | null;
+            /** @description What kind of error its last failed attempt met (the first channel `lastError` names); `null` when none. */
+            lastErrorCategory: components["schemas"]["DeliveryErrorCategory"] | null;
+            /** @description True when its last attempt failed and delivery tries again by itself (it is still pending: see `nextAttemptAt`). */
+            willRetry: boolean;
+            deliveries: {
+                [key: string]: {
+                    /** @enum {string} */
+                    status: "sending" | "sent" | "unconfirmed" | "skipped" | "failed";
+                    /** Format: date-time */
+                    at: string;
+                    /** @description On a `failed` or `unconfirmed` channel: what kind of error it was. A recorded outcome is never tried again by itself. */
+                    errorCategory?: components["schemas"]["DeliveryErrorCategory"];
+                    /** @description A templated notification's: the locale its template was rendered in. */
+                    locale?: string;
+                    /** @description Why a `failed` channel failed, in the provider's own words. */
+                    error?: string;
+                    /** @description A note on any other outcome (how many sockets, why skipped, an `unconfirmed` channel's provider error). */
+                    detail?: string;
+                };
+            };
+            /** @description Why its last attempt did not deliver it, in the providers' own words, channel by channel. */
+            lastError: string | null;
         };
+        /** @description As a plain user sees it: delivery errors as categories, without `lastError`. */
+        NotificationForRecipient: {
+            id: string;
+            recipientId: string;
+            title: string;
+            message: string;
+            type: string;
+            /** @enum {string} */
+            priority: "low" | "normal" | "high" | "urgent";
+            channels: ("inbox" | "websocket" | "email" | "push" | "sms" | "telegram" | "webhook")[];
+            data: {
+                [key: string]: unknown;
+            };
+            /** @description Its template, if it has one (`title`/`message` are then its inbox section rendered for no one; delivery renders it for the recipient). Without `version`, delivery renders the latest. */
+            template: {
+                id: string;
+                version?: number;
+                payload: {
+                    [key: string]: unknown;
+                };
+            } | null;
+            relatedObject: {
+                type: string;
+                id: string;
+            } | null;
+            /** @enum {string} */
+            status: "pending" | "sending" | "sent" | "failed" | "cancelled";
+            /** Format: date-time */
+            scheduledAt: string;
+            sentAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            attempts: number;
+            nextAttemptAt: string | null;
+            /** @description The IANA zone its time was given in (its recipient's for `timezone: "recipient"`). */
+            timezone: string | null;
+            /** @description `scheduledAt` as wall time in `timezone`, with its offset (`2027-03-28T09:00:00+02:00`). */
+            localScheduledAt: string | null;
+            /** @description While pending and held by the recipient's quiet hours: when they end (it is delivered then). */
+            heldUntil: string | null;
+            /** @description Why it is held (which quiet hours, in which zone). */
+            heldReason: string | null;
+            /** @description The recurring notification whose occurrence created it. */
+            recurringId: string | null;
+            /** @description What kind of error its last failed attempt met (the first channel `lastError` names); `null` when none. */
+            lastErrorCategory: components["schemas"]["DeliveryErrorCategory"] | null;
+            /** @description True when its last attempt failed and delivery tries again by itself (it is still pending: see `nextAttemptAt`). */
+            willRetry: boolean;
+            deliveries: {
+                [key: string]: {
+                    /** @enum {string} */
+                    status: "sending" | "sent" | "unconfirmed" | "skipped" | "failed";
+                    /** Format: date-time */
+                    at: string;
+                    /** @description On a `failed` or `unconfirmed` channel: what kind of error it was. A recorded outcome is never tried again by itself. */
+                    errorCategory?: components["schemas"]["DeliveryErrorCategory"];
+                    /** @description A templated notification's: the locale its template was rendered in. */
+                    locale?: string;
+                    /** @description Why a `skipped` channel was skipped (no address, a preference, not connected); absent on any other outcome. */
+                    detail?: string;
+                };
+            };
+        };
+        /**
+         * @description `rejected`: the provider refused it for good. `gone`: the address no longer exists. `unavailable`: the provider could not take it then. `throttled`: sent too fast (the provider's or Herald's own limit). `no_answer`: no answer came, so it may have arrived. `unrenderable`: Herald could not make the message for this channel. `unclassified`: any other error, and errors recorded before categories were.
+         * @enum {string}
+         */
+        DeliveryErrorCategory: "rejected" | "gone" | "unavailable" | "throttled" | "no_answer" | "unrenderable" | "unclassified";
         NotificationPage: {
             items: components["schemas"]["Notification"][];
             /** @description Pass it back as `cursor` for the next page; `null` on the last page. */
@@ -1454,30 +1532,63 @@ export interface components {
             nextCursor: string | null;
         };
         BroadcastRecipientPage: {
-            items: {
+            items: ({
                 recipientId: string;
                 /** @enum {string} */
                 status: "pending" | "sent" | "failed" | "cancelled";
                 attempts: number;
+                /** @description What kind of error its last failed attempt met; `null` when none. */
+                errorCategory: components["schemas"]["DeliveryErrorCategory"] | null;
+                /** @description True when its last attempt failed and delivery tries again by itself (it is still pending: see `nextAttemptAt`). */
+                willRetry: boolean;
+                nextAttemptAt: string | null;
+                /** Format: date-time */
+                updatedAt: string;
                 channels: {
                     [key: string]: {
                         /** @enum {string} */
                         status: "sending" | "sent" | "unconfirmed" | "skipped" | "failed";
                         /** Format: date-time */
                         at: string;
-                        /** @description Why a `failed` channel failed. */
-                        error?: string;
-                        /** @description A note on any other outcome (how many sockets, why skipped). */
-                        detail?: string;
+                        /** @description On a `failed` or `unconfirmed` channel: what kind of error it was. A recorded outcome is never tried again by itself. */
+                        errorCategory?: components["schemas"]["DeliveryErrorCategory"];
                         /** @description A templated notification's: the locale its template was rendered in. */
                         locale?: string;
+                        /** @description Why a `failed` channel failed, in the provider's own words. */
+                        error?: string;
+                        /** @description A note on any other outcome (how many sockets, why skipped, an `unconfirmed` channel's provider error). */
+                        detail?: string;
                     };
                 };
+                /** @description Why its last attempt did not deliver it, in the providers' own words. */
                 error: string | null;
+            } | {
+                recipientId: string;
+                /** @enum {string} */
+                status: "pending" | "sent" | "failed" | "cancelled";
+                attempts: number;
+                /** @description What kind of error its last failed attempt met; `null` when none. */
+                errorCategory: components["schemas"]["DeliveryErrorCategory"] | null;
+                /** @description True when its last attempt failed and delivery tries again by itself (it is still pending: see `nextAttemptAt`). */
+                willRetry: boolean;
                 nextAttemptAt: string | null;
                 /** Format: date-time */
                 updatedAt: string;
-            }[];
+                channels: {
+                    [key: string]: {
+                        /** @enum {string} */
+                        status: "sending" | "sent" | "unconfirmed" | "skipped" | "failed";
+                        /** Format: date-time */
+                        at: string;
+                        /** @description On a `failed` or `unconfirmed` channel: what kind of error it was. A recorded outcome is never tried again by itself. */
+                        errorCategory?: components["schemas"]["DeliveryErrorCategory"];
+                        /** @description A templated notification's: the locale its template was rendered in. */
+                        locale?: string;
+                        /** @description Why a `skipped` channel was skipped (no address, a preference, not connected); absent on any other outcome. */
+                        detail?: string;
+                    };
+                };
+            })[];
             /** @description Pass it back as `cursor` for the next page; `null` on the last page. */
             nextCursor: string | null;
         };

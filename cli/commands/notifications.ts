@@ -26,14 +26,19 @@ function jsonObject(text: string): Record<string, unknown> {
  * out yet (held by the recipient's quiet hours, or waiting to be tried again).
  */
 export function describeNotification(n: HeraldSchema<'Notification'>): string[] {
-  const deliveries = Object.entries(n.deliveries ?? {}).map(([channel, outcome]) => `${channel} ${outcome.status}${outcome.error ? ` (${outcome.error})` : ''}`);
+  // An operator's token reads the provider's text; a plain user's, its category only.
+  const deliveries = Object.entries(n.deliveries ?? {}).map(([channel, outcome]) => {
+    const why = ('error' in outcome ? outcome.error : undefined) ?? outcome.errorCategory;
+    return `${channel} ${outcome.status}${why ? ` (${why})` : ''}`;
+  });
+  const lastError = ('lastError' in n ? n.lastError : null) ?? n.lastErrorCategory;
   return [
     `${n.id}  ${n.status}`,
     `  to         ${n.recipientId}`,
     `  title      ${n.title}`,
     `  scheduled  ${n.scheduledAt}${n.localScheduledAt ? ` (${n.localScheduledAt}${n.timezone ? ` in ${n.timezone}` : ''})` : ''}${n.sentAt ? `  sent ${n.sentAt}` : ''}`,
     ...(n.heldUntil ? [`  held       until ${n.heldUntil}${n.heldReason ? ` (${n.heldReason})` : ''}`] : []),
-    `  attempts   ${n.attempts}${n.lastError ? `  last error: ${n.lastError}` : ''}`,
+    `  attempts   ${n.attempts}${lastError ? `  last error: ${lastError}` : ''}`,
     ...(n.nextAttemptAt ? [`  next try   ${n.nextAttemptAt}`] : []),
     ...(deliveries.length > 0 ? [`  channels   ${deliveries.join(', ')}`] : []),
   ];

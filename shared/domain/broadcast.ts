@@ -14,7 +14,8 @@ import { toLocalIso } from './time.ts';
 import type { TemplateRef } from './template.ts';
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
 import type { DeliveryErrorCategory } from './delivery-errors.ts';
-
+import { deliveriesView, unitErrorView } from './delivery-views.ts';
+import type { DeliveryAudience } from './delivery-views.ts';
 import type { TransitionTable } from './state-machine.ts';
 import { tableAllows } from './state-machine.ts';
 
@@ -323,14 +324,17 @@ export function publicRecipientStatus(status: BroadcastRowStatus): BroadcastReci
   return status === 'sending' ? 'pending' : status;
 }
 
-/** The public view of one recipient's outcome. */
-export function toBroadcastRecipientView(row: BroadcastRecipient): Record<string, unknown> {
+/**
+ * The public view of one recipient's outcome, for a caller of `audience` (`deliveryAudienceOf`):
+ * the providers' error text only in the diagnostic view (shared/domain/delivery-views.ts).
+ */
+export function toBroadcastRecipientView(row: BroadcastRecipient, audience: DeliveryAudience): Record<string, unknown> {
   return {
     recipientId: row.recipientId,
     status: publicRecipientStatus(row.status),
     attempts: row.attempts,
-    channels: row.deliveries,
-    error: row.lastError ?? null,
+    channels: deliveriesView(row.deliveries, audience),
+    ...unitErrorView(row, audience, 'error'),
     nextAttemptAt: row.nextAttemptAt ?? null,
     updatedAt: row.updatedAt,
   };

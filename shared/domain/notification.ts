@@ -8,6 +8,8 @@ import { toLocalIso } from './time.ts';
 import type { TransitionTable } from './state-machine.ts';
 import type { TemplateRef } from './template.ts';
 import type { DeliveryErrorCategory } from './delivery-errors.ts';
+import { deliveriesView, unitErrorView } from './delivery-views.ts';
+import type { DeliveryAudience } from './delivery-views.ts';
 
 export const notificationStatuses = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type NotificationStatus = (typeof notificationStatuses)[number];
@@ -199,8 +201,12 @@ export function toSocketMessage(n: Notification): {
   };
 }
 
-/** The public view of a notification, as the API returns it. */
-export function toNotificationView(n: Notification): Record<string, unknown> {
+/**
+ * The public view of a notification, as the API returns it to a caller of `audience`
+ * (`deliveryAudienceOf(caller)`): with the providers' error text for those who run the tenant, its
+ * category alone for a plain user (shared/domain/delivery-views.ts).
+ */
+export function toNotificationView(n: Notification, audience: DeliveryAudience): Record<string, unknown> {
   return {
     id: n.id,
     recipientId: n.recipientId,
@@ -217,8 +223,8 @@ export function toNotificationView(n: Notification): Record<string, unknown> {
     sentAt: n.sentAt ?? null,
     createdAt: n.createdAt,
     attempts: n.attempts,
-    deliveries: n.deliveries,
-    lastError: n.lastError ?? null,
+    deliveries: deliveriesView(n.deliveries, audience),
+    ...unitErrorView(n, audience, 'lastError'),
     // Why it waits shows with when: a retry's backoff, or a provider's throttling (a daily quota spent).
     nextAttemptAt: n.status === 'pending' ? (n.nextAttemptAt ?? null) : null,
     timezone: n.timezone ?? null,

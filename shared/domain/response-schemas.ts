@@ -13,6 +13,7 @@ import { channelDeliveryStatuses, channels, notificationStatuses, priorities } f
 import { switchableChannels } from './recipient.ts';
 import { verifiableChannels } from './contact-verification.ts';
 import { celeryScheduledStatuses } from './celery-scheduler.ts';
+import { deliveryErrorCategories } from './delivery-errors.ts';
 
 const instant = z.iso.datetime();
 const nullableInstant = instant.nullable();
@@ -39,19 +40,44 @@ export const templateRefViewSchema = z.strictObject({
   payload: z.record(z.string(), z.unknown()),
 });
 
-/** The outcome of one channel of one notification. */
-export const channelDeliveryViewSchema = z.strictObject({
+const whoSeesErrors =
+  'Delivery errors are shown two ways: admins, senders and operators see the provider\'s own text with its category; anyone else (a plain user reading a notification sent to them) sees the category alone.';
+
+/** What kind of delivery error it was: what a plain user is shown instead of the provider's text. */
+export const deliveryErrorCategorySchema = z.enum(deliveryErrorCategories).meta({
+  description:
+    '`rejected`: the provider refused it for good. `gone`: the address no longer exists. `unavailable`: the provider could not take it then. `throttled`: sent too fast (the provider\'s or Herald\'s own limit). `no_answer`: no answer came, so it may have arrived. `unrenderable`: Herald could not make the message for this channel. `unclassified`: any other error, and errors recorded before categories were.',
+});
+
+const channelDeliveryFields = {
   status: z.enum(channelDeliveryStatuses),
   at: instant,
-  error: z.string().optional().meta({ description: 'Why a `failed` channel failed.' }),
-  detail: z.string().optional().meta({ description: 'A note on any other outcome (how many sockets, why skipped).' }),
+  errorCategory: deliveryErrorCategorySchema
+    .optional()
+    .meta({ description: 'On a `failed` or `unconfirmed` channel: what kind of error it was. A recorded outcome is never tried again by itself.' }),
   locale: z.string().optional().meta({ description: "A templated notification's: the locale its template was rendered in." }),
+};
+
+/** The outcome of one channel, as admins, senders and operators see it: with the provider's text. */
+export const channelDeliveryViewSchema = z.strictObject({
+  ...channelDeliveryFields,
+  error: z.string().optional().meta({ description: "Why a `failed` channel failed, in the provider's own words." }),
+  detail: z.string().optional().meta({ description: "A note on any other outcome (how many sockets, why skipped, an `unconfirmed` channel's provider error)." }),
+});
+
+/** The outcome of one channel, as a plain user sees it: the category, never the provider's text. */
+export const recipientChannelDeliveryViewSchema = z.strictObject({
+  ...channelDeliveryFields,
+  detail: z.string().optional().meta({ description: 'Why a `skipped` channel was skipped (no address, a preference, not connected); absent on any other outcome.' }),
 });
 
 const deliveriesSchema = z.partialRecord(z.enum(channels), channelDeliveryViewSchema);
+const recipientDeliveriesSchema = z.partialRecord(z.enum(channels), recipientChannelDeliveryViewSchema);
 
-/** A notification, as `toNotificationView` shows it. */
-export const notificationViewSchema = z.strictObject({
+const willRetry = z.boolean().meta({ description: 'True when its last attempt failed and delivery tries again by itself (it is still pending: see `nextAttemptAt`).' });
+
+/** A notification's fields but those that carry delivery errors. */
+const notificationFields = {
   id: z.string(),
   recipientId: z.string(),
   title: z.string(),
@@ -69,8 +95,6 @@ export const notificationViewSchema = z.strictObject({
   sentAt: nullableInstant,
   createdAt: instant,
   attempts: z.int().min(0),
-  deliveries: deliveriesSchema,
-  lastError: z.string().nullable(),
   /** While pending after a failed or throttled attempt: when it is tried again (the provider's hint, or the backoff). */
   nextAttemptAt: nullableInstant,
   timezone: z.string().nullable().meta({ description: 'The IANA zone its time was given in (its recipient\'s for `timezone: "recipient"`).' }),
@@ -78,7 +102,26 @@ export const notificationViewSchema = z.strictObject({
   heldUntil: nullableInstant.meta({ description: 'While pending and held by the recipient\'s quiet hours: when they end (it is delivered then).' }),
   heldReason: z.string().nullable().meta({ description: 'Why it is held (which quiet hours, in which zone).' }),
   recurringId: z.string().nullable().meta({ description: 'The recurring notification whose occurrence created it.' }),
-});
+  lastErrorCategory: deliveryErrorCategorySchema.nullable().meta({ description: 'What kind of error its last failed attempt met (the first channel `lastError` names); `null` when none.' }),
+  willRetry,
+};
+
+/** A notification as admins, senders and operators see it (`toNotificationView`, diagnostic). */
+export const diagnosticNotificationViewSchema = z
+  .strictObject({
+    ...notificationFields,
+    deliveries: deliveriesSchema,
+    lastError: z.string().nullable().meta({ description: "Why its last attempt did not deliver it, in the providers' own words, channel by channel." }),
+  })
+  .meta({ description: 'As admins, senders and operators see it: delivery errors in the providers\' own words.' });
+
+/** A notification as a plain user sees it (`toNotificationView`, recipient): no provider text. */
+export const recipientNotificationViewSchema = z
+  .strictObject({ ...notificationFields, deliveries: recipientDeliveriesSchema })
+  .meta({ description: 'As a plain user sees it: delivery errors as categories, without `lastError`.' });
+
+/** A notification, as `toNotificationView` shows it to one caller or the other. */
+export const notificationViewSchema = z.union([diagnosticNotificationViewSchema, recipientNotificationViewSchema]).meta({ description: `A notification. ${whoSeesErrors}` });
 
 /** A recipient of the directory, as `toRecipientView` shows it. */
 export const recipientViewSchema = z.strictObject({
@@ -163,16 +206,30 @@ export const broadcastViewSchema = z.strictObject({
   }),
 });
 
-/** One recipient's outcome in a broadcast, as `toBroadcastRecipientView` shows it. */
-export const broadcastRecipientViewSchema = z.strictObject({
+const broadcastRecipientFields = {
   recipientId: z.string(),
   status: z.enum(broadcastRecipientStatuses),
   attempts: z.int().min(0),
-  channels: deliveriesSchema,
-  error: z.string().nullable(),
+  errorCategory: deliveryErrorCategorySchema.nullable().meta({ description: 'What kind of error its last failed attempt met; `null` when none.' }),
+  willRetry,
   nextAttemptAt: nullableInstant,
   updatedAt: instant,
+};
+
+/** One recipient's outcome in a broadcast, as admins and senders (the only callers of the route) see it. */
+export const diagnosticBroadcastRecipientViewSchema = z.strictObject({
+  ...broadcastRecipientFields,
+  channels: deliveriesSchema,
+  error: z.string().nullable().meta({ description: "Why its last attempt did not deliver it, in the providers' own words." }),
 });
+
+/** One recipient's outcome in a broadcast, without the providers' text (what a plain user would see). */
+export const recipientBroadcastRecipientViewSchema = z.strictObject({ ...broadcastRecipientFields, channels: recipientDeliveriesSchema });
+
+/** One recipient's outcome in a broadcast, as `toBroadcastRecipientView` shows it. */
+export const broadcastRecipientViewSchema = z
+  .union([diagnosticBroadcastRecipientViewSchema, recipientBroadcastRecipientViewSchema])
+  .meta({ description: `One recipient's outcome. ${whoSeesErrors}` });
 
 /** A page of a listing. */
 function pageOf<T extends z.ZodType>(item: T): z.ZodObject<{ items: z.ZodArray<T>; nextCursor: typeof cursor }> {

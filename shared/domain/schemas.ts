@@ -367,6 +367,8 @@ export const serverOwnedNotificationFields = [
   'attempts',
   'deliveries',
   'lastError',
+  'lastErrorCategory',
+  'willRetry',
   'leaseUntil',
   'nextAttemptAt',
 ] as const;

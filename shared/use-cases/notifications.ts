@@ -7,6 +7,7 @@ import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
 import { newNotificationId } from '../domain/ids.ts';
 import { defaultChannels, toNotificationView } from '../domain/notification.ts';
+import { deliveryAudienceOf } from '../domain/delivery-views.ts';
 import { countFitting } from '../domain/payload-budget.ts';
 import type { Notification } from '../domain/notification.ts';
 import type { Recipient } from '../domain/recipient.ts';
@@ -181,7 +182,8 @@ export async function scheduleNotifications(
       ? {
           schedule: notifications.map((n) => {
             const { adjustment } = timeOf(n.recipientId);
-            const view = toNotificationView(n);
+            // Only its times are read: nothing of its (absent) deliveries.
+            const view = toNotificationView(n, 'recipient');
             return {
               notificationId: n.id,
               recipientId: n.recipientId,
@@ -421,7 +423,8 @@ export async function listNotifications(deps: NotificationListDeps, caller: Call
     ...(position ? { olderThan: position.olderThan } : {}),
   });
   // A page stops where its answer would outgrow the Lambda response quota (payload-budget.ts).
-  const fitting = countFitting(page.items.map(toNotificationView));
+  const audience = deliveryAudienceOf(caller);
+  const fitting = countFitting(page.items.map((n) => toNotificationView(n, audience)));
   if (fitting < page.items.length) {
     const items = page.items.slice(0, fitting);
     return { items, nextCursor: encodeCursor({ olderThan: items[items.length - 1]?.id ?? page.olderThan }) };

@@ -7,6 +7,7 @@ import { recipientStore } from '../../../shared/adapters/dependencies/directory.
 import { templateStore } from '../../../shared/adapters/dependencies/templates.ts';
 import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
 import { toBroadcastRecipientView, toBroadcastView } from '../../../shared/domain/broadcast.ts';
+import { deliveryAudienceOf } from '../../../shared/domain/delivery-views.ts';
 import {
   broadcastIdSchema,
   createBroadcastBodySchema,
@@ -100,5 +101,5 @@ export async function listBroadcastRecipientsRoute(event: HttpEvent): Promise<Ht
   const id = pathParameter(event, 'id', broadcastIdSchema);
   const query = queryParameters(event, listBroadcastRecipientsQuerySchema);
   const page = await listBroadcastRecipients(deps(), caller, id, query);
-  return json(200, { items: page.items.map(toBroadcastRecipientView), nextCursor: page.nextCursor });
+  return json(200, { items: page.items.map((row) => toBroadcastRecipientView(row, deliveryAudienceOf(caller))), nextCursor: page.nextCursor });
 }

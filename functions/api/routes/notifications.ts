@@ -7,7 +7,10 @@ import { idempotencyStore } from '../../../shared/adapters/dependencies/idempote
 import { deliveryScheduler } from '../../../shared/adapters/dependencies/notification-queue.ts';
 import { notificationListing, notificationStore } from '../../../shared/adapters/dependencies/notifications.ts';
 import { selfSendLimits } from '../../../shared/adapters/dependencies/self-send.ts';
+import { deliveryAudienceOf } from '../../../shared/domain/delivery-views.ts';
 import { toNotificationView } from '../../../shared/domain/notification.ts';
+import type { Notification } from '../../../shared/domain/notification.ts';
+import type { Caller } from '../../../shared/domain/caller.ts';
 import {
   createNotificationsBodySchema,
   listNotificationsQuerySchema,
@@ -46,6 +49,15 @@ const deps = once(
 );
 const listDeps = once((): NotificationListDeps => ({ listing: notificationListing() }));
 
+/**
+ * How every route here shows a notification to its caller: delivery errors as the provider wrote
+ * them for those who run the tenant, as categories for a plain user (shared/domain/delivery-views.ts).
+ */
+function viewFor(caller: Caller): (n: Notification) => Record<string, unknown> {
+  const audience = deliveryAudienceOf(caller);
+  return (n) => toNotificationView(n, audience);
+}
+
 /** `POST /v1/notifications` (honours `Idempotency-Key`) */
 export const createNotificationsRoute = idempotent(
   async (event: HttpEvent): Promise<HttpResult> => {
@@ -62,14 +74,14 @@ export async function listNotificationsRoute(event: HttpEvent): Promise<HttpResu
   const caller = callerFrom(event);
   const query = queryParameters(event, listNotificationsQuerySchema);
   const page = await listNotifications(listDeps(), caller, query);
-  return json(200, { items: page.items.map(toNotificationView), nextCursor: page.nextCursor });
+  return json(200, { items: page.items.map(viewFor(caller)), nextCursor: page.nextCursor });
 }
 
 /** `GET /v1/notifications/{id}` */
 export async function getNotificationRoute(event: HttpEvent): Promise<HttpResult> {
   const caller = callerFrom(event);
   const id = pathParameter(event, 'id', notificationIdSchema);
-  return json(200, toNotificationView(await getNotification(deps(), caller, id)));
+  return json(200, viewFor(caller)(await getNotification(deps(), caller, id)));
 }
 
 /** `PATCH /v1/notifications/{id}`: `{ scheduledAt }` reschedules a pending notification. */
@@ -77,7 +89,7 @@ export async function rescheduleNotificationRoute(event: HttpEvent): Promise<Htt
   const caller = callerFrom(event);
   const id = pathParameter(event, 'id', notificationIdSchema);
   const body = parseBody(event, rescheduleNotificationBodySchema);
-  return json(200, toNotificationView(await rescheduleNotification(deps(), caller, id, body)));
+  return json(200, viewFor(caller)(await rescheduleNotification(deps(), caller, id, body)));
 }
 
 /** `DELETE /v1/notifications/{id}` */
@@ -94,7 +106,7 @@ export const sendNotificationNowRoute = idempotent(
     const caller = callerFrom(event);
     const id = pathParameter(event, 'id', notificationIdSchema);
     parseBody(event, sendNowBodySchema, { optional: true });
-    return json(202, toNotificationView(await sendNotificationNow(deps(), caller, id)));
+    return json(202, viewFor(caller)(await sendNotificationNow(deps(), caller, id)));
   },
   idempotencyStore,
   {
@@ -112,7 +124,7 @@ export const retryNotificationRoute = idempotent(
     const caller = callerFrom(event);
     const id = pathParameter(event, 'id', notificationIdSchema);
     const body = parseBody(event, retryNotificationBodySchema, { optional: true });
-    return json(202, toNotificationView(await retryNotification(deps(), caller, id, body)));
+    return json(202, viewFor(caller)(await retryNotification(deps(), caller, id, body)));
   },
   idempotencyStore,
   {

@@ -21,6 +21,8 @@ const pending: HeraldSchema<'Notification'> = {
   attempts: 0,
   deliveries: {},
   lastError: null,
+  lastErrorCategory: null,
+  willRetry: false,
   nextAttemptAt: null,
   timezone: null,
   localScheduledAt: null,
@@ -45,6 +47,37 @@ describe('herald get', () => {
     // Assess
     expect(lines).toContain('  attempts   1  last error: ses: Throttling');
     expect(lines).toContain('  next try   2030-01-01T21:35:00.000Z');
+  });
+
+  it('shows an operator each failed channel in the provider’s words', () => {
+    // Act
+    const lines = describeNotification({
+      ...pending,
+      status: 'sent',
+      deliveries: { email: { status: 'failed', at: pending.scheduledAt, error: 'MessageRejected: arn:aws:ses:eu-west-1:111122223333:identity/x', errorCategory: 'rejected' } },
+    });
+
+    // Assess
+    expect(lines).toContain('  channels   email failed (MessageRejected: arn:aws:ses:eu-west-1:111122223333:identity/x)');
+  });
+
+  it('shows a plain user, whose token reads categories only, the category of each error', () => {
+    // Prepare: the view a plain user's token gets, without `lastError` nor any channel's `error`
+    const { lastError: _text, ...forRecipient } = pending;
+
+    // Act
+    const lines = describeNotification({
+      ...forRecipient,
+      status: 'pending',
+      attempts: 1,
+      lastErrorCategory: 'unavailable',
+      willRetry: true,
+      deliveries: { webhook: { status: 'failed', at: pending.scheduledAt, errorCategory: 'rejected' } },
+    });
+
+    // Assess
+    expect(lines).toContain('  attempts   1  last error: unavailable');
+    expect(lines).toContain('  channels   webhook failed (rejected)');
   });
 
   it('shows a wall time in a zone beside the instant it was read as', () => {

@@ -196,6 +196,27 @@ describe('the api handler', () => {
     expect(result.body).not.toContain('secret');
   });
 
+  it.each([
+    ['its recipient, a plain user', { sub: 'bob', tenant: 'acme' }, false],
+    ['an admin', { sub: 'ops', tenant: 'acme', role: 'admin' }, true],
+  ])('shows %s an old failed notification (no error category stored) with the provider text only to whoever runs the tenant', async (_who, claims, diagnostic) => {
+    // Prepare: stored before categories were written with errors
+    const ses = 'MessageRejected: Email address is not verified. The following identities failed the check: arn:aws:ses:eu-west-1:111122223333:identity/example.com';
+    const at = '2030-01-01T12:00:00.000Z';
+    const n = aNotification({ status: 'failed', attempts: 1, lastError: `Every channel failed (email: ${ses})`, deliveries: { email: { status: 'failed', at, error: ses } } });
+    dbMock.on(GetCommand).resolves({ Item: { ...n, pk: `acme#${n.id}` } });
+    const event = anHttpEvent({ routeKey: 'GET /v1/notifications/{id}', pathParameters: { id: n.id }, claims });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toMatchObject({ lastErrorCategory: 'unclassified', willRetry: false, deliveries: { email: { status: 'failed', errorCategory: 'unclassified' } } });
+    expect(result.body?.includes('111122223333')).toBe(diagnostic);
+    expect(Object.keys(bodyOf(result) as object).includes('lastError')).toBe(diagnostic);
+  });
+
   it('answers 400 naming the path parameter for a malformed notification id', async () => {
     // Prepare
     const event = anHttpEvent({ routeKey: 'GET /v1/notifications/{id}', pathParameters: { id: 'acme#x' }, claims: senderClaims });

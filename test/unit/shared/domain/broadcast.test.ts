@@ -151,7 +151,7 @@ describe('views', () => {
         run: 0,
         createdAt: 'a',
         updatedAt: 'b',
-      }),
+      }, 'diagnostic'),
     ).toMatchObject({ recipientId: 'bob', status: 'pending', error: null });
   });
 });

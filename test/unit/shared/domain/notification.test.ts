@@ -138,7 +138,7 @@ describe('views of a notification', () => {
     const n = aNotification();
 
     // Act
-    const view = toNotificationView(n);
+    const view = toNotificationView(n, 'diagnostic');
 
     // Assess
     expect(view).toMatchObject({ id: n.id, data: {}, sentAt: null, lastError: null, status: 'pending' });
@@ -152,7 +152,7 @@ describe('views of a notification', () => {
     const sent = aNotification({ status: 'sent', nextAttemptAt: '2030-01-01T13:00:00.000Z' });
 
     // Act
-    const views = [toNotificationView(waiting), toNotificationView(sent)];
+    const views = [toNotificationView(waiting, 'diagnostic'), toNotificationView(sent, 'diagnostic')];
 
     // Assess
     expect(views[0]).toMatchObject({ status: 'pending', nextAttemptAt: '2030-01-01T13:00:00.000Z', lastError: expect.stringContaining('Daily message quota exceeded') });

@@ -18,7 +18,7 @@ function aLargestNotification(): ReturnType<typeof aNotification> {
 describe('the payload budget of a listing', () => {
   it('would be broken by a full page of the largest notifications, which is why it exists', () => {
     // Prepare
-    const views = Array.from({ length: maxPageSize }, () => toNotificationView(aLargestNotification()));
+    const views = Array.from({ length: maxPageSize }, () => toNotificationView(aLargestNotification(), 'diagnostic'));
 
     // Act
     const whole = Buffer.byteLength(JSON.stringify(JSON.stringify({ items: views })));
@@ -29,7 +29,7 @@ describe('the payload budget of a listing', () => {
 
   it('keeps a page of the largest notifications under the Lambda response quota', () => {
     // Prepare
-    const views = Array.from({ length: maxPageSize }, () => toNotificationView(aLargestNotification()));
+    const views = Array.from({ length: maxPageSize }, () => toNotificationView(aLargestNotification(), 'diagnostic'));
 
     // Act
     const fitting = countFitting(views);

@@ -60,7 +60,7 @@ describe('scheduling at a wall time', () => {
     expect(result.schedule).toEqual([
       { notificationId: result.notificationIds[0], recipientId: 'paris', scheduledAt: '2027-06-01T07:00:00.000Z', timezone: 'Europe/Paris', localScheduledAt: '2027-06-01T09:00:00+02:00' },
     ]);
-    const view = toNotificationView(await getNotification(deps, admin, result.notificationIds[0] ?? ''));
+    const view = toNotificationView(await getNotification(deps, admin, result.notificationIds[0] ?? ''), 'diagnostic');
     expect(view).toMatchObject({ scheduledAt: '2027-06-01T07:00:00.000Z', timezone: 'Europe/Paris', localScheduledAt: '2027-06-01T09:00:00+02:00' });
   });
 
