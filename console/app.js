@@ -181,7 +181,9 @@ function ChannelOutcomes({ notification }) {
       const outcome = notification.deliveries?.[channel];
       const status = outcome?.status ?? 'waiting';
       // A failure's reason is written out, not only in a tooltip: a keyboard or screen-reader user never hovers.
-      return html`<li class=${`outcome ${status}`} title=${outcome?.error ?? outcome?.detail ?? ''}>${channel}: ${status}${outcome?.error ? html`<span class="reason">: ${outcome.error}</span>` : ''}</li>`;
+      // Admins, senders and operators read the provider's text; anyone else the API gives its category only.
+      const reason = outcome?.error ?? outcome?.errorCategory;
+      return html`<li class=${`outcome ${status}`} title=${reason ?? outcome?.detail ?? ''}>${channel}: ${status}${reason ? html`<span class="reason">: ${reason}</span>` : ''}</li>`;
     })}
   </ul>`;
 }
