@@ -280,7 +280,9 @@ export interface DeliveryScheduler {
   /**
    * Arranges for new notifications of one tenant to reach the queue at their times: one schedule
    * (or, due soon, one message) per instant and batch of up to 100, never one per notification.
-   * When it fails it leaves no schedule behind, then throws.
+   * When it fails it leaves no schedule behind that it made, then throws. A schedule of the same
+   * name found already there counts as made: names come from the notifications' ids, so it is one
+   * an earlier attempt of the same create made (a retry after its death).
    */
   scheduleMany(notifications: readonly SchedulableNotification[], now: Date): Promise<void>;
   /**

@@ -51,7 +51,9 @@ export class EventBridgeDeliveryScheduler implements DeliveryScheduler {
       byInstant.set(key, [...(byInstant.get(key) ?? []), n]);
     }
     const messages = [...byInstant.values()].flatMap((group) => chunk(group, maxNotificationsPerMessage).map(messageOf));
-    await this.oneShot.createMany(messages, now);
+    // A retry of a create that died re-creates the schedules of the same notifications: those
+    // its first attempt made already are there under the same names (the ids), and count as made.
+    await this.oneShot.createMany(messages, now, { existing: 'made' });
   }
 
   async reschedule(notification: SchedulableNotification, now: Date): Promise<void> {

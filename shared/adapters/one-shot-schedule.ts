@@ -10,7 +10,7 @@
  * the Scheduler (which refuses one: "Schedule types", EventBridge Scheduler User Guide).
  * Notifications and broadcasts both go their way through this.
  */
-import { CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException } from '@aws-sdk/client-scheduler';
+import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException } from '@aws-sdk/client-scheduler';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -123,9 +123,11 @@ export class OneShotSchedule {
   /**
    * Arranges for every message to reach the queue at its time: those due soon in one
    * SendMessageBatch per ten, the others one schedule each. Resolves with the names of the
-   * schedules it created; when it fails, it removes those it had created, then throws.
+   * schedules it created; when it fails, it removes those it had created, then throws. With
+   * `existing: 'made'`, a name the Scheduler already has (`ConflictException`) counts as made
+   * (not created here: a failure leaves it); by default it is a failure.
    */
-  async createMany(messages: readonly TimedMessage[], now: Date): Promise<string[]> {
+  async createMany(messages: readonly TimedMessage[], now: Date, options: { readonly existing?: 'made' | 'error' } = {}): Promise<string[]> {
     const clockNow = (): Date => new Date(Math.max(now.getTime(), this.clock.now().getTime()));
     const soon = messages.filter((m) => !this.needsSchedule(m.dueAt, clockNow()));
     const later = messages.filter((m) => !soon.includes(m));
@@ -137,7 +139,12 @@ export class OneShotSchedule {
         const at = clockNow();
         if (!this.needsSchedule(message.dueAt, at)) return this.sendSoon([message], at);
         const fireAt = this.slots ? await this.fireTime(message.dueAt, at, this.slots) : this.fireAt(message.dueAt);
-        await this.scheduleOne(message, fireAt);
+        try {
+          await this.scheduleOne(message, fireAt);
+        } catch (error) {
+          if (options.existing === 'made' && error instanceof ConflictException) return;
+          throw error;
+        }
         created.push(message.name);
       });
     } catch (error) {
