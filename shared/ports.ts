@@ -49,6 +49,11 @@ export class ClaimLostError extends Error {
 export interface NotificationStore {
   /** Writes new notifications; none may exist already. */
   createMany(notifications: readonly Notification[]): Promise<void>;
+  /**
+   * Writes those of `notifications` that do not exist yet, and leaves every one that does exactly
+   * as it is (pending, sent, cancelled or rescheduled): a retry of a create that died part-way.
+   */
+  createMissing(notifications: readonly Notification[]): Promise<void>;
   /** Removes notifications that were never scheduled (the rollback of a failed create). */
   deleteMany(tenantId: string, ids: readonly string[]): Promise<void>;
   get(tenantId: string, id: string): Promise<Notification | undefined>;

@@ -5,13 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CANCELLED_INDEX_SHARDS, DUE_INDEX_SHARDS, LISTING_INDEX_SHARDS } from '../../lib/app-description.ts';
 import type { Channel, ChannelDelivery, Notification } from '../domain/notification.ts';
 import { ClaimLostError } from '../ports.ts';
 import type { Claim, NotificationStore } from '../ports.ts';
-import { batchDelete, batchPut } from './dynamo-batch.ts';
+import { batchDelete, batchGet, batchPut, chunkConcurrency } from './dynamo-batch.ts';
+import { mapLimited } from '../use-cases/map-limited.ts';
 import { keyPart, writeShardOf } from './dynamo-keys.ts';
 import { dataFromAttributes, dataToAttributes, templateFromAttributes, templateToAttributes } from './dynamo-opaque-json.ts';
 
@@ -131,6 +132,27 @@ export class DynamoNotificationStore implements NotificationStore {
 
   async createMany(notifications: readonly Notification[]): Promise<void> {
     await batchPut(this.db, this.tableName, notifications.map(toItem));
+  }
+
+  /**
+   * One BatchGetItem per 100 notifications finds those already there; each missing one is then a
+   * PutItem on the condition that it still does not exist (BatchWriteItem takes no condition), so
+   * an item is never overwritten, whatever wrote it meanwhile. Costs nothing more than the reads
+   * when every item exists (a retry of a create that died after its writes).
+   */
+  async createMissing(notifications: readonly Notification[]): Promise<void> {
+    const [first] = notifications;
+    if (!first) return;
+    const found = await batchGet(this.db, this.tableName, notifications.map((n) => notificationKey(n.tenantId, n.id)));
+    const existing = new Set(found.map((item) => item.pk));
+    const missing = notifications.filter((n) => !existing.has(notificationKey(n.tenantId, n.id).pk));
+    await mapLimited(missing, chunkConcurrency, async (n) => {
+      try {
+        await this.db.send(new PutCommand({ TableName: this.tableName, Item: toItem(n), ConditionExpression: 'attribute_not_exists(pk)' }));
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    });
   }
 
   async deleteMany(tenantId: string, ids: readonly string[]): Promise<void> {

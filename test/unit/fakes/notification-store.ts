@@ -63,6 +63,17 @@ export class InMemoryNotificationStore implements NotificationStore, Notificatio
     for (const n of notifications) this.seed(n);
   }
 
+  /** How many times `createMissing` wrote a notification (one that already existed is not written). */
+  missingWrites = 0;
+
+  async createMissing(notifications: readonly Notification[]): Promise<void> {
+    for (const n of notifications) {
+      if (this.items.has(key(n.tenantId, n.id))) continue;
+      this.seed(n);
+      this.missingWrites++;
+    }
+  }
+
   async deleteMany(tenantId: string, ids: readonly string[]): Promise<void> {
     for (const id of ids) this.items.delete(key(tenantId, id));
   }
