@@ -140,6 +140,41 @@ export interface IdempotentRequest {
 }
 
 /**
+ * What a create carrying an `Idempotency-Key` is about to write, kept under its key before it
+ * writes anything, so that a retry after its death (no answer, its key's lock run out) creates the
+ * same notifications instead of a second set (docs/architecture.md, "Creating a notification
+ * whose schedule cannot be made").
+ */
+export interface CreateRecord {
+  /** The key as {@link IdempotentRequest.key} scopes it (tenant, caller, route, path, client key). */
+  readonly key: string;
+  /** The request body's hash ({@link IdempotentRequest.fingerprint}): a record of another body is not this request's. */
+  readonly fingerprint: string;
+  /** The ids of the notifications it creates, one per recipient in the order of the request. */
+  readonly ids: readonly string[];
+  /** When the first attempt read its clock (ISO-8601 UTC): every time of the create is resolved against it. */
+  readonly createdAt: string;
+  /** `rolledBack` from the moment its rollback starts: its ids are given up, a retry takes new ones. */
+  readonly state: 'creating' | 'rolledBack';
+}
+
+/**
+ * The {@link CreateRecord}s of idempotent creates, each living as long as a key of the
+ * {@link IdempotencyStore} (24 h from its last write); one past that is treated as absent.
+ */
+export interface CreateRecords {
+  /**
+   * Writes `record` unless a live record has its key: `undefined` when written, else the record
+   * found there (learnt from the refused write itself: one conditional write either way).
+   */
+  put(record: CreateRecord, now: Date): Promise<CreateRecord | undefined>;
+  /** Replaces `previous` by `next` (same key), and renews its life; false when `previous` is no longer what is stored. */
+  replace(previous: CreateRecord, next: CreateRecord, now: Date): Promise<boolean>;
+  /** Removes `record`, unless it was replaced meanwhile (then nothing happens). */
+  remove(record: CreateRecord): Promise<void>;
+}
+
+/**
  * Runs a create at most once per key and replays its result to repeats. Throws
  * IdempotencyConflictError for a repeat with another fingerprint and IdempotencyInProgressError
  * while the first request still runs; when `work` throws, the key is forgotten so a retry may succeed.

@@ -10,6 +10,7 @@ export { FakeDeliveryEnqueuer } from './delivery-enqueuer.ts';
 export { FakeDeliveryQueue } from './delivery-queue.ts';
 export { FakeDeliveryScheduler } from './delivery-scheduler.ts';
 export { ScriptedFailures } from './failures.ts';
+export { InMemoryCreateRecords } from './create-records.ts';
 export { InMemoryInboxStore } from './inbox-store.ts';
 export { InMemoryIdempotencyStore } from './idempotency-store.ts';
 export { InMemoryMetricsStore } from './metrics-store.ts';
