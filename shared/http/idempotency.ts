@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { IdempotencyInProgressError } from '../errors.ts';
-import type { IdempotencyStore } from '../ports.ts';
+import type { IdempotencyStore, IdempotentRequest } from '../ports.ts';
 import { callerFrom, parseWith, rawBody } from './request.ts';
 import type { HttpEvent, HttpResult, HttpRouteHandler } from './request.ts';
 
@@ -66,6 +66,26 @@ export function bodyFingerprint(body: string | undefined): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
+/**
+ * The `Idempotency-Key` of a request as the store knows it: the client's key scoped by tenant,
+ * caller, route and path, and the body's fingerprint; `undefined` without the header. A create
+ * that records what it writes under the key (`scheduleNotifications`) takes it from here, so its scope is
+ * the store's by construction.
+ * @throws ValidationError (400) when the header is not 1-255 visible ASCII characters
+ */
+export function idempotencyKeyOf(event: HttpEvent): Pick<IdempotentRequest, 'key' | 'fingerprint'> | undefined {
+  const header = event.headers?.[idempotencyKeyHeader];
+  if (header === undefined) return undefined;
+  const clientKey = parseWith(idempotencyKeySchema, header, 'header Idempotency-Key');
+  const caller = callerFrom(event);
+  return {
+    // The path names the resource (`/v1/notifications/{id}/retry`); a trailing slash, which
+    // reaches the same route, names the same one: a retry that adds or drops it is the same request.
+    key: JSON.stringify([caller.tenantId, caller.sub, event.routeKey, event.rawPath.replace(/(?<=.)\/+$/, ''), clientKey]),
+    fingerprint: bodyFingerprint(rawBody(event)),
+  };
+}
+
 /** A 5xx is not remembered: it is thrown through the store (which then forgets the key) and returned. */
 class UnrememberedResponse extends Error {
   readonly response: HttpResult;
@@ -87,15 +107,10 @@ export function honoursIdempotencyKey(route: HttpRouteHandler): boolean {
 export function idempotent(route: HttpRouteHandler, store: () => IdempotencyStore, options: IdempotentOptions = {}): HttpRouteHandler {
   const waitMs = options.waitMs ?? 10_000;
   const wrapped = async function idempotentRoute(event: HttpEvent, context?: Context): Promise<HttpResult> {
-    const header = event.headers?.[idempotencyKeyHeader];
-    if (header === undefined) return route(event, context);
-    const clientKey = parseWith(idempotencyKeySchema, header, 'header Idempotency-Key');
-    const caller = callerFrom(event);
-    const request = {
-      // The path names the resource (`/v1/notifications/{id}/retry`); a trailing slash, which
-      // reaches the same route, names the same one: a retry that adds or drops it is the same request.
-      key: JSON.stringify([caller.tenantId, caller.sub, event.routeKey, event.rawPath.replace(/(?<=.)\/+$/, ''), clientKey]),
-      fingerprint: bodyFingerprint(rawBody(event)),
+    const scoped = idempotencyKeyOf(event);
+    if (scoped === undefined) return route(event, context);
+    const request: IdempotentRequest = {
+      ...scoped,
       lockSeconds: context ? Math.max(1, Math.ceil(context.getRemainingTimeInMillis() / 1000)) : defaultLockSeconds,
     };
     const work = async (): Promise<HttpResult> => {

@@ -2,7 +2,7 @@
  * Scheduling, reading, listing and managing notifications: the rules of the API, on ports only.
  */
 import * as z from 'zod';
-import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import { ConflictError, ForbiddenError, IdempotencyInProgressError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
 import { newNotificationId } from '../domain/ids.ts';
@@ -22,7 +22,10 @@ import type {
 } from '../domain/schemas.ts';
 import type {
   Clock,
+  CreateRecord,
+  CreateRecords,
   DeliveryScheduler,
+  IdempotentRequest,
   NotificationListing,
   NotificationListScope,
   NotificationStore,
@@ -53,6 +56,21 @@ export interface NotificationDeps {
   readonly tenantSettings?: Pick<TenantSettingsStore, 'get'>;
   /** Where a `template` of a create is found. @default none: a create naming a template fails */
   readonly templates?: Pick<TemplateStore, 'get'>;
+  /**
+   * Where a create with an `Idempotency-Key` keeps the ids it is about to write.
+   * @default none: a create given a key fails
+   */
+  readonly createRecords?: CreateRecords;
+}
+
+/** The `Idempotency-Key` of a create, as the idempotency utility scopes it (shared/http/idempotency.ts). */
+export type CreateKey = Pick<IdempotentRequest, 'key' | 'fingerprint'>;
+
+/** Where a create comes from: a recurring definition's occurrence, or a request with an `Idempotency-Key`. */
+export interface CreateOrigin {
+  readonly recurringId?: string;
+  /** Set when the request carries an `Idempotency-Key`: a retry of it after a death creates the same notifications. */
+  readonly idempotency?: CreateKey;
 }
 
 /** One created notification's time, as the create answers it when the request named a zone. */
@@ -126,24 +144,80 @@ export async function checkScheduleNotifications(
   }
 }
 
-/** Creates one pending notification per recipient and puts each on its way to delivery. */
+/** Replacements of a record a create tries before it gives up with a 409 (only a racing attempt of the same key can change it). */
+const recordRounds = 3;
+
+/** What a create goes on with: its ids and clock, and whether a dead attempt of the same key wrote them first. */
+interface CreateAttempt {
+  readonly ids: readonly string[];
+  /** The instant every time of the create is resolved against. */
+  readonly now: Date;
+  /** Its record, when the request has a key. */
+  readonly record?: CreateRecord;
+  /** True when an earlier attempt of the same key made these ids (it died before answering). */
+  readonly retry: boolean;
+}
+
+/**
+ * Takes the ids of a create. Without a key: new ones, at no cost. With one: new ones recorded
+ * under the key (one conditional write); or, when an earlier attempt of the same request died
+ * after recording them, that attempt's ids and clock (learnt from the refused write), so that the
+ * retry writes the same notifications instead of a second set. A record of another body, or of an
+ * attempt whose rollback started, is given up and replaced: those ids are not this request's, or
+ * never reached the client (it got a 503, or nothing).
+ */
+async function takeIds(deps: NotificationDeps, tenantId: string, count: number, key: CreateKey | undefined, now: Date): Promise<CreateAttempt> {
+  const ids = Array.from({ length: count }, () => newNotificationId(now));
+  if (!key) return { ids, now, retry: false };
+  if (!deps.createRecords) throw new Error('This function was given no create records: it cannot honour an Idempotency-Key');
+  const fresh: CreateRecord = { key: key.key, fingerprint: key.fingerprint, ids, createdAt: now.toISOString(), state: 'creating' };
+  for (let round = 1; round <= recordRounds; round++) {
+    const found = await deps.createRecords.put(fresh, now);
+    if (!found) return { ids, now, record: fresh, retry: false };
+    if (found.state === 'creating' && found.fingerprint === key.fingerprint && found.ids.length === count) {
+      // Renewed: a retry holds the key for another idempotency window, and so must its record.
+      if (await deps.createRecords.replace(found, found, now)) return { ids: found.ids, now: new Date(found.createdAt), record: found, retry: true };
+      continue;
+    }
+    // A rollback that died part-way may have left its notifications pending: none of them may go out.
+    if (found.state === 'rolledBack') await cancelAndDelete(deps, tenantId, found.ids);
+    if (await deps.createRecords.replace(found, fresh, now)) return { ids, now, record: fresh, retry: false };
+  }
+  throw new IdempotencyInProgressError('Another attempt of this request is changing its record; retry shortly');
+}
+
+/**
+ * Creates one pending notification per recipient and puts each on its way to delivery. With
+ * `origin.idempotency` (the request's `Idempotency-Key`), a retry after an attempt that died
+ * before answering creates that attempt's notifications (the same ids and times, the missing
+ * ones written, none overwritten, their schedules made again) and answers as it would have;
+ * without, it costs no AWS call more.
+ * @throws ServiceUnavailableError (503) when the notifications could not be scheduled: they are rolled back
+ * @throws IdempotencyInProgressError (409) when another attempt of the same key changed its record meanwhile
+ */
 export async function scheduleNotifications(
   deps: NotificationDeps,
   caller: Caller,
   body: CreateNotificationsBody,
-  origin: { readonly recurringId?: string } = {},
+  origin: CreateOrigin = {},
 ): Promise<ScheduledNotifications> {
-  const now = deps.clock.now();
+  const started = deps.clock.now();
+  const attempt = await takeIds(deps, caller.tenantId, body.recipients.length, origin.idempotency, started);
+  // A retry resolves every time against the first attempt's clock: the same instants, and a time
+  // it accepted is not refused now for having passed meanwhile (it is then delivered at once).
+  const { now } = attempt;
   const { times, byId } = await admitCreate(deps, caller, body, now);
   const content = await contentOf(deps, caller.tenantId, body);
 
   // A plain user notifies only themself, within the per-user and per-tenant limits (429 beyond).
-  if (!canManageTenant(caller)) await takeSelfSends(deps, caller, body.recipients.length, now, 'recipients');
+  // A retry counts again: whether its dead attempt got as far as counting is unknown, and counting
+  // twice can only keep a user further inside their limit, never past it.
+  if (!canManageTenant(caller)) await takeSelfSends(deps, caller, body.recipients.length, started, 'recipients');
 
   const timeOf = (recipientId: string): RecipientTime => times.get(recipientId) ?? { epochMs: now.getTime() };
-  const notifications: Notification[] = body.recipients.map((recipientId) => ({
+  const notifications: Notification[] = body.recipients.map((recipientId, index) => ({
     tenantId: caller.tenantId,
-    id: newNotificationId(now),
+    id: attempt.ids[index] ?? newNotificationId(now),
     recipientId,
     createdBy: caller.sub,
     title: content.title,
@@ -163,11 +237,15 @@ export async function scheduleNotifications(
     deliveries: {},
   }));
 
-  await deps.notifications.createMany(notifications);
+  // A retry never overwrites: what the first attempt wrote may have been delivered, cancelled or
+  // rescheduled since. Its schedules are the same (same ids, same times, so the same names), and a
+  // message that reaches the queue twice delivers once (the claim is a conditional write).
+  if (attempt.retry) await deps.notifications.createMissing(notifications);
+  else await deps.notifications.createMany(notifications);
   try {
-    await deps.scheduler.scheduleMany(notifications, now);
+    await deps.scheduler.scheduleMany(notifications, deps.clock.now());
   } catch (error) {
-    await rollBack(deps, caller.tenantId, notifications);
+    await rollBack(deps, caller.tenantId, notifications.map((n) => n.id), attempt.record);
     throw new ServiceUnavailableError('Could not schedule the notifications; nothing was created, retry later', {
       cause: error,
     });
@@ -199,14 +277,45 @@ export async function scheduleNotifications(
 }
 
 /**
- * Undoes a create whose scheduling failed (the scheduler left no schedule behind), so the client
- * can simply retry: cancel (a message already on the queue then finds nothing to deliver) and
- * delete all.
+ * Cancels the pending ones among `ids` (a message already on the queue then finds nothing to
+ * deliver) and deletes those it cancelled, and those it could not tell (the cancel failed). One
+ * that is not pending is left as it is: a notification sent straight to the queue may have been
+ * delivered already, and a cancelled one is never delivered (the cleanup sweep removes it).
  */
-async function rollBack(deps: NotificationDeps, tenantId: string, created: readonly Notification[]): Promise<void> {
+async function cancelAndDelete(deps: NotificationDeps, tenantId: string, ids: readonly string[]): Promise<void> {
   const at = deps.clock.now();
-  await Promise.allSettled(created.map((n) => deps.notifications.cancel(tenantId, n.id, at)));
-  await deps.notifications.deleteMany(tenantId, created.map((n) => n.id));
+  const cancels = await Promise.allSettled(ids.map((id) => deps.notifications.cancel(tenantId, id, at)));
+  const gone = ids.filter((_, index) => {
+    const cancel = cancels[index];
+    return cancel?.status === 'rejected' || cancel?.value !== undefined;
+  });
+  if (gone.length > 0) await deps.notifications.deleteMany(tenantId, gone);
+}
+
+/**
+ * Undoes a create whose scheduling failed (the scheduler left no schedule behind that it made), so
+ * the client can simply retry. With a key, its record says `rolledBack` first: a retry after a
+ * rollback that died part-way (some notifications cancelled, some not) then finishes it and takes
+ * new ids, rather than answering 201 for notifications that will never be delivered. When the
+ * record cannot say so, nothing is undone: a retry converges on the pending notifications (else
+ * the stuck-retry sweep delivers them late). A rollback that fails is logged; the 503 stands.
+ */
+async function rollBack(deps: NotificationDeps, tenantId: string, ids: readonly string[], record: CreateRecord | undefined): Promise<void> {
+  try {
+    if (record && !(await deps.createRecords?.replace(record, { ...record, state: 'rolledBack' }, deps.clock.now()))) {
+      throw new Error('The record of the create changed meanwhile');
+    }
+    await cancelAndDelete(deps, tenantId, ids);
+    // Done: a retry starts afresh without paying for this rollback again.
+    if (record) await deps.createRecords?.remove({ ...record, state: 'rolledBack' });
+  } catch (error) {
+    logger.error('Could not roll back a create whose scheduling failed; its notifications may stay pending', {
+      tenantId,
+      count: ids.length,
+      firstNotificationId: ids[0],
+      error: error as Error,
+    });
+  }
 }
 
 function isVisibleTo(n: Notification, caller: Caller): boolean {

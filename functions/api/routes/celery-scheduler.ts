@@ -7,14 +7,14 @@
 import { once } from '../../../shared/config.ts';
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
 import { recipientStore, tenantSettingsStore } from '../../../shared/adapters/dependencies/directory.ts';
-import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
+import { createRecords, idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
 import { deliveryScheduler } from '../../../shared/adapters/dependencies/notification-queue.ts';
 import { notificationStore } from '../../../shared/adapters/dependencies/notifications.ts';
 import { selfSendLimits } from '../../../shared/adapters/dependencies/self-send.ts';
 import { toCeleryScheduleStatus } from '../../../shared/domain/celery-scheduler.ts';
 import { celeryScheduleBodySchema, notificationIdSchema } from '../../../shared/domain/schemas.ts';
 import { ConflictError, NotFoundError, NotPendingError, ValidationError } from '../../../shared/errors.ts';
-import { idempotent } from '../../../shared/http/idempotency.ts';
+import { idempotencyKeyOf, idempotent } from '../../../shared/http/idempotency.ts';
 import { callerFrom, json, parseBody } from '../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
 import { cancelNotification, checkScheduleNotifications, getNotification, scheduleNotifications } from '../../../shared/use-cases/notifications.ts';
@@ -28,6 +28,7 @@ const deps = once(
     clock: systemClock,
     selfSend: selfSendLimits(),
     tenantSettings: tenantSettingsStore(),
+    createRecords: createRecords(),
   }),
 );
 
@@ -60,7 +61,7 @@ function notificationIdOf(event: HttpEvent): string {
 export const celeryScheduleRoute = idempotent(async (event: HttpEvent): Promise<HttpResult> => {
   const caller = callerFrom(event);
   const body = parseBody(event, celeryScheduleBodySchema);
-  const scheduled = await scheduleNotifications(deps(), caller, body).catch((error: unknown) => {
+  const scheduled = await scheduleNotifications(deps(), caller, body, { idempotency: idempotencyKeyOf(event) }).catch((error: unknown) => {
     throw inCeleryTerms(error);
   });
   const adjusted = (scheduled.schedule ?? []).flatMap((time) => (time.adjusted ? [{ notification_id: time.notificationId, ...time.adjusted }] : []));

@@ -3,7 +3,7 @@ import { once } from '../../../shared/config.ts';
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
 import { recipientStore, tenantSettingsStore } from '../../../shared/adapters/dependencies/directory.ts';
 import { templateStore } from '../../../shared/adapters/dependencies/templates.ts';
-import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
+import { createRecords, idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
 import { deliveryScheduler } from '../../../shared/adapters/dependencies/notification-queue.ts';
 import { notificationListing, notificationStore } from '../../../shared/adapters/dependencies/notifications.ts';
 import { selfSendLimits } from '../../../shared/adapters/dependencies/self-send.ts';
@@ -19,7 +19,7 @@ import {
   retryNotificationBodySchema,
   sendNowBodySchema,
 } from '../../../shared/domain/schemas.ts';
-import { idempotent } from '../../../shared/http/idempotency.ts';
+import { idempotencyKeyOf, idempotent } from '../../../shared/http/idempotency.ts';
 import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
 import {
@@ -45,6 +45,7 @@ const deps = once(
     tenantSettings: tenantSettingsStore(),
     // Made on first use: only a create naming a template reads it.
     templates: { get: (...args) => templateStore().get(...args) },
+    createRecords: createRecords(),
   }),
 );
 const listDeps = once((): NotificationListDeps => ({ listing: notificationListing() }));
@@ -63,7 +64,7 @@ export const createNotificationsRoute = idempotent(
   async (event: HttpEvent): Promise<HttpResult> => {
     const caller = callerFrom(event);
     const body = parseBody(event, createNotificationsBodySchema);
-    return json(201, await scheduleNotifications(deps(), caller, body));
+    return json(201, await scheduleNotifications(deps(), caller, body, { idempotency: idempotencyKeyOf(event) }));
   },
   idempotencyStore,
   { precheck: (event) => checkScheduleNotifications(deps(), callerFrom(event), parseBody(event, createNotificationsBodySchema)) },

@@ -1,10 +1,11 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { IdempotencyConflictError, IdempotencyInProgressError, NotFoundError, PayloadTooLargeError, ValidationError } from '../../../../shared/errors.ts';
-import { bodyFingerprint, idempotent } from '../../../../shared/http/idempotency.ts';
+import { bodyFingerprint, idempotencyKeyOf, idempotent } from '../../../../shared/http/idempotency.ts';
 import { bodyCapOf } from '../../../../shared/http/body-limits.ts';
 import { json } from '../../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../../shared/http/request.ts';
+import type { IdempotencyStore } from '../../../../shared/ports.ts';
 import { InMemoryIdempotencyStore } from '../../fakes/index.ts';
 import { aLambdaContext, anHttpEvent } from '../../fakes/lambda.ts';
 
@@ -332,5 +333,32 @@ describe('the precheck of an idempotent route', () => {
     // Assess
     expect(repeat.statusCode).toBe(201);
     expect(repeat.headers?.['idempotent-replayed']).toBe('true');
+  });
+});
+
+describe('idempotencyKeyOf', () => {
+  it('gives a route the very key and fingerprint the store is given, so what it records under them has the same scope', async () => {
+    // Prepare: a store that remembers what it was asked to run
+    const seen: { key: string; fingerprint: string }[] = [];
+    const store: IdempotencyStore = {
+      has: async () => false,
+      run: async (request, work) => {
+        seen.push({ key: request.key, fingerprint: request.fingerprint });
+        return { result: await work(), replayed: false };
+      },
+    };
+    let routeSaw: ReturnType<typeof idempotencyKeyOf>;
+    const handler = idempotent(async (event) => {
+      routeSaw = idempotencyKeyOf(event);
+      return json(201, {});
+    }, () => store);
+
+    // Act
+    await handler(aCreate({ key: 'k1', path: '/v1/notifications/' }));
+
+    // Assess
+    expect(routeSaw).toEqual(seen[0]);
+    expect(JSON.parse(routeSaw?.key ?? '[]')).toEqual(['acme', 'sam', 'POST /v1/notifications', '/v1/notifications', 'k1']);
+    expect(idempotencyKeyOf(aCreate())).toBeUndefined();
   });
 });

@@ -1,0 +1,159 @@
+/**
+ * A create with an `Idempotency-Key` that died between its writes, retried, with the real
+ * adapters: the notification store and the create records on the local stack's DynamoDB endpoint
+ * (dynalite's store), the EventBridge scheduler adapter on a mocked Scheduler. The retry ends with
+ * one set of notifications, the first attempt's, and AWS calls are counted by command.
+ */
+import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DynamoCreateRecords } from '../../../../shared/adapters/dynamo-create-records.ts';
+import { DynamoNotificationStore } from '../../../../shared/adapters/dynamo-notification-store.ts';
+import { EventBridgeDeliveryScheduler } from '../../../../shared/adapters/eventbridge-delivery-scheduler.ts';
+import { idempotencyRetentionSeconds } from '../../../../shared/adapters/powertools-idempotency-store.ts';
+import type { CreateNotificationsBody } from '../../../../shared/domain/schemas.ts';
+import { logger } from '../../../../shared/observability/logger.ts';
+import { scheduleNotifications } from '../../../../shared/use-cases/notifications.ts';
+import type { CreateKey, NotificationDeps } from '../../../../shared/use-cases/notifications.ts';
+import { FakeClock, InMemoryRecipientStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
+import { admin, aRecipient } from '../../fakes/fixtures.ts';
+import { startLocalDynamo } from '../../support/local-dynamo.ts';
+import type { LocalDynamo } from '../../support/local-dynamo.ts';
+
+const schedulerMock = mockClient(SchedulerClient);
+let dynamo: LocalDynamo;
+
+beforeAll(async () => {
+  logger.setLogLevel('SILENT');
+  dynamo = await startLocalDynamo({ withTables: true });
+});
+
+beforeEach(() => {
+  schedulerMock.reset();
+});
+
+afterAll(async () => {
+  await dynamo?.stop();
+  schedulerMock.restore();
+});
+
+/** The recipients of a request: 150 make two batch schedules (100 + 50). */
+function recipientsOf(tenantId: string): string[] {
+  return Array.from({ length: 150 }, (_, i) => `${tenantId}-user-${String(i).padStart(3, '0')}`);
+}
+
+async function setUp(tenantId: string): Promise<{ deps: NotificationDeps; body: CreateNotificationsBody }> {
+  const recipients = new InMemoryRecipientStore();
+  const ids = recipientsOf(tenantId);
+  for (const id of ids) await recipients.put(aRecipient({ tenantId, id }));
+  const scheduler = new EventBridgeDeliveryScheduler(
+    new SchedulerClient({ region: 'eu-west-1' }),
+    new SQSClient({ region: 'eu-west-1' }),
+    {
+      groupName: 'herald',
+      roleArn: 'arn:aws:iam::111122223333:role/scheduler',
+      targetArn: 'arn:aws:sqs:eu-west-1:111122223333:delivery',
+      deadLetterArn: 'arn:aws:sqs:eu-west-1:111122223333:scheduler-dlq',
+      leadSeconds: 60,
+      firesPerSecond: 1000,
+    },
+    'https://sqs.eu-west-1.amazonaws.com/111122223333/delivery',
+  );
+  const deps: NotificationDeps = {
+    notifications: new DynamoNotificationStore(dynamo.documentClient, 'notifications'),
+    recipients,
+    scheduler,
+    clock: new FakeClock('2030-01-01T12:00:00.000Z'),
+    selfSend: new InMemorySelfSendLimits(),
+    createRecords: new DynamoCreateRecords(dynamo.documentClient, 'idempotency', idempotencyRetentionSeconds),
+  };
+  const body: CreateNotificationsBody = {
+    recipients: ids,
+    title: 'Maintenance',
+    message: 'Tonight at 22:00',
+    scheduledAt: '2030-01-01T13:00:00.000Z',
+    type: 'system',
+    priority: 'normal',
+  };
+  return { deps, body };
+}
+
+function keyOf(tenantId: string): CreateKey {
+  return { key: JSON.stringify([tenantId, admin.sub, 'POST /v1/notifications', '/v1/notifications', 'k-1']), fingerprint: 'body-1' };
+}
+
+async function idsStored(tenantId: string): Promise<string[]> {
+  const items = (await dynamo.documentClient.send(new ScanCommand({ TableName: 'notifications' }))).Items ?? [];
+  return items.filter((item) => item.tenantId === tenantId).map((item) => String(item.id)).sort();
+}
+
+/** The DynamoDB commands sent while `act` runs, counted by name. */
+async function dynamoCommandsDuring(act: () => Promise<unknown>): Promise<Record<string, number>> {
+  const spy = vi.spyOn(dynamo.documentClient, 'send');
+  try {
+    await act();
+    const counts: Record<string, number> = {};
+    for (const [command] of spy.mock.calls) counts[command.constructor.name] = (counts[command.constructor.name] ?? 0) + 1;
+    return counts;
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('a create with an Idempotency-Key retried after a death between its writes, on the real adapters', () => {
+  it('ends with one set of notifications, the first attempt\'s, its existing schedule taken as made', async () => {
+    // Prepare: the first attempt writes its 150 notifications, makes one schedule, and dies
+    // while the second CreateSchedule hangs (the SDK retrying a throttled Scheduler)
+    const tenantId = 'died';
+    const caller = { ...admin, tenantId };
+    const { deps, body } = await setUp(tenantId);
+    const made = new Set<string>();
+    schedulerMock.on(CreateScheduleCommand).callsFakeOnce((input: CreateScheduleCommandInput) => {
+      made.add(input.Name ?? '');
+      return { ScheduleArn: `arn:aws:scheduler:::schedule/herald/${input.Name}` };
+    }).callsFakeOnce(() => new Promise(() => undefined));
+    void scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) });
+    await vi.waitFor(() => expect(schedulerMock.commandCalls(CreateScheduleCommand)).toHaveLength(2));
+    const firstIds = await idsStored(tenantId);
+    expect(firstIds).toHaveLength(150);
+    schedulerMock.reset();
+    schedulerMock.on(CreateScheduleCommand).callsFake((input: CreateScheduleCommandInput) => {
+      if (made.has(input.Name ?? '')) throw new ConflictException({ message: `Schedule ${input.Name} already exists.`, Message: `Schedule ${input.Name} already exists.`, $metadata: { httpStatusCode: 409 } });
+      made.add(input.Name ?? '');
+      return { ScheduleArn: `arn:aws:scheduler:::schedule/herald/${input.Name}` };
+    });
+
+    // Act: the retry, once the dead attempt's lock ran out
+    let retried: Awaited<ReturnType<typeof scheduleNotifications>> | undefined;
+    const commands = await dynamoCommandsDuring(async () => {
+      retried = await scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) });
+    });
+
+    // Assess
+    expect([...(retried?.notificationIds ?? [])].sort()).toEqual(firstIds);
+    expect(await idsStored(tenantId)).toEqual(firstIds);
+    expect(schedulerMock.commandCalls(CreateScheduleCommand)).toHaveLength(2);
+    expect(schedulerMock.commandCalls(DeleteScheduleCommand)).toHaveLength(0);
+    expect(made.size).toBe(2);
+    // The refused put learns the record, the renewal keeps it as long as the key; two reads of 100 find every notification.
+    expect(commands).toEqual({ PutCommand: 2, BatchGetCommand: 2 });
+  });
+
+  it('costs one PutItem more with a key, and nothing more without', async () => {
+    // Prepare
+    schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald/x' });
+    const plain = await setUp('plain');
+    const keyed = await setUp('keyed');
+
+    // Act
+    const withoutKey = await dynamoCommandsDuring(() => scheduleNotifications(plain.deps, { ...admin, tenantId: 'plain' }, plain.body));
+    const withKey = await dynamoCommandsDuring(() => scheduleNotifications(keyed.deps, { ...admin, tenantId: 'keyed' }, keyed.body, { idempotency: keyOf('keyed') }));
+
+    // Assess: 150 notifications are 6 BatchWriteItems of 25
+    expect(withoutKey).toEqual({ BatchWriteCommand: 6 });
+    expect(withKey).toEqual({ BatchWriteCommand: 6, PutCommand: 1 });
+  });
+});
