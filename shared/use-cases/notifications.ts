@@ -2,7 +2,7 @@
  * Scheduling, reading, listing and managing notifications: the rules of the API, on ports only.
  */
 import * as z from 'zod';
-import { ConflictError, ForbiddenError, IdempotencyInProgressError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
 import { newNotificationId } from '../domain/ids.ts';
@@ -25,7 +25,6 @@ import type {
   CreateRecord,
   CreateRecords,
   DeliveryScheduler,
-  IdempotentRequest,
   NotificationListing,
   NotificationListScope,
   NotificationStore,
@@ -41,6 +40,8 @@ import type { LocalTimeAdjustment } from '../domain/time.ts';
 import { admitTemplate } from './templates.ts';
 import type { TemplatedContent } from './templates.ts';
 import { takeSelfSends } from './me.ts';
+import { rollBackCreate, takeCreateIds } from './create-records.ts';
+import type { CreateKey } from './create-records.ts';
 import { logger } from '../observability/logger.ts';
 
 export { clockSkewToleranceMs } from '../domain/schedule-times.ts';
@@ -63,8 +64,7 @@ export interface NotificationDeps {
   readonly createRecords?: CreateRecords;
 }
 
-/** The `Idempotency-Key` of a create, as the idempotency utility scopes it (shared/http/idempotency.ts). */
-export type CreateKey = Pick<IdempotentRequest, 'key' | 'fingerprint'>;
+export type { CreateKey } from './create-records.ts';
 
 /** Where a create comes from: a recurring definition's occurrence, or a request with an `Idempotency-Key`. */
 export interface CreateOrigin {
@@ -144,48 +144,6 @@ export async function checkScheduleNotifications(
   }
 }
 
-/** Replacements of a record a create tries before it gives up with a 409 (only a racing attempt of the same key can change it). */
-const recordRounds = 3;
-
-/** What a create goes on with: its ids and clock, and whether a dead attempt of the same key wrote them first. */
-interface CreateAttempt {
-  readonly ids: readonly string[];
-  /** The instant every time of the create is resolved against. */
-  readonly now: Date;
-  /** Its record, when the request has a key. */
-  readonly record?: CreateRecord;
-  /** True when an earlier attempt of the same key made these ids (it died before answering). */
-  readonly retry: boolean;
-}
-
-/**
- * Takes the ids of a create. Without a key: new ones, at no cost. With one: new ones recorded
- * under the key (one conditional write); or, when an earlier attempt of the same request died
- * after recording them, that attempt's ids and clock (learnt from the refused write), so that the
- * retry writes the same notifications instead of a second set. A record of another body, or of an
- * attempt whose rollback started, is given up and replaced: those ids are not this request's, or
- * never reached the client (it got a 503, or nothing).
- */
-async function takeIds(deps: NotificationDeps, tenantId: string, count: number, key: CreateKey | undefined, now: Date): Promise<CreateAttempt> {
-  const ids = Array.from({ length: count }, () => newNotificationId(now));
-  if (!key) return { ids, now, retry: false };
-  if (!deps.createRecords) throw new Error('This function was given no create records: it cannot honour an Idempotency-Key');
-  const fresh: CreateRecord = { key: key.key, fingerprint: key.fingerprint, ids, createdAt: now.toISOString(), state: 'creating' };
-  for (let round = 1; round <= recordRounds; round++) {
-    const found = await deps.createRecords.put(fresh, now);
-    if (!found) return { ids, now, record: fresh, retry: false };
-    if (found.state === 'creating' && found.fingerprint === key.fingerprint && found.ids.length === count) {
-      // Renewed: a retry holds the key for another idempotency window, and so must its record.
-      if (await deps.createRecords.replace(found, found, now)) return { ids: found.ids, now: new Date(found.createdAt), record: found, retry: true };
-      continue;
-    }
-    // A rollback that died part-way may have left its notifications pending: none of them may go out.
-    if (found.state === 'rolledBack') await cancelAndDelete(deps, tenantId, found.ids);
-    if (await deps.createRecords.replace(found, fresh, now)) return { ids, now, record: fresh, retry: false };
-  }
-  throw new IdempotencyInProgressError('Another attempt of this request is changing its record; retry shortly');
-}
-
 /**
  * Creates one pending notification per recipient and puts each on its way to delivery. With
  * `origin.idempotency` (the request's `Idempotency-Key`), a retry after an attempt that died
@@ -202,7 +160,9 @@ export async function scheduleNotifications(
   origin: CreateOrigin = {},
 ): Promise<ScheduledNotifications> {
   const started = deps.clock.now();
-  const attempt = await takeIds(deps, caller.tenantId, body.recipients.length, origin.idempotency, started);
+  const attempt = await takeCreateIds(deps.createRecords, origin.idempotency, body.recipients.length, started, newNotificationId, async (ids) =>
+    cancelAndDelete(deps, caller.tenantId, ids),
+  );
   // A retry resolves every time against the first attempt's clock: the same instants, and a time
   // it accepted is not refused now for having passed meanwhile (it is then delivered at once).
   const { now } = attempt;
@@ -294,20 +254,13 @@ async function cancelAndDelete(deps: NotificationDeps, tenantId: string, ids: re
 
 /**
  * Undoes a create whose scheduling failed (the scheduler left no schedule behind that it made), so
- * the client can simply retry. With a key, its record says `rolledBack` first: a retry after a
- * rollback that died part-way (some notifications cancelled, some not) then finishes it and takes
- * new ids, rather than answering 201 for notifications that will never be delivered. When the
- * record cannot say so, nothing is undone: a retry converges on the pending notifications (else
- * the stuck-retry sweep delivers them late). A rollback that fails is logged; the 503 stands.
+ * the client can simply retry; with a key, under its record ({@link rollBackCreate}). A rollback
+ * that fails is logged and the 503 stands: what it could not undo stays pending, for a retry to
+ * converge on or the stuck-retry sweep to deliver late.
  */
 async function rollBack(deps: NotificationDeps, tenantId: string, ids: readonly string[], record: CreateRecord | undefined): Promise<void> {
   try {
-    if (record && !(await deps.createRecords?.replace(record, { ...record, state: 'rolledBack' }, deps.clock.now()))) {
-      throw new Error('The record of the create changed meanwhile');
-    }
-    await cancelAndDelete(deps, tenantId, ids);
-    // Done: a retry starts afresh without paying for this rollback again.
-    if (record) await deps.createRecords?.remove({ ...record, state: 'rolledBack' });
+    await rollBackCreate(deps.createRecords, record, deps.clock.now(), async () => cancelAndDelete(deps, tenantId, ids));
   } catch (error) {
     logger.error('Could not roll back a create whose scheduling failed; its notifications may stay pending', {
       tenantId,
