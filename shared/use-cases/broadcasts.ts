@@ -23,7 +23,9 @@ import type {
 import { broadcastIdSchema, idSchema } from '../domain/schemas.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
-import type { BroadcastRecipientStore, BroadcastScheduler, BroadcastStore, Clock, FanoutQueue, RecipientStore, TemplateStore } from '../ports.ts';
+import type { BroadcastRecipientStore, BroadcastScheduler, BroadcastStore, Clock, CreateRecord, CreateRecords, FanoutQueue, RecipientStore, TemplateStore } from '../ports.ts';
+import { rollBackCreate, takeCreateIds } from './create-records.ts';
+import type { CreateKey } from './create-records.ts';
 import { registeredRecipients } from './registered-recipients.ts';
 import { checkScheduleAhead, clockSkewToleranceMs, resolveBroadcastTime } from '../domain/schedule-times.ts';
 import type { LocalTimeAdjustment } from '../domain/time.ts';
@@ -38,6 +40,11 @@ export interface BroadcastDeps {
   readonly clock: Clock;
   /** Where a `template` of a create is found. @default none: a create naming a template fails */
   readonly templates?: Pick<TemplateStore, 'get'>;
+  /**
+   * Where a create with an `Idempotency-Key` keeps the id it is about to write.
+   * @default none: a create given a key fails
+   */
+  readonly createRecords?: CreateRecords;
 }
 
 /** The title, message and template of a create: its own, or its template's (checked against its payload). */
@@ -95,11 +102,26 @@ export async function checkCreateBroadcast(deps: Pick<BroadcastDeps, 'clock' | '
 
 /**
  * Creates a broadcast: a draft, or scheduled at `scheduledAt` (now when omitted) with one schedule.
+ * With `origin.idempotency` (the request's `Idempotency-Key`), a retry after an attempt that died
+ * before answering creates that attempt's broadcast (the same id and time; written only if it is
+ * not there, left as it is if it is, its schedule made again) rather than a second one; without,
+ * it costs no AWS call more (shared/use-cases/create-records.ts).
  * @throws NotFoundError (404, `details.missing`) when `recipientIds` names a recipient not registered
+ * @throws ServiceUnavailableError (503) when its schedule could not be made: the broadcast is rolled back
  */
-export async function createBroadcast(deps: BroadcastDeps, caller: Caller, body: CreateBroadcastBody): Promise<CreatedBroadcast> {
+export async function createBroadcast(
+  deps: BroadcastDeps,
+  caller: Caller,
+  body: CreateBroadcastBody,
+  origin: { readonly idempotency?: CreateKey } = {},
+): Promise<CreatedBroadcast> {
   requireManager(caller);
-  const now = deps.clock.now();
+  const started = deps.clock.now();
+  const attempt = await takeCreateIds(deps.createRecords, origin.idempotency, 1, started, newBroadcastId, async ([id]) =>
+    id === undefined ? undefined : abandonBroadcast(deps, caller.tenantId, id),
+  );
+  // A retry resolves its time against the first attempt's clock: the same instant, not refused for having passed.
+  const { now } = attempt;
   const time = body.draft && body.scheduledAt === undefined ? undefined : resolveBroadcastTime(body, now);
   const scheduledAt = time ? new Date(time.epochMs) : undefined;
   const words = await broadcastContentOf(deps, caller.tenantId, body);
@@ -107,7 +129,7 @@ export async function createBroadcast(deps: BroadcastDeps, caller: Caller, body:
   if (body.audience.recipientIds) await registeredRecipients(deps.recipients, caller.tenantId, body.audience.recipientIds);
   const broadcast: Broadcast = {
     tenantId: caller.tenantId,
-    id: newBroadcastId(now),
+    id: attempt.ids[0] ?? newBroadcastId(now),
     createdBy: caller.sub,
     title: words.title,
     type: body.type,
@@ -127,18 +149,45 @@ export async function createBroadcast(deps: BroadcastDeps, caller: Caller, body:
     ...(body.data ? { data: body.data } : {}),
     ...(words.template ? { template: words.template } : {}),
   };
-  await deps.broadcasts.create(broadcast, content, body.audience.recipientIds);
-  if (broadcast.status === 'scheduled' && broadcast.scheduledAt) {
+  // A retry never overwrites: the broadcast its dead attempt wrote may have started or been cancelled since.
+  const existing = attempt.retry ? await deps.broadcasts.get(caller.tenantId, broadcast.id) : undefined;
+  if (!existing) await deps.broadcasts.create(broadcast, content, body.audience.recipientIds);
+  const current = existing ?? broadcast;
+  if (current.status === 'scheduled' && current.scheduledAt) {
     try {
-      await deps.scheduler.schedule({ ...broadcast, scheduledAt: broadcast.scheduledAt }, now);
+      // The schedule is named after the broadcast: one the dead attempt made is replaced, at the same time.
+      await deps.scheduler.schedule({ ...current, scheduledAt: current.scheduledAt }, started);
     } catch (error) {
       // Nothing would ever send it: take it back, so that the client can simply retry.
-      await deps.broadcasts.remove(broadcast);
+      await rollBackBroadcast(deps, current, attempt.record);
       throw new ServiceUnavailableError('Could not schedule the broadcast; nothing was created, retry later', { cause: error });
     }
   }
-  logger.info('Broadcast created', { tenantId: broadcast.tenantId, broadcastId: broadcast.id, status: broadcast.status });
+  logger.info('Broadcast created', { tenantId: broadcast.tenantId, broadcastId: broadcast.id, status: broadcast.status, retry: attempt.retry });
   return { broadcastId: broadcast.id, status: broadcast.status, ...(time?.adjustment ? { adjusted: time.adjustment } : {}) };
+}
+
+/**
+ * Removes a broadcast whose schedule could not be made; with a key, under its record. A rollback
+ * that fails is logged and the 503 stands: a broadcast left scheduled is started by the
+ * stuck-retry sweep, or found by a retry, which converges on it.
+ */
+async function rollBackBroadcast(deps: BroadcastDeps, broadcast: Broadcast, record: CreateRecord | undefined): Promise<void> {
+  try {
+    await rollBackCreate(deps.createRecords, record, deps.clock.now(), async () => deps.broadcasts.remove(broadcast));
+  } catch (error) {
+    logger.error('Could not roll back a broadcast whose schedule could not be made; the sweep may start it', {
+      tenantId: broadcast.tenantId,
+      broadcastId: broadcast.id,
+      error: error as Error,
+    });
+  }
+}
+
+/** Finishes the rollback of a broadcast that died part-way: removed unless it has started (nothing can take that back). */
+async function abandonBroadcast(deps: BroadcastDeps, tenantId: string, id: string): Promise<void> {
+  const left = await deps.broadcasts.get(tenantId, id);
+  if (left && (left.status === 'scheduled' || left.status === 'draft')) await deps.broadcasts.remove(left);
 }
 
 /** A broadcast the caller may see: a sender its own, an admin any of the tenant's (else 404). */

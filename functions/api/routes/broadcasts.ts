@@ -5,7 +5,7 @@ import { broadcastRecipientStore, broadcastStore } from '../../../shared/adapter
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
 import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
 import { templateStore } from '../../../shared/adapters/dependencies/templates.ts';
-import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
+import { createRecords, idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
 import { toBroadcastRecipientView, toBroadcastView } from '../../../shared/domain/broadcast.ts';
 import { deliveryAudienceOf } from '../../../shared/domain/delivery-views.ts';
 import {
@@ -15,7 +15,7 @@ import {
   listBroadcastsQuerySchema,
   scheduleBroadcastBodySchema,
 } from '../../../shared/domain/schemas.ts';
-import { idempotent } from '../../../shared/http/idempotency.ts';
+import { idempotencyKeyOf, idempotent } from '../../../shared/http/idempotency.ts';
 import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
 import {
@@ -40,6 +40,7 @@ const deps = once(
     clock: systemClock,
     // Made on first use: only a create naming a template reads it.
     templates: { get: (...args) => templateStore().get(...args) },
+    createRecords: createRecords(),
   }),
 );
 
@@ -48,7 +49,7 @@ export const createBroadcastRoute = idempotent(
   async (event: HttpEvent): Promise<HttpResult> => {
     const caller = callerFrom(event);
     const body = parseBody(event, createBroadcastBodySchema);
-    return json(201, await createBroadcast(deps(), caller, body));
+    return json(201, await createBroadcast(deps(), caller, body, { idempotency: idempotencyKeyOf(event) }));
   },
   idempotencyStore,
   { precheck: async (event) => checkCreateBroadcast(deps(), callerFrom(event), parseBody(event, createBroadcastBodySchema)) },
