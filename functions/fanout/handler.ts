@@ -12,7 +12,7 @@ import { broadcastDeliveryQueue, fanoutQueue, fanoutRequeue } from '../../shared
 import { deliveryEnqueuer } from '../../shared/adapters/dependencies/notification-queue.ts';
 import { ImmediateBroadcastScheduler, ImmediateDeliveryScheduler } from '../../shared/adapters/immediate-schedulers.ts';
 import { notificationStore } from '../../shared/adapters/dependencies/notifications.ts';
-import { recurringStore } from '../../shared/adapters/dependencies/recurring.ts';
+import { occurrenceCreateRecords, recurringStore } from '../../shared/adapters/dependencies/recurring.ts';
 import { broadcastRecipientStore, broadcastStore } from '../../shared/adapters/dependencies/broadcasts.ts';
 import { systemClock } from '../../shared/adapters/dependencies/clock.ts';
 import { recipientStore, tenantSettingsStore } from '../../shared/adapters/dependencies/directory.ts';
@@ -62,6 +62,7 @@ const occurrenceDeps = once(
     },
     broadcasts: { broadcasts: broadcastStore(), rows: broadcastRecipientStore(), recipients: recipientStore(), scheduler: new ImmediateBroadcastScheduler(fanoutQueue()), fanout: fanoutQueue(), clock: systemClock },
     clock: systemClock,
+    createRecords: occurrenceCreateRecords(),
   }),
 );
 

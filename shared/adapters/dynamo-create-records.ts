@@ -16,16 +16,16 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { CreateRecord, CreateRecords } from '../ports.ts';
 
-/** The item of a record, as stored. */
-interface CreateRecordItem {
-  readonly id: string;
-  readonly fingerprint: string;
-  readonly ids: readonly string[];
-  readonly createdAt: string;
-  readonly state: CreateRecord['state'];
-  /** TTL, epoch seconds. */
-  readonly expiration: number;
+/** The names of a table's key and TTL attributes. */
+export interface CreateRecordAttributes {
+  /** The partition key (a string; the table has no sort key). */
+  readonly key: string;
+  /** The TTL attribute (epoch seconds). */
+  readonly ttl: string;
 }
+
+/** The idempotency table's: Powertools' layout. */
+const idempotencyTableAttributes: CreateRecordAttributes = { key: 'id', ttl: 'expiration' };
 
 /** The item id of a scoped key: a hash, so no tenant or caller name is stored in the clear. */
 export function createRecordId(key: string): string {
@@ -72,25 +72,28 @@ export class DynamoCreateRecords implements CreateRecords {
   private readonly db: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly lifeSeconds: number;
+  private readonly attributes: CreateRecordAttributes;
 
   /**
-   * `lifeSeconds`: how long a record lives after its last write; it must cover the idempotency
-   * utility's expiry (`idempotencyRetentionSeconds`), the window in which a retry is one.
+   * `lifeSeconds`: how long a record lives after its last write; it must cover the window in which
+   * a retry is one (for an `Idempotency-Key`, the utility's `idempotencyRetentionSeconds`).
+   * `attributes`: the table's key and TTL attributes. @default the idempotency table's, `id` and `expiration`
    */
-  constructor(db: DynamoDBDocumentClient, tableName: string, lifeSeconds: number) {
+  constructor(db: DynamoDBDocumentClient, tableName: string, lifeSeconds: number, attributes: CreateRecordAttributes = idempotencyTableAttributes) {
     this.db = db;
     this.tableName = tableName;
     this.lifeSeconds = lifeSeconds;
+    this.attributes = attributes;
   }
 
-  private itemOf(record: CreateRecord, now: Date): CreateRecordItem {
+  private itemOf(record: CreateRecord, now: Date): Record<string, unknown> {
     return {
-      id: createRecordId(record.key),
+      [this.attributes.key]: createRecordId(record.key),
       fingerprint: record.fingerprint,
       ids: record.ids,
       createdAt: record.createdAt,
       state: record.state,
-      expiration: epochSeconds(now) + this.lifeSeconds,
+      [this.attributes.ttl]: epochSeconds(now) + this.lifeSeconds,
     };
   }
 
@@ -101,7 +104,8 @@ export class DynamoCreateRecords implements CreateRecords {
           TableName: this.tableName,
           Item: this.itemOf(record, now),
           // One past its life is as good as absent (TTL deletes lazily): it is overwritten.
-          ConditionExpression: 'attribute_not_exists(id) OR expiration < :now',
+          ConditionExpression: 'attribute_not_exists(#key) OR #ttl < :now',
+          ExpressionAttributeNames: { '#key': this.attributes.key, '#ttl': this.attributes.ttl },
           ExpressionAttributeValues: { ':now': epochSeconds(now) },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -125,7 +129,7 @@ export class DynamoCreateRecords implements CreateRecords {
 
   async remove(record: CreateRecord): Promise<void> {
     try {
-      await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { id: createRecordId(record.key) }, ...stillIs(record) }));
+      await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { [this.attributes.key]: createRecordId(record.key) }, ...stillIs(record) }));
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }

@@ -14,7 +14,7 @@ import { keyPart } from './dynamo-keys.ts';
 import { dataFromAttributes, dataToAttributes } from './dynamo-opaque-json.ts';
 
 /** How long an occurrence's marker is kept (its TTL). */
-const markerRetentionSeconds = 30 * 24 * 60 * 60;
+export const markerRetentionSeconds = 30 * 24 * 60 * 60;
 /** How long a claim on an occurrence holds before a retry may take it over (ms). */
 const occurrenceLeaseMs = 60_000;
 

@@ -17,7 +17,8 @@ import { audienceSliceSize } from '../domain/broadcast.ts';
 import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { describeError } from '../domain/delivery-errors.ts';
 import { logger } from '../observability/logger.ts';
-import type { Clock, RecipientStore, RecurringScheduler, RecurringStore } from '../ports.ts';
+import type { Clock, CreateRecords, RecipientStore, RecurringScheduler, RecurringStore } from '../ports.ts';
+import type { CreateKey } from './create-records.ts';
 import { createBroadcast } from './broadcasts.ts';
 import type { BroadcastDeps } from './broadcasts.ts';
 import { scheduleNotifications } from './notifications.ts';
@@ -234,6 +235,21 @@ export interface OccurrenceDeps {
   readonly notifications: NotificationDeps;
   readonly broadcasts: BroadcastDeps;
   readonly clock: Clock;
+  /**
+   * Where an occurrence records the ids it is about to create, so that the worker that takes it
+   * over after one died mid-create (its claim's lease ran out) creates the same ones.
+   * @default none: that worker creates a second set
+   */
+  readonly createRecords?: CreateRecords;
+}
+
+/**
+ * The key an occurrence's create is recorded under: one per definition, instant and kind (a
+ * definition patched from recipients to an audience between two attempts makes a broadcast then).
+ * Its fingerprint says nothing more: what an occurrence creates is the definition's, read anew.
+ */
+function occurrenceKey(tenantId: string, recurringId: string, at: string, kind: 'notifications' | 'broadcast'): CreateKey {
+  return { key: JSON.stringify([tenantId, 'occurrence', recurringId, at, kind]), fingerprint: 'occurrence' };
 }
 
 /** What became of an occurrence: done (created, or nothing to do), or to be looked at again. */
@@ -274,11 +290,14 @@ export async function runOccurrence(deps: OccurrenceDeps, tenantId: string, recu
     try {
       if (present?.length === 0) created = {};
       else if (recurring.recipients && present) {
-        created = { notificationIds: (await scheduleNotifications(deps.notifications, caller, { recipients: present, ...content }, { recurringId })).notificationIds };
+        const idempotency = deps.createRecords ? occurrenceKey(tenantId, recurringId, instant, 'notifications') : undefined;
+        const scheduled = await scheduleNotifications({ ...deps.notifications, createRecords: deps.createRecords }, caller, { recipients: present, ...content }, { recurringId, idempotency });
+        created = { notificationIds: scheduled.notificationIds };
       } else {
         const audience =
           recurring.audience?.kind === 'groups' ? { groups: [...recurring.audience.groups] } : present ? { recipientIds: present } : { all: true as const };
-        created = { broadcastId: (await createBroadcast(deps.broadcasts, caller, { audience, ...content, draft: false })).broadcastId };
+        const idempotency = deps.createRecords ? occurrenceKey(tenantId, recurringId, instant, 'broadcast') : undefined;
+        created = { broadcastId: (await createBroadcast({ ...deps.broadcasts, createRecords: deps.createRecords }, caller, { audience, ...content, draft: false }, { idempotency })).broadcastId };
       }
     } catch (error) {
       if (named && error instanceof NotFoundError && attempt < occurrenceReads) continue;

@@ -12,13 +12,18 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoCreateRecords } from '../../../../shared/adapters/dynamo-create-records.ts';
 import { DynamoNotificationStore } from '../../../../shared/adapters/dynamo-notification-store.ts';
+import { DynamoRecurringStore, markerRetentionSeconds } from '../../../../shared/adapters/dynamo-recurring-store.ts';
 import { EventBridgeDeliveryScheduler } from '../../../../shared/adapters/eventbridge-delivery-scheduler.ts';
 import { idempotencyRetentionSeconds } from '../../../../shared/adapters/powertools-idempotency-store.ts';
 import type { CreateNotificationsBody } from '../../../../shared/domain/schemas.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import { scheduleNotifications } from '../../../../shared/use-cases/notifications.ts';
+import { runOccurrence } from '../../../../shared/use-cases/recurring.ts';
+import type { OccurrenceDeps } from '../../../../shared/use-cases/recurring.ts';
+import type { DeliveryScheduler } from '../../../../shared/ports.ts';
 import type { CreateKey, NotificationDeps } from '../../../../shared/use-cases/notifications.ts';
-import { FakeClock, InMemoryRecipientStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
+import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
+import { FakeClock, FakeDeliveryScheduler, InMemoryRecipientStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
 import { admin, aRecipient } from '../../fakes/fixtures.ts';
 import { startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
@@ -155,5 +160,55 @@ describe('a create with an Idempotency-Key retried after a death between its wri
     // Assess: 150 notifications are 6 BatchWriteItems of 25
     expect(withoutKey).toEqual({ BatchWriteCommand: 6 });
     expect(withKey).toEqual({ BatchWriteCommand: 6, PutCommand: 1 });
+  });
+});
+
+describe('an occurrence of a recurring notification whose worker died mid-create, on the real adapters', () => {
+  it('is created by the worker that takes it over with the dead one\'s ids: one set of notifications', async () => {
+    // Prepare: the definition names two recipients; the first worker writes their notifications,
+    // then dies on its way to the queue; its claim's lease (60 s) runs out
+    const tenantId = 'occurrence';
+    const clock = new FakeClock('2030-01-02T09:00:00.000Z');
+    const recipients = new InMemoryRecipientStore();
+    for (const id of ['bob', 'carol']) await recipients.put(aRecipient({ tenantId, id }));
+    const recurring = new DynamoRecurringStore(dynamo.documentClient, () => 'recurring');
+    await recurring.put({
+      tenantId,
+      id: 'rec_01J0000000000000000000000A',
+      createdBy: 'sam-sender',
+      createdByRoles: ['sender'],
+      recipients: ['bob', 'carol'],
+      title: 'Standup',
+      message: 'At 9',
+      type: 'reminder',
+      priority: 'normal',
+      schedule: { rate: '1 day', timezone: 'UTC' },
+      status: 'active',
+      occurrences: [],
+      createdAt: '2030-01-01T00:00:00.000Z',
+      updatedAt: '2030-01-01T00:00:00.000Z',
+    });
+    const scheduler = new FakeDeliveryScheduler();
+    const dying: DeliveryScheduler = { scheduleMany: async () => new Promise<never>(() => undefined), unschedule: async () => undefined, reschedule: async () => undefined };
+    const deps = (queue: DeliveryScheduler): OccurrenceDeps => ({
+      recurring,
+      notifications: { notifications: new DynamoNotificationStore(dynamo.documentClient, 'notifications'), recipients, scheduler: queue, clock, selfSend: new InMemorySelfSendLimits() },
+      broadcasts: aBroadcastWorld().api,
+      clock,
+      createRecords: new DynamoCreateRecords(dynamo.documentClient, 'recurring', markerRetentionSeconds, { key: 'pk', ttl: 'expiresAt' }),
+    });
+    void runOccurrence(deps(dying), tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
+    await vi.waitFor(async () => expect(await idsStored(tenantId)).toHaveLength(2));
+    const firstIds = await idsStored(tenantId);
+    clock.advanceSeconds(61);
+
+    // Act
+    const outcome = await runOccurrence(deps(scheduler), tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', note: 'created' });
+    expect(await idsStored(tenantId)).toEqual(firstIds);
+    expect(scheduler.all().map((n) => n.id).sort()).toEqual(firstIds);
+    expect((await recurring.get(tenantId, 'rec_01J0000000000000000000000A'))?.occurrences[0]?.notificationIds?.slice().sort()).toEqual(firstIds);
   });
 });
