@@ -32,7 +32,10 @@ const overTarget: Readonly<Record<string, { readonly ceilingBytes: number; reado
     why: 'the delivery engine: seven SDK clients (~370 KB with the shared core, SNS for mobile push and SMS among them), liquidjs, Temporal, web-push (~100 KB with bn.js and asn1.js); the unread count\'s version in its frames and commit (~0.8 KB)',
   },
   'broadcast-deliver': { ceilingBytes: 785 * kb, why: 'the delivery engine, as deliver' },
-  fanout: { ceilingBytes: 605 * kb, why: 'creates notifications and broadcasts: zod classic, liquidjs, Temporal, three SDK clients; the templates\' exact payload numbers and locale fallback and the broadcasts\' due index (~3 KB)' },
+  fanout: {
+    ceilingBytes: 607 * kb,
+    why: 'creates notifications and broadcasts: zod classic, liquidjs, Temporal, three SDK clients; the templates\' exact payload numbers and locale fallback and the broadcasts\' due index (~3 KB); the create records that let an occurrence taken over from a dead worker converge (~5 KB)',
+  },
 };
 
 describe('function bundle sizes (issue 8)', () => {
