@@ -159,8 +159,9 @@ export interface CreateRecord {
 }
 
 /**
- * The {@link CreateRecord}s of idempotent creates, each living as long as a key of the
- * {@link IdempotencyStore} (24 h from its last write); one past that is treated as absent.
+ * The {@link CreateRecord}s of idempotent creates, each living a fixed time after its last write,
+ * as long as a retry can come (an `Idempotency-Key`'s 24 h, an occurrence marker's 30 days); one
+ * past that is treated as absent.
  */
 export interface CreateRecords {
   /**

@@ -1,8 +1,9 @@
 /**
- * Creates that converge when retried with their `Idempotency-Key` after a death: the one home of
- * the protocol of {@link CreateRecord}s, for every create that writes before it answers
- * (notifications, broadcasts). docs/architecture.md, "Creating a notification whose schedule
- * cannot be made", says why and what it costs.
+ * Creates that converge when retried after a death, with the request's `Idempotency-Key` or an
+ * occurrence's own key: the one home of the protocol of {@link CreateRecord}s, for every create
+ * that writes before it answers (notifications, broadcasts, the occurrences that make either).
+ * docs/architecture.md, "Creating a notification whose schedule cannot be made", says why and
+ * what it costs.
  */
 import { IdempotencyInProgressError } from '../errors.ts';
 import type { CreateRecord, CreateRecords, IdempotentRequest } from '../ports.ts';
