@@ -5,21 +5,16 @@
  * anything else is a 500 that says nothing internal, and is logged in full (with the caller).
  */
 import type { MiddlewareObj } from '@middy/core';
-import { AppError, ServiceUnavailableError, TooManyRequestsError } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
 import { isServiceUnavailable } from '../domain/delivery-errors.ts';
+import { appErrorResponse } from './app-error-response.ts';
 import type { HttpEvent, HttpResult } from './request.ts';
 import { callerFrom, json } from './request.ts';
 
 /** Maps an error to the response a caller sees. */
 export function errorResponse(error: unknown): HttpResult {
-  if (error instanceof AppError) {
-    const body = { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) };
-    const response = json(error.statusCode, { error: body });
-    const retryAfter = error instanceof TooManyRequestsError || error instanceof ServiceUnavailableError ? error.retryAfterSeconds : undefined;
-    if (retryAfter !== undefined) return { ...response, headers: { ...response.headers, 'retry-after': String(retryAfter) } };
-    return response;
-  }
+  if (error instanceof AppError) return appErrorResponse(error);
   if (isServiceUnavailable(error)) {
     const response = json(503, { error: { code: 'SERVICE_UNAVAILABLE', message: 'A service Herald depends on could not take the request now; retry later' } });
     return { ...response, headers: { ...response.headers, 'retry-after': '1' } };
