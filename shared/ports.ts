@@ -729,6 +729,9 @@ export interface BroadcastScheduler {
 
 // ---- The delivery engine (shared/delivery) ----
 
+/** What {@link LiveStateStore.connect} came to. */
+export type ConnectOutcome = { readonly recorded: true; readonly live: LiveState } | { readonly recorded: false; readonly live: LiveState };
+
 /**
  * What is live about each recipient: the unread count of their inbox and their open WebSocket
  * connections, on one item (so one read gives both to a delivery).
@@ -736,8 +739,13 @@ export interface BroadcastScheduler {
 export interface LiveStateStore {
   /** The recipient's live state (strongly consistent); no connections and nothing unread when none is kept. */
   get(tenantId: string, recipientId: string): Promise<LiveState>;
-  /** Records an open connection of the user; resolves with the user's live state after it (every connection recorded). */
-  connect(tenantId: string, userId: string, connection: LiveConnection): Promise<LiveState>;
+  /**
+   * Records an open connection of the user unless `maxConnections` are recorded already, checked
+   * atomically with the write (two connects at once cannot both take the last place): recorded,
+   * with the user's live state after it (every connection recorded); or refused, with the live state
+   * as found.
+   */
+  connect(tenantId: string, userId: string, connection: LiveConnection, maxConnections: number): Promise<ConnectOutcome>;
   /** Forgets connections of the user (closed, or answering 410); forgetting one twice is not an error. */
   forgetConnections(tenantId: string, userId: string, connectionIds: readonly string[]): Promise<void>;
 }

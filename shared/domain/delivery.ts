@@ -124,6 +124,43 @@ export const maxConnectionAgeMs = 2 * 60 * 60 * 1000 + 5 * 60 * 1000;
 export const maxFramedConnectionsPerUser = 25;
 
 /**
+ * The most WebSocket connections one user may have recorded at once; a `$connect` beyond it is
+ * refused (429). Each is one attribute of the user's live item in the inbox table, `conn:<id>` =
+ * its ISO-8601 `connectedAt`: 45 bytes for API Gateway's 16-character connection ids (5 + 16 of
+ * name, 24 of value; measured in `test/unit/shared/adapters/dynamo-live-state-store.test.ts`),
+ * so 100 are 4.5 KB of a 400 KB item, and each `$connect` or `$disconnect` writes at most ~5 write
+ * units (one per KB of the item). Unbounded, a reconnect loop or a hostile client could fill
+ * the item in two hours (about 8,900 connections), after which its `$connect`s and push
+ * registrations fail, and every write to it (a delivery's unread count included) costs up to 400
+ * units. Four times {@link maxFramedConnectionsPerUser}: a person's browsers, tabs and devices,
+ * with room for some whose `$disconnect` was lost, are far fewer. API Gateway itself limits only
+ * the account's new connections per second (500) and per region, not per user ("Quotas for
+ * configuring and running a WebSocket API").
+ */
+export const maxOpenConnectionsPerUser = 100;
+
+/** The longest a refused `$connect` is told to wait (`Retry-After`): a connection may close any moment. */
+export const maxConnectionRetryAfterMs = 60 * 1000;
+
+/**
+ * What a `$connect` refused at {@link maxOpenConnectionsPerUser} does, given the user's live state
+ * as it was refused: forget the recorded connections that cannot be open any more (their
+ * `$disconnect` was lost) and try once more; or, when none has expired, refuse, with when to try
+ * again: when the oldest will have expired at the latest, but never more than a minute, since any
+ * of them may close before.
+ */
+export function answerToFullConnections(
+  live: LiveState,
+  now: Date,
+): { readonly kind: 'forgetExpired'; readonly expired: LiveConnection[] } | { readonly kind: 'refuse'; readonly retryAfterMs: number } {
+  const expired = expiredConnections(live, now);
+  if (expired.length > 0) return { kind: 'forgetExpired', expired };
+  const oldest = Math.min(...live.connections.map((c) => Date.parse(c.connectedAt)));
+  const untilOldestExpires = Number.isFinite(oldest) ? oldest + maxConnectionAgeMs - now.getTime() : maxConnectionRetryAfterMs;
+  return { kind: 'refuse', retryAfterMs: Math.min(maxConnectionRetryAfterMs, Math.max(1000, untilOldestExpires)) };
+}
+
+/**
  * The recorded connections that cannot be open any more at `now` ({@link maxConnectionAgeMs} old or
  * more): API Gateway has closed them, and a `$disconnect` that never came left them recorded.
  */

@@ -121,7 +121,13 @@ export async function connectSocket(url: string, token?: string): Promise<Socket
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
-    socket.once('unexpected-response', (_req, res) => reject(new HandshakeRefusedError(res.statusCode ?? 0)));
+    socket.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.once('end', () => reject(new HandshakeRefusedError(res.statusCode ?? 0, body)));
+      res.once('error', () => reject(new HandshakeRefusedError(res.statusCode ?? 0, body)));
+    });
     socket.once('error', reject);
   });
   return {
@@ -157,10 +163,13 @@ export async function connectSocket(url: string, token?: string): Promise<Socket
 
 export class HandshakeRefusedError extends Error {
   readonly status: number;
-  constructor(status: number) {
-    super(`WebSocket handshake refused with HTTP ${status}`);
+  /** The refusal's body, as the gateway sent it. */
+  readonly body: string;
+  constructor(status: number, body = '') {
+    super(`WebSocket handshake refused with HTTP ${status}${body ? `: ${body}` : ''}`);
     this.name = 'HandshakeRefusedError';
     this.status = status;
+    this.body = body;
   }
 }
 

@@ -4,7 +4,7 @@
  * when an inbox fake is given, so a delivery and a read move the one number.
  */
 import type { LiveConnection, LiveState } from '../../../shared/domain/delivery.ts';
-import type { LiveStateStore } from '../../../shared/ports.ts';
+import type { ConnectOutcome, LiveStateStore } from '../../../shared/ports.ts';
 import { ScriptedFailures } from './failures.ts';
 import type { InMemoryInboxStore } from './inbox-store.ts';
 
@@ -44,9 +44,12 @@ export class InMemoryLiveStateStore implements LiveStateStore {
     return this.read(tenantId, recipientId);
   }
 
-  async connect(tenantId: string, userId: string, connection: LiveConnection): Promise<LiveState> {
-    this.state(tenantId, userId).connections.set(connection.connectionId, connection.connectedAt);
-    return this.read(tenantId, userId);
+  /** Records a connection, refused at `maxConnections` (unbounded when not given: most tests are not about the limit). */
+  async connect(tenantId: string, userId: string, connection: LiveConnection, maxConnections = Number.POSITIVE_INFINITY): Promise<ConnectOutcome> {
+    const { connections } = this.state(tenantId, userId);
+    if (connections.size >= maxConnections) return { recorded: false, live: this.read(tenantId, userId) };
+    connections.set(connection.connectionId, connection.connectedAt);
+    return { recorded: true, live: this.read(tenantId, userId) };
   }
 
   async forgetConnections(tenantId: string, userId: string, connectionIds: readonly string[]): Promise<void> {

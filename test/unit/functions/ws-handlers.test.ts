@@ -1,8 +1,9 @@
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { maxOpenConnectionsPerUser } from '../../../shared/domain/delivery.ts';
 import type { SocketEvent } from '../../../shared/http/socket-event.ts';
 import { aLambdaContext } from '../fakes/lambda.ts';
 
@@ -66,12 +67,34 @@ describe('the WebSocket handlers', () => {
     expect(input).toMatchObject({
       TableName: 'test-inbox',
       Key: { pk: 'acme#bob', notificationId: '#unread' },
-      UpdateExpression: 'SET #connection = :connectedAt',
-      ExpressionAttributeNames: { '#connection': 'conn:conn-1' },
+      UpdateExpression: 'SET #connection = :connectedAt ADD #count :one',
+      ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
+      ExpressionAttributeNames: { '#connection': 'conn:conn-1', '#count': 'connectionCount' },
+      ExpressionAttributeValues: { ':one': 1, ':max': maxOpenConnectionsPerUser },
     });
     const connectedAt = Date.parse(String(input?.ExpressionAttributeValues?.[':connectedAt']));
     expect(connectedAt).toBeGreaterThanOrEqual(before);
     expect(connectedAt).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('refuses the handshake with 429, saying why, when the user has the most connections allowed open', async () => {
+    // Prepare: the conditioned write is refused; the item read then lists connections all made a minute ago
+    dbMock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    const connectedAt = new Date(Date.now() - 60_000).toISOString();
+    const item: Record<string, unknown> = { pk: 'acme#bob', notificationId: '#unread', connectionCount: maxOpenConnectionsPerUser };
+    for (let i = 0; i < maxOpenConnectionsPerUser; i += 1) item[`conn:c${i}`] = connectedAt;
+    dbMock.on(GetCommand).resolves({ Item: item });
+    const event = aSocketEvent('$connect', { authorizer: { principalId: 'bob', sub: 'bob', tenantId: 'acme', roles: '' } });
+
+    // Act
+    const result = await connect(event, context);
+
+    // Assess: a non-2xx answer is what makes API Gateway refuse the handshake
+    expect(result).toMatchObject({ statusCode: 429, headers: { 'retry-after': '60' } });
+    const body = JSON.parse(String((result as { body?: string }).body)) as { error: { code: string; message: string; details: unknown } };
+    expect(body.error).toMatchObject({ code: 'TOO_MANY_REQUESTS', details: { maxConnections: maxOpenConnectionsPerUser, retryAfterSeconds: 60 } });
+    expect(body.error.message).toContain(`${maxOpenConnectionsPerUser} WebSocket connections open`);
+    expect(dbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
   });
 
   it('refuses a connection that reached $connect without an authorizer context', async () => {
@@ -99,9 +122,11 @@ describe('the WebSocket handlers', () => {
     expect(dbMock).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
       TableName: 'test-inbox',
       Key: { pk: 'acme#bob', notificationId: '#unread' },
-      UpdateExpression: 'REMOVE #c0',
-      ExpressionAttributeNames: { '#c0': 'conn:conn-1' },
-      ConditionExpression: 'attribute_exists(pk)',
+      UpdateExpression: 'REMOVE #c0 ADD #count :minus',
+      ExpressionAttributeNames: { '#c0': 'conn:conn-1', '#count': 'connectionCount' },
+      ExpressionAttributeValues: { ':minus': -1 },
+      // Only while it is there: the count moves by what was removed, and an erased item stays gone.
+      ConditionExpression: 'attribute_exists(#c0)',
     });
   });
 

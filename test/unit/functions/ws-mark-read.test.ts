@@ -99,7 +99,7 @@ describe('the markRead WebSocket handler', () => {
 
     // Assess
     expect(result).toEqual({ statusCode: 200 });
-    expect(dbMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: 'acme#bob', notificationId: '#unread' }, ExpressionAttributeNames: { '#c0': 'conn:gone' } });
+    expect(dbMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: 'acme#bob', notificationId: '#unread' }, ExpressionAttributeNames: { '#c0': 'conn:gone', '#count': 'connectionCount' } });
   });
 
   it('answers an unknown id on this connection only', async () => {

@@ -30,7 +30,7 @@ import { deliverUnits } from '../../../../shared/delivery/engine.ts';
 import type { EngineDeps } from '../../../../shared/delivery/engine.ts';
 import { zeroCounts } from '../../../../shared/domain/broadcast.ts';
 import type { Broadcast } from '../../../../shared/domain/broadcast.ts';
-import { unitKey } from '../../../../shared/domain/delivery.ts';
+import { maxOpenConnectionsPerUser, unitKey } from '../../../../shared/domain/delivery.ts';
 import type { UnitOutcome, UnitRef } from '../../../../shared/domain/delivery.ts';
 import { newBroadcastId, newNotificationId } from '../../../../shared/domain/ids.ts';
 import type { Notification } from '../../../../shared/domain/notification.ts';
@@ -511,7 +511,7 @@ describe('what lands between the read, the claim and the write', () => {
     const world = await aWorld();
     const old = await world.create({ channels: ['inbox'] });
     await outcomeOf(world.worker(), world.refOf(old));
-    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() });
+    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() }, maxOpenConnectionsPerUser);
     world.sockets.open('c1');
     const n = await world.create({ channels: ['inbox', 'websocket'] });
     const worker = world.worker();
@@ -540,7 +540,7 @@ describe('what lands between the read, the claim and the write', () => {
   it('delivers two notifications of one recipient in one batch, the counter moving one item at a time', async () => {
     // Prepare
     const world = await aWorld();
-    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() });
+    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() }, maxOpenConnectionsPerUser);
     world.sockets.open('c1');
     const first = await world.create({ channels: ['inbox', 'websocket'] });
     const second = await world.create({ channels: ['inbox', 'websocket'] });
@@ -752,7 +752,7 @@ describe('transactions that meet another (TransactionConflict)', () => {
     await recipients.put(aRecipient({ tenantId: world.tenantId, id: 'carol', email: 'carol@example.com' }));
     const old = await world.create({ channels: ['inbox'] });
     await outcomeOf(world.worker(), world.refOf(old));
-    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() });
+    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() }, maxOpenConnectionsPerUser);
     world.sockets.open('c1');
     const toBob = await world.create({ channels: ['inbox', 'websocket'] });
     const toCarol = await world.create({ recipientId: 'carol', channels: ['inbox'] });
@@ -1214,7 +1214,7 @@ describe('send-rate budgets', () => {
   it('plans the e-mail again, keeping what the other channels did, when its second ends while the unit is sending', async () => {
     // Prepare: 2 emails a second; bob is connected, and the WebSocket post takes a whole second
     const world = await aWorld('2030-01-01T16:30:00.100Z');
-    await live.connect(world.tenantId, 'bob', { connectionId: 'c-slow', connectedAt: world.clock.now().toISOString() });
+    await live.connect(world.tenantId, 'bob', { connectionId: 'c-slow', connectedAt: world.clock.now().toISOString() }, maxOpenConnectionsPerUser);
     world.sockets.open('c-slow');
     const post = world.sockets.post.bind(world.sockets);
     world.sockets.post = (connectionId, payload) => {

@@ -1,6 +1,17 @@
 /** The pure rules of delivery (shared/domain/delivery.ts), the same for a notification and a broadcast recipient. */
 import { describe, expect, it } from 'vitest';
-import { maxFramedConnectionsPerUser, openConnections, readinessOf, recordedStep, settle, toSocketFrame, unitKey } from '../../../../shared/domain/delivery.ts';
+import {
+  answerToFullConnections,
+  maxConnectionRetryAfterMs,
+  maxFramedConnectionsPerUser,
+  maxOpenConnectionsPerUser,
+  openConnections,
+  readinessOf,
+  recordedStep,
+  settle,
+  toSocketFrame,
+  unitKey,
+} from '../../../../shared/domain/delivery.ts';
 import type { ChannelResult, DeliveryContent, DeliveryUnit } from '../../../../shared/domain/delivery.ts';
 import type { Channel, ChannelDelivery } from '../../../../shared/domain/notification.ts';
 import type { RetryPolicy } from '../../../../shared/domain/retry-policy.ts';
@@ -250,5 +261,43 @@ describe('openConnections', () => {
     // Assess
     expect(open).toHaveLength(maxFramedConnectionsPerUser);
     expect(open.map((c) => c.connectionId)).toEqual(Array.from({ length: maxFramedConnectionsPerUser }, (_, i) => `c${300 - maxFramedConnectionsPerUser + i}`));
+  });
+});
+
+describe('answerToFullConnections', () => {
+  it('bounds the connections of a user well above those a frame goes to', () => {
+    expect(maxOpenConnectionsPerUser).toBeGreaterThanOrEqual(2 * maxFramedConnectionsPerUser);
+    expect(maxOpenConnectionsPerUser).toBeLessThanOrEqual(200);
+  });
+
+  it('forgets the connections whose $disconnect never came before refusing anyone', () => {
+    // Prepare: the user is at the limit, one of them recorded before API Gateway's 2 hours
+    const live = {
+      unread: 0,
+      connections: [
+        { connectionId: 'lost', connectedAt: '2030-01-01T09:55:00.000Z' },
+        { connectionId: 'open', connectedAt: '2030-01-01T11:00:00.000Z' },
+      ],
+    };
+
+    // Act
+    const answer = answerToFullConnections(live, now);
+
+    // Assess
+    expect(answer).toEqual({ kind: 'forgetExpired', expired: [{ connectionId: 'lost', connectedAt: '2030-01-01T09:55:00.000Z' }] });
+  });
+
+  it('refuses when every recorded connection may still be open, until the oldest has surely ended, or a minute', () => {
+    // Prepare: the oldest ends (2 h 5 min) 30 s from now; in the other state, an hour from now
+    const endingSoon = { unread: 0, connections: [{ connectionId: 'a', connectedAt: '2030-01-01T09:55:30.000Z' }, { connectionId: 'b', connectedAt: '2030-01-01T11:59:00.000Z' }] };
+    const endingLater = { unread: 0, connections: [{ connectionId: 'c', connectedAt: '2030-01-01T11:00:00.000Z' }] };
+
+    // Act
+    const soon = answerToFullConnections(endingSoon, now);
+    const later = answerToFullConnections(endingLater, now);
+
+    // Assess
+    expect(soon).toEqual({ kind: 'refuse', retryAfterMs: 30_000 });
+    expect(later).toEqual({ kind: 'refuse', retryAfterMs: maxConnectionRetryAfterMs });
   });
 });

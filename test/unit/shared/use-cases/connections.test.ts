@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { answerSocketMessage, closeConnection, openConnection } from '../../../../shared/use-cases/connections.ts';
-import { openConnections } from '../../../../shared/domain/delivery.ts';
+import { maxOpenConnectionsPerUser, openConnections } from '../../../../shared/domain/delivery.ts';
+import { TooManyRequestsError } from '../../../../shared/errors.ts';
 import { FakeClock, FakeSocketPoster, InMemoryLiveStateStore } from '../../fakes/index.ts';
 import { plainUser, tenantId } from '../../fakes/fixtures.ts';
 
@@ -50,6 +51,53 @@ describe('WebSocket connections', () => {
 
     // Assess: the connect stands; the expired one is left for the next connect
     expect(live.connectionIds(tenantId, plainUser.sub).sort()).toEqual(['conn-new', 'conn-old']);
+  });
+
+  it('refuses a connection past the most a user may have open, saying so and when to try again', async () => {
+    // Prepare: a user at the limit of 3, all open
+    const live = new InMemoryLiveStateStore();
+    const clock = new FakeClock('2030-01-01T12:00:00.000Z');
+    for (const id of ['c1', 'c2', 'c3']) await openConnection({ live, clock, maxConnections: 3 }, plainUser, id);
+
+    // Act
+    const refusal = await openConnection({ live, clock, maxConnections: 3 }, plainUser, 'c4').catch((error: unknown) => error);
+
+    // Assess: a 429 naming the limit; the oldest surely ends in 2 h 5 min, so a minute at most
+    expect(refusal).toBeInstanceOf(TooManyRequestsError);
+    expect(refusal).toMatchObject({ statusCode: 429, retryAfterSeconds: 60, details: { maxConnections: 3, retryAfterSeconds: 60 } });
+    expect((refusal as Error).message).toMatch(/3 WebSocket connections open, the most allowed/);
+    expect(live.connectionIds(tenantId, plainUser.sub).sort()).toEqual(['c1', 'c2', 'c3']);
+  });
+
+  it('refuses past the configured limit by default', async () => {
+    // Prepare
+    const live = new InMemoryLiveStateStore();
+    const clock = new FakeClock('2030-01-01T12:00:00.000Z');
+    for (let i = 0; i < maxOpenConnectionsPerUser; i += 1) await openConnection({ live, clock }, plainUser, `c${i}`);
+
+    // Act
+    const refusal = await openConnection({ live, clock }, plainUser, 'one-more').catch((error: unknown) => error);
+
+    // Assess
+    expect(refusal).toBeInstanceOf(TooManyRequestsError);
+  });
+
+  it('takes a connection at the limit when some recorded ones are past API Gateway\'s two hours, forgetting them', async () => {
+    // Prepare: c1 and c2 were recorded 3 hours ago and their $disconnect never came; c3 is open
+    const live = new InMemoryLiveStateStore();
+    const clock = new FakeClock('2030-01-01T09:00:00.000Z');
+    for (const id of ['c1', 'c2']) await openConnection({ live, clock, maxConnections: 3 }, plainUser, id);
+    clock.advanceSeconds(3 * 60 * 60);
+    await openConnection({ live, clock, maxConnections: 3 }, plainUser, 'c3');
+    // (c3's connect forgot them already: put them back, as a forgetting that failed would leave them)
+    await live.connect(tenantId, plainUser.sub, { connectionId: 'c1', connectedAt: '2030-01-01T09:00:00.000Z' });
+    await live.connect(tenantId, plainUser.sub, { connectionId: 'c2', connectedAt: '2030-01-01T09:00:00.000Z' });
+
+    // Act
+    await openConnection({ live, clock, maxConnections: 3 }, plainUser, 'c4');
+
+    // Assess
+    expect(live.connectionIds(tenantId, plainUser.sub).sort()).toEqual(['c3', 'c4']);
   });
 
   it('forgets a connection that closed, and only that one', async () => {
