@@ -5,6 +5,7 @@
  * invocations can arrive out of order, and the count's version says which is newer.
  */
 import type { Command } from 'commander';
+import WebSocket from 'ws';
 import { applyUnread } from '../../client/index.ts';
 import type { UnreadCount } from '../../client/index.ts';
 import { checkedUrl, CliError, print, targetUrl, wholeNumberOption } from '../target.ts';
@@ -59,6 +60,29 @@ export function unreadInOrder(): (frame: Frame) => Frame | undefined {
 /** How often `tail` pings: well inside the 10 minutes without a frame after which API Gateway closes a WebSocket. */
 export const tailKeepAliveMs = 5 * 60 * 1000;
 
+/** The first wait after a refused connection; each further refusal doubles it. */
+export const tailFirstRetryMs = 2 * 1000;
+/** The longest wait between two tries of a refused connection. */
+export const tailMaxRetryMs = 60 * 1000;
+
+/**
+ * How long to wait before trying again after the `refusals`-th refusal in a row (1, 2, ...): doubling
+ * from `firstMs` up to `maxMs`, at least what the server asked for, jittered (×0.5–1) so that many
+ * clients refused together do not come back together. `random` is in [0, 1).
+ */
+export function retryDelayMs(refusals: number, random: number, options: { firstMs: number; maxMs: number; askedMs?: number }): number {
+  const doubled = Math.min(options.maxMs, options.firstMs * 2 ** Math.max(0, refusals - 1));
+  return Math.max(options.askedMs ?? 0, Math.round(doubled * (0.5 + random / 2)));
+}
+
+/** A handshake the server refused: its status and, when it said one, its reason. */
+export interface Refusal {
+  readonly status: number;
+  readonly message: string;
+  /** What the server asked to wait (`Retry-After`, or the error's `retryAfterSeconds`), in ms. */
+  readonly retryAfterMs?: number;
+}
+
 /** What {@link followSocket} needs: where to connect, what to do with each frame, when to stop. */
 export interface FollowOptions {
   readonly url: URL;
@@ -68,39 +92,95 @@ export interface FollowOptions {
   readonly count?: number;
   /** @default tailKeepAliveMs */
   readonly keepAliveMs?: number;
-  /** Called at each connection's opening (the first, and each again after a 1001). */
+  /** Called at each connection's opening (the first, and each again after a 1001 or a refusal). */
   readonly onOpen?: () => void;
+  /** Called when a connection is refused with 429 (too many open), with how long it waits before trying again. */
+  readonly onRefused?: (refusal: Refusal, waitMs: number) => void;
+  /** @default tailFirstRetryMs */
+  readonly firstRetryMs?: number;
+  /** @default tailMaxRetryMs */
+  readonly maxRetryMs?: number;
   /** Called once with a function that stops following (`tail` gives it to SIGINT). */
   readonly onStop?: (stop: () => void) => void;
+}
+
+/** Reads a refused handshake's status, reason and wait from its response. */
+function refusalOf(status: number, headers: Readonly<Record<string, string | string[] | undefined>>, body: string): Refusal {
+  let message = body.trim();
+  let askedSeconds = Number(headers['retry-after']);
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: string; details?: { retryAfterSeconds?: number } }; message?: string };
+    message = parsed.error?.message ?? parsed.message ?? message;
+    if (!Number.isFinite(askedSeconds)) askedSeconds = Number(parsed.error?.details?.retryAfterSeconds);
+  } catch {
+    // Not JSON: the body as it came.
+  }
+  return { status, message, ...(Number.isFinite(askedSeconds) && askedSeconds > 0 ? { retryAfterMs: askedSeconds * 1000 } : {}) };
 }
 
 /**
  * Follows a WebSocket of the WebSocket API until stopped: pings it every `keepAliveMs` so that an
  * idle connection is not closed, and connects again when the server closes it with 1001 (API
  * Gateway's idle timeout and its 2-hour limit); any other close ends it. `pong` frames are the
- * keep-alive's own and are not passed on. Rejects when a connection is refused or fails.
+ * keep-alive's own and are not passed on. A handshake refused with 429 (the user has the most
+ * connections allowed open) is tried again after a growing, jittered wait, never in a loop; any
+ * other refusal, or a failure, rejects, with the server's reason.
  */
 export function followSocket(options: FollowOptions): Promise<void> {
   let seen = 0;
   // Across reconnections too: a count's version only grows.
   const inOrder = unreadInOrder();
   let stopped = false;
+  let refusals = 0;
   let current: WebSocket | undefined;
+  let waiting: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   options.onStop?.(() => {
     stopped = true;
     current?.close();
+    if (waiting) {
+      clearTimeout(waiting.timer);
+      waiting.resolve();
+    }
   });
   return new Promise<void>((resolve, reject) => {
     const connect = (): void => {
       const socket = new WebSocket(options.url);
       current = socket;
       let keepAlive: NodeJS.Timeout | undefined;
-      socket.addEventListener('open', () => {
+      let refused = false;
+      socket.on('open', () => {
+        refusals = 0;
         keepAlive = setInterval(() => socket.send(JSON.stringify({ action: 'ping' })), options.keepAliveMs ?? tailKeepAliveMs);
         options.onOpen?.();
       });
-      socket.addEventListener('message', (event) => {
-        const received = JSON.parse(String(event.data)) as Frame;
+      socket.on('unexpected-response', (_request, response) => {
+        refused = true;
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.once('end', () => {
+          const refusal = refusalOf(response.statusCode ?? 0, response.headers, body);
+          if (refusal.status !== 429) {
+            reject(new CliError(`the WebSocket at ${options.url.origin} refused the connection: ${refusal.status}${refusal.message ? ` ${refusal.message}` : ''}`));
+            return;
+          }
+          refusals += 1;
+          const waitMs = retryDelayMs(refusals, Math.random(), {
+            firstMs: options.firstRetryMs ?? tailFirstRetryMs,
+            maxMs: options.maxRetryMs ?? tailMaxRetryMs,
+            ...(refusal.retryAfterMs !== undefined ? { askedMs: Math.min(refusal.retryAfterMs, options.maxRetryMs ?? tailMaxRetryMs) } : {}),
+          });
+          const timer = setTimeout(() => {
+            waiting = undefined;
+            if (stopped) resolve();
+            else connect();
+          }, waitMs);
+          waiting = { timer, resolve };
+          options.onRefused?.(refusal, waitMs);
+        });
+      });
+      socket.on('message', (data) => {
+        const received = JSON.parse(String(data)) as Frame;
         if (received.type === 'pong') return;
         const frame = inOrder(received);
         if (frame === undefined) return;
@@ -111,15 +191,17 @@ export function followSocket(options: FollowOptions): Promise<void> {
           socket.close();
         }
       });
-      socket.addEventListener('close', (event) => {
+      socket.on('close', (code) => {
         clearInterval(keepAlive);
-        if (!stopped && event.code === 1001 && keepAlive !== undefined) connect();
+        if (refused) return;
+        if (!stopped && code === 1001 && keepAlive !== undefined) connect();
         else resolve();
       });
-      socket.addEventListener('error', () => {
+      socket.on('error', () => {
+        if (refused) return;
         stopped = true;
         clearInterval(keepAlive);
-        reject(new CliError(`the WebSocket at ${options.url.origin} refused the connection or failed (is the token valid?)`));
+        reject(new CliError(`the WebSocket at ${options.url.origin} could not be reached or failed`));
       });
     };
     connect();
@@ -146,6 +228,8 @@ export function addTailCommand(program: Command): void {
           if (!global.json && !told) process.stderr.write(`listening on ${url.origin}${url.pathname} (Ctrl-C stops)\n`);
           told = true;
         },
+        onRefused: (refusal, waitMs) =>
+          process.stderr.write(`refused (${refusal.status}): ${refusal.message || 'too many connections'}; trying again in ${Math.ceil(waitMs / 1000)} s\n`),
         onFrame: (frame) => print(global, frame, describeFrame),
         ...(options.count !== undefined ? { count: options.count } : {}),
         onStop: (stop) => process.once('SIGINT', stop),
