@@ -5,6 +5,7 @@
 import { html, render, useCallback, useEffect, useRef, useState } from './vendor/htm-preact-standalone.js';
 import { callerOf } from './claims.js';
 import { latenessSeries, percentile, latenessMs } from './lateness.js';
+import { reconnectDelayMs } from './reconnect.js';
 import { applyUnread } from './unread.js';
 
 const tokenKey = 'herald.console.token';
@@ -244,10 +245,12 @@ function useLiveProgress(config, token, call) {
     let retry;
     let keepAlive;
     let closed = false;
+    let failures = 0;
     const connect = () => {
       socket = new WebSocket(`${config.wsUrl}?token=${encodeURIComponent(token)}`);
       socket.onopen = () => {
-        setLive((l) => ({ ...l, open: true }));
+        failures = 0;
+        setLive((l) => ({ ...l, open: true, retry: undefined }));
         // Frames carry changes only: the count to start from is read once the socket hears them.
         call('GET', '/v1/me/inbox/unread-count')
           .then((answer) => setLive((l) => ({ ...l, unread: applyUnread(l.unread, answer).count })))
@@ -272,8 +275,15 @@ function useLiveProgress(config, token, call) {
       socket.onclose = () => {
         clearInterval(keepAlive);
         // Read again at the next opening: an erasure in between starts the versions again at 0.
-        setLive((l) => ({ ...l, open: false, unread: undefined }));
-        if (!closed) retry = setTimeout(connect, 3000);
+        if (closed) {
+          setLive((l) => ({ ...l, open: false, unread: undefined }));
+          return;
+        }
+        // Refused or closed: a growing wait (reconnect.js), never a loop that keeps the user at their limit.
+        failures += 1;
+        const waitMs = reconnectDelayMs(failures, Math.random());
+        setLive((l) => ({ ...l, open: false, unread: undefined, retry: { failures, at: Date.now() + waitMs } }));
+        retry = setTimeout(connect, waitMs);
       };
     };
     connect();
@@ -285,6 +295,13 @@ function useLiveProgress(config, token, call) {
     };
   }, [config, token, call]);
   return live;
+}
+
+/** What the socket badge says when hovered: why it may be offline and when it tries again. */
+function socketTitle(live) {
+  if (live.open || !live.retry) return 'The WebSocket API';
+  const seconds = Math.max(1, Math.ceil((live.retry.at - Date.now()) / 1000));
+  return `The WebSocket API: failed or refused ${live.retry.failures} time(s) in a row (a browser is not told why: too many connections open for this user, 100 at most, an expired token, or the network); trying again in about ${seconds} s`;
 }
 
 /** Every counter of a broadcast's `progress`, so its parts add up to the total as the API's do. */
@@ -489,7 +506,7 @@ function Console({ config, token, onSignOut, onRefused }) {
       <h1>Herald</h1>
       <span class="who">tenant <strong data-claim="tenant">${tenant ?? 'none (the API refuses this token)'}</strong> · ${sub} · <span data-claim="roles">${roles.join(', ') || 'no role'}</span>
         ${claims.exp ? ` · until ${time(new Date(claims.exp * 1000).toISOString())}` : ''}</span>
-      <span class=${live.open ? 'socket open' : 'socket'} title="The WebSocket API">${live.open ? 'live' : 'offline'}</span>
+      <span class=${live.open ? 'socket open' : 'socket'} title=${socketTitle(live)}>${live.open ? 'live' : 'offline'}</span>
       ${live.unread ? html`<span class="unread" data-unread=${live.unread.unread} data-unread-version=${live.unread.unreadVersion} title="Your inbox's unread count, as the WebSocket API last told it">${live.unread.unread} unread</span>` : ''}
       <button onClick=${onSignOut}>Sign out</button>
     </header>
