@@ -130,7 +130,7 @@ export const maxFramedConnectionsPerUser = 25;
  * name, 24 of value; measured in `test/unit/shared/adapters/dynamo-live-state-store.test.ts`),
  * so 100 are 4.5 KB of a 400 KB item, and each `$connect` or `$disconnect` writes at most ~5 write
  * units (one per KB of the item). Unbounded, a reconnect loop or a hostile client could fill
- * the item in two hours (about 8,900 connections), after which its `$connect`s and push
+ * the item in two hours (about 9,000 connections: 400 KB ÷ 45 bytes), after which its `$connect`s and push
  * registrations fail, and every write to it (a delivery's unread count included) costs up to 400
  * units. Four times {@link maxFramedConnectionsPerUser}: a person's browsers, tabs and devices,
  * with room for some whose `$disconnect` was lost, are far fewer. API Gateway itself limits only

@@ -6,7 +6,7 @@
  */
 import { defaultSelfSend, defaultTenantRequestsPerSecond } from '../config.ts';
 import { maxVerificationAttempts, verificationCodeTtlMs } from '../domain/contact-verification.ts';
-import { maxFramedConnectionsPerUser } from '../domain/delivery.ts';
+import { maxFramedConnectionsPerUser, maxOpenConnectionsPerUser } from '../domain/delivery.ts';
 import { maxListingPayloadBytes } from '../domain/payload-budget.ts';
 import { maxDevicesPerUser, maxPushSubscriptionsPerUser } from '../domain/push-targets.ts';
 import {
@@ -85,6 +85,7 @@ export function limitRows(): readonly Row[] {
     ['webhook URL', `absolute http(s), no credentials, at most ${maxWebhookUrlLength} characters; on AWS only https to public addresses is posted to`, 'recipients, `PATCH /v1/me`'],
     ['locale', `a BCP 47 tag, at most ${maxLocaleLength} characters, stored canonical`, 'recipients, `PATCH /v1/me`'],
     ['per-type switches', `at most ${maxTypePreferences} types`, '`PATCH /v1/me` `types`'],
+    ['WebSocket connections open', `at most ${maxOpenConnectionsPerUser} per user at once (those whose \`$disconnect\` was lost count until API Gateway's 2 hours are over); one more is refused in the handshake with 429 \`TOO_MANY_REQUESTS\`, until one closes`, 'WebSocket `$connect`'],
     ['WebSocket connections framed', `the newest ${maxFramedConnectionsPerUser} open connections of a user get each frame (notifications, \`inboxChanged\`, broadcast progress); older ones get none`, 'the `websocket` channel'],
     ['Telegram message', `title and message cut to ${maxTelegramTextLength} characters`, 'the `telegram` channel'],
     ['instants (`scheduledAt`, `from`, `to`)', `ISO-8601 with an offset, at most ${maxInstantLength} characters`, 'bodies, queries'],
