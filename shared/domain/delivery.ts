@@ -115,11 +115,12 @@ export const noLiveState: LiveState = { unread: 0, unreadVersion: 0, connections
 export const maxConnectionAgeMs = 2 * 60 * 60 * 1000 + 5 * 60 * 1000;
 
 /**
- * The most connections of one user a frame is posted to: the newest. Any user may open as many
- * WebSockets as they like, and every frame for them is one `@connections` POST each, made by the
- * shared delivery functions: 300 connections made one delivery take 1.8 s locally (8,000, about
- * what a user's live item can list, would take about a minute), time every tenant's deliveries
- * wait for. A person's browsers and devices at once are far fewer.
+ * The most connections of one user a frame is posted to: the newest. A user may have
+ * {@link maxOpenConnectionsPerUser} open, and every frame for them is one `@connections` POST each,
+ * made by the shared delivery functions: 300 connections made one delivery take 1.8 s locally
+ * (before the limit, 9,000, about what a user's live item could list, would have taken about a
+ * minute), time every tenant's deliveries wait for. A person's browsers and devices at once are
+ * far fewer.
  */
 export const maxFramedConnectionsPerUser = 25;
 
