@@ -596,7 +596,7 @@ describe('the order of the unread counts told (unreadVersion)', () => {
     const world = await aWorld();
     const old = await world.create({ channels: ['inbox'] });
     await outcomeOf(world.worker(), world.refOf(old));
-    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() });
+    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() }, maxOpenConnectionsPerUser);
     world.sockets.open('c1');
     const n = await world.create({ channels: ['inbox', 'websocket'] });
     const worker = world.worker();
@@ -644,7 +644,7 @@ describe('the order of the unread counts told (unreadVersion)', () => {
     // Prepare: bob connected, the notification's item already in his inbox (count 1, version 1):
     // the frame will announce 2, version 2, which no write makes
     const world = await aWorld();
-    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() });
+    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() }, maxOpenConnectionsPerUser);
     world.sockets.open('c1');
     const n = await world.create({ channels: ['inbox', 'websocket'] });
     await inbox.add({ tenantId: world.tenantId, recipientId: 'bob', notificationId: n.id, title: n.title, message: n.message, type: n.type, priority: n.priority, createdAt: n.createdAt, deliveredAt: n.createdAt });
@@ -671,7 +671,7 @@ describe('the order of the unread counts told (unreadVersion)', () => {
     const world = await aWorld();
     const old = await world.create({ channels: ['inbox'] });
     await outcomeOf(world.worker(), world.refOf(old));
-    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() });
+    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() }, maxOpenConnectionsPerUser);
     world.sockets.open('c1');
     const first = await world.create({ channels: ['inbox', 'websocket'] });
     const second = await world.create({ channels: ['inbox', 'websocket'] });

@@ -274,6 +274,7 @@ describe('answerToFullConnections', () => {
     // Prepare: the user is at the limit, one of them recorded before API Gateway's 2 hours
     const live = {
       unread: 0,
+      unreadVersion: 0,
       connections: [
         { connectionId: 'lost', connectedAt: '2030-01-01T09:55:00.000Z' },
         { connectionId: 'open', connectedAt: '2030-01-01T11:00:00.000Z' },
@@ -289,8 +290,8 @@ describe('answerToFullConnections', () => {
 
   it('refuses when every recorded connection may still be open, until the oldest has surely ended, or a minute', () => {
     // Prepare: the oldest ends (2 h 5 min) 30 s from now; in the other state, an hour from now
-    const endingSoon = { unread: 0, connections: [{ connectionId: 'a', connectedAt: '2030-01-01T09:55:30.000Z' }, { connectionId: 'b', connectedAt: '2030-01-01T11:59:00.000Z' }] };
-    const endingLater = { unread: 0, connections: [{ connectionId: 'c', connectedAt: '2030-01-01T11:00:00.000Z' }] };
+    const endingSoon = { unread: 0, unreadVersion: 0, connections: [{ connectionId: 'a', connectedAt: '2030-01-01T09:55:30.000Z' }, { connectionId: 'b', connectedAt: '2030-01-01T11:59:00.000Z' }] };
+    const endingLater = { unread: 0, unreadVersion: 0, connections: [{ connectionId: 'c', connectedAt: '2030-01-01T11:00:00.000Z' }] };
 
     // Act
     const soon = answerToFullConnections(endingSoon, now);
