@@ -209,6 +209,7 @@ export interface DescribedIndexes {
   readonly GlobalSecondaryIndexes?: readonly {
     readonly IndexName?: string;
     readonly IndexStatus?: string;
+    readonly KeySchema?: readonly { readonly AttributeName?: string; readonly KeyType?: string }[];
     readonly Projection?: { readonly ProjectionType?: string; readonly NonKeyAttributes?: readonly string[] };
   }[];
 }
@@ -222,12 +223,15 @@ export interface IndexChange {
 
 /**
  * What brings an existing table's indexes (as DescribeTable shows them) to the description's, in
- * order, as a deploy of the stack would: an index missing is created; one projecting otherwise is
- * deleted, then created again (DynamoDB cannot change an index's projection in place); one the
+ * order, as a deploy of the stack would: an index missing is created; one keyed or projecting
+ * otherwise is deleted, then created again (DynamoDB can change neither in place); one the
  * description no longer has is deleted. None when they agree.
  */
 export function indexChanges(table: TableDescription, actual: DescribedIndexes | undefined): IndexChange[] {
-  const found = new Map((actual?.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName, index.Projection]));
+  const found = new Map((actual?.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName, index]));
+  // Partition key first, then sort key, as KeySchema lists them.
+  const keysOf = (schema: readonly { readonly AttributeName?: string; readonly KeyType?: string }[]): string =>
+    [...schema].sort((a, b) => (a.KeyType === 'HASH' ? -1 : b.KeyType === 'HASH' ? 1 : 0)).map((key) => key.AttributeName).join(', ');
   const attributes = (projection: { readonly NonKeyAttributes?: readonly string[] } | undefined): string => [...(projection?.NonKeyAttributes ?? [])].sort().join(', ');
   const describe = (type: string | undefined, list: string): string => `${type ?? 'ALL'}${list ? ` (${list})` : ''}`;
   const described = new Set(table.indexes.map((index) => index.name));
@@ -237,10 +241,17 @@ export function indexChanges(table: TableDescription, actual: DescribedIndexes |
   return removed.concat(
     table.indexes.flatMap((index): IndexChange[] => {
       const wanted = projectionOf(index);
-      if (!found.has(index.name)) return [{ kind: 'create', index: index.name, why: 'it was missing' }];
-      const has = found.get(index.name);
-      if (has?.ProjectionType === wanted.ProjectionType && attributes(has) === attributes(wanted)) return [];
-      const why = `it projected ${describe(has?.ProjectionType, attributes(has))}, the description ${describe(wanted.ProjectionType, attributes(wanted))}`;
+      const kept = found.get(index.name);
+      if (!kept) return [{ kind: 'create', index: index.name, why: 'it was missing' }];
+      const wantedKeys = [index.partitionKey.name, ...(index.sortKey ? [index.sortKey.name] : [])].join(', ');
+      // DescribeTable always lists an index's keys; indexes described without them are taken as keyed alike.
+      const keptKeys = kept.KeySchema ? keysOf(kept.KeySchema) : wantedKeys;
+      const has = kept.Projection;
+      if (keptKeys === wantedKeys && has?.ProjectionType === wanted.ProjectionType && attributes(has) === attributes(wanted)) return [];
+      const why =
+        keptKeys !== wantedKeys
+          ? `its keys were ${keptKeys}, the description's ${wantedKeys}`
+          : `it projected ${describe(has?.ProjectionType, attributes(has))}, the description ${describe(wanted.ProjectionType, attributes(wanted))}`;
       return [
         { kind: 'delete', index: index.name, why },
         { kind: 'create', index: index.name, why },

@@ -1,8 +1,8 @@
 /**
  * A data directory made before an index changed: the local stack brings its tables' indexes to
  * the description as a deploy would (`indexChanges` in local/stack.ts, UpdateTable on the local
- * DynamoDB): a missing index is created and backfilled, one projecting otherwise is deleted and
- * made again (DynamoDB cannot change a projection in place), and the items are kept.
+ * DynamoDB): a missing index is created and backfilled, one keyed or projecting otherwise is
+ * deleted and made again (DynamoDB can change neither in place), and the items are kept.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -57,6 +57,28 @@ describe('indexChanges', () => {
   it('deletes an index the description no longer has', () => {
     const kept = { GlobalSecondaryIndexes: [...notifications.indexes.map((index) => ({ IndexName: index.name, Projection: createTableInput(notifications).GlobalSecondaryIndexes?.find((i) => i.IndexName === index.name)?.Projection })), { IndexName: 'old', Projection: { ProjectionType: 'ALL' } }] };
     expect(indexChanges(notifications, kept)).toEqual([{ kind: 'delete', index: 'old', why: 'the description has no such index' }]);
+  });
+
+  it('deletes then creates an index whose keys differ from the description, whatever its projection', async () => {
+    // Prepare: the inbox's byArrival as a data directory could keep it, sorted on another attribute
+    const inbox = tableByName('inbox');
+    const byArrival = inbox.indexes.find((index) => index.name === 'byArrival');
+    if (!byArrival) throw new Error('the inbox table has no byArrival index');
+    const formerly: TableDescription = { ...inbox, indexes: inbox.indexes.map((index) => (index === byArrival ? { ...index, sortKey: { name: 'deliveredAt', type: 'S' } } : index)) };
+    const dynamo = await startDynamoDbEndpoint();
+    try {
+      // Act
+      const changes = indexChanges(inbox, await describedIndexes(dynamo.endpoint, formerly));
+
+      // Assess: DynamoDB cannot change an index's keys in place either
+      const why = `its keys were pk, deliveredAt, the description's pk, ${byArrival.sortKey?.name ?? ''}`;
+      expect(changes).toEqual([
+        { kind: 'delete', index: 'byArrival', why },
+        { kind: 'create', index: 'byArrival', why },
+      ]);
+    } finally {
+      await dynamo.stop();
+    }
   });
 
   it('finds nothing in a table made from the description', async () => {
