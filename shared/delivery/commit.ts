@@ -166,15 +166,21 @@ export async function afterCommit(
 /**
  * Tells every open connection of the unit's recipient their unread count and its version: `known`
  * when the write made a known pair, else the pair read again (one consistent read of the live
- * item, so count and version agree); a failure only logs.
+ * item, so count and version agree); a connection that answers 410 is forgotten, as the WebSocket
+ * channel forgets one (else it would hold one of the user's places under the connection limit
+ * until its two hours are over); a failure only logs.
  */
 async function tellUnread(deps: EngineDeps, unit: DeliveryUnit, known: UnreadCount | undefined, seen: LiveState): Promise<void> {
   try {
     const live = known === undefined ? await deps.live.get(unit.tenantId, unit.recipientId) : seen;
     const count = known ?? live;
+    const gone: string[] = [];
     await Promise.all(
-      openConnections(live, deps.clock.now()).map((c) => deps.sockets.post(c.connectionId, inboxChangedMessage(count)).catch(() => 'gone' as const)),
+      openConnections(live, deps.clock.now()).map(async ({ connectionId }) => {
+        if ((await deps.sockets.post(connectionId, inboxChangedMessage(count)).catch(() => undefined)) === 'gone') gone.push(connectionId);
+      }),
     );
+    if (gone.length > 0) await deps.live.forgetConnections(unit.tenantId, unit.recipientId, gone);
   } catch (error) {
     logFor(unit).warn('Could not tell the recipient their unread count', { error: describeError(error) });
   }

@@ -25,7 +25,7 @@ export interface EngineSettings {
 export interface EngineDeps {
   readonly store: DeliveryStore;
   readonly channels: ChannelRegistry;
-  readonly live: Pick<LiveStateStore, 'get'>;
+  readonly live: Pick<LiveStateStore, 'get' | 'forgetConnections'>;
   readonly sockets: SocketPoster;
   /** `get` reads a broadcast's status after its rows were claimed (a consistent read). */
   readonly broadcasts: Pick<BroadcastStore, 'addCounts' | 'finish' | 'get'>;

@@ -76,6 +76,19 @@ describe('delivery and the inbox', () => {
     expect(world.frames('notification')).toEqual([]);
   });
 
+  it('forgets a connection that answers the inboxChanged frame with 410, so it no longer holds one of the user\'s places', async () => {
+    // Prepare: conn-2 closed at the gateway, its $disconnect lost: still recorded, and counted against the limit
+    const world = await aWorld();
+    await world.sockets.disconnect('conn-2');
+
+    // Act: an inbox-only delivery, whose count only an inboxChanged frame tells
+    await world.deliverNotification(aNotification({ scheduledAt: noon, channels: ['inbox'] }));
+
+    // Assess
+    expect(world.frames('inboxChanged').map((f) => f.connectionId)).toEqual(['conn-1']);
+    expect(world.live.connectionIds(tenantId, 'bob')).toEqual(['conn-1']);
+  });
+
   it('carries the new count in the notification frame and posts no inboxChanged frame', async () => {
     // Prepare
     const world = await aWorld();
