@@ -14,7 +14,8 @@ import type { Clock, ConnectOutcome, LiveStateStore, SocketPoster } from '../por
  *
  * At `maxConnections` recorded (default {@link maxOpenConnectionsPerUser}) the connection is refused,
  * after forgetting the expired ones and trying once more if there are any: a
- * {@link TooManyRequestsError} (429, `Retry-After`) naming the limit, which refuses the handshake.
+ * {@link TooManyRequestsError} (429, `Retry-After`) naming the limit, which refuses the handshake;
+ * a forgetting that fails there refuses it the same way, to be tried again in a second.
  */
 export async function openConnection(
   deps: { live: LiveStateStore; clock: Clock; maxConnections?: number },
@@ -28,7 +29,16 @@ export async function openConnection(
   if (!outcome.recorded) {
     const answer = answerToFullConnections(outcome.live, now);
     if (answer.kind === 'refuse') throw tooManyConnections(max, answer.retryAfterMs);
-    await deps.live.forgetConnections(caller.tenantId, caller.sub, answer.expired.map((c) => c.connectionId));
+    const expired = answer.expired.map((c) => c.connectionId);
+    // Best effort here too: a failure is a refusal to try again shortly, not a server error.
+    const forgotten = await deps.live.forgetConnections(caller.tenantId, caller.sub, expired).then(
+      () => true,
+      (error: unknown) => {
+        logger.warn('Could not forget expired connections', { tenantId: caller.tenantId, expired: expired.length, error: error as Error });
+        return false;
+      },
+    );
+    if (!forgotten) throw tooManyConnections(max, 1000);
     outcome = await deps.live.connect(caller.tenantId, caller.sub, connection, max);
     if (!outcome.recorded) {
       const again = answerToFullConnections(outcome.live, now);

@@ -100,6 +100,24 @@ describe('WebSocket connections', () => {
     expect(live.connectionIds(tenantId, plainUser.sub).sort()).toEqual(['c3', 'c4']);
   });
 
+  it('refuses with 429, soon to try again, when forgetting the expired ones at the limit fails', async () => {
+    // Prepare: at the limit of 2, c1 recorded 3 hours ago (its $disconnect lost), the forgetting throttled
+    const live = new InMemoryLiveStateStore();
+    const clock = new FakeClock('2030-01-01T09:00:00.000Z');
+    await live.connect(tenantId, plainUser.sub, { connectionId: 'c1', connectedAt: '2030-01-01T09:00:00.000Z' });
+    clock.advanceSeconds(3 * 60 * 60);
+    await live.connect(tenantId, plainUser.sub, { connectionId: 'c2', connectedAt: clock.now().toISOString() });
+    live.forgetConnections = async () => Promise.reject(new Error('throttled'));
+
+    // Act
+    const refusal = await openConnection({ live, clock, maxConnections: 2 }, plainUser, 'c3').catch((error: unknown) => error);
+
+    // Assess: the client is told to come back shortly (a 500 would end herald tail), and nothing is recorded
+    expect(refusal).toBeInstanceOf(TooManyRequestsError);
+    expect(refusal).toMatchObject({ statusCode: 429, retryAfterSeconds: 1 });
+    expect(live.connectionIds(tenantId, plainUser.sub).sort()).toEqual(['c1', 'c2']);
+  });
+
   it('forgets a connection that closed, and only that one', async () => {
     // Prepare
     const live = new InMemoryLiveStateStore();
