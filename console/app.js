@@ -251,12 +251,16 @@ function useLiveProgress(config, token, call) {
       socket.onopen = () => {
         failures = 0;
         setLive((l) => ({ ...l, open: true, retry: undefined }));
+        const open = socket;
         // Frames carry changes only: the count to start from is read once the socket hears them.
+        // An answer that comes after this socket closed is dropped: the next socket reads afresh,
+        // and an erasure in between started the versions again at 0.
         call('GET', '/v1/me/inbox/unread-count')
-          .then((answer) => setLive((l) => ({ ...l, unread: applyUnread(l.unread, answer).count })))
+          .then((answer) => {
+            if (socket === open && open.readyState === WebSocket.OPEN) setLive((l) => ({ ...l, unread: applyUnread(l.unread, answer).count }));
+          })
           .catch(() => undefined);
         // API Gateway closes a connection without a frame for 10 minutes: ping well within that.
-        const open = socket;
         keepAlive = setInterval(() => open.send('{"action":"ping"}'), 5 * 60 * 1000);
       };
       socket.onmessage = (event) => {
