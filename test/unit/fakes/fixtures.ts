@@ -3,6 +3,7 @@ import type { Caller } from '../../../shared/domain/caller.ts';
 import { newNotificationId } from '../../../shared/domain/ids.ts';
 import type { Notification } from '../../../shared/domain/notification.ts';
 import type { Recipient } from '../../../shared/domain/recipient.ts';
+import type { RecurringNotification } from '../../../shared/domain/recurring.ts';
 
 export const tenantId = 'acme';
 
@@ -50,4 +51,25 @@ export function awsError(name: string, httpStatusCode?: number, message = `${nam
   error.name = name;
   error.$metadata = httpStatusCode === undefined ? {} : { httpStatusCode };
   return error;
+}
+
+/** An active daily recurring notification of `tenantId` to bob and carol, created by a sender. */
+export function aRecurringDefinition(overrides: Partial<RecurringNotification> = {}): RecurringNotification {
+  return {
+    tenantId,
+    id: 'rec_01J0000000000000000000000A',
+    createdBy: 'sam-sender',
+    createdByRoles: ['sender'],
+    recipients: ['bob', 'carol'],
+    title: 'Standup',
+    message: 'At 9',
+    type: 'reminder',
+    priority: 'normal',
+    schedule: { rate: '1 day', timezone: 'UTC' },
+    status: 'active',
+    occurrences: [],
+    createdAt: '2030-01-01T00:00:00.000Z',
+    updatedAt: '2030-01-01T00:00:00.000Z',
+    ...overrides,
+  };
 }

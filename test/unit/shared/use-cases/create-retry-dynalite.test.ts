@@ -24,7 +24,7 @@ import type { DeliveryScheduler } from '../../../../shared/ports.ts';
 import type { CreateKey, NotificationDeps } from '../../../../shared/use-cases/notifications.ts';
 import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
 import { FakeClock, FakeDeliveryScheduler, InMemoryRecipientStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
-import { admin, aRecipient } from '../../fakes/fixtures.ts';
+import { admin, aRecipient, aRecurringDefinition } from '../../fakes/fixtures.ts';
 import { startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
 
@@ -172,22 +172,7 @@ describe('an occurrence of a recurring notification whose worker died mid-create
     const recipients = new InMemoryRecipientStore();
     for (const id of ['bob', 'carol']) await recipients.put(aRecipient({ tenantId, id }));
     const recurring = new DynamoRecurringStore(dynamo.documentClient, () => 'recurring');
-    await recurring.put({
-      tenantId,
-      id: 'rec_01J0000000000000000000000A',
-      createdBy: 'sam-sender',
-      createdByRoles: ['sender'],
-      recipients: ['bob', 'carol'],
-      title: 'Standup',
-      message: 'At 9',
-      type: 'reminder',
-      priority: 'normal',
-      schedule: { rate: '1 day', timezone: 'UTC' },
-      status: 'active',
-      occurrences: [],
-      createdAt: '2030-01-01T00:00:00.000Z',
-      updatedAt: '2030-01-01T00:00:00.000Z',
-    });
+    await recurring.put(aRecurringDefinition({ tenantId }));
     const scheduler = new FakeDeliveryScheduler();
     const dying: DeliveryScheduler = { scheduleMany: async () => new Promise<never>(() => undefined), unschedule: async () => undefined, reschedule: async () => undefined };
     const deps = (queue: DeliveryScheduler): OccurrenceDeps => ({

@@ -7,37 +7,16 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RecurringScheduler } from '../../../../shared/ports.ts';
 import { InMemoryRecurringStore } from '../../fakes/recurring-store.ts';
 import { NotFoundError } from '../../../../shared/errors.ts';
-import type { RecurringNotification } from '../../../../shared/domain/recurring.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import { deleteRecurring, patchRecurring, runOccurrence } from '../../../../shared/use-cases/recurring.ts';
 import type { OccurrenceDeps } from '../../../../shared/use-cases/recurring.ts';
 import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
 import { FakeClock, FakeDeliveryScheduler, InMemoryNotificationStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
-import { admin, aRecipient, tenantId } from '../../fakes/fixtures.ts';
+import { admin, aRecipient, aRecurringDefinition, tenantId } from '../../fakes/fixtures.ts';
 
 beforeAll(() => {
   logger.setLogLevel('SILENT');
 });
-
-function aDefinition(overrides: Partial<RecurringNotification> = {}): RecurringNotification {
-  return {
-    tenantId,
-    id: 'rec_01J0000000000000000000000A',
-    createdBy: 'sam-sender',
-    createdByRoles: ['sender'],
-    recipients: ['bob', 'carol'],
-    title: 'Standup',
-    message: 'At 9',
-    type: 'reminder',
-    priority: 'normal',
-    schedule: { rate: '1 day', timezone: 'UTC' },
-    status: 'active',
-    occurrences: [],
-    createdAt: '2030-01-01T00:00:00.000Z',
-    updatedAt: '2030-01-01T00:00:00.000Z',
-    ...overrides,
-  };
-}
 
 async function setUp(): Promise<{ deps: OccurrenceDeps; store: InMemoryRecurringStore; notifications: InMemoryNotificationStore; world: ReturnType<typeof aBroadcastWorld> }> {
   const clock = new FakeClock('2030-01-02T09:00:00.000Z');
@@ -60,7 +39,7 @@ describe('runOccurrence', () => {
   it('creates one notification per recipient, linked to the definition, and records the occurrence', async () => {
     // Prepare
     const { deps, store, notifications } = await setUp();
-    await store.put(aDefinition());
+    await store.put(aRecurringDefinition());
 
     // Act
     const outcome = await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
@@ -79,7 +58,7 @@ describe('runOccurrence', () => {
   it('creates nothing the second time the same occurrence arrives, and the next occurrence again', async () => {
     // Prepare
     const { deps, store, notifications } = await setUp();
-    await store.put(aDefinition());
+    await store.put(aRecurringDefinition());
     await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
 
     // Act
@@ -95,7 +74,7 @@ describe('runOccurrence', () => {
   it('creates nothing for a paused or ended definition', async () => {
     // Prepare
     const { deps, store, notifications } = await setUp();
-    await store.put(aDefinition({ status: 'paused' }));
+    await store.put(aRecurringDefinition({ status: 'paused' }));
 
     // Act
     const paused = await runOccurrence(deps, tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
@@ -112,7 +91,7 @@ describe('runOccurrence', () => {
   it('leaves out the recipients erased since the definition was made, names them on the occurrence, and notifies the others', async () => {
     // Prepare: carol was erased after the definition was made
     const { deps, store, notifications, world } = await setUp();
-    await store.put(aDefinition());
+    await store.put(aRecurringDefinition());
     world.recipients.delete(tenantId, 'carol');
 
     // Act
@@ -129,7 +108,7 @@ describe('runOccurrence', () => {
   it('reads the directory again when a recipient is erased between its read and the create, and leaves them out', async () => {
     // Prepare: carol is erased right after the occurrence has read the directory
     const { deps, store, notifications, world } = await setUp();
-    await store.put(aDefinition());
+    await store.put(aRecurringDefinition());
     const getMany = world.recipients.getMany.bind(world.recipients);
     vi.spyOn(world.recipients, 'getMany').mockImplementationOnce(async (...args) => {
       const found = await getMany(...args);
@@ -151,7 +130,7 @@ describe('runOccurrence', () => {
   it('records an occurrence that creates nothing when every named recipient was erased', async () => {
     // Prepare
     const { deps, store, notifications, world } = await setUp();
-    await store.put(aDefinition());
+    await store.put(aRecurringDefinition());
     world.recipients.delete(tenantId, 'bob');
     world.recipients.delete(tenantId, 'carol');
 
@@ -171,7 +150,7 @@ describe('runOccurrence', () => {
   it('leaves the erased recipients out of the broadcast of an explicit audience', async () => {
     // Prepare
     const { deps, store, world } = await setUp();
-    const { recipients: _recipients, ...definition } = aDefinition();
+    const { recipients: _recipients, ...definition } = aRecurringDefinition();
     await store.put({ ...definition, audience: { kind: 'recipients', count: 2, sliceSize: 250 }, audienceIds: ['bob', 'carol'] });
     world.recipients.delete(tenantId, 'bob');
 
@@ -188,7 +167,7 @@ describe('runOccurrence', () => {
   it('creates one broadcast for an audience', async () => {
     // Prepare
     const { deps, store, world } = await setUp();
-    const { recipients: _recipients, ...definition } = aDefinition();
+    const { recipients: _recipients, ...definition } = aRecurringDefinition();
     await store.put({ ...definition, audience: { kind: 'groups', groups: ['staff'] } });
 
     // Act
@@ -205,7 +184,7 @@ describe('patchRecurring', () => {
   it('answers 404 for a definition deleted between its read and its write, makes nothing again, and takes back the schedule it put', async () => {
     // Prepare: the definition is deleted right after the change has read it
     const store = new InMemoryRecurringStore();
-    const definition = aDefinition();
+    const definition = aRecurringDefinition();
     await store.put(definition);
     const schedules: string[] = [];
     const scheduler: RecurringScheduler = {
@@ -232,7 +211,7 @@ describe('patchRecurring', () => {
     // Prepare: a PATCH that read the definition before the DELETE puts its schedule back just
     // before the DELETE removes the definition
     const store = new InMemoryRecurringStore();
-    const definition = aDefinition();
+    const definition = aRecurringDefinition();
     await store.put(definition);
     let scheduled = true;
     const scheduler: RecurringScheduler = {
