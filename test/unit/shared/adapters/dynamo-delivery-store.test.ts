@@ -379,6 +379,15 @@ describe('a claim is a lease', () => {
   });
 });
 
+/** Gives bob one unread inbox item (delivered) and one open connection, `c1`; resolves with that item's notification. */
+async function oneUnreadAndConnected(world: World): Promise<Notification> {
+  const old = await world.create({ channels: ['inbox'] });
+  await outcomeOf(world.worker(), world.refOf(old));
+  await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() }, maxOpenConnectionsPerUser);
+  world.sockets.open('c1');
+  return old;
+}
+
 describe('what lands between the read, the claim and the write', () => {
   it('lets a broadcast cancelled between the read and the claim win: the row claimed is cancelled at once, nobody is sent to', async () => {
     // Prepare
@@ -509,10 +518,7 @@ describe('what lands between the read, the claim and the write', () => {
   it('writes the item anyway on the count its refusal found, and tells that count, when a read moved it between the frame and the write', async () => {
     // Prepare: bob has one unread item and is connected; the frame will announce 2
     const world = await aWorld();
-    const old = await world.create({ channels: ['inbox'] });
-    await outcomeOf(world.worker(), world.refOf(old));
-    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() }, maxOpenConnectionsPerUser);
-    world.sockets.open('c1');
+    const old = await oneUnreadAndConnected(world);
     const n = await world.create({ channels: ['inbox', 'websocket'] });
     const worker = world.worker();
     worker.store.beforeCommit = async () => {
@@ -594,10 +600,7 @@ describe('the order of the unread counts told (unreadVersion)', () => {
     // 2); before its write lands, bob reads the old item through the inbox use case (count 0,
     // version 2, told at once); the delivery's write then makes count 1, version 3
     const world = await aWorld();
-    const old = await world.create({ channels: ['inbox'] });
-    await outcomeOf(world.worker(), world.refOf(old));
-    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() }, maxOpenConnectionsPerUser);
-    world.sockets.open('c1');
+    const old = await oneUnreadAndConnected(world);
     const n = await world.create({ channels: ['inbox', 'websocket'] });
     const worker = world.worker();
     const reads = { inbox, live, sockets: world.sockets, clock: world.clock, readRetentionDays: 30 };
@@ -669,10 +672,7 @@ describe('the order of the unread counts told (unreadVersion)', () => {
     // bob's count (1, version 1) and post a frame announcing the count their write will make;
     // once both have, bob reads the old item, and then both writes go at once
     const world = await aWorld();
-    const old = await world.create({ channels: ['inbox'] });
-    await outcomeOf(world.worker(), world.refOf(old));
-    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() }, maxOpenConnectionsPerUser);
-    world.sockets.open('c1');
+    const old = await oneUnreadAndConnected(world);
     const first = await world.create({ channels: ['inbox', 'websocket'] });
     const second = await world.create({ channels: ['inbox', 'websocket'] });
     const [a, b] = [world.worker(), world.worker()];
@@ -750,10 +750,7 @@ describe('transactions that meet another (TransactionConflict)', () => {
     // read moves bob's count before the commit, and DynamoDB also reports a conflict on carol's inbox item
     const world = await aWorld();
     await recipients.put(aRecipient({ tenantId: world.tenantId, id: 'carol', email: 'carol@example.com' }));
-    const old = await world.create({ channels: ['inbox'] });
-    await outcomeOf(world.worker(), world.refOf(old));
-    await live.connect(world.tenantId, 'bob', { connectionId: 'c1', connectedAt: world.clock.now().toISOString() }, maxOpenConnectionsPerUser);
-    world.sockets.open('c1');
+    const old = await oneUnreadAndConnected(world);
     const toBob = await world.create({ channels: ['inbox', 'websocket'] });
     const toCarol = await world.create({ recipientId: 'carol', channels: ['inbox'] });
     let conflicted = 0;
