@@ -1,16 +1,18 @@
 /**
- * Web Push with the `web-push` library: it encrypts the payload (`aes128gcm`, RFC 8188/8291) and
- * signs the VAPID JWT (RFC 8292); the request itself goes out through guarded-post.ts, as webhooks
- * do, since a subscription's endpoint is whatever the user's client sent: on AWS only https to
- * public addresses (the browsers' push services), never a redirect, one deadline; on the local
- * stack anything, its plain-HTTP push service included. A push service answers
- * 201 with the message's URL in `Location` (RFC 8030, 5); its errors are raised with the shape the
- * engine classifies (`name`, `$metadata.httpStatusCode`, `retryAfterMs` from `Retry-After`).
+ * Web Push: the request is web-push-request.ts's (the payload encrypted by the `web-push` library,
+ * `aes128gcm`, RFC 8188/8291; the VAPID JWT, RFC 8292, signed with node:crypto); it goes out
+ * through guarded-post.ts, as webhooks do, since a subscription's endpoint is whatever the user's
+ * client sent: on AWS only https to public addresses (the browsers' push services), never a
+ * redirect, one deadline; on the local stack anything, its plain-HTTP push service included. A
+ * push service answers 201 with the message's URL in `Location` (RFC 8030, 5); its errors are
+ * raised with the shape the engine classifies (`name`, `$metadata.httpStatusCode`, `retryAfterMs`
+ * from `Retry-After`).
  */
-import webPush from 'web-push';
 import { pushEndpointProblem } from '../domain/push-targets.ts';
 import { WebhookTargetRefusedError } from '../domain/webhook-targets.ts';
 import { guardedPost } from './guarded-post.ts';
+import { webPushRequest } from './web-push-request.ts';
+import type { WebPushRequest } from './web-push-request.ts';
 import type { GuardedAnswer } from './guarded-post.ts';
 import type { WebPushSubscription } from '../domain/push-targets.ts';
 import type { WebPushSender } from '../delivery/channels/push.ts';
@@ -100,13 +102,13 @@ export class LibraryWebPushSender implements WebPushSender {
       });
     }
     const keys = await this.keys();
-    let details: ReturnType<typeof webPush.generateRequestDetails>;
+    let request: WebPushRequest;
     try {
-      details = webPush.generateRequestDetails({ endpoint: subscription.endpoint, keys: subscription.keys }, payload, {
-        vapidDetails: { subject: this.subject(), publicKey: keys.publicKey, privateKey: keys.privateKey },
-        TTL: webPushTtlSeconds,
-        contentEncoding: 'aes128gcm',
+      request = webPushRequest(subscription, payload, {
+        vapid: { subject: this.subject(), keys },
+        ttlSeconds: webPushTtlSeconds,
         urgency: options.urgency,
+        nowMs: Date.now(),
       });
     } catch (error) {
       // Keys the push service could never decrypt for: nothing left, and nothing ever will.
@@ -116,14 +118,13 @@ export class LibraryWebPushSender implements WebPushSender {
         $notSent: true,
       });
     }
-    const headers = Object.fromEntries(Object.entries(details.headers).map(([name, value]) => [name, String(value)]));
     let answer: GuardedAnswer;
     try {
       // The endpoint is the user's to choose: the webhooks' SSRF guard, no redirects, one deadline.
-      answer = await guardedPost(new URL(details.endpoint), {
+      answer = await guardedPost(new URL(subscription.endpoint), {
         mode: this.allowHttpLoopback() ? 'any' : 'public-https',
-        headers,
-        body: details.body ? new Uint8Array(details.body) : '',
+        headers: request.headers,
+        body: request.body ?? '',
         timeoutMs: requestTimeoutMs,
         timeoutError: () => Object.assign(new Error(`the push service did not answer within ${requestTimeoutMs} ms`), { name: 'PushTimeout' }),
         answerBytes: answerBytesKept,
