@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
 import type { OpenAPI3 } from 'openapi-typescript';
-import { openApiDocument } from '../functions/api/routes/openapi.ts';
+import { openApiDocument } from '../functions/api/api-documents.ts';
 
 /** Where the generated types live. */
 export const clientTypesFile = resolve(import.meta.dirname, '..', 'client', 'schema.d.ts');

@@ -96,17 +96,15 @@ import {
   verifyContactBodySchema,
 } from '../../shared/domain/schemas.ts';
 import type { ApiDescription, RouteDoc } from '../../shared/http/openapi.ts';
-import { deadLetterQueueNameSchema } from './routes/dead-letters.ts';
+import { deadLetterQueueNameSchema } from './routes/dead-letter-queue-name.ts';
+import { docsQuerySchema } from './routes/openapi.ts';
 
 /**
- * 09:00 UTC a week after this module loaded (the function's cold start): the time of the examples
- * that schedule, computed so that an example sent from the interactive docs is never in the past
- * nor beyond the two-year horizon.
+ * 09:00 UTC a week after this module loaded (the first docs request of a cold start): the time of
+ * the examples that schedule, computed so that an example sent from the interactive docs is never
+ * in the past nor beyond the two-year horizon.
  */
 const nextWeekAt9Utc = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 + 7 * 86_400_000 + 9 * 3_600_000).toISOString();
-
-/** The query of `GET /docs`: `view=try` asks for the interactive reference. */
-export const docsQuerySchema = z.strictObject({ view: z.enum(['try']).optional() });
 
 const notificationId = { id: notificationIdSchema };
 const recipientId = { id: idSchema };

@@ -1,18 +1,12 @@
 /** Routes of `/v1/admin/dead-letters` (operators): parse, call the use case, shape the response. */
-import * as z from 'zod';
 import type { Context } from 'aws-lambda';
-import { deadLetterQueues as describedDeadLetterQueues } from '../../../lib/app-description.ts';
 import { once } from '../../../shared/config.ts';
 import { deadLetterQueues } from '../../../shared/adapters/dependencies/dead-letters.ts';
 import { callerFrom, json, pathParameter } from '../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
 import { listDeadLetterQueues, redriveDeadLetterQueue } from '../../../shared/use-cases/dead-letters.ts';
 import type { DeadLetterDeps } from '../../../shared/use-cases/dead-letters.ts';
-
-const names = describedDeadLetterQueues().map((queue) => queue.name);
-
-/** A dead-letter queue of the app description, by its logical name (`delivery-dlq`). */
-export const deadLetterQueueNameSchema = z.enum(names as [string, ...string[]], { error: `must be one of ${names.join(', ')}` });
+import { deadLetterQueueNameSchema } from './dead-letter-queue-name.ts';
 
 /** Time kept back from the function's timeout to read the depth after the last batch and answer. */
 const answerMarginMs = 5_000;

@@ -1,26 +1,22 @@
 /** `GET /openapi.json` and `GET /docs`: the API documented, from the schemas it validates with. */
-import { httpRoutes } from '../../../lib/app-description.ts';
+import * as z from 'zod';
 import { once } from '../../../shared/config.ts';
-import { docsPageContentSecurityPolicy, renderDocsPage } from '../../../shared/http/api-docs-page.ts';
-import { buildOpenApiDocument } from '../../../shared/http/openapi.ts';
-import type { OpenApiDocument } from '../../../shared/http/openapi.ts';
+import { docsPageContentSecurityPolicy } from '../../../shared/http/api-docs-page.ts';
 import { json, queryParameters } from '../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
-import { renderTryItPage, tryItPageContentSecurityPolicy } from '../../../shared/http/try-it-page.ts';
-import { apiDescription, docsQuerySchema, routeDocs } from '../route-docs.ts';
+import { tryItPageContentSecurityPolicy } from '../../../shared/http/try-it-page.ts';
 
-/** The document, made once per cold start. */
-export const openApiDocument = once((): OpenApiDocument => buildOpenApiDocument(httpRoutes, routeDocs, apiDescription));
-const docsPage = once((): string => renderDocsPage(openApiDocument(), { documentUrl: '/openapi.json', tryItUrl: '/docs?view=try' }));
+/** The query of `GET /docs`: `view=try` asks for the interactive reference. */
+export const docsQuerySchema = z.strictObject({ view: z.enum(['try']).optional() });
+
+// Loaded on the first docs request: building the route docs' schemas is a large part of the
+// function's module init, which every other request would otherwise pay for at its cold start.
+const documents = once(() => import('../api-documents.ts'));
 
 /** `GET /openapi.json` (public) */
 export async function getOpenApiRoute(): Promise<HttpResult> {
-  return json(200, openApiDocument());
+  return json(200, (await documents()).openApiDocument());
 }
-
-const tryItPage = once((): string =>
-  renderTryItPage({ title: `${openApiDocument().info.title} API`, documentUrl: '/openapi.json', staticUrl: '/docs' }),
-);
 
 function htmlPage(body: string, contentSecurityPolicy: string): HttpResult {
   return {
@@ -36,5 +32,6 @@ function htmlPage(body: string, contentSecurityPolicy: string): HttpResult {
  */
 export async function getDocsRoute(event: HttpEvent): Promise<HttpResult> {
   const { view } = queryParameters(event, docsQuerySchema);
+  const { docsPage, tryItPage } = await documents();
   return view === 'try' ? htmlPage(tryItPage(), tryItPageContentSecurityPolicy) : htmlPage(docsPage(), docsPageContentSecurityPolicy);
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { openApiDocument } from '../../../functions/api/routes/openapi.ts';
+import { openApiDocument } from '../../../functions/api/api-documents.ts';
 import { httpRoutes } from '../../../lib/app-description.ts';
 import { clientTypesFile, generateClientTypes } from '../../../scripts/client-types.ts';
 

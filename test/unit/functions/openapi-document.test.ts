@@ -9,7 +9,7 @@ import { httpRoutes } from '../../../lib/app-description.ts';
 import type { HttpRoute } from '../../../lib/app-description.ts';
 import { routeHandlers } from '../../../functions/api/routes.ts';
 import { apiDescription, routeDocs } from '../../../functions/api/route-docs.ts';
-import { openApiDocument } from '../../../functions/api/routes/openapi.ts';
+import { openApiDocument } from '../../../functions/api/api-documents.ts';
 import { honoursIdempotencyKey } from '../../../shared/http/idempotency.ts';
 import { bearerSchemeName, buildOpenApiDocument } from '../../../shared/http/openapi.ts';
 import type { JsonObject, OperationObject } from '../../../shared/http/openapi.ts';

@@ -6,7 +6,7 @@
 import type * as z from 'zod';
 import { describe, expect, it } from 'vitest';
 import { routeDocs } from '../../../functions/api/route-docs.ts';
-import { openApiDocument } from '../../../functions/api/routes/openapi.ts';
+import { openApiDocument } from '../../../functions/api/api-documents.ts';
 import { httpRoutes } from '../../../lib/app-description.ts';
 import type { JsonObject } from '../../../shared/http/openapi.ts';
 

@@ -1,6 +1,6 @@
 /** `GET /docs`: the OpenAPI document as one self-contained HTML page. */
 import { describe, expect, it } from 'vitest';
-import { openApiDocument } from '../../../../functions/api/routes/openapi.ts';
+import { openApiDocument } from '../../../../functions/api/api-documents.ts';
 import { renderDocsPage, renderSchema } from '../../../../shared/http/api-docs-page.ts';
 import type { OpenApiDocument } from '../../../../shared/http/openapi.ts';
 
