@@ -7,7 +7,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../../shared/zod-mini.ts';
 import { broadcastDeliveryQueue, fanoutQueue, fanoutRequeue } from '../../shared/adapters/dependencies/broadcast-queues.ts';
 import { deliveryEnqueuer } from '../../shared/adapters/dependencies/notification-queue.ts';
 import { ImmediateBroadcastScheduler, ImmediateDeliveryScheduler } from '../../shared/adapters/immediate-schedulers.ts';
@@ -17,7 +17,7 @@ import { broadcastRecipientStore, broadcastStore } from '../../shared/adapters/d
 import { systemClock } from '../../shared/adapters/dependencies/clock.ts';
 import { recipientStore, tenantSettingsStore } from '../../shared/adapters/dependencies/directory.ts';
 import { broadcastConfig, once, retryPolicyConfig } from '../../shared/config.ts';
-import { fanoutMessageSchema, recurringOccurrenceMessageSchema } from '../../shared/domain/schemas.ts';
+import { fanoutMessageSchema, recurringOccurrenceMessageSchema } from '../../shared/domain/message-schemas.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import type { SelfSendLimits } from '../../shared/ports.ts';
 import { sqsConsumer } from '../../shared/queue/consumer.ts';

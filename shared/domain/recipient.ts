@@ -5,6 +5,9 @@ import { channels } from './notification.ts';
 import type { Channel } from './notification.ts';
 import type { QuietHours } from './time.ts';
 
+/** The most notification types a recipient may hold switches for (each type is one small map). */
+export const maxTypePreferences = 50;
+
 /** The channels a recipient may switch off: every one but the inbox, their record of everything. */
 export type SwitchableChannel = Exclude<Channel, 'inbox'>;
 export const switchableChannels: readonly SwitchableChannel[] = channels.filter((c): c is SwitchableChannel => c !== 'inbox');

@@ -19,11 +19,11 @@ import { isRawJson } from './opaque-json.ts';
 import { pushEndpointProblem, pushEndpointRules } from './push-targets.ts';
 import type { PushEndpointProblem } from './push-targets.ts';
 import { verifiableChannels } from './contact-verification.ts';
-import { switchableChannels } from './recipient.ts';
+import { maxTypePreferences, switchableChannels } from './recipient.ts';
 import type { SwitchableChannel } from './recipient.ts';
 import type { RawJson } from './opaque-json.ts';
 import { isCalendarDateTime, isKnownTimeZone, isLocalDateTime, localDateTimePattern, ratePattern, wallTimePattern } from './time.ts';
-import { canonicalLocale, reservedTemplateVariables } from './template.ts';
+import { canonicalLocale, maxTemplateVersions, reservedTemplateVariables, templateIdMessage, templateIdPattern } from './template.ts';
 import { isNotBlank, isSingleLineText, isWellFormedText, maxSubjectLength, nameLikeId, nameLikeMessage, singleLineMessage, wellFormedMessage } from './subject-ids.ts';
 import { maxInstantLength } from './message-schemas.ts';
 import type { TemplateChannel } from './template.ts';
@@ -295,9 +295,8 @@ export const relatedObjectSchema = z.strictObject({
 });
 
 /** A template id: chosen by the tenant, kept to a safe alphabet (it names the template in URLs and logs). */
-export const templateIdSchema = z.string('must be a string').regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be 1-128 characters of letters, digits and _ . -');
-/** How many versions one template keeps (every PUT is one); beyond, delete it and start again. */
-export const maxTemplateVersions = 1_000;
+export const templateIdSchema = z.string('must be a string').regex(templateIdPattern, templateIdMessage);
+export { maxTemplateVersions };
 /** The largest template definition, as JSON (UTF-8), bytes: one DynamoDB item holds it with room to spare. */
 export const maxTemplateBytes = 64 * 1024;
 /** How many locales one template may have. */
@@ -489,8 +488,7 @@ export const channelSwitchesSchema = z.strictObject({
   >),
   inbox: z.never({ error: 'cannot be switched off: the inbox keeps every notification' }).optional(),
 });
-/** The most notification types a recipient may hold switches for (each type is one small map). */
-export const maxTypePreferences = 50;
+export { maxTypePreferences };
 
 /** Body of `PATCH /v1/me`: the caller's own addresses, locale, time zone and switches. */
 export const updateMeBodySchema = z

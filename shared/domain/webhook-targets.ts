@@ -5,6 +5,7 @@
  * (`any`) plain http and loopback too. Address ranges: ipaddr.js's `range()`.
  */
 import ipaddr from 'ipaddr.js';
+import { ValidationError } from '../errors.ts';
 
 /** `public-https`: AWS stages; `any`: the local stack, where webhooks go to localhost and plain http. */
 export const webhookTargetModes = ['public-https', 'any'] as const;
@@ -48,4 +49,10 @@ export function webhookUrlProblem(url: string, mode: WebhookTargetMode): string 
     if (error instanceof WebhookTargetRefusedError) return error.message.replace(/^webhook (URLs |URL |host )?/, '');
     throw error;
   }
+}
+
+/** A 400 naming `webhookUrl` when the deployment would never post to it (plain http, a private literal on AWS). */
+export function refuseUnreachableWebhook(url: string | null | undefined, mode: WebhookTargetMode = 'public-https'): void {
+  const problem = typeof url === 'string' ? webhookUrlProblem(url, mode) : undefined;
+  if (problem) throw new ValidationError(`webhookUrl ${problem}`, { details: [{ field: 'webhookUrl', message: problem }] });
 }

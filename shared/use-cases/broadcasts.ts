@@ -3,7 +3,7 @@
  * recipient. Admins and senders only; a sender sees the broadcasts it created, an admin the whole
  * tenant. The fan-out itself runs in the fan-out function (see fan-out-broadcast.ts).
  */
-import * as z from 'zod';
+import * as z from '../zod-mini.ts';
 import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import { admitTemplate } from './templates.ts';
 import type { TemplateRef } from '../domain/template.ts';
@@ -20,7 +20,7 @@ import type {
   ListBroadcastsQuery,
   ScheduleBroadcastBody,
 } from '../domain/schemas.ts';
-import { broadcastIdSchema, idSchema } from '../domain/schemas.ts';
+import { broadcastId, subjectId } from '../domain/id-schemas.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
 import type { BroadcastRecipientStore, BroadcastScheduler, BroadcastStore, Clock, CreateRecord, CreateRecords, FanoutQueue, RecipientStore, TemplateStore } from '../ports.ts';
@@ -298,7 +298,7 @@ export interface BroadcastList {
   readonly nextCursor: string | null;
 }
 
-const listCursorSchema = z.object({ olderThan: broadcastIdSchema });
+const listCursorSchema = z.object({ olderThan: broadcastId });
 
 function invalidCursor(): ValidationError {
   return new ValidationError('Invalid query: cursor is not a cursor this API returned', {
@@ -329,10 +329,10 @@ export interface BroadcastRecipientList {
 }
 
 const recipientsCursorSchema = z.object({
-  broadcast: broadcastIdSchema,
+  broadcast: broadcastId,
   status: z.enum([...broadcastRecipientStatuses, 'any']),
-  shard: z.int().min(0),
-  after: idSchema.optional(),
+  shard: z.int().check(z.minimum(0)),
+  after: z.optional(subjectId),
 });
 
 /**

@@ -12,16 +12,14 @@
 import type { Caller } from '../domain/caller.ts';
 import { checkVerificationCode, newVerificationCode, pendingVerification, verifiableChannels } from '../domain/contact-verification.ts';
 import type { PendingVerification, VerifiableChannel } from '../domain/contact-verification.ts';
-import { addressFields, addressOn, applyRecipientChanges, hasVerifiedAddress } from '../domain/recipient.ts';
+import { addressFields, addressOn, applyRecipientChanges, hasVerifiedAddress, maxTypePreferences } from '../domain/recipient.ts';
 import type { ChannelPreferences, Recipient, RecipientChanges } from '../domain/recipient.ts';
-import { maxTypePreferences } from '../domain/schemas.ts';
 import type { UpdateMeBody, VerifyContactBody } from '../domain/schemas.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, UnprocessableEntityError, ValidationError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
 import type { RecipientStore, SelfSendLimits } from '../ports.ts';
-import { WebhookTargetRefusedError } from '../domain/webhook-targets.ts';
+import { refuseUnreachableWebhook, WebhookTargetRefusedError } from '../domain/webhook-targets.ts';
 import type { WebhookTargetMode } from '../domain/webhook-targets.ts';
-import { refuseUnreachableWebhook } from './recipients.ts';
 import { CodeNotSentYetError, sendVerificationCode } from './verification-code-sends.ts';
 import type { CodeSendDeps } from './verification-code-sends.ts';
 

@@ -1,7 +1,7 @@
 /**
  * Scheduling, reading, listing and managing notifications: the rules of the API, on ports only.
  */
-import * as z from 'zod';
+import * as z from '../zod-mini.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
@@ -13,7 +13,7 @@ import type { Notification } from '../domain/notification.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import { registeredRecipients } from './registered-recipients.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
-import { notificationIdSchema } from '../domain/schemas.ts';
+import { notificationId } from '../domain/id-schemas.ts';
 import type {
   CreateNotificationsBody,
   ListNotificationsQuery,
@@ -448,7 +448,7 @@ export interface NotificationList {
   readonly nextCursor: string | null;
 }
 
-const listCursorSchema = z.object({ olderThan: notificationIdSchema });
+const listCursorSchema = z.object({ olderThan: notificationId });
 
 /**
  * Whose notifications the caller sees: an admin the whole tenant, a sender the ones it created,

@@ -13,7 +13,7 @@ import { applyRecipientChanges, toRecipientView } from '../domain/recipient.ts';
 import type { Recipient, RecipientChanges } from '../domain/recipient.ts';
 import { batchRecipientEntrySchema, idSchema } from '../domain/schemas.ts';
 import type { ListRecipientsQuery, PutRecipientBody } from '../domain/schemas.ts';
-import { webhookUrlProblem } from '../domain/webhook-targets.ts';
+import { refuseUnreachableWebhook, webhookUrlProblem } from '../domain/webhook-targets.ts';
 import type { WebhookTargetMode } from '../domain/webhook-targets.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
@@ -33,12 +33,6 @@ export interface RecipientDeps {
   readonly clock: Clock;
   /** Which webhook URLs may be stored (`HERALD_WEBHOOK_TARGETS`). @default 'public-https' */
   readonly webhookTargets?: WebhookTargetMode;
-}
-
-/** A 400 naming `webhookUrl` when the deployment would never post to it (plain http, a private literal on AWS). */
-export function refuseUnreachableWebhook(url: string | null | undefined, mode: WebhookTargetMode = 'public-https'): void {
-  const problem = typeof url === 'string' ? webhookUrlProblem(url, mode) : undefined;
-  if (problem) throw new ValidationError(`webhookUrl ${problem}`, { details: [{ field: 'webhookUrl', message: problem }] });
 }
 
 /** What an erasure touches besides the directory. */

@@ -4,14 +4,14 @@
  * occurrence is keyed on the recurring id and its instant: the first worker to claim it creates
  * one notification per recipient (or one broadcast), a repeat finds it done and creates nothing.
  */
-import * as z from 'zod';
+import * as z from '../zod-mini.ts';
 import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
 import { newRecurringId } from '../domain/ids.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
 import { changedSchedule, checkRecurringSchedule, checkScheduleFires, nextOccurrences, RecurringScheduleError, scheduleAnchorMs, schedulerStartDate } from '../domain/recurring.ts';
 import type { RecurringNotification } from '../domain/recurring.ts';
-import { recurringIdSchema } from '../domain/schemas.ts';
+import { recurringId } from '../domain/id-schemas.ts';
 import type { CreateRecurringBody, ListRecurringQuery, PatchRecurringBody } from '../domain/schemas.ts';
 import { audienceSliceSize } from '../domain/broadcast.ts';
 import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
@@ -143,7 +143,7 @@ export function upcomingOccurrences(recurring: RecurringNotification, now: Date)
 
 // `after` is a definition's id: any other text (empty, longer than a key may be) would reach
 // DynamoDB's key condition and come back as a 500, not as the 400 of a forged cursor.
-const cursorSchema = z.object({ recurring: z.literal(true), after: recurringIdSchema });
+const cursorSchema = z.object({ recurring: z.literal(true), after: recurringId });
 
 /** A page of the tenant's definitions (a sender's own), in id order. */
 export async function listRecurring(

@@ -2,13 +2,14 @@
  * Templates: storing versions, reading and listing them, previewing, and what a notification or
  * broadcast made from one carries (docs/templates.md). On ports only.
  */
-import * as z from 'zod';
+import * as z from '../zod-mini.ts';
 import type { Caller } from '../domain/caller.ts';
 import type * as Renderer from '../templates/render.ts';
 import { canManageTenant } from '../domain/caller.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
 import type { Recipient } from '../domain/recipient.ts';
-import { maxTemplateVersions, templateIdSchema } from '../domain/schemas.ts';
+import { templateId } from '../domain/id-schemas.ts';
+import { maxTemplateVersions } from '../domain/template.ts';
 import type { ListTemplatesQuery, PreviewTemplateBody, PutTemplateBody } from '../domain/schemas.ts';
 import type { RenderedTemplate, TemplateDefinition, TemplateRef, TemplateVersion } from '../domain/template.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
@@ -62,7 +63,7 @@ export async function getTemplate(deps: Pick<TemplateDeps, 'templates'>, caller:
   return found;
 }
 
-const templateCursorSchema = z.object({ templates: z.literal(true), after: templateIdSchema });
+const templateCursorSchema = z.object({ templates: z.literal(true), after: templateId });
 
 /** A page of the tenant's templates in id order, with the cursor of the next page when there is one. */
 export async function listTemplates(

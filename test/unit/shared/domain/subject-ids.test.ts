@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as mini from '../../../../shared/domain/id-schemas.ts';
 import { newBroadcastId, newNotificationId, newRecurringId } from '../../../../shared/domain/ids.ts';
-import { broadcastIdSchema, idSchema, inboxItemIdSchema, notificationIdSchema, recurringIdSchema, tenantIdSchema } from '../../../../shared/domain/schemas.ts';
+import { broadcastIdSchema, idSchema, inboxItemIdSchema, notificationIdSchema, recurringIdSchema, templateIdSchema, tenantIdSchema } from '../../../../shared/domain/schemas.ts';
 import { markReadMessageSchema } from '../../../../shared/domain/socket-messages.ts';
 import { isSubjectId, isTenantId, maxSubjectLength } from '../../../../shared/domain/subject-ids.ts';
 
@@ -57,15 +57,16 @@ describe('the id rules of token claims', () => {
     }
   });
 
-  it('are the same, with the same messages, in the zod/mini schemas of queue and WebSocket messages', () => {
+  it('are the same, with the same messages, in the zod/mini schemas of queue and WebSocket messages and of page cursors', () => {
     const now = new Date('2030-01-01T00:00:00Z');
-    const ids: readonly unknown[] = [...subjects, ...tenants, newNotificationId(now), newBroadcastId(now), newRecurringId(now), 'ntf_0', 'brd_x', 'rec_', 'ntf_01JABCDEFGHJKMNPQRSTVWXYZ0'];
+    const ids: readonly unknown[] = [...subjects, ...tenants, newNotificationId(now), newBroadcastId(now), newRecurringId(now), 'ntf_0', 'brd_x', 'rec_', 'ntf_01JABCDEFGHJKMNPQRSTVWXYZ0', 'welcome.v2', '_hidden', 'a'.repeat(129), 'a'.repeat(128)];
     const pairs = [
       [mini.subjectId, idSchema],
       [mini.tenantId, tenantIdSchema],
       [mini.notificationId, notificationIdSchema],
       [mini.broadcastId, broadcastIdSchema],
       [mini.recurringId, recurringIdSchema],
+      [mini.templateId, templateIdSchema],
     ] as const;
     for (const [ours, classic] of pairs) {
       for (const id of ids) {
