@@ -15,11 +15,12 @@ import type { PendingVerification, VerifiableChannel } from '../domain/contact-v
 import { addressFields, addressOn, applyRecipientChanges, hasVerifiedAddress, maxTypePreferences } from '../domain/recipient.ts';
 import type { ChannelPreferences, Recipient, RecipientChanges } from '../domain/recipient.ts';
 import type { UpdateMeBody, VerifyContactBody } from '../domain/schemas.ts';
-import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, UnprocessableEntityError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, ServiceUnavailableError, UnprocessableEntityError, ValidationError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
 import type { RecipientStore, SelfSendLimits } from '../ports.ts';
 import { refuseUnreachableWebhook, WebhookTargetRefusedError } from '../domain/webhook-targets.ts';
 import type { WebhookTargetMode } from '../domain/webhook-targets.ts';
+import { takeSelfSends } from './self-sends.ts';
 import { CodeNotSentYetError, sendVerificationCode } from './verification-code-sends.ts';
 import type { CodeSendDeps } from './verification-code-sends.ts';
 
@@ -43,17 +44,6 @@ export async function getMe(deps: Pick<MeDeps, 'recipients'>, caller: Caller): P
   const me = await deps.recipients.get(caller.tenantId, caller.sub);
   if (!me) throw notInDirectory(caller);
   return me;
-}
-
-/** Takes one self-service send for the caller, or refuses with 429 naming `field`. */
-export async function takeSelfSends(deps: Pick<MeDeps, 'selfSend'>, caller: Caller, count: number, now: Date, field: string): Promise<void> {
-  const taken = await deps.selfSend.take(caller, count, now);
-  if (!taken.ok) {
-    throw new TooManyRequestsError(`You have sent as much as your hourly limit allows; try again in ${taken.retryAfterSeconds} s`, {
-      retryAfterSeconds: taken.retryAfterSeconds,
-      details: [{ field, message: 'is over the hourly limit of what you may send yourself' }],
-    });
-  }
 }
 
 /**

@@ -39,7 +39,7 @@ import { noTenantSettings } from '../domain/tenant-settings.ts';
 import type { LocalTimeAdjustment } from '../domain/time.ts';
 import { admitTemplate } from './templates.ts';
 import type { TemplatedContent } from './templates.ts';
-import { takeSelfSends } from './me.ts';
+import { takeSelfSends } from './self-sends.ts';
 import { rollBackCreate, takeCreateIds } from './create-records.ts';
 import type { CreateKey } from './create-records.ts';
 import { logger } from '../observability/logger.ts';
