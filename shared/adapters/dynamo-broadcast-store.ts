@@ -21,7 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { audienceSliceSize, finalStatus, sliceSizeOf } from '../domain/broadcast.ts';
 import type { Broadcast, BroadcastAudience, BroadcastContent, BroadcastCounts, FanoutPhase } from '../domain/broadcast.ts';
@@ -201,14 +201,24 @@ export class DynamoBroadcastStore implements BroadcastStore {
     );
   }
 
-  async remove(broadcast: Pick<Broadcast, 'tenantId' | 'id' | 'audience'>): Promise<void> {
+  /**
+   * The broadcast item first, by a DeleteItem on the condition that it never started (the start
+   * sets `startedAt` in the same conditional write that leaves `scheduled`), so a fan-out that
+   * raced the rollback keeps everything it reads; then its content and slices.
+   */
+  async remove(broadcast: Pick<Broadcast, 'tenantId' | 'id' | 'audience'>): Promise<boolean> {
     const { tenantId, id, audience } = broadcast;
+    try {
+      await this.db.send(
+        new DeleteCommand({ TableName: this.tableName, Key: broadcastKey(tenantId, id), ConditionExpression: 'attribute_not_exists(startedAt)' }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
     const slices = audience.kind === 'recipients' ? Math.ceil(audience.count / sliceSizeOf(audience)) : 0;
-    await batchDelete(this.db, this.tableName, [
-      broadcastKey(tenantId, id),
-      contentKey(tenantId, id),
-      ...Array.from({ length: slices }, (_, slice) => sliceKey(tenantId, id, slice)),
-    ]);
+    await batchDelete(this.db, this.tableName, [contentKey(tenantId, id), ...Array.from({ length: slices }, (_, slice) => sliceKey(tenantId, id, slice))]);
+    return true;
   }
 
   async get(tenantId: string, id: string): Promise<Broadcast | undefined> {
