@@ -4,7 +4,7 @@
  * (dynalite's store), the EventBridge scheduler adapter on a mocked Scheduler. The retry ends with
  * one set of notifications, the first attempt's, and AWS calls are counted by command.
  */
-import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient, ThrottlingException } from '@aws-sdk/client-scheduler';
 import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -15,7 +15,9 @@ import { DynamoNotificationStore } from '../../../../shared/adapters/dynamo-noti
 import { DynamoRecurringStore, markerRetentionSeconds } from '../../../../shared/adapters/dynamo-recurring-store.ts';
 import { EventBridgeDeliveryScheduler } from '../../../../shared/adapters/eventbridge-delivery-scheduler.ts';
 import { idempotencyRetentionSeconds } from '../../../../shared/adapters/powertools-idempotency-store.ts';
+import { newNotificationId } from '../../../../shared/domain/ids.ts';
 import type { CreateNotificationsBody } from '../../../../shared/domain/schemas.ts';
+import { ServiceUnavailableError } from '../../../../shared/errors.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import { scheduleNotifications } from '../../../../shared/use-cases/notifications.ts';
 import { runOccurrence } from '../../../../shared/use-cases/recurring.ts';
@@ -24,7 +26,7 @@ import type { DeliveryScheduler } from '../../../../shared/ports.ts';
 import type { CreateKey, NotificationDeps } from '../../../../shared/use-cases/notifications.ts';
 import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
 import { FakeClock, FakeDeliveryScheduler, InMemoryRecipientStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
-import { admin, aRecipient, aRecurringDefinition } from '../../fakes/fixtures.ts';
+import { admin, aNotification, aRecipient, aRecurringDefinition } from '../../fakes/fixtures.ts';
 import { startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
 
@@ -195,5 +197,64 @@ describe('an occurrence of a recurring notification whose worker died mid-create
     expect(await idsStored(tenantId)).toEqual(firstIds);
     expect(scheduler.all().map((n) => n.id).sort()).toEqual(firstIds);
     expect((await recurring.get(tenantId, 'rec_01J0000000000000000000000A'))?.occurrences[0]?.notificationIds?.slice().sort()).toEqual(firstIds);
+  });
+});
+
+describe('a create whose scheduling failed after one of it was delivered, on the real adapters', () => {
+  it('learns from each refused cancel itself the status that refused it, and nothing for one that is not there', async () => {
+    // Prepare: one sent, one being delivered, one pending, one never written
+    const tenantId = 'refused';
+    const store = new DynamoNotificationStore(dynamo.documentClient, 'notifications');
+    const now = new Date('2030-01-01T12:00:00.000Z');
+    const [sent, sending, pending, missing] = ['a', 'b', 'c', 'd'].map((recipientId) => aNotification({ tenantId, recipientId, id: newNotificationId(now) }));
+    if (!sent || !sending || !pending || !missing) throw new Error('four notifications');
+    await store.createMany([sent, sending, pending]);
+    const sentClaim = await store.claim(tenantId, sent.id, now, 60);
+    if (!sentClaim) throw new Error('could not claim');
+    await store.markSent(sentClaim, now, new Date('2030-01-02T12:00:00.000Z'));
+    await store.claim(tenantId, sending.id, now, 60);
+
+    // Act
+    const outcomes: unknown[] = [];
+    const commands = await dynamoCommandsDuring(async () => {
+      for (const n of [sent, sending, pending, missing]) outcomes.push(await store.cancel(tenantId, n.id, now));
+    });
+
+    // Assess: one UpdateItem each, and no read
+    expect(outcomes).toEqual([{ status: 'sent' }, { status: 'sending' }, { cancelled: expect.objectContaining({ id: pending.id, status: 'cancelled' }) }, {}]);
+    expect(commands).toEqual({ UpdateCommand: 4 });
+  });
+
+  it('answers 503 naming the delivered one, and the retry with the same key completes the set under its ids: no recipient gets it twice', async () => {
+    // Prepare: while the Scheduler is throttled, one notification is delivered (sent straight to the queue, or by the sweep)
+    const tenantId = 'delivered';
+    const caller = { ...admin, tenantId };
+    const { deps, body } = await setUp(tenantId);
+    const store = deps.notifications;
+    let deliveredId: string | undefined;
+    schedulerMock.on(CreateScheduleCommand).callsFakeOnce(async () => {
+      [deliveredId] = await idsStored(tenantId);
+      const claim = await store.claim(tenantId, deliveredId ?? '', new Date('2030-01-01T12:00:00.000Z'), 60);
+      if (claim) await store.markSent(claim, new Date('2030-01-01T12:00:00.000Z'), new Date('2030-01-02T12:00:00.000Z'));
+      throw new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } });
+    });
+
+    // Act: the failed create, then its retry
+    const failure = await scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) }).catch((error: unknown) => error);
+    const firstIds = (await idsStored(tenantId)).length;
+    schedulerMock.reset();
+    schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald/x' });
+    const retried = await scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) });
+
+    // Assess: only the delivered one was left by the rollback; the retry rewrote the others under the same ids
+    expect(failure).toBeInstanceOf(ServiceUnavailableError);
+    const delivered = (await store.get(tenantId, deliveredId ?? ''));
+    expect((failure as ServiceUnavailableError).details).toEqual({ delivered: [{ notificationId: deliveredId, recipientId: delivered?.recipientId }] });
+    expect(firstIds).toBe(1);
+    expect(retried.notificationIds).toContain(deliveredId);
+    expect(await idsStored(tenantId)).toEqual([...retried.notificationIds].sort());
+    expect(delivered?.status).toBe('sent');
+    const statuses = await Promise.all(retried.notificationIds.map(async (id) => (await store.get(tenantId, id))?.status));
+    expect(statuses.filter((status) => status === 'pending')).toHaveLength(149);
   });
 });
