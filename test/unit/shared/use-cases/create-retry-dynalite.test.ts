@@ -257,4 +257,47 @@ describe('a create whose scheduling failed after one of it was delivered, on the
     const statuses = await Promise.all(retried.notificationIds.map(async (id) => (await store.get(tenantId, id))?.status));
     expect(statuses.filter((status) => status === 'pending')).toHaveLength(149);
   });
+
+  it('an occurrence so rolled back is completed by the worker that takes it over, under the same ids: each recipient gets it once', async () => {
+    // Prepare: bob's notification goes straight to the queue and is delivered, then the Scheduler fails
+    const tenantId = 'occurrence-delivered';
+    const clock = new FakeClock('2030-01-02T09:00:00.000Z');
+    const recipients = new InMemoryRecipientStore();
+    for (const id of ['bob', 'carol']) await recipients.put(aRecipient({ tenantId, id }));
+    const recurring = new DynamoRecurringStore(dynamo.documentClient, () => 'recurring');
+    await recurring.put(aRecurringDefinition({ tenantId }));
+    const notifications = new DynamoNotificationStore(dynamo.documentClient, 'notifications');
+    const scheduler = new FakeDeliveryScheduler();
+    const failing: DeliveryScheduler = {
+      unschedule: async () => undefined,
+      reschedule: async () => undefined,
+      scheduleMany: async (batch, now): Promise<void> => {
+        const bob = batch.find((n) => n.recipientId === 'bob');
+        const claim = bob && (await notifications.claim(tenantId, bob.id, now, 60));
+        if (claim) await notifications.markSent(claim, now, new Date(now.getTime() + 86_400_000));
+        throw new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } });
+      },
+    };
+    const deps = (queue: DeliveryScheduler): OccurrenceDeps => ({
+      recurring,
+      notifications: { notifications, recipients, scheduler: queue, clock, selfSend: new InMemorySelfSendLimits() },
+      broadcasts: aBroadcastWorld().api,
+      clock,
+      createRecords: new DynamoCreateRecords(dynamo.documentClient, 'recurring', markerRetentionSeconds, { key: 'pk', ttl: 'expiresAt' }),
+    });
+    await expect(runOccurrence(deps(failing), tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z')).rejects.toThrow(/1 of 2 were already delivered/);
+    clock.advanceSeconds(61);
+
+    // Act: its claim's lease ran out; the next worker runs it
+    const outcome = await runOccurrence(deps(scheduler), tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', note: 'created' });
+    const stored = await Promise.all((await idsStored(tenantId)).map(async (id) => notifications.get(tenantId, id)));
+    expect(stored.map((n) => [n?.recipientId, n?.status]).sort()).toEqual([
+      ['bob', 'sent'],
+      ['carol', 'pending'],
+    ]);
+    expect(scheduler.all().map((n) => n.id).sort()).toEqual(await idsStored(tenantId));
+  });
 });
