@@ -4733,7 +4733,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The scheduler could not be reached; nothing was created, repeat the request. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
+            /** @description The scheduler could not be reached; nothing was created, repeat the request. Unless some were already delivered or being delivered (`details.delivered`: `[{ notificationId, recipientId }]`): the others were withdrawn, and a repeat with the same `Idempotency-Key` completes the create without delivering those twice; without a key, leave their recipients out. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
@@ -5701,7 +5701,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The scheduler could not be reached; nothing was created, repeat the request. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
+            /** @description The scheduler could not be reached; nothing was created, repeat the request. Unless the broadcast had already started (`details.broadcastId`): it goes on, and a repeat with the same `Idempotency-Key` answers it instead of creating a second one. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
@@ -7208,7 +7208,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The scheduler could not be reached; nothing was created, repeat the request. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
+            /** @description The scheduler could not be reached; nothing was created, repeat the request. Unless some were already delivered or being delivered (`details.delivered`: `[{ notificationId, recipientId }]`): the others were withdrawn, and a repeat with the same `Idempotency-Key` completes the create without delivering those twice; without a key, leave their recipients out. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */

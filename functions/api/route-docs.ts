@@ -120,6 +120,10 @@ const templateManagersOnly = managersOnly;
 const invisibleBroadcast = 'No such broadcast, or another sender created it.';
 const operatorsOnly = 'The caller is not an operator.';
 const scheduleUnavailable = 'The scheduler could not be reached; nothing was changed, repeat the request.';
+const scheduleNotificationsUnavailable =
+  'The scheduler could not be reached; nothing was created, repeat the request. Unless some were already delivered or being delivered ' +
+  '(`details.delivered`: `[{ notificationId, recipientId }]`): the others were withdrawn, and a repeat with the same `Idempotency-Key` completes the ' +
+  'create without delivering those twice; without a key, leave their recipients out.';
 
 /** Who the API is, for the document's `info` and `components`. */
 export const apiDescription: ApiDescription = {
@@ -569,7 +573,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
       403: 'A plain user named someone else.',
       404: 'Some recipients are not in the directory (`details.missing`).',
       429: 'A plain user reached the hourly limit of notifications to themself (per user, and per tenant).',
-      503: 'The scheduler could not be reached; nothing was created, repeat the request.',
+      503: scheduleNotificationsUnavailable,
     },
   },
   'GET /v1/notifications': {
@@ -731,7 +735,12 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     body: createBroadcastBodySchema,
     idempotent: true,
     responses: { 201: { description: 'Created.', schema: createdBroadcastResponseSchema } },
-    errors: { 403: managersOnly, 503: 'The scheduler could not be reached; nothing was created, repeat the request.' },
+    errors: {
+      403: managersOnly,
+      503:
+        'The scheduler could not be reached; nothing was created, repeat the request. Unless the broadcast had already started (`details.broadcastId`): ' +
+        'it goes on, and a repeat with the same `Idempotency-Key` answers it instead of creating a second one.',
+    },
   },
   'GET /v1/broadcasts': {
     operationId: 'listBroadcasts',
@@ -811,7 +820,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
       403: 'A plain user named someone else.',
       404: 'Some recipients are not in the directory (`details.missing`).',
       429: 'A plain user reached the hourly limit of notifications to themself (per user, and per tenant).',
-      503: 'The scheduler could not be reached; nothing was created, repeat the request.',
+      503: scheduleNotificationsUnavailable,
     },
   },
   'DELETE /api/notifications/{id}/cancel_scheduled/': {
