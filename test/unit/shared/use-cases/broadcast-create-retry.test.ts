@@ -122,8 +122,8 @@ function dueNow(): CreateBroadcastBody {
 function startThenFail(world: BroadcastWorld): void {
   const schedule = world.scheduler.schedule.bind(world.scheduler);
   let calls = 0;
-  world.scheduler.schedule = async (broadcast, now): Promise<void> => {
-    if (++calls > 1) return schedule(broadcast, now);
+  world.scheduler.schedule = async (broadcast): Promise<void> => {
+    if (++calls > 1) return schedule(broadcast);
     await world.step({ kind: 'start', tenantId: broadcast.tenantId, broadcastId: broadcast.id });
     await world.runAll();
     throw awsError('ThrottlingException', 400);

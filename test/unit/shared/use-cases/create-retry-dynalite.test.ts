@@ -236,7 +236,7 @@ describe('a create whose scheduling failed after one of it was delivered, on the
       [deliveredId] = await idsStored(tenantId);
       const claim = await store.claim(tenantId, deliveredId ?? '', new Date('2030-01-01T12:00:00.000Z'), 60);
       if (claim) await store.markSent(claim, new Date('2030-01-01T12:00:00.000Z'), new Date('2030-01-02T12:00:00.000Z'));
-      throw new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } });
+      throw new ThrottlingException({ message: 'Rate exceeded', Message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } });
     });
 
     // Act: the failed create, then its retry
@@ -275,7 +275,7 @@ describe('a create whose scheduling failed after one of it was delivered, on the
         const bob = batch.find((n) => n.recipientId === 'bob');
         const claim = bob && (await notifications.claim(tenantId, bob.id, now, 60));
         if (claim) await notifications.markSent(claim, now, new Date(now.getTime() + 86_400_000));
-        throw new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } });
+        throw new ThrottlingException({ message: 'Rate exceeded', Message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } });
       },
     };
     const deps = (queue: DeliveryScheduler): OccurrenceDeps => ({
