@@ -21,7 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { audienceSliceSize, finalStatus, sliceSizeOf } from '../domain/broadcast.ts';
 import type { Broadcast, BroadcastAudience, BroadcastContent, BroadcastCounts, FanoutPhase } from '../domain/broadcast.ts';
@@ -202,22 +202,26 @@ export class DynamoBroadcastStore implements BroadcastStore {
   }
 
   /**
-   * The broadcast item first, by a DeleteItem on the condition that it never started (the start
-   * sets `startedAt` in the same conditional write that leaves `scheduled`), so a fan-out that
-   * raced the rollback keeps everything it reads; then its content and slices.
+   * Withdrawn first (cancelled, out of the `due` index) by a conditional UpdateItem, unless its
+   * fan-out started (the start sets `startedAt` in the write that leaves `scheduled`): nothing
+   * starts a cancelled broadcast, so every part can then go in one unconditional BatchWriteItem. A
+   * refused withdrawal reads the item once, to tell a broadcast that started from one not there.
    */
   async remove(broadcast: Pick<Broadcast, 'tenantId' | 'id' | 'audience'>): Promise<boolean> {
     const { tenantId, id, audience } = broadcast;
-    try {
-      await this.db.send(
-        new DeleteCommand({ TableName: this.tableName, Key: broadcastKey(tenantId, id), ConditionExpression: 'attribute_not_exists(startedAt)' }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    const withdrawn = await this.update(tenantId, id, {
+      UpdateExpression: 'SET #status = :cancelled REMOVE dueShard, dueAt',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(startedAt)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':cancelled': 'cancelled' },
+    });
+    if (!withdrawn && (await this.get(tenantId, id))) return false;
     const slices = audience.kind === 'recipients' ? Math.ceil(audience.count / sliceSizeOf(audience)) : 0;
-    await batchDelete(this.db, this.tableName, [contentKey(tenantId, id), ...Array.from({ length: slices }, (_, slice) => sliceKey(tenantId, id, slice))]);
+    await batchDelete(this.db, this.tableName, [
+      broadcastKey(tenantId, id),
+      contentKey(tenantId, id),
+      ...Array.from({ length: slices }, (_, slice) => sliceKey(tenantId, id, slice)),
+    ]);
     return true;
   }
 

@@ -172,32 +172,25 @@ export class DynamoNotificationStore implements NotificationStore {
    * so the status that refused it costs no read, and no item means none exists.
    */
   async cancel(tenantId: string, id: string, at: Date): Promise<CancelOutcome> {
-    try {
-      const result = await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: notificationKey(tenantId, id),
-          // Out of the `due` index, into the `cancelled` one, where the cleanup sweep finds it.
-          UpdateExpression: 'SET #status = :cancelled, cancelledAt = :at, cancelledShard = :shard REMOVE dueShard, dueAt',
-          ConditionExpression: '#status = :pending',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':cancelled': 'cancelled',
-            ':pending': 'pending',
-            ':at': at.toISOString(),
-            ':shard': cancelledShard(id),
-          },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return result.Attributes ? { cancelled: notificationFromItem(result.Attributes) } : {};
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    let status: NotificationStatus | undefined;
+    const cancelled = await this.conditionalUpdate(
+      {
+        Key: notificationKey(tenantId, id),
+        // Out of the `due` index, into the `cancelled` one, where the cleanup sweep finds it.
+        UpdateExpression: 'SET #status = :cancelled, cancelledAt = :at, cancelledShard = :shard REMOVE dueShard, dueAt',
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':cancelled': 'cancelled',
+          ':pending': 'pending',
+          ':at': at.toISOString(),
+          ':shard': cancelledShard(id),
+        },
+      },
       // The exception carries the item in the wire format: the Document client does not unmarshall errors.
-      const status = error.Item?.status?.S;
-      return status === undefined ? {} : { status: status as NotificationStatus };
-    }
+      (item) => (status = item?.status?.S as NotificationStatus | undefined),
+    );
+    return cancelled ? { cancelled } : status ? { status } : {};
   }
 
   async claim(tenantId: string, id: string, now: Date, leaseSeconds: number): Promise<Claim | undefined> {
@@ -345,22 +338,30 @@ export class DynamoNotificationStore implements NotificationStore {
     if (!updated) throw new ClaimLostError(id);
   }
 
-  /** Runs a conditional update; `undefined` when its condition did not hold. */
-  private async conditionalUpdate(input: {
-    Key: Record<string, string>;
-    UpdateExpression: string;
-    ConditionExpression: string;
-    ExpressionAttributeNames: Record<string, string>;
-    ExpressionAttributeValues: Record<string, unknown>;
-  }): Promise<Notification | undefined> {
+  /**
+   * Runs a conditional update; `undefined` when its condition did not hold. With `onRefused`, a
+   * refused update returns the item as it is, given to `onRefused` (`ReturnValuesOnConditionCheckFailure:
+   * ALL_OLD`, "UpdateItem", Amazon DynamoDB API Reference): what refused it costs no read; none, no item.
+   */
+  private async conditionalUpdate(
+    input: {
+      Key: Record<string, string>;
+      UpdateExpression: string;
+      ConditionExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues: Record<string, unknown>;
+    },
+    onRefused?: (item: ConditionalCheckFailedException['Item']) => void,
+  ): Promise<Notification | undefined> {
     try {
       const result = await this.db.send(
-        new UpdateCommand({ TableName: this.tableName, ReturnValues: 'ALL_NEW', ...input }),
+        new UpdateCommand({ TableName: this.tableName, ReturnValues: 'ALL_NEW', ...input, ...(onRefused ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } : {}) }),
       );
       return result.Attributes ? notificationFromItem(result.Attributes) : undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      onRefused?.(error.Item);
+      return undefined;
     }
   }
 }

@@ -88,6 +88,18 @@ describe('DynamoBroadcastStore', () => {
     expect(await store.audienceSlice(tenantId, b.id, 0)).toEqual([]);
   });
 
+  it('answers removed for a broadcast not there, and writes nothing in its place', async () => {
+    // Prepare: removed already by a rollback that died before its record was removed
+    const gone = aBroadcast();
+
+    // Act
+    const removed = await store.remove(gone);
+
+    // Assess
+    expect(removed).toBe(true);
+    expect(await store.get(tenantId, gone.id)).toBeUndefined();
+  });
+
   it('removes nothing of a broadcast whose fan-out started: a rollback cannot take it back', async () => {
     // Prepare: started between the rollback's read and its remove
     const seen = aBroadcast({ audience: { kind: 'recipients', count: 1 } });
