@@ -189,7 +189,9 @@ describe('a broadcast create whose schedule failed after its fan-out started', (
       if (++removes === 1) throw awsError('ProvisionedThroughputExceededException', 400);
       return remove(broadcast);
     };
-    await expect(createBroadcast(deps, sender, dueNow(), { idempotency: key })).rejects.toBeInstanceOf(ServiceUnavailableError);
+    const failure = await createBroadcast(deps, sender, dueNow(), { idempotency: key }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ServiceUnavailableError);
+    expect((failure as ServiceUnavailableError).message).toMatch(/nor withdraw it: it may still go out.*same Idempotency-Key/);
     expect(records.get(key.key)?.state).toBe('rolledBack');
     const [started] = (await world.broadcasts.list({ tenantId, limit: 10 })).items;
 

@@ -359,6 +359,24 @@ describe('a create whose scheduling failed after part of it was delivered', () =
     expect(byRecipient(notifications.all())).toEqual({ bob: ['sent'] });
   });
 
+  it('without a key, says that not all could be withdrawn when its rollback fails, rather than "nothing was created"', async () => {
+    // Prepare: neither the cancels nor the deletes go through
+    const { deps, notifications, scheduler } = setUp();
+    scheduler.failScheduleCall = { number: 1, error: awsError('ThrottlingException', 400) };
+    notifications.failCancels = true;
+    notifications.failDeletes = true;
+
+    // Act
+    const failure = await scheduleNotifications(deps, sender, aBody()).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(ServiceUnavailableError);
+    expect((failure as ServiceUnavailableError).message).toBe(
+      'Could not schedule the notifications, nor withdraw them all; some may still be delivered: list the notifications you created before you retry',
+    );
+    expect(notifications.all().filter((n) => n.status === 'pending')).toHaveLength(3);
+  });
+
   it('after a rollback that died part-way, a retry that finds one delivered completes the create under its ids instead of taking new ones', async () => {
     // Prepare: bob's is delivered, the Scheduler fails, the rollback cancels the others and cannot delete them
     const { deps, notifications, scheduler, records } = setUp();
