@@ -370,7 +370,7 @@ export interface paths {
         put?: never;
         /**
          * Creates a recurring notification
-         * @description `schedule` gives exactly one of `cron` (EventBridge Scheduler's six fields, or the common five: `0 9 * * MON-FRI`) and `rate` (`1 day`), read in `timezone` (DST included), within `startAt`/`endAt`. Each occurrence creates one notification per recipient (linked by `recurringId`), or one broadcast for an `audience`; an occurrence delivered twice creates nothing twice. Admins and senders.
+         * @description `schedule` gives exactly one of `cron` (EventBridge Scheduler's six fields, or the common five: `0 9 * * MON-FRI`) and `rate` (`1 day`), read in `timezone` (DST included), within `startAt`/`endAt`. Each occurrence creates one notification per recipient (linked by `recurringId`), or one broadcast for an `audience`; an occurrence delivered twice creates nothing twice. A retry with the same `Idempotency-Key` after a request that got no answer answers with that request's definition, never a second one (with a second schedule). Admins and senders.
          */
         post: operations["createRecurringNotification"];
         delete?: never;
@@ -4164,7 +4164,10 @@ export interface operations {
     createRecurringNotification: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string (a UUID is a good choice). The same key with the same body within 24 h answers the first response again and creates nothing; with another body, 422. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4178,6 +4181,8 @@ export interface operations {
             /** @description Created, with its next occurrences. */
             201: {
                 headers: {
+                    /** @description `true` on an answer replayed for a repeated Idempotency-Key. */
+                    "idempotent-replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4220,8 +4225,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `IDEMPOTENCY_IN_PROGRESS`: a request with the same Idempotency-Key is still running; retry shortly. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The body is larger than 1867776 bytes, this route's cap (computed from its field limits). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another body. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -506,9 +506,11 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Creates a recurring notification',
     description:
       '`schedule` gives exactly one of `cron` (EventBridge Scheduler\'s six fields, or the common five: `0 9 * * MON-FRI`) and `rate` (`1 day`), read in `timezone` (DST included), within `startAt`/`endAt`. ' +
-      'Each occurrence creates one notification per recipient (linked by `recurringId`), or one broadcast for an `audience`; an occurrence delivered twice creates nothing twice. Admins and senders.',
+      'Each occurrence creates one notification per recipient (linked by `recurringId`), or one broadcast for an `audience`; an occurrence delivered twice creates nothing twice. ' +
+      'A retry with the same `Idempotency-Key` after a request that got no answer answers with that request\'s definition, never a second one (with a second schedule). Admins and senders.',
     tag: 'Recurring notifications',
     body: createRecurringBodySchema,
+    idempotent: true,
     example: { body: { recipients: ['alice'], title: 'Standup', message: 'At 9', schedule: { cron: '0 9 * * MON-FRI', timezone: 'America/New_York' } } },
     responses: { 201: { description: 'Created, with its next occurrences.', schema: recurringViewSchema } },
     errors: { 403: managersOnly, 404: 'Some recipients are not in the directory (`details.missing`).', 503: scheduleUnavailable },
