@@ -2,9 +2,10 @@
  * A create with an `Idempotency-Key` that died between its writes, retried, with the real
  * adapters: the notification store and the create records on the local stack's DynamoDB endpoint
  * (dynalite's store), the EventBridge scheduler adapter on a mocked Scheduler. The retry ends with
- * one set of notifications, the first attempt's, and AWS calls are counted by command.
+ * one set of notifications, the first attempt's, and AWS calls are counted by command. A recurring
+ * create retried so ends with one definition and one schedule.
  */
-import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient, ThrottlingException } from '@aws-sdk/client-scheduler';
+import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient, ThrottlingException, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -14,14 +15,16 @@ import { DynamoCreateRecords } from '../../../../shared/adapters/dynamo-create-r
 import { DynamoNotificationStore } from '../../../../shared/adapters/dynamo-notification-store.ts';
 import { DynamoRecurringStore, markerRetentionSeconds } from '../../../../shared/adapters/dynamo-recurring-store.ts';
 import { EventBridgeDeliveryScheduler } from '../../../../shared/adapters/eventbridge-delivery-scheduler.ts';
+import { EventBridgeRecurringScheduler, recurringScheduleName } from '../../../../shared/adapters/eventbridge-recurring-scheduler.ts';
 import { idempotencyRetentionSeconds } from '../../../../shared/adapters/powertools-idempotency-store.ts';
 import { newNotificationId } from '../../../../shared/domain/ids.ts';
+import { createRecurringBodySchema } from '../../../../shared/domain/schemas.ts';
 import type { CreateNotificationsBody } from '../../../../shared/domain/schemas.ts';
 import { ServiceUnavailableError } from '../../../../shared/errors.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import { scheduleNotifications } from '../../../../shared/use-cases/notifications.ts';
-import { runOccurrence } from '../../../../shared/use-cases/recurring.ts';
-import type { OccurrenceDeps } from '../../../../shared/use-cases/recurring.ts';
+import { createRecurring, runOccurrence } from '../../../../shared/use-cases/recurring.ts';
+import type { OccurrenceDeps, RecurringDeps } from '../../../../shared/use-cases/recurring.ts';
 import type { DeliveryScheduler } from '../../../../shared/ports.ts';
 import type { CreateKey, NotificationDeps } from '../../../../shared/use-cases/notifications.ts';
 import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
@@ -299,5 +302,58 @@ describe('a create whose scheduling failed after one of it was delivered, on the
       ['carol', 'pending'],
     ]);
     expect(scheduler.all().map((n) => n.id).sort()).toEqual(await idsStored(tenantId));
+  });
+});
+
+describe('a recurring create with an Idempotency-Key retried after a death between its definition and its schedule, on the real adapters', () => {
+  it('ends with one definition, the first attempt\'s, its schedule made by the dead attempt taken as made (ConflictException, then an update)', async () => {
+    // Prepare: the first attempt writes its definition, its CreateSchedule reaches the Scheduler, and the answer never comes back
+    const tenantId = 'recurring-died';
+    const caller = { ...admin, tenantId };
+    const recipients = new InMemoryRecipientStore();
+    await recipients.put(aRecipient({ tenantId, id: 'bob' }));
+    const recurring = new DynamoRecurringStore(dynamo.documentClient, () => 'recurring');
+    const deps: RecurringDeps = {
+      recurring,
+      scheduler: new EventBridgeRecurringScheduler(new SchedulerClient({ region: 'eu-west-1' }), () => ({
+        groupName: 'herald',
+        roleArn: 'arn:aws:iam::111122223333:role/scheduler',
+        targetArn: 'arn:aws:sqs:eu-west-1:111122223333:fanout',
+        deadLetterArn: 'arn:aws:sqs:eu-west-1:111122223333:scheduler-dlq',
+        leadSeconds: 60,
+        firesPerSecond: 1000,
+      })),
+      recipients,
+      clock: new FakeClock('2030-01-01T12:00:00.000Z'),
+      createRecords: new DynamoCreateRecords(dynamo.documentClient, 'idempotency', idempotencyRetentionSeconds),
+    };
+    const body = createRecurringBodySchema.parse({ recipients: ['bob'], title: 'Digest', message: 'Your day', schedule: { cron: '0 9 * * *', timezone: 'Europe/Paris' } });
+    const key: CreateKey = { key: JSON.stringify([tenantId, admin.sub, 'POST /v1/recurring-notifications', '/v1/recurring-notifications', 'k-1']), fingerprint: 'body-1' };
+    const made = new Set<string>();
+    schedulerMock.on(CreateScheduleCommand).callsFakeOnce(async (input: CreateScheduleCommandInput) => {
+      made.add(input.Name ?? '');
+      return new Promise(() => undefined);
+    });
+    void createRecurring(deps, caller, body, { idempotency: key });
+    await vi.waitFor(() => expect(made.size).toBe(1));
+    const [first] = (await recurring.list(tenantId, 10)).items;
+    schedulerMock.reset();
+    schedulerMock.on(CreateScheduleCommand).callsFake((input: CreateScheduleCommandInput) => {
+      if (made.has(input.Name ?? '')) throw new ConflictException({ message: `Schedule ${input.Name} already exists.`, Message: `Schedule ${input.Name} already exists.`, $metadata: { httpStatusCode: 409 } });
+      made.add(input.Name ?? '');
+      return { ScheduleArn: `arn:aws:scheduler:::schedule/herald/${input.Name}` };
+    });
+    schedulerMock.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald/updated' });
+
+    // Act
+    const retried = await createRecurring(deps, caller, body, { idempotency: key });
+
+    // Assess
+    expect(first).toBeDefined();
+    expect(retried.id).toBe(first?.id);
+    expect((await recurring.list(tenantId, 10)).items.map((r) => r.id)).toEqual([retried.id]);
+    expect([...made]).toEqual([recurringScheduleName(retried.id)]);
+    expect(schedulerMock.commandCalls(UpdateScheduleCommand).map((c) => c.args[0].input.Name)).toEqual([recurringScheduleName(retried.id)]);
+    expect(schedulerMock.commandCalls(DeleteScheduleCommand)).toHaveLength(0);
   });
 });
