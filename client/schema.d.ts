@@ -747,7 +747,7 @@ export interface paths {
         get: operations["getTemplate"];
         /**
          * Stores a new version of a template
-         * @description Every PUT makes the next version (1 for a new template); older versions stay readable. Each Liquid source is parsed: a syntax error or an unknown filter is a 400 naming its field (`channels.email.html`). Admins and senders.
+         * @description Every PUT makes the next version (1 for a new template); older versions stay readable, and a retry with the same `Idempotency-Key` answers with the version the first made instead of making another. Each Liquid source is parsed: a syntax error or an unknown filter is a 400 naming its field (`channels.email.html`). Admins and senders.
          */
         put: operations["putTemplate"];
         post?: never;
@@ -6657,7 +6657,10 @@ export interface operations {
     putTemplate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string (a UUID is a good choice). The same key with the same body within 24 h answers the first response again and creates nothing; with another body, 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6673,6 +6676,8 @@ export interface operations {
             /** @description The version stored. */
             201: {
                 headers: {
+                    /** @description `true` on an answer replayed for a repeated Idempotency-Key. */
+                    "idempotent-replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6706,7 +6711,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The template has the most versions one may keep; delete it and store it again. */
+            /** @description `IDEMPOTENCY_IN_PROGRESS`: a request with the same Idempotency-Key is still running; retry shortly. The template has the most versions one may keep; delete it and store it again. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6717,6 +6722,15 @@ export interface operations {
             };
             /** @description The body is larger than 437248 bytes, this route's cap (computed from its field limits). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another body. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

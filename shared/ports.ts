@@ -221,6 +221,8 @@ export interface TemplateStore {
    * Returns undefined when the template already has `maxVersions` versions.
    */
   put(tenantId: string, id: string, definition: TemplateDefinition, createdBy: string, now: Date, maxVersions: number): Promise<TemplateVersion | undefined>;
+  /** False when the template already has `maxVersions` versions, so that a `put` now would be refused; reads, writes nothing. */
+  hasRoomForVersion(tenantId: string, id: string, maxVersions: number): Promise<boolean>;
   /** A version of a template, or its latest when `version` is undefined; undefined when there is none (or it was deleted). */
   get(tenantId: string, id: string, version?: number): Promise<TemplateVersion | undefined>;
   /** A tenant's templates in id order, `limit` at most, after the cursor's id. */

@@ -267,10 +267,11 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'putTemplate',
     summary: 'Stores a new version of a template',
     description:
-      'Every PUT makes the next version (1 for a new template); older versions stay readable. Each Liquid source is parsed: a syntax error or an unknown filter is a 400 naming its field (`channels.email.html`). Admins and senders.',
+      'Every PUT makes the next version (1 for a new template); older versions stay readable, and a retry with the same `Idempotency-Key` answers with the version the first made instead of making another. Each Liquid source is parsed: a syntax error or an unknown filter is a 400 naming its field (`channels.email.html`). Admins and senders.',
     tag: 'Templates',
     pathParameters: { id: templateIdSchema },
     body: putTemplateBodySchema,
+    idempotent: true,
     responses: { 201: { description: 'The version stored.', schema: templateViewSchema } },
     errors: { 403: templateManagersOnly, 409: 'The template has the most versions one may keep; delete it and store it again.' },
     example: {
