@@ -142,7 +142,7 @@ export interface paths {
         head?: never;
         /**
          * Sets the caller's addresses, locale, time zone, and channel and type switches
-         * @description What the body leaves out is kept; `null` clears. Switches are honoured at delivery time: `channels: { telegram: false }` switches a channel off for every type, `types: { marketing: { telegram: false, email: true } }` for one type, and the type's switch wins; `types: { marketing: null }` forgets a type's switches. A new `email`, `phone`, `telegramChatId` or `webhookUrl` is stored unconfirmed (`awaitingVerification`) and sent a code (by e-mail or SMS, within the provider's send budget; by the Telegram bot; or in a signed webhook of type `verification`); it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.
+         * @description What the body leaves out is kept; `null` clears. Switches are honoured at delivery time: `channels: { telegram: false }` switches a channel off for every type, `types: { marketing: { telegram: false, email: true } }` for one type, and the type's switch wins; `types: { marketing: null }` forgets a type's switches. A new `email`, `phone`, `telegramChatId` or `webhookUrl` is stored unconfirmed (`awaitingVerification`) and sent a code (by e-mail or SMS, within the provider's send budget; by the Telegram bot; or in a signed webhook of type `verification`); it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself. A repeat sends a new code, which replaces the one sent; a retry with the same `Idempotency-Key` gets the first answer and sends none.
          */
         patch: operations["updateMe"];
         trace?: never;
@@ -2859,7 +2859,10 @@ export interface operations {
     updateMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string (a UUID is a good choice). The same key with the same body within 24 h answers the first response again and creates nothing; with another body, 422. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2873,6 +2876,8 @@ export interface operations {
             /** @description The record as it now is. */
             200: {
                 headers: {
+                    /** @description `true` on an answer replayed for a repeated Idempotency-Key. */
+                    "idempotent-replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2906,7 +2911,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The record kept changing while it was being updated; repeat the request. */
+            /** @description `IDEMPOTENCY_IN_PROGRESS`: a request with the same Idempotency-Key is still running; retry shortly. The record kept changing while it was being updated; repeat the request. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2924,7 +2929,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The webhook URL's receiver refused its code (a 4xx but 408 and 429, a redirect, or an address webhooks may not reach): the record is put back as it was; fix the receiver, then set it again. */
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another body. The webhook URL's receiver refused its code (a 4xx but 408 and 429, a redirect, or an address webhooks may not reach): the record is put back as it was; fix the receiver, then set it again. */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -346,10 +346,11 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'updateMe',
     summary: "Sets the caller's addresses, locale, time zone, and channel and type switches",
     description:
-      'What the body leaves out is kept; `null` clears. Switches are honoured at delivery time: `channels: { telegram: false }` switches a channel off for every type, `types: { marketing: { telegram: false, email: true } }` for one type, and the type\'s switch wins; `types: { marketing: null }` forgets a type\'s switches. A new `email`, `phone`, `telegramChatId` or `webhookUrl` is stored unconfirmed (`awaitingVerification`) and sent a code (by e-mail or SMS, within the provider\'s send budget; by the Telegram bot; or in a signed webhook of type `verification`); it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.',
+      'What the body leaves out is kept; `null` clears. Switches are honoured at delivery time: `channels: { telegram: false }` switches a channel off for every type, `types: { marketing: { telegram: false, email: true } }` for one type, and the type\'s switch wins; `types: { marketing: null }` forgets a type\'s switches. A new `email`, `phone`, `telegramChatId` or `webhookUrl` is stored unconfirmed (`awaitingVerification`) and sent a code (by e-mail or SMS, within the provider\'s send budget; by the Telegram bot; or in a signed webhook of type `verification`); it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself. A repeat sends a new code, which replaces the one sent; a retry with the same `Idempotency-Key` gets the first answer and sends none.',
     tag: 'Me',
     example: { body: { timezone: 'Europe/Paris', channels: { email: true, websocket: true } } },
     body: updateMeBodySchema,
+    idempotent: true,
     responses: { 200: { description: 'The record as it now is.', schema: recipientViewSchema } },
     errors: {
       404: 'The caller is not in the directory.',
