@@ -113,7 +113,7 @@ export async function checkCreateRecurring(deps: Pick<RecurringDeps, 'recipients
  * key, it costs no AWS call more (shared/use-cases/create-records.ts).
  * @throws ValidationError (400) naming the schedule's field when it cannot fire or the Scheduler refuses it: nothing is kept
  * @throws NotFoundError (404, `details.missing`) when it names a recipient not registered
- * @throws ServiceUnavailableError (503) when its schedule could not be made: the definition is rolled back
+ * @throws ServiceUnavailableError (503) when its schedule could not be made: the definition this attempt wrote is rolled back (one a dead attempt wrote is kept for the next retry)
  */
 export async function createRecurring(
   deps: RecurringDeps,
@@ -160,8 +160,9 @@ export async function createRecurring(
     // As of this attempt's clock: a retry's StartDate keeps the grid its definition has, and is never past.
     await putSchedule(deps, current, started);
   } catch (error) {
-    // Nothing would ever fire it: take it back, so that the client can simply retry.
-    await rollBackRecurring(deps, current, attempt.record);
+    // One this attempt wrote would never fire: taken back, so that the client can simply retry. One
+    // a dead attempt left is kept (it may have fired, or been changed since): the next retry converges on it.
+    if (!existing) await rollBackRecurring(deps, recurring, attempt.record);
     throw error;
   }
   logger.info('Recurring notification created', { tenantId: current.tenantId, recurringId: current.id, retry: attempt.retry });

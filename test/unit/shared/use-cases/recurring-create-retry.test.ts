@@ -99,6 +99,26 @@ describe('a recurring create with an Idempotency-Key retried after its first att
     expect(scheduler.schedules.get(written.id)?.recurring.status).toBe('paused');
   });
 
+  it('keeps the dead attempt\'s definition when the retry cannot make its schedule, and the next retry converges on it', async () => {
+    // Prepare: the first attempt dies before its schedule; the first retry finds the Scheduler throttling
+    const { deps, store, scheduler } = await setUp();
+    dieOnNextPut(scheduler, 'before the schedule');
+    void createRecurring(deps, sender, aBody(), { idempotency: key });
+    await settle();
+    const [written] = store.definitions.values();
+    if (!written) throw new Error('the first attempt wrote nothing');
+    scheduler.putFailures.add(awsError('ThrottlingException', 400));
+    await expect(createRecurring(deps, sender, aBody(), { idempotency: key })).rejects.toBeInstanceOf(ServiceUnavailableError);
+
+    // Act
+    const retried = await createRecurring(deps, sender, aBody(), { idempotency: key });
+
+    // Assess
+    expect(retried.id).toBe(written.id);
+    expect([...store.definitions.keys()]).toEqual([written.id]);
+    expect([...scheduler.schedules.keys()]).toEqual([written.id]);
+  });
+
   it('after a rollback that could not remove its definition, removes it and its schedule before it creates anew: one definition is left', async () => {
     // Prepare: the schedule fails (its put may have reached the Scheduler), and the rollback's remove fails too
     const { deps, store, scheduler } = await setUp();
