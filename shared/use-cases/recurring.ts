@@ -123,9 +123,11 @@ export async function createRecurring(
 ): Promise<RecurringNotification> {
   requireManager(caller);
   const started = deps.clock.now();
-  const attempt = await takeCreateIds(deps.createRecords, origin.idempotency, 1, started, newRecurringId, async ([id]) =>
-    id === undefined ? undefined : abandonRecurring(deps, caller.tenantId, id),
-  );
+  // A definition can always be taken back: an occurrence it already made is its own create, with its own record.
+  const attempt = await takeCreateIds(deps.createRecords, origin.idempotency, 1, started, newRecurringId, async ([id]) => {
+    if (id !== undefined) await abandonRecurring(deps, caller.tenantId, id);
+    return [];
+  });
   // A retry checks and stamps the definition against the first attempt's clock: the same answer.
   const { now } = attempt;
   await checkCreateRecurring(deps, caller, body, now);
@@ -178,6 +180,7 @@ async function rollBackRecurring(deps: RecurringDeps, recurring: RecurringNotifi
   try {
     await rollBackCreate(deps.createRecords, record, deps.clock.now(), async () => {
       await deps.recurring.remove(recurring.tenantId, recurring.id);
+      return [];
     });
   } catch (error) {
     logger.error('Could not roll back a recurring notification whose schedule could not be made', {

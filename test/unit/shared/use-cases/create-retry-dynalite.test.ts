@@ -126,7 +126,7 @@ describe('a create with an Idempotency-Key retried after a death between its wri
       return { ScheduleArn: `arn:aws:scheduler:::schedule/herald/${input.Name}` };
     }).callsFakeOnce(() => new Promise(() => undefined));
     void scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) });
-    await vi.waitFor(() => expect(schedulerMock.commandCalls(CreateScheduleCommand)).toHaveLength(2));
+    await vi.waitFor(() => expect(schedulerMock.commandCalls(CreateScheduleCommand)).toHaveLength(2), { timeout: 20_000 });
     const firstIds = await idsStored(tenantId);
     expect(firstIds).toHaveLength(150);
     schedulerMock.reset();
@@ -188,7 +188,7 @@ describe('an occurrence of a recurring notification whose worker died mid-create
       createRecords: new DynamoCreateRecords(dynamo.documentClient, 'recurring', markerRetentionSeconds, { key: 'pk', ttl: 'expiresAt' }),
     });
     void runOccurrence(deps(dying), tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
-    await vi.waitFor(async () => expect(await idsStored(tenantId)).toHaveLength(2));
+    await vi.waitFor(async () => expect(await idsStored(tenantId)).toHaveLength(2), { timeout: 20_000 });
     const firstIds = await idsStored(tenantId);
     clock.advanceSeconds(61);
 
@@ -335,7 +335,7 @@ describe('a recurring create with an Idempotency-Key retried after a death betwe
       return new Promise(() => undefined);
     });
     void createRecurring(deps, caller, body, { idempotency: key });
-    await vi.waitFor(() => expect(made.size).toBe(1));
+    await vi.waitFor(() => expect(made.size).toBe(1), { timeout: 20_000 });
     const [first] = (await recurring.list(tenantId, 10)).items;
     schedulerMock.reset();
     schedulerMock.on(CreateScheduleCommand).callsFake((input: CreateScheduleCommandInput) => {
