@@ -91,13 +91,29 @@ export function clientOf(options: GlobalOptions): HeraldClient {
   return createHeraldClient({ url: targetUrl(options), ...(token ? { token } : {}) });
 }
 
-/** The `data` of an openapi-fetch answer, or a CliError saying what the API answered. */
+const newTokenHint = 'locally: npm run token -- --sub ops --role admin';
+
+/**
+ * Why the gateway refused a token, from its 401's `www-authenticate` challenge
+ * (`Bearer scope="" error="invalid_token" error_description="the token has expired"`, RFC 6750
+ * section 3, as API Gateway's JWT authorizer sends it); undefined when it names no reason, as for
+ * a request without a token.
+ */
+export function tokenRefusalReason(response: Response): string | undefined {
+  return /error_description="([^"]*)"/.exec(response.headers.get('www-authenticate') ?? '')?.[1] || undefined;
+}
+
+/** The `data` of an openapi-fetch answer, or a CliError saying what the API answered (for a refused token, why, from the gateway's challenge). */
 export function expectData<T>(answer: { data?: T; error?: unknown; response: Response }): T {
   if (answer.error === undefined && answer.data !== undefined) return answer.data;
   const body = answer.error;
   const apiError = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
   const message = apiError?.message ?? (body as { message?: string } | undefined)?.message ?? answer.response.statusText;
-  const hint = answer.response.status === 401 ? ' (pass a token with --token or HERALD_TOKEN; locally: npm run token -- --sub ops --role admin)' : '';
+  let hint = '';
+  if (answer.response.status === 401) {
+    const reason = tokenRefusalReason(answer.response);
+    hint = reason === undefined ? ` (pass a token with --token or HERALD_TOKEN; ${newTokenHint})` : `: ${reason} (pass a valid one with --token or HERALD_TOKEN; ${newTokenHint})`;
+  }
   throw new CliError(`${answer.response.status} ${apiError?.code ?? ''}${apiError?.code ? ': ' : ''}${message}${hint}`, body);
 }
 

@@ -4,7 +4,7 @@ import { audienceOf } from '../../../cli/commands/broadcasts.ts';
 import { listFlags } from '../../../cli/commands/notifications.ts';
 import { parseRecipientsCsv, parseRecipientsJsonl } from '../../../cli/commands/recipients.ts';
 import { InvalidArgumentError } from 'commander';
-import { checkedUrl, CliError, listOfOption, oneOfOption, parseWhen, targetUrl, UsageError, wholeNumberOption } from '../../../cli/target.ts';
+import { checkedUrl, CliError, expectData, listOfOption, oneOfOption, parseWhen, targetUrl, UsageError, wholeNumberOption } from '../../../cli/target.ts';
 
 describe('parseWhen', () => {
   const now = Date.parse('2030-01-01T12:00:00.000Z');
@@ -127,5 +127,28 @@ describe('the next page of herald list', () => {
     expect(listFlags({ status: 'cancelled', limit: 1 })).toBe('--status cancelled --limit 1 ');
     expect(listFlags({ type: "it's late", recipient: 'bob', from: '2030-01-01T00:00:00Z' })).toBe("--recipient bob --type 'it'\\''s late' --from 2030-01-01T00:00:00Z ");
     expect(listFlags({})).toBe('');
+  });
+});
+
+describe('expectData', () => {
+  /** An openapi-fetch answer of the gateway's 401, with the `www-authenticate` challenge API Gateway's JWT authorizer sends. */
+  function gatewayRefusal(challenge: string): { error: unknown; response: Response } {
+    return { error: { message: 'Unauthorized' }, response: new Response('{"message":"Unauthorized"}', { status: 401, statusText: 'Unauthorized', headers: { 'www-authenticate': challenge } }) };
+  }
+
+  it('says why the gateway refused a token it was given, from the challenge, and how to get another', () => {
+    // Act / Assess: an expired token is not told to "pass a token"
+    expect(() => expectData(gatewayRefusal('Bearer scope="" error="invalid_token" error_description="the token has expired"'))).toThrow(
+      new CliError('401 Unauthorized: the token has expired (pass a valid one with --token or HERALD_TOKEN; locally: npm run token -- --sub ops --role admin)', { message: 'Unauthorized' }),
+    );
+    expect(() => expectData(gatewayRefusal('Bearer scope="" error="invalid_token" error_description="token contains an invalid number of segments"'))).toThrow(
+      new CliError('401 Unauthorized: token contains an invalid number of segments (pass a valid one with --token or HERALD_TOKEN; locally: npm run token -- --sub ops --role admin)', { message: 'Unauthorized' }),
+    );
+  });
+
+  it('asks for a token when the refusal names no reason, as for a request without one', () => {
+    expect(() => expectData(gatewayRefusal('Bearer'))).toThrow(
+      new CliError('401 Unauthorized (pass a token with --token or HERALD_TOKEN; locally: npm run token -- --sub ops --role admin)', { message: 'Unauthorized' }),
+    );
   });
 });
