@@ -128,7 +128,7 @@ export function print<T>(options: GlobalOptions, value: T, human: (value: T) => 
 }
 
 /**
- * An instant from the command line: ISO 8601 with an offset (`2027-01-01T09:00:00+01:00`), or
+ * An instant from the command line: ISO 8601 with seconds and an offset (`2027-01-01T09:00:00+01:00`), or
  * relative to now: `+30s`, `+10m`, `+2h`, `+1d`. Throws a UsageError otherwise, whose example is
  * tomorrow at 09:00 UTC (a fixed date would one day be past or beyond the 2-year limit), and for
  * a relative time beyond what a date can hold.
@@ -142,9 +142,10 @@ export function parseWhen(text: string, now: number = Date.now()): string {
     if (Number.isNaN(at.getTime())) throw new UsageError(`"${text}" is out of range: a time must fall before the year 275760 (the API takes up to 2 years ahead)`);
     return at.toISOString();
   }
-  if (/^\d{4}-\d\d-\d\dT.*(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text))) return text;
+  // Seconds included, as the API wants them with an offset (RFC 3339): `09:00Z` is refused here, not by the API.
+  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text))) return text;
   const example = `${new Date(now + 86_400_000).toISOString().slice(0, 10)}T09:00:00Z`;
-  throw new UsageError(`"${text}" is not a time: use ISO 8601 with an offset (${example}) or +30s, +10m, +2h, +1d`);
+  throw new UsageError(`"${text}" is not a time: use ISO 8601 with seconds and an offset (${example}) or +30s, +10m, +2h, +1d`);
 }
 
 /** A comma-separated list option (`--channels inbox,email`). */

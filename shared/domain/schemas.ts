@@ -25,7 +25,7 @@ import type { RawJson } from './opaque-json.ts';
 import { isCalendarDateTime, isKnownTimeZone, isLocalDateTime, localDateTimePattern, ratePattern, wallTimePattern } from './time.ts';
 import { canonicalLocale, reservedTemplateVariables } from './template.ts';
 import { isNotBlank, isSingleLineText, isWellFormedText, maxSubjectLength, nameLikeId, nameLikeMessage, singleLineMessage, wellFormedMessage } from './subject-ids.ts';
-import { maxInstantLength } from './message-schemas.ts';
+import { instantMessage, maxInstantLength } from './message-schemas.ts';
 import type { TemplateChannel } from './template.ts';
 
 export { isSingleLineText, isWellFormedText, maxSubjectLength } from './subject-ids.ts';
@@ -172,7 +172,7 @@ function isLanguageTag(tag: string): boolean {
 
 /** An ISO-8601 instant with an explicit offset (`Z` or `+02:00`). */
 export const instantSchema = z.iso
-  .datetime({ offset: true, message: 'must be an ISO-8601 date-time with an offset' })
+  .datetime({ offset: true, message: instantMessage })
   .max(maxInstantLength, `must be at most ${maxInstantLength} characters`);
 
 // ---- Time as people mean it (issue 12): shared/domain/time.ts holds the rules ----
@@ -191,7 +191,7 @@ export const schedulableTimeSchema = z.union(
       .refine(isCalendarDateTime)
       .meta({ description: 'A wall time without an offset (`2027-03-28T09:00`), read in `timezone`.' }),
   ],
-  { error: 'must be an ISO-8601 date-time with an offset, or a wall time without one (2027-03-28T09:00) given with timezone' },
+  { error: `${instantMessage}, or a wall time without an offset (2027-03-28T09:00) given with timezone` },
 );
 
 /** Where a wall time is read: an IANA zone, or `recipient` (each recipient's own zone, then the tenant's default, then UTC). */
