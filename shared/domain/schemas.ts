@@ -786,7 +786,11 @@ export const celeryScheduleBodySchema = z
 export const maxCronLength = 100;
 
 const cronSchema = z.string('must be a string').min(1, 'must not be empty').max(maxCronLength, `must be at most ${maxCronLength} characters`);
-const rateSchema = z.string('must be a string').regex(ratePattern, 'must be "<n> minute(s) | hour(s) | day(s)"');
+const rateSchema = z
+  .string('must be a string')
+  // EventBridge writes its expressions as rate(...): say what to drop rather than repeat the form.
+  .refine((rate) => !/^\s*rate\(/.test(rate), { error: (issue) => `must be the rate alone, without rate( ): "${String(issue.input).replace(/^\s*rate\(|\)\s*$/g, '')}"`, abort: true })
+  .regex(ratePattern, 'must be "<n> minute(s) | hour(s) | day(s)"');
 const endAfterStart = (s: { startAt?: string | null | undefined; endAt?: string | null | undefined }): boolean =>
   !s.startAt || !s.endAt || Date.parse(s.startAt) < Date.parse(s.endAt);
 

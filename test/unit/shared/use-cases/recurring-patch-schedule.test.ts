@@ -143,6 +143,8 @@ describe('a PATCH of a recurring schedule', () => {
     ['an end with an offset but no seconds', { endAt: '2031-01-01T00:00Z' }, 'schedule.endAt', 'must be an ISO-8601 date-time with seconds and an offset (2027-03-28T09:00:00Z or +02:00)'],
     ['a cron of four fields', { cron: '0 9 * *' }, 'schedule.cron', 'must have five fields (minute hour day-of-month month day-of-week) or six (EventBridge: ... year)'],
     ['a rate in weeks', { rate: '2 weeks' }, 'schedule.rate', 'must be "<n> minute(s) | hour(s) | day(s)"'],
+    ['a rate as EventBridge writes it', { rate: 'rate(5 minutes)' }, 'schedule.rate', 'must be the rate alone, without rate( ): "5 minutes"'],
+    ['a cron as EventBridge writes it', { cron: 'cron(0 9 ? * MON-FRI *)' }, 'schedule.cron', 'must be the fields alone, without cron( ): "0 9 ? * MON-FRI *"'],
     ['an empty change', {}, 'schedule', 'must change something'],
   ])('refuses %s with a 400 naming the field, and changes nothing', async (_case, change, field, message) => {
     // Prepare
