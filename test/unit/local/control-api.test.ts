@@ -458,6 +458,23 @@ describe('local control API', () => {
       expect(wrongMethod.status).toBe(405);
       expect(minted).toEqual([]);
     });
+
+    it('says a subject left out is required, and names the body when it is missing or not JSON, as the API does', async () => {
+      // Prepare
+      const call = await serve({ mintToken: async () => 'never' });
+
+      // Act
+      const noSubject = await call('POST', '/_local/token', JSON.stringify({ roles: ['admin'] }));
+      const empty = await call('POST', '/_local/token');
+      const notJson = await call('POST', '/_local/token', '{"sub":');
+
+      // Assess
+      expect(noSubject.status).toBe(400);
+      expect(noSubject.body).toMatchObject({ error: { code: 'VALIDATION_ERROR', message: 'Invalid sign-in: sub is required', details: [{ field: 'sub', message: 'is required' }] } });
+      expect(empty.body).toMatchObject({ error: { code: 'VALIDATION_ERROR', details: [{ field: 'body', message: 'is required' }] } });
+      expect(notJson.status).toBe(400);
+      expect(notJson.body).toMatchObject({ error: { code: 'VALIDATION_ERROR', message: 'Request body is not valid JSON', details: [{ field: 'body', message: expect.stringMatching(/^must be valid JSON \(.+\)$/) as string }] } });
+    });
   });
 
   describe('sent mail', () => {
