@@ -9,16 +9,9 @@ import { maxNotificationsPerMessage } from './notification.ts';
 
 /** The longest instant: `2030-01-01T09:00:00.123456789+01:00` is 35 characters. */
 export const maxInstantLength = 40;
-/**
- * What an instant must be, said to whoever sent another: seconds included, as RFC 3339 section 5.6
- * (and zod's `iso.datetime`) wants them wherever a time has an offset, so `09:00Z` is refused
- * while a wall time without an offset may stop at the minute.
- */
-export const instantMessage = 'must be an ISO-8601 date-time with seconds and an offset (2027-03-28T09:00:00Z or +02:00)';
-
 /** An ISO-8601 instant with an explicit offset (`Z` or `+02:00`) (`instantSchema`). */
 const instant = z.iso
-  .datetime({ offset: true, message: instantMessage })
+  .datetime({ offset: true, message: 'must be an ISO-8601 date-time with an offset' })
   .check(z.maxLength(maxInstantLength, `must be at most ${maxInstantLength} characters`));
 
 /**

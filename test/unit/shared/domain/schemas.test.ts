@@ -140,7 +140,7 @@ describe('createNotificationsBodySchema', () => {
 
       // Assess
       expect(error.details).toEqual([
-        { field: 'scheduledAt', message: 'must be an ISO-8601 date-time with seconds and an offset (2027-03-28T09:00:00Z or +02:00), or a wall time without an offset (2027-03-28T09:00) given with timezone' },
+        { field: 'scheduledAt', message: 'must be an ISO-8601 date-time with an offset, seconds included (2027-03-28T09:00:00Z), or a wall time without an offset (2027-03-28T09:00) given with timezone' },
       ]);
     },
   );
