@@ -82,7 +82,7 @@ export function addNotificationCommands(program: Command): void {
     .argument('<recipients...>', 'recipient ids')
     .requiredOption('--title <text>', 'one line')
     .requiredOption('--message <text>', 'the body')
-    .option('--at <when>', 'ISO 8601 with an offset, or +30s, +10m, +2h, +1d (default: now)')
+    .option('--at <when>', 'ISO 8601 with seconds and an offset, or +30s, +10m, +2h, +1d from now (default: now)')
     .option('--channels <list>', `comma-separated: ${channels.join(', ')}`, listOfOption(channels))
     .option('--priority <priority>', priorities.join(', '), oneOfOption(priorities))
     .option('--type <type>', 'your type of notification')
@@ -154,7 +154,7 @@ export function addNotificationCommands(program: Command): void {
     .command('reschedule')
     .description('move a pending notification to another time')
     .argument('<id>', 'notification id')
-    .argument('<when>', 'ISO 8601 with an offset, or +30s, +10m, +2h, +1d')
+    .argument('<when>', 'ISO 8601 with seconds and an offset, or +30s, +10m, +2h, +1d from now (not from its current time)')
     .action(async (id: string, when: string, _options: unknown, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
       const moved = expectData(
