@@ -110,9 +110,13 @@ export function expectData<T>(answer: { data?: T; error?: unknown; response: Res
   const apiError = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
   const message = apiError?.message ?? (body as { message?: string } | undefined)?.message ?? answer.response.statusText;
   let hint = '';
-  if (answer.response.status === 401) {
+  const status = answer.response.status;
+  if (status === 401) {
     const reason = tokenRefusalReason(answer.response);
     hint = reason === undefined ? ` (pass a token with --token or HERALD_TOKEN; ${newTokenHint})` : `: ${reason} (pass a valid one with --token or HERALD_TOKEN; ${newTokenHint})`;
+  } else if (apiError?.code === undefined && status !== 413 && status !== 429 && status < 500) {
+    // Herald's routes answer { error: { code } }; another 4xx is the gateway finding no route, or another server entirely.
+    hint = ` (no Herald route answered: check that --url or HERALD_URL is Herald's HTTP API, its base URL without a path; locally npm start's HTTP API, ${defaultUrl} by default)`;
   }
   throw new CliError(`${answer.response.status} ${apiError?.code ?? ''}${apiError?.code ? ': ' : ''}${message}${hint}`, body);
 }

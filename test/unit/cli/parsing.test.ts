@@ -146,6 +146,26 @@ describe('expectData', () => {
     );
   });
 
+  it('says to check the URL when the answer is not one of a Herald route, as from the WebSocket port or a URL with a path', () => {
+    // Prepare: the gateway's 404 of a path no route matches, and another server's 400
+    const notFound = { error: { message: 'Not Found' }, response: new Response('{"message":"Not Found"}', { status: 404, statusText: 'Not Found' }) };
+    const elsewhere = { error: { message: 'Not Authorized' }, response: new Response('{"message":"Not Authorized"}', { status: 400, statusText: 'Bad Request' }) };
+    const hint = ' (no Herald route answered: check that --url or HERALD_URL is Herald\'s HTTP API, its base URL without a path; locally npm start\'s HTTP API, http://127.0.0.1:3000 by default)';
+
+    // Act / Assess
+    expect(() => expectData(notFound)).toThrow(new CliError(`404 Not Found${hint}`, { message: 'Not Found' }));
+    expect(() => expectData(elsewhere)).toThrow(new CliError(`400 Not Authorized${hint}`, { message: 'Not Authorized' }));
+  });
+
+  it("keeps a Herald route's refusal as it is", () => {
+    // Prepare
+    const body = { error: { code: 'NOT_FOUND', message: 'Notification ntf_1 not found' } };
+    const refused = { error: body, response: new Response(JSON.stringify(body), { status: 404, statusText: 'Not Found' }) };
+
+    // Act / Assess
+    expect(() => expectData(refused)).toThrow(new CliError('404 NOT_FOUND: Notification ntf_1 not found', body));
+  });
+
   it('asks for a token when the refusal names no reason, as for a request without one', () => {
     expect(() => expectData(gatewayRefusal('Bearer'))).toThrow(
       new CliError('401 Unauthorized (pass a token with --token or HERALD_TOKEN; locally: npm run token -- --sub ops --role admin)', { message: 'Unauthorized' }),
