@@ -15,6 +15,16 @@ const reservedLogKeys = [
   },
 ];
 
+// vi.waitFor and vi.waitUntil give up after 1 s by default: within 3× of what a wait on the local
+// DynamoDB takes on a loaded 2-core machine, so such a test flakes (create-retry-dynalite.test.ts
+// did, run six at once). Each says its bound.
+const boundlessWaits = [
+  {
+    selector: "CallExpression[callee.object.name='vi'][callee.property.name=/^(waitFor|waitUntil)$/][arguments.length<2]",
+    message: 'Give vi.waitFor/vi.waitUntil an explicit { timeout } over 3× the usual wait: the default 1 s flakes on a loaded machine.',
+  },
+];
+
 export default tseslint.config(
   // console/vendor holds a third-party module vendored unchanged (console/vendor/htm-preact-standalone.js).
   { ignores: ['node_modules/', 'cdk.out/', 'coverage/', 'client/schema.d.ts', 'console/vendor/'] },
@@ -29,7 +39,7 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
-      'no-restricted-syntax': ['error', ...focusedTests, ...reservedLogKeys],
+      'no-restricted-syntax': ['error', ...focusedTests, ...reservedLogKeys, ...boundlessWaits],
       'no-restricted-properties': [
         'error',
         { object: 'process', property: 'env', message: 'Read configuration through shared/config.ts.' },

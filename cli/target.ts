@@ -91,13 +91,33 @@ export function clientOf(options: GlobalOptions): HeraldClient {
   return createHeraldClient({ url: targetUrl(options), ...(token ? { token } : {}) });
 }
 
-/** The `data` of an openapi-fetch answer, or a CliError saying what the API answered. */
+const newTokenHint = 'locally: npm run token -- --sub ops --role admin';
+
+/**
+ * Why the gateway refused a token, from its 401's `www-authenticate` challenge
+ * (`Bearer scope="" error="invalid_token" error_description="the token has expired"`, RFC 6750
+ * section 3, as API Gateway's JWT authorizer sends it); undefined when it names no reason, as for
+ * a request without a token.
+ */
+export function tokenRefusalReason(response: Response): string | undefined {
+  return /error_description="([^"]*)"/.exec(response.headers.get('www-authenticate') ?? '')?.[1] || undefined;
+}
+
+/** The `data` of an openapi-fetch answer, or a CliError saying what the API answered (for a refused token, why, from the gateway's challenge). */
 export function expectData<T>(answer: { data?: T; error?: unknown; response: Response }): T {
   if (answer.error === undefined && answer.data !== undefined) return answer.data;
   const body = answer.error;
   const apiError = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
   const message = apiError?.message ?? (body as { message?: string } | undefined)?.message ?? answer.response.statusText;
-  const hint = answer.response.status === 401 ? ' (pass a token with --token or HERALD_TOKEN; locally: npm run token -- --sub ops --role admin)' : '';
+  let hint = '';
+  const status = answer.response.status;
+  if (status === 401) {
+    const reason = tokenRefusalReason(answer.response);
+    hint = reason === undefined ? ` (pass a token with --token or HERALD_TOKEN; ${newTokenHint})` : `: ${reason} (pass a valid one with --token or HERALD_TOKEN; ${newTokenHint})`;
+  } else if (apiError?.code === undefined && status !== 413 && status !== 429 && status < 500) {
+    // Herald's routes answer { error: { code } }; another 4xx is the gateway finding no route, or another server entirely.
+    hint = ` (no Herald route answered: check that --url or HERALD_URL is Herald's HTTP API, its base URL without a path; locally npm start's HTTP API, ${defaultUrl} by default)`;
+  }
   throw new CliError(`${answer.response.status} ${apiError?.code ?? ''}${apiError?.code ? ': ' : ''}${message}${hint}`, body);
 }
 
@@ -112,7 +132,7 @@ export function print<T>(options: GlobalOptions, value: T, human: (value: T) => 
 }
 
 /**
- * An instant from the command line: ISO 8601 with an offset (`2027-01-01T09:00:00+01:00`), or
+ * An instant from the command line: ISO 8601 with seconds and an offset (`2027-01-01T09:00:00+01:00`), or
  * relative to now: `+30s`, `+10m`, `+2h`, `+1d`. Throws a UsageError otherwise, whose example is
  * tomorrow at 09:00 UTC (a fixed date would one day be past or beyond the 2-year limit), and for
  * a relative time beyond what a date can hold.
@@ -126,9 +146,10 @@ export function parseWhen(text: string, now: number = Date.now()): string {
     if (Number.isNaN(at.getTime())) throw new UsageError(`"${text}" is out of range: a time must fall before the year 275760 (the API takes up to 2 years ahead)`);
     return at.toISOString();
   }
-  if (/^\d{4}-\d\d-\d\dT.*(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text))) return text;
+  // Seconds included, as the API wants them with an offset (RFC 3339): `09:00Z` is refused here, not by the API.
+  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text))) return text;
   const example = `${new Date(now + 86_400_000).toISOString().slice(0, 10)}T09:00:00Z`;
-  throw new UsageError(`"${text}" is not a time: use ISO 8601 with an offset (${example}) or +30s, +10m, +2h, +1d`);
+  throw new UsageError(`"${text}" is not a time: use ISO 8601 with seconds and an offset (${example}) or +30s, +10m, +2h, +1d`);
 }
 
 /** A comma-separated list option (`--channels inbox,email`). */

@@ -142,7 +142,7 @@ export interface paths {
         head?: never;
         /**
          * Sets the caller's addresses, locale, time zone, and channel and type switches
-         * @description What the body leaves out is kept; `null` clears. Switches are honoured at delivery time: `channels: { telegram: false }` switches a channel off for every type, `types: { marketing: { telegram: false, email: true } }` for one type, and the type's switch wins; `types: { marketing: null }` forgets a type's switches. A new `email`, `phone`, `telegramChatId` or `webhookUrl` is stored unconfirmed (`awaitingVerification`) and sent a code (by e-mail or SMS, within the provider's send budget; by the Telegram bot; or in a signed webhook of type `verification`); it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.
+         * @description What the body leaves out is kept; `null` clears. Switches are honoured at delivery time: `channels: { telegram: false }` switches a channel off for every type, `types: { marketing: { telegram: false, email: true } }` for one type, and the type's switch wins; `types: { marketing: null }` forgets a type's switches. A new `email`, `phone`, `telegramChatId` or `webhookUrl` is stored unconfirmed (`awaitingVerification`) and sent a code (by e-mail or SMS, within the provider's send budget; by the Telegram bot; or in a signed webhook of type `verification`); it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself. A repeat sends a new code, which replaces the one sent; a retry with the same `Idempotency-Key` gets the first answer and sends none.
          */
         patch: operations["updateMe"];
         trace?: never;
@@ -370,7 +370,7 @@ export interface paths {
         put?: never;
         /**
          * Creates a recurring notification
-         * @description `schedule` gives exactly one of `cron` (EventBridge Scheduler's six fields, or the common five: `0 9 * * MON-FRI`) and `rate` (`1 day`), read in `timezone` (DST included), within `startAt`/`endAt`. Each occurrence creates one notification per recipient (linked by `recurringId`), or one broadcast for an `audience`; an occurrence delivered twice creates nothing twice. Admins and senders.
+         * @description `schedule` gives exactly one of `cron` (EventBridge Scheduler's six fields, or the common five: `0 9 * * MON-FRI`) and `rate` (`1 day`), read in `timezone` (DST included), within `startAt`/`endAt`. Each occurrence creates one notification per recipient (linked by `recurringId`), or one broadcast for an `audience`; an occurrence delivered twice creates nothing twice. A retry with the same `Idempotency-Key` after a request that got no answer answers with that request's definition, never a second one (with a second schedule). Admins and senders.
          */
         post: operations["createRecurringNotification"];
         delete?: never;
@@ -747,7 +747,7 @@ export interface paths {
         get: operations["getTemplate"];
         /**
          * Stores a new version of a template
-         * @description Every PUT makes the next version (1 for a new template); older versions stay readable. Each Liquid source is parsed: a syntax error or an unknown filter is a 400 naming its field (`channels.email.html`). Admins and senders.
+         * @description Every PUT makes the next version (1 for a new template); older versions stay readable, and a retry with the same `Idempotency-Key` answers with the version the first made instead of making another. Each Liquid source is parsed: a syntax error or an unknown filter is a 400 naming its field (`channels.email.html`). Admins and senders.
          */
         put: operations["putTemplate"];
         post?: never;
@@ -2859,7 +2859,10 @@ export interface operations {
     updateMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string (a UUID is a good choice). The same key with the same body within 24 h answers the first response again and creates nothing; with another body, 422. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2873,6 +2876,8 @@ export interface operations {
             /** @description The record as it now is. */
             200: {
                 headers: {
+                    /** @description `true` on an answer replayed for a repeated Idempotency-Key. */
+                    "idempotent-replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2906,7 +2911,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The record kept changing while it was being updated; repeat the request. */
+            /** @description `IDEMPOTENCY_IN_PROGRESS`: a request with the same Idempotency-Key is still running; retry shortly. The record kept changing while it was being updated; repeat the request. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2924,7 +2929,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The webhook URL's receiver refused its code (a 4xx but 408 and 429, a redirect, or an address webhooks may not reach): the record is put back as it was; fix the receiver, then set it again. */
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another body. The webhook URL's receiver refused its code (a 4xx but 408 and 429, a redirect, or an address webhooks may not reach): the record is put back as it was; fix the receiver, then set it again. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4164,7 +4169,10 @@ export interface operations {
     createRecurringNotification: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string (a UUID is a good choice). The same key with the same body within 24 h answers the first response again and creates nothing; with another body, 422. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4178,6 +4186,8 @@ export interface operations {
             /** @description Created, with its next occurrences. */
             201: {
                 headers: {
+                    /** @description `true` on an answer replayed for a repeated Idempotency-Key. */
+                    "idempotent-replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4220,8 +4230,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `IDEMPOTENCY_IN_PROGRESS`: a request with the same Idempotency-Key is still running; retry shortly. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The body is larger than 1867776 bytes, this route's cap (computed from its field limits). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another body. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4733,7 +4761,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The scheduler could not be reached; nothing was created, repeat the request. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
+            /** @description The scheduler could not be reached; nothing was created, repeat the request. Unless some were already delivered or being delivered (`details.delivered`: `[{ notificationId, recipientId }]`): the others were withdrawn, and a repeat with the same `Idempotency-Key` completes the create without delivering those twice; without a key, leave their recipients out. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
@@ -5701,7 +5729,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The scheduler could not be reached; nothing was created, repeat the request. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
+            /** @description The scheduler could not be reached; nothing was created, repeat the request. Unless the broadcast had already started (`details.broadcastId`): it goes on, and a repeat with the same `Idempotency-Key` answers it instead of creating a second one. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
@@ -6634,7 +6662,10 @@ export interface operations {
     putTemplate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string (a UUID is a good choice). The same key with the same body within 24 h answers the first response again and creates nothing; with another body, 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6650,6 +6681,8 @@ export interface operations {
             /** @description The version stored. */
             201: {
                 headers: {
+                    /** @description `true` on an answer replayed for a repeated Idempotency-Key. */
+                    "idempotent-replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6683,7 +6716,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The template has the most versions one may keep; delete it and store it again. */
+            /** @description `IDEMPOTENCY_IN_PROGRESS`: a request with the same Idempotency-Key is still running; retry shortly. The template has the most versions one may keep; delete it and store it again. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6694,6 +6727,15 @@ export interface operations {
             };
             /** @description The body is larger than 437248 bytes, this route's cap (computed from its field limits). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another body. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7208,7 +7250,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The scheduler could not be reached; nothing was created, repeat the request. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
+            /** @description The scheduler could not be reached; nothing was created, repeat the request. Unless some were already delivered or being delivered (`details.delivered`: `[{ notificationId, recipientId }]`): the others were withdrawn, and a repeat with the same `Idempotency-Key` completes the create without delivering those twice; without a key, leave their recipients out. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */

@@ -21,12 +21,14 @@
  *   providers received, one page newest first (`{ entries: [{ id, channel, provider, to, at, body,
  *   providerMessageId? }], total, nextCursor }`; every channel without `channel`; `limit` 1 to 1,000,
  *   100 by default, local/newest-first-page.ts; 304 to an `If-None-Match` of the page's `ETag`
- *   while the store is unchanged), or forget it; `GET /_local/outbox.html` is the same as a page
+ *   while the store is unchanged; 410 naming `cursor` when the cursor's entry has been dropped past
+ *   the outbox's capacity or forgotten since), or forget it; `GET /_local/outbox.html` is the same as a page
  *   for people;
  * - `POST /_local/rules/{name}/run`: run an EventBridge rule's target now and answer its result;
  * - `GET /_local/mail?limit=&cursor=`: the mail the local SES accepted, one page newest first
  *   (`{ emails: [{ messageId, from, to, subject, text, at }], total, nextCursor }`, 304 as the
- *   outbox), what the console's "Sent mail" shows;
+ *   outbox), what the console's "Sent mail" shows, read from the local SES's store a page at a
+ *   time (local/ses-mailbox.ts);
  * - `POST /_local/token` `{ sub, tenant?, roles? }`: the console's dev sign-in, a one-hour token
  *   signed by the local issuer (`{ token }`), as `npm run token` prints one.
  *
@@ -43,14 +45,17 @@ import type { ExtraHandler } from './http-gateway.ts';
 import { isOutboxChannel, outboxChannels } from './outbox.ts';
 import { outboxPage, outboxPageCsp } from './outbox-page.ts';
 import { readBody } from './request-body.ts';
-import { defaultLocalPageSize, newestFirstPage, parseLocalPageQuery } from './newest-first-page.ts';
+import { defaultLocalPageSize, parseLocalPageQuery } from './newest-first-page.ts';
 import type { Outbox } from './outbox.ts';
 import type { EmfMetrics } from './emf-metrics.ts';
 import type { SesSendsView } from './ses-emulator.ts';
+import { toSentMail } from './ses-mailbox.ts';
+import type { SesMailbox } from './ses-mailbox.ts';
 import type { LocalEndpoints } from './stack.ts';
 import * as z from 'zod';
 import { defaultTenant } from '../shared/auth/claims.ts';
 import { idSchema, tenantIdSchema } from '../shared/domain/schemas.ts';
+import { parseWith } from '../shared/http/validation.ts';
 import { tokenRoles } from './jwt-keys.ts';
 import type { TokenRole } from './jwt-keys.ts';
 
@@ -77,22 +82,13 @@ export interface ControlApiOptions {
   readonly outbox?: Outbox;
   /** The metrics the functions printed as EMF. */
   readonly metrics?: EmfMetrics;
-  /** The mail the local SES accepted, in the order it accepted it (`GET /_local/mail` pages it newest first). */
-  readonly mail?: () => Promise<readonly SentMail[]>;
+  /** The mail the local SES accepted (`GET /_local/mail` pages it newest first); undefined until SES has started. */
+  readonly mail?: SesMailbox;
   /** Signs a local token (the dev sign-in). */
   readonly mintToken?: (request: DevSignIn) => Promise<string>;
 }
 
-/** One mail the local SES accepted, as the console lists it. */
-export interface SentMail {
-  readonly messageId: string;
-  readonly from: string;
-  readonly to: readonly string[];
-  readonly subject: string;
-  readonly text?: string;
-  /** Epoch ms. */
-  readonly at: number;
-}
+export type { SentMail } from './ses-mailbox.ts';
 
 /** What the dev sign-in asks a token for. */
 export interface DevSignIn {
@@ -160,11 +156,13 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   const body = await readBody(req, MAX_BODY_BYTES);
   if (body === undefined) throw new PayloadTooLargeError(`The body exceeds ${MAX_BODY_BYTES} bytes`);
   const text = body.toString('utf8');
-  if (text.trim() === '') throw new ValidationError('Request body is required');
+  // Details naming `body`, as the API's 400s name their field (shared/http/request.ts).
+  if (text.trim() === '') throw new ValidationError('Request body is required', { details: [{ field: 'body', message: 'is required' }] });
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ValidationError('Request body is not valid JSON', { cause: error });
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ValidationError('Request body is not valid JSON', { cause: error, details: [{ field: 'body', message: `must be valid JSON (${reason})` }] });
   }
 }
 
@@ -294,15 +292,11 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
     if (path === '/_local/mail') {
       allow(method, path, ['GET']);
       const paging = parseLocalPageQuery(query);
-      if (!options.mail) throw new NotReadyError('The local stack is still starting');
-      const mail = await options.mail();
-      // The store only grows (or starts again empty): its size and newest id say when it changed.
-      const version = `${mail.length}.${mail.at(-1)?.messageId ?? ''}`;
-      sendPage(req, res, version, query, () => {
-        // The local SES keeps its mail in the order it accepted it: that rank breaks ties of `at`.
-        const ranked = mail.map((email, seq) => ({ email, seq }));
-        const answer = newestFirstPage(ranked, ({ email, seq }) => ({ at: email.at, seq }), paging);
-        return { emails: answer.items.map(({ email }) => email), total: answer.total, nextCursor: answer.nextCursor };
+      const mailbox = options.mail;
+      if (!mailbox) throw new NotReadyError('The local stack is still starting');
+      sendPage(req, res, mailbox.version, query, () => {
+        const answer = mailbox.page(paging);
+        return { emails: answer.items.map(toSentMail), total: answer.total, nextCursor: answer.nextCursor };
       });
       return;
     }
@@ -310,12 +304,9 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
     if (path === '/_local/token') {
       allow(method, path, ['POST']);
       if (!options.mintToken) throw new NotReadyError('The local stack is still starting');
-      const parsed = devSignInSchema.safeParse(await readJson(req));
-      if (!parsed.success) {
-        const details = parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || 'body', message: issue.message }));
-        throw new ValidationError(`Invalid sign-in: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, { details });
-      }
-      sendJson(res, 200, { token: await options.mintToken(parsed.data) });
+      // The API's own reading of zod's verdict: a field left out "is required", not "must be a string".
+      const signIn = parseWith(devSignInSchema, await readJson(req), 'sign-in');
+      sendJson(res, 200, { token: await options.mintToken(signIn) });
       return;
     }
 

@@ -1,27 +1,29 @@
 /**
- * Pages of the local stack's own stores (`GET /_local/outbox`, `GET /_local/mail`), newest first.
- * The stores keep tens of thousands of entries (a broadcast on the e-mail channel) and the console
- * reads them every 3 s, so an answer is one page: at most `limit` entries, the store's `total`,
- * and `nextCursor` for the page after (older), `null` at the end, as the API's lists page.
+ * Pages of the local stack's own stores (`GET /_local/outbox`, `GET /_local/mail`, the local SES's
+ * `GET /store?limit=`), newest first. The stores keep tens of thousands of entries (a broadcast on
+ * the e-mail channel) and the console reads them every 3 s, so an answer is one page: at most
+ * `limit` entries, the store's `total`, and `nextCursor` for the page after (older), `null` at the
+ * end, as the API's lists page.
  *
- * The order is total, so that paging never skips nor repeats an entry: by `at` (epoch ms), newest
- * first, then by the store's own sequence (`seq`, the later recorded first) among entries of the
- * same millisecond. A cursor names the position of the last entry of its page, not the entry, so
- * it stays valid when that entry is forgotten meanwhile (a `DELETE`, or the store's capacity).
+ * The order is the store's own: each entry gets a sequence number (`seq`) when it is recorded, and
+ * pages go from the highest down, so paging never skips nor repeats an entry. A store hands its
+ * entries over already in that order (newest first, lazily), so a page reads `limit + 1` of them
+ * and never sorts: O(limit), not O(store). A cursor names the sequence number of the last entry of
+ * its page. When the store has since dropped that entry (its capacity) or forgotten it (a clear),
+ * the entries the next page would have shown are gone with it: the page answers 410 naming
+ * `cursor` ({@link CursorGoneError}) rather than a shorter list that would pass for the end.
  */
 import * as z from 'zod';
-import { ValidationError } from '../shared/errors.ts';
+import { AppError, ValidationError } from '../shared/errors.ts';
 
 /** Entries of a page when the query names no `limit`. */
 export const defaultLocalPageSize = 100;
 /** The largest `limit` a query may name (the console draws 200). */
 export const maxLocalPageSize = 1000;
 
-/** Where an entry sits in its store's order: epoch ms, then the store's sequence number. */
+/** Where an entry sits in its store's order. */
 export interface StorePosition {
-  /** When the entry was recorded, epoch ms. */
-  readonly at: number;
-  /** Its rank among the store's entries, higher for the later recorded. */
+  /** Its sequence number in the store, higher for the later recorded. */
   readonly seq: number;
 }
 
@@ -41,11 +43,11 @@ export interface LocalPage<T> {
   readonly nextCursor: string | null;
 }
 
-const positionSchema = z.strictObject({ at: z.number().finite(), seq: z.number().int().nonnegative() });
+const positionSchema = z.strictObject({ seq: z.number().int().nonnegative() });
 
-/** The opaque `cursor` of the page after `position`: base64url of `{ at, seq }`. */
+/** The opaque `cursor` of the page after `position`: base64url of `{ seq }`. */
 export function encodeLocalCursor(position: StorePosition): string {
-  return Buffer.from(JSON.stringify({ at: position.at, seq: position.seq })).toString('base64url');
+  return Buffer.from(JSON.stringify({ seq: position.seq })).toString('base64url');
 }
 
 function decodeLocalCursor(cursor: string): StorePosition | undefined {
@@ -98,27 +100,55 @@ export function parseLocalPageQuery(query: URLSearchParams, others: readonly str
   return { limit: parsed.data.limit, ...(parsed.data.cursor ? { after: parsed.data.cursor } : {}) };
 }
 
-/** True when `a` comes before `b` in the stores' order (newest first). */
-function isNewer(a: StorePosition, b: StorePosition): boolean {
-  return a.at !== b.at ? a.at > b.at : a.seq > b.seq;
+/** A cursor whose entry the store has dropped or forgotten since: 410, naming `cursor`. */
+export class CursorGoneError extends AppError {
+  readonly statusCode = 410;
+  readonly code = 'CURSOR_GONE';
+}
+
+/** What a page needs to know of its store besides its entries. */
+export interface PagedStore {
+  /** How many entries it holds (of the view asked for). */
+  readonly total: number;
+  /** The newest sequence number it dropped or forgot, -1 when none: a cursor at or below it is gone. */
+  readonly droppedThrough: number;
+  /** Why entries go, for the 410's message: "the outbox keeps the newest 10000 of a channel". */
+  readonly keeps: string;
 }
 
 /**
- * The page of `entries` that `query` asks for, newest first, each entry placed by `positionOf`.
- * Reads the store once and sorts only what is older than the cursor: O(n log n) of the store's
- * size, done on the server, so only `limit` entries cross the wire.
+ * The page of a store that `query` asks for. `below(seq)` answers the store's entries whose
+ * sequence number is below `seq` (infinity: all), as one or more lazy sources each newest first
+ * (the outbox answers one per channel, merged here by `seqOf`); the page reads `limit` entries of
+ * them and one look-ahead per source. Throws {@link CursorGoneError} when the cursor's entry is at
+ * or below the store's `droppedThrough`.
  */
-export function newestFirstPage<T>(entries: readonly T[], positionOf: (entry: T) => StorePosition, query: LocalPageQuery): LocalPage<T> {
+export function newestFirstPage<T>(below: (seq: number) => readonly Iterable<T>[], seqOf: (entry: T) => number, query: LocalPageQuery, store: PagedStore): LocalPage<T> {
   const { after } = query;
-  const older = entries
-    .map((entry) => ({ entry, position: positionOf(entry) }))
-    .filter(({ position }) => after === undefined || isNewer(after, position))
-    .sort((a, b) => (isNewer(a.position, b.position) ? -1 : isNewer(b.position, a.position) ? 1 : 0));
-  const page = older.slice(0, query.limit);
-  const last = page.at(-1);
-  return {
-    items: page.map(({ entry }) => entry),
-    total: entries.length,
-    nextCursor: older.length > query.limit && last ? encodeLocalCursor(last.position) : null,
-  };
+  if (after !== undefined && after.seq <= store.droppedThrough) {
+    const message = `names an entry no longer kept (${store.keeps}), and the entries after it went with it: read again from the newest, without cursor`;
+    throw new CursorGoneError(`cursor ${message}`, { details: [{ field: 'cursor', message }] });
+  }
+  const heads = below(after?.seq ?? Number.POSITIVE_INFINITY).map((source) => {
+    const iterator = source[Symbol.iterator]();
+    return { iterator, next: iterator.next() };
+  });
+  const items: T[] = [];
+  let more = false;
+  for (;;) {
+    let newest: (typeof heads)[number] | undefined;
+    for (const head of heads) {
+      if (head.next.done) continue;
+      if (!newest || seqOf(head.next.value) > seqOf(newest.next.value as T)) newest = head;
+    }
+    if (!newest || newest.next.done) break;
+    if (items.length === query.limit) {
+      more = true;
+      break;
+    }
+    items.push(newest.next.value);
+    newest.next = newest.iterator.next();
+  }
+  const last = items.at(-1);
+  return { items, total: store.total, nextCursor: more && last !== undefined ? encodeLocalCursor({ seq: seqOf(last) }) : null };
 }

@@ -2,11 +2,15 @@
  * What the local providers received, for people and tests to read: every push, SMS, Telegram
  * message and webhook the local stack's provider emulators accepted (or, for webhooks, that Herald
  * posted), newest first, served as `GET /_local/outbox?channel=…`. E-mail has its own viewer (the
- * local SES). Kept in memory for the life of the stack, at most `capacity` entries per channel.
+ * local SES). Kept in memory for the life of the stack: the newest `capacity` entries per channel,
+ * each channel a ring buffer (`ring-log.ts`), so recording is O(1) when full and a page reads only
+ * its entries. A cursor whose entry has been dropped past the capacity, or forgotten by `clear`,
+ * answers 410 (`newest-first-page.ts`).
  */
 import { randomUUID } from 'node:crypto';
 import { newestFirstPage } from './newest-first-page.ts';
 import type { LocalPage, LocalPageQuery } from './newest-first-page.ts';
+import { RingLog } from './ring-log.ts';
 
 /** The channels whose providers record here. */
 export const outboxChannels = ['push', 'sms', 'telegram', 'webhook'] as const;
@@ -31,30 +35,32 @@ export interface OutboxEntry {
 
 export type OutboxRecord = Omit<OutboxEntry, 'id' | 'at'> & { readonly at?: number };
 
-/** An entry as kept: with its rank in the order of recording, which pages break ties of `at` by. */
+/** An entry as kept: with its rank in the order of recording (across channels), which pages follow. */
 interface Kept {
   readonly entry: OutboxEntry;
   readonly seq: number;
 }
 
+const seqOf = (kept: Kept): number => kept.seq;
+
+/** The entries each provider received, newest `capacity` per channel. */
 export class Outbox {
-  private readonly entries = new Map<OutboxChannel, Kept[]>();
+  private readonly logs: ReadonlyMap<OutboxChannel, RingLog<Kept>>;
   private readonly capacity: number;
   private recorded = 0;
   private clears = 0;
 
+  /** `capacity`: entries kept per channel, the oldest dropped first. Throws RangeError below 1. @default 10000 */
   constructor(options: { readonly capacity?: number } = {}) {
     this.capacity = options.capacity ?? 10_000;
+    this.logs = new Map(outboxChannels.map((channel) => [channel, new RingLog<Kept>(this.capacity, seqOf)]));
   }
 
   /** Records what a provider received; answers the entry as stored. */
   record(record: OutboxRecord): OutboxEntry {
     const entry: OutboxEntry = { ...record, id: randomUUID(), at: record.at ?? Date.now() };
-    const list = this.entries.get(entry.channel) ?? [];
-    list.push({ entry, seq: this.recorded });
+    this.log(entry.channel).append({ entry, seq: this.recorded });
     this.recorded += 1;
-    if (list.length > this.capacity) list.splice(0, list.length - this.capacity);
-    this.entries.set(entry.channel, list);
     return entry;
   }
 
@@ -64,25 +70,36 @@ export class Outbox {
   }
 
   /**
-   * One page of the entries of `channel` (every channel when absent), newest first: at most
-   * `query.limit`, older than `query.after` when given, with the total and the next page's cursor.
+   * One page of the entries of `channel` (every channel when absent), newest first (in the order
+   * recorded): at most `query.limit`, older than `query.after` when given, with the total and the
+   * next page's cursor. Reads O(limit) entries. Throws `CursorGoneError` (410) when the cursor's
+   * entry, or one newer of the channels paged, has been dropped or forgotten since.
    */
   page(channel: OutboxChannel | undefined, query: LocalPageQuery): LocalPage<OutboxEntry> {
-    const lists = channel ? [this.entries.get(channel) ?? []] : [...this.entries.values()];
-    const page = newestFirstPage(lists.flat(), ({ entry, seq }) => ({ at: entry.at, seq }), query);
+    const logs = channel ? [this.log(channel)] : [...this.logs.values()];
+    const page = newestFirstPage((before) => logs.map((log) => log.newestFirst(before)), seqOf, query, {
+      total: logs.reduce((sum, log) => sum + log.size, 0),
+      droppedThrough: Math.max(...logs.map((log) => log.droppedThrough)),
+      keeps: `the outbox keeps the newest ${this.capacity} entries of each channel, and DELETE forgets them`,
+    });
     return { ...page, items: page.items.map(({ entry }) => entry) };
   }
 
   /** Forgets every entry of `channel` (every channel when absent). */
   clear(channel?: OutboxChannel): void {
-    if (channel) this.entries.delete(channel);
-    else this.entries.clear();
+    for (const log of channel ? [this.log(channel)] : this.logs.values()) log.clear();
     this.clears += 1;
   }
 
   /** Changes whenever an entry is recorded, forgotten or dropped past the capacity: what a page's ETag is made of. */
   get version(): string {
     return `${this.recorded}.${this.clears}`;
+  }
+
+  private log(channel: OutboxChannel): RingLog<Kept> {
+    const log = this.logs.get(channel);
+    if (!log) throw new RangeError(`not an outbox channel: ${String(channel)}`);
+    return log;
   }
 }
 

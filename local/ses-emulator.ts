@@ -7,6 +7,11 @@
  * In front of aws-ses-v2-local, on both endpoints, sits what it lacks of the account
  * (`ses-quota-wire.ts`): the sending quotas, answered by v1 `GetSendQuota` and v2 `GetAccount`
  * and enforced on every send with SES's throttling errors (`ses-send-quota.ts`).
+ *
+ * Its list of the sent mail pages where the mail is kept (`ses-mailbox.ts`): `GET /store?limit=&cursor=`
+ * answers one page newest first (`{ emails, total, nextCursor }`, `limit` 1 to 1,000, 400 naming a
+ * bad parameter, 410 for a cursor from before `/clear-store`); `GET /store` and `/store?since=`
+ * answer the whole store as aws-ses-v2-local does (its own page reads that).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +26,10 @@ import type { AcceptedEmail } from './ses-feedback.ts';
 import { SesSendQuota } from './ses-send-quota.ts';
 import type { AcceptedSend, SesQuotaLimits } from './ses-send-quota.ts';
 import { serveWithQuota } from './ses-quota-wire.ts';
+import { awsSesV2LocalMailbox } from './ses-mailbox.ts';
+import type { SesMailbox } from './ses-mailbox.ts';
+import { parseLocalPageQuery } from './newest-first-page.ts';
+import { AppError } from '../shared/errors.ts';
 
 type StartSes = typeof sesModule.default;
 // aws-ses-v2-local is CommonJS with `exports.default`: Node's ESM import hands over the exports
@@ -54,6 +63,8 @@ export interface SesEmulator {
   /** The plain endpoint and the sent-mail page (`/`, JSON at `/store`). */
   readonly endpoint: string;
   readonly faultableEndpoint?: string;
+  /** The mail it accepted, paged newest first where aws-ses-v2-local keeps it. */
+  readonly mailbox: SesMailbox;
   /** The quotas and every send accepted in the last 24 hours, each with the ms it was accepted. */
   sends(): SesSendsView;
   stop(): Promise<void>;
@@ -67,6 +78,7 @@ export async function startSesEmulator(options: SesEmulatorOptions = {}): Promis
     { maxSendRate: options.quota?.maxSendRate ?? 1_000, max24HourSend: options.quota?.max24HourSend ?? 1_000_000 },
     options.now,
   );
+  const mailbox = awsSesV2LocalMailbox();
   // aws-ses-v2-local neither reports a failed listen nor resolves: find a taken port first.
   await assertPortFree(options.port ?? 8005, host);
   const ses: Server = await startSes({ host, port: options.port ?? 8005 });
@@ -84,6 +96,7 @@ export async function startSesEmulator(options: SesEmulatorOptions = {}): Promis
   };
   ses.removeAllListeners('request');
   ses.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (answeredMailPage(req, res, mailbox)) return;
     nameRequest('ses', req, defaultMaxFormBodyBytes)
       .then((named) => {
         if (named) serve(named.forward, res, named.call);
@@ -115,6 +128,7 @@ export async function startSesEmulator(options: SesEmulatorOptions = {}): Promis
   return {
     endpoint: httpUrl(host, (ses.address() as AddressInfo).port),
     ...(front ? { faultableEndpoint: front.endpoint } : {}),
+    mailbox,
     sends: () => ({
       quota: { maxSendRate: quota.limits.maxSendRate, max24HourSend: quota.limits.max24HourSend, sentLast24Hours: quota.sentLast24Hours() },
       sends: quota.sends(),
@@ -124,4 +138,29 @@ export async function startSesEmulator(options: SesEmulatorOptions = {}): Promis
       await closeServer(ses);
     },
   };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+/**
+ * Answers `GET /store` with any parameter but `since` as one page of the mailbox (400 naming a
+ * bad parameter, 410 for a cursor gone, in Herald's error shape); true when it answered, false to
+ * leave the request to aws-ses-v2-local.
+ */
+function answeredMailPage(req: IncomingMessage, res: ServerResponse, mailbox: SesMailbox): boolean {
+  const [path = '/', search = ''] = (req.url ?? '/').split('?');
+  const query = new URLSearchParams(search);
+  if (req.method !== 'GET' || path !== '/store' || [...query.keys()].every((name) => name === 'since')) return false;
+  req.resume();
+  try {
+    const page = mailbox.page(parseLocalPageQuery(query));
+    sendJson(res, 200, { emails: page.items, total: page.total, nextCursor: page.nextCursor });
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    sendJson(res, error.statusCode, { error: { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) } });
+  }
+  return true;
 }

@@ -8,7 +8,10 @@
  * message SES gives.
  * The rate is judged over the second before each send (a sliding window), so no second, wherever
  * it starts, sees more single-recipient sends than the rate.
+ * The sends of the window are a `FifoLog`: at the default quota it holds up to a million, and one
+ * expires with about every send once a day has passed.
  */
+import { FifoLog } from './fifo-log.ts';
 
 /** An account's quotas. */
 export interface SesQuotaLimits {
@@ -47,7 +50,7 @@ export class SesSendQuota {
   readonly limits: SesQuotaLimits;
   private readonly now: () => number;
   /** Accepted sends of the last 24 hours, oldest first. */
-  private accepted: AcceptedSend[] = [];
+  private readonly accepted = new FifoLog<AcceptedSend>();
   /** Their emails, added up. */
   private dailyTotal = 0;
 
@@ -77,10 +80,7 @@ export class SesSendQuota {
 
   /** Takes back an accepted send that SES then refused for another reason (an invalid request). */
   release(send: AcceptedSend): void {
-    const index = this.accepted.indexOf(send);
-    if (index === -1) return;
-    this.accepted.splice(index, 1);
-    this.dailyTotal -= send.recipients;
+    if (this.accepted.remove(send)) this.dailyTotal -= send.recipients;
   }
 
   /** Emails sent in the rolling 24 hours before now (`SentLast24Hours`). */
@@ -93,14 +93,14 @@ export class SesSendQuota {
   /** The accepted sends of the last 24 hours, oldest first. */
   sends(): readonly AcceptedSend[] {
     this.forgetBefore(this.now() - dayMs);
-    return this.accepted.map((send) => ({ ...send }));
+    return this.accepted.slice().map((send) => ({ ...send }));
   }
 
   /** Emails of the sends accepted after `sinceMs` (scanned from the newest: the window is a second). */
   private sentSince(sinceMs: number): number {
     let total = 0;
-    for (let index = this.accepted.length - 1; index >= 0; index -= 1) {
-      const send = this.accepted[index];
+    for (let index = -1; index >= -this.accepted.length; index -= 1) {
+      const send = this.accepted.at(index);
       if (send === undefined || send.at <= sinceMs) break;
       total += send.recipients;
     }
@@ -108,11 +108,10 @@ export class SesSendQuota {
   }
 
   private forgetBefore(cutoffMs: number): void {
-    let expired = 0;
-    while (expired < this.accepted.length && (this.accepted[expired]?.at ?? Infinity) <= cutoffMs) {
-      this.dailyTotal -= this.accepted[expired]?.recipients ?? 0;
-      expired += 1;
-    }
-    if (expired > 0) this.accepted.splice(0, expired);
+    this.accepted.dropWhile((send) => {
+      if (send.at > cutoffMs) return false;
+      this.dailyTotal -= send.recipients;
+      return true;
+    });
   }
 }

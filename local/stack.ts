@@ -40,7 +40,6 @@ import { startHttpGateway } from './http-gateway.ts';
 import type { RunningHttpGateway } from './http-gateway.ts';
 import { DEFAULT_SIGNING_KEY_FILE, LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks, signToken } from './jwt-keys.ts';
 import { createConsoleSite } from './console-site.ts';
-import type { SentMail } from './control-api.ts';
 import { LOCAL_ACCOUNT_ID } from './lambda-runtime.ts';
 import type { InitializationType, LocalFunction } from './lambda-runtime.ts';
 import type { LogFormat } from './log-format.ts';
@@ -399,17 +398,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** The mail the local SES accepted (its `/store`), in the order it accepted it, as the console lists it. */
-async function sentMail(sesEndpoint: string): Promise<SentMail[]> {
-  const response = await fetch(`${sesEndpoint}/store`);
-  if (!response.ok) throw new Error(`The local SES answered ${response.status} for its store`);
-  const { emails } = (await response.json()) as {
-    // `at` is epoch seconds there.
-    emails: { messageId: string; from: string; destination: { to: string[] }; subject: string; body: { text?: string }; at: number }[];
-  };
-  return emails.map((e) => ({ messageId: e.messageId, from: e.from, to: e.destination.to, subject: e.subject, ...(e.body.text !== undefined ? { text: e.body.text } : {}), at: e.at * 1000 }));
-}
-
 /** Starts every part of the local stack and the functions on top; `stop()` undoes it all. */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
@@ -579,7 +567,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       rules: () => published.rules,
       ses: () => ses.sends(),
       outbox,
-      mail: () => sentMail(sesEndpoint),
+      mail: ses.mailbox,
       mintToken: ({ sub, tenant, roles }) =>
         signToken({ sub, tenant, role: roles, claimNames: { tenantClaim: claims.tenantClaim, roleClaim: claims.roleClaim }, issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, keyOptions),
     });

@@ -46,6 +46,17 @@ export class ClaimLostError extends Error {
   }
 }
 
+/**
+ * What {@link NotificationStore.cancel} found. A rollback tells from it what it undid (cancelled, or
+ * none there) from what it cannot undo: one no longer pending, delivered or being delivered.
+ */
+export interface CancelOutcome {
+  /** The notification, now cancelled: it was pending. */
+  readonly cancelled?: Notification;
+  /** When it was not cancelled: the status it has (it was not pending); absent when there is no such notification. */
+  readonly status?: NotificationStatus;
+}
+
 export interface NotificationStore {
   /** Writes new notifications; none may exist already. */
   createMany(notifications: readonly Notification[]): Promise<void>;
@@ -57,8 +68,11 @@ export interface NotificationStore {
   /** Removes notifications that were never scheduled (the rollback of a failed create). */
   deleteMany(tenantId: string, ids: readonly string[]): Promise<void>;
   get(tenantId: string, id: string): Promise<Notification | undefined>;
-  /** PENDING → CANCELLED; `undefined` when the notification is not pending (or does not exist). */
-  cancel(tenantId: string, id: string, at: Date): Promise<Notification | undefined>;
+  /**
+   * PENDING → CANCELLED; when the notification is not pending, learns the status it has from the
+   * refused write itself (no read), and nothing when it does not exist.
+   */
+  cancel(tenantId: string, id: string, at: Date): Promise<CancelOutcome>;
   /**
    * PENDING → SENDING, or SENDING whose lease expired → SENDING (a new lease); counts an attempt.
    * `undefined` when the notification is not claimable (cancelled, finished, leased by another).
@@ -207,6 +221,8 @@ export interface TemplateStore {
    * Returns undefined when the template already has `maxVersions` versions.
    */
   put(tenantId: string, id: string, definition: TemplateDefinition, createdBy: string, now: Date, maxVersions: number): Promise<TemplateVersion | undefined>;
+  /** False when the template already has `maxVersions` versions, so that a `put` now would be refused; reads, writes nothing. */
+  hasRoomForVersion(tenantId: string, id: string, maxVersions: number): Promise<boolean>;
   /** A version of a template, or its latest when `version` is undefined; undefined when there is none (or it was deleted). */
   get(tenantId: string, id: string, version?: number): Promise<TemplateVersion | undefined>;
   /** A tenant's templates in id order, `limit` at most, after the cursor's id. */
@@ -610,8 +626,11 @@ export type BroadcastCountsDelta = Partial<Omit<BroadcastCounts, 'total'>>;
 export interface BroadcastStore {
   /** Writes a new broadcast, its content and its explicit audience (in slices); none may exist. */
   create(broadcast: Broadcast, content: BroadcastContent, recipientIds?: readonly string[]): Promise<void>;
-  /** Removes a broadcast that never went out (the rollback of a failed create). */
-  remove(broadcast: Pick<Broadcast, 'tenantId' | 'id' | 'audience'>): Promise<void>;
+  /**
+   * Removes a broadcast that never started (the rollback of a failed create): true when removed or
+   * not there; false when it has started (its fan-out may have delivered), and it is left as it is.
+   */
+  remove(broadcast: Pick<Broadcast, 'tenantId' | 'id' | 'audience'>): Promise<boolean>;
   get(tenantId: string, id: string): Promise<Broadcast | undefined>;
   getContent(tenantId: string, id: string): Promise<BroadcastContent | undefined>;
   /** Slice `slice` of an explicit audience (see `audienceSliceSize`); empty past its end. */

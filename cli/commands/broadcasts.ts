@@ -73,7 +73,7 @@ export function addBroadcastCommands(program: Command): void {
     .option('--all', 'everyone in the tenant')
     .option('--groups <list>', 'comma-separated groups')
     .option('--recipients <list>', 'comma-separated recipient ids (at most 1,000)')
-    .option('--at <when>', 'ISO 8601 with an offset, or +30s, +10m, +2h, +1d (default: now)')
+    .option('--at <when>', 'ISO 8601 with seconds and an offset, or +30s, +10m, +2h, +1d from now (default: now)')
     .option('--channels <list>', `comma-separated: ${channels.join(', ')}`, listOfOption(channels))
     .option('--priority <priority>', priorities.join(', '), oneOfOption(priorities))
     .option('--draft', 'keep it as a draft: nothing goes out until POST /v1/broadcasts/{id}/schedule')

@@ -49,6 +49,23 @@ export function listLine(n: HeraldSchema<'Notification'>): string {
   return `${n.id}  ${n.status.padEnd(9)}  ${n.scheduledAt}  ${n.recipientId}  ${n.title}${n.heldUntil ? `  (held until ${n.heldUntil})` : ''}`;
 }
 
+/**
+ * A page of `herald list` as text: a line per notification, a line saying none matched when the page
+ * is empty (rather than a blank line), and the command for the next page when there is one.
+ */
+export function listPageLines(
+  page: { items: readonly HeraldSchema<'Notification'>[]; nextCursor: string | null },
+  options: { status?: string; recipient?: string; type?: string; from?: string; to?: string; limit?: number },
+): string[] {
+  const flags = listFlags(options);
+  const none = page.nextCursor ? 'none on this page' : flags ? `no notifications match ${flags.trimEnd()}` : 'no notifications';
+  return [
+    ...(page.items.length > 0 ? page.items.map(listLine) : [none]),
+    // The cursor belongs to these filters: the next page is asked with the same ones.
+    ...(page.nextCursor ? [`more: herald list ${flags}--cursor ${page.nextCursor}`] : []),
+  ];
+}
+
 /** The filters of a `list` as command-line flags, each followed by a space (`--status sent `); values are quoted for a shell. */
 export function listFlags(options: { status?: string; recipient?: string; type?: string; from?: string; to?: string; limit?: number }): string {
   const quoted = (value: string): string => (/^[\w.:@+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
@@ -65,7 +82,7 @@ export function addNotificationCommands(program: Command): void {
     .argument('<recipients...>', 'recipient ids')
     .requiredOption('--title <text>', 'one line')
     .requiredOption('--message <text>', 'the body')
-    .option('--at <when>', 'ISO 8601 with an offset, or +30s, +10m, +2h, +1d (default: now)')
+    .option('--at <when>', 'ISO 8601 with seconds and an offset, or +30s, +10m, +2h, +1d from now (default: now)')
     .option('--channels <list>', `comma-separated: ${channels.join(', ')}`, listOfOption(channels))
     .option('--priority <priority>', priorities.join(', '), oneOfOption(priorities))
     .option('--type <type>', 'your type of notification')
@@ -120,11 +137,7 @@ export function addNotificationCommands(program: Command): void {
         ...(options.cursor ? { cursor: options.cursor } : {}),
       };
       const page = expectData(await clientOf(global).GET('/v1/notifications', { params: { query } }));
-      print(global, page, (p) => [
-        ...p.items.map(listLine),
-        // The cursor belongs to these filters: the next page is asked with the same ones.
-        ...(p.nextCursor ? [`more: herald list ${listFlags(options)}--cursor ${p.nextCursor}`] : []),
-      ]);
+      print(global, page, (p) => listPageLines(p, options));
     });
 
   program
@@ -141,7 +154,7 @@ export function addNotificationCommands(program: Command): void {
     .command('reschedule')
     .description('move a pending notification to another time')
     .argument('<id>', 'notification id')
-    .argument('<when>', 'ISO 8601 with an offset, or +30s, +10m, +2h, +1d')
+    .argument('<when>', 'ISO 8601 with seconds and an offset, or +30s, +10m, +2h, +1d from now (not from its current time)')
     .action(async (id: string, when: string, _options: unknown, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
       const moved = expectData(

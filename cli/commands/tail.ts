@@ -161,7 +161,9 @@ export function followSocket(options: FollowOptions): Promise<void> {
         response.once('end', () => {
           const refusal = refusalOf(response.statusCode ?? 0, response.headers, body);
           if (refusal.status !== 429) {
-            reject(new CliError(`the WebSocket at ${options.url.origin} refused the connection: ${refusal.status}${refusal.message ? ` ${refusal.message}` : ''}`));
+            // API Gateway's $connect says no more than Unauthorized: name what it may be, and the remedy.
+            const hint = refusal.status === 401 ? ' (the token is missing, invalid or expired: a token lasts an hour unless made for longer; locally a new one: npm run token -- --sub <you>)' : '';
+            reject(new CliError(`the WebSocket at ${options.url.origin} refused the connection: ${refusal.status}${refusal.message ? ` ${refusal.message}` : ''}${hint}`));
             return;
           }
           refusals += 1;

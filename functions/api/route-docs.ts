@@ -118,6 +118,10 @@ const templateManagersOnly = managersOnly;
 const invisibleBroadcast = 'No such broadcast, or another sender created it.';
 const operatorsOnly = 'The caller is not an operator.';
 const scheduleUnavailable = 'The scheduler could not be reached; nothing was changed, repeat the request.';
+const scheduleNotificationsUnavailable =
+  'The scheduler could not be reached; nothing was created, repeat the request. Unless some were already delivered or being delivered ' +
+  '(`details.delivered`: `[{ notificationId, recipientId }]`): the others were withdrawn, and a repeat with the same `Idempotency-Key` completes the ' +
+  'create without delivering those twice; without a key, leave their recipients out.';
 
 /** Who the API is, for the document's `info` and `components`. */
 export const apiDescription: ApiDescription = {
@@ -261,10 +265,11 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'putTemplate',
     summary: 'Stores a new version of a template',
     description:
-      'Every PUT makes the next version (1 for a new template); older versions stay readable. Each Liquid source is parsed: a syntax error or an unknown filter is a 400 naming its field (`channels.email.html`). Admins and senders.',
+      'Every PUT makes the next version (1 for a new template); older versions stay readable, and a retry with the same `Idempotency-Key` answers with the version the first made instead of making another. Each Liquid source is parsed: a syntax error or an unknown filter is a 400 naming its field (`channels.email.html`). Admins and senders.',
     tag: 'Templates',
     pathParameters: { id: templateIdSchema },
     body: putTemplateBodySchema,
+    idempotent: true,
     responses: { 201: { description: 'The version stored.', schema: templateViewSchema } },
     errors: { 403: templateManagersOnly, 409: 'The template has the most versions one may keep; delete it and store it again.' },
     example: {
@@ -339,10 +344,11 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'updateMe',
     summary: "Sets the caller's addresses, locale, time zone, and channel and type switches",
     description:
-      'What the body leaves out is kept; `null` clears. Switches are honoured at delivery time: `channels: { telegram: false }` switches a channel off for every type, `types: { marketing: { telegram: false, email: true } }` for one type, and the type\'s switch wins; `types: { marketing: null }` forgets a type\'s switches. A new `email`, `phone`, `telegramChatId` or `webhookUrl` is stored unconfirmed (`awaitingVerification`) and sent a code (by e-mail or SMS, within the provider\'s send budget; by the Telegram bot; or in a signed webhook of type `verification`); it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself.',
+      'What the body leaves out is kept; `null` clears. Switches are honoured at delivery time: `channels: { telegram: false }` switches a channel off for every type, `types: { marketing: { telegram: false, email: true } }` for one type, and the type\'s switch wins; `types: { marketing: null }` forgets a type\'s switches. A new `email`, `phone`, `telegramChatId` or `webhookUrl` is stored unconfirmed (`awaitingVerification`) and sent a code (by e-mail or SMS, within the provider\'s send budget; by the Telegram bot; or in a signed webhook of type `verification`); it receives nothing else until `POST /v1/me/verify` confirms it. Each code counts against the hourly limit of what the caller may send themself. A repeat sends a new code, which replaces the one sent; a retry with the same `Idempotency-Key` gets the first answer and sends none.',
     tag: 'Me',
     example: { body: { timezone: 'Europe/Paris', channels: { email: true, websocket: true } } },
     body: updateMeBodySchema,
+    idempotent: true,
     responses: { 200: { description: 'The record as it now is.', schema: recipientViewSchema } },
     errors: {
       404: 'The caller is not in the directory.',
@@ -500,9 +506,11 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Creates a recurring notification',
     description:
       '`schedule` gives exactly one of `cron` (EventBridge Scheduler\'s six fields, or the common five: `0 9 * * MON-FRI`) and `rate` (`1 day`), read in `timezone` (DST included), within `startAt`/`endAt`. ' +
-      'Each occurrence creates one notification per recipient (linked by `recurringId`), or one broadcast for an `audience`; an occurrence delivered twice creates nothing twice. Admins and senders.',
+      'Each occurrence creates one notification per recipient (linked by `recurringId`), or one broadcast for an `audience`; an occurrence delivered twice creates nothing twice. ' +
+      'A retry with the same `Idempotency-Key` after a request that got no answer answers with that request\'s definition, never a second one (with a second schedule). Admins and senders.',
     tag: 'Recurring notifications',
     body: createRecurringBodySchema,
+    idempotent: true,
     example: { body: { recipients: ['alice'], title: 'Standup', message: 'At 9', schedule: { cron: '0 9 * * MON-FRI', timezone: 'America/New_York' } } },
     responses: { 201: { description: 'Created, with its next occurrences.', schema: recurringViewSchema } },
     errors: { 403: managersOnly, 404: 'Some recipients are not in the directory (`details.missing`).', 503: scheduleUnavailable },
@@ -567,7 +575,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
       403: 'A plain user named someone else.',
       404: 'Some recipients are not in the directory (`details.missing`).',
       429: 'A plain user reached the hourly limit of notifications to themself (per user, and per tenant).',
-      503: 'The scheduler could not be reached; nothing was created, repeat the request.',
+      503: scheduleNotificationsUnavailable,
     },
   },
   'GET /v1/notifications': {
@@ -729,7 +737,12 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     body: createBroadcastBodySchema,
     idempotent: true,
     responses: { 201: { description: 'Created.', schema: createdBroadcastResponseSchema } },
-    errors: { 403: managersOnly, 503: 'The scheduler could not be reached; nothing was created, repeat the request.' },
+    errors: {
+      403: managersOnly,
+      503:
+        'The scheduler could not be reached; nothing was created, repeat the request. Unless the broadcast had already started (`details.broadcastId`): ' +
+        'it goes on, and a repeat with the same `Idempotency-Key` answers it instead of creating a second one.',
+    },
   },
   'GET /v1/broadcasts': {
     operationId: 'listBroadcasts',
@@ -809,7 +822,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
       403: 'A plain user named someone else.',
       404: 'Some recipients are not in the directory (`details.missing`).',
       429: 'A plain user reached the hourly limit of notifications to themself (per user, and per tenant).',
-      503: 'The scheduler could not be reached; nothing was created, repeat the request.',
+      503: scheduleNotificationsUnavailable,
     },
   },
   'DELETE /api/notifications/{id}/cancel_scheduled/': {

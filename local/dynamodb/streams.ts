@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { TableDescription } from './dynalite.ts';
+import { FifoLog } from '../fifo-log.ts';
 import { changesNothing, recordBodyOf } from './stream-records.ts';
 import type { ItemChange, ServiceIdentity, StreamRecordWire, StreamViewType } from './stream-records.ts';
 
@@ -43,12 +44,12 @@ export interface StoredRecord {
  * least `from`; `records.length` when none is. A binary search: a shard keeps 24 hours of
  * records, and every poll of the stream asks.
  */
-export function firstAtOrAfter(records: readonly { readonly sequence: bigint }[], from: bigint): number {
+export function firstAtOrAfter(records: { readonly length: number; at(index: number): { readonly sequence: bigint } | undefined }, from: bigint): number {
   let low = 0;
   let high = records.length;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if ((records[middle] as { readonly sequence: bigint }).sequence < from) low = middle + 1;
+    if ((records.at(middle) as { readonly sequence: bigint }).sequence < from) low = middle + 1;
     else high = middle;
   }
   return low;
@@ -64,7 +65,8 @@ export interface LiveStream {
   readonly shardId: string;
   /** The sequence number of the shard's first record (whether or not it was written yet). */
   readonly startingSequence: bigint;
-  readonly records: StoredRecord[];
+  /** Its records of the last 24 hours, oldest first (expired from the front in amortized O(1)). */
+  readonly records: FifoLog<StoredRecord>;
   /** Every record up to this sequence number has been dropped (retention): reading there is refused. */
   trimmedThrough: bigint;
 }
@@ -113,7 +115,7 @@ export class StreamLog {
         keySchema: table.KeySchema,
         shardId: newShardId(this.now()),
         startingSequence: this.nextSequence,
-        records: [],
+        records: new FifoLog<StoredRecord>(),
         trimmedThrough: this.nextSequence - 1n,
       };
       this.streams.set(declared.arn, stream);
@@ -185,11 +187,7 @@ export class StreamLog {
   }
 
   private trim(stream: LiveStream, now: number): void {
-    const keepFrom = stream.records.findIndex((record) => now - record.writtenAt < STREAM_RETENTION_MS);
-    const dropped = keepFrom < 0 ? stream.records.length : keepFrom;
-    if (dropped === 0) return;
-    const last = stream.records[dropped - 1];
-    stream.records.splice(0, dropped);
+    const last = stream.records.dropWhile((record) => now - record.writtenAt >= STREAM_RETENTION_MS);
     if (last) stream.trimmedThrough = last.sequence;
   }
 }

@@ -201,14 +201,28 @@ export class DynamoBroadcastStore implements BroadcastStore {
     );
   }
 
-  async remove(broadcast: Pick<Broadcast, 'tenantId' | 'id' | 'audience'>): Promise<void> {
+  /**
+   * Withdrawn first (cancelled, out of the `due` index) by a conditional UpdateItem, unless its
+   * fan-out started (the start sets `startedAt` in the write that leaves `scheduled`): nothing
+   * starts a cancelled broadcast, so every part can then go in one unconditional BatchWriteItem. A
+   * refused withdrawal reads the item once, to tell a broadcast that started from one not there.
+   */
+  async remove(broadcast: Pick<Broadcast, 'tenantId' | 'id' | 'audience'>): Promise<boolean> {
     const { tenantId, id, audience } = broadcast;
+    const withdrawn = await this.update(tenantId, id, {
+      UpdateExpression: 'SET #status = :cancelled REMOVE dueShard, dueAt',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(startedAt)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':cancelled': 'cancelled' },
+    });
+    if (!withdrawn && (await this.get(tenantId, id))) return false;
     const slices = audience.kind === 'recipients' ? Math.ceil(audience.count / sliceSizeOf(audience)) : 0;
     await batchDelete(this.db, this.tableName, [
       broadcastKey(tenantId, id),
       contentKey(tenantId, id),
       ...Array.from({ length: slices }, (_, slice) => sliceKey(tenantId, id, slice)),
     ]);
+    return true;
   }
 
   async get(tenantId: string, id: string): Promise<Broadcast | undefined> {

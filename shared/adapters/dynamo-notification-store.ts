@@ -8,9 +8,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CANCELLED_INDEX_SHARDS, DUE_INDEX_SHARDS, LISTING_INDEX_SHARDS } from '../../lib/app-description.ts';
-import type { Channel, ChannelDelivery, Notification } from '../domain/notification.ts';
+import type { Channel, ChannelDelivery, Notification, NotificationStatus } from '../domain/notification.ts';
 import { ClaimLostError } from '../ports.ts';
-import type { Claim, NotificationStore } from '../ports.ts';
+import type { CancelOutcome, Claim, NotificationStore } from '../ports.ts';
 import { batchDelete, batchGet, batchPut, chunkConcurrency } from './dynamo-batch.ts';
 import { mapLimited } from '../use-cases/map-limited.ts';
 import { keyPart, writeShardOf } from './dynamo-keys.ts';
@@ -166,20 +166,31 @@ export class DynamoNotificationStore implements NotificationStore {
     return result.Item ? notificationFromItem(result.Item) : undefined;
   }
 
-  async cancel(tenantId: string, id: string, at: Date): Promise<Notification | undefined> {
-    return this.conditionalUpdate({
-      Key: notificationKey(tenantId, id),
-      // Out of the `due` index, into the `cancelled` one, where the cleanup sweep finds it.
-      UpdateExpression: 'SET #status = :cancelled, cancelledAt = :at, cancelledShard = :shard REMOVE dueShard, dueAt',
-      ConditionExpression: '#status = :pending',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':cancelled': 'cancelled',
-        ':pending': 'pending',
-        ':at': at.toISOString(),
-        ':shard': cancelledShard(id),
+  /**
+   * One conditional UpdateItem; a refused one returns the item as it is
+   * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`, "UpdateItem", Amazon DynamoDB API Reference),
+   * so the status that refused it costs no read, and no item means none exists.
+   */
+  async cancel(tenantId: string, id: string, at: Date): Promise<CancelOutcome> {
+    let status: NotificationStatus | undefined;
+    const cancelled = await this.conditionalUpdate(
+      {
+        Key: notificationKey(tenantId, id),
+        // Out of the `due` index, into the `cancelled` one, where the cleanup sweep finds it.
+        UpdateExpression: 'SET #status = :cancelled, cancelledAt = :at, cancelledShard = :shard REMOVE dueShard, dueAt',
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':cancelled': 'cancelled',
+          ':pending': 'pending',
+          ':at': at.toISOString(),
+          ':shard': cancelledShard(id),
+        },
       },
-    });
+      // The exception carries the item in the wire format: the Document client does not unmarshall errors.
+      (item) => (status = item?.status?.S as NotificationStatus | undefined),
+    );
+    return cancelled ? { cancelled } : status ? { status } : {};
   }
 
   async claim(tenantId: string, id: string, now: Date, leaseSeconds: number): Promise<Claim | undefined> {
@@ -327,22 +338,30 @@ export class DynamoNotificationStore implements NotificationStore {
     if (!updated) throw new ClaimLostError(id);
   }
 
-  /** Runs a conditional update; `undefined` when its condition did not hold. */
-  private async conditionalUpdate(input: {
-    Key: Record<string, string>;
-    UpdateExpression: string;
-    ConditionExpression: string;
-    ExpressionAttributeNames: Record<string, string>;
-    ExpressionAttributeValues: Record<string, unknown>;
-  }): Promise<Notification | undefined> {
+  /**
+   * Runs a conditional update; `undefined` when its condition did not hold. With `onRefused`, a
+   * refused update returns the item as it is, given to `onRefused` (`ReturnValuesOnConditionCheckFailure:
+   * ALL_OLD`, "UpdateItem", Amazon DynamoDB API Reference): what refused it costs no read; none, no item.
+   */
+  private async conditionalUpdate(
+    input: {
+      Key: Record<string, string>;
+      UpdateExpression: string;
+      ConditionExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues: Record<string, unknown>;
+    },
+    onRefused?: (item: ConditionalCheckFailedException['Item']) => void,
+  ): Promise<Notification | undefined> {
     try {
       const result = await this.db.send(
-        new UpdateCommand({ TableName: this.tableName, ReturnValues: 'ALL_NEW', ...input }),
+        new UpdateCommand({ TableName: this.tableName, ReturnValues: 'ALL_NEW', ...input, ...(onRefused ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } : {}) }),
       );
       return result.Attributes ? notificationFromItem(result.Attributes) : undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      onRefused?.(error.Item);
+      return undefined;
     }
   }
 }

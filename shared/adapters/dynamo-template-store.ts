@@ -60,6 +60,14 @@ function versionFromItem(tenantId: string, item: Record<string, unknown>): Templ
   };
 }
 
+/** The version a put after `head` makes, and the first one it then keeps; undefined when `maxVersions` are kept already. */
+function nextVersionOf(head: HeadItem | undefined, maxVersions: number): { version: number; fresh: boolean; firstVersion: number } | undefined {
+  const version = (head?.latest ?? 0) + 1;
+  const fresh = !head || head.deleted === true;
+  const firstVersion = fresh ? version : head.firstVersion;
+  return version - firstVersion + 1 > maxVersions ? undefined : { version, fresh, firstVersion };
+}
+
 export class DynamoTemplateStore implements TemplateStore {
   private readonly db: DynamoDBDocumentClient;
   private readonly tableName: string;
@@ -74,13 +82,16 @@ export class DynamoTemplateStore implements TemplateStore {
     return Item as HeadItem | undefined;
   }
 
+  async hasRoomForVersion(tenantId: string, id: string, maxVersions: number): Promise<boolean> {
+    return nextVersionOf(await this.head(tenantId, id), maxVersions) !== undefined;
+  }
+
   async put(tenantId: string, id: string, definition: TemplateDefinition, createdBy: string, now: Date, maxVersions: number): Promise<TemplateVersion | undefined> {
     for (let attempt = 0; attempt < putAttempts; attempt++) {
       const head = await this.head(tenantId, id);
-      const version = (head?.latest ?? 0) + 1;
-      const fresh = !head || head.deleted === true;
-      const firstVersion = fresh ? version : head.firstVersion;
-      if (version - firstVersion + 1 > maxVersions) return undefined;
+      const next = nextVersionOf(head, maxVersions);
+      if (next === undefined) return undefined;
+      const { version, fresh, firstVersion } = next;
       const at = now.toISOString();
       const stored: TemplateVersion = { tenantId, id, version, definition, createdAt: at, createdBy };
       const result = await transactWrite(this.db, [
@@ -102,7 +113,7 @@ export class DynamoTemplateStore implements TemplateStore {
               ':id': id,
               ':version': version,
               ':first': firstVersion,
-              ':created': fresh ? at : head.createdAt,
+              ':created': fresh || !head ? at : head.createdAt,
               ':at': at,
               ...(definition.description !== undefined ? { ':description': definition.description } : {}),
               ...(head ? { ':seen': head.latest } : {}),

@@ -179,8 +179,11 @@ function eventBridgeWeekdays(field: string): string {
  * `schedule.cron`.
  */
 export function eventBridgeCronFields(cron: string): string {
+  // EventBridge writes its expressions as cron(...): the fields inside are what this takes.
+  if (/^\s*cron\(/.test(cron)) throw new RecurringScheduleError('schedule.cron', 'must be the fields alone, without cron( )');
   const fields = cron.trim().split(/\s+/);
-  if (fields.some((f) => !cronFieldPattern.test(f))) throw new RecurringScheduleError('schedule.cron', 'holds a character no cron field takes');
+  const unreadable = fields.find((f) => !cronFieldPattern.test(f));
+  if (unreadable !== undefined) throw new RecurringScheduleError('schedule.cron', `holds a character no cron field takes, in "${unreadable}"`);
   if (fields.length === 6) return fields.join(' ');
   if (fields.length !== 5) throw new RecurringScheduleError('schedule.cron', 'must have five fields (minute hour day-of-month month day-of-week) or six (EventBridge: ... year)');
   const [minute, hour, dayOfMonth, month, dayOfWeek] = fields as [string, string, string, string, string];

@@ -170,9 +170,17 @@ function isLanguageTag(tag: string): boolean {
   }
 }
 
+/**
+ * What an instant must be, said to whoever sent another: seconds included, as RFC 3339 section 5.6
+ * (and zod's `iso.datetime`) wants them wherever a time has an offset, so `09:00Z` is refused
+ * while a wall time without an offset may stop at the minute. (The queues' messages, which only
+ * Herald writes, keep a shorter text: message-schemas.ts.)
+ */
+const instantMessage = 'must be an ISO-8601 date-time with an offset, seconds included (2027-03-28T09:00:00Z)';
+
 /** An ISO-8601 instant with an explicit offset (`Z` or `+02:00`). */
 export const instantSchema = z.iso
-  .datetime({ offset: true, message: 'must be an ISO-8601 date-time with an offset' })
+  .datetime({ offset: true, message: instantMessage })
   .max(maxInstantLength, `must be at most ${maxInstantLength} characters`);
 
 // ---- Time as people mean it (issue 12): shared/domain/time.ts holds the rules ----
@@ -191,7 +199,7 @@ export const schedulableTimeSchema = z.union(
       .refine(isCalendarDateTime)
       .meta({ description: 'A wall time without an offset (`2027-03-28T09:00`), read in `timezone`.' }),
   ],
-  { error: 'must be an ISO-8601 date-time with an offset, or a wall time without one (2027-03-28T09:00) given with timezone' },
+  { error: `${instantMessage}, or a wall time without an offset (2027-03-28T09:00) given with timezone` },
 );
 
 /** Where a wall time is read: an IANA zone, or `recipient` (each recipient's own zone, then the tenant's default, then UTC). */
@@ -784,7 +792,8 @@ export const celeryScheduleBodySchema = z
 export const maxCronLength = 100;
 
 const cronSchema = z.string('must be a string').min(1, 'must not be empty').max(maxCronLength, `must be at most ${maxCronLength} characters`);
-const rateSchema = z.string('must be a string').regex(ratePattern, 'must be "<n> minute(s) | hour(s) | day(s)"');
+// EventBridge writes its expressions as rate(...): the message says that part goes.
+const rateSchema = z.string('must be a string').regex(ratePattern, 'must be "<n> minute(s) | hour(s) | day(s)", without rate( )');
 const endAfterStart = (s: { startAt?: string | null | undefined; endAt?: string | null | undefined }): boolean =>
   !s.startAt || !s.endAt || Date.parse(s.startAt) < Date.parse(s.endAt);
 

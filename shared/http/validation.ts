@@ -12,7 +12,7 @@ export function toValidationError(error: z.core.$ZodError, where: string): Valid
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), message: 'is not a known field' }));
     }
-    return [{ field: issue.path.join('.') || where, message: isMissing(issue) ? 'is required' : issue.message }];
+    return [{ field: issue.path.join('.') || where, message: isMissing(issue) ? 'is required' : inOurWords(issue) }];
   });
   const summary = details.map((d) => `${d.field} ${d.message}`).join('; ');
   // No cause: the issues hold the request's own values (e-mail addresses, phone numbers), which no
@@ -27,6 +27,30 @@ export function toValidationError(error: z.core.$ZodError, where: string): Valid
  */
 function isMissing(issue: z.core.$ZodIssue): boolean {
   return issue.code !== 'custom' && 'input' in issue && issue.input === undefined;
+}
+
+const typeWords: Readonly<Record<string, string>> = { object: 'a JSON object', array: 'an array', int: 'a whole number', boolean: 'true or false' };
+
+/**
+ * An issue's message in Herald's words ("must be an array", "must be one of low, normal"), where the
+ * schema left zod's default ("Invalid input: expected array, received string", "Too big: expected
+ * number to be <=1"); a message of the schema's own is kept as it is.
+ */
+function inOurWords(issue: z.core.$ZodIssue): string {
+  if (!/^(Invalid input: expected|Invalid option:|Too big:|Too small:)/.test(issue.message)) return issue.message;
+  switch (issue.code) {
+    case 'invalid_type':
+      return `must be ${typeWords[issue.expected] ?? `a ${issue.expected}`}`;
+    case 'invalid_value':
+      return issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_big':
+    case 'too_small': {
+      const bound = `${issue.code === 'too_big' ? (issue.inclusive === false ? 'less than' : 'at most') : issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.code === 'too_big' ? issue.maximum : issue.minimum)}`;
+      return issue.origin === 'string' ? `must be ${bound} characters` : issue.origin === 'array' ? `must have ${bound} items` : `must be ${bound}`;
+    }
+    default:
+      return issue.message;
+  }
 }
 
 /** Parses a value with a schema, or throws a ValidationError naming what was wrong. */

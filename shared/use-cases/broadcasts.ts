@@ -107,7 +107,8 @@ export async function checkCreateBroadcast(deps: Pick<BroadcastDeps, 'clock' | '
  * not there, left as it is if it is, its schedule made again) rather than a second one; without,
  * it costs no AWS call more (shared/use-cases/create-records.ts).
  * @throws NotFoundError (404, `details.missing`) when `recipientIds` names a recipient not registered
- * @throws ServiceUnavailableError (503) when its schedule could not be made: the broadcast is rolled back
+ * @throws ServiceUnavailableError (503) when its schedule could not be made: the broadcast is rolled back, unless it
+ *   started meanwhile (`details.broadcastId`): a retry with the same key then answers it
  */
 export async function createBroadcast(
   deps: BroadcastDeps,
@@ -118,7 +119,7 @@ export async function createBroadcast(
   requireManager(caller);
   const started = deps.clock.now();
   const attempt = await takeCreateIds(deps.createRecords, origin.idempotency, 1, started, newBroadcastId, async ([id]) =>
-    id === undefined ? undefined : abandonBroadcast(deps, caller.tenantId, id),
+    id === undefined ? [] : abandonBroadcast(deps, caller.tenantId, id),
   );
   // A retry resolves its time against the first attempt's clock: the same instant, not refused for having passed.
   const { now } = attempt;
@@ -159,8 +160,8 @@ export async function createBroadcast(
       await deps.scheduler.schedule({ ...current, scheduledAt: current.scheduledAt }, started);
     } catch (error) {
       // Nothing would ever send it: take it back, so that the client can simply retry.
-      await rollBackBroadcast(deps, current, attempt.record);
-      throw new ServiceUnavailableError('Could not schedule the broadcast; nothing was created, retry later', { cause: error });
+      const undone = await rollBackBroadcast(deps, current, attempt.record);
+      throw rolledBackBroadcastError(current.id, undone, attempt.record !== undefined, error);
     }
   }
   logger.info('Broadcast created', { tenantId: broadcast.tenantId, broadcastId: broadcast.id, status: broadcast.status, retry: attempt.retry });
@@ -168,26 +169,46 @@ export async function createBroadcast(
 }
 
 /**
- * Removes a broadcast whose schedule could not be made; with a key, under its record. A rollback
- * that fails is logged and the 503 stands: a broadcast left scheduled is started by the
+ * Removes a broadcast whose schedule could not be made; with a key, under its record. One that has
+ * started meanwhile (the stuck-retry sweep, or a schedule its dead first attempt made, started its
+ * fan-out) cannot be taken back: it is left to go on, and its record to a retry that completes the
+ * create. Resolves with true when the broadcast is undone, false when it started, and `undefined`
+ * when the rollback failed: that is logged, and a broadcast left scheduled is started by the
  * stuck-retry sweep, or found by a retry, which converges on it.
  */
-async function rollBackBroadcast(deps: BroadcastDeps, broadcast: Broadcast, record: CreateRecord | undefined): Promise<void> {
+async function rollBackBroadcast(deps: BroadcastDeps, broadcast: Broadcast, record: CreateRecord | undefined): Promise<boolean | undefined> {
   try {
-    await rollBackCreate(deps.createRecords, record, deps.clock.now(), async () => deps.broadcasts.remove(broadcast));
+    const kept = await rollBackCreate(deps.createRecords, record, deps.clock.now(), async () => ((await deps.broadcasts.remove(broadcast)) ? [] : [broadcast.id]));
+    return kept.length === 0;
   } catch (error) {
     logger.error('Could not roll back a broadcast whose schedule could not be made; the sweep may start it', {
       tenantId: broadcast.tenantId,
       broadcastId: broadcast.id,
       error: error as Error,
     });
+    return undefined;
   }
 }
 
-/** Finishes the rollback of a broadcast that died part-way: removed unless it has started (nothing can take that back). */
-async function abandonBroadcast(deps: BroadcastDeps, tenantId: string, id: string): Promise<void> {
+/**
+ * The 503 of a create whose schedule could not be made, saying what its rollback left: nothing; a
+ * broadcast that started meanwhile (`details.broadcastId`), which a retry must not create again;
+ * or, when the rollback failed, a broadcast that may still go out.
+ */
+function rolledBackBroadcastError(broadcastId: string, undone: boolean | undefined, keyed: boolean, cause: unknown): ServiceUnavailableError {
+  if (undone) return new ServiceUnavailableError('Could not schedule the broadcast; nothing was created, retry later', { cause });
+  const advice = keyed ? 'retry with the same Idempotency-Key to get its answer, not a second broadcast' : 'a retry would make a second one';
+  const what = undone === false ? 'but it had already started, and goes on' : 'nor withdraw it: it may still go out';
+  return new ServiceUnavailableError(`Could not schedule the broadcast, ${what} (details.broadcastId); ${advice}`, { cause, details: { broadcastId } });
+}
+
+/**
+ * Finishes the rollback of a broadcast that died part-way: removed unless it has started (nothing
+ * can take that back): then resolves with its id, and a retry completes the create with it.
+ */
+async function abandonBroadcast(deps: BroadcastDeps, tenantId: string, id: string): Promise<readonly string[]> {
   const left = await deps.broadcasts.get(tenantId, id);
-  if (left && (left.status === 'scheduled' || left.status === 'draft')) await deps.broadcasts.remove(left);
+  return left && !(await deps.broadcasts.remove(left)) ? [id] : [];
 }
 
 /** A broadcast the caller may see: a sender its own, an admin any of the tenant's (else 404). */

@@ -73,17 +73,10 @@ async function changeMe(deps: MeDeps, caller: Caller, prepare: (current: Recipie
   throw new ConflictError('Your record kept changing while it was being updated; try again');
 }
 
-/**
- * Sets the caller's addresses, locale, time zone and switches; what the body leaves out is kept. A
- * new address (or one still awaiting confirmation) is stored unconfirmed and sent a new code there:
- * by e-mail, by SMS, by the Telegram bot, or in a signed webhook. An e-mail or SMS code waits for
- * room in its provider's send budget; one that finds none soon is a 503 with `Retry-After`, the
- * record saved: repeating the request sends a new code.
- */
-export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody): Promise<Recipient> {
+/** The changes a `PATCH /v1/me` body asks for (the inbox, which the schema refuses to switch, left out). */
+function changesOf(body: UpdateMeBody): { -readonly [K in keyof RecipientChanges]: RecipientChanges[K] } {
   const { email, phone, telegramChatId, webhookUrl, locale, timezone, channels, types } = body;
-  refuseUnreachableWebhook(webhookUrl, deps.webhookTargets);
-  const changes: { -readonly [K in keyof RecipientChanges]: RecipientChanges[K] } = {
+  return {
     ...(email !== undefined ? { email } : {}),
     ...(phone !== undefined ? { phone } : {}),
     ...(telegramChatId !== undefined ? { telegramChatId } : {}),
@@ -94,22 +87,59 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
     ...(channels ? { channels: withoutInbox(channels) } : {}),
     ...(types ? { types: Object.fromEntries(Object.entries(types).map(([type, switches]) => [type, switches && withoutInbox(switches)])) } : {}),
   };
-  const toConfirm = verifiableChannels.flatMap((channel) => {
-    const address = body[addressFields[channel]];
-    return typeof address === 'string' ? [{ channel, address }] : [];
-  });
-  const codes: { channel: VerifiableChannel; address: string; code: string }[] = [];
+}
+
+/**
+ * The addresses a body sets that are to get a code (new ones, and ones still awaiting
+ * confirmation), and the fields of those it sets again as they are, confirmed: nothing to do.
+ */
+function addressesToConfirm(current: Recipient, body: UpdateMeBody): { toSend: { channel: VerifiableChannel; address: string }[]; unchanged: Set<string> } {
+  const toSend: { channel: VerifiableChannel; address: string }[] = [];
   const unchanged = new Set<string>();
-  if (toConfirm.length > 0) {
+  for (const channel of verifiableChannels) {
+    const address = body[addressFields[channel]];
+    if (typeof address !== 'string') continue;
+    if (addressOn(current, channel) === address && hasVerifiedAddress(current, channel)) unchanged.add(addressFields[channel]);
+    else toSend.push({ channel, address });
+  }
+  return { toSend, unchanged };
+}
+
+/**
+ * What {@link updateMe} would refuse before it writes (400 naming the field, 404 not in the
+ * directory, 429 past the hourly send limit), without writing: run before an idempotent `PATCH`
+ * takes its key.
+ */
+export async function checkUpdateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody): Promise<void> {
+  refuseUnreachableWebhook(body.webhookUrl, deps.webhookTargets);
+  const current = await getMe(deps, caller);
+  const now = deps.clock.now();
+  refuseTooManyTypes(current, applyRecipientChanges(caller.tenantId, caller.sub, current, changesOf(body), now));
+  const { toSend } = addressesToConfirm(current, body);
+  if (toSend.length === 0) return;
+  const room = await deps.selfSend.check(caller, toSend.length, now);
+  if (!room.ok) await takeSelfSends(deps, caller, toSend.length, now, toSend.map((c) => addressFields[c.channel]).join(', '));
+}
+
+/**
+ * Sets the caller's addresses, locale, time zone and switches; what the body leaves out is kept. A
+ * new address (or one still awaiting confirmation) is stored unconfirmed and sent a new code there:
+ * by e-mail, by SMS, by the Telegram bot, or in a signed webhook. An e-mail or SMS code waits for
+ * room in its provider's send budget; one that finds none soon is a 503 with `Retry-After`, the
+ * record saved: repeating the request (without an `Idempotency-Key`, or with a new one) sends a new code.
+ */
+export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody): Promise<Recipient> {
+  refuseUnreachableWebhook(body.webhookUrl, deps.webhookTargets);
+  const changes = changesOf(body);
+  const codes: { channel: VerifiableChannel; address: string; code: string }[] = [];
+  let unchanged = new Set<string>();
+  if (verifiableChannels.some((channel) => typeof body[addressFields[channel]] === 'string')) {
     const current = await getMe(deps, caller);
     const now = deps.clock.now();
     const verifications: Partial<Record<VerifiableChannel, PendingVerification>> = {};
-    for (const { channel, address } of toConfirm) {
-      if (addressOn(current, channel) === address && hasVerifiedAddress(current, channel)) {
-        // The very address, already confirmed: nothing to send, nothing to change.
-        unchanged.add(addressFields[channel]);
-        continue;
-      }
+    const confirming = addressesToConfirm(current, body);
+    unchanged = confirming.unchanged;
+    for (const { channel, address } of confirming.toSend) {
       const code = newVerificationCode();
       verifications[channel] = pendingVerification({ tenantId: caller.tenantId, id: caller.sub }, channel, address, code, now);
       codes.push({ channel, address, code });

@@ -150,7 +150,8 @@ export async function checkScheduleNotifications(
  * before answering creates that attempt's notifications (the same ids and times, the missing
  * ones written, none overwritten, their schedules made again) and answers as it would have;
  * without, it costs no AWS call more.
- * @throws ServiceUnavailableError (503) when the notifications could not be scheduled: they are rolled back
+ * @throws ServiceUnavailableError (503) when the notifications could not be scheduled: they are rolled back, but for
+ *   those already delivered or being delivered (`details.delivered`), which a retry with the same key completes around
  * @throws IdempotencyInProgressError (409) when another attempt of the same key changed its record meanwhile
  */
 export async function scheduleNotifications(
@@ -205,10 +206,8 @@ export async function scheduleNotifications(
   try {
     await deps.scheduler.scheduleMany(notifications, deps.clock.now());
   } catch (error) {
-    await rollBack(deps, caller.tenantId, notifications.map((n) => n.id), attempt.record);
-    throw new ServiceUnavailableError('Could not schedule the notifications; nothing was created, retry later', {
-      cause: error,
-    });
+    const kept = await rollBack(deps, caller.tenantId, notifications.map((n) => n.id), attempt.record);
+    throw rolledBackError(notifications, kept, attempt.record !== undefined, error);
   }
 
   const earliest = Math.min(...notifications.map((n) => Date.parse(n.scheduledAt)));
@@ -238,29 +237,38 @@ export async function scheduleNotifications(
 
 /**
  * Cancels the pending ones among `ids` (a message already on the queue then finds nothing to
- * deliver) and deletes those it cancelled, and those it could not tell (the cancel failed). One
- * that is not pending is left as it is: a notification sent straight to the queue may have been
- * delivered already, and a cancelled one is never delivered (the cleanup sweep removes it).
+ * deliver) and deletes those it cancelled, those found cancelled already (a rollback that died
+ * part-way), and those it could not tell (the cancel failed). Resolves with the ids it leaves as
+ * they are because they are no longer pending (sending, sent, failed: sent straight to the queue,
+ * or by the stuck-retry sweep, and delivered or being delivered): nothing can take those back.
  */
-async function cancelAndDelete(deps: NotificationDeps, tenantId: string, ids: readonly string[]): Promise<void> {
+async function cancelAndDelete(deps: NotificationDeps, tenantId: string, ids: readonly string[]): Promise<string[]> {
   const at = deps.clock.now();
   const cancels = await Promise.allSettled(ids.map((id) => deps.notifications.cancel(tenantId, id, at)));
-  const gone = ids.filter((_, index) => {
+  const gone: string[] = [];
+  const kept: string[] = [];
+  for (const [index, id] of ids.entries()) {
     const cancel = cancels[index];
-    return cancel?.status === 'rejected' || cancel?.value !== undefined;
-  });
+    if (cancel?.status === 'fulfilled' && cancel.value.cancelled === undefined && cancel.value.status === undefined) continue; // None there.
+    const status = cancel?.status === 'fulfilled' ? (cancel.value.cancelled?.status ?? cancel.value.status) : undefined;
+    // Deleted, not left cancelled: a create that cannot be undone is completed by a retry that writes them again.
+    if (status === undefined || status === 'cancelled') gone.push(id);
+    else kept.push(id);
+  }
   if (gone.length > 0) await deps.notifications.deleteMany(tenantId, gone);
+  return kept;
 }
 
 /**
  * Undoes a create whose scheduling failed (the scheduler left no schedule behind that it made), so
- * the client can simply retry; with a key, under its record ({@link rollBackCreate}). A rollback
- * that fails is logged and the 503 stands: what it could not undo stays pending, for a retry to
- * converge on or the stuck-retry sweep to deliver late.
+ * the client can simply retry; with a key, under its record ({@link rollBackCreate}). Resolves with
+ * the ids it could not undo (delivered or being delivered), none when the create is undone, and
+ * `undefined` when the rollback failed: that is logged, and what it could not undo stays pending,
+ * for a retry to converge on or the stuck-retry sweep to deliver late.
  */
-async function rollBack(deps: NotificationDeps, tenantId: string, ids: readonly string[], record: CreateRecord | undefined): Promise<void> {
+async function rollBack(deps: NotificationDeps, tenantId: string, ids: readonly string[], record: CreateRecord | undefined): Promise<readonly string[] | undefined> {
   try {
-    await rollBackCreate(deps.createRecords, record, deps.clock.now(), async () => cancelAndDelete(deps, tenantId, ids));
+    return await rollBackCreate(deps.createRecords, record, deps.clock.now(), async () => cancelAndDelete(deps, tenantId, ids));
   } catch (error) {
     logger.error('Could not roll back a create whose scheduling failed; its notifications may stay pending', {
       tenantId,
@@ -268,7 +276,33 @@ async function rollBack(deps: NotificationDeps, tenantId: string, ids: readonly 
       firstNotificationId: ids[0],
       error: error as Error,
     });
+    return undefined;
   }
+}
+
+/**
+ * The 503 of a create whose scheduling failed, saying what its rollback left: nothing; or the
+ * notifications already delivered or being delivered (`details.delivered`, each with its
+ * recipient), which a retry must not create again (with the same `Idempotency-Key` it completes
+ * the create without them); or, when the rollback failed, that some may still be delivered.
+ */
+function rolledBackError(notifications: readonly Notification[], kept: readonly string[] | undefined, keyed: boolean, cause: unknown): ServiceUnavailableError {
+  if (kept === undefined) {
+    const advice = keyed
+      ? 'retry with the same Idempotency-Key: it completes the create without delivering any twice'
+      : 'some may still be delivered: list the notifications you created before you retry';
+    return new ServiceUnavailableError(`Could not schedule the notifications, nor withdraw them all; ${advice}`, { cause });
+  }
+  if (kept.length === 0) return new ServiceUnavailableError('Could not schedule the notifications; nothing was created, retry later', { cause });
+  const keptIds = new Set(kept);
+  const delivered = notifications.filter((n) => keptIds.has(n.id)).map((n) => ({ notificationId: n.id, recipientId: n.recipientId }));
+  const advice = keyed
+    ? 'retry with the same Idempotency-Key: it completes the create, and delivers none of them twice'
+    : 'a retry must leave out their recipients (details.delivered), or they get it twice';
+  return new ServiceUnavailableError(
+    `Could not schedule the notifications; ${delivered.length} of ${notifications.length} were already delivered or are being delivered, the others were withdrawn: ${advice}`,
+    { cause, details: { delivered } },
+  );
 }
 
 function isVisibleTo(n: Notification, caller: Caller): boolean {
@@ -319,7 +353,7 @@ export async function cancelNotification(deps: NotificationDeps, caller: Caller,
   if (existing.createdBy !== caller.sub && !isAdmin(caller)) {
     throw new ForbiddenError('Only the creator of a notification or an admin may cancel it');
   }
-  const cancelled = await whilePending(deps, caller, existing, async () => deps.notifications.cancel(caller.tenantId, id, deps.clock.now()), 'cancelled');
+  const cancelled = await whilePending(deps, caller, existing, async () => (await deps.notifications.cancel(caller.tenantId, id, deps.clock.now())).cancelled, 'cancelled');
   // The state already guarantees no delivery; removing the schedule only saves a wasted firing.
   try {
     await deps.scheduler.unschedule(cancelled);

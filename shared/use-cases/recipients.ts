@@ -263,7 +263,7 @@ export async function eraseRecipient(deps: ErasureDeps, caller: Caller, id: stri
       ...(olderThan !== undefined ? { olderThan } : {}),
     });
     await forEachConcurrently(page.items, writeConcurrency, async (n) => {
-      const cancelled = await deps.notifications.cancel(tenantId, n.id, deps.clock.now());
+      const { cancelled } = await deps.notifications.cancel(tenantId, n.id, deps.clock.now());
       if (!cancelled) return; // Claimed for delivery meanwhile: it delivers to nobody (the record is gone).
       cancelledNotifications++;
       await deps.scheduler.unschedule(cancelled).catch((error: unknown) => {

@@ -17,7 +17,8 @@ import { audienceSliceSize } from '../domain/broadcast.ts';
 import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { describeError } from '../domain/delivery-errors.ts';
 import { logger } from '../observability/logger.ts';
-import type { Clock, CreateRecords, RecipientStore, RecurringScheduler, RecurringStore } from '../ports.ts';
+import type { Clock, CreateRecord, CreateRecords, RecipientStore, RecurringScheduler, RecurringStore } from '../ports.ts';
+import { rollBackCreate, takeCreateIds } from './create-records.ts';
 import type { CreateKey } from './create-records.ts';
 import { createBroadcast } from './broadcasts.ts';
 import type { BroadcastDeps } from './broadcasts.ts';
@@ -30,6 +31,12 @@ export interface RecurringDeps {
   readonly scheduler: RecurringScheduler;
   readonly recipients: Pick<RecipientStore, 'getMany'>;
   readonly clock: Clock;
+  /**
+   * Where a create with an `Idempotency-Key` records the id it is about to write, so that a retry
+   * after its death converges on that definition.
+   * @default none: a create with a key fails (one without needs none)
+   */
+  readonly createRecords?: CreateRecords;
 }
 
 /** How many upcoming occurrences a definition's view shows. */
@@ -70,27 +77,64 @@ async function putSchedule(deps: RecurringDeps, recurring: RecurringNotification
   }
 }
 
-/** Creates a recurring notification and its schedule (admins and senders). */
-export async function createRecurring(deps: RecurringDeps, caller: Caller, body: CreateRecurringBody): Promise<RecurringNotification> {
-  requireManager(caller);
-  const schedule = {
+/** The schedule a create's body asks for, its instants as ISO-8601 UTC. */
+function scheduleOf(body: CreateRecurringBody): RecurringNotification['schedule'] {
+  return {
     ...(body.schedule.cron !== undefined ? { cron: body.schedule.cron } : {}),
     ...(body.schedule.rate !== undefined ? { rate: body.schedule.rate } : {}),
     timezone: body.schedule.timezone,
     ...(body.schedule.startAt ? { startAt: new Date(body.schedule.startAt).toISOString() } : {}),
     ...(body.schedule.endAt ? { endAt: new Date(body.schedule.endAt).toISOString() } : {}),
   };
-  const now = deps.clock.now();
+}
+
+/**
+ * What {@link createRecurring} would refuse at `now` (403, 400 naming the schedule's field, 404
+ * naming unregistered recipients), without writing: run before an idempotent create takes its key.
+ */
+export async function checkCreateRecurring(deps: Pick<RecurringDeps, 'recipients'>, caller: Caller, body: CreateRecurringBody, now: Date): Promise<void> {
+  requireManager(caller);
+  const schedule = scheduleOf(body);
   scheduleOr400(() => {
     checkRecurringSchedule(schedule);
     checkScheduleFires(schedule, now.getTime(), now.getTime());
   });
   const named = body.recipients ?? body.audience?.recipientIds;
   if (named) await registeredRecipients(deps.recipients, caller.tenantId, named);
+}
+
+/**
+ * Creates a recurring notification and its schedule (admins and senders). With
+ * `origin.idempotency` (the request's `Idempotency-Key`), a retry after an attempt that died before
+ * answering converges on that attempt's definition (the same id and clock; written only if it is
+ * not there, left as it is if it is) and puts its schedule, which the Scheduler replaces if the
+ * dead attempt made it (`put`: `ConflictException` on the name is an update), rather than making
+ * a second definition and a second schedule that would deliver every occurrence twice; without a
+ * key, it costs no AWS call more (shared/use-cases/create-records.ts).
+ * @throws ValidationError (400) naming the schedule's field when it cannot fire or the Scheduler refuses it: nothing is kept
+ * @throws NotFoundError (404, `details.missing`) when it names a recipient not registered
+ * @throws ServiceUnavailableError (503) when its schedule could not be made: the definition this attempt wrote is rolled back (one a dead attempt wrote is kept for the next retry)
+ */
+export async function createRecurring(
+  deps: RecurringDeps,
+  caller: Caller,
+  body: CreateRecurringBody,
+  origin: { readonly idempotency?: CreateKey } = {},
+): Promise<RecurringNotification> {
+  requireManager(caller);
+  const started = deps.clock.now();
+  // A definition can always be taken back: an occurrence it already made is its own create, with its own record.
+  const attempt = await takeCreateIds(deps.createRecords, origin.idempotency, 1, started, newRecurringId, async ([id]) => {
+    if (id !== undefined) await abandonRecurring(deps, caller.tenantId, id);
+    return [];
+  });
+  // A retry checks and stamps the definition against the first attempt's clock: the same answer.
+  const { now } = attempt;
+  await checkCreateRecurring(deps, caller, body, now);
   const audience = body.audience;
   const recurring: RecurringNotification = {
     tenantId: caller.tenantId,
-    id: newRecurringId(now),
+    id: attempt.ids[0] ?? newRecurringId(now),
     createdBy: caller.sub,
     createdByRoles: caller.roles,
     ...(body.recipients ? { recipients: body.recipients } : {}),
@@ -103,22 +147,60 @@ export async function createRecurring(deps: RecurringDeps, caller: Caller, body:
     type: body.type,
     priority: body.priority,
     ...(body.data ? { data: body.data } : {}),
-    schedule,
+    schedule: scheduleOf(body),
     status: 'active',
     occurrences: [],
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     scheduleSetAt: now.toISOString(),
   };
-  await deps.recurring.put(recurring);
+  // A retry never overwrites: the definition its dead attempt wrote may have been patched, paused or run since.
+  const existing = attempt.retry ? await deps.recurring.get(recurring.tenantId, recurring.id) : undefined;
+  if (!existing) await deps.recurring.put(recurring);
+  const current = existing ?? recurring;
   try {
-    await putSchedule(deps, recurring, now);
+    // As of this attempt's clock: a retry's StartDate keeps the grid its definition has, and is never past.
+    await putSchedule(deps, current, started);
   } catch (error) {
-    await deps.recurring.remove(recurring.tenantId, recurring.id);
+    // One this attempt wrote would never fire: taken back, so that the client can simply retry. One
+    // a dead attempt left is kept (it may have fired, or been changed since): the next retry converges on it.
+    if (!existing) await rollBackRecurring(deps, recurring, attempt.record);
     throw error;
   }
-  logger.info('Recurring notification created', { tenantId: recurring.tenantId, recurringId: recurring.id });
-  return recurring;
+  logger.info('Recurring notification created', { tenantId: current.tenantId, recurringId: current.id, retry: attempt.retry });
+  return current;
+}
+
+/**
+ * Removes a definition whose schedule could not be made; with a key, under its record. A rollback
+ * that fails is logged and the error stands: the definition left never fires (it has no
+ * schedule), and a retry with the key converges on it and puts its schedule.
+ */
+async function rollBackRecurring(deps: RecurringDeps, recurring: RecurringNotification, record: CreateRecord | undefined): Promise<void> {
+  try {
+    await rollBackCreate(deps.createRecords, record, deps.clock.now(), async () => {
+      await deps.recurring.remove(recurring.tenantId, recurring.id);
+      return [];
+    });
+  } catch (error) {
+    logger.error('Could not roll back a recurring notification whose schedule could not be made', {
+      tenantId: recurring.tenantId,
+      recurringId: recurring.id,
+      error: describeError(error),
+    });
+  }
+}
+
+/**
+ * Finishes the rollback of a create that died part-way: its definition goes (an occurrence then
+ * finds nothing and creates nothing), then its schedule, if one was made (a leftover only fires
+ * for nothing, so a failure to delete it is logged, not thrown).
+ */
+async function abandonRecurring(deps: RecurringDeps, tenantId: string, id: string): Promise<void> {
+  await deps.recurring.remove(tenantId, id);
+  await deps.scheduler.remove({ tenantId, id }).catch((error: unknown) => {
+    logger.warn('Could not delete the schedule of an abandoned recurring notification', { tenantId, recurringId: id, error: describeError(error) });
+  });
 }
 
 /** A definition the caller may see: a sender its own, an admin any of the tenant's (else 404). */

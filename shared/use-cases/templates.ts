@@ -39,8 +39,13 @@ function definitionOf(body: PutTemplateBody): TemplateDefinition {
   return body as TemplateDefinition;
 }
 
-/** Stores a new version of a template (version 1 when it is new). 400 naming each Liquid error; 409 past the version limit. */
-export async function putTemplate(deps: TemplateDeps, caller: Caller, id: string, body: PutTemplateBody): Promise<TemplateVersion> {
+/** The 409 of a template that keeps the most versions it may. */
+function tooManyVersions(id: string): ConflictError {
+  return new ConflictError(`Template ${id} has ${maxTemplateVersions} versions, the most one may keep; delete it and store it again`);
+}
+
+/** What a PUT's body and role alone refuse: 403, or 400 naming each Liquid error. */
+async function refuseTemplate(caller: Caller, body: PutTemplateBody): Promise<TemplateDefinition> {
   requireTemplateManager(caller);
   const definition = definitionOf(body);
   const { syntaxProblems } = await renderer();
@@ -50,8 +55,23 @@ export async function putTemplate(deps: TemplateDeps, caller: Caller, id: string
       details: problems.map((p) => ({ field: p.path, message: p.message })),
     });
   }
+  return definition;
+}
+
+/**
+ * What {@link putTemplate} would refuse (403, 400 naming each Liquid error, 409 past the version
+ * limit), without writing: run before an idempotent PUT takes its key.
+ */
+export async function checkPutTemplate(deps: Pick<TemplateDeps, 'templates'>, caller: Caller, id: string, body: PutTemplateBody): Promise<void> {
+  await refuseTemplate(caller, body);
+  if (!(await deps.templates.hasRoomForVersion(caller.tenantId, id, maxTemplateVersions))) throw tooManyVersions(id);
+}
+
+/** Stores a new version of a template (version 1 when it is new). 400 naming each Liquid error; 409 past the version limit. */
+export async function putTemplate(deps: TemplateDeps, caller: Caller, id: string, body: PutTemplateBody): Promise<TemplateVersion> {
+  const definition = await refuseTemplate(caller, body);
   const stored = await deps.templates.put(caller.tenantId, id, definition, caller.sub, deps.clock.now(), maxTemplateVersions);
-  if (!stored) throw new ConflictError(`Template ${id} has ${maxTemplateVersions} versions, the most one may keep; delete it and store it again`);
+  if (!stored) throw tooManyVersions(id);
   return stored;
 }
 

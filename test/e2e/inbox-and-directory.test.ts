@@ -316,6 +316,32 @@ describe('a user own record', () => {
     expect(patchStranger.status).toBe(404);
   });
 
+  it('sends one code for a new address set twice with one Idempotency-Key, and a new code for a repeat without one', async () => {
+    // Prepare
+    expect((await h.api('PUT', '/v1/recipients/erin', { token: admin, body: {} })).status).toBe(201);
+    const erin = await h.token('erin');
+    const address = `erin-${Date.now()}@example.com`;
+    const codesTo = async (): Promise<number> =>
+      ((await (await fetch(`${h.stack.sesUrl}/store`)).json()) as { emails: { destination: { to: string[] } }[] }).emails.filter((e) => e.destination.to.includes(address)).length;
+    const patch = async (headers: Record<string, string>): ReturnType<Harness['apiWithHeaders']> => h.apiWithHeaders('PATCH', '/v1/me', { token: erin, body: { email: address }, headers });
+
+    // Act
+    const first = await patch({ 'idempotency-key': 'erin-email' });
+    const repeat = await patch({ 'idempotency-key': 'erin-email' });
+    const codesAfterRetry = await codesTo();
+    const reused = await h.apiWithHeaders('PATCH', '/v1/me', { token: erin, body: { timezone: 'Asia/Tokyo' }, headers: { 'idempotency-key': 'erin-email' } });
+    const again = await patch({});
+
+    // Assess
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ email: address, awaitingVerification: ['email'] });
+    expect([repeat.status, repeat.headers['idempotent-replayed'], repeat.body]).toEqual([200, 'true', first.body]);
+    expect(codesAfterRetry).toBe(1);
+    expect([reused.status, reused.body.error?.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    expect(again.status).toBe(200);
+    expect(await codesTo()).toBe(2);
+  });
+
   it('refuses server-owned fields, naming them, and changes nothing', async () => {
     // Act
     const response = await h.api('PATCH', '/v1/me', { token: bob, body: { timezone: 'Asia/Tokyo', groups: ['admins'] } });

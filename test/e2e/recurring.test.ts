@@ -2,8 +2,10 @@
  * Recurring notifications end to end on the local stack: a `rate(1 minute)` definition fires its
  * schedule (the local Scheduler, as EventBridge Scheduler would), each occurrence creates one
  * notification linked by `recurringId`, and none comes after it is paused. It waits for real
- * minutes: the one test here that must.
+ * minutes: the one test here that must. A create retried with its `Idempotency-Key` makes one
+ * definition and one schedule.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startHarness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
@@ -92,4 +94,38 @@ describe('recurring notifications', () => {
     expect(afterPause.lastOccurrences).toHaveLength(atPause);
     // It takes about 125 s (two real minutes); the bound is over 3 times that.
   }, 420_000);
+});
+
+describe('Idempotency-Key on POST /v1/recurring-notifications', () => {
+  const body = { recipients: ['rita'], title: 'Weekly', message: 'On Mondays', schedule: { cron: '0 9 * * MON', timezone: 'Europe/Paris' } };
+
+  it('answers a repeat and concurrent duplicates with one definition each, refuses the key with another body, and makes one schedule per key', async () => {
+    // Prepare
+    const token = await h.token('recurring-idem', { role: 'sender' });
+    const post = async (key: string, sent: unknown): ReturnType<Harness['apiWithHeaders']> =>
+      h.apiWithHeaders('POST', '/v1/recurring-notifications', { token, body: sent, headers: { 'idempotency-key': key } });
+    const [key, raced] = [randomUUID(), randomUUID()];
+    await h.api('DELETE', '/_local/calls');
+
+    // Act
+    const first = await post(key, body);
+    const repeat = await post(key, { ...body });
+    const reused = await post(key, { ...body, title: 'Monthly' });
+    const racing = await Promise.all(Array.from({ length: 4 }, async () => post(raced, body)));
+
+    // Assess
+    expect(first.status).toBe(201);
+    expect([repeat.status, repeat.headers['idempotent-replayed']]).toEqual([201, 'true']);
+    expect(repeat.body).toEqual(first.body);
+    expect([reused.status, reused.body.error?.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    // Each duplicate got the first one's answer, or 409 while it was still running.
+    const answered = racing.filter((r) => r.status === 201);
+    expect(racing.filter((r) => r.status !== 201).map((r) => [r.status, r.body.error?.code])).toEqual(racing.filter((r) => r.status !== 201).map(() => [409, 'IDEMPOTENCY_IN_PROGRESS']));
+    expect(new Set(answered.map((r) => r.body.id)).size).toBe(1);
+    const listed = (await h.api('GET', '/v1/recurring-notifications?limit=100', { token })).body.items as { id: string; title: string }[];
+    expect(listed.map((r) => r.id).sort()).toEqual([String(first.body.id), String(answered[0]?.body.id)].sort());
+    const calls = (await h.api('GET', '/_local/calls')).body as { byFunction: Record<string, Record<string, Record<string, number>>> };
+    expect(calls.byFunction.api?.scheduler?.CreateSchedule).toBe(2);
+    for (const { id } of listed) expect((await h.api('DELETE', `/v1/recurring-notifications/${id}`, { token })).status).toBe(200);
+  });
 });

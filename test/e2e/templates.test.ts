@@ -2,6 +2,7 @@
  * Templates end to end (issue 13): stored and versioned over the API, previewed, checked at create
  * time, and rendered at delivery in each recipient's locale, reaching the local SES as multipart
  * mail; a notification renders the version its caller pinned, or the latest when none was pinned.
+ * A PUT retried with its `Idempotency-Key` makes no second version.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, inMs, startHarness } from './support/harness.ts';
@@ -103,6 +104,25 @@ describe('templates over the API', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.error?.message).toContain('channels.inbox.title');
     expect((await h.api('GET', '/v1/templates/broken', { token: admin })).status).toBe(404);
+  });
+
+  it('makes one version for a PUT retried with its Idempotency-Key, and refuses the key with another body', async () => {
+    // Prepare
+    const put = async (body: unknown): ReturnType<Harness['apiWithHeaders']> =>
+      h.apiWithHeaders('PUT', '/v1/templates/retried', { token: admin, body, headers: { 'idempotency-key': 'retried-v1' } });
+    const retried = { channels: { inbox: { title: 'Receipt {{ number }}', message: 'Paid' } } };
+
+    // Act
+    const first = await put(retried);
+    const repeat = await put(retried);
+    const reused = await put({ channels: { inbox: { title: 'Receipt', message: 'Refunded' } } });
+
+    // Assess
+    expect([first.status, first.body.version]).toEqual([201, 1]);
+    expect([repeat.status, repeat.headers['idempotent-replayed'], repeat.body]).toEqual([201, 'true', first.body]);
+    expect([reused.status, reused.body.error?.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    expect((await h.api('GET', '/v1/templates/retried', { token: admin })).body).toMatchObject({ version: 1 });
+    expect((await h.api('DELETE', '/v1/templates/retried', { token: admin })).status).toBe(200);
   });
 
   it('previews an inbox title longer than a notification\'s as a failure of that section', async () => {

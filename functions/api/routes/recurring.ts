@@ -1,23 +1,31 @@
 /** Routes of `/v1/recurring-notifications` (issue 12): parse, call the use case, shape the response. */
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
 import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
+import { createRecords, idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
 import { recurringScheduler, recurringStore } from '../../../shared/adapters/dependencies/recurring.ts';
 import { once } from '../../../shared/config.ts';
 import { toRecurringView } from '../../../shared/domain/recurring.ts';
 import { createRecurringBodySchema, listRecurringQuerySchema, patchRecurringBodySchema, recurringIdSchema } from '../../../shared/domain/schemas.ts';
+import { idempotencyKeyOf, idempotent } from '../../../shared/http/idempotency.ts';
 import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
-import { createRecurring, deleteRecurring, getRecurring, listRecurring, patchRecurring, upcomingOccurrences } from '../../../shared/use-cases/recurring.ts';
+import { checkCreateRecurring, createRecurring, deleteRecurring, getRecurring, listRecurring, patchRecurring, upcomingOccurrences } from '../../../shared/use-cases/recurring.ts';
 import type { RecurringDeps } from '../../../shared/use-cases/recurring.ts';
 
-const deps = once((): RecurringDeps => ({ recurring: recurringStore(), scheduler: recurringScheduler(), recipients: recipientStore(), clock: systemClock }));
+const deps = once(
+  (): RecurringDeps => ({ recurring: recurringStore(), scheduler: recurringScheduler(), recipients: recipientStore(), clock: systemClock, createRecords: createRecords() }),
+);
 
-/** `POST /v1/recurring-notifications` */
-export async function createRecurringRoute(event: HttpEvent): Promise<HttpResult> {
-  const caller = callerFrom(event);
-  const created = await createRecurring(deps(), caller, parseBody(event, createRecurringBodySchema));
-  return json(201, toRecurringView(created, upcomingOccurrences(created, systemClock.now())));
-}
+/** `POST /v1/recurring-notifications` (honours `Idempotency-Key`) */
+export const createRecurringRoute = idempotent(
+  async (event: HttpEvent): Promise<HttpResult> => {
+    const caller = callerFrom(event);
+    const created = await createRecurring(deps(), caller, parseBody(event, createRecurringBodySchema), { idempotency: idempotencyKeyOf(event) });
+    return json(201, toRecurringView(created, upcomingOccurrences(created, systemClock.now())));
+  },
+  idempotencyStore,
+  { precheck: async (event) => checkCreateRecurring(deps(), callerFrom(event), parseBody(event, createRecurringBodySchema), systemClock.now()) },
+);
 
 /** `GET /v1/recurring-notifications`: in id order (creation order), a page at a time. */
 export async function listRecurringRoute(event: HttpEvent): Promise<HttpResult> {

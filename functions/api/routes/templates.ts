@@ -2,23 +2,32 @@
 import { once } from '../../../shared/config.ts';
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
 import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
+import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
 import { templateStore } from '../../../shared/adapters/dependencies/templates.ts';
 import { toTemplateView } from '../../../shared/domain/template.ts';
 import { listTemplatesQuerySchema, previewTemplateBodySchema, putTemplateBodySchema, templateIdSchema, templateVersionSchema } from '../../../shared/domain/schemas.ts';
+import { idempotent } from '../../../shared/http/idempotency.ts';
 import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../shared/http/request.ts';
-import { deleteTemplate, getTemplate, listTemplates, previewTemplate, putTemplate } from '../../../shared/use-cases/templates.ts';
+import { checkPutTemplate, deleteTemplate, getTemplate, listTemplates, previewTemplate, putTemplate } from '../../../shared/use-cases/templates.ts';
 import type { TemplateDeps } from '../../../shared/use-cases/templates.ts';
 
 const deps = once((): TemplateDeps => ({ templates: templateStore(), recipients: recipientStore(), clock: systemClock }));
 
-/** `PUT /v1/templates/{id}`: 201 with the new version (1 for a new template). */
-export async function putTemplateRoute(event: HttpEvent): Promise<HttpResult> {
-  const caller = callerFrom(event);
-  const id = pathParameter(event, 'id', templateIdSchema);
-  const body = parseBody(event, putTemplateBodySchema);
-  return json(201, toTemplateView(await putTemplate(deps(), caller, id, body)));
-}
+/**
+ * `PUT /v1/templates/{id}`: 201 with the new version (1 for a new template). Every PUT makes a
+ * version, so a retry would make a second one: it honours `Idempotency-Key`.
+ */
+export const putTemplateRoute = idempotent(
+  async (event: HttpEvent): Promise<HttpResult> => {
+    const caller = callerFrom(event);
+    const id = pathParameter(event, 'id', templateIdSchema);
+    const body = parseBody(event, putTemplateBodySchema);
+    return json(201, toTemplateView(await putTemplate(deps(), caller, id, body)));
+  },
+  idempotencyStore,
+  { precheck: async (event) => checkPutTemplate(deps(), callerFrom(event), pathParameter(event, 'id', templateIdSchema), parseBody(event, putTemplateBodySchema)) },
+);
 
 /** `GET /v1/templates?limit=&cursor=`: the tenant's templates in id order. */
 export async function listTemplatesRoute(event: HttpEvent): Promise<HttpResult> {

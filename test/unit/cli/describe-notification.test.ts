@@ -1,7 +1,7 @@
 /** `herald get` and `herald list` as text: a pending notification past its time says why it has not gone out yet. */
 import { describe, expect, it } from 'vitest';
 import type { HeraldSchema } from '../../../client/index.ts';
-import { describeNotification, listLine } from '../../../cli/commands/notifications.ts';
+import { describeNotification, listLine, listPageLines } from '../../../cli/commands/notifications.ts';
 
 const pending: HeraldSchema<'Notification'> = {
   id: 'ntf_01ARZ3NDEKTSV4RRFFQ69G5FAV',
@@ -115,5 +115,25 @@ describe('herald list', () => {
   it('adds nothing to one that is not held', () => {
     // Act + Assess
     expect(listLine(pending)).toBe('ntf_01ARZ3NDEKTSV4RRFFQ69G5FAV  pending    2030-01-01T21:30:00.000Z  alice  Invoice');
+  });
+});
+
+describe('herald list', () => {
+  it('says that nothing matched instead of printing a blank line, naming the filters', () => {
+    // Act
+    const filtered = listPageLines({ items: [], nextCursor: null }, { recipient: 'nobody', status: 'pending' });
+    const unfiltered = listPageLines({ items: [], nextCursor: null }, {});
+
+    // Assess
+    expect(filtered).toEqual(['no notifications match --status pending --recipient nobody']);
+    expect(unfiltered).toEqual(['no notifications']);
+  });
+
+  it('says an empty page that has a next one is empty, and how to ask for the next', () => {
+    expect(listPageLines({ items: [], nextCursor: 'c1' }, { status: 'sent' })).toEqual(['none on this page', 'more: herald list --status sent --cursor c1']);
+  });
+
+  it('lists a page of notifications a line each', () => {
+    expect(listPageLines({ items: [pending], nextCursor: null }, {})).toEqual([listLine(pending)]);
   });
 });

@@ -4,7 +4,7 @@ import { audienceOf } from '../../../cli/commands/broadcasts.ts';
 import { listFlags } from '../../../cli/commands/notifications.ts';
 import { parseRecipientsCsv, parseRecipientsJsonl } from '../../../cli/commands/recipients.ts';
 import { InvalidArgumentError } from 'commander';
-import { checkedUrl, CliError, listOfOption, oneOfOption, parseWhen, targetUrl, UsageError, wholeNumberOption } from '../../../cli/target.ts';
+import { checkedUrl, CliError, expectData, listOfOption, oneOfOption, parseWhen, targetUrl, UsageError, wholeNumberOption } from '../../../cli/target.ts';
 
 describe('parseWhen', () => {
   const now = Date.parse('2030-01-01T12:00:00.000Z');
@@ -19,8 +19,8 @@ describe('parseWhen', () => {
     expect(parseWhen(text, now)).toBe(expected);
   });
 
-  it.each(['tomorrow', '2031-01-01T09:00:00', '+5w', '2031-13-40T09:00:00Z'])('refuses %s, saying what a time looks like with tomorrow as the example', (text) => {
-    expect(() => parseWhen(text, now)).toThrow(new UsageError(`"${text}" is not a time: use ISO 8601 with an offset (2030-01-02T09:00:00Z) or +30s, +10m, +2h, +1d`));
+  it.each(['tomorrow', '2031-01-01T09:00:00', '+5w', '2031-13-40T09:00:00Z', '2031-01-01T09:00Z', '2031-01-01T09:00+01:00'])('refuses %s, saying what a time looks like with tomorrow as the example', (text) => {
+    expect(() => parseWhen(text, now)).toThrow(new UsageError(`"${text}" is not a time: use ISO 8601 with seconds and an offset (2030-01-02T09:00:00Z) or +30s, +10m, +2h, +1d`));
     expect(() => parseWhen(text, now)).toThrow(UsageError);
   });
 
@@ -127,5 +127,48 @@ describe('the next page of herald list', () => {
     expect(listFlags({ status: 'cancelled', limit: 1 })).toBe('--status cancelled --limit 1 ');
     expect(listFlags({ type: "it's late", recipient: 'bob', from: '2030-01-01T00:00:00Z' })).toBe("--recipient bob --type 'it'\\''s late' --from 2030-01-01T00:00:00Z ");
     expect(listFlags({})).toBe('');
+  });
+});
+
+describe('expectData', () => {
+  /** An openapi-fetch answer of the gateway's 401, with the `www-authenticate` challenge API Gateway's JWT authorizer sends. */
+  function gatewayRefusal(challenge: string): { error: unknown; response: Response } {
+    return { error: { message: 'Unauthorized' }, response: new Response('{"message":"Unauthorized"}', { status: 401, statusText: 'Unauthorized', headers: { 'www-authenticate': challenge } }) };
+  }
+
+  it('says why the gateway refused a token it was given, from the challenge, and how to get another', () => {
+    // Act / Assess: an expired token is not told to "pass a token"
+    expect(() => expectData(gatewayRefusal('Bearer scope="" error="invalid_token" error_description="the token has expired"'))).toThrow(
+      new CliError('401 Unauthorized: the token has expired (pass a valid one with --token or HERALD_TOKEN; locally: npm run token -- --sub ops --role admin)', { message: 'Unauthorized' }),
+    );
+    expect(() => expectData(gatewayRefusal('Bearer scope="" error="invalid_token" error_description="token contains an invalid number of segments"'))).toThrow(
+      new CliError('401 Unauthorized: token contains an invalid number of segments (pass a valid one with --token or HERALD_TOKEN; locally: npm run token -- --sub ops --role admin)', { message: 'Unauthorized' }),
+    );
+  });
+
+  it('says to check the URL when the answer is not one of a Herald route, as from the WebSocket port or a URL with a path', () => {
+    // Prepare: the gateway's 404 of a path no route matches, and another server's 400
+    const notFound = { error: { message: 'Not Found' }, response: new Response('{"message":"Not Found"}', { status: 404, statusText: 'Not Found' }) };
+    const elsewhere = { error: { message: 'Not Authorized' }, response: new Response('{"message":"Not Authorized"}', { status: 400, statusText: 'Bad Request' }) };
+    const hint = ' (no Herald route answered: check that --url or HERALD_URL is Herald\'s HTTP API, its base URL without a path; locally npm start\'s HTTP API, http://127.0.0.1:3000 by default)';
+
+    // Act / Assess
+    expect(() => expectData(notFound)).toThrow(new CliError(`404 Not Found${hint}`, { message: 'Not Found' }));
+    expect(() => expectData(elsewhere)).toThrow(new CliError(`400 Not Authorized${hint}`, { message: 'Not Authorized' }));
+  });
+
+  it("keeps a Herald route's refusal as it is", () => {
+    // Prepare
+    const body = { error: { code: 'NOT_FOUND', message: 'Notification ntf_1 not found' } };
+    const refused = { error: body, response: new Response(JSON.stringify(body), { status: 404, statusText: 'Not Found' }) };
+
+    // Act / Assess
+    expect(() => expectData(refused)).toThrow(new CliError('404 NOT_FOUND: Notification ntf_1 not found', body));
+  });
+
+  it('asks for a token when the refusal names no reason, as for a request without one', () => {
+    expect(() => expectData(gatewayRefusal('Bearer'))).toThrow(
+      new CliError('401 Unauthorized (pass a token with --token or HERALD_TOKEN; locally: npm run token -- --sub ops --role admin)', { message: 'Unauthorized' }),
+    );
   });
 });

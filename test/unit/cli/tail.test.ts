@@ -136,6 +136,7 @@ describe('followSocket', () => {
 
     // Assess
     await expect(outcome).rejects.toThrow(/refused the connection: 401 Unauthorized/);
+    await expect(outcome).rejects.toThrow('(the token is missing, invalid or expired: a token lasts an hour unless made for longer; locally a new one: npm run token -- --sub <you>)');
     expect(attempts()).toBe(1);
   });
 

@@ -74,8 +74,10 @@ export class InMemoryBroadcastStore implements BroadcastStore {
     );
   }
 
-  async remove(broadcast: Pick<Broadcast, 'tenantId' | 'id'>): Promise<void> {
+  async remove(broadcast: Pick<Broadcast, 'tenantId' | 'id'>): Promise<boolean> {
+    if (this.stored(broadcast.tenantId, broadcast.id)?.broadcast.startedAt !== undefined) return false;
     this.items.delete(this.key(broadcast.tenantId, broadcast.id));
+    return true;
   }
 
   async get(tenantId: string, id: string): Promise<Broadcast | undefined> {

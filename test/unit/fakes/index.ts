@@ -19,6 +19,7 @@ export type { Email } from './mailer.ts';
 export { InMemoryNotificationStore } from './notification-store.ts';
 export { InMemoryNotificationSweeps } from './notification-sweeps.ts';
 export { InMemoryRecipientStore } from './recipient-store.ts';
+export { FakeRecurringScheduler } from './recurring-scheduler.ts';
 export { FakeSocketPoster } from './socket-poster.ts';
 export { InMemoryDeliveryStore } from './delivery-store.ts';
 export { aDeliveryWorld } from './delivery-world.ts';

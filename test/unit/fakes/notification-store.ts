@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { notificationIdBound } from '../../../shared/domain/ids.ts';
 import type { Channel, ChannelDelivery, Notification } from '../../../shared/domain/notification.ts';
 import { ClaimLostError } from '../../../shared/ports.ts';
-import type { Claim, NotificationListing, NotificationListPage, NotificationListQuery, NotificationStore } from '../../../shared/ports.ts';
+import type { CancelOutcome, Claim, NotificationListing, NotificationListPage, NotificationListQuery, NotificationStore } from '../../../shared/ports.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -83,12 +83,13 @@ export class InMemoryNotificationStore implements NotificationStore, Notificatio
     return item ? copy(item.notification) : undefined;
   }
 
-  async cancel(tenantId: string, id: string, at: Date): Promise<Notification | undefined> {
+  async cancel(tenantId: string, id: string, at: Date): Promise<CancelOutcome> {
     const item = this.items.get(key(tenantId, id));
-    if (item?.notification.status !== 'pending') return undefined;
+    if (!item) return {};
+    if (item.notification.status !== 'pending') return { status: item.notification.status };
     item.notification.status = 'cancelled';
     item.notification.cancelledAt = at.toISOString();
-    return copy(item.notification);
+    return { cancelled: copy(item.notification) };
   }
 
   async claim(tenantId: string, id: string, now: Date, leaseSeconds: number): Promise<Claim | undefined> {

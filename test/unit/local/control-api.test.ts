@@ -16,6 +16,8 @@ import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, publicJwks, signToken } from '../
 import { defaultLocalPageSize, maxLocalPageSize } from '../../../local/newest-first-page.ts';
 import { Outbox } from '../../../local/outbox.ts';
 import type { SentMail } from '../../../local/control-api.ts';
+import { SesMailbox } from '../../../local/ses-mailbox.ts';
+import type { StoredEmail } from '../../../local/ses-mailbox.ts';
 import type { LocalEndpoints } from '../../../local/stack.ts';
 
 const endpoints: LocalEndpoints = {
@@ -43,6 +45,20 @@ function fakeRules(targets: Record<string, () => Promise<unknown>>): RuleRunner 
       const target = targets[name];
       return target ? target() : Promise.reject(new Error(`not a fake rule: ${name}`));
     },
+  };
+}
+
+/** A mail as aws-ses-v2-local stores it (`at` in epoch seconds). */
+function stored(messageId: string, atMs: number, fields: { from?: string; to?: string[]; subject?: string; text?: string } = {}): StoredEmail {
+  return {
+    messageId,
+    from: fields.from ?? 'a@example.com',
+    replyTo: [],
+    destination: { to: fields.to ?? ['b@example.com'], cc: [], bcc: [] },
+    subject: fields.subject ?? 's',
+    body: fields.text !== undefined ? { text: fields.text } : {},
+    attachments: [],
+    at: atMs / 1000,
   };
 }
 
@@ -442,13 +458,30 @@ describe('local control API', () => {
       expect(wrongMethod.status).toBe(405);
       expect(minted).toEqual([]);
     });
+
+    it('says a subject left out is required, and names the body when it is missing or not JSON, as the API does', async () => {
+      // Prepare
+      const call = await serve({ mintToken: async () => 'never' });
+
+      // Act
+      const noSubject = await call('POST', '/_local/token', JSON.stringify({ roles: ['admin'] }));
+      const empty = await call('POST', '/_local/token');
+      const notJson = await call('POST', '/_local/token', '{"sub":');
+
+      // Assess
+      expect(noSubject.status).toBe(400);
+      expect(noSubject.body).toMatchObject({ error: { code: 'VALIDATION_ERROR', message: 'Invalid sign-in: sub is required', details: [{ field: 'sub', message: 'is required' }] } });
+      expect(empty.body).toMatchObject({ error: { code: 'VALIDATION_ERROR', details: [{ field: 'body', message: 'is required' }] } });
+      expect(notJson.status).toBe(400);
+      expect(notJson.body).toMatchObject({ error: { code: 'VALIDATION_ERROR', message: 'Request body is not valid JSON', details: [{ field: 'body', message: expect.stringMatching(/^must be valid JSON \(.+\)$/) as string }] } });
+    });
   });
 
   describe('sent mail', () => {
     it('answers the mail the local SES accepted, and 503 before SES has started', async () => {
       // Prepare
-      const mail = [{ messageId: 'm-1', from: 'herald@example.com', to: ['dave@example.com'], subject: 'Hi', at: 1_700_000_000_000 }];
-      const started = await serve({ mail: async () => mail });
+      const mail = [{ messageId: 'm-1', from: 'herald@example.com', to: ['dave@example.com'], subject: 'Hi', text: 'Hello', at: 1_700_000_000_000 }];
+      const started = await serve({ mail: new SesMailbox(() => [stored('m-1', 1_700_000_000_000, { from: 'herald@example.com', to: ['dave@example.com'], subject: 'Hi', text: 'Hello' })]) });
 
       // Act
       const answered = await started('GET', '/_local/mail');
@@ -462,14 +495,8 @@ describe('local control API', () => {
 
     it('answers one page, newest first, with the total and a cursor that reaches the oldest', async () => {
       // Prepare: the local SES's order (oldest first), whole seconds as it keeps them, so two share one
-      const mail: SentMail[] = ['m-1', 'm-2', 'm-3', 'm-4', 'm-5'].map((messageId, i) => ({
-        messageId,
-        from: 'herald@example.com',
-        to: ['dave@example.com'],
-        subject: messageId,
-        at: 1_700_000_000_000 + Math.min(i, 3) * 1000,
-      }));
-      const call = await serve({ mail: async () => mail });
+      const mail = ['m-1', 'm-2', 'm-3', 'm-4', 'm-5'].map((messageId, i) => stored(messageId, 1_700_000_000_000 + Math.min(i, 3) * 1000, { subject: messageId }));
+      const call = await serve({ mail: new SesMailbox(() => mail) });
 
       // Act
       const first = await call('GET', '/_local/mail?limit=2');
@@ -485,8 +512,8 @@ describe('local control API', () => {
 
     it(`answers ${defaultLocalPageSize} without a limit, at most ${maxLocalPageSize}`, async () => {
       // Prepare
-      const mail: SentMail[] = Array.from({ length: maxLocalPageSize + 5 }, (_, i) => ({ messageId: `m-${i}`, from: 'a@example.com', to: ['b@example.com'], subject: 's', at: i * 1000 }));
-      const call = await serve({ mail: async () => mail });
+      const mail = Array.from({ length: maxLocalPageSize + 5 }, (_, i) => stored(`m-${i}`, i * 1000));
+      const call = await serve({ mail: new SesMailbox(() => mail) });
 
       // Act
       const unnamed = await call('GET', '/_local/mail');
@@ -507,7 +534,9 @@ describe('local control API', () => {
     ])('answers 400 naming the parameter for ?%s, before reading the store', async (search, field, message) => {
       // Prepare
       let reads = 0;
-      const call = await serve({ mail: async () => ((reads += 1), []) });
+      const mailbox = new SesMailbox(() => ((reads += 1), []));
+      reads = 0;
+      const call = await serve({ mail: mailbox });
 
       // Act
       const answer = await call('GET', `/_local/mail?${search}`);
@@ -517,6 +546,46 @@ describe('local control API', () => {
       expect(answer.headers.get('content-type')).toBe('application/json');
       expect(answer.body).toMatchObject({ error: { code: 'VALIDATION_ERROR', message: expect.stringContaining(field), details: [{ field, message }] } });
       expect(reads).toBe(0);
+    });
+    it('reads only the page it answers of the local SES\'s store, however much mail it holds', async () => {
+      // Prepare: 100,000 mails, behind a view that counts the mails read
+      const mail = Array.from({ length: 100_000 }, (_, i) => stored(`m-${i}`, i * 1000));
+      let read = 0;
+      const counted = new Proxy(mail, {
+        get: (target, property, receiver): unknown => {
+          if (typeof property === 'string' && /^\d+$/.test(property)) read += 1;
+          return Reflect.get(target, property, receiver) as unknown;
+        },
+      });
+      const call = await serve({ mail: new SesMailbox(() => counted) });
+
+      // Act
+      const first = await call('GET', '/_local/mail?limit=20');
+      const second = await call('GET', `/_local/mail?limit=20&cursor=${String((first.body as { nextCursor: string }).nextCursor)}`);
+
+      // Assess: each page reads its 20 and one look-ahead
+      expect((second.body as { emails: SentMail[] }).emails.map((e) => e.messageId)).toEqual(Array.from({ length: 20 }, (_, i) => `m-${99_979 - i}`));
+      expect(second.body).toMatchObject({ total: 100_000 });
+      expect(read).toBe(2 * 21);
+    });
+
+    it('answers 410 naming cursor for a cursor from before the local SES\'s store was cleared, and pages the new mail', async () => {
+      // Prepare: the store is cleared as aws-ses-v2-local's /clear-store does it, with a new array
+      let mail = [stored('m-1', 1_000), stored('m-2', 2_000), stored('m-3', 3_000)];
+      const call = await serve({ mail: new SesMailbox(() => mail) });
+      const first = await call('GET', '/_local/mail?limit=1');
+      const cursor = String((first.body as { nextCursor: string }).nextCursor);
+      mail = [stored('m-4', 4_000), stored('m-5', 5_000)];
+
+      // Act
+      const gone = await call('GET', `/_local/mail?limit=1&cursor=${cursor}`);
+      const fresh = await call('GET', '/_local/mail?limit=1');
+      const next = await call('GET', `/_local/mail?limit=1&cursor=${String((fresh.body as { nextCursor: string }).nextCursor)}`);
+
+      // Assess
+      expect(gone).toMatchObject({ status: 410, body: { error: { code: 'CURSOR_GONE', details: [{ field: 'cursor', message: expect.stringContaining('read again from the newest') }] } } });
+      expect(fresh.body).toMatchObject({ emails: [{ messageId: 'm-5' }], total: 2 });
+      expect(next.body).toMatchObject({ emails: [{ messageId: 'm-4' }], total: 2, nextCursor: null });
     });
   });
 
@@ -550,14 +619,14 @@ describe('local control API', () => {
 
     it('answers the sent mail 304 to a read naming the ETag of the same page, until a mail arrives', async () => {
       // Prepare
-      const mail: SentMail[] = [{ messageId: 'm-1', from: 'a@example.com', to: ['b@example.com'], subject: 's', at: 1_000 }];
-      const call = await serve({ mail: async () => mail });
+      const mail = [stored('m-1', 1_000)];
+      const call = await serve({ mail: new SesMailbox(() => mail) });
       const first = await call('GET', '/_local/mail?limit=200');
       const etag = first.headers.get('etag') ?? '';
 
       // Act
       const unchanged = await call('GET', '/_local/mail?limit=200', undefined, { 'if-none-match': `W/${etag}` });
-      mail.push({ messageId: 'm-2', from: 'a@example.com', to: ['b@example.com'], subject: 's', at: 2_000 });
+      mail.push(stored('m-2', 2_000));
       const arrived = await call('GET', '/_local/mail?limit=200', undefined, { 'if-none-match': etag });
 
       // Assess
@@ -589,6 +658,51 @@ describe('local control API', () => {
       expect(next.body).toMatchObject({ total: 4, nextCursor: null });
       expect(to(every)).toEqual(['https://push.example/1', '+4', '+3', '+2', '+1']);
       expect(every.body).toMatchObject({ total: 5, nextCursor: null });
+    });
+
+    it('keeps the newest capacity entries of a channel, the others\' untouched, and pages across the wrap-around', async () => {
+      // Prepare: a capacity of 3, filled twice over by sms
+      const outbox = new Outbox({ capacity: 3 });
+      outbox.record({ channel: 'push', provider: 'web-push', to: 'https://push.example/1', body: {} });
+      for (let i = 1; i <= 7; i += 1) outbox.record({ channel: 'sms', provider: 'sns', to: `+${i}`, body: {} });
+      const call = await serve({ outbox });
+
+      // Act
+      const first = await call('GET', '/_local/outbox?limit=2');
+      const second = await call('GET', `/_local/outbox?limit=2&cursor=${String((first.body as { nextCursor: string }).nextCursor)}`);
+
+      // Assess
+      const to = (answer: { body: unknown }): string[] => (answer.body as { entries: { to: string }[] }).entries.map((e) => e.to);
+      expect([to(first), to(second)]).toEqual([['+7', '+6'], ['+5', 'https://push.example/1']]);
+      expect(second.body).toMatchObject({ total: 4, nextCursor: null });
+    });
+
+    it('answers 410 naming cursor, on the JSON and on the page, once the cursor\'s entry was dropped past the capacity or forgotten', async () => {
+      // Prepare: a page of a channel of capacity 4, then enough more to drop its cursor's entry
+      const outbox = new Outbox({ capacity: 4 });
+      const sms = (i: number): void => void outbox.record({ channel: 'sms', provider: 'sns', to: `+${i}`, body: {} });
+      for (let i = 1; i <= 4; i += 1) sms(i);
+      const call = await serve({ outbox });
+      const first = await call('GET', '/_local/outbox?channel=sms&limit=2');
+      const cursor = String((first.body as { nextCursor: string }).nextCursor);
+      const kept = await call('GET', `/_local/outbox?channel=sms&limit=2&cursor=${cursor}`);
+      for (let i = 5; i <= 7; i += 1) sms(i);
+
+      // Act
+      const json = await call('GET', `/_local/outbox?channel=sms&limit=2&cursor=${cursor}`);
+      const page = await call('GET', `/_local/outbox.html?channel=sms&limit=2&cursor=${cursor}`);
+      const fresh = await call('GET', '/_local/outbox?channel=sms&limit=2');
+      await call('DELETE', '/_local/outbox?channel=sms');
+      const cleared = await call('GET', `/_local/outbox?channel=sms&limit=2&cursor=${String((fresh.body as { nextCursor: string }).nextCursor)}`);
+
+      // Assess
+      expect(kept).toMatchObject({ status: 200, body: { entries: [{ to: '+2' }, { to: '+1' }] } });
+      for (const answer of [json, page, cleared]) {
+        expect(answer).toMatchObject({
+          status: 410,
+          body: { error: { code: 'CURSOR_GONE', details: [{ field: 'cursor', message: expect.stringContaining('the outbox keeps the newest 4 entries of each channel') }] } },
+        });
+      }
     });
 
     it.each([

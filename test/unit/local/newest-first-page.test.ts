@@ -1,22 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { defaultLocalPageSize, encodeLocalCursor, maxLocalPageSize, newestFirstPage, parseLocalPageQuery } from '../../../local/newest-first-page.ts';
-import type { StorePosition } from '../../../local/newest-first-page.ts';
+import { CursorGoneError, defaultLocalPageSize, encodeLocalCursor, maxLocalPageSize, newestFirstPage, parseLocalPageQuery } from '../../../local/newest-first-page.ts';
+import type { LocalPageQuery, PagedStore } from '../../../local/newest-first-page.ts';
 import { ValidationError } from '../../../shared/errors.ts';
 
 interface Item {
   readonly name: string;
-  readonly at: number;
   readonly seq: number;
 }
-const positionOf = (item: Item): StorePosition => item;
+const seqOf = (item: Item): number => item.seq;
+const store = (total: number, droppedThrough = -1): PagedStore => ({ total, droppedThrough, keeps: 'the test keeps 5' });
 
-/** Every page of `items`, `limit` at a time, following each nextCursor. */
-function allPages(items: readonly Item[], limit: number): string[][] {
+/** Sources of `lists` (each oldest first, as a store records them), newest first below `before`. */
+function sourcesOf(lists: readonly (readonly Item[])[]): (before: number) => Iterable<Item>[] {
+  return (before) => lists.map((list) => list.filter((item) => item.seq < before).reverse());
+}
+
+/** Every page of `lists`, `limit` at a time, following each nextCursor. */
+function allPages(lists: readonly (readonly Item[])[], limit: number): string[][] {
   const pages: string[][] = [];
   let cursor: string | null = null;
   do {
     const query = parseLocalPageQuery(new URLSearchParams({ limit: String(limit), ...(cursor ? { cursor } : {}) }));
-    const page = newestFirstPage(items, positionOf, query);
+    const page = newestFirstPage(sourcesOf(lists), seqOf, query, store(lists.flat().length));
     pages.push(page.items.map((item) => item.name));
     cursor = page.nextCursor;
   } while (cursor !== null);
@@ -34,50 +39,69 @@ function validationDetails(run: () => unknown): unknown {
 }
 
 describe('newestFirstPage', () => {
-  it('pages a store newest first, the later recorded first within one millisecond, none skipped nor repeated', () => {
-    // Prepare: recorded out of time order, and five in the same millisecond
-    const items: Item[] = [
-      { name: 'a', at: 1_000, seq: 0 },
-      { name: 'd', at: 3_000, seq: 1 },
-      { name: 'b', at: 2_000, seq: 2 },
-      ...[3, 4, 5, 6, 7].map((seq) => ({ name: `s${seq}`, at: 2_500, seq })),
-    ];
+  it('pages several sources merged newest first, none skipped nor repeated', () => {
+    // Prepare: two channels recorded interleaved
+    const sms = [0, 2, 3, 6].map((seq) => ({ name: `s${seq}`, seq }));
+    const push = [1, 4, 5, 7, 8].map((seq) => ({ name: `p${seq}`, seq }));
 
     // Act
-    const pages = allPages(items, 3);
+    const pages = allPages([sms, push], 3);
 
     // Assess
-    expect(pages).toEqual([['d', 's7', 's6'], ['s5', 's4', 's3'], ['b', 'a']]);
+    expect(pages).toEqual([['p8', 'p7', 's6'], ['p5', 'p4', 's3'], ['s2', 'p1', 's0']]);
   });
 
   it('answers the total of the store on every page, and no cursor on the page that holds the oldest', () => {
     // Prepare
-    const items = Array.from({ length: 4 }, (_, i) => ({ name: String(i), at: i, seq: i }));
+    const items = Array.from({ length: 4 }, (_, i) => ({ name: String(i), seq: i }));
 
     // Act
-    const first = newestFirstPage(items, positionOf, { limit: 2 });
-    const exact = newestFirstPage(items, positionOf, { limit: 4 });
+    const first = newestFirstPage(sourcesOf([items]), seqOf, { limit: 2 }, store(4));
+    const exact = newestFirstPage(sourcesOf([items]), seqOf, { limit: 4 }, store(4));
 
     // Assess
-    expect(first).toMatchObject({ total: 4, nextCursor: expect.any(String) });
+    expect(first).toMatchObject({ total: 4, nextCursor: encodeLocalCursor({ seq: 2 }) });
     expect(exact).toMatchObject({ total: 4, nextCursor: null });
     expect(exact.items).toHaveLength(4);
   });
 
-  it('goes on from where a cursor stood when its entry has been forgotten meanwhile', () => {
-    // Prepare
-    const items = Array.from({ length: 5 }, (_, i) => ({ name: String(i), at: i * 10, seq: i }));
-    const cursor = encodeLocalCursor({ at: 30, seq: 3 });
+  it('reads limit entries of its sources and one look-ahead each, however many they hold', () => {
+    // Prepare: two sources of 50,000 that count what is read of them
+    let read = 0;
+    const counted = (offset: number): Iterable<Item> => ({
+      *[Symbol.iterator]() {
+        for (let seq = 99_998 + offset; seq >= 0; seq -= 2) {
+          read += 1;
+          yield { name: String(seq), seq };
+        }
+      },
+    });
 
-    // Act: the entry at 30 is gone
-    const page = newestFirstPage(
-      items.filter((item) => item.seq !== 3),
-      positionOf,
-      parseLocalPageQuery(new URLSearchParams({ cursor })),
-    );
+    // Act
+    const page = newestFirstPage(() => [counted(0), counted(1)], seqOf, { limit: 10 }, store(100_000));
 
     // Assess
-    expect(page.items.map((item) => item.name)).toEqual(['2', '1', '0']);
+    expect(page.items.map((item) => item.seq)).toEqual([99_999, 99_998, 99_997, 99_996, 99_995, 99_994, 99_993, 99_992, 99_991, 99_990]);
+    expect(read).toBe(10 + 2);
+  });
+
+  it('answers 410 naming cursor for a cursor at or below what the store dropped, and pages a cursor above it', () => {
+    // Prepare: the store dropped 0..4 and keeps 5..9
+    const kept = Array.from({ length: 5 }, (_, i) => ({ name: String(i + 5), seq: i + 5 }));
+    const after = (seq: number): LocalPageQuery => ({ limit: 10, after: { seq } });
+
+    // Act
+    const gone = (): unknown => newestFirstPage(sourcesOf([kept]), seqOf, after(4), store(5, 4));
+    const above = newestFirstPage(sourcesOf([kept]), seqOf, after(7), store(5, 4));
+
+    // Assess
+    expect(gone).toThrow(CursorGoneError);
+    try {
+      gone();
+    } catch (error) {
+      expect(error).toMatchObject({ statusCode: 410, details: [{ field: 'cursor', message: expect.stringContaining('the test keeps 5') }] });
+    }
+    expect(above).toMatchObject({ items: [{ name: '6' }, { name: '5' }], nextCursor: null });
   });
 });
 
@@ -85,11 +109,11 @@ describe('parseLocalPageQuery', () => {
   it(`takes ${defaultLocalPageSize} when no limit is named, and a cursor as a page answered it`, () => {
     // Act
     const none = parseLocalPageQuery(new URLSearchParams(''));
-    const given = parseLocalPageQuery(new URLSearchParams({ limit: '7', cursor: encodeLocalCursor({ at: 5, seq: 2 }) }));
+    const given = parseLocalPageQuery(new URLSearchParams({ limit: '7', cursor: encodeLocalCursor({ seq: 2 }) }));
 
     // Assess
     expect(none).toEqual({ limit: defaultLocalPageSize });
-    expect(given).toEqual({ limit: 7, after: { at: 5, seq: 2 } });
+    expect(given).toEqual({ limit: 7, after: { seq: 2 } });
   });
 
   it.each([
@@ -109,7 +133,7 @@ describe('parseLocalPageQuery', () => {
   it.each([
     ['not base64 JSON', 'xyz'],
     ['JSON of another shape', Buffer.from('{"olderThan":"ntf_1"}').toString('base64url')],
-    ['a negative sequence', Buffer.from('{"at":1,"seq":-1}').toString('base64url')],
+    ['a negative sequence', Buffer.from('{"seq":-1}').toString('base64url')],
     ['one too long', 'a'.repeat(1025)],
   ])('refuses a cursor that is %s, naming cursor', (_, cursor) => {
     // Act

@@ -201,3 +201,94 @@ describe('the local SES: sending quotas', () => {
     await expect(fractionalDay).rejects.toThrow('max24HourSend must be a positive whole number');
   });
 });
+
+describe('the local SES: its list of the sent mail', () => {
+  let ses: SesEmulator | undefined;
+  let client: SESClient | undefined;
+
+  async function startWithMail(subjects: readonly string[]): Promise<string> {
+    ses = await startSesEmulator({ port: 0, log: () => undefined });
+    await fetch(`${ses.endpoint}/clear-store`, { method: 'POST' });
+    client = new SESClient({ region, credentials, endpoint: ses.endpoint, maxAttempts: 1 });
+    for (const subject of subjects) {
+      await client.send(new SendEmailCommand({ Source: 'herald@example.com', Destination: { ToAddresses: ['a@example.com'] }, Message: { Subject: { Data: subject }, Body: { Text: { Data: 'Hi' } } } }));
+    }
+    return ses.endpoint;
+  }
+
+  async function get(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(url);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  const subjects = (body: Record<string, unknown>): string[] => (body.emails as { subject: string }[]).map((e) => e.subject);
+
+  afterEach(async () => {
+    client?.destroy();
+    await ses?.stop();
+    ses = undefined;
+  });
+
+  it('answers GET /store?limit= one page newest first, with the total and a cursor that reaches the oldest', async () => {
+    // Prepare
+    const endpoint = await startWithMail(['s1', 's2', 's3', 's4', 's5']);
+
+    // Act
+    const first = await get(`${endpoint}/store?limit=2`);
+    const second = await get(`${endpoint}/store?limit=2&cursor=${String(first.body.nextCursor)}`);
+    const third = await get(`${endpoint}/store?limit=2&cursor=${String(second.body.nextCursor)}`);
+
+    // Assess
+    expect([subjects(first.body), subjects(second.body), subjects(third.body)]).toEqual([['s5', 's4'], ['s3', 's2'], ['s1']]);
+    expect(first.body).toMatchObject({ total: 5, emails: [{ from: 'herald@example.com', destination: { to: ['a@example.com'] }, at: expect.any(Number) }, {}] });
+    expect(third.body).toMatchObject({ total: 5, nextCursor: null });
+  });
+
+  it('still answers GET /store and /store?since= whole, as aws-ses-v2-local does for its own page', async () => {
+    // Prepare
+    const endpoint = await startWithMail(['s1', 's2']);
+
+    // Act
+    const whole = await get(`${endpoint}/store`);
+    const since = await get(`${endpoint}/store?since=0`);
+
+    // Assess
+    expect(subjects(whole.body)).toEqual(['s1', 's2']);
+    expect(subjects(since.body)).toEqual(['s1', 's2']);
+    expect(whole.body).not.toHaveProperty('nextCursor');
+  });
+
+  it.each([
+    ['limit=0', 'limit', 'must be at least 1'],
+    ['limit=1001', 'limit', 'must be at most 1000'],
+    ['cursor=nope', 'cursor', expect.stringMatching(/^is not a cursor of this list/)],
+    ['limit=5&since=0', 'since', 'is not a parameter of this endpoint (it takes limit, cursor)'],
+    ['page=2', 'page', 'is not a parameter of this endpoint (it takes limit, cursor)'],
+  ])('answers GET /store?%s 400 naming the parameter', async (search, field, message) => {
+    // Prepare
+    const endpoint = await startWithMail([]);
+
+    // Act
+    const answer = await get(`${endpoint}/store?${search}`);
+
+    // Assess
+    expect(answer).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_ERROR', details: [{ field, message }] } } });
+  });
+
+  it('answers 410 naming cursor for a cursor from before /clear-store, and pages what came after', async () => {
+    // Prepare
+    const endpoint = await startWithMail(['s1', 's2', 's3']);
+    const first = await get(`${endpoint}/store?limit=1`);
+    await fetch(`${endpoint}/clear-store`, { method: 'POST' });
+    await client?.send(new SendEmailCommand({ Source: 'herald@example.com', Destination: { ToAddresses: ['a@example.com'] }, Message: { Subject: { Data: 's4' }, Body: { Text: { Data: 'Hi' } } } }));
+
+    // Act
+    const gone = await get(`${endpoint}/store?limit=1&cursor=${String(first.body.nextCursor)}`);
+    const fresh = await get(`${endpoint}/store?limit=1`);
+
+    // Assess
+    expect(gone).toMatchObject({ status: 410, body: { error: { code: 'CURSOR_GONE', details: [{ field: 'cursor', message: expect.stringContaining('until its store is cleared') }] } } });
+    expect(fresh.body).toMatchObject({ total: 1, nextCursor: null });
+    expect(subjects(fresh.body)).toEqual(['s4']);
+  });
+});

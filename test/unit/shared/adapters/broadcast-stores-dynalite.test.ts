@@ -79,12 +79,41 @@ describe('DynamoBroadcastStore', () => {
     await store.create(b, { message: 'x' }, ['bob']);
 
     // Act
-    await store.remove(b);
+    const removed = await store.remove(b);
 
     // Assess
+    expect(removed).toBe(true);
     expect(await store.get(tenantId, b.id)).toBeUndefined();
     expect(await store.getContent(tenantId, b.id)).toBeUndefined();
     expect(await store.audienceSlice(tenantId, b.id, 0)).toEqual([]);
+  });
+
+  it('answers removed for a broadcast not there, and writes nothing in its place', async () => {
+    // Prepare: removed already by a rollback that died before its record was removed
+    const gone = aBroadcast();
+
+    // Act
+    const removed = await store.remove(gone);
+
+    // Assess
+    expect(removed).toBe(true);
+    expect(await store.get(tenantId, gone.id)).toBeUndefined();
+  });
+
+  it('removes nothing of a broadcast whose fan-out started: a rollback cannot take it back', async () => {
+    // Prepare: started between the rollback's read and its remove
+    const seen = aBroadcast({ audience: { kind: 'recipients', count: 1 } });
+    await store.create(seen, { message: 'x' }, ['bob']);
+    await store.start(tenantId, seen.id, noon);
+
+    // Act
+    const removed = await store.remove(seen);
+
+    // Assess
+    expect(removed).toBe(false);
+    expect((await store.get(tenantId, seen.id))?.status).toBe('sending');
+    expect(await store.getContent(tenantId, seen.id)).toEqual({ message: 'x' });
+    expect(await store.audienceSlice(tenantId, seen.id, 0)).toEqual(['bob']);
   });
 
   it('moves draft → scheduled → sending, each once, and refuses the rest', async () => {

@@ -209,11 +209,11 @@ describe('DynamoNotificationStore', () => {
       ConditionExpression: '#status = :pending',
       ExpressionAttributeValues: expect.objectContaining({ ':shard': cancelledShard(n.id) }),
     });
-    expect(cancelled).toEqual({ ...n, status: 'cancelled', cancelledAt: now.toISOString() });
+    expect(cancelled).toEqual({ cancelled: { ...n, status: 'cancelled', cancelledAt: now.toISOString() } });
   });
 
-  it('cancels nothing when the notification is not pending', async () => {
-    // Prepare
+  it('cancels nothing when there is no such notification, and says so', async () => {
+    // Prepare: a refused write that returns no item (none exists)
     const store = aStore();
     dbMock.on(UpdateCommand).rejects(conditionFailed());
 
@@ -221,7 +221,23 @@ describe('DynamoNotificationStore', () => {
     const cancelled = await store.cancel('acme', aNotification().id, now);
 
     // Assess
-    expect(cancelled).toBeUndefined();
+    expect(cancelled).toEqual({});
+  });
+
+  it('cancels nothing when the notification is not pending, and learns its status from the refused write', async () => {
+    // Prepare: DynamoDB returns the item as it is in the exception, in its wire format
+    const store = aStore();
+    const refused = conditionFailed();
+    refused.Item = { status: { S: 'sending' } };
+    dbMock.on(UpdateCommand).rejects(refused);
+
+    // Act
+    const cancelled = await store.cancel('acme', aNotification().id, now);
+
+    // Assess
+    expect(cancelled).toEqual({ status: 'sending' });
+    expect(dbMock).toHaveReceivedCommandWith(UpdateCommand, { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+    expect(dbMock.commandCalls(GetCommand)).toHaveLength(0);
   });
 
   it('reads a notification consistently, without the table bookkeeping', async () => {

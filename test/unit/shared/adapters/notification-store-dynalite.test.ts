@@ -101,7 +101,7 @@ describe('leases and races on the real protocol', () => {
     const n = await aStoredNotification();
 
     // Act
-    const [cancelled, claim] = await Promise.all([store.cancel(tenantId, n.id, noon), store.claim(tenantId, n.id, noon, 60)]);
+    const [{ cancelled }, claim] = await Promise.all([store.cancel(tenantId, n.id, noon), store.claim(tenantId, n.id, noon, 60)]);
 
     // Assess
     expect(Boolean(cancelled) !== Boolean(claim)).toBe(true);
@@ -210,7 +210,7 @@ describe('index bookkeeping', () => {
     const n = await aStoredNotification();
 
     // Act
-    const cancelled = await store.cancel(tenantId, n.id, at(-60));
+    const { cancelled } = await store.cancel(tenantId, n.id, at(-60));
 
     // Assess
     const item = await rawItem(n);

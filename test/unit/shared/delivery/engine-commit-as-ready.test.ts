@@ -75,7 +75,7 @@ describe('the engine writing outcomes as units are ready', () => {
 
     // Act: Carol's sends are done and her outcome waits for the rest of the round, at most readyWaitMs
     const delivering = world.deliver(refOf(world.toDave), refOf(world.toCarol));
-    await vi.waitFor(() => expect(world.timers.pending).toBe(1));
+    await vi.waitFor(() => expect(world.timers.pending).toBe(1), { timeout: 20_000 });
     const carolWritten = new Promise<void>((resolve) => (world.store.afterCommit = resolve));
     world.timers.advance(readyWaitMs);
     await carolWritten;
@@ -130,9 +130,9 @@ describe('the engine writing outcomes as units are ready', () => {
       () => undefined,
       (error: unknown) => error,
     );
-    await vi.waitFor(() => expect(world.timers.pending).toBe(1));
+    await vi.waitFor(() => expect(world.timers.pending).toBe(1), { timeout: 20_000 });
     world.timers.advance(readyWaitMs);
-    await vi.waitFor(() => expect(world.store.commitFailures.pending).toBe(0));
+    await vi.waitFor(() => expect(world.store.commitFailures.pending).toBe(0), { timeout: 20_000 });
     dave.answer();
     const error = await delivering;
 
@@ -165,11 +165,11 @@ describe('the engine writing outcomes as units are ready', () => {
 
     // Act
     const delivering = world.deliverNext();
-    await vi.waitFor(() => expect(world.timers.pending).toBe(1));
+    await vi.waitFor(() => expect(world.timers.pending).toBe(1), { timeout: 20_000 });
     const carolWritten = new Promise<void>((resolve) => (world.store.afterCommit = resolve));
     world.timers.advance(readyWaitMs);
     await carolWritten;
-    await vi.waitFor(async () => expect((await world.broadcasts.get(tenantId, broadcastId))?.counts).toMatchObject({ sent: 1 }));
+    await vi.waitFor(async () => expect((await world.broadcasts.get(tenantId, broadcastId))?.counts).toMatchObject({ sent: 1 }), { timeout: 20_000 });
     const meanwhile = await world.broadcasts.get(tenantId, broadcastId);
     dave.answer();
     await delivering;

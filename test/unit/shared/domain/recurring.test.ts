@@ -88,6 +88,15 @@ describe('cron forms', () => {
     expect(() => eventBridgeCronFields(cron)).toThrow(refusedCron);
   });
 
+  it.each([
+    ['cron(0 9 ? * MON-FRI *)', 'must be the fields alone, without cron( )'],
+    [' cron( 0 9 * * * ) ', 'must be the fields alone, without cron( )'],
+    ['0 9 * * MON;', 'holds a character no cron field takes, in "MON;"'],
+    ['0 9 * * $', 'holds a character no cron field takes, in "$"'],
+  ])('refuses %j saying what to change', (cron, message) => {
+    expect(() => eventBridgeCronFields(cron)).toThrow(new RecurringScheduleError('schedule.cron', message));
+  });
+
   it('writes rates as EventBridge wants them: singular for one', () => {
     // Act / Assess
     expect(scheduleExpressionOf({ rate: '1 minutes' })).toBe('rate(1 minute)');

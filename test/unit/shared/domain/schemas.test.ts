@@ -129,8 +129,8 @@ describe('createNotificationsBodySchema', () => {
     },
   );
 
-  it.each(['2030-01-01', 'tomorrow', '2030-13-01T12:00:00Z', '2030-01-01T12:00:00+25:00'])(
-    'rejects scheduledAt that is not a date-time (%s), naming scheduledAt',
+  it.each(['2030-01-01', 'tomorrow', '2030-13-01T12:00:00Z', '2030-01-01T12:00:00+25:00', '2030-01-01T12:00Z', '2030-01-01T12:00+02:00'])(
+    'rejects scheduledAt that is not a date-time (%s), naming scheduledAt and saying an offset needs seconds',
     (scheduledAt) => {
       // Prepare
       const body = { ...validBody, scheduledAt };
@@ -140,7 +140,7 @@ describe('createNotificationsBodySchema', () => {
 
       // Assess
       expect(error.details).toEqual([
-        { field: 'scheduledAt', message: 'must be an ISO-8601 date-time with an offset, or a wall time without one (2027-03-28T09:00) given with timezone' },
+        { field: 'scheduledAt', message: 'must be an ISO-8601 date-time with an offset, seconds included (2027-03-28T09:00:00Z), or a wall time without an offset (2027-03-28T09:00) given with timezone' },
       ]);
     },
   );

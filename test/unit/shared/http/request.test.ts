@@ -128,7 +128,7 @@ describe('reading HTTP requests', () => {
     ]);
     expect(missing.message).toBe('Invalid body: recipients is required; at is required; nested.count is required; platform is required; when is required');
     expect(wrong.details).toEqual([
-      { field: 'recipients', message: 'Invalid input: expected array, received string' },
+      { field: 'recipients', message: 'must be an array' },
       { field: 'at', message: 'must be an ISO-8601 date-time with an offset' },
       { field: 'nested.count', message: 'must be a number' },
       { field: 'platform', message: 'must be fcm or apns' },
@@ -137,6 +137,48 @@ describe('reading HTTP requests', () => {
     expect(wrong.cause).toBeUndefined();
     const refined = errorOf(() => parseBody(anEvent({ body: '{"recipients":[],"at":"x","nested":{"count":1},"platform":"fcm","when":1}' }), typed)) as ValidationError;
     expect(refined.details).toEqual([{ field: 'note', message: 'is required with a platform' }]);
+  });
+
+  it("says what a field must be in Herald's words where the schema left zod's default message, and keeps the schema's own", () => {
+    // Prepare: fields that give no message of their own, and one that does
+    const plain = z.strictObject({
+      recipients: z.array(z.string()).max(2),
+      priority: z.enum(['low', 'normal']),
+      kind: z.literal('email'),
+      probability: z.number().min(0).max(1),
+      count: z.number().int().positive(),
+      title: z.string().min(1).max(3),
+      flag: z.boolean(),
+      data: z.strictObject({}),
+      platform: z.enum(['fcm', 'apns'], 'must be fcm or apns'),
+    });
+
+    // Act
+    const error = errorOf(() =>
+      parseBody(anEvent({ body: '{"recipients":["a","b","c"],"priority":"top","kind":"sms","probability":2,"count":1.5,"title":"four","flag":"yes","data":[],"platform":"x"}' }), plain),
+    ) as ValidationError;
+    const wrongTypes = errorOf(() => parseBody(anEvent({ body: '{"recipients":"bob","probability":-1,"count":0,"title":""}' }), plain.partial().extend({ recipients: z.array(z.string()).optional() }))) as ValidationError;
+    const notAnObject = errorOf(() => parseBody(anEvent({ body: '[]' }), plain)) as ValidationError;
+
+    // Assess
+    expect(error.details).toEqual([
+      { field: 'recipients', message: 'must have at most 2 items' },
+      { field: 'priority', message: 'must be one of "low", "normal"' },
+      { field: 'kind', message: 'must be "email"' },
+      { field: 'probability', message: 'must be at most 1' },
+      { field: 'count', message: 'must be a whole number' },
+      { field: 'title', message: 'must be at most 3 characters' },
+      { field: 'flag', message: 'must be true or false' },
+      { field: 'data', message: 'must be a JSON object' },
+      { field: 'platform', message: 'must be fcm or apns' },
+    ]);
+    expect(wrongTypes.details).toEqual([
+      { field: 'recipients', message: 'must be an array' },
+      { field: 'probability', message: 'must be at least 0' },
+      { field: 'count', message: 'must be more than 0' },
+      { field: 'title', message: 'must be at least 1 characters' },
+    ]);
+    expect(notAnObject.details).toEqual([{ field: 'body', message: 'must be a JSON object' }]);
   });
 
   it('names a bad path parameter', () => {

@@ -14,7 +14,7 @@ import type { CreateKey } from '../../../../shared/use-cases/create-records.ts';
 import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
 import type { BroadcastWorld } from '../../fakes/broadcast-world.ts';
 import { InMemoryCreateRecords } from '../../fakes/index.ts';
-import { awsError, sender, tenantId } from '../../fakes/fixtures.ts';
+import { aRecipient, awsError, sender, tenantId } from '../../fakes/fixtures.ts';
 
 beforeAll(() => {
   logger.setLogLevel('SILENT');
@@ -103,5 +103,105 @@ describe('a broadcast create with an Idempotency-Key retried after its first att
     // Assess: the stuck-retry sweep starts any scheduled broadcast; only the retry's is there
     expect(world.broadcasts.dueEntries().map((e) => e.id)).toEqual([retried.broadcastId]);
     expect(retried.broadcastId).not.toBe(left?.id);
+  });
+});
+
+const people = ['ann', 'bob', 'cy'];
+
+/** A broadcast due at once (no `scheduledAt`): its start may reach the fan-out before the create answers. */
+function dueNow(): CreateBroadcastBody {
+  const { scheduledAt: _later, ...body } = aBody();
+  return body;
+}
+
+/**
+ * The next `schedule` hangs (the SDK retrying a throttled Scheduler) while the broadcast's start
+ * reaches the fan-out (the stuck-retry sweep, or a schedule a dead first attempt made), which
+ * delivers it to everyone; then it fails.
+ */
+function startThenFail(world: BroadcastWorld): void {
+  const schedule = world.scheduler.schedule.bind(world.scheduler);
+  let calls = 0;
+  world.scheduler.schedule = async (broadcast): Promise<void> => {
+    if (++calls > 1) return schedule(broadcast);
+    await world.step({ kind: 'start', tenantId: broadcast.tenantId, broadcastId: broadcast.id });
+    await world.runAll();
+    throw awsError('ThrottlingException', 400);
+  };
+}
+
+async function inboxSizes(world: BroadcastWorld): Promise<number[]> {
+  return Promise.all(people.map(async (person) => (await world.inbox.list(tenantId, person)).length));
+}
+
+describe('a broadcast create whose schedule failed after its fan-out started', () => {
+  async function setUpWithPeople(): Promise<{ world: BroadcastWorld; deps: BroadcastDeps; records: InMemoryCreateRecords }> {
+    const { world, deps } = setUp();
+    for (const id of people) await world.recipients.put(aRecipient({ id, email: undefined, groups: ['staff'] }));
+    return { world, deps, records: deps.createRecords as InMemoryCreateRecords };
+  }
+
+  it('leaves the started broadcast, says so in its 503, and the retry with the same key answers it: everyone gets it once', async () => {
+    // Prepare
+    const { world, deps, records } = await setUpWithPeople();
+    startThenFail(world);
+
+    // Act
+    const failure = await createBroadcast(deps, sender, dueNow(), { idempotency: key }).catch((error: unknown) => error);
+    const [started] = (await world.broadcasts.list({ tenantId, limit: 10 })).items;
+    const retried = await createBroadcast(deps, sender, dueNow(), { idempotency: key });
+    await world.runAll();
+
+    // Assess
+    expect(failure).toBeInstanceOf(ServiceUnavailableError);
+    expect((failure as ServiceUnavailableError).message).toMatch(/already started.*same Idempotency-Key/);
+    expect((failure as ServiceUnavailableError).details).toEqual({ broadcastId: started?.id });
+    expect(started?.status).not.toBe('scheduled');
+    expect(records.get(key.key)?.state).toBe('creating');
+    expect(retried.broadcastId).toBe(started?.id);
+    expect((await world.broadcasts.list({ tenantId, limit: 10 })).items).toHaveLength(1);
+    expect(await inboxSizes(world)).toEqual([1, 1, 1]);
+  });
+
+  it('without a key, leaves the started broadcast and names it in its 503', async () => {
+    // Prepare
+    const { world, deps } = await setUpWithPeople();
+    startThenFail(world);
+
+    // Act
+    const failure = await createBroadcast(deps, sender, dueNow()).catch((error: unknown) => error);
+
+    // Assess
+    const [started] = (await world.broadcasts.list({ tenantId, limit: 10 })).items;
+    expect((failure as ServiceUnavailableError).message).toMatch(/already started.*a retry would make a second one/);
+    expect((failure as ServiceUnavailableError).details).toEqual({ broadcastId: started?.id });
+    expect(await world.broadcasts.getContent(tenantId, started?.id ?? '')).toBeDefined();
+    expect(await inboxSizes(world)).toEqual([1, 1, 1]);
+  });
+
+  it('after a rollback that died part-way, a retry that finds the broadcast started answers it instead of making a second one', async () => {
+    // Prepare: the fan-out starts it; the rollback marks the record and dies before its remove
+    const { world, deps, records } = await setUpWithPeople();
+    startThenFail(world);
+    const remove = world.broadcasts.remove.bind(world.broadcasts);
+    let removes = 0;
+    world.broadcasts.remove = async (broadcast: Pick<Broadcast, 'tenantId' | 'id' | 'audience'>): Promise<boolean> => {
+      if (++removes === 1) throw awsError('ProvisionedThroughputExceededException', 400);
+      return remove(broadcast);
+    };
+    const failure = await createBroadcast(deps, sender, dueNow(), { idempotency: key }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ServiceUnavailableError);
+    expect((failure as ServiceUnavailableError).message).toMatch(/nor withdraw it: it may still go out.*same Idempotency-Key/);
+    expect(records.get(key.key)?.state).toBe('rolledBack');
+    const [started] = (await world.broadcasts.list({ tenantId, limit: 10 })).items;
+
+    // Act
+    const retried = await createBroadcast(deps, sender, dueNow(), { idempotency: key });
+    await world.runAll();
+
+    // Assess
+    expect(retried.broadcastId).toBe(started?.id);
+    expect((await world.broadcasts.list({ tenantId, limit: 10 })).items).toHaveLength(1);
+    expect(await inboxSizes(world)).toEqual([1, 1, 1]);
   });
 });

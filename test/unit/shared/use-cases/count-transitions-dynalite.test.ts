@@ -153,7 +153,7 @@ describe('the metrics counted from the notifications stream', () => {
     const metrics = await countFrom(position);
 
     // Assess
-    expect(results).toEqual([undefined, undefined, undefined]);
+    expect(results).toEqual([{ status: 'sent' }, undefined, undefined]);
     expect(await countsOf(metrics, tenantId)).toEqual({});
   });
 

@@ -2,9 +2,10 @@
  * A create with an `Idempotency-Key` that died between its writes, retried, with the real
  * adapters: the notification store and the create records on the local stack's DynamoDB endpoint
  * (dynalite's store), the EventBridge scheduler adapter on a mocked Scheduler. The retry ends with
- * one set of notifications, the first attempt's, and AWS calls are counted by command.
+ * one set of notifications, the first attempt's, and AWS calls are counted by command. A recurring
+ * create retried so ends with one definition and one schedule.
  */
-import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient, ThrottlingException, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -14,17 +15,21 @@ import { DynamoCreateRecords } from '../../../../shared/adapters/dynamo-create-r
 import { DynamoNotificationStore } from '../../../../shared/adapters/dynamo-notification-store.ts';
 import { DynamoRecurringStore, markerRetentionSeconds } from '../../../../shared/adapters/dynamo-recurring-store.ts';
 import { EventBridgeDeliveryScheduler } from '../../../../shared/adapters/eventbridge-delivery-scheduler.ts';
+import { EventBridgeRecurringScheduler, recurringScheduleName } from '../../../../shared/adapters/eventbridge-recurring-scheduler.ts';
 import { idempotencyRetentionSeconds } from '../../../../shared/adapters/powertools-idempotency-store.ts';
+import { newNotificationId } from '../../../../shared/domain/ids.ts';
+import { createRecurringBodySchema } from '../../../../shared/domain/schemas.ts';
 import type { CreateNotificationsBody } from '../../../../shared/domain/schemas.ts';
+import { ServiceUnavailableError } from '../../../../shared/errors.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import { scheduleNotifications } from '../../../../shared/use-cases/notifications.ts';
-import { runOccurrence } from '../../../../shared/use-cases/recurring.ts';
-import type { OccurrenceDeps } from '../../../../shared/use-cases/recurring.ts';
+import { createRecurring, runOccurrence } from '../../../../shared/use-cases/recurring.ts';
+import type { OccurrenceDeps, RecurringDeps } from '../../../../shared/use-cases/recurring.ts';
 import type { DeliveryScheduler } from '../../../../shared/ports.ts';
 import type { CreateKey, NotificationDeps } from '../../../../shared/use-cases/notifications.ts';
 import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
 import { FakeClock, FakeDeliveryScheduler, InMemoryRecipientStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
-import { admin, aRecipient, aRecurringDefinition } from '../../fakes/fixtures.ts';
+import { admin, aNotification, aRecipient, aRecurringDefinition } from '../../fakes/fixtures.ts';
 import { startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
 
@@ -121,7 +126,7 @@ describe('a create with an Idempotency-Key retried after a death between its wri
       return { ScheduleArn: `arn:aws:scheduler:::schedule/herald/${input.Name}` };
     }).callsFakeOnce(() => new Promise(() => undefined));
     void scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) });
-    await vi.waitFor(() => expect(schedulerMock.commandCalls(CreateScheduleCommand)).toHaveLength(2));
+    await vi.waitFor(() => expect(schedulerMock.commandCalls(CreateScheduleCommand)).toHaveLength(2), { timeout: 20_000 });
     const firstIds = await idsStored(tenantId);
     expect(firstIds).toHaveLength(150);
     schedulerMock.reset();
@@ -183,7 +188,7 @@ describe('an occurrence of a recurring notification whose worker died mid-create
       createRecords: new DynamoCreateRecords(dynamo.documentClient, 'recurring', markerRetentionSeconds, { key: 'pk', ttl: 'expiresAt' }),
     });
     void runOccurrence(deps(dying), tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
-    await vi.waitFor(async () => expect(await idsStored(tenantId)).toHaveLength(2));
+    await vi.waitFor(async () => expect(await idsStored(tenantId)).toHaveLength(2), { timeout: 20_000 });
     const firstIds = await idsStored(tenantId);
     clock.advanceSeconds(61);
 
@@ -195,5 +200,160 @@ describe('an occurrence of a recurring notification whose worker died mid-create
     expect(await idsStored(tenantId)).toEqual(firstIds);
     expect(scheduler.all().map((n) => n.id).sort()).toEqual(firstIds);
     expect((await recurring.get(tenantId, 'rec_01J0000000000000000000000A'))?.occurrences[0]?.notificationIds?.slice().sort()).toEqual(firstIds);
+  });
+});
+
+describe('a create whose scheduling failed after one of it was delivered, on the real adapters', () => {
+  it('learns from each refused cancel itself the status that refused it, and nothing for one that is not there', async () => {
+    // Prepare: one sent, one being delivered, one pending, one never written
+    const tenantId = 'refused';
+    const store = new DynamoNotificationStore(dynamo.documentClient, 'notifications');
+    const now = new Date('2030-01-01T12:00:00.000Z');
+    const [sent, sending, pending, missing] = ['a', 'b', 'c', 'd'].map((recipientId) => aNotification({ tenantId, recipientId, id: newNotificationId(now) }));
+    if (!sent || !sending || !pending || !missing) throw new Error('four notifications');
+    await store.createMany([sent, sending, pending]);
+    const sentClaim = await store.claim(tenantId, sent.id, now, 60);
+    if (!sentClaim) throw new Error('could not claim');
+    await store.markSent(sentClaim, now, new Date('2030-01-02T12:00:00.000Z'));
+    await store.claim(tenantId, sending.id, now, 60);
+
+    // Act
+    const outcomes: unknown[] = [];
+    const commands = await dynamoCommandsDuring(async () => {
+      for (const n of [sent, sending, pending, missing]) outcomes.push(await store.cancel(tenantId, n.id, now));
+    });
+
+    // Assess: one UpdateItem each, and no read
+    expect(outcomes).toEqual([{ status: 'sent' }, { status: 'sending' }, { cancelled: expect.objectContaining({ id: pending.id, status: 'cancelled' }) }, {}]);
+    expect(commands).toEqual({ UpdateCommand: 4 });
+  });
+
+  it('answers 503 naming the delivered one, and the retry with the same key completes the set under its ids: no recipient gets it twice', async () => {
+    // Prepare: while the Scheduler is throttled, one notification is delivered (sent straight to the queue, or by the sweep)
+    const tenantId = 'delivered';
+    const caller = { ...admin, tenantId };
+    const { deps, body } = await setUp(tenantId);
+    const store = deps.notifications;
+    let deliveredId: string | undefined;
+    schedulerMock.on(CreateScheduleCommand).callsFakeOnce(async () => {
+      [deliveredId] = await idsStored(tenantId);
+      const claim = await store.claim(tenantId, deliveredId ?? '', new Date('2030-01-01T12:00:00.000Z'), 60);
+      if (claim) await store.markSent(claim, new Date('2030-01-01T12:00:00.000Z'), new Date('2030-01-02T12:00:00.000Z'));
+      throw new ThrottlingException({ message: 'Rate exceeded', Message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } });
+    });
+
+    // Act: the failed create, then its retry
+    const failure = await scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) }).catch((error: unknown) => error);
+    const firstIds = (await idsStored(tenantId)).length;
+    schedulerMock.reset();
+    schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald/x' });
+    const retried = await scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) });
+
+    // Assess: only the delivered one was left by the rollback; the retry rewrote the others under the same ids
+    expect(failure).toBeInstanceOf(ServiceUnavailableError);
+    const delivered = (await store.get(tenantId, deliveredId ?? ''));
+    expect((failure as ServiceUnavailableError).details).toEqual({ delivered: [{ notificationId: deliveredId, recipientId: delivered?.recipientId }] });
+    expect(firstIds).toBe(1);
+    expect(retried.notificationIds).toContain(deliveredId);
+    expect(await idsStored(tenantId)).toEqual([...retried.notificationIds].sort());
+    expect(delivered?.status).toBe('sent');
+    const statuses = await Promise.all(retried.notificationIds.map(async (id) => (await store.get(tenantId, id))?.status));
+    expect(statuses.filter((status) => status === 'pending')).toHaveLength(149);
+  });
+
+  it('an occurrence so rolled back is completed by the worker that takes it over, under the same ids: each recipient gets it once', async () => {
+    // Prepare: bob's notification goes straight to the queue and is delivered, then the Scheduler fails
+    const tenantId = 'occurrence-delivered';
+    const clock = new FakeClock('2030-01-02T09:00:00.000Z');
+    const recipients = new InMemoryRecipientStore();
+    for (const id of ['bob', 'carol']) await recipients.put(aRecipient({ tenantId, id }));
+    const recurring = new DynamoRecurringStore(dynamo.documentClient, () => 'recurring');
+    await recurring.put(aRecurringDefinition({ tenantId }));
+    const notifications = new DynamoNotificationStore(dynamo.documentClient, 'notifications');
+    const scheduler = new FakeDeliveryScheduler();
+    const failing: DeliveryScheduler = {
+      unschedule: async () => undefined,
+      reschedule: async () => undefined,
+      scheduleMany: async (batch, now): Promise<void> => {
+        const bob = batch.find((n) => n.recipientId === 'bob');
+        const claim = bob && (await notifications.claim(tenantId, bob.id, now, 60));
+        if (claim) await notifications.markSent(claim, now, new Date(now.getTime() + 86_400_000));
+        throw new ThrottlingException({ message: 'Rate exceeded', Message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } });
+      },
+    };
+    const deps = (queue: DeliveryScheduler): OccurrenceDeps => ({
+      recurring,
+      notifications: { notifications, recipients, scheduler: queue, clock, selfSend: new InMemorySelfSendLimits() },
+      broadcasts: aBroadcastWorld().api,
+      clock,
+      createRecords: new DynamoCreateRecords(dynamo.documentClient, 'recurring', markerRetentionSeconds, { key: 'pk', ttl: 'expiresAt' }),
+    });
+    await expect(runOccurrence(deps(failing), tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z')).rejects.toThrow(/1 of 2 were already delivered/);
+    clock.advanceSeconds(61);
+
+    // Act: its claim's lease ran out; the next worker runs it
+    const outcome = await runOccurrence(deps(scheduler), tenantId, 'rec_01J0000000000000000000000A', '2030-01-02T09:00:00Z');
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', note: 'created' });
+    const stored = await Promise.all((await idsStored(tenantId)).map(async (id) => notifications.get(tenantId, id)));
+    expect(stored.map((n) => [n?.recipientId, n?.status]).sort()).toEqual([
+      ['bob', 'sent'],
+      ['carol', 'pending'],
+    ]);
+    expect(scheduler.all().map((n) => n.id).sort()).toEqual(await idsStored(tenantId));
+  });
+});
+
+describe('a recurring create with an Idempotency-Key retried after a death between its definition and its schedule, on the real adapters', () => {
+  it('ends with one definition, the first attempt\'s, its schedule made by the dead attempt taken as made (ConflictException, then an update)', async () => {
+    // Prepare: the first attempt writes its definition, its CreateSchedule reaches the Scheduler, and the answer never comes back
+    const tenantId = 'recurring-died';
+    const caller = { ...admin, tenantId };
+    const recipients = new InMemoryRecipientStore();
+    await recipients.put(aRecipient({ tenantId, id: 'bob' }));
+    const recurring = new DynamoRecurringStore(dynamo.documentClient, () => 'recurring');
+    const deps: RecurringDeps = {
+      recurring,
+      scheduler: new EventBridgeRecurringScheduler(new SchedulerClient({ region: 'eu-west-1' }), () => ({
+        groupName: 'herald',
+        roleArn: 'arn:aws:iam::111122223333:role/scheduler',
+        targetArn: 'arn:aws:sqs:eu-west-1:111122223333:fanout',
+        deadLetterArn: 'arn:aws:sqs:eu-west-1:111122223333:scheduler-dlq',
+        leadSeconds: 60,
+        firesPerSecond: 1000,
+      })),
+      recipients,
+      clock: new FakeClock('2030-01-01T12:00:00.000Z'),
+      createRecords: new DynamoCreateRecords(dynamo.documentClient, 'idempotency', idempotencyRetentionSeconds),
+    };
+    const body = createRecurringBodySchema.parse({ recipients: ['bob'], title: 'Digest', message: 'Your day', schedule: { cron: '0 9 * * *', timezone: 'Europe/Paris' } });
+    const key: CreateKey = { key: JSON.stringify([tenantId, admin.sub, 'POST /v1/recurring-notifications', '/v1/recurring-notifications', 'k-1']), fingerprint: 'body-1' };
+    const made = new Set<string>();
+    schedulerMock.on(CreateScheduleCommand).callsFakeOnce(async (input: CreateScheduleCommandInput) => {
+      made.add(input.Name ?? '');
+      return new Promise(() => undefined);
+    });
+    void createRecurring(deps, caller, body, { idempotency: key });
+    await vi.waitFor(() => expect(made.size).toBe(1), { timeout: 20_000 });
+    const [first] = (await recurring.list(tenantId, 10)).items;
+    schedulerMock.reset();
+    schedulerMock.on(CreateScheduleCommand).callsFake((input: CreateScheduleCommandInput) => {
+      if (made.has(input.Name ?? '')) throw new ConflictException({ message: `Schedule ${input.Name} already exists.`, Message: `Schedule ${input.Name} already exists.`, $metadata: { httpStatusCode: 409 } });
+      made.add(input.Name ?? '');
+      return { ScheduleArn: `arn:aws:scheduler:::schedule/herald/${input.Name}` };
+    });
+    schedulerMock.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald/updated' });
+
+    // Act
+    const retried = await createRecurring(deps, caller, body, { idempotency: key });
+
+    // Assess
+    expect(first).toBeDefined();
+    expect(retried.id).toBe(first?.id);
+    expect((await recurring.list(tenantId, 10)).items.map((r) => r.id)).toEqual([retried.id]);
+    expect([...made]).toEqual([recurringScheduleName(retried.id)]);
+    expect(schedulerMock.commandCalls(UpdateScheduleCommand).map((c) => c.args[0].input.Name)).toEqual([recurringScheduleName(retried.id)]);
+    expect(schedulerMock.commandCalls(DeleteScheduleCommand)).toHaveLength(0);
   });
 });

@@ -4,7 +4,7 @@ import { applyRecipientChanges, hasVerifiedAddress, toRecipientView } from '../.
 import { maxTypePreferences } from '../../../../shared/domain/schemas.ts';
 import { WebhookTargetRefusedError } from '../../../../shared/domain/webhook-targets.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, UnprocessableEntityError, ValidationError } from '../../../../shared/errors.ts';
-import { getMe, updateMe, verifyContact } from '../../../../shared/use-cases/me.ts';
+import { checkUpdateMe, getMe, updateMe, verifyContact } from '../../../../shared/use-cases/me.ts';
 import type { MeDeps } from '../../../../shared/use-cases/me.ts';
 import { FakeClock, InMemoryRecipientStore, InMemorySelfSendLimits, UnlimitedSendBudget } from '../../fakes/index.ts';
 import { aRecipient, admin, plainUser, tenantId } from '../../fakes/fixtures.ts';
@@ -403,6 +403,36 @@ describe('the per-type switches kept', () => {
     for (const refusal of refusals) expect(refusal).toBeInstanceOf(ValidationError);
     expect(world.codes.map((c) => c.address)).toEqual(['fine@example.com']);
     expect(fine.email).toBe('fine@example.com');
+  });
+});
+
+describe('checkUpdateMe (what an idempotent PATCH refuses before it takes its key)', () => {
+  it('refuses what updateMe would, writing nothing, sending no code and spending none of the caller\'s sends', async () => {
+    // Prepare: one send an hour; a record at the per-type limit
+    const world = aWorld({ userPerHour: 1 });
+    const held = Object.fromEntries(Array.from({ length: maxTypePreferences }, (_, i) => [`type-${i}`, { email: false }]));
+    await world.recipients.put(aRecipient({ id: plainUser.sub, typePreferences: held }));
+    const before = await world.recipients.get(tenantId, plainUser.sub);
+    const stranger: Caller = { ...plainUser, sub: 'stranger' };
+
+    // Act
+    const refusals = await Promise.all([
+      checkUpdateMe(world.deps, stranger, { timezone: 'Asia/Tokyo' }).catch((e: unknown) => e),
+      checkUpdateMe(world.deps, plainUser, { webhookUrl: 'http://10.0.0.1/hook' }).catch((e: unknown) => e),
+      checkUpdateMe(world.deps, plainUser, { types: { 'one-more': { email: false } } }).catch((e: unknown) => e),
+      checkUpdateMe(world.deps, plainUser, { email: 'a@example.com', phone: '+14155550100' }).catch((e: unknown) => e),
+    ]);
+    const passes = await checkUpdateMe(world.deps, plainUser, { email: 'a@example.com' }).catch((e: unknown) => e);
+    const afterChecks = await world.recipients.get(tenantId, plainUser.sub);
+    const done = await updateMe(world.deps, plainUser, { email: 'a@example.com' });
+
+    // Assess: a stranger 404, the URL 400, the 51st type 400, two codes past the one an hour 429; the last passes
+    expect(refusals.map((r) => (r as Error).constructor)).toEqual([NotFoundError, ValidationError, ValidationError, TooManyRequestsError]);
+    expect(passes).toBeUndefined();
+    expect(afterChecks).toEqual(before);
+    // The one send of the hour was still there for the PATCH itself.
+    expect(world.codes.map((c) => c.address)).toEqual(['a@example.com']);
+    expect(done.email).toBe('a@example.com');
   });
 });
 

@@ -11,7 +11,7 @@ import type { Notification } from '../../../../shared/domain/notification.ts';
 import type { CreateNotificationsBody } from '../../../../shared/domain/schemas.ts';
 import { ServiceUnavailableError } from '../../../../shared/errors.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
-import type { CreateRecord } from '../../../../shared/ports.ts';
+import type { CancelOutcome, CreateRecord } from '../../../../shared/ports.ts';
 import { scheduleNotifications } from '../../../../shared/use-cases/notifications.ts';
 import type { CreateKey, NotificationDeps } from '../../../../shared/use-cases/notifications.ts';
 import {
@@ -65,7 +65,7 @@ class DyingStore extends InMemoryNotificationStore {
     return super.createMany(notifications);
   }
 
-  override async cancel(tenant: string, id: string, at: Date): Promise<Notification | undefined> {
+  override async cancel(tenant: string, id: string, at: Date): Promise<CancelOutcome> {
     if (this.failCancels) throw awsError('ProvisionedThroughputExceededException', 400);
     return super.cancel(tenant, id, at);
   }
@@ -277,5 +277,124 @@ describe('a create with an Idempotency-Key whose scheduling failed, then retried
     expect([...retried.notificationIds].sort()).toEqual(leftPending);
     expect(notifications.all()).toHaveLength(3);
     expect(notifications.all().every((n) => n.status === 'pending')).toBe(true);
+  });
+});
+
+/**
+ * A scheduler whose first `scheduleMany` sends the first notification straight to the queue (it is
+ * due soon), where a delivery claims it and, unless `inFlight`, marks it sent, before the Scheduler
+ * refuses the others: what `OneShotSchedule.createMany` leaves when it fails after `sendSoon`.
+ */
+function deliverFirstThenFail(notifications: InMemoryNotificationStore, scheduler: FakeDeliveryScheduler, options: { readonly inFlight?: boolean } = {}): void {
+  const scheduleMany = scheduler.scheduleMany.bind(scheduler);
+  let calls = 0;
+  scheduler.scheduleMany = async (batch, now): Promise<void> => {
+    if (++calls > 1) return scheduleMany(batch, now);
+    const [first] = batch;
+    const claim = first && (await notifications.claim(first.tenantId, first.id, now, 60));
+    if (claim && !options.inFlight) await notifications.markSent(claim, now, new Date(now.getTime() + 86_400_000));
+    throw awsError('ThrottlingException', 400);
+  };
+}
+
+/** Each recipient's notifications, by recipient: once delivered, each must hold one. */
+function byRecipient(notifications: readonly Notification[]): Record<string, string[]> {
+  const found: Record<string, string[]> = {};
+  for (const n of notifications) (found[n.recipientId] ??= []).push(n.status);
+  return found;
+}
+
+describe('a create whose scheduling failed after part of it was delivered', () => {
+  it('answers 503 naming the delivered one, and the retry with the same key completes the create: each recipient gets one', async () => {
+    // Prepare: bob's notification is delivered straight from the queue, then the Scheduler fails
+    const { deps, notifications, scheduler, records } = setUp();
+    deliverFirstThenFail(notifications, scheduler);
+
+    // Act
+    const failure = await scheduleNotifications(deps, sender, aBody(), { idempotency: key }).catch((error: unknown) => error);
+    const [delivered] = notifications.all();
+    const record = records.get(key.key);
+    const retried = await scheduleNotifications(deps, sender, aBody(), { idempotency: key });
+
+    // Assess: the 503 is true, the record still holds the ids, and the retry reaches carol and dave once and bob not again
+    expect(failure).toBeInstanceOf(ServiceUnavailableError);
+    expect((failure as ServiceUnavailableError).message).toMatch(/1 of 3 were already delivered.*same Idempotency-Key/);
+    expect((failure as ServiceUnavailableError).details).toEqual({ delivered: [{ notificationId: delivered?.id, recipientId: 'bob' }] });
+    expect(record?.state).toBe('creating');
+    expect(retried.notificationIds).toEqual(record?.ids);
+    expect(retried.notificationIds[0]).toBe(delivered?.id);
+    expect(byRecipient(notifications.all())).toEqual({ bob: ['sent'], carol: ['pending'], dave: ['pending'] });
+    expect(notifications.missingWrites).toBe(2);
+    expect(scheduler.has(tenantId, retried.notificationIds[1] ?? '')).toBe(true);
+    expect(scheduler.has(tenantId, retried.notificationIds[2] ?? '')).toBe(true);
+  });
+
+  it('counts one being delivered (claimed, not yet sent) as delivered, and completes around it', async () => {
+    // Prepare
+    const { deps, notifications, scheduler } = setUp();
+    deliverFirstThenFail(notifications, scheduler, { inFlight: true });
+
+    // Act
+    const failure = await scheduleNotifications(deps, sender, aBody(), { idempotency: key }).catch((error: unknown) => error);
+    const retried = await scheduleNotifications(deps, sender, aBody(), { idempotency: key });
+
+    // Assess
+    expect((failure as ServiceUnavailableError).details).toEqual({ delivered: [{ notificationId: retried.notificationIds[0], recipientId: 'bob' }] });
+    expect(byRecipient(notifications.all())).toEqual({ bob: ['sending'], carol: ['pending'], dave: ['pending'] });
+  });
+
+  it('without a key, answers 503 naming the delivered one and withdraws only the others', async () => {
+    // Prepare
+    const { deps, notifications, scheduler } = setUp();
+    deliverFirstThenFail(notifications, scheduler);
+
+    // Act
+    const failure = await scheduleNotifications(deps, sender, aBody()).catch((error: unknown) => error);
+
+    // Assess: the client learns whom not to notify again
+    const [delivered] = notifications.all();
+    expect(failure).toBeInstanceOf(ServiceUnavailableError);
+    expect((failure as ServiceUnavailableError).message).toMatch(/1 of 3 were already delivered.*leave out their recipients/);
+    expect((failure as ServiceUnavailableError).details).toEqual({ delivered: [{ notificationId: delivered?.id, recipientId: 'bob' }] });
+    expect(byRecipient(notifications.all())).toEqual({ bob: ['sent'] });
+  });
+
+  it('without a key, says that not all could be withdrawn when its rollback fails, rather than "nothing was created"', async () => {
+    // Prepare: neither the cancels nor the deletes go through
+    const { deps, notifications, scheduler } = setUp();
+    scheduler.failScheduleCall = { number: 1, error: awsError('ThrottlingException', 400) };
+    notifications.failCancels = true;
+    notifications.failDeletes = true;
+
+    // Act
+    const failure = await scheduleNotifications(deps, sender, aBody()).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(ServiceUnavailableError);
+    expect((failure as ServiceUnavailableError).message).toBe(
+      'Could not schedule the notifications, nor withdraw them all; some may still be delivered: list the notifications you created before you retry',
+    );
+    expect(notifications.all().filter((n) => n.status === 'pending')).toHaveLength(3);
+  });
+
+  it('after a rollback that died part-way, a retry that finds one delivered completes the create under its ids instead of taking new ones', async () => {
+    // Prepare: bob's is delivered, the Scheduler fails, the rollback cancels the others and cannot delete them
+    const { deps, notifications, scheduler, records } = setUp();
+    deliverFirstThenFail(notifications, scheduler);
+    notifications.failDeletes = true;
+    const failure = await scheduleNotifications(deps, sender, aBody(), { idempotency: key }).catch((error: unknown) => error);
+    expect((failure as ServiceUnavailableError).message).toMatch(/nor withdraw them all; retry with the same Idempotency-Key/);
+    expect(records.get(key.key)?.state).toBe('rolledBack');
+    const firstIds = records.get(key.key)?.ids;
+    notifications.failDeletes = false;
+
+    // Act
+    const retried = await scheduleNotifications(deps, sender, aBody(), { idempotency: key });
+
+    // Assess: the cancelled ones are written again, pending and scheduled; bob's stays as it is
+    expect(retried.notificationIds).toEqual(firstIds);
+    expect(byRecipient(notifications.all())).toEqual({ bob: ['sent'], carol: ['pending'], dave: ['pending'] });
+    expect(records.get(key.key)?.state).toBe('creating');
+    for (const id of retried.notificationIds.slice(1)) expect(scheduler.has(tenantId, id)).toBe(true);
   });
 });

@@ -139,9 +139,12 @@ describe('a PATCH of a recurring schedule', () => {
     ['a start after the end it keeps', { startAt: '2031-01-01T00:00:00Z' }, 'schedule.endAt', 'must be after startAt'],
     ['an end before the start it gives', { startAt: '2030-03-01T00:00:00Z', endAt: '2030-02-01T00:00:00Z' }, 'schedule.endAt', 'must be after startAt'],
     ['an unknown zone', { timezone: 'Mars/Olympus_Mons' }, 'schedule.timezone', 'is not a known IANA time zone'],
-    ['a start that is no instant', { startAt: 'tomorrow' }, 'schedule.startAt', 'must be an ISO-8601 date-time with an offset'],
+    ['a start that is no instant', { startAt: 'tomorrow' }, 'schedule.startAt', 'must be an ISO-8601 date-time with an offset, seconds included (2027-03-28T09:00:00Z)'],
+    ['an end with an offset but no seconds', { endAt: '2031-01-01T00:00Z' }, 'schedule.endAt', 'must be an ISO-8601 date-time with an offset, seconds included (2027-03-28T09:00:00Z)'],
     ['a cron of four fields', { cron: '0 9 * *' }, 'schedule.cron', 'must have five fields (minute hour day-of-month month day-of-week) or six (EventBridge: ... year)'],
-    ['a rate in weeks', { rate: '2 weeks' }, 'schedule.rate', 'must be "<n> minute(s) | hour(s) | day(s)"'],
+    ['a rate in weeks', { rate: '2 weeks' }, 'schedule.rate', 'must be "<n> minute(s) | hour(s) | day(s)", without rate( )'],
+    ['a rate as EventBridge writes it', { rate: 'rate(5 minutes)' }, 'schedule.rate', 'must be "<n> minute(s) | hour(s) | day(s)", without rate( )'],
+    ['a cron as EventBridge writes it', { cron: 'cron(0 9 ? * MON-FRI *)' }, 'schedule.cron', 'must be the fields alone, without cron( )'],
     ['an empty change', {}, 'schedule', 'must change something'],
   ])('refuses %s with a 400 naming the field, and changes nothing', async (_case, change, field, message) => {
     // Prepare

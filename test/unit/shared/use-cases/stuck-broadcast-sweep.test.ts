@@ -76,7 +76,7 @@ describe('stuckRetrySweep, broadcasts', () => {
     const world = await aWorld();
     world.scheduler.scheduleFailures.add(new Error('Task timed out after 29.00 seconds'));
     const remove = world.broadcasts.remove.bind(world.broadcasts);
-    world.broadcasts.remove = async (): Promise<void> => {
+    world.broadcasts.remove = async (): Promise<boolean> => {
       throw new Error('the invocation is gone');
     };
     // The rollback's failure is logged; the client gets the 503 either way.

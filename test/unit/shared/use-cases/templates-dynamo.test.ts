@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoTemplateStore } from '../../../../shared/adapters/dynamo-template-store.ts';
 import type { TemplateDefinition } from '../../../../shared/domain/template.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../../../shared/errors.ts';
-import { admitTemplate, deleteTemplate, getTemplate, listTemplates, previewTemplate, putTemplate } from '../../../../shared/use-cases/templates.ts';
+import { admitTemplate, checkPutTemplate, deleteTemplate, getTemplate, listTemplates, previewTemplate, putTemplate } from '../../../../shared/use-cases/templates.ts';
 import type { TemplateDeps } from '../../../../shared/use-cases/templates.ts';
 import { FakeClock } from '../../fakes/clock.ts';
 import { admin, aRecipient, plainUser, sender, tenantId } from '../../fakes/fixtures.ts';
@@ -75,17 +75,38 @@ describe('storing templates', () => {
     await expect(deleteTemplate(deps, plainUser, idOf('x'))).rejects.toBeInstanceOf(ForbiddenError);
   });
 
-  it('refuses a version past the limit', async () => {
+  it('refuses a version past the limit, and says so before it is tried', async () => {
     // Prepare
     await store.put(tenantId, idOf('many'), welcome, 'sam', new Date(), 2);
+    const roomForSecond = await store.hasRoomForVersion(tenantId, idOf('many'), 2);
     await store.put(tenantId, idOf('many'), welcome, 'sam', new Date(), 2);
 
     // Act
+    const roomForThird = await store.hasRoomForVersion(tenantId, idOf('many'), 2);
     const third = await store.put(tenantId, idOf('many'), welcome, 'sam', new Date(), 2);
 
     // Assess
+    expect([roomForSecond, roomForThird]).toEqual([true, false]);
     expect(third).toBeUndefined();
     expect((await store.get(tenantId, idOf('many')))?.version).toBe(2);
+  });
+
+  it('checks what a PUT would refuse without writing: the role, a Liquid error, the version limit', async () => {
+    // Prepare: a template at the limit, in a store whose limit is reached at once
+    await putTemplate(deps, admin, idOf('checked'), welcome);
+    const full: TemplateDeps = { ...deps, templates: Object.assign(Object.create(store) as DynamoTemplateStore, { hasRoomForVersion: async () => false }) };
+
+    // Act
+    const refusals = await Promise.all([
+      checkPutTemplate(deps, plainUser, idOf('checked'), welcome).catch((e: unknown) => e),
+      checkPutTemplate(deps, admin, idOf('checked'), { channels: { inbox: { title: '{{ x', message: 'm' } } }).catch((e: unknown) => e),
+      checkPutTemplate(full, admin, idOf('checked'), welcome).catch((e: unknown) => e),
+      checkPutTemplate(deps, admin, idOf('checked'), welcome).catch((e: unknown) => e),
+    ]);
+
+    // Assess
+    expect(refusals.map((r) => (r as Error | undefined)?.constructor)).toEqual([ForbiddenError, ValidationError, ConflictError, undefined]);
+    expect((await getTemplate(deps, admin, idOf('checked'))).version).toBe(1);
   });
 
   it('deletes every version, never reusing their numbers', async () => {
@@ -187,7 +208,7 @@ describe('a create naming a template', () => {
 describe('ConflictError', () => {
   it('is what a PUT past the version limit answers', async () => {
     // Prepare: a store that says the limit is reached.
-    const full: TemplateDeps = { ...deps, templates: { ...store, put: async () => undefined, get: store.get.bind(store), list: store.list.bind(store), delete: store.delete.bind(store) } };
+    const full: TemplateDeps = { ...deps, templates: { ...store, put: async () => undefined, hasRoomForVersion: store.hasRoomForVersion.bind(store), get: store.get.bind(store), list: store.list.bind(store), delete: store.delete.bind(store) } };
 
     // Act / Assess
     await expect(putTemplate(full, admin, idOf('full'), welcome)).rejects.toBeInstanceOf(ConflictError);

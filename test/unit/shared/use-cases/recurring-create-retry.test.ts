@@ -1,0 +1,179 @@
+/**
+ * A recurring create with an `Idempotency-Key` whose first attempt died before answering, and its
+ * retry with the same key: one definition, the first attempt's, with one schedule, never a second
+ * pair that would deliver every occurrence twice (shared/use-cases/create-records.ts). A death is a
+ * call that never settles.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CreateRecurringBody } from '../../../../shared/domain/schemas.ts';
+import { createRecurringBodySchema } from '../../../../shared/domain/schemas.ts';
+import { ServiceUnavailableError } from '../../../../shared/errors.ts';
+import { logger } from '../../../../shared/observability/logger.ts';
+import type { CreateKey } from '../../../../shared/use-cases/create-records.ts';
+import { createRecurring, patchRecurring } from '../../../../shared/use-cases/recurring.ts';
+import type { RecurringDeps } from '../../../../shared/use-cases/recurring.ts';
+import { FakeClock, FakeRecurringScheduler, InMemoryCreateRecords, InMemoryRecipientStore } from '../../fakes/index.ts';
+import { aRecipient, awsError, sender, tenantId } from '../../fakes/fixtures.ts';
+import { InMemoryRecurringStore } from '../../fakes/recurring-store.ts';
+
+beforeAll(() => {
+  logger.setLogLevel('SILENT');
+});
+
+const key: CreateKey = { key: JSON.stringify([tenantId, sender.sub, 'POST /v1/recurring-notifications', '/v1/recurring-notifications', 'k-1']), fingerprint: 'body-1' };
+
+function aBody(): CreateRecurringBody {
+  return createRecurringBodySchema.parse({ recipients: ['bob'], title: 'Digest', message: 'Your day', schedule: { rate: '1 day', timezone: 'Europe/Paris' } });
+}
+
+interface World {
+  readonly deps: RecurringDeps;
+  readonly store: InMemoryRecurringStore;
+  readonly scheduler: FakeRecurringScheduler;
+  readonly clock: FakeClock;
+}
+
+async function setUp(): Promise<World> {
+  const recipients = new InMemoryRecipientStore();
+  await recipients.put(aRecipient({ id: 'bob' }));
+  const store = new InMemoryRecurringStore();
+  const scheduler = new FakeRecurringScheduler();
+  const clock = new FakeClock('2030-01-01T12:00:00.000Z');
+  return { deps: { recurring: store, scheduler, recipients, clock, createRecords: new InMemoryCreateRecords() }, store, scheduler, clock };
+}
+
+/** The next `put` never returns (the SDK retrying a throttled Scheduler until the Lambda times out), having made the schedule or not; later ones work. */
+function dieOnNextPut(scheduler: FakeRecurringScheduler, after: 'before the schedule' | 'after the schedule'): void {
+  const put = scheduler.put.bind(scheduler);
+  let calls = 0;
+  scheduler.put = async (...args) => {
+    if (++calls > 1) return put(...args);
+    if (after === 'after the schedule') await put(...args);
+    return new Promise<never>(() => undefined);
+  };
+}
+
+/** Lets a dying attempt run as far as it gets. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('a recurring create with an Idempotency-Key retried after its first attempt died', () => {
+  it.each(['before the schedule', 'after the schedule'] as const)('makes one definition, the first attempt\'s, and one schedule, when it died %s', async (when) => {
+    // Prepare: the first attempt writes its definition, then dies in the Scheduler call
+    const { deps, store, scheduler, clock } = await setUp();
+    dieOnNextPut(scheduler, when);
+    void createRecurring(deps, sender, aBody(), { idempotency: key });
+    await settle();
+    const [written] = store.definitions.values();
+    if (!written) throw new Error('the first attempt wrote nothing');
+    clock.advanceSeconds(40);
+
+    // Act
+    const retried = await createRecurring(deps, sender, aBody(), { idempotency: key });
+
+    // Assess
+    expect(retried).toEqual(written);
+    expect([...store.definitions.keys()]).toEqual([written.id]);
+    expect([...scheduler.schedules.keys()]).toEqual([written.id]);
+    // A rate counts from when the first attempt set it: its next period, not one from the retry.
+    expect(scheduler.schedules.get(written.id)?.startDate).toBe(Date.parse('2030-01-02T12:00:00.000Z'));
+  });
+
+  it('leaves the definition its dead attempt wrote as it is now, paused, and puts its schedule disabled', async () => {
+    // Prepare: the definition was found (listed) and paused before the retry came
+    const { deps, store, scheduler } = await setUp();
+    dieOnNextPut(scheduler, 'before the schedule');
+    void createRecurring(deps, sender, aBody(), { idempotency: key });
+    await settle();
+    const [written] = store.definitions.values();
+    if (!written) throw new Error('the first attempt wrote nothing');
+    await patchRecurring(deps, sender, written.id, { paused: true });
+
+    // Act
+    const retried = await createRecurring(deps, sender, aBody(), { idempotency: key });
+
+    // Assess
+    expect(retried).toMatchObject({ id: written.id, status: 'paused' });
+    expect(store.definitions.size).toBe(1);
+    expect(scheduler.schedules.get(written.id)?.recurring.status).toBe('paused');
+  });
+
+  it('keeps the dead attempt\'s definition when the retry cannot make its schedule, and the next retry converges on it', async () => {
+    // Prepare: the first attempt dies before its schedule; the first retry finds the Scheduler throttling
+    const { deps, store, scheduler } = await setUp();
+    dieOnNextPut(scheduler, 'before the schedule');
+    void createRecurring(deps, sender, aBody(), { idempotency: key });
+    await settle();
+    const [written] = store.definitions.values();
+    if (!written) throw new Error('the first attempt wrote nothing');
+    scheduler.putFailures.add(awsError('ThrottlingException', 400));
+    await expect(createRecurring(deps, sender, aBody(), { idempotency: key })).rejects.toBeInstanceOf(ServiceUnavailableError);
+
+    // Act
+    const retried = await createRecurring(deps, sender, aBody(), { idempotency: key });
+
+    // Assess
+    expect(retried.id).toBe(written.id);
+    expect([...store.definitions.keys()]).toEqual([written.id]);
+    expect([...scheduler.schedules.keys()]).toEqual([written.id]);
+  });
+
+  it('after a rollback that could not remove its definition, removes it and its schedule before it creates anew: one definition is left', async () => {
+    // Prepare: the schedule fails (its put may have reached the Scheduler), and the rollback's remove fails too
+    const { deps, store, scheduler } = await setUp();
+    const put = scheduler.put.bind(scheduler);
+    let puts = 0;
+    scheduler.put = async (...args) => {
+      if (++puts > 1) return put(...args);
+      await put(...args);
+      throw awsError('ThrottlingException', 400);
+    };
+    const remove = store.remove.bind(store);
+    let removes = 0;
+    store.remove = async (...args) => {
+      if (++removes === 1) throw awsError('ProvisionedThroughputExceededException', 400);
+      return remove(...args);
+    };
+    await expect(createRecurring(deps, sender, aBody(), { idempotency: key })).rejects.toBeInstanceOf(ServiceUnavailableError);
+    const [left] = store.definitions.values();
+    expect(left?.status).toBe('active');
+
+    // Act
+    const retried = await createRecurring(deps, sender, aBody(), { idempotency: key });
+
+    // Assess: the answer was a 503, so the retry's definition is a new one, and the only one
+    expect(retried.id).not.toBe(left?.id);
+    expect([...store.definitions.keys()]).toEqual([retried.id]);
+    expect([...scheduler.schedules.keys()]).toEqual([retried.id]);
+  });
+
+  it('makes a definition of its own for a key reused with another body', async () => {
+    // Prepare: the first attempt, of another body, died before its schedule
+    const { deps, store, scheduler } = await setUp();
+    dieOnNextPut(scheduler, 'before the schedule');
+    void createRecurring(deps, sender, aBody(), { idempotency: { ...key, fingerprint: 'body-0' } });
+    await settle();
+    const [other] = store.definitions.values();
+
+    // Act
+    const created = await createRecurring(deps, sender, { ...aBody(), title: 'Weekly' }, { idempotency: key });
+
+    // Assess: never answered with the other body's definition
+    expect(created.id).not.toBe(other?.id);
+    expect(store.definitions.get(created.id)?.title).toBe('Weekly');
+  });
+
+  it('records nothing without a key', async () => {
+    // Prepare
+    const records = new InMemoryCreateRecords();
+    const { deps, store } = await setUp();
+
+    // Act
+    await createRecurring({ ...deps, createRecords: records }, sender, aBody());
+
+    // Assess
+    expect(records.calls).toBe(0);
+    expect(store.definitions.size).toBe(1);
+  });
+});
