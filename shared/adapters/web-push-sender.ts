@@ -1,6 +1,6 @@
 /**
  * Web Push: the request is web-push-request.ts's (the payload encrypted by the `web-push` library,
- * `aes128gcm`, RFC 8188/8291; the VAPID JWT, RFC 8292, signed with node:crypto); it goes out
+ * `aes128gcm`, RFC 8188/8291; the VAPID JWT, RFC 8292, signed with jose); it goes out
  * through guarded-post.ts, as webhooks do, since a subscription's endpoint is whatever the user's
  * client sent: on AWS only https to public addresses (the browsers' push services), never a
  * redirect, one deadline; on the local stack anything, its plain-HTTP push service included. A
@@ -104,7 +104,7 @@ export class LibraryWebPushSender implements WebPushSender {
     const keys = await this.keys();
     let request: WebPushRequest;
     try {
-      request = webPushRequest(subscription, payload, {
+      request = await webPushRequest(subscription, payload, {
         vapid: { subject: this.subject(), keys },
         ttlSeconds: webPushTtlSeconds,
         urgency: options.urgency,

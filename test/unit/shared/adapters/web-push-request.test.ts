@@ -56,13 +56,13 @@ describe('a Web Push request', () => {
     vi.useRealTimers();
   });
 
-  it("carries the headers web-push makes for the same push, and a JWT with the library's header and claims, signed by the stage's key", () => {
+  it("carries the headers web-push makes for the same push, and a JWT with the library's header and claims, signed by the stage's key", async () => {
     // Prepare
     const { subscription } = subscriber();
     const library = libraryRequest(subscription, '{"hello":"world"}');
 
     // Act
-    const request = webPushRequest(subscription, '{"hello":"world"}', options);
+    const request = await webPushRequest(subscription, '{"hello":"world"}', options);
 
     // Assess
     const { Authorization: ours, ...headers } = request.headers;
@@ -79,20 +79,20 @@ describe('a Web Push request', () => {
     });
   });
 
-  it('encrypts the payload so that only the subscription decrypts it (aes128gcm)', () => {
+  it('encrypts the payload so that only the subscription decrypts it (aes128gcm)', async () => {
     const { ecdh, auth, subscription } = subscriber();
 
-    const request = webPushRequest(subscription, '{"hello":"world"}', options);
+    const request = await webPushRequest(subscription, '{"hello":"world"}', options);
 
     const decrypted = ece.decrypt(Buffer.from(request.body ?? new Uint8Array()), { version: 'aes128gcm', privateKey: ecdh, authSecret: auth });
     expect(decrypted.toString()).toBe('{"hello":"world"}');
     expect(request.headers['Content-Length']).toBe(String(request.body?.length));
   });
 
-  it('sends an empty payload as no body, as the library does', () => {
+  it('sends an empty payload as no body, as the library does', async () => {
     const { subscription } = subscriber();
 
-    const request = webPushRequest(subscription, '', options);
+    const request = await webPushRequest(subscription, '', options);
 
     expect(request.body).toBeUndefined();
     const { Authorization: _ours, ...headers } = request.headers;
@@ -100,8 +100,8 @@ describe('a Web Push request', () => {
     expect(headers).toEqual(Object.fromEntries(Object.entries(libraryHeaders).map(([name, value]) => [name, String(value)])));
   });
 
-  it('names the audience by the origin of the endpoint, path and query apart', () => {
-    const authorization = vapidAuthorization('https://fcm.googleapis.com/fcm/send/abc?x=1', subject, keys, now.getTime());
+  it('names the audience by the origin of the endpoint, path and query apart', async () => {
+    const authorization = await vapidAuthorization('https://fcm.googleapis.com/fcm/send/abc?x=1', subject, keys, now.getTime());
 
     expect(readVapid(authorization).claims).toMatchObject({ aud: 'https://fcm.googleapis.com' });
   });
@@ -109,11 +109,11 @@ describe('a Web Push request', () => {
   it.each([
     ['a subscription key that is not a P-256 point', { p256dh: Buffer.alloc(33, 1).toString('base64url') }, 'The subscription p256dh value should be 65 bytes long.'],
     ['an auth secret under 16 bytes', { auth: Buffer.alloc(8, 1).toString('base64url') }, 'The subscription auth key should be at least 16 bytes long'],
-  ])('refuses %s, with the library\'s message', (_case, changed, message) => {
+  ])('refuses %s, with the library\'s message', async (_case, changed, message) => {
     const { subscription } = subscriber();
     const broken = { ...subscription, keys: { ...subscription.keys, ...changed } };
 
-    expect(() => webPushRequest(broken, 'x', options)).toThrow(message);
+    await expect(webPushRequest(broken, 'x', options)).rejects.toThrow(message);
     expect(() => libraryRequest(broken, 'x')).toThrow(message);
   });
 
@@ -123,8 +123,8 @@ describe('a Web Push request', () => {
     ['a public key that is not 65 bytes', subject, { ...keys, publicKey: Buffer.alloc(64, 1).toString('base64url') }, 'Vapid public key should be 65 bytes long when decoded.'],
     ['a private key that is not 32 bytes', subject, { ...keys, privateKey: Buffer.alloc(31, 1).toString('base64url') }, 'Vapid private key should be 32 bytes long when decoded.'],
     ['a key that is not base64url', subject, { ...keys, privateKey: `${keys.privateKey}=` }, 'Vapid private key must be a URL safe Base 64 (without "=")'],
-  ])('refuses to sign with %s, as the library does', (_case, badSubject, badKeys, message) => {
-    expect(() => vapidAuthorization('https://push.example.com/x', badSubject, badKeys, now.getTime())).toThrow(message);
+  ])('refuses to sign with %s, as the library does', async (_case, badSubject, badKeys, message) => {
+    await expect(vapidAuthorization('https://push.example.com/x', badSubject, badKeys, now.getTime())).rejects.toThrow(message);
     expect(() => webPush.getVapidHeaders('https://push.example.com', badSubject, badKeys.publicKey, badKeys.privateKey, 'aes128gcm')).toThrow();
   });
 });
