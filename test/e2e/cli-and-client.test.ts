@@ -171,7 +171,7 @@ describe('the client and the CLI', () => {
     expect(unknown.stderr).toMatch(/^herald: 404 NOT_FOUND: .+\n$/);
     expect(noToken.code).toBe(1);
     expect(noToken.stderr).toContain('herald: 401 Unauthorized (pass a token with --token or HERALD_TOKEN');
-  });
+  }, 120_000);
 
   it('exits 2 for a command line it cannot use, as for one it cannot parse, saying why in one line', async () => {
     // Act
@@ -190,8 +190,11 @@ describe('the client and the CLI', () => {
     expect(badTime.stderr).toMatch(/^herald: "tomorrow" is not a time: .+\n$/);
     expect(badData.stderr).toBe('herald: --data must be a JSON object: [1]\n');
     expect(twoAudiences.stderr).toContain('say who hears it with exactly one of');
-  });
+  }, 120_000);
 
+  // This test and the two above spawn three to seven Node processes each (npx resolves the bin
+  // first): 2-10 s on an idle machine, 11-30 s on one running two suites at once (CI run 164), so
+  // the three wait up to 120 s.
   it('works as npx herald, with --help on every command', async () => {
     // Act
     const help = await run(['npx', 'herald', '--help']);
@@ -205,5 +208,5 @@ describe('the client and the CLI', () => {
     expect(importHelp.stdout).toContain('Usage: herald recipients import');
     // Every channel the API takes is named in --channels' help
     expect(notifyHelp.stdout.replace(/\s+/g, ' ')).toContain(`comma-separated: ${channels.join(', ')}`);
-  });
+  }, 120_000);
 });
