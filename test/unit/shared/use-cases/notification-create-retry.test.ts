@@ -377,6 +377,40 @@ describe('a create whose scheduling failed after part of it was delivered', () =
     expect(notifications.all().filter((n) => n.status === 'pending')).toHaveLength(3);
   });
 
+  it('deletes none it could not cancel: one being delivered stays, and the 503 does not say nothing was created', async () => {
+    // Prepare: bob's is claimed for delivery, the Scheduler fails, then the rollback's cancels fail (its deletes would go through)
+    const { deps, notifications, scheduler } = setUp();
+    deliverFirstThenFail(notifications, scheduler, { inFlight: true });
+    const cancel = notifications.cancel.bind(notifications);
+    notifications.cancel = async (tenant: string, id: string, at: Date): Promise<CancelOutcome> => {
+      await cancel(tenant, id, at);
+      throw awsError('ProvisionedThroughputExceededException', 400);
+    };
+
+    // Act
+    const failure = await scheduleNotifications(deps, sender, aBody()).catch((error: unknown) => error);
+
+    // Assess: its answer lost, a cancel cannot say the notification was not being delivered
+    expect(failure).toBeInstanceOf(ServiceUnavailableError);
+    expect((failure as ServiceUnavailableError).message).not.toMatch(/nothing was created/);
+    expect(byRecipient(notifications.all()).bob).toEqual(['sending']);
+  });
+
+  it('with a key, deletes none it could not cancel, and the retry completes the create around the one being delivered', async () => {
+    // Prepare: as above, with a key
+    const { deps, notifications, scheduler } = setUp();
+    deliverFirstThenFail(notifications, scheduler, { inFlight: true });
+    notifications.failCancels = true;
+    await expect(scheduleNotifications(deps, sender, aBody(), { idempotency: key })).rejects.toBeInstanceOf(ServiceUnavailableError);
+    notifications.failCancels = false;
+
+    // Act
+    await scheduleNotifications(deps, sender, aBody(), { idempotency: key });
+
+    // Assess: each recipient has one notification
+    expect(byRecipient(notifications.all())).toEqual({ bob: ['sending'], carol: ['pending'], dave: ['pending'] });
+  });
+
   it('after a rollback that died part-way, a retry that finds one delivered completes the create under its ids instead of taking new ones', async () => {
     // Prepare: bob's is delivered, the Scheduler fails, the rollback cancels the others and cannot delete them
     const { deps, notifications, scheduler, records } = setUp();
