@@ -29,7 +29,8 @@ function isMissing(issue: z.core.$ZodIssue): boolean {
   return issue.code !== 'custom' && 'input' in issue && issue.input === undefined;
 }
 
-const typeWords: Readonly<Record<string, string>> = { object: 'a JSON object', array: 'an array', int: 'a whole number', boolean: 'true or false' };
+// A map (`z.record`) is a JSON object to the client: its keys are the names it chooses.
+const typeWords: Readonly<Record<string, string>> = { object: 'a JSON object', record: 'a JSON object', array: 'an array', int: 'a whole number', boolean: 'true or false' };
 
 /**
  * An issue's message in Herald's words ("must be an array", "must be one of low, normal"), where the
@@ -37,6 +38,11 @@ const typeWords: Readonly<Record<string, string>> = { object: 'a JSON object', a
  * number to be <=1"); a message of the schema's own is kept as it is.
  */
 function inOurWords(issue: z.core.$ZodIssue): string {
+  // A map's key that its key schema refuses: what that schema says of it ("is not a BCP 47 language tag"), not "Invalid key in record".
+  if (issue.code === 'invalid_key') {
+    const [reason] = issue.issues;
+    return reason ? inOurWords(reason) : issue.message;
+  }
   if (!/^(Invalid input: expected|Invalid option:|Too big:|Too small:)/.test(issue.message)) return issue.message;
   switch (issue.code) {
     case 'invalid_type':

@@ -181,6 +181,25 @@ describe('reading HTTP requests', () => {
     expect(notAnObject.details).toEqual([{ field: 'body', message: 'must be a JSON object' }]);
   });
 
+  it("says what a map's keys and values must be in Herald's words: a JSON object, and each key's own rule, not zod's \"Invalid key in record\"", () => {
+    // Prepare: a map whose keys have a rule of their own, and one whose keys have none
+    const schema = z.strictObject({
+      locales: z.record(z.string().refine((tag) => tag.length === 2, 'is not a language'), z.string()).optional(),
+      sizes: z.record(z.string().max(2), z.number()).optional(),
+    });
+
+    // Act
+    const notAMap = errorOf(() => parseBody(anEvent({ body: '{"locales":"fr"}' }), schema)) as ValidationError;
+    const badKeys = errorOf(() => parseBody(anEvent({ body: '{"locales":{"french":"x"},"sizes":{"huge":1}}' }), schema)) as ValidationError;
+
+    // Assess
+    expect(notAMap.details).toEqual([{ field: 'locales', message: 'must be a JSON object' }]);
+    expect(badKeys.details).toEqual([
+      { field: 'locales.french', message: 'is not a language' },
+      { field: 'sizes.huge', message: 'must be at most 2 characters' },
+    ]);
+  });
+
   it('names a bad path parameter', () => {
     // Prepare
     const event = anEvent({ pathParameters: { id: 'a#b' } });
