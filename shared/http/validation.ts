@@ -51,8 +51,10 @@ function inOurWords(issue: z.core.$ZodIssue): string {
       return issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'too_big':
     case 'too_small': {
-      const bound = `${issue.code === 'too_big' ? (issue.inclusive === false ? 'less than' : 'at most') : issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.code === 'too_big' ? issue.maximum : issue.minimum)}`;
-      return issue.origin === 'string' ? `must be ${bound} characters` : issue.origin === 'array' ? `must have ${bound} items` : `must be ${bound}`;
+      const limit = issue.code === 'too_big' ? issue.maximum : issue.minimum;
+      const bound = `${issue.code === 'too_big' ? (issue.inclusive === false ? 'less than' : 'at most') : issue.inclusive === false ? 'more than' : 'at least'} ${String(limit)}`;
+      const plural = Number(limit) === 1 ? '' : 's';
+      return issue.origin === 'string' ? `must be ${bound} character${plural}` : issue.origin === 'array' ? `must have ${bound} item${plural}` : `must be ${bound}`;
     }
     default:
       return issue.message;
