@@ -201,9 +201,11 @@ export async function scheduleNotifications(
   // A retry never overwrites: what the first attempt wrote may have been delivered, cancelled or
   // rescheduled since. Its schedules are the same (same ids, same times, so the same names), and a
   // message that reaches the queue twice delivers once (the claim is a conditional write).
-  if (attempt.retry) await deps.notifications.createMissing(notifications);
-  else await deps.notifications.createMany(notifications);
   try {
+    // A batch write that fails part-way has written some: withdrawn with the rest, or the
+    // stuck-retry sweep would deliver them, and the client's retry a second time.
+    if (attempt.retry) await deps.notifications.createMissing(notifications);
+    else await deps.notifications.createMany(notifications);
     await deps.scheduler.scheduleMany(notifications, deps.clock.now());
   } catch (error) {
     const kept = await rollBack(deps, caller.tenantId, notifications.map((n) => n.id), attempt.record);
