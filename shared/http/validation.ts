@@ -29,7 +29,8 @@ function isMissing(issue: z.core.$ZodIssue): boolean {
   return issue.code !== 'custom' && 'input' in issue && issue.input === undefined;
 }
 
-const typeWords: Readonly<Record<string, string>> = { object: 'a JSON object', array: 'an array', int: 'a whole number', boolean: 'true or false' };
+// A map (`z.record`) is a JSON object to the client: its keys are the names it chooses.
+const typeWords: Readonly<Record<string, string>> = { object: 'a JSON object', record: 'a JSON object', array: 'an array', int: 'a whole number', boolean: 'true or false' };
 
 /**
  * An issue's message in Herald's words ("must be an array", "must be one of low, normal"), where the
@@ -37,6 +38,11 @@ const typeWords: Readonly<Record<string, string>> = { object: 'a JSON object', a
  * number to be <=1"); a message of the schema's own is kept as it is.
  */
 function inOurWords(issue: z.core.$ZodIssue): string {
+  // A map's key that its key schema refuses: what that schema says of it ("is not a BCP 47 language tag"), not "Invalid key in record".
+  if (issue.code === 'invalid_key') {
+    const [reason] = issue.issues;
+    return reason ? inOurWords(reason) : issue.message;
+  }
   if (!/^(Invalid input: expected|Invalid option:|Too big:|Too small:)/.test(issue.message)) return issue.message;
   switch (issue.code) {
     case 'invalid_type':
@@ -45,8 +51,10 @@ function inOurWords(issue: z.core.$ZodIssue): string {
       return issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'too_big':
     case 'too_small': {
-      const bound = `${issue.code === 'too_big' ? (issue.inclusive === false ? 'less than' : 'at most') : issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.code === 'too_big' ? issue.maximum : issue.minimum)}`;
-      return issue.origin === 'string' ? `must be ${bound} characters` : issue.origin === 'array' ? `must have ${bound} items` : `must be ${bound}`;
+      const limit = issue.code === 'too_big' ? issue.maximum : issue.minimum;
+      const bound = `${issue.code === 'too_big' ? (issue.inclusive === false ? 'less than' : 'at most') : issue.inclusive === false ? 'more than' : 'at least'} ${String(limit)}`;
+      const plural = Number(limit) === 1 ? '' : 's';
+      return issue.origin === 'string' ? `must be ${bound} character${plural}` : issue.origin === 'array' ? `must have ${bound} item${plural}` : `must be ${bound}`;
     }
     default:
       return issue.message;

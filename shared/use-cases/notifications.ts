@@ -201,9 +201,11 @@ export async function scheduleNotifications(
   // A retry never overwrites: what the first attempt wrote may have been delivered, cancelled or
   // rescheduled since. Its schedules are the same (same ids, same times, so the same names), and a
   // message that reaches the queue twice delivers once (the claim is a conditional write).
-  if (attempt.retry) await deps.notifications.createMissing(notifications);
-  else await deps.notifications.createMany(notifications);
   try {
+    // A batch write that fails part-way has written some: withdrawn with the rest, or the
+    // stuck-retry sweep would deliver them, and the client's retry a second time.
+    if (attempt.retry) await deps.notifications.createMissing(notifications);
+    else await deps.notifications.createMany(notifications);
     await deps.scheduler.scheduleMany(notifications, deps.clock.now());
   } catch (error) {
     const kept = await rollBack(deps, caller.tenantId, notifications.map((n) => n.id), attempt.record);
@@ -237,25 +239,36 @@ export async function scheduleNotifications(
 
 /**
  * Cancels the pending ones among `ids` (a message already on the queue then finds nothing to
- * deliver) and deletes those it cancelled, those found cancelled already (a rollback that died
- * part-way), and those it could not tell (the cancel failed). Resolves with the ids it leaves as
- * they are because they are no longer pending (sending, sent, failed: sent straight to the queue,
- * or by the stuck-retry sweep, and delivered or being delivered): nothing can take those back.
+ * deliver) and deletes those it cancelled and those found cancelled already (a rollback that died
+ * part-way). Resolves with the ids it leaves as they are because they are no longer pending
+ * (sending, sent, failed: sent straight to the queue, or by the stuck-retry sweep, and delivered
+ * or being delivered): nothing can take those back. One whose cancel failed is neither: it may be
+ * being delivered, so it is not deleted (a delete would let a retry deliver it twice under a new
+ * id); the others are, then the cancel's error is thrown, and the rollback stays unfinished for a
+ * retry to finish.
+ * @throws the error of the first cancel that failed, once the others are dealt with
  */
 async function cancelAndDelete(deps: NotificationDeps, tenantId: string, ids: readonly string[]): Promise<string[]> {
   const at = deps.clock.now();
   const cancels = await Promise.allSettled(ids.map((id) => deps.notifications.cancel(tenantId, id, at)));
   const gone: string[] = [];
   const kept: string[] = [];
+  let failure: { readonly reason: unknown } | undefined;
   for (const [index, id] of ids.entries()) {
     const cancel = cancels[index];
-    if (cancel?.status === 'fulfilled' && cancel.value.cancelled === undefined && cancel.value.status === undefined) continue; // None there.
-    const status = cancel?.status === 'fulfilled' ? (cancel.value.cancelled?.status ?? cancel.value.status) : undefined;
+    if (cancel === undefined) continue;
+    if (cancel.status === 'rejected') {
+      failure ??= { reason: cancel.reason };
+      continue;
+    }
+    const status = cancel.value.cancelled?.status ?? cancel.value.status;
+    if (status === undefined) continue; // None there.
     // Deleted, not left cancelled: a create that cannot be undone is completed by a retry that writes them again.
-    if (status === undefined || status === 'cancelled') gone.push(id);
+    if (status === 'cancelled') gone.push(id);
     else kept.push(id);
   }
   if (gone.length > 0) await deps.notifications.deleteMany(tenantId, gone);
+  if (failure) throw failure.reason;
   return kept;
 }
 

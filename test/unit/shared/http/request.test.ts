@@ -143,6 +143,7 @@ describe('reading HTTP requests', () => {
     // Prepare: fields that give no message of their own, and one that does
     const plain = z.strictObject({
       recipients: z.array(z.string()).max(2),
+      tags: z.array(z.string()).min(1),
       priority: z.enum(['low', 'normal']),
       kind: z.literal('email'),
       probability: z.number().min(0).max(1),
@@ -155,7 +156,7 @@ describe('reading HTTP requests', () => {
 
     // Act
     const error = errorOf(() =>
-      parseBody(anEvent({ body: '{"recipients":["a","b","c"],"priority":"top","kind":"sms","probability":2,"count":1.5,"title":"four","flag":"yes","data":[],"platform":"x"}' }), plain),
+      parseBody(anEvent({ body: '{"recipients":["a","b","c"],"tags":[],"priority":"top","kind":"sms","probability":2,"count":1.5,"title":"four","flag":"yes","data":[],"platform":"x"}' }), plain),
     ) as ValidationError;
     const wrongTypes = errorOf(() => parseBody(anEvent({ body: '{"recipients":"bob","probability":-1,"count":0,"title":""}' }), plain.partial().extend({ recipients: z.array(z.string()).optional() }))) as ValidationError;
     const notAnObject = errorOf(() => parseBody(anEvent({ body: '[]' }), plain)) as ValidationError;
@@ -163,6 +164,7 @@ describe('reading HTTP requests', () => {
     // Assess
     expect(error.details).toEqual([
       { field: 'recipients', message: 'must have at most 2 items' },
+      { field: 'tags', message: 'must have at least 1 item' },
       { field: 'priority', message: 'must be one of "low", "normal"' },
       { field: 'kind', message: 'must be "email"' },
       { field: 'probability', message: 'must be at most 1' },
@@ -176,9 +178,28 @@ describe('reading HTTP requests', () => {
       { field: 'recipients', message: 'must be an array' },
       { field: 'probability', message: 'must be at least 0' },
       { field: 'count', message: 'must be more than 0' },
-      { field: 'title', message: 'must be at least 1 characters' },
+      { field: 'title', message: 'must be at least 1 character' },
     ]);
     expect(notAnObject.details).toEqual([{ field: 'body', message: 'must be a JSON object' }]);
+  });
+
+  it("says what a map's keys and values must be in Herald's words: a JSON object, and each key's own rule, not zod's \"Invalid key in record\"", () => {
+    // Prepare: a map whose keys have a rule of their own, and one whose keys have none
+    const schema = z.strictObject({
+      locales: z.record(z.string().refine((tag) => tag.length === 2, 'is not a language'), z.string()).optional(),
+      sizes: z.record(z.string().max(2), z.number()).optional(),
+    });
+
+    // Act
+    const notAMap = errorOf(() => parseBody(anEvent({ body: '{"locales":"fr"}' }), schema)) as ValidationError;
+    const badKeys = errorOf(() => parseBody(anEvent({ body: '{"locales":{"french":"x"},"sizes":{"huge":1}}' }), schema)) as ValidationError;
+
+    // Assess
+    expect(notAMap.details).toEqual([{ field: 'locales', message: 'must be a JSON object' }]);
+    expect(badKeys.details).toEqual([
+      { field: 'locales.french', message: 'is not a language' },
+      { field: 'sizes.huge', message: 'must be at most 2 characters' },
+    ]);
   });
 
   it('names a bad path parameter', () => {

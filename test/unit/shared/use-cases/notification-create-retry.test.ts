@@ -52,10 +52,18 @@ class DyingScheduler extends FakeDeliveryScheduler {
 /** A store whose next `createMany` writes only its first `writeFirst` notifications, then never returns. */
 class DyingStore extends InMemoryNotificationStore {
   writeFirst: number | undefined;
+  /** The next `createMany` writes only its first `failAfterFirst` notifications, then fails (as a batch write whose retries ran out). */
+  failAfterFirst: number | undefined;
   failCancels = false;
   failDeletes = false;
 
   override async createMany(notifications: readonly Notification[]): Promise<void> {
+    if (this.failAfterFirst !== undefined) {
+      const written = notifications.slice(0, this.failAfterFirst);
+      this.failAfterFirst = undefined;
+      await super.createMany(written);
+      throw awsError('ProvisionedThroughputExceededException', 400);
+    }
     if (this.writeFirst !== undefined) {
       const written = notifications.slice(0, this.writeFirst);
       this.writeFirst = undefined;
@@ -375,6 +383,55 @@ describe('a create whose scheduling failed after part of it was delivered', () =
       'Could not schedule the notifications, nor withdraw them all; some may still be delivered: list the notifications you created before you retry',
     );
     expect(notifications.all().filter((n) => n.status === 'pending')).toHaveLength(3);
+  });
+
+  it('deletes none it could not cancel: one being delivered stays, and the 503 does not say nothing was created', async () => {
+    // Prepare: bob's is claimed for delivery, the Scheduler fails, then the rollback's cancels fail (its deletes would go through)
+    const { deps, notifications, scheduler } = setUp();
+    deliverFirstThenFail(notifications, scheduler, { inFlight: true });
+    const cancel = notifications.cancel.bind(notifications);
+    notifications.cancel = async (tenant: string, id: string, at: Date): Promise<CancelOutcome> => {
+      await cancel(tenant, id, at);
+      throw awsError('ProvisionedThroughputExceededException', 400);
+    };
+
+    // Act
+    const failure = await scheduleNotifications(deps, sender, aBody()).catch((error: unknown) => error);
+
+    // Assess: its answer lost, a cancel cannot say the notification was not being delivered
+    expect(failure).toBeInstanceOf(ServiceUnavailableError);
+    expect((failure as ServiceUnavailableError).message).not.toMatch(/nothing was created/);
+    expect(byRecipient(notifications.all()).bob).toEqual(['sending']);
+  });
+
+  it('with a key, deletes none it could not cancel, and the retry completes the create around the one being delivered', async () => {
+    // Prepare: as above, with a key
+    const { deps, notifications, scheduler } = setUp();
+    deliverFirstThenFail(notifications, scheduler, { inFlight: true });
+    notifications.failCancels = true;
+    await expect(scheduleNotifications(deps, sender, aBody(), { idempotency: key })).rejects.toBeInstanceOf(ServiceUnavailableError);
+    notifications.failCancels = false;
+
+    // Act
+    await scheduleNotifications(deps, sender, aBody(), { idempotency: key });
+
+    // Assess: each recipient has one notification
+    expect(byRecipient(notifications.all())).toEqual({ bob: ['sending'], carol: ['pending'], dave: ['pending'] });
+  });
+
+  it('without a key, withdraws what it wrote when its writes fail part-way, so that a retry delivers none twice', async () => {
+    // Prepare: the batch write puts bob's notification, then gives up
+    const { deps, notifications } = setUp();
+    notifications.failAfterFirst = 1;
+
+    // Act
+    const failure = await scheduleNotifications(deps, sender, aBody()).catch((error: unknown) => error);
+    await scheduleNotifications(deps, sender, aBody());
+
+    // Assess: the stuck-retry sweep would deliver a pending one left behind; each recipient has one
+    expect(byRecipient(notifications.all())).toEqual({ bob: ['pending'], carol: ['pending'], dave: ['pending'] });
+    expect(failure).toBeInstanceOf(ServiceUnavailableError);
+    expect((failure as ServiceUnavailableError).message).toMatch(/nothing was created/);
   });
 
   it('after a rollback that died part-way, a retry that finds one delivered completes the create under its ids instead of taking new ones', async () => {
