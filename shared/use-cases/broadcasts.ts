@@ -104,8 +104,9 @@ export async function checkCreateBroadcast(deps: Pick<BroadcastDeps, 'clock' | '
  * Creates a broadcast: a draft, or scheduled at `scheduledAt` (now when omitted) with one schedule.
  * With `origin.idempotency` (the request's `Idempotency-Key`), a retry after an attempt that died
  * before answering creates that attempt's broadcast (the same id and time; written only if it is
- * not there, left as it is if it is, its schedule made again) rather than a second one; without,
- * it costs no AWS call more (shared/use-cases/create-records.ts).
+ * not there, left as it is if it is, its schedule made again) rather than a second one, and
+ * answers its status as it is now (`sending` once started, `cancelled` if cancelled since);
+ * without, it costs no AWS call more (shared/use-cases/create-records.ts).
  * @throws NotFoundError (404, `details.missing`) when `recipientIds` names a recipient not registered
  * @throws ServiceUnavailableError (503) when its schedule could not be made: the broadcast is rolled back, unless it
  *   started meanwhile (`details.broadcastId`): a retry with the same key then answers it
@@ -164,8 +165,9 @@ export async function createBroadcast(
       throw rolledBackBroadcastError(current.id, undone, attempt.record !== undefined, error);
     }
   }
-  logger.info('Broadcast created', { tenantId: broadcast.tenantId, broadcastId: broadcast.id, status: broadcast.status, retry: attempt.retry });
-  return { broadcastId: broadcast.id, status: broadcast.status, ...(time?.adjustment ? { adjusted: time.adjustment } : {}) };
+  // A retry answers the broadcast as it is now (started, or cancelled since), not as the body would make it.
+  logger.info('Broadcast created', { tenantId: current.tenantId, broadcastId: current.id, status: current.status, retry: attempt.retry });
+  return { broadcastId: current.id, status: current.status, ...(time?.adjustment ? { adjusted: time.adjustment } : {}) };
 }
 
 /**

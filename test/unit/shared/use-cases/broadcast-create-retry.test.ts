@@ -64,7 +64,7 @@ describe('a broadcast create with an Idempotency-Key retried after its first att
     expect(world.scheduler.scheduledAt(tenantId, retried.broadcastId)).toBe('2030-01-01T13:00:00.000Z');
   });
 
-  it('leaves the broadcast its dead attempt wrote as it is now, cancelled', async () => {
+  it('leaves the broadcast its dead attempt wrote as it is now, cancelled, and answers it so', async () => {
     // Prepare
     const { world, deps } = setUp();
     dieOnNextSchedule(world);
@@ -78,7 +78,7 @@ describe('a broadcast create with an Idempotency-Key retried after its first att
     const retried = await createBroadcast(deps, sender, aBody(), { idempotency: key });
 
     // Assess
-    expect(retried.broadcastId).toBe(written.id);
+    expect(retried).toEqual({ broadcastId: written.id, status: 'cancelled' });
     expect((await world.broadcasts.get(tenantId, written.id))?.status).toBe('cancelled');
     expect(world.broadcasts.dueEntries().filter((e) => e.status === 'scheduled')).toEqual([]);
   });
@@ -158,7 +158,7 @@ describe('a broadcast create whose schedule failed after its fan-out started', (
     expect((failure as ServiceUnavailableError).details).toEqual({ broadcastId: started?.id });
     expect(started?.status).not.toBe('scheduled');
     expect(records.get(key.key)?.state).toBe('creating');
-    expect(retried.broadcastId).toBe(started?.id);
+    expect(retried).toEqual({ broadcastId: started?.id, status: started?.status });
     expect((await world.broadcasts.list({ tenantId, limit: 10 })).items).toHaveLength(1);
     expect(await inboxSizes(world)).toEqual([1, 1, 1]);
   });
@@ -200,7 +200,7 @@ describe('a broadcast create whose schedule failed after its fan-out started', (
     await world.runAll();
 
     // Assess
-    expect(retried.broadcastId).toBe(started?.id);
+    expect(retried).toEqual({ broadcastId: started?.id, status: started?.status });
     expect((await world.broadcasts.list({ tenantId, limit: 10 })).items).toHaveLength(1);
     expect(await inboxSizes(world)).toEqual([1, 1, 1]);
   });
