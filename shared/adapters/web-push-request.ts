@@ -26,6 +26,8 @@ export interface WebPushRequestOptions {
   readonly urgency: 'very-low' | 'low' | 'normal' | 'high';
   /** The time the JWT's `exp` counts from (epoch ms). */
   readonly nowMs: number;
+  /** The `Authorization` already made by {@link vapidAuthorization} for this endpoint and time; made here when absent. */
+  readonly authorization?: string;
 }
 
 /** The headers and body of a push request (RFC 8030, 5), ready to post to the subscription's endpoint. */
@@ -100,7 +102,7 @@ export async function webPushRequest(subscription: WebPushSubscription, payload:
     headers['Content-Type'] = 'application/octet-stream';
     headers['Content-Encoding'] = 'aes128gcm';
   }
-  headers.Authorization = await vapidAuthorization(subscription.endpoint, options.vapid.subject, options.vapid.keys, options.nowMs);
+  headers.Authorization = options.authorization ?? (await vapidAuthorization(subscription.endpoint, options.vapid.subject, options.vapid.keys, options.nowMs));
   headers.Urgency = options.urgency;
   return { headers, body: encrypted === undefined ? undefined : new Uint8Array(encrypted.cipherText) };
 }

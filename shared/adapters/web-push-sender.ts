@@ -11,7 +11,7 @@
 import { pushEndpointProblem } from '../domain/push-targets.ts';
 import { WebhookTargetRefusedError } from '../domain/webhook-targets.ts';
 import { guardedPost } from './guarded-post.ts';
-import { webPushRequest } from './web-push-request.ts';
+import { vapidAuthorization, webPushRequest } from './web-push-request.ts';
 import type { WebPushRequest } from './web-push-request.ts';
 import type { GuardedAnswer } from './guarded-post.ts';
 import type { WebPushSubscription } from '../domain/push-targets.ts';
@@ -102,14 +102,22 @@ export class LibraryWebPushSender implements WebPushSender {
       });
     }
     const keys = await this.keys();
+    const vapid = { subject: this.subject(), keys };
+    const nowMs = Date.now();
+    let authorization: string;
+    try {
+      authorization = await vapidAuthorization(subscription.endpoint, vapid.subject, keys, nowMs);
+    } catch (error) {
+      // The stage's own key or subject, not the subscription: every push fails so until it is fixed.
+      throw Object.assign(new Error(`the stage's VAPID key or subject cannot sign a push: ${(error as Error).message}`, { cause: error }), {
+        name: 'VapidConfiguration',
+        $metadata: { httpStatusCode: 400 },
+        $notSent: true,
+      });
+    }
     let request: WebPushRequest;
     try {
-      request = await webPushRequest(subscription, payload, {
-        vapid: { subject: this.subject(), keys },
-        ttlSeconds: webPushTtlSeconds,
-        urgency: options.urgency,
-        nowMs: Date.now(),
-      });
+      request = await webPushRequest(subscription, payload, { vapid, ttlSeconds: webPushTtlSeconds, urgency: options.urgency, nowMs, authorization });
     } catch (error) {
       // Keys the push service could never decrypt for: nothing left, and nothing ever will.
       throw Object.assign(new Error(`the subscription cannot be encrypted for: ${(error as Error).message}`, { cause: error }), {

@@ -248,6 +248,41 @@ describe('the local Web Push service', () => {
     const gone = await new LibraryWebPushSender(async () => keys, () => 'mailto:ops@herald.test', () => true).send(subscription, 'x', { urgency: 'normal' }).catch((e: unknown) => e);
     expect((gone as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(410);
   });
+
+  it("blames the stage's VAPID configuration, not the subscription, when its subject or key cannot sign, and the subscription when it cannot be encrypted for; nothing is sent either way", async () => {
+    // Prepare
+    const { outbox, newEndpoint } = await service();
+    const { subscription } = subscriber(newEndpoint());
+    const badSubject = new LibraryWebPushSender(async () => keys, () => 'ops@herald.test', () => true);
+    const badKey = new LibraryWebPushSender(async () => ({ ...keys, privateKey: keys.privateKey.slice(1) }), () => 'mailto:ops@herald.test', () => true);
+    const good = new LibraryWebPushSender(async () => keys, () => 'mailto:ops@herald.test', () => true);
+    const unusable = { ...subscription, keys: { ...subscription.keys, p256dh: Buffer.alloc(33, 1).toString('base64url') } };
+
+    // Act
+    const errors = await Promise.all([
+      badSubject.send(subscription, 'x', { urgency: 'normal' }).then(
+        () => new Error('sent'),
+        (e: unknown) => e as Error,
+      ),
+      badKey.send(subscription, 'x', { urgency: 'normal' }).then(
+        () => new Error('sent'),
+        (e: unknown) => e as Error,
+      ),
+      good.send(unusable, 'x', { urgency: 'normal' }).then(
+        () => new Error('sent'),
+        (e: unknown) => e as Error,
+      ),
+    ]);
+
+    // Assess
+    expect(errors.map((e) => [e.name, e.message])).toEqual([
+      ['VapidConfiguration', "the stage's VAPID key or subject cannot sign a push: Vapid subject is not an https: or mailto: URL. ops@herald.test"],
+      ['VapidConfiguration', "the stage's VAPID key or subject cannot sign a push: Vapid private key should be 32 bytes long when decoded."],
+      ['InvalidSubscription', 'the subscription cannot be encrypted for: The subscription p256dh value should be 65 bytes long.'],
+    ]);
+    expect(errors.map((e) => classifyProviderError(e).kind)).toEqual(['permanent', 'permanent', 'permanent']);
+    expect(outbox.list('push')).toEqual([]);
+  });
 });
 
 describe('push endpoints Herald posts to', () => {
