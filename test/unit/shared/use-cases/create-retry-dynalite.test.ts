@@ -7,14 +7,12 @@
  */
 import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient, ThrottlingException, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoCreateRecords } from '../../../../shared/adapters/dynamo-create-records.ts';
 import { DynamoNotificationStore } from '../../../../shared/adapters/dynamo-notification-store.ts';
 import { DynamoRecurringStore, markerRetentionSeconds } from '../../../../shared/adapters/dynamo-recurring-store.ts';
-import { EventBridgeDeliveryScheduler } from '../../../../shared/adapters/eventbridge-delivery-scheduler.ts';
 import { EventBridgeRecurringScheduler, recurringScheduleName } from '../../../../shared/adapters/eventbridge-recurring-scheduler.ts';
 import { idempotencyRetentionSeconds } from '../../../../shared/adapters/powertools-idempotency-store.ts';
 import { newNotificationId } from '../../../../shared/domain/ids.ts';
@@ -32,6 +30,7 @@ import { FakeClock, FakeDeliveryScheduler, InMemoryRecipientStore, InMemorySelfS
 import { admin, aNotification, aRecipient, aRecurringDefinition } from '../../fakes/fixtures.ts';
 import { startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
+import { testAccountDeliveryScheduler } from '../../support/delivery-scheduler.ts';
 
 const schedulerMock = mockClient(SchedulerClient);
 let dynamo: LocalDynamo;
@@ -59,19 +58,7 @@ async function setUp(tenantId: string): Promise<{ deps: NotificationDeps; body: 
   const recipients = new InMemoryRecipientStore();
   const ids = recipientsOf(tenantId);
   for (const id of ids) await recipients.put(aRecipient({ tenantId, id }));
-  const scheduler = new EventBridgeDeliveryScheduler(
-    new SchedulerClient({ region: 'eu-west-1' }),
-    new SQSClient({ region: 'eu-west-1' }),
-    {
-      groupName: 'herald',
-      roleArn: 'arn:aws:iam::111122223333:role/scheduler',
-      targetArn: 'arn:aws:sqs:eu-west-1:111122223333:delivery',
-      deadLetterArn: 'arn:aws:sqs:eu-west-1:111122223333:scheduler-dlq',
-      leadSeconds: 60,
-      firesPerSecond: 1000,
-    },
-    'https://sqs.eu-west-1.amazonaws.com/111122223333/delivery',
-  );
+  const scheduler = testAccountDeliveryScheduler();
   const deps: NotificationDeps = {
     notifications: new DynamoNotificationStore(dynamo.documentClient, 'notifications'),
     recipients,

@@ -5,13 +5,11 @@
  * stuck-retry sweep to find.
  */
 import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoNotificationStore } from '../../../../shared/adapters/dynamo-notification-store.ts';
 import { DynamoNotificationSweeps } from '../../../../shared/adapters/dynamo-notification-sweeps.ts';
-import { EventBridgeDeliveryScheduler } from '../../../../shared/adapters/eventbridge-delivery-scheduler.ts';
 import { ServiceUnavailableError } from '../../../../shared/errors.ts';
 import { stuckCriteria } from '../../../../shared/domain/sweeps.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
@@ -20,6 +18,7 @@ import { FakeClock, InMemoryRecipientStore, InMemorySelfSendLimits } from '../..
 import { admin, aRecipient, awsError, tenantId } from '../../fakes/fixtures.ts';
 import { startDynalite } from '../../support/dynalite.ts';
 import type { Dynalite } from '../../support/dynalite.ts';
+import { testAccountDeliveryScheduler } from '../../support/delivery-scheduler.ts';
 
 const schedulerMock = mockClient(SchedulerClient);
 let dynamo: Dynalite;
@@ -44,19 +43,7 @@ describe('a create whose scheduling fails part-way, on the real store', () => {
     for (const id of ids) await recipients.put(aRecipient({ id }));
     schedulerMock.on(CreateScheduleCommand).resolvesOnce({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald/x' }).rejects(awsError('ServiceUnavailableException', 503));
     schedulerMock.on(DeleteScheduleCommand).resolves({});
-    const scheduler = new EventBridgeDeliveryScheduler(
-      new SchedulerClient({ region: 'eu-west-1' }),
-      new SQSClient({ region: 'eu-west-1' }),
-      {
-        groupName: 'herald',
-        roleArn: 'arn:aws:iam::111122223333:role/scheduler',
-        targetArn: 'arn:aws:sqs:eu-west-1:111122223333:delivery',
-        deadLetterArn: 'arn:aws:sqs:eu-west-1:111122223333:scheduler-dlq',
-        leadSeconds: 60,
-        firesPerSecond: 1000,
-      },
-      'https://sqs.eu-west-1.amazonaws.com/111122223333/delivery',
-    );
+    const scheduler = testAccountDeliveryScheduler();
 
     // Act
     const request = scheduleNotifications({ notifications: store, recipients, scheduler, clock, selfSend: new InMemorySelfSendLimits() }, admin, {
