@@ -5,6 +5,7 @@
  * call that never settles.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { RecurringNotification } from '../../../../shared/domain/recurring.ts';
 import type { CreateRecurringBody } from '../../../../shared/domain/schemas.ts';
 import { createRecurringBodySchema } from '../../../../shared/domain/schemas.ts';
 import { ServiceUnavailableError } from '../../../../shared/errors.ts';
@@ -58,15 +59,22 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** The first attempt of the keyed create, dying at `when`: the definition it wrote. */
+async function deadFirstAttempt(world: World, when: 'before the schedule' | 'after the schedule'): Promise<RecurringNotification> {
+  dieOnNextPut(world.scheduler, when);
+  void createRecurring(world.deps, sender, aBody(), { idempotency: key });
+  await settle();
+  const [written] = world.store.definitions.values();
+  if (!written) throw new Error('the first attempt wrote nothing');
+  return written;
+}
+
 describe('a recurring create with an Idempotency-Key retried after its first attempt died', () => {
   it.each(['before the schedule', 'after the schedule'] as const)('makes one definition, the first attempt\'s, and one schedule, when it died %s', async (when) => {
     // Prepare: the first attempt writes its definition, then dies in the Scheduler call
-    const { deps, store, scheduler, clock } = await setUp();
-    dieOnNextPut(scheduler, when);
-    void createRecurring(deps, sender, aBody(), { idempotency: key });
-    await settle();
-    const [written] = store.definitions.values();
-    if (!written) throw new Error('the first attempt wrote nothing');
+    const world = await setUp();
+    const { deps, store, scheduler, clock } = world;
+    const written = await deadFirstAttempt(world, when);
     clock.advanceSeconds(40);
 
     // Act
@@ -82,12 +90,9 @@ describe('a recurring create with an Idempotency-Key retried after its first att
 
   it('leaves the definition its dead attempt wrote as it is now, paused, and puts its schedule disabled', async () => {
     // Prepare: the definition was found (listed) and paused before the retry came
-    const { deps, store, scheduler } = await setUp();
-    dieOnNextPut(scheduler, 'before the schedule');
-    void createRecurring(deps, sender, aBody(), { idempotency: key });
-    await settle();
-    const [written] = store.definitions.values();
-    if (!written) throw new Error('the first attempt wrote nothing');
+    const world = await setUp();
+    const { deps, store, scheduler } = world;
+    const written = await deadFirstAttempt(world, 'before the schedule');
     await patchRecurring(deps, sender, written.id, { paused: true });
 
     // Act
@@ -101,12 +106,9 @@ describe('a recurring create with an Idempotency-Key retried after its first att
 
   it('keeps the dead attempt\'s definition when the retry cannot make its schedule, and the next retry converges on it', async () => {
     // Prepare: the first attempt dies before its schedule; the first retry finds the Scheduler throttling
-    const { deps, store, scheduler } = await setUp();
-    dieOnNextPut(scheduler, 'before the schedule');
-    void createRecurring(deps, sender, aBody(), { idempotency: key });
-    await settle();
-    const [written] = store.definitions.values();
-    if (!written) throw new Error('the first attempt wrote nothing');
+    const world = await setUp();
+    const { deps, store, scheduler } = world;
+    const written = await deadFirstAttempt(world, 'before the schedule');
     scheduler.putFailures.add(awsError('ThrottlingException', 400));
     await expect(createRecurring(deps, sender, aBody(), { idempotency: key })).rejects.toBeInstanceOf(ServiceUnavailableError);
 
