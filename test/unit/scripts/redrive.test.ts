@@ -10,7 +10,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -154,7 +154,11 @@ describe('redrive on a machine not set up for AWS', () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
     const home = mkdtempSync(join(tmpdir(), 'herald-redrive-home-'));
     const script = join(import.meta.dirname, '../../../scripts/redrive.ts');
-    return spawnSync(process.execPath, [script, ...args], { env: { ...env, HOME: home, AWS_EC2_METADATA_DISABLED: 'true' }, encoding: 'utf8', timeout: 30_000 });
+    try {
+      return spawnSync(process.execPath, [script, ...args], { env: { ...env, HOME: home, AWS_EC2_METADATA_DISABLED: 'true' }, encoding: 'utf8', timeout: 30_000 });
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   }
 
   it('says in one line to pass --region when no region is configured, not a stack trace', () => {
