@@ -17,7 +17,7 @@
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { ApiCallCounts } from '../../local/api-call-counter.ts';
+import type { ApiCallCounts, ApiCallCountsByFunction } from '../../local/api-call-counter.ts';
 import type { StoreWrites } from '../../local/dynamodb/write-counter.ts';
 import { LOCAL_REGION } from '../../local/stack.ts';
 import { UsageError } from './format.ts';
@@ -80,6 +80,20 @@ function report(title: string, calls: ApiCallCounts, writes: StoreWrites, per: n
   );
 }
 
+/** Prints each function's share of the calls per unit, with its operations: `deliver 6.00: dynamodb TransactWriteItems 2.00, ...`. */
+function reportByFunction(byFunction: ApiCallCountsByFunction, per: number): void {
+  console.log('    by function:');
+  for (const [caller, calls] of Object.entries(byFunction).sort(([a], [b]) => a.localeCompare(b))) {
+    const rows = Object.entries(calls).flatMap(([service, ops]) => Object.entries(ops).map(([operation, count]) => ({ name: `${service} ${operation}`, count })));
+    const total = rows.reduce((sum, row) => sum + row.count, 0);
+    const detail = rows
+      .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name))
+      .map((row) => `${row.name} ${number(row.count / per, 2)}`)
+      .join(', ');
+    console.log(`      ${caller.padEnd(18)} ${number(total / per, 2).padStart(6)}: ${detail}`);
+  }
+}
+
 /** Runs the calls benchmark; resolves with the exit code. */
 export async function runCallsBench(args: readonly string[]): Promise<number> {
   const options = parseOptions(args);
@@ -112,6 +126,7 @@ export async function runCallsBench(args: readonly string[]): Promise<number> {
     const directBefore = bench.stack.dynamodbWrites();
     for (let i = 0; i < options.notifications; i++) await notify();
     const direct = bench.stack.apiCalls.snapshot();
+    const directByFunction = bench.stack.apiCalls.byFunction();
     const directWrites = writesSince(bench, directBefore);
 
     // 2 and 3. Broadcasts to a group, create request to `completed`.
@@ -134,7 +149,15 @@ export async function runCallsBench(args: readonly string[]): Promise<number> {
     await register(members('warm', 10, true));
     await connect(members('warm', 10, true).map((m) => m.id));
     await broadcast('warm', ['inbox', 'websocket', 'email']);
-    const broadcasts: { size: number; quiet: ApiCallCounts; quietWrites: StoreWrites; live: ApiCallCounts; liveWrites: StoreWrites }[] = [];
+    const broadcasts: {
+      size: number;
+      quiet: ApiCallCounts;
+      quietByFunction: ApiCallCountsByFunction;
+      quietWrites: StoreWrites;
+      live: ApiCallCounts;
+      liveByFunction: ApiCallCountsByFunction;
+      liveWrites: StoreWrites;
+    }[] = [];
     for (const size of options.sizes) {
       await register([...members(`quiet${size}`, size, false), ...members(`live${size}`, size, true)]);
       await connect(members(`live${size}`, size, true).map((m) => m.id));
@@ -142,19 +165,31 @@ export async function runCallsBench(args: readonly string[]): Promise<number> {
       const quietBefore = bench.stack.dynamodbWrites();
       await broadcast(`quiet${size}`, ['inbox', 'websocket']);
       const quiet = bench.stack.apiCalls.snapshot();
+      const quietByFunction = bench.stack.apiCalls.byFunction();
       const quietWrites = writesSince(bench, quietBefore);
       bench.stack.apiCalls.reset();
       const liveBefore = bench.stack.dynamodbWrites();
       await broadcast(`live${size}`, ['inbox', 'websocket', 'email']);
-      broadcasts.push({ size, quiet, quietWrites, live: bench.stack.apiCalls.snapshot(), liveWrites: writesSince(bench, liveBefore) });
+      broadcasts.push({
+        size,
+        quiet,
+        quietByFunction,
+        quietWrites,
+        live: bench.stack.apiCalls.snapshot(),
+        liveByFunction: bench.stack.apiCalls.byFunction(),
+        liveWrites: writesSince(bench, liveBefore),
+      });
     }
 
     console.log('');
     console.log('AWS calls the functions made, by operation (as GET /_local/calls counts them), from the create request to sent');
     report(`1. Direct notification, inbox + WebSocket + e-mail, recipient connected (${options.notifications} notifications)`, direct, directWrites, options.notifications, 'notification', 8);
-    for (const { size, quiet, quietWrites, live, liveWrites } of broadcasts) {
+    reportByFunction(directByFunction, options.notifications);
+    for (const { size, quiet, quietByFunction, quietWrites, live, liveByFunction, liveWrites } of broadcasts) {
       report(`2. Broadcast, inbox + WebSocket, recipients not connected (${number(size)} recipients)`, quiet, quietWrites, size, 'recipient', 3);
+      reportByFunction(quietByFunction, size);
       report(`3. Broadcast, inbox + WebSocket + e-mail, recipients connected (${number(size)} recipients)`, live, liveWrites, size, 'recipient', 3);
+      reportByFunction(liveByFunction, size);
     }
     return 0;
   } finally {
