@@ -46,7 +46,8 @@ export const fanoutMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('start'), ...broadcastRef }),
   z.object({ kind: z.literal('resolve'), ...broadcastRef, page: count }),
   z.object({ kind: z.literal('count'), ...broadcastRef }),
-  z.object({ kind: z.literal('dispatch'), ...broadcastRef, run: count, shard: z.optional(count), after: z.optional(subjectId) }),
+  // `everyShard`: one step reads the first page of every write shard (a broadcast whose rows fit one page).
+  z.object({ kind: z.literal('dispatch'), ...broadcastRef, run: count, shard: z.optional(count), after: z.optional(subjectId), everyShard: z.optional(z.literal(true)) }),
   z.object({ kind: z.literal('retry'), ...broadcastRef, run: z.int().check(z.minimum(1)), shard: z.optional(count), after: z.optional(subjectId) }),
   z.object({ kind: z.literal('cancel'), ...broadcastRef }),
   z.object({ kind: z.literal('watch'), ...broadcastRef, seen: z.string().check(z.maxLength(1024)), stalls: count }),

@@ -298,6 +298,81 @@ describe('dispatch', () => {
     expect(Math.max(...world.deliveryQueue.sent.map((m) => m.recipientIds.length))).toBeLessThanOrEqual(25);
   });
 
+  it('walks a broadcast whose rows fit one page in one step over every shard, 25 recipients to a message', async () => {
+    // Prepare: 100 recipients over 16 shards (6 or 7 each), a page of 1,000
+    const world = aBroadcastWorld({ pageSize: 1_000, shards: 16 });
+    const id = await created(world, { recipientIds: ids(100) });
+    await world.step({ kind: 'start', ...ref(id) });
+    await world.step(world.fanoutQueue.take('resolve') as FanoutMessage);
+    await world.step(world.fanoutQueue.take('count') as FanoutMessage);
+
+    // Act
+    await world.runFanout();
+
+    // Assess
+    const dispatches = world.fanoutQueue.sent.map((entry) => entry.message).filter((message) => message.kind === 'dispatch');
+    expect(dispatches).toEqual([{ kind: 'dispatch', ...ref(id), run: 0, everyShard: true }]);
+    expect(world.deliveryQueue.sent.map((m) => m.recipientIds.length)).toEqual([25, 25, 25, 25]);
+    expect(world.deliveryQueue.sent.flatMap((m) => m.recipientIds).sort()).toEqual(ids(100));
+  });
+
+  it('walks one shard per step once the rows are more than a page', async () => {
+    // Prepare
+    const world = aBroadcastWorld({ pageSize: 20, shards: 4 });
+    const id = await created(world, { recipientIds: ids(21) });
+    await world.step({ kind: 'start', ...ref(id) });
+
+    // Act
+    await world.runFanout();
+
+    // Assess
+    const dispatches = world.fanoutQueue.sent.map((entry) => entry.message).filter((message) => message.kind === 'dispatch');
+    expect(dispatches.filter((message) => message.after === undefined).map((message) => message.shard)).toEqual([0, 1, 2, 3]);
+    expect(dispatches.some((message) => message.everyShard)).toBe(false);
+    expect(world.deliveryQueue.sent.flatMap((m) => m.recipientIds).sort()).toEqual(ids(21));
+  });
+
+  it('goes on in a walk of its own for each shard that held more than a page at a step over every shard', async () => {
+    // Prepare: 30 rows over 4 shards, read 5 at a time; a step over every shard (as a count that
+    // saw fewer rows than were later written would have sent)
+    const world = aBroadcastWorld({ pageSize: 5, shards: 4 });
+    const id = await created(world, { recipientIds: ids(30) });
+    await world.step({ kind: 'start', ...ref(id) });
+    await world.runFanout();
+    world.deliveryQueue.sent.length = 0;
+    world.deliveryQueue.waiting.length = 0;
+
+    // Act
+    await world.step({ kind: 'dispatch', ...ref(id), run: 0, everyShard: true });
+    const walks = world.fanoutQueue.waiting.map((entry) => entry.message).filter((message) => message.kind === 'dispatch');
+    await world.runFanout();
+
+    // Assess
+    expect(walks).toHaveLength(4);
+    expect(walks.every((message) => message.kind === 'dispatch' && message.shard !== undefined && message.after !== undefined && !message.everyShard)).toBe(true);
+    const enqueued = world.deliveryQueue.sent.flatMap((m) => m.recipientIds);
+    expect(enqueued.sort()).toEqual(ids(30));
+  });
+
+  it('cancels every pending row of a small broadcast in the one step over every shard', async () => {
+    // Prepare
+    const world = aBroadcastWorld({ pageSize: 50, shards: 8 });
+    const id = await created(world, { recipientIds: ids(12) });
+    await world.step({ kind: 'start', ...ref(id) });
+    await world.runFanout();
+    world.deliveryQueue.waiting.length = 0;
+    await world.broadcasts.cancel(tenantId, id, world.clock.now());
+
+    // Act
+    await world.step({ kind: 'cancel', ...ref(id) });
+    const walks = world.fanoutQueue.waiting.map((entry) => entry.message).filter((message) => message.kind === 'dispatch');
+    await world.runFanout();
+
+    // Assess
+    expect(walks).toEqual([{ kind: 'dispatch', ...ref(id), run: 0, everyShard: true }]);
+    expect(await broadcastOf(world, id)).toMatchObject({ status: 'cancelled', counts: { total: 12, cancelled: 12, sent: 0 } });
+  });
+
   it('leaves out rows waiting out a retry backoff and rows a live worker holds', async () => {
     // Prepare
     const world = aBroadcastWorld();
@@ -437,23 +512,24 @@ describe('the watch', () => {
 
   it('recounts counters a crash left short, then completes the broadcast exactly once', async () => {
     // Prepare
-    const world = aBroadcastWorld();
-    await register(world, ['a', 'b']);
-    const id = await created(world, { recipientIds: ['a', 'b'] });
+    const world = aBroadcastWorld({ pageSize: 50 });
+    await register(world, ids(27));
+    const id = await created(world, { recipientIds: ids(27) });
     await world.step({ kind: 'start', ...ref(id) });
     await world.runFanout();
+    expect(world.deliveryQueue.waiting.map((m) => m.recipientIds.length)).toEqual([25, 2]);
     world.broadcasts.addCountsFailures.add(new Error('crashed before counting'));
     await world.deliverNext().catch(() => undefined);
     await world.deliverNext();
     const stuck = await broadcastOf(world, id);
 
     // Act
-    const seen = ['sending', 0, 'delivering', 0, 2, 1, 0, 0].join('|');
+    const seen = ['sending', 0, 'delivering', 0, 27, 2, 0, 0].join('|');
     await world.step({ kind: 'watch', ...ref(id), seen, stalls: 1 });
 
     // Assess
-    expect(stuck).toMatchObject({ status: 'sending', counts: { sent: 1 } });
-    expect(await broadcastOf(world, id)).toMatchObject({ status: 'completed', counts: { total: 2, sent: 2 } });
+    expect(stuck).toMatchObject({ status: 'sending', counts: { sent: 2 } });
+    expect(await broadcastOf(world, id)).toMatchObject({ status: 'completed', counts: { total: 27, sent: 27 } });
   });
 
   it('checks a broadcast whose every recipient left is held by quiet hours without warning that it stalled', async () => {
