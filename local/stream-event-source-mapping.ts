@@ -129,15 +129,21 @@ export function createStreamEventSourceMapping(options: StreamEventSourceMapping
     }
   }
 
-  /** One batch: a first read, then more until the batch is full or its window closes. */
+  /**
+   * One batch: a first read, then more until the batch is full or its window closes. The window
+   * opens with the first record read: an empty read answers at once (the caller polls again), so a
+   * record written into a quiet stream is gathered for the whole window, as Lambda does.
+   */
   async function readBatch(iterator: string, signal: AbortSignal): Promise<{ records: StreamRecord[]; next: string }> {
     const records: StreamRecord[] = [];
     let next = iterator;
-    const windowEnd = Date.now() + maxBatchingWindowSeconds * 1000;
+    let windowEnd: number | undefined;
     do {
       const page = await streams.send(new GetRecordsCommand({ ShardIterator: next, Limit: Math.min(GET_RECORDS_LIMIT, batchSize - records.length) }));
       records.push(...(page.Records ?? []));
       next = page.NextShardIterator ?? next;
+      if (records.length === 0) break;
+      windowEnd ??= Date.now() + maxBatchingWindowSeconds * 1000;
       if (records.length >= batchSize || Date.now() >= windowEnd) break;
       await idle(Math.min(pollIntervalMs, windowEnd - Date.now()), signal);
     } while (!signal.aborted);

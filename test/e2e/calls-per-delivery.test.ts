@@ -60,7 +60,8 @@ async function deliverOne(sentBefore: number): Promise<number> {
   expect(created.status).toBe(201);
   const [id] = created.body.notificationIds as string[];
   await eventually(() => statusOf(id ?? ''), (status) => status === 'sent');
-  await eventually(sentCounted, (sent) => sent === sentBefore + 1);
+  // The metrics trigger gathers records for 5 s (its batching window) before it counts them.
+  await eventually(sentCounted, (sent) => sent === sentBefore + 1, 30_000);
   return created.status;
 }
 
@@ -96,8 +97,10 @@ describe('the AWS calls of one direct notification', () => {
       apigatewaymanagementapi: { PostToConnection: 1 },
     });
     expect(Object.values(path).flatMap((ops) => Object.values(ops)).reduce((a, b) => a + b, 0)).toBe(9);
-    // The metrics function's ADDs: at most one per stream batch (create, claim, commit), whatever the deliveries in each.
+    // The metrics function's ADDs: one per stream batch, whatever the deliveries in each. The
+    // trigger's 5 s window gathers the create, the claim and the commit into one batch (two when a
+    // loaded machine takes longer than the window from the create to the commit).
     expect(metricsAdds).toBeGreaterThanOrEqual(1);
-    expect(metricsAdds).toBeLessThanOrEqual(3);
+    expect(metricsAdds).toBeLessThanOrEqual(2);
   });
 });

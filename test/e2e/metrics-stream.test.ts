@@ -3,7 +3,8 @@
  * local stack: a batch whose ADD fails is read again from the record reported and counted once;
  * a batch that keeps failing is given up, described on the metrics DLQ, and the stream goes on.
  * Faults on DynamoDB's UpdateItem reach only the metrics function here: neither creating nor
- * delivering a notification makes that call.
+ * delivering a notification makes that call. The trigger gathers each batch for 5 s (its
+ * batching window), so every count here comes 5 s or more after its write: the waits allow 60 s.
  */
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -68,16 +69,16 @@ describe('the metrics function when its writes fail', () => {
     const admin = await aTenant();
     await h.api('POST', '/_local/faults', { body: failingAdds });
     const id = await createOne(admin);
-    await eventually(injectedAdds, (n) => n >= 2, 30_000);
+    await eventually(injectedAdds, (n) => n >= 2, 60_000);
 
     // Act
     await h.api('DELETE', '/_local/faults');
     await cancel(admin, id);
-    const counts = await eventually(() => counted(admin), (n) => n.cancelled >= 1, 30_000);
+    const counts = await eventually(() => counted(admin), (n) => n.cancelled >= 1, 60_000);
 
     // Assess
     expect(counts).toMatchObject({ pending: 1, cancelled: 1 });
-  }, 90_000);
+  }, 180_000);
 
   it('gives up a batch that keeps failing, describes it on the metrics DLQ, and counts what comes after it', async () => {
     // Prepare
@@ -89,11 +90,11 @@ describe('the metrics function when its writes fail', () => {
     const letters = await eventually(
       async () => (await sqs.send(new ReceiveMessageCommand({ QueueUrl: h.stack.queueUrls['metrics-dlq'], MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))).Messages ?? [],
       (messages) => messages.length > 0,
-      30_000,
+      60_000,
     );
     await h.api('DELETE', '/_local/faults');
     await cancel(admin, id);
-    const counts = await eventually(() => counted(admin), (n) => n.cancelled >= 1, 30_000);
+    const counts = await eventually(() => counted(admin), (n) => n.cancelled >= 1, 60_000);
 
     // Assess
     const letter = JSON.parse(letters[0]?.Body ?? '{}') as { requestContext?: Record<string, unknown>; DDBStreamBatchInfo?: Record<string, unknown> };
@@ -101,5 +102,5 @@ describe('the metrics function when its writes fail', () => {
     expect(letter.DDBStreamBatchInfo).toMatchObject({ batchSize: 1, streamArn: expect.stringContaining(':table/herald-local-notifications/stream/') });
     // The creation given up is missing from the metrics; the cancel after it is counted.
     expect(counts).toMatchObject({ pending: 0, cancelled: 1 });
-  }, 90_000);
+  }, 180_000);
 });

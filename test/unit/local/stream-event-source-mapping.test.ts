@@ -126,6 +126,26 @@ describe('the stream event-source mapping', () => {
     expect(record?.dynamodb?.SequenceNumber).toMatch(/^\d{21}$/);
   });
 
+  it('gathers the records of a quiet stream for the whole batching window, which opens with the first record', async () => {
+    // Prepare: a window of 3 s, and a stream quiet for 2.5 s first (a window opened by the first,
+    // empty, read would close at 3 s, between the two writes)
+    const { name, arn } = await aStreamedTable();
+    const { batches } = mapTo(arn, async () => undefined, { maxBatchingWindowSeconds: 3 });
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+
+    // Act
+    await db.send(new PutCommand({ TableName: name, Item: { pk: 'a', v: 1 } }));
+    const firstWritten = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await db.send(new PutCommand({ TableName: name, Item: { pk: 'b', v: 1 } }));
+    await eventually(async () => batches.length, (n) => n >= 1, 30_000);
+    const invoked = Date.now();
+
+    // Assess
+    expect(batches).toEqual([['a', 'b']]);
+    expect(invoked - firstWritten).toBeGreaterThanOrEqual(2_900);
+  });
+
   it('retries from the sequence number the function reports, and only from there', async () => {
     // Prepare
     const { name, arn } = await aStreamedTable();
