@@ -683,7 +683,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists a broadcast's recipients and their outcome */
+        /**
+         * Lists a broadcast's recipients and their outcome
+         * @description A page holds at most `limit` recipients and may hold fewer, even none, with a `nextCursor` to follow until it is null: a page makes at most 32 reads, and `status=pending` finds its recipients by reading the rows (only final statuses are indexed), so pending recipients among many final ones take several pages.
+         */
         get: operations["listBroadcastRecipients"];
         put?: never;
         post?: never;

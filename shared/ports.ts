@@ -694,11 +694,18 @@ export interface BroadcastRecipientStore {
   putPending(tenantId: string, broadcastId: string, recipientIds: readonly string[], at: Date, localDue?: ReadonlyMap<string, number>): Promise<void>;
   /** How many rows a shard holds (strongly consistent). */
   countShard(tenantId: string, broadcastId: string, shard: number): Promise<number>;
-  /** How many rows of a shard show `status` (the status index: eventually consistent). */
+  /**
+   * How many rows of a shard show `status`: a final status from the status index (eventually
+   * consistent); `pending` from a filtered count of the shard's rows, which reads all of them.
+   */
   countByStatus(tenantId: string, broadcastId: string, status: BroadcastRecipientStatus, shard: number): Promise<number>;
   /** A page of a shard's rows (strongly consistent). */
   pageShard(tenantId: string, broadcastId: string, shard: number, limit: number, after?: string): Promise<RecipientRowPage>;
-  /** A page of a shard's rows that show `status` (a row held by a worker shows `pending`). */
+  /**
+   * A page of a shard's rows that show `status` (a row held by a worker shows `pending`). Pending
+   * rows are not in the status index: their page is a filtered read of the shard, which may hold
+   * fewer than `limit` rows, or none, with `after` set when the shard goes on.
+   */
   pageByStatus(
     tenantId: string,
     broadcastId: string,

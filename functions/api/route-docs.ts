@@ -798,6 +798,8 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   'GET /v1/broadcasts/{id}/recipients': {
     operationId: 'listBroadcastRecipients',
     summary: "Lists a broadcast's recipients and their outcome",
+    description:
+      'A page holds at most `limit` recipients and may hold fewer, even none, with a `nextCursor` to follow until it is null: a page makes at most 32 reads, and `status=pending` finds its recipients by reading the rows (only final statuses are indexed), so pending recipients among many final ones take several pages.',
     tag: 'Broadcasts',
     example: { path: { id: 'brd_01JD6Z5V7Q3M9X2K4T8R1N0C5B' }, query: { status: 'failed', limit: '50' } },
     pathParameters: broadcastId,

@@ -300,9 +300,11 @@ export function rowCommit(unit: DeliveryUnit, write: CommitWrite, now: Date, sha
     update.set('lastError', settlement.error).set('lastErrorCategory', settlement.category).set('nextAttemptAt', new Date(settlement.nextAttemptAt).toISOString());
     if (settlement.refundAttempt) update.setRaw('attempts = attempts - :refund', { ':refund': 1 });
   }
-  update
-    .set('#tstatus', transition.to)
-    .set('statusKey', rowStatusKey(ref.tenantId, ref.broadcastId, ref.recipientId, publicRecipientStatus(transition.to), shards));
+  update.set('#tstatus', transition.to);
+  // Only final rows are in the sparse status index: a row pending again leaves it (an older row
+  // still carries a `pending` key), a final one enters it.
+  if (transition.to === 'pending') update.remove('statusKey');
+  else update.set('statusKey', rowStatusKey(ref.tenantId, ref.broadcastId, ref.recipientId, publicRecipientStatus(transition.to), shards));
   return update.build(rowKey(ref.tenantId, ref.broadcastId, ref.recipientId, shards), transitionCondition(transition, rowGuards({ now, token: write.token })));
 }
 

@@ -1,10 +1,14 @@
 /**
  * The recipient rows of broadcasts in DynamoDB: pk = tenant#broadcast#shard, recipientId, spread
- * over write shards so one big broadcast never funnels into a single partition, with the
- * `byStatus` index (statusKey = tenant#broadcast#status#shard) for the recipients route, retry
- * and the watch's recount. A row a worker holds keeps showing `pending` in the index: the claim changes no key. The
- * index holds keys only, so the claim writes nothing to it (one write of a recipient's eleven),
- * and a page of it reads its rows with a BatchGetItem.
+ * over write shards so one big broadcast never funnels into a single partition, with the sparse
+ * `byStatus` index (statusKey = tenant#broadcast#status#shard) of the final rows (sent, failed,
+ * cancelled) for the recipients route, retry and the watch's recount. A pending row, or one a
+ * worker holds, has no `statusKey`: the fan-out's put writes no index entry and the outcome adds
+ * one instead of moving one (a delete and a put), 8 writes per recipient instead of 10. Pending
+ * rows are found by a filtered Query of their shard instead, which only the recipients route
+ * (`status=pending`) and the watch's repair ask for. (Rows written before kept a `pending` key,
+ * which their outcome moves as before.) The index holds keys only, so a page of it reads its rows
+ * with a BatchGetItem.
  *
  * Which writes are batched and why that is safe:
  * - Pending rows are written with BatchWriteItem, unconditionally. Only the fan-out writes them,
@@ -42,6 +46,19 @@ function statusKey(tenantId: string, broadcastId: string, status: BroadcastRecip
 
 /** Writes in flight at once when a page of rows is written (each a BatchWriteItem of 25). */
 const writeLanes = 4;
+
+/**
+ * Rows a page of pending rows reads at most: they are not in the status index, so a page is a
+ * filtered Query of the shard, which reads this many rows to find up to `limit` pending ones.
+ */
+const pendingPageReads = 1_000;
+
+/** The public `pending`: rows waiting, and rows a worker holds. */
+const pendingFilter = {
+  FilterExpression: '#status IN (:pending, :sending)',
+  ExpressionAttributeNames: { '#status': 'status' },
+} as const;
+const pendingValues = { ':pending': 'pending', ':sending': 'sending' } as const;
 
 interface RowItem extends Record<string, unknown> {
   pk: string;
@@ -93,7 +110,6 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
       return {
         pk: shardKey(tenantId, broadcastId, shard),
         recipientId,
-        statusKey: statusKey(tenantId, broadcastId, 'pending', shard),
         tenantId,
         broadcastId,
         status: 'pending',
@@ -120,6 +136,13 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
   }
 
   async countByStatus(tenantId: string, broadcastId: string, status: BroadcastRecipientStatus, shard: number): Promise<number> {
+    if (status === 'pending') {
+      return this.count({
+        KeyConditionExpression: 'pk = :pk',
+        ...pendingFilter,
+        ExpressionAttributeValues: { ':pk': shardKey(tenantId, broadcastId, shard), ...pendingValues },
+      });
+    }
     return this.count({
       IndexName: 'byStatus',
       KeyConditionExpression: 'statusKey = :statusKey',
@@ -146,6 +169,7 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
     limit: number,
     after?: string,
   ): Promise<RecipientRowPage> {
+    if (status === 'pending') return this.pagePending(tenantId, broadcastId, shard, limit, after);
     const key = statusKey(tenantId, broadcastId, status, shard);
     const page = await this.db.send(
       new QueryCommand({
@@ -167,6 +191,33 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
       const item = found.get(recipientId);
       return item?.statusKey === key ? [fromItem(item)] : [];
     });
+    const last = page.LastEvaluatedKey?.recipientId;
+    return { rows, ...(typeof last === 'string' ? { after: last } : {}) };
+  }
+
+  /**
+   * Up to `limit` pending rows of a shard, from a filtered Query that reads at most
+   * {@link pendingPageReads} rows (strongly consistent): a page may hold fewer than `limit`, or
+   * none, with `after` set when the shard goes on.
+   */
+  private async pagePending(tenantId: string, broadcastId: string, shard: number, limit: number, after?: string): Promise<RecipientRowPage> {
+    const pk = shardKey(tenantId, broadcastId, shard);
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ...pendingFilter,
+        ExpressionAttributeValues: { ':pk': pk, ...pendingValues },
+        ConsistentRead: true,
+        Limit: Math.max(limit, pendingPageReads),
+        ...(after !== undefined ? { ExclusiveStartKey: { pk, recipientId: after } } : {}),
+      }),
+    );
+    const rows = (page.Items ?? []).map(fromItem);
+    if (rows.length > limit) {
+      const kept = rows.slice(0, limit);
+      return { rows: kept, after: (kept[kept.length - 1] as BroadcastRecipient).recipientId };
+    }
     const last = page.LastEvaluatedKey?.recipientId;
     return { rows, ...(typeof last === 'string' ? { after: last } : {}) };
   }
@@ -220,8 +271,7 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
       return {
         ...rest,
         pk: shardKey(row.tenantId, row.broadcastId, shard),
-        statusKey: statusKey(row.tenantId, row.broadcastId, publicRecipientStatus(row.status), shard),
-        ...(final ? { expiresAt } : {}),
+        ...(final ? { statusKey: statusKey(row.tenantId, row.broadcastId, publicRecipientStatus(row.status), shard), expiresAt } : {}),
       };
     });
     await batchPut(this.db, this.tableName, items);
@@ -245,7 +295,6 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
   }
 
   async requeue(row: BroadcastRecipient, run: number, at: Date): Promise<boolean> {
-    const shard = recipientShard(row.recipientId, this.shardCount);
     // A channel that reached the recipient is never repeated: only the failed ones are forgotten.
     const failedChannels = (Object.entries(row.deliveries) as [Channel, { status: string }][])
       .filter(([, delivery]) => delivery.status === 'failed')
@@ -254,7 +303,8 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
     failedChannels.forEach((channel, index) => (names[`#ch${index}`] = channel));
     const forget = failedChannels.map((_, index) => `deliveries.#ch${index}`);
     const requeued = await this.update(row.tenantId, row.broadcastId, row.recipientId, {
-      UpdateExpression: `SET #status = :pending, statusKey = :statusKey, run = :run, attempts = :zero, updatedAt = :at REMOVE ${[
+      UpdateExpression: `SET #status = :pending, run = :run, attempts = :zero, updatedAt = :at REMOVE ${[
+        'statusKey',
         'lastError',
         'lastErrorCategory',
         'nextAttemptAt',
@@ -266,7 +316,6 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
       ExpressionAttributeValues: {
         ':pending': 'pending',
         ':failed': 'failed',
-        ':statusKey': statusKey(row.tenantId, row.broadcastId, 'pending', shard),
         ':run': run,
         ':zero': 0,
         ':at': at.toISOString(),

@@ -358,10 +358,16 @@ const recipientsCursorSchema = z.object({
   after: z.optional(subjectId),
 });
 
+/** Reads one page of the recipients route makes at most; past them it answers what it found, and a cursor. */
+const recipientPageReads = 32;
+
 /**
- * The recipients of a broadcast and their outcome, with `status` from the status index. Rows are
- * spread over write shards: a page goes through the shards in turn, in recipient id order within
- * each, and its cursor says where it stopped.
+ * The recipients of a broadcast and their outcome, with `status` from the status index (final
+ * statuses) or a filtered read of the rows (`pending`). Rows are spread over write shards: a page
+ * goes through the shards in turn, in recipient id order within each, and its cursor says where
+ * it stopped. A page makes at most {@link recipientPageReads} reads, so one may hold fewer than
+ * `limit` items (even none) with a `nextCursor`: pending rows, few among many final ones, take
+ * more reads to find.
  */
 export async function listBroadcastRecipients(
   deps: Pick<BroadcastDeps, 'broadcasts' | 'rows'>,
@@ -380,7 +386,7 @@ export async function listBroadcastRecipients(
   }
   const items: BroadcastRecipient[] = [];
   let { shard, after } = position;
-  while (shard < deps.rows.shardCount && items.length < query.limit) {
+  for (let reads = 0; shard < deps.rows.shardCount && items.length < query.limit && reads < recipientPageReads; reads++) {
     const limit = query.limit - items.length;
     const page =
       status === 'any'

@@ -3,11 +3,12 @@
  * transactions the cancel needs): conditional transitions,
  * counters, listing, the fan-out lease, and the recipient rows with their shards and status index.
  */
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBroadcastRecipientStore } from '../../../../shared/adapters/dynamo-broadcast-recipient-store.ts';
 import { DynamoBroadcastStore } from '../../../../shared/adapters/dynamo-broadcast-store.ts';
 import { recipientShard, zeroCounts } from '../../../../shared/domain/broadcast.ts';
-import type { Broadcast } from '../../../../shared/domain/broadcast.ts';
+import type { Broadcast, BroadcastRecipient, RecipientClaim } from '../../../../shared/domain/broadcast.ts';
 import { newBroadcastId } from '../../../../shared/domain/ids.ts';
 import { racingClient, startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
@@ -397,7 +398,7 @@ describe('DynamoBroadcastRecipientStore', () => {
     expect(await rows.claim(tenantId, broadcastId, 'user-02', at(300), at(360))).toBeDefined();
   });
 
-  it('writes nothing to the status index when it claims a row, which keeps its status key', async () => {
+  it('writes nothing to the status index when it claims a row, which has no status key while pending', async () => {
     // Prepare
     const before = dynamo.writes();
 
@@ -411,25 +412,92 @@ describe('DynamoBroadcastRecipientStore', () => {
   });
 
   it('pages a status from the rows as they are, leaving out one that left the status after the index listed it', async () => {
-    // Prepare: a broadcast of its own, and a client that cancels one of its pending rows right
-    // after the index answered
+    // Prepare: a broadcast of its own whose rows all failed, and a client that puts one of them
+    // back to pending (a retry) right after the index answered
     const raceId = newBroadcastId(at(1));
     await rows.putPending(tenantId, raceId, ids.slice(0, 12), noon);
     const victim = 'user-07';
     const shard = recipientShard(victim, 4);
+    const claims = await Promise.all(ids.slice(0, 12).map((id) => rows.claim(tenantId, raceId, id, noon, at(65))));
+    await rows.finish(
+      claims.map((claim) => ({ ...(claim as RecipientClaim).row, status: 'failed' as const, lastError: 'SES down' })),
+      noon,
+    );
+    const [failedVictim] = await rows.getMany(tenantId, raceId, [victim]);
     const racing = racingClient(dynamo, 'QueryCommand', async () => {
-      await rows.cancel(tenantId, raceId, victim, noon);
+      await rows.requeue(failedVictim as BroadcastRecipient, 1, at(2));
     });
     const racingRows = new DynamoBroadcastRecipientStore(racing.client, 'broadcast-recipients', { retentionDays: 90, shardCount: 4 });
-    const before = await rows.pageByStatus(tenantId, raceId, 'pending', shard, 100);
+    const before = await rows.pageByStatus(tenantId, raceId, 'failed', shard, 100);
 
     // Act
-    const page = await racingRows.pageByStatus(tenantId, raceId, 'pending', shard, 100);
+    const page = await racingRows.pageByStatus(tenantId, raceId, 'failed', shard, 100);
 
     // Assess: the index listed it, the table no longer holds it as pending
     expect(racing.raced()).toBe(true);
     expect(before.rows.map((r) => r.recipientId)).toContain(victim);
     expect(page.rows.map((r) => r.recipientId)).toEqual(before.rows.map((r) => r.recipientId).filter((id) => id !== victim));
+  });
+
+  it('keeps pending rows out of the status index, finds them by reading their shard, and indexes a row once it is final', async () => {
+    // Prepare: a broadcast of its own, over one shard, and a client that writes through the counted endpoint
+    const sparseId = newBroadcastId(at(3));
+    const oneShard = new DynamoBroadcastRecipientStore(dynamo.documentClient, 'broadcast-recipients', { retentionDays: 90, shardCount: 1 });
+    const writes = async (write: () => Promise<unknown>): Promise<{ tableItems: number; indexEntries: number }> => {
+      const before = dynamo.writes();
+      await write();
+      const after = dynamo.writes();
+      return { tableItems: after.tableItems - before.tableItems, indexEntries: after.indexEntries - before.indexEntries };
+    };
+    const indexed = async (status: 'pending' | 'sent' | 'failed' | 'cancelled'): Promise<string[]> => {
+      const { Items = [] } = await dynamo.documentClient.send(
+        new QueryCommand({ TableName: 'broadcast-recipients', IndexName: 'byStatus', KeyConditionExpression: 'statusKey = :k', ExpressionAttributeValues: { ':k': `${tenantId}#${sparseId}#${status}#0` } }),
+      );
+      return Items.map((item) => item.recipientId as string);
+    };
+
+    // Act
+    const put = await writes(() => oneShard.putPending(tenantId, sparseId, ['a', 'b', 'c', 'd'], noon));
+    const claim = await oneShard.claim(tenantId, sparseId, 'a', noon, at(65));
+    const cancelled = await writes(() => oneShard.cancel(tenantId, sparseId, 'b', noon));
+    const pending = await oneShard.pageByStatus(tenantId, sparseId, 'pending', 0, 100);
+    const pendingCount = await oneShard.countByStatus(tenantId, sparseId, 'pending', 0);
+
+    // Assess: four rows and no index entry; the cancel adds one and deletes none
+    expect(put).toEqual({ tableItems: 4, indexEntries: 0 });
+    expect(cancelled).toEqual({ tableItems: 1, indexEntries: 1 });
+    expect(await indexed('pending')).toEqual([]);
+    expect(await indexed('cancelled')).toEqual(['b']);
+    // The one a worker holds (`sending`) shows pending, as it did in the index
+    expect(claim?.row.status).toBe('sending');
+    expect(pending.rows.map((r) => r.recipientId)).toEqual(['a', 'c', 'd']);
+    expect(pending.after).toBeUndefined();
+    expect(pendingCount).toBe(3);
+  });
+
+  it('pages pending rows by reading the shard, at most a limit of them, and goes on after the last one it answered', async () => {
+    // Prepare: 30 rows over one shard, 10 of them cancelled
+    const pagedId = newBroadcastId(at(4));
+    const oneShard = new DynamoBroadcastRecipientStore(dynamo.documentClient, 'broadcast-recipients', { retentionDays: 90, shardCount: 1 });
+    const all = Array.from({ length: 30 }, (_, i) => `r-${String(i).padStart(2, '0')}`);
+    await oneShard.putPending(tenantId, pagedId, all, noon);
+    for (const id of all.filter((_, i) => i % 3 === 0)) await oneShard.cancel(tenantId, pagedId, id, noon);
+
+    // Act
+    const found: string[] = [];
+    let after: string | undefined;
+    let pages = 0;
+    do {
+      const page = await oneShard.pageByStatus(tenantId, pagedId, 'pending', 0, 7, after);
+      expect(page.rows.length).toBeLessThanOrEqual(7);
+      found.push(...page.rows.map((r) => r.recipientId));
+      after = page.after;
+      pages++;
+    } while (after !== undefined);
+
+    // Assess
+    expect(found).toEqual(all.filter((_, i) => i % 3 !== 0));
+    expect(pages).toBe(3);
   });
 
   it('cancels only pending rows', async () => {

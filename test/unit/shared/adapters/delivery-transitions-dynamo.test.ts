@@ -7,9 +7,9 @@
  * engine's) is sent: it must succeed exactly when the table says the transition may be taken.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { notificationClaim, notificationCommit, notificationGuards, notificationHold, rowCancel, rowClaim, rowCommit, rowGuards, rowHold, rowKey, rowWithdraw } from '../../../../shared/adapters/delivery-units.ts';
+import { notificationClaim, notificationCommit, notificationGuards, notificationHold, rowCancel, rowClaim, rowCommit, rowGuards, rowHold, rowKey, rowStatusKey, rowWithdraw } from '../../../../shared/adapters/delivery-units.ts';
 import type { ItemUpdate } from '../../../../shared/adapters/delivery-units.ts';
 import { notificationKey } from '../../../../shared/adapters/dynamo-notification-store.ts';
 import { transitionCondition } from '../../../../shared/adapters/dynamo-transitions.ts';
@@ -260,5 +260,53 @@ describe('rowTransitions on DynamoDB', () => {
     const wrong = cases.filter((c, i) => written[i] !== c.allowed).map((c) => `${describeCase(c)}: expected ${c.allowed ? 'written' : 'refused'}`);
     expect(wrong).toEqual([]);
     expect(written.filter(Boolean).length).toBe(cases.filter((c) => c.allowed).length);
+  });
+
+  it('takes a row pending again out of the sparse status index, and puts a final one in under its status', async () => {
+    // Prepare: three held rows, one of them written before pending rows left the index (a `pending` key)
+    const broadcastId = 'brd_sparse';
+    const held = (recipientId: string, legacyKey: boolean): Promise<unknown> =>
+      dynamo.documentClient.send(
+        new PutCommand({
+          TableName: 'broadcast-recipients',
+          Item: {
+            ...rowKey(tenantId, broadcastId, recipientId),
+            ...(legacyKey ? { statusKey: rowStatusKey(tenantId, broadcastId, recipientId, 'pending') } : {}),
+            tenantId,
+            broadcastId,
+            status: 'sending',
+            leaseUntil: now.getTime() + 60_000,
+            claimToken: token,
+            attempts: seenAttempts,
+            run: 0,
+            deliveries: {},
+          },
+        }),
+      );
+    await Promise.all([held('again', false), held('legacy', true), held('done', false)]);
+    const unit = (recipientId: string): DeliveryUnit => ({
+      ref: { kind: 'broadcast', tenantId, broadcastId, recipientId },
+      tenantId,
+      recipientId,
+      status: 'sending',
+      dueAt: 0,
+      attempts: seenAttempts,
+      channels: ['email'],
+      deliveries: {},
+      content: { id: broadcastId, broadcastId, title: 't', message: 'm', type: 'x', priority: 'normal', createdAt: now.toISOString(), scheduledAt: null },
+    });
+    const commit = (recipientId: string, kind: 'release' | 'finish'): Promise<boolean> =>
+      tryWrite('broadcast-recipients', rowCommit(unit(recipientId), { token, deliveries: {}, forget: [], settlement: settlementOf(kind), expiresAt: 1 }, now), true);
+
+    // Act
+    const written = await Promise.all([commit('again', 'release'), commit('legacy', 'release'), commit('done', 'finish')]);
+
+    // Assess
+    expect(written).toEqual([true, true, true]);
+    const keyOf = async (recipientId: string): Promise<unknown> =>
+      (await dynamo.documentClient.send(new GetCommand({ TableName: 'broadcast-recipients', Key: rowKey(tenantId, broadcastId, recipientId), ConsistentRead: true }))).Item?.statusKey;
+    expect(await keyOf('again')).toBeUndefined();
+    expect(await keyOf('legacy')).toBeUndefined();
+    expect(await keyOf('done')).toBe(rowStatusKey(tenantId, broadcastId, 'done', 'sent'));
   });
 });
