@@ -176,10 +176,16 @@ export function createStreamEventSourceMapping(options: StreamEventSourceMapping
     await options.onFailure(record).catch((error: unknown) => log({ message: 'the on-failure destination refused the record', streamArn, error: describe(error) }));
   }
 
-  /** Invokes the function with `records` until every one succeeded or was given up. */
+  /**
+   * Invokes the function with `records` until every one succeeded or was given up. The first
+   * invocation is made even after `stop()`: a stop within the batching window must not drop what
+   * the window gathered (stop waits for it); only the retries end with the stop.
+   */
   async function processBatch(shardId: string, records: readonly StreamRecord[], signal: AbortSignal): Promise<void> {
     const pending: PendingBatch[] = [{ records, retries: 0 }];
-    while (pending.length > 0 && !signal.aborted) {
+    let first = true;
+    while (pending.length > 0 && (first || !signal.aborted)) {
+      first = false;
       const batch = pending.shift() as PendingBatch;
       const result = await attempt(batch.records);
       if (result.kind === 'done') continue;

@@ -146,6 +146,41 @@ describe('the stream event-source mapping', () => {
     expect(invoked - firstWritten).toBeGreaterThanOrEqual(2_900);
   });
 
+  it('hands the function the batch it was gathering when it is stopped mid-window, and stop waits for it', async () => {
+    // Prepare: a window of 60 s, so the stop comes well within it (and a stop that waited it out
+    // would outlast the test's 30 s)
+    const { name, arn } = await aStreamedTable();
+    const batches: string[][] = [];
+    const mapping = createStreamEventSourceMapping({
+      streams,
+      streamArn: arn,
+      functionArn,
+      batchSize: 100,
+      maxBatchingWindowSeconds: 60,
+      startingPosition: 'TRIM_HORIZON',
+      reportBatchItemFailures: true,
+      bisectBatchOnFunctionError: false,
+      maximumRetryAttempts: 2,
+      pollIntervalMs: 20,
+      log: () => undefined,
+      invoke: async (event) => {
+        batches.push(event.Records.map(keyOf));
+      },
+      subscribe: (wake) => endpoint.onStreamRecords((streamArn) => streamArn === arn && wake()),
+    });
+    mapping.start();
+    running.push(mapping);
+    await db.send(new PutCommand({ TableName: name, Item: { pk: 'a', v: 1 } }));
+    // The poller is woken by the write and reads the record within milliseconds; it then gathers for 60 s.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    // Act
+    await mapping.stop();
+
+    // Assess
+    expect(batches).toEqual([['a']]);
+  });
+
   it('retries from the sequence number the function reports, and only from there', async () => {
     // Prepare
     const { name, arn } = await aStreamedTable();
