@@ -417,7 +417,8 @@ export const tables: readonly TableDescription[] = [
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'recipientId', type: 'S' },
     // statusKey = tenant#broadcast#status#shard: the recipients route, retry and the watch's recount read it.
-    // Keys only: the claim changes a row but not its statusKey, so it writes nothing to the index.
+    // Sparse and keys only: only final rows (sent, failed, cancelled) carry a statusKey, so the
+    // fan-out's put and the claim write nothing to the index and the outcome puts one entry.
     indexes: [
       {
         name: 'byStatus',

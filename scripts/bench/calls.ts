@@ -162,6 +162,8 @@ export async function runCallsBench(args: readonly string[]): Promise<number> {
       if (created.status !== 201) throw new Error(`POST /v1/notifications answered ${created.status}`);
       const [id] = created.body.notificationIds;
       await waitForStatus(() => reader.status('notifications', id ?? ''), ['sent', 'failed'], `Notification ${id}`);
+      // A failed delivery is not the case measured, and its `sent` count would never come.
+      if ((await reader.status('notifications', id ?? '')) !== 'sent') throw new Error(`Notification ${id} failed: see the functions' log`);
       // And counted: the metrics function's ADDs come after its batching window, and are part of
       // what a notification costs. Waited for each, this is the cost of a notification alone.
       await waitForCount(() => reader.sentCounted(), ++sent, 'The metrics\' sent count');

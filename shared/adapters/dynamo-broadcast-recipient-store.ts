@@ -48,10 +48,10 @@ function statusKey(tenantId: string, broadcastId: string, status: BroadcastRecip
 const writeLanes = 4;
 
 /**
- * Rows a page of pending rows reads at most: they are not in the status index, so a page is a
- * filtered Query of the shard, which reads this many rows to find up to `limit` pending ones.
+ * Rows a page of pending rows reads at most, by default: they are not in the status index, so a
+ * page is a filtered Query of the shard, which reads this many rows to find up to `limit` pending ones.
  */
-const pendingPageReads = 1_000;
+const defaultPendingPageReads = 1_000;
 
 /** The public `pending`: rows waiting, and rows a worker holds. */
 const pendingFilter = {
@@ -94,13 +94,22 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
   private readonly db: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly retentionDays: number;
+  private readonly pendingPageReads: number;
 
-  /** Final rows expire `retentionDays` after their outcome. */
-  constructor(db: DynamoDBDocumentClient, tableName: string, options: { readonly retentionDays: number; readonly shardCount?: number }) {
+  /**
+   * Final rows expire `retentionDays` after their outcome. `pendingPageReads`: rows a page of
+   * pending rows reads at most, besides its `limit` (@default 1,000).
+   */
+  constructor(
+    db: DynamoDBDocumentClient,
+    tableName: string,
+    options: { readonly retentionDays: number; readonly shardCount?: number; readonly pendingPageReads?: number },
+  ) {
     this.db = db;
     this.tableName = tableName;
     this.retentionDays = options.retentionDays;
     this.shardCount = options.shardCount ?? BROADCAST_RECIPIENT_SHARDS;
+    this.pendingPageReads = options.pendingPageReads ?? defaultPendingPageReads;
   }
 
   async putPending(tenantId: string, broadcastId: string, recipientIds: readonly string[], at: Date, localDue?: ReadonlyMap<string, number>): Promise<void> {
@@ -196,9 +205,9 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
   }
 
   /**
-   * Up to `limit` pending rows of a shard, from a filtered Query that reads at most
-   * {@link pendingPageReads} rows (strongly consistent): a page may hold fewer than `limit`, or
-   * none, with `after` set when the shard goes on.
+   * Up to `limit` pending rows of a shard, from a filtered Query that reads at most the larger of
+   * `limit` and `pendingPageReads` rows (strongly consistent): a page may hold fewer than `limit`,
+   * or none, with `after` set when the shard goes on.
    */
   private async pagePending(tenantId: string, broadcastId: string, shard: number, limit: number, after?: string): Promise<RecipientRowPage> {
     const pk = shardKey(tenantId, broadcastId, shard);
@@ -209,7 +218,7 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
         ...pendingFilter,
         ExpressionAttributeValues: { ':pk': pk, ...pendingValues },
         ConsistentRead: true,
-        Limit: Math.max(limit, pendingPageReads),
+        Limit: Math.max(limit, this.pendingPageReads),
         ...(after !== undefined ? { ExclusiveStartKey: { pk, recipientId: after } } : {}),
       }),
     );

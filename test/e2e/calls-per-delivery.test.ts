@@ -100,9 +100,10 @@ describe('the AWS calls of one direct notification', () => {
     });
     expect(Object.values(path).flatMap((ops) => Object.values(ops)).reduce((a, b) => a + b, 0)).toBe(9);
     // The metrics function's ADDs: one per stream batch, whatever the deliveries in each. The
-    // trigger's 5 s window gathers the create, the claim and the commit into one batch (two when a
-    // loaded machine takes longer than the window from the create to the commit).
+    // trigger's 5 s window gathers the create, the claim and the commit into one batch (two or
+    // three when a loaded machine takes longer than the window from the create to the commit;
+    // the window itself is tested in test/unit/local/stream-event-source-mapping.test.ts).
     expect(metricsAdds).toBeGreaterThanOrEqual(1);
-    expect(metricsAdds).toBeLessThanOrEqual(2);
+    expect(metricsAdds).toBeLessThanOrEqual(3);
   }, 120_000);
 });

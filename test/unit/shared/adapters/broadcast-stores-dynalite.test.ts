@@ -10,6 +10,8 @@ import { DynamoBroadcastStore } from '../../../../shared/adapters/dynamo-broadca
 import { recipientShard, zeroCounts } from '../../../../shared/domain/broadcast.ts';
 import type { Broadcast, BroadcastRecipient, RecipientClaim } from '../../../../shared/domain/broadcast.ts';
 import { newBroadcastId } from '../../../../shared/domain/ids.ts';
+import type { Caller } from '../../../../shared/domain/caller.ts';
+import { listBroadcastRecipients } from '../../../../shared/use-cases/broadcasts.ts';
 import { racingClient, startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
 
@@ -498,6 +500,28 @@ describe('DynamoBroadcastRecipientStore', () => {
     // Assess
     expect(found).toEqual(all.filter((_, i) => i % 3 !== 0));
     expect(pages).toBe(3);
+  });
+
+  it('answers a page of pending recipients after 32 reads with what it found, and a cursor that finds the rest', async () => {
+    // Prepare: 40 rows over one shard, all cancelled but the last, and a store that reads no more
+    // rows per Query than the page asks for
+    const b = aBroadcast();
+    await store.create(b, { message: 'x' }, []);
+    const oneRowAtATime = new DynamoBroadcastRecipientStore(dynamo.documentClient, 'broadcast-recipients', { retentionDays: 90, shardCount: 1, pendingPageReads: 1 });
+    const all = Array.from({ length: 40 }, (_, i) => `r-${String(i).padStart(2, '0')}`);
+    await oneRowAtATime.putPending(tenantId, b.id, all, noon);
+    for (const id of all.slice(0, 39)) await oneRowAtATime.cancel(tenantId, b.id, id, noon);
+    const caller: Caller = { sub: 'ops', tenantId, roles: ['admin'] };
+    const deps = { broadcasts: store, rows: oneRowAtATime };
+
+    // Act: pages of one recipient, so that each Query reads one row
+    const first = await listBroadcastRecipients(deps, caller, b.id, { limit: 1, status: 'pending' });
+    const second = await listBroadcastRecipients(deps, caller, b.id, { limit: 1, status: 'pending', cursor: first.nextCursor ?? '' });
+
+    // Assess: 32 rows read, none pending, and a cursor; the next page reads on to the pending one
+    expect(first.items).toEqual([]);
+    expect(first.nextCursor).not.toBeNull();
+    expect(second.items.map((r) => r.recipientId)).toEqual(['r-39']);
   });
 
   it('cancels only pending rows', async () => {
