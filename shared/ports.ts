@@ -692,8 +692,8 @@ export interface BroadcastRecipientStore {
    * resolving, before anything is delivered, so writing one again rewrites it unchanged.
    */
   putPending(tenantId: string, broadcastId: string, recipientIds: readonly string[], at: Date, localDue?: ReadonlyMap<string, number>): Promise<void>;
-  /** How many rows a shard holds (strongly consistent). */
-  countShard(tenantId: string, broadcastId: string, shard: number): Promise<number>;
+  /** How many rows a shard holds (strongly consistent), after the row `after` when given. */
+  countShard(tenantId: string, broadcastId: string, shard: number, after?: string): Promise<number>;
   /**
    * How many rows of a shard show `status`: a final status from the status index (eventually
    * consistent); `pending` from a filtered count of the shard's rows, which reads all of them.

@@ -136,12 +136,12 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
     await Promise.all(lanes.map((lane) => batchPut(this.db, this.tableName, lane)));
   }
 
-  async countShard(tenantId: string, broadcastId: string, shard: number): Promise<number> {
-    return this.count({
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': shardKey(tenantId, broadcastId, shard) },
-      ConsistentRead: true,
-    });
+  async countShard(tenantId: string, broadcastId: string, shard: number, after?: string): Promise<number> {
+    const pk = shardKey(tenantId, broadcastId, shard);
+    return this.count(
+      { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true },
+      after !== undefined ? { pk, recipientId: after } : undefined,
+    );
   }
 
   async countByStatus(tenantId: string, broadcastId: string, status: BroadcastRecipientStatus, shard: number): Promise<number> {
@@ -334,9 +334,9 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
     return requeued !== undefined;
   }
 
-  private async count(input: Omit<QueryCommandInput, 'TableName' | 'Select'>): Promise<number> {
+  private async count(input: Omit<QueryCommandInput, 'TableName' | 'Select'>, from?: Record<string, unknown>): Promise<number> {
     let total = 0;
-    let startKey: Record<string, unknown> | undefined;
+    let startKey: Record<string, unknown> | undefined = from;
     do {
       const page = await this.db.send(
         new QueryCommand({ TableName: this.tableName, Select: 'COUNT', ...input, ExclusiveStartKey: startKey }),

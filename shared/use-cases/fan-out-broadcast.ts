@@ -233,16 +233,29 @@ function allShards(deps: FanoutDeps): number[] {
   return Array.from({ length: deps.rows.shardCount }, (_, shard) => shard);
 }
 
+/**
+ * Counts the rows once. The first page of every shard is read whole and only what is past it is
+ * counted (a COUNT reads the rows all the same, so it costs the same read units): a broadcast
+ * whose rows all fit those pages, and one page in all, is dispatched from the rows in hand, with
+ * no second read of its 16 shards and no walk message.
+ */
 async function count(deps: FanoutDeps, message: Step<'count'>): Promise<FanoutOutcome> {
   const { tenantId, broadcastId } = message;
   const broadcast = await deps.broadcasts.get(tenantId, broadcastId);
   if (broadcast?.fanout?.phase !== 'counting') return done('not counting');
-  const counts = await Promise.all(allShards(deps).map((shard) => deps.rows.countShard(tenantId, broadcastId, shard)));
-  const total = counts.reduce((sum, n) => sum + n, 0);
+  const pages = await Promise.all(allShards(deps).map((shard) => deps.rows.pageShard(tenantId, broadcastId, shard, deps.settings.pageSize)));
+  const beyond = await Promise.all(pages.map((page, shard) => (page.after === undefined ? 0 : deps.rows.countShard(tenantId, broadcastId, shard, page.after))));
+  const rows = pages.flatMap((page) => page.rows);
+  const total = rows.length + beyond.reduce((sum, n) => sum + n, 0);
   const counted = await deps.broadcasts.setTotal(tenantId, broadcastId, total);
   if (!counted) return done('counted by another invocation');
   broadcastLog(tenantId, broadcastId).info('Broadcast recipients counted', { total });
-  await sendDispatchWalks(deps, counted);
+  if (total === rows.length && total <= deps.settings.pageSize) {
+    const cancelling = counted.status === 'cancelled';
+    if (cancelling || counted.status === 'sending') await dispatchRows(deps, counted, rows, cancelling, deps.clock.now());
+  } else {
+    await sendDispatchWalks(deps, counted);
+  }
   await finishIfReady(deps, counted);
   return done('counted');
 }

@@ -60,9 +60,9 @@ export class InMemoryBroadcastRecipientStore implements BroadcastRecipientStore 
     }
   }
 
-  async countShard(tenantId: string, broadcastId: string, shard: number): Promise<number> {
+  async countShard(tenantId: string, broadcastId: string, shard: number, after?: string): Promise<number> {
     await yieldToEventLoop();
-    return this.inShard(tenantId, broadcastId, shard).length;
+    return this.inShard(tenantId, broadcastId, shard).filter((r) => after === undefined || r.recipientId > after).length;
   }
 
   async countByStatus(tenantId: string, broadcastId: string, status: BroadcastRecipientStatus, shard: number): Promise<number> {

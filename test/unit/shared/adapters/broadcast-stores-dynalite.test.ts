@@ -349,6 +349,16 @@ describe('DynamoBroadcastRecipientStore', () => {
     expect(counts.every((n) => n > 0)).toBe(true);
   });
 
+  it('counts the rows of a shard after a given one', async () => {
+    // Act
+    const [first] = (await rows.pageShard(tenantId, broadcastId, 1, 4)).rows.slice(-1);
+    const all = await rows.countShard(tenantId, broadcastId, 1);
+    const past = await rows.countShard(tenantId, broadcastId, 1, first?.recipientId);
+
+    // Assess
+    expect(past).toBe(all - 4);
+  });
+
   it('pages a shard in recipient id order, consistently', async () => {
     // Act
     const first = await rows.pageShard(tenantId, broadcastId, 0, 3);

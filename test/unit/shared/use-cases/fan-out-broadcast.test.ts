@@ -298,22 +298,78 @@ describe('dispatch', () => {
     expect(Math.max(...world.deliveryQueue.sent.map((m) => m.recipientIds.length))).toBeLessThanOrEqual(25);
   });
 
-  it('walks a broadcast whose rows fit one page in one step over every shard, 25 recipients to a message', async () => {
+  it('dispatches a broadcast whose rows fit one page from the count, 25 recipients to a message, with no walk', async () => {
     // Prepare: 100 recipients over 16 shards (6 or 7 each), a page of 1,000
     const world = aBroadcastWorld({ pageSize: 1_000, shards: 16 });
     const id = await created(world, { recipientIds: ids(100) });
     await world.step({ kind: 'start', ...ref(id) });
     await world.step(world.fanoutQueue.take('resolve') as FanoutMessage);
-    await world.step(world.fanoutQueue.take('count') as FanoutMessage);
 
     // Act
+    await world.step(world.fanoutQueue.take('count') as FanoutMessage);
+
+    // Assess
+    expect(world.fanoutQueue.sent.map((entry) => entry.message.kind).filter((kind) => kind === 'dispatch')).toEqual([]);
+    expect(world.deliveryQueue.sent.map((m) => m.recipientIds.length)).toEqual([25, 25, 25, 25]);
+    expect(world.deliveryQueue.sent.flatMap((m) => m.recipientIds).sort()).toEqual(ids(100));
+    expect(await broadcastOf(world, id)).toMatchObject({ counts: { total: 100 } });
+  });
+
+  it('walks a small broadcast in one step over every shard when the watch repairs it', async () => {
+    // Prepare: 100 recipients over 16 shards, dispatched, and their delivery messages lost
+    const world = aBroadcastWorld({ pageSize: 1_000, shards: 16 });
+    const id = await created(world, { recipientIds: ids(100) });
+    await world.step({ kind: 'start', ...ref(id) });
+    await world.runFanout();
+    world.deliveryQueue.waiting.length = 0;
+    world.deliveryQueue.sent.length = 0;
+    const seen = ['sending', 0, 'delivering', 0, 100, 0, 0, 0].join('|');
+
+    // Act
+    await world.step({ kind: 'watch', ...ref(id), seen, stalls: 1 });
+    const walks = world.fanoutQueue.waiting.map((entry) => entry.message).filter((message) => message.kind === 'dispatch');
     await world.runFanout();
 
     // Assess
-    const dispatches = world.fanoutQueue.sent.map((entry) => entry.message).filter((message) => message.kind === 'dispatch');
-    expect(dispatches).toEqual([{ kind: 'dispatch', ...ref(id), run: 0, everyShard: true }]);
+    expect(walks).toEqual([{ kind: 'dispatch', ...ref(id), run: 0, everyShard: true }]);
     expect(world.deliveryQueue.sent.map((m) => m.recipientIds.length)).toEqual([25, 25, 25, 25]);
     expect(world.deliveryQueue.sent.flatMap((m) => m.recipientIds).sort()).toEqual(ids(100));
+  });
+
+  it('cancels the rows of a small broadcast cancelled before its count, from the count itself', async () => {
+    // Prepare
+    const world = aBroadcastWorld({ pageSize: 1_000, shards: 16 });
+    const id = await created(world, { recipientIds: ids(12) });
+    await world.step({ kind: 'start', ...ref(id) });
+    await world.step(world.fanoutQueue.take('resolve') as FanoutMessage);
+    await world.broadcasts.cancel(tenantId, id, world.clock.now());
+
+    // Act
+    await world.step(world.fanoutQueue.take('count') as FanoutMessage);
+
+    // Assess
+    const b = await broadcastOf(world, id);
+    expect(b).toMatchObject({ status: 'cancelled', counts: { total: 12, cancelled: 12, sent: 0 } });
+    expect(b.completedAt).toBeDefined();
+    expect(world.deliveryQueue.sent).toEqual([]);
+    expect(world.fanoutQueue.waiting.map((entry) => entry.message.kind).filter((kind) => kind === 'dispatch')).toEqual([]);
+  });
+
+  it('counts a shard past its first page without reading those rows, and walks the shards', async () => {
+    // Prepare: 30 rows over 2 shards, pages of 5
+    const world = aBroadcastWorld({ pageSize: 5, shards: 2 });
+    const id = await created(world, { recipientIds: ids(30) });
+    await world.step({ kind: 'start', ...ref(id) });
+    await world.step(world.fanoutQueue.take('resolve') as FanoutMessage);
+    while (world.fanoutQueue.kinds().includes('resolve')) await world.step(world.fanoutQueue.take('resolve') as FanoutMessage);
+
+    // Act
+    await world.step(world.fanoutQueue.take('count') as FanoutMessage);
+
+    // Assess
+    expect(await broadcastOf(world, id)).toMatchObject({ counts: { total: 30 } });
+    expect(world.deliveryQueue.sent).toEqual([]);
+    expect(world.fanoutQueue.waiting.map((entry) => entry.message).filter((message) => message.kind === 'dispatch').map((message) => message.shard)).toEqual([0, 1]);
   });
 
   it('walks one shard per step once the rows are more than a page', async () => {
@@ -354,7 +410,7 @@ describe('dispatch', () => {
     expect(enqueued.sort()).toEqual(ids(30));
   });
 
-  it('cancels every pending row of a small broadcast in the one step over every shard', async () => {
+  it('cancels every pending row of a small broadcast in the one step over every shard the cancel nudge sends', async () => {
     // Prepare
     const world = aBroadcastWorld({ pageSize: 50, shards: 8 });
     const id = await created(world, { recipientIds: ids(12) });
