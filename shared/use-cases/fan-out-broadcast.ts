@@ -11,11 +11,12 @@
  *   message, a worker that died mid-page) rewrites the same pending rows: no duplicate. Committing
  *   the page moves the fan-out on, conditionally, so only one invocation ever does.
  * - `count`: counts the rows once, so the total is final before the first delivery and progress
- *   never goes backwards; then one `dispatch` walk per write shard, or, when the total fits one
- *   page, one `dispatch` step over every shard.
- * - `dispatch`: reads a page of a shard's rows (of every shard's, `everyShard`) and puts the due
- *   pending ones on the broadcast delivery queue, 25 recipients per message, 10 messages per
- *   SendMessageBatch. When the broadcast was cancelled, it cancels them instead.
+ *   never goes backwards; a broadcast whose rows fit one page it dispatches itself from the rows
+ *   it read, a larger one gets one `dispatch` walk per write shard.
+ * - `dispatch`: reads a page of a shard's rows (of every shard's, `everyShard`: a small broadcast
+ *   walked again by the watch or the cancel nudge) and puts the due pending ones on the broadcast
+ *   delivery queue, 25 recipients per message, 10 messages per SendMessageBatch. When the
+ *   broadcast was cancelled, it cancels them instead.
  * - `retry`: walks a shard's failed rows (status index) back to pending and enqueues them.
  * - `cancel`: the API's nudge after a cancel: walks every shard to cancel what is pending.
  * - `watch`: every `watchSeconds` while the broadcast is unfinished; when nothing moved for two
