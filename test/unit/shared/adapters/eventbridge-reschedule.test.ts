@@ -2,29 +2,13 @@ import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, Resour
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EventBridgeDeliveryScheduler } from '../../../../shared/adapters/eventbridge-delivery-scheduler.ts';
+import { testAccountDeliveryScheduler } from '../../support/delivery-scheduler.ts';
 
 const schedulerMock = mockClient(SchedulerClient);
 const sqsMock = mockClient(SQSClient);
-const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/111122223333/herald-delivery';
+const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/111122223333/delivery';
 const now = new Date('2030-01-01T12:00:00.000Z');
 const id = 'ntf_01JABCDEFGHJKMNPQRSTVWXYZ0';
-
-function aScheduler(): EventBridgeDeliveryScheduler {
-  return new EventBridgeDeliveryScheduler(
-    new SchedulerClient({ region: 'eu-west-1' }),
-    new SQSClient({ region: 'eu-west-1' }),
-    {
-      groupName: 'herald-test',
-      roleArn: 'arn:aws:iam::111122223333:role/herald-scheduler',
-      targetArn: 'arn:aws:sqs:eu-west-1:111122223333:herald-delivery',
-      deadLetterArn: 'arn:aws:sqs:eu-west-1:111122223333:herald-scheduler-dlq',
-      leadSeconds: 60,
-      firesPerSecond: 1000,
-    },
-    queueUrl,
-  );
-}
 
 function conflict(): ConflictException {
   return new ConflictException({ message: 'Schedule already exists', Message: 'Schedule already exists', $metadata: { httpStatusCode: 409 } });
@@ -42,10 +26,10 @@ describe('EventBridgeDeliveryScheduler.reschedule', () => {
     schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
 
     // Act
-    await aScheduler().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
+    await testAccountDeliveryScheduler().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
 
     // Assess
-    expect(schedulerMock).toHaveReceivedCommandWith(DeleteScheduleCommand, { Name: id, GroupName: 'herald-test' });
+    expect(schedulerMock).toHaveReceivedCommandWith(DeleteScheduleCommand, { Name: id, GroupName: 'herald' });
     expect(schedulerMock).toHaveReceivedCommandWith(CreateScheduleCommand, { Name: id, ScheduleExpression: 'at(2030-01-02T07:59:00)' });
     expect(sqsMock).not.toHaveReceivedCommand(SendMessageCommand);
   });
@@ -56,7 +40,7 @@ describe('EventBridgeDeliveryScheduler.reschedule', () => {
     sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
 
     // Act
-    await aScheduler().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: now.toISOString() }, now);
+    await testAccountDeliveryScheduler().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: now.toISOString() }, now);
 
     // Assess
     expect(schedulerMock).toHaveReceivedCommandOnce(DeleteScheduleCommand);
@@ -74,7 +58,7 @@ describe('EventBridgeDeliveryScheduler.reschedule', () => {
     schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
 
     // Act
-    await aScheduler().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
+    await testAccountDeliveryScheduler().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
 
     // Assess
     expect(schedulerMock).toHaveReceivedCommandOnce(CreateScheduleCommand);
@@ -86,7 +70,7 @@ describe('EventBridgeDeliveryScheduler.reschedule', () => {
     schedulerMock.on(CreateScheduleCommand).rejectsOnce(conflict()).resolves({ ScheduleArn: 'arn' });
 
     // Act
-    await aScheduler().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
+    await testAccountDeliveryScheduler().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
 
     // Assess
     expect(schedulerMock).toHaveReceivedCommandTimes(DeleteScheduleCommand, 2);
@@ -99,7 +83,7 @@ describe('EventBridgeDeliveryScheduler.reschedule', () => {
     schedulerMock.on(CreateScheduleCommand).rejects(conflict());
 
     // Act + Assess
-    await expect(aScheduler().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-02T08:00:00.000Z' }, now)).rejects.toBeInstanceOf(
+    await expect(testAccountDeliveryScheduler().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-02T08:00:00.000Z' }, now)).rejects.toBeInstanceOf(
       ConflictException,
     );
     expect(schedulerMock).toHaveReceivedCommandTimes(CreateScheduleCommand, 3);

@@ -38,6 +38,11 @@ async function broadcastOf(world: BroadcastWorld, id: string): Promise<Broadcast
 
 const ref = (broadcastId: string): { tenantId: string; broadcastId: string } => ({ tenantId, broadcastId });
 
+/** The `dispatch` messages of the fan-out queue: those still waiting, or every one sent. */
+function dispatchesOf(world: BroadcastWorld, which: 'waiting' | 'sent'): Extract<FanoutMessage, { kind: 'dispatch' }>[] {
+  return world.fanoutQueue[which].map((entry) => entry.message).filter((message) => message.kind === 'dispatch');
+}
+
 /** Records what the fan-out logs through its per-broadcast child logger, until `stop()` (which answers the lines). */
 function recordBroadcastLogs(): { stop(): { level: string; message: string }[] } {
   const lines: { level: string; message: string }[] = [];
@@ -309,7 +314,7 @@ describe('dispatch', () => {
     await world.step(world.fanoutQueue.take('count') as FanoutMessage);
 
     // Assess
-    expect(world.fanoutQueue.sent.map((entry) => entry.message.kind).filter((kind) => kind === 'dispatch')).toEqual([]);
+    expect(dispatchesOf(world, 'sent')).toEqual([]);
     expect(world.deliveryQueue.sent.map((m) => m.recipientIds.length)).toEqual([25, 25, 25, 25]);
     expect(world.deliveryQueue.sent.flatMap((m) => m.recipientIds).sort()).toEqual(ids(100));
     expect(await broadcastOf(world, id)).toMatchObject({ counts: { total: 100 } });
@@ -327,7 +332,7 @@ describe('dispatch', () => {
 
     // Act
     await world.step({ kind: 'watch', ...ref(id), seen, stalls: 1 });
-    const walks = world.fanoutQueue.waiting.map((entry) => entry.message).filter((message) => message.kind === 'dispatch');
+    const walks = dispatchesOf(world, 'waiting');
     await world.runFanout();
 
     // Assess
@@ -352,7 +357,7 @@ describe('dispatch', () => {
     expect(b).toMatchObject({ status: 'cancelled', counts: { total: 12, cancelled: 12, sent: 0 } });
     expect(b.completedAt).toBeDefined();
     expect(world.deliveryQueue.sent).toEqual([]);
-    expect(world.fanoutQueue.waiting.map((entry) => entry.message.kind).filter((kind) => kind === 'dispatch')).toEqual([]);
+    expect(dispatchesOf(world, 'waiting')).toEqual([]);
   });
 
   it('counts a shard past its first page without reading those rows, and walks the shards', async () => {
@@ -369,7 +374,7 @@ describe('dispatch', () => {
     // Assess
     expect(await broadcastOf(world, id)).toMatchObject({ counts: { total: 30 } });
     expect(world.deliveryQueue.sent).toEqual([]);
-    expect(world.fanoutQueue.waiting.map((entry) => entry.message).filter((message) => message.kind === 'dispatch').map((message) => message.shard)).toEqual([0, 1]);
+    expect(dispatchesOf(world, 'waiting').map((message) => message.shard)).toEqual([0, 1]);
   });
 
   it('walks one shard per step once the rows are more than a page', async () => {
@@ -382,7 +387,7 @@ describe('dispatch', () => {
     await world.runFanout();
 
     // Assess
-    const dispatches = world.fanoutQueue.sent.map((entry) => entry.message).filter((message) => message.kind === 'dispatch');
+    const dispatches = dispatchesOf(world, 'sent');
     expect(dispatches.filter((message) => message.after === undefined).map((message) => message.shard)).toEqual([0, 1, 2, 3]);
     expect(dispatches.some((message) => message.everyShard)).toBe(false);
     expect(world.deliveryQueue.sent.flatMap((m) => m.recipientIds).sort()).toEqual(ids(21));
@@ -400,12 +405,12 @@ describe('dispatch', () => {
 
     // Act
     await world.step({ kind: 'dispatch', ...ref(id), run: 0, everyShard: true });
-    const walks = world.fanoutQueue.waiting.map((entry) => entry.message).filter((message) => message.kind === 'dispatch');
+    const walks = dispatchesOf(world, 'waiting');
     await world.runFanout();
 
     // Assess
     expect(walks).toHaveLength(4);
-    expect(walks.every((message) => message.kind === 'dispatch' && message.shard !== undefined && message.after !== undefined && !message.everyShard)).toBe(true);
+    expect(walks.every((message) => message.shard !== undefined && message.after !== undefined && !message.everyShard)).toBe(true);
     const enqueued = world.deliveryQueue.sent.flatMap((m) => m.recipientIds);
     expect(enqueued.sort()).toEqual(ids(30));
   });
@@ -421,7 +426,7 @@ describe('dispatch', () => {
 
     // Act
     await world.step({ kind: 'cancel', ...ref(id) });
-    const walks = world.fanoutQueue.waiting.map((entry) => entry.message).filter((message) => message.kind === 'dispatch');
+    const walks = dispatchesOf(world, 'waiting');
     await world.runFanout();
 
     // Assess
