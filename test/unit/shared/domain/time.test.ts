@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isKnownTimeZone, offsetMinutesAt, quietWindowEnd, resolveLocalTime, toLocalIso } from '../../../../shared/domain/time.ts';
 
 const utc = (iso: string): number => Date.parse(iso);
@@ -90,6 +90,46 @@ describe('resolveLocalTime across every 2027 change of clocks', () => {
     expect(isKnownTimeZone('UTC')).toBe(true);
     expect(isKnownTimeZone('+01:00')).toBe(false);
     expect(isKnownTimeZone('Mars/Olympus_Mons')).toBe(false);
+  });
+
+  describe('asking Intl', () => {
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    it('asks once for a known zone and every time for an unknown one', () => {
+      // Arrange
+      expect(isKnownTimeZone('America/Argentina/Ushuaia')).toBe(true);
+      const asked = vi.spyOn(Intl, 'DateTimeFormat');
+
+      // Act
+      const again = [isKnownTimeZone('America/Argentina/Ushuaia'), isKnownTimeZone('America/Argentina/Ushuaia')];
+      const unknown = [isKnownTimeZone('Mars/Tharsis'), isKnownTimeZone('Mars/Tharsis')];
+
+      // Assess
+      expect(again).toEqual([true, true]);
+      expect(unknown).toEqual([false, false]);
+      expect(asked).toHaveBeenCalledTimes(2);
+    });
+
+    it('remembers at most 1,024 names, so that spellings of one zone cannot grow it without end', () => {
+      // Arrange: 2,048 spellings of one zone (Intl takes any case), each asked once
+      const letters = [...'america/argentina/salta'];
+      const spellings = Array.from({ length: 2048 }, (_, n) => {
+        let bit = 0;
+        return letters.map((c) => (c === '/' ? c : (n >> bit++) & 1 ? c.toUpperCase() : c)).join('');
+      });
+      expect(new Set(spellings).size).toBe(2048);
+      for (const spelling of spellings) expect(isKnownTimeZone(spelling)).toBe(true);
+      const asked = vi.spyOn(Intl, 'DateTimeFormat');
+
+      // Act: the last spelling came after the bound
+      const last = isKnownTimeZone(spellings.at(-1) as string);
+
+      // Assess: still known, and asked again
+      expect(last).toBe(true);
+      expect(asked).toHaveBeenCalledTimes(1);
+    });
   });
 });
 
