@@ -362,8 +362,9 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
           'execution-id': executionId,
           'attempt-number': String(retries + 1),
         });
+        // Like the other emulators, it writes only what went wrong: a line per firing filled the
+        // terminal of `npm start` and of the benches (a firing shows as its target's invocation).
         await sendMessage(target.Arn, body, target.SqsParameters?.MessageGroupId);
-        log({ level: 'INFO', source: 'scheduler-emulator', message: 'schedule fired', schedule: key, target: target.Arn });
         break;
       } catch (error) {
         const retry = nextRetryDelay(record, retries);
