@@ -164,7 +164,7 @@ export async function createRecurring(
   } catch (error) {
     // One this attempt wrote would never fire: taken back, so that the client can simply retry. One
     // a dead attempt left is kept (it may have fired, or been changed since): the next retry converges on it.
-    if (!existing) await rollBackRecurring(deps, recurring, attempt.record);
+    if (!existing) await rollBackRecurring(deps, recurring, attempt.record, { scheduleMayExist: !(error instanceof ValidationError) });
     throw error;
   }
   logger.info('Recurring notification created', { tenantId: current.tenantId, recurringId: current.id, retry: attempt.retry });
@@ -175,8 +175,27 @@ export async function createRecurring(
  * Removes a definition whose schedule could not be made; with a key, under its record. A rollback
  * that fails is logged and the error stands: the definition left never fires (it has no
  * schedule), and a retry with the key converges on it and puts its schedule.
+ *
+ * When the Scheduler's answer was an error other than a refusal (`scheduleMayExist`: a timeout, a
+ * throttle after a retried call that did reach it), the schedule may have been made all the same:
+ * it is deleted first (a missing one is no error), since left alone it would fire for nothing, for
+ * good. A delete that fails is logged; the definition still goes.
  */
-async function rollBackRecurring(deps: RecurringDeps, recurring: RecurringNotification, record: CreateRecord | undefined): Promise<void> {
+async function rollBackRecurring(
+  deps: RecurringDeps,
+  recurring: RecurringNotification,
+  record: CreateRecord | undefined,
+  { scheduleMayExist }: { readonly scheduleMayExist: boolean },
+): Promise<void> {
+  if (scheduleMayExist) {
+    await deps.scheduler.remove(recurring).catch((error: unknown) => {
+      logger.warn('Could not delete the schedule a failed recurring create may have made; it fires for nothing until deleted', {
+        tenantId: recurring.tenantId,
+        recurringId: recurring.id,
+        error: describeError(error),
+      });
+    });
+  }
   try {
     await rollBackCreate(deps.createRecords, record, deps.clock.now(), async () => {
       await deps.recurring.remove(recurring.tenantId, recurring.id);

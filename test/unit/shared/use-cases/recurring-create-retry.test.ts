@@ -150,6 +150,62 @@ describe('a recurring create with an Idempotency-Key retried after its first att
     expect([...scheduler.schedules.keys()]).toEqual([retried.id]);
   });
 
+  it.each([
+    ['with a key', key],
+    ['without a key', undefined],
+  ] as const)('deletes the schedule a failed put may have made, with its definition, %s: nothing is left to fire', async (_, idempotency) => {
+    // Prepare: the Scheduler makes the schedule, but its answer is an error (a throttled retry of a call that got through)
+    const { deps, store, scheduler } = await setUp();
+    const put = scheduler.put.bind(scheduler);
+    scheduler.put = async (...args) => {
+      await put(...args);
+      throw awsError('ThrottlingException', 400);
+    };
+
+    // Act
+    const creating = createRecurring(deps, sender, aBody(), idempotency ? { idempotency } : {});
+
+    // Assess
+    await expect(creating).rejects.toBeInstanceOf(ServiceUnavailableError);
+    expect(scheduler.puts).toHaveLength(1);
+    expect([...scheduler.schedules.keys()]).toEqual([]);
+    expect([...store.definitions.keys()]).toEqual([]);
+  });
+
+  it('still removes the definition when the schedule a failed put may have made cannot be deleted', async () => {
+    // Prepare: the put's answer is lost, and the Scheduler cannot be reached for the delete either
+    const { deps, store, scheduler } = await setUp();
+    scheduler.putFailures.add(awsError('ThrottlingException', 400));
+    scheduler.remove = async () => {
+      throw awsError('ThrottlingException', 400);
+    };
+
+    // Act
+    const creating = createRecurring(deps, sender, aBody());
+
+    // Assess: the answer is the put's 503, and the definition is gone (a schedule, if one was made, fires for nothing)
+    await expect(creating).rejects.toBeInstanceOf(ServiceUnavailableError);
+    expect([...store.definitions.keys()]).toEqual([]);
+  });
+
+  it('makes no delete call when the Scheduler refused the expression: no schedule was made', async () => {
+    // Prepare
+    const { deps, store, scheduler } = await setUp();
+    scheduler.putFailures.add(awsError('ValidationException', 400));
+    let removes = 0;
+    scheduler.remove = async () => {
+      removes += 1;
+    };
+
+    // Act
+    const creating = createRecurring(deps, sender, aBody());
+
+    // Assess
+    await expect(creating).rejects.toMatchObject({ statusCode: 400 });
+    expect(removes).toBe(0);
+    expect([...store.definitions.keys()]).toEqual([]);
+  });
+
   it('makes a definition of its own for a key reused with another body', async () => {
     // Prepare: the first attempt, of another body, died before its schedule
     const { deps, store, scheduler } = await setUp();
