@@ -4,8 +4,8 @@
  * test/unit/functions/api-routes.test.ts proves it serves exactly the routes of the app
  * description.
  */
-import { json } from '../../shared/http/request.ts';
-import type { HttpRouteHandler } from '../../shared/http/request.ts';
+import { json, noBody, noQueryParameters } from '../../shared/http/request.ts';
+import type { HttpEvent, HttpRouteHandler } from '../../shared/http/request.ts';
 import {
   cancelBroadcastRoute,
   createBroadcastRoute,
@@ -67,6 +67,41 @@ import {
 
 /** A route gets the event and the Lambda context (for what needs the time left, e.g. idempotency locks). */
 export type RouteHandler = HttpRouteHandler;
+
+/**
+ * The writes of /v1 that read no body: a body other than `{}` is refused with a 400 naming it,
+ * rather than ignored while the write goes ahead (test/unit/functions/api-unread-input.test.ts
+ * checks this list against the route docs).
+ */
+export const bodilessWrites: ReadonlySet<string> = new Set([
+  'DELETE /v1/recipients/{id}',
+  'DELETE /v1/me/push-subscriptions/{id}',
+  'DELETE /v1/me/devices/{id}',
+  'POST /v1/me/inbox/{id}/read',
+  'POST /v1/me/inbox/read-all',
+  'DELETE /v1/recurring-notifications/{id}',
+  'DELETE /v1/notifications/{id}',
+  'DELETE /v1/suppressions/{recipientId}',
+  'DELETE /v1/broadcasts/{id}',
+  'POST /v1/broadcasts/{id}/retry',
+  'POST /v1/admin/dead-letters/{queue}/redrive',
+  'DELETE /v1/templates/{id}',
+  'POST /v1/settings/webhook-secret/rotate',
+]);
+
+/**
+ * Refuses what a write of /v1 is sent but does not read: any query string, and the body of one of
+ * {@link bodilessWrites} unless it is none or `{}`. Each is a 400 naming it, and nothing is written
+ * (`DELETE /v1/recipients/alice?dryRun=true`, `read-all` with `{ "before": ... }`). Reads keep
+ * ignoring what they do not read (a browser's cache-busting `?_=`), and the Celery-compatible routes
+ * answer as the scheduler they replace did. The api handler runs it before the route.
+ */
+export function refuseUnreadInput(routeKey: string, event: HttpEvent): void {
+  const [method = '', path = ''] = routeKey.split(' ');
+  if (method === 'GET' || !path.startsWith('/v1/')) return;
+  noQueryParameters(event);
+  if (bodilessWrites.has(routeKey)) noBody(event);
+}
 
 export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
   'GET /health': async () => json(200, { status: 'ok' }),

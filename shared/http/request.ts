@@ -10,6 +10,7 @@ import type { Caller } from '../domain/caller.ts';
 import { maxDataBytes, maxDataDepth } from '../domain/schemas.ts';
 import { PayloadTooLargeError, UnauthorizedError, ValidationError } from '../errors.ts';
 import { parseWith } from './validation.ts';
+import * as zm from '../zod-mini.ts';
 import { bodyCapOf } from './body-limits.ts';
 import { readJsonBody } from './json-body.ts';
 import type { StructuralBounds } from './json-body.ts';
@@ -78,17 +79,44 @@ function readBodyWith<S extends z.ZodType>(event: HttpEvent, schema: S, options:
     if (options.optional) return parseWith(schema, {}, 'body');
     throw new ValidationError('Request body is required', { details: [{ field: 'body', message: 'is required' }] });
   }
+  return parseWith(schema, readJson(text), 'body');
+}
+
+/** A body's text as JSON, checked for structure first: a 400 naming the field where it is not. */
+function readJson(text: string): unknown {
   const read = readJsonBody(text, requestBodyBounds);
   if (!read.ok) {
     const { field, message } = read.fault;
     throw new ValidationError(`Invalid body: ${field} ${message}`, { details: [read.fault] });
   }
-  return parseWith(schema, read.value, 'body');
+  return read.value;
 }
 
 /** The query string parameters, validated (API Gateway joins a repeated parameter with commas). */
 export function queryParameters<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
   return parseWith(schema, event.queryStringParameters ?? {}, 'query');
+}
+
+const nothing = zm.strictObject({});
+
+/**
+ * Refuses a query string the route does not read: each parameter is a 400 naming it ("is not a
+ * known field"), as the listings' own schemas answer, instead of a write that quietly did what the
+ * client did not ask (`DELETE /v1/recipients/alice?dryRun=true` erasing her).
+ */
+export function noQueryParameters(event: HttpEvent): void {
+  parseWith(nothing, event.queryStringParameters ?? {}, 'query');
+}
+
+/**
+ * Refuses a body the route does not read, as `send-now` does: none, or `{}`, is taken; anything
+ * else is a 400 naming it (`before is not a known field`), so that `read-all` with
+ * `{ "before": ... }` does not mark every item read.
+ */
+export function noBody(event: HttpEvent): void {
+  const text = rawBody(event);
+  if (text === undefined) return;
+  parseWith(nothing, readJson(text), 'body');
 }
 
 /** A path parameter, validated. */
