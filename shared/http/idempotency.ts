@@ -67,6 +67,18 @@ export function bodyFingerprint(body: string | undefined): string {
 }
 
 /**
+ * The key a header given more than once names: API Gateway (and the local gateway) join a repeated
+ * header's values with commas, so a client or proxy that sends the same key twice would otherwise
+ * present `K,K`, a new key, and create everything a second time. The same key repeated is that
+ * key; anything else (one key holding commas) is left as it came.
+ */
+function oneKeyOf(header: string): string {
+  const parts = header.split(',').map((part) => part.trim());
+  const [first] = parts;
+  return parts.length > 1 && first && parts.every((part) => part === first) ? first : header;
+}
+
+/**
  * The `Idempotency-Key` of a request as the store knows it: the client's key scoped by tenant,
  * caller, route and path, and the body's fingerprint; `undefined` without the header. A create
  * that records what it writes under the key (`scheduleNotifications`) takes it from here, so its scope is
@@ -76,7 +88,7 @@ export function bodyFingerprint(body: string | undefined): string {
 export function idempotencyKeyOf(event: HttpEvent): Pick<IdempotentRequest, 'key' | 'fingerprint'> | undefined {
   const header = event.headers?.[idempotencyKeyHeader];
   if (header === undefined) return undefined;
-  const clientKey = parseWith(idempotencyKeySchema, header, 'header Idempotency-Key');
+  const clientKey = parseWith(idempotencyKeySchema, oneKeyOf(header), 'header Idempotency-Key');
   const caller = callerFrom(event);
   return {
     // The path names the resource (`/v1/notifications/{id}/retry`); a trailing slash, which

@@ -361,4 +361,25 @@ describe('idempotencyKeyOf', () => {
     expect(JSON.parse(routeSaw?.key ?? '[]')).toEqual(['acme', 'sam', 'POST /v1/notifications', '/v1/notifications', 'k1']);
     expect(idempotencyKeyOf(aCreate())).toBeUndefined();
   });
+
+  it('reads a key the gateway joined with itself (the header sent twice) as that key, so a retry converges', async () => {
+    // Prepare: API Gateway joins a repeated header's values with commas
+    const once = idempotencyKeyOf(aCreate({ key: 'k1' }));
+
+    // Act
+    const twice = idempotencyKeyOf(aCreate({ key: 'k1,k1' }));
+    const twiceSpaced = idempotencyKeyOf(aCreate({ key: 'k1, k1' }));
+
+    // Assess
+    expect(twice).toEqual(once);
+    expect(twiceSpaced).toEqual(once);
+  });
+
+  it('keeps a key holding commas as it came', () => {
+    // Act
+    const scoped = idempotencyKeyOf(aCreate({ key: 'order-1,order-2' }));
+
+    // Assess
+    expect(JSON.parse(scoped?.key ?? '[]')).toEqual(['acme', 'sam', 'POST /v1/notifications', '/v1/notifications', 'order-1,order-2']);
+  });
 });
