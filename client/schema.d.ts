@@ -1025,10 +1025,10 @@ export interface components {
             data?: {
                 [key: string]: unknown;
             };
-            /** @description Checked by the server: "must change something"; "must not be given with rate: give one of cron and rate"; "must be after startAt". */
+            /** @description Checked by the server: "must change something"; "must not be given with rate: give one of cron and rate"; "may be null only beside a rate: a schedule keeps one of cron and rate"; "may be null only beside a cron: a schedule keeps one of cron and rate"; "must be after startAt". */
             schedule?: {
-                cron?: string;
-                rate?: string;
+                cron?: string | null;
+                rate?: string | null;
                 /** @description Checked by the server: "is not a known IANA time zone". */
                 timezone?: string;
                 startAt?: string | null;

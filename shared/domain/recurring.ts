@@ -196,13 +196,20 @@ export function eventBridgeCronFields(cron: string): string {
   return [minute, hour, days, month, weekdays, '*'].join(' ');
 }
 
+/** Why a change's `null` expression is refused when it comes without the other (as `recurringScheduleChangeSchema` says it). */
+export function nullExpressionMessage(other: 'cron' | 'rate'): string {
+  return `may be null only beside a ${other}: a schedule keeps one of cron and rate`;
+}
+
 /**
  * A change of a schedule, as `PATCH` gives it: `cron` or `rate` replaces the expression (the other
- * goes); `timezone`, `startAt` and `endAt` change only when given; `null` clears a bound.
+ * goes); `timezone`, `startAt` and `endAt` change only when given; `null` clears a bound. `null`
+ * for `cron` beside a `rate` (or for `rate` beside a `cron`) says the same as leaving it out, so a
+ * schedule read from `GET` (`"cron": null, "rate": "1 day"`) can be sent back as it is.
  */
 export interface RecurringScheduleChange {
-  readonly cron?: string | undefined;
-  readonly rate?: string | undefined;
+  readonly cron?: string | null | undefined;
+  readonly rate?: string | null | undefined;
   readonly timezone?: string | undefined;
   /** ISO-8601 instant, or `null` for no start. */
   readonly startAt?: string | null | undefined;
@@ -216,8 +223,13 @@ export interface RecurringScheduleChange {
  * a rate; the result is checked by {@link checkRecurringSchedule}.
  */
 export function changedSchedule(schedule: RecurringSchedule, change: RecurringScheduleChange): RecurringSchedule {
-  if (change.cron !== undefined && change.rate !== undefined) throw new RecurringScheduleError('schedule.cron', 'must not be given with rate: give one of cron and rate');
-  const expression = change.cron !== undefined ? { cron: change.cron } : change.rate !== undefined ? { rate: change.rate } : { cron: schedule.cron, rate: schedule.rate };
+  const cron = change.cron ?? undefined;
+  const rate = change.rate ?? undefined;
+  if (cron !== undefined && rate !== undefined) throw new RecurringScheduleError('schedule.cron', 'must not be given with rate: give one of cron and rate');
+  // A null expression is only the other one's companion: alone it would leave the schedule without one.
+  if (change.cron === null && rate === undefined) throw new RecurringScheduleError('schedule.cron', nullExpressionMessage('rate'));
+  if (change.rate === null && cron === undefined) throw new RecurringScheduleError('schedule.rate', nullExpressionMessage('cron'));
+  const expression = cron !== undefined ? { cron } : rate !== undefined ? { rate } : { cron: schedule.cron, rate: schedule.rate };
   const bound = (given: string | null | undefined, kept: string | undefined): string | undefined =>
     given === null ? undefined : given === undefined ? kept : new Date(given).toISOString();
   const startAt = bound(change.startAt, schedule.startAt);

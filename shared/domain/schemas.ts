@@ -812,18 +812,23 @@ export const recurringScheduleSchema = z
 /**
  * A change of a recurring notification's schedule (`PATCH`), merged into the one it has: `cron` or
  * `rate` replaces the expression (the other goes); `timezone`, `startAt` and `endAt` change only
- * when given; `null` clears `startAt` or `endAt`. The result is checked as a new schedule is.
+ * when given; `null` clears `startAt` or `endAt`, and is taken for the expression a schedule does
+ * not have beside the one it has (`"cron": null, "rate": "1 day"`, as `GET` shows it). The result
+ * is checked as a new schedule is.
  */
 export const recurringScheduleChangeSchema = z
   .strictObject({
-    cron: cronSchema.optional(),
-    rate: rateSchema.optional(),
+    // null beside the other expression: as GET shows the one a schedule does not have.
+    cron: cronSchema.nullable().optional(),
+    rate: rateSchema.nullable().optional(),
     timezone: timezoneSchema.optional(),
     startAt: instantSchema.nullable().optional(),
     endAt: instantSchema.nullable().optional(),
   })
   .refine((s) => Object.keys(s).length > 0, 'must change something')
-  .refine((s) => s.cron === undefined || s.rate === undefined, { message: 'must not be given with rate: give one of cron and rate', path: ['cron'] })
+  .refine((s) => s.cron == null || s.rate == null, { message: 'must not be given with rate: give one of cron and rate', path: ['cron'] })
+  .refine((s) => s.cron !== null || typeof s.rate === 'string', { message: 'may be null only beside a rate: a schedule keeps one of cron and rate', path: ['cron'] })
+  .refine((s) => s.rate !== null || typeof s.cron === 'string', { message: 'may be null only beside a cron: a schedule keeps one of cron and rate', path: ['rate'] })
   .refine(endAfterStart, { message: 'must be after startAt', path: ['endAt'] });
 
 /** Body of `POST /v1/recurring-notifications`: a notification's content, to recipients or an audience, and a schedule. */

@@ -1,10 +1,11 @@
 /**
  * A PATCH of a recurring definition's `schedule` is a change of it, merged into the schedule it
  * has: a cron or a rate replaces the expression, the zone and the bounds change only when given,
- * `null` clears a bound, and the result is checked as a new schedule is (a 400 naming the field).
+ * `null` clears a bound (and stands for the expression it does not have beside the one it has), and the result is checked as a new schedule is (a 400 naming the field).
  * A changed expression starts a rate afresh; a change of zone or bounds keeps its times.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { toRecurringView } from '../../../../shared/domain/recurring.ts';
 import type { RecurringNotification, RecurringSchedule } from '../../../../shared/domain/recurring.ts';
 import { patchRecurringBodySchema } from '../../../../shared/domain/schemas.ts';
 import { ValidationError } from '../../../../shared/errors.ts';
@@ -76,6 +77,8 @@ describe('a PATCH of a recurring schedule', () => {
     ['an end keeps the start', { endAt: '2031-06-30T00:00:00+02:00' }, { ...parisCron, endAt: '2031-06-29T22:00:00.000Z' }],
     ['startAt: null clears the start only', { startAt: null }, { cron: parisCron.cron, timezone: 'Europe/Paris', endAt: parisCron.endAt }],
     ['null for both bounds clears both', { startAt: null, endAt: null }, { cron: parisCron.cron, timezone: 'Europe/Paris' }],
+    ['a rate beside cron: null replaces the cron, as GET shows a rate', { cron: null, rate: '2 hours' }, { rate: '2 hours', timezone: 'Europe/Paris', startAt: parisCron.startAt, endAt: parisCron.endAt }],
+    ['a cron beside rate: null is that cron', { cron: '0 8 * * *', rate: null }, { ...parisCron, cron: '0 8 * * *' }],
   ])('merges into the schedule it has: %s', async (_case, change, expected) => {
     // Prepare
     const { deps, store, puts } = await aWorld(parisCron);
@@ -146,6 +149,8 @@ describe('a PATCH of a recurring schedule', () => {
     ['a rate as EventBridge writes it', { rate: 'rate(5 minutes)' }, 'schedule.rate', 'must be "<n> minute(s) | hour(s) | day(s)", without rate( )'],
     ['a cron as EventBridge writes it', { cron: 'cron(0 9 ? * MON-FRI *)' }, 'schedule.cron', 'must be the fields alone, without cron( )'],
     ['an empty change', {}, 'schedule', 'must change something'],
+    ['cron: null alone, which would leave no expression', { cron: null }, 'schedule.cron', 'may be null only beside a rate: a schedule keeps one of cron and rate'],
+    ['rate: null beside a zone only', { rate: null, timezone: 'UTC' }, 'schedule.rate', 'may be null only beside a cron: a schedule keeps one of cron and rate'],
   ])('refuses %s with a 400 naming the field, and changes nothing', async (_case, change, field, message) => {
     // Prepare
     const { deps, store, puts } = await aWorld(parisCron);
@@ -157,6 +162,32 @@ describe('a PATCH of a recurring schedule', () => {
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).details).toEqual([{ field, message }]);
     expect(store.definitions.get(id)?.schedule).toEqual(parisCron);
+    expect(puts).toEqual([]);
+  });
+
+  it('takes back the schedule GET shows, nulls included, and changes nothing by it', async () => {
+    // Prepare: a rate without bounds, as GET /v1/recurring-notifications/{id} shows it
+    const { deps, store } = await aWorld({ rate: '1 day', timezone: 'Asia/Tokyo' });
+    const shown = toRecurringView((await store.get(tenantId, id)) as RecurringNotification).schedule as Record<string, unknown>;
+    expect(shown).toEqual({ cron: null, rate: '1 day', timezone: 'Asia/Tokyo', startAt: null, endAt: null });
+
+    // Act
+    const changed = await patchRecurring(deps, admin, id, bodyOf(shown));
+
+    // Assess
+    expect(changed.schedule).toEqual({ rate: '1 day', timezone: 'Asia/Tokyo' });
+  });
+
+  it('refuses a null expression without the other in the use case too, whatever the schema let through', async () => {
+    // Prepare
+    const { deps, puts } = await aWorld(parisCron);
+
+    // Act
+    const error = await patchRecurring(deps, admin, id, { schedule: { cron: null } }).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).details).toEqual([{ field: 'schedule.cron', message: 'may be null only beside a rate: a schedule keeps one of cron and rate' }]);
     expect(puts).toEqual([]);
   });
 
