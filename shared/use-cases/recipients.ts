@@ -16,6 +16,7 @@ import type { ListRecipientsQuery, PutRecipientBody } from '../domain/schemas.ts
 import { refuseUnreachableWebhook, webhookUrlProblem } from '../domain/webhook-targets.ts';
 import type { WebhookTargetMode } from '../domain/webhook-targets.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { toValidationError } from '../http/validation.ts';
 import { logger } from '../observability/logger.ts';
 import type {
   Clock,
@@ -156,11 +157,8 @@ export interface BatchUpsertResult {
 }
 
 function invalidEntry(index: number, entry: unknown, error: z.ZodError): BatchFailure {
-  const details = error.issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ field: key, message: 'is not a known field' }))
-      : [{ field: issue.path.join('.') || 'entry', message: issue.message }],
-  );
+  // In the words of every other 400 ("is required", "must be an array"), not zod's defaults.
+  const details = toValidationError(error, 'entry').details as { field: string; message: string }[];
   const rawId = typeof entry === 'object' && entry !== null ? (entry as { id?: unknown }).id : undefined;
   return {
     index,
@@ -180,7 +178,7 @@ export async function upsertRecipients(deps: RecipientDeps, caller: Caller, entr
   const valid: { index: number; entry: z.infer<typeof batchRecipientEntrySchema> }[] = [];
   const seen = new Set<string>();
   entries.forEach((entry, index) => {
-    const parsed = batchRecipientEntrySchema.safeParse(entry);
+    const parsed = batchRecipientEntrySchema.safeParse(entry, { reportInput: true }); // its input tells a field left out
     const unreachable = parsed.success && typeof parsed.data.webhookUrl === 'string' ? webhookUrlProblem(parsed.data.webhookUrl, deps.webhookTargets ?? 'public-https') : undefined;
     if (!parsed.success) failed.push(invalidEntry(index, entry, parsed.error));
     else if (unreachable) {

@@ -224,6 +224,20 @@ describe('upsertRecipients', () => {
     expect((await recipients.get(tenantId, 'bob'))?.timezone).toBeUndefined();
   });
 
+  it('says why an entry failed in the words PUT /v1/recipients/{id} uses, not zod\'s defaults', async () => {
+    // Prepare
+    const { deps } = aWorld();
+
+    // Act: groups of the wrong type, and an entry without its id
+    const result = await upsertRecipients(deps, admin, [{ id: 'bob', groups: 'ops' }, { email: 'x@example.com' }]);
+
+    // Assess: as a PUT's 400 says it (README: "is required" for one left out, else what it must be)
+    expect(result.failed.map((f) => f.error)).toEqual([
+      { code: 'VALIDATION_ERROR', message: 'groups must be an array', details: [{ field: 'groups', message: 'must be an array' }] },
+      { code: 'VALIDATION_ERROR', message: 'id is required', details: [{ field: 'id', message: 'is required' }] },
+    ]);
+  });
+
   it('reports an entry whose write failed, and writes the others', async () => {
     // Prepare
     const { deps, recipients } = aWorld();
