@@ -128,7 +128,7 @@ export const apiDescription: ApiDescription = {
   title: 'Herald',
   version: '1.0.0',
   description:
-    'Schedules notifications and delivers them on time (in-app inbox, WebSocket, email, push, SMS). The tenant always comes from the token. ' +
+    'Schedules notifications and delivers them on time (in-app inbox, WebSocket, email, push, SMS, Telegram, webhooks). The tenant always comes from the token. ' +
     'Errors are `{ "error": { "code", "message", "details"? } }`; the gateway answers `{ "message" }` by itself for a missing or invalid token.',
   tags: [
     { name: 'Notifications', description: 'One notification per recipient: schedule, read, list, reschedule, cancel, send now, retry.' },
