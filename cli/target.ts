@@ -146,10 +146,26 @@ export function parseWhen(text: string, now: number = Date.now()): string {
     if (Number.isNaN(at.getTime())) throw new UsageError(`"${text}" is out of range: a time must fall before the year 275760 (the API takes up to 2 years ahead)`);
     return at.toISOString();
   }
-  // Seconds included, as the API wants them with an offset (RFC 3339): `09:00Z` is refused here, not by the API.
-  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text))) return text;
+  if (isInstant(text)) return text;
   const example = `${new Date(now + 86_400_000).toISOString().slice(0, 10)}T09:00:00Z`;
   throw new UsageError(`"${text}" is not a time: use ISO 8601 with seconds and an offset (${example}) or +30s, +10m, +2h, +1d`);
+}
+
+/** Seconds included, as the API wants them with an offset (RFC 3339): `09:00Z` is refused here, not by the API. */
+function isInstant(text: string): boolean {
+  return /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text));
+}
+
+/**
+ * A commander option parser for an instant a listing is bounded by (`herald list --from/--to`):
+ * ISO 8601 with seconds and an offset, as the API reads it; exit code 2 otherwise (as `--at`),
+ * not the API's 400 (exit 1). The example is today at midnight UTC.
+ */
+export function instantOption(now: number = Date.now()): (text: string) => string {
+  return (text) => {
+    if (isInstant(text)) return text;
+    throw new InvalidArgumentError(`must be ISO 8601 with seconds and an offset, e.g. ${new Date(now).toISOString().slice(0, 10)}T00:00:00Z`);
+  };
 }
 
 /** A comma-separated list option (`--channels inbox,email`). */

@@ -1,7 +1,7 @@
 /** `herald notify | get | list | cancel | reschedule`: one notification per recipient, on `/v1/notifications`. */
 import type { Command } from 'commander';
 import type { HeraldSchema } from '../../client/index.ts';
-import { clientOf, expectData, listOfOption, oneOfOption, parseWhen, print, UsageError, wholeNumberOption } from '../target.ts';
+import { clientOf, expectData, instantOption, listOfOption, oneOfOption, parseWhen, print, UsageError, wholeNumberOption } from '../target.ts';
 import type { GlobalOptions } from '../target.ts';
 import { channels, notificationStatuses, priorities } from '../../shared/domain/notification.ts';
 
@@ -121,8 +121,8 @@ export function addNotificationCommands(program: Command): void {
     .option('--status <status>', notificationStatuses.join(', '), oneOfOption(notificationStatuses))
     .option('--recipient <id>', 'only those to this recipient')
     .option('--type <type>', 'only this type')
-    .option('--from <when>', 'created at or after (ISO 8601)')
-    .option('--to <when>', 'created before (ISO 8601)')
+    .option('--from <when>', 'created at or after (ISO 8601 with seconds and an offset)', instantOption())
+    .option('--to <when>', 'created before (ISO 8601 with seconds and an offset)', instantOption())
     .option('--limit <n>', 'at most this many on the page', wholeNumberOption(1))
     .option('--cursor <cursor>', 'the nextCursor of the previous page')
     .action(async (options: { status?: Status; recipient?: string; type?: string; from?: string; to?: string; limit?: number; cursor?: string }, command: Command) => {

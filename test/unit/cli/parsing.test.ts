@@ -4,7 +4,8 @@ import { audienceOf } from '../../../cli/commands/broadcasts.ts';
 import { listFlags } from '../../../cli/commands/notifications.ts';
 import { parseRecipientsCsv, parseRecipientsJsonl } from '../../../cli/commands/recipients.ts';
 import { InvalidArgumentError } from 'commander';
-import { checkedUrl, CliError, expectData, listOfOption, oneOfOption, parseWhen, targetUrl, UsageError, wholeNumberOption } from '../../../cli/target.ts';
+import { runInRepo } from '../support/processes.ts';
+import { checkedUrl, CliError, expectData, instantOption, listOfOption, oneOfOption, parseWhen, targetUrl, UsageError, wholeNumberOption } from '../../../cli/target.ts';
 
 describe('parseWhen', () => {
   const now = Date.parse('2030-01-01T12:00:00.000Z');
@@ -111,6 +112,24 @@ describe('option values', () => {
     expect(listOfOption(['inbox', 'email'])('email', ['inbox'])).toEqual(['inbox', 'email']);
     expect(() => listOfOption(['inbox', 'email'])('email,email')).toThrow(new InvalidArgumentError('must not name email twice'));
     expect(() => listOfOption(['inbox', 'email'])('inbox', ['inbox'])).toThrow(new InvalidArgumentError('must not name inbox twice'));
+  });
+
+  it('reads an instant of herald list --from/--to as the API does, and refuses anything else as a bad option (exit 2), not as a 400 (exit 1)', () => {
+    const now = Date.parse('2030-01-01T12:00:00.000Z');
+    expect(instantOption(now)('2031-01-01T09:00:00+01:00')).toBe('2031-01-01T09:00:00+01:00');
+    expect(instantOption(now)('2031-01-01T09:00:00.5Z')).toBe('2031-01-01T09:00:00.5Z');
+    for (const text of ['2031-01-01', '2031-01-01T09:00:00', '2031-01-01T09:00Z', '+1d', 'yesterday', '2031-13-40T09:00:00Z']) {
+      expect(() => instantOption(now)(text)).toThrow(new InvalidArgumentError('must be ISO 8601 with seconds and an offset, e.g. 2030-01-01T00:00:00Z'));
+    }
+  });
+
+  it.each([['--from', '2031-01-01'], ['--to', '+1d']])('makes herald list %s %s a command line it cannot use (exit 2), before any request', async (option, text) => {
+    // Act: port 9 is one fetch refuses to call ("bad port"), so a request made would fail with exit 1
+    const run = await runInRepo(['node', 'cli/herald.ts', '--url', 'http://127.0.0.1:9', '--token', 't', 'list', option, text], {});
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n')[0]).toBe(`error: option '${option} <when>' argument '${text}' is invalid. must be ISO 8601 with seconds and an offset, e.g. ${new Date().toISOString().slice(0, 10)}T00:00:00Z`);
   });
 
   it('refuses a URL it cannot read, or of another protocol, naming where it came from', () => {
