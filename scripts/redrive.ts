@@ -62,6 +62,14 @@ export class RedriveUsageError extends Error {
   }
 }
 
+/** The caller's setup is missing something (no local stack answering): said in one line, exit 1, as an AWS setup failure is. */
+export class RedriveSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedriveSetupError';
+  }
+}
+
 /** `--help` was asked for: main prints the usage and exits 0. */
 class RedriveHelpRequest extends Error {
   constructor() {
@@ -165,7 +173,7 @@ export async function localSqsEndpoint(localUrl: string): Promise<string> {
   try {
     response = await fetch(new URL('/_local/endpoints', localUrl));
   } catch (error) {
-    throw new RedriveUsageError(`No local stack answers at ${localUrl} (${describeFetchFailure(error)}): start it with npm start, or pass its URL: --local <http url>`);
+    throw new RedriveSetupError(`No local stack answers at ${localUrl} (${describeFetchFailure(error)}): start it with npm start, or pass its URL: --local <http url>`);
   }
   if (!response.ok) throw new Error(`GET ${localUrl}/_local/endpoints answered ${response.status}: is the local stack running?`);
   const endpoints = (await response.json()) as { sqs?: unknown };
@@ -313,7 +321,7 @@ if (import.meta.main) {
         process.exit(0);
       }
       const setupFailure = options && describeAwsSetupFailure(error, options);
-      console.error(error instanceof RedriveUsageError ? error.message : (setupFailure ?? error));
+      console.error(error instanceof RedriveUsageError || error instanceof RedriveSetupError ? error.message : (setupFailure ?? error));
       process.exit(error instanceof RedriveUsageError ? 2 : 1);
     });
 }
