@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import WebSocket from 'ws';
 import { applyUnread } from '../../client/index.ts';
 import type { UnreadCount } from '../../client/index.ts';
-import { checkedUrl, CliError, print, targetUrl, wholeNumberOption } from '../target.ts';
+import { checkedUrl, clientOf, CliError, print, targetUrl, wholeNumberOption } from '../target.ts';
 import type { GlobalOptions } from '../target.ts';
 
 /** A frame of the WebSocket API, as far as `tail` reads it. */
@@ -210,6 +210,21 @@ export function followSocket(options: FollowOptions): Promise<void> {
   });
 }
 
+/**
+ * Why nothing will come to the tail of a caller the API does not know as a recipient (GET /v1/me
+ * answered 404: not in the tenant's directory), in one line; undefined when the caller is known,
+ * or when the API cannot say (not reachable, another error): the socket is the tail's, not the API.
+ */
+export async function unknownCallerWarning(options: GlobalOptions): Promise<string | undefined> {
+  const answer = await clientOf(options)
+    .GET('/v1/me')
+    .catch(() => undefined);
+  if (answer?.response.status !== 404) return undefined;
+  const error = (answer.error as { error?: { code?: string; message?: string } } | undefined)?.error;
+  if (error?.code !== 'NOT_FOUND') return undefined;
+  return `${error.message ?? 'you are not a recipient'}: nothing is delivered to this tail until you are (listening all the same)`;
+}
+
 /** Adds `tail` to `program`. */
 export function addTailCommand(program: Command): void {
   program
@@ -223,6 +238,8 @@ export function addTailCommand(program: Command): void {
       if (!token) throw new CliError('tail needs a token: --token or HERALD_TOKEN (locally: npm run token -- --sub alice)');
       const url = checkedUrl(await socketUrl({ ...global, ...options }), ['ws:', 'wss:'], options.ws !== undefined ? '--ws' : 'the WebSocket URL');
       url.searchParams.set('token', token);
+      const warning = await unknownCallerWarning(global);
+      if (warning) process.stderr.write(`herald: ${warning}\n`);
       let told = false;
       await followSocket({
         url,

@@ -161,6 +161,23 @@ describe('the client and the CLI', () => {
     expect(frame).toMatchObject({ type: 'notification', notification: { title: expect.stringMatching(/^Live \d+$/) } });
   }, 60_000);
 
+  it('warns a tail whose caller is not a recipient that nothing will come, and listens all the same', async () => {
+    // Prepare: a token for a user nobody registered
+    const stranger = await harness.token('stranger');
+
+    // Act: the warning comes before the socket opens; the tail then listens until stopped
+    const running = spawnInRepo(['node', 'cli/herald.ts', 'tail'], { HERALD_URL: harness.stack.httpUrl, HERALD_TOKEN: stranger });
+    await eventually(async () => running.output.stderr, (stderr) => stderr.includes('listening on'), 60_000);
+    running.child.kill('SIGINT');
+    const code = await running.exited;
+
+    // Assess
+    const lines = running.output.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^herald: You \(stranger\) are not in the directory of tenant .+: nothing is delivered to this tail until you are \(listening all the same\)$/);
+    expect(lines[1]).toMatch(/^listening on ws:/);
+    expect(code).toBe(0);
+  }, 90_000);
+
   it('says what the API refused, in one line, and exits 1', async () => {
     // Act
     const unknown = await herald(['get', 'ntf_01ARZ3NDEKTSV4RRFFQ69G5FAV']);
