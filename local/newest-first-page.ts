@@ -15,6 +15,7 @@
  */
 import * as z from 'zod';
 import { AppError, ValidationError } from '../shared/errors.ts';
+import { decimalNumerals } from '../shared/http/decimal-numerals.ts';
 
 /** Entries of a page when the query names no `limit`. */
 export const defaultLocalPageSize = 100;
@@ -87,7 +88,7 @@ const pageQuerySchema = z.strictObject({
  */
 export function parseLocalPageQuery(query: URLSearchParams, others: readonly string[] = []): LocalPageQuery {
   const own = Object.fromEntries([...query.entries()].filter(([name]) => !others.includes(name)));
-  const parsed = pageQuerySchema.safeParse(own);
+  const parsed = pageQuerySchema.safeParse(decimalNumerals(pageQuerySchema, own));
   if (!parsed.success) {
     const details = parsed.error.issues.map((issue) => {
       // A parameter the endpoint does not take: zod names it in `keys`, not in `path`.

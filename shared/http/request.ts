@@ -9,6 +9,7 @@ import { claimsConfig, once } from '../config.ts';
 import type { Caller } from '../domain/caller.ts';
 import { maxDataBytes, maxDataDepth } from '../domain/schemas.ts';
 import { PayloadTooLargeError, UnauthorizedError, ValidationError } from '../errors.ts';
+import { decimalNumeralOr, decimalNumerals } from './decimal-numerals.ts';
 import { parseWith } from './validation.ts';
 import * as zm from '../zod-mini.ts';
 import { bodyCapOf } from './body-limits.ts';
@@ -94,7 +95,7 @@ function readJson(text: string): unknown {
 
 /** The query string parameters, validated (API Gateway joins a repeated parameter with commas). */
 export function queryParameters<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
-  return parseWith(schema, event.queryStringParameters ?? {}, 'query');
+  return parseWith(schema, decimalNumerals(schema, event.queryStringParameters ?? {}), 'query');
 }
 
 const nothing = zm.strictObject({});
@@ -119,9 +120,9 @@ export function noBody(event: HttpEvent): void {
   parseWith(nothing, readJson(text), 'body');
 }
 
-/** A path parameter, validated. */
+/** A path parameter, validated; a number is written in decimal digits, as in a query. */
 export function pathParameter<S extends z.ZodType>(event: HttpEvent, name: string, schema: S): z.infer<S> {
-  return parseWith(schema, event.pathParameters?.[name], `path parameter ${name}`);
+  return parseWith(schema, decimalNumeralOr(schema, event.pathParameters?.[name]), `path parameter ${name}`);
 }
 
 // Read on first use: the claim names are the deployment's (herald:tenantClaim, herald:roleClaim).

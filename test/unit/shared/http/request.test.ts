@@ -2,7 +2,8 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { UnauthorizedError, ValidationError } from '../../../../shared/errors.ts';
-import { callerFrom, json, parseBody, pathParameter } from '../../../../shared/http/request.ts';
+import { listNotificationsQuerySchema, metricsQuerySchema, templateVersionSchema } from '../../../../shared/domain/schemas.ts';
+import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../../../../shared/http/request.ts';
 
 function anEvent(overrides: Partial<APIGatewayProxyEventV2WithJWTAuthorizer> = {}): APIGatewayProxyEventV2WithJWTAuthorizer {
   return {
@@ -211,6 +212,34 @@ describe('reading HTTP requests', () => {
 
     // Assess
     expect(error.details).toEqual([{ field: 'path parameter id', message: 'is not an id' }]);
+  });
+
+  it.each(['0x10', '1e1', '+10', ' 10', '10 ', '', 'Infinity', '1_0', '١٠'])('refuses a query number not written in decimal digits (limit=%j), naming it', (limit) => {
+    // Act
+    const error = errorOf(() => queryParameters(anEvent({ queryStringParameters: { limit } }), listNotificationsQuerySchema)) as ValidationError;
+
+    // Assess
+    expect(error.details).toEqual([{ field: 'limit', message: 'must be a number' }]);
+  });
+
+  it('reads a query number in decimal digits, and leaves a sign or a fraction to the schema\'s own words', () => {
+    const read = (limit: string): unknown => queryParameters(anEvent({ queryStringParameters: { limit } }), listNotificationsQuerySchema);
+    expect(read('10')).toMatchObject({ limit: 10 });
+    expect(read('010')).toMatchObject({ limit: 10 });
+    expect((errorOf(() => read('-1')) as ValidationError).details).toEqual([{ field: 'limit', message: 'must be at least 1' }]);
+    expect((errorOf(() => read('1.5')) as ValidationError).details).toEqual([{ field: 'limit', message: 'must be a whole number' }]);
+    expect(queryParameters(anEvent({ queryStringParameters: { period: '7200' } }), metricsQuerySchema)).toEqual({ period: 7200 });
+    const hex = errorOf(() => queryParameters(anEvent({ queryStringParameters: { period: '0xe10' } }), metricsQuerySchema)) as ValidationError;
+    expect(hex.details).toEqual([{ field: 'period', message: 'must be a number of seconds' }]);
+    // A string field is left as it was sent.
+    expect(queryParameters(anEvent({ queryStringParameters: { cursor: '0x10' } }), listNotificationsQuerySchema)).toMatchObject({ cursor: '0x10' });
+  });
+
+  it('refuses a path number not written in decimal digits, and reads one that is', () => {
+    const read = (version: string): unknown => pathParameter(anEvent({ pathParameters: { version } }), 'version', templateVersionSchema);
+    expect(read('12')).toBe(12);
+    expect((errorOf(() => read('0x0c')) as ValidationError).details).toEqual([{ field: 'path parameter version', message: 'must be a number' }]);
+    expect((errorOf(() => read('1e1')) as ValidationError).details).toEqual([{ field: 'path parameter version', message: 'must be a number' }]);
   });
 
   it('reads the caller from the JWT claims', () => {
