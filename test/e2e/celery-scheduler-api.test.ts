@@ -202,6 +202,10 @@ describe('DELETE /api/notifications/{id}/cancel_scheduled/', () => {
     // Assess
     expect([unknown.status, numeric.status, otherSenders.status, foreign.status]).toEqual([404, 404, 404, 404]);
     expect(numeric.body.error?.code).toBe('NOT_FOUND');
+    expect(numeric.body.error?.message).toBe("Notification not found: the id is not a Herald notification id (ntf_…), and the Celery scheduler's numeric ids name nothing here");
+    const markup = await h.api('GET', `/api/notifications/${encodeURIComponent('<img src=x onerror=alert(1)>')}/schedule_status/`, { token: sender });
+    expect(markup.status).toBe(404);
+    expect(markup.body.error?.message).toBe(numeric.body.error?.message);
     expect((await h.api('GET', `/v1/notifications/${id}`, { token: sender })).body.status).toBe('pending');
   });
 });

@@ -53,7 +53,8 @@ function inCeleryTerms(error: unknown): unknown {
  */
 function notificationIdOf(event: HttpEvent): string {
   const parsed = notificationIdSchema.safeParse(event.pathParameters?.id);
-  if (!parsed.success) throw new NotFoundError(`Notification ${event.pathParameters?.id ?? ''} not found`);
+  // Not echoed: a path segment can be anything of up to ~10 KB, and it names no notification.
+  if (!parsed.success) throw new NotFoundError("Notification not found: the id is not a Herald notification id (ntf_…), and the Celery scheduler's numeric ids name nothing here");
   return parsed.data;
 }
 
