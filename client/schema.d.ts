@@ -217,7 +217,7 @@ export interface paths {
         put?: never;
         /**
          * Registers a mobile device's push token
-         * @description An FCM or APNs token, registered as an SNS platform endpoint of the deployment's platform application (CDK context `herald:snsPlatformApplicationArnFcm`, `herald:snsPlatformApplicationArnApns`). A device SNS reports disabled is removed. At most 10 per user, the oldest going first.
+         * @description An FCM or APNs token, registered as an SNS platform endpoint of the deployment's platform application (CDK context `herald:snsPlatformApplicationArnFcm`, `herald:snsPlatformApplicationArnApns`). A device SNS reports disabled is removed. A device has one user: a token another user registered (someone else signed in on the phone before, in any tenant) moves to the caller and leaves that user's devices, and an endpoint FCM or APNs had disabled is enabled again. At most 10 per user, the oldest going first.
          */
         post: operations["addDevice"];
         delete?: never;
@@ -3491,7 +3491,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description SNS could not be reached; nothing was registered, repeat the request. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
+            /** @description SNS, or the record of the device's previous user, could not be reached; nothing was registered, repeat the request. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */

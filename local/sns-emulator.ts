@@ -8,8 +8,9 @@
  *
  * What it enforces as SNS does: E.164 phone numbers, SMS of at most 1,600 bytes, messages of at
  * most 256 KiB, `MessageStructure=json` messages that are a JSON object with a `default` key,
- * endpoints of known platform applications, and `EndpointDisabled` on a Publish to a disabled
- * endpoint. A Publish to an opted-out number is accepted and never delivered, as on AWS.
+ * endpoints of known platform applications, `EndpointDisabled` on a Publish to a disabled
+ * endpoint, and `InvalidParameter` naming the endpoint to a CreatePlatformEndpoint of a token whose
+ * endpoint holds other `CustomUserData`. A Publish to an opted-out number is accepted and never delivered, as on AWS.
  * What reaches a phone or a device is recorded in the stack's outbox (`sms`, `push`). What it
  * cannot emulate: carriers and FCM/APNs themselves (an endpoint is disabled only when told so,
  * with SetEndpointAttributes `Enabled=false`, as FCM/APNs feedback would), delivery status logs,
@@ -53,7 +54,7 @@ export interface SnsEmulatorOptions {
 interface Endpoint {
   readonly arn: string;
   readonly application: string;
-  readonly token: string;
+  token: string;
   attributes: Record<string, string>;
 }
 
@@ -182,11 +183,18 @@ export async function startSnsEmulator(options: SnsEmulatorOptions): Promise<Sns
       const application = required(params, 'PlatformApplicationArn');
       const token = required(params, 'Token');
       if (!applications.has(application)) throw new SnsError('NotFound', 404, 'PlatformApplication does not exist');
-      // The same token on the same application is the same endpoint (CreatePlatformEndpoint is idempotent).
-      const found = [...endpoints.values()].find((e) => e.application === application && e.token === token);
-      if (found) return { EndpointArn: found.arn };
-      const arn = `${application.replace(':app/', ':endpoint/')}/${randomUUID()}`;
       const custom = params.get('CustomUserData');
+      // The same token on the same application is the same endpoint: idempotent for the same
+      // attributes, refused, naming that endpoint, for others (a device signed in by another user),
+      // as SNS does ("Creating a platform endpoint"; enabled or not, it is answered as it is).
+      const found = [...endpoints.values()].find((e) => e.application === application && e.token === token);
+      if (found) {
+        if (custom !== null && custom !== found.attributes.CustomUserData) {
+          throw invalid(`Invalid parameter: Token Reason: Endpoint ${found.arn} already exists with the same Token, but different attributes.`);
+        }
+        return { EndpointArn: found.arn };
+      }
+      const arn = `${application.replace(':app/', ':endpoint/')}/${randomUUID()}`;
       endpoints.set(arn, { arn, application, token, attributes: { Enabled: 'true', Token: token, ...(custom ? { CustomUserData: custom } : {}) } });
       return { EndpointArn: arn };
     },
@@ -204,6 +212,8 @@ export async function startSnsEmulator(options: SnsEmulatorOptions): Promise<Sns
     SetEndpointAttributes: (params) => {
       const endpoint = existing(required(params, 'EndpointArn'));
       endpoint.attributes = { ...endpoint.attributes, ...mapParameter(params, 'Attributes') };
+      // A new token moves the endpoint to it: a CreatePlatformEndpoint of that token finds it.
+      endpoint.token = endpoint.attributes.Token ?? endpoint.token;
       return {};
     },
     Publish: publish,

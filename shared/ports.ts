@@ -507,13 +507,36 @@ export interface SmsSender {
 }
 
 /** Mobile push through SNS platform endpoints (one per registered device). */
+/** A device's SNS platform endpoint as registering its token found it (GetEndpointAttributes). */
+export interface MobileEndpoint {
+  readonly endpointArn: string;
+  /** False for an endpoint FCM or APNs had called invalid: nothing is delivered until it is enabled again. */
+  readonly enabled: boolean;
+  /** The token the endpoint delivers to. */
+  readonly token?: string;
+  /** Whose it is (`CustomUserData`): another user's when the device was signed in by someone else before. */
+  readonly userData?: string;
+}
+
+/** Mobile push through SNS, as the delivering functions use it. */
 export interface MobilePush {
-  /** Registers a device token with the platform's SNS application; resolves with its endpoint ARN. */
-  register(platform: 'fcm' | 'apns', token: string, userData: string): Promise<string>;
   /** Deletes an endpoint (idempotent: an endpoint already gone is fine). */
   unregister(endpointArn: string): Promise<void>;
   /** Publishes one notification to an endpoint; resolves with the message id. Rejects `EndpointDisabledException` for a gone device. */
   publish(endpointArn: string, message: { readonly title: string; readonly body: string; readonly data: Readonly<Record<string, unknown>> }): Promise<{ readonly messageId?: string }>;
+}
+
+/** The SNS platform endpoints of the users' devices, as registering them uses them (`api`). */
+export interface DeviceEndpoints {
+  /**
+   * Registers a device token with the platform's SNS application (CreatePlatformEndpoint): a new
+   * endpoint, or the one the token already has, whatever its attributes, as it is.
+   */
+  register(platform: 'fcm' | 'apns', token: string, userData: string): Promise<MobileEndpoint>;
+  /** Makes an endpoint deliver to `token` for `userData`'s owner, enabled (SetEndpointAttributes). */
+  claim(endpointArn: string, token: string, userData: string): Promise<void>;
+  /** Deletes an endpoint (idempotent: an endpoint already gone is fine). */
+  unregister(endpointArn: string): Promise<void>;
 }
 
 /** A user's push targets. */

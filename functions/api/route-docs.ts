@@ -410,7 +410,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'addDevice',
     summary: "Registers a mobile device's push token",
     description:
-      "An FCM or APNs token, registered as an SNS platform endpoint of the deployment's platform application (CDK context `herald:snsPlatformApplicationArnFcm`, `herald:snsPlatformApplicationArnApns`). A device SNS reports disabled is removed. At most 10 per user, the oldest going first.",
+      "An FCM or APNs token, registered as an SNS platform endpoint of the deployment's platform application (CDK context `herald:snsPlatformApplicationArnFcm`, `herald:snsPlatformApplicationArnApns`). A device SNS reports disabled is removed. A device has one user: a token another user registered (someone else signed in on the phone before, in any tenant) moves to the caller and leaves that user's devices, and an endpoint FCM or APNs had disabled is enabled again. At most 10 per user, the oldest going first.",
     tag: 'Me',
     example: { body: { platform: 'fcm', token: 'fMEP0vJqS0uWb3r6b5ZPqk:APA91bHqL1e7Z2x8W3' } },
     body: deviceBodySchema,
@@ -418,7 +418,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     errors: {
       404: 'The caller is not in the directory.',
       409: 'The record kept changing while it was being updated; repeat the request.',
-      503: 'SNS could not be reached; nothing was registered, repeat the request.',
+      503: "SNS, or the record of the device's previous user, could not be reached; nothing was registered, repeat the request.",
     },
   },
   'GET /v1/me/devices': {

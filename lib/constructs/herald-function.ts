@@ -380,7 +380,7 @@ export class HeraldFunction extends NodejsFunction {
 
   /**
    * Lets the function push (`deliver`: publish to the devices' SNS endpoints and delete disabled
-   * ones; `register`: create and delete endpoints of the platform applications) and read the VAPID
+   * ones; `register`: create, read, take over and delete endpoints of the platform applications) and read the VAPID
    * secret, and tells it the secret, the VAPID contact and the applications.
    */
   bindPush(secret: HeraldVapidSecret, settings: PushSettings, options: { readonly role: 'deliver' | 'register' | 'both'; readonly emailFrom: string }): this {
@@ -388,10 +388,12 @@ export class HeraldFunction extends NodejsFunction {
     const applications = [settings.fcmApplicationArn, settings.apnsApplicationArn].filter((arn): arn is string => arn !== undefined);
     // An endpoint's ARN is its application's with `endpoint/` for `app/` and an id SNS makes.
     const endpoints = applications.map((arn) => `${arn.replace(':app/', ':endpoint/')}/*`);
+    // Registering reads an endpoint that already existed and takes it over (enabled, for the new user).
+    const registering = ['sns:DeleteEndpoint', 'sns:GetEndpointAttributes', 'sns:SetEndpointAttributes'];
     const actions = {
       deliver: ['sns:Publish', 'sns:DeleteEndpoint'],
-      register: ['sns:DeleteEndpoint'],
-      both: ['sns:Publish', 'sns:DeleteEndpoint'],
+      register: registering,
+      both: ['sns:Publish', ...registering],
     }[options.role];
     if (endpoints.length > 0) {
       this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources: endpoints }));

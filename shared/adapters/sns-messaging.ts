@@ -2,19 +2,23 @@
  * Amazon SNS for the SMS and mobile push channels: `Publish` to a `PhoneNumber` (after
  * `CheckIfPhoneNumberIsOptedOut`: a Publish to an opted-out number is accepted and silently never
  * delivered, so the check is what lets the channel fail it at once), and platform endpoints for
- * FCM and APNs devices (`CreatePlatformEndpoint`, `Publish` to the endpoint ARN, `DeleteEndpoint`).
- * Sources: the SNS API Reference (Publish, CheckIfPhoneNumberIsOptedOut, CreatePlatformEndpoint)
- * and "Sending mobile push notifications" in the SNS Developer Guide.
+ * FCM and APNs devices (`CreatePlatformEndpoint` with `GetEndpointAttributes`, `SetEndpointAttributes`
+ * to take one over, `Publish` to the endpoint ARN, `DeleteEndpoint`).
+ * Sources: the SNS API Reference (Publish, CheckIfPhoneNumberIsOptedOut, CreatePlatformEndpoint,
+ * SetEndpointAttributes), "Creating a platform endpoint" and "Sending mobile push notifications" in
+ * the SNS Developer Guide.
  */
 import {
   CheckIfPhoneNumberIsOptedOutCommand,
   CreatePlatformEndpointCommand,
   DeleteEndpointCommand,
+  GetEndpointAttributesCommand,
   NotFoundException,
   PublishCommand,
+  SetEndpointAttributesCommand,
 } from '@aws-sdk/client-sns';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import type { MobilePush, SmsSender } from '../ports.ts';
+import type { DeviceEndpoints, MobileEndpoint, MobilePush, SmsSender } from '../ports.ts';
 import { cutText } from '../domain/text-cut.ts';
 import { failedBeforeDispatch, flagErrorsBeforeDispatch } from './sdk-dispatch.ts';
 
@@ -92,34 +96,85 @@ export class PlatformNotConfiguredError extends Error {
   }
 }
 
-/** Mobile push through SNS platform endpoints. */
-export class SnsMobilePush implements MobilePush {
+/**
+ * The endpoint SNS names when it refuses a `CreatePlatformEndpoint` because the token's endpoint
+ * exists with other attributes (`InvalidParameter`, "Invalid parameter: Token Reason: Endpoint
+ * <arn> already exists with the same Token, but different attributes."), or undefined for any
+ * other error. SNS gives the ARN in no other field.
+ */
+export function endpointNamedBy(error: unknown): string | undefined {
+  if ((error as { name?: unknown }).name !== 'InvalidParameterException') return undefined;
+  return /\bEndpoint (arn:\S+) already exists with the same Token\b/i.exec((error as Error).message)?.[1];
+}
+
+/** Deletes an SNS platform endpoint; one already gone is no error (DeleteEndpoint is idempotent, NotFound tolerated). */
+async function deleteEndpoint(sns: FreshClient, endpointArn: string): Promise<void> {
+  try {
+    await sns.call((c) => c.send(new DeleteEndpointCommand({ EndpointArn: endpointArn })));
+  } catch (error) {
+    if (!(error instanceof NotFoundException)) throw error;
+  }
+}
+
+/**
+ * The devices' SNS platform endpoints, registered as "Creating a platform endpoint" in the SNS
+ * Developer Guide recommends: created, or found and read, then taken over and enabled. Apart from
+ * {@link SnsMobilePush} so that the delivering functions do not carry it.
+ */
+export class SnsDeviceEndpoints implements DeviceEndpoints {
   private readonly sns: FreshClient;
   private readonly applications: () => PlatformApplications;
 
-  /** `applications` is read on first use (the configuration of a function that may never push). */
+  /** `applications` is read on first use (the configuration of a function that may never register a device). */
   constructor(newClient: () => SNSClient, applications: () => PlatformApplications) {
     this.sns = new FreshClient(newClient);
     this.applications = applications;
   }
 
-  async register(platform: 'fcm' | 'apns', token: string, userData: string): Promise<string> {
+  async register(platform: 'fcm' | 'apns', token: string, userData: string): Promise<MobileEndpoint> {
     const application = this.applications()[platform];
     if (!application) throw new PlatformNotConfiguredError(platform);
-    // Idempotent in SNS: the same token and attributes answer the endpoint that already exists.
-    const { EndpointArn } = await this.sns.call((c) =>
-      c.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: application, Token: token, CustomUserData: userData })),
+    // Idempotent in SNS for the same token and attributes; for other attributes (the token's endpoint
+    // holds another user's data) SNS refuses, naming the endpoint, which is the one to take over.
+    const endpointArn = await this.sns
+      .call((c) => c.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: application, Token: token, CustomUserData: userData })))
+      .then(
+        ({ EndpointArn }) => EndpointArn,
+        (error: unknown) => endpointNamedBy(error) ?? Promise.reject(error),
+      );
+    if (!endpointArn) throw new Error('SNS CreatePlatformEndpoint answered no EndpointArn');
+    // An endpoint that already existed is answered as it is: it may be disabled (the app was
+    // reinstalled after FCM or APNs called its token invalid) or hold another user's data.
+    const { Attributes: attributes = {} } = await this.sns.call((c) => c.send(new GetEndpointAttributesCommand({ EndpointArn: endpointArn })));
+    return {
+      endpointArn,
+      enabled: attributes['Enabled'] === 'true',
+      ...(attributes['Token'] !== undefined ? { token: attributes['Token'] } : {}),
+      ...(attributes['CustomUserData'] !== undefined ? { userData: attributes['CustomUserData'] } : {}),
+    };
+  }
+
+  async claim(endpointArn: string, token: string, userData: string): Promise<void> {
+    await this.sns.call((c) =>
+      c.send(new SetEndpointAttributesCommand({ EndpointArn: endpointArn, Attributes: { Token: token, CustomUserData: userData, Enabled: 'true' } })),
     );
-    if (!EndpointArn) throw new Error('SNS CreatePlatformEndpoint answered no EndpointArn');
-    return EndpointArn;
   }
 
   async unregister(endpointArn: string): Promise<void> {
-    try {
-      await this.sns.call((c) => c.send(new DeleteEndpointCommand({ EndpointArn: endpointArn })));
-    } catch (error) {
-      if (!(error instanceof NotFoundException)) throw error;
-    }
+    await deleteEndpoint(this.sns, endpointArn);
+  }
+}
+
+/** Mobile push through SNS platform endpoints: publishing, and deleting the endpoints found gone. */
+export class SnsMobilePush implements MobilePush {
+  private readonly sns: FreshClient;
+
+  constructor(newClient: () => SNSClient) {
+    this.sns = new FreshClient(newClient);
+  }
+
+  async unregister(endpointArn: string): Promise<void> {
+    await deleteEndpoint(this.sns, endpointArn);
   }
 
   async publish(endpointArn: string, message: MobileMessage): Promise<{ readonly messageId?: string }> {

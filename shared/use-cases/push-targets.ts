@@ -9,14 +9,16 @@ import { deviceId, maxDevicesPerUser, maxPushSubscriptionsPerUser, pushEndpointP
 import type { PushDevice, WebPushSubscription } from '../domain/push-targets.ts';
 import type { DeviceBody, PushSubscriptionBody } from '../domain/schemas.ts';
 import { NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
-import type { Clock, MobilePush, PushTargetList, PushTargetStore, RecipientStore } from '../ports.ts';
+import type { Clock, DeviceEndpoints, PushTargetList, PushTargetStore, RecipientStore } from '../ports.ts';
+import { logger } from '../observability/logger.ts';
 import { getMe } from './me.ts';
 
 export interface PushTargetDeps {
   readonly recipients: RecipientStore;
   readonly targets: PushTargetStore;
   readonly clock: Clock;
-  readonly mobile: MobilePush;
+  /** The devices' SNS platform endpoints. */
+  readonly mobile: DeviceEndpoints;
   /** Whether a plain-http loopback endpoint is allowed (the local stack's push service only). */
   readonly allowHttpLoopback: boolean;
 }
@@ -36,24 +38,65 @@ export async function addPushSubscription(deps: PushTargetDeps, caller: Caller, 
   return subscription;
 }
 
-/** Registers (or refreshes) a mobile device of the caller: an SNS platform endpoint for its token. */
+/** Whose an SNS endpoint is (its `CustomUserData`): the tenant and the user who registered it. */
+function endpointOwner(caller: Caller): string {
+  return JSON.stringify({ tenantId: caller.tenantId, userId: caller.sub });
+}
+
+/** The owner an endpoint's `CustomUserData` names, or undefined when it is not one Herald wrote. */
+function ownerOf(userData: string | undefined): { readonly tenantId: string; readonly userId: string } | undefined {
+  try {
+    const { tenantId, userId } = JSON.parse(userData ?? '') as { tenantId?: unknown; userId?: unknown };
+    return typeof tenantId === 'string' && typeof userId === 'string' ? { tenantId, userId } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What SNS's answer to registering a device means for the caller: 400 naming the field, or 503. */
+function registrationError(error: unknown, platform: DeviceBody['platform']): Error {
+  if ((error as Error).name === 'PlatformNotConfiguredError') {
+    return new ValidationError(`platform ${platform} is not configured on this deployment`, {
+      details: [{ field: 'platform', message: 'has no SNS platform application on this deployment' }],
+    });
+  }
+  if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 400) {
+    return new ValidationError('token was refused by the platform', { details: [{ field: 'token', message: 'was refused by SNS for this platform' }] });
+  }
+  return new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
+}
+
+/**
+ * Registers (or refreshes) a mobile device of the caller: an SNS platform endpoint for its token,
+ * made to deliver to it for the caller, as SNS's "Creating a platform endpoint" recommends: an
+ * endpoint that existed is enabled again (an app reinstalled after FCM or APNs called the token
+ * invalid) and, when another user had registered the token (one phone, a sign-out and another's
+ * sign-in), taken over; that user's record loses the device first, so that their notifications
+ * stop reaching it, whichever tenant they are in.
+ * @throws NotFoundError (404) when the caller is not in the directory
+ * @throws ValidationError (400) naming `platform` when it has no SNS application here, `token` when SNS refuses it
+ * @throws ServiceUnavailableError (503) when SNS, or the previous owner's record, could not be reached: repeating it is safe
+ */
 export async function addDevice(deps: PushTargetDeps, caller: Caller, body: DeviceBody): Promise<PushDevice> {
   await getMe(deps, caller);
-  let endpointArn: string;
-  try {
-    endpointArn = await deps.mobile.register(body.platform, body.token, JSON.stringify({ tenantId: caller.tenantId, userId: caller.sub }));
-  } catch (error) {
-    if ((error as Error).name === 'PlatformNotConfiguredError') {
-      throw new ValidationError(`platform ${body.platform} is not configured on this deployment`, {
-        details: [{ field: 'platform', message: 'has no SNS platform application on this deployment' }],
-      });
+  const owner = endpointOwner(caller);
+  const id = deviceId(body.platform, body.token);
+  const endpoint = await deps.mobile.register(body.platform, body.token, owner).catch((error: unknown) => {
+    throw registrationError(error, body.platform);
+  });
+  if (!endpoint.enabled || endpoint.token !== body.token || endpoint.userData !== owner) {
+    try {
+      const previous = ownerOf(endpoint.userData);
+      if (previous && !(previous.tenantId === caller.tenantId && previous.userId === caller.sub)) {
+        await deps.targets.forget(previous.tenantId, previous.userId, [id]);
+        logger.info('Device taken over from its previous user', { tenantId: caller.tenantId, deviceId: id, previousTenantId: previous.tenantId });
+      }
+      await deps.mobile.claim(endpoint.endpointArn, body.token, owner);
+    } catch (error) {
+      throw new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
     }
-    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 400) {
-      throw new ValidationError('token was refused by the platform', { details: [{ field: 'token', message: 'was refused by SNS for this platform' }] });
-    }
-    throw new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
   }
-  const device: PushDevice = { id: deviceId(body.platform, body.token), platform: body.platform, token: body.token, endpointArn, createdAt: deps.clock.now().toISOString() };
+  const device: PushDevice = { id, platform: body.platform, token: body.token, endpointArn: endpoint.endpointArn, createdAt: deps.clock.now().toISOString() };
   const dropped = await deps.targets.add(caller.tenantId, caller.sub, device, maxDevicesPerUser);
   // The oldest device pushed out by the limit leaves SNS too; a leftover endpoint costs nothing.
   await Promise.all(dropped.map((d) => ('endpointArn' in d ? deps.mobile.unregister(d.endpointArn).catch(() => undefined) : undefined)));

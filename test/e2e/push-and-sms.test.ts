@@ -157,6 +157,40 @@ describe('push and SMS', () => {
     sns.destroy();
   });
 
+  it('moves a device to the user who signs in on it, in another tenant too: the first user\'s notifications stop reaching it', async () => {
+    // Prepare: Dora's phone, then her sign-out and Emil's sign-in (another tenant) on the same phone
+    await h.api('PUT', '/v1/recipients/dora', { token: admin, body: {} });
+    const otherAdmin = await h.token('ops-other', { role: 'admin', tenant: 'tenant-other' });
+    await h.api('PUT', '/v1/recipients/emil', { token: otherAdmin, body: {} });
+    const dora = await h.token('dora');
+    const emil = await h.token('emil', { tenant: 'tenant-other' });
+    const hers = await h.api('POST', '/v1/me/devices', { token: dora, body: { platform: 'fcm', token: 'fcm-token-shared-phone' } });
+    expect(hers.status, JSON.stringify(hers.body)).toBe(201);
+
+    // Act
+    const his = await h.api('POST', '/v1/me/devices', { token: emil, body: { platform: 'fcm', token: 'fcm-token-shared-phone' } });
+
+    // Assess: his alone; a push to Dora reaches no device, one to Emil reaches the phone
+    expect(his.status, JSON.stringify(his.body)).toBe(201);
+    expect(his.body.id).toBe(hers.body.id);
+    expect((await h.api('GET', '/v1/me/devices', { token: dora })).body.items).toEqual([]);
+    expect((await h.api('GET', '/v1/me/devices', { token: emil })).body.items).toMatchObject([{ token: 'fcm-token-shared-phone' }]);
+    const before = (await outbox('push')).length;
+    const toDora = await finished(await notify('dora', { channels: ['push'] }));
+    expect(toDora.deliveries.push).toMatchObject({ status: 'skipped', detail: 'no push subscription or device' });
+    const created = await h.api('POST', '/v1/notifications', { token: otherAdmin, body: { recipients: ['emil'], title: 'Yours', message: 'now', type: 'test', channels: ['push'] } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const toEmil = await eventually(
+      () => h.api('GET', `/v1/notifications/${(created.body.notificationIds as string[])[0] ?? ''}`, { token: otherAdmin }),
+      (r) => r.body.status === 'sent' || r.body.status === 'failed',
+      30_000,
+    );
+    expect(toEmil.body.status).toBe('sent');
+    const after = await outbox('push');
+    expect(after.slice(0, after.length - before).map((p) => JSON.parse((p.body as { GCM: string }).GCM).fcmV1Message.message.notification.title)).toEqual(['Yours']);
+    expect((await h.api('DELETE', `/v1/me/devices/${String(hers.body.id)}`, { token: dora })).status).toBe(404);
+  });
+
   it('fails the SMS of an opted-out number at once, without retrying it', async () => {
     await h.api('PUT', '/v1/recipients/carla', { token: admin, body: { phone: '+14155550199' } });
     h.stack.sns.optOut('+14155550199');

@@ -31,9 +31,19 @@ describe('push and SMS grants', () => {
     }
   });
 
-  it('lets the api create endpoints of the configured applications only, send SMS codes, and never publish to a device', () => {
-    expect(snsActions('api')).toEqual(['sns:CheckIfPhoneNumberIsOptedOut', 'sns:CreatePlatformEndpoint', 'sns:DeleteEndpoint', 'sns:Publish']);
+  it('lets the api create, read, take over and delete endpoints of the configured applications only, send SMS codes, and never publish to a device', () => {
+    expect(snsActions('api')).toEqual([
+      'sns:CheckIfPhoneNumberIsOptedOut',
+      'sns:CreatePlatformEndpoint',
+      'sns:DeleteEndpoint',
+      'sns:GetEndpointAttributes',
+      'sns:Publish',
+      'sns:SetEndpointAttributes',
+    ]);
     expect(resourcesFor('api', 'sns:CreatePlatformEndpoint').sort()).toEqual([apns, fcm].sort());
+    for (const action of ['sns:GetEndpointAttributes', 'sns:SetEndpointAttributes', 'sns:DeleteEndpoint']) {
+      expect(resourcesFor('api', action).sort(), action).toEqual([endpointsOf(apns), endpointsOf(fcm)].sort());
+    }
     expect(resourcesFor('api', 'sns:Publish')).toEqual(['*']);
   });
 

@@ -12,7 +12,7 @@ import type { PushTargetCleaner } from '../../delivery/channels/push.ts';
 import { AnsweredErrorsRetryStrategy } from '../answered-errors-retry-strategy.ts';
 import { sdkClientOptions, sdkRequestHandler } from '../sdk-clients.ts';
 import { withoutSdkLogger } from '../sdk-logger.ts';
-import { SnsMobilePush, SnsSmsSender } from '../sns-messaging.ts';
+import { SnsDeviceEndpoints, SnsMobilePush, SnsSmsSender } from '../sns-messaging.ts';
 import { secretsManagerVapidKeys } from '../vapid-keys.ts';
 import type { VapidKeys } from '../vapid-keys.ts';
 import { DynamoPushTargetStore } from '../dynamo-live-state-store.ts';
@@ -25,7 +25,9 @@ const secretsClient = /* @__PURE__ */ once(() => withoutSdkLogger(new SecretsMan
 /** SMS through SNS. */
 export const smsSender = /* @__PURE__ */ once(() => new SnsSmsSender(newSnsClient));
 /** Mobile push through SNS platform endpoints. */
-export const mobilePush = /* @__PURE__ */ once(() => new SnsMobilePush(newSnsClient, () => pushConfig().platformApplications));
+export const mobilePush = /* @__PURE__ */ once(() => new SnsMobilePush(newSnsClient));
+/** The devices' SNS platform endpoints, as registering them uses them. */
+export const deviceEndpoints = /* @__PURE__ */ once(() => new SnsDeviceEndpoints(newSnsClient, () => pushConfig().platformApplications));
 /** The stage's VAPID key pair, read once per cold start. */
 export const vapidKeys = /* @__PURE__ */ once((): (() => Promise<VapidKeys>) => secretsManagerVapidKeys(secretsClient, pushConfig().vapidSecretArn));
 /** The users' push targets, on their live items in the inbox table. */

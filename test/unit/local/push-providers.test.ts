@@ -23,7 +23,7 @@ import * as ece from 'http_ece';
 import webPush from 'web-push';
 import { afterEach, describe, expect, it } from 'vitest';
 import { vapidKeysFromSecret } from '../../../shared/adapters/vapid-keys.ts';
-import { SnsMobilePush, SnsSmsSender } from '../../../shared/adapters/sns-messaging.ts';
+import { SnsDeviceEndpoints, SnsMobilePush, SnsSmsSender } from '../../../shared/adapters/sns-messaging.ts';
 import { classifyProviderError } from '../../../shared/domain/delivery-errors.ts';
 import { BudgetSecondPassedError } from '../../../shared/domain/rate-budget.ts';
 import { smsChannel } from '../../../shared/delivery/channels/sms.ts';
@@ -98,6 +98,45 @@ describe('the local SNS', () => {
     await expect(client.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: `${app}x`, Token: 't' }))).rejects.toBeInstanceOf(NotFoundException);
   });
 
+  it('refuses a token whose endpoint holds other user data, naming that endpoint, as SNS does; Herald reads it and takes the endpoint over', async () => {
+    // Prepare: the phone's token registered for Alice
+    const { client } = await sns();
+    const mobile = new SnsDeviceEndpoints(() => client, () => ({ fcm: app }));
+    const hers = await mobile.register('fcm', 'phone-1', 'alice');
+    const created = await client.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: app, Token: 'phone-1', CustomUserData: 'alice' }));
+    expect(created.EndpointArn).toBe(hers.endpointArn);
+
+    // Act: the same token for Bob, on the wire, then through Herald's adapter
+    const refused: unknown = await client.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: app, Token: 'phone-1', CustomUserData: 'bob' })).catch((e: unknown) => e);
+    const found = await mobile.register('fcm', 'phone-1', 'bob');
+
+    // Assess: SNS's words; the adapter answers the endpoint as it is (Alice's) until it is claimed
+    expect(refused).toBeInstanceOf(InvalidParameterException);
+    expect((refused as Error).message).toBe(`Invalid parameter: Token Reason: Endpoint ${hers.endpointArn} already exists with the same Token, but different attributes.`);
+    expect(found).toEqual({ endpointArn: hers.endpointArn, enabled: true, token: 'phone-1', userData: 'alice' });
+    await mobile.claim(found.endpointArn, 'phone-1', 'bob');
+    expect(await mobile.register('fcm', 'phone-1', 'bob')).toEqual({ endpointArn: hers.endpointArn, enabled: true, token: 'phone-1', userData: 'bob' });
+    await expect(mobile.register('fcm', 'phone-1', 'alice')).resolves.toMatchObject({ userData: 'bob' });
+  });
+
+  it('answers a disabled endpoint as it is to the same token and data, and claiming it enables it with its new token', async () => {
+    // Prepare
+    const { client, outbox } = await sns();
+    const mobile = new SnsDeviceEndpoints(() => client, () => ({ fcm: app }));
+    const { endpointArn } = await mobile.register('fcm', 'old-token', 'carol');
+    await client.send(new SetEndpointAttributesCommand({ EndpointArn: endpointArn, Attributes: { Enabled: 'false' } }));
+
+    // Act
+    const again = await mobile.register('fcm', 'old-token', 'carol');
+    await mobile.claim(endpointArn, 'new-token', 'carol');
+
+    // Assess
+    expect(again).toEqual({ endpointArn, enabled: false, token: 'old-token', userData: 'carol' });
+    expect(await mobile.register('fcm', 'new-token', 'carol')).toEqual({ endpointArn, enabled: true, token: 'new-token', userData: 'carol' });
+    await new SnsMobilePush(() => client).publish(endpointArn, { title: 'Hi', body: 'there', data: {} });
+    expect(outbox.list('push')).toHaveLength(1);
+  });
+
   it('texts E.164 numbers of at most 1,600 bytes, and drops what goes to an opted-out number, as SNS does', async () => {
     const { client, outbox, optOut } = await sns();
     await client.send(new PublishCommand({ PhoneNumber: '+14155550100', Message: 'hello' }));
@@ -141,8 +180,8 @@ describe('the local SNS', () => {
   it('publishes mobile pushes of at most 4,096 bytes per platform: a larger one keeps its id and type, its body cut and flagged truncated', async () => {
     // Prepare
     const { client, outbox } = await sns();
-    const mobile = new SnsMobilePush(() => client, () => ({ fcm: app }));
-    const endpoint = await mobile.register('fcm', 'tok', 'bob');
+    const mobile = new SnsMobilePush(() => client);
+    const { endpointArn: endpoint } = await new SnsDeviceEndpoints(() => client, () => ({ fcm: app })).register('fcm', 'tok', 'bob');
     const small = { title: 'Hi', body: 'there', data: { notificationId: 'ntf_1', type: 'reminder', k: 'v' } };
     const large = { title: 'Big', body: `${'€'.repeat(10_000)}😀"\\`, data: { notificationId: 'ntf_2', type: 'reminder', k: 'x'.repeat(16_000) } };
 

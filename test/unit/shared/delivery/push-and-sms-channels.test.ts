@@ -49,7 +49,6 @@ class Providers {
     },
   };
   readonly mobile: MobilePush = {
-    register: async () => 'arn',
     unregister: async (arn) => void this.unregistered.push(arn),
     publish: async (arn) => {
       const error = this.mobileAnswers.get(arn);

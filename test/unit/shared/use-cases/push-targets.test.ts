@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PlatformNotConfiguredError } from '../../../../shared/adapters/sns-messaging.ts';
 import type { PushDevice, WebPushSubscription } from '../../../../shared/domain/push-targets.ts';
 import { NotFoundError, ServiceUnavailableError, ValidationError } from '../../../../shared/errors.ts';
-import type { MobilePush, PushTargetList, PushTargetStore } from '../../../../shared/ports.ts';
+import type { DeviceEndpoints, PushTargetList, PushTargetStore } from '../../../../shared/ports.ts';
 import { addDevice, addPushSubscription, listPushTargets, removePushTarget } from '../../../../shared/use-cases/push-targets.ts';
 import type { PushTargetDeps } from '../../../../shared/use-cases/push-targets.ts';
 import { FakeClock, InMemoryRecipientStore } from '../../fakes/index.ts';
@@ -33,18 +33,46 @@ class InMemoryPushTargets implements PushTargetStore {
   }
 }
 
-function aWorld(options: { registerFails?: Error } = {}): PushTargetDeps & { unregistered: string[]; recipients: InMemoryRecipientStore } {
+interface FakeEndpoint {
+  readonly endpointArn: string;
+  enabled: boolean;
+  token: string;
+  userData: string;
+}
+
+/**
+ * In-memory ports; `mobile` keeps one endpoint per token as SNS does, answered as it is (another
+ * user's, or disabled) until claimed.
+ */
+function aWorld(options: { registerFails?: Error; claimFails?: Error; forgetFails?: Error } = {}): PushTargetDeps & {
+  unregistered: string[];
+  claims: string[];
+  endpoints: Map<string, FakeEndpoint>;
+  recipients: InMemoryRecipientStore;
+  targets: InMemoryPushTargets;
+} {
   const unregistered: string[] = [];
+  const claims: string[] = [];
+  const endpoints = new Map<string, FakeEndpoint>();
   let next = 0;
-  const mobile: MobilePush = {
-    register: async (platform) => {
+  const mobile: DeviceEndpoints = {
+    register: async (platform, token, userData) => {
       if (options.registerFails) throw options.registerFails;
-      return `arn:aws:sns:us-east-1:000000000000:endpoint/${platform}/app/${++next}`;
+      const found = endpoints.get(token) ?? { endpointArn: `arn:aws:sns:us-east-1:000000000000:endpoint/${platform}/app/${++next}`, enabled: true, token, userData };
+      endpoints.set(token, found);
+      return { ...found };
+    },
+    claim: async (arn, token, userData) => {
+      if (options.claimFails) throw options.claimFails;
+      claims.push(arn);
+      const endpoint = [...endpoints.values()].find((e) => e.endpointArn === arn);
+      if (endpoint) Object.assign(endpoint, { enabled: true, token, userData });
     },
     unregister: async (arn) => void unregistered.push(arn),
-    publish: async () => ({}),
   };
-  return { recipients: new InMemoryRecipientStore(), targets: new InMemoryPushTargets(), clock: new FakeClock('2030-01-01T12:00:00.000Z'), mobile, allowHttpLoopback: false, unregistered };
+  const targets = new InMemoryPushTargets();
+  if (options.forgetFails) targets.forget = () => Promise.reject(options.forgetFails);
+  return { recipients: new InMemoryRecipientStore(), targets, clock: new FakeClock('2030-01-01T12:00:00.000Z'), mobile, allowHttpLoopback: false, unregistered, claims, endpoints };
 }
 
 const subscription = { endpoint: 'https://push.example.com/abc', keys: { p256dh: 'B'.repeat(87), auth: 'A'.repeat(22) } };
@@ -115,5 +143,66 @@ describe('push targets', () => {
       expect((await listPushTargets(world, plainUser)).devices).toEqual([]);
     }
     expect(fields.slice(0, 2)).toEqual([[{ field: 'platform', message: expect.any(String) }], [{ field: 'token', message: expect.any(String) }]]);
+  });
+
+  it('takes over a device another user registered, in another tenant too: it leaves their record, its endpoint names the new user', async () => {
+    // Prepare: one phone, signed in by Alice (tenant A), then signed out, and in by Bob (tenant B)
+    const world = aWorld();
+    const alice = { ...plainUser, tenantId: 'tenant-a', sub: 'alice' };
+    const bob = { ...plainUser, tenantId: 'tenant-b', sub: 'bob' };
+    await world.recipients.put(aRecipient({ tenantId: 'tenant-a', id: 'alice' }));
+    await world.recipients.put(aRecipient({ tenantId: 'tenant-b', id: 'bob' }));
+    const hers = await addDevice(world, alice, { platform: 'fcm', token: 'phone-1' });
+    await addDevice(world, alice, { platform: 'fcm', token: 'her-tablet' });
+
+    // Act
+    const his = await addDevice(world, bob, { platform: 'fcm', token: 'phone-1' });
+
+    // Assess: the same endpoint, now Bob's alone; Alice keeps her other device; SNS deleted nothing
+    expect(his.endpointArn).toBe(hers.endpointArn);
+    expect((await listPushTargets(world, bob)).devices.map((d) => d.token)).toEqual(['phone-1']);
+    expect((await listPushTargets(world, alice)).devices.map((d) => d.token)).toEqual(['her-tablet']);
+    expect(world.endpoints.get('phone-1')).toMatchObject({ enabled: true, userData: JSON.stringify({ tenantId: 'tenant-b', userId: 'bob' }) });
+    expect(world.unregistered).toEqual([]);
+    await expect(removePushTarget(world, alice, 'device', hers.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('enables again the endpoint of a token FCM or APNs had called invalid, and sets nothing on one already right', async () => {
+    // Prepare
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    const first = await addDevice(world, plainUser, { platform: 'apns', token: 'a'.repeat(64) });
+    await addDevice(world, plainUser, { platform: 'apns', token: 'a'.repeat(64) });
+    expect(world.claims).toEqual([]);
+    const endpoint = world.endpoints.get('a'.repeat(64));
+    if (endpoint) endpoint.enabled = false;
+
+    // Act: the app, reinstalled, registers the same token
+    await addDevice(world, plainUser, { platform: 'apns', token: 'a'.repeat(64) });
+
+    // Assess
+    expect(world.claims).toEqual([first.endpointArn]);
+    expect(world.endpoints.get('a'.repeat(64))?.enabled).toBe(true);
+    expect((await listPushTargets(world, plainUser)).devices).toHaveLength(1);
+  });
+
+  it.each([
+    ['the previous user\'s record cannot be written', { forgetFails: new Error('DynamoDB is down') }],
+    ['SNS cannot set the endpoint\'s attributes', { claimFails: Object.assign(new Error('boom'), { name: 'InternalErrorException', $metadata: { httpStatusCode: 500 } }) }],
+  ])('answers 503 and registers nothing when %s', async (_, failure) => {
+    // Prepare: Alice's phone, then Bob's sign-in on it
+    const world = aWorld(failure);
+    const alice = { ...plainUser, sub: 'alice' };
+    const bob = { ...plainUser, sub: 'bob' };
+    await world.recipients.put(aRecipient({ id: 'alice' }));
+    await world.recipients.put(aRecipient({ id: 'bob' }));
+    world.endpoints.set('phone-1', { endpointArn: 'arn:aws:sns:us-east-1:000000000000:endpoint/fcm/app/9', enabled: true, token: 'phone-1', userData: JSON.stringify({ tenantId: alice.tenantId, userId: 'alice' }) });
+
+    // Act
+    const error = await addDevice(world, bob, { platform: 'fcm', token: 'phone-1' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect((await listPushTargets(world, bob)).devices).toEqual([]);
   });
 });
