@@ -78,7 +78,7 @@ export interface paths {
         post?: never;
         /**
          * Erases a recipient
-         * @description Removes the record, group memberships, inbox and connections (closing their open WebSockets), and cancels their pending notifications. Repeating it finishes an erasure cut short. Admins and senders.
+         * @description Removes the record, group memberships, inbox, connections (closing their open WebSockets) and push targets (deleting each device's SNS platform endpoint, which holds its token and the recipient's ids), and cancels their pending notifications. Repeating it finishes an erasure cut short. Admins and senders.
          */
         delete: operations["eraseRecipient"];
         options?: never;
@@ -1788,6 +1788,8 @@ export interface components {
             cancelledNotifications: number;
             removedInboxItems: number;
             removedConnections: number;
+            /** @description Browser subscriptions and mobile devices; each device's SNS platform endpoint is deleted. */
+            removedPushTargets: number;
         };
         UpsertRecipientsResponse: {
             succeeded: {
@@ -2569,7 +2571,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
+            /** @description SNS did not delete a device's endpoint: the inbox and the push targets are kept; repeat the request to finish. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */

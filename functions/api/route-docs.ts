@@ -227,12 +227,17 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'eraseRecipient',
     summary: 'Erases a recipient',
     description:
-      'Removes the record, group memberships, inbox and connections (closing their open WebSockets), and cancels their pending notifications. Repeating it finishes an erasure cut short. Admins and senders.',
+      "Removes the record, group memberships, inbox, connections (closing their open WebSockets) and push targets (deleting each device's SNS platform endpoint, which holds its token and the recipient's ids), and cancels their pending notifications. Repeating it finishes an erasure cut short. Admins and senders.",
     tag: 'Recipients',
     example: { path: { id: 'alice' } },
     pathParameters: recipientId,
     responses: { 200: { description: 'What was removed.', schema: erasureReportSchema } },
-    errors: { 403: managersOnly, 404: 'Nothing of this recipient to erase.', 409: 'The recipient kept changing while it was being erased; repeat the request.' },
+    errors: {
+      403: managersOnly,
+      404: 'Nothing of this recipient to erase.',
+      409: 'The recipient kept changing while it was being erased; repeat the request.',
+      503: "SNS did not delete a device's endpoint: the inbox and the push targets are kept; repeat the request to finish.",
+    },
   },
   'GET /v1/recipients': {
     operationId: 'listRecipients',

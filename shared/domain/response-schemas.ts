@@ -325,6 +325,7 @@ export const erasureReportSchema = z.strictObject({
   cancelledNotifications: z.int().min(0),
   removedInboxItems: z.int().min(0),
   removedConnections: z.int().min(0),
+  removedPushTargets: z.int().min(0).meta({ description: "Browser subscriptions and mobile devices; each device's SNS platform endpoint is deleted." }),
 });
 
 /** `POST /v1/recipients/batch` */

@@ -15,12 +15,13 @@ import { batchRecipientEntrySchema, idSchema } from '../domain/schemas.ts';
 import type { ListRecipientsQuery, PutRecipientBody } from '../domain/schemas.ts';
 import { refuseUnreachableWebhook, webhookUrlProblem } from '../domain/webhook-targets.ts';
 import type { WebhookTargetMode } from '../domain/webhook-targets.ts';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { toValidationError } from '../http/validation.ts';
 import { logger } from '../observability/logger.ts';
 import type {
   Clock,
   DeliveryScheduler,
+  DeviceEndpoints,
   InboxStore,
   LiveStateStore,
   NotificationListing,
@@ -44,6 +45,8 @@ export interface ErasureDeps extends RecipientDeps {
   readonly listing: NotificationListing;
   readonly scheduler: DeliveryScheduler;
   readonly sockets: Pick<SocketPoster, 'disconnect'>;
+  /** The devices' SNS platform endpoints, deleted with the user (each holds the token and the user's ids). */
+  readonly devices: Pick<DeviceEndpoints, 'unregister'>;
 }
 
 /** How many times a write is re-applied after losing a race with another write of the recipient. */
@@ -225,6 +228,8 @@ export interface ErasureReport {
   readonly cancelledNotifications: number;
   readonly removedInboxItems: number;
   readonly removedConnections: number;
+  /** Browser subscriptions and devices, each device's SNS endpoint deleted. */
+  readonly removedPushTargets: number;
 }
 
 /**
@@ -232,10 +237,12 @@ export interface ErasureReport {
  * notifications (cancelled through the conditional pending → cancelled, so a delivery racing it
  * either claimed first or never delivers), their connections (each open WebSocket closed by the
  * server: the client hears a close; the `$connect` authorizer checks only the token, so a reconnect
- * is accepted and receives nothing) and their inbox. The record goes
+ * is accepted and receives nothing), their push targets (each device's SNS platform endpoint,
+ * which holds its token and the user's ids in `CustomUserData`, deleted) and their inbox. The record goes
  * first, so from then on no notification can be created for them and no inbox item added (the
  * inbox add is conditional on the record). Repeating it finishes an erasure that was cut short;
  * 404 only when there was nothing at all to erase.
+ * @throws ServiceUnavailableError (503) when a device's SNS endpoint could not be deleted: the inbox and the targets are kept, so that repeating it deletes the endpoint
  */
 export async function eraseRecipient(deps: ErasureDeps, caller: Caller, id: string): Promise<ErasureReport> {
   requireManager(caller);
@@ -274,20 +281,28 @@ export async function eraseRecipient(deps: ErasureDeps, caller: Caller, id: stri
   // Their connection records live on the inbox's live item, which goes with the inbox. Each socket
   // is closed first; one that cannot be closed stays open but receives nothing (nothing is sent to
   // an erased recipient).
-  const connections = (await deps.live.get(tenantId, id)).connections;
+  const live = await deps.live.get(tenantId, id);
+  const { connections } = live;
   await forEachConcurrently(connections, writeConcurrency, async ({ connectionId }) => {
     await deps.sockets.disconnect(connectionId).catch((error: unknown) => {
       log.warn('Could not close a connection of an erased recipient', { connectionId, error: error as Error });
     });
   });
+  // Their push targets live on the same item. A device's SNS endpoint outlives it unless deleted,
+  // with the token and the user's ids in it: it goes first, and the item stays until it has.
+  const devices = live.devices ?? [];
+  await forEachConcurrently(devices, writeConcurrency, (device) => deps.devices.unregister(device.endpointArn)).catch((error: unknown) => {
+    throw new ServiceUnavailableError(`Recipient ${id} is erased but for their devices' push endpoints, which SNS did not delete; repeat the request`, { cause: error });
+  });
+  const removedPushTargets = devices.length + (live.pushSubscriptions ?? []).length;
   const removedConnections = connections.length;
   const removedInboxItems = await deps.inbox.removeAll(tenantId, id);
 
-  if (!existed && cancelledNotifications === 0 && removedConnections === 0 && removedInboxItems === 0) {
+  if (!existed && cancelledNotifications === 0 && removedConnections === 0 && removedInboxItems === 0 && removedPushTargets === 0) {
     throw new NotFoundError(`Recipient ${id} not found`);
   }
-  log.info('Erased a recipient', { cancelledNotifications, removedInboxItems, removedConnections });
-  return { id, cancelledNotifications, removedInboxItems, removedConnections };
+  log.info('Erased a recipient', { cancelledNotifications, removedInboxItems, removedConnections, removedPushTargets });
+  return { id, cancelledNotifications, removedInboxItems, removedConnections, removedPushTargets };
 }
 
 /** Runs `work` on every item, at most `limit` at once; the first failure is thrown once all settled. */

@@ -286,7 +286,7 @@ describe('the directory', () => {
     const erased = await h.api('DELETE', '/v1/recipients/dave', { token: sender });
 
     // Assess
-    expect(erased).toEqual({ status: 200, body: { id: 'dave', cancelledNotifications: 1, removedInboxItems: 1, removedConnections: 1 } });
+    expect(erased).toEqual({ status: 200, body: { id: 'dave', cancelledNotifications: 1, removedInboxItems: 1, removedConnections: 1, removedPushTargets: 0 } });
     // Closed by the server (DeleteConnection) as the erasure ran: 1000, as API Gateway closes. The
     // close handshake takes milliseconds; 5 s is the bound.
     expect(await Promise.race([daveSocket.closed, new Promise((resolve) => setTimeout(() => resolve('still open'), 5_000))])).toBe(1000);

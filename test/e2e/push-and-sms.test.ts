@@ -191,6 +191,27 @@ describe('push and SMS', () => {
     expect((await h.api('DELETE', `/v1/me/devices/${String(hers.body.id)}`, { token: dora })).status).toBe(404);
   });
 
+  it("deletes an erased recipient's device endpoints from SNS, with the token and the ids they hold", async () => {
+    // Prepare
+    await h.api('PUT', '/v1/recipients/frida', { token: admin, body: {} });
+    const frida = await h.token('frida');
+    await h.api('POST', '/v1/me/devices', { token: frida, body: { platform: 'fcm', token: 'fcm-token-frida' } });
+    await h.api('POST', '/v1/me/push-subscriptions', { token: frida, body: browserSubscription().json });
+    const sns = new SNSClient({ endpoint: h.stack.endpoints.sns, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const tokens = async (): Promise<(string | undefined)[]> =>
+      ((await sns.send(new ListEndpointsByPlatformApplicationCommand({ PlatformApplicationArn: localPlatformApplications.fcm }))).Endpoints ?? []).map((e) => e.Attributes?.Token);
+    expect(await tokens()).toContain('fcm-token-frida');
+
+    // Act
+    const erased = await h.api('DELETE', '/v1/recipients/frida', { token: admin });
+
+    // Assess
+    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    expect(erased.body.removedPushTargets).toBe(2);
+    expect(await tokens()).not.toContain('fcm-token-frida');
+    sns.destroy();
+  });
+
   it('fails the SMS of an opted-out number at once, without retrying it', async () => {
     await h.api('PUT', '/v1/recipients/carla', { token: admin, body: { phone: '+14155550199' } });
     h.stack.sns.optOut('+14155550199');

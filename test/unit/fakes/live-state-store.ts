@@ -4,12 +4,22 @@
  * when an inbox fake is given, so a delivery and a read move the one number.
  */
 import type { LiveConnection, LiveState } from '../../../shared/domain/delivery.ts';
+import type { PushDevice, WebPushSubscription } from '../../../shared/domain/push-targets.ts';
 import type { ConnectOutcome, LiveStateStore } from '../../../shared/ports.ts';
 import { ScriptedFailures } from './failures.ts';
 import type { InMemoryInboxStore } from './inbox-store.ts';
 
+/** One user's live item: the count, the connections and the push targets, which go together. */
+interface FakeLiveItem {
+  unread: number;
+  unreadVersion: number;
+  connections: Map<string, string>;
+  pushSubscriptions?: readonly WebPushSubscription[];
+  devices?: readonly PushDevice[];
+}
+
 export class InMemoryLiveStateStore implements LiveStateStore {
-  private readonly states = new Map<string, { unread: number; unreadVersion: number; connections: Map<string, string> }>();
+  private readonly states = new Map<string, FakeLiveItem>();
   private readonly inbox: InMemoryInboxStore | undefined;
   /** Errors the next `get` calls throw. */
   readonly getFailures = new ScriptedFailures();
@@ -20,7 +30,7 @@ export class InMemoryLiveStateStore implements LiveStateStore {
     if (inbox) inbox.counterRemoved = (tenantId, recipientId) => this.states.delete(`${tenantId}#${recipientId}`);
   }
 
-  private state(tenantId: string, userId: string): { unread: number; unreadVersion: number; connections: Map<string, string> } {
+  private state(tenantId: string, userId: string): FakeLiveItem {
     const key = `${tenantId}#${userId}`;
     let state = this.states.get(key);
     if (!state) {
@@ -36,7 +46,14 @@ export class InMemoryLiveStateStore implements LiveStateStore {
     return {
       ...(this.inbox ? this.inbox.countOf(tenantId, recipientId) : { unread: state.unread, unreadVersion: state.unreadVersion }),
       connections: [...state.connections].map(([connectionId, connectedAt]) => ({ connectionId, connectedAt })),
+      ...(state.pushSubscriptions ? { pushSubscriptions: state.pushSubscriptions } : {}),
+      ...(state.devices ? { devices: state.devices } : {}),
     };
+  }
+
+  /** Sets the user's push targets, kept on their live item (and gone with it). */
+  setPushTargets(tenantId: string, userId: string, targets: { readonly pushSubscriptions?: readonly WebPushSubscription[]; readonly devices?: readonly PushDevice[] }): void {
+    Object.assign(this.state(tenantId, userId), targets);
   }
 
   async get(tenantId: string, recipientId: string): Promise<LiveState> {

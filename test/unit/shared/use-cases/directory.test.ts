@@ -2,7 +2,8 @@ import { switchableChannels } from '../../../../shared/domain/recipient.ts';
 import { describe, expect, it, vi } from 'vitest';
 import type { Caller } from '../../../../shared/domain/caller.ts';
 import { encodeCursor } from '../../../../shared/domain/page-cursor.ts';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../../../shared/errors.ts';
+import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../../../shared/errors.ts';
+import type { PushDevice, WebPushSubscription } from '../../../../shared/domain/push-targets.ts';
 import { eraseRecipient, listRecipients, upsertRecipients } from '../../../../shared/use-cases/recipients.ts';
 import type { ErasureDeps } from '../../../../shared/use-cases/recipients.ts';
 import {
@@ -24,6 +25,9 @@ interface World {
   notifications: InMemoryNotificationStore;
   scheduler: FakeDeliveryScheduler;
   sockets: FakeSocketPoster;
+  /** The SNS endpoints deleted, in order; `failDeletes` makes each delete fail. */
+  deletedEndpoints: string[];
+  failDeletes: { on: boolean };
 }
 
 function aWorld(): World {
@@ -35,8 +39,18 @@ function aWorld(): World {
   const scheduler = new FakeDeliveryScheduler();
   const clock = new FakeClock('2030-01-01T12:00:00.000Z');
   const sockets = new FakeSocketPoster();
+  const deletedEndpoints: string[] = [];
+  const failDeletes = { on: false };
+  const devices = {
+    unregister: async (endpointArn: string): Promise<void> => {
+      if (failDeletes.on) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottledException' });
+      deletedEndpoints.push(endpointArn);
+    },
+  };
   return {
-    deps: { recipients, inbox, live, notifications, listing: notifications, scheduler, clock, sockets },
+    deps: { recipients, inbox, live, notifications, listing: notifications, scheduler, clock, sockets, devices },
+    deletedEndpoints,
+    failDeletes,
     recipients,
     inbox,
     live,
@@ -311,7 +325,7 @@ describe('eraseRecipient', () => {
     const report = await eraseRecipient(world.deps, admin, 'bob');
 
     // Assess
-    expect(report).toEqual({ id: 'bob', cancelledNotifications: 1, removedInboxItems: 1, removedConnections: 1 });
+    expect(report).toEqual({ id: 'bob', cancelledNotifications: 1, removedInboxItems: 1, removedConnections: 1, removedPushTargets: 0 });
     expect(await world.recipients.get(tenantId, 'bob')).toBeUndefined();
     expect(world.recipients.membersOf(tenantId, 'ops')).toEqual([]);
     expect(await world.inbox.list(tenantId, 'bob')).toEqual([]);
@@ -339,12 +353,50 @@ describe('eraseRecipient', () => {
     const report = await eraseRecipient(world.deps, admin, 'bob');
 
     // Assess
-    expect(report).toEqual({ id: 'bob', cancelledNotifications: 1, removedInboxItems: 1, removedConnections: 1 });
+    expect(report).toEqual({ id: 'bob', cancelledNotifications: 1, removedInboxItems: 1, removedConnections: 1, removedPushTargets: 0 });
     expect(world.live.connectionIds(tenantId, 'bob')).toEqual([]);
     vi.restoreAllMocks();
     expect(written.map((line) => JSON.parse(line) as Record<string, unknown>)).toContainEqual(
       expect.objectContaining({ level: 'WARN', message: 'Could not close a connection of an erased recipient', recipientId: 'bob', connectionId: 'c1' }),
     );
+  });
+
+  it("deletes each device's SNS endpoint, which holds its token and the user's ids, and the push targets with the inbox", async () => {
+    // Prepare
+    const world = aWorld();
+    await bobWithEverything(world);
+    const device = (n: number): PushDevice => ({ id: `dv_${n}`, platform: 'fcm', token: `token-${n}`, endpointArn: `arn:aws:sns:us-east-1:000000000000:endpoint/GCM/app/${n}`, createdAt: '2030-01-01T10:00:00.000Z' });
+    const browser: WebPushSubscription = { id: 'ps_1', endpoint: 'https://push.example.com/1', keys: { p256dh: 'p', auth: 'a' }, createdAt: '2030-01-01T10:00:00.000Z' };
+    world.live.setPushTargets(tenantId, 'bob', { devices: [device(1), device(2)], pushSubscriptions: [browser] });
+
+    // Act
+    const report = await eraseRecipient(world.deps, admin, 'bob');
+
+    // Assess
+    expect(report.removedPushTargets).toBe(3);
+    expect(world.deletedEndpoints.sort()).toEqual([device(1).endpointArn, device(2).endpointArn]);
+    expect((await world.live.get(tenantId, 'bob')).devices).toBeUndefined();
+  });
+
+  it('keeps the inbox and the push targets when SNS does not delete an endpoint (503), and a repeat finishes', async () => {
+    // Prepare
+    const world = aWorld();
+    await bobWithEverything(world);
+    const device: PushDevice = { id: 'dv_1', platform: 'apns', token: 'a'.repeat(64), endpointArn: 'arn:aws:sns:us-east-1:000000000000:endpoint/APNS/app/1', createdAt: '2030-01-01T10:00:00.000Z' };
+    world.live.setPushTargets(tenantId, 'bob', { devices: [device] });
+    world.failDeletes.on = true;
+
+    // Act
+    const first = await eraseRecipient(world.deps, admin, 'bob').catch((error: unknown) => error);
+    world.failDeletes.on = false;
+    const again = await eraseRecipient(world.deps, admin, 'bob');
+
+    // Assess
+    expect(first).toBeInstanceOf(ServiceUnavailableError);
+    expect(await world.recipients.get(tenantId, 'bob')).toBeUndefined();
+    expect(again).toMatchObject({ removedInboxItems: 1, removedPushTargets: 1 });
+    expect(world.deletedEndpoints).toEqual([device.endpointArn]);
+    expect(await world.inbox.list(tenantId, 'bob')).toEqual([]);
   });
 
   it('leaves a notification claimed for delivery before the cancel to its claim', async () => {
