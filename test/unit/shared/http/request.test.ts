@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { UnauthorizedError, ValidationError } from '../../../../shared/errors.ts';
+import { routeDocs } from '../../../../functions/api/route-docs.ts';
 import { listNotificationsQuerySchema, metricsQuerySchema, templateVersionSchema } from '../../../../shared/domain/schemas.ts';
 import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../../../../shared/http/request.ts';
 
@@ -234,6 +235,27 @@ describe('reading HTTP requests', () => {
     // A string field is left as it was sent.
     expect(queryParameters(anEvent({ queryStringParameters: { cursor: '0x10' } }), listNotificationsQuerySchema)).toMatchObject({ cursor: '0x10' });
   });
+
+  it.each(Object.entries(routeDocs).flatMap(([route, doc]) => (doc.query ? [[route, doc.query] as const] : [])))(
+    'holds every number of the %s query to decimal digits',
+    (route, query) => {
+      // Prepare: the query's numeric fields, which the screen reads from its object shape
+      const shape = (query._zod.def as { type: string; shape?: Record<string, z.ZodType> }).shape ?? {};
+      const typeOf = (schema: z.ZodType | undefined): string | undefined => {
+        const def = schema?._zod.def as { type: string; innerType?: z.ZodType } | undefined;
+        return def?.type === 'default' || def?.type === 'optional' ? typeOf(def.innerType) : def?.type;
+      };
+      const numeric = Object.keys(shape).filter((name) => typeOf(shape[name]) === 'number');
+
+      // Act
+      const answers = numeric.map((name) => errorOf(() => queryParameters(anEvent({ queryStringParameters: { [name]: '0x0c' } }), query)) as ValidationError);
+
+      // Assess: a shape to read (not a pipe), and each number refused in hexadecimal
+      expect((query._zod.def as { type: string }).type).toBe('object');
+      if (['GET /v1/notifications', 'GET /v1/metrics'].includes(route)) expect(numeric.length).toBeGreaterThan(0);
+      for (const [i, name] of numeric.entries()) expect(answers[i]?.details, name).toEqual([{ field: name, message: expect.stringMatching(/^must be a number/) }]);
+    },
+  );
 
   it('refuses a path number not written in decimal digits, and reads one that is', () => {
     const read = (version: string): unknown => pathParameter(anEvent({ pathParameters: { version } }), 'version', templateVersionSchema);
