@@ -8,7 +8,7 @@ import type { Caller } from '../domain/caller.ts';
 import { deviceId, maxDevicesPerUser, maxPushSubscriptionsPerUser, pushEndpointProblem, pushSubscriptionId } from '../domain/push-targets.ts';
 import type { PushDevice, WebPushSubscription } from '../domain/push-targets.ts';
 import type { DeviceBody, PushSubscriptionBody } from '../domain/schemas.ts';
-import { NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import type { Clock, DeviceEndpoints, PushTargetList, PushTargetStore, RecipientStore } from '../ports.ts';
 import { logger } from '../observability/logger.ts';
 import { getMe } from './me.ts';
@@ -76,6 +76,7 @@ function registrationError(error: unknown, platform: DeviceBody['platform']): Er
  * @throws NotFoundError (404) when the caller is not in the directory
  * @throws ValidationError (400) naming `platform` when it has no SNS application here, `token` when SNS refuses it
  * @throws ServiceUnavailableError (503) when SNS, or the previous owner's record, could not be reached: repeating it is safe
+ * @throws ConflictError (409) when another user registered the same token at the same time and took the endpoint: it is not recorded for the caller
  */
 export async function addDevice(deps: PushTargetDeps, caller: Caller, body: DeviceBody): Promise<PushDevice> {
   await getMe(deps, caller);
@@ -87,11 +88,16 @@ export async function addDevice(deps: PushTargetDeps, caller: Caller, body: Devi
   if (!endpoint.enabled || endpoint.token !== body.token || endpoint.userData !== owner) {
     try {
       const previous = ownerOf(endpoint.userData);
-      if (previous && !(previous.tenantId === caller.tenantId && previous.userId === caller.sub)) {
-        await deps.targets.forget(previous.tenantId, previous.userId, [id]);
-        logger.info('Device taken over from its previous user', { tenantId: caller.tenantId, deviceId: id, previousTenantId: previous.tenantId });
-      }
+      const theirs = previous && !(previous.tenantId === caller.tenantId && previous.userId === caller.sub) ? previous : undefined;
+      if (theirs) await deps.targets.forget(theirs.tenantId, theirs.userId, [id]);
       await deps.mobile.claim(endpoint.endpointArn, body.token, owner);
+      // Again once the endpoint is the caller's: a registration of theirs racing this one, which
+      // found the endpoint still theirs, may have added the device back since the first forget (it
+      // reads the endpoint after its add, below, so it either sees the claim or added before now).
+      if (theirs) {
+        await deps.targets.forget(theirs.tenantId, theirs.userId, [id]);
+        logger.info('Device taken over from its previous user', { tenantId: caller.tenantId, deviceId: id, previousTenantId: theirs.tenantId });
+      }
     } catch (error) {
       throw new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
     }
@@ -100,6 +106,19 @@ export async function addDevice(deps: PushTargetDeps, caller: Caller, body: Devi
   const dropped = await deps.targets.add(caller.tenantId, caller.sub, device, maxDevicesPerUser);
   // The oldest device pushed out by the limit leaves SNS too; a leftover endpoint costs nothing.
   await Promise.all(dropped.map((d) => ('endpointArn' in d ? deps.mobile.unregister(d.endpointArn).catch(() => undefined) : undefined)));
+  // Read back once recorded: another user who registered the same token meanwhile (the phone
+  // signed out and in again) may have claimed the endpoint since it was read above. Kept then, the
+  // record would send this user's notifications to that user's phone, and their erasure or removal
+  // of it would delete the endpoint the other user now holds.
+  const now = await deps.mobile.read(endpoint.endpointArn).catch((error: unknown) => {
+    throw new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
+  });
+  if (now?.userData !== owner) {
+    await deps.targets.forget(caller.tenantId, caller.sub, [id]).catch((error: unknown) => {
+      throw new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
+    });
+    throw new ConflictError('The device was registered by another user at the same time; repeat the request to take it over');
+  }
   return device;
 }
 
