@@ -53,6 +53,20 @@ function ownerOf(userData: string | undefined): { readonly tenantId: string; rea
   }
 }
 
+/**
+ * Deletes the SNS endpoint of a device on `tenantId`/`userId`'s record, unless it is gone or its
+ * `CustomUserData` names another user: the device moved to them (a sign-in on the phone racing
+ * this), and the endpoint is theirs. Resolves whether it deleted it.
+ */
+export async function unregisterOwnEndpoint(mobile: Pick<DeviceEndpoints, 'read' | 'unregister'>, endpointArn: string, tenantId: string, userId: string): Promise<boolean> {
+  const endpoint = await mobile.read(endpointArn);
+  if (!endpoint) return false;
+  const owner = ownerOf(endpoint.userData);
+  if (owner && !(owner.tenantId === tenantId && owner.userId === userId)) return false;
+  await mobile.unregister(endpointArn);
+  return true;
+}
+
 /** What SNS's answer to registering a device means for the caller: 400 naming the field, or 503. */
 function registrationError(error: unknown, platform: DeviceBody['platform']): Error {
   if ((error as Error).name === 'PlatformNotConfiguredError') {
@@ -105,7 +119,7 @@ export async function addDevice(deps: PushTargetDeps, caller: Caller, body: Devi
   const device: PushDevice = { id, platform: body.platform, token: body.token, endpointArn: endpoint.endpointArn, createdAt: deps.clock.now().toISOString() };
   const dropped = await deps.targets.add(caller.tenantId, caller.sub, device, maxDevicesPerUser);
   // The oldest device pushed out by the limit leaves SNS too; a leftover endpoint costs nothing.
-  await Promise.all(dropped.map((d) => ('endpointArn' in d ? deps.mobile.unregister(d.endpointArn).catch(() => undefined) : undefined)));
+  await Promise.all(dropped.map((d) => ('endpointArn' in d ? unregisterOwnEndpoint(deps.mobile, d.endpointArn, caller.tenantId, caller.sub).catch(() => undefined) : undefined)));
   // Read back once recorded: another user who registered the same token meanwhile (the phone
   // signed out and in again) may have claimed the endpoint since it was read above. Kept then, the
   // record would send this user's notifications to that user's phone, and their erasure or removal
@@ -134,5 +148,5 @@ export async function removePushTarget(deps: PushTargetDeps, caller: Caller, kin
   const prefix = kind === 'subscription' ? 'ps_' : 'dv_';
   const removed = id.startsWith(prefix) ? await deps.targets.remove(caller.tenantId, caller.sub, id) : undefined;
   if (!removed) throw new NotFoundError(`${kind === 'subscription' ? 'Push subscription' : 'Device'} ${id} not found`);
-  if ('endpointArn' in removed) await deps.mobile.unregister(removed.endpointArn).catch(() => undefined);
+  if ('endpointArn' in removed) await unregisterOwnEndpoint(deps.mobile, removed.endpointArn, caller.tenantId, caller.sub).catch(() => undefined);
 }

@@ -218,6 +218,26 @@ describe('push targets', () => {
     }
   });
 
+  it("removes a device from the record without deleting its endpoint when another user's data is on it now", async () => {
+    // Prepare: Alice's record still names the phone Bob has since claimed (a race with her removal)
+    const world = aWorld();
+    const alice = { ...plainUser, sub: 'alice' };
+    const bob = { ...plainUser, sub: 'bob' };
+    await world.recipients.put(aRecipient({ id: 'alice' }));
+    await world.recipients.put(aRecipient({ id: 'bob' }));
+    const hers = await addDevice(world, alice, { platform: 'fcm', token: 'phone-1' });
+    await addDevice(world, bob, { platform: 'fcm', token: 'phone-1' });
+    await world.targets.add(alice.tenantId, 'alice', hers, 10);
+
+    // Act
+    await removePushTarget(world, alice, 'device', hers.id);
+
+    // Assess
+    expect((await listPushTargets(world, alice)).devices).toEqual([]);
+    expect(world.unregistered).toEqual([]);
+    expect((await listPushTargets(world, bob)).devices.map((d) => d.endpointArn)).toEqual([hers.endpointArn]);
+  });
+
   it('enables again the endpoint of a token FCM or APNs had called invalid, and sets nothing on one already right', async () => {
     // Prepare
     const world = aWorld();
