@@ -67,6 +67,9 @@ export async function unregisterOwnEndpoint(mobile: Pick<DeviceEndpoints, 'read'
   return true;
 }
 
+/** The errors with which SNS refuses a parameter of CreatePlatformEndpoint (`InvalidParameter`, or the common `InvalidParameterValue`). */
+const tokenRefusals: ReadonlySet<string> = new Set(['InvalidParameterException', 'InvalidParameterValue']);
+
 /** What SNS's answer to registering a device means for the caller: 400 naming the field, or 503. */
 function registrationError(error: unknown, platform: DeviceBody['platform']): Error {
   if ((error as Error).name === 'PlatformNotConfiguredError') {
@@ -74,7 +77,10 @@ function registrationError(error: unknown, platform: DeviceBody['platform']): Er
       details: [{ field: 'platform', message: 'has no SNS platform application on this deployment' }],
     });
   }
-  if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 400) {
+  // SNS's refusal of a parameter (the token: malformed, or too long for the platform). Its other
+  // 400s say nothing of the token: throttling (a common error, 400 in SNS's query protocol), an
+  // expired request, an application whose FCM or APNs credentials were refused: worth repeating.
+  if (tokenRefusals.has((error as Error).name)) {
     return new ValidationError('token was refused by the platform', { details: [{ field: 'token', message: 'was refused by SNS for this platform' }] });
   }
   return new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });

@@ -136,6 +136,11 @@ describe('push targets', () => {
       [new PlatformNotConfiguredError('apns'), ValidationError],
       [Object.assign(new Error('Invalid parameter: Token'), { name: 'InvalidParameterException', $metadata: { httpStatusCode: 400 } }), ValidationError],
       [Object.assign(new Error('boom'), { name: 'InternalErrorException', $metadata: { httpStatusCode: 500 } }), ServiceUnavailableError],
+      // SNS's 400s that say nothing of the token: throttling (a common error, 400 in the query
+      // protocol), an expired request, an application whose FCM or APNs credentials were refused.
+      [Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }), ServiceUnavailableError],
+      [Object.assign(new Error('Request has expired'), { name: 'RequestExpired', $metadata: { httpStatusCode: 400 } }), ServiceUnavailableError],
+      [Object.assign(new Error('Platform application is disabled'), { name: 'PlatformApplicationDisabledException', $metadata: { httpStatusCode: 400 } }), ServiceUnavailableError],
     ];
     const fields: unknown[] = [];
     for (const [failure, expected] of cases) {
