@@ -293,8 +293,17 @@ export async function eraseRecipient(deps: ErasureDeps, caller: Caller, id: stri
   // with the token and the user's ids in it: it goes first, and the item stays until it has. One
   // whose user data names another user is theirs now (they signed in on the phone as this user's
   // record was read): it stays.
+  // SNS's AuthorizationError is no passing failure: the endpoint is of an application this
+  // deployment no longer names (moved from APNS_SANDBOX to APNS, or FCM removed), outside its grant,
+  // and no repeat would delete it. It is left to the operator, named in the log.
   const devices = live.devices ?? [];
-  await forEachConcurrently(devices, writeConcurrency, async (device) => void (await unregisterOwnEndpoint(deps.devices, device.endpointArn, tenantId, id))).catch((error: unknown) => {
+  const unregister = async ({ endpointArn }: { readonly endpointArn: string }): Promise<void> => {
+    await unregisterOwnEndpoint(deps.devices, endpointArn, tenantId, id).catch((error: unknown) => {
+      if ((error as Error).name !== 'AuthorizationErrorException') throw error;
+      log.error("An erased recipient's device endpoint is not Herald's to delete (its application is not this deployment's): delete it in SNS", { endpointArn, error: error as Error });
+    });
+  };
+  await forEachConcurrently(devices, writeConcurrency, unregister).catch((error: unknown) => {
     throw new ServiceUnavailableError(`Recipient ${id} is erased but for their devices' push endpoints, which SNS did not delete; repeat the request`, { cause: error });
   });
   const removedPushTargets = devices.length + (live.pushSubscriptions ?? []).length;

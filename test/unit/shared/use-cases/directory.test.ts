@@ -405,6 +405,24 @@ describe('eraseRecipient', () => {
     expect((await world.live.get(tenantId, 'bob')).devices).toBeUndefined();
   });
 
+  it("finishes when SNS refuses Herald an endpoint's delete (an application the deployment no longer names): no repeat could", async () => {
+    // Prepare: a device registered under the APNs sandbox application, before the deployment moved
+    // to the production one (its grant covers only the applications it names now)
+    const world = aWorld();
+    await bobWithEverything(world);
+    const device: PushDevice = { id: 'dv_1', platform: 'apns', token: 'a'.repeat(64), endpointArn: 'arn:aws:sns:us-east-1:000000000000:endpoint/APNS_SANDBOX/app/1', createdAt: '2030-01-01T10:00:00.000Z' };
+    world.live.setPushTargets(tenantId, 'bob', { devices: [device] });
+    const denied = (): Error => Object.assign(new Error('User is not authorized to perform: SNS:GetEndpointAttributes'), { name: 'AuthorizationErrorException', $metadata: { httpStatusCode: 403 } });
+    const deps = { ...world.deps, devices: { read: () => Promise.reject(denied()), unregister: () => Promise.reject(denied()) } };
+
+    // Act
+    const report = await eraseRecipient(deps, admin, 'bob');
+
+    // Assess
+    expect(report).toMatchObject({ removedInboxItems: 1, removedPushTargets: 1 });
+    expect(await world.inbox.list(tenantId, 'bob')).toEqual([]);
+  });
+
   it('keeps the inbox and the push targets when SNS does not delete an endpoint (503), and a repeat finishes', async () => {
     // Prepare
     const world = aWorld();
