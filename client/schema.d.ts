@@ -3455,7 +3455,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The record kept changing while it was being updated; repeat the request. */
+            /** @description The record kept changing while it was being updated, or another user registered the same token at the same time and holds it; repeat the request. */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -533,6 +533,8 @@ export interface DeviceEndpoints {
    * endpoint, or the one the token already has, whatever its attributes, as it is.
    */
   register(platform: 'fcm' | 'apns', token: string, userData: string): Promise<MobileEndpoint>;
+  /** An endpoint as it is now (GetEndpointAttributes), or undefined when it is gone. */
+  read(endpointArn: string): Promise<MobileEndpoint | undefined>;
   /** Makes an endpoint deliver to `token` for `userData`'s owner, enabled (SetEndpointAttributes). */
   claim(endpointArn: string, token: string, userData: string): Promise<void>;
   /** Deletes an endpoint (idempotent: an endpoint already gone is fine). */

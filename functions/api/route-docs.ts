@@ -422,7 +422,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     responses: { 201: { description: 'Registered.', schema: deviceViewSchema } },
     errors: {
       404: 'The caller is not in the directory.',
-      409: 'The record kept changing while it was being updated; repeat the request.',
+      409: 'The record kept changing while it was being updated, or another user registered the same token at the same time and holds it; repeat the request.',
       503: "SNS, or the record of the device's previous user, could not be reached; nothing was registered, repeat the request.",
     },
   },

@@ -116,6 +116,16 @@ async function deleteEndpoint(sns: FreshClient, endpointArn: string): Promise<vo
   }
 }
 
+/** An endpoint as GetEndpointAttributes answers it. */
+function endpointOf(endpointArn: string, attributes: Readonly<Record<string, string>>): MobileEndpoint {
+  return {
+    endpointArn,
+    enabled: attributes['Enabled'] === 'true',
+    ...(attributes['Token'] !== undefined ? { token: attributes['Token'] } : {}),
+    ...(attributes['CustomUserData'] !== undefined ? { userData: attributes['CustomUserData'] } : {}),
+  };
+}
+
 /**
  * The devices' SNS platform endpoints, registered as "Creating a platform endpoint" in the SNS
  * Developer Guide recommends: created, or found and read, then taken over and enabled. Apart from
@@ -146,12 +156,17 @@ export class SnsDeviceEndpoints implements DeviceEndpoints {
     // An endpoint that already existed is answered as it is: it may be disabled (the app was
     // reinstalled after FCM or APNs called its token invalid) or hold another user's data.
     const { Attributes: attributes = {} } = await this.sns.call((c) => c.send(new GetEndpointAttributesCommand({ EndpointArn: endpointArn })));
-    return {
-      endpointArn,
-      enabled: attributes['Enabled'] === 'true',
-      ...(attributes['Token'] !== undefined ? { token: attributes['Token'] } : {}),
-      ...(attributes['CustomUserData'] !== undefined ? { userData: attributes['CustomUserData'] } : {}),
-    };
+    return endpointOf(endpointArn, attributes);
+  }
+
+  async read(endpointArn: string): Promise<MobileEndpoint | undefined> {
+    try {
+      const { Attributes: attributes = {} } = await this.sns.call((c) => c.send(new GetEndpointAttributesCommand({ EndpointArn: endpointArn })));
+      return endpointOf(endpointArn, attributes);
+    } catch (error) {
+      if (error instanceof NotFoundException) return undefined;
+      throw error;
+    }
   }
 
   async claim(endpointArn: string, token: string, userData: string): Promise<void> {

@@ -8,7 +8,7 @@ import type { Caller } from '../domain/caller.ts';
 import { deviceId, maxDevicesPerUser, maxPushSubscriptionsPerUser, pushEndpointProblem, pushSubscriptionId } from '../domain/push-targets.ts';
 import type { PushDevice, WebPushSubscription } from '../domain/push-targets.ts';
 import type { DeviceBody, PushSubscriptionBody } from '../domain/schemas.ts';
-import { NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import type { Clock, DeviceEndpoints, PushTargetList, PushTargetStore, RecipientStore } from '../ports.ts';
 import { logger } from '../observability/logger.ts';
 import { getMe } from './me.ts';
@@ -53,6 +53,23 @@ function ownerOf(userData: string | undefined): { readonly tenantId: string; rea
   }
 }
 
+/**
+ * Deletes the SNS endpoint of a device on `tenantId`/`userId`'s record, unless it is gone or its
+ * `CustomUserData` names another user: the device moved to them (a sign-in on the phone racing
+ * this), and the endpoint is theirs. Resolves whether it deleted it.
+ */
+export async function unregisterOwnEndpoint(mobile: Pick<DeviceEndpoints, 'read' | 'unregister'>, endpointArn: string, tenantId: string, userId: string): Promise<boolean> {
+  const endpoint = await mobile.read(endpointArn);
+  if (!endpoint) return false;
+  const owner = ownerOf(endpoint.userData);
+  if (owner && !(owner.tenantId === tenantId && owner.userId === userId)) return false;
+  await mobile.unregister(endpointArn);
+  return true;
+}
+
+/** The errors with which SNS refuses a parameter of CreatePlatformEndpoint (`InvalidParameter`, or the common `InvalidParameterValue`). */
+const tokenRefusals: ReadonlySet<string> = new Set(['InvalidParameterException', 'InvalidParameterValue']);
+
 /** What SNS's answer to registering a device means for the caller: 400 naming the field, or 503. */
 function registrationError(error: unknown, platform: DeviceBody['platform']): Error {
   if ((error as Error).name === 'PlatformNotConfiguredError') {
@@ -60,7 +77,10 @@ function registrationError(error: unknown, platform: DeviceBody['platform']): Er
       details: [{ field: 'platform', message: 'has no SNS platform application on this deployment' }],
     });
   }
-  if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 400) {
+  // SNS's refusal of a parameter (the token: malformed, or too long for the platform). Its other
+  // 400s say nothing of the token: throttling (a common error, 400 in SNS's query protocol), an
+  // expired request, an application whose FCM or APNs credentials were refused: worth repeating.
+  if (tokenRefusals.has((error as Error).name)) {
     return new ValidationError('token was refused by the platform', { details: [{ field: 'token', message: 'was refused by SNS for this platform' }] });
   }
   return new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
@@ -76,6 +96,7 @@ function registrationError(error: unknown, platform: DeviceBody['platform']): Er
  * @throws NotFoundError (404) when the caller is not in the directory
  * @throws ValidationError (400) naming `platform` when it has no SNS application here, `token` when SNS refuses it
  * @throws ServiceUnavailableError (503) when SNS, or the previous owner's record, could not be reached: repeating it is safe
+ * @throws ConflictError (409) when another user registered the same token at the same time and took the endpoint: it is not recorded for the caller
  */
 export async function addDevice(deps: PushTargetDeps, caller: Caller, body: DeviceBody): Promise<PushDevice> {
   await getMe(deps, caller);
@@ -87,11 +108,16 @@ export async function addDevice(deps: PushTargetDeps, caller: Caller, body: Devi
   if (!endpoint.enabled || endpoint.token !== body.token || endpoint.userData !== owner) {
     try {
       const previous = ownerOf(endpoint.userData);
-      if (previous && !(previous.tenantId === caller.tenantId && previous.userId === caller.sub)) {
-        await deps.targets.forget(previous.tenantId, previous.userId, [id]);
-        logger.info('Device taken over from its previous user', { tenantId: caller.tenantId, deviceId: id, previousTenantId: previous.tenantId });
-      }
+      const theirs = previous && !(previous.tenantId === caller.tenantId && previous.userId === caller.sub) ? previous : undefined;
+      if (theirs) await deps.targets.forget(theirs.tenantId, theirs.userId, [id]);
       await deps.mobile.claim(endpoint.endpointArn, body.token, owner);
+      // Again once the endpoint is the caller's: a registration of theirs racing this one, which
+      // found the endpoint still theirs, may have added the device back since the first forget (it
+      // reads the endpoint after its add, below, so it either sees the claim or added before now).
+      if (theirs) {
+        await deps.targets.forget(theirs.tenantId, theirs.userId, [id]);
+        logger.info('Device taken over from its previous user', { tenantId: caller.tenantId, deviceId: id, previousTenantId: theirs.tenantId });
+      }
     } catch (error) {
       throw new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
     }
@@ -99,7 +125,20 @@ export async function addDevice(deps: PushTargetDeps, caller: Caller, body: Devi
   const device: PushDevice = { id, platform: body.platform, token: body.token, endpointArn: endpoint.endpointArn, createdAt: deps.clock.now().toISOString() };
   const dropped = await deps.targets.add(caller.tenantId, caller.sub, device, maxDevicesPerUser);
   // The oldest device pushed out by the limit leaves SNS too; a leftover endpoint costs nothing.
-  await Promise.all(dropped.map((d) => ('endpointArn' in d ? deps.mobile.unregister(d.endpointArn).catch(() => undefined) : undefined)));
+  await Promise.all(dropped.map((d) => ('endpointArn' in d ? unregisterOwnEndpoint(deps.mobile, d.endpointArn, caller.tenantId, caller.sub).catch(() => undefined) : undefined)));
+  // Read back once recorded: another user who registered the same token meanwhile (the phone
+  // signed out and in again) may have claimed the endpoint since it was read above. Kept then, the
+  // record would send this user's notifications to that user's phone, and their erasure or removal
+  // of it would delete the endpoint the other user now holds.
+  const now = await deps.mobile.read(endpoint.endpointArn).catch((error: unknown) => {
+    throw new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
+  });
+  if (now?.userData !== owner) {
+    await deps.targets.forget(caller.tenantId, caller.sub, [id]).catch((error: unknown) => {
+      throw new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
+    });
+    throw new ConflictError('The device was registered by another user at the same time; repeat the request to take it over');
+  }
   return device;
 }
 
@@ -115,5 +154,5 @@ export async function removePushTarget(deps: PushTargetDeps, caller: Caller, kin
   const prefix = kind === 'subscription' ? 'ps_' : 'dv_';
   const removed = id.startsWith(prefix) ? await deps.targets.remove(caller.tenantId, caller.sub, id) : undefined;
   if (!removed) throw new NotFoundError(`${kind === 'subscription' ? 'Push subscription' : 'Device'} ${id} not found`);
-  if ('endpointArn' in removed) await deps.mobile.unregister(removed.endpointArn).catch(() => undefined);
+  if ('endpointArn' in removed) await unregisterOwnEndpoint(deps.mobile, removed.endpointArn, caller.tenantId, caller.sub).catch(() => undefined);
 }

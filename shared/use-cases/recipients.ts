@@ -17,6 +17,7 @@ import { refuseUnreachableWebhook, webhookUrlProblem } from '../domain/webhook-t
 import type { WebhookTargetMode } from '../domain/webhook-targets.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { toValidationError } from '../http/validation.ts';
+import { unregisterOwnEndpoint } from './push-targets.ts';
 import { logger } from '../observability/logger.ts';
 import type {
   Clock,
@@ -45,8 +46,8 @@ export interface ErasureDeps extends RecipientDeps {
   readonly listing: NotificationListing;
   readonly scheduler: DeliveryScheduler;
   readonly sockets: Pick<SocketPoster, 'disconnect'>;
-  /** The devices' SNS platform endpoints, deleted with the user (each holds the token and the user's ids). */
-  readonly devices: Pick<DeviceEndpoints, 'unregister'>;
+  /** The devices' SNS platform endpoints, deleted with the user (each holds the token and the user's ids) unless another user's now. */
+  readonly devices: Pick<DeviceEndpoints, 'read' | 'unregister'>;
 }
 
 /** How many times a write is re-applied after losing a race with another write of the recipient. */
@@ -289,9 +290,20 @@ export async function eraseRecipient(deps: ErasureDeps, caller: Caller, id: stri
     });
   });
   // Their push targets live on the same item. A device's SNS endpoint outlives it unless deleted,
-  // with the token and the user's ids in it: it goes first, and the item stays until it has.
+  // with the token and the user's ids in it: it goes first, and the item stays until it has. One
+  // whose user data names another user is theirs now (they signed in on the phone as this user's
+  // record was read): it stays.
+  // SNS's AuthorizationError is no passing failure: the endpoint is of an application this
+  // deployment no longer names (moved from APNS_SANDBOX to APNS, or FCM removed), outside its grant,
+  // and no repeat would delete it. It is left to the operator, named in the log.
   const devices = live.devices ?? [];
-  await forEachConcurrently(devices, writeConcurrency, (device) => deps.devices.unregister(device.endpointArn)).catch((error: unknown) => {
+  const unregister = async ({ endpointArn }: { readonly endpointArn: string }): Promise<void> => {
+    await unregisterOwnEndpoint(deps.devices, endpointArn, tenantId, id).catch((error: unknown) => {
+      if ((error as Error).name !== 'AuthorizationErrorException') throw error;
+      log.error("An erased recipient's device endpoint is not Herald's to delete (its application is not this deployment's): delete it in SNS", { endpointArn, error: error as Error });
+    });
+  };
+  await forEachConcurrently(devices, writeConcurrency, unregister).catch((error: unknown) => {
     throw new ServiceUnavailableError(`Recipient ${id} is erased but for their devices' push endpoints, which SNS did not delete; repeat the request`, { cause: error });
   });
   const removedPushTargets = devices.length + (live.pushSubscriptions ?? []).length;

@@ -191,6 +191,31 @@ describe('push and SMS', () => {
     expect((await h.api('DELETE', `/v1/me/devices/${String(hers.body.id)}`, { token: dora })).status).toBe(404);
   });
 
+  it('leaves a token two users register at once on one record, never both: 201 for one, 409 or 201 for the other', async () => {
+    // Prepare: Gus's phones; each is re-registered by him as Hana (another tenant) signs in on it
+    await h.api('PUT', '/v1/recipients/gus', { token: admin, body: {} });
+    const otherAdmin = await h.token('ops-other', { role: 'admin', tenant: 'tenant-other' });
+    await h.api('PUT', '/v1/recipients/hana', { token: otherAdmin, body: {} });
+    const gus = await h.token('gus');
+    const hana = await h.token('hana', { tenant: 'tenant-other' });
+    const phones = Array.from({ length: 8 }, (_, i) => `fcm-token-raced-${i}`);
+
+    // Act: one phone at a time, both registrations at once (the limit of 10 drops none of them)
+    const statuses: number[] = [];
+    for (const phone of phones) {
+      expect((await h.api('POST', '/v1/me/devices', { token: gus, body: { platform: 'fcm', token: phone } })).status).toBe(201);
+      const answers = await Promise.all([gus, hana].map((who) => h.api('POST', '/v1/me/devices', { token: who, body: { platform: 'fcm', token: phone } })));
+      statuses.push(...answers.map((a) => a.status));
+    }
+
+    // Assess: each phone on exactly one record, the one whose SNS endpoint names its user
+    expect(statuses.every((s) => s === 201 || s === 409), JSON.stringify(statuses)).toBe(true);
+    const tokensOf = async (who: string): Promise<string[]> => ((await h.api('GET', '/v1/me/devices', { token: who })).body.items as { token: string }[]).map((d) => d.token);
+    const his = await tokensOf(gus);
+    const hers = await tokensOf(hana);
+    expect([...his, ...hers].sort()).toEqual([...phones].sort());
+  });
+
   it("deletes an erased recipient's device endpoints from SNS, with the token and the ids they hold", async () => {
     // Prepare
     await h.api('PUT', '/v1/recipients/frida', { token: admin, body: {} });

@@ -117,6 +117,9 @@ describe('the local SNS', () => {
     await mobile.claim(found.endpointArn, 'phone-1', 'bob');
     expect(await mobile.register('fcm', 'phone-1', 'bob')).toEqual({ endpointArn: hers.endpointArn, enabled: true, token: 'phone-1', userData: 'bob' });
     await expect(mobile.register('fcm', 'phone-1', 'alice')).resolves.toMatchObject({ userData: 'bob' });
+    await expect(mobile.read(hers.endpointArn)).resolves.toEqual({ endpointArn: hers.endpointArn, enabled: true, token: 'phone-1', userData: 'bob' });
+    await mobile.unregister(hers.endpointArn);
+    await expect(mobile.read(hers.endpointArn)).resolves.toBeUndefined();
   });
 
   it('answers a disabled endpoint as it is to the same token and data, and claiming it enables it with its new token', async () => {

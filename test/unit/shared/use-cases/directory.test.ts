@@ -4,6 +4,7 @@ import type { Caller } from '../../../../shared/domain/caller.ts';
 import { encodeCursor } from '../../../../shared/domain/page-cursor.ts';
 import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../../../shared/errors.ts';
 import type { PushDevice, WebPushSubscription } from '../../../../shared/domain/push-targets.ts';
+import type { MobileEndpoint } from '../../../../shared/ports.ts';
 import { eraseRecipient, listRecipients, upsertRecipients } from '../../../../shared/use-cases/recipients.ts';
 import type { ErasureDeps } from '../../../../shared/use-cases/recipients.ts';
 import {
@@ -28,6 +29,8 @@ interface World {
   /** The SNS endpoints deleted, in order; `failDeletes` makes each delete fail. */
   deletedEndpoints: string[];
   failDeletes: { on: boolean };
+  /** The `CustomUserData` of an SNS endpoint, by ARN (none: no user data). */
+  endpointUserData: Map<string, string>;
 }
 
 function aWorld(): World {
@@ -41,7 +44,12 @@ function aWorld(): World {
   const sockets = new FakeSocketPoster();
   const deletedEndpoints: string[] = [];
   const failDeletes = { on: false };
+  const endpointUserData = new Map<string, string>();
   const devices = {
+    read: async (endpointArn: string): Promise<MobileEndpoint> => {
+      const userData = endpointUserData.get(endpointArn);
+      return { endpointArn, enabled: true, ...(userData !== undefined ? { userData } : {}) };
+    },
     unregister: async (endpointArn: string): Promise<void> => {
       if (failDeletes.on) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottledException' });
       deletedEndpoints.push(endpointArn);
@@ -51,6 +59,7 @@ function aWorld(): World {
     deps: { recipients, inbox, live, notifications, listing: notifications, scheduler, clock, sockets, devices },
     deletedEndpoints,
     failDeletes,
+    endpointUserData,
     recipients,
     inbox,
     live,
@@ -376,6 +385,42 @@ describe('eraseRecipient', () => {
     expect(report.removedPushTargets).toBe(3);
     expect(world.deletedEndpoints.sort()).toEqual([device(1).endpointArn, device(2).endpointArn]);
     expect((await world.live.get(tenantId, 'bob')).devices).toBeUndefined();
+  });
+
+  it("deletes no endpoint another user holds now: the device moved to them as the erased user's record was read", async () => {
+    // Prepare: Bob's record names two devices; one phone was signed in by Carol (another tenant) since
+    const world = aWorld();
+    await bobWithEverything(world);
+    const device = (n: number): PushDevice => ({ id: `dv_${n}`, platform: 'fcm', token: `token-${n}`, endpointArn: `arn:aws:sns:us-east-1:000000000000:endpoint/GCM/app/${n}`, createdAt: '2030-01-01T10:00:00.000Z' });
+    world.live.setPushTargets(tenantId, 'bob', { devices: [device(1), device(2)] });
+    world.endpointUserData.set(device(1).endpointArn, JSON.stringify({ tenantId, userId: 'bob' }));
+    world.endpointUserData.set(device(2).endpointArn, JSON.stringify({ tenantId: 'other-tenant', userId: 'carol' }));
+
+    // Act
+    const report = await eraseRecipient(world.deps, admin, 'bob');
+
+    // Assess: Bob's endpoint deleted, Carol's kept; both gone from Bob's item
+    expect(world.deletedEndpoints).toEqual([device(1).endpointArn]);
+    expect(report.removedPushTargets).toBe(2);
+    expect((await world.live.get(tenantId, 'bob')).devices).toBeUndefined();
+  });
+
+  it("finishes when SNS refuses Herald an endpoint's delete (an application the deployment no longer names): no repeat could", async () => {
+    // Prepare: a device registered under the APNs sandbox application, before the deployment moved
+    // to the production one (its grant covers only the applications it names now)
+    const world = aWorld();
+    await bobWithEverything(world);
+    const device: PushDevice = { id: 'dv_1', platform: 'apns', token: 'a'.repeat(64), endpointArn: 'arn:aws:sns:us-east-1:000000000000:endpoint/APNS_SANDBOX/app/1', createdAt: '2030-01-01T10:00:00.000Z' };
+    world.live.setPushTargets(tenantId, 'bob', { devices: [device] });
+    const denied = (): Error => Object.assign(new Error('User is not authorized to perform: SNS:GetEndpointAttributes'), { name: 'AuthorizationErrorException', $metadata: { httpStatusCode: 403 } });
+    const deps = { ...world.deps, devices: { read: () => Promise.reject(denied()), unregister: () => Promise.reject(denied()) } };
+
+    // Act
+    const report = await eraseRecipient(deps, admin, 'bob');
+
+    // Assess
+    expect(report).toMatchObject({ removedInboxItems: 1, removedPushTargets: 1 });
+    expect(await world.inbox.list(tenantId, 'bob')).toEqual([]);
   });
 
   it('keeps the inbox and the push targets when SNS does not delete an endpoint (503), and a repeat finishes', async () => {

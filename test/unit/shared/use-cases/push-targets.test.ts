@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { PlatformNotConfiguredError } from '../../../../shared/adapters/sns-messaging.ts';
 import type { PushDevice, WebPushSubscription } from '../../../../shared/domain/push-targets.ts';
-import { NotFoundError, ServiceUnavailableError, ValidationError } from '../../../../shared/errors.ts';
+import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../../../shared/errors.ts';
 import type { DeviceEndpoints, PushTargetList, PushTargetStore } from '../../../../shared/ports.ts';
 import { addDevice, addPushSubscription, listPushTargets, removePushTarget } from '../../../../shared/use-cases/push-targets.ts';
 import type { PushTargetDeps } from '../../../../shared/use-cases/push-targets.ts';
@@ -68,6 +68,10 @@ function aWorld(options: { registerFails?: Error; claimFails?: Error; forgetFail
       const endpoint = [...endpoints.values()].find((e) => e.endpointArn === arn);
       if (endpoint) Object.assign(endpoint, { enabled: true, token, userData });
     },
+    read: async (arn) => {
+      const endpoint = [...endpoints.values()].find((e) => e.endpointArn === arn);
+      return endpoint && { ...endpoint };
+    },
     unregister: async (arn) => void unregistered.push(arn),
   };
   const targets = new InMemoryPushTargets();
@@ -132,6 +136,11 @@ describe('push targets', () => {
       [new PlatformNotConfiguredError('apns'), ValidationError],
       [Object.assign(new Error('Invalid parameter: Token'), { name: 'InvalidParameterException', $metadata: { httpStatusCode: 400 } }), ValidationError],
       [Object.assign(new Error('boom'), { name: 'InternalErrorException', $metadata: { httpStatusCode: 500 } }), ServiceUnavailableError],
+      // SNS's 400s that say nothing of the token: throttling (a common error, 400 in the query
+      // protocol), an expired request, an application whose FCM or APNs credentials were refused.
+      [Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }), ServiceUnavailableError],
+      [Object.assign(new Error('Request has expired'), { name: 'RequestExpired', $metadata: { httpStatusCode: 400 } }), ServiceUnavailableError],
+      [Object.assign(new Error('Platform application is disabled'), { name: 'PlatformApplicationDisabledException', $metadata: { httpStatusCode: 400 } }), ServiceUnavailableError],
     ];
     const fields: unknown[] = [];
     for (const [failure, expected] of cases) {
@@ -165,6 +174,73 @@ describe('push targets', () => {
     expect(world.endpoints.get('phone-1')).toMatchObject({ enabled: true, userData: JSON.stringify({ tenantId: 'tenant-b', userId: 'bob' }) });
     expect(world.unregistered).toEqual([]);
     await expect(removePushTarget(world, alice, 'device', hers.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('keeps the device on one record when its previous user re-registers it while another takes it over, whichever goes first', async () => {
+    // Prepare: Alice's phone; the app re-registers her token as Bob signs in on it. Her read of the
+    // endpoint comes before Bob's claim, and her record is written after his claim (`late`), or
+    // after his first forget but before his claim (`early`).
+    for (const interleaving of ['late', 'early'] as const) {
+      const world = aWorld();
+      const alice = { ...plainUser, tenantId: 'tenant-a', sub: 'alice' };
+      const bob = { ...plainUser, tenantId: 'tenant-b', sub: 'bob' };
+      await world.recipients.put(aRecipient({ tenantId: 'tenant-a', id: 'alice' }));
+      await world.recipients.put(aRecipient({ tenantId: 'tenant-b', id: 'bob' }));
+      await addDevice(world, alice, { platform: 'fcm', token: 'phone-1' });
+      const add = world.targets.add.bind(world.targets);
+      const claim = world.mobile.claim.bind(world.mobile);
+      let hers: Promise<unknown> | undefined;
+      if (interleaving === 'late') {
+        // Bob registers, whole, between Alice's read of the endpoint and her add.
+        let raced = false;
+        world.targets.add = async (tenantId, userId, target, max) => {
+          if (userId === 'alice' && !raced) {
+            raced = true;
+            await addDevice(world, bob, { platform: 'fcm', token: 'phone-1' });
+          }
+          return [...(await add(tenantId, userId, target, max))];
+        };
+        const outcome = await addDevice(world, alice, { platform: 'fcm', token: 'phone-1' }).catch((e: unknown) => e);
+        // Assess: Alice lost the race, is told so, and is not left holding Bob's endpoint
+        expect(outcome, interleaving).toBeInstanceOf(ConflictError);
+      } else {
+        // Alice registers, whole, after Bob's first forget and before his claim.
+        world.mobile.claim = async (arn, token, userData) => {
+          if (userData.includes('bob') && !hers) {
+            hers = addDevice(world, alice, { platform: 'fcm', token: 'phone-1' });
+            await hers;
+          }
+          return claim(arn, token, userData);
+        };
+        await addDevice(world, bob, { platform: 'fcm', token: 'phone-1' });
+        await expect(hers, interleaving).resolves.toMatchObject({ token: 'phone-1' });
+      }
+
+      // Assess: the endpoint is Bob's, on his record alone
+      expect(world.endpoints.get('phone-1')?.userData, interleaving).toBe(JSON.stringify({ tenantId: 'tenant-b', userId: 'bob' }));
+      expect((await listPushTargets(world, bob)).devices.map((d) => d.token), interleaving).toEqual(['phone-1']);
+      expect((await listPushTargets(world, alice)).devices, interleaving).toEqual([]);
+    }
+  });
+
+  it("removes a device from the record without deleting its endpoint when another user's data is on it now", async () => {
+    // Prepare: Alice's record still names the phone Bob has since claimed (a race with her removal)
+    const world = aWorld();
+    const alice = { ...plainUser, sub: 'alice' };
+    const bob = { ...plainUser, sub: 'bob' };
+    await world.recipients.put(aRecipient({ id: 'alice' }));
+    await world.recipients.put(aRecipient({ id: 'bob' }));
+    const hers = await addDevice(world, alice, { platform: 'fcm', token: 'phone-1' });
+    await addDevice(world, bob, { platform: 'fcm', token: 'phone-1' });
+    await world.targets.add(alice.tenantId, 'alice', hers, 10);
+
+    // Act
+    await removePushTarget(world, alice, 'device', hers.id);
+
+    // Assess
+    expect((await listPushTargets(world, alice)).devices).toEqual([]);
+    expect(world.unregistered).toEqual([]);
+    expect((await listPushTargets(world, bob)).devices.map((d) => d.endpointArn)).toEqual([hers.endpointArn]);
   });
 
   it('enables again the endpoint of a token FCM or APNs had called invalid, and sets nothing on one already right', async () => {
