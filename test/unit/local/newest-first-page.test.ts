@@ -121,7 +121,11 @@ describe('parseLocalPageQuery', () => {
     ['0', 'must be at least 1'],
     ['2.5', 'must be a whole number'],
     [String(maxLocalPageSize + 1), `must be at most ${maxLocalPageSize}`],
-    ['', 'must be at least 1'],
+    // Blank, hexadecimal, an exponent or a sign are no decimal number (Number() would read 0, 16, 100, 5).
+    ['', 'must be a number'],
+    ['0x10', 'must be a number'],
+    ['1e2', 'must be a number'],
+    ['+5', 'must be a number'],
   ])('refuses limit=%j naming limit: %s', (limit, message) => {
     // Act
     const details = validationDetails(() => parseLocalPageQuery(new URLSearchParams({ limit })));
