@@ -155,8 +155,9 @@ export class SnsDeviceEndpoints implements DeviceEndpoints {
     if (!endpointArn) throw new Error('SNS CreatePlatformEndpoint answered no EndpointArn');
     // An endpoint that already existed is answered as it is: it may be disabled (the app was
     // reinstalled after FCM or APNs called its token invalid) or hold another user's data.
-    const { Attributes: attributes = {} } = await this.sns.call((c) => c.send(new GetEndpointAttributesCommand({ EndpointArn: endpointArn })));
-    return endpointOf(endpointArn, attributes);
+    const endpoint = await this.read(endpointArn);
+    if (!endpoint) throw new Error(`SNS deleted the endpoint ${endpointArn} as it was being registered`);
+    return endpoint;
   }
 
   async read(endpointArn: string): Promise<MobileEndpoint | undefined> {

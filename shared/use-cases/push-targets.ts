@@ -43,14 +43,19 @@ function endpointOwner(caller: Caller): string {
   return JSON.stringify({ tenantId: caller.tenantId, userId: caller.sub });
 }
 
-/** The owner an endpoint's `CustomUserData` names, or undefined when it is not one Herald wrote. */
-function ownerOf(userData: string | undefined): { readonly tenantId: string; readonly userId: string } | undefined {
+/**
+ * The user an endpoint's `CustomUserData` names when it is another than `tenantId`/`userId`;
+ * undefined when it names them, or is not data Herald wrote.
+ */
+function otherOwner(userData: string | undefined, tenantId: string, userId: string): { readonly tenantId: string; readonly userId: string } | undefined {
+  let owner: { tenantId?: unknown; userId?: unknown };
   try {
-    const { tenantId, userId } = JSON.parse(userData ?? '') as { tenantId?: unknown; userId?: unknown };
-    return typeof tenantId === 'string' && typeof userId === 'string' ? { tenantId, userId } : undefined;
+    owner = JSON.parse(userData ?? '') as typeof owner;
   } catch {
     return undefined;
   }
+  if (typeof owner.tenantId !== 'string' || typeof owner.userId !== 'string') return undefined;
+  return owner.tenantId === tenantId && owner.userId === userId ? undefined : { tenantId: owner.tenantId, userId: owner.userId };
 }
 
 /**
@@ -60,11 +65,14 @@ function ownerOf(userData: string | undefined): { readonly tenantId: string; rea
  */
 export async function unregisterOwnEndpoint(mobile: Pick<DeviceEndpoints, 'read' | 'unregister'>, endpointArn: string, tenantId: string, userId: string): Promise<boolean> {
   const endpoint = await mobile.read(endpointArn);
-  if (!endpoint) return false;
-  const owner = ownerOf(endpoint.userData);
-  if (owner && !(owner.tenantId === tenantId && owner.userId === userId)) return false;
+  if (!endpoint || otherOwner(endpoint.userData, tenantId, userId)) return false;
   await mobile.unregister(endpointArn);
   return true;
+}
+
+/** The 503 of a registration that SNS, or a record, did not complete: nothing is kept, and repeating it is safe. */
+function notRegistered(cause: unknown): ServiceUnavailableError {
+  return new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause });
 }
 
 /** The errors with which SNS refuses a parameter of CreatePlatformEndpoint (`InvalidParameter`, or the common `InvalidParameterValue`). */
@@ -83,7 +91,7 @@ function registrationError(error: unknown, platform: DeviceBody['platform']): Er
   if (tokenRefusals.has((error as Error).name)) {
     return new ValidationError('token was refused by the platform', { details: [{ field: 'token', message: 'was refused by SNS for this platform' }] });
   }
-  return new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
+  return notRegistered(error);
 }
 
 /**
@@ -107,8 +115,7 @@ export async function addDevice(deps: PushTargetDeps, caller: Caller, body: Devi
   });
   if (!endpoint.enabled || endpoint.token !== body.token || endpoint.userData !== owner) {
     try {
-      const previous = ownerOf(endpoint.userData);
-      const theirs = previous && !(previous.tenantId === caller.tenantId && previous.userId === caller.sub) ? previous : undefined;
+      const theirs = otherOwner(endpoint.userData, caller.tenantId, caller.sub);
       if (theirs) await deps.targets.forget(theirs.tenantId, theirs.userId, [id]);
       await deps.mobile.claim(endpoint.endpointArn, body.token, owner);
       // Again once the endpoint is the caller's: a registration of theirs racing this one, which
@@ -119,7 +126,7 @@ export async function addDevice(deps: PushTargetDeps, caller: Caller, body: Devi
         logger.info('Device taken over from its previous user', { tenantId: caller.tenantId, deviceId: id, previousTenantId: theirs.tenantId });
       }
     } catch (error) {
-      throw new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
+      throw notRegistered(error);
     }
   }
   const device: PushDevice = { id, platform: body.platform, token: body.token, endpointArn: endpoint.endpointArn, createdAt: deps.clock.now().toISOString() };
@@ -131,11 +138,11 @@ export async function addDevice(deps: PushTargetDeps, caller: Caller, body: Devi
   // record would send this user's notifications to that user's phone, and their erasure or removal
   // of it would delete the endpoint the other user now holds.
   const now = await deps.mobile.read(endpoint.endpointArn).catch((error: unknown) => {
-    throw new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
+    throw notRegistered(error);
   });
   if (now?.userData !== owner) {
     await deps.targets.forget(caller.tenantId, caller.sub, [id]).catch((error: unknown) => {
-      throw new ServiceUnavailableError('The device could not be registered with the push provider; try again', { cause: error });
+      throw notRegistered(error);
     });
     throw new ConflictError('The device was registered by another user at the same time; repeat the request to take it over');
   }

@@ -53,13 +53,21 @@ async function notify(recipient: string, body: Record<string, unknown> = {}): Pr
   return (created.body.notificationIds as string[])[0] as string;
 }
 
-async function finished(id: string): Promise<{ status: string; deliveries: Record<string, { status: string; error?: string; detail?: string }>; attempts: number }> {
+async function finished(id: string, token = admin): Promise<{ status: string; deliveries: Record<string, { status: string; error?: string; detail?: string }>; attempts: number }> {
   const done = await eventually(
-    () => h.api('GET', `/v1/notifications/${id}`, { token: admin }),
+    () => h.api('GET', `/v1/notifications/${id}`, { token }),
     (r) => r.body.status === 'sent' || r.body.status === 'failed',
     30_000,
   );
   return done.body as never;
+}
+
+/** Two registered users, `here` in the default tenant and `there` in another, with their tokens and that tenant's admin. */
+async function usersOfTwoTenants(here: string, there: string): Promise<{ here: string; there: string; otherAdmin: string }> {
+  await h.api('PUT', `/v1/recipients/${here}`, { token: admin, body: {} });
+  const otherAdmin = await h.token('ops-other', { role: 'admin', tenant: 'tenant-other' });
+  await h.api('PUT', `/v1/recipients/${there}`, { token: otherAdmin, body: {} });
+  return { here: await h.token(here), there: await h.token(there, { tenant: 'tenant-other' }), otherAdmin };
 }
 
 describe('push and SMS', () => {
@@ -159,11 +167,7 @@ describe('push and SMS', () => {
 
   it('moves a device to the user who signs in on it, in another tenant too: the first user\'s notifications stop reaching it', async () => {
     // Prepare: Dora's phone, then her sign-out and Emil's sign-in (another tenant) on the same phone
-    await h.api('PUT', '/v1/recipients/dora', { token: admin, body: {} });
-    const otherAdmin = await h.token('ops-other', { role: 'admin', tenant: 'tenant-other' });
-    await h.api('PUT', '/v1/recipients/emil', { token: otherAdmin, body: {} });
-    const dora = await h.token('dora');
-    const emil = await h.token('emil', { tenant: 'tenant-other' });
+    const { here: dora, there: emil, otherAdmin } = await usersOfTwoTenants('dora', 'emil');
     const hers = await h.api('POST', '/v1/me/devices', { token: dora, body: { platform: 'fcm', token: 'fcm-token-shared-phone' } });
     expect(hers.status, JSON.stringify(hers.body)).toBe(201);
 
@@ -180,12 +184,8 @@ describe('push and SMS', () => {
     expect(toDora.deliveries.push).toMatchObject({ status: 'skipped', detail: 'no push subscription or device' });
     const created = await h.api('POST', '/v1/notifications', { token: otherAdmin, body: { recipients: ['emil'], title: 'Yours', message: 'now', type: 'test', channels: ['push'] } });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const toEmil = await eventually(
-      () => h.api('GET', `/v1/notifications/${(created.body.notificationIds as string[])[0] ?? ''}`, { token: otherAdmin }),
-      (r) => r.body.status === 'sent' || r.body.status === 'failed',
-      30_000,
-    );
-    expect(toEmil.body.status).toBe('sent');
+    const toEmil = await finished((created.body.notificationIds as string[])[0] ?? '', otherAdmin);
+    expect(toEmil.status).toBe('sent');
     const after = await outbox('push');
     expect(after.slice(0, after.length - before).map((p) => JSON.parse((p.body as { GCM: string }).GCM).fcmV1Message.message.notification.title)).toEqual(['Yours']);
     expect((await h.api('DELETE', `/v1/me/devices/${String(hers.body.id)}`, { token: dora })).status).toBe(404);
@@ -193,11 +193,7 @@ describe('push and SMS', () => {
 
   it('leaves a token two users register at once on one record, never both: 201 for one, 409 or 201 for the other', async () => {
     // Prepare: Gus's phones; each is re-registered by him as Hana (another tenant) signs in on it
-    await h.api('PUT', '/v1/recipients/gus', { token: admin, body: {} });
-    const otherAdmin = await h.token('ops-other', { role: 'admin', tenant: 'tenant-other' });
-    await h.api('PUT', '/v1/recipients/hana', { token: otherAdmin, body: {} });
-    const gus = await h.token('gus');
-    const hana = await h.token('hana', { tenant: 'tenant-other' });
+    const { here: gus, there: hana } = await usersOfTwoTenants('gus', 'hana');
     const phones = Array.from({ length: 8 }, (_, i) => `fcm-token-raced-${i}`);
 
     // Act: one phone at a time, both registrations at once (the limit of 10 drops none of them)
