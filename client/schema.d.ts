@@ -179,7 +179,7 @@ export interface paths {
         put?: never;
         /**
          * Registers a browser's push subscription
-         * @description The JSON of the browser's `PushSubscription` (W3C Push API), subscribed with the key of `GET /v1/me/push/vapid-public-key`. The `push` channel then sends Web Push (RFC 8030/8291/8292) straight to its push service; a subscription the service calls gone (404, 410) is removed. Registering the same endpoint again replaces it; a user keeps at most 10, the oldest going first.
+         * @description The JSON of the browser's `PushSubscription` (W3C Push API), subscribed with the key of `GET /v1/me/push/vapid-public-key`. The `push` channel then sends Web Push (RFC 8030/8291/8292) straight to its push service; a subscription the service calls gone (404, 410) is removed. Registering the same endpoint again replaces it; a user keeps at most 10, the oldest going first. A subscription has one user: an endpoint another user registered (someone else signed in on the browser before, in any tenant, and it did not unsubscribe) moves to the caller and leaves that user's subscriptions.
          */
         post: operations["addPushSubscription"];
         delete?: never;
@@ -3196,7 +3196,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The record kept changing while it was being updated; repeat the request. */
+            /** @description The record kept changing while it was being updated, or another user registered the same endpoint at the same time and holds it; repeat the request. */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -547,6 +547,33 @@ export interface PushTargetList {
   readonly devices: readonly PushDevice[];
 }
 
+/** A user of any tenant, as the holder of a target that only one user may have. */
+export interface TargetOwner {
+  readonly tenantId: string;
+  readonly userId: string;
+}
+
+/**
+ * Which user each browser subscription is registered to, across tenants (one record per
+ * subscription id). A browser's push endpoint outlives a sign-out: the same endpoint comes back
+ * when the next user of the browser subscribes, and it must leave the previous user's record, as
+ * a device's SNS endpoint does (its `CustomUserData` names its user).
+ */
+export interface PushSubscriptionOwners {
+  /** Records `owner` as the subscription's (an unconditional write); answers the owner it had before, if any. */
+  claim(subscriptionId: string, owner: TargetOwner): Promise<TargetOwner | undefined>;
+  /**
+   * Removes the subscription from `from`'s record while the owner record still names `to` (one
+   * transaction): a registration that read a stale previous owner takes nothing from the one who
+   * claimed the subscription after it. Resolves false when another user holds the record now.
+   */
+  takeOver(subscriptionId: string, from: TargetOwner, to: TargetOwner): Promise<boolean>;
+  /** The subscription's owner now (a strongly consistent read), or undefined when none is recorded. */
+  ownerOf(subscriptionId: string): Promise<TargetOwner | undefined>;
+  /** Removes the record while `owner` holds it; one another user holds, or none, is left as it is (no error). */
+  release(subscriptionId: string, owner: TargetOwner): Promise<void>;
+}
+
 /** The users' push targets (kept beside their live state). */
 export interface PushTargetStore {
   /** The user's targets, oldest first. */

@@ -381,7 +381,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'addPushSubscription',
     summary: "Registers a browser's push subscription",
     description:
-      "The JSON of the browser's `PushSubscription` (W3C Push API), subscribed with the key of `GET /v1/me/push/vapid-public-key`. The `push` channel then sends Web Push (RFC 8030/8291/8292) straight to its push service; a subscription the service calls gone (404, 410) is removed. Registering the same endpoint again replaces it; a user keeps at most 10, the oldest going first.",
+      "The JSON of the browser's `PushSubscription` (W3C Push API), subscribed with the key of `GET /v1/me/push/vapid-public-key`. The `push` channel then sends Web Push (RFC 8030/8291/8292) straight to its push service; a subscription the service calls gone (404, 410) is removed. Registering the same endpoint again replaces it; a user keeps at most 10, the oldest going first. A subscription has one user: an endpoint another user registered (someone else signed in on the browser before, in any tenant, and it did not unsubscribe) moves to the caller and leaves that user's subscriptions.",
     tag: 'Me',
     example: {
       body: {
@@ -392,7 +392,10 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     },
     body: pushSubscriptionBodySchema,
     responses: { 201: { description: 'Registered.', schema: pushSubscriptionViewSchema } },
-    errors: { 404: 'The caller is not in the directory.', 409: 'The record kept changing while it was being updated; repeat the request.' },
+    errors: {
+      404: 'The caller is not in the directory.',
+      409: 'The record kept changing while it was being updated, or another user registered the same endpoint at the same time and holds it; repeat the request.',
+    },
   },
   'GET /v1/me/push-subscriptions': {
     operationId: 'listPushSubscriptions',

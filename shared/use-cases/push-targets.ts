@@ -9,7 +9,7 @@ import { deviceId, maxDevicesPerUser, maxPushSubscriptionsPerUser, pushEndpointP
 import type { PushDevice, WebPushSubscription } from '../domain/push-targets.ts';
 import type { DeviceBody, PushSubscriptionBody } from '../domain/schemas.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
-import type { Clock, DeviceEndpoints, PushTargetList, PushTargetStore, RecipientStore } from '../ports.ts';
+import type { Clock, DeviceEndpoints, PushSubscriptionOwners, PushTargetList, PushTargetStore, RecipientStore, TargetOwner } from '../ports.ts';
 import { logger } from '../observability/logger.ts';
 import { getMe } from './me.ts';
 
@@ -19,22 +19,64 @@ export interface PushTargetDeps {
   readonly clock: Clock;
   /** The devices' SNS platform endpoints. */
   readonly mobile: DeviceEndpoints;
+  /** Which user each browser subscription is registered to. */
+  readonly owners: PushSubscriptionOwners;
   /** Whether a plain-http loopback endpoint is allowed (the local stack's push service only). */
   readonly allowHttpLoopback: boolean;
 }
 
-/** Registers (or refreshes) a browser subscription of the caller. */
+/** Whether two owners are the same user of the same tenant. */
+function sameOwner(a: TargetOwner | undefined, b: TargetOwner): boolean {
+  return a?.tenantId === b.tenantId && a.userId === b.userId;
+}
+
+/**
+ * Registers (or refreshes) a browser subscription of the caller. A browser keeps its endpoint
+ * across sign-outs: when the next user of the browser registers it, it leaves the record of the
+ * user who had it (in any tenant), whose notifications would otherwise reach the new user's screen.
+ * Its owner record is written first, the previous user's record loses it only while that record
+ * still names the caller (one transaction), and it is read again once the caller's record holds
+ * it: when two users register one endpoint at the same time, the one whose owner record was
+ * written last keeps it, and the other's request is a 409 with the subscription left off their
+ * record. Costs 5 DynamoDB calls (3 before owner records), 6 when it takes the subscription over.
+ * @throws ValidationError (400) naming `endpoint` when it may not be posted to
+ * @throws NotFoundError (404) when the caller is not in the directory
+ * @throws ConflictError (409) when another user registered the same endpoint at the same time and holds it now
+ */
 export async function addPushSubscription(deps: PushTargetDeps, caller: Caller, body: PushSubscriptionBody): Promise<WebPushSubscription> {
   const problem = pushEndpointProblem(body.endpoint, deps.allowHttpLoopback);
   if (problem !== undefined) throw new ValidationError(`endpoint ${problem}`, { details: [{ field: 'endpoint', message: problem }] });
   await getMe(deps, caller);
+  const owner: TargetOwner = { tenantId: caller.tenantId, userId: caller.sub };
   const subscription: WebPushSubscription = {
     id: pushSubscriptionId(body.endpoint),
     endpoint: body.endpoint,
     keys: { p256dh: body.keys.p256dh, auth: body.keys.auth },
     createdAt: deps.clock.now().toISOString(),
   };
-  await deps.targets.add(caller.tenantId, caller.sub, subscription, maxPushSubscriptionsPerUser);
+  const previous = await deps.owners.claim(subscription.id, owner);
+  // Taken from the previous user only while the caller still holds the record: one who claimed it
+  // since (the previous user registering it again) keeps it, and the read-back below says so.
+  if (previous && !sameOwner(previous, owner) && (await deps.owners.takeOver(subscription.id, previous, owner))) {
+    logger.info('Browser subscription taken over from its previous user', { tenantId: caller.tenantId, subscriptionId: subscription.id, previousTenantId: previous.tenantId });
+  }
+  const dropped = await deps.targets.add(caller.tenantId, caller.sub, subscription, maxPushSubscriptionsPerUser);
+  // The oldest subscription pushed out by the limit is no longer the caller's. A record left by a
+  // failure here misleads nobody (the next to register the endpoint forgets it from a record that
+  // no longer has it), but it holds the caller's ids, which their erasure would not find: logged.
+  await Promise.all(
+    dropped.map((d) =>
+      deps.owners.release(d.id, owner).catch((error: unknown) => {
+        logger.warn('Could not remove the owner record of a subscription the limit dropped; delete it by hand', { tenantId: caller.tenantId, subscriptionId: d.id, error: error as Error });
+      }),
+    ),
+  );
+  // Read back once recorded: another user who registered the same endpoint meanwhile wrote the
+  // owner record after this request did, and may have cleared the caller's record before this add.
+  if (!sameOwner(await deps.owners.ownerOf(subscription.id), owner)) {
+    await deps.targets.forget(caller.tenantId, caller.sub, [subscription.id]);
+    throw new ConflictError('The browser subscription was registered by another user at the same time; repeat the request to take it over');
+  }
   return subscription;
 }
 
@@ -155,10 +197,18 @@ export async function listPushTargets(deps: Pick<PushTargetDeps, 'recipients' | 
   return deps.targets.list(caller.tenantId, caller.sub);
 }
 
-/** Removes one of the caller's subscriptions or devices (and a device's SNS endpoint); 404 when they have none of that id. */
+/**
+ * Removes one of the caller's subscriptions (with its owner record, first) or devices (and a
+ * device's SNS endpoint, unless another user holds it now); 404 when they have none of that id.
+ */
 export async function removePushTarget(deps: PushTargetDeps, caller: Caller, kind: 'subscription' | 'device', id: string): Promise<void> {
   await getMe(deps, caller);
   const prefix = kind === 'subscription' ? 'ps_' : 'dv_';
+  // A subscription's owner record first (it names the caller): if it cannot be removed, nothing is,
+  // and repeating the request is safe. Only for one the caller has: a 404 writes nothing.
+  if (kind === 'subscription' && id.startsWith(prefix) && (await deps.targets.list(caller.tenantId, caller.sub)).subscriptions.some((s) => s.id === id)) {
+    await deps.owners.release(id, { tenantId: caller.tenantId, userId: caller.sub });
+  }
   const removed = id.startsWith(prefix) ? await deps.targets.remove(caller.tenantId, caller.sub, id) : undefined;
   if (!removed) throw new NotFoundError(`${kind === 'subscription' ? 'Push subscription' : 'Device'} ${id} not found`);
   if ('endpointArn' in removed) await unregisterOwnEndpoint(deps.mobile, removed.endpointArn, caller.tenantId, caller.sub).catch(() => undefined);

@@ -27,6 +27,7 @@ import type {
   LiveStateStore,
   NotificationListing,
   NotificationStore,
+  PushSubscriptionOwners,
   RecipientStore,
   SocketPoster,
 } from '../ports.ts';
@@ -48,6 +49,8 @@ export interface ErasureDeps extends RecipientDeps {
   readonly sockets: Pick<SocketPoster, 'disconnect'>;
   /** The devices' SNS platform endpoints, deleted with the user (each holds the token and the user's ids) unless another user's now. */
   readonly devices: Pick<DeviceEndpoints, 'read' | 'unregister'>;
+  /** The browser subscriptions' owner records, removed with the user (each names them). */
+  readonly subscriptionOwners: Pick<PushSubscriptionOwners, 'release'>;
 }
 
 /** How many times a write is re-applied after losing a race with another write of the recipient. */
@@ -239,11 +242,12 @@ export interface ErasureReport {
  * either claimed first or never delivers), their connections (each open WebSocket closed by the
  * server: the client hears a close; the `$connect` authorizer checks only the token, so a reconnect
  * is accepted and receives nothing), their push targets (each device's SNS platform endpoint,
- * which holds its token and the user's ids in `CustomUserData`, deleted) and their inbox. The record goes
+ * which holds its token and the user's ids in `CustomUserData`, deleted, and each browser
+ * subscription's owner record) and their inbox. The record goes
  * first, so from then on no notification can be created for them and no inbox item added (the
  * inbox add is conditional on the record). Repeating it finishes an erasure that was cut short;
  * 404 only when there was nothing at all to erase.
- * @throws ServiceUnavailableError (503) when a device's SNS endpoint could not be deleted: the inbox and the targets are kept, so that repeating it deletes the endpoint
+ * @throws ServiceUnavailableError (503) when a device's SNS endpoint, or a browser subscription's owner record, could not be deleted: the inbox and the targets are kept, so that repeating it deletes them
  */
 export async function eraseRecipient(deps: ErasureDeps, caller: Caller, id: string): Promise<ErasureReport> {
   requireManager(caller);
@@ -306,7 +310,13 @@ export async function eraseRecipient(deps: ErasureDeps, caller: Caller, id: stri
   await forEachConcurrently(devices, writeConcurrency, unregister).catch((error: unknown) => {
     throw new ServiceUnavailableError(`Recipient ${id} is erased but for their devices' push endpoints, which SNS did not delete; repeat the request`, { cause: error });
   });
-  const removedPushTargets = devices.length + (live.pushSubscriptions ?? []).length;
+  // Each browser subscription's owner record names the user: it goes before the item that lists
+  // them, so that a repeat finds them. One another user holds now is theirs, and stays.
+  const subscriptions = live.pushSubscriptions ?? [];
+  await forEachConcurrently(subscriptions, writeConcurrency, (s) => deps.subscriptionOwners.release(s.id, { tenantId, userId: id })).catch((error: unknown) => {
+    throw new ServiceUnavailableError(`Recipient ${id} is erased but for their browser subscriptions' owner records, which could not be deleted; repeat the request`, { cause: error });
+  });
+  const removedPushTargets = devices.length + subscriptions.length;
   const removedConnections = connections.length;
   const removedInboxItems = await deps.inbox.removeAll(tenantId, id);
 

@@ -9,10 +9,13 @@ import { createECDH, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ECDH } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListEndpointsByPlatformApplicationCommand, SetEndpointAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import * as ece from 'http_ece';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localPlatformApplications } from '../../local/function-workers.ts';
+import { LOCAL_REGION } from '../../local/stack.ts';
 import type { OutboxEntry } from '../../local/outbox.ts';
 import { Webhook } from 'standardwebhooks';
 import { channels } from '../../shared/domain/notification.ts';
@@ -60,6 +63,20 @@ async function finished(id: string, token = admin): Promise<{ status: string; de
     30_000,
   );
   return done.body as never;
+}
+
+/** The users the browser subscriptions' owner records name (read straight from the inbox table), by subscription id. */
+async function subscriptionOwners(): Promise<Map<string, string>> {
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: h.stack.endpoints.dynamodb, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+  const owners = new Map<string, string>();
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(new ScanCommand({ TableName: h.stack.tableNames.inbox, FilterExpression: 'begins_with(pk, :owner)', ExpressionAttributeValues: { ':owner': '#push-subscription#' }, ExclusiveStartKey: startKey }));
+    for (const item of page.Items ?? []) owners.set(String(item.pk).slice('#push-subscription#'.length), String(item.ownerUserId));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  db.destroy();
+  return owners;
 }
 
 /** Two registered users, `here` in the default tenant and `there` in another, with their tokens and that tenant's admin. */
@@ -140,6 +157,7 @@ describe('push and SMS', () => {
     const bruno = await h.token('bruno');
     const browser = browserSubscription();
     await h.api('POST', '/v1/me/push-subscriptions', { token: bruno, body: browser.json });
+    expect([...(await subscriptionOwners()).values()]).toContain('bruno');
     const device = await h.api('POST', '/v1/me/devices', { token: bruno, body: { platform: 'apns', token: 'a'.repeat(64) } });
     expect(device.status).toBe(201);
     // The browser unsubscribes; FCM/APNs feedback disables the device's endpoint.
@@ -159,6 +177,7 @@ describe('push and SMS', () => {
     expect(done.deliveries.push?.error).toContain('gone');
     expect((await outbox('push')).length).toBe(before);
     expect((await h.api('GET', '/v1/me/push-subscriptions', { token: bruno })).body.items).toEqual([]);
+    expect([...(await subscriptionOwners()).values()]).not.toContain('bruno');
     expect((await h.api('GET', '/v1/me/devices', { token: bruno })).body.items).toEqual([]);
     const again = await finished(await notify('bruno', { channels: ['push'] }));
     expect(again.deliveries.push).toMatchObject({ status: 'skipped', detail: 'no push subscription or device' });
@@ -212,12 +231,64 @@ describe('push and SMS', () => {
     expect([...his, ...hers].sort()).toEqual([...phones].sort());
   });
 
+  it("moves a browser subscription to the user who signs in on that browser, in another tenant too: the first user's notifications stop reaching it", async () => {
+    // Prepare: Ida's browser, then her sign-out (no unsubscribe()) and Jon's sign-in on it (another tenant)
+    const { here: ida, there: jon, otherAdmin } = await usersOfTwoTenants('ida', 'jon');
+    const browser = browserSubscription();
+    const hers = await h.api('POST', '/v1/me/push-subscriptions', { token: ida, body: browser.json });
+    expect(hers.status, JSON.stringify(hers.body)).toBe(201);
+
+    // Act
+    const his = await h.api('POST', '/v1/me/push-subscriptions', { token: jon, body: browser.json });
+
+    // Assess: his alone; a push to Ida reaches no browser, one to Jon reaches it
+    expect(his.status, JSON.stringify(his.body)).toBe(201);
+    expect(his.body.id).toBe(hers.body.id);
+    expect((await h.api('GET', '/v1/me/push-subscriptions', { token: ida })).body.items).toEqual([]);
+    expect((await subscriptionOwners()).get(String(hers.body.id))).toBe('jon');
+    const before = (await outbox('push')).length;
+    const toIda = await finished(await notify('ida', { channels: ['push'] }));
+    expect(toIda.deliveries.push).toMatchObject({ status: 'skipped', detail: 'no push subscription or device' });
+    const created = await h.api('POST', '/v1/notifications', { token: otherAdmin, body: { recipients: ['jon'], title: 'His', message: 'now', type: 'test', channels: ['push'] } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect((await finished((created.body.notificationIds as string[])[0] ?? '', otherAdmin)).status).toBe('sent');
+    const after = await outbox('push');
+    expect(after.slice(0, after.length - before).map((p) => p.to)).toEqual([browser.json.endpoint]);
+    expect((await h.api('DELETE', `/v1/me/push-subscriptions/${String(hers.body.id)}`, { token: ida })).status).toBe(404);
+    expect((await subscriptionOwners()).get(String(hers.body.id))).toBe('jon');
+  });
+
+  it('leaves a browser two users register at once on one record, never both: 201 for one, 409 or 201 for the other', async () => {
+    // Prepare: Kai's browsers; each is registered again by him as Lea (another tenant) signs in on it
+    const { here: kai, there: lea } = await usersOfTwoTenants('kai', 'lea');
+    const browsers = Array.from({ length: 8 }, () => browserSubscription().json);
+
+    // Act: one browser at a time, both registrations at once (the limit of 10 drops none of them)
+    const statuses: number[] = [];
+    for (const browser of browsers) {
+      expect((await h.api('POST', '/v1/me/push-subscriptions', { token: kai, body: browser })).status).toBe(201);
+      const answers = await Promise.all([kai, lea].map((who) => h.api('POST', '/v1/me/push-subscriptions', { token: who, body: browser })));
+      statuses.push(...answers.map((a) => a.status));
+    }
+
+    // Assess: each browser on exactly one record, the one its owner record names
+    expect(statuses.every((s) => s === 201 || s === 409), JSON.stringify(statuses)).toBe(true);
+    const held = async (who: string): Promise<{ id: string; endpoint: string }[]> => (await h.api('GET', '/v1/me/push-subscriptions', { token: who })).body.items as never;
+    const his = await held(kai);
+    const hers = await held(lea);
+    expect([...his, ...hers].map((s) => s.endpoint).sort()).toEqual(browsers.map((b) => b.endpoint).sort());
+    const owners = await subscriptionOwners();
+    for (const s of his) expect(owners.get(s.id)).toBe('kai');
+    for (const s of hers) expect(owners.get(s.id)).toBe('lea');
+  });
+
   it("deletes an erased recipient's device endpoints from SNS, with the token and the ids they hold", async () => {
     // Prepare
     await h.api('PUT', '/v1/recipients/frida', { token: admin, body: {} });
     const frida = await h.token('frida');
     await h.api('POST', '/v1/me/devices', { token: frida, body: { platform: 'fcm', token: 'fcm-token-frida' } });
     await h.api('POST', '/v1/me/push-subscriptions', { token: frida, body: browserSubscription().json });
+    expect([...(await subscriptionOwners()).values()]).toContain('frida');
     const sns = new SNSClient({ endpoint: h.stack.endpoints.sns, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     const tokens = async (): Promise<(string | undefined)[]> =>
       ((await sns.send(new ListEndpointsByPlatformApplicationCommand({ PlatformApplicationArn: localPlatformApplications.fcm }))).Endpoints ?? []).map((e) => e.Attributes?.Token);
@@ -230,6 +301,7 @@ describe('push and SMS', () => {
     expect(erased.status, JSON.stringify(erased.body)).toBe(200);
     expect(erased.body.removedPushTargets).toBe(2);
     expect(await tokens()).not.toContain('fcm-token-frida');
+    expect([...(await subscriptionOwners()).values()]).not.toContain('frida');
     sns.destroy();
   });
 

@@ -2,7 +2,7 @@
 import { once, pushConfig } from '../../../shared/config.ts';
 import { systemClock } from '../../../shared/adapters/dependencies/clock.ts';
 import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
-import { deviceEndpoints, pushTargetStore, vapidKeys } from '../../../shared/adapters/dependencies/messaging.ts';
+import { deviceEndpoints, pushSubscriptionOwners, pushTargetStore, vapidKeys } from '../../../shared/adapters/dependencies/messaging.ts';
 import { toDeviceView, toPushSubscriptionView } from '../../../shared/domain/push-targets.ts';
 import { deviceBodySchema, pushSubscriptionBodySchema, pushTargetIdSchema } from '../../../shared/domain/schemas.ts';
 import { callerFrom, json, parseBody, pathParameter } from '../../../shared/http/request.ts';
@@ -16,6 +16,7 @@ const deps = once(
     targets: pushTargetStore(),
     clock: systemClock,
     mobile: deviceEndpoints(),
+    owners: pushSubscriptionOwners(),
     allowHttpLoopback: pushConfig().allowHttpLoopback,
   }),
 );

@@ -5,7 +5,7 @@ import { socketPoster } from '../../../shared/adapters/dependencies/connections.
 import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
 import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
 import { inboxStore, liveStateStore } from '../../../shared/adapters/dependencies/inbox.ts';
-import { deviceEndpoints } from '../../../shared/adapters/dependencies/messaging.ts';
+import { deviceEndpoints, pushSubscriptionOwners } from '../../../shared/adapters/dependencies/messaging.ts';
 import { deliveryScheduler } from '../../../shared/adapters/dependencies/notification-queue.ts';
 import { notificationListing, notificationStore } from '../../../shared/adapters/dependencies/notifications.ts';
 import { toRecipientView } from '../../../shared/domain/recipient.ts';
@@ -27,6 +27,7 @@ const erasureDeps = once(
     scheduler: deliveryScheduler(),
     sockets: socketPoster(),
     devices: deviceEndpoints(),
+    subscriptionOwners: pushSubscriptionOwners(),
   }),
 );
 

@@ -16,6 +16,7 @@ import { SnsDeviceEndpoints, SnsMobilePush, SnsSmsSender } from '../sns-messagin
 import { secretsManagerVapidKeys } from '../vapid-keys.ts';
 import type { VapidKeys } from '../vapid-keys.ts';
 import { DynamoPushTargetStore } from '../dynamo-live-state-store.ts';
+import { DynamoPushSubscriptionOwners, releaseSubscriptionOwner } from '../dynamo-push-subscription-owners.ts';
 import { documentClient, tables } from './dynamodb.ts';
 
 // A text or a push must not go twice: the SDK retries only what SNS refused, never a timed-out publish.
@@ -32,7 +33,17 @@ export const deviceEndpoints = /* @__PURE__ */ once(() => new SnsDeviceEndpoints
 export const vapidKeys = /* @__PURE__ */ once((): (() => Promise<VapidKeys>) => secretsManagerVapidKeys(secretsClient, pushConfig().vapidSecretArn));
 /** The users' push targets, on their live items in the inbox table. */
 export const pushTargetStore = /* @__PURE__ */ once(() => new DynamoPushTargetStore(documentClient(), tables().inbox));
-/** Forgets the targets a push service called gone. */
+/** Which user each browser subscription is registered to, in the inbox table. */
+export const pushSubscriptionOwners = /* @__PURE__ */ once(() => new DynamoPushSubscriptionOwners(documentClient(), tables().inbox));
+/**
+ * Forgets the targets a push service called gone; a gone subscription's owner record first (it
+ * names the user), so that one left by a failure is still listed, found gone and removed next time.
+ */
 export const pushTargetCleaner = /* @__PURE__ */ once(
-  (): PushTargetCleaner => ({ forget: (tenantId, recipientId, gone) => pushTargetStore().forget(tenantId, recipientId, [...gone.subscriptionIds, ...gone.deviceIds]) }),
+  (): PushTargetCleaner => ({
+    forget: async (tenantId, recipientId, gone) => {
+      await Promise.all(gone.subscriptionIds.map((id) => releaseSubscriptionOwner(documentClient(), tables().inbox, id, { tenantId, userId: recipientId })));
+      await pushTargetStore().forget(tenantId, recipientId, [...gone.subscriptionIds, ...gone.deviceIds]);
+    },
+  }),
 );

@@ -18,6 +18,7 @@ export { FakeMailer } from './mailer.ts';
 export type { Email } from './mailer.ts';
 export { InMemoryNotificationStore } from './notification-store.ts';
 export { InMemoryNotificationSweeps } from './notification-sweeps.ts';
+export { InMemoryPushSubscriptionOwners } from './push-subscription-owners.ts';
 export { InMemoryRecipientStore } from './recipient-store.ts';
 export { FakeRecurringScheduler } from './recurring-scheduler.ts';
 export { FakeSocketPoster } from './socket-poster.ts';

@@ -14,6 +14,7 @@ import {
   InMemoryInboxStore,
   InMemoryLiveStateStore,
   InMemoryNotificationStore,
+  InMemoryPushSubscriptionOwners,
   InMemoryRecipientStore,
 } from '../../fakes/index.ts';
 import { aNotification, aRecipient, admin, plainUser, sender, tenantId } from '../../fakes/fixtures.ts';
@@ -31,6 +32,8 @@ interface World {
   failDeletes: { on: boolean };
   /** The `CustomUserData` of an SNS endpoint, by ARN (none: no user data). */
   endpointUserData: Map<string, string>;
+  /** Whose each browser subscription is. */
+  subscriptionOwners: InMemoryPushSubscriptionOwners;
 }
 
 function aWorld(): World {
@@ -45,6 +48,8 @@ function aWorld(): World {
   const deletedEndpoints: string[] = [];
   const failDeletes = { on: false };
   const endpointUserData = new Map<string, string>();
+  // Erasure never takes a subscription over: a take-over here would be a mistake the test shows.
+  const subscriptionOwners = new InMemoryPushSubscriptionOwners(() => Promise.reject(new Error('erasure takes nothing over')));
   const devices = {
     read: async (endpointArn: string): Promise<MobileEndpoint> => {
       const userData = endpointUserData.get(endpointArn);
@@ -56,10 +61,11 @@ function aWorld(): World {
     },
   };
   return {
-    deps: { recipients, inbox, live, notifications, listing: notifications, scheduler, clock, sockets, devices },
+    deps: { recipients, inbox, live, notifications, listing: notifications, scheduler, clock, sockets, devices, subscriptionOwners },
     deletedEndpoints,
     failDeletes,
     endpointUserData,
+    subscriptionOwners,
     recipients,
     inbox,
     live,
@@ -441,6 +447,52 @@ describe('eraseRecipient', () => {
     expect(await world.recipients.get(tenantId, 'bob')).toBeUndefined();
     expect(again).toMatchObject({ removedInboxItems: 1, removedPushTargets: 1 });
     expect(world.deletedEndpoints).toEqual([device.endpointArn]);
+    expect(await world.inbox.list(tenantId, 'bob')).toEqual([]);
+  });
+
+  it("deletes the owner record of each of the user's browser subscriptions, but not one another user holds now", async () => {
+    // Prepare: two subscriptions on Bob's item; the second's browser has since been registered by Carol
+    const world = aWorld();
+    await bobWithEverything(world);
+    const subscription = (n: number): WebPushSubscription => ({
+      id: `ps_${n}`,
+      endpoint: `https://push.example.com/${n}`,
+      keys: { p256dh: 'B'.repeat(87), auth: 'A'.repeat(22) },
+      createdAt: '2030-01-01T10:00:00.000Z',
+    });
+    world.live.setPushTargets(tenantId, 'bob', { pushSubscriptions: [subscription(1), subscription(2)] });
+    await world.subscriptionOwners.claim('ps_1', { tenantId, userId: 'bob' });
+    await world.subscriptionOwners.claim('ps_2', { tenantId: 'other', userId: 'carol' });
+
+    // Act
+    const report = await eraseRecipient(world.deps, admin, 'bob');
+
+    // Assess: nothing names Bob; Carol keeps hers
+    expect(report.removedPushTargets).toBe(2);
+    expect([...world.subscriptionOwners.owners]).toEqual([['ps_2', { tenantId: 'other', userId: 'carol' }]]);
+    expect((await world.live.get(tenantId, 'bob')).pushSubscriptions).toBeUndefined();
+  });
+
+  it('keeps the inbox and the push targets when an owner record cannot be deleted (503), and a repeat finishes', async () => {
+    // Prepare
+    const world = aWorld();
+    await bobWithEverything(world);
+    const subscription: WebPushSubscription = { id: 'ps_1', endpoint: 'https://push.example.com/1', keys: { p256dh: 'B'.repeat(87), auth: 'A'.repeat(22) }, createdAt: '2030-01-01T10:00:00.000Z' };
+    world.live.setPushTargets(tenantId, 'bob', { pushSubscriptions: [subscription] });
+    await world.subscriptionOwners.claim('ps_1', { tenantId, userId: 'bob' });
+    world.subscriptionOwners.releaseFailures.add(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
+
+    // Act
+    const first = await eraseRecipient(world.deps, admin, 'bob').catch((error: unknown) => error);
+    const kept = await world.live.get(tenantId, 'bob');
+    const again = await eraseRecipient(world.deps, admin, 'bob');
+
+    // Assess
+    expect(first).toBeInstanceOf(ServiceUnavailableError);
+    expect((first as Error).message).toContain("browser subscriptions' owner records");
+    expect(kept.pushSubscriptions?.map((s) => s.id)).toEqual(['ps_1']);
+    expect(again).toMatchObject({ removedInboxItems: 1, removedPushTargets: 1 });
+    expect(world.subscriptionOwners.owners.size).toBe(0);
     expect(await world.inbox.list(tenantId, 'bob')).toEqual([]);
   });
 

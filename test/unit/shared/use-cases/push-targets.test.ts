@@ -1,12 +1,13 @@
 /** The push target routes' use cases: who may register what, and every refusal, over in-memory ports. */
 import { describe, expect, it } from 'vitest';
 import { PlatformNotConfiguredError } from '../../../../shared/adapters/sns-messaging.ts';
+import { pushSubscriptionId } from '../../../../shared/domain/push-targets.ts';
 import type { PushDevice, WebPushSubscription } from '../../../../shared/domain/push-targets.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../../../shared/errors.ts';
 import type { DeviceEndpoints, PushTargetList, PushTargetStore } from '../../../../shared/ports.ts';
 import { addDevice, addPushSubscription, listPushTargets, removePushTarget } from '../../../../shared/use-cases/push-targets.ts';
 import type { PushTargetDeps } from '../../../../shared/use-cases/push-targets.ts';
-import { FakeClock, InMemoryRecipientStore } from '../../fakes/index.ts';
+import { FakeClock, InMemoryPushSubscriptionOwners, InMemoryRecipientStore } from '../../fakes/index.ts';
 import { aRecipient, plainUser } from '../../fakes/fixtures.ts';
 
 class InMemoryPushTargets implements PushTargetStore {
@@ -50,6 +51,7 @@ function aWorld(options: { registerFails?: Error; claimFails?: Error; forgetFail
   endpoints: Map<string, FakeEndpoint>;
   recipients: InMemoryRecipientStore;
   targets: InMemoryPushTargets;
+  owners: InMemoryPushSubscriptionOwners;
 } {
   const unregistered: string[] = [];
   const claims: string[] = [];
@@ -76,7 +78,8 @@ function aWorld(options: { registerFails?: Error; claimFails?: Error; forgetFail
   };
   const targets = new InMemoryPushTargets();
   if (options.forgetFails) targets.forget = () => Promise.reject(options.forgetFails);
-  return { recipients: new InMemoryRecipientStore(), targets, clock: new FakeClock('2030-01-01T12:00:00.000Z'), mobile, allowHttpLoopback: false, unregistered, claims, endpoints };
+  const owners = new InMemoryPushSubscriptionOwners((tenantId, userId, ids) => targets.forget(tenantId, userId, ids));
+  return { recipients: new InMemoryRecipientStore(), targets, owners, clock: new FakeClock('2030-01-01T12:00:00.000Z'), mobile, allowHttpLoopback: false, unregistered, claims, endpoints };
 }
 
 const subscription = { endpoint: 'https://push.example.com/abc', keys: { p256dh: 'B'.repeat(87), auth: 'A'.repeat(22) } };
@@ -152,6 +155,135 @@ describe('push targets', () => {
       expect((await listPushTargets(world, plainUser)).devices).toEqual([]);
     }
     expect(fields.slice(0, 2)).toEqual([[{ field: 'platform', message: expect.any(String) }], [{ field: 'token', message: expect.any(String) }]]);
+  });
+
+  describe('a browser subscription has one user', () => {
+    /** Alice (tenant A) and Bob (tenant B), both in their directories, in a new world. */
+    async function aliceAndBob(): Promise<{ world: ReturnType<typeof aWorld>; alice: typeof plainUser; bob: typeof plainUser }> {
+      const world = aWorld();
+      await world.recipients.put(aRecipient({ tenantId: 'tenant-a', id: 'alice' }));
+      await world.recipients.put(aRecipient({ tenantId: 'tenant-b', id: 'bob' }));
+      return { world, alice: { ...plainUser, tenantId: 'tenant-a', sub: 'alice' }, bob: { ...plainUser, tenantId: 'tenant-b', sub: 'bob' } };
+    }
+    const ids = async (world: ReturnType<typeof aWorld>, user: typeof plainUser): Promise<string[]> => (await listPushTargets(world, user)).subscriptions.map((s) => s.endpoint);
+
+    it("leaves the previous user's record when another registers the same browser's endpoint, in another tenant too", async () => {
+      // Prepare: one browser, signed in by Alice, then signed out (no unsubscribe()) and in by Bob
+      const { world, alice, bob } = await aliceAndBob();
+      const hers = await addPushSubscription(world, alice, subscription);
+      await addPushSubscription(world, alice, { ...subscription, endpoint: 'https://push.example.com/her-laptop' });
+
+      // Act
+      const his = await addPushSubscription(world, bob, subscription);
+
+      // Assess: the same subscription, now Bob's alone; Alice keeps her other browser, and cannot remove his
+      expect(his.id).toBe(hers.id);
+      expect(await ids(world, bob)).toEqual([subscription.endpoint]);
+      expect(await ids(world, alice)).toEqual(['https://push.example.com/her-laptop']);
+      expect(world.owners.owners.get(hers.id)).toEqual({ tenantId: 'tenant-b', userId: 'bob' });
+      await expect(removePushTarget(world, alice, 'subscription', hers.id)).rejects.toBeInstanceOf(NotFoundError);
+      expect(world.owners.owners.get(hers.id)).toEqual({ tenantId: 'tenant-b', userId: 'bob' });
+    });
+
+    it('keeps it on the record of whoever registered it last when two register it at once, whichever goes first', async () => {
+      // Each interleaving: one registration runs whole at a point of the other's.
+      const interleavings = [
+        // Bob registers between Alice's owner record and her add: she loses, with a 409.
+        { name: 'bob within alice, after her claim', outer: 'alice', at: 'claim', winner: 'bob' },
+        // Alice registers between Bob's owner record and his take-over: his take-over reads a stale
+        // previous owner and must take nothing from her; he loses, with a 409.
+        { name: 'alice within bob, after his claim', outer: 'bob', at: 'claim', winner: 'alice' },
+        // Bob registers between Alice's add and her read-back: she loses, with a 409.
+        { name: 'bob within alice, after her add', outer: 'alice', at: 'add', winner: 'bob' },
+      ] as const;
+      for (const interleaving of interleavings) {
+        // Prepare: Alice registered the browser before; now both register it
+        const { world, alice, bob } = await aliceAndBob();
+        await addPushSubscription(world, alice, subscription);
+        const users = { alice, bob };
+        const outer = users[interleaving.outer];
+        const inner = interleaving.outer === 'alice' ? bob : alice;
+        let innerOutcome: Promise<unknown> | undefined;
+        const runInner = async (userId: string): Promise<void> => {
+          if (userId !== outer.sub || innerOutcome) return;
+          innerOutcome = addPushSubscription(world, inner, subscription).catch((e: unknown) => e);
+          await innerOutcome;
+        };
+        if (interleaving.at === 'claim') {
+          world.owners.afterClaim = async (id) => runInner(world.owners.owners.get(id)?.userId ?? '');
+        } else {
+          const add = world.targets.add.bind(world.targets);
+          world.targets.add = async (tenantId, userId, target, max) => {
+            const dropped = await add(tenantId, userId, target, max);
+            await runInner(userId);
+            return [...dropped];
+          };
+        }
+
+        // Act
+        const outerOutcome = await addPushSubscription(world, outer, subscription).catch((e: unknown) => e);
+
+        // Assess: the winner holds it alone, and the loser was told
+        const winner = users[interleaving.winner];
+        const loser = winner === alice ? bob : alice;
+        const [winnerOutcome, loserOutcome] = winner === outer ? [outerOutcome, await innerOutcome] : [await innerOutcome, outerOutcome];
+        expect(winnerOutcome, interleaving.name).toMatchObject({ endpoint: subscription.endpoint });
+        expect(loserOutcome, interleaving.name).toBeInstanceOf(ConflictError);
+        expect(await ids(world, winner), interleaving.name).toEqual([subscription.endpoint]);
+        expect(await ids(world, loser), interleaving.name).toEqual([]);
+        expect(world.owners.owners.get(pushSubscriptionId(subscription.endpoint)), interleaving.name).toEqual({ tenantId: winner.tenantId, userId: winner.sub });
+      }
+    });
+
+    it('deletes the owner record of the subscription the limit pushes out, and of the one removed', async () => {
+      // Prepare
+      const world = aWorld();
+      await world.recipients.put(aRecipient({ id: plainUser.sub }));
+      const added: WebPushSubscription[] = [];
+      for (let i = 0; i < 11; i++) added.push(await addPushSubscription(world, plainUser, { ...subscription, endpoint: `https://push.example.com/${i}` }));
+
+      // Act
+      await removePushTarget(world, plainUser, 'subscription', added[5]?.id ?? '');
+
+      // Assess
+      const expected = added.filter((_, i) => i !== 0 && i !== 5).map((s) => s.id);
+      expect([...world.owners.owners.keys()].sort()).toEqual([...expected].sort());
+      expect((await listPushTargets(world, plainUser)).subscriptions.map((s) => s.id)).toEqual(expected);
+    });
+
+    it("keeps the subscription when its owner record cannot be deleted, so that repeating the removal deletes both", async () => {
+      // Prepare
+      const world = aWorld();
+      await world.recipients.put(aRecipient({ id: plainUser.sub }));
+      const added = await addPushSubscription(world, plainUser, subscription);
+      world.owners.releaseFailures.add(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
+
+      // Act
+      const first = await removePushTarget(world, plainUser, 'subscription', added.id).catch((e: unknown) => e);
+      const kept = await listPushTargets(world, plainUser);
+      await removePushTarget(world, plainUser, 'subscription', added.id);
+
+      // Assess
+      expect(first).toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+      expect(kept.subscriptions.map((s) => s.id)).toEqual([added.id]);
+      expect((await listPushTargets(world, plainUser)).subscriptions).toEqual([]);
+      expect(world.owners.owners.size).toBe(0);
+    });
+
+    it('writes nothing for a subscription the caller does not have (404), not even the owner record of one', async () => {
+      // Prepare: another user's subscription; a release would fail loudly
+      const { world, alice, bob } = await aliceAndBob();
+      const his = await addPushSubscription(world, bob, subscription);
+      world.owners.releaseFailures.add(new Error('no write may happen'));
+
+      // Act
+      const refused = removePushTarget(world, alice, 'subscription', his.id);
+
+      // Assess
+      await expect(refused).rejects.toBeInstanceOf(NotFoundError);
+      expect(world.owners.releaseFailures.pending).toBe(1);
+      expect(world.owners.owners.get(his.id)).toEqual({ tenantId: 'tenant-b', userId: 'bob' });
+    });
   });
 
   it('takes over a device another user registered, in another tenant too: it leaves their record, its endpoint names the new user', async () => {
