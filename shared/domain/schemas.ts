@@ -183,6 +183,18 @@ export const instantSchema = z.iso
   .datetime({ offset: true, message: instantMessage })
   .max(maxInstantLength, `must be at most ${maxInstantLength} characters`);
 
+/**
+ * Whether two instants of a body or query are in order (`earlier` before `later`, or at the same
+ * instant unless `strictly`). True when either is absent or is not a valid instant: an object's
+ * refinement runs even when a field failed, and that field's own message says what is wrong with
+ * it (`Date.parse` would read `2030-01-01 10:00` or compare NaN, and add "must not be after to").
+ */
+function instantsInOrder(earlier: string | null | undefined, later: string | null | undefined, strictly: boolean): boolean {
+  if (earlier == null || later == null || !instantSchema.safeParse(earlier).success || !instantSchema.safeParse(later).success) return true;
+  const [a, b] = [Date.parse(earlier), Date.parse(later)];
+  return strictly ? a < b : a <= b;
+}
+
 // ---- Time as people mean it (issue 12): shared/domain/time.ts holds the rules ----
 
 /**
@@ -418,7 +430,7 @@ export const listNotificationsQuerySchema = z
       .default(defaultPageSize),
     cursor: z.string().min(1).max(1024, 'is not a valid cursor').optional(),
   })
-  .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.from) <= Date.parse(q.to), {
+  .refine((q) => instantsInOrder(q.from, q.to, false), {
     path: ['from'],
     message: 'must not be after to',
   });
@@ -711,7 +723,7 @@ export const listBroadcastsQuerySchema = z
     limit: pageLimitSchema,
     cursor: pageCursorSchema.optional(),
   })
-  .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.from) <= Date.parse(q.to), {
+  .refine((q) => instantsInOrder(q.from, q.to, false), {
     path: ['from'],
     message: 'must not be after to',
   });
@@ -794,8 +806,7 @@ export const maxCronLength = 100;
 const cronSchema = z.string('must be a string').min(1, 'must not be empty').max(maxCronLength, `must be at most ${maxCronLength} characters`);
 // EventBridge writes its expressions as rate(...): the message says that part goes.
 const rateSchema = z.string('must be a string').regex(ratePattern, 'must be "<n> minute(s) | hour(s) | day(s)", without rate( )');
-const endAfterStart = (s: { startAt?: string | null | undefined; endAt?: string | null | undefined }): boolean =>
-  !s.startAt || !s.endAt || Date.parse(s.startAt) < Date.parse(s.endAt);
+const endAfterStart = (s: { startAt?: string | null | undefined; endAt?: string | null | undefined }): boolean => instantsInOrder(s.startAt, s.endAt, true);
 
 /** When a recurring notification fires: exactly one of `cron` (five or six fields) and `rate`, in `timezone`. */
 export const recurringScheduleSchema = z

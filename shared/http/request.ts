@@ -93,9 +93,28 @@ function readJson(text: string): unknown {
   return read.value;
 }
 
-/** The query string parameters, validated (API Gateway joins a repeated parameter with commas). */
+/**
+ * Said of a refused query value that holds a space: API Gateway decodes a query string as an HTML
+ * form does, `+` as a space, so `from=2027-03-28T09:00:00+02:00` arrives as `…09:00:00 02:00`
+ * and `recipientId=bob+work` as `bob work` (URL Standard, "application/x-www-form-urlencoded parsing").
+ */
+export const plusReadAsSpace = "(a '+' in a query string reads as a space: write it %2B)";
+
+/**
+ * The query string parameters, validated (API Gateway joins a repeated parameter with commas).
+ * @throws ValidationError (400) naming each refused parameter; one whose value holds a space also says how to send a `+` ({@link plusReadAsSpace})
+ */
 export function queryParameters<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
-  return parseWith(schema, decimalNumerals(schema, event.queryStringParameters ?? {}), 'query');
+  const query = event.queryStringParameters ?? {};
+  try {
+    return parseWith(schema, decimalNumerals(schema, query), 'query');
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const details = (error.details as { readonly field: string; readonly message: string }[]).map((d) =>
+      query[d.field]?.includes(' ') ? { ...d, message: `${d.message} ${plusReadAsSpace}` } : d,
+    );
+    throw new ValidationError(`Invalid query: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, { details });
+  }
 }
 
 const nothing = zm.strictObject({});

@@ -6,9 +6,13 @@ import {
   createNotificationsBodySchema,
   deliveryMessageSchema,
   idSchema,
+  listBroadcastsQuerySchema,
+  listNotificationsQuerySchema,
   maxRecipientsPerRequest,
   notificationIdSchema,
   putRecipientBodySchema,
+  recurringScheduleChangeSchema,
+  recurringScheduleSchema,
 } from '../../../../shared/domain/schemas.ts';
 import { parseWith } from '../../../../shared/http/request.ts';
 
@@ -234,6 +238,26 @@ describe('createNotificationsBodySchema', () => {
 
     // Assess
     expect(error.details).toEqual([{ field: 'recipients.0', message }]);
+  });
+});
+
+describe('instants in order (from/to, startAt/endAt)', () => {
+  const schedule = { cron: '0 9 * * *' };
+  it.each([
+    ['GET /v1/notifications', listNotificationsQuerySchema, {}, 'from', 'to', 'from', 'must not be after to'],
+    ['GET /v1/broadcasts', listBroadcastsQuerySchema, {}, 'from', 'to', 'from', 'must not be after to'],
+    ['a recurring schedule', recurringScheduleSchema, schedule, 'startAt', 'endAt', 'endAt', 'must be after startAt'],
+    ['a recurring schedule change', recurringScheduleChangeSchema, {}, 'startAt', 'endAt', 'endAt', 'must be after startAt'],
+  ] as const)('%s: names an instant that is not one alone, not also out of order, and two valid ones out of order', (_, schema, base, first, second, field, order) => {
+    const issues = (value: Record<string, unknown>): { field: string; message: string }[] =>
+      (validationErrorOf(() => parseWith(schema, { ...base, ...value }, 'body')).details as { field: string; message: string }[]).map((d) => ({ field: d.field, message: d.message }));
+    const instantMessage = 'must be an ISO-8601 date-time with an offset, seconds included (2027-03-28T09:00:00Z)';
+    // `Date.parse` reads these, and would have put them after (or NaN not before) the other.
+    for (const bad of ['2030-01-01 10:00', 'garbage', '2030-01-01T10:00:00 02:00']) {
+      expect(issues({ [first]: bad, [second]: '2020-01-01T00:00:00Z' }), bad).toEqual([{ field: first, message: instantMessage }]);
+      expect(issues({ [first]: '2040-01-01T00:00:00Z', [second]: bad }), bad).toEqual([{ field: second, message: instantMessage }]);
+    }
+    expect(issues({ [first]: '2030-01-02T00:00:00Z', [second]: '2030-01-01T00:00:00Z' })).toEqual([{ field, message: order }]);
   });
 });
 

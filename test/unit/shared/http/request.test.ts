@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { UnauthorizedError, ValidationError } from '../../../../shared/errors.ts';
 import { routeDocs } from '../../../../functions/api/route-docs.ts';
-import { listNotificationsQuerySchema, metricsQuerySchema, templateVersionSchema } from '../../../../shared/domain/schemas.ts';
-import { callerFrom, json, parseBody, pathParameter, queryParameters } from '../../../../shared/http/request.ts';
+import { listBroadcastsQuerySchema, listNotificationsQuerySchema, metricsQuerySchema, templateVersionSchema } from '../../../../shared/domain/schemas.ts';
+import { callerFrom, json, parseBody, pathParameter, plusReadAsSpace, queryParameters } from '../../../../shared/http/request.ts';
 
 function anEvent(overrides: Partial<APIGatewayProxyEventV2WithJWTAuthorizer> = {}): APIGatewayProxyEventV2WithJWTAuthorizer {
   return {
@@ -219,8 +219,27 @@ describe('reading HTTP requests', () => {
     // Act
     const error = errorOf(() => queryParameters(anEvent({ queryStringParameters: { limit } }), listNotificationsQuerySchema)) as ValidationError;
 
+    // Assess: a space may be a '+' sent unencoded (`limit=+10`), and is told so
+    expect(error.details).toEqual([{ field: 'limit', message: limit.includes(' ') ? `must be a number ${plusReadAsSpace}` : 'must be a number' }]);
+  });
+
+  it("tells a refused query value with a space that a '+' reads as one, wherever the route reads it, and nothing more to one without", () => {
+    // Prepare: offsets sent with an unencoded '+', as API Gateway decodes them (a recipient id or a
+    // type may hold a space: `recipientId=bob+work` is read as `bob work`, which nothing can tell)
+    const read = (query: Record<string, string>, schema: z.ZodType): ValidationError => errorOf(() => queryParameters(anEvent({ queryStringParameters: query }), schema)) as ValidationError;
+
+    // Act
+    const offset = read({ from: '2027-03-28T09:00:00 02:00', to: '2027-03-29T09:00:00Z' }, listNotificationsQuerySchema);
+    const broadcasts = read({ to: '2027-03-28T09:00:00.250 05:30' }, listBroadcastsQuerySchema);
+    const plain = read({ from: 'yesterday' }, listNotificationsQuerySchema);
+
     // Assess
-    expect(error.details).toEqual([{ field: 'limit', message: 'must be a number' }]);
+    expect(offset.details).toEqual([{ field: 'from', message: `must be an ISO-8601 date-time with an offset, seconds included (2027-03-28T09:00:00Z) ${plusReadAsSpace}` }]);
+    expect(offset.message).toBe(`Invalid query: from must be an ISO-8601 date-time with an offset, seconds included (2027-03-28T09:00:00Z) ${plusReadAsSpace}`);
+    expect(broadcasts.details).toEqual([{ field: 'to', message: expect.stringMatching(/ \(a '\+' in a query string reads as a space: write it %2B\)$/) }]);
+    expect(plain.details).toEqual([{ field: 'from', message: 'must be an ISO-8601 date-time with an offset, seconds included (2027-03-28T09:00:00Z)' }]);
+    // Encoded, the same values are read.
+    expect(queryParameters(anEvent({ queryStringParameters: { from: '2027-03-28T09:00:00+02:00' } }), listNotificationsQuerySchema)).toMatchObject({ from: '2027-03-28T09:00:00+02:00' });
   });
 
   it('reads a query number in decimal digits, and leaves a sign or a fraction to the schema\'s own words', () => {
