@@ -553,6 +553,9 @@ export interface TargetOwner {
   readonly userId: string;
 }
 
+/** What claiming a browser subscription did: taken (from `from`, whose record lost it in the same write), or not, another user's claims kept winning. */
+export type SubscriptionClaim = { readonly claimed: true; readonly from?: TargetOwner } | { readonly claimed: false };
+
 /**
  * Which user each browser subscription is registered to, across tenants (one record per
  * subscription id). A browser's push endpoint outlives a sign-out: the same endpoint comes back
@@ -560,14 +563,13 @@ export interface TargetOwner {
  * a device's SNS endpoint does (its `CustomUserData` names its user).
  */
 export interface PushSubscriptionOwners {
-  /** Records `owner` as the subscription's (an unconditional write); answers the owner it had before, if any. */
-  claim(subscriptionId: string, owner: TargetOwner): Promise<TargetOwner | undefined>;
   /**
-   * Removes the subscription from `from`'s record while the owner record still names `to` (one
-   * transaction): a registration that read a stale previous owner takes nothing from the one who
-   * claimed the subscription after it. Resolves false when another user holds the record now.
+   * Makes `owner` the subscription's owner. The record moves from another user only in the same
+   * write (a transaction) that takes the subscription off that user's record, and only while it
+   * still names them: it never names a user without the one before having lost the subscription,
+   * whatever dies or races between. Not claimed when other users' claims kept changing it.
    */
-  takeOver(subscriptionId: string, from: TargetOwner, to: TargetOwner): Promise<boolean>;
+  claim(subscriptionId: string, owner: TargetOwner): Promise<SubscriptionClaim>;
   /** The subscription's owner now (a strongly consistent read), or undefined when none is recorded. */
   ownerOf(subscriptionId: string): Promise<TargetOwner | undefined>;
   /** Removes the record while `owner` holds it; one another user holds, or none, is left as it is (no error). */

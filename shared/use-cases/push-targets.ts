@@ -34,14 +34,17 @@ function sameOwner(a: TargetOwner | undefined, b: TargetOwner): boolean {
  * Registers (or refreshes) a browser subscription of the caller. A browser keeps its endpoint
  * across sign-outs: when the next user of the browser registers it, it leaves the record of the
  * user who had it (in any tenant), whose notifications would otherwise reach the new user's screen.
- * Its owner record is written first, the previous user's record loses it only while that record
- * still names the caller (one transaction), and it is read again once the caller's record holds
- * it: when two users register one endpoint at the same time, the one whose owner record was
- * written last keeps it, and the other's request is a 409 with the subscription left off their
- * record. Costs 5 DynamoDB calls (3 before owner records), 6 when it takes the subscription over.
+ * Its owner record moves to the caller first, in the same write as the previous user's record
+ * loses it (so that no death or race between the two can leave it on both), and is read again
+ * once the caller's record holds it: when two users register one endpoint at the same time, the
+ * one whose owner record was written last keeps it, and the other's request is a 409 with the
+ * subscription left off their record. The caller's record is read again last (an erasure racing
+ * the registration). Costs 6 DynamoDB calls (3 before owner records), 7 when it takes the
+ * subscription over, and one more for each subscription the limit drops.
  * @throws ValidationError (400) naming `endpoint` when it may not be posted to
- * @throws NotFoundError (404) when the caller is not in the directory
+ * @throws NotFoundError (404) when the caller is not in the directory, or was erased while it ran
  * @throws ConflictError (409) when another user registered the same endpoint at the same time and holds it now
+ * @throws ServiceUnavailableError (503) when a lost race's subscription could not be taken off the caller's record
  */
 export async function addPushSubscription(deps: PushTargetDeps, caller: Caller, body: PushSubscriptionBody): Promise<WebPushSubscription> {
   const problem = pushEndpointProblem(body.endpoint, deps.allowHttpLoopback);
@@ -54,11 +57,10 @@ export async function addPushSubscription(deps: PushTargetDeps, caller: Caller, 
     keys: { p256dh: body.keys.p256dh, auth: body.keys.auth },
     createdAt: deps.clock.now().toISOString(),
   };
-  const previous = await deps.owners.claim(subscription.id, owner);
-  // Taken from the previous user only while the caller still holds the record: one who claimed it
-  // since (the previous user registering it again) keeps it, and the read-back below says so.
-  if (previous && !sameOwner(previous, owner) && (await deps.owners.takeOver(subscription.id, previous, owner))) {
-    logger.info('Browser subscription taken over from its previous user', { tenantId: caller.tenantId, subscriptionId: subscription.id, previousTenantId: previous.tenantId });
+  const claim = await deps.owners.claim(subscription.id, owner);
+  if (!claim.claimed) throw new ConflictError('Other users kept registering the same browser subscription at the same time; repeat the request to take it over');
+  if (claim.from) {
+    logger.info('Browser subscription taken over from its previous user', { tenantId: caller.tenantId, subscriptionId: subscription.id, previousTenantId: claim.from.tenantId });
   }
   const dropped = await deps.targets.add(caller.tenantId, caller.sub, subscription, maxPushSubscriptionsPerUser);
   // The oldest subscription pushed out by the limit is no longer the caller's. A record left by a
@@ -74,10 +76,36 @@ export async function addPushSubscription(deps: PushTargetDeps, caller: Caller, 
   // Read back once recorded: another user who registered the same endpoint meanwhile wrote the
   // owner record after this request did, and may have cleared the caller's record before this add.
   if (!sameOwner(await deps.owners.ownerOf(subscription.id), owner)) {
-    await deps.targets.forget(caller.tenantId, caller.sub, [subscription.id]);
+    await deps.targets.forget(caller.tenantId, caller.sub, [subscription.id]).catch((error: unknown) => {
+      throw new ServiceUnavailableError('The browser subscription could not be registered; try again', { cause: error });
+    });
     throw new ConflictError('The browser subscription was registered by another user at the same time; repeat the request to take it over');
   }
+  await stillInDirectory(deps, caller, async () => {
+    await deps.targets.forget(caller.tenantId, caller.sub, [subscription.id]);
+    await deps.owners.release(subscription.id, owner);
+  });
   return subscription;
+}
+
+/**
+ * Reads the caller's record again once a target is recorded: an erasure that ran since the first
+ * read (it removes the record first) has not seen the target, which the caller's record must not
+ * keep, with their ids, past it. Then `undo` takes it back, and the request is the 404 it would
+ * have been a moment later.
+ * @throws NotFoundError (404) when the caller was erased meanwhile
+ * @throws ServiceUnavailableError (503) when the target could not be taken back: repeating the request finds the caller gone and does it
+ */
+async function stillInDirectory(deps: Pick<PushTargetDeps, 'recipients'>, caller: Caller, undo: () => Promise<void>): Promise<void> {
+  try {
+    await getMe(deps, caller);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    await undo().catch((cause: unknown) => {
+      throw new ServiceUnavailableError('You were removed from the directory while registering; the target could not be taken back, repeat the request', { cause });
+    });
+    throw error;
+  }
 }
 
 /** Whose an SNS endpoint is (its `CustomUserData`): the tenant and the user who registered it. */
@@ -143,7 +171,7 @@ function registrationError(error: unknown, platform: DeviceBody['platform']): Er
  * invalid) and, when another user had registered the token (one phone, a sign-out and another's
  * sign-in), taken over; that user's record loses the device first, so that their notifications
  * stop reaching it, whichever tenant they are in.
- * @throws NotFoundError (404) when the caller is not in the directory
+ * @throws NotFoundError (404) when the caller is not in the directory, or was erased while it ran (the device then taken back, its endpoint deleted)
  * @throws ValidationError (400) naming `platform` when it has no SNS application here, `token` when SNS refuses it
  * @throws ServiceUnavailableError (503) when SNS, or the previous owner's record, could not be reached: repeating it is safe
  * @throws ConflictError (409) when another user registered the same token at the same time and took the endpoint: it is not recorded for the caller
@@ -188,6 +216,10 @@ export async function addDevice(deps: PushTargetDeps, caller: Caller, body: Devi
     });
     throw new ConflictError('The device was registered by another user at the same time; repeat the request to take it over');
   }
+  await stillInDirectory(deps, caller, async () => {
+    await deps.targets.forget(caller.tenantId, caller.sub, [id]);
+    await unregisterOwnEndpoint(deps.mobile, endpoint.endpointArn, caller.tenantId, caller.sub);
+  });
   return device;
 }
 

@@ -36,20 +36,26 @@ const alice = { tenantId: 'tenant-a', userId: 'alice' };
 const bob = { tenantId: 'tenant-b', userId: 'bob' };
 
 describe('DynamoPushSubscriptionOwners', () => {
-  it('answers the owner a claim replaced, none for the first, and reads the owner now', async () => {
-    // Prepare
-    const { id } = aSubscription();
+  const subscriptionsOf = async (owner: { tenantId: string; userId: string }): Promise<string[]> => (await targets.list(owner.tenantId, owner.userId)).subscriptions.map((s) => s.id);
+
+  it("claims a subscription nobody holds, again for its holder, and from another user with their record losing it in the same write", async () => {
+    // Prepare: on Alice's record beside another of hers
+    const subscription = aSubscription();
+    const hers = aSubscription();
+    await targets.add(alice.tenantId, alice.userId, hers, 10);
 
     // Act
-    const first = await owners.claim(id, alice);
-    const again = await owners.claim(id, alice);
-    const taken = await owners.claim(id, bob);
+    const first = await owners.claim(subscription.id, alice);
+    await targets.add(alice.tenantId, alice.userId, subscription, 10);
+    const again = await owners.claim(subscription.id, alice);
+    const taken = await owners.claim(subscription.id, bob);
 
     // Assess
-    expect(first).toBeUndefined();
-    expect(again).toEqual(alice);
-    expect(taken).toEqual(alice);
-    expect(await owners.ownerOf(id)).toEqual(bob);
+    expect(first).toEqual({ claimed: true });
+    expect(again).toEqual({ claimed: true });
+    expect(taken).toEqual({ claimed: true, from: alice });
+    expect(await owners.ownerOf(subscription.id)).toEqual(bob);
+    expect(await subscriptionsOf(alice)).toEqual([hers.id]);
     expect(await owners.ownerOf(aSubscription().id)).toBeUndefined();
   });
 
@@ -71,39 +77,37 @@ describe('DynamoPushSubscriptionOwners', () => {
     expect(raw.Item).toBeUndefined();
   });
 
-  it("takes a subscription off the previous user's item while the record names the new user, and nothing once another holds it", async () => {
-    // Prepare: on Alice's item beside one of her other subscriptions, claimed by Bob
-    const subscription = aSubscription();
-    const hers = aSubscription();
-    await targets.add(alice.tenantId, alice.userId, subscription, 10);
-    await targets.add(alice.tenantId, alice.userId, hers, 10);
-    await owners.claim(subscription.id, bob);
+  it('leaves it on no earlier holder when users claim it at once: each claim takes it from the one before', async () => {
+    for (let round = 0; round < 5; round++) {
+      // Prepare: Alice's, on her record; Bob, Carol and Dan claim it at once (and add it to theirs)
+      const subscription = aSubscription();
+      await owners.claim(subscription.id, alice);
+      await targets.add(alice.tenantId, alice.userId, subscription, 10);
+      const others = ['bob', 'carol', 'dan'].map((userId) => ({ tenantId: `tenant-${userId}`, userId }));
 
-    // Act: Carol claims it after Bob, so a take-over of Bob's refuses; then Carol's goes through
-    const carol = { tenantId: 'tenant-c', userId: 'carol' };
-    await owners.claim(subscription.id, carol);
-    const bobs = await owners.takeOver(subscription.id, alice, bob);
-    const before = (await targets.list(alice.tenantId, alice.userId)).subscriptions.map((s) => s.id);
-    const carols = await owners.takeOver(subscription.id, alice, carol);
+      // Act
+      const claims = await Promise.all(others.map((o) => owners.claim(subscription.id, o)));
 
-    // Assess
-    expect(bobs).toBe(false);
-    expect(before).toEqual([subscription.id, hers.id]);
-    expect(carols).toBe(true);
-    expect((await targets.list(alice.tenantId, alice.userId)).subscriptions.map((s) => s.id)).toEqual([hers.id]);
+      // Assess: Alice's record lost it; the record names one of them, taken from someone each time
+      expect(await subscriptionsOf(alice), `round ${round}`).not.toContain(subscription.id);
+      const holder = await owners.ownerOf(subscription.id);
+      expect(others, `round ${round}`).toContainEqual(holder);
+      for (const claim of claims) if (claim.claimed) expect(claim.from, `round ${round}`).toBeDefined();
+    }
   });
 
-  it('takes over from a user whose item is gone (erased) without writing it back', async () => {
+  it('claims from a user whose item is gone (erased) without writing it back', async () => {
     // Prepare
     const { id } = aSubscription();
-    await owners.claim(id, bob);
     const erased = { tenantId: 'tenant-a', userId: 'erased-user' };
+    await owners.claim(id, erased);
 
     // Act
-    const taken = await owners.takeOver(id, erased, bob);
+    const taken = await owners.claim(id, bob);
 
     // Assess
-    expect(taken).toBe(true);
+    expect(taken).toEqual({ claimed: true, from: erased });
+    expect(await owners.ownerOf(id)).toEqual(bob);
     const raw = await dynamo.documentClient.send(new GetCommand({ TableName: 'inbox', Key: liveKey(erased.tenantId, erased.userId), ConsistentRead: true }));
     expect(raw.Item).toBeUndefined();
   });

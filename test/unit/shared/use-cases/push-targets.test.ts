@@ -270,6 +270,52 @@ describe('push targets', () => {
       expect(world.owners.owners.size).toBe(0);
     });
 
+    it('takes it from the previous user when a registration that failed after its claim is repeated', async () => {
+      // Prepare: Alice's browser; Bob's first registration dies after the owner record moved (its add fails)
+      const { world, alice, bob } = await aliceAndBob();
+      await addPushSubscription(world, alice, subscription);
+      const add = world.targets.add.bind(world.targets);
+      let failed = false;
+      world.targets.add = async (tenantId, userId, target, max) => {
+        if (userId === 'bob' && !failed) {
+          failed = true;
+          throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
+        }
+        return [...(await add(tenantId, userId, target, max))];
+      };
+
+      // Act
+      const first = await addPushSubscription(world, bob, subscription).catch((e: unknown) => e);
+      const between = await ids(world, alice);
+      const again = await addPushSubscription(world, bob, subscription);
+
+      // Assess: Alice lost it with the first claim already; the repeat put it on Bob's record
+      expect(first).toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+      expect(between).toEqual([]);
+      expect(again.endpoint).toBe(subscription.endpoint);
+      expect(await ids(world, bob)).toEqual([subscription.endpoint]);
+      expect(await ids(world, alice)).toEqual([]);
+    });
+
+    it('takes a subscription back, owner record and all, from a user erased while registering it (404)', async () => {
+      // Prepare: Alice's erasure removes her record between her first read and her add
+      const { world, alice } = await aliceAndBob();
+      const add = world.targets.add.bind(world.targets);
+      world.targets.add = async (tenantId, userId, target, max) => {
+        const record = await world.recipients.get(tenantId, userId);
+        if (record) await world.recipients.remove(record);
+        return [...(await add(tenantId, userId, target, max))];
+      };
+
+      // Act
+      const outcome = await addPushSubscription(world, alice, subscription).catch((e: unknown) => e);
+
+      // Assess
+      expect(outcome).toBeInstanceOf(NotFoundError);
+      expect((await world.targets.list('tenant-a', 'alice')).subscriptions).toEqual([]);
+      expect(world.owners.owners.size).toBe(0);
+    });
+
     it('writes nothing for a subscription the caller does not have (404), not even the owner record of one', async () => {
       // Prepare: another user's subscription; a release would fail loudly
       const { world, alice, bob } = await aliceAndBob();
@@ -353,6 +399,26 @@ describe('push targets', () => {
       expect((await listPushTargets(world, bob)).devices.map((d) => d.token), interleaving).toEqual(['phone-1']);
       expect((await listPushTargets(world, alice)).devices, interleaving).toEqual([]);
     }
+  });
+
+  it('takes a device back, its endpoint deleted, from a user erased while registering it (404)', async () => {
+    // Prepare: the erasure removes the record between the registration's first read and its add
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    const add = world.targets.add.bind(world.targets);
+    world.targets.add = async (tenantId, userId, target, max) => {
+      const record = await world.recipients.get(tenantId, userId);
+      if (record) await world.recipients.remove(record);
+      return [...(await add(tenantId, userId, target, max))];
+    };
+
+    // Act
+    const outcome = await addDevice(world, plainUser, { platform: 'fcm', token: 'phone-1' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(outcome).toBeInstanceOf(NotFoundError);
+    expect((await world.targets.list(plainUser.tenantId, plainUser.sub)).devices).toEqual([]);
+    expect(world.unregistered).toEqual([world.endpoints.get('phone-1')?.endpointArn]);
   });
 
   it("removes a device from the record without deleting its endpoint when another user's data is on it now", async () => {
