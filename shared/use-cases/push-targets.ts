@@ -81,9 +81,10 @@ export async function addPushSubscription(deps: PushTargetDeps, caller: Caller, 
     });
     throw new ConflictError('The browser subscription was registered by another user at the same time; repeat the request to take it over');
   }
+  // The owner record first: one left by a failure is then still listed on the item, where a repeated erasure finds it.
   await stillInDirectory(deps, caller, async () => {
-    await deps.targets.forget(caller.tenantId, caller.sub, [subscription.id]);
     await deps.owners.release(subscription.id, owner);
+    await deps.targets.forget(caller.tenantId, caller.sub, [subscription.id]);
   });
   return subscription;
 }
@@ -92,9 +93,9 @@ export async function addPushSubscription(deps: PushTargetDeps, caller: Caller, 
  * Reads the caller's record again once a target is recorded: an erasure that ran since the first
  * read (it removes the record first) has not seen the target, which the caller's record must not
  * keep, with their ids, past it. Then `undo` takes it back, and the request is the 404 it would
- * have been a moment later.
+ * have been a moment later. An undo that fails is logged: the target is on the erased user's live
+ * item, where repeating the erasure finds it and removes it.
  * @throws NotFoundError (404) when the caller was erased meanwhile
- * @throws ServiceUnavailableError (503) when the target could not be taken back: repeating the request finds the caller gone and does it
  */
 async function stillInDirectory(deps: Pick<PushTargetDeps, 'recipients'>, caller: Caller, undo: () => Promise<void>): Promise<void> {
   try {
@@ -102,7 +103,7 @@ async function stillInDirectory(deps: Pick<PushTargetDeps, 'recipients'>, caller
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
     await undo().catch((cause: unknown) => {
-      throw new ServiceUnavailableError('You were removed from the directory while registering; the target could not be taken back, repeat the request', { cause });
+      logger.error('A push target registered as its user was erased could not be taken back; repeat the erasure', { tenantId: caller.tenantId, error: cause as Error });
     });
     throw error;
   }
@@ -216,9 +217,10 @@ export async function addDevice(deps: PushTargetDeps, caller: Caller, body: Devi
     });
     throw new ConflictError('The device was registered by another user at the same time; repeat the request to take it over');
   }
+  // The endpoint first, as erasure deletes it: one left by a failure is still listed where a repeated erasure finds it.
   await stillInDirectory(deps, caller, async () => {
-    await deps.targets.forget(caller.tenantId, caller.sub, [id]);
     await unregisterOwnEndpoint(deps.mobile, endpoint.endpointArn, caller.tenantId, caller.sub);
+    await deps.targets.forget(caller.tenantId, caller.sub, [id]);
   });
   return device;
 }

@@ -316,6 +316,26 @@ describe('push targets', () => {
       expect(world.owners.owners.size).toBe(0);
     });
 
+    it('answers 404 all the same when the target of a user erased while registering cannot be taken back (left for the repeated erasure)', async () => {
+      // Prepare: as above, and the owner record's release fails
+      const { world, alice } = await aliceAndBob();
+      const add = world.targets.add.bind(world.targets);
+      world.targets.add = async (tenantId, userId, target, max) => {
+        const record = await world.recipients.get(tenantId, userId);
+        if (record) await world.recipients.remove(record);
+        return [...(await add(tenantId, userId, target, max))];
+      };
+      world.owners.releaseFailures.add(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
+
+      // Act
+      const outcome = await addPushSubscription(world, alice, subscription).catch((e: unknown) => e);
+
+      // Assess: the caller is told the truth; the owner record stays, listed on the item where the erasure's repeat finds it
+      expect(outcome).toBeInstanceOf(NotFoundError);
+      expect([...world.owners.owners.values()]).toEqual([{ tenantId: 'tenant-a', userId: 'alice' }]);
+      expect((await world.targets.list('tenant-a', 'alice')).subscriptions.map((s) => s.endpoint)).toEqual([subscription.endpoint]);
+    });
+
     it('writes nothing for a subscription the caller does not have (404), not even the owner record of one', async () => {
       // Prepare: another user's subscription; a release would fail loudly
       const { world, alice, bob } = await aliceAndBob();
