@@ -27,6 +27,7 @@ import { quietHoldOf, readinessOf, recordedStep, unitKey, openConnections } from
 import type { ChannelStep, DeliveryUnit, LiveState, QuietHold, UnitOutcome, UnitRef } from '../domain/delivery.ts';
 import { countAfterAdding } from '../domain/inbox.ts';
 import type { UnreadCount } from '../domain/inbox.ts';
+import { sleepUntil } from '../domain/sleep-until.ts';
 import { noTenantSettings } from '../domain/tenant-settings.ts';
 import { noLiveState } from '../domain/delivery.ts';
 import type { Channel, ChannelDelivery } from '../domain/notification.ts';
@@ -306,10 +307,11 @@ async function deliverRound(
 ): Promise<Map<string, CountAfter>> {
   const counts = new Map<string, CountAfter>();
   const sleep = deps.sleep ?? ((ms: number): Promise<void> => sleepMs(ms));
-  // Units due within the hold are waited for here, to the millisecond.
+  // Units due within the hold are waited for here, to the millisecond: until the clock reads their
+  // time, not for a timer's length, which may end a millisecond short (the claim's `due` condition
+  // would then refuse them, and they would come back a second late).
   const latestDue = Math.max(...units.map((unit) => (unit.status === 'pending' ? unit.dueAt : 0)));
-  const wait = latestDue - deps.clock.now().getTime();
-  if (wait > 0) await sleep(wait);
+  await sleepUntil(() => deps.clock.now().getTime(), latestDue, sleep);
   const now = deps.clock.now();
   const leaseUntil = Math.max(now.getTime() + deps.settings.leaseSeconds * 1000, invocation.deadline.getTime() + leaseMarginMs);
   const templates = await loadTemplates(deps, units);

@@ -90,15 +90,3 @@ export const currentSlotMinimumMs = 500;
 /** How many slots ahead a claim looks for room before it defers the rest. */
 export const slotLookahead = 3;
 
-/** Most sleeps it takes to reach an instant (a sleep that returns at once, as a test's may, does not loop forever). */
-const maxSleeps = 10;
-
-/**
- * Sleeps until `now()` reads `at` (epoch ms), again if it woke early: a send planned for a later
- * second waits for its start. Node's timers count from the event loop's cached time, which on a
- * busy loop lags the clock, so a timer can fire before its instant by as long as the tick that set
- * it ran; a send woken then would land in the second before the one it reserved.
- */
-export async function sleepUntil(now: () => number, at: number, sleep: (ms: number) => Promise<void>): Promise<void> {
-  for (let i = 0, wait = at - now(); wait > 0 && i < maxSleeps; i++, wait = at - now()) await sleep(wait);
-}

@@ -12,7 +12,8 @@
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { VerifiableChannel } from '../domain/contact-verification.ts';
 import { classifyProviderError } from '../domain/delivery-errors.ts';
-import { BudgetSecondPassedError, sleepUntil } from '../domain/rate-budget.ts';
+import { BudgetSecondPassedError } from '../domain/rate-budget.ts';
+import { sleepUntil } from '../domain/sleep-until.ts';
 import type { Provider } from '../domain/rate-budget.ts';
 import type { Clock, SendBudget } from '../ports.ts';
 

@@ -4,7 +4,9 @@
  * leaves to another worker. (Ported from the tests of the deleted deliverNotification use case.)
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { unitKey } from '../../../../shared/domain/delivery.ts';
 import type { UnitOutcome, UnitRef } from '../../../../shared/domain/delivery.ts';
+import { deliverUnits } from '../../../../shared/delivery/engine.ts';
 import type { Notification, NotificationStatus } from '../../../../shared/domain/notification.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import { aDeliveryWorld } from '../../fakes/index.ts';
@@ -123,6 +125,26 @@ describe('the engine delivering a notification', () => {
     expect(outcome).toEqual({ kind: 'done', status: 'sent' });
     expect(world.sleeps).toEqual([1_500]);
     expect(await world.current()).toMatchObject({ status: 'sent', sentAt: '2030-01-01T12:00:01.500Z' });
+  });
+
+  it('sleeps again when its timer wakes a millisecond before the time, as Node timers do, and delivers on time', async () => {
+    // Prepare: the notification is due in 1.5 s; the first timer returns 1 ms short of what it was
+    // asked (Node counts timers from the event loop's cached time, which lags the clock)
+    const world = await setUp({ scheduledAt: '2030-01-01T12:00:01.500Z' });
+    const sleeps: number[] = [];
+    const earlyTimer = async (ms: number): Promise<void> => {
+      sleeps.push(ms);
+      world.timers.advance(sleeps.length === 1 ? ms - 1 : ms);
+    };
+
+    // Act
+    const outcomes = await deliverUnits({ ...world.deps, sleep: earlyTimer }, [world.ref], world.invocation());
+
+    // Assess: not claimed a millisecond early (the claim's `due` condition would refuse it, and it
+    // would come back a second late); woken again for the last millisecond, then sent
+    expect(outcomes.get(unitKey(world.ref))).toEqual({ kind: 'done', status: 'sent' });
+    expect(sleeps).toEqual([1_500, 1]);
+    expect(await world.current()).toMatchObject({ status: 'sent', sentAt: '2030-01-01T12:00:01.500Z', attempts: 1 });
   });
 
   it('does not deliver a notification cancelled before its time', async () => {
