@@ -11,7 +11,7 @@
  * Figures only: nothing here passes or fails on speed.
  */
 import { parseArgs } from 'node:util';
-import { megabytes, UsageError } from './format.ts';
+import { megabytes, numberListOption, numberOption } from './format.ts';
 import { closedLoop, liveMainHeap, number, percentile, registerRecipients, startBenchStack } from './support.ts';
 
 /** How to call the accept benchmark. */
@@ -26,12 +26,9 @@ function parseOptions(args: readonly string[]): { seconds: number; recipients: n
       concurrency: { type: 'string', default: '1,2,4,8,16' },
     },
   });
-  const seconds = Number(values.seconds);
-  const recipients = Number(values.recipients);
-  const levels = values.concurrency.split(',').map(Number);
-  if (!(seconds > 0) || !Number.isInteger(recipients) || recipients < 1 || recipients > 1000 || levels.some((c) => !Number.isInteger(c) || c < 1)) {
-    throw new UsageError(acceptUsage);
-  }
+  const seconds = numberOption('seconds', values.seconds, acceptUsage);
+  const recipients = numberOption('recipients', values.recipients, acceptUsage, { integer: true, max: 1000 });
+  const levels = numberListOption('concurrency', values.concurrency, acceptUsage, { integer: true });
   return { seconds, recipients, levels };
 }
 

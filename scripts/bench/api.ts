@@ -11,7 +11,7 @@
  * Figures only: nothing here passes or fails on speed.
  */
 import { parseArgs } from 'node:util';
-import { UsageError } from './format.ts';
+import { numberListOption, numberOption } from './format.ts';
 import { number, openLoop, percentile, registerRecipients, startBenchStack } from './support.ts';
 import type { LoadResult } from './support.ts';
 
@@ -35,9 +35,8 @@ function parseOptions(args: readonly string[]): { seconds: number; rates: number
     args: [...args],
     options: { seconds: { type: 'string', default: '5' }, rates: { type: 'string', default: '100,200,300,400,500,600,800' } },
   });
-  const seconds = Number(values.seconds);
-  const rates = values.rates.split(',').map(Number);
-  if (!(seconds > 0) || rates.some((r) => !(r > 0))) throw new UsageError(apiUsage);
+  const seconds = numberOption('seconds', values.seconds, apiUsage);
+  const rates = numberListOption('rates', values.rates, apiUsage);
   return { seconds, rates };
 }
 

@@ -28,7 +28,7 @@ import { seedDirectory } from '../../local/seed-directory.ts';
 import { LOCAL_REGION } from '../../local/stack.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { batchWriteCeiling } from './dynamodb.ts';
-import { megabytes, number, peakRss, UsageError } from './format.ts';
+import { megabytes, number, numberOption, peakRss } from './format.ts';
 import { liveMainHeap, startBenchStack } from './support.ts';
 
 /** How to call the broadcast benchmark. */
@@ -61,9 +61,8 @@ function parseOptions(args: readonly string[]): { recipients: number; timeoutSec
       channels: { type: 'string', default: 'inbox,websocket' },
     },
   });
-  const recipients = Number(values.recipients);
-  const timeoutSeconds = Number(values['timeout-seconds']);
-  if (!Number.isInteger(recipients) || recipients < 1 || !(timeoutSeconds > 0)) throw new UsageError(broadcastUsage);
+  const recipients = numberOption('recipients', values.recipients, broadcastUsage, { integer: true });
+  const timeoutSeconds = numberOption('timeout-seconds', values['timeout-seconds'], broadcastUsage);
   return { recipients, timeoutSeconds, channels: values.channels.split(',').filter(Boolean) };
 }
 

@@ -25,7 +25,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { functions } from '../../lib/app-description.ts';
 import { HeraldFunction, heraldNodeOptions, repositoryRoot } from '../../lib/constructs/herald-function.ts';
-import { number, UsageError } from './format.ts';
+import { number, numberOption } from './format.ts';
 
 /** How to call the bundles benchmark. */
 export const bundlesUsage = 'npm run bench -- bundles [--runs 7]';
@@ -115,8 +115,7 @@ function kb(bytes: number): string {
 
 function parseOptions(args: readonly string[]): { runs: number } {
   const { values } = parseArgs({ args: [...args], options: { runs: { type: 'string', default: '7' } } });
-  const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1) throw new UsageError(bundlesUsage);
+  const runs = numberOption('runs', values.runs, bundlesUsage, { integer: true });
   return { runs };
 }
 

@@ -23,7 +23,7 @@ import { METRICS_SHARDS } from '../../lib/app-description.ts';
 import type { ApiCallCounts, ApiCallCountsByFunction } from '../../local/api-call-counter.ts';
 import type { StoreWrites } from '../../local/dynamodb/write-counter.ts';
 import { LOCAL_REGION } from '../../local/stack.ts';
-import { UsageError } from './format.ts';
+import { numberListOption, numberOption } from './format.ts';
 import { listen, number, registerRecipients, startBenchStack } from './support.ts';
 import type { BenchStack, FrameListener } from './support.ts';
 
@@ -34,9 +34,8 @@ const tenantId = 'default';
 
 function parseOptions(args: readonly string[]): { notifications: number; sizes: number[] } {
   const { values } = parseArgs({ args: [...args], options: { notifications: { type: 'string', default: '5' }, recipients: { type: 'string', default: '100,1000' } } });
-  const notifications = Number(values.notifications);
-  const sizes = values.recipients.split(',').map(Number);
-  if (!Number.isInteger(notifications) || notifications < 1 || sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(callsUsage);
+  const notifications = numberOption('notifications', values.notifications, callsUsage, { integer: true });
+  const sizes = numberListOption('recipients', values.recipients, callsUsage, { integer: true });
   return { notifications, sizes };
 }
 

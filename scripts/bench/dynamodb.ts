@@ -31,7 +31,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { closeServer } from '../../local/http-gateway.ts';
 import { LOCAL_REGION, startLocalStack } from '../../local/stack.ts';
-import { megabytes, number, peakRss, UsageError } from './format.ts';
+import { megabytes, number, numberOption, peakRss } from './format.ts';
 
 /** How to call the DynamoDB benchmark. */
 export const dynamoDbUsage = 'npm run bench -- dynamodb [--seconds 3] [--concurrency 32]';
@@ -227,9 +227,8 @@ function parseOptions(args: readonly string[]): { seconds: number; concurrency: 
     args: [...args],
     options: { seconds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '32' } },
   });
-  const seconds = Number(values.seconds);
-  const concurrency = Number(values.concurrency);
-  if (!(seconds > 0) || !Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(dynamoDbUsage);
+  const seconds = numberOption('seconds', values.seconds, dynamoDbUsage);
+  const concurrency = numberOption('concurrency', values.concurrency, dynamoDbUsage, { integer: true });
   return { seconds, concurrency };
 }
 

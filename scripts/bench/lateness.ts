@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { mapLimited } from '../../shared/use-cases/map-limited.ts';
 import type { ApiCallCounts } from '../../local/api-call-counter.ts';
 import type { StoreWrites } from '../../local/dynamodb/write-counter.ts';
-import { UsageError } from './format.ts';
+import { numberOption } from './format.ts';
 import { listen, number, percentile, registerRecipients, startBenchStack, waitUntil } from './support.ts';
 import type { BenchStack, FrameListener } from './support.ts';
 
@@ -113,9 +113,9 @@ function report(name: string, figures: Figures): void {
 
 function parseOptions(args: readonly string[]): { spread: number; burst: number } {
   const { values } = parseArgs({ args: [...args], options: { spread: { type: 'string', default: '300' }, burst: { type: 'string', default: '1000' } } });
-  const spread = Number(values.spread);
-  const burst = Number(values.burst);
-  if (!Number.isInteger(spread) || spread < 1 || !Number.isInteger(burst) || burst < 100 || burst % 100 !== 0) throw new UsageError(latenessUsage);
+  const spread = numberOption('spread', values.spread, latenessUsage, { integer: true });
+  // The burst goes in requests of 100 recipients each.
+  const burst = numberOption('burst', values.burst, latenessUsage, { integer: true, min: 100, multipleOf: 100 });
   return { spread, burst };
 }
 
