@@ -32,6 +32,7 @@ import type { FanoutMessage } from '../domain/message-schemas.ts';
 import { logger } from '../observability/logger.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import { recipientLocalDue } from '../domain/schedule-times.ts';
+import { sleepUntil } from '../domain/sleep-until.ts';
 import { noTenantSettings } from '../domain/tenant-settings.ts';
 import type { BroadcastDeliveryQueue, BroadcastRecipientStore, BroadcastStore, Clock, FanoutQueue, RecipientStore, TenantSettingsStore } from '../ports.ts';
 import { chunk, mapLimited } from './map-limited.ts';
@@ -115,11 +116,13 @@ async function start(deps: FanoutDeps, message: Step<'start'>): Promise<FanoutOu
     return done('first steps sent again');
   }
   if (broadcast.status !== 'scheduled') return done(`broadcast is ${broadcast.status}`);
-  const dueInMs = Date.parse(broadcast.scheduledAt ?? now.toISOString()) - now.getTime();
+  const dueAt = Date.parse(broadcast.scheduledAt ?? now.toISOString());
+  const dueInMs = dueAt - now.getTime();
   // The schedule fires ahead of time on purpose: hold the message until its time, the last
-  // moments here (a message delayed in whole seconds comes up to a second early).
+  // moments here (a message delayed in whole seconds comes up to a second early), until the
+  // clock reads it (a timer may end a millisecond short).
   if (dueInMs > startHoldMs) return { kind: 'later', seconds: Math.ceil((dueInMs - startHoldMs) / 1000), reason: 'not yet due' };
-  if (dueInMs > 0) await (deps.sleep ?? sleepMs)(dueInMs);
+  await sleepUntil(() => deps.clock.now().getTime(), dueAt, deps.sleep ?? ((ms: number): Promise<void> => sleepMs(ms)));
   const started = await deps.broadcasts.start(tenantId, broadcastId, deps.clock.now());
   if (!started) return done('started by another worker, or cancelled');
   await sendFirstSteps(deps, started);

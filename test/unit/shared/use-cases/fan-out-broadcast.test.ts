@@ -87,6 +87,25 @@ describe('start', () => {
     expect((await broadcastOf(world, id)).startedAt).toBe('2030-01-01T12:00:01.500Z');
   });
 
+  it('sleeps again when its timer wakes a millisecond before the time, and starts no earlier', async () => {
+    // Prepare: the first timer ends 1 ms short, as a Node timer can (shared/domain/sleep-until.ts)
+    const world = aBroadcastWorld();
+    const id = await created(world, { all: true }, { scheduledAt: '2030-01-01T12:00:01.500Z' });
+    const waits: number[] = [];
+    const sleep = async (ms: number): Promise<void> => {
+      waits.push(ms);
+      world.clock.advanceSeconds((waits.length === 1 ? ms - 1 : ms) / 1000);
+    };
+
+    // Act
+    const outcome = await runFanoutStep({ ...world.fanout, sleep }, { kind: 'start', ...ref(id) }, { deadline: new Date('2030-01-01T12:01:00Z') });
+
+    // Assess
+    expect(waits).toEqual([1_500, 1]);
+    expect(outcome).toEqual({ kind: 'done', note: 'started' });
+    expect((await broadcastOf(world, id)).startedAt).toBe('2030-01-01T12:00:01.500Z');
+  });
+
   it('starts sending: the watch first, then the first page', async () => {
     // Prepare
     const world = aBroadcastWorld();
