@@ -29,8 +29,9 @@ export function numberOption(name: string, value: string, usage: string, rule: N
     min !== undefined ? `of at least ${min}` : 'above 0',
     ...(max !== undefined ? [`and at most ${max}`] : []),
     ...(multipleOf !== undefined ? [`in multiples of ${multipleOf}`] : []),
+    ...(integer ? [] : ['in decimal digits']),
   ].join(' ');
-  const n = (integer ? /^\d+$/ : /^\d+(\.\d+)?$/).test(value) ? Number(value) : Number.NaN;
+  const n = (integer ? /^\d+$/ : /^(\d+\.?\d*|\.\d+)$/).test(value) ? Number(value) : Number.NaN;
   const fits = Number.isFinite(n) && (min !== undefined ? n >= min : n > 0) && (max === undefined || n <= max) && (multipleOf === undefined || n % multipleOf === 0);
   if (!fits) throw new UsageError(usage, `--${name} must be ${must}, not ${JSON.stringify(value)}`);
   return n;

@@ -1,5 +1,6 @@
 /** The benchmarks' numeric options: a wrong one is named, with what it must be, before the usage line. */
 import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { numberListOption, numberOption, UsageError } from '../../../scripts/bench/format.ts';
 
@@ -20,6 +21,8 @@ describe('numberOption', () => {
   it('reads decimal digits', () => {
     expect(numberOption('runs', '7', usage, { integer: true })).toBe(7);
     expect(numberOption('seconds', '2.5', usage)).toBe(2.5);
+    expect(numberOption('seconds', '.5', usage)).toBe(0.5);
+    expect(numberOption('seconds', '5.', usage)).toBe(5);
     expect(numberOption('burst', '300', usage, { integer: true, min: 100, multipleOf: 100 })).toBe(300);
   });
 
@@ -45,7 +48,8 @@ describe('numberOption', () => {
     expect(refusal(() => numberOption('recipients', '1001', usage, { integer: true, max: 1000 })).message).toContain(
       '--recipients must be a whole number of at least 1 and at most 1000, not "1001"',
     );
-    expect(refusal(() => numberOption('seconds', '0', usage)).message).toContain('--seconds must be a number above 0, not "0"');
+    expect(refusal(() => numberOption('seconds', '0', usage)).message).toContain('--seconds must be a number above 0 in decimal digits, not "0"');
+    expect(refusal(() => numberOption('seconds', '1e2', usage)).message).toContain('--seconds must be a number above 0 in decimal digits, not "1e2"');
   });
 });
 
@@ -59,7 +63,8 @@ describe('numberListOption', () => {
 describe('npm run bench', () => {
   it('exits 2 naming a wrong option, before starting anything', () => {
     // Act
-    const run = spawnSync(process.execPath, ['scripts/bench.ts', 'lateness', '--burst', '10'], { encoding: 'utf8', timeout: 60_000 });
+    const root = resolve(import.meta.dirname, '../../..');
+    const run = spawnSync(process.execPath, ['scripts/bench.ts', 'lateness', '--burst', '10'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
     // Assess
     expect(run.status).toBe(2);
