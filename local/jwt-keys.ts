@@ -54,6 +54,36 @@ export type TokenShape = (typeof tokenShapes)[number];
 export const DEFAULT_AUTH0_NAMESPACE = 'https://herald.example.com/';
 
 /**
+ * The `npm run token` options whose token a stack reading `names` accepts: the shape with those
+ * claim names (auth0's with its namespace), or undefined when no shape has them (then only the
+ * stack's `POST /_local/token` mints under them).
+ */
+export function tokenShapeOptions(names: { readonly tenantClaim: string; readonly roleClaim: string }): string | undefined {
+  const same = (other: { readonly tenantClaim: string; readonly roleClaim: string }): boolean =>
+    other.tenantClaim === names.tenantClaim && other.roleClaim === names.roleClaim;
+  if (same(claimNamesOf('herald'))) return '';
+  if (same(claimNamesOf('cognito'))) return ' --shape cognito';
+  const namespace = names.tenantClaim.endsWith('tenant') ? names.tenantClaim.slice(0, -'tenant'.length) : undefined;
+  if (namespace !== undefined && /^https?:\/\/\S+\/$/.test(namespace) && same(claimNamesOf('auth0', namespace))) {
+    return namespace === DEFAULT_AUTH0_NAMESPACE ? ' --shape auth0' : ` --shape auth0 --namespace ${namespace}`;
+  }
+  return undefined;
+}
+
+/**
+ * The ready line's hint: the `npm run token` command whose token a stack reading `names` accepts,
+ * or, when no shape has those names, the stack's own sign-in at `httpUrl` (`POST /_local/token`).
+ */
+export function tokenHint(names: { readonly tenantClaim: string; readonly roleClaim: string }, httpUrl: string): string {
+  const shape = tokenShapeOptions(names);
+  if (shape !== undefined) return `Get a token with: npm run token -- --sub ops --role admin${shape}`;
+  return (
+    `Get a token with: curl -s -X POST ${httpUrl}/_local/token -d '{"sub":"ops","roles":["admin"]}' ` +
+    `(no shape of npm run token names the tenant ${names.tenantClaim} and the roles ${names.roleClaim})`
+  );
+}
+
+/**
  * The claim names a deployment sets (`herald:tenantClaim`, `herald:roleClaim`) to read tokens of
  * `shape`: what the docs tell operators and the tests configure the stack with.
  */

@@ -22,6 +22,7 @@ import { configVariables } from '../shared/config.ts';
 import { AppError } from '../shared/errors.ts';
 import { parseFaultRulesJson } from './fault-rules.ts';
 import type { FaultRule } from './fault-rules.ts';
+import { tokenHint } from './jwt-keys.ts';
 import { chooseLogFormat } from './log-format.ts';
 import { startFailureLine } from './start-errors.ts';
 import type { LocalStack } from './stack.ts';
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
       `sent mail ${stack.sesUrl} | Telegram Bot API ${stack.telegramUrl} | outbox ${stack.httpUrl}/_local/outbox.html | data ${dataDir ?? 'in memory'}`,
   );
   console.log(`Console: ${stack.httpUrl}/ (local sign-in)`);
-  console.log(`Get a token with: npm run token -- --sub ops --role admin`);
+  console.log(tokenHint(stack.claimNames, stack.httpUrl));
   if (faults.length > 0) console.log(`Fault injection: ${faults.length} rule(s) from HERALD_FAULTS; see GET ${stack.httpUrl}/_local/faults`);
 }
 

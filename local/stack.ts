@@ -166,6 +166,8 @@ export interface LocalStack {
   readonly queueUrls: Readonly<Record<string, string>>;
   /** Every function, by logical name, each in its own sandbox. */
   readonly functions: Readonly<Record<string, LocalFunction>>;
+  /** The claims the functions read the caller's tenant and roles from (`HERALD_TENANT_CLAIM`, `HERALD_ROLE_CLAIM`). */
+  readonly claimNames: { readonly tenantClaim: string; readonly roleClaim: string };
   /** Runs DynamoDB's TTL deletion now (locally it otherwise runs every minute). */
   reapExpiredItems(now?: Date): Promise<Record<string, number>>;
   stop(): Promise<void>;
@@ -748,6 +750,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tableNames: Object.fromEntries(tables.map((t) => [t.name, physicalName(t.name)])),
       queueUrls: Object.fromEntries([...queueRefs].map(([name, ref]) => [name, ref.url])),
       functions: loaded,
+      claimNames: { tenantClaim: claims.tenantClaim, roleClaim: claims.roleClaim },
       reapExpiredItems: (now) => ttlReaper.reapNow(now),
       stop: stopAll,
     };

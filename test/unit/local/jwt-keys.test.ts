@@ -11,6 +11,7 @@ import {
   publicJwks,
   signToken,
   SigningKeyError,
+  tokenHint,
 } from '../../../local/jwt-keys.ts';
 
 describe('local token issuer', () => {
@@ -123,5 +124,47 @@ describe('parseDuration', () => {
 
   it.each(['', '1y', '-5m', '1.5h', '0s', 'soon'])('rejects "%s"', (text) => {
     expect(() => parseDuration(text)).toThrow(/duration|longer than 0/);
+  });
+});
+
+describe('tokenHint (the ready line of npm start)', () => {
+  const url = 'http://127.0.0.1:3000';
+
+  it.each([
+    ['the default names', { tenantClaim: 'tenant', roleClaim: 'role' }, 'npm run token -- --sub ops --role admin'],
+    ['Cognito names', { tenantClaim: 'custom:tenant', roleClaim: 'cognito:groups' }, 'npm run token -- --sub ops --role admin --shape cognito'],
+    ['Auth0 names in the default namespace', { tenantClaim: 'https://herald.example.com/tenant', roleClaim: 'https://herald.example.com/roles' }, 'npm run token -- --sub ops --role admin --shape auth0'],
+    [
+      'Auth0 names in another namespace',
+      { tenantClaim: 'https://acme.example/tenant', roleClaim: 'https://acme.example/roles' },
+      'npm run token -- --sub ops --role admin --shape auth0 --namespace https://acme.example/',
+    ],
+  ])('names the token command whose claims a stack reading %s accepts', (_, names, command) => {
+    expect(tokenHint(names, url)).toBe(`Get a token with: ${command}`);
+  });
+
+  it('points at the stack\'s own sign-in when no shape has its claim names', () => {
+    // Act
+    const hint = tokenHint({ tenantClaim: 'custom:tenant', roleClaim: 'roles' }, url);
+
+    // Assess
+    expect(hint).toContain(`curl -s -X POST ${url}/_local/token -d '{"sub":"ops","roles":["admin"]}'`);
+    expect(hint).toContain('the tenant custom:tenant and the roles roles');
+  });
+
+  it('gives the claims the stack reads when its token command is run', async () => {
+    // Prepare: the options of the hint for Cognito names, as the token CLI reads them
+    const names = { tenantClaim: 'custom:tenant', roleClaim: 'cognito:groups' };
+    const directory = await mkdtemp(join(tmpdir(), 'herald-token-hint-'));
+    const token = await signToken({ sub: 'ops', role: ['admin'], shape: 'cognito', issuer: LOCAL_JWT_ISSUER, audience: LOCAL_JWT_AUDIENCE }, { keyFile: join(directory, 'key.json') });
+    await rm(directory, { recursive: true, force: true });
+
+    // Act
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+
+    // Assess
+    expect(tokenHint(names, url)).toContain('--shape cognito');
+    expect(claims[names.tenantClaim]).toBe('default');
+    expect(claims[names.roleClaim]).toEqual(['admin']);
   });
 });
