@@ -1,4 +1,5 @@
 /** `herald broadcast` and `herald progress`: one announcement to many, followed to the end. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { HeraldClient, HeraldSchema } from '../../client/index.ts';
 import { progressBar } from '../progress.ts';
@@ -35,20 +36,45 @@ export function progressLabel(b: Pick<Broadcast, 'status' | 'progress'>): string
   return b.progress.held > 0 ? `${b.status}, ${b.progress.held} held by quiet hours` : b.status;
 }
 
-/** Polls the broadcast every `intervalMs` until it has finished, drawing its progress; resolves with its last state. */
-export async function follow(client: HeraldClient, id: string, options: { quiet: boolean; intervalMs: number }): Promise<Broadcast> {
+/**
+ * Polls the broadcast every `intervalMs` until it has finished, drawing its progress; resolves with
+ * its last state. `signal` ends it early (Ctrl-C), with the last state read.
+ */
+export async function follow(client: HeraldClient, id: string, options: { quiet: boolean; intervalMs: number; signal?: AbortSignal }): Promise<Broadcast> {
   const bar = progressBar(id, options.quiet);
+  const interrupted = (): boolean => options.signal?.aborted === true;
   try {
     for (;;) {
       const broadcast = expectData(await client.GET('/v1/broadcasts/{id}', { params: { path: { id } } }));
       const { progress } = broadcast;
       bar.update(progress.sent + progress.failed + progress.cancelled, progress.total, progressLabel(broadcast));
       // A draft goes nowhere until it is scheduled: there is nothing to follow.
-      if (hasFinished(broadcast) || broadcast.status === 'draft') return broadcast;
-      await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+      if (hasFinished(broadcast) || broadcast.status === 'draft' || interrupted()) return broadcast;
+      await sleep(options.intervalMs, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
+      if (interrupted()) return broadcast;
     }
   } finally {
     bar.stop();
+  }
+}
+
+/**
+ * Follows the broadcast to its end and prints its last state. Ctrl-C, which a quiet-hours hold can
+ * make the only way out for hours, ends the follow instead of the process: the last state seen is
+ * printed on stdout (its id first, so a script that captures it keeps the broadcast), and the exit
+ * code is 130, as a shell reports an interrupt.
+ */
+async function followAndPrint(global: GlobalOptions, client: HeraldClient, id: string, intervalMs: number): Promise<void> {
+  const interrupt = new AbortController();
+  const onInterrupt = (): void => interrupt.abort();
+  process.once('SIGINT', onInterrupt);
+  try {
+    const followed = await follow(client, id, { quiet: global.json === true, intervalMs, signal: interrupt.signal });
+    print(global, followed, summary);
+    if (interrupt.signal.aborted) process.exitCode = 130;
+    else endedAs(followed);
+  } finally {
+    process.off('SIGINT', onInterrupt);
   }
 }
 
@@ -104,9 +130,7 @@ export function addBroadcastCommands(program: Command): void {
           print(global, created, (c) => `${c.broadcastId}  ${c.status}`);
           return;
         }
-        const followed = await follow(client, created.broadcastId, { quiet: global.json === true, intervalMs: 500 });
-        print(global, followed, summary);
-        endedAs(followed);
+        await followAndPrint(global, client, created.broadcastId, 500);
       },
     );
 
@@ -117,9 +141,7 @@ export function addBroadcastCommands(program: Command): void {
     .option('--interval <ms>', 'how often to look, in ms', wholeNumberOption(100), 500)
     .action(async (id: string, options: { interval: number }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
-      const followed = await follow(clientOf(global), id, { quiet: global.json === true, intervalMs: options.interval });
-      print(global, followed, summary);
-      endedAs(followed);
+      await followAndPrint(global, clientOf(global), id, options.interval);
     });
 }
 

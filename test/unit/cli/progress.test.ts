@@ -93,4 +93,26 @@ describe('progress', () => {
     expect(followed.progress).toMatchObject({ cancelled: 2, pending: 0 });
     expect(read).toBe(3);
   });
+
+  it('stops following when interrupted, with the last state it read', async () => {
+    // Prepare: a broadcast that never ends (its recipients held by quiet hours), and an
+    // interrupt while the follow waits after its first read
+    const sending = { id: 'brd_1', status: 'sending', startedAt: '2030-01-01T12:00:00.000Z', completedAt: null, progress: { total: 2, sent: 1, failed: 0, cancelled: 0, pending: 1, held: 1, percent: 50 } };
+    const interrupt = new AbortController();
+    let read = 0;
+    const client = {
+      GET: async () => {
+        read++;
+        if (read === 1) setTimeout(() => interrupt.abort(), 10);
+        return Promise.resolve({ data: sending, response: new Response() });
+      },
+    } as unknown as HeraldClient;
+
+    // Act: polling every minute, so only the interrupt can end the wait
+    const followed = await follow(client, 'brd_1', { quiet: true, intervalMs: 60_000, signal: interrupt.signal });
+
+    // Assess
+    expect(followed).toMatchObject({ id: 'brd_1', status: 'sending' });
+    expect(read).toBe(1);
+  });
 });
