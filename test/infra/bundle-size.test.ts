@@ -34,8 +34,8 @@ const overTarget: Readonly<Record<string, { readonly ceilingBytes: number; reado
   },
   'broadcast-deliver': { ceilingBytes: 696.4 * kb, why: 'the delivery engine, as deliver (787 -> 680 KB, then jose\'s VAPID signing -> 696 KB, without the registration of devices -> 695 KB); the broadcast store\'s remove that leaves a started broadcast alone (~0.3 KB); the owner record of a gone browser subscription deleted with it (+1.2 KB)' },
   fanout: {
-    ceilingBytes: 510.8 * kb,
-    why: 'creates notifications and broadcasts: liquidjs, Temporal, three SDK clients, zod/mini (its page cursors and messages; classic zod left with the API\'s schemas, 607 -> 519 KB; the self-send limit apart from the caller\'s own record, without its webhook check and ipaddr.js, -> 507 KB); the templates\' exact payload numbers and locale fallback and the broadcasts\' due index (~3 KB); the create records that let an occurrence taken over from a dead worker converge (~5 KB); an occurrence rolled back after part of it was delivered, resumed by the next worker (~2.3 KB); a small broadcast walked in one step over every shard, 25 recipients to a message (~0.3 KB), or dispatched from the rows its count read (~0.3 KB)',
+    ceilingBytes: 511.0 * kb,
+    why: 'creates notifications and broadcasts: liquidjs, Temporal, three SDK clients, zod/mini (its page cursors and messages; classic zod left with the API\'s schemas, 607 -> 519 KB; the self-send limit apart from the caller\'s own record, without its webhook check and ipaddr.js, -> 507 KB); the templates\' exact payload numbers and locale fallback and the broadcasts\' due index (~3 KB); the create records that let an occurrence taken over from a dead worker converge (~5 KB); an occurrence rolled back after part of it was delivered, resumed by the next worker (~2.3 KB); a small broadcast walked in one step over every shard, 25 recipients to a message (~0.3 KB), or dispatched from the rows its count read (~0.3 KB); a start that waits until the clock reads the broadcast\'s time, a timer ending early slept again (+0.1 KB)',
   },
 };
 
