@@ -58,7 +58,7 @@ export const DEFAULT_AUTH0_NAMESPACE = 'https://herald.example.com/';
  * claim names (auth0's with its namespace), or undefined when no shape has them (then only the
  * stack's `POST /_local/token` mints under them).
  */
-export function tokenShapeOptions(names: { readonly tenantClaim: string; readonly roleClaim: string }): string | undefined {
+function tokenShapeOptions(names: { readonly tenantClaim: string; readonly roleClaim: string }): string | undefined {
   const same = (other: { readonly tenantClaim: string; readonly roleClaim: string }): boolean =>
     other.tenantClaim === names.tenantClaim && other.roleClaim === names.roleClaim;
   if (same(claimNamesOf('herald'))) return '';

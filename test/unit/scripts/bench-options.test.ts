@@ -6,17 +6,6 @@ import { numberListOption, numberOption, UsageError } from '../../../scripts/ben
 
 const usage = 'npm run bench -- example [--runs 7]';
 
-/** The error `read` throws (a test that expects one fails when none comes). */
-function refusal(read: () => unknown): UsageError {
-  try {
-    read();
-  } catch (error) {
-    if (error instanceof UsageError) return error;
-    throw error;
-  }
-  throw new Error('expected a UsageError');
-}
-
 describe('numberOption', () => {
   it('reads decimal digits', () => {
     expect(numberOption('runs', '7', usage, { integer: true })).toBe(7);
@@ -35,28 +24,29 @@ describe('numberOption', () => {
     [' 5', 'a whole number of at least 1'],
   ])('refuses %j for a whole number, naming the option and the rule', (value, rule) => {
     // Act
-    const error = refusal(() => numberOption('runs', value, usage, { integer: true }));
+    const read = (): number => numberOption('runs', value, usage, { integer: true });
 
-    // Assess
-    expect(error.message).toBe(`--runs must be ${rule}, not ${JSON.stringify(value)}\n${usage}`);
+    // Assess: a UsageError (the bench exits 2 on it) whose message is the problem, then the usage line
+    expect(read).toThrow(UsageError);
+    expect(read).toThrow(`--runs must be ${rule}, not ${JSON.stringify(value)}\n${usage}`);
   });
 
   it('says every bound a value missed', () => {
-    expect(refusal(() => numberOption('burst', '150', usage, { integer: true, min: 100, multipleOf: 100 })).message).toContain(
+    expect(() => numberOption('burst', '150', usage, { integer: true, min: 100, multipleOf: 100 })).toThrow(
       '--burst must be a whole number of at least 100 in multiples of 100, not "150"',
     );
-    expect(refusal(() => numberOption('recipients', '1001', usage, { integer: true, max: 1000 })).message).toContain(
+    expect(() => numberOption('recipients', '1001', usage, { integer: true, max: 1000 })).toThrow(
       '--recipients must be a whole number of at least 1 and at most 1000, not "1001"',
     );
-    expect(refusal(() => numberOption('seconds', '0', usage)).message).toContain('--seconds must be a number above 0 in decimal digits, not "0"');
-    expect(refusal(() => numberOption('seconds', '1e2', usage)).message).toContain('--seconds must be a number above 0 in decimal digits, not "1e2"');
+    expect(() => numberOption('seconds', '0', usage)).toThrow('--seconds must be a number above 0 in decimal digits, not "0"');
+    expect(() => numberOption('seconds', '1e2', usage)).toThrow('--seconds must be a number above 0 in decimal digits, not "1e2"');
   });
 });
 
 describe('numberListOption', () => {
   it('reads each comma-separated value, and names the option of a wrong one', () => {
     expect(numberListOption('rates', '100, 200,300', usage)).toEqual([100, 200, 300]);
-    expect(refusal(() => numberListOption('concurrency', '1,two', usage, { integer: true })).message).toContain('--concurrency must be a whole number of at least 1, not "two"');
+    expect(() => numberListOption('concurrency', '1,two', usage, { integer: true })).toThrow('--concurrency must be a whole number of at least 1, not "two"');
   });
 });
 
