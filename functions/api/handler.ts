@@ -13,16 +13,17 @@ import { httpErrorMiddleware } from '../../shared/http/error-middleware.ts';
 import { tenantQuotaMiddleware } from '../../shared/http/tenant-quota.ts';
 import type { HttpEvent, HttpResult } from '../../shared/http/request.ts';
 import { logger } from '../../shared/observability/logger.ts';
-import { refuseUnreadInput, routeHandlers } from './routes.ts';
+import { refuseUnreadInput, routeLoaders } from './routes.ts';
 
 // The routes as deployed: a path ending in `/` arrives on a greedy route, named back here.
 const deployedRoutes = gatewayRoutes(httpRoutes);
 
 async function dispatch(event: HttpEvent, context: Context): Promise<HttpResult> {
   const declared = declaredRouteOf(deployedRoutes, event);
-  const route = declared && routeHandlers[declared.routeKey];
-  if (!declared || !route) throw new NotFoundError(`No route ${event.routeKey} for ${event.rawPath}`);
+  const load = declared && routeLoaders[declared.routeKey];
+  if (!declared || !load) throw new NotFoundError(`No route ${event.routeKey} for ${event.rawPath}`);
   refuseUnreadInput(declared.routeKey, event);
+  const route = await load();
   if (declared.routeKey === event.routeKey) return route(event, context);
   return route({ ...event, routeKey: declared.routeKey, pathParameters: { ...declared.pathParameters } }, context);
 }

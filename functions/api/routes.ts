@@ -6,64 +6,6 @@
  */
 import { json, noBody, noQueryParameters } from '../../shared/http/request.ts';
 import type { HttpEvent, HttpRouteHandler } from '../../shared/http/request.ts';
-import {
-  cancelBroadcastRoute,
-  createBroadcastRoute,
-  getBroadcastRoute,
-  listBroadcastRecipientsRoute,
-  listBroadcastsRoute,
-  retryBroadcastRoute,
-  scheduleBroadcastRoute,
-} from './routes/broadcasts.ts';
-import { celeryCancelScheduledRoute, celeryScheduleRoute, celeryScheduleStatusRoute } from './routes/celery-scheduler.ts';
-import { listDeadLettersRoute, redriveDeadLettersRoute } from './routes/dead-letters.ts';
-import { getMetricsRoute } from './routes/metrics.ts';
-import { liftSuppressionRoute, listSuppressionsRoute } from './routes/suppressions.ts';
-import { createRecurringRoute, deleteRecurringRoute, getRecurringRoute, listRecurringRoute, patchRecurringRoute } from './routes/recurring.ts';
-import { getSettingsRoute, getWebhookSecretRoute, putSettingsRoute, rotateWebhookSecretRoute } from './routes/settings.ts';
-import { getDocsRoute, getOpenApiRoute } from './routes/openapi.ts';
-import {
-  cancelNotificationRoute,
-  createNotificationsRoute,
-  getNotificationRoute,
-  listNotificationsRoute,
-  rescheduleNotificationRoute,
-  retryNotificationRoute,
-  sendNotificationNowRoute,
-} from './routes/notifications.ts';
-import {
-  getMeRoute,
-  listInboxRoute,
-  markAllInboxReadRoute,
-  markInboxItemReadRoute,
-  unreadCountRoute,
-  updateMeRoute,
-  verifyMeRoute,
-} from './routes/me.ts';
-import {
-  addDeviceRoute,
-  addPushSubscriptionRoute,
-  listDevicesRoute,
-  listPushSubscriptionsRoute,
-  removeDeviceRoute,
-  removePushSubscriptionRoute,
-  vapidPublicKeyRoute,
-} from './routes/push-targets.ts';
-import {
-  deleteTemplateRoute,
-  getTemplateRoute,
-  getTemplateVersionRoute,
-  listTemplatesRoute,
-  previewTemplateRoute,
-  putTemplateRoute,
-} from './routes/templates.ts';
-import {
-  batchRecipientsRoute,
-  eraseRecipientRoute,
-  getRecipientRoute,
-  listRecipientsRoute,
-  putRecipientRoute,
-} from './routes/recipients.ts';
 
 /** A route gets the event and the Lambda context (for what needs the time left, e.g. idempotency locks). */
 export type RouteHandler = HttpRouteHandler;
@@ -103,64 +45,90 @@ export function refuseUnreadInput(routeKey: string, event: HttpEvent): void {
   if (bodilessWrites.has(routeKey)) noBody(event);
 }
 
-export const routeHandlers: Readonly<Record<string, RouteHandler>> = {
-  'GET /health': async () => json(200, { status: 'ok' }),
-  'GET /openapi.json': getOpenApiRoute,
-  'GET /docs': getDocsRoute,
-  'PUT /v1/recipients/{id}': putRecipientRoute,
-  'GET /v1/recipients/{id}': getRecipientRoute,
-  'DELETE /v1/recipients/{id}': eraseRecipientRoute,
-  'GET /v1/recipients': listRecipientsRoute,
-  'POST /v1/recipients/batch': batchRecipientsRoute,
-  'GET /v1/me': getMeRoute,
-  'PATCH /v1/me': updateMeRoute,
-  'POST /v1/me/verify': verifyMeRoute,
-  'POST /v1/me/push-subscriptions': addPushSubscriptionRoute,
-  'GET /v1/me/push-subscriptions': listPushSubscriptionsRoute,
-  'DELETE /v1/me/push-subscriptions/{id}': removePushSubscriptionRoute,
-  'POST /v1/me/devices': addDeviceRoute,
-  'GET /v1/me/devices': listDevicesRoute,
-  'DELETE /v1/me/devices/{id}': removeDeviceRoute,
-  'GET /v1/me/push/vapid-public-key': vapidPublicKeyRoute,
-  'GET /v1/me/inbox': listInboxRoute,
-  'GET /v1/me/inbox/unread-count': unreadCountRoute,
-  'POST /v1/me/inbox/{id}/read': markInboxItemReadRoute,
-  'POST /v1/me/inbox/read-all': markAllInboxReadRoute,
-  'GET /v1/settings': getSettingsRoute,
-  'PUT /v1/settings': putSettingsRoute,
-  'POST /v1/recurring-notifications': createRecurringRoute,
-  'GET /v1/recurring-notifications': listRecurringRoute,
-  'GET /v1/recurring-notifications/{id}': getRecurringRoute,
-  'PATCH /v1/recurring-notifications/{id}': patchRecurringRoute,
-  'DELETE /v1/recurring-notifications/{id}': deleteRecurringRoute,
-  'POST /v1/notifications': createNotificationsRoute,
-  'GET /v1/notifications': listNotificationsRoute,
-  'GET /v1/notifications/{id}': getNotificationRoute,
-  'PATCH /v1/notifications/{id}': rescheduleNotificationRoute,
-  'DELETE /v1/notifications/{id}': cancelNotificationRoute,
-  'POST /v1/notifications/{id}/send-now': sendNotificationNowRoute,
-  'POST /v1/notifications/{id}/retry': retryNotificationRoute,
-  'GET /v1/metrics': getMetricsRoute,
-  'GET /v1/suppressions': listSuppressionsRoute,
-  'DELETE /v1/suppressions/{recipientId}': liftSuppressionRoute,
-  'GET /v1/settings/webhook-secret': getWebhookSecretRoute,
-  'POST /v1/settings/webhook-secret/rotate': rotateWebhookSecretRoute,
-  'POST /v1/broadcasts': createBroadcastRoute,
-  'GET /v1/broadcasts': listBroadcastsRoute,
-  'GET /v1/broadcasts/{id}': getBroadcastRoute,
-  'DELETE /v1/broadcasts/{id}': cancelBroadcastRoute,
-  'POST /v1/broadcasts/{id}/schedule': scheduleBroadcastRoute,
-  'POST /v1/broadcasts/{id}/retry': retryBroadcastRoute,
-  'GET /v1/broadcasts/{id}/recipients': listBroadcastRecipientsRoute,
-  'GET /v1/admin/dead-letters': listDeadLettersRoute,
-  'POST /v1/admin/dead-letters/{queue}/redrive': redriveDeadLettersRoute,
-  'PUT /v1/templates/{id}': putTemplateRoute,
-  'GET /v1/templates': listTemplatesRoute,
-  'GET /v1/templates/{id}': getTemplateRoute,
-  'DELETE /v1/templates/{id}': deleteTemplateRoute,
-  'GET /v1/templates/{id}/versions/{version}': getTemplateVersionRoute,
-  'POST /v1/templates/{id}/preview': previewTemplateRoute,
-  'POST /api/notifications/schedule/': celeryScheduleRoute,
-  'DELETE /api/notifications/{id}/cancel_scheduled/': celeryCancelScheduledRoute,
-  'GET /api/notifications/{id}/schedule_status/': celeryScheduleStatusRoute,
+/** `GET /health`: up, whatever else is. */
+const healthRoute: RouteHandler = async () => json(200, { status: 'ok' });
+
+// Each route group's module, imported on the first request for one of its routes. In the bundle
+// each is a chunk of its own (lib/constructs/herald-function.ts), so a cold start loads none of
+// them and the first request loads only its group's (and what that group alone uses: the SES v2
+// client for /v1/metrics, liquidjs for the templates, croner for the recurring notifications).
+const broadcastsRoutes = () => import('./routes/broadcasts.ts');
+const celerySchedulerRoutes = () => import('./routes/celery-scheduler.ts');
+const deadLettersRoutes = () => import('./routes/dead-letters.ts');
+const metricsRoutes = () => import('./routes/metrics.ts');
+const suppressionsRoutes = () => import('./routes/suppressions.ts');
+const recurringRoutes = () => import('./routes/recurring.ts');
+const settingsRoutes = () => import('./routes/settings.ts');
+const openapiRoutes = () => import('./routes/openapi.ts');
+const notificationsRoutes = () => import('./routes/notifications.ts');
+const meRoutes = () => import('./routes/me.ts');
+const pushTargetsRoutes = () => import('./routes/push-targets.ts');
+const templatesRoutes = () => import('./routes/templates.ts');
+const recipientsRoutes = () => import('./routes/recipients.ts');
+
+/**
+ * The handler of each described route (`METHOD /path`), loaded with its group's module on the
+ * first request that reaches it; later requests find the module loaded. Rejects only if the module
+ * cannot be loaded.
+ */
+export const routeLoaders: Readonly<Record<string, () => Promise<RouteHandler>>> = {
+  'GET /health': async () => healthRoute,
+  'GET /openapi.json': async () => (await openapiRoutes()).getOpenApiRoute,
+  'GET /docs': async () => (await openapiRoutes()).getDocsRoute,
+  'PUT /v1/recipients/{id}': async () => (await recipientsRoutes()).putRecipientRoute,
+  'GET /v1/recipients/{id}': async () => (await recipientsRoutes()).getRecipientRoute,
+  'DELETE /v1/recipients/{id}': async () => (await recipientsRoutes()).eraseRecipientRoute,
+  'GET /v1/recipients': async () => (await recipientsRoutes()).listRecipientsRoute,
+  'POST /v1/recipients/batch': async () => (await recipientsRoutes()).batchRecipientsRoute,
+  'GET /v1/me': async () => (await meRoutes()).getMeRoute,
+  'PATCH /v1/me': async () => (await meRoutes()).updateMeRoute,
+  'POST /v1/me/verify': async () => (await meRoutes()).verifyMeRoute,
+  'POST /v1/me/push-subscriptions': async () => (await pushTargetsRoutes()).addPushSubscriptionRoute,
+  'GET /v1/me/push-subscriptions': async () => (await pushTargetsRoutes()).listPushSubscriptionsRoute,
+  'DELETE /v1/me/push-subscriptions/{id}': async () => (await pushTargetsRoutes()).removePushSubscriptionRoute,
+  'POST /v1/me/devices': async () => (await pushTargetsRoutes()).addDeviceRoute,
+  'GET /v1/me/devices': async () => (await pushTargetsRoutes()).listDevicesRoute,
+  'DELETE /v1/me/devices/{id}': async () => (await pushTargetsRoutes()).removeDeviceRoute,
+  'GET /v1/me/push/vapid-public-key': async () => (await pushTargetsRoutes()).vapidPublicKeyRoute,
+  'GET /v1/me/inbox': async () => (await meRoutes()).listInboxRoute,
+  'GET /v1/me/inbox/unread-count': async () => (await meRoutes()).unreadCountRoute,
+  'POST /v1/me/inbox/{id}/read': async () => (await meRoutes()).markInboxItemReadRoute,
+  'POST /v1/me/inbox/read-all': async () => (await meRoutes()).markAllInboxReadRoute,
+  'GET /v1/settings': async () => (await settingsRoutes()).getSettingsRoute,
+  'PUT /v1/settings': async () => (await settingsRoutes()).putSettingsRoute,
+  'POST /v1/recurring-notifications': async () => (await recurringRoutes()).createRecurringRoute,
+  'GET /v1/recurring-notifications': async () => (await recurringRoutes()).listRecurringRoute,
+  'GET /v1/recurring-notifications/{id}': async () => (await recurringRoutes()).getRecurringRoute,
+  'PATCH /v1/recurring-notifications/{id}': async () => (await recurringRoutes()).patchRecurringRoute,
+  'DELETE /v1/recurring-notifications/{id}': async () => (await recurringRoutes()).deleteRecurringRoute,
+  'POST /v1/notifications': async () => (await notificationsRoutes()).createNotificationsRoute,
+  'GET /v1/notifications': async () => (await notificationsRoutes()).listNotificationsRoute,
+  'GET /v1/notifications/{id}': async () => (await notificationsRoutes()).getNotificationRoute,
+  'PATCH /v1/notifications/{id}': async () => (await notificationsRoutes()).rescheduleNotificationRoute,
+  'DELETE /v1/notifications/{id}': async () => (await notificationsRoutes()).cancelNotificationRoute,
+  'POST /v1/notifications/{id}/send-now': async () => (await notificationsRoutes()).sendNotificationNowRoute,
+  'POST /v1/notifications/{id}/retry': async () => (await notificationsRoutes()).retryNotificationRoute,
+  'GET /v1/metrics': async () => (await metricsRoutes()).getMetricsRoute,
+  'GET /v1/suppressions': async () => (await suppressionsRoutes()).listSuppressionsRoute,
+  'DELETE /v1/suppressions/{recipientId}': async () => (await suppressionsRoutes()).liftSuppressionRoute,
+  'GET /v1/settings/webhook-secret': async () => (await settingsRoutes()).getWebhookSecretRoute,
+  'POST /v1/settings/webhook-secret/rotate': async () => (await settingsRoutes()).rotateWebhookSecretRoute,
+  'POST /v1/broadcasts': async () => (await broadcastsRoutes()).createBroadcastRoute,
+  'GET /v1/broadcasts': async () => (await broadcastsRoutes()).listBroadcastsRoute,
+  'GET /v1/broadcasts/{id}': async () => (await broadcastsRoutes()).getBroadcastRoute,
+  'DELETE /v1/broadcasts/{id}': async () => (await broadcastsRoutes()).cancelBroadcastRoute,
+  'POST /v1/broadcasts/{id}/schedule': async () => (await broadcastsRoutes()).scheduleBroadcastRoute,
+  'POST /v1/broadcasts/{id}/retry': async () => (await broadcastsRoutes()).retryBroadcastRoute,
+  'GET /v1/broadcasts/{id}/recipients': async () => (await broadcastsRoutes()).listBroadcastRecipientsRoute,
+  'GET /v1/admin/dead-letters': async () => (await deadLettersRoutes()).listDeadLettersRoute,
+  'POST /v1/admin/dead-letters/{queue}/redrive': async () => (await deadLettersRoutes()).redriveDeadLettersRoute,
+  'PUT /v1/templates/{id}': async () => (await templatesRoutes()).putTemplateRoute,
+  'GET /v1/templates': async () => (await templatesRoutes()).listTemplatesRoute,
+  'GET /v1/templates/{id}': async () => (await templatesRoutes()).getTemplateRoute,
+  'DELETE /v1/templates/{id}': async () => (await templatesRoutes()).deleteTemplateRoute,
+  'GET /v1/templates/{id}/versions/{version}': async () => (await templatesRoutes()).getTemplateVersionRoute,
+  'POST /v1/templates/{id}/preview': async () => (await templatesRoutes()).previewTemplateRoute,
+  'POST /api/notifications/schedule/': async () => (await celerySchedulerRoutes()).celeryScheduleRoute,
+  'DELETE /api/notifications/{id}/cancel_scheduled/': async () => (await celerySchedulerRoutes()).celeryCancelScheduledRoute,
+  'GET /api/notifications/{id}/schedule_status/': async () => (await celerySchedulerRoutes()).celeryScheduleStatusRoute,
 };

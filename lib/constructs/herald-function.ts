@@ -1,13 +1,14 @@
 import path from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, AssetHashType, DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { ILocalBundling } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, StartingPosition, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Code, Function as LambdaFunctionConstruct, Runtime, StartingPosition, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { buildSync } from 'esbuild';
+import type { BuildOptions } from 'esbuild';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { RetryPolicy } from '../../shared/domain/retry-policy.ts';
@@ -76,6 +77,14 @@ export const unreachedCredentialProviders: readonly string[] = [
 export const unreachedSdkModules: readonly string[] = ['@smithy/core/event-streams'];
 
 /**
+ * bowser, the browser detection the SDK's browser user agent imports (`import("bowser")` in
+ * `createUserAgentStringParsingProvider`, ~34 KB). Node's clients never call that function and
+ * esbuild drops it, but with code splitting it still makes a chunk of the dynamic import it held;
+ * external, the chunk is not made. Nothing in a Node bundle imports it.
+ */
+export const browserOnlyModules: readonly string[] = ['bowser'];
+
+/**
  * Where the bundles take `node:http` from (lib/constructs/node-http.cjs, the same module as
  * CommonJS): an ES module import of `node:http` loads undici at cold start (the module's ESM facade
  * reads its lazy `WebSocket` getters), which costs 10-30 ms of every function's init.
@@ -91,26 +100,77 @@ export const nodeHttpShim: string = path.join(import.meta.dirname, 'node-http.cj
 export const endpointCacheShim: string = path.join(import.meta.dirname, 'endpoint-cache.mjs');
 
 /**
- * How every function is bundled (esbuild, locally): one ES module, minified, with source maps.
- * `npm run bench -- bundles` bundles through {@link HeraldFunction} itself, so it measures exactly this.
+ * How every function is bundled (esbuild, locally, no Docker): an ES module entry `index.mjs`,
+ * minified, with source maps (without their sources), and code splitting: what a handler imports
+ * with `import()` goes into chunks of its own, beside `index.mjs` in the deployment package, and
+ * is loaded on the first call that reaches it instead of at the cold start (the `api` function's
+ * route groups, functions/api/routes.ts). In one file, esbuild would have to wrap what a lazy
+ * import reaches in init functions and keep every export of it (the AWS SDK clients' whole
+ * command lists). `npm run bench -- bundles` bundles through {@link HeraldFunction} itself, so it
+ * measures exactly this.
  */
-export const heraldBundling: BundlingOptions = {
-  format: OutputFormat.ESM,
+export const heraldBundling: Readonly<BuildOptions> = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
   target: 'node24',
+  splitting: true,
+  // Lambda's handler setting names the entry's file: `index.<handler>`.
+  entryNames: 'index',
+  chunkNames: 'chunk-[hash]',
+  outExtension: { '.js': '.mjs' },
   mainFields: ['module', 'main'],
-  banner: esmRequireBanner,
+  banner: { js: esmRequireBanner },
   minify: true,
-  sourceMap: true,
+  sourcemap: true,
   // Mappings are enough for stack traces; embedding the sources only grows the bundle.
   sourcesContent: false,
-  // Ship the SDK version the tests and the local stack ran, not whatever the runtime carries: a
-  // bundled SDK also starts faster than the runtime's (one file, no module resolution).
-  bundleAwsSDK: true,
-  externalModules: [...unreachedCredentialProviders, ...unreachedSdkModules],
-  // No Docker on developer machines or CI: esbuild from node_modules bundles locally.
-  forceDockerBundling: false,
-  esbuildArgs: { '--alias': [`node:http=${nodeHttpShim}`, `http=${nodeHttpShim}`, `@aws-sdk/endpoint-cache=${endpointCacheShim}`] },
+  // The SDK is bundled: ship the version the tests and the local stack ran, not whatever the
+  // runtime carries (a bundled SDK also starts faster than the runtime's: no module resolution).
+  external: [...unreachedCredentialProviders, ...unreachedSdkModules, ...browserOnlyModules],
+  alias: { 'node:http': nodeHttpShim, http: nodeHttpShim, '@aws-sdk/endpoint-cache': endpointCacheShim },
+  logLevel: 'warning',
 };
+
+/**
+ * esbuild with {@link heraldBundling}, run in this process when the CDK stages a function's asset
+ * (`cdk synth`). The staging caches a bundle by its source directory and its bundling options, of
+ * which it reads the data, not the functions: this object's fields (the entry, the options) are
+ * what tell one function's bundle from another's.
+ */
+class LocalEsbuild implements ILocalBundling {
+  readonly options: Readonly<BuildOptions> = heraldBundling;
+  readonly entry: string;
+  readonly projectRoot: string;
+
+  /** `entry` is relative to `projectRoot`, whose node_modules resolve its imports. */
+  constructor(entry: string, projectRoot: string) {
+    this.entry = entry;
+    this.projectRoot = projectRoot;
+  }
+
+  /** Writes `index.mjs`, its chunks and their source maps into `outputDir`. @throws esbuild's error when the entry does not build */
+  tryBundle(outputDir: string): boolean {
+    buildSync({ ...this.options, entryPoints: [path.join(this.projectRoot, this.entry)], outdir: outputDir, absWorkingDir: this.projectRoot });
+    return true;
+  }
+}
+
+/**
+ * The deployment package of the function whose handler module is `entry` (relative to
+ * `projectRoot`): `index.mjs` and its chunks, bundled locally by {@link LocalEsbuild}, named by the
+ * hash of what it holds, as the CDK's `NodejsFunction` names its bundles.
+ */
+export function bundledCode(entry: string, projectRoot: string): Code {
+  return Code.fromAsset(projectRoot, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never pulled: the local bundling always answers (it throws rather than fall back to Docker).
+      image: DockerImage.fromRegistry('herald/no-docker-bundling'),
+      local: new LocalEsbuild(entry, projectRoot),
+    },
+  });
+}
 
 /** The functions' `NODE_OPTIONS`: stack traces point at the TypeScript sources instead of minified bundle offsets. */
 export const heraldNodeOptions = '--enable-source-maps';
@@ -125,7 +185,7 @@ export interface HeraldFunctionProps {
    */
   readonly namePrefix?: string;
   /**
-   * Directory the definition's `entry` is relative to; it must hold package-lock.json.
+   * Directory the definition's `entry` is relative to, whose node_modules hold what it imports.
    * @default the repository root
    */
   readonly projectRoot?: string;
@@ -170,7 +230,7 @@ export type { TokenVerificationSettings } from '../function-environment.ts';
  * permission never comes without the variable that makes it usable (or the reverse). Which
  * variables each grant sets is lib/function-environment.ts's, which the local stack reads too.
  */
-export class HeraldFunction extends NodejsFunction {
+export class HeraldFunction extends LambdaFunctionConstruct {
   /** The description this function was built from. */
   readonly definition: FunctionDescription;
   private readonly namePrefix: string;
@@ -201,10 +261,8 @@ export class HeraldFunction extends NodejsFunction {
     super(scope, id, {
       functionName,
       description: `Herald ${definition.name} (${definition.entry})`,
-      entry: path.join(projectRoot, definition.entry),
-      handler: definition.handler,
-      projectRoot,
-      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+      code: bundledCode(definition.entry, projectRoot),
+      handler: `index.${definition.handler}`,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: definition.memoryMb,
@@ -217,7 +275,6 @@ export class HeraldFunction extends NodejsFunction {
         NODE_OPTIONS: heraldNodeOptions,
         ...props.environment,
       },
-      bundling: heraldBundling,
     });
     this.definition = definition;
     this.namePrefix = namePrefix;

@@ -5,15 +5,15 @@
  * the invocation if it were ever needed.
  */
 import { spawn } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { heraldNodeOptions, unreachedCredentialProviders, unreachedSdkModules } from '../../lib/constructs/herald-function.ts';
-import { bundleFunctions } from '../../scripts/bench/bundles.ts';
+import { bundleFunctions, packageModules } from '../../scripts/bench/bundles.ts';
 
 /** Runs `handler(event)` of the bundle in a fresh Node process with `env` only; resolves with its stdout. */
 function invokeAlone(bundle: string, event: unknown, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -42,9 +42,10 @@ describe('a deployed function bundle', () => {
     scratch = await mkdtemp(join(tmpdir(), 'herald-bundling-test-'));
     const [built] = bundleFunctions(join(scratch, 'cdk.out'), ['ws-default']);
     if (!built) throw new Error('ws-default was not bundled');
-    // Outside the repository: nothing the bundle imports can be found in a node_modules.
-    bundle = join(scratch, 'index.mjs');
-    await copyFile(built.file, bundle);
+    // Outside the repository, the package as deployed (index.mjs and its chunks): nothing the
+    // bundle imports can be found in a node_modules.
+    await cp(dirname(built.file), join(scratch, 'package'), { recursive: true });
+    bundle = join(scratch, 'package', 'index.mjs');
   }, 120_000);
 
   afterAll(async () => {
@@ -89,8 +90,11 @@ describe('a deployed function bundle', () => {
     }
   });
 
+  /** The package's modules, one text. */
+  const packageCode = async (): Promise<string> => (await Promise.all(packageModules(bundle).map((module) => readFile(module, 'utf8')))).join('\n');
+
   it('leaves the credential providers only a developer machine uses out, imported only when reached', async () => {
-    const code = await readFile(bundle, 'utf8');
+    const code = await packageCode();
     for (const provider of unreachedCredentialProviders) {
       expect(code).toContain(`import("${provider}")`);
     }
@@ -100,14 +104,14 @@ describe('a deployed function bundle', () => {
   });
 
   it("leaves the SDK's event-stream codec out, imported only if an operation with an event stream were called", async () => {
-    const code = await readFile(bundle, 'utf8');
+    const code = await packageCode();
     for (const module of unreachedSdkModules) expect(code).toContain(`import("${module}")`);
     // One of the codec's own error messages.
     expect(code).not.toContain('Provided message too short to accommodate event stream message overhead');
   });
 
   it('takes node:http without its ES module facade, so a cold start does not load undici', async () => {
-    const code = await readFile(bundle, 'utf8');
+    const code = await packageCode();
     expect(code).not.toMatch(/from\s*"(node:)?http"|import\("(node:)?http"\)/);
     // Loaded alone, as Lambda loads it: which of Node's internal modules did the import pull in?
     const loaded = await new Promise<string>((resolve, reject) => {

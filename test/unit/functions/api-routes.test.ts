@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { functions, httpRoutes } from '../../../lib/app-description.ts';
-import { routeHandlers } from '../../../functions/api/routes.ts';
+import { routeLoaders } from '../../../functions/api/routes.ts';
 
 describe('the api route table', () => {
   it('serves exactly the HTTP routes of the app description', () => {
@@ -8,7 +8,7 @@ describe('the api route table', () => {
     const described = httpRoutes.map((route) => `${route.method} ${route.path}`);
 
     // Act
-    const served = Object.keys(routeHandlers);
+    const served = Object.keys(routeLoaders);
 
     // Assess
     expect(served.sort()).toEqual(described.sort());
@@ -23,5 +23,16 @@ describe('the api route table', () => {
 
     // Assess
     expect(routes).toEqual(httpRoutes);
+  });
+
+  it('loads a handler for every route, the same one each time', async () => {
+    // Act
+    const loaded = await Promise.all(Object.values(routeLoaders).map(async (load) => [await load(), await load()] as const));
+
+    // Assess
+    for (const [first, again] of loaded) {
+      expect(first).toBeTypeOf('function');
+      expect(again).toBe(first);
+    }
   });
 });
