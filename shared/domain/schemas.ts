@@ -27,6 +27,61 @@ import { canonicalLocale, maxTemplateVersions, reservedTemplateVariables, templa
 import { isNotBlank, isSingleLineText, isWellFormedText, maxSubjectLength, nameLikeId, nameLikeMessage, singleLineMessage, wellFormedMessage } from './subject-ids.ts';
 import { maxInstantLength } from './message-schemas.ts';
 import type { TemplateChannel } from './template.ts';
+import {
+  minPhoneDigits,
+  maxPhoneDigits,
+  maxBatchRecipients,
+  maxPhoneLength,
+  maxTelegramChatIdLength,
+  maxWebhookUrlLength,
+  maxBroadcastRecipientIds,
+  maxDataBytes,
+  maxDeviceTokenLength,
+  maxEmailLength,
+  maxPushEndpointLength,
+  maxGroupIdLength,
+  maxGroupsPerRecipient,
+  maxCronLength,
+  maxRecipientsPerRequest,
+  maxRelatedObjectIdLength,
+  maxRelatedObjectTypeLength,
+  maxRetryDelayMinutes,
+  maxTimezoneLength,
+  maxTypeLength,
+  maxVerificationCodeLength,
+  maxLocaleLength,
+  maxTemplateBytes,
+  maxDataDepth,
+} from './field-limits.ts';
+
+// The fields' limits live apart from the schemas, so that what needs only a number (the body caps,
+// the JSON reader) does not load classic zod and every schema (the api's cold start).
+export {
+  minPhoneDigits,
+  maxPhoneDigits,
+  maxBatchRecipients,
+  maxPhoneLength,
+  maxTelegramChatIdLength,
+  maxWebhookUrlLength,
+  maxBroadcastRecipientIds,
+  maxDataBytes,
+  maxDeviceTokenLength,
+  maxEmailLength,
+  maxPushEndpointLength,
+  maxGroupIdLength,
+  maxGroupsPerRecipient,
+  maxCronLength,
+  maxRecipientsPerRequest,
+  maxRelatedObjectIdLength,
+  maxRelatedObjectTypeLength,
+  maxRetryDelayMinutes,
+  maxTimezoneLength,
+  maxTypeLength,
+  maxVerificationCodeLength,
+  maxLocaleLength,
+  maxTemplateBytes,
+  maxDataDepth,
+};
 
 export { isSingleLineText, isWellFormedText, maxSubjectLength } from './subject-ids.ts';
 
@@ -58,20 +113,15 @@ export const tenantIdSchema = z.string('must be a string').regex(nameLikeId, nam
 
 /** Group ids. */
 export const groupIdSchema = z.string('must be a string').regex(nameLikeId, nameLikeMessage);
-/** The longest group id. */
-export const maxGroupIdLength = 128;
 
 export const notificationIdSchema = z.string().regex(notificationIdPattern, 'is not a notification id');
 
 /** An IANA time zone that this runtime knows. */
-export const maxTimezoneLength = 64;
 export const timezoneSchema = z
   .string('must be a string')
   .max(maxTimezoneLength, `must be at most ${maxTimezoneLength} characters`)
   .refine(isKnownTimeZone, 'is not a known IANA time zone');
 
-/** The longest e-mail address: a forward-path holds 256 octets with its angle brackets (RFC 5321, 4.5.3.1.3). */
-export const maxEmailLength = 254;
 /** The longest local part of an address (before the `@`): 64 octets (RFC 5321, 4.5.3.1.1). */
 export const maxEmailLocalPartLength = 64;
 /** The longest label of a domain name (between its dots): 63 octets (RFC 1035, 2.3.4). */
@@ -112,12 +162,6 @@ export const emailAddressSchema = z
     'must not have a part of its domain that starts or ends with a hyphen (RFC 1035, 2.3.1)',
   );
 
-/** The fewest digits of a phone number: a three-digit country code and four digits (Niue's, +683) are among the shortest in use. */
-export const minPhoneDigits = 7;
-/** The most digits of an E.164 number, country code included (ITU-T E.164). */
-export const maxPhoneDigits = 15;
-/** The longest E.164 number: `+` and 15 digits. */
-export const maxPhoneLength = 1 + maxPhoneDigits;
 /**
  * A phone number in E.164 form: `+`, a country code and the subscriber number, 7 to 15 digits in
  * all, no spaces or punctuation (ITU-T E.164; the form SNS `Publish` takes in `PhoneNumber`).
@@ -131,15 +175,11 @@ export const phoneNumberSchema = z
     `must be an E.164 phone number: + and ${minPhoneDigits} to ${maxPhoneDigits} digits, no spaces, e.g. +14155550100`,
   );
 
-/** The longest Telegram chat id: `@` and a username of 32 characters (a numeric id is at most 21). */
-export const maxTelegramChatIdLength = 33;
 /** A Telegram chat: a numeric id (negative for groups) or a public `@username`, as `sendMessage` takes `chat_id`. */
 export const telegramChatIdSchema = z
   .string('must be a string')
   .regex(/^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$/, 'must be a numeric Telegram chat id or an @username');
 
-/** The longest webhook URL. */
-export const maxWebhookUrlLength = 2048;
 /**
  * A webhook URL: absolute `http(s)://`, no credentials. Whether the host may be reached is judged at
  * each send (shared/delivery/webhook-guard.ts): on AWS, `https://` to public addresses only.
@@ -153,8 +193,6 @@ export const webhookUrlSchema = z
     return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '' && url.hostname !== '';
   }, 'must be an absolute http(s) URL without credentials');
 
-/** The longest locale tag we keep (RFC 5646 advises supporting at least 35 characters). */
-export const maxLocaleLength = 35;
 /** A BCP 47 language tag (`en-GB`), stored in its canonical form (`Intl.getCanonicalLocales`). */
 export const localeSchema = z
   .string('must be a string')
@@ -245,32 +283,17 @@ function needsZone(body: { scheduledAt?: string | undefined; timezone?: string |
 const needsZoneIssue = { path: ['timezone'], message: 'is required when scheduledAt has no offset' };
 
 export { maxMessageLength, maxTitleLength };
-export const maxRelatedObjectTypeLength = 64;
-export const maxRelatedObjectIdLength = 128;
-export const maxRecipientsPerRequest = 1_000;
-/** `data` may hold at most this many bytes once serialized as JSON (UTF-8). */
-export const maxDataBytes = 16 * 1024;
 /** The largest page a listing returns, and the default. */
 export const maxPageSize = 100;
 export const defaultPageSize = 20;
-/** How long a manual retry may be put off. */
-export const maxRetryDelayMinutes = 30 * 24 * 60;
 /** Bounds of the metrics window (counters are kept per hour, for 40 days). */
 export const minMetricsPeriodSeconds = 60 * 60;
 export const maxMetricsPeriodSeconds = 31 * 24 * 60 * 60;
 
-/** A notification's free-form type (`reminder`, `invoice.due`, ...). */
-export const maxTypeLength = 64;
 // `__proto__` cannot name a switch in `PATCH /v1/me` `types` (a member so named is refused), so no
 // notification may have that type either: nobody could switch it off.
 export const notificationTypeSchema = textSchema({ max: maxTypeLength, singleLine: true }).refine((type) => type !== '__proto__', 'is not an accepted type name');
 
-/**
- * How deep `data` may nest, `data` itself being level 1: DynamoDB's limit on a map attribute. It is
- * stored as JSON text, so DynamoDB would take more; the bound keeps `data` movable into a map (and
- * into any store with the same rule) and everything that walks it shallow.
- */
-export const maxDataDepth = 32;
 
 /** How deep a JSON value nests (a scalar 0, `{}` 1), walked with an explicit stack: any depth is safe. */
 export function jsonDepth(value: unknown): number {
@@ -317,8 +340,6 @@ export const relatedObjectSchema = z.strictObject({
 /** A template id: chosen by the tenant, kept to a safe alphabet (it names the template in URLs and logs). */
 export const templateIdSchema = z.string('must be a string').regex(templateIdPattern, templateIdMessage);
 export { maxTemplateVersions };
-/** The largest template definition, as JSON (UTF-8), bytes: one DynamoDB item holds it with room to spare. */
-export const maxTemplateBytes = 64 * 1024;
 /** How many locales one template may have. */
 export const maxTemplateLocales = 50;
 /** The longest template description. */
@@ -446,8 +467,6 @@ export const metricsQuerySchema = z.strictObject({
     .default(minMetricsPeriodSeconds),
 });
 
-/** The groups a recipient belongs to. */
-export const maxGroupsPerRecipient = 100;
 export const recipientGroupsSchema = z
   .array(groupIdSchema)
   .max(maxGroupsPerRecipient, `must hold at most ${maxGroupsPerRecipient} groups`)
@@ -472,11 +491,6 @@ export const putRecipientBodySchema = z.strictObject({
 });
 export type PutRecipientBody = z.infer<typeof putRecipientBodySchema>;
 
-/**
- * How many upserts one `POST /v1/recipients/batch` may carry: 100 entries with every field at its
- * longest (an id of 255 characters, 100 groups) fit the body cap (shared/http/body-limits.ts).
- */
-export const maxBatchRecipients = 100;
 
 /** Body of `POST /v1/recipients/batch`: the entries are validated one by one (see the next schema). */
 export const batchRecipientsBodySchema = z.strictObject({
@@ -525,8 +539,6 @@ export const updateMeBodySchema = z
   .refine((body) => Object.keys(body).length > 0, 'must change at least one of email, phone, telegramChatId, webhookUrl, locale, timezone, quietHours, channels, types');
 export type UpdateMeBody = z.infer<typeof updateMeBodySchema>;
 
-/** The longest push subscription endpoint accepted (browsers' are a few hundred characters). */
-export const maxPushEndpointLength = 2048;
 
 /**
  * A push service URL: https, naming a host, without credentials (`pushEndpointProblem`). Plain http
@@ -572,8 +584,6 @@ export const pushSubscriptionBodySchema = z.strictObject({
 });
 export type PushSubscriptionBody = z.infer<typeof pushSubscriptionBodySchema>;
 
-/** The longest device token: APNs tokens are 64 hex characters, FCM's a few hundred. */
-export const maxDeviceTokenLength = 4096;
 
 /** Body of `POST /v1/me/devices`: a mobile app's FCM or APNs token. */
 export const deviceBodySchema = z.strictObject({
@@ -589,8 +599,6 @@ export type DeviceBody = z.infer<typeof deviceBodySchema>;
 /** The id of a push subscription or device in a path. */
 export const pushTargetIdSchema = z.string().regex(/^(ps|dv)_[A-Za-z0-9_-]{22}$/, 'is not a push subscription or device id');
 
-/** How many digits a verification code has. */
-export const maxVerificationCodeLength = 6;
 
 /** Body of `POST /v1/me/verify`: the code the caller received at a contact point they set. */
 export const verifyContactBodySchema = z.strictObject({
@@ -656,12 +664,6 @@ export const socketMessageSchema = z.object({ action: z.string().optional() }).l
 
 // ---- Broadcasts (issue 5) ----
 
-/**
- * How many ids an explicit broadcast audience may hold in one request (groups and `all` have no
- * limit): as many as `POST /v1/notifications` names, which ids of 255 characters still fit the
- * body cap (shared/http/body-limits.ts).
- */
-export const maxBroadcastRecipientIds = 1_000;
 /** How many groups one broadcast may name. */
 export const maxBroadcastGroups = 100;
 
@@ -800,8 +802,6 @@ export const celeryScheduleBodySchema = z
 
 // ---- Recurring notifications (issue 12) ----
 
-/** The longest cron expression accepted. */
-export const maxCronLength = 100;
 
 const cronSchema = z.string('must be a string').min(1, 'must not be empty').max(maxCronLength, `must be at most ${maxCronLength} characters`);
 // EventBridge writes its expressions as rate(...): the message says that part goes.

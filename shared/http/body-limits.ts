@@ -1,5 +1,5 @@
 /**
- * The body cap of each route, computed from its field limits (shared/domain/schemas.ts), so that
+ * The body cap of each route, computed from its field limits (shared/domain/field-limits.ts), so that
  * every documented limit is reachable at its maximum together with all the others.
  *
  * The worst case of a body is its compact JSON with every field at its limit, written the longest
@@ -15,37 +15,12 @@
  * string inside the event, where every `"` and `\` doubles. So no cap may exceed 3 MiB
  * ({@link maxBodyCapBytes}); the 10 MB payload quota of HTTP APIs never binds.
  */
-import { channels } from '../domain/notification.ts';
 import { verifiableChannels } from '../domain/contact-verification.ts';
-import { switchableChannels } from '../domain/recipient.ts';
-import {
-  maxBatchRecipients,
-  maxPhoneLength,
-  maxTelegramChatIdLength,
-  maxTypePreferences,
-  maxWebhookUrlLength,
-  maxBroadcastRecipientIds,
-  maxDataBytes,
-  maxDeviceTokenLength,
-  maxEmailLength,
-  maxPushEndpointLength,
-  maxGroupIdLength,
-  maxGroupsPerRecipient,
-  maxCronLength,
-  maxInstantLength,
-  maxMessageLength,
-  maxRecipientsPerRequest,
-  maxRelatedObjectIdLength,
-  maxRelatedObjectTypeLength,
-  maxRetryDelayMinutes,
-  maxSubjectLength,
-  maxTimezoneLength,
-  maxTitleLength,
-  maxTypeLength,
-  maxVerificationCodeLength,
-  maxLocaleLength,
-  maxTemplateBytes,
-} from '../domain/schemas.ts';
+import { maxBatchRecipients, maxPhoneLength, maxTelegramChatIdLength, maxWebhookUrlLength, maxBroadcastRecipientIds, maxDataBytes, maxDeviceTokenLength, maxEmailLength, maxPushEndpointLength, maxGroupIdLength, maxGroupsPerRecipient, maxCronLength, maxRecipientsPerRequest, maxRelatedObjectIdLength, maxRelatedObjectTypeLength, maxRetryDelayMinutes, maxTimezoneLength, maxTypeLength, maxVerificationCodeLength, maxLocaleLength, maxTemplateBytes } from '../domain/field-limits.ts';
+import { maxTypePreferences, switchableChannels } from '../domain/recipient.ts';
+import { maxInstantLength } from '../domain/message-schemas.ts';
+import { channels, maxMessageLength, maxTitleLength } from '../domain/notification.ts';
+import { maxSubjectLength } from '../domain/subject-ids.ts';
 
 /** A synchronous Lambda invocation's payload quota (request and response), bytes. */
 export const lambdaPayloadQuotaBytes = 6 * 1024 * 1024;

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { readCaller } from '../auth/claims.ts';
 import { claimsConfig, once } from '../config.ts';
 import type { Caller } from '../domain/caller.ts';
-import { maxDataBytes, maxDataDepth } from '../domain/schemas.ts';
+import { maxDataBytes, maxDataDepth } from '../domain/field-limits.ts';
 import { PayloadTooLargeError, UnauthorizedError, ValidationError } from '../errors.ts';
 import { decimalNumeralOr, decimalNumerals } from './decimal-numerals.ts';
 import { parseWith } from './validation.ts';
