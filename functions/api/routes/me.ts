@@ -5,7 +5,7 @@ import { socketPoster } from '../../../shared/adapters/dependencies/connections.
 import { recipientStore } from '../../../shared/adapters/dependencies/directory.ts';
 import { idempotencyStore } from '../../../shared/adapters/dependencies/idempotency.ts';
 import { inboxStore, liveStateStore } from '../../../shared/adapters/dependencies/inbox.ts';
-import { verificationCodes } from '../../../shared/adapters/dependencies/mail.ts';
+import { verificationCodes } from '../../../shared/adapters/dependencies/verification-codes.ts';
 import { selfSendLimits } from '../../../shared/adapters/dependencies/self-send.ts';
 import { oneSendBudget } from '../../../shared/adapters/dependencies/send-budgets.ts';
 import { toRecipientView } from '../../../shared/domain/recipient.ts';

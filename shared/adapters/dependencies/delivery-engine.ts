@@ -15,12 +15,17 @@ import { documentClient, tables } from './dynamodb.ts';
 import { liveStateStore } from './inbox.ts';
 import { mailer } from './mail.ts';
 import { sendBudgets } from './send-budgets.ts';
-import { mobilePush, pushTargetCleaner, smsSender } from './messaging.ts';
-import { webPushSender } from './web-push.ts';
 import { templateStore } from './templates.ts';
 import { recipientStore } from './directory.ts';
-import { signingSecrets, telegramBot, webhookSender } from './telegram-webhooks.ts';
 
+// The providers of the channels few recipients have (SMS, push, Telegram, webhooks), imported on
+// their first send: in the bundle each is a chunk of its own (the SNS and Secrets Manager clients,
+// web-push's encryption and jose, the webhook guard's address ranges), which a cold start does
+// not load. The mailer and the WebSocket poster are loaded with the function: the send budgets
+// read SES's quota before the first claim, and every delivery posts its inbox frames.
+const messaging = () => import('./messaging.ts');
+const webPush = () => import('./web-push.ts');
+const telegramAndWebhooks = () => import('./telegram-webhooks.ts');
 
 // The delivering functions load the budgets before their first claim.
 export { loadSendBudgets } from './send-budgets.ts';
@@ -39,13 +44,20 @@ const channels = /* @__PURE__ */ once(
       mailer: mailer(),
       sockets: socketPoster(),
       live: liveStateStore(),
-      sms: smsSender(),
-      push: { web: webPushSender(), mobile: mobilePush(), cleaner: pushTargetCleaner() },
       // Made on first send: their configuration is read only when a recipient has such an address.
-      telegram: { sendMessage: (chatId, text) => telegramBot().sendMessage(chatId, text) },
+      sms: { send: async (...args) => (await messaging()).smsSender().send(...args) },
+      push: {
+        web: { send: async (...args) => (await webPush()).webPushSender().send(...args) },
+        mobile: {
+          publish: async (...args) => (await messaging()).mobilePush().publish(...args),
+          unregister: async (...args) => (await messaging()).mobilePush().unregister(...args),
+        },
+        cleaner: { forget: async (...args) => (await messaging()).pushTargetCleaner().forget(...args) },
+      },
+      telegram: { sendMessage: async (chatId, text) => (await telegramAndWebhooks()).telegramBot().sendMessage(chatId, text) },
       webhooks: {
-        sender: { post: (url, headers, body) => webhookSender().post(url, headers, body) },
-        secrets: (tenantId) => signingSecrets()(tenantId),
+        sender: { post: async (url, headers, body) => (await telegramAndWebhooks()).webhookSender().post(url, headers, body) },
+        secrets: async (tenantId) => (await telegramAndWebhooks()).signingSecrets()(tenantId),
         directory: { get: (...args) => recipientStore().get(...args), save: (...args) => recipientStore().save(...args) },
       },
     }),

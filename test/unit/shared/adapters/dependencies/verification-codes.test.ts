@@ -1,5 +1,5 @@
 /**
- * The verification-code sender of the API (shared/adapters/dependencies/mail.ts) checks the
+ * The verification-code sender of the API (shared/adapters/dependencies/verification-codes.ts) checks the
  * send's budget second just before the provider call that would send the code: before SES
  * `SendEmail`, and for SMS after SNS's opt-out check, right before `Publish`. A second that is
  * over sends nothing.
@@ -13,7 +13,7 @@ import { localFunctionEnv } from '../../../support/function-env.ts';
 
 // Set before the module loads: functions read their configuration once per process.
 Object.assign(process.env, localFunctionEnv('http://127.0.0.1:1'));
-const { verificationCodes } = await import('../../../../../shared/adapters/dependencies/mail.ts');
+const { verificationCodes } = await import('../../../../../shared/adapters/dependencies/verification-codes.ts');
 
 const who = { tenantId: 'acme', id: 'bob' };
 const secondOver = (): void => {
