@@ -128,3 +128,56 @@ describe('a deployed function bundle', () => {
     expect(modules.filter((name) => name.includes('undici'))).toEqual([]);
   });
 });
+
+describe("the api function's package", () => {
+  let scratch: string;
+  let bundle: string;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'herald-bundling-api-'));
+    const [built] = bundleFunctions(join(scratch, 'cdk.out'), ['api']);
+    if (!built) throw new Error('api was not bundled');
+    await cp(dirname(built.file), join(scratch, 'package'), { recursive: true });
+    bundle = join(scratch, 'package', 'index.mjs');
+  }, 120_000);
+
+  afterAll(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  /** An HTTP API (payload 2.0) request of a signed-in admin of tenant `acme`. */
+  const request = (routeKey: string, body: string): unknown => {
+    const [method = '', path = ''] = routeKey.split(' ');
+    return {
+      version: '2.0',
+      routeKey,
+      rawPath: path,
+      rawQueryString: '',
+      headers: { 'content-type': 'application/json' },
+      requestContext: { http: { method, path }, requestId: 'request-1', authorizer: { jwt: { claims: { sub: 'ops', tenant: 'acme', role: 'admin' } } } },
+      body,
+      isBase64Encoded: false,
+    };
+  };
+
+  it("loads a route group's chunk from the package on the route's first request, alone in Lambda's environment", async () => {
+    // Act: a create with a body that is not JSON, refused by the notifications route itself.
+    const result = await invokeAlone(bundle, request('POST /v1/notifications', '{'), {
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'ASIAHERALDTEST',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_LAMBDA_FUNCTION_NAME: 'herald-api',
+      // The tenant quota is off: nothing is counted, no table is asked.
+      HERALD_TENANT_REQUESTS_PER_SECOND: '0',
+      NODE_OPTIONS: heraldNodeOptions,
+    });
+
+    // Assess: the route's own 400, not a 500 of a chunk that could not be imported.
+    expect(result.stderr).not.toContain('Cannot find');
+    expect(result.code).toBe(0);
+    // The function's log lines come first (Powertools writes to stdout), the result last.
+    const answer = JSON.parse(result.stdout.slice(result.stdout.lastIndexOf('\n') + 1)) as { statusCode: number; body: string };
+    expect(answer.statusCode).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'VALIDATION_ERROR', message: expect.stringContaining('body must be valid JSON') } });
+  });
+});
