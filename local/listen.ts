@@ -3,7 +3,7 @@ import { Server as HttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import { refuseForeignHosts } from './host-guard.ts';
-import { asPortInUse } from './start-errors.ts';
+import { asPortInUse, PortInUseError, PortsInUseError } from './start-errors.ts';
 
 /**
  * How long an endpoint keeps an idle keep-alive connection. Node's servers drop one after 5 s,
@@ -56,4 +56,21 @@ export async function assertPortFree(port: number, host: string): Promise<void> 
   const probe = createServer();
   await listen(probe, port, host);
   await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
+
+/**
+ * Rejects with a PortsInUseError naming every one of `ports` taken on `host` (0 is always free), so
+ * that a second `npm start` hears of all its ports at once, not of the first one it tried.
+ */
+export async function assertPortsFree(ports: readonly number[], host: string): Promise<void> {
+  const taken: number[] = [];
+  for (const port of ports) {
+    try {
+      await assertPortFree(port, host);
+    } catch (error) {
+      if (!(error instanceof PortInUseError)) throw error;
+      taken.push(port);
+    }
+  }
+  if (taken.length > 0) throw new PortsInUseError(host, taken);
 }

@@ -23,6 +23,7 @@ import { AppError } from '../shared/errors.ts';
 import { parseFaultRulesJson } from './fault-rules.ts';
 import type { FaultRule } from './fault-rules.ts';
 import { tokenHint } from './jwt-keys.ts';
+import { assertPortsFree } from './listen.ts';
 import { chooseLogFormat } from './log-format.ts';
 import { startFailureLine } from './start-errors.ts';
 import type { LocalStack } from './stack.ts';
@@ -140,6 +141,8 @@ async function main(): Promise<void> {
   const logFormat = chooseLogFormat({ jsonFlag: options.json, variable: settings.HERALD_LOG_FORMAT, isTerminal: process.stdout.isTTY === true });
   let stack: LocalStack;
   try {
+    // Every taken port at once, before anything starts (each listen below reports its own too).
+    await assertPortsFree(Object.values(ports), settings.HERALD_HOST);
     // Imported here, not above: a missing emulator package is then a failure this function explains.
     const { startLocalStack } = await import('./stack.ts');
     stack = await startLocalStack({

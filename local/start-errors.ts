@@ -15,6 +15,23 @@ export class PortInUseError extends Error {
   }
 }
 
+/** Ports the local stack must listen on are taken: every one found so, before anything started. */
+export class PortsInUseError extends Error {
+  override readonly name = 'PortsInUseError';
+  readonly ports: readonly number[];
+  readonly host: string;
+  constructor(host: string, ports: readonly number[], options?: { cause?: unknown }) {
+    super(ports.length === 1 ? `port ${ports[0]} on ${host} is already in use` : `ports ${listed(ports.map(String))} on ${host} are already in use`, options);
+    this.host = host;
+    this.ports = ports;
+  }
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listed(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
 /** Another process (another `npm start`) holds the data directory's LevelDB lock. */
 export class DataDirectoryInUseError extends Error {
   override readonly name = 'DataDirectoryInUseError';
@@ -43,11 +60,18 @@ function missingPackage(error: unknown): string | undefined {
  */
 export function startFailureLine(error: unknown, ports: Readonly<Record<string, number>>): string | undefined {
   for (let current: unknown = error; current instanceof Error; current = current.cause) {
-    if (current instanceof PortInUseError) {
-      const variable = Object.entries(ports).find(([, port]) => port === current.port)?.[0];
-      const hint = variable
-        ? `set ${variable} to another port, or ${variable}=0 to pick a free one`
-        : 'stop what listens there, or choose other ports (HERALD_HTTP_PORT=0 HERALD_WS_PORT=0 HERALD_SES_PORT=0 picks free ones)';
+    if (current instanceof PortInUseError || current instanceof PortsInUseError) {
+      const taken = current instanceof PortInUseError ? [current.port] : current.ports;
+      const variables = taken.map((port) => Object.entries(ports).find(([, configured]) => configured === port)?.[0]);
+      const named = variables.filter((variable): variable is string => variable !== undefined);
+      let hint: string;
+      if (named.length !== taken.length || named.length === 0) {
+        hint = 'stop what listens there, or choose other ports (HERALD_HTTP_PORT=0 HERALD_WS_PORT=0 HERALD_SES_PORT=0 picks free ones)';
+      } else if (named.length === 1) {
+        hint = `set ${named[0]} to another port, or ${named[0]}=0 to pick a free one`;
+      } else {
+        hint = `set ${listed(named)} to other ports, or to 0 to pick free ones`;
+      }
       return `Herald cannot start: ${current.message} (another npm start?): ${hint}.`;
     }
     if (current instanceof DataDirectoryInUseError) {

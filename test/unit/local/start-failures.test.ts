@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDynaliteStore } from '../../../local/dynamodb/dynalite.ts';
-import { listen } from '../../../local/listen.ts';
+import { assertPortsFree, listen } from '../../../local/listen.ts';
 import { startSesEmulator } from '../../../local/ses-emulator.ts';
-import { PortInUseError, startFailureLine } from '../../../local/start-errors.ts';
+import { PortInUseError, PortsInUseError, startFailureLine } from '../../../local/start-errors.ts';
 import { runInRepo } from '../support/processes.ts';
 
 describe('startFailureLine', () => {
@@ -49,6 +49,31 @@ describe('startFailureLine', () => {
     expect(line).toContain(`set HERALD_SES_PORT to another port, or HERALD_SES_PORT=0 to pick a free one.`);
   });
 
+  it('names every taken port at once, with their variables, and passes free ones and 0', async () => {
+    // Prepare: a second taken port beside busyPort, and a free one
+    const other = createServer();
+    const otherPort = await listen(other, 0, '127.0.0.1');
+    const probe = createServer();
+    const free = await listen(probe, 0, '127.0.0.1');
+    await new Promise<void>((done) => probe.close(() => done()));
+
+    // Act
+    const error = await assertPortsFree([busyPort, free, 0, otherPort], '127.0.0.1').catch((e: unknown) => e);
+    const line = startFailureLine(error, { HERALD_HTTP_PORT: busyPort, HERALD_WS_PORT: free, HERALD_SES_PORT: otherPort, HERALD_TELEGRAM_PORT: 0 });
+    await new Promise<void>((done) => other.close(() => done()));
+
+    // Assess
+    expect(error).toBeInstanceOf(PortsInUseError);
+    expect((error as PortsInUseError).ports).toEqual([busyPort, otherPort]);
+    expect(line).toBe(
+      `Herald cannot start: ports ${busyPort} and ${otherPort} on 127.0.0.1 are already in use (another npm start?): set HERALD_HTTP_PORT and HERALD_SES_PORT to other ports, or to 0 to pick free ones.`,
+    );
+  });
+
+  it('passes ports that are all free', async () => {
+    await expect(assertPortsFree([0, 0], '127.0.0.1')).resolves.toBeUndefined();
+  });
+
   it('says a data directory is in use by another stack', async () => {
     // Prepare: one store holds the directory's lock
     const directory = await mkdtemp(join(tmpdir(), 'herald-lock-'));
@@ -82,6 +107,22 @@ describe('startFailureLine', () => {
 });
 
 describe('the commands', () => {
+  it('npm start beside a running one names every port it would take, in one line, and exits 1', async () => {
+    // Prepare: the HTTP, WebSocket and mail ports are taken, as by another npm start
+    const taken = [createServer(), createServer(), createServer()];
+    const [http, ws, ses] = await Promise.all(taken.map((server) => listen(server, 0, '127.0.0.1')));
+
+    // Act
+    const result = await runInRepo(['node', 'local/main.ts'], { HERALD_HTTP_PORT: String(http), HERALD_WS_PORT: String(ws), HERALD_SES_PORT: String(ses), HERALD_TELEGRAM_PORT: '0' });
+    await Promise.all(taken.map((server) => new Promise<void>((done) => server.close(() => done()))));
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `Herald cannot start: ports ${http}, ${ws} and ${ses} on 127.0.0.1 are already in use (another npm start?): set HERALD_HTTP_PORT, HERALD_WS_PORT and HERALD_SES_PORT to other ports, or to 0 to pick free ones.`,
+    ]);
+  }, 60_000);
+
   it('npm start on a taken port prints one line and exits 1', async () => {
     // Prepare: the HTTP port is taken
     const busy = createServer();
