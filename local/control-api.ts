@@ -45,7 +45,7 @@ import type { ExtraHandler } from './http-gateway.ts';
 import { isOutboxChannel, outboxChannels } from './outbox.ts';
 import { outboxPage, outboxPageCsp } from './outbox-page.ts';
 import { readBody } from './request-body.ts';
-import { defaultLocalPageSize, parseLocalPageQuery } from './newest-first-page.ts';
+import { defaultLocalPageSize, parseLocalPageQuery, queryParameters } from './newest-first-page.ts';
 import type { Outbox } from './outbox.ts';
 import type { EmfMetrics } from './emf-metrics.ts';
 import type { SesSendsView } from './ses-emulator.ts';
@@ -260,7 +260,7 @@ export function createControlApi(options: ControlApiOptions): ExtraHandler {
     if (path === '/_local/outbox' || path === '/_local/outbox.html') {
       const page = path.endsWith('.html');
       allow(method, path, page ? ['GET'] : ['GET', 'DELETE']);
-      const channel = query.get('channel') ?? undefined;
+      const channel = queryParameters(query).channel;
       if (channel !== undefined && !isOutboxChannel(channel)) {
         const allowed = outboxChannels.join(', ');
         // E-mail has its own viewer, the local SES's: say where it is rather than only refuse.

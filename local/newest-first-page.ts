@@ -87,7 +87,7 @@ const pageQuerySchema = z.strictObject({
  * {@link maxLocalPageSize}, a `cursor` no page answered, a parameter the endpoint does not take.
  */
 export function parseLocalPageQuery(query: URLSearchParams, others: readonly string[] = []): LocalPageQuery {
-  const own = Object.fromEntries([...query.entries()].filter(([name]) => !others.includes(name)));
+  const own = Object.fromEntries(Object.entries(queryParameters(query)).filter(([name]) => !others.includes(name)));
   const parsed = pageQuerySchema.safeParse(decimalNumerals(pageQuerySchema, own));
   if (!parsed.success) {
     const details = parsed.error.issues.map((issue) => {
@@ -99,6 +99,17 @@ export function parseLocalPageQuery(query: URLSearchParams, others: readonly str
     throw new ValidationError(`Invalid query: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, { details });
   }
   return { limit: parsed.data.limit, ...(parsed.data.cursor ? { after: parsed.data.cursor } : {}) };
+}
+
+/**
+ * `query`'s parameters by name, a repeated one's values joined with commas, as API Gateway's HTTP
+ * APIs pass them to the API's own routes (payload 2.0): `?limit=5&limit=10` reads `5,10`, which a
+ * number refuses, instead of whichever came last.
+ */
+export function queryParameters(query: URLSearchParams): Record<string, string> {
+  const parameters: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [name, value] of query) parameters[name] = Object.hasOwn(parameters, name) ? `${parameters[name]},${value}` : value;
+  return parameters;
 }
 
 /** A cursor whose entry the store has dropped or forgotten since: 410, naming `cursor`. */

@@ -241,11 +241,14 @@ describe('GET and DELETE /_local/outbox', () => {
     expect((after.body.entries as { channel: string }[]).map((e) => e.channel)).toEqual(['webhook']);
   });
 
-  it('answers 400 naming the field for an unknown channel (pointing e-mail to its own viewer), and 405 to a POST', async () => {
+  it('answers 400 naming the field for an unknown or repeated channel (pointing e-mail to its own viewer) and a repeated limit, and 405 to a POST', async () => {
     // Act
     const unknown = await h.api('GET', '/_local/outbox?channel=fax');
     const email = await h.api('GET', '/_local/outbox?channel=email');
     const posted = await h.api('POST', '/_local/outbox');
+    // Repeated, as API Gateway passes a repeated parameter to the API's routes: joined with commas.
+    const twice = await h.api('GET', '/_local/outbox?channel=sms&channel=push');
+    const twoLimits = await h.api('GET', '/_local/outbox?limit=5&limit=10');
 
     // Assess
     expect(unknown.status).toBe(400);
@@ -253,6 +256,10 @@ describe('GET and DELETE /_local/outbox', () => {
     expect(email.status).toBe(400);
     expect(email.body.error).toMatchObject({ details: [{ field: 'channel', message: expect.stringContaining('/_local/mail') }] });
     expect(posted.status).toBe(405);
+    expect(twice.status).toBe(400);
+    expect(twice.body.error).toMatchObject({ details: [{ field: 'channel', message: 'must be one of push, sms, telegram, webhook' }] });
+    expect(twoLimits.status).toBe(400);
+    expect(twoLimits.body.error).toMatchObject({ details: [{ field: 'limit' }] });
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CursorGoneError, defaultLocalPageSize, encodeLocalCursor, maxLocalPageSize, newestFirstPage, parseLocalPageQuery } from '../../../local/newest-first-page.ts';
+import { CursorGoneError, defaultLocalPageSize, encodeLocalCursor, maxLocalPageSize, newestFirstPage, parseLocalPageQuery, queryParameters } from '../../../local/newest-first-page.ts';
 import type { LocalPageQuery, PagedStore } from '../../../local/newest-first-page.ts';
 import { ValidationError } from '../../../shared/errors.ts';
 
@@ -155,5 +155,21 @@ describe('parseLocalPageQuery', () => {
     // Assess
     expect(details).toEqual([{ field: 'before', message: 'is not a parameter of this endpoint (it takes limit, cursor, channel)' }]);
     expect(withChannel).toEqual({ limit: 3 });
+  });
+
+  it('reads a repeated limit as API Gateway passes it, its values joined with commas, and refuses it naming limit', () => {
+    // Act: the API's own routes get `?limit=5&limit=10` as "5,10"
+    const details = validationDetails(() => parseLocalPageQuery(new URLSearchParams('limit=5&limit=10')));
+
+    // Assess
+    expect(details).toEqual([{ field: 'limit', message: expect.any(String) }]);
+  });
+});
+
+describe('queryParameters', () => {
+  it('joins the values of a repeated parameter with commas, in order, and keeps the others as they are', () => {
+    expect(queryParameters(new URLSearchParams('channel=sms&limit=3&channel=push&__proto__=x'))).toEqual(
+      Object.assign(Object.create(null) as object, { channel: 'sms,push', limit: '3', ['__proto__']: 'x' }),
+    );
   });
 });
