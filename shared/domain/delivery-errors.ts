@@ -196,6 +196,22 @@ export function neverLeft(error: unknown): boolean {
 }
 
 /**
+ * `load` (the module of a provider, imported on its first send) with a failure to load flagged as
+ * nothing sent (`$notSent`): no request was made, so the engine tries the send again later rather
+ * than record it `unconfirmed` and never send it. A module missing from the package fails each
+ * import anew; one that threw while it was evaluated fails every later import the same way, so its
+ * deliveries are retried until their attempts run out, then fail where they can be seen.
+ * @throws what `load` rejects with, flagged (a value that is not an object, as an Error saying it)
+ */
+export function loadBeforeSending<T>(load: () => Promise<T>): () => Promise<T> {
+  return () =>
+    load().catch((error: unknown) => {
+      const flagged = typeof error === 'object' && error !== null ? error : new Error(`The provider could not be loaded: ${String(error)}`);
+      throw Object.assign(flagged, { $notSent: true });
+    });
+}
+
+/**
  * What a plain user is told of a delivery error instead of the provider's text (which names the
  * AWS account, its identities, internal hosts, a webhook receiver's answer): a stable category.
  * Each provider error's category is its {@link ProviderVerdict}, in words for people:

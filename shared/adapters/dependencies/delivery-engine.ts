@@ -2,6 +2,7 @@
  * The delivery engine (shared/delivery) and what it runs on: the delivery store, the channels
  * over their providers (SES, the WebSocket connections), and the providers' send budgets.
  */
+import { loadBeforeSending } from '../../domain/delivery-errors.ts';
 import { PowertoolsDeliveryMetrics } from '../powertools-delivery-metrics.ts';
 import { createChannels } from '../../delivery/channels/index.ts';
 import type { ChannelRegistry } from '../../delivery/channel.ts';
@@ -22,10 +23,11 @@ import { recipientStore } from './directory.ts';
 // their first send: in the bundle each is a chunk of its own (the SNS and Secrets Manager clients,
 // web-push's encryption and jose, the webhook guard's address ranges), which a cold start does
 // not load. The mailer and the WebSocket poster are loaded with the function: the send budgets
-// read SES's quota before the first claim, and every delivery posts its inbox frames.
-const messaging = () => import('./messaging.ts');
-const webPush = () => import('./web-push.ts');
-const telegramAndWebhooks = () => import('./telegram-webhooks.ts');
+// read SES's quota before the first claim, and every delivery posts its inbox frames. A module that
+// fails to load fails the send as never made, to be tried again (loadBeforeSending).
+const messaging = loadBeforeSending(() => import('./messaging.ts'));
+const webPush = loadBeforeSending(() => import('./web-push.ts'));
+const telegramAndWebhooks = loadBeforeSending(() => import('./telegram-webhooks.ts'));
 
 // The delivering functions load the budgets before their first claim.
 export { loadSendBudgets } from './send-budgets.ts';

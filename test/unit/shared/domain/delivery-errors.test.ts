@@ -5,6 +5,7 @@ import {
   defaultThrottleWaitMs,
   describeError,
   isPermanentDeliveryError,
+  loadBeforeSending,
   neverLeft,
 } from '../../../../shared/domain/delivery-errors.ts';
 import { awsError } from '../../fakes/fixtures.ts';
@@ -248,5 +249,31 @@ describe('neverLeft', () => {
 
     // Assess
     expect(left).toBe(false);
+  });
+});
+
+describe('loadBeforeSending', () => {
+  it('answers the module it loads', async () => {
+    // Act
+    const loaded = await loadBeforeSending(async () => ({ send: 'ready' }))();
+
+    // Assess
+    expect(loaded).toEqual({ send: 'ready' });
+  });
+
+  it.each<[string, () => Promise<unknown>]>([
+    ['a module missing from the package', () => import('./no-such-provider-module.ts' as string)],
+    ['a module that threw while it was evaluated', () => Promise.reject(new TypeError('Cannot read properties of undefined'))],
+    ['a rejection with no error object', () => Promise.reject('gone')],
+  ])('flags %s as never sent, which the provider errors classify as transient (tried again, not unconfirmed)', async (_, load) => {
+    // Act
+    const error = await loadBeforeSending(load)().catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(Error);
+    expect(neverLeft(error)).toBe(true);
+    expect(classifyProviderError(error)).toEqual({ kind: 'transient' });
+    // Unflagged (each load here fails with a new error), the same failure reads as possibly sent.
+    expect(classifyProviderError(await load().catch((e: unknown) => e))).toEqual({ kind: 'unknown' });
   });
 });
