@@ -24,6 +24,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import * as esModuleLexer from 'es-module-lexer';
 import { App, Stack } from 'aws-cdk-lib';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { functions } from '../../lib/app-description.ts';
@@ -63,20 +64,25 @@ export interface BuiltBundle {
   readonly file: string;
 }
 
-/** A chunk's static imports of its siblings, as esbuild writes them: `from"./chunk-X.mjs"`, `import"./chunk-X.mjs"` (not `import("./…")`). */
-const staticChunkImport = /(?:\bfrom|\bimport)\s*["'](\.\/[^"']+\.mjs)["']/g;
+// es-module-lexer parses with a WebAssembly module, ready once this resolves.
+await esModuleLexer.init;
 
 /**
  * The modules a cold start loads: `entry` (a bundle's `index.mjs`) and every chunk it imports
- * statically, transitively (absolute paths, entry first). The chunks reached only through
- * `import()` load on first use and are left out. @throws the read error of a missing module
+ * statically (`import … from`, `export … from`, `import "…"`), transitively (absolute paths, entry
+ * first), as es-module-lexer parses each module. The chunks reached only through `import()` load
+ * on first use and are left out; so are bare specifiers (Node's built-ins, the externals).
+ * @throws the read error of a missing module, es-module-lexer's parse error
  */
 export function modulesLoadedAtInit(entry: string): string[] {
   const loaded = [entry];
   for (let next = 0; next < loaded.length; next++) {
     const file = loaded[next] as string;
-    for (const [, relative] of readFileSync(file, 'utf8').matchAll(staticChunkImport)) {
-      const imported = join(dirname(file), relative as string);
+    const [imports] = esModuleLexer.parse(readFileSync(file, 'utf8'), file);
+    for (const { n: specifier, d: dynamic } of imports) {
+      // d is -1 for a static import or re-export, -2 for import.meta, the position of import() otherwise.
+      if (dynamic !== -1 || specifier === undefined || !specifier.startsWith('./')) continue;
+      const imported = join(dirname(file), specifier);
       if (!loaded.includes(imported)) loaded.push(imported);
     }
   }
