@@ -1,4 +1,5 @@
-import { Annotations, CfnOutput, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import * as appDescription from '../app-description.ts';
@@ -24,8 +25,8 @@ export interface ServiceDescription {
 /** Properties of {@link HeraldServiceStack}. */
 export interface HeraldServiceStackProps extends StackProps {
   readonly settings: HeraldSettings;
-  /** The tables, queues and scheduler the functions are granted access to. */
-  readonly data: Pick<HeraldDataStack, 'tables' | 'queues' | 'scheduler' | 'emailFeedback' | 'vapidSecret' | 'telegramBotToken'>;
+  /** The tables, queues and scheduler the functions are granted access to, and the topic the service's alarms notify. */
+  readonly data: Pick<HeraldDataStack, 'tables' | 'queues' | 'scheduler' | 'emailFeedback' | 'vapidSecret' | 'telegramBotToken' | 'alarmTopic'>;
   /**
    * What to build.
    * @default the functions and WebSocket route selection of lib/app-description.ts
@@ -54,6 +55,8 @@ export class HeraldServiceStack extends Stack {
   readonly webSocketApi?: HeraldWebSocketApi;
   /** The operations dashboard: deliveries per channel, queues, dead letters, functions, API. */
   readonly dashboard: HeraldDashboard;
+  /** The HTTP API's alarm on server errors (5xx), when there is an HTTP API. */
+  readonly serverErrorAlarm?: Alarm;
   private readonly settings: HeraldSettings;
   private readonly data: HeraldServiceStackProps['data'];
 
@@ -85,6 +88,21 @@ export class HeraldServiceStack extends Stack {
         corsOrigins: settings.api.corsOrigins,
       });
       new CfnOutput(this, 'HttpApiUrl', { value: this.httpApi.url, description: 'Base URL of the HTTPS API' });
+      // Sustained, not one: a 503 of a provider's hiccup is answered and retried by its caller; a
+      // route that keeps failing (a route group's module that cannot load answers every request of
+      // its group 500, with no function error to count) is not.
+      this.serverErrorAlarm = new Alarm(this, 'HttpApiServerErrors', {
+        alarmName: `${namePrefix}-http-api-5xx`,
+        alarmDescription: `The HTTPS API answered 5xx in 3 of the last 5 minutes: see the ${namePrefix}-api function's ERROR logs ("Request failed") for the route and the error`,
+        metric: this.httpApi.api.metricServerError({ period: Duration.minutes(1), statistic: Stats.SUM }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        // API Gateway publishes no 5xx datapoint for a minute without requests: no data is no error.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      props.data.alarmTopic.notifyOn(this.serverErrorAlarm);
     }
     if (has('websocket')) {
       this.webSocketApi = new HeraldWebSocketApi(this, 'WebSocketApi', {
