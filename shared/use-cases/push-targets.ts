@@ -63,6 +63,17 @@ export async function addPushSubscription(deps: PushTargetDeps, caller: Caller, 
     logger.info('Browser subscription taken over from its previous user', { tenantId: caller.tenantId, subscriptionId: subscription.id, previousTenantId: claim.from.tenantId });
   }
   const dropped = await deps.targets.add(caller.tenantId, caller.sub, subscription, maxPushSubscriptionsPerUser);
+  // Read back once recorded: another user who registered the same endpoint meanwhile wrote the
+  // owner record after this request did, and may have cleared the caller's record before this add.
+  // Lost, the request leaves the caller's record as it was: without the subscription, with the
+  // oldest the limit took off it for this one (its owner record is still the caller's).
+  if (!sameOwner(await deps.owners.ownerOf(subscription.id), owner)) {
+    await deps.targets.forget(caller.tenantId, caller.sub, [subscription.id]).catch((error: unknown) => {
+      throw new ServiceUnavailableError('The browser subscription could not be registered; try again', { cause: error });
+    });
+    await restoreDropped(deps, caller, dropped, maxPushSubscriptionsPerUser);
+    throw new ConflictError('The browser subscription was registered by another user at the same time; repeat the request to take it over');
+  }
   // The oldest subscription pushed out by the limit is no longer the caller's. A record left by a
   // failure here misleads nobody (the next to register the endpoint forgets it from a record that
   // no longer has it), but it holds the caller's ids, which their erasure would not find: logged.
@@ -73,20 +84,26 @@ export async function addPushSubscription(deps: PushTargetDeps, caller: Caller, 
       }),
     ),
   );
-  // Read back once recorded: another user who registered the same endpoint meanwhile wrote the
-  // owner record after this request did, and may have cleared the caller's record before this add.
-  if (!sameOwner(await deps.owners.ownerOf(subscription.id), owner)) {
-    await deps.targets.forget(caller.tenantId, caller.sub, [subscription.id]).catch((error: unknown) => {
-      throw new ServiceUnavailableError('The browser subscription could not be registered; try again', { cause: error });
-    });
-    throw new ConflictError('The browser subscription was registered by another user at the same time; repeat the request to take it over');
-  }
   // The owner record first: one left by a failure is then still listed on the item, where a repeated erasure finds it.
   await stillInDirectory(deps, caller, async () => {
     await deps.owners.release(subscription.id, owner);
     await deps.targets.forget(caller.tenantId, caller.sub, [subscription.id]);
   });
   return subscription;
+}
+
+/**
+ * Puts back on the caller's record the targets the limit took off it for a registration that then
+ * lost its race (409): each as it was, created when it was, so the record reads as before the
+ * request. A failure is logged, and the 409 still answered: the targets are the ones a successful
+ * registration would have dropped, and registering again brings their record back in order.
+ */
+async function restoreDropped(deps: Pick<PushTargetDeps, 'targets'>, caller: Caller, dropped: readonly (WebPushSubscription | PushDevice)[], max: number): Promise<void> {
+  for (const target of dropped) {
+    await deps.targets.add(caller.tenantId, caller.sub, target, max).catch((error: unknown) => {
+      logger.warn('Could not put back a push target the limit dropped for a registration that lost its race', { tenantId: caller.tenantId, targetId: target.id, error: error as Error });
+    });
+  }
 }
 
 /**
@@ -202,12 +219,11 @@ export async function addDevice(deps: PushTargetDeps, caller: Caller, body: Devi
   }
   const device: PushDevice = { id, platform: body.platform, token: body.token, endpointArn: endpoint.endpointArn, createdAt: deps.clock.now().toISOString() };
   const dropped = await deps.targets.add(caller.tenantId, caller.sub, device, maxDevicesPerUser);
-  // The oldest device pushed out by the limit leaves SNS too; a leftover endpoint costs nothing.
-  await Promise.all(dropped.map((d) => ('endpointArn' in d ? unregisterOwnEndpoint(deps.mobile, d.endpointArn, caller.tenantId, caller.sub).catch(() => undefined) : undefined)));
   // Read back once recorded: another user who registered the same token meanwhile (the phone
   // signed out and in again) may have claimed the endpoint since it was read above. Kept then, the
   // record would send this user's notifications to that user's phone, and their erasure or removal
-  // of it would delete the endpoint the other user now holds.
+  // of it would delete the endpoint the other user now holds. Lost, the request leaves the caller's
+  // record as it was: without the device, with the oldest the limit took off it for this one.
   const now = await deps.mobile.read(endpoint.endpointArn).catch((error: unknown) => {
     throw notRegistered(error);
   });
@@ -215,8 +231,12 @@ export async function addDevice(deps: PushTargetDeps, caller: Caller, body: Devi
     await deps.targets.forget(caller.tenantId, caller.sub, [id]).catch((error: unknown) => {
       throw notRegistered(error);
     });
+    await restoreDropped(deps, caller, dropped, maxDevicesPerUser);
     throw new ConflictError('The device was registered by another user at the same time; repeat the request to take it over');
   }
+  // The oldest device pushed out by the limit leaves SNS too, once this one is the caller's for
+  // good; a leftover endpoint (a failure here) costs nothing.
+  await Promise.all(dropped.map((d) => ('endpointArn' in d ? unregisterOwnEndpoint(deps.mobile, d.endpointArn, caller.tenantId, caller.sub).catch(() => undefined) : undefined)));
   // The endpoint first, as erasure deletes it: one left by a failure is still listed where a repeated erasure finds it.
   await stillInDirectory(deps, caller, async () => {
     await unregisterOwnEndpoint(deps.mobile, endpoint.endpointArn, caller.tenantId, caller.sub);

@@ -352,6 +352,44 @@ describe('push targets', () => {
     });
   });
 
+  it('leaves the record as it was when a registration at the limit loses its race: the oldest kept, its endpoint and owner record too', async () => {
+    // Prepare: Alice has ten devices and ten browsers; Bob registers the phone and the browser she
+    // is registering, each between her add and her read-back, so she loses both (409)
+    const world = aWorld();
+    const alice = { ...plainUser, tenantId: 'tenant-a', sub: 'alice' };
+    const bob = { ...plainUser, tenantId: 'tenant-b', sub: 'bob' };
+    await world.recipients.put(aRecipient({ tenantId: 'tenant-a', id: 'alice' }));
+    await world.recipients.put(aRecipient({ tenantId: 'tenant-b', id: 'bob' }));
+    const devices: PushDevice[] = [];
+    const browsers: WebPushSubscription[] = [];
+    for (let i = 0; i < 10; i++) {
+      devices.push(await addDevice(world, alice, { platform: 'fcm', token: `token-${i}` }));
+      browsers.push(await addPushSubscription(world, alice, { ...subscription, endpoint: `https://push.example.com/${i}` }));
+    }
+    const add = world.targets.add.bind(world.targets);
+    world.targets.add = async (tenantId, userId, target, max) => {
+      const dropped = await add(tenantId, userId, target, max);
+      if (userId === 'alice' && 'endpointArn' in target && target.token === 'shared-phone') await addDevice(world, bob, { platform: 'fcm', token: 'shared-phone' });
+      if (userId === 'alice' && 'endpoint' in target && target.endpoint === subscription.endpoint) await addPushSubscription(world, bob, subscription);
+      return [...dropped];
+    };
+
+    // Act
+    const phone = await addDevice(world, alice, { platform: 'fcm', token: 'shared-phone' }).catch((e: unknown) => e);
+    const browser = await addPushSubscription(world, alice, subscription).catch((e: unknown) => e);
+
+    // Assess: both lost; her record holds what it held, the oldest included, none unregistered or released
+    expect(phone).toBeInstanceOf(ConflictError);
+    expect(browser).toBeInstanceOf(ConflictError);
+    const hers = await listPushTargets(world, alice);
+    expect(hers.devices.map((d) => d.id).sort()).toEqual(devices.map((d) => d.id).sort());
+    expect(hers.subscriptions.map((b) => b.id).sort()).toEqual(browsers.map((b) => b.id).sort());
+    expect(world.unregistered).toEqual([]);
+    for (const b of browsers) expect(world.owners.owners.get(b.id)).toEqual({ tenantId: 'tenant-a', userId: 'alice' });
+    expect((await listPushTargets(world, bob)).devices.map((d) => d.token)).toEqual(['shared-phone']);
+    expect((await listPushTargets(world, bob)).subscriptions.map((b) => b.endpoint)).toEqual([subscription.endpoint]);
+  });
+
   it('takes over a device another user registered, in another tenant too: it leaves their record, its endpoint names the new user', async () => {
     // Prepare: one phone, signed in by Alice (tenant A), then signed out, and in by Bob (tenant B)
     const world = aWorld();
