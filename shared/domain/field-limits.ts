@@ -1,10 +1,18 @@
 /**
- * The limits of the API's fields (lengths, counts, bytes), as plain numbers: what the request
- * schemas (`schemas.ts`, which re-exports them) enforce, and what the body caps
- * (`shared/http/body-limits.ts`) and the JSON reader (`shared/http/request.ts`) are computed from.
- * Apart from the schemas, so that a cold start that needs only the numbers loads no classic zod.
+ * The limits of the API's fields (lengths, counts, bytes) and of the queue messages, as plain
+ * numbers: what the request schemas (`schemas.ts`, which re-exports them) and the message schemas
+ * enforce, and what the body caps (`shared/http/body-limits.ts`) and the JSON reader
+ * (`shared/http/request.ts`) are computed from. A leaf module, apart from the schemas and the
+ * notification model (`notification.ts` re-exports its own), so that a cold start that needs only
+ * the numbers loads neither classic zod nor the Temporal polyfill.
  */
 
+/** The longest title (one line) a notification, and so an inbox item or a WebSocket frame, may have. */
+export const maxTitleLength = 200;
+/** The longest message a notification, and so an inbox item or a WebSocket frame, may have. */
+export const maxMessageLength = 10_000;
+/** How many notifications one delivery message (and one schedule) names at most. */
+export const maxNotificationsPerMessage = 100;
 /** The longest group id. */
 export const maxGroupIdLength = 128;
 /** The longest IANA time zone name accepted. */

@@ -5,7 +5,7 @@
  */
 import * as z from '../zod-mini.ts';
 import { broadcastId, notificationId, recurringId, subjectId, tenantId } from './id-schemas.ts';
-import { maxNotificationsPerMessage } from './notification.ts';
+import { maxNotificationsPerMessage } from './field-limits.ts';
 
 /** The longest instant: `2030-01-01T09:00:00.123456789+01:00` is 35 characters. */
 export const maxInstantLength = 40;

@@ -10,22 +10,18 @@ import type { TemplateRef } from './template.ts';
 import type { DeliveryErrorCategory } from './delivery-errors.ts';
 import { deliveriesView, unitErrorView } from './delivery-views.ts';
 import type { DeliveryAudience } from './delivery-views.ts';
+import type { Channel } from './channel-names.ts';
 
 export const notificationStatuses = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type NotificationStatus = (typeof notificationStatuses)[number];
 
-export const channels = ['inbox', 'websocket', 'email', 'push', 'sms', 'telegram', 'webhook'] as const;
-export type Channel = (typeof channels)[number];
+export { channels } from './channel-names.ts';
+export type { Channel } from './channel-names.ts';
 
 export const priorities = ['low', 'normal', 'high', 'urgent'] as const;
 
-/** The longest title (one line) a notification, and so an inbox item or a WebSocket frame, may have. */
-export const maxTitleLength = 200;
-/** The longest message a notification, and so an inbox item or a WebSocket frame, may have. */
-export const maxMessageLength = 10_000;
+export { maxMessageLength, maxNotificationsPerMessage, maxTitleLength } from './field-limits.ts';
 
-/** How many notifications one delivery message (and one schedule) names at most. */
-export const maxNotificationsPerMessage = 100;
 export type Priority = (typeof priorities)[number];
 
 /**

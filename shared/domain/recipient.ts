@@ -1,7 +1,7 @@
 /** A person Herald can notify: a member of one tenant's directory. */
 import { isAddressVerified, verifiableChannels } from './contact-verification.ts';
 import type { PendingVerification, PendingVerifications, VerifiableChannel } from './contact-verification.ts';
-import { channels } from './notification.ts';
+import { channels } from './channel-names.ts';
 import type { Channel } from './notification.ts';
 import type { QuietHours } from './time.ts';
 

@@ -16,10 +16,10 @@
  * ({@link maxBodyCapBytes}); the 10 MB payload quota of HTTP APIs never binds.
  */
 import { verifiableChannels } from '../domain/contact-verification.ts';
-import { maxBatchRecipients, maxPhoneLength, maxTelegramChatIdLength, maxWebhookUrlLength, maxBroadcastRecipientIds, maxDataBytes, maxDeviceTokenLength, maxEmailLength, maxPushEndpointLength, maxGroupIdLength, maxGroupsPerRecipient, maxCronLength, maxRecipientsPerRequest, maxRelatedObjectIdLength, maxRelatedObjectTypeLength, maxRetryDelayMinutes, maxTimezoneLength, maxTypeLength, maxVerificationCodeLength, maxLocaleLength, maxTemplateBytes } from '../domain/field-limits.ts';
+import { maxMessageLength, maxTitleLength, maxBatchRecipients, maxPhoneLength, maxTelegramChatIdLength, maxWebhookUrlLength, maxBroadcastRecipientIds, maxDataBytes, maxDeviceTokenLength, maxEmailLength, maxPushEndpointLength, maxGroupIdLength, maxGroupsPerRecipient, maxCronLength, maxRecipientsPerRequest, maxRelatedObjectIdLength, maxRelatedObjectTypeLength, maxRetryDelayMinutes, maxTimezoneLength, maxTypeLength, maxVerificationCodeLength, maxLocaleLength, maxTemplateBytes } from '../domain/field-limits.ts';
 import { maxTypePreferences, switchableChannels } from '../domain/recipient.ts';
 import { maxInstantLength } from '../domain/message-schemas.ts';
-import { channels, maxMessageLength, maxTitleLength } from '../domain/notification.ts';
+import { channels } from '../domain/channel-names.ts';
 import { maxSubjectLength } from '../domain/subject-ids.ts';
 
 /** A synchronous Lambda invocation's payload quota (request and response), bytes. */
