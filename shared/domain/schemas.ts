@@ -31,15 +31,12 @@ import {
   minPhoneDigits,
   maxPhoneDigits,
   maxBatchRecipients,
-  maxPhoneLength,
-  maxTelegramChatIdLength,
   maxWebhookUrlLength,
   maxBroadcastRecipientIds,
   maxDataBytes,
   maxDeviceTokenLength,
   maxEmailLength,
   maxPushEndpointLength,
-  maxGroupIdLength,
   maxGroupsPerRecipient,
   maxCronLength,
   maxRecipientsPerRequest,
@@ -56,32 +53,7 @@ import {
 
 // The fields' limits live apart from the schemas, so that what needs only a number (the body caps,
 // the JSON reader) does not load classic zod and every schema (the api's cold start).
-export {
-  minPhoneDigits,
-  maxPhoneDigits,
-  maxBatchRecipients,
-  maxPhoneLength,
-  maxTelegramChatIdLength,
-  maxWebhookUrlLength,
-  maxBroadcastRecipientIds,
-  maxDataBytes,
-  maxDeviceTokenLength,
-  maxEmailLength,
-  maxPushEndpointLength,
-  maxGroupIdLength,
-  maxGroupsPerRecipient,
-  maxCronLength,
-  maxRecipientsPerRequest,
-  maxRelatedObjectIdLength,
-  maxRelatedObjectTypeLength,
-  maxRetryDelayMinutes,
-  maxTimezoneLength,
-  maxTypeLength,
-  maxVerificationCodeLength,
-  maxLocaleLength,
-  maxTemplateBytes,
-  maxDataDepth,
-};
+export * from './field-limits.ts';
 
 export { isSingleLineText, isWellFormedText, maxSubjectLength } from './subject-ids.ts';
 

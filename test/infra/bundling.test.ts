@@ -34,18 +34,24 @@ function invokeAlone(bundle: string, event: unknown, env: Record<string, string>
   });
 }
 
+/**
+ * Bundles the function `name` and copies its package (index.mjs and its chunks) outside the
+ * repository, into a new scratch folder: nothing the bundle imports can be found in a node_modules.
+ */
+async function deployedPackage(name: string): Promise<{ scratch: string; bundle: string }> {
+  const scratch = await mkdtemp(join(tmpdir(), `herald-bundling-${name}-`));
+  const [built] = bundleFunctions(join(scratch, 'cdk.out'), [name]);
+  if (!built) throw new Error(`${name} was not bundled`);
+  await cp(dirname(built.file), join(scratch, 'package'), { recursive: true });
+  return { scratch, bundle: join(scratch, 'package', 'index.mjs') };
+}
+
 describe('a deployed function bundle', () => {
   let scratch: string;
   let bundle: string;
 
   beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'herald-bundling-test-'));
-    const [built] = bundleFunctions(join(scratch, 'cdk.out'), ['ws-default']);
-    if (!built) throw new Error('ws-default was not bundled');
-    // Outside the repository, the package as deployed (index.mjs and its chunks): nothing the
-    // bundle imports can be found in a node_modules.
-    await cp(dirname(built.file), join(scratch, 'package'), { recursive: true });
-    bundle = join(scratch, 'package', 'index.mjs');
+    ({ scratch, bundle } = await deployedPackage('ws-default'));
   }, 120_000);
 
   afterAll(async () => {
@@ -134,11 +140,7 @@ describe("the api function's package", () => {
   let bundle: string;
 
   beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'herald-bundling-api-'));
-    const [built] = bundleFunctions(join(scratch, 'cdk.out'), ['api']);
-    if (!built) throw new Error('api was not bundled');
-    await cp(dirname(built.file), join(scratch, 'package'), { recursive: true });
-    bundle = join(scratch, 'package', 'index.mjs');
+    ({ scratch, bundle } = await deployedPackage('api'));
   }, 120_000);
 
   afterAll(async () => {
