@@ -16,7 +16,7 @@ import type { TenantSettings } from './domain/tenant-settings.ts';
 import type { TemplateDefinition, TemplateVersion } from './domain/template.ts';
 import type { Provider, ReservedSlot } from './domain/rate-budget.ts';
 import type { WebhookSecrets } from './domain/standard-webhooks.ts';
-import type { BroadcastDeliveryMessage, DeliveryMessage, FanoutMessage } from './domain/schemas.ts';
+import type { BroadcastDeliveryMessage, DeliveryMessage, FanoutMessage, RecurringOccurrenceMessage } from './domain/schemas.ts';
 import type {
   Broadcast,
   BroadcastContent,
@@ -788,10 +788,10 @@ export interface BroadcastRecipientStore {
   requeue(row: BroadcastRecipient, run: number, at: Date): Promise<boolean>;
 }
 
-/** The fan-out queue: its own steps, re-enqueued one after another. */
+/** The fan-out queue: its own steps, re-enqueued one after another, and the occurrences of recurring notifications. */
 export interface FanoutQueue {
   /** Sends the messages (batches of 10), after `delaySeconds` (at most 900); throws unless all were accepted. */
-  send(messages: readonly FanoutMessage[], delaySeconds?: number): Promise<void>;
+  send(messages: readonly (FanoutMessage | RecurringOccurrenceMessage)[], delaySeconds?: number): Promise<void>;
 }
 
 /** The broadcast delivery queue, apart from the notifications' so a big broadcast never holds them up. */
@@ -1013,6 +1013,14 @@ export interface RecurringScheduler {
   put(recurring: RecurringNotification, startDate: number | 'ended' | undefined): Promise<void>;
   /** Deletes it; nothing to delete is fine. */
   remove(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>): Promise<void>;
+  /** True when its schedule exists (enabled or not): GetSchedule, its `ResourceNotFoundException` false. */
+  exists(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>): Promise<boolean>;
+  /**
+   * Puts its occurrence at `at` (epoch ms) where its schedule's firing puts it (the fan-out queue),
+   * now: the firing of a schedule that was not there to fire. An occurrence is created once per
+   * instant (`runOccurrence`), so firing one twice creates it once.
+   */
+  fire(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>, at: number): Promise<void>;
 }
 
 /** How full one dead-letter queue is, as SQS approximates it (GetQueueAttributes). */

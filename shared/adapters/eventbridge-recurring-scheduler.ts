@@ -5,13 +5,14 @@
  * DISABLED while paused. It puts an `occurrence` step on the fan-out queue naming the
  * occurrence's own time through the context attribute `<aws.scheduler.scheduled-time>` ("Adding
  * context attributes", EventBridge Scheduler User Guide), which keys what the occurrence creates.
+ * A firing the schedule was not there to make is put on the same queue by SendMessage (`fire`).
  */
-import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, GetScheduleCommand, ResourceNotFoundException, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SchedulerConfig } from '../config.ts';
 import { scheduleExpressionOf } from '../domain/recurring.ts';
 import type { RecurringNotification } from '../domain/recurring.ts';
-import type { RecurringScheduler } from '../ports.ts';
+import type { FanoutQueue, RecurringScheduler } from '../ports.ts';
 
 /** The schedule name of a recurring notification. */
 export function recurringScheduleName(id: string): string {
@@ -21,11 +22,13 @@ export function recurringScheduleName(id: string): string {
 export class EventBridgeRecurringScheduler implements RecurringScheduler {
   private readonly scheduler: SchedulerClient;
   private readonly config: () => SchedulerConfig;
+  private readonly fanout: FanoutQueue;
 
-  /** `config().targetArn` is the fan-out queue's ARN. */
-  constructor(scheduler: SchedulerClient, config: () => SchedulerConfig) {
+  /** `config().targetArn` is the fan-out queue's ARN, the queue `fanout` sends to. */
+  constructor(scheduler: SchedulerClient, config: () => SchedulerConfig, fanout: FanoutQueue) {
     this.scheduler = scheduler;
     this.config = config;
+    this.fanout = fanout;
   }
 
   async put(recurring: RecurringNotification, startDate: number | 'ended' | undefined): Promise<void> {
@@ -64,5 +67,19 @@ export class EventBridgeRecurringScheduler implements RecurringScheduler {
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw error;
     }
+  }
+
+  async exists(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>): Promise<boolean> {
+    try {
+      await this.scheduler.send(new GetScheduleCommand({ Name: recurringScheduleName(recurring.id), GroupName: this.config().groupName }));
+      return true;
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return false;
+      throw error;
+    }
+  }
+
+  async fire(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>, at: number): Promise<void> {
+    await this.fanout.send([{ kind: 'occurrence', tenantId: recurring.tenantId, recurringId: recurring.id, at: new Date(at).toISOString() }]);
   }
 }

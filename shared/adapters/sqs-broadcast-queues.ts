@@ -4,7 +4,7 @@
  * SendMessageBatch, the SQS maximum, and retry the entries SQS failed on its own side.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { BroadcastDeliveryMessage, FanoutMessage } from '../domain/schemas.ts';
+import type { BroadcastDeliveryMessage, FanoutMessage, RecurringOccurrenceMessage } from '../domain/schemas.ts';
 import type { BroadcastDeliveryQueue, FanoutQueue } from '../ports.ts';
 import { sendBatches } from './sqs-send-batches.ts';
 
@@ -33,7 +33,7 @@ export class SqsFanoutQueue implements FanoutQueue {
     this.queueUrl = queueUrl;
   }
 
-  async send(messages: readonly FanoutMessage[], delaySeconds?: number): Promise<void> {
+  async send(messages: readonly (FanoutMessage | RecurringOccurrenceMessage)[], delaySeconds?: number): Promise<void> {
     await sendAll(this.sqs, this.queueUrl, messages.map((m) => JSON.stringify(m)), delaySeconds);
   }
 

@@ -392,3 +392,30 @@ function audienceView(r: RecurringNotification): Record<string, unknown> {
       return { recipientIds: r.audienceIds ?? [] };
   }
 }
+
+/** How many firings {@link lastFiringBefore} reads at a time while it walks a cron forward. */
+const firingsPerRead = 100;
+
+/**
+ * The last instant (epoch ms) before `beforeMs` at which a schedule put at `anchorMs` (its
+ * `scheduleSetAt`) would have fired, or undefined when it would not have fired yet: a rate without
+ * `startAt` at `anchorMs` itself (a rate without a StartDate "starts invoking its target
+ * immediately", see {@link schedulerStartDate}) and then once a period, anything else at its
+ * occurrences after `anchorMs` ({@link nextOccurrences}), within `endAt`. What a schedule that
+ * should have been put at `anchorMs` and was not has missed by `beforeMs`, lately.
+ */
+export function lastFiringBefore(schedule: RecurringSchedule, anchorMs: number, beforeMs: number): number | undefined {
+  const firesAtItsPut = schedule.rate !== undefined && schedule.startAt === undefined;
+  let last: number | undefined;
+  let after = firesAtItsPut ? anchorMs - 1 : anchorMs;
+  for (;;) {
+    const firings = nextOccurrences(schedule, after, firingsPerRead, anchorMs);
+    for (const at of firings) {
+      if (at >= beforeMs) return last;
+      last = at;
+    }
+    const final = firings.at(-1);
+    if (final === undefined || firings.length < firingsPerRead) return last;
+    after = final;
+  }
+}

@@ -9,7 +9,7 @@ import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
 import { newRecurringId } from '../domain/ids.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
-import { changedSchedule, checkRecurringSchedule, checkScheduleFires, nextOccurrences, RecurringScheduleError, scheduleAnchorMs, schedulerStartDate } from '../domain/recurring.ts';
+import { changedSchedule, checkRecurringSchedule, checkScheduleFires, lastFiringBefore, nextOccurrences, RecurringScheduleError, scheduleAnchorMs, schedulerStartDate } from '../domain/recurring.ts';
 import type { RecurringNotification } from '../domain/recurring.ts';
 import { recurringId } from '../domain/id-schemas.ts';
 import type { CreateRecurringBody, ListRecurringQuery, PatchRecurringBody } from '../domain/schemas.ts';
@@ -77,6 +77,29 @@ async function putSchedule(deps: RecurringDeps, recurring: RecurringNotification
   }
 }
 
+/**
+ * For a retry (as of its clock, `now`): when the schedule its dead attempt was to put is not there,
+ * nothing has fired since the definition was stamped, so the firing that schedule would have made
+ * last (the one at the create itself, for a rate without `startAt`) is fired now, before the
+ * schedule is put from the next one on: the retry answers as if the first attempt had. Earlier
+ * firings it missed are not made up (as EventBridge makes up none a disabled schedule missed).
+ * Nothing for a paused definition. A retry dying between the firing and the put fires the same
+ * instant again, which creates nothing more (an occurrence is created once per instant).
+ * @throws ServiceUnavailableError (503) when the Scheduler or the fan-out queue cannot be reached
+ */
+async function fireMissed(deps: RecurringDeps, recurring: RecurringNotification, now: Date): Promise<void> {
+  if (recurring.status !== 'active') return;
+  const missed = lastFiringBefore(recurring.schedule, scheduleAnchorMs(recurring), now.getTime());
+  if (missed === undefined) return;
+  try {
+    if (await deps.scheduler.exists(recurring)) return;
+    await deps.scheduler.fire(recurring, missed);
+  } catch (error) {
+    throw new ServiceUnavailableError('Could not reach the scheduler; repeat the request', { cause: error });
+  }
+  logger.info('Recurring notification fired the occurrence its missing schedule missed', { tenantId: recurring.tenantId, recurringId: recurring.id, at: new Date(missed).toISOString() });
+}
+
 /** The schedule a create's body asks for, its instants as ISO-8601 UTC. */
 function scheduleOf(body: CreateRecurringBody): RecurringNotification['schedule'] {
   return {
@@ -109,8 +132,9 @@ export async function checkCreateRecurring(deps: Pick<RecurringDeps, 'recipients
  * answering converges on that attempt's definition (the same id and clock; written only if it is
  * not there, left as it is if it is) and puts its schedule, which the Scheduler replaces if the
  * dead attempt made it (`put`: `ConflictException` on the name is an update), rather than making
- * a second definition and a second schedule that would deliver every occurrence twice; without a
- * key, it costs no AWS call more (shared/use-cases/create-records.ts).
+ * a second definition and a second schedule that would deliver every occurrence twice; when that
+ * schedule was never made, the retry first fires the occurrence it missed (`fireMissed`); without
+ * a key, it costs no AWS call more (shared/use-cases/create-records.ts).
  * @throws ValidationError (400) naming the schedule's field when it cannot fire or the Scheduler refuses it: nothing is kept
  * @throws NotFoundError (404, `details.missing`) when it names a recipient not registered
  * @throws ServiceUnavailableError (503) when its schedule could not be made: the definition this attempt wrote is rolled back (one a dead attempt wrote is kept for the next retry)
@@ -159,6 +183,7 @@ export async function createRecurring(
   if (!existing) await deps.recurring.put(recurring);
   const current = existing ?? recurring;
   try {
+    if (attempt.retry) await fireMissed(deps, current, started);
     // As of this attempt's clock: a retry's StartDate keeps the grid its definition has, and is never past.
     await putSchedule(deps, current, started);
   } catch (error) {

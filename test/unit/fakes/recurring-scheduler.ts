@@ -21,6 +21,10 @@ export class FakeRecurringScheduler implements RecurringScheduler {
   readonly putFailures = new ScriptedFailures();
   /** Every put made, in order. */
   readonly puts: PutRecurringSchedule[] = [];
+  /** Every occurrence fired (`fire`), in order: the definition's id and the instant (ISO-8601). */
+  readonly fired: { readonly id: string; readonly at: string }[] = [];
+  /** Errors the next `exists` calls throw. */
+  readonly existsFailures = new ScriptedFailures();
 
   async put(recurring: RecurringNotification, startDate: number | 'ended' | undefined): Promise<void> {
     this.putFailures.throwNext();
@@ -30,5 +34,14 @@ export class FakeRecurringScheduler implements RecurringScheduler {
 
   async remove(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>): Promise<void> {
     this.schedules.delete(recurring.id);
+  }
+
+  async exists(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>): Promise<boolean> {
+    this.existsFailures.throwNext();
+    return this.schedules.has(recurring.id);
+  }
+
+  async fire(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>, at: number): Promise<void> {
+    this.fired.push({ id: recurring.id, at: new Date(at).toISOString() });
   }
 }

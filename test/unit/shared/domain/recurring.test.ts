@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import { describe, expect, it } from 'vitest';
 import { nextRecurringFire, parseScheduleExpression } from '../../../../local/schedule-expressions.ts';
-import { checkScheduleFires, eventBridgeCronFields, nextOccurrences, RecurringScheduleError, scheduleExpressionOf, schedulerStartDate } from '../../../../shared/domain/recurring.ts';
+import { checkScheduleFires, eventBridgeCronFields, lastFiringBefore, nextOccurrences, RecurringScheduleError, scheduleExpressionOf, schedulerStartDate } from '../../../../shared/domain/recurring.ts';
 
 /** A RecurringScheduleError naming `schedule.cron`. */
 const refusedCron = expect.objectContaining({ name: 'RecurringScheduleError', field: 'schedule.cron' }) as Error;
@@ -204,3 +204,28 @@ describe('checkScheduleFires', () => {
     expect(() => checkScheduleFires(schedule, now, now)).toThrow(expect.objectContaining({ name: 'RecurringScheduleError', field }) as Error);
   });
 });
+
+describe('lastFiringBefore', () => {
+  const anchor = Date.parse('2030-01-10T12:00:00.000Z');
+  const minute = 60_000;
+
+  it.each([
+    ['a rate without startAt, at its put itself', { rate: '1 day', timezone: 'UTC' }, anchor + 40_000, '2030-01-10T12:00:00.000Z'],
+    ['a rate without startAt, nothing before its put', { rate: '1 day', timezone: 'UTC' }, anchor, undefined],
+    ['a minute rate 10.5 minutes on, the last of eleven firings', { rate: '1 minute', timezone: 'UTC' }, anchor + 10.5 * minute, '2030-01-10T12:10:00.000Z'],
+    ['a rate whose startAt is ahead of its put, nothing before that start', { rate: '1 hour', timezone: 'UTC', startAt: '2030-01-10T13:00:00.000Z' }, anchor + 30 * minute, undefined],
+    ['a rate whose startAt is ahead of its put, at that start once it passed', { rate: '1 hour', timezone: 'UTC', startAt: '2030-01-10T13:00:00.000Z' }, anchor + 70 * minute, '2030-01-10T13:00:00.000Z'],
+    ['a rate whose startAt passed before its put, on its grid after the put', { rate: '1 hour', timezone: 'UTC', startAt: '2030-01-01T09:30:00.000Z' }, anchor + 40 * minute, '2030-01-10T12:30:00.000Z'],
+    ['a cron, not at the put', { cron: '1 12 * * *', timezone: 'UTC' }, anchor + 40_000, undefined],
+    ['a cron, its time passed since the put', { cron: '1 12 * * *', timezone: 'UTC' }, anchor + 90_000, '2030-01-10T12:01:00.000Z'],
+    ['a cron every minute a day and more on, its last time', { cron: '* * * * *', timezone: 'UTC' }, anchor + 25 * 60 * minute + 30_000, '2030-01-11T13:00:00.000Z'],
+    ['a rate past its endAt, its last firing within it', { rate: '1 hour', timezone: 'UTC', endAt: '2030-01-10T14:30:00.000Z' }, anchor + 5 * 60 * minute, '2030-01-10T14:00:00.000Z'],
+  ])('gives %s', (_case, schedule, beforeMs, expected) => {
+    // Act
+    const last = lastFiringBefore(schedule, anchor, beforeMs);
+
+    // Assess
+    expect(last === undefined ? undefined : new Date(last).toISOString()).toBe(expected);
+  });
+});
+

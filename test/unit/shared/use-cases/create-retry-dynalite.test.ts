@@ -309,7 +309,7 @@ describe('a recurring create with an Idempotency-Key retried after a death betwe
         deadLetterArn: 'arn:aws:sqs:eu-west-1:111122223333:scheduler-dlq',
         leadSeconds: 60,
         firesPerSecond: 1000,
-      })),
+      }), { send: () => Promise.reject(new Error('a cron whose next time is tomorrow missed no firing: nothing is fired')) }),
       recipients,
       clock: new FakeClock('2030-01-01T12:00:00.000Z'),
       createRecords: new DynamoCreateRecords(dynamo.documentClient, 'idempotency', idempotencyRetentionSeconds),

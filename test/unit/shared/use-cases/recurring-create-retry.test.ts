@@ -86,6 +86,84 @@ describe('a recurring create with an Idempotency-Key retried after its first att
     expect([...scheduler.schedules.keys()]).toEqual([written.id]);
     // A rate counts from when the first attempt set it: its next period, not one from the retry.
     expect(scheduler.schedules.get(written.id)?.startDate).toBe(Date.parse('2030-01-02T12:00:00.000Z'));
+    // Its first firing, at the create, was the dead attempt's schedule's to make: the retry makes it when that schedule never was.
+    expect(scheduler.fired).toEqual(when === 'before the schedule' ? [{ id: written.id, at: '2030-01-01T12:00:00.000Z' }] : []);
+  });
+
+  it('fires the first occurrence of a rate whose dead attempt wrote nothing but its record, once, when the retry writes the definition', async () => {
+    // Prepare: the first attempt records its id, then dies writing its definition
+    const world = await setUp();
+    const { deps, store, scheduler, clock } = world;
+    const put = store.put.bind(store);
+    store.put = () => new Promise<never>(() => undefined);
+    void createRecurring(deps, sender, aBody(), { idempotency: key });
+    await settle();
+    store.put = put;
+    clock.advanceSeconds(40);
+
+    // Act
+    const retried = await createRecurring(deps, sender, aBody(), { idempotency: key });
+
+    // Assess
+    expect(retried.createdAt).toBe('2030-01-01T12:00:00.000Z');
+    expect(scheduler.fired).toEqual([{ id: retried.id, at: '2030-01-01T12:00:00.000Z' }]);
+    expect(scheduler.schedules.get(retried.id)?.startDate).toBe(Date.parse('2030-01-02T12:00:00.000Z'));
+  });
+
+  it.each([
+    ['a minute rate retried 10.5 minutes on fires the last firing it missed, not eleven', { rate: '1 minute', timezone: 'UTC' }, 630, ['2030-01-01T12:10:00.000Z']],
+    ['a cron whose time passed before the retry fires that time', { cron: '1 12 * * *', timezone: 'UTC' }, 90, ['2030-01-01T12:01:00.000Z']],
+    ['a cron whose time is still ahead fires nothing', { cron: '1 12 * * *', timezone: 'UTC' }, 40, []],
+    ['a rate whose startAt is still ahead fires nothing', { rate: '1 day', timezone: 'UTC', startAt: '2030-01-01T13:00:00.000Z' }, 40, []],
+  ])('%s', async (_case, schedule, seconds, fired) => {
+    // Prepare: the first attempt dies before its schedule is made
+    const world = await setUp();
+    const body = createRecurringBodySchema.parse({ recipients: ['bob'], title: 'Digest', message: 'Your day', schedule });
+    dieOnNextPut(world.scheduler, 'before the schedule');
+    void createRecurring(world.deps, sender, body, { idempotency: key });
+    await settle();
+    world.clock.advanceSeconds(seconds);
+
+    // Act
+    const retried = await createRecurring(world.deps, sender, body, { idempotency: key });
+
+    // Assess
+    expect(world.scheduler.fired).toEqual(fired.map((at) => ({ id: retried.id, at })));
+    expect([...world.scheduler.schedules.keys()]).toEqual([retried.id]);
+  });
+
+  it('fires nothing for a definition paused before the retry', async () => {
+    // Prepare
+    const world = await setUp();
+    const written = await deadFirstAttempt(world, 'before the schedule');
+    await patchRecurring(world.deps, sender, written.id, { paused: true });
+    world.clock.advanceSeconds(40);
+
+    // Act
+    await createRecurring(world.deps, sender, aBody(), { idempotency: key });
+
+    // Assess
+    expect(world.scheduler.fired).toEqual([]);
+  });
+
+  it('answers 503 and fires nothing when it cannot ask whether the schedule exists, and the next retry fires the missed occurrence once', async () => {
+    // Prepare: the first attempt dies before its schedule; the first retry cannot reach the Scheduler's GetSchedule
+    const world = await setUp();
+    const { deps, store, scheduler, clock } = world;
+    const written = await deadFirstAttempt(world, 'before the schedule');
+    clock.advanceSeconds(40);
+    scheduler.existsFailures.add(awsError('ThrottlingException', 400));
+    await expect(createRecurring(deps, sender, aBody(), { idempotency: key })).rejects.toBeInstanceOf(ServiceUnavailableError);
+    const firedAfterFailure = [...scheduler.fired];
+
+    // Act
+    const retried = await createRecurring(deps, sender, aBody(), { idempotency: key });
+
+    // Assess: the dead attempt's definition was kept through the 503
+    expect(firedAfterFailure).toEqual([]);
+    expect(retried.id).toBe(written.id);
+    expect([...store.definitions.keys()]).toEqual([written.id]);
+    expect(scheduler.fired).toEqual([{ id: written.id, at: '2030-01-01T12:00:00.000Z' }]);
   });
 
   it('leaves the definition its dead attempt wrote as it is now, paused, and puts its schedule disabled', async () => {

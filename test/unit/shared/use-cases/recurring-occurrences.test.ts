@@ -180,6 +180,12 @@ describe('runOccurrence', () => {
   });
 });
 
+/** What only a retried create asks of the Scheduler: a PATCH or a DELETE that asks it fails. */
+const notAskedByAPatch: Pick<RecurringScheduler, 'exists' | 'fire'> = {
+  exists: () => Promise.reject(new Error('a PATCH or a DELETE asks no schedule whether it exists')),
+  fire: () => Promise.reject(new Error('a PATCH or a DELETE fires nothing')),
+};
+
 describe('patchRecurring', () => {
   it('answers 404 for a definition deleted between its read and its write, makes nothing again, and takes back the schedule it put', async () => {
     // Prepare: the definition is deleted right after the change has read it
@@ -195,6 +201,7 @@ describe('patchRecurring', () => {
       remove: async (r) => {
         schedules.push(`remove ${r.id}`);
       },
+      ...notAskedByAPatch,
     };
     const clock = new FakeClock('2030-01-02T09:00:00.000Z');
 
@@ -221,6 +228,7 @@ describe('patchRecurring', () => {
       remove: async () => {
         scheduled = false;
       },
+      ...notAskedByAPatch,
     };
     const removeDefinition = store.remove.bind(store);
     store.remove = async (tenant, id) => {

@@ -58,6 +58,8 @@ async function aWorld(schedule: RecurringSchedule): Promise<{ deps: RecurringDep
       puts.push({ schedule: recurring.schedule, startDate });
     },
     remove: async () => undefined,
+    exists: () => Promise.reject(new Error('a PATCH asks no schedule whether it exists')),
+    fire: () => Promise.reject(new Error('a PATCH fires nothing')),
   };
   return { deps: { recurring: store, scheduler, recipients: aBroadcastWorld().recipients, clock: new FakeClock(now) }, store, puts };
 }

@@ -6,18 +6,21 @@
  * changed, paused and resumed; a past `startAt` is read on its rate's grid.
  */
 import { CreateScheduleGroupCommand, GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import type { FauxqsServer } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSchedulerEmulator } from '../../../../local/scheduler-emulator.ts';
 import type { SchedulerEmulator } from '../../../../local/scheduler-emulator.ts';
 import { EventBridgeRecurringScheduler, recurringScheduleName } from '../../../../shared/adapters/eventbridge-recurring-scheduler.ts';
+import { SqsFanoutQueue } from '../../../../shared/adapters/sqs-broadcast-queues.ts';
 import { createRecurringBodySchema, patchRecurringBodySchema } from '../../../../shared/domain/schemas.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import { createRecurring, patchRecurring, upcomingOccurrences } from '../../../../shared/use-cases/recurring.ts';
 import type { RecurringDeps } from '../../../../shared/use-cases/recurring.ts';
 import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
 import { admin, aRecipient } from '../../fakes/fixtures.ts';
+import { InMemoryCreateRecords } from '../../fakes/index.ts';
 import { manualClock } from '../../fakes/manual-clock.ts';
 import { InMemoryRecurringStore } from '../../fakes/recurring-store.ts';
 import type { ValidationError } from '../../../../shared/errors.ts';
@@ -31,6 +34,8 @@ const hour = 60 * minute;
 let fauxqs: FauxqsServer;
 let emulator: SchedulerEmulator;
 let client: SchedulerClient;
+let sqs: SQSClient;
+let targetUrl: string;
 let clock: ReturnType<typeof manualClock>;
 let deps: RecurringDeps;
 let queues = 0;
@@ -53,11 +58,17 @@ beforeEach(async () => {
   queues += 1;
   const target = fauxqs.createQueue(`recurring-start-${queues}`);
   const deadLetters = fauxqs.createQueue(`recurring-start-${queues}-dlq`);
+  targetUrl = target.queueUrl;
+  sqs = new SQSClient({ region, endpoint: fauxqs.address, credentials });
   const world = aBroadcastWorld();
   await world.recipients.put(aRecipient({ id: 'bob' }));
   deps = {
     recurring: new InMemoryRecurringStore(),
-    scheduler: new EventBridgeRecurringScheduler(client, () => ({ groupName, roleArn: 'arn:aws:iam::000000000000:role/herald-scheduler', targetArn: target.queueArn, deadLetterArn: deadLetters.queueArn, leadSeconds: 60, firesPerSecond: 100 })),
+    scheduler: new EventBridgeRecurringScheduler(
+      client,
+      () => ({ groupName, roleArn: 'arn:aws:iam::000000000000:role/herald-scheduler', targetArn: target.queueArn, deadLetterArn: deadLetters.queueArn, leadSeconds: 60, firesPerSecond: 100 }),
+      new SqsFanoutQueue(sqs, target.queueUrl),
+    ),
     recipients: world.recipients,
     clock: { now: () => new Date(clock.now()) },
   };
@@ -65,6 +76,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   client.destroy();
+  sqs.destroy();
   await emulator.stop();
 });
 
@@ -208,5 +220,29 @@ describe('the StartDate of a recurring schedule', () => {
 
     // Assess
     expect(upcoming.map((ms) => new Date(ms).getUTCDay())).toEqual([6, 6, 6, 6, 6]);
+  });
+
+  it('fires the first occurrence of a rate whose keyed create died before its schedule, when the retry makes it, and starts the schedule at the next period', async () => {
+    // Prepare: the first attempt writes its definition at t0, and its CreateSchedule never answers (nor reaches the Scheduler)
+    const t0 = clock.now();
+    deps = { ...deps, createRecords: new InMemoryCreateRecords() };
+    const body = createRecurringBodySchema.parse({ recipients: ['bob'], title: 'Digest', message: 'Hello', schedule: { rate: '1 day', timezone: 'UTC' } });
+    const idempotency = { key: 'retried-rate', fingerprint: 'body' };
+    const put = deps.scheduler.put.bind(deps.scheduler);
+    deps.scheduler.put = () => new Promise<never>(() => undefined);
+    void createRecurring(deps, admin, body, { idempotency });
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    deps.scheduler.put = put;
+    clock.advance(40_000);
+
+    // Act
+    const retried = await createRecurring(deps, admin, body, { idempotency });
+
+    // Assess: the occurrence at t0 is on the schedule's target queue, as the schedule would have put it; the schedule fires next at t0 + 1 day
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: targetUrl, MaxNumberOfMessages: 10 }));
+    expect((received.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}'))).toEqual([
+      { kind: 'occurrence', tenantId: admin.tenantId, recurringId: retried.id, at: new Date(t0).toISOString() },
+    ]);
+    expect(await startDateOf(retried.id)).toBe(t0 + 24 * hour);
   });
 });
