@@ -993,6 +993,14 @@ export interface RecurringStore {
   get(tenantId: string, id: string): Promise<RecurringNotification | undefined>;
   /** False when there was nothing to remove. */
   remove(tenantId: string, id: string): Promise<boolean>;
+  /**
+   * Records that the definition is deleted at `at` (before it is removed): a marker beside its
+   * occurrences' markers, as long-lived and never listed, by which a create retried with its key
+   * tells a definition deleted since from one never written.
+   */
+  markDeleted(tenantId: string, id: string, at: Date): Promise<void>;
+  /** When the definition was deleted (ISO-8601 UTC), while its marker lasts; undefined when it was not. */
+  deletedAt(tenantId: string, id: string): Promise<string | undefined>;
   list(tenantId: string, limit: number, after?: string): Promise<RecurringPage>;
   /** Takes the occurrence at `at` (ISO-8601): `claimed` (create it), `done` (created before), `busy` (another worker is at it). */
   claimOccurrence(tenantId: string, id: string, at: string, now: Date): Promise<OccurrenceClaim>;

@@ -521,7 +521,12 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     idempotent: true,
     example: { body: { recipients: ['alice'], title: 'Standup', message: 'At 9', schedule: { cron: '0 9 * * MON-FRI', timezone: 'America/New_York' } } },
     responses: { 201: { description: 'Created, with its next occurrences.', schema: recurringViewSchema } },
-    errors: { 403: managersOnly, 404: 'Some recipients are not in the directory (`details.missing`).', 503: scheduleUnavailable },
+    errors: {
+      403: managersOnly,
+      404: 'Some recipients are not in the directory (`details.missing`).',
+      409: '`CONFLICT`: a retry with the same `Idempotency-Key` whose definition, made by the request that got no answer, was deleted since (`details.id`, `details.deletedAt`); it is not made again.',
+      503: scheduleUnavailable,
+    },
   },
   'GET /v1/recurring-notifications': {
     operationId: 'listRecurringNotifications',

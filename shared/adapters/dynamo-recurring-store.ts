@@ -2,7 +2,8 @@
  * Recurring notifications in DynamoDB (the `recurring` table): the definition at
  * `tenant#rec_id` (with `tenantId` and `id`, so the `byTenant` index lists it), and one marker per
  * occurrence at `tenant#rec_id#<instant>` (without them: never listed), put only if absent, so an
- * occurrence fired twice is created once. `data` is stored as JSON text, as on notifications.
+ * occurrence fired twice is created once, and one at `tenant#rec_id#deleted` when it is deleted.
+ * `data` is stored as JSON text, as on notifications.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -24,6 +25,10 @@ function definitionKey(tenantId: string, id: string): { pk: string } {
 
 function markerKey(tenantId: string, id: string, at: string): { pk: string } {
   return { pk: `${keyPart(tenantId)}#${id}#${at}` };
+}
+
+function deletionKey(tenantId: string, id: string): { pk: string } {
+  return { pk: `${keyPart(tenantId)}#${id}#deleted` };
 }
 
 /** How often `recordOccurrence` reads the definition again when another write of its occurrences came first. */
@@ -82,6 +87,17 @@ export class DynamoRecurringStore implements RecurringStore {
   async remove(tenantId: string, id: string): Promise<boolean> {
     const result = await this.db.send(new DeleteCommand({ TableName: this.tableName(), Key: definitionKey(tenantId, id), ReturnValues: 'ALL_OLD' }));
     return result.Attributes !== undefined;
+  }
+
+  async markDeleted(tenantId: string, id: string, at: Date): Promise<void> {
+    await this.db.send(
+      new PutCommand({ TableName: this.tableName(), Item: { ...deletionKey(tenantId, id), deletedAt: at.toISOString(), expiresAt: Math.floor(at.getTime() / 1000) + markerRetentionSeconds } }),
+    );
+  }
+
+  async deletedAt(tenantId: string, id: string): Promise<string | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.tableName(), Key: deletionKey(tenantId, id), ConsistentRead: true }));
+    return typeof result.Item?.deletedAt === 'string' ? result.Item.deletedAt : undefined;
   }
 
   async list(tenantId: string, limit: number, after?: string): Promise<RecurringPage> {

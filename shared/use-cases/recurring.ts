@@ -14,7 +14,7 @@ import type { RecurringNotification } from '../domain/recurring.ts';
 import { recurringId } from '../domain/id-schemas.ts';
 import type { CreateRecurringBody, ListRecurringQuery, PatchRecurringBody } from '../domain/schemas.ts';
 import { audienceSliceSize } from '../domain/broadcast.ts';
-import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { describeError } from '../domain/delivery-errors.ts';
 import { logger } from '../observability/logger.ts';
 import type { Clock, CreateRecord, CreateRecords, RecipientStore, RecurringScheduler, RecurringStore } from '../ports.ts';
@@ -78,6 +78,20 @@ async function putSchedule(deps: RecurringDeps, recurring: RecurringNotification
 }
 
 /**
+ * For a retry that finds no definition: one its dead attempt wrote may have been found (listed)
+ * and deleted since, and is not made again (with its schedule, it would deliver again what its
+ * owner stopped).
+ * @throws ConflictError (409, `details: { id, deletedAt }`) when it was deleted
+ */
+async function refuseDeletedSince(deps: RecurringDeps, recurring: RecurringNotification): Promise<void> {
+  const deletedAt = await deps.recurring.deletedAt(recurring.tenantId, recurring.id);
+  if (deletedAt === undefined) return;
+  throw new ConflictError(`The recurring notification this request created, ${recurring.id}, was deleted at ${deletedAt}; it is not made again`, {
+    details: { id: recurring.id, deletedAt },
+  });
+}
+
+/**
  * For a retry (as of its clock, `now`): when the schedule its dead attempt was to put is not there,
  * nothing has fired since the definition was stamped, so the firing that schedule would have made
  * last (the one at the create itself, for a rate without `startAt`) is fired now, before the
@@ -137,6 +151,7 @@ export async function checkCreateRecurring(deps: Pick<RecurringDeps, 'recipients
  * a key, it costs no AWS call more (shared/use-cases/create-records.ts).
  * @throws ValidationError (400) naming the schedule's field when it cannot fire or the Scheduler refuses it: nothing is kept
  * @throws NotFoundError (404, `details.missing`) when it names a recipient not registered
+ * @throws ConflictError (409, `details: { id, deletedAt }`) for a retry whose definition, written by its dead attempt, was deleted since: it is not made again
  * @throws ServiceUnavailableError (503) when its schedule could not be made: the definition this attempt wrote is rolled back (one a dead attempt wrote is kept for the next retry)
  */
 export async function createRecurring(
@@ -180,6 +195,7 @@ export async function createRecurring(
   };
   // A retry never overwrites: the definition its dead attempt wrote may have been patched, paused or run since.
   const existing = attempt.retry ? await deps.recurring.get(recurring.tenantId, recurring.id) : undefined;
+  if (attempt.retry && !existing) await refuseDeletedSince(deps, recurring);
   if (!existing) await deps.recurring.put(recurring);
   const current = existing ?? recurring;
   try {
@@ -335,8 +351,9 @@ export async function patchRecurring(deps: RecurringDeps, caller: Caller, id: st
 }
 
 /**
- * Ends a definition: its schedule is deleted, then the definition (an occurrence in flight finds
- * nothing), then the schedule once more: a `PATCH` that read the definition before it went may have
+ * Ends a definition: its schedule is deleted, then the definition, after a marker saying when
+ * (`markDeleted`: a create retried with its key is refused rather than made again; an occurrence
+ * in flight finds nothing), then the schedule once more: a `PATCH` that read the definition before it went may have
  * put its schedule back in between (a `PATCH` that writes after it finds it gone and takes its
  * own schedule back).
  */
@@ -347,6 +364,8 @@ export async function deleteRecurring(deps: RecurringDeps, caller: Caller, id: s
   } catch (error) {
     throw new ServiceUnavailableError('Could not reach the scheduler; nothing was removed, repeat the request', { cause: error });
   }
+  // Before the definition goes: a create retried with its key never finds it gone without the marker.
+  await deps.recurring.markDeleted(existing.tenantId, id, deps.clock.now());
   await deps.recurring.remove(existing.tenantId, id);
   await deps.scheduler.remove(existing).catch((error: unknown) => {
     logger.warn('Could not delete the schedule of a deleted recurring notification a second time', { tenantId: existing.tenantId, recurringId: id, error: describeError(error) });

@@ -21,6 +21,17 @@ export class InMemoryRecurringStore implements RecurringStore {
   async remove(_tenantId: string, id: string): Promise<boolean> {
     return this.definitions.delete(id);
   }
+  /** When each deleted definition was deleted (`markDeleted`), by id. */
+  readonly deletions = new Map<string, string>();
+
+  async markDeleted(_tenantId: string, id: string, at: Date): Promise<void> {
+    this.deletions.set(id, at.toISOString());
+  }
+
+  async deletedAt(_tenantId: string, id: string): Promise<string | undefined> {
+    return this.deletions.get(id);
+  }
+
   async list(): Promise<RecurringPage> {
     return { items: [...this.definitions.values()] };
   }

@@ -136,4 +136,24 @@ describe('DynamoRecurringStore', () => {
     expect(claim).toBe('done');
     expect((await store.get(definition.tenantId, definition.id))?.occurrences).toEqual([{ at, notificationIds: ['ntf_x'] }]);
   });
+
+  it('keeps the marker of a deletion, when it was, out of the listing and apart from the other definitions and tenants', async () => {
+    // Prepare: two definitions of one tenant; the first is deleted
+    const deleted = aDefinition();
+    const kept = aDefinition();
+    await store.put(deleted);
+    await store.put(kept);
+
+    // Act
+    await store.markDeleted(deleted.tenantId, deleted.id, new Date('2030-01-03T08:00:00.000Z'));
+    await store.remove(deleted.tenantId, deleted.id);
+
+    // Assess
+    expect(await store.deletedAt(deleted.tenantId, deleted.id)).toBe('2030-01-03T08:00:00.000Z');
+    expect(await store.deletedAt(kept.tenantId, kept.id)).toBeUndefined();
+    expect(await store.deletedAt('other-tenant', deleted.id)).toBeUndefined();
+    expect(await store.get(deleted.tenantId, deleted.id)).toBeUndefined();
+    expect((await store.list(deleted.tenantId, 100)).items.map((r) => r.id)).not.toContain(deleted.id);
+    expect((await store.list(deleted.tenantId, 100)).items.map((r) => r.id)).toContain(kept.id);
+  });
 });

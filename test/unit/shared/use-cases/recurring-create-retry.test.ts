@@ -8,10 +8,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RecurringNotification } from '../../../../shared/domain/recurring.ts';
 import type { CreateRecurringBody } from '../../../../shared/domain/schemas.ts';
 import { createRecurringBodySchema } from '../../../../shared/domain/schemas.ts';
-import { ServiceUnavailableError } from '../../../../shared/errors.ts';
+import { ConflictError, ServiceUnavailableError } from '../../../../shared/errors.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import type { CreateKey } from '../../../../shared/use-cases/create-records.ts';
-import { createRecurring, patchRecurring } from '../../../../shared/use-cases/recurring.ts';
+import { createRecurring, deleteRecurring, patchRecurring } from '../../../../shared/use-cases/recurring.ts';
 import type { RecurringDeps } from '../../../../shared/use-cases/recurring.ts';
 import { FakeClock, FakeRecurringScheduler, InMemoryCreateRecords, InMemoryRecipientStore } from '../../fakes/index.ts';
 import { aRecipient, awsError, sender, tenantId } from '../../fakes/fixtures.ts';
@@ -130,6 +130,27 @@ describe('a recurring create with an Idempotency-Key retried after its first att
     // Assess
     expect(world.scheduler.fired).toEqual(fired.map((at) => ({ id: retried.id, at })));
     expect([...world.scheduler.schedules.keys()]).toEqual([retried.id]);
+  });
+
+  it('answers 409 naming the definition and when it was deleted, and makes nothing again, for a retry whose definition was deleted since', async () => {
+    // Prepare: the definition the dead attempt wrote was found (listed) and deleted before the retry came
+    const world = await setUp();
+    const { deps, store, scheduler, clock } = world;
+    const written = await deadFirstAttempt(world, 'before the schedule');
+    clock.advanceSeconds(30);
+    await deleteRecurring(deps, sender, written.id);
+    clock.advanceSeconds(10);
+
+    // Act
+    const error = await createRecurring(deps, sender, aBody(), { idempotency: key }).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ statusCode: 409, details: { id: written.id, deletedAt: '2030-01-01T12:00:30.000Z' } });
+    expect((error as Error).message).toContain(written.id);
+    expect([...store.definitions.keys()]).toEqual([]);
+    expect([...scheduler.schedules.keys()]).toEqual([]);
+    expect(scheduler.fired).toEqual([]);
   });
 
   it('fires nothing for a definition paused before the retry', async () => {
