@@ -4235,7 +4235,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `IDEMPOTENCY_IN_PROGRESS`: a request with the same Idempotency-Key is still running; retry shortly. */
+            /** @description `IDEMPOTENCY_IN_PROGRESS`: a request with the same Idempotency-Key is still running; retry shortly. `CONFLICT`: a retry with the same `Idempotency-Key` whose definition, made by the request that got no answer, was deleted since (`details.id`, `details.deletedAt`); it is not made again. */
             409: {
                 headers: {
                     [name: string]: unknown;
