@@ -1024,8 +1024,9 @@ export interface RecurringScheduler {
   /** True when its schedule exists (enabled or not): GetSchedule, its `ResourceNotFoundException` false. */
   exists(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>): Promise<boolean>;
   /**
-   * Puts its occurrence at `at` (epoch ms) where its schedule's firing puts it (the fan-out queue),
-   * now: the firing of a schedule that was not there to fire. An occurrence is created once per
+   * Puts its occurrence at `at` (epoch ms, named to the second as the Scheduler names a firing's
+   * `<aws.scheduler.scheduled-time>`) where its schedule's firing puts it (the fan-out queue), now:
+   * the firing of a schedule that was not there to fire. An occurrence is created once per
    * instant (`runOccurrence`), so firing one twice creates it once.
    */
   fire(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>, at: number): Promise<void>;

@@ -10,7 +10,7 @@
 import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, GetScheduleCommand, ResourceNotFoundException, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SchedulerConfig } from '../config.ts';
-import { scheduleExpressionOf } from '../domain/recurring.ts';
+import { occurrenceMaxAgeSeconds, scheduleExpressionOf } from '../domain/recurring.ts';
 import type { RecurringNotification } from '../domain/recurring.ts';
 import type { FanoutQueue, RecurringScheduler } from '../ports.ts';
 
@@ -49,7 +49,7 @@ export class EventBridgeRecurringScheduler implements RecurringScheduler {
         RoleArn: config.roleArn,
         Input: JSON.stringify({ kind: 'occurrence', tenantId: recurring.tenantId, recurringId: recurring.id, at: '<aws.scheduler.scheduled-time>' }),
         // An occurrence is worth trying for an hour; what still fails lands in the DLQ.
-        RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 3_600 },
+        RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: occurrenceMaxAgeSeconds },
         DeadLetterConfig: { Arn: config.deadLetterArn },
       },
     };
@@ -79,7 +79,9 @@ export class EventBridgeRecurringScheduler implements RecurringScheduler {
     }
   }
 
+  /** `at` is given to the second, as the Scheduler gives `<aws.scheduler.scheduled-time>` (`2030-01-01T12:00:00Z`). */
   async fire(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>, at: number): Promise<void> {
-    await this.fanout.send([{ kind: 'occurrence', tenantId: recurring.tenantId, recurringId: recurring.id, at: new Date(at).toISOString() }]);
+    const scheduledTime = new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    await this.fanout.send([{ kind: 'occurrence', tenantId: recurring.tenantId, recurringId: recurring.id, at: scheduledTime }]);
   }
 }

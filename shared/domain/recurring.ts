@@ -393,29 +393,37 @@ function audienceView(r: RecurringNotification): Record<string, unknown> {
   }
 }
 
-/** How many firings {@link lastFiringBefore} reads at a time while it walks a cron forward. */
-const firingsPerRead = 100;
+/**
+ * How late an occurrence may still be put on its way, in seconds: the age past which EventBridge
+ * Scheduler drops a firing it could not deliver (the schedules' `MaximumEventAgeInSeconds`), and
+ * past which a firing a schedule missed is not made up ({@link missedFiring}).
+ */
+export const occurrenceMaxAgeSeconds = 3_600;
 
 /**
- * The last instant (epoch ms) before `beforeMs` at which a schedule put at `anchorMs` (its
- * `scheduleSetAt`) would have fired, or undefined when it would not have fired yet: a rate without
- * `startAt` at `anchorMs` itself (a rate without a StartDate "starts invoking its target
- * immediately", see {@link schedulerStartDate}) and then once a period, anything else at its
- * occurrences after `anchorMs` ({@link nextOccurrences}), within `endAt`. What a schedule that
- * should have been put at `anchorMs` and was not has missed by `beforeMs`, lately.
+ * The last firing (epoch ms) that a schedule which should have been put at `anchorMs` (its
+ * definition's `scheduleSetAt`) misses when it is put at `nowMs` instead: the last at or before
+ * `nowMs` (the put's StartDate, {@link schedulerStartDate}, is after it), no older than
+ * {@link occurrenceMaxAgeSeconds}; undefined when there is none. A rate without `startAt` fires at
+ * its put ("starts invoking its target immediately"): at `anchorMs`, then once a period; put at or
+ * before `anchorMs` it misses nothing. Anything else fires at its occurrences after `anchorMs`
+ * ({@link nextOccurrences}), within `endAt`.
  */
-export function lastFiringBefore(schedule: RecurringSchedule, anchorMs: number, beforeMs: number): number | undefined {
+export function missedFiring(schedule: RecurringSchedule, anchorMs: number, nowMs: number): number | undefined {
   const firesAtItsPut = schedule.rate !== undefined && schedule.startAt === undefined;
+  if (firesAtItsPut && anchorMs >= nowMs) return undefined;
+  // Only the last hour is read: a cron has at most 60 times in it, a rate is counted, not walked.
+  const oldest = nowMs - occurrenceMaxAgeSeconds * 1000;
+  let after = Math.max(firesAtItsPut ? anchorMs - 1 : anchorMs, oldest - 1);
   let last: number | undefined;
-  let after = firesAtItsPut ? anchorMs - 1 : anchorMs;
   for (;;) {
-    const firings = nextOccurrences(schedule, after, firingsPerRead, anchorMs);
+    const firings = nextOccurrences(schedule, after, 60, anchorMs);
     for (const at of firings) {
-      if (at >= beforeMs) return last;
+      if (at > nowMs) return last;
       last = at;
     }
     const final = firings.at(-1);
-    if (final === undefined || firings.length < firingsPerRead) return last;
+    if (final === undefined || firings.length < 60) return last;
     after = final;
   }
 }

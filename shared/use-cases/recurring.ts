@@ -9,7 +9,7 @@ import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
 import { newRecurringId } from '../domain/ids.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
-import { changedSchedule, checkRecurringSchedule, checkScheduleFires, lastFiringBefore, nextOccurrences, RecurringScheduleError, scheduleAnchorMs, schedulerStartDate } from '../domain/recurring.ts';
+import { changedSchedule, checkRecurringSchedule, checkScheduleFires, missedFiring, nextOccurrences, RecurringScheduleError, scheduleAnchorMs, schedulerStartDate } from '../domain/recurring.ts';
 import type { RecurringNotification } from '../domain/recurring.ts';
 import { recurringId } from '../domain/id-schemas.ts';
 import type { CreateRecurringBody, ListRecurringQuery, PatchRecurringBody } from '../domain/schemas.ts';
@@ -93,25 +93,27 @@ async function refuseDeletedSince(deps: RecurringDeps, recurring: RecurringNotif
 
 /**
  * For a retry (as of its clock, `now`): when the schedule its dead attempt was to put is not there,
- * nothing has fired since the definition was stamped, so the firing that schedule would have made
- * last (the one at the create itself, for a rate without `startAt`) is fired now, before the
- * schedule is put from the next one on: the retry answers as if the first attempt had. Earlier
- * firings it missed are not made up (as EventBridge makes up none a disabled schedule missed).
- * Nothing for a paused definition. A retry dying between the firing and the put fires the same
- * instant again, which creates nothing more (an occurrence is created once per instant).
+ * nothing has fired since the definition was stamped, so the last firing that schedule would have
+ * made by now (the one at the create itself, for a rate without `startAt`; `missedFiring`) is
+ * fired now, before the schedule is put from the next one on: the retry answers as if the first
+ * attempt had. Earlier ones are not made up, nor one older than an hour (a schedule's own firing
+ * is dropped at that age). Nothing for a paused definition. Firing one instant again (a retry that
+ * died after its firing) creates nothing more: an occurrence is created once per instant.
+ * Resolves true when it fired.
  * @throws ServiceUnavailableError (503) when the Scheduler or the fan-out queue cannot be reached
  */
-async function fireMissed(deps: RecurringDeps, recurring: RecurringNotification, now: Date): Promise<void> {
-  if (recurring.status !== 'active') return;
-  const missed = lastFiringBefore(recurring.schedule, scheduleAnchorMs(recurring), now.getTime());
-  if (missed === undefined) return;
+async function fireMissed(deps: RecurringDeps, recurring: RecurringNotification, now: Date): Promise<boolean> {
+  if (recurring.status !== 'active') return false;
+  const missed = missedFiring(recurring.schedule, scheduleAnchorMs(recurring), now.getTime());
+  if (missed === undefined) return false;
   try {
-    if (await deps.scheduler.exists(recurring)) return;
+    if (await deps.scheduler.exists(recurring)) return false;
     await deps.scheduler.fire(recurring, missed);
   } catch (error) {
     throw new ServiceUnavailableError('Could not reach the scheduler; repeat the request', { cause: error });
   }
   logger.info('Recurring notification fired the occurrence its missing schedule missed', { tenantId: recurring.tenantId, recurringId: recurring.id, at: new Date(missed).toISOString() });
+  return true;
 }
 
 /** The schedule a create's body asks for, its instants as ISO-8601 UTC. */
@@ -198,18 +200,42 @@ export async function createRecurring(
   if (attempt.retry && !existing) await refuseDeletedSince(deps, recurring);
   if (!existing) await deps.recurring.put(recurring);
   const current = existing ?? recurring;
+  let fired = false;
   try {
-    if (attempt.retry) await fireMissed(deps, current, started);
+    if (attempt.retry) fired = await fireMissed(deps, current, started);
     // As of this attempt's clock: a retry's StartDate keeps the grid its definition has, and is never past.
     await putSchedule(deps, current, started);
   } catch (error) {
     // One this attempt wrote would never fire: taken back, so that the client can simply retry. One
-    // a dead attempt left is kept (it may have fired, or been changed since): the next retry converges on it.
-    if (!existing) await rollBackRecurring(deps, recurring, attempt.record, { scheduleMayExist: !(error instanceof ValidationError) });
+    // a dead attempt left is kept (it may have fired, or been changed since), and so is one whose
+    // missed occurrence this attempt fired (the occurrence may be under way): the next retry converges on it.
+    const refused = error instanceof ValidationError;
+    if (!existing && (!fired || refused)) await rollBackRecurring(deps, recurring, attempt.record, { scheduleMayExist: !refused });
+    if (fired && refused) logger.warn('A retried recurring create fired the occurrence its missing schedule missed, then the Scheduler refused the schedule', { tenantId: current.tenantId, recurringId: current.id });
     throw error;
   }
+  if (attempt.retry) await refuseDeletedMeanwhile(deps, current);
   logger.info('Recurring notification created', { tenantId: current.tenantId, recurringId: current.id, retry: attempt.retry });
   return current;
+}
+
+/**
+ * After a retry's put: a DELETE between its read of the definition and its put has removed the
+ * schedule before the put made it again. That schedule is taken back (best effort: left, it only
+ * fires for nothing), and the retry answers as one that came after the DELETE.
+ * @throws ConflictError (409) when the definition is gone
+ */
+async function refuseDeletedMeanwhile(deps: RecurringDeps, recurring: RecurringNotification): Promise<void> {
+  if (await deps.recurring.get(recurring.tenantId, recurring.id)) return;
+  await deps.scheduler.remove(recurring).catch((error: unknown) => {
+    logger.warn('Could not delete the schedule a retried create put for a definition deleted meanwhile; it fires for nothing until deleted', {
+      tenantId: recurring.tenantId,
+      recurringId: recurring.id,
+      error: describeError(error),
+    });
+  });
+  await refuseDeletedSince(deps, recurring);
+  throw new ConflictError(`The recurring notification this request created, ${recurring.id}, was deleted meanwhile; it is not made again`, { details: { id: recurring.id } });
 }
 
 /**

@@ -21,7 +21,7 @@ export class FakeRecurringScheduler implements RecurringScheduler {
   readonly putFailures = new ScriptedFailures();
   /** Every put made, in order. */
   readonly puts: PutRecurringSchedule[] = [];
-  /** Every occurrence fired (`fire`), in order: the definition's id and the instant (ISO-8601). */
+  /** Every occurrence fired (`fire`), in order: the definition's id and the instant, to the second as the adapter names it (`2030-01-01T12:00:00Z`). */
   readonly fired: { readonly id: string; readonly at: string }[] = [];
   /** Errors the next `exists` calls throw. */
   readonly existsFailures = new ScriptedFailures();
@@ -42,6 +42,6 @@ export class FakeRecurringScheduler implements RecurringScheduler {
   }
 
   async fire(recurring: Pick<RecurringNotification, 'tenantId' | 'id'>, at: number): Promise<void> {
-    this.fired.push({ id: recurring.id, at: new Date(at).toISOString() });
+    this.fired.push({ id: recurring.id, at: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z') });
   }
 }

@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import { describe, expect, it } from 'vitest';
 import { nextRecurringFire, parseScheduleExpression } from '../../../../local/schedule-expressions.ts';
-import { checkScheduleFires, eventBridgeCronFields, lastFiringBefore, nextOccurrences, RecurringScheduleError, scheduleExpressionOf, schedulerStartDate } from '../../../../shared/domain/recurring.ts';
+import { checkScheduleFires, eventBridgeCronFields, missedFiring, nextOccurrences, RecurringScheduleError, scheduleExpressionOf, schedulerStartDate } from '../../../../shared/domain/recurring.ts';
 
 /** A RecurringScheduleError naming `schedule.cron`. */
 const refusedCron = expect.objectContaining({ name: 'RecurringScheduleError', field: 'schedule.cron' }) as Error;
@@ -205,27 +205,44 @@ describe('checkScheduleFires', () => {
   });
 });
 
-describe('lastFiringBefore', () => {
+describe('missedFiring', () => {
   const anchor = Date.parse('2030-01-10T12:00:00.000Z');
   const minute = 60_000;
 
   it.each([
     ['a rate without startAt, at its put itself', { rate: '1 day', timezone: 'UTC' }, anchor + 40_000, '2030-01-10T12:00:00.000Z'],
-    ['a rate without startAt, nothing before its put', { rate: '1 day', timezone: 'UTC' }, anchor, undefined],
+    ['a rate without startAt put at its anchor, nothing: it fires at that put', { rate: '1 day', timezone: 'UTC' }, anchor, undefined],
     ['a minute rate 10.5 minutes on, the last of eleven firings', { rate: '1 minute', timezone: 'UTC' }, anchor + 10.5 * minute, '2030-01-10T12:10:00.000Z'],
+    ['a minute rate put on the second of a firing, that firing: the put starts after it', { rate: '1 minute', timezone: 'UTC' }, anchor + minute, '2030-01-10T12:01:00.000Z'],
     ['a rate whose startAt is ahead of its put, nothing before that start', { rate: '1 hour', timezone: 'UTC', startAt: '2030-01-10T13:00:00.000Z' }, anchor + 30 * minute, undefined],
     ['a rate whose startAt is ahead of its put, at that start once it passed', { rate: '1 hour', timezone: 'UTC', startAt: '2030-01-10T13:00:00.000Z' }, anchor + 70 * minute, '2030-01-10T13:00:00.000Z'],
     ['a rate whose startAt passed before its put, on its grid after the put', { rate: '1 hour', timezone: 'UTC', startAt: '2030-01-01T09:30:00.000Z' }, anchor + 40 * minute, '2030-01-10T12:30:00.000Z'],
     ['a cron, not at the put', { cron: '1 12 * * *', timezone: 'UTC' }, anchor + 40_000, undefined],
     ['a cron, its time passed since the put', { cron: '1 12 * * *', timezone: 'UTC' }, anchor + 90_000, '2030-01-10T12:01:00.000Z'],
+    ['a cron put on the second of its time, that time', { cron: '1 12 * * *', timezone: 'UTC' }, anchor + minute, '2030-01-10T12:01:00.000Z'],
     ['a cron every minute a day and more on, its last time', { cron: '* * * * *', timezone: 'UTC' }, anchor + 25 * 60 * minute + 30_000, '2030-01-11T13:00:00.000Z'],
-    ['a rate past its endAt, its last firing within it', { rate: '1 hour', timezone: 'UTC', endAt: '2030-01-10T14:30:00.000Z' }, anchor + 5 * 60 * minute, '2030-01-10T14:00:00.000Z'],
-  ])('gives %s', (_case, schedule, beforeMs, expected) => {
+    ['a rate past its endAt, its last firing within it', { rate: '1 hour', timezone: 'UTC', endAt: '2030-01-10T14:30:00.000Z' }, anchor + 170 * minute, '2030-01-10T14:00:00.000Z'],
+    ['nothing older than an hour: a daily rate retried a day less 59 minutes on', { rate: '1 day', timezone: 'UTC' }, anchor + 23 * 60 * minute + minute, undefined],
+    ['an hourly rate past its endAt by more than an hour, nothing', { rate: '1 hour', timezone: 'UTC', endAt: '2030-01-10T14:30:00.000Z' }, anchor + 5 * 60 * minute, undefined],
+    ['a time exactly an hour old', { cron: '0 13 * * *', timezone: 'UTC' }, anchor + 120 * minute, '2030-01-10T13:00:00.000Z'],
+  ])('gives %s', (_case, schedule, nowMs, expected) => {
     // Act
-    const last = lastFiringBefore(schedule, anchor, beforeMs);
+    const missed = missedFiring(schedule, anchor, nowMs);
 
     // Assess
-    expect(last === undefined ? undefined : new Date(last).toISOString()).toBe(expected);
+    expect(missed === undefined ? undefined : new Date(missed).toISOString()).toBe(expected);
+  });
+
+  it('is the last firing of nextOccurrences at or before the put, within the hour, for any time of a DST day', () => {
+    // Prepare: a cron every 7 minutes in Paris across the clocks going back, put every 13 minutes
+    const schedule = { cron: '*/7 * * * *', timezone: 'Europe/Paris' };
+    const dstAnchor = Date.parse('2030-10-26T22:00:00.000Z');
+    const firings = nextOccurrences(schedule, dstAnchor, 60, dstAnchor);
+    for (let nowMs = dstAnchor; nowMs < dstAnchor + 6 * 60 * minute; nowMs += 13 * minute + 1_000) {
+      const expected = firings.filter((at) => at <= nowMs && at >= nowMs - 60 * minute).at(-1);
+
+      // Act + Assess
+      expect(missedFiring(schedule, dstAnchor, nowMs)).toBe(expected);
+    }
   });
 });
-

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RecurringNotification } from '../../../../shared/domain/recurring.ts';
 import type { CreateRecurringBody } from '../../../../shared/domain/schemas.ts';
 import { createRecurringBodySchema } from '../../../../shared/domain/schemas.ts';
-import { ConflictError, ServiceUnavailableError } from '../../../../shared/errors.ts';
+import { ConflictError, ServiceUnavailableError, ValidationError } from '../../../../shared/errors.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import type { CreateKey } from '../../../../shared/use-cases/create-records.ts';
 import { createRecurring, deleteRecurring, patchRecurring } from '../../../../shared/use-cases/recurring.ts';
@@ -87,7 +87,7 @@ describe('a recurring create with an Idempotency-Key retried after its first att
     // A rate counts from when the first attempt set it: its next period, not one from the retry.
     expect(scheduler.schedules.get(written.id)?.startDate).toBe(Date.parse('2030-01-02T12:00:00.000Z'));
     // Its first firing, at the create, was the dead attempt's schedule's to make: the retry makes it when that schedule never was.
-    expect(scheduler.fired).toEqual(when === 'before the schedule' ? [{ id: written.id, at: '2030-01-01T12:00:00.000Z' }] : []);
+    expect(scheduler.fired).toEqual(when === 'before the schedule' ? [{ id: written.id, at: '2030-01-01T12:00:00Z' }] : []);
   });
 
   it('fires the first occurrence of a rate whose dead attempt wrote nothing but its record, once, when the retry writes the definition', async () => {
@@ -106,13 +106,13 @@ describe('a recurring create with an Idempotency-Key retried after its first att
 
     // Assess
     expect(retried.createdAt).toBe('2030-01-01T12:00:00.000Z');
-    expect(scheduler.fired).toEqual([{ id: retried.id, at: '2030-01-01T12:00:00.000Z' }]);
+    expect(scheduler.fired).toEqual([{ id: retried.id, at: '2030-01-01T12:00:00Z' }]);
     expect(scheduler.schedules.get(retried.id)?.startDate).toBe(Date.parse('2030-01-02T12:00:00.000Z'));
   });
 
   it.each([
-    ['a minute rate retried 10.5 minutes on fires the last firing it missed, not eleven', { rate: '1 minute', timezone: 'UTC' }, 630, ['2030-01-01T12:10:00.000Z']],
-    ['a cron whose time passed before the retry fires that time', { cron: '1 12 * * *', timezone: 'UTC' }, 90, ['2030-01-01T12:01:00.000Z']],
+    ['a minute rate retried 10.5 minutes on fires the last firing it missed, not eleven', { rate: '1 minute', timezone: 'UTC' }, 630, ['2030-01-01T12:10:00Z']],
+    ['a cron whose time passed before the retry fires that time', { cron: '1 12 * * *', timezone: 'UTC' }, 90, ['2030-01-01T12:01:00Z']],
     ['a cron whose time is still ahead fires nothing', { cron: '1 12 * * *', timezone: 'UTC' }, 40, []],
     ['a rate whose startAt is still ahead fires nothing', { rate: '1 day', timezone: 'UTC', startAt: '2030-01-01T13:00:00.000Z' }, 40, []],
   ])('%s', async (_case, schedule, seconds, fired) => {
@@ -153,6 +153,92 @@ describe('a recurring create with an Idempotency-Key retried after its first att
     expect(scheduler.fired).toEqual([]);
   });
 
+  it('fires nothing missed more than an hour ago: a daily rate retried 20 hours on', async () => {
+    // Prepare
+    const world = await setUp();
+    const written = await deadFirstAttempt(world, 'before the schedule');
+    world.clock.advanceSeconds(20 * 3600);
+
+    // Act
+    await createRecurring(world.deps, sender, aBody(), { idempotency: key });
+
+    // Assess: as EventBridge drops a firing it could not deliver within the hour
+    expect(world.scheduler.fired).toEqual([]);
+    expect(world.scheduler.schedules.get(written.id)?.startDate).toBe(Date.parse('2030-01-02T12:00:00.000Z'));
+  });
+
+  it('keeps the definition it wrote when its put fails after it fired the missed occurrence (503), and the next retry converges on it and fires the same instant', async () => {
+    // Prepare: the first attempt dies writing its definition; the first retry writes it, fires, and finds the Scheduler throttling
+    const world = await setUp();
+    const { deps, store, scheduler, clock } = world;
+    const put = store.put.bind(store);
+    store.put = () => new Promise<never>(() => undefined);
+    void createRecurring(deps, sender, aBody(), { idempotency: key });
+    await settle();
+    store.put = put;
+    clock.advanceSeconds(40);
+    scheduler.putFailures.add(awsError('ThrottlingException', 400));
+    await expect(createRecurring(deps, sender, aBody(), { idempotency: key })).rejects.toBeInstanceOf(ServiceUnavailableError);
+    const [kept] = store.definitions.values();
+
+    // Act
+    const retried = await createRecurring(deps, sender, aBody(), { idempotency: key });
+
+    // Assess: one definition, fired twice at one instant (which creates one occurrence), then scheduled
+    expect(kept).toBeDefined();
+    expect(retried.id).toBe(kept?.id);
+    expect([...store.definitions.keys()]).toEqual([retried.id]);
+    expect(scheduler.fired).toEqual([
+      { id: retried.id, at: '2030-01-01T12:00:00Z' },
+      { id: retried.id, at: '2030-01-01T12:00:00Z' },
+    ]);
+    expect([...scheduler.schedules.keys()]).toEqual([retried.id]);
+  });
+
+  it('takes back the definition it wrote when the Scheduler refuses the schedule after it fired the missed occurrence (400): the occurrence finds nothing', async () => {
+    // Prepare: the first attempt dies writing its definition; the retry fires, then its expression is refused
+    const world = await setUp();
+    const { deps, store, scheduler, clock } = world;
+    const put = store.put.bind(store);
+    store.put = () => new Promise<never>(() => undefined);
+    void createRecurring(deps, sender, aBody(), { idempotency: key });
+    await settle();
+    store.put = put;
+    clock.advanceSeconds(40);
+    scheduler.putFailures.add(awsError('ValidationException', 400));
+
+    // Act
+    const error = await createRecurring(deps, sender, aBody(), { idempotency: key }).catch((e: unknown) => e);
+
+    // Assess: a 400 keeps nothing, as for a first attempt
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(scheduler.fired).toHaveLength(1);
+    expect([...store.definitions.keys()]).toEqual([]);
+    expect([...scheduler.schedules.keys()]).toEqual([]);
+  });
+
+  it('answers 409 and takes its schedule back when the definition is deleted between its read and its put', async () => {
+    // Prepare: the DELETE comes while the retry asks whether the schedule exists
+    const world = await setUp();
+    const { deps, store, scheduler, clock } = world;
+    const written = await deadFirstAttempt(world, 'before the schedule');
+    clock.advanceSeconds(40);
+    const exists = scheduler.exists.bind(scheduler);
+    scheduler.exists = async (recurring) => {
+      await deleteRecurring(deps, sender, written.id);
+      return exists(recurring);
+    };
+
+    // Act
+    const error = await createRecurring(deps, sender, aBody(), { idempotency: key }).catch((e: unknown) => e);
+
+    // Assess: nothing left to fire (the occurrence fired finds no definition)
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ details: { id: written.id, deletedAt: '2030-01-01T12:00:40.000Z' } });
+    expect([...store.definitions.keys()]).toEqual([]);
+    expect([...scheduler.schedules.keys()]).toEqual([]);
+  });
+
   it('fires nothing for a definition paused before the retry', async () => {
     // Prepare
     const world = await setUp();
@@ -184,7 +270,7 @@ describe('a recurring create with an Idempotency-Key retried after its first att
     expect(firedAfterFailure).toEqual([]);
     expect(retried.id).toBe(written.id);
     expect([...store.definitions.keys()]).toEqual([written.id]);
-    expect(scheduler.fired).toEqual([{ id: written.id, at: '2030-01-01T12:00:00.000Z' }]);
+    expect(scheduler.fired).toEqual([{ id: written.id, at: '2030-01-01T12:00:00Z' }]);
   });
 
   it('leaves the definition its dead attempt wrote as it is now, paused, and puts its schedule disabled', async () => {

@@ -238,10 +238,10 @@ describe('the StartDate of a recurring schedule', () => {
     // Act
     const retried = await createRecurring(deps, admin, body, { idempotency });
 
-    // Assess: the occurrence at t0 is on the schedule's target queue, as the schedule would have put it; the schedule fires next at t0 + 1 day
+    // Assess: the occurrence at t0 is on the schedule's target queue, as the schedule would have put it (its time to the second); the schedule fires next at t0 + 1 day
     const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: targetUrl, MaxNumberOfMessages: 10 }));
     expect((received.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}'))).toEqual([
-      { kind: 'occurrence', tenantId: admin.tenantId, recurringId: retried.id, at: new Date(t0).toISOString() },
+      { kind: 'occurrence', tenantId: admin.tenantId, recurringId: retried.id, at: new Date(t0).toISOString().replace('.000Z', 'Z') },
     ]);
     expect(await startDateOf(retried.id)).toBe(t0 + 24 * hour);
   });
