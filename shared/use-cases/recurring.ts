@@ -78,10 +78,11 @@ async function putSchedule(deps: RecurringDeps, recurring: RecurringNotification
 }
 
 /**
- * For a retry that finds no definition: one its dead attempt wrote may have been found (listed)
- * and deleted since, and is not made again (with its schedule, it would deliver again what its
- * owner stopped).
- * @throws ConflictError (409, `details: { id, deletedAt }`) when it was deleted
+ * For a retry: the definition its dead attempt wrote may have been found (listed) and deleted
+ * since, and is not made again (with its schedule, it would deliver again what its owner stopped),
+ * nor taken up again when that DELETE failed part-way (after the schedule went: the definition is
+ * left, never firing, until the DELETE is repeated).
+ * @throws ConflictError (409, `details: { id, deletedAt }`) when a DELETE of it began
  */
 async function refuseDeletedSince(deps: RecurringDeps, recurring: RecurringNotification): Promise<void> {
   const deletedAt = await deps.recurring.deletedAt(recurring.tenantId, recurring.id);
@@ -153,7 +154,7 @@ export async function checkCreateRecurring(deps: Pick<RecurringDeps, 'recipients
  * a key, it costs no AWS call more (shared/use-cases/create-records.ts).
  * @throws ValidationError (400) naming the schedule's field when it cannot fire or the Scheduler refuses it: nothing is kept
  * @throws NotFoundError (404, `details.missing`) when it names a recipient not registered
- * @throws ConflictError (409, `details: { id, deletedAt }`) for a retry whose definition, written by its dead attempt, was deleted since: it is not made again
+ * @throws ConflictError (409, `details: { id, deletedAt }`) for a retry whose definition, written by its dead attempt, was deleted since (a DELETE of it began): it is not made again
  * @throws ServiceUnavailableError (503) when its schedule could not be made: the definition this attempt wrote is rolled back (one a dead attempt wrote is kept for the next retry)
  */
 export async function createRecurring(
@@ -196,8 +197,8 @@ export async function createRecurring(
     scheduleSetAt: now.toISOString(),
   };
   // A retry never overwrites: the definition its dead attempt wrote may have been patched, paused or run since.
+  if (attempt.retry) await refuseDeletedSince(deps, recurring);
   const existing = attempt.retry ? await deps.recurring.get(recurring.tenantId, recurring.id) : undefined;
-  if (attempt.retry && !existing) await refuseDeletedSince(deps, recurring);
   if (!existing) await deps.recurring.put(recurring);
   const current = existing ?? recurring;
   let fired = false;
@@ -377,21 +378,21 @@ export async function patchRecurring(deps: RecurringDeps, caller: Caller, id: st
 }
 
 /**
- * Ends a definition: its schedule is deleted, then the definition, after a marker saying when
- * (`markDeleted`: a create retried with its key is refused rather than made again; an occurrence
- * in flight finds nothing), then the schedule once more: a `PATCH` that read the definition before it went may have
+ * Ends a definition: a marker says when (`markDeleted`: a create retried with its key is refused
+ * rather than made again), then its schedule is deleted, then the definition (an occurrence in
+ * flight finds nothing), then the schedule once more: a `PATCH` that read the definition before it went may have
  * put its schedule back in between (a `PATCH` that writes after it finds it gone and takes its
  * own schedule back).
  */
 export async function deleteRecurring(deps: RecurringDeps, caller: Caller, id: string): Promise<void> {
   const existing = await getRecurring(deps, caller, id);
+  // First: a create retried with its key never finds it gone, or half deleted, without the marker.
+  await deps.recurring.markDeleted(existing.tenantId, id, deps.clock.now());
   try {
     await deps.scheduler.remove(existing);
   } catch (error) {
     throw new ServiceUnavailableError('Could not reach the scheduler; nothing was removed, repeat the request', { cause: error });
   }
-  // Before the definition goes: a create retried with its key never finds it gone without the marker.
-  await deps.recurring.markDeleted(existing.tenantId, id, deps.clock.now());
   await deps.recurring.remove(existing.tenantId, id);
   await deps.scheduler.remove(existing).catch((error: unknown) => {
     logger.warn('Could not delete the schedule of a deleted recurring notification a second time', { tenantId: existing.tenantId, recurringId: id, error: describeError(error) });

@@ -195,6 +195,32 @@ describe('a recurring create with an Idempotency-Key retried after its first att
     expect([...scheduler.schedules.keys()]).toEqual([retried.id]);
   });
 
+  it('answers 409 and takes nothing up again when a DELETE of the definition failed after its schedule went', async () => {
+    // Prepare: the DELETE removes the schedule, then cannot remove the definition (a 500 to its caller)
+    const world = await setUp();
+    const { deps, store, scheduler, clock } = world;
+    const written = await deadFirstAttempt(world, 'after the schedule');
+    clock.advanceSeconds(30);
+    const remove = store.remove.bind(store);
+    store.remove = async () => {
+      throw awsError('ProvisionedThroughputExceededException', 400);
+    };
+    await expect(deleteRecurring(deps, sender, written.id)).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+    store.remove = remove;
+    const putsBefore = scheduler.puts.length;
+
+    // Act
+    const error = await createRecurring(deps, sender, aBody(), { idempotency: key }).catch((e: unknown) => e);
+
+    // Assess: the definition stays, never firing, for the DELETE to be repeated
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ details: { id: written.id, deletedAt: '2030-01-01T12:00:30.000Z' } });
+    expect([...store.definitions.keys()]).toEqual([written.id]);
+    expect([...scheduler.schedules.keys()]).toEqual([]);
+    expect(scheduler.puts).toHaveLength(putsBefore);
+    expect(scheduler.fired).toEqual([]);
+  });
+
   it('takes back the definition it wrote when the Scheduler refuses the schedule after it fired the missed occurrence (400): the occurrence finds nothing', async () => {
     // Prepare: the first attempt dies writing its definition; the retry fires, then its expression is refused
     const world = await setUp();
