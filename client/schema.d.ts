@@ -4235,7 +4235,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `IDEMPOTENCY_IN_PROGRESS`: a request with the same Idempotency-Key is still running; retry shortly. `CONFLICT`: a retry with the same `Idempotency-Key` whose definition, made by the request that got no answer, was deleted since or while it ran (`details.id`, `details.deletedAt`); it is not made again. */
+            /** @description `IDEMPOTENCY_IN_PROGRESS`: a request with the same Idempotency-Key is still running; retry shortly. `CONFLICT`: a retry with the same `Idempotency-Key` whose definition, made by the request that got no answer, was deleted since or while it ran (`details.id`, and `details.deletedAt`, when its DELETE began); it is not made again. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4282,7 +4282,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The scheduler could not be reached; repeat the request. Nothing was kept, except for a retry with an `Idempotency-Key`: the definition an earlier attempt wrote is kept, and a repeat with the same key converges on it. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
+            /** @description The scheduler could not be reached; repeat the request. Nothing was kept, except for a retry with an `Idempotency-Key`: the definition an earlier attempt wrote, or that this one wrote before it fired the occurrence the missing schedule missed, is kept, and a repeat with the same key converges on it. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */

@@ -994,12 +994,14 @@ export interface RecurringStore {
   /** False when there was nothing to remove. */
   remove(tenantId: string, id: string): Promise<boolean>;
   /**
-   * Records that the definition is deleted at `at` (before it is removed): a marker beside its
+   * Records that the definition is deleted at `at` (before anything of it is removed): a marker beside its
    * occurrences' markers, as long-lived and never listed, by which a create retried with its key
    * tells a definition deleted since from one never written.
    */
   markDeleted(tenantId: string, id: string, at: Date): Promise<void>;
-  /** When the definition was deleted (ISO-8601 UTC), while its marker lasts; undefined when it was not. */
+  /** Removes that marker (a DELETE that removed nothing); none is fine. */
+  unmarkDeleted(tenantId: string, id: string): Promise<void>;
+  /** When a DELETE of the definition began (ISO-8601 UTC), while its marker lasts; undefined when none did. */
   deletedAt(tenantId: string, id: string): Promise<string | undefined>;
   list(tenantId: string, limit: number, after?: string): Promise<RecurringPage>;
   /** Takes the occurrence at `at` (ISO-8601): `claimed` (create it), `done` (created before), `busy` (another worker is at it). */

@@ -524,10 +524,10 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     errors: {
       403: managersOnly,
       404: 'Some recipients are not in the directory (`details.missing`).',
-      409: '`CONFLICT`: a retry with the same `Idempotency-Key` whose definition, made by the request that got no answer, was deleted since or while it ran (`details.id`, `details.deletedAt`); it is not made again.',
+      409: '`CONFLICT`: a retry with the same `Idempotency-Key` whose definition, made by the request that got no answer, was deleted since or while it ran (`details.id`, and `details.deletedAt`, when its DELETE began); it is not made again.',
       503:
         'The scheduler could not be reached; repeat the request. Nothing was kept, except for a retry with an `Idempotency-Key`: the definition an earlier attempt ' +
-        'wrote is kept, and a repeat with the same key converges on it.',
+        'wrote, or that this one wrote before it fired the occurrence the missing schedule missed, is kept, and a repeat with the same key converges on it.',
     },
   },
   'GET /v1/recurring-notifications': {

@@ -95,6 +95,10 @@ export class DynamoRecurringStore implements RecurringStore {
     );
   }
 
+  async unmarkDeleted(tenantId: string, id: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName(), Key: deletionKey(tenantId, id) }));
+  }
+
   async deletedAt(tenantId: string, id: string): Promise<string | undefined> {
     const result = await this.db.send(new GetCommand({ TableName: this.tableName(), Key: deletionKey(tenantId, id), ConsistentRead: true }));
     return typeof result.Item?.deletedAt === 'string' ? result.Item.deletedAt : undefined;

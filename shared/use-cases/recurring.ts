@@ -87,7 +87,7 @@ async function putSchedule(deps: RecurringDeps, recurring: RecurringNotification
 async function refuseDeletedSince(deps: RecurringDeps, recurring: RecurringNotification): Promise<void> {
   const deletedAt = await deps.recurring.deletedAt(recurring.tenantId, recurring.id);
   if (deletedAt === undefined) return;
-  throw new ConflictError(`The recurring notification this request created, ${recurring.id}, was deleted at ${deletedAt}; it is not made again`, {
+  throw new ConflictError(`The recurring notification this request created, ${recurring.id}, was deleted (its DELETE began at ${deletedAt}); it is not made again`, {
     details: { id: recurring.id, deletedAt },
   });
 }
@@ -100,21 +100,22 @@ async function refuseDeletedSince(deps: RecurringDeps, recurring: RecurringNotif
  * attempt had. Earlier ones are not made up, nor one older than an hour (a schedule's own firing
  * is dropped at that age). Nothing for a paused definition. Firing one instant again (a retry that
  * died after its firing) creates nothing more: an occurrence is created once per instant.
- * Resolves true when it fired.
+ * `firing.attempted` is set when it tries to fire.
  * @throws ServiceUnavailableError (503) when the Scheduler or the fan-out queue cannot be reached
  */
-async function fireMissed(deps: RecurringDeps, recurring: RecurringNotification, now: Date): Promise<boolean> {
-  if (recurring.status !== 'active') return false;
+async function fireMissed(deps: RecurringDeps, recurring: RecurringNotification, now: Date, firing: { attempted: boolean }): Promise<void> {
+  if (recurring.status !== 'active') return;
   const missed = missedFiring(recurring.schedule, scheduleAnchorMs(recurring), now.getTime());
-  if (missed === undefined) return false;
+  if (missed === undefined) return;
   try {
-    if (await deps.scheduler.exists(recurring)) return false;
+    if (await deps.scheduler.exists(recurring)) return;
+    // Set before the call: an error answer does not mean the message was not sent.
+    firing.attempted = true;
     await deps.scheduler.fire(recurring, missed);
   } catch (error) {
     throw new ServiceUnavailableError('Could not reach the scheduler; repeat the request', { cause: error });
   }
   logger.info('Recurring notification fired the occurrence its missing schedule missed', { tenantId: recurring.tenantId, recurringId: recurring.id, at: new Date(missed).toISOString() });
-  return true;
 }
 
 /** The schedule a create's body asks for, its instants as ISO-8601 UTC. */
@@ -152,10 +153,10 @@ export async function checkCreateRecurring(deps: Pick<RecurringDeps, 'recipients
  * a second definition and a second schedule that would deliver every occurrence twice; when that
  * schedule was never made, the retry first fires the occurrence it missed (`fireMissed`); without
  * a key, it costs no AWS call more (shared/use-cases/create-records.ts).
- * @throws ValidationError (400) naming the schedule's field when it cannot fire or the Scheduler refuses it: nothing is kept
+ * @throws ValidationError (400) naming the schedule's field when it cannot fire or the Scheduler refuses it: nothing this attempt wrote is kept (a definition a dead attempt wrote stays, as for every error of a retry)
  * @throws NotFoundError (404, `details.missing`) when it names a recipient not registered
  * @throws ConflictError (409, `details: { id, deletedAt }`) for a retry whose definition, written by its dead attempt, was deleted since (a DELETE of it began): it is not made again
- * @throws ServiceUnavailableError (503) when its schedule could not be made: the definition this attempt wrote is rolled back (one a dead attempt wrote is kept for the next retry)
+ * @throws ServiceUnavailableError (503) when its schedule could not be made: the definition this attempt wrote is rolled back, unless this attempt tried to fire its missed occurrence (then it is kept, as one a dead attempt wrote is, for the next retry)
  */
 export async function createRecurring(
   deps: RecurringDeps,
@@ -197,37 +198,50 @@ export async function createRecurring(
     scheduleSetAt: now.toISOString(),
   };
   // A retry never overwrites: the definition its dead attempt wrote may have been patched, paused or run since.
-  if (attempt.retry) await refuseDeletedSince(deps, recurring);
   const existing = attempt.retry ? await deps.recurring.get(recurring.tenantId, recurring.id) : undefined;
+  // After that read: a DELETE that removed the definition before it had put its marker first.
+  if (attempt.retry) await refuseDeletedSince(deps, recurring);
   if (!existing) await deps.recurring.put(recurring);
   const current = existing ?? recurring;
-  let fired = false;
+  const firing = { attempted: false };
   try {
-    if (attempt.retry) fired = await fireMissed(deps, current, started);
+    if (attempt.retry) await fireMissed(deps, current, started, firing);
     // As of this attempt's clock: a retry's StartDate keeps the grid its definition has, and is never past.
     await putSchedule(deps, current, started);
   } catch (error) {
     // One this attempt wrote would never fire: taken back, so that the client can simply retry. One
     // a dead attempt left is kept (it may have fired, or been changed since), and so is one whose
-    // missed occurrence this attempt fired (the occurrence may be under way): the next retry converges on it.
+    // missed occurrence this attempt fired, or may have (an error answer to a SendMessage that got
+    // through): the occurrence may be under way, and the next retry converges on that definition.
     const refused = error instanceof ValidationError;
-    if (!existing && (!fired || refused)) await rollBackRecurring(deps, recurring, attempt.record, { scheduleMayExist: !refused });
-    if (fired && refused) logger.warn('A retried recurring create fired the occurrence its missing schedule missed, then the Scheduler refused the schedule', { tenantId: current.tenantId, recurringId: current.id });
+    if (!existing && (!firing.attempted || refused)) await rollBackRecurring(deps, recurring, attempt.record, { scheduleMayExist: !refused });
+    if (firing.attempted && refused) {
+      logger.warn('A retried recurring create fired the occurrence its missing schedule missed, then the Scheduler refused the schedule', { tenantId: current.tenantId, recurringId: current.id });
+    }
     throw error;
   }
-  if (attempt.retry) await refuseDeletedMeanwhile(deps, current);
-  logger.info('Recurring notification created', { tenantId: current.tenantId, recurringId: current.id, retry: attempt.retry });
-  return current;
+  const created = attempt.retry ? await convergeAfterPut(deps, current) : current;
+  logger.info('Recurring notification created', { tenantId: created.tenantId, recurringId: created.id, retry: attempt.retry });
+  return created;
 }
 
 /**
- * After a retry's put: a DELETE between its read of the definition and its put has removed the
- * schedule before the put made it again. That schedule is taken back (best effort: left, it only
- * fires for nothing), and the retry answers as one that came after the DELETE.
+ * After a retry's put, the definition read again: what changed it between the retry's first read
+ * and its put is not undone by that put. A DELETE removed the schedule before the put made it
+ * again: that schedule is taken back (best effort: left, it only fires for nothing) and the retry
+ * answers as one that came after the DELETE. A PATCH (a new expression, a pause, a resume) put its
+ * own schedule, which the retry's put may have replaced: the schedule is put again from the
+ * definition as it now is (as of now, so a rate the PATCH set keeps the grid it started).
+ * Resolves with the definition as it now is.
  * @throws ConflictError (409) when the definition is gone
+ * @throws ServiceUnavailableError (503) when the schedule cannot be put again: the definition is kept, and a retry converges on it
  */
-async function refuseDeletedMeanwhile(deps: RecurringDeps, recurring: RecurringNotification): Promise<void> {
-  if (await deps.recurring.get(recurring.tenantId, recurring.id)) return;
+async function convergeAfterPut(deps: RecurringDeps, recurring: RecurringNotification): Promise<RecurringNotification> {
+  const now = await deps.recurring.get(recurring.tenantId, recurring.id);
+  if (now) {
+    if (now.updatedAt !== recurring.updatedAt) await putSchedule(deps, now, deps.clock.now());
+    return now;
+  }
   await deps.scheduler.remove(recurring).catch((error: unknown) => {
     logger.warn('Could not delete the schedule a retried create put for a definition deleted meanwhile; it fires for nothing until deleted', {
       tenantId: recurring.tenantId,
@@ -391,6 +405,14 @@ export async function deleteRecurring(deps: RecurringDeps, caller: Caller, id: s
   try {
     await deps.scheduler.remove(existing);
   } catch (error) {
+    // Nothing was removed: nor is the marker, which would refuse a retried create of a definition still alive.
+    await deps.recurring.unmarkDeleted(existing.tenantId, id).catch((unmarkError: unknown) => {
+      logger.warn('Could not remove the deletion marker of a recurring notification whose DELETE failed; a create retried with its key is refused (409)', {
+        tenantId: existing.tenantId,
+        recurringId: id,
+        error: describeError(unmarkError),
+      });
+    });
     throw new ServiceUnavailableError('Could not reach the scheduler; nothing was removed, repeat the request', { cause: error });
   }
   await deps.recurring.remove(existing.tenantId, id);

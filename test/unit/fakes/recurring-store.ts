@@ -28,6 +28,10 @@ export class InMemoryRecurringStore implements RecurringStore {
     this.deletions.set(id, at.toISOString());
   }
 
+  async unmarkDeleted(_tenantId: string, id: string): Promise<void> {
+    this.deletions.delete(id);
+  }
+
   async deletedAt(_tenantId: string, id: string): Promise<string | undefined> {
     return this.deletions.get(id);
   }

@@ -4,7 +4,9 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DynamoRecurringStore } from '../../../../shared/adapters/dynamo-recurring-store.ts';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { keyPart } from '../../../../shared/adapters/dynamo-keys.ts';
+import { DynamoRecurringStore, markerRetentionSeconds } from '../../../../shared/adapters/dynamo-recurring-store.ts';
 import type { RecurringNotification } from '../../../../shared/domain/recurring.ts';
 import { racingClient, startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
@@ -148,12 +150,27 @@ describe('DynamoRecurringStore', () => {
     await store.markDeleted(deleted.tenantId, deleted.id, new Date('2030-01-03T08:00:00.000Z'));
     await store.remove(deleted.tenantId, deleted.id);
 
-    // Assess
+    // Assess: kept as long as an occurrence's marker (DynamoDB's TTL, in seconds)
+    const marker = await dynamo.documentClient.send(new GetCommand({ TableName: 'recurring', Key: { pk: `${keyPart(deleted.tenantId)}#${deleted.id}#deleted` } }));
+    expect(marker.Item?.expiresAt).toBe(Date.parse('2030-01-03T08:00:00.000Z') / 1000 + markerRetentionSeconds);
     expect(await store.deletedAt(deleted.tenantId, deleted.id)).toBe('2030-01-03T08:00:00.000Z');
     expect(await store.deletedAt(kept.tenantId, kept.id)).toBeUndefined();
     expect(await store.deletedAt('other-tenant', deleted.id)).toBeUndefined();
     expect(await store.get(deleted.tenantId, deleted.id)).toBeUndefined();
     expect((await store.list(deleted.tenantId, 100)).items.map((r) => r.id)).not.toContain(deleted.id);
     expect((await store.list(deleted.tenantId, 100)).items.map((r) => r.id)).toContain(kept.id);
+  });
+
+  it('takes the marker of a deletion back, and takes back none without an error', async () => {
+    // Prepare
+    const definition = aDefinition();
+    await store.markDeleted(definition.tenantId, definition.id, new Date('2030-01-03T08:00:00.000Z'));
+
+    // Act
+    await store.unmarkDeleted(definition.tenantId, definition.id);
+    await store.unmarkDeleted(definition.tenantId, definition.id);
+
+    // Assess
+    expect(await store.deletedAt(definition.tenantId, definition.id)).toBeUndefined();
   });
 });

@@ -225,6 +225,7 @@ describe('missedFiring', () => {
     ['nothing older than an hour: a daily rate retried a day less 59 minutes on', { rate: '1 day', timezone: 'UTC' }, anchor + 23 * 60 * minute + minute, undefined],
     ['an hourly rate past its endAt by more than an hour, nothing', { rate: '1 hour', timezone: 'UTC', endAt: '2030-01-10T14:30:00.000Z' }, anchor + 5 * 60 * minute, undefined],
     ['a time exactly an hour old', { cron: '0 13 * * *', timezone: 'UTC' }, anchor + 120 * minute, '2030-01-10T13:00:00.000Z'],
+    ['a cron every minute two hours on, read past its first 60 times: its last', { cron: '* * * * *', timezone: 'UTC' }, anchor + 120 * minute, '2030-01-10T14:00:00.000Z'],
   ])('gives %s', (_case, schedule, nowMs, expected) => {
     // Act
     const missed = missedFiring(schedule, anchor, nowMs);

@@ -265,6 +265,112 @@ describe('a recurring create with an Idempotency-Key retried after its first att
     expect([...scheduler.schedules.keys()]).toEqual([]);
   });
 
+  it('answers 409 when a DELETE ends between its read of the definition and its read of the marker', async () => {
+    // Prepare: the whole DELETE runs right after the retry has read the definition
+    const world = await setUp();
+    const { deps, store, scheduler, clock } = world;
+    const written = await deadFirstAttempt(world, 'before the schedule');
+    clock.advanceSeconds(40);
+    const get = store.get.bind(store);
+    store.get = async (tenantId, id) => {
+      const read = await get(tenantId, id);
+      store.get = get;
+      await deleteRecurring(deps, sender, id);
+      return read;
+    };
+
+    // Act
+    const error = await createRecurring(deps, sender, aBody(), { idempotency: key }).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(ConflictError);
+    expect([...store.definitions.keys()]).toEqual([]);
+    expect([...scheduler.schedules.keys()]).toEqual([]);
+    expect(scheduler.fired).toEqual([]);
+    expect(written.id).toBe((error as ConflictError & { details: { id: string } }).details.id);
+  });
+
+  it('keeps the definition it wrote when the SendMessage of its firing answers an error (it may have gone through), and the next retry converges on it', async () => {
+    // Prepare: the first attempt dies writing its definition; the first retry's firing is sent, but its answer is an error
+    const world = await setUp();
+    const { deps, store, scheduler, clock } = world;
+    const put = store.put.bind(store);
+    store.put = () => new Promise<never>(() => undefined);
+    void createRecurring(deps, sender, aBody(), { idempotency: key });
+    await settle();
+    store.put = put;
+    clock.advanceSeconds(40);
+    const fire = scheduler.fire.bind(scheduler);
+    scheduler.fire = async (recurring, at) => {
+      scheduler.fire = fire;
+      await fire(recurring, at);
+      throw awsError('RequestTimeout', 408);
+    };
+    await expect(createRecurring(deps, sender, aBody(), { idempotency: key })).rejects.toBeInstanceOf(ServiceUnavailableError);
+    const [kept] = store.definitions.keys();
+
+    // Act
+    const retried = await createRecurring(deps, sender, aBody(), { idempotency: key });
+
+    // Assess: one definition, its occurrence fired twice at one instant (created once)
+    expect(retried.id).toBe(kept);
+    expect([...store.definitions.keys()]).toEqual([retried.id]);
+    expect(new Set(scheduler.fired.map((f) => `${f.id} ${f.at}`))).toEqual(new Set([`${retried.id} 2030-01-01T12:00:00Z`]));
+  });
+
+  it('puts the schedule again from the definition as a PATCH between its read and its put left it, and answers with it', async () => {
+    // Prepare: the definition is paused while the retry asks whether its schedule exists
+    const world = await setUp();
+    const { deps, scheduler, clock } = world;
+    const written = await deadFirstAttempt(world, 'before the schedule');
+    clock.advanceSeconds(40);
+    const exists = scheduler.exists.bind(scheduler);
+    scheduler.exists = async (recurring) => {
+      const found = await exists(recurring);
+      scheduler.exists = exists;
+      clock.advanceSeconds(1);
+      await patchRecurring(deps, sender, written.id, { paused: true });
+      return found;
+    };
+
+    // Act
+    const retried = await createRecurring(deps, sender, aBody(), { idempotency: key });
+
+    // Assess: the retry's put of the active definition it read did not stand
+    expect(retried.status).toBe('paused');
+    expect(scheduler.schedules.get(written.id)?.recurring.status).toBe('paused');
+  });
+
+  it('has its DELETE mark the definition before anything of it goes, and take the mark back when that DELETE removed nothing (503)', async () => {
+    // Prepare: the first DELETE finds the Scheduler throttling; the second works
+    const world = await setUp();
+    const { deps, store, scheduler, clock } = world;
+    const written = await deadFirstAttempt(world, 'after the schedule');
+    clock.advanceSeconds(30);
+    const remove = scheduler.remove.bind(scheduler);
+    const markedWhenRemoving: boolean[] = [];
+    let removes = 0;
+    scheduler.remove = async (recurring) => {
+      markedWhenRemoving.push(store.deletions.has(recurring.id));
+      if (++removes === 1) throw awsError('ThrottlingException', 400);
+      return remove(recurring);
+    };
+    await expect(deleteRecurring(deps, sender, written.id)).rejects.toBeInstanceOf(ServiceUnavailableError);
+    const markedAfterFailure = store.deletions.has(written.id);
+
+    // Act: a retry of the create while the definition is still there, then the DELETE repeated
+    const retried = await createRecurring(deps, sender, aBody(), { idempotency: key });
+    await deleteRecurring(deps, sender, written.id);
+
+    // Assess
+    expect(markedAfterFailure).toBe(false);
+    expect(retried.id).toBe(written.id);
+    expect(markedWhenRemoving[0]).toBe(true);
+    expect(markedWhenRemoving.at(-1)).toBe(true);
+    expect(store.deletions.get(written.id)).toBe('2030-01-01T12:00:30.000Z');
+    expect([...store.definitions.keys()]).toEqual([]);
+  });
+
   it('fires nothing for a definition paused before the retry', async () => {
     // Prepare
     const world = await setUp();
