@@ -199,7 +199,7 @@ export async function createRecurring(
   };
   // A retry never overwrites: the definition its dead attempt wrote may have been patched, paused or run since.
   const existing = attempt.retry ? await deps.recurring.get(recurring.tenantId, recurring.id) : undefined;
-  // After that read: a DELETE that removed the definition before it had put its marker first.
+  // After that read: a DELETE puts its marker before it removes the definition, so one that did is seen here.
   if (attempt.retry) await refuseDeletedSince(deps, recurring);
   if (!existing) await deps.recurring.put(recurring);
   const current = existing ?? recurring;
@@ -237,10 +237,10 @@ export async function createRecurring(
  * @throws ServiceUnavailableError (503) when the schedule cannot be put again: the definition is kept, and a retry converges on it
  */
 async function convergeAfterPut(deps: RecurringDeps, recurring: RecurringNotification): Promise<RecurringNotification> {
-  const now = await deps.recurring.get(recurring.tenantId, recurring.id);
-  if (now) {
-    if (now.updatedAt !== recurring.updatedAt) await putSchedule(deps, now, deps.clock.now());
-    return now;
+  const stored = await deps.recurring.get(recurring.tenantId, recurring.id);
+  if (stored) {
+    if (stored.updatedAt !== recurring.updatedAt) await putSchedule(deps, stored, deps.clock.now());
+    return stored;
   }
   await deps.scheduler.remove(recurring).catch((error: unknown) => {
     logger.warn('Could not delete the schedule a retried create put for a definition deleted meanwhile; it fires for nothing until deleted', {
@@ -393,10 +393,11 @@ export async function patchRecurring(deps: RecurringDeps, caller: Caller, id: st
 
 /**
  * Ends a definition: a marker says when (`markDeleted`: a create retried with its key is refused
- * rather than made again), then its schedule is deleted, then the definition (an occurrence in
- * flight finds nothing), then the schedule once more: a `PATCH` that read the definition before it went may have
- * put its schedule back in between (a `PATCH` that writes after it finds it gone and takes its
- * own schedule back).
+ * rather than made again; taken back when the Scheduler cannot be reached and nothing is removed),
+ * then its schedule is deleted, then the definition (an occurrence in flight finds nothing), then
+ * the schedule once more: a `PATCH` that read the definition before it went may have put its
+ * schedule back in between (a `PATCH` that writes after it finds it gone and takes its own
+ * schedule back).
  */
 export async function deleteRecurring(deps: RecurringDeps, caller: Caller, id: string): Promise<void> {
   const existing = await getRecurring(deps, caller, id);
