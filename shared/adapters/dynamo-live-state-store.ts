@@ -101,6 +101,12 @@ export class DynamoLiveStateStore implements LiveStateStore {
     }
     const live = liveStateFromItem(written);
     await this.recount(key, written, live.connections.length);
+    if (live.connections.length > maxConnections) {
+      // A count that had drifted below the connections listed (an item written before the count
+      // existed) let this one through: the limit holds all the same, and the place is given back.
+      await this.forget(tenantId, userId, [connection.connectionId]);
+      return { recorded: false, live: { ...live, connections: live.connections.filter((c) => c.connectionId !== connection.connectionId) } };
+    }
     return { recorded: true, live };
   }
 

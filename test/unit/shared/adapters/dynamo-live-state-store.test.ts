@@ -185,6 +185,50 @@ describe('DynamoLiveStateStore', () => {
     expect(Item?.[connectionCountAttribute]).toBe(3);
   });
 
+  it.each([
+    ['one at a time', false],
+    ['two at once', true],
+  ])('holds the limit on an item written before the count existed, with connects %s: the one past it is refused and not kept', async (_case, together) => {
+    // Prepare: two connections recorded by the former connect, which kept no count; the limit is 3
+    const user = aUser();
+    await dynamo.documentClient.send(
+      new PutCommand({ TableName: 'inbox', Item: { ...liveKey('acme', user), unread: 1, 'conn:old1': '2030-01-01T11:00:00.000Z', 'conn:old2': '2030-01-01T11:00:00.000Z' } }),
+    );
+    const connect = (connectionId: string) => store.connect('acme', user, { connectionId, connectedAt: '2030-01-01T12:00:00.000Z' }, 3);
+
+    // Act
+    const outcomes = together ? await Promise.all([connect('c1'), connect('c2')]) : [await connect('c1'), await connect('c2')];
+
+    // Assess: one of them took the last place, and the item lists and counts 3
+    expect(outcomes.filter((o) => o.recorded)).toHaveLength(1);
+    const refused = outcomes.find((o) => !o.recorded);
+    expect(refused?.live.connections.length).toBeLessThanOrEqual(3);
+    const { Item } = await dynamo.documentClient.send(new GetCommand({ TableName: 'inbox', Key: liveKey('acme', user), ConsistentRead: true }));
+    expect(Object.keys(Item ?? {}).filter((name) => name.startsWith('conn:'))).toHaveLength(3);
+    expect(Item?.[connectionCountAttribute]).toBe(3);
+  });
+
+  it('refuses a connect to an item already at the limit before the count existed, and keeps nothing of it', async () => {
+    // Prepare: three connections, no count, a limit of 3
+    const user = aUser();
+    await dynamo.documentClient.send(
+      new PutCommand({
+        TableName: 'inbox',
+        Item: { ...liveKey('acme', user), unread: 0, 'conn:old1': '2030-01-01T11:00:00.000Z', 'conn:old2': '2030-01-01T11:00:00.000Z', 'conn:old3': '2030-01-01T11:00:00.000Z' },
+      }),
+    );
+
+    // Act
+    const outcome = await store.connect('acme', user, { connectionId: 'c1', connectedAt: '2030-01-01T12:00:00.000Z' }, 3);
+
+    // Assess
+    expect(outcome.recorded).toBe(false);
+    expect(outcome.live.connections.map((c) => c.connectionId).sort()).toEqual(['old1', 'old2', 'old3']);
+    const { Item } = await dynamo.documentClient.send(new GetCommand({ TableName: 'inbox', Key: liveKey('acme', user), ConsistentRead: true }));
+    expect(Item?.['conn:c1']).toBeUndefined();
+    expect(Item?.[connectionCountAttribute]).toBe(3);
+  });
+
   it('keeps a live item at the limit, with connection ids as long as API Gateway\'s, within 5 write units a connect', async () => {
     // Prepare: a `conn:` attribute is 5 + 16 bytes of name and a 24-byte ISO instant, 45 bytes
     const user = aUser();
