@@ -34,6 +34,7 @@ import type {
   FanoutPageClaim,
 } from '../ports.ts';
 import { batchDelete, batchPut } from './dynamo-batch.ts';
+import { logger } from '../observability/logger.ts';
 import { broadcastDueAttributes } from './dynamo-broadcast-sweeps.ts';
 import { keyPart } from './dynamo-keys.ts';
 import { dataFromAttributes, dataToAttributes, templateFromAttributes, templateToAttributes } from './dynamo-opaque-json.ts';
@@ -196,9 +197,27 @@ export class DynamoBroadcastStore implements BroadcastStore {
       { ...contentKey(tenantId, id), message: content.message, ...dataToAttributes(content.data), ...templateToAttributes(content.template) },
       ...slices,
     ]);
-    await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: toItem(broadcast), ConditionExpression: 'attribute_not_exists(pk)' }),
-    );
+    try {
+      await this.db.send(new PutCommand({ TableName: this.tableName, Item: toItem(broadcast), ConditionExpression: 'attribute_not_exists(pk)' }));
+    } catch (error) {
+      await this.removeParts(tenantId, id, slices.length);
+      throw error;
+    }
+  }
+
+  /**
+   * Takes back the parts of a create whose broadcast item could not be put, which nothing would
+   * ever read or remove. An error answer does not mean the item was not written (a timeout, a
+   * throttled retry of a call that got through): the item is read first, and the parts go only
+   * when it is not there. Best effort: a failure is logged, and the parts are left.
+   */
+  private async removeParts(tenantId: string, id: string, slices: number): Promise<void> {
+    try {
+      if (await this.get(tenantId, id)) return;
+      await batchDelete(this.db, this.tableName, [contentKey(tenantId, id), ...Array.from({ length: slices }, (_, slice) => sliceKey(tenantId, id, slice))]);
+    } catch (error) {
+      logger.warn('Could not take back the parts of a broadcast whose item could not be written; they stay, unread', { tenantId, broadcastId: id, error: error as Error });
+    }
   }
 
   /**

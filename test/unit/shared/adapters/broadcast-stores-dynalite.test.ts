@@ -3,8 +3,9 @@
  * transactions the cancel needs): conditional transitions,
  * counters, listing, the fan-out lease, and the recipient rows with their shards and status index.
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DynamoBroadcastRecipientStore } from '../../../../shared/adapters/dynamo-broadcast-recipient-store.ts';
 import { DynamoBroadcastStore } from '../../../../shared/adapters/dynamo-broadcast-store.ts';
 import { recipientShard, zeroCounts } from '../../../../shared/domain/broadcast.ts';
@@ -74,6 +75,38 @@ describe('DynamoBroadcastStore', () => {
     expect(await store.getContent(tenantId, b.id)).toEqual({ message: 'Tonight', data: { ticket: 7 } });
     expect(await store.audienceSlice(tenantId, b.id, 2)).toEqual(ids.slice(2_000));
     expect(await store.audienceSlice(tenantId, b.id, 3)).toEqual([]);
+  });
+
+  it.each([
+    ['before it reached DynamoDB: its parts are taken back', 'before', undefined],
+    ['after it was written (an error answer to a call that got through): the broadcast is whole', 'after', 'Tonight'],
+  ] as const)('answers the error of a broadcast item put that failed %s', async (_case, when, content) => {
+    // Prepare: a store whose PutCommand fails once, before or after it is sent
+    const ids = Array.from({ length: 2_100 }, (_, i) => `u${i}`);
+    const b = aBroadcast({ audience: { kind: 'recipients', count: ids.length } });
+    const base = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    onTestFinished(() => base.destroy());
+    const client = DynamoDBDocumentClient.from(base);
+    let failed = false;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'PutItemCommand' || failed) return next(args);
+        failed = true;
+        if (when === 'after') await next(args);
+        throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
+      },
+      { step: 'initialize', name: 'failPutOnce' },
+    );
+    const failing = new DynamoBroadcastStore(client, 'broadcasts');
+
+    // Act
+    const creating = failing.create(b, { message: 'Tonight' }, ids);
+
+    // Assess
+    await expect(creating).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+    expect((await store.getContent(tenantId, b.id))?.message).toBe(content);
+    expect((await store.audienceSlice(tenantId, b.id, 2)).length).toBe(content ? 100 : 0);
+    expect(await store.get(tenantId, b.id)).toEqual(content ? b : undefined);
   });
 
   it('removes every part of a broadcast that never went out', async () => {
