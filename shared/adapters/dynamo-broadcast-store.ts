@@ -38,6 +38,7 @@ import { logger } from '../observability/logger.ts';
 import { broadcastDueAttributes } from './dynamo-broadcast-sweeps.ts';
 import { keyPart } from './dynamo-keys.ts';
 import { dataFromAttributes, dataToAttributes, templateFromAttributes, templateToAttributes } from './dynamo-opaque-json.ts';
+import { transactWrite } from './dynamo-transact.ts';
 
 /** The key of a broadcast item: the tenant is part of every key. */
 export function broadcastKey(tenantId: string, id: string): { pk: string } {
@@ -208,13 +209,19 @@ export class DynamoBroadcastStore implements BroadcastStore {
   /**
    * Takes back the parts of a create whose broadcast item could not be put, which nothing would
    * ever read or remove. An error answer does not mean the item was not written (a timeout, a
-   * throttled retry of a call that got through): the item is read first, and the parts go only
-   * when it is not there. Best effort: a failure is logged, and the parts are left.
+   * throttled retry of a call that got through), and another attempt of the same create may write
+   * it meanwhile: the parts go in one TransactWriteItems only if the item is not there (a
+   * ConditionCheck beside the Deletes: at most the content and four slices of 250 ids). Best
+   * effort: a failure is logged, and the parts are left.
    */
   private async removeParts(tenantId: string, id: string, slices: number): Promise<void> {
     try {
-      if (await this.get(tenantId, id)) return;
-      await batchDelete(this.db, this.tableName, [contentKey(tenantId, id), ...Array.from({ length: slices }, (_, slice) => sliceKey(tenantId, id, slice))]);
+      await transactWrite(this.db, [
+        { ConditionCheck: { TableName: this.tableName, Key: broadcastKey(tenantId, id), ConditionExpression: 'attribute_not_exists(pk)' } },
+        ...[contentKey(tenantId, id), ...Array.from({ length: slices }, (_, slice) => sliceKey(tenantId, id, slice))].map((Key) => ({
+          Delete: { TableName: this.tableName, Key },
+        })),
+      ]);
     } catch (error) {
       logger.warn('Could not take back the parts of a broadcast whose item could not be written; they stay, unread', { tenantId, broadcastId: id, error: error as Error });
     }

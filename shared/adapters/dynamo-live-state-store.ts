@@ -14,6 +14,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LiveConnection, LiveState } from '../domain/delivery.ts';
 import type { PushDevice, WebPushSubscription } from '../domain/push-targets.ts';
+import { logger } from '../observability/logger.ts';
 import type { ConnectOutcome, LiveStateStore, PushTargetList, PushTargetStore } from '../ports.ts';
 import { inboxPartition, unreadCountFromItem, unreadCounterKey } from './dynamo-inbox-store.ts';
 
@@ -104,7 +105,11 @@ export class DynamoLiveStateStore implements LiveStateStore {
     if (live.connections.length > maxConnections) {
       // A count that had drifted below the connections listed (an item written before the count
       // existed) let this one through: the limit holds all the same, and the place is given back.
-      await this.forget(tenantId, userId, [connection.connectionId]);
+      // Refused all the same when this fails: the connection then holds a place until it is
+      // forgotten as expired (2 hours), or as gone when a delivery's post to it answers 410.
+      await this.forget(tenantId, userId, [connection.connectionId]).catch((error: unknown) => {
+        logger.warn('Could not forget a connection refused past the limit; it holds a place until it expires', { tenantId, error: error as Error });
+      });
       return { recorded: false, live: { ...live, connections: live.connections.filter((c) => c.connectionId !== connection.connectionId) } };
     }
     return { recorded: true, live };

@@ -4,9 +4,10 @@
  * counter item in the inbox table, so one read gives a delivery the count and the connections.
  * (Replaces the tests of the connections table, which is gone.)
  */
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { awsStyleId } from '../../../../local/http-gateway.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { connectionCountAttribute, DynamoLiveStateStore, liveKey } from '../../../../shared/adapters/dynamo-live-state-store.ts';
 import { maxOpenConnectionsPerUser } from '../../../../shared/domain/delivery.ts';
 import { startLocalDynamo } from '../../support/local-dynamo.ts';
@@ -227,6 +228,37 @@ describe('DynamoLiveStateStore', () => {
     const { Item } = await dynamo.documentClient.send(new GetCommand({ TableName: 'inbox', Key: liveKey('acme', user), ConsistentRead: true }));
     expect(Item?.['conn:c1']).toBeUndefined();
     expect(Item?.[connectionCountAttribute]).toBe(3);
+  });
+
+  it('still refuses such a connect when forgetting it fails: the place it holds is left to expire, and nothing is thrown', async () => {
+    // Prepare: three connections, no count, a limit of 3; the third UpdateItem (the forget, after the write and the recount) is throttled
+    const user = aUser();
+    await dynamo.documentClient.send(
+      new PutCommand({
+        TableName: 'inbox',
+        Item: { ...liveKey('acme', user), unread: 0, 'conn:old1': '2030-01-01T11:00:00.000Z', 'conn:old2': '2030-01-01T11:00:00.000Z', 'conn:old3': '2030-01-01T11:00:00.000Z' },
+      }),
+    );
+    const base = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    onTestFinished(() => base.destroy());
+    const client = DynamoDBDocumentClient.from(base);
+    let updates = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UpdateItemCommand' && ++updates === 3) throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
+        return next(args);
+      },
+      { step: 'initialize', name: 'throttleTheForget' },
+    );
+    const throttled = new DynamoLiveStateStore(client, 'inbox');
+
+    // Act
+    const outcome = await throttled.connect('acme', user, { connectionId: 'c1', connectedAt: '2030-01-01T12:00:00.000Z' }, 3);
+
+    // Assess
+    expect(updates).toBe(3);
+    expect(outcome.recorded).toBe(false);
+    expect(outcome.live.connections.map((c) => c.connectionId).sort()).toEqual(['old1', 'old2', 'old3']);
   });
 
   it('keeps a live item at the limit, with connection ids as long as API Gateway\'s, within 5 write units a connect', async () => {
