@@ -105,8 +105,8 @@ export class DynamoLiveStateStore implements LiveStateStore {
     if (live.connections.length > maxConnections) {
       // A count that had drifted below the connections listed (an item written before the count
       // existed) let this one through: the limit holds all the same, and the place is given back.
-      // Refused all the same when this fails: the connection then holds a place until it is
-      // forgotten as expired (2 hours), or as gone when a delivery's post to it answers 410.
+      // If that fails, it is refused all the same, and holds the place until it is forgotten as
+      // expired (2 hours), or as gone when a delivery's post to it answers 410.
       await this.forget(tenantId, userId, [connection.connectionId]).catch((error: unknown) => {
         logger.warn('Could not forget a connection refused past the limit; it holds a place until it expires', { tenantId, error: error as Error });
       });

@@ -412,7 +412,7 @@ export const occurrenceMaxAgeSeconds = 3_600;
 export function missedFiring(schedule: RecurringSchedule, anchorMs: number, nowMs: number): number | undefined {
   const firesAtItsPut = schedule.rate !== undefined && schedule.startAt === undefined;
   if (firesAtItsPut && anchorMs >= nowMs) return undefined;
-  // Only the last hour is read: a cron has at most 60 times in it, a rate is counted, not walked.
+  // Only the last hour is read: a cron has at most 61 times in it (both ends), a rate is counted, not walked.
   const oldest = nowMs - occurrenceMaxAgeSeconds * 1000;
   let after = Math.max(firesAtItsPut ? anchorMs - 1 : anchorMs, oldest - 1);
   let last: number | undefined;
