@@ -400,6 +400,9 @@ function audienceView(r: RecurringNotification): Record<string, unknown> {
  */
 export const occurrenceMaxAgeSeconds = 3_600;
 
+/** How many firings {@link missedFiring} reads at a time: a minute cron's hour. */
+const firingsPerRead = 60;
+
 /**
  * The last firing (epoch ms) that a schedule which should have been put at `anchorMs` (its
  * definition's `scheduleSetAt`) misses when it is put at `nowMs` instead: the last at or before
@@ -417,13 +420,13 @@ export function missedFiring(schedule: RecurringSchedule, anchorMs: number, nowM
   let after = Math.max(firesAtItsPut ? anchorMs - 1 : anchorMs, oldest - 1);
   let last: number | undefined;
   for (;;) {
-    const firings = nextOccurrences(schedule, after, 60, anchorMs);
+    const firings = nextOccurrences(schedule, after, firingsPerRead, anchorMs);
     for (const at of firings) {
       if (at > nowMs) return last;
       last = at;
     }
     const final = firings.at(-1);
-    if (final === undefined || firings.length < 60) return last;
+    if (final === undefined || firings.length < firingsPerRead) return last;
     after = final;
   }
 }

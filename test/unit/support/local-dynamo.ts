@@ -74,9 +74,7 @@ export async function createPkTable(client: DynamoDBClient, tableName: string, o
  * test finishes.
  */
 export function racingClient(dynamo: LocalDynamo, commandName: string, race: () => Promise<void>): { readonly client: DynamoDBDocumentClient; raced(): boolean } {
-  const base = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  onTestFinished(() => base.destroy());
-  const client = DynamoDBDocumentClient.from(base);
+  const client = ownDocumentClient(dynamo);
   let raced = false;
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -90,4 +88,31 @@ export function racingClient(dynamo: LocalDynamo, commandName: string, race: () 
     { step: 'initialize', name: 'raceAfterCommand' },
   );
   return { client, raced: () => raced };
+}
+
+/** A document client of its own on the endpoint, destroyed when the test finishes (call it inside one). */
+function ownDocumentClient(dynamo: LocalDynamo): DynamoDBDocumentClient {
+  const base = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  onTestFinished(() => base.destroy());
+  return DynamoDBDocumentClient.from(base);
+}
+
+/**
+ * A document client of its own on the endpoint whose `call`-th `commandName` call (the low-level
+ * name: `PutItemCommand`, `UpdateItemCommand`) fails with `ProvisionedThroughputExceededException`,
+ * before it is sent, or after it was (`sent`: DynamoDB wrote, and the answer is an error). Outside
+ * the SDK's retries, so the failure is the caller's. Call it inside a test.
+ */
+export function failingClient(dynamo: LocalDynamo, commandName: string, { call = 1, sent = false }: { call?: number; sent?: boolean } = {}): { readonly client: DynamoDBDocumentClient; calls(): number } {
+  const client = ownDocumentClient(dynamo);
+  let calls = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== commandName || ++calls !== call) return next(args);
+      if (sent) await next(args);
+      throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
+    },
+    { step: 'initialize', name: 'failOneCall' },
+  );
+  return { client, calls: () => calls };
 }

@@ -3,9 +3,8 @@
  * transactions the cancel needs): conditional transitions,
  * counters, listing, the fan-out lease, and the recipient rows with their shards and status index.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBroadcastRecipientStore } from '../../../../shared/adapters/dynamo-broadcast-recipient-store.ts';
 import { DynamoBroadcastStore } from '../../../../shared/adapters/dynamo-broadcast-store.ts';
 import { recipientShard, zeroCounts } from '../../../../shared/domain/broadcast.ts';
@@ -13,7 +12,7 @@ import type { Broadcast, BroadcastRecipient, RecipientClaim } from '../../../../
 import { newBroadcastId } from '../../../../shared/domain/ids.ts';
 import type { Caller } from '../../../../shared/domain/caller.ts';
 import { listBroadcastRecipients } from '../../../../shared/use-cases/broadcasts.ts';
-import { racingClient, startLocalDynamo } from '../../support/local-dynamo.ts';
+import { failingClient, racingClient, startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
 
 let dynamo: LocalDynamo;
@@ -84,20 +83,7 @@ describe('DynamoBroadcastStore', () => {
     // Prepare: a store whose PutCommand fails once, before or after it is sent
     const ids = Array.from({ length: 2_100 }, (_, i) => `u${i}`);
     const b = aBroadcast({ audience: { kind: 'recipients', count: ids.length } });
-    const base = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    onTestFinished(() => base.destroy());
-    const client = DynamoDBDocumentClient.from(base);
-    let failed = false;
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName !== 'PutItemCommand' || failed) return next(args);
-        failed = true;
-        if (when === 'after') await next(args);
-        throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
-      },
-      { step: 'initialize', name: 'failPutOnce' },
-    );
-    const failing = new DynamoBroadcastStore(client, 'broadcasts');
+    const failing = new DynamoBroadcastStore(failingClient(dynamo, 'PutItemCommand', { sent: when === 'after' }).client, 'broadcasts');
 
     // Act
     const creating = failing.create(b, { message: 'Tonight' }, ids);

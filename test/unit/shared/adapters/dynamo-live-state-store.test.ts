@@ -4,13 +4,12 @@
  * counter item in the inbox table, so one read gives a delivery the count and the connections.
  * (Replaces the tests of the connections table, which is gone.)
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { awsStyleId } from '../../../../local/http-gateway.ts';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionCountAttribute, DynamoLiveStateStore, liveKey } from '../../../../shared/adapters/dynamo-live-state-store.ts';
 import { maxOpenConnectionsPerUser } from '../../../../shared/domain/delivery.ts';
-import { startLocalDynamo } from '../../support/local-dynamo.ts';
+import { failingClient, startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
 
 let dynamo: LocalDynamo;
@@ -31,6 +30,12 @@ afterAll(async () => {
 /** A user nobody else in this file uses. */
 function aUser(): string {
   return `user-${++users}`;
+}
+
+/** The user's live item as the former connect wrote it, listing `connections` (old1, old2...) and keeping no count. */
+async function putItemWithoutCount(user: string, connections: number): Promise<void> {
+  const listed = Object.fromEntries(Array.from({ length: connections }, (_, i) => [`conn:old${i + 1}`, '2030-01-01T11:00:00.000Z']));
+  await dynamo.documentClient.send(new PutCommand({ TableName: 'inbox', Item: { ...liveKey('acme', user), unread: 1, ...listed } }));
 }
 
 describe('DynamoLiveStateStore', () => {
@@ -172,9 +177,7 @@ describe('DynamoLiveStateStore', () => {
   it('counts the connections of an item written before the count existed at its next connect', async () => {
     // Prepare: two connections recorded by the former connect, which kept no count
     const user = aUser();
-    await dynamo.documentClient.send(
-      new PutCommand({ TableName: 'inbox', Item: { ...liveKey('acme', user), unread: 1, 'conn:old1': '2030-01-01T11:00:00.000Z', 'conn:old2': '2030-01-01T11:00:00.000Z' } }),
-    );
+    await putItemWithoutCount(user, 2);
 
     // Act
     await store.connect('acme', user, { connectionId: 'c1', connectedAt: '2030-01-01T12:00:00.000Z' }, 3);
@@ -192,9 +195,7 @@ describe('DynamoLiveStateStore', () => {
   ])('holds the limit on an item written before the count existed, with connects %s: the one past it is refused and not kept', async (_case, together) => {
     // Prepare: two connections recorded by the former connect, which kept no count; the limit is 3
     const user = aUser();
-    await dynamo.documentClient.send(
-      new PutCommand({ TableName: 'inbox', Item: { ...liveKey('acme', user), unread: 1, 'conn:old1': '2030-01-01T11:00:00.000Z', 'conn:old2': '2030-01-01T11:00:00.000Z' } }),
-    );
+    await putItemWithoutCount(user, 2);
     const connect = (connectionId: string) => store.connect('acme', user, { connectionId, connectedAt: '2030-01-01T12:00:00.000Z' }, 3);
 
     // Act
@@ -212,12 +213,7 @@ describe('DynamoLiveStateStore', () => {
   it('refuses a connect to an item already at the limit before the count existed, and keeps nothing of it', async () => {
     // Prepare: three connections, no count, a limit of 3
     const user = aUser();
-    await dynamo.documentClient.send(
-      new PutCommand({
-        TableName: 'inbox',
-        Item: { ...liveKey('acme', user), unread: 0, 'conn:old1': '2030-01-01T11:00:00.000Z', 'conn:old2': '2030-01-01T11:00:00.000Z', 'conn:old3': '2030-01-01T11:00:00.000Z' },
-      }),
-    );
+    await putItemWithoutCount(user, 3);
 
     // Act
     const outcome = await store.connect('acme', user, { connectionId: 'c1', connectedAt: '2030-01-01T12:00:00.000Z' }, 3);
@@ -233,30 +229,15 @@ describe('DynamoLiveStateStore', () => {
   it('still refuses such a connect when forgetting it fails: the place it holds is left to expire, and nothing is thrown', async () => {
     // Prepare: three connections, no count, a limit of 3; the third UpdateItem (the forget, after the write and the recount) is throttled
     const user = aUser();
-    await dynamo.documentClient.send(
-      new PutCommand({
-        TableName: 'inbox',
-        Item: { ...liveKey('acme', user), unread: 0, 'conn:old1': '2030-01-01T11:00:00.000Z', 'conn:old2': '2030-01-01T11:00:00.000Z', 'conn:old3': '2030-01-01T11:00:00.000Z' },
-      }),
-    );
-    const base = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    onTestFinished(() => base.destroy());
-    const client = DynamoDBDocumentClient.from(base);
-    let updates = 0;
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'UpdateItemCommand' && ++updates === 3) throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
-        return next(args);
-      },
-      { step: 'initialize', name: 'throttleTheForget' },
-    );
+    await putItemWithoutCount(user, 3);
+    const { client, calls } = failingClient(dynamo, 'UpdateItemCommand', { call: 3 });
     const throttled = new DynamoLiveStateStore(client, 'inbox');
 
     // Act
     const outcome = await throttled.connect('acme', user, { connectionId: 'c1', connectedAt: '2030-01-01T12:00:00.000Z' }, 3);
 
     // Assess
-    expect(updates).toBe(3);
+    expect(calls()).toBe(3);
     expect(outcome.recorded).toBe(false);
     expect(outcome.live.connections.map((c) => c.connectionId).sort()).toEqual(['old1', 'old2', 'old3']);
   });

@@ -69,6 +69,15 @@ async function deadFirstAttempt(world: World, when: 'before the schedule' | 'aft
   return written;
 }
 
+/** The first attempt of the keyed create, dying as it writes its definition: it leaves its record only. */
+async function deadBeforeItsDefinition(world: World): Promise<void> {
+  const put = world.store.put.bind(world.store);
+  world.store.put = () => new Promise<never>(() => undefined);
+  void createRecurring(world.deps, sender, aBody(), { idempotency: key });
+  await settle();
+  world.store.put = put;
+}
+
 describe('a recurring create with an Idempotency-Key retried after its first attempt died', () => {
   it.each(['before the schedule', 'after the schedule'] as const)('makes one definition, the first attempt\'s, and one schedule, when it died %s', async (when) => {
     // Prepare: the first attempt writes its definition, then dies in the Scheduler call
@@ -93,12 +102,8 @@ describe('a recurring create with an Idempotency-Key retried after its first att
   it('fires the first occurrence of a rate whose dead attempt wrote nothing but its record, once, when the retry writes the definition', async () => {
     // Prepare: the first attempt records its id, then dies writing its definition
     const world = await setUp();
-    const { deps, store, scheduler, clock } = world;
-    const put = store.put.bind(store);
-    store.put = () => new Promise<never>(() => undefined);
-    void createRecurring(deps, sender, aBody(), { idempotency: key });
-    await settle();
-    store.put = put;
+    const { deps, scheduler, clock } = world;
+    await deadBeforeItsDefinition(world);
     clock.advanceSeconds(40);
 
     // Act
@@ -171,11 +176,7 @@ describe('a recurring create with an Idempotency-Key retried after its first att
     // Prepare: the first attempt dies writing its definition; the first retry writes it, fires, and finds the Scheduler throttling
     const world = await setUp();
     const { deps, store, scheduler, clock } = world;
-    const put = store.put.bind(store);
-    store.put = () => new Promise<never>(() => undefined);
-    void createRecurring(deps, sender, aBody(), { idempotency: key });
-    await settle();
-    store.put = put;
+    await deadBeforeItsDefinition(world);
     clock.advanceSeconds(40);
     scheduler.putFailures.add(awsError('ThrottlingException', 400));
     await expect(createRecurring(deps, sender, aBody(), { idempotency: key })).rejects.toBeInstanceOf(ServiceUnavailableError);
@@ -225,11 +226,7 @@ describe('a recurring create with an Idempotency-Key retried after its first att
     // Prepare: the first attempt dies writing its definition; the retry fires, then its expression is refused
     const world = await setUp();
     const { deps, store, scheduler, clock } = world;
-    const put = store.put.bind(store);
-    store.put = () => new Promise<never>(() => undefined);
-    void createRecurring(deps, sender, aBody(), { idempotency: key });
-    await settle();
-    store.put = put;
+    await deadBeforeItsDefinition(world);
     clock.advanceSeconds(40);
     scheduler.putFailures.add(awsError('ValidationException', 400));
 
@@ -294,11 +291,7 @@ describe('a recurring create with an Idempotency-Key retried after its first att
     // Prepare: the first attempt dies writing its definition; the first retry's firing is sent, but its answer is an error
     const world = await setUp();
     const { deps, store, scheduler, clock } = world;
-    const put = store.put.bind(store);
-    store.put = () => new Promise<never>(() => undefined);
-    void createRecurring(deps, sender, aBody(), { idempotency: key });
-    await settle();
-    store.put = put;
+    await deadBeforeItsDefinition(world);
     clock.advanceSeconds(40);
     const fire = scheduler.fire.bind(scheduler);
     scheduler.fire = async (recurring, at) => {
