@@ -26,7 +26,7 @@ import type {
 import type { HttpRoute } from '../lib/app-description.ts';
 import { presentClaim, presentClaims } from '../shared/auth/claims.ts';
 import { isLocalHostHeader } from './host-guard.ts';
-import { nameMap } from './name-maps.ts';
+import { nameMap, queryParameters } from './name-maps.ts';
 import { listen as listenOn } from './listen.ts';
 import { readBody as readRequestBody } from './request-body.ts';
 
@@ -347,12 +347,7 @@ function collectHeaders(rawHeaders: readonly string[]): Record<string, string> {
 }
 
 function collectQuery(rawQueryString: string): Record<string, string> | undefined {
-  if (!rawQueryString) return undefined;
-  const parameters = nameMap<string>();
-  for (const [name, value] of new URLSearchParams(rawQueryString)) {
-    parameters[name] = Object.hasOwn(parameters, name) ? `${parameters[name]},${value}` : value;
-  }
-  return parameters;
+  return rawQueryString ? queryParameters(new URLSearchParams(rawQueryString)) : undefined;
 }
 
 /** `abc123` for `abc123.execute-api...`; an IP literal or `localhost` has no prefix to take, so stays whole. */

@@ -10,3 +10,14 @@
 export function nameMap<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
+
+/**
+ * `query`'s parameters by name, a repeated one's values joined with commas, as API Gateway's HTTP
+ * APIs pass them to a route (payload 2.0, `queryStringParameters`): `?limit=5&limit=10` reads
+ * `5,10`, which a number refuses, instead of whichever came last.
+ */
+export function queryParameters(query: URLSearchParams): Record<string, string> {
+  const parameters = nameMap<string>();
+  for (const [name, value] of query) parameters[name] = Object.hasOwn(parameters, name) ? `${parameters[name]},${value}` : value;
+  return parameters;
+}

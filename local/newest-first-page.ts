@@ -16,6 +16,7 @@
 import * as z from 'zod';
 import { AppError, ValidationError } from '../shared/errors.ts';
 import { decimalNumerals } from '../shared/http/decimal-numerals.ts';
+import { queryParameters } from './name-maps.ts';
 
 /** Entries of a page when the query names no `limit`. */
 export const defaultLocalPageSize = 100;
@@ -99,17 +100,6 @@ export function parseLocalPageQuery(query: URLSearchParams, others: readonly str
     throw new ValidationError(`Invalid query: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, { details });
   }
   return { limit: parsed.data.limit, ...(parsed.data.cursor ? { after: parsed.data.cursor } : {}) };
-}
-
-/**
- * `query`'s parameters by name, a repeated one's values joined with commas, as API Gateway's HTTP
- * APIs pass them to the API's own routes (payload 2.0): `?limit=5&limit=10` reads `5,10`, which a
- * number refuses, instead of whichever came last.
- */
-export function queryParameters(query: URLSearchParams): Record<string, string> {
-  const parameters: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [name, value] of query) parameters[name] = Object.hasOwn(parameters, name) ? `${parameters[name]},${value}` : value;
-  return parameters;
 }
 
 /** A cursor whose entry the store has dropped or forgotten since: 410, naming `cursor`. */

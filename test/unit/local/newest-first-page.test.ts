@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CursorGoneError, defaultLocalPageSize, encodeLocalCursor, maxLocalPageSize, newestFirstPage, parseLocalPageQuery, queryParameters } from '../../../local/newest-first-page.ts';
+import { queryParameters } from '../../../local/name-maps.ts';
+import { CursorGoneError, defaultLocalPageSize, encodeLocalCursor, maxLocalPageSize, newestFirstPage, parseLocalPageQuery } from '../../../local/newest-first-page.ts';
 import type { LocalPageQuery, PagedStore } from '../../../local/newest-first-page.ts';
 import { ValidationError } from '../../../shared/errors.ts';
 
