@@ -6,6 +6,7 @@ import { html, render, useCallback, useEffect, useRef, useState } from './vendor
 import { callerOf } from './claims.js';
 import { latenessSeries, percentile, latenessMs } from './lateness.js';
 import { reconnectDelayMs } from './reconnect.js';
+import { unattemptedChannelStatus } from './outcomes.js';
 import { applyUnread } from './unread.js';
 
 const tokenKey = 'herald.console.token';
@@ -180,11 +181,11 @@ function ChannelOutcomes({ notification }) {
   return html`<ul class="outcomes">
     ${notification.channels.map((channel) => {
       const outcome = notification.deliveries?.[channel];
-      const status = outcome?.status ?? 'waiting';
+      const status = outcome?.status ?? unattemptedChannelStatus(notification);
       // A failure's reason is written out, not only in a tooltip: a keyboard or screen-reader user never hovers.
       // Admins, senders and operators read the provider's text; anyone else the API gives its category only.
       const reason = outcome?.error ?? outcome?.errorCategory;
-      return html`<li class=${`outcome ${status}`} title=${reason ?? outcome?.detail ?? ''}>${channel}: ${status}${reason ? html`<span class="reason">: ${reason}</span>` : ''}</li>`;
+      return html`<li class=${`outcome ${status.replaceAll(' ', '-')}`} title=${reason ?? outcome?.detail ?? ''}>${channel}: ${status}${reason ? html`<span class="reason">: ${reason}</span>` : ''}</li>`;
     })}
   </ul>`;
 }

@@ -26,6 +26,8 @@ let browser: Browser;
 let page: Page;
 let sqs: SQSClient;
 let notificationId = '';
+/** A notification cancelled before its time: none of its channels was ever attempted. */
+let cancelledId = '';
 let broadcastId = '';
 const pageErrors: string[] = [];
 /** What the Content-Security-Policy the console is served with refused (it is AWS's too). */
@@ -48,6 +50,13 @@ beforeAll(async () => {
   });
   expect(created.status).toBe(201);
   notificationId = (created.body.notificationIds as string[])[0] ?? '';
+  const later = await h.api('POST', '/v1/notifications', {
+    token: admin,
+    body: { recipients: ['dave'], title: 'Console cancel', message: 'Never sent', scheduledAt: inMs(3_600_000), channels: ['inbox', 'email'] },
+  });
+  expect(later.status).toBe(201);
+  cancelledId = (later.body.notificationIds as string[])[0] ?? '';
+  expect((await h.api('DELETE', `/v1/notifications/${cancelledId}`, { token: admin })).status).toBe(200);
   await sqs.send(new SendMessageCommand({ QueueUrl: h.stack.queueUrls['delivery-dlq'], MessageBody: JSON.stringify({ tenantId: 'other', notificationId: 'ntf_01JAAAAAAAAAAAAAAAAAAAAAAA' }) }));
 });
 
@@ -79,6 +88,10 @@ describe('the console', () => {
     await row.locator('.outcome.sent', { hasText: 'email: sent' }).waitFor(seen);
     expect(await row.locator('.status').textContent()).toBe('sent');
     expect(await row.locator('.outcome').allTextContents()).toEqual(['inbox: sent', 'email: sent']);
+    // A cancelled one says so on each channel, not "waiting".
+    const cancelled = page.locator(`tr[data-notification="${cancelledId}"]`);
+    expect(await cancelled.locator('.status').textContent(seen)).toBe('cancelled');
+    expect(await cancelled.locator('.outcome').allTextContents()).toEqual(['inbox: cancelled', 'email: cancelled']);
 
     // A filter that leaves it out, then one that keeps it.
     await page.getByLabel('Status').selectOption('failed');
