@@ -129,7 +129,7 @@ describe('the commands', () => {
     const port = await listen(busy, 0, '127.0.0.1');
 
     // Act
-    const result = await runInRepo(['node', 'local/main.ts'], { HERALD_HTTP_PORT: String(port), HERALD_WS_PORT: '0', HERALD_SES_PORT: '0' });
+    const result = await runInRepo(['node', 'local/main.ts'], { HERALD_HTTP_PORT: String(port), HERALD_WS_PORT: '0', HERALD_SES_PORT: '0', HERALD_TELEGRAM_PORT: '0' });
     await new Promise<void>((done) => busy.close(() => done()));
 
     // Assess
