@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { IdempotencyInProgressError } from '../errors.ts';
+import { isRawJson, parseJsonKeepingNumbers } from '../domain/opaque-json.ts';
 import type { IdempotencyStore, IdempotentRequest } from '../ports.ts';
 import { callerFrom, parseWith, rawBody } from './request.ts';
 import type { HttpEvent, HttpResult, HttpRouteHandler } from './request.ts';
@@ -46,20 +47,28 @@ export interface IdempotentOptions {
   readonly precheck?: (event: HttpEvent) => Promise<void>;
 }
 
-/** JSON with object keys sorted, so that the same body written differently hashes the same. */
+/**
+ * JSON with object keys sorted, so that the same body written differently hashes the same. A
+ * number a double cannot hold is raw JSON (below), printed as it was written.
+ */
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
+    v !== null && typeof v === 'object' && !Array.isArray(v) && !isRawJson(v)
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : v,
   );
 }
 
-/** A hash of a request body: of its JSON value when it is JSON, of its text otherwise. */
+/**
+ * A hash of a request body: of its JSON value when it is JSON, of its text otherwise. The value is
+ * read as the routes read it (`parseJsonKeepingNumbers`: `12345678901234567890`, `1e400` and `-0`
+ * are kept as written, which the stores keep), so two bodies that would store different numbers
+ * never hash the same.
+ */
 export function bodyFingerprint(body: string | undefined): string {
   let canonical = body ?? '';
   try {
-    if (body !== undefined) canonical = `json:${canonicalJson(JSON.parse(body))}`;
+    if (body !== undefined) canonical = `json:${canonicalJson(parseJsonKeepingNumbers(body))}`;
   } catch {
     canonical = `text:${body}`;
   }

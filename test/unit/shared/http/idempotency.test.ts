@@ -292,6 +292,26 @@ describe('bodyFingerprint', () => {
     expect(notJson).not.toBe(a);
     expect(bodyFingerprint(undefined)).not.toBe(bodyFingerprint('""'));
   });
+
+  it.each([
+    ['12345678901234567890', '12345678901234567891'],
+    ['1e400', '2e400'],
+    ['0', '-0'],
+    ['0.1', '0.10000000000000000001'],
+  ])('tells apart numbers a double cannot tell apart, as the stores keep them (%s, %s)', (one, other) => {
+    // Act
+    const first = bodyFingerprint(`{"data":{"x":${one}}}`);
+    const second = bodyFingerprint(`{"data":{"x":${other}}}`);
+
+    // Assess
+    expect(second).not.toBe(first);
+  });
+
+  it('hashes the same number written two ways the same, and a raw number unlike an object naming it', () => {
+    // Act / Assess
+    expect(bodyFingerprint('{"x":1.50,"y":12345678901234567890}')).toBe(bodyFingerprint('{"y":12345678901234567890,"x":1.5}'));
+    expect(bodyFingerprint('{"x":12345678901234567890}')).not.toBe(bodyFingerprint('{"x":{"rawJSON":"12345678901234567890"}}'));
+  });
 });
 
 describe('the precheck of an idempotent route', () => {
