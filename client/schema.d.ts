@@ -483,7 +483,7 @@ export interface paths {
         put?: never;
         /**
          * Puts a failed notification back to pending
-         * @description Delivered after `delayMinutes`; only the channels that failed are tried again.
+         * @description Delivered after `delayMinutes`; only the channels that reached nobody (failed or skipped) are tried again.
          */
         post: operations["retryNotification"];
         delete?: never;
@@ -1402,10 +1402,10 @@ export interface components {
             };
         };
         /**
-         * @description `rejected`: the provider refused it for good. `gone`: the address no longer exists. `unavailable`: the provider could not take it then. `throttled`: sent too fast (the provider's or Herald's own limit). `no_answer`: no answer came, so it may have arrived. `unrenderable`: Herald could not make the message for this channel. `unclassified`: any other error, and errors recorded before categories were.
+         * @description `rejected`: the provider refused it for good. `gone`: the address no longer exists. `unavailable`: the provider could not take it then. `throttled`: sent too fast (the provider's or Herald's own limit). `no_answer`: no answer came, so it may have arrived. `unrenderable`: Herald could not make the message for this channel. `unreachable` (only as the error of a notification or a recipient row): every channel was skipped (no address, switched off, not connected), so it reached nobody. `unclassified`: any other error, and errors recorded before categories were.
          * @enum {string}
          */
-        DeliveryErrorCategory: "rejected" | "gone" | "unavailable" | "throttled" | "no_answer" | "unrenderable" | "unclassified";
+        DeliveryErrorCategory: "rejected" | "gone" | "unavailable" | "throttled" | "no_answer" | "unrenderable" | "unreachable" | "unclassified";
         NotificationPage: {
             items: components["schemas"]["Notification"][];
             /** @description Pass it back as `cursor` for the next page; `null` on the last page. */

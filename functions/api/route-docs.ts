@@ -654,7 +654,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   'POST /v1/notifications/{id}/retry': {
     operationId: 'retryNotification',
     summary: 'Puts a failed notification back to pending',
-    description: 'Delivered after `delayMinutes`; only the channels that failed are tried again.',
+    description: 'Delivered after `delayMinutes`; only the channels that reached nobody (failed or skipped) are tried again.',
     tag: 'Notifications',
     example: { path: { id: 'ntf_01JD6Z5V7Q3M9X2K4T8R1N0C5B' }, body: { delayMinutes: 5 } },
     pathParameters: notificationId,

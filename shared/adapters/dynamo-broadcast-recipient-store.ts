@@ -26,7 +26,8 @@ import type { DynamoDBDocumentClient, QueryCommandInput, UpdateCommandInput } fr
 import { BROADCAST_RECIPIENT_SHARDS } from '../../lib/app-description.ts';
 import { publicRecipientStatus, recipientShard } from '../domain/broadcast.ts';
 import type { BroadcastRecipient, BroadcastRecipientStatus, RecipientClaim } from '../domain/broadcast.ts';
-import type { Channel } from '../domain/notification.ts';
+import type { Channel, ChannelDelivery } from '../domain/notification.ts';
+import { mayHaveReached } from '../domain/channel-reach.ts';
 import type { BroadcastRecipientStore, RecipientRowPage } from '../ports.ts';
 import { batchGet, batchPut } from './dynamo-batch.ts';
 import { keyPart } from './dynamo-keys.ts';
@@ -304,13 +305,11 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
   }
 
   async requeue(row: BroadcastRecipient, run: number, at: Date): Promise<boolean> {
-    // A channel that reached the recipient is never repeated: only the failed ones are forgotten.
-    const failedChannels = (Object.entries(row.deliveries) as [Channel, { status: string }][])
-      .filter(([, delivery]) => delivery.status === 'failed')
-      .map(([channel]) => channel);
+    // A channel that may have reached the recipient is never repeated: the failed and skipped ones are forgotten.
+    const retried = (Object.entries(row.deliveries) as [Channel, ChannelDelivery][]).filter(([, delivery]) => !mayHaveReached(delivery)).map(([channel]) => channel);
     const names: Record<string, string> = { '#status': 'status' };
-    failedChannels.forEach((channel, index) => (names[`#ch${index}`] = channel));
-    const forget = failedChannels.map((_, index) => `deliveries.#ch${index}`);
+    retried.forEach((channel, index) => (names[`#ch${index}`] = channel));
+    const forget = retried.map((_, index) => `deliveries.#ch${index}`);
     const requeued = await this.update(row.tenantId, row.broadcastId, row.recipientId, {
       UpdateExpression: `SET #status = :pending, run = :run, attempts = :zero, updatedAt = :at REMOVE ${[
         'statusKey',

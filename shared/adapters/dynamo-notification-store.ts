@@ -9,6 +9,7 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CANCELLED_INDEX_SHARDS, DUE_INDEX_SHARDS, LISTING_INDEX_SHARDS } from '../../lib/app-description.ts';
 import type { Channel, ChannelDelivery, Notification, NotificationStatus } from '../domain/notification.ts';
+import { mayHaveReached } from '../domain/channel-reach.ts';
 import { ClaimLostError } from '../ports.ts';
 import type { CancelOutcome, Claim, NotificationStore } from '../ports.ts';
 import { batchDelete, batchGet, batchPut, chunkConcurrency } from './dynamo-batch.ts';
@@ -294,11 +295,12 @@ export class DynamoNotificationStore implements NotificationStore {
     const current = await this.get(tenantId, id);
     if (current?.status !== 'failed') return undefined;
     // A failed notification changes no more (it is terminal), so what was read is what is updated.
-    const failedChannels = Object.entries(current.deliveries)
-      .filter(([, delivery]) => delivery?.status === 'failed')
+    // What reached the recipient stays; the failed and skipped channels are tried again.
+    const retried = Object.entries(current.deliveries)
+      .filter(([, delivery]) => !mayHaveReached(delivery))
       .map(([channel]) => channel);
     const names: Record<string, string> = { '#status': 'status' };
-    const forgotten = failedChannels.map((channel, i) => {
+    const forgotten = retried.map((channel, i) => {
       names[`#ch${i}`] = channel;
       return `deliveries.#ch${i}`;
     });

@@ -220,12 +220,15 @@ export function loadBeforeSending<T>(load: () => Promise<T>): () => Promise<T> {
  * - `unavailable`: the provider could not take it then (`transient`: a 5xx, a network error).
  * - `throttled`: the provider asked to slow down (`throttled`), or Herald's own send budget did.
  * - `no_answer`: no answer came (`unknown`), so it may have gone out; it is never sent again.
- * and two that are not the provider's:
+ * and three that are not the provider's:
  * - `unrenderable`: Herald could not make the message for the channel (a template's missing
  *   section, a webhook body that is not JSON); nothing was sent.
+ * - `unreachable`: every channel was skipped (no address, switched off by the recipient, not
+ *   connected, suppressed after a bounce): nothing was sent and nothing failed, but the
+ *   notification reached nobody. Only a notification's or recipient row's own error has it.
  * - `unclassified`: an error recorded before categories were (old records), or one of Herald's own.
  */
-export const deliveryErrorCategories = ['rejected', 'gone', 'unavailable', 'throttled', 'no_answer', 'unrenderable', 'unclassified'] as const;
+export const deliveryErrorCategories = ['rejected', 'gone', 'unavailable', 'throttled', 'no_answer', 'unrenderable', 'unreachable', 'unclassified'] as const;
 export type DeliveryErrorCategory = (typeof deliveryErrorCategories)[number];
 
 /** The category of each verdict: the one rule by which provider errors are told to users. */

@@ -15,6 +15,7 @@ import type { UnreadCount } from './inbox.ts';
 import type { PushDevice, WebPushSubscription } from './push-targets.ts';
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
 import type { Recipient } from './recipient.ts';
+import { mayHaveReached } from './channel-reach.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 import type { RenderedTemplate, TemplateRef } from './template.ts';
 import { retryDelaySeconds } from './retry-policy.ts';
@@ -284,8 +285,10 @@ export type Settlement =
  * Decides a claimed unit's next state from its channels: a channel to retry releases it (after the
  * retry policy's backoff, or the provider's hint when only throttling stopped it, or at once when
  * only a budget second that passed did, attempt refunded in both cases), unless the
- * last attempt is spent, which fails it; otherwise it is sent when any channel did not fail.
- * `attempts` counts this attempt.
+ * last attempt is spent, which fails it; otherwise it is sent when any channel may have reached
+ * the recipient (`mayHaveReached`, shared/domain/channel-reach.ts), and fails when none did:
+ * `unreachable` when every channel was skipped (no address, switched off, not connected), else the
+ * first failure's category, each channel's reason in the error. `attempts` counts this attempt.
  */
 export function settle(
   channels: readonly Channel[],
@@ -315,10 +318,21 @@ export function settle(
     const category = throttles[0]?.category ?? 'unclassified';
     return { kind: 'release', error, category, nextAttemptAt: now.getTime() + Math.max(...throttles.map((t) => t.retryAfterMs)), refundAttempt: true };
   }
-  if (channels.some((channel) => outcomes[channel]?.status !== 'failed')) return { kind: 'finish' };
-  const reasons = channels.map((channel) => `${channel}: ${outcomes[channel]?.error ?? 'failed'}`).join('; ');
-  const category = channels.map((channel) => outcomes[channel]?.errorCategory).find((c) => c !== undefined) ?? 'unclassified';
-  return { kind: 'fail', error: `Every channel failed (${reasons})`, category };
+  if (channels.some((channel) => mayHaveReached(outcomes[channel]))) return { kind: 'finish' };
+  // Nothing reached the recipient: a skipped channel had nowhere to deliver, a failed one could not.
+  const failed = channels.filter((channel) => outcomes[channel]?.status === 'failed');
+  const reasons = channels.map((channel) => `${channel}: ${outcomeReason(outcomes[channel])}`).join('; ');
+  if (failed.length === 0) return { kind: 'fail', error: `Nothing to deliver it to (${reasons})`, category: 'unreachable' };
+  const category = failed.map((channel) => outcomes[channel]?.errorCategory).find((c) => c !== undefined) ?? 'unclassified';
+  return { kind: 'fail', error: `${failed.length === channels.length ? 'Every channel failed' : 'No channel delivered it'} (${reasons})`, category };
+}
+
+/** A channel's outcome in a unit's error: a failure's text, why it was skipped, or its status. */
+function outcomeReason(delivery: ChannelDelivery | undefined): string {
+  if (delivery === undefined) return 'not attempted';
+  if (delivery.status === 'failed') return delivery.error ?? 'failed';
+  if (delivery.status === 'skipped') return delivery.detail === undefined ? 'skipped' : `skipped, ${delivery.detail}`;
+  return delivery.status;
 }
 
 /** What the engine tells the queue about a unit: done with it, or look again at `at` (epoch ms). */

@@ -46,7 +46,7 @@ const whoSeesErrors =
 /** What kind of delivery error it was: what a plain user is shown instead of the provider's text. */
 export const deliveryErrorCategorySchema = z.enum(deliveryErrorCategories).meta({
   description:
-    '`rejected`: the provider refused it for good. `gone`: the address no longer exists. `unavailable`: the provider could not take it then. `throttled`: sent too fast (the provider\'s or Herald\'s own limit). `no_answer`: no answer came, so it may have arrived. `unrenderable`: Herald could not make the message for this channel. `unclassified`: any other error, and errors recorded before categories were.',
+    '`rejected`: the provider refused it for good. `gone`: the address no longer exists. `unavailable`: the provider could not take it then. `throttled`: sent too fast (the provider\'s or Herald\'s own limit). `no_answer`: no answer came, so it may have arrived. `unrenderable`: Herald could not make the message for this channel. `unreachable` (only as the error of a notification or a recipient row): every channel was skipped (no address, switched off, not connected), so it reached nobody. `unclassified`: any other error, and errors recorded before categories were.',
 });
 
 const channelDeliveryFields = {

@@ -562,14 +562,17 @@ describe('DynamoBroadcastRecipientStore', () => {
     expect(await rows.countByStatus(tenantId, broadcastId, 'cancelled', 0) + (await rows.countByStatus(tenantId, broadcastId, 'cancelled', 1)) + (await rows.countByStatus(tenantId, broadcastId, 'cancelled', 2)) + (await rows.countByStatus(tenantId, broadcastId, 'cancelled', 3))).toBe(1);
   });
 
-  it('requeues a failed row once, forgetting only its failed channels', async () => {
+  it('requeues a failed row once, forgetting only its channels that reached nobody (failed, skipped)', async () => {
     // Prepare
     const claim = await rows.claim(tenantId, broadcastId, 'user-04', noon, at(65));
     if (!claim) throw new Error('not claimed');
-    await rows.finish(
-      [{ ...claim.row, status: 'failed', lastError: 'x', deliveries: { inbox: { status: 'sent', at: 'a' }, email: { status: 'failed', at: 'b', error: 'x' } } }],
-      noon,
-    );
+    const deliveries = {
+      inbox: { status: 'sent', at: 'a' },
+      email: { status: 'failed', at: 'b', error: 'x' },
+      websocket: { status: 'skipped', at: 'c', detail: 'not connected' },
+      webhook: { status: 'unconfirmed', at: 'd', detail: 'no answer' },
+    } as const;
+    await rows.finish([{ ...claim.row, status: 'failed', lastError: 'x', deliveries }], noon);
     const [failedRow] = await rows.getMany(tenantId, broadcastId, ['user-04']);
     if (!failedRow) throw new Error('no row');
 
@@ -580,8 +583,8 @@ describe('DynamoBroadcastRecipientStore', () => {
     // Assess
     expect([requeued, twice]).toEqual([true, false]);
     const [row] = await rows.getMany(tenantId, broadcastId, ['user-04']);
-    expect(row).toMatchObject({ status: 'pending', run: 1, attempts: 0, deliveries: { inbox: { status: 'sent', at: 'a' } } });
-    expect(row?.deliveries.email).toBeUndefined();
+    expect(row).toMatchObject({ status: 'pending', run: 1, attempts: 0 });
+    expect(row?.deliveries).toEqual({ inbox: deliveries.inbox, webhook: deliveries.webhook });
     expect(row?.lastError).toBeUndefined();
   });
 });

@@ -74,18 +74,19 @@ describe('DynamoNotificationStore.reschedule', () => {
 
 describe('DynamoNotificationStore.requeueFailed', () => {
   async function aFailedNotification(): Promise<Notification> {
-    const n = aNotification({ id: newNotificationId(noon), channels: ['inbox', 'websocket', 'email'] });
+    const n = aNotification({ id: newNotificationId(noon), channels: ['inbox', 'websocket', 'email', 'webhook'] });
     await store.createMany([n]);
     const claim = await store.claim(tenantId, n.id, noon, 60);
     if (!claim) throw new Error('not claimed');
     await store.recordDelivery(claim, 'inbox', { status: 'sent', at: noon.toISOString() });
     await store.recordDelivery(claim, 'websocket', { status: 'skipped', at: noon.toISOString(), detail: 'not connected' });
     await store.recordDelivery(claim, 'email', { status: 'failed', at: noon.toISOString(), error: 'MessageRejected' });
+    await store.recordDelivery(claim, 'webhook', { status: 'unconfirmed', at: noon.toISOString(), detail: 'no answer' });
     await store.markFailed(claim, 'email: MessageRejected', noon, new Date('2030-04-01T00:00:00.000Z'));
     return n;
   }
 
-  it('puts a failed notification back to pending with a fresh budget, keeping every outcome but the failed ones', async () => {
+  it('puts a failed notification back to pending with a fresh budget, keeping the outcomes that may have reached the recipient', async () => {
     // Prepare
     const n = await aFailedNotification();
     const due = new Date('2030-01-01T13:00:00.000Z');
@@ -95,9 +96,10 @@ describe('DynamoNotificationStore.requeueFailed', () => {
 
     // Assess
     expect(requeued).toMatchObject({ status: 'pending', scheduledAt: due.toISOString(), attempts: 0 });
+    // The failed and the skipped channels are tried again: neither reached anyone.
     expect(requeued?.deliveries).toEqual({
       inbox: { status: 'sent', at: noon.toISOString() },
-      websocket: { status: 'skipped', at: noon.toISOString(), detail: 'not connected' },
+      webhook: { status: 'unconfirmed', at: noon.toISOString(), detail: 'no answer' },
     });
     const item = await rawItem(n);
     // Back in the due index, and out of TTL: a pending notification never expires.

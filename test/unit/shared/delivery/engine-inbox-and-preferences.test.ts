@@ -360,7 +360,7 @@ describe('delivery and the recipient channel switches', () => {
     expect(world.mailer.sent).toHaveLength(1);
   });
 
-  it('ends sent, not failed, when every channel it names is switched off (skipped is no failure)', async () => {
+  it('ends failed as unreachable, not sent, when every channel it names is switched off', async () => {
     // Prepare
     const world = await aWorld({ websocket: false, email: false });
     const n = aNotification({ scheduledAt: noon, channels: ['websocket', 'email'] });
@@ -369,7 +369,12 @@ describe('delivery and the recipient channel switches', () => {
     const outcome = await world.deliverNotification(n);
 
     // Assess
-    expect(outcome).toEqual({ kind: 'done', status: 'sent' });
+    expect(outcome).toEqual({ kind: 'done', status: 'failed' });
+    expect(await world.notifications.get(tenantId, n.id)).toMatchObject({
+      status: 'failed',
+      lastError: 'Nothing to deliver it to (websocket: skipped, disabled by preference; email: skipped, disabled by preference)',
+      lastErrorCategory: 'unreachable',
+    });
     expect(world.sockets.posted).toEqual([]);
     expect(world.mailer.sent).toEqual([]);
   });

@@ -226,8 +226,8 @@ describe('no email is sent twice', () => {
     // Act
     const outcome = await world.deliverIt();
 
-    // Assess
-    expect(outcome).toEqual({ kind: 'done', status: 'sent' });
+    // Assess: it reached nobody, so it failed, without a send or an intent.
+    expect(outcome).toEqual({ kind: 'done', status: 'failed' });
     expect(claimedDeliveries).toEqual({});
     expect((await world.current()).deliveries.email).toEqual({ status: 'skipped', at: noon, detail: 'no email address' });
   });

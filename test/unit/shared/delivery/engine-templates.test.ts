@@ -114,6 +114,26 @@ describe('the engine delivering a templated notification', () => {
     expect(world.mailer.sent).toEqual([]);
   });
 
+  it('fails, not sent, when the template was deleted and the channels it did not fail had nobody to reach', async () => {
+    // Prepare: bob is not connected, so the WebSocket is skipped; the inbox and the e-mail cannot be rendered
+    const world = aDeliveryWorld({ start: noon });
+    await world.recipients.put(aRecipient({ id: 'bob', email: 'bob@example.com' }));
+    const n = aNotification({ scheduledAt: noon, channels: ['inbox', 'websocket', 'email'], template: { id: 'deleted', payload: {} } });
+    world.notifications.seed(n);
+    const ref: UnitRef = { kind: 'notification', tenantId, notificationId: n.id };
+
+    // Act
+    const outcome = (await deliverUnits({ ...world.deps, templates: templates() }, [ref], world.invocation())).get(unitKey(ref));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', status: 'failed' });
+    const stored = await world.notifications.get(tenantId, n.id);
+    expect(stored).toMatchObject({ status: 'failed', lastErrorCategory: 'unrenderable' });
+    expect(stored?.lastError).toMatch(/^No channel delivered it \(inbox: .*no longer exists.*; websocket: skipped, not connected; email: .*no longer exists.*\)$/);
+    expect(stored?.deliveries.websocket?.status).toBe('skipped');
+    expect(world.mailer.sent).toEqual([]);
+  });
+
   it('claims nothing when the template cannot be read: the message comes back', async () => {
     // Prepare
     const { world, n, deliver, source } = await setUp('fr', templates(true));

@@ -133,12 +133,46 @@ describe('settle', () => {
     expect(settlement).toEqual({ kind: 'finish' });
   });
 
-  it('finishes a unit whose channels were all skipped (skipped is no failure)', () => {
+  it('finishes a unit one of whose channels may have gone out, though the others failed or were skipped', () => {
     // Act
-    const settlement = settle(['websocket', 'email'], { websocket: { status: 'skipped', at }, email: { status: 'skipped', at } }, [], 1, policy, now);
+    const settlement = settle(
+      ['inbox', 'websocket', 'email'],
+      { inbox: failed, websocket: { status: 'skipped', at }, email: { status: 'unconfirmed', at, detail: 'no answer' } },
+      [],
+      1,
+      policy,
+      now,
+    );
 
     // Assess
     expect(settlement).toEqual({ kind: 'finish' });
+  });
+
+  it('fails a unit whose channels were all skipped: it reached nobody, each reason named', () => {
+    // Act
+    const settlement = settle(['websocket', 'email'], { websocket: { status: 'skipped', at, detail: 'not connected' }, email: { status: 'skipped', at } }, [], 1, policy, now);
+
+    // Assess
+    expect(settlement).toEqual({ kind: 'fail', error: 'Nothing to deliver it to (websocket: skipped, not connected; email: skipped)', category: 'unreachable' });
+  });
+
+  it('fails a unit whose channels failed or were skipped, with the category of the first failure', () => {
+    // Act
+    const settlement = settle(
+      ['websocket', 'inbox', 'email'],
+      { websocket: { status: 'skipped', at, detail: 'not connected' }, inbox: { ...failed, error: 'template welcome no longer exists', errorCategory: 'unrenderable' }, email: failed },
+      [],
+      1,
+      policy,
+      now,
+    );
+
+    // Assess
+    expect(settlement).toEqual({
+      kind: 'fail',
+      error: 'No channel delivered it (websocket: skipped, not connected; inbox: template welcome no longer exists; email: rejected)',
+      category: 'unrenderable',
+    });
   });
 
   it('fails a unit when every channel failed, naming each reason', () => {
