@@ -12,6 +12,7 @@
  * format), "Control access to HTTP APIs with JWT authorizers" (validation steps),
  * "Troubleshooting issues with HTTP API JWT authorizers" (401 body and `www-authenticate`).
  */
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
@@ -335,6 +336,19 @@ function isTextContentType(contentType: string | undefined): boolean {
   );
 }
 
+/**
+ * The body as the event carries it: text when its content type is text-like and its bytes are
+ * UTF-8, base64 otherwise. Bytes that are not UTF-8 (`caf\xe9` sent as `application/json;
+ * charset=iso-8859-1`) are never decoded here, where U+FFFD would replace them: they reach the
+ * function as sent, whose strict decoder refuses them (docs/architecture.md, "Where these
+ * emulators differ from AWS").
+ */
+function eventBody(body: Buffer, contentType: string | undefined): Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'> {
+  if (body.length === 0) return { isBase64Encoded: false };
+  if (isTextContentType(contentType) && isUtf8(body)) return { body: body.toString('utf8'), isBase64Encoded: false };
+  return { body: body.toString('base64'), isBase64Encoded: true };
+}
+
 /** Lower-cased header names; repeated headers joined with commas, as format 2.0 does. */
 function collectHeaders(rawHeaders: readonly string[]): Record<string, string> {
   const headers = nameMap<string>();
@@ -412,7 +426,6 @@ function buildEvent(
     timeEpoch: now.getTime(),
   };
 
-  const textual = isTextContentType(headers['content-type']);
   const event: APIGatewayProxyEventV2 = {
     version: '2.0',
     routeKey: match.compiled.routeKey,
@@ -422,9 +435,8 @@ function buildEvent(
     headers,
     ...(rawQueryString ? { queryStringParameters: collectQuery(rawQueryString) } : {}),
     requestContext,
-    ...(body.length > 0 ? { body: textual ? body.toString('utf8') : body.toString('base64') } : {}),
+    ...eventBody(body, headers['content-type']),
     ...(match.compiled.parameterNames.length > 0 ? { pathParameters: match.pathParameters } : {}),
-    isBase64Encoded: body.length > 0 && !textual,
   };
   if (!claims) return event;
   // Herald's routes require no authorization scopes, and AWS then passes `scopes: null`

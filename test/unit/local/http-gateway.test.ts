@@ -11,6 +11,9 @@ import { httpRoutes } from '../../../lib/app-description.ts';
 import { gatewayRoutes } from '../../../lib/http-gateway-routes.ts';
 import type { HttpRoute } from '../../../lib/app-description.ts';
 import { presentClaim, startHttpGateway } from '../../../local/http-gateway.ts';
+import { ValidationError } from '../../../shared/errors.ts';
+import { rawBody } from '../../../shared/http/request.ts';
+import type { HttpEvent } from '../../../shared/http/request.ts';
 import type { RunningHttpGateway } from '../../../local/http-gateway.ts';
 import { loadOrCreateSigningKey, publicJwks, signToken } from '../../../local/jwt-keys.ts';
 import type { LocalSigningKey } from '../../../local/jwt-keys.ts';
@@ -44,6 +47,16 @@ async function send(
     req.on('error', reject);
     req.end(options.body);
   });
+}
+
+/** What `read` throws (fails the test when it throws nothing). */
+function thrownBy(read: () => unknown): unknown {
+  try {
+    read();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
 }
 
 // The description's routes as they are deployed (paths ending in `/` on greedy routes), as the local stack wires them.
@@ -344,6 +357,42 @@ describe('HTTP API gateway', () => {
 
       // Assess
       expect(events[0]).toMatchObject({ body: bytes.toString('base64'), isBase64Encoded: true });
+    });
+
+    it.each(['application/json', 'application/json; charset=iso-8859-1', 'text/plain'])(
+      'passes a body that is not UTF-8, sent as %s, base64-encoded byte for byte, for the function to refuse',
+      async (contentType) => {
+        // Prepare: "café" in ISO-8859-1, whose 0xe9 begins no UTF-8 sequence; and a surrogate encoded as bytes
+        const latin1 = Buffer.from('{"recipients":["alice"],"title":"caf\xe9","message":"m"}', 'latin1');
+        const surrogate = Buffer.concat([Buffer.from('{"title":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]);
+
+        // Act
+        await send(gateway.url, 'POST', '/echo', { headers: { 'content-type': contentType }, body: latin1 });
+        await send(gateway.url, 'POST', '/echo', { headers: { 'content-type': contentType }, body: surrogate });
+
+        // Assess
+        expect(events.map((event) => [event.body, event.isBase64Encoded])).toEqual([
+          [latin1.toString('base64'), true],
+          [surrogate.toString('base64'), true],
+        ]);
+        for (const event of events) {
+          const refusal = thrownBy(() => rawBody(event as HttpEvent));
+          expect(refusal).toBeInstanceOf(ValidationError);
+          expect(refusal).toHaveProperty('details', [{ field: 'body', message: 'must be UTF-8 text' }]);
+        }
+      },
+    );
+
+    it('passes a UTF-8 body of a text type as the same text, multi-byte characters and escapes included', async () => {
+      // Prepare: é (2 bytes), an emoji (4 bytes) and a lone surrogate written as a JSON escape (ASCII)
+      const text = '{"title":"café 🎉","message":"\\ud800"}';
+
+      // Act
+      await send(gateway.url, 'POST', '/echo', { headers: { 'content-type': 'application/json' }, body: Buffer.from(text, 'utf8') });
+
+      // Assess
+      expect(events[0]).toMatchObject({ body: text, isBase64Encoded: false });
+      expect(rawBody(events[0] as HttpEvent)).toBe(text);
     });
 
     it('leaves the body out when the request has none', async () => {
