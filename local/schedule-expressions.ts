@@ -11,10 +11,13 @@
  * durations (a day is 24 hours) from its start, whatever the clocks do.
  *
  * Sources: "Schedule types on EventBridge Scheduler" (EventBridge Scheduler User Guide) and
- * "Cron expressions reference" (Amazon EventBridge User Guide), whose field table this follows.
+ * "Cron expressions reference" (Amazon EventBridge User Guide), whose field table
+ * shared/domain/eventbridge-cron.ts follows (the recurring definitions check their crons with it
+ * too, before anything is written).
  */
 import { Cron } from 'croner';
 import { DateTime } from 'luxon';
+import { eventBridgeCronProblem } from '../shared/domain/eventbridge-cron.ts';
 import { isKnownTimeZone } from '../shared/domain/time.ts';
 
 /** A schedule expression, read. */
@@ -42,16 +45,6 @@ const rateUnitsMs: Readonly<Record<string, number>> = {
   day: 86_400_000,
   days: 86_400_000,
 };
-
-/** The "Cron expressions reference" table: each field's values and the wildcards it takes. */
-const cronFields = [
-  { name: 'Minutes', min: 0, max: 59, wildcards: ',-*/', names: [] },
-  { name: 'Hours', min: 0, max: 23, wildcards: ',-*/', names: [] },
-  { name: 'Day-of-month', min: 1, max: 31, wildcards: ',-*?/LW', names: [] },
-  { name: 'Month', min: 1, max: 12, wildcards: ',-*/', names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
-  { name: 'Day-of-week', min: 1, max: 7, wildcards: ',-*?L#', names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
-  { name: 'Year', min: 1970, max: 2199, wildcards: ',-*/', names: [] },
-] as const;
 
 /**
  * Throws ScheduleExpressionError unless `timeZone` is an IANA zone name, which is all
@@ -100,16 +93,9 @@ function parseRate(body: string, invalid: (reason: string) => Error): number {
 
 function parseCron(body: string, timeZone: string, invalid: (reason: string) => Error): Cron {
   const fields = body.split(' ');
-  if (fields.length !== 6 || fields.some((field) => field === '')) {
-    throw invalid('A cron expression has six fields separated by single spaces: minutes hours day-of-month month day-of-week year.');
-  }
-  cronFields.forEach((spec, index) => checkCronField((fields[index] ?? '').toUpperCase(), spec, invalid));
+  const problem = eventBridgeCronProblem(fields);
+  if (problem !== undefined) throw invalid(problem);
   const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = fields as [string, string, string, string, string, string];
-  // "You can't use * in both the Day-of-month and Day-of-week fields. If you use it in one, you must use ? in the other."
-  if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
-    throw invalid('Day-of-month and Day-of-week cannot both be specified: use ? in exactly one of them.');
-  }
-  if (dayOfWeek.includes('#') && dayOfWeek.includes(',')) throw invalid('With #, Day-of-week takes a single expression.');
   try {
     // Croner's 7-part form puts seconds first; Quartz weekdays (1 = Sunday) are EventBridge's.
     return new Cron(`0 ${minutes} ${hours} ${dayOfMonth} ${month} ${croner(dayOfWeek)} ${year}`, {
@@ -128,35 +114,6 @@ function parseCron(body: string, timeZone: string, invalid: (reason: string) => 
 function croner(dayOfWeek: string): string {
   if (dayOfWeek.toUpperCase() === 'L') return '7';
   return dayOfWeek.replace(/^([1-7]|[A-Za-z]{3})L$/, '$1#L');
-}
-
-function checkCronField(field: string, spec: (typeof cronFields)[number], invalid: (reason: string) => Error): void {
-  const names: readonly string[] = spec.names;
-  const takes = `${spec.name} takes ${spec.min}-${spec.max}${names.length > 0 ? ` or ${names[0]}-${names.at(-1)}` : ''} and the wildcards ${[...spec.wildcards].join(' ')}`;
-  const value = (token: string): number | undefined => {
-    const number = /^\d+$/.test(token) ? Number(token) : names.indexOf(token) + 1 || undefined;
-    if (number === undefined) return undefined;
-    if (number < spec.min || number > spec.max) throw invalid(`${spec.name} ${token} is out of range: ${takes}.`);
-    return number;
-  };
-  for (const part of field.split(',')) {
-    const nth = /^(\w+)#(\d+)$/.exec(part);
-    if (nth && spec.wildcards.includes('#')) {
-      if (value(nth[1] ?? '') === undefined || Number(nth[2]) < 1 || Number(nth[2]) > 5) throw invalid(`${spec.name} ${part} is not weekday#n with n 1-5.`);
-      continue;
-    }
-    const [base = '', step, extra] = part.split('/');
-    if (extra !== undefined || (step !== undefined && (!spec.wildcards.includes('/') || !/^[1-9]\d*$/.test(step)))) {
-      throw invalid(`${spec.name} ${part}: an increment is start/n with n a positive whole number.`);
-    }
-    if (base === '*' || (base === '?' && spec.wildcards.includes('?'))) continue;
-    if (base === 'L' && spec.wildcards.includes('L')) continue;
-    const suffixed = /^(\w+?)([LW])$/.exec(base);
-    if (suffixed && spec.wildcards.includes(suffixed[2] ?? '') && value(suffixed[1] ?? '') !== undefined) continue;
-    const bounds = base.split('-');
-    if (bounds.length <= 2 && (bounds.length === 1 || spec.wildcards.includes('-')) && bounds.every((bound) => value(bound) !== undefined)) continue;
-    throw invalid(`${spec.name} ${part} is not valid: ${takes}.`);
-  }
 }
 
 /**

@@ -12,6 +12,7 @@
  * which EventBridge cannot express: refused. Rates are `<n> minute(s) | hour(s) | day(s)`.
  */
 import { Cron } from 'croner';
+import { eventBridgeCronProblem } from './eventbridge-cron.ts';
 import type { Channel, Priority } from './notification.ts';
 import type { BroadcastAudience } from './broadcast.ts';
 import type { Role } from './caller.ts';
@@ -176,7 +177,8 @@ function eventBridgeWeekdays(field: string): string {
 
 /**
  * The six EventBridge fields of a cron given in five or six; throws RecurringScheduleError naming
- * `schedule.cron`.
+ * `schedule.cron`, for six fields with the reason EventBridge Scheduler would refuse them for
+ * (`eventBridgeCronProblem`: each field's range and wildcards, `?` in exactly one day field).
  */
 export function eventBridgeCronFields(cron: string): string {
   // EventBridge writes its expressions as cron(...): the fields inside are what this takes.
@@ -184,7 +186,12 @@ export function eventBridgeCronFields(cron: string): string {
   const fields = cron.trim().split(/\s+/);
   const unreadable = fields.find((f) => !cronFieldPattern.test(f));
   if (unreadable !== undefined) throw new RecurringScheduleError('schedule.cron', `holds a character no cron field takes, in "${unreadable}"`);
-  if (fields.length === 6) return fields.join(' ');
+  if (fields.length === 6) {
+    // Checked as the Scheduler checks it, so that no definition is written for a cron it refuses.
+    const problem = eventBridgeCronProblem(fields);
+    if (problem !== undefined) throw new RecurringScheduleError('schedule.cron', `is not an EventBridge cron: ${problem}`);
+    return fields.join(' ');
+  }
   if (fields.length !== 5) throw new RecurringScheduleError('schedule.cron', 'must have five fields (minute hour day-of-month month day-of-week) or six (EventBridge: ... year)');
   const [minute, hour, dayOfMonth, month, dayOfWeek] = fields as [string, string, string, string, string];
   const restricted = (f: string): boolean => f !== '*' && f !== '?';
@@ -246,8 +253,8 @@ export function changedSchedule(schedule: RecurringSchedule, change: RecurringSc
 /**
  * Throws RecurringScheduleError naming the field unless `schedule` can be put on EventBridge
  * Scheduler as it stands: exactly one of a cron and a rate, each well formed (see
- * {@link scheduleExpressionOf}), a known IANA zone, `endAt` after `startAt`. Whether the
- * Scheduler itself takes the expression is known only when it is put.
+ * {@link scheduleExpressionOf}: a cron by EventBridge's own field rules), a known IANA zone, `endAt`
+ * after `startAt`. The Scheduler may still refuse what these rules miss; that is known only when it is put.
  */
 export function checkRecurringSchedule(schedule: RecurringSchedule): void {
   if ((schedule.cron === undefined) === (schedule.rate === undefined)) throw new RecurringScheduleError('schedule.cron', 'must give exactly one of cron and rate');

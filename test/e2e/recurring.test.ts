@@ -40,6 +40,11 @@ describe('recurring notifications', () => {
       token: admin,
       body: { recipients: ['rita'], title: 'Standup', message: 'At 9', schedule: { cron: '0 9 1 * MON', timezone: 'America/New_York' } },
     });
+    // Six EventBridge fields the Scheduler would refuse (a day in both day fields): refused before anything is written.
+    const badSix = await h.api('POST', '/v1/recurring-notifications', {
+      token: admin,
+      body: { recipients: ['rita'], title: 'Standup', message: 'At 9', schedule: { cron: '* * * * * *', timezone: 'UTC' } },
+    });
     const badZone = await h.api('POST', '/v1/recurring-notifications', {
       token: admin,
       body: { recipients: ['rita'], title: 'Standup', message: 'At 9', schedule: { rate: '1 day', timezone: 'Mars/Olympus_Mons' } },
@@ -58,11 +63,17 @@ describe('recurring notifications', () => {
     for (const next of view.nextOccurrences ?? []) expect(next.local).toMatch(/T09:00:00-0[45]:00$/);
     expect(bad.status).toBe(400);
     expect(bad.body.error?.details).toEqual([{ field: 'schedule.cron', message: expect.stringContaining('day-of-month and day-of-week') as string }]);
+    expect([badSix.status, badSix.body.error?.details]).toEqual([
+      400,
+      [{ field: 'schedule.cron', message: 'is not an EventBridge cron: Day-of-month and Day-of-week cannot both be specified: use ? in exactly one of them.' }],
+    ]);
     expect(badZone.status).toBe(400);
     expect(badZone.body.error?.details).toEqual([{ field: 'schedule.timezone', message: 'is not a known IANA time zone' }]);
     for (const answer of unregistered) expect([answer.status, answer.body.error?.details]).toEqual([404, { missing: ['ghost'] }]);
     const listed = await h.api('GET', '/v1/recurring-notifications?limit=1', { token: admin });
     expect((listed.body.items as { id: string }[]).map((r) => r.id)).toEqual([view.id]);
+    const all = await h.api('GET', '/v1/recurring-notifications', { token: admin });
+    expect((all.body.items as { id: string }[]).map((r) => r.id)).toEqual([view.id]);
     expect((await h.api('DELETE', `/v1/recurring-notifications/${String(view.id)}`, { token: admin })).status).toBe(200);
     expect((await h.api('GET', `/v1/recurring-notifications/${String(view.id)}`, { token: admin })).status).toBe(404);
   });

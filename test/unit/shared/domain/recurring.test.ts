@@ -89,6 +89,20 @@ describe('cron forms', () => {
   });
 
   it.each([
+    ['* * * * * *', 'Day-of-month and Day-of-week cannot both be specified: use ? in exactly one of them.'],
+    ['0 9 ? 13 * *', 'Month 13 is out of range: Month takes 1-12 or JAN-DEC and the wildcards , - * /.'],
+    ['0 9 ? * MON-FOO *', 'Day-of-week MON-FOO is not valid: Day-of-week takes 1-7 or SUN-SAT and the wildcards , - * ? L #.'],
+    ['0 24 * * ? *', 'Hours 24 is out of range: Hours takes 0-23 and the wildcards , - * /.'],
+    ['0 9 ? * 2#6 *', 'Day-of-week 2#6 is not weekday#n with n 1-5.'],
+    ['0 9 ? * 2#1,3 *', 'With #, Day-of-week takes a single expression.'],
+    ['0 9 * * ? 2200', 'Year 2200 is out of range: Year takes 1970-2199 and the wildcards , - * /.'],
+  ])('refuses the six EventBridge fields %j as the Scheduler would, before anything is written', (cron, reason) => {
+    // Act / Assess: the reason is the local Scheduler's own
+    expect(() => eventBridgeCronFields(cron)).toThrow(new RecurringScheduleError('schedule.cron', `is not an EventBridge cron: ${reason}`));
+    expect(() => parseScheduleExpression(`cron(${cron})`, 'UTC')).toThrow(`Invalid Schedule Expression cron(${cron}). ${reason}`);
+  });
+
+  it.each([
     ['cron(0 9 ? * MON-FRI *)', 'must be the fields alone, without cron( )'],
     [' cron( 0 9 * * * ) ', 'must be the fields alone, without cron( )'],
     ['0 9 * * MON;', 'holds a character no cron field takes, in "MON;"'],
