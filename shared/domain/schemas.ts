@@ -22,7 +22,7 @@ import { verifiableChannels } from './contact-verification.ts';
 import { maxTypePreferences, switchableChannels } from './recipient.ts';
 import type { SwitchableChannel } from './recipient.ts';
 import type { RawJson } from './opaque-json.ts';
-import { isCalendarDateTime, isKnownTimeZone, isLocalDateTime, localDateTimePattern, ratePattern, wallTimePattern } from './time.ts';
+import { isCalendarDateTime, isKnownTimeZone, isLocalDateTime, localDateTimePattern, normalizeTimeZone, ratePattern, wallTimePattern } from './time.ts';
 import { canonicalLocale, maxTemplateVersions, reservedTemplateVariables, templateIdMessage, templateIdPattern } from './template.ts';
 import { isNotBlank, isSingleLineText, isWellFormedText, maxSubjectLength, nameLikeId, nameLikeMessage, singleLineMessage, wellFormedMessage } from './subject-ids.ts';
 import { maxInstantLength } from './message-schemas.ts';
@@ -88,11 +88,19 @@ export const groupIdSchema = z.string('must be a string').regex(nameLikeId, name
 
 export const notificationIdSchema = z.string().regex(notificationIdPattern, 'is not a notification id');
 
-/** An IANA time zone that this runtime knows. */
+/**
+ * A known zone's name as the tz database spells it (any other is left for the refinement before it
+ * to refuse). An `overwrite`, not a `transform`: the schema stays a string, so the OpenAPI document
+ * still shows its type and its default.
+ */
+const databaseSpelling = (zone: string): string => normalizeTimeZone(zone) ?? zone;
+
+/** An IANA time zone that this runtime knows, in any case; read as the tz database spells it (`europe/paris` is `Europe/Paris`). */
 export const timezoneSchema = z
   .string('must be a string')
   .max(maxTimezoneLength, `must be at most ${maxTimezoneLength} characters`)
-  .refine(isKnownTimeZone, 'is not a known IANA time zone');
+  .refine(isKnownTimeZone, 'is not a known IANA time zone')
+  .overwrite(databaseSpelling);
 
 /** The longest local part of an address (before the `@`): 64 octets (RFC 5321, 4.5.3.1.1). */
 export const maxEmailLocalPartLength = 64;
@@ -228,7 +236,8 @@ export const schedulableTimeSchema = z.union(
 export const scheduleTimezoneSchema = z
   .string('must be a string')
   .max(maxTimezoneLength, `must be at most ${maxTimezoneLength} characters`)
-  .refine((zone) => zone === 'recipient' || isKnownTimeZone(zone), 'must be a known IANA time zone or "recipient"');
+  .refine((zone) => zone === 'recipient' || isKnownTimeZone(zone), 'must be a known IANA time zone or "recipient"')
+  .overwrite((zone) => (zone === 'recipient' ? zone : databaseSpelling(zone)));
 
 /** A wall time of day, `HH:MM` (24-hour). */
 export const wallTimeSchema = z.string('must be a string').regex(wallTimePattern, 'must be a time of day HH:MM (00:00-23:59)');

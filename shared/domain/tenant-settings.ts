@@ -4,7 +4,7 @@
  * yet delivered.
  */
 import type { Recipient } from './recipient.ts';
-import { fallbackTimeZone, isKnownTimeZone } from './time.ts';
+import { fallbackTimeZone, normalizeTimeZone } from './time.ts';
 import type { QuietHours } from './time.ts';
 
 export interface TenantSettings {
@@ -19,10 +19,15 @@ export interface TenantSettings {
 /** The settings of a tenant that never wrote any. */
 export const noTenantSettings: TenantSettings = {};
 
-/** The zone a recipient's wall times are read in: theirs, else the tenant's default, else UTC. */
+/** The zone a recipient's wall times are read in: theirs, else the tenant's default, else UTC; spelled as the tz database does. */
 export function recipientTimeZone(recipient: Pick<Recipient, 'timezone'> | undefined, settings: TenantSettings): string {
-  // A zone stored before zones were checked as IANA names (an offset) is passed over.
-  return [recipient?.timezone, settings.defaultTimezone].find((zone) => zone !== undefined && isKnownTimeZone(zone)) ?? fallbackTimeZone;
+  // A zone stored before zones were checked as IANA names (an offset) is passed over; one stored
+  // before they were read in any case (`europe/paris`) is named as the requests now store it.
+  for (const zone of [recipient?.timezone, settings.defaultTimezone]) {
+    const name = zone === undefined ? undefined : normalizeTimeZone(zone);
+    if (name !== undefined) return name;
+  }
+  return fallbackTimeZone;
 }
 
 /** The quiet hours that hold for a recipient: their own, none when they chose none, else the tenant's. */

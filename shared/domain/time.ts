@@ -41,30 +41,89 @@ export interface ResolvedLocalTime {
 }
 
 /**
- * The zone names {@link isKnownTimeZone} found known, so that each is asked of `Intl` once: a
- * `DateTimeFormat` takes ~70 µs to make, and delivery asks for every recipient's zone. Bounded,
- * since `Intl` takes any spelling of a name's case (`europe/paris`): past the bound a name is
- * asked again each time, as before.
+ * The names {@link normalizeTimeZone} answered, by the spelling it was asked, so that each is asked
+ * of `Intl` once: a `DateTimeFormat` takes ~70 µs to make, and delivery asks for every recipient's
+ * zone. Bounded, since `Intl` takes any spelling of a name's case (`europe/paris`): past the bound a
+ * name is asked again each time, as before.
  */
-const knownTimeZones = new Set<string>();
-const knownTimeZonesKept = 1024;
+const timeZoneNames = new Map<string, string>();
+const timeZoneNamesKept = 1024;
 
 /**
- * True when `zone` is an IANA zone name this runtime knows (offsets such as `+01:00` are not zones).
- * Asks `Intl` (ECMA-402 `IsValidTimeZoneName`, which the Temporal polyfill consults too), so that the
- * request schemas that validate zones do not pull Temporal into every function's bundle; a name
- * found known is remembered (the runtime's zone names do not change while it runs).
+ * ICU's own zone ids, which `Intl` on Node takes but which are not IANA names: Java's three-letter
+ * ids (`PST`, `IST`, `BST` for Dhaka) and the `SystemV/` zones (`SystemV/EST5`), which the tz
+ * database no longer has. The Temporal polyfill refuses the three-letter ones ("Forbidden ICU
+ * TimeZone"), so a zone stored as one would fail every wall time read in it.
  */
-export function isKnownTimeZone(zone: string): boolean {
-  if (knownTimeZones.has(zone)) return true;
-  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(zone)) return false;
+const icuOnlyZone = /^((AC|AE|AG|AR|AS|BE|BS|CA|CN|CS|CT|EA|EC|IE|IS|JS|MI|NE|NS|PL|PN|PR|PS|SS|VS)T|SYSTEMV\/.*)$/;
+
+/** The tz database's names (2025b, Zones and Links) whose case the rule of {@link databaseCase} does not give. */
+const irregularNames = new Map(
+  [
+    'Africa/Dar_es_Salaam',
+    'America/Argentina/ComodRivadavia',
+    'America/Knox_IN',
+    'America/Port-au-Prince',
+    'America/Port_of_Spain',
+    'Antarctica/DumontDUrville',
+    'Antarctica/McMurdo',
+    'Brazil/DeNoronha',
+    'Chile/EasterIsland',
+    'Europe/Isle_of_Man',
+    'GB-Eire',
+    'Mexico/BajaNorte',
+    'Mexico/BajaSur',
+    'NZ-CHAT',
+    'Pacific/Yap',
+    'W-SU',
+  ].map((name): [string, string] => [name.toLowerCase(), name]),
+);
+
+/**
+ * `zone` (any case) written as the tz database writes its names: `Etc` as it is; a part of three
+ * letters or fewer, or with a digit, in capitals (`US`, `EST5EDT`, `GMT+0`); every other word
+ * capitalised (`Buenos_Aires`, `East-Indiana`); the few names this rule misses, as listed.
+ */
+function databaseCase(zone: string): string {
+  const lower = zone.toLowerCase();
+  const spell = (part: string): string =>
+    part === 'etc' ? 'Etc' : part.length <= 3 || /\d/.test(part) ? part.toUpperCase() : part.replace(/(^|[_-])([a-z])/g, (_, before: string, letter: string) => before + letter.toUpperCase());
+  return irregularNames.get(lower) ?? lower.split('/').map(spell).join('/');
+}
+
+/**
+ * The IANA zone name `zone` (in any case: `europe/paris`, `utc`) as the tz database spells it
+ * (`Europe/Paris`, `UTC`), or undefined when it is not a zone this runtime knows (offsets such as
+ * `+01:00` are not zones, nor ICU's own ids such as `PST`). A link keeps its own name:
+ * `asia/calcutta` is `Asia/Calcutta`, `etc/utc` is `Etc/UTC`, not the zone they link to.
+ *
+ * ECMA-402 ("Use of the IANA Time Zone Database", `GetAvailableNamedTimeZoneIdentifier`) matches
+ * a zone name ASCII-case-insensitively and answers it "in the casing found in the IANA Time Zone
+ * Database", which never holds two names that differ only in case (tz `theory.html`). Node 24's
+ * `Intl` answers a link with the zone CLDR links it to instead (`Asia/Kolkata` → `Asia/Calcutta`,
+ * `America/Argentina/Buenos_Aires` → `America/Buenos_Aires`, `Etc/UTC` → `UTC`): its answer is
+ * taken when it is the name asked for, and any other name is spelled by {@link databaseCase}.
+ * Asks `Intl`, not Temporal, so that the request schemas that take zones do not pull the Temporal
+ * polyfill in; a name answered is remembered (the runtime's zone names do not change while it runs).
+ */
+export function normalizeTimeZone(zone: string): string | undefined {
+  const remembered = timeZoneNames.get(zone);
+  if (remembered !== undefined) return remembered;
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(zone) || icuOnlyZone.test(zone.toUpperCase())) return undefined;
+  let answered: string;
   try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
+    answered = new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return undefined;
   }
-  if (knownTimeZones.size < knownTimeZonesKept) knownTimeZones.add(zone);
-  return true;
+  const name = answered.toLowerCase() === zone.toLowerCase() ? answered : databaseCase(zone);
+  if (timeZoneNames.size < timeZoneNamesKept) timeZoneNames.set(zone, name);
+  return name;
+}
+
+/** True when `zone` is an IANA zone name this runtime knows, in any case (see {@link normalizeTimeZone}). */
+export function isKnownTimeZone(zone: string): boolean {
+  return normalizeTimeZone(zone) !== undefined;
 }
 
 /** True when `value` is a date-time with no offset (`2027-03-28T02:30:00`): a wall time that needs a zone. */

@@ -80,7 +80,7 @@ export function limitRows(): readonly Row[] {
     ['phone number', `E.164: \`+\` and ${minPhoneDigits} to ${maxPhoneDigits} digits, no spaces`, 'recipients, `PATCH /v1/me`'],
     ['push subscription', `an https \`endpoint\` naming a host, without user name or password, of at most ${n(maxPushEndpointLength)} characters (on AWS no literal non-public address, and only public addresses are posted to), a 65-byte \`p256dh\` and a 16-byte \`auth\` (base64url); at most ${maxPushSubscriptionsPerUser} per user, the oldest dropped`, '`POST /v1/me/push-subscriptions`'],
     ['device', `\`fcm\` or \`apns\`, a token of at most ${n(maxDeviceTokenLength)} printable characters; at most ${maxDevicesPerUser} per user, the oldest dropped`, '`POST /v1/me/devices`'],
-    ['time zone', `a known IANA zone, at most ${maxTimezoneLength} characters`, 'recipients, `PATCH /v1/me`'],
+    ['time zone', `a known IANA zone in any case (stored as the tz database spells it), at most ${maxTimezoneLength} characters`, 'recipients, `PATCH /v1/me`'],
     ['Telegram chat', 'a numeric chat id (up to 20 digits, `-` for groups) or an `@username` of 5–32 characters', 'recipients, `PATCH /v1/me`'],
     ['webhook URL', `absolute http(s), no credentials, at most ${maxWebhookUrlLength} characters; on AWS only https to public addresses is posted to`, 'recipients, `PATCH /v1/me`'],
     ['locale', `a BCP 47 tag, at most ${maxLocaleLength} characters, stored canonical`, 'recipients, `PATCH /v1/me`'],

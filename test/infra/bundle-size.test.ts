@@ -40,23 +40,23 @@ interface Ceiling {
 const overTarget: Readonly<Record<string, Ceiling>> = {
   api: {
     atInitBytes: 385.8 * kb,
-    packageBytes: 1079.5 * kb,
-    why: 'the cold start: the handler, the DynamoDB client and the SDK core, zod/mini (~90 KB, the JSON reader\'s and the configuration\'s checks), Powertools logger (491.5 KB while the body caps took their field limits from the request schemas, with classic zod: the field limits are a module of their own, +4.6 KB of package in the imports between chunks; 444.3 KB while they took the channel names and the title and message lengths from the notification model, with Temporal: +0.5 KB; +0.2 KB for a registration that loses its race putting back what the limit dropped; +1.0 KB in the chunk of the recurring routes for GetSchedule and the missed firing a retried create makes, +0.8 KB for the marker of a deleted definition that refuses its retried create; +0.9 KB for the second read of a retry and the route doc of its 503; +0.5 KB for a retry that puts the schedule again after a PATCH and a DELETE that takes its marker back; +0.1 KB for a connect refused past the limit on a drifted count; +0.3 KB, as in every function with the broadcast store, for a create whose broadcast item put fails taking its parts back, in one transaction); each route group and what it alone uses is a chunk loaded on its first request: croner and the Scheduler client (recurring), liquidjs (templates), SES v1 and v2, SNS, SQS, Secrets Manager, the API Gateway Management API, the idempotency utility, the route docs',
+    packageBytes: 1080.5 * kb,
+    why: 'the cold start: the handler, the DynamoDB client and the SDK core, zod/mini (~90 KB, the JSON reader\'s and the configuration\'s checks), Powertools logger (491.5 KB while the body caps took their field limits from the request schemas, with classic zod: the field limits are a module of their own, +4.6 KB of package in the imports between chunks; 444.3 KB while they took the channel names and the title and message lengths from the notification model, with Temporal: +0.5 KB; +0.2 KB for a registration that loses its race putting back what the limit dropped; +1.0 KB in the chunk of the recurring routes for GetSchedule and the missed firing a retried create makes, +0.8 KB for the marker of a deleted definition that refuses its retried create; +0.9 KB for the second read of a retry and the route doc of its 503; +0.5 KB for a retry that puts the schedule again after a PATCH and a DELETE that takes its marker back; +0.1 KB for a connect refused past the limit on a drifted count; +0.3 KB, as in every function with the broadcast store, for a create whose broadcast item put fails taking its parts back, in one transaction; +0.9 KB of package for time zone names read in any case and stored as the tz database spells them, `normalizeTimeZone`); each route group and what it alone uses is a chunk loaded on its first request: croner and the Scheduler client (recurring), liquidjs (templates), SES v1 and v2, SNS, SQS, Secrets Manager, the API Gateway Management API, the idempotency utility, the route docs',
   },
   deliver: {
-    atInitBytes: 533.4 * kb,
-    packageBytes: 719.1 * kb,
-    why: 'the delivery engine: the DynamoDB, SQS, SES and API Gateway Management API clients, Temporal (quiet hours), zod/mini; chunks loaded on first use: liquidjs (~85 KB, a template\'s first render), and the providers of SMS and push (SNS, Secrets Manager for the VAPID keys, web-push\'s encryption, jose), Telegram and webhooks (ipaddr.js) on their first send (611.4 KB at init, 707.2 KB of package, while they were loaded with the function: +11 KB of imports between chunks; +0.2 KB for a provider that fails to load, retried as never sent; +0.3 KB for a broadcast create whose item put fails taking its parts back; +0.3 KB for the live state, which logs a connection it could not forget)',
+    atInitBytes: 534.2 * kb,
+    packageBytes: 719.9 * kb,
+    why: 'the delivery engine: the DynamoDB, SQS, SES and API Gateway Management API clients, Temporal (quiet hours), zod/mini; chunks loaded on first use: liquidjs (~85 KB, a template\'s first render), and the providers of SMS and push (SNS, Secrets Manager for the VAPID keys, web-push\'s encryption, jose), Telegram and webhooks (ipaddr.js) on their first send (611.4 KB at init, 707.2 KB of package, while they were loaded with the function: +11 KB of imports between chunks; +0.2 KB for a provider that fails to load, retried as never sent; +0.3 KB for a broadcast create whose item put fails taking its parts back; +0.3 KB for the live state, which logs a connection it could not forget; +0.8 KB for time zone names spelled as the tz database does, a recipient\'s zone stored in another case included)',
   },
   'broadcast-deliver': {
-    atInitBytes: 513.8 * kb,
-    packageBytes: 699.5 * kb,
-    why: 'the delivery engine, as deliver, with the broadcast store (591.8 KB at init before its providers were loaded on first send; +0.3 KB for a broadcast create whose item put fails taking its parts back)',
+    atInitBytes: 514.6 * kb,
+    packageBytes: 700.3 * kb,
+    why: 'the delivery engine, as deliver, with the broadcast store (591.8 KB at init before its providers were loaded on first send; +0.3 KB for a broadcast create whose item put fails taking its parts back; +0.8 KB for time zone names spelled as the tz database does)',
   },
   fanout: {
-    atInitBytes: 408.2 * kb,
-    packageBytes: 505.6 * kb,
-    why: 'creates notifications and broadcasts: three SDK clients, Temporal, zod/mini; liquidjs is a chunk loaded when a template is first rendered (+0.2 KB: the recurring store marks a deleted definition, for the api, in the class the occurrences use; +0.3 KB for a broadcast create whose item put fails taking its parts back)',
+    atInitBytes: 409.0 * kb,
+    packageBytes: 506.3 * kb,
+    why: 'creates notifications and broadcasts: three SDK clients, Temporal, zod/mini; liquidjs is a chunk loaded when a template is first rendered (+0.2 KB: the recurring store marks a deleted definition, for the api, in the class the occurrences use; +0.3 KB for a broadcast create whose item put fails taking its parts back; +0.8 KB for time zone names spelled as the tz database does, `normalizeTimeZone`)',
   },
 };
 

@@ -55,6 +55,18 @@ describe('quiet hours at delivery', () => {
     expect(await world.inbox.list(tenantId, 'bob')).toHaveLength(0);
   });
 
+  it('holds for a zone stored in lower case before zones were read in any case, naming it as the tz database spells it', async () => {
+    // Prepare
+    const world = await aWorld(lateEvening, { timezone: 'europe/paris', quietHours: night });
+
+    // Act
+    const { n, outcome } = await seedAndDeliver(world, {});
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'later', at: Date.parse(parisMorning), cause: 'quietHours' });
+    expect(await world.notifications.get(tenantId, n.id)).toMatchObject({ heldUntil: parisMorning, heldReason: 'quiet hours 22:00-08:00 in Europe/Paris' });
+  });
+
   it('delivers the held notification once, when the window ends', async () => {
     // Prepare
     const world = await aWorld(lateEvening, { timezone: 'Europe/Paris', quietHours: night });

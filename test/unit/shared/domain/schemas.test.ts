@@ -2,17 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../../shared/errors.ts';
 import { newNotificationId } from '../../../../shared/domain/ids.ts';
 import {
+  batchRecipientEntrySchema,
   celeryScheduleBodySchema,
+  createBroadcastBodySchema,
   createNotificationsBodySchema,
+  createRecurringBodySchema,
   deliveryMessageSchema,
   idSchema,
   listBroadcastsQuerySchema,
   listNotificationsQuerySchema,
   maxRecipientsPerRequest,
   notificationIdSchema,
+  patchRecurringBodySchema,
   putRecipientBodySchema,
   recurringScheduleChangeSchema,
   recurringScheduleSchema,
+  tenantSettingsBodySchema,
+  updateMeBodySchema,
 } from '../../../../shared/domain/schemas.ts';
 import { parseWith } from '../../../../shared/http/request.ts';
 
@@ -332,7 +338,48 @@ describe('putRecipientBodySchema', () => {
   });
 });
 
+/** Every body that takes a time zone: a body with `zone` in it, and the field of the parsed body that holds it. */
+const zoneBodies = [
+  ['POST /v1/notifications', createNotificationsBodySchema, (zone: string) => ({ ...validBody, scheduledAt: '2030-01-01T09:00', timezone: zone }), 'timezone'],
+  ['POST /v1/broadcasts', createBroadcastBodySchema, (zone: string) => ({ audience: { all: true }, title: 't', message: 'm', scheduledAt: '2030-01-01T09:00', timezone: zone }), 'timezone'],
+  ['POST /api/notifications/schedule/', celeryScheduleBodySchema, (zone: string) => ({ recipients: [4], title: 't', message: 'm', scheduled_at: '2030-01-01T09:00', timezone: zone }), 'timezone'],
+  ['PUT /v1/settings', tenantSettingsBodySchema, (zone: string) => ({ defaultTimezone: zone }), 'defaultTimezone'],
+  ['PUT /v1/recipients/{id}', putRecipientBodySchema, (zone: string) => ({ timezone: zone }), 'timezone'],
+  ['a POST /v1/recipients/batch entry', batchRecipientEntrySchema, (zone: string) => ({ id: 'bob', timezone: zone }), 'timezone'],
+  ['PATCH /v1/me', updateMeBodySchema, (zone: string) => ({ timezone: zone }), 'timezone'],
+  ['POST /v1/recurring-notifications', createRecurringBodySchema, (zone: string) => ({ ...validBody, schedule: { rate: '1 day', timezone: zone } }), 'schedule.timezone'],
+  ['PATCH /v1/recurring-notifications/{id}', patchRecurringBodySchema, (zone: string) => ({ schedule: { timezone: zone } }), 'schedule.timezone'],
+] as const;
+
+/** The value at `field` (`schedule.timezone`) of a parsed body. */
+function valueAt(parsed: unknown, field: string): unknown {
+  return field.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], parsed);
+}
+
+describe('time zones, in every body that takes one', () => {
+  it.each(
+    zoneBodies.flatMap(([route, schema, body, field]) =>
+      ([['europe/paris', 'Europe/Paris'], ['UTC', 'UTC'], ['utc', 'UTC'], ['asia/calcutta', 'Asia/Calcutta']] as const).map(([given, spelled]) => [route, given, spelled, schema, body, field] as const),
+    ),
+  )('%s reads the zone %s as the tz database spells it, %s', (_, given, spelled, schema, body, field) => {
+    // Act
+    const parsed = parseWith(schema, body(given), 'body');
+
+    // Assess
+    expect(valueAt(parsed, field)).toBe(spelled);
+  });
+
+  it.each(zoneBodies.slice(0, 3))('%s keeps "recipient", which names no zone but each recipient\'s own', (_, schema, body, field) => {
+    // Act
+    const parsed = parseWith(schema, body('recipient'), 'body');
+
+    // Assess
+    expect(valueAt(parsed, field)).toBe('recipient');
+  });
+});
+
 describe('notification ids and delivery messages', () => {
+
   it('accepts the ids Herald makes and nothing else', () => {
     // Prepare
     const id = newNotificationId(new Date('2030-01-01T00:00:00Z'));

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isKnownTimeZone, offsetMinutesAt, quietWindowEnd, resolveLocalTime, toLocalIso } from '../../../../shared/domain/time.ts';
+import { isKnownTimeZone, normalizeTimeZone, offsetMinutesAt, quietWindowEnd, resolveLocalTime, toLocalIso } from '../../../../shared/domain/time.ts';
 
 const utc = (iso: string): number => Date.parse(iso);
 
@@ -133,7 +133,105 @@ describe('resolveLocalTime across every 2027 change of clocks', () => {
   });
 });
 
+/**
+ * The tz database's names (2025b, Zones and Links) that Node 24's `Intl` answers with another zone,
+ * CLDR's (`Asia/Kolkata` with `Asia/Calcutta`), so that Herald spells them itself; and the names
+ * whose case no word rule gives, which `Intl` answers as they are today.
+ */
+const namesIntlDoesNotSpell = `
+  Africa/Asmara Africa/Timbuktu America/Argentina/Buenos_Aires America/Argentina/Catamarca America/Argentina/ComodRivadavia America/Argentina/Cordoba
+  America/Argentina/Jujuy America/Argentina/Mendoza America/Atikokan America/Atka America/Ensenada America/Fort_Wayne America/Indiana/Indianapolis
+  America/Kentucky/Louisville America/Knox_IN America/Montreal America/Nipigon America/Nuuk America/Pangnirtung America/Porto_Acre America/Rainy_River
+  America/Rosario America/Santa_Isabel America/Shiprock America/Thunder_Bay America/Virgin America/Yellowknife Antarctica/South_Pole Asia/Ashkhabad
+  Asia/Choibalsan Asia/Chongqing Asia/Chungking Asia/Dacca Asia/Harbin Asia/Ho_Chi_Minh Asia/Istanbul Asia/Kashgar Asia/Kathmandu Asia/Kolkata
+  Asia/Macao Asia/Tel_Aviv Asia/Thimbu Asia/Ujung_Pandang Asia/Ulan_Bator Asia/Yangon Atlantic/Faroe Atlantic/Jan_Mayen Australia/ACT
+  Australia/Canberra Australia/Currie Australia/LHI Australia/NSW Australia/North Australia/Queensland Australia/South Australia/Tasmania
+  Australia/Victoria Australia/West Australia/Yancowinna Brazil/Acre Brazil/DeNoronha Brazil/East Brazil/West CET CST6CDT Canada/Atlantic
+  Canada/Central Canada/Eastern Canada/Mountain Canada/Newfoundland Canada/Pacific Canada/Saskatchewan Canada/Yukon Chile/Continental
+  Chile/EasterIsland Cuba EET EST EST5EDT Egypt Eire Etc/GMT Etc/GMT+0 Etc/GMT-0 Etc/GMT0 Etc/Greenwich Etc/UCT Etc/UTC Etc/Universal Etc/Zulu
+  Europe/Belfast Europe/Kyiv Europe/Nicosia Europe/Tiraspol Europe/Uzhgorod Europe/Zaporozhye GB GB-Eire GMT GMT+0 GMT-0 GMT0 Greenwich HST Hongkong
+  Iceland Iran Israel Jamaica Japan Kwajalein Libya MET MST MST7MDT Mexico/BajaNorte Mexico/BajaSur Mexico/General NZ NZ-CHAT Navajo PRC PST8PDT
+  Pacific/Chuuk Pacific/Johnston Pacific/Kanton Pacific/Pohnpei Pacific/Samoa Pacific/Yap Poland Portugal ROC ROK Singapore Turkey UCT US/Alaska
+  US/Aleutian US/Arizona US/Central US/East-Indiana US/Eastern US/Hawaii US/Indiana-Starke US/Michigan US/Mountain US/Pacific US/Samoa Universal W-SU
+  WET Zulu
+  Africa/Dar_es_Salaam America/Port-au-Prince America/Port_of_Spain Antarctica/DumontDUrville Antarctica/McMurdo Europe/Isle_of_Man
+`.trim().split(/\s+/);
+
+describe('normalizeTimeZone', () => {
+  it.each([
+    ['europe/paris', 'Europe/Paris'],
+    ['EUROPE/PARIS', 'Europe/Paris'],
+    ['eUrOpE/pArIs', 'Europe/Paris'],
+    ['Europe/Paris', 'Europe/Paris'],
+    ['america/argentina/buenos_aires', 'America/Argentina/Buenos_Aires'],
+    ['australia/lord_howe', 'Australia/Lord_Howe'],
+    ['america/port-au-prince', 'America/Port-au-Prince'],
+    ['utc', 'UTC'],
+    ['UTC', 'UTC'],
+    ['etc/utc', 'Etc/UTC'],
+    ['ETC/UTC', 'Etc/UTC'],
+    ['Etc/UTC', 'Etc/UTC'],
+    ['etc/gmt+5', 'Etc/GMT+5'],
+    ['est5edt', 'EST5EDT'],
+  ])('spells %s as the tz database does: %s', (given, spelled) => {
+    // Act
+    const name = normalizeTimeZone(given);
+
+    // Assess
+    expect(name).toBe(spelled);
+  });
+
+  it.each([
+    ['asia/calcutta', 'Asia/Calcutta'],
+    ['ASIA/KOLKATA', 'Asia/Kolkata'],
+    ['us/eastern', 'US/Eastern'],
+    ['gmt', 'GMT'],
+  ])('keeps the link %s as its own name, %s, not the zone it links to', (given, spelled) => {
+    // Act
+    const name = normalizeTimeZone(given);
+
+    // Assess
+    expect(name).toBe(spelled);
+  });
+
+  it('spells every name Intl answers with another zone, and each irregular one, in lower and in upper case', () => {
+    // Act
+    const misspelled = namesIntlDoesNotSpell.flatMap((name) =>
+      [name.toLowerCase(), name.toUpperCase()].map((given) => ({ given, name: normalizeTimeZone(given) })).filter((answer) => answer.name !== name),
+    );
+
+    // Assess
+    expect(namesIntlDoesNotSpell).toHaveLength(158);
+    expect(misspelled).toEqual([]);
+  });
+
+  it('spells every zone Intl lists, given in lower case, as Intl lists it', () => {
+    // Arrange
+    const listed = Intl.supportedValuesOf('timeZone');
+
+    // Act
+    const misspelled = listed.filter((zone) => normalizeTimeZone(zone.toLowerCase()) !== zone);
+
+    // Assess
+    expect(listed.length).toBeGreaterThan(400);
+    expect(misspelled).toEqual([]);
+  });
+
+  it.each(['Mars/Olympus_Mons', 'mars/olympus_mons', '+01:00', 'Europe/Paris ', '', 'Factory', 'PST', 'ist', 'SystemV/EST5', 'systemv/est5'])(
+    'refuses %j: not an IANA zone name',
+    (given) => {
+      // Act
+      const name = normalizeTimeZone(given);
+
+      // Assess
+      expect(name).toBeUndefined();
+      expect(isKnownTimeZone(given)).toBe(false);
+    },
+  );
+});
+
 describe('quietWindowEnd', () => {
+
   const night = { start: '22:00', end: '08:00' };
 
   it('ends a window that crosses midnight on the next morning when it is late evening', () => {
