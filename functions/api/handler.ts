@@ -21,7 +21,8 @@ const deployedRoutes = gatewayRoutes(httpRoutes);
 async function dispatch(event: HttpEvent, context: Context): Promise<HttpResult> {
   const declared = declaredRouteOf(deployedRoutes, event);
   const load = declared && routeLoaders[declared.routeKey];
-  if (!declared || !load) throw new NotFoundError(`No route ${event.routeKey} for ${event.rawPath}`);
+  // Named as the caller sent it: the route key a greedy route caught it on is the gateway's business.
+  if (!declared || !load) throw new NotFoundError(`No route for ${event.requestContext.http.method} ${event.rawPath}`);
   refuseUnreadInput(declared.routeKey, event);
   const route = await load();
   if (declared.routeKey === event.routeKey) return route(event, context);

@@ -96,7 +96,8 @@ export function structuralFault(text: string, bounds: StructuralBounds): BodyFau
       if (fault) return fault;
       const path = currentPath();
       if (stack.length + 1 > bounds.maxDepth) {
-        return { field: path || 'body', message: `must not nest deeper than ${bounds.maxDepth - stack.length} more level(s) (${bounds.maxDepth} in the whole body)` };
+        // Named where the level too many opens: the body's own object is level 1.
+        return { field: path || 'body', message: `nests too deep: a body holds objects and arrays at most ${bounds.maxDepth} levels deep` };
       }
       stack.push(char === '{' ? { kind: 'object', path, count: 0, segment: '', awaitingName: true } : { kind: 'array', path, count: 1, segment: '0', awaitingName: false });
     } else if (char === '}' || char === ']') {

@@ -45,6 +45,8 @@ export function renderTryItPage(options: { readonly title: string; readonly docu
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
     `<title>${escapeHtml(options.title)}: try it</title></head><body>` +
     `<noscript><p>This view needs JavaScript. The <a href="${escapeHtml(options.staticUrl)}">plain reference</a> does not.</p></noscript>` +
+    // Said before the script loads, so that a browser that cannot reach jsDelivr (offline, a local stack on a plane) is not left with a blank page.
+    `<p class="try-it-source" style="font: 14px system-ui, sans-serif; margin: 8px 16px">This view loads Scalar from ${escapeHtml(new URL(scalarScript.url).host)}; without the network, the <a href="${escapeHtml(options.staticUrl)}">plain reference</a> shows every route.</p>` +
     `<script id="api-reference" data-url="${escapeHtml(options.documentUrl)}" data-configuration="${escapeHtml(configuration)}"></script>` +
     `<script src="${scalarScript.url}" integrity="${scalarScript.integrity}" crossorigin="anonymous"></script>` +
     '</body></html>'

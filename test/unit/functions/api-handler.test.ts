@@ -296,4 +296,16 @@ describe('the api handler', () => {
     expect(result.statusCode).toBe(404);
     expect(bodyOf(result)).toMatchObject({ error: { code: 'NOT_FOUND' } });
   });
+
+  it('answers 404 for a path a greedy route caught that no declared route is, naming the request as sent', async () => {
+    // Prepare: the Celery routes end in `/` and are deployed as `<prefix>/{proxy+}` (lib/http-gateway-routes.ts)
+    const event = anHttpEvent({ routeKey: 'GET /api/notifications/{proxy+}', path: '/api/notifications/abc', pathParameters: { proxy: 'abc' }, claims: senderClaims });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result.statusCode).toBe(404);
+    expect(bodyOf(result)).toEqual({ error: { code: 'NOT_FOUND', message: 'No route for GET /api/notifications/abc' } });
+  });
 });

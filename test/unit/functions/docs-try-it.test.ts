@@ -18,6 +18,8 @@ describe('GET /docs?view=try', () => {
     expect(result.statusCode).toBe(200);
     expect(result.body).toContain(`<script src="${scalarScript.url}" integrity="${scalarScript.integrity}" crossorigin="anonymous"></script>`);
     expect(result.body).toContain('data-url="/openapi.json"');
+    // Offline, the script never comes: the page says where it loads from and links to the plain reference.
+    expect(result.body).toMatch(/<p class="try-it-source"[^>]*>This view loads Scalar from cdn\.jsdelivr\.net; without the network, the <a href="\/docs">plain reference<\/a>/);
     expect(scalarScript.url).toContain(`@scalar/api-reference@${scalarScript.version}/`);
     expect(scalarScript.integrity).toMatch(/^sha384-[A-Za-z0-9+/]{64}$/);
   });

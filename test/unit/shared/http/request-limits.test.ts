@@ -141,6 +141,7 @@ describe('parseBody', () => {
   it.each([
     ['an object of more members than any data could hold', `{"data":{${Array.from({ length: 4097 }, (_, i) => `"k${i}":0`).join(',')}}}`, 'data', 'must have at most 4096 members'],
     ['an array of more elements than any data could hold', `{"data":{"x":[${Array.from({ length: 8193 }, () => '0').join(',')}]}}`, 'data.x', 'must have at most 8192 elements'],
+    ['data nested 34 levels, deeper than any body may be', `{"data":${'{"a":'.repeat(33)}{}${'}'.repeat(33)}}`, `data${'.a'.repeat(32)}`, 'nests too deep: a body holds objects and arrays at most 33 levels deep'],
   ])('refuses %s naming it', (_case, text, field, message) => {
     // Act + Assess
     expect(detailsOf(() => parseBody(withBody(text), createNotificationsBodySchema))).toEqual([{ field, message }]);
