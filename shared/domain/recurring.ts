@@ -200,7 +200,11 @@ export function eventBridgeCronFields(cron: string): string {
   }
   const weekdays = restricted(dayOfWeek) ? eventBridgeWeekdays(dayOfWeek) : '?';
   const days = restricted(dayOfWeek) ? '?' : dayOfMonth === '?' ? '*' : dayOfMonth;
-  return [minute, hour, days, month, weekdays, '*'].join(' ');
+  const translated = [minute, hour, days, month, weekdays, '*'];
+  // The other four fields pass as they are: held to the same table, in the same words (`0 9 * 13 *`: month 13).
+  const problem = eventBridgeCronProblem(translated);
+  if (problem !== undefined) throw new RecurringScheduleError('schedule.cron', `cannot be read: ${problem}`);
+  return translated.join(' ');
 }
 
 /** Why a change's `null` expression is refused when it comes without the other (as `recurringScheduleChangeSchema` says it). */

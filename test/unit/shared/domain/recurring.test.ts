@@ -103,6 +103,14 @@ describe('cron forms', () => {
   });
 
   it.each([
+    ['0 9 * 13 *', 'cannot be read: Month 13 is out of range: Month takes 1-12 or JAN-DEC and the wildcards , - * /.'],
+    ['60 9 * * *', 'cannot be read: Minutes 60 is out of range: Minutes takes 0-59 and the wildcards , - * /.'],
+    ['0 9 32 * *', 'cannot be read: Day-of-month 32 is out of range: Day-of-month takes 1-31 and the wildcards , - * ? / L W.'],
+  ])('refuses five fields out of range (%j) in the same words as six', (cron, message) => {
+    expect(() => eventBridgeCronFields(cron)).toThrow(new RecurringScheduleError('schedule.cron', message));
+  });
+
+  it.each([
     ['cron(0 9 ? * MON-FRI *)', 'must be the fields alone, without cron( )'],
     [' cron( 0 9 * * * ) ', 'must be the fields alone, without cron( )'],
     ['0 9 * * MON;', 'holds a character no cron field takes, in "MON;"'],
