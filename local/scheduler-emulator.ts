@@ -695,6 +695,14 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
     groups.set(DEFAULT_GROUP, { Name: DEFAULT_GROUP, Arn: groupArn(DEFAULT_GROUP), State: 'ACTIVE', CreationDate: now(), LastModificationDate: now() });
   }
   for (const record of schedules.values()) {
+    // A schedule stored by an earlier version under rules it no longer takes (a zone such as `PST`)
+    // is kept, as the data directory holds it, but not armed: one such record must not stop the stack.
+    try {
+      readExpression(record.ScheduleExpression, record.ScheduleExpressionTimezone);
+    } catch (error) {
+      log({ level: 'WARN', source: 'scheduler-emulator', message: 'stored schedule no longer valid: it will not fire', schedule: record.Arn, error: describe(error) });
+      continue;
+    }
     // A recurring schedule does not make up for the times it missed while the emulator was stopped.
     if (isRecurring(record) && !record.completed && record.fireAtMs < clock.now()) {
       const next = nextFireOf(record, clock.now() - 1);

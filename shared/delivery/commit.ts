@@ -133,6 +133,8 @@ export async function afterCommit(
       settlement.kind === 'fail' && settlement.exhausted ? { kind: 'done', status: 'failed', deadLetter: { reason: settlement.error, attempts: unit.attempts + 1 } } : outcome,
     );
     if (settlement.kind === 'finish') log.info('Delivered', { deliveries: { ...unit.deliveries, ...p.entry.deliveries } });
+    // Nowhere to deliver (no address, switched off, not connected) is the recipient's state, not a fault: a warning.
+    else if (settlement.kind === 'fail' && settlement.category === 'unreachable') log.warn('Delivered to nobody', { error: settlement.error, errorCategory: settlement.category });
     else if (settlement.kind === 'fail') log.error('Delivery failed', { error: settlement.error });
     else log.info('Delivery will be retried', { nextAttemptAt: new Date(settlement.nextAttemptAt).toISOString(), refundAttempt: settlement.refundAttempt });
 

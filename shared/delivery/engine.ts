@@ -258,14 +258,18 @@ function planChannels(
     }
     // A recipient who left the directory gets nothing: the unit fails under its claim.
     if (!recipient) continue;
+    // A channel decided anew after an attempt stopped mid-send (a webhook, repeated safely) may have
+    // gone out then: with nothing to send to now, it is unconfirmed, not skipped (it may have reached them).
+    const skip = (detail: string): ChannelStep =>
+      unit.deliveries[name]?.status === 'sending' ? { kind: 'unconfirmed', detail: `an earlier attempt stopped while sending; not sent again: ${detail}` } : { kind: 'skip', detail };
     const switchedOff = preferenceSkip(recipient, name, unit.content.type);
     if (switchedOff !== undefined) {
-      steps.set(name, { kind: 'skip', detail: switchedOff });
+      steps.set(name, skip(switchedOff));
       continue;
     }
     const target = deps.channels[name].target({ tenantId: unit.tenantId, recipient, live, now });
     if (isSkip(target)) {
-      steps.set(name, { kind: 'skip', detail: target.skip });
+      steps.set(name, skip(target.skip));
       continue;
     }
     steps.set(name, { kind: 'deliver' });

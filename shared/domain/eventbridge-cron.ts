@@ -69,7 +69,8 @@ function fieldProblem(field: string, rule: CronFieldRule): string | undefined {
       return value(nth[1] ?? '') === undefined || Number(nth[2]) < 1 || Number(nth[2]) > 5 ? `${rule.name} ${part} is not weekday#n with n 1-5.` : undefined;
     }
     const [base = '', step, extra] = part.split('/');
-    if (extra !== undefined || (step !== undefined && (!rule.wildcards.includes('/') || !/^[1-9]\d*$/.test(step)))) {
+    if (step !== undefined && !rule.wildcards.includes('/')) return `${rule.name} ${part}: ${rule.name} takes no increment (/): ${takes}.`;
+    if (extra !== undefined || (step !== undefined && !/^[1-9]\d*$/.test(step))) {
       return `${rule.name} ${part}: an increment is start/n with n a positive whole number.`;
     }
     if (base === '*' || (base === '?' && rule.wildcards.includes('?'))) return undefined;

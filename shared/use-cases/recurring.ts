@@ -362,7 +362,8 @@ export async function patchRecurring(deps: RecurringDeps, caller: Caller, id: st
   // A change of the schedule is merged into it, then checked as a new one is.
   const schedule = scheduleOr400(() => {
     const merged = body.schedule ? changedSchedule(existing.schedule, body.schedule) : existing.schedule;
-    checkRecurringSchedule(merged);
+    // Only a change is checked: a rename or a pause of a definition stored under older rules stands.
+    if (body.schedule) checkRecurringSchedule(merged);
     // A changed schedule must fire again; a definition past its end can still be renamed or paused.
     if (body.schedule) checkScheduleFires(merged, expressionChangedIn(merged) ? now.getTime() : scheduleAnchorMs(existing), now.getTime());
     return merged;

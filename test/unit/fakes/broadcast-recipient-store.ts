@@ -10,6 +10,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { publicRecipientStatus, recipientShard } from '../../../shared/domain/broadcast.ts';
 import type { BroadcastRecipient, BroadcastRecipientStatus, RecipientClaim } from '../../../shared/domain/broadcast.ts';
 import type { BroadcastRecipientStore, RecipientRowPage } from '../../../shared/ports.ts';
+import { mayHaveReached } from '../../../shared/domain/channel-reach.ts';
 import { ScriptedFailures } from './failures.ts';
 
 export class InMemoryBroadcastRecipientStore implements BroadcastRecipientStore {
@@ -151,7 +152,7 @@ export class InMemoryBroadcastRecipientStore implements BroadcastRecipientStore 
     const key = this.key(seen.tenantId, seen.broadcastId, seen.recipientId);
     const row = this.rows.get(key);
     if (row?.status !== 'failed' || row.updatedAt !== seen.updatedAt) return false;
-    const deliveries = Object.fromEntries(Object.entries(row.deliveries).filter(([, d]) => d.status !== 'failed'));
+    const deliveries = Object.fromEntries(Object.entries(row.deliveries).filter(([, d]) => mayHaveReached(d)));
     const { lastError: _lastError, lastErrorCategory: _category, nextAttemptAt: _next, ...rest } = row;
     this.rows.set(key, { ...rest, deliveries, status: 'pending', run, attempts: 0, updatedAt: at.toISOString() });
     return true;

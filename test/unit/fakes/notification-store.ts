@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { notificationIdBound } from '../../../shared/domain/ids.ts';
 import type { Channel, ChannelDelivery, Notification } from '../../../shared/domain/notification.ts';
+import { mayHaveReached } from '../../../shared/domain/channel-reach.ts';
 import { ClaimLostError } from '../../../shared/ports.ts';
 import type { CancelOutcome, Claim, NotificationListing, NotificationListPage, NotificationListQuery, NotificationStore } from '../../../shared/ports.ts';
 
@@ -160,7 +161,7 @@ export class InMemoryNotificationStore implements NotificationStore, Notificatio
     n.status = 'pending';
     n.scheduledAt = scheduledAt.toISOString();
     n.attempts = 0;
-    n.deliveries = Object.fromEntries(Object.entries(n.deliveries).filter(([, d]) => d?.status !== 'failed'));
+    n.deliveries = Object.fromEntries(Object.entries(n.deliveries).filter(([, d]) => mayHaveReached(d)));
     delete n.nextAttemptAt;
     delete n.leaseUntil;
     delete item.expiresAt;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -535,6 +535,25 @@ describe('scheduler emulator', () => {
       // Assess
       expect(atRestart).toEqual([]);
       expect(nextTime.map((message) => message.Body)).toEqual(['{"notificationId":"hourly"}']);
+    });
+
+    it('starts with a stored schedule an earlier version took and this one refuses, keeping it unarmed and saying so', async () => {
+      // Prepare: a zone the emulator took before it refused ICU's own ids (`PST`), written as the file holds it
+      const first = await start({ dataDir });
+      const target = queue('target');
+      await first.send(schedule('hourly', 'rate(1 hour)', target.queueArn, { ScheduleExpressionTimezone: 'America/Los_Angeles' }));
+      first.destroy();
+      await emulator?.stop();
+      const file = join(dataDir, 'scheduler', 'schedules.json');
+      await writeFile(file, (await readFile(file, 'utf8')).replace('"America/Los_Angeles"', '"PST"'));
+      const logged: Record<string, unknown>[] = [];
+
+      // Act
+      const second = await start({ dataDir, log: (entry) => logged.push(entry) });
+
+      // Assess
+      await expect(second.send(new GetScheduleCommand({ Name: 'hourly' }))).resolves.toMatchObject({ ScheduleExpressionTimezone: 'PST' });
+      expect(logged).toContainEqual(expect.objectContaining({ level: 'WARN', message: 'stored schedule no longer valid: it will not fire' }));
     });
   });
 });

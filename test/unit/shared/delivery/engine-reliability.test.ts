@@ -149,6 +149,29 @@ describe('no email is sent twice', () => {
     expect(stored.deliveries.email).toMatchObject({ status: 'unconfirmed', detail: expect.stringContaining('attempt 1') });
   });
 
+  it('records unconfirmed, not skipped, a webhook whose intent a dead worker left when its URL has gone since: it may have been posted', async () => {
+    // Prepare: the dead worker may have posted; bob has switched webhooks off since
+    const world = await setUp({
+      status: 'sending',
+      attempts: 1,
+      leaseUntil: noonMs - 1_000,
+      channels: ['webhook'],
+      deliveries: { webhook: { status: 'sending', at: noon, detail: 'attempt 1' } },
+    });
+    await world.recipients.put({ ...aRecipient({ id: 'bob' }), webhookUrl: 'https://hooks.example.com/bob', channelPreferences: { webhook: false } });
+    const posts: string[] = [];
+    const webhook = webhookChannel({ post: async (url) => Promise.resolve(posts.push(url) && 200) }, async () => Promise.resolve(['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw']), world.recipients);
+    const ref: UnitRef = { kind: 'notification', tenantId, notificationId: world.n.id };
+
+    // Act
+    const outcome = (await deliverUnits({ ...world.deps, channels: { ...world.deps.channels, webhook } }, [ref], world.invocation())).get(unitKey(ref));
+
+    // Assess: sent, as a unit one of whose channels may have reached the recipient
+    expect(outcome).toEqual({ kind: 'done', status: 'sent' });
+    expect(posts).toEqual([]);
+    expect((await world.current()).deliveries.webhook).toMatchObject({ status: 'unconfirmed', detail: 'an earlier attempt stopped while sending; not sent again: disabled by preference' });
+  });
+
   it('records an unanswered send unconfirmed and does not retry it', async () => {
     // Prepare: SES never answered (a socket timeout carries no HTTP status)
     const world = await setUp();

@@ -96,6 +96,8 @@ describe('cron forms', () => {
     ['0 9 ? * 2#6 *', 'Day-of-week 2#6 is not weekday#n with n 1-5.'],
     ['0 9 ? * 2#1,3 *', 'With #, Day-of-week takes a single expression.'],
     ['0 9 * * ? 2200', 'Year 2200 is out of range: Year takes 1970-2199 and the wildcards , - * /.'],
+    ['0 0 ? * 2/2 *', 'Day-of-week 2/2: Day-of-week takes no increment (/): Day-of-week takes 1-7 or SUN-SAT and the wildcards , - * ? L #.'],
+    ['0/0 9 * * ? *', 'Minutes 0/0: an increment is start/n with n a positive whole number.'],
   ])('refuses the six EventBridge fields %j as the Scheduler would, before anything is written', (cron, reason) => {
     // Act / Assess: the reason is the local Scheduler's own
     expect(() => eventBridgeCronFields(cron)).toThrow(new RecurringScheduleError('schedule.cron', `is not an EventBridge cron: ${reason}`));

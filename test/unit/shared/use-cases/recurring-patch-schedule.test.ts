@@ -234,4 +234,16 @@ describe('a PATCH of a recurring schedule', () => {
     // Assess
     expect(store.definitions.get(id)).toMatchObject({ title: 'Renamed', status: 'paused' });
   });
+
+  it('lets a definition stored under older rules be renamed and paused, its schedule unchanged', async () => {
+    // Prepare: a weekday step and an ICU zone id, which a create no longer takes
+    const { deps, store, puts } = await aWorld({ cron: '0 0 ? * 2/2 *', timezone: 'PST' });
+
+    // Act
+    await patchRecurring(deps, admin, id, parseWith(patchRecurringBodySchema, { title: 'Renamed', paused: true }, 'body'));
+
+    // Assess
+    expect(store.definitions.get(id)).toMatchObject({ title: 'Renamed', status: 'paused', schedule: { cron: '0 0 ? * 2/2 *', timezone: 'PST' } });
+    expect(puts).toHaveLength(1);
+  });
 });
