@@ -20,7 +20,7 @@ interface CronFieldRule {
 }
 
 /** The "Cron expressions reference" table, in field order. */
-export const cronFieldTable: readonly CronFieldRule[] = [
+const cronFieldTable: readonly CronFieldRule[] = [
   { name: 'Minutes', min: 0, max: 59, wildcards: ',-*/', names: [] },
   { name: 'Hours', min: 0, max: 23, wildcards: ',-*/', names: [] },
   { name: 'Day-of-month', min: 1, max: 31, wildcards: ',-*?/LW', names: [] },
