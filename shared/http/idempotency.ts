@@ -15,9 +15,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { IdempotencyInProgressError } from '../errors.ts';
-import { isRawJson, parseJsonKeepingNumbers } from '../domain/opaque-json.ts';
+import { isRawJson } from '../domain/opaque-json.ts';
 import type { IdempotencyStore, IdempotentRequest } from '../ports.ts';
-import { callerFrom, parseWith, rawBody } from './request.ts';
+import { readJsonBody } from './json-body.ts';
+import type { ReadBody } from './json-body.ts';
+import { callerFrom, parseWith, rawBody, readBodyJson, requestBodyBounds } from './request.ts';
 import type { HttpEvent, HttpResult, HttpRouteHandler } from './request.ts';
 
 /** The header, as API Gateway presents it (lower case). */
@@ -60,18 +62,14 @@ function canonicalJson(value: unknown): string {
 }
 
 /**
- * A hash of a request body: of its JSON value when it is JSON, of its text otherwise. The value is
- * read as the routes read it (`parseJsonKeepingNumbers`: `12345678901234567890`, `1e400` and `-0`
- * are kept as written, which the stores keep), so two bodies that would store different numbers
- * never hash the same.
+ * A hash of a request body: of its JSON value when the routes would read it as JSON, of its text
+ * otherwise. The value is the routes' own (`readJsonBody`: `12345678901234567890`, `1e400` and
+ * `-0` are kept as written, which the stores keep), so two bodies that would store different
+ * numbers never hash the same. `read` is the body already read (`readBodyJson`), so that a keyed
+ * request's body is parsed once, not once for the key and again for the route.
  */
-export function bodyFingerprint(body: string | undefined): string {
-  let canonical = body ?? '';
-  try {
-    if (body !== undefined) canonical = `json:${canonicalJson(parseJsonKeepingNumbers(body))}`;
-  } catch {
-    canonical = `text:${body}`;
-  }
+export function bodyFingerprint(body: string | undefined, read: ReadBody | undefined = body === undefined ? undefined : readJsonBody(body, requestBodyBounds)): string {
+  const canonical = body === undefined ? '' : read?.ok ? `json:${canonicalJson(read.value)}` : `text:${body}`;
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
@@ -97,15 +95,22 @@ function oneKeyOf(header: string): string {
 export function idempotencyKeyOf(event: HttpEvent): Pick<IdempotentRequest, 'key' | 'fingerprint'> | undefined {
   const header = event.headers?.[idempotencyKeyHeader];
   if (header === undefined) return undefined;
+  const known = scopedKeys.get(event);
+  if (known) return known;
   const clientKey = parseWith(idempotencyKeySchema, oneKeyOf(header), 'header Idempotency-Key');
   const caller = callerFrom(event);
-  return {
+  const scoped = {
     // The path names the resource (`/v1/notifications/{id}/retry`); a trailing slash, which
     // reaches the same route, names the same one: a retry that adds or drops it is the same request.
     key: JSON.stringify([caller.tenantId, caller.sub, event.routeKey, event.rawPath.replace(/(?<=.)\/+$/, ''), clientKey]),
-    fingerprint: bodyFingerprint(rawBody(event)),
+    fingerprint: bodyFingerprint(rawBody(event), readBodyJson(event)),
   };
+  scopedKeys.set(event, scoped);
+  return scoped;
 }
+
+/** Keys already scoped, per event: {@link idempotent} and the create it wraps both ask. */
+const scopedKeys = new WeakMap<HttpEvent, Pick<IdempotentRequest, 'key' | 'fingerprint'>>();
 
 /** A 5xx is not remembered: it is thrown through the store (which then forgets the key) and returned. */
 class UnrememberedResponse extends Error {

@@ -14,7 +14,7 @@ import { parseWith } from './validation.ts';
 import * as zm from '../zod-mini.ts';
 import { bodyCapOf } from './body-limits.ts';
 import { readJsonBody } from './json-body.ts';
-import type { StructuralBounds } from './json-body.ts';
+import type { ReadBody, StructuralBounds } from './json-body.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -75,22 +75,40 @@ export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S, opti
 }
 
 function readBodyWith<S extends z.ZodType>(event: HttpEvent, schema: S, options: { optional?: boolean }): z.infer<S> {
-  const text = rawBody(event);
-  if (text === undefined) {
+  const read = readBodyJson(event);
+  if (read === undefined) {
     if (options.optional) return parseWith(schema, {}, 'body');
     throw new ValidationError('Request body is required', { details: [{ field: 'body', message: 'is required' }] });
   }
-  return parseWith(schema, readJson(text), 'body');
+  return parseWith(schema, valueOf(read), 'body');
 }
 
-/** A body's text as JSON, checked for structure first: a 400 naming the field where it is not. */
-function readJson(text: string): unknown {
-  const read = readJsonBody(text, requestBodyBounds);
+/** A body's JSON value; a 400 naming the field where the text was refused. */
+function valueOf(read: ReadBody): unknown {
   if (!read.ok) {
     const { field, message } = read.fault;
     throw new ValidationError(`Invalid body: ${field} ${message}`, { details: [read.fault] });
   }
   return read.value;
+}
+
+/** Bodies already read as JSON, per event: the route and the Idempotency-Key's fingerprint share one parse. */
+const readBodies = new WeakMap<HttpEvent, ReadBody>();
+
+/**
+ * A request's body read as JSON (structure checked, numbers kept as written, strings well-formed:
+ * shared/http/json-body.ts), once per request however many readers ask; `undefined` when there is
+ * no body. A refusal is returned, not thrown: the route answers it 400.
+ * @throws PayloadTooLargeError (413) or ValidationError (400) as {@link rawBody} does
+ */
+export function readBodyJson(event: HttpEvent): ReadBody | undefined {
+  const cached = readBodies.get(event);
+  if (cached) return cached;
+  const text = rawBody(event);
+  if (text === undefined) return undefined;
+  const read = readJsonBody(text, requestBodyBounds);
+  readBodies.set(event, read);
+  return read;
 }
 
 /**
@@ -134,9 +152,8 @@ export function noQueryParameters(event: HttpEvent): void {
  * `{ "before": ... }` does not mark every item read.
  */
 export function noBody(event: HttpEvent): void {
-  const text = rawBody(event);
-  if (text === undefined) return;
-  parseWith(nothing, readJson(text), 'body');
+  const read = readBodyJson(event);
+  if (read !== undefined) parseWith(nothing, valueOf(read), 'body');
 }
 
 /** A path parameter, validated; a number is written in decimal digits, as in a query. */

@@ -1,9 +1,10 @@
 import type { Context } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import * as z from 'zod';
 import { IdempotencyConflictError, IdempotencyInProgressError, NotFoundError, PayloadTooLargeError, ValidationError } from '../../../../shared/errors.ts';
 import { bodyFingerprint, idempotencyKeyOf, idempotent } from '../../../../shared/http/idempotency.ts';
 import { bodyCapOf } from '../../../../shared/http/body-limits.ts';
-import { json } from '../../../../shared/http/request.ts';
+import { json, parseBody } from '../../../../shared/http/request.ts';
 import type { HttpEvent, HttpResult } from '../../../../shared/http/request.ts';
 import type { IdempotencyStore } from '../../../../shared/ports.ts';
 import { InMemoryIdempotencyStore } from '../../fakes/index.ts';
@@ -353,6 +354,36 @@ describe('the precheck of an idempotent route', () => {
     // Assess
     expect(repeat.statusCode).toBe(201);
     expect(repeat.headers?.['idempotent-replayed']).toBe('true');
+  });
+});
+
+describe('a keyed request\'s body', () => {
+  it('is parsed once, though its key, its precheck and its route each read it', async () => {
+    // Prepare: a create's body as the routes read it, and a route that reads its key as a create does
+    const schema = z.object({ title: z.string(), recipients: z.array(z.string()) });
+    const body = '{"title":"Hi","recipients":["bob"]}';
+    const store = new InMemoryIdempotencyStore();
+    const handler = idempotent(
+      async (event) => {
+        const read = parseBody(event, schema);
+        return json(201, { read, key: idempotencyKeyOf(event)?.fingerprint });
+      },
+      () => store,
+      { precheck: async (event) => void parseBody(event, schema) },
+    );
+    const parse = vi.spyOn(JSON, 'parse');
+
+    // Act
+    try {
+      const response = await handler(aCreate({ key: 'k1', body }));
+
+      // Assess: one parse of the body's text, and the fingerprint is still that of its value
+      expect(response.statusCode).toBe(201);
+      expect(parse.mock.calls.filter(([text]) => text === body)).toHaveLength(1);
+      expect(JSON.parse(response.body ?? '')).toMatchObject({ read: { title: 'Hi' }, key: bodyFingerprint(body) });
+    } finally {
+      parse.mockRestore();
+    }
   });
 });
 
