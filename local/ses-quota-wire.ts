@@ -13,6 +13,11 @@
  *   account", SES Developer Guide; the error body as SES sends it); v2 `SendEmail` with HTTP 429
  *   `TooManyRequestsException` and the same messages, as SES v2 answers ("SendEmail" errors, SES
  *   API v2 Reference).
+ * - A send whose message tags SES would refuse is refused as SES refuses it: HTTP 400
+ *   `InvalidParameterValue` (v1) or `BadRequestException` (v2), "Invalid tag name <n>: only
+ *   alphanumeric ASCII characters, '_', and '-' are allowed.", the same of a value, and "Tag value
+ *   cannot exceed 255 characters." ("MessageTag", SES API Reference; the messages as LocalStack's
+ *   tests recorded them against AWS). aws-ses-v2-local takes any tag.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -57,6 +62,14 @@ export async function serveWithQuota(req: IncomingMessage, res: ServerResponse, 
     emulate(req, res);
     return;
   }
+  const tagRefusal = refusedTag(sent.email.tags);
+  if (tagRefusal !== undefined) {
+    const error = call.protocol === 'awsQuery'
+      ? { code: 'InvalidParameterValue', statusCode: 400, message: tagRefusal }
+      : { code: 'BadRequestException', statusCode: 400, message: tagRefusal };
+    sendWireResponse(res, faultResponse('ses', call.protocol, error));
+    return;
+  }
   const admission = quota.admit(sent.operation, sent.recipients);
   if ('refused' in admission) {
     const error = call.protocol === 'awsQuery'
@@ -67,6 +80,21 @@ export async function serveWithQuota(req: IncomingMessage, res: ServerResponse, 
   }
   recordAnswer(res, quota, admission.accepted, (messageId) => context.onAccepted?.({ ...sent.email, messageId, at: admission.accepted.at }));
   emulate(sent.forward, res);
+}
+
+/** A tag name SES takes: its alphabet, or one of its own `ses:` tags (`ses:feedback-id-a`). */
+const tagName = /^(?:ses:)?[A-Za-z0-9_-]{1,256}$/;
+/** A tag value SES takes (LocalStack's tests against AWS: a 256th character is refused). */
+const tagValue = /^[A-Za-z0-9_-]*$/;
+
+/** Why SES would refuse these message tags, in its words; undefined when it takes them. */
+export function refusedTag(tags: Readonly<Record<string, string>>): string | undefined {
+  for (const [name, value] of Object.entries(tags)) {
+    if (!tagName.test(name)) return `Invalid tag name <${name}>: only alphanumeric ASCII characters, '_', and '-' are allowed.`;
+    if (value.length > 255) return 'Tag value cannot exceed 255 characters.';
+    if (!tagValue.test(value)) return `Invalid tag value <${value}>: only alphanumeric ASCII characters, '_', and '-' are allowed.`;
+  }
+  return undefined;
 }
 
 /** What a send says of itself: its sender, addresses, tags and configuration set. */

@@ -15,15 +15,30 @@ import type { EmailSuppression } from './recipient.ts';
 export const emailTagNames = { tenant: 'herald-tenant', recipient: 'herald-recipient' } as const;
 
 /**
- * SES tag values may hold only ASCII letters, digits, `_` and `-` ("MessageTag", SES API
- * Reference): ids are any text, so they travel base64url-encoded (exactly that alphabet).
+ * The longest value a message tag holds. The SES API Reference says "256 characters or fewer"
+ * ("MessageTag"); SES itself refuses a 256th ("Tag value cannot exceed 255 characters.", as
+ * LocalStack's tests recorded it against AWS), so 255.
+ */
+export const maxTagValueLength = 255;
+
+/**
+ * SES tag values may hold only ASCII letters, digits, `_` and `-`, at most 255 of them
+ * ({@link maxTagValueLength}): ids are any text, so they travel base64url-encoded (exactly that
+ * alphabet), and an id longer than one tag holds (over 189 bytes of UTF-8; ids run to 255
+ * characters) continues in `<name>-2`, `<name>-3`, ... (a 255-character id of 4-byte characters
+ * takes 6).
  */
 export function emailTags(tenantId: string, recipientId: string): { readonly name: string; readonly value: string }[] {
-  const encode = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
-  return [
-    { name: emailTagNames.tenant, value: encode(tenantId) },
-    { name: emailTagNames.recipient, value: encode(recipientId) },
-  ];
+  return [...tagsOf(emailTagNames.tenant, tenantId), ...tagsOf(emailTagNames.recipient, recipientId)];
+}
+
+function tagsOf(name: string, text: string): { readonly name: string; readonly value: string }[] {
+  const encoded = Buffer.from(text, 'utf8').toString('base64url');
+  const tags: { name: string; value: string }[] = [];
+  for (let start = 0, part = 1; start < encoded.length || part === 1; start += maxTagValueLength, part++) {
+    tags.push({ name: part === 1 ? name : `${name}-${part}`, value: encoded.slice(start, start + maxTagValueLength) });
+  }
+  return tags;
 }
 
 const addressesOf = z.array(z.looseObject({ emailAddress: z.string() }));
@@ -50,9 +65,12 @@ export type EmailFeedback =
     }
   | { readonly ignore: string };
 
+/** The text `emailTags` put in `name` and its continuations, or undefined when they do not hold it. */
 function decodedTag(tags: Readonly<Record<string, readonly string[]>>, name: string): string | undefined {
-  const value = tags[name]?.[0];
-  if (value === undefined || !/^[A-Za-z0-9_-]+$/.test(value)) return undefined;
+  let value = tags[name]?.[0];
+  if (value === undefined) return undefined;
+  for (let part = 2, next = tags[`${name}-2`]?.[0]; next !== undefined; next = tags[`${name}-${++part}`]?.[0]) value += next;
+  if (!/^[A-Za-z0-9_-]+$/.test(value)) return undefined;
   return Buffer.from(value, 'base64url').toString('utf8');
 }
 

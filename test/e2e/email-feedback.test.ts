@@ -111,3 +111,19 @@ describe('the SES account in /v1/metrics', () => {
     expect(metrics.body.email).toMatchObject({ sandbox: false, sendingEnabled: true, maxSendRate: 25 });
   });
 });
+
+describe('a recipient whose id fills more than one SES tag', () => {
+  it('is e-mailed, and found again by the bounce of that e-mail', async () => {
+    // Prepare: 255 characters of two bytes each, 680 characters base64url-encoded (SES tag values hold 255)
+    const id = 'ü'.repeat(255);
+    const put = await h.api('PUT', `/v1/recipients/${encodeURIComponent(id)}`, { token: admin, body: { email: 'bounce@simulator.amazonses.com' } });
+    expect(put.status).toBeLessThan(300);
+
+    // Act
+    const outcome = await emailOutcome(id);
+
+    // Assess
+    expect(outcome.status).toBe('sent');
+    await eventually(suppressedIds, (ids) => ids.includes(id));
+  });
+});

@@ -171,6 +171,41 @@ describe('the local SES: sending quotas', () => {
     expect(ses?.sends()).toMatchObject({ quota: { sentLast24Hours: 0 }, sends: [] });
   });
 
+  it.each([
+    ['a value over 255 characters', { Name: 'herald-recipient', Value: 'a'.repeat(256) }, 'Tag value cannot exceed 255 characters.'],
+    ['a value with a colon', { Name: 'event', Value: 'id:1' }, "Invalid tag value <id:1>: only alphanumeric ASCII characters, '_', and '-' are allowed."],
+    ['a name with a dot', { Name: 'a.b', Value: 'x' }, "Invalid tag name <a.b>: only alphanumeric ASCII characters, '_', and '-' are allowed."],
+  ])('refuses a send whose tags SES refuses (%s), v1 and v2, and stores nothing', async (_case, tag, message) => {
+    // Prepare
+    const { v1, v2, endpoint } = await start();
+    const v2Email = new SendEmailV2Command({
+      FromEmailAddress: 'herald@example.com',
+      Destination: { ToAddresses: ['someone@example.com'] },
+      Content: { Simple: { Subject: { Data: 'Hello' }, Body: { Text: { Data: 'Hi' } } } },
+      EmailTags: [tag],
+    });
+
+    // Act
+    const refusals = await Promise.all([v1.send(new SendEmailCommand({ ...anEmail().input, Tags: [tag] })), v2.send(v2Email)].map((sent) => sent.catch((error: unknown) => error)));
+
+    // Assess
+    expect(refusals[0]).toMatchObject({ name: 'InvalidParameterValue', message, $metadata: { httpStatusCode: 400 } });
+    expect(refusals[1]).toMatchObject({ name: 'BadRequestException', message, $metadata: { httpStatusCode: 400 } });
+    expect(await storedEmails(endpoint)).toBe(0);
+    expect(ses?.sends()).toMatchObject({ quota: { sentLast24Hours: 0 }, sends: [] });
+  });
+
+  it('takes the longest tags SES takes, and its own ses: tags', async () => {
+    // Prepare
+    const { v1, endpoint } = await start();
+
+    // Act
+    await v1.send(new SendEmailCommand({ ...anEmail().input, Tags: [{ Name: 'n'.repeat(256), Value: 'v'.repeat(255) }, { Name: 'ses:feedback-id-a', Value: 'x' }] }));
+
+    // Assess
+    expect(await storedEmails(endpoint)).toBe(1);
+  });
+
   it('throttles the faultable endpoint the functions use, after the call hook', async () => {
     // Prepare
     const seen: string[] = [];

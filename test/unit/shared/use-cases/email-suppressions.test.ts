@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { emailTags, feedbackFrom, sesFeedbackEventSchema } from '../../../../shared/domain/email-feedback.ts';
+import { emailTags, feedbackFrom, maxTagValueLength, sesFeedbackEventSchema } from '../../../../shared/domain/email-feedback.ts';
+import { maxSubjectLength } from '../../../../shared/domain/subject-ids.ts';
 import type { EmailFeedback } from '../../../../shared/domain/email-feedback.ts';
 import { ForbiddenError, NotFoundError } from '../../../../shared/errors.ts';
 import { liftEmailSuppression, listEmailSuppressions, recordEmailFeedback } from '../../../../shared/use-cases/email-suppressions.ts';
@@ -39,6 +40,22 @@ describe('reading what SES reports back', () => {
     // Assess
     expect(feedback).toEqual({ tenantId, recipientId: 'auth0|a#b%c é', addresses: ['x@example.com'], suppression: { reason: 'bounce', at: '2030-01-01T12:00:01.000Z' } });
     for (const tag of emailTags(tenantId, 'auth0|a#b%c é')) expect(tag.value).toMatch(/^[A-Za-z0-9_-]+$/);
+  });
+
+  it.each([
+    ['ASCII', 'a'.repeat(maxSubjectLength)],
+    ['Cyrillic', 'я'.repeat(maxSubjectLength)],
+    ['4-byte characters', '😀'.repeat(maxSubjectLength / 2)],
+    ['just over one tag', 'b'.repeat(193)],
+  ])('puts the longest ids (%s) in tags SES takes, and reads them back', (_case, recipientId) => {
+    // Act
+    const tags = emailTags(tenantId, recipientId);
+    const feedback = feedbackOf(anEvent('Complaint', 'x@example.com', recipientId));
+
+    // Assess: every value within SES's 256 characters of its alphabet, and the id whole again
+    for (const tag of tags) expect(tag.value).toMatch(new RegExp(`^[A-Za-z0-9_-]{1,${maxTagValueLength}}$`));
+    expect(tags.length).toBeGreaterThan(2);
+    expect(feedback).toMatchObject({ tenantId, recipientId });
   });
 
   it.each([
