@@ -158,7 +158,8 @@ export function notificationClaim(unit: DeliveryUnit, claim: ClaimWrite, now: Da
 export function notificationCommit(unit: DeliveryUnit, write: CommitWrite, now: Date): ItemUpdate {
   const ref = unit.ref as Extract<UnitRef, { kind: 'notification' }>;
   const { settlement } = write;
-  const update = new UpdateBuilder().deliveries(write.deliveries, write.forget).remove('leaseUntil', 'claimToken');
+  // A hold ends with the attempt it held back: a retry waits for its own time, not the window's.
+  const update = new UpdateBuilder().deliveries(write.deliveries, write.forget).remove('leaseUntil', 'claimToken', 'heldUntil', 'heldReason');
   let transition;
   if (settlement.kind === 'finish') {
     transition = notificationTransitions.finish;
@@ -287,7 +288,12 @@ export function rowClaim(unit: DeliveryUnit, claim: ClaimWrite, now: Date, shard
 export function rowCommit(unit: DeliveryUnit, write: CommitWrite, now: Date, shards = BROADCAST_RECIPIENT_SHARDS): ItemUpdate {
   const ref = unit.ref as Extract<UnitRef, { kind: 'broadcast' }>;
   const { settlement } = write;
-  const update = new UpdateBuilder().deliveries(write.deliveries, write.forget).remove('leaseUntil', 'claimToken').set('updatedAt', now.toISOString());
+  // A hold ends with the attempt it held back (its broadcast counts it off, shared/delivery/commit.ts):
+  // a retry waits for its own time, and a hold of that retry is counted anew.
+  const update = new UpdateBuilder()
+    .deliveries(write.deliveries, write.forget)
+    .remove('leaseUntil', 'claimToken', 'heldUntil', 'heldReason')
+    .set('updatedAt', now.toISOString());
   let transition;
   if (settlement.kind === 'finish') {
     transition = rowTransitions.finish;

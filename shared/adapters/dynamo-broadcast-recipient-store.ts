@@ -317,6 +317,9 @@ export class DynamoBroadcastRecipientStore implements BroadcastRecipientStore {
         'lastErrorCategory',
         'nextAttemptAt',
         'expiresAt',
+        // Counted off when it failed; left by a commit before holds ended with their attempt.
+        'heldUntil',
+        'heldReason',
         ...forget,
       ].join(', ')}`,
       ConditionExpression: '#status = :failed AND updatedAt = :seen',

@@ -139,12 +139,15 @@ export async function afterCommit(
     else log.info('Delivery will be retried', { nextAttemptAt: new Date(settlement.nextAttemptAt).toISOString(), refundAttempt: settlement.refundAttempt });
 
     // A notification's metrics are counted from the table's stream (functions/metrics), not here.
-    if (unit.ref.kind === 'broadcast' && settlement.kind !== 'release') {
+    // A row held by quiet hours is counted off when the attempt it held back is made, whatever
+    // came of it (the commit takes its hold away): one released to a retry waits for that, not
+    // for a window, and is counted again if quiet hours hold the retry.
+    if (unit.ref.kind === 'broadcast' && (settlement.kind !== 'release' || unit.heldUntil !== undefined)) {
       const id = recipientKeyOf(unit.tenantId, unit.ref.broadcastId);
       const entry = broadcastCounts.get(id) ?? { tenantId: unit.tenantId, broadcastId: unit.ref.broadcastId, sent: 0, failed: 0, released: 0 };
       if (unit.heldUntil !== undefined) entry.released++;
       if (settlement.kind === 'finish') entry.sent++;
-      else {
+      else if (settlement.kind === 'fail') {
         entry.failed++;
         entry.lastError = settlement.error;
       }

@@ -153,7 +153,7 @@ export class InMemoryBroadcastRecipientStore implements BroadcastRecipientStore 
     const row = this.rows.get(key);
     if (row?.status !== 'failed' || row.updatedAt !== seen.updatedAt) return false;
     const deliveries = Object.fromEntries(Object.entries(row.deliveries).filter(([, d]) => mayHaveReached(d)));
-    const { lastError: _lastError, lastErrorCategory: _category, nextAttemptAt: _next, ...rest } = row;
+    const { lastError: _lastError, lastErrorCategory: _category, nextAttemptAt: _next, heldUntil: _held, heldReason: _why, ...rest } = row;
     this.rows.set(key, { ...rest, deliveries, status: 'pending', run, attempts: 0, updatedAt: at.toISOString() });
     return true;
   }

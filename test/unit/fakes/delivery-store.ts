@@ -298,6 +298,8 @@ export class InMemoryDeliveryStore implements DeliveryStore {
       n.status = notificationTransitions[transition].to;
       delete n.leaseUntil;
       delete stored.claimToken;
+      delete n.heldUntil;
+      delete n.heldReason;
       if (settlement.kind === 'finish') {
         n.sentAt = now.toISOString();
         delete n.lastError;
@@ -317,7 +319,7 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     }
     const stored = this.parts.rows.record(ref.tenantId, ref.broadcastId, ref.recipientId);
     if (!stored) return;
-    const { leaseUntil: _lease, nextAttemptAt: _next, lastError: _error, lastErrorCategory: _category, ...rest } = stored.row;
+    const { leaseUntil: _lease, nextAttemptAt: _next, lastError: _error, lastErrorCategory: _category, heldUntil: _held, heldReason: _why, ...rest } = stored.row;
     const row: Mutable<BroadcastRecipient> = {
       ...rest,
       deliveries: withDeliveries(stored.row.deliveries, entry.deliveries, entry.forget),

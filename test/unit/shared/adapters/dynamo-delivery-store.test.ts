@@ -1280,3 +1280,35 @@ describe('send-rate budgets', () => {
     expect(nextPlan.reservations).toEqual([{ pk: `ses#all#${second + 1}`, n: 1, capacity: 2 }]);
   });
 });
+
+describe('a hold ends with the attempt it held back', () => {
+  it('takes the hold off a notification and a row released to a retry, and counts the row off its broadcast', async () => {
+    // Prepare: bob in Paris at 23:30, quiet from 22:00 to 08:00; a notification and a broadcast to him, both held
+    const world = await aWorld('2030-01-01T22:30:00.000Z');
+    await recipients.put(aRecipient({ tenantId: world.tenantId, id: 'bob', email: 'bob@example.com', timezone: 'Europe/Paris', quietHours: { start: '22:00', end: '08:00' } }));
+    const n = await world.create({ channels: ['email'] });
+    const id = await aStartedBroadcast(world, ['bob'], ['email']);
+    const row: UnitRef = { kind: 'broadcast', tenantId: world.tenantId, broadcastId: id, recipientId: 'bob' };
+    const worker = world.worker();
+    await worker.deliver(world.refOf(n), row);
+    const heldBefore = [(await notifications.get(world.tenantId, n.id))?.heldUntil, (await broadcasts.get(world.tenantId, id))?.counts.held];
+
+    // Act: at the window's end SES is unavailable for both sends, which are to be tried again
+    world.clock.set(new Date('2030-01-02T07:00:00.000Z'));
+    world.mailer.failures.add(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } }));
+    world.mailer.failures.add(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } }));
+    const outcomes = await worker.deliver(world.refOf(n), row);
+
+    // Assess
+    expect(heldBefore).toEqual(['2030-01-02T07:00:00.000Z', 1]);
+    expect([...outcomes.values()].map((o) => o.kind)).toEqual(['later', 'later']);
+    const stored = await notifications.get(world.tenantId, n.id);
+    expect(stored).toMatchObject({ status: 'pending', lastErrorCategory: expect.any(String) as string });
+    expect(stored).not.toHaveProperty('heldUntil');
+    expect(stored).not.toHaveProperty('heldReason');
+    const [storedRow] = await rows.getMany(world.tenantId, id, ['bob']);
+    expect(storedRow).toMatchObject({ status: 'pending' });
+    expect(storedRow).not.toHaveProperty('heldUntil');
+    expect((await broadcasts.get(world.tenantId, id))?.counts.held).toBe(0);
+  });
+});

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Broadcast } from '../../../../shared/domain/broadcast.ts';
 import type { CreateBroadcastBody } from '../../../../shared/domain/schemas.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
-import { createBroadcast } from '../../../../shared/use-cases/broadcasts.ts';
+import { createBroadcast, retryBroadcast } from '../../../../shared/use-cases/broadcasts.ts';
 import { deliverMessages } from '../../../../shared/use-cases/deliver-messages.ts';
 import type { MessageResult, MessageWork } from '../../../../shared/use-cases/deliver-messages.ts';
 import { aBroadcastWorld } from '../../fakes/broadcast-world.ts';
@@ -419,5 +419,51 @@ describe('the engine delivering a broadcast', () => {
       ['inbox', world.clock.now().getTime() - startedAt],
     ]);
     expect(latenesses[0]?.[1]).toBe(2500);
+  });
+});
+
+describe('a broadcast recipient held by quiet hours', () => {
+  it('is counted held while its window lasts, counted off when its attempt is made, and counted again when a retry of the broadcast is held', async () => {
+    // Prepare: bob's quiet hours hold the broadcast at noon (UTC) till 12:30
+    const world = aBroadcastWorld({ shards: 1 });
+    await world.recipients.put(aRecipient({ id: 'bob', email: 'bob@example.com', timezone: 'UTC', quietHours: { start: '11:00', end: '12:30' } }));
+    const id = await fannedOut(world, ['bob'], { channels: ['email'] });
+    await deliver(world, id, ['bob']);
+    const heldFirst = (await broadcastOf(world, id)).counts.held;
+
+    // Act: at the window's end SES refuses the address for good; then, held again, the broadcast is retried
+    world.clock.set(new Date('2030-01-01T12:30:00.000Z'));
+    world.mailer.failures.add(awsError('MessageRejected', 400, 'Address blacklisted'));
+    await deliver(world, id, ['bob']);
+    const afterFailure = await broadcastOf(world, id);
+    await world.recipients.put(aRecipient({ id: 'bob', email: 'bob@example.com', timezone: 'UTC', quietHours: { start: '12:00', end: '13:30' } }));
+    await retryBroadcast(world.api, admin, id);
+    await world.runFanout();
+    await deliver(world, id, ['bob']);
+
+    // Assess
+    expect(heldFirst).toBe(1);
+    expect(afterFailure.counts).toMatchObject({ failed: 1, held: 0 });
+    expect(world.rows.all(tenantId, id)[0]).toMatchObject({ status: 'pending', heldUntil: '2030-01-01T13:30:00.000Z' });
+    expect((await broadcastOf(world, id)).counts.held).toBe(1);
+  });
+
+  it('is no longer held, nor counted so, once the attempt its window held back failed for now and waits for its retry', async () => {
+    // Prepare
+    const world = aBroadcastWorld({ shards: 1 });
+    await world.recipients.put(aRecipient({ id: 'bob', email: 'bob@example.com', timezone: 'UTC', quietHours: { start: '11:00', end: '12:30' } }));
+    const id = await fannedOut(world, ['bob'], { channels: ['email'] });
+    await deliver(world, id, ['bob']);
+
+    // Act: at the window's end SES is unavailable, to be tried again
+    world.clock.set(new Date('2030-01-01T12:30:00.000Z'));
+    world.mailer.failures.add(awsError('ServiceUnavailable', 503));
+    await deliver(world, id, ['bob']);
+
+    // Assess
+    const [row] = world.rows.all(tenantId, id);
+    expect(row).toMatchObject({ status: 'pending' });
+    expect(row).not.toHaveProperty('heldUntil');
+    expect((await broadcastOf(world, id)).counts.held).toBe(0);
   });
 });
