@@ -154,6 +154,26 @@ export function classifyProviderError(error: unknown, now: number = Date.now()):
   return { kind: 'unknown' };
 }
 
+/** How a failure weighs when a channel that reached none of its targets must report one. */
+const reportOrder: Readonly<Record<ProviderVerdict['kind'], number>> = { unknown: 0, throttled: 1, transient: 2, gone: 3, permanent: 4 };
+
+/**
+ * The failure a channel that sent to several targets (a user's sockets, browsers and devices) and
+ * reached none reports for them all: one that may have reached its target first (`unknown`, so the
+ * channel is recorded unconfirmed and never sent again: a retry would repeat it there), then one
+ * worth retrying (throttled, then transient), then a refusal. Whichever answered first would
+ * otherwise decide, and a 503 answered before a timeout sent the push again to the target that
+ * timed out.
+ */
+export function decisiveFailure(failures: readonly unknown[], now: number = Date.now()): unknown {
+  let chosen: { error: unknown; rank: number } | undefined;
+  for (const error of failures) {
+    const rank = reportOrder[classifyProviderError(error, now).kind];
+    if (chosen === undefined || rank < chosen.rank) chosen = { error, rank };
+  }
+  return chosen?.error;
+}
+
 /**
  * True when an AWS call failed because the service could not serve it now (its throttling, a 5xx,
  * or a connection never made), not because of the request: what an API answers 503 for, "retry

@@ -5,7 +5,7 @@
  * `EndpointDisabled`) is removed from the user's targets and never tried again. Like the WebSocket
  * channel, the notification is sent once any target took it: repeating it would duplicate it there.
  */
-import { classifyProviderError, describeError } from '../../domain/delivery-errors.ts';
+import { classifyProviderError, decisiveFailure, describeError } from '../../domain/delivery-errors.ts';
 import { clientNotification } from '../../domain/delivery.ts';
 import type { DeliveryContent } from '../../domain/delivery.ts';
 import type { PushDevice, WebPushSubscription } from '../../domain/push-targets.ts';
@@ -130,7 +130,7 @@ export function pushChannel(web: WebPushSender, mobile: MobilePush, cleaner: Pus
           .catch(() => undefined);
         await Promise.all(goneDevices.map((d) => mobile.unregister(d.endpointArn).catch(() => undefined)));
       }
-      if (ids.length === 0 && failures.length > 0) throw failures[0];
+      if (ids.length === 0 && failures.length > 0) throw decisiveFailure(failures);
       if (ids.length === 0) throw new AllTargetsGoneError(`${goneCount} removed`);
       const extra = [goneCount > 0 ? `${goneCount} gone and removed` : '', failures.length > 0 ? `${failures.length} failed (${describeError(failures[0])})` : '']
         .filter(Boolean)

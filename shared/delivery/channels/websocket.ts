@@ -3,7 +3,7 @@
  * recipient. Not connected is not a failure (the inbox holds the notification); a connection that
  * answers 410 is forgotten.
  */
-import { classifyProviderError, describeError } from '../../domain/delivery-errors.ts';
+import { classifyProviderError, decisiveFailure, describeError } from '../../domain/delivery-errors.ts';
 import { openConnections, toSocketFrame } from '../../domain/delivery.ts';
 import type { LiveConnection } from '../../domain/delivery.ts';
 import type { LiveStateStore, SocketPoster } from '../../ports.ts';
@@ -42,7 +42,7 @@ export function websocketChannel(sockets: SocketPoster, live: Pick<LiveStateStor
       // A stale connection is also ignored after two hours: failing to forget it fails nothing.
       if (gone.length > 0) await live.forgetConnections(context.tenantId, context.recipient.id, gone).catch(() => undefined);
       // Some socket took it: the channel is sent (repeating it would duplicate it there).
-      if (posted === 0 && failures.length > 0) throw failures[0];
+      if (posted === 0 && failures.length > 0) throw decisiveFailure(failures);
       if (posted === 0) return { status: 'skipped', detail: 'not connected' };
       const failed = failures.length > 0 ? `, ${failures.length} failed (${describeError(failures[0])})` : '';
       return { detail: `${posted} connection(s)${failed}` };

@@ -109,6 +109,42 @@ describe('the push channel', () => {
     expect(p.forgotten).toEqual(['ps_a']);
   });
 
+  it.each([
+    ['answers first', 0, 50],
+    ['answers last', 50, 0],
+  ])('reports a target that may have the push, never to be sent again, whether the 503 beside it %s', async (_case, busyAfterMs, slowAfterMs) => {
+    // Prepare: two browsers; one push service never answers (it may have taken the push), the other answers 503
+    const delayed = (ms: number, error: Error) => new Promise<never>((_resolve, reject) => setTimeout(() => reject(error), ms));
+    const web: WebPushSender = {
+      send: (s) =>
+        s.id === 'ps_slow'
+          ? delayed(slowAfterMs, Object.assign(new Error('the push service did not answer within 10000 ms'), { name: 'TimeoutError' }))
+          : delayed(busyAfterMs, answered(503)),
+    };
+    const p = new Providers();
+    const channel = pushChannel(web, p.mobile, p.cleaner);
+
+    // Act
+    const error = await channel.send({ subscriptions: [subscription('ps_slow'), subscription('ps_busy')], devices: [] }, channel.render(content, {}), context()).catch((e: unknown) => e);
+
+    // Assess: unknown is recorded unconfirmed; a transient verdict would push to ps_slow again
+    expect(channel.classify(error)).toEqual({ kind: 'unknown' });
+  });
+
+  it('retries a push that a target refused for now and another for good', async () => {
+    // Prepare
+    const p = new Providers();
+    p.webAnswers.set('ps_big', answered(413));
+    p.webAnswers.set('ps_busy', answered(503));
+    const channel = pushChannel(p.web, p.mobile, p.cleaner);
+
+    // Act
+    const error = await channel.send({ subscriptions: [subscription('ps_big'), subscription('ps_busy')], devices: [] }, channel.render(content, {}), context()).catch((e: unknown) => e);
+
+    // Assess
+    expect(channel.classify(error)).toEqual({ kind: 'transient' });
+  });
+
   it('renders the WebSocket frame for browsers, FCM/APNs text for devices, and high urgency for high priorities', () => {
     const body = pushChannel(new Providers().web, new Providers().mobile, new Providers().cleaner).render(content, {});
     expect(JSON.parse(body.webPayload)).toEqual({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   classifyProviderError,
+  decisiveFailure,
   dailyQuotaWaitMs,
   defaultThrottleWaitMs,
   describeError,
@@ -95,6 +96,24 @@ describe('describeError', () => {
 
     // Assess
     expect(text).toBe('plain failure');
+  });
+});
+
+describe('decisiveFailure', () => {
+  const timedOut = Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+  const busy = awsError('ServiceUnavailable', 503);
+  const throttled = awsError('Throttling', 429);
+  const refused = awsError('MessageRejected', 400);
+
+  it.each([
+    ['one that may have reached its target', [busy, refused, timedOut, throttled], timedOut],
+    ['throttling, then a failure for now', [refused, busy, throttled], throttled],
+    ['a failure for now before a refusal', [refused, busy], busy],
+    ['a refusal when there is nothing else', [refused], refused],
+  ])('reports %s first, in whatever order they came', (_case, failures, expected) => {
+    // Act / Assess
+    expect(decisiveFailure(failures)).toBe(expected);
+    expect(decisiveFailure([...failures].reverse())).toBe(expected);
   });
 });
 
