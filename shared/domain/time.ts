@@ -209,10 +209,24 @@ function minutesOf(wallTime: string): number {
 }
 
 /**
+ * The first instant `zone`'s clocks show the wall time `wall` (epoch ms): its first pass when the
+ * clocks went back over it, and the gap's end when they jumped over it.
+ */
+function firstInstantShowing(wall: Temporal.PlainDateTime, zone: string): number {
+  const compatible = wall.toZonedDateTime(zone, { disambiguation: 'compatible' });
+  const earlier = wall.toZonedDateTime(zone, { disambiguation: 'earlier' });
+  if (compatible.toPlainDateTime().equals(wall)) return earlier.epochMilliseconds;
+  return earlier.getTimeZoneTransition('next')?.epochMilliseconds ?? compatible.epochMilliseconds;
+}
+
+/**
  * When the quiet window that `epochMs` falls in ends (epoch ms), or undefined when `epochMs` is not
  * in quiet hours. Wall times are read in `zone`: a window that crosses midnight (`22:00`–`08:00`)
  * ends on the next morning; one whose end falls in a gap ends when the gap does; a window with
- * `start === end` is empty. Throws RangeError on a malformed wall time or an unknown zone.
+ * `start === end` is empty. A time is quiet when the clock shows a time inside the window, and
+ * also anywhere between the window's start (the first time the clock showed it) and its end: the
+ * clocks going back into the hour before the start (01:10 EST after 01:59 EDT, in a window from
+ * 01:30) do not end a window that began. Throws RangeError on a malformed wall time or an unknown zone.
  */
 export function quietWindowEnd(epochMs: number, zone: string, quiet: QuietHours): number | undefined {
   const start = minutesOf(quiet.start);
@@ -220,17 +234,23 @@ export function quietWindowEnd(epochMs: number, zone: string, quiet: QuietHours)
   if (start === end) return undefined;
   const zoned = Temporal.Instant.fromEpochMilliseconds(epochMs).toZonedDateTimeISO(zone);
   const now = zoned.hour * 60 + zoned.minute;
+  const wallTimeOf = (date: Temporal.PlainDate, minutes: number): Temporal.PlainDateTime => date.toPlainDateTime({ hour: Math.floor(minutes / 60), minute: minutes % 60 });
   const inside = start < end ? now >= start && now < end : now >= start || now < end;
-  if (!inside) return undefined;
+  if (!inside) {
+    // Begun (today's window, or last night's crossing midnight) and not yet ended, though the clock went back before its start.
+    for (const startDate of [zoned.toPlainDate(), zoned.toPlainDate().subtract({ days: 1 })]) {
+      const began = firstInstantShowing(wallTimeOf(startDate, start), zone);
+      const ends = firstInstantShowing(wallTimeOf(start > end ? startDate.add({ days: 1 }) : startDate, end), zone);
+      if (began <= epochMs && epochMs < ends) return ends;
+    }
+    return undefined;
+  }
   // The window ends today, or tomorrow when it crossed midnight and we are still before it.
   const endDate = start > end && now >= start ? zoned.toPlainDate().add({ days: 1 }) : zoned.toPlainDate();
-  const endWall = endDate.toPlainDateTime({ hour: Math.floor(end / 60), minute: end % 60 });
-  const compatible = endWall.toZonedDateTime(zone, { disambiguation: 'compatible' });
+  const endWall = wallTimeOf(endDate, end);
   // An end the clocks jump over ends when they land: the gap's end, not the end moved past it by
   // the gap's length (which would hold later than a time just after the gap, already not quiet).
-  const earliest = compatible.toPlainDateTime().equals(endWall)
-    ? compatible.epochMilliseconds
-    : (endWall.toZonedDateTime(zone, { disambiguation: 'earlier' }).getTimeZoneTransition('next')?.epochMilliseconds ?? compatible.epochMilliseconds);
+  const earliest = firstInstantShowing(endWall, zone);
   if (earliest > epochMs) return earliest;
   // The end came twice (the clocks went back) and we are in its second pass: the later one ends it.
   const later = endWall.toZonedDateTime(zone, { disambiguation: 'later' }).epochMilliseconds;

@@ -315,6 +315,26 @@ describe('quietWindowEnd', () => {
     expect(end).toBe(utc('2027-10-31T01:30:00Z'));
   });
 
+  it.each([
+    ['New York, 01:10 EST after 01:59 EDT, window 01:30-03:00', 'America/New_York', '2027-11-07T06:10:00Z', { start: '01:30', end: '03:00' }, '2027-11-07T08:00:00Z'],
+    ['New York, 01:45 EDT, the first pass, window 01:30-03:00', 'America/New_York', '2027-11-07T05:45:00Z', { start: '01:30', end: '03:00' }, '2027-11-07T08:00:00Z'],
+    ['Paris, 02:05 +01:00 after 02:59 +02:00, window 02:20-07:00', 'Europe/Paris', '2027-10-31T01:05:00Z', { start: '02:20', end: '07:00' }, '2027-10-31T06:00:00Z'],
+    ['New York, 01:10 EST, a window 01:30-00:30 crossing midnight', 'America/New_York', '2027-11-07T06:10:00Z', { start: '01:30', end: '00:30' }, '2027-11-08T05:30:00Z'],
+  ])('keeps a window that began quiet when the clocks go back before its start (%s)', (_case, zone, at, quiet, end) => {
+    // Act / Assess
+    expect(quietWindowEnd(utc(at), zone, quiet)).toBe(utc(end));
+  });
+
+  it('leaves quiet a window that ended before the clocks went back over its end, until the clock shows it again', () => {
+    // Act: New York 2027-11-07, window 22:00-01:30: ended at 01:30 EDT (05:30Z); 01:40 EDT is past it, 01:10 EST inside it again
+    const between = quietWindowEnd(utc('2027-11-07T05:40:00Z'), 'America/New_York', { start: '22:00', end: '01:30' });
+    const secondPass = quietWindowEnd(utc('2027-11-07T06:10:00Z'), 'America/New_York', { start: '22:00', end: '01:30' });
+
+    // Assess
+    expect(between).toBeUndefined();
+    expect(secondPass).toBe(utc('2027-11-07T06:30:00Z'));
+  });
+
   it('counts the Lord Howe half-hour in a night whose clocks go back', () => {
     // Act: 22:00 on 2027-04-03 (+11:00) to 08:00 on the 4th (+10:30)
     const start = utc('2027-04-03T11:00:00Z');
