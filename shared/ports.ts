@@ -458,8 +458,10 @@ export interface Mailer {
    * Sends one e-mail, multipart/alternative when `html` is given (`text` is then its text
    * alternative); resolves with the provider's message id, where it gives one. `tags` name the
    * recipient it is for (SES message tags, `emailTags`), so that a bounce or complaint finds them.
+   * `beforeSend` runs before each attempt of the call that sends it, the SDK's retries included;
+   * what it throws, the send rejects with, that attempt not sent.
    */
-  send(email: OutgoingEmail): Promise<{ readonly messageId?: string }>;
+  send(email: OutgoingEmail, options?: { readonly beforeSend?: () => void }): Promise<{ readonly messageId?: string }>;
 }
 
 /**
@@ -500,8 +502,9 @@ export interface SmsSender {
   /**
    * Sends one SMS to `phone` (E.164); resolves with the provider's message id. Rejects with an
    * error named `OptedOut` (status 400) when the number opted out of the account's messages.
-   * `beforePublish` runs just before the call that sends the text; what it throws, it rejects with,
-   * nothing sent.
+   * `beforePublish` runs just before each attempt of the call that sends the text (after the
+   * opt-out check, and before each of the SDK's retries); what it throws, it rejects with, that
+   * attempt not sent.
    */
   send(phone: string, text: string, options?: { readonly beforePublish?: () => void }): Promise<{ readonly messageId?: string }>;
 }

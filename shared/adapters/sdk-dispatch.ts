@@ -10,6 +10,7 @@
  *   `$notSent = true`.
  */
 import type { SESClient } from '@aws-sdk/client-ses';
+import type { MiddlewareStack } from '@smithy/types';
 
 const dispatched = Symbol('herald.requestDispatched');
 
@@ -49,4 +50,22 @@ export function flagErrorsBeforeDispatch<C extends StackHolder>(client: C): C {
 /** True for an error flagged by {@link flagErrorsBeforeDispatch}: the request never left. */
 export function failedBeforeDispatch(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { $notSent?: unknown }).$notSent === true;
+}
+
+/**
+ * Runs `check` before each attempt of `command` leaves, the SDK's own retries included: at the
+ * `finalizeRequest` step, inside the retry middleware (which runs at its `high` priority, so every
+ * attempt passes here after its backoff). What `check` throws fails the call with nothing sent on
+ * that attempt. A send that must go out within a reserved second (shared/domain/rate-budget.ts)
+ * passes its check here: an attempt retried after SES or SNS throttled the first would otherwise
+ * go out in a second its budget never reserved.
+ */
+export function checkBeforeEachAttempt<I extends object, O extends object>(command: { readonly middlewareStack: MiddlewareStack<I, O> }, check: () => void): void {
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      check();
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'heraldBeforeAttemptMiddleware', override: true },
+  );
 }

@@ -8,7 +8,7 @@
 import { SendEmailCommand } from '@aws-sdk/client-ses';
 import type { SESClient } from '@aws-sdk/client-ses';
 import type { Mailer, OutgoingEmail } from '../ports.ts';
-import { failedBeforeDispatch, flagErrorsBeforeDispatch } from './sdk-dispatch.ts';
+import { checkBeforeEachAttempt, failedBeforeDispatch, flagErrorsBeforeDispatch } from './sdk-dispatch.ts';
 
 export class SesMailer implements Mailer {
   private readonly newClient: () => SESClient;
@@ -28,10 +28,9 @@ export class SesMailer implements Mailer {
     this.configurationSet = configurationSet;
   }
 
-  async send(email: OutgoingEmail): Promise<{ readonly messageId?: string }> {
+  async send(email: OutgoingEmail, options: { readonly beforeSend?: () => void } = {}): Promise<{ readonly messageId?: string }> {
     try {
-      const { MessageId } = await this.ses.send(
-        new SendEmailCommand({
+      const command = new SendEmailCommand({
           Source: this.from,
           Destination: { ToAddresses: [email.to] },
           Message: {
@@ -43,8 +42,10 @@ export class SesMailer implements Mailer {
           },
           ...(this.configurationSet !== undefined ? { ConfigurationSetName: this.configurationSet } : {}),
           ...(email.tags && email.tags.length > 0 ? { Tags: email.tags.map((tag) => ({ Name: tag.name, Value: tag.value })) } : {}),
-        }),
-      );
+        });
+      // Before each attempt: an SDK retry of a throttled send is checked too.
+      if (options.beforeSend) checkBeforeEachAttempt(command, options.beforeSend);
+      const { MessageId } = await this.ses.send(command);
       return MessageId ? { messageId: MessageId } : {};
     } catch (error) {
       // It threw mid-way through building a request: whatever it holds, the next send gets a fresh client.

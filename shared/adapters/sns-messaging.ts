@@ -20,7 +20,7 @@ import {
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { DeviceEndpoints, MobileEndpoint, MobilePush, SmsSender } from '../ports.ts';
 import { cutText } from '../domain/text-cut.ts';
-import { failedBeforeDispatch, flagErrorsBeforeDispatch } from './sdk-dispatch.ts';
+import { checkBeforeEachAttempt, failedBeforeDispatch, flagErrorsBeforeDispatch } from './sdk-dispatch.ts';
 
 /** Raised when the number opted out: shaped as a provider's 4xx so the engine fails the channel at once. */
 export class OptedOutError extends Error {
@@ -68,19 +68,17 @@ export class SnsSmsSender implements SmsSender {
   async send(phone: string, text: string, options: { readonly beforePublish?: () => void } = {}): Promise<{ readonly messageId?: string }> {
     const { isOptedOut } = await this.sns.call((c) => c.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: phone })));
     if (isOptedOut) throw new OptedOutError(phone);
-    options.beforePublish?.();
-    const { MessageId } = await this.sns.call((c) =>
-      c.send(
-        new PublishCommand({
-          PhoneNumber: phone,
-          Message: text,
-          MessageAttributes: {
-            'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
-            ...(this.senderId ? { 'AWS.SNS.SMS.SenderID': { DataType: 'String', StringValue: this.senderId } } : {}),
-          },
-        }),
-      ),
-    );
+    const publish = new PublishCommand({
+      PhoneNumber: phone,
+      Message: text,
+      MessageAttributes: {
+        'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
+        ...(this.senderId ? { 'AWS.SNS.SMS.SenderID': { DataType: 'String', StringValue: this.senderId } } : {}),
+      },
+    });
+    // Before each attempt of Publish, the SDK's retries of a throttled one included.
+    if (options.beforePublish) checkBeforeEachAttempt(publish, options.beforePublish);
+    const { MessageId } = await this.sns.call((c) => c.send(publish));
     return MessageId ? { messageId: MessageId } : {};
   }
 }

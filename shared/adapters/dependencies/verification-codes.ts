@@ -21,8 +21,7 @@ export const verificationCodes = /* @__PURE__ */ once(
       }
       if (channel === 'telegram') return sendTelegramCode(address, code);
       if (channel === 'webhook') return sendWebhookCode(who.tenantId, who.id, address, code);
-      options.beforeSend?.();
-      await mailer().send({ to: address, ...verificationEmail(code) });
+      await mailer().send({ to: address, ...verificationEmail(code) }, options.beforeSend ? { beforeSend: options.beforeSend } : {});
     },
   }),
 );

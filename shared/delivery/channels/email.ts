@@ -46,13 +46,17 @@ export function emailChannel(mailer: Mailer): DeliveryChannel<string, EmailBody>
       return { subject: oneLine(subject), text, ...(html !== undefined ? { html } : {}) };
     },
     async send(to, body, context) {
-      const { messageId } = await mailer.send({
-        to,
-        subject: body.subject,
-        text: body.text,
-        ...(body.html !== undefined ? { html: body.html } : {}),
-        tags: emailTags(context.tenantId, context.recipient.id),
-      });
+      const { messageId } = await mailer.send(
+        {
+          to,
+          subject: body.subject,
+          text: body.text,
+          ...(body.html !== undefined ? { html: body.html } : {}),
+          tags: emailTags(context.tenantId, context.recipient.id),
+        },
+        // Before each attempt: an SDK retry of a throttled send goes out only within the reserved second too.
+        context.checkBudgetSecond ? { beforeSend: context.checkBudgetSecond } : {},
+      );
       return messageId ? { providerMessageId: messageId } : {};
     },
     classify: (error) => classifyProviderError(error),

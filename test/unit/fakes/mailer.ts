@@ -18,8 +18,10 @@ export class FakeMailer implements Mailer {
   onSend?: (email: Email) => Promise<void> | void;
   sendCalls = 0;
 
-  async send(email: Email): Promise<{ messageId: string }> {
+  /** Runs `beforeSend` once, as the one attempt of a provider that never throttles. */
+  async send(email: Email, options: { readonly beforeSend?: () => void } = {}): Promise<{ messageId: string }> {
     this.sendCalls++;
+    options.beforeSend?.();
     await this.onSend?.(email);
     this.failures.throwNext();
     this.sent.push({ ...email });

@@ -22,6 +22,7 @@ import {
 import * as ece from 'http_ece';
 import webPush from 'web-push';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AnsweredErrorsRetryStrategy } from '../../../shared/adapters/answered-errors-retry-strategy.ts';
 import { vapidKeysFromSecret } from '../../../shared/adapters/vapid-keys.ts';
 import { SnsDeviceEndpoints, SnsMobilePush, SnsSmsSender } from '../../../shared/adapters/sns-messaging.ts';
 import { classifyProviderError } from '../../../shared/domain/delivery-errors.ts';
@@ -55,11 +56,13 @@ async function service(): Promise<{ outbox: Outbox; newEndpoint: () => string; u
 }
 
 describe('the local SNS', () => {
-  async function sns(hook?: CallHook): Promise<{ client: SNSClient; faultable?: SNSClient; outbox: Outbox; optOut: (p: string) => void }> {
+  /** `retrying`: the faultable client retries as Herald's functions do (AnsweredErrorsRetryStrategy), without its waits. */
+  async function sns(hook?: CallHook, options: { readonly retrying?: boolean } = {}): Promise<{ client: SNSClient; faultable?: SNSClient; outbox: Outbox; optOut: (p: string) => void }> {
     const outbox = new Outbox();
     const emulator = await startSnsEmulator({ region, accountId: '000000000000', platformApplications: [app], outbox, log: () => undefined, ...(hook ? { faultable: { hook } } : {}) });
     const client = new SNSClient({ region, credentials, endpoint: emulator.endpoint, maxAttempts: 1 });
-    const faultable = emulator.faultableEndpoint ? new SNSClient({ region, credentials, endpoint: emulator.faultableEndpoint, maxAttempts: 1 }) : undefined;
+    const retries = options.retrying ? { retryStrategy: new AnsweredErrorsRetryStrategy({ baseDelayMs: 1, random: () => 0 }) } : { maxAttempts: 1 };
+    const faultable = emulator.faultableEndpoint ? new SNSClient({ region, credentials, endpoint: emulator.faultableEndpoint, ...retries }) : undefined;
     stops.push(async () => {
       client.destroy();
       faultable?.destroy();
@@ -212,12 +215,16 @@ describe('the local SNS', () => {
     const channel = smsChannel(new SnsSmsSender(() => client));
     const calls: string[] = [];
     let over = false;
-    client.middlewareStack.add((next, context) => async (args) => {
-      calls.push(context.commandName ?? '');
-      const result = await next(args);
-      over = true;
-      return result;
-    });
+    // The calls that went out: at the innermost step, past every check the sender adds.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(context.commandName ?? '');
+        const result = await next(args);
+        over = true;
+        return result;
+      },
+      { step: 'deserialize' },
+    );
     const context = {
       tenantId: 'acme',
       recipient: { tenantId: 'acme', id: 'r', phone: '+14155550100', groups: [], createdAt: '', updatedAt: '' },
@@ -235,6 +242,30 @@ describe('the local SNS', () => {
     expect(error).toBeInstanceOf(BudgetSecondPassedError);
     expect(calls).toEqual(['CheckIfPhoneNumberIsOptedOutCommand']);
     expect(outbox.list('sms')).toEqual([]);
+  });
+
+  it('checks the send budget\'s second before each attempt of Publish: one SNS throttled is not retried once the second is over', async () => {
+    // Prepare: SNS throttles the first Publish; the second ends while that answer comes back
+    let publishes = 0;
+    const hook: CallHook = (service, call) => (call.operation === 'Publish' && ++publishes === 1 ? faultResponse(service, call.protocol, { statusCode: 400, code: 'Throttling' }) : undefined);
+    const { faultable, outbox } = await sns(hook, { retrying: true });
+    const sender = new SnsSmsSender(() => faultable as SNSClient);
+    let checks = 0;
+    const beforePublish = (): void => {
+      checks++;
+      if (publishes > 0) throw new BudgetSecondPassedError('sns-sms', Date.parse('2030-01-01T00:00:01Z'));
+    };
+
+    // Act
+    const error = await sender.send('+14155550100', 'hello', { beforePublish }).catch((e: unknown) => e);
+    const retried = await sender.send('+14155550100', 'hello again', { beforePublish: () => void checks++ });
+
+    // Assess: held back after the throttle, nothing texted; a later send within its second goes
+    expect(error).toBeInstanceOf(BudgetSecondPassedError);
+    expect(publishes).toBe(2);
+    expect(checks).toBe(3);
+    expect(retried.messageId).toEqual(expect.any(String));
+    expect(outbox.list('sms').map((m) => (m.body as { message: string }).message)).toEqual(['hello again']);
   });
 
   it('fails calls through its faultable endpoint in SNS wire shapes, raised as the SDK\'s own errors', async () => {

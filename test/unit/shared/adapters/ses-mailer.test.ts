@@ -8,12 +8,14 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SESClient } from '@aws-sdk/client-ses';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnsweredErrorsRetryStrategy } from '../../../../shared/adapters/answered-errors-retry-strategy.ts';
 import { SesMailer } from '../../../../shared/adapters/ses-mailer.ts';
+import { BudgetSecondPassedError } from '../../../../shared/domain/rate-budget.ts';
 import { classifyProviderError } from '../../../../shared/domain/delivery-errors.ts';
 import { emailChannel, oneLine } from '../../../../shared/delivery/channels/email.ts';
 
 const received: string[] = [];
-let answer: 'ok' | 'hang up' = 'ok';
+let answer: 'ok' | 'hang up' | 'throttle once' = 'ok';
 let server: Server;
 let endpoint: string;
 
@@ -30,6 +32,12 @@ beforeAll(async () => {
     void bodyOf(request).then((body) => {
       received.push(body);
       if (answer === 'hang up') return void request.socket.destroy();
+      if (answer === 'throttle once') {
+        // SES's answer past the account's maximum send rate ("Sending quotas", SES Developer Guide).
+        answer = 'ok';
+        response.writeHead(400, { 'content-type': 'text/xml' });
+        return void response.end('<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Maximum sending rate exceeded.</Message></Error><RequestId>r1</RequestId></ErrorResponse>');
+      }
       response.writeHead(200, { 'content-type': 'text/xml' });
       response.end(`<SendEmailResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><SendEmailResult><MessageId>m${received.length}</MessageId></SendEmailResult></SendEmailResponse>`);
     });
@@ -42,11 +50,13 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-function aMailer(): { mailer: SesMailer; clientsMade: () => number } {
+/** `retrying`: the SDK retries as Herald's functions do (AnsweredErrorsRetryStrategy, 3 attempts), without its waits. */
+function aMailer(options: { readonly retrying?: boolean } = {}): { mailer: SesMailer; clientsMade: () => number } {
   let made = 0;
   const mailer = new SesMailer(() => {
     made++;
-    return new SESClient({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+    const retries = options.retrying ? { retryStrategy: new AnsweredErrorsRetryStrategy({ baseDelayMs: 1, random: () => 0 }) } : { maxAttempts: 1 };
+    return new SESClient({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, ...retries });
   }, 'herald@example.com');
   return { mailer, clientsMade: () => made };
 }
@@ -125,9 +135,69 @@ describe('SesMailer', () => {
     expect(classifyProviderError(error)).toEqual({ kind: 'unknown' });
     expect(clientsMade()).toBe(1);
   });
+
+  it('runs the send-budget check before each attempt: a send SES throttled is not retried once its reserved second is over', async () => {
+    // Prepare: SES throttles the first attempt; the second ends while that answer comes back
+    const { mailer } = aMailer({ retrying: true });
+    received.length = 0;
+    answer = 'throttle once';
+    let checks = 0;
+    const beforeSend = (): void => {
+      checks++;
+      if (received.length > 0) throw new BudgetSecondPassedError('ses', Date.parse('2030-01-01T00:00:01Z'));
+    };
+
+    // Act
+    const error = await rejectionOf(mailer.send({ to: 'ann@example.com', subject: 'Hi', text: 'Hello' }, { beforeSend }));
+
+    // Assess: the retry was held back, not sent in a second nobody reserved
+    expect(error).toBeInstanceOf(BudgetSecondPassedError);
+    expect(checks).toBe(2);
+    expect(received).toHaveLength(1);
+  });
+
+  it('retries a throttled send at once while its reserved second lasts, the check run before each attempt', async () => {
+    // Prepare
+    const { mailer } = aMailer({ retrying: true });
+    received.length = 0;
+    answer = 'throttle once';
+    let checks = 0;
+
+    // Act
+    const sent = await mailer.send({ to: 'ann@example.com', subject: 'Hi', text: 'Hello' }, { beforeSend: () => void checks++ });
+
+    // Assess
+    expect(sent).toEqual({ messageId: 'm2' });
+    expect(checks).toBe(2);
+    expect(received).toHaveLength(2);
+  });
 });
 
 describe('the e-mail channel', () => {
+  it("hands the engine's send-budget check to the mailer, run before each attempt of SendEmail", async () => {
+    // Prepare: SES throttles the first attempt; the reserved second is over by the retry
+    const { mailer } = aMailer({ retrying: true });
+    received.length = 0;
+    answer = 'throttle once';
+    const channel = emailChannel(mailer);
+    const context = {
+      tenantId: 'acme',
+      recipient: { tenantId: 'acme', id: 'ann', email: 'ann@example.com', groups: [], createdAt: '', updatedAt: '' },
+      live: { connections: [], unread: 0, unreadVersion: 0 },
+      now: new Date(),
+      checkBudgetSecond: () => {
+        if (received.length > 0) throw new BudgetSecondPassedError('ses', Date.parse('2030-01-01T00:00:01Z'));
+      },
+    };
+
+    // Act
+    const error = await rejectionOf(channel.send('ann@example.com', { subject: 'Hi', text: 'Hello' }, context));
+
+    // Assess
+    expect(error).toBeInstanceOf(BudgetSecondPassedError);
+    expect(received).toHaveLength(1);
+  });
+
   it('renders a title on one header line, whatever it holds', () => {
     // Prepare
     const channel = emailChannel({ send: async () => ({}) });
