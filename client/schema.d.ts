@@ -2934,7 +2934,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another body. The webhook URL's receiver refused its code (a 4xx but 408 and 429, a redirect, or an address webhooks may not reach): the record is put back as it was; fix the receiver, then set it again. */
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another body. A code was refused for good, naming the field and what was said: the webhook URL's receiver (a 4xx but 408 and 429, a redirect, or an address webhooks may not reach), SES (`MessageRejected`, `InvalidParameterValue`), SNS (the number opted out, or `InvalidParameter`) or Telegram (400 `chat not found`, 403 the bot blocked or never started). The record is put back as it was, and a code the same request sent to another address will not confirm it; fix the address, then set it again. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2963,7 +2963,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A code could not be sent: a webhook URL's (the record is put back as it was; repeat the request), or an e-mail, SMS or Telegram code (the record is saved; set the address again for a new code). An e-mail or SMS code waits for room in its provider's send budget, shared with deliveries; with none in the next few seconds, or the provider still throttling, the answer says it could not be sent yet and carries `Retry-After` (seconds): the record is saved, nothing was sent, repeat the request then for a new code. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
+            /** @description A code could not be sent for now: a webhook URL's (the record is put back as it was; repeat the request), or an e-mail, SMS or Telegram code (the record is saved; set the address again for a new code). An e-mail or SMS code waits for room in its provider's send budget, shared with deliveries; with none in the next few seconds, or the provider still throttling, the answer says it could not be sent yet and carries `Retry-After` (seconds): the record is saved, nothing was sent, repeat the request then for a new code. Telegram's 429 carries its `retry_after` the same way. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */

@@ -3,7 +3,7 @@
  * `sendMessage` at `/bot<token>/<method>`, with JSON, form or query parameters, answered in the
  * Bot API's own shapes: `{ ok: true, result }`, or `{ ok: false, error_code, description,
  * parameters? }` with the same HTTP status. It enforces what the real one does for these calls: the
- * bot's token (401 `Unauthorized`), a chat id and a text of 1 to 4,096 characters (400 `Bad
+ * bot's token (401 `Unauthorized`; 404 `Not Found` for what is not a token at all), a chat id and a text of 1 to 4,096 characters (400 `Bad
  * Request: …`), an unknown method (404 `Not Found`). Each message it accepts goes to the outbox.
  * Fault rules of service `telegram` (`/_local/faults`) answer with their status, `message` as the
  * `description`, and `retryAfterSeconds` as `parameters.retry_after`.
@@ -58,6 +58,9 @@ export function parseTelegramHtml(html: string): { readonly text: string } | { r
   if (open.length > 0) return { error: `can't find end tag corresponding to start tag "${open.at(-1) ?? ''}"` };
   return { text };
 }
+
+/** A bot token's shape, `<bot id>:<secret>` ("Authorizing your bot", core.telegram.org/bots/api). */
+const telegramTokenShape = /^\d+:[A-Za-z0-9_-]+$/;
 
 /** Telegram's limit on a message text (characters). */
 const maxTextLength = 4096;
@@ -129,6 +132,9 @@ export async function startTelegramEmulator(options: TelegramEmulatorOptions): P
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
     if (!match) return refuse(res, 404, 'Not Found');
     const [, given, method] = match as unknown as [string, string, string];
+    // What is not a token at all (`<bot id>:<secret>`) is a path the Bot API does not know: 404.
+    // A token of that shape that is not the bot's: 401.
+    if (!telegramTokenShape.test(given)) return refuse(res, 404, 'Not Found');
     if (given !== token) return refuse(res, 401, 'Unauthorized');
     let params: Record<string, unknown>;
     try {

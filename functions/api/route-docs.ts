@@ -358,9 +358,9 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     errors: {
       404: 'The caller is not in the directory.',
       409: 'The record kept changing while it was being updated; repeat the request.',
-      422: 'The webhook URL\'s receiver refused its code (a 4xx but 408 and 429, a redirect, or an address webhooks may not reach): the record is put back as it was; fix the receiver, then set it again.',
+      422: 'A code was refused for good, naming the field and what was said: the webhook URL\'s receiver (a 4xx but 408 and 429, a redirect, or an address webhooks may not reach), SES (`MessageRejected`, `InvalidParameterValue`), SNS (the number opted out, or `InvalidParameter`) or Telegram (400 `chat not found`, 403 the bot blocked or never started). The record is put back as it was, and a code the same request sent to another address will not confirm it; fix the address, then set it again.',
       429: 'A new address sends a code, and the codes count against the hourly limit of what the caller may send themself.',
-      503: 'A code could not be sent: a webhook URL\'s (the record is put back as it was; repeat the request), or an e-mail, SMS or Telegram code (the record is saved; set the address again for a new code). An e-mail or SMS code waits for room in its provider\'s send budget, shared with deliveries; with none in the next few seconds, or the provider still throttling, the answer says it could not be sent yet and carries `Retry-After` (seconds): the record is saved, nothing was sent, repeat the request then for a new code.',
+      503: 'A code could not be sent for now: a webhook URL\'s (the record is put back as it was; repeat the request), or an e-mail, SMS or Telegram code (the record is saved; set the address again for a new code). An e-mail or SMS code waits for room in its provider\'s send budget, shared with deliveries; with none in the next few seconds, or the provider still throttling, the answer says it could not be sent yet and carries `Retry-After` (seconds): the record is saved, nothing was sent, repeat the request then for a new code. Telegram\'s 429 carries its `retry_after` the same way.',
     },
   },
   'POST /v1/me/verify': {

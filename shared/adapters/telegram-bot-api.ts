@@ -38,8 +38,9 @@ interface BotApiAnswer {
 
 /**
  * A TelegramBot calling `apiUrl` (https://api.telegram.org on AWS) with the token `token()` gives
- * (read from Secrets Manager, cached). A 401 (a revoked or rotated token) makes `forgetToken` run,
- * so the next call, the retry of the message refused included, reads the secret again.
+ * (read from Secrets Manager, cached). A 401 (a revoked or rotated token) or a 404 (a secret that
+ * is not a token: the Bot API answers "Not Found" to its path) makes `forgetToken` run, so the next
+ * call, the retry of the message refused included, reads the secret again.
  */
 export function telegramBotApi(options: {
   readonly apiUrl: string;
@@ -66,7 +67,8 @@ export function telegramBotApi(options: {
       });
       const answer = (await response.json().catch(() => ({}))) as BotApiAnswer;
       if (response.ok && answer.ok === true) return { messageId: String(answer.result?.message_id ?? '') };
-      if (response.status === 401) options.forgetToken?.();
+      // 401: a token revoked or rotated; 404: not a token at all (every method exists). Read the secret again.
+      if (response.status === 401 || response.status === 404) options.forgetToken?.();
       throw new TelegramApiError(answer.error_code ?? response.status, answer.description ?? response.statusText, answer.parameters?.retry_after);
     },
   };

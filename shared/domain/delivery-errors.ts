@@ -154,6 +154,22 @@ export function classifyProviderError(error: unknown, now: number = Date.now()):
   return { kind: 'unknown' };
 }
 
+/**
+ * What a Telegram Bot API answer means for a send. 401 Unauthorized and 404 Not Found are the
+ * bot's token, not the message: 401 for a token revoked or rotated in BotFather before the secret
+ * was updated, 404 for one that is not a token at all (`<bot id>:<secret>`; the Bot API answers
+ * an unknown path, as every method exists, "Not Found"). The adapter has dropped its cached token
+ * (`forgetToken`), so the retry, after the retry policy's backoff, reads the secret again:
+ * transient, so a rotation loses no message (a token that stays wrong fails the channel after the
+ * last retry). The rest as for any provider ({@link classifyProviderError}): 429 waits
+ * `parameters.retry_after`, 403 (the bot was blocked, or kicked from the group) and other 4xx fail
+ * at once, 5xx is tried again, no answer at all is never sent again (it may have gone out).
+ */
+export function classifyTelegramError(error: unknown, now: number = Date.now()): ProviderVerdict {
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return status === 401 || status === 404 ? { kind: 'transient' } : classifyProviderError(error, now);
+}
+
 /** How a failure weighs when a channel that reached none of its targets must report one. */
 const reportOrder: Readonly<Record<ProviderVerdict['kind'], number>> = { unknown: 0, throttled: 1, transient: 2, gone: 3, permanent: 4 };
 

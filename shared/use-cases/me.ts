@@ -10,6 +10,7 @@
  * budget, as deliveries do (verification-code-sends.ts).
  */
 import type { Caller } from '../domain/caller.ts';
+import { classifyProviderError, classifyTelegramError } from '../domain/delivery-errors.ts';
 import { checkVerificationCode, newVerificationCode, pendingVerification, verifiableChannels } from '../domain/contact-verification.ts';
 import type { PendingVerification, VerifiableChannel } from '../domain/contact-verification.ts';
 import { addressFields, addressOn, applyRecipientChanges, hasVerifiedAddress, maxTypePreferences } from '../domain/recipient.ts';
@@ -127,6 +128,9 @@ export async function checkUpdateMe(deps: MeDeps, caller: Caller, body: UpdateMe
  * by e-mail, by SMS, by the Telegram bot, or in a signed webhook. An e-mail or SMS code waits for
  * room in its provider's send budget; one that finds none soon is a 503 with `Retry-After`, the
  * record saved: repeating the request (without an `Idempotency-Key`, or with a new one) sends a new code.
+ * @throws UnprocessableEntityError (422) naming each field whose provider (or webhook receiver)
+ * refused its code for good, the record put back as it was; ServiceUnavailableError (503) for a
+ * code not sent for now, with `retryAfterSeconds` when the provider said when (docs/limits.md).
  */
 export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody): Promise<Recipient> {
   refuseUnreachableWebhook(body.webhookUrl, deps.webhookTargets);
@@ -166,38 +170,92 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
     const refusal = receiverRefusal(error);
     if (refusal !== undefined) {
       // The user's own receiver said no: retrying would not help, fixing it would.
-      const message = `${refusal}; nothing was kept: check the URL and the receiver, then set it again`;
+      const message = `${refusal}; nothing was kept: ${fixOf.webhook}, then set it again`;
       throw new UnprocessableEntityError(`webhookUrl ${message}`, { details: [{ field: 'webhookUrl', message }], cause: error });
     }
     throw new ServiceUnavailableError('Could not send the code to your webhookUrl; nothing was kept, repeat the request', { cause: error });
   }
   // The others go side by side: each may wait a few seconds for room in its provider's budget.
-  const failures = await Promise.all(
-    codes
-      .filter((c) => c.channel !== 'webhook')
-      .map(({ channel, address, code }) => sendVerificationCode(deps, channel, address, code, owner).then(() => undefined, (error: unknown) => codeNotSent(addressFields[channel], error))),
-  );
-  const failure = failures.find((f) => f !== undefined);
-  if (failure) throw failure;
-  return saved;
+  const failures = (
+    await Promise.all(
+      codes
+        .filter((c) => c.channel !== 'webhook')
+        .map(({ channel, address, code }) => sendVerificationCode(deps, channel, address, code, owner).then(() => undefined, (error: unknown) => ({ channel, error }))),
+    )
+  ).filter((failure) => failure !== undefined);
+  if (failures.length === 0) return saved;
+  const refused = failures.flatMap(({ channel, error }) => {
+    const why = addressRefusal(channel, error);
+    return why === undefined ? [] : [{ field: addressFields[channel], message: `${why}; nothing was kept: ${fixOf[channel]}, then set it again`, error }];
+  });
+  if (refused.length > 0) {
+    // The provider will never take a code there: the user's to fix, so the change is taken back whole.
+    await putBack(deps, replaced);
+    const others = codes.length - failures.length > 0 ? ' (a code this request sent to another address will not confirm it)' : '';
+    throw new UnprocessableEntityError(`${refused.map((r) => `${r.field} ${r.message}`).join('; ')}${others}`, {
+      details: refused.map(({ field, message }) => ({ field, message })),
+      cause: refused[0]?.error,
+    });
+  }
+  const [first] = failures;
+  throw codeNotSent(first?.channel ?? 'email', first?.error);
+}
+
+/** How a user fixes an address whose provider refused its code. */
+const fixOf: Readonly<Record<VerifiableChannel, string>> = {
+  email: 'check the address',
+  sms: 'check the number',
+  telegram: "check the chat id, and that the chat has started Herald's bot",
+  webhook: 'check the URL and the receiver',
+};
+
+/**
+ * Why the provider will never deliver a code to this address, in its own words, as retrying would
+ * not change; undefined when it might later or when the fault is Herald's (its configuration, its
+ * token, its quota): a 503 then. SES refuses the address (`MessageRejected`,
+ * `InvalidParameterValue`: an address SES will not send to, or, in the SES sandbox, one not
+ * verified); SNS answers `InvalidParameter` for a number it cannot text, and the number may have
+ * opted out (`OptedOut`, CheckIfPhoneNumberIsOptedOut); Telegram answers 400 (`chat not found`) or
+ * 403 (`bot was blocked by the user`, `bot can't initiate conversation with a user`).
+ */
+function addressRefusal(channel: VerifiableChannel, error: unknown): string | undefined {
+  const verdict = channel === 'telegram' ? classifyTelegramError(error) : classifyProviderError(error);
+  if (verdict.kind !== 'permanent' && verdict.kind !== 'gone') return undefined;
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : '';
+  if (channel === 'email' && (name === 'MessageRejected' || name === 'InvalidParameterValue')) return `was refused by SES: ${text}`;
+  if (channel === 'sms' && name === 'OptedOut') return 'has opted out of SMS from Herald: nothing can be texted to it';
+  if (channel === 'sms' && (name === 'InvalidParameterException' || name === 'InvalidParameter')) return `was refused by SNS: ${text}`;
+  if (channel === 'telegram') return `was refused: ${text}`;
+  return undefined;
 }
 
 /** The 503 of a code that could not be sent once its address was saved: later, or set again. */
-function codeNotSent(field: string, error: unknown): ServiceUnavailableError {
+function codeNotSent(channel: VerifiableChannel, error: unknown): ServiceUnavailableError {
+  const field = addressFields[channel];
   if (error instanceof CodeNotSentYetError) {
     return new ServiceUnavailableError(
       `Your ${field} is saved, but its code could not be sent yet: ${error.message}; repeat the request in ${error.retryAfterSeconds} s for a new code`,
       { retryAfterSeconds: error.retryAfterSeconds, cause: error },
     );
   }
+  // Telegram's 429 (its codes have no budget of Herald's): when it says to, with its retry_after.
+  const verdict = channel === 'telegram' ? classifyTelegramError(error) : classifyProviderError(error);
+  if (verdict.kind === 'throttled') {
+    const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+    return new ServiceUnavailableError(
+      `Your ${field} is saved, but its code could not be sent yet: the provider asked Herald to slow down; repeat the request in ${seconds} s for a new code`,
+      { retryAfterSeconds: seconds, cause: error },
+    );
+  }
   return new ServiceUnavailableError(`Your ${field} is saved, but its code could not be sent; set it again for a new code`, { cause: error });
 }
 
 /**
- * Puts the caller's record back as it was `before` a change whose webhook code could not go, when
- * that change is the last write (the version one past `before`'s); after any other write the
- * record is left as it is. Failing to is logged: the URL then stays unconfirmed, which sends it
- * nothing but codes.
+ * Puts the caller's record back as it was `before` a change whose code could never go (a webhook
+ * receiver or a provider refused it), when that change is the last write (the version one past
+ * `before`'s); after any other write the record is left as it is. Failing to is logged: the address
+ * then stays unconfirmed, which sends it nothing but codes.
  */
 async function putBack(deps: MeDeps, before: Recipient): Promise<void> {
   try {
@@ -205,7 +263,7 @@ async function putBack(deps: MeDeps, before: Recipient): Promise<void> {
     if (current === undefined || current.version !== (before.version ?? 0) + 1) return;
     await deps.recipients.save({ ...before, updatedAt: deps.clock.now().toISOString() }, current);
   } catch (error) {
-    logger.warn('Could not put a record back after its webhook code could not be sent', { tenantId: before.tenantId, recipientId: before.id, error: error as Error });
+    logger.warn('Could not put a record back after its code was refused', { tenantId: before.tenantId, recipientId: before.id, error: error as Error });
   }
 }
 

@@ -351,6 +351,19 @@ describe('push and SMS', () => {
     expect(sent.deliveries.sms?.status).toBe('sent');
   });
 
+  it('refuses a number that opted out with a 422 naming phone, keeping the number as it was', async () => {
+    await h.api('PUT', '/v1/recipients/olga', { token: admin, body: { phone: '+14155550160' } });
+    h.stack.sns.optOut('+14155550161');
+    const olga = await h.token('olga');
+    const refused = await h.api('PATCH', '/v1/me', { token: olga, body: { phone: '+14155550161', timezone: 'Asia/Tokyo' } });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(422);
+    expect(refused.body.error?.details).toEqual([{ field: 'phone', message: 'has opted out of SMS from Herald: nothing can be texted to it; nothing was kept: check the number, then set it again' }]);
+    const me = await h.api('GET', '/v1/me', { token: olga });
+    expect(me.body).toMatchObject({ phone: '+14155550160', awaitingVerification: [] });
+    expect(me.body.timezone ?? null).toBeNull();
+    expect((await outbox('sms')).filter((e) => e.to === '+14155550161')).toEqual([]);
+  });
+
   it('waits out SNS throttling and a push service 429 without spending attempts, then sends each once', async () => {
     // Prepare: the local SNS answers Publish `Throttled` (429) and the push service 429, in their own shapes
     await h.api('PUT', '/v1/recipients/gus', { token: admin, body: { phone: '+14155550177' } });

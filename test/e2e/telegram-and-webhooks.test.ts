@@ -305,6 +305,46 @@ describe('preferences, broadcasts and self-set addresses', () => {
   });
 });
 
+describe('a chat whose code Telegram refuses', () => {
+  it("is a 422 naming telegramChatId with Telegram's words when the chat never started the bot, and nothing is kept", async () => {
+    // Prepare
+    await putRecipient('ivy', { telegramChatId: '2323' });
+    const ivy = await h.token('ivy');
+    await h.api('POST', '/_local/faults', {
+      body: [{ service: 'telegram', operation: 'sendMessage', probability: 1, error: { statusCode: 403, code: 'Forbidden', message: "Forbidden: bot can't initiate conversation with a user" } }],
+    });
+
+    // Act
+    const refused = await h.api('PATCH', '/v1/me', { token: ivy, body: { telegramChatId: '3434' } });
+    const me = await h.api('GET', '/v1/me', { token: ivy });
+
+    // Assess
+    expect(refused.status, JSON.stringify(refused.body)).toBe(422);
+    expect(refused.body.error?.details).toEqual([
+      { field: 'telegramChatId', message: "was refused: Telegram answered 403: Forbidden: bot can't initiate conversation with a user; nothing was kept: check the chat id, and that the chat has started Herald's bot, then set it again" },
+    ]);
+    expect(me.body).toMatchObject({ telegramChatId: '2323', awaitingVerification: [] });
+  });
+
+  it("answers Telegram's 429 with a 503 and its retry_after as Retry-After, the chat saved awaiting its code", async () => {
+    // Prepare
+    await putRecipient('jay', {});
+    const jay = await h.token('jay');
+    await h.api('POST', '/_local/faults', {
+      body: [{ service: 'telegram', operation: 'sendMessage', probability: 1, error: { statusCode: 429, code: 'TooManyRequests', message: 'Too Many Requests: retry after 9', retryAfterSeconds: 9 } }],
+    });
+
+    // Act
+    const later = await h.apiWithHeaders('PATCH', '/v1/me', { token: jay, body: { telegramChatId: '4545' } });
+    const me = await h.api('GET', '/v1/me', { token: jay });
+
+    // Assess
+    expect(later.status, JSON.stringify(later.body)).toBe(503);
+    expect(later.headers['retry-after']).toBe('9');
+    expect(me.body).toMatchObject({ telegramChatId: '4545', awaitingVerification: ['telegram'] });
+  });
+});
+
 describe('a webhook slow to answer', () => {
   it('holds back no other recipient of its request: their inbox item and sent status come while it is unanswered', async () => {
     // Prepare: wH's receiver answers only when the test lets it; Carol is connected

@@ -57,15 +57,16 @@ describe('the Telegram adapter on the local Bot API', () => {
   it('answers the Bot API refusals in its own shape, never naming the token', async () => {
     // Act
     const wrongToken = await failureOf(bot('1:not-the-token').sendMessage('1', 'x'));
+    const notAToken = await failureOf(bot('not a token').sendMessage('1', 'x'));
     const empty = await failureOf(bot().sendMessage('1', '  '));
     const long = await failureOf(bot().sendMessage('1', 'x'.repeat(4097)));
     const missing = await secretNotFound();
 
     // Assess
-    expect([wrongToken, empty, long].map((e) => e.$metadata.httpStatusCode)).toEqual([401, 400, 400]);
+    expect([wrongToken, notAToken, empty, long].map((e) => e.$metadata.httpStatusCode)).toEqual([401, 404, 400, 400]);
     expect(empty.message).toContain('Bad Request: message text is empty');
     expect(long.message).toContain('Bad Request: message is too long');
-    for (const error of [wrongToken, empty, long]) expect(error.message).not.toContain(localTelegramBotToken);
+    for (const error of [wrongToken, notAToken, empty, long]) expect(error.message).not.toContain(localTelegramBotToken);
     expect(missing).toBe('ResourceNotFoundException');
   });
 
@@ -132,6 +133,26 @@ describe('the Telegram adapter on the local Bot API', () => {
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     secretsManager.restore();
     rotating.destroy();
+  });
+
+  it('answers a secret that is not a token at all 404 Not Found, as the Bot API does; the adapter reads the secret again and the channel retries', async () => {
+    // Prepare: the secret was first stored as JSON, then fixed
+    const stored = [JSON.stringify({ token: localTelegramBotToken }), localTelegramBotToken];
+    let reads = 0;
+    let forgotten = 0;
+    const sender = telegramBotApi({ apiUrl: telegram.url, token: async () => stored[Math.min(reads++, 1)] ?? '', forgetToken: () => void forgotten++ });
+    const channel = telegramChannel(sender);
+
+    // Act
+    const refused = await failureOf(sender.sendMessage('4242', 'Token fixed'));
+    const retried = await sender.sendMessage('4242', 'Token fixed');
+
+    // Assess
+    expect(refused.$metadata.httpStatusCode).toBe(404);
+    expect(refused.message).toBe('Telegram answered 404: Not Found');
+    expect(channel.classify(refused)).toEqual({ kind: 'transient' });
+    expect(forgotten).toBe(1);
+    expect(outbox.list('telegram').find((m) => m.providerMessageId === retried.messageId)).toMatchObject({ to: '4242', body: { text: 'Token fixed' } });
   });
 
   it('renders the title and message, cut to the 4,096 characters Telegram takes', () => {

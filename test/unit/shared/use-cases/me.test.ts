@@ -5,6 +5,9 @@ import { maxTypePreferences } from '../../../../shared/domain/schemas.ts';
 import { WebhookTargetRefusedError } from '../../../../shared/domain/webhook-targets.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, UnprocessableEntityError, ValidationError } from '../../../../shared/errors.ts';
 import { checkUpdateMe, getMe, updateMe, verifyContact } from '../../../../shared/use-cases/me.ts';
+import { MessageRejected } from '@aws-sdk/client-ses';
+import { OptedOutError } from '../../../../shared/adapters/sns-messaging.ts';
+import { TelegramApiError } from '../../../../shared/adapters/telegram-bot-api.ts';
 import type { MeDeps } from '../../../../shared/use-cases/me.ts';
 import { FakeClock, InMemoryRecipientStore, InMemorySelfSendLimits, UnlimitedSendBudget } from '../../fakes/index.ts';
 import { aRecipient, admin, plainUser, tenantId } from '../../fakes/fixtures.ts';
@@ -278,6 +281,82 @@ describe('an address a user sets for themself', () => {
     await expect(result).rejects.toBeInstanceOf(ServiceUnavailableError);
     const stored = await world.recipients.get(tenantId, plainUser.sub);
     expect(stored && hasVerifiedAddress(stored, 'email')).toBe(false);
+  });
+});
+
+describe('an address whose provider refuses its code', () => {
+  /** A world whose code sender fails each channel as `failures` says, and sends the rest. */
+  function refusing(failures: Partial<Record<string, unknown>>): World {
+    const world = aWorld();
+    world.deps = {
+      ...world.deps,
+      codes: {
+        send: async (channel, address, code) => {
+          if (failures[channel] !== undefined) throw failures[channel];
+          world.codes.push({ channel, address, code });
+        },
+      },
+    };
+    return world;
+  }
+
+  it.each<[string, string, unknown, string]>([
+    ['SES', 'email', new MessageRejected({ message: 'Address blacklisted.', $metadata: { httpStatusCode: 400 } }), 'was refused by SES: Address blacklisted.; nothing was kept: check the address, then set it again'],
+    ['SNS', 'phone', new OptedOutError('+14155550199'), "has opted out of SMS from Herald: nothing can be texted to it; nothing was kept: check the number, then set it again"],
+    ['Telegram', 'telegramChatId', new TelegramApiError(403, "Forbidden: bot can't initiate conversation with a user"), "was refused: Telegram answered 403: Forbidden: bot can't initiate conversation with a user; nothing was kept: check the chat id, and that the chat has started Herald's bot, then set it again"],
+    ['Telegram', 'telegramChatId', new TelegramApiError(400, 'Bad Request: chat not found'), "was refused: Telegram answered 400: Bad Request: chat not found; nothing was kept: check the chat id, and that the chat has started Herald's bot, then set it again"],
+  ])('is a 422 naming the field with what %s said, and the change is taken back whole', async (_provider, field, error, message) => {
+    // Prepare: the address refused, with a new time zone and, unless it is the refused one, a new phone
+    const channel = { email: 'email', phone: 'sms', telegramChatId: 'telegram' }[field] ?? field;
+    const world = refusing({ [channel]: error });
+    await world.recipients.put(aRecipient({ id: plainUser.sub, email: 'bob@example.com', timezone: 'Europe/Paris' }));
+    const before = await world.recipients.get(tenantId, plainUser.sub);
+    const body = { email: 'new@example.com', phone: '+14155550199', telegramChatId: '4242', timezone: 'Asia/Tokyo' };
+    const changed = { email: { email: body.email, timezone: body.timezone }, phone: { phone: body.phone, email: body.email }, telegramChatId: { telegramChatId: body.telegramChatId, phone: body.phone } }[field];
+
+    // Act
+    const refused = await updateMe(world.deps, plainUser, changed ?? {}).catch((e: unknown) => e);
+
+    // Assess: nothing of the change stays, the other code sent is void
+    expect(refused).toBeInstanceOf(UnprocessableEntityError);
+    expect((refused as UnprocessableEntityError).details).toEqual([{ field, message }]);
+    expect(await world.recipients.get(tenantId, plainUser.sub)).toEqual({ ...before, updatedAt: expect.any(String) as string, version: expect.any(Number) as number });
+    if (field !== 'email') expect((refused as Error).message).toContain('a code this request sent to another address will not confirm it');
+  });
+
+  it("answers Telegram's 429 with a 503 and its retry_after, keeping the chat saved and unconfirmed", async () => {
+    // Prepare
+    const world = refusing({ telegram: new TelegramApiError(429, 'Too Many Requests: retry after 7', 7) });
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+
+    // Act
+    const error = await updateMe(world.deps, plainUser, { telegramChatId: '4242' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ retryAfterSeconds: 7 });
+    expect((error as Error).message).toBe('Your telegramChatId is saved, but its code could not be sent yet: the provider asked Herald to slow down; repeat the request in 7 s for a new code');
+    const stored = await world.recipients.get(tenantId, plainUser.sub);
+    expect(stored?.telegramChatId).toBe('4242');
+    expect(stored && hasVerifiedAddress(stored, 'telegram')).toBe(false);
+  });
+
+  it.each<[string, unknown]>([
+    ["Herald's bot token refused (401)", new TelegramApiError(401, 'Unauthorized')],
+    ["Herald's bot token not a token (404)", new TelegramApiError(404, 'Not Found')],
+    ['Telegram down (502)', new TelegramApiError(502, 'Bad Gateway')],
+  ])('answers a failure that is not the address, %s, with a 503, keeping the chat saved', async (_case, error) => {
+    // Prepare
+    const world = refusing({ telegram: error });
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+
+    // Act
+    const refused = await updateMe(world.deps, plainUser, { telegramChatId: '4242' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(refused).toBeInstanceOf(ServiceUnavailableError);
+    expect((refused as Error).message).toBe('Your telegramChatId is saved, but its code could not be sent; set it again for a new code');
+    expect((await world.recipients.get(tenantId, plainUser.sub))?.telegramChatId).toBe('4242');
   });
 });
 
