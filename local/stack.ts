@@ -56,6 +56,7 @@ import type { AcceptedEmail } from './ses-feedback.ts';
 import { startSnsEmulator } from './sns-emulator.ts';
 import type { SnsEmulator } from './sns-emulator.ts';
 import { localTelegramBotToken, startTelegramEmulator } from './telegram-emulator.ts';
+import type { TelegramEmulator } from './telegram-emulator.ts';
 import { webhookSentChannel } from '../shared/adapters/webhook-sender.ts';
 import { loadVapidSecret } from './vapid-secret.ts';
 import { startSqsEmulator } from './sqs-emulator.ts';
@@ -159,6 +160,8 @@ export interface LocalStack {
   readonly outbox: Outbox;
   /** The local SNS: opt a phone number out, as its owner replying STOP would. */
   readonly sns: Pick<SnsEmulator, 'optOut'>;
+  /** The local Telegram Bot API: upgrade a group to a supergroup, as its admin would. */
+  readonly telegram: Pick<TelegramEmulator, 'migrateChat'>;
   /** The local Web Push service: new subscription endpoints on it. */
   readonly pushService: Pick<PushService, 'newEndpoint' | 'url'>;
   /** Physical names of the tables and queue URLs, by logical name. */
@@ -746,6 +749,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodbWrites: () => dynamo.writes(),
       outbox,
       sns: { optOut: (phoneNumber) => sns.optOut(phoneNumber) },
+      telegram: { migrateChat: (chatId) => telegram.migrateChat(chatId) },
       pushService: { url: pushService.url, newEndpoint: () => pushService.newEndpoint() },
       tableNames: Object.fromEntries(tables.map((t) => [t.name, physicalName(t.name)])),
       queueUrls: Object.fromEntries([...queueRefs].map(([name, ref]) => [name, ref.url])),

@@ -2,9 +2,11 @@
  * The local Telegram Bot API (core.telegram.org/bots/api), on its own port: `getMe` and
  * `sendMessage` at `/bot<token>/<method>`, with JSON, form or query parameters, answered in the
  * Bot API's own shapes: `{ ok: true, result }`, or `{ ok: false, error_code, description,
- * parameters? }` with the same HTTP status. It enforces what the real one does for these calls: the
- * bot's token (401 `Unauthorized`; 404 `Not Found` for what is not a token at all), a chat id and a text of 1 to 4,096 characters (400 `Bad
- * Request: …`), an unknown method (404 `Not Found`). Each message it accepts goes to the outbox.
+ * parameters? }` with the same HTTP status. It enforces what the real one does for these calls:
+ * the bot's token (401 `Unauthorized`; 404 `Not Found` for what is not a token at all), a chat id
+ * and a text of 1 to 4,096 characters (400 `Bad Request: …`), an unknown method (404 `Not
+ * Found`), a group upgraded to a supergroup (400 with `parameters.migrate_to_chat_id`). Each
+ * message it accepts goes to the outbox.
  * Fault rules of service `telegram` (`/_local/faults`) answer with their status, `message` as the
  * `description`, and `retryAfterSeconds` as `parameters.retry_after`.
  */
@@ -78,6 +80,12 @@ export interface TelegramEmulatorOptions {
 export interface TelegramEmulator {
   /** The base URL, as `https://api.telegram.org` is on AWS. */
   readonly url: string;
+  /**
+   * Upgrades the group `chatId` (a negative id) to a supergroup, as a group admin can: messages to
+   * the old id are answered 400 `Bad Request: group chat was upgraded to a supergroup chat` with
+   * `parameters.migrate_to_chat_id`, the id this returns (`-100` and ten digits, as supergroups' are).
+   */
+  migrateChat(chatId: string): string;
   stop(): Promise<void>;
 }
 
@@ -97,7 +105,13 @@ function answer(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function refuse(res: ServerResponse, status: number, description: string, parameters?: { retry_after: number }): void {
+/** The `ResponseParameters` an error may carry. */
+interface ResponseParameters {
+  readonly retry_after?: number;
+  readonly migrate_to_chat_id?: number;
+}
+
+function refuse(res: ServerResponse, status: number, description: string, parameters?: ResponseParameters): void {
   answer(res, status, { ok: false, error_code: status, description, ...(parameters ? { parameters } : {}) });
 }
 
@@ -126,6 +140,8 @@ export async function startTelegramEmulator(options: TelegramEmulatorOptions): P
   const token = options.token ?? localTelegramBotToken;
   const botId = Number(token.split(':')[0]);
   let nextMessageId = 1;
+  /** Groups upgraded to supergroups: the old id, the new. */
+  const migrated = new Map<string, string>();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://telegram.local');
@@ -169,6 +185,8 @@ export async function startTelegramEmulator(options: TelegramEmulatorOptions): P
     if (text.trim() === '') return refuse(res, 400, 'Bad Request: message text is empty');
     if ([...text].length > maxTextLength) return refuse(res, 400, 'Bad Request: message is too long');
     const chat = String(chatId);
+    const movedTo = migrated.get(chat);
+    if (movedTo !== undefined) return refuse(res, 400, 'Bad Request: group chat was upgraded to a supergroup chat', { migrate_to_chat_id: Number(movedTo) });
     const messageId = nextMessageId++;
     const date = Math.floor(Date.now() / 1000);
     options.outbox.record({
@@ -196,6 +214,12 @@ export async function startTelegramEmulator(options: TelegramEmulatorOptions): P
   const port = await listen(server, options.port ?? 0, host);
   return {
     url: httpUrl(host, port),
+    migrateChat(chatId) {
+      if (!/^-\d+$/.test(chatId) || chatId.startsWith('-100')) throw new Error(`${chatId} is not a basic group's id: only those are upgraded to supergroups`);
+      const supergroup = `-100${chatId.slice(1).padStart(10, '0')}`;
+      migrated.set(chatId, supergroup);
+      return supergroup;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -11,18 +11,26 @@ export class TelegramApiError extends Error {
   readonly $metadata: { readonly httpStatusCode: number };
   /** `parameters.retry_after` of a 429, in ms. */
   readonly retryAfterMs?: number;
-  constructor(status: number, description: string, retryAfterSeconds?: number) {
+  /** `parameters.migrate_to_chat_id` of a 400: the group was upgraded to this supergroup. */
+  readonly migrateToChatId?: string;
+  /** `retryAfterSeconds`, `migrateToChatId`: the answer's `parameters` (ResponseParameters). */
+  constructor(status: number, description: string, parameters: { readonly retryAfterSeconds?: number; readonly migrateToChatId?: string } = {}) {
     super(`Telegram answered ${status}: ${description}`);
     this.name = 'TelegramApiError';
     this.$metadata = { httpStatusCode: status };
-    if (retryAfterSeconds !== undefined) this.retryAfterMs = retryAfterSeconds * 1000;
+    if (parameters.retryAfterSeconds !== undefined) this.retryAfterMs = parameters.retryAfterSeconds * 1000;
+    if (parameters.migrateToChatId !== undefined) this.migrateToChatId = parameters.migrateToChatId;
   }
 }
 
 /** Sends Telegram messages as Herald's bot. */
 export interface TelegramBot {
-  /** Sends `text` to `chatId`; resolves with Telegram's `message_id`; throws TelegramApiError on an error answer. */
-  sendMessage(chatId: string, text: string): Promise<{ readonly messageId: string }>;
+  /**
+   * Sends `text` to `chatId`; resolves with Telegram's `message_id`, and `movedTo`, the chat it was
+   * sent to instead, when `chatId` is a group upgraded to a supergroup. Throws TelegramApiError on
+   * an error answer.
+   */
+  sendMessage(chatId: string, text: string): Promise<{ readonly messageId: string; readonly movedTo?: string }>;
 }
 
 /** The longest a Bot API call may take (ms). */
@@ -33,7 +41,7 @@ interface BotApiAnswer {
   readonly result?: { readonly message_id?: number };
   readonly error_code?: number;
   readonly description?: string;
-  readonly parameters?: { readonly retry_after?: number };
+  readonly parameters?: { readonly retry_after?: number; readonly migrate_to_chat_id?: number };
 }
 
 /**
@@ -48,28 +56,44 @@ export function telegramBotApi(options: {
   readonly forgetToken?: () => void;
   readonly timeoutMs?: number;
 }): TelegramBot {
+  /** One `sendMessage` call to `chatId`. */
+  const send = async (chatId: string, text: string): Promise<{ readonly messageId: string }> => {
+    const token = await options.token();
+    const response = await fetch(`${options.apiUrl.replace(/\/$/, '')}/bot${token}/sendMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      // Herald's text is written for the HTML parse mode (shared/templates/telegram-text.ts).
+      body: JSON.stringify({ chat_id: chatId, text, parse_mode: telegramParseMode }),
+      signal: AbortSignal.timeout(options.timeoutMs ?? telegramTimeoutMs),
+    }).catch((error: unknown) => {
+      // fetch's own error says nothing of the URL, but make sure: keep only its name and code.
+      const cause = error as { name?: string; cause?: { code?: string } };
+      throw Object.assign(new Error(`Telegram could not be reached (${cause.name ?? 'Error'})`), {
+        name: cause.name === 'TimeoutError' ? 'TimeoutError' : 'TelegramNetworkError',
+        ...(cause.cause?.code ? { code: cause.cause.code } : {}),
+      });
+    });
+    const answer = (await response.json().catch(() => ({}))) as BotApiAnswer;
+    if (response.ok && answer.ok === true) return { messageId: String(answer.result?.message_id ?? '') };
+    // 401: a token revoked or rotated; 404: not a token at all (every method exists). Read the secret again.
+    if (response.status === 401 || response.status === 404) options.forgetToken?.();
+    const { retry_after: retryAfterSeconds, migrate_to_chat_id: migrateTo } = answer.parameters ?? {};
+    throw new TelegramApiError(answer.error_code ?? response.status, answer.description ?? response.statusText, {
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+      ...(migrateTo !== undefined ? { migrateToChatId: String(migrateTo) } : {}),
+    });
+  };
   return {
     async sendMessage(chatId, text) {
-      const token = await options.token();
-      const response = await fetch(`${options.apiUrl.replace(/\/$/, '')}/bot${token}/sendMessage`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        // Herald's text is written for the HTML parse mode (shared/templates/telegram-text.ts).
-        body: JSON.stringify({ chat_id: chatId, text, parse_mode: telegramParseMode }),
-        signal: AbortSignal.timeout(options.timeoutMs ?? telegramTimeoutMs),
-      }).catch((error: unknown) => {
-        // fetch's own error says nothing of the URL, but make sure: keep only its name and code.
-        const cause = error as { name?: string; cause?: { code?: string } };
-        throw Object.assign(new Error(`Telegram could not be reached (${cause.name ?? 'Error'})`), {
-          name: cause.name === 'TimeoutError' ? 'TimeoutError' : 'TelegramNetworkError',
-          ...(cause.cause?.code ? { code: cause.cause.code } : {}),
-        });
-      });
-      const answer = (await response.json().catch(() => ({}))) as BotApiAnswer;
-      if (response.ok && answer.ok === true) return { messageId: String(answer.result?.message_id ?? '') };
-      // 401: a token revoked or rotated; 404: not a token at all (every method exists). Read the secret again.
-      if (response.status === 401 || response.status === 404) options.forgetToken?.();
-      throw new TelegramApiError(answer.error_code ?? response.status, answer.description ?? response.statusText, answer.parameters?.retry_after);
+      try {
+        return await send(chatId, text);
+      } catch (error) {
+        // A group upgraded to a supergroup answers 400 naming its new id (nothing was sent): the
+        // message goes there, once, and the caller is told where the chat now is.
+        const movedTo = error instanceof TelegramApiError ? error.migrateToChatId : undefined;
+        if (movedTo === undefined || movedTo === chatId) throw error;
+        return { ...(await send(movedTo, text)), movedTo };
+      }
     },
   };
 }

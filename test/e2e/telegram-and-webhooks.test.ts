@@ -199,6 +199,23 @@ describe('what the providers answer', () => {
     expect((await h.api('GET', '/v1/recipients/carol', { token: admin })).body).toMatchObject({ webhookUrl: null, telegramChatId: '5151' });
   });
 
+  it("follows a group its admin upgraded to a supergroup: sent there, and the recipient's telegramChatId follows", async () => {
+    // Prepare
+    await putRecipient('kim', { telegramChatId: '-9090' });
+    const supergroup = h.stack.telegram.migrateChat('-9090');
+
+    // Act
+    const first = await settled(await notify('kim', { channels: ['telegram'] }));
+    const second = await settled(await notify('kim', { channels: ['telegram'] }));
+
+    // Assess
+    expect(first.deliveries.telegram).toMatchObject({ status: 'sent' });
+    expect(first.deliveries.telegram?.detail).toContain(`the group became supergroup ${supergroup}, sent there; the recipient's telegramChatId follows it`);
+    expect(second.deliveries.telegram?.detail ?? '').not.toContain('supergroup');
+    expect((await h.api('GET', '/v1/recipients/kim', { token: admin })).body).toMatchObject({ telegramChatId: supergroup });
+    expect((await outbox('telegram')).filter((e) => e.to === supergroup)).toHaveLength(2);
+  });
+
   it("waits at least the retry_after of Telegram's 429 before sending again", async () => {
     // Prepare
     await putRecipient('dan', { telegramChatId: '6161' });

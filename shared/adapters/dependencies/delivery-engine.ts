@@ -57,6 +57,7 @@ const channels = /* @__PURE__ */ once(
         cleaner: { forget: async (...args) => (await messaging()).pushTargetCleaner().forget(...args) },
       },
       telegram: { sendMessage: async (chatId, text) => (await telegramAndWebhooks()).telegramBot().sendMessage(chatId, text) },
+      telegramDirectory: { get: (...args) => recipientStore().get(...args), save: (...args) => recipientStore().save(...args) },
       webhooks: {
         sender: { post: async (url, headers, body) => (await telegramAndWebhooks()).webhookSender().post(url, headers, body) },
         secrets: async (tenantId) => (await telegramAndWebhooks()).signingSecrets()(tenantId),

@@ -23,6 +23,8 @@ export interface ChannelProviders {
   readonly sms?: SmsSender;
   readonly push?: { readonly web: WebPushSender; readonly mobile: MobilePush; readonly cleaner: PushTargetCleaner };
   readonly telegram?: TelegramBot;
+  /** Where a Telegram chat that moved (a group upgraded to a supergroup) is followed. */
+  readonly telegramDirectory?: Pick<RecipientStore, 'get' | 'save'>;
   readonly webhooks?: { readonly sender: WebhookSender; readonly secrets: SigningSecrets; readonly directory: Pick<RecipientStore, 'get' | 'save'> };
 }
 
@@ -48,7 +50,7 @@ export function createChannels(providers: ChannelProviders): ChannelRegistry {
     email: emailChannel(providers.mailer),
     push: providers.push ? pushChannel(providers.push.web, providers.push.mobile, providers.push.cleaner) : unequipped('push'),
     sms: providers.sms ? smsChannel(providers.sms) : unequipped('sms'),
-    telegram: telegram ? telegramChannel(telegram) : unequipped('telegram'),
+    telegram: telegram ? telegramChannel(telegram, providers.telegramDirectory) : unequipped('telegram'),
     webhook: webhooks ? webhookChannel(webhooks.sender, webhooks.secrets, webhooks.directory) : unequipped('webhook'),
   };
 }

@@ -11,6 +11,8 @@ import type { TelegramApiError} from '../../../shared/adapters/telegram-bot-api.
 import { telegramBotApi } from '../../../shared/adapters/telegram-bot-api.ts';
 import { telegramChannel, telegramText } from '../../../shared/delivery/channels/telegram.ts';
 import { createFaultInjector } from '../../../local/fault-rules.ts';
+import { InMemoryRecipientStore } from '../fakes/index.ts';
+import { aRecipient } from '../fakes/fixtures.ts';
 import { Outbox } from '../../../local/outbox.ts';
 import { startSecretsManagerEmulator } from '../../../local/secrets-manager-emulator.ts';
 import type { SecretsManagerEmulator } from '../../../local/secrets-manager-emulator.ts';
@@ -153,6 +155,48 @@ describe('the Telegram adapter on the local Bot API', () => {
     expect(channel.classify(refused)).toEqual({ kind: 'transient' });
     expect(forgotten).toBe(1);
     expect(outbox.list('telegram').find((m) => m.providerMessageId === retried.messageId)).toMatchObject({ to: '4242', body: { text: 'Token fixed' } });
+  });
+
+  it('follows a group upgraded to a supergroup: the message goes to its new id, and the recipient\'s chat follows it', async () => {
+    // Prepare: a confirmed group chat, which its admin then upgrades
+    const directory = new InMemoryRecipientStore();
+    const recipient = aRecipient({ id: 'team', telegramChatId: '-4242' });
+    await directory.put(recipient);
+    const supergroup = telegram.migrateChat('-4242');
+    const raw = await fetch(`${telegram.url}/bot${localTelegramBotToken}/sendMessage`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ chat_id: '-4242', text: 'x' }) });
+    const channel = telegramChannel(bot(), directory);
+    const context = { tenantId: recipient.tenantId, recipient, live: { connections: [], unread: 0, unreadVersion: 0 }, now: new Date() };
+
+    // Act
+    const receipt = await channel.send('-4242', 'Deploy done', context);
+    const next = await bot().sendMessage(supergroup, 'Next one');
+
+    // Assess
+    expect(raw.status).toBe(400);
+    expect(await raw.json()).toEqual({ ok: false, error_code: 400, description: 'Bad Request: group chat was upgraded to a supergroup chat', parameters: { migrate_to_chat_id: -1000000004242 } });
+    expect(supergroup).toBe('-1000000004242');
+    expect(receipt.detail).toBe("the group became supergroup -1000000004242, sent there; the recipient's telegramChatId follows it");
+    expect(outbox.list('telegram').filter((m) => m.to === '-4242')).toEqual([]);
+    // Newest first.
+    expect(outbox.list('telegram').filter((m) => m.to === supergroup).map((m) => (m.body as { text: string }).text)).toEqual(['Next one', 'Deploy done']);
+    expect(next.movedTo).toBeUndefined();
+    expect((await directory.get(recipient.tenantId, 'team'))?.telegramChatId).toBe(supergroup);
+  });
+
+  it('leaves a recipient whose chat was changed meanwhile as it is, and sends to the new id all the same', async () => {
+    // Prepare
+    const directory = new InMemoryRecipientStore();
+    const recipient = aRecipient({ id: 'ops', telegramChatId: '-5151' });
+    await directory.put({ ...recipient, telegramChatId: '777' });
+    const supergroup = telegram.migrateChat('-5151');
+    const channel = telegramChannel(bot(), directory);
+
+    // Act
+    const receipt = await channel.send('-5151', 'Heads up', { tenantId: recipient.tenantId, recipient, live: { connections: [], unread: 0, unreadVersion: 0 }, now: new Date() });
+
+    // Assess
+    expect(receipt.detail).toBe(`the group became supergroup ${supergroup}, sent there`);
+    expect((await directory.get(recipient.tenantId, 'ops'))?.telegramChatId).toBe('777');
   });
 
   it('renders the title and message, cut to the 4,096 characters Telegram takes', () => {

@@ -326,7 +326,7 @@ describe('an address whose provider refuses its code', () => {
 
   it("answers Telegram's 429 with a 503 and its retry_after, keeping the chat saved and unconfirmed", async () => {
     // Prepare
-    const world = refusing({ telegram: new TelegramApiError(429, 'Too Many Requests: retry after 7', 7) });
+    const world = refusing({ telegram: new TelegramApiError(429, 'Too Many Requests: retry after 7', { retryAfterSeconds: 7 }) });
     await world.recipients.put(aRecipient({ id: plainUser.sub }));
 
     // Act
