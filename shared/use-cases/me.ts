@@ -215,8 +215,9 @@ const fixOf: Readonly<Record<VerifiableChannel, string>> = {
  * token, its quota): a 503 then. SES refuses the address (`MessageRejected`,
  * `InvalidParameterValue`: an address SES will not send to, or, in the SES sandbox, one not
  * verified); SNS answers `InvalidParameter` for a number it cannot text, and the number may have
- * opted out (`OptedOut`, CheckIfPhoneNumberIsOptedOut); Telegram answers 400 (`chat not found`) or
- * 403 (`bot was blocked by the user`, `bot can't initiate conversation with a user`).
+ * opted out (`OptedOut`, CheckIfPhoneNumberIsOptedOut); Telegram answers 400 (`chat not found`,
+ * `not enough rights to send text messages to the chat`) or 403 (`bot was blocked by the user`,
+ * `bot can't initiate conversation with a user`, `bot was kicked from the group chat`).
  */
 function addressRefusal(channel: VerifiableChannel, error: unknown): string | undefined {
   const verdict = channel === 'telegram' ? classifyTelegramError(error) : classifyProviderError(error);
@@ -226,9 +227,13 @@ function addressRefusal(channel: VerifiableChannel, error: unknown): string | un
   if (channel === 'email' && (name === 'MessageRejected' || name === 'InvalidParameterValue')) return `was refused by SES: ${text}`;
   if (channel === 'sms' && name === 'OptedOut') return 'has opted out of SMS from Herald: nothing can be texted to it';
   if (channel === 'sms' && (name === 'InvalidParameterException' || name === 'InvalidParameter')) return `was refused by SNS: ${text}`;
-  if (channel === 'telegram') return `was refused: ${text}`;
+  // The chat's answers; not the text's (`can't parse entities`, `message is too long`), which are Herald's.
+  if (channel === 'telegram' && telegramChatAnswer.test(text)) return `was refused: ${text}`;
   return undefined;
 }
+
+/** Telegram's answers about the chat rather than the message: not found, blocked, never started, no rights in it. */
+const telegramChatAnswer = /\b(chat|user|bot was|rights|administrator|member|deactivated)\b/i;
 
 /** The 503 of a code that could not be sent once its address was saved: later, or set again. */
 function codeNotSent(channel: VerifiableChannel, error: unknown): ServiceUnavailableError {

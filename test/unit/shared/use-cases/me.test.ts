@@ -345,6 +345,7 @@ describe('an address whose provider refuses its code', () => {
     ["Herald's bot token refused (401)", new TelegramApiError(401, 'Unauthorized')],
     ["Herald's bot token not a token (404)", new TelegramApiError(404, 'Not Found')],
     ['Telegram down (502)', new TelegramApiError(502, 'Bad Gateway')],
+    ["Herald's own text refused (400 can't parse entities)", new TelegramApiError(400, "Bad Request: can't parse entities: unsupported start tag \"x\" at byte offset 0")],
   ])('answers a failure that is not the address, %s, with a 503, keeping the chat saved', async (_case, error) => {
     // Prepare
     const world = refusing({ telegram: error });
