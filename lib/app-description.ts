@@ -663,8 +663,9 @@ export const channelDescriptions: readonly ChannelDescription[] = [
   { name: 'push', module: 'shared/delivery/channels/push.ts', access: { pushes: 'deliver', tables: { inbox: 'readWrite' } } },
   // SNS Publish to the phone number, within its send budget (the `sendBudgets` settings).
   { name: 'sms', module: 'shared/delivery/channels/sms.ts', access: { sendsSms: true, settings: ['sendBudgets'], tables: { 'rate-limits': 'readWrite' } } },
-  // The Bot API's sendMessage, with the token from its secret.
-  { name: 'telegram', module: 'shared/delivery/channels/telegram.ts', access: { sendsTelegram: true } },
+  // The Bot API's sendMessage, with the token from its secret; a group upgraded to a supergroup has
+  // its new chat id written to the recipient.
+  { name: 'telegram', module: 'shared/delivery/channels/telegram.ts', access: { sendsTelegram: true, tables: { recipients: 'readWrite' } } },
   // Signed POSTs; the tenant's secret lives in the recipients table, and a 410 removes the URL there.
   { name: 'webhook', module: 'shared/delivery/channels/webhook.ts', access: { postsWebhooks: true, tables: { recipients: 'readWrite' } } },
 ];

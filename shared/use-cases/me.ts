@@ -9,6 +9,7 @@
  * self-service send limits, and an e-mail or SMS code takes its send from the provider's send
  * budget, as deliveries do (verification-code-sends.ts).
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Caller } from '../domain/caller.ts';
 import { classifyProviderError, classifyTelegramError } from '../domain/delivery-errors.ts';
 import { checkVerificationCode, newVerificationCode, pendingVerification, verifiableChannels } from '../domain/contact-verification.ts';
@@ -166,7 +167,7 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
       (e: unknown) => e,
     );
     if (error === undefined) continue;
-    await putBack(deps, replaced);
+    await takeBack(deps, replaced, saved);
     const refusal = receiverRefusal(error);
     if (refusal !== undefined) {
       // The user's own receiver said no: retrying would not help, fixing it would.
@@ -180,17 +181,17 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
     await Promise.all(
       codes
         .filter((c) => c.channel !== 'webhook')
-        .map(({ channel, address, code }) => sendVerificationCode(deps, channel, address, code, owner).then(() => undefined, (error: unknown) => ({ channel, error }))),
+        .map(({ channel, address, code }) => sendVerificationCode(deps, channel, address, code, owner).then(() => undefined, (error: unknown) => ({ channel, address, error }))),
     )
   ).filter((failure) => failure !== undefined);
   if (failures.length === 0) return saved;
-  const refused = failures.flatMap(({ channel, error }) => {
-    const why = addressRefusal(channel, error);
+  const refused = failures.flatMap(({ channel, address, error }) => {
+    const why = addressRefusal(channel, address, error);
     return why === undefined ? [] : [{ field: addressFields[channel], message: `${why}; nothing was kept: ${fixOf[channel]}, then set it again`, error }];
   });
   if (refused.length > 0) {
     // The provider will never take a code there: the user's to fix, so the change is taken back whole.
-    await putBack(deps, replaced);
+    await takeBack(deps, replaced, saved);
     const others = codes.length - failures.length > 0 ? ' (a code this request sent to another address will not confirm it)' : '';
     throw new UnprocessableEntityError(`${refused.map((r) => `${r.field} ${r.message}`).join('; ')}${others}`, {
       details: refused.map(({ field, message }) => ({ field, message })),
@@ -210,30 +211,48 @@ const fixOf: Readonly<Record<VerifiableChannel, string>> = {
 };
 
 /**
- * Why the provider will never deliver a code to this address, in its own words, as retrying would
- * not change; undefined when it might later or when the fault is Herald's (its configuration, its
- * token, its quota): a 503 then. SES refuses the address (`MessageRejected`,
- * `InvalidParameterValue`: an address SES will not send to, or, in the SES sandbox, one not
- * verified); SNS answers `InvalidParameter` for a number it cannot text, and the number may have
- * opted out (`OptedOut`, CheckIfPhoneNumberIsOptedOut); Telegram answers 400 (`chat not found`,
- * `not enough rights to send text messages to the chat`) or 403 (`bot was blocked by the user`,
- * `bot can't initiate conversation with a user`, `bot was kicked from the group chat`).
+ * Why the provider will never deliver a code to `address`, in its own words, as retrying would
+ * not change; undefined when it might later or when the fault is Herald's (its sender identity, its
+ * token, its configuration): a 503 then. SES: `MessageRejected` for the address (in the SES
+ * sandbox, "Email address is not verified. The following identities failed the check in region
+ * …: <identities>", the user's address alone: any other identity named is Herald's own From,
+ * Source or Return-Path), `InvalidParameterValue` naming the address. SNS: the number opted out
+ * (`OptedOut`, CheckIfPhoneNumberIsOptedOut), `InvalidParameter` on `PhoneNumber`. Telegram: any
+ * 403 (`bot was blocked by the user`, `bot can't initiate conversation with a user`, `bots can't
+ * send messages to bots`), and a 400 about the chat (`chat not found`, `CHAT_RESTRICTED`) rather
+ * than the text, which is Herald's.
  */
-function addressRefusal(channel: VerifiableChannel, error: unknown): string | undefined {
+function addressRefusal(channel: VerifiableChannel, address: string, error: unknown): string | undefined {
   const verdict = channel === 'telegram' ? classifyTelegramError(error) : classifyProviderError(error);
   if (verdict.kind !== 'permanent' && verdict.kind !== 'gone') return undefined;
-  const { name, message } = error as { name?: unknown; message?: unknown };
+  const { name, message, $metadata } = error as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown } };
   const text = typeof message === 'string' ? message : '';
-  if (channel === 'email' && (name === 'MessageRejected' || name === 'InvalidParameterValue')) return `was refused by SES: ${text}`;
-  if (channel === 'sms' && name === 'OptedOut') return 'has opted out of SMS from Herald: nothing can be texted to it';
-  if (channel === 'sms' && (name === 'InvalidParameterException' || name === 'InvalidParameter')) return `was refused by SNS: ${text}`;
-  // The chat's answers; not the text's (`can't parse entities`, `message is too long`), which are Herald's.
-  if (channel === 'telegram' && telegramChatAnswer.test(text)) return `was refused: ${text}`;
-  return undefined;
+  const names = (value: string): boolean => text.toLowerCase().includes(value.toLowerCase());
+  switch (channel) {
+    case 'email': {
+      if (name === 'InvalidParameterValue') return names(address) ? `was refused by SES: ${text}` : undefined;
+      if (name !== 'MessageRejected') return undefined;
+      const identities = sesUnverifiedIdentities.exec(text)?.[1]?.split(/,\s*/);
+      if (identities === undefined) return `was refused by SES: ${text}`;
+      return identities.every((identity) => identity.trim().toLowerCase() === address.toLowerCase()) ? `was refused by SES: ${text}` : undefined;
+    }
+    case 'sms':
+      if (name === 'OptedOut') return 'has opted out of SMS from Herald: nothing can be texted to it';
+      return (name === 'InvalidParameterException' || name === 'InvalidParameter') && names('PhoneNumber') ? `was refused by SNS: ${text}` : undefined;
+    case 'telegram': {
+      const status = $metadata?.httpStatusCode;
+      return status === 403 || (status === 400 && !telegramTextAnswer.test(text)) ? `was refused: ${text}` : undefined;
+    }
+    default:
+      return undefined;
+  }
 }
 
-/** Telegram's answers about the chat rather than the message: not found, blocked, never started, no rights in it. */
-const telegramChatAnswer = /\b(chat|user|bot was|rights|administrator|member|deactivated)\b/i;
+/** The identities SES names in a `MessageRejected` for identities not verified (the sandbox, or Herald's own sender). */
+const sesUnverifiedIdentities = /identities failed the check in region [^:]*:\s*(.+)$/i;
+
+/** Telegram's 400s about the message's text, not the chat: Herald's, never the user's to fix. */
+const telegramTextAnswer = /can't parse entities|message is too long|message text is empty|text must be non-empty|parse_mode/i;
 
 /** The 503 of a code that could not be sent once its address was saved: later, or set again. */
 function codeNotSent(channel: VerifiableChannel, error: unknown): ServiceUnavailableError {
@@ -257,19 +276,49 @@ function codeNotSent(channel: VerifiableChannel, error: unknown): ServiceUnavail
 }
 
 /**
- * Puts the caller's record back as it was `before` a change whose code could never go (a webhook
- * receiver or a provider refused it), when that change is the last write (the version one past
- * `before`'s); after any other write the record is left as it is. Failing to is logged: the address
- * then stays unconfirmed, which sends it nothing but codes.
+ * Takes back what a change whose code could never go (a webhook receiver or a provider refused
+ * it) wrote: `before` and `saved` are the record before and after it. Field by field, and each
+ * channel's pending confirmation, what still holds the value this change wrote gets `before`'s
+ * again; what another write changed since is theirs and stays (a few tries against racing
+ * writes, as each save is conditional). Failing to is logged: the address then stays unconfirmed,
+ * which sends it nothing but codes.
  */
-async function putBack(deps: MeDeps, before: Recipient): Promise<void> {
+async function takeBack(deps: MeDeps, before: Recipient, saved: Recipient): Promise<void> {
   try {
-    const current = await deps.recipients.get(before.tenantId, before.id);
-    if (current === undefined || current.version !== (before.version ?? 0) + 1) return;
-    await deps.recipients.save({ ...before, updatedAt: deps.clock.now().toISOString() }, current);
+    for (let attempt = 0; attempt < saveAttempts; attempt++) {
+      const current = await deps.recipients.get(before.tenantId, before.id);
+      const next = current && withChangeTakenBack(current, before, saved);
+      if (current === undefined || next === undefined) return;
+      if (await deps.recipients.save({ ...next, updatedAt: deps.clock.now().toISOString() }, current)) return;
+    }
+    logger.warn('Could not take back a change whose code was refused: the record kept changing', { tenantId: before.tenantId, recipientId: before.id });
   } catch (error) {
-    logger.warn('Could not put a record back after its code was refused', { tenantId: before.tenantId, recipientId: before.id, error: error as Error });
+    logger.warn('Could not take back a change whose code was refused', { tenantId: before.tenantId, recipientId: before.id, error: error as Error });
   }
+}
+
+/** `current` with every field (and pending confirmation) still as `saved` has it put back as `before` had it; undefined when none is. */
+function withChangeTakenBack(current: Recipient, before: Recipient, saved: Recipient): Recipient | undefined {
+  const next: Record<string, unknown> = { ...current };
+  const fieldsOf = (record: Recipient): Record<string, unknown> => record as unknown as Record<string, unknown>;
+  let changed = false;
+  const restore = (into: Record<string, unknown>, key: string, was: unknown, mine: unknown): void => {
+    if (isDeepStrictEqual(mine, was) || !isDeepStrictEqual(into[key], mine)) return;
+    // Absent before: left undefined here, and dropped below.
+    into[key] = was;
+    changed = true;
+  };
+  for (const key of new Set([...Object.keys(before), ...Object.keys(saved)])) {
+    if (key === 'version' || key === 'updatedAt' || key === 'pendingVerifications') continue;
+    restore(next, key, fieldsOf(before)[key], fieldsOf(saved)[key]);
+  }
+  const pending: Record<string, unknown> = { ...current.pendingVerifications };
+  for (const channel of verifiableChannels) restore(pending, channel, before.pendingVerifications?.[channel], saved.pendingVerifications?.[channel]);
+  if (!changed) return undefined;
+  const defined = (record: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
+  const stillPending = defined(pending);
+  next.pendingVerifications = Object.keys(stillPending).length > 0 ? stillPending : undefined;
+  return defined(next) as unknown as Recipient;
 }
 
 /**

@@ -357,10 +357,11 @@ describe('least privilege', () => {
     );
     expect(actionsOf(onRecipients)).toContain('dynamodb:ConditionCheckItem');
     // A webhook answered 410 has its URL removed from the recipient (and the tenant's signing
-    // secret is kept in that table): the one channel that writes the directory.
+    // secret is kept in that table), and a Telegram group upgraded to a supergroup has its new chat
+    // id written there: the channels that write the directory.
     expect(actionsOf(onRecipients)).toContain('dynamodb:PutItem');
     const writers = channelDescriptions.filter((c) => c.access.tables?.recipients === 'readWrite').map((c) => c.name);
-    expect(writers).toEqual(['webhook']);
+    expect(writers).toEqual(['telegram', 'webhook']);
     expect(described('deliver').access.tables?.recipients).toBe('readWrite');
   });
 

@@ -5,7 +5,7 @@ import { maxTypePreferences } from '../../../../shared/domain/schemas.ts';
 import { WebhookTargetRefusedError } from '../../../../shared/domain/webhook-targets.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, UnprocessableEntityError, ValidationError } from '../../../../shared/errors.ts';
 import { checkUpdateMe, getMe, updateMe, verifyContact } from '../../../../shared/use-cases/me.ts';
-import { MessageRejected } from '@aws-sdk/client-ses';
+import { MessageRejected, SESServiceException } from '@aws-sdk/client-ses';
 import { OptedOutError } from '../../../../shared/adapters/sns-messaging.ts';
 import { TelegramApiError } from '../../../../shared/adapters/telegram-bot-api.ts';
 import type { MeDeps } from '../../../../shared/use-cases/me.ts';
@@ -324,6 +324,81 @@ describe('an address whose provider refuses its code', () => {
     if (field !== 'email') expect((refused as Error).message).toContain('a code this request sent to another address will not confirm it');
   });
 
+  it.each<[string, TelegramApiError]>([
+    ["403 bot can't send messages to bots", new TelegramApiError(403, "Forbidden: bot can't send messages to bots")],
+    ["403 bots can't send messages to bots", new TelegramApiError(403, "Forbidden: bots can't send messages to bots")],
+    ['400 CHAT_RESTRICTED', new TelegramApiError(400, 'Bad Request: CHAT_RESTRICTED')],
+  ])("reads every Telegram refusal about the chat as the user's to fix, a 422: %s", async (_case, error) => {
+    // Prepare
+    const world = refusing({ telegram: error });
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+
+    // Act
+    const refused = await updateMe(world.deps, plainUser, { telegramChatId: '4242' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(refused).toBeInstanceOf(UnprocessableEntityError);
+    expect((await world.recipients.get(tenantId, plainUser.sub))?.telegramChatId).toBeUndefined();
+  });
+
+  it.each<[string, unknown]>([
+    ["SES refusing Herald's own sender identity", new MessageRejected({ message: 'Email address is not verified. The following identities failed the check in region EU-WEST-1: notifications@herald.example', $metadata: { httpStatusCode: 400 } })],
+    ["SES refusing Herald's sender beside the address (the sandbox)", new MessageRejected({ message: 'Email address is not verified. The following identities failed the check in region EU-WEST-1: notifications@herald.example, new@example.com', $metadata: { httpStatusCode: 400 } })],
+    ['SES refusing a parameter that is not the address', new SESServiceException({ name: 'InvalidParameterValue', $fault: 'client', message: 'Invalid tag value <x>: only alphanumeric ASCII characters are allowed.', $metadata: { httpStatusCode: 400 } })],
+  ])("answers %s with a 503: Herald's to fix, the user's address kept", async (_case, error) => {
+    // Prepare
+    const world = refusing({ email: error });
+    await world.recipients.put(aRecipient({ id: plainUser.sub, email: 'bob@example.com' }));
+
+    // Act
+    const answer = await updateMe(world.deps, plainUser, { email: 'new@example.com' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(answer).toBeInstanceOf(ServiceUnavailableError);
+    expect((await world.recipients.get(tenantId, plainUser.sub))?.email).toBe('new@example.com');
+  });
+
+  it("is a 422 when the SES sandbox refuses the user's address alone", async () => {
+    // Prepare
+    const sandbox = new MessageRejected({ message: 'Email address is not verified. The following identities failed the check in region EU-WEST-1: New@Example.com', $metadata: { httpStatusCode: 400 } });
+    const world = refusing({ email: sandbox });
+    await world.recipients.put(aRecipient({ id: plainUser.sub, email: 'bob@example.com' }));
+
+    // Act
+    const refused = await updateMe(world.deps, plainUser, { email: 'new@example.com' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(refused).toBeInstanceOf(UnprocessableEntityError);
+    expect((await world.recipients.get(tenantId, plainUser.sub))?.email).toBe('bob@example.com');
+  });
+
+  it('takes back what the refused change wrote though another write landed while its code waited, as the 422 says nothing was kept', async () => {
+    // Prepare: while the e-mail code waits for its send, another write sets the locale
+    const world = refusing({ email: new MessageRejected({ message: 'Address blacklisted.', $metadata: { httpStatusCode: 400 } }) });
+    const refusingSend = world.deps.codes.send;
+    world.deps = {
+      ...world.deps,
+      codes: {
+        send: async (...args) => {
+          const current = await world.recipients.get(tenantId, plainUser.sub);
+          if (current) await world.recipients.save({ ...current, locale: 'fr-FR' }, current);
+          return refusingSend(...args);
+        },
+      },
+    };
+    await world.recipients.put(aRecipient({ id: plainUser.sub, email: 'bob@example.com' }));
+
+    // Act
+    const refused = await updateMe(world.deps, plainUser, { email: 'blacklisted@example.com', timezone: 'Asia/Tokyo' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(refused).toBeInstanceOf(UnprocessableEntityError);
+    const stored = await world.recipients.get(tenantId, plainUser.sub);
+    expect(stored).toMatchObject({ locale: 'fr-FR', email: 'bob@example.com' });
+    expect(stored?.timezone).toBeUndefined();
+    expect(stored?.pendingVerifications).toBeUndefined();
+  });
+
   it("answers Telegram's 429 with a 503 and its retry_after, keeping the chat saved and unconfirmed", async () => {
     // Prepare
     const world = refusing({ telegram: new TelegramApiError(429, 'Too Many Requests: retry after 7', { retryAfterSeconds: 7 }) });
@@ -420,7 +495,7 @@ describe('a webhook URL a user sets for themself', () => {
     expect(stored && hasVerifiedAddress(stored, 'webhook')).toBe(true);
   });
 
-  it('keeps what somebody wrote between the save and a refused code, rather than putting the record back over it', async () => {
+  it('keeps what somebody wrote between the save and a refused code, and takes back only what the refused change wrote', async () => {
     // Prepare: the receiver refuses, and the user's record changes while it answers
     const world = aWorld();
     await world.recipients.put(aRecipient({ id: plainUser.sub }));
@@ -438,11 +513,38 @@ describe('a webhook URL a user sets for themself', () => {
     // Act
     const error = await updateMe(deps, plainUser, { webhookUrl: 'https://hooks.example.com/herald' }).catch((e: unknown) => e);
 
-    // Assess: the 422 stands, and so does the later write (with the URL it saw, unconfirmed)
+    // Assess: the 422 stands ("nothing was kept"), and so does the later write
     expect(error).toBeInstanceOf(UnprocessableEntityError);
     const stored = await world.recipients.get(tenantId, plainUser.sub);
-    expect(stored).toMatchObject({ timezone: 'Asia/Tokyo', webhookUrl: 'https://hooks.example.com/herald' });
-    expect(stored && hasVerifiedAddress(stored, 'webhook')).toBe(false);
+    expect(stored?.timezone).toBe('Asia/Tokyo');
+    expect(stored?.webhookUrl).toBeUndefined();
+    expect(stored?.pendingVerifications).toBeUndefined();
+  });
+
+  it('leaves a field another write changed since as that write left it', async () => {
+    // Prepare: while the receiver answers, another tab sets another URL (and gets its own code)
+    const world = aWorld();
+    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    const deps: MeDeps = {
+      ...world.deps,
+      webhookTargets: 'any',
+      codes: {
+        send: async (_channel, address) => {
+          if (address === 'https://other.example.com/herald') return;
+          await updateMe(deps, plainUser, { webhookUrl: 'https://other.example.com/herald' });
+          throw Object.assign(new Error('the webhook answered 404'), { $metadata: { httpStatusCode: 404 } });
+        },
+      },
+    };
+
+    // Act
+    const error = await updateMe(deps, plainUser, { webhookUrl: 'https://hooks.example.com/herald' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(UnprocessableEntityError);
+    const stored = await world.recipients.get(tenantId, plainUser.sub);
+    expect(stored?.webhookUrl).toBe('https://other.example.com/herald');
+    expect(stored?.pendingVerifications?.webhook?.address).toBe('https://other.example.com/herald');
   });
 });
 
