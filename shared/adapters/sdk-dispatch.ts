@@ -58,13 +58,27 @@ export function failedBeforeDispatch(error: unknown): boolean {
  * attempt passes here after its backoff). What `check` throws fails the call with nothing sent on
  * that attempt. A send that must go out within a reserved second (shared/domain/rate-budget.ts)
  * passes its check here: an attempt retried after SES or SNS throttled the first would otherwise
- * go out in a second its budget never reserved.
+ * go out in a second its budget never reserved. The error `check` throws on a retry carries the
+ * answer that made it (`cause`).
  */
 export function checkBeforeEachAttempt<I extends object, O extends object>(command: { readonly middlewareStack: MiddlewareStack<I, O> }, check: () => void): void {
+  // What the provider answered the attempt before, kept as the `cause` of a check that stops the
+  // retry: a throttled send then waits as long as the provider asked, not a second.
+  let previous: unknown;
   command.middlewareStack.add(
     (next) => async (args) => {
-      check();
-      return next(args);
+      try {
+        check();
+      } catch (error) {
+        if (previous !== undefined && error instanceof Error && error.cause === undefined) Object.defineProperty(error, 'cause', { value: previous, writable: true, configurable: true });
+        throw error;
+      }
+      try {
+        return await next(args);
+      } catch (error) {
+        previous = error;
+        throw error;
+      }
     },
     { step: 'finalizeRequest', priority: 'low', name: 'heraldBeforeAttemptMiddleware', override: true },
   );

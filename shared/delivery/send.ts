@@ -221,8 +221,13 @@ async function sendOne(
     const detail = [receipt.detail, receipt.providerMessageId ? `id ${receipt.providerMessageId}` : undefined].filter(Boolean).join('; ');
     return { kind: 'recorded', delivery: { status: receipt.status ?? 'sent', at: at(), ...(detail ? { detail } : {}) } };
   } catch (error) {
-    // Herald's own send budget held it back: to the recipient, throttling.
-    if (error instanceof BudgetSecondPassedError) return { kind: 'replan', error: `${channel.name}: ${error.message}`, category: 'throttled' };
+    // Herald's own send budget held it back: to the recipient, throttling. Held back from a retry
+    // the provider throttled (the SDK's, inside the call): its wait, as the provider asked.
+    if (error instanceof BudgetSecondPassedError) {
+      const earlier = error.cause === undefined ? undefined : channel.classify(error.cause);
+      if (earlier?.kind === 'throttled') return { kind: 'throttled', error: `${channel.name}: ${describeError(error.cause)}`, category: 'throttled', retryAfterMs: earlier.retryAfterMs };
+      return { kind: 'replan', error: `${channel.name}: ${error.message}`, category: 'throttled' };
+    }
     const verdict = channel.classify(error);
     const text = describeError(error);
     // The provider's text is kept for those who run the tenant; its category is what a plain user sees.

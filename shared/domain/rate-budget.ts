@@ -53,9 +53,9 @@ export function isSlotOver(reserved: ReservedSlot | undefined, provider: Provide
 
 /** Thrown just before a provider call whose reserved second is over: the send is planned again, not made. */
 export class BudgetSecondPassedError extends Error {
-  /** `until`: when (epoch ms) the reserved second ended. */
-  constructor(provider: Provider, until: number) {
-    super(`the ${provider} send-budget second ended at ${new Date(until).toISOString()} before the send could start`);
+  /** `until`: when (epoch ms) the reserved second ended; `cause`: the provider's answer to the attempt before, when a retry was held back. */
+  constructor(provider: Provider, until: number, options?: { readonly cause?: unknown }) {
+    super(`the ${provider} send-budget second ended at ${new Date(until).toISOString()} before the send could start`, options);
     this.name = 'BudgetSecondPassedError';
   }
 }

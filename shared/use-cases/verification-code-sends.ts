@@ -103,13 +103,15 @@ export async function sendVerificationCode(
     } catch (error) {
       lastError = error;
       // Its second ended first (a slow machine): another second, at once; the first is wasted.
-      if (error instanceof BudgetSecondPassedError) continue;
-      const verdict = classifyProviderError(error, now());
+      // Unless it ended while the SDK waited to retry an attempt the provider throttled: that answer decides.
+      const answered = error instanceof BudgetSecondPassedError ? error.cause : error;
+      if (error instanceof BudgetSecondPassedError && (answered === undefined || classifyProviderError(answered, now()).kind !== 'throttled')) continue;
+      const verdict = classifyProviderError(answered, now());
       if (verdict.kind !== 'throttled') throw error;
       const wait = codeThrottleWaitsMs[attempt];
       // Out of tries, or the provider asks for longer than a request may wait.
       if (wait === undefined || verdict.retryAfterMs > codeThrottleWaitsMs.reduce((sum, ms) => sum + ms, 0)) {
-        throw new CodeNotSentYetError(`the ${providerNames[provider]} provider asked Herald to slow down`, verdict.retryAfterMs / 1000, { cause: error });
+        throw new CodeNotSentYetError(`the ${providerNames[provider]} provider asked Herald to slow down`, verdict.retryAfterMs / 1000, { cause: answered });
       }
       await sleep(wait);
     }

@@ -150,10 +150,11 @@ describe('SesMailer', () => {
     // Act
     const error = await rejectionOf(mailer.send({ to: 'ann@example.com', subject: 'Hi', text: 'Hello' }, { beforeSend }));
 
-    // Assess: the retry was held back, not sent in a second nobody reserved
+    // Assess: the retry was held back, not sent in a second nobody reserved, with SES's answer as its cause
     expect(error).toBeInstanceOf(BudgetSecondPassedError);
     expect(checks).toBe(2);
     expect(received).toHaveLength(1);
+    expect(classifyProviderError((error as Error).cause)).toEqual({ kind: 'throttled', retryAfterMs: 1_000 });
   });
 
   it('retries a throttled send at once while its reserved second lasts, the check run before each attempt', async () => {

@@ -13,6 +13,8 @@ import { aDeliveryWorld } from '../../fakes/index.ts';
 import type { DeliveryWorld } from '../../fakes/index.ts';
 import { aNotification, aRecipient, awsError, tenantId } from '../../fakes/fixtures.ts';
 import { emailTags } from '../../../../shared/domain/email-feedback.ts';
+import { BudgetSecondPassedError } from '../../../../shared/domain/rate-budget.ts';
+import { dailyQuotaWaitMs } from '../../../../shared/domain/delivery-errors.ts';
 
 beforeAll(() => {
   logger.setLogLevel('SILENT');
@@ -296,6 +298,20 @@ describe('the engine delivering a notification', () => {
     expect(afterFirst).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: '2030-01-01T12:00:01.000Z' });
     expect(second).toEqual({ kind: 'done', status: 'sent' });
     expect(await world.current()).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it("waits out the provider's throttle when its send-budget second ended while the SDK waited to retry a throttled attempt", async () => {
+    // Prepare: SES answered the first attempt that the daily quota is spent; the retry was held back
+    const world = await setUp({ channels: ['email'] });
+    const quotaSpent = awsError('Throttling', 400, 'Daily message quota exceeded.');
+    world.mailer.failures.add(new BudgetSecondPassedError('ses', noonMs + 1_000, { cause: quotaSpent }));
+
+    // Act
+    const first = await world.deliverIt();
+
+    // Assess: as the throttle itself would be, an hour, no attempt spent; not planned again at once
+    expect(first).toEqual({ kind: 'later', at: noonMs + dailyQuotaWaitMs, cause: 'retry', reason: 'email: Throttling: Daily message quota exceeded.' });
+    expect(await world.current()).toMatchObject({ status: 'pending', attempts: 0 });
   });
 
   it('waits longer after each failed attempt, as the retry policy says', async () => {

@@ -6,6 +6,7 @@
  * 503 with `Retry-After` that sends nothing; a throttled code is tried again within the request.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BudgetSecondPassedError } from '../../../../shared/domain/rate-budget.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoSendBudget, SendBudgets } from '../../../../shared/adapters/dynamo-send-budgets.ts';
 import { systemClock } from '../../../../shared/adapters/dependencies/clock.ts';
@@ -177,6 +178,22 @@ describe('verification codes within the send budget', () => {
     expect(provider.calls()).toBe(codeThrottleWaitsMs.length + 1);
     expect(provider.sent).toEqual([]);
     expect(waits.reduce((sum, ms) => sum + ms, 0)).toBeLessThanOrEqual(2_000);
+  });
+
+  it("answers SES's spent daily quota with its wait when the second ended while the SDK waited to retry, rather than trying another second", async () => {
+    // Prepare: SES answers the first attempt that the daily quota is spent; the SDK's retry is held back
+    const clock = new FakeClock('2030-01-01T12:03:30.000Z');
+    const quotaSpent = Object.assign(new Error('Daily message quota exceeded.'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
+    const provider = aProvider(clock, () => new BudgetSecondPassedError('ses', clock.now().getTime(), { cause: quotaSpent }));
+    const { deps } = await aMeWorld(clock, 'late', provider.codes, aSandboxBudget({ ses: { perSecond: 3 } }));
+
+    // Act
+    const error = await updateMe(deps, { tenantId, sub: 'late', roles: [] }, { email: 'late@example.com' }).catch((e: unknown) => e);
+
+    // Assess: the hour SES asks for, after one try
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ retryAfterSeconds: 3_600 });
+    expect(provider.calls()).toBe(1);
   });
 
   it('does not send a code whose second ended before the provider call, but sends it in a second reserved again', async () => {
