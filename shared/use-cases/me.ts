@@ -226,7 +226,8 @@ function addressRefusal(channel: VerifiableChannel, address: string, error: unkn
   const verdict = channel === 'telegram' ? classifyTelegramError(error) : classifyProviderError(error);
   if (verdict.kind !== 'permanent' && verdict.kind !== 'gone') return undefined;
   const { name, message, $metadata } = error as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  const text = typeof message === 'string' ? message : '';
+  // The provider's sentence, its full stop left to the answer's own punctuation.
+  const text = typeof message === 'string' ? message.replace(/\.$/, '') : '';
   const names = (value: string): boolean => text.toLowerCase().includes(value.toLowerCase());
   switch (channel) {
     case 'email': {
@@ -289,7 +290,9 @@ async function takeBack(deps: MeDeps, before: Recipient, saved: Recipient): Prom
       const current = await deps.recipients.get(before.tenantId, before.id);
       const next = current && withChangeTakenBack(current, before, saved);
       if (current === undefined || next === undefined) return;
-      if (await deps.recipients.save({ ...next, updatedAt: deps.clock.now().toISOString() }, current)) return;
+      // With no other write since, the record is as it was, its `updatedAt` included.
+      const updatedAt = current.updatedAt === saved.updatedAt ? before.updatedAt : deps.clock.now().toISOString();
+      if (await deps.recipients.save({ ...next, updatedAt }, current)) return;
     }
     logger.warn('Could not take back a change whose code was refused: the record kept changing', { tenantId: before.tenantId, recipientId: before.id });
   } catch (error) {
@@ -364,7 +367,7 @@ export async function verifyContact(deps: MeDeps, caller: Caller, body: VerifyCo
     if (verdict === 'expired') throw codeRefused('has expired: set the address again (PATCH /v1/me) for a new code');
     if (verdict === 'exhausted') throw codeRefused('was given wrong too many times: set the address again (PATCH /v1/me) for a new code');
     const attemptsLeft = pending.attemptsLeft - 1;
-    refusal = codeRefused(attemptsLeft > 0 ? `is not the code that was sent (${attemptsLeft} tries left)` : 'is not the code that was sent, and no tries are left: set the address again for a new code');
+    refusal = codeRefused(attemptsLeft > 0 ? `is not the code that was sent (${attemptsLeft} ${attemptsLeft === 1 ? 'try' : 'tries'} left)` : 'is not the code that was sent, and no tries are left: set the address again for a new code');
     return { verifications: { [body.channel]: { ...pending, attemptsLeft } } };
   });
   if (refusal) throw refusal;

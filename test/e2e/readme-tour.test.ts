@@ -81,6 +81,10 @@ describe('the README', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('"status":"cancelled"');
     expect(result.stdout).toContain('"message":"Notification cancelled successfully"');
+    // The self-service block: bob's phone awaits its code, then the code from the outbox confirms it
+    const awaiting = result.stdout.indexOf('"awaitingVerification":["sms"]');
+    expect(awaiting, result.stdout).toBeGreaterThan(-1);
+    expect(result.stdout.slice(awaiting)).toContain('"awaitingVerification":[]');
     // The time-zone example: 09:00 of the day it computes, in alice's zone, a day ahead at most
     const [, day] = /"recipientId":"alice","scheduledAt":"[^"]+","timezone":"Europe\/Paris","localScheduledAt":"(\d{4}-\d\d-\d\d)T09:00:00\+0[12]:00"/.exec(result.stdout) ?? [];
     expect(day, result.stdout).toBeDefined();
