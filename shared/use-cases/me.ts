@@ -128,10 +128,12 @@ export async function checkUpdateMe(deps: MeDeps, caller: Caller, body: UpdateMe
  * new address (or one still awaiting confirmation) is stored unconfirmed and sent a new code there:
  * by e-mail, by SMS, by the Telegram bot, or in a signed webhook. An e-mail or SMS code waits for
  * room in its provider's send budget; one that finds none soon is a 503 with `Retry-After`, the
- * record saved: repeating the request (without an `Idempotency-Key`, or with a new one) sends a new code.
+ * change taken back: repeating the request (without an `Idempotency-Key`, or with a new one) sends
+ * a new code.
  * @throws UnprocessableEntityError (422) naming each field whose provider (or webhook receiver)
- * refused its code for good, the record put back as it was; ServiceUnavailableError (503) for a
- * code not sent for now, with `retryAfterSeconds` when the provider said when (docs/limits.md).
+ * refused its code for good, the change taken back; ServiceUnavailableError (503) for a code not
+ * sent for now, the change taken back, with `retryAfterSeconds` when the provider said when, or
+ * kept when its send got no answer (the code may have gone) (docs/limits.md).
  */
 export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody): Promise<Recipient> {
   refuseUnreachableWebhook(body.webhookUrl, deps.webhookTargets);
@@ -198,8 +200,18 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
       cause: refused[0]?.error,
     });
   }
-  const [first] = failures;
-  throw codeNotSent(first?.channel ?? 'email', first?.error);
+  // Not sent for now: taken back too, so a confirmed address it replaced goes on receiving; unless
+  // a code may have gone (the provider never answered), which the user may yet enter.
+  const unknown = failures.find(({ channel, error }) => mayHaveGone(channel, error));
+  if (unknown === undefined) await takeBack(deps, replaced, saved);
+  const told = unknown ?? failures[0];
+  throw codeNotSent(told?.channel ?? 'email', told?.error, unknown !== undefined);
+}
+
+/** True when the send of a code got no answer (a timeout, a dropped connection): it may have gone. */
+function mayHaveGone(channel: VerifiableChannel, error: unknown): boolean {
+  if (error instanceof CodeNotSentYetError) return false;
+  return (channel === 'telegram' ? classifyTelegramError(error) : classifyProviderError(error)).kind === 'unknown';
 }
 
 /** How a user fixes an address whose provider refused its code. */
@@ -255,25 +267,26 @@ const sesUnverifiedIdentities = /identities failed the check in region [^:]*:\s*
 /** Telegram's 400s about the message's text, not the chat: Herald's, never the user's to fix. */
 const telegramTextAnswer = /can't parse entities|message is too long|message text is empty|text must be non-empty|parse_mode/i;
 
-/** The 503 of a code that could not be sent once its address was saved: later, or set again. */
-function codeNotSent(channel: VerifiableChannel, error: unknown): ServiceUnavailableError {
+/**
+ * The 503 of a code that was not sent: the change taken back, repeat the request (when the
+ * provider or the send budget said when, in `retryAfterSeconds`); or, `kept`, one whose send got no
+ * answer: the address stays saved unconfirmed, as its code may have gone.
+ */
+function codeNotSent(channel: VerifiableChannel, error: unknown, kept: boolean): ServiceUnavailableError {
   const field = addressFields[channel];
-  if (error instanceof CodeNotSentYetError) {
-    return new ServiceUnavailableError(
-      `Your ${field} is saved, but its code could not be sent yet: ${error.message}; repeat the request in ${error.retryAfterSeconds} s for a new code`,
-      { retryAfterSeconds: error.retryAfterSeconds, cause: error },
-    );
+  const later = (reason: string, seconds: number): ServiceUnavailableError =>
+    new ServiceUnavailableError(`Your ${field}'s code could not be sent yet: ${reason}; nothing was kept: repeat the request in ${seconds} s for a new code`, {
+      retryAfterSeconds: seconds,
+      cause: error,
+    });
+  if (error instanceof CodeNotSentYetError) return later(error.message, error.retryAfterSeconds);
+  if (kept) {
+    return new ServiceUnavailableError(`Your ${field} is saved, but whether its code was sent is not known: enter it if it comes, or set the address again for a new code`, { cause: error });
   }
   // Telegram's 429 (its codes have no budget of Herald's): when it says to, with its retry_after.
   const verdict = channel === 'telegram' ? classifyTelegramError(error) : classifyProviderError(error);
-  if (verdict.kind === 'throttled') {
-    const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
-    return new ServiceUnavailableError(
-      `Your ${field} is saved, but its code could not be sent yet: the provider asked Herald to slow down; repeat the request in ${seconds} s for a new code`,
-      { retryAfterSeconds: seconds, cause: error },
-    );
-  }
-  return new ServiceUnavailableError(`Your ${field} is saved, but its code could not be sent; set it again for a new code`, { cause: error });
+  if (verdict.kind === 'throttled') return later('the provider asked Herald to slow down', Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
+  return new ServiceUnavailableError(`Your ${field}'s code could not be sent; nothing was kept: repeat the request`, { cause: error });
 }
 
 /**

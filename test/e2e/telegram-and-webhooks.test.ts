@@ -343,9 +343,9 @@ describe('a chat whose code Telegram refuses', () => {
     expect(me.body).toMatchObject({ telegramChatId: '2323', awaitingVerification: [] });
   });
 
-  it("answers Telegram's 429 with a 503 and its retry_after as Retry-After, the chat saved awaiting its code", async () => {
+  it("answers Telegram's 429 with a 503 and its retry_after as Retry-After, the confirmed chat kept", async () => {
     // Prepare
-    await putRecipient('jay', {});
+    await putRecipient('jay', { telegramChatId: '3535' });
     const jay = await h.token('jay');
     await h.api('POST', '/_local/faults', {
       body: [{ service: 'telegram', operation: 'sendMessage', probability: 1, error: { statusCode: 429, code: 'TooManyRequests', message: 'Too Many Requests: retry after 9', retryAfterSeconds: 9 } }],
@@ -358,7 +358,8 @@ describe('a chat whose code Telegram refuses', () => {
     // Assess
     expect(later.status, JSON.stringify(later.body)).toBe(503);
     expect(later.headers['retry-after']).toBe('9');
-    expect(me.body).toMatchObject({ telegramChatId: '4545', awaitingVerification: ['telegram'] });
+    expect(later.body.error?.message).toBe("Your telegramChatId's code could not be sent yet: the provider asked Herald to slow down; nothing was kept: repeat the request in 9 s for a new code");
+    expect(me.body).toMatchObject({ telegramChatId: '3535', awaitingVerification: [] });
   });
 });
 

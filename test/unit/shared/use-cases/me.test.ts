@@ -270,8 +270,8 @@ describe('an address a user sets for themself', () => {
     expect(world.codes).toHaveLength(2);
   });
 
-  it('answers 503 when the code cannot be sent, keeping the address unconfirmed', async () => {
-    // Prepare
+  it('answers 503 when the send of the code got no answer, keeping the address unconfirmed: its code may have gone', async () => {
+    // Prepare: the provider never answered (no status: it may have sent it)
     const world = aWorld({ codesFail: true });
     await world.recipients.put(aRecipient({ id: plainUser.sub }));
 
@@ -279,8 +279,9 @@ describe('an address a user sets for themself', () => {
     const result = updateMe(world.deps, plainUser, { email: 'new@example.com' });
 
     // Assess
-    await expect(result).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await expect(result).rejects.toMatchObject({ message: 'Your email is saved, but whether its code was sent is not known: enter it if it comes, or set the address again for a new code' });
     const stored = await world.recipients.get(tenantId, plainUser.sub);
+    expect(stored?.email).toBe('new@example.com');
     expect(stored && hasVerifiedAddress(stored, 'email')).toBe(false);
   });
 });
@@ -346,7 +347,7 @@ describe('an address whose provider refuses its code', () => {
     ["SES refusing Herald's own sender identity", new MessageRejected({ message: 'Email address is not verified. The following identities failed the check in region EU-WEST-1: notifications@herald.example', $metadata: { httpStatusCode: 400 } })],
     ["SES refusing Herald's sender beside the address (the sandbox)", new MessageRejected({ message: 'Email address is not verified. The following identities failed the check in region EU-WEST-1: notifications@herald.example, new@example.com', $metadata: { httpStatusCode: 400 } })],
     ['SES refusing a parameter that is not the address', new SESServiceException({ name: 'InvalidParameterValue', $fault: 'client', message: 'Invalid tag value <x>: only alphanumeric ASCII characters are allowed.', $metadata: { httpStatusCode: 400 } })],
-  ])("answers %s with a 503: Herald's to fix, the user's address kept", async (_case, error) => {
+  ])("answers %s with a 503: Herald's to fix, the confirmed address kept", async (_case, error) => {
     // Prepare
     const world = refusing({ email: error });
     await world.recipients.put(aRecipient({ id: plainUser.sub, email: 'bob@example.com' }));
@@ -354,9 +355,10 @@ describe('an address whose provider refuses its code', () => {
     // Act
     const answer = await updateMe(world.deps, plainUser, { email: 'new@example.com' }).catch((e: unknown) => e);
 
-    // Assess
+    // Assess: nothing went, nothing kept
     expect(answer).toBeInstanceOf(ServiceUnavailableError);
-    expect((await world.recipients.get(tenantId, plainUser.sub))?.email).toBe('new@example.com');
+    expect((answer as Error).message).toBe("Your email's code could not be sent; nothing was kept: repeat the request");
+    expect((await world.recipients.get(tenantId, plainUser.sub))?.email).toBe('bob@example.com');
   });
 
   it("is a 422 when the SES sandbox refuses the user's address alone", async () => {
@@ -400,7 +402,7 @@ describe('an address whose provider refuses its code', () => {
     expect(stored?.pendingVerifications).toBeUndefined();
   });
 
-  it("answers Telegram's 429 with a 503 and its retry_after, keeping the chat saved and unconfirmed", async () => {
+  it("answers Telegram's 429 with a 503 and its retry_after, nothing kept", async () => {
     // Prepare
     const world = refusing({ telegram: new TelegramApiError(429, 'Too Many Requests: retry after 7', { retryAfterSeconds: 7 }) });
     await world.recipients.put(aRecipient({ id: plainUser.sub }));
@@ -411,10 +413,8 @@ describe('an address whose provider refuses its code', () => {
     // Assess
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect(error).toMatchObject({ retryAfterSeconds: 7 });
-    expect((error as Error).message).toBe('Your telegramChatId is saved, but its code could not be sent yet: the provider asked Herald to slow down; repeat the request in 7 s for a new code');
-    const stored = await world.recipients.get(tenantId, plainUser.sub);
-    expect(stored?.telegramChatId).toBe('4242');
-    expect(stored && hasVerifiedAddress(stored, 'telegram')).toBe(false);
+    expect((error as Error).message).toBe("Your telegramChatId's code could not be sent yet: the provider asked Herald to slow down; nothing was kept: repeat the request in 7 s for a new code");
+    expect((await world.recipients.get(tenantId, plainUser.sub))?.telegramChatId).toBeUndefined();
   });
 
   it.each<[string, unknown]>([
@@ -422,17 +422,34 @@ describe('an address whose provider refuses its code', () => {
     ["Herald's bot token not a token (404)", new TelegramApiError(404, 'Not Found')],
     ['Telegram down (502)', new TelegramApiError(502, 'Bad Gateway')],
     ["Herald's own text refused (400 can't parse entities)", new TelegramApiError(400, "Bad Request: can't parse entities: unsupported start tag \"x\" at byte offset 0")],
-  ])('answers a failure that is not the address, %s, with a 503, keeping the chat saved', async (_case, error) => {
-    // Prepare
+  ])('answers a failure that is not the address, %s, with a 503, the confirmed chat kept', async (_case, error) => {
+    // Prepare: a confirmed chat, which the user replaces
     const world = refusing({ telegram: error });
-    await world.recipients.put(aRecipient({ id: plainUser.sub }));
+    await world.recipients.put(aRecipient({ id: plainUser.sub, telegramChatId: '1111' }));
 
     // Act
     const refused = await updateMe(world.deps, plainUser, { telegramChatId: '4242' }).catch((e: unknown) => e);
 
-    // Assess
+    // Assess: nothing went, so the confirmed chat goes on receiving
     expect(refused).toBeInstanceOf(ServiceUnavailableError);
-    expect((refused as Error).message).toBe('Your telegramChatId is saved, but its code could not be sent; set it again for a new code');
+    expect((refused as Error).message).toBe("Your telegramChatId's code could not be sent; nothing was kept: repeat the request");
+    const stored = await world.recipients.get(tenantId, plainUser.sub);
+    expect(stored?.telegramChatId).toBe('1111');
+    expect(stored && hasVerifiedAddress(stored, 'telegram')).toBe(true);
+  });
+
+  it('keeps a chat whose code got no answer from Telegram (a timeout): it may have gone, and the user may enter it', async () => {
+    // Prepare
+    const timeout = Object.assign(new Error('Telegram could not be reached (TimeoutError)'), { name: 'TimeoutError' });
+    const world = refusing({ telegram: timeout });
+    await world.recipients.put(aRecipient({ id: plainUser.sub, telegramChatId: '1111' }));
+
+    // Act
+    const answer = await updateMe(world.deps, plainUser, { telegramChatId: '4242' }).catch((e: unknown) => e);
+
+    // Assess
+    expect(answer).toBeInstanceOf(ServiceUnavailableError);
+    expect((answer as Error).message).toBe('Your telegramChatId is saved, but whether its code was sent is not known: enter it if it comes, or set the address again for a new code');
     expect((await world.recipients.get(tenantId, plainUser.sub))?.telegramChatId).toBe('4242');
   });
 });

@@ -119,7 +119,7 @@ describe('verification codes within the send budget', () => {
     expect(perSecond(provider.sent).size).toBeGreaterThanOrEqual(3);
   }, 20_000);
 
-  it('answers 503 with Retry-After when no second within the look-ahead has room, sending and reserving nothing, the address saved', async () => {
+  it('answers 503 with Retry-After when no second within the look-ahead has room, sending and reserving nothing, the old address kept', async () => {
     // Prepare: deliveries have taken every e-mail send of this second and the next three
     const clock = new FakeClock('2030-01-01T12:01:00.000Z');
     const s = Math.floor(clock.now().getTime() / 1000);
@@ -134,12 +134,13 @@ describe('verification codes within the send budget', () => {
 
     // Assess: ask again once the look-ahead has moved past the full seconds (4 s)
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error).toMatchObject({ retryAfterSeconds: 4, message: expect.stringMatching(/^Your email is saved, but its code could not be sent yet: .*; repeat the request in 4 s for a new code$/) });
+    expect(error).toMatchObject({ retryAfterSeconds: 4, message: expect.stringMatching(/^Your email's code could not be sent yet: .*; nothing was kept: repeat the request in 4 s for a new code$/) });
     expect(provider.calls()).toBe(0);
     expect(await Promise.all([0, 1, 2, 3].map((k) => usedIn(`ses#all#${s + k}`)))).toEqual([3, 3, 3, 3]);
+    // Nothing went, so nothing was kept: the confirmed address goes on receiving.
     const stored = await recipients.get(tenantId, 'late');
-    expect(stored?.email).toBe('late@example.com');
-    expect(stored && hasVerifiedAddress(stored, 'email')).toBe(false);
+    expect(stored?.email).toBe('old@example.com');
+    expect(stored && hasVerifiedAddress(stored, 'email')).toBe(true);
   });
 
   it('tries a throttled code again after a short wait, with a send of its own, and answers 200', async () => {
@@ -174,7 +175,7 @@ describe('verification codes within the send budget', () => {
 
     // Assess
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error).toMatchObject({ retryAfterSeconds: 1, message: expect.stringContaining('could not be sent yet: the e-mail provider asked Herald to slow down; repeat the request') });
+    expect(error).toMatchObject({ retryAfterSeconds: 1, message: expect.stringContaining('could not be sent yet: the e-mail provider asked Herald to slow down; nothing was kept: repeat the request') });
     expect(provider.calls()).toBe(codeThrottleWaitsMs.length + 1);
     expect(provider.sent).toEqual([]);
     expect(waits.reduce((sum, ms) => sum + ms, 0)).toBeLessThanOrEqual(2_000);
