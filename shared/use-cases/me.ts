@@ -191,10 +191,10 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
     const why = addressRefusal(channel, address, error);
     return why === undefined ? [] : [{ field: addressFields[channel], message: `${why}; nothing was kept: ${fixOf[channel]}, then set it again`, error }];
   });
+  const others = codes.length - failures.length > 0 ? ' (a code this request sent to another address will not confirm it)' : '';
   if (refused.length > 0) {
     // The provider will never take a code there: the user's to fix, so the change is taken back whole.
     await takeBack(deps, replaced, saved);
-    const others = codes.length - failures.length > 0 ? ' (a code this request sent to another address will not confirm it)' : '';
     throw new UnprocessableEntityError(`${refused.map((r) => `${r.field} ${r.message}`).join('; ')}${others}`, {
       details: refused.map(({ field, message }) => ({ field, message })),
       cause: refused[0]?.error,
@@ -205,7 +205,7 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
   const unknown = failures.find(({ channel, error }) => mayHaveGone(channel, error));
   if (unknown === undefined) await takeBack(deps, replaced, saved);
   const told = unknown ?? failures[0];
-  throw codeNotSent(told?.channel ?? 'email', told?.error, unknown !== undefined);
+  throw codeNotSent(told?.channel ?? 'email', told?.error, unknown !== undefined, unknown === undefined ? others : '');
 }
 
 /** True when the send of a code got no answer (a timeout, a dropped connection): it may have gone. */
@@ -270,12 +270,13 @@ const telegramTextAnswer = /can't parse entities|message is too long|message tex
 /**
  * The 503 of a code that was not sent: the change taken back, repeat the request (when the
  * provider or the send budget said when, in `retryAfterSeconds`); or, `kept`, one whose send got no
- * answer: the address stays saved unconfirmed, as its code may have gone.
+ * answer: the address stays saved unconfirmed, as its code may have gone. `others`: what the answer
+ * says of codes the same request sent elsewhere, void once the change is taken back.
  */
-function codeNotSent(channel: VerifiableChannel, error: unknown, kept: boolean): ServiceUnavailableError {
+function codeNotSent(channel: VerifiableChannel, error: unknown, kept: boolean, others = ''): ServiceUnavailableError {
   const field = addressFields[channel];
   const later = (reason: string, seconds: number): ServiceUnavailableError =>
-    new ServiceUnavailableError(`Your ${field}'s code could not be sent yet: ${reason}; nothing was kept: repeat the request in ${seconds} s for a new code`, {
+    new ServiceUnavailableError(`Your ${field}'s code could not be sent yet: ${reason}; nothing was kept${others}: repeat the request in ${seconds} s for a new code`, {
       retryAfterSeconds: seconds,
       cause: error,
     });
@@ -286,12 +287,12 @@ function codeNotSent(channel: VerifiableChannel, error: unknown, kept: boolean):
   // Telegram's 429 (its codes have no budget of Herald's): when it says to, with its retry_after.
   const verdict = channel === 'telegram' ? classifyTelegramError(error) : classifyProviderError(error);
   if (verdict.kind === 'throttled') return later('the provider asked Herald to slow down', Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
-  return new ServiceUnavailableError(`Your ${field}'s code could not be sent; nothing was kept: repeat the request`, { cause: error });
+  return new ServiceUnavailableError(`Your ${field}'s code could not be sent; nothing was kept${others}: repeat the request`, { cause: error });
 }
 
 /**
- * Takes back what a change whose code could never go (a webhook receiver or a provider refused
- * it) wrote: `before` and `saved` are the record before and after it. Field by field, and each
+ * Takes back what a change whose code did not go (a webhook receiver or a provider refused it, or
+ * it could not be sent for now) wrote: `before` and `saved` are the record before and after it. Field by field, and each
  * channel's pending confirmation, what still holds the value this change wrote gets `before`'s
  * again; what another write changed since is theirs and stays (a few tries against racing
  * writes, as each save is conditional). Failing to is logged: the address then stays unconfirmed,
@@ -307,9 +308,9 @@ async function takeBack(deps: MeDeps, before: Recipient, saved: Recipient): Prom
       const updatedAt = current.updatedAt === saved.updatedAt ? before.updatedAt : deps.clock.now().toISOString();
       if (await deps.recipients.save({ ...next, updatedAt }, current)) return;
     }
-    logger.warn('Could not take back a change whose code was refused: the record kept changing', { tenantId: before.tenantId, recipientId: before.id });
+    logger.warn('Could not take back a change whose code did not go: the record kept changing', { tenantId: before.tenantId, recipientId: before.id });
   } catch (error) {
-    logger.warn('Could not take back a change whose code was refused', { tenantId: before.tenantId, recipientId: before.id, error: error as Error });
+    logger.warn('Could not take back a change whose code did not go', { tenantId: before.tenantId, recipientId: before.id, error: error as Error });
   }
 }
 

@@ -438,6 +438,22 @@ describe('an address whose provider refuses its code', () => {
     expect(stored && hasVerifiedAddress(stored, 'telegram')).toBe(true);
   });
 
+  it('says a code sent elsewhere by the same request is void when another could not be sent for now', async () => {
+    // Prepare: the e-mail code goes, the Telegram one is throttled
+    const world = refusing({ telegram: new TelegramApiError(429, 'Too Many Requests: retry after 3', { retryAfterSeconds: 3 }) });
+    await world.recipients.put(aRecipient({ id: plainUser.sub, email: 'bob@example.com' }));
+
+    // Act
+    const answer = await updateMe(world.deps, plainUser, { email: 'new@example.com', telegramChatId: '4242' }).catch((e: unknown) => e);
+
+    // Assess
+    expect((answer as Error).message).toBe(
+      "Your telegramChatId's code could not be sent yet: the provider asked Herald to slow down; nothing was kept (a code this request sent to another address will not confirm it): repeat the request in 3 s for a new code",
+    );
+    expect(world.codes.map((c) => c.channel)).toEqual(['email']);
+    expect((await world.recipients.get(tenantId, plainUser.sub))?.email).toBe('bob@example.com');
+  });
+
   it('keeps a chat whose code got no answer from Telegram (a timeout): it may have gone, and the user may enter it', async () => {
     // Prepare
     const timeout = Object.assign(new Error('Telegram could not be reached (TimeoutError)'), { name: 'TimeoutError' });
