@@ -4,8 +4,9 @@
  * serializer's own error) leaves the process with nothing sent; the delivery engine may then retry
  * it safely (shared/domain/delivery-errors.ts, `neverLeft`). Two middlewares mark it, on the SDK's
  * middleware stack ("Middleware stack" in the AWS SDK for JavaScript v3 developer guide):
- * - at the `finalizeRequest` step with the lowest priority, the last thing before the request is
- *   handed to the HTTP handler, the request is marked dispatched (on every retry attempt);
+ * - at the `finalizeRequest` step with the lowest priority, the request is marked dispatched (on
+ *   every retry attempt): the last of the client's own middlewares before the HTTP handler (a
+ *   command's `checkBeforeEachAttempt` comes after it, and its refusal is told by its own class);
  * - at the `initialize` step, around everything, an error of a request never marked dispatched gets
  *   `$notSent = true`.
  */
