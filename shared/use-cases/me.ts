@@ -12,6 +12,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Caller } from '../domain/caller.ts';
 import { classifyProviderError, classifyTelegramError } from '../domain/delivery-errors.ts';
+import type { ProviderVerdict } from '../domain/delivery-errors.ts';
 import { checkVerificationCode, newVerificationCode, pendingVerification, verifiableChannels } from '../domain/contact-verification.ts';
 import type { PendingVerification, VerifiableChannel } from '../domain/contact-verification.ts';
 import { addressFields, addressOn, applyRecipientChanges, hasVerifiedAddress, maxTypePreferences } from '../domain/recipient.ts';
@@ -208,10 +209,15 @@ export async function updateMe(deps: MeDeps, caller: Caller, body: UpdateMeBody)
   throw codeNotSent(told?.channel ?? 'email', told?.error, unknown !== undefined, unknown === undefined ? others : '');
 }
 
+/** What a provider's error on a code's send means: Telegram's answers as its channel reads them (a 401 or 404 is the bot's token), the others' as any provider's. */
+function classifyCodeError(channel: VerifiableChannel, error: unknown): ProviderVerdict {
+  return channel === 'telegram' ? classifyTelegramError(error) : classifyProviderError(error);
+}
+
 /** True when the send of a code got no answer (a timeout, a dropped connection): it may have gone. */
 function mayHaveGone(channel: VerifiableChannel, error: unknown): boolean {
   if (error instanceof CodeNotSentYetError) return false;
-  return (channel === 'telegram' ? classifyTelegramError(error) : classifyProviderError(error)).kind === 'unknown';
+  return classifyCodeError(channel, error).kind === 'unknown';
 }
 
 /** How a user fixes an address whose provider refused its code. */
@@ -235,7 +241,7 @@ const fixOf: Readonly<Record<VerifiableChannel, string>> = {
  * than the text, which is Herald's.
  */
 function addressRefusal(channel: VerifiableChannel, address: string, error: unknown): string | undefined {
-  const verdict = channel === 'telegram' ? classifyTelegramError(error) : classifyProviderError(error);
+  const verdict = classifyCodeError(channel, error);
   if (verdict.kind !== 'permanent' && verdict.kind !== 'gone') return undefined;
   const { name, message, $metadata } = error as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown } };
   // The provider's sentence, its full stop left to the answer's own punctuation.
@@ -285,7 +291,7 @@ function codeNotSent(channel: VerifiableChannel, error: unknown, kept: boolean, 
     return new ServiceUnavailableError(`Your ${field} is saved, but whether its code was sent is not known: enter it if it comes, or set the address again for a new code`, { cause: error });
   }
   // Telegram's 429 (its codes have no budget of Herald's): when it says to, with its retry_after.
-  const verdict = channel === 'telegram' ? classifyTelegramError(error) : classifyProviderError(error);
+  const verdict = classifyCodeError(channel, error);
   if (verdict.kind === 'throttled') return later('the provider asked Herald to slow down', Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
   return new ServiceUnavailableError(`Your ${field}'s code could not be sent; nothing was kept${others}: repeat the request`, { cause: error });
 }
