@@ -57,12 +57,11 @@ const channels = /* @__PURE__ */ once(
         cleaner: { forget: async (...args) => (await messaging()).pushTargetCleaner().forget(...args) },
       },
       telegram: { sendMessage: async (chatId, text) => (await telegramAndWebhooks()).telegramBot().sendMessage(chatId, text) },
-      telegramDirectory: { get: (...args) => recipientStore().get(...args), save: (...args) => recipientStore().save(...args) },
       webhooks: {
         sender: { post: async (url, headers, body) => (await telegramAndWebhooks()).webhookSender().post(url, headers, body) },
         secrets: async (tenantId) => (await telegramAndWebhooks()).signingSecrets()(tenantId),
-        directory: { get: (...args) => recipientStore().get(...args), save: (...args) => recipientStore().save(...args) },
       },
+      directory: { get: (...args) => recipientStore().get(...args), save: (...args) => recipientStore().save(...args) },
     }),
 );
 

@@ -3,11 +3,12 @@ import type { TelegramBot } from '../../adapters/telegram-bot-api.ts';
 import type { WebhookSender } from '../../adapters/webhook-sender.ts';
 import { classifyProviderError } from '../../domain/delivery-errors.ts';
 import type { Channel } from '../../domain/notification.ts';
-import type { LiveStateStore, Mailer, MobilePush, RecipientStore, SmsSender, SocketPoster } from '../../ports.ts';
+import type { LiveStateStore, Mailer, MobilePush, SmsSender, SocketPoster } from '../../ports.ts';
 import type { ChannelRegistry, DeliveryChannel } from '../channel.ts';
 import { emailChannel } from './email.ts';
 import { inboxChannel } from './inbox.ts';
 import { pushChannel } from './push.ts';
+import type { ChannelDirectory } from './recipient-update.ts';
 import type { PushTargetCleaner, WebPushSender } from './push.ts';
 import { smsChannel } from './sms.ts';
 import { telegramChannel } from './telegram.ts';
@@ -23,9 +24,12 @@ export interface ChannelProviders {
   readonly sms?: SmsSender;
   readonly push?: { readonly web: WebPushSender; readonly mobile: MobilePush; readonly cleaner: PushTargetCleaner };
   readonly telegram?: TelegramBot;
-  /** Where a Telegram chat that moved (a group upgraded to a supergroup) is followed. */
-  readonly telegramDirectory?: Pick<RecipientStore, 'get' | 'save'>;
-  readonly webhooks?: { readonly sender: WebhookSender; readonly secrets: SigningSecrets; readonly directory: Pick<RecipientStore, 'get' | 'save'> };
+  readonly webhooks?: { readonly sender: WebhookSender; readonly secrets: SigningSecrets };
+  /**
+   * Where the channels change the recipient after a provider's answer: a Telegram chat that moved
+   * (a group upgraded to a supergroup) is followed, a webhook URL that is gone (410) forgotten.
+   */
+  readonly directory?: ChannelDirectory;
 }
 
 /** A channel with no provider given: nothing is sent, each recipient is skipped saying so. */
@@ -50,7 +54,7 @@ export function createChannels(providers: ChannelProviders): ChannelRegistry {
     email: emailChannel(providers.mailer),
     push: providers.push ? pushChannel(providers.push.web, providers.push.mobile, providers.push.cleaner) : unequipped('push'),
     sms: providers.sms ? smsChannel(providers.sms) : unequipped('sms'),
-    telegram: telegram ? telegramChannel(telegram, providers.telegramDirectory) : unequipped('telegram'),
-    webhook: webhooks ? webhookChannel(webhooks.sender, webhooks.secrets, webhooks.directory) : unequipped('webhook'),
+    telegram: telegram ? telegramChannel(telegram, providers.directory) : unequipped('telegram'),
+    webhook: webhooks ? webhookChannel(webhooks.sender, webhooks.secrets, providers.directory) : unequipped('webhook'),
   };
 }

@@ -3,11 +3,11 @@ import { classifyTelegramError } from '../../domain/delivery-errors.ts';
 import { hasVerifiedAddress } from '../../domain/recipient.ts';
 import { cutText } from '../../domain/text-cut.ts';
 import type { TelegramBot } from '../../adapters/telegram-bot-api.ts';
-import { logger } from '../../observability/logger.ts';
-import type { RecipientStore } from '../../ports.ts';
 import { sectionFor } from '../../templates/section.ts';
 import { escapeTelegramHtml } from '../../templates/telegram-text.ts';
 import type { DeliveryChannel } from '../channel.ts';
+import { updateRecipientWhile } from './recipient-update.ts';
+import type { ChannelDirectory } from './recipient-update.ts';
 
 /** The longest text `sendMessage` takes (characters, after entity parsing; Bot API, sendMessage). */
 export const maxTelegramTextLength = 4096;
@@ -22,7 +22,7 @@ export function telegramText(title: string, message: string): string {
  * that moved (a group upgraded to a supergroup: the bot sent to its new id) is followed in
  * `directory`, so the next message goes there at once.
  */
-export function telegramChannel(bot: TelegramBot, directory?: Pick<RecipientStore, 'get' | 'save'>): DeliveryChannel<string, string> {
+export function telegramChannel(bot: TelegramBot, directory?: ChannelDirectory): DeliveryChannel<string, string> {
   return {
     name: 'telegram',
     kind: 'send',
@@ -41,28 +41,16 @@ export function telegramChannel(bot: TelegramBot, directory?: Pick<RecipientStor
       const { messageId, movedTo } = await bot.sendMessage(chatId, text);
       const receipt = messageId ? { providerMessageId: messageId } : {};
       if (movedTo === undefined) return receipt;
-      const followed = directory ? await followChat(directory, tenantId, recipient.id, chatId, movedTo) : false;
+      // The chat stays confirmed: the supergroup is the group the user confirmed, under the id Telegram gave it.
+      const followed = directory
+        ? await updateRecipientWhile(directory, tenantId, recipient.id, {
+            stillHolds: (current) => current.telegramChatId === chatId,
+            change: (current) => ({ ...current, telegramChatId: movedTo }),
+            what: 'follow a Telegram chat that moved',
+          })
+        : false;
       return { ...receipt, detail: `the group became supergroup ${movedTo}, sent there${followed ? '; the recipient\'s telegramChatId follows it' : ''}` };
     },
     classify: classifyTelegramError,
   };
-}
-
-/**
- * Puts `to` as the recipient's chat where it still is `from` (a few tries against racing writes);
- * false when it was changed meanwhile or could not be written. The chat stays confirmed: the
- * supergroup is the group the user confirmed, under the id Telegram gave it.
- */
-async function followChat(directory: Pick<RecipientStore, 'get' | 'save'>, tenantId: string, recipientId: string, from: string, to: string): Promise<boolean> {
-  try {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const current = await directory.get(tenantId, recipientId);
-      if (current?.telegramChatId !== from) return false;
-      if (await directory.save({ ...current, telegramChatId: to, updatedAt: new Date().toISOString() }, current)) return true;
-    }
-  } catch (error) {
-    // The message went; the next one finds the old id moved again.
-    logger.warn('Could not follow a Telegram chat that moved', { tenantId, recipientId, error: error as Error });
-  }
-  return false;
 }

@@ -7,12 +7,14 @@ import type { ProviderVerdict } from '../../domain/delivery-errors.ts';
 import { neverLeft } from '../../domain/delivery-errors.ts';
 import type { DeliveryContent } from '../../domain/delivery.ts';
 import { hasVerifiedAddress } from '../../domain/recipient.ts';
+import type { Recipient } from '../../domain/recipient.ts';
 import { webhookHeaders, webhookMessageId } from '../../domain/standard-webhooks.ts';
-import type { RecipientStore } from '../../ports.ts';
 import type { WebhookSender } from '../../adapters/webhook-sender.ts';
 import { TemplateRenderError } from '../../templates/render-error.ts';
 import { sectionFor } from '../../templates/section.ts';
 import type { DeliveryChannel } from '../channel.ts';
+import { updateRecipientWhile } from './recipient-update.ts';
+import type { ChannelDirectory } from './recipient-update.ts';
 
 /**
  * What a webhook carries without a template section: the Standard Webhooks payload shape
@@ -64,8 +66,8 @@ export function classifyWebhookError(error: unknown): ProviderVerdict {
   return { kind: 'permanent' };
 }
 
-/** The webhook channel: posts through `sender`, signs with `secrets`, forgets a gone URL in `directory`. */
-export function webhookChannel(sender: WebhookSender, secrets: SigningSecrets, directory: Pick<RecipientStore, 'get' | 'save'>): DeliveryChannel<string, WebhookBody> {
+/** The webhook channel: posts through `sender`, signs with `secrets`, forgets a gone URL (410) in `directory`. */
+export function webhookChannel(sender: WebhookSender, secrets: SigningSecrets, directory?: ChannelDirectory): DeliveryChannel<string, WebhookBody> {
   return {
     name: 'webhook',
     kind: 'send',
@@ -92,7 +94,9 @@ export function webhookChannel(sender: WebhookSender, secrets: SigningSecrets, d
         const status = await sender.post(url, headers, body);
         return { detail: `answered ${status}` };
       } catch (error) {
-        if (classifyWebhookError(error).kind === 'gone') await forgetUrl(directory, tenantId, recipient.id, url);
+        if (directory && classifyWebhookError(error).kind === 'gone') {
+          await updateRecipientWhile(directory, tenantId, recipient.id, { stillHolds: (current) => current.webhookUrl === url, change: withoutWebhook, what: 'forget a webhook URL that is gone' });
+        }
         throw error;
       }
     },
@@ -100,16 +104,9 @@ export function webhookChannel(sender: WebhookSender, secrets: SigningSecrets, d
   };
 }
 
-/** Removes `url` from the recipient, unless it was changed meanwhile (a few tries against racing writes). */
-async function forgetUrl(directory: Pick<RecipientStore, 'get' | 'save'>, tenantId: string, recipientId: string, url: string): Promise<void> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const current = await directory.get(tenantId, recipientId);
-    if (current?.webhookUrl !== url) return;
-    const { webhookUrl: _gone, ...rest } = current;
-    const pending = { ...current.pendingVerifications };
-    delete pending.webhook;
-    const next = { ...rest, pendingVerifications: pending, updatedAt: new Date().toISOString() };
-    if (Object.keys(pending).length === 0) delete (next as { pendingVerifications?: unknown }).pendingVerifications;
-    if (await directory.save(next, current)) return;
-  }
+/** The recipient without its webhook URL, nor the URL's pending verification. */
+function withoutWebhook(recipient: Recipient): Recipient {
+  const { webhookUrl: _gone, pendingVerifications, ...rest } = recipient;
+  const { webhook: _pending, ...stillPending } = pendingVerifications ?? {};
+  return Object.keys(stillPending).length === 0 ? rest : { ...rest, pendingVerifications: stillPending };
 }

@@ -1,7 +1,7 @@
 /**
  * The webhook channel over a real HTTP sender and a receiver this test runs: what it posts (the
  * Standard Webhooks payload and headers, the same id on every attempt), and a 410 removing the URL
- * from the recipient only while it is still theirs.
+ * from the recipient only while it is still theirs (a directory that fails leaves the 410 its outcome).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -14,8 +14,10 @@ import { webhookChannel } from '../../../../shared/delivery/channels/webhook.ts'
 import type { DeliveryContent } from '../../../../shared/domain/delivery.ts';
 import type { Recipient } from '../../../../shared/domain/recipient.ts';
 import { newWebhookSecret } from '../../../../shared/domain/standard-webhooks.ts';
+import { logger } from '../../../../shared/observability/logger.ts';
 import { InMemoryRecipientStore } from '../../fakes/index.ts';
 import { aRecipient, tenantId } from '../../fakes/fixtures.ts';
+import { captureLogs } from '../../support/capture-logs.ts';
 
 let server: Server;
 let base: string;
@@ -106,6 +108,28 @@ describe('the webhook channel', () => {
     const after = await recipients.get(tenantId, 'carol');
     expect(after?.webhookUrl).toBeUndefined();
     expect(after).toMatchObject({ email: 'bob@example.com', telegramChatId: '42' });
+  });
+
+  it('answers a 410 as gone when the directory fails to forget the URL, with a warning, not the directory\'s error', async () => {
+    // Prepare
+    const recipients = new InMemoryRecipientStore();
+    const erin = aRecipient({ id: 'erin', webhookUrl: `${base}/gone-erin` });
+    await recipients.put(erin);
+    const failing = { get: recipients.get.bind(recipients), save: () => Promise.reject(new Error('ProvisionedThroughputExceededException')) };
+    const channel = webhookChannel(httpWebhookSender('any'), async () => [secret], failing);
+    const context = { tenantId, recipient: erin, live: { unread: 0, unreadVersion: 0, connections: [] }, now: new Date() };
+
+    // Act
+    let error: unknown;
+    const logs = await captureLogs(async () => {
+      error = await channel.send(channel.target(context) as string, channel.render(content, {}), context).catch((thrown: unknown) => thrown);
+    });
+    logger.setLogLevel('INFO');
+
+    // Assess
+    expect(channel.classify(error)).toEqual({ kind: 'gone' });
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'WARN', message: 'Could not forget a webhook URL that is gone', recipientId: 'erin' }));
+    expect((await recipients.get(tenantId, 'erin'))?.webhookUrl).toBe(`${base}/gone-erin`);
   });
 
   it('keeps a URL the recipient changed while the 410 was on its way', async () => {
