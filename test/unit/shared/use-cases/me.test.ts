@@ -343,22 +343,30 @@ describe('an address whose provider refuses its code', () => {
     expect((await world.recipients.get(tenantId, plainUser.sub))?.telegramChatId).toBeUndefined();
   });
 
-  it.each<[string, unknown]>([
-    ["SES refusing Herald's own sender identity", new MessageRejected({ message: 'Email address is not verified. The following identities failed the check in region EU-WEST-1: notifications@herald.example', $metadata: { httpStatusCode: 400 } })],
-    ["SES refusing Herald's sender beside the address (the sandbox)", new MessageRejected({ message: 'Email address is not verified. The following identities failed the check in region EU-WEST-1: notifications@herald.example, new@example.com', $metadata: { httpStatusCode: 400 } })],
-    ['SES refusing a parameter that is not the address', new SESServiceException({ name: 'InvalidParameterValue', $fault: 'client', message: 'Invalid tag value <x>: only alphanumeric ASCII characters are allowed.', $metadata: { httpStatusCode: 400 } })],
-  ])("answers %s with a 503: Herald's to fix, the confirmed address kept", async (_case, error) => {
-    // Prepare
-    const world = refusing({ email: error });
-    await world.recipients.put(aRecipient({ id: plainUser.sub, email: 'bob@example.com' }));
+  it.each<[string, 'email' | 'telegramChatId', unknown]>([
+    ["SES refusing Herald's own sender identity", 'email', new MessageRejected({ message: 'Email address is not verified. The following identities failed the check in region EU-WEST-1: notifications@herald.example', $metadata: { httpStatusCode: 400 } })],
+    ["SES refusing Herald's sender beside the address (the sandbox)", 'email', new MessageRejected({ message: 'Email address is not verified. The following identities failed the check in region EU-WEST-1: notifications@herald.example, new@example.com', $metadata: { httpStatusCode: 400 } })],
+    ['SES refusing a parameter that is not the address', 'email', new SESServiceException({ name: 'InvalidParameterValue', $fault: 'client', message: 'Invalid tag value <x>: only alphanumeric ASCII characters are allowed.', $metadata: { httpStatusCode: 400 } })],
+    ["Herald's bot token refused (401)", 'telegramChatId', new TelegramApiError(401, 'Unauthorized')],
+    ["Herald's bot token not a token (404)", 'telegramChatId', new TelegramApiError(404, 'Not Found')],
+    ['Telegram down (502)', 'telegramChatId', new TelegramApiError(502, 'Bad Gateway')],
+    ["Herald's own text refused (400 can't parse entities)", 'telegramChatId', new TelegramApiError(400, "Bad Request: can't parse entities: unsupported start tag \"x\" at byte offset 0")],
+  ])("answers a failure that is not the address, %s, with a 503: Herald's to fix, the confirmed address kept", async (_case, field, error) => {
+    // Prepare: a confirmed address, which the user replaces
+    const channel = field === 'email' ? 'email' : 'telegram';
+    const confirmed = { email: 'bob@example.com', telegramChatId: '1111' }[field];
+    const world = refusing({ [channel]: error });
+    await world.recipients.put(aRecipient({ id: plainUser.sub, [field]: confirmed }));
 
     // Act
-    const answer = await updateMe(world.deps, plainUser, { email: 'new@example.com' }).catch((e: unknown) => e);
+    const refused = await updateMe(world.deps, plainUser, { [field]: field === 'email' ? 'new@example.com' : '4242' }).catch((e: unknown) => e);
 
-    // Assess: nothing went, nothing kept
-    expect(answer).toBeInstanceOf(ServiceUnavailableError);
-    expect((answer as Error).message).toBe("Your email's code could not be sent; nothing was kept: repeat the request");
-    expect((await world.recipients.get(tenantId, plainUser.sub))?.email).toBe('bob@example.com');
+    // Assess: nothing went, so the confirmed address goes on receiving
+    expect(refused).toBeInstanceOf(ServiceUnavailableError);
+    expect((refused as Error).message).toBe(`Your ${field}'s code could not be sent; nothing was kept: repeat the request`);
+    const stored = await world.recipients.get(tenantId, plainUser.sub);
+    expect(stored?.[field]).toBe(confirmed);
+    expect(stored && hasVerifiedAddress(stored, channel)).toBe(true);
   });
 
   it("is a 422 when the SES sandbox refuses the user's address alone", async () => {
@@ -415,27 +423,6 @@ describe('an address whose provider refuses its code', () => {
     expect(error).toMatchObject({ retryAfterSeconds: 7 });
     expect((error as Error).message).toBe("Your telegramChatId's code could not be sent yet: the provider asked Herald to slow down; nothing was kept: repeat the request in 7 s for a new code");
     expect((await world.recipients.get(tenantId, plainUser.sub))?.telegramChatId).toBeUndefined();
-  });
-
-  it.each<[string, unknown]>([
-    ["Herald's bot token refused (401)", new TelegramApiError(401, 'Unauthorized')],
-    ["Herald's bot token not a token (404)", new TelegramApiError(404, 'Not Found')],
-    ['Telegram down (502)', new TelegramApiError(502, 'Bad Gateway')],
-    ["Herald's own text refused (400 can't parse entities)", new TelegramApiError(400, "Bad Request: can't parse entities: unsupported start tag \"x\" at byte offset 0")],
-  ])('answers a failure that is not the address, %s, with a 503, the confirmed chat kept', async (_case, error) => {
-    // Prepare: a confirmed chat, which the user replaces
-    const world = refusing({ telegram: error });
-    await world.recipients.put(aRecipient({ id: plainUser.sub, telegramChatId: '1111' }));
-
-    // Act
-    const refused = await updateMe(world.deps, plainUser, { telegramChatId: '4242' }).catch((e: unknown) => e);
-
-    // Assess: nothing went, so the confirmed chat goes on receiving
-    expect(refused).toBeInstanceOf(ServiceUnavailableError);
-    expect((refused as Error).message).toBe("Your telegramChatId's code could not be sent; nothing was kept: repeat the request");
-    const stored = await world.recipients.get(tenantId, plainUser.sub);
-    expect(stored?.telegramChatId).toBe('1111');
-    expect(stored && hasVerifiedAddress(stored, 'telegram')).toBe(true);
   });
 
   it('says a code sent elsewhere by the same request is void when another could not be sent for now', async () => {
