@@ -1,14 +1,11 @@
 /**
  * EventBridge Scheduler fires about 1,000 targets a second per account ("Invocations throttle
  * limit", EventBridge Scheduler quotas); beyond, targets wait their turn. This models that quota
- * on the schedules Herald creates (their `at()` times, from the real adapter over the local
- * DynamoDB) and shows that a burst due at one instant arrives on time when the schedules take
+ * on the schedules Herald creates (their `at()` times, as the local Scheduler holds them, made by
+ * the real adapter with its fire seconds counted in the local DynamoDB) and shows that a burst due at one instant arrives on time when the schedules take
  * fire seconds within the quota, and late when every one fires on the plain lead time.
  */
-import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoFireSlots } from '../../../../shared/adapters/dynamo-fire-slots.ts';
 import { EventBridgeDeliveryScheduler } from '../../../../shared/adapters/eventbridge-delivery-scheduler.ts';
@@ -16,8 +13,9 @@ import type { SchedulerConfig } from '../../../../shared/config.ts';
 import type { FireSlots } from '../../../../shared/ports.ts';
 import { startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
+import { startLocalScheduler, testRegion } from '../../support/local-queues.ts';
+import type { LocalScheduler } from '../../support/local-queues.ts';
 
-const schedulerMock = mockClient(SchedulerClient);
 /** A small quota keeps the model quick; the arithmetic is the same at 1,000 a second. */
 const firesPerSecond = 50;
 const config: SchedulerConfig = {
@@ -31,30 +29,35 @@ const config: SchedulerConfig = {
 const now = new Date('2030-01-01T12:00:00.000Z');
 const due = '2030-01-01T12:10:00.000Z';
 let dynamo: LocalDynamo;
+let scheduler: LocalScheduler;
+/** Nothing here is due within the lead time: no message goes to SQS, whose endpoint nothing answers. */
+const noSqs = new SQSClient({ region: testRegion, endpoint: 'http://127.0.0.1:1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
 
 beforeAll(async () => {
   dynamo = await startLocalDynamo({ withTables: true });
+  // The Scheduler's clock stays at `now`: nothing fires.
+  scheduler = await startLocalScheduler({ sqsEndpoint: 'http://127.0.0.1:1', now, groupNames: [config.groupName] });
 });
 
 afterAll(async () => {
+  noSqs.destroy();
+  await scheduler?.stop();
   await dynamo?.stop();
 });
 
-beforeEach(() => {
-  schedulerMock.reset();
-  schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald-test/x' });
+beforeEach(async () => {
+  await scheduler.reset(config.groupName);
 });
 
 /** Creates `count` notifications due at `due`, one create request each (the worst case: no batching). */
 async function scheduleBurst(count: number, slots: FireSlots | undefined): Promise<Date[]> {
-  const scheduler = new EventBridgeDeliveryScheduler(new SchedulerClient({ region: 'eu-west-1' }), new SQSClient({ region: 'eu-west-1' }), config, 'https://sqs/q', { now: () => now }, slots);
+  const adapter = new EventBridgeDeliveryScheduler(scheduler.client, noSqs, config, 'https://sqs.eu-west-1.amazonaws.com/111122223333/herald-delivery', { now: () => now }, slots);
   for (let i = 0; i < count; i++) {
-    await scheduler.scheduleMany([{ tenantId: 'acme', id: `ntf_${String(i).padStart(26, '0')}`, recipientId: `r${i}`, scheduledAt: due }], now);
+    await adapter.scheduleMany([{ tenantId: 'acme', id: `ntf_${String(i).padStart(26, '0')}`, recipientId: `r${i}`, scheduledAt: due }], now);
   }
-  return schedulerMock.commandCalls(CreateScheduleCommand).map((call) => {
-    const input: CreateScheduleCommandInput = call.args[0].input;
-    return new Date(`${/^at\((.*)\)$/.exec(input.ScheduleExpression ?? '')?.[1] ?? ''}Z`);
-  });
+  const schedules = scheduler.emulator.listSchedules().filter((schedule) => schedule.groupName === config.groupName);
+  expect(schedules).toHaveLength(count);
+  return schedules.map((schedule) => schedule.fireAt);
 }
 
 /** When each target reaches the queue under the quota: each second fires the earliest-due waiting targets, at most `perSecond`. */
