@@ -1,18 +1,16 @@
-import {
-  CreateScheduleCommand,
-  DeleteScheduleCommand,
-  InternalServerException,
-  ResourceNotFoundException,
-  SchedulerClient,
-} from '@aws-sdk/client-scheduler';
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+/**
+ * The EventBridge delivery scheduler on the local Scheduler and SQS: the schedules the Scheduler
+ * holds and the messages the delivery queue holds afterwards, and the calls as the endpoints saw
+ * them (wire taps), where their inputs (a message's delay) are the point. AWS's own failures are
+ * answered by the tap in the Scheduler's wire shape.
+ */
+import { InternalServerException } from '@aws-sdk/client-scheduler';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SchedulerConfig } from '../../../../shared/config.ts';
 import { atExpression, EventBridgeDeliveryScheduler } from '../../../../shared/adapters/eventbridge-delivery-scheduler.ts';
-
-const schedulerMock = mockClient(SchedulerClient);
-const sqsMock = mockClient(SQSClient);
+import type { Clock } from '../../../../shared/ports.ts';
+import { startLocalScheduler, startLocalSqs } from '../../support/local-queues.ts';
+import type { LocalQueue, LocalScheduler, LocalSqs } from '../../support/local-queues.ts';
 
 const config: SchedulerConfig = {
   groupName: 'herald-test',
@@ -25,15 +23,29 @@ const config: SchedulerConfig = {
 const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/111122223333/herald-delivery';
 const now = new Date('2030-01-01T12:00:00.000Z');
 const id = 'ntf_01JABCDEFGHJKMNPQRSTVWXYZ0';
+const internalError = { statusCode: 500, code: 'InternalServerException', message: 'Internal error' };
+let sqs: LocalSqs;
+let scheduler: LocalScheduler;
+let delivery: LocalQueue;
 
-function aScheduler(overrides: Partial<SchedulerConfig> = {}, clock = { now: (): Date => now }): EventBridgeDeliveryScheduler {
-  return new EventBridgeDeliveryScheduler(
-    new SchedulerClient({ region: 'eu-west-1' }),
-    new SQSClient({ region: 'eu-west-1' }),
-    { ...config, ...overrides },
-    queueUrl,
-    clock,
-  );
+beforeAll(async () => {
+  sqs = await startLocalSqs();
+  scheduler = await startLocalScheduler({ sqsEndpoint: sqs.endpoint, now, groupNames: [config.groupName] });
+  delivery = await sqs.createQueue('herald-delivery');
+});
+
+afterAll(async () => {
+  await scheduler.stop();
+  await sqs.stop();
+});
+
+beforeEach(async () => {
+  await scheduler.reset(config.groupName);
+  await sqs.reset(delivery.url);
+});
+
+function aScheduler(overrides: Partial<SchedulerConfig> = {}, clock: Clock = { now: (): Date => now }): EventBridgeDeliveryScheduler {
+  return new EventBridgeDeliveryScheduler(scheduler.client, sqs.client, { ...config, ...overrides }, queueUrl, clock);
 }
 
 /** `n` notifications of acme for recipients r0..r(n-1), due at `scheduledAt`. */
@@ -41,23 +53,29 @@ function aBatch(n: number, scheduledAt: string): { tenantId: string; id: string;
   return Array.from({ length: n }, (_, i) => ({ tenantId: 'acme', id: `ntf_01JABCDEFGHJKMNPQRSTV${String(i).padStart(5, '0')}`, recipientId: `r${i}`, scheduledAt }));
 }
 
-beforeEach(() => {
-  schedulerMock.reset();
-  sqsMock.reset();
-});
+/** The notifications a schedule's message names. */
+async function notificationsOf(name: string): Promise<number> {
+  const schedule = await scheduler.get(name, config.groupName);
+  return (JSON.parse(schedule?.Target?.Input ?? '{}') as { notifications: unknown[] }).notifications.length;
+}
+
+/** The inputs of the SendMessage calls the queue received. */
+function sentMessages(): Record<string, unknown>[] {
+  return sqs.tap.calls('SendMessage').map((call) => ({ ...call.input }));
+}
 
 describe('EventBridgeDeliveryScheduler', () => {
   it('creates a one-shot schedule named after a lone notification, firing the lead time early in UTC', async () => {
     // Prepare
-    const scheduler = aScheduler();
-    schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald-test/x' });
+    const adapter = aScheduler();
 
     // Act
-    await scheduler.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T13:30:00.750Z' }], now);
+    await adapter.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T13:30:00.750Z' }], now);
 
     // Assess
-    expect(schedulerMock).toHaveReceivedCommandOnce(CreateScheduleCommand);
-    expect(schedulerMock).toHaveReceivedCommandWith(CreateScheduleCommand, {
+    expect(scheduler.tap.operations()).toEqual(['CreateSchedule']);
+    expect(scheduler.names(config.groupName)).toEqual([id]);
+    expect(await scheduler.get(id, config.groupName)).toMatchObject({
       Name: id,
       GroupName: 'herald-test',
       ScheduleExpression: 'at(2030-01-01T13:29:00)',
@@ -73,7 +91,7 @@ describe('EventBridgeDeliveryScheduler', () => {
         DeadLetterConfig: { Arn: config.deadLetterArn },
       },
     });
-    expect(sqsMock).not.toHaveReceivedAnyCommand();
+    expect(sqs.tap.operations()).toEqual([]);
   });
 
   it('writes at() in UTC whatever offset the time was given with', () => {
@@ -89,157 +107,160 @@ describe('EventBridgeDeliveryScheduler', () => {
 
   it('makes one schedule per batch of 100 due at one instant, named after its first notification', async () => {
     // Prepare
-    const scheduler = aScheduler();
-    schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald-test/x' });
+    const adapter = aScheduler();
     const batch = aBatch(250, '2030-01-01T13:30:00.000Z');
 
     // Act
-    await scheduler.scheduleMany(batch, now);
+    await adapter.scheduleMany(batch, now);
 
     // Assess
-    const calls = schedulerMock.commandCalls(CreateScheduleCommand).map((call) => call.args[0].input);
-    expect(calls.map((input) => input.Name)).toEqual([`b-${batch[0]?.id}`, `b-${batch[100]?.id}`, `b-${batch[200]?.id}`]);
-    const named = calls.map((input) => (JSON.parse(input.Target?.Input ?? '{}') as { notifications: { id: string }[] }).notifications.length);
-    expect(named).toEqual([100, 100, 50]);
+    const names = [`b-${batch[0]?.id}`, `b-${batch[100]?.id}`, `b-${batch[200]?.id}`];
+    expect(scheduler.names(config.groupName)).toEqual(names);
+    expect(await Promise.all(names.map(notificationsOf))).toEqual([100, 100, 50]);
+    expect(scheduler.tap.calls('CreateSchedule')).toHaveLength(3);
   });
 
   it('removes the schedules it made when a later one fails, then throws', async () => {
-    // Prepare
-    const scheduler = aScheduler();
-    schedulerMock
-      .on(CreateScheduleCommand)
-      .resolvesOnce({ ScheduleArn: 'a' })
-      .rejects(new InternalServerException({ message: 'Internal error', Message: 'Internal error', $metadata: { httpStatusCode: 500 } }));
-    schedulerMock.on(DeleteScheduleCommand).resolves({});
+    // Prepare: the Scheduler takes the first create to arrive, then fails every other (the SDK's retries too)
+    const adapter = aScheduler();
+    scheduler.tap.intercept('CreateSchedule', () => undefined);
+    scheduler.tap.failNext('CreateSchedule', internalError, Number.POSITIVE_INFINITY);
     const batch = aBatch(150, '2030-01-01T13:30:00.000Z');
 
     // Act
-    const result = scheduler.scheduleMany(batch, now);
+    const result = adapter.scheduleMany(batch, now);
 
     // Assess
     await expect(result).rejects.toBeInstanceOf(InternalServerException);
-    expect(schedulerMock).toHaveReceivedCommandTimes(CreateScheduleCommand, 2);
-    expect(schedulerMock).toHaveReceivedCommandExactlyOnceWith(DeleteScheduleCommand, { Name: `b-${batch[0]?.id}`, GroupName: 'herald-test' });
+    const creates = scheduler.tap.calls('CreateSchedule').map((call) => call.path);
+    expect(new Set(creates)).toEqual(new Set([`/schedules/b-${batch[0]?.id}`, `/schedules/b-${batch[100]?.id}`]));
+    expect(scheduler.tap.calls('DeleteSchedule').map((call) => [call.path, call.input.groupName])).toEqual([[creates[0], 'herald-test']]);
+    expect(scheduler.names(config.groupName)).toEqual([]);
   });
 
   it('decides each schedule against the clock of that moment, sending one that would fire too soon to the queue', async () => {
-    // Prepare: the clock jumps two minutes while the first schedule is being made.
+    // Prepare: more schedules than the adapter makes at once, and the clock jumps two minutes when
+    // the first reaches the Scheduler: the last is decided after that.
     let clockNow = now;
-    const scheduler = aScheduler({}, { now: () => clockNow });
-    schedulerMock.on(CreateScheduleCommand).callsFake(() => {
+    const adapter = aScheduler({}, { now: () => clockNow });
+    scheduler.tap.intercept('CreateSchedule', () => {
       clockNow = new Date(now.getTime() + 120_000);
-      return { ScheduleArn: 'a' };
+      scheduler.clock.advance(120_000);
+      return undefined;
     });
-    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm1' });
-    const first = aBatch(100, '2030-01-01T13:30:00.000Z');
-    const second = aBatch(1, '2030-01-01T12:03:00.000Z').map((n) => ({ ...n, id: id }));
+    const later = Array.from({ length: 40 }, (_, i) => ({ tenantId: 'acme', id: `ntf_01JABCDEFGHJKMNPQRSTV${String(i).padStart(5, '0')}`, recipientId: 'bob', scheduledAt: new Date(Date.parse('2030-01-01T13:30:00.000Z') + i * 60_000).toISOString() }));
+    const soon = { tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T12:03:00.000Z' };
 
     // Act
-    await scheduler.scheduleMany([...first, ...second], now);
+    await adapter.scheduleMany([...later, soon], now);
 
     // Assess: at 12:02 a notification due at 12:03 fires its schedule at 12:02:00, too soon:
     // queued for 59 s, a second ahead for the consumer to hold.
-    expect(schedulerMock).toHaveReceivedCommandTimes(CreateScheduleCommand, 1);
-    expect(sqsMock).toHaveReceivedCommandExactlyOnceWith(SendMessageCommand, { DelaySeconds: 59 });
+    expect(scheduler.tap.calls('CreateSchedule')).toHaveLength(40);
+    expect(scheduler.names(config.groupName)).not.toContain(id);
+    expect(sentMessages()).toEqual([expect.objectContaining({ DelaySeconds: 59 })]);
+    expect(await sqs.counts(delivery.url)).toEqual({ visible: 0, delayed: 1, inFlight: 0 });
   });
 
   it('sends the batches due within the lead time in one SendMessageBatch', async () => {
     // Prepare
-    const scheduler = aScheduler();
-    sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({ Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: e.Id, MD5OfMessageBody: '' })) }));
+    const adapter = aScheduler();
     const batch = [...aBatch(100, '2030-01-01T12:00:30.000Z'), ...aBatch(100, '2030-01-01T12:00:40.000Z').map((n, i) => ({ ...n, id: `ntf_01JABCDEFGHJKMNPQRSTW${String(i).padStart(5, '0')}` }))];
 
     // Act
-    await scheduler.scheduleMany(batch, now);
+    await adapter.scheduleMany(batch, now);
 
     // Assess
-    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
-    const entries = sqsMock.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries ?? [];
+    expect(sqs.tap.operations()).toEqual(['SendMessageBatch']);
+    const entries = (sqs.tap.calls('SendMessageBatch')[0]?.input.Entries ?? []) as { DelaySeconds?: number }[];
     expect(entries.map((e) => e.DelaySeconds)).toEqual([29, 39]);
-    expect(schedulerMock).not.toHaveReceivedAnyCommand();
+    expect(await sqs.counts(delivery.url)).toEqual({ visible: 0, delayed: 2, inFlight: 0 });
+    expect(scheduler.tap.operations()).toEqual([]);
   });
 
   it('sends a notification due within the lead time straight to the queue, arriving one to two seconds early', async () => {
     // Prepare
-    const scheduler = aScheduler();
-    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm1' });
+    const adapter = aScheduler();
 
     // Act
-    await scheduler.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T12:00:30.600Z' }], now);
+    await adapter.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T12:00:30.600Z' }], now);
 
     // Assess: 30.6 s less the second of lead, rounded down; the consumer waits out the last
     // 1.6 s itself, to the millisecond, and a consumer that has to start first has that long.
-    expect(sqsMock).toHaveReceivedCommandExactlyOnceWith(SendMessageCommand, {
-      QueueUrl: queueUrl,
-      MessageBody: JSON.stringify({ tenantId: 'acme', notifications: [{ id, recipientId: 'bob' }], notBefore: '2030-01-01T12:00:30.600Z' }),
-      DelaySeconds: 29,
-    });
-    expect(schedulerMock).not.toHaveReceivedAnyCommand();
+    expect(sentMessages()).toEqual([
+      {
+        QueueUrl: queueUrl,
+        MessageBody: JSON.stringify({ tenantId: 'acme', notifications: [{ id, recipientId: 'bob' }], notBefore: '2030-01-01T12:00:30.600Z' }),
+        DelaySeconds: 29,
+      },
+    ]);
+    expect(await sqs.counts(delivery.url)).toEqual({ visible: 0, delayed: 1, inFlight: 0 });
+    expect(scheduler.tap.operations()).toEqual([]);
   });
 
   it('sends a notification due now to the queue without delay', async () => {
     // Prepare
-    const scheduler = aScheduler();
-    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm1' });
+    const adapter = aScheduler();
 
     // Act
-    await scheduler.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: now.toISOString() }], now);
+    await adapter.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: now.toISOString() }], now);
 
-    // Assess
-    expect(sqsMock).toHaveReceivedCommandWith(SendMessageCommand, { DelaySeconds: 0 });
-    expect(schedulerMock).not.toHaveReceivedAnyCommand();
+    // Assess: there to receive at once
+    expect(sentMessages()).toEqual([expect.objectContaining({ DelaySeconds: 0 })]);
+    expect((await sqs.receiveAll(delivery.url)).map((m) => JSON.parse(m.Body ?? '{}') as unknown)).toEqual([{ tenantId: 'acme', notifications: [{ id, recipientId: 'bob' }], notBefore: now.toISOString() }]);
+    expect(scheduler.tap.operations()).toEqual([]);
   });
 
   it('caps the queue delay at 900 s', async () => {
     // Prepare
-    const scheduler = aScheduler({ leadSeconds: 3600 });
-    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm1' });
+    const adapter = aScheduler({ leadSeconds: 3600 });
 
     // Act
-    await scheduler.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T12:33:20.000Z' }], now);
+    await adapter.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T12:33:20.000Z' }], now);
 
     // Assess
-    expect(sqsMock).toHaveReceivedCommandWith(SendMessageCommand, { DelaySeconds: 900 });
-    expect(schedulerMock).not.toHaveReceivedAnyCommand();
+    expect(sentMessages()).toEqual([expect.objectContaining({ DelaySeconds: 900 })]);
+    expect(await sqs.counts(delivery.url)).toEqual({ visible: 0, delayed: 1, inFlight: 0 });
+    expect(scheduler.tap.operations()).toEqual([]);
   });
 
   it('deletes the schedule of a notification', async () => {
     // Prepare
-    const scheduler = aScheduler();
-    schedulerMock.on(DeleteScheduleCommand).resolves({});
+    const adapter = aScheduler();
+    await adapter.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T13:30:00.000Z' }], now);
+    scheduler.tap.clear();
 
     // Act
-    await scheduler.unschedule({ tenantId: 'acme', id });
+    await adapter.unschedule({ tenantId: 'acme', id });
 
     // Assess
-    expect(schedulerMock).toHaveReceivedCommandExactlyOnceWith(DeleteScheduleCommand, { Name: id, GroupName: 'herald-test' });
+    expect(scheduler.tap.calls('DeleteSchedule').map((call) => [call.path, call.input.groupName])).toEqual([[`/schedules/${id}`, 'herald-test']]);
+    expect(scheduler.names(config.groupName)).toEqual([]);
   });
 
   it('takes a schedule that is already gone as removed', async () => {
     // Prepare
-    const scheduler = aScheduler();
-    schedulerMock
-      .on(DeleteScheduleCommand)
-      .rejects(new ResourceNotFoundException({ message: 'Schedule not found', Message: 'Schedule not found', $metadata: { httpStatusCode: 404 } }));
+    const adapter = aScheduler();
 
     // Act
-    const result = scheduler.unschedule({ tenantId: 'acme', id });
+    const result = adapter.unschedule({ tenantId: 'acme', id });
 
-    // Assess
+    // Assess: the Scheduler answered ResourceNotFoundException
     await expect(result).resolves.toBeUndefined();
+    expect(scheduler.tap.operations()).toEqual(['DeleteSchedule']);
   });
 
   it('passes on any other failure to delete a schedule', async () => {
     // Prepare
-    const scheduler = aScheduler();
-    schedulerMock
-      .on(DeleteScheduleCommand)
-      .rejects(new InternalServerException({ message: 'Internal error', Message: 'Internal error', $metadata: { httpStatusCode: 500 } }));
+    const adapter = aScheduler();
+    await adapter.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T13:30:00.000Z' }], now);
+    scheduler.tap.failNext('DeleteSchedule', internalError, Number.POSITIVE_INFINITY);
 
     // Act
-    const result = scheduler.unschedule({ tenantId: 'acme', id });
+    const result = adapter.unschedule({ tenantId: 'acme', id });
 
     // Assess
     await expect(result).rejects.toBeInstanceOf(InternalServerException);
+    expect(scheduler.names(config.groupName)).toEqual([id]);
   });
 });
