@@ -43,6 +43,8 @@ export interface LocalSqs {
   /** The adapters' client: through the tap, to whichever queue URL it is given (`useQueueUrlAsEndpoint: false`, as Herald's). */
   readonly client: SQSClient;
   readonly tap: WireTap;
+  /** The test's own client, on the plain endpoint: its calls are not recorded. */
+  readonly plain: SQSClient;
   /** The plain endpoint, for the Scheduler's deliveries. */
   readonly endpoint: string;
   /** Creates (or finds) queue `name` with `attributes`. */
@@ -77,6 +79,7 @@ export async function startLocalSqs(): Promise<LocalSqs> {
   return {
     client,
     tap,
+    plain: own,
     endpoint: emulator.endpoint,
     async createQueue(name, attributes) {
       const { QueueUrl = '' } = await own.send(new CreateQueueCommand({ QueueName: name, ...(attributes ? { Attributes: { ...attributes } } : {}) }));
