@@ -1,19 +1,18 @@
 /**
  * Putting messages back on a queue out of flight (SqsRequeue): a new message delayed by whole
  * seconds (rounded down, at most 900), or beyond 15 minutes a one-shot schedule (or, without
- * one, a hop of 900 s). SQS and EventBridge Scheduler are mocked: no local component answers
- * with the delays and schedule inputs to assert on.
+ * one, a hop of 900 s). On the local SQS and Scheduler: what the queue and the Scheduler hold
+ * afterwards, and the delays and visibility timeouts as SQS received them (wire tap).
  */
-import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { ServiceQuotaExceededException } from '@aws-sdk/client-scheduler';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OneShotSchedule } from '../../../../shared/adapters/one-shot-schedule.ts';
 import { MessagesNotSentError } from '../../../../shared/adapters/sqs-broadcast-queues.ts';
 import { SqsRequeue } from '../../../../shared/adapters/sqs-requeue.ts';
+import { startLocalScheduler, startLocalSqs } from '../../support/local-queues.ts';
+import type { LocalQueue, LocalScheduler, LocalSqs } from '../../support/local-queues.ts';
 
-const sqsMock = mockClient(SQSClient);
-const schedulerMock = mockClient(SchedulerClient);
 const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/111122223333/test-delivery';
 const now = new Date('2030-01-01T12:00:00.000Z');
 const t = now.getTime();
@@ -26,19 +25,35 @@ const schedulerConfig = {
   leadSeconds: 60,
   firesPerSecond: 1000,
 };
+let sqs: LocalSqs;
+let scheduler: LocalScheduler;
+let queue: LocalQueue;
+
+beforeAll(async () => {
+  sqs = await startLocalSqs();
+  scheduler = await startLocalScheduler({ sqsEndpoint: sqs.endpoint, now, groupNames: [schedulerConfig.groupName] });
+  queue = await sqs.createQueue('test-delivery');
+});
+
+afterAll(async () => {
+  await scheduler.stop();
+  await sqs.stop();
+});
+
+beforeEach(async () => {
+  await sqs.reset(queue.url);
+  await scheduler.reset(schedulerConfig.groupName);
+});
 
 function aRequeue(withSchedule: boolean): SqsRequeue {
-  const sqs = new SQSClient({ region: 'eu-west-1' });
-  const schedule = new OneShotSchedule(new SchedulerClient({ region: 'eu-west-1' }), sqs, schedulerConfig, queueUrl);
-  return withSchedule ? new SqsRequeue(sqs, queueUrl, () => schedule) : new SqsRequeue(sqs, queueUrl);
+  const schedule = new OneShotSchedule(scheduler.client, sqs.client, schedulerConfig, queueUrl);
+  return withSchedule ? new SqsRequeue(sqs.client, queueUrl, () => schedule) : new SqsRequeue(sqs.client, queueUrl);
 }
 
-beforeEach(() => {
-  sqsMock.reset();
-  schedulerMock.reset();
-  sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({ Successful: input.Entries.map((e) => ({ Id: e.Id })), Failed: [] }));
-  schedulerMock.on(CreateScheduleCommand).resolves({});
-});
+/** The entries of each SendMessageBatch SQS received, in the order they arrived. */
+function batches(): { Id: string; MessageBody: string; DelaySeconds?: number }[][] {
+  return sqs.tap.calls('SendMessageBatch').map((call) => call.input.Entries as { Id: string; MessageBody: string; DelaySeconds?: number }[]);
+}
 
 describe('SqsRequeue.send', () => {
   it('sends each message back delayed by the whole seconds until it is due, rounded down', async () => {
@@ -56,16 +71,18 @@ describe('SqsRequeue.send', () => {
     );
 
     // Assess: at most a second early; the consumer waits out the rest
-    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
-    expect(sqsMock).toHaveReceivedCommandWith(SendMessageBatchCommand, {
-      QueueUrl: queueUrl,
-      Entries: [
-        { Id: '0', MessageBody: 'a', DelaySeconds: 119 },
-        { Id: '1', MessageBody: 'b', DelaySeconds: 1 },
-        { Id: '2', MessageBody: 'c', DelaySeconds: 900 },
-      ],
-    });
-    expect(schedulerMock).not.toHaveReceivedAnyCommand();
+    expect(sqs.tap.calls('SendMessageBatch').map((call) => call.input)).toEqual([
+      {
+        QueueUrl: queueUrl,
+        Entries: [
+          { Id: '0', MessageBody: 'a', DelaySeconds: 119 },
+          { Id: '1', MessageBody: 'b', DelaySeconds: 1 },
+          { Id: '2', MessageBody: 'c', DelaySeconds: 900 },
+        ],
+      },
+    ]);
+    expect(await sqs.counts(queue.url)).toEqual({ visible: 0, delayed: 3, inFlight: 0 });
+    expect(scheduler.tap.operations()).toEqual([]);
   });
 
   it('sends a message that is already due without a delay', async () => {
@@ -73,7 +90,8 @@ describe('SqsRequeue.send', () => {
     await aRequeue(true).send([{ body: 'late', at: t - 5_000 }], now);
 
     // Assess
-    expect(sqsMock).toHaveReceivedCommandWith(SendMessageBatchCommand, { Entries: [{ Id: '0', MessageBody: 'late', DelaySeconds: 0 }] });
+    expect(batches()).toEqual([[{ Id: '0', MessageBody: 'late', DelaySeconds: 0 }]]);
+    expect((await sqs.receiveAll(queue.url)).map((m) => m.Body)).toEqual(['late']);
   });
 
   it('sends a message due beyond 15 minutes through a one-shot schedule firing its lead early, and nothing to the queue', async () => {
@@ -84,14 +102,14 @@ describe('SqsRequeue.send', () => {
     await requeue.send([{ body: '{"tenantId":"acme","notificationId":"ntf_1"}', at: t + 3_600_000 }], now);
 
     // Assess
-    expect(sqsMock).not.toHaveReceivedCommand(SendMessageBatchCommand);
-    expect(schedulerMock).toHaveReceivedCommandExactlyOnceWith(CreateScheduleCommand, {
+    expect(sqs.tap.operations()).toEqual([]);
+    const names = scheduler.names(schedulerConfig.groupName);
+    expect(names).toEqual([expect.stringMatching(/^later-/)]);
+    expect(await scheduler.get(names[0] ?? '', schedulerConfig.groupName)).toMatchObject({
       GroupName: 'herald-test',
       ScheduleExpression: 'at(2030-01-01T12:59:00)',
-      Target: expect.objectContaining({ Arn: schedulerConfig.targetArn, Input: '{"tenantId":"acme","notificationId":"ntf_1"}' }),
+      Target: { Arn: schedulerConfig.targetArn, Input: '{"tenantId":"acme","notificationId":"ntf_1"}' },
     });
-    const name = schedulerMock.commandCalls(CreateScheduleCommand)[0]?.args[0].input.Name;
-    expect(name).toMatch(/^later-/);
   });
 
   it('gives every scheduled message a schedule of its own', async () => {
@@ -105,9 +123,8 @@ describe('SqsRequeue.send', () => {
     );
 
     // Assess
-    const names = schedulerMock.commandCalls(CreateScheduleCommand).map((c) => c.args[0].input.Name);
-    expect(names).toHaveLength(2);
-    expect(new Set(names).size).toBe(2);
+    const inputs = await Promise.all(scheduler.names(schedulerConfig.groupName).map(async (name) => (await scheduler.get(name, schedulerConfig.groupName))?.Target?.Input));
+    expect(inputs.sort()).toEqual(['a', 'b']);
   });
 
   it('hops 15 minutes at a time where it has no schedule', async () => {
@@ -115,8 +132,9 @@ describe('SqsRequeue.send', () => {
     await aRequeue(false).send([{ body: 'far', at: t + 3_600_000 }], now);
 
     // Assess
-    expect(sqsMock).toHaveReceivedCommandWith(SendMessageBatchCommand, { Entries: [{ Id: '0', MessageBody: 'far', DelaySeconds: 900 }] });
-    expect(schedulerMock).not.toHaveReceivedAnyCommand();
+    expect(batches()).toEqual([[{ Id: '0', MessageBody: 'far', DelaySeconds: 900 }]]);
+    expect(await sqs.counts(queue.url)).toEqual({ visible: 0, delayed: 1, inFlight: 0 });
+    expect(scheduler.tap.operations()).toEqual([]);
   });
 
   it('sends in batches of ten', async () => {
@@ -126,40 +144,54 @@ describe('SqsRequeue.send', () => {
       now,
     );
 
-    // Assess
-    expect(sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries?.length)).toEqual([10, 10, 3]);
+    // Assess: the batches go in parallel, in any order
+    expect(batches().map((entries) => entries.length).sort((a, b) => b - a)).toEqual([10, 10, 3]);
+    expect(await sqs.counts(queue.url)).toEqual({ visible: 0, delayed: 23, inFlight: 0 });
   });
 
   it('throws, naming the queue, when SQS refuses some of the messages', async () => {
-    // Prepare
-    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0', MessageId: 'x', MD5OfMessageBody: '' }], Failed: [{ Id: '1', SenderFault: false, Code: 'InternalError', Message: 'try again' }] });
+    // Prepare: a control character SQS does not take in a message body
+    const refused = 'b\u0001';
 
     // Act
     const sending = aRequeue(true).send(
       [
         { body: 'a', at: t },
-        { body: 'b', at: t },
+        { body: refused, at: t },
       ],
       now,
     );
 
     // Assess
-    await expect(sending).rejects.toBeInstanceOf(MessagesNotSentError);
+    await expect(sending).rejects.toThrow(new MessagesNotSentError(queueUrl, ['InvalidMessageContents: Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF and #xE000 to #xFFFD.']));
+    expect((await sqs.receiveAll(queue.url)).map((m) => m.Body)).toEqual(['a']);
   });
 
   it('throws when a schedule cannot be created', async () => {
-    // Prepare
-    schedulerMock.on(CreateScheduleCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    // Prepare: the account's 10 million schedules reached
+    scheduler.tap.failNext('CreateSchedule', { statusCode: 402, code: 'ServiceQuotaExceededException', message: 'Service quota exceeded' });
 
     // Act
     const sending = aRequeue(true).send([{ body: 'far', at: t + 3_600_000 }], now);
 
     // Assess
-    await expect(sending).rejects.toMatchObject({ name: 'ThrottlingException' });
+    await expect(sending).rejects.toBeInstanceOf(ServiceQuotaExceededException);
+    expect(scheduler.names(schedulerConfig.groupName)).toEqual([]);
   });
 });
 
 describe('SqsRequeue.hide', () => {
+  beforeEach(async () => {
+    await sqs.reset(queue.url);
+  });
+
+  /** The receipt of a message just received from the queue. */
+  async function aReceipt(): Promise<string> {
+    await sqs.plain.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: 'due later' }));
+    const { Messages = [] } = await sqs.plain.send(new ReceiveMessageCommand({ QueueUrl: queue.url, VisibilityTimeout: 30 }));
+    return Messages[0]?.ReceiptHandle ?? '';
+  }
+
   it.each([
     [12.2, 13],
     [0, 0],
@@ -168,13 +200,15 @@ describe('SqsRequeue.hide', () => {
     [13 * 60 * 60, 12 * 60 * 60 - 15 * 60],
   ])('hides a received message for %s s as %i whole seconds, within what SQS allows', async (seconds, visibility) => {
     // Prepare
-    sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
+    const receipt = await aReceipt();
 
     // Act
-    await aRequeue(true).hide('receipt-1', seconds);
+    await aRequeue(true).hide(receipt, seconds);
 
-    // Assess
-    expect(sqsMock).toHaveReceivedCommandExactlyOnceWith(ChangeMessageVisibilityCommand, { QueueUrl: queueUrl, ReceiptHandle: 'receipt-1', VisibilityTimeout: visibility });
-    expect(sqsMock).not.toHaveReceivedCommand(SendMessageCommand);
+    // Assess: SQS took it, and the message is hidden that long (0: back at once)
+    expect(sqs.tap.calls().map((call) => [call.operation, call.input])).toEqual([
+      ['ChangeMessageVisibility', { QueueUrl: queueUrl, ReceiptHandle: receipt, VisibilityTimeout: visibility }],
+    ]);
+    expect(await sqs.counts(queue.url)).toEqual(visibility === 0 ? { visible: 1, delayed: 0, inFlight: 0 } : { visible: 0, delayed: 0, inFlight: 1 });
   });
 });
