@@ -1,53 +1,95 @@
-import {
-  ApiGatewayManagementApiClient,
-  ForbiddenException,
-  GoneException,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
-import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+/**
+ * The WebSocket poster and the SES mailer against the local API Gateway `@connections` and the
+ * local SES: what the connected client receives and what SES accepted, and the SendEmail call as
+ * SES received it (wire tap). A refusal only AWS gives (403 ForbiddenException) comes from the
+ * gateway's call hook, in its wire shape.
+ */
+import { ApiGatewayManagementApiClient, ForbiddenException } from '@aws-sdk/client-apigatewaymanagementapi';
+import { SESClient } from '@aws-sdk/client-ses';
+import { WebSocket } from 'ws';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { faultResponse } from '../../../../local/aws-call-hook.ts';
+import type { CallHook } from '../../../../local/aws-call-hook.ts';
+import { startSesEmulator } from '../../../../local/ses-emulator.ts';
+import type { SesEmulator } from '../../../../local/ses-emulator.ts';
+import { startWebSocketGateway } from '../../../../local/websocket-gateway.ts';
+import type { RunningWebSocketGateway } from '../../../../local/websocket-gateway.ts';
 import { ApiGatewaySocketPoster } from '../../../../shared/adapters/api-gateway-socket-poster.ts';
 import { SesMailer } from '../../../../shared/adapters/ses-mailer.ts';
+import { startWireTap } from '../../support/wire-tap.ts';
+import type { WireTap } from '../../support/wire-tap.ts';
 
-const gatewayMock = mockClient(ApiGatewayManagementApiClient);
-const sesMock = mockClient(SESClient);
-const sqsMock = mockClient(SQSClient);
+const region = 'eu-west-1';
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+/** The gateway's answer to the next PostToConnection, when one is set. */
+let nextPost: { statusCode: number; code: string; message: string } | undefined;
+const hook: CallHook = (service, call) => {
+  if (call.operation !== 'PostToConnection' || !nextPost) return undefined;
+  const fault = nextPost;
+  nextPost = undefined;
+  return faultResponse(service, call.protocol, fault);
+};
+let gateway: RunningWebSocketGateway;
+let ses: SesEmulator;
+let sesTap: WireTap;
+const sockets: WebSocket[] = [];
 
-beforeEach(() => {
-  gatewayMock.reset();
-  sesMock.reset();
-  sqsMock.reset();
+beforeAll(async () => {
+  gateway = await startWebSocketGateway({ port: 0, routes: { $connect: async () => ({ statusCode: 200 }) }, faultable: { hook }, log: () => undefined });
+  ses = await startSesEmulator({ port: 0, log: () => undefined });
+  sesTap = await startWireTap('ses', ses.endpoint);
+});
+
+afterEach(() => {
+  nextPost = undefined;
+  for (const socket of sockets.splice(0)) socket.close();
+});
+
+afterAll(async () => {
+  await gateway.stop();
+  await sesTap.stop();
+  await ses.stop();
 });
 
 function aPoster(): ApiGatewaySocketPoster {
-  return new ApiGatewaySocketPoster(new ApiGatewayManagementApiClient({ region: 'eu-west-1', endpoint: 'https://ws.example.com/prod' }));
+  return new ApiGatewaySocketPoster(new ApiGatewayManagementApiClient({ region, endpoint: gateway.faultableCallbackUrl, credentials }));
+}
+
+/** A client connected to the gateway, its connection id, and the frames it has received. */
+async function aClient(): Promise<{ connectionId: string; socket: WebSocket; frames: string[] }> {
+  const before = new Set(gateway.connectionIds());
+  const socket = new WebSocket(gateway.url);
+  sockets.push(socket);
+  const frames: string[] = [];
+  socket.on('message', (data: Buffer) => frames.push(data.toString('utf8')));
+  await new Promise<void>((resolve, reject) => socket.once('open', () => resolve()).once('error', reject));
+  const connectionId = gateway.connectionIds().find((id) => !before.has(id)) ?? '';
+  return { connectionId, socket, frames };
 }
 
 describe('ApiGatewaySocketPoster', () => {
   it('posts the payload as JSON to the connection', async () => {
     // Prepare
     const poster = aPoster();
-    gatewayMock.on(PostToConnectionCommand).resolves({});
+    const client = await aClient();
 
     // Act
-    const result = await poster.post('conn-1', { type: 'pong' });
+    const result = await poster.post(client.connectionId, { type: 'pong' });
 
     // Assess
     expect(result).toBe('posted');
-    const input = gatewayMock.commandCalls(PostToConnectionCommand)[0]?.args[0].input;
-    expect(input?.ConnectionId).toBe('conn-1');
-    expect(new TextDecoder().decode(input?.Data as Uint8Array)).toBe('{"type":"pong"}');
+    await vi.waitFor(() => expect(client.frames).toEqual(['{"type":"pong"}']), { timeout: 5_000 });
   });
 
   it('says gone when the gateway answers 410 GoneException', async () => {
-    // Prepare
+    // Prepare: a client that has gone away
     const poster = aPoster();
-    gatewayMock.on(PostToConnectionCommand).rejects(new GoneException({ message: 'Gone', $metadata: { httpStatusCode: 410 } }));
+    const client = await aClient();
+    client.socket.close();
+    await vi.waitFor(() => expect(gateway.connectionIds()).not.toContain(client.connectionId), { timeout: 5_000 });
 
     // Act
-    const result = await poster.post('stale', { type: 'pong' });
+    const result = await poster.post(client.connectionId, { type: 'pong' });
 
     // Assess
     expect(result).toBe('gone');
@@ -56,33 +98,40 @@ describe('ApiGatewaySocketPoster', () => {
   it('passes on any other failure', async () => {
     // Prepare
     const poster = aPoster();
-    gatewayMock.on(PostToConnectionCommand).rejects(new ForbiddenException({ message: 'Forbidden', $metadata: { httpStatusCode: 403 } }));
+    const client = await aClient();
+    nextPost = { statusCode: 403, code: 'ForbiddenException', message: 'Forbidden' };
 
     // Act
-    const result = poster.post('conn-1', {});
+    const result = poster.post(client.connectionId, {});
 
     // Assess
     await expect(result).rejects.toBeInstanceOf(ForbiddenException);
+    expect(client.frames).toEqual([]);
   });
 });
 
 describe('SesMailer', () => {
   it('sends a UTF-8 text email from the configured sender', async () => {
     // Prepare
-    const mailer = new SesMailer(() => new SESClient({ region: 'eu-west-1' }), 'herald@example.com');
-    sesMock.on(SendEmailCommand).resolves({ MessageId: 'm1' });
+    const mailer = new SesMailer(() => new SESClient({ region, endpoint: sesTap.endpoint, credentials }), 'herald@example.com');
 
     // Act
-    await mailer.send({ to: 'bob@example.com', subject: 'Standup', text: 'Starts in 5 minutes' });
+    const { messageId } = await mailer.send({ to: 'bob@example.com', subject: 'Standup', text: 'Starts in 5 minutes' });
 
     // Assess
-    expect(sesMock).toHaveReceivedCommandExactlyOnceWith(SendEmailCommand, {
-      Source: 'herald@example.com',
-      Destination: { ToAddresses: ['bob@example.com'] },
-      Message: {
-        Subject: { Data: 'Standup', Charset: 'UTF-8' },
-        Body: { Text: { Data: 'Starts in 5 minutes', Charset: 'UTF-8' } },
+    expect(sesTap.calls().map((call) => call.input)).toEqual([
+      {
+        Action: 'SendEmail',
+        Version: '2010-12-01',
+        Source: 'herald@example.com',
+        'Destination.ToAddresses.member.1': 'bob@example.com',
+        'Message.Subject.Data': 'Standup',
+        'Message.Subject.Charset': 'UTF-8',
+        'Message.Body.Text.Data': 'Starts in 5 minutes',
+        'Message.Body.Text.Charset': 'UTF-8',
       },
-    });
+    ]);
+    const { emails } = (await (await fetch(`${ses.endpoint}/store`)).json()) as { emails: { messageId: string; from: string; destination: { to: string[] }; subject: string; body: { text?: string; html?: string } }[] };
+    expect(emails).toEqual([expect.objectContaining({ messageId, from: 'herald@example.com', destination: expect.objectContaining({ to: ['bob@example.com'] }), subject: 'Standup', body: { text: 'Starts in 5 minutes' } })]);
   });
 });
