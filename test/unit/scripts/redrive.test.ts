@@ -1,29 +1,42 @@
 /**
  * The redrive command without a stack: its arguments, which DLQs it drains and where to, and
- * the AWS path (StartMessageMoveTask polled with ListMessageMoveTasks) on a mocked SQS.
+ * the AWS path (StartMessageMoveTask polled with ListMessageMoveTasks) on the local SQS, whose
+ * queues are real. The local SQS has no move tasks: the wire tap answers those two actions as
+ * SQS does, in its wire shape, and without them the command is seen to fall back to copying.
  */
-import {
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  ListMessageMoveTasksCommand,
-  SQSClient,
-  StartMessageMoveTaskCommand,
-} from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { queues } from '../../../lib/app-description.ts';
 import { describeAwsSetupFailure, parseRedriveArgs, planRedrive, redrive, RedriveUsageError } from '../../../scripts/redrive.ts';
-import { awsError } from '../fakes/fixtures.ts';
+import { startLocalSqs } from '../support/local-queues.ts';
+import type { LocalQueue, LocalSqs } from '../support/local-queues.ts';
 
-const sqsMock = mockClient(SQSClient);
+let sqs: LocalSqs;
+let delivery: LocalQueue;
+let deliveryDlq: LocalQueue;
 
-beforeEach(() => {
-  sqsMock.reset();
+beforeAll(async () => {
+  sqs = await startLocalSqs();
+  deliveryDlq = await sqs.createQueue('herald-prod-delivery-dlq');
+  delivery = await sqs.createQueue('herald-prod-delivery', { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deliveryDlq.arn, maxReceiveCount: 5 }) });
 });
+
+afterAll(async () => {
+  await sqs.stop();
+});
+
+beforeEach(async () => {
+  await sqs.reset(delivery.url, deliveryDlq.url);
+});
+
+/** Puts `bodies` on herald-prod-delivery-dlq. */
+async function deadLetters(...bodies: string[]): Promise<void> {
+  for (const body of bodies) await sqs.plain.send(new SendMessageCommand({ QueueUrl: deliveryDlq.url, MessageBody: body }));
+}
 
 describe('the redrive command line', () => {
   it.each([
@@ -88,33 +101,20 @@ describe('what a redrive drains', () => {
 });
 
 describe('redrive on AWS', () => {
-  function queuesExist(): void {
-    for (const name of ['delivery', 'delivery-dlq']) {
-      const url = `https://sqs.eu-west-1.amazonaws.com/111122223333/herald-prod-${name}`;
-      sqsMock.on(GetQueueUrlCommand, { QueueName: `herald-prod-${name}` }).resolves({ QueueUrl: url });
-      sqsMock.on(GetQueueAttributesCommand, { QueueUrl: url }).resolves({ Attributes: { QueueArn: `arn:aws:sqs:eu-west-1:111122223333:herald-prod-${name}` } });
-    }
-  }
-
   it('starts a move task to the source queue and prints its progress until it completes', async () => {
     // Prepare
-    queuesExist();
-    sqsMock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
-    sqsMock
-      .on(ListMessageMoveTasksCommand)
-      .resolvesOnce({ Results: [{ TaskHandle: 'task-1', Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 4, ApproximateNumberOfMessagesToMove: 10 }] })
-      .resolves({ Results: [{ TaskHandle: 'task-1', Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 10, ApproximateNumberOfMessagesToMove: 10 }] });
+    sqs.tap.answerNext('StartMessageMoveTask', { TaskHandle: 'task-1' });
+    sqs.tap.answerNext('ListMessageMoveTasks', { Results: [{ TaskHandle: 'task-1', Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 4, ApproximateNumberOfMessagesToMove: 10 }] });
+    sqs.tap.answerNext('ListMessageMoveTasks', { Results: [{ TaskHandle: 'task-1', Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 10, ApproximateNumberOfMessagesToMove: 10 }] });
     const lines: string[] = [];
 
     // Act
-    const reports = await redrive(new SQSClient({ region: 'eu-west-1' }), { queue: 'delivery', stage: 'prod' }, (l) => lines.push(l), 0);
+    const reports = await redrive(sqs.client, { queue: 'delivery', stage: 'prod' }, (l) => lines.push(l), 0);
 
     // Assess
     expect(reports).toEqual([{ deadLetterQueue: 'delivery-dlq', destination: 'delivery', method: 'move-task', moved: 10 }]);
-    expect(sqsMock).toHaveReceivedCommandWith(StartMessageMoveTaskCommand, {
-      SourceArn: 'arn:aws:sqs:eu-west-1:111122223333:herald-prod-delivery-dlq',
-      DestinationArn: 'arn:aws:sqs:eu-west-1:111122223333:herald-prod-delivery',
-    });
+    expect(sqs.tap.calls('StartMessageMoveTask').map((call) => call.input)).toEqual([{ SourceArn: deliveryDlq.arn, DestinationArn: delivery.arn }]);
+    expect(sqs.tap.calls('ListMessageMoveTasks').map((call) => call.input.SourceArn)).toEqual([deliveryDlq.arn, deliveryDlq.arn]);
     expect(lines).toEqual([
       'delivery-dlq -> delivery: moved 4 of 10',
       'delivery-dlq -> delivery: moved 10 of 10',
@@ -124,27 +124,40 @@ describe('redrive on AWS', () => {
 
   it('fails, saying why, when the move task fails', async () => {
     // Prepare
-    queuesExist();
-    sqsMock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
-    sqsMock.on(ListMessageMoveTasksCommand).resolves({
-      Results: [{ TaskHandle: 'task-1', Status: 'FAILED', FailureReason: 'AccessDenied', ApproximateNumberOfMessagesMoved: 3 }],
-    });
+    sqs.tap.answerNext('StartMessageMoveTask', { TaskHandle: 'task-1' });
+    sqs.tap.answerNext('ListMessageMoveTasks', { Results: [{ TaskHandle: 'task-1', Status: 'FAILED', FailureReason: 'AccessDenied', ApproximateNumberOfMessagesMoved: 3 }] });
 
     // Act + Assess
-    await expect(redrive(new SQSClient({ region: 'eu-west-1' }), { queue: 'delivery', stage: 'prod' }, () => undefined, 0)).rejects.toThrow(
-      /ended FAILED: AccessDenied after 3 messages/,
-    );
+    await expect(redrive(sqs.client, { queue: 'delivery', stage: 'prod' }, () => undefined, 0)).rejects.toThrow(/ended FAILED: AccessDenied after 3 messages/);
   });
 
   it('does not fall back to copying when the move task is refused for another reason than being unsupported', async () => {
     // Prepare
-    queuesExist();
-    sqsMock.on(StartMessageMoveTaskCommand).rejects(awsError('AccessDenied', 403));
+    await deadLetters('a');
+    sqs.tap.failNext('StartMessageMoveTask', { statusCode: 403, code: 'AccessDenied', message: 'Access to the resource is denied.' });
 
-    // Act + Assess
-    await expect(redrive(new SQSClient({ region: 'eu-west-1' }), { queue: 'delivery', stage: 'prod' }, () => undefined, 0)).rejects.toMatchObject({
-      name: 'AccessDenied',
-    });
+    // Act
+    const redriving = redrive(sqs.client, { queue: 'delivery', stage: 'prod' }, () => undefined, 0);
+
+    // Assess
+    await expect(redriving).rejects.toMatchObject({ name: 'AccessDenied' });
+    expect(sqs.tap.operations()).not.toContain('ReceiveMessage');
+    expect(await sqs.counts(deliveryDlq.url)).toEqual({ visible: 1, delayed: 0, inFlight: 0 });
+  });
+
+  it('moves by receive, send and delete on an SQS without move tasks, as the local one is', async () => {
+    // Prepare
+    await deadLetters('a', 'b');
+    const lines: string[] = [];
+
+    // Act
+    const reports = await redrive(sqs.client, { queue: 'delivery', stage: 'prod' }, (l) => lines.push(l), 0);
+
+    // Assess
+    expect(reports).toEqual([{ deadLetterQueue: 'delivery-dlq', destination: 'delivery', method: 'copy', moved: 2 }]);
+    expect(lines).toContain('delivery-dlq -> delivery: this SQS has no message move tasks; moving by receive, send and delete');
+    expect((await sqs.receiveAll(delivery.url)).map((m) => m.Body)).toEqual(['a', 'b']);
+    expect(await sqs.counts(deliveryDlq.url)).toEqual({ visible: 0, delayed: 0, inFlight: 0 });
   });
 });
 
@@ -180,11 +193,8 @@ describe('redrive on a machine not set up for AWS', () => {
   });
 
   it('names the stage, the region and the flags to check when the queues do not exist there', async () => {
-    // Prepare
-    sqsMock.on(GetQueueUrlCommand).rejects(awsError('QueueDoesNotExist', 400, 'The specified queue does not exist.'));
-
-    // Act
-    const failure = await redrive(new SQSClient({ region: 'eu-west-1' }), { queue: 'delivery', stage: 'prdo' }, () => undefined, 0).catch((error: unknown) => error);
+    // Act: SQS has no queues of stage prdo
+    const failure = await redrive(sqs.client, { queue: 'delivery', stage: 'prdo' }, () => undefined, 0).catch((error: unknown) => error);
 
     // Assess
     expect(describeAwsSetupFailure(failure, { stage: 'prdo', region: 'eu-west-1' })).toBe(
