@@ -3,9 +3,8 @@
  * Manager through the AWS SDK: the wire shapes both ways, the Bot API's refusals and injected
  * faults, and what the telegram channel makes of each.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { cachedSecret } from '../../../shared/adapters/secrets-manager-secret.ts';
 import type { TelegramApiError} from '../../../shared/adapters/telegram-bot-api.ts';
 import { telegramBotApi } from '../../../shared/adapters/telegram-bot-api.ts';
@@ -18,6 +17,7 @@ import { startSecretsManagerEmulator } from '../../../local/secrets-manager-emul
 import type { SecretsManagerEmulator } from '../../../local/secrets-manager-emulator.ts';
 import { localTelegramBotToken, startTelegramEmulator } from '../../../local/telegram-emulator.ts';
 import type { TelegramEmulator } from '../../../local/telegram-emulator.ts';
+import { startWireTap } from '../support/wire-tap.ts';
 
 const outbox = new Outbox();
 const faults = createFaultInjector({ seed: 1 });
@@ -115,11 +115,16 @@ describe('the Telegram adapter on the local Bot API', () => {
   });
 
   it('tries a message refused with 401 again, and the retry reads the rotated token from Secrets Manager', async () => {
-    // Prepare: the secret still holds a token BotFather revoked; the operator then puts the new one
-    const rotating = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    const secretsManager = mockClient(rotating);
-    secretsManager.on(GetSecretValueCommand).resolvesOnce({ SecretString: '1000000001:revoked-token' }).resolves({ SecretString: localTelegramBotToken });
-    const token = cachedSecret(() => rotating, 'bot-token');
+    // Prepare: the secret still holds a token BotFather revoked when it is first read (the local
+    // Secrets Manager holds the new one, which the operator then put: it does not rotate, so the tap
+    // answers that first read as Secrets Manager did)
+    const tap = await startWireTap('secretsmanager', secrets.endpoint);
+    onTestFinished(() => tap.stop());
+    const arn = secrets.arnOf('bot-token');
+    tap.answerNext('GetSecretValue', { ARN: arn, Name: 'bot-token', SecretString: '1000000001:revoked-token', VersionId: 'v1', VersionStages: ['AWSCURRENT'], CreatedDate: 1_893_456_000 });
+    const rotating = new SecretsManagerClient({ endpoint: tap.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    onTestFinished(() => rotating.destroy());
+    const token = cachedSecret(() => rotating, arn);
     const sender = telegramBotApi({ apiUrl: telegram.url, token: () => token.value(), forgetToken: () => token.forget() });
     const channel = telegramChannel(sender);
 
@@ -132,9 +137,7 @@ describe('the Telegram adapter on the local Bot API', () => {
     expect(refused.$metadata.httpStatusCode).toBe(401);
     expect(verdict).toEqual({ kind: 'transient' });
     expect(outbox.list('telegram')[0]).toMatchObject({ to: '4242', body: { text: 'Invoice ready' }, providerMessageId: retried.messageId });
-    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
-    secretsManager.restore();
-    rotating.destroy();
+    expect(tap.calls('GetSecretValue').map((call) => call.input.SecretId)).toEqual([arn, arn]);
   });
 
   it('answers a secret that is not a token at all 404 Not Found, as the Bot API does; the adapter reads the secret again and the channel retries', async () => {
