@@ -329,13 +329,15 @@ export function publicRecipientStatus(status: BroadcastRowStatus): BroadcastReci
  * the providers' error text only in the diagnostic view (shared/domain/delivery-views.ts).
  */
 export function toBroadcastRecipientView(row: BroadcastRecipient, audience: DeliveryAudience): Record<string, unknown> {
+  const status = publicRecipientStatus(row.status);
   return {
     recipientId: row.recipientId,
-    status: publicRecipientStatus(row.status),
+    status,
     attempts: row.attempts,
     channels: deliveriesView(row.deliveries, audience),
     ...unitErrorView(row, audience, 'error'),
-    nextAttemptAt: row.nextAttemptAt ?? null,
+    // When it is next tried, while it will be: a cancelled or finished row keeps the attribute it had.
+    nextAttemptAt: status === 'pending' ? (row.nextAttemptAt ?? null) : null,
     updatedAt: row.updatedAt,
   };
 }

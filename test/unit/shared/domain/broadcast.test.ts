@@ -154,6 +154,17 @@ describe('views', () => {
       }, 'diagnostic'),
     ).toMatchObject({ recipientId: 'bob', status: 'pending', error: null });
   });
+
+  it('shows when a row is next tried only while it will be: not once it is cancelled, sent or failed', () => {
+    // Prepare: a row held for quiet hours, then each way it can end with the attribute left on it
+    const held = { tenantId: 'acme', broadcastId: 'brd_x', recipientId: 'bob', attempts: 0, deliveries: {}, run: 0, createdAt: 'a', updatedAt: 'b', nextAttemptAt: '2030-01-01T13:00:00.000Z' };
+
+    // Act
+    const views = (['pending', 'sending', 'cancelled', 'sent', 'failed'] as const).map((status) => toBroadcastRecipientView({ ...held, status }, 'diagnostic').nextAttemptAt);
+
+    // Assess
+    expect(views).toEqual(['2030-01-01T13:00:00.000Z', '2030-01-01T13:00:00.000Z', null, null, null]);
+  });
 });
 
 describe('broadcast ids and shards', () => {
