@@ -9,7 +9,7 @@
  * environment pointed at them: set it before the handler is imported.
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateScheduleGroupCommand, GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { GetScheduleCommandOutput } from '@aws-sdk/client-scheduler';
 import { CreateQueueCommand, PurgeQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -17,7 +17,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { queues, tables } from '../../../lib/app-description.ts';
-import type { QueueName } from '../../../lib/app-description.ts';
+import type { QueueName, TableName } from '../../../lib/app-description.ts';
 import { faultResponse } from '../../../local/aws-call-hook.ts';
 import type { CallHook } from '../../../local/aws-call-hook.ts';
 import { startDynamoDbEndpoint } from '../../../local/dynamodb/endpoint.ts';
@@ -82,6 +82,8 @@ export interface LocalAws {
   readonly calls: RecordingHook;
   /** The plain DynamoDB endpoint and its clients. */
   readonly dynamo: LocalDynamo;
+  /** Deletes every item of the tables named (their logical names). */
+  clearTables(...names: TableName[]): Promise<void>;
   /** The URL of a queue, as the function's environment names it. */
   queueUrl(name: QueueName): string;
   /** Empties every queue. */
@@ -202,6 +204,18 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       env: { ...env, ...endpoints, ...options.extra },
       calls,
       dynamo,
+      clearTables: async (...names) => {
+        for (const name of names) {
+          const table = tables.find((t) => t.name === name);
+          if (!table) throw new Error(`No table ${name}`);
+          const keyNames = [table.partitionKey.name, ...(table.sortKey ? [table.sortKey.name] : [])];
+          const { Items = [] } = await dynamo.documentClient.send(new ScanCommand({ TableName: name }));
+          for (let i = 0; i < Items.length; i += 25) {
+            const requests = Items.slice(i, i + 25).map((item) => ({ DeleteRequest: { Key: Object.fromEntries(keyNames.map((k) => [k, item[k]])) } }));
+            await dynamo.documentClient.send(new BatchWriteCommand({ RequestItems: { [name]: requests } }));
+          }
+        }
+      },
       queueUrl: (name) => queueUrls.get(name) ?? '',
       purgeQueues: async () => {
         for (const url of queueUrls.values()) await requireSqs().send(new PurgeQueueCommand({ QueueUrl: url }));
