@@ -1,40 +1,43 @@
-import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+/**
+ * The WebSocket route handlers as API Gateway invokes them, on the local DynamoDB and the local
+ * gateway's `@connections` (their faultable endpoints, as the functions call them): what each
+ * leaves on the user's live item, and what a connection receives.
+ */
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { maxOpenConnectionsPerUser } from '../../../shared/domain/delivery.ts';
 import type { SocketEvent } from '../../../shared/http/socket-event.ts';
 import { aLambdaContext } from '../fakes/lambda.ts';
+import { startLocalAws } from '../support/local-aws.ts';
 
 // Config and clients are read once per process: set the environment before the handlers load.
-Object.assign(process.env, {
-  AWS_REGION: 'eu-west-1',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  HERALD_TABLE_INBOX: 'test-inbox',
-  HERALD_WS_CALLBACK_URL: 'https://ws.example.com/test',
-});
+const aws = await startLocalAws({ websocket: true });
+Object.assign(process.env, aws.env);
 const { handler: connect } = await import('../../../functions/ws-connect/handler.ts');
 const { handler: disconnect } = await import('../../../functions/ws-disconnect/handler.ts');
 const { handler: answer } = await import('../../../functions/ws-default/handler.ts');
 
-const dbMock = mockClient(DynamoDBDocumentClient);
-const gatewayMock = mockClient(ApiGatewayManagementApiClient);
 const context = aLambdaContext('herald-test-ws');
+const bob = { principalId: 'bob', sub: 'bob', tenantId: 'acme', roles: '' };
+const bobsLiveKey = { pk: 'acme#bob', notificationId: '#unread' };
 
-beforeEach(() => {
-  dbMock.reset();
-  gatewayMock.reset();
+afterAll(async () => {
+  await aws.stop();
 });
 
-function aSocketEvent(routeKey: string, options: { body?: string; authorizer?: Record<string, unknown> } = {}): SocketEvent {
+beforeEach(async () => {
+  await aws.clearTables('inbox');
+  aws.calls.reset();
+});
+
+function aSocketEvent(routeKey: string, options: { body?: string; authorizer?: Record<string, unknown>; connectionId?: string } = {}): SocketEvent {
   return {
     ...(options.body !== undefined ? { body: options.body } : {}),
     isBase64Encoded: false,
     requestContext: {
       apiId: 'ws123',
       connectedAt: 1_893_499_200_000,
-      connectionId: 'conn-1',
+      connectionId: options.connectionId ?? 'conn-1',
       domainName: 'ws.example.com',
       eventType: routeKey === '$connect' ? 'CONNECT' : routeKey === '$disconnect' ? 'DISCONNECT' : 'MESSAGE',
       extendedRequestId: 'x',
@@ -50,12 +53,16 @@ function aSocketEvent(routeKey: string, options: { body?: string; authorizer?: R
   } as SocketEvent;
 }
 
+async function bobsLiveItem(): Promise<Record<string, unknown> | undefined> {
+  return (await aws.dynamo.documentClient.send(new GetCommand({ TableName: 'inbox', Key: bobsLiveKey, ConsistentRead: true }))).Item;
+}
+
 describe('the WebSocket handlers', () => {
   it('records the connection of the caller the authorizer verified on their live item, beside the unread count', async () => {
     // Prepare: a connection is an attribute of the user's counter item now, with no TTL of its
     // own (deliveries skip one older than API Gateway's two hours)
-    dbMock.on(UpdateCommand).resolves({});
-    const event = aSocketEvent('$connect', { authorizer: { principalId: 'bob', sub: 'bob', tenantId: 'acme', roles: '' } });
+    await aws.dynamo.documentClient.send(new PutCommand({ TableName: 'inbox', Item: { ...bobsLiveKey, unread: 3 } }));
+    const event = aSocketEvent('$connect', { authorizer: bob });
     const before = Date.now();
 
     // Act
@@ -63,28 +70,20 @@ describe('the WebSocket handlers', () => {
 
     // Assess
     expect(result).toEqual({ statusCode: 200 });
-    const input = dbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(input).toMatchObject({
-      TableName: 'test-inbox',
-      Key: { pk: 'acme#bob', notificationId: '#unread' },
-      UpdateExpression: 'SET #connection = :connectedAt ADD #count :one',
-      ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
-      ExpressionAttributeNames: { '#connection': 'conn:conn-1', '#count': 'connectionCount' },
-      ExpressionAttributeValues: { ':one': 1, ':max': maxOpenConnectionsPerUser },
-    });
-    const connectedAt = Date.parse(String(input?.ExpressionAttributeValues?.[':connectedAt']));
+    const item = await bobsLiveItem();
+    expect(item).toEqual({ ...bobsLiveKey, unread: 3, 'conn:conn-1': expect.any(String), connectionCount: 1 });
+    const connectedAt = Date.parse(String(item?.['conn:conn-1']));
     expect(connectedAt).toBeGreaterThanOrEqual(before);
     expect(connectedAt).toBeLessThanOrEqual(Date.now());
   });
 
   it('refuses the handshake with 429, saying why, when the user has the most connections allowed open', async () => {
-    // Prepare: the conditioned write is refused; the item read then lists connections all made a minute ago
-    dbMock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    // Prepare: bob's live item lists the most connections allowed, all made a minute ago
     const connectedAt = new Date(Date.now() - 60_000).toISOString();
-    const item: Record<string, unknown> = { pk: 'acme#bob', notificationId: '#unread', connectionCount: maxOpenConnectionsPerUser };
+    const item: Record<string, unknown> = { ...bobsLiveKey, connectionCount: maxOpenConnectionsPerUser };
     for (let i = 0; i < maxOpenConnectionsPerUser; i += 1) item[`conn:c${i}`] = connectedAt;
-    dbMock.on(GetCommand).resolves({ Item: item });
-    const event = aSocketEvent('$connect', { authorizer: { principalId: 'bob', sub: 'bob', tenantId: 'acme', roles: '' } });
+    await aws.dynamo.documentClient.send(new PutCommand({ TableName: 'inbox', Item: item }));
+    const event = aSocketEvent('$connect', { authorizer: bob });
 
     // Act
     const result = await connect(event, context);
@@ -94,7 +93,8 @@ describe('the WebSocket handlers', () => {
     const body = JSON.parse(String((result as { body?: string }).body)) as { error: { code: string; message: string; details: unknown } };
     expect(body.error).toMatchObject({ code: 'TOO_MANY_REQUESTS', details: { maxConnections: maxOpenConnectionsPerUser, retryAfterSeconds: 60 } });
     expect(body.error.message).toContain(`${maxOpenConnectionsPerUser} WebSocket connections open`);
-    expect(dbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(aws.calls.calls('dynamodb').filter((operation) => operation === 'UpdateItem')).toHaveLength(1);
+    expect(await bobsLiveItem()).toEqual(item);
   });
 
   it('refuses a connection that reached $connect without an authorizer context', async () => {
@@ -106,28 +106,21 @@ describe('the WebSocket handlers', () => {
 
     // Assess
     expect(result).toMatchObject({ statusCode: 401 });
-    expect(dbMock).not.toHaveReceivedAnyCommand();
+    expect(aws.calls.calls()).toEqual([]);
   });
 
   it('forgets the connection on $disconnect, from the live item of the user the authorizer named', async () => {
-    // Prepare
-    dbMock.on(UpdateCommand).resolves({});
-    const event = aSocketEvent('$disconnect', { authorizer: { principalId: 'bob', sub: 'bob', tenantId: 'acme', roles: '' } });
+    // Prepare: bob has two connections open
+    const connectedAt = new Date(Date.now() - 60_000).toISOString();
+    await aws.dynamo.documentClient.send(new PutCommand({ TableName: 'inbox', Item: { ...bobsLiveKey, unread: 2, 'conn:conn-1': connectedAt, 'conn:conn-2': connectedAt, connectionCount: 2 } }));
+    const event = aSocketEvent('$disconnect', { authorizer: bob });
 
     // Act
     const result = await disconnect(event, context);
 
     // Assess
     expect(result).toEqual({ statusCode: 200 });
-    expect(dbMock).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
-      TableName: 'test-inbox',
-      Key: { pk: 'acme#bob', notificationId: '#unread' },
-      UpdateExpression: 'REMOVE #c0 ADD #count :minus',
-      ExpressionAttributeNames: { '#c0': 'conn:conn-1', '#count': 'connectionCount' },
-      ExpressionAttributeValues: { ':minus': -1 },
-      // Only while it is there: the count moves by what was removed, and an erased item stays gone.
-      ConditionExpression: 'attribute_exists(#c0)',
-    });
+    expect(await bobsLiveItem()).toEqual({ ...bobsLiveKey, unread: 2, 'conn:conn-2': connectedAt, connectionCount: 1 });
   });
 
   it('forgets nothing on a $disconnect without an authorizer context: nobody was recorded for it', async () => {
@@ -136,32 +129,31 @@ describe('the WebSocket handlers', () => {
 
     // Assess
     expect(result).toEqual({ statusCode: 200 });
-    expect(dbMock).not.toHaveReceivedAnyCommand();
+    expect(aws.calls.calls()).toEqual([]);
   });
 
-  it('does not fail a $disconnect for a user whose live item is already gone (erased)', async () => {
-    // Prepare
-    dbMock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no item', $metadata: {} }));
-    const event = aSocketEvent('$disconnect', { authorizer: { principalId: 'bob', sub: 'bob', tenantId: 'acme', roles: '' } });
+  it('does not fail a $disconnect for a user whose live item is already gone (erased), nor bring it back', async () => {
+    // Prepare: bob has no live item
+    const event = aSocketEvent('$disconnect', { authorizer: bob });
 
     // Act
     const result = await disconnect(event, context);
 
     // Assess
     expect(result).toEqual({ statusCode: 200 });
+    expect(await bobsLiveItem()).toBeUndefined();
   });
 
   it('answers a ping with a pong on the same connection', async () => {
     // Prepare
-    gatewayMock.on(PostToConnectionCommand).resolves({});
+    const socket = await aws.openSocket();
 
     // Act
-    const result = await answer(aSocketEvent('$default', { body: '{"action":"ping"}' }), context);
+    const result = await answer(aSocketEvent('$default', { body: '{"action":"ping"}', connectionId: socket.connectionId }), context);
 
     // Assess
     expect(result).toEqual({ statusCode: 200 });
-    const input = gatewayMock.commandCalls(PostToConnectionCommand)[0]?.args[0].input;
-    expect(input?.ConnectionId).toBe('conn-1');
-    expect(JSON.parse(new TextDecoder().decode(input?.Data as Uint8Array))).toEqual({ type: 'pong' });
+    expect(await socket.frames()).toEqual([{ type: 'pong' }]);
+    await socket.close();
   });
 });
