@@ -1,30 +1,19 @@
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+/**
+ * A write of the api given input it does not read (a query parameter, a body where none is
+ * documented) is refused before anything is called, on the local DynamoDB, SQS and Scheduler
+ * (their faultable endpoints, whose hook sees every call the function makes).
+ */
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { aLambdaContext, anHttpEvent } from '../fakes/lambda.ts';
+import { startLocalAws } from '../support/local-aws.ts';
 
 // Config and clients are read once per process: set the environment before the handler loads.
-Object.assign(process.env, {
-  AWS_REGION: 'eu-west-1',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  HERALD_TENANT_REQUESTS_PER_SECOND: '0',
-  HERALD_TABLE_NOTIFICATIONS: 'test-notifications',
-  HERALD_TABLE_RECIPIENTS: 'test-recipients',
-  HERALD_QUEUE_DELIVERY_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/test-delivery',
-  HERALD_QUEUE_DELIVERY_ARN: 'arn:aws:sqs:eu-west-1:111122223333:test-delivery',
-  HERALD_QUEUE_SCHEDULER_DLQ_ARN: 'arn:aws:sqs:eu-west-1:111122223333:test-scheduler-dlq',
-  HERALD_SCHEDULE_GROUP: 'test-herald',
-  HERALD_SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/test-scheduler',
-});
+const aws = await startLocalAws({ sqs: true, scheduler: true, extra: { HERALD_TENANT_REQUESTS_PER_SECOND: '0' } });
+Object.assign(process.env, aws.env);
 const { handler } = await import('../../../functions/api/handler.ts');
 const { bodilessWrites } = await import('../../../functions/api/routes.ts');
 const { routeDocs } = await import('../../../functions/api/route-docs.ts');
 
-const dbMock = mockClient(DynamoDBDocumentClient);
-const schedulerMock = mockClient(SchedulerClient);
-const sqsMock = mockClient(SQSClient);
 const context = aLambdaContext('herald-test-api');
 const adminClaims = { sub: 'ops', tenant: 'acme', role: '[admin operator]' };
 
@@ -32,10 +21,12 @@ const v1Writes = Object.keys(routeDocs).filter((routeKey) => !routeKey.startsWit
 const pathParametersOf = (routeKey: string): Record<string, string> =>
   Object.fromEntries([...routeKey.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name as string, name === 'id' ? 'ntf_01M8RNF0EG4P447TN6NX3VGTZT' : 'x']));
 
+afterAll(async () => {
+  await aws.stop();
+});
+
 beforeEach(() => {
-  dbMock.reset();
-  schedulerMock.reset();
-  sqsMock.reset();
+  aws.calls.reset();
 });
 
 function bodyOf(result: { body?: string }): { error?: { details?: { field: string }[] } } {
@@ -61,9 +52,7 @@ describe('a write of the api given input it does not read', () => {
     // Assess
     expect(result.statusCode).toBe(400);
     expect(bodyOf(result).error?.details).toEqual([{ field: 'dryRun', message: 'is not a known field' }]);
-    expect(dbMock.calls()).toHaveLength(0);
-    expect(schedulerMock.calls()).toHaveLength(0);
-    expect(sqsMock.calls()).toHaveLength(0);
+    expect(aws.calls.calls()).toEqual([]);
   });
 
   it.each([...bodilessWrites])('%s answers 400 naming what its body holds, and calls nothing', async (routeKey) => {
@@ -76,9 +65,7 @@ describe('a write of the api given input it does not read', () => {
     // Assess
     expect(result.statusCode).toBe(400);
     expect(bodyOf(result).error?.details).toEqual([{ field: 'before', message: 'is not a known field' }]);
-    expect(dbMock.calls()).toHaveLength(0);
-    expect(schedulerMock.calls()).toHaveLength(0);
-    expect(sqsMock.calls()).toHaveLength(0);
+    expect(aws.calls.calls()).toEqual([]);
   });
 
   it('answers 400 naming the body when a body-less write gets one that is not JSON', async () => {
@@ -90,12 +77,11 @@ describe('a write of the api given input it does not read', () => {
 
     // Assess
     expect(result.statusCode).toBe(400);
-    expect(dbMock.calls()).toHaveLength(0);
+    expect(aws.calls.calls()).toEqual([]);
   });
 
   it('still takes an empty object as the body of a body-less write, as the docs example sends', async () => {
-    // Prepare
-    dbMock.on(GetCommand).resolves({});
+    // Prepare: no such notification
     const event = anHttpEvent({ routeKey: 'DELETE /v1/notifications/{id}', pathParameters: { id: 'ntf_01M8RNF0EG4P447TN6NX3VGTZT' }, claims: adminClaims, body: '{}' });
 
     // Act
@@ -103,6 +89,6 @@ describe('a write of the api given input it does not read', () => {
 
     // Assess
     expect(result.statusCode).toBe(404);
-    expect(dbMock).toHaveReceivedCommand(GetCommand);
+    expect(aws.calls.calls('dynamodb')).toContain('GetItem');
   });
 });
