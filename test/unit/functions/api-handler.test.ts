@@ -1,36 +1,40 @@
+/**
+ * The api function as the HTTP API invokes it, on the local DynamoDB, SQS and Scheduler (their
+ * faultable endpoints, as the function calls them): status codes and bodies, and what a request
+ * left in the tables and schedules, or that it called nothing at all.
+ */
 import { createECDH, randomBytes } from 'node:crypto';
-import { DynamoDBDocumentClient, BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoNotificationStore, notificationKey } from '../../../shared/adapters/dynamo-notification-store.ts';
+import { DynamoRecipientStore } from '../../../shared/adapters/dynamo-recipient-store.ts';
 import { aLambdaContext, anHttpEvent } from '../fakes/lambda.ts';
-import { aNotification } from '../fakes/fixtures.ts';
+import { aNotification, aRecipient } from '../fakes/fixtures.ts';
+import { newNotificationId } from '../../../shared/domain/ids.ts';
+import { startLocalAws } from '../support/local-aws.ts';
 
 // Config and clients are read once per process: set the environment before the handler loads.
-Object.assign(process.env, {
-  AWS_REGION: 'eu-west-1',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  HERALD_TABLE_NOTIFICATIONS: 'test-notifications',
-  HERALD_TABLE_RECIPIENTS: 'test-recipients',
-  HERALD_QUEUE_DELIVERY_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/test-delivery',
-  HERALD_QUEUE_DELIVERY_ARN: 'arn:aws:sqs:eu-west-1:111122223333:test-delivery',
-  HERALD_QUEUE_SCHEDULER_DLQ_ARN: 'arn:aws:sqs:eu-west-1:111122223333:test-scheduler-dlq',
-  HERALD_SCHEDULE_GROUP: 'test-herald',
-  HERALD_SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/test-scheduler',
-});
+// The tenant request quota off: its counter is written for every request with a token, refused or
+// not, and "called nothing" is to mean the request's own work.
+const aws = await startLocalAws({ sqs: true, scheduler: true, extra: { HERALD_TENANT_REQUESTS_PER_SECOND: '0' } });
+Object.assign(process.env, aws.env);
 const { handler } = await import('../../../functions/api/handler.ts');
 
-const dbMock = mockClient(DynamoDBDocumentClient);
-const schedulerMock = mockClient(SchedulerClient);
-const sqsMock = mockClient(SQSClient);
+const notifications = new DynamoNotificationStore(aws.dynamo.documentClient, 'notifications');
+const recipients = new DynamoRecipientStore(aws.dynamo.documentClient, 'recipients', () => 'memberships');
 const context = aLambdaContext('herald-test-api');
 const senderClaims = { sub: 'sam', tenant: 'acme', role: '[sender]' };
 
+afterAll(async () => {
+  await aws.stop();
+});
+
+beforeAll(async () => {
+  await recipients.put(aRecipient({ tenantId: 'acme', id: 'bob' }));
+});
+
 beforeEach(() => {
-  dbMock.reset();
-  schedulerMock.reset();
-  sqsMock.reset();
+  aws.calls.reset();
 });
 
 function bodyOf(result: { body?: string }): unknown {
@@ -51,10 +55,7 @@ describe('the api handler', () => {
   });
 
   it('schedules notifications and answers 201 with their ids', async () => {
-    // Prepare
-    dbMock.on(BatchGetCommand).resolves({ Responses: { 'test-recipients': [{ pk: 'acme#bob', tenantId: 'acme', id: 'bob', groups: [] }] } });
-    dbMock.on(BatchWriteCommand).resolves({});
-    schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+    // Prepare: bob is in the directory
     const dueAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 60 * 60 * 1000);
     const firesAt = new Date(dueAt.getTime() - 60_000).toISOString().slice(0, 19);
     const event = anHttpEvent({
@@ -68,10 +69,13 @@ describe('the api handler', () => {
 
     // Assess
     expect(result.statusCode).toBe(201);
-    expect(bodyOf(result)).toEqual({ notificationIds: [expect.stringMatching(/^ntf_/)], count: 1, scheduledAt: dueAt.toISOString() });
-    expect(dbMock).toHaveReceivedCommandTimes(BatchWriteCommand, 1);
-    expect(schedulerMock).toHaveReceivedCommandWith(CreateScheduleCommand, { GroupName: 'test-herald', ScheduleExpression: `at(${firesAt})` });
-    expect(sqsMock).not.toHaveReceivedCommand(SendMessageCommand);
+    const body = bodyOf(result) as { notificationIds: string[] };
+    expect(body).toEqual({ notificationIds: [expect.stringMatching(/^ntf_/)], count: 1, scheduledAt: dueAt.toISOString() });
+    expect(await notifications.get('acme', body.notificationIds[0] ?? '')).toMatchObject({ recipientId: 'bob', status: 'pending', scheduledAt: dueAt.toISOString() });
+    expect(aws.calls.calls('dynamodb').filter((operation) => operation === 'BatchWriteItem')).toHaveLength(1);
+    const schedules = await Promise.all(aws.scheduleNames().map((name) => aws.schedule(name)));
+    expect(schedules.map((schedule) => schedule?.ScheduleExpression)).toContain(`at(${firesAt})`);
+    expect(aws.calls.calls('sqs')).toEqual([]);
   });
 
   it('maps a ValidationError to 400 with code, message and the fields that were wrong', async () => {
@@ -98,7 +102,7 @@ describe('the api handler', () => {
         ]),
       },
     });
-    expect(dbMock).not.toHaveReceivedAnyCommand();
+    expect(aws.calls.calls()).toEqual([]);
   });
 
   it('answers 400 to a body that is not JSON', async () => {
@@ -133,7 +137,7 @@ describe('the api handler', () => {
     // Assess
     expect(result.statusCode).toBe(401);
     expect(bodyOf(result)).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
-    expect(dbMock).not.toHaveReceivedAnyCommand();
+    expect(aws.calls.calls()).toEqual([]);
   });
 
   it('answers 401 when the request carries no claims at all', async () => {
@@ -164,8 +168,9 @@ describe('the api handler', () => {
   });
 
   it('answers 500 that says nothing internal when something unexpected fails', async () => {
-    // Prepare
-    dbMock.on(GetCommand).rejects(new Error('connect ECONNREFUSED 10.1.2.3:443 (table test-notifications)'));
+    // Prepare: the function's role may not read the table (a deployment gone wrong), and DynamoDB says so in detail
+    const denied = 'User: arn:aws:sts::111122223333:assumed-role/herald-api/herald-api is not authorized to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:eu-west-1:111122223333:table/notifications';
+    aws.calls.fail('dynamodb', 'GetItem', { statusCode: 400, code: 'AccessDeniedException', message: denied });
     const event = anHttpEvent({
       routeKey: 'GET /v1/notifications/{id}',
       pathParameters: { id: aNotification().id },
@@ -178,13 +183,15 @@ describe('the api handler', () => {
     // Assess
     expect(result.statusCode).toBe(500);
     expect(bodyOf(result)).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } });
-    expect(result.body).not.toContain('ECONNREFUSED');
+    expect(result.body).not.toContain('111122223333');
+    expect(result.body).not.toContain('notifications');
   });
 
   it('returns the view of a notification its creator asks for', async () => {
     // Prepare
     const n = aNotification({ createdBy: 'sam' });
-    dbMock.on(GetCommand).resolves({ Item: { ...n, pk: `acme#${n.id}`, claimToken: 'secret' } });
+    await notifications.createMany([n]);
+    await aws.dynamo.documentClient.send(new UpdateCommand({ TableName: 'notifications', Key: notificationKey('acme', n.id), UpdateExpression: 'SET claimToken = :secret', ExpressionAttributeValues: { ':secret': 'secret' } }));
     const event = anHttpEvent({ routeKey: 'GET /v1/notifications/{id}', pathParameters: { id: n.id }, claims: senderClaims });
 
     // Act
@@ -203,8 +210,8 @@ describe('the api handler', () => {
     // Prepare: stored before categories were written with errors
     const ses = 'MessageRejected: Email address is not verified. The following identities failed the check: arn:aws:ses:eu-west-1:111122223333:identity/example.com';
     const at = '2030-01-01T12:00:00.000Z';
-    const n = aNotification({ status: 'failed', attempts: 1, lastError: `Every channel failed (email: ${ses})`, deliveries: { email: { status: 'failed', at, error: ses } } });
-    dbMock.on(GetCommand).resolves({ Item: { ...n, pk: `acme#${n.id}` } });
+    const n = aNotification({ id: newNotificationId(new Date()), status: 'failed', attempts: 1, lastError: `Every channel failed (email: ${ses})`, deliveries: { email: { status: 'failed', at, error: ses } } });
+    await notifications.createMany([n]);
     const event = anHttpEvent({ routeKey: 'GET /v1/notifications/{id}', pathParameters: { id: n.id }, claims });
 
     // Act
@@ -231,8 +238,6 @@ describe('the api handler', () => {
 
   it('answers 201 when a recipient is registered', async () => {
     // Prepare
-    dbMock.on(GetCommand).resolves({});
-    dbMock.on(PutCommand).resolves({});
     const event = anHttpEvent({
       routeKey: 'PUT /v1/recipients/{id}',
       pathParameters: { id: 'carol' },
@@ -246,7 +251,7 @@ describe('the api handler', () => {
     // Assess
     expect(result.statusCode).toBe(201);
     expect(bodyOf(result)).toMatchObject({ id: 'carol', email: 'carol@example.com', timezone: null });
-    expect(dbMock).toHaveReceivedCommandWith(PutCommand, { TableName: 'test-recipients' });
+    expect(await recipients.get('acme', 'carol')).toMatchObject({ id: 'carol', email: 'carol@example.com' });
   });
 
   it.each([
@@ -265,7 +270,7 @@ describe('the api handler', () => {
     // Assess
     expect(result.statusCode).toBe(400);
     expect(bodyOf(result)).toMatchObject({ error: { code: 'VALIDATION_ERROR', details: [{ field, message }] } });
-    expect(dbMock).not.toHaveReceivedAnyCommand();
+    expect(aws.calls.calls()).toEqual([]);
   });
 
   it.each([
@@ -282,7 +287,7 @@ describe('the api handler', () => {
     // Assess
     expect(result.statusCode).toBe(400);
     expect(bodyOf(result)).toMatchObject({ error: { code: 'VALIDATION_ERROR', details: [{ field: 'endpoint', message }] } });
-    expect(dbMock).not.toHaveReceivedAnyCommand();
+    expect(aws.calls.calls()).toEqual([]);
   });
 
   it('answers 404 for a route it does not serve', async () => {
