@@ -4,64 +4,58 @@
  * (shared/domain/time.ts, `normalizeTimeZone`), so the stores and EventBridge Scheduler never see
  * another spelling.
  */
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tables } from '../../../lib/app-description.ts';
+import { DynamoRecipientStore } from '../../../shared/adapters/dynamo-recipient-store.ts';
 import { aLambdaContext, anHttpEvent } from '../fakes/lambda.ts';
+import { aRecipient } from '../fakes/fixtures.ts';
+import { startLocalAws } from '../support/local-aws.ts';
 
 // Config and clients are read once per process: set the environment before the handler loads.
-Object.assign(process.env, {
-  AWS_REGION: 'eu-west-1',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  HERALD_TABLE_NOTIFICATIONS: 'test-notifications',
-  HERALD_TABLE_RECIPIENTS: 'test-recipients',
-  HERALD_TABLE_RECURRING: 'test-recurring',
-  HERALD_TABLE_BROADCASTS: 'test-broadcasts',
-  HERALD_TABLE_BROADCAST_RECIPIENTS: 'test-broadcast-recipients',
-  HERALD_TABLE_IDEMPOTENCY: 'test-idempotency',
-  HERALD_QUEUE_DELIVERY_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/test-delivery',
-  HERALD_QUEUE_DELIVERY_ARN: 'arn:aws:sqs:eu-west-1:111122223333:test-delivery',
-  HERALD_QUEUE_FANOUT_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/test-fanout',
-  HERALD_QUEUE_FANOUT_ARN: 'arn:aws:sqs:eu-west-1:111122223333:test-fanout',
-  HERALD_QUEUE_FANOUT_DLQ_ARN: 'arn:aws:sqs:eu-west-1:111122223333:test-fanout-dlq',
-  HERALD_QUEUE_SCHEDULER_DLQ_ARN: 'arn:aws:sqs:eu-west-1:111122223333:test-scheduler-dlq',
-  HERALD_SCHEDULE_GROUP: 'test-herald',
-  HERALD_SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/test-scheduler',
-});
+const aws = await startLocalAws({ sqs: true, scheduler: true });
+Object.assign(process.env, aws.env);
 const { handler } = await import('../../../functions/api/handler.ts');
 
-const dbMock = mockClient(DynamoDBDocumentClient);
-const schedulerMock = mockClient(SchedulerClient);
-const sqsMock = mockClient(SQSClient);
+const recipients = new DynamoRecipientStore(aws.dynamo.documentClient, 'recipients', () => 'memberships');
 const context = aLambdaContext('herald-test-api');
 const senderClaims = { sub: 'sam', tenant: 'acme', role: '[sender]' };
 const adminClaims = { sub: 'ops', tenant: 'acme', role: 'admin' };
 
-beforeEach(() => {
-  dbMock.reset();
-  schedulerMock.reset();
-  sqsMock.reset();
-  dbMock.on(GetCommand).resolves({});
-  dbMock.on(PutCommand).resolves({});
-  dbMock.on(UpdateCommand).resolves({});
-  dbMock.on(TransactWriteCommand).resolves({});
-  dbMock.on(BatchWriteCommand).resolves({});
-  dbMock.on(BatchGetCommand).resolves({ Responses: { 'test-recipients': [{ pk: 'acme#bob', tenantId: 'acme', id: 'bob', groups: [] }] } });
-  schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+afterAll(async () => {
+  await aws.stop();
+});
+
+beforeAll(async () => {
+  await recipients.put(aRecipient({ tenantId: 'acme', id: 'bob' }));
+  await recipients.put(aRecipient({ tenantId: 'acme', id: 'sam' }));
 });
 
 function bodyOf(result: { body?: string }): unknown {
   return JSON.parse(result.body ?? 'null');
 }
 
-/** Every item the handler wrote to DynamoDB, whichever command wrote it. */
-function writtenItems(): Record<string, unknown>[] {
-  const puts = dbMock.commandCalls(PutCommand).map((call) => call.args[0].input.Item ?? {});
-  const batches = dbMock.commandCalls(BatchWriteCommand).flatMap((call) => Object.values(call.args[0].input.RequestItems ?? {}).flat().map((request) => request.PutRequest?.Item ?? {}));
-  const transactions = dbMock.commandCalls(TransactWriteCommand).flatMap((call) => (call.args[0].input.TransactItems ?? []).map((item) => item.Put?.Item ?? {}));
-  return [...puts, ...batches, ...transactions];
+/** Every item of every table, as JSON text. */
+async function everyItem(): Promise<Set<string>> {
+  const items = new Set<string>();
+  for (const table of tables) {
+    const { Items = [] } = await aws.dynamo.documentClient.send(new ScanCommand({ TableName: table.name }));
+    for (const item of Items) items.add(JSON.stringify(item));
+  }
+  return items;
+}
+
+/** Runs `act`, and answers with what it answered and every item it wrote (new or changed), in any table. */
+async function writing<T>(act: () => Promise<T>): Promise<{ result: T; written: Record<string, unknown>[] }> {
+  const before = await everyItem();
+  const result = await act();
+  const written = [...(await everyItem())].filter((item) => !before.has(item)).map((item) => JSON.parse(item) as Record<string, unknown>);
+  return { result, written };
+}
+
+/** The schedules of the functions' group, as GetSchedule answers them. */
+async function schedules(): Promise<{ ScheduleExpressionTimezone?: string }[]> {
+  return (await Promise.all(aws.scheduleNames().map((name) => aws.schedule(name)))).filter((s) => s !== undefined);
 }
 
 /** A wall time an hour or more ahead, without an offset. */
@@ -73,12 +67,13 @@ describe('a time zone given in lower case', () => {
     const event = anHttpEvent({ routeKey: 'PUT /v1/recipients/{id}', pathParameters: { id: 'carol' }, claims: senderClaims, body: JSON.stringify({ timezone: 'europe/paris' }) });
 
     // Act
-    const result = await handler(event, context);
+    const { result, written } = await writing(() => handler(event, context));
 
     // Assess
     expect(result.statusCode).toBe(201);
     expect(bodyOf(result)).toMatchObject({ id: 'carol', timezone: 'Europe/Paris' });
-    expect(writtenItems()).toEqual([expect.objectContaining({ id: 'carol', timezone: 'Europe/Paris' })]);
+    expect(written).toContainEqual(expect.objectContaining({ id: 'carol', timezone: 'Europe/Paris' }));
+    expect(JSON.stringify(written)).not.toContain('europe/paris');
   });
 
   it('is stored and answered as the tz database spells it on POST /v1/recipients/batch', async () => {
@@ -86,26 +81,26 @@ describe('a time zone given in lower case', () => {
     const event = anHttpEvent({ routeKey: 'POST /v1/recipients/batch', claims: senderClaims, body: JSON.stringify({ recipients: [{ id: 'carol', timezone: 'america/argentina/buenos_aires' }] }) });
 
     // Act
-    const result = await handler(event, context);
+    const { result, written } = await writing(() => handler(event, context));
 
     // Assess
     expect(result.statusCode).toBeLessThan(300);
-    expect(writtenItems()).toEqual([expect.objectContaining({ id: 'carol', timezone: 'America/Argentina/Buenos_Aires' })]);
+    expect(written).toContainEqual(expect.objectContaining({ id: 'carol', timezone: 'America/Argentina/Buenos_Aires' }));
+    expect(JSON.stringify(written)).not.toContain('america/argentina/buenos_aires');
   });
 
   it('is stored and answered as the tz database spells it on PATCH /v1/me', async () => {
-    // Prepare
-    const sam = { tenantId: 'acme', id: 'sam', groups: [], createdAt: '2030-01-01T00:00:00.000Z', updatedAt: '2030-01-01T00:00:00.000Z', version: 1 };
-    dbMock.on(GetCommand, { TableName: 'test-recipients', Key: { pk: 'acme#sam' } }).resolves({ Item: { pk: 'acme#sam', ...sam } });
+    // Prepare: sam is in the directory
     const event = anHttpEvent({ routeKey: 'PATCH /v1/me', claims: senderClaims, body: JSON.stringify({ timezone: 'asia/calcutta' }) });
 
     // Act
-    const result = await handler(event, context);
+    const { result, written } = await writing(() => handler(event, context));
 
     // Assess
     expect(result.statusCode).toBe(200);
     expect(bodyOf(result)).toMatchObject({ timezone: 'Asia/Calcutta' });
-    expect(writtenItems()).toEqual([expect.objectContaining({ id: 'sam', timezone: 'Asia/Calcutta' })]);
+    expect(written).toContainEqual(expect.objectContaining({ id: 'sam', timezone: 'Asia/Calcutta' }));
+    expect(JSON.stringify(written)).not.toContain('asia/calcutta');
   });
 
   it('is stored and answered as the tz database spells it on PUT /v1/settings', async () => {
@@ -113,12 +108,13 @@ describe('a time zone given in lower case', () => {
     const event = anHttpEvent({ routeKey: 'PUT /v1/settings', claims: adminClaims, body: JSON.stringify({ defaultTimezone: 'utc' }) });
 
     // Act
-    const result = await handler(event, context);
+    const { result, written } = await writing(() => handler(event, context));
 
     // Assess
     expect(result.statusCode).toBe(200);
     expect(bodyOf(result)).toMatchObject({ defaultTimezone: 'UTC' });
-    expect(writtenItems()).toEqual([expect.objectContaining({ defaultTimezone: 'UTC' })]);
+    expect(written).toContainEqual(expect.objectContaining({ defaultTimezone: 'UTC' }));
+    expect(JSON.stringify(written)).not.toContain('"utc"');
   });
 
   it('is stored and answered as the tz database spells it on POST /v1/notifications', async () => {
@@ -130,12 +126,13 @@ describe('a time zone given in lower case', () => {
     });
 
     // Act
-    const result = await handler(event, context);
+    const { result, written } = await writing(() => handler(event, context));
 
     // Assess
     expect(result.statusCode).toBe(201);
     expect(bodyOf(result)).toMatchObject({ schedule: [{ recipientId: 'bob', timezone: 'Europe/Paris' }] });
-    expect(writtenItems()).toEqual([expect.objectContaining({ recipientId: 'bob', timezone: 'Europe/Paris' })]);
+    expect(written).toContainEqual(expect.objectContaining({ recipientId: 'bob', timezone: 'Europe/Paris' }));
+    expect(JSON.stringify(written)).not.toContain('europe/paris');
   });
 
   it('is stored as the tz database spells it on the Celery route POST /api/notifications/schedule/', async () => {
@@ -150,11 +147,12 @@ describe('a time zone given in lower case', () => {
     });
 
     // Act
-    const result = await handler(event, context);
+    const { result, written } = await writing(() => handler(event, context));
 
     // Assess
     expect(result.statusCode).toBe(201);
-    expect(writtenItems()).toEqual([expect.objectContaining({ recipientId: 'bob', timezone: 'Europe/Paris' })]);
+    expect(written).toContainEqual(expect.objectContaining({ recipientId: 'bob', timezone: 'Europe/Paris' }));
+    expect(JSON.stringify(written)).not.toContain('EUROPE/PARIS');
   });
 
   it('is stored as the tz database spells it on POST /v1/broadcasts', async () => {
@@ -166,11 +164,12 @@ describe('a time zone given in lower case', () => {
     });
 
     // Act
-    const result = await handler(event, context);
+    const { result, written } = await writing(() => handler(event, context));
 
     // Assess
     expect(result.statusCode).toBe(201);
-    expect(writtenItems()).toContainEqual(expect.objectContaining({ timezone: 'Europe/Paris' }));
+    expect(written).toContainEqual(expect.objectContaining({ timezone: 'Europe/Paris' }));
+    expect(JSON.stringify(written)).not.toContain('europe/paris');
   });
 
   it('is stored, answered and put on EventBridge Scheduler as the tz database spells it on POST /v1/recurring-notifications', async () => {
@@ -182,12 +181,14 @@ describe('a time zone given in lower case', () => {
     });
 
     // Act
-    const result = await handler(event, context);
+    const { result, written } = await writing(() => handler(event, context));
 
     // Assess
     expect(result.statusCode).toBe(201);
     expect(bodyOf(result)).toMatchObject({ schedule: { timezone: 'Europe/Paris' } });
-    expect(writtenItems()).toContainEqual(expect.objectContaining({ schedule: expect.objectContaining({ timezone: 'Europe/Paris' }) }));
-    expect(schedulerMock).toHaveReceivedCommandWith(CreateScheduleCommand, { ScheduleExpressionTimezone: 'Europe/Paris' });
+    expect(written).toContainEqual(expect.objectContaining({ schedule: expect.objectContaining({ timezone: 'Europe/Paris' }) }));
+    expect(JSON.stringify(written)).not.toContain('europe/paris');
+    expect((await schedules()).map((s) => s.ScheduleExpressionTimezone)).toContain('Europe/Paris');
+    expect((await schedules()).map((s) => s.ScheduleExpressionTimezone)).not.toContain('europe/paris');
   });
 });
