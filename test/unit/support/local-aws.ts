@@ -12,8 +12,9 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateScheduleGroupCommand, GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { GetScheduleCommandOutput } from '@aws-sdk/client-scheduler';
-import { CreateQueueCommand, PurgeQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, CreateQueueCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Message } from '@aws-sdk/client-sqs';
+import type { SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
 import { vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { queues, tables } from '../../../lib/app-description.ts';
@@ -95,6 +96,12 @@ export interface LocalAws {
    * one for longer is not. Received messages stay hidden for the queue's visibility timeout.
    */
   receive(name: QueueName, afterMs?: number): Promise<Message[]>;
+  /**
+   * The record Lambda hands the function for `body` sent to `name` and received `receives` times
+   * (made visible again at once between receives): a real message, in flight, its receipt handle
+   * good for ChangeMessageVisibility and DeleteMessage.
+   */
+  received(name: QueueName, body: string, receives?: number): Promise<SQSRecord>;
   /** A schedule of the functions' group as GetSchedule answers it, or undefined when there is none. */
   schedule(name: string): Promise<GetScheduleCommandOutput | undefined>;
   /** Every schedule of the functions' group. */
@@ -235,6 +242,25 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           if (afterMs !== 0) vi.useRealTimers();
         }
       },
+      received: async (name, body, receives = 1) => {
+        const client = requireSqs();
+        const QueueUrl = queueUrls.get(name);
+        const { MessageId } = await client.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
+        for (let receive = 1; ; ) {
+          const { Messages = [] } = await client.send(
+            new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
+          );
+          const ours = Messages.find((m) => m.MessageId === MessageId);
+          const others = Messages.filter((m) => m !== ours);
+          if (ours && receive === receives) {
+            for (const m of others) await client.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }));
+            return toRecord(ours, `arn:aws:sqs:${region}:111122223333:test-${name}`);
+          }
+          if (ours) receive += 1;
+          for (const m of Messages) await client.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }));
+          if (Messages.length === 0) throw new Error(`Message ${MessageId ?? ''} is not on ${name}`);
+        }
+      },
       schedule: async (name) => {
         if (!schedulerClient) throw new Error('startLocalAws was not asked for the scheduler');
         try {
@@ -291,5 +317,24 @@ async function openSocket(gateway: RunningWebSocketGateway, connecting: string[]
       socket.close();
       await closed;
     },
+  };
+}
+
+/** The record Lambda builds from one received message (as local/event-source-mapping.ts does). */
+function toRecord(message: Message, queueArn: string): SQSRecord {
+  const messageAttributes: SQSMessageAttributes = {};
+  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
+    messageAttributes[name] = { ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }), stringListValues: [], binaryListValues: [], dataType: value.DataType ?? 'String' };
+  }
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: { ...message.Attributes } as SQSRecordAttributes,
+    messageAttributes,
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
   };
 }
