@@ -12,16 +12,21 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateScheduleGroupCommand, GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { GetScheduleCommandOutput } from '@aws-sdk/client-scheduler';
-import { ChangeMessageVisibilityCommand, CreateQueueCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Message } from '@aws-sdk/client-sqs';
-import type { SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
+import { createServer, request } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
 import { vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { queues, tables } from '../../../lib/app-description.ts';
 import type { QueueName, TableName } from '../../../lib/app-description.ts';
-import { faultResponse } from '../../../local/aws-call-hook.ts';
+import { faultResponse, sendWireResponse } from '../../../local/aws-call-hook.ts';
 import type { CallHook } from '../../../local/aws-call-hook.ts';
 import { startDynamoDbEndpoint } from '../../../local/dynamodb/endpoint.ts';
+import { httpUrl, listen } from '../../../local/listen.ts';
+import { toSentMail } from '../../../local/ses-mailbox.ts';
+import type { SentMail } from '../../../local/ses-mailbox.ts';
 import type { FaultError, FaultService } from '../../../local/fault-rules.ts';
 import { startSchedulerEmulator } from '../../../local/scheduler-emulator.ts';
 import type { SchedulerEmulator } from '../../../local/scheduler-emulator.ts';
@@ -83,6 +88,12 @@ export interface LocalAws {
   readonly calls: RecordingHook;
   /** The plain DynamoDB endpoint and its clients. */
   readonly dynamo: LocalDynamo;
+  /**
+   * Answers the function's DynamoDB calls `decide` picks, by operation and request body as sent
+   * (the low-level JSON), with the error it gives, in DynamoDB's wire format; the others go on to
+   * the endpoint. Undefined: none. A fault the hook cannot aim, as it never sees a body.
+   */
+  failDynamoWhere(decide: ((operation: string, body: string) => FaultError | undefined) | undefined): void;
   /** Deletes every item of the tables named (their logical names). */
   clearTables(...names: TableName[]): Promise<void>;
   /** The URL of a queue, as the function's environment names it. */
@@ -102,6 +113,10 @@ export interface LocalAws {
    * good for ChangeMessageVisibility and DeleteMessage.
    */
   received(name: QueueName, body: string, receives?: number): Promise<SQSRecord>;
+  /** Deletes from `name` the records of `event` that `result` does not name as failed, as Lambda's event source mapping does. */
+  settle(name: QueueName, event: SQSEvent, result: SQSBatchResponse): Promise<void>;
+  /** The mail SES accepted, newest first. */
+  mail(): SentMail[];
   /** A schedule of the functions' group as GetSchedule answers it, or undefined when there is none. */
   schedule(name: string): Promise<GetScheduleCommandOutput | undefined>;
   /** Every schedule of the functions' group. */
@@ -142,8 +157,11 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       writes: () => endpoint.writes(),
       stop: () => endpoint.stop(),
     };
-    const endpoints: Record<string, string> = { AWS_ENDPOINT_URL_DYNAMODB: endpoint.faultableEndpoint ?? '' };
-    const env = localFunctionEnv(endpoint.faultableEndpoint ?? '');
+    let decide: ((operation: string, body: string) => FaultError | undefined) | undefined;
+    const front = await startBodyFront(endpoint.faultableEndpoint ?? '', (operation, body) => decide?.(operation, body));
+    stops.push(() => front.stop());
+    const endpoints: Record<string, string> = { AWS_ENDPOINT_URL_DYNAMODB: front.endpoint };
+    const env = localFunctionEnv(front.endpoint);
     const queueUrls = new Map(queues.map((q) => [q.name, env[q.urlEnvVar] ?? '']));
 
     let sqs: SQSClient | undefined;
@@ -211,6 +229,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       env: { ...env, ...endpoints, ...options.extra },
       calls,
       dynamo,
+      failDynamoWhere: (given) => {
+        decide = given;
+      },
       clearTables: async (...names) => {
         for (const name of names) {
           const table = tables.find((t) => t.name === name);
@@ -261,6 +282,13 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           if (Messages.length === 0) throw new Error(`Message ${MessageId ?? ''} is not on ${name}`);
         }
       },
+      settle: async (name, event, result) => {
+        const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
+        for (const record of event.Records.filter((r) => !failed.has(r.messageId))) {
+          await requireSqs().send(new DeleteMessageCommand({ QueueUrl: queueUrls.get(name), ReceiptHandle: record.receiptHandle }));
+        }
+      },
+      mail: () => (ses?.mailbox.page({ limit: 1000 }).items ?? []).map(toSentMail),
       schedule: async (name) => {
         if (!schedulerClient) throw new Error('startLocalAws was not asked for the scheduler');
         try {
@@ -336,5 +364,41 @@ function toRecord(message: Message, queueArn: string): SQSRecord {
     eventSource: 'aws:sqs',
     eventSourceARN: queueArn,
     awsRegion: region,
+  };
+}
+
+/**
+ * An HTTP front of a DynamoDB endpoint that reads each request whole and answers it with the error
+ * `decide` gives, in DynamoDB's wire format, or passes it on untouched.
+ */
+async function startBodyFront(upstream: string, decide: (operation: string, body: string) => FaultError | undefined): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const target = new URL(upstream);
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const operation = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_20120810\./, '');
+      const error = decide(operation, body.toString('utf8'));
+      if (error) {
+        sendWireResponse(res, faultResponse('dynamodb', 'awsJson', error));
+        return;
+      }
+      const forward = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 500, answer.headers);
+        answer.pipe(res);
+      });
+      forward.on('error', () => res.destroy());
+      forward.end(body);
+    });
+  });
+  const port = await listen(server, 0, '127.0.0.1');
+  return {
+    endpoint: httpUrl('127.0.0.1', port),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
