@@ -1,15 +1,17 @@
 /**
- * The fan-out and broadcast-deliver functions through their consumer, on a local DynamoDB (the
- * real protocol): malformed messages dropped, steps and recipients to see again requeued as new
+ * The fan-out and broadcast-deliver functions through their consumer, on the local DynamoDB, SQS
+ * and SES (their faultable endpoints, as the functions call them), with messages really received
+ * from their queues: malformed messages dropped, steps and recipients to see again requeued as new
  * delayed messages (the originals deleted), failures hidden for the retry policy's backoff by
- * receive count. SQS and SES are mocked: what is asserted is what the functions ask of them.
+ * receive count. A delay or a hiding is proven by receiving from the queue as SQS's clock stands
+ * just before and just after it ends: SQS counts both in whole seconds, so a message absent n - 1 s
+ * from now and there n s from now was put off n s.
  */
-import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
-import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { SQSEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { QueueName } from '../../../lib/app-description.ts';
 import { rowKey } from '../../../shared/adapters/delivery-units.ts';
 import { DynamoBroadcastRecipientStore } from '../../../shared/adapters/dynamo-broadcast-recipient-store.ts';
 import { DynamoBroadcastStore } from '../../../shared/adapters/dynamo-broadcast-store.ts';
@@ -18,14 +20,14 @@ import { DynamoRecipientStore } from '../../../shared/adapters/dynamo-recipient-
 import { zeroCounts } from '../../../shared/domain/broadcast.ts';
 import type { Broadcast } from '../../../shared/domain/broadcast.ts';
 import { newBroadcastId } from '../../../shared/domain/ids.ts';
-import { aLambdaContext, anSqsRecord } from '../fakes/lambda.ts';
+import { aLambdaContext } from '../fakes/lambda.ts';
 import { aRecipient } from '../fakes/fixtures.ts';
-import { localFunctionEnv } from '../support/function-env.ts';
-import { startLocalDynamo } from '../support/local-dynamo.ts';
+import { startLocalAws } from '../support/local-aws.ts';
 
 // Config and clients are read once per process: set the environment before the handlers load.
-const dynamo = await startLocalDynamo({ withTables: true });
-Object.assign(process.env, localFunctionEnv(dynamo.endpoint, { HERALD_RETRY_BASE_SECONDS: '10', HERALD_RETRY_JITTER: '0' }));
+const aws = await startLocalAws({ sqs: true, ses: true, extra: { HERALD_RETRY_BASE_SECONDS: '10', HERALD_RETRY_JITTER: '0' } });
+const dynamo = aws.dynamo;
+Object.assign(process.env, aws.env);
 const fanout = await import('../../../functions/fanout/handler.ts');
 const deliver = await import('../../../functions/broadcast-deliver/handler.ts');
 
@@ -33,29 +35,45 @@ const broadcasts = new DynamoBroadcastStore(dynamo.documentClient, 'broadcasts')
 const rows = new DynamoBroadcastRecipientStore(dynamo.documentClient, 'broadcast-recipients', { retentionDays: 90 });
 const recipients = new DynamoRecipientStore(dynamo.documentClient, 'recipients', () => 'memberships');
 const inbox = new DynamoInboxStore(dynamo.documentClient, 'inbox', () => 'recipients');
-const sqsMock = mockClient(SQSClient);
-const sesMock = mockClient(SESClient);
 const context = aLambdaContext('herald-test-broadcasts');
 let tenants = 0;
 let tenantId = 'acme';
 
+const throttled = { statusCode: 400, code: 'ThrottlingException', message: 'Rate exceeded' };
+const unreachable = { statusCode: 500, code: 'InternalServerError', message: 'Internal server error' };
+
 afterAll(async () => {
-  await dynamo.stop();
+  await aws.stop();
 });
 
 beforeEach(async () => {
-  sqsMock.reset();
-  sesMock.reset();
-  sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
-  sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({ Successful: input.Entries.map((e) => ({ Id: e.Id })), Failed: [] }));
-  sesMock.on(SendEmailCommand).resolves({ MessageId: 'ses-1' });
+  await aws.purgeQueues();
+  aws.calls.reset();
+  aws.failDynamoWhere(undefined);
   tenantId = `tenant${++tenants}`;
   await recipients.put(aRecipient({ tenantId, id: 'bob', email: 'bob@example.com' }));
 });
 
-function aBatch(body: string, receives = 1): SQSEvent {
-  const record = anSqsRecord('m1', body);
-  return { Records: [{ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: String(receives) } }] };
+/** `body` as the function receives it from `queue`, on its `receives`-th receive. */
+async function aBatch(queue: QueueName, body: string, receives = 1): Promise<SQSEvent> {
+  return { Records: [await aws.received(queue, body, receives)] };
+}
+
+/** Invokes `handler` as the event source mapping of `queue` does: the messages not reported failed are then deleted. */
+async function invoke(queue: QueueName, handler: (event: SQSEvent, context: ReturnType<typeof aLambdaContext>) => Promise<unknown>, event: SQSEvent): Promise<SQSBatchResponse> {
+  const result = (await handler(event, context)) as SQSBatchResponse;
+  await aws.settle(queue, event, result);
+  return result;
+}
+
+/** The bodies on `queue` as a receive `afterMs` from now would take them. */
+async function onQueueAfter(queue: QueueName, afterMs: number): Promise<string[]> {
+  return (await aws.receive(queue, afterMs)).map((m) => m.Body ?? '');
+}
+
+/** The one failure of a batch of one. */
+function failureOf(event: SQSEvent): SQSBatchResponse {
+  return { batchItemFailures: [{ itemIdentifier: event.Records[0]?.messageId ?? '' }] };
 }
 
 function aBroadcast(overrides: Partial<Broadcast> = {}): Broadcast {
@@ -87,18 +105,17 @@ async function sendingToBob(): Promise<string> {
   return b.id;
 }
 
-function requeued(): { MessageBody?: string; DelaySeconds?: number }[] {
-  return sqsMock.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []);
-}
-
 describe('the fanout handler', () => {
   it('drops a malformed message instead of cycling it to the DLQ', async () => {
+    // Prepare
+    const event = await aBatch('fanout', '{"kind":"explode"}');
+
     // Act
-    const result = await fanout.handler(aBatch('{"kind":"explode"}'), context);
+    const result = await invoke('fanout', fanout.handler, event);
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
-    expect(sqsMock).not.toHaveReceivedAnyCommand();
+    expect(aws.calls.calls('sqs')).toEqual([]);
   });
 
   it('puts a start that came before its time back on the queue as a new message delayed until then, and lets the original go', async () => {
@@ -106,65 +123,77 @@ describe('the fanout handler', () => {
     const b = aBroadcast({ scheduledAt: new Date(Date.now() + 45_000).toISOString() });
     await broadcasts.create(b, { message: 'Tonight' }, ['bob']);
     const body = JSON.stringify({ kind: 'start', tenantId, broadcastId: b.id });
+    const event = await aBatch('fanout', body);
 
     // Act
-    const result = await fanout.handler(aBatch(body), context);
+    const result = await invoke('fanout', fanout.handler, event);
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
-    // Back up to a few seconds before its time (the last two it waits for in the worker), never after.
-    expect(requeued()).toEqual([{ Id: '0', MessageBody: body, DelaySeconds: expect.toSatisfy((s: number) => s >= 38 && s <= 43) }]);
-    expect(sqsMock).toHaveReceivedCommandWith(SendMessageBatchCommand, { QueueUrl: process.env.HERALD_QUEUE_FANOUT_URL });
-    expect(sqsMock).not.toHaveReceivedCommand(ChangeMessageVisibilityCommand);
+    // Back up to a few seconds before its time (the last two it waits for in the worker), never
+    // after; nothing held in flight (no visibility change)
+    expect(await onQueueAfter('fanout', 37_000)).toEqual([]);
+    expect(await onQueueAfter('fanout', 43_000)).toEqual([body]);
+    expect(aws.calls.calls('sqs')).toEqual(['SendMessageBatch']);
     expect((await broadcasts.get(tenantId, b.id))?.status).toBe('scheduled');
   });
 
   it('backs a failed step off by the retry policy, from its receive count', async () => {
-    // Prepare: DynamoDB cannot be reached (a mock only here: the local one cannot fail on demand)
-    const dbMock = mockClient(DynamoDBDocumentClient);
-    dbMock.on(GetCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    // Prepare: DynamoDB throttles every read
+    const body = JSON.stringify({ kind: 'count', tenantId, broadcastId: newBroadcastId(new Date()) });
+    const event = await aBatch('fanout', body, 2);
+    aws.calls.fail('dynamodb', 'GetItem', throttled);
 
     // Act
-    const result = await fanout.handler(aBatch(JSON.stringify({ kind: 'count', tenantId, broadcastId: newBroadcastId(new Date()) }), 2), context).finally(() => dbMock.restore());
+    const result = await invoke('fanout', fanout.handler, event);
 
-    // Assess
-    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
-    expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, { QueueUrl: process.env.HERALD_QUEUE_FANOUT_URL, VisibilityTimeout: 20 });
+    // Assess: hidden for 20 s, the second receive's backoff
+    expect(result).toEqual(failureOf(event));
+    expect(await onQueueAfter('fanout', 19_000)).toEqual([]);
+    expect(await onQueueAfter('fanout', 20_000)).toEqual([body]);
   });
 
   it('deletes a step that is done', async () => {
-    // Act: a count for a broadcast that does not exist has nothing to do
-    const result = await fanout.handler(aBatch(JSON.stringify({ kind: 'count', tenantId, broadcastId: newBroadcastId(new Date()) })), context);
+    // Prepare: a count for a broadcast that does not exist has nothing to do
+    const event = await aBatch('fanout', JSON.stringify({ kind: 'count', tenantId, broadcastId: newBroadcastId(new Date()) }));
+
+    // Act
+    const result = await invoke('fanout', fanout.handler, event);
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
-    expect(sqsMock).not.toHaveReceivedAnyCommand();
+    expect(aws.calls.calls('sqs')).toEqual([]);
+    expect(await onQueueAfter('fanout', 900_000)).toEqual([]);
   });
 });
 
 describe('the broadcast-deliver handler', () => {
   it('drops a malformed message', async () => {
+    // Prepare
+    const event = await aBatch('broadcast-delivery', JSON.stringify({ tenantId, broadcastId: newBroadcastId(new Date()), recipientIds: [] }));
+
     // Act
-    const result = await deliver.handler(aBatch(JSON.stringify({ tenantId, broadcastId: newBroadcastId(new Date()), recipientIds: [] })), context);
+    const result = await invoke('broadcast-delivery', deliver.handler, event);
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
-    expect(sqsMock).not.toHaveReceivedAnyCommand();
+    expect(aws.calls.calls('sqs')).toEqual([]);
   });
 
   it('delivers to the recipients a message names and deletes it', async () => {
     // Prepare
     const id = await sendingToBob();
+    const event = await aBatch('broadcast-delivery', JSON.stringify({ tenantId, broadcastId: id, recipientIds: ['bob'] }));
 
     // Act
-    const result = await deliver.handler(aBatch(JSON.stringify({ tenantId, broadcastId: id, recipientIds: ['bob'] })), context);
+    const result = await invoke('broadcast-delivery', deliver.handler, event);
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
     expect((await rows.getMany(tenantId, id, ['bob']))[0]).toMatchObject({ status: 'sent', attempts: 1 });
     expect((await inbox.list(tenantId, 'bob')).map((i) => i.notificationId)).toEqual([id]);
-    expect(sesMock).toHaveReceivedCommandTimes(SendEmailCommand, 1);
-    expect(sqsMock).not.toHaveReceivedAnyCommand();
+    expect(aws.calls.calls('ses')).toEqual(['SendEmail']);
+    expect(aws.calls.calls('sqs')).toEqual([]);
   });
 
   it('puts a recipient another worker holds back on the queue, alone, for when its lease ends', async () => {
@@ -182,30 +211,32 @@ describe('the broadcast-deliver handler', () => {
       }),
     );
     const message = { tenantId, broadcastId: id, recipientIds: ['bob', 'carol'] };
+    const event = await aBatch('broadcast-delivery', JSON.stringify(message));
 
     // Act
-    const result = await deliver.handler(aBatch(JSON.stringify(message)), context);
+    const result = await invoke('broadcast-delivery', deliver.handler, event);
 
-    // Assess
+    // Assess: back on the queue for 28 to 30 s
     expect(result).toEqual({ batchItemFailures: [] });
-    const [entry] = requeued();
-    expect(JSON.parse(entry?.MessageBody ?? '{}')).toEqual({ ...message, recipientIds: ['carol'] });
-    expect(entry?.DelaySeconds).toBeGreaterThanOrEqual(28);
-    expect(entry?.DelaySeconds).toBeLessThanOrEqual(30);
+    expect(await onQueueAfter('broadcast-delivery', 27_000)).toEqual([]);
+    const requeued = await onQueueAfter('broadcast-delivery', 30_000);
+    expect(requeued.map((body) => JSON.parse(body) as unknown)).toEqual([{ ...message, recipientIds: ['carol'] }]);
     expect((await rows.getMany(tenantId, id, ['bob']))[0]?.status).toBe('sent');
   });
 
   it('keeps a message whose delivery failed, hidden for the backoff', async () => {
     // Prepare: DynamoDB cannot be reached
-    const dbMock = mockClient(DynamoDBDocumentClient);
-    dbMock.on(BatchGetCommand).rejects(Object.assign(new Error('down'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }));
+    const body = JSON.stringify({ tenantId, broadcastId: newBroadcastId(new Date()), recipientIds: ['bob'] });
+    const event = await aBatch('broadcast-delivery', body);
+    aws.calls.fail('dynamodb', 'BatchGetItem', unreachable);
 
     // Act
-    const result = await deliver.handler(aBatch(JSON.stringify({ tenantId, broadcastId: newBroadcastId(new Date()), recipientIds: ['bob'] })), context).finally(() => dbMock.restore());
+    const result = await invoke('broadcast-delivery', deliver.handler, event);
 
-    // Assess
-    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
-    expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, { QueueUrl: process.env.HERALD_QUEUE_BROADCAST_DELIVERY_URL, VisibilityTimeout: 10 });
+    // Assess: hidden for 10 s, the first receive's backoff
+    expect(result).toEqual(failureOf(event));
+    expect(await onQueueAfter('broadcast-delivery', 9_000)).toEqual([]);
+    expect(await onQueueAfter('broadcast-delivery', 10_000)).toEqual([body]);
   });
 
   it('keeps a message whose cancel of a row could not be written, hidden for the backoff, with the rows that were cancelled counted', async () => {
@@ -216,21 +247,23 @@ describe('the broadcast-deliver handler', () => {
     await broadcasts.start(tenantId, b.id, new Date());
     await rows.putPending(tenantId, b.id, ['bob', 'carol'], new Date());
     await broadcasts.cancel(tenantId, b.id, new Date());
-    const carol = JSON.stringify(rowKey(tenantId, b.id, 'carol'));
-    const send = DynamoDBDocumentClient.prototype.send;
-    const spy = vi.spyOn(DynamoDBDocumentClient.prototype, 'send').mockImplementation(function (this: DynamoDBDocumentClient, command: unknown) {
-      const update = command instanceof TransactWriteCommand ? command.input.TransactItems?.[0]?.Update : undefined;
-      if (update && JSON.stringify(update.Key) === carol) return Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-      return (send as (c: unknown) => Promise<unknown>).call(this, command);
-    } as typeof send);
+    const carol = JSON.stringify(marshall(rowKey(tenantId, b.id, 'carol')));
+    aws.failDynamoWhere((operation, request) => {
+      const first = (JSON.parse(request) as { TransactItems?: { Update?: { Key?: unknown } }[] }).TransactItems?.[0]?.Update;
+      return operation === 'TransactWriteItems' && JSON.stringify(first?.Key) === carol ? throttled : undefined;
+    });
+    const body = JSON.stringify({ tenantId, broadcastId: b.id, recipientIds: ['bob', 'carol'] });
+    const event = await aBatch('broadcast-delivery', body);
 
     // Act
-    const result = await deliver.handler(aBatch(JSON.stringify({ tenantId, broadcastId: b.id, recipientIds: ['bob', 'carol'] })), context).finally(() => spy.mockRestore());
+    const result = await invoke('broadcast-delivery', deliver.handler, event);
 
-    // Assess: the message fails under the retry policy; bob's row is cancelled and counted, carol's still pending
-    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
-    expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, { QueueUrl: process.env.HERALD_QUEUE_BROADCAST_DELIVERY_URL, VisibilityTimeout: 10 });
-    expect(requeued()).toEqual([]);
+    // Assess: the message fails under the retry policy (hidden for 10 s, nothing requeued); bob's
+    // row is cancelled and counted, carol's still pending
+    expect(result).toEqual(failureOf(event));
+    expect(await onQueueAfter('broadcast-delivery', 9_000)).toEqual([]);
+    expect(await onQueueAfter('broadcast-delivery', 10_000)).toEqual([body]);
+    expect(aws.calls.calls('sqs')).not.toContain('SendMessageBatch');
     expect((await rows.getMany(tenantId, b.id, ['bob', 'carol'])).map((row) => [row.recipientId, row.status]).sort()).toEqual([
       ['bob', 'cancelled'],
       ['carol', 'pending'],
@@ -242,16 +275,16 @@ describe('the broadcast-deliver handler', () => {
     // Prepare
     const id = await sendingToBob();
     const body = JSON.stringify({ tenantId, broadcastId: id, recipientIds: ['bob'] });
-    await deliver.handler(aBatch(body), context);
-    sqsMock.resetHistory();
-    sesMock.resetHistory();
+    await invoke('broadcast-delivery', deliver.handler, await aBatch('broadcast-delivery', body));
+    const again = await aBatch('broadcast-delivery', body);
+    aws.calls.reset();
 
     // Act
-    const result = await deliver.handler(aBatch(body), context);
+    const result = await invoke('broadcast-delivery', deliver.handler, again);
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
-    expect(sesMock).not.toHaveReceivedAnyCommand();
-    expect(sqsMock).not.toHaveReceivedAnyCommand();
+    expect(aws.calls.calls('ses')).toEqual([]);
+    expect(aws.calls.calls('sqs')).toEqual([]);
   });
 });
