@@ -4,7 +4,8 @@
  * delivery queue: malformed messages dropped, due notifications delivered, what must come back
  * requeued as a new delayed message (or a schedule beyond 15 minutes) and the original deleted,
  * failures hidden for the retry policy's backoff by receive count. A delay or a hiding is proven
- * by receiving from the queue as SQS's clock stands just before and just after it ends.
+ * by receiving from the queue as SQS's clock stands just before and just after it ends: SQS counts
+ * both in whole seconds, so a message absent n - 1 s from now and there n s from now was put off n s.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -128,7 +129,7 @@ describe('the deliver handler', () => {
     // visibility change), the original deleted
     expect(result).toEqual({ batchItemFailures: [] });
     expect(await onQueueAfter(117_000)).toEqual([]);
-    expect(await onQueueAfter(121_000)).toEqual([body]);
+    expect(await onQueueAfter(120_000)).toEqual([body]);
     expect(aws.calls.calls('sqs')).toEqual(['SendMessageBatch']);
     expect(await notifications.get(tenantId, n.id)).toMatchObject({ status: 'pending', attempts: 0 });
   });
@@ -144,7 +145,7 @@ describe('the deliver handler', () => {
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
     expect(await onQueueAfter(597_000)).toEqual([]);
-    const [requeued] = await onQueueAfter(601_000);
+    const [requeued] = await onQueueAfter(600_000);
     expect(JSON.parse(requeued ?? '{}')).toEqual({ tenantId, notificationId: n.id, notBefore: n.scheduledAt });
   });
 
@@ -183,7 +184,7 @@ describe('the deliver handler', () => {
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
     expect((await notifications.get(tenantId, due.id))?.status).toBe('sent');
-    const requeued = await onQueueAfter(301_000);
+    const requeued = await onQueueAfter(300_000);
     expect(requeued.map((b) => JSON.parse(b) as unknown)).toEqual([
       { tenantId, notifications: later.map((n) => ({ id: n.id, recipientId: 'bob' })), notBefore: new Date(laterAt).toISOString() },
     ]);
@@ -218,7 +219,7 @@ describe('the deliver handler', () => {
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
-    const requeued = await onQueueAfter(601_000);
+    const requeued = await onQueueAfter(600_000);
     expect(requeued.map((b) => (JSON.parse(b) as { notificationId?: string }).notificationId)).toEqual([early.id]);
     expect((await notifications.get(tenantId, due.id))?.status).toBe('sent');
   });
@@ -237,8 +238,8 @@ describe('the deliver handler', () => {
 
     // Assess
     expect(result).toEqual({ batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) });
-    expect(await onQueueAfter(seconds * 1000 - 2_000)).toEqual([]);
-    expect(await onQueueAfter(seconds * 1000 + 1_000)).toEqual([messageFor(n), messageFor(n)]);
+    expect(await onQueueAfter((seconds - 1) * 1000)).toEqual([]);
+    expect(await onQueueAfter(seconds * 1000)).toEqual([messageFor(n), messageFor(n)]);
     expect(aws.calls.calls('ses')).toEqual([]);
   });
 
@@ -282,8 +283,8 @@ describe('the deliver handler', () => {
     // Assess: the first message fails under the retry policy (hidden for the first backoff); dave,
     // held, is put back on his own for the end of his quiet hours (beyond 15 minutes: a one-shot schedule)
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]?.messageId }] });
-    expect(await onQueueAfter(298_000)).toEqual([]);
-    expect(await onQueueAfter(301_000)).toEqual([both]);
+    expect(await onQueueAfter(299_000)).toEqual([]);
+    expect(await onQueueAfter(300_000)).toEqual([both]);
     const heldDave = await notifications.get(tenantId, forDave.id);
     expect(heldDave).toMatchObject({ status: 'pending' });
     expect(heldDave?.heldUntil).toBeDefined();
@@ -306,7 +307,7 @@ describe('the deliver handler', () => {
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]?.messageId }] });
-    expect(await onQueueAfter(298_000)).toEqual([]);
-    expect(await onQueueAfter(301_000)).toEqual([messageFor(n)]);
+    expect(await onQueueAfter(299_000)).toEqual([]);
+    expect(await onQueueAfter(300_000)).toEqual([messageFor(n)]);
   });
 });
