@@ -5,8 +5,10 @@
  * (with the functions' schedule group), SES and the WebSocket gateway's `@connections` when asked.
  * The function reaches each through its faultable endpoint, whose hook records every call it makes
  * and answers the faults a test sets, in that service's own wire format (local/aws-call-hook.ts);
- * the test's own clients use the plain endpoints, as the local stack's do. `env` is the function's
- * environment pointed at them: set it before the handler is imported.
+ * the test's own clients use the plain endpoints, as the local stack's do. In front of DynamoDB's
+ * faultable endpoint a small proxy can also fail a call by its request body, which the hook never
+ * sees (`failDynamoWhere`). `env` is the function's environment pointed at them: set it before the
+ * handler is imported.
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -91,13 +93,12 @@ export interface LocalAws {
   /**
    * Answers the function's DynamoDB calls `decide` picks, by operation and request body as sent
    * (the low-level JSON), with the error it gives, in DynamoDB's wire format; the others go on to
-   * the endpoint. Undefined: none. A fault the hook cannot aim, as it never sees a body.
+   * the endpoint. Undefined: none. A fault the hook cannot aim, as it never sees a body; a call
+   * failed so never reaches the hook, and is not in `calls`.
    */
   failDynamoWhere(decide: ((operation: string, body: string) => FaultError | undefined) | undefined): void;
   /** Deletes every item of the tables named (their logical names). */
   clearTables(...names: TableName[]): Promise<void>;
-  /** The URL of a queue, as the function's environment names it. */
-  queueUrl(name: QueueName): string;
   /** Empties every queue. */
   purgeQueues(): Promise<void>;
   /**
@@ -121,7 +122,6 @@ export interface LocalAws {
   schedule(name: string): Promise<GetScheduleCommandOutput | undefined>;
   /** Every schedule of the functions' group. */
   scheduleNames(): string[];
-  readonly ses?: SesEmulator;
   /** Opens a WebSocket connection through the gateway. */
   openSocket(): Promise<OpenSocket>;
   stop(): Promise<void>;
@@ -165,6 +165,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     const queueUrls = new Map(queues.map((q) => [q.name, env[q.urlEnvVar] ?? '']));
 
     let sqs: SQSClient | undefined;
+    // Where the scheduler fires: nowhere without SQS (a test's schedules are never due before it ends).
     let sqsEndpoint = 'http://127.0.0.1:1';
     if (options.sqs) {
       const emulator = await startSqsEmulator({ faultable });
@@ -244,7 +245,6 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           }
         }
       },
-      queueUrl: (name) => queueUrls.get(name) ?? '',
       purgeQueues: async () => {
         for (const url of queueUrls.values()) await requireSqs().send(new PurgeQueueCommand({ QueueUrl: url }));
       },
@@ -267,6 +267,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         const client = requireSqs();
         const QueueUrl = queueUrls.get(name);
         const { MessageId } = await client.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
+        // Received and given back until its `receives`-th receive; any other message taken on the way is given back too.
         for (let receive = 1; ; ) {
           const { Messages = [] } = await client.send(
             new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
@@ -299,7 +300,6 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         }
       },
       scheduleNames: () => (scheduler?.listSchedules() ?? []).filter((s) => s.groupName === env.HERALD_SCHEDULE_GROUP).map((s) => s.name),
-      ...(ses ? { ses } : {}),
       openSocket: async () => {
         if (!gateway) throw new Error('startLocalAws was not asked for the WebSocket gateway');
         return openSocket(gateway, connecting);
