@@ -513,7 +513,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'createRecurringNotification',
     summary: 'Creates a recurring notification',
     description:
-      '`schedule` gives exactly one of `cron` (EventBridge Scheduler\'s six fields, or the common five: `0 9 * * MON-FRI`) and `rate` (`1 day`), read in `timezone` (DST included), within `startAt`/`endAt`. ' +
+      '`schedule` gives exactly one of `cron` (EventBridge Scheduler\'s six fields, or the common five: `0 9 * * MON-FRI`) and `rate` (`1 day`), read in `timezone` (DST included), within `startAt`/`endAt` (a `startAt` at most 5 s past is taken as now; occurrence times are whole seconds). ' +
       'Each occurrence creates one notification per recipient (linked by `recurringId`), or one broadcast for an `audience`; an occurrence delivered twice creates nothing twice. ' +
       'A retry with the same `Idempotency-Key` after a request that got no answer answers with that request\'s definition, never a second one (with a second schedule). Admins and senders.',
     tag: 'Recurring notifications',

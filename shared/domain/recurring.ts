@@ -16,6 +16,7 @@ import { eventBridgeCronProblem } from './eventbridge-cron.ts';
 import type { Channel, Priority } from './notification.ts';
 import type { BroadcastAudience } from './broadcast.ts';
 import type { Role } from './caller.ts';
+import { clockSkewToleranceMs } from './schedule-times.ts';
 import { isKnownTimeZone, isRepeatedWallTime, ratePattern, toLocalIso } from './time.ts';
 
 /** When a recurring notification fires. */
@@ -229,11 +230,31 @@ export interface RecurringScheduleChange {
 }
 
 /**
+ * A `startAt` (ISO 8601 UTC) given at `nowMs` (epoch ms), as the schedule keeps it: one at most
+ * {@link clockSkewToleranceMs} past is taken as now, as a notification's `scheduledAt` is ("start
+ * now" arrives a little past, by the request's way or the client's clock, and a rate would then
+ * fire first a whole period later); any other as given.
+ */
+export function startAtAsOf(startAt: string, nowMs: number): string {
+  const ms = Date.parse(startAt);
+  return ms < nowMs && ms >= nowMs - clockSkewToleranceMs ? new Date(nowMs).toISOString() : startAt;
+}
+
+/**
+ * `ms` (epoch ms) up to the next whole second: EventBridge Scheduler gives an occurrence's time
+ * to the second (`<aws.scheduler.scheduled-time>`), so a rate's periods count from the first
+ * whole second at or after its `startAt`, never before it.
+ */
+function wholeSecondFrom(ms: number): number {
+  return Math.ceil(ms / 1000) * 1000;
+}
+
+/**
  * `schedule` with `change` merged in (see {@link RecurringScheduleChange}), bounds as ISO-8601
  * UTC. Throws RecurringScheduleError naming `schedule.cron` when the change gives both a cron and
  * a rate; the result is checked by {@link checkRecurringSchedule}.
  */
-export function changedSchedule(schedule: RecurringSchedule, change: RecurringScheduleChange): RecurringSchedule {
+export function changedSchedule(schedule: RecurringSchedule, change: RecurringScheduleChange, nowMs: number): RecurringSchedule {
   const cron = change.cron ?? undefined;
   const rate = change.rate ?? undefined;
   if (cron !== undefined && rate !== undefined) throw new RecurringScheduleError('schedule.cron', 'must not be given with rate: give one of cron and rate');
@@ -243,7 +264,8 @@ export function changedSchedule(schedule: RecurringSchedule, change: RecurringSc
   const expression = cron !== undefined ? { cron } : rate !== undefined ? { rate } : { cron: schedule.cron, rate: schedule.rate };
   const bound = (given: string | null | undefined, kept: string | undefined): string | undefined =>
     given === null ? undefined : given === undefined ? kept : new Date(given).toISOString();
-  const startAt = bound(change.startAt, schedule.startAt);
+  const given = bound(change.startAt, schedule.startAt);
+  const startAt = given !== undefined && change.startAt != null ? startAtAsOf(given, nowMs) : given;
   const endAt = bound(change.endAt, schedule.endAt);
   return {
     ...(expression.cron !== undefined ? { cron: expression.cron } : {}),
@@ -311,7 +333,7 @@ export function nextOccurrences(schedule: RecurringSchedule, afterMs: number, co
   if (schedule.rate !== undefined) {
     const match = ratePattern.exec(schedule.rate);
     const period = Number(match?.[1] ?? 1) * (rateUnitMs[(match?.[2] ?? 'minute').replace(/s$/, '')] ?? 60_000);
-    const anchor = start ?? anchorMs;
+    const anchor = start !== undefined ? wholeSecondFrom(start) : anchorMs;
     let next = from < anchor ? anchor : anchor + (Math.floor((from - anchor) / period) + 1) * period;
     while (found.length < count && within(next)) {
       found.push(next);
@@ -366,7 +388,7 @@ function cronerWeekdays(dayOfWeek: string): string {
  */
 export function schedulerStartDate(schedule: RecurringSchedule, anchorMs: number, nowMs: number): number | 'ended' | undefined {
   const start = schedule.startAt === undefined ? undefined : Date.parse(schedule.startAt);
-  if (start !== undefined && start > nowMs) return start;
+  if (start !== undefined && start > nowMs) return wholeSecondFrom(start);
   if (schedule.rate === undefined || (start ?? anchorMs) >= nowMs) return undefined;
   return nextOccurrences(schedule, nowMs, 1, anchorMs)[0] ?? 'ended';
 }
@@ -388,7 +410,8 @@ export function toRecurringView(r: RecurringNotification, upcoming?: readonly nu
     createdBy: r.createdBy,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
-    ...(upcoming ? { nextOccurrences: upcoming.map((ms) => ({ at: new Date(ms).toISOString(), local: toLocalIso(ms, r.schedule.timezone) })) } : {}),
+    // To the second, as the Scheduler gives each occurrence's time and `lastOccurrences` records it.
+    ...(upcoming ? { nextOccurrences: upcoming.map((ms) => Math.floor(ms / 1000) * 1000).map((ms) => ({ at: new Date(ms).toISOString(), local: toLocalIso(ms, r.schedule.timezone) })) } : {}),
     lastOccurrences: r.occurrences.map((o) => ({ at: o.at, notificationIds: o.notificationIds ?? [], broadcastId: o.broadcastId ?? null, skippedRecipients: o.skippedRecipients ?? [] })),
   };
 }

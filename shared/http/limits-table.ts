@@ -92,6 +92,7 @@ export function limitRows(): readonly Row[] {
     ['wall time (`scheduledAt` without an offset)', '`YYYY-MM-DDTHH:MM[:SS[.fff]]`, read in `timezone` (an IANA zone or `recipient`); a DST gap moves it forward, an overlap takes the earlier instant (docs/time.md)', 'notifications, broadcasts, `POST /api/notifications/schedule/`'],
     ['quiet hours', '`{ start, end }`, wall times `HH:MM`; start > end crosses midnight, start = end is none', '`PUT /v1/settings`, recipients, `PATCH /v1/me`'],
     ['`scheduledAt`', `at most ${clockSkewToleranceMs / 1000} s in the past (taken as now), at most ${maxScheduleAheadYears} calendar years ahead (in UTC)`, 'notifications, broadcasts'],
+    ['recurring `schedule.startAt`', `at most ${clockSkewToleranceMs / 1000} s in the past is taken as now; earlier, read on its rate's grid (docs/time.md); occurrences to the whole second`, '`POST` and `PATCH /v1/recurring-notifications`'],
     ['`delayMinutes`', `0–${n(maxRetryDelayMinutes)} (30 days)`, '`POST /v1/notifications/{id}/retry`'],
     ['page size (`limit`)', `1–${maxPageSize} (default ${defaultPageSize}); a page also stops at ${n(maxListingPayloadBytes)} bytes of items, with a \`nextCursor\``, 'every listing'],
     ['metrics `period`', `${n(minMetricsPeriodSeconds)}–${n(maxMetricsPeriodSeconds)} s (1 h to 31 days)`, '`GET /v1/metrics`'],

@@ -9,7 +9,7 @@ import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
 import { newRecurringId } from '../domain/ids.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
-import { changedSchedule, checkRecurringSchedule, checkScheduleFires, missedFiring, nextOccurrences, RecurringScheduleError, scheduleAnchorMs, schedulerStartDate } from '../domain/recurring.ts';
+import { changedSchedule, checkRecurringSchedule, checkScheduleFires, missedFiring, nextOccurrences, RecurringScheduleError, scheduleAnchorMs, schedulerStartDate, startAtAsOf } from '../domain/recurring.ts';
 import type { RecurringNotification } from '../domain/recurring.ts';
 import { recurringId } from '../domain/id-schemas.ts';
 import type { CreateRecurringBody, ListRecurringQuery, PatchRecurringBody } from '../domain/schemas.ts';
@@ -118,13 +118,13 @@ async function fireMissed(deps: RecurringDeps, recurring: RecurringNotification,
   logger.info('Recurring notification fired the occurrence its missing schedule missed', { tenantId: recurring.tenantId, recurringId: recurring.id, at: new Date(missed).toISOString() });
 }
 
-/** The schedule a create's body asks for, its instants as ISO-8601 UTC. */
-function scheduleOf(body: CreateRecurringBody): RecurringNotification['schedule'] {
+/** The schedule a create's body asks for at `now`, its instants as ISO-8601 UTC (a `startAt` just past taken as now, `startAtAsOf`). */
+function scheduleOf(body: CreateRecurringBody, now: Date): RecurringNotification['schedule'] {
   return {
     ...(body.schedule.cron !== undefined ? { cron: body.schedule.cron } : {}),
     ...(body.schedule.rate !== undefined ? { rate: body.schedule.rate } : {}),
     timezone: body.schedule.timezone,
-    ...(body.schedule.startAt ? { startAt: new Date(body.schedule.startAt).toISOString() } : {}),
+    ...(body.schedule.startAt ? { startAt: startAtAsOf(new Date(body.schedule.startAt).toISOString(), now.getTime()) } : {}),
     ...(body.schedule.endAt ? { endAt: new Date(body.schedule.endAt).toISOString() } : {}),
   };
 }
@@ -135,7 +135,7 @@ function scheduleOf(body: CreateRecurringBody): RecurringNotification['schedule'
  */
 export async function checkCreateRecurring(deps: Pick<RecurringDeps, 'recipients'>, caller: Caller, body: CreateRecurringBody, now: Date): Promise<void> {
   requireManager(caller);
-  const schedule = scheduleOf(body);
+  const schedule = scheduleOf(body, now);
   scheduleOr400(() => {
     checkRecurringSchedule(schedule);
     checkScheduleFires(schedule, now.getTime(), now.getTime());
@@ -190,7 +190,7 @@ export async function createRecurring(
     type: body.type,
     priority: body.priority,
     ...(body.data ? { data: body.data } : {}),
-    schedule: scheduleOf(body),
+    schedule: scheduleOf(body, now),
     status: 'active',
     occurrences: [],
     createdAt: now.toISOString(),
@@ -361,7 +361,7 @@ export async function patchRecurring(deps: RecurringDeps, caller: Caller, id: st
   const expressionChangedIn = (schedule: RecurringNotification['schedule']): boolean => schedule.cron !== existing.schedule.cron || schedule.rate !== existing.schedule.rate;
   // A change of the schedule is merged into it, then checked as a new one is.
   const schedule = scheduleOr400(() => {
-    const merged = body.schedule ? changedSchedule(existing.schedule, body.schedule) : existing.schedule;
+    const merged = body.schedule ? changedSchedule(existing.schedule, body.schedule, now.getTime()) : existing.schedule;
     // Only a change is checked: a rename or a pause of a definition stored under older rules stands.
     if (body.schedule) checkRecurringSchedule(merged);
     // A changed schedule must fire again; a definition past its end can still be renamed or paused.

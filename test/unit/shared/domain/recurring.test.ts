@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import { describe, expect, it } from 'vitest';
 import { nextRecurringFire, parseScheduleExpression } from '../../../../local/schedule-expressions.ts';
-import { checkScheduleFires, eventBridgeCronFields, missedFiring, nextOccurrences, RecurringScheduleError, scheduleExpressionOf, schedulerStartDate } from '../../../../shared/domain/recurring.ts';
+import { changedSchedule, checkScheduleFires, eventBridgeCronFields, missedFiring, nextOccurrences, RecurringScheduleError, scheduleExpressionOf, schedulerStartDate, startAtAsOf } from '../../../../shared/domain/recurring.ts';
 
 /** A RecurringScheduleError naming `schedule.cron`. */
 const refusedCron = expect.objectContaining({ name: 'RecurringScheduleError', field: 'schedule.cron' }) as Error;
@@ -198,6 +198,8 @@ describe('nextOccurrences', () => {
       ['a rate whose startAt passed, its next period from startAt', { rate: '1 day', timezone: 'UTC', startAt: '2030-01-01T09:00:00.000Z' }, 0, '2030-01-11T09:00:00.000Z'],
       ['a rate with no period left before endAt, ended', { rate: '1 day', timezone: 'UTC', startAt: '2030-01-01T09:00:00.000Z', endAt: '2030-01-10T13:00:00.000Z' }, 0, 'ended'],
       ['a cron whose startAt passed, none', { cron: '0 9 * * *', timezone: 'UTC', startAt: '2030-01-01T09:00:00.000Z' }, 0, undefined],
+      ['a startAt ahead within a second, the whole second after it', { rate: '1 hour', timezone: 'UTC', startAt: '2030-01-10T12:00:07.632Z' }, 0, '2030-01-10T12:00:08.000Z'],
+      ['a rate whose startAt with milliseconds passed, its next period on the grid of the whole second after it', { rate: '1 hour', timezone: 'UTC', startAt: '2030-01-10T10:59:59.500Z' }, 0, '2030-01-10T13:00:00.000Z'],
     ])('gives %s', (_case, schedule, anchorMs, expected) => {
       // Act
       const start = schedulerStartDate(schedule, anchorMs, now);
@@ -205,6 +207,34 @@ describe('nextOccurrences', () => {
       // Assess
       expect(typeof start === 'number' ? new Date(start).toISOString() : start).toBe(expected);
     });
+  });
+});
+
+describe('a rate\'s startAt', () => {
+  const now = Date.parse('2030-01-10T12:00:00.000Z');
+
+  it.each([
+    ['a second past', '2030-01-10T11:59:59.000Z', '2030-01-10T12:00:00.000Z'],
+    ['5 s past, the tolerance', '2030-01-10T11:59:55.000Z', '2030-01-10T12:00:00.000Z'],
+    ['just over 5 s past, as given', '2030-01-10T11:59:54.999Z', '2030-01-10T11:59:54.999Z'],
+    ['a week past, as given (read on its grid)', '2030-01-03T12:00:00.000Z', '2030-01-03T12:00:00.000Z'],
+    ['ahead, as given', '2030-01-10T12:00:01.000Z', '2030-01-10T12:00:01.000Z'],
+  ])('given %s is taken as now only within the clock-skew tolerance', (_case, startAt, expected) => {
+    // Act / Assess
+    expect(startAtAsOf(startAt, now)).toBe(expected);
+  });
+
+  it('counts its periods from the whole second at or after it, so no occurrence precedes it, and a PATCH takes it as a create does', () => {
+    // Prepare
+    const schedule = { rate: '1 minute', timezone: 'UTC', startAt: '2030-01-10T12:00:27.632Z' };
+
+    // Act
+    const next = nextOccurrences(schedule, now, 2, 0);
+    const patched = changedSchedule({ rate: '1 hour', timezone: 'UTC' }, { startAt: '2030-01-10T11:59:58.000Z' }, now);
+
+    // Assess
+    expect(next.map((ms) => new Date(ms).toISOString())).toEqual(['2030-01-10T12:00:28.000Z', '2030-01-10T12:01:28.000Z']);
+    expect(patched.startAt).toBe('2030-01-10T12:00:00.000Z');
   });
 });
 

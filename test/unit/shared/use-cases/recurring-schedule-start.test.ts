@@ -14,6 +14,7 @@ import { startSchedulerEmulator } from '../../../../local/scheduler-emulator.ts'
 import type { SchedulerEmulator } from '../../../../local/scheduler-emulator.ts';
 import { EventBridgeRecurringScheduler, recurringScheduleName } from '../../../../shared/adapters/eventbridge-recurring-scheduler.ts';
 import { SqsFanoutQueue } from '../../../../shared/adapters/sqs-broadcast-queues.ts';
+import { toRecurringView } from '../../../../shared/domain/recurring.ts';
 import { createRecurringBodySchema, patchRecurringBodySchema } from '../../../../shared/domain/schemas.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import { createRecurring, patchRecurring, upcomingOccurrences } from '../../../../shared/use-cases/recurring.ts';
@@ -196,6 +197,38 @@ describe('the StartDate of a recurring schedule', () => {
 
     // Assess: no StartDate, as on AWS a rate without one fires at once
     expect(await startDateOf(id)).toBeUndefined();
+  });
+
+  it('starts a rate at once when its startAt arrives a second or two past, as a client saying "from now" meets it', async () => {
+    // Prepare: startAt read from the client's clock 2 s before the request arrived
+    const t0 = clock.now();
+
+    // Act
+    const id = await create({ rate: '1 day', timezone: 'UTC', startAt: new Date(t0 - 2_000).toISOString() });
+    const stored = await (deps.recurring as InMemoryRecurringStore).get('', id);
+
+    // Assess: no StartDate (it fires at once, as its first occurrence), the next a day later, startAt taken as now
+    expect(await startDateOf(id)).toBeUndefined();
+    expect(stored?.schedule.startAt).toBe(new Date(t0).toISOString());
+    expect(stored ? upcomingOccurrences(stored, new Date(t0))[0] : undefined).toBe(t0 + 24 * hour);
+  });
+
+  it('fires a rate whose startAt has milliseconds at the whole second after it, which the preview shows and the occurrence records', async () => {
+    // Prepare
+    const t0 = clock.now();
+    const startAt = t0 + 27_632;
+
+    // Act
+    const id = await create({ rate: '1 hour', timezone: 'UTC', startAt: new Date(startAt).toISOString() });
+    const stored = await (deps.recurring as InMemoryRecurringStore).get('', id);
+    const view = stored ? toRecurringView(stored, upcomingOccurrences(stored, new Date(t0))) : {};
+    clock.advance(30_000);
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: targetUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+
+    // Assess: never before startAt, and the preview's time is the occurrence's
+    expect(await startDateOf(id)).toBe(t0 + 28_000);
+    expect((view as { nextOccurrences: { at: string }[] }).nextOccurrences[0]?.at).toBe(new Date(t0 + 28_000).toISOString());
+    expect((received.Messages ?? []).map((m) => (JSON.parse(m.Body ?? '{}') as { at: string }).at)).toEqual([new Date(t0 + 28_000).toISOString().replace('.000Z', 'Z')]);
   });
 
   it('puts a rate with no period left before its end DISABLED when it is renamed, so nothing fires off its grid', async () => {
