@@ -1,23 +1,30 @@
 /**
  * Batch reads and writes in chunks: every item gets its call, and the chunks of one call go out
  * side by side (a few at a time), so a large write waits for its slowest chunk, not their sum.
+ * Against the local DynamoDB endpoint, through a front that holds each call a moment and records
+ * what it asked (test/unit/support/dynamo-wire.ts).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { BatchGetCommandInput, BatchWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { batchGetAcross, batchPut, chunkConcurrency } from '../../../../shared/adapters/dynamo-batch.ts';
+import { startDynamoWire } from '../../support/dynamo-wire.ts';
+import { createPkTable, startLocalDynamo } from '../../support/local-dynamo.ts';
 
-const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }));
-const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamo = await startLocalDynamo();
+for (const table of ['things', 'alpha', 'beta']) await createPkTable(dynamo.client, table);
+const wire = await startDynamoWire(dynamo.endpoint);
 
 afterEach(() => {
-  dynamo.reset();
+  wire.reset();
 });
 
-/** Counts the calls in flight at once while each takes `ms`. */
-function inFlight(ms: number): { readonly peak: () => number; readonly enter: () => Promise<void> } {
+afterAll(async () => {
+  await wire.stop();
+  await dynamo.stop();
+});
+
+/** Counts the calls in flight at once while each is held `ms` before the endpoint serves it. */
+function inFlight(ms: number): { readonly peak: () => number; readonly enter: () => Promise<undefined> } {
   let current = 0;
   let peak = 0;
   return {
@@ -27,44 +34,52 @@ function inFlight(ms: number): { readonly peak: () => number; readonly enter: ()
       peak = Math.max(peak, current);
       await new Promise((resolve) => setTimeout(resolve, ms));
       current--;
+      return undefined;
     },
   };
+}
+
+/** The keys of the items of `table`, sorted. */
+async function keysIn(table: string): Promise<string[]> {
+  const items = (await dynamo.documentClient.send(new ScanCommand({ TableName: table }))).Items ?? [];
+  return items.map((item) => String(item.pk)).sort();
 }
 
 describe('batch writes and reads', () => {
   it('writes every item of a large put, its chunks side by side but never more than the limit at once', async () => {
     // Prepare: 500 items are 20 chunks of 25.
     const calls = inFlight(20);
-    const written: unknown[] = [];
-    dynamo.on(BatchWriteCommand).callsFake(async (input: BatchWriteCommandInput) => {
-      await calls.enter();
-      written.push(...(input.RequestItems?.t ?? []));
-      return { UnprocessedItems: {} };
-    });
-    const items = Array.from({ length: 500 }, (_, i) => ({ pk: `item-${i}` }));
+    wire.answerWith(() => calls.enter());
+    const items = Array.from({ length: 500 }, (_, i) => ({ pk: `item-${String(i).padStart(3, '0')}` }));
 
     // Act
-    await batchPut(db, 't', items);
+    await batchPut(wire.documentClient, 'things', items);
 
     // Assess
-    expect(written).toHaveLength(500);
+    expect(await keysIn('things')).toEqual(items.map((item) => item.pk));
+    const writes = wire.callsOf('BatchWriteItem');
+    expect(writes.map((call) => (call.input.RequestItems as Record<string, unknown[]>).things?.length)).toEqual(Array<number>(20).fill(25));
     expect(calls.peak()).toBe(chunkConcurrency);
   });
 
   it('reads every key of a large read across tables, its chunks side by side', async () => {
     // Prepare: 450 keys are 5 chunks of 100.
+    const keys = Array.from({ length: 450 }, (_, i) => ({ table: i % 2 === 0 ? 'alpha' : 'beta', key: { pk: `item-${String(i).padStart(3, '0')}` } }));
+    for (const table of ['alpha', 'beta']) {
+      await batchPut(dynamo.documentClient, table, keys.filter((k) => k.table === table).map((k) => ({ ...k.key, found: `in ${table}` })));
+    }
     const calls = inFlight(20);
-    dynamo.on(BatchGetCommand).callsFake(async (input: BatchGetCommandInput) => {
-      await calls.enter();
-      return { Responses: Object.fromEntries(Object.entries(input.RequestItems ?? {}).map(([table, { Keys }]) => [table, Keys ?? []])) };
-    });
-    const keys = Array.from({ length: 450 }, (_, i) => ({ table: i % 2 === 0 ? 'a' : 'b', key: { pk: `item-${i}` } }));
+    wire.answerWith(() => calls.enter());
 
     // Act
-    const found = await batchGetAcross(db, keys);
+    const found = await batchGetAcross(wire.documentClient, keys);
 
     // Assess
-    expect((found.get('a')?.length ?? 0) + (found.get('b')?.length ?? 0)).toBe(450);
+    for (const table of ['alpha', 'beta']) {
+      const expected = keys.filter((k) => k.table === table).map((k) => ({ ...k.key, found: `in ${table}` }));
+      expect((found.get(table) ?? []).slice().sort((x, y) => String(x.pk).localeCompare(String(y.pk)))).toEqual(expected);
+    }
+    expect(wire.callsOf('BatchGetItem')).toHaveLength(5);
     expect(calls.peak()).toBe(5);
   });
 });

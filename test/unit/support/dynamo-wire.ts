@@ -1,0 +1,155 @@
+/**
+ * The DynamoDB calls a test's code makes, as the wire carries them: an HTTP front on a local
+ * DynamoDB endpoint (test/unit/support/local-dynamo.ts) that names each call by its `X-Amz-Target`,
+ * reads its input (the JSON body), records both, and lets the test decide the answer: served by
+ * the endpoint as sent (the default), served after a wait, served in part, or answered as DynamoDB
+ * answers in a state the endpoint never reaches (throttled, items left unprocessed, a transaction
+ * meeting another). Answers are in DynamoDB's own wire format, so the SDK raises its real
+ * exception classes. The endpoint's faultable twin (`faultable` in local/dynamodb/endpoint.ts)
+ * names the operation only; tests that must see what was asked, or hold a call, use this front.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { crc32 } from 'node:zlib';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { faultResponse, sendWireResponse } from '../../../local/aws-call-hook.ts';
+import type { WireResponse } from '../../../local/aws-call-hook.ts';
+import { transactionCanceled } from '../../../local/dynamodb/transaction-support.ts';
+import type { CancellationReason } from '../../../local/dynamodb/transaction-support.ts';
+import { closeServer } from '../../../local/http-gateway.ts';
+import { httpUrl, listen } from '../../../local/listen.ts';
+import { readBody } from '../../../local/request-body.ts';
+
+/** A JSON object as the wire carries it (attribute values in DynamoDB's `{ S: ... }` form). */
+export type WireObject = Record<string, unknown>;
+
+/** One call as the endpoint's front saw it: the operation (`BatchWriteItem`) and its input. */
+export interface DynamoCall {
+  readonly operation: string;
+  readonly input: WireObject;
+}
+
+/** The endpoint's answer to a call it served. */
+export interface ServedCall {
+  readonly status: number;
+  readonly output: WireObject;
+}
+
+/**
+ * Decides the answer to one call: undefined lets the endpoint serve it as sent; `serve` has the
+ * endpoint run an input of the test's choosing (part of a batch) and returns what it answered.
+ */
+export type DynamoAnswer = (call: DynamoCall, serve: (input: WireObject) => Promise<ServedCall>) => WireResponse | undefined | Promise<WireResponse | undefined>;
+
+export interface DynamoWire {
+  /** The front's URL, for a client of the code under test. */
+  readonly endpoint: string;
+  /** A document client on the front, configured as the functions' (`removeUndefinedValues`). */
+  readonly documentClient: DynamoDBDocumentClient;
+  /** Every call since the start or the last `reset()`, in the order they arrived. */
+  calls(): readonly DynamoCall[];
+  /** The calls of one operation, in order. */
+  callsOf(operation: string): readonly DynamoCall[];
+  /** Answers the calls from now on with `answer` (undefined: served as sent). */
+  answerWith(answer: DynamoAnswer | undefined): void;
+  /** Forgets the calls and the answer. */
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+const TARGET_PREFIX = 'DynamoDB_20120810.';
+const AMZ_JSON = 'application/x-amz-json-1.0';
+/** Request headers the endpoint reads (the signature's among them); the rest are the connection's. */
+const forwardedHeaders = ['content-type', 'x-amz-target', 'authorization', 'x-amz-date', 'x-amz-security-token', 'amz-sdk-invocation-id', 'amz-sdk-request'];
+
+/** A 200 answer whose body is `output`, as DynamoDB sends one. */
+export function dynamoAnswer(output: WireObject, statusCode = 200): WireResponse {
+  const body = JSON.stringify(output);
+  return { statusCode, headers: { 'content-type': AMZ_JSON, 'x-amzn-requestid': randomUUID(), 'x-amz-crc32': String(crc32(body)) }, body };
+}
+
+/** DynamoDB's error `code` (`ProvisionedThroughputExceededException`) in its wire format, 400 unless told. */
+export function dynamoError(code: string, message: string, statusCode = 400): WireResponse {
+  return faultResponse('dynamodb', 'awsJson', { statusCode, code, message });
+}
+
+/** `TransactionCanceledException` with one reason per action, as the endpoint itself sends it. */
+export function transactionCancelledAnswer(reasons: readonly CancellationReason[]): WireResponse {
+  const error = transactionCanceled(reasons);
+  return dynamoAnswer(error.body as WireObject, error.statusCode);
+}
+
+/** Starts a front on the DynamoDB endpoint at `endpoint`; `stop()` closes it and its client. */
+export async function startDynamoWire(endpoint: string): Promise<DynamoWire> {
+  let recorded: DynamoCall[] = [];
+  let answer: DynamoAnswer | undefined;
+
+  async function forward(req: IncomingMessage, body: Buffer | string): Promise<{ status: number; text: string; headers: Headers }> {
+    const headers: Record<string, string> = {};
+    for (const name of forwardedHeaders) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const response = await fetch(endpoint, { method: req.method ?? 'POST', headers, body: req.method === 'GET' ? undefined : body });
+    return { status: response.status, text: await response.text(), headers: response.headers };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = (await readBody(req, 16 * 1024 * 1024)) ?? Buffer.alloc(0);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const decide = answer;
+    let decided: WireResponse | undefined;
+    if (target.startsWith(TARGET_PREFIX)) {
+      const call: DynamoCall = { operation: target.slice(TARGET_PREFIX.length), input: JSON.parse(body.toString('utf8')) as WireObject };
+      recorded.push(call);
+      const serve = async (input: WireObject): Promise<ServedCall> => {
+        const served = await forward(req, JSON.stringify(input));
+        return { status: served.status, output: JSON.parse(served.text) as WireObject };
+      };
+      decided = await decide?.(call, serve);
+    }
+    if (decided) {
+      sendWireResponse(res, decided);
+      return;
+    }
+    const served = await forward(req, body);
+    res.writeHead(served.status, {
+      'content-type': served.headers.get('content-type') ?? AMZ_JSON,
+      'x-amzn-requestid': served.headers.get('x-amzn-requestid') ?? randomUUID(),
+      'x-amz-crc32': String(crc32(served.text)),
+      'content-length': Buffer.byteLength(served.text),
+    });
+    res.end(served.text);
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendWireResponse(res, dynamoError('InternalServerError', `The test's front failed: ${String(error)}`, 500));
+    });
+  });
+  const front = httpUrl('127.0.0.1', await listen(server, 0, '127.0.0.1'));
+  const client = new DynamoDBClient({ endpoint: front, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  return {
+    endpoint: front,
+    documentClient: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    calls: () => recorded,
+    callsOf: (operation) => recorded.filter((call) => call.operation === operation),
+    answerWith: (next) => {
+      answer = next;
+    },
+    reset: () => {
+      recorded = [];
+      answer = undefined;
+    },
+    stop: async () => {
+      client.destroy();
+      await closeServer(server);
+    },
+  };
+}
