@@ -1,318 +1,329 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+/**
+ * DynamoNotificationStore on the local DynamoDB endpoint with Herald's `notifications` table: each
+ * transition is judged by the endpoint's own conditions, and what it did is read back from the
+ * table and its indexes. A front on the endpoint (test/unit/support/dynamo-wire.ts) records the
+ * calls, where how many and what they asked is the point, and leaves items unprocessed as DynamoDB
+ * does when it is throttled.
+ */
+import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DUE_INDEX_SHARDS } from '../../../../lib/app-description.ts';
 import { DynamoNotificationStore, cancelledShard, dueShard } from '../../../../shared/adapters/dynamo-notification-store.ts';
 import { ClaimLostError } from '../../../../shared/ports.ts';
 import type { Claim } from '../../../../shared/ports.ts';
+import type { Notification } from '../../../../shared/domain/notification.ts';
 import { aNotification } from '../../fakes/fixtures.ts';
+import { dynamoAnswer, startDynamoWire } from '../../support/dynamo-wire.ts';
+import type { WireObject } from '../../support/dynamo-wire.ts';
+import { startLocalDynamo } from '../../support/local-dynamo.ts';
 
-const dbMock = mockClient(DynamoDBDocumentClient);
-const tableName = 'herald-test-notifications';
+const tableName = 'notifications';
 const now = new Date('2030-01-01T12:00:00.000Z');
+const dynamo = await startLocalDynamo({ withTables: true });
+const wire = await startDynamoWire(dynamo.endpoint);
+const store = new DynamoNotificationStore(wire.documentClient, tableName);
 
-function aStore(): DynamoNotificationStore {
-  return new DynamoNotificationStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })), tableName);
-}
-
-function conditionFailed(): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
-}
-
-/** A stored item of `n`, with the bookkeeping attributes the table holds. */
-function itemOf(n: ReturnType<typeof aNotification>, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ...n, pk: `${n.tenantId}#${n.id}`, recipientKey: `${n.tenantId}#${n.recipientId}`, dueShard: 'due#3', dueAt: n.scheduledAt, ...extra };
-}
-
-function aClaim(): Claim {
-  return { notification: aNotification({ status: 'sending', attempts: 1 }), token: 'token-1', leaseUntil: new Date(now.getTime() + 60_000) };
-}
-
-beforeEach(() => {
-  dbMock.reset();
+afterEach(() => {
+  wire.reset();
 });
+
+afterAll(async () => {
+  await wire.stop();
+  await dynamo.stop();
+});
+
+/** The item of `n` as the table holds it, bookkeeping included (undefined: none). */
+async function itemOf(n: Pick<Notification, 'id'>): Promise<Record<string, unknown> | undefined> {
+  return (await dynamo.documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: `acme#${n.id}` }, ConsistentRead: true }))).Item;
+}
+
+/** Sets attributes of the stored item of `n` directly, as another writer would. */
+async function setStored(n: Pick<Notification, 'id'>, values: Record<string, unknown>): Promise<void> {
+  const names = Object.keys(values);
+  await dynamo.documentClient.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: { pk: `acme#${n.id}` },
+      UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :v${i}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#a${i}`, name])),
+      ExpressionAttributeValues: Object.fromEntries(names.map((name, i) => [`:v${i}`, values[name]])),
+    }),
+  );
+}
+
+/** A pending notification, stored. */
+async function aStoredNotification(overrides: Partial<Notification> = {}): Promise<Notification> {
+  const n = aNotification(overrides);
+  await new DynamoNotificationStore(dynamo.documentClient, tableName).createMany([n]);
+  return n;
+}
+
+/** A stored notification claimed by a worker, with its claim. */
+async function aClaimed(): Promise<Claim> {
+  const n = await aStoredNotification();
+  const claim = await new DynamoNotificationStore(dynamo.documentClient, tableName).claim('acme', n.id, now, 60);
+  if (!claim) throw new Error('could not claim');
+  return claim;
+}
+
+/** True when the sparse `due` index, which the stuck-retry sweep reads, holds `n`. */
+async function inDueIndex(n: Pick<Notification, 'id'>): Promise<boolean> {
+  const page = await dynamo.documentClient.send(
+    new QueryCommand({ TableName: tableName, IndexName: 'due', KeyConditionExpression: 'dueShard = :shard', ExpressionAttributeValues: { ':shard': dueShard(n.id) } }),
+  );
+  return (page.Items ?? []).some((item) => item.id === n.id);
+}
+
+/** The operations the store called, in order. */
+function operations(): string[] {
+  return wire.calls().map((call) => call.operation);
+}
 
 describe('DynamoNotificationStore', () => {
   it('claims with a conditional update: from pending, or from sending whose lease expired', async () => {
-    // Prepare
-    const store = aStore();
-    const n = aNotification();
-    dbMock.on(UpdateCommand).callsFake((input: { ExpressionAttributeValues: Record<string, unknown> }) => ({
-      Attributes: itemOf(n, { status: 'sending', attempts: 1, leaseUntil: now.getTime() + 60_000, claimToken: input.ExpressionAttributeValues[':token'] }),
-    }));
+    // Prepare: one pending, one whose worker died (its lease ran out a second ago)
+    const pending = await aStoredNotification();
+    const abandoned = await aStoredNotification({ status: 'sending', attempts: 1 });
+    await setStored(abandoned, { leaseUntil: now.getTime() - 1000, claimToken: 'dead-worker' });
 
     // Act
-    const claim = await store.claim('acme', n.id, now, 60);
+    const claim = await store.claim('acme', pending.id, now, 60);
+    const takeover = await store.claim('acme', abandoned.id, now, 60);
 
     // Assess
-    expect(dbMock).toHaveReceivedCommandWith(UpdateCommand, {
-      TableName: tableName,
-      Key: { pk: `acme#${n.id}` },
-      ConditionExpression: '#status = :pending OR (#status = :sending AND leaseUntil < :now)',
-      UpdateExpression: 'SET #status = :sending, leaseUntil = :leaseUntil, claimToken = :token, attempts = attempts + :one',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':sending': 'sending',
-        ':pending': 'pending',
-        ':leaseUntil': now.getTime() + 60_000,
-        ':now': now.getTime(),
-        ':token': expect.any(String),
-        ':one': 1,
-      },
-      ReturnValues: 'ALL_NEW',
-    });
-    const sentToken = dbMock.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':token'];
-    expect(claim).toEqual({
-      notification: { ...n, status: 'sending', attempts: 1, leaseUntil: now.getTime() + 60_000 },
-      token: sentToken,
-      leaseUntil: new Date(now.getTime() + 60_000),
-    });
+    const leaseUntil = now.getTime() + 60_000;
+    expect(claim).toEqual({ notification: { ...pending, status: 'sending', attempts: 1, leaseUntil }, token: expect.any(String), leaseUntil: new Date(leaseUntil) });
+    expect(await itemOf(pending)).toMatchObject({ status: 'sending', attempts: 1, leaseUntil, claimToken: claim?.token });
+    expect(takeover?.notification).toMatchObject({ status: 'sending', attempts: 2, leaseUntil });
+    expect(takeover?.token).not.toBe('dead-worker');
+    expect(await itemOf(abandoned)).toMatchObject({ claimToken: takeover?.token });
+    expect(operations()).toEqual(['UpdateItem', 'UpdateItem']);
   });
 
   it('returns no claim when the condition fails', async () => {
-    // Prepare
-    const store = aStore();
-    dbMock.on(UpdateCommand).rejects(conditionFailed());
+    // Prepare: one held by a live worker, one sent, one cancelled, one never written
+    const held = await aStoredNotification({ status: 'sending', attempts: 1 });
+    await setStored(held, { leaseUntil: now.getTime() + 1000, claimToken: 'live-worker' });
+    const sent = await aStoredNotification({ status: 'sent' });
+    const cancelled = await aStoredNotification({ status: 'cancelled' });
+    const missing = aNotification();
 
     // Act
-    const claim = await store.claim('acme', aNotification().id, now, 60);
+    const claims = await Promise.all([held, sent, cancelled, missing].map((n) => store.claim('acme', n.id, now, 60)));
 
     // Assess
-    expect(claim).toBeUndefined();
+    expect(claims).toEqual([undefined, undefined, undefined, undefined]);
+    expect(await itemOf(held)).toMatchObject({ attempts: 1, claimToken: 'live-worker' });
+    expect(await itemOf(sent)).toMatchObject({ status: 'sent', attempts: 0 });
+    expect(await itemOf(missing)).toBeUndefined();
   });
 
   it('passes on any other failure to claim', async () => {
-    // Prepare
-    const store = aStore();
-    dbMock.on(UpdateCommand).rejects(new Error('network down'));
+    // Prepare: a table that is not there
+    const lost = new DynamoNotificationStore(wire.documentClient, 'no-such-table');
 
     // Act
-    const result = store.claim('acme', aNotification().id, now, 60);
+    const result = lost.claim('acme', aNotification().id, now, 60);
 
     // Assess
-    await expect(result).rejects.toThrow('network down');
+    await expect(result).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 
   it('marks sent under the claim, leaving the due index and setting the TTL', async () => {
-    // Prepare
-    const store = aStore();
-    const claim = aClaim();
-    dbMock.on(UpdateCommand).resolves({ Attributes: itemOf(claim.notification, { status: 'sent' }) });
+    // Prepare: a claim of a notification whose last attempt left an error
+    const claim = await aClaimed();
+    await setStored(claim.notification, { lastError: 'email: throttled' });
     const expiresAt = new Date('2030-04-01T12:00:00.900Z');
 
     // Act
     await store.markSent(claim, now, expiresAt);
 
     // Assess
-    expect(dbMock).toHaveReceivedCommandWith(UpdateCommand, {
-      Key: { pk: `acme#${claim.notification.id}` },
-      UpdateExpression:
-        'SET #status = :sent, sentAt = :sentAt, expiresAt = :expiresAt REMOVE leaseUntil, claimToken, dueShard, dueAt, lastError',
-      ConditionExpression: '#claimStatus = :claimStatus AND claimToken = :claimToken',
-      ExpressionAttributeNames: { '#status': 'status', '#claimStatus': 'status' },
-      ExpressionAttributeValues: {
-        ':sent': 'sent',
-        ':sentAt': now.toISOString(),
-        ':expiresAt': Math.floor(expiresAt.getTime() / 1000),
-        ':claimStatus': 'sending',
-        ':claimToken': 'token-1',
-      },
-    });
+    const item = await itemOf(claim.notification);
+    expect(item).toMatchObject({ status: 'sent', sentAt: now.toISOString(), expiresAt: Math.floor(expiresAt.getTime() / 1000) });
+    for (const gone of ['leaseUntil', 'claimToken', 'dueShard', 'dueAt', 'lastError']) expect(item).not.toHaveProperty(gone);
+    expect(await inDueIndex(claim.notification)).toBe(false);
   });
 
   it('marks failed under the claim, leaving the due index and keeping the error', async () => {
     // Prepare
-    const store = aStore();
-    const claim = aClaim();
-    dbMock.on(UpdateCommand).resolves({ Attributes: itemOf(claim.notification, { status: 'failed' }) });
+    const claim = await aClaimed();
 
     // Act
     await store.markFailed(claim, 'Every channel failed', now, new Date('2030-04-01T12:00:00Z'));
 
     // Assess
-    const input = dbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(input?.UpdateExpression).toMatch(/REMOVE .*dueShard, dueAt/);
-    expect(input?.ExpressionAttributeValues).toMatchObject({
-      ':failed': 'failed',
-      ':error': 'Every channel failed',
-      ':expiresAt': Date.parse('2030-04-01T12:00:00Z') / 1000,
-      ':claimToken': 'token-1',
-    });
+    const item = await itemOf(claim.notification);
+    expect(item).toMatchObject({ status: 'failed', failedAt: now.toISOString(), lastError: 'Every channel failed', expiresAt: Date.parse('2030-04-01T12:00:00Z') / 1000 });
+    for (const gone of ['leaseUntil', 'claimToken', 'dueShard', 'dueAt']) expect(item).not.toHaveProperty(gone);
+    expect(await inDueIndex(claim.notification)).toBe(false);
   });
 
   it('releases under the claim to pending, keeping the error and the due index', async () => {
     // Prepare
-    const store = aStore();
-    const claim = aClaim();
-    dbMock.on(UpdateCommand).resolves({ Attributes: itemOf(claim.notification, { status: 'pending' }) });
+    const claim = await aClaimed();
 
     // Act
     await store.release(claim, 'email: throttled');
 
     // Assess
-    expect(dbMock).toHaveReceivedCommandWith(UpdateCommand, {
-      UpdateExpression: 'SET #status = :pending, lastError = :error REMOVE leaseUntil, claimToken',
-      ConditionExpression: '#claimStatus = :claimStatus AND claimToken = :claimToken',
-    });
+    const item = await itemOf(claim.notification);
+    expect(item).toMatchObject({ status: 'pending', lastError: 'email: throttled', dueShard: dueShard(claim.notification.id), dueAt: claim.notification.scheduledAt });
+    for (const gone of ['leaseUntil', 'claimToken', 'expiresAt']) expect(item).not.toHaveProperty(gone);
+    expect(await inDueIndex(claim.notification)).toBe(true);
   });
 
   it('records one channel under the claim', async () => {
-    // Prepare
-    const store = aStore();
-    const claim = aClaim();
-    dbMock.on(UpdateCommand).resolves({ Attributes: itemOf(claim.notification) });
+    // Prepare: the inbox already recorded
+    const claim = await aClaimed();
+    const inbox = { status: 'sent' as const, at: '2030-01-01T11:59:59.000Z' };
+    await setStored(claim.notification, { deliveries: { inbox } });
     const delivery = { status: 'sent' as const, at: now.toISOString() };
 
     // Act
     await store.recordDelivery(claim, 'email', delivery);
 
     // Assess
-    expect(dbMock).toHaveReceivedCommandWith(UpdateCommand, {
-      UpdateExpression: 'SET deliveries.#channel = :delivery',
-      ExpressionAttributeNames: { '#channel': 'email', '#claimStatus': 'status' },
-      ExpressionAttributeValues: { ':delivery': delivery, ':claimStatus': 'sending', ':claimToken': 'token-1' },
-    });
+    expect(await itemOf(claim.notification)).toMatchObject({ status: 'sending', claimToken: claim.token, deliveries: { inbox, email: delivery } });
   });
 
   it.each([
-    ['recording a channel', (store: DynamoNotificationStore, claim: Claim) => store.recordDelivery(claim, 'inbox', { status: 'sent', at: now.toISOString() })],
-    ['marking sent', (store: DynamoNotificationStore, claim: Claim) => store.markSent(claim, now, now)],
-    ['marking failed', (store: DynamoNotificationStore, claim: Claim) => store.markFailed(claim, 'x', now, now)],
-    ['releasing', (store: DynamoNotificationStore, claim: Claim) => store.release(claim, 'x')],
+    ['recording a channel', (claim: Claim) => store.recordDelivery(claim, 'inbox', { status: 'sent', at: now.toISOString() })],
+    ['marking sent', (claim: Claim) => store.markSent(claim, now, now)],
+    ['marking failed', (claim: Claim) => store.markFailed(claim, 'x', now, now)],
+    ['releasing', (claim: Claim) => store.release(claim, 'x')],
   ])('throws ClaimLostError when %s under a claim that was lost', async (_, write) => {
-    // Prepare
-    const store = aStore();
-    dbMock.on(UpdateCommand).rejects(conditionFailed());
+    // Prepare: the lease ran out and another worker took the notification over
+    const claim = await aClaimed();
+    await setStored(claim.notification, { claimToken: 'next-worker', attempts: 2 });
+    const before = await itemOf(claim.notification);
 
     // Act
-    const result = write(store, aClaim());
+    const result = write(claim);
 
     // Assess
     await expect(result).rejects.toBeInstanceOf(ClaimLostError);
+    expect(await itemOf(claim.notification)).toEqual(before);
   });
 
   it('cancels only a pending notification, moving it from the due index to the cancelled one', async () => {
     // Prepare
-    const store = aStore();
-    const n = aNotification();
-    dbMock.on(UpdateCommand).resolves({
-      Attributes: itemOf(n, { status: 'cancelled', cancelledAt: now.toISOString(), cancelledShard: cancelledShard(n.id) }),
-    });
+    const n = await aStoredNotification();
 
     // Act
     const cancelled = await store.cancel('acme', n.id, now);
 
     // Assess
-    expect(dbMock).toHaveReceivedCommandWith(UpdateCommand, {
-      UpdateExpression: 'SET #status = :cancelled, cancelledAt = :at, cancelledShard = :shard REMOVE dueShard, dueAt',
-      ConditionExpression: '#status = :pending',
-      ExpressionAttributeValues: expect.objectContaining({ ':shard': cancelledShard(n.id) }),
-    });
     expect(cancelled).toEqual({ cancelled: { ...n, status: 'cancelled', cancelledAt: now.toISOString() } });
+    const item = await itemOf(n);
+    expect(item).toMatchObject({ status: 'cancelled', cancelledAt: now.toISOString(), cancelledShard: cancelledShard(n.id) });
+    expect(item).not.toHaveProperty('dueShard');
+    expect(await inDueIndex(n)).toBe(false);
+    const cancelledIndex = await dynamo.documentClient.send(
+      new QueryCommand({ TableName: tableName, IndexName: 'cancelled', KeyConditionExpression: 'cancelledShard = :shard', ExpressionAttributeValues: { ':shard': cancelledShard(n.id) } }),
+    );
+    expect((cancelledIndex.Items ?? []).map((entry) => entry.id)).toContain(n.id);
   });
 
   it('cancels nothing when there is no such notification, and says so', async () => {
     // Prepare: a refused write that returns no item (none exists)
-    const store = aStore();
-    dbMock.on(UpdateCommand).rejects(conditionFailed());
+    const missing = aNotification();
 
     // Act
-    const cancelled = await store.cancel('acme', aNotification().id, now);
+    const cancelled = await store.cancel('acme', missing.id, now);
 
     // Assess
     expect(cancelled).toEqual({});
+    expect(await itemOf(missing)).toBeUndefined();
   });
 
   it('cancels nothing when the notification is not pending, and learns its status from the refused write', async () => {
-    // Prepare: DynamoDB returns the item as it is in the exception, in its wire format
-    const store = aStore();
-    const refused = conditionFailed();
-    refused.Item = { status: { S: 'sending' } };
-    dbMock.on(UpdateCommand).rejects(refused);
+    // Prepare
+    const n = await aStoredNotification({ status: 'sending', attempts: 1 });
+    const before = await itemOf(n);
 
     // Act
-    const cancelled = await store.cancel('acme', aNotification().id, now);
+    const cancelled = await store.cancel('acme', n.id, now);
 
-    // Assess
+    // Assess: one UpdateItem asking for the item as it is, and no read
     expect(cancelled).toEqual({ status: 'sending' });
-    expect(dbMock).toHaveReceivedCommandWith(UpdateCommand, { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
-    expect(dbMock.commandCalls(GetCommand)).toHaveLength(0);
+    expect(await itemOf(n)).toEqual(before);
+    expect(operations()).toEqual(['UpdateItem']);
+    expect(wire.calls()[0]?.input).toMatchObject({ ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
   });
 
   it('reads a notification consistently, without the table bookkeeping', async () => {
     // Prepare
-    const store = aStore();
-    const n = aNotification();
-    dbMock.on(GetCommand).resolves({ Item: itemOf(n, { claimToken: 'secret', expiresAt: 1 }) });
+    const n = await aStoredNotification();
+    await setStored(n, { claimToken: 'secret', expiresAt: 1 });
 
     // Act
     const read = await store.get('acme', n.id);
 
     // Assess
-    expect(dbMock).toHaveReceivedCommandWith(GetCommand, { TableName: tableName, Key: { pk: `acme#${n.id}` }, ConsistentRead: true });
     expect(read).toEqual(n);
+    expect(wire.calls()).toEqual([{ operation: 'GetItem', input: expect.objectContaining({ TableName: tableName, Key: { pk: { S: `acme#${n.id}` } }, ConsistentRead: true }) }]);
   });
 
   it('writes new notifications with their keys and due-index attributes, 25 per batch', async () => {
     // Prepare
-    const store = aStore();
     const list = Array.from({ length: 30 }, () => aNotification());
-    dbMock.on(BatchWriteCommand).resolves({});
 
     // Act
     await store.createMany(list);
 
     // Assess
-    const calls = dbMock.commandCalls(BatchWriteCommand);
-    expect(calls.map((call) => call.args[0].input.RequestItems?.[tableName]?.length)).toEqual([25, 5]);
+    const writes = wire.callsOf('BatchWriteItem').map((call) => (call.input.RequestItems as Record<string, unknown[]>)[tableName]?.length);
+    expect(writes).toEqual([25, 5]);
     const first = list[0];
-    expect(calls[0]?.args[0].input.RequestItems?.[tableName]?.[0]).toEqual({
-      PutRequest: {
-        Item: {
-          ...first,
-          pk: `acme#${first?.id}`,
-          recipientKey: 'acme#bob',
-          tenantKey: expect.stringMatching(/^acme#\d+$/),
-          creatorKey: expect.stringMatching(/^acme#sam-sender#\d+$/),
-          dueShard: dueShard(first?.id ?? ''),
-          dueAt: first?.scheduledAt,
-        },
-      },
+    if (!first) throw new Error('thirty notifications');
+    expect(await itemOf(first)).toEqual({
+      ...first,
+      pk: `acme#${first.id}`,
+      recipientKey: 'acme#bob',
+      tenantKey: expect.stringMatching(/^acme#\d+$/),
+      creatorKey: expect.stringMatching(/^acme#sam-sender#\d+$/),
+      dueShard: dueShard(first.id),
+      dueAt: first.scheduledAt,
     });
+    for (const n of list) expect(await store.get('acme', n.id)).toEqual(n);
+    expect(await inDueIndex(first)).toBe(true);
   });
 
   it('writes again what DynamoDB left unprocessed', async () => {
-    // Prepare
-    const store = aStore();
+    // Prepare: the first BatchWriteItem is throttled part-way; DynamoDB writes a and hands b back
     const [a, b] = [aNotification(), aNotification()];
-    dbMock
-      .on(BatchWriteCommand)
-      .resolvesOnce({ UnprocessedItems: { [tableName]: [{ PutRequest: { Item: { pk: `acme#${b.id}` } } }] } })
-      .resolves({ UnprocessedItems: {} });
+    wire.answerWith(async (call, serve) => {
+      if (call.operation !== 'BatchWriteItem' || wire.callsOf('BatchWriteItem').length > 1) return undefined;
+      const [written, ...left] = (call.input.RequestItems as Record<string, WireObject[]>)[tableName] ?? [];
+      await serve({ RequestItems: { [tableName]: [written] } });
+      return dynamoAnswer({ UnprocessedItems: { [tableName]: left } });
+    });
 
     // Act
     await store.createMany([a, b]);
 
-    // Assess
-    expect(dbMock).toHaveReceivedCommandTimes(BatchWriteCommand, 2);
-    expect(dbMock).toHaveReceivedNthCommandWith(BatchWriteCommand, 2, {
-      RequestItems: { [tableName]: [{ PutRequest: { Item: { pk: `acme#${b.id}` } } }] },
-    });
+    // Assess: the second call asks for b alone, and both are there
+    const writes = wire.callsOf('BatchWriteItem');
+    expect(writes).toHaveLength(2);
+    const [, second] = writes;
+    expect((second?.input.RequestItems as Record<string, { PutRequest: { Item: WireObject } }[]>)[tableName]?.map((r) => r.PutRequest.Item.pk)).toEqual([{ S: `acme#${b.id}` }]);
+    expect(await store.get('acme', a.id)).toEqual(a);
+    expect(await store.get('acme', b.id)).toEqual(b);
   });
 
   it('deletes notifications by key', async () => {
-    // Prepare
-    const store = aStore();
-    dbMock.on(BatchWriteCommand).resolves({});
+    // Prepare: two of three to go
+    const [a, b, kept] = [await aStoredNotification(), await aStoredNotification(), await aStoredNotification()];
 
     // Act
-    await store.deleteMany('acme', ['ntf_a', 'ntf_b']);
+    await store.deleteMany('acme', [a.id, b.id]);
 
-    // Assess
-    expect(dbMock).toHaveReceivedCommandWith(BatchWriteCommand, {
-      RequestItems: { [tableName]: [{ DeleteRequest: { Key: { pk: 'acme#ntf_a' } } }, { DeleteRequest: { Key: { pk: 'acme#ntf_b' } } }] },
-    });
+    // Assess: in one BatchWriteItem
+    expect(wire.calls()).toEqual([{ operation: 'BatchWriteItem', input: { RequestItems: { [tableName]: [a, b].map((n) => ({ DeleteRequest: { Key: { pk: { S: `acme#${n.id}` } } } })) } } }]);
+    expect([await itemOf(a), await itemOf(b)]).toEqual([undefined, undefined]);
+    expect(await store.get('acme', kept.id)).toEqual(kept);
   });
 
   it('spreads ids over the due-index shards', () => {
