@@ -7,6 +7,7 @@
  * meeting another). Answers are in DynamoDB's own wire format, so the SDK raises its real
  * exception classes. The endpoint's faultable twin (`faultable` in local/dynamodb/endpoint.ts)
  * names the operation only; tests that must see what was asked, or hold a call, use this front.
+ * `startJsonWire` is the same front for another awsJson service (SQS: `AmazonSQS.`).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -43,11 +44,10 @@ export interface ServedCall {
  */
 export type DynamoAnswer = (call: DynamoCall, serve: (input: WireObject) => Promise<ServedCall>) => WireResponse | undefined | Promise<WireResponse | undefined>;
 
-export interface DynamoWire {
+/** A front on the endpoint of an awsJson service (DynamoDB, SQS): the calls it saw, and their answers. */
+export interface JsonWire {
   /** The front's URL, for a client of the code under test. */
   readonly endpoint: string;
-  /** A document client on the front, configured as the functions' (`removeUndefinedValues`). */
-  readonly documentClient: DynamoDBDocumentClient;
   /** Every call since the start or the last `reset()`, in the order they arrived. */
   calls(): readonly DynamoCall[];
   /** The calls of one operation, in order. */
@@ -59,13 +59,23 @@ export interface DynamoWire {
   stop(): Promise<void>;
 }
 
-const TARGET_PREFIX = 'DynamoDB_20120810.';
+/** The front on a DynamoDB endpoint, with a document client on it. */
+export interface DynamoWire extends JsonWire {
+  /** A document client on the front, configured as the functions' (`removeUndefinedValues`). */
+  readonly documentClient: DynamoDBDocumentClient;
+}
+
 const AMZ_JSON = 'application/x-amz-json-1.0';
 /** Request headers the endpoint reads (the signature's among them); the rest are the connection's. */
-const forwardedHeaders = ['content-type', 'x-amz-target', 'authorization', 'x-amz-date', 'x-amz-security-token', 'amz-sdk-invocation-id', 'amz-sdk-request'];
+const forwardedHeaders = ['x-amz-content-sha256', 'x-amz-user-agent', 'x-amzn-query-mode', 'content-type', 'x-amz-target', 'authorization', 'x-amz-date', 'x-amz-security-token', 'amz-sdk-invocation-id', 'amz-sdk-request'];
 
-/** A 200 answer whose body is `output`, as DynamoDB sends one. */
-export function dynamoAnswer(output: WireObject, statusCode = 200): WireResponse {
+/** The headers among `names` that `headers` carries. */
+function headersOf(headers: Headers, names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (headers.has(name) ? [[name, headers.get(name) ?? '']] : [])));
+}
+
+/** An awsJson answer whose body is `output` (200 unless told), as DynamoDB and SQS send one. */
+export function jsonAnswer(output: WireObject, statusCode = 200): WireResponse {
   const body = JSON.stringify(output);
   return { statusCode, headers: { 'content-type': AMZ_JSON, 'x-amzn-requestid': randomUUID(), 'x-amz-crc32': String(crc32(body)) }, body };
 }
@@ -78,11 +88,28 @@ export function dynamoError(code: string, message: string, statusCode = 400): Wi
 /** `TransactionCanceledException` with one reason per action, as the endpoint itself sends it. */
 export function transactionCancelledAnswer(reasons: readonly CancellationReason[]): WireResponse {
   const error = transactionCanceled(reasons);
-  return dynamoAnswer(error.body as WireObject, error.statusCode);
+  return jsonAnswer(error.body as WireObject, error.statusCode);
 }
 
 /** Starts a front on the DynamoDB endpoint at `endpoint`; `stop()` closes it and its client. */
 export async function startDynamoWire(endpoint: string): Promise<DynamoWire> {
+  const front = await startJsonWire(endpoint, 'DynamoDB_20120810.');
+  const client = new DynamoDBClient({ endpoint: front.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  return {
+    ...front,
+    documentClient: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    stop: async () => {
+      client.destroy();
+      await front.stop();
+    },
+  };
+}
+
+/**
+ * Starts a front on the endpoint of an awsJson service at `endpoint`, naming the calls whose
+ * `X-Amz-Target` starts with `targetPrefix` (`AmazonSQS.`); the others pass untouched.
+ */
+export async function startJsonWire(endpoint: string, targetPrefix: string): Promise<JsonWire> {
   let recorded: DynamoCall[] = [];
   let answer: DynamoAnswer | undefined;
 
@@ -101,8 +128,8 @@ export async function startDynamoWire(endpoint: string): Promise<DynamoWire> {
     const target = String(req.headers['x-amz-target'] ?? '');
     const decide = answer;
     let decided: WireResponse | undefined;
-    if (target.startsWith(TARGET_PREFIX)) {
-      const call: DynamoCall = { operation: target.slice(TARGET_PREFIX.length), input: JSON.parse(body.toString('utf8')) as WireObject };
+    if (target.startsWith(targetPrefix)) {
+      const call: DynamoCall = { operation: target.slice(targetPrefix.length), input: JSON.parse(body.toString('utf8')) as WireObject };
       recorded.push(call);
       const serve = async (input: WireObject): Promise<ServedCall> => {
         const served = await forward(req, JSON.stringify(input));
@@ -116,6 +143,7 @@ export async function startDynamoWire(endpoint: string): Promise<DynamoWire> {
     }
     const served = await forward(req, body);
     res.writeHead(served.status, {
+      ...headersOf(served.headers, ['x-amzn-query-error', 'x-amzn-errortype']),
       'content-type': served.headers.get('content-type') ?? AMZ_JSON,
       'x-amzn-requestid': served.headers.get('x-amzn-requestid') ?? randomUUID(),
       'x-amz-crc32': String(crc32(served.text)),
@@ -134,10 +162,8 @@ export async function startDynamoWire(endpoint: string): Promise<DynamoWire> {
     });
   });
   const front = httpUrl('127.0.0.1', await listen(server, 0, '127.0.0.1'));
-  const client = new DynamoDBClient({ endpoint: front, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   return {
     endpoint: front,
-    documentClient: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
     calls: () => recorded,
     callsOf: (operation) => recorded.filter((call) => call.operation === operation),
     answerWith: (next) => {
@@ -147,9 +173,6 @@ export async function startDynamoWire(endpoint: string): Promise<DynamoWire> {
       recorded = [];
       answer = undefined;
     },
-    stop: async () => {
-      client.destroy();
-      await closeServer(server);
-    },
+    stop: () => closeServer(server),
   };
 }

@@ -14,7 +14,7 @@ import { ClaimLostError } from '../../../../shared/ports.ts';
 import type { Claim } from '../../../../shared/ports.ts';
 import type { Notification } from '../../../../shared/domain/notification.ts';
 import { aNotification } from '../../fakes/fixtures.ts';
-import { dynamoAnswer, startDynamoWire } from '../../support/dynamo-wire.ts';
+import { jsonAnswer, startDynamoWire } from '../../support/dynamo-wire.ts';
 import type { WireObject } from '../../support/dynamo-wire.ts';
 import { startLocalDynamo } from '../../support/local-dynamo.ts';
 
@@ -298,7 +298,7 @@ describe('DynamoNotificationStore', () => {
       if (call.operation !== 'BatchWriteItem' || wire.callsOf('BatchWriteItem').length > 1) return undefined;
       const [written, ...left] = (call.input.RequestItems as Record<string, WireObject[]>)[tableName] ?? [];
       await serve({ RequestItems: { [tableName]: [written] } });
-      return dynamoAnswer({ UnprocessedItems: { [tableName]: left } });
+      return jsonAnswer({ UnprocessedItems: { [tableName]: left } });
     });
 
     // Act

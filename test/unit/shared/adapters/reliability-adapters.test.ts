@@ -1,31 +1,68 @@
 /**
- * The adapters of delivery reliability with a mocked SDK: the dead-letter copy and its
- * attributes, the sweeps' batch sends, and the SES retry strategy that never repeats a send that
+ * The adapters of delivery reliability: the dead-letter copy and its attributes, and the sweeps'
+ * batch sends, through the real SQS client against the local SQS (fauxqs), behind a front that
+ * records each call as the wire carries it and fails an entry on SQS's side where a test needs it
+ * (test/unit/support/dynamo-wire.ts); and the SES retry strategy that never repeats a send that
  * may have taken effect.
  */
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import type { RetryErrorInfo, RetryErrorType } from '@smithy/types';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startSqsEmulator } from '../../../../local/sqs-emulator.ts';
 import { AnsweredErrorsRetryStrategy } from '../../../../shared/adapters/answered-errors-retry-strategy.ts';
 import { SqsDeliveryEnqueuer } from '../../../../shared/adapters/sqs-delivery-enqueuer.ts';
 import { SqsDeliveryQueue, deadLetterAttributes } from '../../../../shared/adapters/sqs-delivery-queue.ts';
 import { awsError } from '../../fakes/fixtures.ts';
+import { jsonAnswer, startJsonWire } from '../../support/dynamo-wire.ts';
+import type { WireObject } from '../../support/dynamo-wire.ts';
 
-const sqsMock = mockClient(SQSClient);
-const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/111122223333/herald-delivery';
-const dlqUrl = 'https://sqs.eu-west-1.amazonaws.com/111122223333/herald-delivery-dlq';
-const sqs = (): SQSClient => new SQSClient({ region: 'eu-west-1' });
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+const emulator = await startSqsEmulator();
+const wire = await startJsonWire(emulator.endpoint, 'AmazonSQS.');
+/** The client of the code under test, on the front; `direct` is the test's own. */
+const sqs = new SQSClient({ region: 'eu-west-1', endpoint: wire.endpoint, credentials });
+const direct = new SQSClient({ region: 'eu-west-1', endpoint: emulator.endpoint, credentials });
+let queues = 0;
 
-beforeEach(() => {
-  sqsMock.reset();
+afterEach(() => {
+  wire.reset();
 });
+
+afterAll(async () => {
+  sqs.destroy();
+  direct.destroy();
+  await wire.stop();
+  await emulator.stop();
+});
+
+/** A new queue's URL. */
+async function aQueue(name: string): Promise<string> {
+  const { QueueUrl } = await direct.send(new CreateQueueCommand({ QueueName: `${name}-${++queues}` }));
+  if (!QueueUrl) throw new Error('no queue URL');
+  return QueueUrl;
+}
+
+/** Every message the queue holds, with its attributes. */
+async function drain(queueUrl: string): Promise<Message[]> {
+  const messages: Message[] = [];
+  for (;;) {
+    const { Messages = [] } = await direct.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 60 }));
+    if (Messages.length === 0) return messages;
+    messages.push(...Messages);
+  }
+}
+
+/** The entries of each SendMessageBatch the front saw. */
+function batchEntries(): { Id: string; MessageBody: string }[][] {
+  return wire.callsOf('SendMessageBatch').map((call) => call.input.Entries as { Id: string; MessageBody: string }[]);
+}
 
 describe('SqsDeliveryQueue.deadLetter', () => {
   it('sends the original body to the DLQ with why, as message attributes', async () => {
     // Prepare
-    const queue = new SqsDeliveryQueue(sqs(), queueUrl, () => dlqUrl);
-    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
+    const [queueUrl, dlqUrl] = [await aQueue('herald-delivery'), await aQueue('herald-delivery-dlq')];
+    const queue = new SqsDeliveryQueue(sqs, queueUrl, () => dlqUrl);
     const body = '{"tenantId":"acme","notificationId":"ntf_01JABCDEFGHJKMNPQRSTVWXYZ0"}';
 
     // Act
@@ -38,75 +75,73 @@ describe('SqsDeliveryQueue.deadLetter', () => {
     });
 
     // Assess
-    expect(sqsMock).toHaveReceivedCommandExactlyOnceWith(SendMessageCommand, {
-      QueueUrl: dlqUrl,
-      MessageBody: body,
-      MessageAttributes: {
-        [deadLetterAttributes.reason]: { DataType: 'String', StringValue: expect.stringMatching(/^Gave up after 4 attempts: x+$/) },
-        [deadLetterAttributes.tenantId]: { DataType: 'String', StringValue: 'acme' },
-        [deadLetterAttributes.notificationId]: { DataType: 'String', StringValue: 'ntf_01JABCDEFGHJKMNPQRSTVWXYZ0' },
-        [deadLetterAttributes.attempts]: { DataType: 'Number', StringValue: '4' },
-        [deadLetterAttributes.sourceMessageId]: { DataType: 'String', StringValue: 'm-1' },
-      },
+    const [copy, ...others] = await drain(dlqUrl);
+    expect(others).toEqual([]);
+    expect(copy?.Body).toBe(body);
+    expect(copy?.MessageAttributes).toEqual({
+      [deadLetterAttributes.reason]: { DataType: 'String', StringValue: expect.stringMatching(/^Gave up after 4 attempts: x+$/) },
+      [deadLetterAttributes.tenantId]: { DataType: 'String', StringValue: 'acme' },
+      [deadLetterAttributes.notificationId]: { DataType: 'String', StringValue: 'ntf_01JABCDEFGHJKMNPQRSTVWXYZ0' },
+      [deadLetterAttributes.attempts]: { DataType: 'Number', StringValue: '4' },
+      [deadLetterAttributes.sourceMessageId]: { DataType: 'String', StringValue: 'm-1' },
     });
-    const reason = sqsMock.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageAttributes?.[deadLetterAttributes.reason]?.StringValue;
-    expect(reason).toHaveLength(1000);
+    expect(copy?.MessageAttributes?.[deadLetterAttributes.reason]?.StringValue).toHaveLength(1000);
+    expect(await drain(queueUrl)).toEqual([]);
+    expect(wire.calls().map((call) => call.operation)).toEqual(['SendMessage']);
   });
 
   it('refuses to dead-letter when it was given no dead-letter queue', async () => {
     // Prepare
-    const queue = new SqsDeliveryQueue(sqs(), queueUrl);
+    const queue = new SqsDeliveryQueue(sqs, await aQueue('herald-delivery'));
 
     // Act + Assess
     await expect(
       queue.deadLetter('{}', { tenantId: 'acme', notificationId: 'n', reason: 'r', attempts: 1, sourceMessageId: 'm' }),
     ).rejects.toThrow(/no dead-letter queue/);
-    expect(sqsMock).not.toHaveReceivedAnyCommand();
+    expect(wire.calls()).toEqual([]);
   });
 });
 
 describe('SqsDeliveryEnqueuer', () => {
-  const message = (i: number): { tenantId: string; notificationId: string } => ({ tenantId: 'acme', notificationId: `ntf_${i}` });
+  const message = (i: number | string): { tenantId: string; notificationId: string } => ({ tenantId: 'acme', notificationId: `ntf_${i}` });
 
   it('sends ten messages per batch call', async () => {
     // Prepare
-    const enqueuer = new SqsDeliveryEnqueuer(sqs(), queueUrl);
-    sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
-      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}`, MD5OfMessageBody: '' })),
-      Failed: [],
-    }));
+    const queueUrl = await aQueue('herald-delivery');
+    const enqueuer = new SqsDeliveryEnqueuer(sqs, queueUrl);
+    const messages = Array.from({ length: 23 }, (_, i) => message(i));
 
     // Act
-    const accepted = await enqueuer.enqueue(Array.from({ length: 23 }, (_, i) => message(i)));
+    const accepted = await enqueuer.enqueue(messages);
 
     // Assess
     expect(accepted).toBe(23);
-    const calls = sqsMock.commandCalls(SendMessageBatchCommand);
-    expect(calls.map((c) => c.args[0].input.Entries?.length)).toEqual([10, 10, 3]);
-    expect(calls[0]?.args[0].input.QueueUrl).toBe(queueUrl);
-    expect(calls[0]?.args[0].input.Entries?.[0]).toEqual({ Id: '0', MessageBody: JSON.stringify(message(0)) });
+    expect(batchEntries().map((entries) => entries.length)).toEqual([10, 10, 3]);
+    expect(wire.callsOf('SendMessageBatch').every((call) => call.input.QueueUrl === queueUrl)).toBe(true);
+    expect(batchEntries()[0]?.[0]).toEqual({ Id: '0', MessageBody: JSON.stringify(message(0)) });
+    expect((await drain(queueUrl)).map((m) => m.Body).sort()).toEqual(messages.map((m) => JSON.stringify(m)).sort());
   });
 
   it('sends again once what SQS failed on its side, but not what it refused as the sender\'s fault', async () => {
-    // Prepare
-    const enqueuer = new SqsDeliveryEnqueuer(sqs(), queueUrl);
-    sqsMock
-      .on(SendMessageBatchCommand)
-      .resolvesOnce({
-        Successful: [{ Id: '0', MessageId: 'a', MD5OfMessageBody: '' }],
-        Failed: [
-          { Id: '1', SenderFault: false, Code: 'InternalError' },
-          { Id: '2', SenderFault: true, Code: 'InvalidMessageContents' },
-        ],
-      })
-      .resolvesOnce({ Successful: [{ Id: '1', MessageId: 'b', MD5OfMessageBody: '' }], Failed: [] });
+    // Prepare: SQS fails entry 1 on its side once (InternalError), and refuses entry 2, whose body
+    // holds a character SQS does not take (U+FFFF), as the sender's fault
+    const queueUrl = await aQueue('herald-delivery');
+    const enqueuer = new SqsDeliveryEnqueuer(sqs, queueUrl);
+    wire.answerWith(async (call, serve) => {
+      if (call.operation !== 'SendMessageBatch' || wire.callsOf('SendMessageBatch').length > 1) return undefined;
+      const entries = call.input.Entries as WireObject[];
+      const served = await serve({ ...call.input, Entries: entries.filter((entry) => entry.Id !== '1') });
+      const failed = [...((served.output.Failed as WireObject[] | undefined) ?? []), { Id: '1', SenderFault: false, Code: 'InternalError', Message: 'We encountered an internal error. Please try again.' }];
+      return jsonAnswer({ ...served.output, Failed: failed }, served.status);
+    });
 
     // Act
-    const accepted = await enqueuer.enqueue([message(0), message(1), message(2)]);
+    const accepted = await enqueuer.enqueue([message(0), message(1), message('\uFFFF')]);
 
     // Assess
     expect(accepted).toBe(2);
-    expect(sqsMock.commandCalls(SendMessageBatchCommand)[1]?.args[0].input.Entries?.map((e) => e.Id)).toEqual(['1']);
+    expect(batchEntries().map((entries) => entries.map((entry) => entry.Id))).toEqual([['0', '1', '2'], ['1']]);
+    expect((await drain(queueUrl)).map((m) => m.Body).sort()).toEqual([JSON.stringify(message(0)), JSON.stringify(message(1))]);
   });
 });
 
