@@ -2,12 +2,12 @@
  * Batch reads and writes in chunks: every item gets its call, and the chunks of one call go out
  * side by side (a few at a time), so a large write waits for its slowest chunk, not their sum.
  * Against the local DynamoDB endpoint, through a front that holds each call a moment and records
- * what it asked (test/unit/support/dynamo-wire.ts).
+ * what it asked (test/unit/support/wire-front.ts).
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { batchGetAcross, batchPut, chunkConcurrency } from '../../../../shared/adapters/dynamo-batch.ts';
-import { startDynamoWire } from '../../support/dynamo-wire.ts';
+import { startDynamoWire } from '../../support/wire-front.ts';
 import { createPkTable, startLocalDynamo } from '../../support/local-dynamo.ts';
 
 const dynamo = await startLocalDynamo();
@@ -23,17 +23,26 @@ afterAll(async () => {
   await dynamo.stop();
 });
 
-/** Counts the calls in flight at once while each is held `ms` before the endpoint serves it. */
-function inFlight(ms: number): { readonly peak: () => number; readonly enter: () => Promise<undefined> } {
-  let current = 0;
+/**
+ * Holds every call until none has come for `quietMs`, then lets the held ones be served: the peak
+ * is then how many calls the code had in flight at once, however slow the machine.
+ */
+function inFlight(quietMs: number): { readonly peak: () => number; readonly enter: () => Promise<undefined> } {
+  let held: (() => void)[] = [];
   let peak = 0;
+  let quiet: NodeJS.Timeout | undefined;
   return {
     peak: () => peak,
     enter: async () => {
-      current++;
-      peak = Math.max(peak, current);
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      current--;
+      await new Promise<void>((resolve) => {
+        held.push(resolve);
+        peak = Math.max(peak, held.length);
+        clearTimeout(quiet);
+        quiet = setTimeout(() => {
+          for (const release of held) release();
+          held = [];
+        }, quietMs);
+      });
       return undefined;
     },
   };
@@ -48,7 +57,7 @@ async function keysIn(table: string): Promise<string[]> {
 describe('batch writes and reads', () => {
   it('writes every item of a large put, its chunks side by side but never more than the limit at once', async () => {
     // Prepare: 500 items are 20 chunks of 25.
-    const calls = inFlight(20);
+    const calls = inFlight(30);
     wire.answerWith(() => calls.enter());
     const items = Array.from({ length: 500 }, (_, i) => ({ pk: `item-${String(i).padStart(3, '0')}` }));
 
@@ -68,7 +77,7 @@ describe('batch writes and reads', () => {
     for (const table of ['alpha', 'beta']) {
       await batchPut(dynamo.documentClient, table, keys.filter((k) => k.table === table).map((k) => ({ ...k.key, found: `in ${table}` })));
     }
-    const calls = inFlight(20);
+    const calls = inFlight(30);
     wire.answerWith(() => calls.enter());
 
     // Act

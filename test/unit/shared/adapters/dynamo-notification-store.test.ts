@@ -1,7 +1,7 @@
 /**
  * DynamoNotificationStore on the local DynamoDB endpoint with Herald's `notifications` table: each
  * transition is judged by the endpoint's own conditions, and what it did is read back from the
- * table and its indexes. A front on the endpoint (test/unit/support/dynamo-wire.ts) records the
+ * table and its indexes. A front on the endpoint (test/unit/support/wire-front.ts) records the
  * calls, where how many and what they asked is the point, and leaves items unprocessed as DynamoDB
  * does when it is throttled.
  */
@@ -14,8 +14,8 @@ import { ClaimLostError } from '../../../../shared/ports.ts';
 import type { Claim } from '../../../../shared/ports.ts';
 import type { Notification } from '../../../../shared/domain/notification.ts';
 import { aNotification } from '../../fakes/fixtures.ts';
-import { jsonAnswer, startDynamoWire } from '../../support/dynamo-wire.ts';
-import type { WireObject } from '../../support/dynamo-wire.ts';
+import { jsonAnswer, startDynamoWire } from '../../support/wire-front.ts';
+import type { WireObject } from '../../support/wire-front.ts';
 import { startLocalDynamo } from '../../support/local-dynamo.ts';
 
 const tableName = 'notifications';
@@ -263,7 +263,7 @@ describe('DynamoNotificationStore', () => {
 
     // Assess
     expect(read).toEqual(n);
-    expect(wire.calls()).toEqual([{ operation: 'GetItem', input: expect.objectContaining({ TableName: tableName, Key: { pk: { S: `acme#${n.id}` } }, ConsistentRead: true }) }]);
+    expect(wire.calls()).toEqual([{ operation: 'GetItem', path: '/', input: expect.objectContaining({ TableName: tableName, Key: { pk: { S: `acme#${n.id}` } }, ConsistentRead: true }) }]);
   });
 
   it('writes new notifications with their keys and due-index attributes, 25 per batch', async () => {
@@ -321,7 +321,7 @@ describe('DynamoNotificationStore', () => {
     await store.deleteMany('acme', [a.id, b.id]);
 
     // Assess: in one BatchWriteItem
-    expect(wire.calls()).toEqual([{ operation: 'BatchWriteItem', input: { RequestItems: { [tableName]: [a, b].map((n) => ({ DeleteRequest: { Key: { pk: { S: `acme#${n.id}` } } } })) } } }]);
+    expect(wire.calls()).toEqual([{ operation: 'BatchWriteItem', path: '/', input: { RequestItems: { [tableName]: [a, b].map((n) => ({ DeleteRequest: { Key: { pk: { S: `acme#${n.id}` } } } })) } } }]);
     expect([await itemOf(a), await itemOf(b)]).toEqual([undefined, undefined]);
     expect(await store.get('acme', kept.id)).toEqual(kept);
   });

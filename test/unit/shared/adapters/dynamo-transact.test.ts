@@ -2,14 +2,14 @@
  * transactWrite on the local DynamoDB endpoint: a condition that fails is a real one, refused by
  * the endpoint's transactions; the conflicts with another transaction, which the endpoint cannot
  * be made to meet on cue, are answered by a front on it in DynamoDB's own wire format
- * (test/unit/support/dynamo-wire.ts), which also records every call.
+ * (test/unit/support/wire-front.ts), which also records every call.
  */
 import { ResourceNotFoundException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { failedCondition, transactConflictRetries, transactWrite } from '../../../../shared/adapters/dynamo-transact.ts';
 import type { TransactItems } from '../../../../shared/adapters/dynamo-transact.ts';
-import { startDynamoWire, transactionCancelledAnswer } from '../../support/dynamo-wire.ts';
+import { startDynamoWire, transactionCancelledAnswer } from '../../support/wire-front.ts';
 import { createPkTable, startLocalDynamo } from '../../support/local-dynamo.ts';
 
 const dynamo = await startLocalDynamo();

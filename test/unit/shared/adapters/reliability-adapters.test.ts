@@ -2,7 +2,7 @@
  * The adapters of delivery reliability: the dead-letter copy and its attributes, and the sweeps'
  * batch sends, through the real SQS client against the local SQS (fauxqs), behind a front that
  * records each call as the wire carries it and fails an entry on SQS's side where a test needs it
- * (test/unit/support/dynamo-wire.ts); and the SES retry strategy that never repeats a send that
+ * (test/unit/support/wire-front.ts); and the SES retry strategy that never repeats a send that
  * may have taken effect.
  */
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -14,12 +14,12 @@ import { AnsweredErrorsRetryStrategy } from '../../../../shared/adapters/answere
 import { SqsDeliveryEnqueuer } from '../../../../shared/adapters/sqs-delivery-enqueuer.ts';
 import { SqsDeliveryQueue, deadLetterAttributes } from '../../../../shared/adapters/sqs-delivery-queue.ts';
 import { awsError } from '../../fakes/fixtures.ts';
-import { jsonAnswer, startJsonWire } from '../../support/dynamo-wire.ts';
-import type { WireObject } from '../../support/dynamo-wire.ts';
+import { jsonAnswer, startWireFront } from '../../support/wire-front.ts';
+import type { WireObject } from '../../support/wire-front.ts';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const emulator = await startSqsEmulator();
-const wire = await startJsonWire(emulator.endpoint, 'AmazonSQS.');
+const wire = await startWireFront(emulator.endpoint, 'sqs');
 /** The client of the code under test, on the front; `direct` is the test's own. */
 const sqs = new SQSClient({ region: 'eu-west-1', endpoint: wire.endpoint, credentials });
 const direct = new SQSClient({ region: 'eu-west-1', endpoint: emulator.endpoint, credentials });

@@ -1,13 +1,14 @@
 /**
- * The DynamoDB calls a test's code makes, as the wire carries them: an HTTP front on a local
- * DynamoDB endpoint (test/unit/support/local-dynamo.ts) that names each call by its `X-Amz-Target`,
+ * The AWS calls a test's code makes, as the wire carries them: an HTTP front on a local emulator
+ * (the DynamoDB endpoint of test/unit/support/local-dynamo.ts, the local SQS, the local Scheduler)
+ * that names each call as the stack's call hook does (`recogniseCall`, local/aws-call-hook.ts),
  * reads its input (the JSON body), records both, and lets the test decide the answer: served by
- * the endpoint as sent (the default), served after a wait, served in part, or answered as DynamoDB
- * answers in a state the endpoint never reaches (throttled, items left unprocessed, a transaction
- * meeting another). Answers are in DynamoDB's own wire format, so the SDK raises its real
- * exception classes. The endpoint's faultable twin (`faultable` in local/dynamodb/endpoint.ts)
- * names the operation only; tests that must see what was asked, or hold a call, use this front.
- * `startJsonWire` is the same front for another awsJson service (SQS: `AmazonSQS.`).
+ * the emulator as sent (the default), served after a wait, served in part, never answered, or
+ * answered as AWS answers in a state the emulator never reaches (throttled, items left
+ * unprocessed, a transaction meeting another). Answers are in the service's own wire format, so
+ * the SDK raises its real exception classes. The emulators' faultable endpoints (`faultable`)
+ * name the operation only and answer at once; tests that must see what was asked, or hold a
+ * call, use this front.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -15,8 +16,9 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { faultResponse, sendWireResponse } from '../../../local/aws-call-hook.ts';
+import { faultResponse, recogniseCall, sendWireResponse } from '../../../local/aws-call-hook.ts';
 import type { WireResponse } from '../../../local/aws-call-hook.ts';
+import type { FaultService } from '../../../local/fault-rules.ts';
 import { transactionCanceled } from '../../../local/dynamodb/transaction-support.ts';
 import type { CancellationReason } from '../../../local/dynamodb/transaction-support.ts';
 import { closeServer } from '../../../local/http-gateway.ts';
@@ -26,9 +28,10 @@ import { readBody } from '../../../local/request-body.ts';
 /** A JSON object as the wire carries it (attribute values in DynamoDB's `{ S: ... }` form). */
 export type WireObject = Record<string, unknown>;
 
-/** One call as the endpoint's front saw it: the operation (`BatchWriteItem`) and its input. */
-export interface DynamoCall {
+/** One call as the front saw it: the operation (`BatchWriteItem`), its path (a REST call names its resource there) and its input. */
+export interface WireCall {
   readonly operation: string;
+  readonly path: string;
   readonly input: WireObject;
 }
 
@@ -42,32 +45,32 @@ export interface ServedCall {
  * Decides the answer to one call: undefined lets the endpoint serve it as sent; `serve` has the
  * endpoint run an input of the test's choosing (part of a batch) and returns what it answered.
  */
-export type DynamoAnswer = (call: DynamoCall, serve: (input: WireObject) => Promise<ServedCall>) => WireResponse | undefined | Promise<WireResponse | undefined>;
+export type WireAnswer = (call: WireCall, serve: (input: WireObject) => Promise<ServedCall>) => WireResponse | undefined | Promise<WireResponse | undefined>;
 
-/** A front on the endpoint of an awsJson service (DynamoDB, SQS): the calls it saw, and their answers. */
-export interface JsonWire {
+/** A front on an emulator's endpoint: the calls it saw, and their answers. */
+export interface WireFront {
   /** The front's URL, for a client of the code under test. */
   readonly endpoint: string;
   /** Every call since the start or the last `reset()`, in the order they arrived. */
-  calls(): readonly DynamoCall[];
+  calls(): readonly WireCall[];
   /** The calls of one operation, in order. */
-  callsOf(operation: string): readonly DynamoCall[];
+  callsOf(operation: string): readonly WireCall[];
   /** Answers the calls from now on with `answer` (undefined: served as sent). */
-  answerWith(answer: DynamoAnswer | undefined): void;
+  answerWith(answer: WireAnswer | undefined): void;
   /** Forgets the calls and the answer. */
   reset(): void;
   stop(): Promise<void>;
 }
 
 /** The front on a DynamoDB endpoint, with a document client on it. */
-export interface DynamoWire extends JsonWire {
+export interface DynamoWire extends WireFront {
   /** A document client on the front, configured as the functions' (`removeUndefinedValues`). */
   readonly documentClient: DynamoDBDocumentClient;
 }
 
 const AMZ_JSON = 'application/x-amz-json-1.0';
-/** Request headers the endpoint reads (the signature's among them); the rest are the connection's. */
-const forwardedHeaders = ['x-amz-content-sha256', 'x-amz-user-agent', 'x-amzn-query-mode', 'content-type', 'x-amz-target', 'authorization', 'x-amz-date', 'x-amz-security-token', 'amz-sdk-invocation-id', 'amz-sdk-request'];
+/** Request headers the emulators read (the signature's among them); the rest are the connection's. */
+const forwardedHeaders = ['x-amz-content-sha256', 'x-amz-user-agent', 'x-amzn-query-mode', 'x-amz-client-token', 'content-type', 'x-amz-target', 'authorization', 'x-amz-date', 'x-amz-security-token', 'amz-sdk-invocation-id', 'amz-sdk-request'];
 
 /** The headers among `names` that `headers` carries. */
 function headersOf(headers: Headers, names: readonly string[]): Record<string, string> {
@@ -93,7 +96,7 @@ export function transactionCancelledAnswer(reasons: readonly CancellationReason[
 
 /** Starts a front on the DynamoDB endpoint at `endpoint`; `stop()` closes it and its client. */
 export async function startDynamoWire(endpoint: string): Promise<DynamoWire> {
-  const front = await startJsonWire(endpoint, 'DynamoDB_20120810.');
+  const front = await startWireFront(endpoint, 'dynamodb');
   const client = new DynamoDBClient({ endpoint: front.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   return {
     ...front,
@@ -106,12 +109,12 @@ export async function startDynamoWire(endpoint: string): Promise<DynamoWire> {
 }
 
 /**
- * Starts a front on the endpoint of an awsJson service at `endpoint`, naming the calls whose
- * `X-Amz-Target` starts with `targetPrefix` (`AmazonSQS.`); the others pass untouched.
+ * Starts a front on the emulator of `service` at `endpoint`; requests that are no call of it
+ * pass untouched. `stop()` closes it and every connection (a call never answered fails then).
  */
-export async function startJsonWire(endpoint: string, targetPrefix: string): Promise<JsonWire> {
-  let recorded: DynamoCall[] = [];
-  let answer: DynamoAnswer | undefined;
+export async function startWireFront(endpoint: string, service: FaultService): Promise<WireFront> {
+  let recorded: WireCall[] = [];
+  let answer: WireAnswer | undefined;
 
   async function forward(req: IncomingMessage, body: Buffer | string): Promise<{ status: number; text: string; headers: Headers }> {
     const headers: Record<string, string> = {};
@@ -119,17 +122,19 @@ export async function startJsonWire(endpoint: string, targetPrefix: string): Pro
       const value = req.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
-    const response = await fetch(endpoint, { method: req.method ?? 'POST', headers, body: req.method === 'GET' ? undefined : body });
+    const method = req.method ?? 'POST';
+    const response = await fetch(new URL(req.url ?? '/', endpoint), { method, headers, body: body.length === 0 && method !== 'POST' ? undefined : body });
     return { status: response.status, text: await response.text(), headers: response.headers };
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = (await readBody(req, 16 * 1024 * 1024)) ?? Buffer.alloc(0);
-    const target = String(req.headers['x-amz-target'] ?? '');
+    const named = recogniseCall(service, { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers }, body);
     const decide = answer;
     let decided: WireResponse | undefined;
-    if (target.startsWith(targetPrefix)) {
-      const call: DynamoCall = { operation: target.slice(targetPrefix.length), input: JSON.parse(body.toString('utf8')) as WireObject };
+    if (named) {
+      const input = body.length > 0 ? (JSON.parse(body.toString('utf8')) as WireObject) : {};
+      const call: WireCall = { operation: named.operation, path: new URL(req.url ?? '/', 'http://front').pathname, input };
       recorded.push(call);
       const serve = async (input: WireObject): Promise<ServedCall> => {
         const served = await forward(req, JSON.stringify(input));
@@ -143,10 +148,7 @@ export async function startJsonWire(endpoint: string, targetPrefix: string): Pro
     }
     const served = await forward(req, body);
     res.writeHead(served.status, {
-      ...headersOf(served.headers, ['x-amzn-query-error', 'x-amzn-errortype']),
-      'content-type': served.headers.get('content-type') ?? AMZ_JSON,
-      'x-amzn-requestid': served.headers.get('x-amzn-requestid') ?? randomUUID(),
-      'x-amz-crc32': String(crc32(served.text)),
+      ...headersOf(served.headers, ['content-type', 'x-amzn-requestid', 'x-amzn-errortype', 'x-amzn-query-error', 'x-amz-crc32']),
       'content-length': Buffer.byteLength(served.text),
     });
     res.end(served.text);
