@@ -1,8 +1,8 @@
 /**
- * The EventBridge delivery scheduler of one test account (eu-west-1, 111122223333). Given the
- * clients of the local Scheduler and SQS (local-queues.ts), it runs against them, in the group and
- * to the queue `testAccountScheduling` names, which the test makes; without, its clients name AWS's
- * regional endpoints, for the tests that still replace them with `aws-sdk-client-mock`.
+ * The EventBridge delivery scheduler of one test account (eu-west-1, 111122223333), on the local
+ * Scheduler and SQS: given their clients (local-queues.ts) or the endpoints to make them on (a
+ * faultable endpoint, a wire front), in the group and to the queue `testAccountScheduling` names,
+ * which the test makes.
  */
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -27,13 +27,24 @@ const config: SchedulerConfig = {
   firesPerSecond: 1000,
 };
 
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+/** Where the scheduler runs: the local services' clients, or their endpoints. */
+export interface LocalScheduling {
+  readonly scheduler: SchedulerClient | string;
+  /** Absent: a client on AWS's endpoint, for a test whose scheduler never sends a message. */
+  readonly sqs?: SQSClient | string;
+  readonly clock?: Clock;
+  /** Attempts of each Scheduler call on an endpoint given, the SDK's retries included. @default the SDK's (3) */
+  readonly schedulerAttempts?: number;
+}
+
 /** A delivery scheduler firing 60 s early, at most 1,000 schedules a second, into the account's `delivery` queue. */
-export function testAccountDeliveryScheduler(local?: { readonly scheduler: SchedulerClient; readonly sqs: SQSClient; readonly clock?: Clock }): EventBridgeDeliveryScheduler {
-  return new EventBridgeDeliveryScheduler(
-    local?.scheduler ?? new SchedulerClient({ region: 'eu-west-1' }),
-    local?.sqs ?? new SQSClient({ region: 'eu-west-1' }),
-    config,
-    testAccountScheduling.deliveryQueueUrl,
-    local?.clock,
-  );
+export function testAccountDeliveryScheduler(local: LocalScheduling): EventBridgeDeliveryScheduler {
+  const scheduler =
+    typeof local.scheduler === 'string'
+      ? new SchedulerClient({ region: 'eu-west-1', endpoint: local.scheduler, credentials, ...(local.schedulerAttempts === undefined ? {} : { maxAttempts: local.schedulerAttempts }) })
+      : local.scheduler;
+  const sqs = typeof local.sqs === 'string' || local.sqs === undefined ? new SQSClient({ region: 'eu-west-1', ...(local.sqs ? { endpoint: local.sqs, credentials } : {}) }) : local.sqs;
+  return new EventBridgeDeliveryScheduler(scheduler, sqs, config, testAccountScheduling.deliveryQueueUrl, local.clock);
 }

@@ -1,13 +1,14 @@
 /**
  * The schedule-creation-failure rule with the real adapters: the notification store on dynalite
- * and the EventBridge scheduler adapter on a mocked Scheduler that fails part-way. The request
- * answers 503 and leaves nothing that nothing would deliver: no item, no schedule, nothing for the
- * stuck-retry sweep to find.
+ * and the EventBridge scheduler adapter on the local Scheduler, whose faultable endpoint fails
+ * every CreateSchedule after the first (`InternalServerException`, the SDK's retries included).
+ * The request answers 503 and leaves nothing that nothing would deliver: no item, no schedule,
+ * nothing for the stuck-retry sweep to find.
  */
-import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { faultResponse } from '../../../../local/aws-call-hook.ts';
+import type { CallHook } from '../../../../local/aws-call-hook.ts';
 import { DynamoNotificationStore } from '../../../../shared/adapters/dynamo-notification-store.ts';
 import { DynamoNotificationSweeps } from '../../../../shared/adapters/dynamo-notification-sweeps.ts';
 import { ServiceUnavailableError } from '../../../../shared/errors.ts';
@@ -15,12 +16,22 @@ import { stuckCriteria } from '../../../../shared/domain/sweeps.ts';
 import { logger } from '../../../../shared/observability/logger.ts';
 import { scheduleNotifications } from '../../../../shared/use-cases/notifications.ts';
 import { FakeClock, InMemoryRecipientStore, InMemorySelfSendLimits } from '../../fakes/index.ts';
-import { admin, aRecipient, awsError, tenantId } from '../../fakes/fixtures.ts';
+import { admin, aRecipient, tenantId } from '../../fakes/fixtures.ts';
 import { startDynalite } from '../../support/dynalite.ts';
 import type { Dynalite } from '../../support/dynalite.ts';
 import { testAccountDeliveryScheduler } from '../../support/delivery-scheduler.ts';
+import { startLocalScheduler } from '../../support/local-scheduler.ts';
 
-const schedulerMock = mockClient(SchedulerClient);
+/** The Scheduler's calls, and the schedules there were when the first DeleteSchedule came. */
+const calls: string[] = [];
+let beforeRollback: string[] | undefined;
+const hook: CallHook = (service, call) => {
+  calls.push(call.operation);
+  if (call.operation === 'DeleteSchedule') beforeRollback ??= scheduler.listSchedules().map((schedule) => schedule.name);
+  if (call.operation !== 'CreateSchedule' || calls.filter((operation) => operation === 'CreateSchedule').length === 1) return undefined;
+  return faultResponse(service, call.protocol, { statusCode: 500, code: 'InternalServerException', message: 'Unexpected error encountered while processing the request.' });
+};
+const scheduler = await startLocalScheduler('2030-01-01T12:00:00.000Z', hook);
 let dynamo: Dynalite;
 
 beforeAll(async () => {
@@ -30,7 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dynamo?.stop();
-  schedulerMock.restore();
+  await scheduler.stop();
 });
 
 describe('a create whose scheduling fails part-way, on the real store', () => {
@@ -41,12 +52,10 @@ describe('a create whose scheduling fails part-way, on the real store', () => {
     const recipients = new InMemoryRecipientStore();
     const ids = Array.from({ length: 150 }, (_, i) => `user-${String(i).padStart(3, '0')}`);
     for (const id of ids) await recipients.put(aRecipient({ id }));
-    schedulerMock.on(CreateScheduleCommand).resolvesOnce({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald/x' }).rejects(awsError('ServiceUnavailableException', 503));
-    schedulerMock.on(DeleteScheduleCommand).resolves({});
-    const scheduler = testAccountDeliveryScheduler();
+    const deliveryScheduler = testAccountDeliveryScheduler({ scheduler: scheduler.faultableEndpoint });
 
     // Act
-    const request = scheduleNotifications({ notifications: store, recipients, scheduler, clock, selfSend: new InMemorySelfSendLimits() }, admin, {
+    const request = scheduleNotifications({ notifications: store, recipients, scheduler: deliveryScheduler, clock, selfSend: new InMemorySelfSendLimits() }, admin, {
       recipients: ids,
       title: 'Maintenance',
       message: 'Tonight at 22:00',
@@ -57,9 +66,9 @@ describe('a create whose scheduling fails part-way, on the real store', () => {
 
     // Assess
     await expect(request).rejects.toBeInstanceOf(ServiceUnavailableError);
-    const created = schedulerMock.commandCalls(CreateScheduleCommand).map((c) => c.args[0].input.Name);
-    const deleted = schedulerMock.commandCalls(DeleteScheduleCommand).map((c) => c.args[0].input.Name);
-    expect(deleted).toContain(created[0]);
+    expect(calls).toContain('DeleteSchedule');
+    expect(beforeRollback).toHaveLength(1);
+    expect(scheduler.listSchedules()).toEqual([]);
     const items = (await dynamo.db.send(new ScanCommand({ TableName: dynamo.tableName('notifications') }))).Items ?? [];
     expect(items.filter((item) => item.tenantId === tenantId)).toEqual([]);
     const sweeps = new DynamoNotificationSweeps(dynamo.db, dynamo.tableName('notifications'));
