@@ -1,15 +1,16 @@
 /**
  * A create with an `Idempotency-Key` that died between its writes, retried, with the real
  * adapters: the notification store and the create records on the local stack's DynamoDB endpoint
- * (dynalite's store), the EventBridge scheduler adapter on a mocked Scheduler. The retry ends with
- * one set of notifications, the first attempt's, and AWS calls are counted by command. A recurring
- * create retried so ends with one definition and one schedule.
+ * (dynalite's store), the EventBridge scheduler adapter on the local Scheduler. Fronts on both
+ * (test/unit/support/wire-front.ts) count the calls as the wire carries them and make the
+ * Scheduler's trouble: a call that never answers (the attempt dies there), a throttled one. The
+ * retry ends with one set of notifications, the first attempt's. A recurring create retried so
+ * ends with one definition and one schedule.
  */
-import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient, ThrottlingException, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
-import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
+import { SchedulerClient, ThrottlingException } from '@aws-sdk/client-scheduler';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { faultResponse } from '../../../../local/aws-call-hook.ts';
 import { DynamoCreateRecords } from '../../../../shared/adapters/dynamo-create-records.ts';
 import { DynamoNotificationStore } from '../../../../shared/adapters/dynamo-notification-store.ts';
 import { DynamoRecurringStore, markerRetentionSeconds } from '../../../../shared/adapters/dynamo-recurring-store.ts';
@@ -31,41 +32,69 @@ import { admin, aNotification, aRecipient, aRecurringDefinition } from '../../fa
 import { startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
 import { testAccountDeliveryScheduler } from '../../support/delivery-scheduler.ts';
+import { startLocalScheduler } from '../../support/local-scheduler.ts';
+import { startDynamoWire, startWireFront } from '../../support/wire-front.ts';
+import type { DynamoWire, WireFront } from '../../support/wire-front.ts';
 
-const schedulerMock = mockClient(SchedulerClient);
 let dynamo: LocalDynamo;
+/** The DynamoDB calls of the code under test; the test's own reads and writes go straight to the endpoint. */
+let dynamoWire: DynamoWire;
+const scheduler = await startLocalScheduler('2030-01-01T12:00:00.000Z');
+/** The Scheduler calls of the code under test. */
+const schedulerWire: WireFront = await startWireFront(scheduler.endpoint, 'scheduler');
 
 beforeAll(async () => {
   logger.setLogLevel('SILENT');
   dynamo = await startLocalDynamo({ withTables: true });
+  dynamoWire = await startDynamoWire(dynamo.endpoint);
 });
 
 beforeEach(() => {
-  schedulerMock.reset();
+  schedulerWire.reset();
 });
 
 afterAll(async () => {
+  await schedulerWire.stop();
+  await scheduler.stop();
+  await dynamoWire?.stop();
   await dynamo?.stop();
-  schedulerMock.restore();
 });
+
+/** A call the Scheduler never answers: the attempt that made it dies there. */
+const never = (): Promise<undefined> => new Promise(() => undefined);
+
+/** The names of the schedules in the Scheduler that are among `names`. */
+function schedulesNamed(names: readonly string[]): string[] {
+  return scheduler.listSchedules().map((schedule) => schedule.name).filter((name) => names.includes(name)).sort();
+}
+
+/** The names of the schedules the calls of `operation` named (the last part of their path), in order. */
+function scheduleNamesOf(operation: string): string[] {
+  return schedulerWire.callsOf(operation).map((call) => call.path.split('/').pop() ?? '');
+}
 
 /** The recipients of a request: 150 make two batch schedules (100 + 50). */
 function recipientsOf(tenantId: string): string[] {
   return Array.from({ length: 150 }, (_, i) => `${tenantId}-user-${String(i).padStart(3, '0')}`);
 }
 
-async function setUp(tenantId: string): Promise<{ deps: NotificationDeps; body: CreateNotificationsBody }> {
+/**
+ * The deps of a create, on the fronts when its DynamoDB calls are `counted`; `schedulerAttempts`:
+ * of each Scheduler call, the SDK's retries included (1: a refusal fails the create at once).
+ */
+async function setUp(tenantId: string, options: { counted?: boolean; schedulerAttempts?: number } = {}): Promise<{ deps: NotificationDeps; body: CreateNotificationsBody }> {
+  const { counted = false, schedulerAttempts } = options;
+  const db = counted ? dynamoWire.documentClient : dynamo.documentClient;
   const recipients = new InMemoryRecipientStore();
   const ids = recipientsOf(tenantId);
   for (const id of ids) await recipients.put(aRecipient({ tenantId, id }));
-  const scheduler = testAccountDeliveryScheduler();
   const deps: NotificationDeps = {
-    notifications: new DynamoNotificationStore(dynamo.documentClient, 'notifications'),
+    notifications: new DynamoNotificationStore(db, 'notifications'),
     recipients,
-    scheduler,
+    scheduler: testAccountDeliveryScheduler({ scheduler: schedulerWire.endpoint, ...(schedulerAttempts === undefined ? {} : { schedulerAttempts }) }),
     clock: new FakeClock('2030-01-01T12:00:00.000Z'),
     selfSend: new InMemorySelfSendLimits(),
-    createRecords: new DynamoCreateRecords(dynamo.documentClient, 'idempotency', idempotencyRetentionSeconds),
+    createRecords: new DynamoCreateRecords(db, 'idempotency', idempotencyRetentionSeconds),
   };
   const body: CreateNotificationsBody = {
     recipients: ids,
@@ -87,17 +116,13 @@ async function idsStored(tenantId: string): Promise<string[]> {
   return items.filter((item) => item.tenantId === tenantId).map((item) => String(item.id)).sort();
 }
 
-/** The DynamoDB commands sent while `act` runs, counted by name. */
-async function dynamoCommandsDuring(act: () => Promise<unknown>): Promise<Record<string, number>> {
-  const spy = vi.spyOn(dynamo.documentClient, 'send');
-  try {
-    await act();
-    const counts: Record<string, number> = {};
-    for (const [command] of spy.mock.calls) counts[command.constructor.name] = (counts[command.constructor.name] ?? 0) + 1;
-    return counts;
-  } finally {
-    spy.mockRestore();
-  }
+/** The DynamoDB calls the code under test made while `act` ran, counted by operation. */
+async function dynamoCallsDuring(act: () => Promise<unknown>): Promise<Record<string, number>> {
+  const from = dynamoWire.calls().length;
+  await act();
+  const counts: Record<string, number> = {};
+  for (const { operation } of dynamoWire.calls().slice(from)) counts[operation] = (counts[operation] ?? 0) + 1;
+  return counts;
 }
 
 describe('a create with an Idempotency-Key retried after a death between its writes, on the real adapters', () => {
@@ -106,52 +131,48 @@ describe('a create with an Idempotency-Key retried after a death between its wri
     // while the second CreateSchedule hangs (the SDK retrying a throttled Scheduler)
     const tenantId = 'died';
     const caller = { ...admin, tenantId };
-    const { deps, body } = await setUp(tenantId);
-    const made = new Set<string>();
-    schedulerMock.on(CreateScheduleCommand).callsFakeOnce((input: CreateScheduleCommandInput) => {
-      made.add(input.Name ?? '');
-      return { ScheduleArn: `arn:aws:scheduler:::schedule/herald/${input.Name}` };
-    }).callsFakeOnce(() => new Promise(() => undefined));
-    void scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) });
-    await vi.waitFor(() => expect(schedulerMock.commandCalls(CreateScheduleCommand)).toHaveLength(2), { timeout: 20_000 });
+    const { deps, body } = await setUp(tenantId, { counted: true });
+    schedulerWire.answerWith((call) => (call.operation === 'CreateSchedule' && schedulerWire.callsOf('CreateSchedule').length > 1 ? never() : undefined));
+    // The dead attempt never ends; its call fails when the front closes, unseen.
+    scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) }).catch(() => undefined);
+    await vi.waitFor(() => {
+      expect(schedulerWire.callsOf('CreateSchedule')).toHaveLength(2);
+      expect(schedulesNamed(scheduleNamesOf('CreateSchedule'))).toHaveLength(1);
+    }, { timeout: 20_000 });
     const firstIds = await idsStored(tenantId);
     expect(firstIds).toHaveLength(150);
-    schedulerMock.reset();
-    schedulerMock.on(CreateScheduleCommand).callsFake((input: CreateScheduleCommandInput) => {
-      if (made.has(input.Name ?? '')) throw new ConflictException({ message: `Schedule ${input.Name} already exists.`, Message: `Schedule ${input.Name} already exists.`, $metadata: { httpStatusCode: 409 } });
-      made.add(input.Name ?? '');
-      return { ScheduleArn: `arn:aws:scheduler:::schedule/herald/${input.Name}` };
-    });
+    const names = scheduleNamesOf('CreateSchedule');
+    schedulerWire.reset();
 
     // Act: the retry, once the dead attempt's lock ran out
     let retried: Awaited<ReturnType<typeof scheduleNotifications>> | undefined;
-    const commands = await dynamoCommandsDuring(async () => {
+    const commands = await dynamoCallsDuring(async () => {
       retried = await scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) });
     });
 
-    // Assess
+    // Assess: the schedule made is taken as made (the Scheduler's ConflictException), the other made now
     expect([...(retried?.notificationIds ?? [])].sort()).toEqual(firstIds);
     expect(await idsStored(tenantId)).toEqual(firstIds);
-    expect(schedulerMock.commandCalls(CreateScheduleCommand)).toHaveLength(2);
-    expect(schedulerMock.commandCalls(DeleteScheduleCommand)).toHaveLength(0);
-    expect(made.size).toBe(2);
+    expect(scheduleNamesOf('CreateSchedule').sort()).toEqual(names.slice().sort());
+    expect(schedulerWire.callsOf('DeleteSchedule')).toHaveLength(0);
+    expect(schedulesNamed(names)).toEqual(names.slice().sort());
     // The refused put learns the record, the renewal keeps it as long as the key; two reads of 100 find every notification.
-    expect(commands).toEqual({ PutCommand: 2, BatchGetCommand: 2 });
+    expect(commands).toEqual({ PutItem: 2, BatchGetItem: 2 });
   });
 
   it('costs one PutItem more with a key, and nothing more without', async () => {
     // Prepare
-    schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald/x' });
-    const plain = await setUp('plain');
-    const keyed = await setUp('keyed');
+    const plain = await setUp('plain', { counted: true });
+    const keyed = await setUp('keyed', { counted: true });
 
     // Act
-    const withoutKey = await dynamoCommandsDuring(() => scheduleNotifications(plain.deps, { ...admin, tenantId: 'plain' }, plain.body));
-    const withKey = await dynamoCommandsDuring(() => scheduleNotifications(keyed.deps, { ...admin, tenantId: 'keyed' }, keyed.body, { idempotency: keyOf('keyed') }));
+    const withoutKey = await dynamoCallsDuring(() => scheduleNotifications(plain.deps, { ...admin, tenantId: 'plain' }, plain.body));
+    const withKey = await dynamoCallsDuring(() => scheduleNotifications(keyed.deps, { ...admin, tenantId: 'keyed' }, keyed.body, { idempotency: keyOf('keyed') }));
 
     // Assess: 150 notifications are 6 BatchWriteItems of 25
-    expect(withoutKey).toEqual({ BatchWriteCommand: 6 });
-    expect(withKey).toEqual({ BatchWriteCommand: 6, PutCommand: 1 });
+    expect(withoutKey).toEqual({ BatchWriteItem: 6 });
+    expect(withKey).toEqual({ BatchWriteItem: 6, PutItem: 1 });
+    expect(schedulerWire.callsOf('CreateSchedule')).toHaveLength(4);
   });
 });
 
@@ -194,7 +215,7 @@ describe('a create whose scheduling failed after one of it was delivered, on the
   it('learns from each refused cancel itself the status that refused it, and nothing for one that is not there', async () => {
     // Prepare: one sent, one being delivered, one pending, one never written
     const tenantId = 'refused';
-    const store = new DynamoNotificationStore(dynamo.documentClient, 'notifications');
+    const store = new DynamoNotificationStore(dynamoWire.documentClient, 'notifications');
     const now = new Date('2030-01-01T12:00:00.000Z');
     const [sent, sending, pending, missing] = ['a', 'b', 'c', 'd'].map((recipientId) => aNotification({ tenantId, recipientId, id: newNotificationId(now) }));
     if (!sent || !sending || !pending || !missing) throw new Error('four notifications');
@@ -206,34 +227,37 @@ describe('a create whose scheduling failed after one of it was delivered, on the
 
     // Act
     const outcomes: unknown[] = [];
-    const commands = await dynamoCommandsDuring(async () => {
+    const commands = await dynamoCallsDuring(async () => {
       for (const n of [sent, sending, pending, missing]) outcomes.push(await store.cancel(tenantId, n.id, now));
     });
 
     // Assess: one UpdateItem each, and no read
     expect(outcomes).toEqual([{ status: 'sent' }, { status: 'sending' }, { cancelled: expect.objectContaining({ id: pending.id, status: 'cancelled' }) }, {}]);
-    expect(commands).toEqual({ UpdateCommand: 4 });
+    expect(commands).toEqual({ UpdateItem: 4 });
   });
 
   it('answers 503 naming the delivered one, and the retry with the same key completes the set under its ids: no recipient gets it twice', async () => {
     // Prepare: while the Scheduler is throttled, one notification is delivered (sent straight to the queue, or by the sweep)
     const tenantId = 'delivered';
     const caller = { ...admin, tenantId };
-    const { deps, body } = await setUp(tenantId);
+    // One attempt per Scheduler call: the SDK's backoff on a throttled call is not what this proves.
+    const { deps, body } = await setUp(tenantId, { schedulerAttempts: 1 });
     const store = deps.notifications;
     let deliveredId: string | undefined;
-    schedulerMock.on(CreateScheduleCommand).callsFakeOnce(async () => {
-      [deliveredId] = await idsStored(tenantId);
-      const claim = await store.claim(tenantId, deliveredId ?? '', new Date('2030-01-01T12:00:00.000Z'), 60);
-      if (claim) await store.markSent(claim, new Date('2030-01-01T12:00:00.000Z'), new Date('2030-01-02T12:00:00.000Z'));
-      throw new ThrottlingException({ message: 'Rate exceeded', Message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } });
+    schedulerWire.answerWith(async (call) => {
+      if (call.operation !== 'CreateSchedule') return undefined;
+      if (deliveredId === undefined) {
+        [deliveredId] = await idsStored(tenantId);
+        const claim = await store.claim(tenantId, deliveredId ?? '', new Date('2030-01-01T12:00:00.000Z'), 60);
+        if (claim) await store.markSent(claim, new Date('2030-01-01T12:00:00.000Z'), new Date('2030-01-02T12:00:00.000Z'));
+      }
+      return faultResponse('scheduler', 'restJson', { statusCode: 429, code: 'ThrottlingException', message: 'Rate exceeded' });
     });
 
     // Act: the failed create, then its retry
     const failure = await scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) }).catch((error: unknown) => error);
     const firstIds = (await idsStored(tenantId)).length;
-    schedulerMock.reset();
-    schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald/x' });
+    schedulerWire.reset();
     const retried = await scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) });
 
     // Assess: only the delivered one was left by the rollback; the retry rewrote the others under the same ids
@@ -302,7 +326,7 @@ describe('a recurring create with an Idempotency-Key retried after a death betwe
     const recurring = new DynamoRecurringStore(dynamo.documentClient, () => 'recurring');
     const deps: RecurringDeps = {
       recurring,
-      scheduler: new EventBridgeRecurringScheduler(new SchedulerClient({ region: 'eu-west-1' }), () => ({
+      scheduler: new EventBridgeRecurringScheduler(new SchedulerClient({ region: 'eu-west-1', endpoint: schedulerWire.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }), () => ({
         groupName: 'herald',
         roleArn: 'arn:aws:iam::111122223333:role/scheduler',
         targetArn: 'arn:aws:sqs:eu-west-1:111122223333:fanout',
@@ -316,31 +340,31 @@ describe('a recurring create with an Idempotency-Key retried after a death betwe
     };
     const body = createRecurringBodySchema.parse({ recipients: ['bob'], title: 'Digest', message: 'Your day', schedule: { cron: '0 9 * * *', timezone: 'Europe/Paris' } });
     const key: CreateKey = { key: JSON.stringify([tenantId, admin.sub, 'POST /v1/recurring-notifications', '/v1/recurring-notifications', 'k-1']), fingerprint: 'body-1' };
-    const made = new Set<string>();
-    schedulerMock.on(CreateScheduleCommand).callsFakeOnce(async (input: CreateScheduleCommandInput) => {
-      made.add(input.Name ?? '');
-      return new Promise(() => undefined);
+    let reached = false;
+    schedulerWire.answerWith(async (call, serve) => {
+      if (call.operation !== 'CreateSchedule') return undefined;
+      await serve(call.input);
+      reached = true;
+      return never();
     });
-    void createRecurring(deps, caller, body, { idempotency: key });
-    await vi.waitFor(() => expect(made.size).toBe(1), { timeout: 20_000 });
+    // The dead attempt never ends; its call fails when the front closes, unseen.
+    createRecurring(deps, caller, body, { idempotency: key }).catch(() => undefined);
+    await vi.waitFor(() => expect(reached).toBe(true), { timeout: 20_000 });
     const [first] = (await recurring.list(tenantId, 10)).items;
-    schedulerMock.reset();
-    schedulerMock.on(CreateScheduleCommand).callsFake((input: CreateScheduleCommandInput) => {
-      if (made.has(input.Name ?? '')) throw new ConflictException({ message: `Schedule ${input.Name} already exists.`, Message: `Schedule ${input.Name} already exists.`, $metadata: { httpStatusCode: 409 } });
-      made.add(input.Name ?? '');
-      return { ScheduleArn: `arn:aws:scheduler:::schedule/herald/${input.Name}` };
-    });
-    schedulerMock.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/herald/updated' });
+    const name = recurringScheduleName(first?.id ?? '');
+    expect(schedulesNamed([name])).toEqual([name]);
+    schedulerWire.reset();
 
     // Act
     const retried = await createRecurring(deps, caller, body, { idempotency: key });
 
-    // Assess
+    // Assess: the Scheduler's ConflictException, then an update of the schedule there
     expect(first).toBeDefined();
     expect(retried.id).toBe(first?.id);
     expect((await recurring.list(tenantId, 10)).items.map((r) => r.id)).toEqual([retried.id]);
-    expect([...made]).toEqual([recurringScheduleName(retried.id)]);
-    expect(schedulerMock.commandCalls(UpdateScheduleCommand).map((c) => c.args[0].input.Name)).toEqual([recurringScheduleName(retried.id)]);
-    expect(schedulerMock.commandCalls(DeleteScheduleCommand)).toHaveLength(0);
+    expect(scheduleNamesOf('CreateSchedule')).toEqual([name]);
+    expect(scheduleNamesOf('UpdateSchedule')).toEqual([name]);
+    expect(schedulerWire.callsOf('DeleteSchedule')).toHaveLength(0);
+    expect(scheduler.listSchedules().filter((schedule) => schedule.name.startsWith('r-')).map((schedule) => schedule.name)).toEqual([name]);
   });
 });
