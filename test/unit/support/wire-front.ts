@@ -17,7 +17,7 @@ import { crc32 } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { faultResponse, recogniseCall, sendWireResponse } from '../../../local/aws-call-hook.ts';
-import type { WireResponse } from '../../../local/aws-call-hook.ts';
+import type { RecognisedCall, WireResponse } from '../../../local/aws-call-hook.ts';
 import type { FaultService } from '../../../local/fault-rules.ts';
 import { transactionCanceled } from '../../../local/dynamodb/transaction-support.ts';
 import type { CancellationReason } from '../../../local/dynamodb/transaction-support.ts';
@@ -83,11 +83,6 @@ export function jsonAnswer(output: WireObject, statusCode = 200): WireResponse {
   return { statusCode, headers: { 'content-type': AMZ_JSON, 'x-amzn-requestid': randomUUID(), 'x-amz-crc32': String(crc32(body)) }, body };
 }
 
-/** DynamoDB's error `code` (`ProvisionedThroughputExceededException`) in its wire format, 400 unless told. */
-export function dynamoError(code: string, message: string, statusCode = 400): WireResponse {
-  return faultResponse('dynamodb', 'awsJson', { statusCode, code, message });
-}
-
 /** `TransactionCanceledException` with one reason per action, as the endpoint itself sends it. */
 export function transactionCancelledAnswer(reasons: readonly CancellationReason[]): WireResponse {
   const error = transactionCanceled(reasons);
@@ -127,9 +122,7 @@ export async function startWireFront(endpoint: string, service: FaultService): P
     return { status: response.status, text: await response.text(), headers: response.headers };
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = (await readBody(req, 16 * 1024 * 1024)) ?? Buffer.alloc(0);
-    const named = recogniseCall(service, { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers }, body);
+  async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer, named: RecognisedCall | undefined): Promise<void> {
     const decide = answer;
     let decided: WireResponse | undefined;
     if (named) {
@@ -138,7 +131,7 @@ export async function startWireFront(endpoint: string, service: FaultService): P
       recorded.push(call);
       const serve = async (input: WireObject): Promise<ServedCall> => {
         const served = await forward(req, JSON.stringify(input));
-        return { status: served.status, output: JSON.parse(served.text) as WireObject };
+        return { status: served.status, output: served.text ? (JSON.parse(served.text) as WireObject) : {} };
       };
       decided = await decide?.(call, serve);
     }
@@ -154,14 +147,24 @@ export async function startWireFront(endpoint: string, service: FaultService): P
     res.end(served.text);
   }
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+  /** Reads and names the request, then answers it; a failure of the front answers the service's own 500. */
+  async function receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = (await readBody(req, 16 * 1024 * 1024)) ?? Buffer.alloc(0);
+    const named = recogniseCall(service, { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers }, body);
+    try {
+      await handle(req, res, body, named);
+    } catch (error) {
       if (res.headersSent) {
         res.destroy();
         return;
       }
-      sendWireResponse(res, dynamoError('InternalServerError', `The test's front failed: ${String(error)}`, 500));
-    });
+      const code = service === 'dynamodb' ? 'InternalServerError' : 'InternalServerException';
+      sendWireResponse(res, faultResponse(service, named?.protocol ?? 'awsJson', { statusCode: 500, code, message: `The test's front failed: ${String(error)}` }));
+    }
+  }
+
+  const server: Server = createServer((req, res) => {
+    receive(req, res).catch(() => res.destroy());
   });
   const front = httpUrl('127.0.0.1', await listen(server, 0, '127.0.0.1'));
   return {
