@@ -1,4 +1,3 @@
-import 'aws-sdk-client-mock-vitest/extend';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { afterAll } from 'vitest';
 
