@@ -196,10 +196,28 @@ function isLanguageTag(tag: string): boolean {
  */
 const instantMessage = 'must be an ISO-8601 date-time with an offset, seconds included (2027-03-28T09:00:00Z)';
 
-/** An ISO-8601 instant with an explicit offset (`Z` or `+02:00`). */
-export const instantSchema = z.iso
-  .datetime({ offset: true, message: instantMessage })
-  .max(maxInstantLength, `must be at most ${maxInstantLength} characters`);
+/** A date and a time of day, in any spelling RFC 3339 allows, before its time zone designator. */
+const rfc3339DateTime = /^(\d{4}-\d\d-\d\d)[Tt ](\d\d:\d\d.*?)(z?)$/;
+
+/** {@link localDateTimePattern} in any spelling {@link rfc3339Spelling} reads. */
+const rfc3339LocalDateTime = new RegExp(localDateTimePattern.source.replace('T', '[Tt ]'));
+
+/**
+ * A date-time in the spelling Herald stores, `T` and `Z`: RFC 3339 lets them be lower case
+ * (section 5.6, its note on ABNF) and lets the date and the time be parted by a space. Anything
+ * else, left as it is for the schema to refuse.
+ */
+export function rfc3339Spelling(value: string): string {
+  const match = rfc3339DateTime.exec(value);
+  return match ? `${match[1]}T${match[2]}${match[3] ? 'Z' : ''}` : value;
+}
+
+/** An ISO-8601 instant with an explicit offset (`Z` or `+02:00`); `t`, `z` and a space in place of `T` read as RFC 3339 allows. */
+export const instantSchema = z
+  .string(instantMessage)
+  .max(maxInstantLength, `must be at most ${maxInstantLength} characters`)
+  .overwrite(rfc3339Spelling)
+  .check(z.iso.datetime({ offset: true, message: instantMessage }));
 
 /**
  * Whether two instants of a body or query are in order (`earlier` before `later`, or at the same
@@ -224,7 +242,8 @@ export const schedulableTimeSchema = z.union(
     instantSchema,
     z
       .string()
-      .regex(localDateTimePattern)
+      .regex(rfc3339LocalDateTime)
+      .overwrite(rfc3339Spelling)
       // A real day and time (not a month 61, 29 February 2027, nor a leap second Temporal would read as :59).
       .refine(isCalendarDateTime)
       .meta({ description: 'A wall time without an offset (`2027-03-28T09:00`), read in `timezone`.' }),

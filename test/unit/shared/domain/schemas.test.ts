@@ -155,6 +155,19 @@ describe('createNotificationsBodySchema', () => {
     },
   );
 
+  it.each([
+    ['lower-case t and z', '2030-06-01t09:00:00z', undefined, '2030-06-01T09:00:00Z'],
+    ['a space for T, with an offset', '2030-06-01 09:00:00.250+02:00', undefined, '2030-06-01T09:00:00.250+02:00'],
+    ['a wall time with a space for T', '2030-06-01 09:00', 'Europe/Paris', '2030-06-01T09:00'],
+    ['a wall time with a lower-case t', '2030-06-01t09:00:30', 'Europe/Paris', '2030-06-01T09:00:30'],
+  ])('reads scheduledAt in every spelling RFC 3339 allows (%s), as Herald spells it', (_case, scheduledAt, timezone, spelled) => {
+    // Act
+    const body = parseWith(createNotificationsBodySchema, { ...validBody, scheduledAt, ...(timezone ? { timezone } : {}) }, 'body');
+
+    // Assess
+    expect(body.scheduledAt).toBe(spelled);
+  });
+
   it.each(['4086-61-03T10:32:62', '2027-02-29T09:00', '2030-04-31T12:00', '2030-01-01T24:00', '2030-01-01T12:60', '2027-06-30T23:59:60', '2028-12-31T23:59:60.5'])(
     'rejects a wall time that names no real day and time (%s), with its zone given, naming scheduledAt',
     (scheduledAt) => {
