@@ -2122,13 +2122,13 @@ export interface components {
             scheduled_at: string;
             /** @description With `timezone`: the notifications whose wall time fell in a DST gap or overlap, and how it was resolved. */
             adjusted?: {
+                notification_id: string;
                 /** @enum {string} */
                 kind: "gap" | "overlap";
-                requestedLocal: string;
-                resolvedLocal: string;
+                requested_local: string;
+                resolved_local: string;
                 /** @description For a gap: how far the time moved forward. */
-                shiftMinutes?: number;
-                notification_id: string;
+                shift_minutes?: number;
             }[];
         };
         CeleryCancelScheduledResponse: {

@@ -394,7 +394,15 @@ export const celeryScheduledResponseSchema = z.strictObject({
   count: z.int().min(1),
   scheduled_at: instant,
   adjusted: z
-    .array(localTimeAdjustmentSchema.extend({ notification_id: z.string() }))
+    .array(
+      z.strictObject({
+        notification_id: z.string(),
+        kind: z.enum(['gap', 'overlap']),
+        requested_local: z.string(),
+        resolved_local: z.string(),
+        shift_minutes: z.int().optional().meta({ description: 'For a gap: how far the time moved forward.' }),
+      }),
+    )
     .optional()
     .meta({ description: 'With `timezone`: the notifications whose wall time fell in a DST gap or overlap, and how it was resolved.' }),
 });

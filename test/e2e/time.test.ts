@@ -125,7 +125,7 @@ describe('local-time scheduling', () => {
     expect(Date.parse(sent[0]?.updatedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(`${wall}Z`));
   });
 
-  it('takes a wall time on the Celery route too, answering the earlier instant of an overlap', async () => {
+  it('takes a wall time on the Celery route too, answering the earlier instant of an overlap in the route\'s snake_case', async () => {
     // Act: 01:30 on 2028-11-05 happens twice in New York
     const created = await h.api('POST', '/api/notifications/schedule/', {
       token: admin,
@@ -134,7 +134,12 @@ describe('local-time scheduling', () => {
 
     // Assess: the first 01:30 (-04:00)
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ scheduled_at: '2028-11-05T05:30:00.000Z', adjusted: [{ kind: 'overlap' }] });
+    expect(created.body).toEqual({
+      notification_ids: [expect.stringMatching(/^ntf_/)],
+      count: 1,
+      scheduled_at: '2028-11-05T05:30:00.000Z',
+      adjusted: [{ notification_id: (created.body as { notification_ids: string[] }).notification_ids[0], kind: 'overlap', requested_local: '2028-11-05T01:30:00', resolved_local: '2028-11-05T01:30:00-04:00' }],
+    });
   });
 });
 

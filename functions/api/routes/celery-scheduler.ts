@@ -65,7 +65,10 @@ export const celeryScheduleRoute = idempotent(async (event: HttpEvent): Promise<
   const scheduled = await scheduleNotifications(deps(), caller, body, { idempotency: idempotencyKeyOf(event) }).catch((error: unknown) => {
     throw inCeleryTerms(error);
   });
-  const adjusted = (scheduled.schedule ?? []).flatMap((time) => (time.adjusted ? [{ notification_id: time.notificationId, ...time.adjusted }] : []));
+  // In the route's own snake_case, as every other field it answers.
+  const adjusted = (scheduled.schedule ?? []).flatMap(({ notificationId, adjusted: a }) =>
+    a ? [{ notification_id: notificationId, kind: a.kind, requested_local: a.requestedLocal, resolved_local: a.resolvedLocal, ...(a.kind === 'gap' ? { shift_minutes: a.shiftMinutes } : {}) }] : [],
+  );
   return json(201, {
     notification_ids: scheduled.notificationIds,
     count: scheduled.count,
