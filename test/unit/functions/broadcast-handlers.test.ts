@@ -11,6 +11,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { faultResponse } from '../../../local/aws-call-hook.ts';
 import type { QueueName } from '../../../lib/app-description.ts';
 import { rowKey } from '../../../shared/adapters/delivery-units.ts';
 import { DynamoBroadcastRecipientStore } from '../../../shared/adapters/dynamo-broadcast-recipient-store.ts';
@@ -49,7 +50,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await aws.purgeQueues();
   aws.calls.reset();
-  aws.failDynamoWhere(undefined);
+  aws.dynamoFront.reset();
   tenantId = `tenant${++tenants}`;
   await recipients.put(aRecipient({ tenantId, id: 'bob', email: 'bob@example.com' }));
 });
@@ -248,10 +249,14 @@ describe('the broadcast-deliver handler', () => {
     await rows.putPending(tenantId, b.id, ['bob', 'carol'], new Date());
     await broadcasts.cancel(tenantId, b.id, new Date());
     const carol = JSON.stringify(marshall(rowKey(tenantId, b.id, 'carol')));
-    aws.failDynamoWhere((operation, request) => {
-      const first = (JSON.parse(request) as { TransactItems?: { Update?: { Key?: unknown } }[] }).TransactItems?.[0]?.Update;
-      return operation === 'TransactWriteItems' && JSON.stringify(first?.Key) === carol ? throttled : undefined;
-    });
+    aws.dynamoFront.intercept(
+      'TransactWriteItems',
+      (call) => {
+        const first = (call.input as { TransactItems?: { Update?: { Key?: unknown } }[] }).TransactItems?.[0]?.Update;
+        return JSON.stringify(first?.Key) === carol ? faultResponse('dynamodb', 'awsJson', throttled) : undefined;
+      },
+      Number.POSITIVE_INFINITY,
+    );
     const body = JSON.stringify({ tenantId, broadcastId: b.id, recipientIds: ['bob', 'carol'] });
     const event = await aBatch('broadcast-delivery', body);
 

@@ -9,6 +9,7 @@
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { faultResponse } from '../../../local/aws-call-hook.ts';
 import { DynamoInboxStore } from '../../../shared/adapters/dynamo-inbox-store.ts';
 import { DynamoNotificationStore } from '../../../shared/adapters/dynamo-notification-store.ts';
 import { DynamoRecipientStore } from '../../../shared/adapters/dynamo-recipient-store.ts';
@@ -38,7 +39,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await aws.purgeQueues();
   aws.calls.reset();
-  aws.failDynamoWhere(undefined);
+  aws.dynamoFront.reset();
   tenantId = `tenant${++tenants}`;
   await recipients.put(aRecipient({ tenantId, id: 'bob', email: 'bob@example.com' }));
 });
@@ -268,10 +269,15 @@ describe('the deliver handler', () => {
     const forCarol = await created(-1_000, { recipientId: 'carol' });
     const forDave = await created(-1_000, { recipientId: 'dave' });
     const due = await created(-1_000);
-    aws.failDynamoWhere((operation, request) =>
-      operation === 'TransactWriteItems' && request.includes('heldUntil') && request.includes(forCarol.id)
-        ? { statusCode: 400, code: 'ThrottlingException', message: 'Rate exceeded' }
-        : undefined,
+    aws.dynamoFront.intercept(
+      'TransactWriteItems',
+      (call) => {
+        const request = JSON.stringify(call.input);
+        return request.includes('heldUntil') && request.includes(forCarol.id)
+          ? faultResponse('dynamodb', 'awsJson', { statusCode: 400, code: 'ThrottlingException', message: 'Rate exceeded' })
+          : undefined;
+      },
+      Number.POSITIVE_INFINITY,
     );
     const both = JSON.stringify({ tenantId, notifications: [forCarol, forDave].map((n) => ({ id: n.id, recipientId: n.recipientId })) });
     const event = aBatch(await aRecord(both), await aRecord(messageFor(due)));

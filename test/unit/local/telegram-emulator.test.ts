@@ -17,7 +17,7 @@ import { startSecretsManagerEmulator } from '../../../local/secrets-manager-emul
 import type { SecretsManagerEmulator } from '../../../local/secrets-manager-emulator.ts';
 import { localTelegramBotToken, startTelegramEmulator } from '../../../local/telegram-emulator.ts';
 import type { TelegramEmulator } from '../../../local/telegram-emulator.ts';
-import { startWireTap } from '../support/wire-tap.ts';
+import { startWireFront } from '../support/wire-front.ts';
 
 const outbox = new Outbox();
 const faults = createFaultInjector({ seed: 1 });
@@ -116,13 +116,13 @@ describe('the Telegram adapter on the local Bot API', () => {
 
   it('tries a message refused with 401 again, and the retry reads the rotated token from Secrets Manager', async () => {
     // Prepare: the secret still holds a token BotFather revoked when it is first read (the local
-    // Secrets Manager holds the new one, which the operator then put: it does not rotate, so the tap
+    // Secrets Manager holds the new one, which the operator then put: it does not rotate, so the front
     // answers that first read as Secrets Manager did)
-    const tap = await startWireTap('secretsmanager', secrets.endpoint);
-    onTestFinished(() => tap.stop());
+    const front = await startWireFront('secretsmanager', secrets.endpoint);
+    onTestFinished(() => front.stop());
     const arn = secrets.arnOf('bot-token');
-    tap.answerNext('GetSecretValue', { ARN: arn, Name: 'bot-token', SecretString: '1000000001:revoked-token', VersionId: 'v1', VersionStages: ['AWSCURRENT'], CreatedDate: 1_893_456_000 });
-    const rotating = new SecretsManagerClient({ endpoint: tap.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    front.answerNext('GetSecretValue', { ARN: arn, Name: 'bot-token', SecretString: '1000000001:revoked-token', VersionId: 'v1', VersionStages: ['AWSCURRENT'], CreatedDate: 1_893_456_000 });
+    const rotating = new SecretsManagerClient({ endpoint: front.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     onTestFinished(() => rotating.destroy());
     const token = cachedSecret(() => rotating, arn);
     const sender = telegramBotApi({ apiUrl: telegram.url, token: () => token.value(), forgetToken: () => token.forget() });
@@ -137,7 +137,7 @@ describe('the Telegram adapter on the local Bot API', () => {
     expect(refused.$metadata.httpStatusCode).toBe(401);
     expect(verdict).toEqual({ kind: 'transient' });
     expect(outbox.list('telegram')[0]).toMatchObject({ to: '4242', body: { text: 'Invoice ready' }, providerMessageId: retried.messageId });
-    expect(tap.calls('GetSecretValue').map((call) => call.input.SecretId)).toEqual([arn, arn]);
+    expect(front.calls('GetSecretValue').map((call) => call.input.SecretId)).toEqual([arn, arn]);
   });
 
   it('answers a secret that is not a token at all 404 Not Found, as the Bot API does; the adapter reads the secret again and the channel retries', async () => {

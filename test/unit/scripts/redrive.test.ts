@@ -1,7 +1,7 @@
 /**
  * The redrive command without a stack: its arguments, which DLQs it drains and where to, and
  * the AWS path (StartMessageMoveTask polled with ListMessageMoveTasks) on the local SQS, whose
- * queues are real. The local SQS has no move tasks: the wire tap answers those two actions as
+ * queues are real. The local SQS has no move tasks: the wire front answers those two actions as
  * SQS does, in its wire shape, and without them the command is seen to fall back to copying.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -103,9 +103,9 @@ describe('what a redrive drains', () => {
 describe('redrive on AWS', () => {
   it('starts a move task to the source queue and prints its progress until it completes', async () => {
     // Prepare
-    sqs.tap.answerNext('StartMessageMoveTask', { TaskHandle: 'task-1' });
-    sqs.tap.answerNext('ListMessageMoveTasks', { Results: [{ TaskHandle: 'task-1', Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 4, ApproximateNumberOfMessagesToMove: 10 }] });
-    sqs.tap.answerNext('ListMessageMoveTasks', { Results: [{ TaskHandle: 'task-1', Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 10, ApproximateNumberOfMessagesToMove: 10 }] });
+    sqs.front.answerNext('StartMessageMoveTask', { TaskHandle: 'task-1' });
+    sqs.front.answerNext('ListMessageMoveTasks', { Results: [{ TaskHandle: 'task-1', Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 4, ApproximateNumberOfMessagesToMove: 10 }] });
+    sqs.front.answerNext('ListMessageMoveTasks', { Results: [{ TaskHandle: 'task-1', Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 10, ApproximateNumberOfMessagesToMove: 10 }] });
     const lines: string[] = [];
 
     // Act
@@ -113,8 +113,8 @@ describe('redrive on AWS', () => {
 
     // Assess
     expect(reports).toEqual([{ deadLetterQueue: 'delivery-dlq', destination: 'delivery', method: 'move-task', moved: 10 }]);
-    expect(sqs.tap.calls('StartMessageMoveTask').map((call) => call.input)).toEqual([{ SourceArn: deliveryDlq.arn, DestinationArn: delivery.arn }]);
-    expect(sqs.tap.calls('ListMessageMoveTasks').map((call) => call.input.SourceArn)).toEqual([deliveryDlq.arn, deliveryDlq.arn]);
+    expect(sqs.front.calls('StartMessageMoveTask').map((call) => call.input)).toEqual([{ SourceArn: deliveryDlq.arn, DestinationArn: delivery.arn }]);
+    expect(sqs.front.calls('ListMessageMoveTasks').map((call) => call.input.SourceArn)).toEqual([deliveryDlq.arn, deliveryDlq.arn]);
     expect(lines).toEqual([
       'delivery-dlq -> delivery: moved 4 of 10',
       'delivery-dlq -> delivery: moved 10 of 10',
@@ -124,8 +124,8 @@ describe('redrive on AWS', () => {
 
   it('fails, saying why, when the move task fails', async () => {
     // Prepare
-    sqs.tap.answerNext('StartMessageMoveTask', { TaskHandle: 'task-1' });
-    sqs.tap.answerNext('ListMessageMoveTasks', { Results: [{ TaskHandle: 'task-1', Status: 'FAILED', FailureReason: 'AccessDenied', ApproximateNumberOfMessagesMoved: 3 }] });
+    sqs.front.answerNext('StartMessageMoveTask', { TaskHandle: 'task-1' });
+    sqs.front.answerNext('ListMessageMoveTasks', { Results: [{ TaskHandle: 'task-1', Status: 'FAILED', FailureReason: 'AccessDenied', ApproximateNumberOfMessagesMoved: 3 }] });
 
     // Act + Assess
     await expect(redrive(sqs.client, { queue: 'delivery', stage: 'prod' }, () => undefined, 0)).rejects.toThrow(/ended FAILED: AccessDenied after 3 messages/);
@@ -134,14 +134,14 @@ describe('redrive on AWS', () => {
   it('does not fall back to copying when the move task is refused for another reason than being unsupported', async () => {
     // Prepare
     await deadLetters('a');
-    sqs.tap.failNext('StartMessageMoveTask', { statusCode: 403, code: 'AccessDenied', message: 'Access to the resource is denied.' });
+    sqs.front.failNext('StartMessageMoveTask', { statusCode: 403, code: 'AccessDenied', message: 'Access to the resource is denied.' });
 
     // Act
     const redriving = redrive(sqs.client, { queue: 'delivery', stage: 'prod' }, () => undefined, 0);
 
     // Assess
     await expect(redriving).rejects.toMatchObject({ name: 'AccessDenied' });
-    expect(sqs.tap.operations()).not.toContain('ReceiveMessage');
+    expect(sqs.front.operations()).not.toContain('ReceiveMessage');
     expect(await sqs.counts(deliveryDlq.url)).toEqual({ visible: 1, delayed: 0, inFlight: 0 });
   });
 

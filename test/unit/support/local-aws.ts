@@ -6,9 +6,9 @@
  * The function reaches each through its faultable endpoint, whose hook records every call it makes
  * and answers the faults a test sets, in that service's own wire format (local/aws-call-hook.ts);
  * the test's own clients use the plain endpoints, as the local stack's do. In front of DynamoDB's
- * faultable endpoint a small proxy can also fail a call by its request body, which the hook never
- * sees (`failDynamoWhere`). `env` is the function's environment pointed at them: set it before the
- * handler is imported.
+ * faultable endpoint a wire front (wire-front.ts) can also answer a call by its input, which the
+ * hook never sees (`dynamoFront`). `env` is the function's environment pointed at them: set it
+ * before the handler is imported.
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -16,17 +16,14 @@ import { CreateScheduleGroupCommand, GetScheduleCommand, SchedulerClient } from 
 import type { GetScheduleCommandOutput } from '@aws-sdk/client-scheduler';
 import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Message } from '@aws-sdk/client-sqs';
-import { createServer, request } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
 import { vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { queues, tables } from '../../../lib/app-description.ts';
 import type { QueueName, TableName } from '../../../lib/app-description.ts';
-import { faultResponse, sendWireResponse } from '../../../local/aws-call-hook.ts';
+import { faultResponse } from '../../../local/aws-call-hook.ts';
 import type { CallHook } from '../../../local/aws-call-hook.ts';
 import { startDynamoDbEndpoint } from '../../../local/dynamodb/endpoint.ts';
-import { httpUrl, listen } from '../../../local/listen.ts';
 import { toSentMail } from '../../../local/ses-mailbox.ts';
 import type { SentMail } from '../../../local/ses-mailbox.ts';
 import type { FaultError, FaultService } from '../../../local/fault-rules.ts';
@@ -40,6 +37,8 @@ import { startWebSocketGateway } from '../../../local/websocket-gateway.ts';
 import type { RunningWebSocketGateway } from '../../../local/websocket-gateway.ts';
 import { localFunctionEnv } from './function-env.ts';
 import type { LocalDynamo } from './local-dynamo.ts';
+import { startWireFront } from './wire-front.ts';
+import type { WireFront } from './wire-front.ts';
 
 const region = 'eu-west-1';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -91,12 +90,11 @@ export interface LocalAws {
   /** The plain DynamoDB endpoint and its clients. */
   readonly dynamo: LocalDynamo;
   /**
-   * Answers the function's DynamoDB calls `decide` picks, by operation and request body as sent
-   * (the low-level JSON), with the error it gives, in DynamoDB's wire format; the others go on to
-   * the endpoint. Undefined: none. A fault the hook cannot aim, as it never sees a body; a call
-   * failed so never reaches the hook, and is not in `calls`.
+   * The front the function's DynamoDB calls pass before the faultable endpoint: it answers a call
+   * by its input (the low-level JSON), a fault the hook cannot aim, as it never sees one; a call
+   * it answers never reaches the hook, and is not in `calls`.
    */
-  failDynamoWhere(decide: ((operation: string, body: string) => FaultError | undefined) | undefined): void;
+  readonly dynamoFront: WireFront;
   /** Deletes every item of the tables named (their logical names). */
   clearTables(...names: TableName[]): Promise<void>;
   /** Empties every queue. */
@@ -157,8 +155,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       writes: () => endpoint.writes(),
       stop: () => endpoint.stop(),
     };
-    let decide: ((operation: string, body: string) => FaultError | undefined) | undefined;
-    const front = await startBodyFront(endpoint.faultableEndpoint ?? '', (operation, body) => decide?.(operation, body));
+    const front = await startWireFront('dynamodb', endpoint.faultableEndpoint ?? '');
     stops.push(() => front.stop());
     const endpoints: Record<string, string> = { AWS_ENDPOINT_URL_DYNAMODB: front.endpoint };
     const env = localFunctionEnv(front.endpoint);
@@ -230,9 +227,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       env: { ...env, ...endpoints, ...options.extra },
       calls,
       dynamo,
-      failDynamoWhere: (given) => {
-        decide = given;
-      },
+      dynamoFront: front,
       clearTables: async (...names) => {
         for (const name of names) {
           const table = tables.find((t) => t.name === name);
@@ -364,41 +359,5 @@ function toRecord(message: Message, queueArn: string): SQSRecord {
     eventSource: 'aws:sqs',
     eventSourceARN: queueArn,
     awsRegion: region,
-  };
-}
-
-/**
- * An HTTP front of a DynamoDB endpoint that reads each request whole and answers it with the error
- * `decide` gives, in DynamoDB's wire format, or passes it on untouched.
- */
-async function startBodyFront(upstream: string, decide: (operation: string, body: string) => FaultError | undefined): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const target = new URL(upstream);
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const operation = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_20120810\./, '');
-      const error = decide(operation, body.toString('utf8'));
-      if (error) {
-        sendWireResponse(res, faultResponse('dynamodb', 'awsJson', error));
-        return;
-      }
-      const forward = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 500, answer.headers);
-        answer.pipe(res);
-      });
-      forward.on('error', () => res.destroy());
-      forward.end(body);
-    });
-  });
-  const port = await listen(server, 0, '127.0.0.1');
-  return {
-    endpoint: httpUrl('127.0.0.1', port),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The local stack's SQS and EventBridge Scheduler for adapter tests, in the test account's region
- * (eu-west-1): the adapters' SDK clients go through a wire tap (wire-tap.ts), which records the
+ * (eu-west-1): the adapters' SDK clients go through a wire front (wire-front.ts), which records the
  * calls as the endpoint saw them and answers what only AWS's side can; the test reads what the
  * services hold (messages, schedules) through clients of its own on the plain endpoints. Start
  * them once per file.
@@ -15,12 +15,13 @@ import {
 import type { GetScheduleCommandOutput } from '@aws-sdk/client-scheduler';
 import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Message } from '@aws-sdk/client-sqs';
+import type { CallHook } from '../../../local/aws-call-hook.ts';
 import { startSchedulerEmulator } from '../../../local/scheduler-emulator.ts';
 import type { SchedulerEmulator } from '../../../local/scheduler-emulator.ts';
 import { startSqsEmulator } from '../../../local/sqs-emulator.ts';
 import { manualClock } from '../fakes/manual-clock.ts';
-import { startWireTap } from './wire-tap.ts';
-import type { WireTap } from './wire-tap.ts';
+import { startWireFront } from './wire-front.ts';
+import type { WireFront } from './wire-front.ts';
 
 /** The test account's region: queue URLs of the form `https://sqs.eu-west-1.amazonaws.com/<account>/<name>` name its queues. */
 export const testRegion = 'eu-west-1';
@@ -40,9 +41,9 @@ export interface QueueCounts {
 }
 
 export interface LocalSqs {
-  /** The adapters' client: through the tap, to whichever queue URL it is given (`useQueueUrlAsEndpoint: false`, as Herald's). */
+  /** The adapters' client: through the front, to whichever queue URL it is given (`useQueueUrlAsEndpoint: false`, as Herald's). */
   readonly client: SQSClient;
-  readonly tap: WireTap;
+  readonly front: WireFront;
   /** The test's own client, on the plain endpoint: its calls are not recorded. */
   readonly plain: SQSClient;
   /** The plain endpoint, for the Scheduler's deliveries. */
@@ -52,16 +53,16 @@ export interface LocalSqs {
   /** Receives every message visible now, with its attributes; they stay in flight for a minute. */
   receiveAll(url: string): Promise<Message[]>;
   counts(url: string): Promise<QueueCounts>;
-  /** Empties a queue, and the tap's record and rules. */
+  /** Empties a queue, and forgets the front's calls and answers. */
   reset(...urls: string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts the local SQS with a tap in front of it. */
+/** Starts the local SQS with a wire front on it. */
 export async function startLocalSqs(): Promise<LocalSqs> {
   const emulator = await startSqsEmulator();
-  const tap = await startWireTap('sqs', emulator.endpoint);
-  const client = new SQSClient({ region: testRegion, endpoint: tap.endpoint, credentials, useQueueUrlAsEndpoint: false });
+  const front = await startWireFront('sqs', emulator.endpoint);
+  const client = new SQSClient({ region: testRegion, endpoint: front.endpoint, credentials, useQueueUrlAsEndpoint: false });
   const own = new SQSClient({ region: testRegion, endpoint: emulator.endpoint, credentials, useQueueUrlAsEndpoint: false });
   const counts = async (url: string): Promise<QueueCounts> => {
     const { Attributes = {} } = await own.send(
@@ -78,7 +79,7 @@ export async function startLocalSqs(): Promise<LocalSqs> {
   };
   return {
     client,
-    tap,
+    front,
     plain: own,
     endpoint: emulator.endpoint,
     async createQueue(name, attributes) {
@@ -99,21 +100,21 @@ export async function startLocalSqs(): Promise<LocalSqs> {
     counts,
     async reset(...urls) {
       for (const url of urls) await own.send(new PurgeQueueCommand({ QueueUrl: url }));
-      tap.clear();
+      front.reset();
     },
     async stop() {
       client.destroy();
       own.destroy();
-      await tap.stop();
+      await front.stop();
       await emulator.stop();
     },
   };
 }
 
 export interface LocalScheduler {
-  /** The adapters' client, through the tap. */
+  /** The adapters' client, through the front. */
   readonly client: SchedulerClient;
-  readonly tap: WireTap;
+  readonly front: WireFront;
   readonly emulator: SchedulerEmulator;
   /** The Scheduler's clock, which moves only when told (nothing fires unless it is moved). */
   readonly clock: ReturnType<typeof manualClock>;
@@ -121,28 +122,46 @@ export interface LocalScheduler {
   get(name: string, groupName: string): Promise<GetScheduleCommandOutput | undefined>;
   /** The names of the schedules of `groupName`. */
   names(groupName: string): string[];
-  /** Empties every group but the default one (their schedules go with them) and makes `groupNames` anew; forgets the tap's record and rules. */
+  /** Empties every group but the default one (their schedules go with them) and makes `groupNames` anew; forgets the front's calls and answers. */
   reset(...groupNames: string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
+/** Where and when the local Scheduler runs. */
+export interface LocalSchedulerOptions {
+  /** The SQS its schedules deliver to. @default none reachable (a test whose schedules never fire) */
+  readonly sqsEndpoint?: string;
+  readonly now: Date;
+  /** The schedule groups made at the start and at each `reset`. */
+  readonly groupNames: readonly string[];
+  /** When given, the emulator also has a faultable endpoint (`emulator.faultableEndpoint`) whose calls go through it (local/aws-call-hook.ts). */
+  readonly hook?: CallHook;
+}
+
 /** Starts the local Scheduler at `now` on its own clock, delivering to the SQS at `sqsEndpoint`, with `groupNames` made. */
-export async function startLocalScheduler(options: { readonly sqsEndpoint: string; readonly now: Date; readonly groupNames: readonly string[] }): Promise<LocalScheduler> {
+export async function startLocalScheduler(options: LocalSchedulerOptions): Promise<LocalScheduler> {
   const clock = manualClock(options.now.getTime());
-  const emulator = await startSchedulerEmulator({ region: testRegion, accountId: '111122223333', sqsEndpoint: options.sqsEndpoint, clock, log: () => undefined });
-  const tap = await startWireTap('scheduler', emulator.endpoint);
-  const client = new SchedulerClient({ region: testRegion, endpoint: tap.endpoint, credentials });
+  const emulator = await startSchedulerEmulator({
+    region: testRegion,
+    accountId: '111122223333',
+    sqsEndpoint: options.sqsEndpoint ?? 'http://127.0.0.1:1',
+    clock,
+    ...(options.hook ? { faultable: { hook: options.hook } } : {}),
+    log: () => undefined,
+  });
+  const front = await startWireFront('scheduler', emulator.endpoint);
+  const client = new SchedulerClient({ region: testRegion, endpoint: front.endpoint, credentials });
   const own = new SchedulerClient({ region: testRegion, endpoint: emulator.endpoint, credentials });
   const reset = async (...groupNames: string[]): Promise<void> => {
     const { ScheduleGroups = [] } = await own.send(new ListScheduleGroupsCommand({}));
     for (const group of ScheduleGroups) if (group.Name && group.Name !== 'default') await own.send(new DeleteScheduleGroupCommand({ Name: group.Name }));
     for (const name of groupNames) await own.send(new CreateScheduleGroupCommand({ Name: name }));
-    tap.clear();
+    front.reset();
   };
   await reset(...options.groupNames);
   return {
     client,
-    tap,
+    front,
     emulator,
     clock,
     async get(name, groupName) {
@@ -158,7 +177,7 @@ export async function startLocalScheduler(options: { readonly sqsEndpoint: strin
     async stop() {
       client.destroy();
       own.destroy();
-      await tap.stop();
+      await front.stop();
       await emulator.stop();
     },
   };

@@ -1,8 +1,8 @@
 /**
  * A broadcast's schedule and its queues, on the local Scheduler and SQS: the schedules and
- * messages they hold afterwards, and the calls as they saw them (wire taps). A refused message is
+ * messages they hold afterwards, and the calls as they saw them (wire fronts). A refused message is
  * one larger than its queue takes; a failure on SQS's or the Scheduler's side is answered by the
- * tap in the service's wire shape.
+ * front in the service's wire shape.
  */
 import { CreateScheduleCommand, InternalServerException, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import type { SchedulerConfig } from '../../../../shared/config.ts';
 import type { FanoutMessage } from '../../../../shared/domain/schemas.ts';
 import { startLocalScheduler, startLocalSqs, testRegion } from '../../support/local-queues.ts';
 import type { LocalQueue, LocalScheduler, LocalSqs } from '../../support/local-queues.ts';
-import { failEntries } from '../../support/wire-tap.ts';
+import { failEntries } from '../../support/wire-front.ts';
 
 const fanoutUrl = 'https://sqs.eu-west-1.amazonaws.com/111122223333/herald-fanout';
 const config: SchedulerConfig = {
@@ -74,7 +74,7 @@ describe('EventBridgeBroadcastScheduler', () => {
         DeadLetterConfig: { Arn: config.deadLetterArn },
       },
     });
-    expect(sqs.tap.operations()).toEqual([]);
+    expect(sqs.front.operations()).toEqual([]);
   });
 
   it('sends a broadcast due within the lead time straight to the fan-out queue, arriving one to two seconds before it is due', async () => {
@@ -83,9 +83,9 @@ describe('EventBridgeBroadcastScheduler', () => {
 
     // Assess
     // 30.2 s less the second of lead, rounded down: the fan-out's start waits out the last 1.2 s itself.
-    expect(sqs.tap.calls('SendMessage').map((call) => call.input)).toEqual([expect.objectContaining({ QueueUrl: fanoutUrl, DelaySeconds: 29 })]);
+    expect(sqs.front.calls('SendMessage').map((call) => call.input)).toEqual([expect.objectContaining({ QueueUrl: fanoutUrl, DelaySeconds: 29 })]);
     expect(await sqs.counts(fanout.url)).toEqual({ visible: 0, delayed: 1, inFlight: 0 });
-    expect(scheduler.tap.operations()).toEqual([]);
+    expect(scheduler.front.operations()).toEqual([]);
   });
 
   it('replaces a schedule an earlier attempt left under the same name', async () => {
@@ -106,14 +106,14 @@ describe('EventBridgeBroadcastScheduler', () => {
     await aScheduler().schedule({ tenantId: 'acme', id, scheduledAt: '2030-01-01T14:00:00.000Z' }, now);
 
     // Assess
-    expect(scheduler.tap.operations()).toEqual(['CreateSchedule', 'DeleteSchedule', 'CreateSchedule']);
+    expect(scheduler.front.operations()).toEqual(['CreateSchedule', 'DeleteSchedule', 'CreateSchedule']);
     expect(await scheduler.get(id, config.groupName)).toMatchObject({ ScheduleExpression: 'at(2030-01-01T13:59:00)', Target: { Input: JSON.stringify({ kind: 'start', ...ref }) } });
   });
 
   it('takes a schedule already gone as removed, and throws on any other error', async () => {
     // Act: no schedule, then the Scheduler failing on its side
     const first = await aScheduler().unschedule({ tenantId: 'acme', id });
-    scheduler.tap.failNext('DeleteSchedule', { statusCode: 500, code: 'InternalServerException', message: 'boom' }, Number.POSITIVE_INFINITY);
+    scheduler.front.failNext('DeleteSchedule', { statusCode: 500, code: 'InternalServerException', message: 'boom' }, Number.POSITIVE_INFINITY);
     const second = await aScheduler().unschedule({ tenantId: 'acme', id }).catch((error: unknown) => error);
 
     // Assess
@@ -131,7 +131,7 @@ describe('the broadcast queues', () => {
     await new SqsFanoutQueue(sqs.client, fanoutUrl).send(steps, 3_600);
 
     // Assess
-    const calls = sqs.tap.calls('SendMessageBatch');
+    const calls = sqs.front.calls('SendMessageBatch');
     expect(calls).toHaveLength(2);
     const entries = calls.flatMap((call) => call.input.Entries as { DelaySeconds?: number }[]);
     expect(entries).toHaveLength(12);
@@ -141,7 +141,7 @@ describe('the broadcast queues', () => {
 
   it('sends again what SQS failed on its side, and throws for what it refused', async () => {
     // Prepare: SQS fails the first entry on its side once; the second is larger than the queue takes
-    sqs.tap.intercept('SendMessageBatch', failEntries(['0'], { Code: 'InternalError', SenderFault: false, Message: 'try again' }));
+    sqs.front.intercept('SendMessageBatch', failEntries(['0'], { Code: 'InternalError', SenderFault: false, Message: 'try again' }));
     const queue = new SqsBroadcastDeliveryQueue(sqs.client, broadcastDelivery.url);
 
     // Act
@@ -154,7 +154,7 @@ describe('the broadcast queues', () => {
 
     // Assess
     expect(error).toBeInstanceOf(MessagesNotSentError);
-    const calls = sqs.tap.calls('SendMessageBatch').map((call) => (call.input.Entries as { Id: string }[]).map((e) => e.Id));
+    const calls = sqs.front.calls('SendMessageBatch').map((call) => (call.input.Entries as { Id: string }[]).map((e) => e.Id));
     expect(calls).toEqual([['0', '1'], ['0']]);
     expect((await sqs.receiveAll(broadcastDelivery.url)).map((m) => JSON.parse(m.Body ?? '{}') as unknown)).toEqual([{ ...ref, recipientIds: ['a'] }]);
   });

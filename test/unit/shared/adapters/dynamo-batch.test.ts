@@ -58,7 +58,7 @@ describe('batch writes and reads', () => {
   it('writes every item of a large put, its chunks side by side but never more than the limit at once', async () => {
     // Prepare: 500 items are 20 chunks of 25.
     const calls = inFlight(30);
-    wire.answerWith(() => calls.enter());
+    wire.intercept('BatchWriteItem', () => calls.enter(), Number.POSITIVE_INFINITY);
     const items = Array.from({ length: 500 }, (_, i) => ({ pk: `item-${String(i).padStart(3, '0')}` }));
 
     // Act
@@ -66,7 +66,7 @@ describe('batch writes and reads', () => {
 
     // Assess
     expect(await keysIn('things')).toEqual(items.map((item) => item.pk));
-    const writes = wire.callsOf('BatchWriteItem');
+    const writes = wire.calls('BatchWriteItem');
     expect(writes.map((call) => (call.input.RequestItems as Record<string, unknown[]>).things?.length)).toEqual(Array<number>(20).fill(25));
     expect(calls.peak()).toBe(chunkConcurrency);
   });
@@ -78,7 +78,7 @@ describe('batch writes and reads', () => {
       await batchPut(dynamo.documentClient, table, keys.filter((k) => k.table === table).map((k) => ({ ...k.key, found: `in ${table}` })));
     }
     const calls = inFlight(30);
-    wire.answerWith(() => calls.enter());
+    wire.intercept('BatchGetItem', () => calls.enter(), Number.POSITIVE_INFINITY);
 
     // Act
     const found = await batchGetAcross(wire.documentClient, keys);
@@ -88,7 +88,7 @@ describe('batch writes and reads', () => {
       const expected = keys.filter((k) => k.table === table).map((k) => ({ ...k.key, found: `in ${table}` }));
       expect((found.get(table) ?? []).slice().sort((x, y) => String(x.pk).localeCompare(String(y.pk)))).toEqual(expected);
     }
-    expect(wire.callsOf('BatchGetItem')).toHaveLength(5);
+    expect(wire.calls('BatchGetItem')).toHaveLength(5);
     expect(calls.peak()).toBe(5);
   });
 });

@@ -274,7 +274,7 @@ describe('DynamoNotificationStore', () => {
     await store.createMany(list);
 
     // Assess
-    const writes = wire.callsOf('BatchWriteItem').map((call) => (call.input.RequestItems as Record<string, unknown[]>)[tableName]?.length);
+    const writes = wire.calls('BatchWriteItem').map((call) => (call.input.RequestItems as Record<string, unknown[]>)[tableName]?.length);
     expect(writes).toEqual([25, 5]);
     const first = list[0];
     if (!first) throw new Error('thirty notifications');
@@ -294,18 +294,17 @@ describe('DynamoNotificationStore', () => {
   it('writes again what DynamoDB left unprocessed', async () => {
     // Prepare: the first BatchWriteItem is throttled part-way; DynamoDB writes a and hands b back
     const [a, b] = [aNotification(), aNotification()];
-    wire.answerWith(async (call, serve) => {
-      if (call.operation !== 'BatchWriteItem' || wire.callsOf('BatchWriteItem').length > 1) return undefined;
+    wire.intercept('BatchWriteItem', async (call, serve) => {
       const [written, ...left] = (call.input.RequestItems as Record<string, WireObject[]>)[tableName] ?? [];
       await serve({ RequestItems: { [tableName]: [written] } });
-      return jsonAnswer({ UnprocessedItems: { [tableName]: left } });
+      return jsonAnswer('dynamodb', { UnprocessedItems: { [tableName]: left } });
     });
 
     // Act
     await store.createMany([a, b]);
 
     // Assess: the second call asks for b alone, and both are there
-    const writes = wire.callsOf('BatchWriteItem');
+    const writes = wire.calls('BatchWriteItem');
     expect(writes).toHaveLength(2);
     const [, second] = writes;
     expect((second?.input.RequestItems as Record<string, { PutRequest: { Item: WireObject } }[]>)[tableName]?.map((r) => r.PutRequest.Item.pk)).toEqual([{ S: `acme#${b.id}` }]);

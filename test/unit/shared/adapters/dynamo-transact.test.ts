@@ -76,28 +76,28 @@ describe('transactWrite', () => {
   it('tries again when another transaction held the same item', async () => {
     // Prepare: the first attempt meets another transaction
     const table = await aTable();
-    wire.answerWith(() => (wire.callsOf('TransactWriteItems').length === 1 ? transactionCancelledAnswer(conflictOnFirst) : undefined));
+    wire.intercept('TransactWriteItems', () => transactionCancelledAnswer(conflictOnFirst));
 
     // Act
     const result = await transactWrite(wire.documentClient, putsOfAB(table));
 
     // Assess
     expect(result).toEqual({ ok: true });
-    expect(wire.callsOf('TransactWriteItems')).toHaveLength(2);
+    expect(wire.calls('TransactWriteItems')).toHaveLength(2);
     expect(await itemsIn(table)).toEqual([{ pk: 'a', count: 1 }, { pk: 'b', count: 1 }]);
   });
 
   it('gives up on conflicts after its retries, throwing the cancellation', async () => {
     // Prepare: every attempt meets another transaction
     const table = await aTable();
-    wire.answerWith(() => transactionCancelledAnswer(conflictOnFirst));
+    wire.intercept('TransactWriteItems', () => transactionCancelledAnswer(conflictOnFirst), Number.POSITIVE_INFINITY);
 
     // Act
     const result = transactWrite(wire.documentClient, putsOfAB(table));
 
     // Assess
     await expect(result).rejects.toBeInstanceOf(TransactionCanceledException);
-    expect(wire.callsOf('TransactWriteItems')).toHaveLength(transactConflictRetries + 1);
+    expect(wire.calls('TransactWriteItems')).toHaveLength(transactConflictRetries + 1);
     expect(await itemsIn(table)).toEqual([]);
   });
 

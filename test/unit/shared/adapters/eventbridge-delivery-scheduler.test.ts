@@ -1,8 +1,8 @@
 /**
  * The EventBridge delivery scheduler on the local Scheduler and SQS: the schedules the Scheduler
  * holds and the messages the delivery queue holds afterwards, and the calls as the endpoints saw
- * them (wire taps), where their inputs (a message's delay) are the point. AWS's own failures are
- * answered by the tap in the Scheduler's wire shape.
+ * them (wire fronts), where their inputs (a message's delay) are the point. AWS's own failures are
+ * answered by the front in the Scheduler's wire shape.
  */
 import { InternalServerException } from '@aws-sdk/client-scheduler';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -61,7 +61,7 @@ async function notificationsOf(name: string): Promise<number> {
 
 /** The inputs of the SendMessage calls the queue received. */
 function sentMessages(): Record<string, unknown>[] {
-  return sqs.tap.calls('SendMessage').map((call) => ({ ...call.input }));
+  return sqs.front.calls('SendMessage').map((call) => ({ ...call.input }));
 }
 
 describe('EventBridgeDeliveryScheduler', () => {
@@ -73,7 +73,7 @@ describe('EventBridgeDeliveryScheduler', () => {
     await adapter.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T13:30:00.750Z' }], now);
 
     // Assess
-    expect(scheduler.tap.operations()).toEqual(['CreateSchedule']);
+    expect(scheduler.front.operations()).toEqual(['CreateSchedule']);
     expect(scheduler.names(config.groupName)).toEqual([id]);
     expect(await scheduler.get(id, config.groupName)).toMatchObject({
       Name: id,
@@ -91,7 +91,7 @@ describe('EventBridgeDeliveryScheduler', () => {
         DeadLetterConfig: { Arn: config.deadLetterArn },
       },
     });
-    expect(sqs.tap.operations()).toEqual([]);
+    expect(sqs.front.operations()).toEqual([]);
   });
 
   it('writes at() in UTC whatever offset the time was given with', () => {
@@ -117,14 +117,14 @@ describe('EventBridgeDeliveryScheduler', () => {
     const names = [`b-${batch[0]?.id}`, `b-${batch[100]?.id}`, `b-${batch[200]?.id}`];
     expect(scheduler.names(config.groupName)).toEqual(names);
     expect(await Promise.all(names.map(notificationsOf))).toEqual([100, 100, 50]);
-    expect(scheduler.tap.calls('CreateSchedule')).toHaveLength(3);
+    expect(scheduler.front.calls('CreateSchedule')).toHaveLength(3);
   });
 
   it('removes the schedules it made when a later one fails, then throws', async () => {
     // Prepare: the Scheduler takes the first create to arrive, then fails every other (the SDK's retries too)
     const adapter = aScheduler();
-    scheduler.tap.intercept('CreateSchedule', () => undefined);
-    scheduler.tap.failNext('CreateSchedule', internalError, Number.POSITIVE_INFINITY);
+    scheduler.front.intercept('CreateSchedule', () => undefined);
+    scheduler.front.failNext('CreateSchedule', internalError, Number.POSITIVE_INFINITY);
     const batch = aBatch(150, '2030-01-01T13:30:00.000Z');
 
     // Act
@@ -132,9 +132,9 @@ describe('EventBridgeDeliveryScheduler', () => {
 
     // Assess
     await expect(result).rejects.toBeInstanceOf(InternalServerException);
-    const creates = scheduler.tap.calls('CreateSchedule').map((call) => call.path);
+    const creates = scheduler.front.calls('CreateSchedule').map((call) => call.path);
     expect(new Set(creates)).toEqual(new Set([`/schedules/b-${batch[0]?.id}`, `/schedules/b-${batch[100]?.id}`]));
-    expect(scheduler.tap.calls('DeleteSchedule').map((call) => [call.path, call.input.groupName])).toEqual([[creates[0], 'herald-test']]);
+    expect(scheduler.front.calls('DeleteSchedule').map((call) => [call.path, call.input.groupName])).toEqual([[creates[0], 'herald-test']]);
     expect(scheduler.names(config.groupName)).toEqual([]);
   });
 
@@ -143,7 +143,7 @@ describe('EventBridgeDeliveryScheduler', () => {
     // the first reaches the Scheduler: the last is decided after that.
     let clockNow = now;
     const adapter = aScheduler({}, { now: () => clockNow });
-    scheduler.tap.intercept('CreateSchedule', () => {
+    scheduler.front.intercept('CreateSchedule', () => {
       clockNow = new Date(now.getTime() + 120_000);
       scheduler.clock.advance(120_000);
       return undefined;
@@ -156,7 +156,7 @@ describe('EventBridgeDeliveryScheduler', () => {
 
     // Assess: at 12:02 a notification due at 12:03 fires its schedule at 12:02:00, too soon:
     // queued for 59 s, a second ahead for the consumer to hold.
-    expect(scheduler.tap.calls('CreateSchedule')).toHaveLength(40);
+    expect(scheduler.front.calls('CreateSchedule')).toHaveLength(40);
     expect(scheduler.names(config.groupName)).not.toContain(id);
     expect(sentMessages()).toEqual([expect.objectContaining({ DelaySeconds: 59 })]);
     expect(await sqs.counts(delivery.url)).toEqual({ visible: 0, delayed: 1, inFlight: 0 });
@@ -171,11 +171,11 @@ describe('EventBridgeDeliveryScheduler', () => {
     await adapter.scheduleMany(batch, now);
 
     // Assess
-    expect(sqs.tap.operations()).toEqual(['SendMessageBatch']);
-    const entries = (sqs.tap.calls('SendMessageBatch')[0]?.input.Entries ?? []) as { DelaySeconds?: number }[];
+    expect(sqs.front.operations()).toEqual(['SendMessageBatch']);
+    const entries = (sqs.front.calls('SendMessageBatch')[0]?.input.Entries ?? []) as { DelaySeconds?: number }[];
     expect(entries.map((e) => e.DelaySeconds)).toEqual([29, 39]);
     expect(await sqs.counts(delivery.url)).toEqual({ visible: 0, delayed: 2, inFlight: 0 });
-    expect(scheduler.tap.operations()).toEqual([]);
+    expect(scheduler.front.operations()).toEqual([]);
   });
 
   it('sends a notification due within the lead time straight to the queue, arriving one to two seconds early', async () => {
@@ -195,7 +195,7 @@ describe('EventBridgeDeliveryScheduler', () => {
       },
     ]);
     expect(await sqs.counts(delivery.url)).toEqual({ visible: 0, delayed: 1, inFlight: 0 });
-    expect(scheduler.tap.operations()).toEqual([]);
+    expect(scheduler.front.operations()).toEqual([]);
   });
 
   it('sends a notification due now to the queue without delay', async () => {
@@ -208,7 +208,7 @@ describe('EventBridgeDeliveryScheduler', () => {
     // Assess: there to receive at once
     expect(sentMessages()).toEqual([expect.objectContaining({ DelaySeconds: 0 })]);
     expect((await sqs.receiveAll(delivery.url)).map((m) => JSON.parse(m.Body ?? '{}') as unknown)).toEqual([{ tenantId: 'acme', notifications: [{ id, recipientId: 'bob' }], notBefore: now.toISOString() }]);
-    expect(scheduler.tap.operations()).toEqual([]);
+    expect(scheduler.front.operations()).toEqual([]);
   });
 
   it('caps the queue delay at 900 s', async () => {
@@ -221,20 +221,20 @@ describe('EventBridgeDeliveryScheduler', () => {
     // Assess
     expect(sentMessages()).toEqual([expect.objectContaining({ DelaySeconds: 900 })]);
     expect(await sqs.counts(delivery.url)).toEqual({ visible: 0, delayed: 1, inFlight: 0 });
-    expect(scheduler.tap.operations()).toEqual([]);
+    expect(scheduler.front.operations()).toEqual([]);
   });
 
   it('deletes the schedule of a notification', async () => {
     // Prepare
     const adapter = aScheduler();
     await adapter.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T13:30:00.000Z' }], now);
-    scheduler.tap.clear();
+    scheduler.front.reset();
 
     // Act
     await adapter.unschedule({ tenantId: 'acme', id });
 
     // Assess
-    expect(scheduler.tap.calls('DeleteSchedule').map((call) => [call.path, call.input.groupName])).toEqual([[`/schedules/${id}`, 'herald-test']]);
+    expect(scheduler.front.calls('DeleteSchedule').map((call) => [call.path, call.input.groupName])).toEqual([[`/schedules/${id}`, 'herald-test']]);
     expect(scheduler.names(config.groupName)).toEqual([]);
   });
 
@@ -247,14 +247,14 @@ describe('EventBridgeDeliveryScheduler', () => {
 
     // Assess: the Scheduler answered ResourceNotFoundException
     await expect(result).resolves.toBeUndefined();
-    expect(scheduler.tap.operations()).toEqual(['DeleteSchedule']);
+    expect(scheduler.front.operations()).toEqual(['DeleteSchedule']);
   });
 
   it('passes on any other failure to delete a schedule', async () => {
     // Prepare
     const adapter = aScheduler();
     await adapter.scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-01T13:30:00.000Z' }], now);
-    scheduler.tap.failNext('DeleteSchedule', internalError, Number.POSITIVE_INFINITY);
+    scheduler.front.failNext('DeleteSchedule', internalError, Number.POSITIVE_INFINITY);
 
     // Act
     const result = adapter.unschedule({ tenantId: 'acme', id });

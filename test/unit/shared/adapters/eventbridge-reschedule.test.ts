@@ -43,12 +43,12 @@ function adapter(): ReturnType<typeof testAccountDeliveryScheduler> {
 /** The notification, scheduled at `scheduledAt` as a create schedules it, and the record of that forgotten. */
 async function scheduledAt(scheduledAt: string): Promise<void> {
   await adapter().scheduleMany([{ tenantId: 'acme', id, recipientId: 'bob', scheduledAt }], now);
-  scheduler.tap.clear();
+  scheduler.front.reset();
 }
 
 /** A rival reschedule's create of the same schedule, landing just before each of the next `times` creates. */
 function rivalCreatesFirst(times: number): void {
-  scheduler.tap.intercept(
+  scheduler.front.intercept(
     'CreateSchedule',
     async () => {
       await rival.send(
@@ -75,10 +75,10 @@ describe('EventBridgeDeliveryScheduler.reschedule', () => {
     await adapter().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
 
     // Assess
-    expect(scheduler.tap.operations()).toEqual(['DeleteSchedule', 'CreateSchedule']);
+    expect(scheduler.front.operations()).toEqual(['DeleteSchedule', 'CreateSchedule']);
     expect(scheduler.names(groupName)).toEqual([id]);
     expect((await scheduler.get(id, groupName))?.ScheduleExpression).toBe('at(2030-01-02T07:59:00)');
-    expect(sqs.tap.operations()).toEqual([]);
+    expect(sqs.front.operations()).toEqual([]);
   });
 
   it('sends a notification made due now straight to the queue, its schedule gone', async () => {
@@ -89,11 +89,11 @@ describe('EventBridgeDeliveryScheduler.reschedule', () => {
     await adapter().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: now.toISOString() }, now);
 
     // Assess: visible at once (no delay)
-    expect(scheduler.tap.operations()).toEqual(['DeleteSchedule']);
+    expect(scheduler.front.operations()).toEqual(['DeleteSchedule']);
     expect(scheduler.names(groupName)).toEqual([]);
     const messages = await sqs.receiveAll(delivery.url);
     expect(messages.map((m) => m.Body)).toEqual([JSON.stringify({ tenantId: 'acme', notifications: [{ id, recipientId: 'bob' }], notBefore: now.toISOString() })]);
-    expect(sqs.tap.calls('SendMessage').map((call) => call.input)).toEqual([expect.objectContaining({ QueueUrl: testAccountScheduling.deliveryQueueUrl, DelaySeconds: 0 })]);
+    expect(sqs.front.calls('SendMessage').map((call) => call.input)).toEqual([expect.objectContaining({ QueueUrl: testAccountScheduling.deliveryQueueUrl, DelaySeconds: 0 })]);
   });
 
   it('creates the schedule of a notification that had none (it went straight to the queue)', async () => {
@@ -101,7 +101,7 @@ describe('EventBridgeDeliveryScheduler.reschedule', () => {
     await adapter().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
 
     // Assess: the Scheduler answered the delete ResourceNotFoundException
-    expect(scheduler.tap.operations()).toEqual(['DeleteSchedule', 'CreateSchedule']);
+    expect(scheduler.front.operations()).toEqual(['DeleteSchedule', 'CreateSchedule']);
     expect((await scheduler.get(id, groupName))?.ScheduleExpression).toBe('at(2030-01-02T07:59:00)');
   });
 
@@ -114,7 +114,7 @@ describe('EventBridgeDeliveryScheduler.reschedule', () => {
     await adapter().reschedule({ tenantId: 'acme', id, recipientId: 'bob', scheduledAt: '2030-01-02T08:00:00.000Z' }, now);
 
     // Assess: the rival's schedule replaced by ours
-    expect(scheduler.tap.operations()).toEqual(['DeleteSchedule', 'CreateSchedule', 'DeleteSchedule', 'CreateSchedule']);
+    expect(scheduler.front.operations()).toEqual(['DeleteSchedule', 'CreateSchedule', 'DeleteSchedule', 'CreateSchedule']);
     expect((await scheduler.get(id, groupName))?.ScheduleExpression).toBe(atExpression(new Date('2030-01-02T07:59:00.000Z')));
   });
 
@@ -127,7 +127,7 @@ describe('EventBridgeDeliveryScheduler.reschedule', () => {
 
     // Assess
     await expect(rescheduling).rejects.toBeInstanceOf(ConflictException);
-    expect(scheduler.tap.calls('CreateSchedule')).toHaveLength(3);
+    expect(scheduler.front.calls('CreateSchedule')).toHaveLength(3);
     expect((await scheduler.get(id, groupName))?.ScheduleExpression).toBe('at(2030-01-03T08:00:00)');
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The WebSocket poster and the SES mailer against the local API Gateway `@connections` and the
  * local SES: what the connected client receives and what SES accepted, and the SendEmail call as
- * SES received it (wire tap). A refusal only AWS gives (403 ForbiddenException) comes from the
+ * SES received it (wire front). A refusal only AWS gives (403 ForbiddenException) comes from the
  * gateway's call hook, in its wire shape.
  */
 import { ApiGatewayManagementApiClient, ForbiddenException } from '@aws-sdk/client-apigatewaymanagementapi';
@@ -16,8 +16,8 @@ import { startWebSocketGateway } from '../../../../local/websocket-gateway.ts';
 import type { RunningWebSocketGateway } from '../../../../local/websocket-gateway.ts';
 import { ApiGatewaySocketPoster } from '../../../../shared/adapters/api-gateway-socket-poster.ts';
 import { SesMailer } from '../../../../shared/adapters/ses-mailer.ts';
-import { startWireTap } from '../../support/wire-tap.ts';
-import type { WireTap } from '../../support/wire-tap.ts';
+import { startWireFront } from '../../support/wire-front.ts';
+import type { WireFront } from '../../support/wire-front.ts';
 
 const region = 'eu-west-1';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -31,13 +31,13 @@ const hook: CallHook = (service, call) => {
 };
 let gateway: RunningWebSocketGateway;
 let ses: SesEmulator;
-let sesTap: WireTap;
+let sesFront: WireFront;
 const sockets: WebSocket[] = [];
 
 beforeAll(async () => {
   gateway = await startWebSocketGateway({ port: 0, routes: { $connect: async () => ({ statusCode: 200 }) }, faultable: { hook }, log: () => undefined });
   ses = await startSesEmulator({ port: 0, log: () => undefined });
-  sesTap = await startWireTap('ses', ses.endpoint);
+  sesFront = await startWireFront('ses', ses.endpoint);
 });
 
 afterEach(() => {
@@ -47,7 +47,7 @@ afterEach(() => {
 
 afterAll(async () => {
   await gateway.stop();
-  await sesTap.stop();
+  await sesFront.stop();
   await ses.stop();
 });
 
@@ -113,13 +113,13 @@ describe('ApiGatewaySocketPoster', () => {
 describe('SesMailer', () => {
   it('sends a UTF-8 text email from the configured sender', async () => {
     // Prepare
-    const mailer = new SesMailer(() => new SESClient({ region, endpoint: sesTap.endpoint, credentials }), 'herald@example.com');
+    const mailer = new SesMailer(() => new SESClient({ region, endpoint: sesFront.endpoint, credentials }), 'herald@example.com');
 
     // Act
     const { messageId } = await mailer.send({ to: 'bob@example.com', subject: 'Standup', text: 'Starts in 5 minutes' });
 
     // Assess
-    expect(sesTap.calls().map((call) => call.input)).toEqual([
+    expect(sesFront.calls().map((call) => call.input)).toEqual([
       {
         Action: 'SendEmail',
         Version: '2010-12-01',

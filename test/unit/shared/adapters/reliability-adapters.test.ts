@@ -14,12 +14,11 @@ import { AnsweredErrorsRetryStrategy } from '../../../../shared/adapters/answere
 import { SqsDeliveryEnqueuer } from '../../../../shared/adapters/sqs-delivery-enqueuer.ts';
 import { SqsDeliveryQueue, deadLetterAttributes } from '../../../../shared/adapters/sqs-delivery-queue.ts';
 import { awsError } from '../../fakes/fixtures.ts';
-import { jsonAnswer, startWireFront } from '../../support/wire-front.ts';
-import type { WireObject } from '../../support/wire-front.ts';
+import { failEntries, startWireFront } from '../../support/wire-front.ts';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const emulator = await startSqsEmulator();
-const wire = await startWireFront(emulator.endpoint, 'sqs');
+const wire = await startWireFront('sqs', emulator.endpoint);
 /** The client of the code under test, on the front; `direct` is the test's own. */
 const sqs = new SQSClient({ region: 'eu-west-1', endpoint: wire.endpoint, credentials });
 const direct = new SQSClient({ region: 'eu-west-1', endpoint: emulator.endpoint, credentials });
@@ -55,7 +54,7 @@ async function drain(queueUrl: string): Promise<Message[]> {
 
 /** The entries of each SendMessageBatch the front saw. */
 function batchEntries(): { Id: string; MessageBody: string }[][] {
-  return wire.callsOf('SendMessageBatch').map((call) => call.input.Entries as { Id: string; MessageBody: string }[]);
+  return wire.calls('SendMessageBatch').map((call) => call.input.Entries as { Id: string; MessageBody: string }[]);
 }
 
 describe('SqsDeliveryQueue.deadLetter', () => {
@@ -117,7 +116,7 @@ describe('SqsDeliveryEnqueuer', () => {
     // Assess
     expect(accepted).toBe(23);
     expect(batchEntries().map((entries) => entries.length)).toEqual([10, 10, 3]);
-    expect(wire.callsOf('SendMessageBatch').every((call) => call.input.QueueUrl === queueUrl)).toBe(true);
+    expect(wire.calls('SendMessageBatch').every((call) => call.input.QueueUrl === queueUrl)).toBe(true);
     expect(batchEntries()[0]?.[0]).toEqual({ Id: '0', MessageBody: JSON.stringify(message(0)) });
     expect((await drain(queueUrl)).map((m) => m.Body).sort()).toEqual(messages.map((m) => JSON.stringify(m)).sort());
   });
@@ -127,13 +126,7 @@ describe('SqsDeliveryEnqueuer', () => {
     // holds a character SQS does not take (U+FFFF), as the sender's fault
     const queueUrl = await aQueue('herald-delivery');
     const enqueuer = new SqsDeliveryEnqueuer(sqs, queueUrl);
-    wire.answerWith(async (call, serve) => {
-      if (call.operation !== 'SendMessageBatch' || wire.callsOf('SendMessageBatch').length > 1) return undefined;
-      const entries = call.input.Entries as WireObject[];
-      const served = await serve({ ...call.input, Entries: entries.filter((entry) => entry.Id !== '1') });
-      const failed = [...((served.output.Failed as WireObject[] | undefined) ?? []), { Id: '1', SenderFault: false, Code: 'InternalError', Message: 'We encountered an internal error. Please try again.' }];
-      return jsonAnswer({ ...served.output, Failed: failed }, served.status);
-    });
+    wire.intercept('SendMessageBatch', failEntries(['1'], { Code: 'InternalError', SenderFault: false, Message: 'We encountered an internal error. Please try again.' }));
 
     // Act
     const accepted = await enqueuer.enqueue([message(0), message(1), message('\uFFFF')]);

@@ -1,7 +1,7 @@
 /**
  * The dead-letter queues on the local SQS: their depths, and a redrive by receive, send and
- * delete, judged by what the queues hold afterwards and the calls as SQS saw them (wire tap).
- * A refused entry is a message too large for its destination; a stale count is the tap answering
+ * delete, judged by what the queues hold afterwards and the calls as SQS saw them (wire front).
+ * A refused entry is a message too large for its destination; a stale count is the front answering
  * GetQueueAttributes as SQS's approximate counts may.
  */
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -93,7 +93,7 @@ describe('the dead-letter queues on SQS', () => {
 
     // Assess
     await expect(redriving).rejects.toThrow(RedrivePartlyFailedError);
-    expect(sqs.tap.calls('SendMessageBatch').map((call) => call.input)).toEqual([
+    expect(sqs.front.calls('SendMessageBatch').map((call) => call.input)).toEqual([
       {
         QueueUrl: delivery.url,
         Entries: [
@@ -102,7 +102,7 @@ describe('the dead-letter queues on SQS', () => {
         ],
       },
     ]);
-    expect(sqs.tap.calls('DeleteMessageBatch').map((call) => [call.input.QueueUrl, (call.input.Entries as { Id: string }[]).map((e) => e.Id)])).toEqual([[dlq.url, ['0']]]);
+    expect(sqs.front.calls('DeleteMessageBatch').map((call) => [call.input.QueueUrl, (call.input.Entries as { Id: string }[]).map((e) => e.Id)])).toEqual([[dlq.url, ['0']]]);
     const arrived = await sqs.receiveAll(delivery.url);
     expect(arrived.map((m) => [m.Body, m.MessageAttributes?.HeraldDeadLetterReason?.StringValue])).toEqual([['a', 'x']]);
     expect(await sqs.counts(dlq.url)).toEqual({ visible: 0, delayed: 0, inFlight: 1 });
@@ -111,14 +111,14 @@ describe('the dead-letter queues on SQS', () => {
   it('keeps moving while receives bring messages, though the approximate count says the queue is empty', async () => {
     // Prepare: a stale count, as SQS may answer just after a visibility timeout ran out.
     await deadLetters('a', 'b');
-    sqs.tap.answerNext('GetQueueAttributes', { Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '1' } });
+    sqs.front.answerNext('GetQueueAttributes', { Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '1' } });
 
     // Act
     const result = await adapter().redrive('delivery-dlq', Number.POSITIVE_INFINITY);
 
     // Assess
     expect(result.moved).toBe(2);
-    expect(sqs.tap.calls('DeleteMessageBatch').map((call) => [call.input.QueueUrl, (call.input.Entries as { Id: string }[]).map((e) => e.Id)])).toEqual([[dlq.url, ['0', '1']]]);
+    expect(sqs.front.calls('DeleteMessageBatch').map((call) => [call.input.QueueUrl, (call.input.Entries as { Id: string }[]).map((e) => e.Id)])).toEqual([[dlq.url, ['0', '1']]]);
     expect((await sqs.receiveAll(delivery.url)).map((m) => m.Body)).toEqual(['a', 'b']);
     expect(await sqs.counts(dlq.url)).toEqual({ visible: 0, delayed: 0, inFlight: 0 });
   });
@@ -126,7 +126,7 @@ describe('the dead-letter queues on SQS', () => {
   it('does not move twice in one call a message that failed again and came straight back, and leaves it visible', async () => {
     // Prepare: SQS keeps a message's id when it dead-letters it; the consumer fails it again as soon as it is back.
     await deadLetters('a');
-    sqs.tap.intercept('DeleteMessageBatch', async () => {
+    sqs.front.intercept('DeleteMessageBatch', async () => {
       await failUntilDeadLettered();
       return undefined;
     });
@@ -136,8 +136,8 @@ describe('the dead-letter queues on SQS', () => {
 
     // Assess
     expect(result.moved).toBe(1);
-    expect(sqs.tap.calls('SendMessageBatch')).toHaveLength(1);
-    expect(sqs.tap.calls('ChangeMessageVisibilityBatch').map((call) => call.input)).toEqual([
+    expect(sqs.front.calls('SendMessageBatch')).toHaveLength(1);
+    expect(sqs.front.calls('ChangeMessageVisibilityBatch').map((call) => call.input)).toEqual([
       { QueueUrl: dlq.url, Entries: [{ Id: '0', ReceiptHandle: expect.any(String), VisibilityTimeout: 0 }] },
     ]);
     expect(await sqs.counts(dlq.url)).toEqual({ visible: 1, delayed: 0, inFlight: 0 });
@@ -152,12 +152,12 @@ describe('the dead-letter queues on SQS', () => {
 
     // Assess
     expect(result).toEqual({ name: 'delivery-dlq', redriveTo: 'delivery', moved: 0, remaining: 25 });
-    expect(sqs.tap.operations()).not.toContain('ReceiveMessage');
+    expect(sqs.front.operations()).not.toContain('ReceiveMessage');
   });
 
   it('refuses a queue whose messages cannot be moved back, and one it does not know', async () => {
     await expect(adapter().redrive('metrics-dlq', Number.POSITIVE_INFINITY)).rejects.toThrow(ConflictError);
     await expect(adapter().redrive('fanout', Number.POSITIVE_INFINITY)).rejects.toThrow(NotFoundError);
-    expect(sqs.tap.operations()).toEqual([]);
+    expect(sqs.front.operations()).toEqual([]);
   });
 });

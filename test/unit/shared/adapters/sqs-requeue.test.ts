@@ -2,7 +2,7 @@
  * Putting messages back on a queue out of flight (SqsRequeue): a new message delayed by whole
  * seconds (rounded down, at most 900), or beyond 15 minutes a one-shot schedule (or, without
  * one, a hop of 900 s). On the local SQS and Scheduler: what the queue and the Scheduler hold
- * afterwards, and the delays and visibility timeouts as SQS received them (wire tap).
+ * afterwards, and the delays and visibility timeouts as SQS received them (wire front).
  */
 import { ServiceQuotaExceededException } from '@aws-sdk/client-scheduler';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -52,7 +52,7 @@ function aRequeue(withSchedule: boolean): SqsRequeue {
 
 /** The entries of each SendMessageBatch SQS received, in the order they arrived. */
 function batches(): { Id: string; MessageBody: string; DelaySeconds?: number }[][] {
-  return sqs.tap.calls('SendMessageBatch').map((call) => call.input.Entries as { Id: string; MessageBody: string; DelaySeconds?: number }[]);
+  return sqs.front.calls('SendMessageBatch').map((call) => call.input.Entries as { Id: string; MessageBody: string; DelaySeconds?: number }[]);
 }
 
 describe('SqsRequeue.send', () => {
@@ -71,7 +71,7 @@ describe('SqsRequeue.send', () => {
     );
 
     // Assess: at most a second early; the consumer waits out the rest
-    expect(sqs.tap.calls('SendMessageBatch').map((call) => call.input)).toEqual([
+    expect(sqs.front.calls('SendMessageBatch').map((call) => call.input)).toEqual([
       {
         QueueUrl: queueUrl,
         Entries: [
@@ -82,7 +82,7 @@ describe('SqsRequeue.send', () => {
       },
     ]);
     expect(await sqs.counts(queue.url)).toEqual({ visible: 0, delayed: 3, inFlight: 0 });
-    expect(scheduler.tap.operations()).toEqual([]);
+    expect(scheduler.front.operations()).toEqual([]);
   });
 
   it('sends a message that is already due without a delay', async () => {
@@ -102,7 +102,7 @@ describe('SqsRequeue.send', () => {
     await requeue.send([{ body: '{"tenantId":"acme","notificationId":"ntf_1"}', at: t + 3_600_000 }], now);
 
     // Assess
-    expect(sqs.tap.operations()).toEqual([]);
+    expect(sqs.front.operations()).toEqual([]);
     const names = scheduler.names(schedulerConfig.groupName);
     expect(names).toEqual([expect.stringMatching(/^later-/)]);
     expect(await scheduler.get(names[0] ?? '', schedulerConfig.groupName)).toMatchObject({
@@ -134,7 +134,7 @@ describe('SqsRequeue.send', () => {
     // Assess
     expect(batches()).toEqual([[{ Id: '0', MessageBody: 'far', DelaySeconds: 900 }]]);
     expect(await sqs.counts(queue.url)).toEqual({ visible: 0, delayed: 1, inFlight: 0 });
-    expect(scheduler.tap.operations()).toEqual([]);
+    expect(scheduler.front.operations()).toEqual([]);
   });
 
   it('sends in batches of ten', async () => {
@@ -169,7 +169,7 @@ describe('SqsRequeue.send', () => {
 
   it('throws when a schedule cannot be created', async () => {
     // Prepare: the account's 10 million schedules reached
-    scheduler.tap.failNext('CreateSchedule', { statusCode: 402, code: 'ServiceQuotaExceededException', message: 'Service quota exceeded' });
+    scheduler.front.failNext('CreateSchedule', { statusCode: 402, code: 'ServiceQuotaExceededException', message: 'Service quota exceeded' });
 
     // Act
     const sending = aRequeue(true).send([{ body: 'far', at: t + 3_600_000 }], now);
@@ -206,7 +206,7 @@ describe('SqsRequeue.hide', () => {
     await aRequeue(true).hide(receipt, seconds);
 
     // Assess: SQS took it, and the message is hidden that long (0: back at once)
-    expect(sqs.tap.calls().map((call) => [call.operation, call.input])).toEqual([
+    expect(sqs.front.calls().map((call) => [call.operation, call.input])).toEqual([
       ['ChangeMessageVisibility', { QueueUrl: queueUrl, ReceiptHandle: receipt, VisibilityTimeout: visibility }],
     ]);
     expect(await sqs.counts(queue.url)).toEqual(visibility === 0 ? { visible: 1, delayed: 0, inFlight: 0 } : { visible: 0, delayed: 0, inFlight: 1 });

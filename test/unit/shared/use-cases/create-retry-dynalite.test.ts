@@ -31,17 +31,16 @@ import { FakeClock, FakeDeliveryScheduler, InMemoryRecipientStore, InMemorySelfS
 import { admin, aNotification, aRecipient, aRecurringDefinition } from '../../fakes/fixtures.ts';
 import { startLocalDynamo } from '../../support/local-dynamo.ts';
 import type { LocalDynamo } from '../../support/local-dynamo.ts';
-import { testAccountDeliveryScheduler } from '../../support/delivery-scheduler.ts';
-import { startLocalScheduler } from '../../support/local-scheduler.ts';
-import { startDynamoWire, startWireFront } from '../../support/wire-front.ts';
-import type { DynamoWire, WireFront } from '../../support/wire-front.ts';
+import { testAccountDeliveryScheduler, testAccountScheduling } from '../../support/delivery-scheduler.ts';
+import { startLocalScheduler } from '../../support/local-queues.ts';
+import { startDynamoWire } from '../../support/wire-front.ts';
+import type { DynamoWire } from '../../support/wire-front.ts';
 
 let dynamo: LocalDynamo;
 /** The DynamoDB calls of the code under test; the test's own reads and writes go straight to the endpoint. */
 let dynamoWire: DynamoWire;
-const scheduler = await startLocalScheduler('2030-01-01T12:00:00.000Z');
-/** The Scheduler calls of the code under test. */
-const schedulerWire: WireFront = await startWireFront(scheduler.endpoint, 'scheduler');
+/** The Scheduler, its front (`scheduler.front`) seeing the calls of the code under test. */
+const scheduler = await startLocalScheduler({ now: new Date('2030-01-01T12:00:00.000Z'), groupNames: [testAccountScheduling.groupName] });
 
 beforeAll(async () => {
   logger.setLogLevel('SILENT');
@@ -50,11 +49,10 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  schedulerWire.reset();
+  scheduler.front.reset();
 });
 
 afterAll(async () => {
-  await schedulerWire.stop();
   await scheduler.stop();
   await dynamoWire?.stop();
   await dynamo?.stop();
@@ -65,12 +63,12 @@ const never = (): Promise<undefined> => new Promise(() => undefined);
 
 /** The names of the schedules in the Scheduler that are among `names`. */
 function schedulesNamed(names: readonly string[]): string[] {
-  return scheduler.listSchedules().map((schedule) => schedule.name).filter((name) => names.includes(name)).sort();
+  return scheduler.emulator.listSchedules().map((schedule) => schedule.name).filter((name) => names.includes(name)).sort();
 }
 
 /** The names of the schedules the calls of `operation` named (the last part of their path), in order. */
 function scheduleNamesOf(operation: string): string[] {
-  return schedulerWire.callsOf(operation).map((call) => call.path.split('/').pop() ?? '');
+  return scheduler.front.calls(operation).map((call) => call.path.split('/').pop() ?? '');
 }
 
 /** The recipients of a request: 150 make two batch schedules (100 + 50). */
@@ -91,7 +89,7 @@ async function setUp(tenantId: string, options: { counted?: boolean; schedulerAt
   const deps: NotificationDeps = {
     notifications: new DynamoNotificationStore(db, 'notifications'),
     recipients,
-    scheduler: testAccountDeliveryScheduler({ scheduler: schedulerWire.endpoint, ...(schedulerAttempts === undefined ? {} : { schedulerAttempts }) }),
+    scheduler: testAccountDeliveryScheduler({ scheduler: scheduler.front.endpoint, ...(schedulerAttempts === undefined ? {} : { schedulerAttempts }) }),
     clock: new FakeClock('2030-01-01T12:00:00.000Z'),
     selfSend: new InMemorySelfSendLimits(),
     createRecords: new DynamoCreateRecords(db, 'idempotency', idempotencyRetentionSeconds),
@@ -132,17 +130,18 @@ describe('a create with an Idempotency-Key retried after a death between its wri
     const tenantId = 'died';
     const caller = { ...admin, tenantId };
     const { deps, body } = await setUp(tenantId, { counted: true });
-    schedulerWire.answerWith((call) => (call.operation === 'CreateSchedule' && schedulerWire.callsOf('CreateSchedule').length > 1 ? never() : undefined));
+    scheduler.front.intercept('CreateSchedule', () => undefined);
+    scheduler.front.intercept('CreateSchedule', never, Number.POSITIVE_INFINITY);
     // The dead attempt never ends; its call fails when the front closes, unseen.
     scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) }).catch(() => undefined);
     await vi.waitFor(() => {
-      expect(schedulerWire.callsOf('CreateSchedule')).toHaveLength(2);
+      expect(scheduler.front.calls('CreateSchedule')).toHaveLength(2);
       expect(schedulesNamed(scheduleNamesOf('CreateSchedule'))).toHaveLength(1);
     }, { timeout: 20_000 });
     const firstIds = await idsStored(tenantId);
     expect(firstIds).toHaveLength(150);
     const names = scheduleNamesOf('CreateSchedule');
-    schedulerWire.reset();
+    scheduler.front.reset();
 
     // Act: the retry, once the dead attempt's lock ran out
     let retried: Awaited<ReturnType<typeof scheduleNotifications>> | undefined;
@@ -154,7 +153,7 @@ describe('a create with an Idempotency-Key retried after a death between its wri
     expect([...(retried?.notificationIds ?? [])].sort()).toEqual(firstIds);
     expect(await idsStored(tenantId)).toEqual(firstIds);
     expect(scheduleNamesOf('CreateSchedule').sort()).toEqual(names.slice().sort());
-    expect(schedulerWire.callsOf('DeleteSchedule')).toHaveLength(0);
+    expect(scheduler.front.calls('DeleteSchedule')).toHaveLength(0);
     expect(schedulesNamed(names)).toEqual(names.slice().sort());
     // The refused put learns the record, the renewal keeps it as long as the key; two reads of 100 find every notification.
     expect(commands).toEqual({ PutItem: 2, BatchGetItem: 2 });
@@ -172,7 +171,7 @@ describe('a create with an Idempotency-Key retried after a death between its wri
     // Assess: 150 notifications are 6 BatchWriteItems of 25
     expect(withoutKey).toEqual({ BatchWriteItem: 6 });
     expect(withKey).toEqual({ BatchWriteItem: 6, PutItem: 1 });
-    expect(schedulerWire.callsOf('CreateSchedule')).toHaveLength(4);
+    expect(scheduler.front.calls('CreateSchedule')).toHaveLength(4);
   });
 });
 
@@ -244,20 +243,19 @@ describe('a create whose scheduling failed after one of it was delivered, on the
     const { deps, body } = await setUp(tenantId, { schedulerAttempts: 1 });
     const store = deps.notifications;
     let deliveredId: string | undefined;
-    schedulerWire.answerWith(async (call) => {
-      if (call.operation !== 'CreateSchedule') return undefined;
+    scheduler.front.intercept('CreateSchedule', async () => {
       if (deliveredId === undefined) {
         [deliveredId] = await idsStored(tenantId);
         const claim = await store.claim(tenantId, deliveredId ?? '', new Date('2030-01-01T12:00:00.000Z'), 60);
         if (claim) await store.markSent(claim, new Date('2030-01-01T12:00:00.000Z'), new Date('2030-01-02T12:00:00.000Z'));
       }
       return faultResponse('scheduler', 'restJson', { statusCode: 429, code: 'ThrottlingException', message: 'Rate exceeded' });
-    });
+    }, Number.POSITIVE_INFINITY);
 
     // Act: the failed create, then its retry
     const failure = await scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) }).catch((error: unknown) => error);
     const firstIds = (await idsStored(tenantId)).length;
-    schedulerWire.reset();
+    scheduler.front.reset();
     const retried = await scheduleNotifications(deps, caller, body, { idempotency: keyOf(tenantId) });
 
     // Assess: only the delivered one was left by the rollback; the retry rewrote the others under the same ids
@@ -326,7 +324,7 @@ describe('a recurring create with an Idempotency-Key retried after a death betwe
     const recurring = new DynamoRecurringStore(dynamo.documentClient, () => 'recurring');
     const deps: RecurringDeps = {
       recurring,
-      scheduler: new EventBridgeRecurringScheduler(new SchedulerClient({ region: 'eu-west-1', endpoint: schedulerWire.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }), () => ({
+      scheduler: new EventBridgeRecurringScheduler(new SchedulerClient({ region: 'eu-west-1', endpoint: scheduler.front.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }), () => ({
         groupName: 'herald',
         roleArn: 'arn:aws:iam::111122223333:role/scheduler',
         targetArn: 'arn:aws:sqs:eu-west-1:111122223333:fanout',
@@ -341,19 +339,18 @@ describe('a recurring create with an Idempotency-Key retried after a death betwe
     const body = createRecurringBodySchema.parse({ recipients: ['bob'], title: 'Digest', message: 'Your day', schedule: { cron: '0 9 * * *', timezone: 'Europe/Paris' } });
     const key: CreateKey = { key: JSON.stringify([tenantId, admin.sub, 'POST /v1/recurring-notifications', '/v1/recurring-notifications', 'k-1']), fingerprint: 'body-1' };
     let reached = false;
-    schedulerWire.answerWith(async (call, serve) => {
-      if (call.operation !== 'CreateSchedule') return undefined;
+    scheduler.front.intercept('CreateSchedule', async (call, serve) => {
       await serve(call.input);
       reached = true;
       return never();
-    });
+    }, Number.POSITIVE_INFINITY);
     // The dead attempt never ends; its call fails when the front closes, unseen.
     createRecurring(deps, caller, body, { idempotency: key }).catch(() => undefined);
     await vi.waitFor(() => expect(reached).toBe(true), { timeout: 20_000 });
     const [first] = (await recurring.list(tenantId, 10)).items;
     const name = recurringScheduleName(first?.id ?? '');
     expect(schedulesNamed([name])).toEqual([name]);
-    schedulerWire.reset();
+    scheduler.front.reset();
 
     // Act
     const retried = await createRecurring(deps, caller, body, { idempotency: key });
@@ -364,7 +361,7 @@ describe('a recurring create with an Idempotency-Key retried after a death betwe
     expect((await recurring.list(tenantId, 10)).items.map((r) => r.id)).toEqual([retried.id]);
     expect(scheduleNamesOf('CreateSchedule')).toEqual([name]);
     expect(scheduleNamesOf('UpdateSchedule')).toEqual([name]);
-    expect(schedulerWire.callsOf('DeleteSchedule')).toHaveLength(0);
-    expect(scheduler.listSchedules().filter((schedule) => schedule.name.startsWith('r-')).map((schedule) => schedule.name)).toEqual([name]);
+    expect(scheduler.front.calls('DeleteSchedule')).toHaveLength(0);
+    expect(scheduler.emulator.listSchedules().filter((schedule) => schedule.name.startsWith('r-')).map((schedule) => schedule.name)).toEqual([name]);
   });
 });

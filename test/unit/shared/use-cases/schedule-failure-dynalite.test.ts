@@ -19,19 +19,19 @@ import { FakeClock, InMemoryRecipientStore, InMemorySelfSendLimits } from '../..
 import { admin, aRecipient, tenantId } from '../../fakes/fixtures.ts';
 import { startDynalite } from '../../support/dynalite.ts';
 import type { Dynalite } from '../../support/dynalite.ts';
-import { testAccountDeliveryScheduler } from '../../support/delivery-scheduler.ts';
-import { startLocalScheduler } from '../../support/local-scheduler.ts';
+import { testAccountDeliveryScheduler, testAccountScheduling } from '../../support/delivery-scheduler.ts';
+import { startLocalScheduler } from '../../support/local-queues.ts';
 
 /** The Scheduler's calls, and the schedules there were when the first DeleteSchedule came. */
 const calls: string[] = [];
 let beforeRollback: string[] | undefined;
 const hook: CallHook = (service, call) => {
   calls.push(call.operation);
-  if (call.operation === 'DeleteSchedule') beforeRollback ??= scheduler.listSchedules().map((schedule) => schedule.name);
+  if (call.operation === 'DeleteSchedule') beforeRollback ??= scheduler.emulator.listSchedules().map((schedule) => schedule.name);
   if (call.operation !== 'CreateSchedule' || calls.filter((operation) => operation === 'CreateSchedule').length === 1) return undefined;
   return faultResponse(service, call.protocol, { statusCode: 500, code: 'InternalServerException', message: 'Unexpected error encountered while processing the request.' });
 };
-const scheduler = await startLocalScheduler('2030-01-01T12:00:00.000Z', hook);
+const scheduler = await startLocalScheduler({ now: new Date('2030-01-01T12:00:00.000Z'), groupNames: [testAccountScheduling.groupName], hook });
 let dynamo: Dynalite;
 
 beforeAll(async () => {
@@ -52,7 +52,7 @@ describe('a create whose scheduling fails part-way, on the real store', () => {
     const recipients = new InMemoryRecipientStore();
     const ids = Array.from({ length: 150 }, (_, i) => `user-${String(i).padStart(3, '0')}`);
     for (const id of ids) await recipients.put(aRecipient({ id }));
-    const deliveryScheduler = testAccountDeliveryScheduler({ scheduler: scheduler.faultableEndpoint });
+    const deliveryScheduler = testAccountDeliveryScheduler({ scheduler: scheduler.emulator.faultableEndpoint ?? '' });
 
     // Act
     const request = scheduleNotifications({ notifications: store, recipients, scheduler: deliveryScheduler, clock, selfSend: new InMemorySelfSendLimits() }, admin, {
@@ -68,7 +68,7 @@ describe('a create whose scheduling fails part-way, on the real store', () => {
     await expect(request).rejects.toBeInstanceOf(ServiceUnavailableError);
     expect(calls).toContain('DeleteSchedule');
     expect(beforeRollback).toHaveLength(1);
-    expect(scheduler.listSchedules()).toEqual([]);
+    expect(scheduler.emulator.listSchedules()).toEqual([]);
     const items = (await dynamo.db.send(new ScanCommand({ TableName: dynamo.tableName('notifications') }))).Items ?? [];
     expect(items.filter((item) => item.tenantId === tenantId)).toEqual([]);
     const sweeps = new DynamoNotificationSweeps(dynamo.db, dynamo.tableName('notifications'));
