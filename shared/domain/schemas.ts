@@ -207,7 +207,7 @@ const rfc3339LocalDateTime = new RegExp(localDateTimePattern.source.replace('T',
  * (section 5.6, its note on ABNF) and lets the date and the time be parted by a space. Anything
  * else, left as it is for the schema to refuse.
  */
-export function rfc3339Spelling(value: string): string {
+function rfc3339Spelling(value: string): string {
   const match = rfc3339DateTime.exec(value);
   return match ? `${match[1]}T${match[2]}${match[3] ? 'Z' : ''}` : value;
 }

@@ -1,7 +1,7 @@
 /**
  * Batch reads and writes in chunks: every item gets its call, and the chunks of one call go out
  * side by side (a few at a time), so a large write waits for its slowest chunk, not their sum.
- * Against the local DynamoDB endpoint, through a front that holds each call a moment and records
+ * Against the local DynamoDB endpoint, through a front that holds the calls to count them and records
  * what it asked (test/unit/support/wire-front.ts).
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -24,13 +24,21 @@ afterAll(async () => {
 });
 
 /**
- * Holds every call until none has come for `quietMs`, then lets the held ones be served: the peak
- * is then how many calls the code had in flight at once, however slow the machine.
+ * Holds the calls until `expected` of them are held (or, at the end, all of the `total` left), and
+ * none more has come for `quietMs`; then lets them be served. With correct code the peak is then
+ * exactly how many calls it had in flight at once, on any machine: it cannot send another before
+ * the held ones are answered, and the wait only lets code that sends too many show it.
  */
-function inFlight(quietMs: number): { readonly peak: () => number; readonly enter: () => Promise<undefined> } {
+function inFlight(expected: number, total: number, quietMs = 30): { readonly peak: () => number; readonly enter: () => Promise<undefined> } {
   let held: (() => void)[] = [];
+  let released = 0;
   let peak = 0;
   let quiet: NodeJS.Timeout | undefined;
+  const release = (): void => {
+    released += held.length;
+    for (const resolve of held) resolve();
+    held = [];
+  };
   return {
     peak: () => peak,
     enter: async () => {
@@ -38,10 +46,7 @@ function inFlight(quietMs: number): { readonly peak: () => number; readonly ente
         held.push(resolve);
         peak = Math.max(peak, held.length);
         clearTimeout(quiet);
-        quiet = setTimeout(() => {
-          for (const release of held) release();
-          held = [];
-        }, quietMs);
+        if (held.length >= expected || released + held.length === total) quiet = setTimeout(release, quietMs);
       });
       return undefined;
     },
@@ -57,7 +62,7 @@ async function keysIn(table: string): Promise<string[]> {
 describe('batch writes and reads', () => {
   it('writes every item of a large put, its chunks side by side but never more than the limit at once', async () => {
     // Prepare: 500 items are 20 chunks of 25.
-    const calls = inFlight(30);
+    const calls = inFlight(chunkConcurrency, 20);
     wire.intercept('BatchWriteItem', () => calls.enter(), Number.POSITIVE_INFINITY);
     const items = Array.from({ length: 500 }, (_, i) => ({ pk: `item-${String(i).padStart(3, '0')}` }));
 
@@ -77,7 +82,7 @@ describe('batch writes and reads', () => {
     for (const table of ['alpha', 'beta']) {
       await batchPut(dynamo.documentClient, table, keys.filter((k) => k.table === table).map((k) => ({ ...k.key, found: `in ${table}` })));
     }
-    const calls = inFlight(30);
+    const calls = inFlight(5, 5);
     wire.intercept('BatchGetItem', () => calls.enter(), Number.POSITIVE_INFINITY);
 
     // Act
