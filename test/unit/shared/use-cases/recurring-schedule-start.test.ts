@@ -223,7 +223,7 @@ describe('the StartDate of a recurring schedule', () => {
     const stored = await (deps.recurring as InMemoryRecurringStore).get('', id);
     const view = stored ? toRecurringView(stored, upcomingOccurrences(stored, new Date(t0))) : {};
     clock.advance(30_000);
-    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: targetUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: targetUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 5 }));
 
     // Assess: never before startAt, and the preview's time is the occurrence's
     expect(await startDateOf(id)).toBe(t0 + 28_000);
