@@ -29,9 +29,15 @@ function routesInTables(markdown: string): Set<string> {
   return routes;
 }
 
-/** Runs `script` with bash in strict mode, from the repository's root, `env` over this process's. */
+/**
+ * Runs `script` with bash in strict mode, from the repository's root, `env` over this process's.
+ * `--norc`: a bash whose stdin is a socket (Node's pipes are socket pairs) takes itself for one
+ * started by sshd, and Debian's reads `/etc/bash.bashrc` then when `SHLVL` is unset or 0 (a runner
+ * that starts the tests without a shell), which under `-u` fails on its unset `PS1`. A reader's
+ * terminal reads no rc file for a script either.
+ */
 function bash(script: string, env: Record<string, string>): Promise<Run> {
-  return runInRepo(['bash', '-euo', 'pipefail', '-c', script], env);
+  return runInRepo(['bash', '--norc', '-euo', 'pipefail', '-c', script], env);
 }
 
 describe('the README', () => {
@@ -74,6 +80,8 @@ describe('the README', () => {
     const result = await bash(script, {
       API: harness.stack.httpUrl,
       HERALD_JWT_KEY_FILE: harness.keyFile,
+      // As a runner without a shell leaves it: bash must still read no rc file (see `bash`).
+      SHLVL: '0',
     });
 
     // Assess: every curl -f succeeded, and the cancels answered as the README says
