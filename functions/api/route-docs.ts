@@ -668,8 +668,9 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   // ---- Metrics ----
   'GET /v1/metrics': {
     operationId: 'getMetrics',
-    summary: "Counts of the tenant's notifications and deliveries over the last `period` seconds",
-    description: 'Counters are kept per UTC hour: the window starts at the beginning of the hour that holds `now - period`. Admins.',
+    summary: "How many of the tenant's notifications and deliveries entered each status over the last `period` seconds",
+    description:
+      'Each count is of transitions into that status within the window (a notification retried enters `sending` again), not of how many are in it now: `GET /v1/notifications?status=` lists those. Counters are kept per UTC hour: the window starts at the beginning of the hour that holds `now - period`. Admins.',
     tag: 'Metrics',
     example: { query: { period: '86400' } },
     query: metricsQuerySchema,
