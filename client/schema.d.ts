@@ -939,7 +939,7 @@ export interface components {
         AddPushSubscriptionRequest: {
             /**
              * Format: uri
-             * @description Checked by the server: "must be an https URL"; "must name a host after https://"; "must not carry a user name or password".
+             * @description Checked by the server: "must not contain spaces or control characters"; "must be an https URL"; "must name a host after https://"; "must not carry a user name or password".
              */
             endpoint: string;
             expirationTime?: number | null;

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import { hasSpaceOrControl, writtenAuthority } from './url-text.ts';
 import { isPublicAddress } from './webhook-targets.ts';
 
 /** A browser's push subscription (the W3C Push API's `PushSubscription.toJSON()`), as stored. */
@@ -66,6 +67,7 @@ export function toDeviceView(d: PushDevice): Record<string, unknown> {
 /** What is wrong with a push endpoint Herald may not post to: each rule's message, as a 400 names it. */
 export const pushEndpointRules = {
   url: 'must be a URL',
+  text: 'must not contain spaces or control characters',
   https: 'must be an https URL',
   host: 'must name a host after https://',
   credentials: 'must not carry a user name or password',
@@ -87,11 +89,11 @@ const loopbackHosts = ['127.0.0.1', 'localhost', '[::1]'];
  */
 export function pushEndpointProblem(endpoint: string, allowHttpLoopback: boolean): PushEndpointProblem | undefined {
   if (!URL.canParse(endpoint)) return pushEndpointRules.url;
+  if (hasSpaceOrControl(endpoint)) return pushEndpointRules.text;
   const url = new URL(endpoint);
   const plainLoopback = allowHttpLoopback && url.protocol === 'http:' && loopbackHosts.includes(url.hostname);
   if (url.protocol !== 'https:' && !plainLoopback) return pushEndpointRules.https;
-  // The authority as written: what follows `scheme://` up to the path, query or fragment.
-  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)/i.exec(endpoint)?.[1];
+  const authority = writtenAuthority(endpoint);
   if (!authority) return pushEndpointRules.host;
   if (authority.includes('@') || url.username !== '' || url.password !== '') return pushEndpointRules.credentials;
   // Off the local stack, as for webhooks: a literal address must be public (a name is judged at

@@ -17,6 +17,7 @@ import { broadcastIdPattern, notificationIdPattern, recurringIdPattern } from '.
 import { broadcastRecipientStatuses, broadcastStatuses } from './broadcast.ts';
 import { isRawJson } from './opaque-json.ts';
 import { pushEndpointProblem, pushEndpointRules } from './push-targets.ts';
+import { hasSpaceOrControl, writtenAuthority } from './url-text.ts';
 import type { PushEndpointProblem } from './push-targets.ts';
 import { verifiableChannels } from './contact-verification.ts';
 import { maxTypePreferences, switchableChannels } from './recipient.ts';
@@ -167,11 +168,14 @@ export const telegramChatIdSchema = z
 export const webhookUrlSchema = z
   .string('must be a string')
   .max(maxWebhookUrlLength, `must be at most ${maxWebhookUrlLength} characters`)
+  .refine((text) => !hasSpaceOrControl(text), { error: 'must not contain spaces or control characters', abort: true })
   .refine((text) => {
     if (!URL.canParse(text)) return false;
     const url = new URL(text);
     return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '' && url.hostname !== '';
-  }, 'must be an absolute http(s) URL without credentials');
+  }, { error: 'must be an absolute http(s) URL without credentials', abort: true })
+  // As written: the URL parser reads `https:///host/path` as `https://host/path`.
+  .refine((text) => writtenAuthority(text) !== undefined, 'must name a host after http(s)://');
 
 /** A BCP 47 language tag (`en-GB`), stored in its canonical form (`Intl.getCanonicalLocales`). */
 export const localeSchema = z
@@ -551,6 +555,7 @@ const keepsRule = (rule: PushEndpointProblem) => (text: string): boolean => push
 const pushEndpointSchema = z
   .url({ error: pushEndpointRules.url, abort: true })
   .max(maxPushEndpointLength, `must be at most ${maxPushEndpointLength} characters`)
+  .refine(keepsRule(pushEndpointRules.text), pushEndpointRules.text)
   .refine(keepsRule(pushEndpointRules.https), pushEndpointRules.https)
   .refine(keepsRule(pushEndpointRules.host), pushEndpointRules.host)
   .refine(keepsRule(pushEndpointRules.credentials), pushEndpointRules.credentials);

@@ -82,7 +82,7 @@ export function limitRows(): readonly Row[] {
     ['device', `\`fcm\` or \`apns\`, a token of at most ${n(maxDeviceTokenLength)} printable characters; at most ${maxDevicesPerUser} per user, the oldest dropped`, '`POST /v1/me/devices`'],
     ['time zone', `a known IANA zone in any case (stored as the tz database spells it), at most ${maxTimezoneLength} characters`, 'recipients, `PATCH /v1/me`'],
     ['Telegram chat', 'a numeric chat id (up to 20 digits, `-` for groups) or an `@username` of 5–32 characters', 'recipients, `PATCH /v1/me`'],
-    ['webhook URL', `absolute http(s), no credentials, at most ${maxWebhookUrlLength} characters; on AWS only https to public addresses is posted to`, 'recipients, `PATCH /v1/me`'],
+    ['webhook URL', `absolute http(s) naming a host, no credentials, no spaces or control characters, at most ${maxWebhookUrlLength} characters; on AWS only https to public addresses is posted to`, 'recipients, `PATCH /v1/me`'],
     ['locale', `a BCP 47 tag, at most ${maxLocaleLength} characters, stored canonical`, 'recipients, `PATCH /v1/me`'],
     ['per-type switches', `at most ${maxTypePreferences} types`, '`PATCH /v1/me` `types`'],
     ['WebSocket connections open', `at most ${maxOpenConnectionsPerUser} per user at once (those whose \`$disconnect\` was lost count until API Gateway's 2 hours are over); one more is refused in the handshake with 429 \`TOO_MANY_REQUESTS\`, until one closes`, 'WebSocket `$connect`'],

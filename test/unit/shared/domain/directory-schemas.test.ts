@@ -227,6 +227,22 @@ describe('the addresses, locale and switches of the telegram and webhook channel
     expect(details?.map((d) => d.field)).toContain(field);
   });
 
+  it.each([
+    ['http://127.0.0.1:13100/ok/n\nl\t1', 'must not contain spaces or control characters'],
+    ['https://hooks.example.com/a b', 'must not contain spaces or control characters'],
+    ['https://hooks.example.com/\u0000', 'must not contain spaces or control characters'],
+    ['https://hooks.example.com/x\r', 'must not contain spaces or control characters'],
+    ['http:///127.0.0.1:13100/ok/triple', 'must name a host after http(s)://'],
+    ['https:hooks.example.com/x', 'must name a host after http(s)://'],
+  ])('refuses the webhook URL %j, which the URL parser would post elsewhere than stored: %s', (webhookUrl, message) => {
+    // Act
+    const details = refusal(putRecipientBodySchema, { webhookUrl });
+
+    // Assess: one message, naming the field, in the directory and in PATCH /v1/me alike
+    expect(details).toEqual([{ field: 'webhookUrl', message }]);
+    expect(refusal(updateMeBodySchema, { webhookUrl })).toEqual([{ field: 'webhookUrl', message }]);
+  });
+
   it('refuses the same bad addresses in a directory write', () => {
     expect(refusal(putRecipientBodySchema, { webhookUrl: 'javascript:alert(1)' })?.map((d) => d.field)).toEqual(['webhookUrl']);
     expect(refusal(putRecipientBodySchema, { locale: '' })?.map((d) => d.field)).toEqual(['locale']);

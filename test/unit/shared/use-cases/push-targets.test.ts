@@ -100,7 +100,11 @@ describe('push targets', () => {
     ['https:///x', 'must name a host after https://'],
     ['https://user:secret@push.example.com/x', 'must not carry a user name or password'],
     ['https:push.example.com/x', 'must name a host after https://'],
-  ])('refuses the endpoint %s, naming endpoint: %s', async (endpoint, message) => {
+    // The URL parser would drop the line break and post to https://push.example.com/ab
+    ['https://push.example.com/a\nb', 'must not contain spaces or control characters'],
+    ['https://push.example.com/a\tb', 'must not contain spaces or control characters'],
+    [' https://push.example.com/x', 'must not contain spaces or control characters'],
+  ])('refuses the endpoint %j, naming endpoint: %s', async (endpoint, message) => {
     // Prepare
     const world = aWorld();
     await world.recipients.put(aRecipient({ id: plainUser.sub }));
