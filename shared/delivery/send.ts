@@ -132,7 +132,7 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
   const settlement = settle(unit.channels, outcomesAfter, results, attempts, deps.settings.retry, deps.clock.now());
   // Out of retries: each channel that was to be tried again has failed, and says why (its outcome
   // is what the unit's view and the metrics count).
-  const gaveUp = settlement.kind !== 'release' && settlement.exhausted === true;
+  const gaveUp = settlement.kind === 'fail' && settlement.exhausted === true;
   for (const [name, result] of retried) {
     // On the last attempt every channel still to be tried again has failed (recorded so below), and
     // the dashboard's Failed counts it; otherwise it is a retry, a throttle or a second planned again.

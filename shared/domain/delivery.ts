@@ -266,14 +266,7 @@ export type ChannelResult =
 
 /** The next state of a claimed unit, once every channel of this attempt has a result. */
 export type Settlement =
-  | {
-      readonly kind: 'finish';
-      /**
-       * The last retry of some channel failed too: they fail for good (the engine records them
-       * so), while another channel may have reached the recipient.
-       */
-      readonly exhausted?: boolean;
-    }
+  | { readonly kind: 'finish' }
   /**
    * `exhausted`: the last retry failed too (worth an alarm), not a refusal of this one message.
    * `category`: what kind of error `error` begins with (what a plain user is shown of it).
@@ -292,8 +285,7 @@ export type Settlement =
  * Decides a claimed unit's next state from its channels: a channel to retry releases it (after the
  * retry policy's backoff, or the provider's hint when only throttling stopped it, or at once when
  * only a budget second that passed did, attempt refunded in both cases), unless the
- * last attempt is spent: those channels then fail, and the unit is sent when another channel may
- * have reached the recipient, failed when none did; otherwise it is sent when any channel may have reached
+ * last attempt is spent, which fails it; otherwise it is sent when any channel may have reached
  * the recipient (`mayHaveReached`, shared/domain/channel-reach.ts), and fails when none did:
  * `unreachable` when every channel was skipped (no address, switched off, not connected), else the
  * first failure's category, each channel's reason in the error. `attempts` counts this attempt.
@@ -317,12 +309,7 @@ export function settle(
     const error = listed.map((r) => r.error).join('; ');
     const category = listed[0]?.category ?? 'unclassified';
     const delay = retryDelaySeconds(policy, attempts);
-    if (delay === undefined) {
-      // Out of retries: sent all the same when another channel may have reached the recipient, as
-      // when a channel fails outright; failed (and dead-lettered) when none did.
-      if (channels.some((channel) => mayHaveReached(outcomes[channel]))) return { kind: 'finish', exhausted: true };
-      return { kind: 'fail', error: `Gave up after ${attempts} attempts: ${error}`, category, exhausted: true };
-    }
+    if (delay === undefined) return { kind: 'fail', error: `Gave up after ${attempts} attempts: ${error}`, category, exhausted: true };
     const wait = Math.max(delay * 1000, ...throttles.map((t) => t.retryAfterMs));
     return { kind: 'release', error, category, nextAttemptAt: now.getTime() + wait, refundAttempt: false };
   }

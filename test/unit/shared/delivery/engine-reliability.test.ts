@@ -313,9 +313,8 @@ describe('WebSocket frames', () => {
 
 describe('backoff', () => {
   it('asks for 5, 10 and 20 minutes between attempts, then fails the notification and asks for the dead letter', async () => {
-    // Prepare: SES answers 503 to every send, and the e-mail is the only channel (one that reached
-    // the recipient would make it sent: engine.test.ts)
-    const world = await setUp({ channels: ['email'] });
+    // Prepare: SES answers 503 to every send
+    const world = await setUp({ channels: ['inbox', 'email'] });
     world.mailer.failures.add(...Array.from({ length: 4 }, () => awsError('ServiceUnavailable', 503, 'try later')));
 
     // Act: each message comes back when it is due
@@ -337,6 +336,7 @@ describe('backoff', () => {
       deadLetter: { attempts: 4, reason: 'Gave up after 4 attempts: email: ServiceUnavailable: try later' },
     });
     expect(await world.current()).toMatchObject({ status: 'failed', attempts: 4, lastError: expect.stringContaining('Gave up after 4 attempts') });
+    expect(world.inbox.addCalls).toBe(1);
     expect(world.mailer.sent).toHaveLength(0);
   });
 

@@ -203,18 +203,6 @@ describe('settle', () => {
     expect(settlement).toEqual({ kind: 'fail', error: 'Gave up after 4 attempts: email: 503', category: 'unavailable', exhausted: true });
   });
 
-  it.each([
-    ['sent', { inbox: sent }, { kind: 'finish', exhausted: true }],
-    ['unconfirmed', { inbox: { status: 'unconfirmed', at: now.toISOString() } }, { kind: 'finish', exhausted: true }],
-    ['skipped', { inbox: { status: 'skipped', at: now.toISOString() } }, { kind: 'fail', error: 'Gave up after 4 attempts: email: 503', category: 'unavailable', exhausted: true }],
-  ] as const)('settles a unit whose last retry failed too by its other channel, %s', (_status, outcomes, expected) => {
-    // Act
-    const settlement = settle(['inbox', 'email'] as Channel[], outcomes, [retry('email: 503')], 4, policy, now);
-
-    // Assess: a channel that may have reached the recipient makes it sent, as a channel failing outright does
-    expect(settlement).toEqual(expected);
-  });
-
   it('releases a throttled unit after the provider\'s hint, handing the attempt back', () => {
     // Act
     const settlement = settle(['email'], {}, [throttled('email: slow down', 2_000)], 4, policy, now);
