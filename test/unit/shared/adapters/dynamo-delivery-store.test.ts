@@ -289,6 +289,30 @@ describe('duplicates and races', () => {
     expect(await notifications.get(world.tenantId, n.id)).toMatchObject({ status: 'sent', attempts: 1 });
   });
 
+  it('cancels a notification waiting to retry its e-mail, keeping the inbox it delivered, and sends nothing after', async () => {
+    // Prepare: the inbox is written, SES answers 503, so the e-mail waits for its retry
+    const world = await aWorld();
+    const n = await world.create();
+    world.mailer.failures.add(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } }));
+    const first = await outcomeOf(world.worker(), world.refOf(n));
+
+    // Act: cancelled during the wait; the retry comes when it was due
+    const cancelled = await notifications.cancel(world.tenantId, n.id, world.clock.now());
+    world.clock.advanceSeconds(3_600);
+    const retry = await outcomeOf(world.worker(), world.refOf(n));
+
+    // Assess: the cancel stops only what was still to be sent; what reached bob stays recorded
+    expect(first?.kind).toBe('later');
+    expect(cancelled).toBeTruthy();
+    expect(retry).toEqual({ kind: 'done', status: 'cancelled' });
+    const stored = await notifications.get(world.tenantId, n.id);
+    expect(stored).toMatchObject({ status: 'cancelled', deliveries: { inbox: { status: 'sent' } } });
+    expect(stored?.deliveries.email).toBeUndefined();
+    expect(stored?.sentAt).toBeUndefined();
+    expect(world.mailer.sendCalls).toBe(1);
+    expect(await inbox.list(world.tenantId, 'bob')).toHaveLength(1);
+  });
+
   it('delivers nothing when a schedule fires late, after a cancel', async () => {
     // Prepare
     const world = await aWorld();
