@@ -13,9 +13,8 @@ export interface TextLimits {
   readonly maxUtf8Bytes?: number;
 }
 
-/** The cut's mark: U+2026 HORIZONTAL ELLIPSIS, one code point, 3 bytes in UTF-8. */
+/** The cut's usual mark: U+2026 HORIZONTAL ELLIPSIS, one code point, 3 bytes in UTF-8. */
 const ellipsis = '…';
-const ellipsisBytes = 3;
 
 /** UTF-8 bytes of one code point (a lone surrogate is sent as U+FFFD: 3 bytes). */
 function utf8BytesOf(codePoint: number): number {
@@ -26,13 +25,16 @@ function utf8BytesOf(codePoint: number): number {
 
 /**
  * `text` as it is when it fits `limits`; otherwise its longest prefix of whole code points that
- * fits with `…` after it. Throws RangeError when the limits leave no room for the `…` itself.
+ * fits with `mark` (`…` unless said) after it. Throws RangeError when the limits leave no room for
+ * the mark itself.
  */
-export function cutText(text: string, limits: TextLimits): string {
+export function cutText(text: string, limits: TextLimits, mark: string = ellipsis): string {
   const maxCodePoints = limits.maxCodePoints ?? Number.POSITIVE_INFINITY;
   const maxBytes = limits.maxUtf8Bytes ?? Number.POSITIVE_INFINITY;
-  if (maxCodePoints < 1 || maxBytes < ellipsisBytes) throw new RangeError('A cut text must have room for at least its ellipsis');
-  // Where the prefix that still leaves room for the ellipsis ends (UTF-16 index).
+  const markCodePoints = [...mark].length;
+  const markBytes = [...mark].reduce((sum, char) => sum + utf8BytesOf(char.codePointAt(0) as number), 0);
+  if (maxCodePoints < markCodePoints || maxBytes < markBytes) throw new RangeError('A cut text must have room for at least its mark');
+  // Where the prefix that still leaves room for the mark ends (UTF-16 index).
   let keepEnd = 0;
   let codePoints = 0;
   let bytes = 0;
@@ -41,9 +43,9 @@ export function cutText(text: string, limits: TextLimits): string {
     const units = codePoint > 0xffff ? 2 : 1;
     codePoints += 1;
     bytes += utf8BytesOf(codePoint);
-    if (codePoints > maxCodePoints || bytes > maxBytes) return `${text.slice(0, keepEnd)}${ellipsis}`;
+    if (codePoints > maxCodePoints || bytes > maxBytes) return `${text.slice(0, keepEnd)}${mark}`;
     index += units;
-    if (codePoints <= maxCodePoints - 1 && bytes <= maxBytes - ellipsisBytes) keepEnd = index;
+    if (codePoints <= maxCodePoints - markCodePoints && bytes <= maxBytes - markBytes) keepEnd = index;
   }
   return text;
 }

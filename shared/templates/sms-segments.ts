@@ -18,9 +18,15 @@ export const maxSmsLength = 1_400;
  */
 export const maxSmsBytes = 1_600;
 
-/** An SMS body as it is sent: cut between characters to {@link maxSmsLength} and {@link maxSmsBytes}, `…` at the cut. */
+/**
+ * An SMS body as it is sent: cut between characters to {@link maxSmsLength} and
+ * {@link maxSmsBytes}, `…` at the cut, or `...` in a text of the GSM alphabet: `…` is not in it,
+ * and would make the whole message UCS-2, twice the segments (1,400 GSM characters are 10, as
+ * UCS-2 21).
+ */
 export function smsBody(text: string): string {
-  return cutText(text, { maxCodePoints: maxSmsLength, maxUtf8Bytes: maxSmsBytes });
+  const limits = { maxCodePoints: maxSmsLength, maxUtf8Bytes: maxSmsBytes };
+  return cutText(text, limits, smsSegments(text).encoding === 'GSM-7' ? '...' : '…');
 }
 
 /** The GSM 7-bit default alphabet (TS 23.038, 6.2.1). */

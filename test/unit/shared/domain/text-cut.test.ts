@@ -28,6 +28,13 @@ describe('cutText', () => {
     expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(limits.maxUtf8Bytes ?? Infinity);
   });
 
+  it('cuts with another mark, counted as it is', () => {
+    expect(cutText('abcdefgh', { maxCodePoints: 6 }, '...')).toBe('abc...');
+    expect(cutText('абвгде', { maxUtf8Bytes: 9 }, '...')).toBe('абв...');
+    expect(cutText('abcdef', { maxCodePoints: 6 }, '...')).toBe('abcdef');
+    expect(() => cutText('abcdef', { maxCodePoints: 2 }, '...')).toThrow(RangeError);
+  });
+
   it('refuses limits with no room for the ellipsis', () => {
     expect(() => cutText('abc', { maxUtf8Bytes: 2 })).toThrow(RangeError);
     expect(() => cutText('abc', { maxCodePoints: 0 })).toThrow(RangeError);

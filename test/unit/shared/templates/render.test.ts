@@ -323,6 +323,18 @@ describe('SMS segments', () => {
     // Assess: é is in the GSM-7 alphabet.
     expect(rendered.channels.sms).toEqual({ text: 'é'.repeat(200), encoding: 'GSM-7', segments: 2 });
   });
+
+  it.each([
+    // `…` is not in the GSM alphabet: a GSM text cut with it would go as UCS-2, 21 segments
+    ['a GSM-7 text with ..., staying GSM-7', 'a'.repeat(1_401), `${'a'.repeat(1_397)}...`, { encoding: 'GSM-7', segments: 10 }],
+    ['a UCS-2 text with …', 'ł'.repeat(1_401), `${'ł'.repeat(798)}…`, { encoding: 'UCS-2', segments: 12 }],
+  ])('cuts %s', (_case, body, text, sizes) => {
+    // Act
+    const rendered = render({ channels: { inbox: { title: 't', message: 'm' }, sms: { text: '{{ body }}' } } }, { body });
+
+    // Assess
+    expect(rendered.channels.sms).toEqual({ text, ...sizes });
+  });
 });
 
 describe('the text alternative of an HTML e-mail', () => {
