@@ -12,6 +12,7 @@
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { maxTelegramTextLength, readTelegramHtml } from '../shared/templates/telegram-text.ts';
 import type { FaultInjector } from './fault-rules.ts';
 import { httpUrl, listen } from './listen.ts';
 import { readBody } from './request-body.ts';
@@ -19,53 +20,11 @@ import type { Outbox } from './outbox.ts';
 
 /** The token of the local bot: what the local Secrets Manager holds for it. */
 export const localTelegramBotToken = '1000000001:HERALD-local-bot-token_not-a-secret';
-/** The tags the HTML parse mode supports ("Formatting options", core.telegram.org/bots/api). */
-const supportedTags = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'span', 'tg-spoiler', 'a', 'tg-emoji', 'code', 'pre', 'blockquote']);
-const namedEntities: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"' };
-
-/**
- * What a text in the HTML parse mode shows, or why Telegram refuses it: tags must be supported and
- * balanced, `<` and `&` must start a tag or an entity (`&lt;`, `&gt;`, `&amp;`, `&quot;`, numeric).
- */
-export function parseTelegramHtml(html: string): { readonly text: string } | { readonly error: string } {
-  const open: string[] = [];
-  let text = '';
-  for (let i = 0; i < html.length; ) {
-    const c = html[i] ?? '';
-    if (c === '<') {
-      const end = html.indexOf('>', i);
-      if (end < 0) return { error: `unclosed start tag at byte offset ${i}` };
-      const tag = /^<\s*(\/?)\s*([a-z-]+)/i.exec(html.slice(i, end + 1));
-      if (!tag) return { error: `unsupported start tag at byte offset ${i}` };
-      const name = (tag[2] ?? '').toLowerCase();
-      if (!supportedTags.has(name)) return { error: `unsupported start tag "${name}" at byte offset ${i}` };
-      if (tag[1] === '/') {
-        if (open.pop() !== name) return { error: `unmatched end tag at byte offset ${i}, expected "</${open.at(-1) ?? ''}>"` };
-      } else {
-        open.push(name);
-      }
-      i = end + 1;
-    } else if (c === '&') {
-      const entity = /^&(#x[0-9a-f]+|#\d+|[a-z]+);/i.exec(html.slice(i, i + 12));
-      const name = entity?.[1] ?? '';
-      const decoded = name.startsWith('#x') ? String.fromCodePoint(parseInt(name.slice(2), 16)) : name.startsWith('#') ? String.fromCodePoint(Number(name.slice(1))) : namedEntities[name.toLowerCase()];
-      if (!entity || decoded === undefined) return { error: `unsupported entity at byte offset ${i}` };
-      text += decoded;
-      i += entity[0].length;
-    } else {
-      text += c;
-      i += 1;
-    }
-  }
-  if (open.length > 0) return { error: `can't find end tag corresponding to start tag "${open.at(-1) ?? ''}"` };
-  return { text };
-}
-
 /** A bot token's shape, `<bot id>:<secret>` ("Authorizing your bot", core.telegram.org/bots/api). */
 const telegramTokenShape = /^\d+:[A-Za-z0-9_-]+$/;
 
 /** Telegram's limit on a message text (characters). */
-const maxTextLength = 4096;
+const maxTextLength = maxTelegramTextLength;
 
 export interface TelegramEmulatorOptions {
   readonly host?: string;
@@ -179,7 +138,7 @@ export async function startTelegramEmulator(options: TelegramEmulatorOptions): P
     if (typeof written !== 'string' || written.trim() === '') return refuse(res, 400, 'Bad Request: message text is empty');
     if (parseMode !== undefined && parseMode !== 'HTML') return refuse(res, 400, `Bad Request: unsupported parse_mode ${String(parseMode)} (the local Bot API parses HTML only)`);
     // The limit counts the text after entity parsing, as Telegram does.
-    const parsed = parseMode === 'HTML' ? parseTelegramHtml(written) : { text: written };
+    const parsed = parseMode === 'HTML' ? readTelegramHtml(written) : { text: written };
     if ('error' in parsed) return refuse(res, 400, `Bad Request: can't parse entities: ${parsed.error}`);
     const text = parsed.text;
     if (text.trim() === '') return refuse(res, 400, 'Bad Request: message text is empty');

@@ -24,7 +24,7 @@ import { resolveLocale, reservedTemplateVariables, sectionsFor, templateSources 
 import type { RenderedSections, RenderedTemplate, TemplateChannel, TemplateDefinition, TemplateSections } from '../domain/template.ts';
 import { htmlToText } from './html-text.ts';
 import { smsBody, smsSegments } from './sms-segments.ts';
-import { telegramParseMode } from './telegram-text.ts';
+import { maxTelegramTextLength, readTelegramHtml, telegramParseMode } from './telegram-text.ts';
 
 /** The bounds of one render of one field. */
 export const templateRenderLimits = {
@@ -215,6 +215,30 @@ function within(field: string, text: string, max: number): string {
   return text;
 }
 
+/**
+ * A rendered Telegram text, unless Telegram would refuse it: HTML it cannot read (an unbalanced or
+ * unsupported tag), blank once its tags are read, or longer than it takes once they are (it counts
+ * the text it shows). Checked here, a preview lists what delivery would fail on.
+ */
+function telegramSection(html: string): string {
+  const read = readTelegramHtml(html);
+  if ('error' in read) throw new TemplateRenderError(`text is not HTML Telegram can read: ${read.error}`);
+  filled('text, once its tags are read,', read.text);
+  const length = [...read.text].length;
+  if (length > maxTelegramTextLength) throw new TemplateRenderError(`text rendered to ${length} characters once its tags are read, more than the ${maxTelegramTextLength} Telegram takes`);
+  return html;
+}
+
+/** A rendered webhook body, unless it is not JSON: the receiver is told `application/json`. */
+function jsonBody(body: string): string {
+  try {
+    JSON.parse(body);
+  } catch (error) {
+    throw new TemplateRenderError(`body did not render to JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  return body;
+}
+
 function renderSection<C extends TemplateChannel>(channel: C, sections: TemplateSections, scope: RenderScope): RenderedSections[C] | undefined {
   const r = (source: string, escapeHtml = false): string => renderField(source, scope, { escapeHtml });
   const rendered = ((): RenderedSections[TemplateChannel] | undefined => {
@@ -245,11 +269,11 @@ function renderSection<C extends TemplateChannel>(channel: C, sections: Template
       }
       case 'telegram': {
         const s = sections.telegram;
-        return s && { text: filled('text', r(s.text, true)), parseMode: telegramParseMode };
+        return s && { text: telegramSection(filled('text', r(s.text, true))), parseMode: telegramParseMode };
       }
       case 'webhook': {
         const s = sections.webhook;
-        return s && { body: filled('body', r(s.body)) };
+        return s && { body: jsonBody(filled('body', r(s.body))) };
       }
     }
     return undefined;

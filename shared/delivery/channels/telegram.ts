@@ -4,13 +4,12 @@ import { hasVerifiedAddress } from '../../domain/recipient.ts';
 import { cutText } from '../../domain/text-cut.ts';
 import type { TelegramBot } from '../../adapters/telegram-bot-api.ts';
 import { sectionFor } from '../../templates/section.ts';
-import { escapeTelegramHtml } from '../../templates/telegram-text.ts';
+import { escapeTelegramHtml, maxTelegramTextLength } from '../../templates/telegram-text.ts';
 import type { DeliveryChannel } from '../channel.ts';
 import { updateRecipientWhile } from './recipient-update.ts';
 import type { ChannelDirectory } from './recipient-update.ts';
 
-/** The longest text `sendMessage` takes (characters, after entity parsing; Bot API, sendMessage). */
-export const maxTelegramTextLength = 4096;
+export { maxTelegramTextLength };
 
 /** The message's text: the title, a blank line, the message, cut to Telegram's limit (in characters, not UTF-16 units). */
 export function telegramText(title: string, message: string): string {

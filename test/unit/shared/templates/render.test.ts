@@ -77,6 +77,41 @@ describe('rendering a template', () => {
     expect(escapeTelegramHtml('a<b>&"c"')).toBe('a&lt;b&gt;&amp;&quot;c&quot;');
   });
 
+  it.each([
+    ['HTML Telegram cannot read', '<b>{{ n }} <i>x</b>', 'hello', /^text is not HTML Telegram can read: unmatched end tag/],
+    ['an unsupported tag', '<p>{{ n }}</p>', 'hello', /^text is not HTML Telegram can read: unsupported start tag "p"/],
+    ['blank once its tags are read', '<b>{{ n }}</b>', '   ', /^text, once its tags are read, rendered empty/],
+    ['longer than Telegram takes once its tags are read', '<b>{{ n }}</b>', 'a‹'.repeat(2_049), /^text rendered to 4098 characters once its tags are read, more than the 4096/],
+  ])('fails a Telegram section that Telegram would refuse: %s', (_case, text, n, reason) => {
+    // Act
+    const rendered = render({ channels: { inbox: { title: 'T', message: 'M' }, telegram: { text } } }, { n });
+
+    // Assess: the preview and delivery alike list it, and render the others
+    expect(rendered.failures.telegram).toMatch(reason);
+    expect(rendered.channels.telegram).toBeUndefined();
+    expect(rendered.channels.inbox).toEqual({ title: 'T', message: 'M' });
+  });
+
+  it('keeps a Telegram section at Telegram\'s limit once its tags and entities are read', () => {
+    // Act: 4,096 characters shown, more written (tags, &lt; for each <)
+    const rendered = render({ channels: { inbox: { title: 'T', message: 'M' }, telegram: { text: '<b>{{ n }}</b>' } } }, { n: '<'.repeat(4_096) });
+
+    // Assess
+    expect(rendered.failures).toEqual({});
+    expect(rendered.channels.telegram?.text).toBe(`<b>${'&lt;'.repeat(4_096)}</b>`);
+  });
+
+  it('fails a webhook section that does not render to JSON, saying why', () => {
+    // Act
+    const rendered = render({ channels: { inbox: { title: 'T', message: 'M' }, webhook: { body: '{"n": {{ n }}}' } } }, { n: 'hello world' });
+    const json = render({ channels: { inbox: { title: 'T', message: 'M' }, webhook: { body: '{"n": {{ n | json }}}' } } }, { n: 'hello world' });
+
+    // Assess
+    expect(rendered.failures.webhook).toMatch(/^body did not render to JSON \(/);
+    expect(json.failures).toEqual({});
+    expect(json.channels.webhook).toEqual({ body: '{"n": "hello world"}' });
+  });
+
   it('falls back from the locale to its language, then to the template default, and says which it used', () => {
     // Act
     const exact = render(invoice, { number: 1, total: 2, name: 'n' }, 'fr');
