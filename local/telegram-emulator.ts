@@ -12,7 +12,8 @@
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { maxTelegramTextLength, readTelegramHtml } from '../shared/templates/telegram-text.ts';
+import { readTelegramHtml } from '../shared/templates/telegram-html.ts';
+import { maxTelegramTextLength } from '../shared/templates/telegram-text.ts';
 import type { FaultInjector } from './fault-rules.ts';
 import { httpUrl, listen } from './listen.ts';
 import { readBody } from './request-body.ts';

@@ -24,7 +24,8 @@ import { resolveLocale, reservedTemplateVariables, sectionsFor, templateSources 
 import type { RenderedSections, RenderedTemplate, TemplateChannel, TemplateDefinition, TemplateSections } from '../domain/template.ts';
 import { htmlToText } from './html-text.ts';
 import { smsBody, smsSegments } from './sms-segments.ts';
-import { maxTelegramTextLength, readTelegramHtml, telegramParseMode } from './telegram-text.ts';
+import { readTelegramHtml } from './telegram-html.ts';
+import { maxTelegramTextLength, telegramParseMode } from './telegram-text.ts';
 
 /** The bounds of one render of one field. */
 export const templateRenderLimits = {
