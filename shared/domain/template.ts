@@ -98,34 +98,51 @@ export interface ResolvedLocale {
  * canonically and case-insensitively.
  */
 export function resolveLocale(definition: TemplateDefinition, wanted: string | undefined): ResolvedLocale {
-  const keys = Object.keys(definition.locales ?? {});
-  const find = (tag: string | undefined): string | undefined => {
-    if (tag === undefined) return undefined;
-    const canonical = (canonicalLocale(tag) ?? tag).toLowerCase();
-    return keys.find((key) => (canonicalLocale(key) ?? key).toLowerCase() === canonical);
-  };
-  const exact = find(wanted);
+  const exact = localeKeyOf(definition, wanted);
   if (exact !== undefined) return { key: exact, label: exact };
-  const subtags = wanted === undefined ? [] : (canonicalLocale(wanted) ?? wanted).split('-');
-  for (let length = subtags.length - 1; length >= 1; length--) {
-    // A prefix may not end in a singleton (`de-u`): it goes with the subtag it introduces.
-    if ((subtags[length - 1] ?? '').length === 1) continue;
-    const byPrefix = find(subtags.slice(0, length).join('-'));
+  for (const prefix of shorterPrefixes(wanted)) {
+    const byPrefix = localeKeyOf(definition, prefix);
     if (byPrefix !== undefined) return { key: byPrefix, label: byPrefix };
   }
-  const byDefault = find(definition.defaultLocale);
+  const byDefault = localeKeyOf(definition, definition.defaultLocale);
   if (byDefault !== undefined) return { key: byDefault, label: byDefault };
   return { label: definition.defaultLocale ?? baseLocaleLabel };
 }
 
-/** The sections of `locale`: each field of the locale's own over the base section's. */
+/** The key of `definition.locales` that names `tag`, compared canonically and case aside. */
+function localeKeyOf(definition: TemplateDefinition, tag: string | undefined): string | undefined {
+  if (tag === undefined) return undefined;
+  const canonical = (canonicalLocale(tag) ?? tag).toLowerCase();
+  return Object.keys(definition.locales ?? {}).find((key) => (canonicalLocale(key) ?? key).toLowerCase() === canonical);
+}
+
+/** The shorter prefixes of `tag`, longest first, down to its language (`zh-Hant-TW`: `zh-Hant`, `zh`); none ends in a singleton (`de-u`). */
+function shorterPrefixes(tag: string | undefined): string[] {
+  const subtags = tag === undefined ? [] : (canonicalLocale(tag) ?? tag).split('-');
+  const prefixes: string[] = [];
+  for (let length = subtags.length - 1; length >= 1; length--) {
+    // A prefix may not end in a singleton (`de-u`): it goes with the subtag it introduces.
+    if ((subtags[length - 1] ?? '').length === 1) continue;
+    prefixes.push(subtags.slice(0, length).join('-'));
+  }
+  return prefixes;
+}
+
+/**
+ * The sections of `locale`: each field of the locale's own over its language's (each shorter
+ * prefix's, `pt` under `pt-BR`), over the base section's. A region's locale that gives only a
+ * subject thus keeps its language's text, not the base's.
+ */
 export function sectionsFor(definition: TemplateDefinition, locale: ResolvedLocale): TemplateSections {
-  const overlay = locale.key !== undefined ? definition.locales?.[locale.key] : undefined;
-  if (!overlay) return definition.channels;
+  if (locale.key === undefined) return definition.channels;
+  const keys = [...shorterPrefixes(locale.key).map((prefix) => localeKeyOf(definition, prefix)).reverse(), locale.key];
   const merged: Record<string, unknown> = { ...definition.channels };
-  for (const channel of templateChannels) {
-    const own = overlay[channel];
-    if (own) merged[channel] = { ...(definition.channels[channel] ?? {}), ...own };
+  for (const key of keys) {
+    const overlay = key === undefined ? undefined : definition.locales?.[key];
+    for (const channel of templateChannels) {
+      const own = overlay?.[channel];
+      if (own) merged[channel] = { ...((merged[channel] as Record<string, unknown> | undefined) ?? {}), ...own };
+    }
   }
   return merged as TemplateSections;
 }

@@ -133,6 +133,28 @@ describe('rendering a template', () => {
     expect(none.locale).toBe('en');
   });
 
+  it('lays a region\'s partial section over its language\'s, then the base\'s', () => {
+    // Prepare: pt is whole; pt-BR gives only a subject
+    const definition: TemplateDefinition = {
+      channels: { inbox: { title: 'Hello', message: 'Your order' }, email: { subject: 'Order', html: '<p>Your order shipped</p>' } },
+      locales: {
+        pt: { inbox: { title: 'Olá', message: 'O seu pedido' }, email: { subject: 'Pedido', html: '<p>O seu pedido foi enviado</p>' } },
+        'pt-BR': { email: { subject: 'Pedido (BR)' } },
+        'zh-Hant-TW': { inbox: { title: '你好' } },
+      },
+    };
+
+    // Act
+    const region = render(definition, {}, 'pt-BR');
+    const noLanguage = render(definition, {}, 'zh-Hant-TW');
+
+    // Assess: pt's text, pt-BR's subject; a locale with no language entry lays over the base
+    expect(region.locale).toBe('pt-BR');
+    expect(region.channels.inbox).toEqual({ title: 'Olá', message: 'O seu pedido' });
+    expect(region.channels.email).toMatchObject({ subject: 'Pedido (BR)', html: '<p>O seu pedido foi enviado</p>' });
+    expect(noLanguage.channels.inbox).toEqual({ title: '你好', message: 'Your order' });
+  });
+
   it('falls back through each shorter prefix of the locale, so zh-Hant-TW finds zh-Hant before zh', () => {
     // Prepare
     const definition: TemplateDefinition = { channels: invoice.channels, locales: { zh: {}, 'zh-Hant': {}, 'sr-Latn': {} } };
