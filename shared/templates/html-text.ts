@@ -1,40 +1,47 @@
 /**
  * The text alternative of an HTML e-mail when its template has no text part: the words a reader
- * sees, with line breaks where blocks end and each link's address after its text. Not a layout
- * engine: tables and styles are flattened. No AWS here.
+ * sees, with line breaks where blocks begin and end, table cells apart, and each link's address
+ * after its text. Not a layout engine: tables and styles are flattened. Character references are
+ * decoded as HTML decodes them (the `entities` library: every named reference of the HTML
+ * standard, numeric ones with its replacements, a NUL or a surrogate as U+FFFD). No AWS here.
  */
+import { decodeHTML } from 'entities/lib/decode.js';
 
-const entities: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+/** The elements that begin and end a line (a block), as a reader of the HTML sees them. */
+const blockTag = /^<\/?(?:p|div|h[1-6]|ul|ol|li|tr|table|blockquote|section|article|header|footer|pre|hr)\b/i;
 
-function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
-    if (name[0] === '#') {
-      const code = name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number.parseInt(name.slice(1), 10);
-      // As HTML decodes them: NUL, a surrogate (which alone could not be sent: SES's encoding throws
-      // on it) and anything past U+10FFFF are U+FFFD.
-      const replaced = code === 0 || (code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff;
-      return replaced ? '\uFFFD' : String.fromCodePoint(code);
-    }
-    return entities[name.toLowerCase()] ?? whole;
-  });
-}
+/** Where a block begins or ends: one line break however many meet (`</li></ul>`). */
+const blockEdge = Symbol('block edge');
 
 /** Plain text of an HTML document or fragment. */
 export function htmlToText(html: string): string {
-  return decodeEntities(
-    html
-      .replace(/<(script|style|head)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '')
-      .replace(/<!--[\s\S]*?-->/g, '')
-      .replace(/<a\b[^>]*?href\s*=\s*(["'])(.*?)\1[^>]*>([\s\S]*?)<\/a\s*>/gi, (_whole, _quote, href: string, label: string) =>
-        label.replace(/<[^>]*>/g, '').trim() === href ? href : `${label} (${href})`,
-      )
-      .replace(/<br\s*\/?>/gi, '\n')
-      .replace(/<\/(p|div|h[1-6]|li|tr|table|blockquote|section|article|header|footer)\s*>/gi, '\n')
-      .replace(/<li\b[^>]*>/gi, '- ')
-      .replace(/<[^>]*>/g, '')
-      .replace(/[ \t]+/g, ' ')
-      .replace(/ *\n */g, '\n'),
-  )
+  const cleaned = html
+    .replace(/<(script|style|head)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '')
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<a\b[^>]*?href\s*=\s*(["'])(.*?)\1[^>]*>([\s\S]*?)<\/a\s*>/gi, (_whole, _quote, href: string, label: string) =>
+      label.replace(/<[^>]*>/g, '').trim() === href ? href : `${label} (${href})`,
+    );
+  // Text and tags alternate; each text is decoded on its own, so a decoded `&lt;` is never a tag.
+  const parts = cleaned.split(/(<[^>]*>)/).flatMap((piece, index): (string | typeof blockEdge)[] => {
+    if (index % 2 === 0) return [decodeHTML(piece)];
+    if (/^<br\b/i.test(piece)) return ['\n'];
+    if (blockTag.test(piece)) return /^<li\b/i.test(piece) ? [blockEdge, '- '] : [blockEdge];
+    return /^<\/t[dh]\b/i.test(piece) ? [' '] : [];
+  });
+  let text = '';
+  let atEdge = false;
+  for (const part of parts) {
+    if (part === blockEdge) atEdge = true;
+    else if (!atEdge) text += part;
+    else if (part.trim() !== '') {
+      text += `\n${part}`;
+      atEdge = false;
+    }
+  }
+  return text
+    .replace(/\u00a0/g, ' ')
+    .replace(/[ \t]+/g, ' ')
+    .replace(/ *\n */g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
 }

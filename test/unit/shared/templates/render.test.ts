@@ -405,6 +405,16 @@ describe('the text alternative of an HTML e-mail', () => {
   });
 
 
+  it('decodes every named reference, breaks lines where blocks begin too, and keeps table cells apart', () => {
+    // Act
+    const text = htmlToText(
+      'A&mdash;B&rsquo;s&hellip; &euro;5 &#8364;6 &#x20AC;7 &amp;amp; &copy; &eacute;<div>d1</div>text<ul><li>x</li></ul>after<h1>H</h1>t2<table><tr><td>a</td><td>b</td></tr></table><span>s1</span><span>s2</span> &lt;b&gt; &bogus;',
+    );
+
+    // Assess: a decoded &lt;b&gt; stays text; an unknown name stays as written
+    expect(text).toBe('A\u2014B\u2019s\u2026 \u20ac5 \u20ac6 \u20ac7 &amp; \u00a9 \u00e9\nd1\ntext\n- x\nafter\nH\nt2\na b\ns1s2 <b> &bogus;');
+  });
+
   it('keeps the words, breaks lines at blocks and shows each link', () => {
     expect(htmlToText('<style>p{}</style><h1>Hi&nbsp;there</h1><p>See <a href="https://x.test/a">your invoice</a>.<br>Thanks &amp; bye</p>')).toBe(
       'Hi there\nSee your invoice (https://x.test/a).\nThanks & bye',
