@@ -16,7 +16,7 @@
  * own fields) and `tenant.*`.
  */
 import { Drop, Liquid, Tag } from 'liquidjs';
-import type { Emitter, TagToken, TopLevelToken } from 'liquidjs';
+import type { Emitter, FilterImplOptions, TagToken, TopLevelToken } from 'liquidjs';
 import { isRawJson } from '../domain/opaque-json.ts';
 import { TemplateRenderError } from './render-error.ts';
 import { maxMessageLength, maxTitleLength } from '../domain/notification.ts';
@@ -57,6 +57,29 @@ const common = {
 
 const plain = new Liquid(common);
 const html = new Liquid({ ...common, outputEscape: 'escape' });
+
+/**
+ * The filters whose output is HTML already, marked `raw` in the escaping engine so that the
+ * output's escape does not run on it again: `{{ x | escape }}` showed `&amp;amp;`, and
+ * `{{ x | newline_to_br }}` a literal `<br />`. `newline_to_br` escapes its text first, so what it
+ * lets through is its own `<br />` only. Only as the last filter of an output: before another,
+ * the output is escaped as any other.
+ */
+type FilterHandler = Extract<FilterImplOptions, (...args: never[]) => unknown>;
+function builtInFilter(name: string): FilterHandler {
+  const filter = html.filters[name];
+  if (filter === undefined) throw new Error(`liquidjs has no filter ${name}`);
+  return typeof filter === 'function' ? filter : filter.handler;
+}
+const escapeFilter = builtInFilter('escape');
+const newlineToBr = builtInFilter('newline_to_br');
+for (const name of ['escape', 'escape_once', 'xml_escape']) html.registerFilter(name, { raw: true, handler: builtInFilter(name) });
+html.registerFilter('newline_to_br', {
+  raw: true,
+  handler(this: ThisParameterType<FilterHandler>, value: unknown): unknown {
+    return newlineToBr.call(this, escapeFilter.call(this, value));
+  },
+});
 
 /** Why a source may not load another template. */
 const noFilesMessage = 'includes, renders and layouts are not available (templates read no files)';

@@ -112,6 +112,27 @@ describe('rendering a template', () => {
     expect(json.channels.webhook).toEqual({ body: '{"n": "hello world"}' });
   });
 
+  it('escapes once where a filter already made HTML: escape, escape_once and newline_to_br as the last filter', () => {
+    // Prepare
+    const definition: TemplateDefinition = {
+      channels: {
+        inbox: { title: 'T', message: 'M' },
+        email: { subject: 'S', html: '<p>{{ x | escape }}</p><p>{{ x | escape_once }}</p><p>{{ x | newline_to_br }}</p><p>{{ x | newline_to_br | upcase }}</p>' },
+        telegram: { text: '{{ x | escape }}' },
+      },
+    };
+
+    // Act
+    const rendered = render(definition, { x: 'a & <b>\nline2' });
+
+    // Assess: the payload's markup is text; newline_to_br's own <br /> is markup; before another filter, escaped as any output
+    expect(rendered.channels.email?.html).toBe(
+      '<p>a &amp; &lt;b&gt;\nline2</p><p>a &amp; &lt;b&gt;\nline2</p><p>a &amp; &lt;b&gt;<br />\nline2</p><p>A &amp;AMP; &amp;LT;B&amp;GT;&lt;BR /&gt;\nLINE2</p>',
+    );
+    expect(rendered.channels.telegram?.text).toBe('a &amp; &lt;b&gt;\nline2');
+    expect(rendered.channels.email?.text).toContain('a & <b>\nline2');
+  });
+
   it('falls back from the locale to its language, then to the template default, and says which it used', () => {
     // Act
     const exact = render(invoice, { number: 1, total: 2, name: 'n' }, 'fr');
