@@ -400,6 +400,9 @@ async function cancel(deps: FanoutDeps, message: Step<'cancel'>): Promise<Fanout
   if (broadcast?.status !== 'cancelled') return done('not cancelled');
   // Still resolving or counting: that step sees the cancel and the walks come after it.
   if (!isTotalFinal(broadcast)) return done('fan-out not yet counted');
+  // Every row already final (a retry cancelled before its walk put any back): nothing for the
+  // walks to cancel, so nothing after them would settle it. Conditional on the counts read.
+  if (await finishIfReady(deps, broadcast)) return done('cancelled with every row final');
   await sendDispatchWalks(deps, broadcast);
   return done('cancel walks sent');
 }

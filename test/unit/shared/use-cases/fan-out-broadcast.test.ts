@@ -511,6 +511,30 @@ describe('cancel and retry walks', () => {
     expect(b.completedAt).toBeDefined();
   });
 
+  it('settles a broadcast cancelled between its retry and the retry\'s walk, every row still failed', async () => {
+    // Prepare: both recipients fail; a retry reopens it, and a cancel comes before the walk runs
+    const world = aBroadcastWorld();
+    const id = await created(world, { recipientIds: ['gone-1', 'gone-2'] });
+    world.recipients.delete(tenantId, 'gone-1');
+    world.recipients.delete(tenantId, 'gone-2');
+    await world.step({ kind: 'start', ...ref(id) });
+    await world.runAll();
+    const failed = await broadcastOf(world, id);
+    const reopened = await world.broadcasts.reopen(tenantId, id, world.clock.now());
+    await world.broadcasts.cancel(tenantId, id, world.clock.now());
+
+    // Act: the retry walk finds it cancelled; the cancel nudge follows
+    await world.step({ kind: 'retry', ...ref(id), run: reopened?.run ?? 0 });
+    await world.step({ kind: 'cancel', ...ref(id) });
+    await world.runFanout();
+
+    // Assess: settled at once, not left to the watch's repair
+    expect(failed).toMatchObject({ status: 'failed', counts: { total: 2, failed: 2 } });
+    const b = await broadcastOf(world, id);
+    expect(b).toMatchObject({ status: 'cancelled', counts: { total: 2, sent: 0, failed: 2, cancelled: 0 } });
+    expect(b.completedAt).toBeDefined();
+  });
+
   it('puts failed rows back to pending once per run and delivers them', async () => {
     // Prepare
     const world = aBroadcastWorld();
