@@ -632,12 +632,24 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       throw new HandshakeRefusedError(status >= 400 && status < 600 ? status : 502, typeof body === 'string' ? body : '');
     }
 
-    if (socket.destroyed || !socket.writable) {
-      // The client gave up while $connect ran: AWS would see the connection drop at once.
-      await onClose({ ...connecting, closing: { code: 1006, reason: 'Going away' } }, 1006, Buffer.alloc(0));
+    // The client gave up while $connect ran (closed, or only half-closed: `ws` then destroys the
+    // socket without calling back): AWS would see the connection drop at once and run $disconnect,
+    // so the connection is not left counted in the user's live state for its two hours.
+    const goneAway = (): Promise<void> => onClose({ ...connecting, closing: { code: 1006, reason: 'Going away' } }, 1006, Buffer.alloc(0));
+    if (socket.destroyed || !socket.readable || !socket.writable) {
+      await goneAway();
       return;
     }
-    webSockets.handleUpgrade(req, socket, head, (webSocket) => register(webSocket, connecting));
+    const closedBeforeUpgrade = (): void => {
+      const disconnecting = goneAway();
+      disconnectsUnderWay.add(disconnecting);
+      void disconnecting.finally(() => disconnectsUnderWay.delete(disconnecting));
+    };
+    socket.once('close', closedBeforeUpgrade);
+    webSockets.handleUpgrade(req, socket, head, (webSocket) => {
+      socket.off('close', closedBeforeUpgrade);
+      register(webSocket, connecting);
+    });
   }
 
   async function manage(req: IncomingMessage, res: ServerResponse, hook: CallHook | undefined): Promise<void> {

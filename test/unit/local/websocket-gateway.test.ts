@@ -5,6 +5,9 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { once } from 'node:events';
+import { createConnection } from 'node:net';
+import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startWebSocketGateway, WEBSOCKET_IDLE_TIMEOUT_MS } from '../../../local/websocket-gateway.ts';
@@ -564,6 +567,45 @@ describe('WebSocket gateway lifecycle', () => {
     expect(disconnects.map((event) => event.requestContext.disconnectStatusCode)).toEqual([1001, 1001]);
     expect((await Promise.all(closings)).map((close) => close.code)).toEqual([1001, 1001]);
     expect(gateway.connectionIds()).toEqual([]);
+  });
+
+  it.each([
+    ['closes', (client: Socket) => client.end()],
+    ['drops', (client: Socket) => client.destroy()],
+  ])('runs $disconnect for a client that sends its handshake and %s the socket while $connect runs, so no connection is left counted', async (_case, leave) => {
+    // Prepare: a $connect that takes a while, as a function does; the handshake written by hand
+    const calls: string[] = [];
+    let disconnected: () => void = () => undefined;
+    const gone = new Promise<void>((resolve) => (disconnected = resolve));
+    const gateway = await startWebSocketGateway({
+      port: 0,
+      routes: {
+        $connect: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          calls.push('$connect');
+          return { statusCode: 200 };
+        },
+        $disconnect: async (event) => {
+          calls.push(`$disconnect ${event.requestContext.disconnectStatusCode ?? ''}`);
+          disconnected();
+        },
+      },
+    });
+    const { port } = new URL(gateway.url);
+    const client = createConnection({ host: '127.0.0.1', port: Number(port) });
+    await once(client, 'connect');
+    client.write(
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+
+    // Act: gone before $connect answers (a half-closed socket `ws` destroys without a word)
+    leave(client);
+    await withTimeout(gone, 'the $disconnect');
+    await gateway.stop();
+
+    // Assess: the $connect that ran has its $disconnect, once
+    expect(calls).toEqual(['$connect', '$disconnect 1006']);
   });
 
   it('waits on stop for a handshake whose $connect is still running, and for its $disconnect', async () => {
