@@ -6,7 +6,8 @@
  * their new unread count.
  */
 import { describeError } from '../domain/delivery-errors.ts';
-import { openConnections } from '../domain/delivery.ts';
+import { openConnectionsNewestFirst } from '../domain/delivery.ts';
+import { postFrame } from '../use-cases/socket-frames.ts';
 import type { DeliveryUnit, LiveState, Settlement, UnitOutcome } from '../domain/delivery.ts';
 import { countAfterAdding, inboxChangedMessage } from '../domain/inbox.ts';
 import type { UnreadCount } from '../domain/inbox.ts';
@@ -179,13 +180,7 @@ async function tellUnread(deps: EngineDeps, unit: DeliveryUnit, known: UnreadCou
   try {
     const live = known === undefined ? await deps.live.get(unit.tenantId, unit.recipientId) : seen;
     const count = known ?? live;
-    const gone: string[] = [];
-    await Promise.all(
-      openConnections(live, deps.clock.now()).map(async ({ connectionId }) => {
-        if ((await deps.sockets.post(connectionId, inboxChangedMessage(count)).catch(() => undefined)) === 'gone') gone.push(connectionId);
-      }),
-    );
-    if (gone.length > 0) await deps.live.forgetConnections(unit.tenantId, unit.recipientId, gone);
+    await postFrame(deps, { tenantId: unit.tenantId, userId: unit.recipientId }, openConnectionsNewestFirst(live, deps.clock.now()), inboxChangedMessage(count));
   } catch (error) {
     logFor(unit).warn('Could not tell the recipient their unread count', { error: describeError(error) });
   }

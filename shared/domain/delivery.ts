@@ -174,8 +174,17 @@ export function expiredConnections(live: LiveState, now: Date): LiveConnection[]
 export function openConnections(live: Pick<LiveState, 'connections'>, now: Date): LiveConnection[] {
   const open = live.connections.filter((c) => now.getTime() - Date.parse(c.connectedAt) < maxConnectionAgeMs);
   if (open.length <= maxFramedConnectionsPerUser) return open;
-  const newest = new Set([...open].sort((a, b) => Date.parse(b.connectedAt) - Date.parse(a.connectedAt)).slice(0, maxFramedConnectionsPerUser));
+  const newest = new Set(newestFirst(open).slice(0, maxFramedConnectionsPerUser));
   return open.filter((c) => newest.has(c));
+}
+
+/** Every connection that can still be open at `now`, newest first: whom a frame is posted to, in turn. */
+export function openConnectionsNewestFirst(live: Pick<LiveState, 'connections'>, now: Date): LiveConnection[] {
+  return newestFirst(live.connections.filter((c) => now.getTime() - Date.parse(c.connectedAt) < maxConnectionAgeMs));
+}
+
+function newestFirst(connections: readonly LiveConnection[]): LiveConnection[] {
+  return [...connections].sort((a, b) => Date.parse(b.connectedAt) - Date.parse(a.connectedAt));
 }
 
 /** Where a unit stands before a worker decides anything. */

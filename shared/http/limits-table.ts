@@ -86,7 +86,7 @@ export function limitRows(): readonly Row[] {
     ['locale', `a BCP 47 tag, at most ${maxLocaleLength} characters, stored canonical`, 'recipients, `PATCH /v1/me`'],
     ['per-type switches', `at most ${maxTypePreferences} types`, '`PATCH /v1/me` `types`'],
     ['WebSocket connections open', `at most ${maxOpenConnectionsPerUser} per user at once (those whose \`$disconnect\` was lost count until API Gateway's 2 hours are over); one more is refused in the handshake with 429 \`TOO_MANY_REQUESTS\`, until one closes`, 'WebSocket `$connect`'],
-    ['WebSocket connections framed', `the newest ${maxFramedConnectionsPerUser} open connections of a user get each frame (notifications, \`inboxChanged\`, broadcast progress); older ones get none`, 'the `websocket` channel'],
+    ['WebSocket connections framed', `the newest ${maxFramedConnectionsPerUser} open connections of a user get each frame (notifications, \`inboxChanged\`, broadcast progress); older ones get none, but for one that answers 410 (closed, its \`$disconnect\` lost), which is forgotten and whose place goes to the next older one`, 'the `websocket` channel'],
     ['Telegram message', `title and message cut to ${maxTelegramTextLength} characters`, 'the `telegram` channel'],
     ['instants (`scheduledAt`, `from`, `to`)', `ISO-8601 with an offset, at most ${maxInstantLength} characters (RFC 3339's lower-case \`t\`/\`z\` and a space for \`T\` read too)`, 'bodies, queries'],
     ['wall time (`scheduledAt` without an offset)', '`YYYY-MM-DDTHH:MM[:SS[.fff]]`, read in `timezone` (an IANA zone or `recipient`); a DST gap moves it forward, an overlap takes the earlier instant (docs/time.md)', 'notifications, broadcasts, `POST /api/notifications/schedule/`'],

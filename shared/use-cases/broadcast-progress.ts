@@ -4,7 +4,8 @@
  * Best effort by design: a frame lost or a connection gone changes nothing of the delivery, and
  * `GET /v1/broadcasts/{id}` always has the same counters.
  */
-import { openConnections } from '../domain/delivery.ts';
+import { openConnectionsNewestFirst } from '../domain/delivery.ts';
+import { postFrame } from './socket-frames.ts';
 import { toBroadcastProgressFrame } from '../domain/broadcast.ts';
 import type { BroadcastStore, Clock, LiveStateStore, SocketPoster } from '../ports.ts';
 
@@ -25,11 +26,7 @@ export async function announceBroadcastProgress(
     const broadcast = await deps.broadcasts.get(tenantId, broadcastId);
     if (!broadcast) continue;
     const live = await deps.live.get(tenantId, broadcast.createdBy);
-    const frame = toBroadcastProgressFrame(broadcast);
-    const gone: string[] = [];
-    for (const connection of openConnections(live, deps.clock.now())) {
-      if ((await deps.sockets.post(connection.connectionId, frame)) === 'gone') gone.push(connection.connectionId);
-    }
-    if (gone.length > 0) await deps.live.forgetConnections(tenantId, broadcast.createdBy, gone);
+    const { failures } = await postFrame(deps, { tenantId, userId: broadcast.createdBy }, openConnectionsNewestFirst(live, deps.clock.now()), toBroadcastProgressFrame(broadcast));
+    if (failures.length > 0) throw failures[0];
   }
 }

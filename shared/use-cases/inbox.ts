@@ -15,7 +15,8 @@ import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
 import type { ListInboxQuery } from '../domain/schemas.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
-import { openConnections } from '../domain/delivery.ts';
+import { openConnectionsNewestFirst } from '../domain/delivery.ts';
+import { postFrame } from './socket-frames.ts';
 import type { Clock, InboxStore, LiveStateStore, SocketPoster } from '../ports.ts';
 
 export interface InboxDeps {
@@ -44,18 +45,9 @@ function inboxCursorSchema(unreadOnly: boolean): z.ZodMiniType<{ after: string }
  */
 export async function notifyInboxChanged(deps: Pick<InboxDeps, 'live' | 'sockets' | 'clock'>, tenantId: string, userId: string): Promise<UnreadCount> {
   const live = await deps.live.get(tenantId, userId);
-  const gone: string[] = [];
-  await Promise.all(
-    openConnections(live, deps.clock.now()).map(async (connection) => {
-      try {
-        if ((await deps.sockets.post(connection.connectionId, inboxChangedMessage(live))) === 'gone') gone.push(connection.connectionId);
-      } catch (error) {
-        // The count is stored; a client that missed the frame reads it on its next request.
-        logger.warn('Could not tell a connection its unread count', { tenantId, userId, connectionId: connection.connectionId, error: error as Error });
-      }
-    }),
-  );
-  if (gone.length > 0) await deps.live.forgetConnections(tenantId, userId, gone).catch(() => undefined);
+  const { failures } = await postFrame(deps, { tenantId, userId }, openConnectionsNewestFirst(live, deps.clock.now()), inboxChangedMessage(live));
+  // The count is stored; a client that missed the frame reads it on its next request.
+  if (failures.length > 0) logger.warn('Could not tell some connections their unread count', { tenantId, userId, failed: failures.length, error: failures[0] as Error });
   return { unread: live.unread, unreadVersion: live.unreadVersion };
 }
 

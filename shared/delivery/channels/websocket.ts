@@ -1,13 +1,14 @@
 /**
  * Live frames over the WebSocket API: one `PostToConnection` per open connection of the
- * recipient. Not connected is not a failure (the inbox holds the notification); a connection that
- * answers 410 is forgotten.
+ * recipient, the newest 25 (`postFrame`). Not connected is not a failure (the inbox holds the
+ * notification); a connection that answers 410 is forgotten, and an older one takes its place.
  */
 import { classifyProviderError, decisiveFailure, describeError } from '../../domain/delivery-errors.ts';
-import { openConnections, toSocketFrame } from '../../domain/delivery.ts';
+import { openConnectionsNewestFirst, toSocketFrame } from '../../domain/delivery.ts';
 import type { LiveConnection } from '../../domain/delivery.ts';
 import type { LiveStateStore, SocketPoster } from '../../ports.ts';
 import { sectionFor } from '../../templates/section.ts';
+import { postFrame } from '../../use-cases/socket-frames.ts';
 import type { DeliveryChannel } from '../channel.ts';
 
 /** The WebSocket channel: frames through `sockets`; gone connections are dropped from `live`. */
@@ -17,7 +18,7 @@ export function websocketChannel(sockets: SocketPoster, live: Pick<LiveStateStor
     kind: 'send',
     needs: [],
     target(context) {
-      const open = openConnections(context.live, context.now);
+      const open = openConnectionsNewestFirst(context.live, context.now);
       return open.length > 0 ? open : { skip: 'not connected' };
     },
     render(content, { unread }) {
@@ -26,21 +27,7 @@ export function websocketChannel(sockets: SocketPoster, live: Pick<LiveStateStor
       return toSocketFrame({ ...content, title: words.title, message: words.message }, unread);
     },
     async send(connections, frame, context) {
-      let posted = 0;
-      const gone: string[] = [];
-      const failures: unknown[] = [];
-      await Promise.all(
-        connections.map(async ({ connectionId }) => {
-          try {
-            if ((await sockets.post(connectionId, frame)) === 'posted') posted++;
-            else gone.push(connectionId);
-          } catch (error) {
-            failures.push(error);
-          }
-        }),
-      );
-      // A stale connection is also ignored after two hours: failing to forget it fails nothing.
-      if (gone.length > 0) await live.forgetConnections(context.tenantId, context.recipient.id, gone).catch(() => undefined);
+      const { posted, failures } = await postFrame({ sockets, live }, { tenantId: context.tenantId, userId: context.recipient.id }, connections, frame);
       // Some socket took it: the channel is sent (repeating it would duplicate it there).
       if (posted === 0 && failures.length > 0) throw decisiveFailure(failures);
       if (posted === 0) return { status: 'skipped', detail: 'not connected' };

@@ -47,7 +47,7 @@ describe('live broadcast progress', () => {
     await announceBroadcastProgress(world, [named, named]);
 
     // Assess
-    expect(world.sockets.posted.map((p) => p.connectionId)).toEqual(['c1', 'c2']);
+    expect(world.sockets.posted.map((p) => p.connectionId).sort()).toEqual(['c1', 'c2']);
     expect(world.sockets.posted[0]?.payload).toEqual({
       type: 'broadcastProgress',
       broadcast: { id: broadcast.id, status: 'sending', title: 'Maintenance tonight', progress: { total: 4, sent: 3, failed: 0, cancelled: 0, pending: 1, held: 0, percent: 75 } },
