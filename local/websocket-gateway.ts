@@ -637,6 +637,8 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     // so the connection is not left counted in the user's live state for its two hours.
     const goneAway = (): Promise<void> => onClose({ ...connecting, closing: { code: 1006, reason: 'Going away' } }, 1006, Buffer.alloc(0));
     if (socket.destroyed || !socket.readable || !socket.writable) {
+      // Half closed, it would hold the server open: gone, as `ws` would make it.
+      socket.destroy();
       await goneAway();
       return;
     }

@@ -602,9 +602,10 @@ describe('WebSocket gateway lifecycle', () => {
     // Act: gone before $connect answers (a half-closed socket `ws` destroys without a word)
     leave(client);
     await withTimeout(gone, 'the $disconnect');
+    await withTimeout(new Promise<void>((resolve) => (client.closed ? resolve() : client.once('close', () => resolve()))), 'the gateway to close its side');
     await gateway.stop();
 
-    // Assess: the $connect that ran has its $disconnect, once
+    // Assess: the $connect that ran has its $disconnect, once, and the socket is not left half open
     expect(calls).toEqual(['$connect', '$disconnect 1006']);
   });
 
