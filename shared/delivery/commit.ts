@@ -7,12 +7,12 @@
  */
 import { describeError } from '../domain/delivery-errors.ts';
 import { openConnectionsNewestFirst } from '../domain/delivery.ts';
-import { postFrame } from '../use-cases/socket-frames.ts';
 import type { DeliveryUnit, LiveState, Settlement, UnitOutcome } from '../domain/delivery.ts';
 import { countAfterAdding, inboxChangedMessage } from '../domain/inbox.ts';
 import type { UnreadCount } from '../domain/inbox.ts';
 import type { CommitResult, CommitVerdict } from '../ports.ts';
 import { finishIfReady } from '../use-cases/fan-out-broadcast.ts';
+import { postFrame } from '../use-cases/socket-frames.ts';
 import type { Prepared } from './send.ts';
 import { logFor, recipientKeyOf } from './work.ts';
 import type { EngineDeps } from './work.ts';

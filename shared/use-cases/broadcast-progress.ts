@@ -4,10 +4,10 @@
  * Best effort by design: a frame lost or a connection gone changes nothing of the delivery, and
  * `GET /v1/broadcasts/{id}` always has the same counters.
  */
-import { openConnectionsNewestFirst } from '../domain/delivery.ts';
-import { postFrame } from './socket-frames.ts';
 import { toBroadcastProgressFrame } from '../domain/broadcast.ts';
+import { openConnectionsNewestFirst } from '../domain/delivery.ts';
 import type { BroadcastStore, Clock, LiveStateStore, SocketPoster } from '../ports.ts';
+import { postFrame } from './socket-frames.ts';
 
 export interface BroadcastProgressDeps {
   readonly broadcasts: Pick<BroadcastStore, 'get'>;

@@ -16,8 +16,8 @@ import type { ListInboxQuery } from '../domain/schemas.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
 import { openConnectionsNewestFirst } from '../domain/delivery.ts';
-import { postFrame } from './socket-frames.ts';
 import type { Clock, InboxStore, LiveStateStore, SocketPoster } from '../ports.ts';
+import { postFrame } from './socket-frames.ts';
 
 export interface InboxDeps {
   readonly inbox: InboxStore;
