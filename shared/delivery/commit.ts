@@ -6,7 +6,7 @@
  * their new unread count.
  */
 import { describeError } from '../domain/delivery-errors.ts';
-import { openConnectionsNewestFirst } from '../domain/delivery.ts';
+import { openConnections } from '../domain/delivery.ts';
 import type { DeliveryUnit, LiveState, Settlement, UnitOutcome } from '../domain/delivery.ts';
 import { countAfterAdding, inboxChangedMessage } from '../domain/inbox.ts';
 import type { UnreadCount } from '../domain/inbox.ts';
@@ -180,7 +180,7 @@ async function tellUnread(deps: EngineDeps, unit: DeliveryUnit, known: UnreadCou
   try {
     const live = known === undefined ? await deps.live.get(unit.tenantId, unit.recipientId) : seen;
     const count = known ?? live;
-    await postFrame(deps, { tenantId: unit.tenantId, userId: unit.recipientId }, openConnectionsNewestFirst(live, deps.clock.now()), inboxChangedMessage(count));
+    await postFrame(deps, { tenantId: unit.tenantId, userId: unit.recipientId }, openConnections(live, deps.clock.now()), inboxChangedMessage(count));
   } catch (error) {
     logFor(unit).warn('Could not tell the recipient their unread count', { error: describeError(error) });
   }

@@ -170,16 +170,11 @@ export function expiredConnections(live: LiveState, now: Date): LiveConnection[]
   return live.connections.filter((c) => now.getTime() - Date.parse(c.connectedAt) >= maxConnectionAgeMs);
 }
 
-/** The connections that can still be open at `now`, in their stored order: the newest {@link maxFramedConnectionsPerUser} of them. */
+/**
+ * Every connection that can still be open at `now`, newest first: whom a frame is posted to, in
+ * turn, the newest {@link maxFramedConnectionsPerUser} (`postFrame`, shared/use-cases/socket-frames.ts).
+ */
 export function openConnections(live: Pick<LiveState, 'connections'>, now: Date): LiveConnection[] {
-  const open = live.connections.filter((c) => now.getTime() - Date.parse(c.connectedAt) < maxConnectionAgeMs);
-  if (open.length <= maxFramedConnectionsPerUser) return open;
-  const newest = new Set(newestFirst(open).slice(0, maxFramedConnectionsPerUser));
-  return open.filter((c) => newest.has(c));
-}
-
-/** Every connection that can still be open at `now`, newest first: whom a frame is posted to, in turn. */
-export function openConnectionsNewestFirst(live: Pick<LiveState, 'connections'>, now: Date): LiveConnection[] {
   return newestFirst(live.connections.filter((c) => now.getTime() - Date.parse(c.connectedAt) < maxConnectionAgeMs));
 }
 

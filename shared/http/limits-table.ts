@@ -48,7 +48,7 @@ import {
 } from '../domain/schemas.ts';
 import { templateRenderLimits } from '../templates/render.ts';
 import { clockSkewToleranceMs, maxScheduleAheadYears } from '../domain/schedule-times.ts';
-import { maxTelegramTextLength } from '../delivery/channels/telegram.ts';
+import { maxTelegramTextLength } from '../templates/telegram-text.ts';
 import { bodyCapBytes, defaultBodyCapBytes, maxBodyCapBytes } from './body-limits.ts';
 import { requestBodyBounds } from './request.ts';
 

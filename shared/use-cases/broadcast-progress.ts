@@ -5,7 +5,7 @@
  * `GET /v1/broadcasts/{id}` always has the same counters.
  */
 import { toBroadcastProgressFrame } from '../domain/broadcast.ts';
-import { openConnectionsNewestFirst } from '../domain/delivery.ts';
+import { openConnections } from '../domain/delivery.ts';
 import type { BroadcastStore, Clock, LiveStateStore, SocketPoster } from '../ports.ts';
 import { postFrame } from './socket-frames.ts';
 
@@ -26,7 +26,7 @@ export async function announceBroadcastProgress(
     const broadcast = await deps.broadcasts.get(tenantId, broadcastId);
     if (!broadcast) continue;
     const live = await deps.live.get(tenantId, broadcast.createdBy);
-    const { failures } = await postFrame(deps, { tenantId, userId: broadcast.createdBy }, openConnectionsNewestFirst(live, deps.clock.now()), toBroadcastProgressFrame(broadcast));
+    const { failures } = await postFrame(deps, { tenantId, userId: broadcast.createdBy }, openConnections(live, deps.clock.now()), toBroadcastProgressFrame(broadcast));
     if (failures.length > 0) throw failures[0];
   }
 }

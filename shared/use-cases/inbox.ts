@@ -15,7 +15,7 @@ import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
 import type { ListInboxQuery } from '../domain/schemas.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { logger } from '../observability/logger.ts';
-import { openConnectionsNewestFirst } from '../domain/delivery.ts';
+import { openConnections } from '../domain/delivery.ts';
 import type { Clock, InboxStore, LiveStateStore, SocketPoster } from '../ports.ts';
 import { postFrame } from './socket-frames.ts';
 
@@ -45,7 +45,7 @@ function inboxCursorSchema(unreadOnly: boolean): z.ZodMiniType<{ after: string }
  */
 export async function notifyInboxChanged(deps: Pick<InboxDeps, 'live' | 'sockets' | 'clock'>, tenantId: string, userId: string): Promise<UnreadCount> {
   const live = await deps.live.get(tenantId, userId);
-  const { failures } = await postFrame(deps, { tenantId, userId }, openConnectionsNewestFirst(live, deps.clock.now()), inboxChangedMessage(live));
+  const { failures } = await postFrame(deps, { tenantId, userId }, openConnections(live, deps.clock.now()), inboxChangedMessage(live));
   // The count is stored; a client that missed the frame reads it on its next request.
   if (failures.length > 0) logger.warn('Could not tell some connections their unread count', { tenantId, userId, failed: failures.length, error: failures[0] as Error });
   return { unread: live.unread, unreadVersion: live.unreadVersion };

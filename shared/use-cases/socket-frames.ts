@@ -15,7 +15,7 @@ export interface FramePosting {
 
 /**
  * Posts `frame` to the newest {@link maxFramedConnectionsPerUser} of a user's open connections
- * (`connections`: every open one, newest first, `openConnectionsNewestFirst`), in parallel. One
+ * (`connections`: every open one, newest first, `openConnections`), in parallel. One
  * that answers 410 was closed without its `$disconnect` (best effort on AWS): it is forgotten, and
  * the next older connection takes its place, so that records of closed connections cannot keep a
  * frame from the user's open ones. One whose post fails otherwise keeps its place (the frame may

@@ -9,8 +9,6 @@ import type { DeliveryChannel } from '../channel.ts';
 import { updateRecipientWhile } from './recipient-update.ts';
 import type { ChannelDirectory } from './recipient-update.ts';
 
-export { maxTelegramTextLength };
-
 /** The message's text: the title, a blank line, the message, cut to Telegram's limit (in characters, not UTF-16 units). */
 export function telegramText(title: string, message: string): string {
   return cutText(`${title}\n\n${message}`, { maxCodePoints: maxTelegramTextLength });

@@ -4,7 +4,7 @@
  * notification); a connection that answers 410 is forgotten, and an older one takes its place.
  */
 import { classifyProviderError, decisiveFailure, describeError } from '../../domain/delivery-errors.ts';
-import { openConnectionsNewestFirst, toSocketFrame } from '../../domain/delivery.ts';
+import { openConnections, toSocketFrame } from '../../domain/delivery.ts';
 import type { LiveConnection } from '../../domain/delivery.ts';
 import type { LiveStateStore, SocketPoster } from '../../ports.ts';
 import { sectionFor } from '../../templates/section.ts';
@@ -18,7 +18,7 @@ export function websocketChannel(sockets: SocketPoster, live: Pick<LiveStateStor
     kind: 'send',
     needs: [],
     target(context) {
-      const open = openConnectionsNewestFirst(context.live, context.now);
+      const open = openConnections(context.live, context.now);
       return open.length > 0 ? open : { skip: 'not connected' };
     },
     render(content, { unread }) {

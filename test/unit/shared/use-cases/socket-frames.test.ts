@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maxFramedConnectionsPerUser, openConnectionsNewestFirst } from '../../../../shared/domain/delivery.ts';
+import { maxFramedConnectionsPerUser, openConnections } from '../../../../shared/domain/delivery.ts';
 import type { LiveConnection } from '../../../../shared/domain/delivery.ts';
 import { postFrame } from '../../../../shared/use-cases/socket-frames.ts';
 import { FakeSocketPoster } from '../../fakes/socket-poster.ts';
@@ -30,7 +30,7 @@ describe('postFrame', () => {
     world.sockets.open(...all.map((c) => c.connectionId));
 
     // Act
-    const posting = await postFrame(world.deps, owner, openConnectionsNewestFirst({ connections: [...all].reverse() }, now), { type: 'x' });
+    const posting = await postFrame(world.deps, owner, openConnections({ connections: [...all].reverse() }, now), { type: 'x' });
 
     // Assess
     expect(posting).toEqual({ posted: maxFramedConnectionsPerUser, gone: [], failures: [] });
