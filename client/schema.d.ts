@@ -756,7 +756,7 @@ export interface paths {
         post?: never;
         /**
          * Deletes a template and every version
-         * @description Notifications still to be delivered from it fail their channels ("template … no longer exists"). Its version numbers are never reused: stored again, it goes on from the next. Admins and senders.
+         * @description Notifications and broadcasts still to be delivered from it fail their channels ("template … no longer exists"), also after a new template is stored under the id. Its version numbers are never reused: stored again, it goes on from the next. Admins and senders.
          */
         delete: operations["deleteTemplate"];
         options?: never;
@@ -1493,6 +1493,14 @@ export interface components {
             data?: {
                 [key: string]: unknown;
             };
+            /** @description With `message`: its template, if it has one (`title`/`message` are then its inbox section rendered for no one; delivery renders it for each recipient). Without `version`, delivery renders the latest. */
+            template?: {
+                id: string;
+                version?: number;
+                payload: {
+                    [key: string]: unknown;
+                };
+            } | null;
             type: string;
             /** @enum {string} */
             priority: "low" | "normal" | "high" | "urgent";

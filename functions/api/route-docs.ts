@@ -306,7 +306,7 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
     operationId: 'deleteTemplate',
     summary: 'Deletes a template and every version',
     description:
-      'Notifications still to be delivered from it fail their channels ("template … no longer exists"). Its version numbers are never reused: stored again, it goes on from the next. Admins and senders.',
+      'Notifications and broadcasts still to be delivered from it fail their channels ("template … no longer exists"), also after a new template is stored under the id. Its version numbers are never reused: stored again, it goes on from the next. Admins and senders.',
     tag: 'Templates',
     pathParameters: { id: templateIdSchema },
     responses: { 200: { description: 'Deleted.', schema: z.strictObject({ id: z.string(), deleted: z.literal(true) }) } },

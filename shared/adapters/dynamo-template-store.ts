@@ -128,13 +128,17 @@ export class DynamoTemplateStore implements TemplateStore {
 
   async get(tenantId: string, id: string, version?: number): Promise<TemplateVersion | undefined> {
     let wanted = version;
+    let firstVersion: number | undefined;
     if (wanted === undefined) {
       const head = await this.head(tenantId, id);
       if (!head || head.deleted === true) return undefined;
       wanted = head.latest;
+      firstVersion = head.firstVersion;
     }
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: templateKey(tenantId, id, wanted), ConsistentRead: true }));
-    return Item ? versionFromItem(tenantId, Item) : undefined;
+    if (!Item) return undefined;
+    const found = versionFromItem(tenantId, Item);
+    return firstVersion !== undefined ? { ...found, firstVersion } : found;
   }
 
   async list(tenantId: string, limit: number, after?: string): Promise<{ readonly items: readonly TemplateSummary[]; readonly last?: string }> {

@@ -47,7 +47,8 @@ export async function renderedFor(unit: DeliveryUnit, w: Work, recipient: Recipi
   const template = w.template;
   if (!template) {
     const reason = `template ${ref.id}${ref.version !== undefined ? ` version ${ref.version}` : ''} no longer exists`;
-    return { ...unit.content, rendered: { templateId: ref.id, version: ref.version ?? 0, locale: recipient.locale ?? 'default', channels: {}, failures: { inbox: reason } } };
+    // Nothing was rendered, so no locale was used.
+    return { ...unit.content, rendered: { templateId: ref.id, version: ref.version ?? 0, channels: {}, failures: { inbox: reason } } };
   }
   const { renderTemplate } = await import('../templates/render.ts');
   const rendered = renderTemplate(

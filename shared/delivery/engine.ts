@@ -28,6 +28,7 @@ import type { ChannelStep, DeliveryUnit, LiveState, QuietHold, UnitOutcome, Unit
 import { countAfterAdding } from '../domain/inbox.ts';
 import type { UnreadCount } from '../domain/inbox.ts';
 import { sleepUntil } from '../domain/sleep-until.ts';
+import { templateOfRef } from '../domain/template.ts';
 import { noTenantSettings } from '../domain/tenant-settings.ts';
 import { noLiveState } from '../domain/delivery.ts';
 import type { Channel, ChannelDelivery } from '../domain/notification.ts';
@@ -334,7 +335,7 @@ async function deliverRound(
       targets,
       takeover: unit.status === 'sending',
       token: randomUUID(),
-      ...(unit.content.template ? { template: templates.get(templateKey(unit.tenantId, unit.content.template.id, unit.content.template.version)) } : {}),
+      ...(unit.content.template ? { template: templateOfRef(unit.content.template, templates.get(templateKey(unit.tenantId, unit.content.template.id, unit.content.template.version))) } : {}),
     };
   });
 

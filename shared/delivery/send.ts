@@ -18,6 +18,7 @@ import type { ReservedSlot } from '../domain/rate-budget.ts';
 import { deliveryMetrics } from '../observability/metric-names.ts';
 import type { Clock, CommitEntry, DeliveryMetricsRecorder } from '../ports.ts';
 import type { DeliveryChannel, RecipientContext } from './channel.ts';
+import { sectionName } from '../templates/section.ts';
 import { renderedFor } from './content.ts';
 import { logFor } from './work.ts';
 import type { EngineDeps, UnitLog, Work } from './work.ts';
@@ -119,12 +120,13 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
       status: 'failed',
       at: now.toISOString(),
       errorCategory: 'unrenderable',
-      error: `the inbox section of template ${content.rendered?.templateId ?? ''} (${content.rendered?.locale ?? ''}): ${content.rendered?.failures.inbox ?? 'no inbox section'}`,
+      error: `${sectionName('inbox', content.rendered ?? { templateId: '' })}: ${content.rendered?.failures.inbox ?? 'no inbox section'}`,
     };
   }
   // Which locale the template was rendered in goes with each outcome of this attempt.
-  if (content.rendered) {
-    for (const [name, delivery] of Object.entries(deliveries) as [Channel, ChannelDelivery][]) deliveries[name] = { ...delivery, locale: content.rendered.locale };
+  const locale = content.rendered?.locale;
+  if (locale !== undefined) {
+    for (const [name, delivery] of Object.entries(deliveries) as [Channel, ChannelDelivery][]) deliveries[name] = { ...delivery, locale };
   }
   const outcomesAfter = Object.fromEntries(
     Object.entries({ ...unit.deliveries, ...deliveries }).filter(([name]) => !forget.includes(name as Channel)),
@@ -153,7 +155,7 @@ export async function sendAll(deps: EngineDeps, w: Work, slot: { readonly sendAt
         at: deps.clock.now().toISOString(),
         error: own,
         errorCategory: category,
-        ...(content.rendered ? { locale: content.rendered.locale } : {}),
+        ...(locale !== undefined ? { locale } : {}),
       };
     }
   }

@@ -12,6 +12,7 @@
  */
 import { toLocalIso } from './time.ts';
 import type { TemplateRef } from './template.ts';
+import { toTemplateRefView } from './template.ts';
 import type { Channel, ChannelDelivery, Priority } from './notification.ts';
 import type { DeliveryErrorCategory } from './delivery-errors.ts';
 import { deliveriesView, unitErrorView } from './delivery-views.ts';
@@ -261,7 +262,8 @@ export interface BroadcastProgress {
  */
 export function broadcastProgress(b: Broadcast): BroadcastProgress {
   const { total, sent, failed, cancelled } = b.counts;
-  const final = isTotalFinal(b);
+  // A broadcast cancelled before it started is final too: it has no recipient left to settle.
+  const final = isTotalFinal(b) || isFinished(b);
   const settled = settledCount(b.counts);
   let percent = 0;
   if (final) percent = total === 0 ? 100 : Math.min(100, Math.floor((settled * 100) / total));
@@ -301,7 +303,7 @@ export function toBroadcastView(b: Broadcast, content?: BroadcastContent): Recor
     id: b.id,
     status: b.status,
     title: b.title,
-    ...(content ? { message: content.message, data: content.data ?? {} } : {}),
+    ...(content ? { message: content.message, data: content.data ?? {}, template: content.template ? toTemplateRefView(content.template) : null } : {}),
     type: b.type,
     priority: b.priority,
     channels: b.channels,
@@ -312,7 +314,9 @@ export function toBroadcastView(b: Broadcast, content?: BroadcastContent): Recor
     timezone: b.timezone ?? null,
     localScheduledAt: broadcastLocalTime(b),
     startedAt: b.startedAt ?? null,
-    completedAt: b.completedAt ?? null,
+    // Its figures are final when it completes, or when a cancel has settled its last recipient; one
+    // cancelled before it started had none to settle.
+    completedAt: b.completedAt ?? (b.status === 'cancelled' && b.fanout === undefined ? (b.cancelledAt ?? null) : null),
     cancelledAt: b.cancelledAt ?? null,
     lastError: b.lastError ?? null,
     progress: broadcastProgress(b),

@@ -7,6 +7,7 @@ import { tableAllows, tableIsTerminal } from './state-machine.ts';
 import { toLocalIso } from './time.ts';
 import type { TransitionTable } from './state-machine.ts';
 import type { TemplateRef } from './template.ts';
+import { toTemplateRefView } from './template.ts';
 import type { DeliveryErrorCategory } from './delivery-errors.ts';
 import { deliveriesView, unitErrorView } from './delivery-views.ts';
 import type { DeliveryAudience } from './delivery-views.ts';
@@ -212,7 +213,7 @@ export function toNotificationView(n: Notification, audience: DeliveryAudience):
     priority: n.priority,
     channels: n.channels,
     data: n.data ?? {},
-    template: n.template ?? null,
+    template: n.template ? toTemplateRefView(n.template) : null,
     relatedObject: n.relatedObject ?? null,
     status: n.status,
     scheduledAt: n.scheduledAt,

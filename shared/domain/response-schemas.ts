@@ -33,7 +33,7 @@ export const errorResponseSchema = z
 /** `{ "message": "Unauthorized" }`: what API Gateway answers itself (JWT authorizer, unknown route, payload quota). */
 export const gatewayErrorSchema = z.strictObject({ message: z.string() }).meta({ description: "API Gateway's own error shape." });
 
-/** A notification's template: which, which version (absent: the latest at delivery), and its payload. */
+/** A notification's or broadcast's template: which, which version (absent: the latest at delivery), and its payload. */
 export const templateRefViewSchema = z.strictObject({
   id: z.string(),
   version: z.int().min(1).optional(),
@@ -168,13 +168,16 @@ export const inboxItemViewSchema = z.strictObject({
   readAt: nullableInstant,
 });
 
-/** A broadcast, as `toBroadcastView` shows it (`message` and `data` only when read one by one). */
+/** A broadcast, as `toBroadcastView` shows it (`message`, `data` and `template` only when read one by one). */
 export const broadcastViewSchema = z.strictObject({
   id: z.string(),
   status: z.enum(broadcastStatuses),
   title: z.string(),
   message: z.string().optional(),
   data: z.record(z.string(), z.unknown()).optional(),
+  template: templateRefViewSchema.nullable().optional().meta({
+    description: 'With `message`: its template, if it has one (`title`/`message` are then its inbox section rendered for no one; delivery renders it for each recipient). Without `version`, delivery renders the latest.',
+  }),
   type: z.string(),
   priority: z.enum(priorities),
   channels: z.array(z.enum(channels)),
@@ -192,7 +195,9 @@ export const broadcastViewSchema = z.strictObject({
     .nullable()
     .meta({ description: 'Its time as wall time: with the offset in `timezone`, or without one for `recipient` (each gets it at that wall time in their zone).' }),
   startedAt: nullableInstant,
-  completedAt: nullableInstant,
+  completedAt: nullableInstant.meta({
+    description: 'When its figures became final: it completed or failed, or a cancel settled its last recipient (for one cancelled before it started, its `cancelledAt`).',
+  }),
   cancelledAt: nullableInstant,
   lastError: z.string().nullable(),
   progress: z.strictObject({

@@ -57,6 +57,11 @@ export interface TemplateVersion {
   readonly createdAt: string;
   /** `sub` of the token that stored it. */
   readonly createdBy: string;
+  /**
+   * Of a latest read (no version asked for): the first version of the template's current life.
+   * A delete ends a life; stored again, the template starts the next at the next number.
+   */
+  readonly firstVersion?: number;
 }
 
 /** What a notification or broadcast carries instead of `title`/`message`. */
@@ -65,6 +70,27 @@ export interface TemplateRef {
   /** The version pinned by the caller; absent: the latest at delivery. */
   readonly version?: number;
   readonly payload: Readonly<Record<string, unknown>>;
+  /**
+   * Herald's own, never shown: without a pin, the latest version when the notification or broadcast
+   * was created. At delivery, a latest whose life began after it (the template was deleted and
+   * stored again under its id) is not the template it was made from, and fails as a deleted one.
+   */
+  readonly latestAtCreate?: number;
+}
+
+/** A template reference as views show it: the caller's id, pin and payload. */
+export function toTemplateRefView(ref: TemplateRef): Record<string, unknown> {
+  return { id: ref.id, ...(ref.version !== undefined ? { version: ref.version } : {}), payload: ref.payload };
+}
+
+/**
+ * The template a reference names, from what was read for it (`found`: the pinned version, or the
+ * latest): undefined when there is none, or when the latest began a life after the one the
+ * reference was made in (deleted and stored again since: docs/templates.md).
+ */
+export function templateOfRef(ref: TemplateRef, found: TemplateVersion | undefined): TemplateVersion | undefined {
+  if (!found || ref.version !== undefined || ref.latestAtCreate === undefined || found.firstVersion === undefined) return found;
+  return found.firstVersion > ref.latestAtCreate ? undefined : found;
 }
 
 /** Names the payload may not use: they are the recipient's and the tenant's fields in a template. */
@@ -181,8 +207,8 @@ export interface RenderedSections {
 export interface RenderedTemplate {
   readonly templateId: string;
   readonly version: number;
-  /** The locale used (see {@link resolveLocale}). */
-  readonly locale: string;
+  /** The locale used (see {@link resolveLocale}); undefined when nothing was rendered (the template no longer exists). */
+  readonly locale?: string;
   readonly channels: { readonly [C in TemplateChannel]?: RenderedSections[C] };
   /** Why a section could not be rendered (a missing variable, a limit): that channel fails with it. */
   readonly failures: { readonly [C in TemplateChannel]?: string };

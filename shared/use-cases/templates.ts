@@ -152,7 +152,8 @@ export interface TemplatedContent {
  * Checks a notification's or broadcast's `template` at create time: the template (the pinned
  * version, or the latest) exists (400 otherwise: it is the body that names it), and its payload
  * holds every variable any section of any locale uses (400 naming each missing one). The
- * reference keeps the caller's pin: without one, delivery renders the latest version.
+ * reference keeps the caller's pin: without one, delivery renders the latest version of the
+ * template's life it was made in (`latestAtCreate`).
  */
 export async function admitTemplate(deps: { readonly templates: Pick<TemplateStore, 'get'> }, tenantId: string, ref: TemplateRef): Promise<TemplatedContent> {
   const template = await deps.templates.get(tenantId, ref.id, ref.version);
@@ -172,5 +173,7 @@ export async function admitTemplate(deps: { readonly templates: Pick<TemplateSto
   );
   // A title that needs the recipient's fields cannot be rendered for no one: the template names it.
   const inbox = summary.channels.inbox ?? { title: `Template ${template.id}`, message: template.definition.description ?? '' };
-  return { template: ref, title: inbox.title, message: inbox.message };
+  // Without a pin, which life of the template it was made from: a delete and a new PUT under the id make another template.
+  const kept: TemplateRef = ref.version === undefined ? { id: ref.id, payload: ref.payload, latestAtCreate: template.version } : { id: ref.id, version: ref.version, payload: ref.payload };
+  return { template: kept, title: inbox.title, message: inbox.message };
 }

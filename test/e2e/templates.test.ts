@@ -5,6 +5,7 @@
  * A PUT retried with its `Idempotency-Key` makes no second version.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { broadcastViewSchema } from '../../shared/domain/response-schemas.ts';
 import { eventually, inMs, startHarness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
 
@@ -220,6 +221,35 @@ describe('a templated notification', () => {
     expect(String(failed.body.lastError)).toContain('template gone no longer exists');
     expect((await h.api('GET', '/v1/templates/gone', { token: admin })).status).toBe(404);
   });
+
+  it('fails as deleted when its template was deleted and another stored under the id; what is made after gets the new one', async () => {
+    // Prepare
+    const first = { channels: { inbox: { title: 'Old life', message: 'm' } } };
+    expect((await h.api('PUT', '/v1/templates/reborn', { token: admin, body: first })).status).toBe(201);
+    const before = await h.api('POST', '/v1/notifications', {
+      token: admin,
+      body: { recipients: ['pat'], channels: ['inbox'], scheduledAt: inMs(3_000), template: { id: 'reborn', payload: {} } },
+    });
+    const [beforeId] = before.body.notificationIds as string[];
+
+    // Act
+    expect((await h.api('DELETE', '/v1/templates/reborn', { token: admin })).status).toBe(200);
+    const stored = await h.api('PUT', '/v1/templates/reborn', { token: admin, body: { channels: { inbox: { title: 'New life', message: 'n' } } } });
+    const after = await h.api('POST', '/v1/notifications', {
+      token: admin,
+      body: { recipients: ['pat'], channels: ['inbox'], scheduledAt: inMs(3_000), template: { id: 'reborn', payload: {} } },
+    });
+    const [afterId] = after.body.notificationIds as string[];
+
+    // Assess
+    expect(stored.body).toMatchObject({ version: 2 });
+    const failed = await eventually(() => h.api('GET', `/v1/notifications/${beforeId}`, { token: admin }), (r) => r.body.status === 'failed', 20_000);
+    expect(String(failed.body.lastError)).toContain('template reborn no longer exists');
+    expect(failed.body.deliveries).toEqual({ inbox: expect.not.objectContaining({ locale: expect.anything() }) });
+    expect(failed.body.template).toEqual({ id: 'reborn', payload: {} });
+    const sent = await eventually(() => h.api('GET', `/v1/notifications/${afterId}`, { token: admin }), (r) => r.body.status === 'sent', 20_000);
+    expect(sent.body).toMatchObject({ title: 'New life', deliveries: { inbox: { status: 'sent', locale: 'default' } } });
+  });
 });
 
 describe('a templated broadcast', () => {
@@ -236,6 +266,9 @@ describe('a templated broadcast', () => {
 
     // Assess
     expect(created.status).toBe(201);
+    const read = await h.api('GET', `/v1/broadcasts/${String(created.body.broadcastId)}`, { token: admin });
+    expect(read.body.template).toEqual({ id: 'invoice', payload: { number: 9, name: 'all' } });
+    expect(broadcastViewSchema.safeParse(read.body).success).toBe(true);
     expect((await emailTo('amelie@example.com', 'Facture 9')).body.text).toBe('Bonjour all, votre facture 9 est prête.');
     expect((await emailTo('kenji@example.com', 'Invoice 9')).body.text).toBe('Hello all, your invoice 9 is ready.');
     expect(refused.status).toBe(400);

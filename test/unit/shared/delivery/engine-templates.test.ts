@@ -134,6 +134,41 @@ describe('the engine delivering a templated notification', () => {
     expect(world.mailer.sent).toEqual([]);
   });
 
+  it('fails every channel, recording no locale, when the template was deleted and stored again since the notification was made', async () => {
+    // Prepare: made from version 2; the template was then deleted, and its id stored again as version 3.
+    const { world, n } = await setUp('fr');
+    world.notifications.seed({ ...n, template: { id: 'welcome', payload: { name: 'x' }, latestAtCreate: 2 } });
+    const recreated: Pick<TemplateStore, 'get'> = { get: async (_t, _id, version) => (version === undefined ? { ...welcome, firstVersion: 3 } : undefined) };
+    const ref: UnitRef = { kind: 'notification', tenantId, notificationId: n.id };
+
+    // Act
+    const outcome = (await deliverUnits({ ...world.deps, templates: recreated }, [ref], world.invocation())).get(unitKey(ref));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', status: 'failed' });
+    const stored = await world.notifications.get(tenantId, n.id);
+    expect(stored?.lastError).toContain('template welcome no longer exists');
+    expect(stored?.deliveries.inbox).toMatchObject({ status: 'failed', errorCategory: 'unrenderable', error: 'the inbox section of template welcome: template welcome no longer exists' });
+    for (const delivery of Object.values(stored?.deliveries ?? {})) expect(delivery).not.toHaveProperty('locale');
+    expect(await world.inbox.list(tenantId, 'bob')).toEqual([]);
+    expect(world.mailer.sent).toEqual([]);
+  });
+
+  it('renders the latest version of the life the notification was made in', async () => {
+    // Prepare: made when version 2 was the latest of a life that began at 1; version 3 came since.
+    const { world, n } = await setUp('fr');
+    world.notifications.seed({ ...n, template: { id: 'welcome', payload: { name: 'x' }, latestAtCreate: 2 } });
+    const later: Pick<TemplateStore, 'get'> = { get: async (_t, _id, version) => (version === undefined ? { ...welcome, firstVersion: 1 } : undefined) };
+    const ref: UnitRef = { kind: 'notification', tenantId, notificationId: n.id };
+
+    // Act
+    const outcome = (await deliverUnits({ ...world.deps, templates: later }, [ref], world.invocation())).get(unitKey(ref));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', status: 'sent' });
+    expect(world.mailer.sent.map((m) => m.subject)).toEqual(['Bienvenue x']);
+  });
+
   it('claims nothing when the template cannot be read: the message comes back', async () => {
     // Prepare
     const { world, n, deliver, source } = await setUp('fr', templates(true));

@@ -82,6 +82,21 @@ describe('broadcastProgress', () => {
     expect(progress).toEqual({ total: 8, sent: 3, failed: 1, cancelled: 1, pending: 3, held: 0, percent: 62 });
   });
 
+  it('shows a broadcast cancelled before it started as finished: 100 percent, completed when cancelled', () => {
+    // Prepare
+    const cancelledAt = '2030-01-01T10:00:00.000Z';
+    const cancelled = aBroadcast({ status: 'cancelled', cancelledAt });
+    const cancelling = aBroadcast({ status: 'cancelled', cancelledAt, fanout: { phase: 'resolving', page: 1 } });
+
+    // Act
+    const view = toBroadcastView(cancelled);
+    const stillCancelling = toBroadcastView(cancelling);
+
+    // Assess
+    expect(view).toMatchObject({ completedAt: cancelledAt, progress: { total: 0, pending: 0, percent: 100 } });
+    expect(stillCancelling).toMatchObject({ completedAt: null, progress: { percent: 0 } });
+  });
+
   it('shows 100 percent for an empty audience once counted', () => {
     // Act / Assess
     expect(broadcastProgress(aBroadcast({ fanout: { phase: 'delivering', page: 0 } })).percent).toBe(100);

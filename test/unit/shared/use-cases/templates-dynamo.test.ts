@@ -124,6 +124,24 @@ describe('storing templates', () => {
     expect((await putTemplate(deps, admin, idOf('gone'), welcome)).version).toBe(3);
   });
 
+  it('says, on a latest read, where the template\'s current life began: a delete ends one', async () => {
+    // Prepare
+    await putTemplate(deps, admin, idOf('lives'), welcome);
+    await putTemplate(deps, admin, idOf('lives'), welcome);
+    const first = await store.get(tenantId, idOf('lives'));
+    await deleteTemplate(deps, admin, idOf('lives'));
+
+    // Act
+    await putTemplate(deps, admin, idOf('lives'), welcome);
+    const second = await store.get(tenantId, idOf('lives'));
+    const pinned = await store.get(tenantId, idOf('lives'), 3);
+
+    // Assess
+    expect(first).toMatchObject({ version: 2, firstVersion: 1 });
+    expect(second).toMatchObject({ version: 3, firstVersion: 3 });
+    expect(pinned).not.toHaveProperty('firstVersion');
+  });
+
   it('does not let two writers make the same version', async () => {
     // Act
     const versions = await Promise.all([1, 2, 3, 4].map(() => putTemplate(deps, admin, idOf('race'), welcome)));
@@ -174,7 +192,7 @@ describe('previewing', () => {
 });
 
 describe('a create naming a template', () => {
-  it('keeps the pin as given and summarises the inbox section for listings', async () => {
+  it('keeps the pin as given, records the latest version without one, and summarises the inbox section for listings', async () => {
     // Prepare
     await putTemplate(deps, admin, idOf('admit'), welcome);
 
@@ -183,8 +201,8 @@ describe('a create naming a template', () => {
     const pinned = await admitTemplate(deps, tenantId, { id: idOf('admit'), version: 1, payload: { name: 'Ann' } });
 
     // Assess: the inbox message needs the recipient, so the summary falls back to the description.
-    expect(unpinned).toEqual({ template: { id: idOf('admit'), payload: { name: 'Ann' } }, title: `Template ${idOf('admit')}`, message: 'Welcome' });
-    expect(pinned.template.version).toBe(1);
+    expect(unpinned).toEqual({ template: { id: idOf('admit'), payload: { name: 'Ann' }, latestAtCreate: 1 }, title: `Template ${idOf('admit')}`, message: 'Welcome' });
+    expect(pinned.template).toEqual({ id: idOf('admit'), version: 1, payload: { name: 'Ann' } });
   });
 
   it('refuses a payload lacking a variable, an unknown template and an unknown version, with 400s naming them', async () => {
