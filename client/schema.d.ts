@@ -1522,6 +1522,7 @@ export interface components {
             /** @description Its time as wall time: with the offset in `timezone`, or without one for `recipient` (each gets it at that wall time in their zone). */
             localScheduledAt: string | null;
             startedAt: string | null;
+            /** @description When its figures became final: it completed or failed, or a cancel settled its last recipient (for one cancelled before it started, its `cancelledAt`). */
             completedAt: string | null;
             cancelledAt: string | null;
             lastError: string | null;
