@@ -2461,6 +2461,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The caller's tenant passed its requests per second (all its callers together): retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -2759,6 +2768,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another body. */
             422: {
                 headers: {
@@ -2943,6 +2961,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another body. A code was refused for good, naming the field and what was said: the webhook URL's receiver (a 4xx but 408 and 429, a redirect, or an address webhooks may not reach), SES (`MessageRejected`, `InvalidParameterValue`), SNS (the number opted out, or `InvalidParameter`) or Telegram (400 `chat not found`, 403 the bot blocked or never started). The record is put back as it was, and a code the same request sent to another address will not confirm it; fix the address, then set it again. */
             422: {
                 headers: {
@@ -3046,6 +3073,15 @@ export interface operations {
             };
             /** @description The body is larger than 5120 bytes, this route's cap (computed from its field limits). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3216,6 +3252,15 @@ export interface operations {
             };
             /** @description The body is larger than 18432 bytes, this route's cap (computed from its field limits). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3475,6 +3520,15 @@ export interface operations {
             };
             /** @description The body is larger than 9216 bytes, this route's cap (computed from its field limits). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4066,6 +4120,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The caller's tenant passed its requests per second (all its callers together): retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -4255,6 +4318,15 @@ export interface operations {
             };
             /** @description The body is larger than 1867776 bytes, this route's cap (computed from its field limits). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4552,6 +4624,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The caller's tenant passed its requests per second (all its callers together): retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -4739,6 +4820,15 @@ export interface operations {
             };
             /** @description The body is larger than 1909760 bytes, this route's cap (computed from its field limits). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5045,6 +5135,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The caller's tenant passed its requests per second (all its callers together): retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -5155,6 +5254,15 @@ export interface operations {
             };
             /** @description The body is larger than 5120 bytes, this route's cap (computed from its field limits). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5281,6 +5389,15 @@ export interface operations {
             };
             /** @description The body is larger than 5120 bytes, this route's cap (computed from its field limits). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5714,6 +5831,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another body. */
             422: {
                 headers: {
@@ -6015,6 +6141,15 @@ export interface operations {
             };
             /** @description The body is larger than 5120 bytes, this route's cap (computed from its field limits). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6748,6 +6883,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another body. */
             422: {
                 headers: {
@@ -7120,6 +7264,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The caller's tenant passed its requests per second (all its callers together): retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -7228,6 +7381,15 @@ export interface operations {
             };
             /** @description The body is larger than 1868800 bytes, this route's cap (computed from its field limits). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body's `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -79,6 +79,12 @@ export class PayloadTooLargeError extends AppError {
   readonly code = 'PAYLOAD_TOO_LARGE';
 }
 
+/** The request body is not of a media type the route reads (415): Herald reads JSON. */
+export class UnsupportedMediaTypeError extends AppError {
+  readonly statusCode = 415;
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+}
+
 /**
  * The caller sent more than its limit allows for now (429); `retryAfterSeconds` says when it may
  * try again (the `Retry-After` header, RFC 9110 section 10.2.3).

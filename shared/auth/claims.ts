@@ -55,8 +55,20 @@ export const heraldClaims: ClaimsConfig = { tenantClaim: 'tenant', roleClaim: 'r
 /** Who the claims name, or why they name nobody (a sentence for the 401's message). */
 export type CallerReading = { readonly caller: Caller } | { readonly refusal: string };
 
+/**
+ * The roles a role claim grants: a JSON array of names, or a string of names apart by spaces or
+ * commas, or an array as API Gateway's JWT authorizer flattens it (`[admin sender]`). Only its
+ * own string elements count: an object (`map[a:[admin]]` once flattened, Go's map format) or a
+ * nested array grants nothing.
+ */
 function rolesFrom(claim: unknown): Role[] {
-  const words = Array.isArray(claim) ? claim.map(String) : typeof claim === 'string' ? claim.split(/[\s,[\]]+/) : [];
+  let words: string[] = [];
+  if (Array.isArray(claim)) words = claim.filter((word): word is string => typeof word === 'string');
+  else if (typeof claim === 'string') {
+    const flattened = claim.startsWith('[') && claim.endsWith(']');
+    // A word with a bracket belongs to a nested array or an object (`map[a:[admin]]`): not a role name.
+    words = (flattened ? claim.slice(1, -1) : claim).split(/[\s,]+/).filter((word) => !/[[\]]/.test(word));
+  }
   return roles.filter((role) => words.includes(role));
 }
 

@@ -86,6 +86,30 @@ function oneKeyOf(header: string): string {
 }
 
 /**
+ * The resource a path names, as the route reads it: its segments percent-decoded (`t%2Da` and
+ * `%74-a` are the template `t-a`, as API Gateway hands the route its path parameters decoded) and
+ * a trailing slash, which reaches the same route, dropped; a retry that spells the path another way
+ * is the same request. A segment that is not valid percent-encoding is kept as written. Plain
+ * paths read as themselves (`/v1/notifications`), as keys taken before this rule were scoped.
+ */
+function resourceOf(rawPath: string): string {
+  return rawPath
+    .replace(/(?<=.)\/+$/, '')
+    .split('/')
+    .map((segment) => {
+      let decoded = segment;
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {
+        // Kept as written, `%` and all: escaped below like any other.
+      }
+      // Written back so that a decoded `/` or `%` cannot pass for a separator or an escape.
+      return decoded.replaceAll('%', '%25').replaceAll('/', '%2F');
+    })
+    .join('/');
+}
+
+/**
  * The `Idempotency-Key` of a request as the store knows it: the client's key scoped by tenant,
  * caller, route and path, and the body's fingerprint; `undefined` without the header. A create
  * that records what it writes under the key (`scheduleNotifications`) takes it from here, so its scope is
@@ -100,9 +124,7 @@ export function idempotencyKeyOf(event: HttpEvent): Pick<IdempotentRequest, 'key
   const clientKey = parseWith(idempotencyKeySchema, oneKeyOf(header), 'header Idempotency-Key');
   const caller = callerFrom(event);
   const scoped = {
-    // The path names the resource (`/v1/notifications/{id}/retry`); a trailing slash, which
-    // reaches the same route, names the same one: a retry that adds or drops it is the same request.
-    key: JSON.stringify([caller.tenantId, caller.sub, event.routeKey, event.rawPath.replace(/(?<=.)\/+$/, ''), clientKey]),
+    key: JSON.stringify([caller.tenantId, caller.sub, event.routeKey, resourceOf(event.rawPath), clientKey]),
     fingerprint: bodyFingerprint(rawBody(event), readBodyJson(event)),
   };
   scopedKeys.set(event, scoped);

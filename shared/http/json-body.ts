@@ -3,7 +3,8 @@
  *
  * 1. **Structure**, on the raw text, before `JSON.parse`: a single loop with an explicit stack
  *    bounds how deep containers nest, how many members an object and how many elements an array
- *    hold, and how many values the body holds in all. Everything after it (zod, `JSON.stringify`,
+ *    hold, and how many values the body holds in all, and refuses a member name given twice in one
+ *    object (which `JSON.parse` would settle by dropping the first, unchecked). Everything after it (zod, `JSON.stringify`,
  *    the idempotency fingerprint, DynamoDB's marshalling) recurses once per level, so a body
  *    nested 20,000 levels must be refused here, with a 400 naming where the bound broke.
  * 2. **Parse**, keeping numbers exactly as written (shared/domain/opaque-json.ts).
@@ -42,6 +43,8 @@ interface Frame {
   segment: string;
   /** Objects: the next string is a member name. */
   awaitingName: boolean;
+  /** Objects: the member names seen so far (at most `maxMembers`). */
+  readonly names?: Set<string>;
 }
 
 function join(path: string, segment: string): string {
@@ -57,6 +60,12 @@ function memberName(token: string): string {
     return token;
   }
 }
+
+/**
+ * Said of a member given twice in one object. RFC 8259 (section 4) leaves what such an object means
+ * to the reader; I-JSON (RFC 7493, section 2.3) forbids it.
+ */
+const duplicateMemberMessage = 'is given twice in its object: a member name may appear once (RFC 7493)';
 
 /**
  * Checks the structure of JSON text against `bounds` in one pass with an explicit stack, without
@@ -86,6 +95,9 @@ export function structuralFault(text: string, bounds: StructuralBounds): BodyFau
         top.segment = memberName(text.slice(i, end + 1));
         top.count++;
         if (top.count > bounds.maxMembers) return { field: top.path || 'body', message: `must have at most ${bounds.maxMembers} members` };
+        // `JSON.parse` keeps the last of two members of one name and drops the first unread.
+        if (top.names?.has(top.segment)) return { field: join(top.path, top.segment), message: duplicateMemberMessage };
+        top.names?.add(top.segment);
       } else {
         const fault = countValue();
         if (fault) return fault;
@@ -99,7 +111,9 @@ export function structuralFault(text: string, bounds: StructuralBounds): BodyFau
         // Named where the level too many opens: the body's own object is level 1.
         return { field: path || 'body', message: `nests too deep: a body holds objects and arrays at most ${bounds.maxDepth} levels deep` };
       }
-      stack.push(char === '{' ? { kind: 'object', path, count: 0, segment: '', awaitingName: true } : { kind: 'array', path, count: 1, segment: '0', awaitingName: false });
+      stack.push(
+        char === '{' ? { kind: 'object', path, count: 0, segment: '', awaitingName: true, names: new Set() } : { kind: 'array', path, count: 1, segment: '0', awaitingName: false },
+      );
     } else if (char === '}' || char === ']') {
       stack.pop();
     } else if (char === ',') {

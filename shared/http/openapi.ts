@@ -341,7 +341,10 @@ export function buildOpenApiDocument(
       addError(400, 'Invalid input: `error.details` names each bad field (`{ field, message }`), and nothing is written.');
     }
     const bodyCap = bodyCapOf(`${route.method} ${route.path}`);
-    if (doc.body) addError(413, `The body is larger than ${bodyCap} bytes, this route's cap (computed from its field limits).`);
+    if (doc.body) {
+      addError(413, `The body is larger than ${bodyCap} bytes, this route's cap (computed from its field limits).`);
+      addError(415, '`UNSUPPORTED_MEDIA_TYPE`: the body\'s `Content-Type` is not `application/json` (or a `+json` type), or names a charset other than UTF-8; a body without the header is read as JSON.');
+    }
     if (doc.idempotent) {
       addError(409, '`IDEMPOTENCY_IN_PROGRESS`: a request with the same Idempotency-Key is still running; retry shortly.');
       addError(422, '`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another body.');

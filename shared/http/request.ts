@@ -3,12 +3,13 @@
  * claims, bodies and path parameters through zod schemas, and JSON responses.
  */
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import * as contentType from 'content-type';
 import type { z } from 'zod';
 import { readCaller } from '../auth/claims.ts';
 import { claimsConfig, once } from '../config.ts';
 import type { Caller } from '../domain/caller.ts';
 import { maxDataBytes, maxDataDepth } from '../domain/field-limits.ts';
-import { PayloadTooLargeError, UnauthorizedError, ValidationError } from '../errors.ts';
+import { PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 import { decimalNumeralOr, decimalNumerals } from './decimal-numerals.ts';
 import { parseWith } from './validation.ts';
 import * as zm from '../zod-mini.ts';
@@ -39,11 +40,35 @@ export { parseWith, toValidationError } from './validation.ts';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * The body of a request as text (`undefined` when there is none); 413 beyond the route's cap
- * (shared/http/body-limits.ts), 400 when it is not UTF-8.
+ * Refuses (415) a body whose `Content-Type` says it is not JSON: Herald reads `application/json`
+ * and the `+json` types (RFC 6839, section 3.1), UTF-8 only (RFC 8259, section 8.1: a `charset`
+ * other than UTF-8 says the text is not what Herald reads). A body without the header (or with an
+ * empty one) is read as JSON. API Gateway lower-cases header names.
+ * @throws UnsupportedMediaTypeError naming the header
+ */
+function requireJsonContentType(header: string | undefined): void {
+  if (header === undefined || header.trim() === '') return;
+  // The `content-type` library reads what it can (it refuses nothing), lower-cased and unquoted.
+  const parsed = contentType.parse(header);
+  const type = parsed.type.slice(0, 100);
+  const charset = parsed.parameters.charset?.toLowerCase().slice(0, 100);
+  if (type !== 'application/json' && !(type.startsWith('application/') && type.endsWith('+json'))) {
+    throw unsupportedMediaType(`must be application/json, not ${type}`);
+  }
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') throw unsupportedMediaType(`must name no charset or UTF-8, not ${charset}`);
+}
+
+function unsupportedMediaType(message: string): UnsupportedMediaTypeError {
+  return new UnsupportedMediaTypeError(`Request body is not JSON: Content-Type ${message}`, { details: [{ field: 'content-type', message }] });
+}
+
+/**
+ * The body of a request as text (`undefined` when there is none); 415 when its `Content-Type` is
+ * not JSON, 413 beyond the route's cap (shared/http/body-limits.ts), 400 when it is not UTF-8.
  */
 export function rawBody(event: HttpEvent): string | undefined {
   if (event.body === undefined || event.body === '') return undefined;
+  requireJsonContentType(event.headers?.['content-type']);
   const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   const cap = bodyCapOf(event.routeKey);
   if (bytes.length > cap) {

@@ -3,12 +3,17 @@
  * any zod schema (classic or zod/mini), so that a function whose schemas are all zod/mini (the
  * WebSocket ones) validates without zod's classic API in its bundle.
  */
+import { isRawJson } from '../domain/opaque-json.ts';
+import type { RawJson } from '../domain/opaque-json.ts';
 import { ValidationError } from '../errors.ts';
 import * as z from '../zod-mini.ts';
 
 /** Turns zod issues into `{ field, message }` details and a message naming the fields. */
 export function toValidationError(error: z.core.$ZodError, where: string): ValidationError {
-  const details = error.issues.flatMap((issue) => {
+  // A whole number beyond a double's exact integers breaks `int`'s safe range, whatever the field's
+  // own range says; where the field has one (a `max`), that is the bound to name.
+  const issues = error.issues.filter((issue) => !(isSafeRangeIssue(issue) && error.issues.some((other) => other !== issue && isRangeIssue(other) && !isSafeRangeIssue(other) && samePath(other, issue))));
+  const details = issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), message: 'is not a known field' }));
     }
@@ -18,6 +23,19 @@ export function toValidationError(error: z.core.$ZodError, where: string): Valid
   // No cause: the issues hold the request's own values (e-mail addresses, phone numbers), which no
   // log line may carry; the details say all there is to say.
   return new ValidationError(`Invalid ${where}: ${summary}`, { details });
+}
+
+function isRangeIssue(issue: z.core.$ZodIssue): issue is z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall {
+  return issue.code === 'too_big' || issue.code === 'too_small';
+}
+
+/** An issue of `int`'s range: the integers a double holds exactly (±2^53 − 1). */
+function isSafeRangeIssue(issue: z.core.$ZodIssue): boolean {
+  return isRangeIssue(issue) && issue.origin === 'int';
+}
+
+function samePath(a: z.core.$ZodIssue, b: z.core.$ZodIssue): boolean {
+  return a.path.length === b.path.length && a.path.every((key, i) => key === b.path[i]);
 }
 
 /**
@@ -43,6 +61,8 @@ function inOurWords(issue: z.core.$ZodIssue): string {
     const [reason] = issue.issues;
     return reason ? inOurWords(reason) : issue.message;
   }
+  // `int`'s own range, which the schema's message for a fraction ("must be a whole number") would misname.
+  if (isSafeRangeIssue(issue) && isRangeIssue(issue)) return `must be ${issue.code === 'too_big' ? 'at most' : 'at least'} ${String(issue.code === 'too_big' ? issue.maximum : issue.minimum)}`;
   if (!/^(Invalid input: expected|Invalid option:|Too big:|Too small:)/.test(issue.message)) return issue.message;
   switch (issue.code) {
     case 'invalid_type':
@@ -61,10 +81,55 @@ function inOurWords(issue: z.core.$ZodIssue): string {
   }
 }
 
+/**
+ * The double a number written beyond what a double prints back reads as (`-0`, `1e400`,
+ * `12345678901234567890`: kept as raw JSON by the body reader, opaque-json.ts): the nearest double
+ * as any JSON reader takes it, `-0` as 0, and one beyond the doubles' range as ±`Number.MAX_VALUE`,
+ * so that a range check names its bound.
+ */
+function nearestDouble(raw: RawJson): number {
+  const value = Number(raw.rawJSON);
+  if (value === 0) return 0;
+  return Number.isFinite(value) ? value : Math.sign(value) * Number.MAX_VALUE;
+}
+
+/**
+ * `value` with the raw JSON numbers at the paths of `issues` that wanted a number read as doubles
+ * ({@link nearestDouble}); undefined when there is none. A field that takes any JSON keeps them
+ * exact; one that takes a number checks the number, never its spelling.
+ */
+function withDoublesWhereNumbersWanted(value: unknown, issues: readonly z.core.$ZodIssue[]): unknown {
+  let changed = false;
+  let root = value;
+  for (const issue of issues) {
+    if (issue.code !== 'invalid_type' || (issue.expected !== 'number' && issue.expected !== 'int') || !isRawJson(issue.input)) continue;
+    const double = nearestDouble(issue.input);
+    if (issue.path.length === 0) {
+      root = double;
+      changed = true;
+      continue;
+    }
+    // Copied along the path, so the caller's value is left as it was.
+    const copy = (node: unknown, depth: number): unknown => {
+      const key = issue.path[depth] as PropertyKey;
+      const container = (Array.isArray(node) ? [...(node as unknown[])] : { ...(node as object) }) as Record<PropertyKey, unknown>;
+      container[key] = depth === issue.path.length - 1 ? double : copy(container[key], depth + 1);
+      return container;
+    };
+    root = copy(root, 0);
+    changed = true;
+  }
+  return changed ? root : undefined;
+}
+
 /** Parses a value with a schema, or throws a ValidationError naming what was wrong. */
 export function parseWith<S extends z.core.$ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
   // With each issue's input, to tell a field left out from one of the wrong type.
-  const result = z.safeParse(schema, value, { reportInput: true });
+  let result = z.safeParse(schema, value, { reportInput: true });
+  if (!result.success) {
+    const revised = withDoublesWhereNumbersWanted(value, result.error.issues);
+    if (revised !== undefined) result = z.safeParse(schema, revised, { reportInput: true });
+  }
   if (!result.success) throw toValidationError(result.error, where);
   return result.data;
 }

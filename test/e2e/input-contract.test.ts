@@ -23,10 +23,10 @@ afterAll(async () => {
 });
 
 /** A request whose answer is read as text, so that numbers are seen as they were written. */
-async function raw(method: string, path: string, token: string, body?: string): Promise<{ status: number; text: string; headers: Headers }> {
+async function raw(method: string, path: string, token: string, body?: string, type = 'application/json'): Promise<{ status: number; text: string; headers: Headers }> {
   const response = await fetch(`${h.stack.httpUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': type } : {}) },
     ...(body !== undefined ? { body } : {}),
   });
   return { status: response.status, text: await response.text(), headers: response.headers };
@@ -95,6 +95,23 @@ describe('kind 2: text that is not well-formed Unicode', () => {
     expect(next.status).toBe(201);
     expect(mail.find((e) => e.destination.to.includes('fred@example.com'))?.subject).toBe('Sale ends');
     expect(mail.some((e) => e.destination.to.includes('erin@example.com'))).toBe(false);
+  });
+
+  it('refuses a body sent as another media type than JSON with a 415 naming the header, and one naming a member twice with a 400, writing nothing', async () => {
+    // Prepare: curl -d sends form encoding unless told otherwise; fetch sends a string as text/plain
+    const body = '{"recipients":["erin"],"title":"Typed","message":"m","channels":["inbox"]}';
+    const listed = async () => (await h.api('GET', '/v1/notifications?recipientId=erin&limit=100', { token: admin })).body.items as { title: string }[];
+
+    // Act
+    const form = await raw('POST', '/v1/notifications', admin, body, 'application/x-www-form-urlencoded');
+    const text = await raw('POST', '/v1/notifications', admin, body, 'text/plain;charset=UTF-8');
+    const twice = await raw('POST', '/v1/notifications', admin, '{"recipients":["erin"],"title":"Typed","message":"m","title":"Twice"}');
+
+    // Assess
+    expect([form.status, text.status, twice.status]).toEqual([415, 415, 400]);
+    expect(JSON.parse(form.text)).toMatchObject({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', details: [{ field: 'content-type', message: 'must be application/json, not application/x-www-form-urlencoded' }] } });
+    expect(JSON.parse(twice.text)).toMatchObject({ error: { details: [{ field: 'title', message: expect.stringContaining('given twice') }] } });
+    expect((await listed()).filter((n) => n.title === 'Typed' || n.title === 'Twice')).toEqual([]);
   });
 
   it('refuses a title with a line break, naming it', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callerFromClaims, defaultTenant, heraldClaims, readCaller } from '../../../../shared/auth/claims.ts';
+import { callerFromClaims, defaultTenant, heraldClaims, presentClaim, readCaller } from '../../../../shared/auth/claims.ts';
 
 describe('callerFromClaims', () => {
   it.each<[unknown, string[]]>([
@@ -9,6 +9,12 @@ describe('callerFromClaims', () => {
     ['admin,sender', ['admin', 'sender']],
     ['superuser', []],
     [undefined, []],
+    // An object or a nested array, as the JWT authorizer flattens them, grants nothing.
+    [presentClaim({ a: ['admin'] }), []],
+    [presentClaim({ x: 'admin' }), []],
+    [presentClaim(['sender', ['admin']]), ['sender']],
+    [presentClaim([{ a: 'admin' }, 'sender']), ['sender']],
+    [['sender', ['admin']], ['sender']],
   ])('grants the roles of the role claim %j', (role, expected) => {
     // Prepare
     const claims = { sub: 'bob', tenant: 'acme', role };

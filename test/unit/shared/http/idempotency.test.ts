@@ -139,6 +139,27 @@ describe('idempotent routes', () => {
     expect(again.body).toBe(first.body);
   });
 
+  it('takes a path spelled with percent-encoding as the path it names, as the route reads it', async () => {
+    // Prepare
+    const store = new InMemoryIdempotencyStore();
+    const { route, runs } = aCountingRoute();
+    const handler = idempotent(route, () => store);
+
+    // Act
+    const first = await handler(aCreate({ key: 'k1', path: '/v1/templates/t-a' }));
+    const encoded = await handler(aCreate({ key: 'k1', path: '/v1/templates/t%2Da' }));
+    const other = await handler(aCreate({ key: 'k1', path: '/v1/templates/%74-a' }));
+    const slash = await handler(aCreate({ key: 'k1', path: '/v1/templates/t%2Fa' }));
+    const bad = await handler(aCreate({ key: 'k1', path: '/v1/templates/t%E0a' }));
+
+    // Assess: one run for t-a; an encoded slash names another resource, as does text that is not percent-encoding
+    expect(encoded.body).toBe(first.body);
+    expect(other.body).toBe(first.body);
+    expect(slash.body).not.toBe(first.body);
+    expect(bad.body).not.toBe(first.body);
+    expect(runs()).toBe(3);
+  });
+
   it('forgets the key when the route throws, so a retry runs', async () => {
     // Prepare
     const store = new InMemoryIdempotencyStore();

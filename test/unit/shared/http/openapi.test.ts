@@ -115,7 +115,7 @@ describe('buildOpenApiDocument', () => {
     const list = document.paths['/things']?.get;
 
     // Assess
-    expect(Object.keys(create?.responses ?? {})).toEqual(['201', '400', '401', '404', '409', '413', '422', '429', '500', '503']);
+    expect(Object.keys(create?.responses ?? {})).toEqual(['201', '400', '401', '404', '409', '413', '415', '422', '429', '500', '503']);
     expect(create?.responses['503']?.headers).toHaveProperty('Retry-After');
     expect(create?.responses['429']?.headers).toHaveProperty('Retry-After');
     expect(create?.responses['409']?.description).toMatch(/IDEMPOTENCY_IN_PROGRESS.*Already there\./);

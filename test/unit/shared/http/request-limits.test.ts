@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createNotificationsBodySchema } from '../../../../shared/domain/schemas.ts';
-import { PayloadTooLargeError, ValidationError } from '../../../../shared/errors.ts';
+import { createNotificationsBodySchema, retryNotificationBodySchema } from '../../../../shared/domain/schemas.ts';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../../../shared/errors.ts';
 import { bodyCapBytes, bodyCapOf, defaultBodyCapBytes, lambdaPayloadQuotaBytes, maxBodyCapBytes } from '../../../../shared/http/body-limits.ts';
 import { parseBody, queryParameters, rawBody } from '../../../../shared/http/request.ts';
 import type { HttpEvent } from '../../../../shared/http/request.ts';
@@ -170,6 +170,56 @@ describe('parseBody', () => {
     expect(details).toEqual([{ field, message: expect.stringContaining('well-formed Unicode') }]);
   });
 
+  it.each([
+    ['a member given twice', '{"recipients":["bob"],"title":"x","message":"m","title":"dup"}', 'title'],
+    ['one given twice with another spelling', '{"recipients":["bob"],"title":"x","message":"m","\\u0074itle":"dup"}', 'title'],
+    ['one given twice deep in data', '{"recipients":["bob"],"title":"t","message":"m","data":{"items":[{"id":1,"id":2}]}}', 'data.items.0.id'],
+  ])('refuses %s with a 400 naming it, whichever JSON.parse would keep', (_case, text, field) => {
+    // Act + Assess
+    expect(detailsOf(() => parseBody(withBody(text), createNotificationsBodySchema))).toEqual([{ field, message: expect.stringContaining('is given twice') }]);
+  });
+
+  it('takes one name in two objects', () => {
+    // Act
+    const body = parseBody(withBody('{"recipients":["bob"],"title":"t","message":"m","data":{"a":{"id":1},"b":{"id":2}}}'), createNotificationsBodySchema);
+
+    // Assess
+    expect(body.data).toEqual({ a: { id: 1 }, b: { id: 2 } });
+  });
+
+  it.each([
+    ['-0', 0],
+    ['-0.0', 0],
+    ['1.0000000000000000001', 1],
+  ])('reads %s in a field that takes a number as the number it is', (written, read) => {
+    // Act
+    const body = parseBody(withBody(`{"delayMinutes":${written}}`), schema);
+
+    // Assess
+    expect(body).toEqual({ delayMinutes: read });
+    expect(Object.is(body.delayMinutes, -0)).toBe(false);
+  });
+
+  it.each([
+    ['1e400', 'must be at most 43200 (30 days)'],
+    ['12345678901234567890', 'must be at most 43200 (30 days)'],
+    ['-1e400', 'must not be negative'],
+    ['100000000000000000000.5', 'must be at most 43200 (30 days)'],
+    ['100000000000000000000', 'must be at most 43200 (30 days)'],
+  ])('checks %s in a field that takes a number against its range, not its spelling', (written, message) => {
+    // Act + Assess
+    expect(detailsOf(() => parseBody(withBody(`{"delayMinutes":${written}}`), retryNotificationBodySchema))).toEqual([{ field: 'delayMinutes', message }]);
+  });
+
+  it('names the range of whole numbers a double holds for a whole-number field without a bound of its own', () => {
+    // Prepare
+    const versioned = z.strictObject({ version: z.int('must be a whole number').min(1) });
+
+    // Act + Assess
+    expect(detailsOf(() => parseBody(withBody('{"version":1e400}'), versioned))).toEqual([{ field: 'version', message: 'must be at most 9007199254740991' }]);
+    expect(detailsOf(() => parseBody(withBody('{"version":1.5}'), versioned))).toEqual([{ field: 'version', message: 'must be a whole number' }]);
+  });
+
   it('parses a body once per event and schema', () => {
     // Prepare
     const event = withBody(JSON.stringify(validBody));
@@ -180,6 +230,44 @@ describe('parseBody', () => {
 
     // Assess
     expect(second).toBe(first);
+  });
+});
+
+describe('the Content-Type of a body', () => {
+  function withType(type: string | undefined): HttpEvent {
+    const event = withBody(JSON.stringify(validBody));
+    const { 'content-type': _type, ...others } = event.headers;
+    event.headers = type === undefined ? others : { ...others, 'content-type': type };
+    return event;
+  }
+
+  it.each([['application/json'], ['application/json; charset=utf-8'], ['Application/JSON;charset="UTF-8"'], ['application/merge-patch+json'], [''], [undefined]])('reads a body sent as %s', (type) => {
+    // Act + Assess
+    expect(parseBody(withType(type), createNotificationsBodySchema)).toMatchObject(validBody);
+  });
+
+  it.each([
+    ['text/plain', 'must be application/json, not text/plain'],
+    ['application/x-www-form-urlencoded', 'must be application/json, not application/x-www-form-urlencoded'],
+    ['multipart/form-data; boundary=x', 'must be application/json, not multipart/form-data'],
+    ['application/json; charset=utf-16', 'must name no charset or UTF-8, not utf-16'],
+    ['json', 'must be application/json, not json'],
+  ])('refuses a body sent as %s with a 415 naming the header, before reading it', (type, message) => {
+    // Act
+    const error = thrownBy(() => parseBody(withType(type), createNotificationsBodySchema));
+
+    // Assess
+    expect(error).toBeInstanceOf(UnsupportedMediaTypeError);
+    expect(error).toMatchObject({ statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE', details: [{ field: 'content-type', message }] });
+  });
+
+  it('says nothing of the header of a request without a body', () => {
+    // Prepare
+    const event = withBody(undefined);
+    event.headers = { ...event.headers, 'content-type': 'text/plain' };
+
+    // Act + Assess
+    expect(parseBody(event, z.strictObject({}), { optional: true })).toEqual({});
   });
 });
 
