@@ -148,6 +148,8 @@ function eventBridgeWeekdays(field: string): string {
     const nth = /^(\w*?)(L|#\d+)$/.exec(item);
     if (nth) {
       const [, day = '', suffix = ''] = nth;
+      // Checked here, in the words given: past the translation, the message would name another day.
+      if (suffix.startsWith('#') && !/^#[1-5]$/.test(suffix)) throw refuse(item, 'is not weekday#n with n 1-5');
       parts.push(/^\d+$/.test(day) ? `${eventBridgeWeekday(fiveFieldWeekday(day, false))}${suffix}` : item);
       continue;
     }

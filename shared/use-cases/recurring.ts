@@ -9,7 +9,7 @@ import { canManageTenant, isAdmin } from '../domain/caller.ts';
 import type { Caller } from '../domain/caller.ts';
 import { newRecurringId } from '../domain/ids.ts';
 import { decodeCursor, encodeCursor } from '../domain/page-cursor.ts';
-import { changedSchedule, checkRecurringSchedule, checkScheduleFires, missedFiring, nextOccurrences, RecurringScheduleError, scheduleAnchorMs, schedulerStartDate, startAtAsOf } from '../domain/recurring.ts';
+import { changedSchedule, checkRecurringSchedule, checkScheduleFires, missedFiring, nextOccurrences, RecurringScheduleError, scheduleAnchorMs, scheduleExpressionOf, schedulerStartDate, startAtAsOf } from '../domain/recurring.ts';
 import type { RecurringNotification } from '../domain/recurring.ts';
 import { recurringId } from '../domain/id-schemas.ts';
 import type { CreateRecurringBody, ListRecurringQuery, PatchRecurringBody } from '../domain/schemas.ts';
@@ -353,12 +353,25 @@ export async function listRecurring(
   return { items, nextCursor: after !== undefined && last ? encodeCursor({ recurring: true, after: last.id }) : null };
 }
 
+/**
+ * True when two schedules fire on the same expression: `5 minute` and `5 minutes`, a five-field
+ * cron and its EventBridge fields, are one (the Scheduler is given the same `rate(5 minutes)`).
+ * A schedule stored under older rules that no longer reads compares as written.
+ */
+function sameExpression(a: RecurringNotification['schedule'], b: RecurringNotification['schedule']): boolean {
+  try {
+    return scheduleExpressionOf(a) === scheduleExpressionOf(b);
+  } catch {
+    return a.cron === b.cron && a.rate === b.rate;
+  }
+}
+
 /** Changes a definition and its schedule; `paused` pauses (the schedule DISABLED) or resumes it. */
 export async function patchRecurring(deps: RecurringDeps, caller: Caller, id: string, body: PatchRecurringBody): Promise<RecurringNotification> {
   const existing = await getRecurring(deps, caller, id);
   const now = deps.clock.now();
   // A new cron or rate starts afresh; anything else (a title, a pause, the bounds) keeps a rate's times.
-  const expressionChangedIn = (schedule: RecurringNotification['schedule']): boolean => schedule.cron !== existing.schedule.cron || schedule.rate !== existing.schedule.rate;
+  const expressionChangedIn = (schedule: RecurringNotification['schedule']): boolean => !sameExpression(schedule, existing.schedule);
   // A change of the schedule is merged into it, then checked as a new one is.
   const schedule = scheduleOr400(() => {
     const merged = body.schedule ? changedSchedule(existing.schedule, body.schedule, now.getTime()) : existing.schedule;

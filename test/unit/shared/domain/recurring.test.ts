@@ -108,6 +108,10 @@ describe('cron forms', () => {
     ['0 9 * 13 *', 'cannot be read: Month 13 is out of range: Month takes 1-12 or JAN-DEC and the wildcards , - * /.'],
     ['60 9 * * *', 'cannot be read: Minutes 60 is out of range: Minutes takes 0-59 and the wildcards , - * /.'],
     ['0 9 32 * *', 'cannot be read: Day-of-month 32 is out of range: Day-of-month takes 1-31 and the wildcards , - * ? / L W.'],
+    // The weekday as written, not as translated to EventBridge's numbering (6#6, 1#0).
+    ['0 9 * * 5#6', 'weekday 5#6 is not weekday#n with n 1-5'],
+    ['0 9 * * 0#0', 'weekday 0#0 is not weekday#n with n 1-5'],
+    ['0 9 * * FRI#6', 'weekday FRI#6 is not weekday#n with n 1-5'],
   ])('refuses five fields out of range (%j) in the same words as six', (cron, message) => {
     expect(() => eventBridgeCronFields(cron)).toThrow(new RecurringScheduleError('schedule.cron', message));
   });

@@ -126,6 +126,22 @@ describe('a PATCH of a recurring schedule', () => {
     expect(period.puts[0]?.startDate).toBeUndefined();
   });
 
+  it.each<[string, RecurringSchedule, Record<string, unknown>]>([
+    ['a rate in another spelling', { rate: '5 minutes', timezone: 'UTC' }, { rate: '5 minute' }],
+    ['a rate of one written in the plural', { rate: '1 hour', timezone: 'UTC' }, { rate: '1 hours' }],
+    ['a five-field cron as its EventBridge fields', { cron: '0 9 * * 1-5', timezone: 'UTC' }, { cron: '0 9 ? * 2-6 *' }],
+    ['a cron with other spaces', { cron: '0 9 * * 1-5', timezone: 'UTC' }, { cron: ' 0  9 * * 1-5' }],
+  ])('keeps the times of a schedule given %s, which fires on the same expression', async (_case, schedule, change) => {
+    // Prepare
+    const world = await aWorld(schedule);
+
+    // Act
+    const changed = await patchRecurring(world.deps, admin, id, bodyOf(change));
+
+    // Assess: the grid from its creation, not a fresh start at the PATCH
+    expect(changed.scheduleSetAt).toBe(createdAt);
+  });
+
   it('keeps a changed rate on the grid of the startAt it keeps, as a new definition with that startAt would be', async () => {
     // Prepare: every day from Sunday 09:00; it is Thursday 12:30 now
     const { deps, puts } = await aWorld({ rate: '1 day', timezone: 'UTC', startAt: '2030-01-06T09:00:00.000Z' });
