@@ -3,10 +3,11 @@
  *
  * 1. **Structure**, on the raw text, before `JSON.parse`: a single loop with an explicit stack
  *    bounds how deep containers nest, how many members an object and how many elements an array
- *    hold, and how many values the body holds in all, and refuses a member name given twice in one
- *    object (which `JSON.parse` would settle by dropping the first, unchecked). Everything after it (zod, `JSON.stringify`,
+ *    hold, and how many values the body holds in all. Everything after it (zod, `JSON.stringify`,
  *    the idempotency fingerprint, DynamoDB's marshalling) recurses once per level, so a body
- *    nested 20,000 levels must be refused here, with a 400 naming where the bound broke.
+ *    nested 20,000 levels must be refused here, with a 400 naming where the bound broke. The same
+ *    loop refuses a member name given twice in one object, which `JSON.parse` would settle by
+ *    dropping the first unchecked.
  * 2. **Parse**, keeping numbers exactly as written (shared/domain/opaque-json.ts).
  * 3. **Text**: every string and every member name must be well-formed Unicode
  *    (`String.prototype.isWellFormed`: no lone surrogate such as `"\ud83d"`), which nothing
