@@ -364,8 +364,13 @@ describe('HTTP API gateway', () => {
           [latin1.toString('base64'), true],
           [surrogate.toString('base64'), true],
         ]);
+        // A JSON body that is not UTF-8 is a 400; a type that is not JSON (or not UTF-8) is refused first, 415.
+        const refusal =
+          contentType === 'application/json'
+            ? { code: 'VALIDATION_ERROR', details: [{ field: 'body', message: 'must be UTF-8 text' }] }
+            : { code: 'UNSUPPORTED_MEDIA_TYPE', details: [{ field: 'content-type', message: expect.any(String) as string }] };
         for (const event of events) {
-          expect(() => rawBody(event as HttpEvent)).toThrow(expect.objectContaining({ code: 'VALIDATION_ERROR', details: [{ field: 'body', message: 'must be UTF-8 text' }] }));
+          expect(() => rawBody(event as HttpEvent)).toThrow(expect.objectContaining(refusal));
         }
       },
     );
