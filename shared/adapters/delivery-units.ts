@@ -124,6 +124,7 @@ export function notificationUnit(item: Record<string, unknown>): DeliveryUnit {
     channels: n.channels,
     deliveries: n.deliveries,
     ...(n.heldUntil !== undefined ? { heldUntil: Date.parse(n.heldUntil) } : {}),
+    ...(n.recipientSince !== undefined ? { recipientSince: n.recipientSince } : {}),
     content: {
       id: n.id,
       title: n.title,

@@ -23,7 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { describeError } from '../domain/delivery-errors.ts';
-import { quietHoldOf, readinessOf, recordedStep, unitKey, openConnections } from '../domain/delivery.ts';
+import { quietHoldOf, readinessOf, recipientOfUnit, recordedStep, unitKey, openConnections } from '../domain/delivery.ts';
 import type { ChannelStep, DeliveryUnit, LiveState, QuietHold, UnitOutcome, UnitRef } from '../domain/delivery.ts';
 import { countAfterAdding } from '../domain/inbox.ts';
 import type { UnreadCount } from '../domain/inbox.ts';
@@ -103,7 +103,7 @@ async function deliverLoadedUnits(deps: EngineDeps, refs: readonly UnitRef[], in
     else if (readiness.kind === 'leased') outcomes.set(key, { kind: 'later', at: readiness.until, cause: 'leased', reason: 'held by another worker' });
     else {
       // Quiet hours are read now, not when it was created: a change of them or of the zone applies.
-      const recipient = loaded.recipients.get(recipientKeyOf(unit.tenantId, unit.recipientId));
+      const recipient = recipientOfUnit(unit, loaded.recipients.get(recipientKeyOf(unit.tenantId, unit.recipientId)));
       const hold = readiness.takeover ? undefined : quietHoldOf(unit, recipient, loaded.tenantSettings?.get(unit.tenantId) ?? noTenantSettings, now);
       if (hold) toHold.push({ unit, hold });
       else claimable.push(unit);
@@ -323,7 +323,7 @@ async function deliverRound(
 
   const work: Work[] = units.map((unit) => {
     const recipientKey = recipientKeyOf(unit.tenantId, unit.recipientId);
-    const recipient = loaded.recipients.get(recipientKey);
+    const recipient = recipientOfUnit(unit, loaded.recipients.get(recipientKey));
     const live = loaded.live.get(recipientKey) ?? noLiveState;
     const { steps, targets } = planChannels(deps, unit, recipient, live, now);
     return {

@@ -87,6 +87,17 @@ export interface DeliveryUnit {
   readonly content: DeliveryContent;
   /** When quiet hours held it: until when (epoch ms). */
   readonly heldUntil?: number;
+  /** A notification's: the `createdAt` of the recipient's record when it was made (`Notification.recipientSince`). */
+  readonly recipientSince?: string;
+}
+
+/**
+ * The recipient a unit is for, from the record read under its id: none when there is no record,
+ * or when the record was created after the unit was made for an earlier one (the recipient was
+ * erased and the id registered again: a notification for the one erased must not reach the new one).
+ */
+export function recipientOfUnit(unit: Pick<DeliveryUnit, 'recipientSince'>, found: Recipient | undefined): Recipient | undefined {
+  return found && unit.recipientSince !== undefined && found.createdAt !== unit.recipientSince ? undefined : found;
 }
 
 /** One open WebSocket connection of a recipient. */

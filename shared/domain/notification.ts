@@ -63,6 +63,12 @@ export interface Notification {
   readonly tenantId: string;
   readonly id: string;
   readonly recipientId: string;
+  /**
+   * Herald's own, never shown: the `createdAt` of the recipient's record when the notification was
+   * made. A record under the id created since (the recipient erased and registered again) is
+   * someone else: delivery reaches nobody, as for an erased recipient.
+   */
+  readonly recipientSince?: string;
   /** Subject (`sub`) of the token that created it. */
   readonly createdBy: string;
   readonly title: string;

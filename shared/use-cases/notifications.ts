@@ -180,6 +180,8 @@ export async function scheduleNotifications(
     tenantId: caller.tenantId,
     id: attempt.ids[index] ?? newNotificationId(now),
     recipientId,
+    // Which record it was made for: erased and registered again, the id is someone else.
+    ...(byId.get(recipientId) ? { recipientSince: byId.get(recipientId)?.createdAt } : {}),
     createdBy: caller.sub,
     title: content.title,
     message: content.message,

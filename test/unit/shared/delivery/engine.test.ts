@@ -387,6 +387,34 @@ describe('the engine delivering a notification', () => {
     expect(Object.values(stored.deliveries).map((d) => d.status)).toEqual(['failed', 'failed']);
   });
 
+  it('fails a notification made for a recipient since erased and registered again, delivering it nowhere: the id is someone else now', async () => {
+    // Prepare: made for the record of 2029-12-01; bob's record now is one created after it
+    const world = await setUp({ recipientSince: '2029-12-01T00:00:00.000Z' });
+    await world.recipients.put(aRecipient({ id: 'bob', email: 'new-bob@example.com', createdAt: '2030-01-01T11:00:00.000Z' }));
+
+    // Act
+    const outcome = await world.deliverIt();
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', status: 'failed' });
+    expect(await world.current()).toMatchObject({ status: 'failed', lastError: 'Recipient bob no longer exists', lastErrorCategory: 'gone' });
+    expect(world.inbox.addCalls).toBe(0);
+    expect(world.sockets.posted).toEqual([]);
+    expect(world.mailer.sendCalls).toBe(0);
+  });
+
+  it('delivers a notification to the very record it was made for', async () => {
+    // Prepare
+    const world = await setUp({ recipientSince: '2029-12-01T00:00:00.000Z', channels: ['inbox'] });
+
+    // Act
+    const outcome = await world.deliverIt();
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done', status: 'sent' });
+    expect(world.inbox.addCalls).toBe(1);
+  });
+
   it('fails a notification whose recipient was deleted, delivering it nowhere', async () => {
     // Prepare
     const world = await setUp();

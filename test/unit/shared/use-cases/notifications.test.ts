@@ -83,6 +83,8 @@ describe('scheduleNotifications', () => {
         attempts: 0,
         deliveries: {},
         data: { room: 'B' },
+        // Which record of the recipient it was made for (erased and registered again, the id is someone else).
+        recipientSince: aRecipient().createdAt,
       });
     }
     expect(scheduler.all().map((s) => s.id).sort()).toEqual([...result.notificationIds].sort());
