@@ -49,7 +49,7 @@ export function isSubjectId(value: unknown): value is string {
 export const nameLikeId = /^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$/;
 
 /** Why an id that breaks {@link nameLikeId} is refused. */
-export const nameLikeMessage = 'must be 1-128 characters of letters, digits and _ . @ : + -';
+export const nameLikeMessage = 'must be 1-128 characters of letters, digits and _ . @ : + -, the first a letter or a digit';
 
 /** True when `value` is a tenant id (`tenantIdSchema`). */
 export function isTenantId(value: unknown): value is string {

@@ -8,7 +8,7 @@
 /** A template id: chosen by the tenant, kept to a safe alphabet (it names the template in URLs and logs). */
 export const templateIdPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** What a template id that does not match {@link templateIdPattern} is told. */
-export const templateIdMessage = 'must be 1-128 characters of letters, digits and _ . -';
+export const templateIdMessage = 'must be 1-128 characters of letters, digits and _ . -, the first a letter or a digit';
 /** How many versions one template keeps (every PUT is one); beyond, delete it and start again. */
 export const maxTemplateVersions = 1_000;
 

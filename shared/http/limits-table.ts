@@ -61,7 +61,7 @@ type Row = readonly [what: string, limit: string, where: string];
 export function limitRows(): readonly Row[] {
   return [
     ['user and recipient ids (a token `sub`)', `1–${maxSubjectLength} characters of one-line text (any but control characters and line breaks)`, 'tokens, paths, bodies'],
-    ['tenant and group ids', `1–${maxGroupIdLength} of letters, digits and \`_ . @ : + -\``, 'tokens, bodies, queries'],
+    ['tenant and group ids', `1–${maxGroupIdLength} of letters, digits and \`_ . @ : + -\`, the first a letter or a digit`, 'tokens, bodies, queries'],
     ['recipients of one notification request', `1–${n(maxRecipientsPerRequest)}, unique`, '`POST /v1/notifications`, `POST /api/notifications/schedule`'],
     ['explicit broadcast audience', `1–${n(maxBroadcastRecipientIds)} ids, unique (groups and \`all\`: no limit)`, '`POST /v1/broadcasts`'],
     ['groups of a broadcast', `1–${maxBroadcastGroups}, unique`, '`POST /v1/broadcasts`'],
@@ -105,7 +105,7 @@ export function limitRows(): readonly Row[] {
     ['locale', `a BCP 47 tag, at most ${maxLocaleLength} characters`, 'recipients, `PATCH /v1/me`, template locales, previews'],
     ['template definition', `at most ${n(maxTemplateBytes)} bytes as JSON (UTF-8), ${maxTemplateLocales} locales, a description of ${maxTemplateDescriptionLength} characters`, '`PUT /v1/templates/{id}`'],
     ['template versions', `${n(maxTemplateVersions)} per template (409 beyond: delete it and store it again)`, '`PUT /v1/templates/{id}`'],
-    ['template id', '1–128 of letters, digits and `_ . -`', '`/v1/templates/{id}`, `template.id`'],
+    ['template id', '1–128 of letters, digits and `_ . -`, the first a letter or a digit', '`/v1/templates/{id}`, `template.id`'],
     ['template `payload`', 'as `data`; must hold every variable any section of any locale uses (400 naming each missing one); no `recipient` or `tenant` member', 'notifications, broadcasts, previews'],
     ['rendering one template field', `${templateRenderLimits.renderMs} ms, ${n(templateRenderLimits.memory)} characters or elements built, ${n(templateRenderLimits.outputChars)} characters of output (an \`inbox\` or \`websocket\` section: a title of ${maxTitleLength} and a message of ${n(maxMessageLength)}, as a notification's); a source of at most ${n(templateRenderLimits.parseChars)} characters`, 'delivery and previews: beyond, the section fails with the reason'],
     ['verification code', `6 digits, valid ${verificationCodeTtlMs / 3_600_000} h, ${maxVerificationAttempts} wrong tries`, '`POST /v1/me/verify`'],

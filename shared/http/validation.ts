@@ -10,9 +10,15 @@ import * as z from '../zod-mini.ts';
 
 /** Turns zod issues into `{ field, message }` details and a message naming the fields. */
 export function toValidationError(error: z.core.$ZodError, where: string): ValidationError {
-  // A whole number beyond a double's exact integers breaks `int`'s safe range, whatever the field's
-  // own range says; where the field has one (a `max`), that is the bound to name.
-  const issues = error.issues.filter((issue) => !(isSafeRangeIssue(issue) && error.issues.some((other) => other !== issue && isRangeIssue(other) && !isSafeRangeIssue(other) && samePath(other, issue))));
+  const issues = error.issues.filter(
+    (issue) =>
+      // A whole number beyond a double's exact integers breaks `int`'s safe range, whatever the
+      // field's own range says; where the field has one (a `max`), that is the bound to name.
+      !(isSafeRangeIssue(issue) && error.issues.some((other) => isRangeIssue(other) && !isSafeRangeIssue(other) && samePath(other, issue))) &&
+      // A value of the wrong type is said to be so, not measured too (zod checks a string's length
+      // against an array's `max`: "roles must be an array; roles must be at most 3 characters").
+      !(isRangeIssue(issue) && error.issues.some((other) => other.code === 'invalid_type' && samePath(other, issue))),
+  );
   const details = issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), message: 'is not a known field' }));

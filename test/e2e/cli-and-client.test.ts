@@ -55,9 +55,9 @@ describe('the client and the CLI', () => {
     const fromJsonl = await herald(['--json', 'recipients', 'import', join(scratch, 'people.jsonl')]);
 
     // Assess
-    expect(fromCsv).toEqual({ total: 121, succeeded: 121, failed: [] });
+    expect(fromCsv).toEqual({ total: 121, succeeded: 121, failed: [], notSent: 0 });
     expect(fromJsonl.code).toBe(1);
-    expect(JSON.parse(fromJsonl.stdout)).toMatchObject({ total: 2, succeeded: 1, failed: [{ id: 'carol', error: { code: 'VALIDATION_ERROR' } }] });
+    expect(JSON.parse(fromJsonl.stdout)).toMatchObject({ total: 2, succeeded: 1, failed: [{ line: 2, id: 'carol', error: { code: 'VALIDATION_ERROR' } }], notSent: 0 });
     const user7 = await harness.api('GET', '/v1/recipients/user7', { token: admin });
     expect(user7.body).toMatchObject({ email: 'user7@example.com', timezone: 'Europe/Paris', groups: ['staff', 'ops'] });
   }, 60_000);
@@ -68,7 +68,7 @@ describe('the client and the CLI', () => {
     const bob = await harness.api('GET', '/v1/recipients/bob', { token: admin });
 
     // Assess
-    expect(imported).toEqual({ total: 3, succeeded: 3, failed: [] });
+    expect(imported).toEqual({ total: 3, succeeded: 3, failed: [], notSent: 0 });
     expect(bob.body).toMatchObject({ email: 'bob@example.com', timezone: 'America/New_York', groups: ['staff', 'ops'] });
   });
 

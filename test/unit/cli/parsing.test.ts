@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { audienceOf } from '../../../cli/commands/broadcasts.ts';
 import { listFlags } from '../../../cli/commands/notifications.ts';
-import { parseRecipientsCsv, parseRecipientsJsonl } from '../../../cli/commands/recipients.ts';
+import { parseRecipientsCsv, parseRecipientsJsonl, refuseRepeatedIds } from '../../../cli/commands/recipients.ts';
 import { InvalidArgumentError } from 'commander';
 import { runInRepo } from '../support/processes.ts';
 import { checkedUrl, CliError, expectData, instantOption, listOfOption, oneOfOption, parseWhen, targetUrl, UsageError, wholeNumberOption } from '../../../cli/target.ts';
@@ -33,35 +33,62 @@ describe('parseWhen', () => {
 });
 
 describe('parseRecipientsCsv', () => {
-  it('reads the columns by their header, quoted fields and groups split by ;', () => {
+  it('reads the columns by their header, quoted fields and groups split by ;, each with the line it ends on', () => {
     // Act
-    const entries = parseRecipientsCsv('email,id,groups\r\n"alice@example.com",alice,"staff; ops"\n\nbob@example.com,bob,\n');
+    const entries = parseRecipientsCsv('\uFEFFemail,id,groups\r\n"alice@example.com",alice,"staff; ops"\n\nbob@example.com,bob,\ncarol@example.com,carol\n');
 
     // Assess
     expect(entries).toEqual([
-      { id: 'alice', email: 'alice@example.com', groups: ['staff', 'ops'] },
-      { id: 'bob', email: 'bob@example.com' },
+      { line: 2, entry: { id: 'alice', email: 'alice@example.com', groups: ['staff', 'ops'] } },
+      { line: 4, entry: { id: 'bob', email: 'bob@example.com' } },
+      { line: 5, entry: { id: 'carol', email: 'carol@example.com' } },
     ]);
   });
 
-  it('keeps a comma and a doubled quote inside quotes', () => {
-    expect(parseRecipientsCsv('id,timezone\n"a,""b""",Europe/Paris')).toEqual([{ id: 'a,"b"', timezone: 'Europe/Paris' }]);
+  it('keeps a comma, a doubled quote and a line break inside quotes', () => {
+    expect(parseRecipientsCsv('id,timezone\n"a,""b""",Europe/Paris\n"c\nd",UTC')).toEqual([
+      { line: 2, entry: { id: 'a,"b"', timezone: 'Europe/Paris' } },
+      { line: 4, entry: { id: 'c\nd', timezone: 'UTC' } },
+    ]);
   });
 
   it.each([
     ['alice,alice@example.com', 'the CSV needs a header line naming its columns, with id among them: id,email,timezone,groups'],
     ['id,phone\nalice,123', 'unknown CSV column(s) phone: use id, email, timezone, groups'],
+    ['id,email,\nalice,a@example.com,', 'line 1: column 3 of the header has no name (a comma too many?): use id, email, timezone, groups'],
+    ['id,email,id\nz1,z1@example.com,z2', 'the header names the column id twice'],
     ['id,email\nalice,a@example.com\n,b@example.com', 'line 3: no id'],
     ['id,email\n\nalice,a@example.com\n\n,b@example.com', 'line 5: no id'],
-    ['id,email,timezone,groups\nc5,c5@example.com,UTC,staff,extra', 'line 2: 5 fields, but the header names 4 (id,email,timezone,groups): quote a value that holds a comma'],
+    ['id,email,timezone,groups\nc5,c5@example.com,UTC,staff,extra', 'line 2: 5 fields, but the header names 4: quote a value that holds a comma'],
   ])('refuses %j', (text, message) => {
     expect(() => parseRecipientsCsv(text)).toThrow(new CliError(message));
+  });
+
+  it.each([
+    ['a quote in the middle of a field', 'id,email\no"neil,oneil@example.com\n', /^line 2: not CSV this can read: Invalid Opening Quote/],
+    ['a quote never closed', 'id,email\nml1,"multi\nline,UTC\n', /^line \d: not CSV this can read: Quote Not Closed/],
+  ])('refuses %s naming the line, rather than make a recipient of it', (_case, text, message) => {
+    expect(() => parseRecipientsCsv(text)).toThrow(message);
+  });
+});
+
+describe('refuseRepeatedIds', () => {
+  it('refuses a file naming one id twice, naming both lines, wherever they fall', () => {
+    // Prepare: the repeat far apart, in another batch of 100
+    const entries = parseRecipientsCsv(['id,email', 'xb,first@example.com', ...Array.from({ length: 120 }, (_, i) => `r${i},r${i}@example.com`), 'xb,second@example.com'].join('\n'));
+
+    // Act / Assess
+    expect(() => refuseRepeatedIds(entries)).toThrow(new CliError('line 123: id xb is given again (first on line 2): give each recipient once'));
+    expect(() => refuseRepeatedIds(entries.slice(0, -1))).not.toThrow();
   });
 });
 
 describe('parseRecipientsJsonl', () => {
-  it('reads one object a line, skipping blank lines', () => {
-    expect(parseRecipientsJsonl('{"id":"alice","groups":["staff"]}\n\n{"id":"bob"}\n')).toEqual([{ id: 'alice', groups: ['staff'] }, { id: 'bob' }]);
+  it('reads one object a line, skipping blank lines and a byte-order mark', () => {
+    expect(parseRecipientsJsonl('\uFEFF{"id":"alice","groups":["staff"]}\n\n{"id":"bob"}\n')).toEqual([
+      { line: 1, entry: { id: 'alice', groups: ['staff'] } },
+      { line: 3, entry: { id: 'bob' } },
+    ]);
   });
 
   it.each([

@@ -75,6 +75,23 @@ describe('the body of PUT /v1/recipients/{id}', () => {
   });
 });
 
+describe('group ids', () => {
+  it.each(['.', '..', '@', '-', '_ops'])('refuses %j, saying that an id begins with a letter or a digit', (group) => {
+    // Act
+    const refused = (() => {
+      try {
+        parseWith(putRecipientBodySchema, { groups: [group] }, 'body');
+      } catch (error) {
+        return error as ValidationError;
+      }
+      throw new Error('accepted');
+    })();
+
+    // Assess
+    expect(refused.details).toEqual([{ field: 'groups.0', message: 'must be 1-128 characters of letters, digits and _ . @ : + -, the first a letter or a digit' }]);
+  });
+});
+
 describe('the body of POST /v1/recipients/batch', () => {
   it(`accepts ${maxBatchRecipients} entries, leaving each to be validated on its own`, () => {
     // Act

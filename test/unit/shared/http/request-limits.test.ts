@@ -220,6 +220,15 @@ describe('parseBody', () => {
     expect(detailsOf(() => parseBody(withBody('{"version":1.5}'), versioned))).toEqual([{ field: 'version', message: 'must be a whole number' }]);
   });
 
+  it('says a value of the wrong type is of the wrong type, without measuring it against the bound of the right one', () => {
+    // Prepare: zod measures a string's length against an array's max
+    const listed = z.strictObject({ roles: z.array(z.string()).max(3).default([]) });
+
+    // Act + Assess
+    expect(detailsOf(() => parseBody(withBody('{"roles":"admin"}'), listed))).toEqual([{ field: 'roles', message: 'must be an array' }]);
+    expect(detailsOf(() => parseBody(withBody('{"roles":["a","b","c","d"]}'), listed))).toEqual([{ field: 'roles', message: 'must have at most 3 items' }]);
+  });
+
   it('parses a body once per event and schema', () => {
     // Prepare
     const event = withBody(JSON.stringify(validBody));
