@@ -2199,7 +2199,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2239,7 +2239,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2290,7 +2290,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2371,7 +2371,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2493,7 +2493,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2592,7 +2592,7 @@ export interface operations {
             /** @description SNS did not delete a device's endpoint: the inbox and the push targets are kept; repeat the request to finish. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2674,7 +2674,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2809,7 +2809,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2878,7 +2878,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3002,7 +3002,7 @@ export interface operations {
             /** @description A code could not be sent for now: nothing was sent and nothing was kept (the record is put back as it was; repeat the request for a new code). An e-mail or SMS code waits for room in its provider's send budget, shared with deliveries; with none in the next few seconds, or the provider still throttling, the answer says it could not be sent yet and carries `Retry-After` (seconds); Telegram's 429 carries its `retry_after` the same way. Only a send that got no answer (a timeout), whose code may have gone, keeps the address saved unconfirmed: enter the code if it comes, or set the address again. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3112,7 +3112,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3181,7 +3181,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3291,7 +3291,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3380,7 +3380,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3449,7 +3449,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3559,7 +3559,7 @@ export interface operations {
             /** @description SNS, or the record of the device's previous user, could not be reached; nothing was registered, repeat the request. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3648,7 +3648,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3708,7 +3708,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3781,7 +3781,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3841,7 +3841,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3922,7 +3922,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3982,7 +3982,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -4051,7 +4051,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -4152,7 +4152,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -4233,7 +4233,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -4366,7 +4366,7 @@ export interface operations {
             /** @description The scheduler could not be reached; repeat the request. Nothing was kept, except for a retry with an `Idempotency-Key`: the definition an earlier attempt wrote, or that this one wrote before it fired the occurrence the missing schedule missed, is kept, and a repeat with the same key converges on it. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -4455,7 +4455,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -4544,7 +4544,7 @@ export interface operations {
             /** @description The scheduler could not be reached; nothing was changed, repeat the request. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -4656,7 +4656,7 @@ export interface operations {
             /** @description The scheduler could not be reached; nothing was changed, repeat the request. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -4735,7 +4735,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -4868,7 +4868,7 @@ export interface operations {
             /** @description The scheduler could not be reached; nothing was created, repeat the request. Unless some were already delivered or being delivered (`details.delivered`: `[{ notificationId, recipientId }]`): the others were withdrawn, and a repeat with the same `Idempotency-Key` completes the create without delivering those twice; without a key, leave their recipients out. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -4948,7 +4948,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -5046,7 +5046,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -5167,7 +5167,7 @@ export interface operations {
             /** @description It has its new time, but its schedule could not be moved: repeat the request. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -5302,7 +5302,7 @@ export interface operations {
             /** @description It is due now but could not be queued: repeat the request (else the stuck-retry sweep delivers it within minutes). An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -5437,7 +5437,7 @@ export interface operations {
             /** @description It is pending again but its delivery could not be queued; send-now queues it. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -5517,7 +5517,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -5586,7 +5586,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -5664,7 +5664,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -5748,7 +5748,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -5872,7 +5872,7 @@ export interface operations {
             /** @description The scheduler could not be reached; nothing was created, repeat the request. Unless the broadcast had already started (`details.broadcastId`): it goes on, and a repeat with the same `Idempotency-Key` answers it instead of creating a second one. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -5961,7 +5961,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -6059,7 +6059,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -6180,7 +6180,7 @@ export interface operations {
             /** @description The scheduler could not be reached; it is still a draft. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -6278,7 +6278,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -6359,7 +6359,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -6458,7 +6458,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -6551,7 +6551,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -6620,7 +6620,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -6709,7 +6709,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -6798,7 +6798,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -6924,7 +6924,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -7013,7 +7013,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -7094,7 +7094,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -7184,7 +7184,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -7296,7 +7296,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -7429,7 +7429,7 @@ export interface operations {
             /** @description The scheduler could not be reached; nothing was created, repeat the request. Unless some were already delivered or being delivered (`details.delivered`: `[{ notificationId, recipientId }]`): the others were withdrawn, and a repeat with the same `Idempotency-Key` completes the create without delivering those twice; without a key, leave their recipients out. An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -7519,7 +7519,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -7600,7 +7600,7 @@ export interface operations {
             /** @description An AWS service Herald depends on could not take the request now (its throttling, a 5xx, no connection): retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before repeating the request (RFC 9110), when Herald knows. */
+                    /** @description Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };

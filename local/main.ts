@@ -19,6 +19,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { configVariables } from '../shared/config.ts';
+import { functionSettingsProblems } from './function-settings.ts';
 import { AppError } from '../shared/errors.ts';
 import { parseFaultRulesJson } from './fault-rules.ts';
 import type { FaultRule } from './fault-rules.ts';
@@ -132,6 +133,12 @@ async function main(): Promise<void> {
   const parsed = settingsSchema.safeParse(process.env);
   if (!parsed.success) {
     for (const line of settingsProblems(parsed.error.issues, process.env)) console.error(line);
+    process.exit(2);
+  }
+  // The functions' own settings too: each would refuse a bad one at its cold start, after the ready line.
+  const refusedByFunctions = functionSettingsProblems(functionSettings(process.env));
+  if (refusedByFunctions.length > 0) {
+    for (const line of refusedByFunctions) console.error(line);
     process.exit(2);
   }
   const settings = parsed.data;

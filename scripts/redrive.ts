@@ -110,17 +110,28 @@ Queues are found by name, herald-<stage>-<name>.
   --local [<url>]    the local stack at that URL instead of AWS (default http://127.0.0.1:3000)
   --help             this text`;
 
-/** Parses the command line; `--local` alone means the default local stack on port 3000. */
+function isHttpUrl(text: string): boolean {
+  try {
+    const { protocol } = new URL(text);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** Parses the command line; `--local` alone means the default local stack on port 3000. @throws RedriveUsageError (exit 2) for one it cannot use */
 export function parseRedriveArgs(args: readonly string[]): RedriveOptions {
   if (args.includes('--help') || args.includes('-h')) throw new RedriveHelpRequest();
-  const localIndex = args.indexOf('--local');
-  const rest = [...args];
+  // `--local=<url>` is `--local <url>`, as for the other options.
+  const rest = args.flatMap((arg) => (arg.startsWith('--local=') ? ['--local', arg.slice('--local='.length)] : [arg]));
+  const localIndex = rest.indexOf('--local');
   let localUrl: string | undefined;
   if (localIndex >= 0) {
-    const next = args[localIndex + 1];
+    const next = rest[localIndex + 1];
     const hasValue = next !== undefined && !next.startsWith('--');
     localUrl = hasValue ? next : 'http://127.0.0.1:3000';
     rest.splice(localIndex, hasValue ? 2 : 1);
+    if (!isHttpUrl(localUrl)) throw new RedriveUsageError(`--local takes the local stack's HTTP API URL (http://127.0.0.1:3000 by default), not ${localUrl}\n${usage}`);
   }
   let values: { queue?: string; stage?: string; region?: string };
   try {
@@ -167,7 +178,10 @@ export function planRedrive(queue: string | undefined): RedrivePlan[] {
   }));
 }
 
-/** The SQS endpoint of a running local stack, as its `/_local/endpoints` lists it. */
+/**
+ * The SQS endpoint of a running local stack, as its `/_local/endpoints` lists it.
+ * @throws RedriveSetupError (one line, exit 1) when nothing answers at `localUrl`, or something that is not the stack's HTTP API
+ */
 export async function localSqsEndpoint(localUrl: string): Promise<string> {
   let response: Response;
   try {
@@ -175,9 +189,12 @@ export async function localSqsEndpoint(localUrl: string): Promise<string> {
   } catch (error) {
     throw new RedriveSetupError(`No local stack answers at ${localUrl} (${describeFetchFailure(error)}): start it with npm start, or pass its URL: --local <http url>`);
   }
-  if (!response.ok) throw new Error(`GET ${localUrl}/_local/endpoints answered ${response.status}: is the local stack running?`);
-  const endpoints = (await response.json()) as { sqs?: unknown };
-  if (typeof endpoints.sqs !== 'string') throw new Error(`${localUrl}/_local/endpoints lists no sqs endpoint`);
+  // Something else answers there (another port of the stack, another server): said in one line, as above.
+  const notTheStack = (why: string): RedriveSetupError =>
+    new RedriveSetupError(`${localUrl} is not a local stack's HTTP API (GET /_local/endpoints ${why}): pass the URL npm start prints for it, http://127.0.0.1:3000 by default`);
+  if (!response.ok) throw notTheStack(`answered ${response.status}`);
+  const endpoints = (await response.json().catch(() => undefined)) as { sqs?: unknown } | undefined;
+  if (typeof endpoints?.sqs !== 'string') throw notTheStack('named no SQS endpoint');
   return endpoints.sqs;
 }
 

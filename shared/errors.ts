@@ -101,16 +101,17 @@ export class TooManyRequestsError extends AppError {
 }
 
 /**
- * A dependency is unavailable; the caller may retry (503), after `retryAfterSeconds` when it is
- * known (the `Retry-After` header, RFC 9110 section 10.2.3).
+ * A dependency is unavailable; the caller may retry (503) after `retryAfterSeconds` (the
+ * `Retry-After` header, RFC 9110 section 10.2.3): the wait the dependency named, or 1 s.
  */
 export class ServiceUnavailableError extends AppError {
   readonly statusCode = 503;
   readonly code = 'SERVICE_UNAVAILABLE';
-  readonly retryAfterSeconds?: number;
+  /** Whole seconds, at least 1: the wait given, or 1 (retry shortly) when none is known. */
+  readonly retryAfterSeconds: number;
 
   constructor(message: string, options?: { retryAfterSeconds?: number; cause?: unknown; details?: unknown }) {
     super(message, options);
-    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = Math.max(1, Math.ceil(options.retryAfterSeconds));
+    this.retryAfterSeconds = Math.max(1, Math.ceil(options?.retryAfterSeconds ?? 1));
   }
 }

@@ -363,7 +363,7 @@ export function buildOpenApiDocument(
     }
     answers['503'] = {
       ...answers['503'],
-      headers: { 'Retry-After': { description: 'Seconds to wait before repeating the request (RFC 9110), when Herald knows.', schema: { type: 'integer', minimum: 1 } } },
+      headers: { 'Retry-After': { description: 'Seconds to wait before repeating the request (RFC 9110): the wait the dependency named, or 1.', schema: { type: 'integer', minimum: 1 } } },
     };
     if (route.auth === 'jwt') {
       answers['401'] = {

@@ -268,8 +268,9 @@ describe('Idempotency-Key', () => {
     // Act
     const retried = await post(token, 'key-5xx', aBody());
 
-    // Assess
+    // Assess: a 503 says when to try again, as every 503 does
     expect(failed.status).toBe(503);
+    expect(failed.headers['retry-after']).toBe('1');
     expect(retried.status).toBe(201);
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
     expect(await listAll(token, 'limit=100')).toHaveLength(1);

@@ -146,6 +146,14 @@ describe('the commands', () => {
       ['HERALD_WS_PORT="70000" is not a port number, 0 to 65535 (0 picks a free one)', 'HERALD_SES_MAX_SEND_RATE="fast" is not a number of emails per second above 0'],
     ],
     [{ HERALD_LOG_FORMAT: 'xml' }, ['HERALD_LOG_FORMAT="xml" is not json or pretty']],
+    // The functions' own settings, which each function would refuse only at its cold start, after the ready line.
+    [
+      { HERALD_RETRY_BASE_SECONDS: '-5', HERALD_STUCK_AFTER_SECONDS: 'abc' },
+      [
+        'HERALD_RETRY_BASE_SECONDS="-5" is not valid for the functions: Too small: expected number to be >=0',
+        'HERALD_STUCK_AFTER_SECONDS="abc" is not valid for the functions: Invalid input: expected number, received NaN',
+      ],
+    ],
   ])('npm start with %j says, for each variable it cannot use, the value given and what it must be, and exits 2', async (env, lines) => {
     // Act
     const result = await runInRepo(['node', 'local/main.ts'], env);

@@ -6,12 +6,15 @@
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { queues } from '../../../lib/app-description.ts';
-import { describeAwsSetupFailure, parseRedriveArgs, planRedrive, redrive, RedriveUsageError } from '../../../scripts/redrive.ts';
+import { describeAwsSetupFailure, localSqsEndpoint, parseRedriveArgs, planRedrive, redrive, RedriveSetupError, RedriveUsageError } from '../../../scripts/redrive.ts';
+import { runInRepo } from '../support/processes.ts';
 import { startLocalSqs } from '../support/local-queues.ts';
 import type { LocalQueue, LocalSqs } from '../support/local-queues.ts';
 
@@ -45,6 +48,7 @@ describe('the redrive command line', () => {
     [['--local'], { stage: 'local', localUrl: 'http://127.0.0.1:3000' }],
     [['--local', 'http://127.0.0.1:4000', '--queue', 'scheduler-dlq'], { stage: 'local', localUrl: 'http://127.0.0.1:4000', queue: 'scheduler-dlq' }],
     [['--queue', 'delivery', '--local'], { stage: 'local', localUrl: 'http://127.0.0.1:3000', queue: 'delivery' }],
+    [['--local=http://127.0.0.1:4000'], { stage: 'local', localUrl: 'http://127.0.0.1:4000' }],
   ])('reads %j', (args, expected) => {
     // Act
     const options = parseRedriveArgs(args);
@@ -53,7 +57,7 @@ describe('the redrive command line', () => {
     expect(options).toEqual(expected);
   });
 
-  it.each([[['--queue']], [['--bogus']], [['extra']], [['--local', '--stage', 'prod']]])('refuses %j with a usage error', (args) => {
+  it.each([[['--queue']], [['--bogus']], [['extra']], [['--local', '--stage', 'prod']], [['--local', 'notaurl']], [['--local=ftp://127.0.0.1:4000']]])('refuses %j with a usage error', (args) => {
     // Act + Assess
     expect(() => parseRedriveArgs(args)).toThrow(RedriveUsageError);
   });
@@ -211,5 +215,51 @@ describe('redrive on a machine not set up for AWS', () => {
     for (const option of ['--queue', '--stage', '--region', '--local', '--help']) expect(result.stdout).toMatch(new RegExp(`^  ${option} `, 'm'));
     expect(result.stdout).toContain('(default dev)');
     expect(result.stdout).toContain('delivery, delivery-dlq, scheduler-dlq');
+  });
+});
+
+describe('redrive --local at something that is not the local stack', () => {
+  /** What the server answers `GET /_local/endpoints`: a status and a body. */
+  let answer = { status: 403, body: '{"message":"Forbidden"}' };
+  let server: ReturnType<typeof createServer>;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((_request, response) => {
+      response.writeHead(answer.status, { 'content-type': 'application/json' });
+      response.end(answer.body);
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((done) => server.close(() => done()));
+  });
+
+  it.each([
+    [{ status: 403, body: '{"message":"Forbidden"}' }, 'answered 403'],
+    [{ status: 200, body: '{"ses":"http://127.0.0.1:3005"}' }, 'named no SQS endpoint'],
+    [{ status: 200, body: '<html>' }, 'named no SQS endpoint'],
+  ])('refuses a server answering %j as not the stack, saying where the URL comes from', async (given, why) => {
+    // Prepare
+    answer = given;
+
+    // Act
+    const failure = await localSqsEndpoint(url).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(RedriveSetupError);
+    expect((failure as Error).message).toBe(`${url} is not a local stack's HTTP API (GET /_local/endpoints ${why}): pass the URL npm start prints for it, http://127.0.0.1:3000 by default`);
+  });
+
+  it('says it in one line as a command, exit 1, not with a stack trace', async () => {
+    // Prepare
+    answer = { status: 403, body: '{}' };
+
+    // Act
+    const run = await runInRepo(['node', 'scripts/redrive.ts', '--local', url], {});
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringContaining('is not a local stack\'s HTTP API (GET /_local/endpoints answered 403)')]);
   });
 });
