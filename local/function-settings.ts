@@ -5,48 +5,30 @@
  * stack with `HERALD_RETRY_BASE_SECONDS=-5` printed its ready line, then failed every delivery.
  */
 import type * as z from '../shared/zod-mini.ts';
-import {
-  broadcastConfig,
-  claimsConfig,
-  cleanupConfig,
-  ConfigError,
-  deliveryConfig,
-  engineConfig,
-  pushConfig,
-  readInboxRetentionDays,
-  retryPolicyConfig,
-  schedulerConfig,
-  sdkTimeoutsConfig,
-  selfSendConfig,
-  sendBudgetsConfig,
-  stuckRetryConfig,
-  telegramConfig,
-  tenantRequestsPerSecond,
-  tokenConfig,
-  webhookTargetsConfig,
-} from '../shared/config.ts';
+import * as config from '../shared/config.ts';
+import { ConfigError } from '../shared/config.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Every reader of shared/config.ts that a setting of `npm start` reaches (the infrastructure's names and URLs are the stack's own). */
 const readers: readonly ((env: Env) => unknown)[] = [
-  broadcastConfig,
-  claimsConfig,
-  cleanupConfig,
-  deliveryConfig,
-  engineConfig,
-  pushConfig,
-  readInboxRetentionDays,
-  retryPolicyConfig,
-  schedulerConfig,
-  (env) => sdkTimeoutsConfig({ connectionTimeoutMs: 1_000, requestTimeoutMs: 1_000 }, env),
-  selfSendConfig,
-  sendBudgetsConfig,
-  stuckRetryConfig,
-  telegramConfig,
-  tenantRequestsPerSecond,
-  tokenConfig,
-  webhookTargetsConfig,
+  config.broadcastConfig,
+  config.claimsConfig,
+  config.cleanupConfig,
+  config.deliveryConfig,
+  config.engineConfig,
+  config.pushConfig,
+  config.readInboxRetentionDays,
+  config.retryPolicyConfig,
+  config.schedulerConfig,
+  (env) => config.sdkTimeoutsConfig({ connectionTimeoutMs: 1_000, requestTimeoutMs: 1_000 }, env),
+  config.selfSendConfig,
+  config.sendBudgetsConfig,
+  config.stuckRetryConfig,
+  config.telegramConfig,
+  config.tenantRequestsPerSecond,
+  config.tokenConfig,
+  config.webhookTargetsConfig,
 ];
 
 /**

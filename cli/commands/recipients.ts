@@ -157,7 +157,7 @@ export function addRecipientCommands(program: Command): void {
       const failed: ImportReport['failed'] = [];
       let succeeded = 0;
       let sent = 0;
-      let stopped: string | undefined;
+      let stopped: unknown;
       try {
         for (let start = 0; start < entries.length && stopped === undefined; start += maxBatchRecipients) {
           const batch = entries.slice(start, start + maxBatchRecipients);
@@ -178,7 +178,7 @@ export function addRecipientCommands(program: Command): void {
               sent += batch.length;
             } catch (error) {
               // Refused whole: what was sent before stands; the rest is reported, not sent.
-              stopped = error instanceof Error ? error.message : String(error);
+              stopped = error;
             }
             break;
           }
@@ -187,12 +187,14 @@ export function addRecipientCommands(program: Command): void {
       } finally {
         bar.stop();
       }
-      const report: ImportReport = { total: entries.length, succeeded, failed, notSent: entries.length - sent, ...(stopped !== undefined ? { error: stopped } : {}) };
+      const report: ImportReport = { total: entries.length, succeeded, failed, notSent: entries.length - sent, ...(stopped !== undefined ? { error: (stopped as Error).message } : {}) };
       print(global, report, (r) => [
         `imported ${r.succeeded} of ${r.total} recipients`,
         ...r.failed.map((f) => `  line ${f.line}: ${f.id ?? '(no id)'}: ${f.error.code}: ${f.error.message}`),
-        ...(r.error !== undefined ? [`stopped with ${r.notSent} not sent, from line ${entries[sent]?.line ?? '?'}: ${r.error}`] : []),
+        ...(r.error !== undefined ? [`stopped with ${r.notSent} not sent, from line ${entries[sent]?.line ?? '?'}`] : []),
       ]);
-      if (report.failed.length > 0 || stopped !== undefined) process.exitCode = 1;
+      // The refusal itself goes to stderr (exit 1), as every command's does.
+      if (stopped !== undefined) throw stopped;
+      if (report.failed.length > 0) process.exitCode = 1;
     });
 }

@@ -75,7 +75,7 @@ describe('herald recipients import', () => {
     expect(new Set(received.flat()).size).toBe(250);
   }, 30_000);
 
-  it('stops at a batch refused whole, saying what was imported, what was not sent and from which line', async () => {
+  it('stops at a batch refused whole, saying what was imported, what was not sent and from which line on stdout, the refusal on stderr', async () => {
     // Prepare: the second batch is too large for the server
     answers = [{ status: 200 }, { status: 413 }];
 
@@ -84,7 +84,8 @@ describe('herald recipients import', () => {
 
     // Assess
     expect(human.code).toBe(1);
-    expect(human.stdout).toBe('imported 100 of 250 recipients\nstopped with 150 not sent, from line 102: 413 PAYLOAD_TOO_LARGE: said 413\n');
+    expect(human.stdout).toBe('imported 100 of 250 recipients\nstopped with 150 not sent, from line 102\n');
+    expect(human.stderr).toContain('herald: 413 PAYLOAD_TOO_LARGE: said 413');
     expect(received.map((ids) => ids.length)).toEqual([100, 100]);
   }, 30_000);
 });

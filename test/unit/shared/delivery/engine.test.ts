@@ -59,6 +59,14 @@ async function setUp(overrides: Partial<Notification> = {}): Promise<World> {
   };
 }
 
+/** The notification failed as its recipient's (`gone`), and nothing reached anyone: no inbox item, no frame, no e-mail. */
+async function expectDeliveredNowhere(world: World): Promise<void> {
+  expect(await world.current()).toMatchObject({ status: 'failed', lastError: 'Recipient bob no longer exists', lastErrorCategory: 'gone' });
+  expect(world.inbox.addCalls).toBe(0);
+  expect(world.sockets.posted).toEqual([]);
+  expect(world.mailer.sendCalls).toBe(0);
+}
+
 describe('the engine delivering a notification', () => {
   it('delivers a due notification on every channel and marks it sent', async () => {
     // Prepare
@@ -397,10 +405,7 @@ describe('the engine delivering a notification', () => {
 
     // Assess
     expect(outcome).toEqual({ kind: 'done', status: 'failed' });
-    expect(await world.current()).toMatchObject({ status: 'failed', lastError: 'Recipient bob no longer exists', lastErrorCategory: 'gone' });
-    expect(world.inbox.addCalls).toBe(0);
-    expect(world.sockets.posted).toEqual([]);
-    expect(world.mailer.sendCalls).toBe(0);
+    await expectDeliveredNowhere(world);
   });
 
   it('delivers a notification to the very record it was made for', async () => {
@@ -425,10 +430,7 @@ describe('the engine delivering a notification', () => {
 
     // Assess
     expect(outcome).toEqual({ kind: 'done', status: 'failed' });
-    expect(await world.current()).toMatchObject({ status: 'failed', lastError: 'Recipient bob no longer exists', lastErrorCategory: 'gone' });
-    expect(world.inbox.addCalls).toBe(0);
-    expect(world.sockets.posted).toEqual([]);
-    expect(world.mailer.sendCalls).toBe(0);
+    await expectDeliveredNowhere(world);
   });
 
   it('fails a notification whose recipient was deleted even when email is not one of its channels', async () => {
