@@ -24,9 +24,6 @@ export const localTelegramBotToken = '1000000001:HERALD-local-bot-token_not-a-se
 /** A bot token's shape, `<bot id>:<secret>` ("Authorizing your bot", core.telegram.org/bots/api). */
 const telegramTokenShape = /^\d+:[A-Za-z0-9_-]+$/;
 
-/** Telegram's limit on a message text (characters). */
-const maxTextLength = maxTelegramTextLength;
-
 export interface TelegramEmulatorOptions {
   readonly host?: string;
   /** 0 picks a free port. @default 0 */
@@ -143,7 +140,7 @@ export async function startTelegramEmulator(options: TelegramEmulatorOptions): P
     if ('error' in parsed) return refuse(res, 400, `Bad Request: can't parse entities: ${parsed.error}`);
     const text = parsed.text;
     if (text.trim() === '') return refuse(res, 400, 'Bad Request: message text is empty');
-    if ([...text].length > maxTextLength) return refuse(res, 400, 'Bad Request: message is too long');
+    if ([...text].length > maxTelegramTextLength) return refuse(res, 400, 'Bad Request: message is too long');
     const chat = String(chatId);
     const movedTo = migrated.get(chat);
     if (movedTo !== undefined) return refuse(res, 400, 'Bad Request: group chat was upgraded to a supergroup chat', { migrate_to_chat_id: Number(movedTo) });

@@ -8,6 +8,11 @@
 const supportedTags = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'span', 'tg-spoiler', 'a', 'tg-emoji', 'code', 'pre', 'blockquote']);
 const namedEntities: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"' };
 
+/** The character a numeric entity names; none for a number that names no Unicode scalar value (a surrogate, past U+10FFFF). */
+function characterOf(codePoint: number): string | undefined {
+  return codePoint > 0x10ffff || (codePoint >= 0xd800 && codePoint <= 0xdfff) ? undefined : String.fromCodePoint(codePoint);
+}
+
 /**
  * What a text in the HTML parse mode shows, or why Telegram refuses it ("can't parse entities: …"):
  * tags must be supported and balanced, `<` and `&` must start a tag or an entity (`&lt;`, `&gt;`,
@@ -35,7 +40,7 @@ export function readTelegramHtml(html: string): { readonly text: string } | { re
     } else if (c === '&') {
       const entity = /^&(#x[0-9a-f]+|#\d+|[a-z]+);/i.exec(html.slice(i, i + 12));
       const name = entity?.[1] ?? '';
-      const decoded = name.startsWith('#x') ? String.fromCodePoint(parseInt(name.slice(2), 16)) : name.startsWith('#') ? String.fromCodePoint(Number(name.slice(1))) : namedEntities[name.toLowerCase()];
+      const decoded = name.startsWith('#x') ? characterOf(parseInt(name.slice(2), 16)) : name.startsWith('#') ? characterOf(Number(name.slice(1))) : namedEntities[name.toLowerCase()];
       if (!entity || decoded === undefined) return { error: `unsupported entity at byte offset ${i}` };
       text += decoded;
       i += entity[0].length;
