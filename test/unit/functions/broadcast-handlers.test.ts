@@ -23,7 +23,7 @@ import type { Broadcast } from '../../../shared/domain/broadcast.ts';
 import { newBroadcastId } from '../../../shared/domain/ids.ts';
 import { aLambdaContext } from '../fakes/lambda.ts';
 import { aRecipient } from '../fakes/fixtures.ts';
-import { startLocalAws } from '../support/local-aws.ts';
+import { startLocalAws, withoutSesSendBudget } from '../support/local-aws.ts';
 
 // Config and clients are read once per process: set the environment before the handlers load.
 const aws = await startLocalAws({ sqs: true, ses: true, extra: { HERALD_RETRY_BASE_SECONDS: '10', HERALD_RETRY_JITTER: '0' } });
@@ -31,6 +31,7 @@ const dynamo = aws.dynamo;
 Object.assign(process.env, aws.env);
 const fanout = await import('../../../functions/fanout/handler.ts');
 const deliver = await import('../../../functions/broadcast-deliver/handler.ts');
+await withoutSesSendBudget(aws, (await import('../../../shared/adapters/dependencies/send-budgets.ts')).loadSendBudgets);
 
 const broadcasts = new DynamoBroadcastStore(dynamo.documentClient, 'broadcasts');
 const rows = new DynamoBroadcastRecipientStore(dynamo.documentClient, 'broadcast-recipients', { retentionDays: 90 });

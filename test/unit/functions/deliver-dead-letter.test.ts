@@ -12,12 +12,13 @@ import { DynamoRecipientStore } from '../../../shared/adapters/dynamo-recipient-
 import { newNotificationId } from '../../../shared/domain/ids.ts';
 import { aLambdaContext } from '../fakes/lambda.ts';
 import { aNotification, aRecipient } from '../fakes/fixtures.ts';
-import { startLocalAws } from '../support/local-aws.ts';
+import { startLocalAws, withoutSesSendBudget } from '../support/local-aws.ts';
 
 // Config and clients are read once per process: set the environment before the handler loads.
 const aws = await startLocalAws({ sqs: true, ses: true, extra: { HERALD_RETRY_MAX_RETRIES: '0' } });
 Object.assign(process.env, aws.env);
 const { handler } = await import('../../../functions/deliver/handler.ts');
+await withoutSesSendBudget(aws, (await import('../../../shared/adapters/dependencies/send-budgets.ts')).loadSendBudgets);
 
 const notifications = new DynamoNotificationStore(aws.dynamo.documentClient, 'notifications');
 const recipients = new DynamoRecipientStore(aws.dynamo.documentClient, 'recipients', () => 'memberships');

@@ -17,12 +17,13 @@ import { newNotificationId } from '../../../shared/domain/ids.ts';
 import type { Notification } from '../../../shared/domain/notification.ts';
 import { aLambdaContext } from '../fakes/lambda.ts';
 import { aNotification, aRecipient } from '../fakes/fixtures.ts';
-import { startLocalAws } from '../support/local-aws.ts';
+import { startLocalAws, withoutSesSendBudget } from '../support/local-aws.ts';
 
 // Config and clients are read once per process: set the environment before the handler loads.
 const aws = await startLocalAws({ sqs: true, ses: true, scheduler: true, extra: { HERALD_RETRY_JITTER: '0' } });
 Object.assign(process.env, aws.env);
 const { handler } = await import('../../../functions/deliver/handler.ts');
+await withoutSesSendBudget(aws, (await import('../../../shared/adapters/dependencies/send-budgets.ts')).loadSendBudgets);
 
 const notifications = new DynamoNotificationStore(aws.dynamo.documentClient, 'notifications');
 const recipients = new DynamoRecipientStore(aws.dynamo.documentClient, 'recipients', () => 'memberships');

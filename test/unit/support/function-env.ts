@@ -6,6 +6,9 @@
  */
 import { queues, tables } from '../../../lib/app-description.ts';
 
+/** The variable of the SES send budget the test environment configures (100 a second). */
+export const configuredSesBudget = 'HERALD_RATE_SES_PER_SECOND';
+
 export function localFunctionEnv(dynamoEndpoint: string, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
   const env: Record<string, string> = {
     AWS_REGION: 'eu-west-1',
@@ -19,7 +22,7 @@ export function localFunctionEnv(dynamoEndpoint: string, extra: Readonly<Record<
     HERALD_SCHEDULE_GROUP: 'herald-test',
     HERALD_SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/herald-test-scheduler',
     // A configured budget: the functions then never ask SES for its quota.
-    HERALD_RATE_SES_PER_SECOND: '100',
+    [configuredSesBudget]: '100',
   };
   for (const table of tables) env[table.envVar] = table.name;
   for (const queue of queues) {

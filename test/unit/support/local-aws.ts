@@ -35,7 +35,7 @@ import { startSqsEmulator } from '../../../local/sqs-emulator.ts';
 import { createTableInput } from '../../../local/stack.ts';
 import { startWebSocketGateway } from '../../../local/websocket-gateway.ts';
 import type { RunningWebSocketGateway } from '../../../local/websocket-gateway.ts';
-import { localFunctionEnv } from './function-env.ts';
+import { configuredSesBudget, localFunctionEnv } from './function-env.ts';
 import type { LocalDynamo } from './local-dynamo.ts';
 import { startWireFront } from './wire-front.ts';
 import type { WireFront } from './wire-front.ts';
@@ -132,6 +132,26 @@ export interface LocalAwsOptions {
   readonly websocket?: boolean;
   /** Variables to add to (or override in) the function's environment. */
   readonly extra?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Leaves e-mail without a send budget in this process, for tests of a handler's wiring that send
+ * on the real clock. A budget's reservation holds only for its own second
+ * (shared/domain/rate-budget.ts): a first send that a starved machine started late is planned
+ * again, not made, which such a test cannot tell from a fault (seen once in a full suite, the
+ * send of a cold sandbox beside two other files' imports). SES's quota is made unreadable for the
+ * one read a process makes (`AccessDenied`, as to a role without `ses:GetSendQuota`), so e-mail
+ * has no budget, as in a deployment whose SES does not tell (send-budgets.ts); the budget the
+ * test environment configures is taken out of `process.env` first. `loadSendBudgets` is that
+ * module's, imported after the environment was set. The budgets are tested on a clock of
+ * their own (dynamo-delivery-store.test.ts) and end to end (send-rates.test.ts).
+ */
+export async function withoutSesSendBudget(aws: Pick<LocalAws, 'calls'>, loadSendBudgets: () => Promise<void>): Promise<void> {
+  aws.calls.fail('ses', 'GetSendQuota', { statusCode: 403, code: 'AccessDenied', message: 'not authorized to perform: ses:GetSendQuota' });
+  Reflect.deleteProperty(process.env, configuredSesBudget);
+  await loadSendBudgets();
+  if (!aws.calls.calls('ses').includes('GetSendQuota')) throw new Error('the send budgets were loaded before: call withoutSesSendBudget before the first claim');
+  aws.calls.reset();
 }
 
 /** Starts DynamoDB and the emulators asked for, each behind one recording hook. */
