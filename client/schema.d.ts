@@ -1878,8 +1878,11 @@ export interface components {
         };
         CreateRecurringNotificationResponse: {
             id: string;
-            /** @enum {string} */
-            status: "active" | "paused";
+            /**
+             * @description `completed`, paused or not: its `endAt` has passed, or its cron matches no time to come (its years are past). A PATCH that gives it a later end makes it `active` or `paused` again.
+             * @enum {string}
+             */
+            status: "active" | "paused" | "completed";
             recipients?: string[];
             audience?: {
                 /** @constant */

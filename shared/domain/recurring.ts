@@ -395,11 +395,33 @@ export function schedulerStartDate(schedule: RecurringSchedule, anchorMs: number
   return nextOccurrences(schedule, nowMs, 1, anchorMs)[0] ?? 'ended';
 }
 
-/** The public view of a definition; `upcoming` with its next occurrences when asked for. */
-export function toRecurringView(r: RecurringNotification, upcoming?: readonly number[]): Record<string, unknown> {
+/**
+ * What a definition's view says of it: `completed`, paused or not, once its `endAt` has passed or
+ * its cron matches no time to come (its years are past), as EventBridge Scheduler sees a
+ * schedule's completion ("ActionAfterCompletion"). Until its `endAt` it is not completed, even
+ * when its last time before that end has passed: a rate set now fires at once, and that firing may
+ * be its only one. A PATCH that gives it a later end makes it `active` or `paused` again.
+ */
+export type RecurringViewStatus = RecurringStatus | 'completed';
+
+/** The status a definition's view shows at `nowMs` (epoch ms); see {@link RecurringViewStatus}. */
+export function recurringViewStatus(r: RecurringNotification, nowMs: number): RecurringViewStatus {
+  const { endAt, ...unbounded } = r.schedule;
+  if (endAt !== undefined && Date.parse(endAt) <= nowMs) return 'completed';
+  try {
+    if (nextOccurrences(unbounded, nowMs, 1, scheduleAnchorMs(r)).length === 0) return 'completed';
+  } catch (error) {
+    // A definition stored before its cron was checked as it now is: shown as stored.
+    if (!(error instanceof RecurringScheduleError)) throw error;
+  }
+  return r.status;
+}
+
+/** The public view of a definition at `nowMs` (epoch ms); `upcoming` with its next occurrences when asked for. */
+export function toRecurringView(r: RecurringNotification, nowMs: number, upcoming?: readonly number[]): Record<string, unknown> {
   return {
     id: r.id,
-    status: r.status,
+    status: recurringViewStatus(r, nowMs),
     ...(r.recipients ? { recipients: r.recipients } : {}),
     ...(r.audience ? { audience: audienceView(r) } : {}),
     title: r.title,

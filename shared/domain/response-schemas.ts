@@ -464,7 +464,9 @@ export const tenantSettingsViewSchema = z.strictObject({
 /** A recurring notification, as `toRecurringView` shows it. */
 export const recurringViewSchema = z.strictObject({
   id: z.string(),
-  status: z.enum(['active', 'paused']),
+  status: z.enum(['active', 'paused', 'completed']).meta({
+    description: '`completed`, paused or not: its `endAt` has passed, or its cron matches no time to come (its years are past). A PATCH that gives it a later end makes it `active` or `paused` again.',
+  }),
   recipients: z.array(z.string()).optional(),
   audience: z.union([z.strictObject({ all: z.literal(true) }), z.strictObject({ groups: z.array(z.string()) }), z.strictObject({ recipientIds: z.array(z.string()) })]).optional(),
   title: z.string(),

@@ -91,6 +91,11 @@ describe('recurring notifications', () => {
       return String(created.body.id);
     };
     const [id, pausedId] = await Promise.all([create('Tick'), create('Paused')]);
+    // A third fires once, when it is made: its end comes before its second time.
+    const once = await h.api('POST', '/v1/recurring-notifications', {
+      token: admin,
+      body: { recipients: ['rita'], title: 'Once', message: 'Today only', schedule: { rate: '1 day', timezone: 'UTC', endAt: new Date(Date.now() + 10_000).toISOString() } },
+    });
 
     // Act: the second is paused once its first occurrence is made; the first runs on
     await eventually(() => read(pausedId), (r) => r.lastOccurrences.length >= 1, 60_000);
@@ -102,6 +107,8 @@ describe('recurring notifications', () => {
     // The paused one's next occurrence would have come a minute after its first: 65 s after the pause is past it.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, pausedAt + 65_000 - Date.now())));
     const afterPause = await read(pausedId);
+    const onceDone = await read(String(once.body.id));
+    const listed = (await h.api('GET', '/v1/recurring-notifications', { token: admin })).body.items as View[];
 
     // Assess: one notification per occurrence, a minute apart, linked back; none after the pause
     expect(paused.body).toMatchObject({ status: 'paused', nextOccurrences: [] });
@@ -112,6 +119,12 @@ describe('recurring notifications', () => {
     expect(notification.body).toMatchObject({ recipientId: 'rita', title: 'Tick', recurringId: id });
     expect(atPause).toBe(1);
     expect(afterPause.lastOccurrences).toHaveLength(atPause);
+    // Past its end, it says it is completed, with what its one occurrence made
+    expect(once.body).toMatchObject({ status: 'active', nextOccurrences: [] });
+    expect(onceDone).toMatchObject({ status: 'completed', nextOccurrences: [] });
+    expect(onceDone.lastOccurrences.map((o) => o.notificationIds.length)).toEqual([1]);
+    expect(listed.find((r) => r.id === once.body.id)?.status).toBe('completed');
+    expect(listed.find((r) => r.id === id)?.status).toBe('active');
     // It takes about 65 s (one real minute, the two definitions at once); the bound is over 3 times that.
   }, 420_000);
 });

@@ -21,7 +21,8 @@ export const createRecurringRoute = idempotent(
   async (event: HttpEvent): Promise<HttpResult> => {
     const caller = callerFrom(event);
     const created = await createRecurring(deps(), caller, parseBody(event, createRecurringBodySchema), { idempotency: idempotencyKeyOf(event) });
-    return json(201, toRecurringView(created, upcomingOccurrences(created, systemClock.now())));
+    const now = systemClock.now();
+    return json(201, toRecurringView(created, now.getTime(), upcomingOccurrences(created, now)));
   },
   idempotencyStore,
   { precheck: async (event) => checkCreateRecurring(deps(), callerFrom(event), parseBody(event, createRecurringBodySchema), systemClock.now()) },
@@ -30,13 +31,15 @@ export const createRecurringRoute = idempotent(
 /** `GET /v1/recurring-notifications`: in id order (creation order), a page at a time. */
 export async function listRecurringRoute(event: HttpEvent): Promise<HttpResult> {
   const page = await listRecurring(deps(), callerFrom(event), queryParameters(event, listRecurringQuerySchema));
-  return json(200, { items: page.items.map((r) => toRecurringView(r)), nextCursor: page.nextCursor });
+  const now = systemClock.now().getTime();
+  return json(200, { items: page.items.map((r) => toRecurringView(r, now)), nextCursor: page.nextCursor });
 }
 
 /** `GET /v1/recurring-notifications/{id}`: with the next occurrences and the last ones. */
 export async function getRecurringRoute(event: HttpEvent): Promise<HttpResult> {
   const recurring = await getRecurring(deps(), callerFrom(event), pathParameter(event, 'id', recurringIdSchema));
-  return json(200, toRecurringView(recurring, upcomingOccurrences(recurring, systemClock.now())));
+  const now = systemClock.now();
+  return json(200, toRecurringView(recurring, now.getTime(), upcomingOccurrences(recurring, now)));
 }
 
 /** `PATCH /v1/recurring-notifications/{id}`: change it; `{ "paused": true | false }` pauses or resumes. */
@@ -46,7 +49,8 @@ export async function patchRecurringRoute(event: HttpEvent): Promise<HttpResult>
   const body = parseBody(event, patchRecurringBodySchema);
   const id = pathParameter(event, 'id', recurringIdSchema);
   const changed = await patchRecurring(deps(), caller, id, body);
-  return json(200, toRecurringView(changed, upcomingOccurrences(changed, systemClock.now())));
+  const now = systemClock.now();
+  return json(200, toRecurringView(changed, now.getTime(), upcomingOccurrences(changed, now)));
 }
 
 /** `DELETE /v1/recurring-notifications/{id}`: ends it. */

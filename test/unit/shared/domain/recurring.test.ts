@@ -1,7 +1,8 @@
 import { Cron } from 'croner';
 import { describe, expect, it } from 'vitest';
 import { nextRecurringFire, parseScheduleExpression } from '../../../../local/schedule-expressions.ts';
-import { changedSchedule, checkScheduleFires, eventBridgeCronFields, missedFiring, nextOccurrences, RecurringScheduleError, scheduleExpressionOf, schedulerStartDate, startAtAsOf } from '../../../../shared/domain/recurring.ts';
+import { changedSchedule, checkScheduleFires, eventBridgeCronFields, missedFiring, nextOccurrences, RecurringScheduleError, recurringViewStatus, scheduleExpressionOf, schedulerStartDate, startAtAsOf, toRecurringView } from '../../../../shared/domain/recurring.ts';
+import { aRecurringDefinition } from '../../fakes/fixtures.ts';
 
 /** A RecurringScheduleError naming `schedule.cron`. */
 const refusedCron = expect.objectContaining({ name: 'RecurringScheduleError', field: 'schedule.cron' }) as Error;
@@ -260,6 +261,31 @@ describe('checkScheduleFires', () => {
     ['a start and an end with no time of the cron between', { cron: '0 9 * * *', timezone: 'UTC', startAt: '2030-01-11T10:00:00.000Z', endAt: '2030-01-11T12:00:00.000Z' }, 'schedule.endAt'],
   ])('refuses %s, naming the field', (_case, schedule, field) => {
     expect(() => checkScheduleFires(schedule, now, now)).toThrow(expect.objectContaining({ name: 'RecurringScheduleError', field }) as Error);
+  });
+});
+
+describe('the status a view shows', () => {
+  const now = Date.parse('2030-01-10T12:00:00.000Z');
+
+  it.each([
+    ['active with an occurrence left', { rate: '1 hour', timezone: 'UTC', endAt: '2030-01-10T13:30:00.000Z' }, 'active', 'active'],
+    ['paused with an occurrence left', { rate: '1 hour', timezone: 'UTC', endAt: '2030-01-10T13:30:00.000Z' }, 'paused', 'paused'],
+    ['completed once its endAt passed', { rate: '1 hour', timezone: 'UTC', endAt: '2030-01-10T11:30:00.000Z' }, 'active', 'completed'],
+    ['active until its endAt, though its last time before that end has passed', { cron: '0 9 * * ? *', timezone: 'UTC', endAt: '2030-01-10T20:00:00.000Z' }, 'active', 'active'],
+    ['completed at its endAt itself', { rate: '1 hour', timezone: 'UTC', endAt: '2030-01-10T12:00:00.000Z' }, 'active', 'completed'],
+    ['completed when paused past its end: resuming would not make it fire', { rate: '1 hour', timezone: 'UTC', endAt: '2030-01-10T11:30:00.000Z' }, 'paused', 'completed'],
+    ['completed when its cron\'s years are past', { cron: '0 9 * * ? 2029', timezone: 'UTC' }, 'active', 'completed'],
+    ['as stored for a cron stored before it was checked as it now is', { cron: '0 9 * * * *', timezone: 'UTC' }, 'active', 'active'],
+  ] as const)('is %s', (_case, schedule, status, shown) => {
+    // Prepare
+    const definition = aRecurringDefinition({ schedule, status });
+
+    // Act
+    const view = toRecurringView(definition, now);
+
+    // Assess
+    expect(recurringViewStatus(definition, now)).toBe(shown);
+    expect(view.status).toBe(shown);
   });
 });
 

@@ -186,7 +186,7 @@ describe('a PATCH of a recurring schedule', () => {
   it('takes back the schedule GET shows, nulls included, and changes nothing by it', async () => {
     // Prepare: a rate without bounds, as GET /v1/recurring-notifications/{id} shows it
     const { deps, store } = await aWorld({ rate: '1 day', timezone: 'Asia/Tokyo' });
-    const shown = toRecurringView((await store.get(tenantId, id)) as RecurringNotification).schedule as Record<string, unknown>;
+    const shown = toRecurringView((await store.get(tenantId, id)) as RecurringNotification, Date.parse(now)).schedule as Record<string, unknown>;
     expect(shown).toEqual({ cron: null, rate: '1 day', timezone: 'Asia/Tokyo', startAt: null, endAt: null });
 
     // Act

@@ -221,7 +221,7 @@ describe('the StartDate of a recurring schedule', () => {
     // Act
     const id = await create({ rate: '1 hour', timezone: 'UTC', startAt: new Date(startAt).toISOString() });
     const stored = await (deps.recurring as InMemoryRecurringStore).get('', id);
-    const view = stored ? toRecurringView(stored, upcomingOccurrences(stored, new Date(t0))) : {};
+    const view = stored ? toRecurringView(stored, t0, upcomingOccurrences(stored, new Date(t0))) : {};
     clock.advance(30_000);
     const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: targetUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 5 }));
 
