@@ -3,7 +3,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Test files run in separate processes: each e2e file starts its own local stack.
     pool: 'forks',
     // One file more than the machine has cores, at most 4. Vitest's default (cores - 1) ran one
@@ -17,5 +16,14 @@ export default defineConfig({
     setupFiles: ['test/setup.ts'],
     // Handlers log every step as JSON; in tests only warnings and errors are worth reading.
     env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN' },
+    projects: [
+      // Unit and infrastructure files each run in a worker thread of their own, which starts in a
+      // fraction of a forked process's time: 223 files took 219 s as threads against 261 s as
+      // forks on 2 cores (same run order, 3 at a time), most of a file's cost being its start and
+      // imports, not its tests. Each thread has its own copy of the environment.
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'], pool: 'threads' } },
+      // End-to-end files start local stacks, child processes and signals: a process each.
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
+    ],
   },
 });
