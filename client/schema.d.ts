@@ -2130,8 +2130,22 @@ export interface components {
             /** @description Herald ids (`ntf_...`), one per recipient, in the order of `recipients`. */
             notification_ids: string[];
             count: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The earliest of their times: with `timezone: "recipient"` each has its own, in `schedule`.
+             */
             scheduled_at: string;
+            /** @description With `timezone`: each notification's own time, in the order of `notification_ids`. */
+            schedule?: {
+                notification_id: string;
+                recipient_id: string;
+                /** Format: date-time */
+                scheduled_at: string;
+                /** @description The zone its wall time was read in. */
+                timezone: string | null;
+                /** @description Its time as wall time in that zone, with the offset. */
+                local_scheduled_at: string | null;
+            }[];
             /** @description With `timezone`: the notifications whose wall time fell in a DST gap or overlap, and how it was resolved. */
             adjusted?: {
                 notification_id: string;

@@ -397,7 +397,19 @@ export const openApiDocumentResponseSchema = z
 export const celeryScheduledResponseSchema = z.strictObject({
   notification_ids: z.array(z.string()).meta({ description: 'Herald ids (`ntf_...`), one per recipient, in the order of `recipients`.' }),
   count: z.int().min(1),
-  scheduled_at: instant,
+  scheduled_at: instant.meta({ description: 'The earliest of their times: with `timezone: "recipient"` each has its own, in `schedule`.' }),
+  schedule: z
+    .array(
+      z.strictObject({
+        notification_id: z.string(),
+        recipient_id: z.string(),
+        scheduled_at: instant,
+        timezone: z.string().nullable().meta({ description: 'The zone its wall time was read in.' }),
+        local_scheduled_at: z.string().nullable().meta({ description: 'Its time as wall time in that zone, with the offset.' }),
+      }),
+    )
+    .optional()
+    .meta({ description: 'With `timezone`: each notification\'s own time, in the order of `notification_ids`.' }),
   adjusted: z
     .array(
       z.strictObject({

@@ -120,6 +120,35 @@ describe('POST /api/notifications/schedule/', () => {
     expect(zoned.body).toMatchObject({ count: 1, scheduled_at: `${year}-06-01T07:00:00.000Z` });
   });
 
+  it('answers each notification\'s own time for timezone "recipient", scheduled_at being the earliest', async () => {
+    // Prepare: one recipient in Tokyo (UTC+9), one in Paris (UTC+2 in June)
+    const admin = await h.token('ops', { role: 'admin' });
+    for (const [id, timezone] of [['2001', 'Asia/Tokyo'], ['2002', 'Europe/Paris']]) {
+      expect((await h.api('PUT', `/v1/recipients/${id}`, { token: admin, body: { timezone } })).status).toBe(201);
+    }
+    const year = new Date().getUTCFullYear() + 1;
+
+    // Act
+    const created = await h.api('POST', '/api/notifications/schedule/', {
+      token: sender,
+      body: aScheduleBody({ recipients: [2001, 2002], scheduled_at: `${year}-06-01T09:00:00`, timezone: 'recipient' }),
+    });
+
+    // Assess: 09:00 in each zone; the answer's scheduled_at is Tokyo's, the earlier
+    expect(created.status).toBe(201);
+    const [tokyo, paris] = created.body.notification_ids as string[];
+    expect(created.body).toMatchObject({
+      count: 2,
+      scheduled_at: `${year}-06-01T00:00:00.000Z`,
+      schedule: [
+        { notification_id: tokyo, recipient_id: '2001', scheduled_at: `${year}-06-01T00:00:00.000Z`, timezone: 'Asia/Tokyo', local_scheduled_at: `${year}-06-01T09:00:00+09:00` },
+        { notification_id: paris, recipient_id: '2002', scheduled_at: `${year}-06-01T07:00:00.000Z`, timezone: 'Europe/Paris', local_scheduled_at: `${year}-06-01T09:00:00+02:00` },
+      ],
+    });
+    const status = await h.api('GET', `/api/notifications/${paris ?? ''}/schedule_status/`, { token: sender });
+    expect(status.body).toMatchObject({ scheduled_at: `${year}-06-01T07:00:00.000Z` });
+  });
+
   it('refuses empty recipients with 400', async () => {
     // Act
     const refused = await h.api('POST', '/api/notifications/schedule/', { token: sender, body: aScheduleBody({ recipients: [] }) });

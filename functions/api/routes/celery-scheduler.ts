@@ -69,10 +69,20 @@ export const celeryScheduleRoute = idempotent(async (event: HttpEvent): Promise<
   const adjusted = (scheduled.schedule ?? []).flatMap(({ notificationId, adjusted: a }) =>
     a ? [{ notification_id: notificationId, kind: a.kind, requested_local: a.requestedLocal, resolved_local: a.resolvedLocal, ...(a.kind === 'gap' ? { shift_minutes: a.shiftMinutes } : {}) }] : [],
   );
+  // Each notification's own time, when the request named a zone: with `timezone: "recipient"`
+  // they differ, and `scheduled_at` is only the earliest.
+  const schedule = scheduled.schedule?.map((t) => ({
+    notification_id: t.notificationId,
+    recipient_id: t.recipientId,
+    scheduled_at: t.scheduledAt,
+    timezone: t.timezone,
+    local_scheduled_at: t.localScheduledAt,
+  }));
   return json(201, {
     notification_ids: scheduled.notificationIds,
     count: scheduled.count,
     scheduled_at: scheduled.scheduledAt,
+    ...(schedule ? { schedule } : {}),
     ...(adjusted.length > 0 ? { adjusted } : {}),
   });
 }, idempotencyStore, {
