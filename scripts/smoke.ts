@@ -166,6 +166,9 @@ export async function runSmoke(options: SmokeOptions, print: (line: string) => v
         message: `Herald smoke test ${runId}`,
         scheduledAt: new Date(Date.now() + inMs).toISOString(),
         channels: ['websocket', 'email'],
+        // Urgent: quiet hours hold every other notification until their end, and the smoke test
+        // checks delivery at any hour of the smoke user's night.
+        priority: 'urgent',
       }),
       201,
       'POST /v1/notifications',
@@ -189,7 +192,16 @@ export async function runSmoke(options: SmokeOptions, print: (line: string) => v
   try {
     const delivered = await step('a notification scheduled 5 s ahead arrives over the WebSocket', async () => {
       const id = await schedule('Herald smoke test: delivery', 5_000);
-      await socket.waitFor((frame) => frame.type === 'notification' && (frame.notification as Json | undefined)?.id === id, timeoutMs, `a frame for ${id}`);
+      try {
+        await socket.waitFor((frame) => frame.type === 'notification' && (frame.notification as Json | undefined)?.id === id, timeoutMs, `frame for ${id}`);
+      } catch (error) {
+        // What the notification says of itself tells a delivery that failed from one not yet made.
+        const view = await notification(id).catch(() => undefined);
+        if (!view) throw error;
+        const held = typeof view.heldUntil === 'string' ? `, held until ${view.heldUntil}` : '';
+        const why = typeof view.lastError === 'string' ? ` (${view.lastError})` : '';
+        throw new SmokeCheckError(`${(error as Error).message}; it reads ${String(view.status)}${held}${why}`, { cause: error });
+      }
       return id;
     });
     await step('a notification scheduled an hour ahead is cancelled before its time', async () => {

@@ -70,6 +70,21 @@ describe('npm run smoke against the local stack', () => {
     expect(run.stdout).toContain('All checks passed.');
   }, 90_000);
 
+  it('passes at any hour of the smoke user\'s quiet hours: its notifications are urgent', async () => {
+    // Prepare: quiet hours around now, in UTC
+    const admin = await h.token('ops', { role: 'admin' });
+    const wall = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
+    const quietHours = { start: wall(Date.now() - 3_600_000), end: wall(Date.now() + 3_600_000) };
+    expect((await h.api('PUT', '/v1/recipients/night-owl', { token: admin, body: { email: 'night-owl@example.com', timezone: 'UTC', quietHours } })).status).toBe(201);
+
+    // Act
+    const run = await smoke(['--url', h.stack.httpUrl, '--ws', h.stack.wsUrl, '--token', await h.token('night-owl'), '--timeout', '30']);
+
+    // Assess
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    expect(run.stdout).toContain('All checks passed.');
+  });
+
   it('stops at the first failing check, saying what to do, and exits 1', async () => {
     // Act
     const run = await smoke(['--url', h.stack.httpUrl, '--ws', h.stack.wsUrl, '--token', stranger, '--timeout', '10']);
