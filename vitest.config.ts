@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // Test files run in separate processes: each e2e file starts its own local stack.
+    // A process per test file, but for the unit project below: each e2e file starts its own local stack.
     pool: 'forks',
     // One file more than the machine has cores, at most 4. Vitest's default (cores - 1) ran one
     // file at a time on a 2-core machine, though e2e files spend most of their time waiting on real
