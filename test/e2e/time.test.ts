@@ -134,11 +134,13 @@ describe('local-time scheduling', () => {
 
     // Assess: the first 01:30 (-04:00)
     expect(created.status).toBe(201);
+    const [id] = (created.body as { notification_ids: string[] }).notification_ids;
     expect(created.body).toEqual({
       notification_ids: [expect.stringMatching(/^ntf_/)],
       count: 1,
       scheduled_at: '2028-11-05T05:30:00.000Z',
-      adjusted: [{ notification_id: (created.body as { notification_ids: string[] }).notification_ids[0], kind: 'overlap', requested_local: '2028-11-05T01:30:00', resolved_local: '2028-11-05T01:30:00-04:00' }],
+      schedule: [{ notification_id: id, recipient_id: 'lena', scheduled_at: '2028-11-05T05:30:00.000Z', timezone: 'America/New_York', local_scheduled_at: '2028-11-05T01:30:00-04:00' }],
+      adjusted: [{ notification_id: id, kind: 'overlap', requested_local: '2028-11-05T01:30:00', resolved_local: '2028-11-05T01:30:00-04:00' }],
     });
   });
 });
